@@ -1,0 +1,18 @@
+// Compiles the AssemblyScript kernels (assembly/*.ts) to WebAssembly with SIMD, into dist/wasm/.
+// The compiler is the npm package `assemblyscript`; nothing is downloaded.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const srcDir = 'assembly';
+const outDir = join('dist', 'wasm');
+if (!existsSync(srcDir)) process.exit(0);
+mkdirSync(outDir, { recursive: true });
+const asc = join('node_modules', 'assemblyscript', 'bin', 'asc.js');
+for (const name of readdirSync(srcDir)) {
+  if (!name.endsWith('.ts') || name.endsWith('.d.ts')) continue;
+  const base = name.slice(0, -3);
+  const r = spawnSync(process.execPath, [asc, join(srcDir, name), '-o', join(outDir, `${base}.wasm`),
+    '-O3', '--enable', 'simd', '--runtime', 'stub', '--noAssert', '--initialMemory', '16'], { stdio: 'inherit' });
+  if (r.status !== 0) { console.error(`build-wasm: asc failed on ${name}`); process.exit(1); }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { commands } from './commands/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+
+const program = new Command();
+program
+  .name('ptychostudy')
+  .description('Synthetic ptychography dose/overlap studies: simulate diffraction data at several doses,\n' +
+    'cut dense and sparse overlap views, reconstruct with LSQML, score against ground truth, report.')
+  .version(pkg.version, '-V, --version', 'print the version')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride((err) => {
+    // commander's own parse errors (unknown option, missing argument) are usage errors: exit 2.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
+    process.exit(2);
+  });
+
+for (const register of commands) register(program);
+
+await program.parseAsync(process.argv);

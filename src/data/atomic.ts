@@ -1,0 +1,48 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** Temporary sibling name used while a file is being written; renamed into place when complete. */
+export function tempNameFor(path: string): string {
+  return join(dirname(path), `.tmp-${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * Writes `data` to `path` atomically: a temporary file in the same directory is written, synced and
+ * renamed over the target, so readers see either the old file or the complete new one.
+ * Parent directories are created. `chunks` may be one buffer or several (written in order).
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string | readonly Uint8Array[]): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempNameFor(path);
+  const fd = openSync(tmp, 'w');
+  try {
+    const parts = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
+    for (const part of parts) {
+      let off = 0;
+      while (off < part.length) off += writeSync(fd, part, off, part.length - off);
+    }
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** JSON with two-space indent and a trailing newline, written atomically. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** True when a file or directory exists at `path`. */
+export function exists(path: string): boolean {
+  return existsSync(path);
+}
