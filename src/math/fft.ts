@@ -1,0 +1,49 @@
+/**
+ * Batched 2-D complex FFT — the public entry point (see docs/fft.md).
+ *
+ * Data layout: interleaved complex128 in a `Float64Array` (re, im, re, im, …), row-major; `count`
+ * images of h×w stored back to back from index 0 of the buffer (pass `buf.subarray(…)` for other
+ * ranges). Transforms are in place. Forward is unscaled, X[k] = Σ x[n]·e^{−2πi k·n/N}; inverse is
+ * scaled by 1/(h·w), so `inverse(forward(x)) = x` — the same conventions as `numpy.fft.fft2/ifft2`.
+ *
+ * Backends: 'ts' (pure TypeScript, always available) and 'wasm' (AssemblyScript SIMD kernel in
+ * dist/wasm/fft.wasm). 'auto' picks wasm when it loads, else ts.
+ */
+import { TsFft2 } from './fft-ts.js';
+
+export { fftshift2, ifftshift2, fftfreq, roundHalfEven } from './shift.js';
+export { isPowerOfTwo, Fft1d } from './fft-ts.js';
+
+export type FftBackend = 'ts' | 'wasm';
+
+export interface Fft2Options {
+  /** 'auto' (default): wasm when available, else ts. */
+  backend?: 'auto' | FftBackend;
+}
+
+export interface Fft2 {
+  readonly h: number;
+  readonly w: number;
+  /** The backend actually in use. */
+  readonly backend: FftBackend;
+  /** In-place unscaled forward transform of `count` images at the start of `buf`. */
+  forward(buf: Float64Array, count?: number): void;
+  /** In-place inverse transform (scaled by 1/(h·w)) of `count` images at the start of `buf`. */
+  inverse(buf: Float64Array, count?: number): void;
+}
+
+function checkSize(h: number, w: number): void {
+  for (const [name, n] of [['height', h], ['width', w]] as const) {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`FFT ${name} must be a positive integer, got ${n}`);
+  }
+}
+
+/** Creates a reusable 2-D FFT plan for h×w images (any positive sizes; powers of two are fastest). */
+export function createFft2(h: number, w: number, opts: Fft2Options = {}): Fft2 {
+  checkSize(h, w);
+  const backend = opts.backend ?? 'auto';
+  if (backend !== 'auto' && backend !== 'ts' && backend !== 'wasm') {
+    throw new RangeError(`unknown FFT backend '${String(backend)}' (expected auto, ts or wasm)`);
+  }
+  return new TsFft2(h, w);
+}
