@@ -1,0 +1,154 @@
+/**
+ * Colormaps (256-entry RGB lookup tables) and image encoding for field and phase pictures.
+ *
+ * The tables are matplotlib 3.6's `viridis`, `twilight` (cyclic, for phase) and `RdBu` (diverging, for
+ * signed errors; low = red, high = blue), resampled to 256 entries and rounded to 8 bits:
+ * `colormaps[name].resampled(256)(np.arange(256))[:, :3]` — the same numbers
+ * `scripts/make-metric-fixtures.py` writes to `test/fixtures/metrics/colormaps.json`, which a test
+ * compares with these tables. `gray` is the linear ramp 0…255.
+ */
+import { PNG } from 'pngjs';
+
+export type ColormapName = 'gray' | 'viridis' | 'twilight' | 'RdBu';
+export const COLORMAP_NAMES: readonly ColormapName[] = ['gray', 'viridis', 'twilight', 'RdBu'];
+
+const HEX: Record<Exclude<ColormapName, 'gray'>, string> = {
+  viridis:
+    '44015444025645045745055946075a46085c460a5d460b5e470d60470e6147106347116447136548146748166848176948186a481a6c481b6d481c6e481d6f48' +
+    '1f70482071482173482374482475482576482677482878482979472a7a472c7a472d7b472e7c472f7d46307e46327e46337f4634804535814537814538824439' +
+    '83443a83443b84433d84433e85423f854240864241864142874144874045884046883f47883f48893e49893e4a893e4c8a3d4d8a3d4e8a3c4f8a3c508b3b518b' +
+    '3b528b3a538b3a548c39558c39568c38588c38598c375a8c375b8d365c8d365d8d355e8d355f8d34608d34618d33628d33638d32648e32658e31668e31678e31' +
+    '688e30698e306a8e2f6b8e2f6c8e2e6d8e2e6e8e2e6f8e2d708e2d718e2c718e2c728e2c738e2b748e2b758e2a768e2a778e2a788e29798e297a8e297b8e287c' +
+    '8e287d8e277e8e277f8e27808e26818e26828e26828e25838e25848e25858e24868e24878e23888e23898e238a8d228b8d228c8d228d8d218e8d218f8d21908d' +
+    '21918c20928c20928c20938c1f948c1f958b1f968b1f978b1f988b1f998a1f9a8a1e9b8a1e9c891e9d891f9e891f9f881fa0881fa1881fa1871fa28720a38620' +
+    'a48621a58521a68522a78522a88423a98324aa8325ab8225ac8226ad8127ad8128ae8029af7f2ab07f2cb17e2db27d2eb37c2fb47c31b57b32b67a34b67935b7' +
+    '7937b87838b9773aba763bbb753dbc743fbc7340bd7242be7144bf7046c06f48c16e4ac16d4cc26c4ec36b50c46a52c56954c56856c66758c7655ac8645cc863' +
+    '5ec96260ca6063cb5f65cb5e67cc5c69cd5b6ccd5a6ece5870cf5773d05675d05477d1537ad1517cd2507fd34e81d34d84d44b86d54989d5488bd6468ed64590' +
+    'd74393d74195d84098d83e9bd93c9dd93ba0da39a2da37a5db36a8db34aadc32addc30b0dd2fb2dd2db5de2bb8de29bade28bddf26c0df25c2df23c5e021c8e0' +
+    '20cae11fcde11dd0e11cd2e21bd5e21ad8e219dae319dde318dfe318e2e418e5e419e7e419eae51aece51befe51cf1e51df4e61ef6e620f8e621fbe723fde725',
+  twilight:
+    'e2d9e2e1d9e2e0d9e2ded9e1ddd9e0dcd9dfdad8dfd8d8ded6d7ddd4d6dcd2d5dbd0d4d9cdd3d8cbd2d7c8d0d6c5cfd5c2ced4bfccd3bccbd1b9c9d0b6c8cfb3' +
+    'c6ceb0c5cdadc3cdaac2cca7c0cba4becaa1bdc99ebbc99cb9c899b8c896b6c793b4c692b3c68eb1c58cafc589adc588acc485a9c482a7c380a5c37fa5c37ca2' +
+    'c27aa0c2789ec2779dc2759ac17398c17196c17195c06e92c06d90c06c8ebf6b8dbf698abf6888be6786be6785be6682bd657fbd647dbc647cbc6379bb6277bb' +
+    '6275ba6172ba6171b9606eb8606cb86069b76067b65f65b55f62b45f60b45f5fb35f5bb25f59b15f57b05e54ae5e52ad5e4fac5e4dab5e4caa5e48a85e46a65e' +
+    '43a55d41a35d3ea15d3ca05d3a9e5c389d5c359a5b32985b30955a2e935a2b9059298e58278b58268a572385562182551f7f531e7c521c79511a754f19724f19' +
+    '704c176b4b166849156447146146145e44135a4212574112563f12513d114e3c114b3a114939114637114436114236114134113e33113c32123a311339301437' +
+    '3014373113373312373412383412383611393811393a113a3b113b3d113c3f123d41123d43123e4612404813414a13424d14434f144452154554154656154659' +
+    '16485c17495f174a61184b64194b67194c691a4d6c1b4e6f1c4e711d4f741e4f761f4f7920507b21507e22507f23508325508526508727508a29508c2a508e2c' +
+    '50902e50922f509431509633509835509a37509c39509e3b50a03d50a03e50a34150a54350a64550a84750a94950ab4b50ac4d51ae5051af5251b15452b25652' +
+    'b35953b55b53b65d54b75f55b86155b96456ba6657bb6958bc6b59bd6e5abe705bbf725dc0755ec1775fc27a61c27c63c37f64c48166c58468c5866ac6876bc6' +
+    '8b6ec78e71c89073c89275c99578c9977bca9a7dca9c80cb9f83cca186cca389cda68ccda88fceab92cfad96cfae97d0b29cd1b4a0d1b6a3d2b8a7d3baaad4bd' +
+    'add5bfb1d6c1b4d7c3b8d8c5bbd8c7bed9c9c2dacbc5dbccc8dccecbdccfcdddd1d1ded3d3dfd4d6dfd5d8e0d6dae0d7dbe1d8dde1d8dfe2d9e0e2d9e1e2d9e2',
+  RdBu:
+    '67001f6a011f6d02207003207304217605217906227c07227f0823810823840924870a248a0b258d0c25900d26930e26960f279910279c11279f1228a21328a5' +
+    '1429a81529ab162aae172ab1182bb3192cb41c2db61f2eb72230b82531ba2832bb2a34bd2d35be3036bf3338c13639c2383ac43b3cc53e3dc6413ec84440c947' +
+    '41cb4942cc4c44ce4f45cf5246d05548d25849d35a4ad55d4cd6604dd7634fd86551da6853db6b55dc6e57dd7059de735cdf765ee17860e27b62e37e64e48066' +
+    'e58368e6866ae8896ce98b6eea8e70eb9172ec9374ee9677ef9979f09c7bf19e7df2a17ff3a481f4a683f5a886f5aa89f5ac8bf6af8ef6b191f6b394f7b596f7' +
+    'b799f7b99cf8bb9ef8bda1f8bfa4f9c2a7f9c4a9f9c6acfac8affacab1fbccb4fbceb7fbd0b9fcd3bcfcd5bffcd7c2fdd9c4fddbc7fddcc9fdddcbfcdecdfcdf' +
+    'cffce0d0fce2d2fbe3d4fbe4d6fbe5d8fbe6dafae7dcfae8defae9dffaeae1f9ebe3f9ede5f9eee7f9efe9f9f0ebf8f1edf8f2eff8f3f0f8f4f2f7f5f4f7f6f6' +
+    'f6f7f7f5f6f7f3f5f6f2f5f6f0f4f6eff3f5edf2f5ecf2f5eaf1f5e9f0f4e7f0f4e6eff4e4eef4e3edf3e1edf3e0ecf3deebf2ddebf2dbeaf2dae9f2d8e9f1d7' +
+    'e8f1d5e7f1d4e6f1d2e6f0d1e5f0cfe4efcce2efcae1eec7e0edc5dfecc2ddecc0dcebbddbeabbdaeab8d8e9b6d7e8b3d6e8b1d5e7aed3e6acd2e5a9d1e5a7d0' +
+    'e4a5cee3a2cde3a0cce29dcbe19bc9e098c8e096c7df93c6de90c4dd8dc2dc8ac0db87beda84bcd981bad87eb8d77bb6d678b4d575b2d471b0d36eaed26bacd1' +
+    '68abd065a9cf62a7ce5fa5cd5ca3cb59a1ca569fc9529dc84f9bc74c99c64997c54695c44393c34291c2408fc13f8ec03e8cbf3c8abe3b88be3a87bd3885bc37' +
+    '83bb3681ba3480b9337eb8327cb7307ab62f79b52e77b52c75b42b73b32a71b22870b1276eb0266caf246aae2369ad2267ac2065ab1f63a81e61a51d5fa21c5c' +
+    '9f1b5a9c1a589919569618549317529015508d144e8a134c8712498411478110457e0f437b0e41790d3f760c3d730a3b7009386d08366a073467063264053061',
+};
+
+const cache = new Map<ColormapName, Uint8Array>();
+
+/** The 256×3 RGB lookup table of a colormap (shared; do not modify). */
+export function colormapLut(name: ColormapName): Uint8Array {
+  let lut = cache.get(name);
+  if (lut) return lut;
+  lut = new Uint8Array(256 * 3);
+  if (name === 'gray') {
+    for (let i = 0; i < 256; i++) lut[3 * i] = lut[3 * i + 1] = lut[3 * i + 2] = i;
+  } else {
+    const hex = HEX[name];
+    if (hex === undefined) throw new Error(`unknown colormap ${String(name)}`);
+    for (let i = 0; i < 256 * 3; i++) lut[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  }
+  cache.set(name, lut);
+  return lut;
+}
+
+/** Index into a 256-entry table of t ∈ [0, 1] (clamped; NaN → 0), as matplotlib's `Colormap.__call__`. */
+function lutIndex(t: number): number {
+  if (!(t > 0)) return 0;
+  if (t >= 1) return 255;
+  return Math.min(255, Math.floor(t * 256));
+}
+
+/** `#rrggbb` of the colormap at t ∈ [0, 1] (clamped). */
+export function colormapHex(name: ColormapName, t: number): string {
+  const lut = colormapLut(name);
+  const i = lutIndex(t);
+  return '#' + [lut[3 * i]!, lut[3 * i + 1]!, lut[3 * i + 2]!].map((v) => v.toString(16).padStart(2, '0')).join('');
+}
+
+/** Finite minimum and maximum of `values` (NaN/±Inf skipped); [0, 1] when nothing is finite. */
+export function finiteRange(values: ArrayLike<number>): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? [lo, hi] : [0, 1];
+}
+
+/**
+ * Percentile range [q(lo), q(hi)] (fractions in [0, 1]) of the finite values: nearest rank on the
+ * sorted finite values. [0, 1] when nothing is finite.
+ */
+export function percentileRange(values: ArrayLike<number>, lo = 0.01, hi = 0.99): [number, number] {
+  const f: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isFinite(v)) f.push(v);
+  }
+  if (f.length === 0) return [0, 1];
+  const s = Float64Array.from(f).sort();
+  const at = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))]!;
+  return [at(lo), at(hi)];
+}
+
+/**
+ * RGBA pixels (row-major, 4 bytes each) of `values` through a colormap: v ↦ (v − vmin)/(vmax − vmin),
+ * clamped to [0, 1]. Non-finite values become transparent. vmin = vmax maps everything to the middle.
+ */
+export function applyColormap(values: ArrayLike<number>, name: ColormapName, vmin: number, vmax: number): Uint8Array {
+  const lut = colormapLut(name);
+  const out = new Uint8Array(values.length * 4);
+  const span = vmax - vmin;
+  const inv = span > 0 && Number.isFinite(span) ? 1 / span : 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) continue; // stays transparent
+    const k = inv === 0 ? 128 : lutIndex((v - vmin) * inv);
+    out[4 * i] = lut[3 * k]!;
+    out[4 * i + 1] = lut[3 * k + 1]!;
+    out[4 * i + 2] = lut[3 * k + 2]!;
+    out[4 * i + 3] = 255;
+  }
+  return out;
+}
+
+/** PNG bytes of an RGBA image (row-major, 4 bytes per pixel). */
+export function encodePngRgba(width: number, height: number, rgba: Uint8Array): Buffer {
+  if (rgba.length !== width * height * 4) throw new Error(`encodePngRgba: ${rgba.length} bytes for ${width}×${height}`);
+  const png = new PNG({ width, height, colorType: 6 });
+  png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+  return PNG.sync.write(png, { colorType: 6 });
+}
+
+/** PNG bytes of a real image through a colormap (range: the given one, else the finite min/max). */
+export function colormapPng(
+  values: ArrayLike<number>, width: number, height: number, name: ColormapName, vmin?: number, vmax?: number,
+): Buffer {
+  if (values.length !== width * height) throw new Error(`colormapPng: ${values.length} values for ${width}×${height}`);
+  const [lo, hi] = finiteRange(values);
+  return encodePngRgba(width, height, applyColormap(values, name, vmin ?? lo, vmax ?? hi));
+}
