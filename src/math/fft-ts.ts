@@ -15,7 +15,7 @@
  */
 
 /** One direction of a power-of-two 1-D plan. */
-interface Pow2Plan {
+export interface Pow2Plan {
   readonly n: number;
   /** Pairs (i, j), i < j, to swap for the bit-reversal permutation. */
   readonly swaps: Int32Array;
@@ -31,7 +31,7 @@ export function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
 }
 
-function makePow2Plan(n: number, sign: number): Pow2Plan {
+export function makePow2Plan(n: number, sign: number): Pow2Plan {
   const bits = Math.round(Math.log2(n));
   const swapList: number[] = [];
   for (let i = 0; i < n; i++) {

@@ -9,16 +9,20 @@
  * Backends: 'ts' (pure TypeScript, always available) and 'wasm' (AssemblyScript SIMD kernel in
  * dist/wasm/fft.wasm). 'auto' picks wasm when it loads, else ts.
  */
-import { TsFft2 } from './fft-ts.js';
+import { TsFft2, isPowerOfTwo } from './fft-ts.js';
+import { WasmFft2, fftWasmModule, fftWasmError } from './fft-wasm.js';
 
 export { fftshift2, ifftshift2, fftfreq, roundHalfEven } from './shift.js';
 export { isPowerOfTwo, Fft1d } from './fft-ts.js';
+export { fftWasmError } from './fft-wasm.js';
 
 export type FftBackend = 'ts' | 'wasm';
 
 export interface Fft2Options {
-  /** 'auto' (default): wasm when available, else ts. */
+  /** 'auto' (default): wasm when available and both sizes are powers of two, else ts. */
   backend?: 'auto' | FftBackend;
+  /** wasm only: bytes of images streamed through wasm memory per kernel call (default 512 KiB). */
+  chunkBytes?: number;
 }
 
 export interface Fft2 {
@@ -45,5 +49,12 @@ export function createFft2(h: number, w: number, opts: Fft2Options = {}): Fft2 {
   if (backend !== 'auto' && backend !== 'ts' && backend !== 'wasm') {
     throw new RangeError(`unknown FFT backend '${String(backend)}' (expected auto, ts or wasm)`);
   }
-  return new TsFft2(h, w);
+  if (backend === 'ts') return new TsFft2(h, w);
+  if (backend === 'wasm') return new WasmFft2(h, w, opts);
+  return wasmAvailable() && isPowerOfTwo(h) && isPowerOfTwo(w) ? new WasmFft2(h, w, opts) : new TsFft2(h, w);
+}
+
+/** True when the wasm SIMD kernel (dist/wasm/fft.wasm) loads in this runtime. */
+export function wasmAvailable(): boolean {
+  return fftWasmModule() !== null;
 }

@@ -1,0 +1,172 @@
+// AssemblyScript WASM-SIMD kernel for the batched 2-D complex FFT (complex128, one complex per f64x2).
+// Compiled by scripts/build-wasm.mjs to dist/wasm/fft.wasm; driven by src/math/fft-wasm.ts, which owns
+// the memory layout (tables and data are written by JS; this file only computes).
+//
+// Same algorithm as src/math/fft-ts.ts: base-2 bit reversal by a swap list, an optional first radix-2
+// stage, then radix-4 decimation-in-time stages. Twiddle table per 1-D plan, per stage with quarter
+// length L, per k < L: six v128 = (w1r, w1r), (−w1i, w1i), (w2r, w2r), (−w2i, w2i), (w3r, w3r), (−w3i, w3i),
+// so a complex product is x·wr + swap(x)·wi (2 mul, 1 add, 1 shuffle).
+// `sg` is +1 for forward (multiply by −i in the butterfly) and −1 for inverse (+i).
+
+/** First free byte after the module's static data; JS lays out its tables from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// @ts-ignore: decorator
+@inline function cmul(x: v128, wr: v128, wi: v128): v128 {
+  return f64x2.add(f64x2.mul(x, wr), f64x2.mul(f64x2.shuffle(x, x, 1, 0), wi));
+}
+
+/** 1-D FFT of `nrows` contiguous rows of n complexes each, starting at byte address `data`. */
+export function rows(data: usize, nrows: i32, n: i32, swaps: usize, nsw: i32, tw: usize, r2: i32, sg: f64): void {
+  const jm = f64x2(sg, -sg);
+  const rowBytes = (<usize>n) << 4;
+  for (let r = 0; r < nrows; r++) {
+    const base = data + <usize>r * rowBytes;
+    const end = base + rowBytes;
+    for (let s = 0; s < nsw; s++) {
+      const i = base + ((<usize>load<i32>(swaps + (<usize>s << 3))) << 4);
+      const j = base + ((<usize>load<i32>(swaps + (<usize>s << 3) + 4)) << 4);
+      const a = v128.load(i);
+      v128.store(i, v128.load(j));
+      v128.store(j, a);
+    }
+    let L: i32 = 1;
+    if (r2) {
+      for (let p = base; p < end; p += 32) {
+        const a = v128.load(p), b = v128.load(p, 16);
+        v128.store(p, f64x2.add(a, b));
+        v128.store(p, f64x2.sub(a, b), 16);
+      }
+      L = 2;
+    }
+    let twp = tw;
+    while (L < n) {
+      const q = (<usize>L) << 4;
+      const gstep = q << 2;
+      // k = 0: trivial twiddles
+      for (let g = base; g < end; g += gstep) {
+        const a0 = v128.load(g), a2 = v128.load(g + q), a1 = v128.load(g + 2 * q), a3 = v128.load(g + 3 * q);
+        const t0 = f64x2.add(a0, a2), t1 = f64x2.sub(a0, a2);
+        const t2 = f64x2.add(a1, a3), d = f64x2.sub(a1, a3);
+        const t3 = f64x2.mul(f64x2.shuffle(d, d, 1, 0), jm);
+        v128.store(g, f64x2.add(t0, t2));
+        v128.store(g + q, f64x2.add(t1, t3));
+        v128.store(g + 2 * q, f64x2.sub(t0, t2));
+        v128.store(g + 3 * q, f64x2.sub(t1, t3));
+      }
+      for (let k: i32 = 1; k < L; k++) {
+        const t = twp + (<usize>k) * 96;
+        const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+        const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+        for (let g = base + ((<usize>k) << 4); g < end; g += gstep) {
+          const a0 = v128.load(g);
+          const a2 = cmul(v128.load(g + q), w2r, w2i);
+          const a1 = cmul(v128.load(g + 2 * q), w1r, w1i);
+          const a3 = cmul(v128.load(g + 3 * q), w3r, w3i);
+          const t0 = f64x2.add(a0, a2), t1 = f64x2.sub(a0, a2);
+          const t2 = f64x2.add(a1, a3), d = f64x2.sub(a1, a3);
+          const t3 = f64x2.mul(f64x2.shuffle(d, d, 1, 0), jm);
+          v128.store(g, f64x2.add(t0, t2));
+          v128.store(g + q, f64x2.add(t1, t3));
+          v128.store(g + 2 * q, f64x2.sub(t0, t2));
+          v128.store(g + 3 * q, f64x2.sub(t1, t3));
+        }
+      }
+      twp += (<usize>L) * 96;
+      L <<= 2;
+    }
+  }
+}
+
+/** 1-D FFT along the slow axis of an n×w block at `data` (all w columns together, whole rows as units). */
+export function cols(data: usize, n: i32, w: i32, swaps: usize, nsw: i32, tw: usize, r2: i32, sg: f64): void {
+  const jm = f64x2(sg, -sg);
+  const rb = (<usize>w) << 4; // bytes per row
+  for (let s = 0; s < nsw; s++) {
+    const i = data + (<usize>load<i32>(swaps + (<usize>s << 3))) * rb;
+    const j = data + (<usize>load<i32>(swaps + (<usize>s << 3) + 4)) * rb;
+    for (let c: usize = 0; c < rb; c += 16) {
+      const a = v128.load(i + c);
+      v128.store(i + c, v128.load(j + c));
+      v128.store(j + c, a);
+    }
+  }
+  let L: i32 = 1;
+  if (r2) {
+    for (let r: i32 = 0; r < n; r += 2) {
+      const p0 = data + <usize>r * rb, p1 = p0 + rb;
+      for (let c: usize = 0; c < rb; c += 16) {
+        const a = v128.load(p0 + c), b = v128.load(p1 + c);
+        v128.store(p0 + c, f64x2.add(a, b));
+        v128.store(p1 + c, f64x2.sub(a, b));
+      }
+    }
+    L = 2;
+  }
+  let twp = tw;
+  while (L < n) {
+    const q = (<usize>L) * rb;
+    for (let g: i32 = 0; g < n; g += L << 2) {
+      for (let k: i32 = 0; k < L; k++) {
+        const r0 = data + (<usize>(g + k)) * rb;
+        const r1 = r0 + q, r2p = r1 + q, r3 = r2p + q;
+        if (k == 0) {
+          for (let c: usize = 0; c < rb; c += 16) {
+            const a0 = v128.load(r0 + c), a2 = v128.load(r1 + c), a1 = v128.load(r2p + c), a3 = v128.load(r3 + c);
+            const t0 = f64x2.add(a0, a2), t1 = f64x2.sub(a0, a2);
+            const t2 = f64x2.add(a1, a3), d = f64x2.sub(a1, a3);
+            const t3 = f64x2.mul(f64x2.shuffle(d, d, 1, 0), jm);
+            v128.store(r0 + c, f64x2.add(t0, t2));
+            v128.store(r1 + c, f64x2.add(t1, t3));
+            v128.store(r2p + c, f64x2.sub(t0, t2));
+            v128.store(r3 + c, f64x2.sub(t1, t3));
+          }
+        } else {
+          const t = twp + (<usize>k) * 96;
+          const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+          const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+          for (let c: usize = 0; c < rb; c += 16) {
+            const a0 = v128.load(r0 + c);
+            const a2 = cmul(v128.load(r1 + c), w2r, w2i);
+            const a1 = cmul(v128.load(r2p + c), w1r, w1i);
+            const a3 = cmul(v128.load(r3 + c), w3r, w3i);
+            const t0 = f64x2.add(a0, a2), t1 = f64x2.sub(a0, a2);
+            const t2 = f64x2.add(a1, a3), d = f64x2.sub(a1, a3);
+            const t3 = f64x2.mul(f64x2.shuffle(d, d, 1, 0), jm);
+            v128.store(r0 + c, f64x2.add(t0, t2));
+            v128.store(r1 + c, f64x2.add(t1, t3));
+            v128.store(r2p + c, f64x2.sub(t0, t2));
+            v128.store(r3 + c, f64x2.sub(t1, t3));
+          }
+        }
+      }
+    }
+    twp += (<usize>L) * 96;
+    L <<= 2;
+  }
+}
+
+/** Multiplies `nd` doubles at `data` by `s` (nd even). */
+export function scale(data: usize, nd: i32, s: f64): void {
+  const v = f64x2.splat(s);
+  const end = data + ((<usize>nd) << 3);
+  for (let p = data; p < end; p += 16) v128.store(p, f64x2.mul(v128.load(p), v));
+}
+
+/**
+ * `count` h×w images at `data`: rows (plan R) then columns (plan C), then 1/(h·w) if `sc` ≠ 1.
+ * Plans: swap list address and pair count, twiddle address, radix-2-first flag.
+ */
+export function fft2(data: usize, count: i32, h: i32, w: i32,
+  swR: usize, nswR: i32, twR: usize, r2R: i32,
+  swC: usize, nswC: i32, twC: usize, r2C: i32, sg: f64, sc: f64): void {
+  const img = (<usize>h * <usize>w) << 4;
+  for (let b = 0; b < count; b++) {
+    const p = data + <usize>b * img;
+    rows(p, h, w, swR, nswR, twR, r2R, sg);
+    cols(p, h, w, swC, nswC, twC, r2C, sg);
+    if (sc != 1.0) scale(p, h * w * 2, sc);
+  }
+}
