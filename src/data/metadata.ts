@@ -1,0 +1,132 @@
+/**
+ * `_metadata`: JSON provenance stored inside an NPZ (spec study.md §3.4).
+ *
+ * Read: a 0-d (or one-element) `<U` array (Phase D, and what we write), `|S` bytes, or a pickled 0-d
+ * object array holding a str/bytes JSON string (PtychoPINN's Phase C `MetadataManager`). "Absent" and
+ * "present but broken" are different results; a broken one carries the reason. Never a silent `{}`.
+ * Python's `json.dumps` may write `NaN`, `Infinity` and `-Infinity`; they are read as those numbers.
+ *
+ * Write: a 0-d `<U<n>` array, which `numpy.load(..., allow_pickle=False)` reads.
+ */
+import { NpzReader } from '../npy/npz.js';
+import type { NdArray } from '../npy/types.js';
+
+export const METADATA_KEY = '_metadata';
+
+export type MetadataResult =
+  | { status: 'absent' }
+  | { status: 'ok'; value: Record<string, unknown> }
+  | { status: 'error'; error: string };
+
+/** Where metadata can be read from: an open archive, a key → array record, or the array itself. */
+export type MetadataSource = NpzReader | Readonly<Record<string, NdArray>> | NdArray | null | undefined;
+
+function isNdArray(x: unknown): x is NdArray {
+  return !!x && typeof x === 'object' && typeof (x as NdArray).dtype === 'string' && Array.isArray((x as NdArray).shape) && 'data' in x;
+}
+
+/** Reads and parses `_metadata` (or another `key`) from `source`. Never throws. */
+export function readMetadata(source: MetadataSource, key = METADATA_KEY): MetadataResult {
+  let arr: NdArray | undefined;
+  try {
+    if (source == null) return { status: 'absent' };
+    if (source instanceof NpzReader) {
+      if (!source.has(key)) return { status: 'absent' };
+      arr = source.get(key);
+    } else if (isNdArray(source)) {
+      arr = source;
+    } else {
+      if (!Object.prototype.hasOwnProperty.call(source, key)) return { status: 'absent' };
+      arr = (source as Record<string, NdArray>)[key];
+    }
+    if (arr === undefined) return { status: 'absent' };
+    return { status: 'ok', value: parseMetadataJson(metadataText(arr)) };
+  } catch (err) {
+    return { status: 'error', error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** The JSON text held by a metadata array (0-d or one element; `<U`, `|S` or object str/bytes). Throws when there is none. */
+export function metadataText(arr: NdArray): string {
+  const n = arr.shape.reduce((a, b) => a * b, 1);
+  if (n !== 1) throw new Error(`_metadata has shape (${arr.shape.join(', ')}); expected a 0-d array holding one JSON string`);
+  const kind = arr.dtype.replace(/^[<>|=]/, '')[0];
+  if (kind !== 'U' && kind !== 'S' && kind !== 'O') throw new Error(`_metadata has dtype ${arr.dtype}; expected a string ('<U'), bytes ('|S') or a pickled str`);
+  const v = (arr.data as unknown[])[0];
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(v);
+    } catch {
+      throw new Error('_metadata bytes are not valid UTF-8');
+    }
+  }
+  throw new Error(`_metadata holds a ${v === null ? 'None' : typeof v}, not a JSON string`);
+}
+
+const PY_SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+const SENTINEL = '\u0000pyjson:';
+
+/**
+ * Parses metadata JSON into an object. Accepts Python's non-standard `NaN`, `Infinity`, `-Infinity`
+ * tokens (outside strings). Throws with the parse error when the text is not a JSON object.
+ */
+export function parseMetadataJson(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (first) {
+    const rewritten = rewritePythonSpecials(text);
+    if (rewritten === null) throw new Error(`_metadata is not valid JSON: ${(first as Error).message}`);
+    try {
+      value = JSON.parse(rewritten, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(SENTINEL) ? PY_SPECIAL[v.slice(SENTINEL.length)] : v));
+    } catch {
+      throw new Error(`_metadata is not valid JSON: ${(first as Error).message}`);
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error(`_metadata JSON is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not an object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Replaces NaN / Infinity / -Infinity tokens outside strings by sentinel strings; null when there were none. */
+function rewritePythonSpecials(text: string): string | null {
+  const parts: string[] = [];
+  let last = 0;
+  let found = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22) { // skip a string literal
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      continue;
+    }
+    for (const tok of ['-Infinity', 'Infinity', 'NaN']) {
+      if (text.startsWith(tok, i)) {
+        parts.push(text.slice(last, i), JSON.stringify(SENTINEL + tok));
+        i += tok.length - 1;
+        last = i + 1;
+        found = true;
+        break;
+      }
+    }
+  }
+  if (!found) return null;
+  parts.push(text.slice(last));
+  return parts.join('');
+}
+
+/**
+ * The metadata value as a 0-d `<U<n>` array of its compact JSON text. BigInts become numbers when exact,
+ * otherwise decimal strings; NaN and ±Infinity become null (standard JSON).
+ */
+export function metadataArray(value: Record<string, unknown>): NdArray {
+  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v));
+  return { dtype: `<U${[...text].length || 1}`, shape: [], data: [text] };
+}
+
+/** Sets `arrays._metadata` to `metadataArray(value)` and returns `arrays`. */
+export function writeMetadata<T extends Record<string, NdArray>>(arrays: T, value: Record<string, unknown>): T {
+  (arrays as Record<string, NdArray>)[METADATA_KEY] = metadataArray(value);
+  return arrays;
+}

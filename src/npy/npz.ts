@@ -1,0 +1,492 @@
+/**
+ * NumPy `.npz` archives: a ZIP of `<key>.npy` members.
+ *
+ * Reading parses the central directory itself (zip64 too) and inflates only the member asked for,
+ * streaming the compressed bytes from the file in slices into one buffer of the declared size — so a
+ * member costs about its own size in memory, never compressed + inflated + a copy. A member that
+ * inflates beyond its declared size, declares more than `maxMemberBytes`, has a CRC mismatch, escapes
+ * the archive (`../`, absolute paths) or repeats a key is refused with an `NpzError`.
+ *
+ * Writing produces what `np.savez` / `np.savez_compressed` produce (stored or deflated members),
+ * loadable by `numpy.load(..., allow_pickle=False)`, atomically (temporary file + rename), with fixed
+ * timestamps so that the same arrays give the same bytes.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import zlib from 'node:zlib';
+import { Inflate } from 'fflate';
+import { writeFileAtomic } from '../data/atomic.js';
+import { NpyError, NpzError } from './errors.js';
+import { encodeNpyParts, parseNpy } from './npy.js';
+import type { NdArray } from './types.js';
+
+/** Default ceiling on one member's inflated size: 4 GiB. */
+export const DEFAULT_MAX_MEMBER_BYTES = 2 ** 32;
+
+export interface NpzReadOptions {
+  /** Refuse members whose declared (inflated) size exceeds this many bytes. Default 4 GiB. */
+  maxMemberBytes?: number;
+  /** Verify each member's CRC-32 (default true). */
+  checkCrc?: boolean;
+}
+
+export interface NpzMember {
+  /** The key (member name without `.npy`). */
+  key: string;
+  /** The member name in the archive. */
+  name: string;
+  /** 0 stored, 8 deflated. */
+  method: number;
+  compressedSize: number;
+  size: number;
+  crc32: number;
+  localHeaderOffset: number;
+  flags: number;
+}
+
+const SIG_LOCAL = 0x04034b50;
+const SIG_CENTRAL = 0x02014b50;
+const SIG_EOCD = 0x06054b50;
+const SIG_ZIP64_EOCD = 0x06064b50;
+const SIG_ZIP64_LOCATOR = 0x07064b50;
+const U32_MAX = 0xffffffff;
+const READ_SLICE = 4 << 20;
+
+// CRC-32 (IEEE): node:zlib's native crc32 when present (Node ≥ 20.15), else a table-driven fallback.
+let crcTable: Uint32Array | null = null;
+function crc32(data: Uint8Array, value = 0): number {
+  const native = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+  if (data.length === 0) return value; // node's crc32 returns 0 for an empty view of an empty ArrayBuffer
+  if (native) return native(data, value);
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = (value ^ U32_MAX) >>> 0;
+  for (let k = 0; k < data.length; k++) c = crcTable[(c ^ data[k]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ U32_MAX) >>> 0;
+}
+
+/** Why a member name is unsafe, or null when it is fine. */
+function unsafeName(name: string): string | null {
+  if (name.length === 0) return 'is empty';
+  if (name.includes('\0')) return 'contains a NUL character';
+  if (name.startsWith('/') || name.startsWith('\\') || /^[a-zA-Z]:/.test(name)) return 'is an absolute path';
+  if (name.split(/[/\\]/).some((seg) => seg === '..')) return "escapes the archive ('..')";
+  return null;
+}
+
+type ReadAt = (pos: number, len: number) => Uint8Array;
+
+/** Random access to an `.npz` archive; `get(key)` reads and decodes one member only. */
+export class NpzReader {
+  private readonly members = new Map<string, NpzMember>();
+  private readonly order: string[] = [];
+  private closed = false;
+  private readonly maxMemberBytes: number;
+  private readonly checkCrc: boolean;
+
+  private constructor(
+    /** The file name used in messages. */
+    readonly path: string,
+    private readonly readAt: ReadAt,
+    private readonly size: number,
+    private readonly onClose: () => void,
+    opts: NpzReadOptions,
+  ) {
+    this.maxMemberBytes = opts.maxMemberBytes ?? DEFAULT_MAX_MEMBER_BYTES;
+    this.checkCrc = opts.checkCrc ?? true;
+  }
+
+  /** Opens an archive on disk and reads its directory. Call `close()` when done. */
+  static open(path: string, opts: NpzReadOptions = {}): NpzReader {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new NpzError(`${path}: cannot open (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})`);
+    }
+    try {
+      const size = fstatSync(fd).size;
+      const readAt: ReadAt = (pos, len) => {
+        const buf = Buffer.allocUnsafe(len);
+        let got = 0;
+        while (got < len) {
+          const n = readSync(fd, buf, got, len - got, pos + got);
+          if (n === 0) throw new NpzError(`${path}: unexpected end of file at byte ${pos + got} (the file is truncated)`);
+          got += n;
+        }
+        return buf;
+      };
+      const r = new NpzReader(path, readAt, size, () => closeSync(fd), opts);
+      r.readDirectory();
+      return r;
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** Reads an archive held in memory. `name` is used in messages. */
+  static fromBytes(bytes: Uint8Array, name = '<memory>', opts: NpzReadOptions = {}): NpzReader {
+    const readAt: ReadAt = (pos, len) => {
+      if (pos + len > bytes.length) throw new NpzError(`${name}: unexpected end of data at byte ${bytes.length} (the archive is truncated)`);
+      return bytes.subarray(pos, pos + len);
+    };
+    const r = new NpzReader(name, readAt, bytes.length, () => {}, opts);
+    r.readDirectory();
+    return r;
+  }
+
+  /** Keys (member names without `.npy`) in archive order. */
+  keys(): string[] {
+    return [...this.order];
+  }
+
+  has(key: string): boolean {
+    return this.members.has(key);
+  }
+
+  /** Directory information of one member (sizes, method), without reading it. */
+  member(key: string): NpzMember {
+    const m = this.members.get(key);
+    if (!m) throw new NpzError(`${this.path}: no key '${key}' (keys: ${this.order.join(', ') || 'none'})`);
+    return m;
+  }
+
+  /** The raw `.npy` bytes of one member (inflated, CRC-checked). */
+  raw(key: string): Uint8Array {
+    if (this.closed) throw new NpzError(`${this.path}: reader is closed`);
+    const m = this.member(key);
+    const label = `${this.path}, key '${key}'`;
+    if (m.flags & 1) throw new NpzError(`${label}: member is encrypted`);
+    if (m.size > this.maxMemberBytes) {
+      throw new NpzError(`${label}: member declares ${m.size} bytes, over the limit of ${this.maxMemberBytes} bytes (maxMemberBytes)`);
+    }
+    const lh = this.readAt(m.localHeaderOffset, 30);
+    const ldv = new DataView(lh.buffer, lh.byteOffset, 30);
+    if (ldv.getUint32(0, true) !== SIG_LOCAL) throw new NpzError(`${label}: bad local header signature at byte ${m.localHeaderOffset}`);
+    const dataStart = m.localHeaderOffset + 30 + ldv.getUint16(26, true) + ldv.getUint16(28, true);
+    if (dataStart + m.compressedSize > this.size) {
+      throw new NpzError(`${label}: member data runs past the end of the file (${dataStart + m.compressedSize} > ${this.size} bytes; the file is truncated)`);
+    }
+    let out: Uint8Array;
+    if (m.method === 0) {
+      if (m.compressedSize !== m.size) throw new NpzError(`${label}: stored member has compressed size ${m.compressedSize} != size ${m.size}`);
+      out = this.readAt(dataStart, m.size);
+    } else if (m.method === 8) {
+      out = this.inflateMember(m, dataStart, label);
+    } else {
+      throw new NpzError(`${label}: compression method ${m.method} is not supported (only stored and deflate)`);
+    }
+    if (this.checkCrc) {
+      const c = crc32(out);
+      if (c !== m.crc32) throw new NpzError(`${label}: CRC-32 mismatch (archive says ${hex(m.crc32)}, data gives ${hex(c)}); the member is corrupt`);
+    }
+    return out;
+  }
+
+  /** Reads and decodes one array; only this member is read and inflated. */
+  get(key: string): NdArray {
+    const bytes = this.raw(key);
+    return parseNpy(bytes, `${this.path}, key '${key}'`);
+  }
+
+  close(): void {
+    if (!this.closed) { this.closed = true; this.onClose(); }
+  }
+
+  private inflateMember(m: NpzMember, dataStart: number, label: string): Uint8Array {
+    const out = Buffer.allocUnsafe(m.size);
+    let written = 0;
+    let ended = false;
+    const inf = new Inflate((chunk, final) => {
+      if (written + chunk.length > m.size) {
+        throw new NpzError(`${label}: member inflates beyond its declared size of ${m.size} bytes (zip bomb or corrupt archive)`);
+      }
+      out.set(chunk, written);
+      written += chunk.length;
+      if (final) ended = true;
+    });
+    try {
+      let pos = 0;
+      if (m.compressedSize === 0) inf.push(new Uint8Array(0), true);
+      while (pos < m.compressedSize) {
+        const len = Math.min(READ_SLICE, m.compressedSize - pos);
+        inf.push(this.readAt(dataStart + pos, len), pos + len >= m.compressedSize);
+        pos += len;
+      }
+    } catch (err) {
+      if (err instanceof NpzError) throw err;
+      throw new NpzError(`${label}: corrupt deflate data (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (!ended || written !== m.size) {
+      throw new NpzError(`${label}: member inflates to ${written} bytes but declares ${m.size} (truncated or corrupt)`);
+    }
+    return out;
+  }
+
+  private readDirectory(): void {
+    const p = this.path;
+    const notZip = (why: string): never => { throw new NpzError(`${p}: not a valid .npz (${why})`); };
+    if (this.size < 22) notZip(`only ${this.size} bytes; the file is empty or truncated`);
+    const tailLen = Math.min(this.size, 22 + 0xffff + 20);
+    const tailStart = this.size - tailLen;
+    const tail = this.readAt(tailStart, tailLen);
+    const tdv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+    let e = -1;
+    for (let k = tailLen - 22; k >= 0; k--) {
+      if (tdv.getUint32(k, true) === SIG_EOCD && k + 22 + tdv.getUint16(k + 20, true) <= tailLen) { e = k; break; }
+    }
+    if (e < 0) notZip('zip end-of-central-directory record not found; the file is truncated or not a zip archive');
+    const eocdPos = tailStart + e;
+    if (tdv.getUint16(e + 4, true) !== 0 || tdv.getUint16(e + 6, true) !== 0) notZip('multi-disk archives are not supported');
+    let count = tdv.getUint16(e + 10, true);
+    let cdSize = tdv.getUint32(e + 12, true);
+    let cdOffset = tdv.getUint32(e + 16, true);
+    let cdEnd = eocdPos;
+    if (e >= 20 && tdv.getUint32(e - 20, true) === SIG_ZIP64_LOCATOR) {
+      const z64Pos = Number(tdv.getBigUint64(e - 20 + 8, true));
+      if (z64Pos + 56 > eocdPos - 20) notZip('bad zip64 end-of-central-directory locator');
+      const z = this.readAt(z64Pos, 56);
+      const zdv = new DataView(z.buffer, z.byteOffset, 56);
+      if (zdv.getUint32(0, true) !== SIG_ZIP64_EOCD) notZip('bad zip64 end-of-central-directory record');
+      count = Number(zdv.getBigUint64(32, true));
+      cdSize = Number(zdv.getBigUint64(40, true));
+      cdOffset = Number(zdv.getBigUint64(48, true));
+      cdEnd = z64Pos;
+    } else if (count === 0xffff || cdSize === U32_MAX || cdOffset === U32_MAX) {
+      notZip('zip64 sizes without a zip64 end-of-central-directory locator');
+    }
+    if (cdOffset + cdSize > cdEnd) notZip(`central directory (${cdSize} bytes at ${cdOffset}) runs past its end record; the file is truncated or corrupt`);
+    const cd = this.readAt(cdOffset, cdSize);
+    const dv = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
+    const utf8 = new TextDecoder('utf-8', { fatal: true });
+    const names = new Set<string>();
+    let pos = 0;
+    for (let i = 0; i < count; i++) {
+      if (pos + 46 > cdSize || dv.getUint32(pos, true) !== SIG_CENTRAL) notZip(`central directory entry ${i} is malformed`);
+      const flags = dv.getUint16(pos + 8, true);
+      const method = dv.getUint16(pos + 10, true);
+      const crc = dv.getUint32(pos + 16, true);
+      let csize = dv.getUint32(pos + 20, true);
+      let usize = dv.getUint32(pos + 24, true);
+      const nameLen = dv.getUint16(pos + 28, true);
+      const extraLen = dv.getUint16(pos + 30, true);
+      const commentLen = dv.getUint16(pos + 32, true);
+      let offset = dv.getUint32(pos + 42, true);
+      const end = pos + 46 + nameLen + extraLen + commentLen;
+      if (end > cdSize) notZip(`central directory entry ${i} runs past the directory`);
+      const nameBytes = cd.subarray(pos + 46, pos + 46 + nameLen);
+      let name: string;
+      try {
+        name = flags & 0x800 ? utf8.decode(nameBytes) : String.fromCharCode(...nameBytes);
+      } catch {
+        notZip(`member name of entry ${i} is not valid UTF-8`);
+      }
+      // zip64 extended information: present fields follow the order usize, csize, offset.
+      let x = pos + 46 + nameLen;
+      const xEnd = x + extraLen;
+      while (x + 4 <= xEnd) {
+        const id = dv.getUint16(x, true);
+        const len = dv.getUint16(x + 2, true);
+        if (id === 0x0001) {
+          let f = x + 4;
+          const take = (): number => {
+            if (f + 8 > x + 4 + len) notZip(`zip64 extra field of '${name!}' is too short`);
+            const v = Number(dv.getBigUint64(f, true));
+            f += 8;
+            return v;
+          };
+          if (usize === U32_MAX) usize = take();
+          if (csize === U32_MAX) csize = take();
+          if (offset === U32_MAX) offset = take();
+        }
+        x += 4 + len;
+      }
+      pos = end;
+      name = name!;
+      if (name.endsWith('/')) continue; // a directory entry
+      const why = unsafeName(name);
+      if (why) throw new NpzError(`${p}: member name ${JSON.stringify(name)} ${why}; refusing the archive`);
+      if (names.has(name)) throw new NpzError(`${p}: duplicate member ${JSON.stringify(name)}; refusing the archive`);
+      names.add(name);
+      const key = name.endsWith('.npy') ? name.slice(0, -4) : name;
+      if (this.members.has(key)) throw new NpzError(`${p}: duplicate key '${key}' (two members map to it); refusing the archive`);
+      if (offset + 30 > cdOffset) notZip(`member '${name}' starts past the member area`);
+      this.members.set(key, { key, name, method, compressedSize: csize, size: usize, crc32: crc, localHeaderOffset: offset, flags });
+      this.order.push(key);
+    }
+  }
+}
+
+function hex(n: number): string {
+  return '0x' + n.toString(16).padStart(8, '0');
+}
+
+/** Reads arrays from an `.npz` file: all of them, or only `keys` (each must exist). */
+export function loadNpz(path: string, keys?: readonly string[], opts: NpzReadOptions = {}): Record<string, NdArray> {
+  const r = NpzReader.open(path, opts);
+  try {
+    const out: Record<string, NdArray> = {};
+    for (const k of keys ?? r.keys()) out[k] = r.get(k);
+    return out;
+  } finally {
+    r.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+export interface NpzWriteOptions {
+  /** Deflate members (np.savez_compressed) — default true — or store them (np.savez). */
+  compress?: boolean;
+  /** zlib level 1–9 when compressing (default 6, NumPy's). */
+  level?: number;
+  /** Write zip64 records even when sizes do not need them (for tests; NumPy does the same for large arrays). */
+  forceZip64?: boolean;
+}
+
+const DEFLATE_SLICE = 64 << 20;
+const DOS_DATE_1980_01_01 = (0 << 9) | (1 << 5) | 1;
+
+interface PreparedMember { name: Uint8Array; utf8: boolean; method: number; crc: number; usize: number; csize: number; parts: Uint8Array[] }
+
+function prepareMember(key: string, arr: NdArray, opts: NpzWriteOptions, label: string): PreparedMember {
+  const why = unsafeName(key);
+  if (why) throw new NpzError(`${label}: key ${JSON.stringify(key)} ${why}`);
+  const npy = encodeNpyParts(arr, `${label}, key '${key}'`);
+  let crc = 0;
+  let usize = 0;
+  for (const part of npy) { crc = crc32(part, crc); usize += part.length; }
+  const nameStr = `${key}.npy`;
+  const name = new TextEncoder().encode(nameStr);
+  const utf8 = /[^\x20-\x7e]/.test(nameStr);
+  if (opts.compress === false) return { name, utf8, method: 0, crc, usize, csize: usize, parts: npy };
+  // Deflate slice by slice, each ending in a sync flush (the last one finishes the stream): the
+  // concatenation is one valid raw deflate stream, and no slice needs a concatenated copy of the data.
+  const slices: Uint8Array[] = [];
+  for (const part of npy) for (let o = 0; o < part.length; o += DEFLATE_SLICE) slices.push(part.subarray(o, o + DEFLATE_SLICE));
+  const level = opts.level ?? 6;
+  const parts = slices.map((s, i) => zlib.deflateRawSync(s, {
+    level,
+    finishFlush: i === slices.length - 1 ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+  }));
+  const csize = parts.reduce((n, p) => n + p.length, 0);
+  return { name, utf8, method: 8, crc, usize, csize, parts };
+}
+
+/**
+ * Writes arrays to an `.npz` file atomically. Keys become members `<key>.npy`.
+ * `compress` (default true) deflates like `np.savez_compressed`; false stores like `np.savez`.
+ */
+export function saveNpz(path: string, arrays: Record<string, NdArray> | Map<string, NdArray>, opts: NpzWriteOptions = {}): void {
+  writeFileAtomic(path, encodeNpz(arrays, opts, path));
+}
+
+/** The bytes of an `.npz` archive, as pieces to be written in order (see `saveNpz`). */
+export function encodeNpz(arrays: Record<string, NdArray> | Map<string, NdArray>, opts: NpzWriteOptions = {}, label = 'npz'): Uint8Array[] {
+  const entries = arrays instanceof Map ? [...arrays.entries()] : Object.entries(arrays);
+  const out: Uint8Array[] = [];
+  const central: Uint8Array[] = [];
+  let offset = 0;
+  for (const [key, arr] of entries) {
+    let m: PreparedMember;
+    try {
+      m = prepareMember(key, arr, opts, label);
+    } catch (err) {
+      if (err instanceof NpyError || err instanceof NpzError) throw err;
+      throw new NpzError(`${label}, key '${key}': ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const zip64 = opts.forceZip64 === true || m.usize >= U32_MAX || m.csize >= U32_MAX || offset >= U32_MAX;
+    const version = zip64 ? 45 : 20;
+    const flags = m.utf8 ? 0x800 : 0;
+    // local header
+    const lx = zip64 ? 20 : 0;
+    const lh = new Uint8Array(30 + m.name.length + lx);
+    const l = new DataView(lh.buffer);
+    l.setUint32(0, SIG_LOCAL, true);
+    l.setUint16(4, version, true);
+    l.setUint16(6, flags, true);
+    l.setUint16(8, m.method, true);
+    l.setUint16(10, 0, true);
+    l.setUint16(12, DOS_DATE_1980_01_01, true);
+    l.setUint32(14, m.crc, true);
+    l.setUint32(18, zip64 ? U32_MAX : m.csize, true);
+    l.setUint32(22, zip64 ? U32_MAX : m.usize, true);
+    l.setUint16(26, m.name.length, true);
+    l.setUint16(28, lx, true);
+    lh.set(m.name, 30);
+    if (zip64) {
+      const x = 30 + m.name.length;
+      l.setUint16(x, 1, true);
+      l.setUint16(x + 2, 16, true);
+      l.setBigUint64(x + 4, BigInt(m.usize), true);
+      l.setBigUint64(x + 12, BigInt(m.csize), true);
+    }
+    // central directory entry
+    const cx = zip64 ? 28 : 0;
+    const ch = new Uint8Array(46 + m.name.length + cx);
+    const c = new DataView(ch.buffer);
+    c.setUint32(0, SIG_CENTRAL, true);
+    c.setUint16(4, (3 << 8) | version, true);
+    c.setUint16(6, version, true);
+    c.setUint16(8, flags, true);
+    c.setUint16(10, m.method, true);
+    c.setUint16(12, 0, true);
+    c.setUint16(14, DOS_DATE_1980_01_01, true);
+    c.setUint32(16, m.crc, true);
+    c.setUint32(20, zip64 ? U32_MAX : m.csize, true);
+    c.setUint32(24, zip64 ? U32_MAX : m.usize, true);
+    c.setUint16(28, m.name.length, true);
+    c.setUint16(30, cx, true);
+    c.setUint32(38, (0o100644 << 16) >>> 0, true);
+    c.setUint32(42, zip64 ? U32_MAX : offset, true);
+    ch.set(m.name, 46);
+    if (zip64) {
+      const x = 46 + m.name.length;
+      c.setUint16(x, 1, true);
+      c.setUint16(x + 2, 24, true);
+      c.setBigUint64(x + 4, BigInt(m.usize), true);
+      c.setBigUint64(x + 12, BigInt(m.csize), true);
+      c.setBigUint64(x + 20, BigInt(offset), true);
+    }
+    out.push(lh, ...m.parts);
+    central.push(ch);
+    offset += lh.length + m.csize;
+  }
+  const cdOffset = offset;
+  const cdSize = central.reduce((n, p) => n + p.length, 0);
+  out.push(...central);
+  const zip64End = opts.forceZip64 === true || entries.length >= 0xffff || cdOffset >= U32_MAX || cdSize >= U32_MAX;
+  if (zip64End) {
+    const z = new Uint8Array(56 + 20);
+    const d = new DataView(z.buffer);
+    d.setUint32(0, SIG_ZIP64_EOCD, true);
+    d.setBigUint64(4, 44n, true);
+    d.setUint16(12, (3 << 8) | 45, true);
+    d.setUint16(14, 45, true);
+    d.setBigUint64(24, BigInt(entries.length), true);
+    d.setBigUint64(32, BigInt(entries.length), true);
+    d.setBigUint64(40, BigInt(cdSize), true);
+    d.setBigUint64(48, BigInt(cdOffset), true);
+    d.setUint32(56, SIG_ZIP64_LOCATOR, true);
+    d.setBigUint64(64, BigInt(cdOffset + cdSize), true);
+    d.setUint32(72, 1, true);
+    out.push(z);
+  }
+  const e = new Uint8Array(22);
+  const d = new DataView(e.buffer);
+  d.setUint32(0, SIG_EOCD, true);
+  d.setUint16(8, zip64End ? 0xffff : entries.length, true);
+  d.setUint16(10, zip64End ? 0xffff : entries.length, true);
+  d.setUint32(12, zip64End ? U32_MAX : cdSize, true);
+  d.setUint32(16, zip64End ? U32_MAX : cdOffset, true);
+  out.push(e);
+  return out;
+}

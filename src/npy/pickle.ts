@@ -1,0 +1,249 @@
+/**
+ * A safe reader for the pickles NumPy writes for object ('|O') arrays.
+ *
+ * The pickle is interpreted as data: opcodes build plain values on a stack, and the only callables
+ * it may name are NumPy's array reconstruction (`numpy.core.multiarray._reconstruct`,
+ * `numpy._core.multiarray._reconstruct`), `numpy.ndarray` and `numpy.dtype`. Nothing is imported or
+ * executed. Any other global, any other opcode, or an element that is not str/bytes/int/float/bool/None
+ * is refused with an `NpyError` naming the array and what was found.
+ */
+import { NpyError } from './errors.js';
+import type { PyScalar } from './types.js';
+import { fortranToC } from './order.js';
+
+class Tuple { constructor(readonly items: PyValue[]) {} }
+class Global { constructor(readonly module: string, readonly name: string) {} }
+class Dtype { constructor(readonly descr: string) {} }
+class Ndarray {
+  shape: number[] | null = null;
+  dtype: Dtype | null = null;
+  fortran = false;
+  items: PyValue[] | null = null;
+}
+type PyValue = PyScalar | Tuple | PyValue[] | Map<unknown, PyValue> | Global | Dtype | Ndarray;
+
+const RECONSTRUCT_MODULES = new Set(['numpy.core.multiarray', 'numpy._core.multiarray']);
+
+function allowedGlobal(module: string, name: string): boolean {
+  return (RECONSTRUCT_MODULES.has(module) && name === '_reconstruct') || (module === 'numpy' && (name === 'ndarray' || name === 'dtype'));
+}
+
+function describe(v: PyValue): string {
+  if (v === null) return 'None';
+  if (typeof v === 'string') return 'str';
+  if (typeof v === 'number' || typeof v === 'bigint') return Number.isInteger(v) || typeof v === 'bigint' ? 'int' : 'float';
+  if (typeof v === 'boolean') return 'bool';
+  if (v instanceof Uint8Array) return 'bytes';
+  if (v instanceof Tuple) return 'tuple';
+  if (Array.isArray(v)) return 'list';
+  if (v instanceof Map) return 'dict';
+  if (v instanceof Global) return `${v.module}.${v.name}`;
+  if (v instanceof Dtype) return `numpy.dtype(${v.descr})`;
+  return 'numpy.ndarray';
+}
+
+function isScalar(v: PyValue): v is PyScalar {
+  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v instanceof Uint8Array;
+}
+
+const OPNAMES: Record<number, string> = {
+  0x63: 'GLOBAL', 0x69: 'INST', 0x6f: 'OBJ', 0x81: 'NEWOBJ', 0x92: 'NEWOBJ_EX', 0x52: 'REDUCE', 0x62: 'BUILD',
+  0x49: 'INT', 0x4c: 'LONG', 0x46: 'FLOAT', 0x53: 'STRING', 0x56: 'UNICODE', 0x50: 'PERSID', 0x51: 'BINPERSID',
+  0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x54: 'BINSTRING', 0x55: 'SHORT_BINSTRING', 0x96: 'BYTEARRAY8',
+  0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER', 0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS', 0x91: 'FROZENSET', 0x67: 'GET', 0x70: 'PUT',
+};
+
+/**
+ * Decodes the pickle of an object ndarray into its shape and elements (C order).
+ * `label` names the array in error messages (file and key).
+ */
+export function unpickleObjectArray(bytes: Uint8Array, label: string): { shape: number[]; items: PyScalar[] } {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const utf8 = new TextDecoder('utf-8');
+  let pos = 0;
+  const stack: PyValue[] = [];
+  const marks: number[] = [];
+  const memo = new Map<number, PyValue>();
+  const bad = (msg: string): never => { throw new NpyError(`${label}: object array pickle ${msg}`); };
+
+  const need = (n: number): number => {
+    if (n < 0 || pos + n > bytes.length) bad(`is truncated (needs ${n} bytes at offset ${pos}, has ${bytes.length - pos})`);
+    const p = pos;
+    pos += n;
+    return p;
+  };
+  const u8 = (): number => bytes[need(1)]!;
+  const u16 = (): number => dv.getUint16(need(2), true);
+  const u32 = (): number => dv.getUint32(need(4), true);
+  const u64 = (): number => {
+    const p = need(8);
+    const v = dv.getBigUint64(p, true);
+    if (v > BigInt(bytes.length)) bad(`declares a length of ${v} bytes at offset ${p}, beyond the data`);
+    return Number(v);
+  };
+  const pop = (): PyValue => {
+    if (stack.length === 0 || (marks.length > 0 && stack.length <= marks[marks.length - 1]!)) bad(`pops an empty stack at offset ${pos - 1}`);
+    return stack.pop()!;
+  };
+  const top = (): PyValue => {
+    if (stack.length === 0) bad(`reads an empty stack at offset ${pos - 1}`);
+    return stack[stack.length - 1]!;
+  };
+  const popMark = (): PyValue[] => {
+    const m = marks.pop();
+    if (m === undefined) bad(`has no MARK at offset ${pos - 1}`);
+    return stack.splice(m!);
+  };
+  const line = (): string => {
+    const end = bytes.indexOf(0x0a, pos);
+    if (end < 0) bad('is truncated inside a GLOBAL');
+    const s = utf8.decode(bytes.subarray(pos, end));
+    pos = end + 1;
+    return s;
+  };
+  const global = (module: string, name: string): Global => {
+    if (!allowedGlobal(module, name)) {
+      bad(`references the global ${module}.${name}; only numpy's array reconstruction ` +
+        '(numpy.core.multiarray._reconstruct, numpy.ndarray, numpy.dtype) is allowed — nothing is executed');
+    }
+    return new Global(module, name);
+  };
+  const str = (n: number): string => utf8.decode(bytes.subarray(need(n), pos));
+  const byt = (n: number): Uint8Array => new Uint8Array(bytes.subarray(need(n), pos));
+  const long = (n: number): number | bigint => {
+    const p = need(n);
+    if (n === 0) return 0;
+    let v = 0n;
+    for (let k = n - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[p + k]!);
+    if (bytes[p + n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
+    return Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v ? Number(v) : v;
+  };
+
+  for (;;) {
+    const opPos = pos;
+    const op = u8();
+    switch (op) {
+      case 0x80: { const proto = u8(); if (proto > 5) bad(`has protocol ${proto} (at most 5 is understood)`); break; } // PROTO
+      case 0x95: need(8); break; // FRAME
+      case 0x63: { const module = line(); const name = line(); stack.push(global(module, name)); break; } // GLOBAL
+      case 0x93: { // STACK_GLOBAL
+        const name = pop();
+        const module = pop();
+        if (typeof module !== 'string' || typeof name !== 'string') bad('has a STACK_GLOBAL whose module or name is not a string');
+        stack.push(global(module as string, name as string));
+        break;
+      }
+      case 0x52: { // REDUCE
+        const args = pop();
+        const fn = pop();
+        if (!(fn instanceof Global) || !(args instanceof Tuple)) bad(`has a REDUCE of ${describe(fn)} at offset ${opPos}`);
+        const g = fn as Global;
+        const a = (args as Tuple).items;
+        if (g.name === '_reconstruct') {
+          if (!(a[0] instanceof Global) || a[0].name !== 'ndarray') bad(`reconstructs ${describe(a[0] ?? null)}, not numpy.ndarray`);
+          stack.push(new Ndarray());
+        } else if (g.name === 'dtype') {
+          if (typeof a[0] !== 'string') bad('builds a numpy.dtype from a non-string');
+          stack.push(new Dtype(a[0] as string));
+        } else {
+          bad(`calls ${g.module}.${g.name} directly`);
+        }
+        break;
+      }
+      case 0x62: { // BUILD
+        const state = pop();
+        const obj = top();
+        if (obj instanceof Dtype) break; // dtype state (byte order, fields…) carries nothing an 'O' dtype needs
+        if (!(obj instanceof Ndarray) || !(state instanceof Tuple)) bad(`has a BUILD on ${describe(obj)} at offset ${opPos}`);
+        const s = (state as Tuple).items;
+        const arr = obj as Ndarray;
+        const [, shape, dtype, fortran, raw] = s;
+        if (s.length !== 5 || !(shape instanceof Tuple) || !(dtype instanceof Dtype)) bad('has an ndarray state that is not (version, shape, dtype, is_fortran, data)');
+        arr.shape = (shape as Tuple).items.map((d) => {
+          if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) bad(`has a bad shape entry ${String(d)}`);
+          return d as number;
+        });
+        arr.dtype = dtype as Dtype;
+        arr.fortran = fortran === true;
+        if (!Array.isArray(raw)) bad(`stores a ${(dtype as Dtype).descr} array as ${describe(raw ?? null)}, not as a list of objects`);
+        arr.items = raw as PyValue[];
+        break;
+      }
+      case 0x28: marks.push(stack.length); break; // MARK
+      case 0x74: stack.push(new Tuple(popMark())); break; // TUPLE
+      case 0x29: stack.push(new Tuple([])); break; // EMPTY_TUPLE
+      case 0x85: { const a = pop(); stack.push(new Tuple([a])); break; } // TUPLE1
+      case 0x86: { const b = pop(); const a = pop(); stack.push(new Tuple([a, b])); break; } // TUPLE2
+      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(new Tuple([a, b, c])); break; } // TUPLE3
+      case 0x5d: stack.push([]); break; // EMPTY_LIST
+      case 0x6c: stack.push(popMark()); break; // LIST
+      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
+      case 0x61: { const v = pop(); const l = top(); if (!Array.isArray(l)) bad(`APPENDs to ${describe(l)}`); (l as PyValue[]).push(v); break; } // APPEND
+      case 0x65: { // APPENDS
+        const items = popMark();
+        const l = top();
+        if (!Array.isArray(l)) bad(`APPENDS to ${describe(l)}`);
+        for (const v of items) (l as PyValue[]).push(v);
+        break;
+      }
+      case 0x73: case 0x75: { // SETITEM, SETITEMS
+        const items = op === 0x73 ? (() => { const v = pop(); const k = pop(); return [k, v]; })() : popMark();
+        const d = top();
+        if (!(d instanceof Map) || items.length % 2 !== 0) bad(`has a bad SETITEM(S) at offset ${opPos}`);
+        for (let k = 0; k < items.length; k += 2) (d as Map<unknown, PyValue>).set(items[k], items[k + 1]!);
+        break;
+      }
+      case 0x8c: stack.push(str(u8())); break; // SHORT_BINUNICODE
+      case 0x58: stack.push(str(u32())); break; // BINUNICODE
+      case 0x8d: stack.push(str(u64())); break; // BINUNICODE8
+      case 0x43: stack.push(byt(u8())); break; // SHORT_BINBYTES
+      case 0x42: stack.push(byt(u32())); break; // BINBYTES
+      case 0x8e: stack.push(byt(u64())); break; // BINBYTES8
+      case 0x4a: stack.push(dv.getInt32(need(4), true)); break; // BININT
+      case 0x4b: stack.push(u8()); break; // BININT1
+      case 0x4d: stack.push(u16()); break; // BININT2
+      case 0x8a: stack.push(long(u8())); break; // LONG1
+      case 0x8b: stack.push(long(u32())); break; // LONG4
+      case 0x47: stack.push(dv.getFloat64(need(8), false)); break; // BINFLOAT
+      case 0x88: stack.push(true); break; // NEWTRUE
+      case 0x89: stack.push(false); break; // NEWFALSE
+      case 0x4e: stack.push(null); break; // NONE
+      case 0x71: memo.set(u8(), top()); break; // BINPUT
+      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
+      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
+      case 0x68: case 0x6a: { // BINGET, LONG_BINGET
+        const k = op === 0x68 ? u8() : u32();
+        if (!memo.has(k)) bad(`gets memo entry ${k}, which was never put`);
+        stack.push(memo.get(k)!);
+        break;
+      }
+      case 0x30: pop(); break; // POP
+      case 0x31: popMark(); break; // POP_MARK
+      case 0x32: stack.push(top()); break; // DUP
+      case 0x2e: { // STOP
+        if (stack.length !== 1 || marks.length > 0) bad('ends with an unbalanced stack');
+        const result = stack[0]!;
+        if (!(result instanceof Ndarray) || result.shape === null || result.items === null || result.dtype === null) {
+          bad(`holds ${describe(result)}, not a numpy object array`);
+        }
+        const arr = result as Ndarray;
+        if (!/^[|<>=]?O\d*$/.test(arr.dtype!.descr)) bad(`holds an array of dtype ${arr.dtype!.descr}, not an object array`);
+        const items: PyScalar[] = [];
+        for (let k = 0; k < arr.items!.length; k++) {
+          const v = arr.items![k]!;
+          if (!isScalar(v)) bad(`element ${k} is a ${describe(v)}; only str, bytes, int, float, bool and None elements are supported`);
+          items.push(v as PyScalar);
+        }
+        let size = 1;
+        for (const d of arr.shape!) size *= d;
+        if (items.length !== size) bad(`has ${items.length} elements for shape (${arr.shape!.join(', ')})`);
+        if (!arr.fortran) return { shape: arr.shape!, items };
+        const c = new Array<PyScalar>(items.length);
+        fortranToC(items, c, arr.shape!);
+        return { shape: arr.shape!, items: c };
+      }
+      default:
+        bad(`uses opcode 0x${op.toString(16).padStart(2, '0')}${OPNAMES[op] ? ` (${OPNAMES[op]})` : ''} at offset ${opPos}, which is outside the safe subset`);
+    }
+  }
+}
