@@ -1,0 +1,239 @@
+/**
+ * The dataset contract (DATA-001, spec study.md §3.2): what a ptychography NPZ must hold.
+ *
+ * Required: `diffraction` float [n,H,W] amplitudes (finite, ≥ 0), `objectGuess` complex 2-D,
+ * `probeGuess` complex [H,W], `xcoords` / `ycoords` float [n] (finite). Optional keys are checked when
+ * present. A legacy [H,W,n] `diffraction` is transposed to [n,H,W] with a warning. Every violation is
+ * one line `FILE: key 'KEY': expected …; found …`; all of them are reported together in one InputError.
+ */
+import { InputError } from '../cli/errors.js';
+import { NpzReader, saveNpz, type NpzReadOptions, type NpzWriteOptions } from '../npy/npz.js';
+import type { NdArray } from '../npy/types.js';
+import { METADATA_KEY, metadataArray, readMetadata, type MetadataResult } from './metadata.js';
+
+export const REQUIRED_KEYS = ['diffraction', 'objectGuess', 'probeGuess', 'xcoords', 'ycoords'] as const;
+export const OPTIONAL_KEYS = ['xcoords_start', 'ycoords_start', 'scan_index', 'Y', 'ground_truth_patches', 'filenames', METADATA_KEY] as const;
+
+export interface Dataset {
+  /** Where it was read from (used in messages); absent for datasets built in memory. */
+  file?: string;
+  /** Number of diffraction patterns and their height and width. */
+  n: number;
+  H: number;
+  W: number;
+  /** Amplitudes, [n, H, W] row-major. */
+  diffraction: Float32Array;
+  /** Complex 2-D object ('<c8' or '<c16', interleaved re/im), as stored. */
+  objectGuess: NdArray;
+  /** Complex [H, W] probe ('<c8' or '<c16'), as stored. */
+  probeGuess: NdArray;
+  /** Scan-centre coordinates in object pixels, length n. */
+  xcoords: Float64Array;
+  ycoords: Float64Array;
+  /** Every other key (optional DATA-001 keys and anything else), except `_metadata`. */
+  extra: Record<string, NdArray>;
+  /** Parsed `_metadata`; undefined when absent or broken. */
+  metadata?: Record<string, unknown>;
+  /** Why `_metadata` is present but could not be read. */
+  metadataError?: string;
+  /** What validation changed or noticed without refusing the data (e.g. a legacy [H,W,n] layout). */
+  warnings?: string[];
+}
+
+/** A dataset that breaks the contract; `violations` holds one line per problem. */
+export class DatasetError extends InputError {
+  constructor(readonly file: string, readonly violations: string[]) {
+    super(`${file}: not a valid dataset (DATA-001), ${violations.length} problem${violations.length === 1 ? '' : 's'}:\n` +
+      violations.map((v) => `  ${v}`).join('\n'));
+    this.name = 'DatasetError';
+  }
+}
+
+const shapeStr = (s: readonly number[]): string => (s.length === 1 ? `(${s[0]},)` : `(${s.join(', ')})`);
+const isFloat = (a: NdArray): boolean => a.dtype === '<f4' || a.dtype === '<f8';
+const isComplex = (a: NdArray): boolean => a.dtype === '<c8' || a.dtype === '<c16';
+const isInt = (a: NdArray): boolean => /^[<|][iu][1248]$/.test(a.dtype);
+
+/** Counts non-finite (and, with `nonNegative`, negative) values; describes the first one. */
+function scanValues(data: ArrayLike<number>, nonNegative: boolean): string | null {
+  let nonFinite = 0;
+  let negative = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!Number.isFinite(v)) { nonFinite++; if (first < 0) first = i; } else if (nonNegative && v < 0) { negative++; if (first < 0) first = i; }
+  }
+  if (first < 0) return null;
+  const parts: string[] = [];
+  if (nonFinite) parts.push(`${nonFinite} non-finite value${nonFinite === 1 ? '' : 's'}`);
+  if (negative) parts.push(`${negative} negative value${negative === 1 ? '' : 's'}`);
+  return `${parts.join(' and ')} (first: ${data[first]} at flat index ${first})`;
+}
+
+/** [H,W,n] → [n,H,W]. */
+function transposeHWN(src: ArrayLike<number>, H: number, W: number, n: number): Float32Array {
+  const out = new Float32Array(n * H * W);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const base = (y * W + x) * n;
+      const o = y * W + x;
+      for (let k = 0; k < n; k++) out[k * H * W + o] = src[base + k]!;
+    }
+  }
+  return out;
+}
+
+export interface ValidateOptions {
+  /** Metadata already read by the caller (e.g. `loadDataset`), used instead of `arrays._metadata`. */
+  metadata?: MetadataResult;
+}
+
+/**
+ * Checks `arrays` against DATA-001 and returns the typed dataset plus warnings, or throws a
+ * `DatasetError` listing every violation. `file` names the source in messages.
+ */
+export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file: string, opts: ValidateOptions = {}): { dataset: Dataset; warnings: string[] } {
+  const violations: string[] = [];
+  const warnings: string[] = [];
+  const bad = (key: string, expected: string, found: string): void => { violations.push(`${file}: key '${key}': expected ${expected}; found ${found}`); };
+  const get = (k: string): NdArray | undefined => (Object.prototype.hasOwnProperty.call(arrays, k) ? arrays[k] : undefined);
+
+  for (const k of REQUIRED_KEYS) if (!get(k)) bad(k, 'a required DATA-001 key', 'it missing');
+
+  // Length of the coordinate arrays, used to recognise a legacy [H,W,n] diffraction.
+  const x0 = get('xcoords');
+  const nCoords = x0 && x0.shape.length === 1 ? x0.shape[0]! : undefined;
+
+  let n = 0, H = 0, W = 0;
+  let diffraction: Float32Array | undefined;
+  const d = get('diffraction');
+  if (d) {
+    if (isComplex(d)) bad('diffraction', 'float amplitudes (<f4 or <f8)', `complex dtype ${d.dtype} — diffraction must be float (amplitude), not complex`);
+    else if (!isFloat(d)) bad('diffraction', 'float amplitudes (<f4 or <f8)', `dtype ${d.dtype}`);
+    else if (d.shape.length !== 3) bad('diffraction', '3-D [n, H, W]', `shape ${shapeStr(d.shape)}`);
+    else {
+      const src = d.data as Float32Array | Float64Array;
+      let [a, b, c] = d.shape as [number, number, number];
+      if (nCoords !== undefined && a !== nCoords && c === nCoords) {
+        warnings.push(`${file}: key 'diffraction': legacy [H, W, n] layout ${shapeStr(d.shape)} transposed to [n, H, W] (${c}, ${a}, ${b})`);
+        diffraction = transposeHWN(src, a, b, c);
+        [a, b, c] = [c, a, b];
+      } else if (d.dtype === '<f8') {
+        warnings.push(`${file}: key 'diffraction': float64 converted to float32`);
+        diffraction = Float32Array.from(src);
+      } else {
+        diffraction = src as Float32Array;
+      }
+      [n, H, W] = [a, b, c];
+      const why = scanValues(diffraction, true);
+      if (why) { bad('diffraction', 'finite amplitudes ≥ 0', why); diffraction = undefined; }
+    }
+  }
+  const haveShape = diffraction !== undefined || (d !== undefined && d.shape.length === 3 && isFloat(d));
+
+  const complex2d = (key: string, hw?: [number, number]): NdArray | undefined => {
+    const a = get(key);
+    if (!a) return undefined;
+    const want = hw ? `complex (<c8 or <c16) [H, W] = ${shapeStr(hw)}` : 'complex (<c8 or <c16) 2-D array';
+    if (!isComplex(a)) { bad(key, want, `dtype ${a.dtype}, shape ${shapeStr(a.shape)}`); return undefined; }
+    if (a.shape.length !== 2 || (hw && (a.shape[0] !== hw[0] || a.shape[1] !== hw[1]))) { bad(key, want, `shape ${shapeStr(a.shape)}`); return undefined; }
+    return a;
+  };
+  const objectGuess = complex2d('objectGuess');
+  const probeGuess = complex2d('probeGuess', haveShape ? [H, W] : undefined);
+
+  const coords = (key: string, required: boolean): Float64Array | undefined => {
+    const a = get(key);
+    if (!a) return undefined;
+    const want = `float (<f4 or <f8) 1-D array${haveShape ? ` of length n = ${n}` : ''}, finite`;
+    if (!isFloat(a)) { bad(key, want, `dtype ${a.dtype}`); return undefined; }
+    if (a.shape.length !== 1) { bad(key, want, `shape ${shapeStr(a.shape)}`); return undefined; }
+    if (haveShape && a.shape[0] !== n) { bad(key, want, `length ${a.shape[0]} (diffraction has n = ${n})`); return undefined; }
+    const why = scanValues(a.data as Float32Array | Float64Array, false);
+    if (why) { bad(key, 'finite coordinates', why); return undefined; }
+    if (!required) return undefined;
+    return a.dtype === '<f8' ? (a.data as Float64Array) : Float64Array.from(a.data as Float32Array);
+  };
+  const xcoords = coords('xcoords', true);
+  const ycoords = coords('ycoords', true);
+  coords('xcoords_start', false);
+  coords('ycoords_start', false);
+
+  const si = get('scan_index');
+  if (si) {
+    const want = `integer 1-D array${haveShape ? ` of length n = ${n}` : ''}`;
+    if (!isInt(si)) bad('scan_index', want, `dtype ${si.dtype}`);
+    else if (si.shape.length !== 1 || (haveShape && si.shape[0] !== n)) bad('scan_index', want, `shape ${shapeStr(si.shape)}`);
+  }
+  for (const key of ['Y', 'ground_truth_patches']) {
+    const a = get(key);
+    if (!a) continue;
+    const first = key === 'Y' ? 'm' : 'n';
+    const want = `complex (<c8 or <c16) [${first}, H, W] or [${first}, H, W, 1]${haveShape ? ` with H, W = ${H}, ${W}${key === 'Y' ? '' : `, n = ${n}`}` : ''}`;
+    const s = a.shape;
+    const shapeOk = (s.length === 3 || (s.length === 4 && s[3] === 1)) &&
+      (!haveShape || (s[1] === H && s[2] === W && (key === 'Y' || s[0] === n)));
+    if (!isComplex(a)) bad(key, want, `dtype ${a.dtype}`);
+    else if (!shapeOk) bad(key, want, `shape ${shapeStr(s)}`);
+  }
+  const fn = get('filenames');
+  if (fn && !/^(<U|\|S)\d+$/.test(fn.dtype)) bad('filenames', "a string array ('<U' or '|S')", `dtype ${fn.dtype}`);
+
+  let metadata = opts.metadata;
+  const m = get(METADATA_KEY);
+  if (!metadata && m) {
+    if (!/^(<U\d+|\|S\d+|\|O)$/.test(m.dtype) || m.shape.reduce((p, q) => p * q, 1) !== 1) {
+      bad(METADATA_KEY, "a 0-d JSON string ('<U', '|S' or pickled str)", `dtype ${m.dtype}, shape ${shapeStr(m.shape)}`);
+    } else {
+      metadata = readMetadata(m);
+    }
+  }
+  if (metadata?.status === 'error') warnings.push(`${file}: key '${METADATA_KEY}': present but unreadable (${metadata.error})`);
+
+  if (violations.length > 0) throw new DatasetError(file, violations);
+
+  const extra: Record<string, NdArray> = {};
+  for (const [k, v] of Object.entries(arrays)) {
+    if (!(REQUIRED_KEYS as readonly string[]).includes(k) && k !== METADATA_KEY) extra[k] = v;
+  }
+  const dataset: Dataset = {
+    file, n, H, W,
+    diffraction: diffraction!, objectGuess: objectGuess!, probeGuess: probeGuess!, xcoords: xcoords!, ycoords: ycoords!,
+    extra, warnings,
+  };
+  if (metadata?.status === 'ok') dataset.metadata = metadata.value;
+  if (metadata?.status === 'error') dataset.metadataError = metadata.error;
+  return { dataset, warnings };
+}
+
+/** Reads and validates a dataset NPZ. Throws NpzError/NpyError (unreadable) or DatasetError (contract). */
+export function loadDataset(path: string, opts: NpzReadOptions = {}): Dataset {
+  const r = NpzReader.open(path, opts);
+  try {
+    const arrays: Record<string, NdArray> = {};
+    for (const k of r.keys()) if (k !== METADATA_KEY) arrays[k] = r.get(k);
+    // A broken `_metadata` (bad JSON, an unsafe pickle) is recorded, not fatal: the data itself is fine.
+    return validateDataset(arrays, path, { metadata: readMetadata(r) }).dataset;
+  } finally {
+    r.close();
+  }
+}
+
+/** The arrays to write for a dataset: the DATA-001 keys, `extra`, and `_metadata` (as 0-d '<U') when set. */
+export function datasetToArrays(ds: Dataset): Record<string, NdArray> {
+  const out: Record<string, NdArray> = {
+    diffraction: { dtype: '<f4', shape: [ds.n, ds.H, ds.W], data: ds.diffraction },
+    objectGuess: ds.objectGuess,
+    probeGuess: ds.probeGuess,
+    xcoords: { dtype: '<f8', shape: [ds.n], data: ds.xcoords },
+    ycoords: { dtype: '<f8', shape: [ds.n], data: ds.ycoords },
+  };
+  for (const [k, v] of Object.entries(ds.extra)) if (k !== METADATA_KEY) out[k] = v;
+  if (ds.metadata) out[METADATA_KEY] = metadataArray(ds.metadata);
+  return out;
+}
+
+/** Writes a dataset NPZ atomically (compressed unless `opts.compress === false`). */
+export function saveDataset(path: string, ds: Dataset, opts: NpzWriteOptions = {}): void {
+  saveNpz(path, datasetToArrays(ds), opts);
+}
