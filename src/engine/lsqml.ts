@@ -1,0 +1,512 @@
+/**
+ * LSQML ptychographic reconstruction (far field, single slice, incoherent probe modes), faithful to
+ * pty-chi's LSQMLReconstructor at commit 8aee9c2 (spec/lsqml.md §3, §6) and fast on a few CPU cores.
+ *
+ * The engine is a library: it knows nothing about files or studies. Input: measured intensities
+ * (DC at [0, 0]), positions in pty-chi's convention (pixels, [y, x], relative to the position
+ * origin), an initial object and probe, options (options.ts). Output: the object, the probe, the
+ * loss per epoch and the seconds per epoch.
+ *
+ * Work per minibatch is split into phases (kernels.ts) that run on the calling thread and
+ * `threads − 1` worker threads over shared buffers; results do not depend on the thread count.
+ */
+import { performance } from 'node:perf_hooks';
+import { createFft2, type Fft2 } from '../math/fft.js';
+import { Rng } from '../math/rng.js';
+import { removeAmbiguity, positionsRoi, probeRescaleFactor, type Roi } from './constraints.js';
+import {
+  allocateBuffers, createCtx, type Ctx, type EngineDims, INFO_B, INFO_C0, INFO_C1, INFO_R0, INFO_R1, Phase, PP,
+  PP_AA, PP_AQIM, PP_AQRE, PP_ALPHA, PP_B1, PP_B2, PP_LOSS, PP_PDEN, PP_PNUM, PP_QQ, PP_SUMY, PP_SUMYHAT, SCAL_ABAR,
+  SCAL_ALPHA_O, type SharedBuffers,
+} from './kernels.js';
+import { orthogonalizeModesSvd } from './modes.js';
+import { type LsqmlOptions, planActive, resolveLsqmlOptions } from './options.js';
+import { patchGeometry, patchInside, positionOrigin, type PatchGeometry } from './patches.js';
+import { PhasePool } from './pool.js';
+import { dampedInverse, firstPreconditioner, illumination, preconditionerUpdateDue } from './preconditioner.js';
+import { jointStepSizes, jointSystem, mean, trimmedMean, type JointSystem } from './stepsize.js';
+
+/** Bad engine input (shapes, non-finite values, nothing to reconstruct). */
+export class LsqmlInputError extends Error {
+  constructor(message: string) { super(message); this.name = 'LsqmlInputError'; }
+}
+
+/** The loss became NaN/infinite or grew by more than `divergenceFactor`; `epoch` is where it happened. */
+export class LsqmlDivergenceError extends Error {
+  constructor(readonly epoch: number, readonly loss: number, readonly lossHistory: number[], reason: string) {
+    super(`LSQML diverged at epoch ${epoch}: ${reason}`);
+    this.name = 'LsqmlDivergenceError';
+  }
+}
+
+export interface ComplexImageInput {
+  height: number;
+  width: number;
+  /** Interleaved re/im, row-major, length 2·height·width. */
+  data: Float32Array | Float64Array;
+}
+
+export interface ProbeInput {
+  /** Incoherent modes M. */
+  modes: number;
+  /** Probe side N (the probe is N×N, and so is every diffraction pattern). */
+  size: number;
+  /** Interleaved re/im, [M, N, N], length 2·M·N². */
+  data: Float32Array | Float64Array;
+}
+
+export interface LsqmlInput {
+  /** Measured intensities (photon counts) [n, N, N], DC at [0, 0] (fftshift applied by the caller). */
+  intensities: Float32Array | Float64Array;
+  /** [n, 2] positions [y, x] in object pixels relative to the position origin (pty-chi's convention). */
+  positions: ArrayLike<number>;
+  object: ComplexImageInput;
+  probe: ProbeInput;
+  /** Optional [N, N] valid-pixel mask, DC at [0, 0]; nonzero = valid. Default: all valid. */
+  validMask?: ArrayLike<number> | null;
+  /** Optional injected minibatch order: for epoch e, a permutation of 0…n−1 cut into chunks of batchSize. */
+  batchPermutations?: ArrayLike<ArrayLike<number>> | null;
+}
+
+export interface EpochInfo { epoch: number; loss: number; seconds: number }
+
+export interface LsqmlHooks {
+  /** Called after every epoch (epoch 0 included). */
+  onEpoch?: (info: EpochInfo) => void;
+}
+
+export interface LsqmlResult {
+  /** [H, W] complex (interleaved). */
+  object: Float64Array;
+  height: number;
+  width: number;
+  /** [M, N, N] complex (interleaved). */
+  probe: Float64Array;
+  modes: number;
+  size: number;
+  /** Loss per epoch (pty-chi's displayed MSE of square roots, pre-update predictions). */
+  lossHistory: number[];
+  /** Wall-clock seconds per epoch. */
+  epochSeconds: number[];
+  epochsRun: number;
+  /** Per-position Poisson far-field step state (Poisson model only). */
+  poissonStepState: Float64Array | null;
+  /** The position origin [o_y, o_x] used. */
+  origin: [number, number];
+  /** Non-fatal observations (e.g. patches that leave the object buffer). */
+  warnings: string[];
+  /** The options actually used. */
+  options: LsqmlOptions;
+  /** FFT backend used. */
+  fftBackend: string;
+}
+
+/** Copies of the intermediates of one minibatch (tests): per-position arrays are position-major [B, …]. */
+export interface MinibatchCapture {
+  shiftedProbe?: Float64Array; psi?: Float64Array; psiFar?: Float64Array; intensityPred?: Float64Array;
+  psiFarUpdated?: Float64Array; chi?: Float64Array; deltaOPatches?: Float64Array;
+  deltaPBeforeShift?: Float64Array; deltaP?: Float64Array;
+  deltaOComb?: Float64Array; deltaOPrecond?: Float64Array; deltaPHat?: Float64Array;
+  system?: JointSystem; alphaOi?: Float64Array; alphaPi?: Float64Array; alphaO?: number; alphaP?: number;
+  poissonAlpha?: Float64Array; batchLoss?: number;
+}
+
+export interface MinibatchResult { loss: number; sumY: number; sumYhat: number }
+
+function checkFinite(a: ArrayLike<number>, what: string, nonNegative = false): void {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (!Number.isFinite(v)) throw new LsqmlInputError(`${what} holds a non-finite value (${v}) at element ${i}`);
+    if (nonNegative && v < 0) throw new LsqmlInputError(`${what} holds a negative value (${v}) at element ${i}`);
+  }
+}
+
+export class LsqmlEngine {
+  readonly options: LsqmlOptions;
+  readonly n: number; readonly N: number; readonly M: number; readonly H: number; readonly W: number;
+  readonly origin: [number, number];
+  readonly geometry: PatchGeometry;
+  readonly lossHistory: number[] = [];
+  readonly epochSeconds: number[] = [];
+  readonly warnings: string[] = [];
+  private readonly ctx: Ctx;
+  private readonly pool: PhasePool;
+  private readonly intensities: Float32Array | Float64Array;
+  private readonly positions: Float64Array;
+  private readonly roi: Roi;
+  private readonly batchPermutations: ArrayLike<ArrayLike<number>> | null;
+  private readonly batchRng: Rng;
+  private readonly noiseRng: Rng;
+  private readonly mainFft: Fft2;
+  private readonly maxPatternSum: number;
+  private precond: Float64Array | null = null;
+  private readonly aPois: Float64Array;
+  private closed = false;
+
+  private constructor(input: LsqmlInput, options: LsqmlOptions, dims: EngineDims, ctx: Ctx, pool: PhasePool, fft: Fft2,
+    geometry: PatchGeometry, origin: [number, number], maxPatternSum: number) {
+    this.options = options;
+    this.n = input.positions.length / 2;
+    this.N = dims.N; this.M = dims.M; this.H = dims.H; this.W = dims.W;
+    this.ctx = ctx; this.pool = pool; this.mainFft = fft;
+    this.intensities = input.intensities;
+    this.positions = Float64Array.from(input.positions);
+    this.geometry = geometry;
+    this.origin = origin;
+    this.maxPatternSum = maxPatternSum;
+    this.roi = positionsRoi(this.positions, this.n, origin, dims.H, dims.W);
+    this.batchPermutations = input.batchPermutations ?? null;
+    const root = new Rng(options.seed);
+    this.batchRng = root.fork('lsqml-batches');
+    this.noiseRng = root.fork('lsqml-poisson-step-noise');
+    this.aPois = new Float64Array(this.n).fill(0.5);
+  }
+
+  /** Validates the input, allocates the buffers and starts the worker threads. */
+  static async create(input: LsqmlInput, userOptions: Partial<LsqmlOptions> = {}): Promise<LsqmlEngine> {
+    let options: LsqmlOptions;
+    try { options = resolveLsqmlOptions(userOptions); } catch (err) { throw new LsqmlInputError((err as Error).message); }
+    const { probe, object } = input;
+    const N = probe.size, M = probe.modes, H = object.height, W = object.width;
+    if (!Number.isInteger(N) || N < 1) throw new LsqmlInputError(`probe size must be a positive integer, got ${N}`);
+    if (!Number.isInteger(M) || M < 1) throw new LsqmlInputError(`probe modes must be a positive integer, got ${M}`);
+    if (!Number.isInteger(H) || !Number.isInteger(W) || H < 1 || W < 1) throw new LsqmlInputError(`object shape must be positive integers, got ${H}×${W}`);
+    if (probe.data.length !== 2 * M * N * N) throw new LsqmlInputError(`probe data holds ${probe.data.length} values; [${M}, ${N}, ${N}] complex needs ${2 * M * N * N}`);
+    if (object.data.length !== 2 * H * W) throw new LsqmlInputError(`object data holds ${object.data.length} values; [${H}, ${W}] complex needs ${2 * H * W}`);
+    if (input.positions.length % 2 !== 0) throw new LsqmlInputError(`positions must be [n, 2]; got ${input.positions.length} values`);
+    const n = input.positions.length / 2;
+    if (n < 1) throw new LsqmlInputError('no scan positions: LSQML needs at least one');
+    const n2 = N * N;
+    if (input.intensities.length !== n * n2) {
+      throw new LsqmlInputError(`intensities hold ${input.intensities.length} values; ${n} patterns of ${N}×${N} need ${n * n2}`);
+    }
+    checkFinite(input.positions, 'positions');
+    checkFinite(probe.data, 'probe');
+    checkFinite(object.data, 'object');
+    let maxPatternSum = 0, total = 0;
+    const I = input.intensities;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let k = i * n2, e = k + n2; k < e; k++) {
+        const v = I[k];
+        if (!Number.isFinite(v)) throw new LsqmlInputError(`intensities: pattern ${i} holds a non-finite value (${v}) at pixel ${k - i * n2}`);
+        if (v < 0) throw new LsqmlInputError(`intensities: pattern ${i} holds a negative value (${v}) at pixel ${k - i * n2}`);
+        s += v;
+      }
+      if (s > maxPatternSum) maxPatternSum = s;
+      total += s;
+    }
+    if (!(total > 0)) throw new LsqmlInputError('every diffraction pattern is zero: there is nothing to reconstruct');
+    let probePower = 0;
+    for (let k = 0; k < probe.data.length; k++) probePower += probe.data[k] * probe.data[k];
+    if (!(probePower > 0)) throw new LsqmlInputError('the initial probe is zero everywhere');
+    if (input.validMask && input.validMask.length !== n2) throw new LsqmlInputError(`valid-pixel mask holds ${input.validMask.length} values; ${N}×${N} needs ${n2}`);
+    if (input.batchPermutations) {
+      const bp = input.batchPermutations;
+      if (bp.length < options.epochs) throw new LsqmlInputError(`batchPermutations covers ${bp.length} epochs; ${options.epochs} requested`);
+      for (let e = 0; e < options.epochs; e++) {
+        const p = bp[e];
+        const seen = new Uint8Array(n);
+        if (p.length !== n) throw new LsqmlInputError(`batchPermutations[${e}] has ${p.length} entries; expected ${n}`);
+        for (let j = 0; j < n; j++) {
+          const v = p[j];
+          if (!Number.isInteger(v) || v < 0 || v >= n || seen[v]) throw new LsqmlInputError(`batchPermutations[${e}] is not a permutation of 0…${n - 1}`);
+          seen[v] = 1;
+        }
+      }
+    }
+
+    const origin = positionOrigin(H, W, options.originConvention);
+    const geometry = patchGeometry(input.positions, n, N, origin);
+    const Bc = Math.min(options.batchSize, n);
+    const multimodal = options.multimodalUpdate;
+    const dims: EngineDims = {
+      N, M, H, W, Bc, noise: options.noiseModel, gaussW: 1 / (2 * options.gaussianNoiseStd) ** 2,
+      thr: options.excludeMeasuredPixelsBelow ?? -Infinity, separateMode0: M > 1 && multimodal, multimodal,
+    };
+    const threads = Math.max(1, Math.min(options.threads, Bc));
+    const buffers: SharedBuffers = allocateBuffers(dims, threads > 1);
+    const fft = await Promise.resolve(createFft2(N, N, { backend: options.fftBackend }));
+    const ctx = createCtx(dims, buffers, fft);
+    ctx.obj.set(object.data);
+    ctx.probe.set(probe.data);
+    if (input.validMask) for (let k = 0; k < n2; k++) ctx.mask[k] = input.validMask[k] ? 1 : 0;
+    else ctx.mask.fill(1);
+    const pool = await PhasePool.create(ctx, buffers, threads, options.fftBackend);
+    const engine = new LsqmlEngine(input, options, dims, ctx, pool, fft, geometry, origin, maxPatternSum);
+    let outside = 0;
+    for (let i = 0; i < n; i++) if (!patchInside(geometry.topLeft[2 * i], geometry.topLeft[2 * i + 1], N, H, W)) outside++;
+    if (outside > 0) {
+      engine.warnings.push(`${outside} of ${n} patches extend beyond the ${H}×${W} object buffer (edge pixels are replicated there, as in pty-chi)`);
+    }
+    return engine;
+  }
+
+  /** The FFT backend in use. */
+  get fftBackend(): string { return this.mainFft.backend; }
+
+  /** Copy of the current object [H, W] complex. */
+  get object(): Float64Array { return Float64Array.from(this.ctx.obj); }
+  /** Copy of the current probe [M, N, N] complex. */
+  get probe(): Float64Array { return Float64Array.from(this.ctx.probe); }
+  /** Copy of the current preconditioner [H, W] (null before epoch 0). */
+  get preconditioner(): Float64Array | null { return this.precond ? Float64Array.from(this.precond) : null; }
+  /** Copy of the per-position Poisson step state. */
+  get poissonStepState(): Float64Array { return Float64Array.from(this.aPois); }
+
+  /** Replaces the object, probe or preconditioner (tests that start from a recorded state). */
+  setState(s: { object?: ArrayLike<number>; probe?: ArrayLike<number>; preconditioner?: ArrayLike<number> }): void {
+    if (s.object) this.ctx.obj.set(s.object);
+    if (s.probe) this.ctx.probe.set(s.probe);
+    if (s.preconditioner) {
+      this.precond = Float64Array.from(s.preconditioner);
+      dampedInverse(this.precond, this.options.preconditioningDampingFactor, this.ctx.invDen);
+    }
+  }
+
+  private illum(): Float64Array {
+    const modes = this.options.buildPreconditionerWithAllModes ? this.M : 1;
+    return illumination(this.ctx.probe, modes, this.N, this.geometry.topLeft, this.n, this.H, this.W);
+  }
+
+  /** Start-of-epoch preconditioner build / running average (spec §3.3). */
+  private preEpoch(e: number): void {
+    if (this.precond === null) {
+      this.precond = firstPreconditioner(this.illum(), this.maxPatternSum, this.N);
+    } else if (preconditionerUpdateDue(e, this.options.probePlan.start)) {
+      const il = this.illum();
+      const c = this.precond;
+      for (let j = 0; j < c.length; j++) c[j] = (c[j] + il[j]) / 2;
+    } else {
+      return;
+    }
+    dampedInverse(this.precond, this.options.preconditioningDampingFactor, this.ctx.invDen);
+  }
+
+  /** Runs epoch e (0-based) and returns its loss. Throws LsqmlDivergenceError when the loss diverges. */
+  runEpoch(e: number): number {
+    if (this.closed) throw new Error('LSQML engine is closed');
+    const t0 = performance.now();
+    const o = this.options;
+    this.preEpoch(e);
+    const order = this.batchPermutations ? this.batchPermutations[e] : this.batchRng.permutation(this.n);
+    const B = o.batchSize;
+    let lossSum = 0, nb = 0, sumY = 0, sumYhat = 0;
+    for (let s = 0; s < this.n; s += B) {
+      const idx = Int32Array.from({ length: Math.min(B, this.n - s) }, (_, j) => order[s + j]);
+      const r = this.runMinibatch(idx, e);
+      lossSum += r.loss; nb++; sumY += r.sumY; sumYhat += r.sumYhat;
+    }
+    const loss = lossSum / nb;
+    // End-of-epoch hooks (spec §3.10).
+    if (e === 0 && o.rescaleProbeIntensityInFirstEpoch) {
+      if (!(sumYhat > 0) || !Number.isFinite(sumYhat)) {
+        throw new LsqmlInputError('the initial probe and object predict no intensity at any position, so the probe cannot be rescaled');
+      }
+      const f = probeRescaleFactor(sumY, sumYhat);
+      const p = this.ctx.probe;
+      for (let j = 0; j < p.length; j++) p[j] *= f;
+    }
+    if (o.orthogonalizeIncoherentModes && this.M > 1 && planActive(o.orthogonalizePlan, e)) {
+      orthogonalizeModesSvd(this.ctx.probe, this.M, this.N * this.N);
+    }
+    if (o.removeObjectProbeAmbiguity && planActive(o.ambiguityPlan, e) && this.precond) {
+      removeAmbiguity(this.ctx.obj, this.W, this.precond, this.roi, this.ctx.probe);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    this.lossHistory.push(loss);
+    this.epochSeconds.push(seconds);
+    this.checkDivergence(e, loss);
+    return loss;
+  }
+
+  private checkDivergence(e: number, loss: number): void {
+    const f = this.options.divergenceFactor;
+    const h = this.lossHistory;
+    if (!Number.isFinite(loss)) throw new LsqmlDivergenceError(e, loss, h.slice(), `the loss is ${loss}`);
+    if (e === 0 || h.length < 2) return;
+    const first = h[0], prev = h[h.length - 2];
+    if (loss > f * first) throw new LsqmlDivergenceError(e, loss, h.slice(), `loss ${loss.toPrecision(4)} exceeds ${f}× the epoch-0 loss ${first.toPrecision(4)}`);
+    if (loss > f * prev && loss > 1e-3 * first) {
+      throw new LsqmlDivergenceError(e, loss, h.slice(), `loss ${loss.toPrecision(4)} exceeds ${f}× the previous epoch's loss ${prev.toPrecision(4)}`);
+    }
+  }
+
+  /** Writes the batch's geometry, intensities and bounding box into the shared buffers. */
+  private loadBatch(indices: ArrayLike<number>): number {
+    const c = this.ctx, N = this.N, n2 = N * N, B = indices.length;
+    if (B < 1 || B > c.d.Bc) throw new Error(`minibatch of ${B} positions (capacity ${c.d.Bc})`);
+    const { topLeft, frac } = this.geometry;
+    let r0 = Infinity, r1 = -Infinity, c0 = Infinity, c1 = -Infinity;
+    const I = this.intensities;
+    for (let i = 0; i < B; i++) {
+      const j = indices[i];
+      const ty = topLeft[2 * j], tx = topLeft[2 * j + 1];
+      c.tl[2 * i] = ty; c.tl[2 * i + 1] = tx;
+      c.frac[2 * i] = frac[2 * j]; c.frac[2 * i + 1] = frac[2 * j + 1];
+      if (ty < r0) r0 = ty; if (ty + N > r1) r1 = ty + N;
+      if (tx < c0) c0 = tx; if (tx + N > c1) c1 = tx + N;
+      const src = j * n2, dst = i * n2;
+      for (let k = 0; k < n2; k++) c.yb[dst + k] = I[src + k];
+    }
+    c.info[INFO_B] = B;
+    c.info[INFO_R0] = Math.max(0, Math.min(this.H, r0)); c.info[INFO_R1] = Math.max(0, Math.min(this.H, r1));
+    c.info[INFO_C0] = Math.max(0, Math.min(this.W, c0)); c.info[INFO_C1] = Math.max(0, Math.min(this.W, c1));
+    // Spectrum of probe mode 0, shared by every position's sub-pixel shift.
+    c.fp0.set(c.probe.subarray(0, 2 * n2));
+    this.mainFft.forward(c.fp0, 1);
+    return B;
+  }
+
+  /**
+   * One minibatch of epoch e: forward model, loss terms and (unless epoch 0 only rescales) the LSQML
+   * update of object and probe. `capture` (threads = 1 only) receives copies of the intermediates.
+   */
+  runMinibatch(indices: ArrayLike<number>, e: number, capture?: MinibatchCapture): MinibatchResult {
+    const o = this.options, c = this.ctx, pool = this.pool;
+    const N = this.N, n2 = N * N, M = this.M;
+    if (capture && pool.threads !== 1) throw new Error('minibatch capture needs threads = 1');
+    if (this.precond === null) this.preEpoch(e);
+    const B = this.loadBatch(indices);
+    const update = !(e === 0 && o.rescaleProbeIntensityInFirstEpoch);
+    const gaussian = o.noiseModel === 'gaussian';
+    if (capture) c.psi = new Float64Array(c.far.length);
+    if (!update || !gaussian || capture) pool.run(Phase.Forward);
+    else pool.run(Phase.ForwardGaussianBackward);
+    let lossSum = 0, sumY = 0, sumYhat = 0;
+    for (let i = 0; i < B; i++) {
+      lossSum += c.pp[PP * i + PP_LOSS]; sumY += c.pp[PP * i + PP_SUMY]; sumYhat += c.pp[PP * i + PP_SUMYHAT];
+    }
+    const result: MinibatchResult = { loss: lossSum / (B * n2), sumY, sumYhat };
+    if (capture) {
+      capture.batchLoss = result.loss;
+      capture.shiftedProbe = this.positionMajor((i, m) => (m === 0 ? [c.pt0, 2 * n2 * i] : [c.probe, 2 * n2 * m]), B);
+      capture.psi = this.positionMajor((i, m) => [c.psi!, 2 * n2 * (m * c.d.Bc + i)], B);
+      capture.psiFar = this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B);
+      capture.intensityPred = Float64Array.from(c.yhat.subarray(0, B * n2));
+      c.psi = null;
+    }
+    if (!update) return result;
+
+    if (!gaussian) this.poissonStep(indices, B);
+    if (capture) {
+      pool.run(Phase.FarStep);
+      capture.psiFarUpdated = this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B);
+      capture.poissonAlpha = Float64Array.from({ length: B }, (_, i) => c.pp[PP * i + PP_ALPHA]);
+      pool.run(Phase.ChiDirections);
+      capture.chi = this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B);
+      capture.deltaOPatches = Float64Array.from(c.dOA.subarray(0, 2 * n2 * B));
+      capture.deltaPBeforeShift = this.positionMajor((i, m) => [c.dP, 2 * n2 * (m * c.d.Bc + i)], B);
+      pool.run(Phase.ProbeSpectra);
+      const dp = this.positionMajor((i, m) => [c.dP, 2 * n2 * (m * c.d.Bc + i)], B);
+      for (let i = 0; i < B; i++) this.mainFft.inverse(dp.subarray(2 * n2 * M * i, 2 * n2 * (M * i + 1)), 1);
+      capture.deltaP = dp;
+      pool.run(Phase.Scatter);
+      capture.deltaOComb = Float64Array.from(c.D);
+      pool.run(Phase.Precondition);
+      capture.deltaOPrecond = Float64Array.from(c.D);
+      pool.run(Phase.ReduceProbe);
+    } else {
+      if (!gaussian) pool.run(Phase.Backward);
+      pool.run(Phase.Place);
+    }
+    // Probe direction: batch mean, the mode-0 adjoint shift applied to the summed spectra.
+    c.dPhat.set(c.dPsum);
+    this.mainFft.inverse(c.dPhat.subarray(0, 2 * n2), 1);
+    for (let j = 0; j < c.dPhat.length; j++) c.dPhat[j] /= B;
+    if (capture) capture.deltaPHat = Float64Array.from(c.dPhat);
+    pool.run(Phase.StepSums);
+    const sums = {
+      aa: new Float64Array(B), qq: new Float64Array(B), aqRe: new Float64Array(B), aqIm: new Float64Array(B),
+      b1: new Float64Array(B), b2: new Float64Array(B),
+    };
+    for (let i = 0; i < B; i++) {
+      const s = PP * i;
+      sums.aa[i] = c.pp[s + PP_AA]; sums.qq[i] = c.pp[s + PP_QQ]; sums.aqRe[i] = c.pp[s + PP_AQRE];
+      sums.aqIm[i] = c.pp[s + PP_AQIM]; sums.b1[i] = c.pp[s + PP_B1]; sums.b2[i] = c.pp[s + PP_B2];
+    }
+    const sys = jointSystem(sums, { pixels: n2, regularization: o.stepSizeRegularization });
+    const { alphaO: aOi, alphaP: aPi } = jointStepSizes(sys, o.objectStepSizeScaler / (o.multimodalUpdate ? M : 1), o.probeStepSizeScaler);
+    const alphaO = trimmedMean(aOi, 0.1), alphaP = mean(aPi);
+    if (capture) { capture.system = sys; capture.alphaOi = aOi; capture.alphaPi = aPi; capture.alphaO = alphaO; capture.alphaP = alphaP; }
+    if (o.objectOptimizable && planActive(o.objectPlan, e)) {
+      c.scal[SCAL_ALPHA_O] = o.objectLearningRate * alphaO;
+      pool.run(Phase.ApplyObject);
+    }
+    if (o.probeOptimizable && planActive(o.probePlan, e)) {
+      const a = o.probeLearningRate * alphaP;
+      const p = c.probe, d = c.dPhat;
+      for (let j = 0; j < p.length; j++) p[j] += a * d[j];
+    }
+    return result;
+  }
+
+  /** Poisson far-field step sizes of the batch (spec §3.1): two fixed-point passes, clamp, perturbation. */
+  private poissonStep(indices: ArrayLike<number>, B: number): void {
+    const c = this.ctx, o = this.options, a = this.aPois;
+    const batchMean = (): number => { let s = 0; for (let i = 0; i < B; i++) s += a[indices[i]]; return s / B; };
+    for (let pass = 0; pass < 2; pass++) {
+      const abar = batchMean();
+      c.scal[SCAL_ABAR] = abar;
+      this.pool.run(Phase.PoissonSums);
+      for (let i = 0; i < B; i++) {
+        const num = c.pp[PP * i + PP_PNUM], den = c.pp[PP * i + PP_PDEN];
+        let t = den > 0 ? num / den : 0;
+        t = 0.5 * abar + 0.5 * t;
+        t = Number.isNaN(t) ? 0 : Math.min(1, Math.max(0, t));
+        a[indices[i]] = t;
+      }
+    }
+    for (let i = 0; i < B; i++) {
+      let t = a[indices[i]];
+      if (o.poissonStepNoise > 0) t += o.poissonStepNoise * this.noiseRng.normal();
+      if (o.clampPoissonStepAfterNoise) t = Math.min(1, Math.max(0, t));
+      a[indices[i]] = t;
+      c.pp[PP * i + PP_ALPHA] = t;
+    }
+  }
+
+  /** Gathers [B, M, n2] complex from a per-(position, mode) source locator. */
+  private positionMajor(at: (i: number, m: number) => [Float64Array, number], B: number): Float64Array {
+    const n2 = this.N * this.N, M = this.M;
+    const out = new Float64Array(2 * n2 * M * B);
+    for (let i = 0; i < B; i++) {
+      for (let m = 0; m < M; m++) {
+        const [src, off] = at(i, m);
+        out.set(src.subarray(off, off + 2 * n2), 2 * n2 * (i * M + m));
+      }
+    }
+    return out;
+  }
+
+  /** Stops the worker threads. The engine cannot run afterwards. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+  }
+}
+
+/**
+ * Runs a whole reconstruction: `options.epochs` epochs from the given start. Throws LsqmlInputError
+ * on bad input and LsqmlDivergenceError (naming the epoch) when the loss diverges.
+ */
+export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions> = {}, hooks: LsqmlHooks = {}): Promise<LsqmlResult> {
+  const engine = await LsqmlEngine.create(input, options);
+  try {
+    for (let e = 0; e < engine.options.epochs; e++) {
+      const loss = engine.runEpoch(e);
+      hooks.onEpoch?.({ epoch: e, loss, seconds: engine.epochSeconds[e] });
+    }
+    return {
+      object: engine.object, height: engine.H, width: engine.W, probe: engine.probe, modes: engine.M, size: engine.N,
+      lossHistory: engine.lossHistory.slice(), epochSeconds: engine.epochSeconds.slice(), epochsRun: engine.lossHistory.length,
+      poissonStepState: engine.options.noiseModel === 'poisson' ? engine.poissonStepState : null,
+      origin: engine.origin, warnings: engine.warnings.slice(), options: engine.options, fftBackend: engine.fftBackend,
+    };
+  } finally {
+    await engine.close();
+  }
+}
+
+

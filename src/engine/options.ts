@@ -1,0 +1,173 @@
+/**
+ * Options of the LSQML engine: one typed object whose defaults are pty-chi's (commit 8aee9c2,
+ * `LSQMLOptions` and the object/probe option classes; spec/lsqml.md §3.16). Every field is
+ * documented with the pty-chi option it mirrors. Fields marked DEPARTURE are deliberate departures
+ * from pty-chi; each is described in docs/lsqml.md with the reason for its default.
+ */
+
+export type NoiseModel = 'gaussian' | 'poisson';
+
+/**
+ * How positions relative to the origin map into the object buffer (spec §1.4).
+ * - 'ptychi': pty-chi at the studied snapshot: origin = round_half_even(H/2) + 0.5 (per axis).
+ * - 'centered': the fix of pty-chi issue #73 (after the snapshot): origin = H/2 − 0.5, so a
+ *   position of 0 is the exact centre of the buffer.
+ */
+export type OriginConvention = 'ptychi' | 'centered';
+
+/** When a parameter is optimised: epochs e with start ≤ e < stop and (e − start) mod stride = 0. */
+export interface OptimizationPlan {
+  /** First epoch (pty-chi `optimization_plan.start`, default 0). */
+  start: number;
+  /** First epoch no longer optimised, or null for never (pty-chi `stop`, default None). */
+  stop: number | null;
+  /** Every `stride`-th epoch from `start` (pty-chi `stride`, default 1). */
+  stride: number;
+}
+
+export interface LsqmlOptions {
+  /** Number of epochs, epoch 0 included (pty-chi `num_epochs`, default 100). With
+   *  `rescaleProbeIntensityInFirstEpoch` epoch 0 makes no update, so n epochs give n − 1 updates. */
+  epochs: number;
+  /** Minibatch size (pty-chi `batch_size`, default 100). The last minibatch of an epoch is shorter. */
+  batchSize: number;
+  /** Far-field noise model (pty-chi `noise_model`, default GAUSSIAN). */
+  noiseModel: NoiseModel;
+  /** σ of the Gaussian model (pty-chi `gaussian_noise_std`, default 0.5: the modulus projection). */
+  gaussianNoiseStd: number;
+  /** Epoch 0 only rescales the probe to the measured intensity (pty-chi
+   *  `rescale_probe_intensity_in_first_epoch`, default true). */
+  rescaleProbeIntensityInFirstEpoch: boolean;
+  /** δ of the preconditioner D/√(C² + (δ·max C)²) (pty-chi `preconditioning_damping_factor`, 0.1). */
+  preconditioningDampingFactor: number;
+  /** Build the illumination map from all incoherent modes instead of mode 0 (pty-chi
+   *  `build_preconditioner_with_all_modes`, default false). */
+  buildPreconditionerWithAllModes: boolean;
+  /** λ_LSQ: a11 and a22 of the per-position 2×2 step-size system are boosted by this fraction of
+   *  their batch mean (pty-chi's hard-coded 0.1 in `calculate_object_and_probe_update_step_sizes`). */
+  stepSizeRegularization: number;
+  /** β_LSQ for the object step (pty-chi object `optimal_step_size_scaler`, default 0.9). */
+  objectStepSizeScaler: number;
+  /** β_LSQ for the probe step (pty-chi probe `optimal_step_size_scaler`, default 0.9). */
+  probeStepSizeScaler: number;
+  /** Object direction sums all incoherent modes and the object step is divided by M (pty-chi object
+   *  `multimodal_update`, default true). With false the mode-0 direction is used and not divided. */
+  multimodalUpdate: boolean;
+  /** SGD learning rate of the object (pty-chi object `step_size`, default 1). */
+  objectLearningRate: number;
+  /** SGD learning rate of the probe (pty-chi probe `step_size`, default 1). */
+  probeLearningRate: number;
+  /** Whether and when the object is updated (pty-chi object `optimizable` + `optimization_plan`). */
+  objectOptimizable: boolean;
+  objectPlan: OptimizationPlan;
+  /** Whether and when the probe is updated (pty-chi probe `optimizable` + `optimization_plan`).
+   *  `probePlan.start` also shifts the preconditioner schedule (spec §3.3). */
+  probeOptimizable: boolean;
+  probePlan: OptimizationPlan;
+  /** SVD orthogonalisation of the incoherent probe modes at the end of every epoch of the plan
+   *  (pty-chi probe `orthogonalize_incoherent_modes`, enabled, method SVD, stride 1). No-op for M = 1. */
+  orthogonalizeIncoherentModes: boolean;
+  orthogonalizePlan: OptimizationPlan;
+  /** Object–probe scale-ambiguity removal at the end of epochs 0, 10, 20… (pty-chi object
+   *  `remove_object_probe_ambiguity`, enabled, stride 10). */
+  removeObjectProbeAmbiguity: boolean;
+  ambiguityPlan: OptimizationPlan;
+  /** Pixels with measured intensity ≤ this value are unconstrained in the far-field step (pty-chi
+   *  `exclude_measured_pixels_below`, default None = null). */
+  excludeMeasuredPixelsBelow: number | null;
+  /** Standard deviation of the Gaussian perturbation pty-chi adds to the Poisson far-field step
+   *  (hard-coded 0.01 in `get_psi_far_step_size`). Set 0 to reproduce the parity fixtures. */
+  poissonStepNoise: number;
+  /** DEPARTURE. Clamp the Poisson far-field step to [0, 1] again after the perturbation (pty-chi
+   *  does not), so the batch mean ā never exceeds 1 and 1 − ā·ξ never reaches zero (spec §3.1
+   *  "Hazard"). Default true. Without noise it changes nothing. */
+  clampPoissonStepAfterNoise: boolean;
+  /** DEPARTURE (option). Position origin convention (spec §1.4, pty-chi issue #73). Default
+   *  'ptychi' (the snapshot the fixtures come from); see docs/lsqml.md. */
+  originConvention: OriginConvention;
+  /** Seed of the engine's random streams: minibatch order and the Poisson step perturbation. */
+  seed: number | string;
+  /** Stop with an LsqmlDivergenceError when an epoch's loss is not finite, or exceeds this factor
+   *  times the previous epoch's loss or the epoch-0 loss. Not in pty-chi; default 10. */
+  divergenceFactor: number;
+  /** Threads for the per-position work (this thread + threads − 1 worker threads). Results are
+   *  bit-identical for any thread count. Default 1. */
+  threads: number;
+  /** FFT backend ('auto': WASM SIMD when available). */
+  fftBackend: 'auto' | 'ts' | 'wasm';
+}
+
+const everyEpoch: OptimizationPlan = { start: 0, stop: null, stride: 1 };
+
+/** pty-chi's defaults (spec §3.16). */
+export const DEFAULT_LSQML_OPTIONS: Readonly<LsqmlOptions> = Object.freeze({
+  epochs: 100,
+  batchSize: 100,
+  noiseModel: 'gaussian',
+  gaussianNoiseStd: 0.5,
+  rescaleProbeIntensityInFirstEpoch: true,
+  preconditioningDampingFactor: 0.1,
+  buildPreconditionerWithAllModes: false,
+  stepSizeRegularization: 0.1,
+  objectStepSizeScaler: 0.9,
+  probeStepSizeScaler: 0.9,
+  multimodalUpdate: true,
+  objectLearningRate: 1,
+  probeLearningRate: 1,
+  objectOptimizable: true,
+  objectPlan: everyEpoch,
+  probeOptimizable: true,
+  probePlan: everyEpoch,
+  orthogonalizeIncoherentModes: true,
+  orthogonalizePlan: everyEpoch,
+  removeObjectProbeAmbiguity: true,
+  ambiguityPlan: { start: 0, stop: null, stride: 10 },
+  excludeMeasuredPixelsBelow: null,
+  poissonStepNoise: 0.01,
+  clampPoissonStepAfterNoise: true,
+  originConvention: 'ptychi',
+  seed: 0,
+  divergenceFactor: 10,
+  threads: 1,
+  fftBackend: 'auto',
+} satisfies LsqmlOptions);
+
+/** True when `plan` schedules epoch `e` (pty-chi `optimization_enabled`). */
+export function planActive(plan: OptimizationPlan, e: number): boolean {
+  if (e < plan.start) return false;
+  if (plan.stop !== null && e >= plan.stop) return false;
+  return (e - plan.start) % plan.stride === 0;
+}
+
+/** Merges user options over the defaults and checks every field; throws RangeError naming the field. */
+export function resolveLsqmlOptions(user: Partial<LsqmlOptions> = {}): LsqmlOptions {
+  const o: LsqmlOptions = { ...DEFAULT_LSQML_OPTIONS, ...user };
+  for (const k of Object.keys(user)) {
+    if (!(k in DEFAULT_LSQML_OPTIONS)) throw new RangeError(`unknown LSQML option '${k}'`);
+  }
+  const posInt = (k: keyof LsqmlOptions): void => {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`LSQML option ${k} must be a positive integer, got ${String(v)}`);
+  };
+  const nonNeg = (k: keyof LsqmlOptions): void => {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`LSQML option ${k} must be a finite number ≥ 0, got ${String(v)}`);
+  };
+  posInt('epochs'); posInt('batchSize'); posInt('threads');
+  for (const k of ['preconditioningDampingFactor', 'stepSizeRegularization', 'objectStepSizeScaler', 'probeStepSizeScaler',
+    'objectLearningRate', 'probeLearningRate', 'poissonStepNoise'] as const) nonNeg(k);
+  if (!(o.gaussianNoiseStd > 0) || !Number.isFinite(o.gaussianNoiseStd)) throw new RangeError(`LSQML option gaussianNoiseStd must be > 0, got ${o.gaussianNoiseStd}`);
+  if (!(o.divergenceFactor > 1)) throw new RangeError(`LSQML option divergenceFactor must be > 1, got ${o.divergenceFactor}`);
+  if (o.noiseModel !== 'gaussian' && o.noiseModel !== 'poisson') throw new RangeError(`LSQML option noiseModel must be 'gaussian' or 'poisson', got '${String(o.noiseModel)}'`);
+  if (o.originConvention !== 'ptychi' && o.originConvention !== 'centered') throw new RangeError(`LSQML option originConvention must be 'ptychi' or 'centered', got '${String(o.originConvention)}'`);
+  if (o.fftBackend !== 'auto' && o.fftBackend !== 'ts' && o.fftBackend !== 'wasm') throw new RangeError(`LSQML option fftBackend must be auto, ts or wasm, got '${String(o.fftBackend)}'`);
+  if (o.excludeMeasuredPixelsBelow !== null && !Number.isFinite(o.excludeMeasuredPixelsBelow)) throw new RangeError('LSQML option excludeMeasuredPixelsBelow must be a finite number or null');
+  for (const k of ['objectPlan', 'probePlan', 'orthogonalizePlan', 'ambiguityPlan'] as const) {
+    const p = o[k];
+    if (!p || !Number.isInteger(p.start) || p.start < 0 || !Number.isInteger(p.stride) || p.stride < 1
+      || (p.stop !== null && !Number.isInteger(p.stop))) {
+      throw new RangeError(`LSQML option ${k} must be {start ≥ 0, stop: integer | null, stride ≥ 1}`);
+    }
+  }
+  return o;
+}
