@@ -1,9 +1,113 @@
-import type { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { action, UsageError } from '../errors.js';
+import { generatePhaseC, parseDose, type PhaseCProgress } from '../../study/generate.js';
+import { getPreset, PRESET_NAMES } from '../../study/presets.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseCount(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const v = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(v)) throw new UsageError(`${flag}: expected a non-negative integer, found '${value}'`);
+  return v;
+}
+
+/** SOURCE_DATE_EPOCH (seconds since 1970, UTC) as an ISO time, or null when unset. */
+function sourceDateEpoch(): string | null {
+  const v = process.env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === '') return null;
+  if (!/^\d+$/.test(v)) throw new UsageError(`SOURCE_DATE_EPOCH must be an integer number of seconds, found '${v}'`);
+  return new Date(Number(v) * 1000).toISOString();
+}
+
+/** Progress to stderr: a redrawn bar on a terminal; otherwise plain lines, at most one every 2 s per stage. */
+function progressPrinter(): { onProgress: (p: PhaseCProgress) => void; end: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let lastKey = '';
+  let lastLine = 0;
+  let barShown = false;
+  const clear = (): void => { if (barShown) { process.stderr.write('\r\x1b[K'); barShown = false; } };
+  return {
+    onProgress(p: PhaseCProgress): void {
+      if (p.stage === 'simulate' || p.stage === 'powers') {
+        const frac = p.total > 0 ? p.done / p.total : 1;
+        if (tty) {
+          const width = 30;
+          const fill = Math.round(frac * width);
+          process.stderr.write(`\r\x1b[K${p.message} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${p.done}/${p.total}`);
+          barShown = true;
+        } else {
+          const key = `${p.stage}:${p.dose ?? ''}`;
+          const now = Date.now();
+          if (key !== lastKey) { lastKey = key; lastLine = now; return; }
+          if (now - lastLine >= 2000 && p.done < p.total) {
+            lastLine = now;
+            process.stderr.write(`${p.message}: ${p.done}/${p.total}\n`);
+          }
+        }
+        return;
+      }
+      clear();
+      process.stderr.write(`${p.message}\n`);
+    },
+    end: clear,
+  };
+}
 
 export function register(program: Command): void {
   program
     .command('generate')
-    .description('(generate: not available in this build yet)')
-    .action(action('generate', () => { throw new UsageError('the generate command is not available in this build yet'); }));
+    .summary('Phase C: simulate diffraction datasets at each dose (train/test split)')
+    .description(
+      'Phase C: simulate far-field ptychography data at each photon dose and split it into train/test halves.\n\n' +
+      'For every dose D writes <output-root>/dose_<int(D)>/patched_train.npz and patched_test.npz (DATA-001\n' +
+      'keys: diffraction float32 amplitudes [n, N, N] with DC at [N/2, N/2], objectGuess, probeGuess,\n' +
+      'xcoords/ycoords scan centres in object pixels, plus _metadata JSON with the intensity scale s:\n' +
+      'photon counts = (diffraction * s)^2) and <output-root>/run_manifest.json. The object, probe and\n' +
+      'positions are shared by all doses; only the Poisson noise differs. Train is y < the midpoint of\n' +
+      'the scanned y range, test the rest. Existing outputs are never replaced without --overwrite.\n' +
+      'The same seed gives byte-identical NPZ files (set SOURCE_DATE_EPOCH to record a fixed time in them).')
+    .requiredOption('--output-root <dir>', 'directory that receives dose_<D>/patched_{train,test}.npz and run_manifest.json')
+    .addOption(new Option('--preset <name>', 'study size: quick (N=64, 320×320 object, 1000 positions) or fly64 (N=128, 464×464, 10304 positions)')
+      .choices([...PRESET_NAMES]).default('quick'))
+    .option('--dose <photons>', 'expected photons per pattern; repeat for several doses (default: the design\'s 1e3, 1e4, 1e5)', collect, [] as string[])
+    .option('--n-images <n>', 'number of scan positions before the split (default: the preset\'s, or the base NPZ\'s xcoords length)', )
+    .option('--seed <seed>', 'simulation seed for object, positions and noise (default: the design\'s 42)', )
+    .option('--base-npz <file>', 'take objectGuess and probeGuess from this NPZ instead of the synthetic object and probe (N = probe size)')
+    .option('--overwrite', 'replace existing patched_{train,test}.npz files of the selected doses', false)
+    .action(action('generate', async (o: {
+      outputRoot: string; preset: string; dose: string[]; nImages?: string; seed?: string; baseNpz?: string; overwrite: boolean;
+    }) => {
+      // Every flag is checked before anything is written.
+      const preset = getPreset(o.preset);
+      const given = o.dose.map(parseDose);
+      const nImages = parseCount('--n-images', o.nImages);
+      const seed = parseCount('--seed', o.seed);
+      const timestamp = sourceDateEpoch();
+      const doses = given.length > 0 ? given : preset.design.dose_list;
+      if (given.length > 0) process.stderr.write(`INFO: Filtering to ${given.length === 1 ? 'single dose' : 'doses'}: ${given.join(', ')}\n`);
+      const progress = progressPrinter();
+      try {
+        const result = await generatePhaseC(preset.design, {
+          outputRoot: o.outputRoot,
+          preset,
+          doses,
+          nImages,
+          seed,
+          baseNpz: o.baseNpz,
+          overwrite: o.overwrite,
+          timestamp,
+        }, progress.onProgress);
+        progress.end();
+        for (const d of result.doses) {
+          process.stdout.write(`dose ${d.dose}: ${d.train} (${d.trainCount}), ${d.test} (${d.testCount}); ` +
+            `mean ${d.photons.mean.toFixed(1)} photons/pattern, intensity scale ${d.intensityScale.toPrecision(6)}\n`);
+        }
+        process.stdout.write(`manifest: ${result.manifestPath} (${result.seconds.toFixed(1)} s)\n`);
+      } finally {
+        progress.end();
+      }
+    }));
 }

@@ -1,0 +1,261 @@
+/**
+ * Far-field forward model, dose scaling and Poisson noise (Phase C physics).
+ *
+ * For a scan centre (x, y) the object patch is taken on the integer grid and the sub-pixel remainder
+ * is applied to the probe by a Fourier shift — exactly the model of pty-chi's LSQML (see scan.ts):
+ *
+ *   P̃ = IFFT2( FFT2(P) · e^{−2πi(f_y·u + f_x·v)} ),   u, v = fftfreq(N)
+ *   ψ  = O[t_y : t_y+N, t_x : t_x+N] · P̃               (exit wave)
+ *   Ψ  = FFT2(ψ)                                        (unscaled; DC at [0, 0])
+ *
+ * Dose: with s = sqrt(dose / mean_n Σ|ψ_n|²) (the mean over every position of the scan), the
+ * expected photon count of a detector pixel is λ = |FFT2(s·ψ)|² / N², so by Parseval the expected
+ * total per pattern averages exactly `dose` over the scan. Counts are drawn as Poisson(λ) with the
+ * exact sampler of `Rng`, one pattern after another in scan order and, within a pattern, pixel by
+ * pixel in the row-major order of the stored (centred) array. The stored value is the DATA-001
+ * amplitude `sqrt(counts) / s` as float32, DC at [N//2, N//2] (fftshift); photon counts come back
+ * as (diffraction·s)².
+ */
+import { createFft2, fftfreq, type Fft2 } from '../math/fft.js';
+import type { Rng } from '../math/rng.js';
+import { placement, type Placement } from './scan.js';
+import type { ComplexImage, ScanPositions } from './types.js';
+
+/** Where the pattern of scan position `index` is written: `data[offset … offset + N²)`. */
+export type PatternSink = (index: number) => { data: Float32Array; offset: number };
+
+export interface SimulateOptions {
+  /** 'poisson' (default): counts ~ Poisson(λ). 'none': store the noise-free amplitude sqrt(λ)/s. */
+  noise?: 'poisson' | 'none';
+  /** Σ|ψ|² per position from `exitWavePowers` (computed here when omitted). */
+  powers?: Float64Array;
+  /** Called after each batch of patterns with the number done so far. */
+  onBatch?: (done: number, total: number) => void;
+}
+
+export interface SimulationResult {
+  dose: number;
+  /** s = sqrt(dose / mean Σ|ψ|²): counts = (diffraction·s)². */
+  intensityScale: number;
+  /** mean over positions of Σ_pixels |ψ|² (unscaled exit wave power). */
+  meanExitWavePower: number;
+  /** Expected photons per pattern, Σλ (its mean over the scan equals the dose). */
+  expectedTotals: Float64Array;
+  /** Photons actually counted per pattern (equal to expectedTotals when noise = 'none'). */
+  countTotals: Float64Array;
+  /** Largest count (or λ when noise = 'none') in any pixel. */
+  maxPixelCount: number;
+  noise: 'poisson' | 'none';
+}
+
+export interface FarFieldOptions {
+  /** Patterns per FFT batch (default: about 4 MB of complex128 work buffer). */
+  batch?: number;
+  /** A ready FFT plan for N×N (e.g. a WASM one); default `createFft2(N, N)`. */
+  fft?: Fft2;
+}
+
+export class FarFieldSimulator {
+  readonly n: number;
+  readonly object: ComplexImage;
+  readonly probe: ComplexImage;
+  private readonly fft: Fft2;
+  private readonly batch: number;
+  private readonly probeF: Float64Array;
+  private readonly freq: Float64Array;
+  private readonly buf: Float64Array;
+  private readonly ey: Float64Array;
+  private readonly ex: Float64Array;
+  private readonly tops: Int32Array;
+  /** source index (unshifted) of each stored (centred) row / column */
+  private readonly srcOf: Int32Array;
+
+  constructor(object: ComplexImage, probe: ComplexImage, opts: FarFieldOptions = {}) {
+    if (probe.h !== probe.w) throw new RangeError(`probe must be square, got ${probe.h}×${probe.w}`);
+    const n = probe.h;
+    if (object.h < n || object.w < n) throw new RangeError(`object ${object.h}×${object.w} is smaller than the ${n}×${n} probe`);
+    this.n = n;
+    this.object = object;
+    this.probe = probe;
+    this.fft = opts.fft ?? createFft2(n, n);
+    if (this.fft.h !== n || this.fft.w !== n) throw new RangeError(`FFT plan is ${this.fft.h}×${this.fft.w}, probe is ${n}×${n}`);
+    this.batch = Math.max(1, opts.batch ?? Math.max(1, Math.floor((4 << 20) / (16 * n * n))));
+    this.probeF = Float64Array.from(probe.data);
+    this.fft.forward(this.probeF, 1);
+    this.freq = fftfreq(n);
+    this.buf = new Float64Array(this.batch * 2 * n * n);
+    this.ey = new Float64Array(2 * n);
+    this.ex = new Float64Array(2 * n);
+    this.tops = new Int32Array(2 * this.batch);
+    const sh = Math.floor(n / 2);
+    this.srcOf = new Int32Array(n);
+    for (let k = 0; k < n; k++) this.srcOf[k] = (k - sh + n) % n;
+  }
+
+  /** Fills the work buffer with the exit waves ψ of positions [start, start+count); returns Σ|ψ|² in `powers`. */
+  private exitWaves(pos: ScanPositions, start: number, count: number, powers: Float64Array | null): void {
+    const n = this.n, nn = n * n, { h, w, data: O } = this.object;
+    const { buf, probeF, freq, ey, ex, tops } = this;
+    const py: Placement = { top: 0, frac: 0 }, px: Placement = { top: 0, frac: 0 };
+    const twoPi = 2 * Math.PI;
+    for (let j = 0; j < count; j++) {
+      const i = start + j;
+      placement(pos.y[i], h, n, py);
+      placement(pos.x[i], w, n, px);
+      if (py.top < 0 || px.top < 0 || py.top + n > h || px.top + n > w) {
+        throw new RangeError(`scan position ${i} (x=${pos.x[i]}, y=${pos.y[i]}) puts its ${n}×${n} patch outside the ${h}×${w} object`);
+      }
+      tops[2 * j] = py.top;
+      tops[2 * j + 1] = px.top;
+      for (let k = 0; k < n; k++) {
+        const a = -twoPi * py.frac * freq[k], b = -twoPi * px.frac * freq[k];
+        ey[2 * k] = Math.cos(a); ey[2 * k + 1] = Math.sin(a);
+        ex[2 * k] = Math.cos(b); ex[2 * k + 1] = Math.sin(b);
+      }
+      const base = 2 * nn * j;
+      for (let r = 0; r < n; r++) {
+        const yr = ey[2 * r], yi = ey[2 * r + 1];
+        const row = 2 * r * n;
+        for (let c = 0; c < n; c++) {
+          const k = row + 2 * c;
+          const rr = yr * ex[2 * c] - yi * ex[2 * c + 1];
+          const ri = yr * ex[2 * c + 1] + yi * ex[2 * c];
+          const pr = probeF[k], pi = probeF[k + 1];
+          buf[base + k] = pr * rr - pi * ri;
+          buf[base + k + 1] = pr * ri + pi * rr;
+        }
+      }
+    }
+    this.fft.inverse(buf, count);
+    for (let j = 0; j < count; j++) {
+      const base = 2 * nn * j;
+      const ty = tops[2 * j], tx = tops[2 * j + 1];
+      let p = 0;
+      for (let r = 0; r < n; r++) {
+        let o = 2 * ((ty + r) * w + tx);
+        let k = base + 2 * r * n;
+        for (let c = 0; c < n; c++, o += 2, k += 2) {
+          const or = O[o], oi = O[o + 1], pr = buf[k], pi = buf[k + 1];
+          const re = or * pr - oi * pi, im = or * pi + oi * pr;
+          buf[k] = re;
+          buf[k + 1] = im;
+          p += re * re + im * im;
+        }
+      }
+      if (powers) powers[start + j] = p;
+    }
+  }
+
+  /**
+   * Exit waves ψ (interleaved complex, N×N each, back to back) of the positions `indices`, or their
+   * far fields Ψ = FFT2(ψ) (unscaled, DC at [0, 0]) when `farField` is true. For tests and tools;
+   * `simulate` does not go through here.
+   */
+  waves(pos: ScanPositions, indices: ArrayLike<number>, farField = false): Float64Array {
+    const nn = this.n * this.n;
+    const out = new Float64Array(indices.length * 2 * nn);
+    for (let s = 0; s < indices.length; s += this.batch) {
+      const cnt = Math.min(this.batch, indices.length - s);
+      const sub: ScanPositions = { x: new Float64Array(cnt), y: new Float64Array(cnt) };
+      for (let j = 0; j < cnt; j++) { sub.x[j] = pos.x[indices[s + j]]; sub.y[j] = pos.y[indices[s + j]]; }
+      this.exitWaves(sub, 0, cnt, null);
+      if (farField) this.fft.forward(this.buf, cnt);
+      out.set(this.buf.subarray(0, cnt * 2 * nn), s * 2 * nn);
+    }
+    return out;
+  }
+
+  /** Σ_pixels |ψ|² of every position (the unscaled exit-wave power; dose-independent). */
+  exitWavePowers(pos: ScanPositions, onBatch?: (done: number, total: number) => void): Float64Array {
+    const total = pos.x.length;
+    const powers = new Float64Array(total);
+    for (let s = 0; s < total; s += this.batch) {
+      const cnt = Math.min(this.batch, total - s);
+      this.exitWaves(pos, s, cnt, powers);
+      onBatch?.(s + cnt, total);
+    }
+    return powers;
+  }
+
+  /**
+   * Simulates every position at `dose` expected photons per pattern (mean over the scan) and writes
+   * each pattern through `sink`. Noise is drawn from `rng` in a fixed order (see the module comment).
+   */
+  simulate(pos: ScanPositions, dose: number, rng: Rng, sink: PatternSink, opts: SimulateOptions = {}): SimulationResult {
+    if (!(dose > 0) || !Number.isFinite(dose)) throw new RangeError(`dose must be a positive finite number, got ${dose}`);
+    const total = pos.x.length;
+    if (pos.y.length !== total) throw new RangeError(`x has ${total} positions, y has ${pos.y.length}`);
+    if (total === 0) throw new RangeError('no scan positions to simulate');
+    const noise = opts.noise ?? 'poisson';
+    const powers = opts.powers ?? this.exitWavePowers(pos);
+    if (powers.length !== total) throw new RangeError(`powers has ${powers.length} entries, expected ${total}`);
+    let meanPower = 0;
+    for (let i = 0; i < total; i++) meanPower += powers[i];
+    meanPower /= total;
+    if (!(meanPower > 0)) throw new RangeError('the exit waves carry no power (object or probe is zero)');
+    const s = Math.sqrt(dose / meanPower);
+    const n = this.n, nn = n * n;
+    const lamScale = (s * s) / nn;
+    const expectedTotals = new Float64Array(total);
+    const countTotals = new Float64Array(total);
+    const { buf, srcOf } = this;
+    let maxPix = 0;
+    for (let start = 0; start < total; start += this.batch) {
+      const cnt = Math.min(this.batch, total - start);
+      this.exitWaves(pos, start, cnt, null);
+      this.fft.forward(buf, cnt);
+      for (let j = 0; j < cnt; j++) {
+        const i = start + j;
+        const { data, offset } = sink(i);
+        if (offset < 0 || offset + nn > data.length) throw new RangeError(`sink for position ${i} has no room for ${n}×${n} values at offset ${offset}`);
+        const base = 2 * nn * j;
+        let expSum = 0, cntSum = 0;
+        for (let ro = 0; ro < n; ro++) {
+          const rowSrc = base + 2 * n * srcOf[ro];
+          const rowDst = offset + ro * n;
+          for (let co = 0; co < n; co++) {
+            const k = rowSrc + 2 * srcOf[co];
+            const re = buf[k], im = buf[k + 1];
+            const lam = lamScale * (re * re + im * im);
+            expSum += lam;
+            let c: number;
+            if (noise === 'poisson') c = lam > 0 ? rng.poisson(lam) : 0;
+            else c = lam;
+            cntSum += c;
+            if (c > maxPix) maxPix = c;
+            data[rowDst + co] = Math.sqrt(c) / s;
+          }
+        }
+        expectedTotals[i] = expSum;
+        countTotals[i] = cntSum;
+      }
+      opts.onBatch?.(start + cnt, total);
+    }
+    return { dose, intensityScale: s, meanExitWavePower: meanPower, expectedTotals, countTotals, maxPixelCount: maxPix, noise };
+  }
+}
+
+/** Summary statistics of a set of per-pattern totals. */
+export interface TotalsStats {
+  count: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  sum: number;
+}
+
+export function totalsStats(values: Float64Array, indices?: Int32Array): TotalsStats {
+  const m = indices ? indices.length : values.length;
+  let sum = 0, min = Infinity, max = -Infinity;
+  for (let j = 0; j < m; j++) {
+    const v = values[indices ? indices[j] : j];
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const mean = m > 0 ? sum / m : NaN;
+  let v2 = 0;
+  for (let j = 0; j < m; j++) v2 += (values[indices ? indices[j] : j] - mean) ** 2;
+  return { count: m, mean, std: m > 1 ? Math.sqrt(v2 / (m - 1)) : 0, min: m > 0 ? min : NaN, max: m > 0 ? max : NaN, sum };
+}
