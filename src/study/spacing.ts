@@ -248,37 +248,52 @@ export class KdTree {
     }
   }
 
+  // Query state of `nearest` (kept on the instance so the recursion allocates nothing).
+  private qx = 0;
+  private qy = 0;
+  private qk = 0;
+  private qskip = -1;
+  private best = new Float64Array(0);
+  private found = 0;
+
   /**
    * Distances from (qx, qy) to its k nearest points, ascending, leaving out the point with index `skip`.
    * Returns fewer than k when there are fewer points.
    */
   nearest(qx: number, qy: number, k: number, skip = -1): number[] {
-    const best: number[] = [];
-    if (k <= 0) return best;
-    const consider = (i: number): void => {
-      if (i === skip) return;
-      const d = distance(qx, qy, this.x[i], this.y[i]);
-      if (best.length === k && d >= best[k - 1]) return;
-      let p = best.length === k ? k - 1 : best.length;
-      if (best.length < k) best.push(d);
-      while (p > 0 && best[p - 1] > d) { best[p] = best[p - 1]; p--; }
-      best[p] = d;
-    };
-    const walk = (lo: number, hi: number, axis: number): void => {
-      if (hi - lo <= LEAF) {
-        for (let t = lo; t < hi; t++) consider(this.idx[t]);
-        return;
-      }
-      const mid = (lo + hi) >> 1;
-      const i = this.idx[mid];
-      consider(i);
-      const diff = (axis === 0 ? qx : qy) - this.coord(i, axis);
-      const [first, second] = diff < 0 ? [[lo, mid], [mid + 1, hi]] : [[mid + 1, hi], [lo, mid]];
-      walk(first[0], first[1], 1 - axis);
-      if (best.length < k || Math.abs(diff) <= best[best.length - 1]) walk(second[0], second[1], 1 - axis);
-    };
-    walk(0, this.idx.length, 0);
-    return best;
+    if (k <= 0) return [];
+    if (this.best.length < k) this.best = new Float64Array(k);
+    this.qx = qx; this.qy = qy; this.qk = k; this.qskip = skip; this.found = 0;
+    this.nearestIn(0, this.idx.length, 0);
+    return Array.from(this.best.subarray(0, this.found));
+  }
+
+  private consider(i: number): void {
+    if (i === this.qskip) return;
+    const d = distance(this.qx, this.qy, this.x[i], this.y[i]);
+    const best = this.best, k = this.qk;
+    if (this.found === k && d >= best[k - 1]) return;
+    let p = this.found === k ? k - 1 : this.found++;
+    while (p > 0 && best[p - 1] > d) { best[p] = best[p - 1]; p--; }
+    best[p] = d;
+  }
+
+  private nearestIn(lo: number, hi: number, axis: number): void {
+    if (hi - lo <= LEAF) {
+      for (let t = lo; t < hi; t++) this.consider(this.idx[t]);
+      return;
+    }
+    const mid = (lo + hi) >> 1;
+    const i = this.idx[mid];
+    this.consider(i);
+    const diff = (axis === 0 ? this.qx - this.x[i] : this.qy - this.y[i]);
+    if (diff < 0) {
+      this.nearestIn(lo, mid, 1 - axis);
+      if (this.found < this.qk || -diff <= this.best[this.found - 1]) this.nearestIn(mid + 1, hi, 1 - axis);
+    } else {
+      this.nearestIn(mid + 1, hi, 1 - axis);
+      if (this.found < this.qk || diff <= this.best[this.found - 1]) this.nearestIn(lo, mid, 1 - axis);
+    }
   }
 
   /** Distances from (qx, qy) to every point closer than r (strictly), leaving out index `skip`. */
@@ -326,16 +341,23 @@ export function discOverlapFraction(d: number, diameter: number): number {
 
 /** The distinct positions (exact equality), in first-seen order. */
 export function uniquePositions(x: ArrayLike<number>, y: ArrayLike<number>): { x: Float64Array; y: Float64Array } {
-  const seen = new Set<string>();
-  const ux: number[] = [], uy: number[] = [];
-  for (let i = 0; i < x.length; i++) {
-    const key = `${x[i]},${y[i]}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    ux.push(x[i]);
-    uy.push(y[i]);
+  const n = x.length;
+  // sort by (x, y, index): equal positions become neighbours, the first-seen one leading its run
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a] - x[b] || y[a] - y[b] || a - b);
+  const keep = new Uint8Array(n);
+  let kept = 0;
+  for (let t = 0; t < n; t++) {
+    const i = order[t];
+    if (t > 0) {
+      const j = order[t - 1];
+      if (x[i] === x[j] && y[i] === y[j]) continue;
+    }
+    keep[i] = 1;
+    kept++;
   }
-  return { x: Float64Array.from(ux), y: Float64Array.from(uy) };
+  const ux = new Float64Array(kept), uy = new Float64Array(kept);
+  for (let i = 0, k = 0; i < n; i++) if (keep[i]) { ux[k] = x[i]; uy[k] = y[i]; k++; }
+  return { x: ux, y: uy };
 }
 
 /**

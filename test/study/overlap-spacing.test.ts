@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   distance, satisfiesSpacing, selectMinSpacing, geometryAcceptance, KdTree, discOverlapArea, discOverlapFraction,
-  metricImageBased, metricGroupToGroup, nearestNeighbourStats, coverageFraction, GEOMETRY_ACCEPTANCE_EPS,
+  metricImageBased, metricGroupToGroup, nearestNeighbourStats, coverageFraction, GEOMETRY_ACCEPTANCE_EPS, uniquePositions,
 } from '../../src/study/spacing.js';
 
 /** A small independent PRNG for test data (mulberry32), so these tests need nothing but spacing.ts. */
@@ -214,4 +214,11 @@ test('nearest-neighbour statistics and coverage', () => {
   assert.equal(coverageFraction(new Float64Array(0), new Float64Array(0), 10, 100, 100), 0);
   // a disc outside the frame covers nothing
   assert.equal(coverageFraction(Float64Array.of(-50), Float64Array.of(-50), 20, 100, 100), 0);
+});
+
+test('uniquePositions keeps the first of each group of equal positions, in the original order', () => {
+  const u = uniquePositions(Float64Array.of(3, 1, 3, 2, 1, 3, -0), Float64Array.of(4, 1, 4, 2, 1, 5, 0));
+  assert.deepEqual(Array.from(u.x), [3, 1, 2, 3, -0]);
+  assert.deepEqual(Array.from(u.y), [4, 1, 2, 5, 0]);
+  assert.equal(uniquePositions(new Float64Array(0), new Float64Array(0)).x.length, 0);
 });
