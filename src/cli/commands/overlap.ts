@@ -1,9 +1,86 @@
 import type { Command } from 'commander';
 import { action, UsageError } from '../errors.js';
+import { buildOverlapViews, doseDirName } from '../../study/overlap.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').map((v) => v.trim()).filter((v) => v.length > 0)];
+}
+
+function positiveNumber(flag: string, text: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || !(v > 0)) throw new UsageError(`${flag} must be a positive number, got '${text}'`);
+  return v;
+}
+
+function nonNegativeInteger(flag: string, text: string): number {
+  const v = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v)) throw new UsageError(`${flag} must be a non-negative integer, got '${text}'`);
+  return v;
+}
+
+interface OverlapFlags {
+  phaseCRoot?: string;
+  outputRoot?: string;
+  dose: string[];
+  view: string[];
+  seed?: string;
+  overwrite?: boolean;
+  probeDiameterPx?: string;
+  neighborCount?: string;
+}
 
 export function register(program: Command): void {
   program
     .command('overlap')
-    .description('(overlap: not available in this build yet)')
-    .action(action('overlap', () => { throw new UsageError('the overlap command is not available in this build yet'); }));
+    .summary('Phase D: dense and sparse views of every dose by greedy minimum spacing')
+    .description(
+      'Phase D: for every dose_<D>/patched_{train,test}.npz under --phase-c-root, keep a maximal subset of the\n' +
+      'scan positions whose pairwise distances are all >= S = (1 - f)·N (dense f = 0.7, sparse f = 0.2, N from\n' +
+      '`diffraction`), visiting positions in a seeded order. Writes <out>/dose_<D>/<view>/<view>_{train,test}.npz\n' +
+      '(every per-scan array filtered, `source_indices`, `_metadata` with the selection bookkeeping and the\n' +
+      'parent Phase C metadata), {train,test}_metrics.json, metrics_bundle.json and <out>/overlap_manifest.json.\n' +
+      'Exit codes: 0 done; 1 some dose failed (the others were still written); 2 bad usage, nothing written.')
+    .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/ directories (required)')
+    .option('--output-root <dir>', 'where the views are written (required)')
+    .option('--dose <D>', 'only this dose (repeatable, or comma-separated); default every dose_<D> found', collect, [])
+    .option('--view <view>', 'only this view: dense or sparse (repeatable); default both', collect, [])
+    .option('--seed <S>', 'seed of the visiting order (default 456, the design\'s subsampling seed)')
+    .option('--probe-diameter-px <D>', 'disc diameter of the overlap metrics (default N, the patch size)')
+    .option('--neighbor-count <K>', 'neighbours of the image-based overlap metric (default 6)')
+    .option('--overwrite', 'replace existing output files (default: refuse before writing anything)')
+    .action(action('overlap', async (flags: OverlapFlags) => {
+      if (!flags.phaseCRoot) throw new UsageError('--phase-c-root is required');
+      if (!flags.outputRoot) throw new UsageError('--output-root is required');
+      const doses = flags.dose.map((d) => positiveNumber('--dose', d));
+      for (const v of flags.view) if (v !== 'dense' && v !== 'sparse') throw new UsageError(`--view must be dense or sparse, got '${v}'`);
+      const summary = await buildOverlapViews({
+        phaseCRoot: flags.phaseCRoot,
+        outputRoot: flags.outputRoot,
+        doses: doses.length > 0 ? doses : undefined,
+        views: flags.view.length > 0 ? flags.view : undefined,
+        seed: flags.seed !== undefined ? nonNegativeInteger('--seed', flags.seed) : undefined,
+        overwrite: !!flags.overwrite,
+        probeDiameterPx: flags.probeDiameterPx !== undefined ? positiveNumber('--probe-diameter-px', flags.probeDiameterPx) : undefined,
+        neighborCount: flags.neighborCount !== undefined ? nonNegativeInteger('--neighbor-count', flags.neighborCount) : undefined,
+      }, (p) => process.stderr.write(`overlap: ${p.message}\n`));
+
+      for (const d of summary.doses) {
+        if (d.status === 'failed') {
+          process.stdout.write(`${doseDirName(d.dose)}: FAILED — ${d.error}\n`);
+          continue;
+        }
+        for (const [view, v] of Object.entries(d.views)) {
+          for (const [split, s] of Object.entries(v.splits)) {
+            process.stdout.write(`${doseDirName(d.dose)} ${view} ${split}: ${s.n_accepted}/${s.n_positions} kept (${s.selection_strategy})` +
+              `${s.insufficient_positions ? ', insufficient positions' : ''} → ${s.file}\n`);
+          }
+        }
+      }
+      process.stdout.write(`manifest: ${summary.manifest}\n`);
+      if (summary.failed > 0) {
+        process.stderr.write(`ptychostudy overlap: ${summary.failed} of ${summary.doses.length} dose(s) failed\n`);
+        return 1;
+      }
+      return 0;
+    }));
 }

@@ -1,0 +1,547 @@
+/**
+ * Phase D — overlap views. For every dose of a Phase C root and every view (dense, sparse), keeps a maximal
+ * subset of each split's scan positions whose pairwise distances are all ≥ S = (1 − f)·N (spec §6.2, the
+ * greedy minimum-spacing generation), writes the filtered datasets with truthful `_metadata`, and the
+ * overlap metrics of spec §6.1 beside them.
+ *
+ *   <out>/dose_<D>/<view>/<view>_{train,test}.npz
+ *   <out>/dose_<D>/<view>/{train,test}_metrics.json, metrics_bundle.json
+ *   <out>/overlap_manifest.json
+ *
+ * Nothing here reads argv or prints: progress goes to a callback, errors are thrown (usage problems, before
+ * anything is written) or recorded per dose (a dose whose Phase C files cannot be read fails alone).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError, InputError } from '../cli/errors.js';
+import { writeJsonAtomic, exists } from '../data/atomic.js';
+import { readMetadata, metadataArray, METADATA_KEY, type MetadataResult } from '../data/metadata.js';
+import { NpzReader, saveNpz } from '../npy/npz.js';
+import type { NdArray, NumericData } from '../npy/types.js';
+import { sizeOf } from '../npy/types.js';
+import { Rng } from '../math/rng.js';
+import { REFERENCE_OVERLAP_VIEWS, REFERENCE_SEEDS, spacingThreshold } from './design.js';
+import {
+  selectMinSpacing, geometryAcceptance, metricImageBased, metricGroupToGroup, nearestNeighbourStats,
+  coverageFraction, uniquePositions, type SelectionStrategy,
+} from './spacing.js';
+
+export const SPLITS = ['train', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
+/** Version of the `{split}_metrics.json` / `metrics_bundle.json` layout. */
+export const OVERLAP_METRICS_VERSION = '1.0';
+/** K of the image-based overlap metric (spec §6.1 default). */
+export const DEFAULT_NEIGHBOR_COUNT = 6;
+/** Keys that are never per-scan, even when their first dimension happens to equal the number of positions. */
+const NEVER_PER_SCAN = new Set(['objectGuess', 'probeGuess']);
+
+/** Label of the seeded stream that orders a split's positions: the same for every dose and view. */
+export function visitingOrderLabel(split: string): string {
+  return `overlap/${split}`;
+}
+
+/** The order greedy selection visits `n` positions of `split` in, for `seed`. */
+export function visitingOrder(seed: number, split: string, n: number): Int32Array {
+  return new Rng(seed).fork(visitingOrderLabel(split)).permutation(n);
+}
+
+// ─────────────────────────────────────────────────────────────────────────────────────────────────
+// Filtering (spec §3.5)
+// ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+function components(dtype: string): number {
+  return dtype === '<c8' || dtype === '<c16' ? 2 : 1;
+}
+
+/** Rows `indices` (in that order) of an array whose first dimension is the position axis. */
+export function takeRows(arr: NdArray, indices: ArrayLike<number>): NdArray {
+  const rowLen = sizeOf(arr.shape.slice(1)) * components(arr.dtype);
+  const k = indices.length;
+  const shape = [k, ...arr.shape.slice(1)];
+  if (Array.isArray(arr.data)) {
+    const out: unknown[] = [];
+    for (let t = 0; t < k; t++) for (let j = 0; j < rowLen; j++) out.push(arr.data[indices[t] * rowLen + j]);
+    return { dtype: arr.dtype, shape, data: out as NdArray['data'] };
+  }
+  const src = arr.data as NumericData;
+  const Ctor = src.constructor as { new (n: number): NumericData };
+  const out = new Ctor(k * rowLen);
+  for (let t = 0; t < k; t++) {
+    const from = indices[t] * rowLen;
+    (out as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(src.subarray(from, from + rowLen) as ArrayLike<unknown>, t * rowLen);
+  }
+  return { dtype: arr.dtype, shape, data: out };
+}
+
+/** A 0-d array repeated into a 1-d array of length k (the dtype follows the value, spec §3.5). */
+export function broadcastScalar(arr: NdArray, k: number): NdArray {
+  const comps = components(arr.dtype);
+  if (Array.isArray(arr.data)) {
+    return { dtype: arr.dtype, shape: [k], data: new Array(k).fill(arr.data[0]) as NdArray['data'] };
+  }
+  const src = arr.data as NumericData;
+  const Ctor = src.constructor as { new (n: number): NumericData };
+  const out = new Ctor(k * comps);
+  for (let t = 0; t < k; t++) for (let c = 0; c < comps; c++) (out as unknown as unknown[])[t * comps + c] = src[c];
+  return { dtype: arr.dtype, shape: [k], data: out };
+}
+
+/**
+ * Spec §3.5 filtering, with the Phase C `_metadata` dropped first (Q-D4): every array whose first dimension
+ * equals `n` keeps rows `indices`; a 0-d array is broadcast to length `indices.length`; `objectGuess`,
+ * `probeGuess` and every other array are copied unchanged. Key order is kept.
+ */
+export function filterPerScan(arrays: Record<string, NdArray>, n: number, indices: ArrayLike<number>): Record<string, NdArray> {
+  const out: Record<string, NdArray> = {};
+  for (const [key, arr] of Object.entries(arrays)) {
+    if (key === '_metadata') continue;
+    if (arr.shape.length === 0) out[key] = broadcastScalar(arr, indices.length);
+    else if (arr.shape[0] === n && !NEVER_PER_SCAN.has(key)) out[key] = takeRows(arr, indices);
+    else out[key] = arr;
+  }
+  return out;
+}
+
+// ─────────────────────────────────────────────────────────────────────────────────────────────────
+// One split, one view, in memory
+// ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface PhaseCSplit {
+  arrays: Record<string, NdArray>;
+  x: Float64Array;
+  y: Float64Array;
+  /** N: the side of a diffraction pattern. */
+  patchSize: number;
+  /** [H, W] of `objectGuess`, or null when the file has none. */
+  objectShape: [number, number] | null;
+  /** What `_metadata` held: the decoded value, or why there is none. */
+  parent: { status: 'ok'; value: unknown } | { status: 'absent' } | { status: 'error'; error: string };
+}
+
+function floatVector(arrays: Record<string, NdArray>, key: string, file: string): Float64Array {
+  const a = arrays[key];
+  if (!a) throw new InputError(`${file}: missing required key '${key}'`);
+  if (a.shape.length !== 1) throw new InputError(`${file}: '${key}' must be 1-d, got shape (${a.shape.join(', ')})`);
+  if (!(a.data instanceof Float64Array || a.data instanceof Float32Array)) {
+    throw new InputError(`${file}: '${key}' must be a float array, got dtype ${a.dtype}`);
+  }
+  const v = Float64Array.from(a.data);
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i])) throw new InputError(`${file}: '${key}'[${i}] is not finite (${v[i]})`);
+  }
+  return v;
+}
+
+/**
+ * Checks what Phase D needs of a Phase C split (DATA-001 coordinates and `diffraction` shape). `meta` is
+ * what its `_metadata` held (read from `arrays` when not given).
+ */
+export function readPhaseCSplit(arrays: Record<string, NdArray>, file: string, meta: MetadataResult = readMetadata(arrays)): PhaseCSplit {
+  const x = floatVector(arrays, 'xcoords', file);
+  const y = floatVector(arrays, 'ycoords', file);
+  if (x.length !== y.length) throw new InputError(`${file}: xcoords has ${x.length} positions but ycoords has ${y.length}`);
+  const diff = arrays['diffraction'];
+  if (!diff) throw new InputError(`${file}: missing required key 'diffraction'`);
+  if (diff.shape.length !== 3 || diff.shape[1] !== diff.shape[2] || diff.shape[0] !== x.length) {
+    throw new InputError(`${file}: 'diffraction' must have shape (${x.length}, N, N), got (${diff.shape.join(', ')})`);
+  }
+  const obj = arrays['objectGuess'];
+  const objectShape: [number, number] | null = obj && obj.shape.length === 2 ? [obj.shape[0], obj.shape[1]] : null;
+  const parent: PhaseCSplit['parent'] = meta.status === 'ok' ? { status: 'ok', value: meta.value }
+    : meta.status === 'absent' ? { status: 'absent' }
+      : { status: 'error', error: meta.error };
+  return { arrays, x, y, patchSize: diff.shape[1], objectShape, parent };
+}
+
+/**
+ * Reads a Phase C split file. Every array but `_metadata` must decode (else NpzError / NpyError); a
+ * `_metadata` that cannot be decoded is recorded as the parent's metadata error instead of failing.
+ */
+export function loadPhaseCSplit(file: string): PhaseCSplit {
+  const reader = NpzReader.open(file);
+  try {
+    const arrays: Record<string, NdArray> = {};
+    for (const key of reader.keys()) if (key !== METADATA_KEY) arrays[key] = reader.get(key);
+    return readPhaseCSplit(arrays, file, readMetadata(reader));
+  } finally {
+    reader.close();
+  }
+}
+
+export interface ViewRequest {
+  view: string;
+  /** Overlap fraction f of the view; S = (1 − f)·N. */
+  overlapFraction: number;
+  split: string;
+  seed: number;
+  /** Recorded as `source_file`. */
+  sourceFile: string;
+  dose?: number;
+  /** Disc diameter of the overlap metrics (default N). */
+  probeDiameterPx?: number;
+  neighborCount?: number;
+}
+
+export interface ViewResult {
+  arrays: Record<string, NdArray>;
+  metadata: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  selected: Int32Array;
+}
+
+function insufficientReason(n: number, kept: number, x: Float64Array, y: Float64Array, s: number, maxPositions: number): string {
+  const keptText = `${kept} position${kept === 1 ? '' : 's'} kept, at least 2 are needed`;
+  if (n === 0) return `${keptText}: the input split has no positions`;
+  if (n === 1) return `${keptText}: the input split has only 1 position`;
+  if (uniquePositions(x, y).x.length === 1) return `${keptText}: all ${n} input positions are identical`;
+  return `${keptText}: the scanned area fits at most ${maxPositions} position${maxPositions === 1 ? '' : 's'} at spacing ${s} px`;
+}
+
+/**
+ * Selects one view of one split and builds its arrays, `_metadata` and metrics. Pure: no files.
+ * `_metadata` starts with the legacy schema's keys (spec §6.2) in its order, then ours, then `parent`.
+ * `input` is `inputMetrics(split, …)` when the caller already has it (it does not depend on the view).
+ */
+/** What the overlap metrics say about a split's full set of positions (the same for every view). */
+export function inputMetrics(split: PhaseCSplit, diameter: number, neighbours: number): Record<string, unknown> {
+  const { x, y, objectShape: frame } = split;
+  return {
+    n_images: x.length,
+    n_unique_images: uniquePositions(x, y).x.length,
+    nn_spacing: nearestNeighbourStats(x, y),
+    metric_2_image_based_avg: metricImageBased(x, y, neighbours, diameter),
+    coverage_fraction: frame ? coverageFraction(x, y, diameter, frame[1], frame[0]) : null,
+  };
+}
+
+function metricsSettings(split: PhaseCSplit, req: ViewRequest): { diameter: number; neighbours: number } {
+  return { diameter: req.probeDiameterPx ?? split.patchSize, neighbours: req.neighborCount ?? DEFAULT_NEIGHBOR_COUNT };
+}
+
+export function buildView(split: PhaseCSplit, req: ViewRequest, input?: Record<string, unknown>): ViewResult {
+  const { x, y, patchSize } = split;
+  const n = x.length;
+  const s = spacingThreshold(req.overlapFraction, patchSize);
+  if (!(s > 0)) throw new RangeError(`view '${req.view}': overlap fraction ${req.overlapFraction} gives spacing ${s} px; the fraction must be in [0, 1)`);
+  const order = visitingOrder(req.seed, req.split, n);
+  const sel = selectMinSpacing(x, y, s, order);
+  const kept = sel.selected.length;
+  const geo = geometryAcceptance(x, y, s);
+  const rate = n > 0 ? kept / n : 0;
+  const insufficient = kept < 2;
+
+  const arrays = filterPerScan(split.arrays, n, sel.selected);
+  arrays['source_indices'] = { dtype: '<i8', shape: [kept], data: BigInt64Array.from(sel.selected, (i) => BigInt(i)) };
+
+  const strategy: SelectionStrategy = sel.strategy;
+  const metadata: Record<string, unknown> = {
+    overlap_view: req.view,
+    spacing_threshold: s,
+    source_file: req.sourceFile,
+    n_accepted: kept,
+    n_rejected: n - kept,
+    acceptance_rate: rate,
+    selection_strategy: strategy,
+    geometry_acceptance_bound: geo.geometry_acceptance_bound,
+    effective_min_acceptance: geo.effective_min_acceptance,
+    seed: req.seed,
+    insufficient_positions: insufficient,
+    ...(insufficient ? { insufficient_reason: insufficientReason(n, kept, x, y, s, geo.max_positions) } : {}),
+    phase: 'D',
+    split: req.split,
+    ...(req.dose !== undefined ? { dose: req.dose } : {}),
+    n_positions: n,
+    patch_size: patchSize,
+    overlap_fraction: req.overlapFraction,
+    geometry_max_positions: geo.max_positions,
+    meets_effective_min_acceptance: rate >= geo.effective_min_acceptance,
+    visiting_order: `Rng(seed).fork('${visitingOrderLabel(req.split)}').permutation(n)`,
+    source_indices_key: 'source_indices',
+    parent_metadata_status: split.parent.status,
+    ...(split.parent.status === 'error' ? { parent_metadata_error: split.parent.error } : {}),
+    parent: split.parent.status === 'ok' ? split.parent.value : null,
+  };
+  arrays['_metadata'] = metadataArray(metadata);
+
+  const { diameter: d, neighbours: k } = metricsSettings(split, req);
+  const sx = Float64Array.from(sel.selected, (i) => x[i]);
+  const sy = Float64Array.from(sel.selected, (i) => y[i]);
+  const frame = split.objectShape;
+  const metrics: Record<string, unknown> = {
+    metrics_version: OVERLAP_METRICS_VERSION,
+    overlap_view: req.view,
+    split: req.split,
+    ...(req.dose !== undefined ? { dose: req.dose } : {}),
+    source_file: req.sourceFile,
+    spacing_threshold: s,
+    overlap_fraction: req.overlapFraction,
+    patch_size: patchSize,
+    seed: req.seed,
+    selection_strategy: strategy,
+    n_accepted: kept,
+    n_rejected: n - kept,
+    acceptance_rate: rate,
+    geometry_acceptance_bound: geo.geometry_acceptance_bound,
+    effective_min_acceptance: geo.effective_min_acceptance,
+    geometry_max_positions: geo.max_positions,
+    scan_bbox: { width: geo.bbox_width, height: geo.bbox_height },
+    insufficient_positions: insufficient,
+    ...(insufficient ? { insufficient_reason: metadata['insufficient_reason'] } : {}),
+    gridsize: 1,
+    neighbor_count: k,
+    probe_diameter_px: d,
+    metric_2_image_based_avg: metricImageBased(sx, sy, k, d),
+    metric_3_group_to_group_avg: metricGroupToGroup(sx, sy, d),
+    n_images_total: n,
+    n_images_subsampled: kept,
+    n_unique_images: uniquePositions(sx, sy).x.length,
+    n_groups_actual: kept,
+    coverage_fraction: frame ? coverageFraction(sx, sy, d, frame[1], frame[0]) : null,
+    coverage_frame: frame ? { height: frame[0], width: frame[1] } : null,
+    nn_spacing: nearestNeighbourStats(sx, sy),
+    input: input ?? inputMetrics(split, d, k),
+  };
+  return { arrays, metadata, metrics, selected: sel.selected };
+}
+
+// ─────────────────────────────────────────────────────────────────────────────────────────────────
+// The whole phase, over a Phase C root
+// ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface OverlapOptions {
+  phaseCRoot: string;
+  outputRoot: string;
+  /** Doses to process (each must have a `dose_<int(D)>` directory); default: every `dose_*` directory. */
+  doses?: readonly number[];
+  /** Views to build; default: every view of `overlapViews`. */
+  views?: readonly string[];
+  /** Overlap fraction per view (default the design's: dense 0.7, sparse 0.2). */
+  overlapViews?: Readonly<Record<string, number>>;
+  /** Seed of the visiting order (default the design's subsampling seed, 456). */
+  seed?: number;
+  /** Replace existing outputs (default: refuse, before anything is written). */
+  overwrite?: boolean;
+  /** Disc diameter of the overlap metrics (default N of each file). */
+  probeDiameterPx?: number;
+  neighborCount?: number;
+}
+
+export interface OverlapProgress {
+  dose: number;
+  view?: string;
+  split?: string;
+  message: string;
+}
+
+export interface ViewSplitSummary {
+  file: string;
+  metrics: string;
+  n_positions: number;
+  n_accepted: number;
+  selection_strategy: SelectionStrategy;
+  spacing_threshold: number;
+  insufficient_positions: boolean;
+}
+
+export interface DoseSummary {
+  dose: number;
+  dir: string;
+  status: 'ok' | 'failed';
+  error?: string;
+  views: Record<string, { metrics_bundle: string; splits: Record<string, ViewSplitSummary> }>;
+}
+
+export interface OverlapSummary {
+  doses: DoseSummary[];
+  failed: number;
+  manifest: string;
+}
+
+/** `dose_<int(D)>`, the reference's directory name for a dose. */
+export function doseDirName(dose: number): string {
+  return `dose_${Math.trunc(dose)}`;
+}
+
+/** `dose_<int>` directories under a Phase C root, by ascending dose. */
+export function discoverDoses(phaseCRoot: string): { dose: number; dir: string }[] {
+  const out: { dose: number; dir: string }[] = [];
+  for (const name of readdirSync(phaseCRoot)) {
+    const m = /^dose_(\d+)$/.exec(name);
+    if (!m) continue;
+    const dir = join(phaseCRoot, name);
+    if (!statSync(dir).isDirectory()) continue;
+    out.push({ dose: Number(m[1]), dir });
+  }
+  return out.sort((a, b) => a.dose - b.dose);
+}
+
+/** The files one view of one dose writes. */
+export function viewPaths(outputRoot: string, dose: number, view: string): {
+  dir: string; npz: Record<Split, string>; metrics: Record<Split, string>; bundle: string;
+} {
+  const dir = join(outputRoot, doseDirName(dose), view);
+  return {
+    dir,
+    npz: { train: join(dir, `${view}_train.npz`), test: join(dir, `${view}_test.npz`) },
+    metrics: { train: join(dir, 'train_metrics.json'), test: join(dir, 'test_metrics.json') },
+    bundle: join(dir, 'metrics_bundle.json'),
+  };
+}
+
+export const MANIFEST_NAME = 'overlap_manifest.json';
+
+interface Plan {
+  phaseCRoot: string;
+  outputRoot: string;
+  doses: { dose: number; dir: string }[];
+  views: string[];
+  fractions: Record<string, number>;
+  seed: number;
+}
+
+/** Checks the options and the file system; throws UsageError before anything is written. */
+export function planOverlapViews(opts: OverlapOptions): Plan {
+  const phaseCRoot = resolve(opts.phaseCRoot);
+  const outputRoot = resolve(opts.outputRoot);
+  if (!exists(phaseCRoot) || !statSync(phaseCRoot).isDirectory()) throw new UsageError(`--phase-c-root ${opts.phaseCRoot} is not a directory`);
+  const fractions = { ...(opts.overlapViews ?? REFERENCE_OVERLAP_VIEWS) };
+  const views = [...new Set(opts.views ?? Object.keys(fractions))];
+  if (views.length === 0) throw new UsageError('no overlap view selected');
+  for (const v of views) {
+    if (!(v in fractions)) throw new UsageError(`unknown view '${v}'. Expected one of: ${Object.keys(fractions).join(', ')}`);
+    const f = fractions[v];
+    if (!(f >= 0 && f < 1)) throw new UsageError(`view '${v}': overlap fraction ${f} must be in [0, 1)`);
+  }
+  const seed = opts.seed ?? REFERENCE_SEEDS.subsampling;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
+  if (opts.probeDiameterPx !== undefined && !(opts.probeDiameterPx > 0 && Number.isFinite(opts.probeDiameterPx))) {
+    throw new UsageError(`--probe-diameter-px must be a positive number, got ${opts.probeDiameterPx}`);
+  }
+  if (opts.neighborCount !== undefined && !(Number.isSafeInteger(opts.neighborCount) && opts.neighborCount >= 1)) {
+    throw new UsageError(`--neighbor-count must be a positive integer, got ${opts.neighborCount}`);
+  }
+  const found = discoverDoses(phaseCRoot);
+  let doses = found;
+  if (opts.doses && opts.doses.length > 0) {
+    doses = [];
+    for (const d of opts.doses) {
+      if (!(d > 0) || !Number.isFinite(d)) throw new UsageError(`--dose must be a positive number, got ${d}`);
+      const hit = found.find((f) => f.dose === Math.trunc(d));
+      if (!hit) throw new UsageError(`no ${doseDirName(d)} directory under ${opts.phaseCRoot} (found: ${found.map((f) => doseDirName(f.dose)).join(', ') || 'none'})`);
+      if (!doses.includes(hit)) doses.push(hit);
+    }
+  }
+  if (doses.length === 0) throw new UsageError(`no dose_<D> directories under ${opts.phaseCRoot}`);
+  if (!opts.overwrite) {
+    const clash: string[] = [];
+    for (const { dose } of doses) {
+      for (const view of views) {
+        const p = viewPaths(outputRoot, dose, view);
+        for (const f of [p.npz.train, p.npz.test, p.metrics.train, p.metrics.test, p.bundle]) if (exists(f)) clash.push(f);
+      }
+    }
+    if (clash.length > 0) {
+      throw new UsageError(`${clash[0]} already exists${clash.length > 1 ? ` (and ${clash.length - 1} more output files)` : ''}; pass --overwrite to replace them`);
+    }
+  }
+  return { phaseCRoot, outputRoot, doses, views, fractions, seed };
+}
+
+function readManifest(path: string): Record<string, unknown> {
+  if (!exists(path)) return {};
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Phase D entry point (the `overlap` command and `run` call this). Usage problems throw UsageError before
+ * anything is written. A dose whose Phase C files cannot be read or are not valid is recorded as failed
+ * (with its error) and the other doses are still processed; `summary.failed` counts them.
+ */
+export async function buildOverlapViews(opts: OverlapOptions, onProgress: (p: OverlapProgress) => void = () => {}): Promise<OverlapSummary> {
+  const plan = planOverlapViews(opts);
+  const manifestPath = join(plan.outputRoot, MANIFEST_NAME);
+  const summary: OverlapSummary = { doses: [], failed: 0, manifest: manifestPath };
+  for (const { dose, dir } of plan.doses) {
+    const entry: DoseSummary = { dose, dir, status: 'ok', views: {} };
+    summary.doses.push(entry);
+    try {
+      const splits = {} as Record<Split, PhaseCSplit & { file: string; input?: Record<string, unknown> }>;
+      for (const split of SPLITS) {
+        const file = join(dir, `patched_${split}.npz`);
+        if (!exists(file)) throw new InputError(`${file} is missing`);
+        splits[split] = { ...loadPhaseCSplit(file), file };
+        const s = splits[split];
+        onProgress({ dose, split, message: `${doseDirName(dose)} ${split}: ${s.x.length} positions, N = ${s.patchSize}, parent metadata ${s.parent.status}` });
+        await Promise.resolve();
+      }
+      for (const view of plan.views) {
+        const paths = viewPaths(plan.outputRoot, dose, view);
+        const bundle: Record<string, unknown> = {};
+        const viewEntry: DoseSummary['views'][string] = { metrics_bundle: paths.bundle, splits: {} };
+        for (const split of SPLITS) {
+          const src = splits[split];
+          const req: ViewRequest = {
+            view, overlapFraction: plan.fractions[view], split, seed: plan.seed, sourceFile: src.file, dose,
+            probeDiameterPx: opts.probeDiameterPx, neighborCount: opts.neighborCount,
+          };
+          const settings = metricsSettings(src, req);
+          src.input ??= inputMetrics(src, settings.diameter, settings.neighbours);
+          const r = buildView(src, req, src.input);
+          saveNpz(paths.npz[split], r.arrays, { compress: true });
+          writeJsonAtomic(paths.metrics[split], r.metrics);
+          bundle[split] = r.metrics;
+          const m = r.metadata;
+          viewEntry.splits[split] = {
+            file: paths.npz[split], metrics: paths.metrics[split], n_positions: m['n_positions'] as number,
+            n_accepted: m['n_accepted'] as number, selection_strategy: m['selection_strategy'] as SelectionStrategy,
+            spacing_threshold: m['spacing_threshold'] as number, insufficient_positions: m['insufficient_positions'] as boolean,
+          };
+          onProgress({
+            dose, view, split,
+            message: `${doseDirName(dose)} ${view} ${split}: kept ${m['n_accepted']} of ${m['n_positions']} (${m['selection_strategy']}, S = ${+(m['spacing_threshold'] as number).toFixed(4)} px)` +
+              (m['insufficient_positions'] ? ' — insufficient positions' : ''),
+          });
+          await Promise.resolve();
+        }
+        writeJsonAtomic(paths.bundle, bundle);
+        entry.views[view] = viewEntry;
+      }
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      entry.status = 'failed';
+      entry.error = err instanceof Error ? err.message : String(err);
+      summary.failed++;
+      onProgress({ dose, message: `${doseDirName(dose)} failed: ${entry.error}` });
+    }
+  }
+  writeManifest(manifestPath, plan, summary);
+  return summary;
+}
+
+function writeManifest(path: string, plan: Plan, summary: OverlapSummary): void {
+  const manifest = readManifest(path);
+  const doses = (manifest['doses'] && typeof manifest['doses'] === 'object' ? manifest['doses'] : {}) as Record<string, unknown>;
+  for (const d of summary.doses) {
+    const views: Record<string, unknown> = {};
+    for (const [view, v] of Object.entries(d.views)) {
+      views[view] = {
+        train: v.splits['train']?.file, test: v.splits['test']?.file,
+        train_metrics: v.splits['train']?.metrics, test_metrics: v.splits['test']?.metrics,
+        metrics_bundle: v.metrics_bundle,
+        spacing_threshold: v.splits['train']?.spacing_threshold,
+        n_accepted: { train: v.splits['train']?.n_accepted, test: v.splits['test']?.n_accepted },
+        insufficient_positions: { train: v.splits['train']?.insufficient_positions, test: v.splits['test']?.insufficient_positions },
+      };
+    }
+    doses[doseDirName(d.dose)] = {
+      dose: d.dose, phase_c_dir: d.dir, status: d.status, ...(d.error ? { error: d.error } : {}), seed: plan.seed, views,
+    };
+  }
+  writeJsonAtomic(path, { schema_version: 1, phase: 'D', phase_c_root: plan.phaseCRoot, doses });
+}

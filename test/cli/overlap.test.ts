@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writePhaseCDose, studySplit, corrupt, tempDir } from '../study/overlap-fixtures.js';
+
+const cli = 'dist/src/cli/main.js';
+
+function overlap(...args: string[]) {
+  return spawnSync(process.execPath, [cli, 'overlap', ...args], { encoding: 'utf8' });
+}
+
+function hasNumpy(): boolean {
+  const r = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
+  return r.status === 0;
+}
+
+// NumPy reads every view with allow_pickle=False and checks that `_metadata` tells the truth about the arrays.
+const NUMPY_CHECK = `
+import json, sys, numpy as np
+out, src_root = sys.argv[1], sys.argv[2]
+checked = 0
+for dose in ("dose_1000", "dose_10000"):
+    for view, f in (("dense", 0.7), ("sparse", 0.2)):
+        for split in ("train", "test"):
+            z = np.load(f"{out}/{dose}/{view}/{view}_{split}.npz", allow_pickle=False)
+            src = np.load(f"{src_root}/{dose}/patched_{split}.npz", allow_pickle=False)
+            meta = json.loads(z["_metadata"].item())
+            assert z["_metadata"].dtype.kind == "U" and z["_metadata"].shape == (), z["_metadata"].dtype
+            idx = z["source_indices"]
+            assert idx.dtype == np.int64
+            n = src["xcoords"].shape[0]
+            k = idx.shape[0]
+            assert meta["n_accepted"] == k and meta["n_rejected"] == n - k, meta
+            assert abs(meta["acceptance_rate"] - k / n) < 1e-15
+            assert meta["overlap_view"] == view and meta["selection_strategy"] in ("direct", "greedy")
+            S = (1 - f) * src["diffraction"].shape[1]
+            assert abs(meta["spacing_threshold"] - S) < 1e-12
+            assert (np.diff(idx) > 0).all()
+            for key in ("xcoords", "ycoords", "diffraction", "Y", "scan_index"):
+                assert z[key].shape[0] == k and np.array_equal(z[key], src[key][idx]), key
+            assert np.array_equal(z["objectGuess"], src["objectGuess"]) and z["objectGuess"].dtype == np.complex64
+            xy = np.stack([z["xcoords"], z["ycoords"]], 1)
+            d = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+            d[np.arange(k), np.arange(k)] = np.inf
+            assert d.min() >= S, (d.min(), S)
+            assert meta["acceptance_rate"] <= meta["geometry_acceptance_bound"] <= 1
+            assert meta["parent"]["physics_parameters"]["nphotons"] == 1000
+            bundle = json.load(open(f"{out}/{dose}/{view}/metrics_bundle.json"))
+            assert bundle[split]["n_accepted"] == k
+            checked += 1
+print(checked)
+`;
+
+test('overlap CLI: builds every dose × view × split; NumPy reads files and metadata with allow_pickle=False', (t) => {
+  const root = tempDir('cli-c');
+  const out = join(tempDir('cli-d'), 'phase_d');
+  writePhaseCDose(root, 1000, studySplit(250, 1), studySplit(230, 2));
+  writePhaseCDose(root, 10000, studySplit(250, 1), studySplit(230, 2));
+  const r = overlap('--phase-c-root', root, '--output-root', out, '--seed', '3');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /overlap: dose_1000 train: 250 positions, N = 16/);
+  assert.match(r.stderr, /overlap: dose_10000 sparse test: kept \d+ of 230 \(greedy, S = 12\.8 px\)/);
+  assert.match(r.stdout, /dose_1000 dense train: \d+\/250 kept \(greedy\)/);
+  assert.match(r.stdout, /manifest: .*overlap_manifest\.json/);
+  if (!hasNumpy()) { t.skip('python3 with numpy is not installed'); return; }
+  const py = spawnSync('python3', ['-c', NUMPY_CHECK, out, root], { encoding: 'utf8' });
+  assert.equal(py.status, 0, py.stderr);
+  assert.equal(py.stdout.trim(), '8');
+});
+
+test('overlap CLI: a corrupted Phase C file fails that dose (exit 1), the other doses are still written', () => {
+  const root = tempDir('cli-c');
+  const out = tempDir('cli-d');
+  writePhaseCDose(root, 1000, studySplit(100, 1), studySplit(100, 2));
+  writePhaseCDose(root, 10000, studySplit(100, 1), studySplit(100, 2));
+  corrupt(join(root, 'dose_1000', 'patched_train.npz'));
+  const r = overlap('--phase-c-root', root, '--output-root', out);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /dose_1000 failed: .*dose_1000.patched_train\.npz/);
+  assert.match(r.stderr, /1 of 2 dose\(s\) failed/);
+  assert.match(r.stdout, /dose_1000: FAILED/);
+  assert.ok(existsSync(join(out, 'dose_10000', 'dense', 'dense_test.npz')));
+  assert.ok(existsSync(join(out, 'dose_10000', 'sparse', 'metrics_bundle.json')));
+});
+
+test('overlap CLI: bad usage exits 2 and writes nothing; existing outputs need --overwrite', () => {
+  const root = tempDir('cli-c');
+  writePhaseCDose(root, 1000, studySplit(60, 1), studySplit(60, 2));
+  const fresh = join(tempDir('cli-d'), 'never');
+  const cases: [string[], RegExp][] = [
+    [['--output-root', fresh], /--phase-c-root is required/],
+    [['--phase-c-root', root], /--output-root is required/],
+    [['--phase-c-root', root, '--output-root', fresh, '--view', 'medium'], /--view must be dense or sparse/],
+    [['--phase-c-root', root, '--output-root', fresh, '--dose', 'abc'], /--dose must be a positive number/],
+    [['--phase-c-root', root, '--output-root', fresh, '--dose', '1e4'], /no dose_10000 directory/],
+    [['--phase-c-root', root, '--output-root', fresh, '--seed', '1.5'], /--seed must be a non-negative integer/],
+    [['--phase-c-root', join(root, 'missing'), '--output-root', fresh], /is not a directory/],
+    [['--phase-c-root', root, '--output-root', fresh, '--no-such-flag'], /unknown option/],
+  ];
+  for (const [args, re] of cases) {
+    const r = overlap(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.ok(!existsSync(fresh), `${args.join(' ')} wrote ${fresh}`);
+  }
+  const out = tempDir('cli-d');
+  assert.equal(overlap('--phase-c-root', root, '--output-root', out, '--dose', '1e3', '--view', 'sparse').status, 0);
+  const file = join(out, 'dose_1000', 'sparse', 'sparse_train.npz');
+  const before = readFileSync(file);
+  const again = overlap('--phase-c-root', root, '--output-root', out, '--view', 'sparse');
+  assert.equal(again.status, 2);
+  assert.match(again.stderr, /sparse_train\.npz already exists .*pass --overwrite/);
+  assert.ok(!existsSync(join(out, 'dose_1000', 'dense')), 'a refused run writes nothing');
+  assert.equal(overlap('--phase-c-root', root, '--output-root', out, '--overwrite').status, 0);
+  assert.deepEqual(readFileSync(file), before, 'same seed, same bytes');
+  assert.ok(existsSync(join(out, 'dose_1000', 'dense', 'dense_test.npz')));
+});
