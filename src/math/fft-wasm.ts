@@ -1,29 +1,40 @@
 /**
- * WASM-SIMD backend of the 2-D FFT: loads dist/wasm/fft.wasm (AssemblyScript, assembly/fft.ts) and
- * drives it. One wasm instance per plan (the compiled module is shared); the instance's memory holds
- * the plan tables and a fixed scratch area of a few images. A batch is streamed through the scratch
- * area chunk by chunk (copy in, transform, copy out): the chunk stays in cache, so the copies cost
- * little next to the transform (measured in docs/fft.md) and callers keep plain Float64Arrays.
+ * WASM-SIMD backend of the 2-D FFT and the shared-memory arena it runs in.
+ *
+ * The kernel (assembly/fft.ts → dist/wasm/fft.wasm) imports one shared `WebAssembly.Memory` — the
+ * arena — created once per process on the main thread and handed to FFT worker threads, so every
+ * thread runs the same kernel on the same bytes. The arena's buffer is a SharedArrayBuffer:
+ * `allocShared(n)` hands out Float64Arrays inside it. A transform on such an array runs in place with
+ * no copy (and can be split across threads); any other Float64Array is streamed through a per-thread
+ * scratch area a few images at a time (copy in, transform, copy out, the chunk staying in cache).
+ *
+ * Plan tables (bit-reversal swap lists and twiddles) live in the arena too, built once per size.
  */
 import { readFileSync } from 'node:fs';
 import { checkBuffer, isPowerOfTwo, makePow2Plan, type Pow2Plan } from './fft-ts.js';
 
 interface FftExports {
-  memory: WebAssembly.Memory;
   heapBase(): number;
   fft2(data: number, count: number, h: number, w: number,
     swR: number, nswR: number, twR: number, r2R: number,
     swC: number, nswC: number, twC: number, r2C: number, sg: number, sc: number): void;
 }
 
+/** 4 GiB: the whole wasm32 address space (reserved, not committed). */
+const MAX_PAGES = 65536;
+const PAGE = 65536;
+
 let cached: { module: WebAssembly.Module | null; error: string | null } | undefined;
 
-/** The compiled kernel, or null when dist/wasm/fft.wasm is missing or this runtime lacks WASM SIMD. */
+/** The compiled kernel, or null when dist/wasm/fft.wasm is missing or this runtime lacks WASM SIMD/threads. */
 export function fftWasmModule(): WebAssembly.Module | null {
   if (cached === undefined) {
     try {
       const bytes = readFileSync(new URL('../../wasm/fft.wasm', import.meta.url));
-      cached = { module: new WebAssembly.Module(bytes), error: null };
+      const module = new WebAssembly.Module(bytes);
+      // Instantiate once to be sure it links here (shared memory, SIMD).
+      new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }) } });
+      cached = { module, error: null };
     } catch (e) {
       cached = { module: null, error: e instanceof Error ? e.message : String(e) };
     }
@@ -37,62 +48,197 @@ export function fftWasmError(): string | null {
   return cached?.error ?? null;
 }
 
-/** Default scratch area: this many bytes of images per chunk (at least one image). */
+/** Addresses of one 1-D plan's tables in the arena. */
+export interface WasmPlan1 { swaps: number; nsw: number; twF: number; twI: number; r2: number }
+/** A 2-D plan: row (length w) and column (length h) tables. Plain data, so it can be posted to workers. */
+export interface WasmPlan2 { h: number; w: number; row: WasmPlan1; col: WasmPlan1 }
+
+/**
+ * The process's shared wasm memory, a first-fit allocator over it (main thread only), and this
+ * thread's kernel instance and scratch area. Workers attach to the main thread's memory.
+ */
+export class Arena {
+  readonly memory: WebAssembly.Memory;
+  readonly kernel: FftExports;
+  private readonly owner: boolean;
+  private top: number;
+  private readonly freeList: { at: number; size: number }[] = [];
+  private readonly sizes = new Map<number, number>();
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  private readonly plans = new Map<string, WasmPlan2>();
+  private view: Float64Array;
+  private scratchAt = 0;
+  private scratchSize = 0;
+
+  constructor(module: WebAssembly.Module, memory?: WebAssembly.Memory, scratch?: { at: number; size: number }) {
+    this.owner = memory === undefined;
+    this.memory = memory ?? new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+    this.kernel = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as FftExports;
+    this.top = align(Math.max(this.kernel.heapBase(), 1024), 64);
+    this.view = this.refresh();
+    if (scratch !== undefined) { this.scratchAt = scratch.at; this.scratchSize = scratch.size; }
+  }
+
+  /** Byte address of `bytes` fresh bytes (64-byte aligned, zeroed). Main thread only. */
+  alloc(bytes: number): number {
+    if (!this.owner) throw new Error('the FFT arena allocates on the main thread only');
+    const size = align(Math.max(bytes, 64), 64);
+    let at = -1;
+    for (let i = 0; i < this.freeList.length; i++) {
+      const f = this.freeList[i];
+      if (f.size >= size) {
+        at = f.at;
+        if (f.size === size) this.freeList.splice(i, 1); else { f.at += size; f.size -= size; }
+        break;
+      }
+    }
+    if (at < 0) {
+      if (this.top + size > MAX_PAGES * PAGE) throw new RangeError(`FFT arena exhausted: cannot allocate ${size} bytes in 4 GiB of wasm memory`);
+      at = this.top;
+      this.top += size;
+      const have = this.memory.buffer.byteLength;
+      if (this.top > have) this.memory.grow(Math.ceil((this.top - have) / PAGE));
+    }
+    this.sizes.set(at, size);
+    new Uint8Array(this.memory.buffer, at, size).fill(0);
+    return at;
+  }
+
+  /** Returns a block from `alloc` to the free list (adjacent free blocks are merged). */
+  release(at: number): void {
+    const size = this.sizes.get(at);
+    if (size === undefined) throw new Error(`FFT arena: no allocation at ${at}`);
+    this.sizes.delete(at);
+    const fl = this.freeList;
+    let i = 0;
+    while (i < fl.length && fl[i].at < at) i++;
+    fl.splice(i, 0, { at, size });
+    if (i + 1 < fl.length && at + size === fl[i + 1].at) { fl[i].size += fl[i + 1].size; fl.splice(i + 1, 1); }
+    if (i > 0 && fl[i - 1].at + fl[i - 1].size === at) { fl[i - 1].size += fl[i].size; fl.splice(i, 1); }
+    const last = fl[fl.length - 1];
+    if (last !== undefined && last.at + last.size === this.top) { this.top = last.at; fl.pop(); }
+  }
+
+  /** A Float64Array over the whole memory as it is now (views made earlier stay valid but shorter). */
+  refresh(): Float64Array {
+    const buffer = this.memory.buffer;
+    this.buffers.add(buffer);
+    this.view = new Float64Array(buffer);
+    return this.view;
+  }
+
+  /** Current full view, refreshed when `end` (bytes) lies past it. */
+  f64(end: number): Float64Array {
+    return end <= this.view.byteLength ? this.view : this.refresh();
+  }
+
+  /** True when `a` lies in this arena (so the kernel can work on it in place). */
+  contains(a: Float64Array): boolean {
+    return this.buffers.has(a.buffer) || (a.buffer === this.memory.buffer && (this.buffers.add(a.buffer), true));
+  }
+
+  /** This thread's scratch area of at least `bytes` bytes. */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchSize) {
+      if (this.scratchSize > 0) this.release(this.scratchAt);
+      this.scratchSize = align(bytes, 64);
+      this.scratchAt = this.alloc(this.scratchSize);
+    }
+    return this.scratchAt;
+  }
+
+  /** Tables for h×w (powers of two), built once per size. */
+  plan(h: number, w: number): WasmPlan2 {
+    const key = `${h}x${w}`;
+    let p = this.plans.get(key);
+    if (p === undefined) {
+      const row = this.plan1(w);
+      p = { h, w, row, col: h === w ? row : this.plan1(h) };
+      this.plans.set(key, p);
+    }
+    return p;
+  }
+
+  private plan1(n: number): WasmPlan1 {
+    const f = makePow2Plan(n, 1), inv = makePow2Plan(n, -1);
+    const tf = wasmTwiddles(f), ti = wasmTwiddles(inv);
+    const swaps = this.alloc(4 * f.swaps.length), twF = this.alloc(8 * tf.length), twI = this.alloc(8 * ti.length);
+    const buffer = this.memory.buffer;
+    new Int32Array(buffer, swaps, f.swaps.length).set(f.swaps);
+    new Float64Array(buffer, twF, tf.length).set(tf);
+    new Float64Array(buffer, twI, ti.length).set(ti);
+    return { swaps, nsw: f.swaps.length / 2, twF, twI, r2: f.radix2First ? 1 : 0 };
+  }
+
+  /** Runs the kernel on `count` images at byte address `at` (in place). */
+  run(p: WasmPlan2, at: number, count: number, forward: boolean): void {
+    const { row: R, col: C } = p;
+    this.kernel.fft2(at, count, p.h, p.w, R.swaps, R.nsw, forward ? R.twF : R.twI, R.r2,
+      C.swaps, C.nsw, forward ? C.twF : C.twI, C.r2, forward ? 1 : -1, forward ? 1 : 1 / (p.h * p.w));
+  }
+}
+
+let mainArena: Arena | null | undefined;
+
+/** The process's arena (created on first use), or null when the kernel is unavailable. */
+export function getArena(): Arena | null {
+  if (mainArena === undefined) {
+    const m = fftWasmModule();
+    mainArena = m === null ? null : new Arena(m);
+  }
+  return mainArena;
+}
+
+/** In a worker thread: attach to the main thread's memory (instead of creating a new arena). */
+export function attachArena(memory: WebAssembly.Memory, scratch: { at: number; size: number }): Arena {
+  const m = fftWasmModule();
+  if (m === null) throw new Error(`the wasm FFT kernel is unavailable in this worker: ${fftWasmError()}`);
+  mainArena = new Arena(m, memory, scratch);
+  return mainArena;
+}
+
+/**
+ * A zeroed Float64Array of n doubles backed by a SharedArrayBuffer: inside the wasm arena when the
+ * kernel is available (FFTs on it then run in place, on several threads with createParallelFft2),
+ * otherwise a fresh SharedArrayBuffer. Give arena arrays back with `freeShared` when done.
+ */
+export function allocShared(n: number): Float64Array {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`allocShared: n must be a non-negative integer, got ${n}`);
+  const arena = getArena();
+  if (arena === null) return new Float64Array(new SharedArrayBuffer(8 * n));
+  const at = arena.alloc(8 * n);
+  return new Float64Array(arena.f64(at + 8 * n).buffer, at, n);
+}
+
+/** Returns an array from `allocShared` to the arena; the array must not be used afterwards. */
+export function freeShared(a: Float64Array): void {
+  const arena = getArena();
+  if (arena !== null && arena.contains(a)) arena.release(a.byteOffset);
+}
+
+/** Default bytes of images streamed through the scratch area per kernel call (non-arena buffers). */
 export const DEFAULT_CHUNK_BYTES = 512 * 1024;
 
-interface WasmPlan { swaps: number; nsw: number; twF: number; twI: number; r2: number }
-
+/** Single-thread wasm 2-D FFT. */
 export class WasmFft2 {
   readonly h: number;
   readonly w: number;
   readonly backend = 'wasm' as const;
-  /** Images per chunk streamed through wasm memory. */
+  /** Images per chunk when streaming a buffer that is not in the arena. */
   readonly chunk: number;
-  private readonly ex: FftExports;
-  private readonly rowPlan: WasmPlan;
-  private readonly colPlan: WasmPlan;
-  private readonly data: number;
-  private mem: Float64Array;
+  private readonly arena: Arena;
+  private readonly plan: WasmPlan2;
 
-  constructor(h: number, w: number, opts: { chunkBytes?: number } = {}) {
+  constructor(h: number, w: number, opts: { chunkBytes?: number; arena?: Arena; plan?: WasmPlan2 } = {}) {
     if (!isPowerOfTwo(h) || !isPowerOfTwo(w)) {
       throw new RangeError(`the wasm FFT backend supports power-of-two sizes only, got ${h}×${w} (use backend 'ts' or 'auto')`);
     }
-    const module = fftWasmModule();
-    if (module === null) throw new Error(`the wasm FFT backend is unavailable: ${fftWasmError()}`);
-    const instance = new WebAssembly.Instance(module, {
-      env: { abort: () => { throw new Error('fft.wasm aborted'); } },
-    });
-    this.ex = instance.exports as unknown as FftExports;
+    const arena = opts.arena ?? getArena();
+    if (arena === null) throw new Error(`the wasm FFT backend is unavailable: ${fftWasmError()}`);
+    this.arena = arena;
     this.h = h; this.w = w;
-    const imgBytes = 16 * h * w;
-    this.chunk = Math.max(1, Math.floor((opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) / imgBytes));
-
-    // Lay out: [row plan][column plan if h ≠ w][data chunk], all 16-byte aligned.
-    let top = align(this.ex.heapBase());
-    const tables: { at: number; values: ArrayLike<number>; kind: 'f64' | 'i32' }[] = [];
-    const place = (n: number): WasmPlan => {
-      const f = makePow2Plan(n, 1), inv = makePow2Plan(n, -1);
-      const swaps = top; top = align(top + 4 * f.swaps.length);
-      tables.push({ at: swaps, values: f.swaps, kind: 'i32' });
-      const twF = top; const tf = wasmTwiddles(f); top = align(top + 8 * tf.length);
-      tables.push({ at: twF, values: tf, kind: 'f64' });
-      const twI = top; const ti = wasmTwiddles(inv); top = align(top + 8 * ti.length);
-      tables.push({ at: twI, values: ti, kind: 'f64' });
-      return { swaps, nsw: f.swaps.length / 2, twF, twI, r2: f.radix2First ? 1 : 0 };
-    };
-    this.rowPlan = place(w);
-    this.colPlan = h === w ? this.rowPlan : place(h);
-    this.data = top;
-    top += this.chunk * imgBytes;
-    const need = Math.ceil(top / 65536) - this.ex.memory.buffer.byteLength / 65536;
-    if (need > 0) this.ex.memory.grow(need);
-    const buffer = this.ex.memory.buffer;
-    for (const t of tables) {
-      if (t.kind === 'i32') new Int32Array(buffer, t.at, t.values.length).set(t.values);
-      else new Float64Array(buffer, t.at, t.values.length).set(t.values);
-    }
-    this.mem = new Float64Array(buffer);
+    this.plan = opts.plan ?? arena.plan(h, w);
+    this.chunk = Math.max(1, Math.floor((opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) / (16 * h * w)));
   }
 
   forward(buf: Float64Array, count = 1): void { this.run(buf, count, true); }
@@ -100,25 +246,27 @@ export class WasmFft2 {
   inverse(buf: Float64Array, count = 1): void { this.run(buf, count, false); }
 
   private run(buf: Float64Array, count: number, forward: boolean): void {
-    const { h, w, rowPlan: R, colPlan: C } = this;
-    const hw = h * w;
+    const hw = this.h * this.w;
     checkBuffer(buf, count, hw);
+    if (count === 0) return;
+    const arena = this.arena;
+    if (arena.contains(buf)) { arena.run(this.plan, buf.byteOffset, count, forward); return; }
     const per = 2 * hw;
-    const d0 = this.data / 8;
-    const sg = forward ? 1 : -1, sc = forward ? 1 : 1 / hw;
-    const twR = forward ? R.twF : R.twI, twC = forward ? C.twF : C.twI;
+    const at = arena.scratch(Math.min(this.chunk, count) * 8 * per);
+    const mem = arena.f64(at + Math.min(this.chunk, count) * 8 * per);
+    const d0 = at / 8;
     for (let b = 0; b < count; b += this.chunk) {
       const k = Math.min(this.chunk, count - b);
       const lo = b * per, hi = lo + k * per;
-      this.mem.set(buf.subarray(lo, hi), d0);
-      this.ex.fft2(this.data, k, h, w, R.swaps, R.nsw, twR, R.r2, C.swaps, C.nsw, twC, C.r2, sg, sc);
-      buf.set(this.mem.subarray(d0, d0 + k * per), lo);
+      mem.set(buf.subarray(lo, hi), d0);
+      arena.run(this.plan, at, k, forward);
+      buf.set(mem.subarray(d0, d0 + k * per), lo);
     }
   }
 }
 
-function align(p: number): number {
-  return (p + 15) & ~15;
+function align(p: number, a: number): number {
+  return Math.ceil(p / a) * a;
 }
 
 /** Twiddles in the kernel's layout: per stage, per k, (w1r, w1r, −w1i, w1i, w2r, w2r, −w2i, w2i, w3r, …). */
