@@ -1,9 +1,145 @@
 import type { Command } from 'commander';
 import { action, UsageError } from '../errors.js';
+import { runPhaseF, type PhaseFOptions } from '../../study/reconstruct/runner.js';
+import { ProgressView } from '../../study/reconstruct/progress.js';
+import { DEFAULT_DOSES, DEFAULT_ENGINE_SETTINGS, SPLITS, VIEWS, type Split, type View } from '../../study/reconstruct/jobs.js';
+
+interface Flags {
+  phaseCRoot?: string;
+  phaseDRoot?: string;
+  artifactRoot?: string;
+  dose?: string;
+  doses?: string;
+  view?: string;
+  split?: string;
+  gridsize?: string;
+  dryRun?: boolean;
+  allowMissingPhaseD?: boolean;
+  force?: boolean;
+  epochs?: string;
+  batchSize?: string;
+  noiseModel?: string;
+  modes?: string;
+  nImages?: string;
+  seed?: string;
+  initObject?: string;
+  jobs?: string;
+}
+
+function num(flag: string, v: string): number {
+  const x = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isFinite(x)) throw new UsageError(`${flag} ${v}: expected a number`);
+  return x;
+}
+
+function int(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = num(flag, v);
+  if (!Number.isInteger(x)) throw new UsageError(`${flag} ${v}: expected an integer`);
+  return x;
+}
+
+function required(flag: string, v: string | undefined): string {
+  if (v === undefined || v === '') throw new UsageError(`${flag} is required`);
+  return v;
+}
+
+/** Parses the flags into the library's options (usage errors for anything invalid). */
+export function optionsFromFlags(f: Flags): PhaseFOptions {
+  const phaseCRoot = required('--phase-c-root', f.phaseCRoot);
+  const phaseDRoot = required('--phase-d-root', f.phaseDRoot);
+  const artifactRoot = required('--artifact-root', f.artifactRoot);
+  if (f.view !== undefined && !(VIEWS as readonly string[]).includes(f.view)) throw new UsageError(`--view ${f.view}: expected one of ${VIEWS.join(', ')}`);
+  if (f.split !== undefined && !(SPLITS as readonly string[]).includes(f.split)) throw new UsageError(`--split ${f.split}: expected one of ${SPLITS.join(', ')}`);
+  if (f.noiseModel !== undefined && f.noiseModel !== 'gaussian' && f.noiseModel !== 'poisson') {
+    throw new UsageError(`--noise-model ${f.noiseModel}: expected gaussian or poisson`);
+  }
+  if (f.initObject !== undefined && f.initObject !== 'ones' && f.initObject !== 'guess') {
+    throw new UsageError(`--init-object ${f.initObject}: expected ones or guess`);
+  }
+  const doses = f.doses === undefined ? undefined : f.doses.split(',').map((d) => num('--doses', d));
+  const nImages = int('--n-images', f.nImages);
+  return {
+    phaseCRoot, phaseDRoot, artifactRoot,
+    ...(doses !== undefined ? { doses } : {}),
+    filters: {
+      dose: f.dose === undefined ? null : num('--dose', f.dose),
+      view: (f.view as View | undefined) ?? null,
+      split: (f.split as Split | undefined) ?? null,
+      gridsize: int('--gridsize', f.gridsize) ?? null,
+    },
+    dryRun: f.dryRun ?? false,
+    allowMissingPhaseD: f.allowMissingPhaseD ?? false,
+    force: f.force ?? false,
+    settings: {
+      epochs: int('--epochs', f.epochs) ?? DEFAULT_ENGINE_SETTINGS.epochs,
+      batchSize: int('--batch-size', f.batchSize) ?? DEFAULT_ENGINE_SETTINGS.batchSize,
+      noiseModel: (f.noiseModel as 'gaussian' | 'poisson' | undefined) ?? DEFAULT_ENGINE_SETTINGS.noiseModel,
+      modes: int('--modes', f.modes) ?? DEFAULT_ENGINE_SETTINGS.modes,
+      seed: int('--seed', f.seed) ?? DEFAULT_ENGINE_SETTINGS.seed,
+      initObject: (f.initObject as 'ones' | 'guess' | undefined) ?? DEFAULT_ENGINE_SETTINGS.initObject,
+      ...(nImages !== undefined ? { nImages } : {}),
+    },
+    ...(f.jobs !== undefined ? { jobs: int('--jobs', f.jobs)! } : {}),
+  };
+}
 
 export function register(program: Command): void {
   program
     .command('reconstruct')
-    .description('(reconstruct: not available in this build yet)')
-    .action(action('reconstruct', () => { throw new UsageError('the reconstruct command is not available in this build yet'); }));
+    .summary('Phase F: LSQML reconstruction of every dose × view × split, with manifests that keep all evidence')
+    .description(
+      'Phase F: reconstruct every dose × view × split with the LSQML engine (the same code as `ptychostudy lsqml`).\n\n' +
+      'Jobs, in order (doses ascending; split train then test; view baseline, dense, sparse):\n' +
+      '  baseline      <phase-c-root>/dose_<D>/patched_<split>.npz\n' +
+      '  dense/sparse  <phase-d-root>/dose_<D>/<view>/<view>_<split>.npz (or <view>/<split>.npz)\n' +
+      'Each job writes <artifact-root>/dose_<D>/<view>/<split>/{reconstruction.npz, reconstruction.png, lsqml.log,\n' +
+      'reconstruction.log}. <artifact-root>/reconstruction_manifest.json and skip_summary.json are MERGED with earlier\n' +
+      'runs by (dose, view, split): a re-run job\'s old result moves to its `history` (old files to <job>/history/),\n' +
+      'other jobs\' results stay. Every run also leaves an immutable copy of its own files under\n' +
+      '<artifact-root>/runs/<UTC time>-<filters>/. A job whose result is complete (success, reconstruction.npz present,\n' +
+      'input size and SHA-256 unchanged) is skipped as "already complete" unless --force.\n\n' +
+      'Exit codes: 0 every selected job succeeded (or dry run); 1 some job failed (all recorded); 2 bad usage or\n' +
+      'bad input roots (nothing written).')
+    .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/patched_{train,test}.npz (required)')
+    .option('--phase-d-root <dir>', 'Phase D root holding dose_<D>/<view>/<view>_{train,test}.npz (required)')
+    .option('--artifact-root <dir>', 'where reconstructions, logs, manifests and run snapshots go; created if missing (required)')
+    .option('--dose <D>', 'only the jobs of this dose (photons per pattern, e.g. 1000 or 1e3)')
+    .option('--view <view>', `only this view: ${VIEWS.join(' | ')}`)
+    .option('--split <split>', `only this split: ${SPLITS.join(' | ')}`)
+    .option('--gridsize <g>', 'only the views of this gridsize: 1 = baseline, 2 = dense and sparse')
+    .option('--doses <list>', `the study's doses, comma-separated (default ${DEFAULT_DOSES.join(',')})`)
+    .option('--dry-run', 'print what each job would run and record the plan; run nothing')
+    .option('--allow-missing-phase-d', 'skip (and record) jobs whose input NPZ is missing instead of failing')
+    .option('--force', 're-run jobs that are already complete (their old results move to history)')
+    .option('--epochs <n>', 'LSQML epochs per job', String(DEFAULT_ENGINE_SETTINGS.epochs))
+    .option('--batch-size <n>', 'LSQML minibatch size (positions per update)', String(DEFAULT_ENGINE_SETTINGS.batchSize))
+    .option('--noise-model <m>', 'gaussian | poisson', DEFAULT_ENGINE_SETTINGS.noiseModel)
+    .option('--modes <n>', 'probe modes', String(DEFAULT_ENGINE_SETTINGS.modes))
+    .option('--n-images <n>', 'use at most the first n positions of each input (default: all)')
+    .option('--seed <s>', 'seed of the minibatch order (same seed, same bytes)', String(DEFAULT_ENGINE_SETTINGS.seed))
+    .option('--init-object <o>', 'initial object: ones (no ground truth leaks in) | guess (the file\'s objectGuess)', DEFAULT_ENGINE_SETTINGS.initObject)
+    .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)')
+    .action(action('reconstruct', async (flags: Flags) => {
+      const opts = optionsFromFlags(flags);
+      const view = new ProgressView(process.stderr, process.stderr.isTTY === true);
+      const summary = await runPhaseF(opts, (e) => {
+        if (e.type === 'dry-run') process.stdout.write(e.preview + '\n');
+        view.handle(e);
+      });
+      view.finish();
+      const out: string[] = [];
+      out.push(`${summary.dryRun ? '[DRY RUN] ' : ''}Phase F: ${summary.totalJobs} jobs in the matrix, ${summary.filteredJobs} selected, ` +
+        `${summary.skippedCount} skipped (${summary.missingPhaseDCount} missing input${summary.missingPhaseDCount === 1 ? '' : 's'}, ` +
+        `${summary.alreadyComplete} already complete)`);
+      if (!summary.dryRun) out.push(`  executed ${summary.executed}: ${summary.succeeded} succeeded, ${summary.failed} failed`);
+      for (const r of summary.results) {
+        if (r.status === 'failed') out.push(`  FAILED dose=${r.dose} view=${r.view} split=${r.split}: ${r.error ?? ''} (log ${r.log_path})`);
+      }
+      out.push(`  manifest:     ${summary.manifestPath}`);
+      out.push(`  skip summary: ${summary.skipSummaryPath}`);
+      out.push(`  this run:     ${summary.snapshotDir}`);
+      process.stdout.write(out.join('\n') + '\n');
+      return summary.exitCode;
+    }));
 }

@@ -1,0 +1,71 @@
+/**
+ * The contract between Phase F and the LSQML engine's file-level entry point (`src/study/lsqml-job.ts`),
+ * and the executor that runs one job. The default executor runs each job in its own worker thread.
+ */
+import { Worker } from 'node:worker_threads';
+
+export interface EngineJobOptions {
+  inputNpz: string;
+  outputDir: string;
+  epochs: number;
+  batchSize: number;
+  noiseModel: 'gaussian' | 'poisson';
+  modes: number;
+  nImages?: number;
+  seed: number;
+  initObject: 'ones' | 'guess';
+  initProbe: 'guess' | string;
+  threads?: number;
+}
+
+export interface EngineJobResult {
+  reconstructionNpz: string;
+  png: string;
+  log: string;
+  epochsRun: number;
+  finalLoss: number;
+  seconds: number;
+  nPositions: number;
+}
+
+export interface EpochProgress {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  seconds: number;
+}
+
+/** Runs one reconstruction; rejects with the job's error. */
+export type JobExecutor = (opts: EngineJobOptions, onProgress: (p: EpochProgress) => void) => Promise<EngineJobResult>;
+
+/** Messages a job worker posts to its parent. */
+export type WorkerMessage =
+  | { type: 'progress'; progress: EpochProgress }
+  | { type: 'result'; result: EngineJobResult }
+  | { type: 'error'; name: string; message: string; stack?: string };
+
+/** Error of a job that failed inside its worker (the engine's message, or why the worker died). */
+export class JobError extends Error {
+  constructor(message: string, readonly kind: string = 'Error') {
+    super(message);
+    this.name = 'JobError';
+  }
+}
+
+/** Runs the job in a fresh worker thread (`worker.js`), which calls the engine's `runLsqmlJob`. */
+export const workerExecutor: JobExecutor = (opts, onProgress) => new Promise<EngineJobResult>((resolve, reject) => {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: opts });
+  let settled = false;
+  const settle = (fn: () => void): void => {
+    if (settled) return;
+    settled = true;
+    fn();
+  };
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'progress') onProgress(m.progress);
+    else if (m.type === 'result') settle(() => resolve(m.result));
+    else settle(() => reject(new JobError(m.message, m.name)));
+  });
+  worker.on('error', (err) => settle(() => reject(new JobError(`worker crashed: ${err.message}`, err.name))));
+  worker.on('exit', (code) => settle(() => reject(new JobError(`worker exited (code ${code}) before reporting a result`))));
+});

@@ -1,0 +1,146 @@
+/**
+ * Reading, validating and merging the Phase F evidence files.
+ *
+ * A run produces its own manifest and skip summary (the reference study's per-run content, spec §8.5);
+ * these are stored unchanged as the run's snapshot. The files at the artifact root are the merge of
+ * every run: jobs and results are keyed by (dose, view, split); a job a run did not touch keeps its
+ * result; a re-run job's new result replaces the old one, which moves into that job's `history`.
+ * Merging a run into nothing gives the run's own files, byte for byte.
+ */
+import { readFileSync } from 'node:fs';
+import { InputError } from '../../cli/errors.js';
+import { compareJobs, jobKey } from './jobs.js';
+import {
+  ManifestSchema, SkipSummarySchema,
+  type ExecutionResult, type Manifest, type ResultRecord, type SkipSummary,
+} from './schema.js';
+import type { z } from 'zod';
+
+function readJson<T>(path: string, schema: z.ZodType<T>, what: string): T | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new InputError(`${path}: cannot read the existing ${what}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`${path}: the existing ${what} is not valid JSON (${(err as Error).message}); move it away to start a new one`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    throw new InputError(`${path}: the existing ${what} does not match its schema at ${where}: ${issue.message}; ` +
+      'it was left untouched (move it away to start a new one)');
+  }
+  return parsed.data;
+}
+
+/** The manifest at `path`, `null` when there is none; an `InputError` naming the file and field when it is invalid. */
+export function readManifest(path: string): Manifest | null {
+  return readJson(path, ManifestSchema, 'reconstruction manifest');
+}
+
+/** The skip summary at `path`, `null` when there is none; an `InputError` when it is invalid. */
+export function readSkipSummary(path: string): SkipSummary | null {
+  return readJson(path, SkipSummarySchema, 'skip summary');
+}
+
+/** A result as stored in `history` (without its own history). */
+export function toHistoryRecord(r: ExecutionResult, archivedTo: string | null): ResultRecord {
+  const { history: _history, ...rest } = r;
+  return archivedTo === null ? rest : { ...rest, archived_to: archivedTo };
+}
+
+function sortedByJob<T extends { dose: number; view: string; split: string }>(items: Iterable<T>): T[] {
+  return [...items].sort(compareJobs);
+}
+
+/**
+ * Merges one run's manifest into the previous merged manifest.
+ * - `jobs`: union by key; the run's record wins.
+ * - `execution_results`: the run's result replaces the previous one, which is appended to `history`
+ *   (with `archived_to` from `archived` when its files were moved). A dry-run entry never replaces a real
+ *   result and never enters a history.
+ * - `missing_jobs`: the run's list for the keys it considered (`considered`), earlier entries for the others.
+ * - `runs`: the run's record replaces the one with the same `run_id`, or is appended.
+ * Top-level roots, filters, timestamp and `total_jobs` are the run's; `filtered_jobs` counts the merged `jobs`.
+ */
+export function mergeManifest(prior: Manifest | null, run: Manifest, considered: ReadonlySet<string>,
+  archived: ReadonlyMap<string, string> = new Map()): Manifest {
+  const jobs = new Map(prior?.jobs.map((j) => [jobKey(j), j]) ?? []);
+  for (const j of run.jobs) jobs.set(jobKey(j), j);
+
+  const results = new Map(prior?.execution_results.map((r) => [jobKey(r), r]) ?? []);
+  for (const r of run.execution_results) {
+    const k = jobKey(r);
+    const old = results.get(k);
+    if (old === undefined || old.run_id === r.run_id) {
+      results.set(k, r);
+    } else if (r.status === 'dry_run') {
+      if (old.status === 'dry_run') results.set(k, r);
+    } else if (old.status === 'dry_run') {
+      results.set(k, { ...r, history: old.history });
+    } else {
+      results.set(k, { ...r, history: [...old.history, ...r.history, toHistoryRecord(old, archived.get(k) ?? null)] });
+    }
+  }
+
+  const missing = new Map<string, Manifest['missing_jobs'][number]>();
+  for (const m of prior?.missing_jobs ?? []) if (!considered.has(jobKey(m))) missing.set(jobKey(m), m);
+  for (const m of run.missing_jobs) missing.set(jobKey(m), m);
+
+  const runs = (prior?.runs ?? []).filter((r) => r.run_id !== run.runs[0]?.run_id);
+  runs.push(...run.runs);
+
+  const mergedJobs = sortedByJob(jobs.values());
+  return {
+    schema_version: run.schema_version,
+    timestamp: run.timestamp,
+    phase_c_root: run.phase_c_root,
+    phase_d_root: run.phase_d_root,
+    artifact_root: run.artifact_root,
+    filters: run.filters,
+    total_jobs: run.total_jobs,
+    filtered_jobs: mergedJobs.length,
+    missing_jobs: sortedByJob(missing.values()),
+    jobs: mergedJobs,
+    execution_results: sortedByJob(results.values()),
+    runs,
+  };
+}
+
+/**
+ * Merges one run's skip summary into the previous one. The merged list names every job of the matrix that
+ * no run has selected (or whose input is missing): the run's entries first, in its order, then earlier
+ * entries for keys the run did not consider. Entries of jobs present in the merged `jobs` are dropped
+ * (including this run's "already complete" entries). `missing_phase_d_count` counts entries whose key is
+ * in the merged manifest's `missing_jobs`.
+ */
+export function mergeSkipSummary(prior: SkipSummary | null, run: SkipSummary, merged: Manifest,
+  considered: ReadonlySet<string>): SkipSummary {
+  const selected = new Set(merged.jobs.map(jobKey));
+  const missingKeys = new Set(merged.missing_jobs.map(jobKey));
+  const out: SkipSummary['skipped_jobs'] = [];
+  const seen = new Set<string>();
+  const add = (e: SkipSummary['skipped_jobs'][number]): void => {
+    const k = jobKey(e);
+    if (selected.has(k) && !missingKeys.has(k)) return;
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push(e);
+  };
+  for (const e of run.skipped_jobs) add(e);
+  for (const e of prior?.skipped_jobs ?? []) if (!considered.has(jobKey(e))) add(e);
+  return {
+    schema_version: run.schema_version,
+    timestamp: run.timestamp,
+    skipped_count: out.length,
+    skipped_jobs: out,
+    missing_phase_d_count: out.filter((e) => missingKeys.has(jobKey(e))).length,
+  };
+}

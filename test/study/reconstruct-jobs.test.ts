@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildJobs, commandFor, type ReconstructionJob } from '../../src/study/reconstruct/jobs.js';
+import { applyFilters, pyFloat, validateFilters, NO_FILTERS } from '../../src/study/reconstruct/filters.js';
+import { InputError, UsageError } from '../../src/cli/errors.js';
+import { tmp, writeTree } from './reconstruct-helpers.js';
+
+const keys = (jobs: ReadonlyArray<{ dose: number; view: string; split: string }>): string[] => jobs.map((j) => `${j.dose}/${j.view}/${j.split}`);
+
+test('the matrix has 18 jobs in the reference order with the reference paths', () => {
+  const root = tmp('jobs');
+  const t = writeTree(root);
+  const { jobs, missing } = buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact });
+  assert.equal(jobs.length, 18);
+  assert.equal(missing.length, 0);
+  const expected: string[] = [];
+  for (const d of [1000, 10000, 100000]) for (const s of ['train', 'test']) for (const v of ['baseline', 'dense', 'sparse']) expected.push(`${d}/${v}/${s}`);
+  assert.deepEqual(keys(jobs), expected);
+  for (const d of [1000, 10000, 100000]) assert.equal(jobs.filter((j) => j.dose === d).length, 6);
+  for (const j of jobs) {
+    assert.equal(j.outputDir, join(t.artifact, `dose_${j.dose}`, j.view, j.split));
+    assert.equal(j.inputNpz, j.view === 'baseline'
+      ? join(t.phaseC, `dose_${j.dose}`, `patched_${j.split}.npz`)
+      : join(t.phaseD, `dose_${j.dose}`, j.view, `${j.view}_${j.split}.npz`));
+  }
+  assert.equal(jobs[0]!.algorithm, 'LSQML');
+  assert.equal(jobs[0]!.settings.epochs, 100);
+  const cmd = commandFor(jobs[0]!);
+  assert.deepEqual(cmd.slice(0, 2), ['ptychostudy', 'lsqml']);
+  assert.equal(cmd[cmd.indexOf('--epochs') + 1], '100');
+  assert.equal(cmd[cmd.indexOf('--input-npz') + 1], jobs[0]!.inputNpz);
+  assert.equal(cmd[cmd.indexOf('--output-dir') + 1], jobs[0]!.outputDir);
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('dense/sparse fall back to the <view>/<split>.npz layout', () => {
+  const root = tmp('jobs-layout');
+  const t = writeTree(root, { doses: [1000], newLayout: true });
+  const { jobs } = buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000] });
+  assert.equal(jobs.length, 6);
+  const sparseTest = jobs.find((j) => j.view === 'sparse' && j.split === 'test')!;
+  assert.equal(sparseTest.inputNpz, join(t.phaseD, 'dose_1000', 'sparse', 'test.npz'));
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('a missing input names the file; with allowMissing it is recorded with the reference reason', () => {
+  const root = tmp('jobs-missing');
+  const t = writeTree(root, { views: ['dense'] });
+  assert.throws(() => buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact }),
+    (err: unknown) => err instanceof InputError && err.message.includes(join(t.phaseD, 'dose_1000', 'sparse', 'sparse_train.npz')) &&
+      /Phase D overlap NPZ not found/.test(err.message));
+  const { jobs, missing } = buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, allowMissing: true });
+  assert.equal(jobs.length, 12);
+  assert.equal(missing.length, 6);
+  for (const m of missing) {
+    assert.equal(m.view, 'sparse');
+    assert.match(m.reason, /^Phase D overlap NPZ not found: /);
+  }
+  const full = writeTree(join(root, 'full'));
+  rmSync(join(full.phaseC, 'dose_10000', 'patched_test.npz'));
+  assert.throws(() => buildJobs({ phaseCRoot: full.phaseC, phaseDRoot: full.phaseD, artifactRoot: full.artifact, allowMissing: false }),
+    /Phase C baseline NPZ not found: .*dose_10000.patched_test\.npz/);
+  const some = buildJobs({ phaseCRoot: full.phaseC, phaseDRoot: full.phaseD, artifactRoot: full.artifact, allowMissing: true });
+  assert.equal(some.jobs.length, 17);
+  assert.deepEqual(some.missing.map((m) => m.reason), [`Phase C baseline NPZ not found: ${join(full.phaseC, 'dose_10000', 'patched_test.npz')}`]);
+  rmSync(root, { recursive: true, force: true });
+});
+
+function fakeJobs(): ReconstructionJob[] {
+  const out: ReconstructionJob[] = [];
+  for (const dose of [1000, 10000, 100000]) for (const split of ['train', 'test'] as const) for (const view of ['baseline', 'dense', 'sparse'] as const) {
+    out.push({ dose, view, split, inputNpz: `in/${dose}/${view}/${split}`, outputDir: `out/${dose}/${view}/${split}`, algorithm: 'LSQML',
+      settings: { epochs: 1, batchSize: 1, noiseModel: 'gaussian', modes: 1, seed: 0, initObject: 'ones', initProbe: 'guess' } });
+  }
+  return out;
+}
+
+test('filters apply dose → view → split → gridsize; each excluded job is recorded once with the first filter', () => {
+  const jobs = fakeJobs();
+  const r = applyFilters(jobs, { dose: 1000, view: 'dense', split: 'train', gridsize: null });
+  assert.deepEqual(keys(r.selected), ['1000/dense/train']);
+  assert.equal(r.skipped.length, 17);
+  assert.equal(new Set(keys(r.skipped)).size, 17);
+  assert.equal(r.skipped.filter((s) => s.reason === 'dose filter (requested: 1000.0)').length, 12);
+  assert.equal(r.skipped.filter((s) => s.reason === 'view filter (requested: dense)').length, 4);
+  assert.deepEqual(r.skipped.filter((s) => s.reason === 'split filter (requested: train)').map((s) => `${s.dose}/${s.view}/${s.split}`), ['1000/dense/test']);
+
+  const two = applyFilters(jobs, { dose: 1000, view: 'dense', split: null, gridsize: null });
+  assert.deepEqual(keys(two.selected), ['1000/dense/train', '1000/dense/test']);
+  assert.equal(two.skipped.length, 16);
+
+  const gs = applyFilters(jobs, { dose: null, view: null, split: 'test', gridsize: 1 });
+  assert.deepEqual(keys(gs.selected), ['1000/baseline/test', '10000/baseline/test', '100000/baseline/test']);
+  assert.equal(gs.skipped.filter((s) => s.reason === 'gridsize filter (requested: 1)').length, 6);
+  assert.equal(gs.skipped.filter((s) => s.reason === 'split filter (requested: test)').length, 9);
+
+  const none = applyFilters(jobs, NO_FILTERS);
+  assert.equal(none.selected.length, 18);
+  assert.equal(none.skipped.length, 0);
+});
+
+test('an invalid gridsize, view or unknown dose is a usage error, not a silent skip-everything', () => {
+  const doses = [1000, 10000, 100000];
+  assert.throws(() => validateFilters({ ...NO_FILTERS, gridsize: 3 }, doses), (e: unknown) => e instanceof UsageError && /--gridsize 3/.test(e.message));
+  assert.throws(() => validateFilters({ ...NO_FILTERS, gridsize: 0 }, doses), UsageError);
+  assert.throws(() => validateFilters({ ...NO_FILTERS, dose: 500 }, doses), (e: unknown) => e instanceof UsageError && /--dose 500\.0/.test(e.message));
+  assert.throws(() => validateFilters({ ...NO_FILTERS, view: 'medium' as never }, doses), UsageError);
+  validateFilters({ dose: 1e4, view: 'sparse', split: 'test', gridsize: 2 }, doses);
+});
+
+test('doses print as Python floats in reasons', () => {
+  assert.equal(pyFloat(1000), '1000.0');
+  assert.equal(pyFloat(1e5), '100000.0');
+  assert.equal(pyFloat(2.5), '2.5');
+  assert.equal(pyFloat(1e-5), '1e-05');
+  assert.equal(pyFloat(1e16), '1e+16');
+  assert.equal(pyFloat(1.5e20), '1.5e+20');
+});
