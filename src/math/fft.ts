@@ -15,6 +15,7 @@ import { WasmFft2, fftWasmModule, fftWasmError } from './fft-wasm.js';
 export { fftshift2, ifftshift2, fftfreq, roundHalfEven } from './shift.js';
 export { isPowerOfTwo, Fft1d } from './fft-ts.js';
 export { fftWasmError, allocShared, freeShared } from './fft-wasm.js';
+export { fourierShift, applyShiftRamp } from './subpixel.js';
 export { createParallelFft2, type ParallelFft2, type ParallelFft2Options } from './fft-parallel.js';
 
 export type FftBackend = 'ts' | 'wasm';
