@@ -176,27 +176,30 @@ function decodeNumeric(body: Uint8Array, info: DtypeInfo): NumericData {
 }
 
 function decodeUnicode(body: Uint8Array, size: number, chars: number, bigEndian: boolean, label: string): string[] {
-  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let u32: Uint32Array;
+  if (!bigEndian && body.byteOffset % 4 === 0) {
+    u32 = new Uint32Array(body.buffer, body.byteOffset, size * chars);
+  } else {
+    const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    u32 = new Uint32Array(size * chars);
+    for (let k = 0; k < u32.length; k++) u32[k] = dv.getUint32(4 * k, !bigEndian);
+  }
   const out = new Array<string>(size);
-  const CHUNK = 4096;
-  const cps: number[] = [];
+  const CHUNK = 8192; // characters per String.fromCharCode/fromCodePoint call (argument count limit)
   for (let e = 0; e < size; e++) {
-    const base = e * chars * 4;
-    // trailing NULs are padding (NumPy strips them too)
-    let n = chars;
-    while (n > 0 && dv.getUint32(base + (n - 1) * 4, !bigEndian) === 0) n--;
-    let s = '';
+    const base = e * chars;
+    let n = chars; // trailing NULs are padding (NumPy strips them too)
+    while (n > 0 && u32[base + n - 1] === 0) n--;
+    const parts: string[] = [];
     for (let k = 0; k < n; k += CHUNK) {
-      cps.length = 0;
-      const end = Math.min(n, k + CHUNK);
-      for (let j = k; j < end; j++) {
-        const cp = dv.getUint32(base + j * 4, !bigEndian);
-        if (cp > 0x10ffff) throw new NpyError(`${label}: invalid code point 0x${cp.toString(16)} in a unicode array`);
-        cps.push(cp);
-      }
-      s += String.fromCodePoint(...cps);
+      const piece = u32.subarray(base + k, base + Math.min(n, k + CHUNK));
+      let max = 0;
+      for (let j = 0; j < piece.length; j++) if (piece[j]! > max) max = piece[j]!;
+      if (max > 0x10ffff) throw new NpyError(`${label}: invalid code point 0x${max.toString(16)} in a unicode array`);
+      const args = piece as unknown as number[];
+      parts.push(max < 0x10000 ? String.fromCharCode.apply(null, args) : String.fromCodePoint.apply(null, args));
     }
-    out[e] = s;
+    out[e] = parts.length === 1 ? parts[0]! : parts.join('');
   }
   return out;
 }
