@@ -15,12 +15,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, InputError } from '../cli/errors.js';
 import { writeJsonAtomic, exists } from '../data/atomic.js';
+import { validateDataset } from '../data/dataset.js';
 import { readMetadata, metadataArray, METADATA_KEY, type MetadataResult } from '../data/metadata.js';
 import { NpzReader, saveNpz } from '../npy/npz.js';
 import type { NdArray, NumericData } from '../npy/types.js';
-import { sizeOf } from '../npy/types.js';
+import { sizeOf, isComplexDtype } from '../npy/types.js';
 import { Rng } from '../math/rng.js';
 import { REFERENCE_OVERLAP_VIEWS, REFERENCE_SEEDS, spacingThreshold } from './design.js';
+import { doseDirName } from './generate.js';
 import {
   selectMinSpacing, geometryAcceptance, metricImageBased, metricGroupToGroup, nearestNeighbourStats,
   coverageFraction, uniquePositions, type SelectionStrategy,
@@ -51,7 +53,7 @@ export function visitingOrder(seed: number, split: string, n: number): Int32Arra
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 function components(dtype: string): number {
-  return dtype === '<c8' || dtype === '<c16' ? 2 : 1;
+  return isComplexDtype(dtype) ? 2 : 1;
 }
 
 /** Rows `indices` (in that order) of an array whose first dimension is the position axis. */
@@ -113,45 +115,27 @@ export interface PhaseCSplit {
   y: Float64Array;
   /** N: the side of a diffraction pattern. */
   patchSize: number;
-  /** [H, W] of `objectGuess`, or null when the file has none. */
+  /** [H, W] of `objectGuess`, or null when not known (coverage is then not computed). */
   objectShape: [number, number] | null;
   /** What `_metadata` held: the decoded value, or why there is none. */
-  parent: { status: 'ok'; value: unknown } | { status: 'absent' } | { status: 'error'; error: string };
-}
-
-function floatVector(arrays: Record<string, NdArray>, key: string, file: string): Float64Array {
-  const a = arrays[key];
-  if (!a) throw new InputError(`${file}: missing required key '${key}'`);
-  if (a.shape.length !== 1) throw new InputError(`${file}: '${key}' must be 1-d, got shape (${a.shape.join(', ')})`);
-  if (!(a.data instanceof Float64Array || a.data instanceof Float32Array)) {
-    throw new InputError(`${file}: '${key}' must be a float array, got dtype ${a.dtype}`);
-  }
-  const v = Float64Array.from(a.data);
-  for (let i = 0; i < v.length; i++) {
-    if (!Number.isFinite(v[i])) throw new InputError(`${file}: '${key}'[${i}] is not finite (${v[i]})`);
-  }
-  return v;
+  parent: MetadataResult;
+  /** What validation noticed without refusing the data (e.g. a legacy [H, W, n] layout). */
+  warnings?: string[];
 }
 
 /**
- * Checks what Phase D needs of a Phase C split (DATA-001 coordinates and `diffraction` shape). `meta` is
- * what its `_metadata` held (read from `arrays` when not given).
+ * Validates a Phase C split against the dataset contract (DATA-001, `validateDataset`: every violation is
+ * reported, naming the file and key) and takes what Phase D needs. `meta` is what its `_metadata` held
+ * (read from `arrays` when not given). A legacy [H, W, n] `diffraction` is used in its [n, H, W] form.
  */
 export function readPhaseCSplit(arrays: Record<string, NdArray>, file: string, meta: MetadataResult = readMetadata(arrays)): PhaseCSplit {
-  const x = floatVector(arrays, 'xcoords', file);
-  const y = floatVector(arrays, 'ycoords', file);
-  if (x.length !== y.length) throw new InputError(`${file}: xcoords has ${x.length} positions but ycoords has ${y.length}`);
-  const diff = arrays['diffraction'];
-  if (!diff) throw new InputError(`${file}: missing required key 'diffraction'`);
-  if (diff.shape.length !== 3 || diff.shape[1] !== diff.shape[2] || diff.shape[0] !== x.length) {
-    throw new InputError(`${file}: 'diffraction' must have shape (${x.length}, N, N), got (${diff.shape.join(', ')})`);
-  }
-  const obj = arrays['objectGuess'];
-  const objectShape: [number, number] | null = obj && obj.shape.length === 2 ? [obj.shape[0], obj.shape[1]] : null;
-  const parent: PhaseCSplit['parent'] = meta.status === 'ok' ? { status: 'ok', value: meta.value }
-    : meta.status === 'absent' ? { status: 'absent' }
-      : { status: 'error', error: meta.error };
-  return { arrays, x, y, patchSize: diff.shape[1], objectShape, parent };
+  const { dataset: ds, warnings } = validateDataset(arrays, file, { metadata: meta });
+  if (ds.H !== ds.W) throw new InputError(`${file}: key 'diffraction': expected square patterns [n, N, N] (S = (1 − f)·N); found [${ds.n}, ${ds.H}, ${ds.W}]`);
+  const normalized = { ...arrays, diffraction: { dtype: '<f4', shape: [ds.n, ds.H, ds.W], data: ds.diffraction } };
+  return {
+    arrays: normalized, x: ds.xcoords, y: ds.ycoords, patchSize: ds.H,
+    objectShape: [ds.objectGuess.shape[0], ds.objectGuess.shape[1]], parent: meta, warnings,
+  };
 }
 
 /**
@@ -188,6 +172,12 @@ export interface ViewResult {
   metadata: Record<string, unknown>;
   metrics: Record<string, unknown>;
   selected: Int32Array;
+}
+
+function parentIntensityScale(split: PhaseCSplit): number | undefined {
+  if (split.parent.status !== 'ok') return undefined;
+  const v = split.parent.value['intensity_scale'];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 function insufficientReason(n: number, kept: number, x: Float64Array, y: Float64Array, s: number, maxPositions: number): string {
@@ -258,6 +248,9 @@ export function buildView(split: PhaseCSplit, req: ViewRequest, input?: Record<s
     meets_effective_min_acceptance: rate >= geo.effective_min_acceptance,
     visiting_order: `Rng(seed).fork('${visitingOrderLabel(req.split)}').permutation(n)`,
     source_indices_key: 'source_indices',
+    // the arrays keep Phase C's scaling, so its intensity scale (counts = (diffraction · s)²) still applies
+    ...(parentIntensityScale(split) !== undefined ? { intensity_scale: parentIntensityScale(split) } : {}),
+    ...(split.warnings && split.warnings.length > 0 ? { input_warnings: split.warnings } : {}),
     parent_metadata_status: split.parent.status,
     ...(split.parent.status === 'error' ? { parent_metadata_error: split.parent.error } : {}),
     parent: split.parent.status === 'ok' ? split.parent.value : null,
@@ -356,11 +349,6 @@ export interface OverlapSummary {
   doses: DoseSummary[];
   failed: number;
   manifest: string;
-}
-
-/** `dose_<int(D)>`, the reference's directory name for a dose. */
-export function doseDirName(dose: number): string {
-  return `dose_${Math.trunc(dose)}`;
 }
 
 /** `dose_<int>` directories under a Phase C root, by ascending dose. */
@@ -478,6 +466,7 @@ export async function buildOverlapViews(opts: OverlapOptions, onProgress: (p: Ov
         splits[split] = { ...loadPhaseCSplit(file), file };
         const s = splits[split];
         onProgress({ dose, split, message: `${doseDirName(dose)} ${split}: ${s.x.length} positions, N = ${s.patchSize}, parent metadata ${s.parent.status}` });
+        for (const w of s.warnings ?? []) onProgress({ dose, split, message: `warning: ${w}` });
         await Promise.resolve();
       }
       for (const view of plan.views) {

@@ -4,6 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writePhaseCDose, studySplit, corrupt, tempDir } from '../study/overlap-fixtures.js';
+import { loadNpz } from '../../src/npy/npz.js';
+import { readMetadata } from '../../src/data/metadata.js';
+import { validateDataset } from '../../src/data/dataset.js';
 
 const cli = 'dist/src/cli/main.js';
 
@@ -93,7 +96,7 @@ test('overlap CLI: bad usage exits 2 and writes nothing; existing outputs need -
     [['--output-root', fresh], /--phase-c-root is required/],
     [['--phase-c-root', root], /--output-root is required/],
     [['--phase-c-root', root, '--output-root', fresh, '--view', 'medium'], /--view must be dense or sparse/],
-    [['--phase-c-root', root, '--output-root', fresh, '--dose', 'abc'], /--dose must be a positive number/],
+    [['--phase-c-root', root, '--output-root', fresh, '--dose', 'abc'], /--dose: expected a positive number/],
     [['--phase-c-root', root, '--output-root', fresh, '--dose', '1e4'], /no dose_10000 directory/],
     [['--phase-c-root', root, '--output-root', fresh, '--seed', '1.5'], /--seed must be a non-negative integer/],
     [['--phase-c-root', join(root, 'missing'), '--output-root', fresh], /is not a directory/],
@@ -116,4 +119,42 @@ test('overlap CLI: bad usage exits 2 and writes nothing; existing outputs need -
   assert.equal(overlap('--phase-c-root', root, '--output-root', out, '--overwrite').status, 0);
   assert.deepEqual(readFileSync(file), before, 'same seed, same bytes');
   assert.ok(existsSync(join(out, 'dose_1000', 'dense', 'dense_test.npz')));
+});
+
+test('overlap CLI over real `generate` output (quick preset, one dose): valid datasets with Phase C provenance', (t) => {
+  const phaseC = join(tempDir('e2e'), 'phase_c');
+  const phaseD = join(tempDir('e2e'), 'phase_d');
+  const g = spawnSync(process.execPath, [cli, 'generate', '--output-root', phaseC, '--preset', 'quick', '--dose', '1000'], { encoding: 'utf8' });
+  assert.equal(g.status, 0, g.stderr);
+  const r = overlap('--phase-c-root', phaseC, '--output-root', phaseD);
+  assert.equal(r.status, 0, r.stderr);
+  for (const view of ['dense', 'sparse']) {
+    for (const split of ['train', 'test']) {
+      const file = join(phaseD, 'dose_1000', view, `${view}_${split}.npz`);
+      const arrays = loadNpz(file);
+      const { dataset } = validateDataset(arrays, file); // the DATA-001 contract holds for the view
+      const src = loadNpz(join(phaseC, 'dose_1000', `patched_${split}.npz`));
+      const m = (readMetadata(arrays) as { value: Record<string, unknown> }).value;
+      const parent = (readMetadata(src) as { value: Record<string, unknown> }).value;
+      assert.deepEqual(m['parent'], parent, 'the Phase C metadata is kept whole under parent');
+      assert.equal(m['intensity_scale'], parent['intensity_scale']);
+      assert.equal(m['patch_size'], 64);
+      assert.equal(m['n_accepted'], dataset.xcoords.length);
+      assert.equal((m['n_accepted'] as number) + (m['n_rejected'] as number), src['xcoords'].shape[0]);
+      assert.equal(m['insufficient_positions'], false);
+    }
+  }
+  if (!hasNumpy()) { t.skip('python3 with numpy is not installed'); return; }
+  const py = spawnSync('python3', ['-c', `
+import json, sys, numpy as np
+for view in ("dense", "sparse"):
+    for split in ("train", "test"):
+        z = np.load(f"${phaseD}/dose_1000/{view}/{view}_{split}.npz", allow_pickle=False)
+        m = json.loads(z["_metadata"].item())
+        assert m["n_accepted"] == z["diffraction"].shape[0] == z["source_indices"].shape[0]
+        assert m["parent"]["data_transformations"][0]["tool"] == "transpose_rename_convert"
+print("ok")
+`], { encoding: 'utf8' });
+  assert.equal(py.status, 0, py.stderr);
+  assert.equal(py.stdout.trim(), 'ok');
 });

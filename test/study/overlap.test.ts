@@ -7,7 +7,7 @@ import { readMetadata } from '../../src/data/metadata.js';
 import type { NdArray } from '../../src/npy/types.js';
 import { UsageError } from '../../src/cli/errors.js';
 import {
-  buildView, buildOverlapViews, readPhaseCSplit, filterPerScan, visitingOrder, viewPaths, type OverlapProgress,
+  buildView, buildOverlapViews, readPhaseCSplit, filterPerScan, visitingOrder, viewPaths, type OverlapProgress, type PhaseCSplit,
 } from '../../src/study/overlap.js';
 import { distance, geometryAcceptance } from '../../src/study/spacing.js';
 import { phaseCArrays, writePhaseCDose, corrupt, studySplit, tempDir, randomPositions, type SplitSpec } from './overlap-fixtures.js';
@@ -182,13 +182,26 @@ test('filterPerScan follows spec §3.5: per-scan rows filtered, 0-d broadcast, o
   assert.ok(!('_metadata' in out));
 });
 
-test('readPhaseCSplit refuses what Phase D cannot use, naming the file and key', () => {
+test('readPhaseCSplit refuses what breaks the dataset contract, naming the file and key', () => {
   const base = phaseCArrays(studySplit(10, 4));
-  assert.throws(() => readPhaseCSplit({ ...base, xcoords: undefined as unknown as NdArray }, 'a.npz'), /a\.npz: missing required key 'xcoords'/);
+  const { xcoords: _x, ...noX } = base;
+  assert.throws(() => readPhaseCSplit(noX, 'a.npz'), /a\.npz: key 'xcoords': expected a required DATA-001 key/);
   const bad = { ...base, ycoords: { dtype: '<f8', shape: [10], data: new Float64Array(10).fill(NaN) } };
-  assert.throws(() => readPhaseCSplit(bad, 'b.npz'), /b\.npz: 'ycoords'\[0\] is not finite/);
+  assert.throws(() => readPhaseCSplit(bad, 'b.npz'), /b\.npz: key 'ycoords': expected finite coordinates/);
   const short = { ...base, diffraction: { dtype: '<f4', shape: [9, 16, 16], data: new Float32Array(9 * 256) } };
-  assert.throws(() => readPhaseCSplit(short, 'c.npz'), /c\.npz: 'diffraction' must have shape \(10, N, N\)/);
+  assert.throws(() => readPhaseCSplit(short, 'c.npz'), /c\.npz: key 'xcoords'.*length 10 \(diffraction has n = 9\)/);
+  const { Y: _y, ...noY } = base;
+  const oblong = { ...noY, diffraction: { dtype: '<f4', shape: [10, 16, 8], data: new Float32Array(10 * 128) }, probeGuess: { dtype: '<c8', shape: [16, 8], data: new Float32Array(256) } };
+  assert.throws(() => readPhaseCSplit(oblong, 'd.npz'), /d\.npz: key 'diffraction': expected square patterns/);
+  // a legacy [H, W, n] diffraction is used as [n, H, W], and the warning is kept in the view's metadata
+  const n = 10, N = 16;
+  const legacy = new Float32Array(N * N * n);
+  for (let i = 0; i < n; i++) for (let p = 0; p < N * N; p++) legacy[p * n + i] = i;
+  const split = readPhaseCSplit({ ...base, diffraction: { dtype: '<f4', shape: [N, N, n], data: legacy } }, 'e.npz');
+  assert.deepEqual(split.arrays['diffraction'].shape, [n, N, N]);
+  const r = buildView(split, { view: 'dense', overlapFraction: DENSE, split: 'train', seed: 1, sourceFile: 'e.npz' });
+  assertTruthfulView(base, r.arrays, 'dense', 0.3 * N);
+  assert.match((r.metadata['input_warnings'] as string[])[0], /legacy \[H, W, n\] layout/);
 });
 
 function listFiles(dir: string): string[] {
@@ -331,16 +344,14 @@ test('views at different doses of the same positions hold the same positions (on
 
 test('10 304 fly64-sized positions: both views are truthful (brute force), N = 128', () => {
   const { x, y } = randomPositions(10304, 64, 400, 42);
-  // small per-scan arrays: N = 128 patterns would be 675 MB; the selection only needs the coordinates and N
-  const src: Record<string, NdArray> = {
-    xcoords: { dtype: '<f8', shape: [10304], data: x },
-    ycoords: { dtype: '<f8', shape: [10304], data: y },
-    diffraction: { dtype: '<f4', shape: [10304, 128, 128], data: new Float32Array(0) },
+  // coordinates only: N = 128 patterns would be 675 MB, and the selection needs only the positions and N
+  const split: PhaseCSplit = {
+    arrays: { xcoords: { dtype: '<f8', shape: [10304], data: x }, ycoords: { dtype: '<f8', shape: [10304], data: y } },
+    x, y, patchSize: 128, objectShape: null, parent: { status: 'absent' },
   };
-  const split = readPhaseCSplit(src, 'fly64');
   for (const [view, f] of [['dense', DENSE], ['sparse', SPARSE]] as const) {
     const s = (1 - f) * 128;
-    const r = buildView({ ...split, arrays: { xcoords: src['xcoords'], ycoords: src['ycoords'] } }, { view, overlapFraction: f, split: 'train', seed: 456, sourceFile: 'fly64' });
+    const r = buildView(split, { view, overlapFraction: f, split: 'train', seed: 456, sourceFile: 'fly64' });
     const idx = vec(r.arrays['source_indices']);
     for (let a = 0; a < idx.length; a++) for (let b = a + 1; b < idx.length; b++) assert.ok(Math.hypot(x[idx[a]] - x[idx[b]], y[idx[a]] - y[idx[b]]) >= s);
     for (let i = 0, t = 0; i < 10304; i++) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { action, UsageError } from '../errors.js';
-import { buildOverlapViews, doseDirName } from '../../study/overlap.js';
+import { buildOverlapViews } from '../../study/overlap.js';
+import { doseDirName, parseDose } from '../../study/generate.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, ...value.split(',').map((v) => v.trim()).filter((v) => v.length > 0)];
@@ -51,7 +52,7 @@ export function register(program: Command): void {
     .action(action('overlap', async (flags: OverlapFlags) => {
       if (!flags.phaseCRoot) throw new UsageError('--phase-c-root is required');
       if (!flags.outputRoot) throw new UsageError('--output-root is required');
-      const doses = flags.dose.map((d) => positiveNumber('--dose', d));
+      const doses = flags.dose.map(parseDose);
       for (const v of flags.view) if (v !== 'dense' && v !== 'sparse') throw new UsageError(`--view must be dense or sparse, got '${v}'`);
       const summary = await buildOverlapViews({
         phaseCRoot: flags.phaseCRoot,
