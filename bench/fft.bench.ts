@@ -1,0 +1,83 @@
+/**
+ * FFT benchmark (`npm run bench -- fft`): a batch of 1000 complex128 images of 64×64 and 128×128,
+ * forward only and forward + inverse, for
+ *  - ts_1thread          pure TypeScript, plain Float64Array;
+ *  - wasm_1thread        WASM SIMD kernel, plain Float64Array (streamed through wasm memory in chunks);
+ *  - wasm_1thread_arena  WASM SIMD kernel in place on an `allocShared` array (no copies);
+ *  - ts_2threads         pure TypeScript, calling thread + 1 worker, on a SharedArrayBuffer;
+ *  - wasm_2threads_arena WASM SIMD kernel, calling thread + 1 worker, in place on an `allocShared` array.
+ * Each figure is the median (and minimum) of several repetitions in ms per batch. `vs_fftw_float` is the
+ * ratio to FFTW 3.3.10 float's time *as recorded in shared/spec/numerics.md* on this machine kind
+ * (6.8 ms for 64² forward, 15.1 ms f+i; 39.5 ms for 128² forward, 84 ms f+i) — a ratio to that recorded
+ * figure, not to an FFTW run made here. Other processes share the two cores, so medians vary; repeat.
+ */
+import { performance } from 'node:perf_hooks';
+import { createFft2, createParallelFft2, allocShared, freeShared, wasmAvailable, type Fft2 } from '../src/math/fft.js';
+import { Rng } from '../src/math/rng.js';
+
+const BATCH = 1000;
+const FFTW_FLOAT_MS: Record<number, { fwd: number; fwd_inv: number }> = {
+  64: { fwd: 6.8, fwd_inv: 15.1 },
+  128: { fwd: 39.5, fwd_inv: 84 },
+};
+
+interface Stat { median_ms: number; min_ms: number; reps: number; vs_fftw_float: number }
+
+function time(fn: () => void, reps: number, ref: number): Stat {
+  fn(); // warm-up (JIT, page faults, worker start)
+  const t: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    fn();
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  const median = t[Math.floor(t.length / 2)];
+  return { median_ms: +median.toFixed(2), min_ms: +t[0].toFixed(2), reps, vs_fftw_float: +(median / ref).toFixed(2) };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {
+    batch: BATCH,
+    dtype: 'complex128 (interleaved Float64Array)',
+    fftw_float_reference_ms: FFTW_FLOAT_MS,
+    note: 'vs_fftw_float = median / FFTW float time recorded in shared/spec/numerics.md (not measured here)',
+    wasm_available: wasmAvailable(),
+  };
+  for (const n of [64, 128]) {
+    const size = 2 * n * n * BATCH;
+    const src = new Float64Array(size);
+    const rng = new Rng(`fft-bench-${n}`);
+    for (let i = 0; i < size; i++) src[i] = rng.normal();
+    const plain = src.slice();
+    const sab = new Float64Array(new SharedArrayBuffer(8 * size));
+    sab.set(src);
+    const arena = allocShared(size);
+    arena.set(src);
+    const reps = n === 64 ? 11 : 7;
+    const ref = FFTW_FLOAT_MS[n];
+    const res: Record<string, unknown> = {};
+    const measure = (name: string, fft: Fft2, buf: Float64Array): void => {
+      process.stderr.write(`bench fft: ${n}x${n} ${name}…\n`);
+      res[name] = {
+        fwd: time(() => fft.forward(buf, BATCH), reps, ref.fwd),
+        fwd_inv: time(() => { fft.forward(buf, BATCH); fft.inverse(buf, BATCH); }, reps, ref.fwd_inv),
+      };
+    };
+    measure('ts_1thread', createFft2(n, n, { backend: 'ts' }), plain);
+    const ts2 = createParallelFft2(n, n, { threads: 2, backend: 'ts' });
+    measure('ts_2threads', ts2, sab);
+    ts2.close();
+    if (wasmAvailable()) {
+      const w1 = createFft2(n, n, { backend: 'wasm' });
+      measure('wasm_1thread', w1, plain);
+      measure('wasm_1thread_arena', w1, arena);
+      const w2 = createParallelFft2(n, n, { threads: 2, backend: 'wasm' });
+      measure('wasm_2threads_arena', w2, arena);
+      w2.close();
+    }
+    freeShared(arena);
+    out[`${n}x${n}`] = res;
+  }
+  return out;
+}
