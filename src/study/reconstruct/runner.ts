@@ -275,15 +275,15 @@ export async function runPhaseF(opts: PhaseFOptions, onEvent: (e: PhaseFEvent) =
         const command = commandFor(job, threads);
         const commandText = shellJoin(command);
         onEvent({ type: 'job-start', job: ref(job), index, count: toRun.length, command: commandText });
-        mkdirSync(job.outputDir, { recursive: true });
-        removeStaleStaging(job.outputDir);
         const staging = join(job.outputDir, `.staging-${runId}`);
-        mkdirSync(staging, { recursive: true });
         const fpPromise: Promise<Fingerprint | null> = fingerprint(job.inputNpz).catch(() => null);
         const lines: string[] = [];
         let engineResult: Awaited<ReturnType<JobExecutor>> | null = null;
         let error: string | null = null;
         try {
+          mkdirSync(job.outputDir, { recursive: true });
+          removeStaleStaging(job.outputDir);
+          mkdirSync(staging, { recursive: true });
           engineResult = await executor({
             inputNpz: job.inputNpz, outputDir: staging, epochs: job.settings.epochs, batchSize: job.settings.batchSize,
             noiseModel: job.settings.noiseModel, modes: job.settings.modes, seed: job.settings.seed,
@@ -299,21 +299,32 @@ export async function runPhaseF(opts: PhaseFOptions, onEvent: (e: PhaseFEvent) =
         }
         const fp = await fpPromise;
         const facts = selectionFacts(job.inputNpz, job.view);
-        const ok = error === null && engineResult !== null;
-        const returncode = ok ? 0 : 1;
-
-        // Earlier outputs move to history/ instead of being overwritten; the new ones move in from staging.
-        const prior = priorResults.get(k);
-        const archivedTo = archiveOutputs(job.outputDir, prior?.run_id ?? `unrecorded-${runId}`);
-        if (archivedTo !== null) archived.set(k, archivedTo);
-        moveFilesInto(staging, job.outputDir);
+        let ok = error === null && engineResult !== null;
         const logPath = join(job.outputDir, JOB_LOG_FILE);
-        const tail = ok
-          ? `LSQML reconstruction completed: ${engineResult!.epochsRun} epochs, final loss ${engineResult!.finalLoss}, ` +
-            `${engineResult!.nPositions} positions, ${engineResult!.seconds.toFixed(2)} s\n`
-          : `=== ERROR ===\n${error}\n`;
-        writeFileAtomic(logPath, logHeader(job, commandText, returncode) +
-          (lines.length > 0 ? `=== EPOCHS ===\n${lines.join('\n')}\n\n` : '') + tail);
+        const completed = (): string => `LSQML reconstruction completed: ${engineResult!.epochsRun} epochs, final loss ${engineResult!.finalLoss}, ` +
+          `${engineResult!.nPositions} positions, ${engineResult!.seconds.toFixed(2)} s\n`;
+        let tail = ok ? completed() : `=== ERROR ===\n${error}\n`;
+        try {
+          // Earlier outputs move to history/ instead of being overwritten; the new ones move in from staging.
+          const prior = priorResults.get(k);
+          const archivedTo = archiveOutputs(job.outputDir, prior?.run_id ?? `unrecorded-${runId}`);
+          if (archivedTo !== null) archived.set(k, archivedTo);
+          moveFilesInto(staging, job.outputDir);
+          if (ok && !existsSync(join(job.outputDir, 'reconstruction.npz'))) {
+            throw new Error('the engine reported success but wrote no reconstruction.npz');
+          }
+        } catch (err) {
+          ok = false;
+          error = `${error === null ? '' : `${error}; `}could not store the outputs in ${job.outputDir}: ${(err as Error).message}`;
+          tail = `=== ERROR ===\n${error}\n`;
+        }
+        const returncode = ok ? 0 : 1;
+        try {
+          writeFileAtomic(logPath, logHeader(job, commandText, returncode) +
+            (lines.length > 0 ? `=== EPOCHS ===\n${lines.join('\n')}\n\n` : '') + tail);
+        } catch (err) {
+          error = `${error === null ? '' : `${error}; `}could not write ${logPath}: ${(err as Error).message}`;
+        }
         const t1 = new Date();
         const inOut = (p: string): string => join(job.outputDir, p);
         const result: ExecutionResult = {

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmp, writeTree } from '../study/reconstruct-helpers.js';
+
+const cli = 'dist/src/cli/main.js';
+const run = (args: string[]) => spawnSync(process.execPath, [cli, 'reconstruct', ...args], { encoding: 'utf8' });
+const json = (p: string): Record<string, any> => JSON.parse(readFileSync(p, 'utf8')) as Record<string, any>;
+
+test('dry run of one job: preview printed, nothing executed, exit 0, 17 skipped', () => {
+  const root = tmp('cli-dry');
+  const t = writeTree(root);
+  const r = run(['--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--artifact-root', t.artifact,
+    '--dose', '1000', '--view', 'dense', '--split', 'train', '--dry-run', '--allow-missing-phase-d']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\[DRY RUN\] Would execute: ptychostudy lsqml --input-npz \S+dense_train\.npz --output-dir \S+dose_1000\/dense\/train .*--epochs 100 --batch-size 96/);
+  assert.match(r.stdout, /\[DRY RUN\] Would log to: \S+dose_1000\/dense\/train\/reconstruction\.log/);
+  const m = json(join(t.artifact, 'reconstruction_manifest.json'));
+  assert.equal(m.total_jobs, 18);
+  assert.equal(m.filtered_jobs, 1);
+  assert.deepEqual([m.jobs[0].dose, m.jobs[0].view, m.jobs[0].split], [1000, 'dense', 'train']);
+  assert.equal(m.jobs[0].algorithm, 'LSQML');
+  assert.equal(m.jobs[0].num_epochs, 100);
+  const s = json(join(t.artifact, 'skip_summary.json'));
+  assert.equal(s.skipped_count, 17);
+  assert.equal(s.skipped_jobs.length, 17);
+  assert.ok(!existsSync(join(t.artifact, 'dose_1000')), 'no job directory made');
+  assert.equal(readdirSync(join(t.artifact, 'runs')).length, 1);
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('all sparse inputs missing with --allow-missing-phase-d: 12 jobs, 6 skipped, missing_phase_d_count 6', () => {
+  const root = tmp('cli-missing');
+  const t = writeTree(root, { views: ['dense'] });
+  const r = run(['--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--artifact-root', t.artifact, '--allow-missing-phase-d', '--dry-run']);
+  assert.equal(r.status, 0, r.stderr);
+  const m = json(join(t.artifact, 'reconstruction_manifest.json'));
+  assert.equal(m.total_jobs, 12);
+  assert.equal(m.missing_jobs.length, 6);
+  assert.ok(m.missing_jobs.every((j: { view: string }) => j.view === 'sparse'));
+  const s = json(join(t.artifact, 'skip_summary.json'));
+  assert.equal(s.skipped_count, 6);
+  assert.equal(s.missing_phase_d_count, 6);
+  assert.ok(s.skipped_jobs.every((j: { view: string; reason: string }) => j.view === 'sparse' && /Phase D|not found/.test(j.reason)));
+
+  // without the flag: exit 2, the message names the missing file, nothing written
+  const art2 = join(root, 'art2');
+  const r2 = run(['--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--artifact-root', art2]);
+  assert.equal(r2.status, 2);
+  assert.match(r2.stderr, /^ptychostudy reconstruct: Phase D overlap NPZ not found: \S+dose_1000\/sparse\/sparse_train\.npz/);
+  assert.equal(r2.stderr.trim().split('\n').length, 1);
+  assert.ok(!existsSync(art2));
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('bad usage is exit 2 with one line and nothing written', () => {
+  const root = tmp('cli-usage');
+  const t = writeTree(root, { doses: [1000] });
+  const common = ['--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--artifact-root', t.artifact, '--doses', '1000'];
+  const cases: Array<[string[], RegExp]> = [
+    [['--gridsize', '3'], /--gridsize 3: expected 1 \(baseline\) or 2/],
+    [['--dose', 'lots'], /--dose lots: expected a number/],
+    [['--dose', '500'], /--dose 500\.0: not one of the study's doses/],
+    [['--view', 'medium'], /--view medium: expected one of baseline, dense, sparse/],
+    [['--epochs', '0'], /--epochs 0: expected a positive integer/],
+    [['--jobs', '1.5'], /--jobs 1\.5: expected an integer/],
+    [['--noise-model', 'laplace'], /--noise-model laplace/],
+  ];
+  for (const [extra, msg] of cases) {
+    const r = run([...common, ...extra]);
+    assert.equal(r.status, 2, extra.join(' '));
+    assert.match(r.stderr, msg);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  const noRoot = run(['--phase-d-root', t.phaseD, '--artifact-root', t.artifact]);
+  assert.equal(noRoot.status, 2);
+  assert.match(noRoot.stderr, /--phase-c-root is required/);
+  const badRoot = run(['--phase-c-root', join(root, 'nothing'), '--phase-d-root', t.phaseD, '--artifact-root', t.artifact]);
+  assert.equal(badRoot.status, 2);
+  assert.match(badRoot.stderr, /--phase-c-root \S+nothing: not a directory/);
+  assert.ok(!existsSync(t.artifact), 'nothing written');
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('--help explains every flag', () => {
+  const r = run(['--help']);
+  assert.equal(r.status, 0);
+  for (const f of ['--phase-c-root', '--phase-d-root', '--artifact-root', '--dose', '--view', '--split', '--gridsize', '--dry-run',
+    '--allow-missing-phase-d', '--epochs', '--batch-size', '--noise-model', '--jobs', '--force']) {
+    assert.match(r.stdout, new RegExp(`${f}\\b.*\\S`), f);
+  }
+  assert.match(r.stdout, /history/);
+  assert.match(r.stdout, /runs\//);
+});
