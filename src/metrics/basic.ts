@@ -1,0 +1,28 @@
+/** Pixel-wise error metrics of two same-shape real images. */
+import type { RealImage } from './image.js';
+
+function check(a: RealImage, b: RealImage, what: string): void {
+  if (a.h !== b.h || a.w !== b.w) throw new RangeError(`${what}: shapes differ (${a.h}×${a.w} vs ${b.h}×${b.w})`);
+}
+
+/** mean |t − p| */
+export function mae(t: RealImage, p: RealImage): number {
+  check(t, p, 'mae');
+  let s = 0;
+  for (let i = 0; i < t.data.length; i++) s += Math.abs(t.data[i]! - p.data[i]!);
+  return s / t.data.length;
+}
+
+/** mean (t − p)² */
+export function mse(t: RealImage, p: RealImage): number {
+  check(t, p, 'mse');
+  let s = 0;
+  for (let i = 0; i < t.data.length; i++) { const d = t.data[i]! - p.data[i]!; s += d * d; }
+  return s / t.data.length;
+}
+
+/** 10·log10(peak² / mse); +Infinity for identical images. */
+export function psnrFromMse(mseValue: number, peak: number): number {
+  if (mseValue === 0) return Infinity;
+  return 10 * Math.log10((peak * peak) / mseValue);
+}

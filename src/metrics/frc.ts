@@ -1,0 +1,91 @@
+/**
+ * Fourier ring correlation, as the reference computes it (spec §9.2 item 8; hoidn/FRC, after
+ * s-sajid-ali/FRC):
+ *
+ * - both images are centre-cropped to a square of side n = min(h, w);
+ * - F1, F2 = fftshift(fft2(image)); ring index of pixel (y, x) = round(√((y − c)² + (x − c)²)),
+ *   c = ⌊n/2⌋ (half-to-even rounding, as numpy's `round`); ring averages are means over the pixels of a ring;
+ * - FRC(r) = |⟨F1·F2*⟩_r| / √|⟨|F1|²⟩_r · ⟨|F2|²⟩_r|, for every ring r = 0 … max (the last rings are the
+ *   partial rings of the corners, beyond Nyquist at r = n/2);
+ * - no smoothing of the curve (the study's `frc_sigma = 0`).
+ *
+ * Ring r corresponds to the spatial frequency r/n cycles per pixel.
+ * `frcThreshold` gives the reference's frc50 / frc1over7: the first ring where the curve drops below the
+ * threshold, linearly interpolated between that ring and the one before; `curve.length` when it never
+ * drops, 0 when it is already below at ring 0.
+ */
+import { createFft2, fftshift2, roundHalfEven } from '../math/fft.js';
+import { centreCropReal, type RealImage } from './image.js';
+
+export interface FrcResult {
+  /** FRC per ring, ring 0 first. */
+  curve: Float64Array;
+  /** Side of the square the curve was computed on (ring r ↔ r/n cycles per pixel). */
+  n: number;
+}
+
+function shiftedSpectrum(img: RealImage): Float64Array {
+  const n = img.h;
+  const buf = new Float64Array(2 * n * n);
+  for (let i = 0; i < n * n; i++) buf[2 * i] = img.data[i]!;
+  createFft2(n, n).forward(buf, 1);
+  const out = new Float64Array(buf.length);
+  fftshift2(buf, out, n, n, 1, true);
+  return out;
+}
+
+/** The FRC curve of two same-shape real images. */
+export function frc(a: RealImage, b: RealImage): FrcResult {
+  if (a.h !== b.h || a.w !== b.w) throw new RangeError(`frc: shapes differ (${a.h}×${a.w} vs ${b.h}×${b.w})`);
+  const n = Math.min(a.h, a.w);
+  const sa = n === a.h && n === a.w ? a : centreCropReal(a, n, n);
+  const sb = n === b.h && n === b.w ? b : centreCropReal(b, n, n);
+  const F1 = shiftedSpectrum(sa);
+  const F2 = shiftedSpectrum(sb);
+  const c = Math.floor(n / 2);
+  const ring = new Int32Array(n * n);
+  let rmax = 0;
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const r = roundHalfEven(Math.sqrt((y - c) ** 2 + (x - c) ** 2));
+      ring[y * n + x] = r;
+      if (r > rmax) rmax = r;
+    }
+  }
+  const nr = rmax + 1;
+  const cre = new Float64Array(nr);
+  const cim = new Float64Array(nr);
+  const p1 = new Float64Array(nr);
+  const p2 = new Float64Array(nr);
+  const cnt = new Float64Array(nr);
+  for (let i = 0; i < n * n; i++) {
+    const r = ring[i]!;
+    const ar = F1[2 * i]!, ai = F1[2 * i + 1]!;
+    const br = F2[2 * i]!, bi = F2[2 * i + 1]!;
+    cre[r]! += ar * br + ai * bi; // F1 · conj(F2)
+    cim[r]! += ai * br - ar * bi;
+    p1[r]! += ar * ar + ai * ai;
+    p2[r]! += br * br + bi * bi;
+    cnt[r]! += 1;
+  }
+  const curve = new Float64Array(nr);
+  for (let r = 0; r < nr; r++) {
+    const k = cnt[r]!;
+    curve[r] = Math.hypot(cre[r]! / k, cim[r]! / k) / Math.sqrt(Math.abs((p1[r]! / k) * (p2[r]! / k)));
+  }
+  return { curve, n };
+}
+
+/** First ring where `curve` drops below `threshold`, interpolated (see the module comment). */
+export function frcThreshold(curve: ArrayLike<number>, threshold: number): number {
+  for (let i = 0; i < curve.length; i++) {
+    const v = curve[i]!;
+    if (v < threshold) {
+      if (i === 0) return 0;
+      const prev = curve[i - 1]!;
+      const d = prev - v;
+      return d > 0 ? i - 1 + (prev - threshold) / d : i;
+    }
+  }
+  return curve.length;
+}
