@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError, UsageError } from '../cli/errors.js';
 import { writeJsonAtomic } from '../data/atomic.js';
 import { metadataArray } from '../data/metadata.js';
+import { validateDataset } from '../data/dataset.js';
 import { NpzReader, saveNpz } from '../npy/npz.js';
 import type { NdArray } from '../npy/types.js';
 import { Rng } from '../math/rng.js';
@@ -467,6 +468,10 @@ export async function generatePhaseC(design: StudyDesign, opts: PhaseCOptions,
         scan_index: { dtype: '<i8', shape: [n], data: new BigInt64Array(n) },
         _metadata: metadataArray(metadata),
       };
+      // The reference validated each split after writing it; checking the arrays first means a
+      // file that breaks the contract is never written at all.
+      const { warnings } = validateDataset(arrays, path);
+      if (warnings.length > 0) throw new Error(`internal: generated data for ${path} raised warnings: ${warnings.join('; ')}`);
       emit({ stage: 'write', dose, done: name === 'train' ? 0 : 1, total: 2, message: `writing ${path}` });
       saveNpz(path, arrays, { compress: opts.compress ?? true });
     }
