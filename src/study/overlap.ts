@@ -188,11 +188,6 @@ function insufficientReason(n: number, kept: number, x: Float64Array, y: Float64
   return `${keptText}: the scanned area fits at most ${maxPositions} position${maxPositions === 1 ? '' : 's'} at spacing ${s} px`;
 }
 
-/**
- * Selects one view of one split and builds its arrays, `_metadata` and metrics. Pure: no files.
- * `_metadata` starts with the legacy schema's keys (spec §6.2) in its order, then ours, then `parent`.
- * `input` is `inputMetrics(split, …)` when the caller already has it (it does not depend on the view).
- */
 /** What the overlap metrics say about a split's full set of positions (the same for every view). */
 export function inputMetrics(split: PhaseCSplit, diameter: number, neighbours: number): Record<string, unknown> {
   const { x, y, objectShape: frame } = split;
@@ -209,6 +204,12 @@ function metricsSettings(split: PhaseCSplit, req: ViewRequest): { diameter: numb
   return { diameter: req.probeDiameterPx ?? split.patchSize, neighbours: req.neighborCount ?? DEFAULT_NEIGHBOR_COUNT };
 }
 
+/**
+ * Selects one view of one split and builds its arrays, `_metadata` and metrics. Pure: no files.
+ * `_metadata` holds the legacy schema's keys (spec §6.2), then ours, then `parent`; the metrics repeat
+ * the selection bookkeeping. `input` is `inputMetrics(split, …)` when the caller already has it (it does
+ * not depend on the view).
+ */
 export function buildView(split: PhaseCSplit, req: ViewRequest, input?: Record<string, unknown>): ViewResult {
   const { x, y, patchSize } = split;
   const n = x.length;
@@ -224,21 +225,20 @@ export function buildView(split: PhaseCSplit, req: ViewRequest, input?: Record<s
   const arrays = filterPerScan(split.arrays, n, sel.selected);
   arrays['source_indices'] = { dtype: '<i8', shape: [kept], data: BigInt64Array.from(sel.selected, (i) => BigInt(i)) };
 
-  const strategy: SelectionStrategy = sel.strategy;
-  const metadata: Record<string, unknown> = {
-    overlap_view: req.view,
+  // what the selection did, in the legacy schema's order: the same in `_metadata` and in the metrics
+  const selection = {
     spacing_threshold: s,
-    source_file: req.sourceFile,
     n_accepted: kept,
     n_rejected: n - kept,
     acceptance_rate: rate,
-    selection_strategy: strategy,
+    selection_strategy: sel.strategy,
     geometry_acceptance_bound: geo.geometry_acceptance_bound,
     effective_min_acceptance: geo.effective_min_acceptance,
     seed: req.seed,
     insufficient_positions: insufficient,
     ...(insufficient ? { insufficient_reason: insufficientReason(n, kept, x, y, s, geo.max_positions) } : {}),
-    phase: 'D',
+  };
+  const about = {
     split: req.split,
     ...(req.dose !== undefined ? { dose: req.dose } : {}),
     n_positions: n,
@@ -246,10 +246,18 @@ export function buildView(split: PhaseCSplit, req: ViewRequest, input?: Record<s
     overlap_fraction: req.overlapFraction,
     geometry_max_positions: geo.max_positions,
     meets_effective_min_acceptance: rate >= geo.effective_min_acceptance,
+  };
+  const intensityScale = parentIntensityScale(split);
+  const metadata: Record<string, unknown> = {
+    overlap_view: req.view,
+    source_file: req.sourceFile,
+    ...selection,
+    phase: 'D',
+    ...about,
     visiting_order: `Rng(seed).fork('${visitingOrderLabel(req.split)}').permutation(n)`,
     source_indices_key: 'source_indices',
     // the arrays keep Phase C's scaling, so its intensity scale (counts = (diffraction · s)²) still applies
-    ...(parentIntensityScale(split) !== undefined ? { intensity_scale: parentIntensityScale(split) } : {}),
+    ...(intensityScale !== undefined ? { intensity_scale: intensityScale } : {}),
     ...(split.warnings && split.warnings.length > 0 ? { input_warnings: split.warnings } : {}),
     parent_metadata_status: split.parent.status,
     ...(split.parent.status === 'error' ? { parent_metadata_error: split.parent.error } : {}),
@@ -264,23 +272,10 @@ export function buildView(split: PhaseCSplit, req: ViewRequest, input?: Record<s
   const metrics: Record<string, unknown> = {
     metrics_version: OVERLAP_METRICS_VERSION,
     overlap_view: req.view,
-    split: req.split,
-    ...(req.dose !== undefined ? { dose: req.dose } : {}),
     source_file: req.sourceFile,
-    spacing_threshold: s,
-    overlap_fraction: req.overlapFraction,
-    patch_size: patchSize,
-    seed: req.seed,
-    selection_strategy: strategy,
-    n_accepted: kept,
-    n_rejected: n - kept,
-    acceptance_rate: rate,
-    geometry_acceptance_bound: geo.geometry_acceptance_bound,
-    effective_min_acceptance: geo.effective_min_acceptance,
-    geometry_max_positions: geo.max_positions,
+    ...selection,
+    ...about,
     scan_bbox: { width: geo.bbox_width, height: geo.bbox_height },
-    insufficient_positions: insufficient,
-    ...(insufficient ? { insufficient_reason: metadata['insufficient_reason'] } : {}),
     gridsize: 1,
     neighbor_count: k,
     probe_diameter_px: d,
@@ -436,6 +431,11 @@ export function planOverlapViews(opts: OverlapOptions): Plan {
   return { phaseCRoot, outputRoot, doses, views, fractions, seed };
 }
 
+/** Lets timers and I/O callbacks run between files (e.g. a progress display's redraw). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((done) => setImmediate(done));
+}
+
 function readManifest(path: string): Record<string, unknown> {
   if (!exists(path)) return {};
   try {
@@ -467,7 +467,7 @@ export async function buildOverlapViews(opts: OverlapOptions, onProgress: (p: Ov
         const s = splits[split];
         onProgress({ dose, split, message: `${doseDirName(dose)} ${split}: ${s.x.length} positions, N = ${s.patchSize}, parent metadata ${s.parent.status}` });
         for (const w of s.warnings ?? []) onProgress({ dose, split, message: `warning: ${w}` });
-        await Promise.resolve();
+        await yieldToEventLoop();
       }
       for (const view of plan.views) {
         const paths = viewPaths(plan.outputRoot, dose, view);
@@ -496,7 +496,7 @@ export async function buildOverlapViews(opts: OverlapOptions, onProgress: (p: Ov
             message: `${doseDirName(dose)} ${view} ${split}: kept ${m['n_accepted']} of ${m['n_positions']} (${m['selection_strategy']}, S = ${+(m['spacing_threshold'] as number).toFixed(4)} px)` +
               (m['insufficient_positions'] ? ' — insufficient positions' : ''),
           });
-          await Promise.resolve();
+          await yieldToEventLoop();
         }
         writeJsonAtomic(paths.bundle, bundle);
         entry.views[view] = viewEntry;
