@@ -1,0 +1,98 @@
+/**
+ * Phase F orchestration costs:
+ * - bookkeeping per job (manifest merge + atomic writes, input SHA-256, metadata decode, staging moves) with an
+ *   engine that does no work, for 18 jobs;
+ * - SHA-256 fingerprint throughput of a 256 MiB input;
+ * - worker-thread start + engine import per job (a job whose input does not exist fails right after loading);
+ * - wall time of 4 real LSQML jobs (quick-preset geometry, 200 positions at one dose) with --jobs 1 vs --jobs 2.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { saveNpz } from '../src/npy/npz.js';
+import { runPhaseF } from '../src/study/reconstruct/runner.js';
+import { fingerprint } from '../src/study/reconstruct/files.js';
+import { workerExecutor, type JobExecutor } from '../src/study/reconstruct/engine.js';
+import { generatePhaseC } from '../src/study/generate.js';
+import { getPreset } from '../src/study/presets.js';
+import { buildOverlapViews } from '../src/study/overlap.js';
+
+function smallTree(root: string): { c: string; d: string } {
+  const c = join(root, 'c');
+  const d = join(root, 'd');
+  const xy = { xcoords: { dtype: '<f8', shape: [64], data: new Float64Array(64) } };
+  for (const dose of [1000, 10000, 100000]) {
+    for (const split of ['train', 'test']) {
+      mkdirSync(join(c, `dose_${dose}`), { recursive: true });
+      saveNpz(join(c, `dose_${dose}`, `patched_${split}.npz`), xy);
+      for (const view of ['dense', 'sparse']) {
+        mkdirSync(join(d, `dose_${dose}`, view), { recursive: true });
+        const meta = JSON.stringify({ selection_strategy: 'greedy', acceptance_rate: 0.5, spacing_threshold: 19.2, n_accepted: 32, n_rejected: 32 });
+        saveNpz(join(d, `dose_${dose}`, view, `${view}_${split}.npz`), { ...xy, _metadata: { dtype: `<U${meta.length}`, shape: [], data: [meta] } });
+      }
+    }
+  }
+  return { c, d };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const root = join(tmpdir(), `ptychostudy-bench-reconstruct-${process.pid}`);
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  const out: Record<string, unknown> = {};
+  try {
+    // 1. bookkeeping
+    const t = smallTree(root);
+    const noop: JobExecutor = async (o) => {
+      saveNpz(join(o.outputDir, 'reconstruction.npz'), {});
+      return { reconstructionNpz: '', png: '', log: '', epochsRun: 0, finalLoss: 0, seconds: 0, nPositions: 64 };
+    };
+    let t0 = performance.now();
+    await runPhaseF({ phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), executor: noop, jobs: 1 });
+    out.bookkeeping_ms_per_job_first_run = +((performance.now() - t0) / 18).toFixed(2);
+    t0 = performance.now();
+    await runPhaseF({ phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), executor: noop, jobs: 1, force: true });
+    out.bookkeeping_ms_per_job_forced_rerun = +((performance.now() - t0) / 18).toFixed(2);
+    t0 = performance.now();
+    await runPhaseF({ phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), executor: noop, jobs: 1 });
+    out.resume_check_ms_per_job = +((performance.now() - t0) / 18).toFixed(2);
+
+    // 2. fingerprint throughput
+    const big = join(root, 'big.bin');
+    const chunk = randomBytes(1 << 20);
+    writeFileSync(big, Buffer.concat(Array.from({ length: 256 }, () => chunk)));
+    t0 = performance.now();
+    await fingerprint(big);
+    out.sha256_MiB_per_s = +(256 / ((performance.now() - t0) / 1000)).toFixed(0);
+    rmSync(big);
+
+    // 3. worker start + engine import
+    const n = 5;
+    t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      await workerExecutor({ inputNpz: join(root, 'missing.npz'), outputDir: join(root, 'w'), epochs: 1, batchSize: 1, noiseModel: 'gaussian',
+        modes: 1, seed: 0, initObject: 'ones', initProbe: 'guess' }, () => {}).catch(() => undefined);
+    }
+    out.worker_start_ms = +((performance.now() - t0) / n).toFixed(1);
+
+    // 4. real jobs, 1 vs 2 at a time
+    const preset = getPreset('quick');
+    preset.nPositions = 200;
+    await generatePhaseC(preset.design, { outputRoot: join(root, 'qc'), preset, doses: [1000], timestamp: null });
+    await buildOverlapViews({ phaseCRoot: join(root, 'qc'), outputRoot: join(root, 'qd') });
+    for (const jobs of [1, 2]) {
+      t0 = performance.now();
+      const s = await runPhaseF({ phaseCRoot: join(root, 'qc'), phaseDRoot: join(root, 'qd'), artifactRoot: join(root, `qf${jobs}`), doses: [1000],
+        filters: { view: 'baseline' }, settings: { epochs: 20 }, jobs });
+      const dense = await runPhaseF({ phaseCRoot: join(root, 'qc'), phaseDRoot: join(root, 'qd'), artifactRoot: join(root, `qf${jobs}`), doses: [1000],
+        filters: { view: 'dense' }, settings: { epochs: 20 }, jobs });
+      out[`four_jobs_20_epochs_wall_s_jobs${jobs}`] = +((performance.now() - t0) / 1000).toFixed(2);
+      out[`four_jobs_failed_jobs${jobs}`] = s.failed + dense.failed;
+    }
+    out.four_jobs_note = 'quick-preset geometry (N = 64, 320×320 object), dose 1000, 200 positions: baseline train/test (~100 positions each) and dense train/test (~35 each)';
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  return out;
+}
