@@ -8,7 +8,7 @@
  */
 import { NpyError } from './errors.js';
 import { fortranToC } from './order.js';
-import { parsePyLiteral, PyLiteralError, PyTupleLit } from './pylit.js';
+import { parsePyLiteral, pyRepr, PyLiteralError, PyTupleLit, type PyLiteral } from './pylit.js';
 import { unpickleObjectArray } from './pickle.js';
 import type { ArrayData, NdArray, NumericData, PyScalar } from './types.js';
 
@@ -112,14 +112,14 @@ export function parseNpyHeader(bytes: Uint8Array, label = 'array'): NpyHeader {
   try {
     dict = parsePyLiteral(text);
   } catch (err) {
-    if (err instanceof PyLiteralError) throw new NpyError(`${label}: malformed .npy header (${err.message}): ${JSON.stringify(text.slice(0, 120))}`);
+    if (err instanceof PyLiteralError) throw new NpyError(`${label}: malformed .npy header (${err.message}): ${JSON.stringify(text.trim().slice(0, 120))}`);
     throw err;
   }
   if (!dict || typeof dict !== 'object' || Array.isArray(dict) || dict instanceof PyTupleLit) throw new NpyError(`${label}: malformed .npy header (not a dict)`);
   const d = dict as Record<string, unknown>;
   const keys = Object.keys(d).sort().join(',');
   if (keys !== 'descr,fortran_order,shape') throw new NpyError(`${label}: malformed .npy header (keys ${keys}; expected descr, fortran_order, shape)`);
-  if (typeof d.descr !== 'string') throw new NpyError(`${label}: unsupported dtype ${JSON.stringify(d.descr)} (structured dtypes are not supported)`);
+  if (typeof d.descr !== 'string') throw new NpyError(`${label}: unsupported dtype ${pyRepr(d.descr as PyLiteral)} (structured dtypes are not supported)`);
   if (typeof d.fortran_order !== 'boolean') throw new NpyError(`${label}: malformed .npy header (fortran_order is not True/False)`);
   if (!(d.shape instanceof PyTupleLit) || !d.shape.items.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) {
     throw new NpyError(`${label}: malformed .npy header (shape is not a tuple of non-negative integers)`);
