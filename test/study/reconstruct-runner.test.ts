@@ -191,7 +191,9 @@ test('a dry run never replaces real results; all sparse missing gives 12 jobs, 6
   assert.deepEqual(walk(t.artifact).filter((p) => !p.includes(`${join(t.artifact, 'runs')}`) && !p.endsWith('.json')), [], 'dry run: no job output');
 
   await runPhaseF({ ...base, filters: { dose: 1000, split: 'train' } });
-  await runPhaseF({ ...base, dryRun: true });
+  const dry2 = await runPhaseF({ ...base, dryRun: true });
+  assert.equal(dry2.alreadyComplete, 2, 'a dry run reports what a real run would skip');
+  assert.equal(dry2.results.length, 10);
   m = readManifest(t.artifact);
   const real = m.execution_results.filter((r) => r.status === 'success');
   assert.equal(real.length, 2);

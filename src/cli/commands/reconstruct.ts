@@ -125,6 +125,9 @@ export function register(program: Command): void {
       const view = new ProgressView(process.stderr, process.stderr.isTTY === true);
       const summary = await runPhaseF(opts, (e) => {
         if (e.type === 'dry-run') process.stdout.write(e.preview + '\n');
+        if (e.type === 'plan' && e.dryRun) {
+          for (const j of e.alreadyComplete) process.stdout.write(`[DRY RUN] Already complete (would skip): dose=${j.dose} view=${j.view} split=${j.split}\n`);
+        }
         view.handle(e);
       });
       view.finish();

@@ -194,7 +194,7 @@ export async function runPhaseF(opts: PhaseFOptions, onEvent: (e: PhaseFEvent) =
     const alreadyComplete: ReconstructionJob[] = [];
     const toRun: ReconstructionJob[] = [];
     for (const job of selected) {
-      if (!dryRun && !opts.force && (await isAlreadyComplete(priorResults.get(jobKey(job)), job))) alreadyComplete.push(job);
+      if (!opts.force && (await isAlreadyComplete(priorResults.get(jobKey(job)), job))) alreadyComplete.push(job);
       else toRun.push(job);
     }
 
