@@ -15,12 +15,12 @@
  *   D, D0 [H·W]c  placed directions (preconditioned in place), invDen [H·W] 1/√(C² + (δ·max C)²),
  *   dPsum [M·n2]c batch sums of dP, dPhat [M·n2]c the probe direction (batch mean, unshifted),
  *   yb [Bc·n2] measured intensities of the batch (DC at [0,0]), yhat [Bc·n2] predicted,
- *   tl [Bc·2] int top-left corners, frac [Bc·2] fractional shifts, pp [Bc·PP] per-position sums,
+ *   tl [Bc·2] int top-left corners, frac [Bc·2] fractional shifts, ramp [Bc·4N] the separable phase
+ *   ramps of the fractional shifts (ey: N complex, then ex: N complex), pp [Bc·PP] per-position sums,
  *   mask [n2] valid-pixel mask (1 = valid), info int32 [8], scal f64 [8].
  */
 import type { Fft2 } from '../math/fft.js';
-import { fftfreq } from '../math/fft.js';
-import { addPatch, applyRamp, extractPatch, shiftRamp } from './patches.js';
+import { addPatch, extractPatch, patchInside } from './patches.js';
 
 /** Per-position scalar slots (stride PP in `pp`). */
 export const PP = 12;
@@ -71,7 +71,7 @@ export interface EngineDims {
 
 /** Names of the shared buffers, in allocation order. */
 export const BUFFER_NAMES = ['obj', 'probe', 'fp0', 'pt0', 'far', 'dP', 'dOA', 'dO0', 'D', 'D0', 'invDen', 'dPsum', 'dPhat',
-  'yb', 'yhat', 'tl', 'frac', 'pp', 'mask', 'info', 'scal'] as const;
+  'yb', 'yhat', 'tl', 'frac', 'ramp', 'pp', 'mask', 'info', 'scal'] as const;
 export type BufferName = typeof BUFFER_NAMES[number];
 
 /** Sizes in elements of every shared buffer; dO0/D0 are absent (aliased) unless separateMode0. */
@@ -81,21 +81,43 @@ export function bufferSizes(d: EngineDims): Record<BufferName, number> {
     obj: 2 * hw, probe: 2 * d.M * n2, fp0: 2 * n2, pt0: 2 * d.Bc * n2, far: 2 * d.M * d.Bc * n2, dP: 2 * d.M * d.Bc * n2,
     dOA: 2 * d.Bc * n2, dO0: d.separateMode0 ? 2 * d.Bc * n2 : 0, D: 2 * hw, D0: d.separateMode0 ? 2 * hw : 0,
     invDen: hw, dPsum: 2 * d.M * n2, dPhat: 2 * d.M * n2, yb: d.Bc * n2, yhat: d.Bc * n2, tl: 2 * d.Bc, frac: 2 * d.Bc,
+    ramp: 4 * d.N * d.Bc,
     pp: PP * d.Bc, mask: n2, info: 8, scal: 8,
   };
 }
 
-export type SharedBuffers = Record<BufferName, SharedArrayBuffer | ArrayBuffer>;
+/** Buffers the FFT runs on in place: with the wasm backend they live in its shared arena (no copies). */
+export const ARENA_BUFFERS: readonly BufferName[] = ['pt0', 'far', 'dP'];
 
-export function allocateBuffers(d: EngineDims, shared: boolean): SharedBuffers {
+/**
+ * Where a buffer lives: its own (Shared)ArrayBuffer, or a block of the wasm FFT arena (a byte offset
+ * into the arena's shared memory, which every thread attaches to).
+ */
+export type BufferDesc =
+  | { kind: 'own'; buffer: SharedArrayBuffer | ArrayBuffer }
+  | { kind: 'arena'; byteOffset: number; length: number };
+export type SharedBuffers = Record<BufferName, BufferDesc>;
+
+/**
+ * Allocates every buffer: `shared` (worker threads will see them) uses SharedArrayBuffers;
+ * `arenaAlloc`, when given, places the FFT buffers in the wasm arena.
+ */
+export function allocateBuffers(d: EngineDims, shared: boolean, arenaAlloc?: (n: number) => Float64Array): { descs: SharedBuffers; arenaViews: Float64Array[] } {
   const sizes = bufferSizes(d);
-  const out = {} as SharedBuffers;
+  const descs = {} as SharedBuffers;
+  const arenaViews: Float64Array[] = [];
   for (const name of BUFFER_NAMES) {
+    if (arenaAlloc && ARENA_BUFFERS.includes(name)) {
+      const v = arenaAlloc(Math.max(1, sizes[name]));
+      arenaViews.push(v);
+      descs[name] = { kind: 'arena', byteOffset: v.byteOffset, length: v.length };
+      continue;
+    }
     const bytesPer = name === 'tl' || name === 'info' ? 4 : name === 'mask' ? 1 : 8;
     const bytes = Math.max(8, sizes[name] * bytesPer);
-    out[name] = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    descs[name] = { kind: 'own', buffer: shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes) };
   }
-  return out;
+  return { descs, arenaViews };
 }
 
 /** Views over the shared buffers plus this thread's scratch and FFT plan. */
@@ -105,15 +127,28 @@ export interface Ctx {
   obj: Float64Array; probe: Float64Array; fp0: Float64Array; pt0: Float64Array; far: Float64Array; dP: Float64Array;
   dOA: Float64Array; dO0: Float64Array; D: Float64Array; D0: Float64Array; invDen: Float64Array;
   dPsum: Float64Array; dPhat: Float64Array; yb: Float64Array; yhat: Float64Array;
-  tl: Int32Array; frac: Float64Array; pp: Float64Array; mask: Uint8Array; info: Int32Array; scal: Float64Array;
+  tl: Int32Array; frac: Float64Array; ramp: Float64Array; pp: Float64Array; mask: Uint8Array; info: Int32Array; scal: Float64Array;
   fft: Fft2;
-  freq: Float64Array; ey: Float64Array; ex: Float64Array; opatch: Float64Array; dpatch: Float64Array;
+  opatch: Float64Array; dpatch: Float64Array;
+  /** Set by patchSource: offset and row stride (doubles) of the patch in the array it returned. */
+  srcOff: number; srcStride: number;
   /** Capture only: exit waves ψ of the batch ([M·Bc·n2]c, mode-major), written by the forward phase. */
   psi: Float64Array | null;
 }
 
-export function createCtx(d: EngineDims, b: SharedBuffers, fft: Fft2): Ctx {
-  const f64 = (k: BufferName) => new Float64Array(b[k]);
+/** Views over the buffers; `arena` is this thread's view of the wasm arena memory (for 'arena' buffers). */
+export function createCtx(d: EngineDims, b: SharedBuffers, fft: Fft2, arena?: ArrayBufferLike): Ctx {
+  const own = (k: BufferName): SharedArrayBuffer | ArrayBuffer => {
+    const x = b[k];
+    if (x.kind !== 'own') throw new Error(`buffer ${k} is not a plain buffer`);
+    return x.buffer;
+  };
+  const f64 = (k: BufferName): Float64Array => {
+    const x = b[k];
+    if (x.kind === 'own') return new Float64Array(x.buffer);
+    if (!arena) throw new Error(`buffer ${k} lives in the wasm arena, but no arena memory was given`);
+    return new Float64Array(arena, x.byteOffset, x.length);
+  };
   const n2 = d.N * d.N;
   const dOA = f64('dOA'), D = f64('D');
   return {
@@ -121,10 +156,9 @@ export function createCtx(d: EngineDims, b: SharedBuffers, fft: Fft2): Ctx {
     obj: f64('obj'), probe: f64('probe'), fp0: f64('fp0'), pt0: f64('pt0'), far: f64('far'), dP: f64('dP'),
     dOA, dO0: d.separateMode0 ? f64('dO0') : dOA, D, D0: d.separateMode0 ? f64('D0') : D, invDen: f64('invDen'),
     dPsum: f64('dPsum'), dPhat: f64('dPhat'), yb: f64('yb'), yhat: f64('yhat'),
-    tl: new Int32Array(b.tl), frac: f64('frac'), pp: f64('pp'), mask: new Uint8Array(b.mask), info: new Int32Array(b.info),
+    tl: new Int32Array(own('tl')), frac: f64('frac'), ramp: f64('ramp'), pp: f64('pp'), mask: new Uint8Array(own('mask')), info: new Int32Array(own('info')),
     scal: f64('scal'), fft,
-    freq: fftfreq(d.N), ey: new Float64Array(2 * d.N), ex: new Float64Array(2 * d.N),
-    opatch: new Float64Array(2 * n2), dpatch: new Float64Array(2 * n2), psi: null,
+    opatch: new Float64Array(2 * n2), dpatch: new Float64Array(2 * n2), srcOff: 0, srcStride: 0, psi: null,
   };
 }
 
@@ -163,6 +197,41 @@ export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
   }
 }
 
+/**
+ * Where to read the N×N patch of `img` at (ty, tx): `img` itself when the patch lies inside (offset
+ * and row stride in c.srcOff / c.srcStride), else `scratch` filled with the edge-replicated patch.
+ */
+function patchSource(c: Ctx, img: Float64Array, ty: number, tx: number, scratch: Float64Array): Float64Array {
+  const { N, H, W } = c.d;
+  if (patchInside(ty, tx, N, H, W)) { c.srcOff = 2 * (ty * W + tx); c.srcStride = 2 * W; return img; }
+  extractPatch(img, H, W, ty, tx, N, scratch, 0);
+  c.srcOff = 0; c.srcStride = 2 * N;
+  return scratch;
+}
+
+/**
+ * Multiplies `count` N×N spectra (from slot i0, at `spec` offsets 2·n2·i) by the ramps of their slots
+ * (c.ramp), or by the conjugate ramps (`adjoint`): the Fourier sub-pixel shift of src/math/subpixel.ts
+ * with the per-position exponentials computed once per run instead of per call.
+ */
+function applyRamps(c: Ctx, spec: Float64Array, i0: number, i1: number, adjoint: boolean): void {
+  const N = c.d.N, n2 = c.n2, ramp = c.ramp, sg = adjoint ? -1 : 1;
+  for (let i = i0; i < i1; i++) {
+    const ry = 4 * N * i, rx = ry + 2 * N;
+    let k = 2 * n2 * i;
+    for (let u = 0; u < N; u++) {
+      const yr = ramp[ry + 2 * u], yi = sg * ramp[ry + 2 * u + 1];
+      for (let v = 0; v < N; v++, k += 2) {
+        const xr = ramp[rx + 2 * v], xi = sg * ramp[rx + 2 * v + 1];
+        const pr = yr * xr - yi * xi, pi = yr * xi + yi * xr;
+        const a = spec[k], b = spec[k + 1];
+        spec[k] = a * pr - b * pi;
+        spec[k + 1] = a * pi + b * pr;
+      }
+    }
+  }
+}
+
 /** Offset (doubles) of mode m of batch slot i in a mode-major [M·Bc·n2] buffer. */
 function modeOff(c: Ctx, m: number, i: number): number {
   return 2 * c.n2 * (m * c.d.Bc + i);
@@ -175,47 +244,49 @@ function modeOff(c: Ctx, m: number, i: number): number {
  */
 function forward(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
   if (i1 <= i0) return;
-  const { N, M, H, W } = c.d;
-  const n2 = c.n2, cnt = i1 - i0;
-  const { pt0, fp0, far, probe, tl, frac, ey, ex, opatch, yb, yhat, pp, mask } = c;
-  // Shifted mode-0 probes.
-  for (let i = i0; i < i1; i++) {
-    shiftRamp(frac[2 * i], frac[2 * i + 1], c.freq, ey, ex);
-    const off = 2 * n2 * i;
-    pt0.set(fp0.subarray(0, 2 * n2), off);
-    applyRamp(pt0, off, N, ey, ex, false);
-  }
-  c.fft.inverse(pt0.subarray(2 * n2 * i0, 2 * n2 * i1), cnt);
+  const { N, M, Bc } = c.d;
+  const n2 = c.n2, cnt = i1 - i0, n2x2 = 2 * n2, row = 2 * N;
+  const { pt0, fp0, far, probe, tl, opatch } = c;
+  // Shifted mode-0 probes: copies of FFT2(P0) times each position's ramp, one batched inverse FFT.
+  for (let i = i0; i < i1; i++) pt0.set(fp0, n2x2 * i);
+  applyRamps(c, pt0, i0, i1, false);
+  c.fft.inverse(pt0.subarray(n2x2 * i0, n2x2 * i1), cnt);
   // Exit waves ψ = O_i·P̃_i,m into the far-field buffer.
   const psi = c.psi;
   for (let i = i0; i < i1; i++) {
-    extractPatch(c.obj, H, W, tl[2 * i], tl[2 * i + 1], N, opatch, 0);
+    const o = patchSource(c, c.obj, tl[2 * i], tl[2 * i + 1], opatch);
+    const oOff = c.srcOff, oStride = c.srcStride;
     for (let m = 0; m < M; m++) {
       const src = m === 0 ? pt0 : probe;
-      const so = m === 0 ? 2 * n2 * i : 2 * n2 * m;
-      const fo = modeOff(c, m, i);
-      for (let k = 0; k < 2 * n2; k += 2) {
-        const or = opatch[k], oi = opatch[k + 1], pr = src[so + k], pi = src[so + k + 1];
-        far[fo + k] = or * pr - oi * pi;
-        far[fo + k + 1] = or * pi + oi * pr;
+      const so = m === 0 ? n2x2 * i : n2x2 * m;
+      const fo = n2x2 * (m * Bc + i);
+      for (let r = 0; r < N; r++) {
+        const ob = oOff + r * oStride, pb = so + r * row, fb = fo + r * row;
+        for (let j = 0; j < row; j += 2) {
+          const or = o[ob + j], oi = o[ob + j + 1], pr = src[pb + j], pi = src[pb + j + 1];
+          far[fb + j] = or * pr - oi * pi;
+          far[fb + j + 1] = or * pi + oi * pr;
+        }
       }
-      if (psi !== null) psi.set(far.subarray(fo, fo + 2 * n2), fo);
+      if (psi !== null) psi.set(far.subarray(fo, fo + n2x2), fo);
     }
   }
-  for (let m = 0; m < M; m++) c.fft.forward(far.subarray(modeOff(c, m, i0), modeOff(c, m, i1)), cnt);
-  // Intensities, loss terms and (fused) Gaussian step.
-  const w = c.d.gaussW, thr = c.d.thr;
+  for (let m = 0; m < M; m++) c.fft.forward(far.subarray(n2x2 * (m * Bc + i0), n2x2 * (m * Bc + i1)), cnt);
+  if (M === 1) intensities1(c, i0, i1, fuseGaussian);
+  else intensitiesM(c, i0, i1, fuseGaussian);
+}
+
+/** Ŷ, loss terms and sums for one mode (the common case, kept free of the mode loop). */
+function intensities1(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
+  const n2 = c.n2, w = c.d.gaussW, thr = c.d.thr;
+  const { far, yb, yhat, pp, mask } = c;
   for (let i = i0; i < i1; i++) {
-    const yo = n2 * i;
-    const f0 = modeOff(c, 0, i);
+    const yo = n2 * i, fo = 2 * n2 * i;
     let loss = 0, sy = 0, syh = 0;
     for (let k = 0; k < n2; k++) {
-      let yh = 0;
-      for (let m = 0; m < M; m++) {
-        const q = f0 + 2 * c.d.Bc * n2 * m + 2 * k;
-        const a = far[q], b = far[q + 1];
-        yh += a * a + b * b;
-      }
+      const q = fo + 2 * k;
+      const a = far[q], b = far[q + 1];
+      const yh = a * a + b * b;
       const y = yb[yo + k];
       yhat[yo + k] = yh;
       const e = Math.sqrt(yh + 1e-7) - Math.sqrt(y + 1e-7);
@@ -223,10 +294,33 @@ function forward(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
       sy += y; syh += yh;
       if (fuseGaussian && mask[k] !== 0 && !(y <= thr)) {
         const factor = 1 - w * (1 - Math.sqrt(y) / (Math.sqrt(yh) + 1e-9));
-        for (let m = 0; m < M; m++) {
-          const q = f0 + 2 * c.d.Bc * n2 * m + 2 * k;
-          far[q] *= factor; far[q + 1] *= factor;
-        }
+        far[q] = a * factor; far[q + 1] = b * factor;
+      }
+    }
+    pp[PP * i + PP_LOSS] = loss;
+    pp[PP * i + PP_SUMY] = sy;
+    pp[PP * i + PP_SUMYHAT] = syh;
+  }
+}
+
+/** Ŷ = Σ_m |Ψ_m|², loss terms and sums for M ≥ 2 modes. */
+function intensitiesM(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
+  const n2 = c.n2, M = c.d.M, w = c.d.gaussW, thr = c.d.thr, mstride = 2 * c.d.Bc * n2;
+  const { far, yb, yhat, pp, mask } = c;
+  for (let i = i0; i < i1; i++) {
+    const yo = n2 * i, fo = 2 * n2 * i;
+    let loss = 0, sy = 0, syh = 0;
+    for (let k = 0; k < n2; k++) {
+      let yh = 0;
+      for (let m = 0, q = fo + 2 * k; m < M; m++, q += mstride) yh += far[q] * far[q] + far[q + 1] * far[q + 1];
+      const y = yb[yo + k];
+      yhat[yo + k] = yh;
+      const e = Math.sqrt(yh + 1e-7) - Math.sqrt(y + 1e-7);
+      loss += e * e;
+      sy += y; syh += yh;
+      if (fuseGaussian && mask[k] !== 0 && !(y <= thr)) {
+        const factor = 1 - w * (1 - Math.sqrt(y) / (Math.sqrt(yh) + 1e-9));
+        for (let m = 0, q = fo + 2 * k; m < M; m++, q += mstride) { far[q] *= factor; far[q + 1] *= factor; }
       }
     }
     pp[PP * i + PP_LOSS] = loss;
@@ -289,37 +383,42 @@ function farStep(c: Ctx, i0: number, i1: number): void {
  */
 function chiDirections(c: Ctx, i0: number, i1: number): void {
   if (i1 <= i0) return;
-  const { N, M, H, W, Bc, multimodal, separateMode0 } = c.d;
-  const n2 = c.n2, cnt = i1 - i0;
+  const { N, M, Bc, multimodal, separateMode0 } = c.d;
+  const n2 = c.n2, cnt = i1 - i0, row = 2 * N;
   const { far, dP, dOA, dO0, pt0, probe, opatch, tl } = c;
   for (let m = 0; m < M; m++) c.fft.inverse(far.subarray(modeOff(c, m, i0), modeOff(c, m, i1)), cnt);
   const mstride = 2 * Bc * n2;
   for (let i = i0; i < i1; i++) {
-    extractPatch(c.obj, H, W, tl[2 * i], tl[2 * i + 1], N, opatch, 0);
+    const o = patchSource(c, c.obj, tl[2 * i], tl[2 * i + 1], opatch);
+    const oOff = c.srcOff, oStride = c.srcStride;
     const po = 2 * n2 * i, f0 = modeOff(c, 0, i);
-    for (let k = 0; k < 2 * n2; k += 2) {
-      const or = opatch[k], oi = opatch[k + 1];
-      let pr = pt0[po + k], pi = pt0[po + k + 1];
-      let q = f0 + k;
-      let xr = far[q] - (or * pr - oi * pi);
-      let xi = far[q + 1] - (or * pi + oi * pr);
-      far[q] = xr; far[q + 1] = xi;
-      dP[q] = xr * or + xi * oi;
-      dP[q + 1] = xi * or - xr * oi;
-      const d0r = xr * pr + xi * pi, d0i = xi * pr - xr * pi;
-      let dr = d0r, di = d0i;
-      for (let m = 1; m < M; m++) {
-        q += mstride;
-        pr = probe[2 * n2 * m + k]; pi = probe[2 * n2 * m + k + 1];
-        xr = far[q] - (or * pr - oi * pi);
-        xi = far[q + 1] - (or * pi + oi * pr);
+    for (let r = 0; r < N; r++) {
+      const ob = oOff + r * oStride;
+      for (let j = 0; j < row; j += 2) {
+        const k = r * row + j;
+        const or = o[ob + j], oi = o[ob + j + 1];
+        let pr = pt0[po + k], pi = pt0[po + k + 1];
+        let q = f0 + k;
+        let xr = far[q] - (or * pr - oi * pi);
+        let xi = far[q + 1] - (or * pi + oi * pr);
         far[q] = xr; far[q + 1] = xi;
         dP[q] = xr * or + xi * oi;
         dP[q + 1] = xi * or - xr * oi;
-        if (multimodal) { dr += xr * pr + xi * pi; di += xi * pr - xr * pi; }
+        const d0r = xr * pr + xi * pi, d0i = xi * pr - xr * pi;
+        let dr = d0r, di = d0i;
+        for (let m = 1; m < M; m++) {
+          q += mstride;
+          pr = probe[2 * n2 * m + k]; pi = probe[2 * n2 * m + k + 1];
+          xr = far[q] - (or * pr - oi * pi);
+          xi = far[q + 1] - (or * pi + oi * pr);
+          far[q] = xr; far[q + 1] = xi;
+          dP[q] = xr * or + xi * oi;
+          dP[q + 1] = xi * or - xr * oi;
+          if (multimodal) { dr += xr * pr + xi * pi; di += xi * pr - xr * pi; }
+        }
+        dOA[po + k] = dr; dOA[po + k + 1] = di;
+        if (separateMode0) { dO0[po + k] = d0r; dO0[po + k + 1] = d0i; }
       }
-      dOA[po + k] = dr; dOA[po + k + 1] = di;
-      if (separateMode0) { dO0[po + k] = d0r; dO0[po + k + 1] = d0i; }
     }
   }
 }
@@ -327,12 +426,9 @@ function chiDirections(c: Ctx, i0: number, i1: number): void {
 /** Mode-0 probe directions → their spectra times the conjugate ramp (the adjoint sub-pixel shift). */
 function probeSpectra(c: Ctx, i0: number, i1: number): void {
   if (i1 <= i0) return;
-  const n2 = c.n2;
-  c.fft.forward(c.dP.subarray(modeOff(c, 0, i0), modeOff(c, 0, i1)), i1 - i0);
-  for (let i = i0; i < i1; i++) {
-    shiftRamp(c.frac[2 * i], c.frac[2 * i + 1], c.freq, c.ey, c.ex);
-    applyRamp(c.dP, 2 * n2 * i, c.d.N, c.ey, c.ex, true);
-  }
+  const n2x2 = 2 * c.n2, cnt = i1 - i0;
+  c.fft.forward(c.dP.subarray(n2x2 * i0, n2x2 * i1), cnt);
+  applyRamps(c, c.dP, i0, i1, true);
 }
 
 /**
@@ -368,16 +464,16 @@ function place(c: Ctx, p: number, parts: number, scatter: boolean, precondition:
     }
   }
   if (reduce) {
-    const [k0, k1] = split(M * n2, p, parts);
+    // Pixel part p of each mode: accumulate positions in batch order (the same order for any split).
+    const [k0, k1] = split(n2, p, parts);
     const { dP, dPsum } = c;
-    for (let mk = k0; mk < k1; mk++) {
-      const m = Math.floor(mk / n2), k = mk - m * n2;
-      let sr = 0, si = 0;
+    for (let m = 0; m < M; m++) {
+      const so = 2 * n2 * m;
+      dPsum.fill(0, so + 2 * k0, so + 2 * k1);
       for (let i = 0; i < B; i++) {
-        const q = 2 * (n2 * (m * Bc + i) + k);
-        sr += dP[q]; si += dP[q + 1];
+        const po = 2 * n2 * (m * Bc + i);
+        for (let k = 2 * k0; k < 2 * k1; k++) dPsum[so + k] += dP[po + k];
       }
-      dPsum[2 * mk] = sr; dPsum[2 * mk + 1] = si;
     }
   }
 }
@@ -387,27 +483,33 @@ function place(c: Ctx, p: number, parts: number, scatter: boolean, precondition:
  * Σ|A|², Σ|Q|², ΣA·conj(Q), ΣRe(conj(A)·c), ΣRe(conj(Q)·c).
  */
 function stepSums(c: Ctx, i0: number, i1: number): void {
-  const { N, H, W } = c.d;
-  const n2 = c.n2;
+  const N = c.d.N;
+  const n2 = c.n2, row = 2 * N;
   const { pt0, far, dPhat, opatch, dpatch, tl, pp } = c;
   for (let i = i0; i < i1; i++) {
     const ty = tl[2 * i], tx = tl[2 * i + 1];
-    extractPatch(c.D0, H, W, ty, tx, N, dpatch, 0);
-    extractPatch(c.obj, H, W, ty, tx, N, opatch, 0);
+    const d = patchSource(c, c.D0, ty, tx, dpatch);
+    const dOff = c.srcOff, dStride = c.srcStride;
+    const o = patchSource(c, c.obj, ty, tx, opatch);
+    const oOff = c.srcOff, oStride = c.srcStride;
     const po = 2 * n2 * i, f0 = modeOff(c, 0, i);
     let aa = 0, qq = 0, aqr = 0, aqi = 0, b1 = 0, b2 = 0;
-    for (let k = 0; k < 2 * n2; k += 2) {
-      const dr = dpatch[k], di = dpatch[k + 1], pr = pt0[po + k], pi = pt0[po + k + 1];
-      const ar = dr * pr - di * pi, ai = dr * pi + di * pr;
-      const hr = dPhat[k], hi = dPhat[k + 1], or = opatch[k], oi = opatch[k + 1];
-      const qr = hr * or - hi * oi, qi = hr * oi + hi * or;
-      const cr = far[f0 + k], ci = far[f0 + k + 1];
-      aa += ar * ar + ai * ai;
-      qq += qr * qr + qi * qi;
-      aqr += ar * qr + ai * qi;
-      aqi += ai * qr - ar * qi;
-      b1 += ar * cr + ai * ci;
-      b2 += qr * cr + qi * ci;
+    for (let r = 0; r < N; r++) {
+      const db = dOff + r * dStride, ob = oOff + r * oStride;
+      for (let j = 0; j < row; j += 2) {
+        const k = r * row + j;
+        const dr = d[db + j], di = d[db + j + 1], pr = pt0[po + k], pi = pt0[po + k + 1];
+        const ar = dr * pr - di * pi, ai = dr * pi + di * pr;
+        const hr = dPhat[k], hi = dPhat[k + 1], or = o[ob + j], oi = o[ob + j + 1];
+        const qr = hr * or - hi * oi, qi = hr * oi + hi * or;
+        const cr = far[f0 + k], ci = far[f0 + k + 1];
+        aa += ar * ar + ai * ai;
+        qq += qr * qr + qi * qi;
+        aqr += ar * qr + ai * qi;
+        aqi += ai * qr - ar * qi;
+        b1 += ar * cr + ai * ci;
+        b2 += qr * cr + qi * ci;
+      }
     }
     const s = PP * i;
     pp[s + PP_AA] = aa; pp[s + PP_QQ] = qq; pp[s + PP_AQRE] = aqr; pp[s + PP_AQIM] = aqi;

@@ -11,18 +11,19 @@
  * `threads − 1` worker threads over shared buffers; results do not depend on the thread count.
  */
 import { performance } from 'node:perf_hooks';
-import { createFft2, type Fft2 } from '../math/fft.js';
+import { allocShared, createFft2, fftfreq, freeShared, type Fft2 } from '../math/fft.js';
+import { getArena } from '../math/fft-wasm.js';
 import { Rng } from '../math/rng.js';
 import { removeAmbiguity, positionsRoi, probeRescaleFactor, type Roi } from './constraints.js';
 import {
   allocateBuffers, createCtx, type Ctx, type EngineDims, INFO_B, INFO_C0, INFO_C1, INFO_R0, INFO_R1, Phase, PP,
   PP_AA, PP_AQIM, PP_AQRE, PP_ALPHA, PP_B1, PP_B2, PP_LOSS, PP_PDEN, PP_PNUM, PP_QQ, PP_SUMY, PP_SUMYHAT, SCAL_ABAR,
-  SCAL_ALPHA_O, type SharedBuffers,
+  SCAL_ALPHA_O,
 } from './kernels.js';
 import { orthogonalizeModesSvd } from './modes.js';
 import { type LsqmlOptions, planActive, resolveLsqmlOptions } from './options.js';
 import { patchGeometry, patchInside, positionOrigin, type PatchGeometry } from './patches.js';
-import { PhasePool } from './pool.js';
+import { PhasePool, type WorkerInit } from './pool.js';
 import { dampedInverse, firstPreconditioner, illumination, preconditionerUpdateDue } from './preconditioner.js';
 import { jointStepSizes, jointSystem, mean, trimmedMean, type JointSystem } from './stepsize.js';
 
@@ -113,6 +114,26 @@ export interface MinibatchCapture {
 
 export interface MinibatchResult { loss: number; sumY: number; sumYhat: number }
 
+/**
+ * The exponentials of every position's Fourier sub-pixel shift (src/math/subpixel.ts's convention):
+ * for position i, ey[u] = exp(−2πi·f_y·fftfreq(N)[u]) then ex[v] likewise, N complex values each.
+ */
+function shiftRamps(frac: Float64Array, n: number, N: number): Float64Array {
+  const freq = fftfreq(N);
+  const out = new Float64Array(4 * N * n);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < 2; a++) {
+      const f = frac[2 * i + a];
+      const o = 4 * N * i + 2 * N * a;
+      for (let u = 0; u < N; u++) {
+        const t = -2 * Math.PI * f * freq[u];
+        out[o + 2 * u] = Math.cos(t); out[o + 2 * u + 1] = Math.sin(t);
+      }
+    }
+  }
+  return out;
+}
+
 function checkFinite(a: ArrayLike<number>, what: string, nonNegative = false): void {
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
@@ -139,7 +160,11 @@ export class LsqmlEngine {
   private readonly noiseRng: Rng;
   private readonly mainFft: Fft2;
   private readonly maxPatternSum: number;
+  /** Per position, the separable ramps exp(−2πi·f·fftfreq(N)) of its fractional shift: [n, 4N] (ey then ex). */
+  private readonly ramps: Float64Array;
   private precond: Float64Array | null = null;
+  /** Blocks of the wasm FFT arena this engine holds (given back on close). */
+  private arenaBlocks: Float64Array[] = [];
   private readonly aPois: Float64Array;
   private closed = false;
 
@@ -160,6 +185,7 @@ export class LsqmlEngine {
     this.batchRng = root.fork('lsqml-batches');
     this.noiseRng = root.fork('lsqml-poisson-step-noise');
     this.aPois = new Float64Array(this.n).fill(0.5);
+    this.ramps = shiftRamps(geometry.frac, this.n, dims.N);
   }
 
   /** Validates the input, allocates the buffers and starts the worker threads. */
@@ -225,15 +251,31 @@ export class LsqmlEngine {
       thr: options.excludeMeasuredPixelsBelow ?? -Infinity, separateMode0: M > 1 && multimodal, multimodal,
     };
     const threads = Math.max(1, Math.min(options.threads, Bc));
-    const buffers: SharedBuffers = allocateBuffers(dims, threads > 1);
-    const fft = await Promise.resolve(createFft2(N, N, { backend: options.fftBackend }));
-    const ctx = createCtx(dims, buffers, fft);
+    const fft = createFft2(N, N, { backend: options.fftBackend });
+    // With the wasm FFT, the FFT buffers live in its shared arena: every thread transforms them in place.
+    const arena = fft.backend === 'wasm' ? getArena() : null;
+    const { descs: buffers, arenaViews } = allocateBuffers(dims, threads > 1, arena ? allocShared : undefined);
+    const arenaBlocks = arenaViews.slice();
+    const ctx = createCtx(dims, buffers, fft, arena ? arenaViews[arenaViews.length - 1]!.buffer : undefined);
     ctx.obj.set(object.data);
     ctx.probe.set(probe.data);
     if (input.validMask) for (let k = 0; k < n2; k++) ctx.mask[k] = input.validMask[k] ? 1 : 0;
     else ctx.mask.fill(1);
-    const pool = await PhasePool.create(ctx, buffers, threads, options.fftBackend);
+    const arenaFor = (): WorkerInit['arena'] => {
+      if (!arena) return null;
+      const block = allocShared(4 * N * N);
+      arenaBlocks.push(block);
+      return { memory: arena.memory, scratch: { at: block.byteOffset, size: block.byteLength }, plan: arena.plan(N, N) };
+    };
+    let pool: PhasePool;
+    try {
+      pool = await PhasePool.create(ctx, buffers, threads, options.fftBackend, arenaFor);
+    } catch (err) {
+      for (const b of arenaBlocks) freeShared(b);
+      throw err;
+    }
     const engine = new LsqmlEngine(input, options, dims, ctx, pool, fft, geometry, origin, maxPatternSum);
+    engine.arenaBlocks = arenaBlocks;
     let outside = 0;
     for (let i = 0; i < n; i++) if (!patchInside(geometry.topLeft[2 * i], geometry.topLeft[2 * i + 1], N, H, W)) outside++;
     if (outside > 0) {
@@ -344,6 +386,7 @@ export class LsqmlEngine {
       const ty = topLeft[2 * j], tx = topLeft[2 * j + 1];
       c.tl[2 * i] = ty; c.tl[2 * i + 1] = tx;
       c.frac[2 * i] = frac[2 * j]; c.frac[2 * i + 1] = frac[2 * j + 1];
+      c.ramp.set(this.ramps.subarray(4 * N * j, 4 * N * (j + 1)), 4 * N * i);
       if (ty < r0) r0 = ty; if (ty + N > r1) r1 = ty + N;
       if (tx < c0) c0 = tx; if (tx + N > c1) c1 = tx + N;
       const src = j * n2, dst = i * n2;
@@ -484,6 +527,8 @@ export class LsqmlEngine {
     if (this.closed) return;
     this.closed = true;
     await this.pool.close();
+    for (const b of this.arenaBlocks) freeShared(b);
+    this.arenaBlocks = [];
   }
 }
 

@@ -8,8 +8,7 @@
  *
  * Complex images are interleaved re/im Float64Arrays, row-major.
  */
-import { fftfreq, roundHalfEven } from '../math/fft.js';
-import type { Fft2 } from '../math/fft.js';
+import { roundHalfEven } from '../math/fft.js';
 import type { OriginConvention } from './options.js';
 
 export { roundHalfEven };
@@ -59,9 +58,10 @@ export function patchInside(ty: number, tx: number, n: number, h: number, w: num
 export function extractPatch(img: Float64Array, h: number, w: number, ty: number, tx: number, n: number,
   out: Float64Array, outOff = 0): void {
   if (patchInside(ty, tx, n, h, w)) {
+    const rowLen = 2 * n;
     for (let r = 0; r < n; r++) {
-      const s = 2 * ((ty + r) * w + tx);
-      out.set(img.subarray(s, s + 2 * n), outOff + 2 * r * n);
+      const s = 2 * ((ty + r) * w + tx), d = outOff + r * rowLen;
+      for (let j = 0; j < rowLen; j++) out[d + j] = img[s + j];
     }
     return;
   }
@@ -105,52 +105,4 @@ export function placePatches(patches: Float64Array, topLeft: Int32Array, count: 
   const img = new Float64Array(2 * h * w);
   for (let i = 0; i < count; i++) addPatch(img, h, w, topLeft[2 * i], topLeft[2 * i + 1], n, patches, 2 * n * n * i);
   return img;
-}
-
-/**
- * Writes the separable phase ramp of a shift by (fy, fx) on an N×N grid:
- * ramp[u, v] = ey[u]·ex[v] with ey[u] = exp(−2πi·fy·freq[u]), ex[v] = exp(−2πi·fx·freq[v]).
- * `ey`, `ex` hold N interleaved complex values each.
- */
-export function shiftRamp(fy: number, fx: number, freq: Float64Array, ey: Float64Array, ex: Float64Array): void {
-  const n = freq.length;
-  for (let k = 0; k < n; k++) {
-    const ay = -2 * Math.PI * fy * freq[k];
-    const ax = -2 * Math.PI * fx * freq[k];
-    ey[2 * k] = Math.cos(ay); ey[2 * k + 1] = Math.sin(ay);
-    ex[2 * k] = Math.cos(ax); ex[2 * k + 1] = Math.sin(ax);
-  }
-}
-
-/**
- * In-place multiplication of an N×N spectrum by the ramp of (ey, ex), or by its conjugate
- * (`conjugate`: the adjoint shift).
- */
-export function applyRamp(spec: Float64Array, off: number, n: number, ey: Float64Array, ex: Float64Array, conjugate: boolean): void {
-  const sg = conjugate ? -1 : 1;
-  for (let u = 0; u < n; u++) {
-    const yr = ey[2 * u], yi = sg * ey[2 * u + 1];
-    let k = off + 2 * u * n;
-    for (let v = 0; v < n; v++, k += 2) {
-      const xr = ex[2 * v], xi = sg * ex[2 * v + 1];
-      const rr = yr * xr - yi * xi, ri = yr * xi + yi * xr;
-      const a = spec[k], b = spec[k + 1];
-      spec[k] = a * rr - b * ri;
-      spec[k + 1] = a * ri + b * rr;
-    }
-  }
-}
-
-/**
- * Fourier sub-pixel shift of one N×N complex image in place, pty-chi's `shift_images(…, FOURIER)`:
- * IFFT2(FFT2(x)·exp(−2πi(fy·u + fx·v))). `adjoint` shifts by −f. Positive shifts move content
- * towards larger indices. Reference implementation (the engine batches the same arithmetic).
- */
-export function fourierShift(img: Float64Array, n: number, fy: number, fx: number, fft: Fft2, adjoint = false): void {
-  const freq = fftfreq(n);
-  const ey = new Float64Array(2 * n), ex = new Float64Array(2 * n);
-  shiftRamp(fy, fx, freq, ey, ex);
-  fft.forward(img, 1);
-  applyRamp(img, 0, n, ey, ex, adjoint);
-  fft.inverse(img, 1);
 }

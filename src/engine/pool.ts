@@ -8,7 +8,7 @@
  * finished by workers), ERR (1 when a worker threw; its message is in the shared text buffer).
  */
 import { Worker } from 'node:worker_threads';
-import type { Fft2 } from '../math/fft.js';
+import type { WasmPlan2 } from '../math/fft-wasm.js';
 import { type Ctx, type EngineDims, type Phase, type SharedBuffers, runPhase } from './kernels.js';
 
 export const CTL_GEN = 0, CTL_PHASE = 1, CTL_DONE = 2, CTL_ERR = 3, CTL_STOP = 4;
@@ -22,6 +22,8 @@ export interface WorkerInit {
   part: number;
   parts: number;
   fftBackend: 'auto' | 'ts' | 'wasm';
+  /** The wasm FFT arena's shared memory and this worker's scratch block in it (wasm backend only). */
+  arena: { memory: WebAssembly.Memory; scratch: { at: number; size: number }; plan: WasmPlan2 } | null;
 }
 
 /** Longest a dispatch may wait for a worker before the engine gives up (ms). */
@@ -39,13 +41,14 @@ export class PhasePool {
   }
 
   /** Starts `threads − 1` workers over `buffers` and waits until each has built its context. */
-  static async create(ctx: Ctx, buffers: SharedBuffers, threads: number, fftBackend: 'auto' | 'ts' | 'wasm'): Promise<PhasePool> {
+  static async create(ctx: Ctx, buffers: SharedBuffers, threads: number, fftBackend: 'auto' | 'ts' | 'wasm',
+    arenaFor: (part: number) => WorkerInit['arena']): Promise<PhasePool> {
     const control = new SharedArrayBuffer(8 * 4);
     const errText = new SharedArrayBuffer(ERR_TEXT_BYTES);
     const pool = new PhasePool(ctx, threads, control, errText);
     const ready: Promise<void>[] = [];
     for (let part = 1; part < threads; part++) {
-      const init: WorkerInit = { dims: ctx.d, buffers, control, errText, part, parts: threads, fftBackend };
+      const init: WorkerInit = { dims: ctx.d, buffers, control, errText, part, parts: threads, fftBackend, arena: arenaFor(part) };
       const w = new Worker(new URL('./lsqml-worker.js', import.meta.url), { workerData: init });
       pool.workers.push(w);
       ready.push(new Promise<void>((resolve, reject) => {
@@ -131,5 +134,3 @@ export function workerLoop(ctx: Ctx, init: WorkerInit, startGen: number): void {
     Atomics.notify(ctl, CTL_DONE);
   }
 }
-
-export type { Fft2 };
