@@ -132,9 +132,10 @@ export function register(program: Command): void {
       });
       view.finish();
       const out: string[] = [];
+      const filterSkips = summary.skippedCount - summary.missingPhaseDCount - summary.alreadyComplete;
       out.push(`${summary.dryRun ? '[DRY RUN] ' : ''}Phase F: ${summary.totalJobs} jobs in the matrix, ${summary.filteredJobs} selected, ` +
-        `${summary.skippedCount} skipped (${summary.missingPhaseDCount} missing input${summary.missingPhaseDCount === 1 ? '' : 's'}, ` +
-        `${summary.alreadyComplete} already complete)`);
+        `${filterSkips} skipped by the filters, ${summary.missingPhaseDCount} missing input${summary.missingPhaseDCount === 1 ? '' : 's'} skipped, ` +
+        `${summary.alreadyComplete} already complete`);
       if (!summary.dryRun) out.push(`  executed ${summary.executed}: ${summary.succeeded} succeeded, ${summary.failed} failed`);
       for (const r of summary.results) {
         if (r.status === 'failed') out.push(`  FAILED dose=${r.dose} view=${r.view} split=${r.split}: ${r.error ?? ''} (log ${r.log_path})`);
