@@ -60,7 +60,8 @@ export interface WasmPlan2 { h: number; w: number; row: WasmPlan1; col: WasmPlan
 export class Arena {
   readonly memory: WebAssembly.Memory;
   readonly kernel: FftExports;
-  private readonly owner: boolean;
+  /** True on the thread that created the memory (the only one that may allocate). */
+  readonly owner: boolean;
   private top: number;
   private readonly freeList: { at: number; size: number }[] = [];
   private readonly sizes = new Map<number, number>();
@@ -136,6 +137,9 @@ export class Arena {
   contains(a: Float64Array): boolean {
     return this.buffers.has(a.buffer) || (a.buffer === this.memory.buffer && (this.buffers.add(a.buffer), true));
   }
+
+  /** Size of this thread's scratch area now. */
+  get scratchBytes(): number { return this.scratchSize; }
 
   /** This thread's scratch area of at least `bytes` bytes. */
   scratch(bytes: number): number {
@@ -252,11 +256,14 @@ export class WasmFft2 {
     const arena = this.arena;
     if (arena.contains(buf)) { arena.run(this.plan, buf.byteOffset, count, forward); return; }
     const per = 2 * hw;
-    const at = arena.scratch(Math.min(this.chunk, count) * 8 * per);
-    const mem = arena.f64(at + Math.min(this.chunk, count) * 8 * per);
+    // A worker's arena cannot allocate: stream through the scratch block it was given.
+    const chunk = arena.owner ? this.chunk : Math.min(this.chunk, Math.floor(arena.scratchBytes / (8 * per)));
+    if (chunk < 1) throw new RangeError(`FFT scratch block of ${arena.scratchBytes} bytes is smaller than one ${this.h}×${this.w} image`);
+    const at = arena.scratch(Math.min(chunk, count) * 8 * per);
+    const mem = arena.f64(at + Math.min(chunk, count) * 8 * per);
     const d0 = at / 8;
-    for (let b = 0; b < count; b += this.chunk) {
-      const k = Math.min(this.chunk, count - b);
+    for (let b = 0; b < count; b += chunk) {
+      const k = Math.min(chunk, count - b);
       const lo = b * per, hi = lo + k * per;
       mem.set(buf.subarray(lo, hi), d0);
       arena.run(this.plan, at, k, forward);
