@@ -320,6 +320,9 @@ export interface OverlapProgress {
   view?: string;
   split?: string;
   message: string;
+  /** View files handled so far (written, or given up with a failed dose) and in all (doses × views × splits). */
+  done: number;
+  total: number;
 }
 
 export interface ViewSplitSummary {
@@ -455,7 +458,11 @@ export async function buildOverlapViews(opts: OverlapOptions, onProgress: (p: Ov
   const plan = planOverlapViews(opts);
   const manifestPath = join(plan.outputRoot, MANIFEST_NAME);
   const summary: OverlapSummary = { doses: [], failed: 0, manifest: manifestPath };
-  for (const { dose, dir } of plan.doses) {
+  const perDose = plan.views.length * SPLITS.length;
+  const total = plan.doses.length * perDose;
+  let done = 0;
+  const report = (p: Omit<OverlapProgress, 'done' | 'total'>): void => onProgress({ ...p, done, total });
+  for (const [d, { dose, dir }] of plan.doses.entries()) {
     const entry: DoseSummary = { dose, dir, status: 'ok', views: {} };
     summary.doses.push(entry);
     try {
@@ -465,8 +472,8 @@ export async function buildOverlapViews(opts: OverlapOptions, onProgress: (p: Ov
         if (!exists(file)) throw new InputError(`${file} is missing`);
         splits[split] = { ...loadPhaseCSplit(file), file };
         const s = splits[split];
-        onProgress({ dose, split, message: `${doseDirName(dose)} ${split}: ${s.x.length} positions, N = ${s.patchSize}, parent metadata ${s.parent.status}` });
-        for (const w of s.warnings ?? []) onProgress({ dose, split, message: `warning: ${w}` });
+        report({ dose, split, message: `${doseDirName(dose)} ${split}: ${s.x.length} positions, N = ${s.patchSize}, parent metadata ${s.parent.status}` });
+        for (const w of s.warnings ?? []) report({ dose, split, message: `warning: ${w}` });
         await yieldToEventLoop();
       }
       for (const view of plan.views) {
@@ -491,7 +498,8 @@ export async function buildOverlapViews(opts: OverlapOptions, onProgress: (p: Ov
             n_accepted: m['n_accepted'] as number, selection_strategy: m['selection_strategy'] as SelectionStrategy,
             spacing_threshold: m['spacing_threshold'] as number, insufficient_positions: m['insufficient_positions'] as boolean,
           };
-          onProgress({
+          done++;
+          report({
             dose, view, split,
             message: `${doseDirName(dose)} ${view} ${split}: kept ${m['n_accepted']} of ${m['n_positions']} (${m['selection_strategy']}, S = ${+(m['spacing_threshold'] as number).toFixed(4)} px)` +
               (m['insufficient_positions'] ? ' — insufficient positions' : ''),
@@ -506,7 +514,8 @@ export async function buildOverlapViews(opts: OverlapOptions, onProgress: (p: Ov
       entry.status = 'failed';
       entry.error = err instanceof Error ? err.message : String(err);
       summary.failed++;
-      onProgress({ dose, message: `${doseDirName(dose)} failed: ${entry.error}` });
+      done = (d + 1) * perDose;
+      report({ dose, message: `${doseDirName(dose)} failed: ${entry.error}` });
     }
   }
   writeManifest(manifestPath, plan, summary);

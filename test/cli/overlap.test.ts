@@ -14,9 +14,12 @@ function overlap(...args: string[]) {
   return spawnSync(process.execPath, [cli, 'overlap', ...args], { encoding: 'utf8' });
 }
 
-function hasNumpy(): boolean {
-  const r = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
-  return r.status === 0;
+/** A Python with NumPy: `python3`, else `/usr/bin/python3`; null when neither has it. */
+function numpyPython(): string | null {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    if (spawnSync(py, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0) return py;
+  }
+  return null;
 }
 
 // NumPy reads every view with allow_pickle=False and checks that `_metadata` tells the truth about the arrays.
@@ -67,8 +70,9 @@ test('overlap CLI: builds every dose × view × split; NumPy reads files and met
   assert.match(r.stderr, /overlap: dose_10000 sparse test: kept \d+ of 230 \(greedy, S = 12\.8 px\)/);
   assert.match(r.stdout, /dose_1000 dense train: \d+\/250 kept \(greedy\)/);
   assert.match(r.stdout, /manifest: .*overlap_manifest\.json/);
-  if (!hasNumpy()) { t.skip('python3 with numpy is not installed'); return; }
-  const py = spawnSync('python3', ['-c', NUMPY_CHECK, out, root], { encoding: 'utf8' });
+  const python = numpyPython();
+  if (!python) { t.skip('numpy not available'); return; }
+  const py = spawnSync(python, ['-c', NUMPY_CHECK, out, root], { encoding: 'utf8' });
   assert.equal(py.status, 0, py.stderr);
   assert.equal(py.stdout.trim(), '8');
 });
@@ -144,8 +148,9 @@ test('overlap CLI over real `generate` output (quick preset, one dose): valid da
       assert.equal(m['insufficient_positions'], false);
     }
   }
-  if (!hasNumpy()) { t.skip('python3 with numpy is not installed'); return; }
-  const py = spawnSync('python3', ['-c', `
+  const python = numpyPython();
+  if (!python) { t.skip('numpy not available'); return; }
+  const py = spawnSync(python, ['-c', `
 import json, sys, numpy as np
 for view in ("dense", "sparse"):
     for split in ("train", "test"):

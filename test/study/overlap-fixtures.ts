@@ -2,15 +2,21 @@
  * Small Phase C files for the Phase D tests, written with the project's own `saveNpz`: positions chosen by
  * the test, every per-scan array tagged with its row number so filtering can be checked row by row.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
 import { metadataArray } from '../../src/data/metadata.js';
 import type { NdArray } from '../../src/npy/types.js';
 
+const made: string[] = [];
+process.on('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(label: string): string {
-  return mkdtempSync(join(tmpdir(), `ptychostudy-${label}-`));
+  const d = mkdtempSync(join(tmpdir(), `ptychostudy-${label}-`));
+  made.push(d);
+  return d;
 }
 
 /** mulberry32: test data that does not depend on the project's Rng. */

@@ -257,6 +257,8 @@ test('buildOverlapViews: every dose × view × split written with metrics, bundl
   assert.deepEqual(Object.keys(manifest.doses), ['dose_1000', 'dose_100000']);
   assert.equal(manifest.doses['dose_1000'].views['dense'].train, viewPaths(out, 1000, 'dense').npz.train);
   assert.ok(events.some((e) => /dose_1000 dense train: kept \d+ of 300 \(greedy/.test(e.message)));
+  assert.deepEqual(events.filter((e) => e.view).map((e) => e.done), [1, 2, 3, 4, 5, 6, 7, 8], 'one step per view file');
+  assert.ok(events.every((e) => e.total === 8));
   // nothing else left behind (no temporary files)
   for (const f of listFiles(out)) assert.match(f, /(\.npz|_metrics\.json|metrics_bundle\.json|overlap_manifest\.json)$/);
 });
@@ -282,6 +284,7 @@ test('buildOverlapViews: a corrupted Phase C file fails its dose only, with a cl
   assert.ok(!existsSync(viewPaths(out, 1000, 'dense').npz.test), 'only the selected view is built');
   assert.ok(!existsSync(join(out, 'dose_10000')), 'nothing is written for a dose whose input is broken');
   assert.ok(events.some((e) => /dose_10000 failed: .*patched_test\.npz/.test(e.message)));
+  assert.deepEqual([events.at(-1)!.done, events.at(-1)!.total], [6, 6], 'a failed dose counts its view files as handled');
   const manifest = JSON.parse(readFileSync(summary.manifest, 'utf8')) as { doses: Record<string, { status: string; error?: string }> };
   assert.equal(manifest.doses['dose_10000'].status, 'failed');
   assert.match(manifest.doses['dose_10000'].error!, /patched_test\.npz/);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, UsageError } from '../errors.js';
-import { buildOverlapViews } from '../../study/overlap.js';
+import { buildOverlapViews, type OverlapProgress } from '../../study/overlap.js';
 import { doseDirName, parseDose } from '../../study/generate.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -17,6 +17,27 @@ function nonNegativeInteger(flag: string, text: string): number {
   const v = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v)) throw new UsageError(`${flag} must be a non-negative integer, got '${text}'`);
   return v;
+}
+
+/**
+ * Progress to stderr: one line per event; on a terminal a bar of the view files written stays below them.
+ */
+function progressPrinter(): { onProgress: (p: OverlapProgress) => void; end: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let barShown = false;
+  const clear = (): void => { if (barShown) { process.stderr.write('\r\x1b[K'); barShown = false; } };
+  return {
+    onProgress(p: OverlapProgress): void {
+      clear();
+      process.stderr.write(`overlap: ${p.message}\n`);
+      if (tty && p.total > 0) {
+        const width = 30, fill = Math.round((p.done / p.total) * width);
+        process.stderr.write(`[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${p.done}/${p.total} view files`);
+        barShown = true;
+      }
+    },
+    end: clear,
+  };
 }
 
 interface OverlapFlags {
@@ -54,6 +75,7 @@ export function register(program: Command): void {
       if (!flags.outputRoot) throw new UsageError('--output-root is required');
       const doses = flags.dose.map(parseDose);
       for (const v of flags.view) if (v !== 'dense' && v !== 'sparse') throw new UsageError(`--view must be dense or sparse, got '${v}'`);
+      const progress = progressPrinter();
       const summary = await buildOverlapViews({
         phaseCRoot: flags.phaseCRoot,
         outputRoot: flags.outputRoot,
@@ -63,7 +85,7 @@ export function register(program: Command): void {
         overwrite: !!flags.overwrite,
         probeDiameterPx: flags.probeDiameterPx !== undefined ? positiveNumber('--probe-diameter-px', flags.probeDiameterPx) : undefined,
         neighborCount: flags.neighborCount !== undefined ? nonNegativeInteger('--neighbor-count', flags.neighborCount) : undefined,
-      }, (p) => process.stderr.write(`overlap: ${p.message}\n`));
+      }, progress.onProgress).finally(progress.end);
 
       for (const d of summary.doses) {
         if (d.status === 'failed') {
