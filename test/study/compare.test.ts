@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { runPhaseG, OWN_MODEL } from '../../src/study/compare.js';
+import { expandPattern, parseModelSpec } from '../../src/study/compare-jobs.js';
+import { metricSeries, readMetricsSummary } from '../../src/study/compare-summary.js';
+import { loadNpz, saveNpz } from '../../src/npy/npz.js';
+import { makeHub, toC64, H, W } from './compare-hub.js';
+import { syntheticObject } from '../metrics/synthetic.js';
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'ptychostudy-compare-'));
+}
+
+test('compare: per-job files, merged summary, charts; metrics improve with dose', async () => {
+  const root = tmp();
+  try {
+    const r = makeHub(root, { omit: ['1000|baseline|test'] });
+    const events: string[] = [];
+    const s = await runPhaseG({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, view: 'baseline' }, (p) => events.push(p.message));
+    assert.equal(s.compared, 5);
+    assert.equal(s.failed, 0);
+    assert.equal(s.skipped, 1);
+    assert.match(s.skippedJobs[0]!.reason, /no reconstruction: .*dose_1000\/baseline\/test\/reconstruction\.npz not found/);
+    assert.ok(events.some((e) => /skipped/.test(e)));
+    const job = join(r.g, 'dose_10000', 'baseline', 'train');
+    const csv = readFileSync(join(job, 'comparison_metrics.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv[0], 'model,metric,amplitude,phase,value');
+    for (const m of ['mae', 'mse', 'psnr', 'ssim', 'ms_ssim', 'frc50', 'frc1over7']) {
+      assert.ok(csv.some((l) => new RegExp(`^${OWN_MODEL},${m},-?\\d+\\.\\d{6},-?\\d+\\.\\d{6},$`).test(l)), `row ${m}`);
+    }
+    const dy = csv.find((l) => l.startsWith(`${OWN_MODEL},registration_offset_dy,`))!;
+    assert.ok(Math.abs(Number(dy.split(',')[4]) + 0.4) < 0.15, dy); // 6 % noise at this dose
+    assert.ok(csv.some((l) => l === `${OWN_MODEL},computation_time_s,,,1.000000`));
+    const frc = readFileSync(join(job, 'frc_curves.csv'), 'utf8').split('\n');
+    assert.equal(frc[0], 'model,frequency_bin,amplitude_frc,phase_frc,spatial_frequency');
+    const npz = loadNpz(join(job, 'reconstructions_aligned.npz'));
+    for (const k of ['ground_truth_complex', 'ground_truth_amplitude', 'ground_truth_phase', 'lsqml_complex', 'lsqml_amplitude', 'lsqml_phase', 'lsqml_offset_dy', '_metadata']) assert.ok(npz[k], `key ${k}`);
+    const png = PNG.sync.read(readFileSync(join(job, 'comparison.png')));
+    assert.ok(png.width > 400 && png.height > 300);
+    // aggregates
+    const sum = readMetricsSummary(join(r.g, 'metrics_summary.json'))!;
+    assert.equal(sum.rows.length, 5);
+    assert.equal(sum.skipped_jobs.length, 1);
+    assert.match(readFileSync(join(r.g, 'metrics_summary.md'), 'utf8'), /\| 10000 \| baseline \| train \| LSQML \| ok \|/);
+    for (const m of ['ms_ssim', 'mae', 'psnr', 'frc50']) {
+      assert.ok(existsSync(join(r.g, 'charts', `${m}.svg`)) && existsSync(join(r.g, 'charts', `${m}.png`)), `chart ${m}`);
+    }
+    // better with dose (train split has all three doses)
+    for (const component of ['amplitude', 'phase'] as const) {
+      const ms = metricSeries(sum, { view: 'baseline', split: 'train', model: OWN_MODEL, metric: 'ms_ssim', component }).map((p) => p.value!);
+      const mae = metricSeries(sum, { view: 'baseline', split: 'train', model: OWN_MODEL, metric: 'mae', component }).map((p) => p.value!);
+      assert.equal(ms.length, 3);
+      assert.ok(ms[0]! < ms[1]! && ms[1]! < ms[2]!, `ms_ssim ${component} ${ms}`);
+      assert.ok(mae[0]! > mae[1]! && mae[1]! > mae[2]!, `mae ${component} ${mae}`);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('compare: runs merge by (dose, view, split, model); a recomputed row keeps the old one in history', async () => {
+  const root = tmp();
+  try {
+    const r = makeHub(root, { doses: [1000, 10000] });
+    await runPhaseG({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train' });
+    await runPhaseG({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'test' });
+    let sum = readMetricsSummary(join(r.g, 'metrics_summary.json'))!;
+    assert.equal(sum.rows.length, 4, 'train and test rows both kept');
+    assert.equal(sum.runs.length, 2);
+    assert.deepEqual(new Set(sum.rows.map((x) => x.split)), new Set(['train', 'test']));
+    await runPhaseG({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'test', dose: 1000 });
+    sum = readMetricsSummary(join(r.g, 'metrics_summary.json'))!;
+    assert.equal(sum.rows.length, 4);
+    const again = sum.rows.find((x) => x.dose === 1000 && x.split === 'test')!;
+    assert.equal(again.history.length, 1, 'the replaced row is in history');
+    assert.equal(sum.runs.length, 3);
+    for (const run of sum.runs) assert.ok(existsSync(join(r.g, run.snapshot, 'metrics_summary.json')), `snapshot ${run.snapshot}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('compare: external models by NAME=PATTERN sit beside ours, aligned the same way', async () => {
+  const root = tmp();
+  try {
+    const r = makeHub(root, { doses: [1000, 10000] });
+    // "Perfect": the ground truth itself, shifted by a pixel and scaled; "Other": a different frame (cropped).
+    const ext = join(root, 'ext');
+    for (const dose of [1000, 10000]) {
+      for (const split of ['train', 'test']) {
+        mkdirSync(join(ext, `dose_${dose}`), { recursive: true });
+        saveNpz(join(ext, `dose_${dose}`, `perfect_${split}.npz`), { reconstructed_object: toC64(syntheticObject(H, W, 11, [1, 0])) });
+      }
+    }
+    saveNpz(join(ext, 'broken.npz'), { something_else: toC64(syntheticObject(8, 8)) });
+    const models = [parseModelSpec(`Perfect=${ext}/dose_{dose}/perfect_{split}.npz`), parseModelSpec(`Broken=${ext}/broken.npz`), parseModelSpec(`Absent=${ext}/{view}/none.npz`)];
+    const s = await runPhaseG({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, models });
+    assert.equal(s.compared, 4);
+    assert.equal(s.failed, 4, 'Broken fails in every job');
+    const sum = s.summary;
+    const perfect = sum.rows.filter((x) => x.model === 'Perfect');
+    assert.equal(perfect.length, 4);
+    for (const p of perfect) {
+      assert.equal(p.status, 'ok');
+      assert.ok(p.metrics.ssim!.amplitude! > 0.99 && p.metrics.ssim!.phase! > 0.99, JSON.stringify(p.metrics.ssim));
+      assert.ok(Math.abs(p.values.registration_offset_dy! + 1) < 0.05);
+    }
+    const broken = sum.rows.find((x) => x.model === 'Broken')!;
+    assert.equal(broken.status, 'failed');
+    assert.match(broken.error!, /no 'reconstructed_object'/);
+    const absent = sum.rows.find((x) => x.model === 'Absent')!;
+    assert.equal(absent.status, 'missing');
+    assert.match(absent.error!, /not found: .*baseline\/none\.npz/);
+    const csv = readFileSync(join(r.g, 'dose_1000', 'baseline', 'train', 'comparison_metrics.csv'), 'utf8');
+    assert.match(csv, /^Perfect,ms_ssim,/m);
+    assert.match(csv, /^LSQML,ms_ssim,/m);
+    const npz = loadNpz(join(r.g, 'dose_1000', 'baseline', 'train', 'reconstructions_aligned.npz'));
+    assert.ok(npz.perfect_complex && npz.lsqml_complex);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('compare: patterns and model specs', () => {
+  assert.equal(expandPattern('/x/{dose_dir}/{view}/{split}/r_{dose}.npz', { dose: 1e4, view: 'dense', split: 'test' }), '/x/dose_10000/dense/test/r_10000.npz');
+  assert.deepEqual(parseModelSpec('PtyChi=/a/b={view}.npz'), { name: 'PtyChi', pattern: '/a/b={view}.npz' });
+  assert.throws(() => parseModelSpec('nopattern'), /NAME=PATH_PATTERN/);
+  assert.throws(() => parseModelSpec('X=/a/{nope}.npz'), /unknown placeholder \{nope\}/);
+});
