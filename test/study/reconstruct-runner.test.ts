@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPhaseF } from '../../src/study/reconstruct/runner.js';
 import { ManifestSchema, SkipSummarySchema, type Manifest, type SkipSummary } from '../../src/study/reconstruct/schema.js';
@@ -116,6 +116,7 @@ test('sparse train then sparse test into one root: both results kept, two snapsh
   assert.equal(runs.length, 2);
   assert.deepEqual(readFileSync(join(first.snapshotDir, 'reconstruction_manifest.json')), manifestAfterFirst);
   assert.deepEqual(readFileSync(join(first.snapshotDir, 'skip_summary.json')), skipAfterFirst);
+  assert.equal(statSync(join(first.snapshotDir, 'reconstruction_manifest.json')).mode & 0o222, 0, 'snapshot files are read-only');
   const snap2 = readManifest(second.snapshotDir);
   assert.deepEqual(snap2.execution_results.map((r) => r.split), ['test', 'test', 'test']);
   assert.equal(readSkip(second.snapshotDir).skipped_count, 15);

@@ -5,7 +5,7 @@
  * whole-study `run` command; it neither parses argv nor prints.
  */
 import { availableParallelism } from 'node:os';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../../data/atomic.js';
 import { InputError, UsageError } from '../../cli/errors.js';
@@ -361,8 +361,10 @@ export async function runPhaseF(opts: PhaseFOptions, onEvent: (e: PhaseFEvent) =
     const finished = new Date().toISOString();
     const ownManifest = runManifest(finished, finished);
     const ownSkip = runSkip(finished);
-    writeJsonAtomic(join(snapshotDir, MANIFEST_FILE), ownManifest);
-    writeJsonAtomic(join(snapshotDir, SKIP_SUMMARY_FILE), ownSkip);
+    for (const [name, value] of [[MANIFEST_FILE, ownManifest], [SKIP_SUMMARY_FILE, ownSkip]] as const) {
+      writeJsonAtomic(join(snapshotDir, name), value);
+      chmodSync(join(snapshotDir, name), 0o444); // a snapshot is never rewritten
+    }
     const { manifest, skip } = writeMerged(finished, finished);
 
     return {
