@@ -8,9 +8,10 @@
  *   ψ  = O[t_y : t_y+N, t_x : t_x+N] · P̃               (exit wave)
  *   Ψ  = FFT2(ψ)                                        (unscaled; DC at [0, 0])
  *
- * Dose: with s = sqrt(dose / mean_n Σ|ψ_n|²) (the mean over every position of the scan), the
- * expected photon count of a detector pixel is λ = |FFT2(s·ψ)|² / N², so by Parseval the expected
- * total per pattern averages exactly `dose` over the scan. Counts are drawn as Poisson(λ) with the
+ * Dose: with s = sqrt(dose / mean_n Σ|ψ_n|²) (the mean over every position of the scan, Σ|ψ|² in
+ * float64), the expected photon count of a detector pixel is λ = s²·I with I = |FFT2(ψ)|² / N²
+ * (computed once for all doses and kept in float32), so by Parseval the expected total per pattern
+ * averages `dose` over the scan (to float32 rounding of I, ~1e-7 relative). Counts are drawn as Poisson(λ) with the
  * exact sampler of `Rng`, one pattern after another in scan order and, within a pattern, pixel by
  * pixel in the row-major order of the stored (centred) array. The stored value is the DATA-001
  * amplitude `sqrt(counts) / s` as float32, DC at [N//2, N//2] (fftshift); photon counts come back
@@ -27,9 +28,7 @@ export type PatternSink = (index: number) => { data: Float32Array; offset: numbe
 export interface SimulateOptions {
   /** 'poisson' (default): counts ~ Poisson(λ). 'none': store the noise-free amplitude sqrt(λ)/s. */
   noise?: 'poisson' | 'none';
-  /** Σ|ψ|² per position from `exitWavePowers` (computed here when omitted). */
-  powers?: Float64Array;
-  /** Called after each batch of patterns with the number done so far. */
+  /** Called every ~1 M pixels with the number of patterns done so far. */
   onBatch?: (done: number, total: number) => void;
 }
 
@@ -67,8 +66,6 @@ export class FarFieldSimulator {
   private readonly ey: Float64Array;
   private readonly ex: Float64Array;
   private readonly tops: Int32Array;
-  /** source index (unshifted) of each stored (centred) row / column */
-  private readonly srcOf: Int32Array;
 
   constructor(object: ComplexImage, probe: ComplexImage, opts: FarFieldOptions = {}) {
     if (probe.h !== probe.w) throw new RangeError(`probe must be square, got ${probe.h}×${probe.w}`);
@@ -87,9 +84,6 @@ export class FarFieldSimulator {
     this.ey = new Float64Array(2 * n);
     this.ex = new Float64Array(2 * n);
     this.tops = new Int32Array(2 * this.batch);
-    const sh = Math.floor(n / 2);
-    this.srcOf = new Int32Array(n);
-    for (let k = 0; k < n; k++) this.srcOf[k] = (k - sh + n) % n;
   }
 
   /** Fills the work buffer with the exit waves ψ of positions [start, start+count); returns Σ|ψ|² in `powers`. */
@@ -178,61 +172,109 @@ export class FarFieldSimulator {
   }
 
   /**
+   * Noise-free, dose-free far-field intensities of every position: I = |FFT2(ψ)|² / N², centred
+   * (DC at [N//2, N//2]), float32, positions back to back in scan order — plus Σ|ψ|² per position
+   * in float64. One pass of two FFTs per position; every dose then only scales and samples (see
+   * `sampleDose`). `intensity` may be given to reuse a buffer of n·N² floats.
+   */
+  farFieldIntensities(pos: ScanPositions, onBatch?: (done: number, total: number) => void, intensity?: Float32Array): FarFieldIntensities {
+    const total = pos.x.length;
+    if (pos.y.length !== total) throw new RangeError(`x has ${total} positions, y has ${pos.y.length}`);
+    if (total === 0) throw new RangeError('no scan positions to simulate');
+    const n = this.n, nn = n * n;
+    const out = intensity ?? new Float32Array(total * nn);
+    if (out.length < total * nn) throw new RangeError(`intensity buffer holds ${out.length} values, needs ${total * nn}`);
+    const powers = new Float64Array(total);
+    const { buf } = this;
+    const inv = 1 / nn;
+    for (let start = 0; start < total; start += this.batch) {
+      const cnt = Math.min(this.batch, total - start);
+      this.exitWaves(pos, start, cnt, powers);
+      this.fft.forward(buf, cnt);
+      // fftshift while squaring: source row r lands on row (r + ⌊N/2⌋) mod N, and columns
+      // [0, N − ⌊N/2⌋) land on [⌊N/2⌋, N), the rest on [0, ⌊N/2⌋).
+      const sh = n >> 1, cut = n - sh;
+      for (let j = 0; j < cnt; j++) {
+        const base = 2 * nn * j;
+        const dst = (start + j) * nn;
+        for (let r = 0; r < n; r++) {
+          let k = base + 2 * n * r;
+          const row = dst + ((r + sh) % n) * n;
+          for (let c = 0; c < cut; c++, k += 2) out[row + sh + c] = (buf[k] * buf[k] + buf[k + 1] * buf[k + 1]) * inv;
+          for (let c = 0; c < sh; c++, k += 2) out[row + c] = (buf[k] * buf[k] + buf[k + 1] * buf[k + 1]) * inv;
+        }
+      }
+      onBatch?.(start + cnt, total);
+    }
+    return { n: total, patch: n, intensity: out, powers };
+  }
+
+  /**
    * Simulates every position at `dose` expected photons per pattern (mean over the scan) and writes
    * each pattern through `sink`. Noise is drawn from `rng` in a fixed order (see the module comment).
    */
   simulate(pos: ScanPositions, dose: number, rng: Rng, sink: PatternSink, opts: SimulateOptions = {}): SimulationResult {
-    if (!(dose > 0) || !Number.isFinite(dose)) throw new RangeError(`dose must be a positive finite number, got ${dose}`);
-    const total = pos.x.length;
-    if (pos.y.length !== total) throw new RangeError(`x has ${total} positions, y has ${pos.y.length}`);
-    if (total === 0) throw new RangeError('no scan positions to simulate');
-    const noise = opts.noise ?? 'poisson';
-    const powers = opts.powers ?? this.exitWavePowers(pos);
-    if (powers.length !== total) throw new RangeError(`powers has ${powers.length} entries, expected ${total}`);
-    let meanPower = 0;
-    for (let i = 0; i < total; i++) meanPower += powers[i];
-    meanPower /= total;
-    if (!(meanPower > 0)) throw new RangeError('the exit waves carry no power (object or probe is zero)');
-    const s = Math.sqrt(dose / meanPower);
-    const n = this.n, nn = n * n;
-    const lamScale = (s * s) / nn;
-    const expectedTotals = new Float64Array(total);
-    const countTotals = new Float64Array(total);
-    const { buf, srcOf } = this;
-    let maxPix = 0;
-    for (let start = 0; start < total; start += this.batch) {
-      const cnt = Math.min(this.batch, total - start);
-      this.exitWaves(pos, start, cnt, null);
-      this.fft.forward(buf, cnt);
-      for (let j = 0; j < cnt; j++) {
-        const i = start + j;
-        const { data, offset } = sink(i);
-        if (offset < 0 || offset + nn > data.length) throw new RangeError(`sink for position ${i} has no room for ${n}×${n} values at offset ${offset}`);
-        const base = 2 * nn * j;
-        let expSum = 0, cntSum = 0;
-        for (let ro = 0; ro < n; ro++) {
-          const rowSrc = base + 2 * n * srcOf[ro];
-          const rowDst = offset + ro * n;
-          for (let co = 0; co < n; co++) {
-            const k = rowSrc + 2 * srcOf[co];
-            const re = buf[k], im = buf[k + 1];
-            const lam = lamScale * (re * re + im * im);
-            expSum += lam;
-            let c: number;
-            if (noise === 'poisson') c = lam > 0 ? rng.poisson(lam) : 0;
-            else c = lam;
-            cntSum += c;
-            if (c > maxPix) maxPix = c;
-            data[rowDst + co] = Math.sqrt(c) / s;
-          }
-        }
-        expectedTotals[i] = expSum;
-        countTotals[i] = cntSum;
-      }
-      opts.onBatch?.(start + cnt, total);
-    }
-    return { dose, intensityScale: s, meanExitWavePower: meanPower, expectedTotals, countTotals, maxPixelCount: maxPix, noise };
+    checkDose(dose);
+    return sampleDose(this.farFieldIntensities(pos), dose, rng, sink, opts);
   }
+}
+
+/** Output of `FarFieldSimulator.farFieldIntensities`. */
+export interface FarFieldIntensities {
+  /** Number of positions. */
+  n: number;
+  /** Pattern side N. */
+  patch: number;
+  /** |FFT2(ψ)|² / N², centred, float32, n·N² values in scan order. */
+  intensity: Float32Array;
+  /** Σ_pixels |ψ|² per position (float64). */
+  powers: Float64Array;
+}
+
+function checkDose(dose: number): void {
+  if (!(dose > 0) || !Number.isFinite(dose)) throw new RangeError(`dose must be a positive finite number, got ${dose}`);
+}
+
+/**
+ * One dose from precomputed intensities: s = sqrt(dose / mean Σ|ψ|²), λ = s²·I per pixel, counts
+ * ~ Poisson(λ) drawn pattern by pattern in scan order and pixel by pixel in stored (row-major,
+ * centred) order; each pattern is written through `sink` as sqrt(counts)/s in float32.
+ */
+export function sampleDose(ff: FarFieldIntensities, dose: number, rng: Rng, sink: PatternSink, opts: SimulateOptions = {}): SimulationResult {
+  checkDose(dose);
+  const total = ff.n, nn = ff.patch * ff.patch;
+  const noise = opts.noise ?? 'poisson';
+  let meanPower = 0;
+  for (let i = 0; i < total; i++) meanPower += ff.powers[i];
+  meanPower /= total;
+  if (!(meanPower > 0)) throw new RangeError('the exit waves carry no power (object or probe is zero)');
+  const s = Math.sqrt(dose / meanPower);
+  const s2 = s * s;
+  const I = ff.intensity;
+  const expectedTotals = new Float64Array(total);
+  const countTotals = new Float64Array(total);
+  let maxPix = 0;
+  const step = Math.max(1, Math.floor((1 << 20) / nn));
+  for (let i = 0; i < total; i++) {
+    const { data, offset } = sink(i);
+    if (offset < 0 || offset + nn > data.length) throw new RangeError(`sink for position ${i} has no room for ${nn} values at offset ${offset}`);
+    const src = i * nn;
+    let expSum = 0, cntSum = 0;
+    for (let k = 0; k < nn; k++) {
+      const lam = s2 * I[src + k];
+      expSum += lam;
+      let c: number;
+      if (noise === 'poisson') c = lam > 0 ? rng.poisson(lam) : 0;
+      else c = lam;
+      cntSum += c;
+      if (c > maxPix) maxPix = c;
+      data[offset + k] = Math.sqrt(c) / s;
+    }
+    expectedTotals[i] = expSum;
+    countTotals[i] = cntSum;
+    if (opts.onBatch && ((i + 1) % step === 0 || i + 1 === total)) opts.onBatch(i + 1, total);
+  }
+  return { dose, intensityScale: s, meanExitWavePower: meanPower, expectedTotals, countTotals, maxPixelCount: maxPix, noise };
 }
 
 /** Summary statistics of a set of per-pattern totals. */

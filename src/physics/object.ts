@@ -4,7 +4,7 @@
  *
  * Two real maps are accumulated — an absorption-like map A ≥ 0 and a phase map Φ — from:
  *  1. a smooth random texture: white Gaussian noise blurred at several scales (separable Gaussian
- *     filters), standardised;
+ *     filters; large scales on a coarser grid, see `smoothNoise`), standardised;
  *  2. random discs and convex polygons (sharp edges, anti-aliased by 4×4 supersampling), each
  *     with its own absorption and phase contrast;
  *  3. a Siemens star (sharp radial spokes, from coarse at the rim to sub-pixel at the centre) at
@@ -110,16 +110,45 @@ export function gaussianBlur(img: Float64Array, h: number, w: number, sigma: num
   }
 }
 
+/**
+ * White Gaussian noise blurred with `sigma` (pixels) over an h×w grid. Large blurs are computed on
+ * a grid coarser by k = ⌊sigma/3⌋ (blur sigma/k there, then bilinear upsampling), which costs a
+ * few operations per pixel whatever the scale and is indistinguishable after standardisation.
+ */
+export function smoothNoise(h: number, w: number, sigma: number, rng: Rng): Float64Array {
+  const k = Math.max(1, Math.floor(sigma / 3));
+  if (k === 1) {
+    const f = new Float64Array(h * w);
+    for (let i = 0; i < f.length; i++) f[i] = rng.normal();
+    gaussianBlur(f, h, w, sigma, new Float64Array(h * w));
+    return f;
+  }
+  // coarse grid with one cell of margin on each side
+  const hc = Math.ceil(h / k) + 2, wc = Math.ceil(w / k) + 2;
+  const g = new Float64Array(hc * wc);
+  for (let i = 0; i < g.length; i++) g[i] = rng.normal();
+  gaussianBlur(g, hc, wc, sigma / k, new Float64Array(hc * wc));
+  const f = new Float64Array(h * w);
+  for (let y = 0; y < h; y++) {
+    const v = (y + 0.5) / k - 0.5 + 1;
+    const y0 = Math.floor(v), fy = v - y0;
+    for (let x = 0; x < w; x++) {
+      const u = (x + 0.5) / k - 0.5 + 1;
+      const x0 = Math.floor(u), fx = u - x0;
+      const a = y0 * wc + x0;
+      f[y * w + x] = (1 - fy) * ((1 - fx) * g[a] + fx * g[a + 1]) + fy * ((1 - fx) * g[a + wc] + fx * g[a + wc + 1]);
+    }
+  }
+  return f;
+}
+
 /** Adds a standardised multi-scale texture (zero mean, unit std) times `wA` to A and `wP` to Φ. */
 function addTexture(A: Float64Array, P: Float64Array, h: number, w: number, p: ObjectParams, rng: Rng): void {
   const n = h * w;
-  const field = new Float64Array(n);
-  const tmp = new Float64Array(n);
   for (const [target, weight] of [[A, p.textureAbsorption], [P, p.texturePhase]] as const) {
     const acc = new Float64Array(n);
     for (let s = 0; s < p.textureSigmas.length; s++) {
-      for (let i = 0; i < n; i++) field[i] = rng.normal();
-      gaussianBlur(field, h, w, p.textureSigmas[s], tmp);
+      const field = smoothNoise(h, w, p.textureSigmas[s], rng);
       let m = 0, v = 0;
       for (let i = 0; i < n; i++) m += field[i];
       m /= n;

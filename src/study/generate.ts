@@ -27,7 +27,7 @@ import { validateDataset } from '../data/dataset.js';
 import { NpzReader, saveNpz } from '../npy/npz.js';
 import type { NdArray } from '../npy/types.js';
 import { Rng } from '../math/rng.js';
-import { FarFieldSimulator, totalsStats, type TotalsStats } from '../physics/forward.js';
+import { FarFieldSimulator, sampleDose, totalsStats, type TotalsStats } from '../physics/forward.js';
 import { makeObject } from '../physics/object.js';
 import { makeProbe } from '../physics/probe.js';
 import { randomPositions, splitPositions, type SplitResult } from '../physics/scan.js';
@@ -57,10 +57,12 @@ export interface PhaseCOptions {
   timestamp?: string | null;
   /** Deflate the NPZ members like np.savez_compressed (default true). */
   compress?: boolean;
+  /** zlib level when compressing (default 1: about 3× faster than NumPy's 6, files ~30 % larger). */
+  compressLevel?: number;
 }
 
 export interface PhaseCProgress {
-  stage: 'prepare' | 'powers' | 'simulate' | 'write' | 'dose-done';
+  stage: 'prepare' | 'far-field' | 'simulate' | 'write' | 'dose-done';
   /** Dose being processed (simulate/write/dose-done). */
   dose?: number;
   done: number;
@@ -345,8 +347,9 @@ export async function generatePhaseC(design: StudyDesign, opts: PhaseCOptions,
   }
   emit({ stage: 'prepare', done: 1, total: 1, message: `${nPositions} positions, split at ${split.axis} = ${split.splitPoint.toFixed(2)}: train ${split.train.length}, test ${split.test.length}` });
 
-  const sim = new FarFieldSimulator(object, probe);
-  const powers = sim.exitWavePowers(pos, (done, total) => emit({ stage: 'powers', done, total, message: 'exit-wave power' }));
+  // Noise-free far-field intensities of every position, once; each dose only scales and samples them.
+  const ff = new FarFieldSimulator(object, probe).farFieldIntensities(pos,
+    (done, total) => emit({ stage: 'far-field', done, total, message: 'far-field intensities' }));
 
   // Where each position's pattern goes: its split and its rank within the split.
   const inTrain = new Uint8Array(nPositions);
@@ -374,9 +377,8 @@ export async function generatePhaseC(design: StudyDesign, opts: PhaseCOptions,
     const testDiff = new Float32Array(split.test.length * nn);
     const sink = (i: number): { data: Float32Array; offset: number } =>
       (inTrain[i] ? { data: trainDiff, offset: rank[i] * nn } : { data: testDiff, offset: rank[i] * nn });
-    const res = sim.simulate(pos, dose, root.fork(`noise:${dose}`), sink, {
-      powers,
-      onBatch: (done, total) => emit({ stage: 'simulate', dose, done, total, message: `dose ${dose}: simulating patterns` }),
+    const res = sampleDose(ff, dose, root.fork(`noise:${dose}`), sink, {
+      onBatch: (done, total) => emit({ stage: 'simulate', dose, done, total, message: `dose ${dose}: Poisson counts` }),
     });
     const all = totalsStats(res.countTotals);
     const physics = {
@@ -473,7 +475,7 @@ export async function generatePhaseC(design: StudyDesign, opts: PhaseCOptions,
       const { warnings } = validateDataset(arrays, path);
       if (warnings.length > 0) throw new Error(`internal: generated data for ${path} raised warnings: ${warnings.join('; ')}`);
       emit({ stage: 'write', dose, done: name === 'train' ? 0 : 1, total: 2, message: `writing ${path}` });
-      saveNpz(path, arrays, { compress: opts.compress ?? true });
+      saveNpz(path, arrays, { compress: opts.compress ?? true, level: opts.compressLevel ?? 1 });
     }
     const seconds = (performance.now() - td) / 1000;
     const entry = {

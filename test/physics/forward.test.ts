@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadNpz } from '../../src/npy/npz.js';
 import { Rng } from '../../src/math/rng.js';
-import { FarFieldSimulator, totalsStats } from '../../src/physics/forward.js';
+import { FarFieldSimulator, sampleDose, totalsStats } from '../../src/physics/forward.js';
 import { makeObject } from '../../src/physics/object.js';
 import { makeProbe } from '../../src/physics/probe.js';
 import { randomPositions } from '../../src/physics/scan.js';
@@ -91,10 +91,10 @@ function smallScene(seed: number, n = 300, N = 32, size = 96) {
 test('mean photons per pattern is within 3σ of the dose; counts come back as integers', () => {
   const { object, probe, pos, N, n } = smallScene(5);
   const sim = new FarFieldSimulator(object, probe);
-  const powers = sim.exitWavePowers(pos);
+  const ff = sim.farFieldIntensities(pos);
   for (const dose of [1e3, 1e4, 1e5]) {
     const out = sink(n, N);
-    const res = sim.simulate(pos, dose, new Rng(99).fork(`noise:${dose}`), out.fn, { powers });
+    const res = sampleDose(ff, dose, new Rng(99).fork(`noise:${dose}`), out.fn);
     const s = res.intensityScale;
     let total = 0, maxFracErr = 0;
     const perPattern = new Float64Array(n);
@@ -112,7 +112,8 @@ test('mean photons per pattern is within 3σ of the dose; counts come back as in
     // Σλ averages exactly the dose, so the mean count has σ = sqrt(dose / n)
     const sigma = Math.sqrt(dose / n);
     assert.ok(Math.abs(mean - dose) <= 3 * sigma, `dose ${dose}: mean ${mean}, 3σ = ${3 * sigma}`);
-    assert.ok(Math.abs(totalsStats(res.expectedTotals).mean - dose) < 1e-9 * dose);
+    // the expected intensities are kept in float32: their sums match the dose to float32 rounding
+    assert.ok(Math.abs(totalsStats(res.expectedTotals).mean - dose) < 1e-6 * dose);
     // per-pixel variance check on the brightest pixels: Poisson variance equals the mean
     assert.ok(res.maxPixelCount > 0);
   }
@@ -130,7 +131,7 @@ test('Parseval: noise-free pattern sums are s²·Σ|ψ|² and the intensity scal
     let sum = 0;
     for (let k = 0; k < N * N; k++) sum += (out.data[i * N * N + k] * res.intensityScale) ** 2;
     assert.ok(Math.abs(sum / (res.intensityScale ** 2 * powers[i]) - 1) < 1e-5, `pattern ${i}`);
-    assert.ok(Math.abs(res.expectedTotals[i] / (res.intensityScale ** 2 * powers[i]) - 1) < 1e-12);
+    assert.ok(Math.abs(res.expectedTotals[i] / (res.intensityScale ** 2 * powers[i]) - 1) < 1e-6);
   }
 });
 

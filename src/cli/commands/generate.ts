@@ -31,7 +31,7 @@ function progressPrinter(): { onProgress: (p: PhaseCProgress) => void; end: () =
   const clear = (): void => { if (barShown) { process.stderr.write('\r\x1b[K'); barShown = false; } };
   return {
     onProgress(p: PhaseCProgress): void {
-      if (p.stage === 'simulate' || p.stage === 'powers') {
+      if (p.stage === 'simulate' || p.stage === 'far-field') {
         const frac = p.total > 0 ? p.done / p.total : 1;
         if (tty) {
           const width = 30;
