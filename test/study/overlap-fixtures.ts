@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
 import { metadataArray } from '../../src/data/metadata.js';
 import type { NdArray } from '../../src/npy/types.js';
+import { distance } from '../../src/study/spacing.js';
+import assert from 'node:assert/strict';
 
 const made: string[] = [];
 process.on('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
@@ -107,4 +109,27 @@ export function corrupt(path: string): void {
 export function studySplit(count: number, seed: number, n = 16, objectSize = 96): SplitSpec {
   const { x, y } = randomPositions(count, n / 2, objectSize - n / 2, seed);
   return { x, y, n, objectSize };
+}
+
+/**
+ * Brute force over every pair: each kept pair is ≥ s apart (by Math.hypot, and by the project's distance
+ * rule exactly), each rejected position is closer than s to a kept one (maximality), and the kept indices
+ * are ascending.
+ */
+export function assertValidMaximal(x: ArrayLike<number>, y: ArrayLike<number>, s: number, selected: ArrayLike<number>): void {
+  const sel = Array.from(selected);
+  const kept = new Set(sel);
+  for (let a = 0; a < sel.length; a++) {
+    for (let b = a + 1; b < sel.length; b++) {
+      const i = sel[a], j = sel[b];
+      const d = Math.hypot(x[i] - x[j], y[i] - y[j]);
+      assert.ok(d >= s - 1e-9 * s, `kept ${i} and ${j} are ${d} apart, below ${s}`);
+      assert.ok(distance(x[i], y[i], x[j], y[j]) >= s, `kept ${i} and ${j} fail the distance rule`);
+    }
+  }
+  for (let i = 0; i < x.length; i++) {
+    if (kept.has(i)) continue;
+    assert.ok(sel.some((j) => distance(x[i], y[i], x[j], y[j]) < s), `rejected position ${i} could have been kept (not maximal)`);
+  }
+  for (let k = 1; k < sel.length; k++) assert.ok(sel[k] > sel[k - 1], 'kept indices are ascending');
 }

@@ -4,25 +4,7 @@ import {
   distance, satisfiesSpacing, selectMinSpacing, geometryAcceptance, KdTree, discOverlapArea, discOverlapFraction,
   metricImageBased, metricGroupToGroup, nearestNeighbourStats, coverageFraction, GEOMETRY_ACCEPTANCE_EPS, uniquePositions,
 } from '../../src/study/spacing.js';
-
-/** A small independent PRNG for test data (mulberry32), so these tests need nothing but spacing.ts. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomPositions(n: number, lo: number, hi: number, seed: number): { x: Float64Array; y: Float64Array } {
-  const r = prng(seed);
-  const x = new Float64Array(n), y = new Float64Array(n);
-  for (let i = 0; i < n; i++) { x[i] = lo + (hi - lo) * r(); y[i] = lo + (hi - lo) * r(); }
-  return { x, y };
-}
+import { prng, randomPositions, assertValidMaximal } from './overlap-fixtures.js';
 
 function shuffled(n: number, seed: number): Int32Array {
   const r = prng(seed);
@@ -30,26 +12,6 @@ function shuffled(n: number, seed: number): Int32Array {
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); const t = p[i]; p[i] = p[j]; p[j] = t; }
   return p;
-}
-
-/** Brute force: every kept pair is ≥ s apart, and every rejected position is closer than s to a kept one. */
-function assertValidMaximal(x: Float64Array, y: Float64Array, s: number, selected: Int32Array): void {
-  const kept = new Set(selected);
-  for (let a = 0; a < selected.length; a++) {
-    for (let b = a + 1; b < selected.length; b++) {
-      const i = selected[a], j = selected[b];
-      const d = Math.hypot(x[i] - x[j], y[i] - y[j]);
-      assert.ok(d >= s - 1e-9 * s, `kept ${i} and ${j} are ${d} apart, below ${s}`);
-      assert.ok(distance(x[i], y[i], x[j], y[j]) >= s, `kept ${i} and ${j} fail the distance rule`);
-    }
-  }
-  for (let i = 0; i < x.length; i++) {
-    if (kept.has(i)) continue;
-    let blocked = false;
-    for (const j of selected) if (distance(x[i], y[i], x[j], y[j]) < s) { blocked = true; break; }
-    assert.ok(blocked, `rejected position ${i} could have been added (not maximal)`);
-  }
-  for (let k = 1; k < selected.length; k++) assert.ok(selected[k] > selected[k - 1], 'selected indices are ascending');
 }
 
 test('greedy selection: every kept pair ≥ S and maximal, brute-force, across sizes and thresholds', () => {

@@ -9,8 +9,8 @@ import { UsageError } from '../../src/cli/errors.js';
 import {
   buildView, buildOverlapViews, readPhaseCSplit, filterPerScan, visitingOrder, viewPaths, type OverlapProgress, type PhaseCSplit,
 } from '../../src/study/overlap.js';
-import { distance, geometryAcceptance } from '../../src/study/spacing.js';
-import { phaseCArrays, writePhaseCDose, corrupt, studySplit, tempDir, randomPositions, type SplitSpec } from './overlap-fixtures.js';
+import { geometryAcceptance } from '../../src/study/spacing.js';
+import { phaseCArrays, writePhaseCDose, corrupt, studySplit, tempDir, randomPositions, assertValidMaximal, type SplitSpec } from './overlap-fixtures.js';
 
 const DENSE = 0.7, SPARSE = 0.2;
 
@@ -35,7 +35,8 @@ function assertTruthfulView(src: Record<string, NdArray>, out: Record<string, Nd
   const idx = vec(out['source_indices']);
   assert.equal(out['source_indices'].dtype, '<i8');
   const k = idx.length;
-  for (let t = 1; t < k; t++) assert.ok(idx[t] > idx[t - 1], 'source_indices ascending (original order kept)');
+  // spacing of every kept pair, maximality over every rejected position, original order kept
+  assertValidMaximal(x, y, s, idx);
   // per-scan arrays filtered by the same index set
   assert.deepEqual(vec(out['xcoords']), idx.map((i) => x[i]));
   assert.deepEqual(vec(out['ycoords']), idx.map((i) => y[i]));
@@ -53,18 +54,6 @@ function assertTruthfulView(src: Record<string, NdArray>, out: Record<string, Nd
   assert.deepEqual(out['probeGuess'], src['probeGuess']);
   assert.deepEqual(out['dose'].shape, [k]);
   assert.ok(vec(out['dose']).every((v) => v === 1000));
-  // spacing: brute force on every kept pair, and maximality over every rejected position
-  const kept = new Set(idx);
-  for (let a = 0; a < k; a++) {
-    for (let b = a + 1; b < k; b++) {
-      const d = Math.hypot(x[idx[a]] - x[idx[b]], y[idx[a]] - y[idx[b]]);
-      assert.ok(d >= s * (1 - 1e-12), `kept positions ${idx[a]} and ${idx[b]} are ${d} < ${s} apart`);
-    }
-  }
-  for (let i = 0; i < n; i++) {
-    if (kept.has(i)) continue;
-    assert.ok(idx.some((j) => distance(x[i], y[i], x[j], y[j]) < s), `rejected position ${i} could have been kept`);
-  }
   // metadata tells the truth about the arrays
   const m = meta(out);
   assert.equal(m['overlap_view'], view);
@@ -356,11 +345,7 @@ test('10 304 fly64-sized positions: both views are truthful (brute force), N = 1
     const s = (1 - f) * 128;
     const r = buildView(split, { view, overlapFraction: f, split: 'train', seed: 456, sourceFile: 'fly64' });
     const idx = vec(r.arrays['source_indices']);
-    for (let a = 0; a < idx.length; a++) for (let b = a + 1; b < idx.length; b++) assert.ok(Math.hypot(x[idx[a]] - x[idx[b]], y[idx[a]] - y[idx[b]]) >= s);
-    for (let i = 0, t = 0; i < 10304; i++) {
-      if (idx[t] === i) { t++; continue; }
-      assert.ok(idx.some((j) => distance(x[i], y[i], x[j], y[j]) < s), `rejected ${i} could be kept`);
-    }
+    assertValidMaximal(x, y, s, idx);
     const m = r.metadata;
     assert.equal(m['n_accepted'], idx.length);
     assert.ok((m['acceptance_rate'] as number) <= (m['geometry_acceptance_bound'] as number));
