@@ -152,6 +152,11 @@ export class NpzReader {
     return r;
   }
 
+  /** Size of the archive in bytes. */
+  get byteLength(): number {
+    return this.size;
+  }
+
   /** Keys (member names without `.npy`) in archive order. */
   keys(): string[] {
     return [...this.order];

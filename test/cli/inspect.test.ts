@@ -1,0 +1,159 @@
+/** `ptychostudy inspect`, run as a child process: output, --json, --check, and bad files (exit 2, one line). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { zipSync } from 'fflate';
+import { encodeNpz, saveNpz } from '../../src/npy/npz.js';
+import { encodeNpy } from '../../src/npy/npy.js';
+import { metadataArray } from '../../src/data/metadata.js';
+import type { NdArray } from '../../src/npy/types.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const fixture = fileURLToPath(new URL('../../../test/fixtures/numpy/phase_c_dataset.npz', import.meta.url));
+const inspect = (...args: string[]) => spawnSync(process.execPath, [cli, 'inspect', ...args], { encoding: 'utf8' });
+
+function dataset(n = 4, N = 8): Record<string, NdArray> {
+  return {
+    diffraction: { dtype: '<f4', shape: [n, N, N], data: Float32Array.from({ length: n * N * N }, (_, i) => (i % 10) / 10) },
+    objectGuess: { dtype: '<c8', shape: [16, 16], data: new Float32Array(512).fill(0.6) },
+    probeGuess: { dtype: '<c8', shape: [N, N], data: Float32Array.from({ length: 2 * N * N }, (_, i) => (i % 2 ? 4 : 3)) },
+    xcoords: { dtype: '<f8', shape: [n], data: Float64Array.from({ length: n }, (_, i) => i) },
+    ycoords: { dtype: '<f8', shape: [n], data: Float64Array.from({ length: n }, (_, i) => 2 * i) },
+  };
+}
+
+function withDir(fn: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'inspect-'));
+  try { fn(dir); } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+/** Exit 2, stderr is exactly `lines` (one line per bad file), and no stack trace anywhere. */
+function assertBad(r: ReturnType<typeof inspect>, lines: string[]): void {
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, lines.map((l) => `ptychostudy inspect: ${l}\n`).join(''));
+  assert.doesNotMatch(r.stderr + r.stdout, /^\s+at /m);
+}
+
+test('a NumPy-written Phase C file: keys, dtypes, shapes, statistics and decoded _metadata', () => {
+  const r = inspect(fixture);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ {2}diffraction +<f4 +\(3, 8, 8\) +0\.00225151 +0\.987556 +0\.527935 +0 +deflate/m);
+  assert.match(r.stdout, /^ {2}objectGuess +<c8 +\(16, 16\) +\|z\| 0\.00327674 /m);
+  assert.match(r.stdout, /^ {2}xcoords +<f8 +\(3,\) +4 +12 +8 +0 /m);
+  assert.match(r.stdout, /^ {2}scan_index +<i8 +\(3,\) +0 +0 +0 +0 /m);
+  assert.match(r.stdout, /^ {2}_metadata +\|O +\(\) /m);
+  assert.match(r.stdout, /min\/max\/mean are of the modulus \|z\|/);
+  assert.match(r.stdout, /^_metadata:\n {2}\{\n {4}"schema_version": "1\.0\.0",/m);
+  assert.match(r.stdout, /"nphotons": 1000,/);
+});
+
+test('--json: the same as JSON, complex statistics of the modulus', () => {
+  withDir((dir) => {
+    const p = join(dir, 'd.npz');
+    const a = dataset();
+    (a.xcoords!.data as Float64Array)[1] = NaN;
+    saveNpz(p, { ...a, _metadata: metadataArray({ dose: 1e4 }) });
+    const r = inspect('--json', p);
+    assert.equal(r.status, 0, r.stderr);
+    const [s] = JSON.parse(r.stdout) as Array<{ file: string; keys: Array<{ key: string; dtype: string; shape: number[]; stats?: Record<string, unknown> }>; metadata: unknown }>;
+    assert.equal(s!.file, p);
+    const byKey = Object.fromEntries(s!.keys.map((k) => [k.key, k]));
+    assert.deepEqual(byKey.probeGuess!.stats, { of: 'modulus', count: 64, min: 5, max: 5, mean: 5, nan: 0 });
+    assert.deepEqual(byKey.xcoords!.stats, { of: 'value', count: 3, min: 0, max: 3, mean: 5 / 3, nan: 1 });
+    assert.deepEqual(byKey.diffraction!.shape, [4, 8, 8]);
+    assert.equal(byKey._metadata!.dtype, '<U14');
+    assert.deepEqual(s!.metadata, { status: 'ok', value: { dose: 10000 } });
+  });
+});
+
+test('absent and broken _metadata are reported differently', () => {
+  withDir((dir) => {
+    saveNpz(join(dir, 'none.npz'), dataset());
+    saveNpz(join(dir, 'broken.npz'), { ...dataset(), _metadata: { dtype: '<U4', shape: [], data: ['{bad'] } });
+    const r = inspect(join(dir, 'none.npz'), join(dir, 'broken.npz'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^_metadata: none$/m);
+    assert.match(r.stdout, /^_metadata: present but unreadable: _metadata is not valid JSON: /m);
+  });
+});
+
+test('--check: NaN in coordinates, wrong-length coordinates, complex diffraction → exit 2 with every violation', () => {
+  withDir((dir) => {
+    const a = dataset();
+    (a.xcoords!.data as Float64Array)[2] = NaN;
+    a.ycoords = { dtype: '<f8', shape: [3], data: new Float64Array(3) };
+    const p1 = join(dir, 'coords.npz');
+    saveNpz(p1, a);
+    const b = dataset();
+    b.diffraction = { dtype: '<c8', shape: [4, 8, 8], data: new Float32Array(512) };
+    const p2 = join(dir, 'complex.npz');
+    saveNpz(p2, b);
+    const ok = join(dir, 'ok.npz');
+    saveNpz(ok, dataset());
+    const r = inspect('--check', p1, p2, ok);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, '');
+    assert.ok(r.stdout.includes([
+      'DATA-001 check: 2 problems',
+      `  ${p1}: key 'xcoords': expected finite coordinates; found 1 non-finite value (first: NaN at flat index 2)`,
+      `  ${p1}: key 'ycoords': expected float (<f4 or <f8) 1-D array of length n = 4, finite; found length 3 (diffraction has n = 4)`,
+    ].join('\n')), r.stdout);
+    assert.ok(r.stdout.includes([
+      'DATA-001 check: 1 problem',
+      `  ${p2}: key 'diffraction': expected float amplitudes (<f4 or <f8); found complex dtype <c8 — diffraction must be float (amplitude), not complex`,
+    ].join('\n')), r.stdout);
+    assert.match(r.stdout, /DATA-001 check: valid dataset/);
+    const j = inspect('--check', '--json', p2);
+    assert.equal(j.status, 2);
+    assert.equal((JSON.parse(j.stdout) as Array<{ check: { valid: boolean } }>)[0]!.check.valid, false);
+  });
+});
+
+test('bad files: exit 2, one line each, no stack trace; good files are still reported', () => {
+  withDir((dir) => {
+    const f8 = (n: number): NdArray => ({ dtype: '<f8', shape: [n], data: new Float64Array(n) });
+    const whole = Buffer.concat(encodeNpz({ a: f8(100) }, { compress: false }));
+    const files: Record<string, Uint8Array> = {
+      'truncated.npz': whole.subarray(0, 200),
+      'traversal.npz': zipSync({ '../evil.npy': encodeNpy(f8(1)) }, { level: 0 }),
+      'header.npz': zipSync({ 'x.npy': encodeNpy(f8(3)).subarray(0, 40) }, { level: 0 }),
+      'pickle.npz': zipSync({ '_metadata.npy': (() => {
+        const h = "{'descr': '|O', 'fortran_order': False, 'shape': (), }".padEnd(117) + '\n';
+        return Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 118, 0]), Buffer.from(h, 'latin1'),
+          Buffer.from('\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.', 'latin1')]);
+      })() }, { level: 0 }),
+      'text.npz': Buffer.from('not a zip file at all, just some text that is long enough'),
+    };
+    const bomb = Buffer.concat(encodeNpz({ z: { dtype: '|u1', shape: [1 << 20], data: new Uint8Array(1 << 20) } }));
+    bomb.writeUInt32LE(1000, bomb.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 24);
+    files['bomb.npz'] = bomb;
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+    const p = (n: string): string => join(dir, n);
+    const cases: Array<[string, string]> = [
+      ['truncated.npz', `${p('truncated.npz')}: not a valid .npz (zip end-of-central-directory record not found; the file is truncated or not a zip archive)`],
+      ['traversal.npz', `${p('traversal.npz')}: member name "../evil.npy" escapes the archive ('..'); refusing the archive`],
+      ['header.npz', `${p('header.npz')}, key 'x': truncated .npy header (declares 118 header bytes, only 30 present)`],
+      ['pickle.npz', `${p('pickle.npz')}, key '_metadata': object array pickle references the global os.system; only numpy's array reconstruction (numpy.core.multiarray._reconstruct, numpy.ndarray, numpy.dtype) is allowed — nothing is executed`],
+      ['text.npz', `${p('text.npz')}: not a valid .npz (zip end-of-central-directory record not found; the file is truncated or not a zip archive)`],
+      ['bomb.npz', `${p('bomb.npz')}, key 'z': member inflates beyond its declared size of 1000 bytes (zip bomb or corrupt archive)`],
+      ['missing.npz', `${p('missing.npz')}: cannot open (no such file)`],
+    ];
+    // one run over every bad file and a good one: each bad file is one line, the good one is printed
+    const r = inspect(...cases.map(([name]) => p(name)), fixture);
+    assertBad(r, cases.map(([, line]) => line));
+    assert.match(r.stdout, /^.*phase_c_dataset\.npz {2}\(10 keys, \d+ bytes\)$/m);
+    assert.equal(r.stdout.match(/ keys?, \d+ bytes\)$/gm)!.length, 1);
+    // and one bad file alone
+    assertBad(inspect(p('bomb.npz')), [cases[5]![1]]);
+  });
+});
+
+test('no file given is a usage error (exit 2)', () => {
+  const r = inspect();
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /missing required argument 'files'/);
+});
