@@ -9,9 +9,11 @@
  * Each figure is the median (and minimum) of several repetitions in ms per batch. `vs_fftw_float` is the
  * ratio to FFTW 3.3.10 float's time *as recorded in shared/spec/numerics.md* on this machine kind
  * (6.8 ms for 64² forward, 15.1 ms f+i; 39.5 ms for 128² forward, 84 ms f+i) — a ratio to that recorded
- * figure, not to an FFTW run made here. Other processes share the two cores, so medians vary; repeat.
+ * figure, not to an FFTW run made here. Other processes share the two cores, so medians vary; repeat
+ * (`cpu_ms`, the process's CPU time per call, shows how much of a slow median is waiting for a core).
  */
 import { performance } from 'node:perf_hooks';
+import os from 'node:os';
 import { createFft2, createParallelFft2, allocShared, freeShared, wasmAvailable, type Fft2 } from '../src/math/fft.js';
 import { Rng } from '../src/math/rng.js';
 
@@ -21,19 +23,29 @@ const FFTW_FLOAT_MS: Record<number, { fwd: number; fwd_inv: number }> = {
   128: { fwd: 39.5, fwd_inv: 84 },
 };
 
-interface Stat { median_ms: number; min_ms: number; reps: number; vs_fftw_float: number }
+interface Stat { median_ms: number; min_ms: number; reps: number; vs_fftw_float: number; cpu_ms: number }
 
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+/**
+ * Wall-clock median and minimum per call, and the median CPU time of the whole process per call
+ * (all threads: about threads × wall on an idle machine). When other processes load the cores, the
+ * wall time grows and the CPU time much less, so a large wall/CPU gap means a busy machine.
+ */
 function time(fn: () => void, reps: number, ref: number): Stat {
   fn(); // warm-up (JIT, page faults, worker start)
   const t: number[] = [];
+  const c: number[] = [];
   for (let r = 0; r < reps; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
     t.push(performance.now() - t0);
+    const dc = process.cpuUsage(c0);
+    c.push((dc.user + dc.system) / 1000);
   }
-  t.sort((a, b) => a - b);
-  const median = t[Math.floor(t.length / 2)];
-  return { median_ms: +median.toFixed(2), min_ms: +t[0].toFixed(2), reps, vs_fftw_float: +(median / ref).toFixed(2) };
+  const m = median(t);
+  return { median_ms: +m.toFixed(2), min_ms: +Math.min(...t).toFixed(2), reps, vs_fftw_float: +(m / ref).toFixed(2), cpu_ms: +median(c).toFixed(2) };
 }
 
 export async function run(): Promise<Record<string, unknown>> {
@@ -43,6 +55,7 @@ export async function run(): Promise<Record<string, unknown>> {
     fftw_float_reference_ms: FFTW_FLOAT_MS,
     note: 'vs_fftw_float = median / FFTW float time recorded in shared/spec/numerics.md (not measured here)',
     wasm_available: wasmAvailable(),
+    loadavg_1min_before: +os.loadavg()[0].toFixed(2),
   };
   for (const n of [64, 128]) {
     const size = 2 * n * n * BATCH;
@@ -79,5 +92,6 @@ export async function run(): Promise<Record<string, unknown>> {
     freeShared(arena);
     out[`${n}x${n}`] = res;
   }
+  out.loadavg_1min_after = +os.loadavg()[0].toFixed(2);
   return out;
 }
