@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { action, UsageError } from '../errors.js';
 import { buildOverlapViews, type OverlapProgress } from '../../study/overlap.js';
 import { doseDirName, parseDose } from '../../study/generate.js';
@@ -56,20 +56,26 @@ export function register(program: Command): void {
     .command('overlap')
     .summary('Phase D: dense and sparse views of every dose by greedy minimum spacing')
     .description(
-      'Phase D: for every dose_<D>/patched_{train,test}.npz under --phase-c-root, keep a maximal subset of the\n' +
-      'scan positions whose pairwise distances are all >= S = (1 - f)·N (dense f = 0.7, sparse f = 0.2, N from\n' +
-      '`diffraction`), visiting positions in a seeded order. Writes <out>/dose_<D>/<view>/<view>_{train,test}.npz\n' +
-      '(every per-scan array filtered, `source_indices`, `_metadata` with the selection bookkeeping and the\n' +
-      'parent Phase C metadata), {train,test}_metrics.json, metrics_bundle.json and <out>/overlap_manifest.json.\n' +
-      'Exit codes: 0 done; 1 some dose failed (the others were still written); 2 bad usage, nothing written.')
+      'Phase D: for every dose_<D>/patched_{train,test}.npz under --phase-c-root,\n' +
+      'keep a maximal subset of the scan positions whose pairwise distances are\n' +
+      'all >= S = (1 - f)·N (dense f = 0.7, sparse f = 0.2; N from `diffraction`),\n' +
+      'visiting the positions in a seeded order. Per dose and view it writes\n' +
+      '<out>/dose_<D>/<view>/<view>_{train,test}.npz (every per-scan array\n' +
+      'filtered, source_indices, _metadata with the selection bookkeeping and the\n' +
+      'parent Phase C metadata), {train,test}_metrics.json and metrics_bundle.json\n' +
+      '(overlap metrics); and <out>/overlap_manifest.json.\n\n' +
+      'Exit codes: 0 done; 1 some dose failed (the others were still written);\n' +
+      '2 bad usage (nothing written).')
     .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/ directories (required)')
     .option('--output-root <dir>', 'where the views are written (required)')
-    .option('--dose <D>', 'only this dose (repeatable, or comma-separated); default every dose_<D> found', collect, [])
-    .option('--view <view>', 'only this view: dense or sparse (repeatable); default both', collect, [])
-    .option('--seed <S>', 'seed of the visiting order (default 456, the design\'s subsampling seed)')
-    .option('--probe-diameter-px <D>', 'disc diameter of the overlap metrics (default N, the patch size)')
-    .option('--neighbor-count <K>', 'neighbours of the image-based overlap metric (default 6)')
-    .option('--overwrite', 'replace existing output files (default: refuse before writing anything)')
+    .addOption(new Option('--dose <D>', 'only this dose; repeatable or comma-separated (1e3 = dose_1000)')
+      .argParser(collect).default([], 'every dose_<D> found'))
+    .addOption(new Option('--view <view>', 'only this view: dense or sparse; repeatable')
+      .argParser(collect).default([], 'both'))
+    .option('--seed <S>', 'seed of the visiting order (default: 456, the design\'s subsampling seed)')
+    .option('--probe-diameter-px <D>', 'disc diameter of the overlap metrics (default: N, the patch size)')
+    .option('--neighbor-count <K>', 'neighbours of the image-based overlap metric (default: 6)')
+    .option('--overwrite', 'replace existing output files (default: refuse, before writing anything)')
     .action(action('overlap', async (flags: OverlapFlags) => {
       if (!flags.phaseCRoot) throw new UsageError('--phase-c-root is required');
       if (!flags.outputRoot) throw new UsageError('--output-root is required');
