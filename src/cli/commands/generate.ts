@@ -87,8 +87,9 @@ export function register(program: Command): void {
       const seed = parseCount('--seed', o.seed);
       const timestamp = sourceDateEpoch();
       const doses = given.length > 0 ? given : preset.design.dose_list;
-      if (given.length > 0) process.stderr.write(`INFO: Filtering to ${given.length === 1 ? 'single dose' : 'doses'}: ${given.join(', ')}\n`);
       const progress = progressPrinter();
+      // printed once the inputs have been accepted (errors stay a single line)
+      let info = given.length > 0 ? `INFO: Filtering to ${given.length === 1 ? 'single dose' : 'doses'}: ${given.join(', ')}\n` : '';
       try {
         const result = await generatePhaseC(preset.design, {
           outputRoot: o.outputRoot,
@@ -99,7 +100,10 @@ export function register(program: Command): void {
           baseNpz: o.baseNpz,
           overwrite: o.overwrite,
           timestamp,
-        }, progress.onProgress);
+        }, (p) => {
+          if (info) { process.stderr.write(info); info = ''; }
+          progress.onProgress(p);
+        });
         progress.end();
         for (const d of result.doses) {
           process.stdout.write(`dose ${d.dose}: ${d.train} (${d.trainCount}), ${d.test} (${d.testCount}); ` +

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadNpz, saveNpz } from '../../src/npy/npz.js';
+import { readMetadata } from '../../src/data/metadata.js';
+
+const cli = 'dist/src/cli/main.js';
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [cli, 'generate', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+}
+
+test('generate --help explains every flag', () => {
+  const r = run(['--help']);
+  assert.equal(r.status, 0);
+  for (const flag of ['--output-root', '--preset', '--dose', '--n-images', '--seed', '--base-npz', '--overwrite']) {
+    assert.match(r.stdout, new RegExp(`${flag}\\b.*\\S`), `${flag} documented`);
+  }
+  assert.match(r.stdout, /quick/);
+  assert.match(r.stdout, /fly64/);
+});
+
+test('bad doses and counts exit 2 with one line and write nothing', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ptychostudy-cli-gen-'));
+  try {
+    const out = join(root, 'c');
+    for (const [args, re] of [
+      // (every rejected dose spelling is covered by parseDose's unit test; one process each here)
+      [['--dose', '1e3', '--dose', '0'], /^ptychostudy generate: --dose: expected a positive number of photons per pattern, found '0'$/m],
+      [['--n-images', '1'], /number of images must be an integer ≥ 2/],
+    ] as Array<[string[], RegExp]>) {
+      const r = run(['--output-root', out, ...args]);
+      assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.ok(!existsSync(out), `${args.join(' ')}: nothing written`);
+    }
+    // output root that is a file
+    const file = join(root, 'file');
+    writeFileSync(file, 'x');
+    const r = run(['--output-root', file, '--dose', '1000', '--n-images', '10']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, `ptychostudy generate: output root ${file} exists and is not a directory\n`);
+    // base NPZ without probeGuess: exit 2 naming the key and file
+    const base = join(root, 'base.npz');
+    saveNpz(base, { objectGuess: { dtype: '<c8', shape: [40, 40], data: new Float32Array(3200) } });
+    const r2 = run(['--output-root', out, '--base-npz', base]);
+    assert.equal(r2.status, 2);
+    assert.match(r2.stderr, /base NPZ .*base\.npz: missing key 'probeGuess'/);
+    assert.ok(!existsSync(out));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a real run writes the dose directories and the manifest; a rerun refuses, --overwrite replaces', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ptychostudy-cli-gen-'));
+  try {
+    const out = join(root, 'c');
+    const args = ['--output-root', out, '--dose', '1000', '--dose', '1e4', '--n-images', '40', '--seed', '5'];
+    const r = run(args, { SOURCE_DATE_EPOCH: '1700000000' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /INFO: Filtering to doses: 1000, 10000/);
+    assert.match(r.stderr, /Dataset generation complete for dose=1000/);
+    assert.deepEqual(readdirSync(out).sort(), ['dose_1000', 'dose_10000', 'run_manifest.json']);
+    const manifest = JSON.parse(readFileSync(join(out, 'run_manifest.json'), 'utf8')) as Record<string, { dose: number; train: string; test: string }>;
+    assert.equal(manifest.dose_10000.dose, 10000);
+    assert.ok(existsSync(manifest.dose_10000.train) && existsSync(manifest.dose_10000.test));
+    const meta = readMetadata(loadNpz(manifest.dose_1000.train, ['_metadata']));
+    assert.ok(meta.status === 'ok');
+    assert.equal((meta.value.creation_info as Record<string, string>).timestamp, '2023-11-14T22:13:20.000Z', 'SOURCE_DATE_EPOCH recorded in the NPZ metadata');
+    const before = readFileSync(manifest.dose_1000.train);
+    const again = run(args);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /dose_1000.patched_train\.npz already exists \(use --overwrite to replace it\)/);
+    assert.ok(readFileSync(manifest.dose_1000.train).equals(before));
+    const over = run([...args, '--overwrite'], { SOURCE_DATE_EPOCH: '1700000000' });
+    assert.equal(over.status, 0, over.stderr);
+    assert.ok(readFileSync(manifest.dose_1000.train).equals(before), 'same seed and time: same bytes');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
