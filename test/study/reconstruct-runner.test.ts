@@ -82,18 +82,19 @@ test('--dose 1000 --view dense: two results (one failed), metadata merged with t
   rmSync(root, { recursive: true, force: true });
 });
 
-test('sparse train then sparse test into one root: both results kept, two snapshots, the first byte-identical', async () => {
+for (const [firstSplit, secondSplit] of [['train', 'test'], ['test', 'train']] as const) {
+test(`sparse ${firstSplit} then sparse ${secondSplit} into one root: both results kept, two snapshots, the first byte-identical`, async () => {
   const root = tmp('runner-evidence');
   const t = writeTree(root);
   const engine = testEngine();
   const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, settings: { epochs: 2 }, executor: engine.executor, jobs: 1 };
-  const first = await runPhaseF({ ...base, filters: { view: 'sparse', split: 'train' } });
+  const first = await runPhaseF({ ...base, filters: { view: 'sparse', split: firstSplit } });
   assert.equal(first.exitCode, 0);
   assert.equal(engine.calls[0]!.threads, undefined, 'one job at a time → the engine picks its threads');
   const manifestAfterFirst = readFileSync(join(t.artifact, 'reconstruction_manifest.json'));
   const skipAfterFirst = readFileSync(join(t.artifact, 'skip_summary.json'));
 
-  const second = await runPhaseF({ ...base, filters: { view: 'sparse', split: 'test' } });
+  const second = await runPhaseF({ ...base, filters: { view: 'sparse', split: secondSplit } });
   assert.equal(second.exitCode, 0);
   assert.notEqual(first.snapshotDir, second.snapshotDir);
 
@@ -104,7 +105,7 @@ test('sparse train then sparse test into one root: both results kept, two snapsh
     assert.equal(r.status, 'success');
     assert.equal(r.history.length, 0);
     assert.equal(r.selection_strategy, 'greedy');
-    assert.equal(r.run_id, r.split === 'train' ? first.runId : second.runId);
+    assert.equal(r.run_id, r.split === firstSplit ? first.runId : second.runId);
   }
   assert.equal(m.filtered_jobs, 6);
   assert.deepEqual(m.runs.map((r) => r.run_id), [first.runId, second.runId]);
@@ -118,10 +119,11 @@ test('sparse train then sparse test into one root: both results kept, two snapsh
   assert.deepEqual(readFileSync(join(first.snapshotDir, 'skip_summary.json')), skipAfterFirst);
   assert.equal(statSync(join(first.snapshotDir, 'reconstruction_manifest.json')).mode & 0o222, 0, 'snapshot files are read-only');
   const snap2 = readManifest(second.snapshotDir);
-  assert.deepEqual(snap2.execution_results.map((r) => r.split), ['test', 'test', 'test']);
+  assert.deepEqual(snap2.execution_results.map((r) => r.split), [secondSplit, secondSplit, secondSplit]);
   assert.equal(readSkip(second.snapshotDir).skipped_count, 15);
   rmSync(root, { recursive: true, force: true });
 });
+}
 
 test('resume: complete jobs are skipped; a changed input re-runs and the old result moves to history; --force re-runs', async () => {
   const root = tmp('runner-resume');
