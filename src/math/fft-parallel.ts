@@ -8,7 +8,8 @@
  *
  * The buffer must be shared memory for the workers to see it: an array from `allocShared` (inside the
  * wasm arena: the kernel works on it in place on every thread, no copies) or any Float64Array on a
- * SharedArrayBuffer (each worker streams its part through its own scratch area). A Float64Array on an
+ * SharedArrayBuffer (posted to the workers on first use; each streams its part through its own scratch
+ * area). A Float64Array on an
  * ordinary ArrayBuffer is transformed on the calling thread alone. Workers are unref'd, so they never
  * keep the process alive; `close()` stops them.
  */
@@ -64,6 +65,9 @@ interface WorkerHandle {
 
 const ABANDONED = Symbol('abandoned');
 
+/** Buffers outside the arena that workers keep a reference to; older ones are dropped (and re-posted if used again). */
+const MAX_REGISTERED = 8;
+
 /**
  * How long to wait for a worker to start (module load, wasm compile; normally ~50 ms). A worker that
  * has not started by then is abandoned and its share of the work is done on the calling thread.
@@ -81,7 +85,8 @@ class ParallelFft2Impl implements ParallelFft2 {
   private readonly plan: WasmPlan2 | null;
   private workers: WorkerHandle[] = [];
   private readonly scratch: number[] = [];
-  private readonly registered = new WeakMap<SharedArrayBuffer, number>();
+  /** SharedArrayBuffers the workers hold, oldest first (at most MAX_REGISTERED). */
+  private readonly registered: { sab: SharedArrayBuffer; id: number }[] = [];
   private nextBufId = 0;
 
   constructor(h: number, w: number, opts: ParallelFft2Options) {
@@ -168,18 +173,20 @@ class ParallelFft2Impl implements ParallelFft2 {
     if (forward) this.local.forward(buf, count); else this.local.inverse(buf, count);
   }
 
+  /** Posts `sab` to the workers once (they keep the last MAX_REGISTERED buffers) and returns its id. */
   private register(sab: SharedArrayBuffer): number {
-    let id = this.registered.get(sab);
-    if (id !== undefined) return id;
-    id = this.nextBufId++;
+    const known = this.registered.find((r) => r.sab === sab);
+    if (known !== undefined) return known.id;
+    const id = this.nextBufId++;
+    const drop = this.registered.length >= MAX_REGISTERED ? this.registered.shift()!.id : -1;
     for (const wk of [...this.workers]) {
-      wk.port.postMessage({ id, sab });
+      wk.port.postMessage({ id, sab, drop });
       this.post(wk, Op.Register, 0, id, 0);
       const r = this.wait(wk);
       if (r === ABANDONED) this.dropWorker(wk);
       else if (r !== null) throw new Error(r);
     }
-    this.registered.set(sab, id);
+    this.registered.push({ sab, id });
     return id;
   }
 

@@ -61,8 +61,9 @@ for (;;) {
   try {
     if (op === REGISTER) {
       const m = receiveMessageOnPort(init.port);
-      const msg = m?.message as { id: number; sab: SharedArrayBuffer } | undefined;
+      const msg = m?.message as { id: number; sab: SharedArrayBuffer; drop: number } | undefined;
       if (msg === undefined) throw new Error('register: no buffer message');
+      buffers.delete(msg.drop);
       buffers.set(msg.id, new Float64Array(msg.sab, 0, Math.floor(msg.sab.byteLength / 8)));
     } else if (op === FORWARD || op === INVERSE) {
       if (runner === null) throw initError;

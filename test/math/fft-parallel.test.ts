@@ -50,6 +50,22 @@ for (const backend of ['ts', 'wasm'] as const) {
   });
 }
 
+test('parallel on many distinct SharedArrayBuffers (workers keep only the recent ones)', () => {
+  const par = createParallelFft2(8, 8, { threads: 2, backend: 'wasm' });
+  const single = createFft2(8, 8);
+  try {
+    const bufs = Array.from({ length: 12 }, (_, i) => fill(new Float64Array(new SharedArrayBuffer(8 * 128 * 4)), i));
+    for (let round = 0; round < 2; round++) {
+      for (const b of bufs) {
+        const ref = b.slice();
+        single.forward(ref, 4);
+        par.forward(b, 4);
+        assert.ok(maxDiff(b, ref) < 1e-13);
+      }
+    }
+  } finally { par.close(); }
+});
+
 test('parallel with 3 threads and odd batch sizes', () => {
   const par = createParallelFft2(16, 16, { threads: 3 });
   const single = createFft2(16, 16);
