@@ -129,7 +129,9 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
           reconstructionNpz = defaultRecon;
         } else {
           const s = skips.get(k);
-          reason = s ? `Phase F skipped: ${s.reason}` : `no reconstruction: ${defaultRecon} not found`;
+          reason = s ? `Phase F skipped: ${s.reason}`
+            : inputNpz === null ? `no input dataset (${candidates.join(' or ')} not found) and no reconstruction`
+              : `no reconstruction: ${defaultRecon} not found`;
         }
         if (inputNpz === null && reason === null) reason = `ground-truth dataset not found: ${candidates.join(' or ')}`;
         jobs.push({ dose, view, split, inputNpz, reconstructionNpz, reason, phaseFSeconds: r?.seconds ?? null });

@@ -1,9 +1,103 @@
 import type { Command } from 'commander';
 import { action, UsageError } from '../errors.js';
+import { runPhaseG, OWN_MODEL, type PhaseGOptions } from '../../study/compare.js';
+import { parseModelSpec } from '../../study/compare-jobs.js';
+import { SPLITS, VIEWS } from '../../study/reconstruct/jobs.js';
+
+interface Flags {
+  phaseCRoot?: string;
+  phaseDRoot?: string;
+  phaseFRoot?: string;
+  outputRoot?: string;
+  dose?: string;
+  view?: string;
+  split?: string;
+  model?: string[];
+  region?: string;
+  figures?: boolean;
+  charts?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function required(flag: string, v: string | undefined): string {
+  if (v === undefined || v === '') throw new UsageError(`${flag} is required`);
+  return v;
+}
+
+/** Parses the flags into the library's options (usage errors for anything invalid). */
+export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
+  const dose = f.dose === undefined ? null : Number(f.dose);
+  if (dose !== null && !(Number.isFinite(dose) && dose > 0)) throw new UsageError(`--dose ${f.dose}: expected a positive number`);
+  if (f.view !== undefined && !(VIEWS as readonly string[]).includes(f.view)) throw new UsageError(`--view ${f.view}: expected one of ${VIEWS.join(', ')}`);
+  if (f.split !== undefined && !(SPLITS as readonly string[]).includes(f.split)) throw new UsageError(`--split ${f.split}: expected one of ${SPLITS.join(', ')}`);
+  if (f.region !== undefined && f.region !== 'illumination' && f.region !== 'patches') throw new UsageError(`--region ${f.region}: expected illumination or patches`);
+  let models;
+  try {
+    models = (f.model ?? []).map(parseModelSpec);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return {
+    phaseCRoot: required('--phase-c-root', f.phaseCRoot),
+    phaseDRoot: f.phaseDRoot ?? '',
+    phaseFRoot: required('--phase-f-root', f.phaseFRoot),
+    outputRoot: required('--output-root', f.outputRoot),
+    dose, view: f.view ?? null, split: f.split ?? null,
+    models,
+    region: (f.region as 'illumination' | 'patches' | undefined) ?? 'illumination',
+    figures: f.figures !== false,
+    charts: f.charts !== false,
+  };
+}
 
 export function register(program: Command): void {
   program
     .command('compare')
-    .description('(compare: not available in this build yet)')
-    .action(action('compare', () => { throw new UsageError('the compare command is not available in this build yet'); }));
+    .summary('Phase G: metrics of every reconstruction against ground truth, tables and charts')
+    .description(
+      'Phase G: compare every Phase F reconstruction (and any external one) with the ground truth of the dataset it was\n' +
+      'reconstructed from (objectGuess, cut to the scanned region). Every model is aligned the same way: sub-pixel\n' +
+      'registration (x50 upsampled cross-correlation, Fourier shift, border cut), phase-plane and amplitude-scale removal.\n' +
+      'Metrics, amplitude and phase: MAE, MSE, PSNR, SSIM, MS-SSIM, FRC (frc50, frc1over7); see docs/metrics.md.\n\n' +
+      `Our reconstructions appear as model "${OWN_MODEL}". --model NAME=PATTERN adds an external reconstruction (an NPZ with a\n` +
+      'complex 2-D reconstructed_object, e.g. from PtychoPINN or pty-chi) per job; PATTERN may use {dose} (integer),\n' +
+      '{dose_dir} (dose_<D>), {view} and {split}, e.g. --model PtyChi=/runs/ptychi/{dose_dir}/{view}/{split}/recon.npz\n\n' +
+      'Writes <output-root>/dose_<D>/<view>/<split>/{comparison_metrics.csv, frc_curves.csv, reconstructions_aligned.npz,\n' +
+      'comparison.png, comparison.json}, and <output-root>/metrics_summary.{json,md,csv} merged with earlier runs by\n' +
+      '(dose, view, split, model) (a recomputed row keeps the old one in its history), charts/<metric>.{svg,png}, and\n' +
+      'runs/<run id>/metrics_summary.json. Jobs with no reconstruction are listed with the reason.\n\n' +
+      'Exit codes: 0 all comparisons done; 1 some comparison failed (recorded; the rest ran); 2 bad usage or input.')
+    .option('--phase-c-root <dir>', 'Phase C root: dose_<D>/patched_{train,test}.npz (required)')
+    .option('--phase-d-root <dir>', 'Phase D root: dose_<D>/<view>/<view>_{train,test}.npz (ground truth of dense/sparse jobs)')
+    .option('--phase-f-root <dir>', 'Phase F artifact root: reconstruction_manifest.json, dose_<D>/<view>/<split>/reconstruction.npz (required)')
+    .option('--output-root <dir>', 'where the comparison files go (required)')
+    .option('--dose <D>', 'only this dose')
+    .option('--view <view>', `only this view: ${VIEWS.join(' | ')}`)
+    .option('--split <split>', `only this split: ${SPLITS.join(' | ')}`)
+    .option('--model <NAME=PATTERN>', 'an external reconstruction to compare beside ours (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--region <mode>', 'scanned region: illumination (probe intensity ≥ 10 % of max, default) | patches (bounding box of the patches)')
+    .option('--no-figures', 'skip comparison.png')
+    .option('--no-charts', 'skip the charts')
+    .option('--json', 'print a JSON summary on stdout')
+    .option('--quiet', 'no progress on stderr')
+    .action(action('compare', async (f: Flags) => {
+      const opts = compareOptionsFromFlags(f);
+      const s = await runPhaseG(opts, (p) => { if (!f.quiet) process.stderr.write(`${p.message}\n`); });
+      for (const m of opts.models ?? []) {
+        if (!s.rows.some((r) => r.model === m.name && r.status !== 'missing')) {
+          process.stderr.write(`ptychostudy compare: warning: --model ${m.name}: no file matched ${m.pattern} in any selected job\n`);
+        }
+      }
+      if (f.json) {
+        process.stdout.write(JSON.stringify({
+          run_id: s.runId, compared: s.compared, failed: s.failed, skipped: s.skipped,
+          summary: s.files.summaryJson, markdown: s.files.summaryMd, charts: s.files.charts, skipped_jobs: s.skippedJobs,
+        }, null, 2) + '\n');
+      } else {
+        process.stdout.write(`compared ${s.compared} job(s), ${s.failed} comparison(s) failed, ${s.skipped} job(s) skipped\n`);
+        process.stdout.write(`summary: ${s.files.summaryMd}\n`);
+      }
+      return s.failed > 0 ? 1 : 0;
+    }));
 }
