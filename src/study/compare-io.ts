@@ -93,6 +93,8 @@ export interface Reconstruction {
   metadata: Record<string, unknown> | null;
   /** Loss per epoch, when stored. */
   lossHistory: Float64Array | null;
+  /** Scan centres the reconstruction used ([y, x] rows), when stored. */
+  positions: { ys: Float64Array; xs: Float64Array } | null;
 }
 
 function num(v: unknown): number | null {
@@ -122,7 +124,18 @@ export function readReconstruction(path: string): Reconstruction {
     const metadata = meta.status === 'ok' ? meta.value : null;
     const epochSeconds = r.has('epoch_seconds') ? float64Of(r.get('epoch_seconds'), `${path}, key 'epoch_seconds'`) : null;
     const lossHistory = r.has('loss_history') ? float64Of(r.get('loss_history'), `${path}, key 'loss_history'`) : null;
-    return { path, object, seconds: reconstructionSeconds(metadata, epochSeconds), metadata, lossHistory };
+    let positions: Reconstruction['positions'] = null;
+    if (r.has('positions')) {
+      const p = r.get('positions');
+      if (p.shape.length === 2 && p.shape[1] === 2 && p.shape[0]! > 0) {
+        const d = float64Of(p, `${path}, key 'positions'`);
+        const n = p.shape[0]!;
+        const ys = new Float64Array(n), xs = new Float64Array(n);
+        for (let i = 0; i < n; i++) { ys[i] = d[2 * i]!; xs[i] = d[2 * i + 1]!; }
+        if (ys.every(Number.isFinite) && xs.every(Number.isFinite)) positions = { ys, xs };
+      }
+    }
+    return { path, object, seconds: reconstructionSeconds(metadata, epochSeconds), metadata, lossHistory, positions };
   });
 }
 

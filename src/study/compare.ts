@@ -32,7 +32,7 @@ import { doseDir } from './reconstruct/jobs.js';
 import {
   expandPattern, planComparisons, type CompareFilters, type CompareJob, type ExternalModel,
 } from './compare-jobs.js';
-import { csvField, csvNumber, readGroundTruth, readReconstruction, type GroundTruth } from './compare-io.js';
+import { csvField, csvNumber, readGroundTruth, readReconstruction, type GroundTruth, type Reconstruction } from './compare-io.js';
 import {
   jnum, mergeSummary, metricLabel, readMetricsSummary, summaryCsv, summaryMarkdown,
   type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
@@ -113,10 +113,10 @@ function emptyRow(job: CompareJob, model: string, source: 'ptychostudy' | 'exter
   };
 }
 
-function compareArm(gt: GroundTruth, region: Region, path: string, row: SummaryRowCore, fallbackSeconds: number | null): ArmOutcome {
-  row.reconstruction = path;
+function compareArm(gt: GroundTruth, region: Region, rec: Reconstruction | string, row: SummaryRowCore, fallbackSeconds: number | null): ArmOutcome {
+  row.reconstruction = typeof rec === 'string' ? rec : rec.path;
   try {
-    const rec = readReconstruction(path);
+    if (typeof rec === 'string') rec = readReconstruction(rec);
     const cut = cutToRegion(gt.object, rec.object, region);
     const al = alignReconstruction(cut.gt, cut.rec);
     const m = computeMetrics(al.gt, al.rec);
@@ -286,12 +286,30 @@ export async function runPhaseG(opts: PhaseGOptions, onProgress: (p: PhaseGProgr
       onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: failed — ${reason}` });
       continue;
     }
-    const region = scannedRegion(gt.object.h, gt.object.w, gt.ycoords, gt.xcoords, gt.N,
+    // Our reconstruction is read first: the positions it used (e.g. the first --n-images of the file) define
+    // the scanned region, the same region for every model of the job.
+    const own = emptyRow(job, OWN_MODEL, 'ptychostudy', runId, at);
+    let ownRec: Reconstruction | null = null;
+    let ownReadError: string | null = null;
+    if (job.reconstructionNpz) {
+      try {
+        ownRec = readReconstruction(job.reconstructionNpz);
+      } catch (err) {
+        ownReadError = err instanceof Error ? err.message : String(err);
+      }
+    }
+    const scan = ownRec?.positions ?? { ys: gt.ycoords, xs: gt.xcoords };
+    const regionSource = ownRec?.positions ? 'positions stored in the reconstruction' : 'dataset xcoords/ycoords';
+    const region = scannedRegion(gt.object.h, gt.object.w, scan.ys, scan.xs, gt.N,
       regionMode === 'illumination' && gt.probeIntensity ? { mode: 'illumination', probeIntensity: gt.probeIntensity } : { mode: 'patches' });
     const arms: ArmOutcome[] = [];
-    const own = emptyRow(job, OWN_MODEL, 'ptychostudy', runId, at);
-    if (job.reconstructionNpz) arms.push(compareArm(gt, region, job.reconstructionNpz, own, job.phaseFSeconds));
-    else { own.error = job.reason; arms.push({ row: own, metrics: null, aligned: null }); }
+    if (ownRec) arms.push(compareArm(gt, region, ownRec, own, job.phaseFSeconds));
+    else if (job.reconstructionNpz) {
+      own.reconstruction = job.reconstructionNpz;
+      own.status = 'failed';
+      own.error = ownReadError;
+      arms.push({ row: own, metrics: null, aligned: null });
+    } else { own.error = job.reason; arms.push({ row: own, metrics: null, aligned: null }); }
     for (const e of externals) {
       const row = emptyRow(job, e.m.name, 'external', runId, at);
       if (existsSync(e.path)) arms.push(compareArm(gt, region, e.path, row, null));
@@ -306,7 +324,7 @@ export async function runPhaseG(opts: PhaseGOptions, onProgress: (p: PhaseGProgr
       writeFileAtomic(join(outDir, 'frc_curves.csv'), frcCsv(arms));
       const meta = {
         dose: job.dose, view: job.view, split: job.split, run_id: runId, ground_truth: job.inputNpz, region,
-        region_mode: regionMode,
+        region_mode: regionMode, region_positions: regionSource,
         models: arms.map((a) => ({ model: a.row.model, slug: modelSlug(a.row.model), status: a.row.status, reconstruction: a.row.reconstruction, error: a.row.error })),
       };
       saveNpz(join(outDir, 'reconstructions_aligned.npz'), alignedNpz(arms, meta));
@@ -318,7 +336,7 @@ export async function runPhaseG(opts: PhaseGOptions, onProgress: (p: PhaseGProgr
     if (existsSync(outDir) || ok.length > 0) {
       writeJsonAtomic(join(outDir, 'comparison.json'), {
         dose: job.dose, view: job.view, split: job.split, run_id: runId, computed_at: at, ground_truth: job.inputNpz,
-        region, region_mode: regionMode,
+        region, region_mode: regionMode, region_positions: regionSource,
         rows: arms.map((a) => ({ ...a.row, frc: a.metrics ? { n: a.metrics.frc.n, amplitude: Array.from(a.metrics.frc.amplitude, jnum), phase: Array.from(a.metrics.frc.phase, jnum) } : null })),
       });
     }
