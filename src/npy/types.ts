@@ -1,8 +1,11 @@
 /**
  * In-memory n-dimensional arrays as read from / written to NumPy .npy/.npz files.
  *
- * `dtype` is NumPy's `descr` string normalised to the little-endian / native form
- * ('<f4', '<f8', '<c8', '<c16', '<i1'…'<i8', '|u1', '<u2'…'<u8', '|b1', '<U<n>', '|S<n>', '|O').
+ * `dtype` is NumPy's `descr` string normalised to the little-endian form, spelled as NumPy's
+ * `dtype.str` spells it ('<f4', '<f8', '<c8', '<c16', '|i1', '<i2', '<i4', '<i8', '|u1', '<u2', '<u4',
+ * '<u8', '|b1', '<U<n>', '|S<n>', '|O'); the writer also accepts '<i1', '<u1', '>f8', '=c8'…
+ * Representations: int64/uint64 → BigInt64Array/BigUint64Array (exact), bool → Uint8Array (0/1),
+ * '<U' → string[], '|S' → Uint8Array[] (trailing NULs stripped, as NumPy does), '|O' → PyScalar[].
  * Data is row-major (C order) always; Fortran-ordered files are reordered on read.
  * Complex arrays hold interleaved (re, im) pairs, so `data.length === 2 * size`.
  */

@@ -138,11 +138,9 @@ test('zip bomb: inflated size beyond the declared size, and declared size beyond
   const buf = concat(encodeNpz({ z: big }));
   const [c] = centralEntries(buf);
   buf.writeUInt32LE(4096, c! + 24); // declare 4 kB
-  for (const streamAboveBytes of [Infinity, 0]) { // the one-call zlib path and the streaming path
-    const r = NpzReader.fromBytes(buf, 'bomb.npz', { streamAboveBytes });
-    assert.equal(r.member('z').size, 4096);
-    throwsExactly(() => r.get('z'), NpzError, "bomb.npz, key 'z': member inflates beyond its declared size of 4096 bytes (zip bomb or corrupt archive)");
-  }
+  const r = NpzReader.fromBytes(buf, 'bomb.npz');
+  assert.equal(r.member('z').size, 4096);
+  throwsExactly(() => r.get('z'), NpzError, "bomb.npz, key 'z': member inflates beyond its declared size of 4096 bytes (zip bomb or corrupt archive)");
   const honest = concat(encodeNpz({ z: big }));
   throwsExactly(() => NpzReader.fromBytes(honest, 'big.npz', { maxMemberBytes: 100000 }).get('z'), NpzError,
     "big.npz, key 'z': member declares 1048704 bytes, over the limit of 100000 bytes (maxMemberBytes)");
@@ -150,10 +148,8 @@ test('zip bomb: inflated size beyond the declared size, and declared size beyond
   const short = concat(encodeNpz({ z: big }));
   const [c2] = centralEntries(short);
   short.writeUInt32LE((1 << 20) + 128 + 10, c2! + 24);
-  for (const streamAboveBytes of [Infinity, 0]) {
-    throwsExactly(() => NpzReader.fromBytes(short, 's.npz', { streamAboveBytes }).get('z'), NpzError,
-      "s.npz, key 'z': member inflates to 1048704 bytes but declares 1048714 (truncated or corrupt)");
-  }
+  throwsExactly(() => NpzReader.fromBytes(short, 's.npz').get('z'), NpzError,
+    "s.npz, key 'z': member inflates to 1048704 bytes but declares 1048714 (truncated or corrupt)");
 });
 
 test('corrupt member: CRC mismatch, bad deflate data, unsupported method', () => {
