@@ -83,8 +83,8 @@ class ParallelFft2Impl implements ParallelFft2 {
   private readonly local: TsFft2 | WasmFft2;
   private readonly arena: Arena | null;
   private readonly plan: WasmPlan2 | null;
-  private workers: WorkerHandle[] = [];
-  private readonly scratch: number[] = [];
+  /** Workers and their scratch blocks; shared with the finalizer, which stops them if `close` is never called. */
+  private readonly res: Resources = { workers: [], scratch: [], arena: null };
   /** SharedArrayBuffers the workers hold, oldest first (at most MAX_REGISTERED). */
   private readonly registered: { sab: SharedArrayBuffer; id: number }[] = [];
   private nextBufId = 0;
@@ -97,6 +97,7 @@ class ParallelFft2Impl implements ParallelFft2 {
     const useWasm = arena !== null && isPowerOfTwo(h) && isPowerOfTwo(w);
     if (want === 'wasm' && !useWasm) new WasmFft2(h, w); // throws with the reason
     this.arena = useWasm ? arena : null;
+    this.res.arena = this.arena;
     this.plan = useWasm ? arena!.plan(h, w) : null;
     this.local = useWasm ? new WasmFft2(h, w, { chunkBytes, arena: arena!, plan: this.plan! }) : new TsFft2(h, w);
     this.backend = useWasm ? 'wasm' : 'ts';
@@ -110,20 +111,21 @@ class ParallelFft2Impl implements ParallelFft2 {
       if (this.arena !== null) {
         const size = Math.max(chunkBytes, 16 * h * w);
         scratch = { at: this.arena.alloc(size), size };
-        this.scratch.push(scratch.at);
+        this.res.scratch.push(scratch.at);
       }
       const init: WorkerInit = {
         h, w, backend: this.backend, ctrl: ctrlSab, port: port2,
         memory: this.arena?.memory ?? null, plan: this.plan, scratch, chunkBytes,
       };
-      // Options meant for the main script (e.g. --input-type with -e) would stop the worker from loading.
-      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type') && !a.startsWith('--eval') && a !== '-e');
-      const worker = new Worker(new URL('./fft-worker.js', import.meta.url), { workerData: init, transferList: [port2], execArgv });
+      const worker = startWorker(init, port2);
       worker.unref();
       port1.unref();
-      this.workers.push({ worker, ctrl: new Int32Array(ctrlSab), addr: new Uint32Array(ctrlSab), port: port1, seq: 0, created: Date.now() });
+      this.res.workers.push({ worker, ctrl: new Int32Array(ctrlSab), addr: new Uint32Array(ctrlSab), port: port1, seq: 0, created: Date.now() });
     }
+    if (threads > 1) finalizer.register(this, this.res, this);
   }
+
+  private get workers(): WorkerHandle[] { return this.res.workers; }
 
   get threads(): number { return this.workers.length + 1; }
 
@@ -220,22 +222,51 @@ class ParallelFft2Impl implements ParallelFft2 {
   }
 
   private dropWorker(wk: WorkerHandle): void {
-    this.stop(wk);
-    this.workers = this.workers.filter((x) => x !== wk);
-  }
-
-  private stop(wk: WorkerHandle): void {
-    this.post(wk, Op.Exit, 0, 0, 0);
-    void wk.worker.terminate();
-    wk.port.close();
+    stopWorker(wk);
+    this.workers.splice(this.workers.indexOf(wk), 1);
   }
 
   close(): void {
-    for (const wk of this.workers) this.stop(wk);
-    this.workers = [];
-    if (this.arena !== null) for (const at of this.scratch.splice(0)) this.arena.release(at);
+    finalizer.unregister(this);
+    release(this.res);
   }
 }
+
+/**
+ * Starts a worker on fft-worker.js. Workers inherit the process's Node options, but one meant for the
+ * main script (--input-type with -e) stops the worker module from loading: such options are left out,
+ * and if Node then rejects the explicit list (per-process flags like --expose-gc) none are passed.
+ */
+function startWorker(init: WorkerInit, port: MessagePort): Worker {
+  const url = new URL('./fft-worker.js', import.meta.url);
+  const keep = process.execArgv.filter((a) => !a.startsWith('--input-type') && !a.startsWith('--eval') && a !== '-e');
+  const opts = { workerData: init, transferList: [port] };
+  if (keep.length === process.execArgv.length) return new Worker(url, opts);
+  try {
+    return new Worker(url, { ...opts, execArgv: keep });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
+    return new Worker(url, { ...opts, execArgv: [] });
+  }
+}
+
+interface Resources { workers: WorkerHandle[]; scratch: number[]; arena: Arena | null }
+
+function stopWorker(wk: WorkerHandle): void {
+  wk.ctrl[Slot.Op] = Op.Exit;
+  Atomics.store(wk.ctrl, Slot.Seq, ++wk.seq);
+  Atomics.notify(wk.ctrl, Slot.Seq);
+  void wk.worker.terminate();
+  wk.port.close();
+}
+
+function release(res: Resources): void {
+  for (const wk of res.workers.splice(0)) stopWorker(wk);
+  if (res.arena !== null) for (const at of res.scratch.splice(0)) res.arena.release(at);
+}
+
+/** Stops the workers of a plan that was dropped without `close()`. */
+const finalizer = new FinalizationRegistry<Resources>(release);
 
 /**
  * A batched 2-D FFT using `threads` threads (the calling one included); see the module comment for

@@ -90,10 +90,26 @@ test('allocShared returns zeroed shared memory and reuses freed blocks', () => {
   freeShared(b);
 });
 
-test('a process that leaves a parallel FFT open still exits', () => {
+test('a process that leaves a parallel FFT open still exits (also under -e and per-process flags)', () => {
   const code = `import { createParallelFft2, allocShared } from './dist/src/math/fft.js';
     const f = createParallelFft2(64, 64, { threads: 2 }); const a = allocShared(2 * 4096 * 8); f.forward(a, 8); console.log('ok');`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30000 });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30000 });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'ok');
+});
+
+test('workers of a plan dropped without close() are stopped when it is collected', () => {
+  const code = `import { readdirSync } from 'node:fs';
+    import { createParallelFft2, allocShared } from './dist/src/math/fft.js';
+    const threads = () => readdirSync('/proc/self/task').length;
+    const before = threads();
+    (() => { for (let i = 0; i < 3; i++) { const f = createParallelFft2(16, 16, { threads: 2 }); f.forward(allocShared(512 * 4), 4); } })();
+    const during = threads();
+    for (let i = 0; i < 20 && threads() > before; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 100)); }
+    console.log(during - before, threads() - before);`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 0, r.stderr);
+  const [during, after] = r.stdout.trim().split(' ').map(Number);
+  assert.ok(during >= 3, `3 workers expected, saw ${during} more threads`);
+  assert.equal(after, 0);
 });
