@@ -52,9 +52,11 @@ async function one(name: PresetName, doses: number[]): Promise<Record<string, un
   const root = mkdtempSync(join(tmpdir(), `ptychostudy-bench-gen-${name}-`));
   try {
     const c = clock();
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const res = await generatePhaseC(preset.design, { outputRoot: root, preset, doses }, c.onProgress);
     const total = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const stages = c.finish();
     const perDose = res.doses.map((d) => ({ dose: d.dose, seconds: Number(d.seconds.toFixed(3)), mean_photons: Number(d.photons.mean.toFixed(1)) }));
     const setup = total - res.doses.reduce((a, d) => a + d.seconds, 0);
@@ -64,6 +66,8 @@ async function one(name: PresetName, doses: number[]): Promise<Record<string, un
       object: res.objectShape,
       doses,
       total_s: Number(total.toFixed(3)),
+      // CPU time of this process (user + system): less sensitive than wall time to other load
+      cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
       setup_s: Number(setup.toFixed(3)),
       one_dose_from_scratch_s: Number((setup + res.doses[0].seconds).toFixed(3)),
       per_dose: perDose,

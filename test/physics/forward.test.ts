@@ -171,3 +171,30 @@ test('bad inputs are refused', () => {
   assert.throws(() => new FarFieldSimulator(object, { h: 32, w: 16, data: new Float64Array(1024) }), /square/);
   assert.throws(() => new FarFieldSimulator({ h: 16, w: 16, data: new Float64Array(512) }, probe), /smaller than/);
 });
+
+test('small-λ Poisson sampler: exact probabilities of 0, 1, 2 and mean = variance = λ', async () => {
+  const { poissonSmall } = await import('../../src/physics/forward.js');
+  const rng = new Rng(2024);
+  const draws = 200000;
+  for (const lam of [0.002, 0.1, 0.9, 3, 9.5]) {
+    const hist = new Float64Array(64);
+    let m = 0, m2 = 0;
+    for (let i = 0; i < draws; i++) {
+      const k = poissonSmall(rng, lam);
+      assert.ok(Number.isInteger(k) && k >= 0);
+      hist[Math.min(k, 63)]++;
+      m += k; m2 += k * k;
+    }
+    const mean = m / draws, variance = m2 / draws - mean * mean;
+    // σ of the sample mean is sqrt(λ/n); of the sample variance about λ·sqrt(2/n) (plus a λ/n term)
+    assert.ok(Math.abs(mean - lam) < 5 * Math.sqrt(lam / draws), `λ=${lam}: mean ${mean}`);
+    assert.ok(Math.abs(variance - lam) < 5 * Math.sqrt((lam + 2 * lam * lam) / draws), `λ=${lam}: variance ${variance}`);
+    for (let k = 0; k <= 2; k++) {
+      let logp = -lam + k * Math.log(lam);
+      for (let j = 2; j <= k; j++) logp -= Math.log(j);
+      const p = Math.exp(logp);
+      const sd = Math.sqrt(p * (1 - p) / draws);
+      assert.ok(Math.abs(hist[k] / draws - p) < 5 * sd + 1e-12, `λ=${lam}: P(${k}) = ${hist[k] / draws}, expected ${p}`);
+    }
+  }
+});
