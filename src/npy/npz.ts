@@ -115,7 +115,12 @@ export class NpzReader {
         const buf = Buffer.allocUnsafe(len);
         let got = 0;
         while (got < len) {
-          const n = readSync(fd, buf, got, len - got, pos + got);
+          let n: number;
+          try {
+            n = readSync(fd, buf, got, len - got, pos + got);
+          } catch (err) {
+            throw new NpzError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+          }
           if (n === 0) throw new NpzError(`${path}: unexpected end of file at byte ${pos + got} (the file is truncated)`);
           got += n;
         }
