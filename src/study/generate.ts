@@ -228,6 +228,41 @@ export function loadBaseNpz(path: string): BaseInput {
   }
 }
 
+/**
+ * What Phase C will simulate for one dose (the reference's `build_simulation_plan`): the dose and
+ * its integer photon count, the number of images, the seed, the patch size N and grid size 1.
+ * With a base NPZ, N is its probe's size and the image count defaults to its `xcoords` length;
+ * the base file's `_metadata` (even a pickled one) is never read.
+ */
+export interface SimulationPlan {
+  dose: number;
+  /** int(dose), as the reference's training config records it. */
+  nphotons: number;
+  nImages: number;
+  seed: number;
+  patchSize: number;
+  gridsize: 1;
+  objectShape: [number, number];
+  baseNpz: string | null;
+}
+
+export function buildSimulationPlan(dose: number, design: StudyDesign,
+  opts: { preset?: Preset | PresetName; baseNpz?: string; nImages?: number; seed?: number } = {}): SimulationPlan {
+  checkDoses([dose]);
+  const preset = typeof opts.preset === 'object' ? opts.preset : getPreset(opts.preset ?? 'quick');
+  const base = opts.baseNpz ? loadBaseNpz(opts.baseNpz) : null;
+  return {
+    dose,
+    nphotons: Math.trunc(dose),
+    nImages: opts.nImages ?? base?.nPositions ?? preset.nPositions,
+    seed: opts.seed ?? design.rng_seeds.simulation,
+    patchSize: base ? base.probe.h : design.patch_size_pixels,
+    gridsize: 1,
+    objectShape: base ? [base.object.h, base.object.w] : [preset.objectShape[0], preset.objectShape[1]],
+    baseNpz: opts.baseNpz ?? null,
+  };
+}
+
 interface ResolvedPlan {
   preset: Preset;
   doses: number[];

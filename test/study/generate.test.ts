@@ -249,3 +249,37 @@ test('numpy.load reads the generated files without pickle, and the metadata is J
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('simulation plan (reference build_simulation_plan): dose, photons, images, seed, N, grid size', async () => {
+  const { buildSimulationPlan } = await import('../../src/study/generate.js');
+  const design = new StudyDesign();
+  const plan = buildSimulationPlan(1e4, design, { preset: 'fly64' });
+  assert.equal(plan.dose, 1e4);
+  assert.equal(plan.nphotons, 10000);
+  assert.equal(plan.nImages, 10304);
+  assert.equal(plan.seed, 42);
+  assert.equal(plan.patchSize, 128);
+  assert.equal(plan.gridsize, 1);
+  assert.throws(() => buildSimulationPlan(-1, design), /positive finite number/);
+});
+
+test('a PtychoPINN Phase C file with pickled _metadata works as --base-npz', async () => {
+  const { buildSimulationPlan } = await import('../../src/study/generate.js');
+  const fixture = 'test/fixtures/numpy/phase_c_dataset.npz'; // _metadata is a pickled 0-d object array
+  const design = new StudyDesign();
+  const plan = buildSimulationPlan(1e4, design, { baseNpz: fixture });
+  assert.equal(plan.nImages, 3, 'image count from the base file\'s xcoords');
+  assert.equal(plan.patchSize, 8);
+  assert.deepEqual(plan.objectShape, [16, 16]);
+  const root = tmp();
+  try {
+    const res = await generatePhaseC(design, { outputRoot: root, doses: [1e4], baseNpz: fixture, nImages: 12 });
+    assert.equal(res.nPositions, 12);
+    const base = loadNpz(fixture, ['objectGuess']);
+    const ds = loadDataset(join(root, 'dose_10000', 'patched_train.npz'));
+    assert.deepEqual(ds.objectGuess.data, base.objectGuess.data);
+    assert.ok(!('_metadata' in ds.extra));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
