@@ -1,0 +1,169 @@
+/**
+ * `ptychostudy lsqml` and `runLsqmlJob`: outputs, metadata, PNG, log, overwrite protection, usage and
+ * input errors (exit 2), intensity scale, --n-images, determinism, and a recognisable reconstruction
+ * of a generated dataset.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadNpz, saveNpz } from '../../src/npy/npz.js';
+import { UsageError } from '../../src/cli/errors.js';
+import { readMetadata } from '../../src/data/metadata.js';
+import { runLsqmlJob, type LsqmlJobOptions } from '../../src/study/lsqml-job.js';
+import { writeSyntheticDataset } from '../engine/dataset.js';
+import { phaseErrorRms } from '../engine/quality.js';
+
+const cli = 'dist/src/cli/main.js';
+const root = mkdtempSync(join(tmpdir(), 'ptychostudy-lsqml-'));
+const spec = { size: 32, height: 80, width: 80, positions: 100, photons: 1e4, poisson: true, seed: 3 };
+const ds = writeSyntheticDataset(join(root, 'data.npz'), spec, 2.5);
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+
+const job = (o: Partial<LsqmlJobOptions>): LsqmlJobOptions => ({
+  inputNpz: ds.path, outputDir: join(root, 'job'), epochs: 4, batchSize: 16, noiseModel: 'gaussian', modes: 1, seed: 1,
+  initObject: 'ones', initProbe: 'guess', ...o,
+});
+
+function lsqml(args: string[]) {
+  return spawnSync(process.execPath, [cli, 'lsqml', ...args], { encoding: 'utf8' });
+}
+
+test('ptychostudy lsqml writes reconstruction.npz, reconstruction.png and lsqml.log; the object is recognisable', () => {
+  const out = join(root, 'run1');
+  const r = lsqml(['--input-npz', ds.path, '--output-dir', out, '--epochs', '20', '--batch-size', '32', '--seed', '5']);
+  assert.equal(r.status, 0, r.stderr);
+  // Not a TTY: plain progress lines, one per epoch.
+  assert.equal((r.stderr.match(/^epoch \d+\/20 loss /gm) ?? []).length, 20);
+  const a = loadNpz(join(out, 'reconstruction.npz'));
+  assert.equal(a.reconstructed_object!.dtype, '<c8'); assert.deepEqual(a.reconstructed_object!.shape, [80, 80]);
+  assert.equal(a.reconstructed_probe!.dtype, '<c8'); assert.deepEqual(a.reconstructed_probe!.shape, [1, 32, 32]);
+  assert.equal(a.loss_history!.dtype, '<f8'); assert.deepEqual(a.loss_history!.shape, [20]);
+  assert.deepEqual(a.epoch_seconds!.shape, [20]);
+  assert.deepEqual(a.positions!.shape, [100, 2]);
+  const pos = a.positions!.data as Float64Array;
+  assert.equal(pos[0], ds.coords.y[0]); assert.equal(pos[1], ds.coords.x[0]);
+  const m = readMetadata(a._metadata!);
+  assert.equal(m.status, 'ok');
+  const meta = (m as { value: Record<string, unknown> }).value;
+  assert.equal(meta.engine, 'ptychostudy-lsqml');
+  assert.equal(meta.engine_version, pkg.version);
+  assert.equal(meta.intensity_scale, 2.5);
+  const input = meta.input as { sha256: string; size_bytes: number };
+  assert.equal(input.sha256, createHash('sha256').update(readFileSync(ds.path)).digest('hex'));
+  assert.equal(input.size_bytes, readFileSync(ds.path).length);
+  assert.equal((meta.engine_options as { batchSize: number }).batchSize, 32);
+  assert.equal((meta.job_options as { seed: number }).seed, 5);
+  assert.equal(meta.n_positions, 100);
+  assert.ok(typeof meta.total_seconds === 'number');
+  // The log: one line per epoch.
+  const log = readFileSync(join(out, 'lsqml.log'), 'utf8').trim().split('\n');
+  assert.equal(log.length, 20);
+  assert.match(log[0]!, /^epoch 0 loss \S+ seconds \S+$/);
+  // The PNG.
+  const png = readFileSync(join(out, 'reconstruction.png'));
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.ok(png.readUInt32BE(16) > 300 && png.readUInt32BE(20) > 300, 'figure size');
+  // Recognisable: the phase matches the ground truth to < 0.15 rad RMS (offset and ramp removed).
+  const obj = Float64Array.from(a.reconstructed_object!.data as Float32Array);
+  const err = phaseErrorRms(obj, ds.problem.trueObject, 80, 80, ds.problem.trueProbe, 32, ds.problem.input.positions);
+  assert.ok(err < 0.15, `phase error ${err} rad`);
+});
+
+test('an existing reconstruction is not overwritten without --overwrite (exit 2)', () => {
+  const out = join(root, 'run2');
+  assert.equal(lsqml(['--input-npz', ds.path, '--output-dir', out, '--epochs', '2']).status, 0);
+  const before = readFileSync(join(out, 'reconstruction.npz'));
+  const r = lsqml(['--input-npz', ds.path, '--output-dir', out, '--epochs', '2']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /exists; pass --overwrite/);
+  assert.ok(readFileSync(join(out, 'reconstruction.npz')).equals(before));
+  assert.equal(lsqml(['--input-npz', ds.path, '--output-dir', out, '--epochs', '3', '--overwrite']).status, 0);
+  assert.deepEqual(loadNpz(join(out, 'reconstruction.npz')).loss_history!.shape, [3]);
+});
+
+test('usage and input errors exit 2 with a message and write nothing', () => {
+  const out = join(root, 'bad');
+  const cases: Array<[string[], RegExp]> = [
+    [['--output-dir', out], /--input-npz is required/],
+    [['--input-npz', join(root, 'missing.npz'), '--output-dir', out], /no such file/],
+    [['--input-npz', ds.path, '--output-dir', out, '--epochs', '0'], /--epochs must be an integer ≥ 1/],
+    [['--input-npz', ds.path, '--output-dir', out, '--noise-model', 'laplace'], /--noise-model must be gaussian or poisson/],
+  ];
+  for (const [args, re] of cases) {
+    const r = lsqml(args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+  }
+  // A file that breaks the dataset contract (no probeGuess / bad shapes).
+  const broken = writeSyntheticDataset(join(root, 'broken.npz'), { ...spec, positions: 9 }, undefined, {
+    probeGuess: { dtype: '<f4', shape: [32, 32], data: new Float32Array(32 * 32) },
+  });
+  const r = lsqml(['--input-npz', broken.path, '--output-dir', out]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /probeGuess/);
+  // NaN in the data.
+  const nan = writeSyntheticDataset(join(root, 'nan.npz'), { ...spec, positions: 9 }, undefined, {});
+  const a = loadNpz(nan.path);
+  (a.diffraction!.data as Float32Array)[5] = NaN;
+  saveNpz(nan.path, a);
+  const rn = lsqml(['--input-npz', nan.path, '--output-dir', out]);
+  assert.equal(rn.status, 2, rn.stderr);
+  assert.match(rn.stderr, /non-finite/);
+  assert.ok(!existsSync(join(out, 'reconstruction.npz')));
+});
+
+test('runLsqmlJob: bad options are usage errors (exit code 2) naming the option', async () => {
+  const cases: Array<[Partial<LsqmlJobOptions>, RegExp]> = [
+    [{ initObject: 'truth' as 'ones' }, /init-object must be ones or guess/],
+    [{ initProbe: 'random' }, /init-probe must be guess or file:PATH/],
+    [{ nImages: 0 }, /n-images must be a positive integer/],
+    [{ modes: 1.5 }, /modes must be a positive integer/],
+    [{ batchSize: 0 }, /batch size must be a positive integer/],
+  ];
+  for (const [o, re] of cases) {
+    await assert.rejects(runLsqmlJob(job(o)), (e: unknown) => e instanceof UsageError && e.exitCode === 2 && re.test(e.message));
+  }
+});
+
+test('runLsqmlJob: intensity_scale is applied, --n-images caps the positions, same seed gives identical arrays', async () => {
+  const plain = writeSyntheticDataset(join(root, 'plain.npz'), spec); // s = 1, no metadata
+  const progress: number[] = [];
+  const a = await runLsqmlJob(job({ outputDir: join(root, 'ja'), nImages: 40 }), (p) => progress.push(p.epoch));
+  const b = await runLsqmlJob(job({ outputDir: join(root, 'jb'), inputNpz: plain.path, nImages: 40 }));
+  const c = await runLsqmlJob(job({ outputDir: join(root, 'jc'), nImages: 40, threads: 2 }));
+  assert.deepEqual(progress, [1, 2, 3, 4]);
+  assert.equal(a.nPositions, 40);
+  assert.equal(a.epochsRun, 4);
+  const ka = loadNpz(a.reconstructionNpz), kb = loadNpz(b.reconstructionNpz), kc = loadNpz(c.reconstructionNpz);
+  const obj = (k: typeof ka) => Float64Array.from(k.reconstructed_object!.data as Float32Array);
+  // √counts/2.5 rescaled by 2.5 equals √counts to float32 rounding.
+  let d = 0, r = 0;
+  const oa = obj(ka), ob = obj(kb);
+  for (let j = 0; j < oa.length; j++) { d += (oa[j]! - ob[j]!) ** 2; r += ob[j]! ** 2; }
+  assert.ok(Math.sqrt(d / r) < 1e-4, `scaled vs unscaled: ${Math.sqrt(d / r)}`);
+  const mb = (readMetadata(kb._metadata!) as { value: Record<string, unknown> }).value;
+  assert.equal(mb.intensity_scale, 1);
+  assert.match(String(mb.intensity_scale_source), /absent/);
+  // Same seed, different thread count: identical arrays.
+  for (const key of ['reconstructed_object', 'reconstructed_probe', 'loss_history']) {
+    const x = ka[key]!.data as Float32Array, y = kc[key]!.data as Float32Array;
+    assert.ok(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength)), key);
+  }
+});
+
+test('runLsqmlJob: two modes from the Hermite recipe, objectGuess start, probe from a file', async () => {
+  const m2 = await runLsqmlJob(job({ outputDir: join(root, 'm2'), modes: 2, epochs: 3 }));
+  const k = loadNpz(m2.reconstructionNpz);
+  assert.deepEqual(k.reconstructed_probe!.shape, [2, 32, 32]);
+  const g = await runLsqmlJob(job({ outputDir: join(root, 'g'), initObject: 'guess', epochs: 2, initProbe: `file:${m2.reconstructionNpz}` }));
+  const meta = (readMetadata(loadNpz(g.reconstructionNpz)._metadata!) as { value: Record<string, unknown> }).value;
+  assert.equal(meta.init_object, 'guess');
+  assert.match(String(meta.init_probe), /^file:/);
+  await assert.rejects(runLsqmlJob(job({ initProbe: `file:${ds.path}x` })), /cannot open|no such file/);
+});
+
+test.after(() => rmSync(root, { recursive: true, force: true }));
