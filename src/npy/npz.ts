@@ -50,12 +50,16 @@ const SIG_ZIP64_EOCD = 0x06064b50;
 const SIG_ZIP64_LOCATOR = 0x07064b50;
 const U32_MAX = 0xffffffff;
 
-// CRC-32 (IEEE): node:zlib's native crc32 when present (Node ≥ 20.15), else a table-driven fallback.
-let crcTable: Uint32Array | null = null;
+// CRC-32 (IEEE): node:zlib's native crc32 when present (Node ≥ 20.15), else `crc32Js`.
+const nativeCrc32 = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
 function crc32(data: Uint8Array, value = 0): number {
-  const native = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
   if (data.length === 0) return value; // node's crc32 returns 0 for an empty view of an empty ArrayBuffer
-  if (native) return native(data, value);
+  return nativeCrc32 ? nativeCrc32(data, value) : crc32Js(data, value);
+}
+
+let crcTable: Uint32Array | null = null;
+/** Table-driven CRC-32 for Node versions without `zlib.crc32`; `value` continues a running CRC. */
+export function crc32Js(data: Uint8Array, value = 0): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {

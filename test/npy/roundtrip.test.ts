@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy, parseNpy } from '../../src/npy/npy.js';
-import { NpzReader, loadNpz, saveNpz } from '../../src/npy/npz.js';
+import { NpzReader, crc32Js, loadNpz, saveNpz } from '../../src/npy/npz.js';
+import zlib from 'node:zlib';
 import type { NdArray } from '../../src/npy/types.js';
 import { metadataArray, readMetadata } from '../../src/data/metadata.js';
 import { sampleArrays } from './helpers.js';
@@ -36,4 +37,12 @@ test('saveNpz → NpzReader round trip, stored and compressed', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the JavaScript CRC-32 fallback agrees with the standard check value and with zlib', () => {
+  assert.equal(crc32Js(new TextEncoder().encode('123456789')), 0xcbf43926);
+  const data = Uint8Array.from({ length: 10000 }, (_, i) => (i * 7919) & 0xff);
+  const native = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+  if (native) assert.equal(crc32Js(data), native(data));
+  assert.equal(crc32Js(data.subarray(5000), crc32Js(data.subarray(0, 5000))), crc32Js(data));
 });
