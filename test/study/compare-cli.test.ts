@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveNpz } from '../../src/npy/npz.js';
+import { makeHub, toC64 } from './compare-hub.js';
+import { syntheticObject } from '../metrics/synthetic.js';
+
+const cli = 'dist/src/cli/main.js';
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+}
+
+test('ptychostudy compare / report: exit codes, --json, external models, usage errors', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ptychostudy-compare-cli-'));
+  try {
+    const r = makeHub(root, { doses: [1000, 10000] });
+    const base = ['compare', '--phase-c-root', r.c, '--phase-d-root', r.d, '--phase-f-root', r.f, '--output-root', r.g, '--quiet', '--no-charts'];
+    const ok = run([...base, '--json', '--split', 'train']);
+    assert.equal(ok.status, 0, ok.stderr);
+    const j = JSON.parse(ok.stdout) as { compared: number; failed: number; skipped: number; summary: string };
+    assert.deepEqual([j.compared, j.failed, j.skipped], [2, 0, 4]); // dense and sparse have no input in this hub
+    assert.ok(existsSync(j.summary));
+    // A broken external file: recorded, exit 1, the rest still written.
+    saveNpz(join(root, 'bad.npz'), { not_an_object: toC64(syntheticObject(4, 4)) });
+    const bad = run([...base, '--split', 'test', '--model', `Bad=${join(root, 'bad.npz')}`]);
+    assert.equal(bad.status, 1, bad.stderr);
+    assert.match(bad.stdout, /compared 2 job\(s\), 2 comparison\(s\) failed/);
+    assert.ok(existsSync(join(r.g, 'dose_1000', 'baseline', 'test', 'comparison_metrics.csv')));
+    // Usage errors: exit 2, nothing run.
+    assert.equal(run(['compare', '--phase-c-root', r.c]).status, 2);
+    assert.match(run([...base, '--view', 'nope']).stderr, /--view nope/);
+    assert.equal(run([...base, '--model', 'no-equals-sign']).status, 2);
+    assert.equal(run([...base, '--dose', '5']).status, 2);
+    const never = run([...base, '--split', 'train', '--model', `Ghost=${join(root, 'ghost_{dose}.npz')}`]);
+    assert.equal(never.status, 0);
+    assert.match(never.stderr, /--model Ghost: no file matched/);
+    // report
+    const rep = run(['report', '--hub', root, '--quiet']);
+    assert.equal(rep.status, 0, rep.stderr);
+    assert.ok(existsSync(join(root, 'report', 'index.html')));
+    assert.equal(run(['report', '--hub', join(root, 'nope')]).status, 2);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
