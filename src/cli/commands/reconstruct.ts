@@ -23,6 +23,7 @@ interface Flags {
   nImages?: string;
   seed?: string;
   initObject?: string;
+  initProbe?: string;
   jobs?: string;
 }
 
@@ -78,6 +79,7 @@ export function optionsFromFlags(f: Flags): PhaseFOptions {
       modes: int('--modes', f.modes) ?? DEFAULT_ENGINE_SETTINGS.modes,
       seed: int('--seed', f.seed) ?? DEFAULT_ENGINE_SETTINGS.seed,
       initObject: (f.initObject as 'ones' | 'guess' | undefined) ?? DEFAULT_ENGINE_SETTINGS.initObject,
+      initProbe: f.initProbe ?? DEFAULT_ENGINE_SETTINGS.initProbe,
       ...(nImages !== undefined ? { nImages } : {}),
     },
     ...(f.jobs !== undefined ? { jobs: int('--jobs', f.jobs)! } : {}),
@@ -119,6 +121,7 @@ export function register(program: Command): void {
     .option('--n-images <n>', 'use at most the first n positions of each input (default: all)')
     .option('--seed <s>', 'seed of the minibatch order (same seed, same bytes)', String(DEFAULT_ENGINE_SETTINGS.seed))
     .option('--init-object <o>', 'initial object: ones (no ground truth leaks in) | guess (the file\'s objectGuess)', DEFAULT_ENGINE_SETTINGS.initObject)
+    .option('--init-probe <p>', 'initial probe: guess (the file\'s probeGuess) | file:PATH (an NPZ with reconstructed_probe or probeGuess)', DEFAULT_ENGINE_SETTINGS.initProbe)
     .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)')
     .action(action('reconstruct', async (flags: Flags) => {
       const opts = optionsFromFlags(flags);

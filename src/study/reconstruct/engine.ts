@@ -60,6 +60,8 @@ export const workerExecutor: JobExecutor = (opts, onProgress) => new Promise<Eng
     if (settled) return;
     settled = true;
     fn();
+    // The job is over either way: stop the thread (and anything it started) so its memory is freed now.
+    void worker.terminate();
   };
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'progress') onProgress(m.progress);

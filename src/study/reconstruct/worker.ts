@@ -3,18 +3,18 @@
  * it was started with and posts progress, then the result or the error.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { runLsqmlJob } from '../lsqml-job.js';
 import type { EngineJobOptions, EngineJobResult, EpochProgress, WorkerMessage } from './engine.js';
 
-type RunLsqmlJob = (opts: EngineJobOptions, onProgress?: (p: EpochProgress) => void) => Promise<EngineJobResult>;
+/** The engine's entry point, checked against the contract Phase F relies on. */
+const runJob: (opts: EngineJobOptions, onProgress?: (p: EpochProgress) => void) => Promise<EngineJobResult> = runLsqmlJob;
 
 const port = parentPort;
 if (port === null) throw new Error('worker.js must run in a worker thread');
 const post = (m: WorkerMessage): void => port.postMessage(m);
 
 try {
-  const engineUrl = new URL('../lsqml-job.js', import.meta.url).href;
-  const mod = (await import(engineUrl)) as { runLsqmlJob: RunLsqmlJob };
-  const result = await mod.runLsqmlJob(workerData as EngineJobOptions, (progress) => post({ type: 'progress', progress }));
+  const result = await runJob(workerData as EngineJobOptions, (progress) => post({ type: 'progress', progress }));
   post({
     type: 'result',
     result: {

@@ -1,0 +1,128 @@
+// End to end with the real LSQML engine on a small study made with the quick preset's geometry
+// (N = 64, 320×320 object; 200 positions at one dose): Phase C → Phase D → `ptychostudy reconstruct`.
+import { before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { generatePhaseC } from '../../src/study/generate.js';
+import { getPreset } from '../../src/study/presets.js';
+import { buildOverlapViews } from '../../src/study/overlap.js';
+import { NpzReader } from '../../src/npy/npz.js';
+import { ManifestSchema, SkipSummarySchema } from '../../src/study/reconstruct/schema.js';
+import { tmp } from '../study/reconstruct-helpers.js';
+
+const cli = 'dist/src/cli/main.js';
+let root = '';
+let phaseC = '';
+let phaseD = '';
+
+before(async () => {
+  root = tmp('e2e');
+  phaseC = join(root, 'phase_c');
+  phaseD = join(root, 'phase_d');
+  const preset = getPreset('quick');
+  preset.nPositions = 200;
+  await generatePhaseC(preset.design, { outputRoot: phaseC, preset, doses: [1000], timestamp: null });
+  await buildOverlapViews({ phaseCRoot: phaseC, outputRoot: phaseD });
+});
+
+after(() => {
+  if (root !== '') rmSync(root, { recursive: true, force: true });
+});
+
+const manifestOf = (artifact: string, dir = '') => ManifestSchema.parse(JSON.parse(readFileSync(join(artifact, dir, 'reconstruction_manifest.json'), 'utf8')));
+const skipOf = (artifact: string, dir = '') => SkipSummarySchema.parse(JSON.parse(readFileSync(join(artifact, dir, 'skip_summary.json'), 'utf8')));
+
+test('a real run of --dose 1000 --view dense: two reconstructions, logs, metadata from Phase D', () => {
+  const artifact = join(root, 'f-dense');
+  const r = spawnSync(process.execPath, [cli, 'reconstruct', '--phase-c-root', phaseC, '--phase-d-root', phaseD, '--artifact-root', artifact,
+    '--doses', '1000', '--dose', '1000', '--view', 'dense', '--epochs', '3', '--batch-size', '16', '--jobs', '2'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /6 jobs in the matrix, 2 selected, 4 skipped by the filters, 0 missing inputs skipped, 0 already complete/);
+  const m = manifestOf(artifact);
+  assert.equal(m.execution_results.length, 2);
+  assert.equal(skipOf(artifact).skipped_count, 4);
+  for (const res of m.execution_results) {
+    assert.equal(res.status, 'success', res.error ?? '');
+    assert.equal(res.epochs_run, 3);
+    // the selection facts are those written by Phase D into this very input
+    const reader = NpzReader.open(res.input_npz);
+    const n = reader.get('xcoords').shape[0];
+    reader.close();
+    assert.equal(res.selection_strategy, 'greedy');
+    assert.equal(res.n_accepted, n);
+    assert.equal(res.n_positions, n);
+    assert.ok(Number.isInteger(res.n_rejected) && res.n_rejected! > 0);
+    assert.ok(res.acceptance_rate! > 0 && res.acceptance_rate! < 1);
+    assert.ok(Math.abs(res.acceptance_rate! - n / (n + res.n_rejected!)) < 1e-12);
+    assert.ok(Math.abs(res.spacing_threshold! - 0.3 * 64) < 1e-9);
+    // outputs
+    const out = NpzReader.open(res.reconstruction_npz!);
+    const obj = out.get('reconstructed_object');
+    out.close();
+    const input = NpzReader.open(res.input_npz);
+    assert.deepEqual(obj.shape, input.get('objectGuess').shape);
+    input.close();
+    assert.ok(existsSync(res.reconstruction_png!));
+    const png = readFileSync(res.reconstruction_png!);
+    assert.equal(png.subarray(1, 4).toString(), 'PNG');
+    const log = readFileSync(res.log_path, 'utf8');
+    assert.match(log, new RegExp(`^# ptychostudy LSQML Reconstruction Log\\n# Job: dose=1000, view=dense, split=${res.split}\\n# Command: ptychostudy lsqml --input-npz \\S+dense_${res.split}\\.npz .*--threads 1\\n# Return code: 0\\n`));
+    assert.match(log, /epoch 3\/3 loss=/);
+  }
+});
+
+test('SIGKILL mid-run leaves the previous complete manifest; the re-run finishes only the missing jobs', async () => {
+  const artifact = join(root, 'f-kill');
+  const args = [cli, 'reconstruct', '--phase-c-root', phaseC, '--phase-d-root', phaseD, '--artifact-root', artifact,
+    '--doses', '1000', '--split', 'train', '--epochs', '6', '--batch-size', '16', '--n-images', '40', '--jobs', '1'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+  let exitCode: number | null | undefined;
+  const exited = new Promise<void>((resolve) => child.on('exit', (code) => { exitCode = code; resolve(); }));
+  const manifestPath = join(artifact, 'reconstruction_manifest.json');
+  let recorded = 0;
+  const t0 = Date.now();
+  while (Date.now() - t0 < 60_000 && exitCode === undefined) {
+    await new Promise((r) => setTimeout(r, 25));
+    if (!existsSync(manifestPath)) continue;
+    recorded = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { execution_results: unknown[] }).execution_results.length;
+    if (recorded >= 1) break;
+  }
+  assert.ok(recorded >= 1, `a first result landed in the manifest (exit ${exitCode}): ${stderr}`);
+  assert.equal(exitCode, undefined, 'the run was still going when it was killed');
+  child.kill('SIGKILL');
+  await exited;
+
+  const killed = manifestOf(artifact); // parses and matches the schema: a complete version
+  assert.ok(killed.execution_results.length >= 1 && killed.execution_results.length < 3,
+    `killed after ${killed.execution_results.length} of 3 jobs`);
+  assert.equal(killed.runs.length, 1);
+  assert.equal(killed.runs[0]!.finished_at, null, 'the interrupted run is visible as unfinished');
+  const doneBefore = new Map(killed.execution_results.map((r) => [`${r.view}/${r.split}`, r]));
+
+  const again = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  assert.ok(again.status === 0 || again.status === 1, again.stderr);
+  const m = manifestOf(artifact);
+  assert.equal(m.execution_results.length, 3);
+  const rerun = m.runs[1]!;
+  assert.notEqual(rerun.finished_at, null);
+  const own = skipOf(artifact, rerun.snapshot);
+  const complete = own.skipped_jobs.filter((e) => e.reason === 'already complete').map((e) => `${e.view}/${e.split}`).sort();
+  const successBefore = [...doneBefore.values()].filter((r) => r.status === 'success').map((r) => `${r.view}/${r.split}`).sort();
+  assert.deepEqual(complete, successBefore, 'every job that had finished is skipped as already complete');
+  assert.equal(rerun.executed, 3 - complete.length);
+  for (const r of m.execution_results) {
+    const before = doneBefore.get(`${r.view}/${r.split}`);
+    if (before !== undefined && before.status === 'success') {
+      assert.equal(r.run_id, before.run_id);
+      assert.equal(r.history.length, 0);
+    } else {
+      assert.equal(r.run_id, rerun.run_id);
+    }
+    assert.deepEqual(readdirSync(r.output_dir).filter((f) => f.startsWith('.staging-')), [], 'staging of the killed job removed');
+  }
+  assert.equal(readdirSync(join(artifact, 'runs')).length, 2);
+});
