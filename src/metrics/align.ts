@@ -25,7 +25,7 @@
  *    s·e^{ic}.
  */
 import { amplitudeOf, centreCropComplex, cropComplex, phaseOf, type ComplexImage, type RealImage } from './image.js';
-import { fourierShift, fourierShiftReflect, phaseCrossCorrelation } from './registration.js';
+import { fourierShiftReflect, nextPow2, phaseCrossCorrelation, zeroPad } from './registration.js';
 
 /** A window of rows [y0, y1) and columns [x0, x1). */
 export interface Region { y0: number; y1: number; x0: number; x1: number }
@@ -255,11 +255,14 @@ export function alignReconstruction(gt: ComplexImage, rec: ComplexImage, opts: A
     const gtAmp = amplitudeOf(gt);
     const usePhase = coefficientOfVariation(gtAmp.data) < 1e-6;
     registeredOn = usePhase ? 'phase' : 'amplitude';
-    const feature = (img: ComplexImage): RealImage => taper(usePhase ? phaseOf(img) : amplitudeOf(img));
+    // Tapered features, zero-padded to power-of-two sides (the taper is zero at the edges, so the padding
+    // adds no edge; the FFTs are fast).
+    const PH = nextPow2(gt.h), PW = nextPow2(gt.w);
+    const feature = (img: ComplexImage): RealImage => zeroPad(taper(usePhase ? phaseOf(img) : amplitudeOf(img)), PH, PW);
     const ref = feature(gt);
     let ty = 0, tx = 0;
     for (let it = 0; it < 4; it++) {
-      const moved = it === 0 ? rec : fourierShift(rec, ty, tx);
+      const moved = it === 0 ? rec : fourierShiftReflect(rec, ty, tx);
       const r = phaseCrossCorrelation(ref, feature(moved), up, { normalization: 'none' });
       if (!Number.isFinite(r.dy) || !Number.isFinite(r.dx)) { ty = NaN; break; }
       ty += r.dy; tx += r.dx;
@@ -304,8 +307,9 @@ export function alignReconstruction(gt: ComplexImage, rec: ComplexImage, opts: A
       const re = r.data[i]!, im = r.data[i + 1]!;
       r.data[i] = re * cr - im * ci;
       r.data[i + 1] = re * ci + im * cr;
-      const ar = Math.hypot(re, im);
-      num += ar * Math.hypot(g.data[i]!, g.data[i + 1]!);
+      const ar = Math.sqrt(re * re + im * im);
+      const gr = g.data[i]!, gi = g.data[i + 1]!;
+      num += ar * Math.sqrt(gr * gr + gi * gi);
       den += ar * ar;
     }
   }

@@ -62,7 +62,7 @@ export function centreCropComplex(img: ComplexImage, h: number, w: number): Comp
 export function amplitudeOf(img: ComplexImage): RealImage {
   const n = img.h * img.w;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.hypot(img.data[2 * i]!, img.data[2 * i + 1]!);
+  for (let i = 0; i < n; i++) { const re = img.data[2 * i]!, im = img.data[2 * i + 1]!; out[i] = Math.sqrt(re * re + im * im); }
   return { h: img.h, w: img.w, data: out };
 }
 

@@ -177,15 +177,32 @@ export function fourierShift(img: ComplexImage, dy: number, dx: number): Complex
   return { h, w, data: buf };
 }
 
+/** The smallest power of two ≥ n. */
+export function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** The image in the top-left corner of an H×W frame of zeros (a copy). */
+export function zeroPad(img: RealImage, H: number, W: number): RealImage {
+  if (H === img.h && W === img.w) return { h: H, w: W, data: Float64Array.from(img.data) };
+  const out = new Float64Array(H * W);
+  for (let y = 0; y < img.h; y++) out.set(img.data.subarray(y * img.w, (y + 1) * img.w), y * W);
+  return { h: H, w: W, data: out };
+}
+
 /**
- * `fourierShift` of the image extended by `pad` pixels of mirror reflection on every side (half-sample
- * symmetric, `numpy.pad(mode='symmetric')`), cropped back to the original window. The extension makes
- * the periodic continuation continuous, so the sub-pixel shift rings far less from the window's edges.
+ * `fourierShift` of the image extended by mirror reflection (half-sample symmetric,
+ * `numpy.pad(mode='symmetric')`) by at least `pad` pixels on every side, up to power-of-two sides (so the
+ * FFTs are fast), then cut back to the original window. The extension makes the periodic continuation
+ * continuous, so the sub-pixel shift rings far less from the window's edges.
  */
 export function fourierShiftReflect(img: ComplexImage, dy: number, dx: number, pad = 16): ComplexImage {
   const { h, w } = img;
   if (dy === 0 && dx === 0) return { h, w, data: Float64Array.from(img.data) };
-  const H = h + 2 * pad, W = w + 2 * pad;
+  const H = nextPow2(h + 2 * pad), W = nextPow2(w + 2 * pad);
+  const top = Math.floor((H - h) / 2), left = Math.floor((W - w) / 2);
   const ext = new Float64Array(2 * H * W);
   const refl = (i: number, n: number): number => {
     const p = 2 * n;
@@ -194,15 +211,15 @@ export function fourierShiftReflect(img: ComplexImage, dy: number, dx: number, p
     return m < n ? m : p - 1 - m;
   };
   for (let y = 0; y < H; y++) {
-    const sy = refl(y - pad, h);
+    const sy = refl(y - top, h);
     for (let x = 0; x < W; x++) {
-      const sx = refl(x - pad, w);
+      const sx = refl(x - left, w);
       ext[2 * (y * W + x)] = img.data[2 * (sy * w + sx)]!;
       ext[2 * (y * W + x) + 1] = img.data[2 * (sy * w + sx) + 1]!;
     }
   }
   const shifted = fourierShift({ h: H, w: W, data: ext }, dy, dx);
   const out = new Float64Array(2 * h * w);
-  for (let y = 0; y < h; y++) out.set(shifted.data.subarray(2 * ((y + pad) * W + pad), 2 * ((y + pad) * W + pad + w)), 2 * y * w);
+  for (let y = 0; y < h; y++) out.set(shifted.data.subarray(2 * ((y + top) * W + left), 2 * ((y + top) * W + left + w)), 2 * y * w);
   return { h, w, data: out };
 }

@@ -171,7 +171,8 @@ function splitComplex(img: ComplexImage): { amp: Float64Array; ph: Float64Array 
   const n = img.h * img.w;
   const amp = new Float64Array(n), ph = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    amp[i] = Math.hypot(img.data[2 * i]!, img.data[2 * i + 1]!);
+    const re = img.data[2 * i]!, im = img.data[2 * i + 1]!;
+    amp[i] = Math.sqrt(re * re + im * im);
     ph[i] = Math.atan2(img.data[2 * i + 1]!, img.data[2 * i]!);
   }
   return { amp, ph };
