@@ -51,6 +51,7 @@ test('a real run of --dose 1000 --view dense: two reconstructions, logs, metadat
     const n = reader.get('xcoords').shape[0];
     reader.close();
     assert.equal(res.selection_strategy, 'greedy');
+    assert.equal(res.insufficient_positions, false);
     assert.equal(res.n_accepted, n);
     assert.equal(res.n_positions, n);
     assert.ok(Number.isInteger(res.n_rejected) && res.n_rejected! > 0);

@@ -64,11 +64,12 @@ test('absent, broken, incomplete and wrongly typed metadata are recorded, never 
     metadata_missing_fields: ['selection_strategy', 'acceptance_rate', 'n_rejected'],
   });
 
-  saveNpz(p('typed.npz'), { ...xy, _metadata: unicode0d(JSON.stringify({ ...SPARSE_META, acceptance_rate: 'high', n_rejected: 2.5 })) });
+  saveNpz(p('typed.npz'), { ...xy, _metadata: unicode0d(JSON.stringify({ ...SPARSE_META, acceptance_rate: 'high', n_rejected: 2.5, insufficient_positions: 'no' })) });
   const typed = selectionFacts(p('typed.npz'), 'sparse');
   assert.equal(typed.metadata, 'error');
   assert.match(typed.metadata_error!, /acceptance_rate: expected a number, found "high"/);
   assert.match(typed.metadata_error!, /n_rejected: expected a non-negative integer, found 2\.5/);
+  assert.match(typed.metadata_error!, /insufficient_positions: expected true or false, found "no"/);
   assert.equal(typed.acceptance_rate, undefined);
   assert.equal(typed.n_accepted, 3);
 

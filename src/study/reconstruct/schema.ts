@@ -82,6 +82,7 @@ export const ResultRecordSchema = JobKeySchema.extend({
   spacing_threshold: z.number().nullable().optional().describe('pixels; null for baseline'),
   n_accepted: count.optional(),
   n_rejected: count.optional(),
+  insufficient_positions: z.boolean().optional().describe('Phase D: the view has fewer positions than requested (copied from _metadata when present)'),
 });
 
 export const ExecutionResultSchema = ResultRecordSchema.extend({

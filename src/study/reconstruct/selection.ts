@@ -24,6 +24,8 @@ export interface SelectionFacts {
   spacing_threshold?: number | null;
   n_accepted?: number;
   n_rejected?: number;
+  /** Phase D's flag that the view has fewer positions than it needs (copied when present). */
+  insufficient_positions?: boolean;
 }
 
 function decodeMetadata(reader: NpzReader): MetadataResult {
@@ -81,6 +83,10 @@ export function selectionFacts(inputNpz: string, view: View): SelectionFacts {
       const x = asNumber(m[f]);
       if (x === null || !Number.isInteger(x) || x < 0) errors.push(`${f}: expected a non-negative integer, found ${JSON.stringify(m[f])}`);
       else out[f] = x;
+    }
+    if ('insufficient_positions' in m) {
+      if (typeof m.insufficient_positions === 'boolean') out.insufficient_positions = m.insufficient_positions;
+      else errors.push(`insufficient_positions: expected true or false, found ${JSON.stringify(m.insufficient_positions)}`);
     }
     if (missing.length > 0) out.metadata_missing_fields = missing;
     if (errors.length > 0) {
