@@ -32,8 +32,8 @@ export function fftWasmModule(): WebAssembly.Module | null {
     try {
       const bytes = readFileSync(new URL('../../wasm/fft.wasm', import.meta.url));
       const module = new WebAssembly.Module(bytes);
-      // Instantiate once to be sure it links here (shared memory, SIMD).
-      new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }) } });
+      // Instantiate once to be sure it links here (shared memory, SIMD); a 1-page memory is enough.
+      new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) } });
       cached = { module, error: null };
     } catch (e) {
       cached = { module: null, error: e instanceof Error ? e.message : String(e) };
