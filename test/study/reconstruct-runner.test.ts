@@ -231,3 +231,32 @@ test('bad usage and bad roots write nothing; a corrupt manifest is left untouche
   assert.equal(engine.calls.length, 0);
   rmSync(root, { recursive: true, force: true });
 });
+
+test('two runs into one root never interleave; a stale lock is taken over; same-second snapshots get distinct names', async () => {
+  const root = tmp('runner-lock');
+  const t = writeTree(root, { doses: [1000] });
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => { release = r; });
+  const slow: typeof engine.executor = async (o, p) => { await gate; return engine.executor(o, p); };
+  const engine = testEngine();
+  const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], settings: { epochs: 1 } };
+  const first = runPhaseF({ ...base, filters: { view: 'baseline' }, executor: slow, jobs: 1 });
+  await new Promise((r) => setTimeout(r, 50));
+  await assert.rejects(runPhaseF({ ...base, filters: { view: 'dense' }, executor: engine.executor }),
+    (e: unknown) => e instanceof InputError && /another reconstruct run \(pid \d+\)/.test(e.message));
+  release();
+  assert.equal((await first).succeeded, 2);
+
+  // a lock left by a process that no longer exists (e.g. killed) is taken over
+  writeFileSync(join(t.artifact, '.reconstruct.lock'), '999999999\n');
+  const after = await runPhaseF({ ...base, filters: { view: 'dense' }, executor: engine.executor });
+  assert.equal(after.succeeded, 2);
+  assert.ok(!existsSync(join(t.artifact, '.reconstruct.lock')));
+
+  const { createUniqueDir } = await import('../../src/study/reconstruct/files.js');
+  const parent = join(root, 'same-second');
+  assert.equal(createUniqueDir(parent, '20261128T000000Z-all'), '20261128T000000Z-all');
+  assert.equal(createUniqueDir(parent, '20261128T000000Z-all'), '20261128T000000Z-all-2');
+  assert.equal(createUniqueDir(parent, '20261128T000000Z-all'), '20261128T000000Z-all-3');
+  rmSync(root, { recursive: true, force: true });
+});

@@ -75,7 +75,7 @@ export function acquireLock(root: string): () => void {
       try {
         pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
       } catch { /* vanished meanwhile: retry */ }
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || pidAlive(pid))) {
         throw new InputError(`${root}: another reconstruct run (pid ${pid}) is writing into this artifact root (lock ${path})`);
       }
       rmSync(path, { force: true });
