@@ -79,10 +79,13 @@ export function renderPanelsSvg(panels: Panel[], opts: FigureOptions = {}): stri
   const rows = Math.ceil(panels.length / columns);
   const box = opts.imageSize ?? 200;
   const cellW = PAD + box + BAR_GAP + BAR_W + TICK_W + LABEL_W + PAD;
-  const cellH = PAD + TITLE_H + box + PAD;
+  // Each row is as tall as its tallest image once fitted into the box (wide images make short rows).
+  const rowBox = Array.from({ length: rows }, (_, r) => Math.max(...panels.slice(r * columns, (r + 1) * columns)
+    .map((p) => (p.height * box) / Math.max(p.width, p.height, 1))));
+  const rowTop = rowBox.map((_, r) => rowBox.slice(0, r).reduce((a, b) => a + PAD + TITLE_H + b + PAD, 0));
   const top = opts.title ? FIG_TITLE_H : 0;
   const W = columns * cellW;
-  const H = top + rows * cellH;
+  const H = top + rowTop[rows - 1]! + PAD + TITLE_H + rowBox[rows - 1]! + PAD;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`);
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
@@ -98,12 +101,13 @@ export function renderPanelsSvg(panels: Panel[], opts: FigureOptions = {}): stri
     const vmin = p.vmin ?? lo;
     const vmax = p.vmax ?? hi;
     const x0 = (k % columns) * cellW + PAD;
-    const y0 = top + Math.floor(k / columns) * cellH + PAD;
+    const row = Math.floor(k / columns);
+    const y0 = top + rowTop[row]! + PAD;
     const s = box / Math.max(p.width, p.height);
     const iw = p.width * s;
     const ih = p.height * s;
     const ix = x0 + (box - iw) / 2;
-    const iy = y0 + TITLE_H + (box - ih) / 2;
+    const iy = y0 + TITLE_H + (rowBox[row]! - ih) / 2;
     parts.push(`<text x="${x0 + box / 2}" y="${iy - 7}" text-anchor="middle" font-family="${FONT}" font-size="13" fill="#111">${escapeXml(p.title)}</text>`);
     const png = encodePngRgba(p.width, p.height, applyColormap(p.values, p.colormap, vmin, vmax));
     parts.push(`<image x="${ix}" y="${iy}" width="${iw}" height="${ih}" preserveAspectRatio="none" image-rendering="optimizeSpeed" style="image-rendering:pixelated" href="${dataUri(png)}" xlink:href="${dataUri(png)}"/>`);
