@@ -96,7 +96,8 @@ export class ProgressView {
     if (!force && now - this.lastDraw < 100) return;
     this.lastDraw = now;
     this.clear();
-    const width = Math.max(40, (this.out.columns ?? 100) - 1);
+    const cols = this.out.columns !== undefined && this.out.columns > 0 ? this.out.columns : 100;
+    const width = Math.max(40, cols - 1);
     const lines = [`reconstruct: ${this.done}/${this.count} done · ${this.running.size} running · ${this.failed} failed`];
     for (const r of this.running.values()) {
       const frac = r.epochs > 0 ? r.epoch / r.epochs : 0;
@@ -104,7 +105,7 @@ export class ProgressView {
       const filled = Math.round(frac * barW);
       const bar = '#'.repeat(filled) + '.'.repeat(barW - filled);
       const loss = Number.isFinite(r.loss) ? ` loss ${r.loss.toExponential(3)}` : '';
-      lines.push(`  ${label(r.job)} [${bar}] epoch ${r.epoch}/${r.epochs || '?'}${loss}`);
+      lines.push(`  ${label(r.job)} [${bar}] ${r.epochs > 0 ? `epoch ${r.epoch}/${r.epochs}${loss}` : 'loading…'}`);
     }
     const text = lines.map((l) => (l.length > width ? l.slice(0, width) : l)).join('\n') + '\n';
     this.out.write(text);
