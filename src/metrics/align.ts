@@ -289,29 +289,22 @@ export function alignReconstruction(gt: ComplexImage, rec: ComplexImage, opts: A
   const h = gt.h - 2 * border;
   const w = gt.w - 2 * border;
   const g = cropComplex(gt, border, border, h, w);
-  const r = cropComplex(shifted, border, border, h, w);
-  const plane1 = phasePlaneBetween(g, r);
+  const cut = cropComplex(shifted, border, border, h, w);
+  const plane1 = phasePlaneBetween(g, cut);
+  const r = applyPhasePlane(cut, plane1);
   // The total plane in the compared window's coordinates: plane0 moved by the shift and the border cut.
   const plane = {
     a: plane0.a + plane1.a,
     b: plane0.b + plane1.b,
     c: plane0.c + plane0.a * (border - dx) + plane0.b * (border - dy) + plane1.c,
   };
-  // rec ← rec · e^{i·plane1}, then the least-squares amplitude scale.
+  // The least-squares amplitude scale.
   let num = 0, den = 0;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = 2 * (y * w + x);
-      const t = plane1.a * x + plane1.b * y + plane1.c;
-      const cr = Math.cos(t), ci = Math.sin(t);
-      const re = r.data[i]!, im = r.data[i + 1]!;
-      r.data[i] = re * cr - im * ci;
-      r.data[i + 1] = re * ci + im * cr;
-      const ar = Math.sqrt(re * re + im * im);
-      const gr = g.data[i]!, gi = g.data[i + 1]!;
-      num += ar * Math.sqrt(gr * gr + gi * gi);
-      den += ar * ar;
-    }
+  for (let i = 0; i < 2 * h * w; i += 2) {
+    const re = r.data[i]!, im = r.data[i + 1]!, gr = g.data[i]!, gi = g.data[i + 1]!;
+    const ar = Math.sqrt(re * re + im * im);
+    num += ar * Math.sqrt(gr * gr + gi * gi);
+    den += ar * ar;
   }
   const s = den > 0 && num > 0 ? num / den : 1;
   for (let i = 0; i < r.data.length; i++) r.data[i]! *= s;

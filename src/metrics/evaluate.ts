@@ -14,7 +14,6 @@
  * - FRC: curve, frc50 and frc1over7 (ring index; see frc.ts).
  */
 import { mae, mse, psnrFromMse } from './basic.js';
-import type { Alignment } from './align.js';
 import { frc, frcThreshold } from './frc.js';
 import { amplitudeOf, minMax, phaseOf, type ComplexImage, type RealImage } from './image.js';
 import { msSsim, ssim } from './ssim.js';
@@ -83,9 +82,4 @@ export function computeMetrics(gt: ComplexImage, rec: ComplexImage, opts: Metric
     frc1over7: { amplitude: frcThreshold(frcA.curve, 1 / 7), phase: frcThreshold(frcP.curve, 1 / 7) },
     frc: { amplitude: frcA.curve, phase: frcP.curve, n: frcA.n },
   };
-}
-
-/** Metrics of an alignment (convenience). */
-export function metricsOfAlignment(al: Alignment, opts: MetricOptions = {}): MetricSet {
-  return computeMetrics(al.gt, al.rec, opts);
 }

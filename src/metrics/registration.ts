@@ -13,6 +13,7 @@
  * `fftfreq` frequencies, so out(y, x) = img(y − dy, x − dx) (circularly).
  */
 import { createFft2, fftfreq } from '../math/fft.js';
+import { reflectIndex } from './filters.js';
 import type { ComplexImage, RealImage } from './image.js';
 
 export interface Registration {
@@ -204,16 +205,10 @@ export function fourierShiftReflect(img: ComplexImage, dy: number, dx: number, p
   const H = nextPow2(h + 2 * pad), W = nextPow2(w + 2 * pad);
   const top = Math.floor((H - h) / 2), left = Math.floor((W - w) / 2);
   const ext = new Float64Array(2 * H * W);
-  const refl = (i: number, n: number): number => {
-    const p = 2 * n;
-    let m = i % p;
-    if (m < 0) m += p;
-    return m < n ? m : p - 1 - m;
-  };
   for (let y = 0; y < H; y++) {
-    const sy = refl(y - top, h);
+    const sy = reflectIndex(y - top, h);
     for (let x = 0; x < W; x++) {
-      const sx = refl(x - left, w);
+      const sx = reflectIndex(x - left, w);
       ext[2 * (y * W + x)] = img.data[2 * (sy * w + sx)]!;
       ext[2 * (y * W + x) + 1] = img.data[2 * (sy * w + sx) + 1]!;
     }

@@ -51,7 +51,8 @@ function isFile(p: string): boolean {
   }
 }
 
-function dosesUnder(root: string): number[] {
+/** The doses of the `dose_<D>` directories under a root (none when the root is missing). */
+export function dosesUnder(root: string): number[] {
   if (!root || !existsSync(root)) return [];
   const out: number[] = [];
   for (const name of readdirSync(root)) {

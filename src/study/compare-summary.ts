@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { InputError } from '../cli/errors.js';
 import { METRIC_KEYS, type MetricKey } from '../metrics/index.js';
 import { compareJobs, doseDir } from './reconstruct/jobs.js';
+import { csvField } from './compare-io.js';
 
 export const SUMMARY_SCHEMA_VERSION = '1.0.0';
 export const VALUE_KEYS = [
@@ -287,7 +288,7 @@ export function summaryMarkdown(s: MetricsSummary): string {
 export function summaryCsv(s: MetricsSummary): string {
   const out = ['dose,view,split,model,status,metric,amplitude,phase,value'];
   const f = (v: number | null | undefined): string => (v === null || v === undefined ? '' : String(v));
-  const q = (t: string): string => (/[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
+  const q = csvField;
   for (const r of s.rows) {
     for (const m of METRIC_KEYS) {
       const p = r.metrics[m];

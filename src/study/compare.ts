@@ -13,7 +13,7 @@
  *   charts/<metric>.svg / .png                       metric vs dose, one line per view and model
  *   runs/<run id>/metrics_summary.json               this run's own results (immutable snapshot)
  */
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { UsageError } from '../cli/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../data/atomic.js';
@@ -21,7 +21,7 @@ import { metadataArray } from '../data/metadata.js';
 import { saveNpz } from '../npy/npz.js';
 import { c64, f32, f64, type NdArray } from '../npy/types.js';
 import {
-  alignReconstruction, comparisonImages, computeMetrics, cutToRegion, METRIC_KEYS, scannedRegion,
+  alignReconstruction, amplitudeOf, comparisonImages, computeMetrics, cutToRegion, METRIC_KEYS, phaseOf, scannedRegion,
   type ComplexImage, type MetricKey, type MetricSet, type Region,
 } from '../metrics/index.js';
 import { renderMetricChart, type MetricPoint } from '../report/charts.js';
@@ -167,26 +167,14 @@ function frcCsv(arms: ArmOutcome[]): string {
   return lines.join('\n') + '\n';
 }
 
-function splitComplex(img: ComplexImage): { amp: Float64Array; ph: Float64Array } {
-  const n = img.h * img.w;
-  const amp = new Float64Array(n), ph = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const re = img.data[2 * i]!, im = img.data[2 * i + 1]!;
-    amp[i] = Math.sqrt(re * re + im * im);
-    ph[i] = Math.atan2(img.data[2 * i + 1]!, img.data[2 * i]!);
-  }
-  return { amp, ph };
-}
-
 function alignedNpz(arms: ArmOutcome[], meta: Record<string, unknown>): Record<string, NdArray> {
   const out: Record<string, NdArray> = {};
   const ok = arms.filter((a) => a.aligned);
   const put = (prefix: string, img: ComplexImage): void => {
     const { h, w } = img;
-    const cmp = comparisonImages(img, img);
     out[`${prefix}_complex`] = c64([h, w], Float32Array.from(img.data));
-    out[`${prefix}_amplitude`] = f32([h, w], Float32Array.from(cmp.ampT.data));
-    out[`${prefix}_phase`] = f32([h, w], Float32Array.from(cmp.phT.data));
+    out[`${prefix}_amplitude`] = f32([h, w], Float32Array.from(amplitudeOf(img).data));
+    out[`${prefix}_phase`] = f32([h, w], Float32Array.from(phaseOf(img).data));
   };
   const seen = new Set<string>();
   for (const a of ok) {
@@ -208,11 +196,11 @@ function comparisonFigure(arms: ArmOutcome[], title: string): Buffer | null {
   const ok = arms.filter((a) => a.aligned);
   if (ok.length === 0) return null;
   const gt = ok[0]!.aligned!.gt;
-  const g = splitComplex(gt);
-  const [alo, ahi] = percentileRange(g.amp, 0.005, 0.995);
-  const [plo, phi] = percentileRange(g.ph, 0.005, 0.995);
-  const ampPanels: Panel[] = [{ title: 'ground truth |O|', width: gt.w, height: gt.h, values: g.amp, colormap: 'gray', vmin: alo, vmax: ahi }];
-  const phPanels: Panel[] = [{ title: 'ground truth arg O', width: gt.w, height: gt.h, values: g.ph, colormap: 'viridis', vmin: plo, vmax: phi, label: 'rad' }];
+  const gAmp = amplitudeOf(gt).data, gPh = phaseOf(gt).data;
+  const [alo, ahi] = percentileRange(gAmp, 0.005, 0.995);
+  const [plo, phi] = percentileRange(gPh, 0.005, 0.995);
+  const ampPanels: Panel[] = [{ title: 'ground truth |O|', width: gt.w, height: gt.h, values: gAmp, colormap: 'gray', vmin: alo, vmax: ahi }];
+  const phPanels: Panel[] = [{ title: 'ground truth arg O', width: gt.w, height: gt.h, values: gPh, colormap: 'viridis', vmin: plo, vmax: phi, label: 'rad' }];
   for (const a of ok) {
     const { gt: t, rec } = a.aligned!;
     const c = comparisonImages(t, rec);
@@ -227,10 +215,6 @@ function comparisonFigure(arms: ArmOutcome[], title: string): Buffer | null {
     phPanels.push({ title: `${name} phase error`, width: rec.w, height: rec.h, values: dP, colormap: 'RdBu', vmin: -ep, vmax: ep, label: 'rad' });
   }
   return renderPanelsPng([...ampPanels, ...phPanels], { columns: ampPanels.length, title, imageSize: 180 });
-}
-
-function rel(root: string, p: string): string {
-  return relative(root, p).split('\\').join('/');
 }
 
 /** Runs Phase G (see the module comment). Never throws for a single job's problem: it is recorded. */
@@ -362,9 +346,9 @@ export async function runPhaseG(opts: PhaseGOptions, onProgress: (p: PhaseGProgr
   const csvPath = join(opts.outputRoot, 'metrics_summary.csv');
   writeFileAtomic(mdPath, summaryMarkdown(merged));
   writeFileAtomic(csvPath, summaryCsv(merged));
-  onProgress({ kind: 'summary', message: `metrics summary: ${rel(process.cwd(), summaryPath)} (${merged.rows.length} rows, ${merged.skipped_jobs.length} skipped jobs)` });
+  onProgress({ kind: 'summary', message: `metrics summary: ${summaryPath} (${merged.rows.length} rows, ${merged.skipped_jobs.length} skipped jobs)` });
   const charts = opts.charts === false ? [] : await writeCharts(merged, join(opts.outputRoot, 'charts'));
-  if (charts.length > 0) onProgress({ kind: 'charts', message: `charts: ${charts.length / 2} metrics in ${rel(process.cwd(), join(opts.outputRoot, 'charts'))}` });
+  if (charts.length > 0) onProgress({ kind: 'charts', message: `charts: ${charts.length / 2} metrics in ${join(opts.outputRoot, 'charts')}` });
   return {
     runId, compared, failed, skipped: skipped.length, rows, skippedJobs: skipped, summary: merged,
     files: { summaryJson: summaryPath, summaryMd: mdPath, summaryCsv: csvPath, charts, snapshot },

@@ -8,17 +8,18 @@
  * skipped and failed jobs with reasons, software versions. Whatever is missing is shown as "not available"
  * with the reason; nothing missing makes the report fail.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../data/atomic.js';
-import { METRIC_KEYS, type MetricKey } from '../metrics/index.js';
+import { amplitudeOf, METRIC_KEYS, phaseOf, type ComplexImage, type MetricKey } from '../metrics/index.js';
 import { percentileRange } from '../report/colormap.js';
 import { renderPanelsPng, type Panel } from '../report/figure.js';
 import { esc, figure, notAvailable, page, table, type Cell, type Section } from '../report/html.js';
 import { renderPositionMapsPng, type PositionPanel } from '../report/positions.js';
 import { OWN_MODEL, CHART_METRICS } from './compare.js';
 import { float64Of, readGroundTruth } from './compare-io.js';
+import { dosesUnder } from './compare-jobs.js';
 import { metricLabel, readMetricsSummary, type MetricsSummary } from './compare-summary.js';
 import { packageVersion } from './generate.js';
 import { NpzReader } from '../npy/npz.js';
@@ -55,12 +56,7 @@ function tryOr<T>(fn: () => T, onError: (msg: string) => void): T | null {
 }
 
 function dosesIn(root: string): number[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .map((n) => /^dose_(\d+)$/.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null && statSync(join(root, m[0])).isDirectory())
-    .map((m) => Number(m[1]))
-    .sort((a, b) => a - b);
+  return dosesUnder(root).sort((a, b) => a - b);
 }
 
 function valueCell(v: unknown): Cell {
@@ -152,11 +148,7 @@ export async function buildReport(hub: string): Promise<ReportResult> {
     else {
       const gt = tryOr(() => readGroundTruth(firstInput), (m) => parts.push(na(`object and probe: ${m}`)));
       if (gt) {
-        const split = (c: { h: number; w: number; data: Float64Array }): [Float64Array, Float64Array] => {
-          const a = new Float64Array(c.h * c.w), p = new Float64Array(c.h * c.w);
-          for (let i = 0; i < a.length; i++) { a[i] = Math.hypot(c.data[2 * i]!, c.data[2 * i + 1]!); p[i] = Math.atan2(c.data[2 * i + 1]!, c.data[2 * i]!); }
-          return [a, p];
-        };
+        const split = (c: ComplexImage): [Float64Array, Float64Array] => [amplitudeOf(c).data, phaseOf(c).data];
         const [oa, op] = split(gt.object);
         const panels: Panel[] = [
           { title: 'object amplitude', width: gt.object.w, height: gt.object.h, values: oa, colormap: 'gray' },
