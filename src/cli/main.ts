@@ -15,6 +15,8 @@ program
     'cut dense and sparse overlap views, reconstruct with LSQML, score against ground truth, report.')
   .version(pkg.version, '-V, --version', 'print the version')
   .showHelpAfterError('(run with --help for usage)')
+  // Help texts are laid out for 120 columns; narrower terminals would re-wrap them mid-sentence.
+  .configureHelp({ helpWidth: Math.max(process.stdout.columns ?? 0, 120) })
   .exitOverride((err) => {
     // commander's own parse errors (unknown option, missing argument) are usage errors: exit 2.
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
