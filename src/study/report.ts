@@ -13,7 +13,6 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../data/atomic.js';
 import { amplitudeOf, METRIC_KEYS, phaseOf, type ComplexImage, type MetricKey } from '../metrics/index.js';
-import { percentileRange } from '../report/colormap.js';
 import { renderPanelsPng, type Panel } from '../report/figure.js';
 import { esc, figure, notAvailable, page, table, type Cell, type Section } from '../report/html.js';
 import { renderPositionMapsPng, type PositionPanel } from '../report/positions.js';
