@@ -8,7 +8,8 @@
  */
 import { InputError } from '../cli/errors.js';
 import { NpzReader, saveNpz, type NpzReadOptions, type NpzWriteOptions } from '../npy/npz.js';
-import type { NdArray } from '../npy/types.js';
+import { formatShape } from '../npy/npy.js';
+import { isComplexDtype, isFloatDtype, sizeOf, type NdArray } from '../npy/types.js';
 import { METADATA_KEY, metadataArray, readMetadata, type MetadataResult } from './metadata.js';
 
 export const REQUIRED_KEYS = ['diffraction', 'objectGuess', 'probeGuess', 'xcoords', 'ycoords'] as const;
@@ -49,9 +50,8 @@ export class DatasetError extends InputError {
   }
 }
 
-const shapeStr = (s: readonly number[]): string => (s.length === 1 ? `(${s[0]},)` : `(${s.join(', ')})`);
-const isFloat = (a: NdArray): boolean => a.dtype === '<f4' || a.dtype === '<f8';
-const isComplex = (a: NdArray): boolean => a.dtype === '<c8' || a.dtype === '<c16';
+const isFloat = (a: NdArray): boolean => isFloatDtype(a.dtype);
+const isComplex = (a: NdArray): boolean => isComplexDtype(a.dtype);
 const isInt = (a: NdArray): boolean => /^[<|][iu][1248]$/.test(a.dtype);
 
 /** Counts non-finite (and, with `nonNegative`, negative) values; describes the first one. */
@@ -110,12 +110,12 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
   if (d) {
     if (isComplex(d)) bad('diffraction', 'float amplitudes (<f4 or <f8)', `complex dtype ${d.dtype} — diffraction must be float (amplitude), not complex`);
     else if (!isFloat(d)) bad('diffraction', 'float amplitudes (<f4 or <f8)', `dtype ${d.dtype}`);
-    else if (d.shape.length !== 3) bad('diffraction', '3-D [n, H, W]', `shape ${shapeStr(d.shape)}`);
+    else if (d.shape.length !== 3) bad('diffraction', '3-D [n, H, W]', `shape ${formatShape(d.shape)}`);
     else {
       const src = d.data as Float32Array | Float64Array;
       let [a, b, c] = d.shape as [number, number, number];
       if (nCoords !== undefined && a !== nCoords && c === nCoords) {
-        warnings.push(`${file}: key 'diffraction': legacy [H, W, n] layout ${shapeStr(d.shape)} transposed to [n, H, W] (${c}, ${a}, ${b})`);
+        warnings.push(`${file}: key 'diffraction': legacy [H, W, n] layout ${formatShape(d.shape)} transposed to [n, H, W] (${c}, ${a}, ${b})`);
         diffraction = transposeHWN(src, a, b, c);
         [a, b, c] = [c, a, b];
       } else if (d.dtype === '<f8') {
@@ -134,9 +134,9 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
   const complex2d = (key: string, hw?: [number, number]): NdArray | undefined => {
     const a = get(key);
     if (!a) return undefined;
-    const want = hw ? `complex (<c8 or <c16) [H, W] = ${shapeStr(hw)}` : 'complex (<c8 or <c16) 2-D array';
-    if (!isComplex(a)) { bad(key, want, `dtype ${a.dtype}, shape ${shapeStr(a.shape)}`); return undefined; }
-    if (a.shape.length !== 2 || (hw && (a.shape[0] !== hw[0] || a.shape[1] !== hw[1]))) { bad(key, want, `shape ${shapeStr(a.shape)}`); return undefined; }
+    const want = hw ? `complex (<c8 or <c16) [H, W] = ${formatShape(hw)}` : 'complex (<c8 or <c16) 2-D array';
+    if (!isComplex(a)) { bad(key, want, `dtype ${a.dtype}, shape ${formatShape(a.shape)}`); return undefined; }
+    if (a.shape.length !== 2 || (hw && (a.shape[0] !== hw[0] || a.shape[1] !== hw[1]))) { bad(key, want, `shape ${formatShape(a.shape)}`); return undefined; }
     return a;
   };
   const objectGuess = complex2d('objectGuess');
@@ -147,7 +147,7 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
     if (!a) return undefined;
     const want = `float (<f4 or <f8) 1-D array${haveShape ? ` of length n = ${n}` : ''}, finite`;
     if (!isFloat(a)) { bad(key, want, `dtype ${a.dtype}`); return undefined; }
-    if (a.shape.length !== 1) { bad(key, want, `shape ${shapeStr(a.shape)}`); return undefined; }
+    if (a.shape.length !== 1) { bad(key, want, `shape ${formatShape(a.shape)}`); return undefined; }
     if (haveShape && a.shape[0] !== n) { bad(key, want, `length ${a.shape[0]} (diffraction has n = ${n})`); return undefined; }
     const why = scanValues(a.data as Float32Array | Float64Array, false);
     if (why) { bad(key, 'finite coordinates', why); return undefined; }
@@ -163,7 +163,7 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
   if (si) {
     const want = `integer 1-D array${haveShape ? ` of length n = ${n}` : ''}`;
     if (!isInt(si)) bad('scan_index', want, `dtype ${si.dtype}`);
-    else if (si.shape.length !== 1 || (haveShape && si.shape[0] !== n)) bad('scan_index', want, `shape ${shapeStr(si.shape)}`);
+    else if (si.shape.length !== 1 || (haveShape && si.shape[0] !== n)) bad('scan_index', want, `shape ${formatShape(si.shape)}`);
   }
   for (const key of ['Y', 'ground_truth_patches']) {
     const a = get(key);
@@ -174,7 +174,7 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
     const shapeOk = (s.length === 3 || (s.length === 4 && s[3] === 1)) &&
       (!haveShape || (s[1] === H && s[2] === W && (key === 'Y' || s[0] === n)));
     if (!isComplex(a)) bad(key, want, `dtype ${a.dtype}`);
-    else if (!shapeOk) bad(key, want, `shape ${shapeStr(s)}`);
+    else if (!shapeOk) bad(key, want, `shape ${formatShape(s)}`);
   }
   const fn = get('filenames');
   if (fn && !/^(<U|\|S)\d+$/.test(fn.dtype)) bad('filenames', "a string array ('<U' or '|S')", `dtype ${fn.dtype}`);
@@ -182,8 +182,8 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
   let metadata = opts.metadata;
   const m = get(METADATA_KEY);
   if (!metadata && m) {
-    if (!/^(<U\d+|\|S\d+|\|O)$/.test(m.dtype) || m.shape.reduce((p, q) => p * q, 1) !== 1) {
-      bad(METADATA_KEY, "a 0-d JSON string ('<U', '|S' or pickled str)", `dtype ${m.dtype}, shape ${shapeStr(m.shape)}`);
+    if (!/^(<U\d+|\|S\d+|\|O)$/.test(m.dtype) || sizeOf(m.shape) !== 1) {
+      bad(METADATA_KEY, "a 0-d JSON string ('<U', '|S' or pickled str)", `dtype ${m.dtype}, shape ${formatShape(m.shape)}`);
     } else {
       metadata = readMetadata(m);
     }

@@ -9,7 +9,8 @@
  * Write: a 0-d `<U<n>` array, which `numpy.load(..., allow_pickle=False)` reads.
  */
 import { NpzReader } from '../npy/npz.js';
-import type { NdArray } from '../npy/types.js';
+import { formatShape } from '../npy/npy.js';
+import { sizeOf, type NdArray } from '../npy/types.js';
 
 export const METADATA_KEY = '_metadata';
 
@@ -48,8 +49,7 @@ export function readMetadata(source: MetadataSource, key = METADATA_KEY): Metada
 
 /** The JSON text held by a metadata array (0-d or one element; `<U`, `|S` or object str/bytes). Throws when there is none. */
 export function metadataText(arr: NdArray): string {
-  const n = arr.shape.reduce((a, b) => a * b, 1);
-  if (n !== 1) throw new Error(`_metadata has shape (${arr.shape.join(', ')}); expected a 0-d array holding one JSON string`);
+  if (sizeOf(arr.shape) !== 1) throw new Error(`_metadata has shape ${formatShape(arr.shape)}; expected a 0-d array holding one JSON string`);
   const kind = arr.dtype.replace(/^[<>|=]/, '')[0];
   if (kind !== 'U' && kind !== 'S' && kind !== 'O') throw new Error(`_metadata has dtype ${arr.dtype}; expected a string ('<U'), bytes ('|S') or a pickled str`);
   const v = (arr.data as unknown[])[0];

@@ -10,7 +10,7 @@ import { NpyError } from './errors.js';
 import { fortranToC } from './order.js';
 import { parsePyLiteral, pyRepr, PyLiteralError, PyTupleLit, type PyLiteral } from './pylit.js';
 import { unpickleObjectArray } from './pickle.js';
-import type { ArrayData, NdArray, NumericData, PyScalar } from './types.js';
+import { sizeOf, type ArrayData, type NdArray, type NumericData, type PyScalar } from './types.js';
 
 export const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59); // \x93NUMPY
 
@@ -75,7 +75,8 @@ function checkedSize(shape: readonly number[], label: string): number {
   return n;
 }
 
-function fmtShape(shape: readonly number[]): string {
+/** A shape as Python prints a tuple: `(3,)`, `(2, 3)`, `()`. */
+export function formatShape(shape: readonly number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
 
@@ -144,12 +145,12 @@ export function parseNpy(bytes: Uint8Array, label = 'array'): NdArray {
   const body = bytes.subarray(h.dataOffset);
   if (info.kind === 'O') {
     const { shape, items } = unpickleObjectArray(body, label);
-    if (shape.join(',') !== h.shape.join(',')) throw new NpyError(`${label}: header says shape ${fmtShape(h.shape)} but the pickled array has shape ${fmtShape(shape)}`);
+    if (shape.join(',') !== h.shape.join(',')) throw new NpyError(`${label}: header says shape ${formatShape(h.shape)} but the pickled array has shape ${formatShape(shape)}`);
     return { dtype: '|O', shape: h.shape, data: items };
   }
   const expected = size * info.itemsize;
   if (body.length !== expected) {
-    throw new NpyError(`${label}: header says shape ${fmtShape(h.shape)} of ${h.descr} (${expected} data bytes) but the payload has ${body.length} data bytes`);
+    throw new NpyError(`${label}: header says shape ${formatShape(h.shape)} of ${h.descr} (${expected} data bytes) but the payload has ${body.length} data bytes`);
   }
   let data: ArrayData;
   if (info.kind === 'U') data = decodeUnicode(body, size, info.chars!, info.bigEndian, label);
@@ -237,24 +238,24 @@ function checkArray(arr: NdArray, label: string): DtypeInfo {
   if (info.kind === 'O') throw new NpyError(`${label}: object ('|O') arrays are not written (they would need a pickle); store strings as '<U'`);
   if (info.kind === 'U' || info.kind === 'S') {
     if (!Array.isArray(data)) throw new NpyError(`${label}: dtype ${arr.dtype} needs an array of ${info.kind === 'U' ? 'strings' : 'byte strings'}`);
-    if (data.length !== size) throw new NpyError(`${label}: shape ${fmtShape(arr.shape)} has ${size} elements but data has ${data.length}`);
+    if (data.length !== size) throw new NpyError(`${label}: shape ${formatShape(arr.shape)} has ${size} elements but data has ${data.length}`);
     return info;
   }
   const Ctor = NUMERIC[info.dtype.slice(1)]!;
   const comps = info.kind === 'c' ? 2 : 1;
   if (info.kind === 'b' && Array.isArray(data)) {
-    if (data.length !== size) throw new NpyError(`${label}: shape ${fmtShape(arr.shape)} has ${size} elements but data has ${data.length}`);
+    if (data.length !== size) throw new NpyError(`${label}: shape ${formatShape(arr.shape)} has ${size} elements but data has ${data.length}`);
     return info;
   }
   if (!(data instanceof Ctor)) throw new NpyError(`${label}: dtype ${arr.dtype} needs a ${Ctor.name}, got ${Array.isArray(data) ? 'an Array' : data.constructor.name}`);
   if (data.length !== size * comps) {
-    throw new NpyError(`${label}: shape ${fmtShape(arr.shape)} of ${arr.dtype} needs ${size * comps} values but data has ${data.length}`);
+    throw new NpyError(`${label}: shape ${formatShape(arr.shape)} of ${arr.dtype} needs ${size * comps} values but data has ${data.length}`);
   }
   return info;
 }
 
 function encodeHeader(dtype: string, shape: readonly number[]): Uint8Array {
-  const dict = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${fmtShape(shape)}, }`;
+  const dict = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${formatShape(shape)}, }`;
   // NumPy pads magic + length + header (+ '\n') to a multiple of 64 bytes so the data is aligned.
   for (const [major, lenBytes] of [[1, 2], [2, 4]] as const) {
     const pre = 8 + lenBytes;
@@ -272,7 +273,7 @@ function encodeHeader(dtype: string, shape: readonly number[]): Uint8Array {
     out[total - 1] = 0x0a;
     return out;
   }
-  throw new NpyError(`shape ${fmtShape(shape)} gives a header too large for .npy`);
+  throw new NpyError(`shape ${formatShape(shape)} gives a header too large for .npy`);
 }
 
 /**
@@ -281,7 +282,7 @@ function encodeHeader(dtype: string, shape: readonly number[]): Uint8Array {
  */
 export function encodeNpyParts(arr: NdArray, label = 'array'): Uint8Array[] {
   const info = checkArray(arr, label);
-  const size = sizeOfShape(arr.shape);
+  const size = sizeOf(arr.shape);
   let dtype = info.dtype;
   let body: Uint8Array;
   if (info.kind === 'U') {
@@ -325,12 +326,6 @@ export function encodeNpy(arr: NdArray, label = 'array'): Uint8Array {
   let off = 0;
   for (const p of parts) { out.set(p, off); off += p.length; }
   return out;
-}
-
-function sizeOfShape(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 function codePoints(s: string): number[] {

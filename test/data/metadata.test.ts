@@ -20,7 +20,7 @@ test('absent, ok and broken are three different results', () => {
   assert.deepEqual(readMetadata({ _metadata: { dtype: '<f8', shape: [], data: Float64Array.of(1) } }),
     { status: 'error', error: "_metadata has dtype <f8; expected a string ('<U'), bytes ('|S') or a pickled str" });
   assert.deepEqual(readMetadata({ _metadata: { dtype: '<U1', shape: [2], data: ['{', '}'] } }),
-    { status: 'error', error: '_metadata has shape (2); expected a 0-d array holding one JSON string' });
+    { status: 'error', error: '_metadata has shape (2,); expected a 0-d array holding one JSON string' });
 });
 
 test('|S bytes and pickled object strings decode; numbers stay numbers', () => {

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { action } from '../errors.js';
 import { summarizeNpz, type ArrayStats, type NpzSummary } from '../../data/inspect.js';
+import { formatShape as shapeStr } from '../../npy/npy.js';
+import { sizeOf } from '../../npy/types.js';
 
 interface InspectFlags {
   json?: boolean;
   check?: boolean;
 }
-
-const shapeStr = (s: readonly number[]): string => (s.length === 1 ? `(${s[0]},)` : `(${s.join(', ')})`);
 
 function num(v: number | bigint | null): string {
   if (v === null) return '-';
@@ -47,7 +47,7 @@ function toText(s: NpzSummary): string {
     const stored = `${k.compression} ${k.storedBytes}/${k.bytes} B`;
     const stats = st ? [(st.of === 'modulus' ? '|z| ' : '') + num(st.min), num(st.max), num(st.mean), String(st.nan)] : ['', '', '', ''];
     // strings: the first elements (the decoded _metadata follows the table)
-    const value = k.key !== '_metadata' && k.preview?.length ? k.preview.join(', ') + (k.preview.length < k.shape.reduce((a, b) => a * b, 1) ? ', …' : '') : '';
+    const value = k.key !== '_metadata' && k.preview?.length ? k.preview.join(', ') + (k.preview.length < sizeOf(k.shape) ? ', …' : '') : '';
     rows.push([k.key, k.dtype, shapeStr(k.shape), ...stats, stored, value]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
