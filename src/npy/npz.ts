@@ -388,6 +388,27 @@ function prepareMember(key: string, arr: NdArray, opts: NpzWriteOptions, label: 
   return { name, utf8, method: 8, crc, usize, csize, parts };
 }
 
+/** Version needed … extra-field length: the fields a local header (at 4) and a central entry (at 6) share. */
+function putSharedFields(d: DataView, at: number, m: PreparedMember, version: number, flags: number, zip64: boolean, extraLen: number): void {
+  d.setUint16(at, version, true);
+  d.setUint16(at + 2, flags, true);
+  d.setUint16(at + 4, m.method, true);
+  d.setUint16(at + 6, 0, true); // time 00:00:00
+  d.setUint16(at + 8, DOS_DATE_1980_01_01, true);
+  d.setUint32(at + 10, m.crc, true);
+  d.setUint32(at + 14, zip64 ? U32_MAX : m.csize, true);
+  d.setUint32(at + 18, zip64 ? U32_MAX : m.usize, true);
+  d.setUint16(at + 22, m.name.length, true);
+  d.setUint16(at + 24, extraLen, true);
+}
+
+/** A zip64 extended-information extra field holding `values` (uncompressed size, compressed size, offset…). */
+function putZip64Extra(d: DataView, at: number, values: number[]): void {
+  d.setUint16(at, 1, true);
+  d.setUint16(at + 2, 8 * values.length, true);
+  values.forEach((v, i) => d.setBigUint64(at + 4 + 8 * i, BigInt(v), true));
+}
+
 /**
  * Writes arrays to an `.npz` file atomically. Keys become members `<key>.npy`.
  * `compress` (default true) deflates like `np.savez_compressed`; false stores like `np.savez`.
@@ -413,56 +434,22 @@ export function encodeNpz(arrays: Record<string, NdArray> | Map<string, NdArray>
     const zip64 = opts.forceZip64 === true || m.usize >= U32_MAX || m.csize >= U32_MAX || offset >= U32_MAX;
     const version = zip64 ? 45 : 20;
     const flags = m.utf8 ? 0x800 : 0;
-    // local header
-    const lx = zip64 ? 20 : 0;
-    const lh = new Uint8Array(30 + m.name.length + lx);
+    // local header, then its central directory entry; both carry the same 26-byte block of fields
+    const lh = new Uint8Array(30 + m.name.length + (zip64 ? 20 : 0));
     const l = new DataView(lh.buffer);
     l.setUint32(0, SIG_LOCAL, true);
-    l.setUint16(4, version, true);
-    l.setUint16(6, flags, true);
-    l.setUint16(8, m.method, true);
-    l.setUint16(10, 0, true);
-    l.setUint16(12, DOS_DATE_1980_01_01, true);
-    l.setUint32(14, m.crc, true);
-    l.setUint32(18, zip64 ? U32_MAX : m.csize, true);
-    l.setUint32(22, zip64 ? U32_MAX : m.usize, true);
-    l.setUint16(26, m.name.length, true);
-    l.setUint16(28, lx, true);
+    putSharedFields(l, 4, m, version, flags, zip64, zip64 ? 20 : 0);
     lh.set(m.name, 30);
-    if (zip64) {
-      const x = 30 + m.name.length;
-      l.setUint16(x, 1, true);
-      l.setUint16(x + 2, 16, true);
-      l.setBigUint64(x + 4, BigInt(m.usize), true);
-      l.setBigUint64(x + 12, BigInt(m.csize), true);
-    }
-    // central directory entry
-    const cx = zip64 ? 28 : 0;
-    const ch = new Uint8Array(46 + m.name.length + cx);
+    if (zip64) putZip64Extra(l, 30 + m.name.length, [m.usize, m.csize]);
+    const ch = new Uint8Array(46 + m.name.length + (zip64 ? 28 : 0));
     const c = new DataView(ch.buffer);
     c.setUint32(0, SIG_CENTRAL, true);
-    c.setUint16(4, (3 << 8) | version, true);
-    c.setUint16(6, version, true);
-    c.setUint16(8, flags, true);
-    c.setUint16(10, m.method, true);
-    c.setUint16(12, 0, true);
-    c.setUint16(14, DOS_DATE_1980_01_01, true);
-    c.setUint32(16, m.crc, true);
-    c.setUint32(20, zip64 ? U32_MAX : m.csize, true);
-    c.setUint32(24, zip64 ? U32_MAX : m.usize, true);
-    c.setUint16(28, m.name.length, true);
-    c.setUint16(30, cx, true);
+    c.setUint16(4, (3 << 8) | version, true); // made by: Unix
+    putSharedFields(c, 6, m, version, flags, zip64, zip64 ? 28 : 0);
     c.setUint32(38, (0o100644 << 16) >>> 0, true);
     c.setUint32(42, zip64 ? U32_MAX : offset, true);
     ch.set(m.name, 46);
-    if (zip64) {
-      const x = 46 + m.name.length;
-      c.setUint16(x, 1, true);
-      c.setUint16(x + 2, 24, true);
-      c.setBigUint64(x + 4, BigInt(m.usize), true);
-      c.setBigUint64(x + 12, BigInt(m.csize), true);
-      c.setBigUint64(x + 20, BigInt(offset), true);
-    }
+    if (zip64) putZip64Extra(c, 46 + m.name.length, [m.usize, m.csize, offset]);
     out.push(lh, ...m.parts);
     central.push(ch);
     offset += lh.length + m.csize;
