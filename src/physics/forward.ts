@@ -11,11 +11,11 @@
  * Dose: with s = sqrt(dose / mean_n Σ|ψ_n|²) (the mean over every position of the scan, Σ|ψ|² in
  * float64), the expected photon count of a detector pixel is λ = s²·I with I = |FFT2(ψ)|² / N²
  * (computed once for all doses and kept in float32), so by Parseval the expected total per pattern
- * averages `dose` over the scan (to float32 rounding of I, ~1e-7 relative). Counts are drawn as Poisson(λ) with the
- * exact sampler of `Rng`, one pattern after another in scan order and, within a pattern, pixel by
- * pixel in the row-major order of the stored (centred) array. The stored value is the DATA-001
- * amplitude `sqrt(counts) / s` as float32, DC at [N//2, N//2] (fftshift); photon counts come back
- * as (diffraction·s)².
+ * averages `dose` over the scan (to float32 rounding of I, ~1e-7 relative). Counts are drawn as
+ * exact Poisson(λ), one pattern after another in the order of the intensities given to `sampleDose`
+ * and, within a pattern, pixel by pixel in the row-major order of the stored (centred) array.
+ * The stored value is the DATA-001 amplitude `sqrt(counts) / s` as float32, DC at [N//2, N//2]
+ * (fftshift); photon counts come back as (diffraction·s)².
  */
 import { createFft2, fftfreq, type Fft2 } from '../math/fft.js';
 import type { Rng } from '../math/rng.js';
@@ -30,6 +30,11 @@ export interface SimulateOptions {
   noise?: 'poisson' | 'none';
   /** Called every ~1 M pixels with the number of patterns done so far. */
   onBatch?: (done: number, total: number) => void;
+  /**
+   * Mean Σ|ψ|² that defines the intensity scale, when `ff` holds only part of the scan (e.g. one
+   * split): the mean over the whole scan, from `exitWavePowers`. Default: the mean of `ff.powers`.
+   */
+  meanPower?: number;
 }
 
 export interface SimulationResult {
@@ -175,15 +180,18 @@ export class FarFieldSimulator {
    * Noise-free, dose-free far-field intensities of every position: I = |FFT2(ψ)|² / N², centred
    * (DC at [N//2, N//2]), float32, positions back to back in scan order — plus Σ|ψ|² per position
    * in float64. One pass of two FFTs per position; every dose then only scales and samples (see
-   * `sampleDose`). `intensity` may be given to reuse a buffer of n·N² floats.
+   * `sampleDose`). `intensity` may be given to reuse a buffer of n·N² floats; `slot` (a permutation
+   * of 0…n−1) stores position i's pattern at slot[i] instead of i, e.g. grouped by split.
    */
-  farFieldIntensities(pos: ScanPositions, onBatch?: (done: number, total: number) => void, intensity?: Float32Array): FarFieldIntensities {
+  farFieldIntensities(pos: ScanPositions, onBatch?: (done: number, total: number) => void, intensity?: Float32Array,
+    slot?: Int32Array): FarFieldIntensities {
     const total = pos.x.length;
     if (pos.y.length !== total) throw new RangeError(`x has ${total} positions, y has ${pos.y.length}`);
     if (total === 0) throw new RangeError('no scan positions to simulate');
     const n = this.n, nn = n * n;
     const out = intensity ?? new Float32Array(total * nn);
     if (out.length < total * nn) throw new RangeError(`intensity buffer holds ${out.length} values, needs ${total * nn}`);
+    if (slot && slot.length !== total) throw new RangeError(`slot has ${slot.length} entries, expected ${total}`);
     const powers = new Float64Array(total);
     const { buf } = this;
     const inv = 1 / nn;
@@ -191,22 +199,10 @@ export class FarFieldSimulator {
       const cnt = Math.min(this.batch, total - start);
       this.exitWaves(pos, start, cnt, powers);
       this.fft.forward(buf, cnt);
-      // fftshift while squaring: source row r lands on row (r + ⌊N/2⌋) mod N, and columns
-      // [0, N − ⌊N/2⌋) land on [⌊N/2⌋, N), the rest on [0, ⌊N/2⌋).
-      const sh = n >> 1, cut = n - sh;
-      for (let j = 0; j < cnt; j++) {
-        const base = 2 * nn * j;
-        const dst = (start + j) * nn;
-        for (let r = 0; r < n; r++) {
-          let k = base + 2 * n * r;
-          const row = dst + ((r + sh) % n) * n;
-          for (let c = 0; c < cut; c++, k += 2) out[row + sh + c] = (buf[k] * buf[k] + buf[k + 1] * buf[k + 1]) * inv;
-          for (let c = 0; c < sh; c++, k += 2) out[row + c] = (buf[k] * buf[k] + buf[k + 1] * buf[k + 1]) * inv;
-        }
-      }
+      for (let j = 0; j < cnt; j++) squareShifted(buf, 2 * nn * j, out, (slot ? slot[start + j] : start + j) * nn, n, inv);
       onBatch?.(start + cnt, total);
     }
-    return { n: total, patch: n, intensity: out, powers };
+    return { n: total, patch: n, intensity: out, powers, slot: slot ?? null };
   }
 
   /**
@@ -229,6 +225,8 @@ export interface FarFieldIntensities {
   intensity: Float32Array;
   /** Σ_pixels |ψ|² per position (float64). */
   powers: Float64Array;
+  /** Where position i's pattern is in `intensity` (null: at i). */
+  slot: Int32Array | null;
 }
 
 function checkDose(dose: number): void {
@@ -245,37 +243,70 @@ export function sampleDose(ff: FarFieldIntensities, dose: number, rng: Rng, sink
   const total = ff.n, nn = ff.patch * ff.patch;
   const noise = opts.noise ?? 'poisson';
   let meanPower = 0;
-  for (let i = 0; i < total; i++) meanPower += ff.powers[i];
-  meanPower /= total;
+  if (opts.meanPower !== undefined) meanPower = opts.meanPower;
+  else {
+    for (let i = 0; i < total; i++) meanPower += ff.powers[i];
+    meanPower /= total;
+  }
   if (!(meanPower > 0)) throw new RangeError('the exit waves carry no power (object or probe is zero)');
   const s = Math.sqrt(dose / meanPower);
-  const s2 = s * s;
   const I = ff.intensity;
   const expectedTotals = new Float64Array(total);
   const countTotals = new Float64Array(total);
   let maxPix = 0;
   const step = Math.max(1, Math.floor((1 << 20) / nn));
+  const sums = new Float64Array(3);
   for (let i = 0; i < total; i++) {
     const { data, offset } = sink(i);
     if (offset < 0 || offset + nn > data.length) throw new RangeError(`sink for position ${i} has no room for ${nn} values at offset ${offset}`);
-    const src = i * nn;
-    let expSum = 0, cntSum = 0;
-    for (let k = 0; k < nn; k++) {
-      const lam = s2 * I[src + k];
-      expSum += lam;
-      let c: number;
-      if (noise === 'poisson') c = lam < 10 ? (lam > 0 ? poissonSmall(rng, lam) : 0) : rng.poisson(lam);
-      else c = lam;
-      if (c === 0) { data[offset + k] = 0; continue; }
-      cntSum += c;
-      if (c > maxPix) maxPix = c;
-      data[offset + k] = Math.sqrt(c) / s;
-    }
-    expectedTotals[i] = expSum;
-    countTotals[i] = cntSum;
+    // (data may be `I` itself at the same offset: each value is read before it is overwritten)
+    samplePattern(I, (ff.slot ? ff.slot[i] : i) * nn, nn, s, noise === 'poisson' ? rng : null, data, offset, sums);
+    expectedTotals[i] = sums[0];
+    countTotals[i] = sums[1];
+    if (sums[2] > maxPix) maxPix = sums[2];
     if (opts.onBatch && ((i + 1) % step === 0 || i + 1 === total)) opts.onBatch(i + 1, total);
   }
   return { dose, intensityScale: s, meanExitWavePower: meanPower, expectedTotals, countTotals, maxPixelCount: maxPix, noise };
+}
+
+// The per-pattern loops live in small functions called once per pattern, so that V8 optimises
+// them after a few patterns instead of relying on on-stack replacement inside one long call.
+
+/** out[dst …] = fftshift(|buf[base …]|²)·inv for one N×N complex image (any N). */
+function squareShifted(buf: Float64Array, base: number, out: Float32Array, dst: number, n: number, inv: number): void {
+  // source row r lands on row (r + ⌊N/2⌋) mod N; columns [0, N − ⌊N/2⌋) land on [⌊N/2⌋, N),
+  // the rest on [0, ⌊N/2⌋)
+  const sh = n >> 1, cut = n - sh;
+  for (let r = 0; r < n; r++) {
+    let k = base + 2 * n * r;
+    const row = dst + ((r + sh) % n) * n;
+    for (let c = 0; c < cut; c++, k += 2) out[row + sh + c] = (buf[k] * buf[k] + buf[k + 1] * buf[k + 1]) * inv;
+    for (let c = 0; c < sh; c++, k += 2) out[row + c] = (buf[k] * buf[k] + buf[k + 1] * buf[k + 1]) * inv;
+  }
+}
+
+/**
+ * One pattern: λ = s²·I[src + k]; counts ~ Poisson(λ) (or λ itself when `rng` is null);
+ * data[offset + k] = sqrt(counts)/s. sums ← [Σλ, Σcounts, max count].
+ */
+function samplePattern(I: Float32Array, src: number, nn: number, s: number, rng: Rng | null,
+  data: Float32Array, offset: number, sums: Float64Array): void {
+  const s2 = s * s;
+  let expSum = 0, cntSum = 0, maxPix = 0;
+  for (let k = 0; k < nn; k++) {
+    const lam = s2 * I[src + k];
+    expSum += lam;
+    let c: number;
+    if (rng !== null) c = lam < 10 ? (lam > 0 ? poissonSmall(rng, lam) : 0) : rng.poisson(lam);
+    else c = lam;
+    if (c === 0) { data[offset + k] = 0; continue; }
+    cntSum += c;
+    if (c > maxPix) maxPix = c;
+    data[offset + k] = Math.sqrt(c) / s;
+  }
+  sums[0] = expSum;
+  sums[1] = cntSum;
+  sums[2] = maxPix;
 }
 
 /**

@@ -382,15 +382,14 @@ export async function generatePhaseC(design: StudyDesign, opts: PhaseCOptions,
   }
   emit({ stage: 'prepare', done: 1, total: 1, message: `${nPositions} positions, split at ${split.axis} = ${split.splitPoint.toFixed(2)}: train ${split.train.length}, test ${split.test.length}` });
 
-  // Noise-free far-field intensities of every position, once; each dose only scales and samples them.
-  const ff = new FarFieldSimulator(object, probe).farFieldIntensities(pos,
-    (done, total) => emit({ stage: 'far-field', done, total, message: 'far-field intensities' }));
-
-  // Where each position's pattern goes: its split and its rank within the split.
-  const inTrain = new Uint8Array(nPositions);
-  const rank = new Int32Array(nPositions);
-  split.train.forEach((i, j) => { inTrain[i] = 1; rank[i] = j; });
-  split.test.forEach((i, j) => { rank[i] = j; });
+  // Memory plan: the splits are simulated one after the other, so only one split's patterns are
+  // held at a time. The intensity scale needs the mean exit-wave power over the whole scan, so a
+  // cheap pass (one inverse FFT per position) computes it first.
+  const sim = new FarFieldSimulator(object, probe);
+  const powers = sim.exitWavePowers(pos, (done, total) => emit({ stage: 'far-field', done, total, message: 'exit-wave power' }));
+  let meanPower = 0;
+  for (const p of powers) meanPower += p;
+  meanPower /= nPositions;
   const splitCoords = {
     train: { x: pick(pos.x, split.train), y: pick(pos.y, split.train) },
     test: { x: pick(pos.x, split.test), y: pick(pos.y, split.test) },
@@ -403,86 +402,92 @@ export async function generatePhaseC(design: StudyDesign, opts: PhaseCOptions,
   const creation: Record<string, unknown> = { tool: PHASE_C_TOOL, ptychostudy_version: packageVersion() };
   if (opts.timestamp) creation.timestamp = opts.timestamp;
   const stamp = (o: Record<string, unknown>): Record<string, unknown> => (opts.timestamp ? { ...o, timestamp: opts.timestamp } : o);
+  const physicsFor = (dose: number, s: number): Record<string, unknown> => ({
+    nphotons: dose,
+    dose,
+    N,
+    gridsize: 1,
+    intensity_scale: s,
+    mean_exit_wave_power: meanPower,
+    noise_model: 'poisson',
+    forward_model: 'far field, single slice: object patch on the integer grid times the Fourier-shifted probe (sub-pixel part of the position), unscaled FFT2',
+    expected_counts: 'lambda = |FFT2(intensity_scale * exit_wave)|^2 / N^2 per pixel; mean over all positions of sum(lambda) = dose',
+    diffraction: 'sqrt(counts) / intensity_scale, float32, DC at [N//2, N//2] (fftshift)',
+    photon_counts_from_diffraction: '(diffraction * intensity_scale)**2',
+  });
+  const splitRecord = {
+    tool: PHASE_C_TOOL,
+    operation: 'train_test_split',
+    parameters: {
+      split_fraction: split.fraction,
+      split_axis: split.axis,
+      split_point: split.splitPoint,
+      coordinate_range: split.range,
+      rule: `train: ${split.axis}coords < split_point; test: ${split.axis}coords >= split_point`,
+      train_count: split.train.length,
+      test_count: split.test.length,
+    },
+  };
+  const additional = {
+    seed,
+    rng: 'xoshiro128** (ptychostudy Rng); streams fork("object"), fork("positions"), fork("noise:<dose>") (train patterns, then test patterns, each in scan order)',
+    buffer: N / 2,
+    simulation_type: 'coordinate_based',
+    position_distribution: 'uniform in [N/2, size - N/2) per axis',
+    preset: preset.name,
+    object_source: base ? 'base_npz' : 'synthetic',
+    probe_source: base ? 'base_npz' : 'synthetic',
+    input_file: base ? base.path : null,
+    input_file_sha256: base ? base.sha256 : null,
+    object_shape: [object.h, object.w],
+    object_parameters: base ? null : preset.object,
+    probe_parameters: base ? null : preset.probe,
+  };
 
-  // Pattern buffers of the two splits, reused by every dose (each file is written before the next dose).
+  // Buffers: far-field intensities of one split, and one pattern buffer reused by every dose but
+  // the last, which is sampled in place over the intensities.
   const nn = N * N;
-  const trainDiff = new Float32Array(split.train.length * nn);
-  const testDiff = new Float32Array(split.test.length * nn);
-  for (const out of plan.outputs) {
-    const td = performance.now();
-    const dose = out.dose;
-    const sink = (i: number): { data: Float32Array; offset: number } =>
-      (inTrain[i] ? { data: trainDiff, offset: rank[i] * nn } : { data: testDiff, offset: rank[i] * nn });
-    const res = sampleDose(ff, dose, root.fork(`noise:${dose}`), sink, {
-      onBatch: (done, total) => emit({ stage: 'simulate', dose, done, total, message: `dose ${dose}: Poisson counts` }),
-    });
-    const all = totalsStats(res.countTotals);
-    const physics = {
-      nphotons: dose,
-      dose,
-      N,
-      gridsize: 1,
-      intensity_scale: res.intensityScale,
-      mean_exit_wave_power: res.meanExitWavePower,
-      noise_model: 'poisson',
-      forward_model: 'far field, single slice: object patch on the integer grid times the Fourier-shifted probe (sub-pixel part of the position), unscaled FFT2',
-      expected_counts: 'lambda = |FFT2(intensity_scale * exit_wave)|^2 / N^2 per pixel; mean over all positions of sum(lambda) = dose',
-      diffraction: 'sqrt(counts) / intensity_scale, float32, DC at [N//2, N//2] (fftshift)',
-      photon_counts_from_diffraction: '(diffraction * intensity_scale)**2',
-    };
-    const splitRecord = {
-      tool: PHASE_C_TOOL,
-      operation: 'train_test_split',
-      parameters: {
-        split_fraction: split.fraction,
-        split_axis: split.axis,
-        split_point: split.splitPoint,
-        coordinate_range: split.range,
-        rule: `train: ${split.axis}coords < split_point; test: ${split.axis}coords >= split_point`,
-        train_count: split.train.length,
-        test_count: split.test.length,
-      },
-    };
-    const additional = {
-      seed,
-      rng: 'xoshiro128** (ptychostudy Rng); streams fork("object"), fork("positions"), fork("noise:<dose>")',
-      buffer: N / 2,
-      simulation_type: 'coordinate_based',
-      position_distribution: `uniform in [N/2, size - N/2) per axis`,
-      preset: preset.name,
-      object_source: base ? 'base_npz' : 'synthetic',
-      probe_source: base ? 'base_npz' : 'synthetic',
-      input_file: base ? base.path : null,
-      input_file_sha256: base ? base.sha256 : null,
-      object_shape: [object.h, object.w],
-      object_parameters: base ? null : preset.object,
-      probe_parameters: base ? null : preset.probe,
-    };
-    const files: Array<[string, string, Int32Array, Float32Array]> = [
-      ['train', out.train, split.train, trainDiff],
-      ['test', out.test, split.test, testDiff],
-    ];
-    const splitStats: Record<string, TotalsStats> = {};
-    for (const [name, path, idx, diff] of files) {
-      const coords = name === 'train' ? splitCoords.train : splitCoords.test;
-      const counted = totalsStats(res.countTotals, idx);
-      const expected = totalsStats(res.expectedTotals, idx);
-      splitStats[name] = counted;
+  const maxSplit = Math.max(split.train.length, split.test.length);
+  const ibuf = new Float32Array(maxSplit * nn);
+  let work: Float32Array | null = null;
+  const rngs = doses.map((d) => root.fork(`noise:${d}`));
+  const perDose = doses.map(() => ({ seconds: 0, s: 0, counted: {} as Record<string, TotalsStats>, totals: new Float64Array(nPositions) }));
+
+  for (const [name, idx] of [['train', split.train], ['test', split.test]] as const) {
+    const coords = splitCoords[name];
+    const m = idx.length;
+    const ff = sim.farFieldIntensities(coords,
+      (done, total) => emit({ stage: 'far-field', done, total, message: `far-field intensities (${name})` }), ibuf.subarray(0, m * nn));
+    for (let d = 0; d < doses.length; d++) {
+      const td = performance.now();
+      const out = plan.outputs[d];
+      const dose = out.dose;
+      const patterns = d === doses.length - 1 ? ff.intensity : (work ??= new Float32Array(maxSplit * nn)).subarray(0, m * nn);
+      const res = sampleDose(ff, dose, rngs[d], (j) => ({ data: patterns, offset: j * nn }), {
+        meanPower,
+        onBatch: (done, total) => emit({ stage: 'simulate', dose, done, total, message: `dose ${dose}: Poisson counts (${name})` }),
+      });
+      const counted = totalsStats(res.countTotals);
+      const expected = totalsStats(res.expectedTotals);
+      const pd = perDose[d];
+      pd.s = res.intensityScale;
+      pd.counted[name] = counted;
+      for (let j = 0; j < m; j++) pd.totals[idx[j]] = res.countTotals[j];
+      const path = name === 'train' ? out.train : out.test;
       const metadata: Record<string, unknown> = {
         schema_version: METADATA_SCHEMA_VERSION,
         creation_info: creation,
         split: name,
         dose,
         intensity_scale: res.intensityScale,
-        physics_parameters: physics,
+        physics_parameters: physicsFor(dose, res.intensityScale),
         photon_statistics: {
           expected_mean_per_pattern_all_positions: dose,
           counted_per_pattern_this_split: statsJson(counted),
           expected_per_pattern_this_split: statsJson(expected),
-          counted_per_pattern_all_positions: statsJson(all),
-          max_pixel_count_all_positions: res.maxPixelCount,
+          max_pixel_count_this_split: res.maxPixelCount,
         },
-        training_parameters: { n_images: nPositions, n_images_this_split: idx.length },
+        training_parameters: { n_images: nPositions, n_images_this_split: m },
         additional_parameters: additional,
         data_transformations: [
           stamp({
@@ -494,16 +499,15 @@ export async function generatePhaseC(design: StudyDesign, opts: PhaseCOptions,
           stamp(splitRecord),
         ],
       };
-      const n = idx.length;
       const arrays: Record<string, NdArray> = {
-        diffraction: { dtype: '<f4', shape: [n, N, N], data: diff },
+        diffraction: { dtype: '<f4', shape: [m, N, N], data: patterns },
         objectGuess: objectArr,
         probeGuess: probeArr,
-        xcoords: { dtype: '<f8', shape: [n], data: coords.x },
-        ycoords: { dtype: '<f8', shape: [n], data: coords.y },
-        xcoords_start: { dtype: '<f8', shape: [n], data: Float64Array.from(coords.x) },
-        ycoords_start: { dtype: '<f8', shape: [n], data: Float64Array.from(coords.y) },
-        scan_index: { dtype: '<i8', shape: [n], data: new BigInt64Array(n) },
+        xcoords: { dtype: '<f8', shape: [m], data: coords.x },
+        ycoords: { dtype: '<f8', shape: [m], data: coords.y },
+        xcoords_start: { dtype: '<f8', shape: [m], data: Float64Array.from(coords.x) },
+        ycoords_start: { dtype: '<f8', shape: [m], data: Float64Array.from(coords.y) },
+        scan_index: { dtype: '<i8', shape: [m], data: new BigInt64Array(m) },
         _metadata: metadataArray(metadata),
       };
       // The reference validated each split after writing it; checking the arrays first means a
@@ -512,47 +516,51 @@ export async function generatePhaseC(design: StudyDesign, opts: PhaseCOptions,
       if (warnings.length > 0) throw new Error(`internal: generated data for ${path} raised warnings: ${warnings.join('; ')}`);
       emit({ stage: 'write', dose, done: name === 'train' ? 0 : 1, total: 2, message: `writing ${path}` });
       saveNpz(path, arrays, { compress: opts.compress ?? true, level: opts.compressLevel ?? 1 });
+      pd.seconds += (performance.now() - td) / 1000;
+      if (name !== 'test') continue;
+
+      // Both files of this dose exist: record the dose.
+      const all = totalsStats(pd.totals);
+      const entry = {
+        dose,
+        train: out.train,
+        test: out.test,
+        intermediate_dir: out.dir,
+        train_count: split.train.length,
+        test_count: split.test.length,
+        intensity_scale: pd.s,
+        mean_photons_per_pattern: round6(all.mean),
+        photons_per_pattern_std: round6(all.std),
+        mean_photons_per_pattern_train: round6(pd.counted.train.mean),
+        mean_photons_per_pattern_test: round6(pd.counted.test.mean),
+        seed,
+        preset: preset.name,
+        seconds: Number(pd.seconds.toFixed(3)),
+        generated_utc: new Date().toISOString(),
+      };
+      manifest[doseDirName(dose)] = entry;
+      const run = {
+        tool: PHASE_C_TOOL,
+        ptychostudy_version: packageVersion(),
+        updated_utc: new Date().toISOString(),
+        preset: preset.name,
+        seed,
+        n_images: nPositions,
+        patch_size: N,
+        object_shape: [object.h, object.w],
+        object_source: base ? base.path : 'synthetic',
+        split: { axis: split.axis, split_point: split.splitPoint, train_count: split.train.length, test_count: split.test.length },
+        doses_this_run: doses,
+      };
+      writeJsonAtomic(plan.manifestPath, orderedManifest(manifest, run));
+      results.push({
+        dose, doseDir: out.dir, train: out.train, test: out.test,
+        trainCount: split.train.length, testCount: split.test.length,
+        intensityScale: pd.s, photons: all, seconds: pd.seconds,
+      });
+      emit({ stage: 'dose-done', dose, done: results.length, total: plan.outputs.length, message: `Dataset generation complete for dose=${dose} (${pd.seconds.toFixed(1)} s)` });
+      await new Promise<void>((r) => setImmediate(r));
     }
-    const seconds = (performance.now() - td) / 1000;
-    const entry = {
-      dose,
-      train: out.train,
-      test: out.test,
-      intermediate_dir: out.dir,
-      train_count: split.train.length,
-      test_count: split.test.length,
-      intensity_scale: res.intensityScale,
-      mean_photons_per_pattern: round6(all.mean),
-      photons_per_pattern_std: round6(all.std),
-      mean_photons_per_pattern_train: round6(splitStats.train.mean),
-      mean_photons_per_pattern_test: round6(splitStats.test.mean),
-      seed,
-      preset: preset.name,
-      seconds: Number(seconds.toFixed(3)),
-      generated_utc: new Date().toISOString(),
-    };
-    manifest[doseDirName(dose)] = entry;
-    const run = {
-      tool: PHASE_C_TOOL,
-      ptychostudy_version: packageVersion(),
-      updated_utc: new Date().toISOString(),
-      preset: preset.name,
-      seed,
-      n_images: nPositions,
-      patch_size: N,
-      object_shape: [object.h, object.w],
-      object_source: base ? base.path : 'synthetic',
-      split: { axis: split.axis, split_point: split.splitPoint, train_count: split.train.length, test_count: split.test.length },
-      doses_this_run: doses,
-    };
-    writeJsonAtomic(plan.manifestPath, orderedManifest(manifest, run));
-    results.push({
-      dose, doseDir: out.dir, train: out.train, test: out.test,
-      trainCount: split.train.length, testCount: split.test.length,
-      intensityScale: res.intensityScale, photons: all, seconds,
-    });
-    emit({ stage: 'dose-done', dose, done: results.length, total: plan.outputs.length, message: `Dataset generation complete for dose=${dose} (${seconds.toFixed(1)} s)` });
-    await new Promise<void>((r) => setImmediate(r));
   }
   return {
     outputRoot: opts.outputRoot,
