@@ -180,18 +180,15 @@ export class FarFieldSimulator {
    * Noise-free, dose-free far-field intensities of every position: I = |FFT2(ψ)|² / N², centred
    * (DC at [N//2, N//2]), float32, positions back to back in scan order — plus Σ|ψ|² per position
    * in float64. One pass of two FFTs per position; every dose then only scales and samples (see
-   * `sampleDose`). `intensity` may be given to reuse a buffer of n·N² floats; `slot` (a permutation
-   * of 0…n−1) stores position i's pattern at slot[i] instead of i, e.g. grouped by split.
+   * `sampleDose`). `intensity` may be given to reuse a buffer of n·N² floats.
    */
-  farFieldIntensities(pos: ScanPositions, onBatch?: (done: number, total: number) => void, intensity?: Float32Array,
-    slot?: Int32Array): FarFieldIntensities {
+  farFieldIntensities(pos: ScanPositions, onBatch?: (done: number, total: number) => void, intensity?: Float32Array): FarFieldIntensities {
     const total = pos.x.length;
     if (pos.y.length !== total) throw new RangeError(`x has ${total} positions, y has ${pos.y.length}`);
     if (total === 0) throw new RangeError('no scan positions to simulate');
     const n = this.n, nn = n * n;
     const out = intensity ?? new Float32Array(total * nn);
     if (out.length < total * nn) throw new RangeError(`intensity buffer holds ${out.length} values, needs ${total * nn}`);
-    if (slot && slot.length !== total) throw new RangeError(`slot has ${slot.length} entries, expected ${total}`);
     const powers = new Float64Array(total);
     const { buf } = this;
     const inv = 1 / nn;
@@ -199,10 +196,10 @@ export class FarFieldSimulator {
       const cnt = Math.min(this.batch, total - start);
       this.exitWaves(pos, start, cnt, powers);
       this.fft.forward(buf, cnt);
-      for (let j = 0; j < cnt; j++) squareShifted(buf, 2 * nn * j, out, (slot ? slot[start + j] : start + j) * nn, n, inv);
+      for (let j = 0; j < cnt; j++) squareShifted(buf, 2 * nn * j, out, (start + j) * nn, n, inv);
       onBatch?.(start + cnt, total);
     }
-    return { n: total, patch: n, intensity: out, powers, slot: slot ?? null };
+    return { n: total, patch: n, intensity: out, powers };
   }
 
   /**
@@ -225,8 +222,6 @@ export interface FarFieldIntensities {
   intensity: Float32Array;
   /** Σ_pixels |ψ|² per position (float64). */
   powers: Float64Array;
-  /** Where position i's pattern is in `intensity` (null: at i). */
-  slot: Int32Array | null;
 }
 
 function checkDose(dose: number): void {
@@ -260,7 +255,7 @@ export function sampleDose(ff: FarFieldIntensities, dose: number, rng: Rng, sink
     const { data, offset } = sink(i);
     if (offset < 0 || offset + nn > data.length) throw new RangeError(`sink for position ${i} has no room for ${nn} values at offset ${offset}`);
     // (data may be `I` itself at the same offset: each value is read before it is overwritten)
-    samplePattern(I, (ff.slot ? ff.slot[i] : i) * nn, nn, s, noise === 'poisson' ? rng : null, data, offset, sums);
+    samplePattern(I, i * nn, nn, s, noise === 'poisson' ? rng : null, data, offset, sums);
     expectedTotals[i] = sums[0];
     countTotals[i] = sums[1];
     if (sums[2] > maxPix) maxPix = sums[2];

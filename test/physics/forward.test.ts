@@ -198,3 +198,20 @@ test('small-λ Poisson sampler: exact probabilities of 0, 1, 2 and mean = varian
     }
   }
 });
+
+test('sampling part of the scan with the whole scan\'s mean power gives the same scale and patterns', () => {
+  const { object, probe, pos, N, n } = smallScene(9, 30);
+  const sim = new FarFieldSimulator(object, probe);
+  const whole = sink(n, N);
+  const all = sim.simulate(pos, 2e4, new Rng(1), whole.fn, { noise: 'none' });
+  const powers = sim.exitWavePowers(pos);
+  const mean = powers.reduce((a, b) => a + b, 0) / n;
+  const idx = [3, 7, 8, 20];
+  const sub = { x: Float64Array.from(idx, (i) => pos.x[i]), y: Float64Array.from(idx, (i) => pos.y[i]) };
+  const part = sink(idx.length, N);
+  const res = sampleDose(sim.farFieldIntensities(sub), 2e4, new Rng(1), part.fn, { noise: 'none', meanPower: mean });
+  assert.ok(Math.abs(res.intensityScale / all.intensityScale - 1) < 1e-12);
+  idx.forEach((i, j) => {
+    assert.deepEqual(part.data.subarray(j * N * N, (j + 1) * N * N), whole.data.subarray(i * N * N, (i + 1) * N * N));
+  });
+});
