@@ -24,10 +24,10 @@ export interface ProbeParams {
   edgeWidthFraction: number;
 }
 
-/** The default probe: D = N/2, F = 8.5, 30 % central stop, 1.5 rad converging curvature, edge N/64. */
+/** The default probe: D = 0.6·N, F = 8, 30 % central stop, 1.5 rad converging curvature, edge N/64. */
 export const DEFAULT_PROBE: Readonly<ProbeParams> = {
-  diameterFraction: 0.5,
-  fresnelNumber: 8.5,
+  diameterFraction: 0.6,
+  fresnelNumber: 8,
   centralStopFraction: 0.3,
   edgePhase: 1.5,
   edgeWidthFraction: 1 / 64,
