@@ -6,12 +6,14 @@
  * and each scenario's peak resident memory. Every scenario runs in its own child process, so the
  * peak RSS (process.resourceUsage().maxRSS) is that scenario's alone.
  *
- * Epoch 0 (pty-chi's probe-rescaling dry run) is reported separately; "s/epoch" is the median over
- * the update epochs.
+ * Epoch 0 (pty-chi's probe-rescaling dry run) is reported separately; "s/epoch" is the median wall
+ * time over the update epochs; "cpu_s_per_epoch" is the CPU time of all threads of the process in
+ * that epoch (with the 1-minute load average: on a busy machine the wall time is not the engine's).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import os from 'node:os';
 import { LsqmlEngine } from '../src/engine/lsqml.js';
 import { syntheticProblem } from '../src/engine/synthetic.js';
 
@@ -33,7 +35,13 @@ async function child(name: string): Promise<Record<string, unknown>> {
   const simSeconds = (performance.now() - t0) / 1000;
   const engine = await LsqmlEngine.create(prob.input, { epochs: s.epochs, batchSize: 96, threads: s.threads, seed: 1 });
   try {
-    for (let e = 0; e < s.epochs; e++) engine.runEpoch(e);
+    const cpu: number[] = [];
+    for (let e = 0; e < s.epochs; e++) {
+      const c0 = process.cpuUsage();
+      engine.runEpoch(e);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1e6);
+    }
     const upd = engine.epochSeconds.slice(1);
     return {
       positions: s.positions, probe: `${s.size}x${s.size}`, object: `${s.height}x${s.width}`, batch: 96, modes: 1, threads: s.threads,
@@ -41,6 +49,8 @@ async function child(name: string): Promise<Record<string, unknown>> {
       epoch0_rescale_s: +engine.epochSeconds[0]!.toFixed(4),
       s_per_epoch_median: +median(upd).toFixed(4),
       s_per_epoch_all: upd.map((x) => +x.toFixed(4)),
+      cpu_s_per_epoch_median: +median(cpu.slice(1)).toFixed(4),
+      load_average_1min: +os.loadavg()[0]!.toFixed(2),
       loss_first_last: [engine.lossHistory[0], engine.lossHistory[engine.lossHistory.length - 1]],
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       simulate_s: +simSeconds.toFixed(2),

@@ -210,23 +210,26 @@ function patchSource(c: Ctx, img: Float64Array, ty: number, tx: number, scratch:
 }
 
 /**
- * Multiplies `count` N×N spectra (from slot i0, at `spec` offsets 2·n2·i) by the ramps of their slots
- * (c.ramp), or by the conjugate ramps (`adjoint`): the Fourier sub-pixel shift of src/math/subpixel.ts
- * with the per-position exponentials computed once per run instead of per call.
+ * Multiplies the N×N spectra of slots [i0, i1) (at offsets 2·n2·i of `dst`) by their slots' shift
+ * ramps (c.ramp), or by the conjugate ramps (`adjoint`): the Fourier sub-pixel shift of
+ * src/math/subpixel.ts with the per-position exponentials computed once per run. With `src` the
+ * spectrum is read from src[0…2·n2) (the same for every slot) instead of from `dst`.
  */
-function applyRamps(c: Ctx, spec: Float64Array, i0: number, i1: number, adjoint: boolean): void {
+function applyRamps(c: Ctx, dst: Float64Array, i0: number, i1: number, adjoint: boolean, src: Float64Array | null): void {
   const N = c.d.N, n2 = c.n2, ramp = c.ramp, sg = adjoint ? -1 : 1;
+  const from = src ?? dst;
   for (let i = i0; i < i1; i++) {
     const ry = 4 * N * i, rx = ry + 2 * N;
     let k = 2 * n2 * i;
+    let s = src === null ? k : 0;
     for (let u = 0; u < N; u++) {
       const yr = ramp[ry + 2 * u], yi = sg * ramp[ry + 2 * u + 1];
-      for (let v = 0; v < N; v++, k += 2) {
+      for (let v = 0; v < N; v++, k += 2, s += 2) {
         const xr = ramp[rx + 2 * v], xi = sg * ramp[rx + 2 * v + 1];
         const pr = yr * xr - yi * xi, pi = yr * xi + yi * xr;
-        const a = spec[k], b = spec[k + 1];
-        spec[k] = a * pr - b * pi;
-        spec[k + 1] = a * pi + b * pr;
+        const a = from[s], b = from[s + 1];
+        dst[k] = a * pr - b * pi;
+        dst[k + 1] = a * pi + b * pr;
       }
     }
   }
@@ -248,8 +251,7 @@ function forward(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
   const n2 = c.n2, cnt = i1 - i0, n2x2 = 2 * n2, row = 2 * N;
   const { pt0, fp0, far, probe, tl, opatch } = c;
   // Shifted mode-0 probes: copies of FFT2(P0) times each position's ramp, one batched inverse FFT.
-  for (let i = i0; i < i1; i++) pt0.set(fp0, n2x2 * i);
-  applyRamps(c, pt0, i0, i1, false);
+  applyRamps(c, pt0, i0, i1, false, fp0);
   c.fft.inverse(pt0.subarray(n2x2 * i0, n2x2 * i1), cnt);
   // Exit waves ψ = O_i·P̃_i,m into the far-field buffer.
   const psi = c.psi;
@@ -276,7 +278,7 @@ function forward(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
   else intensitiesM(c, i0, i1, fuseGaussian);
 }
 
-/** Ŷ, loss terms and sums for one mode (the common case, kept free of the mode loop). */
+/** Ŷ (kept unless the Gaussian step is fused), loss terms and sums for one mode (the common case, no mode loop). */
 function intensities1(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
   const n2 = c.n2, w = c.d.gaussW, thr = c.d.thr;
   const { far, yb, yhat, pp, mask } = c;
@@ -288,7 +290,7 @@ function intensities1(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): vo
       const a = far[q], b = far[q + 1];
       const yh = a * a + b * b;
       const y = yb[yo + k];
-      yhat[yo + k] = yh;
+      if (!fuseGaussian) yhat[yo + k] = yh;
       const e = Math.sqrt(yh + 1e-7) - Math.sqrt(y + 1e-7);
       loss += e * e;
       sy += y; syh += yh;
@@ -428,7 +430,7 @@ function probeSpectra(c: Ctx, i0: number, i1: number): void {
   if (i1 <= i0) return;
   const n2x2 = 2 * c.n2, cnt = i1 - i0;
   c.fft.forward(c.dP.subarray(n2x2 * i0, n2x2 * i1), cnt);
-  applyRamps(c, c.dP, i0, i1, true);
+  applyRamps(c, c.dP, i0, i1, true, null);
 }
 
 /**

@@ -149,12 +149,20 @@ function amplitudePhase(data: Float64Array, count: number): { amp: Float32Array;
   return { amp, phase };
 }
 
+/** [1st, 99th] percentile of the finite values (robust colour limits: the unscanned border is noisy). */
+function robustRange(v: Float32Array): { vmin: number; vmax: number } {
+  const s = Float32Array.from(v.filter((x) => Number.isFinite(x))).sort();
+  if (s.length === 0) return { vmin: 0, vmax: 1 };
+  const lo = s[Math.floor(0.01 * (s.length - 1))]!, hi = s[Math.ceil(0.99 * (s.length - 1))]!;
+  return hi > lo ? { vmin: lo, vmax: hi } : { vmin: s[0]!, vmax: s[s.length - 1]! };
+}
+
 function reconstructionPng(r: LsqmlResult, title: string): Buffer {
   const o = amplitudePhase(r.object, r.height * r.width);
   const p = amplitudePhase(r.probe, r.size * r.size);
   return renderPanelsPng([
-    { title: 'object amplitude', width: r.width, height: r.height, values: o.amp, colormap: 'gray' },
-    { title: 'object phase', width: r.width, height: r.height, values: o.phase, colormap: 'twilight', label: 'rad' },
+    { title: 'object amplitude', width: r.width, height: r.height, values: o.amp, colormap: 'gray', ...robustRange(o.amp) },
+    { title: 'object phase', width: r.width, height: r.height, values: o.phase, colormap: 'twilight', label: 'rad', ...robustRange(o.phase) },
     { title: r.modes > 1 ? 'probe amplitude (mode 0)' : 'probe amplitude', width: r.size, height: r.size, values: p.amp, colormap: 'viridis' },
     { title: r.modes > 1 ? 'probe phase (mode 0)' : 'probe phase', width: r.size, height: r.size, values: p.phase, colormap: 'twilight', label: 'rad' },
   ], { columns: 2, title });
