@@ -3,37 +3,12 @@
  * and the executor that runs one job. The default executor runs each job in its own worker thread.
  */
 import { Worker } from 'node:worker_threads';
+import type { JobProgress, LsqmlJobOptions, LsqmlJobResult } from '../lsqml-job.js';
 
-export interface EngineJobOptions {
-  inputNpz: string;
-  outputDir: string;
-  epochs: number;
-  batchSize: number;
-  noiseModel: 'gaussian' | 'poisson';
-  modes: number;
-  nImages?: number;
-  seed: number;
-  initObject: 'ones' | 'guess';
-  initProbe: 'guess' | string;
-  threads?: number;
-}
-
-export interface EngineJobResult {
-  reconstructionNpz: string;
-  png: string;
-  log: string;
-  epochsRun: number;
-  finalLoss: number;
-  seconds: number;
-  nPositions: number;
-}
-
-export interface EpochProgress {
-  epoch: number;
-  epochs: number;
-  loss: number;
-  seconds: number;
-}
+// The engine's own types (type-only import: the worker, not this module, loads the engine).
+export type EngineJobOptions = LsqmlJobOptions;
+export type EngineJobResult = LsqmlJobResult;
+export type EpochProgress = JobProgress;
 
 /** Runs one reconstruction; rejects with the job's error. */
 export type JobExecutor = (opts: EngineJobOptions, onProgress: (p: EpochProgress) => void) => Promise<EngineJobResult>;

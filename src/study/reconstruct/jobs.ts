@@ -11,6 +11,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../cli/errors.js';
+import type { LsqmlJobOptions } from '../lsqml-job.js';
 
 export const VIEWS = ['baseline', 'dense', 'sparse'] as const;
 export const SPLITS = ['train', 'test'] as const;
@@ -25,17 +26,8 @@ export function gridsizeOf(view: View): number {
   return view === 'baseline' ? 1 : 2;
 }
 
-/** Engine settings every job of one run shares. */
-export interface EngineSettings {
-  epochs: number;
-  batchSize: number;
-  noiseModel: 'gaussian' | 'poisson';
-  modes: number;
-  nImages?: number;
-  seed: number;
-  initObject: 'ones' | 'guess';
-  initProbe: string;
-}
+/** Engine settings every job of one run shares: the job options less the per-job paths and threads. */
+export type EngineSettings = Omit<LsqmlJobOptions, 'inputNpz' | 'outputDir' | 'threads'>;
 
 export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
   epochs: 100,
