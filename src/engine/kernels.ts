@@ -21,6 +21,7 @@
  */
 import type { Fft2 } from '../math/fft.js';
 import { addPatch, extractPatch, patchInside } from './patches.js';
+import type { LsqmlWasm } from './wasm-kernels.js';
 
 /** Per-position scalar slots (stride PP in `pp`). */
 export const PP = 12;
@@ -67,6 +68,10 @@ export interface EngineDims {
   separateMode0: boolean;
   /** Object direction sums all modes (multimodal update). */
   multimodal: boolean;
+  /** Every detector pixel is constrained (no mask, no threshold). */
+  allValid: boolean;
+  /** The WASM-SIMD kernels (wasm-kernels.ts) run the elementwise loops; every Float64 buffer is an arena block. */
+  wasm: boolean;
 }
 
 /** Names of the shared buffers, in allocation order. */
@@ -88,6 +93,8 @@ export function bufferSizes(d: EngineDims): Record<BufferName, number> {
 
 /** Buffers the FFT runs on in place: with the wasm backend they live in its shared arena (no copies). */
 export const ARENA_BUFFERS: readonly BufferName[] = ['pt0', 'far', 'dP'];
+/** Buffers that are not Float64 (never in the arena). */
+const NON_F64: readonly BufferName[] = ['tl', 'info', 'mask'];
 
 /**
  * Where a buffer lives: its own (Shared)ArrayBuffer, or a block of the wasm FFT arena (a byte offset
@@ -100,14 +107,15 @@ export type SharedBuffers = Record<BufferName, BufferDesc>;
 
 /**
  * Allocates every buffer: `shared` (worker threads will see them) uses SharedArrayBuffers;
- * `arenaAlloc`, when given, places the FFT buffers in the wasm arena.
+ * `arenaAlloc`, when given, places the FFT buffers in the wasm arena — and every Float64 buffer when
+ * the WASM kernels run (`d.wasm`).
  */
 export function allocateBuffers(d: EngineDims, shared: boolean, arenaAlloc?: (n: number) => Float64Array): { descs: SharedBuffers; arenaViews: Float64Array[] } {
   const sizes = bufferSizes(d);
   const descs = {} as SharedBuffers;
   const arenaViews: Float64Array[] = [];
   for (const name of BUFFER_NAMES) {
-    if (arenaAlloc && ARENA_BUFFERS.includes(name)) {
+    if (arenaAlloc && (ARENA_BUFFERS.includes(name) || (d.wasm && !NON_F64.includes(name)))) {
       const v = arenaAlloc(Math.max(1, sizes[name]));
       arenaViews.push(v);
       descs[name] = { kind: 'arena', byteOffset: v.byteOffset, length: v.length };
@@ -129,6 +137,8 @@ export interface Ctx {
   dPsum: Float64Array; dPhat: Float64Array; yb: Float64Array; yhat: Float64Array;
   tl: Int32Array; frac: Float64Array; ramp: Float64Array; pp: Float64Array; mask: Uint8Array; info: Int32Array; scal: Float64Array;
   fft: Fft2;
+  /** This thread's instance of the WASM kernels (null: the TypeScript loops run). */
+  wasm: LsqmlWasm | null;
   opatch: Float64Array; dpatch: Float64Array;
   /** Set by patchSource: offset and row stride (doubles) of the patch in the array it returned. */
   srcOff: number; srcStride: number;
@@ -136,8 +146,18 @@ export interface Ctx {
   psi: Float64Array | null;
 }
 
-/** Views over the buffers; `arena` is this thread's view of the wasm arena memory (for 'arena' buffers). */
-export function createCtx(d: EngineDims, b: SharedBuffers, fft: Fft2, arena?: ArrayBufferLike): Ctx {
+/** Per-thread scratch: an edge-replicated object patch and direction patch, N² complex each. */
+export function scratchLength(d: EngineDims): number {
+  return 4 * d.N * d.N;
+}
+
+/**
+ * Views over the buffers; `arena` is this thread's view of the wasm arena memory (for 'arena'
+ * buffers); with the WASM kernels, `wasm` is this thread's instance and `scratch` its arena block of
+ * scratchLength(d) doubles.
+ */
+export function createCtx(d: EngineDims, b: SharedBuffers, fft: Fft2, arena?: ArrayBufferLike,
+  wasm: LsqmlWasm | null = null, scratch?: Float64Array): Ctx {
   const own = (k: BufferName): SharedArrayBuffer | ArrayBuffer => {
     const x = b[k];
     if (x.kind !== 'own') throw new Error(`buffer ${k} is not a plain buffer`);
@@ -157,8 +177,10 @@ export function createCtx(d: EngineDims, b: SharedBuffers, fft: Fft2, arena?: Ar
     dOA, dO0: d.separateMode0 ? f64('dO0') : dOA, D, D0: d.separateMode0 ? f64('D0') : D, invDen: f64('invDen'),
     dPsum: f64('dPsum'), dPhat: f64('dPhat'), yb: f64('yb'), yhat: f64('yhat'),
     tl: new Int32Array(own('tl')), frac: f64('frac'), ramp: f64('ramp'), pp: f64('pp'), mask: new Uint8Array(own('mask')), info: new Int32Array(own('info')),
-    scal: f64('scal'), fft,
-    opatch: new Float64Array(2 * n2), dpatch: new Float64Array(2 * n2), srcOff: 0, srcStride: 0, psi: null,
+    scal: f64('scal'), fft, wasm,
+    opatch: scratch ? scratch.subarray(0, 2 * n2) : new Float64Array(2 * n2),
+    dpatch: scratch ? scratch.subarray(2 * n2, 4 * n2) : new Float64Array(2 * n2),
+    srcOff: 0, srcStride: 0, psi: null,
   };
 }
 
@@ -195,6 +217,11 @@ export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
     case Phase.ApplyObject: applyObject(c, p, parts); break;
     default: throw new Error(`unknown LSQML phase ${String(phase)}`);
   }
+}
+
+/** Byte address of element `off` of an arena view (WASM kernels). */
+function addr(a: Float64Array, off: number): number {
+  return a.byteOffset + 8 * off;
 }
 
 /**
@@ -251,7 +278,8 @@ function forward(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
   const n2 = c.n2, cnt = i1 - i0, n2x2 = 2 * n2, row = 2 * N;
   const { pt0, fp0, far, probe, tl, opatch } = c;
   // Shifted mode-0 probes: copies of FFT2(P0) times each position's ramp, one batched inverse FFT.
-  applyRamps(c, pt0, i0, i1, false, fp0);
+  if (c.wasm) c.wasm.rampMul(addr(pt0, n2x2 * i0), addr(fp0, 0), 0, addr(c.ramp, 4 * N * i0), N, cnt, 0);
+  else applyRamps(c, pt0, i0, i1, false, fp0);
   c.fft.inverse(pt0.subarray(n2x2 * i0, n2x2 * i1), cnt);
   // Exit waves ψ = O_i·P̃_i,m into the far-field buffer.
   const psi = c.psi;
@@ -262,6 +290,11 @@ function forward(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
       const src = m === 0 ? pt0 : probe;
       const so = m === 0 ? n2x2 * i : n2x2 * m;
       const fo = n2x2 * (m * Bc + i);
+      if (c.wasm) {
+        c.wasm.exitWave(addr(far, fo), addr(o, oOff), 8 * oStride, addr(src, so), N);
+        if (psi !== null) psi.set(far.subarray(fo, fo + n2x2), fo);
+        continue;
+      }
       for (let r = 0; r < N; r++) {
         const ob = oOff + r * oStride, pb = so + r * row, fb = fo + r * row;
         for (let j = 0; j < row; j += 2) {
@@ -274,7 +307,11 @@ function forward(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
     }
   }
   for (let m = 0; m < M; m++) c.fft.forward(far.subarray(n2x2 * (m * Bc + i0), n2x2 * (m * Bc + i1)), cnt);
-  if (M === 1) intensities1(c, i0, i1, fuseGaussian);
+  if (M === 1 && fuseGaussian && c.wasm && c.d.allValid && n2 % 2 === 0) {
+    for (let i = i0; i < i1; i++) {
+      c.wasm.gaussIntensity(addr(far, n2x2 * i), addr(c.yb, n2 * i), addr(c.yhat, n2 * i), n2, c.d.gaussW, 0, addr(c.pp, PP * i + PP_LOSS));
+    }
+  } else if (M === 1) intensities1(c, i0, i1, fuseGaussian);
   else intensitiesM(c, i0, i1, fuseGaussian);
 }
 
@@ -394,6 +431,10 @@ function chiDirections(c: Ctx, i0: number, i1: number): void {
     const o = patchSource(c, c.obj, tl[2 * i], tl[2 * i + 1], opatch);
     const oOff = c.srcOff, oStride = c.srcStride;
     const po = 2 * n2 * i, f0 = modeOff(c, 0, i);
+    if (M === 1 && c.wasm) {
+      c.wasm.chiDirections(addr(far, f0), addr(dP, f0), addr(dOA, po), addr(pt0, po), addr(o, oOff), 8 * oStride, N);
+      continue;
+    }
     for (let r = 0; r < N; r++) {
       const ob = oOff + r * oStride;
       for (let j = 0; j < row; j += 2) {
@@ -430,7 +471,8 @@ function probeSpectra(c: Ctx, i0: number, i1: number): void {
   if (i1 <= i0) return;
   const n2x2 = 2 * c.n2, cnt = i1 - i0;
   c.fft.forward(c.dP.subarray(n2x2 * i0, n2x2 * i1), cnt);
-  applyRamps(c, c.dP, i0, i1, true, null);
+  if (c.wasm) c.wasm.rampMul(addr(c.dP, n2x2 * i0), addr(c.dP, n2x2 * i0), 8 * n2x2, addr(c.ramp, 4 * c.d.N * i0), c.d.N, cnt, 1);
+  else applyRamps(c, c.dP, i0, i1, true, null);
 }
 
 /**
@@ -451,6 +493,11 @@ function place(c: Ctx, p: number, parts: number, scatter: boolean, precondition:
     }
     for (let i = 0; i < B; i++) {
       const ty = c.tl[2 * i], tx = c.tl[2 * i + 1];
+      if (c.wasm) {
+        scatterRowsWasm(c, c.D, c.dOA, i, ty, tx, r0, r1);
+        if (separateMode0) scatterRowsWasm(c, c.D0, c.dO0, i, ty, tx, r0, r1);
+        continue;
+      }
       addPatch(c.D, H, W, ty, tx, N, c.dOA, 2 * n2 * i, r0, r1);
       if (separateMode0) addPatch(c.D0, H, W, ty, tx, N, c.dO0, 2 * n2 * i, r0, r1);
     }
@@ -474,9 +521,22 @@ function place(c: Ctx, p: number, parts: number, scatter: boolean, precondition:
       dPsum.fill(0, so + 2 * k0, so + 2 * k1);
       for (let i = 0; i < B; i++) {
         const po = 2 * n2 * (m * Bc + i);
+        if (c.wasm) { if (k1 > k0) c.wasm.addTo(addr(dPsum, so + 2 * k0), addr(dP, po + 2 * k0), 2 * (k1 - k0)); continue; }
         for (let k = 2 * k0; k < 2 * k1; k++) dPsum[so + k] += dP[po + k];
       }
     }
+  }
+}
+
+/** addPatch (rows [r0, r1) only, outside pixels dropped) with the WASM row adder. */
+function scatterRowsWasm(c: Ctx, img: Float64Array, src: Float64Array, i: number, ty: number, tx: number, r0: number, r1: number): void {
+  const { N, H, W } = c.d;
+  const y0 = Math.max(ty, r0, 0), y1 = Math.min(ty + N, r1, H);
+  const x0 = Math.max(tx, 0), x1 = Math.min(tx + N, W);
+  if (y0 >= y1 || x0 >= x1) return;
+  const base = 2 * c.n2 * i;
+  for (let y = y0; y < y1; y++) {
+    c.wasm!.addTo(addr(img, 2 * (y * W + x0)), addr(src, base + 2 * ((y - ty) * N + (x0 - tx))), 2 * (x1 - x0));
   }
 }
 
@@ -495,6 +555,10 @@ function stepSums(c: Ctx, i0: number, i1: number): void {
     const o = patchSource(c, c.obj, ty, tx, opatch);
     const oOff = c.srcOff, oStride = c.srcStride;
     const po = 2 * n2 * i, f0 = modeOff(c, 0, i);
+    if (c.wasm) {
+      c.wasm.stepSums(addr(d, dOff), 8 * dStride, addr(o, oOff), 8 * oStride, addr(pt0, po), addr(dPhat, 0), addr(far, f0), N, addr(pp, PP * i + PP_AA));
+      continue;
+    }
     let aa = 0, qq = 0, aqr = 0, aqi = 0, b1 = 0, b2 = 0;
     for (let r = 0; r < N; r++) {
       const db = dOff + r * dStride, ob = oOff + r * oStride;

@@ -13,10 +13,11 @@
 import { performance } from 'node:perf_hooks';
 import { allocShared, createFft2, fftfreq, freeShared, type Fft2 } from '../math/fft.js';
 import { getArena } from '../math/fft-wasm.js';
+import { lsqmlWasmKernels } from './wasm-kernels.js';
 import { Rng } from '../math/rng.js';
 import { removeAmbiguity, positionsRoi, probeRescaleFactor, type Roi } from './constraints.js';
 import {
-  allocateBuffers, createCtx, type Ctx, type EngineDims, INFO_B, INFO_C0, INFO_C1, INFO_R0, INFO_R1, Phase, PP,
+  allocateBuffers, createCtx, scratchLength, type Ctx, type EngineDims, INFO_B, INFO_C0, INFO_C1, INFO_R0, INFO_R1, Phase, PP,
   PP_AA, PP_AQIM, PP_AQRE, PP_ALPHA, PP_B1, PP_B2, PP_LOSS, PP_PDEN, PP_PNUM, PP_QQ, PP_SUMY, PP_SUMYHAT, SCAL_ABAR,
   SCAL_ALPHA_O,
 } from './kernels.js';
@@ -246,17 +247,28 @@ export class LsqmlEngine {
     const geometry = patchGeometry(input.positions, n, N, origin);
     const Bc = Math.min(options.batchSize, n);
     const multimodal = options.multimodalUpdate;
+    const fft = createFft2(N, N, { backend: options.fftBackend });
+    // With the wasm FFT, the FFT buffers live in its shared arena: every thread transforms them in place.
+    // With the engine's WASM kernels too, every Float64 buffer does, and those kernels run the loops.
+    const arena = fft.backend === 'wasm' ? getArena() : null;
+    const kernels = arena ? lsqmlWasmKernels(arena.memory) : null;
     const dims: EngineDims = {
       N, M, H, W, Bc, noise: options.noiseModel, gaussW: 1 / (2 * options.gaussianNoiseStd) ** 2,
       thr: options.excludeMeasuredPixelsBelow ?? -Infinity, separateMode0: M > 1 && multimodal, multimodal,
+      allValid: options.excludeMeasuredPixelsBelow === null && (!input.validMask || Array.prototype.every.call(input.validMask, (v: number) => v !== 0)),
+      wasm: kernels !== null,
     };
     const threads = Math.max(1, Math.min(options.threads, Bc));
-    const fft = createFft2(N, N, { backend: options.fftBackend });
-    // With the wasm FFT, the FFT buffers live in its shared arena: every thread transforms them in place.
-    const arena = fft.backend === 'wasm' ? getArena() : null;
     const { descs: buffers, arenaViews } = allocateBuffers(dims, threads > 1, arena ? allocShared : undefined);
     const arenaBlocks = arenaViews.slice();
-    const ctx = createCtx(dims, buffers, fft, arena ? arenaViews[arenaViews.length - 1]!.buffer : undefined);
+    const scratchFor = (): Float64Array | undefined => {
+      if (!kernels) return undefined;
+      const block = allocShared(scratchLength(dims));
+      arenaBlocks.push(block);
+      return block;
+    };
+    const mainScratch = scratchFor();
+    const ctx = createCtx(dims, buffers, fft, arena ? arenaViews[arenaViews.length - 1]!.buffer : undefined, kernels, mainScratch);
     ctx.obj.set(object.data);
     ctx.probe.set(probe.data);
     if (input.validMask) for (let k = 0; k < n2; k++) ctx.mask[k] = input.validMask[k] ? 1 : 0;
@@ -265,7 +277,11 @@ export class LsqmlEngine {
       if (!arena) return null;
       const block = allocShared(4 * N * N);
       arenaBlocks.push(block);
-      return { memory: arena.memory, scratch: { at: block.byteOffset, size: block.byteLength }, plan: arena.plan(N, N) };
+      const ctxScratch = scratchFor();
+      return {
+        memory: arena.memory, scratch: { at: block.byteOffset, size: block.byteLength }, plan: arena.plan(N, N),
+        ctxScratch: ctxScratch ? ctxScratch.byteOffset : null,
+      };
     };
     let pool: PhasePool;
     try {
@@ -286,6 +302,8 @@ export class LsqmlEngine {
 
   /** The FFT backend in use. */
   get fftBackend(): string { return this.mainFft.backend; }
+  /** Whether the WASM-SIMD elementwise kernels run (else the TypeScript loops). */
+  get wasmKernels(): boolean { return this.ctx.d.wasm; }
 
   /** Copy of the current object [H, W] complex. */
   get object(): Float64Array { return Float64Array.from(this.ctx.obj); }

@@ -23,7 +23,11 @@ export interface WorkerInit {
   parts: number;
   fftBackend: 'auto' | 'ts' | 'wasm';
   /** The wasm FFT arena's shared memory and this worker's scratch block in it (wasm backend only). */
-  arena: { memory: WebAssembly.Memory; scratch: { at: number; size: number }; plan: WasmPlan2 } | null;
+  arena: {
+    memory: WebAssembly.Memory; scratch: { at: number; size: number }; plan: WasmPlan2;
+    /** Byte offset of this worker's kernel scratch (scratchLength doubles) when the WASM kernels run. */
+    ctxScratch: number | null;
+  } | null;
 }
 
 /** Longest a dispatch may wait for a worker before the engine gives up (ms). */

@@ -26,3 +26,19 @@ for (const noiseModel of ['gaussian', 'poisson'] as const) {
     assert.ok(!bytes(a.object).equals(bytes(d.object)), 'another seed should change the minibatch order');
   });
 }
+
+test('the WASM kernels and the TypeScript loops agree (to rounding) and the WASM path is the default when built', async () => {
+  const { LsqmlEngine } = await import('../../src/engine/lsqml.js');
+  const { lsqmlWasmModule } = await import('../../src/engine/wasm-kernels.js');
+  const probe = await LsqmlEngine.create(prob.input, { epochs: 1 });
+  assert.equal(probe.wasmKernels, lsqmlWasmModule() !== null && probe.fftBackend === 'wasm');
+  await probe.close();
+  for (const noiseModel of ['gaussian', 'poisson'] as const) {
+    const w = await run({ seed: 3, noiseModel, poissonStepNoise: 0 });
+    const t = await run({ seed: 3, noiseModel, poissonStepNoise: 0, fftBackend: 'ts' });
+    let d = 0, r = 0;
+    for (let j = 0; j < w.object.length; j++) { d += (w.object[j]! - t.object[j]!) ** 2; r += t.object[j]! ** 2; }
+    assert.ok(Math.sqrt(d / r) < 1e-9, `${noiseModel}: object rel. diff ${Math.sqrt(d / r)}`);
+    for (let e = 0; e < w.lossHistory.length; e++) assert.ok(Math.abs(w.lossHistory[e]! / t.lossHistory[e]! - 1) < 1e-9);
+  }
+});

@@ -16,15 +16,21 @@ const CASES: CaseSpec[] = [
   { name: 'poisson_m1_onebatch', lossTol: 1e-3, objTol: 1e-3, probeTol: 1e-3, noise: 'poisson' },
 ];
 
+// The default (WASM FFT and kernels when built) on 1 and 2 threads, and the pure-TypeScript path.
+const RUNS: Array<{ threads: number; fftBackend: 'auto' | 'ts' }> = [
+  { threads: 1, fftBackend: 'auto' }, { threads: 2, fftBackend: 'auto' }, { threads: 2, fftBackend: 'ts' },
+];
+
 for (const spec of CASES) {
-  for (const threads of [1, 2]) {
-    test(`parity with pty-chi: ${spec.name} (threads=${threads})`, async () => {
+  for (const { threads, fftBackend } of RUNS) {
+    test(`parity with pty-chi: ${spec.name} (threads=${threads}, fft ${fftBackend})`, async () => {
       const a = load(spec.name);
       const input = caseInput(a);
       const epochs = num(a.n_epochs!);
       const engine = await LsqmlEngine.create(input, {
-        epochs, batchSize: num(a.batch_size!), noiseModel: spec.noise, poissonStepNoise: 0, threads,
+        epochs, batchSize: num(a.batch_size!), noiseModel: spec.noise, poissonStepNoise: 0, threads, fftBackend,
       });
+      if (fftBackend === 'ts') assert.equal(engine.wasmKernels, false);
       try {
         // Origin and integer patch corners, exactly.
         assert.deepEqual(Array.from(engine.origin), Array.from(f64(a.position_origin_yx!)));
