@@ -53,12 +53,16 @@ export const enum Phase {
   StepSums = 12,
   /** O += scal[SCAL_ALPHA_O]·D' on the bounding box. */
   ApplyObject = 13,
+  /** illum = Σ over all positions of p2 placed at their integer corners (row parts). */
+  Illuminate = 14,
 }
 
 export interface EngineDims {
   N: number; M: number; H: number; W: number;
   /** Batch capacity. */
   Bc: number;
+  /** Number of scan positions (for the illumination map). */
+  n: number;
   noise: 'gaussian' | 'poisson';
   /** 1/(2σ)² of the Gaussian model. */
   gaussW: number;
@@ -76,7 +80,7 @@ export interface EngineDims {
 
 /** Names of the shared buffers, in allocation order. */
 export const BUFFER_NAMES = ['obj', 'probe', 'fp0', 'pt0', 'far', 'dP', 'dOA', 'dO0', 'D', 'D0', 'invDen', 'dPsum', 'dPhat',
-  'yb', 'yhat', 'tl', 'frac', 'ramp', 'pp', 'mask', 'info', 'scal'] as const;
+  'yb', 'yhat', 'tl', 'frac', 'ramp', 'pp', 'mask', 'info', 'scal', 'illum', 'p2', 'tlAll'] as const;
 export type BufferName = typeof BUFFER_NAMES[number];
 
 /** Sizes in elements of every shared buffer; dO0/D0 are absent (aliased) unless separateMode0. */
@@ -86,7 +90,7 @@ export function bufferSizes(d: EngineDims): Record<BufferName, number> {
     obj: 2 * hw, probe: 2 * d.M * n2, fp0: 2 * n2, pt0: 2 * d.Bc * n2, far: 2 * d.M * d.Bc * n2, dP: 2 * d.M * d.Bc * n2,
     dOA: 2 * d.Bc * n2, dO0: d.separateMode0 ? 2 * d.Bc * n2 : 0, D: 2 * hw, D0: d.separateMode0 ? 2 * hw : 0,
     invDen: hw, dPsum: 2 * d.M * n2, dPhat: 2 * d.M * n2, yb: d.Bc * n2, yhat: d.Bc * n2, tl: 2 * d.Bc, frac: 2 * d.Bc,
-    ramp: 4 * d.N * d.Bc,
+    ramp: 4 * d.N * d.Bc, illum: hw, p2: n2, tlAll: 2 * d.n,
     pp: PP * d.Bc, mask: n2, info: 8, scal: 8,
   };
 }
@@ -94,7 +98,7 @@ export function bufferSizes(d: EngineDims): Record<BufferName, number> {
 /** Buffers the FFT runs on in place: with the wasm backend they live in its shared arena (no copies). */
 export const ARENA_BUFFERS: readonly BufferName[] = ['pt0', 'far', 'dP'];
 /** Buffers that are not Float64 (never in the arena). */
-const NON_F64: readonly BufferName[] = ['tl', 'info', 'mask'];
+const NON_F64: readonly BufferName[] = ['tl', 'info', 'mask', 'tlAll'];
 
 /**
  * Where a buffer lives: its own (Shared)ArrayBuffer, or a block of the wasm FFT arena (a byte offset
@@ -121,7 +125,7 @@ export function allocateBuffers(d: EngineDims, shared: boolean, arenaAlloc?: (n:
       descs[name] = { kind: 'arena', byteOffset: v.byteOffset, length: v.length };
       continue;
     }
-    const bytesPer = name === 'tl' || name === 'info' ? 4 : name === 'mask' ? 1 : 8;
+    const bytesPer = name === 'tl' || name === 'info' || name === 'tlAll' ? 4 : name === 'mask' ? 1 : 8;
     const bytes = Math.max(8, sizes[name] * bytesPer);
     descs[name] = { kind: 'own', buffer: shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes) };
   }
@@ -135,7 +139,9 @@ export interface Ctx {
   obj: Float64Array; probe: Float64Array; fp0: Float64Array; pt0: Float64Array; far: Float64Array; dP: Float64Array;
   dOA: Float64Array; dO0: Float64Array; D: Float64Array; D0: Float64Array; invDen: Float64Array;
   dPsum: Float64Array; dPhat: Float64Array; yb: Float64Array; yhat: Float64Array;
-  tl: Int32Array; frac: Float64Array; ramp: Float64Array; pp: Float64Array; mask: Uint8Array; info: Int32Array; scal: Float64Array;
+  tl: Int32Array; frac: Float64Array; ramp: Float64Array; pp: Float64Array;
+  /** Illumination map [H·W] (output of Phase.Illuminate), Σ_m |P_m|² [n2], all positions' corners [n·2]. */
+  illum: Float64Array; p2: Float64Array; tlAll: Int32Array; mask: Uint8Array; info: Int32Array; scal: Float64Array;
   fft: Fft2;
   /** This thread's instance of the WASM kernels (null: the TypeScript loops run). */
   wasm: LsqmlWasm | null;
@@ -176,7 +182,8 @@ export function createCtx(d: EngineDims, b: SharedBuffers, fft: Fft2, arena?: Ar
     obj: f64('obj'), probe: f64('probe'), fp0: f64('fp0'), pt0: f64('pt0'), far: f64('far'), dP: f64('dP'),
     dOA, dO0: d.separateMode0 ? f64('dO0') : dOA, D, D0: d.separateMode0 ? f64('D0') : D, invDen: f64('invDen'),
     dPsum: f64('dPsum'), dPhat: f64('dPhat'), yb: f64('yb'), yhat: f64('yhat'),
-    tl: new Int32Array(own('tl')), frac: f64('frac'), ramp: f64('ramp'), pp: f64('pp'), mask: new Uint8Array(own('mask')), info: new Int32Array(own('info')),
+    tl: new Int32Array(own('tl')), frac: f64('frac'), ramp: f64('ramp'),
+    illum: f64('illum'), p2: f64('p2'), tlAll: new Int32Array(own('tlAll')), pp: f64('pp'), mask: new Uint8Array(own('mask')), info: new Int32Array(own('info')),
     scal: f64('scal'), fft, wasm,
     opatch: scratch ? scratch.subarray(0, 2 * n2) : new Float64Array(2 * n2),
     dpatch: scratch ? scratch.subarray(2 * n2, 4 * n2) : new Float64Array(2 * n2),
@@ -215,6 +222,7 @@ export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
     case Phase.ReduceProbe: place(c, p, parts, false, false, true); break;
     case Phase.StepSums: stepSums(c, i0, i1); break;
     case Phase.ApplyObject: applyObject(c, p, parts); break;
+    case Phase.Illuminate: illuminate(c, p, parts); break;
     default: throw new Error(`unknown LSQML phase ${String(phase)}`);
   }
 }
@@ -592,5 +600,21 @@ function applyObject(c: Ctx, p: number, parts: number): void {
   const { obj, D } = c;
   for (let r = R0 + ra; r < R0 + rb; r++) {
     for (let j = 2 * (r * W + C0), e = 2 * (r * W + C1); j < e; j++) obj[j] += a * D[j];
+  }
+}
+
+/** Row part p of the object: illum = Σ over every position of p2 at its integer corner (outside dropped). */
+function illuminate(c: Ctx, p: number, parts: number): void {
+  const { N, H, W, n } = c.d;
+  const [r0, r1] = split(H, p, parts);
+  const { illum, p2, tlAll } = c;
+  illum.fill(0, r0 * W, r1 * W);
+  for (let i = 0; i < n; i++) {
+    const ty = tlAll[2 * i], tx = tlAll[2 * i + 1];
+    const y0 = Math.max(ty, r0), y1 = Math.min(ty + N, r1), x0 = Math.max(tx, 0), x1 = Math.min(tx + N, W);
+    for (let y = y0; y < y1; y++) {
+      const d = y * W, s = (y - ty) * N - tx;
+      for (let x = x0; x < x1; x++) illum[d + x] += p2[s + x];
+    }
   }
 }

@@ -25,7 +25,7 @@ import { orthogonalizeModesSvd } from './modes.js';
 import { type LsqmlOptions, planActive, resolveLsqmlOptions } from './options.js';
 import { patchGeometry, patchInside, positionOrigin, type PatchGeometry } from './patches.js';
 import { PhasePool, type WorkerInit } from './pool.js';
-import { dampedInverse, firstPreconditioner, illumination, preconditionerUpdateDue } from './preconditioner.js';
+import { dampedInverse, firstPreconditioner, preconditionerUpdateDue } from './preconditioner.js';
 import { jointStepSizes, jointSystem, mean, trimmedMean, type JointSystem } from './stepsize.js';
 
 /** Bad engine input (shapes, non-finite values, nothing to reconstruct). */
@@ -253,7 +253,7 @@ export class LsqmlEngine {
     const arena = fft.backend === 'wasm' ? getArena() : null;
     const kernels = arena ? lsqmlWasmKernels(arena.memory) : null;
     const dims: EngineDims = {
-      N, M, H, W, Bc, noise: options.noiseModel, gaussW: 1 / (2 * options.gaussianNoiseStd) ** 2,
+      N, M, H, W, Bc, n, noise: options.noiseModel, gaussW: 1 / (2 * options.gaussianNoiseStd) ** 2,
       thr: options.excludeMeasuredPixelsBelow ?? -Infinity, separateMode0: M > 1 && multimodal, multimodal,
       allValid: options.excludeMeasuredPixelsBelow === null && (!input.validMask || Array.prototype.every.call(input.validMask, (v: number) => v !== 0)),
       wasm: kernels !== null,
@@ -271,6 +271,7 @@ export class LsqmlEngine {
     const ctx = createCtx(dims, buffers, fft, arena ? arenaViews[arenaViews.length - 1]!.buffer : undefined, kernels, mainScratch);
     ctx.obj.set(object.data);
     ctx.probe.set(probe.data);
+    ctx.tlAll.set(geometry.topLeft);
     if (input.validMask) for (let k = 0; k < n2; k++) ctx.mask[k] = input.validMask[k] ? 1 : 0;
     else ctx.mask.fill(1);
     const arenaFor = (): WorkerInit['arena'] => {
@@ -324,9 +325,19 @@ export class LsqmlEngine {
     }
   }
 
+  /** The illumination map of the current probe (preconditioner.ts's `illumination`, by row parts on every thread). */
   private illum(): Float64Array {
+    const c = this.ctx, n2 = this.N * this.N;
     const modes = this.options.buildPreconditionerWithAllModes ? this.M : 1;
-    return illumination(this.ctx.probe, modes, this.N, this.geometry.topLeft, this.n, this.H, this.W);
+    c.p2.fill(0);
+    for (let m = 0; m < modes; m++) {
+      for (let k = 0; k < n2; k++) {
+        const re = c.probe[2 * (m * n2 + k)]!, im = c.probe[2 * (m * n2 + k) + 1]!;
+        c.p2[k] += re * re + im * im;
+      }
+    }
+    this.pool.run(Phase.Illuminate);
+    return c.illum;
   }
 
   /** Start-of-epoch preconditioner build / running average (spec §3.3). */
@@ -407,8 +418,7 @@ export class LsqmlEngine {
       c.ramp.set(this.ramps.subarray(4 * N * j, 4 * N * (j + 1)), 4 * N * i);
       if (ty < r0) r0 = ty; if (ty + N > r1) r1 = ty + N;
       if (tx < c0) c0 = tx; if (tx + N > c1) c1 = tx + N;
-      const src = j * n2, dst = i * n2;
-      for (let k = 0; k < n2; k++) c.yb[dst + k] = I[src + k];
+      c.yb.set(I.subarray(j * n2, (j + 1) * n2), i * n2);
     }
     c.info[INFO_B] = B;
     c.info[INFO_R0] = Math.max(0, Math.min(this.H, r0)); c.info[INFO_R1] = Math.max(0, Math.min(this.H, r1));

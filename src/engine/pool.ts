@@ -1,8 +1,8 @@
 /**
  * A synchronous phase pool: the calling thread and `threads − 1` worker threads run the same phase
  * of kernels.ts on disjoint parts of shared buffers. `run(phase)` returns when every part is done,
- * so the engine's minibatch loop stays plain synchronous code. Workers block in Atomics.wait between
- * phases; dispatch costs a few microseconds.
+ * so the engine's minibatch loop stays plain synchronous code. Between phases the threads poll the
+ * control words briefly, then block in Atomics.wait.
  *
  * Control words (Int32Array on a SharedArrayBuffer): GEN (bumped per dispatch), PHASE, DONE (parts
  * finished by workers), ERR (1 when a worker threw; its message is in the shared text buffer).
@@ -32,6 +32,19 @@ export interface WorkerInit {
 
 /** Longest a dispatch may wait for a worker before the engine gives up (ms). */
 const PHASE_TIMEOUT_MS = 10 * 60 * 1000;
+
+/**
+ * Polls of a control word before blocking in Atomics.wait (a few tens of microseconds): phases
+ * follow each other closely, and waking a blocked thread costs more than that.
+ */
+const SPIN = 20000;
+
+/** Spins until ctl[slot] !== value or SPIN polls have passed; returns the last value read. */
+function spin(ctl: Int32Array, slot: number, value: number): number {
+  let v = value;
+  for (let k = 0; k < SPIN && v === value; k++) v = Atomics.load(ctl, slot);
+  return v;
+}
 
 export class PhasePool {
   private readonly ctl: Int32Array;
@@ -87,8 +100,9 @@ export class PhasePool {
     try { runPhase(this.ctx, phase, 0, this.threads); } catch (err) { mainErr = err; }
     const want = this.threads - 1;
     const t0 = Date.now();
-    for (;;) {
-      const done = Atomics.load(ctl, CTL_DONE);
+    for (let first = true; ; first = false) {
+      let done = Atomics.load(ctl, CTL_DONE);
+      if (first && done < want) done = spin(ctl, CTL_DONE, done);
       if (done >= want) break;
       if (Date.now() - t0 > PHASE_TIMEOUT_MS) throw new Error(`LSQML worker did not finish phase ${phase} within ${PHASE_TIMEOUT_MS / 1000} s`);
       Atomics.wait(ctl, CTL_DONE, done, 1000);
@@ -121,7 +135,7 @@ export function workerLoop(ctx: Ctx, init: WorkerInit, startGen: number): void {
   const ctl = new Int32Array(init.control);
   let gen = startGen;
   for (;;) {
-    Atomics.wait(ctl, CTL_GEN, gen);
+    if (spin(ctl, CTL_GEN, gen) === gen) Atomics.wait(ctl, CTL_GEN, gen);
     gen = Atomics.load(ctl, CTL_GEN);
     if (Atomics.load(ctl, CTL_STOP) !== 0) return;
     const phase = Atomics.load(ctl, CTL_PHASE) as Phase;
