@@ -21,6 +21,7 @@
  */
 import type { Fft2 } from '../math/fft.js';
 import { addPatch, extractPatch, patchInside } from './patches.js';
+import { addIllumination } from './preconditioner.js';
 import type { LsqmlWasm } from './wasm-kernels.js';
 
 /** Per-position scalar slots (stride PP in `pp`). */
@@ -603,18 +604,9 @@ function applyObject(c: Ctx, p: number, parts: number): void {
   }
 }
 
-/** Row part p of the object: illum = Σ over every position of p2 at its integer corner (outside dropped). */
+/** Row part p of the object: the illumination map of p2 over every position (preconditioner.ts). */
 function illuminate(c: Ctx, p: number, parts: number): void {
   const { N, H, W, n } = c.d;
   const [r0, r1] = split(H, p, parts);
-  const { illum, p2, tlAll } = c;
-  illum.fill(0, r0 * W, r1 * W);
-  for (let i = 0; i < n; i++) {
-    const ty = tlAll[2 * i], tx = tlAll[2 * i + 1];
-    const y0 = Math.max(ty, r0), y1 = Math.min(ty + N, r1), x0 = Math.max(tx, 0), x1 = Math.min(tx + N, W);
-    for (let y = y0; y < y1; y++) {
-      const d = y * W, s = (y - ty) * N - tx;
-      for (let x = x0; x < x1; x++) illum[d + x] += p2[s + x];
-    }
-  }
+  addIllumination(c.illum, c.p2, N, c.tlAll, n, H, W, r0, r1);
 }

@@ -25,7 +25,7 @@ import { orthogonalizeModesSvd } from './modes.js';
 import { type LsqmlOptions, planActive, resolveLsqmlOptions } from './options.js';
 import { patchGeometry, patchInside, positionOrigin, type PatchGeometry } from './patches.js';
 import { PhasePool, type WorkerInit } from './pool.js';
-import { dampedInverse, firstPreconditioner, preconditionerUpdateDue } from './preconditioner.js';
+import { dampedInverse, firstPreconditioner, preconditionerUpdateDue, probeIntensity } from './preconditioner.js';
 import { jointStepSizes, jointSystem, mean, trimmedMean, type JointSystem } from './stepsize.js';
 
 /** Bad engine input (shapes, non-finite values, nothing to reconstruct). */
@@ -101,6 +101,8 @@ export interface LsqmlResult {
   options: LsqmlOptions;
   /** FFT backend used. */
   fftBackend: string;
+  /** Whether the WASM-SIMD elementwise kernels ran (else the TypeScript loops). */
+  wasmKernels: boolean;
 }
 
 /** Copies of the intermediates of one minibatch (tests): per-position arrays are position-major [B, …]. */
@@ -327,15 +329,8 @@ export class LsqmlEngine {
 
   /** The illumination map of the current probe (preconditioner.ts's `illumination`, by row parts on every thread). */
   private illum(): Float64Array {
-    const c = this.ctx, n2 = this.N * this.N;
-    const modes = this.options.buildPreconditionerWithAllModes ? this.M : 1;
-    c.p2.fill(0);
-    for (let m = 0; m < modes; m++) {
-      for (let k = 0; k < n2; k++) {
-        const re = c.probe[2 * (m * n2 + k)]!, im = c.probe[2 * (m * n2 + k) + 1]!;
-        c.p2[k] += re * re + im * im;
-      }
-    }
+    const c = this.ctx;
+    probeIntensity(c.probe, this.options.buildPreconditionerWithAllModes ? this.M : 1, this.N, c.p2);
     this.pool.run(Phase.Illuminate);
     return c.illum;
   }
@@ -576,6 +571,7 @@ export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions>
       lossHistory: engine.lossHistory.slice(), epochSeconds: engine.epochSeconds.slice(), epochsRun: engine.lossHistory.length,
       poissonStepState: engine.options.noiseModel === 'poisson' ? engine.poissonStepState : null,
       origin: engine.origin, warnings: engine.warnings.slice(), options: engine.options, fftBackend: engine.fftBackend,
+      wasmKernels: engine.wasmKernels,
     };
   } finally {
     await engine.close();

@@ -4,29 +4,45 @@
  * 1/√(C² + (δ·max C)²) that divides the placed object direction.
  */
 
+/** Σ_{m < modes} |P_m|² of an [M, N, N] probe: the per-pixel intensity the illumination map places. */
+export function probeIntensity(probe: Float64Array, modes: number, n: number, out: Float64Array = new Float64Array(n * n)): Float64Array {
+  const n2 = n * n;
+  out.fill(0);
+  for (let m = 0; m < modes; m++) {
+    for (let k = 0; k < n2; k++) {
+      const re = probe[2 * (m * n2 + k)], im = probe[2 * (m * n2 + k) + 1];
+      out[k] += re * re + im * im;
+    }
+  }
+  return out;
+}
+
+/**
+ * Rows [r0, r1) of the illumination map: zeroes them, then adds `p2` (N×N) at the integer corner of
+ * each of `count` positions in order; pixels outside the H×W buffer are dropped. The engine runs this
+ * on row parts in parallel (the per-pixel sums keep the same order).
+ */
+export function addIllumination(out: Float64Array, p2: Float64Array, n: number, topLeft: Int32Array, count: number,
+  h: number, w: number, r0 = 0, r1 = h): void {
+  out.fill(0, r0 * w, r1 * w);
+  for (let i = 0; i < count; i++) {
+    const ty = topLeft[2 * i], tx = topLeft[2 * i + 1];
+    const y0 = Math.max(ty, r0), y1 = Math.min(ty + n, r1), x0 = Math.max(tx, 0), x1 = Math.min(tx + n, w);
+    for (let y = y0; y < y1; y++) {
+      const d = y * w, s = (y - ty) * n - tx;
+      for (let x = x0; x < x1; x++) out[d + x] += p2[s + x];
+    }
+  }
+}
+
 /**
  * Illumination: Σ over positions of Σ_{m < modes} |P_m|² placed at the integer patch corners (no
  * sub-pixel shift); pixels outside the H×W buffer are dropped.
  */
 export function illumination(probe: Float64Array, modes: number, n: number, topLeft: Int32Array, count: number,
   h: number, w: number): Float64Array {
-  const n2 = n * n;
-  const p2 = new Float64Array(n2);
-  for (let m = 0; m < modes; m++) {
-    for (let k = 0; k < n2; k++) {
-      const re = probe[2 * (m * n2 + k)], im = probe[2 * (m * n2 + k) + 1];
-      p2[k] += re * re + im * im;
-    }
-  }
   const c = new Float64Array(h * w);
-  for (let i = 0; i < count; i++) {
-    const ty = topLeft[2 * i], tx = topLeft[2 * i + 1];
-    const y0 = Math.max(ty, 0), y1 = Math.min(ty + n, h), x0 = Math.max(tx, 0), x1 = Math.min(tx + n, w);
-    for (let y = y0; y < y1; y++) {
-      const d = y * w, s = (y - ty) * n - tx;
-      for (let x = x0; x < x1; x++) c[d + x] += p2[s + x];
-    }
-  }
+  addIllumination(c, probeIntensity(probe, modes, n), n, topLeft, count, h, w);
   return c;
 }
 

@@ -15,23 +15,18 @@ export interface LsqmlWasm {
   addTo(dst: number, src: number, count: number): void;
 }
 
-let cached: { module: WebAssembly.Module | null; error: string | null } | undefined;
+let cached: { module: WebAssembly.Module | null } | undefined;
 
-/** The compiled kernel module, or null (with `lsqmlWasmError()` saying why). */
+/** The compiled kernel module, or null when dist/wasm/lsqml.wasm is missing or does not compile here. */
 export function lsqmlWasmModule(): WebAssembly.Module | null {
   if (cached === undefined) {
     try {
-      cached = { module: new WebAssembly.Module(readFileSync(new URL('../../wasm/lsqml.wasm', import.meta.url))), error: null };
-    } catch (e) {
-      cached = { module: null, error: e instanceof Error ? e.message : String(e) };
+      cached = { module: new WebAssembly.Module(readFileSync(new URL('../../wasm/lsqml.wasm', import.meta.url))) };
+    } catch {
+      cached = { module: null };
     }
   }
   return cached.module;
-}
-
-export function lsqmlWasmError(): string | null {
-  lsqmlWasmModule();
-  return cached?.error ?? null;
 }
 
 /** An instance of the kernels on `memory` (the FFT arena's), or null when unavailable. */
@@ -40,8 +35,8 @@ export function lsqmlWasmKernels(memory: WebAssembly.Memory): LsqmlWasm | null {
   if (m === null) return null;
   try {
     return new WebAssembly.Instance(m, { env: { memory } }).exports as unknown as LsqmlWasm;
-  } catch (e) {
-    cached = { module: null, error: e instanceof Error ? e.message : String(e) };
+  } catch {
+    cached = { module: null };
     return null;
   }
 }

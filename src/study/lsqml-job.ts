@@ -258,6 +258,7 @@ export async function runLsqmlJob(opts: LsqmlJobOptions, onProgress?: (p: JobPro
     intensity_scale_source: scalePresent ? '_metadata.intensity_scale' : 'absent (1)',
     position_origin_yx: result.origin,
     fft_backend: result.fftBackend,
+    wasm_kernels: result.wasmKernels,
     epochs_run: result.epochsRun,
     final_loss: finalLoss,
     loss_history: result.lossHistory,
