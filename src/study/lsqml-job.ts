@@ -191,10 +191,12 @@ export async function runLsqmlJob(opts: LsqmlJobOptions, onProgress?: (p: JobPro
 
   // Intensities (DC moved to [0, 0]); Float32 for large scans keeps memory low (counts are exact in f32).
   const big = n * n2 > 8_000_000;
-  const centred = big ? new Float32Array(n * n2) : new Float64Array(n * n2);
-  for (let j = 0; j < n * n2; j++) { const a = ds.diffraction[j]! * s; centred[j] = a * a; }
   const intensities = big ? new Float32Array(n * n2) : new Float64Array(n * n2);
-  ifftshift2(centred, intensities, N, N, n, false);
+  const pattern = new Float64Array(n2);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n2; k++) { const a = ds.diffraction[i * n2 + k]! * s; pattern[k] = a * a; }
+    ifftshift2(pattern, intensities.subarray(i * n2, (i + 1) * n2), N, N, 1, false);
+  }
 
   const options: Partial<LsqmlOptions> = {
     epochs: opts.epochs, batchSize: opts.batchSize, noiseModel: opts.noiseModel, seed: opts.seed,
