@@ -1,9 +1,11 @@
 /**
  * The per-minibatch work of LSQML, split into phases that the main thread and worker threads run on
  * disjoint parts of shared buffers (spec §3, §9). A phase works on a range of batch slots
- * (per-position phases), a range of object rows (scatter, precondition, update) or a range of
- * probe pixels (batch reduction of the probe direction). Every sum of a pixel or of a position is
- * formed by one thread in a fixed order, so results are bit-identical for any thread count.
+ * (per-position phases), a range of object rows (scatter, precondition, update, illumination map) or
+ * a range of probe pixels (batch reduction of the probe direction). Every sum of a pixel or of a
+ * position is formed by one thread in a fixed order, so results are bit-identical for any thread
+ * count. The hot per-position loops call the WASM-SIMD kernels (wasm-kernels.ts) when they run; the
+ * TypeScript loops here are the fallback and the reference.
  *
  * Layout (all Float64, complex interleaved re/im; n2 = N·N; Bc = batch capacity):
  *   obj [H·W]c, probe [M·n2]c, fp0 [n2]c = FFT2(probe mode 0),
@@ -17,7 +19,9 @@
  *   yb [Bc·n2] measured intensities of the batch (DC at [0,0]), yhat [Bc·n2] predicted,
  *   tl [Bc·2] int top-left corners, frac [Bc·2] fractional shifts, ramp [Bc·4N] the separable phase
  *   ramps of the fractional shifts (ey: N complex, then ex: N complex), pp [Bc·PP] per-position sums,
- *   mask [n2] valid-pixel mask (1 = valid), info int32 [8], scal f64 [8].
+ *   mask [n2] valid-pixel mask (1 = valid), info int32 [8], scal f64 [8],
+ *   illum [H·W] illumination map, p2 [n2] Σ_m |P_m|² it places, tlAll int32 [n·2] every position's corner.
+ * With the WASM kernels every Float64 buffer is a block of the wasm FFT arena.
  */
 import type { Fft2 } from '../math/fft.js';
 import { addPatch, extractPatch, patchInside } from './patches.js';
