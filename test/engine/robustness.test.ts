@@ -99,3 +99,13 @@ test('a diverging run stops with LsqmlDivergenceError naming the epoch', async (
     (e: unknown) => e instanceof LsqmlDivergenceError && e.epoch >= 1 && /diverged at epoch \d+/.test(e.message) && e.lossHistory.length === e.epoch + 1);
   assert.ok(seen >= 0);
 });
+
+test('odd and non-power-of-two patch sizes run (TypeScript FFT path) and the loss decreases', async () => {
+  for (const size of [15, 24]) {
+    const p = syntheticProblem({ size, height: 44, width: 46, positions: 30, photons: 1e4, seed: 6 });
+    const r = await runLsqml(p.input, { epochs: 8, batchSize: 10, threads: 2 });
+    assert.equal(r.fftBackend, 'ts');
+    assert.ok(finite(r.object) && finite(r.probe));
+    assert.ok(r.lossHistory[7]! < r.lossHistory[1]!, `N=${size}: ${r.lossHistory.join(', ')}`);
+  }
+});
