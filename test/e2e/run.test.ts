@@ -17,7 +17,7 @@ import { readMetadata } from '../../src/data/metadata.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 // Two doses 100× apart, fewer positions and epochs than the preset: the whole hub in well under a minute.
-const SMALL = ['--preset', 'quick', '--dose', '1000', '--dose', '100000', '--n-images', '400', '--epochs', '12', '--jobs', '2'];
+const SMALL = ['--preset', 'quick', '--dose', '1000', '--dose', '100000', '--n-images', '600', '--epochs', '20', '--jobs', '2'];
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, 'run', ...args], { encoding: 'utf8', timeout: 300_000 });
