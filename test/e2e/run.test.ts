@@ -16,11 +16,13 @@ import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
-// Two doses 100× apart, fewer positions and epochs than the preset: the whole hub in well under a minute.
-const SMALL = ['--preset', 'quick', '--dose', '1000', '--dose', '100000', '--n-images', '600', '--epochs', '20', '--jobs', '2'];
+// QUICK is the quick study exactly as `npm start` runs it (about a minute on 2 cores; the seed makes it
+// deterministic). SMALL is a reduced one (two doses, fewer positions and epochs) for the resume test.
+const QUICK = ['--preset', 'quick', '--jobs', '2'];
+const SMALL = ['--preset', 'quick', '--n-images', '600', '--epochs', '20', '--dose', '1000', '--dose', '100000'];
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, 'run', ...args], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, [CLI, 'run', ...args], { encoding: 'utf8', timeout: 480_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -28,9 +30,9 @@ function json(path: string): unknown {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
-test('ptychostudy run writes a complete hub on a reduced quick study', { timeout: 300_000 }, () => {
+test('ptychostudy run writes a complete hub for the quick study', { timeout: 900_000 }, () => {
   const hub = join(mkdtempSync(join(tmpdir(), 'ptychostudy-run-')), 'hub');
-  const r = run([...SMALL, '--out', hub, '--json']);
+  const r = run([...QUICK, '--out', hub, '--json']);
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { hub: string; report: string; summary: { dose: number; view: string; ms_ssim_phase: number | null }[] };
   assert.equal(out.hub, hub);
@@ -42,7 +44,7 @@ test('ptychostudy run writes a complete hub on a reduced quick study', { timeout
   for (const p of ['design', 'generate', 'overlap', 'reconstruct', 'compare', 'report']) assert.equal(state.phases[p]?.status, 'complete', p);
 
   // Phase C: both splits of both doses pass the dataset contract.
-  for (const d of [1000, 100000]) {
+  for (const d of [1000, 10000, 100000]) {
     for (const s of ['train', 'test']) {
       const ds = loadDataset(join(hub, 'phase_c', `dose_${d}`, `patched_${s}.npz`));
       assert.ok(ds.n > 0);
@@ -58,10 +60,10 @@ test('ptychostudy run writes a complete hub on a reduced quick study', { timeout
     assert.equal(value['overlap_view'], v);
     assert.equal(value['n_accepted'], arrays['xcoords']!.shape[0]);
   }
-  // Phase F: manifests validate; 12 jobs, every one succeeded and left its files.
+  // Phase F: manifests validate; 18 jobs, every one succeeded and left its files.
   const manifest = ManifestSchema.parse(json(join(hub, 'phase_f', 'reconstruction_manifest.json')));
   SkipSummarySchema.parse(json(join(hub, 'phase_f', 'skip_summary.json')));
-  assert.equal(manifest.execution_results.length, 12);
+  assert.equal(manifest.execution_results.length, 18);
   for (const res of manifest.execution_results) {
     assert.equal(res.status, 'success', `${res.dose}/${res.view}/${res.split}: ${res.error}`);
     const dir = join(hub, 'phase_f', `dose_${res.dose}`, res.view, res.split);
@@ -70,17 +72,22 @@ test('ptychostudy run writes a complete hub on a reduced quick study', { timeout
   // Phase G: summary validates and holds a row per job for our model.
   const summary = MetricsSummarySchema.parse(json(join(hub, 'phase_g', 'metrics_summary.json')));
   const ours = summary.rows.filter((row) => row.model === 'LSQML');
-  assert.equal(ours.length, 12);
+  assert.equal(ours.length, 18);
   assert.ok(ours.every((row) => row.status === 'ok'));
   assert.ok(existsSync(join(hub, 'phase_g', 'metrics_summary.md')));
 
-  // Dose trend (sanity, with a tolerance): the dense view is better at 1e5 than at 1e3 photons.
+  // Dose trend (sanity, with a tolerance, not fixed numbers): for the dense view, MS-SSIM does not get
+  // worse from one dose to the next (beyond 0.03) and is clearly better at 1e5 than at 1e3 photons.
   for (const split of ['train', 'test']) {
-    const at = (dose: number) => ours.find((row) => row.view === 'dense' && row.split === split && row.dose === dose)!;
-    const lo = at(1000).metrics['ms_ssim']!;
-    const hi = at(100000).metrics['ms_ssim']!;
-    assert.ok(hi.amplitude! > lo.amplitude! + 0.02, `dense ${split} amplitude MS-SSIM ${lo.amplitude} → ${hi.amplitude}`);
-    assert.ok(hi.phase! > lo.phase! - 0.02, `dense ${split} phase MS-SSIM ${lo.phase} → ${hi.phase}`);
+    const series = [1000, 10000, 100000].map((dose) =>
+      ours.find((row) => row.view === 'dense' && row.split === split && row.dose === dose)!.metrics['ms_ssim']!);
+    const text = (k: 'amplitude' | 'phase') => series.map((m) => m[k]!.toFixed(3)).join(' → ');
+    for (const k of ['amplitude', 'phase'] as const) {
+      for (let i = 1; i < series.length; i++) {
+        assert.ok(series[i]![k]! > series[i - 1]![k]! - 0.03, `dense ${split} ${k} MS-SSIM not monotonic: ${text(k)}`);
+      }
+      assert.ok(series[2]![k]! > series[0]![k]! + 0.02, `dense ${split} ${k} MS-SSIM does not improve with dose: ${text(k)}`);
+    }
   }
 
   // Report: the page exists and every image it references is on disk.
@@ -93,7 +100,7 @@ test('ptychostudy run writes a complete hub on a reduced quick study', { timeout
   }
 
   // A second run on the finished hub redoes nothing: every job is already complete.
-  const again = run([...SMALL, '--out', hub, '--json']);
+  const again = run([...QUICK, '--out', hub, '--json']);
   assert.equal(again.status, 0, again.stderr);
   const manifest2 = ManifestSchema.parse(json(join(hub, 'phase_f', 'reconstruction_manifest.json')));
   for (const res of manifest2.execution_results) {
@@ -139,7 +146,7 @@ function finishedJobs(hub: string): Map<string, string> {
 
 test('an interrupted run (SIGINT, then SIGKILL) is completed by the next run without redoing finished jobs', { timeout: 400_000 }, async () => {
   const hub = join(mkdtempSync(join(tmpdir(), 'ptychostudy-resume-')), 'hub');
-  const args = [CLI, 'run', ...SMALL.slice(0, -2), '--jobs', '1', '--epochs', '20', '--out', hub];
+  const args = [CLI, 'run', ...SMALL, '--jobs', '1', '--out', hub];
 
   // 1. Ctrl-C after the first reconstruction lands: exit 130, run.json says interrupted.
   const first = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
