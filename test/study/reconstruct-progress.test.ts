@@ -59,7 +59,23 @@ test('TTY progress: a status block with done/running/failed and each running job
   await new Promise((r) => setTimeout(r, 120));
   view.handle({ type: 'epoch', job: b, progress: { epoch: 10, epochs: 20, loss: 0.25, seconds: 0.1 } });
   const screen = out.text.slice(out.text.lastIndexOf('\x1b[J') + 3);
-  assert.match(screen, /^reconstruct: 0\/2 done · 2 running · 0 failed\n/);
+  assert.match(screen, /^reconstruct: 0\/2 done · 2 running · 0 failed · ETA \d+ s\n/);
   assert.match(screen, /dose=1000 view=dense split=train \[#####\.{15}\] epoch 5\/20 loss 5\.000e-1/);
   assert.match(screen, /dose=1000 view=sparse split=train \[#{10}\.{10}\] epoch 10\/20 loss 2\.500e-1/);
+});
+
+test('ETA: elapsed time scaled by the fraction of jobs and epochs still to do', () => {
+  const view = new ProgressView(new Capture(), false);
+  const a = { dose: 1000, view: 'dense', split: 'train' };
+  const b = { dose: 1000, view: 'dense', split: 'test' };
+  assert.equal(view.eta(), null, 'nothing planned yet');
+  const t0 = Date.now();
+  view.handle({ type: 'plan', runId: 'r', snapshotDir: 'd', totalJobs: 18, selected: [a, b], toRun: [a, b], alreadyComplete: [], skipped: [], dryRun: false, concurrency: 1 });
+  view.handle({ type: 'job-start', job: a, index: 1, count: 2, command: 'x' });
+  assert.equal(view.eta(t0 + 10_000), null, 'no epoch finished yet');
+  // Half of job a after 10 s: a quarter of the work, so 30 s left.
+  view.handle({ type: 'epoch', job: a, progress: { epoch: 10, epochs: 20, loss: 0.5, seconds: 0.1 } });
+  const eta = view.eta(t0 + 10_000)!;
+  assert.match(eta, /^(29|30|31) s$/, eta);
+  assert.match(view.eta(t0 + 40_000)!, /^2 min 0 s$|^1 min 59 s$|^2 min 1 s$/);
 });

@@ -22,6 +22,7 @@ export class ProgressView {
   private count = 0;
   private drawnLines = 0;
   private lastDraw = 0;
+  private startedAt = 0;
 
   constructor(private readonly out: NodeJS.WritableStream & { columns?: number }, private readonly tty: boolean) {}
 
@@ -29,6 +30,7 @@ export class ProgressView {
     switch (e.type) {
       case 'plan':
         this.count = e.toRun.length;
+        this.startedAt = Date.now();
         if (!e.dryRun) {
           this.line(`reconstruct: ${e.toRun.length} job(s) to run, ${e.concurrency} at a time` +
             (e.alreadyComplete.length > 0 ? `; ${e.alreadyComplete.length} already complete` : ''));
@@ -63,13 +65,29 @@ export class ProgressView {
         const what = r.status === 'success'
           ? `done in ${r.seconds.toFixed(1)} s (${r.epochs_run ?? '?'} epochs, final loss ${r.final_loss === null ? 'n/a' : r.final_loss.toExponential(4)})`
           : `FAILED: ${r.error ?? 'unknown error'} (log ${r.log_path})`;
-        this.line(`[${e.done}/${e.count}] ${label(e.job)} ${what}`);
+        const eta = this.eta();
+        this.line(`[${e.done}/${e.count}] ${label(e.job)} ${what}${eta === null ? '' : ` · ETA ${eta}`}`);
         this.draw(true);
         break;
       }
       default:
         break;
     }
+  }
+
+  /**
+   * Time left, estimated from the elapsed time and the fraction of the work done (finished jobs plus
+   * the epoch fraction of running ones, every job weighted alike); null before anything is known.
+   */
+  eta(now = Date.now()): string | null {
+    if (this.count === 0) return null;
+    let doneUnits = this.done;
+    for (const r of this.running.values()) if (r.epochs > 0) doneUnits += r.epoch / r.epochs;
+    const frac = doneUnits / this.count;
+    if (frac <= 0 || frac >= 1) return null;
+    const elapsed = (now - this.startedAt) / 1000;
+    const left = Math.round((elapsed * (1 - frac)) / frac);
+    return left < 60 ? `${left} s` : `${Math.floor(left / 60)} min ${left % 60} s`;
   }
 
   /** Removes the status block (call before printing the final summary). */
@@ -98,7 +116,9 @@ export class ProgressView {
     this.clear();
     const cols = this.out.columns !== undefined && this.out.columns > 0 ? this.out.columns : 100;
     const width = Math.max(40, cols - 1);
-    const lines = [`reconstruct: ${this.done}/${this.count} done · ${this.running.size} running · ${this.failed} failed`];
+    const eta = this.eta(now);
+    const lines = [`reconstruct: ${this.done}/${this.count} done · ${this.running.size} running · ${this.failed} failed` +
+      (eta === null ? '' : ` · ETA ${eta}`)];
     for (const r of this.running.values()) {
       const frac = r.epochs > 0 ? r.epoch / r.epochs : 0;
       const barW = 20;
