@@ -15,7 +15,7 @@
  * rebuilt (same settings and seed give the same bytes); Phase F keeps every finished job (its own
  * resume) and runs only the missing ones; Phase G and the report are recomputed from what is on disk.
  */
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../data/atomic.js';
 import { UsageError } from '../cli/errors.js';
@@ -98,6 +98,10 @@ export async function runStudy(opts: RunOptions, onEvent: (e: RunEvent) => void 
   const { preset, design, settings } = resolveSettings(opts);
   const hub = opts.hub;
   const previous = readRunState(hub);
+  if (previous === null && existsSync(hub) && readdirSync(hub).length > 0) {
+    // Never write into (and possibly over) files that some other process or person put there.
+    throw new UsageError(`--out ${hub}: the directory exists, is not empty and holds no run.json, so it is not a ptychostudy hub; choose a new --out`);
+  }
   if (previous) {
     const diff = settingsDiff(previous.settings, settings);
     if (diff.length > 0) {

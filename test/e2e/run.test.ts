@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManifestSchema, SkipSummarySchema } from '../../src/study/reconstruct/schema.js';
@@ -203,4 +203,12 @@ test('run rejects bad usage with exit 2 and writes nothing', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.equal(existsSync(hub), false, `${hub} was created`);
   }
+  // A non-empty directory that is not a hub is refused, and its files are left alone.
+  const foreign = join(base, 'foreign');
+  mkdirSync(foreign);
+  writeFileSync(join(foreign, 'notes.txt'), 'mine');
+  const r = run(['--out', foreign]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /not a ptychostudy hub/);
+  assert.deepEqual(readdirSync(foreign), ['notes.txt']);
 });
