@@ -1,19 +1,14 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 import { commands } from './commands/index.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+import { packageVersion } from '../version.js';
 
 const program = new Command();
 program
   .name('ptychostudy')
   .description('Synthetic ptychography dose/overlap studies: simulate diffraction data at several doses,\n' +
     'cut dense and sparse overlap views, reconstruct with LSQML, score against ground truth, report.')
-  .version(pkg.version, '-V, --version', 'print the version')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError('(run with --help for usage)')
   // Help texts are laid out for 120 columns; narrower terminals would re-wrap them mid-sentence.
   .configureHelp({ helpWidth: Math.max(process.stdout.columns ?? 0, 120) })

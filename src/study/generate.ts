@@ -19,7 +19,6 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InputError, UsageError } from '../cli/errors.js';
 import { writeJsonAtomic } from '../data/atomic.js';
 import { metadataArray } from '../data/metadata.js';
@@ -96,24 +95,10 @@ export interface PhaseCResult {
   seconds: number;
 }
 
-/** `dose_<int(D)>`, the reference's directory name (1e3 → dose_1000). */
-export function doseDirName(dose: number): string {
-  return `dose_${Math.trunc(dose)}`;
-}
-
-let cachedVersion: string | null = null;
-/** This package's version (from package.json). */
-export function packageVersion(): string {
-  if (cachedVersion !== null) return cachedVersion;
-  try {
-    const here = dirname(fileURLToPath(import.meta.url));
-    const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', 'package.json'), 'utf8')) as { version?: string };
-    cachedVersion = pkg.version ?? 'unknown';
-  } catch {
-    cachedVersion = 'unknown';
-  }
-  return cachedVersion;
-}
+export { doseDirName } from './layout.js';
+export { packageVersion } from '../version.js';
+import { doseDirName } from './layout.js';
+import { packageVersion } from '../version.js';
 
 /** Checks the dose list: every dose finite and > 0, no two in the same `dose_<int>` directory. */
 export function checkDoses(doses: readonly number[]): number[] {

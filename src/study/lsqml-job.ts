@@ -18,7 +18,7 @@
  * modes made by pty-chi's Hermite recipe (`orthogonalize_initial_probe`).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../cli/errors.js';
@@ -65,15 +65,8 @@ export interface JobProgress { epoch: number; epochs: number; loss: number; seco
 
 export const ENGINE_NAME = 'ptychostudy-lsqml';
 
-/** The package version (package.json at the repository root). */
-export function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+export { packageVersion } from '../version.js';
+import { packageVersion } from '../version.js';
 
 function sha256File(path: string): string {
   const h = createHash('sha256');

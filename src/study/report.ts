@@ -34,7 +34,8 @@ export interface ReportResult {
   missing: string[];
 }
 
-export const HUB_LAYOUT = { c: 'phase_c', d: 'phase_d', f: 'phase_f', g: 'phase_g', report: 'report' } as const;
+export { HUB_LAYOUT } from './layout.js';
+import { HUB_LAYOUT } from './layout.js';
 
 function readJsonFile(path: string): { value: unknown } | { error: string } | null {
   if (!existsSync(path)) return null;

@@ -26,6 +26,7 @@ import { buildOverlapViews, type OverlapProgress } from './overlap.js';
 import { runPhaseF, type PhaseFEvent, type PhaseFSummary } from './reconstruct/runner.js';
 import { runPhaseG, type PhaseGProgress, type PhaseGSummary } from './compare.js';
 import { buildReport } from './report.js';
+import { HUB_LAYOUT } from './layout.js';
 import {
   PHASES, readRunState, settingsDiff, utcNow, writeRunState,
   type PhaseName, type RunSettings, type RunState,
@@ -61,8 +62,6 @@ export interface RunResult {
   /** 0 all good, 1 some reconstruction or comparison failed (everything else ran and was recorded). */
   exitCode: number;
 }
-
-export const HUB_DIRS = { c: 'phase_c', d: 'phase_d', f: 'phase_f', g: 'phase_g' } as const;
 
 /** Settings resolved from the preset and the options (what run.json records). */
 export function resolveSettings(opts: RunOptions): { preset: Preset; design: StudyDesign; settings: RunSettings } {
@@ -122,7 +121,7 @@ export async function runStudy(opts: RunOptions, onEvent: (e: RunEvent) => void 
   const completed = PHASES.filter((p) => state.phases[p]?.status === 'complete');
   onEvent({ type: 'hub', hub, resumed: previous !== null, completed });
 
-  const roots = { c: join(hub, HUB_DIRS.c), d: join(hub, HUB_DIRS.d), f: join(hub, HUB_DIRS.f), g: join(hub, HUB_DIRS.g) };
+  const roots = { c: join(hub, HUB_LAYOUT.c), d: join(hub, HUB_LAYOUT.d), f: join(hub, HUB_LAYOUT.f), g: join(hub, HUB_LAYOUT.g) };
   let reconstruct: PhaseFSummary | null = null;
   let compare: PhaseGSummary | null = null;
   let reportPath: string | null = null;

@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { action, UsageError } from '../errors.js';
 import { runStudy, type RunEvent, type RunOptions } from '../../study/run.js';
-import { readRunState, utcNow, writeRunState } from '../../study/run-state.js';
+import { HUB_LAYOUT } from '../../study/layout.js';
+import { readRunState, writeRunState } from '../../study/run-state.js';
+import { compactUtc } from '../../study/reconstruct/files.js';
 import { ProgressView } from '../../study/reconstruct/progress.js';
 import { parseDose } from '../../study/generate.js';
 import { PRESET_NAMES } from '../../study/presets.js';
@@ -37,14 +39,10 @@ function nonNegativeInt(flag: string, v: string | undefined): number | undefined
   return x;
 }
 
-function compactUtc(): string {
-  return utcNow().replace(/[-:]/g, '');
-}
-
 /** The hub to use: --out (resumed when it holds a run), a fresh one with --force, or runs/<preset>-<UTC>. */
 export function chooseHub(preset: string, out: string | undefined, force: boolean): string {
-  if (out === undefined) return join('runs', `${preset}-${compactUtc()}`);
-  if (force && existsSync(out)) return `${out.replace(/\/+$/, '')}-${compactUtc()}`;
+  if (out === undefined) return join('runs', `${preset}-${compactUtc(new Date())}`);
+  if (force && existsSync(out)) return `${out.replace(/\/+$/, '')}-${compactUtc(new Date())}`;
   return out;
 }
 
@@ -126,7 +124,7 @@ Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran)
       process.removeListener('SIGINT', onSigint);
       process.removeListener('SIGTERM', onSigint);
       const seconds = (performance.now() - t0) / 1000;
-      const table = summaryTable(join(result.hub, 'phase_g'));
+      const table = summaryTable(join(result.hub, HUB_LAYOUT.g));
       if (flags.json) {
         process.stdout.write(JSON.stringify({
           hub: result.hub, report: result.reportPath, seconds: Math.round(seconds * 10) / 10, exit_code: result.exitCode,

@@ -58,9 +58,8 @@ export interface MissingJob {
 }
 
 /** `dose_<int(D)>`, the directory name of a dose everywhere in the hub. */
-export function doseDir(dose: number): string {
-  return `dose_${Math.trunc(dose)}`;
-}
+export { doseDirName as doseDir } from '../layout.js';
+import { doseDirName as doseDir } from '../layout.js';
 
 /** Key identifying a job across runs. */
 export function jobKey(j: { dose: number; view: string; split: string }): string {
