@@ -1,25 +1,4 @@
-/**
- * Errors the CLI turns into a one-line message and an exit code, never a stack trace.
- * UsageError / InputError: exit 2 (bad flags or bad input; nothing was written).
- */
-export class UsageError extends Error {
-  readonly exitCode = 2;
-  constructor(message: string) { super(message); this.name = 'UsageError'; }
-}
-
-/** Bad input data: names the file, the key, what was expected and what was found. */
-export class InputError extends Error {
-  readonly exitCode = 2;
-  constructor(message: string) { super(message); this.name = 'InputError'; }
-}
-
-/** Exit code for an error thrown out of a command action. */
-export function exitCodeFor(err: unknown): number {
-  if (err && typeof err === 'object' && 'exitCode' in err && typeof (err as { exitCode: unknown }).exitCode === 'number') {
-    return (err as { exitCode: number }).exitCode;
-  }
-  return 1;
-}
+import { exitCodeFor } from '../errors.js';
 
 /**
  * Wraps a command action: errors print as `ptychostudy <cmd>: <message>` and set the exit code.

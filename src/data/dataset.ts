@@ -6,7 +6,7 @@
  * present. A legacy [H,W,n] `diffraction` is transposed to [n,H,W] with a warning. Every violation is
  * one line `FILE: key 'KEY': expected …; found …`; all of them are reported together in one InputError.
  */
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { NpzReader, saveNpz, type NpzReadOptions, type NpzWriteOptions } from '../npy/npz.js';
 import { formatShape } from '../npy/npy.js';
 import { isComplexDtype, isFloatDtype, sizeOf, type NdArray } from '../npy/types.js';

@@ -1,4 +1,4 @@
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 
 /** A `.npy` payload that cannot be decoded or encoded (bad header, unsupported dtype, unsafe pickle…). */
 export class NpyError extends InputError {

@@ -14,7 +14,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import zlib from 'node:zlib';
-import { writeFileAtomic } from '../data/atomic.js';
+import { writeFileAtomic } from '../files/atomic.js';
 import { NpyError, NpzError } from './errors.js';
 import { encodeNpyParts, parseNpy } from './npy.js';
 import type { NdArray } from './types.js';

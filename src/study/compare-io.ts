@@ -1,5 +1,5 @@
 /** Reading ground truth and reconstructions for Phase G, and writing its per-job CSV files. */
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { readMetadata } from '../data/metadata.js';
 import { NpzReader } from '../npy/npz.js';
 import type { NdArray } from '../npy/types.js';

@@ -9,7 +9,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { compareJobs, doseDir, inputCandidates, SPLITS, VIEWS, type Split, type View } from './reconstruct/jobs.js';
 import { readManifest, readSkipSummary } from './reconstruct/manifest.js';
 import type { ExecutionResult, SkipEntry } from './reconstruct/schema.js';

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { METRIC_KEYS, type MetricKey } from '../metrics/index.js';
 import { compareJobs, doseDir } from './reconstruct/jobs.js';
 import { csvField } from './compare-io.js';

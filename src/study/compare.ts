@@ -15,8 +15,8 @@
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { UsageError } from '../cli/errors.js';
-import { writeFileAtomic, writeJsonAtomic } from '../data/atomic.js';
+import { UsageError } from '../errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../files/atomic.js';
 import { metadataArray } from '../data/metadata.js';
 import { saveNpz } from '../npy/npz.js';
 import { c64, f32, f64, type NdArray } from '../npy/types.js';

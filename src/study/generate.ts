@@ -19,8 +19,8 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { InputError, UsageError } from '../cli/errors.js';
-import { writeJsonAtomic } from '../data/atomic.js';
+import { InputError, UsageError } from '../errors.js';
+import { writeJsonAtomic } from '../files/atomic.js';
 import { metadataArray } from '../data/metadata.js';
 import { validateDataset } from '../data/dataset.js';
 import { NpzReader, saveNpz } from '../npy/npz.js';

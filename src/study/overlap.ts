@@ -13,8 +13,8 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError, InputError } from '../cli/errors.js';
-import { writeJsonAtomic, exists } from '../data/atomic.js';
+import { UsageError, InputError } from '../errors.js';
+import { writeJsonAtomic, exists } from '../files/atomic.js';
 import { validateDataset } from '../data/dataset.js';
 import { readMetadata, metadataArray, METADATA_KEY, type MetadataResult } from '../data/metadata.js';
 import { NpzReader, saveNpz } from '../npy/npz.js';

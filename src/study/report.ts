@@ -11,7 +11,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../data/atomic.js';
+import { writeFileAtomic } from '../files/atomic.js';
 import { amplitudeOf, METRIC_KEYS, phaseOf, type ComplexImage, type MetricKey } from '../metrics/index.js';
 import { renderPanelsPng, type Panel } from '../report/figure.js';
 import { esc, figure, notAvailable, page, table, type Cell, type Section } from '../report/html.js';

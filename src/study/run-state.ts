@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../data/atomic.js';
-import { InputError } from '../cli/errors.js';
+import { writeJsonAtomic } from '../files/atomic.js';
+import { InputError } from '../errors.js';
 
 export const RUN_STATE_FILE = 'run.json';
 export const RUN_STATE_SCHEMA_VERSION = 1;

@@ -17,8 +17,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../data/atomic.js';
-import { UsageError } from '../cli/errors.js';
+import { writeJsonAtomic } from '../files/atomic.js';
+import { UsageError } from '../errors.js';
 import { getPreset, type Preset } from './presets.js';
 import { StudyDesign } from './design.js';
 import { generatePhaseC, packageVersion, type PhaseCProgress } from './generate.js';

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { readMetadata } from '../../src/data/metadata.js';
 import { runLsqmlJob, type LsqmlJobOptions } from '../../src/study/lsqml-job.js';
 import { writeSyntheticDataset } from '../engine/dataset.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatasetError, datasetToArrays, loadDataset, saveDataset, validateDataset } from '../../src/data/dataset.js';
 import { metadataArray } from '../../src/data/metadata.js';
-import { InputError } from '../../src/cli/errors.js';
+import { InputError } from '../../src/errors.js';
 import { saveNpz } from '../../src/npy/npz.js';
 import type { NdArray } from '../../src/npy/types.js';
 

@@ -5,7 +5,7 @@ import { zipSync } from 'fflate';
 import { encodeNpy, parseNpy } from '../../src/npy/npy.js';
 import { NpzReader, encodeNpz } from '../../src/npy/npz.js';
 import { NpyError, NpzError } from '../../src/npy/errors.js';
-import { InputError } from '../../src/cli/errors.js';
+import { InputError } from '../../src/errors.js';
 import type { NdArray } from '../../src/npy/types.js';
 
 const f8 = (vals: number[]): NdArray => ({ dtype: '<f8', shape: [vals.length], data: Float64Array.from(vals) });

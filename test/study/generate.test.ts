@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
 import { loadDataset } from '../../src/data/dataset.js';
-import { InputError, UsageError } from '../../src/cli/errors.js';
+import { InputError, UsageError } from '../../src/errors.js';
 import { Rng } from '../../src/math/rng.js';
 import { randomPositions } from '../../src/physics/scan.js';
 import { StudyDesign } from '../../src/study/design.js';

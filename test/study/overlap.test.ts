@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
 import type { NdArray } from '../../src/npy/types.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/errors.js';
 import {
   buildView, buildOverlapViews, readPhaseCSplit, filterPerScan, visitingOrder, viewPaths, type OverlapProgress, type PhaseCSplit,
 } from '../../src/study/overlap.js';

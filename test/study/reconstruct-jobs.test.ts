@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildJobs, commandFor, type ReconstructionJob } from '../../src/study/reconstruct/jobs.js';
 import { applyFilters, pyFloat, validateFilters, NO_FILTERS } from '../../src/study/reconstruct/filters.js';
-import { InputError, UsageError } from '../../src/cli/errors.js';
+import { InputError, UsageError } from '../../src/errors.js';
 import { tmp, writeTree } from './reconstruct-helpers.js';
 
 const keys = (jobs: ReadonlyArray<{ dose: number; view: string; split: string }>): string[] => jobs.map((j) => `${j.dose}/${j.view}/${j.split}`);

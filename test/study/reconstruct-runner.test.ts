@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { join } from 'node:path';
 import { runPhaseF } from '../../src/study/reconstruct/runner.js';
 import { ManifestSchema, SkipSummarySchema, type Manifest, type SkipSummary } from '../../src/study/reconstruct/schema.js';
-import { InputError, UsageError } from '../../src/cli/errors.js';
+import { InputError, UsageError } from '../../src/errors.js';
 import { saveNpz } from '../../src/npy/npz.js';
 import { testEngine, tmp, writeTree } from './reconstruct-helpers.js';
 

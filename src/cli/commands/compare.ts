@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { runPhaseG, OWN_MODEL, type PhaseGOptions } from '../../study/compare.js';
 import { parseModelSpec } from '../../study/compare-jobs.js';
 import { SPLITS, VIEWS } from '../../study/reconstruct/jobs.js';

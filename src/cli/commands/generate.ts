@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { generatePhaseC, parseDose, type PhaseCProgress } from '../../study/generate.js';
 import { getPreset, PRESET_NAMES } from '../../study/presets.js';
 

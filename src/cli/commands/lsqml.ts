@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { runLsqmlJob, type JobProgress, type LsqmlJobOptions } from '../../study/lsqml-job.js';
 
 interface LsqmlFlags {

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { buildOverlapViews, type OverlapProgress } from '../../study/overlap.js';
 import { doseDirName, parseDose } from '../../study/generate.js';
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { runPhaseF, type PhaseFOptions } from '../../study/reconstruct/runner.js';
 import { ProgressView } from '../../study/reconstruct/progress.js';
 import { DEFAULT_DOSES, DEFAULT_ENGINE_SETTINGS, SPLITS, VIEWS, type Split, type View } from '../../study/reconstruct/jobs.js';

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { buildReport } from '../../study/report.js';
 
 export function register(program: Command): void {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { runStudy, type RunEvent, type RunOptions } from '../../study/run.js';
 import { HUB_LAYOUT } from '../../study/layout.js';
 import { readRunState, writeRunState } from '../../study/run-state.js';

@@ -2,7 +2,7 @@
  * Job filters, applied in the order dose → view → split → gridsize. Every job that is not selected is
  * recorded once, with the first filter that excluded it, using the reference study's reason strings.
  */
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../errors.js';
 import { gridsizeOf, jobKey, SPLITS, VIEWS, type ReconstructionJob, type Split, type View } from './jobs.js';
 
 export interface JobFilters {

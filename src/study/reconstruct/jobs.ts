@@ -10,7 +10,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import type { LsqmlJobOptions } from '../lsqml-job.js';
 
 export const VIEWS = ['baseline', 'dense', 'sparse'] as const;

@@ -8,7 +8,7 @@
  * Merging a run into nothing gives the run's own files, byte for byte.
  */
 import { readFileSync } from 'node:fs';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { compareJobs, jobKey } from './jobs.js';
 import {
   ManifestSchema, SkipSummarySchema,

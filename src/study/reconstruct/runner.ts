@@ -7,8 +7,8 @@
 import { availableParallelism } from 'node:os';
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../../data/atomic.js';
-import { InputError, UsageError } from '../../cli/errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
+import { InputError, UsageError } from '../../errors.js';
 import {
   buildJobs, commandFor, DEFAULT_DOSES, DEFAULT_ENGINE_SETTINGS, doseDir, gridsizeOf, jobKey, shellJoin, SPLITS, VIEWS,
   type EngineSettings, type ReconstructionJob,
