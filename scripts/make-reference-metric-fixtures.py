@@ -21,9 +21,12 @@ What the definitions need is supplied as follows:
 Usage (Debian's /usr/bin/python3):
     make-reference-metric-fixtures.py --ptychopinn PATH [--frc PATH] [--out DIR]
         writes DIR/reference-ptychopinn.json (default DIR: test/fixtures/metrics)
-    make-reference-metric-fixtures.py --ptychopinn PATH [--frc PATH] --evaluate reconstructions_aligned.npz
-        prints, as JSON, for every model in a ptychostudy comparison's aligned arrays: the reference's SSIM
-        and MS-SSIM formulas on exactly those arrays, and the whole `eval_reconstruction` on them
+    make-reference-metric-fixtures.py --ptychopinn PATH [--frc PATH] --evaluate FILE_OR_DIR
+        prints, as JSON, for every model in a ptychostudy comparison's reconstructions_aligned.npz (one file,
+        or every one under a directory such as a hub's phase_g): the values in comparison_metrics.csv, the
+        reference's SSIM and MS-SSIM formulas on exactly those arrays, the whole `eval_reconstruction` on
+        them (which adds its own trim, per-image phase planes and mean amplitude scale), and the largest
+        differences from the CSV
 
 PATH may be a working tree (with ptycho/evaluation.py; the FRC submodule checked out, or --frc) or a bare
 git directory (files are read with `git show <commit>:<path>`; --rev picks the commit, default HEAD).
@@ -62,8 +65,19 @@ class Source:
     def __init__(self, path, rev='HEAD'):
         self.path = os.path.abspath(path)
         self.worktree = os.path.isdir(os.path.join(self.path, '.git')) or not self._is_git_dir()
-        self.commit = self._git('rev-parse', rev + '^{commit}') if self._has_git() else None
+        try:
+            self.commit = self._git('rev-parse', rev + '^{commit}') if self._has_git() else None
+        except subprocess.CalledProcessError:
+            raise SystemExit('%s: no commit %s' % (self.path, rev))
         self.rev = self.commit or rev
+
+    def describe(self):
+        """Where the files were read: git objects of the commit, or a working tree (clean or modified)."""
+        if not self.worktree:
+            return 'git objects'
+        if self.commit is None:
+            return 'files (no git)'
+        return 'working tree, ' + ('modified' if self._git('status', '--porcelain', '--untracked-files=no') else 'clean')
 
     def _is_git_dir(self):
         return os.path.isfile(os.path.join(self.path, 'HEAD')) and os.path.isdir(os.path.join(self.path, 'objects'))
@@ -98,7 +112,7 @@ class Source:
         """The commit a submodule entry pins (git ls-tree), or None."""
         if not self._has_git():
             return None
-        out = self._git('ls-tree', self.rev if not self.worktree else 'HEAD', rel)
+        out = self._git('ls-tree', self.rev, rel)
         parts = out.split()
         return parts[2] if len(parts) >= 3 and parts[1] == 'commit' else None
 
@@ -161,7 +175,7 @@ def load_reference(ptychopinn, rev, frc_path):
                  'params': params, 'tf': tf}
     load_functions(src.read('ptycho/evaluation.py'), EVAL_FUNCTIONS, namespace, 'ptycho/evaluation.py')
     info = {
-        'ptychopinn_commit': src.commit, 'ptychopinn_file': 'ptycho/evaluation.py',
+        'ptychopinn_commit': src.commit, 'ptychopinn_read_from': src.describe(), 'ptychopinn_file': 'ptycho/evaluation.py',
         'functions': EVAL_FUNCTIONS, 'params_offset': offset,
         'frc_submodule_pin': frc_pin, 'frc_commit': frc_rev if frc_rev else frc_pin,
         'frc_functions': ['fourier_ring_corr.FSC', 'spin_average.spinavej'],
@@ -345,6 +359,9 @@ def build_fixture(ref, info):
     gt = amp * np.exp(1j * ph)
     rec = (amp + 0.02 * rng.normal(size=amp.shape)) * np.exp(1j * (ph + 0.1 * rng.normal(size=ph.shape)))
     evals.append(eval_case(ref, 'wrap_48x48', gt, rec, 'phase crosses +-pi'))
+    amp, ph = complex_object(rng, 32, 32, -1.0, 1.0)
+    gt = amp * np.exp(1j * ph)
+    evals.append(eval_case(ref, 'identical_32x32', gt, gt.copy(), 'reconstruction = ground truth (PSNR 361.2 dB, FRC 1)'))
 
     curves = []
     for curve, note in [([1.0, 0.9, 0.6, 0.4, 0.1, 0.05], 'plain crossing'),
@@ -375,15 +392,46 @@ def versions():
 # Evaluating a ptychostudy comparison's aligned arrays
 
 
-def evaluate_npz(ref, info, path):
+METRICS = ['mae', 'mse', 'psnr', 'ssim', 'ms_ssim', 'frc50', 'frc1over7']
+
+
+def slug(name):
+    """ptychostudy's file-name form of a model name (lower case, runs of non-alphanumerics -> '_')."""
+    out, prev = [], False
+    for ch in name.lower():
+        ok = ch.isascii() and ch.isalnum()
+        if ok:
+            out.append(ch)
+        elif not prev:
+            out.append('_')
+        prev = not ok
+    return ''.join(out).strip('_') or 'model'
+
+
+def read_csv_metrics(path):
+    """comparison_metrics.csv beside an aligned NPZ: {model slug: {metric: [amplitude, phase]}}."""
+    out = {}
+    if not os.path.isfile(path):
+        return out
+    with open(path, encoding='utf-8') as f:
+        import csv
+        for row in csv.DictReader(f):
+            if row['amplitude'] == '' and row['phase'] == '':
+                continue
+            cell = lambda v: float(v) if v not in ('', 'nan') else float('nan')
+            out.setdefault(slug(row['model']), {})[row['metric']] = [cell(row['amplitude']), cell(row['phase'])]
+    return out
+
+
+def evaluate_npz(ref, path):
     z = np.load(path, allow_pickle=False)
     keys = set(z.files)
-    gt_key = 'ground_truth_complex'
+    csv_values = read_csv_metrics(os.path.join(os.path.dirname(path), 'comparison_metrics.csv'))
     models = sorted(k[:-len('_complex')] for k in keys if k.endswith('_complex') and not k.endswith('ground_truth_complex'))
-    result = {'file': os.path.abspath(path), 'reference': info, 'versions': versions(), 'models': {}}
+    result = {}
     for m in models:
         own_gt = m + '_ground_truth_complex'
-        gt = z[own_gt if own_gt in keys else gt_key]
+        gt = z[own_gt if own_gt in keys else 'ground_truth_complex']
         rec = z[m + '_complex']
         g64, r64 = gt.astype(np.complex128), rec.astype(np.complex128)
         at, ap = np.abs(g64), np.abs(r64)
@@ -397,9 +445,38 @@ def evaluate_npz(ref, info, path):
         }
         out = quiet(ref['eval_reconstruction'], rec[None, ..., None], gt[..., None],
                     phase_align_method='plane', frc_sigma=0, ms_ssim_sigma=1.0)
-        whole = {k: [num(out[k][0]), num(out[k][1])] for k in ['mae', 'mse', 'psnr', 'ssim', 'ms_ssim', 'frc50', 'frc1over7']}
-        result['models'][m] = {'shape': list(gt.shape), 'formula_on_aligned_arrays': formula, 'eval_reconstruction': whole}
+        whole = {k: [num(out[k][0]), num(out[k][1])] for k in METRICS}
+        entry = {'shape': list(gt.shape), 'reference_formulas_on_these_arrays': formula, 'eval_reconstruction_on_these_arrays': whole}
+        if m in csv_values:
+            entry['comparison_metrics_csv'] = csv_values[m]
+        result[m] = entry
     return result
+
+
+def evaluate(ref, info, target):
+    """Every reconstructions_aligned.npz under `target` (a file or a directory), with a summary of the largest
+    differences between the CSV and the reference's formulas / whole eval_reconstruction on the same arrays."""
+    if os.path.isdir(target):
+        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(target) for f in fs if f == 'reconstructions_aligned.npz')
+    else:
+        files = [target]
+    jobs = {os.path.relpath(f, target if os.path.isdir(target) else os.path.dirname(f)): evaluate_npz(ref, f) for f in files}
+    largest = {}
+    for models in jobs.values():
+        for entry in models.values():
+            csv_v = entry.get('comparison_metrics_csv', {})
+            for label, other in [('formulas', entry['reference_formulas_on_these_arrays']),
+                                 ('eval_reconstruction', entry['eval_reconstruction_on_these_arrays'])]:
+                for metric, pair in other.items():
+                    ours = csv_v.get(metric if not (label == 'eval_reconstruction' and metric == 'psnr') else 'psnr_255')
+                    if ours is None:
+                        continue
+                    for i, part in enumerate(['amplitude', 'phase']):
+                        if isinstance(pair[i], float) and np.isfinite(ours[i]):
+                            key = '%s %s %s' % (label, metric, part)
+                            largest[key] = max(largest.get(key, 0.0), abs(pair[i] - ours[i]))
+    return {'target': os.path.abspath(target), 'reference': info, 'versions': versions(),
+            'largest_abs_difference_from_csv': largest, 'jobs': jobs}
 
 
 def main():
@@ -407,12 +484,14 @@ def main():
     ap.add_argument('--ptychopinn', required=True, help='PtychoPINN working tree or bare git directory')
     ap.add_argument('--rev', default='HEAD', help='commit of a git directory to read (default HEAD)')
     ap.add_argument('--frc', help='hoidn/FRC working tree or git directory (when the submodule is not checked out)')
-    ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'metrics'))
-    ap.add_argument('--evaluate', metavar='NPZ', help='print the reference\'s values for a reconstructions_aligned.npz instead')
+    ap.add_argument('--out', default=os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'metrics')))
+    ap.add_argument('--evaluate', metavar='PATH', help='instead: the reference\'s values for a reconstructions_aligned.npz, or for every one under a directory (e.g. a hub\'s phase_g), beside comparison_metrics.csv')
     args = ap.parse_args()
     ref, info = load_reference(args.ptychopinn, args.rev, args.frc)
+    # NaN and constant cases make scikit-image warn about 0/0; the values record what it returned.
+    warnings.simplefilter('ignore', RuntimeWarning)
     if args.evaluate:
-        json.dump(evaluate_npz(ref, info, args.evaluate), sys.stdout, indent=1)
+        json.dump(evaluate(ref, info, args.evaluate), sys.stdout, indent=1)
         print()
         return
     if cv2 is None:

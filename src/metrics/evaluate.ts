@@ -67,8 +67,8 @@ export function comparisonImages(gt: ComplexImage, rec: ComplexImage): { ampT: R
 /** The reference's phase mapping before SSIM and MS-SSIM: u = (φ + π)/(2π) per pixel (a new image). */
 export function unitPhase(phase: RealImage): RealImage {
   const out = new Float64Array(phase.data.length);
-  const inv = 1 / (2 * Math.PI);
-  for (let i = 0; i < out.length; i++) out[i] = (phase.data[i]! + Math.PI) * inv;
+  const TWO_PI = 2 * Math.PI;
+  for (let i = 0; i < out.length; i++) out[i] = (phase.data[i]! + Math.PI) / TWO_PI;
   return { h: phase.h, w: phase.w, data: out };
 }
 
