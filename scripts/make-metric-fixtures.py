@@ -6,7 +6,7 @@ file itself (little-endian float64, base64), so the TypeScript tests recompute t
 these pixels and compare:
 
   * ssim      -- skimage.metrics.structural_similarity(a, b, data_range=R) (7x7 uniform window defaults)
-  * ms_ssim   -- the reference study's MS-SSIM (PtychoPINN calculate_ms_ssim: optional
+  * ms_ssim   -- the reference study's MS-SSIM (PtychoPINN ptycho/evaluation.py ms_ssim: optional
                  scipy.ndimage.gaussian_filter pre-smoothing, one data range, plain skimage SSIM per level,
                  [::2, ::2] between levels, early stop below 7 px), built on skimage's SSIM
   * frc       -- Fourier ring correlation by the reference's rule (centre crop to a square, fftshifted

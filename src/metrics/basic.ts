@@ -26,3 +26,12 @@ export function psnrFromMse(mseValue: number, peak: number): number {
   if (mseValue === 0) return Infinity;
   return 10 * Math.log10((peak * peak) / mseValue);
 }
+
+/**
+ * The reference study's PSNR: OpenCV's `cv2.PSNR(t, p)` with its default peak R = 255, which is
+ * 20·log10(R / (√MSE + DBL_EPSILON)) — finite (361.2 dB) for identical images. The reference applied it
+ * to amplitudes near 1 and to phases in radians, hence its 55–80 dB values.
+ */
+export function psnrOpenCv(mseValue: number, peak = 255): number {
+  return 20 * Math.log10(peak / (Math.sqrt(mseValue) + Number.EPSILON));
+}

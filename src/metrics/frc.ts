@@ -12,7 +12,7 @@
  * Ring r corresponds to the spatial frequency r/n cycles per pixel.
  * `frcThreshold` gives the reference's frc50 / frc1over7: the first ring where the curve drops below the
  * threshold, linearly interpolated between that ring and the one before; `curve.length` when it never
- * drops, 0 when it is already below at ring 0.
+ * drops, 0 when it is already below at ring 0, NaN when no ring is finite.
  */
 import { createFft2, fftshift2, roundHalfEven } from '../math/fft.js';
 import { centreCropReal, type RealImage } from './image.js';
@@ -76,16 +76,27 @@ export function frc(a: RealImage, b: RealImage): FrcResult {
   return { curve, n };
 }
 
-/** First ring where `curve` drops below `threshold`, interpolated (see the module comment). */
+/**
+ * First ring where `curve` drops below `threshold`, interpolated (see the module comment) — the
+ * reference's `_first_below_threshold_interpolated`: non-finite rings are never "below"; NaN when no ring
+ * is finite; no interpolation (the ring index itself) when the ring before is not finite or the two
+ * rings differ by at most 1e-8 (numpy's `isclose`); the result is kept within [ring − 1, ring].
+ */
 export function frcThreshold(curve: ArrayLike<number>, threshold: number): number {
+  let anyFinite = false;
   for (let i = 0; i < curve.length; i++) {
     const v = curve[i]!;
+    if (!Number.isFinite(v)) continue;
+    anyFinite = true;
     if (v < threshold) {
       if (i === 0) return 0;
       const prev = curve[i - 1]!;
-      const d = prev - v;
-      return d > 0 ? i - 1 + (prev - threshold) / d : i;
+      if (!Number.isFinite(prev)) return i;
+      const d = v - prev;
+      if (Math.abs(d) <= 1e-8) return i;
+      const x = i - 1 + (threshold - prev) / d;
+      return Number.isFinite(x) ? Math.min(i, Math.max(i - 1, x)) : i;
     }
   }
-  return curve.length;
+  return anyFinite ? curve.length : NaN;
 }

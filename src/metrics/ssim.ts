@@ -5,11 +5,15 @@
  * window, K1 = 0.01, K2 = 0.03, sample covariance (×49/48), and the mean of the SSIM map over the
  * pixels at least 3 from every edge (the only ones whose window is inside the image).
  *
- * `msSsim` = PtychoPINN's `calculate_ms_ssim` (spec §9.2 item 7, which is *not* the standard
- * Wang et al. MS-SSIM): optional Gaussian pre-smoothing (σ, scipy `gaussian_filter`), one data range
- * max(range a, range b) computed once, plain SSIM at every level, NaN → 0, negative SSIM → 1e-4,
+ * `msSsim` = PtychoPINN's `ms_ssim` (ptycho/evaluation.py, spec §9.2 item 7, which is *not* the
+ * standard Wang et al. MS-SSIM): optional Gaussian pre-smoothing (σ, scipy `gaussian_filter`), one data
+ * range max(range a, range b) computed once, plain SSIM at every level, NaN → 0, negative SSIM → 1e-4,
  * Π SSIM_l^{w_l} with w = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333], `[::2, ::2]` between levels and an
  * early stop when the next level would be smaller than 7 pixels on a side (weights not renormalised).
+ *
+ * Images below 7 pixels on a side: scikit-image raises (so the reference study records NaN); both
+ * functions return NaN. Equality with the reference's own functions is tested on the values that
+ * scripts/make-reference-metric-fixtures.py produced by running them (test/metrics).
  */
 import { boxMeansValid, gaussianFilter } from './filters.js';
 import { decimate2, minMax, type RealImage } from './image.js';
@@ -64,11 +68,15 @@ export function ssim(a: RealImage, b: RealImage, dataRange: number): number {
 /** The reference's 5-level MS-SSIM (see the module comment). `sigma` > 0 smooths both images first. */
 export function msSsim(a: RealImage, b: RealImage, sigma = 0): number {
   sameShape(a, b, 'msSsim');
+  if (a.h < SSIM_WIN || a.w < SSIM_WIN) return NaN;
   let x = sigma > 0 ? gaussianFilter(a, sigma) : a;
   let y = sigma > 0 ? gaussianFilter(b, sigma) : b;
   const [xl, xh] = minMax(x.data);
   const [yl, yh] = minMax(y.data);
   const dataRange = Math.max(xh - xl, yh - yl);
+  // Both images constant: the constants C1, C2 vanish with the range and every level is 0/0 — NaN, which
+  // the reference turns into 0. (Its own value then depends on rounding inside the filters: docs/metrics.md.)
+  if (!(dataRange > 0)) return 0;
   const levels = MS_SSIM_WEIGHTS.length;
   let value = 1;
   for (let level = 0; level < levels; level++) {

@@ -91,8 +91,9 @@ export const DEFINITIONS: Record<string, string> = {
   mae: 'mean |t − p|; phase difference taken on the ground truth\'s branch (no 2π wraps)',
   mse: 'mean (t − p)²',
   psnr: '10·log10(peak²/MSE) dB; peak = max ground-truth amplitude (amplitude), 2π (phase); null = infinite',
-  ssim: 'scikit-image structural_similarity defaults (7×7 uniform window); data range = ground-truth amplitude range, 2π for phase',
-  ms_ssim: 'the reference study\'s 5-level MS-SSIM (plain SSIM per level, weights 0.0448/0.2856/0.3001/0.2363/0.1333, [::2,::2]); Gaussian σ = 1 pre-smoothing for amplitude, 0 for phase',
+  psnr_255: 'the reference study\'s PSNR, OpenCV cv2.PSNR: 20·log10(255/(√MSE + 2⁻⁵²)) dB on the same MSE (phase in radians)',
+  ssim: 'as PtychoPINN eval_reconstruction: scikit-image structural_similarity defaults (7×7 uniform window); amplitude with data range = ground-truth amplitude range; phase on both phases mapped by (φ+π)/(2π), data range 1',
+  ms_ssim: 'PtychoPINN ms_ssim (5 levels of plain SSIM, weights 0.0448/0.2856/0.3001/0.2363/0.1333, [::2,::2], data range max of the two ranges, negative → 1e-4, NaN → 0); amplitude after Gaussian σ = 1 smoothing; phase on the mapped phases (φ+π)/(2π), no smoothing',
   frc50: 'first FRC ring (index, linearly interpolated) below 0.5; ring r = r/n cycles per pixel on the n×n centre square',
   frc1over7: 'first FRC ring below 1/7',
   registration_offset_dy: 'row shift applied to the reconstruction (pixels)',
@@ -227,7 +228,7 @@ function aggregate(rows: SummaryRow[], models: string[]): MetricsSummary['aggreg
 }
 
 const LABEL: Record<MetricKey, string> = {
-  mae: 'MAE', mse: 'MSE', psnr: 'PSNR (dB)', ssim: 'SSIM', ms_ssim: 'MS-SSIM', frc50: 'FRC50', frc1over7: 'FRC1/7',
+  mae: 'MAE', mse: 'MSE', psnr: 'PSNR (dB)', psnr_255: 'PSNR peak 255 (dB)', ssim: 'SSIM', ms_ssim: 'MS-SSIM', frc50: 'FRC50', frc1over7: 'FRC1/7',
 };
 export function metricLabel(m: MetricKey): string {
   return LABEL[m];
