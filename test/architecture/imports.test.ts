@@ -144,3 +144,15 @@ test('there is no import cycle in src/ (among the imports that run when a module
   for (const f of files) if (!index.has(f)) visit(f);
   assert.deepEqual(cycles, []);
 });
+
+test('below src/cli nothing prints or reads argv', () => {
+  const bad: string[] = [];
+  for (const f of files) {
+    if (topOf(f) === 'cli') continue;
+    const lines = readFileSync(f, 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      if (/\bprocess\.(stdout|stderr|argv)\b|\bconsole\.\w+\(/.test(line)) bad.push(`${rel(f)}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  assert.deepEqual(bad, []);
+});

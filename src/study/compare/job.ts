@@ -217,7 +217,7 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
     onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: failed — ${reason}` });
     return { rows, skipped: null, compared: 0, failed: rows.length };
   }
-  // Our reconstruction is read first: the positions it used (e.g. the first --n-images of the file) define
+  // Our reconstruction is read first: the positions it used (e.g. the first `reconstruction.nImages` of the file) define
   // the scanned region, the same region for every model of the job.
   const own = emptyRow(job, OWN_MODEL, 'ptychostudy', runId, at);
   let ownRec: Reconstruction | null = null;
