@@ -181,14 +181,6 @@ type MissingEngineOptions = Exclude<keyof LsqmlOptions, keyof ReconstructionSett
 const everyEngineOptionIsASetting: [MissingEngineOptions] extends [never] ? true : MissingEngineOptions = true;
 void everyEngineOptionIsASetting;
 
-/** The engine's options of a reconstruction (the job adds the thread count it chose). */
-export function engineOptions(r: ReconstructionSettings, threads: number): LsqmlOptions {
-  const out = {} as Record<string, unknown>;
-  for (const k of Object.keys(DEFAULT_LSQML_OPTIONS) as (keyof LsqmlOptions)[]) out[k] = r[k as keyof ReconstructionSettings];
-  out.threads = threads;
-  return out as unknown as LsqmlOptions;
-}
-
 /** File name of the published JSON Schema of the settings under `schemas/`. */
 export const SETTINGS_SCHEMA_FILE = 'settings.schema.json';
 

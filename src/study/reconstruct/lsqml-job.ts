@@ -33,7 +33,8 @@ import { c64, f64, type NdArray } from '../../npy/types.js';
 import { renderPanelsPng } from '../../report/figure.js';
 import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
 import { addProbeModes } from '../../engine/probe-modes.js';
-import { engineOptions, type ReconstructionSettings } from '../../settings/schema.js';
+import { engineOptions } from '../../settings/engine-options.js';
+import type { ReconstructionSettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { PHASE_F } from '../hub/layout.js';
 
