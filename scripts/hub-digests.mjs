@@ -9,6 +9,7 @@
 //   node scripts/hub-digests.mjs --tiny [--write]   run the tiny study (below) into a temporary directory
 //                                                   and print its digests; --write stores them as the
 //                                                   fixture test/fixtures/hub-digests/tiny.json
+//   … --tiny --cli OTHER/dist/src/cli/main.js       the same with another build (e.g. the code before a change)
 //
 // The tiny study is `ptychostudy run --preset quick --dose 1e4 --n-images 24 --epochs 2 --jobs 1`
 // (one dose, 6 reconstructions of 2 epochs). Build first (`npm run build`). How each kind of file is
@@ -184,12 +185,12 @@ export function hubDigests(hub, dump = null) {
   return out;
 }
 
-/** Runs the tiny study with the built CLI into a fresh temporary hub; returns its digests. */
-export function tinyStudyDigests(dump = null) {
+/** Runs the tiny study with the built CLI (or `cli`) into a fresh temporary hub; returns its digests. */
+export function tinyStudyDigests(dump = null, cli = join(REPO, 'dist', 'src', 'cli', 'main.js')) {
   const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-digests-'));
   try {
     const hub = join(dir, 'hub');
-    const r = spawnSync(process.execPath, [join(REPO, 'dist', 'src', 'cli', 'main.js'), ...TINY_ARGS, '--out', hub], {
+    const r = spawnSync(process.execPath, [cli, ...TINY_ARGS, '--out', hub], {
       encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '' },
     });
     if (r.status !== 0) throw new Error(`the tiny study failed (exit ${r.status}):\n${r.stderr}`);
@@ -203,10 +204,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2);
   const dumpAt = args.indexOf('--dump');
   const dump = dumpAt >= 0 ? resolve(args[dumpAt + 1]) : null;
+  const cliAt = args.indexOf('--cli');
   let digests;
-  if (args.includes('--tiny')) digests = tinyStudyDigests(dump);
+  if (args.includes('--tiny')) digests = tinyStudyDigests(dump, cliAt >= 0 ? resolve(args[cliAt + 1]) : undefined);
   else {
-    const hub = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--dump');
+    const hub = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--dump' && args[i - 1] !== '--cli');
     if (!hub) {
       console.error('usage: node scripts/hub-digests.mjs HUB [--dump DIR] | --tiny [--write] [--dump DIR]');
       process.exit(2);
