@@ -12,8 +12,10 @@
 import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generatePhaseC, type PhaseCProgress } from '../src/study/generate.js';
-import { getPreset, type PresetName } from '../src/study/presets.js';
+import { parseStudySettings } from '../src/settings/parse.js';
+import type { PresetName } from '../src/settings/schema.js';
+import { runSimulation } from '../src/study/simulate/phase.js';
+import type { PhaseCProgress } from '../src/study/simulate/plan.js';
 
 interface StageClock {
   stage: string;
@@ -48,13 +50,13 @@ function dirBytes(dir: string): number {
 }
 
 async function one(name: PresetName, doses: number[]): Promise<Record<string, unknown>> {
-  const preset = getPreset(name);
+  const settings = parseStudySettings({ preset: name, simulation: { doses } });
   const root = mkdtempSync(join(tmpdir(), `ptychostudy-bench-gen-${name}-`));
   try {
     const c = clock();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const res = await generatePhaseC(preset.design, { outputRoot: root, preset, doses }, c.onProgress);
+    const res = await runSimulation(settings, { outputRoot: root }, c.onProgress);
     const total = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const stages = c.finish();

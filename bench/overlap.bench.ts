@@ -5,8 +5,8 @@
  * bound and the overlap metrics; per-scan arrays left out so the figure is not an NPZ-codec benchmark).
  */
 import { Rng } from '../src/math/rng.js';
-import { selectMinSpacing } from '../src/study/spacing.js';
-import { buildView, inputMetrics, visitingOrder, type PhaseCSplit } from '../src/study/overlap.js';
+import { selectMinSpacing } from '../src/geometry/spacing.js';
+import { buildView, inputMetrics, visitingOrder, type PhaseCSplit } from '../src/study/overlap/view.js';
 
 const N = 128;
 const COUNT = 10304;

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { saveNpz } from '../src/npy/npz.js';
-import { runPhaseF } from '../src/study/reconstruct/runner.js';
-import { fingerprint } from '../src/study/reconstruct/files.js';
-import { workerExecutor, type JobExecutor } from '../src/study/reconstruct/engine.js';
-import { generatePhaseC } from '../src/study/generate.js';
-import { getPreset } from '../src/study/presets.js';
-import { buildOverlapViews } from '../src/study/overlap.js';
+import { fingerprint } from '../src/files/fingerprint.js';
+import { parseStudySettings } from '../src/settings/parse.js';
+import { workerEngine, type EngineRunner } from '../src/study/reconstruct/engine-runner.js';
+import { runReconstruction } from '../src/study/reconstruct/phase.js';
+import { runSimulation } from '../src/study/simulate/phase.js';
+import { runOverlap } from '../src/study/overlap/phase.js';
 
 function smallTree(root: string): { c: string; d: string } {
   const c = join(root, 'c');
@@ -44,18 +44,19 @@ export async function run(): Promise<Record<string, unknown>> {
   try {
     // 1. bookkeeping
     const t = smallTree(root);
-    const noop: JobExecutor = async (o) => {
+    const one = parseStudySettings({ execution: { jobs: 1 } });
+    const noop: EngineRunner = async (o) => {
       saveNpz(join(o.outputDir, 'reconstruction.npz'), {});
       return { reconstructionNpz: '', png: '', log: '', epochsRun: 0, finalLoss: 0, seconds: 0, nPositions: 64 };
     };
     let t0 = performance.now();
-    await runPhaseF({ phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), executor: noop, jobs: 1 });
+    await runReconstruction(one, { phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), engine: noop });
     out.bookkeeping_ms_per_job_first_run = +((performance.now() - t0) / 18).toFixed(2);
     t0 = performance.now();
-    await runPhaseF({ phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), executor: noop, jobs: 1, force: true });
+    await runReconstruction(one, { phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), engine: noop, force: true });
     out.bookkeeping_ms_per_job_forced_rerun = +((performance.now() - t0) / 18).toFixed(2);
     t0 = performance.now();
-    await runPhaseF({ phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), executor: noop, jobs: 1 });
+    await runReconstruction(one, { phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), engine: noop });
     out.resume_check_ms_per_job = +((performance.now() - t0) / 18).toFixed(2);
 
     // 2. fingerprint throughput
@@ -71,22 +72,22 @@ export async function run(): Promise<Record<string, unknown>> {
     const n = 5;
     t0 = performance.now();
     for (let i = 0; i < n; i++) {
-      await workerExecutor({ inputNpz: join(root, 'missing.npz'), outputDir: join(root, 'w'), epochs: 1, batchSize: 1, noiseModel: 'gaussian',
-        modes: 1, seed: 0, initObject: 'ones', initProbe: 'guess' }, () => {}).catch(() => undefined);
+      await workerEngine({ inputNpz: join(root, 'missing.npz'), outputDir: join(root, 'w'),
+        settings: parseStudySettings({ reconstruction: { epochs: 1, batchSize: 1, seed: 0 } }).reconstruction }, () => {}).catch(() => undefined);
     }
     out.worker_start_ms = +((performance.now() - t0) / n).toFixed(1);
 
     // 4. real jobs, 1 vs 2 at a time
-    const preset = getPreset('quick');
-    preset.nPositions = 200;
-    await generatePhaseC(preset.design, { outputRoot: join(root, 'qc'), preset, doses: [1000], timestamp: null });
-    await buildOverlapViews({ phaseCRoot: join(root, 'qc'), outputRoot: join(root, 'qd') });
+    const quick = parseStudySettings({ preset: 'quick', simulation: { nPositions: 200, doses: [1000] } });
+    await runSimulation(quick, { outputRoot: join(root, 'qc'), timestamp: null });
+    await runOverlap(quick, { phaseCRoot: join(root, 'qc'), outputRoot: join(root, 'qd') });
     for (const jobs of [1, 2]) {
+      const settings = parseStudySettings({ simulation: { doses: [1000] }, reconstruction: { epochs: 20 }, execution: { jobs } });
       t0 = performance.now();
-      const s = await runPhaseF({ phaseCRoot: join(root, 'qc'), phaseDRoot: join(root, 'qd'), artifactRoot: join(root, `qf${jobs}`), doses: [1000],
-        filters: { view: 'baseline' }, settings: { epochs: 20 }, jobs });
-      const dense = await runPhaseF({ phaseCRoot: join(root, 'qc'), phaseDRoot: join(root, 'qd'), artifactRoot: join(root, `qf${jobs}`), doses: [1000],
-        filters: { view: 'dense' }, settings: { epochs: 20 }, jobs });
+      const s = await runReconstruction(settings, { phaseCRoot: join(root, 'qc'), phaseDRoot: join(root, 'qd'), artifactRoot: join(root, `qf${jobs}`),
+        filters: { view: 'baseline' } });
+      const dense = await runReconstruction(settings, { phaseCRoot: join(root, 'qc'), phaseDRoot: join(root, 'qd'), artifactRoot: join(root, `qf${jobs}`),
+        filters: { view: 'dense' } });
       out[`four_jobs_20_epochs_wall_s_jobs${jobs}`] = +((performance.now() - t0) / 1000).toFixed(2);
       out[`four_jobs_failed_jobs${jobs}`] = s.failed + dense.failed;
     }

@@ -15,6 +15,7 @@ import { allocShared, createFft2, fftfreq, freeShared, type Fft2 } from '../math
 import { getArena } from '../math/fft-wasm.js';
 import { lsqmlWasmKernels } from './wasm-kernels.js';
 import { Rng } from '../math/rng.js';
+import type { ComplexImage } from '../math/image.js';
 import { removeAmbiguity, positionsRoi, probeRescaleFactor, type Roi } from './constraints.js';
 import {
   allocateBuffers, createCtx, scratchLength, type Ctx, type EngineDims, INFO_B, INFO_C0, INFO_C1, INFO_R0, INFO_R1, Phase, PP,
@@ -41,12 +42,6 @@ export class LsqmlDivergenceError extends Error {
   }
 }
 
-export interface ComplexImageInput {
-  height: number;
-  width: number;
-  /** Interleaved re/im, row-major, length 2·height·width. */
-  data: Float32Array | Float64Array;
-}
 
 export interface ProbeInput {
   /** Incoherent modes M. */
@@ -62,7 +57,8 @@ export interface LsqmlInput {
   intensities: Float32Array | Float64Array;
   /** [n, 2] positions [y, x] in object pixels relative to the position origin (pty-chi's convention). */
   positions: ArrayLike<number>;
-  object: ComplexImageInput;
+  /** Initial object [H, W] (src/math/image.ts: interleaved re/im, row-major). */
+  object: ComplexImage<Float32Array | Float64Array>;
   probe: ProbeInput;
   /** Optional [N, N] valid-pixel mask, DC at [0, 0]; nonzero = valid. Default: all valid. */
   validMask?: ArrayLike<number> | null;
@@ -196,7 +192,7 @@ export class LsqmlEngine {
     let options: LsqmlOptions;
     try { options = resolveLsqmlOptions(userOptions); } catch (err) { throw new LsqmlInputError((err as Error).message); }
     const { probe, object } = input;
-    const N = probe.size, M = probe.modes, H = object.height, W = object.width;
+    const N = probe.size, M = probe.modes, H = object.h, W = object.w;
     if (!Number.isInteger(N) || N < 1) throw new LsqmlInputError(`probe size must be a positive integer, got ${N}`);
     if (!Number.isInteger(M) || M < 1) throw new LsqmlInputError(`probe modes must be a positive integer, got ${M}`);
     if (!Number.isInteger(H) || !Number.isInteger(W) || H < 1 || W < 1) throw new LsqmlInputError(`object shape must be positive integers, got ${H}×${W}`);

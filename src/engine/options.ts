@@ -7,13 +7,9 @@
 
 export type NoiseModel = 'gaussian' | 'poisson';
 
-/**
- * How positions relative to the origin map into the object buffer (spec §1.4).
- * - 'ptychi': pty-chi at the studied snapshot: origin = round_half_even(H/2) + 0.5 (per axis).
- * - 'centered': the fix of pty-chi issue #73 (after the snapshot): origin = H/2 − 0.5, so a
- *   position of 0 is the exact centre of the buffer.
- */
-export type OriginConvention = 'ptychi' | 'centered';
+/** How positions relative to the origin map into the object buffer: src/math/positions.ts. */
+import type { OriginConvention } from '../math/positions.js';
+export type { OriginConvention };
 
 /** When a parameter is optimised: epochs e with start ≤ e < stop and (e − start) mod stride = 0. */
 export interface OptimizationPlan {

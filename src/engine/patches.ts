@@ -9,19 +9,9 @@
  * Complex images are interleaved re/im Float64Arrays, row-major.
  */
 import { roundHalfEven } from '../math/fft.js';
-import type { OriginConvention } from './options.js';
+import { placePosition, positionOrigin, type Placement } from '../math/positions.js';
 
-export { roundHalfEven };
-
-/**
- * Position origin [o_y, o_x] of an H×W object buffer.
- * 'ptychi' (snapshot, method SUPPORT): round_half_even(H/2) + 0.5; 'centered' (pty-chi issue #73 fix):
- * H/2 − 0.5.
- */
-export function positionOrigin(height: number, width: number, convention: OriginConvention = 'ptychi'): [number, number] {
-  if (convention === 'centered') return [height / 2 - 0.5, width / 2 - 0.5];
-  return [roundHalfEven(height / 2) + 0.5, roundHalfEven(width / 2) + 0.5];
-}
+export { roundHalfEven, positionOrigin };
 
 /** Integer top-left corners and fractional parts of `n` positions ([y, x] pairs). */
 export interface PatchGeometry {
@@ -34,13 +24,12 @@ export interface PatchGeometry {
 export function patchGeometry(positions: ArrayLike<number>, n: number, patchSize: number, origin: readonly [number, number]): PatchGeometry {
   const topLeft = new Int32Array(2 * n);
   const frac = new Float64Array(2 * n);
-  const half = (patchSize - 1) / 2;
+  const pl: Placement = { top: 0, frac: 0 };
   for (let i = 0; i < n; i++) {
     for (let a = 0; a < 2; a++) {
-      const p = positions[2 * i + a];
-      const r = roundHalfEven(p);
-      frac[2 * i + a] = p - r;
-      topLeft[2 * i + a] = roundHalfEven(r + origin[a] - half);
+      placePosition(positions[2 * i + a], origin[a], patchSize, pl);
+      frac[2 * i + a] = pl.frac;
+      topLeft[2 * i + a] = pl.top;
     }
   }
   return { topLeft, frac };

@@ -123,7 +123,7 @@ export function syntheticProblem(s: SyntheticSpec): SyntheticProblem {
   return {
     input: {
       intensities, positions: pos,
-      object: { height: H, width: W, data: initObject },
+      object: { h: H, w: W, data: initObject },
       probe: { modes: 1, size: N, data: initProbe },
     },
     trueObject, trueProbe,

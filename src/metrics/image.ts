@@ -3,9 +3,8 @@
  * always Float64Array (metrics are computed in float64 whatever the file dtype was).
  */
 
-export interface RealImage { h: number; w: number; data: Float64Array }
-/** Interleaved (re, im) pairs: `data.length === 2·h·w`. */
-export interface ComplexImage { h: number; w: number; data: Float64Array }
+import type { ComplexImage, RealImage } from '../math/image.js';
+export type { ComplexImage, RealImage };
 
 export function realImage(h: number, w: number, data?: ArrayLike<number>): RealImage {
   const d = new Float64Array(h * w);

@@ -19,8 +19,10 @@
  */
 import { createFft2, fftfreq, type Fft2 } from '../math/fft.js';
 import type { Rng } from '../math/rng.js';
-import { placement, type Placement } from './scan.js';
-import type { ComplexImage, ScanPositions } from './types.js';
+import type { ComplexImage } from '../math/image.js';
+import type { Placement } from '../math/positions.js';
+import { placement } from './scan.js';
+import type { ScanPositions } from './types.js';
 
 /** Where the pattern of scan position `index` is written: `data[offset … offset + N²)`. */
 export type PatternSink = (index: number) => { data: Float32Array; offset: number };

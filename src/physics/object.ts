@@ -16,7 +16,7 @@
  * from the given `Rng`, in a fixed order, so the same seed gives the same object.
  */
 import type { Rng } from '../math/rng.js';
-import type { ComplexImage } from './types.js';
+import type { ComplexImage } from '../math/image.js';
 
 export interface ObjectParams {
   /** Smallest amplitude (absorption saturates towards it); 0 < ampMin < 1. */

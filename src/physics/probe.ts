@@ -9,7 +9,7 @@
  * [coord − N/2, coord + N/2)) and normalised to a peak amplitude of 1. It involves no randomness.
  */
 import { createFft2, fftfreq } from '../math/fft.js';
-import type { ComplexImage } from './types.js';
+import type { ComplexImage } from '../math/image.js';
 
 export interface ProbeParams {
   /** Aperture diameter D as a fraction of N. */

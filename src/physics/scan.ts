@@ -6,13 +6,11 @@
  * i.i.d. uniform in [N/2, W − N/2) × [N/2, H − N/2) — all x first, then all y, as the reference
  * simulation does — so every patch lies inside the object.
  *
- * Placement follows pty-chi's "integer object, sub-pixel probe" model: with the position relative
- * to pty-chi's origin p = coord − (round_half_even(size/2) + 0.5) − N//2 + (N−1)/2, the object
- * patch starts at the integer index t = round_half_even(round_half_even(p) + origin − (N−1)/2), and
- * the fractional part f = p − round_half_even(p) ∈ [−0.5, 0.5] shifts the probe (Fourier shift).
- * For even N, t + f = coord − N/2 exactly.
+ * Placement follows pty-chi's "integer object, sub-pixel probe" model with the position convention of
+ * src/math/positions.ts (the one place it is written): the object patch starts at an integer index and
+ * the sub-pixel remainder shifts the probe.
  */
-import { roundHalfEven } from '../math/fft.js';
+import { originOf, placePosition, positionFromCoord, type Placement } from '../math/positions.js';
 import type { Rng } from '../math/rng.js';
 import type { ScanPositions } from './types.js';
 
@@ -27,30 +25,10 @@ export function randomPositions(n: number, h: number, w: number, patch: number, 
   return { x, y };
 }
 
-/** pty-chi's position origin for an axis of `size` pixels: round_half_even(size/2) + 0.5. */
-export function ptychiOrigin(size: number): number {
-  return roundHalfEven(size / 2) + 0.5;
-}
-
-/** pty-chi's position (relative to its origin) of a file coordinate on an axis of `size` pixels. */
-export function ptychiPosition(coord: number, size: number, patch: number): number {
-  return coord - ptychiOrigin(size) - Math.floor(patch / 2) + (patch - 1) / 2;
-}
-
-/** Integer top-left index of the object patch and the sub-pixel remainder applied to the probe. */
-export interface Placement {
-  top: number;
-  frac: number;
-}
-
-/** Placement of one coordinate on an axis of `size` pixels (see the module comment). */
+/** Placement of one file coordinate on an axis of `size` pixels ('ptychi' origin; see src/math/positions.ts). */
 export function placement(coord: number, size: number, patch: number, out: Placement = { top: 0, frac: 0 }): Placement {
-  const o = ptychiOrigin(size);
-  const p = coord - o - Math.floor(patch / 2) + (patch - 1) / 2;
-  const r = roundHalfEven(p);
-  out.top = roundHalfEven(r + o - (patch - 1) / 2);
-  out.frac = p - r;
-  return out;
+  const o = originOf(size);
+  return placePosition(positionFromCoord(coord, o, patch), o, patch, out);
 }
 
 export interface SplitResult {

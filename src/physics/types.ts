@@ -1,12 +1,5 @@
-/**
- * Shared shapes of the physics layer. Complex images are interleaved (re, im) Float64Arrays,
- * row-major, `h` rows × `w` columns (`data.length === 2·h·w`).
- */
-export interface ComplexImage {
-  h: number;
-  w: number;
-  data: Float64Array;
-}
+/** Shared shapes of the physics layer. Complex images are src/math/image.ts's `ComplexImage`. */
+import type { ComplexImage } from '../math/image.js';
 
 /** Scan-centre coordinates in object pixels (`x` = column, `y` = row), one entry per position. */
 export interface ScanPositions {

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { UsageError } from '../../src/errors.js';
 import { readMetadata } from '../../src/data/metadata.js';
-import { runLsqmlJob, type LsqmlJobOptions } from '../../src/study/lsqml-job.js';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import type { StudySettingsInput } from '../../src/settings/schema.js';
+import { runLsqmlJob, type LsqmlJobOptions } from '../../src/study/reconstruct/lsqml-job.js';
 import { writeSyntheticDataset } from '../engine/dataset.js';
 import { phaseErrorRms } from '../engine/quality.js';
 
@@ -23,10 +25,12 @@ const spec = { size: 32, height: 80, width: 80, positions: 100, photons: 1e4, po
 const ds = writeSyntheticDataset(join(root, 'data.npz'), spec, 2.5);
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
-const job = (o: Partial<LsqmlJobOptions>): LsqmlJobOptions => ({
-  inputNpz: ds.path, outputDir: join(root, 'job'), epochs: 4, batchSize: 16, noiseModel: 'gaussian', modes: 1, seed: 1,
-  initObject: 'ones', initProbe: 'guess', ...o,
-});
+type Reconstruction = NonNullable<StudySettingsInput['reconstruction']>;
+/** One job: these reconstruction settings (parsed as the CLI parses its flags) over 4 epochs, batch 16, seed 1. */
+const job = (o: Reconstruction & { inputNpz?: string; outputDir?: string }): LsqmlJobOptions => {
+  const { inputNpz = ds.path, outputDir = join(root, 'job'), ...settings } = o;
+  return { inputNpz, outputDir, settings: parseStudySettings({ reconstruction: { epochs: 4, batchSize: 16, seed: 1, ...settings } }).reconstruction };
+};
 
 function lsqml(args: string[]) {
   return spawnSync(process.execPath, [cli, 'lsqml', ...args], { encoding: 'utf8' });
@@ -90,8 +94,8 @@ test('usage and input errors exit 2 with a message and write nothing', () => {
   const cases: Array<[string[], RegExp]> = [
     [['--output-dir', out], /--input-npz is required/],
     [['--input-npz', join(root, 'missing.npz'), '--output-dir', out], /no such file/],
-    [['--input-npz', ds.path, '--output-dir', out, '--epochs', '0'], /--epochs must be an integer ≥ 1/],
-    [['--input-npz', ds.path, '--output-dir', out, '--noise-model', 'laplace'], /--noise-model must be gaussian or poisson/],
+    [['--input-npz', ds.path, '--output-dir', out, '--epochs', '0'], /--epochs 0: expected a positive integer/],
+    [['--input-npz', ds.path, '--output-dir', out, '--noise-model', 'laplace'], /--noise-model laplace: expected gaussian or poisson/],
   ];
   for (const [args, re] of cases) {
     const r = lsqml(args);
@@ -116,16 +120,16 @@ test('usage and input errors exit 2 with a message and write nothing', () => {
   assert.ok(!existsSync(join(out, 'reconstruction.npz')));
 });
 
-test('runLsqmlJob: bad options are usage errors (exit code 2) naming the option', async () => {
-  const cases: Array<[Partial<LsqmlJobOptions>, RegExp]> = [
-    [{ initObject: 'truth' as 'ones' }, /init-object must be ones or guess/],
-    [{ initProbe: 'random' }, /init-probe must be guess or file:PATH/],
-    [{ nImages: 0 }, /n-images must be a positive integer/],
-    [{ modes: 1.5 }, /modes must be a positive integer/],
-    [{ batchSize: 0 }, /batch size must be a positive integer/],
+test('a reconstruction\'s bad settings are usage errors (exit code 2) naming the setting, before the job runs', () => {
+  const cases: Array<[Reconstruction, RegExp]> = [
+    [{ initObject: 'truth' as 'ones' }, /`reconstruction\.initObject` truth: expected ones or guess/],
+    [{ initProbe: 'random' }, /`reconstruction\.initProbe` random: expected guess or file:PATH/],
+    [{ nImages: 0 }, /`reconstruction\.nImages` 0: expected a positive integer/],
+    [{ modes: 1.5 }, /`reconstruction\.modes` 1\.5: expected a positive integer/],
+    [{ batchSize: 0 }, /`reconstruction\.batchSize` 0: expected a positive integer/],
   ];
   for (const [o, re] of cases) {
-    await assert.rejects(runLsqmlJob(job(o)), (e: unknown) => e instanceof UsageError && e.exitCode === 2 && re.test(e.message));
+    assert.throws(() => job(o), (e: unknown) => e instanceof UsageError && e.exitCode === 2 && re.test(e.message));
   }
 });
 

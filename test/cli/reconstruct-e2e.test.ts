@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { generatePhaseC } from '../../src/study/generate.js';
-import { getPreset } from '../../src/study/presets.js';
-import { buildOverlapViews } from '../../src/study/overlap.js';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import { runSimulation } from '../../src/study/simulate/phase.js';
+import { runOverlap } from '../../src/study/overlap/phase.js';
 import { NpzReader } from '../../src/npy/npz.js';
-import { ManifestSchema, SkipSummarySchema } from '../../src/study/reconstruct/schema.js';
+import { ManifestSchema, SkipSummarySchema } from '../../src/study/hub/reconstruction-files.js';
 import { tmp } from '../study/reconstruct-helpers.js';
 
 const cli = 'dist/src/cli/main.js';
@@ -21,10 +21,9 @@ before(async () => {
   root = tmp('e2e');
   phaseC = join(root, 'phase_c');
   phaseD = join(root, 'phase_d');
-  const preset = getPreset('quick');
-  preset.nPositions = 200;
-  await generatePhaseC(preset.design, { outputRoot: phaseC, preset, doses: [1000], timestamp: null });
-  await buildOverlapViews({ phaseCRoot: phaseC, outputRoot: phaseD });
+  const settings = parseStudySettings({ preset: 'quick', simulation: { nPositions: 200, doses: [1000] } });
+  await runSimulation(settings, { outputRoot: phaseC, timestamp: null });
+  await runOverlap(settings, { phaseCRoot: phaseC, outputRoot: phaseD });
 });
 
 after(() => {

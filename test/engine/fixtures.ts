@@ -34,7 +34,7 @@ export function caseInput(a: Record<string, NdArray>): LsqmlInput {
   return {
     intensities: y,
     positions: f64(a.positions_yx!),
-    object: { height: H, width: W, data: f64(a.object_init!) },
+    object: { h: H, w: W, data: f64(a.object_init!) },
     probe: { modes: M, size: N, data: f64(a.probe_init!) },
     batchPermutations,
   };

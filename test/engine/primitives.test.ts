@@ -247,7 +247,7 @@ test('preconditioner: illumination, first build and schedule (gauss_m1_onebatch 
   const a = load('gauss_m1_onebatch');
   const { caseInput } = await import('./fixtures.js');
   const input = caseInput(a);
-  const [H, W] = [input.object.height, input.object.width];
+  const [H, W] = [input.object.h, input.object.w];
   const g = patchGeometry(input.positions, 49, 64, positionOrigin(H, W));
   const il = illumination(input.probe.data as Float64Array, 1, 64, g.topLeft, 49, H, W);
   let maxSum = 0;

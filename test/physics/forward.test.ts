@@ -6,7 +6,8 @@ import { FarFieldSimulator, sampleDose, totalsStats } from '../../src/physics/fo
 import { makeObject } from '../../src/physics/object.js';
 import { makeProbe } from '../../src/physics/probe.js';
 import { randomPositions } from '../../src/physics/scan.js';
-import type { ComplexImage, ScanPositions } from '../../src/physics/types.js';
+import type { ComplexImage } from '../../src/math/image.js';
+import type { ScanPositions } from '../../src/physics/types.js';
 import type { NdArray } from '../../src/npy/types.js';
 
 const FIX = 'test/fixtures/lsqml-parity';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/math/rng.js';
 import { DEFAULT_PROBE, enclosedPowerRadius, makeProbe } from '../../src/physics/probe.js';
 import { DEFAULT_OBJECT, gaussianBlur, makeObject } from '../../src/physics/object.js';
-import type { ComplexImage } from '../../src/physics/types.js';
+import type { ComplexImage } from '../../src/math/image.js';
 
 function amp(im: ComplexImage): Float64Array {
   const a = new Float64Array(im.h * im.w);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadNpz } from '../../src/npy/npz.js';
 import { Rng } from '../../src/math/rng.js';
-import { placement, ptychiOrigin, ptychiPosition, randomPositions, splitPositions } from '../../src/physics/scan.js';
+import { originOf, positionFromCoord } from '../../src/math/positions.js';
+import { placement, randomPositions, splitPositions } from '../../src/physics/scan.js';
 
 const FIX = 'test/fixtures/lsqml-parity';
 
@@ -53,7 +54,7 @@ test('placement matches pty-chi\'s integer patch corners (conventions.npz)', () 
   const nPos = d.origin_positions_yx.shape[0];
   let checked = 0;
   for (let s = 0; s < d.origin_object_shapes.shape[0]; s++) {
-    for (let a = 0; a < 2; a++) assert.equal(ptychiOrigin(shapes[2 * s + a]), origin[2 * s + a]);
+    for (let a = 0; a < 2; a++) assert.equal(originOf(shapes[2 * s + a]), origin[2 * s + a]);
     for (let z = 0; z < sizes.length; z++) {
       const N = sizes[z];
       for (let i = 0; i < nPos; i++) {
@@ -61,8 +62,8 @@ test('placement matches pty-chi\'s integer patch corners (conventions.npz)', () 
           const size = shapes[2 * s + a];
           const p = pos[2 * i + a];
           // file coordinate of pty-chi position p
-          const coord = p + ptychiOrigin(size) + Math.floor(N / 2) - (N - 1) / 2;
-          assert.equal(ptychiPosition(coord, size, N), p);
+          const coord = p + originOf(size) + Math.floor(N / 2) - (N - 1) / 2;
+          assert.equal(positionFromCoord(coord, originOf(size), N), p);
           const expected = tl[((s * sizes.length + z) * nPos + i) * 2 + a];
           assert.equal(placement(coord, size, N).top, expected, `shape ${size} N ${N} p ${p}`);
           checked++;

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runPhaseG } from '../../src/study/compare.js';
-import { buildReport } from '../../src/study/report.js';
+import { runComparison } from '../../src/study/compare/phase.js';
+import { buildReport } from '../../src/study/report/phase.js';
 import { makeHub } from '../study/compare-hub.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -39,7 +39,7 @@ test('report: a full hub renders in headless Chromium — no console errors, eve
   try {
     const r = makeHub(root, { omit: ['1000|baseline|test'] });
     writeFileSync(join(root, 'design.json'), JSON.stringify({ dose_list: [1000, 10000, 100000], patch_size_pixels: 32, overlap_views: { dense: 0.7, sparse: 0.2 } }));
-    await runPhaseG({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g });
+    await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g });
     const rep = await buildReport(root);
     assert.equal(rep.indexPath, join(root, 'report', 'index.html'));
     const html = readFileSync(rep.indexPath, 'utf8');

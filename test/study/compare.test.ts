@@ -4,9 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { runPhaseG, OWN_MODEL } from '../../src/study/compare.js';
-import { expandPattern, parseModelSpec } from '../../src/study/compare-jobs.js';
-import { metricSeries, readMetricsSummary } from '../../src/study/compare-summary.js';
+import { runComparison } from '../../src/study/compare/phase.js';
+import { expandPattern, parseModelSpec } from '../../src/study/compare/plan.js';
+import { metricSeries } from '../../src/study/compare/summary.js';
+import { OWN_MODEL, readMetricsSummary } from '../../src/study/hub/metrics-summary.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { makeHub, toC64, H, W } from './compare-hub.js';
 import { syntheticObject } from '../metrics/synthetic.js';
@@ -20,7 +21,7 @@ test('compare: per-job files, merged summary, charts; metrics improve with dose'
   try {
     const r = makeHub(root, { omit: ['1000|baseline|test'] });
     const events: string[] = [];
-    const s = await runPhaseG({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, view: 'baseline' }, (p) => events.push(p.message));
+    const s = await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, view: 'baseline' }, (p) => events.push(p.message));
     assert.equal(s.compared, 5);
     assert.equal(s.failed, 0);
     assert.equal(s.skipped, 1);
@@ -66,13 +67,13 @@ test('compare: runs merge by (dose, view, split, model); a recomputed row keeps 
   const root = tmp();
   try {
     const r = makeHub(root, { doses: [1000, 10000] });
-    await runPhaseG({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train' });
-    await runPhaseG({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'test' });
+    await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train' });
+    await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'test' });
     let sum = readMetricsSummary(join(r.g, 'metrics_summary.json'))!;
     assert.equal(sum.rows.length, 4, 'train and test rows both kept');
     assert.equal(sum.runs.length, 2);
     assert.deepEqual(new Set(sum.rows.map((x) => x.split)), new Set(['train', 'test']));
-    await runPhaseG({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'test', dose: 1000 });
+    await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'test', dose: 1000 });
     sum = readMetricsSummary(join(r.g, 'metrics_summary.json'))!;
     assert.equal(sum.rows.length, 4);
     const again = sum.rows.find((x) => x.dose === 1000 && x.split === 'test')!;
@@ -98,7 +99,7 @@ test('compare: external models by NAME=PATTERN sit beside ours, aligned the same
     }
     saveNpz(join(ext, 'broken.npz'), { something_else: toC64(syntheticObject(8, 8)) });
     const models = [parseModelSpec(`Perfect=${ext}/dose_{dose}/perfect_{split}.npz`), parseModelSpec(`Broken=${ext}/broken.npz`), parseModelSpec(`Absent=${ext}/{view}/none.npz`)];
-    const s = await runPhaseG({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, models });
+    const s = await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, models });
     assert.equal(s.compared, 4);
     assert.equal(s.failed, 4, 'Broken fails in every job');
     const sum = s.summary;

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DesignError, getStudyDesign, StudyDesign } from '../../src/study/design.js';
-import { getPreset, PRESET_NAMES } from '../../src/study/presets.js';
+import { DesignError, designFromSettings, getStudyDesign, StudyDesign } from '../../src/study/design/design.js';
+import { getPreset } from '../../src/settings/presets.js';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import { PRESET_NAMES } from '../../src/settings/schema.js';
 
 test('the reference design has the reference study\'s values', () => {
   const d = getStudyDesign();
@@ -61,24 +63,27 @@ test('toJSON() has exactly the nine reference keys and round-trips', () => {
 
 test('presets: quick is N = 64 and small, fly64 is the reference size', () => {
   assert.deepEqual([...PRESET_NAMES], ['quick', 'fly64']);
-  const q = getPreset('quick');
-  assert.equal(q.design.patch_size_pixels, 64);
-  assert.ok(Math.abs(q.design.spacing_thresholds.dense - 19.2) < 1e-9);
-  assert.ok(Math.abs(q.design.spacing_thresholds.sparse - 51.2) < 1e-9);
-  assert.deepEqual(q.design.dose_list, [1e3, 1e4, 1e5]);
-  assert.ok(q.objectShape[0] >= 256 && q.objectShape[0] <= 320);
-  assert.ok(q.nPositions >= 800 && q.nPositions <= 1200);
-  assert.equal(q.seed, 42);
-  const f = getPreset('fly64');
-  assert.equal(f.design.patch_size_pixels, 128);
-  assert.deepEqual(f.objectShape, [464, 464]);
-  assert.equal(f.nPositions, 10304);
-  assert.equal(f.epochs, 100);
-  assert.ok(q.epochs >= 20 && q.epochs <= 100);
-  assert.doesNotThrow(() => q.design.validate());
-  assert.doesNotThrow(() => f.design.validate());
-  assert.throws(() => getPreset('huge'), /unknown preset 'huge'/);
-  // presets are fresh copies
-  q.objectShape[0] = 1;
-  assert.notEqual(getPreset('quick').objectShape[0], 1);
+  const q = parseStudySettings({ preset: 'quick' });
+  const qd = designFromSettings(q);
+  assert.equal(qd.patch_size_pixels, 64);
+  assert.ok(Math.abs(qd.spacing_thresholds.dense - 19.2) < 1e-9);
+  assert.ok(Math.abs(qd.spacing_thresholds.sparse - 51.2) < 1e-9);
+  assert.deepEqual(qd.dose_list, [1e3, 1e4, 1e5]);
+  assert.ok(q.simulation.objectShape[0] >= 256 && q.simulation.objectShape[0] <= 320);
+  assert.ok(q.simulation.nPositions >= 800 && q.simulation.nPositions <= 1200);
+  assert.equal(q.simulation.seed, 42);
+  const f = parseStudySettings({ preset: 'fly64' });
+  assert.equal(designFromSettings(f).patch_size_pixels, 128);
+  assert.deepEqual(f.simulation.objectShape, [464, 464]);
+  assert.equal(f.simulation.nPositions, 10304);
+  assert.equal(f.reconstruction.epochs, 100);
+  assert.ok(q.reconstruction.epochs >= 20 && q.reconstruction.epochs <= 100);
+  assert.doesNotThrow(() => qd.validate());
+  assert.doesNotThrow(() => designFromSettings(f).validate());
+  assert.throws(() => parseStudySettings({ preset: 'huge' as never }), /`preset` huge: expected one of quick, fly64/);
+  // presets are fresh copies, and a given value wins over the preset's
+  const p = getPreset('quick');
+  (p.values.simulation as { patchSize: number }).patchSize = 1;
+  assert.equal(parseStudySettings({ preset: 'quick' }).simulation.patchSize, 64);
+  assert.equal(parseStudySettings({ preset: 'quick', reconstruction: { epochs: 7 } }).reconstruction.epochs, 7);
 });

@@ -10,17 +10,25 @@ import { loadDataset } from '../../src/data/dataset.js';
 import { InputError, UsageError } from '../../src/errors.js';
 import { Rng } from '../../src/math/rng.js';
 import { randomPositions } from '../../src/physics/scan.js';
-import { StudyDesign } from '../../src/study/design.js';
-import { doseDirName, generatePhaseC, parseDose, type PhaseCProgress } from '../../src/study/generate.js';
-import { getPreset, type Preset } from '../../src/study/presets.js';
+import { mergeSettings, parseStudySettings } from '../../src/settings/parse.js';
+import type { StudySettingsInput } from '../../src/settings/schema.js';
+import { doseDirName } from '../../src/study/hub/layout.js';
+import { runSimulation } from '../../src/study/simulate/phase.js';
+import { planSimulation, type PhaseCProgress } from '../../src/study/simulate/plan.js';
+import { parseDose } from '../../src/cli/flags.js';
 
-/** A tiny preset: N = 32, 96×96 object, 120 positions. */
-function tiny(n = 120): Preset {
-  const p = getPreset('quick');
-  p.design = new StudyDesign({ patch_size_pixels: 32 });
-  p.objectShape = [96, 96];
-  p.nPositions = n;
-  return p;
+/** A tiny study (the quick preset's values, then N = 32, 96×96 object, `n` positions). */
+function tiny(n = 120): StudySettingsInput {
+  return { preset: 'quick', simulation: { patchSize: 32, objectShape: [96, 96], nPositions: n } };
+}
+
+/** Phase C of `study` with these simulation settings (parsed as the CLI parses its flags) into `outputRoot`. */
+function generate(study: StudySettingsInput, o: { outputRoot: string; doses?: number[]; nImages?: number; seed?: number; baseNpz?: string;
+  overwrite?: boolean; timestamp?: string }, onProgress?: (p: PhaseCProgress) => void) {
+  return (async () => {
+    const settings = parseStudySettings(mergeSettings(study, { simulation: { doses: o.doses, nImages: o.nImages, seed: o.seed, baseNpz: o.baseNpz } }) as StudySettingsInput);
+    return runSimulation(settings, { outputRoot: o.outputRoot, overwrite: o.overwrite, timestamp: o.timestamp }, onProgress);
+  })();
 }
 
 function tmp(): string {
@@ -40,7 +48,7 @@ test('two doses: valid DATA-001 files, photons within 3σ of the dose, complete 
   try {
     const preset = tiny();
     const events: PhaseCProgress[] = [];
-    const res = await generatePhaseC(preset.design, { outputRoot: root, preset, doses: [1e3, 1e5] }, (p) => events.push(p));
+    const res = await generate(preset, { outputRoot: root, doses: [1e3, 1e5] }, (p) => events.push(p));
     assert.deepEqual(res.doses.map((d) => d.dose), [1e3, 1e5]);
     assert.ok(events.some((e) => e.stage === 'simulate') && events.filter((e) => e.stage === 'dose-done').length === 2);
     const n = 120;
@@ -108,9 +116,9 @@ test('same seed gives identical bytes; one dose alone equals the same dose among
   const a = tmp(), b = tmp(), c = tmp();
   try {
     const preset = tiny(60);
-    await generatePhaseC(preset.design, { outputRoot: a, preset, doses: [1e3, 1e4] });
-    await generatePhaseC(preset.design, { outputRoot: b, preset, doses: [1e4] });
-    await generatePhaseC(preset.design, { outputRoot: c, preset, doses: [1e4], seed: 43 });
+    await generate(preset, { outputRoot: a, doses: [1e3, 1e4] });
+    await generate(preset, { outputRoot: b, doses: [1e4] });
+    await generate(preset, { outputRoot: c, doses: [1e4], seed: 43 });
     for (const f of ['patched_train.npz', 'patched_test.npz']) {
       const fa = readFileSync(join(a, 'dose_10000', f));
       const fb = readFileSync(join(b, 'dose_10000', f));
@@ -126,17 +134,17 @@ test('existing outputs are never replaced without overwrite; run_manifest keeps 
   const root = tmp();
   try {
     const preset = tiny(40);
-    await generatePhaseC(preset.design, { outputRoot: root, preset, doses: [1e3] });
+    await generate(preset, { outputRoot: root, doses: [1e3] });
     const file = join(root, 'dose_1000', 'patched_train.npz');
     const before = readFileSync(file);
     const mtime = statSync(file).mtimeMs;
-    await assert.rejects(generatePhaseC(preset.design, { outputRoot: root, preset, doses: [1e4, 1e3], seed: 7 }),
-      (e: unknown) => e instanceof InputError && e.message.includes(file) && /already exists.*--overwrite/.test(e.message));
+    await assert.rejects(generate(preset, { outputRoot: root, doses: [1e4, 1e3], seed: 7 }),
+      (e: unknown) => e instanceof InputError && e.message.includes(file) && /already exists.*`overwrite`/.test(e.message));
     assert.ok(!existsSync(join(root, 'dose_10000')), 'nothing written for the other dose either');
     assert.ok(readFileSync(file).equals(before));
     assert.equal(statSync(file).mtimeMs, mtime);
-    await generatePhaseC(preset.design, { outputRoot: root, preset, doses: [1e4] });
-    await generatePhaseC(preset.design, { outputRoot: root, preset, doses: [1e3], seed: 7, overwrite: true });
+    await generate(preset, { outputRoot: root, doses: [1e4] });
+    await generate(preset, { outputRoot: root, doses: [1e3], seed: 7, overwrite: true });
     assert.ok(!readFileSync(file).equals(before), 'replaced with --overwrite');
     const manifest = JSON.parse(readFileSync(join(root, 'run_manifest.json'), 'utf8')) as Record<string, { seed?: number }>;
     assert.deepEqual(Object.keys(manifest), ['dose_1000', 'dose_10000', '_run']);
@@ -154,17 +162,17 @@ test('bad doses, image counts and output roots are refused before anything is wr
     const preset = tiny(40);
     const out = join(root, 'out');
     for (const doses of [[0], [-1e3], [NaN], [Infinity], [], [1000, 1000.5]]) {
-      await assert.rejects(generatePhaseC(preset.design, { outputRoot: out, preset, doses }), UsageError, `doses ${doses}`);
+      await assert.rejects(generate(preset, { outputRoot: out, doses }), UsageError, `doses ${doses}`);
     }
     for (const nImages of [0, 1, 2.5, -3]) {
-      await assert.rejects(generatePhaseC(preset.design, { outputRoot: out, preset, doses: [1e3], nImages }), /number of images/);
+      await assert.rejects(generate(preset, { outputRoot: out, doses: [1e3], nImages }), /`simulation\.nImages` \S+: expected an integer ≥ 2/);
     }
-    await assert.rejects(generatePhaseC(preset.design, { outputRoot: out, preset, doses: [1e3], timestamp: 'yesterday' }), /timestamp/);
+    await assert.rejects(generate(preset, { outputRoot: out, doses: [1e3], timestamp: 'yesterday' }), /timestamp/);
     assert.ok(!existsSync(out), 'output root not even created');
     const file = join(root, 'a-file');
     saveNpz(file, {});
-    await assert.rejects(generatePhaseC(preset.design, { outputRoot: file, preset, doses: [1e3] }), /exists and is not a directory/);
-    await assert.rejects(generatePhaseC(preset.design, { outputRoot: join(file, 'below'), preset, doses: [1e3] }), /is not a directory/);
+    await assert.rejects(generate(preset, { outputRoot: file, doses: [1e3] }), /exists and is not a directory/);
+    await assert.rejects(generate(preset, { outputRoot: join(file, 'below'), doses: [1e3] }), /is not a directory/);
     assert.equal(parseDose('1e4'), 1e4);
     for (const t of ['abc', '', '0', '-5', 'NaN', 'Infinity', '1e400']) assert.throws(() => parseDose(t), /--dose: expected a positive number/);
   } finally {
@@ -188,7 +196,7 @@ test('--base-npz: uses its object and probe; missing keys are named', async () =
     });
     const preset = tiny();
     const out = join(root, 'c');
-    const res = await generatePhaseC(preset.design, { outputRoot: out, preset, doses: [1e4], baseNpz: base, timestamp: '2025-01-02T03:04:05Z' });
+    const res = await generate(preset, { outputRoot: out, doses: [1e4], baseNpz: base, timestamp: '2025-01-02T03:04:05Z' });
     assert.equal(res.patchSize, N);
     assert.equal(res.nPositions, 30, 'image count from the base file\'s xcoords');
     const ds = loadDataset(join(out, 'dose_10000', 'patched_test.npz'));
@@ -201,13 +209,13 @@ test('--base-npz: uses its object and probe; missing keys are named', async () =
 
     const noProbe = join(root, 'noprobe.npz');
     saveNpz(noProbe, { objectGuess: { dtype: '<c8', shape: [H, W], data: obj } });
-    await assert.rejects(generatePhaseC(preset.design, { outputRoot: join(root, 'd'), preset, doses: [1e3], baseNpz: noProbe }),
+    await assert.rejects(generate(preset, { outputRoot: join(root, 'd'), doses: [1e3], baseNpz: noProbe }),
       (e: unknown) => e instanceof InputError && /missing key 'probeGuess'/.test(e.message) && e.message.includes(noProbe));
     const realObj = join(root, 'realobj.npz');
     saveNpz(realObj, { objectGuess: { dtype: '<f4', shape: [H, W], data: new Float32Array(H * W) }, probeGuess: { dtype: '<c8', shape: [N, N], data: probe } });
-    await assert.rejects(generatePhaseC(preset.design, { outputRoot: join(root, 'd'), preset, doses: [1e3], baseNpz: realObj }),
+    await assert.rejects(generate(preset, { outputRoot: join(root, 'd'), doses: [1e3], baseNpz: realObj }),
       /key 'objectGuess' must be complex.*found dtype <f4/);
-    await assert.rejects(generatePhaseC(preset.design, { outputRoot: join(root, 'd'), preset, doses: [1e3], baseNpz: join(root, 'nope.npz') }), /no such file/);
+    await assert.rejects(generate(preset, { outputRoot: join(root, 'd'), doses: [1e3], baseNpz: join(root, 'nope.npz') }), /no such file/);
     assert.ok(!existsSync(join(root, 'd')));
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -220,7 +228,7 @@ test('numpy.load reads the generated files without pickle, and the metadata is J
   const root = tmp();
   try {
     const preset = tiny(50);
-    await generatePhaseC(preset.design, { outputRoot: root, preset, doses: [1e4] });
+    await generate(preset, { outputRoot: root, doses: [1e4] });
     const script = [
       'import json, sys, numpy as np',
       'd = np.load(sys.argv[1], allow_pickle=False)',
@@ -250,30 +258,32 @@ test('numpy.load reads the generated files without pickle, and the metadata is J
   }
 });
 
-test('simulation plan (reference build_simulation_plan): dose, photons, images, seed, N, grid size', async () => {
-  const { buildSimulationPlan } = await import('../../src/study/generate.js');
-  const design = new StudyDesign();
-  const plan = buildSimulationPlan(1e4, design, { preset: 'fly64' });
-  assert.equal(plan.dose, 1e4);
-  assert.equal(plan.nphotons, 10000);
-  assert.equal(plan.nImages, 10304);
-  assert.equal(plan.seed, 42);
-  assert.equal(plan.patchSize, 128);
-  assert.equal(plan.gridsize, 1);
-  assert.throws(() => buildSimulationPlan(-1, design), /positive finite number/);
+test('simulation plan (reference build_simulation_plan): dose, photons, images, seed, N, grid size', () => {
+  const root = tmp();
+  try {
+    const plan = planSimulation(parseStudySettings({ preset: 'fly64', simulation: { doses: [1e4] } }), { outputRoot: root });
+    const job = plan.jobs[0]!;
+    assert.equal(job.dose, 1e4);
+    assert.equal(job.nphotons, 10000);
+    assert.equal(plan.nPositions, 10304);
+    assert.equal(plan.seed, 42);
+    assert.equal(plan.patchSize, 128);
+    assert.equal(job.gridsize, 1);
+    assert.throws(() => parseStudySettings({ simulation: { doses: [-1] } }), /`simulation\.doses\.0` -1: expected positive numbers of photons per pattern/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('a PtychoPINN Phase C file with pickled _metadata works as --base-npz', async () => {
-  const { buildSimulationPlan } = await import('../../src/study/generate.js');
   const fixture = 'test/fixtures/numpy/phase_c_dataset.npz'; // _metadata is a pickled 0-d object array
-  const design = new StudyDesign();
-  const plan = buildSimulationPlan(1e4, design, { baseNpz: fixture });
-  assert.equal(plan.nImages, 3, 'image count from the base file\'s xcoords');
-  assert.equal(plan.patchSize, 8);
-  assert.deepEqual(plan.objectShape, [16, 16]);
   const root = tmp();
   try {
-    const res = await generatePhaseC(design, { outputRoot: root, doses: [1e4], baseNpz: fixture, nImages: 12 });
+    const plan = planSimulation(parseStudySettings({ simulation: { doses: [1e4], baseNpz: fixture } }), { outputRoot: root });
+    assert.equal(plan.nPositions, 3, 'image count from the base file\'s xcoords');
+    assert.equal(plan.patchSize, 8);
+    assert.deepEqual(plan.objectShape, [16, 16]);
+    const res = await generate({}, { outputRoot: root, doses: [1e4], baseNpz: fixture, nImages: 12 });
     assert.equal(res.nPositions, 12);
     const base = loadNpz(fixture, ['objectGuess']);
     const ds = loadDataset(join(root, 'dose_10000', 'patched_train.npz'));

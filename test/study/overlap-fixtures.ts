@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
 import { metadataArray } from '../../src/data/metadata.js';
 import type { NdArray } from '../../src/npy/types.js';
-import { distance } from '../../src/study/spacing.js';
+import { distance } from '../../src/geometry/spacing.js';
 import assert from 'node:assert/strict';
 
 const made: string[] = [];

@@ -6,13 +6,22 @@ import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
 import type { NdArray } from '../../src/npy/types.js';
 import { UsageError } from '../../src/errors.js';
-import {
-  buildView, buildOverlapViews, readPhaseCSplit, filterPerScan, visitingOrder, viewPaths, type OverlapProgress, type PhaseCSplit,
-} from '../../src/study/overlap.js';
-import { geometryAcceptance } from '../../src/study/spacing.js';
+import { buildView, readPhaseCSplit, filterPerScan, visitingOrder, type PhaseCSplit } from '../../src/study/overlap/view.js';
+import { runOverlap } from '../../src/study/overlap/phase.js';
+import type { OverlapProgress } from '../../src/study/overlap/plan.js';
+import { phaseDViewFiles as viewPaths } from '../../src/study/hub/layout.js';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import { geometryAcceptance } from '../../src/geometry/spacing.js';
 import { phaseCArrays, writePhaseCDose, corrupt, studySplit, tempDir, randomPositions, assertValidMaximal, type SplitSpec } from './overlap-fixtures.js';
 
 const DENSE = 0.7, SPARSE = 0.2;
+
+/** Phase D with the overlap settings `seed` and `overlapViews` (parsed as the CLI parses its flags) and the run's options. */
+function buildOverlapViews(o: { phaseCRoot: string; outputRoot: string; doses?: number[]; views?: string[]; seed?: number;
+  overwrite?: boolean; overlapViews?: Record<string, number> }, onProgress?: (p: OverlapProgress) => void) {
+  return (async () => runOverlap(parseStudySettings({ overlap: { seed: o.seed, views: o.overlapViews } }),
+    { phaseCRoot: o.phaseCRoot, outputRoot: o.outputRoot, doses: o.doses, views: o.views, overwrite: o.overwrite }, onProgress))();
+}
 
 function meta(arrays: Record<string, NdArray>): Record<string, unknown> {
   const m = readMetadata(arrays);
@@ -299,7 +308,7 @@ test('buildOverlapViews: never overwrites without overwrite; same seed gives the
   await buildOverlapViews({ phaseCRoot: root, outputRoot: out, seed: 9 });
   const files = listFiles(out);
   const before = new Map(files.map((f) => [f, readFileSync(f)]));
-  await assert.rejects(buildOverlapViews({ phaseCRoot: root, outputRoot: out, seed: 9 }), (e: unknown) => e instanceof UsageError && /already exists.*--overwrite/.test(e.message));
+  await assert.rejects(buildOverlapViews({ phaseCRoot: root, outputRoot: out, seed: 9 }), (e: unknown) => e instanceof UsageError && /already exists.*`overwrite`/.test(e.message));
   for (const f of files) assert.deepEqual(readFileSync(f), before.get(f), `${f} changed without --overwrite`);
   await buildOverlapViews({ phaseCRoot: root, outputRoot: out, seed: 9, overwrite: true });
   for (const f of files) if (f.endsWith('.npz')) assert.deepEqual(readFileSync(f), before.get(f), `${f}: same seed, different bytes`);
@@ -312,9 +321,9 @@ test('buildOverlapViews: never overwrites without overwrite; same seed gives the
     [{ phaseCRoot: join(root, 'nope') }, /is not a directory/],
     [{ phaseCRoot: root, views: ['medium'] }, /unknown view 'medium'/],
     [{ phaseCRoot: root, doses: [5000] }, /no dose_5000 directory/],
-    [{ phaseCRoot: root, seed: -1 }, /--seed/],
+    [{ phaseCRoot: root, seed: -1 }, /`overlap\.seed` -1: expected a non-negative integer/],
     [{ phaseCRoot: tempDir('empty') }, /no dose_<D> directories/],
-    [{ phaseCRoot: root, overlapViews: { dense: 1.2 } }, /overlap fraction 1\.2/],
+    [{ phaseCRoot: root, overlapViews: { dense: 1.2 } }, /`overlap\.views\.dense` 1\.2: expected an overlap fraction in \[0, 1\)/],
   ];
   for (const [opts, re] of bad) {
     await assert.rejects(buildOverlapViews({ outputRoot: fresh, ...opts } as never), (e: unknown) => e instanceof UsageError && re.test(e.message));

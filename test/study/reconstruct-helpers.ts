@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
 import type { NdArray } from '../../src/npy/types.js';
-import type { EngineJobOptions, EngineJobResult, EpochProgress, JobExecutor } from '../../src/study/reconstruct/engine.js';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import type { StudySettingsInput } from '../../src/settings/schema.js';
+import type { EngineRunner, EpochProgress } from '../../src/study/reconstruct/engine-runner.js';
+import type { LsqmlJobOptions, LsqmlJobResult } from '../../src/study/reconstruct/lsqml-job.js';
+import { runReconstruction } from '../../src/study/reconstruct/phase.js';
+import type { ReconstructionRunOptions } from '../../src/study/reconstruct/plan.js';
+import type { PhaseFEvent } from '../../src/study/reconstruct/record.js';
 
 export const DENSE_META = { overlap_view: 'dense', spacing_threshold: 38.4, source_file: 'patched_train.npz', n_accepted: 8, n_rejected: 2, acceptance_rate: 0.8, selection_strategy: 'direct' };
 export const SPARSE_META = { overlap_view: 'sparse', spacing_threshold: 102.4, source_file: 'patched_train.npz', n_accepted: 3, n_rejected: 7, acceptance_rate: 0.3, selection_strategy: 'greedy' };
@@ -62,18 +68,30 @@ export function writeTree(root: string, o: TreeOptions = {}): { phaseC: string; 
  * given, reports `epochs` progress callbacks, and fails for inputs whose path matches `failWhen`.
  * It records every call so tests can see what ran.
  */
-export function testEngine(failWhen: RegExp | null = null): { executor: JobExecutor; calls: EngineJobOptions[] } {
-  const calls: EngineJobOptions[] = [];
-  const executor: JobExecutor = async (opts: EngineJobOptions, onProgress: (p: EpochProgress) => void): Promise<EngineJobResult> => {
+export function testEngine(failWhen: RegExp | null = null): { executor: EngineRunner; calls: LsqmlJobOptions[] } {
+  const calls: LsqmlJobOptions[] = [];
+  const executor: EngineRunner = async (opts: LsqmlJobOptions, onProgress: (p: EpochProgress) => void): Promise<LsqmlJobResult> => {
     calls.push(opts);
-    for (let e = 1; e <= opts.epochs; e++) onProgress({ epoch: e, epochs: opts.epochs, loss: 1 / e, seconds: 0.001 });
+    const epochs = opts.settings.epochs;
+    for (let e = 1; e <= epochs; e++) onProgress({ epoch: e, epochs, loss: 1 / e, seconds: 0.001 });
     if (failWhen !== null && failWhen.test(opts.inputNpz)) throw new Error(`ERROR: Invalid diffraction array shape in ${opts.inputNpz}`);
     const npz = join(opts.outputDir, 'reconstruction.npz');
     saveNpz(npz, { reconstructed_object: { dtype: '<f8', shape: [2], data: new Float64Array([calls.length, 0]) } });
     writeFileSync(join(opts.outputDir, 'reconstruction.png'), `png of ${opts.inputNpz}`);
-    writeFileSync(join(opts.outputDir, 'lsqml.log'), `epochs ${opts.epochs}\n`);
+    writeFileSync(join(opts.outputDir, 'lsqml.log'), `epochs ${epochs}\n`);
     return { reconstructionNpz: npz, png: join(opts.outputDir, 'reconstruction.png'), log: join(opts.outputDir, 'lsqml.log'),
-      epochsRun: opts.epochs, finalLoss: 1 / opts.epochs, seconds: 0.01, nPositions: 5 };
+      epochsRun: epochs, finalLoss: 1 / epochs, seconds: 0.01, nPositions: 5 };
   };
   return { executor, calls };
+}
+
+/**
+ * Phase F over a test tree: the study's `doses`, the reconstruction `settings` and `jobs` at once (parsed as the CLI
+ * parses its flags), the run's options, and the engine that runs each job (`executor`).
+ */
+export function phaseF(o: Omit<ReconstructionRunOptions, 'engine'> & { doses?: number[]; settings?: StudySettingsInput['reconstruction'];
+  jobs?: number; executor?: EngineRunner }, onEvent?: (e: PhaseFEvent) => void) {
+  const { doses, settings, jobs, executor, ...options } = o;
+  return (async () => runReconstruction(parseStudySettings({ simulation: { doses }, reconstruction: settings, execution: { jobs } }),
+    { ...options, ...(executor !== undefined ? { engine: executor } : {}) }, onEvent))();
 }

@@ -5,14 +5,18 @@ import { join } from 'node:path';
 import { buildJobs, commandFor, type ReconstructionJob } from '../../src/study/reconstruct/jobs.js';
 import { applyFilters, pyFloat, validateFilters, NO_FILTERS } from '../../src/study/reconstruct/filters.js';
 import { InputError, UsageError } from '../../src/errors.js';
+import { parseStudySettings, settingsDefaults } from '../../src/settings/parse.js';
 import { tmp, writeTree } from './reconstruct-helpers.js';
+
+/** The study's default doses and reconstruction settings. */
+const STUDY = { doses: settingsDefaults().simulation.doses, settings: settingsDefaults().reconstruction };
 
 const keys = (jobs: ReadonlyArray<{ dose: number; view: string; split: string }>): string[] => jobs.map((j) => `${j.dose}/${j.view}/${j.split}`);
 
 test('the matrix has 18 jobs in the reference order with the reference paths', () => {
   const root = tmp('jobs');
   const t = writeTree(root);
-  const { jobs, missing } = buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact });
+  const { jobs, missing } = buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, ...STUDY });
   assert.equal(jobs.length, 18);
   assert.equal(missing.length, 0);
   const expected: string[] = [];
@@ -38,7 +42,7 @@ test('the matrix has 18 jobs in the reference order with the reference paths', (
 test('dense/sparse fall back to the <view>/<split>.npz layout', () => {
   const root = tmp('jobs-layout');
   const t = writeTree(root, { doses: [1000], newLayout: true });
-  const { jobs } = buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000] });
+  const { jobs } = buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, ...STUDY, doses: [1000] });
   assert.equal(jobs.length, 6);
   const sparseTest = jobs.find((j) => j.view === 'sparse' && j.split === 'test')!;
   assert.equal(sparseTest.inputNpz, join(t.phaseD, 'dose_1000', 'sparse', 'test.npz'));
@@ -48,10 +52,10 @@ test('dense/sparse fall back to the <view>/<split>.npz layout', () => {
 test('a missing input names the file; with allowMissing it is recorded with the reference reason', () => {
   const root = tmp('jobs-missing');
   const t = writeTree(root, { views: ['dense'] });
-  assert.throws(() => buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact }),
+  assert.throws(() => buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, ...STUDY }),
     (err: unknown) => err instanceof InputError && err.message.includes(join(t.phaseD, 'dose_1000', 'sparse', 'sparse_train.npz')) &&
       /Phase D overlap NPZ not found/.test(err.message));
-  const { jobs, missing } = buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, allowMissing: true });
+  const { jobs, missing } = buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, ...STUDY, allowMissing: true });
   assert.equal(jobs.length, 12);
   assert.equal(missing.length, 6);
   for (const m of missing) {
@@ -60,9 +64,9 @@ test('a missing input names the file; with allowMissing it is recorded with the 
   }
   const full = writeTree(join(root, 'full'));
   rmSync(join(full.phaseC, 'dose_10000', 'patched_test.npz'));
-  assert.throws(() => buildJobs({ phaseCRoot: full.phaseC, phaseDRoot: full.phaseD, artifactRoot: full.artifact, allowMissing: false }),
+  assert.throws(() => buildJobs({ phaseCRoot: full.phaseC, phaseDRoot: full.phaseD, artifactRoot: full.artifact, ...STUDY, allowMissing: false }),
     /Phase C baseline NPZ not found: .*dose_10000.patched_test\.npz/);
-  const some = buildJobs({ phaseCRoot: full.phaseC, phaseDRoot: full.phaseD, artifactRoot: full.artifact, allowMissing: true });
+  const some = buildJobs({ phaseCRoot: full.phaseC, phaseDRoot: full.phaseD, artifactRoot: full.artifact, ...STUDY, allowMissing: true });
   assert.equal(some.jobs.length, 17);
   assert.deepEqual(some.missing.map((m) => m.reason), [`Phase C baseline NPZ not found: ${join(full.phaseC, 'dose_10000', 'patched_test.npz')}`]);
   rmSync(root, { recursive: true, force: true });
@@ -70,9 +74,10 @@ test('a missing input names the file; with allowMissing it is recorded with the 
 
 function fakeJobs(): ReconstructionJob[] {
   const out: ReconstructionJob[] = [];
+  const settings = parseStudySettings({ reconstruction: { epochs: 1, batchSize: 1, seed: 0 } }).reconstruction;
   for (const dose of [1000, 10000, 100000]) for (const split of ['train', 'test'] as const) for (const view of ['baseline', 'dense', 'sparse'] as const) {
-    out.push({ dose, view, split, inputNpz: `in/${dose}/${view}/${split}`, outputDir: `out/${dose}/${view}/${split}`, algorithm: 'LSQML',
-      settings: { epochs: 1, batchSize: 1, noiseModel: 'gaussian', modes: 1, seed: 0, initObject: 'ones', initProbe: 'guess' } });
+    out.push({ index: out.length, key: `dose_${dose}/${view}/${split}`, dose, view, split, inputNpz: `in/${dose}/${view}/${split}`,
+      outputDir: `out/${dose}/${view}/${split}`, algorithm: 'LSQML', settings });
   }
   return out;
 }
@@ -103,9 +108,9 @@ test('filters apply dose → view → split → gridsize; each excluded job is r
 
 test('an invalid gridsize, view or unknown dose is a usage error, not a silent skip-everything', () => {
   const doses = [1000, 10000, 100000];
-  assert.throws(() => validateFilters({ ...NO_FILTERS, gridsize: 3 }, doses), (e: unknown) => e instanceof UsageError && /--gridsize 3/.test(e.message));
+  assert.throws(() => validateFilters({ ...NO_FILTERS, gridsize: 3 }, doses), (e: unknown) => e instanceof UsageError && /`filters\.gridsize` 3: expected 1 \(baseline\) or 2/.test(e.message));
   assert.throws(() => validateFilters({ ...NO_FILTERS, gridsize: 0 }, doses), UsageError);
-  assert.throws(() => validateFilters({ ...NO_FILTERS, dose: 500 }, doses), (e: unknown) => e instanceof UsageError && /--dose 500\.0/.test(e.message));
+  assert.throws(() => validateFilters({ ...NO_FILTERS, dose: 500 }, doses), (e: unknown) => e instanceof UsageError && /`filters\.dose` 500\.0: not one of the study's doses/.test(e.message));
   assert.throws(() => validateFilters({ ...NO_FILTERS, view: 'medium' as never }, doses), UsageError);
   validateFilters({ dose: 1e4, view: 'sparse', split: 'test', gridsize: 2 }, doses);
 });

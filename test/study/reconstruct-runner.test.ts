@@ -2,11 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPhaseF } from '../../src/study/reconstruct/runner.js';
-import { ManifestSchema, SkipSummarySchema, type Manifest, type SkipSummary } from '../../src/study/reconstruct/schema.js';
+import { ManifestSchema, SkipSummarySchema, type Manifest, type SkipSummary } from '../../src/study/hub/reconstruction-files.js';
 import { InputError, UsageError } from '../../src/errors.js';
 import { saveNpz } from '../../src/npy/npz.js';
-import { testEngine, tmp, writeTree } from './reconstruct-helpers.js';
+import { phaseF, testEngine, tmp, writeTree } from './reconstruct-helpers.js';
 
 const readManifest = (artifact: string, dir = ''): Manifest =>
   ManifestSchema.parse(JSON.parse(readFileSync(join(artifact, dir, 'reconstruction_manifest.json'), 'utf8')));
@@ -26,7 +25,7 @@ test('--dose 1000 --view dense: two results (one failed), metadata merged with t
   const root = tmp('runner-dense');
   const t = writeTree(root);
   const engine = testEngine(/dense_test/);
-  const s = await runPhaseF({
+  const s = await phaseF({
     phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters: { dose: 1000, view: 'dense' },
     settings: { epochs: 3 }, executor: engine.executor, jobs: 2,
   });
@@ -34,7 +33,7 @@ test('--dose 1000 --view dense: two results (one failed), metadata merged with t
   assert.equal(s.succeeded, 1);
   assert.equal(s.failed, 1);
   assert.equal(engine.calls.length, 2);
-  for (const c of engine.calls) assert.equal(c.threads, 1, 'two jobs at once → one thread each');
+  for (const c of engine.calls) assert.equal(c.settings.threads, 1, 'two jobs at once → one thread each');
 
   const m = readManifest(t.artifact);
   assert.equal(m.total_jobs, 18);
@@ -88,13 +87,13 @@ test(`sparse ${firstSplit} then sparse ${secondSplit} into one root: both result
   const t = writeTree(root);
   const engine = testEngine();
   const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, settings: { epochs: 2 }, executor: engine.executor, jobs: 1 };
-  const first = await runPhaseF({ ...base, filters: { view: 'sparse', split: firstSplit } });
+  const first = await phaseF({ ...base, filters: { view: 'sparse', split: firstSplit } });
   assert.equal(first.exitCode, 0);
-  assert.equal(engine.calls[0]!.threads, undefined, 'one job at a time → the engine picks its threads');
+  assert.equal(engine.calls[0]!.settings.threads, null, 'one job at a time → the engine picks its threads');
   const manifestAfterFirst = readFileSync(join(t.artifact, 'reconstruction_manifest.json'));
   const skipAfterFirst = readFileSync(join(t.artifact, 'skip_summary.json'));
 
-  const second = await runPhaseF({ ...base, filters: { view: 'sparse', split: secondSplit } });
+  const second = await phaseF({ ...base, filters: { view: 'sparse', split: secondSplit } });
   assert.equal(second.exitCode, 0);
   assert.notEqual(first.snapshotDir, second.snapshotDir);
 
@@ -130,11 +129,11 @@ test('resume: complete jobs are skipped; a changed input re-runs and the old res
   const t = writeTree(root, { doses: [1000] });
   const engine = testEngine();
   const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], settings: { epochs: 2 }, executor: engine.executor, jobs: 2 };
-  const r1 = await runPhaseF(base);
+  const r1 = await phaseF(base);
   assert.equal(r1.succeeded, 6);
   assert.equal(engine.calls.length, 6);
 
-  const r2 = await runPhaseF(base);
+  const r2 = await phaseF(base);
   assert.equal(engine.calls.length, 6, 'nothing re-ran');
   assert.equal(r2.alreadyComplete, 6);
   assert.equal(r2.exitCode, 0);
@@ -147,7 +146,7 @@ test('resume: complete jobs are skipped; a changed input re-runs and the old res
   const oldNpz = readFileSync(join(t.artifact, 'dose_1000', 'dense', 'test', 'reconstruction.npz'));
   saveNpz(changed, { xcoords: { dtype: '<f8', shape: [2], data: new Float64Array([1, 2]) },
     _metadata: { dtype: '<U2', shape: [], data: ['{}'] } });
-  const r3 = await runPhaseF(base);
+  const r3 = await phaseF(base);
   assert.equal(engine.calls.length, 7);
   assert.equal(engine.calls[6]!.inputNpz, changed);
   assert.equal(r3.alreadyComplete, 5);
@@ -165,7 +164,7 @@ test('resume: complete jobs are skipped; a changed input re-runs and the old res
   assert.equal(dt.n_accepted, undefined);
   for (const r of m3.execution_results) if (r !== dt) assert.equal(r.run_id, r1.runId);
 
-  const r4 = await runPhaseF({ ...base, force: true, filters: { view: 'dense', split: 'test' } });
+  const r4 = await phaseF({ ...base, force: true, filters: { view: 'dense', split: 'test' } });
   assert.equal(r4.executed, 1);
   const dt4 = readManifest(t.artifact).execution_results.find((r) => r.view === 'dense' && r.split === 'test')!;
   assert.deepEqual(dt4.history.map((h) => h.run_id), [r1.runId, r3.runId]);
@@ -178,7 +177,7 @@ test('a dry run never replaces real results; all sparse missing gives 12 jobs, 6
   const t = writeTree(root, { views: ['dense'] });
   const engine = testEngine();
   const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, allowMissingPhaseD: true, settings: { epochs: 1 }, executor: engine.executor };
-  const dry = await runPhaseF({ ...base, dryRun: true });
+  const dry = await phaseF({ ...base, dryRun: true });
   assert.equal(engine.calls.length, 0);
   assert.equal(dry.exitCode, 0);
   let m = readManifest(t.artifact);
@@ -193,8 +192,8 @@ test('a dry run never replaces real results; all sparse missing gives 12 jobs, 6
   assert.ok(skip.skipped_jobs.every((e) => e.view === 'sparse' && /Phase D|not found/.test(e.reason)));
   assert.deepEqual(walk(t.artifact).filter((p) => !p.includes(`${join(t.artifact, 'runs')}`) && !p.endsWith('.json')), [], 'dry run: no job output');
 
-  await runPhaseF({ ...base, filters: { dose: 1000, split: 'train' } });
-  const dry2 = await runPhaseF({ ...base, dryRun: true });
+  await phaseF({ ...base, filters: { dose: 1000, split: 'train' } });
+  const dry2 = await phaseF({ ...base, dryRun: true });
   assert.equal(dry2.alreadyComplete, 2, 'a dry run reports what a real run would skip');
   assert.equal(dry2.results.length, 10);
   m = readManifest(t.artifact);
@@ -212,12 +211,12 @@ test('bad usage and bad roots write nothing; a corrupt manifest is left untouche
   const t = writeTree(root, { doses: [1000] });
   const engine = testEngine();
   const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], executor: engine.executor };
-  await assert.rejects(runPhaseF({ ...base, filters: { gridsize: 3 } }), UsageError);
-  await assert.rejects(runPhaseF({ ...base, jobs: 0 }), UsageError);
-  await assert.rejects(runPhaseF({ ...base, settings: { epochs: -1 } }), UsageError);
-  await assert.rejects(runPhaseF({ ...base, phaseCRoot: join(root, 'nope') }), InputError);
+  await assert.rejects(phaseF({ ...base, filters: { gridsize: 3 } }), UsageError);
+  await assert.rejects(phaseF({ ...base, jobs: 0 }), UsageError);
+  await assert.rejects(phaseF({ ...base, settings: { epochs: -1 } }), UsageError);
+  await assert.rejects(phaseF({ ...base, phaseCRoot: join(root, 'nope') }), InputError);
   rmSync(join(t.phaseD, 'dose_1000', 'sparse', 'sparse_test.npz'));
-  await assert.rejects(runPhaseF(base), (e: unknown) => e instanceof InputError && /sparse_test\.npz/.test(e.message));
+  await assert.rejects(phaseF(base), (e: unknown) => e instanceof InputError && /sparse_test\.npz/.test(e.message));
   assert.ok(!existsSync(t.artifact), 'nothing written');
 
   writeTree(root, { doses: [1000] });
@@ -225,7 +224,7 @@ test('bad usage and bad roots write nothing; a corrupt manifest is left untouche
   saveNpz(join(root, 'x.npz'), {});
   (await import('node:fs')).mkdirSync(t.artifact, { recursive: true });
   writeFileSync(bad, '{"schema_version": "1.0.0", "jobs": 3}');
-  await assert.rejects(runPhaseF(base), (e: unknown) => e instanceof InputError && e.message.includes(bad));
+  await assert.rejects(phaseF(base), (e: unknown) => e instanceof InputError && e.message.includes(bad));
   assert.equal(readFileSync(bad, 'utf8'), '{"schema_version": "1.0.0", "jobs": 3}');
   assert.ok(!existsSync(join(t.artifact, 'runs')));
   assert.equal(engine.calls.length, 0);
@@ -240,20 +239,20 @@ test('two runs into one root never interleave; a stale lock is taken over; same-
   const slow: typeof engine.executor = async (o, p) => { await gate; return engine.executor(o, p); };
   const engine = testEngine();
   const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], settings: { epochs: 1 } };
-  const first = runPhaseF({ ...base, filters: { view: 'baseline' }, executor: slow, jobs: 1 });
+  const first = phaseF({ ...base, filters: { view: 'baseline' }, executor: slow, jobs: 1 });
   await new Promise((r) => setTimeout(r, 50));
-  await assert.rejects(runPhaseF({ ...base, filters: { view: 'dense' }, executor: engine.executor }),
+  await assert.rejects(phaseF({ ...base, filters: { view: 'dense' }, executor: engine.executor }),
     (e: unknown) => e instanceof InputError && /another reconstruct run \(pid \d+\)/.test(e.message));
   release();
   assert.equal((await first).succeeded, 2);
 
   // a lock left by a process that no longer exists (e.g. killed) is taken over
   writeFileSync(join(t.artifact, '.reconstruct.lock'), '999999999\n');
-  const after = await runPhaseF({ ...base, filters: { view: 'dense' }, executor: engine.executor });
+  const after = await phaseF({ ...base, filters: { view: 'dense' }, executor: engine.executor });
   assert.equal(after.succeeded, 2);
   assert.ok(!existsSync(join(t.artifact, '.reconstruct.lock')));
 
-  const { createUniqueDir } = await import('../../src/study/reconstruct/files.js');
+  const { createUniqueDir } = await import('../../src/files/dirs.js');
   const parent = join(root, 'same-second');
   assert.equal(createUniqueDir(parent, '20261128T000000Z-all'), '20261128T000000Z-all');
   assert.equal(createUniqueDir(parent, '20261128T000000Z-all'), '20261128T000000Z-all-2');

@@ -3,16 +3,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jsonSchemas, SCHEMA_FILES } from '../../src/study/reconstruct/schema.js';
-import { runPhaseF } from '../../src/study/reconstruct/runner.js';
-import { testEngine, tmp, writeTree } from './reconstruct-helpers.js';
+import { jsonSchemas, SCHEMA_FILES } from '../../src/study/hub/reconstruction-files.js';
+import { phaseF, testEngine, tmp, writeTree } from './reconstruct-helpers.js';
 
 test('the committed JSON Schemas under schemas/ are the ones generated from the zod schemas', () => {
   const generated = jsonSchemas();
   assert.deepEqual(Object.keys(generated).sort(), Object.values(SCHEMA_FILES).sort());
   for (const [name, text] of Object.entries(generated)) {
     assert.equal(readFileSync(join('schemas', name), 'utf8'), text,
-      `schemas/${name} is stale: run npx tsc -p . && node scripts/gen-reconstruct-schemas.mjs`);
+      `schemas/${name} is stale: run npx tsc -p . && node scripts/gen-schemas.mjs`);
     const schema = JSON.parse(text) as Record<string, unknown>;
     assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
     assert.ok((schema.required as string[]).includes('schema_version'));
@@ -34,8 +33,8 @@ test('files written by a run validate against the published JSON Schemas (indepe
   const engine = testEngine(/dense_test/);
   const base = { phaseCRoot: tree.phaseC, phaseDRoot: tree.phaseD, artifactRoot: tree.artifact, doses: [1000, 10000], allowMissingPhaseD: true,
     settings: { epochs: 1 }, executor: engine.executor };
-  await runPhaseF({ ...base, filters: { dose: 1000 } });
-  const second = await runPhaseF({ ...base, filters: { dose: 1000 }, force: true });
+  await phaseF({ ...base, filters: { dose: 1000 } });
+  const second = await phaseF({ ...base, filters: { dose: 1000 }, force: true });
   const code = 'import json, sys, jsonschema\n' +
     'for schema, doc in zip(sys.argv[1::2], sys.argv[2::2]):\n' +
     '    jsonschema.Draft202012Validator(json.load(open(schema))).validate(json.load(open(doc)))\n' +

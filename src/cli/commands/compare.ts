@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
-import { action } from '../errors.js';
+import { action } from '../action.js';
 import { UsageError } from '../../errors.js';
-import { runPhaseG, OWN_MODEL, type PhaseGOptions } from '../../study/compare.js';
-import { parseModelSpec } from '../../study/compare-jobs.js';
-import { SPLITS, VIEWS } from '../../study/reconstruct/jobs.js';
+import { runComparison, type PhaseGOptions } from '../../study/compare/phase.js';
+import { parseModelSpec } from '../../study/compare/plan.js';
+import { SPLITS, VIEWS } from '../../study/hub/layout.js';
+import { OWN_MODEL } from '../../study/hub/metrics-summary.js';
+
+const FLAGS: Record<string, string> = { models: '--model' };
 
 interface Flags {
   phaseCRoot?: string;
@@ -84,7 +87,7 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress on stderr')
     .action(action('compare', async (f: Flags) => {
       const opts = compareOptionsFromFlags(f);
-      const s = await runPhaseG(opts, (p) => { if (!f.quiet) process.stderr.write(`${p.message}\n`); });
+      const s = await runComparison(opts, (p) => { if (!f.quiet) process.stderr.write(`${p.message}\n`); });
       for (const m of opts.models ?? []) {
         if (!s.rows.some((r) => r.model === m.name && r.status !== 'missing')) {
           process.stderr.write(`ptychostudy compare: warning: --model ${m.name}: no file matched ${m.pattern} in any selected job\n`);
@@ -100,5 +103,5 @@ export function register(program: Command): void {
         process.stdout.write(`summary: ${s.files.summaryMd}\n`);
       }
       return s.failed > 0 ? 1 : 0;
-    }));
+    }, FLAGS));
 }

@@ -1,12 +1,16 @@
 import { Command, Option } from 'commander';
-import { action } from '../errors.js';
+import { action } from '../action.js';
+import { collect, parseDose } from '../flags.js';
 import { UsageError } from '../../errors.js';
-import { generatePhaseC, parseDose, type PhaseCProgress } from '../../study/generate.js';
-import { getPreset, PRESET_NAMES } from '../../study/presets.js';
+import { parseStudySettings } from '../../settings/parse.js';
+import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
+import { runSimulation } from '../../study/simulate/phase.js';
+import type { PhaseCProgress } from '../../study/simulate/plan.js';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+const FLAGS: Record<string, string> = {
+  preset: '--preset', overwrite: '--overwrite', 'simulation.doses': '--dose', 'simulation.nImages': '--n-images',
+  'simulation.seed': '--seed', 'simulation.baseNpz': '--base-npz',
+};
 
 function parseCount(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -82,26 +86,22 @@ export function register(program: Command): void {
       outputRoot: string; preset: string; dose: string[]; nImages?: string; seed?: string; baseNpz?: string; overwrite: boolean;
     }) => {
       // Every flag is checked before anything is written.
-      const preset = getPreset(o.preset);
       const given = o.dose.map(parseDose);
-      const nImages = parseCount('--n-images', o.nImages);
-      const seed = parseCount('--seed', o.seed);
+      const settings = parseStudySettings({
+        preset: o.preset as PresetName,
+        simulation: {
+          doses: given.length > 0 ? given : undefined,
+          nImages: parseCount('--n-images', o.nImages),
+          seed: parseCount('--seed', o.seed),
+          baseNpz: o.baseNpz,
+        },
+      });
       const timestamp = sourceDateEpoch();
-      const doses = given.length > 0 ? given : preset.design.dose_list;
       const progress = progressPrinter();
       // printed once the inputs have been accepted (errors stay a single line)
       let info = given.length > 0 ? `INFO: Filtering to ${given.length === 1 ? 'single dose' : 'doses'}: ${given.join(', ')}\n` : '';
       try {
-        const result = await generatePhaseC(preset.design, {
-          outputRoot: o.outputRoot,
-          preset,
-          doses,
-          nImages,
-          seed,
-          baseNpz: o.baseNpz,
-          overwrite: o.overwrite,
-          timestamp,
-        }, (p) => {
+        const result = await runSimulation(settings, { outputRoot: o.outputRoot, overwrite: o.overwrite, timestamp }, (p) => {
           if (info) { process.stderr.write(info); info = ''; }
           progress.onProgress(p);
         });
@@ -114,5 +114,5 @@ export function register(program: Command): void {
       } finally {
         progress.end();
       }
-    }));
+    }, FLAGS));
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../errors.js';
+import { action } from '../action.js';
 import { summarizeNpz, type ArrayStats, type NpzSummary } from '../../data/inspect.js';
 import { formatShape as shapeStr } from '../../npy/npy.js';
 import { sizeOf } from '../../npy/types.js';

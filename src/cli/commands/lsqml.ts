@@ -1,9 +1,18 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { action } from '../errors.js';
+import { action } from '../action.js';
+import { integerFlag } from '../flags.js';
 import { UsageError } from '../../errors.js';
-import { runLsqmlJob, type JobProgress, type LsqmlJobOptions } from '../../study/lsqml-job.js';
+import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
+import { PHASE_F } from '../../study/hub/layout.js';
+import { runLsqmlJob, type JobProgress } from '../../study/reconstruct/lsqml-job.js';
+
+const FLAGS: Record<string, string> = {
+  'reconstruction.epochs': '--epochs', 'reconstruction.batchSize': '--batch-size', 'reconstruction.noiseModel': '--noise-model',
+  'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images', 'reconstruction.seed': '--seed',
+  'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe', 'reconstruction.threads': '--threads',
+};
 
 interface LsqmlFlags {
   inputNpz?: string;
@@ -18,14 +27,6 @@ interface LsqmlFlags {
   initProbe: string;
   threads?: string;
   overwrite?: boolean;
-}
-
-function integer(flag: string, text: string, min: number): number {
-  const v = Number(text);
-  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(v) || v < min) {
-    throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${text}'`);
-  }
-  return v;
 }
 
 /** Progress: a bar redrawn in place on a terminal, one plain line per epoch otherwise. */
@@ -46,6 +47,7 @@ function progressPrinter(tty: boolean): { update: (p: JobProgress) => void; done
 }
 
 export function register(program: Command): void {
+  const D = settingsDefaults().reconstruction;
   program
     .command('lsqml')
     .summary('reconstruct one dataset NPZ with the LSQML engine (what one Phase F job runs)')
@@ -57,37 +59,35 @@ export function register(program: Command): void {
       'Exit codes: 0 done; 1 the reconstruction diverged or failed; 2 bad usage or bad input, nothing written.')
     .option('--input-npz <file>', 'dataset NPZ (diffraction, objectGuess, probeGuess, xcoords, ycoords) (required)')
     .option('--output-dir <dir>', 'where the outputs are written (required)')
-    .option('--epochs <n>', 'epochs, epoch 0 included (epoch 0 only rescales the probe, as in pty-chi)', '100')
-    .option('--batch-size <n>', 'positions per minibatch', '96')
-    .option('--noise-model <model>', 'gaussian or poisson', 'gaussian')
-    .option('--modes <n>', 'incoherent probe modes (extra modes from pty-chi\'s Hermite recipe)', '1')
+    .option('--epochs <n>', 'epochs, epoch 0 included (epoch 0 only rescales the probe, as in pty-chi)', String(D.epochs))
+    .option('--batch-size <n>', 'positions per minibatch', String(D.batchSize))
+    .option('--noise-model <model>', 'gaussian or poisson', D.noiseModel)
+    .option('--modes <n>', 'incoherent probe modes (extra modes from pty-chi\'s Hermite recipe)', String(D.modes))
     .option('--n-images <n>', 'use only the first n patterns of the file (default: all)')
-    .option('--seed <n>', 'seed of the minibatch order (and of the Poisson step perturbation)', '42')
-    .option('--init-object <how>', 'ones (no ground truth leaks in) or guess (the file\'s objectGuess)', 'ones')
-    .option('--init-probe <how>', 'guess (the file\'s probeGuess) or file:PATH (an NPZ with reconstructed_probe or probeGuess)', 'guess')
+    .option('--seed <n>', 'seed of the minibatch order (and of the Poisson step perturbation)', String(D.seed))
+    .option('--init-object <how>', 'ones (no ground truth leaks in) or guess (the file\'s objectGuess)', D.initObject)
+    .option('--init-probe <how>', 'guess (the file\'s probeGuess) or file:PATH (an NPZ with reconstructed_probe or probeGuess)', D.initProbe)
     .option('--threads <n>', 'threads for the engine (default: min(2, cores)); results do not depend on it')
     .option('--overwrite', 'replace an existing reconstruction in --output-dir (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {
       if (!flags.inputNpz) throw new UsageError('--input-npz is required');
       if (!flags.outputDir) throw new UsageError('--output-dir is required');
-      if (flags.noiseModel !== 'gaussian' && flags.noiseModel !== 'poisson') throw new UsageError(`--noise-model must be gaussian or poisson, got '${flags.noiseModel}'`);
-      if (flags.initObject !== 'ones' && flags.initObject !== 'guess') throw new UsageError(`--init-object must be ones or guess, got '${flags.initObject}'`);
-      if (flags.initProbe !== 'guess' && !/^file:.+/.test(flags.initProbe)) throw new UsageError(`--init-probe must be guess or file:PATH, got '${flags.initProbe}'`);
-      const opts: LsqmlJobOptions = {
-        inputNpz: flags.inputNpz,
-        outputDir: flags.outputDir,
-        epochs: integer('--epochs', flags.epochs, 1),
-        batchSize: integer('--batch-size', flags.batchSize, 1),
-        noiseModel: flags.noiseModel as 'gaussian' | 'poisson',
-        modes: integer('--modes', flags.modes, 1),
-        seed: integer('--seed', flags.seed, 0),
-        initObject: flags.initObject as 'ones' | 'guess',
-        initProbe: flags.initProbe,
-        ...(flags.nImages !== undefined ? { nImages: integer('--n-images', flags.nImages, 1) } : {}),
-        ...(flags.threads !== undefined ? { threads: integer('--threads', flags.threads, 1) } : {}),
-      };
+      const { reconstruction: settings } = parseStudySettings({
+        reconstruction: {
+          epochs: integerFlag('--epochs', flags.epochs),
+          batchSize: integerFlag('--batch-size', flags.batchSize),
+          noiseModel: flags.noiseModel as 'gaussian' | 'poisson',
+          modes: integerFlag('--modes', flags.modes),
+          seed: integerFlag('--seed', flags.seed),
+          initObject: flags.initObject as 'ones' | 'guess',
+          initProbe: flags.initProbe,
+          nImages: integerFlag('--n-images', flags.nImages),
+          threads: integerFlag('--threads', flags.threads),
+        },
+      });
+      const opts = { inputNpz: flags.inputNpz, outputDir: flags.outputDir, settings };
       if (!existsSync(opts.inputNpz)) throw new UsageError(`--input-npz ${opts.inputNpz}: no such file`);
-      const existing = join(opts.outputDir, 'reconstruction.npz');
+      const existing = join(opts.outputDir, PHASE_F.reconstruction);
       if (existsSync(existing) && !flags.overwrite) throw new UsageError(`${existing} exists; pass --overwrite to replace it`);
       const progress = progressPrinter(!!process.stderr.isTTY);
       let r;
@@ -98,5 +98,5 @@ export function register(program: Command): void {
       }
       process.stdout.write(`reconstructed ${r.nPositions} positions in ${r.epochsRun} epochs (${r.seconds.toFixed(1)} s), final loss ${r.finalLoss.toExponential(4)}\n`);
       process.stdout.write(`${r.reconstructionNpz}\n${r.png}\n${r.log}\n`);
-    }));
+    }, FLAGS));
 }

@@ -1,8 +1,16 @@
 import { Option, type Command } from 'commander';
-import { action } from '../errors.js';
+import { action } from '../action.js';
+import { parseDose } from '../flags.js';
 import { UsageError } from '../../errors.js';
-import { buildOverlapViews, type OverlapProgress } from '../../study/overlap.js';
-import { doseDirName, parseDose } from '../../study/generate.js';
+import { parseStudySettings } from '../../settings/parse.js';
+import { doseDirName } from '../../study/hub/layout.js';
+import { runOverlap } from '../../study/overlap/phase.js';
+import type { OverlapProgress } from '../../study/overlap/plan.js';
+
+const FLAGS: Record<string, string> = {
+  phaseCRoot: '--phase-c-root', overwrite: '--overwrite', doses: '--dose', 'overlap.seed': '--seed',
+  'overlap.probeDiameterPx': '--probe-diameter-px', 'overlap.neighborCount': '--neighbor-count',
+};
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, ...value.split(',').map((v) => v.trim()).filter((v) => v.length > 0)];
@@ -82,16 +90,20 @@ export function register(program: Command): void {
       if (!flags.outputRoot) throw new UsageError('--output-root is required');
       const doses = flags.dose.map(parseDose);
       for (const v of flags.view) if (v !== 'dense' && v !== 'sparse') throw new UsageError(`--view must be dense or sparse, got '${v}'`);
+      const settings = parseStudySettings({
+        overlap: {
+          seed: flags.seed !== undefined ? nonNegativeInteger('--seed', flags.seed) : undefined,
+          probeDiameterPx: flags.probeDiameterPx !== undefined ? positiveNumber('--probe-diameter-px', flags.probeDiameterPx) : undefined,
+          neighborCount: flags.neighborCount !== undefined ? nonNegativeInteger('--neighbor-count', flags.neighborCount) : undefined,
+        },
+      });
       const progress = progressPrinter();
-      const summary = await buildOverlapViews({
+      const summary = await runOverlap(settings, {
         phaseCRoot: flags.phaseCRoot,
         outputRoot: flags.outputRoot,
         doses: doses.length > 0 ? doses : undefined,
         views: flags.view.length > 0 ? flags.view : undefined,
-        seed: flags.seed !== undefined ? nonNegativeInteger('--seed', flags.seed) : undefined,
         overwrite: !!flags.overwrite,
-        probeDiameterPx: flags.probeDiameterPx !== undefined ? positiveNumber('--probe-diameter-px', flags.probeDiameterPx) : undefined,
-        neighborCount: flags.neighborCount !== undefined ? nonNegativeInteger('--neighbor-count', flags.neighborCount) : undefined,
       }, progress.onProgress).finally(progress.end);
 
       for (const d of summary.doses) {
@@ -112,5 +124,5 @@ export function register(program: Command): void {
         return 1;
       }
       return 0;
-    }));
+    }, FLAGS));
 }

@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
-import { action } from '../errors.js';
+import { action } from '../action.js';
+import { integerFlag, numberFlag } from '../flags.js';
+import { ProgressView } from '../progress/reconstruct.js';
 import { UsageError } from '../../errors.js';
-import { runPhaseF, type PhaseFOptions } from '../../study/reconstruct/runner.js';
-import { ProgressView } from '../../study/reconstruct/progress.js';
-import { DEFAULT_DOSES, DEFAULT_ENGINE_SETTINGS, SPLITS, VIEWS, type Split, type View } from '../../study/reconstruct/jobs.js';
+import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
+import type { StudySettings } from '../../settings/schema.js';
+import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
+import { runReconstruction } from '../../study/reconstruct/phase.js';
+import type { ReconstructionRunOptions } from '../../study/reconstruct/plan.js';
 
 interface Flags {
   phaseCRoot?: string;
@@ -28,66 +32,62 @@ interface Flags {
   jobs?: string;
 }
 
-function num(flag: string, v: string): number {
-  const x = v.trim() === '' ? NaN : Number(v);
-  if (!Number.isFinite(x)) throw new UsageError(`${flag} ${v}: expected a number`);
-  return x;
-}
-
-function int(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const x = num(flag, v);
-  if (!Number.isInteger(x)) throw new UsageError(`${flag} ${v}: expected an integer`);
-  return x;
-}
+const FLAGS: Record<string, string> = {
+  phaseCRoot: '--phase-c-root', phaseDRoot: '--phase-d-root', artifactRoot: '--artifact-root',
+  allowMissingPhaseD: '--allow-missing-phase-d', force: '--force',
+  'filters.dose': '--dose', 'filters.view': '--view', 'filters.split': '--split', 'filters.gridsize': '--gridsize',
+  'simulation.doses': '--doses', 'reconstruction.epochs': '--epochs', 'reconstruction.batchSize': '--batch-size',
+  'reconstruction.noiseModel': '--noise-model', 'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images',
+  'reconstruction.seed': '--seed', 'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe',
+  'execution.jobs': '--jobs',
+};
 
 function required(flag: string, v: string | undefined): string {
   if (v === undefined || v === '') throw new UsageError(`${flag} is required`);
   return v;
 }
 
-/** Parses the flags into the library's options (usage errors for anything invalid). */
-export function optionsFromFlags(f: Flags): PhaseFOptions {
+/** Parses the flags into the settings and the run's options (usage errors for anything invalid). */
+export function optionsFromFlags(f: Flags): { settings: StudySettings; options: ReconstructionRunOptions } {
   const phaseCRoot = required('--phase-c-root', f.phaseCRoot);
   const phaseDRoot = required('--phase-d-root', f.phaseDRoot);
   const artifactRoot = required('--artifact-root', f.artifactRoot);
   if (f.view !== undefined && !(VIEWS as readonly string[]).includes(f.view)) throw new UsageError(`--view ${f.view}: expected one of ${VIEWS.join(', ')}`);
   if (f.split !== undefined && !(SPLITS as readonly string[]).includes(f.split)) throw new UsageError(`--split ${f.split}: expected one of ${SPLITS.join(', ')}`);
-  if (f.noiseModel !== undefined && f.noiseModel !== 'gaussian' && f.noiseModel !== 'poisson') {
-    throw new UsageError(`--noise-model ${f.noiseModel}: expected gaussian or poisson`);
-  }
-  if (f.initObject !== undefined && f.initObject !== 'ones' && f.initObject !== 'guess') {
-    throw new UsageError(`--init-object ${f.initObject}: expected ones or guess`);
-  }
-  const doses = f.doses === undefined ? undefined : f.doses.split(',').map((d) => num('--doses', d));
-  const nImages = int('--n-images', f.nImages);
+  const doses = f.doses === undefined ? undefined : f.doses.split(',').map((d) => numberFlag('--doses', d)!);
+  const settings = parseStudySettings({
+    simulation: { doses },
+    reconstruction: {
+      epochs: integerFlag('--epochs', f.epochs),
+      batchSize: integerFlag('--batch-size', f.batchSize),
+      noiseModel: f.noiseModel as 'gaussian' | 'poisson' | undefined,
+      modes: integerFlag('--modes', f.modes),
+      nImages: integerFlag('--n-images', f.nImages),
+      seed: integerFlag('--seed', f.seed),
+      initObject: f.initObject as 'ones' | 'guess' | undefined,
+      initProbe: f.initProbe,
+    },
+    execution: { jobs: integerFlag('--jobs', f.jobs) },
+  });
   return {
-    phaseCRoot, phaseDRoot, artifactRoot,
-    ...(doses !== undefined ? { doses } : {}),
-    filters: {
-      dose: f.dose === undefined ? null : num('--dose', f.dose),
-      view: (f.view as View | undefined) ?? null,
-      split: (f.split as Split | undefined) ?? null,
-      gridsize: int('--gridsize', f.gridsize) ?? null,
+    settings,
+    options: {
+      phaseCRoot, phaseDRoot, artifactRoot,
+      filters: {
+        dose: numberFlag('--dose', f.dose) ?? null,
+        view: (f.view as View | undefined) ?? null,
+        split: (f.split as Split | undefined) ?? null,
+        gridsize: integerFlag('--gridsize', f.gridsize) ?? null,
+      },
+      dryRun: f.dryRun ?? false,
+      allowMissingPhaseD: f.allowMissingPhaseD ?? false,
+      force: f.force ?? false,
     },
-    dryRun: f.dryRun ?? false,
-    allowMissingPhaseD: f.allowMissingPhaseD ?? false,
-    force: f.force ?? false,
-    settings: {
-      epochs: int('--epochs', f.epochs) ?? DEFAULT_ENGINE_SETTINGS.epochs,
-      batchSize: int('--batch-size', f.batchSize) ?? DEFAULT_ENGINE_SETTINGS.batchSize,
-      noiseModel: (f.noiseModel as 'gaussian' | 'poisson' | undefined) ?? DEFAULT_ENGINE_SETTINGS.noiseModel,
-      modes: int('--modes', f.modes) ?? DEFAULT_ENGINE_SETTINGS.modes,
-      seed: int('--seed', f.seed) ?? DEFAULT_ENGINE_SETTINGS.seed,
-      initObject: (f.initObject as 'ones' | 'guess' | undefined) ?? DEFAULT_ENGINE_SETTINGS.initObject,
-      initProbe: f.initProbe ?? DEFAULT_ENGINE_SETTINGS.initProbe,
-      ...(nImages !== undefined ? { nImages } : {}),
-    },
-    ...(f.jobs !== undefined ? { jobs: int('--jobs', f.jobs)! } : {}),
   };
 }
 
 export function register(program: Command): void {
+  const D = settingsDefaults();
   program
     .command('reconstruct')
     .summary('Phase F: LSQML reconstruction of every dose × view × split, with manifests that keep all evidence')
@@ -111,23 +111,23 @@ export function register(program: Command): void {
     .option('--view <view>', `only this view: ${VIEWS.join(' | ')}`)
     .option('--split <split>', `only this split: ${SPLITS.join(' | ')}`)
     .option('--gridsize <g>', 'only the views of this gridsize: 1 = baseline, 2 = dense and sparse')
-    .option('--doses <list>', `the study's doses, comma-separated (default ${DEFAULT_DOSES.join(',')})`)
+    .option('--doses <list>', `the study's doses, comma-separated (default ${D.simulation.doses.join(',')})`)
     .option('--dry-run', 'print what each job would run and record the plan; run nothing')
     .option('--allow-missing-phase-d', 'skip (and record) jobs whose input NPZ is missing instead of failing')
     .option('--force', 're-run jobs that are already complete (their old results move to history)')
-    .option('--epochs <n>', 'LSQML epochs per job', String(DEFAULT_ENGINE_SETTINGS.epochs))
-    .option('--batch-size <n>', 'LSQML minibatch size (positions per update)', String(DEFAULT_ENGINE_SETTINGS.batchSize))
-    .option('--noise-model <m>', 'gaussian | poisson', DEFAULT_ENGINE_SETTINGS.noiseModel)
-    .option('--modes <n>', 'probe modes', String(DEFAULT_ENGINE_SETTINGS.modes))
+    .option('--epochs <n>', 'LSQML epochs per job', String(D.reconstruction.epochs))
+    .option('--batch-size <n>', 'LSQML minibatch size (positions per update)', String(D.reconstruction.batchSize))
+    .option('--noise-model <m>', 'gaussian | poisson', D.reconstruction.noiseModel)
+    .option('--modes <n>', 'probe modes', String(D.reconstruction.modes))
     .option('--n-images <n>', 'use at most the first n positions of each input (default: all)')
-    .option('--seed <s>', 'seed of the minibatch order (same seed, same bytes)', String(DEFAULT_ENGINE_SETTINGS.seed))
-    .option('--init-object <o>', 'initial object: ones (no ground truth leaks in) | guess (the file\'s objectGuess)', DEFAULT_ENGINE_SETTINGS.initObject)
-    .option('--init-probe <p>', 'initial probe: guess (the file\'s probeGuess) | file:PATH (an NPZ with reconstructed_probe or probeGuess)', DEFAULT_ENGINE_SETTINGS.initProbe)
+    .option('--seed <s>', 'seed of the minibatch order (same seed, same bytes)', String(D.reconstruction.seed))
+    .option('--init-object <o>', 'initial object: ones (no ground truth leaks in) | guess (the file\'s objectGuess)', D.reconstruction.initObject)
+    .option('--init-probe <p>', 'initial probe: guess (the file\'s probeGuess) | file:PATH (an NPZ with reconstructed_probe or probeGuess)', D.reconstruction.initProbe)
     .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)')
     .action(action('reconstruct', async (flags: Flags) => {
-      const opts = optionsFromFlags(flags);
+      const { settings, options } = optionsFromFlags(flags);
       const view = new ProgressView(process.stderr, process.stderr.isTTY === true);
-      const summary = await runPhaseF(opts, (e) => {
+      const summary = await runReconstruction(settings, options, (e) => {
         if (e.type === 'dry-run') process.stdout.write(e.preview + '\n');
         if (e.type === 'plan' && e.dryRun) {
           for (const j of e.alreadyComplete) process.stdout.write(`[DRY RUN] Already complete (would skip): dose=${j.dose} view=${j.view} split=${j.split}\n`);
@@ -149,5 +149,5 @@ export function register(program: Command): void {
       out.push(`  this run:     ${summary.snapshotDir}`);
       process.stdout.write(out.join('\n') + '\n');
       return summary.exitCode;
-    }));
+    }, FLAGS));
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import { action } from '../errors.js';
+import { action } from '../action.js';
 import { UsageError } from '../../errors.js';
-import { buildReport } from '../../study/report.js';
+import { buildReport } from '../../study/report/phase.js';
 
 export function register(program: Command): void {
   program

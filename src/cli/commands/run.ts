@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { action } from '../errors.js';
-import { UsageError } from '../../errors.js';
-import { runStudy, type RunEvent, type RunOptions } from '../../study/run.js';
-import { HUB_LAYOUT } from '../../study/layout.js';
-import { readRunState, writeRunState } from '../../study/run-state.js';
-import { compactUtc } from '../../study/reconstruct/files.js';
-import { ProgressView } from '../../study/reconstruct/progress.js';
-import { parseDose } from '../../study/generate.js';
-import { PRESET_NAMES } from '../../study/presets.js';
-import { summaryTable } from '../../study/run-summary.js';
+import { action } from '../action.js';
+import { collect, integerFlag, parseDose } from '../flags.js';
+import { ProgressView } from '../progress/reconstruct.js';
+import { compactUtc } from '../../files/dirs.js';
+import { parseStudySettings } from '../../settings/parse.js';
+import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
+import { hubRoots } from '../../study/hub/layout.js';
+import { runStudy, type RunEvent } from '../../study/run/study.js';
+import { readRunState, writeRunState } from '../../study/run/state.js';
+import { summaryTable } from '../../study/run/summary.js';
 
 interface Flags {
   preset: string;
@@ -19,6 +19,8 @@ interface Flags {
   epochs?: string;
   jobs?: string;
   seed?: string;
+  overlapSeed?: string;
+  reconstructionSeed?: string;
   nImages?: string;
   baseNpz?: string;
   force?: boolean;
@@ -26,19 +28,12 @@ interface Flags {
   json?: boolean;
 }
 
-function positiveInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isInteger(x) || x < 1) throw new UsageError(`${flag} ${v}: expected a positive integer`);
-  return x;
-}
-
-function nonNegativeInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isInteger(x) || x < 0) throw new UsageError(`${flag} ${v}: expected a non-negative integer`);
-  return x;
-}
+/** The flag of each setting and option this command sets (library messages name them in backticks). */
+const FLAGS: Record<string, string> = {
+  preset: '--preset', hub: '--out', force: '--force', 'simulation.doses': '--dose', 'reconstruction.epochs': '--epochs',
+  'execution.jobs': '--jobs', 'simulation.seed': '--seed', 'overlap.seed': '--overlap-seed', 'reconstruction.seed': '--reconstruction-seed',
+  'simulation.nImages': '--n-images', 'simulation.baseNpz': '--base-npz',
+};
 
 /** The hub to use: --out (resumed when it holds a run), a fresh one with --force, or runs/<preset>-<UTC>. */
 export function chooseHub(preset: string, out: string | undefined, force: boolean): string {
@@ -57,10 +52,12 @@ export function register(program: Command): void {
     .description('run the whole study — design, generate, overlap views, LSQML reconstructions, comparison, report — into one hub directory')
     .option('--preset <name>', `study size: ${PRESET_NAMES.join(' | ')} (quick: minutes on a laptop; fly64: the reference study's size)`, 'quick')
     .option('--out <dir>', 'hub directory; an existing hub made by `run` is resumed (default: runs/<preset>-<UTC time>)')
-    .option('--dose <photons>', 'photons per pattern; repeat for several doses (default: the preset\'s 1e3, 1e4, 1e5)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--dose <photons>', 'photons per pattern; repeat for several doses (default: the preset\'s 1e3, 1e4, 1e5)', collect)
     .option('--epochs <n>', 'LSQML epochs per reconstruction (default: the preset\'s)')
     .option('--jobs <n>', 'reconstructions run at once (default: the number of cores)')
-    .option('--seed <n>', 'simulation seed (default: the preset\'s, 42)')
+    .option('--seed <n>', 'simulation seed: object, scan positions and noise (default: 42)')
+    .option('--overlap-seed <n>', 'seed of the order in which the overlap views visit the positions (default: 456)')
+    .option('--reconstruction-seed <n>', 'seed of the LSQML minibatch order (default: 42)')
     .option('--n-images <n>', 'scan positions per dose (default: the preset\'s)')
     .option('--base-npz <file>', 'take objectGuess and probeGuess from this NPZ instead of the synthetic ones')
     .option('--force', 'do not resume: redo everything into a new hub (the old one is kept)')
@@ -71,18 +68,20 @@ Hub layout: run.json, design.json, phase_c/, phase_d/, phase_f/, phase_g/, repor
 Interrupting (Ctrl-C) leaves a consistent hub; run the same command with --out <hub> to continue.
 Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran), 2 bad usage or input.`)
     .action(action('run', async (flags: Flags) => {
-      const doses = (flags.dose ?? []).map(parseDose);
-      const opts: RunOptions = {
-        hub: chooseHub(flags.preset, flags.out, flags.force ?? false),
-        preset: flags.preset,
-        doses,
-        ...(flags.epochs !== undefined ? { epochs: positiveInt('--epochs', flags.epochs)! } : {}),
-        ...(flags.jobs !== undefined ? { jobs: positiveInt('--jobs', flags.jobs)! } : {}),
-        ...(flags.seed !== undefined ? { seed: nonNegativeInt('--seed', flags.seed)! } : {}),
-        ...(flags.nImages !== undefined ? { nImages: positiveInt('--n-images', flags.nImages)! } : {}),
-        ...(flags.baseNpz !== undefined ? { baseNpz: flags.baseNpz } : {}),
-      };
-      if (!PRESET_NAMES.includes(flags.preset as never)) throw new UsageError(`--preset ${flags.preset}: expected one of ${PRESET_NAMES.join(', ')}`);
+      const doses = (flags.dose ?? []).map(parseDose).sort((a, b) => a - b);
+      const settings = parseStudySettings({
+        preset: flags.preset as PresetName,
+        simulation: {
+          doses: doses.length > 0 ? doses : undefined,
+          seed: integerFlag('--seed', flags.seed),
+          nImages: integerFlag('--n-images', flags.nImages),
+          baseNpz: flags.baseNpz,
+        },
+        overlap: { seed: integerFlag('--overlap-seed', flags.overlapSeed) },
+        reconstruction: { epochs: integerFlag('--epochs', flags.epochs), seed: integerFlag('--reconstruction-seed', flags.reconstructionSeed) },
+        execution: { jobs: integerFlag('--jobs', flags.jobs) },
+      });
+      const hub = chooseHub(flags.preset, flags.out, flags.force ?? false);
       const quiet = flags.quiet ?? false;
       const err = process.stderr;
       const say = (line: string): void => { if (!quiet) err.write(line + '\n'); };
@@ -92,10 +91,12 @@ Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran)
       let lastMessage = '';
 
       const onSigint = (): void => {
-        const state = readRunState(opts.hub);
-        if (state) { state.status = 'interrupted'; writeRunState(opts.hub, state); }
-        err.write(`\nptychostudy run: interrupted; finished work is kept. Continue with: ptychostudy run --preset ${flags.preset} --out ${opts.hub}` +
-          (flags.dose ? flags.dose.map((d) => ` --dose ${d}`).join('') : '') + (flags.epochs ? ` --epochs ${flags.epochs}` : '') + '\n');
+        const state = readRunState(hub);
+        if (state) { state.status = 'interrupted'; writeRunState(hub, state); }
+        const again: [string, string | undefined][] = [['--epochs', flags.epochs], ['--seed', flags.seed], ['--overlap-seed', flags.overlapSeed],
+          ['--reconstruction-seed', flags.reconstructionSeed], ['--n-images', flags.nImages], ['--base-npz', flags.baseNpz]];
+        err.write(`\nptychostudy run: interrupted; finished work is kept. Continue with: ptychostudy run --preset ${flags.preset} --out ${hub}` +
+          (flags.dose ? flags.dose.map((d) => ` --dose ${d}`).join('') : '') + again.map(([f, v]) => (v !== undefined ? ` ${f} ${v}` : '')).join('') + '\n');
         process.exit(130);
       };
       process.once('SIGINT', onSigint);
@@ -121,11 +122,11 @@ Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran)
         }
       };
 
-      const result = await runStudy(opts, onEvent);
+      const result = await runStudy(hub, settings, onEvent);
       process.removeListener('SIGINT', onSigint);
       process.removeListener('SIGTERM', onSigint);
       const seconds = (performance.now() - t0) / 1000;
-      const table = summaryTable(join(result.hub, HUB_LAYOUT.g));
+      const table = summaryTable(hubRoots(result.hub).g);
       if (flags.json) {
         process.stdout.write(JSON.stringify({
           hub: result.hub, report: result.reportPath, seconds: Math.round(seconds * 10) / 10, exit_code: result.exitCode,
@@ -140,5 +141,5 @@ Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran)
         say(`done in ${fmtSeconds(seconds)}. Report: ${result.reportPath}`);
       }
       return result.exitCode;
-    }));
+    }, FLAGS));
 }

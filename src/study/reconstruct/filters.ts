@@ -3,7 +3,8 @@
  * recorded once, with the first filter that excluded it, using the reference study's reason strings.
  */
 import { UsageError } from '../../errors.js';
-import { gridsizeOf, jobKey, SPLITS, VIEWS, type ReconstructionJob, type Split, type View } from './jobs.js';
+import { gridsizeOf, jobKey, SPLITS, VIEWS, type Split, type View } from '../hub/layout.js';
+import type { ReconstructionJob } from './jobs.js';
 
 export interface JobFilters {
   dose: number | null;
@@ -44,16 +45,16 @@ export function pyFloat(x: number): string {
  */
 export function validateFilters(f: JobFilters, doses: readonly number[]): void {
   if (f.view !== null && !(VIEWS as readonly string[]).includes(f.view)) {
-    throw new UsageError(`--view ${f.view}: expected one of ${VIEWS.join(', ')}`);
+    throw new UsageError(`\`filters.view\` ${f.view}: expected one of ${VIEWS.join(', ')}`);
   }
   if (f.split !== null && !(SPLITS as readonly string[]).includes(f.split)) {
-    throw new UsageError(`--split ${f.split}: expected one of ${SPLITS.join(', ')}`);
+    throw new UsageError(`\`filters.split\` ${f.split}: expected one of ${SPLITS.join(', ')}`);
   }
   if (f.gridsize !== null && f.gridsize !== 1 && f.gridsize !== 2) {
-    throw new UsageError(`--gridsize ${f.gridsize}: expected 1 (baseline) or 2 (dense and sparse)`);
+    throw new UsageError(`\`filters.gridsize\` ${f.gridsize}: expected 1 (baseline) or 2 (dense and sparse)`);
   }
   if (f.dose !== null && !doses.includes(f.dose)) {
-    throw new UsageError(`--dose ${pyFloat(f.dose)}: not one of the study's doses (${doses.map((d) => pyFloat(d)).join(', ')})`);
+    throw new UsageError(`\`filters.dose\` ${pyFloat(f.dose)}: not one of the study's doses (${doses.map((d) => pyFloat(d)).join(', ')})`);
   }
 }
 

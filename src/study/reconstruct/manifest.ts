@@ -1,54 +1,15 @@
 /**
- * Reading, validating and merging the Phase F evidence files.
+ * Merging the Phase F evidence files (their schemas and readers: study/hub/reconstruction-files.ts).
  *
- * A run produces its own manifest and skip summary (the reference study's per-run content, spec §8.5);
+ * A run produces its own manifest and skip summary (the reference study's per-run content: PtychoPINN
+ * `studies/fly64_dose_overlap/reconstruction.py::main`'s reconstruction_manifest.json and skip_summary.json);
  * these are stored unchanged as the run's snapshot. The files at the artifact root are the merge of
  * every run: jobs and results are keyed by (dose, view, split); a job a run did not touch keeps its
  * result; a re-run job's new result replaces the old one, which moves into that job's `history`.
  * Merging a run into nothing gives the run's own files, byte for byte.
  */
-import { readFileSync } from 'node:fs';
-import { InputError } from '../../errors.js';
-import { compareJobs, jobKey } from './jobs.js';
-import {
-  ManifestSchema, SkipSummarySchema,
-  type ExecutionResult, type Manifest, type ResultRecord, type SkipSummary,
-} from './schema.js';
-import type { z } from 'zod';
-
-function readJson<T>(path: string, schema: z.ZodType<T>, what: string): T | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new InputError(`${path}: cannot read the existing ${what}: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path}: the existing ${what} is not valid JSON (${(err as Error).message}); move it away to start a new one`);
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    throw new InputError(`${path}: the existing ${what} does not match its schema at ${where}: ${issue.message}; ` +
-      'it was left untouched (move it away to start a new one)');
-  }
-  return parsed.data;
-}
-
-/** The manifest at `path`, `null` when there is none; an `InputError` naming the file and field when it is invalid. */
-export function readManifest(path: string): Manifest | null {
-  return readJson(path, ManifestSchema, 'reconstruction manifest');
-}
-
-/** The skip summary at `path`, `null` when there is none; an `InputError` when it is invalid. */
-export function readSkipSummary(path: string): SkipSummary | null {
-  return readJson(path, SkipSummarySchema, 'skip summary');
-}
+import { compareJobs, jobKey } from '../hub/layout.js';
+import type { ExecutionResult, Manifest, ResultRecord, SkipSummary } from '../hub/reconstruction-files.js';
 
 /** A result as stored in `history` (without its own history). */
 export function toHistoryRecord(r: ExecutionResult, archivedTo: string | null): ResultRecord {

@@ -1,5 +1,6 @@
 /**
- * The selection facts a Phase F result carries (spec §8.4, without its silent fallbacks).
+ * The selection facts a Phase F result carries (the reference's `extract_phase_d_metadata`, without its
+ * silent fallbacks).
  *
  * Dense/sparse: decoded from the input's `_metadata` (0-d `<U`, bytes, or a pickled 0-d object string):
  * `selection_strategy` (string), `acceptance_rate`, `spacing_threshold` (numbers), `n_accepted`, `n_rejected`
@@ -13,7 +14,7 @@
  */
 import { NpzReader } from '../../npy/npz.js';
 import { readMetadata, type MetadataResult } from '../../data/metadata.js';
-import type { View } from './jobs.js';
+import type { View } from '../hub/layout.js';
 
 export interface SelectionFacts {
   metadata: 'ok' | 'absent' | 'error';

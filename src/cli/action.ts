@@ -1,0 +1,28 @@
+import { exitCodeFor } from '../errors.js';
+
+/**
+ * Library messages name settings and options in backticks, by their settings path (`reconstruction.epochs`)
+ * or option name (`overwrite`); a command shows them under its own flag names instead.
+ */
+export function namesToFlags(message: string, flags: Readonly<Record<string, string>>): string {
+  return message.replace(/`([A-Za-z][\w.]*)`/g, (whole, name: string) => flags[name] ?? whole);
+}
+
+/**
+ * Wraps a command action: errors print as `ptychostudy <cmd>: <message>` (settings and options named by
+ * the command's flags, `flags` maps them) and set the exit code. Set PTYCHOSTUDY_DEBUG=1 to see the stack.
+ */
+export function action<A extends unknown[]>(cmd: string, fn: (...args: A) => Promise<number | void> | number | void,
+  flags: Readonly<Record<string, string>> = {}) {
+  return async (...args: A): Promise<void> => {
+    try {
+      const code = await fn(...args);
+      if (typeof code === 'number') process.exitCode = code;
+    } catch (err) {
+      const msg = namesToFlags(err instanceof Error ? err.message : String(err), flags);
+      process.stderr.write(`ptychostudy ${cmd}: ${msg}\n`);
+      if (process.env.PTYCHOSTUDY_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+      process.exitCode = exitCodeFor(err);
+    }
+  };
+}

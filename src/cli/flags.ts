@@ -1,0 +1,36 @@
+/**
+ * Reading flag values: text to numbers (a flag that is not a number at all is refused here, naming the
+ * flag); every bound is the settings schema's (src/settings/schema.ts), checked once when the command
+ * parses its settings.
+ */
+import { UsageError } from '../errors.js';
+
+/** A number, or undefined when the flag was not given. */
+export function numberFlag(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const x = text.trim() === '' ? NaN : Number(text);
+  if (!Number.isFinite(x)) throw new UsageError(`${flag} ${text}: expected a number`);
+  return x;
+}
+
+/** An integer, or undefined when the flag was not given. */
+export function integerFlag(flag: string, text: string | undefined): number | undefined {
+  const x = numberFlag(flag, text);
+  if (x !== undefined && !Number.isInteger(x)) throw new UsageError(`${flag} ${text}: expected an integer`);
+  return x;
+}
+
+/** One dose given on the command line ("1e4", "10000"). */
+export function parseDose(text: string): number {
+  const t = text.trim();
+  const v = t === '' ? NaN : Number(t);
+  if (!Number.isFinite(v) || !(v > 0)) {
+    throw new UsageError(`--dose: expected a positive number of photons per pattern, found '${text}'`);
+  }
+  return v;
+}
+
+/** Collects a repeatable flag's values. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,63 @@
+/** Directory helpers: time-stamped unique directories, moving files between directories, type checks. */
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** `20261128T014501Z` for a date (the time stamp of run ids and new hub names). */
+export function compactUtc(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** ISO 8601 UTC to the second: `2026-11-28T01:45:01Z`. */
+export function utcSeconds(d: Date = new Date()): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Creates a new, unique directory `<parent>/<base>` (or `<base>-2`, `-3`, … when that name is taken, e.g. by
+ * a run started in the same second) and returns its name. Creation is exclusive, so two runs never share one.
+ */
+export function createUniqueDir(parent: string, base: string): string {
+  mkdirSync(parent, { recursive: true });
+  for (let i = 1; ; i++) {
+    const name = i === 1 ? base : `${base}-${i}`;
+    try {
+      mkdirSync(join(parent, name));
+      return name;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
+/** Moves every file of `from` into `to` (same file system; each move is an atomic rename) and removes `from`. */
+export function moveFilesInto(from: string, to: string): void {
+  for (const f of readdirSync(from)) renameSync(join(from, f), join(to, f));
+  rmSync(from, { recursive: true, force: true });
+}
+
+/** Removes the entries of `dir` whose names start with `prefix` (e.g. a killed run's staging directories). */
+export function removeEntriesStartingWith(dir: string, prefix: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith(prefix)) rmSync(join(dir, n), { recursive: true, force: true });
+}
+
+export function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,43 @@
+/** Size and SHA-256 of files: what manifests record of their inputs. */
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+
+export interface Fingerprint {
+  size: number;
+  sha256: string;
+}
+
+/** Size and SHA-256 of a file, streamed (does not block the event loop). */
+export function fingerprint(path: string): Promise<Fingerprint> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    let size = 0;
+    const s = createReadStream(path, { highWaterMark: 1 << 20 });
+    s.on('data', (chunk) => {
+      const b = chunk as Buffer;
+      size += b.length;
+      hash.update(b);
+    });
+    s.on('error', reject);
+    s.on('end', () => resolve({ size, sha256: hash.digest('hex') }));
+  });
+}
+
+/** Size and SHA-256 of a file, read synchronously in 4 MiB blocks. */
+export function fingerprintSync(path: string): Fingerprint {
+  const h = createHash('sha256');
+  const fd = openSync(path, 'r');
+  let size = 0;
+  try {
+    const buf = Buffer.allocUnsafe(1 << 22);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      size += n;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { size, sha256: h.digest('hex') };
+}

@@ -1,0 +1,192 @@
+/**
+ * Every setting of a study and of a reconstruction, in one zod schema: each field with its default, its
+ * bounds, its unit and one line of documentation (like pty-chi's options classes). This file is the only
+ * place a setting's default lives. Input is parsed once, where it enters (CLI flags, a hub's run.json, a
+ * config file: `parseStudySettings` in parse.ts), and the parsed object is passed down unchanged; the
+ * layers below trust it. A preset (presets.ts) is a named set of values applied under the caller's, not a
+ * second default.
+ *
+ * Groups: `simulation` (Phase C: doses, geometry, seed), `overlap` (Phase D: views, selection seed),
+ * `reconstruction` (Phase F: every option of the LSQML engine plus the job's own: modes, initial object and
+ * probe, image cap, threads), `execution` (how jobs are run). Adding a setting: add the field here with
+ * `.default()`, its bounds and `.meta({ description, unit })`; map a CLI flag to it where the command
+ * parses its flags (src/cli/flags.ts names the flag in error messages); regenerate
+ * schemas/settings.schema.json (`node scripts/gen-schemas.mjs`). The reconstruction group must name every
+ * field of the engine's `LsqmlOptions` (a compile-time check below says which one is missing).
+ *
+ * The engine keeps pty-chi's values for its own callers (`DEFAULT_LSQML_OPTIONS`, src/engine/options.ts);
+ * the reconstruction group takes its defaults from there, except where the study departs on purpose:
+ * `batchSize` 96 and `seed` 42 (the reference study's reconstruction script), `threads` (chosen per job).
+ */
+import { z } from 'zod';
+import { DEFAULT_LSQML_OPTIONS, type LsqmlOptions } from '../engine/options.js';
+
+// ─── field builders: each names what it expects, which is what an error message says ────────────────
+
+const positiveInt = (what = 'a positive integer') => z.int({ error: what }).min(1, { error: what });
+const nonNegativeInt = (what = 'a non-negative integer') => z.int({ error: what }).min(0, { error: what });
+const nonNegative = (what = 'a finite number ≥ 0') => z.number({ error: what }).min(0, { error: what });
+const doc = (description: string, unit?: string) => (unit ? { description, unit } : { description });
+
+/** A preset's name (presets.ts holds their values). */
+export const PRESET_NAMES = ['quick', 'fly64'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+/** The reference study's doses, photons per pattern. */
+const REFERENCE_DOSES = [1e3, 1e4, 1e5];
+
+// ─── Phase C ─────────────────────────────────────────────────────────────────────────────────────────
+
+export const SimulationSettingsSchema = z.object({
+  doses: z.array(
+    z.number({ error: 'positive numbers of photons per pattern' }).positive({ error: 'positive numbers of photons per pattern' }),
+    { error: 'a list of doses' },
+  ).min(1, { error: 'at least one dose' }).default(() => [...REFERENCE_DOSES])
+    .meta(doc('expected photons per diffraction pattern (mean over the scan); one dataset per dose', 'photons per pattern')),
+  patchSize: z.int({ error: 'an even integer ≥ 4' }).min(4, { error: 'an even integer ≥ 4' }).multipleOf(2, { error: 'an even integer ≥ 4' })
+    .default(128).meta(doc('N: side of the probe and of every diffraction pattern (a base NPZ\'s probe sets it instead)', 'pixels')),
+  objectShape: z.tuple([positiveInt(), positiveInt()], { error: 'two positive integers [H, W]' }).default([464, 464])
+    .meta(doc('[H, W] of the synthetic object (a base NPZ\'s objectGuess sets it instead)', 'pixels')),
+  nPositions: z.int({ error: 'an integer ≥ 2' }).min(2, { error: 'an integer ≥ 2' }).default(10304)
+    .meta(doc('scan positions per dose, before the train/test split (the study\'s size; `nImages` overrides it)', 'positions')),
+  nImages: z.int({ error: 'an integer ≥ 2' }).min(2, { error: 'an integer ≥ 2' }).nullable().default(null)
+    .meta(doc('scan positions requested for this run; null: `nPositions`, or the base NPZ\'s xcoords length', 'positions')),
+  seed: nonNegativeInt().default(42)
+    .meta(doc('seed of the simulation: object texture, scan positions and Poisson noise (one stream each)')),
+  baseNpz: z.string({ error: 'a file path' }).min(1, { error: 'a file path' }).nullable().default(null)
+    .meta(doc('take objectGuess and probeGuess from this NPZ instead of the synthetic object and probe')),
+  splitAxis: z.enum(['x', 'y'], { error: 'x or y' }).default('y')
+    .meta(doc('axis along which positions are split into train (below the midpoint) and test')),
+}).strict().brand<'SimulationSettings'>();
+
+// ─── Phase D ─────────────────────────────────────────────────────────────────────────────────────────
+
+const fraction = z.number({ error: 'an overlap fraction in [0, 1)' }).min(0, { error: 'an overlap fraction in [0, 1)' })
+  .lt(1, { error: 'an overlap fraction in [0, 1)' });
+
+export const OverlapSettingsSchema = z.object({
+  views: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'view names of lowercase letters, digits and _' }), fraction)
+    .refine((v) => Object.keys(v).length > 0, { error: 'at least one view' })
+    .default(() => ({ dense: 0.7, sparse: 0.2 }))
+    .meta(doc('overlap fraction f of each view; positions keep pairwise distances ≥ S = (1 − f)·N')),
+  seed: nonNegativeInt().default(456)
+    .meta(doc('seed of the order in which greedy selection visits the positions (the same for every dose and view)')),
+  neighborCount: positiveInt().default(6)
+    .meta(doc('K: neighbours of each position in the image-based overlap metric')),
+  probeDiameterPx: z.number({ error: 'a positive number of pixels' }).positive({ error: 'a positive number of pixels' })
+    .nullable().default(null)
+    .meta(doc('disc diameter of the overlap metrics; null: N, the patch size', 'pixels')),
+}).strict().brand<'OverlapSettings'>();
+
+// ─── Phase F: the engine's options and the job's own ────────────────────────────────────────────────
+
+const D = DEFAULT_LSQML_OPTIONS;
+const plan = (what: string, defaults: LsqmlOptions['objectPlan']) => z.object({
+  start: nonNegativeInt().default(0).meta(doc('first epoch')),
+  stop: z.int({ error: 'an integer or null' }).nullable().default(null).meta(doc('first epoch no longer included; null: never')),
+  stride: positiveInt().default(1).meta(doc('every stride-th epoch from start')),
+}).strict().default(() => ({ ...defaults })).meta(doc(`${what} (pty-chi optimization_plan: epochs e with start ≤ e < stop, (e − start) mod stride = 0)`));
+
+export const ReconstructionSettingsSchema = z.object({
+  epochs: positiveInt().default(D.epochs)
+    .meta(doc('LSQML epochs, epoch 0 included (epoch 0 only rescales the probe, as in pty-chi)', 'epochs')),
+  batchSize: positiveInt().default(96)
+    .meta(doc('positions per minibatch (the reference study\'s 96; pty-chi\'s own default is 100)', 'positions')),
+  noiseModel: z.enum(['gaussian', 'poisson'], { error: 'gaussian or poisson' }).default(D.noiseModel)
+    .meta(doc('far-field noise model of the update (pty-chi noise_model)')),
+  modes: positiveInt().default(1)
+    .meta(doc('incoherent probe modes; extra modes from pty-chi\'s Hermite recipe (orthogonalize_initial_probe)')),
+  seed: nonNegativeInt().default(42)
+    .meta(doc('seed of the minibatch order and of the Poisson step perturbation')),
+  initObject: z.enum(['ones', 'guess'], { error: 'ones or guess' }).default('ones')
+    .meta(doc('initial object: ones (no ground truth leaks in) or the dataset\'s objectGuess')),
+  initProbe: z.string().regex(/^(guess|file:.+)$/, { error: 'guess or file:PATH' }).default('guess')
+    .meta(doc('initial probe: guess (the dataset\'s probeGuess) or file:PATH (an NPZ with reconstructed_probe or probeGuess)')),
+  nImages: positiveInt().nullable().default(null)
+    .meta(doc('use only the first n patterns of each dataset (file order); null: all', 'positions')),
+  threads: positiveInt().nullable().default(null)
+    .meta(doc('threads of one reconstruction; null: min(2, cores) for one job, 1 per job when several run at once; results do not depend on it')),
+  gaussianNoiseStd: z.number({ error: 'a number > 0' }).positive({ error: 'a number > 0' }).default(D.gaussianNoiseStd)
+    .meta(doc('σ of the Gaussian model (pty-chi gaussian_noise_std; 0.5 is the modulus projection)')),
+  rescaleProbeIntensityInFirstEpoch: z.boolean().default(D.rescaleProbeIntensityInFirstEpoch)
+    .meta(doc('epoch 0 only rescales the probe to the measured intensity (pty-chi rescale_probe_intensity_in_first_epoch)')),
+  preconditioningDampingFactor: nonNegative().default(D.preconditioningDampingFactor)
+    .meta(doc('δ of the preconditioner D/√(C² + (δ·max C)²) (pty-chi preconditioning_damping_factor)')),
+  buildPreconditionerWithAllModes: z.boolean().default(D.buildPreconditionerWithAllModes)
+    .meta(doc('illumination map from all incoherent modes instead of mode 0 (pty-chi build_preconditioner_with_all_modes)')),
+  stepSizeRegularization: nonNegative().default(D.stepSizeRegularization)
+    .meta(doc('λ_LSQ: boost of the 2×2 step-size system\'s diagonal, as a fraction of its batch mean')),
+  objectStepSizeScaler: nonNegative().default(D.objectStepSizeScaler)
+    .meta(doc('β_LSQ of the object step (pty-chi object optimal_step_size_scaler)')),
+  probeStepSizeScaler: nonNegative().default(D.probeStepSizeScaler)
+    .meta(doc('β_LSQ of the probe step (pty-chi probe optimal_step_size_scaler)')),
+  multimodalUpdate: z.boolean().default(D.multimodalUpdate)
+    .meta(doc('object direction summed over all modes, step divided by M (pty-chi object multimodal_update)')),
+  objectLearningRate: nonNegative().default(D.objectLearningRate)
+    .meta(doc('SGD learning rate of the object (pty-chi object step_size)')),
+  probeLearningRate: nonNegative().default(D.probeLearningRate)
+    .meta(doc('SGD learning rate of the probe (pty-chi probe step_size)')),
+  objectOptimizable: z.boolean().default(D.objectOptimizable).meta(doc('update the object (pty-chi object optimizable)')),
+  objectPlan: plan('epochs in which the object is updated', D.objectPlan),
+  probeOptimizable: z.boolean().default(D.probeOptimizable).meta(doc('update the probe (pty-chi probe optimizable)')),
+  probePlan: plan('epochs in which the probe is updated (its start also shifts the preconditioner schedule)', D.probePlan),
+  orthogonalizeIncoherentModes: z.boolean().default(D.orthogonalizeIncoherentModes)
+    .meta(doc('SVD orthogonalisation of the probe modes at the end of the planned epochs (no-op for one mode)')),
+  orthogonalizePlan: plan('epochs that end with the mode orthogonalisation', D.orthogonalizePlan),
+  removeObjectProbeAmbiguity: z.boolean().default(D.removeObjectProbeAmbiguity)
+    .meta(doc('remove the object–probe scale ambiguity at the end of the planned epochs')),
+  ambiguityPlan: plan('epochs that end with the ambiguity removal', D.ambiguityPlan),
+  excludeMeasuredPixelsBelow: z.number({ error: 'a finite number or null' }).nullable().default(D.excludeMeasuredPixelsBelow)
+    .meta(doc('pixels measuring at most this many photons are unconstrained in the far-field step; null: none', 'photons')),
+  poissonStepNoise: nonNegative().default(D.poissonStepNoise)
+    .meta(doc('σ of the Gaussian perturbation of the Poisson far-field step (pty-chi get_psi_far_step_size; 0 for parity runs)')),
+  clampPoissonStepAfterNoise: z.boolean().default(D.clampPoissonStepAfterNoise)
+    .meta(doc('clamp the perturbed Poisson step to [0, 1] again (a departure from pty-chi, docs/lsqml.md)')),
+  originConvention: z.enum(['ptychi', 'centered'], { error: 'ptychi or centered' }).default(D.originConvention)
+    .meta(doc('position origin of the object buffer (src/math/positions.ts; pty-chi issue #73)')),
+  divergenceFactor: z.number({ error: 'a number > 1' }).gt(1, { error: 'a number > 1' }).default(D.divergenceFactor)
+    .meta(doc('stop when an epoch\'s loss exceeds this factor times the previous or the first epoch\'s loss')),
+  fftBackend: z.enum(['auto', 'ts', 'wasm'], { error: 'auto, ts or wasm' }).default(D.fftBackend)
+    .meta(doc('FFT implementation; auto: WebAssembly SIMD when available')),
+}).strict().brand<'ReconstructionSettings'>();
+
+// ─── execution ───────────────────────────────────────────────────────────────────────────────────────
+
+export const ExecutionSettingsSchema = z.object({
+  jobs: positiveInt().nullable().default(null)
+    .meta(doc('reconstructions run at once, each in a worker thread; null: the number of cores')),
+}).strict().brand<'ExecutionSettings'>();
+
+// ─── a whole study ───────────────────────────────────────────────────────────────────────────────────
+
+export const StudySettingsSchema = z.object({
+  preset: z.enum(PRESET_NAMES, { error: `one of ${PRESET_NAMES.join(', ')}` }).nullable().default(null)
+    .meta(doc('named set of values applied under the given ones (presets.ts: quick, fly64); recorded in the outputs')),
+  simulation: SimulationSettingsSchema.prefault({}),
+  overlap: OverlapSettingsSchema.prefault({}),
+  reconstruction: ReconstructionSettingsSchema.prefault({}),
+  execution: ExecutionSettingsSchema.prefault({}),
+}).strict().brand<'StudySettings'>();
+
+export type SimulationSettings = z.output<typeof SimulationSettingsSchema>;
+export type OverlapSettings = z.output<typeof OverlapSettingsSchema>;
+export type ReconstructionSettings = z.output<typeof ReconstructionSettingsSchema>;
+export type ExecutionSettings = z.output<typeof ExecutionSettingsSchema>;
+export type StudySettings = z.output<typeof StudySettingsSchema>;
+/** What a caller may give: every field optional, groups optional. */
+export type StudySettingsInput = z.input<typeof StudySettingsSchema>;
+
+/** The engine's option names: the reconstruction group must hold every one (this fails to compile otherwise). */
+type MissingEngineOptions = Exclude<keyof LsqmlOptions, keyof ReconstructionSettings>;
+const everyEngineOptionIsASetting: [MissingEngineOptions] extends [never] ? true : MissingEngineOptions = true;
+void everyEngineOptionIsASetting;
+
+/** File name of the published JSON Schema of the settings under `schemas/`. */
+export const SETTINGS_SCHEMA_FILE = 'settings.schema.json';
+
+/** The JSON Schema (draft 2020-12) of the settings, as written to schemas/settings.schema.json. */
+export function settingsJsonSchema(): string {
+  const js = z.toJSONSchema(StudySettingsSchema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>;
+  const { $schema, ...rest } = js;
+  return JSON.stringify({ $schema, title: 'ptychostudy settings (a study, and the reconstruction of one dataset)', ...rest }, null, 2) + '\n';
+}

@@ -1,0 +1,31 @@
+/** Phase G charts: one metric against dose per file, `charts/<metric>.{svg,png}`, one line per view and model. */
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../files/atomic.js';
+import { renderMetricChart, type MetricPoint } from '../../report/charts.js';
+import { CHART_METRICS, metricLabel, type MetricsSummary } from '../hub/metrics-summary.js';
+
+/** Metric-vs-dose charts (SVG + PNG) of every ok row of a summary; returns the image paths. */
+export async function writeCharts(summary: MetricsSummary, dir: string): Promise<string[]> {
+  const ok = summary.rows.filter((r) => r.status === 'ok');
+  if (ok.length === 0) return [];
+  const out: string[] = [];
+  for (const c of CHART_METRICS) {
+    const points: MetricPoint[] = [];
+    for (const r of ok) {
+      for (const component of ['amplitude', 'phase'] as const) {
+        const v = r.metrics[c.metric]?.[component];
+        if (typeof v === 'number' && (!c.logY || v > 0)) points.push({ dose: r.dose, value: v, view: r.view, model: r.model, split: r.split, component });
+      }
+    }
+    if (points.length === 0) continue;
+    const opts = { title: `${metricLabel(c.metric)} vs dose`, yTitle: metricLabel(c.metric), subtitle: `${c.better} is better`, logY: c.logY ?? false };
+    const { svg, png } = await renderMetricChart(points, opts);
+    const svgPath = join(dir, `${c.metric}.svg`);
+    const pngPath = join(dir, `${c.metric}.png`);
+    writeFileAtomic(svgPath, svg);
+    writeFileAtomic(pngPath, png);
+    out.push(svgPath, pngPath);
+  }
+  return out;
+}
+

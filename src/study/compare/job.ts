@@ -1,0 +1,281 @@
+/**
+ * Phase G jobs: one (dose, view, split) each — our reconstruction and every external model's, compared with
+ * the ground truth of the dataset it was reconstructed from, the same way for every model, into the job's
+ * files (each atomic):
+ *   dose_<D>/<view>/<split>/comparison_metrics.csv   model, metric, amplitude, phase, value
+ *                           frc_curves.csv           model, frequency_bin, amplitude_frc, phase_frc, spatial_frequency
+ *                           reconstructions_aligned.npz  ground_truth_* and <model>_* (complex, amplitude, phase), offsets
+ *                           comparison.png           ground truth, each model and its error maps, amplitude and phase
+ *                           comparison.json          everything above in one document (alignment details, paths, errors)
+ * A job with nothing to compare is skipped with the reason; a model that cannot be compared is a failed row.
+ */
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
+import { metadataArray } from '../../data/metadata.js';
+import { saveNpz } from '../../npy/npz.js';
+import { c64, f32, f64, type NdArray } from '../../npy/types.js';
+import type { ComplexImage } from '../../math/image.js';
+import {
+  alignReconstruction, amplitudeOf, comparisonImages, computeMetrics, cutToRegion, METRIC_KEYS, phaseOf, scannedRegion,
+  type MetricSet, type Region,
+} from '../../metrics/index.js';
+import { percentileRange } from '../../report/colormap.js';
+import { renderPanelsPng, type Panel } from '../../report/figure.js';
+import { readGroundTruth, readReconstruction, type GroundTruth, type Reconstruction } from '../hub/datasets.js';
+import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
+import { OWN_MODEL, type SkippedJob, type SummaryRowCore } from '../hub/metrics-summary.js';
+import { csvField, csvNumber } from './csv.js';
+import { expandPattern, type CompareJob, type ExternalModel } from './plan.js';
+import { jnum } from './summary.js';
+
+export interface PhaseGProgress {
+  kind: 'job' | 'skip' | 'summary' | 'charts' | 'warning';
+  /** 1-based job counter and the number of jobs (for 'job' and 'skip'). */
+  index?: number;
+  total?: number;
+  dose?: number;
+  view?: string;
+  split?: string;
+  /** One line for a person. */
+  message: string;
+}
+
+/** What the jobs of one Phase G run share. */
+export interface ComparisonRun {
+  outputRoot: string;
+  runId: string;
+  models: ExternalModel[];
+  regionMode: 'illumination' | 'patches';
+  figures: boolean;
+  /** Jobs of the run (for the "[i/n]" counters). */
+  total: number;
+}
+
+/** The outcome of one job: its rows (one per model), or why it was skipped. */
+export interface CompareJobResult {
+  rows: SummaryRowCore[];
+  skipped: SkippedJob | null;
+  /** 1 when at least one model was compared. */
+  compared: number;
+  /** Model comparisons that failed. */
+  failed: number;
+}
+
+/** File-name form of a model name: lowercase, non-alphanumerics → '_'. */
+export function modelSlug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
+}
+
+interface ArmOutcome {
+  row: SummaryRowCore;
+  metrics: MetricSet | null;
+  aligned: { gt: ComplexImage; rec: ComplexImage } | null;
+}
+
+function emptyRow(job: CompareJob, model: string, source: 'ptychostudy' | 'external', runId: string, at: string): SummaryRowCore {
+  return {
+    dose: job.dose, view: job.view, split: job.split, model, source, status: 'missing', error: null,
+    reconstruction: null, ground_truth: job.inputNpz, region: null, compared_shape: null, same_frame: null,
+    registered_on: null, metrics: {}, values: {}, run_id: runId, computed_at: at,
+  };
+}
+
+function compareArm(gt: GroundTruth, region: Region, rec: Reconstruction | string, row: SummaryRowCore, fallbackSeconds: number | null): ArmOutcome {
+  row.reconstruction = typeof rec === 'string' ? rec : rec.path;
+  try {
+    if (typeof rec === 'string') rec = readReconstruction(rec);
+    const cut = cutToRegion(gt.object, rec.object, region);
+    const al = alignReconstruction(cut.gt, cut.rec);
+    const m = computeMetrics(al.gt, al.rec);
+    row.status = 'ok';
+    row.region = region;
+    row.same_frame = cut.sameFrame;
+    row.compared_shape = [al.gt.h, al.gt.w];
+    row.registered_on = al.registeredOn;
+    if (al.registrationError) row.error = al.registrationError;
+    for (const k of METRIC_KEYS) row.metrics[k] = { amplitude: jnum(m[k].amplitude), phase: jnum(m[k].phase) };
+    row.values = {
+      registration_offset_dy: al.dy,
+      registration_offset_dx: al.dx,
+      amplitude_scale: jnum(al.amplitudeScale),
+      phase_ramp_x: jnum(al.phasePlane.a),
+      phase_ramp_y: jnum(al.phasePlane.b),
+      border_px: al.border,
+      computation_time_s: jnum(rec.seconds ?? fallbackSeconds),
+    };
+    return { row, metrics: m, aligned: { gt: al.gt, rec: al.rec } };
+  } catch (err) {
+    row.status = 'failed';
+    row.error = err instanceof Error ? err.message : String(err);
+    return { row, metrics: null, aligned: null };
+  }
+}
+
+function metricsCsv(arms: ArmOutcome[]): string {
+  const lines = ['model,metric,amplitude,phase,value'];
+  for (const a of arms) {
+    if (!a.metrics) continue;
+    const name = csvField(a.row.model);
+    for (const k of METRIC_KEYS) lines.push(`${name},${k},${csvNumber(a.metrics[k].amplitude)},${csvNumber(a.metrics[k].phase)},`);
+    for (const [k, v] of Object.entries(a.row.values)) lines.push(`${name},${k},,,${csvNumber(v)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function frcCsv(arms: ArmOutcome[]): string {
+  const lines = ['model,frequency_bin,amplitude_frc,phase_frc,spatial_frequency'];
+  for (const a of arms) {
+    if (!a.metrics) continue;
+    const { amplitude, phase, n } = a.metrics.frc;
+    for (let r = 0; r < amplitude.length; r++) {
+      lines.push(`${csvField(a.row.model)},${r},${csvNumber(amplitude[r])},${csvNumber(phase[r])},${csvNumber(r / n)}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function alignedNpz(arms: ArmOutcome[], meta: Record<string, unknown>): Record<string, NdArray> {
+  const out: Record<string, NdArray> = {};
+  const ok = arms.filter((a) => a.aligned);
+  const put = (prefix: string, img: ComplexImage): void => {
+    const { h, w } = img;
+    out[`${prefix}_complex`] = c64([h, w], Float32Array.from(img.data));
+    out[`${prefix}_amplitude`] = f32([h, w], Float32Array.from(amplitudeOf(img).data));
+    out[`${prefix}_phase`] = f32([h, w], Float32Array.from(phaseOf(img).data));
+  };
+  const seen = new Set<string>();
+  for (const a of ok) {
+    const slug = modelSlug(a.row.model);
+    if (seen.has(slug)) continue;
+    seen.add(slug);
+    // Each model's ground truth is the same region; when shapes differ (another frame) each keeps its own.
+    if (!out.ground_truth_complex) put('ground_truth', a.aligned!.gt);
+    else if (out.ground_truth_complex.shape[0] !== a.aligned!.gt.h || out.ground_truth_complex.shape[1] !== a.aligned!.gt.w) put(`${slug}_ground_truth`, a.aligned!.gt);
+    put(slug, a.aligned!.rec);
+    out[`${slug}_offset_dy`] = f64([], Float64Array.of(a.row.values.registration_offset_dy ?? NaN));
+    out[`${slug}_offset_dx`] = f64([], Float64Array.of(a.row.values.registration_offset_dx ?? NaN));
+  }
+  out._metadata = metadataArray(meta);
+  return out;
+}
+
+function comparisonFigure(arms: ArmOutcome[], title: string): Buffer | null {
+  const ok = arms.filter((a) => a.aligned);
+  if (ok.length === 0) return null;
+  const gt = ok[0]!.aligned!.gt;
+  const gAmp = amplitudeOf(gt).data, gPh = phaseOf(gt).data;
+  const [alo, ahi] = percentileRange(gAmp, 0.005, 0.995);
+  const [plo, phi] = percentileRange(gPh, 0.005, 0.995);
+  const ampPanels: Panel[] = [{ title: 'ground truth |O|', width: gt.w, height: gt.h, values: gAmp, colormap: 'gray', vmin: alo, vmax: ahi }];
+  const phPanels: Panel[] = [{ title: 'ground truth arg O', width: gt.w, height: gt.h, values: gPh, colormap: 'viridis', vmin: plo, vmax: phi, label: 'rad' }];
+  for (const a of ok) {
+    const { gt: t, rec } = a.aligned!;
+    const c = comparisonImages(t, rec);
+    const dA = new Float64Array(c.ampT.data.length), dP = new Float64Array(c.ampT.data.length);
+    for (let i = 0; i < dA.length; i++) { dA[i] = c.ampP.data[i]! - c.ampT.data[i]!; dP[i] = c.phP.data[i]! - c.phT.data[i]!; }
+    const ea = Math.max(...percentileRange(dA.map(Math.abs), 0, 0.99).map(Math.abs), 1e-12);
+    const ep = Math.max(...percentileRange(dP.map(Math.abs), 0, 0.99).map(Math.abs), 1e-12);
+    const name = a.row.model;
+    ampPanels.push({ title: `${name} |O|`, width: rec.w, height: rec.h, values: c.ampP.data, colormap: 'gray', vmin: alo, vmax: ahi });
+    ampPanels.push({ title: `${name} amplitude error`, width: rec.w, height: rec.h, values: dA, colormap: 'RdBu', vmin: -ea, vmax: ea });
+    phPanels.push({ title: `${name} arg O`, width: rec.w, height: rec.h, values: c.phP.data, colormap: 'viridis', vmin: plo, vmax: phi, label: 'rad' });
+    phPanels.push({ title: `${name} phase error`, width: rec.w, height: rec.h, values: dP, colormap: 'RdBu', vmin: -ep, vmax: ep, label: 'rad' });
+  }
+  return renderPanelsPng([...ampPanels, ...phPanels], { columns: ampPanels.length, title, imageSize: 180 });
+}
+
+/** Compares one job (see the module comment); never throws for the job's own problems. */
+export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: PhaseGProgress) => void): CompareJobResult {
+  const { runId, models, regionMode, total } = run;
+  const opts = { outputRoot: run.outputRoot, figures: run.figures };
+  const i = job.index;
+  const where = { index: i + 1, total, dose: job.dose, view: job.view, split: job.split };
+  const label = `${doseDir(job.dose)}/${job.view}/${job.split}`;
+  const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const externals = models.map((m) => ({ m, path: expandPattern(m.pattern, job) }));
+  const present = externals.filter((e) => existsSync(e.path));
+  if ((job.reconstructionNpz === null && present.length === 0) || job.inputNpz === null) {
+    const reason = job.inputNpz === null
+      ? (job.reason ?? 'ground-truth dataset not found')
+      : job.reason ?? 'no reconstruction';
+    onProgress({ kind: 'skip', ...where, message: `[${i + 1}/${total}] ${label}: skipped — ${reason}` });
+    return { rows: [], skipped: { dose: job.dose, view: job.view, split: job.split, reason, run_id: runId }, compared: 0, failed: 0 };
+  }
+  let gt: GroundTruth;
+  try {
+    gt = readGroundTruth(job.inputNpz);
+  } catch (err) {
+    const reason = `ground truth unreadable: ${(err as Error).message}`;
+    const rows: SummaryRowCore[] = [];
+    for (const name of [OWN_MODEL, ...models.map((m) => m.name)]) {
+      const row = emptyRow(job, name, name === OWN_MODEL ? 'ptychostudy' : 'external', runId, at);
+      row.status = 'failed';
+      row.error = reason;
+      rows.push(row);
+    }
+    onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: failed — ${reason}` });
+    return { rows, skipped: null, compared: 0, failed: rows.length };
+  }
+  // Our reconstruction is read first: the positions it used (e.g. the first `reconstruction.nImages` of the file) define
+  // the scanned region, the same region for every model of the job.
+  const own = emptyRow(job, OWN_MODEL, 'ptychostudy', runId, at);
+  let ownRec: Reconstruction | null = null;
+  let ownReadError: string | null = null;
+  if (job.reconstructionNpz) {
+    try {
+      ownRec = readReconstruction(job.reconstructionNpz);
+    } catch (err) {
+      ownReadError = err instanceof Error ? err.message : String(err);
+    }
+  }
+  const scan = ownRec?.positions ?? { ys: gt.ycoords, xs: gt.xcoords };
+  const regionSource = ownRec?.positions ? 'positions stored in the reconstruction' : 'dataset xcoords/ycoords';
+  const region = scannedRegion(gt.object.h, gt.object.w, scan.ys, scan.xs, gt.N,
+    regionMode === 'illumination' && gt.probeIntensity ? { mode: 'illumination', probeIntensity: gt.probeIntensity } : { mode: 'patches' });
+  const arms: ArmOutcome[] = [];
+  if (ownRec) arms.push(compareArm(gt, region, ownRec, own, job.phaseFSeconds));
+  else if (job.reconstructionNpz) {
+    own.reconstruction = job.reconstructionNpz;
+    own.status = 'failed';
+    own.error = ownReadError;
+    arms.push({ row: own, metrics: null, aligned: null });
+  } else { own.error = job.reason; arms.push({ row: own, metrics: null, aligned: null }); }
+  for (const e of externals) {
+    const row = emptyRow(job, e.m.name, 'external', runId, at);
+    if (existsSync(e.path)) arms.push(compareArm(gt, region, e.path, row, null));
+    else { row.reconstruction = e.path; row.error = `not found: ${e.path}`; arms.push({ row, metrics: null, aligned: null }); }
+  }
+  const outDir = jobDir(opts.outputRoot, job);
+  const ok = arms.filter((a) => a.row.status === 'ok');
+  if (ok.length > 0) {
+    writeFileAtomic(join(outDir, PHASE_G.metricsCsv), metricsCsv(arms));
+    writeFileAtomic(join(outDir, PHASE_G.frcCsv), frcCsv(arms));
+    const meta = {
+      dose: job.dose, view: job.view, split: job.split, run_id: runId, ground_truth: job.inputNpz, region,
+      region_mode: regionMode, region_positions: regionSource,
+      models: arms.map((a) => ({ model: a.row.model, slug: modelSlug(a.row.model), status: a.row.status, reconstruction: a.row.reconstruction, error: a.row.error })),
+    };
+    saveNpz(join(outDir, PHASE_G.alignedNpz), alignedNpz(arms, meta));
+    if (opts.figures !== false) {
+      const png = comparisonFigure(arms, `dose ${job.dose}, ${job.view}, ${job.split}: aligned to ground truth`);
+      if (png) writeFileAtomic(join(outDir, PHASE_G.figure), png);
+    }
+  }
+  if (existsSync(outDir) || ok.length > 0) {
+    writeJsonAtomic(join(outDir, PHASE_G.json), {
+      dose: job.dose, view: job.view, split: job.split, run_id: runId, computed_at: at, ground_truth: job.inputNpz,
+      region, region_mode: regionMode, region_positions: regionSource,
+      rows: arms.map((a) => ({ ...a.row, frc: a.metrics ? { n: a.metrics.frc.n, amplitude: Array.from(a.metrics.frc.amplitude, jnum), phase: Array.from(a.metrics.frc.phase, jnum) } : null })),
+    });
+  }
+  const brief = arms.map((a) => a.row.status === 'ok'
+    ? `${a.row.model} MS-SSIM ${fmt3(a.row.metrics.ms_ssim?.amplitude)}/${fmt3(a.row.metrics.ms_ssim?.phase)}`
+    : `${a.row.model} ${a.row.status}${a.row.error ? ` (${a.row.error})` : ''}`).join('; ');
+  onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: ${brief}` });
+  return { rows: arms.map((a) => a.row), skipped: null, compared: ok.length > 0 ? 1 : 0, failed: arms.filter((a) => a.row.status === 'failed').length };
+}
+
+function fmt3(v: number | null | undefined): string {
+  return typeof v === 'number' ? v.toFixed(3) : '—';
+}

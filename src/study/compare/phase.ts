@@ -1,0 +1,122 @@
+/**
+ * Phase G — every reconstruction against its ground truth, the same way for every model (ours and any
+ * external one): plan.ts (which jobs, where their files are, why one cannot be compared), job.ts (one
+ * comparison and its files), summary.ts (the merged metrics summary), charts.ts. `runComparison` is the
+ * code path of `ptychostudy compare` and of the whole-study runner. Output root layout:
+ *   dose_<D>/<view>/<split>/…                        the jobs' files (job.ts)
+ *   metrics_summary.json / .md / .csv                merged across runs by (dose, view, split, model)
+ *   charts/<metric>.svg / .png                       metric vs dose, one line per view and model
+ *   runs/<run id>/metrics_summary.json               this run's own results (immutable snapshot)
+ */
+import { join } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
+import { compactUtc, createUniqueDir } from '../../files/dirs.js';
+import { doseDirName as doseDir, PHASE_G } from '../hub/layout.js';
+import {
+  OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
+} from '../hub/metrics-summary.js';
+import { localExecutor, type Executor, type Phase } from '../phase.js';
+import { writeCharts } from './charts.js';
+import { compareJob, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
+import { planComparisons, type CompareFilters, type CompareJob, type ExternalModel } from './plan.js';
+import { mergeSummary, summaryCsv, summaryMarkdown } from './summary.js';
+
+export interface PhaseGOptions extends CompareFilters {
+  phaseCRoot: string;
+  phaseDRoot: string;
+  phaseFRoot: string;
+  outputRoot: string;
+  /** External reconstructions to compare beside ours (`NAME=PATTERN`, plan.ts). */
+  models?: ExternalModel[];
+  /** How the scanned region is found (default 'illumination'; see metrics/align.ts). */
+  region?: 'illumination' | 'patches';
+  /** Write comparison.png per job (default true). */
+  figures?: boolean;
+  /** Write charts (default true). */
+  charts?: boolean;
+}
+
+export interface PhaseGSummary {
+  runId: string;
+  /** Jobs with at least one model compared. */
+  compared: number;
+  /** Model comparisons that failed with an error (bad file, shape mismatch…). */
+  failed: number;
+  /** Jobs with nothing to compare (our reconstruction missing or failed and no external model). */
+  skipped: number;
+  rows: SummaryRowCore[];
+  skippedJobs: SkippedJob[];
+  summary: MetricsSummary;
+  files: { summaryJson: string; summaryMd: string; summaryCsv: string; charts: string[]; snapshot: string };
+  warnings: string[];
+}
+
+export const comparisonPhase: Phase<ComparisonRun, CompareJob, CompareJobResult, PhaseGProgress> = {
+  name: 'compare',
+  local: 'together',
+  async *runJobs(run, jobs, emit) {
+    for (const job of jobs) yield compareJob(run, job, emit);
+  },
+};
+
+/** Runs Phase G (see the module comment). Never throws for a single job's problem: it is recorded. */
+export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGProgress) => void = () => {},
+  executor: Executor = localExecutor()): Promise<PhaseGSummary> {
+  const started = new Date();
+  const startedAt = started.toISOString().replace(/\.\d+Z$/, 'Z');
+  const plan = planComparisons(opts);
+  const warnings = [...plan.warnings];
+  for (const w of plan.warnings) onProgress({ kind: 'warning', message: w });
+  const models = opts.models ?? [];
+  const seenNames = new Set([OWN_MODEL.toLowerCase()]);
+  for (const m of models) {
+    if (seenNames.has(m.name.toLowerCase())) throw new UsageError(`\`models\` name '${m.name}' is used twice (or is the built-in '${OWN_MODEL}')`);
+    seenNames.add(m.name.toLowerCase());
+  }
+  // Read the prior summary first: a broken one stops the run before anything is written.
+  const summaryPath = join(opts.outputRoot, PHASE_G.summaryJson);
+  const prior = readMetricsSummary(summaryPath);
+  const filterTag = [opts.dose != null ? doseDir(opts.dose) : '', opts.view ?? '', opts.split ?? ''].filter(Boolean).join('-');
+  const runId = createUniqueDir(join(opts.outputRoot, PHASE_G.runs), `${compactUtc(started)}${filterTag ? `-${filterTag}` : ''}`);
+  const run: ComparisonRun = {
+    outputRoot: opts.outputRoot, runId, models, regionMode: opts.region ?? 'illumination', figures: opts.figures !== false,
+    total: plan.jobs.length,
+  };
+
+  const rows: SummaryRowCore[] = [];
+  const skipped: SkippedJob[] = [];
+  let compared = 0;
+  let failed = 0;
+  await executor.run(comparisonPhase, run, plan.jobs, onProgress, (_job, r) => {
+    rows.push(...r.rows);
+    if (r.skipped) skipped.push(r.skipped);
+    compared += r.compared;
+    failed += r.failed;
+  });
+
+  const record: PhaseGRun = {
+    run_id: runId, started_at: startedAt, finished_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    filters: { dose: opts.dose ?? null, view: opts.view ?? null, split: opts.split ?? null },
+    models: models.map((m) => ({ name: m.name, pattern: m.pattern })),
+    compared, failed, skipped: skipped.length, snapshot: `${PHASE_G.runs}/${runId}`,
+  };
+  const snapshot = join(opts.outputRoot, PHASE_G.runs, runId);
+  const own = mergeSummary(null, { rows, skipped, record });
+  writeJsonAtomic(join(snapshot, PHASE_G.summaryJson), own);
+  const merged = mergeSummary(prior, { rows, skipped, record });
+  writeJsonAtomic(summaryPath, merged);
+  const mdPath = join(opts.outputRoot, PHASE_G.summaryMd);
+  const csvPath = join(opts.outputRoot, PHASE_G.summaryCsv);
+  writeFileAtomic(mdPath, summaryMarkdown(merged));
+  writeFileAtomic(csvPath, summaryCsv(merged));
+  onProgress({ kind: 'summary', message: `metrics summary: ${summaryPath} (${merged.rows.length} rows, ${merged.skipped_jobs.length} skipped jobs)` });
+  const chartsDir = join(opts.outputRoot, PHASE_G.charts);
+  const charts = opts.charts === false ? [] : await writeCharts(merged, chartsDir);
+  if (charts.length > 0) onProgress({ kind: 'charts', message: `charts: ${charts.length / 2} metrics in ${chartsDir}` });
+  return {
+    runId, compared, failed, skipped: skipped.length, rows, skippedJobs: skipped, summary: merged,
+    files: { summaryJson: summaryPath, summaryMd: mdPath, summaryCsv: csvPath, charts, snapshot },
+    warnings,
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * Phase G job planning: which (dose, view, split) comparisons exist, where each one's reconstruction and
+ * ground-truth dataset are, and why a job cannot be compared (missing or failed reconstruction).
+ *
+ * Sources, most specific first: the Phase F merged manifest (`reconstruction_manifest.json`: each job's
+ * status, `reconstruction_npz`, `input_npz`, error), its `skip_summary.json` (reasons), and the Phase F
+ * directory layout `<phase-f-root>/dose_<D>/<view>/<split>/reconstruction.npz` when there is no manifest.
+ * Doses: the `dose_<D>` directories of Phase C and Phase F, and the doses in the manifest.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../errors.js';
+import { isFile } from '../../files/dirs.js';
+import {
+  compareJobs, datasetCandidates, doseDirName as doseDir, dosesUnder, jobDir, PHASE_F, SPLITS, VIEWS, type Split, type View,
+} from '../hub/layout.js';
+import { readManifest, readSkipSummary, type ExecutionResult, type SkipEntry } from '../hub/reconstruction-files.js';
+import type { PlannedJob } from '../phase.js';
+
+export interface CompareFilters {
+  dose?: number | null;
+  view?: string | null;
+  split?: string | null;
+}
+
+export interface CompareJob extends PlannedJob {
+  dose: number;
+  view: View;
+  split: Split;
+  /** The dataset the reconstruction was made from (its `objectGuess` is the ground truth); null when unknown. */
+  inputNpz: string | null;
+  /** Our reconstruction; null when there is none. */
+  reconstructionNpz: string | null;
+  /** Why our reconstruction cannot be compared (null when it can). External arms may still be compared. */
+  reason: string | null;
+  /** Phase F wall-clock seconds of the job (manifest), when known. */
+  phaseFSeconds: number | null;
+}
+
+export interface ComparePlan {
+  doses: number[];
+  jobs: CompareJob[];
+  /** Problems reading the Phase F evidence (the plan falls back to the directory layout). */
+  warnings: string[];
+}
+
+export interface PlanOptions extends CompareFilters {
+  phaseCRoot: string;
+  phaseDRoot: string;
+  phaseFRoot: string;
+}
+
+/** The comparison jobs, in Phase F's canonical order (dose ↑, split train → test, view baseline → dense → sparse). */
+export function planComparisons(opts: PlanOptions): ComparePlan {
+  const warnings: string[] = [];
+  if (!existsSync(opts.phaseFRoot)) throw new InputError(`Phase F root not found: ${opts.phaseFRoot}`);
+  if (opts.view != null && !(VIEWS as readonly string[]).includes(opts.view)) {
+    throw new InputError(`unknown view '${opts.view}' (expected ${VIEWS.join(', ')})`);
+  }
+  if (opts.split != null && !(SPLITS as readonly string[]).includes(opts.split)) {
+    throw new InputError(`unknown split '${opts.split}' (expected ${SPLITS.join(', ')})`);
+  }
+  const results = new Map<string, ExecutionResult>();
+  const skips = new Map<string, SkipEntry>();
+  const key = (d: number, v: string, s: string): string => `${doseDir(d)}|${v}|${s}`;
+  try {
+    const m = readManifest(join(opts.phaseFRoot, PHASE_F.manifest));
+    for (const r of m?.execution_results ?? []) results.set(key(r.dose, r.view, r.split), r);
+  } catch (err) {
+    warnings.push(`Phase F manifest unreadable, using the directory layout: ${(err as Error).message}`);
+  }
+  try {
+    const s = readSkipSummary(join(opts.phaseFRoot, PHASE_F.skipSummary));
+    for (const e of s?.skipped_jobs ?? []) skips.set(key(e.dose, e.view, e.split), e);
+  } catch (err) {
+    warnings.push(`Phase F skip summary unreadable: ${(err as Error).message}`);
+  }
+  const doseSet = new Map<string, number>();
+  for (const d of [...(opts.phaseCRoot ? dosesUnder(opts.phaseCRoot) : []), ...dosesUnder(opts.phaseFRoot), ...[...results.values()].map((r) => r.dose)]) {
+    if (!doseSet.has(doseDir(d))) doseSet.set(doseDir(d), d);
+  }
+  const doses = [...doseSet.values()].sort((a, b) => a - b);
+  if (opts.dose != null && !doses.some((d) => doseDir(d) === doseDir(opts.dose!))) {
+    throw new InputError(`dose ${opts.dose} not found (the Phase C / Phase F roots have ${doses.length ? doses.join(', ') : 'no dose directories'})`);
+  }
+  const jobs: CompareJob[] = [];
+  for (const dose of doses) {
+    if (opts.dose != null && doseDir(dose) !== doseDir(opts.dose)) continue;
+    for (const split of SPLITS) {
+      if (opts.split != null && split !== opts.split) continue;
+      for (const view of VIEWS) {
+        if (opts.view != null && view !== opts.view) continue;
+        const k = key(dose, view, split);
+        const r = results.get(k);
+        const candidates = datasetCandidates(opts.phaseCRoot, opts.phaseDRoot, dose, view, split);
+        let inputNpz = candidates.find(isFile) ?? null;
+        if (r?.input_npz && isFile(r.input_npz)) inputNpz = r.input_npz;
+        const defaultRecon = join(jobDir(opts.phaseFRoot, { dose, view, split }), PHASE_F.reconstruction);
+        let reconstructionNpz: string | null = null;
+        let reason: string | null = null;
+        if (r) {
+          if (r.status === 'success') {
+            const p = r.reconstruction_npz && isFile(r.reconstruction_npz) ? r.reconstruction_npz : defaultRecon;
+            if (isFile(p)) reconstructionNpz = p;
+            else reason = `reconstruction missing: ${r.reconstruction_npz ?? defaultRecon} not found (Phase F recorded success)`;
+          } else if (r.status === 'failed') {
+            reason = `Phase F reconstruction failed: ${r.error ?? `return code ${r.returncode}`}`;
+          } else {
+            reason = 'Phase F dry run only (no reconstruction)';
+          }
+        } else if (isFile(defaultRecon)) {
+          reconstructionNpz = defaultRecon;
+        } else {
+          const s = skips.get(k);
+          reason = s ? `Phase F skipped: ${s.reason}`
+            : inputNpz === null ? `no input dataset (${candidates.join(' or ')} not found) and no reconstruction`
+              : `no reconstruction: ${defaultRecon} not found`;
+        }
+        if (inputNpz === null && reason === null) reason = `ground-truth dataset not found: ${candidates.join(' or ')}`;
+        jobs.push({ index: 0, key: `${doseDir(dose)}/${view}/${split}`, dose, view, split, inputNpz, reconstructionNpz, reason, phaseFSeconds: r?.seconds ?? null });
+      }
+    }
+  }
+  jobs.sort(compareJobs);
+  jobs.forEach((j, i) => { j.index = i; });
+  return { doses, jobs, warnings };
+}
+
+/** An external model: its name and the path pattern of its reconstruction NPZ. */
+export interface ExternalModel {
+  name: string;
+  pattern: string;
+}
+
+/**
+ * Parses `NAME=PATH_PATTERN`. PATTERN may contain `{dose}` (integer photons, as in `dose_<D>`),
+ * `{dose_dir}` (`dose_<D>`), `{view}` and `{split}`.
+ */
+export function parseModelSpec(spec: string): ExternalModel {
+  const eq = spec.indexOf('=');
+  if (eq <= 0 || eq === spec.length - 1) throw new InputError(`\`models\` expects NAME=PATH_PATTERN, got '${spec}'`);
+  const name = spec.slice(0, eq).trim();
+  const pattern = spec.slice(eq + 1);
+  if (!/^[A-Za-z0-9][A-Za-z0-9 ._()+-]*$/.test(name)) {
+    throw new InputError(`\`models\` name '${name}' must start with a letter or digit and use only letters, digits, space and ._()+-`);
+  }
+  const unknown = [...pattern.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]!).filter((p) => !['dose', 'dose_dir', 'view', 'split'].includes(p));
+  if (unknown.length > 0) throw new InputError(`\`models\` ${name}: unknown placeholder {${unknown[0]}} (use {dose}, {dose_dir}, {view}, {split})`);
+  return { name, pattern };
+}
+
+/** The path of an external model's reconstruction for one job. */
+export function expandPattern(pattern: string, job: { dose: number; view: string; split: string }): string {
+  return pattern
+    .replaceAll('{dose_dir}', doseDir(job.dose))
+    .replaceAll('{dose}', String(Math.trunc(job.dose)))
+    .replaceAll('{view}', job.view)
+    .replaceAll('{split}', job.split);
+}

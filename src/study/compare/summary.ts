@@ -1,0 +1,210 @@
+/**
+ * Phase G aggregates: `metrics_summary.json`, `metrics_summary.md` and `metrics_summary.csv`, merged across
+ * runs by (dose, view, split, model) like the Phase F manifest: a row a run did not recompute is kept; a
+ * recomputed row replaces the old one, which moves into the new row's `history`. Nothing is dropped.
+ *
+ * The file's schema and reader are the hub's (study/hub/metrics-summary.ts).
+ */
+import { METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
+import { compareJobs, doseDirName as doseDir } from '../hub/layout.js';
+import {
+  SUMMARY_SCHEMA_VERSION, VALUE_KEYS, metricLabel,
+  type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRow, type SummaryRowCore,
+} from '../hub/metrics-summary.js';
+import { csvField } from './csv.js';
+
+/** What each metric means (written into the summary so a reader of the JSON alone knows). */
+export const DEFINITIONS: Record<string, string> = {
+  alignment: 'ground truth = objectGuess of the reconstruction\'s input dataset, cut to the scanned region; reconstruction registered (upsampled x50 cross-correlation of windowed amplitudes, Fourier shift, border cut), phase plane a·x+b·y+c and least-squares amplitude scale removed; identical for every model (docs/metrics.md)',
+  mae: 'mean |t − p|; phase difference taken on the ground truth\'s branch (no 2π wraps)',
+  mse: 'mean (t − p)²',
+  psnr: '10·log10(peak²/MSE) dB; peak = max ground-truth amplitude (amplitude), 2π (phase); null = infinite',
+  psnr_255: 'the reference study\'s PSNR, OpenCV cv2.PSNR: 20·log10(255/(√MSE + 2⁻⁵²)) dB on the same MSE (phase in radians)',
+  ssim: 'as PtychoPINN eval_reconstruction: scikit-image structural_similarity defaults (7×7 uniform window); amplitude with data range = ground-truth amplitude range; phase on both phases mapped by (φ+π)/(2π), data range 1',
+  ms_ssim: 'PtychoPINN ms_ssim (5 levels of plain SSIM, weights 0.0448/0.2856/0.3001/0.2363/0.1333, [::2,::2], data range max of the two ranges, negative → 1e-4, NaN → 0); amplitude after Gaussian σ = 1 smoothing; phase on the mapped phases (φ+π)/(2π), no smoothing',
+  frc50: 'first FRC ring (index, linearly interpolated) below 0.5; ring r = r/n cycles per pixel on the n×n centre square',
+  frc1over7: 'first FRC ring below 1/7',
+  registration_offset_dy: 'row shift applied to the reconstruction (pixels)',
+  registration_offset_dx: 'column shift applied to the reconstruction (pixels)',
+  amplitude_scale: 'factor the reconstruction\'s amplitude was multiplied by',
+  phase_ramp_x: 'phase ramp removed along columns (rad/pixel)',
+  phase_ramp_y: 'phase ramp removed along rows (rad/pixel)',
+  border_px: 'pixels cut from every edge after registration',
+  computation_time_s: 'reconstruction time recorded by the reconstruction (seconds)',
+};
+
+/** JSON-safe number: non-finite → null. */
+export function jnum(v: number | null | undefined): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+export function rowKey(r: { dose: number; view: string; split: string; model: string }): string {
+  return `${doseDir(r.dose)}|${r.view}|${r.split}|${r.model}`;
+}
+
+function jobKeyOf(r: { dose: number; view: string; split: string }): string {
+  return `${doseDir(r.dose)}|${r.view}|${r.split}`;
+}
+
+/** Order: job order of Phase F, then our model first, then external models by name. */
+export function compareRows(a: SummaryRowCore, b: SummaryRowCore): number {
+  const j = compareJobs(a, b);
+  if (j !== 0) return j;
+  if (a.source !== b.source) return a.source === 'ptychostudy' ? -1 : 1;
+  return a.model < b.model ? -1 : a.model > b.model ? 1 : 0;
+}
+
+/** Merges this run's rows and skips into the prior summary. */
+export function mergeSummary(prior: MetricsSummary | null, run: { rows: SummaryRowCore[]; skipped: SkippedJob[]; record: PhaseGRun }): MetricsSummary {
+  const rows = new Map<string, SummaryRow>();
+  for (const r of prior?.rows ?? []) rows.set(rowKey(r), r);
+  for (const r of run.rows) {
+    const old = rows.get(rowKey(r));
+    const history = old ? [...old.history, stripHistory(old)] : [];
+    rows.set(rowKey(r), { ...r, history });
+  }
+  const compared = new Set(run.rows.map(jobKeyOf));
+  const skipped = new Map<string, SkippedJob>();
+  for (const s of prior?.skipped_jobs ?? []) if (!compared.has(jobKeyOf(s))) skipped.set(jobKeyOf(s), s);
+  for (const s of run.skipped) skipped.set(jobKeyOf(s), s);
+  const runs = [...(prior?.runs ?? []).filter((r) => r.run_id !== run.record.run_id), run.record];
+  return buildSummary([...rows.values()], [...skipped.values()], runs);
+}
+
+function stripHistory(r: SummaryRow): SummaryRowCore {
+  const { history: _h, ...rest } = r;
+  return rest;
+}
+
+/** Assembles a summary (counts, reference-style job list, aggregates) from rows, skips and runs. */
+export function buildSummary(rows: SummaryRow[], skipped: SkippedJob[], runs: PhaseGRun[]): MetricsSummary {
+  rows.sort(compareRows);
+  skipped.sort(compareJobs);
+  const jobs = new Map<string, MetricsSummary['jobs'][number]>();
+  for (const r of rows) {
+    let j = jobs.get(jobKeyOf(r));
+    if (!j) { j = { dose: r.dose, view: r.view, split: r.split, metrics: [] }; jobs.set(jobKeyOf(r), j); }
+    if (r.status !== 'ok') continue;
+    for (const m of METRIC_KEYS) {
+      const p = r.metrics[m];
+      if (p) j.metrics.push({ model: r.model, metric: m, amplitude: p.amplitude, phase: p.phase });
+    }
+    for (const k of VALUE_KEYS) if (r.values[k] !== undefined) j.metrics.push({ model: r.model, metric: k, value: r.values[k] ?? null });
+  }
+  const jobList = [...jobs.values()];
+  const nFailed = jobList.filter((j) => rows.some((r) => jobKeyOf(r) === jobKeyOf(j) && r.status === 'failed')).length;
+  const models = [...new Set(rows.map((r) => r.model))].sort();
+  return {
+    schema_version: SUMMARY_SCHEMA_VERSION,
+    generated_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    n_jobs: jobList.length,
+    n_success: jobList.length - nFailed,
+    n_failed: nFailed,
+    n_skipped: skipped.length,
+    models,
+    rows,
+    jobs: jobList,
+    aggregate_metrics: aggregate(rows, models),
+    skipped_jobs: skipped,
+    runs,
+    definitions: DEFINITIONS,
+  };
+}
+
+/** Per model: mean (and, for higher-is-better metrics, best) amplitude and phase over its ok rows. */
+function aggregate(rows: SummaryRow[], models: string[]): MetricsSummary['aggregate_metrics'] {
+  const out: MetricsSummary['aggregate_metrics'] = {};
+  for (const model of models) {
+    const mine = rows.filter((r) => r.model === model && r.status === 'ok');
+    const perMetric: Record<string, Record<string, number | null>> = {};
+    for (const m of METRIC_KEYS) {
+      const entry: Record<string, number | null> = {};
+      for (const c of ['amplitude', 'phase'] as const) {
+        const vals = mine.map((r) => r.metrics[m]?.[c]).filter((v): v is number => typeof v === 'number');
+        entry[`mean_${c}`] = vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
+        if (m === 'ms_ssim' || m === 'ssim') entry[`best_${c}`] = vals.length ? Math.max(...vals) : null;
+      }
+      entry.n = mine.length;
+      perMetric[m] = entry;
+    }
+    out[model] = perMetric;
+  }
+  return out;
+}
+
+function fmt(v: number | null | undefined, digits: number): string {
+  if (v === null || v === undefined) return '—';
+  return v.toFixed(digits);
+}
+
+function esc(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** The Markdown summary: counts, one row per dose × view × split × model, aggregates, skipped jobs. */
+export function summaryMarkdown(s: MetricsSummary): string {
+  const L: string[] = [];
+  L.push('# Phase G Metrics Summary', '');
+  L.push(`**Total Jobs:** ${s.n_jobs}  `, `**Successful:** ${s.n_success}  `, `**Failed:** ${s.n_failed}  `, `**Skipped:** ${s.n_skipped}  `, `**Generated:** ${s.generated_at}`, '');
+  L.push('Every model is aligned to the same ground truth the same way (see `definitions` in metrics_summary.json and docs/metrics.md).', '');
+  L.push('---', '', '## All results', '');
+  L.push('Amplitude / phase. PSNR in dB (— = not computable or infinite). FRC in rings.', '');
+  L.push('| dose | view | split | model | status | MAE | MSE | PSNR | SSIM | MS-SSIM | FRC50 | FRC1/7 | dy, dx (px) | time (s) |');
+  L.push('|---:|---|---|---|---|---|---|---|---|---|---|---|---|---:|');
+  for (const r of s.rows) {
+    const pair = (m: MetricKey, d: number): string => r.status === 'ok' ? `${fmt(r.metrics[m]?.amplitude, d)} / ${fmt(r.metrics[m]?.phase, d)}` : '—';
+    const off = r.status === 'ok' ? `${fmt(r.values.registration_offset_dy, 2)}, ${fmt(r.values.registration_offset_dx, 2)}` : '—';
+    const status = r.status === 'ok' ? 'ok' : `${r.status}: ${esc(r.error ?? '')}`;
+    L.push(`| ${r.dose} | ${r.view} | ${r.split} | ${esc(r.model)} | ${status} | ${pair('mae', 4)} | ${pair('mse', 4)} | ${pair('psnr', 2)} | ${pair('ssim', 4)} | ${pair('ms_ssim', 4)} | ${pair('frc50', 2)} | ${pair('frc1over7', 2)} | ${off} | ${fmt(r.values.computation_time_s, 2)} |`);
+  }
+  L.push('', '## Aggregate Metrics', '', 'Means over all compared jobs of each model (best = highest).', '');
+  for (const model of s.models) {
+    const a = s.aggregate_metrics[model] ?? {};
+    L.push(`### ${esc(model)}`, '', '| metric | mean amplitude | mean phase | best amplitude | best phase |', '|---|---:|---:|---:|---:|');
+    for (const m of METRIC_KEYS) {
+      const e = a[m] ?? {};
+      L.push(`| ${metricLabel(m)} | ${fmt(e.mean_amplitude, 4)} | ${fmt(e.mean_phase, 4)} | ${fmt(e.best_amplitude, 4)} | ${fmt(e.best_phase, 4)} |`);
+    }
+    L.push('');
+  }
+  L.push('## Skipped jobs', '');
+  if (s.skipped_jobs.length === 0) L.push('None.', '');
+  else {
+    L.push('| dose | view | split | reason |', '|---:|---|---|---|');
+    for (const j of s.skipped_jobs) L.push(`| ${j.dose} | ${j.view} | ${j.split} | ${esc(j.reason)} |`);
+    L.push('');
+  }
+  L.push('## Runs', '', '| run | started | filters | compared | failed | skipped |', '|---|---|---|---:|---:|---:|');
+  for (const r of s.runs) {
+    const f = [r.filters.dose != null ? `dose=${r.filters.dose}` : '', r.filters.view ? `view=${r.filters.view}` : '', r.filters.split ? `split=${r.filters.split}` : ''].filter(Boolean).join(' ') || 'all';
+    L.push(`| ${r.run_id} | ${r.started_at} | ${f} | ${r.compared} | ${r.failed} | ${r.skipped} |`);
+  }
+  L.push('');
+  return L.join('\n');
+}
+
+/** Flat CSV of every current row: dose, view, split, model, status, metric, amplitude, phase, value. */
+export function summaryCsv(s: MetricsSummary): string {
+  const out = ['dose,view,split,model,status,metric,amplitude,phase,value'];
+  const f = (v: number | null | undefined): string => (v === null || v === undefined ? '' : String(v));
+  const q = csvField;
+  for (const r of s.rows) {
+    for (const m of METRIC_KEYS) {
+      const p = r.metrics[m];
+      out.push([r.dose, r.view, r.split, q(r.model), r.status, m, f(p?.amplitude), f(p?.phase), ''].join(','));
+    }
+    for (const k of VALUE_KEYS) out.push([r.dose, r.view, r.split, q(r.model), r.status, k, '', '', f(r.values[k])].join(','));
+  }
+  return out.join('\n') + '\n';
+}
+
+/**
+ * One metric across doses for one (view, split, model): [{dose, value}] sorted by dose, ok rows only.
+ * (What a "better with dose" check or a chart needs.)
+ */
+export function metricSeries(s: MetricsSummary, sel: { view: string; split: string; model: string; metric: MetricKey; component: 'amplitude' | 'phase' }): { dose: number; value: number | null }[] {
+  return s.rows
+    .filter((r) => r.view === sel.view && r.split === sel.split && r.model === sel.model && r.status === 'ok')
+    .map((r) => ({ dose: r.dose, value: r.metrics[sel.metric]?.[sel.component] ?? null }))
+    .sort((a, b) => a.dose - b.dose);
+}

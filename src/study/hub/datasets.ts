@@ -1,0 +1,144 @@
+/**
+ * Reading a hub's datasets for their ground truth (objectGuess, probeGuess, scan coordinates; the
+ * diffraction is never read) and reconstructions (`reconstructed_object` and what the file says about
+ * time and positions): what Phase G compares and the report shows.
+ */
+import { InputError } from '../../errors.js';
+import { readMetadata } from '../../data/metadata.js';
+import { NpzReader } from '../../npy/npz.js';
+import type { NdArray } from '../../npy/types.js';
+import type { ComplexImage } from '../../math/image.js';
+
+/** A complex 2-D image from a '<c8' / '<c16' array ([H, W], or with singleton axes to squeeze). */
+export function complexImageOf(arr: NdArray, what: string): ComplexImage {
+  if (arr.dtype !== '<c8' && arr.dtype !== '<c16') throw new InputError(`${what}: expected a complex array, found dtype ${arr.dtype}`);
+  const dims = arr.shape.filter((d) => d !== 1);
+  if (dims.length !== 2) throw new InputError(`${what}: expected a 2-D complex image, found shape [${arr.shape.join(', ')}]`);
+  const data = arr.data as Float32Array | Float64Array;
+  return { h: dims[0]!, w: dims[1]!, data: data instanceof Float64Array ? data : Float64Array.from(data) };
+}
+
+/** A numeric array as Float64Array. */
+export function float64Of(arr: NdArray, what: string): Float64Array {
+  const d = arr.data;
+  if (d instanceof Float64Array) return d;
+  if (d instanceof Float32Array || d instanceof Int32Array || d instanceof Int16Array || d instanceof Int8Array
+    || d instanceof Uint8Array || d instanceof Uint16Array || d instanceof Uint32Array) return Float64Array.from(d);
+  if (d instanceof BigInt64Array || d instanceof BigUint64Array) return Float64Array.from(d, (v) => Number(v));
+  throw new InputError(`${what}: expected numbers, found dtype ${arr.dtype}`);
+}
+
+export interface GroundTruth {
+  path: string;
+  object: ComplexImage;
+  /** |probe|² (N×N), or null when the file has no usable probe. */
+  probeIntensity: Float64Array | null;
+  /** Probe (first mode) as a complex image, for pictures. */
+  probe: ComplexImage | null;
+  N: number;
+  xcoords: Float64Array;
+  ycoords: Float64Array;
+}
+
+function withReader<T>(path: string, fn: (r: NpzReader) => T): T {
+  const r = NpzReader.open(path);
+  try {
+    return fn(r);
+  } finally {
+    r.close();
+  }
+}
+
+/** objectGuess, probeGuess and the scan coordinates of a dataset (the diffraction is never read). */
+export function readGroundTruth(path: string): GroundTruth {
+  return withReader(path, (r) => {
+    for (const k of ['objectGuess', 'xcoords', 'ycoords']) if (!r.has(k)) throw new InputError(`${path}: no '${k}' (needed as ground truth)`);
+    const object = complexImageOf(r.get('objectGuess'), `${path}, key 'objectGuess'`);
+    const xcoords = float64Of(r.get('xcoords'), `${path}, key 'xcoords'`);
+    const ycoords = float64Of(r.get('ycoords'), `${path}, key 'ycoords'`);
+    if (xcoords.length !== ycoords.length || xcoords.length === 0) throw new InputError(`${path}: xcoords and ycoords have ${xcoords.length} and ${ycoords.length} entries`);
+    let probe: ComplexImage | null = null;
+    let probeIntensity: Float64Array | null = null;
+    let N = 0;
+    if (r.has('probeGuess')) {
+      const p = r.get('probeGuess');
+      if ((p.dtype === '<c8' || p.dtype === '<c16') && p.shape.length >= 2) {
+        const h = p.shape[p.shape.length - 2]!, w = p.shape[p.shape.length - 1]!;
+        if (h === w) {
+          N = h;
+          const d = p.data as Float32Array | Float64Array;
+          const first = Float64Array.from(d.subarray(0, 2 * h * w));
+          probe = { h, w, data: first };
+          probeIntensity = new Float64Array(h * w);
+          const modes = d.length / (2 * h * w);
+          for (let m = 0; m < modes; m++) {
+            for (let i = 0; i < h * w; i++) {
+              const re = d[2 * (m * h * w + i)]!, im = d[2 * (m * h * w + i) + 1]!;
+              probeIntensity[i]! += re * re + im * im;
+            }
+          }
+        }
+      }
+    }
+    if (N === 0 && r.has('diffraction')) {
+      const shape = r.get('diffraction').shape; // only when there is no probe: the patch size from the patterns
+      N = shape[shape.length - 1] ?? 0;
+    }
+    if (N === 0) throw new InputError(`${path}: cannot tell the patch size (no square probeGuess)`);
+    return { path, object, probeIntensity, probe, N, xcoords, ycoords };
+  });
+}
+
+export interface Reconstruction {
+  path: string;
+  object: ComplexImage;
+  /** Reconstruction time in seconds, when the file says (see `reconstructionSeconds`). */
+  seconds: number | null;
+  metadata: Record<string, unknown> | null;
+  /** Loss per epoch, when stored. */
+  lossHistory: Float64Array | null;
+  /** Scan centres the reconstruction used ([y, x] rows), when stored. */
+  positions: { ys: Float64Array; xs: Float64Array } | null;
+}
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * The reconstruction time a file records: `_metadata.computation_time_s`, else the sum of
+ * `epoch_seconds`, else `_metadata.total_seconds` / `_metadata.timings.total_seconds`.
+ */
+export function reconstructionSeconds(meta: Record<string, unknown> | null, epochSeconds: Float64Array | null): number | null {
+  const direct = num(meta?.computation_time_s);
+  if (direct !== null) return direct;
+  if (epochSeconds && epochSeconds.length > 0) return epochSeconds.reduce((a, b) => a + b, 0);
+  const timings = meta?.timings as Record<string, unknown> | undefined;
+  return num(meta?.total_seconds) ?? num(timings?.total_seconds) ?? num(timings?.total_s) ?? null;
+}
+
+/** `reconstructed_object` (complex 2-D) and what the file says about time. */
+export function readReconstruction(path: string): Reconstruction {
+  return withReader(path, (r) => {
+    if (!r.has('reconstructed_object')) {
+      throw new InputError(`${path}: no 'reconstructed_object' (keys: ${r.keys().join(', ') || 'none'})`);
+    }
+    const object = complexImageOf(r.get('reconstructed_object'), `${path}, key 'reconstructed_object'`);
+    const meta = readMetadata(r);
+    const metadata = meta.status === 'ok' ? meta.value : null;
+    const epochSeconds = r.has('epoch_seconds') ? float64Of(r.get('epoch_seconds'), `${path}, key 'epoch_seconds'`) : null;
+    const lossHistory = r.has('loss_history') ? float64Of(r.get('loss_history'), `${path}, key 'loss_history'`) : null;
+    let positions: Reconstruction['positions'] = null;
+    if (r.has('positions')) {
+      const p = r.get('positions');
+      if (p.shape.length === 2 && p.shape[1] === 2 && p.shape[0]! > 0) {
+        const d = float64Of(p, `${path}, key 'positions'`);
+        const n = p.shape[0]!;
+        const ys = new Float64Array(n), xs = new Float64Array(n);
+        for (let i = 0; i < n; i++) { ys[i] = d[2 * i]!; xs[i] = d[2 * i + 1]!; }
+        if (ys.every(Number.isFinite) && xs.every(Number.isFinite)) positions = { ys, xs };
+      }
+    }
+    return { path, object, seconds: reconstructionSeconds(metadata, epochSeconds), metadata, lossHistory, positions };
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * Phase G's summary file, `metrics_summary.json`: its schema, its reader, the name our own reconstructions
+ * appear under, the charts written beside it and the metric labels — what Phase G writes and the report and
+ * the end-of-run table read. Merging and rendering it is Phase G's (study/compare/summary.ts).
+ *
+ * JSON numbers that are not finite (an infinite PSNR of a perfect reconstruction, a metric that could not be
+ * computed) are written as null.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { InputError } from '../../errors.js';
+import type { MetricKey } from '../../metrics/index.js';
+
+/** The name our own LSQML reconstructions appear under. */
+export const OWN_MODEL = 'LSQML';
+
+/** Metric charts Phase G writes as `charts/<metric>.{svg,png}`, and which direction is better. */
+export const CHART_METRICS: { metric: MetricKey; better: 'higher' | 'lower'; logY?: boolean }[] = [
+  { metric: 'ms_ssim', better: 'higher' },
+  { metric: 'ssim', better: 'higher' },
+  { metric: 'mae', better: 'lower' },
+  { metric: 'mse', better: 'lower', logY: true },
+  { metric: 'psnr', better: 'higher' },
+  { metric: 'frc50', better: 'higher' },
+  { metric: 'frc1over7', better: 'higher' },
+];
+
+export const SUMMARY_SCHEMA_VERSION = '1.0.0';
+export const VALUE_KEYS = [
+  'registration_offset_dy', 'registration_offset_dx', 'amplitude_scale', 'phase_ramp_x', 'phase_ramp_y',
+  'border_px', 'computation_time_s',
+] as const;
+export type ValueKey = (typeof VALUE_KEYS)[number];
+
+const nnum = z.number().nullable();
+const PairSchema = z.object({ amplitude: nnum, phase: nnum });
+const RegionSchema = z.object({ y0: z.number().int(), y1: z.number().int(), x0: z.number().int(), x1: z.number().int() });
+
+const RowCore = z.object({
+  dose: z.number(),
+  view: z.string(),
+  split: z.string(),
+  model: z.string(),
+  source: z.enum(['ptychostudy', 'external']),
+  status: z.enum(['ok', 'failed', 'missing']),
+  error: z.string().nullable(),
+  reconstruction: z.string().nullable(),
+  ground_truth: z.string().nullable(),
+  region: RegionSchema.nullable(),
+  compared_shape: z.tuple([z.number().int(), z.number().int()]).nullable(),
+  same_frame: z.boolean().nullable(),
+  registered_on: z.string().nullable(),
+  metrics: z.record(z.string(), PairSchema),
+  values: z.record(z.string(), nnum),
+  run_id: z.string(),
+  computed_at: z.string(),
+});
+export const SummaryRowSchema = RowCore.extend({ history: z.array(RowCore) });
+export type SummaryRowCore = z.infer<typeof RowCore>;
+export type SummaryRow = z.infer<typeof SummaryRowSchema>;
+
+export const SkippedJobSchema = z.object({
+  dose: z.number(), view: z.string(), split: z.string(), reason: z.string(), run_id: z.string(),
+});
+export type SkippedJob = z.infer<typeof SkippedJobSchema>;
+
+export const PhaseGRunSchema = z.object({
+  run_id: z.string(),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  filters: z.object({ dose: z.number().nullable(), view: z.string().nullable(), split: z.string().nullable() }),
+  models: z.array(z.object({ name: z.string(), pattern: z.string() })),
+  compared: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+  snapshot: z.string(),
+});
+export type PhaseGRun = z.infer<typeof PhaseGRunSchema>;
+
+export const MetricsSummarySchema = z.object({
+  schema_version: z.literal(SUMMARY_SCHEMA_VERSION),
+  generated_at: z.string(),
+  n_jobs: z.number().int(),
+  n_success: z.number().int(),
+  n_failed: z.number().int(),
+  n_skipped: z.number().int(),
+  models: z.array(z.string()),
+  rows: z.array(SummaryRowSchema),
+  jobs: z.array(z.object({
+    dose: z.number(), view: z.string(), split: z.string(),
+    metrics: z.array(z.object({ model: z.string(), metric: z.string(), amplitude: nnum.optional(), phase: nnum.optional(), value: nnum.optional() })),
+  })),
+  aggregate_metrics: z.record(z.string(), z.record(z.string(), z.record(z.string(), nnum))),
+  skipped_jobs: z.array(SkippedJobSchema),
+  runs: z.array(PhaseGRunSchema),
+  definitions: z.record(z.string(), z.string()),
+});
+export type MetricsSummary = z.infer<typeof MetricsSummarySchema>;
+
+/** The summary at `path`; null when there is none; an InputError when it is not a valid summary. */
+export function readMetricsSummary(path: string): MetricsSummary | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new InputError(`${path}: cannot read: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`${path}: not valid JSON (${(err as Error).message}); it was left untouched — move it away to start a new summary`);
+  }
+  const parsed = MetricsSummarySchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(`${path}: does not match the metrics summary schema at ${issue.path.join('.') || '(top level)'}: ${issue.message}; it was left untouched`);
+  }
+  return parsed.data;
+}
+
+const LABEL: Record<MetricKey, string> = {
+  mae: 'MAE', mse: 'MSE', psnr: 'PSNR (dB)', psnr_255: 'PSNR peak 255 (dB)', ssim: 'SSIM', ms_ssim: 'MS-SSIM', frc50: 'FRC50', frc1over7: 'FRC1/7',
+};
+export function metricLabel(m: MetricKey): string {
+  return LABEL[m];
+}

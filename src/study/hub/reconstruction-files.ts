@@ -1,0 +1,196 @@
+/**
+ * Schemas and readers of the two Phase F evidence files, `reconstruction_manifest.json` and `skip_summary.json`
+ * (Phase F writes them, study/reconstruct/; Phase G and the report read them).
+ * The files keep the reference study's fields (PtychoPINN `reconstruction.py::main`) and add `schema_version`, per-job status,
+ * input size/SHA-256, Phase D selection metadata with its decoding status, a per-job `history` of
+ * replaced results, and the list of runs that wrote into the artifact root.
+ * The published JSON Schemas under `schemas/` are generated from these (see `jsonSchemas()`).
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { InputError } from '../../errors.js';
+
+export const SCHEMA_VERSION = '1.0.0';
+
+const isoUtc = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'UTC ISO-8601 timestamp ending in Z');
+const view = z.enum(['baseline', 'dense', 'sparse']);
+const split = z.enum(['train', 'test']);
+const int = z.number().int();
+const count = z.number().int().nonnegative();
+
+export const JobKeySchema = z.object({
+  dose: z.number().positive().describe('photons per diffraction pattern'),
+  view,
+  split,
+});
+
+export const FiltersSchema = z.object({
+  dose: z.number().nullable(),
+  view: view.nullable(),
+  split: split.nullable(),
+  gridsize: int.nullable(),
+}).describe('filters of the run (null = not filtered)');
+
+export const JobSchema = JobKeySchema.extend({
+  gridsize: int.describe('1 for baseline, 2 for dense and sparse'),
+  input_npz: z.string(),
+  output_dir: z.string(),
+  algorithm: z.literal('LSQML'),
+  num_epochs: int,
+  batch_size: int,
+  noise_model: z.enum(['gaussian', 'poisson']),
+  modes: int,
+  n_images: int.nullable().describe('cap on the positions used; null = all'),
+  seed: int,
+  init_object: z.enum(['ones', 'guess']),
+  init_probe: z.string(),
+  command: z.array(z.string()).describe('the `ptychostudy lsqml` command line equivalent to this job'),
+});
+
+export const MissingJobSchema = JobKeySchema.extend({ reason: z.string() });
+
+export const SkipEntrySchema = JobKeySchema.extend({
+  reason: z.string().describe('"<filter> filter (requested: …)", "Phase C baseline NPZ not found: …", "Phase D overlap NPZ not found: …" or "already complete"'),
+  run_id: z.string().optional().describe('run that recorded the skip'),
+});
+
+/** One execution of one job (also the shape of the entries of `history`). */
+export const ResultRecordSchema = JobKeySchema.extend({
+  status: z.enum(['success', 'failed', 'dry_run']),
+  returncode: int.describe('0 success (or dry run), 1 failed'),
+  run_id: z.string(),
+  started_at: isoUtc,
+  finished_at: isoUtc,
+  seconds: z.number().nonnegative(),
+  input_npz: z.string(),
+  input_size: count.nullable().describe('bytes of the input NPZ when the job ran'),
+  input_sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  output_dir: z.string(),
+  log_path: z.string(),
+  stdout_preview: z.string(),
+  command: z.array(z.string()),
+  reconstruction_npz: z.string().nullable(),
+  reconstruction_png: z.string().nullable(),
+  lsqml_log: z.string().nullable(),
+  epochs_run: count.nullable(),
+  final_loss: z.number().nullable(),
+  n_positions: count.nullable(),
+  error: z.string().nullable(),
+  archived_to: z.string().nullable().optional().describe('where this result\'s files were moved when a later run replaced it'),
+  metadata: z.enum(['ok', 'absent', 'error']).describe('decoding status of the input\'s _metadata'),
+  metadata_error: z.string().optional(),
+  metadata_missing_fields: z.array(z.string()).optional().describe('selection fields the metadata did not contain'),
+  selection_strategy: z.string().optional().describe('Phase D strategy (e.g. direct, greedy); "full" for baseline (all Phase C positions)'),
+  acceptance_rate: z.number().optional(),
+  spacing_threshold: z.number().nullable().optional().describe('pixels; null for baseline'),
+  n_accepted: count.optional(),
+  n_rejected: count.optional(),
+  insufficient_positions: z.boolean().optional().describe('Phase D: the view has fewer positions than requested (copied from _metadata when present)'),
+});
+
+export const ExecutionResultSchema = ResultRecordSchema.extend({
+  history: z.array(ResultRecordSchema).describe('earlier results of this job that later runs replaced, oldest first'),
+});
+
+export const RunRecordSchema = z.object({
+  run_id: z.string(),
+  started_at: isoUtc,
+  finished_at: isoUtc.nullable().describe('null while running, or when the run was interrupted'),
+  dry_run: z.boolean(),
+  filters: FiltersSchema,
+  snapshot: z.string().describe('directory, relative to the artifact root, holding this run\'s own manifest and skip summary'),
+  total_jobs: count,
+  filtered_jobs: count,
+  executed: count,
+  succeeded: count,
+  failed: count,
+  already_complete: count,
+  skipped_count: count,
+  missing_phase_d_count: count,
+});
+
+export const ManifestSchema = z.object({
+  schema_version: z.literal(SCHEMA_VERSION),
+  timestamp: isoUtc,
+  phase_c_root: z.string(),
+  phase_d_root: z.string(),
+  artifact_root: z.string(),
+  filters: FiltersSchema,
+  total_jobs: count.describe('jobs in the matrix of the latest run (after missing inputs)'),
+  filtered_jobs: count.describe('entries of `jobs`'),
+  missing_jobs: z.array(MissingJobSchema),
+  jobs: z.array(JobSchema),
+  execution_results: z.array(ExecutionResultSchema),
+  runs: z.array(RunRecordSchema).describe('every run that wrote into this artifact root, oldest first'),
+});
+
+export const SkipSummarySchema = z.object({
+  schema_version: z.literal(SCHEMA_VERSION),
+  timestamp: isoUtc,
+  skipped_count: count,
+  skipped_jobs: z.array(SkipEntrySchema),
+  missing_phase_d_count: count,
+});
+
+export type Filters = z.infer<typeof FiltersSchema>;
+export type JobRecord = z.infer<typeof JobSchema>;
+export type MissingJobRecord = z.infer<typeof MissingJobSchema>;
+export type SkipEntry = z.infer<typeof SkipEntrySchema>;
+export type ResultRecord = z.infer<typeof ResultRecordSchema>;
+export type ExecutionResult = z.infer<typeof ExecutionResultSchema>;
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type SkipSummary = z.infer<typeof SkipSummarySchema>;
+
+/** File names of the published JSON Schemas under `schemas/`. */
+export const SCHEMA_FILES = {
+  manifest: 'reconstruction_manifest.schema.json',
+  skipSummary: 'skip_summary.schema.json',
+} as const;
+
+/** The JSON Schemas (draft 2020-12) published under `schemas/`, as the exact text written there. */
+export function jsonSchemas(): Record<string, string> {
+  const render = (schema: z.ZodType, title: string): string => {
+    const js = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
+    const { $schema, ...rest } = js;
+    return JSON.stringify({ $schema, title, ...rest }, null, 2) + '\n';
+  };
+  return {
+    [SCHEMA_FILES.manifest]: render(ManifestSchema, `ptychostudy reconstruct: reconstruction_manifest.json (schema_version ${SCHEMA_VERSION})`),
+    [SCHEMA_FILES.skipSummary]: render(SkipSummarySchema, `ptychostudy reconstruct: skip_summary.json (schema_version ${SCHEMA_VERSION})`),
+  };
+}
+
+function readJson<T>(path: string, schema: z.ZodType<T>, what: string): T | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new InputError(`${path}: cannot read the existing ${what}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`${path}: the existing ${what} is not valid JSON (${(err as Error).message}); move it away to start a new one`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    throw new InputError(`${path}: the existing ${what} does not match its schema at ${where}: ${issue.message}; ` +
+      'it was left untouched (move it away to start a new one)');
+  }
+  return parsed.data;
+}
+
+/** The manifest at `path`, `null` when there is none; an `InputError` naming the file and field when it is invalid. */
+export function readManifest(path: string): Manifest | null {
+  return readJson(path, ManifestSchema, 'reconstruction manifest');
+}
+
+/** The skip summary at `path`, `null` when there is none; an `InputError` when it is invalid. */
+export function readSkipSummary(path: string): SkipSummary | null {
+  return readJson(path, SkipSummarySchema, 'skip summary');
+}

@@ -1,0 +1,40 @@
+/**
+ * Phase D — overlap views, one job per dose: plan.ts (what is written, checked before anything is),
+ * view.ts (one view of one split, in memory), job.ts (a dose's views and files), record.ts
+ * (overlap_manifest.json). `runOverlap` is the code path of `ptychostudy overlap` and of the whole-study
+ * runner. Nothing here prints or reads argv.
+ */
+import { join } from 'node:path';
+import type { StudySettings } from '../../settings/schema.js';
+import { PHASE_D } from '../hub/layout.js';
+import { localExecutor, type Executor, type Phase } from '../phase.js';
+import { overlapDoses, type DoseSummary } from './job.js';
+import { planOverlap, type OverlapJob, type OverlapPlan, type OverlapProgress, type OverlapRunOptions } from './plan.js';
+import { writeOverlapManifest } from './record.js';
+
+export const overlapPhase: Phase<OverlapPlan, OverlapJob, DoseSummary, OverlapProgress> = {
+  name: 'overlap',
+  local: 'together',
+  runJobs: overlapDoses,
+};
+
+export interface OverlapSummary {
+  doses: DoseSummary[];
+  failed: number;
+  manifest: string;
+}
+
+/**
+ * Runs Phase D. Usage problems throw UsageError before anything is written. A dose whose Phase C files
+ * cannot be read or are not valid is recorded as failed (with its error) and the other doses are still
+ * processed; `summary.failed` counts them.
+ */
+export async function runOverlap(settings: StudySettings, opts: OverlapRunOptions,
+  onProgress: (p: OverlapProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<OverlapSummary> {
+  const plan = planOverlap(settings, opts);
+  const manifest = join(plan.outputRoot, PHASE_D.manifest);
+  const doses: DoseSummary[] = [];
+  await executor.run(overlapPhase, plan, plan.jobs, onProgress, (_job, r) => { doses.push(r); });
+  writeOverlapManifest(manifest, plan, doses);
+  return { doses, failed: doses.filter((d) => d.status === 'failed').length, manifest };
+}

@@ -1,0 +1,41 @@
+/**
+ * Phase D record: `<root>/overlap_manifest.json`, merged with the previous one by dose directory (doses
+ * this run did not touch keep their entry).
+ */
+import { readFileSync } from 'node:fs';
+import { exists, writeJsonAtomic } from '../../files/atomic.js';
+import { doseDirName } from '../hub/layout.js';
+import type { DoseSummary } from './job.js';
+import type { OverlapPlan } from './plan.js';
+
+function readManifest(path: string): Record<string, unknown> {
+  if (!exists(path)) return {};
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function writeOverlapManifest(path: string, plan: OverlapPlan, results: readonly DoseSummary[]): void {
+  const manifest = readManifest(path);
+  const doses = (manifest['doses'] && typeof manifest['doses'] === 'object' ? manifest['doses'] : {}) as Record<string, unknown>;
+  for (const d of results) {
+    const views: Record<string, unknown> = {};
+    for (const [view, v] of Object.entries(d.views)) {
+      views[view] = {
+        train: v.splits['train']?.file, test: v.splits['test']?.file,
+        train_metrics: v.splits['train']?.metrics, test_metrics: v.splits['test']?.metrics,
+        metrics_bundle: v.metrics_bundle,
+        spacing_threshold: v.splits['train']?.spacing_threshold,
+        n_accepted: { train: v.splits['train']?.n_accepted, test: v.splits['test']?.n_accepted },
+        insufficient_positions: { train: v.splits['train']?.insufficient_positions, test: v.splits['test']?.insufficient_positions },
+      };
+    }
+    doses[doseDirName(d.dose)] = {
+      dose: d.dose, phase_c_dir: d.dir, status: d.status, ...(d.error ? { error: d.error } : {}), seed: plan.seed, views,
+    };
+  }
+  writeJsonAtomic(path, { schema_version: 1, phase: 'D', phase_c_root: plan.phaseCRoot, doses });
+}

@@ -1,0 +1,77 @@
+/**
+ * The shape every phase of a study has, and the executor that runs a phase's jobs.
+ *
+ *   plan     pure: the list of jobs with their inputs and outputs, what is filtered or skipped and why.
+ *            Reads inputs, writes nothing; a bad option or input is an error before anything is written.
+ *   start    (where the phase needs it) takes the phase's lock, allocates the run id, records the plan.
+ *   jobs     each job writes its own result files atomically and returns its result record; a job
+ *            depends only on the plan (and the run), so any process holding them can run it by index.
+ *   record   merges job results into the phase's manifests and summaries (after each job, so an
+ *            interrupted run keeps everything finished, and once more at the end).
+ * Progress goes out as typed events; nothing here prints or reads argv.
+ *
+ * `Phase.runJobs` runs a set of jobs of one plan in the calling process and yields each job's result as
+ * soon as its files are written. Jobs run together may share work (Phase C simulates the far field of a
+ * split once for all doses), but sharing never changes a result: a job run alone writes the same bytes.
+ * An executor decides which process runs which jobs: `localExecutor` runs them here — in one call when
+ * the phase works in this thread, or up to `concurrency` single-job calls at once when each job runs in
+ * its own worker thread (Phase F). A cluster executor is another implementation of `Executor` that runs
+ * `runJobs(plan, [plan.jobs[i]])` in a process per job and hands the results (read back from the job's
+ * files) to `onResult`.
+ */
+
+/** The phases of a study, in the order they run. */
+export const PHASES = ['design', 'generate', 'overlap', 'reconstruct', 'compare', 'report'] as const;
+export type PhaseName = (typeof PHASES)[number];
+
+/** One unit of work of a phase: addressed by its index in the plan's job list. */
+export interface PlannedJob {
+  /** Position in the plan's job list (0-based). */
+  index: number;
+  /** Stable name of the job, e.g. `dose_1000/dense/train`. */
+  key: string;
+}
+
+export interface Phase<Plan, Job extends PlannedJob, Result, Event> {
+  readonly name: PhaseName;
+  /**
+   * How the local executor runs the jobs: 'together' — one `runJobs` call for all of them, in plan order
+   * (the phase computes in this thread and may share work between jobs); 'each' — one call per job,
+   * several at once (each job does its heavy work in its own worker thread).
+   */
+  readonly local: 'together' | 'each';
+  /** Runs `jobs` (of `plan`, in that order) in this process; yields each result when the job's files are written. */
+  runJobs(plan: Plan, jobs: readonly Job[], emit: (e: Event) => void): AsyncIterable<Result>;
+}
+
+/** Runs the jobs of a phase's plan somewhere and reports each result as it arrives. */
+export interface Executor {
+  run<Plan, Job extends PlannedJob, Result, Event>(phase: Phase<Plan, Job, Result, Event>, plan: Plan, jobs: readonly Job[],
+    emit: (e: Event) => void, onResult: (job: Job, result: Result) => void): Promise<void>;
+}
+
+/** In this process: all jobs in one call ('together'), or `concurrency` single-job calls at a time ('each'). */
+export function localExecutor(concurrency = 1): Executor {
+  return {
+    async run(phase, plan, jobs, emit, onResult) {
+      if (phase.local === 'together') {
+        let i = 0;
+        for await (const r of phase.runJobs(plan, jobs, emit)) onResult(jobs[i++]!, r);
+        return;
+      }
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < jobs.length) {
+          const job = jobs[next++]!;
+          for await (const r of phase.runJobs(plan, [job], emit)) onResult(job, r);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, lane));
+    },
+  };
+}
+
+/** Lets timers and I/O callbacks run between jobs (e.g. a progress display's redraw). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((done) => setImmediate(done));
+}

@@ -1,0 +1,46 @@
+/**
+ * What runs one reconstruction for Phase F: by default a fresh worker thread (engine-worker.ts) that calls
+ * the file-level entry point `runLsqmlJob`, so several jobs run at once without sharing a heap and a job's
+ * memory is freed the moment it ends. Tests inject an in-process runner of the same type.
+ */
+import { Worker } from 'node:worker_threads';
+import type { JobProgress, LsqmlJobOptions, LsqmlJobResult } from './lsqml-job.js';
+
+export type EpochProgress = JobProgress;
+
+/** Runs one reconstruction; rejects with the job's error. */
+export type EngineRunner = (job: LsqmlJobOptions, onProgress: (p: EpochProgress) => void) => Promise<LsqmlJobResult>;
+
+/** Messages a job worker posts to its parent. */
+export type WorkerMessage =
+  | { type: 'progress'; progress: EpochProgress }
+  | { type: 'result'; result: LsqmlJobResult }
+  | { type: 'error'; name: string; message: string; stack?: string };
+
+/** Error of a job that failed inside its worker (the engine's message, or why the worker died). */
+export class JobError extends Error {
+  constructor(message: string, readonly kind: string = 'Error') {
+    super(message);
+    this.name = 'JobError';
+  }
+}
+
+/** Runs the job in a fresh worker thread (`engine-worker.js`), which calls `runLsqmlJob`. */
+export const workerEngine: EngineRunner = (job, onProgress) => new Promise<LsqmlJobResult>((resolve, reject) => {
+  const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: job });
+  let settled = false;
+  const settle = (fn: () => void): void => {
+    if (settled) return;
+    settled = true;
+    fn();
+    // The job is over either way: stop the thread (and anything it started) so its memory is freed now.
+    void worker.terminate();
+  };
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'progress') onProgress(m.progress);
+    else if (m.type === 'result') settle(() => resolve(m.result));
+    else settle(() => reject(new JobError(m.message, m.name)));
+  });
+  worker.on('error', (err) => settle(() => reject(new JobError(`worker crashed: ${err.message}`, err.name))));
+  worker.on('exit', (code) => settle(() => reject(new JobError(`worker exited (code ${code}) before reporting a result`))));
+});

@@ -1,0 +1,132 @@
+/**
+ * Phase F jobs: one LSQML reconstruction each. The engine writes into a staging directory
+ * `.staging-<run id>/`; when it ends, the job's earlier outputs move to `history/<run id>/` and the new
+ * ones move in (each an atomic rename), then `reconstruction.log` is written: a header (job, the
+ * equivalent `ptychostudy lsqml` command, return code), one line per epoch, and the outcome. A failing
+ * job never throws: its result says why.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../files/atomic.js';
+import { moveFilesInto, removeEntriesStartingWith } from '../../files/dirs.js';
+import { fingerprint, type Fingerprint } from '../../files/fingerprint.js';
+import { jobKey, PHASE_F } from '../hub/layout.js';
+import type { Phase } from '../phase.js';
+import { workerEngine, type EngineRunner, type EpochProgress } from './engine-runner.js';
+import { archiveOutputs } from './files.js';
+import { commandFor, shellJoin, type ReconstructionJob } from './jobs.js';
+import type { LsqmlJobResult } from './lsqml-job.js';
+import { ref, type PhaseFEvent, type ReconstructionRun } from './record.js';
+import type { ExecutionResult } from '../hub/reconstruction-files.js';
+import { selectionFacts } from './selection.js';
+
+function logHeader(job: ReconstructionJob, command: string, returncode: number): string {
+  return '# ptychostudy LSQML Reconstruction Log\n' +
+    `# Job: dose=${job.dose}, view=${job.view}, split=${job.split}\n` +
+    `# Command: ${command}\n` +
+    `# Return code: ${returncode}\n` +
+    `#${'='.repeat(60)}\n\n`;
+}
+
+function epochLine(p: EpochProgress): string {
+  return `epoch ${p.epoch}/${p.epochs} loss=${p.loss.toExponential(6)} seconds=${p.seconds.toFixed(3)}`;
+}
+
+/** The result a dry run records for a job (what would run, where it would log). */
+function dryRunJob(run: ReconstructionRun, job: ReconstructionJob, emit: (e: PhaseFEvent) => void): ExecutionResult {
+  const now = new Date().toISOString();
+  const command = commandFor(job);
+  const logPath = join(job.outputDir, PHASE_F.jobLog);
+  const preview = `[DRY RUN] Would execute: ${shellJoin(command)}\n[DRY RUN] Would log to: ${logPath}`;
+  emit({ type: 'dry-run', job: ref(job), preview });
+  return {
+    dose: job.dose, view: job.view, split: job.split, status: 'dry_run', returncode: 0, run_id: run.runId,
+    started_at: now, finished_at: now, seconds: 0, input_npz: job.inputNpz, input_size: statSync(job.inputNpz).size,
+    input_sha256: null, output_dir: job.outputDir, log_path: logPath, stdout_preview: preview.slice(0, 200), command,
+    reconstruction_npz: null, reconstruction_png: null, lsqml_log: null, epochs_run: null, final_loss: null,
+    n_positions: null, error: null, ...selectionFacts(job.inputNpz, job.view), history: [],
+  };
+}
+
+/** Runs one job with `engine` and stores its outputs; never throws for the job's own failure. */
+export async function reconstructJob(run: ReconstructionRun, job: ReconstructionJob, engine: EngineRunner,
+  emit: (e: PhaseFEvent) => void): Promise<ExecutionResult> {
+  const t0 = new Date();
+  const threads = run.threads;
+  const command = commandFor(job, threads);
+  const commandText = shellJoin(command);
+  emit({ type: 'job-start', job: ref(job), index: run.toRun.indexOf(job) + 1, count: run.toRun.length, command: commandText });
+  const staging = join(job.outputDir, `${PHASE_F.stagingPrefix}${run.runId}`);
+  const fpPromise: Promise<Fingerprint | null> = fingerprint(job.inputNpz).catch(() => null);
+  const lines: string[] = [];
+  let engineResult: LsqmlJobResult | null = null;
+  let error: string | null = null;
+  try {
+    mkdirSync(job.outputDir, { recursive: true });
+    removeEntriesStartingWith(job.outputDir, PHASE_F.stagingPrefix);
+    mkdirSync(staging, { recursive: true });
+    const settings = threads !== undefined ? { ...job.settings, threads } : job.settings;
+    engineResult = await engine({ inputNpz: job.inputNpz, outputDir: staging, settings }, (progress) => {
+      lines.push(epochLine(progress));
+      emit({ type: 'epoch', job: ref(job), progress });
+    });
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  const fp = await fpPromise;
+  const facts = selectionFacts(job.inputNpz, job.view);
+  let ok = error === null && engineResult !== null;
+  const logPath = join(job.outputDir, PHASE_F.jobLog);
+  const completed = (): string => `LSQML reconstruction completed: ${engineResult!.epochsRun} epochs, final loss ${engineResult!.finalLoss}, ` +
+    `${engineResult!.nPositions} positions, ${engineResult!.seconds.toFixed(2)} s\n`;
+  let tail = ok ? completed() : `=== ERROR ===\n${error}\n`;
+  try {
+    // Earlier outputs move to history/ instead of being overwritten; the new ones move in from staging.
+    const prior = run.priorResults.get(jobKey(job));
+    const archivedTo = archiveOutputs(job.outputDir, prior?.run_id ?? `unrecorded-${run.runId}`);
+    if (archivedTo !== null) run.archived.set(jobKey(job), archivedTo);
+    moveFilesInto(staging, job.outputDir);
+    if (ok && !existsSync(join(job.outputDir, PHASE_F.reconstruction))) {
+      throw new Error(`the engine reported success but wrote no ${PHASE_F.reconstruction}`);
+    }
+  } catch (err) {
+    ok = false;
+    error = `${error === null ? '' : `${error}; `}could not store the outputs in ${job.outputDir}: ${(err as Error).message}`;
+    tail = `=== ERROR ===\n${error}\n`;
+  }
+  const returncode = ok ? 0 : 1;
+  try {
+    writeFileAtomic(logPath, logHeader(job, commandText, returncode) +
+      (lines.length > 0 ? `=== EPOCHS ===\n${lines.join('\n')}\n\n` : '') + tail);
+  } catch (err) {
+    error = `${error === null ? '' : `${error}; `}could not write ${logPath}: ${(err as Error).message}`;
+  }
+  const t1 = new Date();
+  const inOut = (p: string): string => join(job.outputDir, p);
+  return {
+    dose: job.dose, view: job.view, split: job.split, status: ok ? 'success' : 'failed', returncode, run_id: run.runId,
+    started_at: t0.toISOString(), finished_at: t1.toISOString(), seconds: (t1.getTime() - t0.getTime()) / 1000,
+    input_npz: job.inputNpz, input_size: fp?.size ?? null, input_sha256: fp?.sha256 ?? null,
+    output_dir: job.outputDir, log_path: logPath, stdout_preview: (ok ? tail : error ?? '').slice(0, 200), command,
+    reconstruction_npz: ok && existsSync(inOut(PHASE_F.reconstruction)) ? inOut(PHASE_F.reconstruction) : null,
+    reconstruction_png: ok && existsSync(inOut(PHASE_F.figure)) ? inOut(PHASE_F.figure) : null,
+    lsqml_log: existsSync(inOut(PHASE_F.engineLog)) ? inOut(PHASE_F.engineLog) : null,
+    epochs_run: engineResult?.epochsRun ?? (lines.length > 0 ? lines.length : null),
+    final_loss: engineResult !== null && Number.isFinite(engineResult.finalLoss) ? engineResult.finalLoss : null,
+    n_positions: engineResult?.nPositions ?? null,
+    error,
+    ...facts,
+    history: [],
+  };
+}
+
+/** Phase F as a `Phase`: each job in its own call (its engine runs in a worker thread), several at once. */
+export function reconstructionPhase(engine: EngineRunner = workerEngine): Phase<ReconstructionRun, ReconstructionJob, ExecutionResult, PhaseFEvent> {
+  return {
+    name: 'reconstruct',
+    local: 'each',
+    async *runJobs(run, jobs, emit) {
+      for (const job of jobs) yield run.plan.dryRun ? dryRunJob(run, job, emit) : await reconstructJob(run, job, engine, emit);
+    },
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Phase F — LSQML reconstruction of every dose × view × split, keeping all evidence: plan.ts (the job
+ * matrix, filters, checks), record.ts (lock, resume, run id, the merged manifest and skip summary after
+ * every job, the run's immutable snapshot), job.ts (one reconstruction: staging, archive, log),
+ * lsqml-job.ts (the reconstruction itself, file to files), engine-runner.ts (a worker thread per job).
+ * `runReconstruction` is the code path of `ptychostudy reconstruct` and of the whole-study runner; it
+ * neither parses argv nor prints.
+ */
+import { availableParallelism } from 'node:os';
+import type { StudySettings } from '../../settings/schema.js';
+import { localExecutor, type Executor } from '../phase.js';
+import { reconstructionPhase } from './job.js';
+import { planReconstruction, type ReconstructionRunOptions } from './plan.js';
+import { finishReconstruction, recordResult, startReconstruction, type PhaseFEvent, type PhaseFSummary } from './record.js';
+
+export interface ReconstructionExecution {
+  /** Runs the jobs; default: in this process, `execution.jobs` at once (each in a worker thread). */
+  executor?: Executor;
+}
+
+/**
+ * Runs Phase F. Throws `UsageError` / `InputError` (exit code 2) before writing anything when the options,
+ * the input roots or an existing manifest are bad. A failing job never throws: it is recorded and the
+ * others go on; `summary.exitCode` is 1 when any selected job failed.
+ */
+export async function runReconstruction(settings: StudySettings, opts: ReconstructionRunOptions & ReconstructionExecution,
+  onEvent: (e: PhaseFEvent) => void = () => {}): Promise<PhaseFSummary> {
+  const plan = planReconstruction(settings, opts, availableParallelism());
+  const run = await startReconstruction(plan, onEvent);
+  try {
+    const executor = opts.executor ?? localExecutor(plan.dryRun ? 1 : run.concurrency);
+    await executor.run(reconstructionPhase(opts.engine), run, run.toRun, onEvent, (_job, result) => recordResult(run, result, onEvent));
+  } catch (err) {
+    run.release();
+    throw err;
+  }
+  return finishReconstruction(run, onEvent);
+}

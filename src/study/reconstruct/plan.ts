@@ -1,0 +1,94 @@
+/**
+ * Phase F plan: the job matrix of the study's doses, the filters applied to it (each excluded job
+ * recorded with the first filter that excluded it), missing inputs, and the checks that must pass before
+ * anything is written: the roots and a readable existing manifest and skip summary. Reads, never writes.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InputError } from '../../errors.js';
+import { isDirectory } from '../../files/dirs.js';
+import type { StudySettings } from '../../settings/schema.js';
+import { jobKey, PHASE_F, SPLITS, VIEWS } from '../hub/layout.js';
+import { applyFilters, validateFilters, type FilterSkip, type JobFilters } from './filters.js';
+import { buildJobs, type MissingJob, type ReconstructionJob } from './jobs.js';
+import { readManifest, readSkipSummary } from '../hub/reconstruction-files.js';
+import type { EngineRunner } from './engine-runner.js';
+
+/** Options of one Phase F run that are not study settings. */
+export interface ReconstructionRunOptions {
+  phaseCRoot: string;
+  phaseDRoot: string;
+  artifactRoot: string;
+  filters?: Partial<JobFilters>;
+  /** Record what each job would run; run nothing. */
+  dryRun?: boolean;
+  /** Skip (and record) jobs whose input NPZ is missing instead of failing. */
+  allowMissingPhaseD?: boolean;
+  /** Re-run jobs that are already complete. */
+  force?: boolean;
+  /** Runs one reconstruction; default: a worker thread running the LSQML engine (engine-runner.ts). */
+  engine?: EngineRunner;
+}
+
+export interface ReconstructionPlan {
+  phaseCRoot: string;
+  phaseDRoot: string;
+  artifactRoot: string;
+  doses: number[];
+  filters: JobFilters;
+  /** Every job of the matrix whose input exists. */
+  allJobs: ReconstructionJob[];
+  /** Jobs whose input is missing (only with `allowMissingPhaseD`). */
+  missing: MissingJob[];
+  /** The jobs the filters keep, in matrix order. */
+  selected: ReconstructionJob[];
+  filterSkips: FilterSkip[];
+  /** Keys of every (dose, view, split) of the study's doses. */
+  considered: Set<string>;
+  manifestPath: string;
+  skipSummaryPath: string;
+  dryRun: boolean;
+  force: boolean;
+  /** Jobs run at once at most (the `execution.jobs` setting, or the number of cores). */
+  concurrencyLimit: number;
+  /** `reconstruction.threads`: fixed threads per job, or null (chosen from the concurrency). */
+  threads: number | null;
+}
+
+/**
+ * The plan of a Phase F run (the study's doses are `simulation.doses`). Throws `UsageError` / `InputError`
+ * (exit code 2) when the filters, the input roots or an existing manifest are bad.
+ */
+export function planReconstruction(settings: StudySettings, opts: ReconstructionRunOptions, cores: number): ReconstructionPlan {
+  const phaseCRoot = resolve(opts.phaseCRoot);
+  const phaseDRoot = resolve(opts.phaseDRoot);
+  const artifactRoot = resolve(opts.artifactRoot);
+  const doses = [...settings.simulation.doses].sort((a, b) => a - b);
+  const filters: JobFilters = {
+    dose: opts.filters?.dose ?? null, view: opts.filters?.view ?? null,
+    split: opts.filters?.split ?? null, gridsize: opts.filters?.gridsize ?? null,
+  };
+  validateFilters(filters, doses);
+  if (!isDirectory(phaseCRoot)) throw new InputError(`\`phaseCRoot\` ${phaseCRoot}: not a directory (expected dose_<D>/patched_{train,test}.npz from Phase C)`);
+  if (!isDirectory(phaseDRoot) && !opts.allowMissingPhaseD) {
+    throw new InputError(`\`phaseDRoot\` ${phaseDRoot}: not a directory (expected dose_<D>/<view>/<view>_{train,test}.npz from Phase D; \`allowMissingPhaseD\` skips those jobs)`);
+  }
+  if (existsSync(artifactRoot) && !isDirectory(artifactRoot)) throw new InputError(`\`artifactRoot\` ${artifactRoot}: exists and is not a directory`);
+
+  const { jobs: allJobs, missing } = buildJobs({
+    phaseCRoot, phaseDRoot, artifactRoot, doses, allowMissing: opts.allowMissingPhaseD ?? false, settings: settings.reconstruction,
+  });
+  const { selected, skipped: filterSkips } = applyFilters(allJobs, filters);
+  const considered = new Set<string>();
+  for (const dose of doses) for (const view of VIEWS) for (const split of SPLITS) considered.add(jobKey({ dose, view, split }));
+
+  const manifestPath = join(artifactRoot, PHASE_F.manifest);
+  const skipSummaryPath = join(artifactRoot, PHASE_F.skipSummary);
+  readManifest(manifestPath);
+  readSkipSummary(skipSummaryPath);
+  return {
+    phaseCRoot, phaseDRoot, artifactRoot, doses, filters, allJobs, missing, selected, filterSkips, considered,
+    manifestPath, skipSummaryPath, dryRun: opts.dryRun ?? false, force: opts.force ?? false,
+    concurrencyLimit: settings.execution.jobs ?? cores, threads: settings.reconstruction.threads,
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * Phase F record: a run of Phase F from its start to its end, as the evidence files see it.
+ *
+ * `startReconstruction` takes the artifact root's lock, decides which selected jobs are already complete
+ * (an earlier success whose outputs exist and whose input's size and SHA-256 are unchanged), allocates
+ * the run id and its snapshot directory `runs/<UTC time>-<filters>/`, and writes the merged manifest and
+ * skip summary with the plan. `recordResult` adds one job's result and rewrites them (so an interrupted
+ * run keeps every finished job); `finishReconstruction` writes the run's own immutable snapshot, the
+ * merged files once more with the same timestamp, and releases the lock.
+ */
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../../files/atomic.js';
+import { compactUtc, createUniqueDir } from '../../files/dirs.js';
+import { fingerprint } from '../../files/fingerprint.js';
+import { acquireLock } from '../../files/lock.js';
+import { gridsizeOf, jobKey, PHASE_F, type JobAddress } from '../hub/layout.js';
+import { filterLabel } from './filters.js';
+import { commandFor, type ReconstructionJob } from './jobs.js';
+import { mergeManifest, mergeSkipSummary } from './manifest.js';
+import type { ReconstructionPlan } from './plan.js';
+import {
+  readManifest, readSkipSummary, SCHEMA_VERSION,
+  type ExecutionResult, type JobRecord, type Manifest, type RunRecord, type SkipEntry, type SkipSummary,
+} from '../hub/reconstruction-files.js';
+import type { EpochProgress } from './engine-runner.js';
+
+export interface JobRef {
+  dose: number;
+  view: string;
+  split: string;
+}
+
+export type PhaseFEvent =
+  | { type: 'plan'; runId: string; snapshotDir: string; totalJobs: number; selected: JobRef[]; toRun: JobRef[];
+      alreadyComplete: JobRef[]; skipped: SkipEntry[]; dryRun: boolean; concurrency: number }
+  | { type: 'dry-run'; job: JobRef; preview: string }
+  | { type: 'job-start'; job: JobRef; index: number; count: number; command: string }
+  | { type: 'epoch'; job: JobRef; progress: EpochProgress }
+  | { type: 'job-end'; job: JobRef; result: ExecutionResult; done: number; failed: number; count: number }
+  | { type: 'manifest-written'; path: string; results: number };
+
+export const ALREADY_COMPLETE = 'already complete';
+
+export function ref(j: JobAddress): JobRef {
+  return { dose: j.dose, view: j.view, split: j.split };
+}
+
+/** One Phase F run in progress: what its jobs need (run id, thread count) and what its record holds. */
+export interface ReconstructionRun {
+  plan: ReconstructionPlan;
+  runId: string;
+  snapshotDir: string;
+  started: Date;
+  /** Earlier result of each job key (from the merged manifest). */
+  priorResults: Map<string, ExecutionResult>;
+  alreadyComplete: ReconstructionJob[];
+  toRun: ReconstructionJob[];
+  skippedJobs: SkipEntry[];
+  /** Jobs run at once. */
+  concurrency: number;
+  /** Threads of each job's engine (undefined: the job chooses). */
+  threads: number | undefined;
+  results: ExecutionResult[];
+  /** Where each re-run job's earlier outputs were moved. */
+  archived: Map<string, string>;
+  failed: number;
+  priorManifest: Manifest | null;
+  priorSkip: SkipSummary | null;
+  release: () => void;
+}
+
+function jobRecord(job: ReconstructionJob): JobRecord {
+  const s = job.settings;
+  return {
+    dose: job.dose, view: job.view, split: job.split, gridsize: gridsizeOf(job.view),
+    input_npz: job.inputNpz, output_dir: job.outputDir, algorithm: job.algorithm,
+    num_epochs: s.epochs, batch_size: s.batchSize, noise_model: s.noiseModel, modes: s.modes,
+    n_images: s.nImages, seed: s.seed, init_object: s.initObject, init_probe: s.initProbe,
+    command: commandFor(job),
+  };
+}
+
+/** Is the earlier result of this job still valid for this input (success, outputs present, input unchanged)? */
+async function isAlreadyComplete(prior: ExecutionResult | undefined, job: ReconstructionJob): Promise<boolean> {
+  if (prior === undefined || prior.status !== 'success' || prior.input_size === null || prior.input_sha256 === null) return false;
+  if (!existsSync(join(job.outputDir, PHASE_F.reconstruction))) return false;
+  if (statSync(job.inputNpz).size !== prior.input_size) return false;
+  const fp = await fingerprint(job.inputNpz);
+  return fp.sha256 === prior.input_sha256;
+}
+
+function runRecord(run: ReconstructionRun, finishedAt: string | null): RunRecord {
+  const { plan } = run;
+  return {
+    run_id: run.runId, started_at: run.started.toISOString(), finished_at: finishedAt, dry_run: plan.dryRun, filters: plan.filters,
+    snapshot: `${PHASE_F.runs}/${run.runId}`, total_jobs: plan.allJobs.length, filtered_jobs: plan.selected.length,
+    executed: plan.dryRun ? 0 : run.results.length, succeeded: run.results.filter((r) => r.status === 'success').length,
+    failed: run.failed, already_complete: run.alreadyComplete.length, skipped_count: run.skippedJobs.length,
+    missing_phase_d_count: plan.missing.length,
+  };
+}
+
+/** This run's own manifest (what its snapshot holds). */
+function runManifest(run: ReconstructionRun, timestamp: string, finishedAt: string | null): Manifest {
+  const { plan } = run;
+  const order = new Map(plan.selected.map((j, i) => [jobKey(j), i]));
+  return {
+    schema_version: SCHEMA_VERSION, timestamp, phase_c_root: plan.phaseCRoot, phase_d_root: plan.phaseDRoot, artifact_root: plan.artifactRoot,
+    filters: plan.filters, total_jobs: plan.allJobs.length, filtered_jobs: plan.selected.length,
+    missing_jobs: plan.missing.map((m) => ({ dose: m.dose, view: m.view, split: m.split, reason: m.reason })),
+    jobs: plan.selected.map(jobRecord),
+    execution_results: [...run.results].sort((a, b) => (order.get(jobKey(a)) ?? -1) - (order.get(jobKey(b)) ?? -1)),
+    runs: [runRecord(run, finishedAt)],
+  };
+}
+
+function runSkip(run: ReconstructionRun, timestamp: string): SkipSummary {
+  return {
+    schema_version: SCHEMA_VERSION, timestamp, skipped_count: run.skippedJobs.length, skipped_jobs: run.skippedJobs,
+    missing_phase_d_count: run.plan.missing.length,
+  };
+}
+
+/** Writes the merged files at the artifact root (each atomically; the manifest last). */
+function writeMerged(run: ReconstructionRun, timestamp: string, finishedAt: string | null,
+  emit: (e: PhaseFEvent) => void): { manifest: Manifest; skip: SkipSummary } {
+  const { plan } = run;
+  const manifest = mergeManifest(run.priorManifest, runManifest(run, timestamp, finishedAt), plan.considered, run.archived);
+  const skip = mergeSkipSummary(run.priorSkip, runSkip(run, timestamp), manifest, plan.considered);
+  writeJsonAtomic(plan.skipSummaryPath, skip);
+  writeJsonAtomic(plan.manifestPath, manifest);
+  emit({ type: 'manifest-written', path: plan.manifestPath, results: manifest.execution_results.length });
+  return { manifest, skip };
+}
+
+/** Starts a run: lock, resume check, run id, the first merged record; emits the 'plan' event. */
+export async function startReconstruction(plan: ReconstructionPlan, emit: (e: PhaseFEvent) => void): Promise<ReconstructionRun> {
+  mkdirSync(plan.artifactRoot, { recursive: true });
+  const release = acquireLock(join(plan.artifactRoot, PHASE_F.lock), 'reconstruct run', 'artifact root');
+  try {
+    const priorManifest = readManifest(plan.manifestPath);
+    const priorSkip = readSkipSummary(plan.skipSummaryPath);
+    const priorResults = new Map((priorManifest?.execution_results ?? []).map((r) => [jobKey(r), r]));
+    const alreadyComplete: ReconstructionJob[] = [];
+    const toRun: ReconstructionJob[] = [];
+    for (const job of plan.selected) {
+      if (!plan.force && (await isAlreadyComplete(priorResults.get(jobKey(job)), job))) alreadyComplete.push(job);
+      else toRun.push(job);
+    }
+    const started = new Date();
+    const runsDir = join(plan.artifactRoot, PHASE_F.runs);
+    const runId = createUniqueDir(runsDir, `${compactUtc(started)}-${filterLabel(plan.filters)}${plan.dryRun ? '-dry-run' : ''}`);
+    const skippedJobs: SkipEntry[] = [
+      ...plan.filterSkips.map((s) => ({ ...s, run_id: runId })),
+      ...plan.missing.map((m) => ({ ...m, run_id: runId })),
+      ...alreadyComplete.map((j) => ({ dose: j.dose, view: j.view, split: j.split, reason: ALREADY_COMPLETE, run_id: runId })),
+    ];
+    const concurrency = Math.max(1, Math.min(plan.concurrencyLimit, toRun.length));
+    const run: ReconstructionRun = {
+      plan, runId, snapshotDir: join(runsDir, runId), started, priorResults, alreadyComplete, toRun, skippedJobs, concurrency,
+      threads: plan.threads ?? (concurrency > 1 ? 1 : undefined),
+      results: [], archived: new Map(), failed: 0, priorManifest, priorSkip, release,
+    };
+    emit({
+      type: 'plan', runId, snapshotDir: run.snapshotDir, totalJobs: plan.allJobs.length, selected: plan.selected.map(ref),
+      toRun: toRun.map(ref), alreadyComplete: alreadyComplete.map(ref), skipped: skippedJobs, dryRun: plan.dryRun, concurrency,
+    });
+    writeMerged(run, new Date().toISOString(), null, emit);
+    return run;
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/** Adds one job's result to the run and rewrites the merged files (emits 'job-end', then 'manifest-written'). */
+export function recordResult(run: ReconstructionRun, result: ExecutionResult, emit: (e: PhaseFEvent) => void): void {
+  run.results.push(result);
+  if (result.status === 'dry_run') return;
+  if (result.status !== 'success') run.failed++;
+  emit({ type: 'job-end', job: ref(result), result, done: run.results.length, failed: run.failed, count: run.toRun.length });
+  writeMerged(run, result.finished_at, null, emit);
+}
+
+export interface PhaseFSummary {
+  runId: string;
+  snapshotDir: string;
+  manifestPath: string;
+  skipSummaryPath: string;
+  totalJobs: number;
+  filteredJobs: number;
+  skippedCount: number;
+  missingPhaseDCount: number;
+  alreadyComplete: number;
+  executed: number;
+  succeeded: number;
+  failed: number;
+  dryRun: boolean;
+  /** 0: every selected job succeeded (or dry run); 1: some failed. */
+  exitCode: 0 | 1;
+  results: ExecutionResult[];
+  manifest: Manifest;
+  skipSummary: SkipSummary;
+}
+
+/** Ends the run: its own files (immutable snapshot), then the merged files with the same timestamp; releases the lock. */
+export function finishReconstruction(run: ReconstructionRun, emit: (e: PhaseFEvent) => void): PhaseFSummary {
+  try {
+    const { plan } = run;
+    const finished = new Date().toISOString();
+    const ownManifest = runManifest(run, finished, finished);
+    const ownSkip = runSkip(run, finished);
+    for (const [name, value] of [[PHASE_F.manifest, ownManifest], [PHASE_F.skipSummary, ownSkip]] as const) {
+      writeJsonAtomic(join(run.snapshotDir, name), value);
+      chmodSync(join(run.snapshotDir, name), 0o444); // a snapshot is never rewritten
+    }
+    const { manifest, skip } = writeMerged(run, finished, finished, emit);
+    return {
+      runId: run.runId, snapshotDir: run.snapshotDir, manifestPath: plan.manifestPath, skipSummaryPath: plan.skipSummaryPath,
+      totalJobs: plan.allJobs.length, filteredJobs: plan.selected.length, skippedCount: run.skippedJobs.length,
+      missingPhaseDCount: plan.missing.length, alreadyComplete: run.alreadyComplete.length,
+      executed: plan.dryRun ? 0 : run.results.length, succeeded: run.results.filter((r) => r.status === 'success').length,
+      failed: run.failed, dryRun: plan.dryRun, exitCode: run.failed > 0 ? 1 : 0,
+      results: ownManifest.execution_results, manifest, skipSummary: skip,
+    };
+  } finally {
+    run.release();
+  }
+}

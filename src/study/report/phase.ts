@@ -1,0 +1,41 @@
+/**
+ * The HTML report of a hub: one self-contained page, `<hub>/report/index.html`, with its images in
+ * `<hub>/report/img/` (relative links; it opens from disk, no server, no scripts). plan.ts reads what the
+ * hub holds, sections.ts builds each section (writing its images), and the page is written last. The
+ * page-drawing primitives are the rendering library's (src/report/).
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../files/atomic.js';
+import { page } from '../../report/html.js';
+import { REPORT } from '../hub/layout.js';
+import { OWN_MODEL } from '../hub/metrics-summary.js';
+import { planReport } from './plan.js';
+import {
+  chartsSection, dataSection, designSection, ImageDir, metricsSection, phaseFSection, reconstructionsSection, reportContext,
+  skippedSection, softwareSection,
+} from './sections.js';
+
+export interface ReportResult {
+  indexPath: string;
+  /** Image files written next to the page. */
+  images: string[];
+  /** Parts of the hub that were not available (each also shown in the page). */
+  missing: string[];
+}
+
+/** Writes `<hub>/report/index.html` (and its images). */
+export async function buildReport(hub: string): Promise<ReportResult> {
+  const plan = planReport(hub);
+  rmSync(plan.imgDir, { recursive: true, force: true }); // derived; rebuilt every time
+  mkdirSync(plan.imgDir, { recursive: true });
+  const img = new ImageDir(plan.imgDir);
+  const ctx = reportContext(plan, img);
+  const sections = [designSection, dataSection, reconstructionsSection, metricsSection, chartsSection, phaseFSection,
+    skippedSection, softwareSection].map((build) => build(ctx));
+  const title = 'ptychostudy — dose/overlap study report';
+  const subtitle = `hub ${hub} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} · doses ${plan.doses.join(', ') || 'none found'} · our model: ${OWN_MODEL}`;
+  const indexPath = join(plan.outDir, REPORT.index);
+  writeFileAtomic(indexPath, page(title, subtitle, sections));
+  return { indexPath, images: img.files, missing: ctx.missing };
+}

@@ -1,0 +1,128 @@
+/**
+ * The whole-study hub's own record, `<hub>/run.json`: which settings made the hub and which phases are
+ * complete. Re-running `run` on a hub reads it to continue where the last run stopped; a hub made with
+ * other settings is refused rather than silently mixed. run.json is one of the places settings enter:
+ * its `settings` record is parsed with the settings schema when it is read.
+ *
+ * The record holds what determines a hub's results and a person sets for a study: the preset, the doses,
+ * the epochs, the three seeds (simulation, view selection, reconstruction), the image count and the base
+ * NPZ. Version 1 records had one `seed`, which fed both the simulation and the reconstruction; they are
+ * read as simulation_seed = reconstruction_seed = seed and overlap_seed = 456 (what those runs used).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../../errors.js';
+import { writeJsonAtomic } from '../../files/atomic.js';
+import { utcSeconds } from '../../files/dirs.js';
+import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
+import { PRESET_NAMES, type StudySettings } from '../../settings/schema.js';
+import { HUB } from '../hub/layout.js';
+import type { PhaseName } from '../phase.js';
+
+export const RUN_STATE_FILE = HUB.runState;
+export const RUN_STATE_SCHEMA_VERSION = 2;
+
+/** The settings record of run.json (and design.json). */
+export const RunSettingsSchema = z.object({
+  preset: z.enum(PRESET_NAMES).nullable(),
+  doses: z.array(z.number()),
+  epochs: z.number(),
+  simulation_seed: z.number(),
+  overlap_seed: z.number(),
+  reconstruction_seed: z.number(),
+  n_images: z.number().nullable(),
+  base_npz: z.string().nullable(),
+}).strict();
+export type RunSettings = z.infer<typeof RunSettingsSchema>;
+
+export interface PhaseRecord {
+  status: 'running' | 'complete' | 'failed';
+  started: string;
+  finished?: string;
+  seconds?: number;
+  /** Short account of what the phase produced or why it failed. */
+  detail?: string;
+}
+
+export interface RunState {
+  schema_version: number;
+  tool: 'ptychostudy';
+  version: string;
+  created: string;
+  updated: string;
+  settings: RunSettings;
+  status: 'running' | 'complete' | 'failed' | 'interrupted';
+  phases: Partial<Record<PhaseName, PhaseRecord>>;
+}
+
+/** The record of a study's settings. */
+export function runSettingsOf(s: StudySettings): RunSettings {
+  return {
+    preset: s.preset,
+    doses: [...s.simulation.doses],
+    epochs: s.reconstruction.epochs,
+    simulation_seed: s.simulation.seed,
+    overlap_seed: s.overlap.seed,
+    reconstruction_seed: s.reconstruction.seed,
+    n_images: s.simulation.nImages,
+    base_npz: s.simulation.baseNpz,
+  };
+}
+
+/** The study settings a record stands for (the preset's values under the recorded ones, schema defaults for the rest). */
+export function settingsOfRecord(r: RunSettings): StudySettings {
+  return parseStudySettings({
+    preset: r.preset,
+    simulation: { doses: r.doses, seed: r.simulation_seed, nImages: r.n_images, baseNpz: r.base_npz },
+    overlap: { seed: r.overlap_seed },
+    reconstruction: { epochs: r.epochs, seed: r.reconstruction_seed },
+  });
+}
+
+/** A version-1 settings record (one `seed` for simulation and reconstruction) in the current form. */
+function migrate(settings: Record<string, unknown>): Record<string, unknown> {
+  if (!('seed' in settings) || 'simulation_seed' in settings) return settings;
+  const { seed, ...rest } = settings;
+  return {
+    preset: rest.preset, doses: rest.doses, epochs: rest.epochs,
+    simulation_seed: seed, overlap_seed: settingsDefaults().overlap.seed, reconstruction_seed: seed,
+    n_images: rest.n_images, base_npz: rest.base_npz,
+  };
+}
+
+/** The hub's run.json (its settings checked and in the current form), or null when there is none. */
+export function readRunState(hub: string): RunState | null {
+  const path = join(hub, RUN_STATE_FILE);
+  if (!existsSync(path)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new InputError(`${path}: not valid JSON (${(err as Error).message}); this hub cannot be resumed — use a new hub`);
+  }
+  const v = value as Partial<RunState>;
+  if (v.tool !== 'ptychostudy' || typeof v.settings !== 'object' || v.settings === null || typeof v.phases !== 'object') {
+    throw new InputError(`${path}: not a ptychostudy run record (expected keys tool, settings, phases); use a new hub`);
+  }
+  const parsed = RunSettingsSchema.safeParse(migrate(v.settings as Record<string, unknown>));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(`${path}: key 'settings.${issue.path.join('.')}': ${issue.message}; this hub cannot be resumed — use a new hub`);
+  }
+  return { ...(v as RunState), settings: parsed.data };
+}
+
+export function writeRunState(hub: string, state: RunState): void {
+  state.updated = utcSeconds();
+  writeJsonAtomic(join(hub, RUN_STATE_FILE), state);
+}
+
+/** Names of the settings that differ between a hub and a new request (empty when they agree). */
+export function settingsDiff(a: RunSettings, b: RunSettings): string[] {
+  const out: string[] = [];
+  for (const key of Object.keys(b) as (keyof RunSettings)[]) {
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) out.push(`${key} (hub: ${JSON.stringify(a[key])}, requested: ${JSON.stringify(b[key])})`);
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+/**
+ * The end-of-run table: for each dose × view (test split preferred, our own LSQML model), the phase
+ * and amplitude MS-SSIM and the phase FRC50, read from Phase G's metrics_summary.json.
+ */
+import { join } from 'node:path';
+import { PHASE_G, VIEWS } from '../hub/layout.js';
+import { OWN_MODEL, readMetricsSummary } from '../hub/metrics-summary.js';
+
+export interface SummaryTableRow {
+  dose: number;
+  view: string;
+  split: string;
+  status: string;
+  ms_ssim_phase: number | null;
+  ms_ssim_amplitude: number | null;
+  frc50_phase: number | null;
+}
+
+function fmt(v: number | null, digits: number): string {
+  return v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits);
+}
+
+/** Rows of the table and its text form; an empty table (with a note) when Phase G wrote nothing. */
+export function summaryTable(phaseGRoot: string, split = 'test'): { rows: SummaryTableRow[]; text: string } {
+  const summary = readMetricsSummary(join(phaseGRoot, PHASE_G.summaryJson));
+  if (summary === null) return { rows: [], text: '(no metrics summary was written)' };
+  const rows: SummaryTableRow[] = summary.rows
+    .filter((r) => r.model === OWN_MODEL && r.split === split)
+    .map((r) => ({
+      dose: r.dose, view: r.view, split: r.split, status: r.status,
+      ms_ssim_phase: r.metrics['ms_ssim']?.phase ?? null,
+      ms_ssim_amplitude: r.metrics['ms_ssim']?.amplitude ?? null,
+      frc50_phase: r.metrics['frc50']?.phase ?? null,
+    }))
+    .sort((a, b) => a.dose - b.dose || (VIEWS as readonly string[]).indexOf(a.view) - (VIEWS as readonly string[]).indexOf(b.view));
+  const header = ['dose', 'view', 'MS-SSIM phase', 'MS-SSIM amplitude', 'FRC50 phase'];
+  const body = rows.map((r) => [String(r.dose), r.view, r.status === 'ok' ? fmt(r.ms_ssim_phase, 3) : r.status,
+    r.status === 'ok' ? fmt(r.ms_ssim_amplitude, 3) : '', r.status === 'ok' ? fmt(r.frc50_phase, 1) : '']);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const text = [`${split} split, model ${OWN_MODEL}:`, line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  return { rows, text };
+}

@@ -1,0 +1,59 @@
+/**
+ * Phase C — synthetic datasets, one job per dose: plan.ts (what is written, checked before anything is),
+ * job.ts (simulating and writing a dose's two splits), record.ts (run_manifest.json). `runSimulation` is
+ * the code path of `ptychostudy generate` and of the whole-study runner. Nothing here prints or reads argv.
+ */
+import type { PresetName, StudySettings } from '../../settings/schema.js';
+import { localExecutor, type Executor, type Phase } from '../phase.js';
+import { simulateDoses, type SimulationJobResult } from './job.js';
+import { planSimulation, type PhaseCProgress, type SimulationJob, type SimulationPlan, type SimulationRunOptions } from './plan.js';
+import { SimulationManifest } from './record.js';
+
+export const simulationPhase: Phase<SimulationPlan, SimulationJob, SimulationJobResult, PhaseCProgress> = {
+  name: 'generate',
+  local: 'together',
+  runJobs: simulateDoses,
+};
+
+export interface PhaseCResult {
+  outputRoot: string;
+  manifestPath: string;
+  preset: PresetName | null;
+  seed: number;
+  nPositions: number;
+  patchSize: number;
+  objectShape: [number, number];
+  split: { axis: 'x' | 'y'; splitPoint: number; trainCount: number; testCount: number };
+  doses: SimulationJobResult[];
+  seconds: number;
+}
+
+/**
+ * Runs Phase C: plan, every dose, manifest after each. Throws UsageError/InputError (exit code 2) before
+ * writing anything when an input is bad or an output exists without `overwrite`.
+ */
+export async function runSimulation(settings: StudySettings, opts: SimulationRunOptions,
+  onProgress: (p: PhaseCProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<PhaseCResult> {
+  const t0 = performance.now();
+  const plan = planSimulation(settings, opts);
+  const manifest = new SimulationManifest(plan);
+  const doses: SimulationJobResult[] = [];
+  await executor.run(simulationPhase, plan, plan.jobs, onProgress, (_job, r) => {
+    manifest.add(r);
+    doses.push(r);
+  });
+  const first = doses[0];
+  if (first === undefined) throw new Error('internal: Phase C simulated no dose');
+  return {
+    outputRoot: opts.outputRoot,
+    manifestPath: plan.manifestPath,
+    preset: plan.preset,
+    seed: plan.seed,
+    nPositions: plan.nPositions,
+    patchSize: plan.patchSize,
+    objectShape: plan.objectShape,
+    split: { axis: first.split.axis, splitPoint: first.split.splitPoint, trainCount: first.trainCount, testCount: first.testCount },
+    doses,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

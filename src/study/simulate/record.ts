@@ -1,0 +1,72 @@
+/**
+ * Phase C record: `<root>/run_manifest.json`, rewritten (atomically) after every dose: one entry per
+ * dose directory (sorted by dose; entries of doses this run did not touch are kept), other keys, and the
+ * latest run's parameters under `_run`.
+ */
+import { writeJsonAtomic } from '../../files/atomic.js';
+import { packageVersion } from '../../version.js';
+import { doseDirName } from '../hub/layout.js';
+import type { SimulationJobResult } from './job.js';
+import { PHASE_C_TOOL, type SimulationPlan } from './plan.js';
+
+function round6(v: number): number {
+  return Number.isFinite(v) ? Number(v.toPrecision(10)) : v;
+}
+
+/** Dose entries sorted by dose, other keys after them, `_run` last. */
+function orderedManifest(m: Record<string, unknown>, run: Record<string, unknown>): Record<string, unknown> {
+  const doseOf = (k: string): number => {
+    const e = m[k] as { dose?: unknown } | undefined;
+    return e && typeof e.dose === 'number' ? e.dose : Number(k.slice(5));
+  };
+  const doseKeys = Object.keys(m).filter((k) => /^dose_\d+$/.test(k)).sort((a, b) => doseOf(a) - doseOf(b));
+  const others = Object.keys(m).filter((k) => !/^dose_\d+$/.test(k) && k !== '_run');
+  const out: Record<string, unknown> = {};
+  for (const k of [...doseKeys, ...others]) out[k] = m[k];
+  out._run = run;
+  return out;
+}
+
+/** The manifest of a Phase C run: starts from the previous one; `add` records a finished dose and rewrites the file. */
+export class SimulationManifest {
+  private readonly entries: Record<string, unknown>;
+
+  constructor(private readonly plan: SimulationPlan) {
+    this.entries = { ...(plan.previousManifest ?? {}) };
+  }
+
+  add(r: SimulationJobResult): void {
+    const plan = this.plan;
+    this.entries[doseDirName(r.dose)] = {
+      dose: r.dose,
+      train: r.train,
+      test: r.test,
+      intermediate_dir: r.doseDir,
+      train_count: r.trainCount,
+      test_count: r.testCount,
+      intensity_scale: r.intensityScale,
+      mean_photons_per_pattern: round6(r.photons.mean),
+      photons_per_pattern_std: round6(r.photons.std),
+      mean_photons_per_pattern_train: round6(r.meanTrain),
+      mean_photons_per_pattern_test: round6(r.meanTest),
+      seed: plan.seed,
+      preset: plan.preset,
+      seconds: Number(r.seconds.toFixed(3)),
+      generated_utc: new Date().toISOString(),
+    };
+    const run = {
+      tool: PHASE_C_TOOL,
+      ptychostudy_version: packageVersion(),
+      updated_utc: new Date().toISOString(),
+      preset: plan.preset,
+      seed: plan.seed,
+      n_images: plan.nPositions,
+      patch_size: plan.patchSize,
+      object_shape: plan.objectShape,
+      object_source: plan.base ? plan.base.path : 'synthetic',
+      split: { axis: r.split.axis, split_point: r.split.splitPoint, train_count: r.trainCount, test_count: r.testCount },
+      doses_this_run: plan.doses,
+    };
+    writeJsonAtomic(plan.manifestPath, orderedManifest(this.entries, run));
+  }
+}

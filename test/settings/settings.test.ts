@@ -1,0 +1,127 @@
+/**
+ * The settings schema: one default per setting (documented, bounded), presets as values under the given
+ * ones, one parse with errors that name the setting, the published JSON Schema, and run.json's record.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../../src/errors.js';
+import { DEFAULT_LSQML_OPTIONS, type LsqmlOptions } from '../../src/engine/options.js';
+import { parseStudySettings, SettingsError, settingsDefaults } from '../../src/settings/parse.js';
+import { SETTINGS_SCHEMA_FILE, settingsJsonSchema } from '../../src/settings/schema.js';
+import { engineOptions } from '../../src/settings/engine-options.js';
+import { runSettingsOf, settingsOfRecord, readRunState } from '../../src/study/run/state.js';
+import { namesToFlags } from '../../src/cli/action.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+interface JsonSchemaNode { type?: string; properties?: Record<string, JsonSchemaNode>; default?: unknown; description?: string }
+
+test('every setting has a default and one line of documentation in the published JSON Schema', () => {
+  const schema = JSON.parse(settingsJsonSchema()) as JsonSchemaNode;
+  const leaves: string[] = [];
+  const walk = (node: JsonSchemaNode, path: string): void => {
+    if (node.type === 'object' && node.properties && !path.endsWith('Plan') && path.split('.').length <= 1) {
+      for (const [k, v] of Object.entries(node.properties)) walk(v, path === '' ? k : `${path}.${k}`);
+      return;
+    }
+    leaves.push(path);
+    assert.ok('default' in node, `${path} has no default`);
+    assert.ok(typeof node.description === 'string' && node.description.length > 10 && !node.description.includes('\n'), `${path} has no one-line description`);
+  };
+  for (const [k, v] of Object.entries(schema.properties!)) walk(v, k);
+  assert.ok(leaves.length > 40, `${leaves.length} settings`);
+  assert.ok(leaves.includes('reconstruction.gaussianNoiseStd') && leaves.includes('overlap.seed') && leaves.includes('execution.jobs'));
+});
+
+test('the committed schemas/settings.schema.json is the one generated from the zod schema', () => {
+  assert.equal(readFileSync(join('schemas', SETTINGS_SCHEMA_FILE), 'utf8'), settingsJsonSchema(),
+    `schemas/${SETTINGS_SCHEMA_FILE} is stale: run npx tsc -p . && node scripts/gen-schemas.mjs`);
+});
+
+test('defaults: the reference study; the engine options are pty-chi\'s except the study\'s batch size, seed and thread choice', () => {
+  const d = parseStudySettings();
+  assert.equal(d.preset, null);
+  assert.deepEqual(d.simulation.doses, [1e3, 1e4, 1e5]);
+  assert.equal(d.simulation.patchSize, 128);
+  assert.deepEqual(d.simulation.objectShape, [464, 464]);
+  assert.equal(d.simulation.nPositions, 10304);
+  assert.deepEqual(d.overlap.views, { dense: 0.7, sparse: 0.2 });
+  // three seeds, one per random process
+  assert.equal(d.simulation.seed, 42);
+  assert.equal(d.overlap.seed, 456);
+  assert.equal(d.reconstruction.seed, 42);
+  assert.equal(d.reconstruction.epochs, 100);
+  assert.equal(d.reconstruction.batchSize, 96);
+  assert.equal(d.execution.jobs, null);
+  // the engine receives every option; only the study's departures differ from the engine's own defaults
+  const engine = engineOptions(d.reconstruction, 1);
+  const differ = (Object.keys(DEFAULT_LSQML_OPTIONS) as (keyof LsqmlOptions)[])
+    .filter((k) => JSON.stringify(engine[k]) !== JSON.stringify(DEFAULT_LSQML_OPTIONS[k]));
+  assert.deepEqual(differ, ['batchSize', 'seed']);
+  assert.deepEqual(Object.keys(engine), Object.keys(DEFAULT_LSQML_OPTIONS));
+  // the shared defaults are the same values, and frozen
+  assert.deepEqual(settingsDefaults(), d);
+  assert.throws(() => { (settingsDefaults().simulation.doses as number[]).push(1); }, TypeError);
+});
+
+test('a preset is values under the given ones, not a second default', () => {
+  const q = parseStudySettings({ preset: 'quick' });
+  assert.equal(q.preset, 'quick');
+  assert.equal(q.reconstruction.epochs, 50);
+  assert.equal(q.simulation.patchSize, 64);
+  assert.equal(q.reconstruction.batchSize, 96, 'a setting the preset does not name keeps the schema default');
+  const given = parseStudySettings({ preset: 'quick', reconstruction: { epochs: 3 }, simulation: { seed: 7 } });
+  assert.equal(given.reconstruction.epochs, 3);
+  assert.equal(given.simulation.seed, 7);
+  assert.equal(given.reconstruction.seed, 42, 'the simulation seed does not move the reconstruction seed');
+  assert.equal(given.simulation.patchSize, 64);
+  const f = parseStudySettings({ preset: 'fly64' });
+  const { preset: _p, ...fly } = f;
+  const { preset: _d, ...ref } = parseStudySettings();
+  assert.deepEqual(fly, ref, 'fly64 is the reference size, which the defaults are');
+});
+
+test('a bad value is one SettingsError (exit code 2) naming the setting, the value and what was expected', () => {
+  const cases: [Parameters<typeof parseStudySettings>[0], RegExp][] = [
+    [{ reconstruction: { epochs: 0 } }, /^`reconstruction\.epochs` 0: expected a positive integer$/],
+    [{ reconstruction: { noiseModel: 'laplace' as never } }, /^`reconstruction\.noiseModel` laplace: expected gaussian or poisson$/],
+    [{ simulation: { doses: [] } }, /^`simulation\.doses` \[\]: expected at least one dose$/],
+    [{ simulation: { patchSize: 63 } }, /^`simulation\.patchSize` 63: expected an even integer ≥ 4$/],
+    [{ overlap: { views: { dense: 1 } } }, /^`overlap\.views\.dense` 1: expected an overlap fraction in \[0, 1\)$/],
+    [{ overlap: { seed: -1 } }, /^`overlap\.seed` -1: expected a non-negative integer$/],
+    [{ reconstruction: { divergenceFactor: 1 } }, /^`reconstruction\.divergenceFactor` 1: expected a number > 1$/],
+    [{ reconstruction: { objectPlan: { stride: 0 } } }, /^`reconstruction\.objectPlan\.stride` 0: expected a positive integer$/],
+    [{ reconstruction: { epoch: 3 } as never }, /^`reconstruction\.epoch`: expected no such setting/],
+    [{ preset: 'huge' as never }, /^`preset` huge: expected one of quick, fly64$/],
+  ];
+  for (const [input, re] of cases) {
+    assert.throws(() => parseStudySettings(input), (e: unknown) => e instanceof SettingsError && e instanceof UsageError &&
+      e.exitCode === 2 && re.test(e.message), JSON.stringify(input));
+  }
+  // the command line shows a setting under its flag
+  assert.equal(namesToFlags('`reconstruction.epochs` 0: expected a positive integer', { 'reconstruction.epochs': '--epochs' }),
+    '--epochs 0: expected a positive integer');
+  assert.equal(namesToFlags('use `overwrite` or `other`', { overwrite: '--overwrite' }), 'use --overwrite or `other`');
+});
+
+test('run.json records the settings that determine a hub, reads them back, and reads a one-seed (version 1) record', () => {
+  const s = parseStudySettings({ preset: 'quick', simulation: { doses: [1e3], seed: 5, nImages: 60 }, overlap: { seed: 9 },
+    reconstruction: { epochs: 3, seed: 11 } });
+  const record = runSettingsOf(s);
+  assert.deepEqual(record, { preset: 'quick', doses: [1e3], epochs: 3, simulation_seed: 5, overlap_seed: 9, reconstruction_seed: 11,
+    n_images: 60, base_npz: null });
+  assert.deepEqual(settingsOfRecord(record), s);
+  const hub = mkdtempSync(join(tmpdir(), 'ptychostudy-settings-'));
+  try {
+    writeFileSync(join(hub, 'run.json'), JSON.stringify({ schema_version: 1, tool: 'ptychostudy', status: 'complete', phases: {},
+      settings: { preset: 'quick', doses: [1000], epochs: 3, seed: 7, n_images: null, base_npz: null } }));
+    assert.deepEqual(readRunState(hub)!.settings, { preset: 'quick', doses: [1000], epochs: 3, simulation_seed: 7, overlap_seed: 456,
+      reconstruction_seed: 7, n_images: null, base_npz: null });
+    writeFileSync(join(hub, 'run.json'), JSON.stringify({ tool: 'ptychostudy', phases: {}, settings: { ...record, epochs: 'many' } }));
+    assert.throws(() => readRunState(hub), /run\.json: key 'settings\.epochs'/);
+  } finally {
+    rmSync(hub, { recursive: true, force: true });
+  }
+});
