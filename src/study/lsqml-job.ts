@@ -23,7 +23,9 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomic.js';
-import { loadDataset, type Dataset } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
+import { loadJobDataset } from '../data/job-input.js';
+import { checkWritableDir } from '../files/writable.js';
 import { metadataArray } from '../data/metadata.js';
 import { ifftshift2 } from '../math/fft.js';
 import { loadNpz, saveNpz } from '../npy/npz.js';
@@ -166,9 +168,10 @@ const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss
 /** Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch. */
 export async function runLsqmlJob(opts: LsqmlJobOptions, onProgress?: (p: JobProgress) => void): Promise<LsqmlJobResult> {
   checkJobOptions(opts);
+  checkWritableDir(opts.outputDir, 'output directory');
   const t0 = performance.now();
   const inputPath = resolve(opts.inputNpz);
-  const ds = loadDataset(inputPath);
+  const ds = loadJobDataset(inputPath, opts);
   const [HO, WO] = ds.objectGuess.shape as [number, number];
   if (ds.H !== ds.W) throw new InputError(`${inputPath}: diffraction patterns must be square for LSQML, found ${ds.H}×${ds.W}`);
   const N = ds.H, n2 = N * N;

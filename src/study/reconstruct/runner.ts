@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { InputError, UsageError } from '../../errors.js';
+import { checkWritableDir } from '../../files/writable.js';
 import {
   buildJobs, commandFor, DEFAULT_DOSES, DEFAULT_ENGINE_SETTINGS, doseDir, gridsizeOf, jobKey, shellJoin, SPLITS, VIEWS,
   type EngineSettings, type ReconstructionJob,
@@ -174,6 +175,7 @@ export async function runPhaseF(opts: PhaseFOptions, onEvent: (e: PhaseFEvent) =
     phaseCRoot, phaseDRoot, artifactRoot, doses, allowMissing: opts.allowMissingPhaseD ?? false, settings,
   });
   const { selected, skipped: filterSkips } = applyFilters(allJobs, filters);
+  for (const dir of [artifactRoot, ...selected.map((j) => j.outputDir)]) checkWritableDir(dir, dir === artifactRoot ? '--artifact-root' : 'job output directory');
   const considered = new Set<string>();
   for (const dose of doses) for (const view of VIEWS) for (const split of SPLITS) considered.add(jobKey({ dose, view, split }));
 
