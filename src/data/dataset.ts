@@ -50,10 +50,11 @@ export interface Dataset {
   warnings?: string[];
 }
 
-/** A dataset that breaks the contract; `violations` holds one line per problem. */
+/** A dataset that breaks the contract; `violations` holds one line per problem (the message: that line alone, or all of them under a heading). */
 export class DatasetError extends InputError {
   constructor(readonly file: string, readonly violations: string[]) {
-    super(`${file}: not a valid dataset (DATA-001), ${violations.length} problem${violations.length === 1 ? '' : 's'}:\n` +
+    // one problem: its own line (it names the file, the key, what was expected and what was found)
+    super(violations.length === 1 ? violations[0]! : `${file}: not a valid dataset (DATA-001), ${violations.length} problems:\n` +
       violations.map((v) => `  ${v}`).join('\n'));
     this.name = 'DatasetError';
   }

@@ -130,13 +130,13 @@ export function arrayStats(a: NdArray): ArrayStats | undefined {
 }
 
 /** Statistics of a numeric member read slice by slice (`NpzReader.stream`): memory of one slice. */
-function streamedStats(r: NpzReader, key: string, info: DtypeInfo): ArrayStats {
+async function streamedStats(r: NpzReader, key: string, info: DtypeInfo): Promise<ArrayStats> {
   const kind = numericKind(info.dtype)!;
   const acc = new StatsAccumulator(kind);
   const es = info.itemsize;
   const carry = new Uint8Array(es);
   let held = 0;
-  r.stream(key, (bytes) => {
+  await r.stream(key, (bytes) => {
     let off = 0;
     if (held > 0) { // complete the element split across slices
       const take = Math.min(es - held, bytes.length);
@@ -173,7 +173,7 @@ function preview(a: NdArray, n = 3, width = 60): string[] | undefined {
  * (a `_metadata` that cannot be decoded included); a `_metadata` that decodes but is not a JSON object,
  * or declares more than MAX_METADATA_BYTES, is reported as unreadable — and fails the check.
  */
-export function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean } = {}): NpzSummary {
+export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean } = {}): Promise<NpzSummary> {
   const r = NpzReader.open(path, opts);
   try {
     const contract = new Set<string>([...REQUIRED_KEYS, ...OPTIONAL_KEYS]);
@@ -203,7 +203,7 @@ export function summarizeNpz(path: string, opts: NpzReadOptions & { check?: bool
         if (key === METADATA_KEY) metadata = readMetadata(a);
         else if (hold(key)) held[key] = a;
       } else if (numericKind(h.info.dtype) !== null) {
-        s.stats = streamedStats(r, key, h.info);
+        s.stats = await streamedStats(r, key, h.info);
       }
     }
     const summary: NpzSummary = { file: path, fileBytes: r.byteLength, keys, metadata };

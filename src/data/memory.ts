@@ -131,7 +131,7 @@ export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string,
   const maxModes = Math.min(MAX_PROBE_MODES, N * N);
   if (job.modes > maxModes) {
     throw new UsageError(`--modes ${job.modes}: expected at most ${maxModes} incoherent probe modes ` +
-      `(${N * N < MAX_PROBE_MODES ? `the ${N}×${N} probe of ${file} has ${N * N} pixels` : `each extra mode takes 2 % of the probe's energy (MAX_PROBE_MODES = ${MAX_PROBE_MODES})`}); found ${job.modes}`);
+      `(${N * N < MAX_PROBE_MODES ? `the ${N}×${N} probe of ${file} has ${N * N} pixels` : `each mode after the first takes 2 % of the probe's energy; MAX_PROBE_MODES`}); found ${job.modes}`);
   }
   const [HO, WO] = o.shape as [number, number];
   if (2 * HO * WO > MAX_TYPED_ARRAY_LENGTH) {
