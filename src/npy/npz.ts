@@ -495,6 +495,17 @@ export function loadNpz(path: string, keys?: readonly string[], opts: NpzReadOpt
   }
 }
 
+/** The first of `keys` that the archive holds, decoded (only that member is read); undefined when none is there. */
+export function loadFirstKey(path: string, keys: readonly string[], opts: NpzReadOptions = {}): { key: string; array: NdArray } | undefined {
+  const r = NpzReader.open(path, opts);
+  try {
+    const key = keys.find((k) => r.has(k));
+    return key === undefined ? undefined : { key, array: r.get(key) };
+  } finally {
+    r.close();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Writing
 

@@ -28,7 +28,7 @@ import { loadJobDataset } from '../data/job-input.js';
 import { checkWritableDir } from '../files/writable.js';
 import { metadataArray } from '../data/metadata.js';
 import { ifftshift2 } from '../math/fft.js';
-import { loadNpz, saveNpz } from '../npy/npz.js';
+import { loadFirstKey, saveNpz } from '../npy/npz.js';
 import { c64, f64, type NdArray } from '../npy/types.js';
 import { renderPanelsPng } from '../report/figure.js';
 import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../engine/lsqml.js';
@@ -120,8 +120,7 @@ function initialProbe(o: LsqmlJobOptions, ds: Dataset, N: number): { probe: Floa
     base = complexData(ds.probeGuess); have = 1; source = 'probeGuess';
   } else {
     const path = o.initProbe.slice(5);
-    const arrays = loadNpz(path);
-    const a = arrays.reconstructed_probe ?? arrays.probeGuess;
+    const a = loadFirstKey(path, ['reconstructed_probe', 'probeGuess'])?.array;
     if (!a) throw new InputError(`${path}: no 'reconstructed_probe' or 'probeGuess' key for --init-probe`);
     if (a.dtype !== '<c8' && a.dtype !== '<c16') throw new InputError(`${path}: probe must be complex, found ${a.dtype}`);
     const s = a.shape;
