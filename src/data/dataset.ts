@@ -92,15 +92,6 @@ export function outside(data: ArrayLike<number>, lo: number, hi: number): string
   return `${data[first]} at index ${first}${count > 1 ? ` (${count} values outside)` : ''}`;
 }
 
-/** Non-finite parts of an interleaved complex array, or (with `nonZero`) all elements zero; null when fine. */
-function complexProblem(data: ArrayLike<number>, nonZero: boolean): string | null {
-  const bad = scanValues(data, false);
-  if (bad) return bad.replace('at flat index', 'at interleaved re/im index');
-  if (!nonZero) return null;
-  for (let i = 0; i < data.length; i++) if (data[i] !== 0) return null;
-  return `all ${data.length / 2} values zero (a probe with no intensity)`;
-}
-
 /** [H,W,n] → [n,H,W]. */
 function transposeHWN(src: ArrayLike<number>, H: number, W: number, n: number): Float32Array {
   const out = new Float32Array(n * H * W);
@@ -173,8 +164,8 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
   const objectGuess = complex2d('objectGuess');
   const probeGuess = complex2d('probeGuess', haveShape ? [H, W] : undefined);
   for (const [key, a] of [['objectGuess', objectGuess], ['probeGuess', probeGuess]] as const) {
-    const why = a ? complexProblem(a.data as Float32Array | Float64Array, key === 'probeGuess') : null;
-    if (why) bad(key, key === 'probeGuess' ? 'finite values, not all zero' : 'finite values', why);
+    const why = a ? scanValues(a.data as Float32Array | Float64Array, false) : null;
+    if (why) bad(key, 'finite values', why.replace('at flat index', 'at interleaved re/im index'));
   }
 
   const coords = (key: string, required: boolean): Float64Array | undefined => {

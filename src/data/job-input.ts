@@ -3,7 +3,8 @@
  * DATA-001 keys and `_metadata`, read only after the headers show the job fits (probe modes, object
  * size, memory; `checkLsqmlJobFits`). A `_metadata` that is present but unreadable fails the job
  * (its intensity scale would otherwise silently become 1); an absent one is allowed. Every scan
- * position must put its patch on the object (`checkPositionsOnObject`).
+ * position must put its patch on the object (`checkPositionsOnObject`) and the probe must have some
+ * intensity (`checkProbeHasIntensity`).
  */
 import { InputError } from '../errors.js';
 import { loadDataset, outside, type Dataset } from './dataset.js';
@@ -12,7 +13,15 @@ import { checkLsqmlJobFits, type LsqmlJobRequest } from './memory.js';
 export function loadJobDataset(path: string, job: LsqmlJobRequest): Dataset {
   const ds = loadDataset(path, { keys: 'required', metadata: 'strict', beforeDecode: (headers) => checkLsqmlJobFits(path, headers, job) });
   checkPositionsOnObject(ds, job.nImages);
+  checkProbeHasIntensity(ds);
   return ds;
+}
+
+/** Refuses a probeGuess that is zero everywhere: it has no intensity to fit (the engine would divide by zero). */
+export function checkProbeHasIntensity(ds: Dataset): void {
+  const p = ds.probeGuess.data as Float32Array | Float64Array;
+  for (let i = 0; i < p.length; i++) if (p[i] !== 0) return;
+  throw new InputError(`${ds.file ?? 'dataset'}: key 'probeGuess': expected a probe with non-zero intensity; found all ${p.length / 2} values zero`);
 }
 
 /**

@@ -27,6 +27,19 @@ export const MAX_PROBE_MODES = 50;
 /** Largest element count of one typed array in this Node.js (a complex object needs 2·H·W doubles). */
 export const MAX_TYPED_ARRAY_LENGTH = 2 ** 32;
 
+/**
+ * Refuses more incoherent probe modes than LSQML can start from: MAX_PROBE_MODES, and with a known
+ * N×N probe at most N² (a UsageError naming --modes). Needs no data: callers check it as soon as
+ * the option is parsed, and again once the probe size is known.
+ */
+export function checkProbeModes(modes: number, probe?: { N: number; file: string }): void {
+  const small = probe !== undefined && probe.N * probe.N < MAX_PROBE_MODES;
+  const max = small ? probe.N * probe.N : MAX_PROBE_MODES;
+  if (modes <= max) return;
+  throw new UsageError(`--modes ${modes}: expected at most ${max} incoherent probe modes ` +
+    `(${small ? `the ${probe.N}×${probe.N} probe of ${probe.file} has ${max} pixels` : "each mode after the first takes 2 % of the probe's energy; MAX_PROBE_MODES"}); found ${modes}`);
+}
+
 export interface MemoryLimit {
   bytes: number;
   /** How the limit was set, for messages ("half of this machine's 16.0 GiB", "PTYCHOSTUDY_MEMORY_LIMIT=4G"). */
@@ -128,11 +141,7 @@ export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string,
   const nCoords = headers.xcoords?.shape.length === 1 ? headers.xcoords.shape[0] : undefined;
   const [a, b, c] = d.shape as [number, number, number];
   const [nFile, N] = nCoords !== undefined && a !== nCoords && c === nCoords ? [c, a] : [a, b];
-  const maxModes = Math.min(MAX_PROBE_MODES, N * N);
-  if (job.modes > maxModes) {
-    throw new UsageError(`--modes ${job.modes}: expected at most ${maxModes} incoherent probe modes ` +
-      `(${N * N < MAX_PROBE_MODES ? `the ${N}×${N} probe of ${file} has ${N * N} pixels` : `each mode after the first takes 2 % of the probe's energy; MAX_PROBE_MODES`}); found ${job.modes}`);
-  }
+  checkProbeModes(job.modes, { N, file });
   const [HO, WO] = o.shape as [number, number];
   if (2 * HO * WO > MAX_TYPED_ARRAY_LENGTH) {
     throw new InputError(`${file}: key 'objectGuess': expected at most ${MAX_TYPED_ARRAY_LENGTH / 2} pixels (one typed array of complex values); found shape ${formatShape(o.shape)}`);

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { InputError, UsageError } from '../../errors.js';
 import { checkWritableDir } from '../../files/writable.js';
+import { checkProbeModes } from '../../data/memory.js';
 import {
   buildJobs, commandFor, DEFAULT_DOSES, DEFAULT_ENGINE_SETTINGS, doseDir, gridsizeOf, jobKey, shellJoin, SPLITS, VIEWS,
   type EngineSettings, type ReconstructionJob,
@@ -98,6 +99,7 @@ function normaliseSettings(s: Partial<EngineSettings> | undefined): EngineSettin
   checkPositiveInt('--epochs', out.epochs);
   checkPositiveInt('--batch-size', out.batchSize);
   checkPositiveInt('--modes', out.modes);
+  checkProbeModes(out.modes);
   checkPositiveInt('--n-images', out.nImages);
   if (!Number.isInteger(out.seed) || out.seed < 0) throw new UsageError(`--seed ${out.seed}: expected a non-negative integer`);
   if (out.noiseModel !== 'gaussian' && out.noiseModel !== 'poisson') {
