@@ -27,14 +27,15 @@ const spec = { size: 16, height: 48, width: 48, positions: 16, photons: 1e4, poi
 const good = writeSyntheticDataset(join(root, 'good.npz'), spec, 2);
 const goodArrays = loadNpz(good.path);
 const META_EXPECTED = "expected a JSON object (a 0-d '<U' or '|S' string or a pickled str), or no '_metadata' key at all; found ";
-/** Prints the child's peak resident memory (KiB) as the last stderr line. */
-const MAXRSS_HOOK = 'data:text/javascript,process.on("exit",()=>process.stderr.write("maxrss "+process.resourceUsage().maxRSS+"\\n"))';
+/** Preloaded into the child (--require): prints its peak resident memory (KiB) as the last stderr line. */
+const MAXRSS_HOOK = join(root, 'maxrss.cjs');
+writeFileSync(MAXRSS_HOOK, 'process.on("exit", () => process.stderr.write("maxrss " + process.resourceUsage().maxRSS + "\\n"));\n');
 
 interface Run { status: number | null; stdout: string; stderr: string; seconds: number; maxRssBytes?: number }
 
 function ptychostudy(args: string[], opts: { env?: Record<string, string>; uid?: number; measure?: boolean } = {}): Run {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [...(opts.measure ? ['--import', MAXRSS_HOOK] : []), cli, ...args], {
+  const r = spawnSync(process.execPath, [...(opts.measure ? ['--require', MAXRSS_HOOK] : []), cli, ...args], {
     encoding: 'utf8', env: { ...process.env, PTYCHOSTUDY_DEBUG: '', ...opts.env },
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
   });

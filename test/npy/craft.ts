@@ -6,6 +6,11 @@
  */
 import zlib from 'node:zlib';
 import { zipSync } from 'fflate';
+import { crc32Js } from '../../src/npy/npz.js';
+
+/** CRC-32: node:zlib's (Node ≥ 20.15) or the codec's JavaScript fallback. */
+const nativeCrc = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+const crc32 = (d: Uint8Array, v = 0): number => (nativeCrc ? nativeCrc(d, v) : crc32Js(d, v));
 
 /** Bytes of a latin-1 string. */
 export const latin1 = (s: string): number[] => Array.from(Buffer.from(s, 'latin1'));
@@ -138,7 +143,7 @@ export function zipRaw(members: readonly RawMember[]): Buffer {
 
 /** A raw member holding `npy` bytes as they are (stored). */
 export function storedMember(name: string, npy: Uint8Array, extra: Partial<Pick<RawMember, 'centralExtra' | 'zip64Sizes'>> = {}): RawMember {
-  return { name, method: 0, data: [npy], size: npy.length, crc: zlib.crc32(npy), ...extra };
+  return { name, method: 0, data: [npy], size: npy.length, crc: crc32(npy), ...extra };
 }
 
 /**
@@ -151,16 +156,16 @@ export function zeroFilledMember(name: string, header: Uint8Array, zeros: number
   const sync = { finishFlush: zlib.constants.Z_SYNC_FLUSH, level: 9 };
   const zeroBlock = Buffer.alloc(BLOCK);
   const data: Uint8Array[] = [zlib.deflateRawSync(header, sync)];
-  let crc = zlib.crc32(header);
+  let crc = crc32(header);
   const full = Math.floor(zeros / BLOCK);
   if (full > 0) {
     const block = zlib.deflateRawSync(zeroBlock, sync);
-    for (let i = 0; i < full; i++) { data.push(block); crc = zlib.crc32(zeroBlock, crc); }
+    for (let i = 0; i < full; i++) { data.push(block); crc = crc32(zeroBlock, crc); }
   }
   const rest = zeros - full * BLOCK;
   if (rest > 0) {
     data.push(zlib.deflateRawSync(zeroBlock.subarray(0, rest), sync));
-    crc = zlib.crc32(zeroBlock.subarray(0, rest), crc);
+    crc = crc32(zeroBlock.subarray(0, rest), crc);
   }
   data.push(zlib.deflateRawSync(Buffer.alloc(0)));
   return { name, method: 8, data, size: header.length + zeros, crc };
