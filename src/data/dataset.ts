@@ -7,13 +7,20 @@
  * one line `FILE: key 'KEY': expected …; found …`; all of them are reported together in one InputError.
  */
 import { InputError } from '../errors.js';
-import { NpzReader, saveNpz, type NpzReadOptions, type NpzWriteOptions } from '../npy/npz.js';
+import { NpzReader, saveNpz, type MemberHeader, type NpzReadOptions, type NpzWriteOptions } from '../npy/npz.js';
 import { formatShape } from '../npy/npy.js';
 import { isComplexDtype, isFloatDtype, sizeOf, type NdArray } from '../npy/types.js';
-import { METADATA_KEY, metadataArray, readMetadata, type MetadataResult } from './metadata.js';
+import { METADATA_KEY, metadataArray, readMetadata, requireReadableMetadata, type MetadataResult } from './metadata.js';
+import { checkDecodeFits } from './memory.js';
 
 export const REQUIRED_KEYS = ['diffraction', 'objectGuess', 'probeGuess', 'xcoords', 'ycoords'] as const;
 export const OPTIONAL_KEYS = ['xcoords_start', 'ycoords_start', 'scan_index', 'Y', 'ground_truth_patches', 'filenames', METADATA_KEY] as const;
+
+/**
+ * Largest |coordinate| accepted, in pixels: 2^24, where float32 still holds every integer and far
+ * inside Int32, so a coordinate can never wrap when the engine rounds it to a patch corner.
+ */
+export const MAX_COORDINATE = 2 ** 24;
 
 export interface Dataset {
   /** Where it was read from (used in messages); absent for datasets built in memory. */
@@ -31,8 +38,10 @@ export interface Dataset {
   /** Scan-centre coordinates in object pixels, length n. */
   xcoords: Float64Array;
   ycoords: Float64Array;
-  /** Every other key (optional DATA-001 keys and anything else), except `_metadata`. */
+  /** The optional DATA-001 keys that were read, except `_metadata` (`loadDataset` reads no other key). */
   extra: Record<string, NdArray>;
+  /** Keys `loadDataset` did not read (outside DATA-001, or not asked for). */
+  skippedKeys?: string[];
   /** Parsed `_metadata`; undefined when absent or broken. */
   metadata?: Record<string, unknown>;
   /** Why `_metadata` is present but could not be read. */
@@ -41,10 +50,11 @@ export interface Dataset {
   warnings?: string[];
 }
 
-/** A dataset that breaks the contract; `violations` holds one line per problem. */
+/** A dataset that breaks the contract; `violations` holds one line per problem (the message: that line alone, or all of them under a heading). */
 export class DatasetError extends InputError {
   constructor(readonly file: string, readonly violations: string[]) {
-    super(`${file}: not a valid dataset (DATA-001), ${violations.length} problem${violations.length === 1 ? '' : 's'}:\n` +
+    // one problem: its own line (it names the file, the key, what was expected and what was found)
+    super(violations.length === 1 ? violations[0]! : `${file}: not a valid dataset (DATA-001), ${violations.length} problems:\n` +
       violations.map((v) => `  ${v}`).join('\n'));
     this.name = 'DatasetError';
   }
@@ -68,6 +78,18 @@ function scanValues(data: ArrayLike<number>, nonNegative: boolean): string | nul
   if (nonFinite) parts.push(`${nonFinite} non-finite value${nonFinite === 1 ? '' : 's'}`);
   if (negative) parts.push(`${negative} negative value${negative === 1 ? '' : 's'}`);
   return `${parts.join(' and ')} (first: ${data[first]} at flat index ${first})`;
+}
+
+/** Values outside [lo, hi] (NaN-free input): how many and the first, or null when there are none. */
+export function outside(data: ArrayLike<number>, lo: number, hi: number): string | null {
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < lo || v > hi) { count++; if (first < 0) first = i; }
+  }
+  if (first < 0) return null;
+  return `${data[first]} at index ${first}${count > 1 ? ` (${count} values outside)` : ''}`;
 }
 
 /** [H,W,n] → [n,H,W]. */
@@ -141,6 +163,10 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
   };
   const objectGuess = complex2d('objectGuess');
   const probeGuess = complex2d('probeGuess', haveShape ? [H, W] : undefined);
+  for (const [key, a] of [['objectGuess', objectGuess], ['probeGuess', probeGuess]] as const) {
+    const why = a ? scanValues(a.data as Float32Array | Float64Array, false) : null;
+    if (why) bad(key, 'finite values', why.replace('at flat index', 'at interleaved re/im index'));
+  }
 
   const coords = (key: string, required: boolean): Float64Array | undefined => {
     const a = get(key);
@@ -151,6 +177,8 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
     if (haveShape && a.shape[0] !== n) { bad(key, want, `length ${a.shape[0]} (diffraction has n = ${n})`); return undefined; }
     const why = scanValues(a.data as Float32Array | Float64Array, false);
     if (why) { bad(key, 'finite coordinates', why); return undefined; }
+    const far = outside(a.data as Float32Array | Float64Array, -MAX_COORDINATE, MAX_COORDINATE);
+    if (far) { bad(key, `coordinates within ±${MAX_COORDINATE} pixels (MAX_COORDINATE)`, far); return undefined; }
     if (!required) return undefined;
     return a.dtype === '<f8' ? (a.data as Float64Array) : Float64Array.from(a.data as Float32Array);
   };
@@ -206,14 +234,50 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
   return { dataset, warnings };
 }
 
-/** Reads and validates a dataset NPZ. Throws NpzError/NpyError (unreadable) or DatasetError (contract). */
-export function loadDataset(path: string, opts: NpzReadOptions = {}): Dataset {
+export interface LoadDatasetOptions extends NpzReadOptions {
+  /**
+   * Which keys are read: 'contract' (default) every DATA-001 key present; 'required' only the five
+   * required keys (optional keys are then neither read nor checked). `_metadata` is always read; keys
+   * outside DATA-001 never are (they are listed in `skippedKeys`).
+   */
+  keys?: 'contract' | 'required';
+  /**
+   * 'record' (default): a present but unreadable `_metadata` is recorded in `metadataError` and the
+   * data is still returned; 'strict': it is an InputError (`requireReadableMetadata`), for a job whose
+   * result depends on it. Absent metadata is allowed either way.
+   */
+  metadata?: 'record' | 'strict';
+  /**
+   * Called with the headers of the members about to be read — before any of them is read — to refuse
+   * work that cannot fit (e.g. `checkLsqmlJobFits`). The sum of their sizes is always checked against
+   * the memory limit (`checkDecodeFits`).
+   */
+  beforeDecode?: (headers: Record<string, MemberHeader>) => void;
+}
+
+/**
+ * Reads and validates a dataset NPZ, reading only the keys asked for (see `LoadDatasetOptions`), each
+ * only after every header has been checked. Throws NpzError/NpyError (unreadable), InputError (too
+ * large for memory, or broken `_metadata` with `metadata: 'strict'`) or DatasetError (contract).
+ */
+export function loadDataset(path: string, opts: LoadDatasetOptions = {}): Dataset {
   const r = NpzReader.open(path, opts);
   try {
+    const wanted = new Set<string>(opts.keys === 'required' ? [...REQUIRED_KEYS, METADATA_KEY] : [...REQUIRED_KEYS, ...OPTIONAL_KEYS]);
+    const keys = r.keys().filter((k) => wanted.has(k) && k !== METADATA_KEY);
+    const skippedKeys = r.keys().filter((k) => !wanted.has(k));
+    // A broken `_metadata` (bad JSON, an unsafe pickle) is recorded, not fatal — unless the caller needs it.
+    const metadata = readMetadata(r);
+    if (opts.metadata === 'strict') requireReadableMetadata(metadata, path);
+    const headers: Record<string, MemberHeader> = {};
+    for (const k of keys) headers[k] = r.header(k);
+    checkDecodeFits(path, headers);
+    opts.beforeDecode?.(headers);
     const arrays: Record<string, NdArray> = {};
-    for (const k of r.keys()) if (k !== METADATA_KEY) arrays[k] = r.get(k);
-    // A broken `_metadata` (bad JSON, an unsafe pickle) is recorded, not fatal: the data itself is fine.
-    return validateDataset(arrays, path, { metadata: readMetadata(r) }).dataset;
+    for (const k of keys) arrays[k] = r.get(k);
+    const { dataset } = validateDataset(arrays, path, { metadata });
+    if (skippedKeys.length > 0) dataset.skippedKeys = skippedKeys;
+    return dataset;
   } finally {
     r.close();
   }

@@ -1,13 +1,22 @@
 /**
  * What `ptychostudy inspect` reports about an NPZ: per key dtype, shape, sizes and (numeric keys)
  * min / max / mean / NaN count — of the modulus for complex keys — plus the decoded `_metadata` and,
- * on request, the DATA-001 check. Keys are read one at a time, so only one array is held (unless the
- * check is asked for, which needs them all).
+ * on request, the DATA-001 check. Keys are read one at a time, so only one array is held; a member
+ * larger than INSPECT_WHOLE_BYTES is summarised slice by slice instead of read whole. The check needs
+ * the DATA-001 keys in memory together: their sizes are checked against the memory limit first.
  */
-import { NpzReader, type NpzReadOptions } from '../npy/npz.js';
-import type { NdArray } from '../npy/types.js';
-import { DatasetError, validateDataset } from './dataset.js';
-import { METADATA_KEY, readMetadata, type MetadataResult } from './metadata.js';
+import { NpzReader, type MemberHeader, type NpzReadOptions } from '../npy/npz.js';
+import { decodeNumeric, type DtypeInfo } from '../npy/npy.js';
+import type { NdArray, NumericData } from '../npy/types.js';
+import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset } from './dataset.js';
+import { checkDecodeFits } from './memory.js';
+import { MAX_METADATA_BYTES, METADATA_KEY, readMetadata, requireReadableMetadata, type MetadataResult } from './metadata.js';
+
+/**
+ * Members up to this many bytes are read whole; larger numeric ones are summarised slice by slice
+ * (their statistics are the same; memory is one slice), larger string arrays get no preview.
+ */
+export const INSPECT_WHOLE_BYTES = 256 * 2 ** 20;
 
 export interface ArrayStats {
   /** 'modulus' for complex arrays (statistics of |z|), 'value' otherwise (bool counts as 0/1). */
@@ -44,53 +53,106 @@ export interface NpzSummary {
   check?: { valid: boolean; violations: string[]; warnings: string[] };
 }
 
+/**
+ * Running min / max / mean / NaN count of numeric data fed in pieces (whole elements each), so a member
+ * can be summarised slice by slice. Complex data (interleaved) counts the modulus; bool 0/1; int64 and
+ * uint64 extremes stay exact bigints.
+ */
+export class StatsAccumulator {
+  private min = Infinity;
+  private max = -Infinity;
+  private bigMin: bigint | null = null;
+  private bigMax: bigint | null = null;
+  private sum = 0;
+  private count = 0;
+  private nan = 0;
+
+  constructor(private readonly kind: 'f' | 'c' | 'i' | 'u' | 'b') {}
+
+  add(d: NumericData): this {
+    if (d instanceof BigInt64Array || d instanceof BigUint64Array) {
+      for (const v of d) {
+        if (this.bigMin === null || v < this.bigMin) this.bigMin = v;
+        if (this.bigMax === null || v > this.bigMax) this.bigMax = v;
+        this.sum += Number(v);
+      }
+      this.count += d.length;
+      return this;
+    }
+    const x = d as ArrayLike<number>;
+    let { min, max, sum, count, nan } = this;
+    if (this.kind === 'c') {
+      for (let i = 0; i + 1 < x.length; i += 2) {
+        const re = x[i]!, im = x[i + 1]!;
+        if (Number.isNaN(re) || Number.isNaN(im)) { nan++; continue; }
+        const m = Math.hypot(re, im);
+        if (m < min) min = m;
+        if (m > max) max = m;
+        sum += m;
+        count++;
+      }
+    } else {
+      const bool = this.kind === 'b';
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i]!;
+        if (Number.isNaN(v)) { nan++; continue; }
+        const w = bool ? (v ? 1 : 0) : v;
+        if (w < min) min = w;
+        if (w > max) max = w;
+        sum += w;
+        count++;
+      }
+    }
+    Object.assign(this, { min, max, sum, count, nan });
+    return this;
+  }
+
+  result(): ArrayStats {
+    if (this.bigMin !== null || this.bigMax !== null) {
+      const exact = (v: bigint | null): number | bigint | null => (v !== null && Number.isSafeInteger(Number(v)) ? Number(v) : v);
+      return { of: 'value', count: this.count, min: exact(this.bigMin), max: exact(this.bigMax), mean: this.count ? this.sum / this.count : null, nan: 0 };
+    }
+    const c = this.count;
+    return { of: this.kind === 'c' ? 'modulus' : 'value', count: c, min: c ? this.min : null, max: c ? this.max : null, mean: c ? this.sum / c : null, nan: this.nan };
+  }
+}
+
+const numericKind = (dtype: string): 'f' | 'c' | 'i' | 'u' | 'b' | null => {
+  const k = dtype.replace(/^[<>|=]/, '')[0];
+  return k === 'f' || k === 'c' || k === 'i' || k === 'u' || k === 'b' ? k : null;
+};
+
 /** min / max / mean / NaN count of a numeric array; undefined for strings, bytes and objects. */
 export function arrayStats(a: NdArray): ArrayStats | undefined {
-  const kind = a.dtype.replace(/^[<>|=]/, '')[0];
-  const d = a.data;
-  if (kind === 'i' || kind === 'u') {
-    if (d instanceof BigInt64Array || d instanceof BigUint64Array) {
-      let min: bigint | null = null;
-      let max: bigint | null = null;
-      let sum = 0;
-      for (const v of d) {
-        if (min === null || v < min) min = v;
-        if (max === null || v > max) max = v;
-        sum += Number(v);
-      }
-      const exact = (v: bigint | null): number | bigint | null => (v !== null && Number.isSafeInteger(Number(v)) ? Number(v) : v);
-      return { of: 'value', count: d.length, min: exact(min), max: exact(max), mean: d.length ? sum / d.length : null, nan: 0 };
+  const kind = numericKind(a.dtype);
+  if (kind === null || Array.isArray(a.data)) return undefined;
+  return new StatsAccumulator(kind).add(a.data as NumericData).result();
+}
+
+/** Statistics of a numeric member read slice by slice (`NpzReader.stream`): memory of one slice. */
+async function streamedStats(r: NpzReader, key: string, info: DtypeInfo): Promise<ArrayStats> {
+  const kind = numericKind(info.dtype)!;
+  const acc = new StatsAccumulator(kind);
+  const es = info.itemsize;
+  const carry = new Uint8Array(es);
+  let held = 0;
+  await r.stream(key, (bytes) => {
+    let off = 0;
+    if (held > 0) { // complete the element split across slices
+      const take = Math.min(es - held, bytes.length);
+      carry.set(bytes.subarray(0, take), held);
+      held += take;
+      off = take;
+      if (held < es) return;
+      acc.add(decodeNumeric(carry, info));
+      held = 0;
     }
-  }
-  if (kind === 'c') {
-    const z = d as Float32Array | Float64Array;
-    let min = Infinity, max = -Infinity, sum = 0, count = 0, nan = 0;
-    for (let i = 0; i < z.length; i += 2) {
-      const re = z[i]!, im = z[i + 1]!;
-      if (Number.isNaN(re) || Number.isNaN(im)) { nan++; continue; }
-      const m = Math.hypot(re, im);
-      if (m < min) min = m;
-      if (m > max) max = m;
-      sum += m;
-      count++;
-    }
-    return { of: 'modulus', count, min: count ? min : null, max: count ? max : null, mean: count ? sum / count : null, nan };
-  }
-  if (kind === 'f' || kind === 'i' || kind === 'u' || kind === 'b') {
-    const x = d as ArrayLike<number>;
-    let min = Infinity, max = -Infinity, sum = 0, count = 0, nan = 0;
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
-      if (Number.isNaN(v)) { nan++; continue; }
-      const w = kind === 'b' ? (v ? 1 : 0) : v;
-      if (w < min) min = w;
-      if (w > max) max = w;
-      sum += w;
-      count++;
-    }
-    return { of: 'value', count, min: count ? min : null, max: count ? max : null, mean: count ? sum / count : null, nan };
-  }
-  return undefined;
+    const whole = Math.floor((bytes.length - off) / es) * es;
+    if (whole > 0) acc.add(decodeNumeric(bytes.subarray(off, off + whole), info));
+    off += whole;
+    if (off < bytes.length) { carry.set(bytes.subarray(off), 0); held = bytes.length - off; }
+  });
+  return acc.result();
 }
 
 /** Display form of the first elements of a string, bytes or object array: "str", b'bytes', 3, None. */
@@ -106,34 +168,60 @@ function preview(a: NdArray, n = 3, width = 60): string[] | undefined {
   });
 }
 
-/** Reads an NPZ key by key and summarises it. Throws NpzError / NpyError when a key cannot be decoded. */
-export function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean } = {}): NpzSummary {
+/**
+ * Reads an NPZ key by key and summarises it. Throws NpzError / NpyError when a key cannot be decoded
+ * (a `_metadata` that cannot be decoded included); a `_metadata` that decodes but is not a JSON object,
+ * or declares more than MAX_METADATA_BYTES, is reported as unreadable — and fails the check.
+ */
+export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean } = {}): Promise<NpzSummary> {
   const r = NpzReader.open(path, opts);
   try {
+    const contract = new Set<string>([...REQUIRED_KEYS, ...OPTIONAL_KEYS]);
+    const oversizedMetadata = r.has(METADATA_KEY) && r.member(METADATA_KEY).size > MAX_METADATA_BYTES;
+    const headers: Record<string, MemberHeader> = {};
+    for (const key of r.keys()) if (!(key === METADATA_KEY && oversizedMetadata)) headers[key] = r.header(key);
+    const hold = (key: string): boolean => opts.check === true && contract.has(key) && key !== METADATA_KEY;
+    if (opts.check) checkDecodeFits(path, Object.fromEntries(Object.entries(headers).filter(([k]) => hold(k))));
     const keys: KeySummary[] = [];
     const held: Record<string, NdArray> = {};
     let metadata: MetadataResult = { status: 'absent' };
     for (const key of r.keys()) {
       const m = r.member(key);
-      const a = r.get(key);
-      const s: KeySummary = { key, dtype: a.dtype, shape: a.shape, bytes: m.size, storedBytes: m.compressedSize, compression: m.method === 8 ? 'deflate' : 'stored' };
-      const st = arrayStats(a);
-      if (st) s.stats = st;
-      const p = preview(a);
-      if (p) s.preview = p;
+      const h = headers[key];
+      const s: KeySummary = {
+        key, dtype: h ? h.info.dtype : '?', shape: h ? h.shape : [], bytes: m.size, storedBytes: m.compressedSize,
+        compression: m.method === 8 ? 'deflate' : 'stored',
+      };
       keys.push(s);
-      if (key === METADATA_KEY) metadata = readMetadata(a);
-      else if (opts.check) held[key] = a;
+      if (!h) { metadata = readMetadata(r); continue; } // too large to read: readMetadata says so
+      if (m.size <= INSPECT_WHOLE_BYTES || hold(key) || key === METADATA_KEY) {
+        const a = r.get(key);
+        const st = arrayStats(a);
+        if (st) s.stats = st;
+        const p = preview(a);
+        if (p) s.preview = p;
+        if (key === METADATA_KEY) metadata = readMetadata(a);
+        else if (hold(key)) held[key] = a;
+      } else if (numericKind(h.info.dtype) !== null) {
+        s.stats = await streamedStats(r, key, h.info);
+      }
     }
     const summary: NpzSummary = { file: path, fileBytes: r.byteLength, keys, metadata };
     if (opts.check) {
+      let violations: string[] = [];
+      let warnings: string[] = [];
       try {
-        const { warnings } = validateDataset(held, path, { metadata });
-        summary.check = { valid: true, violations: [], warnings };
+        ({ warnings } = validateDataset(held, path, { metadata }));
       } catch (err) {
         if (!(err instanceof DatasetError)) throw err;
-        summary.check = { valid: false, violations: err.violations, warnings: [] };
+        violations = [...err.violations];
       }
+      // a job that reads this file fails on a broken _metadata (requireReadableMetadata); so does the check
+      if (metadata.status === 'error') {
+        try { requireReadableMetadata(metadata, path); } catch (err) { violations.push((err as Error).message); }
+        warnings = warnings.filter((w) => !w.startsWith(`${path}: key '${METADATA_KEY}': present but unreadable`));
+      }
+      summary.check = { valid: violations.length === 0, violations, warnings };
     }
     return summary;
   } finally {

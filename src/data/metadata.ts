@@ -7,12 +7,23 @@
  * Python's `json.dumps` may write `NaN`, `Infinity` and `-Infinity`; they are read as those numbers.
  *
  * Write: a 0-d `<U<n>` array, which `numpy.load(..., allow_pickle=False)` reads.
+ *
+ * Bounds (docs/limits.md): a `_metadata` member declaring more than MAX_METADATA_BYTES is not read, and
+ * JSON nested deeper than MAX_JSON_DEPTH is refused before it is parsed (deep nesting would overflow
+ * the stack of every recursive consumer: JSON.stringify, revivers, report writers).
  */
+import { InputError } from '../errors.js';
 import { NpzReader } from '../npy/npz.js';
 import { formatShape } from '../npy/npy.js';
 import { sizeOf, type NdArray } from '../npy/types.js';
 
 export const METADATA_KEY = '_metadata';
+
+/** Bytes of a `_metadata` member (PtychoPINN's and Phase D's are a few kB; a 1.6 MB one is a test). */
+export const MAX_METADATA_BYTES = 64 * 2 ** 20;
+
+/** Nesting depth of `_metadata` JSON (PtychoPINN's nests 3 levels). */
+export const MAX_JSON_DEPTH = 64;
 
 export type MetadataResult =
   | { status: 'absent' }
@@ -33,6 +44,10 @@ export function readMetadata(source: MetadataSource, key = METADATA_KEY): Metada
     if (source == null) return { status: 'absent' };
     if (source instanceof NpzReader) {
       if (!source.has(key)) return { status: 'absent' };
+      const declared = source.member(key).size;
+      if (declared > MAX_METADATA_BYTES) {
+        return { status: 'error', error: `${key} member declares ${declared} bytes; at most ${MAX_METADATA_BYTES} (MAX_METADATA_BYTES) are read` };
+      }
       arr = source.get(key);
     } else if (isNdArray(source)) {
       arr = source;
@@ -45,6 +60,20 @@ export function readMetadata(source: MetadataSource, key = METADATA_KEY): Metada
   } catch (err) {
     return { status: 'error', error: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/**
+ * `_metadata` read strictly, for a job that uses it: the parsed object, `undefined` when the key is
+ * absent (allowed), and an InputError — one line naming the file, the key, what was expected and what
+ * was found — when it is present but unreadable (corrupt member, unsafe pickle, not JSON, not an
+ * object, too deep). A broken `_metadata` is never treated as an absent one.
+ */
+export function requireReadableMetadata(result: MetadataResult, file: string, key = METADATA_KEY): Record<string, unknown> | undefined {
+  if (result.status === 'absent') return undefined;
+  if (result.status === 'ok') return result.value;
+  const prefix = `${file}, key '${key}': `;
+  const found = result.error.startsWith(prefix) ? result.error.slice(prefix.length) : result.error;
+  throw new InputError(`${file}: key '${key}': expected a JSON object (a 0-d '<U' or '|S' string or a pickled str), or no '${key}' key at all; found ${found}`);
 }
 
 /** The JSON text held by a metadata array (0-d or one element; `<U`, `|S` or object str/bytes). Throws when there is none. */
@@ -72,6 +101,8 @@ const SENTINEL = '\u0000pyjson:';
  * tokens (outside strings). Throws with the parse error when the text is not a JSON object.
  */
 export function parseMetadataJson(text: string): Record<string, unknown> {
+  const depth = jsonDepth(text, MAX_JSON_DEPTH);
+  if (depth > MAX_JSON_DEPTH) throw new Error(`_metadata JSON nests more than ${MAX_JSON_DEPTH} levels deep (MAX_JSON_DEPTH)`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -88,6 +119,23 @@ export function parseMetadataJson(text: string): Record<string, unknown> {
     throw new Error(`_metadata JSON is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not an object`);
   }
   return value as Record<string, unknown>;
+}
+
+/** Deepest bracket nesting of JSON text, outside strings; stops counting once past `stopAt`. */
+export function jsonDepth(text: string, stopAt = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22) { // skip a string literal
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) { max = depth; if (max > stopAt) return max; }
+    } else if (ch === 0x5d || ch === 0x7d) {
+      depth--;
+    }
+  }
+  return max;
 }
 
 /** Replaces NaN / Infinity / -Infinity tokens outside strings by sentinel strings; null when there were none. */

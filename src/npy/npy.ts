@@ -10,6 +10,7 @@ import { NpyError } from './errors.js';
 import { fortranToC } from './order.js';
 import { parsePyLiteral, pyRepr, PyLiteralError, PyTupleLit, type PyLiteral } from './pylit.js';
 import { unpickleObjectArray } from './pickle.js';
+import { MAX_NDIM, MAX_NPY_HEADER_BYTES, MAX_PICKLE_BYTES, MAX_STRING_CHARS, MAX_STRING_ELEMENTS } from './limits.js';
 import { sizeOf, type ArrayData, type NdArray, type NumericData, type PyScalar } from './types.js';
 
 export const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59); // \x93NUMPY
@@ -102,6 +103,7 @@ export function parseNpyHeader(bytes: Uint8Array, label = 'array'): NpyHeader {
   if (bytes.length < 8 + lenBytes) throw new NpyError(`${label}: truncated .npy header (${bytes.length} bytes)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hlen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
+  if (hlen > MAX_NPY_HEADER_BYTES) throw new NpyError(`${label}: expected a .npy header of at most ${MAX_NPY_HEADER_BYTES} bytes (MAX_NPY_HEADER_BYTES); found one of ${hlen} bytes`);
   const start = 8 + lenBytes;
   const dataOffset = start + hlen;
   if (dataOffset > bytes.length) {
@@ -125,6 +127,7 @@ export function parseNpyHeader(bytes: Uint8Array, label = 'array'): NpyHeader {
   if (!(d.shape instanceof PyTupleLit) || !d.shape.items.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) {
     throw new NpyError(`${label}: malformed .npy header (shape is not a tuple of non-negative integers)`);
   }
+  if (d.shape.items.length > MAX_NDIM) throw new NpyError(`${label}: expected at most ${MAX_NDIM} dimensions (MAX_NDIM); found ${d.shape.items.length}`);
   return { version: [major, minor], descr: d.descr, fortranOrder: d.fortran_order, shape: d.shape.items as number[], dataOffset };
 }
 
@@ -135,13 +138,36 @@ function latin1(b: Uint8Array): string {
 }
 
 /**
+ * What decoding an array with header `h` would cost, checked against src/npy/limits.ts before anything
+ * is allocated: the element count (a checked safe integer), for string and object arrays at most
+ * MAX_STRING_ELEMENTS elements (each one is a JavaScript value, whatever its width — `<U0` included),
+ * `<U` elements of at most MAX_STRING_CHARS characters, and object pickles of at most MAX_PICKLE_BYTES.
+ * `payloadBytes` is the size of the data after the header (for a member not read yet: its declared
+ * size minus the header). Returns the dtype and the element count.
+ */
+export function checkDecodeLimits(h: NpyHeader, payloadBytes: number, label = 'array'): { info: DtypeInfo; size: number } {
+  const info = dtypeInfo(h.descr, label);
+  const size = checkedSize(h.shape, label);
+  const found = `shape ${formatShape(h.shape)} of ${info.dtype}`;
+  if ((info.kind === 'U' || info.kind === 'S' || info.kind === 'O') && size > MAX_STRING_ELEMENTS) {
+    throw new NpyError(`${label}: expected at most ${MAX_STRING_ELEMENTS} elements in a string or object array (MAX_STRING_ELEMENTS); found ${found} (${size} elements)`);
+  }
+  if (info.kind === 'U' && info.chars! > MAX_STRING_CHARS) {
+    throw new NpyError(`${label}: expected unicode strings of at most ${MAX_STRING_CHARS} characters (MAX_STRING_CHARS); found dtype ${info.dtype}`);
+  }
+  if (info.kind === 'O' && payloadBytes > MAX_PICKLE_BYTES) {
+    throw new NpyError(`${label}: expected an object-array pickle of at most ${MAX_PICKLE_BYTES} bytes (MAX_PICKLE_BYTES); found ${payloadBytes} bytes`);
+  }
+  return { info, size };
+}
+
+/**
  * Decodes a `.npy` payload. `label` names the array in error messages (e.g. "file.npz, key 'x'").
  * Little-endian numeric data that is suitably aligned is returned as a view of `bytes` (no copy).
  */
 export function parseNpy(bytes: Uint8Array, label = 'array'): NdArray {
   const h = parseNpyHeader(bytes, label);
-  const info = dtypeInfo(h.descr, label);
-  const size = checkedSize(h.shape, label);
+  const { info, size } = checkDecodeLimits(h, bytes.length - h.dataOffset, label);
   const body = bytes.subarray(h.dataOffset);
   if (info.kind === 'O') {
     const { shape, items } = unpickleObjectArray(body, label);
@@ -160,7 +186,12 @@ export function parseNpy(bytes: Uint8Array, label = 'array'): NdArray {
   return { dtype: info.dtype, shape: h.shape, data };
 }
 
-function decodeNumeric(body: Uint8Array, info: DtypeInfo): NumericData {
+/**
+ * Numeric data of dtype `info` from raw little- or big-endian bytes (whole elements): a view when the
+ * bytes are little-endian and aligned, else an aligned (byte-swapped) copy. Also used on slices of a
+ * streamed member.
+ */
+export function decodeNumeric(body: Uint8Array, info: DtypeInfo): NumericData {
   const code = info.dtype.slice(1);
   const Ctor = NUMERIC[code]!;
   const comp = Ctor.BYTES_PER_ELEMENT;

@@ -14,9 +14,11 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import zlib from 'node:zlib';
+import { Inflate } from 'fflate';
 import { writeFileAtomic } from '../files/atomic.js';
 import { NpyError, NpzError } from './errors.js';
-import { encodeNpyParts, parseNpy } from './npy.js';
+import { checkDecodeLimits, encodeNpyParts, formatShape, parseNpy, parseNpyHeader, type DtypeInfo, type NpyHeader } from './npy.js';
+import { MAX_NPY_HEADER_BYTES } from './limits.js';
 import type { NdArray } from './types.js';
 
 /** Default ceiling on one member's inflated size: 4 GiB. */
@@ -27,6 +29,15 @@ export interface NpzReadOptions {
   maxMemberBytes?: number;
   /** Verify each member's CRC-32 (default true). */
   checkCrc?: boolean;
+}
+
+/** A member's `.npy` header, read from its first bytes only, with what decoding it would cost. */
+export interface MemberHeader extends NpyHeader {
+  info: DtypeInfo;
+  /** Number of elements. */
+  size: number;
+  /** Bytes after the header (the member's declared size minus `dataOffset`). */
+  payloadBytes: number;
 }
 
 export interface NpzMember {
@@ -171,17 +182,16 @@ export class NpzReader {
     return m;
   }
 
-  /** The raw `.npy` bytes of one member (inflated, CRC-checked). */
-  raw(key: string): Uint8Array {
+  /** A member's directory entry and where its data starts, after checking its local header and sizes. */
+  private locate(key: string): { m: NpzMember; label: string; dataStart: number } {
     if (this.closed) throw new NpzError(`${this.path}: reader is closed`);
     const m = this.member(key);
     const label = `${this.path}, key '${key}'`;
     if (m.flags & 1) throw new NpzError(`${label}: member is encrypted`);
+    if (m.method !== 0 && m.method !== 8) throw new NpzError(`${label}: compression method ${m.method} is not supported (only stored and deflate)`);
+    if (m.method === 0 && m.compressedSize !== m.size) throw new NpzError(`${label}: stored member has compressed size ${m.compressedSize} != size ${m.size}`);
     if (m.size > this.maxMemberBytes) {
       throw new NpzError(`${label}: member declares ${m.size} bytes, over the limit of ${this.maxMemberBytes} bytes (maxMemberBytes)`);
-    }
-    if (m.size > bufferConstants.MAX_LENGTH) {
-      throw new NpzError(`${label}: member declares ${m.size} bytes, more than one Node.js buffer can hold (${bufferConstants.MAX_LENGTH})`);
     }
     const lh = this.readAt(m.localHeaderOffset, 30);
     const ldv = new DataView(lh.buffer, lh.byteOffset, 30);
@@ -190,15 +200,148 @@ export class NpzReader {
     if (dataStart + m.compressedSize > this.size) {
       throw new NpzError(`${label}: member data runs past the end of the file (${dataStart + m.compressedSize} > ${this.size} bytes; the file is truncated)`);
     }
-    let out: Uint8Array;
-    if (m.method === 0) {
-      if (m.compressedSize !== m.size) throw new NpzError(`${label}: stored member has compressed size ${m.compressedSize} != size ${m.size}`);
-      out = this.readAt(dataStart, m.size);
-    } else if (m.method === 8) {
-      out = this.inflateMember(m, dataStart, label);
-    } else {
-      throw new NpzError(`${label}: compression method ${m.method} is not supported (only stored and deflate)`);
+    return { m, label, dataStart };
+  }
+
+  /**
+   * The `.npy` header of one member, read from its first bytes only (a stored member: those bytes; a
+   * deflated one: inflated in small slices until the header is complete), checked against the decode
+   * limits (src/npy/limits.ts) and against the member's declared size — so a shape that lies, or an
+   * array too large to decode, is refused before the member is read or anything is allocated for it.
+   */
+  header(key: string): MemberHeader {
+    const { m, label, dataStart } = this.locate(key);
+    const first = this.prefix(m, dataStart, Math.min(m.size, 12), label);
+    let need = Math.min(m.size, 12 + MAX_NPY_HEADER_BYTES);
+    if (first.length >= 10) {
+      const dv = new DataView(first.buffer, first.byteOffset, first.byteLength);
+      const major = first[6];
+      if (major === 1) need = Math.min(m.size, 10 + dv.getUint16(8, true));
+      else if (first.length >= 12 && (major === 2 || major === 3)) need = Math.min(m.size, 12 + Math.min(dv.getUint32(8, true), MAX_NPY_HEADER_BYTES + 1));
     }
+    const h = parseNpyHeader(need <= first.length ? first : this.prefix(m, dataStart, need, label), label);
+    const payloadBytes = m.size - h.dataOffset;
+    const { info, size } = checkDecodeLimits(h, payloadBytes, label);
+    if (info.kind !== 'O' && payloadBytes !== size * info.itemsize) {
+      throw new NpyError(`${label}: header says shape ${formatShape(h.shape)} of ${h.descr} (${size * info.itemsize} data bytes) but the member declares ${payloadBytes} data bytes`);
+    }
+    return { ...h, info, size, payloadBytes };
+  }
+
+  /**
+   * The first `want` bytes of a member (fewer when it is shorter): a slice for a stored member, the
+   * start of the inflated stream for a deflated one (1 KiB of compressed data at a time: deflate
+   * expands at most 1032-fold, so even a zip bomb costs about 1 MiB here).
+   */
+  private prefix(m: NpzMember, dataStart: number, want: number, label: string): Uint8Array {
+    if (want <= 0) return new Uint8Array(0);
+    if (m.method === 0) return this.readAt(dataStart, Math.min(want, m.size));
+    const out = new Uint8Array(want);
+    let got = 0;
+    this.inflateSlices(m, dataStart, label, 1024, (chunk) => {
+      const take = Math.min(chunk.length, want - got);
+      out.set(chunk.subarray(0, take), got);
+      got += take;
+      return got < want;
+    });
+    return out.subarray(0, got);
+  }
+
+  /**
+   * Inflates the start of a deflated member, `slice` compressed bytes at a time (fflate's synchronous
+   * streaming `Inflate`), handing each inflated piece to `onData` until it returns false or the member
+   * ends. Refuses more output than the member declares. Returns the number of bytes inflated.
+   */
+  private inflateSlices(m: NpzMember, dataStart: number, label: string, slice: number, onData: (chunk: Uint8Array) => boolean): number {
+    const SLICE = slice;
+    let total = 0;
+    let more = true;
+    let ended = false;
+    const inf = new Inflate((chunk, final) => {
+      if (!more || chunk.length === 0) { if (final) ended = true; return; }
+      total += chunk.length;
+      if (total > m.size) throw new NpzError(`${label}: member inflates beyond its declared size of ${m.size} bytes (zip bomb or corrupt archive)`);
+      more = onData(chunk);
+      if (final) ended = true;
+    });
+    for (let off = 0; more && !ended && off < m.compressedSize; off += SLICE) {
+      const len = Math.min(SLICE, m.compressedSize - off);
+      const comp = this.readAt(dataStart + off, len);
+      try {
+        inf.push(comp, off + len >= m.compressedSize);
+      } catch (err) {
+        if (err instanceof NpzError) throw err;
+        throw new NpzError(`${label}: corrupt deflate data (${err instanceof Error ? err.message : String(err)})`);
+      }
+    }
+    return total;
+  }
+
+  /**
+   * Reads one member's array data in slices without holding the whole member: calls `onData` with
+   * consecutive pieces of the payload (after the header), then checks the length and the CRC-32.
+   * A stored member is read `sliceBytes` at a time; a deflated one goes through node:zlib's streaming
+   * inflater (native speed; fflate's synchronous one was measured 3× slower) in 1 MiB pieces, so the
+   * memory is a few MiB whatever the member's size — and a member that inflates beyond its declared
+   * size is stopped there. Resolves to the header.
+   */
+  async stream(key: string, onData: (bytes: Uint8Array) => void, sliceBytes = 8 << 20): Promise<MemberHeader> {
+    const h = this.header(key);
+    const { m, label, dataStart } = this.locate(key);
+    let pos = 0;
+    let crc = 0;
+    const deliver = (chunk: Uint8Array): void => {
+      if (this.checkCrc) crc = crc32(chunk, crc);
+      const skip = Math.max(0, h.dataOffset - pos);
+      pos += chunk.length;
+      if (skip < chunk.length) onData(chunk.subarray(skip));
+    };
+    if (m.method === 0) {
+      for (let off = 0; off < m.size; off += sliceBytes) deliver(this.readAt(dataStart + off, Math.min(sliceBytes, m.size - off)));
+    } else {
+      await new Promise<void>((resolveStream, rejectStream) => {
+        const inf = zlib.createInflateRaw({ chunkSize: 1 << 20 });
+        let failure: Error | null = null;
+        const fail = (err: Error): void => { if (!failure) { failure = err; inf.destroy(); rejectStream(err); } };
+        inf.on('data', (chunk: Buffer) => {
+          if (failure) return;
+          if (pos + chunk.length > m.size) { fail(new NpzError(`${label}: member inflates beyond its declared size of ${m.size} bytes (zip bomb or corrupt archive)`)); return; }
+          try { deliver(chunk); } catch (err) { fail(err as Error); }
+        });
+        inf.on('error', (err) => fail(new NpzError(`${label}: corrupt deflate data (${err.message})`)));
+        inf.on('end', () => { if (!failure) resolveStream(); });
+        const SLICE = 1 << 20;
+        let off = 0;
+        const pump = (): void => {
+          try {
+            while (!failure && off < m.compressedSize) {
+              const len = Math.min(SLICE, m.compressedSize - off);
+              const more = inf.write(this.readAt(dataStart + off, len));
+              off += len;
+              if (!more) { inf.once('drain', pump); return; }
+            }
+            if (!failure) inf.end();
+          } catch (err) {
+            fail(err as Error);
+          }
+        };
+        pump();
+      });
+      if (pos !== m.size) throw new NpzError(`${label}: member inflates to ${pos} bytes but declares ${m.size} (truncated or corrupt)`);
+    }
+    if (this.checkCrc && crc !== m.crc32) throw new NpzError(`${label}: CRC-32 mismatch (archive says ${hex(m.crc32)}, data gives ${hex(crc)}); the member is corrupt`);
+    return h;
+  }
+
+  /** The raw `.npy` bytes of one member (inflated, CRC-checked). */
+  raw(key: string): Uint8Array {
+    const { m, label, dataStart } = this.locate(key);
+    if (m.size > bufferConstants.MAX_LENGTH) {
+      throw new NpzError(`${label}: member declares ${m.size} bytes, more than one Node.js buffer can hold (${bufferConstants.MAX_LENGTH})`);
+    }
+    let out: Uint8Array;
+    if (m.method === 0) out = this.readAt(dataStart, m.size);
+    else out = this.inflateMember(m, dataStart, label);
     if (this.checkCrc) {
       const c = crc32(out);
       if (c !== m.crc32) throw new NpzError(`${label}: CRC-32 mismatch (archive says ${hex(m.crc32)}, data gives ${hex(c)}); the member is corrupt`);
@@ -206,8 +349,12 @@ export class NpzReader {
     return out;
   }
 
-  /** Reads and decodes one array; only this member is read and inflated. */
+  /**
+   * Reads and decodes one array; only this member is read and inflated, and only after its header
+   * has passed `header(key)`'s checks.
+   */
   get(key: string): NdArray {
+    this.header(key);
     const bytes = this.raw(key);
     return parseNpy(bytes, `${this.path}, key '${key}'`);
   }
@@ -301,6 +448,7 @@ export class NpzReader {
       while (x + 4 <= xEnd) {
         const id = dv.getUint16(x, true);
         const len = dv.getUint16(x + 2, true);
+        if (x + 4 + len > xEnd) notZip(`extra field 0x${id.toString(16).padStart(4, '0')} of member '${name!}' declares ${len} bytes but its entry has ${xEnd - x - 4} left`);
         if (id === 0x0001) {
           let f = x + 4;
           const take = (): number => {
@@ -342,6 +490,17 @@ export function loadNpz(path: string, keys?: readonly string[], opts: NpzReadOpt
     const out: Record<string, NdArray> = {};
     for (const k of keys ?? r.keys()) out[k] = r.get(k);
     return out;
+  } finally {
+    r.close();
+  }
+}
+
+/** The first of `keys` that the archive holds, decoded (only that member is read); undefined when none is there. */
+export function loadFirstKey(path: string, keys: readonly string[], opts: NpzReadOptions = {}): { key: string; array: NdArray } | undefined {
+  const r = NpzReader.open(path, opts);
+  try {
+    const key = keys.find((k) => r.has(k));
+    return key === undefined ? undefined : { key, array: r.get(key) };
   } finally {
     r.close();
   }

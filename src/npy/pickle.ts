@@ -6,10 +6,15 @@
  * `numpy._core.multiarray._reconstruct`), `numpy.ndarray` and `numpy.dtype`. Nothing is imported or
  * executed. Any other global, any other opcode, or an element that is not str/bytes/int/float/bool/None
  * is refused with an `NpyError` naming the array and what was found.
+ *
+ * Every cost is bounded before it is paid (src/npy/limits.ts): the interpreter never recurses, creates
+ * at most MAX_PICKLE_VALUES values and marks, and refuses integers longer than MAX_PICKLE_INT_BYTES
+ * (decoding a huge LONG4 is quadratic in its length); strings and bytes cannot exceed the pickle itself.
  */
 import { NpyError } from './errors.js';
 import type { PyScalar } from './types.js';
 import { fortranToC } from './order.js';
+import { MAX_PICKLE_INT_BYTES, MAX_PICKLE_VALUES } from './limits.js';
 
 class Tuple { constructor(readonly items: PyValue[]) {} }
 class Global { constructor(readonly module: string, readonly name: string) {} }
@@ -65,6 +70,12 @@ export function unpickleObjectArray(bytes: Uint8Array, label: string): { shape: 
   const marks: number[] = [];
   const memo = new Map<number, PyValue>();
   const bad = (msg: string): never => { throw new NpyError(`${label}: object array pickle ${msg}`); };
+  // Every value pushed (and every MARK and memo entry) counts against MAX_PICKLE_VALUES.
+  let made = 0;
+  const count = (): void => {
+    if (++made > MAX_PICKLE_VALUES) bad(`creates more than ${MAX_PICKLE_VALUES} values (limit MAX_PICKLE_VALUES); refusing it before it exhausts memory`);
+  };
+  const push = (v: PyValue): void => { count(); stack.push(v); };
 
   const need = (n: number): number => {
     if (n < 0 || pos + n > bytes.length) bad(`is truncated (needs ${n} bytes at offset ${pos}, has ${bytes.length - pos})`);
@@ -111,10 +122,13 @@ export function unpickleObjectArray(bytes: Uint8Array, label: string): { shape: 
   const str = (n: number): string => utf8.decode(bytes.subarray(need(n), pos));
   const byt = (n: number): Uint8Array => new Uint8Array(bytes.subarray(need(n), pos));
   const long = (n: number): number | bigint => {
+    if (n > MAX_PICKLE_INT_BYTES) bad(`holds an integer of ${n} bytes at offset ${pos}; at most ${MAX_PICKLE_INT_BYTES} bytes (MAX_PICKLE_INT_BYTES) are read`);
     const p = need(n);
     if (n === 0) return 0;
-    let v = 0n;
-    for (let k = n - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[p + k]!);
+    // Little-endian two's complement, read in one pass through a hex string (linear in n).
+    let hex = '';
+    for (let k = n - 1; k >= 0; k--) hex += bytes[p + k]!.toString(16).padStart(2, '0');
+    let v = BigInt(`0x${hex}`);
     if (bytes[p + n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
     return Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v ? Number(v) : v;
   };
@@ -125,12 +139,12 @@ export function unpickleObjectArray(bytes: Uint8Array, label: string): { shape: 
     switch (op) {
       case 0x80: { const proto = u8(); if (proto > 5) bad(`has protocol ${proto} (at most 5 is understood)`); break; } // PROTO
       case 0x95: need(8); break; // FRAME
-      case 0x63: { const module = line(); const name = line(); stack.push(global(module, name)); break; } // GLOBAL
+      case 0x63: { const module = line(); const name = line(); push(global(module, name)); break; } // GLOBAL
       case 0x93: { // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') bad('has a STACK_GLOBAL whose module or name is not a string');
-        stack.push(global(module as string, name as string));
+        push(global(module as string, name as string));
         break;
       }
       case 0x52: { // REDUCE
@@ -141,10 +155,10 @@ export function unpickleObjectArray(bytes: Uint8Array, label: string): { shape: 
         const a = (args as Tuple).items;
         if (g.name === '_reconstruct') {
           if (!(a[0] instanceof Global) || a[0].name !== 'ndarray') bad(`reconstructs ${describe(a[0] ?? null)}, not numpy.ndarray`);
-          stack.push(new Ndarray());
+          push(new Ndarray());
         } else if (g.name === 'dtype') {
           if (typeof a[0] !== 'string') bad('builds a numpy.dtype from a non-string');
-          stack.push(new Dtype(a[0] as string));
+          push(new Dtype(a[0] as string));
         } else {
           bad(`calls ${g.module}.${g.name} directly`);
         }
@@ -169,15 +183,15 @@ export function unpickleObjectArray(bytes: Uint8Array, label: string): { shape: 
         arr.items = raw as PyValue[];
         break;
       }
-      case 0x28: marks.push(stack.length); break; // MARK
-      case 0x74: stack.push(new Tuple(popMark())); break; // TUPLE
-      case 0x29: stack.push(new Tuple([])); break; // EMPTY_TUPLE
-      case 0x85: { const a = pop(); stack.push(new Tuple([a])); break; } // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); stack.push(new Tuple([a, b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(new Tuple([a, b, c])); break; } // TUPLE3
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
+      case 0x28: count(); marks.push(stack.length); break; // MARK
+      case 0x74: push(new Tuple(popMark())); break; // TUPLE
+      case 0x29: push(new Tuple([])); break; // EMPTY_TUPLE
+      case 0x85: { const a = pop(); push(new Tuple([a])); break; } // TUPLE1
+      case 0x86: { const b = pop(); const a = pop(); push(new Tuple([a, b])); break; } // TUPLE2
+      case 0x87: { const c = pop(); const b = pop(); const a = pop(); push(new Tuple([a, b, c])); break; } // TUPLE3
+      case 0x5d: push([]); break; // EMPTY_LIST
+      case 0x6c: push(popMark()); break; // LIST
+      case 0x7d: push(new Map()); break; // EMPTY_DICT
       case 0x61: { const v = pop(); const l = top(); if (!Array.isArray(l)) bad(`APPENDs to ${describe(l)}`); (l as PyValue[]).push(v); break; } // APPEND
       case 0x65: { // APPENDS
         const items = popMark();
@@ -193,33 +207,33 @@ export function unpickleObjectArray(bytes: Uint8Array, label: string): { shape: 
         for (let k = 0; k < items.length; k += 2) (d as Map<unknown, PyValue>).set(items[k], items[k + 1]!);
         break;
       }
-      case 0x8c: stack.push(str(u8())); break; // SHORT_BINUNICODE
-      case 0x58: stack.push(str(u32())); break; // BINUNICODE
-      case 0x8d: stack.push(str(u64())); break; // BINUNICODE8
-      case 0x43: stack.push(byt(u8())); break; // SHORT_BINBYTES
-      case 0x42: stack.push(byt(u32())); break; // BINBYTES
-      case 0x8e: stack.push(byt(u64())); break; // BINBYTES8
-      case 0x4a: stack.push(dv.getInt32(need(4), true)); break; // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x8a: stack.push(long(u8())); break; // LONG1
-      case 0x8b: stack.push(long(u32())); break; // LONG4
-      case 0x47: stack.push(dv.getFloat64(need(8), false)); break; // BINFLOAT
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
+      case 0x8c: push(str(u8())); break; // SHORT_BINUNICODE
+      case 0x58: push(str(u32())); break; // BINUNICODE
+      case 0x8d: push(str(u64())); break; // BINUNICODE8
+      case 0x43: push(byt(u8())); break; // SHORT_BINBYTES
+      case 0x42: push(byt(u32())); break; // BINBYTES
+      case 0x8e: push(byt(u64())); break; // BINBYTES8
+      case 0x4a: push(dv.getInt32(need(4), true)); break; // BININT
+      case 0x4b: push(u8()); break; // BININT1
+      case 0x4d: push(u16()); break; // BININT2
+      case 0x8a: push(long(u8())); break; // LONG1
+      case 0x8b: push(long(u32())); break; // LONG4
+      case 0x47: push(dv.getFloat64(need(8), false)); break; // BINFLOAT
+      case 0x88: push(true); break; // NEWTRUE
+      case 0x89: push(false); break; // NEWFALSE
+      case 0x4e: push(null); break; // NONE
+      case 0x71: count(); memo.set(u8(), top()); break; // BINPUT
+      case 0x72: count(); memo.set(u32(), top()); break; // LONG_BINPUT
+      case 0x94: count(); memo.set(memo.size, top()); break; // MEMOIZE
       case 0x68: case 0x6a: { // BINGET, LONG_BINGET
         const k = op === 0x68 ? u8() : u32();
         if (!memo.has(k)) bad(`gets memo entry ${k}, which was never put`);
-        stack.push(memo.get(k)!);
+        push(memo.get(k)!);
         break;
       }
       case 0x30: pop(); break; // POP
       case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
+      case 0x32: push(top()); break; // DUP
       case 0x2e: { // STOP
         if (stack.length !== 1 || marks.length > 0) bad('ends with an unbalanced stack');
         const result = stack[0]!;

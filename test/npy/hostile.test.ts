@@ -148,8 +148,11 @@ test('zip bomb: inflated size beyond the declared size, and declared size beyond
   const short = concat(encodeNpz({ z: big }));
   const [c2] = centralEntries(short);
   short.writeUInt32LE((1 << 20) + 128 + 10, c2! + 24);
-  throwsExactly(() => NpzReader.fromBytes(short, 's.npz').get('z'), NpzError,
+  throwsExactly(() => NpzReader.fromBytes(short, 's.npz').raw('z'), NpzError,
     "s.npz, key 'z': member inflates to 1048704 bytes but declares 1048714 (truncated or corrupt)");
+  // get() reads the header first: the declared size does not match the shape, so nothing is inflated
+  throwsExactly(() => NpzReader.fromBytes(short, 's.npz').get('z'), NpyError,
+    "s.npz, key 'z': header says shape (1048576,) of |u1 (1048576 data bytes) but the member declares 1048586 data bytes");
 });
 
 test('corrupt member: CRC mismatch, bad deflate data, unsupported method', () => {

@@ -79,14 +79,14 @@ export function register(program: Command): void {
     .argument('<files...>', 'NPZ files to inspect')
     .option('--json', 'print a JSON array, one object per file')
     .option('--check', 'check each file against the dataset contract (DATA-001)')
-    .action(action('inspect', (files: string[], flags: InspectFlags) => {
+    .action(action('inspect', async (files: string[], flags: InspectFlags) => {
       let code = 0;
       const out: Record<string, unknown>[] = [];
       const texts: string[] = [];
       for (const file of files) {
         let s: NpzSummary;
         try {
-          s = summarizeNpz(file, { check: flags.check });
+          s = await summarizeNpz(file, { check: flags.check });
         } catch (err) {
           if (!(err instanceof Error) || !('exitCode' in err)) throw err;
           // a bad file: one line, the others are still reported

@@ -24,11 +24,13 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
-import { loadDataset, type Dataset } from '../../data/dataset.js';
+import type { Dataset } from '../../data/dataset.js';
+import { loadJobDataset } from '../../data/job-input.js';
+import { checkWritableDir } from '../../files/writable.js';
 import { metadataArray } from '../../data/metadata.js';
 import { ifftshift2 } from '../../math/fft.js';
 import { positionFromCoord, positionOrigin } from '../../math/positions.js';
-import { loadNpz, saveNpz } from '../../npy/npz.js';
+import { loadFirstKey, saveNpz } from '../../npy/npz.js';
 import { c64, f64, type NdArray } from '../../npy/types.js';
 import { renderPanelsPng } from '../../report/figure.js';
 import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
@@ -83,8 +85,7 @@ function initialProbe(o: ReconstructionSettings, ds: Dataset, N: number): { prob
     base = complexData(ds.probeGuess); have = 1; source = 'probeGuess';
   } else {
     const path = o.initProbe.slice(5);
-    const arrays = loadNpz(path);
-    const a = arrays.reconstructed_probe ?? arrays.probeGuess;
+    const a = loadFirstKey(path, ['reconstructed_probe', 'probeGuess'])?.array;
     if (!a) throw new InputError(`${path}: no 'reconstructed_probe' or 'probeGuess' key for \`reconstruction.initProbe\``);
     if (a.dtype !== '<c8' && a.dtype !== '<c16') throw new InputError(`${path}: probe must be complex, found ${a.dtype}`);
     const s = a.shape;
@@ -131,9 +132,10 @@ const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss
 /** Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch. */
 export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProgress) => void): Promise<LsqmlJobResult> {
   const opts = job.settings;
+  checkWritableDir(job.outputDir, 'output directory');
   const t0 = performance.now();
   const inputPath = resolve(job.inputNpz);
-  const ds = loadDataset(inputPath);
+  const ds = loadJobDataset(inputPath, { modes: opts.modes, batchSize: opts.batchSize, ...(opts.nImages !== null ? { nImages: opts.nImages } : {}) });
   const [HO, WO] = ds.objectGuess.shape as [number, number];
   if (ds.H !== ds.W) throw new InputError(`${inputPath}: diffraction patterns must be square for LSQML, found ${ds.H}×${ds.W}`);
   const N = ds.H, n2 = N * N;

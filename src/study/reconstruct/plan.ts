@@ -3,6 +3,8 @@
  * recorded with the first filter that excluded it), missing inputs, and the checks that must pass before
  * anything is written: the roots and a readable existing manifest and skip summary. Reads, never writes.
  */
+import { checkProbeModes } from '../../data/memory.js';
+import { checkWritableDir } from '../../files/writable.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
@@ -69,6 +71,7 @@ export function planReconstruction(settings: StudySettings, opts: Reconstruction
     split: opts.filters?.split ?? null, gridsize: opts.filters?.gridsize ?? null,
   };
   validateFilters(filters, doses);
+  checkProbeModes(settings.reconstruction.modes);
   if (!isDirectory(phaseCRoot)) throw new InputError(`\`phaseCRoot\` ${phaseCRoot}: not a directory (expected dose_<D>/patched_{train,test}.npz from Phase C)`);
   if (!isDirectory(phaseDRoot) && !opts.allowMissingPhaseD) {
     throw new InputError(`\`phaseDRoot\` ${phaseDRoot}: not a directory (expected dose_<D>/<view>/<view>_{train,test}.npz from Phase D; \`allowMissingPhaseD\` skips those jobs)`);
@@ -79,6 +82,7 @@ export function planReconstruction(settings: StudySettings, opts: Reconstruction
     phaseCRoot, phaseDRoot, artifactRoot, doses, allowMissing: opts.allowMissingPhaseD ?? false, settings: settings.reconstruction,
   });
   const { selected, skipped: filterSkips } = applyFilters(allJobs, filters);
+  for (const dir of [artifactRoot, ...selected.map((j) => j.outputDir)]) checkWritableDir(dir, dir === artifactRoot ? '`artifactRoot`' : 'job output directory');
   const considered = new Set<string>();
   for (const dose of doses) for (const view of VIEWS) for (const split of SPLITS) considered.add(jobKey({ dose, view, split }));
 

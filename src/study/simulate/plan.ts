@@ -158,6 +158,7 @@ export function loadBaseNpz(path: string): BaseInput {
     const probe = complexImage(reader.get('probeGuess'), path, 'probeGuess');
     if (probe.h !== probe.w) throw new InputError(`${path}: key 'probeGuess' must be square, found ${probe.h}×${probe.w}`);
     if (probe.h % 2 !== 0 || probe.h < 4) throw new InputError(`${path}: key 'probeGuess' must have an even size ≥ 4, found ${probe.h}×${probe.w}`);
+    if (!probe.data.some((v) => v !== 0)) throw new InputError(`${path}: key 'probeGuess': expected a probe with non-zero intensity; found all ${probe.h * probe.w} values zero`);
     if (object.h < probe.h || object.w < probe.w) {
       throw new InputError(`${path}: key 'objectGuess' (${object.h}×${object.w}) must be at least as large as probeGuess (${probe.h}×${probe.w})`);
     }

@@ -1,0 +1,43 @@
+/**
+ * What one LSQML reconstruction job reads from its input NPZ, and nothing more: the five required
+ * DATA-001 keys and `_metadata`, read only after the headers show the job fits (probe modes, object
+ * size, memory; `checkLsqmlJobFits`). A `_metadata` that is present but unreadable fails the job
+ * (its intensity scale would otherwise silently become 1); an absent one is allowed. Every scan
+ * position must put its patch on the object (`checkPositionsOnObject`) and the probe must have some
+ * intensity (`checkProbeHasIntensity`).
+ */
+import { InputError } from '../errors.js';
+import { loadDataset, outside, type Dataset } from './dataset.js';
+import { checkLsqmlJobFits, type LsqmlJobRequest } from './memory.js';
+
+export function loadJobDataset(path: string, job: LsqmlJobRequest): Dataset {
+  const ds = loadDataset(path, { keys: 'required', metadata: 'strict', beforeDecode: (headers) => checkLsqmlJobFits(path, headers, job) });
+  checkPositionsOnObject(ds, job.nImages);
+  checkProbeHasIntensity(ds);
+  return ds;
+}
+
+/** Refuses a probeGuess that is zero everywhere: it has no intensity to fit (the engine would divide by zero). */
+export function checkProbeHasIntensity(ds: Dataset): void {
+  const p = ds.probeGuess.data as Float32Array | Float64Array;
+  for (let i = 0; i < p.length; i++) if (p[i] !== 0) return;
+  throw new InputError(`${ds.file ?? 'dataset'}: key 'probeGuess': expected a probe with non-zero intensity; found all ${p.length / 2} values zero`);
+}
+
+/**
+ * Refuses a scan position whose H×W patch lies wholly off objectGuess: its centre must satisfy
+ * −W/2 ≤ x ≤ width + W/2 and −H/2 ≤ y ≤ height + H/2 (object pixels). Beyond the edge the engine
+ * pads by replication, but a patch that misses the object entirely reconstructs nothing and is a
+ * unit or frame mistake. Only the first `nImages` positions (those the job uses) are checked.
+ */
+export function checkPositionsOnObject(ds: Dataset, nImages?: number): void {
+  const [HO, WO] = ds.objectGuess.shape as [number, number];
+  const n = nImages !== undefined ? Math.min(nImages, ds.n) : ds.n;
+  for (const [key, c, size, patch, axis] of [['xcoords', ds.xcoords, WO, ds.W, 'x'], ['ycoords', ds.ycoords, HO, ds.H, 'y']] as const) {
+    const far = outside(c.subarray(0, n), -patch / 2, size + patch / 2);
+    if (far) {
+      throw new InputError(`${ds.file ?? 'dataset'}: key '${key}': expected scan positions whose ${ds.H}×${ds.W} patch touches the ${HO}×${WO} objectGuess ` +
+        `(${-patch / 2} ≤ ${axis} ≤ ${size + patch / 2}); found ${far}`);
+    }
+  }
+}

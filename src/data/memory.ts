@@ -1,0 +1,160 @@
+/**
+ * Memory bounds for work planned from a file's headers, checked before anything large is allocated:
+ * the memory limit of this machine (or the one the user sets), what decoding a set of members costs,
+ * and what one LSQML reconstruction job needs for the shapes it was given (docs/limits.md).
+ *
+ * The limit is half of the machine's memory — the smaller of os.totalmem() and the cgroup limit
+ * (process.constrainedMemory()) — or PTYCHOSTUDY_MEMORY_LIMIT (bytes, or a number with a K/M/G/T
+ * suffix, powers of 1024) when that is set: on a shared node, set it to your share.
+ */
+import os from 'node:os';
+import { InputError, UsageError } from '../errors.js';
+import { formatShape } from '../npy/npy.js';
+import type { MemberHeader } from '../npy/npz.js';
+
+export const MEMORY_LIMIT_ENV = 'PTYCHOSTUDY_MEMORY_LIMIT';
+
+/** Fraction of the machine's memory one command may plan to use. */
+export const MEMORY_FRACTION = 0.5;
+
+/**
+ * Incoherent probe modes LSQML accepts: each mode beyond the first takes 2 % of the probe's energy in
+ * pty-chi's Hermite recipe, so at most 50 leave mode 0 anything (and never more than the N² pixels
+ * of an N×N probe, the most orthogonal modes there can be).
+ */
+export const MAX_PROBE_MODES = 50;
+
+/** Largest element count of one typed array in this Node.js (a complex object needs 2·H·W doubles). */
+export const MAX_TYPED_ARRAY_LENGTH = 2 ** 32;
+
+/**
+ * Refuses more incoherent probe modes than LSQML can start from: MAX_PROBE_MODES, and with a known
+ * N×N probe at most N² (a UsageError naming --modes). Needs no data: callers check it as soon as
+ * the option is parsed, and again once the probe size is known.
+ */
+export function checkProbeModes(modes: number, probe?: { N: number; file: string }): void {
+  const small = probe !== undefined && probe.N * probe.N < MAX_PROBE_MODES;
+  const max = small ? probe.N * probe.N : MAX_PROBE_MODES;
+  if (modes <= max) return;
+  throw new UsageError(`--modes ${modes}: expected at most ${max} incoherent probe modes ` +
+    `(${small ? `the ${probe.N}×${probe.N} probe of ${probe.file} has ${max} pixels` : "each mode after the first takes 2 % of the probe's energy; MAX_PROBE_MODES"}); found ${modes}`);
+}
+
+export interface MemoryLimit {
+  bytes: number;
+  /** How the limit was set, for messages ("half of this machine's 16.0 GiB", "PTYCHOSTUDY_MEMORY_LIMIT=4G"). */
+  source: string;
+}
+
+/** "1.50 GiB" */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  let v = n;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return u === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+/** Parses "4294967296", "4G", "512M", "1.5T" (powers of 1024). NaN when it is not one. */
+export function parseByteSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
+  if (!m) return NaN;
+  const scale = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Math.floor(Number(m[1]) * scale);
+}
+
+/** The memory one command may plan to use (see the module comment). */
+export function memoryLimit(env: NodeJS.ProcessEnv = process.env): MemoryLimit {
+  const set = env[MEMORY_LIMIT_ENV];
+  if (set !== undefined && set.trim() !== '') {
+    const bytes = parseByteSize(set);
+    if (!Number.isFinite(bytes) || bytes <= 0) {
+      throw new UsageError(`${MEMORY_LIMIT_ENV}=${set}: expected a positive number of bytes, optionally with a K, M, G or T suffix (e.g. 8G)`);
+    }
+    return { bytes, source: `${MEMORY_LIMIT_ENV}=${set.trim()}` };
+  }
+  const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() ?? 0 : 0;
+  const machine = constrained > 0 ? Math.min(os.totalmem(), constrained) : os.totalmem();
+  return { bytes: Math.floor(machine * MEMORY_FRACTION), source: `half of this machine's ${formatBytes(machine)}; ${MEMORY_LIMIT_ENV} sets it` };
+}
+
+/** Refuses to decode members whose declared sizes add up to more than the memory limit. */
+export function checkDecodeFits(file: string, headers: Readonly<Record<string, MemberHeader>>, limit: MemoryLimit = memoryLimit()): void {
+  let total = 0;
+  let biggest: [string, MemberHeader] | null = null;
+  for (const [key, h] of Object.entries(headers)) {
+    total += h.dataOffset + h.payloadBytes;
+    if (!biggest || h.payloadBytes > biggest[1].payloadBytes) biggest = [key, h];
+  }
+  if (total > limit.bytes && biggest) {
+    const [key, h] = biggest;
+    throw new InputError(`${file}: key '${key}': expected arrays that fit the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
+      `found shape ${formatShape(h.shape)} of ${h.info.dtype}, and reading the file's arrays needs ${formatBytes(total)}`);
+  }
+}
+
+export interface LsqmlJobShape {
+  /** Patterns in the file, and how many the job uses. */
+  nFile: number;
+  nUsed: number;
+  /** Patch (probe) size N and the diffraction dtype's bytes per value. */
+  N: number;
+  diffractionItemBytes: number;
+  /** objectGuess shape. */
+  objectHeight: number;
+  objectWidth: number;
+  modes: number;
+  batchSize: number;
+}
+
+/**
+ * Bytes an LSQML job needs at its peak, an upper bound fitted to measurements of `ptychostudy lsqml`
+ * (Node 20, float64 engine; docs/limits.md): a fixed 192 MiB, 200 B per object pixel (the object,
+ * its initial copy, the engine's object-sized accumulators and preconditioner, the output and the
+ * figure), 2·itemsize + 8 B per diffraction value of the file (the inflated member, its compressed
+ * bytes, the intensities), and 48 B per probe-mode pixel of a minibatch (the batch's exit waves,
+ * gradients and FFT work space).
+ */
+export function lsqmlJobBytes(s: LsqmlJobShape): number {
+  const n2 = s.N * s.N;
+  return 192 * 2 ** 20 + 200 * s.objectHeight * s.objectWidth + (2 * s.diffractionItemBytes + 8) * s.nFile * n2 +
+    48 * s.modes * n2 * Math.min(s.batchSize, Math.max(1, s.nUsed));
+}
+
+export interface LsqmlJobRequest {
+  modes: number;
+  batchSize: number;
+  nImages?: number;
+}
+
+/**
+ * Checks, from the members' headers alone, that an LSQML job can run: `modes` within MAX_PROBE_MODES
+ * and N² (a UsageError naming --modes), the object within one typed array, and the job's estimated
+ * peak (`lsqmlJobBytes`) within the memory limit — otherwise one InputError line naming the file,
+ * the key that needs the memory, the shape found and the limit. Headers that are missing or of the
+ * wrong rank are left to the dataset contract (validateDataset), which reports them.
+ */
+export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string, MemberHeader>>, job: LsqmlJobRequest, limit: MemoryLimit = memoryLimit()): void {
+  const d = headers.diffraction, o = headers.objectGuess;
+  if (!d || d.shape.length !== 3 || !o || o.shape.length !== 2) return;
+  // [n, H, W], or a legacy [H, W, n] whose last axis is the number of coordinates
+  const nCoords = headers.xcoords?.shape.length === 1 ? headers.xcoords.shape[0] : undefined;
+  const [a, b, c] = d.shape as [number, number, number];
+  const [nFile, N] = nCoords !== undefined && a !== nCoords && c === nCoords ? [c, a] : [a, b];
+  checkProbeModes(job.modes, { N, file });
+  const [HO, WO] = o.shape as [number, number];
+  if (2 * HO * WO > MAX_TYPED_ARRAY_LENGTH) {
+    throw new InputError(`${file}: key 'objectGuess': expected at most ${MAX_TYPED_ARRAY_LENGTH / 2} pixels (one typed array of complex values); found shape ${formatShape(o.shape)}`);
+  }
+  const nUsed = job.nImages !== undefined ? Math.min(job.nImages, nFile) : nFile;
+  const shape: LsqmlJobShape = {
+    nFile, nUsed, N, diffractionItemBytes: d.info.itemsize, objectHeight: HO, objectWidth: WO, modes: job.modes, batchSize: job.batchSize,
+  };
+  const need = lsqmlJobBytes(shape);
+  if (need <= limit.bytes) return;
+  const objectPart = 200 * HO * WO;
+  const diffractionPart = (2 * d.info.itemsize + 8) * nFile * N * N;
+  const [key, h] = objectPart >= diffractionPart ? ['objectGuess', o] : ['diffraction', d];
+  throw new InputError(`${file}: key '${key}': expected a reconstruction that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
+    `found shape ${formatShape(h.shape)}, for which an LSQML job with ${job.modes} mode${job.modes === 1 ? '' : 's'} needs about ${formatBytes(need)}`);
+}
