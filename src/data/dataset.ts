@@ -1,9 +1,10 @@
 /**
  * The dataset contract (DATA-001, spec study.md §3.2): what a ptychography NPZ must hold.
  *
- * Required: `diffraction` float [n,H,W] amplitudes (finite, ≥ 0), `objectGuess` complex 2-D,
- * `probeGuess` complex [H,W], `xcoords` / `ycoords` float [n] (finite). Optional keys are checked when
- * present. A legacy [H,W,n] `diffraction` is transposed to [n,H,W] with a warning. Every violation is
+ * Required: `diffraction` float [n,H,W] amplitudes (finite, ≥ 0), `probeGuess` complex [H,W],
+ * `xcoords` / `ycoords` float [n] (finite). Optional keys are checked when present; `objectGuess`
+ * (complex 2-D, the ground truth of simulated data) is optional: measured data has none, reconstructs
+ * all the same, and cannot be scored. A legacy [H,W,n] `diffraction` is transposed to [n,H,W] with a warning. Every violation is
  * one line `FILE: key 'KEY': expected …; found …`; all of them are reported together in one InputError.
  */
 import { InputError } from '../errors.js';
@@ -12,8 +13,8 @@ import { formatShape } from '../npy/npy.js';
 import { isComplexDtype, isFloatDtype, sizeOf, type NdArray } from '../npy/types.js';
 import { METADATA_KEY, metadataArray, readMetadata, type MetadataResult } from './metadata.js';
 
-export const REQUIRED_KEYS = ['diffraction', 'objectGuess', 'probeGuess', 'xcoords', 'ycoords'] as const;
-export const OPTIONAL_KEYS = ['xcoords_start', 'ycoords_start', 'scan_index', 'Y', 'ground_truth_patches', 'filenames', METADATA_KEY] as const;
+export const REQUIRED_KEYS = ['diffraction', 'probeGuess', 'xcoords', 'ycoords'] as const;
+export const OPTIONAL_KEYS = ['objectGuess', 'xcoords_start', 'ycoords_start', 'scan_index', 'Y', 'ground_truth_patches', 'filenames', METADATA_KEY] as const;
 
 export interface Dataset {
   /** Where it was read from (used in messages); absent for datasets built in memory. */
@@ -24,8 +25,8 @@ export interface Dataset {
   W: number;
   /** Amplitudes, [n, H, W] row-major. */
   diffraction: Float32Array;
-  /** Complex 2-D object ('<c8' or '<c16', interleaved re/im), as stored. */
-  objectGuess: NdArray;
+  /** Complex 2-D object ('<c8' or '<c16', interleaved re/im), as stored; absent for measured data (no ground truth). */
+  objectGuess?: NdArray;
   /** Complex [H, W] probe ('<c8' or '<c16'), as stored. */
   probeGuess: NdArray;
   /** Scan-centre coordinates in object pixels, length n. */
@@ -194,13 +195,14 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
 
   const extra: Record<string, NdArray> = {};
   for (const [k, v] of Object.entries(arrays)) {
-    if (!(REQUIRED_KEYS as readonly string[]).includes(k) && k !== METADATA_KEY) extra[k] = v;
+    if (!(REQUIRED_KEYS as readonly string[]).includes(k) && k !== 'objectGuess' && k !== METADATA_KEY) extra[k] = v;
   }
   const dataset: Dataset = {
     file, n, H, W,
-    diffraction: diffraction!, objectGuess: objectGuess!, probeGuess: probeGuess!, xcoords: xcoords!, ycoords: ycoords!,
+    diffraction: diffraction!, probeGuess: probeGuess!, xcoords: xcoords!, ycoords: ycoords!,
     extra, warnings,
   };
+  if (objectGuess) dataset.objectGuess = objectGuess;
   if (metadata?.status === 'ok') dataset.metadata = metadata.value;
   if (metadata?.status === 'error') dataset.metadataError = metadata.error;
   return { dataset, warnings };
@@ -223,7 +225,7 @@ export function loadDataset(path: string, opts: NpzReadOptions = {}): Dataset {
 export function datasetToArrays(ds: Dataset): Record<string, NdArray> {
   const out: Record<string, NdArray> = {
     diffraction: { dtype: '<f4', shape: [ds.n, ds.H, ds.W], data: ds.diffraction },
-    objectGuess: ds.objectGuess,
+    ...(ds.objectGuess ? { objectGuess: ds.objectGuess } : {}),
     probeGuess: ds.probeGuess,
     xcoords: { dtype: '<f8', shape: [ds.n], data: ds.xcoords },
     ycoords: { dtype: '<f8', shape: [ds.n], data: ds.ycoords },

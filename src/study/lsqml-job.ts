@@ -169,6 +169,7 @@ export async function runLsqmlJob(opts: LsqmlJobOptions, onProgress?: (p: JobPro
   const t0 = performance.now();
   const inputPath = resolve(opts.inputNpz);
   const ds = loadDataset(inputPath);
+  if (!ds.objectGuess) throw new InputError(`${inputPath}: key 'objectGuess': expected a complex 2-D object (its shape sets the reconstruction's); found it missing`);
   const [HO, WO] = ds.objectGuess.shape as [number, number];
   if (ds.H !== ds.W) throw new InputError(`${inputPath}: diffraction patterns must be square for LSQML, found ${ds.H}×${ds.W}`);
   const N = ds.H, n2 = N * N;
