@@ -18,7 +18,7 @@ import { frameFromMetres, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
-import { readIntensityStack } from './hdf5/stack.js';
+import { checkStackInfo, readIntensityStack } from './hdf5/stack.js';
 
 export const CXI_KEYS = {
   data: ['entry_1/data_1/data', 'entry_1/instrument_1/detector_1/data'],
@@ -39,9 +39,9 @@ export interface ReadMeasuredOptions extends Hdf5OpenOptions {
   margin?: number;
 }
 
-/** True when the open file looks like CXI (it has entry_1 with data). */
+/** True when the open file looks like CXI: it has CXI diffraction data, or at least an entry_1 group. */
 export function looksLikeCxi(r: Hdf5Reader): boolean {
-  return firstPresent(r, CXI_KEYS.data) !== undefined;
+  return firstPresent(r, CXI_KEYS.data) !== undefined || r.kind('entry_1') === 'group';
 }
 
 /** A complex probe [H, W] or [M, H, W] of `H`×`W` patterns, finite. */
@@ -76,6 +76,8 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   if (dataKey === undefined) throw r.bad(CXI_KEYS.data[0], stackWant, `it missing (also looked at ${CXI_KEYS.data[1]})`);
   keys.diffraction = dataKey;
   const dataInfo = r.info(dataKey, stackWant);
+  // Type, shape and size of the stack first: a huge or malformed declaration is refused before anything else.
+  const [n, H, W] = checkStackInfo(r, dataInfo, stackWant);
 
   // Small things first, so a bad geometry is refused before the stack is read.
   const energy = readPhysical(r, CXI_KEYS.energy, ENERGY_J);
@@ -85,8 +87,6 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   Object.assign(keys, { energy: energy.key, distance: distance.key, x_pixel_size: px.key, y_pixel_size: py.key });
 
   const tKey = firstPresent(r, CXI_KEYS.translation);
-  if (dataInfo.shape.length !== 3) throw r.bad(dataKey, stackWant, `shape [${dataInfo.shape.join(', ')}]`);
-  const [n, H, W] = dataInfo.shape as [number, number, number];
   const tWant = `probe positions [n, 3] (x, y, z in m) with n = ${n} (the number of patterns)`;
   if (tKey === undefined) throw r.bad(CXI_KEYS.translation[0], tWant, `it missing (also looked at ${CXI_KEYS.translation[1]})`);
   keys.translation = tKey;

@@ -196,11 +196,12 @@ export class Hdf5Reader {
     let path = '';
     for (let i = 0; i < parts.length; i++) {
       path += '/' + parts[i];
-      const t = this.call(path, 'looking up', () => this.h5.get_type(path));
+      const name = path.slice(1);
+      const t = this.call(name, 'looking up', () => this.h5.get_type(path));
       if (t < 0) return 'missing';
-      const ext = this.call(path, 'looking up', () => this.h5.get_external_link(path) as { filename?: string; obj_path?: string });
+      const ext = this.call(name, 'looking up', () => this.h5.get_external_link(path) as { filename?: string; obj_path?: string });
       if (ext && typeof ext.filename === 'string' && ext.filename.length > 0) {
-        throw new Hdf5Error(`${this.file}: key '${path}': an external link to ${ext.filename}:${ext.obj_path ?? '/'}; ptychostudy reads nothing outside the named file (copy the data into it, e.g. with h5copy)`);
+        throw new Hdf5Error(`${this.file}: key '${name}': an external link to ${ext.filename}:${ext.obj_path ?? '/'}; ptychostudy reads nothing outside the named file (copy the data into it, e.g. with h5copy)`);
       }
       if (t === M.H5G_LINK) return 'missing';
       const last = i === parts.length - 1;
