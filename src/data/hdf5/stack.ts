@@ -26,6 +26,26 @@ export interface IntensityStack {
 /** Bytes of source read per slab. */
 const SLAB_BYTES = 16 * 1024 * 1024;
 
+/** out[base + i] = √src[i] (negative → 0, counted); stops at the first non-finite value (NaN fails every test). */
+function convert(src: ArrayLike<number>, out: Float32Array, base: number): { negatives: number; bad: number } {
+  let negatives = 0;
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
+    if (v >= 0 && v < Infinity) out[base + i] = Math.sqrt(v);
+    else if (v < 0 && v > -Infinity) { negatives++; out[base + i] = 0; } else return { negatives, bad: i };
+  }
+  return { negatives, bad: -1 };
+}
+
+function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base: number): number {
+  let negatives = 0;
+  for (let i = 0; i < src.length; i++) {
+    const v = Number(src[i]!);
+    if (v < 0) { negatives++; out[base + i] = 0; } else out[base + i] = Math.sqrt(v);
+  }
+  return negatives;
+}
+
 /** Checks that `info` is a 3-D numeric stack; returns [n, H, W]. */
 export function checkStackInfo(r: Hdf5Reader, info: Hdf5DatasetInfo, expected: string): [number, number, number] {
   if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw r.bad(info.key, expected, `dtype ${info.dtype}`);
@@ -60,33 +80,21 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
   let negatives = 0;
   let row = 0;
   for (const info of infos) {
-    const rows = info.shape[0]!;
     const perSlab = Math.max(1, Math.floor(SLAB_BYTES / (hw * info.itemsize)));
-    for (let s = 0; s < rows; s += perSlab) {
-      const count = Math.min(perSlab, rows - s);
-      const src = r.readRows(info, s, count);
-      if (src.length !== count * hw) throw r.bad(info.key, expected, `a slab of ${src.length} values where ${count * hw} were declared`);
+    r.readSlabs(info, perSlab, (src, s) => {
       const base = (row + s) * hw;
-      let bad = -1;
       if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
-        for (let i = 0; i < src.length; i++) {
-          const v = Number(src[i]!);
-          if (v < 0) { negatives++; amplitudes[base + i] = 0; } else amplitudes[base + i] = Math.sqrt(v);
-        }
-      } else {
-        const a = src as ArrayLike<number>;
-        for (let i = 0; i < a.length; i++) {
-          const v = a[i]!;
-          if (v >= 0 && v < Infinity) amplitudes[base + i] = Math.sqrt(v);
-          else if (v < 0 && v > -Infinity) { negatives++; amplitudes[base + i] = 0; } else { bad = i; break; } // NaN fails every test
-        }
+        negatives += convertBig(src, amplitudes, base);
+        return;
       }
-      if (bad >= 0) {
-        const p = s + Math.floor(bad / hw), px = bad % hw;
-        throw r.bad(info.key, `${expected}, finite`, `${(src as ArrayLike<number>)[bad]} in pattern ${p} at pixel (${Math.floor(px / W)}, ${px % W})`);
+      const c = convert(src, amplitudes, base);
+      if (c.bad >= 0) {
+        const p = s + Math.floor(c.bad / hw), px = c.bad % hw;
+        throw r.bad(info.key, `${expected}, finite`, `${src[c.bad]} in pattern ${p} at pixel (${Math.floor(px / W)}, ${px % W})`);
       }
-    }
-    row += rows;
+      negatives += c.negatives;
+    });
+    row += info.shape[0]!;
   }
   return { n, H, W, amplitudes, negatives, dtypes: [...new Set(infos.map((i) => i.dtype))] };
 }
