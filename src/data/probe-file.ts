@@ -18,6 +18,17 @@ import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffFile } from './hdf5/signature.js';
 import { looksLikePtyr, readPtyrProbe } from './ptypy.js';
 
+/** A numeric attribute value (a number, or an array of one number) as a number; undefined otherwise. */
+function attrNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if ((ArrayBuffer.isView(v) || Array.isArray(v)) && (v as ArrayLike<unknown>).length === 1) {
+    const x = (v as ArrayLike<unknown>)[0];
+    if (typeof x === 'number' || typeof x === 'bigint') return Number(x);
+  }
+  return undefined;
+}
+
 /** True when the open file has ptychodus's product layout (a root `probe` dataset and probe_position_x_m). */
 export function looksLikePtychodusProduct(r: Hdf5Reader): boolean {
   return r.kind('probe') === 'dataset' && r.kind('probe_position_x_m') === 'dataset';
@@ -25,8 +36,11 @@ export function looksLikePtychodusProduct(r: Hdf5Reader): boolean {
 
 /** The probe of a ptychodus product file. */
 export function readPtychodusProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
-  const w = r.attr('probe', 'pixel_width_m'), h = r.attr('probe', 'pixel_height_m');
-  const pixelM: [number, number] | undefined = typeof w === 'number' && typeof h === 'number' ? [h, w] : undefined;
+  const w = attrNumber(r.attr('probe', 'pixel_width_m')), h = attrNumber(r.attr('probe', 'pixel_height_m'));
+  const pixelM: [number, number] | undefined = w !== undefined && h !== undefined ? [h, w] : undefined;
+  for (const [name, v] of [['pixel_height_m', h], ['pixel_width_m', w]] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0 && v < 0.01)) throw r.bad('probe', `attribute ${name} in m, > 0 and < 0.01`, String(v));
+  }
   return readProbeDataset(r, 'probe', H, W, { takeFirstOf4d: true, ...(pixelM ? { pixelM } : {}) });
 }
 
@@ -64,7 +78,12 @@ function readNpzProbe(path: string, H: number, W: number): ProbeData {
 
 /** Reads the probe of `path` for patterns of `H`×`W`; one-line InputError when there is none or it does not fit. */
 export async function readProbeFile(path: string, H: number, W: number): Promise<ProbeData> {
-  const kind = sniffFile(path);
+  let kind;
+  try {
+    kind = sniffFile(path);
+  } catch (err) {
+    throw new InputError(`${path}: cannot read the probe file (${(err as Error).message})`);
+  }
   if (kind === 'zip') return readNpzProbe(path, H, W);
   if (kind !== 'hdf5') throw new InputError(`${path}: expected a probe file (NPZ, CXI, ptychodus .h5 or PtyPy .ptyr); found neither a zip nor an HDF5 signature`);
   return withHdf5(path, (r) => {
