@@ -1,8 +1,9 @@
 /**
  * One LSQML reconstruction job, file to files: what `ptychostudy lsqml` and each Phase F job run.
  *
- * Reads and validates a DATA-001 dataset NPZ, converts it to the engine's conventions, runs the
- * engine, and writes (each file atomically) into the output directory:
+ * Reads and validates a DATA-001 dataset NPZ, or a CXI / PtyPy .ptyd file of measured data
+ * (reconstruction-input.ts), converts it to the engine's conventions, runs the engine, and writes
+ * (each file atomically) into the output directory:
  *   reconstruction.npz  reconstructed_object c8 [H, W], reconstructed_probe c8 [M, N, N],
  *                       loss_history f8, epoch_seconds f8, positions f8 [n, 2] ([ycoords, xcoords]),
  *                       _metadata (0-d '<U' JSON: options, engine and version, input file + size +
@@ -23,11 +24,13 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomic.js';
-import { loadDataset, type Dataset } from '../data/dataset.js';
 import { metadataArray } from '../data/metadata.js';
+import type { ProbeData } from '../data/measured.js';
 import { ifftshift2 } from '../math/fft.js';
-import { loadNpz, saveNpz } from '../npy/npz.js';
+import { saveNpz } from '../npy/npz.js';
 import { c64, f64, type NdArray } from '../npy/types.js';
+import type { ProbeModelSpec } from '../physics/probe.js';
+import { readReconstructionInput } from './reconstruction-input.js';
 import { renderPanelsPng } from '../report/figure.js';
 import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../engine/lsqml.js';
 import { DEFAULT_LSQML_OPTIONS, type LsqmlOptions } from '../engine/options.js';
@@ -45,8 +48,10 @@ export interface LsqmlJobOptions {
   nImages?: number;
   seed: number;
   initObject: 'ones' | 'guess';
-  /** 'guess' (the dataset's probeGuess) or 'file:PATH' (an NPZ with `reconstructed_probe` or `probeGuess`). */
+  /** 'guess' (the dataset's probeGuess) or 'file:PATH' (an NPZ with `reconstructed_probe` or `probeGuess`, a CXI, ptychodus product or PtyPy .ptyr). */
   initProbe: 'guess' | string;
+  /** A probe model (aperture or zone plate) instead of the file's probe; needs the data's geometry or its own wavelength and pixel size. */
+  probeModel?: ProbeModelSpec;
   /** Threads for the engine (default: min(2, available cores)). */
   threads?: number;
 }
@@ -109,25 +114,9 @@ function complexData(a: NdArray): Float64Array {
   return Float64Array.from(a.data as Float32Array | Float64Array);
 }
 
-/** The initial probe modes [M, N, N] (interleaved complex128). */
-function initialProbe(o: LsqmlJobOptions, ds: Dataset, N: number): { probe: Float64Array; source: string } {
-  let base: Float64Array;
-  let have: number;
-  let source: string;
-  if (o.initProbe === 'guess') {
-    base = complexData(ds.probeGuess); have = 1; source = 'probeGuess';
-  } else {
-    const path = o.initProbe.slice(5);
-    const arrays = loadNpz(path);
-    const a = arrays.reconstructed_probe ?? arrays.probeGuess;
-    if (!a) throw new InputError(`${path}: no 'reconstructed_probe' or 'probeGuess' key for --init-probe`);
-    if (a.dtype !== '<c8' && a.dtype !== '<c16') throw new InputError(`${path}: probe must be complex, found ${a.dtype}`);
-    const s = a.shape;
-    if (!((s.length === 2 && s[0] === N && s[1] === N) || (s.length === 3 && s[1] === N && s[2] === N && s[0]! >= 1))) {
-      throw new InputError(`${path}: probe must be [${N}, ${N}] or [M, ${N}, ${N}], found [${s.join(', ')}]`);
-    }
-    base = complexData(a); have = s.length === 3 ? s[0]! : 1; source = `file:${path}`;
-  }
+/** The initial probe modes [M, N, N] (interleaved complex128) from the resolved probe (reconstruction-input.ts). */
+function initialProbe(o: LsqmlJobOptions, p: ProbeData, N: number): { probe: Float64Array; source: string } {
+  const base = p.data, have = p.modes, source = p.source;
   const n2 = N * N;
   if (have >= o.modes) return { probe: base.slice(0, 2 * n2 * o.modes), source };
   return { probe: addProbeModes(base.subarray(0, 2 * n2), N, o.modes), source: `${source} (+${o.modes - 1} Hermite modes)` };
@@ -168,9 +157,9 @@ export async function runLsqmlJob(opts: LsqmlJobOptions, onProgress?: (p: JobPro
   checkJobOptions(opts);
   const t0 = performance.now();
   const inputPath = resolve(opts.inputNpz);
-  const ds = loadDataset(inputPath);
-  if (!ds.objectGuess) throw new InputError(`${inputPath}: key 'objectGuess': expected a complex 2-D object (its shape sets the reconstruction's); found it missing`);
-  const [HO, WO] = ds.objectGuess.shape as [number, number];
+  const input = await readReconstructionInput(inputPath, { initProbe: opts.initProbe, ...(opts.probeModel ? { probeModel: opts.probeModel } : {}) });
+  const ds = input.dataset;
+  const [HO, WO] = input.objectShape;
   if (ds.H !== ds.W) throw new InputError(`${inputPath}: diffraction patterns must be square for LSQML, found ${ds.H}×${ds.W}`);
   const N = ds.H, n2 = N * N;
   const n = opts.nImages !== undefined ? Math.min(opts.nImages, ds.n) : ds.n;
@@ -201,14 +190,16 @@ export async function runLsqmlJob(opts: LsqmlJobOptions, onProgress?: (p: JobPro
   const positions = new Float64Array(2 * n);
   const positionsOut = new Float64Array(2 * n);
   for (let i = 0; i < n; i++) {
-    positions[2 * i] = ds.ycoords[i]! - origin[0] - shift;
-    positions[2 * i + 1] = ds.xcoords[i]! - origin[1] - shift;
-    positionsOut[2 * i] = ds.ycoords[i]!; positionsOut[2 * i + 1] = ds.xcoords[i]!;
+    positions[2 * i] = input.ycoords[i]! - origin[0] - shift;
+    positions[2 * i + 1] = input.xcoords[i]! - origin[1] - shift;
+    positionsOut[2 * i] = input.ycoords[i]!; positionsOut[2 * i + 1] = input.xcoords[i]!;
   }
   const object = new Float64Array(2 * HO * WO);
-  if (opts.initObject === 'guess') object.set(complexData(ds.objectGuess));
-  else for (let j = 0; j < HO * WO; j++) object[2 * j] = 1;
-  const { probe, source: probeSource } = initialProbe(opts, ds, N);
+  if (opts.initObject === 'guess') {
+    if (!ds.objectGuess) throw new UsageError(`--init-object guess needs an objectGuess; ${inputPath} has none (measured data): use --init-object ones`);
+    object.set(complexData(ds.objectGuess));
+  } else for (let j = 0; j < HO * WO; j++) object[2 * j] = 1;
+  const { probe, source: probeSource } = initialProbe(opts, input.probe, N);
 
   const logPath = join(opts.outputDir, 'lsqml.log');
   const lines: string[] = [];
@@ -241,6 +232,7 @@ export async function runLsqmlJob(opts: LsqmlJobOptions, onProgress?: (p: JobPro
     engine_version: packageVersion(),
     algorithm: 'LSQML (pty-chi 8aee9c2 semantics)',
     input: { path: inputPath, size_bytes: statSync(inputPath).size, sha256: sha256File(inputPath) },
+    ...input.record,
     job_options: { ...opts, inputNpz: inputPath, outputDir: resolve(opts.outputDir) },
     engine_options: result.options,
     n_positions: n,
@@ -260,7 +252,7 @@ export async function runLsqmlJob(opts: LsqmlJobOptions, onProgress?: (p: JobPro
     loss_history: result.lossHistory,
     epoch_seconds: result.epochSeconds,
     total_seconds: seconds,
-    warnings: [...(ds.warnings ?? []), ...result.warnings],
+    warnings: [...input.warnings, ...result.warnings],
     created_utc: new Date().toISOString(),
   };
   const npzPath = join(opts.outputDir, 'reconstruction.npz');

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { action } from '../errors.js';
 import { UsageError } from '../../errors.js';
+import { parseProbeModelSpec } from '../../physics/probe.js';
 import { runLsqmlJob, type JobProgress, type LsqmlJobOptions } from '../../study/lsqml-job.js';
 
 interface LsqmlFlags {
@@ -16,6 +17,7 @@ interface LsqmlFlags {
   seed: string;
   initObject: string;
   initProbe: string;
+  probeModel?: string;
   threads?: string;
   overwrite?: boolean;
 }
@@ -26,6 +28,14 @@ function integer(flag: string, text: string, min: number): number {
     throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${text}'`);
   }
   return v;
+}
+
+function probeModel(text: string): ReturnType<typeof parseProbeModelSpec> {
+  try {
+    return parseProbeModelSpec(text);
+  } catch (err) {
+    throw new UsageError(`--probe-model: ${(err as Error).message}`);
+  }
 }
 
 /** Progress: a bar redrawn in place on a terminal, one plain line per epoch otherwise. */
@@ -48,14 +58,16 @@ function progressPrinter(tty: boolean): { update: (p: JobProgress) => void; done
 export function register(program: Command): void {
   program
     .command('lsqml')
-    .summary('reconstruct one dataset NPZ with the LSQML engine (what one Phase F job runs)')
+    .summary('reconstruct one dataset (NPZ, CXI or PtyPy .ptyd) with the LSQML engine (what one Phase F job runs)')
     .description(
-      'Reconstruct one DATA-001 dataset NPZ with ptychostudy\'s LSQML engine (pty-chi\'s algorithm and defaults).\n' +
+      'Reconstruct one dataset with ptychostudy\'s LSQML engine (pty-chi\'s algorithm and defaults): a DATA-001 NPZ,\n' +
+      'or measured data in a CXI or PtyPy .ptyd file (recognised by content; geometry, units and conventions in\n' +
+      'docs/real-data.md). Without an objectGuess the object frame comes from the scan extent and the probe size.\n' +
       'Writes <output-dir>/reconstruction.npz (reconstructed_object, reconstructed_probe, loss_history,\n' +
       'epoch_seconds, positions, _metadata), reconstruction.png (object and probe amplitude and phase) and\n' +
       'lsqml.log (one line per epoch). The object starts from ones unless --init-object guess.\n' +
       'Exit codes: 0 done; 1 the reconstruction diverged or failed; 2 bad usage or bad input, nothing written.')
-    .option('--input-npz <file>', 'dataset NPZ (diffraction, objectGuess, probeGuess, xcoords, ycoords) (required)')
+    .option('--input-npz <file>', 'dataset: NPZ (diffraction, probeGuess, xcoords, ycoords, optional objectGuess), CXI or PtyPy .ptyd (required)')
     .option('--output-dir <dir>', 'where the outputs are written (required)')
     .option('--epochs <n>', 'epochs, epoch 0 included (epoch 0 only rescales the probe, as in pty-chi)', '100')
     .option('--batch-size <n>', 'positions per minibatch', '96')
@@ -64,7 +76,9 @@ export function register(program: Command): void {
     .option('--n-images <n>', 'use only the first n patterns of the file (default: all)')
     .option('--seed <n>', 'seed of the minibatch order (and of the Poisson step perturbation)', '42')
     .option('--init-object <how>', 'ones (no ground truth leaks in) or guess (the file\'s objectGuess)', 'ones')
-    .option('--init-probe <how>', 'guess (the file\'s probeGuess) or file:PATH (an NPZ with reconstructed_probe or probeGuess)', 'guess')
+    .option('--init-probe <how>', 'guess (the file\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ptychodus .h5, PtyPy .ptyr)', 'guess')
+    .option('--probe-model <spec>', 'model probe for data without one (metres): aperture:diameter=D[,distance=Z] or ' +
+      'fzp:diameter=D,outer-zone=DR|focal-length=F[,stop=S][,defocus=Z]; add wavelength=…,pixel=… when the data has no geometry')
     .option('--threads <n>', 'threads for the engine (default: min(2, cores)); results do not depend on it')
     .option('--overwrite', 'replace an existing reconstruction in --output-dir (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {
@@ -85,6 +99,7 @@ export function register(program: Command): void {
         initProbe: flags.initProbe,
         ...(flags.nImages !== undefined ? { nImages: integer('--n-images', flags.nImages, 1) } : {}),
         ...(flags.threads !== undefined ? { threads: integer('--threads', flags.threads, 1) } : {}),
+        ...(flags.probeModel !== undefined ? { probeModel: probeModel(flags.probeModel) } : {}),
       };
       if (!existsSync(opts.inputNpz)) throw new UsageError(`--input-npz ${opts.inputNpz}: no such file`);
       const existing = join(opts.outputDir, 'reconstruction.npz');
