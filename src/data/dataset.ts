@@ -1,9 +1,10 @@
 /**
  * The dataset contract (DATA-001, spec study.md §3.2): what a ptychography NPZ must hold.
  *
- * Required: `diffraction` float [n,H,W] amplitudes (finite, ≥ 0), `objectGuess` complex 2-D,
- * `probeGuess` complex [H,W], `xcoords` / `ycoords` float [n] (finite). Optional keys are checked when
- * present. A legacy [H,W,n] `diffraction` is transposed to [n,H,W] with a warning. Every violation is
+ * Required: `diffraction` float [n,H,W] amplitudes (finite, ≥ 0), `probeGuess` complex [H,W],
+ * `xcoords` / `ycoords` float [n] (finite). Optional keys are checked when present; `objectGuess`
+ * (complex 2-D, the ground truth of simulated data) is optional: measured data has none, reconstructs
+ * all the same, and cannot be scored. A legacy [H,W,n] `diffraction` is transposed to [n,H,W] with a warning. Every violation is
  * one line `FILE: key 'KEY': expected …; found …`; all of them are reported together in one InputError.
  */
 import { InputError } from '../errors.js';
@@ -13,8 +14,8 @@ import { isComplexDtype, isFloatDtype, sizeOf, type NdArray } from '../npy/types
 import { METADATA_KEY, metadataArray, readMetadata, requireReadableMetadata, type MetadataResult } from './metadata.js';
 import { checkDecodeFits } from './memory.js';
 
-export const REQUIRED_KEYS = ['diffraction', 'objectGuess', 'probeGuess', 'xcoords', 'ycoords'] as const;
-export const OPTIONAL_KEYS = ['xcoords_start', 'ycoords_start', 'scan_index', 'Y', 'ground_truth_patches', 'filenames', METADATA_KEY] as const;
+export const REQUIRED_KEYS = ['diffraction', 'probeGuess', 'xcoords', 'ycoords'] as const;
+export const OPTIONAL_KEYS = ['objectGuess', 'xcoords_start', 'ycoords_start', 'scan_index', 'Y', 'ground_truth_patches', 'filenames', METADATA_KEY] as const;
 
 /**
  * Largest |coordinate| accepted, in pixels: 2^24, where float32 still holds every integer and far
@@ -31,8 +32,8 @@ export interface Dataset {
   W: number;
   /** Amplitudes, [n, H, W] row-major. */
   diffraction: Float32Array;
-  /** Complex 2-D object ('<c8' or '<c16', interleaved re/im), as stored. */
-  objectGuess: NdArray;
+  /** Complex 2-D object ('<c8' or '<c16', interleaved re/im), as stored; absent for measured data (no ground truth). */
+  objectGuess?: NdArray;
   /** Complex [H, W] probe ('<c8' or '<c16'), as stored. */
   probeGuess: NdArray;
   /** Scan-centre coordinates in object pixels, length n. */
@@ -222,13 +223,14 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
 
   const extra: Record<string, NdArray> = {};
   for (const [k, v] of Object.entries(arrays)) {
-    if (!(REQUIRED_KEYS as readonly string[]).includes(k) && k !== METADATA_KEY) extra[k] = v;
+    if (!(REQUIRED_KEYS as readonly string[]).includes(k) && k !== 'objectGuess' && k !== METADATA_KEY) extra[k] = v;
   }
   const dataset: Dataset = {
     file, n, H, W,
-    diffraction: diffraction!, objectGuess: objectGuess!, probeGuess: probeGuess!, xcoords: xcoords!, ycoords: ycoords!,
+    diffraction: diffraction!, probeGuess: probeGuess!, xcoords: xcoords!, ycoords: ycoords!,
     extra, warnings,
   };
+  if (objectGuess) dataset.objectGuess = objectGuess;
   if (metadata?.status === 'ok') dataset.metadata = metadata.value;
   if (metadata?.status === 'error') dataset.metadataError = metadata.error;
   return { dataset, warnings };
@@ -236,8 +238,9 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
 
 export interface LoadDatasetOptions extends NpzReadOptions {
   /**
-   * Which keys are read: 'contract' (default) every DATA-001 key present; 'required' only the five
-   * required keys (optional keys are then neither read nor checked). `_metadata` is always read; keys
+   * Which keys are read: 'contract' (default) every DATA-001 key present; 'required' only what a
+   * reconstruction uses — the four required keys and `objectGuess` when present (other optional keys
+   * are then neither read nor checked). `_metadata` is always read; keys
    * outside DATA-001 never are (they are listed in `skippedKeys`).
    */
   keys?: 'contract' | 'required';
@@ -263,7 +266,7 @@ export interface LoadDatasetOptions extends NpzReadOptions {
 export function loadDataset(path: string, opts: LoadDatasetOptions = {}): Dataset {
   const r = NpzReader.open(path, opts);
   try {
-    const wanted = new Set<string>(opts.keys === 'required' ? [...REQUIRED_KEYS, METADATA_KEY] : [...REQUIRED_KEYS, ...OPTIONAL_KEYS]);
+    const wanted = new Set<string>(opts.keys === 'required' ? [...REQUIRED_KEYS, 'objectGuess', METADATA_KEY] : [...REQUIRED_KEYS, ...OPTIONAL_KEYS]);
     const keys = r.keys().filter((k) => wanted.has(k) && k !== METADATA_KEY);
     const skippedKeys = r.keys().filter((k) => !wanted.has(k));
     // A broken `_metadata` (bad JSON, an unsafe pickle) is recorded, not fatal — unless the caller needs it.
@@ -287,7 +290,7 @@ export function loadDataset(path: string, opts: LoadDatasetOptions = {}): Datase
 export function datasetToArrays(ds: Dataset): Record<string, NdArray> {
   const out: Record<string, NdArray> = {
     diffraction: { dtype: '<f4', shape: [ds.n, ds.H, ds.W], data: ds.diffraction },
-    objectGuess: ds.objectGuess,
+    ...(ds.objectGuess ? { objectGuess: ds.objectGuess } : {}),
     probeGuess: ds.probeGuess,
     xcoords: { dtype: '<f8', shape: [ds.n], data: ds.xcoords },
     ycoords: { dtype: '<f8', shape: [ds.n], data: ds.ycoords },

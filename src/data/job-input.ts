@@ -12,7 +12,7 @@ import { checkLsqmlJobFits, type LsqmlJobRequest } from './memory.js';
 
 export function loadJobDataset(path: string, job: LsqmlJobRequest): Dataset {
   const ds = loadDataset(path, { keys: 'required', metadata: 'strict', beforeDecode: (headers) => checkLsqmlJobFits(path, headers, job) });
-  checkPositionsOnObject(ds, job.nImages);
+  if (ds.objectGuess) checkPositionsOnObject(ds, job.nImages);
   checkProbeHasIntensity(ds);
   return ds;
 }
@@ -31,6 +31,7 @@ export function checkProbeHasIntensity(ds: Dataset): void {
  * unit or frame mistake. Only the first `nImages` positions (those the job uses) are checked.
  */
 export function checkPositionsOnObject(ds: Dataset, nImages?: number): void {
+  if (!ds.objectGuess) return;
   const [HO, WO] = ds.objectGuess.shape as [number, number];
   const n = nImages !== undefined ? Math.min(nImages, ds.n) : ds.n;
   for (const [key, c, size, patch, axis] of [['xcoords', ds.xcoords, WO, ds.W, 'x'], ['ycoords', ds.ycoords, HO, ds.H, 'y']] as const) {

@@ -136,13 +136,15 @@ export interface LsqmlJobRequest {
  */
 export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string, MemberHeader>>, job: LsqmlJobRequest, limit: MemoryLimit = memoryLimit()): void {
   const d = headers.diffraction, o = headers.objectGuess;
-  if (!d || d.shape.length !== 3 || !o || o.shape.length !== 2) return;
+  if (!d || d.shape.length !== 3 || (o && o.shape.length !== 2)) return;
   // [n, H, W], or a legacy [H, W, n] whose last axis is the number of coordinates
   const nCoords = headers.xcoords?.shape.length === 1 ? headers.xcoords.shape[0] : undefined;
   const [a, b, c] = d.shape as [number, number, number];
   const [nFile, N] = nCoords !== undefined && a !== nCoords && c === nCoords ? [c, a] : [a, b];
   checkProbeModes(job.modes, { N, file });
-  const [HO, WO] = o.shape as [number, number];
+  // Without an objectGuess the object frame comes from the coordinates, checked once they are read
+  // (checkObjectFrameFits); here the diffraction alone is checked.
+  const [HO, WO] = o ? o.shape as [number, number] : [0, 0];
   if (2 * HO * WO > MAX_TYPED_ARRAY_LENGTH) {
     throw new InputError(`${file}: key 'objectGuess': expected at most ${MAX_TYPED_ARRAY_LENGTH / 2} pixels (one typed array of complex values); found shape ${formatShape(o.shape)}`);
   }
@@ -154,7 +156,31 @@ export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string,
   if (need <= limit.bytes) return;
   const objectPart = 200 * HO * WO;
   const diffractionPart = (2 * d.info.itemsize + 8) * nFile * N * N;
-  const [key, h] = objectPart >= diffractionPart ? ['objectGuess', o] : ['diffraction', d];
+  const [key, h] = o && objectPart >= diffractionPart ? ['objectGuess', o] : ['diffraction', d];
   throw new InputError(`${file}: key '${key}': expected a reconstruction that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
     `found shape ${formatShape(h.shape)}, for which an LSQML job with ${job.modes} mode${job.modes === 1 ? '' : 's'} needs about ${formatBytes(need)}`);
+}
+
+/**
+ * For data without an objectGuess (measured data): the object frame made from the scan extent
+ * (`objectShape`) must fit one typed array and, with the patterns, the memory limit. A scan whose
+ * coordinates are spread over millions of pixels (a unit mistake) is refused here, before the
+ * object is allocated.
+ */
+export function checkObjectFrameFits(file: string, objectShape: readonly [number, number],
+  data: { n: number; H: number; W: number }, job: LsqmlJobRequest, limit: MemoryLimit = memoryLimit()): void {
+  const [HO, WO] = objectShape;
+  const what = `${file}: keys 'xcoords', 'ycoords'`;
+  if (2 * HO * WO > MAX_TYPED_ARRAY_LENGTH) {
+    throw new InputError(`${what}: expected a scan whose object frame has at most ${MAX_TYPED_ARRAY_LENGTH / 2} pixels; found a frame of ${HO}×${WO} (check the position units)`);
+  }
+  const nUsed = job.nImages !== undefined ? Math.min(job.nImages, data.n) : data.n;
+  const need = lsqmlJobBytes({
+    nFile: data.n, nUsed, N: Math.max(data.H, data.W), diffractionItemBytes: 4, objectHeight: HO, objectWidth: WO,
+    modes: job.modes, batchSize: job.batchSize,
+  });
+  if (need > limit.bytes) {
+    throw new InputError(`${what}: expected a reconstruction that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
+      `found an object frame of ${HO}×${WO} from the scan extent, for which an LSQML job needs about ${formatBytes(need)}`);
+  }
 }

@@ -20,12 +20,24 @@
  */
 import { z } from 'zod';
 import { DEFAULT_LSQML_OPTIONS, type LsqmlOptions } from '../engine/options.js';
+import { parseProbeModelSpec } from '../physics/probe.js';
 
 // ─── field builders: each names what it expects, which is what an error message says ────────────────
 
 const positiveInt = (what = 'a positive integer') => z.int({ error: what }).min(1, { error: what });
 const nonNegativeInt = (what = 'a non-negative integer') => z.int({ error: what }).min(0, { error: what });
 const nonNegative = (what = 'a finite number ≥ 0') => z.number({ error: what }).min(0, { error: what });
+/** Why `text` is not a probe model spec, or null when it is one. */
+function probeModelError(text: string): string | null {
+  try {
+    parseProbeModelSpec(text);
+    return null;
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).replace(/^probe model '.*?': /, '');
+    return `a valid probe model (${reason})`;
+  }
+}
+
 const doc = (description: string, unit?: string) => (unit ? { description, unit } : { description });
 
 /** A preset's name (presets.ts holds their values). */
@@ -101,7 +113,10 @@ export const ReconstructionSettingsSchema = z.object({
   initObject: z.enum(['ones', 'guess'], { error: 'ones or guess' }).default('ones')
     .meta(doc('initial object: ones (no ground truth leaks in) or the dataset\'s objectGuess')),
   initProbe: z.string().regex(/^(guess|file:.+)$/, { error: 'guess or file:PATH' }).default('guess')
-    .meta(doc('initial probe: guess (the dataset\'s probeGuess) or file:PATH (an NPZ with reconstructed_probe or probeGuess)')),
+    .meta(doc('initial probe: guess (the dataset\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ptychodus .h5, PtyPy .ptyr)')),
+  probeModel: z.string().nullable().default(null)
+    .refine((v) => v === null || probeModelError(v) === null, { error: (iss) => probeModelError(String(iss.input)) ?? 'a probe model' })
+    .meta(doc('model probe for data without one (metres): aperture:diameter=D[,distance=Z] or fzp:diameter=D,outer-zone=DR|focal-length=F[,stop=S][,defocus=Z]; add wavelength=…,pixel=… when the data states no geometry; null: the data\'s own probe')),
   nImages: positiveInt().nullable().default(null)
     .meta(doc('use only the first n patterns of each dataset (file order); null: all', 'positions')),
   threads: positiveInt().nullable().default(null)

@@ -140,7 +140,7 @@ test('saveDataset → loadDataset round trip keeps extra keys and metadata', () 
     const arrays = datasetToArrays(back);
     assert.deepEqual(Object.keys(arrays).sort(), ['_metadata', 'diffraction', 'objectGuess', 'probeGuess', 'scan_index', 'xcoords', 'ycoords']);
     assert.deepEqual(back.diffraction, a.diffraction!.data);
-    assert.deepEqual(back.objectGuess.data, a.objectGuess!.data);
+    assert.deepEqual(back.objectGuess!.data, a.objectGuess!.data);
     assert.deepEqual(back.metadata, ds.metadata);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -114,7 +114,7 @@ test('a PtychoPINN Phase C-like dataset loads as a valid Dataset with its pickle
   const want = expected.files['phase_c_dataset.npz'] as Record<string, Expected>;
   assert.deepEqual([ds.n, ds.H, ds.W], [3, 8, 8]);
   assert.deepEqual(canonicalValues({ dtype: '<f4', shape: [3, 8, 8], data: ds.diffraction }), want.diffraction!.values);
-  assert.deepEqual(canonicalValues(ds.objectGuess), want.objectGuess!.values);
+  assert.deepEqual(canonicalValues(ds.objectGuess!), want.objectGuess!.values);
   assert.deepEqual(Array.from(ds.xcoords), [4, 8, 12]);
   assert.deepEqual(Object.keys(ds.extra).sort(), ['ground_truth_patches', 'scan_index', 'xcoords_start', 'ycoords_start']);
   assert.deepEqual(ds.metadata, { schema_version: '1.0.0', physics_parameters: { nphotons: 1000, N: 8 }, data_transformations: [{ tool: 'transpose_rename_convert' }] });

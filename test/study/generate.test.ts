@@ -62,8 +62,8 @@ test('two doses: valid DATA-001 files, photons within 3σ of the dose, complete 
       for (const ds of [train, test]) {
         assert.deepEqual(ds.warnings, []);
         assert.equal(ds.H, 32);
-        assert.equal(ds.objectGuess.dtype, '<c8');
-        assert.deepEqual(ds.objectGuess.shape, [96, 96]);
+        assert.equal(ds.objectGuess!.dtype, '<c8');
+        assert.deepEqual(ds.objectGuess!.shape, [96, 96]);
         assert.equal(ds.probeGuess.dtype, '<c8');
         assert.ok(ds.metadata, 'metadata decodes');
         const tools = (ds.metadata!.data_transformations as Array<{ tool: string }>).map((t) => t.tool);
@@ -97,10 +97,10 @@ test('two doses: valid DATA-001 files, photons within 3σ of the dose, complete 
       const mean = total / n;
       assert.ok(Math.abs(mean - dose) <= 3 * Math.sqrt(dose / n), `dose ${dose}: mean ${mean} photons per pattern`);
       // same object and positions for every dose
-      const obj = train.objectGuess.data as Float32Array;
+      const obj = train.objectGuess!.data as Float32Array;
       if (!firstObject) { firstObject = obj; firstYs = Array.from(train.ycoords); }
       else { assert.deepEqual(obj, firstObject); assert.deepEqual(Array.from(train.ycoords), firstYs); }
-      assert.deepEqual(test.objectGuess.data, obj, 'object copied to both splits');
+      assert.deepEqual(test.objectGuess!.data, obj, 'object copied to both splits');
     }
     const manifest = JSON.parse(readFileSync(join(root, 'run_manifest.json'), 'utf8')) as Record<string, Record<string, unknown>>;
     assert.deepEqual(Object.keys(manifest), ['dose_1000', 'dose_100000', '_run']);
@@ -200,7 +200,7 @@ test('--base-npz: uses its object and probe; missing keys are named', async () =
     assert.equal(res.patchSize, N);
     assert.equal(res.nPositions, 30, 'image count from the base file\'s xcoords');
     const ds = loadDataset(join(out, 'dose_10000', 'patched_test.npz'));
-    assert.deepEqual(ds.objectGuess.data, obj);
+    assert.deepEqual(ds.objectGuess!.data, obj);
     assert.deepEqual(ds.probeGuess.data, probe);
     assert.equal(ds.H, N);
     const info = ds.metadata!.creation_info as Record<string, string>;
@@ -287,7 +287,7 @@ test('a PtychoPINN Phase C file with pickled _metadata works as --base-npz', asy
     assert.equal(res.nPositions, 12);
     const base = loadNpz(fixture, ['objectGuess']);
     const ds = loadDataset(join(root, 'dose_10000', 'patched_train.npz'));
-    assert.deepEqual(ds.objectGuess.data, base.objectGuess.data);
+    assert.deepEqual(ds.objectGuess!.data, base.objectGuess.data);
     assert.ok(!('_metadata' in ds.extra));
   } finally {
     rmSync(root, { recursive: true, force: true });

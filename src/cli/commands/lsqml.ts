@@ -12,6 +12,7 @@ const FLAGS: Record<string, string> = {
   'reconstruction.epochs': '--epochs', 'reconstruction.batchSize': '--batch-size', 'reconstruction.noiseModel': '--noise-model',
   'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images', 'reconstruction.seed': '--seed',
   'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe', 'reconstruction.threads': '--threads',
+  'reconstruction.probeModel': '--probe-model',
 };
 
 interface LsqmlFlags {
@@ -25,6 +26,7 @@ interface LsqmlFlags {
   seed: string;
   initObject: string;
   initProbe: string;
+  probeModel?: string;
   threads?: string;
   overwrite?: boolean;
 }
@@ -50,14 +52,16 @@ export function register(program: Command): void {
   const D = settingsDefaults().reconstruction;
   program
     .command('lsqml')
-    .summary('reconstruct one dataset NPZ with the LSQML engine (what one Phase F job runs)')
+    .summary('reconstruct one dataset (NPZ, CXI or PtyPy .ptyd) with the LSQML engine (what one Phase F job runs)')
     .description(
-      'Reconstruct one DATA-001 dataset NPZ with ptychostudy\'s LSQML engine (pty-chi\'s algorithm and defaults).\n' +
+      'Reconstruct one dataset with ptychostudy\'s LSQML engine (pty-chi\'s algorithm and defaults): a DATA-001 NPZ,\n' +
+      'or measured data in a CXI or PtyPy .ptyd file (recognised by content; geometry, units and conventions in\n' +
+      'docs/real-data.md). Without an objectGuess the object frame comes from the scan extent and the probe size.\n' +
       'Writes <output-dir>/reconstruction.npz (reconstructed_object, reconstructed_probe, loss_history,\n' +
       'epoch_seconds, positions, _metadata), reconstruction.png (object and probe amplitude and phase) and\n' +
       'lsqml.log (one line per epoch). The object starts from ones unless --init-object guess.\n' +
       'Exit codes: 0 done; 1 the reconstruction diverged or failed; 2 bad usage or bad input, nothing written.')
-    .option('--input-npz <file>', 'dataset NPZ (diffraction, objectGuess, probeGuess, xcoords, ycoords) (required)')
+    .option('--input-npz <file>', 'dataset: NPZ (diffraction, probeGuess, xcoords, ycoords, optional objectGuess), CXI or PtyPy .ptyd (required)')
     .option('--output-dir <dir>', 'where the outputs are written (required)')
     .option('--epochs <n>', 'epochs, epoch 0 included (epoch 0 only rescales the probe, as in pty-chi)', String(D.epochs))
     .option('--batch-size <n>', 'positions per minibatch', String(D.batchSize))
@@ -66,7 +70,9 @@ export function register(program: Command): void {
     .option('--n-images <n>', 'use only the first n patterns of the file (default: all)')
     .option('--seed <n>', 'seed of the minibatch order (and of the Poisson step perturbation)', String(D.seed))
     .option('--init-object <how>', 'ones (no ground truth leaks in) or guess (the file\'s objectGuess)', D.initObject)
-    .option('--init-probe <how>', 'guess (the file\'s probeGuess) or file:PATH (an NPZ with reconstructed_probe or probeGuess)', D.initProbe)
+    .option('--init-probe <how>', 'guess (the file\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ptychodus .h5, PtyPy .ptyr)', D.initProbe)
+    .option('--probe-model <spec>', 'model probe for data without one (metres): aperture:diameter=D[,distance=Z] or ' +
+      'fzp:diameter=D,outer-zone=DR|focal-length=F[,stop=S][,defocus=Z]; add wavelength=…,pixel=… when the data has no geometry')
     .option('--threads <n>', 'threads for the engine (default: min(2, cores)); results do not depend on it')
     .option('--overwrite', 'replace an existing reconstruction in --output-dir (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {
@@ -81,6 +87,7 @@ export function register(program: Command): void {
           seed: integerFlag('--seed', flags.seed),
           initObject: flags.initObject as 'ones' | 'guess',
           initProbe: flags.initProbe,
+          ...(flags.probeModel !== undefined ? { probeModel: flags.probeModel } : {}),
           nImages: integerFlag('--n-images', flags.nImages),
           threads: integerFlag('--threads', flags.threads),
         },

@@ -121,7 +121,7 @@ export function readPhaseCSplit(arrays: Record<string, NdArray>, file: string, m
   const normalized = { ...arrays, diffraction: { dtype: '<f4', shape: [ds.n, ds.H, ds.W], data: ds.diffraction } };
   return {
     arrays: normalized, x: ds.xcoords, y: ds.ycoords, patchSize: ds.H,
-    objectShape: [ds.objectGuess.shape[0], ds.objectGuess.shape[1]], parent: meta, warnings,
+    objectShape: ds.objectGuess ? [ds.objectGuess.shape[0]!, ds.objectGuess.shape[1]!] : null, parent: meta, warnings,
   };
 }
 

@@ -2,8 +2,9 @@
  * One LSQML reconstruction, file to files: what `ptychostudy lsqml` and each Phase F job run (in a worker
  * thread, engine-worker.ts).
  *
- * Reads and validates a DATA-001 dataset NPZ, converts it to the engine's conventions, runs the
- * engine, and writes (each file atomically) into the output directory:
+ * Reads and validates a DATA-001 dataset NPZ, or a CXI / PtyPy .ptyd file of measured data (input.ts),
+ * converts it to the engine's conventions, runs the engine, and writes (each file atomically) into the
+ * output directory:
  *   reconstruction.npz  reconstructed_object c8 [H, W], reconstructed_probe c8 [M, N, N],
  *                       loss_history f8, epoch_seconds f8, positions f8 [n, 2] ([ycoords, xcoords]),
  *                       _metadata (0-d '<U' JSON: options, engine and version, input file + size +
@@ -21,17 +22,17 @@
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError } from '../../errors.js';
+import { InputError, UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
-import type { Dataset } from '../../data/dataset.js';
-import { loadJobDataset } from '../../data/job-input.js';
+import type { ProbeData } from '../../data/measured.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { metadataArray } from '../../data/metadata.js';
 import { ifftshift2 } from '../../math/fft.js';
 import { positionFromCoord, positionOrigin } from '../../math/positions.js';
-import { loadFirstKey, saveNpz } from '../../npy/npz.js';
+import { saveNpz } from '../../npy/npz.js';
 import { c64, f64, type NdArray } from '../../npy/types.js';
+import { parseProbeModelSpec } from '../../physics/probe.js';
 import { renderPanelsPng } from '../../report/figure.js';
 import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
 import { addProbeModes } from '../../engine/probe-modes.js';
@@ -39,6 +40,7 @@ import { engineOptions } from '../../settings/engine-options.js';
 import type { ReconstructionSettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { PHASE_F } from '../hub/layout.js';
+import { readReconstructionInput } from './input.js';
 
 /** One reconstruction: a dataset NPZ, the directory its outputs go to, and the (parsed) settings. */
 export interface LsqmlJobOptions {
@@ -66,6 +68,7 @@ function jobOptionsRecord(inputNpz: string, outputDir: string, s: Reconstruction
   return {
     inputNpz, outputDir, epochs: s.epochs, batchSize: s.batchSize, noiseModel: s.noiseModel, modes: s.modes, seed: s.seed,
     initObject: s.initObject, initProbe: s.initProbe,
+    ...(s.probeModel !== null ? { probeModel: s.probeModel } : {}),
     ...(s.nImages !== null ? { nImages: s.nImages } : {}),
     ...(s.threads !== null ? { threads: s.threads } : {}),
   };
@@ -76,24 +79,9 @@ function complexData(a: NdArray): Float64Array {
   return Float64Array.from(a.data as Float32Array | Float64Array);
 }
 
-/** The initial probe modes [M, N, N] (interleaved complex128). */
-function initialProbe(o: ReconstructionSettings, ds: Dataset, N: number): { probe: Float64Array; source: string } {
-  let base: Float64Array;
-  let have: number;
-  let source: string;
-  if (o.initProbe === 'guess') {
-    base = complexData(ds.probeGuess); have = 1; source = 'probeGuess';
-  } else {
-    const path = o.initProbe.slice(5);
-    const a = loadFirstKey(path, ['reconstructed_probe', 'probeGuess'])?.array;
-    if (!a) throw new InputError(`${path}: no 'reconstructed_probe' or 'probeGuess' key for \`reconstruction.initProbe\``);
-    if (a.dtype !== '<c8' && a.dtype !== '<c16') throw new InputError(`${path}: probe must be complex, found ${a.dtype}`);
-    const s = a.shape;
-    if (!((s.length === 2 && s[0] === N && s[1] === N) || (s.length === 3 && s[1] === N && s[2] === N && s[0]! >= 1))) {
-      throw new InputError(`${path}: probe must be [${N}, ${N}] or [M, ${N}, ${N}], found [${s.join(', ')}]`);
-    }
-    base = complexData(a); have = s.length === 3 ? s[0]! : 1; source = `file:${path}`;
-  }
+/** The initial probe modes [M, N, N] (interleaved complex128) from the resolved probe (input.ts). */
+function initialProbe(o: ReconstructionSettings, p: ProbeData, N: number): { probe: Float64Array; source: string } {
+  const base = p.data, have = p.modes, source = p.source;
   const n2 = N * N;
   if (have >= o.modes) return { probe: base.slice(0, 2 * n2 * o.modes), source };
   return { probe: addProbeModes(base.subarray(0, 2 * n2), N, o.modes), source: `${source} (+${o.modes - 1} Hermite modes)` };
@@ -135,8 +123,13 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   checkWritableDir(job.outputDir, 'output directory');
   const t0 = performance.now();
   const inputPath = resolve(job.inputNpz);
-  const ds = loadJobDataset(inputPath, { modes: opts.modes, batchSize: opts.batchSize, ...(opts.nImages !== null ? { nImages: opts.nImages } : {}) });
-  const [HO, WO] = ds.objectGuess.shape as [number, number];
+  const input = await readReconstructionInput(inputPath, {
+    initProbe: opts.initProbe,
+    ...(opts.probeModel !== null ? { probeModel: parseProbeModelSpec(opts.probeModel) } : {}),
+    job: { modes: opts.modes, batchSize: opts.batchSize, ...(opts.nImages !== null ? { nImages: opts.nImages } : {}) },
+  });
+  const ds = input.dataset;
+  const [HO, WO] = input.objectShape;
   if (ds.H !== ds.W) throw new InputError(`${inputPath}: diffraction patterns must be square for LSQML, found ${ds.H}×${ds.W}`);
   const N = ds.H, n2 = N * N;
   const n = opts.nImages !== null ? Math.min(opts.nImages, ds.n) : ds.n;
@@ -163,14 +156,16 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const positions = new Float64Array(2 * n);
   const positionsOut = new Float64Array(2 * n);
   for (let i = 0; i < n; i++) {
-    positions[2 * i] = positionFromCoord(ds.ycoords[i]!, origin[0], N);
-    positions[2 * i + 1] = positionFromCoord(ds.xcoords[i]!, origin[1], N);
-    positionsOut[2 * i] = ds.ycoords[i]!; positionsOut[2 * i + 1] = ds.xcoords[i]!;
+    positions[2 * i] = positionFromCoord(input.ycoords[i]!, origin[0], N);
+    positions[2 * i + 1] = positionFromCoord(input.xcoords[i]!, origin[1], N);
+    positionsOut[2 * i] = input.ycoords[i]!; positionsOut[2 * i + 1] = input.xcoords[i]!;
   }
   const object = new Float64Array(2 * HO * WO);
-  if (opts.initObject === 'guess') object.set(complexData(ds.objectGuess));
-  else for (let j = 0; j < HO * WO; j++) object[2 * j] = 1;
-  const { probe, source: probeSource } = initialProbe(opts, ds, N);
+  if (opts.initObject === 'guess') {
+    if (!ds.objectGuess) throw new UsageError(`\`reconstruction.initObject\` guess needs an objectGuess; ${inputPath} has none (measured data): use ones`);
+    object.set(complexData(ds.objectGuess));
+  } else for (let j = 0; j < HO * WO; j++) object[2 * j] = 1;
+  const { probe, source: probeSource } = initialProbe(opts, input.probe, N);
 
   const logPath = join(job.outputDir, PHASE_F.engineLog);
   const lines: string[] = [];
@@ -203,6 +198,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     engine_version: packageVersion(),
     algorithm: 'LSQML (pty-chi 8aee9c2 semantics)',
     input: { path: inputPath, size_bytes: statSync(inputPath).size, sha256: fingerprintSync(inputPath).sha256 },
+    ...input.record,
     job_options: jobOptionsRecord(inputPath, resolve(job.outputDir), opts),
     engine_options: result.options,
     n_positions: n,
@@ -222,7 +218,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     loss_history: result.lossHistory,
     epoch_seconds: result.epochSeconds,
     total_seconds: seconds,
-    warnings: [...(ds.warnings ?? []), ...result.warnings],
+    warnings: [...input.warnings, ...result.warnings],
     created_utc: new Date().toISOString(),
   };
   const npzPath = join(job.outputDir, PHASE_F.reconstruction);

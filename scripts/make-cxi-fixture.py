@@ -1,0 +1,248 @@
+#!/usr/bin/python3
+"""Writes the HDF5 fixtures of test/fixtures/cxi/ with h5py (run: /usr/bin/python3 scripts/make-cxi-fixture.py).
+
+A small simulated far-field ptychography measurement (40 patterns of 32 x 32, Poisson counts) of a
+known object, stored as:
+  scan.cxi            CXI as ptychodus reads it: entry_1/instrument_1/detector_1/data (uint32 counts,
+                      gzip) with entry_1/data_1/data a soft link to it, entry_1/sample_1/geometry_1/translation
+                      [n, 3] metres (x, y, z) with entry_1/data_1/translation a soft link to it, source_1/energy
+                      (J), detector_1/distance, x_pixel_size, y_pixel_size (m), source_1/illumination (the probe,
+                      complex64);
+  scan-noprobe.cxi    the same without the probe;
+  scan.ptyd           the same data in PtyPy's prepared-data layout (io.h5write of PtyScan: chunks/<k>/data,
+                      chunks/<k>/positions as (y, x) metres, chunks/<k>/indices, chunks/<k>/weights,
+                      meta/energy in keV, meta/distance, meta/psize, meta/shape, meta/center), two chunks;
+  probe-product.h5    the probe in ptychodus's product layout (H5ProductFileIO.write: root attributes,
+                      probe_position_indexes/_x_m/_y_m, probe with pixel_width_m/pixel_height_m, object
+                      with center and pixel size, object_layer_spacing_m, loss_epochs/loss_values);
+  probe.ptyr          the probe in PtyPy's reconstruction layout (content/probe/<id>/data, _psize);
+  object.npy          the true object (complex64, rows x columns) the patterns were simulated from;
+  expected.json       every value written: energy, wavelength, distance, pixel sizes, object pixel size,
+                      translations, the scan centres in the object's pixels, the probe, library versions.
+
+The layouts of the .ptyd, product and .ptyr files follow the writers' source (ptypy io/h5rw.py and
+core/data.py at 1681bec; ptychodus plugins/h5_product_file.py at 7ccf581): neither program is run here.
+
+Physics: scan centre (row, column) = top-left + N/2 of an N x N patch on the integer grid;
+exit wave psi = P * O[r0:r0+N, c0:c0+N]; counts ~ Poisson(|fftshift(fft2(psi))|^2) (DC at [N/2, N/2]);
+the stored probe P is scaled so that |fft2(P * O_patch)|^2 is the expected count directly.
+Positions in metres: x = (c0 + N/2 - W/2) * dx, y = (r0 + N/2 - H/2) * dy, dx = dy = lambda z / (N p).
+"""
+import json
+import os
+import sys
+
+import h5py
+import numpy as np
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'cxi')
+SEED = 20240607
+N = 32
+ROWS, COLS, STEP = 8, 5, 5          # 40 positions on a jittered raster
+OBJ_H, OBJ_W = 80, 64               # object rows x columns (not square: an axis swap cannot go unnoticed)
+PHOTONS = 2.0e5                     # mean counts per pattern
+
+# Exact SI constants.
+H_PLANCK = 6.62607015e-34
+C_LIGHT = 299792458.0
+EV = 1.602176634e-19
+ENERGY_EV = 8000.0
+ENERGY_J = ENERGY_EV * EV
+WAVELENGTH = H_PLANCK * C_LIGHT / ENERGY_J
+DISTANCE = 2.0
+PIXEL = 75e-6
+DX = WAVELENGTH * DISTANCE / (N * PIXEL)
+
+rng = np.random.default_rng(SEED)
+
+
+def smooth(shape, sigma):
+    noise = rng.standard_normal(shape)
+    ky = np.fft.fftfreq(shape[0])[:, None]
+    kx = np.fft.fftfreq(shape[1])[None, :]
+    g = np.exp(-2 * (np.pi * sigma) ** 2 * (ky ** 2 + kx ** 2))
+    out = np.real(np.fft.ifft2(np.fft.fft2(noise) * g))
+    return (out - out.mean()) / out.std()
+
+
+# Object: smooth amplitude and phase plus an off-centre bright square (an asymmetric feature).
+amp = 0.85 + 0.08 * smooth((OBJ_H, OBJ_W), 4.0)
+phase = 0.6 * smooth((OBJ_H, OBJ_W), 3.0)
+amp[10:22, 40:50] = 1.0
+phase[10:22, 40:50] += 0.8
+obj = (amp * np.exp(1j * phase)).astype(np.complex64)
+
+# Probe: a soft disc with a converging quadratic phase, centred on [N/2, N/2].
+yy, xx = np.mgrid[0:N, 0:N]
+r2 = (yy - N // 2) ** 2 + (xx - N // 2) ** 2
+probe = (np.exp(-r2 / (2 * 4.5 ** 2)) * np.exp(-1j * 0.04 * r2)).astype(np.complex128)
+
+# Scan: top-left corners on a jittered raster (integers), row-major order.
+top_left = []
+for i in range(ROWS):
+    for j in range(COLS):
+        r0 = 4 + STEP * i + int(rng.integers(-1, 2))
+        c0 = 4 + STEP * j + int(rng.integers(-1, 2))
+        top_left.append((r0, c0))
+top_left = np.array(top_left)
+assert top_left.min() >= 0 and (top_left[:, 0] + N).max() <= OBJ_H and (top_left[:, 1] + N).max() <= OBJ_W
+n = len(top_left)
+
+exit_power = np.mean([np.sum(np.abs(probe * obj[r:r + N, c:c + N].astype(np.complex128)) ** 2) for r, c in top_left])
+# Parseval: sum |fft2(psi)|^2 = N^2 sum |psi|^2; scale the probe so the mean pattern holds PHOTONS counts.
+probe *= np.sqrt(PHOTONS / (N * N * exit_power))
+probe = probe.astype(np.complex64)
+expected = np.empty((n, N, N))
+for k, (r, c) in enumerate(top_left):
+    psi = probe.astype(np.complex128) * obj[r:r + N, c:c + N].astype(np.complex128)
+    expected[k] = np.abs(np.fft.fftshift(np.fft.fft2(psi))) ** 2
+counts = rng.poisson(expected).astype(np.uint32)
+
+centre_rows = top_left[:, 0] + N / 2
+centre_cols = top_left[:, 1] + N / 2
+x_m = (centre_cols - OBJ_W / 2) * DX
+y_m = (centre_rows - OBJ_H / 2) * DX
+translation = np.stack([x_m, y_m, np.zeros(n)], axis=1)
+
+os.makedirs(OUT, exist_ok=True)
+
+
+def write_cxi(path, with_probe):
+    with h5py.File(path, 'w') as f:
+        f.create_dataset('cxi_version', data=150)
+        e = f.create_group('entry_1')
+        det = e.create_group('instrument_1/detector_1')
+        det.create_dataset('data', data=counts, chunks=(1, N, N), compression='gzip', compression_opts=6)
+        det['distance'] = DISTANCE
+        det['x_pixel_size'] = PIXEL
+        det['y_pixel_size'] = PIXEL
+        src = e.create_group('instrument_1/source_1')
+        src['energy'] = ENERGY_J
+        if with_probe:
+            src.create_dataset('illumination', data=probe)
+        e.create_dataset('sample_1/geometry_1/translation', data=translation)
+        d1 = e.create_group('data_1')
+        d1['data'] = h5py.SoftLink('/entry_1/instrument_1/detector_1/data')
+        d1['translation'] = h5py.SoftLink('/entry_1/sample_1/geometry_1/translation')
+
+
+write_cxi(os.path.join(OUT, 'scan.cxi'), True)
+write_cxi(os.path.join(OUT, 'scan-noprobe.cxi'), False)
+
+# PtyPy prepared data (.ptyd), two chunks, as io.h5write stores a PtyScan: arrays gzip'd with attribute
+# type='array', scalars with type='scalar', strings as variable-length UTF-8 with type='string'.
+vlen = h5py.special_dtype(vlen=str)
+
+
+def store(group, name, value):
+    if isinstance(value, str):
+        d = group.create_dataset(name, data=np.asarray(value.encode('utf8')), dtype=vlen)
+        d.attrs['type'] = 'string'
+    elif np.isscalar(value):
+        d = group.create_dataset(name, data=np.asarray(value))
+        d.attrs['type'] = 'scalar'
+    else:
+        d = group.create_dataset(name, data=np.asarray(value), compression='gzip')
+        d.attrs['type'] = 'array'
+    return d
+
+
+with h5py.File(os.path.join(OUT, 'scan.ptyd'), 'w') as f:
+    f.attrs['h5rw_version'] = '0.1'
+    chunks = f.create_group('chunks')
+    chunks.attrs['type'] = 'dict'
+    half = n // 2
+    for k, (a, b) in enumerate([(0, half), (half, n)]):
+        g = chunks.create_group(str(k))
+        g.attrs['type'] = 'dict'
+        store(g, 'data', counts[a:b].astype(np.int32))
+        store(g, 'positions', np.stack([y_m[a:b], x_m[a:b]], axis=1))
+        store(g, 'indices', np.arange(a, b))
+        store(g, 'weights', np.ones((b - a, N, N), dtype=bool))
+    meta = f.create_group('meta')
+    meta.attrs['type'] = 'dict'
+    store(meta, 'version', '0.8.1')
+    store(meta, 'num_frames', n)
+    store(meta, 'label', 'fixture')
+    store(meta, 'shape', np.array([N, N]))
+    store(meta, 'psize', np.array([PIXEL, PIXEL]))
+    store(meta, 'energy', ENERGY_EV / 1000.0)
+    store(meta, 'center', np.array([N / 2, N / 2]))
+    store(meta, 'distance', DISTANCE)
+
+# ptychodus product file (the probe with two incoherent modes: the main one and a weak second).
+modes = np.stack([probe, (0.1 * np.roll(probe, 3, axis=1)).astype(np.complex64)])
+with h5py.File(os.path.join(OUT, 'probe-product.h5'), 'w') as f:
+    f.attrs['name'] = 'fixture'
+    f.attrs['comments'] = 'simulated'
+    f.attrs['detector_object_distance_m'] = DISTANCE
+    f.attrs['probe_energy_eV'] = ENERGY_EV
+    f.attrs['probe_photon_count'] = PHOTONS
+    f.attrs['exposure_time_s'] = 0.0
+    f.attrs['mass_attenuation_m2_kg'] = 0.0
+    f.create_dataset('probe_position_indexes', data=list(range(n)))
+    f.create_dataset('probe_position_x_m', data=list(x_m))
+    f.create_dataset('probe_position_y_m', data=list(y_m))
+    p = f.create_dataset('probe', data=modes)
+    p.attrs['pixel_width_m'] = DX
+    p.attrs['pixel_height_m'] = DX
+    o = f.create_dataset('object', data=obj[None])
+    o.attrs['center_x_m'] = 0.0
+    o.attrs['center_y_m'] = 0.0
+    o.attrs['pixel_width_m'] = DX
+    o.attrs['pixel_height_m'] = DX
+    f.create_dataset('object_layer_spacing_m', data=[])
+    f.create_dataset('loss_epochs', data=[0])
+    f.create_dataset('loss_values', data=[1.0])
+
+# PtyPy reconstruction (.ptyr): header and content/probe/<id>/data, _psize.
+with h5py.File(os.path.join(OUT, 'probe.ptyr'), 'w') as f:
+    f.attrs['h5rw_version'] = '0.1'
+    header = f.create_group('header')
+    header.attrs['type'] = 'dict'
+    store(header, 'kind', 'minimal')
+    store(header, 'description', 'Ptypy .h5 compatible storage format')
+    content = f.create_group('content')
+    content.attrs['type'] = 'param'
+    pr = content.create_group('probe')
+    pr.attrs['type'] = 'dict'
+    s = pr.create_group('Sscan00G00')
+    s.attrs['type'] = 'dict'
+    store(s, 'data', probe[None])
+    store(s, '_psize', np.array([DX, DX]))
+    store(s, '_center', np.array([N / 2, N / 2]))
+
+np.save(os.path.join(OUT, 'object.npy'), obj)
+
+record = {
+    'script': 'scripts/make-cxi-fixture.py',
+    'numpy': np.__version__,
+    'h5py': h5py.__version__,
+    'hdf5': h5py.version.hdf5_version,
+    'seed': SEED,
+    'n': n,
+    'N': N,
+    'object_shape': [OBJ_H, OBJ_W],
+    'photons_per_pattern': PHOTONS,
+    'energy_eV': ENERGY_EV,
+    'energy_J': ENERGY_J,
+    'wavelength_m': WAVELENGTH,
+    'distance_m': DISTANCE,
+    'x_pixel_size_m': PIXEL,
+    'y_pixel_size_m': PIXEL,
+    'object_pixel_size_m': DX,
+    'translation_m': translation.tolist(),
+    'top_left_rc': top_left.tolist(),
+    'centre_rows': centre_rows.tolist(),
+    'centre_cols': centre_cols.tolist(),
+    'probe_sum_abs2': float(np.sum(np.abs(probe.astype(np.complex128)) ** 2)),
+    'probe_00_re_im': [float(probe[0, 0].real), float(probe[0, 0].imag)],
+    'probe_centre_re_im': [float(probe[N // 2, N // 2].real), float(probe[N // 2, N // 2].imag)],
+    'counts_total': int(counts.sum(dtype=np.int64)),
+    'counts_first_pattern_sum': int(counts[0].sum(dtype=np.int64)),
+    'counts_max': int(counts.max()),
+}
+with open(os.path.join(OUT, 'expected.json'), 'w') as fh:
+    json.dump(record, fh, indent=1)
+    fh.write('\n')
+print(f'wrote {OUT}: ' + ', '.join(f'{f} {os.path.getsize(os.path.join(OUT, f))} B' for f in sorted(os.listdir(OUT))), file=sys.stderr)

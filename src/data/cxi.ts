@@ -1,0 +1,125 @@
+/**
+ * CXI (Coherent X-ray Imaging data bank format, HDF5) ptychography files → measured data.
+ *
+ * Read, in order of preference (the first present of each list):
+ *   diffraction   entry_1/data_1/data, entry_1/instrument_1/detector_1/data
+ *                 [n, H, W] counts or intensities, any integer or float type; √ → float32 amplitudes
+ *   positions     entry_1/sample_1/geometry_1/translation, entry_1/data_1/translation
+ *                 [n, 3] (or [n, 2]) metres; column 0 = x, column 1 = y of the probe position, as
+ *                 ptychodus reads and writes it; z ignored
+ *   energy        entry_1/instrument_1/source_1/energy               J
+ *   distance      entry_1/instrument_1/detector_1/distance           m
+ *   pixel size    entry_1/instrument_1/detector_1/x_pixel_size, y_pixel_size   m
+ *   probe         entry_1/instrument_1/source_1/illumination, entry_1/instrument_1/source_1/probe
+ *                 (optional) complex [H, W] or [M, H, W], pixel size = the object pixel size
+ * A detector mask (entry_1/instrument_1/detector_1/mask) is reported in the warnings, not applied.
+ */
+import { frameFromMetres, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
+import type { MeasuredData, ProbeData } from './measured.js';
+import { DISTANCE_M, ENERGY_J, PIXEL_M, firstPresent, readPhysical } from './hdf5/checks.js';
+import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
+import { checkStackInfo, readIntensityStack } from './hdf5/stack.js';
+
+export const CXI_KEYS = {
+  data: ['entry_1/data_1/data', 'entry_1/instrument_1/detector_1/data'],
+  translation: ['entry_1/sample_1/geometry_1/translation', 'entry_1/data_1/translation'],
+  energy: ['entry_1/instrument_1/source_1/energy'],
+  distance: ['entry_1/instrument_1/detector_1/distance'],
+  xPixel: ['entry_1/instrument_1/detector_1/x_pixel_size'],
+  yPixel: ['entry_1/instrument_1/detector_1/y_pixel_size'],
+  probe: ['entry_1/instrument_1/source_1/illumination', 'entry_1/instrument_1/source_1/probe'],
+  mask: ['entry_1/instrument_1/detector_1/mask'],
+} as const;
+
+/** Largest probe read (elements, all modes): 64 modes of 1024². */
+export const MAX_PROBE_ELEMENTS = 64 * 1024 * 1024;
+
+export interface ReadMeasuredOptions extends Hdf5OpenOptions {
+  /** Pixels between the outermost patch and the object's edge (default 2). */
+  margin?: number;
+}
+
+/** True when the open file looks like CXI: it has CXI diffraction data, or at least an entry_1 group. */
+export function looksLikeCxi(r: Hdf5Reader): boolean {
+  return firstPresent(r, CXI_KEYS.data) !== undefined || r.kind('entry_1') === 'group';
+}
+
+/** A complex probe [H, W] or [M, H, W] of `H`×`W` patterns, finite. */
+export function readProbeDataset(r: Hdf5Reader, key: string, H: number, W: number, opts: { pixelM?: [number, number]; takeFirstOf4d?: boolean } = {}): ProbeData {
+  const expected = `a complex probe [${H}, ${W}] or [M, ${H}, ${W}] (the size of the diffraction patterns)`;
+  const info = r.info(key, expected);
+  if (info.kind !== 'complex') throw r.bad(key, expected, `dtype ${info.dtype}`);
+  let s = info.shape;
+  // ptychodus stores [OPR modes, incoherent modes, H, W]; the first OPR mode is the main probe.
+  if (opts.takeFirstOf4d && s.length === 4) s = s.slice(1);
+  const ok = (s.length === 2 && s[0] === H && s[1] === W) || (s.length === 3 && s[0]! >= 1 && s[1] === H && s[2] === W);
+  if (!ok) throw r.bad(key, expected, `shape [${info.shape.join(', ')}]`);
+  const { data } = r.readComplex(key, expected, MAX_PROBE_ELEMENTS);
+  const modes = s.length === 3 ? s[0]! : 1;
+  const used = data.subarray(0, 2 * modes * H * W); // first OPR mode when 4-D
+  for (let i = 0; i < used.length; i++) {
+    if (!Number.isFinite(used[i]!)) throw r.bad(key, `${expected}, finite`, `${used[i]} at flat index ${i >> 1}`);
+  }
+  return { modes, height: H, width: W, data: Float64Array.from(used), source: `${r.file}: ${key}`, ...(opts.pixelM ? { pixelM: opts.pixelM } : {}) };
+}
+
+/** Reads a CXI file; every problem is one Hdf5Error line (exit code 2). */
+export async function readCxi(path: string, opts: ReadMeasuredOptions = {}): Promise<MeasuredData> {
+  return withHdf5(path, (r) => readCxiFrom(r, opts), opts);
+}
+
+export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): MeasuredData {
+  const keys: Record<string, string> = {};
+  const warnings: string[] = [];
+  const dataKey = firstPresent(r, CXI_KEYS.data);
+  const stackWant = 'diffraction data [n, H, W] (counts or intensities, integer or float)';
+  if (dataKey === undefined) throw r.bad(CXI_KEYS.data[0], stackWant, `it missing (also looked at ${CXI_KEYS.data[1]})`);
+  keys.diffraction = dataKey;
+  const dataInfo = r.info(dataKey, stackWant);
+  // Type, shape and size of the stack first: a huge or malformed declaration is refused before anything else.
+  const [n, H, W] = checkStackInfo(r, dataInfo, stackWant);
+
+  // Small things first, so a bad geometry is refused before the stack is read.
+  const energy = readPhysical(r, CXI_KEYS.energy, ENERGY_J);
+  const distance = readPhysical(r, CXI_KEYS.distance, DISTANCE_M);
+  const px = readPhysical(r, CXI_KEYS.xPixel, PIXEL_M);
+  const py = readPhysical(r, CXI_KEYS.yPixel, PIXEL_M);
+  Object.assign(keys, { energy: energy.key, distance: distance.key, x_pixel_size: px.key, y_pixel_size: py.key });
+
+  const tKey = firstPresent(r, CXI_KEYS.translation);
+  const tWant = `probe positions [n, 3] (x, y, z in m) with n = ${n} (the number of patterns)`;
+  if (tKey === undefined) throw r.bad(CXI_KEYS.translation[0], tWant, `it missing (also looked at ${CXI_KEYS.translation[1]})`);
+  keys.translation = tKey;
+  const tInfo = r.info(tKey, tWant);
+  if (tInfo.shape.length !== 2 || tInfo.shape[0] !== n || (tInfo.shape[1] !== 3 && tInfo.shape[1] !== 2)) throw r.bad(tKey, tWant, `shape [${tInfo.shape.join(', ')}]`);
+  if (tInfo.kind !== 'float') throw r.bad(tKey, tWant, `dtype ${tInfo.dtype}`);
+  const t = r.readFloat64(tKey, tWant, 3 * n).data;
+  const cols = tInfo.shape[1]!;
+  const xM = new Float64Array(n), yM = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    xM[i] = t[i * cols]!; yM[i] = t[i * cols + 1]!;
+    if (!Number.isFinite(xM[i]!) || !Number.isFinite(yM[i]!)) throw r.bad(tKey, `${tWant}, finite`, `(${xM[i]}, ${yM[i]}) at row ${i}`);
+  }
+
+  const geometry = makeGeometry(energy.value, distance.value, [py.value, px.value], [H, W]);
+  const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
+  const frame = frameFromMetres(xM, yM, geometry.objectPixelM, [H, W], margin, `${r.file}: key '${tKey}'`);
+
+  let probe: ProbeData | undefined;
+  const probeKey = firstPresent(r, CXI_KEYS.probe);
+  if (probeKey !== undefined) {
+    probe = readProbeDataset(r, probeKey, H, W, { pixelM: geometry.objectPixelM });
+    keys.probe = probeKey;
+  }
+  const maskKey = firstPresent(r, CXI_KEYS.mask);
+  if (maskKey !== undefined) warnings.push(`${r.file}: key '${maskKey}': a detector mask is present but not applied (LSQML uses every pixel)`);
+
+  const stack = readIntensityStack(r, [dataInfo], stackWant);
+  if (stack.negatives > 0) warnings.push(`${r.file}: key '${dataKey}': ${stack.negatives} negative values set to 0`);
+  return {
+    file: r.file, format: 'cxi', n, H, W, diffraction: stack.amplitudes,
+    xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },
+    objectShape: frame.objectShape, margin, originM: frame.originM, geometry,
+    ...(probe ? { probe } : {}), keys, warnings,
+  };
+}

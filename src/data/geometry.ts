@@ -1,0 +1,125 @@
+/**
+ * Physical geometry of a far-field ptychography measurement and the object frame it implies.
+ *
+ *   wavelength          λ = h·c / E                  (E the photon energy in joules; SI constants, exact)
+ *   object pixel size   Δx = λ·z / (N_x·p_x)         (z detector distance, N_x pattern width, p_x detector pixel width)
+ *                       Δy = λ·z / (N_y·p_y)
+ *   positions           column = x / Δx, row = y / Δy, shifted so the scan fits the object (below)
+ *
+ * Axes: x is the column (second array axis), y the row (first axis); +x in metres is +column and +y
+ * is +row — ptychodus's mapping (ObjectGeometry.map_coordinates_probe_to_object), no sign flip.
+ *
+ * The object frame of a scan without an object (`scanFrame`): positions are shifted so that the
+ * smallest scan centre sits at N/2 + margin pixels, and the object is just large enough that every
+ * N×N patch lies inside it with `margin` pixels to spare on each side:
+ *   W = ceil(max x − min x) + N_x + 2·margin,  H = ceil(max y − min y) + N_y + 2·margin.
+ */
+import { InputError } from '../errors.js';
+
+/** Planck constant (J·s) and speed of light (m/s): exact SI values since 2019. */
+export const PLANCK_J_S = 6.62607015e-34;
+export const LIGHT_SPEED_M_S = 299792458;
+/** 1 eV in joules (exact). */
+export const ELECTRON_VOLT_J = 1.602176634e-19;
+
+/** Default margin (pixels) between the outermost patch and the object's edge. */
+export const DEFAULT_OBJECT_MARGIN = 2;
+
+/** What the measurement's geometry gives; lengths in metres, pairs as [y, x]. */
+export interface Geometry {
+  /** Photon energy, J and eV. */
+  energyJ: number;
+  energyEv: number;
+  /** λ = hc/E, m. */
+  wavelengthM: number;
+  /** Sample–detector distance, m. */
+  distanceM: number;
+  /** Detector pixel size [y, x], m. */
+  detectorPixelM: [number, number];
+  /** Diffraction pattern size [H, W] the object pixel size refers to. */
+  patternShape: [number, number];
+  /** Object (reconstruction) pixel size [y, x] = λz / (N·p), m. */
+  objectPixelM: [number, number];
+}
+
+/** λ = hc / E for a photon energy E in joules. */
+export function wavelengthFromEnergy(energyJ: number): number {
+  return (PLANCK_J_S * LIGHT_SPEED_M_S) / energyJ;
+}
+
+/** Δ = λ·z / (N·p): the object pixel size of an N-pixel pattern of detector pixels p at distance z. */
+export function objectPixelSize(wavelengthM: number, distanceM: number, n: number, detectorPixelM: number): number {
+  return (wavelengthM * distanceM) / (n * detectorPixelM);
+}
+
+/** The geometry record of a measurement; `where` prefixes messages about bad values. */
+export function makeGeometry(energyJ: number, distanceM: number, detectorPixelM: [number, number], patternShape: [number, number]): Geometry {
+  const wavelengthM = wavelengthFromEnergy(energyJ);
+  return {
+    energyJ, energyEv: energyJ / ELECTRON_VOLT_J, wavelengthM, distanceM, detectorPixelM, patternShape,
+    objectPixelM: [
+      objectPixelSize(wavelengthM, distanceM, patternShape[0], detectorPixelM[0]),
+      objectPixelSize(wavelengthM, distanceM, patternShape[1], detectorPixelM[1]),
+    ],
+  };
+}
+
+/** Positions in metres → object pixels (x / Δx, y / Δy), not yet shifted into a frame. */
+export function metresToPixels(xM: ArrayLike<number>, yM: ArrayLike<number>, objectPixelM: readonly [number, number]): { x: Float64Array; y: Float64Array } {
+  const n = xM.length;
+  const x = new Float64Array(n), y = new Float64Array(n);
+  for (let i = 0; i < n; i++) { x[i] = xM[i]! / objectPixelM[1]; y[i] = yM[i]! / objectPixelM[0]; }
+  return { x, y };
+}
+
+export interface ScanFrame {
+  /** Scan centres in object pixels of the frame (a patch covers [c − N/2, c + N/2)). */
+  x: Float64Array;
+  y: Float64Array;
+  /** Object size [H, W]. */
+  objectShape: [number, number];
+  /** What was added to the input coordinates [dy, dx] (frame = input + shift). */
+  shift: [number, number];
+  margin: number;
+}
+
+/** Largest object side `scanFrame` accepts (pixels): a scan wider than this is almost surely in the wrong unit. */
+export const MAX_OBJECT_SIDE = 65536;
+
+/**
+ * The object frame of a scan (see the module comment): coordinates shifted so the smallest centre is
+ * at N/2 + margin, and the smallest object holding every patch with `margin` pixels to spare.
+ * Idempotent: a scan already in such a frame is returned unchanged. Throws InputError (naming
+ * `label`) for a scan wider than MAX_OBJECT_SIDE pixels.
+ */
+export function scanFrame(x: ArrayLike<number>, y: ArrayLike<number>, patch: [number, number], margin = DEFAULT_OBJECT_MARGIN, label = 'scan'): ScanFrame {
+  const n = x.length;
+  if (n === 0 || y.length !== n) throw new InputError(`${label}: expected as many x as y positions, at least one; found ${x.length} and ${y.length}`);
+  if (!Number.isInteger(margin) || margin < 0) throw new RangeError(`object margin must be a non-negative integer, got ${margin}`);
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const a = x[i]!, b = y[i]!;
+    if (!Number.isFinite(a) || !Number.isFinite(b)) throw new InputError(`${label}: expected finite positions; found (${a}, ${b}) at index ${i}`);
+    if (a < x0) x0 = a; if (a > x1) x1 = a;
+    if (b < y0) y0 = b; if (b > y1) y1 = b;
+  }
+  const [N, M] = patch; // N rows, M columns
+  const W = Math.ceil(x1 - x0 - 1e-9) + M + 2 * margin;
+  const H = Math.ceil(y1 - y0 - 1e-9) + N + 2 * margin;
+  if (W > MAX_OBJECT_SIDE || H > MAX_OBJECT_SIDE) {
+    throw new InputError(`${label}: expected a scan spanning at most ${MAX_OBJECT_SIDE} object pixels; found ${Math.ceil(y1 - y0)} × ${Math.ceil(x1 - x0)} pixels (are the positions in the right unit?)`);
+  }
+  const dx = M / 2 + margin - x0, dy = N / 2 + margin - y0;
+  const fx = new Float64Array(n), fy = new Float64Array(n);
+  for (let i = 0; i < n; i++) { fx[i] = x[i]! + dx; fy[i] = y[i]! + dy; }
+  return { x: fx, y: fy, objectShape: [H, W], shift: [dy, dx], margin };
+}
+
+/** Positions in metres → object-frame coordinates (pixels) and the metres at pixel coordinate 0 [y, x]. */
+export function frameFromMetres(xM: ArrayLike<number>, yM: ArrayLike<number>, objectPixelM: readonly [number, number],
+  patch: [number, number], margin = DEFAULT_OBJECT_MARGIN, label = 'scan'): ScanFrame & { originM: [number, number] } {
+  const px = metresToPixels(xM, yM, objectPixelM);
+  const f = scanFrame(px.x, px.y, patch, margin, label);
+  // coord = position_m / pixel + shift  ⇒  position_m = (coord − shift)·pixel = originM + coord·pixel.
+  return { ...f, originM: [-f.shift[0] * objectPixelM[0], -f.shift[1] * objectPixelM[1]] };
+}

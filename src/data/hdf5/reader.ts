@@ -1,0 +1,375 @@
+/**
+ * Bounded, read-only access to an HDF5 file through h5wasm (the HDF5 C library compiled to
+ * WebAssembly; its Node build reads the host file system directly, so a dataset is read slab by slab
+ * and a file is never loaded whole).
+ *
+ * Every input is hostile until checked:
+ *  - the file must carry the HDF5 signature (`sniffFile`), else one line "not an HDF5 file";
+ *  - HDF5's own diagnostics (its error stack, which the library prints to stderr) are captured around
+ *    every call and turned into one `Hdf5Error` line naming the file, the key and HDF5's innermost
+ *    message (e.g. "truncated file: eof = 20000, … stored_eof = 35024"); a call that printed a
+ *    diagnostic is a failure even when h5wasm returned a value (it returns uninitialised memory when a
+ *    filter is missing, for instance);
+ *  - paths are walked one component at a time; an external link (a path into another file) is refused,
+ *    so nothing outside the named file is ever read;
+ *  - a dataset's declared size (shape × item size) is checked against a stated limit, and an
+ *    unfiltered dataset against the file's size, before anything is allocated;
+ *  - only filters built into the library (deflate, shuffle, Fletcher-32, szip, n-bit, scale-offset)
+ *    are accepted; a dataset that needs a plugin (LZ4, bitshuffle, Blosc, LZF, …) is refused by name.
+ */
+import fs, { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InputError } from '../../errors.js';
+import { sniffFile } from './signature.js';
+
+type H5wasm = typeof import('h5wasm/node');
+type H5File = import('h5wasm/node').File;
+type H5Dataset = import('h5wasm/node').Dataset;
+
+/** An HDF5 file or one of its entries that cannot be used; the message is one line. */
+export class Hdf5Error extends InputError {
+  constructor(message: string) { super(message); this.name = 'Hdf5Error'; }
+}
+
+/** Largest dataset (declared shape × item size) read by default: 4 GiB, as `maxMemberBytes` of the NPZ reader. */
+export const DEFAULT_MAX_DATASET_BYTES = 4 * 1024 ** 3;
+
+/** Filters compiled into h5wasm's HDF5 (ids from H5Zpublic.h). */
+const BUILTIN_FILTERS = new Map<number, string>([[1, 'deflate'], [2, 'shuffle'], [3, 'fletcher32'], [4, 'szip'], [5, 'nbit'], [6, 'scaleoffset']]);
+/** Names of common plugin filters, for the message when one is needed. */
+const PLUGIN_FILTERS = new Map<number, string>([[32000, 'LZF'], [32001, 'Blosc'], [32004, 'LZ4'], [32008, 'bitshuffle'], [32015, 'Zstandard'], [32026, 'Blosc2']]);
+
+let loading: Promise<H5wasm> | undefined;
+
+/** Loads h5wasm once (about 0.4 s: its WebAssembly is compiled on first use only). */
+async function library(): Promise<H5wasm> {
+  loading ??= import('h5wasm/node').then(async (m) => { await m.ready; return m; });
+  return loading;
+}
+
+/** Node's `fs` as a mutable object (the CommonJS exports the WebAssembly runtime writes stderr through). */
+const fsMutable = fs as unknown as { writeSync: (...args: unknown[]) => number };
+
+/**
+ * Runs `fn` with HDF5's diagnostics captured: h5wasm writes them to file descriptor 2 through
+ * `fs.writeSync` (synchronously, inside the call), so replacing that one function for the duration
+ * of the call catches them without touching any other output.
+ */
+function quietly<T>(fn: () => T): { value?: T; thrown?: unknown; diag: string } {
+  const original = fsMutable.writeSync;
+  let diag = '';
+  fsMutable.writeSync = (fd: unknown, buf: unknown, off?: unknown, len?: unknown, pos?: unknown): number => {
+    if (fd !== 2) return original.call(fs, fd, buf, off, len, pos);
+    let text: string;
+    let n: number;
+    if (typeof buf === 'string') { text = buf; n = Buffer.byteLength(buf); } else {
+      const view = buf as ArrayBufferView;
+      const o = typeof off === 'number' ? off : 0;
+      n = typeof len === 'number' ? len : view.byteLength - o;
+      text = Buffer.from(view.buffer, view.byteOffset + o, n).toString('utf8');
+    }
+    if (diag.length < 65536) diag += text;
+    return n;
+  };
+  try {
+    return { value: fn(), diag };
+  } catch (thrown) {
+    return { thrown, diag };
+  } finally {
+    fsMutable.writeSync = original;
+  }
+}
+
+/** HDF5's innermost message of an error stack ("#006: …/H5Fsuper.c line 577 in H5F__super_read(): truncated file: …"). */
+export function innermostHdf5Message(diag: string): string | undefined {
+  const lines = diag.split('\n').filter((l) => /^\s*#\d+:/.test(l));
+  const last = lines[lines.length - 1];
+  if (!last) return undefined;
+  const m = /\bin [\w.]+\(\): (.*)$/.exec(last);
+  return (m ? m[1]! : last.trim()).trim();
+}
+
+/** What a dataset holds, from its metadata only (nothing is read). */
+export interface Hdf5DatasetInfo {
+  key: string;
+  shape: number[];
+  /** NumPy-style spelling of the element type as read into memory: '<f4', '<f8', '|u1', '<u2', '<i4', '<i8', '<c8', '<c16', 'str', or 'other (…)'. */
+  dtype: string;
+  /** 'float' | 'int' | 'uint' | 'complex' | 'string' | 'other'. */
+  kind: 'float' | 'int' | 'uint' | 'complex' | 'string' | 'other';
+  itemsize: number;
+  elements: number;
+  /** shape × itemsize. */
+  bytes: number;
+  chunks: number[] | null;
+  filters: { id: number; name: string }[];
+}
+
+export interface Hdf5OpenOptions {
+  /** Refuse a dataset whose declared size exceeds this many bytes (default 4 GiB). */
+  maxDatasetBytes?: number;
+}
+
+export type EntryKind = 'group' | 'dataset' | 'missing' | 'other';
+
+/** A slab of a numeric dataset as read: a typed array of its element type. */
+export type SlabView = Uint8Array | Uint16Array | Uint32Array | BigUint64Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
+type SlabCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => SlabView;
+const SLAB_TYPES: Record<string, SlabCtor> = {
+  '|u1': Uint8Array, '<u2': Uint16Array, '<u4': Uint32Array, '<u8': BigUint64Array,
+  '|i1': Int8Array, '<i2': Int16Array, '<i4': Int32Array, '<i8': BigInt64Array,
+  '<f4': Float32Array, '<f8': Float64Array,
+};
+
+const fmtShape = (s: readonly number[]): string => `[${s.join(', ')}]`;
+
+function dtypeOf(md: Record<string, unknown>): { dtype: string; kind: Hdf5DatasetInfo['kind'] } {
+  const type = md.type as number;
+  const size = md.size as number;
+  if (type === 0) { // H5T_INTEGER
+    const s = md.signed ? 'i' : 'u';
+    return { dtype: `${size === 1 ? '|' : '<'}${s}${size}`, kind: md.signed ? 'int' : 'uint' };
+  }
+  if (type === 1) return { dtype: `<f${size}`, kind: 'float' }; // H5T_FLOAT
+  if (type === 3) return { dtype: 'str', kind: 'string' }; // H5T_STRING
+  if (type === 6) { // H5T_COMPOUND: complex numbers as h5py ({r, i}) and most writers ({real, imag}) store them
+    const members = ((md.compound_type as { members?: Record<string, unknown>[] } | undefined)?.members) ?? [];
+    if (members.length === 2 && members.every((m) => m.type === 1 && m.size === size / 2) &&
+      /^(r|re|real)$/i.test(String(members[0]!.name)) && /^(i|im|imag)$/i.test(String(members[1]!.name)) &&
+      members[0]!.offset === 0 && members[1]!.offset === size / 2 && (size === 8 || size === 16)) {
+      return { dtype: `<c${size}`, kind: 'complex' };
+    }
+    return { dtype: `other (compound of ${members.length} members)`, kind: 'other' };
+  }
+  const names: Record<number, string> = { 2: 'time', 4: 'bitfield', 5: 'opaque', 7: 'reference', 8: 'enum', 9: 'variable-length', 10: 'array' };
+  return { dtype: `other (${names[type] ?? `HDF5 type class ${type}`})`, kind: 'other' };
+}
+
+/** An open HDF5 file. Every method throws `Hdf5Error` (exit code 2) with one line naming the file and key. */
+export class Hdf5Reader {
+  private constructor(
+    private readonly lib: H5wasm,
+    private readonly h5: H5File,
+    /** The path as given, used in messages. */
+    readonly file: string,
+    /** Size of the file in bytes. */
+    readonly fileBytes: number,
+    readonly maxDatasetBytes: number,
+  ) {}
+
+  /** Opens `path` read-only after checking that it is an HDF5 file. */
+  static async open(path: string, opts: Hdf5OpenOptions = {}): Promise<Hdf5Reader> {
+    let size: number;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) throw new Hdf5Error(`${path}: not a regular file`);
+      size = st.size;
+    } catch (err) {
+      if (err instanceof Hdf5Error) throw err;
+      throw new Hdf5Error(`${path}: cannot read (${(err as Error).message})`);
+    }
+    if (sniffFile(path) !== 'hdf5') {
+      throw new Hdf5Error(`${path}: not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, …; ${size} bytes)`);
+    }
+    const lib = await library();
+    const r = quietly(() => new lib.File(resolve(path), 'r'));
+    if (r.thrown !== undefined || r.diag || !r.value) {
+      const why = innermostHdf5Message(r.diag) ?? (r.thrown instanceof Error ? r.thrown.message : 'unknown error');
+      throw new Hdf5Error(`${path}: cannot open as HDF5, the file is truncated or corrupt (HDF5: ${why})`);
+    }
+    return new Hdf5Reader(lib, r.value, path, size, opts.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES);
+  }
+
+  /** Runs one h5wasm call; a throw or any HDF5 diagnostic becomes an Hdf5Error about `key`. */
+  private call<T>(key: string, what: string, fn: () => T): T {
+    const r = quietly(fn);
+    if (r.thrown !== undefined || r.diag) {
+      const why = innermostHdf5Message(r.diag) ?? (r.thrown instanceof Error ? r.thrown.message : String(r.thrown));
+      throw new Hdf5Error(`${this.file}: key '${key}': ${what} failed, the file is corrupt or unreadable (HDF5: ${why})`);
+    }
+    return r.value as T;
+  }
+
+  /** Entry error with the DATA-001 wording: `FILE: key 'KEY': expected …; found …`. */
+  bad(key: string, expected: string, found: string): Hdf5Error {
+    return new Hdf5Error(`${this.file}: key '${key}': expected ${expected}; found ${found}`);
+  }
+
+  /**
+   * What `key` is ('group', 'dataset', 'missing' — also for a broken soft link — or 'other'),
+   * walking the path one component at a time. An external link anywhere on the path is refused.
+   */
+  kind(key: string): EntryKind {
+    const parts = key.split('/').filter((p) => p.length > 0);
+    const M = this.lib.Module;
+    let path = '';
+    for (let i = 0; i < parts.length; i++) {
+      path += '/' + parts[i];
+      const name = path.slice(1);
+      const t = this.call(name, 'looking up', () => this.h5.get_type(path));
+      if (t < 0) return 'missing';
+      const ext = this.call(name, 'looking up', () => this.h5.get_external_link(path) as { filename?: string; obj_path?: string });
+      if (ext && typeof ext.filename === 'string' && ext.filename.length > 0) {
+        throw new Hdf5Error(`${this.file}: key '${name}': an external link to ${ext.filename}:${ext.obj_path ?? '/'}; ptychostudy reads nothing outside the named file (copy the data into it, e.g. with h5copy)`);
+      }
+      if (t === M.H5G_LINK) return 'missing';
+      const last = i === parts.length - 1;
+      if (t === M.H5G_GROUP) { if (last) return 'group'; continue; }
+      if (t === M.H5G_DATASET) return last ? 'dataset' : 'missing';
+      return last ? 'other' : 'missing';
+    }
+    return 'group';
+  }
+
+  has(key: string): boolean {
+    return this.kind(key) !== 'missing';
+  }
+
+  /** Names in group `key` (sorted as HDF5 lists them). */
+  keys(key: string): string[] {
+    const k = this.kind(key);
+    if (k !== 'group') throw this.bad(key, 'a group', k === 'missing' ? 'it missing' : `a ${k}`);
+    return this.call(key, 'listing', () => (this.h5.get(key) as import('h5wasm/node').Group).keys());
+  }
+
+  private dataset(key: string, expected: string): H5Dataset {
+    const k = this.kind(key);
+    if (k !== 'dataset') throw this.bad(key, expected, k === 'missing' ? 'it missing' : `a ${k}, not a dataset`);
+    return this.call(key, 'opening', () => this.h5.get(key) as H5Dataset);
+  }
+
+  /** Shape, type, size and filters of dataset `key`, from its metadata (nothing is read). */
+  info(key: string, expected = 'a dataset'): Hdf5DatasetInfo {
+    const d = this.dataset(key, expected);
+    const md = this.call(key, 'reading the metadata', () => d.metadata) as unknown as Record<string, unknown>;
+    const filters = this.call(key, 'reading the filters', () => d.filters) as { id: number; name: string }[];
+    const shape = ((md.shape as number[] | null) ?? []).map(Number);
+    const { dtype, kind } = dtypeOf(md);
+    const itemsize = Number(md.size);
+    let elements = 1;
+    for (const s of shape) elements *= s;
+    const chunks = (md.chunks as number[] | null) ? (md.chunks as number[]).map(Number) : null;
+    return { key, shape, dtype, kind, itemsize, elements, bytes: elements * itemsize, chunks, filters: filters.map((f) => ({ id: f.id, name: f.name })) };
+  }
+
+  /** Refuses a dataset that is too large or needs a filter the library lacks, before anything is allocated. */
+  checkReadable(info: Hdf5DatasetInfo, limitBytes = this.maxDatasetBytes): void {
+    const where = `${this.file}: key '${info.key}'`;
+    if (info.bytes > limitBytes) {
+      throw new Hdf5Error(`${where}: declares ${info.bytes} bytes (shape ${fmtShape(info.shape)} of ${info.dtype}), over the limit of ${limitBytes} bytes`);
+    }
+    if (info.filters.length === 0 && info.bytes > this.fileBytes) {
+      throw new Hdf5Error(`${where}: declares ${info.bytes} bytes of uncompressed data (shape ${fmtShape(info.shape)} of ${info.dtype}), more than the whole file (${this.fileBytes} bytes)`);
+    }
+    for (const f of info.filters) {
+      if (!BUILTIN_FILTERS.has(f.id)) {
+        const name = PLUGIN_FILTERS.get(f.id) ?? f.name ?? 'unknown';
+        throw new Hdf5Error(`${where}: compressed with the ${name} filter (HDF5 filter id ${f.id}), which needs a plugin; supported: ${[...BUILTIN_FILTERS.values()].join(', ')} (re-save with gzip, e.g. h5repack -f GZIP=4)`);
+      }
+    }
+  }
+
+  /**
+   * Reads numeric dataset `info` in slabs of `rowsPerSlab` rows along its first axis, straight into one
+   * buffer in the library's memory (allocated once), and hands each slab to `fn` as a typed-array view
+   * of that memory — valid only during the call. No copy is made on the JavaScript side (h5wasm's own
+   * `slice` copies every slab into a fresh array; on this machine class, touching fresh memory costs
+   * about 0.9 s per GB). HDF5 converts the stored type (any byte order) to native little-endian.
+   */
+  readSlabs(info: Hdf5DatasetInfo, rowsPerSlab: number, fn: (slab: SlabView, firstRow: number, rows: number) => void): void {
+    const Ctor = SLAB_TYPES[info.dtype];
+    if (!Ctor) throw this.bad(info.key, 'an integer or float dataset', `dtype ${info.dtype}`);
+    if (info.shape.length < 1) throw this.bad(info.key, 'an array with rows', 'a scalar');
+    const rows = info.shape[0]!;
+    const rowElems = info.elements / Math.max(1, rows);
+    const perSlab = Math.max(1, Math.min(rowsPerSlab, rows));
+    const M = this.lib.Module;
+    const bytes = perSlab * rowElems * info.itemsize;
+    const ptr = M._malloc(bytes);
+    if (!ptr) throw new Hdf5Error(`${this.file}: key '${info.key}': cannot allocate ${bytes} bytes for reading (library memory exhausted)`);
+    try {
+      const rest = info.shape.slice(1).map((d) => BigInt(d));
+      const strides = info.shape.map(() => 1n);
+      for (let s = 0; s < rows; s += perSlab) {
+        const k = Math.min(perSlab, rows - s);
+        this.call(info.key, 'reading', () => M.get_dataset_data(this.h5.file_id, '/' + info.key, [BigInt(k), ...rest], [BigInt(s), ...rest.map(() => 0n)], strides, BigInt(ptr)));
+        // The view is made after the call: the library's memory may have grown (a new buffer) meanwhile.
+        fn(new Ctor(M.HEAPU8.buffer, ptr, k * rowElems), s, k);
+      }
+    } finally {
+      M._free(ptr);
+    }
+  }
+
+  /**
+   * The whole numeric (integer or float) dataset `key` as float64, checked against `maxElements`.
+   * Integers beyond 2^53 lose precision (they are counts or indices here, far below that).
+   */
+  readFloat64(key: string, expected: string, maxElements: number): { shape: number[]; data: Float64Array } {
+    const info = this.info(key, expected);
+    if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw this.bad(key, expected, `dtype ${info.dtype}`);
+    if (info.dtype === '<f2' || info.itemsize > 8) throw this.bad(key, expected, `dtype ${info.dtype} (unsupported width)`);
+    if (info.elements > maxElements) throw this.bad(key, expected, `shape ${fmtShape(info.shape)} (${info.elements} elements, more than ${maxElements})`);
+    this.checkReadable(info);
+    const d = this.dataset(key, expected);
+    const v = this.call(key, 'reading', () => d.value);
+    const out = new Float64Array(info.elements);
+    if (typeof v === 'number' || typeof v === 'bigint') out[0] = Number(v);
+    else {
+      const a = v as unknown as ArrayLike<number | bigint>;
+      if (!a || a.length !== info.elements) throw this.bad(key, expected, 'data of the wrong length');
+      for (let i = 0; i < out.length; i++) out[i] = Number(a[i]!);
+    }
+    return { shape: info.shape, data: out };
+  }
+
+  /** A single number: a 0-d dataset or one of one element (shape [1], [1, 1] …). */
+  readScalar(key: string, expected: string): number {
+    const info = this.info(key, expected);
+    if (info.kind === 'string') throw this.bad(key, expected, 'a string');
+    if (info.elements !== 1) throw this.bad(key, expected, `shape ${fmtShape(info.shape)}`);
+    return this.readFloat64(key, expected, 1).data[0]!;
+  }
+
+  /** A complex dataset as interleaved (re, im) float64, checked against `maxElements`. */
+  readComplex(key: string, expected: string, maxElements: number): { shape: number[]; data: Float64Array } {
+    const info = this.info(key, expected);
+    if (info.kind !== 'complex') throw this.bad(key, expected, `dtype ${info.dtype}`);
+    if (info.elements > maxElements) throw this.bad(key, expected, `shape ${fmtShape(info.shape)} (${info.elements} elements, more than ${maxElements})`);
+    this.checkReadable(info);
+    const d = this.dataset(key, expected);
+    const v = this.call(key, 'reading', () => d.value) as unknown;
+    const rows = (Array.isArray(v) && info.shape.length === 0 ? [v] : v) as unknown[];
+    if (!Array.isArray(rows) || rows.length !== info.elements) throw this.bad(key, expected, 'data of the wrong length');
+    const out = new Float64Array(2 * info.elements);
+    for (let i = 0; i < rows.length; i++) {
+      const p = rows[i] as [number, number];
+      out[2 * i] = Number(p[0]); out[2 * i + 1] = Number(p[1]);
+    }
+    return { shape: info.shape, data: out };
+  }
+
+  /** Attribute `name` of entry `key` (a number, string, typed array…), or undefined when absent. */
+  attr(key: string, name: string): unknown {
+    const k = this.kind(key);
+    if (k === 'missing') return undefined;
+    const entry = this.call(key, 'opening', () => this.h5.get(key));
+    const attrs = this.call(key, 'reading the attributes', () => (entry as { attrs?: Record<string, { value: unknown }> }).attrs ?? {});
+    if (!Object.prototype.hasOwnProperty.call(attrs, name)) return undefined;
+    return this.call(`${key}@${name}`, 'reading the attribute', () => attrs[name]!.value);
+  }
+
+  close(): void {
+    quietly(() => this.h5.close());
+  }
+}
+
+/** Opens, runs `fn`, closes. */
+export async function withHdf5<T>(path: string, fn: (r: Hdf5Reader) => T | Promise<T>, opts: Hdf5OpenOptions = {}): Promise<T> {
+  const r = await Hdf5Reader.open(path, opts);
+  try {
+    return await fn(r);
+  } finally {
+    r.close();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Recognising a file by its first bytes, not by its name: an HDF5 file (CXI, PtyPy's .ptyd/.ptyr,
+ * ptychodus's .h5, NeXus …) or a zip archive (NumPy's .npz).
+ *
+ * HDF5's superblock starts with the 8-byte signature \x89HDF\r\n\x1a\n at byte 0 or, when the file has
+ * a user block, at byte 512, 1024, 2048, … (a power of two ≥ 512), which is where the HDF5 library
+ * itself searches.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+
+export const HDF5_SIGNATURE = Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+function readAt(fd: number, buf: Uint8Array, position: number): number {
+  return readSync(fd, buf, 0, buf.length, position);
+}
+
+const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** Byte offset of the HDF5 signature (0, 512, 1024, …), or null when the file carries none. */
+export function hdf5SignatureOffset(path: string): number | null {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = new Uint8Array(8);
+    for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
+      if (readAt(fd, buf, off) === 8 && equal(buf, HDF5_SIGNATURE)) return off;
+    }
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export type FileKind = 'hdf5' | 'zip' | 'unknown';
+
+/** What the file is, from its first bytes: 'hdf5', 'zip' (an .npz) or 'unknown'. */
+export function sniffFile(path: string): FileKind {
+  const fd = openSync(path, 'r');
+  try {
+    const head = new Uint8Array(8);
+    const n = readAt(fd, head, 0);
+    // Local file header "PK\x03\x04", or the end record "PK\x05\x06" of an empty archive.
+    if (n >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))) return 'zip';
+  } finally {
+    closeSync(fd);
+  }
+  return hdf5SignatureOffset(path) !== null ? 'hdf5' : 'unknown';
+}

@@ -1,0 +1,100 @@
+/**
+ * Reading a stack of diffraction patterns (photon counts or intensities, [n, H, W], any integer or
+ * float type) from one or more HDF5 datasets into DATA-001 amplitudes: float32 √I, [n, H, W]
+ * row-major, in one preallocated array. The source is read in slabs of whole patterns (about 16 MiB
+ * each) so the peak memory is the output plus one slab, whatever the file's size.
+ *
+ * Checked before anything is allocated: each source is 3-D, numeric, of one pattern size, readable
+ * (`Hdf5Reader.checkReadable`), and the float32 output fits the reader's byte limit. While reading:
+ * a non-finite value is refused (naming the dataset, pattern and pixel); negative values (a dark
+ * subtraction below zero) are set to 0 and counted.
+ */
+import { Hdf5Error, type Hdf5DatasetInfo, type Hdf5Reader } from './reader.js';
+
+export interface IntensityStack {
+  n: number;
+  H: number;
+  W: number;
+  /** √max(I, 0) as float32, [n, H, W]. */
+  amplitudes: Float32Array;
+  /** Number of negative values set to 0. */
+  negatives: number;
+  /** Source element type(s), e.g. '<u4'. */
+  dtypes: string[];
+}
+
+/** Bytes of source read per slab. */
+const SLAB_BYTES = 16 * 1024 * 1024;
+
+/** out[base + i] = √src[i] (negative → 0, counted); stops at the first non-finite value (NaN fails every test). */
+function convert(src: ArrayLike<number>, out: Float32Array, base: number): { negatives: number; bad: number } {
+  let negatives = 0;
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
+    if (v >= 0 && v < Infinity) out[base + i] = Math.sqrt(v);
+    else if (v < 0 && v > -Infinity) { negatives++; out[base + i] = 0; } else return { negatives, bad: i };
+  }
+  return { negatives, bad: -1 };
+}
+
+function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base: number): number {
+  let negatives = 0;
+  for (let i = 0; i < src.length; i++) {
+    const v = Number(src[i]!);
+    if (v < 0) { negatives++; out[base + i] = 0; } else out[base + i] = Math.sqrt(v);
+  }
+  return negatives;
+}
+
+/** Checks that `info` is a 3-D numeric stack; returns [n, H, W]. */
+export function checkStackInfo(r: Hdf5Reader, info: Hdf5DatasetInfo, expected: string): [number, number, number] {
+  if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw r.bad(info.key, expected, `dtype ${info.dtype}`);
+  if (info.dtype === '<f2' || info.itemsize > 8) throw r.bad(info.key, expected, `dtype ${info.dtype} (unsupported width)`);
+  if (info.shape.length !== 3) throw r.bad(info.key, expected, `shape [${info.shape.join(', ')}]`);
+  const [n, H, W] = info.shape as [number, number, number];
+  if (H < 2 || W < 2) throw r.bad(info.key, expected, `patterns of ${H}×${W} pixels`);
+  r.checkReadable(info);
+  return [n, H, W];
+}
+
+/**
+ * Reads the stacks `infos` (concatenated along the first axis) as amplitudes. `expected` describes
+ * the dataset in messages.
+ */
+export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expected: string): IntensityStack {
+  if (infos.length === 0) throw new Hdf5Error(`${r.file}: expected ${expected}; found no dataset`);
+  let n = 0, H = 0, W = 0;
+  for (const info of infos) {
+    const [k, h, w] = checkStackInfo(r, info, expected);
+    if (n === 0 && H === 0) { H = h; W = w; }
+    if (h !== H || w !== W) throw r.bad(info.key, `${expected} of ${H}×${W} patterns (as the first)`, `shape [${info.shape.join(', ')}]`);
+    n += k;
+  }
+  if (n === 0) throw r.bad(infos[0]!.key, expected, 'no patterns (n = 0)');
+  const outBytes = n * H * W * 4;
+  if (outBytes > r.maxDatasetBytes) {
+    throw r.bad(infos[0]!.key, `at most ${r.maxDatasetBytes} bytes of float32 amplitudes`, `${n} patterns of ${H}×${W} (${outBytes} bytes)`);
+  }
+  const amplitudes = new Float32Array(n * H * W);
+  const hw = H * W;
+  let negatives = 0;
+  let row = 0;
+  for (const info of infos) {
+    const perSlab = Math.max(1, Math.floor(SLAB_BYTES / (hw * info.itemsize)));
+    r.readSlabs(info, perSlab, (src, s) => {
+      const base = (row + s) * hw;
+      if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
+        negatives += convertBig(src, amplitudes, base);
+        return;
+      }
+      const c = convert(src, amplitudes, base);
+      if (c.bad >= 0) {
+        const p = s + Math.floor(c.bad / hw), px = c.bad % hw;
+        throw r.bad(info.key, `${expected}, finite`, `${src[c.bad]} in pattern ${p} at pixel (${Math.floor(px / W)}, ${px % W})`);
+      }
+      negatives += c.negatives;
+    });
+    row += info.shape[0]!;
+  }
+  return { n, H, W, amplitudes, negatives, dtypes: [...new Set(infos.map((i) => i.dtype))] };
+}

@@ -1,0 +1,47 @@
+/**
+ * One entry point for a reconstruction's input file, recognised by its first bytes (not its name):
+ *   zip  → a DATA-001 dataset NPZ (`loadDataset`, or `loadJobDataset` for a job; `objectGuess` optional);
+ *   HDF5 → CXI (entry_1/data_1/data …) or PtyPy prepared data (.ptyd: chunks/, meta/), read as
+ *          measured data with its physical geometry. A ptychodus product or PtyPy reconstruction
+ *          (.ptyr) holds no diffraction data: it is refused with a pointer to its use as a probe file.
+ */
+import { InputError } from '../errors.js';
+import { loadDataset, type Dataset } from './dataset.js';
+import { loadJobDataset } from './job-input.js';
+import type { LsqmlJobRequest } from './memory.js';
+import { looksLikeCxi, readCxiFrom, CXI_KEYS, type ReadMeasuredOptions } from './cxi.js';
+import type { MeasuredData } from './measured.js';
+import { looksLikePtyd, looksLikePtyr, readPtydFrom } from './ptypy.js';
+import { looksLikePtychodusProduct } from './probe-file.js';
+import { withHdf5 } from './hdf5/reader.js';
+import { sniffFile } from './hdf5/signature.js';
+
+export interface ReadInputOptions extends ReadMeasuredOptions {
+  /** When the file is read for an LSQML job: an NPZ is then read as the job reads it (`loadJobDataset`:
+   *  headers first, the job's memory checked, `_metadata` strict). */
+  job?: LsqmlJobRequest;
+}
+
+export type InputData =
+  | { format: 'npz'; dataset: Dataset }
+  | { format: 'cxi' | 'ptyd'; measured: MeasuredData };
+
+/** Reads `path` as a dataset NPZ, a CXI file or a PtyPy .ptyd file; every problem is one InputError line (exit 2). */
+export async function readInputData(path: string, opts: ReadInputOptions = {}): Promise<InputData> {
+  let kind;
+  try {
+    kind = sniffFile(path);
+  } catch (err) {
+    throw new InputError(`${path}: cannot read (${(err as Error).message})`);
+  }
+  if (kind === 'zip') return { format: 'npz', dataset: opts.job ? loadJobDataset(path, opts.job) : loadDataset(path) };
+  if (kind !== 'hdf5') throw new InputError(`${path}: expected a dataset NPZ (zip) or an HDF5 file (CXI, PtyPy .ptyd); found neither signature in its first bytes`);
+  return withHdf5(path, (r) => {
+    if (looksLikeCxi(r)) return { format: 'cxi' as const, measured: readCxiFrom(r, opts) };
+    if (looksLikePtyd(r)) return { format: 'ptyd' as const, measured: readPtydFrom(r, opts) };
+    if (looksLikePtychodusProduct(r) || looksLikePtyr(r)) {
+      throw new InputError(`${path}: a ${looksLikePtyr(r) ? 'PtyPy reconstruction (.ptyr)' : 'ptychodus product'} holds a probe, an object and positions but no diffraction data; use it as a probe file (--init-probe file:${path})`);
+    }
+    throw new InputError(`${path}: key '${CXI_KEYS.data[0]}': expected CXI diffraction data (or PtyPy's chunks/ and meta/); found top-level keys [${r.keys('/').join(', ')}]`);
+  }, opts);
+}

@@ -1,0 +1,95 @@
+/**
+ * A probe from a file, recognised by its first bytes:
+ *   NPZ      `reconstructed_probe` (ptychostudy) or `probeGuess` (DATA-001): complex [H, W] or [M, H, W]
+ *   CXI      entry_1/instrument_1/source_1/illumination (or …/probe); pixel size = λz/(N·p) of the file
+ *   ptychodus product (.h5)  `probe` [H, W], [M, H, W] or [OPR, M, H, W] (first OPR mode), pixel size
+ *            from its attributes pixel_height_m / pixel_width_m (layout of ptychodus's H5ProductFileIO)
+ *   PtyPy reconstruction (.ptyr)  content/probe/<first storage>/data, pixel size from _psize
+ * The probe must have the patterns' size [H, W]: it is never resampled. Modes are kept.
+ */
+import { InputError } from '../errors.js';
+import { NpzReader } from '../npy/npz.js';
+import { isComplexDtype } from '../npy/types.js';
+import { makeGeometry } from './geometry.js';
+import type { ProbeData } from './measured.js';
+import { CXI_KEYS, looksLikeCxi, readProbeDataset } from './cxi.js';
+import { DISTANCE_M, ENERGY_J, PIXEL_M, firstPresent, readPhysical } from './hdf5/checks.js';
+import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
+import { sniffFile } from './hdf5/signature.js';
+import { looksLikePtyr, readPtyrProbe } from './ptypy.js';
+
+/** A numeric attribute value (a number, or an array of one number) as a number; undefined otherwise. */
+function attrNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if ((ArrayBuffer.isView(v) || Array.isArray(v)) && (v as ArrayLike<unknown>).length === 1) {
+    const x = (v as ArrayLike<unknown>)[0];
+    if (typeof x === 'number' || typeof x === 'bigint') return Number(x);
+  }
+  return undefined;
+}
+
+/** True when the open file has ptychodus's product layout (a root `probe` dataset and probe_position_x_m). */
+export function looksLikePtychodusProduct(r: Hdf5Reader): boolean {
+  return r.kind('probe') === 'dataset' && r.kind('probe_position_x_m') === 'dataset';
+}
+
+/** The probe of a ptychodus product file. */
+export function readPtychodusProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
+  const w = attrNumber(r.attr('probe', 'pixel_width_m')), h = attrNumber(r.attr('probe', 'pixel_height_m'));
+  const pixelM: [number, number] | undefined = w !== undefined && h !== undefined ? [h, w] : undefined;
+  for (const [name, v] of [['pixel_height_m', h], ['pixel_width_m', w]] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0 && v < 0.01)) throw r.bad('probe', `attribute ${name} in m, > 0 and < 0.01`, String(v));
+  }
+  return readProbeDataset(r, 'probe', H, W, { takeFirstOf4d: true, ...(pixelM ? { pixelM } : {}) });
+}
+
+function readCxiProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
+  const key = firstPresent(r, CXI_KEYS.probe);
+  if (key === undefined) throw r.bad(CXI_KEYS.probe[0], `a complex probe [${H}, ${W}]`, `it missing (also looked at ${CXI_KEYS.probe[1]})`);
+  let pixelM: [number, number] | undefined;
+  // The CXI probe is sampled like the object: λz/(N·p) of the file's own geometry, when it has one.
+  if (CXI_KEYS.energy.every((k) => r.has(k)) && r.has(CXI_KEYS.distance[0]) && r.has(CXI_KEYS.xPixel[0]) && r.has(CXI_KEYS.yPixel[0])) {
+    const g = makeGeometry(readPhysical(r, CXI_KEYS.energy, ENERGY_J).value, readPhysical(r, CXI_KEYS.distance, DISTANCE_M).value,
+      [readPhysical(r, CXI_KEYS.yPixel, PIXEL_M).value, readPhysical(r, CXI_KEYS.xPixel, PIXEL_M).value], [H, W]);
+    pixelM = g.objectPixelM;
+  }
+  return readProbeDataset(r, key, H, W, pixelM ? { pixelM } : {});
+}
+
+function readNpzProbe(path: string, H: number, W: number): ProbeData {
+  const r = NpzReader.open(path);
+  try {
+    const key = r.has('reconstructed_probe') ? 'reconstructed_probe' : r.has('probeGuess') ? 'probeGuess' : undefined;
+    const want = `a complex probe [${H}, ${W}] or [M, ${H}, ${W}]`;
+    if (!key) throw new InputError(`${path}: key 'reconstructed_probe': expected ${want} (or 'probeGuess'); found it missing`);
+    const a = r.get(key);
+    if (!isComplexDtype(a.dtype)) throw new InputError(`${path}: key '${key}': expected ${want}; found dtype ${a.dtype}`);
+    const s = a.shape;
+    const ok = (s.length === 2 && s[0] === H && s[1] === W) || (s.length === 3 && s[0]! >= 1 && s[1] === H && s[2] === W);
+    if (!ok) throw new InputError(`${path}: key '${key}': expected ${want}; found shape [${s.join(', ')}]`);
+    const data = Float64Array.from(a.data as Float32Array | Float64Array);
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) throw new InputError(`${path}: key '${key}': expected a finite probe; found ${data[i]} at flat index ${i >> 1}`);
+    return { modes: s.length === 3 ? s[0]! : 1, height: H, width: W, data, source: `${path}: ${key}` };
+  } finally {
+    r.close();
+  }
+}
+
+/** Reads the probe of `path` for patterns of `H`×`W`; one-line InputError when there is none or it does not fit. */
+export async function readProbeFile(path: string, H: number, W: number): Promise<ProbeData> {
+  let kind;
+  try {
+    kind = sniffFile(path);
+  } catch (err) {
+    throw new InputError(`${path}: cannot read the probe file (${(err as Error).message})`);
+  }
+  if (kind === 'zip') return readNpzProbe(path, H, W);
+  if (kind !== 'hdf5') throw new InputError(`${path}: expected a probe file (NPZ, CXI, ptychodus .h5 or PtyPy .ptyr); found neither a zip nor an HDF5 signature`);
+  return withHdf5(path, (r) => {
+    if (looksLikeCxi(r) || firstPresent(r, CXI_KEYS.probe) !== undefined) return readCxiProbe(r, H, W);
+    if (looksLikePtychodusProduct(r)) return readPtychodusProbe(r, H, W);
+    if (looksLikePtyr(r)) return readPtyrProbe(r, H, W);
+    throw new InputError(`${path}: expected a probe at ${CXI_KEYS.probe[0]} (CXI), 'probe' (ptychodus product) or content/probe/*/data (PtyPy .ptyr); found top-level keys [${r.keys('/').join(', ')}]`);
+  });
+}

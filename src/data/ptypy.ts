@@ -1,0 +1,120 @@
+/**
+ * PtyPy's HDF5 files (layout of ptypy's io.h5write, as PtyScan and Ptycho.save_run write them).
+ *
+ * Prepared data, .ptyd (PtyScan with `save`): measured data.
+ *   chunks/<k>/data         [n_k, H, W] intensities (counts), chunks concatenated in numeric order of k
+ *   chunks/<k>/positions    [n_k, 2] metres, (y, x) pairs — the order of PtyPy's array axes
+ *   chunks/<k>/weights      (optional) per-pixel weights: reported, not applied
+ *   meta/energy             keV
+ *   meta/distance           m
+ *   meta/psize              detector pixel size, m: a scalar or [y, x]
+ *   meta/center             (optional) the direct beam in pixels [y, x]; must be within 1 px of [H/2, W/2]
+ * A chunk stored as an external link (PtyScan's 'link' mode) is refused: nothing outside the named file
+ * is read.
+ *
+ * Reconstructions, .ptyr (Ptycho.save_run): only the probe is used (`readPtyrProbe`).
+ *   content/probe/<storage id>/data     complex [M, H, W]
+ *   content/probe/<storage id>/_psize   [y, x] m
+ */
+import { ELECTRON_VOLT_J, frameFromMetres, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
+import type { MeasuredData, ProbeData } from './measured.js';
+import { DISTANCE_M, PIXEL_M, readPhysical, type PhysicalValue } from './hdf5/checks.js';
+import type { Hdf5Reader } from './hdf5/reader.js';
+import { checkStackInfo, readIntensityStack } from './hdf5/stack.js';
+import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
+
+const ENERGY_KEV: PhysicalValue = { what: 'the photon energy in keV', max: 1000, hint: '(is it in eV? PtyPy stores keV)' };
+
+/** True when the open file has PtyPy's prepared-data layout (chunks/ and meta/). */
+export function looksLikePtyd(r: Hdf5Reader): boolean {
+  return r.kind('chunks') === 'group' && r.kind('meta') === 'group';
+}
+
+/** True when the open file is a PtyPy reconstruction (content/probe/). */
+export function looksLikePtyr(r: Hdf5Reader): boolean {
+  return r.kind('content/probe') === 'group';
+}
+
+/** Reads a .ptyd file's data, positions and geometry. */
+export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): MeasuredData {
+  const keys: Record<string, string> = {};
+  const warnings: string[] = [];
+  const names = r.keys('chunks');
+  const ids = names.filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
+  if (ids.length === 0) throw r.bad('chunks', 'chunk groups chunks/0, chunks/1, … (PtyPy prepared data)', names.length ? `only [${names.join(', ')}]` : 'an empty group');
+  const stackWant = 'diffraction data [n, H, W] (PtyPy chunk)';
+  const infos = ids.map((k) => r.info(`chunks/${k}/data`, stackWant));
+  let H = 0, W = 0, n = 0;
+  for (const info of infos) {
+    const [nk, h, w] = checkStackInfo(r, info, stackWant);
+    if (n === 0 && H === 0) { H = h; W = w; }
+    n += nk;
+  }
+
+  const energy = readPhysical(r, ['meta/energy'], ENERGY_KEV);
+  const distance = readPhysical(r, ['meta/distance'], DISTANCE_M);
+  const psWant = 'the detector pixel size in m: a scalar or [y, x]';
+  if (!r.has('meta/psize')) throw r.bad('meta/psize', psWant, 'it missing');
+  const ps = r.readFloat64('meta/psize', psWant, 2);
+  if (!(ps.data.length === 1 || ps.data.length === 2)) throw r.bad('meta/psize', psWant, `shape [${ps.shape.join(', ')}]`);
+  const pixel: [number, number] = ps.data.length === 2 ? [ps.data[0]!, ps.data[1]!] : [ps.data[0]!, ps.data[0]!];
+  for (const p of pixel) {
+    if (!(Number.isFinite(p) && p > 0 && p < PIXEL_M.max)) throw r.bad('meta/psize', `${psWant}, > 0 and < ${PIXEL_M.max}`, `[${pixel.join(', ')}] ${PIXEL_M.hint}`);
+  }
+  Object.assign(keys, { energy: energy.key, distance: distance.key, pixel_size: 'meta/psize', diffraction: ids.map((k) => `chunks/${k}/data`).join(', ') });
+
+  if (r.kind('meta/center') === 'dataset') {
+    const info = r.info('meta/center');
+    if ((info.kind === 'float' || info.kind === 'int' || info.kind === 'uint') && info.elements === 2 && r.attr('meta/center', 'type') !== 'None') {
+      const c = r.readFloat64('meta/center', 'the direct beam [y, x] in pixels', 2).data;
+      if (!(Math.abs(c[0]! - H / 2) <= 1 && Math.abs(c[1]! - W / 2) <= 1)) {
+        throw r.bad('meta/center', `the direct beam within 1 pixel of the pattern centre [${H / 2}, ${W / 2}] (ptychostudy does not re-centre)`, `[${c[0]}, ${c[1]}]`);
+      }
+    }
+  }
+
+  const xM = new Float64Array(n), yM = new Float64Array(n);
+  let row = 0;
+  for (let c = 0; c < ids.length; c++) {
+    const nk = infos[c]!.shape[0]!;
+    const key = `chunks/${ids[c]}/positions`;
+    const want = `positions [${nk}, 2] in m, (y, x) pairs (one per frame of chunks/${ids[c]}/data)`;
+    const pinfo = r.info(key, want);
+    if (pinfo.kind !== 'float' || pinfo.shape.length !== 2 || pinfo.shape[0] !== nk || pinfo.shape[1] !== 2) {
+      throw r.bad(key, want, pinfo.kind !== 'float' ? `dtype ${pinfo.dtype}` : `shape [${pinfo.shape.join(', ')}]`);
+    }
+    const p = r.readFloat64(key, want, 2 * nk).data;
+    for (let i = 0; i < nk; i++) {
+      yM[row + i] = p[2 * i]!; xM[row + i] = p[2 * i + 1]!;
+      if (!Number.isFinite(p[2 * i]!) || !Number.isFinite(p[2 * i + 1]!)) throw r.bad(key, `${want}, finite`, `(${p[2 * i]}, ${p[2 * i + 1]}) at row ${i}`);
+    }
+    if (r.has(`chunks/${ids[c]}/weights`) && c === 0) warnings.push(`${r.file}: key 'chunks/${ids[c]}/weights': PtyPy weights (a mask) are present but not applied (LSQML uses every pixel)`);
+    row += nk;
+  }
+  keys.positions = ids.map((k) => `chunks/${k}/positions`).join(', ');
+
+  const geometry = makeGeometry(energy.value * 1e3 * ELECTRON_VOLT_J, distance.value, pixel, [H, W]);
+  const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
+  const frame = frameFromMetres(xM, yM, geometry.objectPixelM, [H, W], margin, `${r.file}: key '${keys.positions}'`);
+  const stack = readIntensityStack(r, infos, stackWant);
+  if (stack.negatives > 0) warnings.push(`${r.file}: ${stack.negatives} negative values set to 0`);
+  return {
+    file: r.file, format: 'ptyd', n, H, W, diffraction: stack.amplitudes,
+    xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },
+    objectShape: frame.objectShape, margin, originM: frame.originM, geometry, keys, warnings,
+  };
+}
+
+/** The probe of a .ptyr reconstruction: the first probe storage (in HDF5's order), all its modes. */
+export function readPtyrProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
+  const ids = r.keys('content/probe');
+  if (ids.length === 0) throw r.bad('content/probe', 'a probe storage (PtyPy reconstruction)', 'an empty group');
+  const key = `content/probe/${ids[0]}/data`;
+  let pixelM: [number, number] | undefined;
+  const psKey = `content/probe/${ids[0]}/_psize`;
+  if (r.kind(psKey) === 'dataset') {
+    const ps = r.readFloat64(psKey, 'the probe pixel size [y, x] in m', 2).data;
+    pixelM = ps.length === 2 ? [ps[0]!, ps[1]!] : [ps[0]!, ps[0]!];
+  }
+  return readProbeDataset(r, key, H, W, pixelM ? { pixelM } : {});
+}

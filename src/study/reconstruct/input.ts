@@ -1,0 +1,152 @@
+/**
+ * What a reconstruction starts from, whatever the input file: the dataset (NPZ, CXI or PtyPy .ptyd,
+ * recognised by its bytes), the object frame, the initial probe and a record of where each came from.
+ *
+ *  - object frame: objectGuess's shape and the file's coordinates when the dataset has an objectGuess
+ *    (simulated data: the reconstruction lands in the ground truth's frame); otherwise the scan frame
+ *    of data/geometry.ts — positions shifted so the smallest centre sits at N/2 + margin, the object
+ *    just large enough for every patch (measured data has no ground truth);
+ *  - probe: a model (`--probe-model`, from the data's geometry) when given; else a probe file
+ *    (`file:PATH`: NPZ, CXI, ptychodus product or PtyPy .ptyr); else the input's own probe
+ *    (probeGuess, the CXI illumination). A probe file that states its pixel size must match the data's
+ *    object pixel size within 1 % (probes are never resampled). A model probe is scaled to the data's
+ *    mean pattern power (Σ|P|² = mean Σ I / (H·W), by Parseval for an object of ones).
+ */
+import { InputError, UsageError } from '../../errors.js';
+import type { Dataset } from '../../data/dataset.js';
+import { scanFrame, DEFAULT_OBJECT_MARGIN } from '../../data/geometry.js';
+import { readInputData } from '../../data/input.js';
+import { geometryRecord, measuredToDataset, probeGuessOf, type ProbeData } from '../../data/measured.js';
+import { readProbeFile } from '../../data/probe-file.js';
+import { checkObjectFrameFits, type LsqmlJobRequest } from '../../data/memory.js';
+import { modelProbe, type ProbeModelSpec } from '../../physics/probe.js';
+import { c128 } from '../../npy/types.js';
+
+export interface ReconstructionInputOptions {
+  /** 'guess' (the input's own probe) or 'file:PATH'. */
+  initProbe: string;
+  /** A probe model to use instead (needs the wavelength and pixel size: from the data or the spec). */
+  probeModel?: ProbeModelSpec;
+  /** Margin of the scan frame, pixels (default 2). */
+  margin?: number;
+  /** The job's size (modes, batch, patterns used): an NPZ is read only after its headers show the job fits. */
+  job: LsqmlJobRequest;
+}
+
+export interface ReconstructionInput {
+  dataset: Dataset;
+  format: 'npz' | 'cxi' | 'ptyd';
+  /** Object size [H, W]. */
+  objectShape: [number, number];
+  /** Scan centres in the object frame (the dataset's own coordinates when it has an objectGuess). */
+  xcoords: Float64Array;
+  ycoords: Float64Array;
+  /** Initial probe modes (at least one) and where they came from. */
+  probe: ProbeData;
+  /** For `_metadata`: format, geometry, object frame, probe source / model. */
+  record: Record<string, unknown>;
+  warnings: string[];
+}
+
+/** Wavelength and object pixel size [y, x] the data states: CXI/.ptyd geometry, or `_metadata.geometry` of an NPZ. */
+function sampling(geometry: Record<string, unknown> | undefined): { wavelengthM?: number; pixelM?: [number, number] } {
+  if (!geometry) return {};
+  const wl = geometry.wavelength_m, px = geometry.object_pixel_size_m_yx;
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+  return {
+    ...(ok(wl) ? { wavelengthM: wl } : {}),
+    ...(Array.isArray(px) && px.length === 2 && ok(px[0]) && ok(px[1]) ? { pixelM: [px[0], px[1]] as [number, number] } : {}),
+  };
+}
+
+/** Mean over patterns of Σ amplitude². */
+function meanPatternPower(ds: Dataset): number {
+  const hw = ds.H * ds.W;
+  let s = 0;
+  for (let i = 0; i < ds.n * hw; i++) s += ds.diffraction[i]! * ds.diffraction[i]!;
+  return s / ds.n;
+}
+
+/** Reads `path` and resolves the object frame and the initial probe (see the module comment). */
+export async function readReconstructionInput(path: string, opts: ReconstructionInputOptions): Promise<ReconstructionInput> {
+  if (opts.probeModel && opts.initProbe !== 'guess') throw new UsageError('give either --init-probe file:PATH or --probe-model, not both');
+  const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job });
+  const measured = input.format === 'npz' ? undefined : input.measured;
+  const record: Record<string, unknown> = { input_format: input.format };
+  const warnings: string[] = [];
+
+  // The dataset, with a placeholder probeGuess until the probe is resolved.
+  let dataset: Dataset;
+  let geometry: Record<string, unknown> | undefined;
+  if (input.format === 'npz') {
+    dataset = input.dataset;
+    const g = dataset.metadata?.geometry;
+    geometry = g && typeof g === 'object' && !Array.isArray(g) ? (g as Record<string, unknown>) : undefined;
+  } else {
+    const m = input.measured;
+    const placeholder = m.probe ? probeGuessOf(m.probe) : c128([m.H, m.W], new Float64Array(2 * m.H * m.W));
+    dataset = measuredToDataset(m, placeholder);
+    geometry = geometryRecord(m);
+    record.geometry = geometry;
+  }
+  const N: [number, number] = [dataset.H, dataset.W];
+
+  // Object frame.
+  let objectShape: [number, number], xcoords: Float64Array, ycoords: Float64Array;
+  if (dataset.objectGuess) {
+    objectShape = [dataset.objectGuess.shape[0]!, dataset.objectGuess.shape[1]!];
+    xcoords = dataset.xcoords; ycoords = dataset.ycoords;
+    record.object_frame = 'objectGuess (ground truth frame)';
+  } else {
+    const f = scanFrame(dataset.xcoords, dataset.ycoords, N, opts.margin ?? DEFAULT_OBJECT_MARGIN, `${path}: keys 'xcoords', 'ycoords'`);
+    objectShape = f.objectShape; xcoords = f.x; ycoords = f.y;
+    record.object_frame = { source: 'scan extent and patch size (no objectGuess)', margin_px: f.margin, shift_yx: f.shift, object_shape: f.objectShape };
+  }
+  checkObjectFrameFits(path, objectShape, dataset, opts.job);
+
+  // Probe.
+  let probe: ProbeData;
+  const s = sampling(geometry);
+  if (opts.probeModel) {
+    const wavelengthM = opts.probeModel.wavelengthM ?? s.wavelengthM;
+    const pixelM = opts.probeModel.pixelM !== undefined ? [opts.probeModel.pixelM, opts.probeModel.pixelM] as [number, number] : s.pixelM;
+    if (wavelengthM === undefined || pixelM === undefined) {
+      throw new UsageError(`--probe-model needs the wavelength and the object pixel size: ${path} states ${wavelengthM === undefined ? 'no wavelength' : 'no pixel size'}; add wavelength=…,pixel=… (metres) to the model`);
+    }
+    let r;
+    try {
+      r = modelProbe(opts.probeModel.model, { height: N[0], width: N[1], wavelengthM, pixelM });
+    } catch (err) {
+      if (err instanceof RangeError) throw new UsageError(`--probe-model: ${err.message}`);
+      throw err;
+    }
+    const data = r.probe.data;
+    let p2 = 0;
+    for (let i = 0; i < data.length; i++) p2 += data[i]! * data[i]!;
+    const k = Math.sqrt(meanPatternPower(dataset) / (N[0] * N[1]) / p2);
+    if (Number.isFinite(k) && k > 0) for (let i = 0; i < data.length; i++) data[i]! *= k;
+    probe = { modes: 1, height: N[0], width: N[1], data, pixelM, source: `model ${opts.probeModel.model.kind}` };
+    record.probe_model = { ...opts.probeModel.model, wavelength_m: wavelengthM, pixel_size_m_yx: pixelM, derived: r.derived, notes: r.notes, power_scale: k };
+    warnings.push(...r.notes.map((n) => `--probe-model: ${n}`));
+  } else if (opts.initProbe.startsWith('file:')) {
+    const p = await readProbeFile(opts.initProbe.slice(5), N[0], N[1]);
+    probe = { ...p, source: `file:${p.source}` };
+    if (probe.pixelM && s.pixelM) {
+      for (const a of [0, 1]) {
+        if (Math.abs(probe.pixelM[a]! / s.pixelM[a]! - 1) > 0.01) {
+          throw new InputError(`${probe.source}: expected a probe sampled at the data's object pixel size [${s.pixelM.join(', ')}] m (within 1 %); found [${probe.pixelM.join(', ')}] m (probes are not resampled)`);
+        }
+      }
+    }
+  } else if (measured && !measured.probe) {
+    throw new InputError(`${path}: has no probe (${measured.format === 'cxi' ? 'entry_1/instrument_1/source_1/illumination' : 'PtyPy prepared data holds none'}); give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH`);
+  } else if (measured) {
+    probe = measured.probe!;
+  } else {
+    const pg = dataset.probeGuess;
+    probe = { modes: 1, height: N[0], width: N[1], data: Float64Array.from(pg.data as Float32Array | Float64Array), source: `${path}: probeGuess` };
+  }
+  dataset.probeGuess = probeGuessOf(probe);
+  record.probe_source = probe.source;
+  return { dataset, format: input.format, objectShape, xcoords, ycoords, probe, record, warnings: [...(dataset.warnings ?? []), ...warnings] };
+}

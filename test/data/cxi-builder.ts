@@ -1,0 +1,82 @@
+/**
+ * Builds CXI files with h5wasm for the tests: the fixture's measurement (test/fixtures/cxi/scan.cxi)
+ * with any entry left out, replaced or added, so hostile variants need no Python.
+ */
+import h5wasm, { Dataset, Group } from 'h5wasm/node';
+import { readCxi } from '../../src/data/cxi.js';
+import type { MeasuredData } from '../../src/data/measured.js';
+
+await h5wasm.ready;
+
+let base: MeasuredData | undefined;
+
+/** The fixture's measurement (read once). */
+export async function fixtureMeasurement(): Promise<MeasuredData> {
+  base ??= await readCxi('test/fixtures/cxi/scan.cxi');
+  return base;
+}
+
+/** A dataset to write: data, its shape and dtype (h5wasm spelling: '<f', '<d', '<I', '<i', '<h'…); null leaves the key out. */
+export interface Entry { data: unknown; shape?: number[]; dtype?: string; maxshape?: (number | null)[]; chunks?: number[] }
+
+/** The fixture's entries, keyed by CXI path. */
+export async function fixtureEntries(): Promise<Record<string, Entry>> {
+  const m = await fixtureMeasurement();
+  const counts = new Uint32Array(m.diffraction.length);
+  for (let i = 0; i < counts.length; i++) counts[i] = Math.round(m.diffraction[i]! ** 2);
+  const t = new Float64Array(3 * m.n);
+  for (let i = 0; i < m.n; i++) { t[3 * i] = m.positionsM.x[i]!; t[3 * i + 1] = m.positionsM.y[i]!; }
+  const p = m.probe!.data;
+  const re = new Float32Array(p.length / 2), im = new Float32Array(p.length / 2);
+  for (let i = 0; i < re.length; i++) { re[i] = p[2 * i]!; im[i] = p[2 * i + 1]!; }
+  return {
+    'entry_1/data_1/data': { data: counts, shape: [m.n, m.H, m.W], dtype: '<I' },
+    'entry_1/sample_1/geometry_1/translation': { data: t, shape: [m.n, 3], dtype: '<d' },
+    'entry_1/instrument_1/source_1/energy': { data: m.geometry.energyJ, dtype: '<d' },
+    'entry_1/instrument_1/detector_1/distance': { data: m.geometry.distanceM, dtype: '<d' },
+    'entry_1/instrument_1/detector_1/x_pixel_size': { data: m.geometry.detectorPixelM[1], dtype: '<d' },
+    'entry_1/instrument_1/detector_1/y_pixel_size': { data: m.geometry.detectorPixelM[0], dtype: '<d' },
+    'entry_1/instrument_1/source_1/illumination': { data: new Map([['r', re], ['i', im]]), shape: [m.H, m.W] },
+  };
+}
+
+/** Writes `entries` (null values are skipped) into a new HDF5 file at `path`. */
+export function writeHdf5(path: string, entries: Record<string, Entry | null>, links: { soft?: Record<string, string>; external?: Record<string, [string, string]> } = {}): void {
+  const f = new h5wasm.File(path, 'w');
+  try {
+    const group = (p: string): Group => {
+      let g: Group = f;
+      for (const part of p.split('/').filter((s) => s)) {
+        const next = g.get(part);
+        g = (next instanceof Group ? next : g.create_group(part));
+      }
+      return g;
+    };
+    for (const [key, e] of Object.entries(entries)) {
+      if (e === null) continue;
+      const i = key.lastIndexOf('/');
+      const g = group(key.slice(0, Math.max(0, i)));
+      g.create_dataset({ name: key.slice(i + 1), data: e.data as never, ...(e.shape ? { shape: e.shape } : {}), ...(e.dtype ? { dtype: e.dtype } : {}), ...(e.maxshape ? { maxshape: e.maxshape } : {}), ...(e.chunks ? { chunks: e.chunks } : {}) });
+    }
+    for (const [name, target] of Object.entries(links.soft ?? {})) {
+      const i = name.lastIndexOf('/');
+      group(name.slice(0, Math.max(0, i))).create_soft_link(target, name.slice(i + 1));
+    }
+    for (const [name, [file, target]] of Object.entries(links.external ?? {})) {
+      const i = name.lastIndexOf('/');
+      group(name.slice(0, Math.max(0, i))).create_external_link(file, target, name.slice(i + 1));
+    }
+  } finally {
+    f.close();
+  }
+}
+
+/** Resizes dataset `key` of an existing file (it must have been written with a `maxshape`). */
+export function resizeDataset(path: string, key: string, shape: number[]): void {
+  const f = new h5wasm.File(path, 'a');
+  try {
+    (f.get(key) as Dataset).resize(shape);
+  } finally {
+    f.close();
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * Hostile HDF5 input: every case is refused with ONE line naming the file (and the key), what was
+ * expected and what was found, as an InputError (exit code 2) — truncated and corrupted bytes, not
+ * HDF5 at all, wrong shapes and types, missing entries, huge declared shapes (refused before anything
+ * is allocated), non-finite or implausible geometry, external links. The files are built here from the
+ * fixture with h5wasm or by cutting its bytes: no Python needed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../../src/errors.js';
+import { readCxi } from '../../src/data/cxi.js';
+import { readInputData } from '../../src/data/input.js';
+import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
+import { fixtureEntries, resizeDataset, writeHdf5, type Entry } from './cxi-builder.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ptychostudy-hdf5-hostile-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+const fixture = 'test/fixtures/cxi/scan.cxi';
+const bytes = readFileSync(fixture);
+const entries = await fixtureEntries();
+const D = 'entry_1/data_1/data', T = 'entry_1/sample_1/geometry_1/translation', E = 'entry_1/instrument_1/source_1/energy';
+const Z = 'entry_1/instrument_1/detector_1/distance', PX = 'entry_1/instrument_1/detector_1/x_pixel_size', PY = 'entry_1/instrument_1/detector_1/y_pixel_size';
+const PR = 'entry_1/instrument_1/source_1/illumination';
+
+let counter = 0;
+function variant(changes: Record<string, Entry | null>, links?: Parameters<typeof writeHdf5>[2]): string {
+  const path = join(root, `v${counter++}.cxi`);
+  writeHdf5(path, { ...entries, ...changes }, links);
+  return path;
+}
+
+/** Reading `path` fails with one InputError line that names the file and matches `re`. */
+async function refused(path: string, re: RegExp): Promise<string> {
+  try {
+    await readInputData(path);
+  } catch (err) {
+    assert.ok(err instanceof InputError, `expected an InputError, got ${String(err)}`);
+    assert.equal((err as InputError).exitCode, 2);
+    const msg = (err as Error).message;
+    assert.doesNotMatch(msg, /\n/, 'one line');
+    assert.ok(msg.startsWith(path), `names the file: ${msg}`);
+    assert.match(msg, re);
+    return msg;
+  }
+  assert.fail(`${path}: expected a refusal matching ${re}`);
+}
+
+test('a well-formed file built with h5wasm reads (the builder itself is sound)', async () => {
+  const m = await readCxi(variant({}));
+  assert.equal(m.n, 40);
+  assert.equal(m.probe!.modes, 1);
+});
+
+test('truncated files: cut anywhere, refused as truncated or not HDF5', async () => {
+  for (const keep of [Math.floor(bytes.length / 2), bytes.length - 1, 2000, 100]) {
+    const p = join(root, `trunc-${keep}.cxi`);
+    writeFileSync(p, bytes.subarray(0, keep));
+    await refused(p, /cannot open as HDF5, the file is truncated or corrupt \(HDF5: truncated file: eof = \d+.*stored_eof = \d+\)|cannot open as HDF5/);
+  }
+  const p = join(root, 'trunc-4.cxi');
+  writeFileSync(p, bytes.subarray(0, 4));
+  await refused(p, /expected a dataset NPZ \(zip\) or an HDF5 file .*found neither signature/);
+  const msg = await refused(join(root, `trunc-${Math.floor(bytes.length / 2)}.cxi`), /truncated file/);
+  assert.match(msg, new RegExp(`eof = ${Math.floor(bytes.length / 2)}`));
+});
+
+test('not HDF5: text, an empty file and random bytes named .cxi are refused by their bytes', async () => {
+  const text = join(root, 'text.cxi');
+  writeFileSync(text, 'entry_1/data_1/data = 1\n');
+  await refused(text, /found neither signature in its first bytes/);
+  await assert.rejects(Hdf5Reader.open(text), /text\.cxi: not an HDF5 file \(no HDF5 signature at byte 0, 512, 1024, …; 24 bytes\)/);
+  const empty = join(root, 'empty.h5');
+  writeFileSync(empty, '');
+  await refused(empty, /found neither signature/);
+  const noise = join(root, 'noise.cxi');
+  const buf = Buffer.alloc(4096);
+  for (let i = 0; i < buf.length; i++) buf[i] = (i * 2654435761) >>> 24;
+  writeFileSync(noise, buf);
+  await refused(noise, /found neither signature/);
+  await refused(join(root, 'missing.cxi'), /cannot read \(ENOENT/);
+});
+
+test('corrupted bytes anywhere: the file reads or is refused in one line, never a crash, a hang or a partial result', async () => {
+  let refusedCount = 0, read = 0;
+  for (let k = 1; k < 48; k++) {
+    const off = Math.floor((k * bytes.length) / 48);
+    const b = Buffer.from(bytes);
+    for (let i = 0; i < 24 && off + i < b.length; i++) b[off + i] = 0xa5 ^ i;
+    const p = join(root, `corrupt-${k}.cxi`);
+    writeFileSync(p, b);
+    try {
+      const r = await readInputData(p);
+      assert.equal(r.format, 'cxi');
+      read++;
+    } catch (err) {
+      assert.ok(err instanceof InputError, `offset ${off}: ${String(err)}`);
+      assert.doesNotMatch((err as Error).message, /\n/);
+      assert.ok((err as Error).message.startsWith(p));
+      refusedCount++;
+    }
+  }
+  assert.ok(refusedCount > 0, 'some corruptions are detected');
+  assert.equal(refusedCount + read, 47);
+  // The library is still usable afterwards.
+  assert.equal((await readCxi(fixture)).n, 40);
+});
+
+test('missing entries: each required key, named with the alternatives looked at', async () => {
+  await refused(variant({ [D]: null }), /key 'entry_1\/data_1\/data': expected diffraction data \[n, H, W\].*found it missing \(also looked at entry_1\/instrument_1\/detector_1\/data\)/);
+  await refused(variant({ [T]: null }), /key 'entry_1\/sample_1\/geometry_1\/translation': expected probe positions \[n, 3\].*found it missing \(also looked at entry_1\/data_1\/translation\)/);
+  await refused(variant({ [E]: null }), /key 'entry_1\/instrument_1\/source_1\/energy': expected the photon energy in J; found it missing/);
+  await refused(variant({ [Z]: null }), /key 'entry_1\/instrument_1\/detector_1\/distance': expected the sample–detector distance in m; found it missing/);
+  await refused(variant({ [PX]: null }), /x_pixel_size': expected the detector pixel size in m; found it missing/);
+  await refused(variant({ [PY]: null }), /y_pixel_size': expected the detector pixel size in m; found it missing/);
+  // A soft link to nothing is missing, not a crash.
+  await refused(variant({ [D]: null }, { soft: { [D]: '/entry_1/nowhere' } }), /data_1\/data': expected diffraction data.*found it missing/);
+  // The data under its other CXI name is found.
+  const alt = variant({ [D]: null, 'entry_1/instrument_1/detector_1/data': entries[D]! });
+  assert.equal((await readCxi(alt)).keys.diffraction, 'entry_1/instrument_1/detector_1/data');
+});
+
+test('wrong shapes and types: expected and found in the message', async () => {
+  const m = entries[D]!;
+  await refused(variant({ [D]: { ...m, shape: [40 * 32, 32] } }), /data_1\/data': expected diffraction data \[n, H, W\].*found shape \[1280, 32\]/);
+  await refused(variant({ [D]: { data: ['a', 'b'] } }), /data_1\/data': expected diffraction data .*found dtype str/);
+  await refused(variant({ [T]: { data: new Float64Array(40 * 4), shape: [40, 4], dtype: '<d' } }), /translation': expected probe positions \[n, 3\] \(x, y, z in m\) with n = 40.*found shape \[40, 4\]/);
+  await refused(variant({ [T]: { data: new Float64Array(39 * 3), shape: [39, 3], dtype: '<d' } }), /found shape \[39, 3\]/);
+  await refused(variant({ [T]: { data: new Int32Array(40 * 3), shape: [40, 3], dtype: '<i' } }), /translation': expected probe positions.*found dtype <i4/);
+  await refused(variant({ [E]: { data: new Float64Array([1e-15, 2e-15, 3e-15]), shape: [3], dtype: '<d' } }), /energy': expected the photon energy in J; found shape \[3\]/);
+  await refused(variant({ [E]: { data: '8 keV' } }), /energy': expected the photon energy in J; found a string/);
+  await refused(variant({ [PR]: { data: new Map([['r', new Float32Array(256)], ['i', new Float32Array(256)]]), shape: [16, 16] } }), /illumination': expected a complex probe \[32, 32\] or \[M, 32, 32\] .*found shape \[16, 16\]/);
+  await refused(variant({ [PR]: { data: new Float32Array(1024), shape: [32, 32], dtype: '<f' } }), /illumination': expected a complex probe .*found dtype <f4/);
+  const re = new Float32Array(1024), im = new Float32Array(1024);
+  re[100] = NaN;
+  await refused(variant({ [PR]: { data: new Map([['r', re], ['i', im]]), shape: [32, 32] } }), /illumination': expected .*finite; found NaN at flat index 100/);
+});
+
+test('huge declared shapes are refused before anything is allocated: over the limit, or more than the file holds', async () => {
+  const m = entries[D]!;
+  const grow = (shape: number[]): string => {
+    const p = variant({ [D]: { ...m, maxshape: [null, 32, 32], chunks: [1, 32, 32] } });
+    resizeDataset(p, D, shape);
+    return p;
+  };
+  await refused(grow([10_000_000, 32, 32]), /data_1\/data': declares 40960000000 bytes \(shape \[10000000, 32, 32\] of <u4\), over the limit of 4294967296 bytes/);
+  await refused(grow([100_000, 32, 32]), /data_1\/data': declares 409600000 bytes of uncompressed data \(shape \[100000, 32, 32\] of <u4\), more than the whole file \(\d+ bytes\)/);
+  // A declared probe stack beyond the probe limit.
+  const p = variant({ [PR]: { data: new Map([['r', new Float32Array(1024)], ['i', new Float32Array(1024)]]), shape: [1, 32, 32], maxshape: [null, 32, 32], chunks: [1, 32, 32] } });
+  resizeDataset(p, PR, [100_000, 32, 32]);
+  await refused(p, /illumination': expected a complex probe.*found shape \[100000, 32, 32\] \(102400000 elements, more than 67108864\)/);
+  // The limit is a stated option.
+  await assert.rejects(readCxi(fixture, { maxDatasetBytes: 100_000 }), /data_1\/data': declares 163840 bytes \(shape \[40, 32, 32\] of <u4\), over the limit of 100000 bytes/);
+});
+
+test('geometry must be finite, positive and plausible (the hint names the likely unit mistake)', async () => {
+  const num = (v: number): Entry => ({ data: v, dtype: '<d' });
+  await refused(variant({ [E]: num(NaN) }), /energy': expected the photon energy in J, finite; found NaN/);
+  await refused(variant({ [E]: num(Infinity) }), /energy': expected the photon energy in J, finite; found Infinity/);
+  await refused(variant({ [E]: num(0) }), /energy': expected the photon energy in J, > 0; found 0/);
+  await refused(variant({ [E]: num(-1.2e-15) }), /energy': expected the photon energy in J, > 0; found -1\.2e-15/);
+  await refused(variant({ [E]: num(8000) }), /energy': expected the photon energy in J, < 1e-12; found 8000 \(is it in eV or keV\?/);
+  await refused(variant({ [Z]: num(0) }), /distance': expected the sample–detector distance in m, > 0; found 0/);
+  await refused(variant({ [Z]: num(2000) }), /distance': .* found 2000 \(is it in mm\?\)/);
+  await refused(variant({ [PX]: num(75) }), /x_pixel_size': expected the detector pixel size in m, < 0\.01; found 75 \(is it in µm or mm\?\)/);
+  await refused(variant({ [PY]: num(-75e-6) }), /y_pixel_size': expected the detector pixel size in m, > 0/);
+  const t = new Float64Array(entries[T]!.data as Float64Array);
+  t[3 * 7 + 1] = NaN;
+  await refused(variant({ [T]: { data: t, shape: [40, 3], dtype: '<d' } }), /translation': expected probe positions.*finite; found \(-?[\d.e-]+, NaN\) at row 7/);
+  const far = new Float64Array(entries[T]!.data as Float64Array);
+  far[0] = 1; // one metre away: a scan of millions of pixels
+  await refused(variant({ [T]: { data: far, shape: [40, 3], dtype: '<d' } }), /translation': expected a scan spanning at most 65536 object pixels; found .* \(are the positions in the right unit\?\)/);
+});
+
+test('counts: a non-finite value names the pattern and pixel; negative values are set to 0 with a warning', async () => {
+  const f = new Float32Array(40 * 32 * 32).fill(1);
+  f[3 * 1024 + 5 * 32 + 7] = NaN;
+  await refused(variant({ [D]: { data: f, shape: [40, 32, 32], dtype: '<f' } }), /data_1\/data': expected diffraction data .*finite; found NaN in pattern 3 at pixel \(5, 7\)/);
+  f[3 * 1024 + 5 * 32 + 7] = -Infinity;
+  await refused(variant({ [D]: { data: f, shape: [40, 32, 32], dtype: '<f' } }), /found -Infinity in pattern 3/);
+  const g = new Int32Array(40 * 32 * 32).fill(4);
+  g[10] = -2; g[5000] = -1;
+  const m = await readCxi(variant({ [D]: { data: g, shape: [40, 32, 32], dtype: '<i' } }));
+  assert.equal(m.diffraction[10], 0);
+  assert.equal(m.diffraction[11], 2);
+  assert.deepEqual(m.warnings, [`${join(root, `v${counter - 1}.cxi`)}: key 'entry_1/data_1/data': 2 negative values set to 0`]);
+});
+
+test('external links are never followed: nothing outside the named file is read', async () => {
+  const target = join(root, 'target.cxi');
+  copyFileSync(fixture, target);
+  const p = variant({ [D]: null }, { external: { [D]: [target, '/entry_1/data_1/data'] } });
+  await refused(p, new RegExp(`key 'entry_1/data_1/data': an external link to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:/entry_1/data_1/data; ptychostudy reads nothing outside the named file`));
+  const q = variant({ [E]: null }, { external: { 'entry_1/instrument_1/source_1/energy': ['/etc/passwd', '/x'] } });
+  await refused(q, /an external link to \/etc\/passwd:\/x/);
+});
