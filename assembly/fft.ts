@@ -170,3 +170,181 @@ export function fft2(data: usize, count: i32, h: i32, w: i32,
     if (sc != 1.0) scale(p, h * w * 2, sc);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// complex64 (float32) kernel: two complexes per f32x4 (re0, im0, re1, im1).
+//
+// Column pass: the same butterflies as above with whole rows as the unit, two columns per vector
+// (width must be even), twiddles splatted to both complexes: per stage with quarter length L, per
+// k < L, six v128 = (w1r ×4), (−w1i, w1i, −w1i, w1i), (w2r ×4), (…), (w3r ×4), (…).
+// Row pass: stages with L ≥ 2 handle two consecutive k at once, twiddles paired: per stage, per
+// pair j < L/2, six v128 = (w1r_k, w1r_k, w1r_k+1, w1r_k+1), (−w1i_k, w1i_k, −w1i_k+1, w1i_k+1), …
+// (k = 2j); the first stage (radix 2, or radix 4 with L = 1) works inside a vector by shuffles and
+// has no table entry. Bit reversal swaps single complexes (8 bytes) in rows, whole rows in columns.
+// ---------------------------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function cmul32(x: v128, wr: v128, wi: v128): v128 {
+  return f32x4.add(f32x4.mul(x, wr), f32x4.mul(v128.shuffle<f32>(x, x, 1, 0, 3, 2), wi));
+}
+
+/** 1-D complex64 FFT of `nrows` contiguous rows of n complexes (n a power of two) at `data`. */
+export function rows32(data: usize, nrows: i32, n: i32, swaps: usize, nsw: i32, tw: usize, r2: i32, sg: f32): void {
+  const jm = f32x4(sg, -sg, sg, -sg);
+  const jm2 = f32x4(1, 1, sg, -sg);
+  const pm = f32x4(1, 1, -1, -1);
+  const rowBytes = (<usize>n) << 3;
+  for (let r = 0; r < nrows; r++) {
+    const base = data + <usize>r * rowBytes;
+    const end = base + rowBytes;
+    for (let s = 0; s < nsw; s++) {
+      const i = base + ((<usize>load<i32>(swaps + (<usize>s << 3))) << 3);
+      const j = base + ((<usize>load<i32>(swaps + (<usize>s << 3) + 4)) << 3);
+      const a = load<u64>(i);
+      store<u64>(i, load<u64>(j));
+      store<u64>(j, a);
+    }
+    let L: i32 = 1;
+    if (r2) {
+      // (c0, c1) → (c0 + c1, c0 − c1)
+      for (let p = base; p < end; p += 16) {
+        const v = v128.load(p);
+        const a = v128.shuffle<f32>(v, v, 0, 1, 0, 1), b = v128.shuffle<f32>(v, v, 2, 3, 2, 3);
+        v128.store(p, f32x4.add(a, f32x4.mul(b, pm)));
+      }
+      L = 2;
+    } else if (n >= 4) {
+      // Radix 4 with L = 1 on c0..c3 (c1 holds x[4m+2]'s block, c2 x[4m+1]'s): trivial twiddles.
+      for (let g = base; g < end; g += 32) {
+        const v0 = v128.load(g), v1 = v128.load(g, 16);
+        const u = v128.shuffle<f32>(v0, v1, 0, 1, 4, 5); // c0, c2
+        const w = v128.shuffle<f32>(v0, v1, 2, 3, 6, 7); // c1, c3
+        const p = f32x4.add(u, w);                        // t0, t2
+        const m = f32x4.sub(u, w);                        // t1, d
+        const m2 = f32x4.mul(v128.shuffle<f32>(m, m, 0, 1, 3, 2), jm2); // t1, t3 = d·(∓i)
+        const A = v128.shuffle<f32>(p, m2, 0, 1, 4, 5);  // t0, t1
+        const B = v128.shuffle<f32>(p, m2, 2, 3, 6, 7);  // t2, t3
+        v128.store(g, f32x4.add(A, B));
+        v128.store(g, f32x4.sub(A, B), 16);
+      }
+      L = 4;
+    }
+    let twp = tw;
+    while (L < n) {
+      const q = (<usize>L) << 3;
+      const gstep = q << 2;
+      const pairs = L >> 1;
+      for (let j: i32 = 0; j < pairs; j++) {
+        const t = twp + (<usize>j) * 96;
+        const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+        const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+        for (let g = base + ((<usize>j) << 4); g < end; g += gstep) {
+          const a0 = v128.load(g);
+          const a2 = cmul32(v128.load(g + q), w2r, w2i);
+          const a1 = cmul32(v128.load(g + 2 * q), w1r, w1i);
+          const a3 = cmul32(v128.load(g + 3 * q), w3r, w3i);
+          const t0 = f32x4.add(a0, a2), t1 = f32x4.sub(a0, a2);
+          const t2 = f32x4.add(a1, a3), d = f32x4.sub(a1, a3);
+          const t3 = f32x4.mul(v128.shuffle<f32>(d, d, 1, 0, 3, 2), jm);
+          v128.store(g, f32x4.add(t0, t2));
+          v128.store(g + q, f32x4.add(t1, t3));
+          v128.store(g + 2 * q, f32x4.sub(t0, t2));
+          v128.store(g + 3 * q, f32x4.sub(t1, t3));
+        }
+      }
+      twp += (<usize>pairs) * 96;
+      L <<= 2;
+    }
+  }
+}
+
+/** 1-D complex64 FFT along the slow axis of an n×w block at `data` (w even; two columns per vector). */
+export function cols32(data: usize, n: i32, w: i32, swaps: usize, nsw: i32, tw: usize, r2: i32, sg: f32): void {
+  const jm = f32x4(sg, -sg, sg, -sg);
+  const rb = (<usize>w) << 3; // bytes per row
+  for (let s = 0; s < nsw; s++) {
+    const i = data + (<usize>load<i32>(swaps + (<usize>s << 3))) * rb;
+    const j = data + (<usize>load<i32>(swaps + (<usize>s << 3) + 4)) * rb;
+    for (let c: usize = 0; c < rb; c += 16) {
+      const a = v128.load(i + c);
+      v128.store(i + c, v128.load(j + c));
+      v128.store(j + c, a);
+    }
+  }
+  let L: i32 = 1;
+  if (r2) {
+    for (let r: i32 = 0; r < n; r += 2) {
+      const p0 = data + <usize>r * rb, p1 = p0 + rb;
+      for (let c: usize = 0; c < rb; c += 16) {
+        const a = v128.load(p0 + c), b = v128.load(p1 + c);
+        v128.store(p0 + c, f32x4.add(a, b));
+        v128.store(p1 + c, f32x4.sub(a, b));
+      }
+    }
+    L = 2;
+  }
+  let twp = tw;
+  while (L < n) {
+    const q = (<usize>L) * rb;
+    for (let g: i32 = 0; g < n; g += L << 2) {
+      for (let k: i32 = 0; k < L; k++) {
+        const r0 = data + (<usize>(g + k)) * rb;
+        const r1 = r0 + q, r2p = r1 + q, r3 = r2p + q;
+        if (k == 0) {
+          for (let c: usize = 0; c < rb; c += 16) {
+            const a0 = v128.load(r0 + c), a2 = v128.load(r1 + c), a1 = v128.load(r2p + c), a3 = v128.load(r3 + c);
+            const t0 = f32x4.add(a0, a2), t1 = f32x4.sub(a0, a2);
+            const t2 = f32x4.add(a1, a3), d = f32x4.sub(a1, a3);
+            const t3 = f32x4.mul(v128.shuffle<f32>(d, d, 1, 0, 3, 2), jm);
+            v128.store(r0 + c, f32x4.add(t0, t2));
+            v128.store(r1 + c, f32x4.add(t1, t3));
+            v128.store(r2p + c, f32x4.sub(t0, t2));
+            v128.store(r3 + c, f32x4.sub(t1, t3));
+          }
+        } else {
+          const t = twp + (<usize>k) * 96;
+          const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+          const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+          for (let c: usize = 0; c < rb; c += 16) {
+            const a0 = v128.load(r0 + c);
+            const a2 = cmul32(v128.load(r1 + c), w2r, w2i);
+            const a1 = cmul32(v128.load(r2p + c), w1r, w1i);
+            const a3 = cmul32(v128.load(r3 + c), w3r, w3i);
+            const t0 = f32x4.add(a0, a2), t1 = f32x4.sub(a0, a2);
+            const t2 = f32x4.add(a1, a3), d = f32x4.sub(a1, a3);
+            const t3 = f32x4.mul(v128.shuffle<f32>(d, d, 1, 0, 3, 2), jm);
+            v128.store(r0 + c, f32x4.add(t0, t2));
+            v128.store(r1 + c, f32x4.add(t1, t3));
+            v128.store(r2p + c, f32x4.sub(t0, t2));
+            v128.store(r3 + c, f32x4.sub(t1, t3));
+          }
+        }
+      }
+    }
+    twp += (<usize>L) * 96;
+    L <<= 2;
+  }
+}
+
+/** Multiplies `nf` floats at `data` by `s` (nf a multiple of 4). */
+export function scale32(data: usize, nf: i32, s: f32): void {
+  const v = f32x4.splat(s);
+  const end = data + ((<usize>nf) << 2);
+  for (let p = data; p < end; p += 16) v128.store(p, f32x4.mul(v128.load(p), v));
+}
+
+/**
+ * `count` complex64 h×w images at `data` (w even, w ≥ 2): rows (plan R, paired twiddles) then
+ * columns (plan C, splatted twiddles), then 1/(h·w) if `sc` ≠ 1.
+ */
+export function fft2_32(data: usize, count: i32, h: i32, w: i32,
+  swR: usize, nswR: i32, twR: usize, r2R: i32,
+  swC: usize, nswC: i32, twC: usize, r2C: i32, sg: f32, sc: f32): void {
+  const img = (<usize>h * <usize>w) << 3;
+  for (let b = 0; b < count; b++) {
+    const p = data + <usize>b * img;
+    rows32(p, h, w, swR, nswR, twR, r2R, sg);
+    cols32(p, h, w, swC, nswC, twC, r2C, sg);
+    if (sc != 1.0) scale32(p, h * w * 2, sc);
+  }
+}

@@ -11,18 +11,19 @@
  * `threads − 1` worker threads over shared buffers; results do not depend on the thread count.
  */
 import { performance } from 'node:perf_hooks';
-import { allocShared, createFft2, fftfreq, freeShared, type Fft2 } from '../math/fft.js';
-import { getArena } from '../math/fft-wasm.js';
-import { lsqmlWasmKernels } from './wasm-kernels.js';
+import { allocShared, allocShared32, createFft2, fftfreq, freeShared, isPowerOfTwo } from '../math/fft.js';
+import { getArena, WasmFft2F32 } from '../math/fft-wasm.js';
+import { lsqmlWasmKernels, type LsqmlWasm } from './wasm-kernels.js';
 import { Rng } from '../math/rng.js';
 import { removeAmbiguity, positionsRoi, probeRescaleFactor, type Roi } from './constraints.js';
 import {
-  allocateBuffers, createCtx, scratchLength, type Ctx, type EngineDims, INFO_B, INFO_C0, INFO_C1, INFO_R0, INFO_R1, Phase, PP,
+  allocateBuffers, createCtx, scratchLength, type Ctx, type EngineDims, type EngineFft, type Real, INFO_B, INFO_C0, INFO_C1, INFO_KEEP,
+  INFO_R0, INFO_R1, Phase, PP,
   PP_AA, PP_AQIM, PP_AQRE, PP_ALPHA, PP_B1, PP_B2, PP_LOSS, PP_PDEN, PP_PNUM, PP_QQ, PP_SUMY, PP_SUMYHAT, SCAL_ABAR,
   SCAL_ALPHA_O,
 } from './kernels.js';
 import { orthogonalizeModesSvd } from './modes.js';
-import { type LsqmlOptions, planActive, resolveLsqmlOptions } from './options.js';
+import { type LsqmlOptions, type Precision, planActive, resolveLsqmlOptions } from './options.js';
 import { patchGeometry, patchInside, positionOrigin, type PatchGeometry } from './patches.js';
 import { PhasePool, type WorkerInit } from './pool.js';
 import { dampedInverse, firstPreconditioner, preconditionerUpdateDue, probeIntensity } from './preconditioner.js';
@@ -103,6 +104,8 @@ export interface LsqmlResult {
   fftBackend: string;
   /** Whether the WASM-SIMD elementwise kernels ran (else the TypeScript loops). */
   wasmKernels: boolean;
+  /** The precision the run computed in ('float32' needs the WASM kernels; see options.ts `Precision`). */
+  precision: Precision;
 }
 
 /** Copies of the intermediates of one minibatch (tests): per-position arrays are position-major [B, …]. */
@@ -161,17 +164,17 @@ export class LsqmlEngine {
   private readonly batchPermutations: ArrayLike<ArrayLike<number>> | null;
   private readonly batchRng: Rng;
   private readonly noiseRng: Rng;
-  private readonly mainFft: Fft2;
+  private readonly mainFft: EngineFft;
   private readonly maxPatternSum: number;
   /** Per position, the separable ramps exp(−2πi·f·fftfreq(N)) of its fractional shift: [n, 4N] (ey then ex). */
-  private readonly ramps: Float64Array;
+  private readonly ramps: Real;
   private precond: Float64Array | null = null;
   /** Blocks of the wasm FFT arena this engine holds (given back on close). */
-  private arenaBlocks: Float64Array[] = [];
+  private arenaBlocks: Real[] = [];
   private readonly aPois: Float64Array;
   private closed = false;
 
-  private constructor(input: LsqmlInput, options: LsqmlOptions, dims: EngineDims, ctx: Ctx, pool: PhasePool, fft: Fft2,
+  private constructor(input: LsqmlInput, options: LsqmlOptions, dims: EngineDims, ctx: Ctx, pool: PhasePool, fft: EngineFft,
     geometry: PatchGeometry, origin: [number, number], maxPatternSum: number) {
     this.options = options;
     this.n = input.positions.length / 2;
@@ -188,7 +191,8 @@ export class LsqmlEngine {
     this.batchRng = root.fork('lsqml-batches');
     this.noiseRng = root.fork('lsqml-poisson-step-noise');
     this.aPois = new Float64Array(this.n).fill(0.5);
-    this.ramps = shiftRamps(geometry.frac, this.n, dims.N);
+    const ramps = shiftRamps(geometry.frac, this.n, dims.N);
+    this.ramps = dims.precision === 'float32' ? Float32Array.from(ramps) : ramps;
   }
 
   /** Validates the input, allocates the buffers and starts the worker threads. */
@@ -249,40 +253,58 @@ export class LsqmlEngine {
     const geometry = patchGeometry(input.positions, n, N, origin);
     const Bc = Math.min(options.batchSize, n);
     const multimodal = options.multimodalUpdate;
-    const fft = createFft2(N, N, { backend: options.fftBackend });
+    const fft64 = createFft2(N, N, { backend: options.fftBackend });
     // With the wasm FFT, the FFT buffers live in its shared arena: every thread transforms them in place.
-    // With the engine's WASM kernels too, every Float64 buffer does, and those kernels run the loops.
-    const arena = fft.backend === 'wasm' ? getArena() : null;
-    const kernels = arena ? lsqmlWasmKernels(arena.memory) : null;
+    // With the engine's WASM kernels too, every non-integer buffer does, and those kernels run the loops
+    // (complex64 with the f32x4 FFT in float32 precision). Without them the TypeScript loops run in float64.
+    const arena = fft64.backend === 'wasm' ? getArena() : null;
+    let kernels: LsqmlWasm | null = null, precision: Precision = 'float64';
+    if (arena && N >= 2) {
+      if (options.precision === 'float32') {
+        kernels = lsqmlWasmKernels(arena.memory, 'float32');
+        if (kernels) precision = 'float32';
+      }
+      kernels ??= lsqmlWasmKernels(arena.memory, 'float64');
+    }
+    const plan = arena ? arena.plan(N, N) : null;
+    const fft: EngineFft = precision === 'float32' ? new WasmFft2F32(N, N, { arena: arena!, plan: plan! }) : fft64;
+    const fftAt = kernels && arena && plan
+      ? (precision === 'float32'
+        ? (at: number, count: number, forward: boolean): void => arena.run32(plan, at, count, forward)
+        : (at: number, count: number, forward: boolean): void => arena.run(plan, at, count, forward))
+      : null;
+    const hasMask = !!input.validMask && !Array.prototype.every.call(input.validMask, (v: number) => v !== 0);
     const dims: EngineDims = {
       N, M, H, W, Bc, n, noise: options.noiseModel, gaussW: 1 / (2 * options.gaussianNoiseStd) ** 2,
       thr: options.excludeMeasuredPixelsBelow ?? -Infinity, separateMode0: M > 1 && multimodal, multimodal,
-      allValid: options.excludeMeasuredPixelsBelow === null && (!input.validMask || Array.prototype.every.call(input.validMask, (v: number) => v !== 0)),
-      wasm: kernels !== null,
+      allValid: options.excludeMeasuredPixelsBelow === null && !hasMask, hasMask,
+      wasm: kernels !== null, precision,
     };
     const threads = Math.max(1, Math.min(options.threads, Bc));
-    const { descs: buffers, arenaViews } = allocateBuffers(dims, threads > 1, arena ? allocShared : undefined);
+    const alloc = (len: number, f32: boolean): Real => (f32 ? allocShared32(len) : allocShared(len));
+    const { descs: buffers, arenaViews } = allocateBuffers(dims, threads > 1, arena ? alloc : undefined);
     const arenaBlocks = arenaViews.slice();
-    const scratchFor = (): Float64Array | undefined => {
+    const scratchFor = (): Real | undefined => {
       if (!kernels) return undefined;
-      const block = allocShared(scratchLength(dims));
+      const block = alloc(scratchLength(dims), precision === 'float32');
       arenaBlocks.push(block);
       return block;
     };
     const mainScratch = scratchFor();
-    const ctx = createCtx(dims, buffers, fft, arena ? arenaViews[arenaViews.length - 1]!.buffer : undefined, kernels, mainScratch);
+    const ctx = createCtx(dims, buffers, fft, arena ? arena.memory.buffer : undefined, kernels, mainScratch, fftAt);
     ctx.obj.set(object.data);
     ctx.probe.set(probe.data);
     ctx.tlAll.set(geometry.topLeft);
     if (input.validMask) for (let k = 0; k < n2; k++) ctx.mask[k] = input.validMask[k] ? 1 : 0;
     else ctx.mask.fill(1);
+    if (dims.wasm) for (let k = 0; k < n2; k++) ctx.maskR[k] = ctx.mask[k];
     const arenaFor = (): WorkerInit['arena'] => {
       if (!arena) return null;
       const block = allocShared(4 * N * N);
       arenaBlocks.push(block);
       const ctxScratch = scratchFor();
       return {
-        memory: arena.memory, scratch: { at: block.byteOffset, size: block.byteLength }, plan: arena.plan(N, N),
+        memory: arena.memory, scratch: { at: block.byteOffset, size: block.byteLength }, plan: plan!,
         ctxScratch: ctxScratch ? ctxScratch.byteOffset : null,
       };
     };
@@ -307,6 +329,8 @@ export class LsqmlEngine {
   get fftBackend(): string { return this.mainFft.backend; }
   /** Whether the WASM-SIMD elementwise kernels run (else the TypeScript loops). */
   get wasmKernels(): boolean { return this.ctx.d.wasm; }
+  /** The precision the engine computes in (float32 only with the WASM kernels). */
+  get precision(): Precision { return this.ctx.d.precision; }
 
   /** Copy of the current object [H, W] complex. */
   get object(): Float64Array { return Float64Array.from(this.ctx.obj); }
@@ -436,6 +460,7 @@ export class LsqmlEngine {
     const B = this.loadBatch(indices);
     const update = !(e === 0 && o.rescaleProbeIntensityInFirstEpoch);
     const gaussian = o.noiseModel === 'gaussian';
+    c.info[INFO_KEEP] = update || capture ? 1 : 0;
     if (capture) c.psi = new Float64Array(c.far.length);
     if (!update || !gaussian || capture) pool.run(Phase.Forward);
     else pool.run(Phase.ForwardGaussianBackward);
@@ -533,7 +558,7 @@ export class LsqmlEngine {
   }
 
   /** Gathers [B, M, n2] complex from a per-(position, mode) source locator. */
-  private positionMajor(at: (i: number, m: number) => [Float64Array, number], B: number): Float64Array {
+  private positionMajor(at: (i: number, m: number) => [Real, number], B: number): Float64Array {
     const n2 = this.N * this.N, M = this.M;
     const out = new Float64Array(2 * n2 * M * B);
     for (let i = 0; i < B; i++) {
@@ -571,7 +596,7 @@ export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions>
       lossHistory: engine.lossHistory.slice(), epochSeconds: engine.epochSeconds.slice(), epochsRun: engine.lossHistory.length,
       poissonStepState: engine.options.noiseModel === 'poisson' ? engine.poissonStepState : null,
       origin: engine.origin, warnings: engine.warnings.slice(), options: engine.options, fftBackend: engine.fftBackend,
-      wasmKernels: engine.wasmKernels,
+      wasmKernels: engine.wasmKernels, precision: engine.precision,
     };
   } finally {
     await engine.close();
