@@ -348,3 +348,215 @@ export function fft2_32(data: usize, count: i32, h: i32, w: i32,
     if (sc != 1.0) scale32(p, h * w * 2, sc);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// complex64 transforms without the bit-reversal permutation, for callers that keep spectra in
+// bit-reversed order (both axes): `fft2dif_32` is the forward transform natural → bit-reversed
+// (decimation in frequency: the transposed stages of the DIT algorithm above, in reverse order,
+// twiddles applied after each butterfly); `fft2_32` with no swaps (nsw = 0) is the inverse
+// bit-reversed → natural. The DFT matrix is symmetric, so DIF = (DIT stages)ᵀ: with the DIT butterfly
+// out = B·diag(1, w2, w1, w3)·in, the DIF one is out = diag(1, w2, w1, w3)·Bᵀ·in.
+// ---------------------------------------------------------------------------------------------------
+
+/** Forward complex64 FFT of `nrows` rows of n complexes, natural in, bit-reversed out (no swaps). */
+export function rows32dif(data: usize, nrows: i32, n: i32, tw: usize, r2: i32, sg: f32): void {
+  const jm = f32x4(sg, -sg, sg, -sg);
+  const jm2 = f32x4(1, 1, sg, -sg);
+  const pm = f32x4(1, 1, -1, -1);
+  const rowBytes = (<usize>n) << 3;
+  // Stages of the DIT order: L0 = 2 (after a radix-2 stage) or 1, then ×4 while L < n.
+  const L0: i32 = r2 ? 2 : 1;
+  let Lmax: i32 = 0;
+  let tabEnd: usize = tw;
+  for (let L = L0; L < n; L <<= 2) { Lmax = L; if (L >= 2) tabEnd += (<usize>(L >> 1)) * 96; }
+  for (let r = 0; r < nrows; r++) {
+    const base = data + <usize>r * rowBytes;
+    const end = base + rowBytes;
+    let twEnd = tabEnd;
+    for (let L = Lmax; L >= 2 && L >= L0; L >>= 2) {
+      const pairs = L >> 1;
+      const twp = twEnd - (<usize>pairs) * 96;
+      twEnd = twp;
+      const q = (<usize>L) << 3;
+      const gstep = q << 2;
+      for (let j: i32 = 0; j < pairs; j++) {
+        const t = twp + (<usize>j) * 96;
+        const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+        const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+        for (let g = base + ((<usize>j) << 4); g < end; g += gstep) {
+          const o0 = v128.load(g), o1 = v128.load(g + q), o2 = v128.load(g + 2 * q), o3 = v128.load(g + 3 * q);
+          const s02 = f32x4.add(o0, o2), d02 = f32x4.sub(o0, o2);
+          const s13 = f32x4.add(o1, o3), d13 = f32x4.sub(o1, o3);
+          const jd = f32x4.mul(v128.shuffle<f32>(d13, d13, 1, 0, 3, 2), jm);
+          v128.store(g, f32x4.add(s02, s13));
+          v128.store(g + q, cmul32(f32x4.sub(s02, s13), w2r, w2i));
+          v128.store(g + 2 * q, cmul32(f32x4.add(d02, jd), w1r, w1i));
+          v128.store(g + 3 * q, cmul32(f32x4.sub(d02, jd), w3r, w3i));
+        }
+      }
+    }
+    if (r2) {
+      for (let p = base; p < end; p += 16) {
+        const v = v128.load(p);
+        const a = v128.shuffle<f32>(v, v, 0, 1, 0, 1), b = v128.shuffle<f32>(v, v, 2, 3, 2, 3);
+        v128.store(p, f32x4.add(a, f32x4.mul(b, pm)));
+      }
+    } else if (n >= 4) {
+      // Transposed radix-4 stage with L = 1 on c0..c3.
+      for (let g = base; g < end; g += 32) {
+        const v0 = v128.load(g), v1 = v128.load(g, 16);
+        const s = f32x4.add(v0, v1); // s02, s13
+        const d = f32x4.sub(v0, v1); // d02, d13
+        const dd = f32x4.mul(v128.shuffle<f32>(d, d, 0, 1, 3, 2), jm2); // d02, j·d13
+        v128.store(g, f32x4.add(v128.shuffle<f32>(s, s, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(s, s, 2, 3, 2, 3), pm)));
+        v128.store(g, f32x4.add(v128.shuffle<f32>(dd, dd, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(dd, dd, 2, 3, 2, 3), pm)), 16);
+      }
+    }
+  }
+}
+
+/** Forward complex64 FFT along the slow axis of an n×w block, natural in, bit-reversed out (w even). */
+export function cols32dif(data: usize, n: i32, w: i32, tw: usize, r2: i32, sg: f32): void {
+  const jm = f32x4(sg, -sg, sg, -sg);
+  const rb = (<usize>w) << 3;
+  const L0: i32 = r2 ? 2 : 1;
+  let Lmax: i32 = 0;
+  let twEnd: usize = tw;
+  for (let L = L0; L < n; L <<= 2) { Lmax = L; twEnd += (<usize>L) * 96; }
+  for (let L = Lmax; L >= L0 && L > 0; L >>= 2) {
+    const twp = twEnd - (<usize>L) * 96;
+    twEnd = twp;
+    const q = (<usize>L) * rb;
+    for (let g: i32 = 0; g < n; g += L << 2) {
+      for (let k: i32 = 0; k < L; k++) {
+        const r0 = data + (<usize>(g + k)) * rb;
+        const r1 = r0 + q, r2p = r1 + q, r3 = r2p + q;
+        if (k == 0) {
+          for (let c: usize = 0; c < rb; c += 16) {
+            const o0 = v128.load(r0 + c), o1 = v128.load(r1 + c), o2 = v128.load(r2p + c), o3 = v128.load(r3 + c);
+            const s02 = f32x4.add(o0, o2), d02 = f32x4.sub(o0, o2);
+            const s13 = f32x4.add(o1, o3), d13 = f32x4.sub(o1, o3);
+            const jd = f32x4.mul(v128.shuffle<f32>(d13, d13, 1, 0, 3, 2), jm);
+            v128.store(r0 + c, f32x4.add(s02, s13));
+            v128.store(r1 + c, f32x4.sub(s02, s13));
+            v128.store(r2p + c, f32x4.add(d02, jd));
+            v128.store(r3 + c, f32x4.sub(d02, jd));
+          }
+        } else {
+          const t = twp + (<usize>k) * 96;
+          const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+          const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+          for (let c: usize = 0; c < rb; c += 16) {
+            const o0 = v128.load(r0 + c), o1 = v128.load(r1 + c), o2 = v128.load(r2p + c), o3 = v128.load(r3 + c);
+            const s02 = f32x4.add(o0, o2), d02 = f32x4.sub(o0, o2);
+            const s13 = f32x4.add(o1, o3), d13 = f32x4.sub(o1, o3);
+            const jd = f32x4.mul(v128.shuffle<f32>(d13, d13, 1, 0, 3, 2), jm);
+            v128.store(r0 + c, f32x4.add(s02, s13));
+            v128.store(r1 + c, cmul32(f32x4.sub(s02, s13), w2r, w2i));
+            v128.store(r2p + c, cmul32(f32x4.add(d02, jd), w1r, w1i));
+            v128.store(r3 + c, cmul32(f32x4.sub(d02, jd), w3r, w3i));
+          }
+        }
+      }
+    }
+  }
+  if (r2) {
+    for (let r: i32 = 0; r < n; r += 2) {
+      const p0 = data + <usize>r * rb, p1 = p0 + rb;
+      for (let c: usize = 0; c < rb; c += 16) {
+        const a = v128.load(p0 + c), b = v128.load(p1 + c);
+        v128.store(p0 + c, f32x4.add(a, b));
+        v128.store(p1 + c, f32x4.sub(a, b));
+      }
+    }
+  }
+}
+
+/**
+ * `count` complex64 h×w images at `data`, forward, natural in, spectrum out in bit-reversed order on
+ * both axes (rows with plan R's paired twiddles, columns with plan C's splatted ones). Unscaled.
+ */
+export function fft2dif_32(data: usize, count: i32, h: i32, w: i32, twR: usize, r2R: i32, twC: usize, r2C: i32, sg: f32): void {
+  const img = (<usize>h * <usize>w) << 3;
+  for (let b = 0; b < count; b++) {
+    const p = data + <usize>b * img;
+    rows32dif(p, h, w, twR, r2R, sg);
+    cols32dif(p, h, w, twC, r2C, sg);
+  }
+}
+
+/**
+ * Permutes `count` h×w real float32 images at `data` in place into bit-reversed order on both axes
+ * (row r → rev(r), column c → rev(c)), with the plans' swap lists: whole rows first, then within rows.
+ */
+export function bitrevReal32(data: usize, count: i32, h: i32, w: i32, swR: usize, nswR: i32, swC: usize, nswC: i32): void {
+  const rb = (<usize>w) << 2;
+  const img = (<usize>h) * rb;
+  for (let b = 0; b < count; b++) {
+    const p = data + <usize>b * img;
+    for (let s = 0; s < nswC; s++) {
+      const i = p + (<usize>load<i32>(swC + (<usize>s << 3))) * rb;
+      const j = p + (<usize>load<i32>(swC + (<usize>s << 3) + 4)) * rb;
+      let c: usize = 0;
+      for (; c + 16 <= rb; c += 16) {
+        const a = v128.load(i + c);
+        v128.store(i + c, v128.load(j + c));
+        v128.store(j + c, a);
+      }
+      for (; c < rb; c += 4) { const a = load<f32>(i + c); store<f32>(i + c, load<f32>(j + c)); store<f32>(j + c, a); }
+    }
+    for (let r: i32 = 0; r < h; r++) {
+      const base = p + (<usize>r) * rb;
+      for (let s = 0; s < nswR; s++) {
+        const i = base + ((<usize>load<i32>(swR + (<usize>s << 3))) << 2);
+        const j = base + ((<usize>load<i32>(swR + (<usize>s << 3) + 4)) << 2);
+        const a = load<f32>(i);
+        store<f32>(i, load<f32>(j));
+        store<f32>(j, a);
+      }
+    }
+  }
+}
+
+/** Bit reversal of the low `bits` bits of x. */
+// @ts-ignore: decorator
+@inline function revBits(x: i32, bits: i32): i32 {
+  let r = 0;
+  for (let k = 0; k < bits; k++) { r = (r << 1) | (x & 1); x >>= 1; }
+  return r;
+}
+
+/**
+ * Copies `count` real float32 h×w images from `src` to `dst` (distinct) in bit-reversed order on
+ * both axes: dst[rev(r)][rev(c)] = src[r][c]. Rows of w ≥ 16 go by 4×4 transposes: with c = 4·hi + lo,
+ * rev(c) = rev2(lo)·w/4 + rev(hi), so four source vectors (hi = rev(C + t)) transposed give the
+ * four output rows R = rev2(lane) at columns C…C+3.
+ */
+export function bitrevCopyReal32(dst: usize, src: usize, count: i32, h: i32, w: i32): void {
+  const hb = 31 - clz(h), wb = 31 - clz(w);
+  const rb = (<usize>w) << 2;
+  const img = (<usize>h) * rb;
+  const q = (<usize>w) >> 2; // floats per output quarter row
+  for (let b = 0; b < count; b++) {
+    const sp = src + <usize>b * img, dp = dst + <usize>b * img;
+    for (let r = 0; r < h; r++) {
+      const s = sp + (<usize>r) * rb, d = dp + (<usize>revBits(r, hb)) * rb;
+      if (w >= 16) {
+        const st = (<usize>(w >> 4)) << 4; // bytes between hi and hi + w/16
+        for (let C = 0; C < (w >> 2); C += 4) {
+          const h0 = s + ((<usize>revBits(C, wb - 2)) << 4);
+          const v0 = v128.load(h0), v1 = v128.load(h0 + 2 * st), v2 = v128.load(h0 + st), v3 = v128.load(h0 + 3 * st);
+          const a = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), bb = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+          const c = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5), e = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+          const o = d + ((<usize>C) << 2);
+          v128.store(o, v128.shuffle<f32>(a, c, 0, 1, 4, 5));              // lane 0 → row 0
+          v128.store(o + 2 * (q << 2), v128.shuffle<f32>(a, c, 2, 3, 6, 7)); // lane 1 → row 2
+          v128.store(o + (q << 2), v128.shuffle<f32>(bb, e, 0, 1, 4, 5));     // lane 2 → row 1
+          v128.store(o + 3 * (q << 2), v128.shuffle<f32>(bb, e, 2, 3, 6, 7)); // lane 3 → row 3
+        }
+      } else {
+        for (let c = 0; c < w; c++) store<f32>(d + ((<usize>revBits(c, wb)) << 2), load<f32>(s + ((<usize>c) << 2)));
+      }
+    }
+  }
+}

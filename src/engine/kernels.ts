@@ -30,6 +30,12 @@
  *   scal f64 [8], illum [H·W] illumination map, p2 [n2] Σ_m |P_m|² it places, tlAll int32 [n·2] every
  *   position's corner.
  * With the WASM kernels every non-integer buffer is a block of the wasm FFT arena.
+ *
+ * In float32 precision (`d.bitrev`) every far-field array — Ψ, Ŷ, y, the mask, the spectra of the
+ * shifted probe and of the probe direction, the ramps — is kept in bit-reversed order on both axes
+ * (row u at rev(u), column v at rev(v)), so neither the forward FFT (decimation in frequency) nor the
+ * inverse permutes: the arithmetic is pixelwise or a sum, so the order does not matter. The batch's
+ * intensities arrive in natural order in `yhat` and each position's are permuted into `yb` first.
  */
 import { addPatch, extractPatch, patchInside } from './patches.js';
 import { addIllumination } from './preconditioner.js';
@@ -102,6 +108,8 @@ export interface EngineDims {
   wasm: boolean;
   /** Precision of the R buffers and of the arithmetic ('float32' only with the WASM kernels). */
   precision: Precision;
+  /** Far-field arrays in bit-reversed order (float32 precision; see the module comment). */
+  bitrev: boolean;
 }
 
 /** Names of the shared buffers, in allocation order. */
@@ -183,6 +191,8 @@ export interface Ctx {
   fft: EngineFft;
   /** With the WASM kernels: the FFT on `count` images at a byte address of the arena (no views made). */
   fftAt: ((at: number, count: number, forward: boolean) => void) | null;
+  /** With `d.bitrev`: copies `count` real N×N images (byte addresses) into bit-reversed order. */
+  bitrevReal: ((dst: number, src: number, count: number) => void) | null;
   /** This thread's instance of the WASM kernels (null: the TypeScript loops run). */
   wasm: LsqmlWasm | null;
   opatch: Real; dpatch: Real;
@@ -203,7 +213,7 @@ export function scratchLength(d: EngineDims): number {
  * scratchLength(d) elements of the working precision and `fftAt` its in-place arena FFT.
  */
 export function createCtx(d: EngineDims, b: SharedBuffers, fft: EngineFft, arena?: ArrayBufferLike,
-  wasm: LsqmlWasm | null = null, scratch?: Real, fftAt: Ctx['fftAt'] = null): Ctx {
+  wasm: LsqmlWasm | null = null, scratch?: Real, fftAt: Ctx['fftAt'] = null, bitrevReal: Ctx['bitrevReal'] = null): Ctx {
   const own = (k: BufferName): SharedArrayBuffer | ArrayBuffer => {
     const x = b[k];
     if (x.kind !== 'own') throw new Error(`buffer ${k} is not a plain buffer`);
@@ -232,7 +242,7 @@ export function createCtx(d: EngineDims, b: SharedBuffers, fft: EngineFft, arena
     tl: new Int32Array(own('tl')), frac: f64('frac'), ramp: view('ramp'),
     illum: f64('illum'), p2: f64('p2'), tlAll: new Int32Array(own('tlAll')), pp: f64('pp'), mask: new Uint8Array(own('mask')),
     maskR: view('maskR'), info: new Int32Array(own('info')),
-    scal: f64('scal'), fft, fftAt, wasm,
+    scal: f64('scal'), fft, fftAt, bitrevReal, wasm,
     opatch: scratch ? scratch.subarray(0, 2 * n2) : mk(2 * n2),
     dpatch: scratch ? scratch.subarray(2 * n2, 4 * n2) : mk(2 * n2),
     srcOff: 0, srcStride: 0, psi: null,
@@ -284,6 +294,35 @@ export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
 /** Byte address of element `off` of an arena view (WASM kernels). */
 function addr(a: Real, off: number): number {
   return a.byteOffset + a.BYTES_PER_ELEMENT * off;
+}
+
+/** rev[k] = k with its log2(n) bits reversed (n a power of two). */
+export function bitReversal(n: number): Int32Array {
+  const bits = Math.round(Math.log2(n));
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let r = 0;
+    for (let b = 0, x = i; b < bits; b++, x >>= 1) r = (r << 1) | (x & 1);
+    out[i] = r;
+  }
+  return out;
+}
+
+/**
+ * Permutes `count` N×N images (complex interleaved or real) between natural and bit-reversed order on
+ * both axes (an involution: the same call maps either way), from `src` into `dst` (distinct).
+ */
+export function bitrevImages(src: ArrayLike<number>, dst: Real, n: number, count: number, complex: boolean): void {
+  const rev = bitReversal(n), n2 = n * n, k = complex ? 2 : 1;
+  for (let b = 0; b < count; b++) {
+    for (let y = 0; y < n; y++) {
+      for (let x = 0; x < n; x++) {
+        const s = k * (b * n2 + y * n + x), d = k * (b * n2 + rev[y] * n + rev[x]);
+        dst[d] = src[s];
+        if (complex) dst[d + 1] = src[s + 1];
+      }
+    }
+  }
 }
 
 /** Offset (elements) of mode m of batch slot i in a mode-major [M·Bc·n2] buffer. */
@@ -349,6 +388,8 @@ function forwardAt(c: Ctx, i: number, keep: boolean, fuseGaussian: boolean): voi
   const n2 = c.n2, n2x2 = 2 * n2, row = 2 * N;
   const { pt0, fp0, far, probe, tl, opatch } = c;
   const w = c.wasm;
+  // Bit-reversed spectra: this position's intensities, loaded into yhat, permuted into yb.
+  if (c.bitrevReal !== null) c.bitrevReal(addr(c.yb, n2 * i), addr(c.yhat, n2 * i), 1);
   // Shifted mode-0 probe: FFT2(P0) times the position's ramp, inverse FFT.
   if (w) w.rampMul(addr(pt0, n2x2 * i), addr(fp0, 0), 0, addr(c.ramp, 4 * N * i), N, 1, 0);
   else applyRamp(c, pt0, i, false, fp0);

@@ -17,7 +17,7 @@ import { lsqmlWasmKernels, type LsqmlWasm } from './wasm-kernels.js';
 import { Rng } from '../math/rng.js';
 import { removeAmbiguity, positionsRoi, probeRescaleFactor, type Roi } from './constraints.js';
 import {
-  allocateBuffers, createCtx, scratchLength, type Ctx, type EngineDims, type EngineFft, type Real, INFO_B, INFO_C0, INFO_C1, INFO_KEEP,
+  allocateBuffers, bitReversal, bitrevImages, createCtx, scratchLength, type Ctx, type EngineDims, type EngineFft, type Real, INFO_B, INFO_C0, INFO_C1, INFO_KEEP,
   INFO_R0, INFO_R1, Phase, PP,
   PP_AA, PP_AQIM, PP_AQRE, PP_ALPHA, PP_B1, PP_B2, PP_LOSS, PP_PDEN, PP_PNUM, PP_QQ, PP_SUMY, PP_SUMYHAT, SCAL_ABAR,
   SCAL_ALPHA_O,
@@ -124,8 +124,10 @@ export interface MinibatchResult { loss: number; sumY: number; sumYhat: number }
  * The exponentials of every position's Fourier sub-pixel shift (src/math/subpixel.ts's convention):
  * for position i, ey[u] = exp(−2πi·f_y·fftfreq(N)[u]) then ex[v] likewise, N complex values each.
  */
-function shiftRamps(frac: Float64Array, n: number, N: number): Float64Array {
-  const freq = fftfreq(N);
+function shiftRamps(frac: Float64Array, n: number, N: number, bitrev: boolean): Float64Array {
+  // Bit-reversed spectra: ey and ex are stored in the same order (frequency rev(u) at u).
+  const f0 = fftfreq(N), rev = bitrev ? bitReversal(N) : null;
+  const freq = rev ? Float64Array.from(rev, (r) => f0[r]!) : f0;
   const out = new Float64Array(4 * N * n);
   for (let i = 0; i < n; i++) {
     for (let a = 0; a < 2; a++) {
@@ -191,7 +193,7 @@ export class LsqmlEngine {
     this.batchRng = root.fork('lsqml-batches');
     this.noiseRng = root.fork('lsqml-poisson-step-noise');
     this.aPois = new Float64Array(this.n).fill(0.5);
-    const ramps = shiftRamps(geometry.frac, this.n, dims.N);
+    const ramps = shiftRamps(geometry.frac, this.n, dims.N, dims.bitrev);
     this.ramps = dims.precision === 'float32' ? Float32Array.from(ramps) : ramps;
   }
 
@@ -267,18 +269,21 @@ export class LsqmlEngine {
       kernels ??= lsqmlWasmKernels(arena.memory, 'float64');
     }
     const plan = arena ? arena.plan(N, N) : null;
-    const fft: EngineFft = precision === 'float32' ? new WasmFft2F32(N, N, { arena: arena!, plan: plan! }) : fft64;
+    // In float32 the spectra stay in bit-reversed order (kernels.ts): no FFT permutes.
+    const bitrev = precision === 'float32';
+    const fft: EngineFft = bitrev ? new WasmFft2F32(N, N, { arena: arena!, plan: plan!, order: 'bitrev' }) : fft64;
     const fftAt = kernels && arena && plan
-      ? (precision === 'float32'
-        ? (at: number, count: number, forward: boolean): void => arena.run32(plan, at, count, forward)
+      ? (bitrev
+        ? (at: number, count: number, forward: boolean): void => arena.run32(plan, at, count, forward, true)
         : (at: number, count: number, forward: boolean): void => arena.run(plan, at, count, forward))
       : null;
+    const bitrevReal = bitrev ? (dst: number, src: number, count: number): void => arena!.bitrevReal32(dst, src, count, N, N) : null;
     const hasMask = !!input.validMask && !Array.prototype.every.call(input.validMask, (v: number) => v !== 0);
     const dims: EngineDims = {
       N, M, H, W, Bc, n, noise: options.noiseModel, gaussW: 1 / (2 * options.gaussianNoiseStd) ** 2,
       thr: options.excludeMeasuredPixelsBelow ?? -Infinity, separateMode0: M > 1 && multimodal, multimodal,
       allValid: options.excludeMeasuredPixelsBelow === null && !hasMask, hasMask,
-      wasm: kernels !== null, precision,
+      wasm: kernels !== null, precision, bitrev,
     };
     const threads = Math.max(1, Math.min(options.threads, Bc));
     const alloc = (len: number, f32: boolean): Real => (f32 ? allocShared32(len) : allocShared(len));
@@ -291,13 +296,14 @@ export class LsqmlEngine {
       return block;
     };
     const mainScratch = scratchFor();
-    const ctx = createCtx(dims, buffers, fft, arena ? arena.memory.buffer : undefined, kernels, mainScratch, fftAt);
+    const ctx = createCtx(dims, buffers, fft, arena ? arena.memory.buffer : undefined, kernels, mainScratch, fftAt, bitrevReal);
     ctx.obj.set(object.data);
     ctx.probe.set(probe.data);
     ctx.tlAll.set(geometry.topLeft);
     if (input.validMask) for (let k = 0; k < n2; k++) ctx.mask[k] = input.validMask[k] ? 1 : 0;
     else ctx.mask.fill(1);
-    if (dims.wasm) for (let k = 0; k < n2; k++) ctx.maskR[k] = ctx.mask[k];
+    if (dims.wasm && bitrev) bitrevImages(ctx.mask, ctx.maskR, N, 1, false);
+    else if (dims.wasm) for (let k = 0; k < n2; k++) ctx.maskR[k] = ctx.mask[k];
     const arenaFor = (): WorkerInit['arena'] => {
       if (!arena) return null;
       const block = allocShared(4 * N * N);
@@ -437,7 +443,8 @@ export class LsqmlEngine {
       c.ramp.set(this.ramps.subarray(4 * N * j, 4 * N * (j + 1)), 4 * N * i);
       if (ty < r0) r0 = ty; if (ty + N > r1) r1 = ty + N;
       if (tx < c0) c0 = tx; if (tx + N > c1) c1 = tx + N;
-      c.yb.set(I.subarray(j * n2, (j + 1) * n2), i * n2);
+      // With bit-reversed spectra the forward phase permutes them from yhat into yb.
+      (c.d.bitrev ? c.yhat : c.yb).set(I.subarray(j * n2, (j + 1) * n2), i * n2);
     }
     c.info[INFO_B] = B;
     c.info[INFO_R0] = Math.max(0, Math.min(this.H, r0)); c.info[INFO_R1] = Math.max(0, Math.min(this.H, r1));
@@ -473,8 +480,8 @@ export class LsqmlEngine {
       capture.batchLoss = result.loss;
       capture.shiftedProbe = this.positionMajor((i, m) => (m === 0 ? [c.pt0, 2 * n2 * i] : [c.probe, 2 * n2 * m]), B);
       capture.psi = this.positionMajor((i, m) => [c.psi!, 2 * n2 * (m * c.d.Bc + i)], B);
-      capture.psiFar = this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B);
-      capture.intensityPred = Float64Array.from(c.yhat.subarray(0, B * n2));
+      capture.psiFar = this.natural(this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B), true);
+      capture.intensityPred = this.natural(Float64Array.from(c.yhat.subarray(0, B * n2)), false);
       c.psi = null;
     }
     if (!update) return result;
@@ -482,7 +489,7 @@ export class LsqmlEngine {
     if (!gaussian) this.poissonStep(indices, B);
     if (capture) {
       pool.run(Phase.FarStep);
-      capture.psiFarUpdated = this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B);
+      capture.psiFarUpdated = this.natural(this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B), true);
       capture.poissonAlpha = Float64Array.from({ length: B }, (_, i) => c.pp[PP * i + PP_ALPHA]);
       pool.run(Phase.ChiDirections);
       capture.chi = this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B);
@@ -555,6 +562,14 @@ export class LsqmlEngine {
       a[indices[i]] = t;
       c.pp[PP * i + PP_ALPHA] = t;
     }
+  }
+
+  /** Far-field images in natural order (a copy when the engine keeps them bit-reversed). */
+  private natural(a: Float64Array, complex: boolean): Float64Array {
+    if (!this.ctx.d.bitrev) return a;
+    const out = new Float64Array(a.length);
+    bitrevImages(a, out, this.N, a.length / (this.N * this.N * (complex ? 2 : 1)), complex);
+    return out;
   }
 
   /** Gathers [B, M, n2] complex from a per-(position, mode) source locator. */

@@ -21,6 +21,8 @@ interface FftExports {
   fft2_32(data: number, count: number, h: number, w: number,
     swR: number, nswR: number, twR: number, r2R: number,
     swC: number, nswC: number, twC: number, r2C: number, sg: number, sc: number): void;
+  fft2dif_32(data: number, count: number, h: number, w: number, twR: number, r2R: number, twC: number, r2C: number, sg: number): void;
+  bitrevCopyReal32(dst: number, src: number, count: number, h: number, w: number): void;
 }
 
 /** 4 GiB: the whole wasm32 address space (reserved, not committed). */
@@ -198,11 +200,21 @@ export class Arena {
       C.swaps, C.nsw, forward ? C.twF : C.twI, C.r2, forward ? 1 : -1, forward ? 1 : 1 / (p.h * p.w));
   }
 
-  /** Runs the complex64 kernel on `count` images at byte address `at` (in place; w even). */
-  run32(p: WasmPlan2, at: number, count: number, forward: boolean): void {
+  /**
+   * Runs the complex64 kernel on `count` images at byte address `at` (in place; w even). With
+   * `bitrev` the spectrum is in bit-reversed order on both axes: forward leaves it so (no output
+   * permutation), inverse expects it so (no input permutation).
+   */
+  run32(p: WasmPlan2, at: number, count: number, forward: boolean, bitrev = false): void {
     const { row: R, col: C } = p;
-    this.kernel.fft2_32(at, count, p.h, p.w, R.swaps, R.nsw, forward ? R.row32F : R.row32I, R.r2,
-      C.swaps, C.nsw, forward ? C.col32F : C.col32I, C.r2, forward ? 1 : -1, forward ? 1 : 1 / (p.h * p.w));
+    if (bitrev && forward) { this.kernel.fft2dif_32(at, count, p.h, p.w, R.row32F, R.r2, C.col32F, C.r2, 1); return; }
+    this.kernel.fft2_32(at, count, p.h, p.w, R.swaps, bitrev ? 0 : R.nsw, forward ? R.row32F : R.row32I, R.r2,
+      C.swaps, bitrev ? 0 : C.nsw, forward ? C.col32F : C.col32I, C.r2, forward ? 1 : -1, forward ? 1 : 1 / (p.h * p.w));
+  }
+
+  /** Copies `count` real float32 h×w images (byte addresses, distinct) into bit-reversed order on both axes. */
+  bitrevReal32(dst: number, src: number, count: number, h: number, w: number): void {
+    this.kernel.bitrevCopyReal32(dst, src, count, h, w);
   }
 }
 
@@ -311,18 +323,22 @@ export class WasmFft2 {
 
 /**
  * Single-thread wasm 2-D FFT on interleaved complex64 (Float32Array): the f32x4 kernel, two
- * complexes per vector. Power-of-two sizes with an even width (w ≥ 2).
+ * complexes per vector. Power-of-two sizes with an even width (w ≥ 2). With `order: 'bitrev'` the
+ * spectrum is kept in bit-reversed order on both axes (row u at rev(u), column v at rev(v)): forward
+ * skips the output permutation and inverse the input one — for callers that only multiply spectra
+ * pointwise by arrays they can store in the same order (about a fifth faster per transform).
  */
 export class WasmFft2F32 {
   readonly h: number;
   readonly w: number;
   readonly backend = 'wasm' as const;
   readonly precision = 'float32' as const;
+  readonly order: 'natural' | 'bitrev';
   readonly chunk: number;
   private readonly arena: Arena;
   private readonly plan: WasmPlan2;
 
-  constructor(h: number, w: number, opts: { chunkBytes?: number; arena?: Arena; plan?: WasmPlan2 } = {}) {
+  constructor(h: number, w: number, opts: { chunkBytes?: number; arena?: Arena; plan?: WasmPlan2; order?: 'natural' | 'bitrev' } = {}) {
     if (!isPowerOfTwo(h) || !isPowerOfTwo(w) || w < 2) {
       throw new RangeError(`the wasm complex64 FFT supports power-of-two sizes with width ≥ 2 only, got ${h}×${w} (use backend 'ts' or 'auto')`);
     }
@@ -331,6 +347,7 @@ export class WasmFft2F32 {
     this.arena = arena;
     this.h = h; this.w = w;
     this.plan = opts.plan ?? arena.plan(h, w);
+    this.order = opts.order ?? 'natural';
     this.chunk = Math.max(1, Math.floor((opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) / (8 * h * w)));
   }
 
@@ -343,7 +360,8 @@ export class WasmFft2F32 {
     checkBuffer(buf, count, hw);
     if (count === 0) return;
     const arena = this.arena;
-    if (arena.contains(buf)) { arena.run32(this.plan, buf.byteOffset, count, forward); return; }
+    const bitrev = this.order === 'bitrev';
+    if (arena.contains(buf)) { arena.run32(this.plan, buf.byteOffset, count, forward, bitrev); return; }
     const per = 2 * hw;
     const chunk = arena.owner ? this.chunk : Math.min(this.chunk, Math.floor(arena.scratchBytes / (4 * per)));
     if (chunk < 1) throw new RangeError(`FFT scratch block of ${arena.scratchBytes} bytes is smaller than one ${this.h}×${this.w} image`);
@@ -354,7 +372,7 @@ export class WasmFft2F32 {
       const k = Math.min(chunk, count - b);
       const lo = b * per, hi = lo + k * per;
       mem.set(buf.subarray(lo, hi), d0);
-      arena.run32(this.plan, at, k, forward);
+      arena.run32(this.plan, at, k, forward, bitrev);
       buf.set(mem.subarray(d0, d0 + k * per), lo);
     }
   }
