@@ -49,6 +49,8 @@ export interface LsqmlJobOptions {
   initProbe: 'guess' | string;
   /** Threads for the engine (default: min(2, available cores)). */
   threads?: number;
+  /** Engine precision (default: the engine's, float32; see engine/options.ts). */
+  precision?: 'float32' | 'float64';
 }
 
 export interface LsqmlJobResult {
@@ -194,6 +196,7 @@ export async function runLsqmlJob(opts: LsqmlJobOptions, onProgress?: (p: JobPro
   const options: Partial<LsqmlOptions> = {
     epochs: opts.epochs, batchSize: opts.batchSize, noiseModel: opts.noiseModel, seed: opts.seed,
     threads: opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism())),
+    ...(opts.precision !== undefined ? { precision: opts.precision } : {}),
   };
   const origin = positionOrigin(HO, WO, DEFAULT_LSQML_OPTIONS.originConvention);
   const shift = Math.floor(N / 2) - (N - 1) / 2;
@@ -254,6 +257,7 @@ export async function runLsqmlJob(opts: LsqmlJobOptions, onProgress?: (p: JobPro
     position_origin_yx: result.origin,
     fft_backend: result.fftBackend,
     wasm_kernels: result.wasmKernels,
+    precision: result.precision,
     epochs_run: result.epochsRun,
     final_loss: finalLoss,
     loss_history: result.lossHistory,

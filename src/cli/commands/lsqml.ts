@@ -17,7 +17,13 @@ interface LsqmlFlags {
   initObject: string;
   initProbe: string;
   threads?: string;
+  precision?: string;
   overwrite?: boolean;
+}
+
+function precisionFlag(text: string): 'float32' | 'float64' {
+  if (text !== 'float32' && text !== 'float64') throw new UsageError(`--precision must be float32 or float64, got '${text}'`);
+  return text;
 }
 
 function integer(flag: string, text: string, min: number): number {
@@ -66,6 +72,7 @@ export function register(program: Command): void {
     .option('--init-object <how>', 'ones (no ground truth leaks in) or guess (the file\'s objectGuess)', 'ones')
     .option('--init-probe <how>', 'guess (the file\'s probeGuess) or file:PATH (an NPZ with reconstructed_probe or probeGuess)', 'guess')
     .option('--threads <n>', 'threads for the engine (default: min(2, cores)); results do not depend on it')
+    .option('--precision <p>', 'float32 (default, pty-chi\'s precision) or float64 (for checks)')
     .option('--overwrite', 'replace an existing reconstruction in --output-dir (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {
       if (!flags.inputNpz) throw new UsageError('--input-npz is required');
@@ -85,6 +92,7 @@ export function register(program: Command): void {
         initProbe: flags.initProbe,
         ...(flags.nImages !== undefined ? { nImages: integer('--n-images', flags.nImages, 1) } : {}),
         ...(flags.threads !== undefined ? { threads: integer('--threads', flags.threads, 1) } : {}),
+        ...(flags.precision !== undefined ? { precision: precisionFlag(flags.precision) } : {}),
       };
       if (!existsSync(opts.inputNpz)) throw new UsageError(`--input-npz ${opts.inputNpz}: no such file`);
       const existing = join(opts.outputDir, 'reconstruction.npz');
