@@ -205,7 +205,31 @@ export function rows32(data: usize, nrows: i32, n: i32, swaps: usize, nsw: i32, 
       store<u64>(j, a);
     }
     let L: i32 = 1;
-    if (r2) {
+    let twp = tw;
+    if (r2 && n >= 8) {
+      // The radix-2 stage and the radix-4 stage with L = 2 in one pass over groups of 8 complexes.
+      const w1r = v128.load(tw), w1i = v128.load(tw, 16), w2r = v128.load(tw, 32), w2i = v128.load(tw, 48);
+      const w3r = v128.load(tw, 64), w3i = v128.load(tw, 80);
+      for (let g = base; g < end; g += 64) {
+        let v = v128.load(g);
+        const a0 = f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm));
+        v = v128.load(g, 16);
+        const a2 = cmul32(f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)), w2r, w2i);
+        v = v128.load(g, 32);
+        const a1 = cmul32(f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)), w1r, w1i);
+        v = v128.load(g, 48);
+        const a3 = cmul32(f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)), w3r, w3i);
+        const t0 = f32x4.add(a0, a2), t1 = f32x4.sub(a0, a2);
+        const t2 = f32x4.add(a1, a3), d = f32x4.sub(a1, a3);
+        const t3 = f32x4.mul(v128.shuffle<f32>(d, d, 1, 0, 3, 2), jm);
+        v128.store(g, f32x4.add(t0, t2));
+        v128.store(g, f32x4.add(t1, t3), 16);
+        v128.store(g, f32x4.sub(t0, t2), 32);
+        v128.store(g, f32x4.sub(t1, t3), 48);
+      }
+      L = 8;
+      twp += 96;
+    } else if (r2) {
       // (c0, c1) → (c0 + c1, c0 − c1)
       for (let p = base; p < end; p += 16) {
         const v = v128.load(p);
@@ -229,7 +253,6 @@ export function rows32(data: usize, nrows: i32, n: i32, swaps: usize, nsw: i32, 
       }
       L = 4;
     }
-    let twp = tw;
     while (L < n) {
       const q = (<usize>L) << 3;
       const gstep = q << 2;
@@ -272,7 +295,43 @@ export function cols32(data: usize, n: i32, w: i32, swaps: usize, nsw: i32, tw: 
     }
   }
   let L: i32 = 1;
-  if (r2) {
+  let twp = tw;
+  if (r2 && n >= 8) {
+    // The radix-2 stage and the radix-4 stage with L = 2 in one pass over groups of 8 rows.
+    const t = tw + 96; // stage L = 2, k = 1 (k = 0 is trivial)
+    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+    const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+    for (let g: i32 = 0; g < n; g += 8) {
+      const p = data + (<usize>g) * rb;
+      for (let c: usize = 0; c < rb; c += 16) {
+        const x0 = v128.load(p + c), x1 = v128.load(p + rb + c), x2 = v128.load(p + 2 * rb + c), x3 = v128.load(p + 3 * rb + c);
+        const x4 = v128.load(p + 4 * rb + c), x5 = v128.load(p + 5 * rb + c), x6 = v128.load(p + 6 * rb + c), x7 = v128.load(p + 7 * rb + c);
+        // k = 0 on rows 0, 2, 4, 6 (radix-2 sums), blocks 0..3 hold rows 0, 2, 4, 6
+        let a0 = f32x4.add(x0, x1), a2 = f32x4.add(x2, x3), a1 = f32x4.add(x4, x5), a3 = f32x4.add(x6, x7);
+        let t0 = f32x4.add(a0, a2), t1 = f32x4.sub(a0, a2);
+        let t2 = f32x4.add(a1, a3), d = f32x4.sub(a1, a3);
+        let t3 = f32x4.mul(v128.shuffle<f32>(d, d, 1, 0, 3, 2), jm);
+        v128.store(p + c, f32x4.add(t0, t2));
+        v128.store(p + 2 * rb + c, f32x4.add(t1, t3));
+        v128.store(p + 4 * rb + c, f32x4.sub(t0, t2));
+        v128.store(p + 6 * rb + c, f32x4.sub(t1, t3));
+        // k = 1 on rows 1, 3, 5, 7 (radix-2 differences)
+        a0 = f32x4.sub(x0, x1);
+        a2 = cmul32(f32x4.sub(x2, x3), w2r, w2i);
+        a1 = cmul32(f32x4.sub(x4, x5), w1r, w1i);
+        a3 = cmul32(f32x4.sub(x6, x7), w3r, w3i);
+        t0 = f32x4.add(a0, a2); t1 = f32x4.sub(a0, a2);
+        t2 = f32x4.add(a1, a3); d = f32x4.sub(a1, a3);
+        t3 = f32x4.mul(v128.shuffle<f32>(d, d, 1, 0, 3, 2), jm);
+        v128.store(p + rb + c, f32x4.add(t0, t2));
+        v128.store(p + 3 * rb + c, f32x4.add(t1, t3));
+        v128.store(p + 5 * rb + c, f32x4.sub(t0, t2));
+        v128.store(p + 7 * rb + c, f32x4.sub(t1, t3));
+      }
+    }
+    L = 8;
+    twp += 2 * 96;
+  } else if (r2) {
     for (let r: i32 = 0; r < n; r += 2) {
       const p0 = data + <usize>r * rb, p1 = p0 + rb;
       for (let c: usize = 0; c < rb; c += 16) {
@@ -283,7 +342,6 @@ export function cols32(data: usize, n: i32, w: i32, swaps: usize, nsw: i32, tw: 
     }
     L = 2;
   }
-  let twp = tw;
   while (L < n) {
     const q = (<usize>L) * rb;
     for (let g: i32 = 0; g < n; g += L << 2) {
@@ -373,7 +431,9 @@ export function rows32dif(data: usize, nrows: i32, n: i32, tw: usize, r2: i32, s
     const base = data + <usize>r * rowBytes;
     const end = base + rowBytes;
     let twEnd = tabEnd;
-    for (let L = Lmax; L >= 2 && L >= L0; L >>= 2) {
+    // With a radix-2 stage and n ≥ 8 the last radix-4 stage (L = 2) is fused with it below.
+    const Lstop: i32 = r2 && n >= 8 ? 8 : 2;
+    for (let L = Lmax; L >= Lstop && L >= L0; L >>= 2) {
       const pairs = L >> 1;
       const twp = twEnd - (<usize>pairs) * 96;
       twEnd = twp;
@@ -395,7 +455,25 @@ export function rows32dif(data: usize, nrows: i32, n: i32, tw: usize, r2: i32, s
         }
       }
     }
-    if (r2) {
+    if (r2 && n >= 8) {
+      // Transposed radix-4 with L = 2 (twiddles: the table's first entry) and the radix-2 stage, fused.
+      const w1r = v128.load(tw), w1i = v128.load(tw, 16), w2r = v128.load(tw, 32), w2i = v128.load(tw, 48);
+      const w3r = v128.load(tw, 64), w3i = v128.load(tw, 80);
+      for (let g = base; g < end; g += 64) {
+        const o0 = v128.load(g), o1 = v128.load(g, 16), o2 = v128.load(g, 32), o3 = v128.load(g, 48);
+        const s02 = f32x4.add(o0, o2), d02 = f32x4.sub(o0, o2);
+        const s13 = f32x4.add(o1, o3), d13 = f32x4.sub(o1, o3);
+        const jd = f32x4.mul(v128.shuffle<f32>(d13, d13, 1, 0, 3, 2), jm);
+        let v = f32x4.add(s02, s13);
+        v128.store(g, f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)));
+        v = cmul32(f32x4.sub(s02, s13), w2r, w2i);
+        v128.store(g, f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)), 16);
+        v = cmul32(f32x4.add(d02, jd), w1r, w1i);
+        v128.store(g, f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)), 32);
+        v = cmul32(f32x4.sub(d02, jd), w3r, w3i);
+        v128.store(g, f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)), 48);
+      }
+    } else if (r2) {
       for (let p = base; p < end; p += 16) {
         const v = v128.load(p);
         const a = v128.shuffle<f32>(v, v, 0, 1, 0, 1), b = v128.shuffle<f32>(v, v, 2, 3, 2, 3);
@@ -423,7 +501,9 @@ export function cols32dif(data: usize, n: i32, w: i32, tw: usize, r2: i32, sg: f
   let Lmax: i32 = 0;
   let twEnd: usize = tw;
   for (let L = L0; L < n; L <<= 2) { Lmax = L; twEnd += (<usize>L) * 96; }
-  for (let L = Lmax; L >= L0 && L > 0; L >>= 2) {
+  // With a radix-2 stage and n ≥ 8 the last radix-4 stage (L = 2) is fused with it below.
+  const Lstop: i32 = r2 && n >= 8 ? 8 : 1;
+  for (let L = Lmax; L >= L0 && L >= Lstop; L >>= 2) {
     const twp = twEnd - (<usize>L) * 96;
     twEnd = twp;
     const q = (<usize>L) * rb;
@@ -460,7 +540,37 @@ export function cols32dif(data: usize, n: i32, w: i32, tw: usize, r2: i32, sg: f
       }
     }
   }
-  if (r2) {
+  if (r2 && n >= 8) {
+    // Transposed radix-4 with L = 2 (k = 0 trivial, k = 1 from the table's stage L = 2 at `tw`) and
+    // the radix-2 stage, fused over groups of 8 rows.
+    const t = tw + 96;
+    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+    const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+    for (let g: i32 = 0; g < n; g += 8) {
+      const p = data + (<usize>g) * rb;
+      for (let c: usize = 0; c < rb; c += 16) {
+        // k = 0: rows 0, 2, 4, 6; k = 1: rows 1, 3, 5, 7 (then twiddled), blocks in that order.
+        let o0 = v128.load(p + c), o1 = v128.load(p + 2 * rb + c), o2 = v128.load(p + 4 * rb + c), o3 = v128.load(p + 6 * rb + c);
+        let s02 = f32x4.add(o0, o2), d02 = f32x4.sub(o0, o2);
+        let s13 = f32x4.add(o1, o3), d13 = f32x4.sub(o1, o3);
+        let jd = f32x4.mul(v128.shuffle<f32>(d13, d13, 1, 0, 3, 2), jm);
+        const y0 = f32x4.add(s02, s13), y2 = f32x4.sub(s02, s13), y4 = f32x4.add(d02, jd), y6 = f32x4.sub(d02, jd);
+        o0 = v128.load(p + rb + c); o1 = v128.load(p + 3 * rb + c); o2 = v128.load(p + 5 * rb + c); o3 = v128.load(p + 7 * rb + c);
+        s02 = f32x4.add(o0, o2); d02 = f32x4.sub(o0, o2);
+        s13 = f32x4.add(o1, o3); d13 = f32x4.sub(o1, o3);
+        jd = f32x4.mul(v128.shuffle<f32>(d13, d13, 1, 0, 3, 2), jm);
+        const y1 = f32x4.add(s02, s13);
+        const y3 = cmul32(f32x4.sub(s02, s13), w2r, w2i);
+        const y5 = cmul32(f32x4.add(d02, jd), w1r, w1i);
+        const y7 = cmul32(f32x4.sub(d02, jd), w3r, w3i);
+        // radix 2 on row pairs (0, 1), (2, 3), (4, 5), (6, 7)
+        v128.store(p + c, f32x4.add(y0, y1)); v128.store(p + rb + c, f32x4.sub(y0, y1));
+        v128.store(p + 2 * rb + c, f32x4.add(y2, y3)); v128.store(p + 3 * rb + c, f32x4.sub(y2, y3));
+        v128.store(p + 4 * rb + c, f32x4.add(y4, y5)); v128.store(p + 5 * rb + c, f32x4.sub(y4, y5));
+        v128.store(p + 6 * rb + c, f32x4.add(y6, y7)); v128.store(p + 7 * rb + c, f32x4.sub(y6, y7));
+      }
+    }
+  } else if (r2) {
     for (let r: i32 = 0; r < n; r += 2) {
       const p0 = data + <usize>r * rb, p1 = p0 + rb;
       for (let c: usize = 0; c < rb; c += 16) {
