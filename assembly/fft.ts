@@ -670,3 +670,56 @@ export function bitrevCopyReal32(dst: usize, src: usize, count: i32, h: i32, w: 
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// complex64 transforms fused with the pointwise product that precedes them, row by row (the row is
+// still in L1 when its transform runs): for the LSQML engine's bit-reversed spectra.
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * dst = inverse FFT (bit-reversed input, no permutation, scaled by 1/(h·w)) of src·(ey ⊗ ex), with
+ * ey the h complexes at `ramp` and ex the w complexes after them: the Fourier sub-pixel shift of a
+ * spectrum held in bit-reversed order. One h×w image; w even.
+ */
+export function ifftRamp32(dst: usize, src: usize, ramp: usize, h: i32, w: i32, swR: usize, twR: usize, r2R: i32,
+  swC: usize, twC: usize, r2C: i32, sc: f32): void {
+  const rb = (<usize>w) << 3;
+  const ex = ramp + ((<usize>h) << 3);
+  const sign = f32x4(-1, 1, -1, 1);
+  for (let u: i32 = 0; u < h; u++) {
+    const y = v128.load64_splat(ramp + ((<usize>u) << 3));
+    const yr = v128.shuffle<f32>(y, y, 0, 0, 2, 2), yi = v128.shuffle<f32>(y, y, 1, 1, 3, 3);
+    const d = dst + (<usize>u) * rb, s = src + (<usize>u) * rb;
+    for (let j: usize = 0; j < rb; j += 16) {
+      const x = v128.load(ex + j);
+      const xr = v128.shuffle<f32>(x, x, 0, 0, 2, 2), xi = v128.shuffle<f32>(x, x, 1, 1, 3, 3);
+      const pr = f32x4.sub(f32x4.mul(yr, xr), f32x4.mul(yi, xi));
+      const pi = f32x4.add(f32x4.mul(yr, xi), f32x4.mul(yi, xr));
+      const a = v128.load(s + j);
+      v128.store(d + j, f32x4.add(f32x4.mul(a, pr), f32x4.mul(f32x4.mul(v128.shuffle<f32>(a, a, 1, 0, 3, 2), pi), sign)));
+    }
+    rows32(d, 1, w, swR, 0, twR, r2R, -1);
+  }
+  cols32(dst, h, w, swC, 0, twC, r2C, -1);
+  if (sc != 1.0) scale32(dst, h * w * 2, sc);
+}
+
+/**
+ * dst = forward FFT (natural input, bit-reversed output) of a·b: a's rows `aStride` bytes apart (an
+ * object patch), b contiguous (the probe). One h×w image; w even.
+ */
+export function fftProductDif32(dst: usize, a: usize, aStride: usize, b: usize, h: i32, w: i32, twR: usize, r2R: i32,
+  twC: usize, r2C: i32): void {
+  const rb = (<usize>w) << 3;
+  const sign = f32x4(-1, 1, -1, 1);
+  for (let u: i32 = 0; u < h; u++) {
+    const d = dst + (<usize>u) * rb, ar = a + (<usize>u) * aStride, br = b + (<usize>u) * rb;
+    for (let j: usize = 0; j < rb; j += 16) {
+      const x = v128.load(ar + j), y = v128.load(br + j);
+      v128.store(d + j, f32x4.add(f32x4.mul(x, v128.shuffle<f32>(y, y, 0, 0, 2, 2)),
+        f32x4.mul(f32x4.mul(v128.shuffle<f32>(x, x, 1, 0, 3, 2), v128.shuffle<f32>(y, y, 1, 1, 3, 3)), sign)));
+    }
+    rows32dif(d, 1, w, twR, r2R, 1);
+  }
+  cols32dif(dst, h, w, twC, r2C, 1);
+}

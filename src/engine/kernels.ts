@@ -193,6 +193,11 @@ export interface Ctx {
   fftAt: ((at: number, count: number, forward: boolean) => void) | null;
   /** With `d.bitrev`: copies `count` real N×N images (byte addresses) into bit-reversed order. */
   bitrevReal: ((dst: number, src: number, count: number) => void) | null;
+  /**
+   * With `d.bitrev`: the ramp multiply fused with the inverse FFT (dst = IFFT(src·ramp)) and the exit
+   * wave with the forward FFT (dst = FFT(o·p), o with a row stride) — byte addresses (fft-wasm.ts).
+   */
+  fused: { ifftRamp(dst: number, src: number, ramp: number): void; fftProduct(dst: number, a: number, aStride: number, b: number): void } | null;
   /** This thread's instance of the WASM kernels (null: the TypeScript loops run). */
   wasm: LsqmlWasm | null;
   opatch: Real; dpatch: Real;
@@ -213,7 +218,8 @@ export function scratchLength(d: EngineDims): number {
  * scratchLength(d) elements of the working precision and `fftAt` its in-place arena FFT.
  */
 export function createCtx(d: EngineDims, b: SharedBuffers, fft: EngineFft, arena?: ArrayBufferLike,
-  wasm: LsqmlWasm | null = null, scratch?: Real, fftAt: Ctx['fftAt'] = null, bitrevReal: Ctx['bitrevReal'] = null): Ctx {
+  wasm: LsqmlWasm | null = null, scratch?: Real, fftAt: Ctx['fftAt'] = null, bitrevReal: Ctx['bitrevReal'] = null,
+  fused: Ctx['fused'] = null): Ctx {
   const own = (k: BufferName): SharedArrayBuffer | ArrayBuffer => {
     const x = b[k];
     if (x.kind !== 'own') throw new Error(`buffer ${k} is not a plain buffer`);
@@ -242,7 +248,7 @@ export function createCtx(d: EngineDims, b: SharedBuffers, fft: EngineFft, arena
     tl: new Int32Array(own('tl')), frac: f64('frac'), ramp: view('ramp'),
     illum: f64('illum'), p2: f64('p2'), tlAll: new Int32Array(own('tlAll')), pp: f64('pp'), mask: new Uint8Array(own('mask')),
     maskR: view('maskR'), info: new Int32Array(own('info')),
-    scal: f64('scal'), fft, fftAt, bitrevReal, wasm,
+    scal: f64('scal'), fft, fftAt, bitrevReal, fused, wasm,
     opatch: scratch ? scratch.subarray(0, 2 * n2) : mk(2 * n2),
     dpatch: scratch ? scratch.subarray(2 * n2, 4 * n2) : mk(2 * n2),
     srcOff: 0, srcStride: 0, psi: null,
@@ -391,9 +397,13 @@ function forwardAt(c: Ctx, i: number, keep: boolean, fuseGaussian: boolean): voi
   // Bit-reversed spectra: this position's intensities, loaded into yhat, permuted into yb.
   if (c.bitrevReal !== null) c.bitrevReal(addr(c.yb, n2 * i), addr(c.yhat, n2 * i), 1);
   // Shifted mode-0 probe: FFT2(P0) times the position's ramp, inverse FFT.
-  if (w) w.rampMul(addr(pt0, n2x2 * i), addr(fp0, 0), 0, addr(c.ramp, 4 * N * i), N, 1, 0);
-  else applyRamp(c, pt0, i, false, fp0);
-  fftAt(c, pt0, n2x2 * i, false);
+  if (c.fused !== null) {
+    c.fused.ifftRamp(addr(pt0, n2x2 * i), addr(fp0, 0), addr(c.ramp, 4 * N * i));
+  } else {
+    if (w) w.rampMul(addr(pt0, n2x2 * i), addr(fp0, 0), 0, addr(c.ramp, 4 * N * i), N, 1, 0);
+    else applyRamp(c, pt0, i, false, fp0);
+    fftAt(c, pt0, n2x2 * i, false);
+  }
   // Exit waves ψ = O_i·P̃_i,m into the far-field buffer, then their spectra.
   const psi = c.psi;
   const o = patchSource(c, c.obj, tl[2 * i], tl[2 * i + 1], opatch);
@@ -402,6 +412,10 @@ function forwardAt(c: Ctx, i: number, keep: boolean, fuseGaussian: boolean): voi
     const src = m === 0 ? pt0 : probe;
     const so = m === 0 ? n2x2 * i : n2x2 * m;
     const fo = modeOff(c, m, i);
+    if (c.fused !== null && psi === null) {
+      c.fused.fftProduct(addr(far, fo), addr(o, oOff), c.bpe * oStride, addr(src, so));
+      continue;
+    }
     if (w) {
       w.exitWave(addr(far, fo), addr(o, oOff), c.bpe * oStride, addr(src, so), N);
     } else {

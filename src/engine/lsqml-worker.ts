@@ -16,7 +16,7 @@ try {
   const bitrev = init.dims.bitrev;
   if (arena) fft = f32 ? new WasmFft2F32(N, N, { arena, plan: init.arena!.plan, order: bitrev ? 'bitrev' : 'natural' }) : new WasmFft2(N, N, { arena, plan: init.arena!.plan });
   else fft = createFft2(N, N, { backend: 'ts' });
-  let kernels = null, scratch: Real | undefined, fftAt: Ctx['fftAt'] = null, bitrevReal: Ctx['bitrevReal'] = null;
+  let kernels = null, scratch: Real | undefined, fftAt: Ctx['fftAt'] = null, bitrevReal: Ctx['bitrevReal'] = null, fused: Ctx['fused'] = null;
   if (arena && init.dims.wasm) {
     kernels = lsqmlWasmKernels(arena.memory, precision);
     if (!kernels) throw new Error(`the LSQML ${precision} wasm kernels do not load in this worker`);
@@ -24,9 +24,12 @@ try {
     scratch = f32 ? new Float32Array(arena.memory.buffer, init.arena!.ctxScratch!, len) : new Float64Array(arena.memory.buffer, init.arena!.ctxScratch!, len);
     const plan = init.arena!.plan;
     fftAt = f32 ? (at, count, forward) => arena.run32(plan, at, count, forward, bitrev) : (at, count, forward) => arena.run(plan, at, count, forward);
-    if (bitrev) bitrevReal = (dst, src, count) => arena.bitrevReal32(dst, src, count, N, N);
+    if (bitrev) {
+      bitrevReal = (dst, src, count) => arena.bitrevReal32(dst, src, count, N, N);
+      fused = { ifftRamp: (dst, src, ramp) => arena.ifftRamp32(plan, dst, src, ramp), fftProduct: (dst, a, aStride, b) => arena.fftProduct32(plan, dst, a, aStride, b) };
+    }
   }
-  const ctx = createCtx(init.dims, init.buffers, fft, arena ? arena.memory.buffer : undefined, kernels, scratch, fftAt, bitrevReal);
+  const ctx = createCtx(init.dims, init.buffers, fft, arena ? arena.memory.buffer : undefined, kernels, scratch, fftAt, bitrevReal, fused);
   const gen = Atomics.load(new Int32Array(init.control), CTL_GEN);
   parentPort!.postMessage('ready');
   workerLoop(ctx, init, gen);

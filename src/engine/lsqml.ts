@@ -278,6 +278,10 @@ export class LsqmlEngine {
         : (at: number, count: number, forward: boolean): void => arena.run(plan, at, count, forward))
       : null;
     const bitrevReal = bitrev ? (dst: number, src: number, count: number): void => arena!.bitrevReal32(dst, src, count, N, N) : null;
+    const fused: Ctx['fused'] = bitrev ? {
+      ifftRamp: (dst, src, ramp) => arena!.ifftRamp32(plan!, dst, src, ramp),
+      fftProduct: (dst, a, aStride, b) => arena!.fftProduct32(plan!, dst, a, aStride, b),
+    } : null;
     const hasMask = !!input.validMask && !Array.prototype.every.call(input.validMask, (v: number) => v !== 0);
     const dims: EngineDims = {
       N, M, H, W, Bc, n, noise: options.noiseModel, gaussW: 1 / (2 * options.gaussianNoiseStd) ** 2,
@@ -296,7 +300,7 @@ export class LsqmlEngine {
       return block;
     };
     const mainScratch = scratchFor();
-    const ctx = createCtx(dims, buffers, fft, arena ? arena.memory.buffer : undefined, kernels, mainScratch, fftAt, bitrevReal);
+    const ctx = createCtx(dims, buffers, fft, arena ? arena.memory.buffer : undefined, kernels, mainScratch, fftAt, bitrevReal, fused);
     ctx.obj.set(object.data);
     ctx.probe.set(probe.data);
     ctx.tlAll.set(geometry.topLeft);

@@ -23,6 +23,10 @@ interface FftExports {
     swC: number, nswC: number, twC: number, r2C: number, sg: number, sc: number): void;
   fft2dif_32(data: number, count: number, h: number, w: number, twR: number, r2R: number, twC: number, r2C: number, sg: number): void;
   bitrevCopyReal32(dst: number, src: number, count: number, h: number, w: number): void;
+  ifftRamp32(dst: number, src: number, ramp: number, h: number, w: number, swR: number, twR: number, r2R: number,
+    swC: number, twC: number, r2C: number, sc: number): void;
+  fftProductDif32(dst: number, a: number, aStride: number, b: number, h: number, w: number, twR: number, r2R: number,
+    twC: number, r2C: number): void;
 }
 
 /** 4 GiB: the whole wasm32 address space (reserved, not committed). */
@@ -210,6 +214,21 @@ export class Arena {
     if (bitrev && forward) { this.kernel.fft2dif_32(at, count, p.h, p.w, R.row32F, R.r2, C.col32F, C.r2, 1); return; }
     this.kernel.fft2_32(at, count, p.h, p.w, R.swaps, bitrev ? 0 : R.nsw, forward ? R.row32F : R.row32I, R.r2,
       C.swaps, bitrev ? 0 : C.nsw, forward ? C.col32F : C.col32I, C.r2, forward ? 1 : -1, forward ? 1 : 1 / (p.h * p.w));
+  }
+
+  /**
+   * Bit-reversed complex64 spectra: dst = inverse FFT of src·(ey ⊗ ex) (ey: h complexes at `ramp`, ex:
+   * w after them), fused row by row. Byte addresses; dst and src may be the same image.
+   */
+  ifftRamp32(p: WasmPlan2, dst: number, src: number, ramp: number): void {
+    const { row: R, col: C } = p;
+    this.kernel.ifftRamp32(dst, src, ramp, p.h, p.w, R.swaps, R.row32I, R.r2, C.swaps, C.col32I, C.r2, 1 / (p.h * p.w));
+  }
+
+  /** Bit-reversed complex64 spectra: dst = forward FFT of a·b (a's rows `aStride` bytes apart), fused row by row. */
+  fftProduct32(p: WasmPlan2, dst: number, a: number, aStride: number, b: number): void {
+    const { row: R, col: C } = p;
+    this.kernel.fftProductDif32(dst, a, aStride, b, p.h, p.w, R.row32F, R.r2, C.col32F, C.r2);
   }
 
   /** Copies `count` real float32 h×w images (byte addresses, distinct) into bit-reversed order on both axes. */
