@@ -57,7 +57,8 @@ async function child(name: string): Promise<Record<string, unknown>> {
   let input = prob.input;
   if (s.modes > 1) input = { ...input, probe: { modes: s.modes, size: s.size, data: addProbeModes(Float64Array.from(prob.input.probe.data), s.size, s.modes) } };
   const simSeconds = (performance.now() - t0) / 1000;
-  const engine = await LsqmlEngine.create(input, { epochs: s.epochs, batchSize: 96, threads: s.threads, seed: 1, noiseModel: s.noise, precision: s.precision });
+  // As ptychostudy lsqml: the intensities are the run's own, so the engine may reorder them once.
+  const engine = await LsqmlEngine.create({ ...input, reorderIntensities: true }, { epochs: s.epochs, batchSize: 96, threads: s.threads, seed: 1, noiseModel: s.noise, precision: s.precision });
   try {
     const cpu: number[] = [];
     for (let e = 0; e < s.epochs; e++) {

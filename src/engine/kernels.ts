@@ -35,7 +35,8 @@
  * shifted probe and of the probe direction, the ramps — is kept in bit-reversed order on both axes
  * (row u at rev(u), column v at rev(v)), so neither the forward FFT (decimation in frequency) nor the
  * inverse permutes: the arithmetic is pixelwise or a sum, so the order does not matter. The batch's
- * intensities arrive in natural order in `yhat` and each position's are permuted into `yb` first.
+ * intensities arrive in natural order in `yhat` and each position's are permuted into `yb` first —
+ * unless the caller let the engine reorder its intensities once (`d.bitrevIntensities`).
  */
 import { addPatch, extractPatch, patchInside } from './patches.js';
 import { addIllumination } from './preconditioner.js';
@@ -110,6 +111,8 @@ export interface EngineDims {
   precision: Precision;
   /** Far-field arrays in bit-reversed order (float32 precision; see the module comment). */
   bitrev: boolean;
+  /** With `bitrev`: the caller's intensities were reordered once (LsqmlInput.reorderIntensities), so they load into yb as they are. */
+  bitrevIntensities: boolean;
 }
 
 /** Names of the shared buffers, in allocation order. */

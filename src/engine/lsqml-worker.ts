@@ -25,7 +25,7 @@ try {
     const plan = init.arena!.plan;
     fftAt = f32 ? (at, count, forward) => arena.run32(plan, at, count, forward, bitrev) : (at, count, forward) => arena.run(plan, at, count, forward);
     if (bitrev) {
-      bitrevReal = (dst, src, count) => arena.bitrevReal32(dst, src, count, N, N);
+      if (!init.dims.bitrevIntensities) bitrevReal = (dst, src, count) => arena.bitrevReal32(dst, src, count, N, N);
       fused = { ifftRamp: (dst, src, ramp) => arena.ifftRamp32(plan, dst, src, ramp), fftProduct: (dst, a, aStride, b) => arena.fftProduct32(plan, dst, a, aStride, b) };
     }
   }

@@ -69,6 +69,12 @@ export interface LsqmlInput {
   validMask?: ArrayLike<number> | null;
   /** Optional injected minibatch order: for epoch e, a permutation of 0…n−1 cut into chunks of batchSize. */
   batchPermutations?: ArrayLike<ArrayLike<number>> | null;
+  /**
+   * The engine may reorder `intensities` in place (a Float32Array the caller no longer needs: its
+   * contents are unspecified afterwards). In float32 precision every pattern is then put into the
+   * bit-reversed order of the spectra once, instead of once per epoch. Default false.
+   */
+  reorderIntensities?: boolean;
 }
 
 export interface EpochInfo { epoch: number; loss: number; seconds: number }
@@ -140,6 +146,22 @@ function shiftRamps(frac: Float64Array, n: number, N: number, bitrev: boolean): 
     }
   }
   return out;
+}
+
+/** Puts each of `n` N×N patterns of `y` into bit-reversed order on both axes, in place, through two arena blocks. */
+function bitrevPatterns(y: Float32Array, n: number, N: number, arena: NonNullable<ReturnType<typeof getArena>>): void {
+  const n2 = N * N, chunk = Math.max(1, Math.min(n, Math.floor((1 << 20) / n2)));
+  const a = allocShared32(chunk * n2), b = allocShared32(chunk * n2);
+  try {
+    for (let i = 0; i < n; i += chunk) {
+      const k = Math.min(chunk, n - i);
+      a.set(y.subarray(i * n2, (i + k) * n2));
+      arena.bitrevReal32(b.byteOffset, a.byteOffset, k, N, N);
+      y.set(b.subarray(0, k * n2), i * n2);
+    }
+  } finally {
+    freeShared(a); freeShared(b);
+  }
 }
 
 function checkFinite(a: ArrayLike<number>, what: string, nonNegative = false): void {
@@ -277,7 +299,10 @@ export class LsqmlEngine {
         ? (at: number, count: number, forward: boolean): void => arena.run32(plan, at, count, forward, true)
         : (at: number, count: number, forward: boolean): void => arena.run(plan, at, count, forward))
       : null;
-    const bitrevReal = bitrev ? (dst: number, src: number, count: number): void => arena!.bitrevReal32(dst, src, count, N, N) : null;
+    // Patterns reordered once here (when the caller allows it) need no permutation per epoch.
+    const reordered = bitrev && input.reorderIntensities === true && input.intensities instanceof Float32Array;
+    if (reordered) bitrevPatterns(input.intensities as Float32Array, n, N, arena!);
+    const bitrevReal = bitrev && !reordered ? (dst: number, src: number, count: number): void => arena!.bitrevReal32(dst, src, count, N, N) : null;
     const fused: Ctx['fused'] = bitrev ? {
       ifftRamp: (dst, src, ramp) => arena!.ifftRamp32(plan!, dst, src, ramp),
       fftProduct: (dst, a, aStride, b) => arena!.fftProduct32(plan!, dst, a, aStride, b),
@@ -287,7 +312,7 @@ export class LsqmlEngine {
       N, M, H, W, Bc, n, noise: options.noiseModel, gaussW: 1 / (2 * options.gaussianNoiseStd) ** 2,
       thr: options.excludeMeasuredPixelsBelow ?? -Infinity, separateMode0: M > 1 && multimodal, multimodal,
       allValid: options.excludeMeasuredPixelsBelow === null && !hasMask, hasMask,
-      wasm: kernels !== null, precision, bitrev,
+      wasm: kernels !== null, precision, bitrev, bitrevIntensities: reordered,
     };
     const threads = Math.max(1, Math.min(options.threads, Bc));
     const alloc = (len: number, f32: boolean): Real => (f32 ? allocShared32(len) : allocShared(len));
@@ -447,8 +472,8 @@ export class LsqmlEngine {
       c.ramp.set(this.ramps.subarray(4 * N * j, 4 * N * (j + 1)), 4 * N * i);
       if (ty < r0) r0 = ty; if (ty + N > r1) r1 = ty + N;
       if (tx < c0) c0 = tx; if (tx + N > c1) c1 = tx + N;
-      // With bit-reversed spectra the forward phase permutes them from yhat into yb.
-      (c.d.bitrev ? c.yhat : c.yb).set(I.subarray(j * n2, (j + 1) * n2), i * n2);
+      // With bit-reversed spectra the forward phase permutes them from yhat into yb (unless reordered already).
+      (c.d.bitrev && !c.d.bitrevIntensities ? c.yhat : c.yb).set(I.subarray(j * n2, (j + 1) * n2), i * n2);
     }
     c.info[INFO_B] = B;
     c.info[INFO_R0] = Math.max(0, Math.min(this.H, r0)); c.info[INFO_R1] = Math.max(0, Math.min(this.H, r1));

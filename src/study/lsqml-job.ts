@@ -217,7 +217,7 @@ export async function runLsqmlJob(opts: LsqmlJobOptions, onProgress?: (p: JobPro
   let result: LsqmlResult;
   try {
     result = await runLsqml({
-      intensities, positions,
+      intensities, positions, reorderIntensities: true, // the job no longer needs them (engine/lsqml.ts)
       object: { height: HO, width: WO, data: object },
       probe: { modes: opts.modes, size: N, data: probe },
     }, options, {
