@@ -595,39 +595,6 @@ export function fft2dif_32(data: usize, count: i32, h: i32, w: i32, twR: usize, 
   }
 }
 
-/**
- * Permutes `count` h×w real float32 images at `data` in place into bit-reversed order on both axes
- * (row r → rev(r), column c → rev(c)), with the plans' swap lists: whole rows first, then within rows.
- */
-export function bitrevReal32(data: usize, count: i32, h: i32, w: i32, swR: usize, nswR: i32, swC: usize, nswC: i32): void {
-  const rb = (<usize>w) << 2;
-  const img = (<usize>h) * rb;
-  for (let b = 0; b < count; b++) {
-    const p = data + <usize>b * img;
-    for (let s = 0; s < nswC; s++) {
-      const i = p + (<usize>load<i32>(swC + (<usize>s << 3))) * rb;
-      const j = p + (<usize>load<i32>(swC + (<usize>s << 3) + 4)) * rb;
-      let c: usize = 0;
-      for (; c + 16 <= rb; c += 16) {
-        const a = v128.load(i + c);
-        v128.store(i + c, v128.load(j + c));
-        v128.store(j + c, a);
-      }
-      for (; c < rb; c += 4) { const a = load<f32>(i + c); store<f32>(i + c, load<f32>(j + c)); store<f32>(j + c, a); }
-    }
-    for (let r: i32 = 0; r < h; r++) {
-      const base = p + (<usize>r) * rb;
-      for (let s = 0; s < nswR; s++) {
-        const i = base + ((<usize>load<i32>(swR + (<usize>s << 3))) << 2);
-        const j = base + ((<usize>load<i32>(swR + (<usize>s << 3) + 4)) << 2);
-        const a = load<f32>(i);
-        store<f32>(i, load<f32>(j));
-        store<f32>(j, a);
-      }
-    }
-  }
-}
-
 /** Bit reversal of the low `bits` bits of x. */
 // @ts-ignore: decorator
 @inline function revBits(x: i32, bits: i32): i32 {

@@ -11,7 +11,7 @@
  * `threads − 1` worker threads over shared buffers; results do not depend on the thread count.
  */
 import { performance } from 'node:perf_hooks';
-import { allocShared, allocShared32, createFft2, fftfreq, freeShared, isPowerOfTwo } from '../math/fft.js';
+import { allocShared, allocShared32, createFft2, fftfreq, freeShared } from '../math/fft.js';
 import { getArena, WasmFft2F32 } from '../math/fft-wasm.js';
 import { lsqmlWasmKernels, type LsqmlWasm } from './wasm-kernels.js';
 import { Rng } from '../math/rng.js';
