@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNpz } from '../../src/npy/npz.js';
@@ -33,6 +33,14 @@ interface Row { view: string; split: string; model: string; status: string; metr
 
 test('a small study scores the same in float32 and float64 (every metric within ±0.005)', { timeout: 900_000 }, () => {
   const root = mkdtempSync(join(tmpdir(), 'ptychostudy-precision-'));
+  try {
+    compareStudy(root);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+function compareStudy(root: string): void {
   const hub = join(root, 'hub');
   cli(['run', '--preset', 'quick', '--n-images', '300', '--epochs', '10', '--dose', '10000', '--jobs', '2', '--out', hub, '--quiet']);
 
@@ -72,4 +80,4 @@ test('a small study scores the same in float32 and float64 (every metric within 
   }
   assert.ok(compared >= 6 * 2 * 4, `only ${compared} metric values compared`);
   assert.deepEqual(off, []);
-});
+}
