@@ -163,6 +163,8 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('stop when an epoch\'s loss exceeds this factor times the previous or the first epoch\'s loss')),
   fftBackend: z.enum(['auto', 'ts', 'wasm'], { error: 'auto, ts or wasm' }).default(D.fftBackend)
     .meta(doc('FFT implementation; auto: WebAssembly SIMD when available')),
+  precision: z.enum(['float32', 'float64'], { error: 'float32 or float64' }).default(D.precision)
+    .meta(doc('working precision: float32 (complex64, pty-chi\'s own; needs the WebAssembly kernels and a power-of-two patch) or float64 (for checks)')),
 }).strict().brand<'ReconstructionSettings'>();
 
 // ─── execution ───────────────────────────────────────────────────────────────────────────────────────

@@ -12,7 +12,7 @@ const FLAGS: Record<string, string> = {
   'reconstruction.epochs': '--epochs', 'reconstruction.batchSize': '--batch-size', 'reconstruction.noiseModel': '--noise-model',
   'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images', 'reconstruction.seed': '--seed',
   'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe', 'reconstruction.threads': '--threads',
-  'reconstruction.probeModel': '--probe-model',
+  'reconstruction.probeModel': '--probe-model', 'reconstruction.precision': '--precision',
 };
 
 interface LsqmlFlags {
@@ -28,6 +28,7 @@ interface LsqmlFlags {
   initProbe: string;
   probeModel?: string;
   threads?: string;
+  precision?: string;
   overwrite?: boolean;
 }
 
@@ -74,6 +75,7 @@ export function register(program: Command): void {
     .option('--probe-model <spec>', 'model probe for data without one (metres): aperture:diameter=D[,distance=Z] or ' +
       'fzp:diameter=D,outer-zone=DR|focal-length=F[,stop=S][,defocus=Z]; add wavelength=…,pixel=… when the data has no geometry')
     .option('--threads <n>', 'threads for the engine (default: min(2, cores)); results do not depend on it')
+    .option('--precision <p>', 'float32 (default, pty-chi\'s precision) or float64 (for checks)')
     .option('--overwrite', 'replace an existing reconstruction in --output-dir (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {
       if (!flags.inputNpz) throw new UsageError('--input-npz is required');
@@ -88,6 +90,7 @@ export function register(program: Command): void {
           initObject: flags.initObject as 'ones' | 'guess',
           initProbe: flags.initProbe,
           ...(flags.probeModel !== undefined ? { probeModel: flags.probeModel } : {}),
+          ...(flags.precision !== undefined ? { precision: flags.precision as 'float32' | 'float64' } : {}),
           nImages: integerFlag('--n-images', flags.nImages),
           threads: integerFlag('--threads', flags.threads),
         },

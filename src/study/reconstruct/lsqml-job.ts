@@ -172,7 +172,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   let result: LsqmlResult;
   try {
     result = await runLsqml({
-      intensities, positions,
+      intensities, positions, reorderIntensities: true, // this job does not read them again (engine/lsqml.ts)
       object: { h: HO, w: WO, data: object },
       probe: { modes: opts.modes, size: N, data: probe },
     }, options, {
@@ -213,6 +213,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     position_origin_yx: result.origin,
     fft_backend: result.fftBackend,
     wasm_kernels: result.wasmKernels,
+    precision: result.precision,
     epochs_run: result.epochsRun,
     final_loss: finalLoss,
     loss_history: result.lossHistory,
