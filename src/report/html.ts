@@ -72,19 +72,20 @@ p { max-width: 70em; }
 table { border-collapse: collapse; font-size: 12.5px; background: #fff; }
 caption { text-align: left; font-weight: bold; padding: 4px 0; }
 th, td { border: 1px solid #cfd6dd; padding: 3px 7px; text-align: left; vertical-align: top; }
+td { white-space: nowrap; }
 th { background: #eef2f5; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.na, th.na { color: #999; text-align: center; }
 td.bad { color: #a01818; }
 td.good { color: #176b2c; }
-td.wrap { overflow-wrap: anywhere; min-width: 14em; }
+td.wrap { white-space: normal; overflow-wrap: anywhere; min-width: 10em; }
 td code, td .kv { font-size: 11.5px; }
 .kv span { white-space: nowrap; margin-right: 0.9em; display: inline-block; }
 figure { margin: 8px 0 18px 0; max-width: 100%; }
 figure img { display: block; max-width: min(100%, 1000px); height: auto; border: 1px solid #ddd; background: #fff; }
 figcaption { font-size: 12.5px; color: #444; margin-top: 4px; max-width: 80em; overflow-wrap: anywhere; }
 .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 560px), 1fr)); gap: 0 20px; }
-.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 380px), 1fr)); gap: 0 16px; }
+.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(47%, 380px), 1fr)); gap: 0 16px; }
 .gallery figure { margin-bottom: 12px; }
 .na-note { color: #8a5a00; background: #fff6e0; border-left: 4px solid #e0a800; padding: 6px 10px; }
 pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }

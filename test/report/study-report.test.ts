@@ -119,7 +119,7 @@ test('real study: the dose × view grid of phases, on one colour scale that the 
     }
     assert.match(html, new RegExp(`img/glance_phase_${split}\\.png`));
   }
-  assert.match(html, /One colour scale for the whole grid, −?\d\.\d+ … \d\.\d+ rad/);
+  assert.match(html, /one colour scale for the whole grid, −?\d\.\d+ … \d\.\d+ rad/);
   const glance = html.slice(html.indexOf('<section id="glance">'), html.indexOf('<section id="design">'));
   assert.equal((glance.match(/<tr>/g) ?? []).length, 1 + DOSES.length, 'headline MS-SSIM table: a header and a row per dose');
   // the reconstructed probes, one per dose × view of a split

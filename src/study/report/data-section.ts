@@ -176,12 +176,13 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
   const byDose = doses.map((d) => ({ dose: d, rows: rowsFor(d) })).filter((x) => x.rows.length > 0);
   const sameRows = byDose.length > 1 && byDose.every((x) => JSON.stringify(x.rows.map((r) => r.cells)) === JSON.stringify(byDose[0]!.rows.map((r) => r.cells)));
   const tableRows: Cell[][] = sameRows
-    ? byDose[0]!.rows.map((r) => ['all', ...r.cells])
+    ? byDose[0]!.rows.map((r) => r.cells)
     : byDose.flatMap((x) => x.rows.map((r) => [doseLabel(x.dose), ...r.cells]));
   parts.push('<h3>Positions and measured overlap per view</h3>');
   parts.push('<p class="small">Overlap: for each position, the mean overlap fraction of its probe disc with those of its nearest neighbours, averaged over positions (Phase D, docs/overlap.md); coverage: the share of the object within half a probe diameter of a position. The baseline is the whole Phase C split.</p>');
-  parts.push(table(['dose', 'view', 'split', 'positions', 'overlap', 'coverage', 'median spacing (px)', 'spacing threshold (px)', 'selection'], tableRows,
-    { caption: 'Positions and overlap', empty: 'no Phase C or Phase D datasets found' }));
+  const headers = ['view', 'split', 'positions', 'overlap', 'coverage', 'median spacing (px)', 'spacing threshold (px)', 'selection'];
+  parts.push(table(sameRows ? headers : ['dose', ...headers], tableRows,
+    { caption: sameRows ? 'Positions and overlap (the same at every dose)' : 'Positions and overlap', empty: 'no Phase C or Phase D datasets found' }));
   if (tableRows.length === 0) ctx.missing.push('position counts');
 }
 

@@ -62,11 +62,7 @@ function phaseGrid(ctx: ReportContext, split: string): { src: string; caption: s
     subtitle: `one colour scale for the whole grid: the ground truth's 0.5–99.5 percentile, ${a} … ${b} rad`,
   });
   const src = img.write(`glance_phase_${split}.png`, png, f.panels);
-  return {
-    src,
-    caption: `Phase of each ${split}-split reconstruction after registration to the ground truth (offset, global phase and phase ramp removed; moved onto the ground truth's branch), `
-      + `each over its job's compared region. One colour scale for the whole grid, ${a} … ${b} rad (the ground truth's 0.5–99.5 percentile); values outside are clipped, with the share of clipped pixels under each image.`,
-  };
+  return { src, caption: `${split} split: one colour scale for the whole grid, ${a} … ${b} rad` };
 }
 
 /** Headline scores: MS-SSIM (amplitude / phase) of our model, one row per dose, one column per view. */
@@ -107,7 +103,10 @@ export function glanceSection(ctx: ReportContext): Section {
   parts.push(headline(ctx, split));
   const grids = SPLITS.map((s) => phaseGrid(ctx, s)).filter((g): g is { src: string; caption: string } => g !== null);
   if (grids.length === 0) parts.push(ctx.na('phase grid: no Phase G reconstructions_aligned.npz found (run ptychostudy compare)'));
-  else parts.push(grid(grids.map((g) => figure(g.src, g.caption)), 'pair'));
+  else {
+    parts.push(`<p class="small">Object phase of every reconstruction by ${esc(OWN_MODEL)} after registration to the ground truth (offset, global phase and phase ramp removed; moved onto the ground truth's branch), each over its job's compared region, with the ground truth on top. One colour scale for the whole grid (stated under each figure): the ground truth's 0.5–99.5 percentile; values outside are clipped, and the share of clipped pixels is written under each image. Click a figure for its full size.</p>`);
+    parts.push(grid(grids.map((g) => figure(g.src, `${g.caption}.`)), 'pair'));
+  }
   return { id: 'glance', title: 'At a glance', body: parts.join('\n') };
 }
 
@@ -162,7 +161,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
   if (probes.length) parts.push(grid(probes, 'pair'));
   else parts.push(na('reconstructed probes: no Phase F reconstruction.npz found'));
   parts.push('<h3>Each job: ground truth, reconstruction and error</h3>');
-  parts.push(`<p class="small">Each figure (click for full size) shows the amplitude row, then the phase row: the ground truth, ${OWN_MODEL} aligned to it, and the error (reconstruction − ground truth). Amplitude and phase use the ground truth's 0.5–99.5 percentile range: the reconstruction is clipped to it, and the share of clipped pixels is written under each image.</p>`);
+  parts.push(`<p class="small">Each figure (click for full size) shows the amplitude row, then the phase row: the ground truth, ${OWN_MODEL} aligned to it, and the error (reconstruction − ground truth); captions give MS-SSIM as amplitude / phase. Amplitude and phase use the ground truth's 0.5–99.5 percentile range: the reconstruction is clipped to it, and the share of clipped pixels is written under each image.</p>`);
   let shown = 0;
   for (const dose of dosesOf(plan.jobs)) {
     const tiles: string[] = [];
@@ -171,7 +170,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
       const recPng = join(jobDir(roots.f, j), PHASE_F.figure);
       const tag = `${doseDirName(j.dose)}_${j.view}_${j.split}`;
       const row = summary?.rows.find((r) => r.model === OWN_MODEL && r.dose === j.dose && r.view === j.view && r.split === j.split && r.status === 'ok');
-      const score = row ? ` — MS-SSIM ${fmt(row.metrics.ms_ssim?.amplitude, 3)} / ${fmt(row.metrics.ms_ssim?.phase, 3)} (amplitude / phase)` : '';
+      const score = row ? ` · MS-SSIM ${fmt(row.metrics.ms_ssim?.amplitude, 3)} / ${fmt(row.metrics.ms_ssim?.phase, 3)}` : '';
       if (existsSync(cmp)) tiles.push(figure(img.copy(`comparison_${tag}.png`, cmp), `${j.view}, ${j.split}${score}`));
       else if (existsSync(recPng)) tiles.push(figure(img.copy(`reconstruction_${tag}.png`, recPng), `${j.view}, ${j.split}: reconstruction (not compared)`));
     }
