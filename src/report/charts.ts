@@ -129,7 +129,7 @@ export function lossChartSpec(points: readonly LossPoint[], opts: { title?: stri
       height: 170,
       mark: { type: 'line', strokeWidth: 1.8 },
       encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch (0 = first)', scale: { zero: false, nice: false } },
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { zero: false, nice: false } },
         y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'log' }, axis: { format: '.0e' } },
         color: viewColour,
         strokeDash: splitDash,

@@ -121,7 +121,7 @@ function dataUri(png: Buffer): string {
 
 /** Rough width of a DejaVu Sans string (for layout only). */
 function textWidth(s: string, fontSize: number): number {
-  return s.length * fontSize * 0.6;
+  return s.length * fontSize * 0.64;
 }
 
 /** "<0.1 %", "2.3 %", "41 %". */
@@ -251,12 +251,12 @@ function drawScaleBar(parts: string[], p: Panel, ix: number, iy: number, iw: num
   const sb = scaleBarFor(p.width, p.pixelSizeM, 0.2, p.pixelUnit ?? 'px');
   const len = sb.lengthPx * (iw / p.width);
   const tw = textWidth(sb.label, 9);
-  const boxW = Math.max(len, tw) + 8;
+  const boxW = Math.max(len, tw) + 10;
   const bx = ix + 3, by = iy + ih - 22;
   parts.push(`<g class="scalebar" data-length-px="${sb.lengthPx}" data-label="${escapeXml(sb.label)}">`);
   parts.push(`<rect x="${bx}" y="${by}" width="${boxW}" height="19" fill="#ffffff" fill-opacity="0.8" rx="2"/>`);
-  parts.push(`<rect x="${bx + 4}" y="${by + 13}" width="${len}" height="3" fill="#000"/>`);
-  parts.push(`<text x="${bx + 4 + len / 2}" y="${by + 10}" text-anchor="middle" font-family="${FONT}" font-size="9" fill="#000">${escapeXml(sb.label)}</text>`);
+  parts.push(`<rect x="${bx + (boxW - len) / 2}" y="${by + 13}" width="${len}" height="3" fill="#000"/>`);
+  parts.push(`<text x="${bx + boxW / 2}" y="${by + 10}" text-anchor="middle" font-family="${FONT}" font-size="9" fill="#000">${escapeXml(sb.label)}</text>`);
   parts.push('</g>');
   return sb.label;
 }

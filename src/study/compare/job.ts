@@ -285,7 +285,7 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
     });
   }
   const brief = arms.map((a) => a.row.status === 'ok'
-    ? `${a.row.model} MS-SSIM ${fmt3(a.row.metrics.ms_ssim?.amplitude)}/${fmt3(a.row.metrics.ms_ssim?.phase)}`
+    ? `${a.row.model} MS-SSIM amplitude/phase ${fmt3(a.row.metrics.ms_ssim?.amplitude)}/${fmt3(a.row.metrics.ms_ssim?.phase)}`
     : `${a.row.model} ${a.row.status}${a.row.error ? ` (${a.row.error})` : ''}`).join('; ');
   onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: ${brief}` });
   return { rows: arms.map((a) => a.row), skipped: null, compared: ok.length > 0 ? 1 : 0, failed: arms.filter((a) => a.row.status === 'failed').length };

@@ -28,7 +28,8 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
     if (!h || h.values.length === 0) continue;
     jobs++;
     sources.add(h.source);
-    h.values.forEach((loss, epoch) => points.push({ dose: j.dose, view: j.view, split: j.split, epoch, loss }));
+    // epoch 0 only rescales the probe and its loss, far above the rest, would flatten every curve: left out (stated)
+    h.values.forEach((loss, epoch) => { if (epoch > 0 || h.values.length === 1) points.push({ dose: j.dose, view: j.view, split: j.split, epoch, loss }); });
   }
   const parts: string[] = [];
   if (points.length === 0) parts.push(na('loss curves: no reconstruction.npz loss_history or lsqml.log found'));
@@ -36,7 +37,7 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
     const { svg, png } = await renderChart(lossChartSpec(points, { subtitle: 'log scale, one panel per dose with its own y axis; colour = view, dash = split' }));
     const src = img.write('loss.png', png);
     const svgSrc = img.write('loss.svg', svg);
-    parts.push(figure(src, { html: `Loss per epoch of every reconstruction (${jobs} jobs; from ${[...sources].map(esc).join(' and ')}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md). Epoch 0 only rescales the probe. <a href="${esc(svgSrc)}">SVG</a>` }));
+    parts.push(figure(src, { html: `Loss per epoch of every reconstruction (${jobs} jobs; from ${[...sources].map(esc).join(' and ')}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md). Epoch 0, which only rescales the probe, is left out. <a href="${esc(svgSrc)}">SVG</a>` }));
   }
   return { id: 'loss', title: 'Convergence', body: parts.join('\n') };
 }
