@@ -172,7 +172,7 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('FFT implementation; auto: WebAssembly SIMD when available')),
 }).strict().superRefine((r, ctx) => {
   // The engine runs 1 epoch when asked (pty-chi parity tests do); a study never wants a run that updates nothing.
-  if (r.epochs < 2 && r.rescaleProbeIntensityInFirstEpoch) ctx.addIssue({ code: 'custom', path: ['epochs'], input: r.epochs, message: TOO_FEW_EPOCHS });
+  if (r.epochs === 1 && r.rescaleProbeIntensityInFirstEpoch) ctx.addIssue({ code: 'custom', path: ['epochs'], input: r.epochs, message: TOO_FEW_EPOCHS });
 }).brand<'ReconstructionSettings'>();
 
 // ─── execution ───────────────────────────────────────────────────────────────────────────────────────
