@@ -50,9 +50,9 @@ export interface PhaseRecord {
   /** Short account of what the phase produced or why it failed. */
   detail?: string;
   /** SHA-256 over what the phase read when it completed (Phase G, the report): unchanged inputs, nothing to redo. */
-  inputs?: string;
+  inputs_sha256?: string;
   /** SHA-256 of the phase's main output when it completed (changed or missing: redo). */
-  outputs?: string;
+  outputs_sha256?: string;
   /** Jobs of the phase that failed (its exit code is 1 when some did, even when a resume skips it). */
   failures?: number;
 }

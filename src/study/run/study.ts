@@ -170,7 +170,7 @@ interface PhaseOutcome {
   detail: string;
   failures?: number;
   /** Fingerprints computed after the phase wrote its files. */
-  fingerprints?: () => Pick<PhaseRecord, 'inputs' | 'outputs'>;
+  fingerprints?: () => Pick<PhaseRecord, 'inputs_sha256' | 'outputs_sha256'>;
 }
 
 /** Runs (or resumes) the study `settings` describe into `hub`. */
@@ -290,7 +290,7 @@ export async function runStudy(hub: string, settings: StudySettings, onEvent: (e
 
   await phase('compare', async () => {
     const p = state.phases.compare;
-    return p?.inputs === compareInputs(hub) && p.outputs === compareOutputs(hub) ? 'inputs and outputs unchanged' : null;
+    return p?.inputs_sha256 === compareInputs(hub) && p.outputs_sha256 === compareOutputs(hub) ? 'inputs and outputs unchanged' : null;
   }, async () => {
     const { runComparison } = await import('../compare/phase.js');
     const g = await runComparison({ phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g },
@@ -298,14 +298,14 @@ export async function runStudy(hub: string, settings: StudySettings, onEvent: (e
     compare = g;
     return {
       detail: `${g.compared} compared, ${g.failed} failed, ${g.skipped} skipped`, failures: g.failed,
-      fingerprints: () => ({ inputs: compareInputs(hub), outputs: compareOutputs(hub) }),
+      fingerprints: () => ({ inputs_sha256: compareInputs(hub), outputs_sha256: compareOutputs(hub) }),
     };
   });
 
   const reportPath = join(roots.report, REPORT.index);
   await phase('report', async () => {
     const p = state.phases.report;
-    return p?.inputs === reportInputs(hub, state) && p.outputs === reportOutputs(hub) ? 'inputs and outputs unchanged' : null;
+    return p?.inputs_sha256 === reportInputs(hub, state) && p.outputs_sha256 === reportOutputs(hub) ? 'inputs and outputs unchanged' : null;
   }, async (started) => {
     // The report shows run.json: it shows itself as written and the run as complete (unless a phase failed).
     const inputs = reportInputs(hub, state);
@@ -314,7 +314,7 @@ export async function runStudy(hub: string, settings: StudySettings, onEvent: (e
     writeRunState(hub, state);
     const { buildReport } = await import('../report/phase.js');
     await buildReport(hub);
-    return { detail: relative(hub, reportPath), fingerprints: () => ({ inputs, outputs: reportOutputs(hub) }) };
+    return { detail: relative(hub, reportPath), fingerprints: () => ({ inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) }) };
   });
 
   if (worked) {
