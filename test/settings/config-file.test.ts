@@ -101,6 +101,17 @@ test('hostile or broken settings files are refused with one line: syntax, duplic
   assert.match(ptychostudy(['config', '--check', join(dir, 'missing.yaml')]).stderr, /--check \S+missing\.yaml: no such file/);
 });
 
+test('the settings file shown in the README is valid and means what the README says', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(yaml, 'README has a YAML example');
+  const s = parseStudySettings(parseSettingsText(yaml!, 'README.yaml') as never);
+  assert.equal(s.preset, 'quick');
+  assert.deepEqual(s.simulation.doses, [1000, 100000]);
+  assert.equal(s.reconstruction.noiseModel, 'poisson');
+  assert.deepEqual(s.reconstruction.probePlan, { start: 5, stop: null, stride: 1 });
+});
+
 test('--epochs 1 is refused with the reason, on every command that reconstructs', () => {
   const dir = tmp('epochs-one');
   for (const args of [['run', '--out', join(dir, 'hub')], ['lsqml', '--input', 'x.npz', '--out', join(dir, 'job')],
