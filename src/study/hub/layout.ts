@@ -17,7 +17,7 @@
  *                                    metrics_summary.{json,md,csv}, charts/<metric>.{svg,png}, runs/<run id>/
  *   <hub>/report/index.html, img/    the HTML report
  *
- * Each phase's root may also be given on its own (`ptychostudy generate --output-root …` etc.); the names
+ * Each phase's root may also be given on its own (`ptychostudy generate --out …` etc.); the names
  * below it are the same.
  */
 import { readdirSync, statSync } from 'node:fs';
