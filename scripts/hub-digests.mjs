@@ -43,6 +43,8 @@ const TIME_KEYS = new Set([
   // size and SHA-256 of an input file: Phase D files hold their source's path in _metadata, so these
   // follow the hub's path (the inputs' own arrays are digested where they are stored)
   'input_size', 'input_sha256', 'size_bytes', 'sha256',
+  // run.json's fingerprints of what a phase read and wrote: hashes over files that hold times
+  'inputs_sha256', 'outputs_sha256',
 ]);
 const TEXT = new Set(['.csv', '.md', '.log', '.html', '.svg', '.txt']);
 

@@ -16,7 +16,9 @@
  *
  * The engine keeps pty-chi's values for its own callers (`DEFAULT_LSQML_OPTIONS`, src/engine/options.ts);
  * the reconstruction group takes its defaults from there, except where the study departs on purpose:
- * `batchSize` 96 and `seed` 42 (the reference study's reconstruction script), `threads` (chosen per job).
+ * `batchSize` 96 and `seed` 42 (the reference study's reconstruction script), `epochs` 50 (one default for
+ * every command, sized for minutes on a laptop; the fly64 preset sets pty-chi's and the reference's 100),
+ * `threads` (chosen per job). An epoch count of 1 is refused while epoch 0 only rescales the probe.
  */
 import { z } from 'zod';
 import { DEFAULT_LSQML_OPTIONS, type LsqmlOptions } from '../engine/options.js';
@@ -93,6 +95,11 @@ export const OverlapSettingsSchema = z.object({
 // ─── Phase F: the engine's options and the job's own ────────────────────────────────────────────────
 
 const D = DEFAULT_LSQML_OPTIONS;
+/** The study's one default epoch count, for every command (pty-chi's own is 100: the fly64 preset sets it). */
+const STUDY_EPOCHS = 50;
+/** What an epoch count must be while the first epoch only rescales the probe (then 1 epoch updates nothing). */
+const TOO_FEW_EPOCHS = 'an integer ≥ 2 (epoch 0 only rescales the probe, so 1 epoch would update nothing; ' +
+  'set rescaleProbeIntensityInFirstEpoch to false to update in every epoch)';
 const plan = (what: string, defaults: LsqmlOptions['objectPlan']) => z.object({
   start: nonNegativeInt().default(0).meta(doc('first epoch')),
   stop: z.int({ error: 'an integer or null' }).nullable().default(null).meta(doc('first epoch no longer included; null: never')),
@@ -100,8 +107,8 @@ const plan = (what: string, defaults: LsqmlOptions['objectPlan']) => z.object({
 }).strict().default(() => ({ ...defaults })).meta(doc(`${what} (pty-chi optimization_plan: epochs e with start ≤ e < stop, (e − start) mod stride = 0)`));
 
 export const ReconstructionSettingsSchema = z.object({
-  epochs: positiveInt().default(D.epochs)
-    .meta(doc('LSQML epochs, epoch 0 included (epoch 0 only rescales the probe, as in pty-chi)', 'epochs')),
+  epochs: positiveInt().default(STUDY_EPOCHS)
+    .meta(doc('LSQML epochs, epoch 0 included: with rescaleProbeIntensityInFirstEpoch (the default, as in pty-chi) epoch 0 only rescales the probe, so at least 2 are needed for an update', 'epochs')),
   batchSize: positiveInt().default(96)
     .meta(doc('positions per minibatch (the reference study\'s 96; pty-chi\'s own default is 100)', 'positions')),
   noiseModel: z.enum(['gaussian', 'poisson'], { error: 'gaussian or poisson' }).default(D.noiseModel)
@@ -165,7 +172,10 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('FFT implementation; auto: WebAssembly SIMD when available')),
   precision: z.enum(['float32', 'float64'], { error: 'float32 or float64' }).default(D.precision)
     .meta(doc('working precision: float32 (complex64, pty-chi\'s own; needs the WebAssembly kernels and a power-of-two patch) or float64 (for checks)')),
-}).strict().brand<'ReconstructionSettings'>();
+}).strict().superRefine((r, ctx) => {
+  // The engine runs 1 epoch when asked (pty-chi parity tests do); a study never wants a run that updates nothing.
+  if (r.epochs === 1 && r.rescaleProbeIntensityInFirstEpoch) ctx.addIssue({ code: 'custom', path: ['epochs'], input: r.epochs, message: TOO_FEW_EPOCHS });
+}).brand<'ReconstructionSettings'>();
 
 // ─── execution ───────────────────────────────────────────────────────────────────────────────────────
 

@@ -92,7 +92,7 @@ test('an existing reconstruction is not overwritten without --overwrite (exit 2)
 test('usage and input errors exit 2 with a message and write nothing', () => {
   const out = join(root, 'bad');
   const cases: Array<[string[], RegExp]> = [
-    [['--output-dir', out], /--input-npz is required/],
+    [['--output-dir', out], /--input is required/],
     [['--input-npz', join(root, 'missing.npz'), '--output-dir', out], /no such file/],
     [['--input-npz', ds.path, '--output-dir', out, '--epochs', '0'], /--epochs 0: expected a positive integer/],
     [['--input-npz', ds.path, '--output-dir', out, '--noise-model', 'laplace'], /--noise-model laplace: expected gaussian or poisson/],

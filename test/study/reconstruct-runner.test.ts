@@ -63,7 +63,7 @@ test('--dose 1000 --view dense: two results (one failed), metadata merged with t
     assert.match(r.started_at, /Z$/);
   }
   const trainLog = readFileSync(train!.log_path, 'utf8');
-  assert.match(trainLog, /^# ptychostudy LSQML Reconstruction Log\n# Job: dose=1000, view=dense, split=train\n# Command: ptychostudy lsqml --input-npz \S+dense_train\.npz --output-dir \S+dose_1000\/dense\/train .*\n# Return code: 0\n#={60}\n/);
+  assert.match(trainLog, /^# ptychostudy LSQML Reconstruction Log\n# Job: dose=1000, view=dense, split=train\n# Command: ptychostudy lsqml --input \S+dense_train\.npz --out \S+dose_1000\/dense\/train .*\n# Return code: 0\n#={60}\n/);
   assert.match(trainLog, /epoch 3\/3 loss=/);
   assert.match(trainLog, /LSQML reconstruction completed/);
   const testLog = readFileSync(testRes!.log_path, 'utf8');
@@ -176,7 +176,7 @@ test('a dry run never replaces real results; all sparse missing gives 12 jobs, 6
   const root = tmp('runner-dry');
   const t = writeTree(root, { views: ['dense'] });
   const engine = testEngine();
-  const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, allowMissingPhaseD: true, settings: { epochs: 1 }, executor: engine.executor };
+  const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, allowMissingPhaseD: true, settings: { epochs: 2 }, executor: engine.executor };
   const dry = await phaseF({ ...base, dryRun: true });
   assert.equal(engine.calls.length, 0);
   assert.equal(dry.exitCode, 0);
@@ -238,7 +238,7 @@ test('two runs into one root never interleave; a stale lock is taken over; same-
   const gate = new Promise<void>((r) => { release = r; });
   const slow: typeof engine.executor = async (o, p) => { await gate; return engine.executor(o, p); };
   const engine = testEngine();
-  const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], settings: { epochs: 1 } };
+  const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], settings: { epochs: 2 } };
   const first = phaseF({ ...base, filters: { view: 'baseline' }, executor: slow, jobs: 1 });
   await new Promise((r) => setTimeout(r, 50));
   await assert.rejects(phaseF({ ...base, filters: { view: 'dense' }, executor: engine.executor }),

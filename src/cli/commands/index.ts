@@ -7,6 +7,7 @@ import { register as lsqml } from './lsqml.js';
 import { register as compare } from './compare.js';
 import { register as report } from './report.js';
 import { register as inspect } from './inspect.js';
+import { register as config } from './config.js';
 
 /** Every subcommand, in the order `--help` lists them. Each file registers one command. */
-export const commands: Array<(program: Command) => void> = [run, generate, overlap, reconstruct, lsqml, compare, report, inspect];
+export const commands: Array<(program: Command) => void> = [run, generate, overlap, reconstruct, lsqml, compare, report, inspect, config];

@@ -176,7 +176,7 @@ export function summaryMarkdown(s: MetricsSummary): string {
   }
   L.push('## Runs', '', '| run | started | filters | compared | failed | skipped |', '|---|---|---|---:|---:|---:|');
   for (const r of s.runs) {
-    const f = [r.filters.dose != null ? `dose=${r.filters.dose}` : '', r.filters.view ? `view=${r.filters.view}` : '', r.filters.split ? `split=${r.filters.split}` : ''].filter(Boolean).join(' ') || 'all';
+    const f = [r.filters.dose != null ? `dose=${[r.filters.dose].flat().join(',')}` : '', r.filters.view ? `view=${r.filters.view}` : '', r.filters.split ? `split=${r.filters.split}` : ''].filter(Boolean).join(' ') || 'all';
     L.push(`| ${r.run_id} | ${r.started_at} | ${f} | ${r.compared} | ${r.failed} | ${r.skipped} |`);
   }
   L.push('');

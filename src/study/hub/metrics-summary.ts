@@ -68,7 +68,7 @@ export const PhaseGRunSchema = z.object({
   run_id: z.string(),
   started_at: z.string(),
   finished_at: z.string().nullable(),
-  filters: z.object({ dose: z.number().nullable(), view: z.string().nullable(), split: z.string().nullable() }),
+  filters: z.object({ dose: z.union([z.number(), z.array(z.number())]).nullable(), view: z.string().nullable(), split: z.string().nullable() }),
   models: z.array(z.object({ name: z.string(), pattern: z.string() })),
   compared: z.number().int(),
   failed: z.number().int(),

@@ -25,7 +25,7 @@ export const JobKeySchema = z.object({
 });
 
 export const FiltersSchema = z.object({
-  dose: z.number().nullable(),
+  dose: z.union([z.number(), z.array(z.number())]).nullable().describe('one dose, or several'),
   view: view.nullable(),
   split: split.nullable(),
   gridsize: int.nullable(),
@@ -45,6 +45,7 @@ export const JobSchema = JobKeySchema.extend({
   init_object: z.enum(['ones', 'guess']),
   init_probe: z.string(),
   command: z.array(z.string()).describe('the `ptychostudy lsqml` command line equivalent to this job'),
+  settings_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('SHA-256 of every reconstruction setting but the thread count (the run record holds them)'),
 });
 
 export const MissingJobSchema = JobKeySchema.extend({ reason: z.string() });
@@ -69,6 +70,7 @@ export const ResultRecordSchema = JobKeySchema.extend({
   log_path: z.string(),
   stdout_preview: z.string(),
   command: z.array(z.string()),
+  settings_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('SHA-256 of the reconstruction settings of this result, thread count aside: a later run with other settings does not count it as already complete'),
   reconstruction_npz: z.string().nullable(),
   reconstruction_png: z.string().nullable(),
   lsqml_log: z.string().nullable(),
@@ -107,6 +109,7 @@ export const RunRecordSchema = z.object({
   already_complete: count,
   skipped_count: count,
   missing_phase_d_count: count,
+  reconstruction_settings: z.record(z.string(), z.unknown()).optional().describe('every reconstruction setting of the run (settings schema, group `reconstruction`)'),
 });
 
 export const ManifestSchema = z.object({

@@ -93,7 +93,7 @@ export function buildJobs(opts: BuildJobsOptions): BuiltJobs {
  */
 export function commandFor(job: ReconstructionJob, threads?: number): string[] {
   const s = job.settings;
-  const args = ['ptychostudy', 'lsqml', '--input-npz', job.inputNpz, '--output-dir', job.outputDir,
+  const args = ['ptychostudy', 'lsqml', '--input', job.inputNpz, '--out', job.outputDir,
     '--epochs', String(s.epochs), '--batch-size', String(s.batchSize), '--noise-model', s.noiseModel,
     '--modes', String(s.modes), '--seed', String(s.seed), '--init-object', s.initObject, '--init-probe', s.initProbe];
   if (s.nImages !== null) args.push('--n-images', String(s.nImages));

@@ -7,8 +7,8 @@
  * output directory:
  *   reconstruction.npz  reconstructed_object c8 [H, W], reconstructed_probe c8 [M, N, N],
  *                       loss_history f8, epoch_seconds f8, positions f8 [n, 2] ([ycoords, xcoords]),
- *                       _metadata (0-d '<U' JSON: options, engine and version, input file + size +
- *                       SHA-256, intensity scale, timings);
+ *                       _metadata (0-d '<U' JSON: options, every reconstruction setting and their
+ *                       SHA-256, engine and version, input file + size + SHA-256, intensity scale, timings);
  *   reconstruction.png  object amplitude and phase, probe (mode 0) amplitude and phase, colour bars, scale
  *                       bars (metres when the data states its pixel size);
  *   lsqml.log           one line per epoch: epoch, loss, seconds (rewritten after every epoch).
@@ -39,6 +39,7 @@ import { objectPixelSizeM } from '../../report/scalebar.js';
 import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
 import { addProbeModes } from '../../engine/probe-modes.js';
 import { engineOptions } from '../../settings/engine-options.js';
+import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import type { ReconstructionSettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { PHASE_F } from '../hub/layout.js';
@@ -210,6 +211,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     input: { path: inputPath, size_bytes: statSync(inputPath).size, sha256: fingerprintSync(inputPath).sha256 },
     ...input.record,
     job_options: jobOptionsRecord(inputPath, resolve(job.outputDir), opts),
+    reconstruction_settings: opts, settings_sha256: reconstructionSettingsSha256(opts),
     engine_options: result.options,
     n_positions: n,
     n_positions_in_file: ds.n,
