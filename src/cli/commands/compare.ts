@@ -5,10 +5,13 @@ import { runComparison, type PhaseGOptions } from '../../study/compare/phase.js'
 import { parseModelSpec } from '../../study/compare/plan.js';
 import { SPLITS, VIEWS } from '../../study/hub/layout.js';
 import { OWN_MODEL } from '../../study/hub/metrics-summary.js';
+import { parseStudySettings } from '../../settings/parse.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
+import { compareOnCluster } from '../cluster.js';
 
-const FLAGS: Record<string, string> = { models: '--model' };
+const FLAGS: Record<string, string> = { models: '--model', ...EXECUTOR_FLAGS };
 
-interface Flags {
+interface Flags extends ExecutorFlags {
   phaseCRoot?: string;
   phaseDRoot?: string;
   phaseFRoot?: string;
@@ -56,7 +59,7 @@ export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
 }
 
 export function register(program: Command): void {
-  program
+  addExecutorOptions(program
     .command('compare')
     .summary('Phase G: metrics of every reconstruction against ground truth, tables and charts')
     .description(
@@ -84,9 +87,10 @@ export function register(program: Command): void {
     .option('--no-figures', 'skip comparison.png')
     .option('--no-charts', 'skip the charts')
     .option('--json', 'print a JSON summary on stdout')
-    .option('--quiet', 'no progress on stderr')
+    .option('--quiet', 'no progress on stderr'))
     .action(action('compare', async (f: Flags) => {
       const opts = compareOptionsFromFlags(f);
+      const onCluster = await compareOnCluster(parseStudySettings({ execution: executorSettingsFromFlags(f) }), opts, f); if (onCluster !== null) return onCluster;
       const s = await runComparison(opts, (p) => { if (!f.quiet) process.stderr.write(`${p.message}\n`); });
       for (const m of opts.models ?? []) {
         if (!s.rows.some((r) => r.model === m.name && r.status !== 'missing')) {

@@ -6,10 +6,12 @@ import { parseStudySettings } from '../../settings/parse.js';
 import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
 import { runSimulation } from '../../study/simulate/phase.js';
 import type { PhaseCProgress } from '../../study/simulate/plan.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
+import { generateOnCluster } from '../cluster.js';
 
 const FLAGS: Record<string, string> = {
   preset: '--preset', overwrite: '--overwrite', 'simulation.doses': '--dose', 'simulation.nImages': '--n-images',
-  'simulation.seed': '--seed', 'simulation.baseNpz': '--base-npz',
+  'simulation.seed': '--seed', 'simulation.baseNpz': '--base-npz', ...EXECUTOR_FLAGS,
 };
 
 function parseCount(flag: string, value: string | undefined): number | undefined {
@@ -62,7 +64,7 @@ function progressPrinter(): { onProgress: (p: PhaseCProgress) => void; end: () =
 }
 
 export function register(program: Command): void {
-  program
+  addExecutorOptions(program
     .command('generate')
     .summary('Phase C: simulate diffraction datasets at each dose (train/test split)')
     .description(
@@ -81,10 +83,10 @@ export function register(program: Command): void {
     .option('--n-images <n>', 'number of scan positions before the split (default: the preset\'s, or the base NPZ\'s xcoords length)', )
     .option('--seed <seed>', 'simulation seed for object, positions and noise (default: the design\'s 42)', )
     .option('--base-npz <file>', 'take objectGuess and probeGuess from this NPZ instead of the synthetic object and probe (N = probe size)')
-    .option('--overwrite', 'replace existing patched_{train,test}.npz files of the selected doses', false)
+    .option('--overwrite', 'replace existing patched_{train,test}.npz files of the selected doses', false))
     .action(action('generate', async (o: {
       outputRoot: string; preset: string; dose: string[]; nImages?: string; seed?: string; baseNpz?: string; overwrite: boolean;
-    }) => {
+    } & ExecutorFlags) => {
       // Every flag is checked before anything is written.
       const given = o.dose.map(parseDose);
       const settings = parseStudySettings({
@@ -95,8 +97,10 @@ export function register(program: Command): void {
           seed: parseCount('--seed', o.seed),
           baseNpz: o.baseNpz,
         },
+        execution: executorSettingsFromFlags(o),
       });
       const timestamp = sourceDateEpoch();
+      const onCluster = await generateOnCluster(settings, { outputRoot: o.outputRoot, overwrite: o.overwrite, timestamp }, o); if (onCluster !== null) return onCluster;
       const progress = progressPrinter();
       // printed once the inputs have been accepted (errors stay a single line)
       let info = given.length > 0 ? `INFO: Filtering to ${given.length === 1 ? 'single dose' : 'doses'}: ${given.join(', ')}\n` : '';

@@ -6,10 +6,12 @@ import { parseStudySettings } from '../../settings/parse.js';
 import { doseDirName } from '../../study/hub/layout.js';
 import { runOverlap } from '../../study/overlap/phase.js';
 import type { OverlapProgress } from '../../study/overlap/plan.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
+import { overlapOnCluster } from '../cluster.js';
 
 const FLAGS: Record<string, string> = {
   phaseCRoot: '--phase-c-root', overwrite: '--overwrite', doses: '--dose', 'overlap.seed': '--seed',
-  'overlap.probeDiameterPx': '--probe-diameter-px', 'overlap.neighborCount': '--neighbor-count',
+  'overlap.probeDiameterPx': '--probe-diameter-px', 'overlap.neighborCount': '--neighbor-count', ...EXECUTOR_FLAGS,
 };
 
 function collect(value: string, previous: string[]): string[] {
@@ -49,7 +51,7 @@ function progressPrinter(): { onProgress: (p: OverlapProgress) => void; end: () 
   };
 }
 
-interface OverlapFlags {
+interface OverlapFlags extends ExecutorFlags {
   phaseCRoot?: string;
   outputRoot?: string;
   dose: string[];
@@ -61,7 +63,7 @@ interface OverlapFlags {
 }
 
 export function register(program: Command): void {
-  program
+  addExecutorOptions(program
     .command('overlap')
     .summary('Phase D: dense and sparse views of every dose by greedy minimum spacing')
     .description(
@@ -84,7 +86,7 @@ export function register(program: Command): void {
     .option('--seed <S>', 'seed of the visiting order (default: 456, the design\'s subsampling seed)')
     .option('--probe-diameter-px <D>', 'disc diameter of the overlap metrics (default: N, the patch size)')
     .option('--neighbor-count <K>', 'neighbours of the image-based overlap metric (default: 6)')
-    .option('--overwrite', 'replace existing output files (default: refuse, before writing anything)')
+    .option('--overwrite', 'replace existing output files (default: refuse, before writing anything)'))
     .action(action('overlap', async (flags: OverlapFlags) => {
       if (!flags.phaseCRoot) throw new UsageError('--phase-c-root is required');
       if (!flags.outputRoot) throw new UsageError('--output-root is required');
@@ -96,15 +98,18 @@ export function register(program: Command): void {
           probeDiameterPx: flags.probeDiameterPx !== undefined ? positiveNumber('--probe-diameter-px', flags.probeDiameterPx) : undefined,
           neighborCount: flags.neighborCount !== undefined ? nonNegativeInteger('--neighbor-count', flags.neighborCount) : undefined,
         },
+        execution: executorSettingsFromFlags(flags),
       });
-      const progress = progressPrinter();
-      const summary = await runOverlap(settings, {
+      const runOptions = {
         phaseCRoot: flags.phaseCRoot,
         outputRoot: flags.outputRoot,
         doses: doses.length > 0 ? doses : undefined,
         views: flags.view.length > 0 ? flags.view : undefined,
         overwrite: !!flags.overwrite,
-      }, progress.onProgress).finally(progress.end);
+      };
+      const onCluster = await overlapOnCluster(settings, runOptions, flags); if (onCluster !== null) return onCluster;
+      const progress = progressPrinter();
+      const summary = await runOverlap(settings, runOptions, progress.onProgress).finally(progress.end);
 
       for (const d of summary.doses) {
         if (d.status === 'failed') {

@@ -8,8 +8,10 @@ import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
 import { runReconstruction } from '../../study/reconstruct/phase.js';
 import type { ReconstructionRunOptions } from '../../study/reconstruct/plan.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
+import { reconstructOnCluster } from '../cluster.js';
 
-interface Flags {
+interface Flags extends ExecutorFlags {
   phaseCRoot?: string;
   phaseDRoot?: string;
   artifactRoot?: string;
@@ -39,7 +41,7 @@ const FLAGS: Record<string, string> = {
   'simulation.doses': '--doses', 'reconstruction.epochs': '--epochs', 'reconstruction.batchSize': '--batch-size',
   'reconstruction.noiseModel': '--noise-model', 'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images',
   'reconstruction.seed': '--seed', 'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe',
-  'execution.jobs': '--jobs',
+  'execution.jobs': '--jobs', ...EXECUTOR_FLAGS,
 };
 
 function required(flag: string, v: string | undefined): string {
@@ -67,7 +69,7 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
       initObject: f.initObject as 'ones' | 'guess' | undefined,
       initProbe: f.initProbe,
     },
-    execution: { jobs: integerFlag('--jobs', f.jobs) },
+    execution: { jobs: integerFlag('--jobs', f.jobs), ...executorSettingsFromFlags(f) },
   });
   return {
     settings,
@@ -88,7 +90,7 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
 
 export function register(program: Command): void {
   const D = settingsDefaults();
-  program
+  addExecutorOptions(program
     .command('reconstruct')
     .summary('Phase F: LSQML reconstruction of every dose × view × split, with manifests that keep all evidence')
     .description(
@@ -123,9 +125,10 @@ export function register(program: Command): void {
     .option('--seed <s>', 'seed of the minibatch order (same seed, same bytes)', String(D.reconstruction.seed))
     .option('--init-object <o>', 'initial object: ones (no ground truth leaks in) | guess (the file\'s objectGuess)', D.reconstruction.initObject)
     .option('--init-probe <p>', 'initial probe: guess (the file\'s probeGuess) | file:PATH (an NPZ with reconstructed_probe or probeGuess)', D.reconstruction.initProbe)
-    .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)')
+    .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)'))
     .action(action('reconstruct', async (flags: Flags) => {
       const { settings, options } = optionsFromFlags(flags);
+      const onCluster = await reconstructOnCluster(settings, options, flags); if (onCluster !== null) return onCluster;
       const view = new ProgressView(process.stderr, process.stderr.isTTY === true);
       const summary = await runReconstruction(settings, options, (e) => {
         if (e.type === 'dry-run') process.stdout.write(e.preview + '\n');

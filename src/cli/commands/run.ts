@@ -11,8 +11,10 @@ import { hubRoots } from '../../study/hub/layout.js';
 import { runStudy, type RunEvent } from '../../study/run/study.js';
 import { readRunState, writeRunState } from '../../study/run/state.js';
 import { summaryTable } from '../../study/run/summary.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
+import { runOnCluster } from '../cluster.js';
 
-interface Flags {
+interface Flags extends ExecutorFlags {
   preset: string;
   out?: string;
   dose?: string[];
@@ -32,7 +34,7 @@ interface Flags {
 const FLAGS: Record<string, string> = {
   preset: '--preset', hub: '--out', force: '--force', 'simulation.doses': '--dose', 'reconstruction.epochs': '--epochs',
   'execution.jobs': '--jobs', 'simulation.seed': '--seed', 'overlap.seed': '--overlap-seed', 'reconstruction.seed': '--reconstruction-seed',
-  'simulation.nImages': '--n-images', 'simulation.baseNpz': '--base-npz',
+  'simulation.nImages': '--n-images', 'simulation.baseNpz': '--base-npz', ...EXECUTOR_FLAGS,
 };
 
 /** The hub to use: --out (resumed when it holds a run), a fresh one with --force, or runs/<preset>-<UTC>. */
@@ -47,7 +49,7 @@ function fmtSeconds(s: number): string {
 }
 
 export function register(program: Command): void {
-  program
+  addExecutorOptions(program
     .command('run')
     .description('run the whole study — design, generate, overlap views, LSQML reconstructions, comparison, report — into one hub directory')
     .option('--preset <name>', `study size: ${PRESET_NAMES.join(' | ')} (quick: minutes on a laptop; fly64: the reference study's size)`, 'quick')
@@ -62,7 +64,7 @@ export function register(program: Command): void {
     .option('--base-npz <file>', 'take objectGuess and probeGuess from this NPZ instead of the synthetic ones')
     .option('--force', 'do not resume: redo everything into a new hub (the old one is kept)')
     .option('--quiet', 'print only the report path at the end')
-    .option('--json', 'print a JSON summary on stdout at the end (progress still goes to stderr unless --quiet)')
+    .option('--json', 'print a JSON summary on stdout at the end (progress still goes to stderr unless --quiet)'))
     .addHelpText('after', `
 Hub layout: run.json, design.json, phase_c/, phase_d/, phase_f/, phase_g/, report/index.html.
 Interrupting (Ctrl-C) leaves a consistent hub; run the same command with --out <hub> to continue.
@@ -79,9 +81,10 @@ Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran)
         },
         overlap: { seed: integerFlag('--overlap-seed', flags.overlapSeed) },
         reconstruction: { epochs: integerFlag('--epochs', flags.epochs), seed: integerFlag('--reconstruction-seed', flags.reconstructionSeed) },
-        execution: { jobs: integerFlag('--jobs', flags.jobs) },
+        execution: { jobs: integerFlag('--jobs', flags.jobs), ...executorSettingsFromFlags(flags) },
       });
       const hub = chooseHub(flags.preset, flags.out, flags.force ?? false);
+      const onCluster = await runOnCluster(hub, settings, flags); if (onCluster !== null) return onCluster;
       const quiet = flags.quiet ?? false;
       const err = process.stderr;
       const say = (line: string): void => { if (!quiet) err.write(line + '\n'); };
