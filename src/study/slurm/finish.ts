@@ -29,6 +29,12 @@ export async function finishSubmission(home: string, n: number, by: string): Pro
     let report: string | null = null;
     let reportFailed = false;
     if (submission.command === 'run' && submission.hub !== null && submission.rejected === null) {
+      // As in a local run, the report shows its own phase as running while it is written.
+      const before = readRunState(submission.hub);
+      if (before !== null) {
+        before.phases.report = { status: 'running', started: utcSeconds() };
+        writeRunState(submission.hub, before);
+      }
       try {
         // The report's renderer is loaded only here (tasks never need it).
         const { buildReport } = await import('../report/phase.js');

@@ -29,7 +29,7 @@ export async function withMergeLock<T>(lockPath: string, owner: string, place: s
       if (!held || Date.now() + pause > deadline) throw err;
       // A little randomness keeps tasks that collided once from colliding again in lockstep.
       await sleep(pause * (0.5 + Math.random()));
-      pause = Math.min(1000, pause * 2);
+      pause = Math.min(200, pause * 2);
     }
   }
   try {

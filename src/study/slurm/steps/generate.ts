@@ -104,7 +104,7 @@ export const generateStep: ClusterStep = {
     const first = ok[0];
     return {
       complete: failed.length === 0 && ok.length === expected,
-      detail: `${ok.length} of ${expected} doses × ${plan.nPositions} positions` +
+      detail: `${ok.length} doses × ${plan.nPositions} positions` +
         (first ? ` (train ${first.trainCount}, test ${first.testCount})` : '') + (failed.length > 0 ? `; ${failed.length} failed` : ''),
     };
   },
