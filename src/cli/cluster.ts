@@ -121,7 +121,7 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
     if (v.finish?.report) process.stdout.write(`${v.finish.report}\n`);
     return code;
   }
-  for (const s of v.steps) err.write(`✓ ${s.step}: ${s.detail ?? `${s.done}/${s.tasks} done, ${s.failed} failed`}\n`);
+  for (const s of v.steps) err.write(`${s.failed > 0 ? '✗' : '✓'} ${s.step}: ${s.detail ?? `${s.done}/${s.tasks} done, ${s.failed} failed`}\n`);
   const failures = v.steps.flatMap((s) => s.failures.map((f) => failureLine(s.step, f)));
   if (failures.length > 0) err.write(`${failures.length} job(s) failed:\n${failures.map((l) => `  ${l}`).join('\n')}\n`);
   if (table !== null) err.write(`\n${table.text}\n\n`);

@@ -3,6 +3,7 @@ import { action } from '../action.js';
 import { integerFlag } from '../flags.js';
 import { UsageError } from '../../errors.js';
 import { submissionNumbers, submissionView } from '../../study/slurm/follow.js';
+import { finishSubmission } from '../../study/slurm/finish.js';
 import { finishLine, failureLine, stepLine } from '../progress/slurm.js';
 import { followAndReport } from '../cluster.js';
 
@@ -32,7 +33,10 @@ export function register(program: Command): void {
       if (!f.hub) throw new UsageError('--hub is required');
       const n = integerFlag('--submission', f.submission) ?? null;
       if (f.wait) return followAndReport('status', f.hub, n, { json: f.json });
-      const v = submissionView(f.hub, n);
+      let v = submissionView(f.hub, n);
+      if (!v.active && v.finish === null && v.rejected === null && await finishSubmission(f.hub, v.number, 'ptychostudy status') !== null) {
+        v = submissionView(f.hub, v.number);
+      }
       const failed = v.steps.some((s) => s.failed > 0) || v.rejected !== null || v.finish?.exit_code === 1;
       if (f.json) {
         process.stdout.write(JSON.stringify(v, null, 2) + '\n');
@@ -43,7 +47,8 @@ export function register(program: Command): void {
         `${v.finish !== null ? ` — finished, exit code ${v.finish.exit_code}` : v.active ? ' — jobs queued or running' : ' — every job has ended'}`];
       if (v.rejected !== null) lines.push(`sbatch refused the ${v.rejected.step} job: ${v.rejected.message}`);
       for (const c of v.cancelled) lines.push(`cancelled ${c.at}: ${c.job_ids.join(', ')}`);
-      lines.push(...v.steps.map(stepLine), finishLine(v));
+      lines.push(...v.steps.map(stepLine));
+      if (v.rejected === null) lines.push(finishLine(v));
       for (const s of v.steps) for (const x of s.failures) lines.push(failureLine(s.step, x));
       if (v.finish?.report) lines.push(`report: ${v.finish.report}`);
       process.stdout.write(lines.join('\n') + '\n');
