@@ -90,6 +90,9 @@ export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, on
   const paths = slurmPaths(home);
   mkdirSync(paths.logs, { recursive: true });
   return withMergeLock(paths.lock, 'ptychostudy submission', 'hub', () => {
+    // Checked again under the lock: two commands submitting to one hub at once would both pass a check before it.
+    const active = activeSubmissions(home);
+    if (active.length > 0) throw new UsageError(`${home}: SLURM jobs ${active.flatMap((a) => a.ids).join(', ')} of this hub are queued or running; not submitting beside them`);
     const jobs: JobsRecord = readJobs(home) ?? { schema_version: JOBS_SCHEMA_VERSION, tool: 'ptychostudy', submissions: [] };
     const number = Math.max(0, ...jobs.submissions.map((s) => s.number)) + 1;
     const submission: Submission = {
