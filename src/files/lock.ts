@@ -5,7 +5,7 @@
  * Limits (what a cluster-wide lock must add): the pid check only sees processes of this host, and
  * exclusive create is atomic on local file systems and NFSv3+, not on every network file system.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -33,10 +33,15 @@ export function acquireLock(lockPath: string, owner: string, place: string): () 
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       let pid = NaN;
+      let text: string | null = null;
       try {
-        pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+        text = readFileSync(lockPath, 'utf8');
+        pid = Number.parseInt(text, 10);
       } catch { /* vanished meanwhile: retry */ }
-      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || pidAlive(pid))) {
+      // Empty: its holder has created it and not yet written its pid (taken over only if left so for a minute).
+      const st = text === '' ? statSync(lockPath, { throwIfNoEntry: false }) : undefined;
+      const writing = st !== undefined && Date.now() - st.mtimeMs < 60_000;
+      if (writing || (Number.isInteger(pid) && pid > 0 && (pid === process.pid || pidAlive(pid)))) {
         throw new InputError(`${dir}: another ${owner} (pid ${pid}) is writing into this ${place} (lock ${lockPath})`);
       }
       rmSync(lockPath, { force: true });

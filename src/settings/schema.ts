@@ -179,9 +179,33 @@ export const ReconstructionSettingsSchema = z.object({
 
 // ─── execution ───────────────────────────────────────────────────────────────────────────────────────
 
+/** A SLURM time limit as sbatch --time takes it. */
+const SLURM_TIME = /^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d{1,2}|\d+-\d{1,2}:\d{1,2}|\d+-\d{1,2}:\d{1,2}:\d{1,2}|UNLIMITED|INFINITE)$/;
+/** A partition, account or QOS name: one word (SLURM names never hold spaces). */
+const slurmName = (what: string) => z.string({ error: `a ${what} name` }).regex(/^[A-Za-z0-9_.+-]+$/, { error: `a ${what} name (letters, digits, _ . + -)` });
+
+/** How SLURM runs a study's jobs (`executor: 'slurm'`; docs/slurm.md). Each is an sbatch option; null: the cluster's default. */
+export const SlurmSettingsSchema = z.object({
+  partition: slurmName('partition').nullable().default(null).meta(doc('partition of every job (sbatch --partition); null: the cluster\'s default')),
+  account: slurmName('account').nullable().default(null).meta(doc('account charged (sbatch --account); null: the user\'s default')),
+  time: z.string({ error: 'a SLURM time limit' }).regex(SLURM_TIME, { error: 'a SLURM time limit: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS' })
+    .nullable().default(null).meta(doc('time limit of each task (sbatch --time); null: the partition\'s default')),
+  cpusPerTask: positiveInt().nullable().default(null)
+    .meta(doc('CPUs of each task (sbatch --cpus-per-task); a reconstruction uses that many threads; null: SLURM\'s default (1)', 'CPUs')),
+  mem: z.string({ error: 'a memory size' }).regex(/^\d+[KMGT]?$/i, { error: 'a memory size such as 4000M or 8G' }).nullable().default(null)
+    .meta(doc('memory of each task (sbatch --mem, e.g. 8G); null: the partition\'s default')),
+  qos: slurmName('QOS').nullable().default(null).meta(doc('quality of service (sbatch --qos); null: the default')),
+  sbatchArgs: z.array(z.string({ error: 'sbatch options' }), { error: 'a list of sbatch options' })
+    .refine((a) => a.every((x) => /^-[^\n"]*$/.test(x)), { error: 'sbatch options, each starting with - (no newline or double quote)' })
+    .default(() => []).meta(doc('further sbatch options, each as one argument (e.g. --constraint=haswell), written into every job script')),
+}).strict().meta(doc('the SLURM options of every job of a study run with executor slurm'));
+
 export const ExecutionSettingsSchema = z.object({
   jobs: positiveInt().nullable().default(null)
-    .meta(doc('reconstructions run at once, each in a worker thread; null: the number of cores')),
+    .meta(doc('reconstructions run at once, each in a worker thread; null: the number of cores (executor slurm: tasks of one array at once; null: as many as SLURM starts)')),
+  executor: z.enum(['local', 'slurm'], { error: 'local or slurm' }).default('local')
+    .meta(doc('who runs the jobs: local (this machine, worker threads) or slurm (one job array per phase, docs/slurm.md)')),
+  slurm: SlurmSettingsSchema.prefault({}),
 }).strict().brand<'ExecutionSettings'>();
 
 // ─── a whole study ───────────────────────────────────────────────────────────────────────────────────
@@ -199,6 +223,7 @@ export type SimulationSettings = z.output<typeof SimulationSettingsSchema>;
 export type OverlapSettings = z.output<typeof OverlapSettingsSchema>;
 export type ReconstructionSettings = z.output<typeof ReconstructionSettingsSchema>;
 export type ExecutionSettings = z.output<typeof ExecutionSettingsSchema>;
+export type SlurmSettings = z.output<typeof SlurmSettingsSchema>;
 export type StudySettings = z.output<typeof StudySettingsSchema>;
 /** What a caller may give: every field optional, groups optional. */
 export type StudySettingsInput = z.input<typeof StudySettingsSchema>;

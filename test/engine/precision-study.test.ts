@@ -53,7 +53,7 @@ function compareStudy(root: string): void {
   for (const r of done) {
     const args = r.command.slice(2); // drop 'ptychostudy lsqml'
     const out = join(f64Root, `dose_${r.dose}`, r.view, r.split);
-    args[args.indexOf('--output-dir') + 1] = out;
+    args[args.indexOf('--out') + 1] = out;
     cli(['lsqml', ...args, '--precision', 'float64']);
     assert.equal(precisionOf(join(hub, 'phase_f', `dose_${r.dose}`, r.view, r.split, 'reconstruction.npz')), 'float32');
     assert.equal(precisionOf(join(out, 'reconstruction.npz')), 'float64');
@@ -61,7 +61,7 @@ function compareStudy(root: string): void {
 
   const g = join(root, 'g');
   cli(['compare', '--phase-c-root', join(hub, 'phase_c'), '--phase-d-root', join(hub, 'phase_d'), '--phase-f-root', join(hub, 'phase_f'),
-    '--output-root', g, '--model', `F64=${f64Root}/{dose_dir}/{view}/{split}/reconstruction.npz`]);
+    '--out', g, '--model', `F64=${f64Root}/{dose_dir}/{view}/{split}/reconstruction.npz`]);
   const rows = (JSON.parse(readFileSync(join(g, 'metrics_summary.json'), 'utf8')) as { rows: Row[] }).rows;
   let compared = 0;
   const off: string[] = [];

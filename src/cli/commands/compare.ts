@@ -9,13 +9,15 @@ import type { PhaseGOptions } from '../../study/compare/phase.js';
 import { parseModelSpec } from '../../study/compare/plan.js';
 import { SPLITS, VIEWS } from '../../study/hub/layout.js';
 import { OWN_MODEL } from '../../study/hub/metrics-summary.js';
+import { parseStudySettings } from '../../settings/parse.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
-const FLAGS: Record<string, string> = { models: '--model', outputRoot: '--out' };
+const FLAGS: Record<string, string> = { models: '--model', outputRoot: '--out', ...EXECUTOR_FLAGS };
 
 /** Old names of --out, still accepted. */
 const OLD_OUT = ['--output-root'];
 
-interface Flags {
+interface Flags extends ExecutorFlags {
   phaseCRoot?: string;
   phaseDRoot?: string;
   phaseFRoot?: string;
@@ -93,9 +95,13 @@ export function register(program: Command): void {
     .option('--no-figures', 'skip comparison.png')
     .option('--no-charts', 'skip the charts')
     .option('--json', 'print a JSON summary on stdout')
-    .option('--quiet', 'no progress on stderr')
+    .option('--quiet', 'no progress on stderr');
+  addExecutorOptions(cmd)
     .action(action('compare', async (f: Flags) => {
       const opts = compareOptionsFromFlags(f);
+      const { compareOnCluster } = await import('../cluster.js');
+      const onCluster = await compareOnCluster(parseStudySettings({ execution: executorSettingsFromFlags(f) }), opts, f);
+      if (onCluster !== null) return onCluster;
       const { runComparison } = await import('../../study/compare/phase.js'); // loaded when used: the CLI starts fast
       const s = await runComparison(opts, (p) => { if (!f.quiet) process.stderr.write(`${p.message}\n`); });
       for (const m of opts.models ?? []) {

@@ -5,10 +5,11 @@ import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options
 import { UsageError } from '../../errors.js';
 import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
 import type { PhaseCProgress } from '../../study/simulate/plan.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
 const FLAGS: Record<string, string> = {
   preset: '--preset', overwrite: '--overwrite', outputRoot: '--out', config: '--config', 'simulation.doses': '--dose', 'simulation.nImages': '--n-images',
-  'simulation.seed': '--seed', 'simulation.baseNpz': '--base-npz',
+  'simulation.seed': '--seed', 'simulation.baseNpz': '--base-npz', ...EXECUTOR_FLAGS,
 };
 
 function parseCount(flag: string, value: string | undefined): number | undefined {
@@ -85,13 +86,14 @@ export function register(program: Command): void {
     .option('--n-images <n>', 'number of scan positions before the split (default: the preset\'s, or the base NPZ\'s xcoords length)', )
     .option('--seed <seed>', 'simulation seed for object, positions and noise (default: 42)', )
     .option('--base-npz <file>', 'take objectGuess and probeGuess from this NPZ instead of the synthetic object and probe (N = probe size)')
-    .option('--overwrite', 'replace existing patched_{train,test}.npz files of the selected doses (default: refuse)')
+    .option('--overwrite', 'replace existing patched_{train,test}.npz files of the selected doses (default: refuse)');
+  addExecutorOptions(cmd)
     .action(action('generate', async (o: {
       out?: string; outputRoot?: string; config?: string; preset?: string; dose?: string[]; nImages?: string; seed?: string;
       baseNpz?: string; overwrite?: boolean;
-    }) => {
+    } & ExecutorFlags) => {
       // Every flag is checked before anything is written.
-      const outputRoot = aliased<string>(o, '--out', OLD_OUT);
+      const outputRoot = aliased<string>(o as Record<string, unknown>, '--out', OLD_OUT);
       if (outputRoot === undefined) throw new UsageError('--out is required (the directory the datasets are written to)');
       const given = doseFlags(o.dose) ?? [];
       const settings = settingsFrom(o.config, {
@@ -102,8 +104,12 @@ export function register(program: Command): void {
           seed: parseCount('--seed', o.seed),
           baseNpz: o.baseNpz,
         },
+        execution: executorSettingsFromFlags(o),
       }, { preset: 'quick' });
       const timestamp = sourceDateEpoch();
+      const { generateOnCluster } = await import('../cluster.js');
+      const onCluster = await generateOnCluster(settings, { outputRoot, overwrite: o.overwrite ?? false, timestamp }, o);
+      if (onCluster !== null) return onCluster;
       const progress = progressPrinter();
       // printed once the inputs have been accepted (errors stay a single line)
       let info = given.length > 0 ? `INFO: Filtering to ${given.length === 1 ? 'single dose' : 'doses'}: ${given.join(', ')}\n` : '';

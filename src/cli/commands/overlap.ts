@@ -6,10 +6,11 @@ import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
 import { doseDirName } from '../../study/hub/layout.js';
 import type { OverlapProgress } from '../../study/overlap/plan.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
 const FLAGS: Record<string, string> = {
   phaseCRoot: '--phase-c-root', outputRoot: '--out', config: '--config', overwrite: '--overwrite', doses: '--dose', 'overlap.seed': '--seed',
-  'overlap.probeDiameterPx': '--probe-diameter-px', 'overlap.neighborCount': '--neighbor-count',
+  'overlap.probeDiameterPx': '--probe-diameter-px', 'overlap.neighborCount': '--neighbor-count', ...EXECUTOR_FLAGS,
 };
 
 /** Old names of --out, still accepted. */
@@ -48,7 +49,7 @@ function progressPrinter(): { onProgress: (p: OverlapProgress) => void; end: () 
   };
 }
 
-interface OverlapFlags {
+interface OverlapFlags extends ExecutorFlags {
   phaseCRoot?: string;
   out?: string;
   outputRoot?: string;
@@ -85,7 +86,8 @@ export function register(program: Command): void {
     .option('--seed <S>', 'seed of the visiting order (default: 456, the design\'s subsampling seed)')
     .option('--probe-diameter-px <D>', 'disc diameter of the overlap metrics (default: N, the patch size)')
     .option('--neighbor-count <K>', 'neighbours of the image-based overlap metric (default: 6)')
-    .option('--overwrite', 'replace existing output files (default: refuse, before writing anything)')
+    .option('--overwrite', 'replace existing output files (default: refuse, before writing anything)');
+  addExecutorOptions(cmd)
     .action(action('overlap', async (flags: OverlapFlags) => {
       if (!flags.phaseCRoot) throw new UsageError('--phase-c-root is required');
       const outputRoot = aliased<string>(flags as Record<string, unknown>, '--out', OLD_OUT);
@@ -99,16 +101,21 @@ export function register(program: Command): void {
           probeDiameterPx: flags.probeDiameterPx !== undefined ? positiveNumber('--probe-diameter-px', flags.probeDiameterPx) : undefined,
           neighborCount: flags.neighborCount !== undefined ? nonNegativeInteger('--neighbor-count', flags.neighborCount) : undefined,
         },
+        execution: executorSettingsFromFlags(flags),
       });
-      const progress = progressPrinter();
-      const { runOverlap } = await import('../../study/overlap/phase.js');
-      const summary = await runOverlap(settings, {
+      const runOptions = {
         phaseCRoot: flags.phaseCRoot,
         outputRoot,
         doses: doses.length > 0 ? doses : undefined,
         views: views.length > 0 ? views : undefined,
         overwrite: !!flags.overwrite,
-      }, progress.onProgress).finally(progress.end);
+      };
+      const { overlapOnCluster } = await import('../cluster.js');
+      const onCluster = await overlapOnCluster(settings, runOptions, flags);
+      if (onCluster !== null) return onCluster;
+      const progress = progressPrinter();
+      const { runOverlap } = await import('../../study/overlap/phase.js');
+      const summary = await runOverlap(settings, runOptions, progress.onProgress).finally(progress.end);
 
       for (const d of summary.doses) {
         if (d.status === 'failed') {

@@ -9,8 +9,9 @@ import { settingsDefaults } from '../../settings/parse.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
 import type { ReconstructionRunOptions } from '../../study/reconstruct/plan.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
-interface Flags {
+interface Flags extends ExecutorFlags {
   phaseCRoot?: string;
   phaseDRoot?: string;
   out?: string;
@@ -45,7 +46,7 @@ const FLAGS: Record<string, string> = {
   'simulation.doses': '--doses', 'reconstruction.epochs': '--epochs', 'reconstruction.batchSize': '--batch-size',
   'reconstruction.noiseModel': '--noise-model', 'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images',
   'reconstruction.seed': '--seed', 'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe',
-  'execution.jobs': '--jobs',
+  'execution.jobs': '--jobs', ...EXECUTOR_FLAGS,
 };
 
 function required(flag: string, v: string | undefined): string {
@@ -74,7 +75,7 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
       initObject: f.initObject as 'ones' | 'guess' | undefined,
       initProbe: f.initProbe,
     },
-    execution: { jobs: integerFlag('--jobs', f.jobs) },
+    execution: { jobs: integerFlag('--jobs', f.jobs), ...executorSettingsFromFlags(f) },
   });
   return {
     settings,
@@ -133,9 +134,13 @@ export function register(program: Command): void {
     .option('--seed <s>', `seed of the minibatch order; same seed, same bytes (default: ${D.reconstruction.seed})`)
     .option('--init-object <o>', `initial object: ones (no ground truth leaks in) | guess (the file's objectGuess) (default: ${D.reconstruction.initObject})`)
     .option('--init-probe <p>', `initial probe: guess (the file's probeGuess) | file:PATH (an NPZ with reconstructed_probe or probeGuess) (default: ${D.reconstruction.initProbe})`)
-    .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)')
+    .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)');
+  addExecutorOptions(cmd)
     .action(action('reconstruct', async (flags: Flags) => {
       const { settings, options } = optionsFromFlags(flags);
+      const { reconstructOnCluster } = await import('../cluster.js');
+      const onCluster = await reconstructOnCluster(settings, options, flags);
+      if (onCluster !== null) return onCluster;
       const view = new ProgressView(process.stderr, process.stderr.isTTY === true);
       const { runReconstruction } = await import('../../study/reconstruct/phase.js');
       const summary = await runReconstruction(settings, options, (e) => {

@@ -16,8 +16,9 @@ import type { RunEvent } from '../../study/run/study.js';
 import { conflictingSettings, readHubSettings, readRunState, writeRunState } from '../../study/run/state.js';
 import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { summaryTable } from '../../study/run/summary.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
-interface Flags {
+interface Flags extends ExecutorFlags {
   preset?: string;
   config?: string;
   out?: string;
@@ -39,7 +40,7 @@ interface Flags {
 const FLAGS: Record<string, string> = {
   preset: '--preset', hub: '--out', force: '--force', config: '--config', 'simulation.doses': '--dose', 'reconstruction.epochs': '--epochs',
   'execution.jobs': '--jobs', 'simulation.seed': '--seed', 'overlap.seed': '--overlap-seed', 'reconstruction.seed': '--reconstruction-seed',
-  'simulation.nImages': '--n-images', 'simulation.baseNpz': '--base-npz',
+  'simulation.nImages': '--n-images', 'simulation.baseNpz': '--base-npz', ...EXECUTOR_FLAGS,
 };
 
 /** The preset of a new hub when neither a flag nor the settings file names one. */
@@ -74,7 +75,7 @@ function flagSettings(flags: Flags): StudySettingsInput {
     },
     overlap: { seed: integerFlag('--overlap-seed', flags.overlapSeed) },
     reconstruction: { epochs: integerFlag('--epochs', flags.epochs), seed: integerFlag('--reconstruction-seed', flags.reconstructionSeed) },
-    execution: { jobs: integerFlag('--jobs', flags.jobs) },
+    execution: { jobs: integerFlag('--jobs', flags.jobs), ...executorSettingsFromFlags(flags) },
   };
 }
 
@@ -128,7 +129,8 @@ export function register(program: Command): void {
     .option('--base-npz <file>', 'take objectGuess and probeGuess from this NPZ instead of the synthetic ones')
     .option('--force', 'redo everything: a new hub beside the existing one (which is kept), from its settings and the flags')
     .option('--quiet', 'print only the report path at the end')
-    .option('--json', 'print a JSON summary on stdout at the end (progress still goes to stderr unless --quiet)')
+    .option('--json', 'print a JSON summary on stdout at the end (progress still goes to stderr unless --quiet)');
+  addExecutorOptions(cmd)
     .addHelpText('after', () => '\n' + wrapText(
       'Hub layout: run.json, settings.json, design.json, phase_c/, phase_d/, phase_f/, phase_g/, report/index.html.\n' +
       'Resume: `ptychostudy run --out HUB` continues with the hub\'s own settings; a flag or --config value that differs ' +
@@ -142,6 +144,9 @@ export function register(program: Command): void {
       const force = flags.force ?? false;
       const { settings } = runSettings(flags, out, force);
       const hub = chooseHub(settings.preset ?? 'study', out, force);
+      const { runOnCluster } = await import('../cluster.js');
+      const onCluster = await runOnCluster(hub, settings, flags);
+      if (onCluster !== null) return onCluster;
       const quiet = flags.quiet ?? false;
       const err = process.stderr;
       const say = (line: string): void => { if (!quiet) err.write(line + '\n'); };

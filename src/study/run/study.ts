@@ -63,7 +63,7 @@ export interface RunResult {
 }
 
 /** Temporary files left by a process that was killed mid-write (never complete files). */
-function removeStaleTemporaries(dir: string): void {
+export function removeStaleTemporaries(dir: string): void {
   let names: string[];
   try { names = readdirSync(dir); } catch { return; }
   for (const name of names) {
@@ -74,7 +74,7 @@ function removeStaleTemporaries(dir: string): void {
 }
 
 /** design.json: the preset (its values and the scene's parameters), the reference design record, the settings. */
-function designRecord(settings: StudySettings, design: StudyDesign): Record<string, unknown> {
+export function designRecord(settings: StudySettings, design: StudyDesign): Record<string, unknown> {
   const preset = settings.preset === null ? null : getPreset(settings.preset);
   const scene = sceneParameters();
   return {
