@@ -31,9 +31,9 @@
 }
 
 /** Flag bits of `intensity`, `farStep` and `poissonSums`. */
-const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4;
+const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4, STEP_DIFFERENCE = 8;
 /** Flags of `chiDirections`. */
-const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4;
+const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4, CHI_GIVEN = 8;
 /** Flags of `rampMul`. */
 const CONJ = 1;
 
@@ -97,15 +97,18 @@ export function exitWave(far: usize, o: usize, stride: usize, p: usize, n: i32):
  * GAUSS_STEP multiplies every mode by 1 − w·(1 − √y/(√Ŷ + 1e-9)) (the Gaussian far-field step) where
  * the pixel is constrained (CONSTRAINED: mask and threshold, see validLanes; else every pixel), and
  * then every pixel by `s` (the 1/N² of the inverse FFT that follows, when the caller runs it
- * unscaled: a power of two, so the product is exact and the result bit-identical; else 1).
- * `n2` (pixels) must be even.
+ * unscaled: a power of two, so the product is exact and the result bit-identical; else 1). With
+ * STEP_DIFFERENCE the factor less one, −w·(1 − √y/(√Ŷ + 1e-9)) (0 where unconstrained), multiplies
+ * instead: the inverse FFT then gives χ = ψ' − ψ directly (linearity), without the exit wave's
+ * recomputation and the cancellation of ψ' − ψ. `n2` (pixels) must be even.
  */
 export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yhat: usize, n2: i32, w: f64,
   flags: i32, mask: usize, thr: f64, out: usize, s: f64): void {
   let loss = f64x2.splat(0), sy = f64x2.splat(0), syh = f64x2.splat(0);
   const eps = f64x2.splat(1e-7), eps9 = f64x2.splat(1e-9), one = f64x2.splat(1), ww = f64x2.splat(w), tv = f64x2.splat(thr);
   const sv = f64x2.splat(s);
-  const keep = flags & KEEP_YHAT, step = flags & GAUSS_STEP, con = flags & CONSTRAINED;
+  const keep = flags & KEEP_YHAT, step = flags & GAUSS_STEP, con = flags & CONSTRAINED, diff = flags & STEP_DIFFERENCE;
+  const zero = f64x2.splat(0);
   for (let k: i32 = 0; k < n2; k += 2) {
     const q = far + ((<usize>k) << 4);
     const kb = (<usize>k) << 3;
@@ -125,8 +128,9 @@ export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yha
     sy = f64x2.add(sy, y);
     syh = f64x2.add(syh, yh);
     if (step) {
-      let f = f64x2.sub(one, f64x2.mul(ww, f64x2.sub(one, f64x2.div(f64x2.sqrt(y), f64x2.add(f64x2.sqrt(yh), eps9)))));
-      if (con) f = v128.bitselect(f, one, validLanes(y, mask, kb, tv));
+      const g = f64x2.mul(ww, f64x2.sub(one, f64x2.div(f64x2.sqrt(y), f64x2.add(f64x2.sqrt(yh), eps9))));
+      let f = diff ? f64x2.neg(g) : f64x2.sub(one, g);
+      if (con) f = v128.bitselect(f, diff ? zero : one, validLanes(y, mask, kb, tv));
       f = f64x2.mul(f, sv);
       const f0 = re2(f), f1 = im2(f);
       for (let m: i32 = 0; m < modes; m++) {
@@ -200,20 +204,21 @@ export function poissonSums(yb: usize, yhat: usize, n2: i32, abar: f64, flags: i
  * only with KEEP_CHI in `flags`), dP_0 = χ_0·conj(o) at `dP0`, dP_m = χ_m·conj(o) at dP + m·dstride for
  * m ≥ 1 (added to what is there with ACCUMULATE: the batch's block sums), dO = Σ_m χ_m·conj(p_m) (mode 0
  * only unless MULTIMODAL), and dO0 = χ_0·conj(p_0) when `dO0` ≠ 0. p_0 is the shifted probe at `p0`;
- * p_m (m ≥ 1) lies at probe + m·n²·16; o rows have byte stride `stride`.
+ * p_m (m ≥ 1) lies at probe + m·n²·16; o rows have byte stride `stride`. With CHI_GIVEN, far holds χ
+ * itself (the inverse FFT of intensity's STEP_DIFFERENCE output) and o·p_m is not subtracted.
  */
 export function chiDirections(far: usize, mstride: usize, modes: i32, chi0: usize, dP0: usize, dP: usize, dstride: usize, dO: usize,
   dO0: usize, p0: usize, probe: usize, o: usize, stride: usize, n: i32, flags: i32): void {
   const row = (<usize>n) << 4;
   const plane = (<usize>n) * row;
-  const multimodal = flags & MULTIMODAL, keepChi = flags & KEEP_CHI, accum = flags & ACCUMULATE;
+  const multimodal = flags & MULTIMODAL, keepChi = flags & KEEP_CHI, accum = flags & ACCUMULATE, given = flags & CHI_GIVEN;
   for (let r: i32 = 0; r < n; r++) {
     const ob = o + (<usize>r) * stride, kb = (<usize>r) * row;
     for (let j: usize = 0; j < row; j += 16) {
       const k = kb + j;
       const a = v128.load(ob + j);
       let b = v128.load(p0 + k);
-      let x = f64x2.sub(v128.load(far + k), cmul(a, b));
+      let x = given ? v128.load(far + k) : f64x2.sub(v128.load(far + k), cmul(a, b));
       v128.store(chi0 + k, x);
       v128.store(dP0 + k, cmulc(x, a));
       const d0 = cmulc(x, b);
@@ -222,7 +227,7 @@ export function chiDirections(far: usize, mstride: usize, modes: i32, chi0: usiz
       for (let m: i32 = 1; m < modes; m++) {
         const q = far + k + (<usize>m) * mstride;
         b = v128.load(probe + (<usize>m) * plane + k);
-        x = f64x2.sub(v128.load(q), cmul(a, b));
+        x = given ? v128.load(q) : f64x2.sub(v128.load(q), cmul(a, b));
         if (keepChi) v128.store(q, x);
         const dq = dP + k + (<usize>m) * dstride;
         v128.store(dq, accum ? f64x2.add(v128.load(dq), cmulc(x, a)) : cmulc(x, a));

@@ -35,8 +35,8 @@
 /** Pixels per float32 run of the per-position sums of `intensity` and `poissonSums` (a multiple of 4). */
 const RUN: i32 = 256;
 
-const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4;
-const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4;
+const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4, STEP_DIFFERENCE = 8;
+const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4, CHI_GIVEN = 8;
 /** Flags of `rampMul`. */
 const CONJ = 1;
 
@@ -89,7 +89,8 @@ export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yha
   let loss = f64x2.splat(0), sy = f64x2.splat(0), syh = f64x2.splat(0);
   const eps = f32x4.splat(1e-7), eps9 = f32x4.splat(1e-9), one = f32x4.splat(1), ww = f32x4.splat(<f32>w), sv = f32x4.splat(<f32>s);
   const tv = f32x4.splat(<f32>thr);
-  const keep = flags & KEEP_YHAT, step = flags & GAUSS_STEP, con = flags & CONSTRAINED;
+  const keep = flags & KEEP_YHAT, step = flags & GAUSS_STEP, con = flags & CONSTRAINED, diff = flags & STEP_DIFFERENCE;
+  const zero = f32x4.splat(0);
   for (let k0: i32 = 0; k0 < n2; k0 += RUN) {
     const k1 = min(n2, k0 + RUN);
     let l = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0);
@@ -112,8 +113,9 @@ export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yha
       s1 = f32x4.add(s1, y);
       s2 = f32x4.add(s2, yh);
       if (step) {
-        let f = f32x4.sub(one, f32x4.mul(ww, f32x4.sub(one, f32x4.div(f32x4.sqrt(y), f32x4.add(f32x4.sqrt(yh), eps9)))));
-        if (con) f = v128.bitselect(f, one, validLanes(y, mask, kb, tv));
+        const g = f32x4.mul(ww, f32x4.sub(one, f32x4.div(f32x4.sqrt(y), f32x4.add(f32x4.sqrt(yh), eps9))));
+        let f = diff ? f32x4.neg(g) : f32x4.sub(one, g);
+        if (con) f = v128.bitselect(f, diff ? zero : one, validLanes(y, mask, kb, tv));
         f = f32x4.mul(f, sv);
         const f0 = v128.shuffle<f32>(f, f, 0, 0, 1, 1), f1 = v128.shuffle<f32>(f, f, 2, 2, 3, 3);
         for (let m: i32 = 0; m < modes; m++) {
@@ -185,14 +187,14 @@ export function chiDirections(far: usize, mstride: usize, modes: i32, chi0: usiz
   dO0: usize, p0: usize, probe: usize, o: usize, stride: usize, n: i32, flags: i32): void {
   const row = (<usize>n) << 3;
   const plane = (<usize>n) * row;
-  const multimodal = flags & MULTIMODAL, keepChi = flags & KEEP_CHI, accum = flags & ACCUMULATE;
+  const multimodal = flags & MULTIMODAL, keepChi = flags & KEEP_CHI, accum = flags & ACCUMULATE, given = flags & CHI_GIVEN;
   for (let r: i32 = 0; r < n; r++) {
     const ob = o + (<usize>r) * stride, kb = (<usize>r) * row;
     for (let j: usize = 0; j < row; j += 16) {
       const k = kb + j;
       const a = v128.load(ob + j);
       let b = v128.load(p0 + k);
-      let x = f32x4.sub(v128.load(far + k), cmul(a, b));
+      let x = given ? v128.load(far + k) : f32x4.sub(v128.load(far + k), cmul(a, b));
       v128.store(chi0 + k, x);
       v128.store(dP0 + k, cmulc(x, a));
       const d0 = cmulc(x, b);
@@ -201,7 +203,7 @@ export function chiDirections(far: usize, mstride: usize, modes: i32, chi0: usiz
       for (let m: i32 = 1; m < modes; m++) {
         const q = far + k + (<usize>m) * mstride;
         b = v128.load(probe + (<usize>m) * plane + k);
-        x = f32x4.sub(v128.load(q), cmul(a, b));
+        x = given ? v128.load(q) : f32x4.sub(v128.load(q), cmul(a, b));
         if (keepChi) v128.store(q, x);
         const dq = dP + k + (<usize>m) * dstride;
         v128.store(dq, accum ? f32x4.add(v128.load(dq), cmulc(x, a)) : cmulc(x, a));

@@ -40,7 +40,9 @@
  */
 import { addPatch, extractPatch, patchInside } from './patches.js';
 import { addIllumination } from './preconditioner.js';
-import { ACCUMULATE, CONJ, CONSTRAINED, GAUSS_STEP, KEEP_CHI, KEEP_YHAT, MULTIMODAL, type LsqmlWasm, type Precision } from './wasm-kernels.js';
+import {
+  ACCUMULATE, CHI_GIVEN, CONJ, CONSTRAINED, GAUSS_STEP, KEEP_CHI, KEEP_YHAT, MULTIMODAL, STEP_DIFFERENCE, type LsqmlWasm, type Precision,
+} from './wasm-kernels.js';
 
 /** A real or interleaved-complex array of the working precision. */
 export type Real = Float32Array | Float64Array;
@@ -479,7 +481,8 @@ function forwardAt(c: Ctx, i: number, keep: boolean, fuseGaussian: boolean): voi
     fftAt(c, far, fo, true);
   }
   if (w) {
-    const flags = (keep ? KEEP_YHAT : 0) | (fuseGaussian ? GAUSS_STEP : 0) | constrainFlags(c);
+    // In this thread's own far field the step leaves Ψ' − Ψ (the spectrum of χ): chiAt needs no exit wave.
+    const flags = (keep ? KEEP_YHAT : 0) | (fuseGaussian ? GAUSS_STEP : 0) | (local ? STEP_DIFFERENCE : 0) | constrainFlags(c);
     w.intensity(addr(far, local ? 0 : modeOff(c, 0, i)), c.bpe * n2x2 * (local ? 1 : c.d.Bc), M, addr(c.yb, n2 * i), addr(c.yhat, n2 * i), n2, c.d.gaussW,
       flags, c.d.hasMask ? addr(c.maskR, 0) : 0, c.d.thr, addr(c.pp, PP * i + PP_LOSS), foldScale(c) ? 1 / n2 : 1);
   } else {
@@ -591,7 +594,7 @@ function chiAt(c: Ctx, i: number, local: boolean): void {
     const dP0 = K > 1 ? addr(c.farLocal!, 0) : addr(dP, f0);
     c.wasm.chiDirections(addr(src, at(0)), c.bpe * (local ? 2 * n2 : mstride), M, addr(far, f0), dP0, addr(dP, 2 * n2 * Math.floor(i / K)),
       c.bpe * mstride, addr(dOA, po), separateMode0 ? addr(dO0, po) : 0, addr(pt0, po), addr(probe, 0), addr(o, oOff), c.bpe * oStride, N,
-      (multimodal ? MULTIMODAL : 0) | (c.info[INFO_CAPTURE] !== 0 ? KEEP_CHI : 0) | (i % K !== 0 ? ACCUMULATE : 0));
+      (multimodal ? MULTIMODAL : 0) | (c.info[INFO_CAPTURE] !== 0 ? KEEP_CHI : 0) | (i % K !== 0 ? ACCUMULATE : 0) | (local ? CHI_GIVEN : 0));
     return;
   }
   for (let r = 0; r < N; r++) {

@@ -11,13 +11,14 @@ import type { Precision } from './options.js';
 export type { Precision };
 
 /** Flags of `intensity`, `farStep` and `poissonSums`. */
-export const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4;
+export const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4, STEP_DIFFERENCE = 8;
 /**
  * Flags of `chiDirections` (the object direction sums every mode; χ of modes m ≥ 1 is stored back;
- * the probe directions of modes m ≥ 1 are added to their destination) and of `rampMul` (CONJ: the
+ * the probe directions of modes m ≥ 1 are added to their destination; far holds χ itself, from
+ * intensity's STEP_DIFFERENCE) and of `rampMul` (CONJ: the
  * conjugate ramp; ACCUMULATE: added to the destination).
  */
-export const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4, CONJ = 1;
+export const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4, CHI_GIVEN = 8, CONJ = 1;
 
 export interface LsqmlWasm {
   rampMul(dst: number, src: number, srcStep: number, ramp: number, n: number, count: number, flags: number): void;
