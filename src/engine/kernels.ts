@@ -19,7 +19,8 @@
  *   R pt0 [Bc·n2]c  probe mode 0 shifted per position (P̃_i,0),
  *   R far [M·Bc·n2]c  Ψ → Ψ' → χ (mode-major: mode m of slot i at (m·Bc + i)·n2),
  *   R dP  [M·Bc·n2]c  χ·conj(O_i); mode 0 kept as its spectrum times the conjugate ramp (the adjoint
- *                   shift, applied after the batch sum),
+ *                   shift, applied after the batch sum); with the WASM kernels slot b holds the sum of
+ *                   block b's PROBE_BLOCK positions (see PROBE_BLOCK),
  *   R dOA [Bc·n2]c  Σ_m χ_m·conj(P̃_m) (the object direction); dO0 the mode-0 copy when it differs,
  *   R D, D0 [H·W]c  placed directions (preconditioned in place), invDen [H·W] 1/√(C² + (δ·max C)²),
  *   R dPsum [M·n2]c batch sums of dP, dPhat [M·n2]c the probe direction (batch mean, unshifted),
