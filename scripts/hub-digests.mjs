@@ -1,6 +1,7 @@
 // Per-file SHA-256 digests of a study hub with what legitimately differs between two runs of the same
 // settings taken out: wall-clock times and durations, run ids made from the time, the hub's own path,
-// and the engine's thread count (results do not depend on it). Everything else — every array of every
+// the engine's thread count and the `execution` settings (who ran the jobs: local or SLURM, how many at once;
+// results do not depend on them). Everything else — every array of every
 // NPZ, every manifest field, every figure and chart — must be the same bytes for the same seed.
 //
 //   node scripts/hub-digests.mjs HUB [--dump DIR]   print the digests of an existing hub as JSON
@@ -45,6 +46,9 @@ const TIME_KEYS = new Set([
   'input_size', 'input_sha256', 'size_bytes', 'sha256',
   // run.json's fingerprints of what a phase read and wrote: hashes over files that hold times
   'inputs_sha256', 'outputs_sha256',
+  // the settings of who ran the jobs (local worker threads or SLURM, how many at once): recorded so a
+  // resume reuses them, and never part of a result
+  'execution',
 ]);
 const TEXT = new Set(['.csv', '.md', '.log', '.html', '.svg', '.txt']);
 
