@@ -646,15 +646,18 @@ export function bitrevCopyReal32(dst: usize, src: usize, count: i32, h: i32, w: 
 /**
  * dst = inverse FFT (bit-reversed input, no permutation, scaled by 1/(h·w)) of src·(ey ⊗ ex), with
  * ey the h complexes at `ramp` and ex the w complexes after them: the Fourier sub-pixel shift of a
- * spectrum held in bit-reversed order. One h×w image; w even.
+ * spectrum held in bit-reversed order. One h×w image; w even; `sc` a power of two (1/(h·w)).
  */
 export function ifftRamp32(dst: usize, src: usize, ramp: usize, h: i32, w: i32, swR: usize, twR: usize, r2R: i32,
   swC: usize, twC: usize, r2C: i32, sc: f32): void {
   const rb = (<usize>w) << 3;
   const ex = ramp + ((<usize>h) << 3);
   const sign = f32x4(-1, 1, -1, 1);
+  // The 1/(h·w) rides on ey: a power of two, so every product is exact and the result equals the
+  // transform scaled afterwards, bit for bit, without a pass of its own.
+  const sv = f32x4.splat(sc);
   for (let u: i32 = 0; u < h; u++) {
-    const y = v128.load64_splat(ramp + ((<usize>u) << 3));
+    const y = f32x4.mul(v128.load64_splat(ramp + ((<usize>u) << 3)), sv);
     const yr = v128.shuffle<f32>(y, y, 0, 0, 2, 2), yi = v128.shuffle<f32>(y, y, 1, 1, 3, 3);
     const d = dst + (<usize>u) * rb, s = src + (<usize>u) * rb;
     for (let j: usize = 0; j < rb; j += 16) {
@@ -668,7 +671,6 @@ export function ifftRamp32(dst: usize, src: usize, ramp: usize, h: i32, w: i32, 
     rows32(d, 1, w, swR, 0, twR, r2R, -1);
   }
   cols32(dst, h, w, swC, 0, twC, r2C, -1);
-  if (sc != 1.0) scale32(dst, h * w * 2, sc);
 }
 
 /**

@@ -31,7 +31,11 @@
 }
 
 /** Flag bits of `intensity`, `farStep` and `poissonSums`. */
-const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4;
+const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4, STEP_DIFFERENCE = 8;
+/** Flags of `chiDirections`. */
+const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4, CHI_GIVEN = 8;
+/** Flags of `rampMul`. */
+const CONJ = 1;
 
 /**
  * Lanes of the pixels at `k` (two reals) that the far-field step constrains: mask ≠ 0 (when `mask` is
@@ -45,10 +49,12 @@ const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4;
 
 /**
  * dst_i = src_i · ramp_i for `count` N×N spectra (slot i at dst + i·n²·16): ramp_i[u, v] = ey[u]·ex[v]
- * with ey, ex the n complexes at ramp + i·32n and + 16n bytes (conjugated when `conj`). `srcStep` is the
- * byte step between slots of src (0: the same spectrum for every slot).
+ * with ey, ex the n complexes at ramp + i·32n and + 16n bytes (conjugated with CONJ in `flags`; with
+ * ACCUMULATE the products are added to dst instead). `srcStep` is the byte step between slots of src
+ * (0: the same spectrum for every slot).
  */
-export function rampMul(dst: usize, src: usize, srcStep: usize, ramp: usize, n: i32, count: i32, conj: i32): void {
+export function rampMul(dst: usize, src: usize, srcStep: usize, ramp: usize, n: i32, count: i32, flags: i32): void {
+  const conj = flags & CONJ, acc = flags & ACCUMULATE;
   const plane = (<usize>n * <usize>n) << 4;
   // With conj the ramp's imaginary parts flip sign.
   const sg = conj ? f64x2(-1, -1) : f64x2(1, 1);
@@ -68,7 +74,8 @@ export function rampMul(dst: usize, src: usize, srcStep: usize, ramp: usize, n: 
         const pi = f64x2.add(f64x2.mul(yr, xi), f64x2.mul(yi, xr));
         const a = v128.load(s);
         // a·r = [ar·pr − ai·pi, ar·pi + ai·pr]
-        v128.store(d, f64x2.add(f64x2.mul(a, pr), f64x2.mul(f64x2.mul(swap(a), pi), f64x2(-1, 1))));
+        const r = f64x2.add(f64x2.mul(a, pr), f64x2.mul(f64x2.mul(swap(a), pi), f64x2(-1, 1)));
+        v128.store(d, acc ? f64x2.add(v128.load(d), r) : r);
         d += 16; s += 16;
       }
     }
@@ -88,14 +95,20 @@ export function exitWave(far: usize, o: usize, stride: usize, p: usize, n: i32):
  * Predicted intensity of one position over `modes` modes: Ŷ = Σ_m |Ψ_m|², the loss Σ(√(Ŷ+1e-7) −
  * √(y+1e-7))², Σy and ΣŶ (written to out, out+8, out+16). Flags: KEEP_YHAT stores Ŷ at `yhat`;
  * GAUSS_STEP multiplies every mode by 1 − w·(1 − √y/(√Ŷ + 1e-9)) (the Gaussian far-field step) where
- * the pixel is constrained (CONSTRAINED: mask and threshold, see validLanes; else every pixel).
- * `n2` (pixels) must be even.
+ * the pixel is constrained (CONSTRAINED: mask and threshold, see validLanes; else every pixel), and
+ * then every pixel by `s` (the 1/N² of the inverse FFT that follows, when the caller runs it
+ * unscaled: a power of two, so the product is exact and the result bit-identical; else 1). With
+ * STEP_DIFFERENCE the factor less one, −w·(1 − √y/(√Ŷ + 1e-9)) (0 where unconstrained), multiplies
+ * instead: the inverse FFT then gives χ = ψ' − ψ directly (linearity), without the exit wave's
+ * recomputation and the cancellation of ψ' − ψ. `n2` (pixels) must be even.
  */
 export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yhat: usize, n2: i32, w: f64,
-  flags: i32, mask: usize, thr: f64, out: usize): void {
+  flags: i32, mask: usize, thr: f64, out: usize, s: f64): void {
   let loss = f64x2.splat(0), sy = f64x2.splat(0), syh = f64x2.splat(0);
   const eps = f64x2.splat(1e-7), eps9 = f64x2.splat(1e-9), one = f64x2.splat(1), ww = f64x2.splat(w), tv = f64x2.splat(thr);
-  const keep = flags & KEEP_YHAT, step = flags & GAUSS_STEP, con = flags & CONSTRAINED;
+  const sv = f64x2.splat(s);
+  const keep = flags & KEEP_YHAT, step = flags & GAUSS_STEP, con = flags & CONSTRAINED, diff = flags & STEP_DIFFERENCE;
+  const zero = f64x2.splat(0);
   for (let k: i32 = 0; k < n2; k += 2) {
     const q = far + ((<usize>k) << 4);
     const kb = (<usize>k) << 3;
@@ -115,8 +128,10 @@ export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yha
     sy = f64x2.add(sy, y);
     syh = f64x2.add(syh, yh);
     if (step) {
-      let f = f64x2.sub(one, f64x2.mul(ww, f64x2.sub(one, f64x2.div(f64x2.sqrt(y), f64x2.add(f64x2.sqrt(yh), eps9)))));
-      if (con) f = v128.bitselect(f, one, validLanes(y, mask, kb, tv));
+      const g = f64x2.mul(ww, f64x2.sub(one, f64x2.div(f64x2.sqrt(y), f64x2.add(f64x2.sqrt(yh), eps9))));
+      let f = diff ? f64x2.neg(g) : f64x2.sub(one, g);
+      if (con) f = v128.bitselect(f, diff ? zero : one, validLanes(y, mask, kb, tv));
+      f = f64x2.mul(f, sv);
       const f0 = re2(f), f1 = im2(f);
       for (let m: i32 = 0; m < modes; m++) {
         const qm = q + (<usize>m) * mstride;
@@ -133,12 +148,12 @@ export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yha
 /**
  * Far-field step of one position on every mode, from the stored Ŷ: Gaussian (`poisson` = 0)
  * Ψ·(1 − w·(1 − √y/(√Ŷ + 1e-9))), Poisson Ψ·(1 − α·(1 − y/(Ŷ + 1e-6))); only constrained pixels
- * change when `flags` has CONSTRAINED. `n2` even.
+ * change when `flags` has CONSTRAINED; then every pixel times `s` (as in `intensity`). `n2` even.
  */
 export function farStep(far: usize, mstride: usize, modes: i32, yb: usize, yhat: usize, n2: i32, w: f64, alpha: f64,
-  poisson: i32, flags: i32, mask: usize, thr: f64): void {
+  poisson: i32, flags: i32, mask: usize, thr: f64, s: f64): void {
   const eps9 = f64x2.splat(1e-9), eps6 = f64x2.splat(1e-6), one = f64x2.splat(1), ww = f64x2.splat(w), av = f64x2.splat(alpha);
-  const tv = f64x2.splat(thr), con = flags & CONSTRAINED;
+  const tv = f64x2.splat(thr), con = flags & CONSTRAINED, sv = f64x2.splat(s);
   for (let k: i32 = 0; k < n2; k += 2) {
     const kb = (<usize>k) << 3;
     const y = v128.load(yb + kb), yh = v128.load(yhat + kb);
@@ -146,6 +161,7 @@ export function farStep(far: usize, mstride: usize, modes: i32, yb: usize, yhat:
       ? f64x2.sub(one, f64x2.mul(av, f64x2.sub(one, f64x2.div(y, f64x2.add(yh, eps6)))))
       : f64x2.sub(one, f64x2.mul(ww, f64x2.sub(one, f64x2.div(f64x2.sqrt(y), f64x2.add(f64x2.sqrt(yh), eps9)))));
     if (con) f = v128.bitselect(f, one, validLanes(y, mask, kb, tv));
+    f = f64x2.mul(f, sv);
     const f0 = re2(f), f1 = im2(f);
     const q = far + ((<usize>k) << 4);
     for (let m: i32 = 0; m < modes; m++) {
@@ -183,33 +199,38 @@ export function poissonSums(yb: usize, yhat: usize, n2: i32, abar: f64, flags: i
 }
 
 /**
- * χ and the update directions of one position over `modes` modes and an N×N patch: χ_m = Ψ'_m − o·p_m
- * (stored back into far), dP_m = χ_m·conj(o), dO = Σ_m χ_m·conj(p_m) (mode 0 only unless
- * `multimodal`), and dO0 = χ_0·conj(p_0) when `dO0` ≠ 0. p_0 is the shifted probe at `p0`; p_m (m ≥ 1)
- * lies at probe + m·n²·16. far and dP are mode-major (`mstride`); o rows have byte stride `stride`.
+ * χ and the update directions of one position over `modes` modes and an N×N patch: χ_m = ψ'_m − o·p_m
+ * (ψ'_m at far + m·mstride; χ_0 stored at `chi0` — which may be `far` —, χ_m for m ≥ 1 stored back
+ * only with KEEP_CHI in `flags`), dP_0 = χ_0·conj(o) at `dP0`, dP_m = χ_m·conj(o) at dP + m·dstride for
+ * m ≥ 1 (added to what is there with ACCUMULATE: the batch's block sums), dO = Σ_m χ_m·conj(p_m) (mode 0
+ * only unless MULTIMODAL), and dO0 = χ_0·conj(p_0) when `dO0` ≠ 0. p_0 is the shifted probe at `p0`;
+ * p_m (m ≥ 1) lies at probe + m·n²·16; o rows have byte stride `stride`. With CHI_GIVEN, far holds χ
+ * itself (the inverse FFT of intensity's STEP_DIFFERENCE output) and o·p_m is not subtracted.
  */
-export function chiDirections(far: usize, mstride: usize, modes: i32, dP: usize, dO: usize, dO0: usize, p0: usize, probe: usize,
-  o: usize, stride: usize, n: i32, multimodal: i32): void {
+export function chiDirections(far: usize, mstride: usize, modes: i32, chi0: usize, dP0: usize, dP: usize, dstride: usize, dO: usize,
+  dO0: usize, p0: usize, probe: usize, o: usize, stride: usize, n: i32, flags: i32): void {
   const row = (<usize>n) << 4;
   const plane = (<usize>n) * row;
+  const multimodal = flags & MULTIMODAL, keepChi = flags & KEEP_CHI, accum = flags & ACCUMULATE, given = flags & CHI_GIVEN;
   for (let r: i32 = 0; r < n; r++) {
     const ob = o + (<usize>r) * stride, kb = (<usize>r) * row;
     for (let j: usize = 0; j < row; j += 16) {
       const k = kb + j;
       const a = v128.load(ob + j);
       let b = v128.load(p0 + k);
-      let x = f64x2.sub(v128.load(far + k), cmul(a, b));
-      v128.store(far + k, x);
-      v128.store(dP + k, cmulc(x, a));
+      let x = given ? v128.load(far + k) : f64x2.sub(v128.load(far + k), cmul(a, b));
+      v128.store(chi0 + k, x);
+      v128.store(dP0 + k, cmulc(x, a));
       const d0 = cmulc(x, b);
       if (dO0) v128.store(dO0 + k, d0);
       let acc = d0;
       for (let m: i32 = 1; m < modes; m++) {
-        const q = k + (<usize>m) * mstride;
+        const q = far + k + (<usize>m) * mstride;
         b = v128.load(probe + (<usize>m) * plane + k);
-        x = f64x2.sub(v128.load(far + q), cmul(a, b));
-        v128.store(far + q, x);
-        v128.store(dP + q, cmulc(x, a));
+        x = given ? v128.load(q) : f64x2.sub(v128.load(q), cmul(a, b));
+        if (keepChi) v128.store(q, x);
+        const dq = dP + k + (<usize>m) * dstride;
+        v128.store(dq, accum ? f64x2.add(v128.load(dq), cmulc(x, a)) : cmulc(x, a));
         if (multimodal) acc = f64x2.add(acc, cmulc(x, b));
       }
       v128.store(dO + k, acc);

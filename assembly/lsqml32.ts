@@ -35,7 +35,10 @@
 /** Pixels per float32 run of the per-position sums of `intensity` and `poissonSums` (a multiple of 4). */
 const RUN: i32 = 256;
 
-const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4;
+const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4, STEP_DIFFERENCE = 8;
+const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4, CHI_GIVEN = 8;
+/** Flags of `rampMul`. */
+const CONJ = 1;
 
 // @ts-ignore: decorator
 @inline function validLanes(y: v128, mask: usize, k: usize, thr: v128): v128 {
@@ -44,7 +47,8 @@ const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4;
 }
 
 /** See assembly/lsqml.ts (ramps are n complex64 ey then n ex per slot, i.e. 16n bytes per slot). */
-export function rampMul(dst: usize, src: usize, srcStep: usize, ramp: usize, n: i32, count: i32, conj: i32): void {
+export function rampMul(dst: usize, src: usize, srcStep: usize, ramp: usize, n: i32, count: i32, flags: i32): void {
+  const conj = flags & CONJ, acc = flags & ACCUMULATE;
   const plane = (<usize>n * <usize>n) << 3;
   const sg = conj ? f32x4.splat(-1) : f32x4.splat(1);
   const sign = f32x4(-1, 1, -1, 1);
@@ -62,7 +66,8 @@ export function rampMul(dst: usize, src: usize, srcStep: usize, ramp: usize, n: 
         const pr = f32x4.sub(f32x4.mul(yr, xr), f32x4.mul(yi, xi));
         const pi = f32x4.add(f32x4.mul(yr, xi), f32x4.mul(yi, xr));
         const a = v128.load(s);
-        v128.store(d, f32x4.add(f32x4.mul(a, pr), f32x4.mul(f32x4.mul(swap(a), pi), sign)));
+        const r = f32x4.add(f32x4.mul(a, pr), f32x4.mul(f32x4.mul(swap(a), pi), sign));
+        v128.store(d, acc ? f32x4.add(v128.load(d), r) : r);
         d += 16; s += 16;
       }
     }
@@ -80,11 +85,12 @@ export function exitWave(far: usize, o: usize, stride: usize, p: usize, n: i32):
 
 /** See assembly/lsqml.ts; four pixels per step (`n2` a multiple of 4). */
 export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yhat: usize, n2: i32, w: f64,
-  flags: i32, mask: usize, thr: f64, out: usize): void {
+  flags: i32, mask: usize, thr: f64, out: usize, s: f64): void {
   let loss = f64x2.splat(0), sy = f64x2.splat(0), syh = f64x2.splat(0);
-  const eps = f32x4.splat(1e-7), eps9 = f32x4.splat(1e-9), one = f32x4.splat(1), ww = f32x4.splat(<f32>w);
+  const eps = f32x4.splat(1e-7), eps9 = f32x4.splat(1e-9), one = f32x4.splat(1), ww = f32x4.splat(<f32>w), sv = f32x4.splat(<f32>s);
   const tv = f32x4.splat(<f32>thr);
-  const keep = flags & KEEP_YHAT, step = flags & GAUSS_STEP, con = flags & CONSTRAINED;
+  const keep = flags & KEEP_YHAT, step = flags & GAUSS_STEP, con = flags & CONSTRAINED, diff = flags & STEP_DIFFERENCE;
+  const zero = f32x4.splat(0);
   for (let k0: i32 = 0; k0 < n2; k0 += RUN) {
     const k1 = min(n2, k0 + RUN);
     let l = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0);
@@ -107,8 +113,10 @@ export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yha
       s1 = f32x4.add(s1, y);
       s2 = f32x4.add(s2, yh);
       if (step) {
-        let f = f32x4.sub(one, f32x4.mul(ww, f32x4.sub(one, f32x4.div(f32x4.sqrt(y), f32x4.add(f32x4.sqrt(yh), eps9)))));
-        if (con) f = v128.bitselect(f, one, validLanes(y, mask, kb, tv));
+        const g = f32x4.mul(ww, f32x4.sub(one, f32x4.div(f32x4.sqrt(y), f32x4.add(f32x4.sqrt(yh), eps9))));
+        let f = diff ? f32x4.neg(g) : f32x4.sub(one, g);
+        if (con) f = v128.bitselect(f, diff ? zero : one, validLanes(y, mask, kb, tv));
+        f = f32x4.mul(f, sv);
         const f0 = v128.shuffle<f32>(f, f, 0, 0, 1, 1), f1 = v128.shuffle<f32>(f, f, 2, 2, 3, 3);
         for (let m: i32 = 0; m < modes; m++) {
           const qm = q + (<usize>m) * mstride;
@@ -126,8 +134,8 @@ export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yha
 
 /** See assembly/lsqml.ts; `n2` a multiple of 4. */
 export function farStep(far: usize, mstride: usize, modes: i32, yb: usize, yhat: usize, n2: i32, w: f64, alpha: f64,
-  poisson: i32, flags: i32, mask: usize, thr: f64): void {
-  const eps9 = f32x4.splat(1e-9), eps6 = f32x4.splat(1e-6), one = f32x4.splat(1), ww = f32x4.splat(<f32>w);
+  poisson: i32, flags: i32, mask: usize, thr: f64, s: f64): void {
+  const eps9 = f32x4.splat(1e-9), eps6 = f32x4.splat(1e-6), one = f32x4.splat(1), ww = f32x4.splat(<f32>w), sv = f32x4.splat(<f32>s);
   const av = f32x4.splat(<f32>alpha), tv = f32x4.splat(<f32>thr), con = flags & CONSTRAINED;
   for (let k: i32 = 0; k < n2; k += 4) {
     const kb = (<usize>k) << 2;
@@ -136,6 +144,7 @@ export function farStep(far: usize, mstride: usize, modes: i32, yb: usize, yhat:
       ? f32x4.sub(one, f32x4.mul(av, f32x4.sub(one, f32x4.div(y, f32x4.add(yh, eps6)))))
       : f32x4.sub(one, f32x4.mul(ww, f32x4.sub(one, f32x4.div(f32x4.sqrt(y), f32x4.add(f32x4.sqrt(yh), eps9)))));
     if (con) f = v128.bitselect(f, one, validLanes(y, mask, kb, tv));
+    f = f32x4.mul(f, sv);
     const f0 = v128.shuffle<f32>(f, f, 0, 0, 1, 1), f1 = v128.shuffle<f32>(f, f, 2, 2, 3, 3);
     const q = far + ((<usize>k) << 3);
     for (let m: i32 = 0; m < modes; m++) {
@@ -174,28 +183,30 @@ export function poissonSums(yb: usize, yhat: usize, n2: i32, abar: f64, flags: i
 }
 
 /** See assembly/lsqml.ts (p_m, m ≥ 1, at probe + m·n²·8). */
-export function chiDirections(far: usize, mstride: usize, modes: i32, dP: usize, dO: usize, dO0: usize, p0: usize, probe: usize,
-  o: usize, stride: usize, n: i32, multimodal: i32): void {
+export function chiDirections(far: usize, mstride: usize, modes: i32, chi0: usize, dP0: usize, dP: usize, dstride: usize, dO: usize,
+  dO0: usize, p0: usize, probe: usize, o: usize, stride: usize, n: i32, flags: i32): void {
   const row = (<usize>n) << 3;
   const plane = (<usize>n) * row;
+  const multimodal = flags & MULTIMODAL, keepChi = flags & KEEP_CHI, accum = flags & ACCUMULATE, given = flags & CHI_GIVEN;
   for (let r: i32 = 0; r < n; r++) {
     const ob = o + (<usize>r) * stride, kb = (<usize>r) * row;
     for (let j: usize = 0; j < row; j += 16) {
       const k = kb + j;
       const a = v128.load(ob + j);
       let b = v128.load(p0 + k);
-      let x = f32x4.sub(v128.load(far + k), cmul(a, b));
-      v128.store(far + k, x);
-      v128.store(dP + k, cmulc(x, a));
+      let x = given ? v128.load(far + k) : f32x4.sub(v128.load(far + k), cmul(a, b));
+      v128.store(chi0 + k, x);
+      v128.store(dP0 + k, cmulc(x, a));
       const d0 = cmulc(x, b);
       if (dO0) v128.store(dO0 + k, d0);
       let acc = d0;
       for (let m: i32 = 1; m < modes; m++) {
-        const q = k + (<usize>m) * mstride;
+        const q = far + k + (<usize>m) * mstride;
         b = v128.load(probe + (<usize>m) * plane + k);
-        x = f32x4.sub(v128.load(far + q), cmul(a, b));
-        v128.store(far + q, x);
-        v128.store(dP + q, cmulc(x, a));
+        x = given ? v128.load(q) : f32x4.sub(v128.load(q), cmul(a, b));
+        if (keepChi) v128.store(q, x);
+        const dq = dP + k + (<usize>m) * dstride;
+        v128.store(dq, accum ? f32x4.add(v128.load(dq), cmulc(x, a)) : cmulc(x, a));
         if (multimodal) acc = f32x4.add(acc, cmulc(x, b));
       }
       v128.store(dO + k, acc);

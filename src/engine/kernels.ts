@@ -19,7 +19,8 @@
  *   R pt0 [Bc·n2]c  probe mode 0 shifted per position (P̃_i,0),
  *   R far [M·Bc·n2]c  Ψ → Ψ' → χ (mode-major: mode m of slot i at (m·Bc + i)·n2),
  *   R dP  [M·Bc·n2]c  χ·conj(O_i); mode 0 kept as its spectrum times the conjugate ramp (the adjoint
- *                   shift, applied after the batch sum),
+ *                   shift, applied after the batch sum); with the WASM kernels slot b holds the sum of
+ *                   block b's PROBE_BLOCK positions (see PROBE_BLOCK),
  *   R dOA [Bc·n2]c  Σ_m χ_m·conj(P̃_m) (the object direction); dO0 the mode-0 copy when it differs,
  *   R D, D0 [H·W]c  placed directions (preconditioned in place), invDen [H·W] 1/√(C² + (δ·max C)²),
  *   R dPsum [M·n2]c batch sums of dP, dPhat [M·n2]c the probe direction (batch mean, unshifted),
@@ -40,7 +41,9 @@
  */
 import { addPatch, extractPatch, patchInside } from './patches.js';
 import { addIllumination } from './preconditioner.js';
-import { CONSTRAINED, GAUSS_STEP, KEEP_YHAT, type LsqmlWasm, type Precision } from './wasm-kernels.js';
+import {
+  ACCUMULATE, CHI_GIVEN, CONJ, CONSTRAINED, GAUSS_STEP, KEEP_CHI, KEEP_YHAT, MULTIMODAL, STEP_DIFFERENCE, type LsqmlWasm, type Precision,
+} from './wasm-kernels.js';
 
 /** A real or interleaved-complex array of the working precision. */
 export type Real = Float32Array | Float64Array;
@@ -57,8 +60,12 @@ export const PP = 12;
 export const PP_LOSS = 0, PP_SUMY = 1, PP_SUMYHAT = 2, PP_PNUM = 3, PP_PDEN = 4, PP_ALPHA = 5,
   PP_AA = 6, PP_QQ = 7, PP_AQRE = 8, PP_AQIM = 9, PP_B1 = 10, PP_B2 = 11;
 
-/** `info` slots. INFO_KEEP: 1 when Phase.Forward must keep Ŷ (a far-field step follows). */
-export const INFO_B = 0, INFO_R0 = 1, INFO_R1 = 2, INFO_C0 = 3, INFO_C1 = 4, INFO_KEEP = 5;
+/**
+ * `info` slots. INFO_KEEP: 1 when Phase.Forward must keep Ŷ (a far-field step follows). INFO_CAPTURE:
+ * 1 while a minibatch's intermediates are captured (tests): Ψ' is then kept as the far-field step
+ * leaves it (not pre-scaled for the inverse FFT) and χ of every mode is stored.
+ */
+export const INFO_B = 0, INFO_R0 = 1, INFO_R1 = 2, INFO_C0 = 3, INFO_C1 = 4, INFO_KEEP = 5, INFO_CAPTURE = 6;
 /** `scal` slots. */
 export const SCAL_ABAR = 0, SCAL_ALPHA_O = 1;
 
@@ -200,19 +207,32 @@ export interface Ctx {
    * With `d.bitrev`: the ramp multiply fused with the inverse FFT (dst = IFFT(src·ramp)) and the exit
    * wave with the forward FFT (dst = FFT(o·p), o with a row stride) — byte addresses (fft-wasm.ts).
    */
-  fused: { ifftRamp(dst: number, src: number, ramp: number): void; fftProduct(dst: number, a: number, aStride: number, b: number): void } | null;
+  fused: {
+    ifftRamp(dst: number, src: number, ramp: number): void; fftProduct(dst: number, a: number, aStride: number, b: number): void;
+    /** In-place inverse FFT of one image without its 1/N² (folded into the far-field step's factor). */
+    ifftUnscaled(at: number): void;
+  } | null;
   /** This thread's instance of the WASM kernels (null: the TypeScript loops run). */
   wasm: LsqmlWasm | null;
   opatch: Real; dpatch: Real;
+  /**
+   * With the WASM kernels: this thread's far field of one position, M images ([M·n2]c) that stay in
+   * cache while the fused Gaussian phase takes the position through its steps (only χ_0 goes to
+   * `far`, for the step sums); null with the TypeScript loops.
+   */
+  farLocal: Real | null;
   /** Set by patchSource: offset and row stride (elements) of the patch in the array it returned. */
   srcOff: number; srcStride: number;
   /** Capture only: exit waves ψ of the batch ([M·Bc·n2]c, mode-major), written by the forward phase. */
   psi: Real | null;
 }
 
-/** Per-thread scratch: an edge-replicated object patch and direction patch, N² complex each. */
+/**
+ * Per-thread scratch: an edge-replicated object patch and direction patch, N² complex each, and with
+ * the WASM kernels the far field of one position (M images, `Ctx.farLocal`).
+ */
 export function scratchLength(d: EngineDims): number {
-  return 4 * d.N * d.N;
+  return 4 * d.N * d.N + (d.wasm ? 2 * d.M * d.N * d.N : 0);
 }
 
 /**
@@ -254,6 +274,7 @@ export function createCtx(d: EngineDims, b: SharedBuffers, fft: EngineFft, arena
     scal: f64('scal'), fft, fftAt, bitrevReal, fused, wasm,
     opatch: scratch ? scratch.subarray(0, 2 * n2) : mk(2 * n2),
     dpatch: scratch ? scratch.subarray(2 * n2, 4 * n2) : mk(2 * n2),
+    farLocal: scratch && wasm ? scratch.subarray(4 * n2, 4 * n2 + 2 * d.M * n2) : null,
     srcOff: 0, srcStride: 0, psi: null,
   };
 }
@@ -263,10 +284,24 @@ export function split(n: number, p: number, parts: number): [number, number] {
   return [Math.floor((n * p) / parts), Math.floor((n * (p + 1)) / parts)];
 }
 
+/**
+ * Positions per block of the probe-direction sums: with the WASM kernels (outside captures) each
+ * block of PROBE_BLOCK consecutive batch slots sums its probe directions into one slot of `dP` as the
+ * per-position phase goes (in slot order), and the batch sum adds the blocks in order; per-position
+ * phases split the batch on block boundaries, so the sums are the same for any thread count. Else
+ * (TypeScript loops, captures) every slot keeps its own directions (a block of 1).
+ */
+export const PROBE_BLOCK = 8;
+
+function blockSize(c: Ctx): number {
+  return c.farLocal !== null && c.info[INFO_CAPTURE] === 0 ? PROBE_BLOCK : 1;
+}
+
 /** Runs part `p` of `parts` of a phase. */
 export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
-  const B = c.info[INFO_B];
-  const [i0, i1] = split(B, p, parts);
+  const B = c.info[INFO_B], K = blockSize(c);
+  const [b0, b1] = split(Math.ceil(B / K), p, parts);
+  const i0 = Math.min(B, b0 * K), i1 = Math.min(B, b1 * K);
   switch (phase) {
     case Phase.Forward:
       for (let i = i0; i < i1; i++) forwardAt(c, i, c.info[INFO_KEEP] !== 0, false);
@@ -274,7 +309,7 @@ export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
     case Phase.ForwardGaussianBackward:
       for (let i = i0; i < i1; i++) {
         forwardAt(c, i, false, true);
-        chiAt(c, i);
+        chiAt(c, i, c.farLocal !== null);
         probeSpectrumAt(c, i);
       }
       break;
@@ -282,12 +317,12 @@ export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
     case Phase.Backward:
       for (let i = i0; i < i1; i++) {
         farStepAt(c, i);
-        chiAt(c, i);
+        chiAt(c, i, false);
         probeSpectrumAt(c, i);
       }
       break;
     case Phase.FarStep: for (let i = i0; i < i1; i++) farStepAt(c, i); break;
-    case Phase.ChiDirections: for (let i = i0; i < i1; i++) chiAt(c, i); break;
+    case Phase.ChiDirections: for (let i = i0; i < i1; i++) chiAt(c, i, false); break;
     case Phase.ProbeSpectra: for (let i = i0; i < i1; i++) probeSpectrumAt(c, i); break;
     case Phase.Place: place(c, p, parts, true, true, true); break;
     case Phase.Scatter: place(c, p, parts, true, false, false); break;
@@ -352,6 +387,15 @@ function constrainFlags(c: Ctx): number {
 }
 
 /**
+ * Whether the far-field step carries the inverse FFT's 1/N² (complex64 kernels, outside captures):
+ * N² is a power of two, so the factor's product is exact and χ bit-identical, and the inverse FFTs
+ * of χ skip a pass over the image.
+ */
+function foldScale(c: Ctx): boolean {
+  return c.fused !== null && c.wasm !== null && c.info[INFO_CAPTURE] === 0;
+}
+
+/**
  * Where to read the N×N patch of `img` at (ty, tx): `img` itself when the patch lies inside (offset
  * and row stride in c.srcOff / c.srcStride), else `scratch` filled with the edge-replicated patch.
  */
@@ -395,7 +439,7 @@ function applyRamp(c: Ctx, dst: Real, i: number, adjoint: boolean, src: Real | n
 function forwardAt(c: Ctx, i: number, keep: boolean, fuseGaussian: boolean): void {
   const { N, M } = c.d;
   const n2 = c.n2, n2x2 = 2 * n2, row = 2 * N;
-  const { pt0, fp0, far, probe, tl, opatch } = c;
+  const { pt0, fp0, probe, tl, opatch } = c;
   const w = c.wasm;
   // Bit-reversed spectra: this position's intensities, loaded into yhat, permuted into yb.
   if (c.bitrevReal !== null) c.bitrevReal(addr(c.yb, n2 * i), addr(c.yhat, n2 * i), 1);
@@ -407,14 +451,17 @@ function forwardAt(c: Ctx, i: number, keep: boolean, fuseGaussian: boolean): voi
     else applyRamp(c, pt0, i, false, fp0);
     fftAt(c, pt0, n2x2 * i, false);
   }
-  // Exit waves ψ = O_i·P̃_i,m into the far-field buffer, then their spectra.
+  // Exit waves ψ = O_i·P̃_i,m into the far-field buffer (this thread's own when the fused phase runs
+  // on the WASM kernels), then their spectra.
   const psi = c.psi;
   const o = patchSource(c, c.obj, tl[2 * i], tl[2 * i + 1], opatch);
   const oOff = c.srcOff, oStride = c.srcStride;
+  const local = fuseGaussian && c.farLocal !== null;
+  const far = local ? c.farLocal! : c.far;
   for (let m = 0; m < M; m++) {
     const src = m === 0 ? pt0 : probe;
     const so = m === 0 ? n2x2 * i : n2x2 * m;
-    const fo = modeOff(c, m, i);
+    const fo = local ? n2x2 * m : modeOff(c, m, i);
     if (c.fused !== null && psi === null) {
       c.fused.fftProduct(addr(far, fo), addr(o, oOff), c.bpe * oStride, addr(src, so));
       continue;
@@ -435,9 +482,10 @@ function forwardAt(c: Ctx, i: number, keep: boolean, fuseGaussian: boolean): voi
     fftAt(c, far, fo, true);
   }
   if (w) {
-    const flags = (keep ? KEEP_YHAT : 0) | (fuseGaussian ? GAUSS_STEP : 0) | constrainFlags(c);
-    w.intensity(addr(far, modeOff(c, 0, i)), c.bpe * 2 * n2 * c.d.Bc, M, addr(c.yb, n2 * i), addr(c.yhat, n2 * i), n2, c.d.gaussW,
-      flags, c.d.hasMask ? addr(c.maskR, 0) : 0, c.d.thr, addr(c.pp, PP * i + PP_LOSS));
+    // In this thread's own far field the step leaves Ψ' − Ψ (the spectrum of χ): chiAt needs no exit wave.
+    const flags = (keep ? KEEP_YHAT : 0) | (fuseGaussian ? GAUSS_STEP : 0) | (local ? STEP_DIFFERENCE : 0) | constrainFlags(c);
+    w.intensity(addr(far, local ? 0 : modeOff(c, 0, i)), c.bpe * n2x2 * (local ? 1 : c.d.Bc), M, addr(c.yb, n2 * i), addr(c.yhat, n2 * i), n2, c.d.gaussW,
+      flags, c.d.hasMask ? addr(c.maskR, 0) : 0, c.d.thr, addr(c.pp, PP * i + PP_LOSS), foldScale(c) ? 1 / n2 : 1);
   } else {
     intensityTs(c, i, keep, fuseGaussian);
   }
@@ -505,7 +553,7 @@ function farStepAt(c: Ctx, i: number): void {
   const alpha = pp[PP * i + PP_ALPHA];
   if (c.wasm) {
     c.wasm.farStep(addr(far, f0), c.bpe * mstride, M, addr(yb, yo), addr(yhat, yo), n2, w, alpha, poisson ? 1 : 0,
-      constrainFlags(c), c.d.hasMask ? addr(c.maskR, 0) : 0, thr);
+      constrainFlags(c), c.d.hasMask ? addr(c.maskR, 0) : 0, thr, foldScale(c) ? 1 / n2 : 1);
     return;
   }
   for (let k = 0; k < n2; k++) {
@@ -522,22 +570,32 @@ function farStepAt(c: Ctx, i: number): void {
 }
 
 /**
- * Slot i: ψ' = IFFT2(Ψ') for every mode, χ = ψ' − ψ (stored in `far`), object directions
+ * Slot i: ψ' = IFFT2(Ψ') for every mode, χ = ψ' − ψ (stored in `far` for mode 0, which the step
+ * sums read, and for every mode in the TypeScript loops or while captured), object directions
  * dOA = Σ_m χ_m·conj(P̃_m) (or mode 0 only without multimodal update) and dO0 = χ_0·conj(P̃_0), probe
  * directions dP_m = χ_m·conj(O_i).
  */
-function chiAt(c: Ctx, i: number): void {
+function chiAt(c: Ctx, i: number, local: boolean): void {
   const { N, M, Bc, multimodal, separateMode0 } = c.d;
   const n2 = c.n2, row = 2 * N;
   const { far, dP, dOA, dO0, pt0, probe, opatch, tl } = c;
-  for (let m = 0; m < M; m++) fftAt(c, far, modeOff(c, m, i), false);
   const mstride = 2 * Bc * n2;
+  const po = 2 * n2 * i, f0 = modeOff(c, 0, i);
+  // Ψ' of this position: in the thread's own far field (`local`, Ctx.farLocal) or in `far`.
+  const src = local ? c.farLocal! : far;
+  const at = (m: number): number => (local ? 2 * n2 * m : modeOff(c, m, i));
+  if (foldScale(c)) for (let m = 0; m < M; m++) c.fused!.ifftUnscaled(addr(src, at(m)));
+  else for (let m = 0; m < M; m++) fftAt(c, src, at(m), false);
   const o = patchSource(c, c.obj, tl[2 * i], tl[2 * i + 1], opatch);
   const oOff = c.srcOff, oStride = c.srcStride;
-  const po = 2 * n2 * i, f0 = modeOff(c, 0, i);
   if (c.wasm) {
-    c.wasm.chiDirections(addr(far, f0), c.bpe * mstride, M, addr(dP, f0), addr(dOA, po), separateMode0 ? addr(dO0, po) : 0,
-      addr(pt0, po), addr(probe, 0), addr(o, oOff), c.bpe * oStride, N, multimodal ? 1 : 0);
+    // Probe directions: mode 0 to its own image (its spectrum is shifted per position next), modes
+    // m ≥ 1 into the block's slot (PROBE_BLOCK; the first position of a block stores, the rest add).
+    const K = blockSize(c);
+    const dP0 = K > 1 ? addr(c.farLocal!, 0) : addr(dP, f0);
+    c.wasm.chiDirections(addr(src, at(0)), c.bpe * (local ? 2 * n2 : mstride), M, addr(far, f0), dP0, addr(dP, 2 * n2 * Math.floor(i / K)),
+      c.bpe * mstride, addr(dOA, po), separateMode0 ? addr(dO0, po) : 0, addr(pt0, po), addr(probe, 0), addr(o, oOff), c.bpe * oStride, N,
+      (multimodal ? MULTIMODAL : 0) | (c.info[INFO_CAPTURE] !== 0 ? KEEP_CHI : 0) | (i % K !== 0 ? ACCUMULATE : 0) | (local ? CHI_GIVEN : 0));
     return;
   }
   for (let r = 0; r < N; r++) {
@@ -572,9 +630,16 @@ function chiAt(c: Ctx, i: number): void {
 
 /** Mode-0 probe direction of slot i → its spectrum times the conjugate ramp (the adjoint sub-pixel shift). */
 function probeSpectrumAt(c: Ctx, i: number): void {
-  const n2x2 = 2 * c.n2;
+  const n2x2 = 2 * c.n2, K = blockSize(c);
+  if (K > 1) {
+    // The spectrum of this position's own image (chiAt), shifted into (or added to) its block's slot.
+    fftAt(c, c.farLocal!, 0, true);
+    c.wasm!.rampMul(addr(c.dP, n2x2 * Math.floor(i / K)), addr(c.farLocal!, 0), 0, addr(c.ramp, 4 * c.d.N * i), c.d.N, 1,
+      CONJ | (i % K !== 0 ? ACCUMULATE : 0));
+    return;
+  }
   fftAt(c, c.dP, n2x2 * i, true);
-  if (c.wasm) c.wasm.rampMul(addr(c.dP, n2x2 * i), addr(c.dP, n2x2 * i), 0, addr(c.ramp, 4 * c.d.N * i), c.d.N, 1, 1);
+  if (c.wasm) c.wasm.rampMul(addr(c.dP, n2x2 * i), addr(c.dP, n2x2 * i), 0, addr(c.ramp, 4 * c.d.N * i), c.d.N, 1, CONJ);
   else applyRamp(c, c.dP, i, true, null);
 }
 
@@ -623,13 +688,15 @@ function place(c: Ctx, p: number, parts: number, scatter: boolean, precondition:
     }
   }
   if (reduce) {
-    // Pixel part p of each mode: accumulate positions in batch order (the same order for any split).
+    // Pixel part p of each mode: accumulate the slots (positions, or blocks of PROBE_BLOCK positions)
+    // in batch order (the same order for any split).
     const [k0, k1] = split(n2, p, parts);
     const { dP, dPsum } = c;
+    const slots = Math.ceil(B / blockSize(c));
     for (let m = 0; m < M; m++) {
       const so = 2 * n2 * m;
       dPsum.fill(0, so + 2 * k0, so + 2 * k1);
-      for (let i = 0; i < B; i++) {
+      for (let i = 0; i < slots; i++) {
         const po = 2 * n2 * (m * Bc + i);
         if (w) { if (k1 > k0) w.addTo(addr(dPsum, so + 2 * k0), addr(dP, po + 2 * k0), 2 * (k1 - k0)); continue; }
         for (let k = 2 * k0; k < 2 * k1; k++) dPsum[so + k] += dP[po + k];

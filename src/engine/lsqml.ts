@@ -18,7 +18,7 @@ import { Rng } from '../math/rng.js';
 import type { ComplexImage } from '../math/image.js';
 import { removeAmbiguity, positionsRoi, probeRescaleFactor, type Roi } from './constraints.js';
 import {
-  allocateBuffers, bitReversal, bitrevImages, createCtx, scratchLength, type Ctx, type EngineDims, type EngineFft, type Real, INFO_B, INFO_C0, INFO_C1, INFO_KEEP,
+  allocateBuffers, bitReversal, bitrevImages, createCtx, scratchLength, type Ctx, type EngineDims, type EngineFft, type Real, INFO_B, INFO_C0, INFO_C1, INFO_CAPTURE, INFO_KEEP,
   INFO_R0, INFO_R1, Phase, PP,
   PP_AA, PP_AQIM, PP_AQRE, PP_ALPHA, PP_B1, PP_B2, PP_LOSS, PP_PDEN, PP_PNUM, PP_QQ, PP_SUMY, PP_SUMYHAT, SCAL_ABAR,
   SCAL_ALPHA_O,
@@ -302,6 +302,7 @@ export class LsqmlEngine {
     const fused: Ctx['fused'] = bitrev ? {
       ifftRamp: (dst, src, ramp) => arena!.ifftRamp32(plan!, dst, src, ramp),
       fftProduct: (dst, a, aStride, b) => arena!.fftProduct32(plan!, dst, a, aStride, b),
+      ifftUnscaled: (at) => arena!.run32(plan!, at, 1, false, true, true),
     } : null;
     const hasMask = !!input.validMask && !Array.prototype.every.call(input.validMask, (v: number) => v !== 0);
     const dims: EngineDims = {
@@ -493,6 +494,7 @@ export class LsqmlEngine {
     const update = !(e === 0 && o.rescaleProbeIntensityInFirstEpoch);
     const gaussian = o.noiseModel === 'gaussian';
     c.info[INFO_KEEP] = update || capture ? 1 : 0;
+    c.info[INFO_CAPTURE] = capture ? 1 : 0;
     if (capture) c.psi = new Float64Array(c.far.length);
     if (!update || !gaussian || capture) pool.run(Phase.Forward);
     else pool.run(Phase.ForwardGaussianBackward);

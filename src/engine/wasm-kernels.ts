@@ -11,18 +11,25 @@ import type { Precision } from './options.js';
 export type { Precision };
 
 /** Flags of `intensity`, `farStep` and `poissonSums`. */
-export const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4;
+export const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4, STEP_DIFFERENCE = 8;
+/**
+ * Flags of `chiDirections` (the object direction sums every mode; χ of modes m ≥ 1 is stored back;
+ * the probe directions of modes m ≥ 1 are added to their destination; far holds χ itself, from
+ * intensity's STEP_DIFFERENCE) and of `rampMul` (CONJ: the
+ * conjugate ramp; ACCUMULATE: added to the destination).
+ */
+export const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4, CHI_GIVEN = 8, CONJ = 1;
 
 export interface LsqmlWasm {
-  rampMul(dst: number, src: number, srcStep: number, ramp: number, n: number, count: number, conj: number): void;
+  rampMul(dst: number, src: number, srcStep: number, ramp: number, n: number, count: number, flags: number): void;
   exitWave(far: number, o: number, stride: number, p: number, n: number): void;
   intensity(far: number, mstride: number, modes: number, yb: number, yhat: number, n2: number, w: number,
-    flags: number, mask: number, thr: number, out: number): void;
+    flags: number, mask: number, thr: number, out: number, s: number): void;
   farStep(far: number, mstride: number, modes: number, yb: number, yhat: number, n2: number, w: number, alpha: number,
-    poisson: number, flags: number, mask: number, thr: number): void;
+    poisson: number, flags: number, mask: number, thr: number, s: number): void;
   poissonSums(yb: number, yhat: number, n2: number, abar: number, flags: number, mask: number, thr: number, out: number): void;
-  chiDirections(far: number, mstride: number, modes: number, dP: number, dO: number, dO0: number, p0: number, probe: number,
-    o: number, stride: number, n: number, multimodal: number): void;
+  chiDirections(far: number, mstride: number, modes: number, chi0: number, dP0: number, dP: number, dstride: number, dO: number,
+    dO0: number, p0: number, probe: number, o: number, stride: number, n: number, flags: number): void;
   stepSums(d: number, dStride: number, o: number, oStride: number, p: number, h: number, c: number, n: number, out: number): void;
   addTo(dst: number, src: number, count: number): void;
   mulReal(dst: number, s: number, count: number): void;

@@ -207,13 +207,14 @@ export class Arena {
   /**
    * Runs the complex64 kernel on `count` images at byte address `at` (in place; w even). With
    * `bitrev` the spectrum is in bit-reversed order on both axes: forward leaves it so (no output
-   * permutation), inverse expects it so (no input permutation).
+   * permutation), inverse expects it so (no input permutation). With `unscaled` the inverse leaves out
+   * its 1/(h·w) (a caller that folded it into an earlier product).
    */
-  run32(p: WasmPlan2, at: number, count: number, forward: boolean, bitrev = false): void {
+  run32(p: WasmPlan2, at: number, count: number, forward: boolean, bitrev = false, unscaled = false): void {
     const { row: R, col: C } = p;
     if (bitrev && forward) { this.kernel.fft2dif_32(at, count, p.h, p.w, R.row32F, R.r2, C.col32F, C.r2, 1); return; }
     this.kernel.fft2_32(at, count, p.h, p.w, R.swaps, bitrev ? 0 : R.nsw, forward ? R.row32F : R.row32I, R.r2,
-      C.swaps, bitrev ? 0 : C.nsw, forward ? C.col32F : C.col32I, C.r2, forward ? 1 : -1, forward ? 1 : 1 / (p.h * p.w));
+      C.swaps, bitrev ? 0 : C.nsw, forward ? C.col32F : C.col32I, C.r2, forward ? 1 : -1, forward || unscaled ? 1 : 1 / (p.h * p.w));
   }
 
   /**

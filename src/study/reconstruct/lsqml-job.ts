@@ -29,7 +29,6 @@ import { fingerprintSync } from '../../files/fingerprint.js';
 import type { ProbeData } from '../../data/measured.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { metadataArray } from '../../data/metadata.js';
-import { ifftshift2 } from '../../math/fft.js';
 import { positionFromCoord, positionOrigin } from '../../math/positions.js';
 import { saveNpz } from '../../npy/npz.js';
 import { c64, f64, type NdArray } from '../../npy/types.js';
@@ -155,11 +154,19 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
 
   // Intensities (DC moved to [0, 0]); Float32 for large scans keeps memory low (counts are exact in f32).
   const big = n * n2 > 8_000_000;
-  const intensities = big ? new Float32Array(n * n2) : new Float64Array(n * n2);
-  const pattern = new Float64Array(n2);
+  // Large scans overwrite the decoded amplitudes, which this job does not read again (a fresh buffer
+  // of that size costs more in page faults than the conversion). The ifftshift rides on the
+  // conversion: row u, column v takes [(u + ⌊N/2⌋) mod N, (v + ⌊N/2⌋) mod N] of the pattern's copy.
+  const D = ds.diffraction, h = N >> 1;
+  const intensities = big ? D.subarray(0, n * n2) : new Float64Array(n * n2);
+  const amp = new Float32Array(n2);
   for (let i = 0; i < n; i++) {
-    for (let k = 0; k < n2; k++) { const a = ds.diffraction[i * n2 + k]! * s; pattern[k] = a * a; }
-    ifftshift2(pattern, intensities.subarray(i * n2, (i + 1) * n2), N, N, 1, false);
+    amp.set(D.subarray(i * n2, (i + 1) * n2));
+    for (let u = 0; u < N; u++) {
+      const dst = i * n2 + u * N, src = ((u + h) % N) * N;
+      for (let v = 0; v < N - h; v++) { const a = amp[src + v + h]! * s; intensities[dst + v] = a * a; }
+      for (let v = N - h; v < N; v++) { const a = amp[src + v + h - N]! * s; intensities[dst + v] = a * a; }
+    }
   }
 
   const options = engineOptions(opts, opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism())));
