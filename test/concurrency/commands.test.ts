@@ -32,7 +32,7 @@ test('4 compares with different filters into one output root at once, 3 trials: 
     const runIds = results.map((r) => (JSON.parse(r.stdout) as { run_id: string }).run_id);
     const s = MetricsSummarySchema.parse(JSON.parse(readFileSync(join(out, 'metrics_summary.json'), 'utf8')));
     assert.deepEqual(s.runs.map((r) => r.run_id).sort(), [...runIds].sort(), `trial ${trial}: every run recorded`);
-    assert.deepEqual(s.rows.map((r) => `${r.dose}|${r.split}`).sort(), ['1000|test', '1000|train', '10000|train', '100000|test'], `trial ${trial}: every run's row kept`);
+    assert.deepEqual(s.rows.map((r) => `${r.dose}|${r.split}`).sort(), ['1000|test', '1000|train', '10000|train', '100000|test'].sort(), `trial ${trial}: every run's row kept`);
     for (const [i, f] of filters.entries()) {
       const row = s.rows.find((r) => String(r.dose) === f[1] && r.split === f[3])!;
       assert.equal(row.run_id, runIds[i], 'the row is the one that run computed');

@@ -10,7 +10,7 @@
  * holder at the same time finds it there and records a violation. Each outcome is one line in DIR/out-k-INDEX.
  * LOCK_MODULE may name another build of the lock module (to run the race against an older lock).
  */
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -31,7 +31,11 @@ const critical = join(root, 'critical');
 writeFileSync(join(dir, `ready-${index}`), '');
 for (let k = 0; k < trials; k++) {
   const go = join(dir, `go-${k}`);
-  while (!existsSync(go)) sleep(2);
+  const waitingSince = Date.now();
+  while (!existsSync(go)) {
+    if (Date.now() - waitingSince > 120_000) process.exit(3); // the test is gone: do not wait forever
+    sleep(2);
+  }
   const { at, mode, holdMs } = JSON.parse(readFileSync(go, 'utf8')) as { at: number; mode: 'at-once' | 'wait'; holdMs: number };
   sleep(at - Date.now() - 3);
   while (Date.now() < at) { /* spin: all contenders start within a millisecond or two */ }
@@ -55,5 +59,7 @@ for (let k = 0; k < trials; k++) {
   } finally {
     release?.();
   }
-  writeFileSync(join(dir, `out-${k}-${index}`), outcome);
+  // to a temporary name, then renamed: the test never reads a half-written outcome
+  writeFileSync(join(dir, `.out-${k}-${index}`), outcome);
+  renameSync(join(dir, `.out-${k}-${index}`), join(dir, `out-${k}-${index}`));
 }

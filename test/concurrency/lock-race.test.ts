@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,13 +48,14 @@ function staleLock(path: string, k: number): string {
   }
 }
 
-test(`${PROCESSES} processes × ${TRIALS} trials at the same instant: never two holders (no lock, each kind of stale lock, waiting)`, { timeout: 180_000 }, async () => {
+test(`${PROCESSES} processes × ${TRIALS} trials at the same instant: never two holders (no lock, each kind of stale lock, waiting)`, { timeout: 180_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-lock-race-'));
   const root = join(dir, 'root');
   mkdirSync(root);
   const children = Array.from({ length: PROCESSES }, (_, i) => spawn(process.execPath, [CONTENDER, dir, String(i), String(TRIALS)], { stdio: ['ignore', 'ignore', 'pipe'] }));
   const errors: string[] = [];
   for (const c of children) c.stderr!.on('data', (d: Buffer) => errors.push(d.toString()));
+  t.after(() => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); }); // a failed trial leaves none waiting
   const exited = children.map((c) => new Promise<number | null>((done) => c.on('exit', (code) => done(code))));
   const waitFor = async (files: string[], what: string): Promise<void> => {
     const t0 = Date.now();
@@ -71,7 +72,9 @@ test(`${PROCESSES} processes × ${TRIALS} trials at the same instant: never two 
     // trials 0-11: no lock present; 12-23: a stale lock of each kind; 24-29: everyone waits for a turn
     const mode = k < 24 ? 'at-once' : 'wait';
     const stale = k >= 12 ? staleLock(join(root, '.race.lock'), k) : 'none';
-    writeFileSync(join(dir, `go-${k}`), JSON.stringify({ at: Date.now() + 150, mode, holdMs: mode === 'wait' ? 5 : 40 }));
+    // written to a temporary name and renamed: a contender never reads a half-written go file
+    writeFileSync(join(dir, `.go-${k}`), JSON.stringify({ at: Date.now() + 150, mode, holdMs: mode === 'wait' ? 5 : 40 }));
+    renameSync(join(dir, `.go-${k}`), join(dir, `go-${k}`));
     const outs = children.map((_, i) => join(dir, `out-${k}-${i}`));
     await waitFor(outs, `trial ${k}`);
     const got = outs.map((f) => readFileSync(f, 'utf8'));

@@ -41,8 +41,11 @@ export type ValueKey = (typeof VALUE_KEYS)[number];
 
 const nnum = z.number().nullable();
 const runId = z.string().refine(isSafeName, { error: (iss) => `expected a run id, ${SAFE_NAME_RULE}; found ${JSON.stringify(iss.input)}` });
-const view = z.enum(VIEWS);
-const split = z.enum(SPLITS);
+/** One of `values`; the message names what was found (it names a directory and report images). */
+const oneOf = <T extends readonly [string, ...string[]]>(values: T, what: string) =>
+  z.enum(values, { error: (iss) => `expected a ${what}, one of ${values.join(', ')}; found ${JSON.stringify(iss.input)}` });
+const view = oneOf(VIEWS, 'view');
+const split = oneOf(SPLITS, 'split');
 /** The names `--model NAME=…` accepts (and our own, LSQML). */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._()+-]*$/;
 const model = z.string().regex(MODEL_NAME, { error: (iss) => `expected a model name of letters, digits, space and ._()+-; found ${JSON.stringify(iss.input)}` });
