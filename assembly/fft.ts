@@ -170,3 +170,523 @@ export function fft2(data: usize, count: i32, h: i32, w: i32,
     if (sc != 1.0) scale(p, h * w * 2, sc);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// complex64 (float32) kernel: two complexes per f32x4 (re0, im0, re1, im1).
+//
+// Column pass: the same butterflies as above with whole rows as the unit, two columns per vector
+// (width must be even), twiddles splatted to both complexes: per stage with quarter length L, per
+// k < L, six v128 = (w1r ×4), (−w1i, w1i, −w1i, w1i), (w2r ×4), (…), (w3r ×4), (…).
+// Row pass: stages with L ≥ 2 handle two consecutive k at once, twiddles paired: per stage, per
+// pair j < L/2, six v128 = (w1r_k, w1r_k, w1r_k+1, w1r_k+1), (−w1i_k, w1i_k, −w1i_k+1, w1i_k+1), …
+// (k = 2j); the first stage (radix 2, or radix 4 with L = 1) works inside a vector by shuffles and
+// has no table entry. Bit reversal swaps single complexes (8 bytes) in rows, whole rows in columns.
+// ---------------------------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function cmul32(x: v128, wr: v128, wi: v128): v128 {
+  return f32x4.add(f32x4.mul(x, wr), f32x4.mul(v128.shuffle<f32>(x, x, 1, 0, 3, 2), wi));
+}
+
+/** 1-D complex64 FFT of `nrows` contiguous rows of n complexes (n a power of two) at `data`. */
+export function rows32(data: usize, nrows: i32, n: i32, swaps: usize, nsw: i32, tw: usize, r2: i32, sg: f32): void {
+  const jm = f32x4(sg, -sg, sg, -sg);
+  const jm2 = f32x4(1, 1, sg, -sg);
+  const pm = f32x4(1, 1, -1, -1);
+  const rowBytes = (<usize>n) << 3;
+  for (let r = 0; r < nrows; r++) {
+    const base = data + <usize>r * rowBytes;
+    const end = base + rowBytes;
+    for (let s = 0; s < nsw; s++) {
+      const i = base + ((<usize>load<i32>(swaps + (<usize>s << 3))) << 3);
+      const j = base + ((<usize>load<i32>(swaps + (<usize>s << 3) + 4)) << 3);
+      const a = load<u64>(i);
+      store<u64>(i, load<u64>(j));
+      store<u64>(j, a);
+    }
+    let L: i32 = 1;
+    let twp = tw;
+    if (r2 && n >= 8) {
+      // The radix-2 stage and the radix-4 stage with L = 2 in one pass over groups of 8 complexes.
+      const w1r = v128.load(tw), w1i = v128.load(tw, 16), w2r = v128.load(tw, 32), w2i = v128.load(tw, 48);
+      const w3r = v128.load(tw, 64), w3i = v128.load(tw, 80);
+      for (let g = base; g < end; g += 64) {
+        let v = v128.load(g);
+        const a0 = f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm));
+        v = v128.load(g, 16);
+        const a2 = cmul32(f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)), w2r, w2i);
+        v = v128.load(g, 32);
+        const a1 = cmul32(f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)), w1r, w1i);
+        v = v128.load(g, 48);
+        const a3 = cmul32(f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)), w3r, w3i);
+        const t0 = f32x4.add(a0, a2), t1 = f32x4.sub(a0, a2);
+        const t2 = f32x4.add(a1, a3), d = f32x4.sub(a1, a3);
+        const t3 = f32x4.mul(v128.shuffle<f32>(d, d, 1, 0, 3, 2), jm);
+        v128.store(g, f32x4.add(t0, t2));
+        v128.store(g, f32x4.add(t1, t3), 16);
+        v128.store(g, f32x4.sub(t0, t2), 32);
+        v128.store(g, f32x4.sub(t1, t3), 48);
+      }
+      L = 8;
+      twp += 96;
+    } else if (r2) {
+      // (c0, c1) → (c0 + c1, c0 − c1)
+      for (let p = base; p < end; p += 16) {
+        const v = v128.load(p);
+        const a = v128.shuffle<f32>(v, v, 0, 1, 0, 1), b = v128.shuffle<f32>(v, v, 2, 3, 2, 3);
+        v128.store(p, f32x4.add(a, f32x4.mul(b, pm)));
+      }
+      L = 2;
+    } else if (n >= 4) {
+      // Radix 4 with L = 1 on c0..c3 (c1 holds x[4m+2]'s block, c2 x[4m+1]'s): trivial twiddles.
+      for (let g = base; g < end; g += 32) {
+        const v0 = v128.load(g), v1 = v128.load(g, 16);
+        const u = v128.shuffle<f32>(v0, v1, 0, 1, 4, 5); // c0, c2
+        const w = v128.shuffle<f32>(v0, v1, 2, 3, 6, 7); // c1, c3
+        const p = f32x4.add(u, w);                        // t0, t2
+        const m = f32x4.sub(u, w);                        // t1, d
+        const m2 = f32x4.mul(v128.shuffle<f32>(m, m, 0, 1, 3, 2), jm2); // t1, t3 = d·(∓i)
+        const A = v128.shuffle<f32>(p, m2, 0, 1, 4, 5);  // t0, t1
+        const B = v128.shuffle<f32>(p, m2, 2, 3, 6, 7);  // t2, t3
+        v128.store(g, f32x4.add(A, B));
+        v128.store(g, f32x4.sub(A, B), 16);
+      }
+      L = 4;
+    }
+    while (L < n) {
+      const q = (<usize>L) << 3;
+      const gstep = q << 2;
+      const pairs = L >> 1;
+      for (let j: i32 = 0; j < pairs; j++) {
+        const t = twp + (<usize>j) * 96;
+        const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+        const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+        for (let g = base + ((<usize>j) << 4); g < end; g += gstep) {
+          const a0 = v128.load(g);
+          const a2 = cmul32(v128.load(g + q), w2r, w2i);
+          const a1 = cmul32(v128.load(g + 2 * q), w1r, w1i);
+          const a3 = cmul32(v128.load(g + 3 * q), w3r, w3i);
+          const t0 = f32x4.add(a0, a2), t1 = f32x4.sub(a0, a2);
+          const t2 = f32x4.add(a1, a3), d = f32x4.sub(a1, a3);
+          const t3 = f32x4.mul(v128.shuffle<f32>(d, d, 1, 0, 3, 2), jm);
+          v128.store(g, f32x4.add(t0, t2));
+          v128.store(g + q, f32x4.add(t1, t3));
+          v128.store(g + 2 * q, f32x4.sub(t0, t2));
+          v128.store(g + 3 * q, f32x4.sub(t1, t3));
+        }
+      }
+      twp += (<usize>pairs) * 96;
+      L <<= 2;
+    }
+  }
+}
+
+/** 1-D complex64 FFT along the slow axis of an n×w block at `data` (w even; two columns per vector). */
+export function cols32(data: usize, n: i32, w: i32, swaps: usize, nsw: i32, tw: usize, r2: i32, sg: f32): void {
+  const jm = f32x4(sg, -sg, sg, -sg);
+  const rb = (<usize>w) << 3; // bytes per row
+  for (let s = 0; s < nsw; s++) {
+    const i = data + (<usize>load<i32>(swaps + (<usize>s << 3))) * rb;
+    const j = data + (<usize>load<i32>(swaps + (<usize>s << 3) + 4)) * rb;
+    for (let c: usize = 0; c < rb; c += 16) {
+      const a = v128.load(i + c);
+      v128.store(i + c, v128.load(j + c));
+      v128.store(j + c, a);
+    }
+  }
+  let L: i32 = 1;
+  let twp = tw;
+  if (r2 && n >= 8) {
+    // The radix-2 stage and the radix-4 stage with L = 2 in one pass over groups of 8 rows.
+    const t = tw + 96; // stage L = 2, k = 1 (k = 0 is trivial)
+    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+    const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+    for (let g: i32 = 0; g < n; g += 8) {
+      const p = data + (<usize>g) * rb;
+      for (let c: usize = 0; c < rb; c += 16) {
+        const x0 = v128.load(p + c), x1 = v128.load(p + rb + c), x2 = v128.load(p + 2 * rb + c), x3 = v128.load(p + 3 * rb + c);
+        const x4 = v128.load(p + 4 * rb + c), x5 = v128.load(p + 5 * rb + c), x6 = v128.load(p + 6 * rb + c), x7 = v128.load(p + 7 * rb + c);
+        // k = 0 on rows 0, 2, 4, 6 (radix-2 sums), blocks 0..3 hold rows 0, 2, 4, 6
+        let a0 = f32x4.add(x0, x1), a2 = f32x4.add(x2, x3), a1 = f32x4.add(x4, x5), a3 = f32x4.add(x6, x7);
+        let t0 = f32x4.add(a0, a2), t1 = f32x4.sub(a0, a2);
+        let t2 = f32x4.add(a1, a3), d = f32x4.sub(a1, a3);
+        let t3 = f32x4.mul(v128.shuffle<f32>(d, d, 1, 0, 3, 2), jm);
+        v128.store(p + c, f32x4.add(t0, t2));
+        v128.store(p + 2 * rb + c, f32x4.add(t1, t3));
+        v128.store(p + 4 * rb + c, f32x4.sub(t0, t2));
+        v128.store(p + 6 * rb + c, f32x4.sub(t1, t3));
+        // k = 1 on rows 1, 3, 5, 7 (radix-2 differences)
+        a0 = f32x4.sub(x0, x1);
+        a2 = cmul32(f32x4.sub(x2, x3), w2r, w2i);
+        a1 = cmul32(f32x4.sub(x4, x5), w1r, w1i);
+        a3 = cmul32(f32x4.sub(x6, x7), w3r, w3i);
+        t0 = f32x4.add(a0, a2); t1 = f32x4.sub(a0, a2);
+        t2 = f32x4.add(a1, a3); d = f32x4.sub(a1, a3);
+        t3 = f32x4.mul(v128.shuffle<f32>(d, d, 1, 0, 3, 2), jm);
+        v128.store(p + rb + c, f32x4.add(t0, t2));
+        v128.store(p + 3 * rb + c, f32x4.add(t1, t3));
+        v128.store(p + 5 * rb + c, f32x4.sub(t0, t2));
+        v128.store(p + 7 * rb + c, f32x4.sub(t1, t3));
+      }
+    }
+    L = 8;
+    twp += 2 * 96;
+  } else if (r2) {
+    for (let r: i32 = 0; r < n; r += 2) {
+      const p0 = data + <usize>r * rb, p1 = p0 + rb;
+      for (let c: usize = 0; c < rb; c += 16) {
+        const a = v128.load(p0 + c), b = v128.load(p1 + c);
+        v128.store(p0 + c, f32x4.add(a, b));
+        v128.store(p1 + c, f32x4.sub(a, b));
+      }
+    }
+    L = 2;
+  }
+  while (L < n) {
+    const q = (<usize>L) * rb;
+    for (let g: i32 = 0; g < n; g += L << 2) {
+      for (let k: i32 = 0; k < L; k++) {
+        const r0 = data + (<usize>(g + k)) * rb;
+        const r1 = r0 + q, r2p = r1 + q, r3 = r2p + q;
+        if (k == 0) {
+          for (let c: usize = 0; c < rb; c += 16) {
+            const a0 = v128.load(r0 + c), a2 = v128.load(r1 + c), a1 = v128.load(r2p + c), a3 = v128.load(r3 + c);
+            const t0 = f32x4.add(a0, a2), t1 = f32x4.sub(a0, a2);
+            const t2 = f32x4.add(a1, a3), d = f32x4.sub(a1, a3);
+            const t3 = f32x4.mul(v128.shuffle<f32>(d, d, 1, 0, 3, 2), jm);
+            v128.store(r0 + c, f32x4.add(t0, t2));
+            v128.store(r1 + c, f32x4.add(t1, t3));
+            v128.store(r2p + c, f32x4.sub(t0, t2));
+            v128.store(r3 + c, f32x4.sub(t1, t3));
+          }
+        } else {
+          const t = twp + (<usize>k) * 96;
+          const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+          const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+          for (let c: usize = 0; c < rb; c += 16) {
+            const a0 = v128.load(r0 + c);
+            const a2 = cmul32(v128.load(r1 + c), w2r, w2i);
+            const a1 = cmul32(v128.load(r2p + c), w1r, w1i);
+            const a3 = cmul32(v128.load(r3 + c), w3r, w3i);
+            const t0 = f32x4.add(a0, a2), t1 = f32x4.sub(a0, a2);
+            const t2 = f32x4.add(a1, a3), d = f32x4.sub(a1, a3);
+            const t3 = f32x4.mul(v128.shuffle<f32>(d, d, 1, 0, 3, 2), jm);
+            v128.store(r0 + c, f32x4.add(t0, t2));
+            v128.store(r1 + c, f32x4.add(t1, t3));
+            v128.store(r2p + c, f32x4.sub(t0, t2));
+            v128.store(r3 + c, f32x4.sub(t1, t3));
+          }
+        }
+      }
+    }
+    twp += (<usize>L) * 96;
+    L <<= 2;
+  }
+}
+
+/** Multiplies `nf` floats at `data` by `s` (nf a multiple of 4). */
+export function scale32(data: usize, nf: i32, s: f32): void {
+  const v = f32x4.splat(s);
+  const end = data + ((<usize>nf) << 2);
+  for (let p = data; p < end; p += 16) v128.store(p, f32x4.mul(v128.load(p), v));
+}
+
+/**
+ * `count` complex64 h×w images at `data` (w even, w ≥ 2): rows (plan R, paired twiddles) then
+ * columns (plan C, splatted twiddles), then 1/(h·w) if `sc` ≠ 1.
+ */
+export function fft2_32(data: usize, count: i32, h: i32, w: i32,
+  swR: usize, nswR: i32, twR: usize, r2R: i32,
+  swC: usize, nswC: i32, twC: usize, r2C: i32, sg: f32, sc: f32): void {
+  const img = (<usize>h * <usize>w) << 3;
+  for (let b = 0; b < count; b++) {
+    const p = data + <usize>b * img;
+    rows32(p, h, w, swR, nswR, twR, r2R, sg);
+    cols32(p, h, w, swC, nswC, twC, r2C, sg);
+    if (sc != 1.0) scale32(p, h * w * 2, sc);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// complex64 transforms without the bit-reversal permutation, for callers that keep spectra in
+// bit-reversed order (both axes): `fft2dif_32` is the forward transform natural → bit-reversed
+// (decimation in frequency: the transposed stages of the DIT algorithm above, in reverse order,
+// twiddles applied after each butterfly); `fft2_32` with no swaps (nsw = 0) is the inverse
+// bit-reversed → natural. The DFT matrix is symmetric, so DIF = (DIT stages)ᵀ: with the DIT butterfly
+// out = B·diag(1, w2, w1, w3)·in, the DIF one is out = diag(1, w2, w1, w3)·Bᵀ·in.
+// ---------------------------------------------------------------------------------------------------
+
+/** Forward complex64 FFT of `nrows` rows of n complexes, natural in, bit-reversed out (no swaps). */
+export function rows32dif(data: usize, nrows: i32, n: i32, tw: usize, r2: i32, sg: f32): void {
+  const jm = f32x4(sg, -sg, sg, -sg);
+  const jm2 = f32x4(1, 1, sg, -sg);
+  const pm = f32x4(1, 1, -1, -1);
+  const rowBytes = (<usize>n) << 3;
+  // Stages of the DIT order: L0 = 2 (after a radix-2 stage) or 1, then ×4 while L < n.
+  const L0: i32 = r2 ? 2 : 1;
+  let Lmax: i32 = 0;
+  let tabEnd: usize = tw;
+  for (let L = L0; L < n; L <<= 2) { Lmax = L; if (L >= 2) tabEnd += (<usize>(L >> 1)) * 96; }
+  for (let r = 0; r < nrows; r++) {
+    const base = data + <usize>r * rowBytes;
+    const end = base + rowBytes;
+    let twEnd = tabEnd;
+    // With a radix-2 stage and n ≥ 8 the last radix-4 stage (L = 2) is fused with it below.
+    const Lstop: i32 = r2 && n >= 8 ? 8 : 2;
+    for (let L = Lmax; L >= Lstop && L >= L0; L >>= 2) {
+      const pairs = L >> 1;
+      const twp = twEnd - (<usize>pairs) * 96;
+      twEnd = twp;
+      const q = (<usize>L) << 3;
+      const gstep = q << 2;
+      for (let j: i32 = 0; j < pairs; j++) {
+        const t = twp + (<usize>j) * 96;
+        const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+        const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+        for (let g = base + ((<usize>j) << 4); g < end; g += gstep) {
+          const o0 = v128.load(g), o1 = v128.load(g + q), o2 = v128.load(g + 2 * q), o3 = v128.load(g + 3 * q);
+          const s02 = f32x4.add(o0, o2), d02 = f32x4.sub(o0, o2);
+          const s13 = f32x4.add(o1, o3), d13 = f32x4.sub(o1, o3);
+          const jd = f32x4.mul(v128.shuffle<f32>(d13, d13, 1, 0, 3, 2), jm);
+          v128.store(g, f32x4.add(s02, s13));
+          v128.store(g + q, cmul32(f32x4.sub(s02, s13), w2r, w2i));
+          v128.store(g + 2 * q, cmul32(f32x4.add(d02, jd), w1r, w1i));
+          v128.store(g + 3 * q, cmul32(f32x4.sub(d02, jd), w3r, w3i));
+        }
+      }
+    }
+    if (r2 && n >= 8) {
+      // Transposed radix-4 with L = 2 (twiddles: the table's first entry) and the radix-2 stage, fused.
+      const w1r = v128.load(tw), w1i = v128.load(tw, 16), w2r = v128.load(tw, 32), w2i = v128.load(tw, 48);
+      const w3r = v128.load(tw, 64), w3i = v128.load(tw, 80);
+      for (let g = base; g < end; g += 64) {
+        const o0 = v128.load(g), o1 = v128.load(g, 16), o2 = v128.load(g, 32), o3 = v128.load(g, 48);
+        const s02 = f32x4.add(o0, o2), d02 = f32x4.sub(o0, o2);
+        const s13 = f32x4.add(o1, o3), d13 = f32x4.sub(o1, o3);
+        const jd = f32x4.mul(v128.shuffle<f32>(d13, d13, 1, 0, 3, 2), jm);
+        let v = f32x4.add(s02, s13);
+        v128.store(g, f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)));
+        v = cmul32(f32x4.sub(s02, s13), w2r, w2i);
+        v128.store(g, f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)), 16);
+        v = cmul32(f32x4.add(d02, jd), w1r, w1i);
+        v128.store(g, f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)), 32);
+        v = cmul32(f32x4.sub(d02, jd), w3r, w3i);
+        v128.store(g, f32x4.add(v128.shuffle<f32>(v, v, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(v, v, 2, 3, 2, 3), pm)), 48);
+      }
+    } else if (r2) {
+      for (let p = base; p < end; p += 16) {
+        const v = v128.load(p);
+        const a = v128.shuffle<f32>(v, v, 0, 1, 0, 1), b = v128.shuffle<f32>(v, v, 2, 3, 2, 3);
+        v128.store(p, f32x4.add(a, f32x4.mul(b, pm)));
+      }
+    } else if (n >= 4) {
+      // Transposed radix-4 stage with L = 1 on c0..c3.
+      for (let g = base; g < end; g += 32) {
+        const v0 = v128.load(g), v1 = v128.load(g, 16);
+        const s = f32x4.add(v0, v1); // s02, s13
+        const d = f32x4.sub(v0, v1); // d02, d13
+        const dd = f32x4.mul(v128.shuffle<f32>(d, d, 0, 1, 3, 2), jm2); // d02, j·d13
+        v128.store(g, f32x4.add(v128.shuffle<f32>(s, s, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(s, s, 2, 3, 2, 3), pm)));
+        v128.store(g, f32x4.add(v128.shuffle<f32>(dd, dd, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(dd, dd, 2, 3, 2, 3), pm)), 16);
+      }
+    }
+  }
+}
+
+/** Forward complex64 FFT along the slow axis of an n×w block, natural in, bit-reversed out (w even). */
+export function cols32dif(data: usize, n: i32, w: i32, tw: usize, r2: i32, sg: f32): void {
+  const jm = f32x4(sg, -sg, sg, -sg);
+  const rb = (<usize>w) << 3;
+  const L0: i32 = r2 ? 2 : 1;
+  let Lmax: i32 = 0;
+  let twEnd: usize = tw;
+  for (let L = L0; L < n; L <<= 2) { Lmax = L; twEnd += (<usize>L) * 96; }
+  // With a radix-2 stage and n ≥ 8 the last radix-4 stage (L = 2) is fused with it below.
+  const Lstop: i32 = r2 && n >= 8 ? 8 : 1;
+  for (let L = Lmax; L >= L0 && L >= Lstop; L >>= 2) {
+    const twp = twEnd - (<usize>L) * 96;
+    twEnd = twp;
+    const q = (<usize>L) * rb;
+    for (let g: i32 = 0; g < n; g += L << 2) {
+      for (let k: i32 = 0; k < L; k++) {
+        const r0 = data + (<usize>(g + k)) * rb;
+        const r1 = r0 + q, r2p = r1 + q, r3 = r2p + q;
+        if (k == 0) {
+          for (let c: usize = 0; c < rb; c += 16) {
+            const o0 = v128.load(r0 + c), o1 = v128.load(r1 + c), o2 = v128.load(r2p + c), o3 = v128.load(r3 + c);
+            const s02 = f32x4.add(o0, o2), d02 = f32x4.sub(o0, o2);
+            const s13 = f32x4.add(o1, o3), d13 = f32x4.sub(o1, o3);
+            const jd = f32x4.mul(v128.shuffle<f32>(d13, d13, 1, 0, 3, 2), jm);
+            v128.store(r0 + c, f32x4.add(s02, s13));
+            v128.store(r1 + c, f32x4.sub(s02, s13));
+            v128.store(r2p + c, f32x4.add(d02, jd));
+            v128.store(r3 + c, f32x4.sub(d02, jd));
+          }
+        } else {
+          const t = twp + (<usize>k) * 96;
+          const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+          const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+          for (let c: usize = 0; c < rb; c += 16) {
+            const o0 = v128.load(r0 + c), o1 = v128.load(r1 + c), o2 = v128.load(r2p + c), o3 = v128.load(r3 + c);
+            const s02 = f32x4.add(o0, o2), d02 = f32x4.sub(o0, o2);
+            const s13 = f32x4.add(o1, o3), d13 = f32x4.sub(o1, o3);
+            const jd = f32x4.mul(v128.shuffle<f32>(d13, d13, 1, 0, 3, 2), jm);
+            v128.store(r0 + c, f32x4.add(s02, s13));
+            v128.store(r1 + c, cmul32(f32x4.sub(s02, s13), w2r, w2i));
+            v128.store(r2p + c, cmul32(f32x4.add(d02, jd), w1r, w1i));
+            v128.store(r3 + c, cmul32(f32x4.sub(d02, jd), w3r, w3i));
+          }
+        }
+      }
+    }
+  }
+  if (r2 && n >= 8) {
+    // Transposed radix-4 with L = 2 (k = 0 trivial, k = 1 from the table's stage L = 2 at `tw`) and
+    // the radix-2 stage, fused over groups of 8 rows.
+    const t = tw + 96;
+    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+    const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+    for (let g: i32 = 0; g < n; g += 8) {
+      const p = data + (<usize>g) * rb;
+      for (let c: usize = 0; c < rb; c += 16) {
+        // k = 0: rows 0, 2, 4, 6; k = 1: rows 1, 3, 5, 7 (then twiddled), blocks in that order.
+        let o0 = v128.load(p + c), o1 = v128.load(p + 2 * rb + c), o2 = v128.load(p + 4 * rb + c), o3 = v128.load(p + 6 * rb + c);
+        let s02 = f32x4.add(o0, o2), d02 = f32x4.sub(o0, o2);
+        let s13 = f32x4.add(o1, o3), d13 = f32x4.sub(o1, o3);
+        let jd = f32x4.mul(v128.shuffle<f32>(d13, d13, 1, 0, 3, 2), jm);
+        const y0 = f32x4.add(s02, s13), y2 = f32x4.sub(s02, s13), y4 = f32x4.add(d02, jd), y6 = f32x4.sub(d02, jd);
+        o0 = v128.load(p + rb + c); o1 = v128.load(p + 3 * rb + c); o2 = v128.load(p + 5 * rb + c); o3 = v128.load(p + 7 * rb + c);
+        s02 = f32x4.add(o0, o2); d02 = f32x4.sub(o0, o2);
+        s13 = f32x4.add(o1, o3); d13 = f32x4.sub(o1, o3);
+        jd = f32x4.mul(v128.shuffle<f32>(d13, d13, 1, 0, 3, 2), jm);
+        const y1 = f32x4.add(s02, s13);
+        const y3 = cmul32(f32x4.sub(s02, s13), w2r, w2i);
+        const y5 = cmul32(f32x4.add(d02, jd), w1r, w1i);
+        const y7 = cmul32(f32x4.sub(d02, jd), w3r, w3i);
+        // radix 2 on row pairs (0, 1), (2, 3), (4, 5), (6, 7)
+        v128.store(p + c, f32x4.add(y0, y1)); v128.store(p + rb + c, f32x4.sub(y0, y1));
+        v128.store(p + 2 * rb + c, f32x4.add(y2, y3)); v128.store(p + 3 * rb + c, f32x4.sub(y2, y3));
+        v128.store(p + 4 * rb + c, f32x4.add(y4, y5)); v128.store(p + 5 * rb + c, f32x4.sub(y4, y5));
+        v128.store(p + 6 * rb + c, f32x4.add(y6, y7)); v128.store(p + 7 * rb + c, f32x4.sub(y6, y7));
+      }
+    }
+  } else if (r2) {
+    for (let r: i32 = 0; r < n; r += 2) {
+      const p0 = data + <usize>r * rb, p1 = p0 + rb;
+      for (let c: usize = 0; c < rb; c += 16) {
+        const a = v128.load(p0 + c), b = v128.load(p1 + c);
+        v128.store(p0 + c, f32x4.add(a, b));
+        v128.store(p1 + c, f32x4.sub(a, b));
+      }
+    }
+  }
+}
+
+/**
+ * `count` complex64 h×w images at `data`, forward, natural in, spectrum out in bit-reversed order on
+ * both axes (rows with plan R's paired twiddles, columns with plan C's splatted ones). Unscaled.
+ */
+export function fft2dif_32(data: usize, count: i32, h: i32, w: i32, twR: usize, r2R: i32, twC: usize, r2C: i32, sg: f32): void {
+  const img = (<usize>h * <usize>w) << 3;
+  for (let b = 0; b < count; b++) {
+    const p = data + <usize>b * img;
+    rows32dif(p, h, w, twR, r2R, sg);
+    cols32dif(p, h, w, twC, r2C, sg);
+  }
+}
+
+/** Bit reversal of the low `bits` bits of x. */
+// @ts-ignore: decorator
+@inline function revBits(x: i32, bits: i32): i32 {
+  let r = 0;
+  for (let k = 0; k < bits; k++) { r = (r << 1) | (x & 1); x >>= 1; }
+  return r;
+}
+
+/**
+ * Copies `count` real float32 h×w images from `src` to `dst` (distinct) in bit-reversed order on
+ * both axes: dst[rev(r)][rev(c)] = src[r][c]. Rows of w ≥ 16 go by 4×4 transposes: with c = 4·hi + lo,
+ * rev(c) = rev2(lo)·w/4 + rev(hi), so four source vectors (hi = rev(C + t)) transposed give the
+ * four output rows R = rev2(lane) at columns C…C+3.
+ */
+export function bitrevCopyReal32(dst: usize, src: usize, count: i32, h: i32, w: i32): void {
+  const hb = 31 - clz(h), wb = 31 - clz(w);
+  const rb = (<usize>w) << 2;
+  const img = (<usize>h) * rb;
+  const q = (<usize>w) >> 2; // floats per output quarter row
+  for (let b = 0; b < count; b++) {
+    const sp = src + <usize>b * img, dp = dst + <usize>b * img;
+    for (let r = 0; r < h; r++) {
+      const s = sp + (<usize>r) * rb, d = dp + (<usize>revBits(r, hb)) * rb;
+      if (w >= 16) {
+        const st = (<usize>(w >> 4)) << 4; // bytes between hi and hi + w/16
+        for (let C = 0; C < (w >> 2); C += 4) {
+          const h0 = s + ((<usize>revBits(C, wb - 2)) << 4);
+          const v0 = v128.load(h0), v1 = v128.load(h0 + 2 * st), v2 = v128.load(h0 + st), v3 = v128.load(h0 + 3 * st);
+          const a = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), bb = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+          const c = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5), e = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+          const o = d + ((<usize>C) << 2);
+          v128.store(o, v128.shuffle<f32>(a, c, 0, 1, 4, 5));              // lane 0 → row 0
+          v128.store(o + 2 * (q << 2), v128.shuffle<f32>(a, c, 2, 3, 6, 7)); // lane 1 → row 2
+          v128.store(o + (q << 2), v128.shuffle<f32>(bb, e, 0, 1, 4, 5));     // lane 2 → row 1
+          v128.store(o + 3 * (q << 2), v128.shuffle<f32>(bb, e, 2, 3, 6, 7)); // lane 3 → row 3
+        }
+      } else {
+        for (let c = 0; c < w; c++) store<f32>(d + ((<usize>revBits(c, wb)) << 2), load<f32>(s + ((<usize>c) << 2)));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// complex64 transforms fused with the pointwise product that precedes them, row by row (the row is
+// still in L1 when its transform runs): for the LSQML engine's bit-reversed spectra.
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * dst = inverse FFT (bit-reversed input, no permutation, scaled by 1/(h·w)) of src·(ey ⊗ ex), with
+ * ey the h complexes at `ramp` and ex the w complexes after them: the Fourier sub-pixel shift of a
+ * spectrum held in bit-reversed order. One h×w image; w even.
+ */
+export function ifftRamp32(dst: usize, src: usize, ramp: usize, h: i32, w: i32, swR: usize, twR: usize, r2R: i32,
+  swC: usize, twC: usize, r2C: i32, sc: f32): void {
+  const rb = (<usize>w) << 3;
+  const ex = ramp + ((<usize>h) << 3);
+  const sign = f32x4(-1, 1, -1, 1);
+  for (let u: i32 = 0; u < h; u++) {
+    const y = v128.load64_splat(ramp + ((<usize>u) << 3));
+    const yr = v128.shuffle<f32>(y, y, 0, 0, 2, 2), yi = v128.shuffle<f32>(y, y, 1, 1, 3, 3);
+    const d = dst + (<usize>u) * rb, s = src + (<usize>u) * rb;
+    for (let j: usize = 0; j < rb; j += 16) {
+      const x = v128.load(ex + j);
+      const xr = v128.shuffle<f32>(x, x, 0, 0, 2, 2), xi = v128.shuffle<f32>(x, x, 1, 1, 3, 3);
+      const pr = f32x4.sub(f32x4.mul(yr, xr), f32x4.mul(yi, xi));
+      const pi = f32x4.add(f32x4.mul(yr, xi), f32x4.mul(yi, xr));
+      const a = v128.load(s + j);
+      v128.store(d + j, f32x4.add(f32x4.mul(a, pr), f32x4.mul(f32x4.mul(v128.shuffle<f32>(a, a, 1, 0, 3, 2), pi), sign)));
+    }
+    rows32(d, 1, w, swR, 0, twR, r2R, -1);
+  }
+  cols32(dst, h, w, swC, 0, twC, r2C, -1);
+  if (sc != 1.0) scale32(dst, h * w * 2, sc);
+}
+
+/**
+ * dst = forward FFT (natural input, bit-reversed output) of a·b: a's rows `aStride` bytes apart (an
+ * object patch), b contiguous (the probe). One h×w image; w even.
+ */
+export function fftProductDif32(dst: usize, a: usize, aStride: usize, b: usize, h: i32, w: i32, twR: usize, r2R: i32,
+  twC: usize, r2C: i32): void {
+  const rb = (<usize>w) << 3;
+  const sign = f32x4(-1, 1, -1, 1);
+  for (let u: i32 = 0; u < h; u++) {
+    const d = dst + (<usize>u) * rb, ar = a + (<usize>u) * aStride, br = b + (<usize>u) * rb;
+    for (let j: usize = 0; j < rb; j += 16) {
+      const x = v128.load(ar + j), y = v128.load(br + j);
+      v128.store(d + j, f32x4.add(f32x4.mul(x, v128.shuffle<f32>(y, y, 0, 0, 2, 2)),
+        f32x4.mul(f32x4.mul(v128.shuffle<f32>(x, x, 1, 0, 3, 2), v128.shuffle<f32>(y, y, 1, 1, 3, 3)), sign)));
+    }
+    rows32dif(d, 1, w, twR, r2R, 1);
+  }
+  cols32dif(dst, h, w, twC, r2C, 1);
+}

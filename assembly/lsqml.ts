@@ -1,12 +1,15 @@
-// AssemblyScript WASM-SIMD kernels for the LSQML engine's per-position elementwise work
-// (src/engine/kernels.ts holds the same loops in TypeScript, used when this module is unavailable).
+// AssemblyScript WASM-SIMD kernels for the LSQML engine's per-position elementwise work, complex128
+// (float64). assembly/lsqml32.ts has the same functions for complex64 (float32); src/engine/kernels.ts
+// holds the same loops in TypeScript, used when neither module is available.
 // Compiled by scripts/build-wasm.mjs to dist/wasm/lsqml.wasm; loaded by src/engine/wasm-kernels.ts on
 // the FFT arena's shared memory. Like the FFT kernel it keeps no state and no data in linear memory:
 // every argument is a byte address chosen by the JS side.
 //
-// Complex values are interleaved complex128, one complex per v128 (re, im). Image rows of a patch
-// are `n` complexes long; a patch read from the object has a row stride of `stride` bytes.
-// Results equal the TypeScript loops' (same operations, same order per element and per sum).
+// Complex values are interleaved complex128, one complex per v128 (re, im); real arrays (intensities,
+// mask, preconditioner) hold two values per v128. Image rows of a patch are `n` complexes long; a
+// patch read from the object has a row stride of `stride` bytes. Mode m of a mode-major buffer lies
+// `mstride` bytes after mode m − 1. Per-position sums are written as f64 at `out`.
+// Results equal the TypeScript loops' to rounding (same operations per element; sums pair up lanes).
 
 // @ts-ignore: decorator
 @inline function re2(x: v128): v128 { return v128.shuffle<f64>(x, x, 0, 0); }
@@ -14,6 +17,31 @@
 @inline function im2(x: v128): v128 { return v128.shuffle<f64>(x, x, 1, 1); }
 // @ts-ignore: decorator
 @inline function swap(x: v128): v128 { return v128.shuffle<f64>(x, x, 1, 0); }
+// @ts-ignore: decorator
+@inline function hsum(x: v128): f64 { return f64x2.extract_lane(x, 0) + f64x2.extract_lane(x, 1); }
+/** a·b (complex). */
+// @ts-ignore: decorator
+@inline function cmul(a: v128, b: v128): v128 {
+  return f64x2.add(f64x2.mul(a, re2(b)), f64x2.mul(f64x2.mul(swap(a), im2(b)), f64x2(-1, 1)));
+}
+/** a·conj(b) (complex). */
+// @ts-ignore: decorator
+@inline function cmulc(a: v128, b: v128): v128 {
+  return f64x2.add(f64x2.mul(a, re2(b)), f64x2.mul(f64x2.mul(swap(a), im2(b)), f64x2(1, -1)));
+}
+
+/** Flag bits of `intensity`, `farStep` and `poissonSums`. */
+const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4;
+
+/**
+ * Lanes of the pixels at `k` (two reals) that the far-field step constrains: mask ≠ 0 (when `mask` is
+ * not 0) and y > thr.
+ */
+// @ts-ignore: decorator
+@inline function validLanes(y: v128, mask: usize, k: usize, thr: v128): v128 {
+  const v = f64x2.gt(y, thr);
+  return mask ? v128.and(v, f64x2.ne(v128.load(mask + k), f64x2.splat(0))) : v;
+}
 
 /**
  * dst_i = src_i · ramp_i for `count` N×N spectra (slot i at dst + i·n²·16): ramp_i[u, v] = ey[u]·ex[v]
@@ -50,63 +78,141 @@ export function rampMul(dst: usize, src: usize, srcStep: usize, ramp: usize, n: 
 /** far = o·p over an N×N patch: o rows at `o` with byte stride `stride`, p contiguous. */
 export function exitWave(far: usize, o: usize, stride: usize, p: usize, n: i32): void {
   const row = (<usize>n) << 4;
-  const sign = f64x2(-1, 1);
   for (let r: i32 = 0; r < n; r++) {
     const ob = o + (<usize>r) * stride, pb = p + (<usize>r) * row, fb = far + (<usize>r) * row;
-    for (let j: usize = 0; j < row; j += 16) {
-      const a = v128.load(ob + j), b = v128.load(pb + j);
-      v128.store(fb + j, f64x2.add(f64x2.mul(a, re2(b)), f64x2.mul(f64x2.mul(swap(a), im2(b)), sign)));
+    for (let j: usize = 0; j < row; j += 16) v128.store(fb + j, cmul(v128.load(ob + j), v128.load(pb + j)));
+  }
+}
+
+/**
+ * Predicted intensity of one position over `modes` modes: Ŷ = Σ_m |Ψ_m|², the loss Σ(√(Ŷ+1e-7) −
+ * √(y+1e-7))², Σy and ΣŶ (written to out, out+8, out+16). Flags: KEEP_YHAT stores Ŷ at `yhat`;
+ * GAUSS_STEP multiplies every mode by 1 − w·(1 − √y/(√Ŷ + 1e-9)) (the Gaussian far-field step) where
+ * the pixel is constrained (CONSTRAINED: mask and threshold, see validLanes; else every pixel).
+ * `n2` (pixels) must be even.
+ */
+export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yhat: usize, n2: i32, w: f64,
+  flags: i32, mask: usize, thr: f64, out: usize): void {
+  let loss = f64x2.splat(0), sy = f64x2.splat(0), syh = f64x2.splat(0);
+  const eps = f64x2.splat(1e-7), eps9 = f64x2.splat(1e-9), one = f64x2.splat(1), ww = f64x2.splat(w), tv = f64x2.splat(thr);
+  const keep = flags & KEEP_YHAT, step = flags & GAUSS_STEP, con = flags & CONSTRAINED;
+  for (let k: i32 = 0; k < n2; k += 2) {
+    const q = far + ((<usize>k) << 4);
+    const kb = (<usize>k) << 3;
+    let p0 = v128.load(q), p1 = v128.load(q, 16);
+    let yh = f64x2.add(f64x2.mul(v128.shuffle<f64>(p0, p1, 0, 2), v128.shuffle<f64>(p0, p1, 0, 2)),
+      f64x2.mul(v128.shuffle<f64>(p0, p1, 1, 3), v128.shuffle<f64>(p0, p1, 1, 3)));
+    for (let m: i32 = 1; m < modes; m++) {
+      const qm = q + (<usize>m) * mstride;
+      p0 = v128.load(qm); p1 = v128.load(qm, 16);
+      const re = v128.shuffle<f64>(p0, p1, 0, 2), im = v128.shuffle<f64>(p0, p1, 1, 3);
+      yh = f64x2.add(yh, f64x2.add(f64x2.mul(re, re), f64x2.mul(im, im)));
+    }
+    const y = v128.load(yb + kb);
+    if (keep) v128.store(yhat + kb, yh);
+    const e = f64x2.sub(f64x2.sqrt(f64x2.add(yh, eps)), f64x2.sqrt(f64x2.add(y, eps)));
+    loss = f64x2.add(loss, f64x2.mul(e, e));
+    sy = f64x2.add(sy, y);
+    syh = f64x2.add(syh, yh);
+    if (step) {
+      let f = f64x2.sub(one, f64x2.mul(ww, f64x2.sub(one, f64x2.div(f64x2.sqrt(y), f64x2.add(f64x2.sqrt(yh), eps9)))));
+      if (con) f = v128.bitselect(f, one, validLanes(y, mask, kb, tv));
+      const f0 = re2(f), f1 = im2(f);
+      for (let m: i32 = 0; m < modes; m++) {
+        const qm = q + (<usize>m) * mstride;
+        v128.store(qm, f64x2.mul(v128.load(qm), f0));
+        v128.store(qm, f64x2.mul(v128.load(qm, 16), f1), 16);
+      }
+    }
+  }
+  store<f64>(out, hsum(loss));
+  store<f64>(out, hsum(sy), 8);
+  store<f64>(out, hsum(syh), 16);
+}
+
+/**
+ * Far-field step of one position on every mode, from the stored Ŷ: Gaussian (`poisson` = 0)
+ * Ψ·(1 − w·(1 − √y/(√Ŷ + 1e-9))), Poisson Ψ·(1 − α·(1 − y/(Ŷ + 1e-6))); only constrained pixels
+ * change when `flags` has CONSTRAINED. `n2` even.
+ */
+export function farStep(far: usize, mstride: usize, modes: i32, yb: usize, yhat: usize, n2: i32, w: f64, alpha: f64,
+  poisson: i32, flags: i32, mask: usize, thr: f64): void {
+  const eps9 = f64x2.splat(1e-9), eps6 = f64x2.splat(1e-6), one = f64x2.splat(1), ww = f64x2.splat(w), av = f64x2.splat(alpha);
+  const tv = f64x2.splat(thr), con = flags & CONSTRAINED;
+  for (let k: i32 = 0; k < n2; k += 2) {
+    const kb = (<usize>k) << 3;
+    const y = v128.load(yb + kb), yh = v128.load(yhat + kb);
+    let f = poisson
+      ? f64x2.sub(one, f64x2.mul(av, f64x2.sub(one, f64x2.div(y, f64x2.add(yh, eps6)))))
+      : f64x2.sub(one, f64x2.mul(ww, f64x2.sub(one, f64x2.div(f64x2.sqrt(y), f64x2.add(f64x2.sqrt(yh), eps9)))));
+    if (con) f = v128.bitselect(f, one, validLanes(y, mask, kb, tv));
+    const f0 = re2(f), f1 = im2(f);
+    const q = far + ((<usize>k) << 4);
+    for (let m: i32 = 0; m < modes; m++) {
+      const qm = q + (<usize>m) * mstride;
+      v128.store(qm, f64x2.mul(v128.load(qm), f0));
+      v128.store(qm, f64x2.mul(v128.load(qm, 16), f1), 16);
     }
   }
 }
 
 /**
- * One mode, every pixel constrained: Ŷ = |Ψ|², loss Σ(√(Ŷ+1e-7) − √(y+1e-7))², Σy, ΣŶ (written to
- * out, out+8, out+16), and Ψ ← Ψ·(1 − w·(1 − √y/(√Ŷ + 1e-9))) (the Gaussian far-field step).
- * `n2` must be even. Ŷ is stored at yhat when `keepYhat`.
+ * Poisson step sums of one position at ā = `abar` (PtychoShelves' gradient_descent_xi_solver):
+ * ξ = 1 − y/(Ŷ + 1e-5), num = Σ ξ·(Ŷ − y/(1 − ā·ξ)) (the quotient taken as 0 where y = 0),
+ * den = Σ ξ²·Ŷ, over constrained pixels; written to out, out+8. `n2` even.
  */
-export function gaussIntensity(far: usize, yb: usize, yhat: usize, n2: i32, w: f64, keepYhat: i32, out: usize): void {
-  let loss = f64x2.splat(0), sy = f64x2.splat(0), syh = f64x2.splat(0);
-  const eps = f64x2.splat(1e-7), eps9 = f64x2.splat(1e-9), one = f64x2.splat(1), ww = f64x2.splat(w);
+export function poissonSums(yb: usize, yhat: usize, n2: i32, abar: f64, flags: i32, mask: usize, thr: f64, out: usize): void {
+  let num = f64x2.splat(0), den = f64x2.splat(0);
+  const one = f64x2.splat(1), zero = f64x2.splat(0), eps5 = f64x2.splat(1e-5), ab = f64x2.splat(abar), tv = f64x2.splat(thr);
+  const con = flags & CONSTRAINED;
   for (let k: i32 = 0; k < n2; k += 2) {
-    const q = far + ((<usize>k) << 4);
-    const p0 = v128.load(q), p1 = v128.load(q, 16);
-    const re = v128.shuffle<f64>(p0, p1, 0, 2), im = v128.shuffle<f64>(p0, p1, 1, 3);
-    const yh = f64x2.add(f64x2.mul(re, re), f64x2.mul(im, im));
-    const y = v128.load(yb + ((<usize>k) << 3));
-    if (keepYhat) v128.store(yhat + ((<usize>k) << 3), yh);
-    const e = f64x2.sub(f64x2.sqrt(f64x2.add(yh, eps)), f64x2.sqrt(f64x2.add(y, eps)));
-    loss = f64x2.add(loss, f64x2.mul(e, e));
-    sy = f64x2.add(sy, y);
-    syh = f64x2.add(syh, yh);
-    const f = f64x2.sub(one, f64x2.mul(ww, f64x2.sub(one, f64x2.div(f64x2.sqrt(y), f64x2.add(f64x2.sqrt(yh), eps9)))));
-    v128.store(q, f64x2.mul(p0, re2(f)));
-    v128.store(q, f64x2.mul(p1, im2(f)), 16);
+    const kb = (<usize>k) << 3;
+    const y = v128.load(yb + kb), yh = v128.load(yhat + kb);
+    const xi = f64x2.sub(one, f64x2.div(y, f64x2.add(yh, eps5)));
+    const q = v128.bitselect(zero, f64x2.div(y, f64x2.sub(one, f64x2.mul(ab, xi))), f64x2.eq(y, zero));
+    let tn = f64x2.mul(xi, f64x2.sub(yh, q)), td = f64x2.mul(f64x2.mul(xi, xi), yh);
+    if (con) {
+      const v = validLanes(y, mask, kb, tv);
+      tn = v128.bitselect(tn, zero, v); td = v128.bitselect(td, zero, v);
+    }
+    num = f64x2.add(num, tn);
+    den = f64x2.add(den, td);
   }
-  store<f64>(out, f64x2.extract_lane(loss, 0) + f64x2.extract_lane(loss, 1));
-  store<f64>(out, f64x2.extract_lane(sy, 0) + f64x2.extract_lane(sy, 1), 8);
-  store<f64>(out, f64x2.extract_lane(syh, 0) + f64x2.extract_lane(syh, 1), 16);
+  store<f64>(out, hsum(num));
+  store<f64>(out, hsum(den), 8);
 }
 
 /**
- * One mode: χ = far − o·p (stored back into far), dP = χ·conj(o), dO = χ·conj(p), over an N×N patch
- * (o rows with byte stride `stride`; far, dP, dO, p contiguous).
+ * χ and the update directions of one position over `modes` modes and an N×N patch: χ_m = Ψ'_m − o·p_m
+ * (stored back into far), dP_m = χ_m·conj(o), dO = Σ_m χ_m·conj(p_m) (mode 0 only unless
+ * `multimodal`), and dO0 = χ_0·conj(p_0) when `dO0` ≠ 0. p_0 is the shifted probe at `p0`; p_m (m ≥ 1)
+ * lies at probe + m·n²·16. far and dP are mode-major (`mstride`); o rows have byte stride `stride`.
  */
-export function chiDirections(far: usize, dP: usize, dO: usize, p: usize, o: usize, stride: usize, n: i32): void {
+export function chiDirections(far: usize, mstride: usize, modes: i32, dP: usize, dO: usize, dO0: usize, p0: usize, probe: usize,
+  o: usize, stride: usize, n: i32, multimodal: i32): void {
   const row = (<usize>n) << 4;
-  const sign = f64x2(-1, 1), csign = f64x2(1, -1);
+  const plane = (<usize>n) * row;
   for (let r: i32 = 0; r < n; r++) {
     const ob = o + (<usize>r) * stride, kb = (<usize>r) * row;
     for (let j: usize = 0; j < row; j += 16) {
       const k = kb + j;
-      const a = v128.load(ob + j), b = v128.load(p + k);
-      const ar = re2(a), ai = im2(a), br = re2(b), bi = im2(b);
-      const psi = f64x2.add(f64x2.mul(a, br), f64x2.mul(f64x2.mul(swap(a), bi), sign));
-      const x = f64x2.sub(v128.load(far + k), psi);
+      const a = v128.load(ob + j);
+      let b = v128.load(p0 + k);
+      let x = f64x2.sub(v128.load(far + k), cmul(a, b));
       v128.store(far + k, x);
-      const xs = f64x2.mul(swap(x), csign); // [xi, −xr]
-      v128.store(dP + k, f64x2.add(f64x2.mul(x, ar), f64x2.mul(xs, ai)));
-      v128.store(dO + k, f64x2.add(f64x2.mul(x, br), f64x2.mul(xs, bi)));
+      v128.store(dP + k, cmulc(x, a));
+      const d0 = cmulc(x, b);
+      if (dO0) v128.store(dO0 + k, d0);
+      let acc = d0;
+      for (let m: i32 = 1; m < modes; m++) {
+        const q = k + (<usize>m) * mstride;
+        b = v128.load(probe + (<usize>m) * plane + k);
+        x = f64x2.sub(v128.load(far + q), cmul(a, b));
+        v128.store(far + q, x);
+        v128.store(dP + q, cmulc(x, a));
+        if (multimodal) acc = f64x2.add(acc, cmulc(x, b));
+      }
+      v128.store(dO + k, acc);
     }
   }
 }
@@ -118,16 +224,13 @@ export function chiDirections(far: usize, dP: usize, dO: usize, p: usize, o: usi
  */
 export function stepSums(d: usize, dStride: usize, o: usize, oStride: usize, p: usize, h: usize, c: usize, n: i32, out: usize): void {
   const row = (<usize>n) << 4;
-  const sign = f64x2(-1, 1);
   let aa = f64x2.splat(0), qq = f64x2.splat(0), aq = f64x2.splat(0), aqx = f64x2.splat(0), b1 = f64x2.splat(0), b2 = f64x2.splat(0);
   for (let r: i32 = 0; r < n; r++) {
     const db = d + (<usize>r) * dStride, ob = o + (<usize>r) * oStride, kb = (<usize>r) * row;
     for (let j: usize = 0; j < row; j += 16) {
       const k = kb + j;
-      const dv = v128.load(db + j), pv = v128.load(p + k);
-      const A = f64x2.add(f64x2.mul(dv, re2(pv)), f64x2.mul(f64x2.mul(swap(dv), im2(pv)), sign));
-      const hv = v128.load(h + k), ov = v128.load(ob + j);
-      const Q = f64x2.add(f64x2.mul(hv, re2(ov)), f64x2.mul(f64x2.mul(swap(hv), im2(ov)), sign));
+      const A = cmul(v128.load(db + j), v128.load(p + k));
+      const Q = cmul(v128.load(h + k), v128.load(ob + j));
       const cv = v128.load(c + k);
       aa = f64x2.add(aa, f64x2.mul(A, A));
       qq = f64x2.add(qq, f64x2.mul(Q, Q));
@@ -137,20 +240,46 @@ export function stepSums(d: usize, dStride: usize, o: usize, oStride: usize, p: 
       b2 = f64x2.add(b2, f64x2.mul(Q, cv));
     }
   }
-  store<f64>(out, f64x2.extract_lane(aa, 0) + f64x2.extract_lane(aa, 1));
-  store<f64>(out, f64x2.extract_lane(qq, 0) + f64x2.extract_lane(qq, 1), 8);
-  store<f64>(out, f64x2.extract_lane(aq, 0) + f64x2.extract_lane(aq, 1), 16);
+  store<f64>(out, hsum(aa));
+  store<f64>(out, hsum(qq), 8);
+  store<f64>(out, hsum(aq), 16);
   store<f64>(out, f64x2.extract_lane(aqx, 0) - f64x2.extract_lane(aqx, 1), 24);
-  store<f64>(out, f64x2.extract_lane(b1, 0) + f64x2.extract_lane(b1, 1), 32);
-  store<f64>(out, f64x2.extract_lane(b2, 0) + f64x2.extract_lane(b2, 1), 40);
+  store<f64>(out, hsum(b1), 32);
+  store<f64>(out, hsum(b2), 40);
 }
 
-/** dst[j] += src[j] for `count` doubles (count even; 16-byte steps). Lane-wise: the same result as a scalar loop. */
+/** dst[j] += src[j] for `count` values of the working precision (complex rows: 2 per pixel). */
 export function addTo(dst: usize, src: usize, count: i32): void {
   const end = dst + ((<usize>count) << 3);
-  let s = src;
-  for (let d = dst; d < end; d += 16) {
+  let s = src, d = dst;
+  for (; d + 16 <= end; d += 16) {
     v128.store(d, f64x2.add(v128.load(d), v128.load(s)));
     s += 16;
   }
+  if (d < end) store<f64>(d, load<f64>(d) + load<f64>(s));
+}
+
+/** Complex dst[j] *= real s[j] for `count` pixels (the preconditioner's damped inverse). */
+export function mulReal(dst: usize, s: usize, count: i32): void {
+  for (let j: i32 = 0; j < count; j++) {
+    const d = dst + ((<usize>j) << 4);
+    v128.store(d, f64x2.mul(v128.load(d), v128.load64_splat(s + ((<usize>j) << 3))));
+  }
+}
+
+/** dst[j] += a·src[j] for `count` values of the working precision (the object update). */
+export function axpy(dst: usize, src: usize, a: f64, count: i32): void {
+  const av = f64x2.splat(a);
+  const end = dst + ((<usize>count) << 3);
+  let s = src, d = dst;
+  for (; d + 16 <= end; d += 16) {
+    v128.store(d, f64x2.add(v128.load(d), f64x2.mul(av, v128.load(s))));
+    s += 16;
+  }
+  if (d < end) store<f64>(d, load<f64>(d) + a * load<f64>(s));
+}
+
+/** dst[j] += src[j] for `count` float64 values (the illumination map, float64 in either precision). */
+export function addReal64(dst: usize, src: usize, count: i32): void {
+  addTo(dst, src, count);
 }

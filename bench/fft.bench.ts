@@ -5,7 +5,10 @@
  *  - wasm_1thread        WASM SIMD kernel, plain Float64Array (streamed through wasm memory in chunks);
  *  - wasm_1thread_arena  WASM SIMD kernel in place on an `allocShared` array (no copies);
  *  - ts_2threads         pure TypeScript, calling thread + 1 worker, on a SharedArrayBuffer;
- *  - wasm_2threads_arena WASM SIMD kernel, calling thread + 1 worker, in place on an `allocShared` array.
+ *  - wasm_2threads_arena WASM SIMD kernel, calling thread + 1 worker, in place on an `allocShared` array;
+ *  - c64_wasm_1thread_arena          complex64 (f32x4) kernel in place on an `allocShared32` array;
+ *  - c64_wasm_1thread_arena_bitrev   the same, spectrum left in bit-reversed order (forward by
+ *                                    decimation in frequency, inverse without its input permutation).
  * Each figure is the median (and minimum) of several repetitions in ms per batch. `vs_fftw_float` is the
  * ratio to FFTW 3.3.10 float's time *as recorded in shared/spec/numerics.md* on this machine kind
  * (6.8 ms for 64² forward, 15.1 ms f+i; 39.5 ms for 128² forward, 84 ms f+i) — a ratio to that recorded
@@ -14,7 +17,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import os from 'node:os';
-import { createFft2, createParallelFft2, allocShared, freeShared, wasmAvailable, type Fft2 } from '../src/math/fft.js';
+import { createFft2, createFft2F32, createParallelFft2, allocShared, allocShared32, freeShared, wasmAvailable, type Fft2, type Fft2F32 } from '../src/math/fft.js';
+import { WasmFft2F32 } from '../src/math/fft-wasm.js';
 import { Rng } from '../src/math/rng.js';
 
 const BATCH = 1000;
@@ -51,7 +55,7 @@ function time(fn: () => void, reps: number, ref: number): Stat {
 export async function run(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {
     batch: BATCH,
-    dtype: 'complex128 (interleaved Float64Array)',
+    dtype: 'complex128 (interleaved Float64Array); c64_*: complex64 (interleaved Float32Array)',
     fftw_float_reference_ms: FFTW_FLOAT_MS,
     note: 'vs_fftw_float = median / FFTW float time recorded in shared/spec/numerics.md (not measured here)',
     wasm_available: wasmAvailable(),
@@ -70,11 +74,11 @@ export async function run(): Promise<Record<string, unknown>> {
     const reps = n === 64 ? 11 : 7;
     const ref = FFTW_FLOAT_MS[n];
     const res: Record<string, unknown> = {};
-    const measure = (name: string, fft: Fft2, buf: Float64Array): void => {
+    const measure = (name: string, fft: Fft2 | Fft2F32, buf: Float64Array | Float32Array): void => {
       process.stderr.write(`bench fft: ${n}x${n} ${name}…\n`);
       res[name] = {
-        fwd: time(() => fft.forward(buf, BATCH), reps, ref.fwd),
-        fwd_inv: time(() => { fft.forward(buf, BATCH); fft.inverse(buf, BATCH); }, reps, ref.fwd_inv),
+        fwd: time(() => (fft as Fft2).forward(buf as Float64Array, BATCH), reps, ref.fwd),
+        fwd_inv: time(() => { (fft as Fft2).forward(buf as Float64Array, BATCH); (fft as Fft2).inverse(buf as Float64Array, BATCH); }, reps, ref.fwd_inv),
       };
     };
     measure('ts_1thread', createFft2(n, n, { backend: 'ts' }), plain);
@@ -88,6 +92,11 @@ export async function run(): Promise<Record<string, unknown>> {
       const w2 = createParallelFft2(n, n, { threads: 2, backend: 'wasm' });
       measure('wasm_2threads_arena', w2, arena);
       w2.close();
+      const arena32 = allocShared32(size);
+      arena32.set(src);
+      measure('c64_wasm_1thread_arena', createFft2F32(n, n, { backend: 'wasm' }), arena32);
+      measure('c64_wasm_1thread_arena_bitrev', new WasmFft2F32(n, n, { order: 'bitrev' }), arena32);
+      freeShared(arena32);
     }
     freeShared(arena);
     out[`${n}x${n}`] = res;

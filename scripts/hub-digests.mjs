@@ -59,6 +59,8 @@ const TIME_KEYS = new Set([
   'timestamp', 'started_at', 'finished_at', 'started', 'finished', 'seconds', 'generated_utc', 'updated_utc',
   'created', 'updated', 'computed_at', 'generated_at', 'created_utc', 'total_seconds', 'epoch_seconds',
   'computation_time_s', 'threads', 'host',
+  // run.json's fingerprints of what a phase read and wrote: hashes over files that hold times
+  'inputs_sha256', 'outputs_sha256',
 ]);
 const TEXT = new Set(['.csv', '.md', '.log', '.html', '.svg', '.txt']);
 

@@ -9,7 +9,7 @@ export function namesToFlags(message: string, flags: Readonly<Record<string, str
 }
 
 /**
- * Wraps a command action: errors print as `ptychostudy <cmd>: <message>` (settings and options named by
+ * Wraps a command action: errors print as `ptychostudy <cmd>: <message>`, one such line per problem (settings and options named by
  * the command's flags, `flags` maps them) and set the exit code. Set PTYCHOSTUDY_DEBUG=1 to see the stack.
  */
 export function action<A extends unknown[]>(cmd: string, fn: (...args: A) => Promise<number | void> | number | void,
@@ -20,7 +20,8 @@ export function action<A extends unknown[]>(cmd: string, fn: (...args: A) => Pro
       if (typeof code === 'number') process.exitCode = code;
     } catch (err) {
       const msg = namesToFlags(err instanceof Error ? err.message : String(err), flags);
-      process.stderr.write(`ptychostudy ${cmd}: ${msg}\n`);
+      // one line per problem (indented lines continue the one above)
+      process.stderr.write(msg.split('\n').map((l) => (/^\s/.test(l) ? l : `ptychostudy ${cmd}: ${l}`)).join('\n') + '\n');
       if (process.env.PTYCHOSTUDY_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
       process.exitCode = exitCodeFor(err);
     }

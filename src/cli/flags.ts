@@ -30,7 +30,12 @@ export function parseDose(text: string): number {
   return v;
 }
 
-/** Collects a repeatable flag's values. */
+/** Collects a repeatable flag's values; each may also be a comma-separated list (`--dose 1e3,1e4`). */
 export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
+  return [...previous, ...value.split(',').map((v) => v.trim()).filter((v) => v.length > 0)];
+}
+
+/** Doses of a repeatable `--dose`, or undefined when none was given. */
+export function doseFlags(values: readonly string[] | undefined): number[] | undefined {
+  return values === undefined || values.length === 0 ? undefined : values.map(parseDose);
 }

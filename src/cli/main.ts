@@ -2,16 +2,18 @@
 import { Command } from 'commander';
 import { commands } from './commands/index.js';
 import { packageVersion } from '../version.js';
+import { helpWidth } from './help.js';
 
 const program = new Command();
 program
   .name('ptychostudy')
-  .description('Synthetic ptychography dose/overlap studies: simulate diffraction data at several doses,\n' +
-    'cut dense and sparse overlap views, reconstruct with LSQML, score against ground truth, report.')
+  .description('Synthetic ptychography dose/overlap studies: simulate diffraction data at several doses, ' +
+    'cut dense and sparse overlap views, reconstruct with LSQML, score against ground truth, report. ' +
+    'Every command writes into the folder named by --out; every setting can also come from a settings file (--config).')
   .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError('(run with --help for usage)')
-  // Help texts are laid out for 120 columns; narrower terminals would re-wrap them mid-sentence.
-  .configureHelp({ helpWidth: Math.max(process.stdout.columns ?? 0, 120) })
+  // Help wraps at spaces to the terminal's width (80 when piped): a terminal never breaks a word.
+  .configureHelp({ helpWidth: helpWidth(), minWidthToWrap: 24 })
   .exitOverride((err) => {
     // commander's own parse errors (unknown option, missing argument) are usage errors: exit 2.
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);

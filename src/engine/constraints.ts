@@ -25,7 +25,8 @@ export function positionsRoi(positions: ArrayLike<number>, n: number, origin: re
  * n = √(mean(|O|²·w)); then O /= n and P *= n. Returns n, or null when the ROI is empty or
  * degenerate (pty-chi would produce NaN there; this engine leaves O and P unchanged).
  */
-export function removeAmbiguity(obj: Float64Array, w: number, precond: Float64Array, roi: Roi, probe: Float64Array): number | null {
+export function removeAmbiguity(obj: Float32Array | Float64Array, w: number, precond: Float64Array, roi: Roi,
+  probe: Float32Array | Float64Array): number | null {
   const { r0, r1, c0, c1 } = roi;
   const count = (r1 - r0) * (c1 - c0);
   if (!(count > 0)) return null;

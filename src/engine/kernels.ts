@@ -4,43 +4,67 @@
  * (per-position phases), a range of object rows (scatter, precondition, update, illumination map) or
  * a range of probe pixels (batch reduction of the probe direction). Every sum of a pixel or of a
  * position is formed by one thread in a fixed order, so results are bit-identical for any thread
- * count. The hot per-position loops call the WASM-SIMD kernels (wasm-kernels.ts) when they run; the
- * TypeScript loops here are the fallback and the reference.
+ * count. Per-position phases take one position at a time through all their steps (shifted probe,
+ * exit waves, FFTs, intensity, far-field step, inverse FFTs, χ and directions, adjoint-shift
+ * spectrum), so that position's arrays stay in cache between steps.
  *
- * Layout (all Float64, complex interleaved re/im; n2 = N·N; Bc = batch capacity):
- *   obj [H·W]c, probe [M·n2]c, fp0 [n2]c = FFT2(probe mode 0),
- *   pt0 [Bc·n2]c  probe mode 0 shifted per position (P̃_i,0),
- *   far [M·Bc·n2]c  Ψ → Ψ' → χ (mode-major: mode m of slot i at (m·Bc + i)·n2),
- *   dP  [M·Bc·n2]c  χ·conj(O_i); mode 0 kept as its spectrum times the conjugate ramp (the adjoint
+ * The hot loops call the WASM-SIMD kernels (wasm-kernels.ts) when they run — complex128 or complex64
+ * by the engine's precision; the TypeScript loops here are the fallback and the reference, and always
+ * compute in float64 (V8's scalar arithmetic is double either way, so float32 storage would gain
+ * nothing there).
+ *
+ * Layout (complex interleaved re/im; n2 = N·N; Bc = batch capacity). "R" buffers are Float32Array
+ * in float32 precision and Float64Array in float64; the rest are Float64 (or integer):
+ *   R obj [H·W]c, probe [M·n2]c, fp0 [n2]c = FFT2(probe mode 0),
+ *   R pt0 [Bc·n2]c  probe mode 0 shifted per position (P̃_i,0),
+ *   R far [M·Bc·n2]c  Ψ → Ψ' → χ (mode-major: mode m of slot i at (m·Bc + i)·n2),
+ *   R dP  [M·Bc·n2]c  χ·conj(O_i); mode 0 kept as its spectrum times the conjugate ramp (the adjoint
  *                   shift, applied after the batch sum),
- *   dOA [Bc·n2]c  Σ_m χ_m·conj(P̃_m) (the object direction); dO0 the mode-0 copy when it differs,
- *   D, D0 [H·W]c  placed directions (preconditioned in place), invDen [H·W] 1/√(C² + (δ·max C)²),
- *   dPsum [M·n2]c batch sums of dP, dPhat [M·n2]c the probe direction (batch mean, unshifted),
- *   yb [Bc·n2] measured intensities of the batch (DC at [0,0]), yhat [Bc·n2] predicted,
- *   tl [Bc·2] int top-left corners, frac [Bc·2] fractional shifts, ramp [Bc·4N] the separable phase
+ *   R dOA [Bc·n2]c  Σ_m χ_m·conj(P̃_m) (the object direction); dO0 the mode-0 copy when it differs,
+ *   R D, D0 [H·W]c  placed directions (preconditioned in place), invDen [H·W] 1/√(C² + (δ·max C)²),
+ *   R dPsum [M·n2]c batch sums of dP, dPhat [M·n2]c the probe direction (batch mean, unshifted),
+ *   R yb [Bc·n2] measured intensities of the batch (DC at [0,0]), yhat [Bc·n2] predicted,
+ *   tl [Bc·2] int top-left corners, frac [Bc·2] fractional shifts, R ramp [Bc·4N] the separable phase
  *   ramps of the fractional shifts (ey: N complex, then ex: N complex), pp [Bc·PP] per-position sums,
- *   mask [n2] valid-pixel mask (1 = valid), info int32 [8], scal f64 [8],
- *   illum [H·W] illumination map, p2 [n2] Σ_m |P_m|² it places, tlAll int32 [n·2] every position's corner.
- * With the WASM kernels every Float64 buffer is a block of the wasm FFT arena.
+ *   mask [n2] valid-pixel mask (1 = valid) and R maskR the same as reals (WASM kernels), info int32 [8],
+ *   scal f64 [8], illum [H·W] illumination map, p2 [n2] Σ_m |P_m|² it places, tlAll int32 [n·2] every
+ *   position's corner.
+ * With the WASM kernels every non-integer buffer is a block of the wasm FFT arena.
+ *
+ * In float32 precision (`d.bitrev`) every far-field array — Ψ, Ŷ, y, the mask, the spectra of the
+ * shifted probe and of the probe direction, the ramps — is kept in bit-reversed order on both axes
+ * (row u at rev(u), column v at rev(v)), so neither the forward FFT (decimation in frequency) nor the
+ * inverse permutes: the arithmetic is pixelwise or a sum, so the order does not matter. The batch's
+ * intensities arrive in natural order in `yhat` and each position's are permuted into `yb` first —
+ * unless the caller let the engine reorder its intensities once (`d.bitrevIntensities`).
  */
-import type { Fft2 } from '../math/fft.js';
 import { addPatch, extractPatch, patchInside } from './patches.js';
 import { addIllumination } from './preconditioner.js';
-import type { LsqmlWasm } from './wasm-kernels.js';
+import { CONSTRAINED, GAUSS_STEP, KEEP_YHAT, type LsqmlWasm, type Precision } from './wasm-kernels.js';
+
+/** A real or interleaved-complex array of the working precision. */
+export type Real = Float32Array | Float64Array;
+
+/** The FFT a thread runs on the engine's buffers (complex128 or complex64 by precision). */
+export interface EngineFft {
+  readonly backend: string;
+  forward(buf: Real, count?: number): void;
+  inverse(buf: Real, count?: number): void;
+}
 
 /** Per-position scalar slots (stride PP in `pp`). */
 export const PP = 12;
 export const PP_LOSS = 0, PP_SUMY = 1, PP_SUMYHAT = 2, PP_PNUM = 3, PP_PDEN = 4, PP_ALPHA = 5,
   PP_AA = 6, PP_QQ = 7, PP_AQRE = 8, PP_AQIM = 9, PP_B1 = 10, PP_B2 = 11;
 
-/** `info` slots. */
-export const INFO_B = 0, INFO_R0 = 1, INFO_R1 = 2, INFO_C0 = 3, INFO_C1 = 4;
+/** `info` slots. INFO_KEEP: 1 when Phase.Forward must keep Ŷ (a far-field step follows). */
+export const INFO_B = 0, INFO_R0 = 1, INFO_R1 = 2, INFO_C0 = 3, INFO_C1 = 4, INFO_KEEP = 5;
 /** `scal` slots. */
 export const SCAL_ABAR = 0, SCAL_ALPHA_O = 1;
 
 /** Phase identifiers. */
 export const enum Phase {
-  /** Forward model, loss terms (no update). */
+  /** Forward model, loss terms (no update); Ŷ kept when info[INFO_KEEP]. */
   Forward = 1,
   /** Forward with the Gaussian far-field step fused, then χ, directions and the adjoint-shift spectra. */
   ForwardGaussianBackward = 2,
@@ -79,14 +103,28 @@ export interface EngineDims {
   multimodal: boolean;
   /** Every detector pixel is constrained (no mask, no threshold). */
   allValid: boolean;
-  /** The WASM-SIMD kernels (wasm-kernels.ts) run the elementwise loops; every Float64 buffer is an arena block. */
+  /** A valid-pixel mask was given (else only the threshold constrains). */
+  hasMask: boolean;
+  /** The WASM-SIMD kernels (wasm-kernels.ts) run the elementwise loops; every non-integer buffer is an arena block. */
   wasm: boolean;
+  /** Precision of the R buffers and of the arithmetic ('float32' only with the WASM kernels). */
+  precision: Precision;
+  /** Far-field arrays in bit-reversed order (float32 precision; see the module comment). */
+  bitrev: boolean;
+  /** With `bitrev`: the caller's intensities were reordered once (LsqmlInput.reorderIntensities), so they load into yb as they are. */
+  bitrevIntensities: boolean;
 }
 
 /** Names of the shared buffers, in allocation order. */
 export const BUFFER_NAMES = ['obj', 'probe', 'fp0', 'pt0', 'far', 'dP', 'dOA', 'dO0', 'D', 'D0', 'invDen', 'dPsum', 'dPhat',
-  'yb', 'yhat', 'tl', 'frac', 'ramp', 'pp', 'mask', 'info', 'scal', 'illum', 'p2', 'tlAll'] as const;
+  'yb', 'yhat', 'tl', 'frac', 'ramp', 'pp', 'mask', 'maskR', 'info', 'scal', 'illum', 'p2', 'tlAll'] as const;
 export type BufferName = typeof BUFFER_NAMES[number];
+
+/** Buffers of the working precision (the rest are float64 or integer). */
+const PRECISION_BUFFERS: readonly BufferName[] = ['obj', 'probe', 'fp0', 'pt0', 'far', 'dP', 'dOA', 'dO0', 'D', 'D0', 'invDen',
+  'dPsum', 'dPhat', 'yb', 'yhat', 'ramp', 'maskR'];
+/** Integer buffers (never in the arena). */
+const INTEGER_BUFFERS: readonly BufferName[] = ['tl', 'info', 'mask', 'tlAll'];
 
 /** Sizes in elements of every shared buffer; dO0/D0 are absent (aliased) unless separateMode0. */
 export function bufferSizes(d: EngineDims): Record<BufferName, number> {
@@ -96,41 +134,45 @@ export function bufferSizes(d: EngineDims): Record<BufferName, number> {
     dOA: 2 * d.Bc * n2, dO0: d.separateMode0 ? 2 * d.Bc * n2 : 0, D: 2 * hw, D0: d.separateMode0 ? 2 * hw : 0,
     invDen: hw, dPsum: 2 * d.M * n2, dPhat: 2 * d.M * n2, yb: d.Bc * n2, yhat: d.Bc * n2, tl: 2 * d.Bc, frac: 2 * d.Bc,
     ramp: 4 * d.N * d.Bc, illum: hw, p2: n2, tlAll: 2 * d.n,
-    pp: PP * d.Bc, mask: n2, info: 8, scal: 8,
+    pp: PP * d.Bc, mask: n2, maskR: d.wasm ? n2 : 0, info: 8, scal: 8,
   };
 }
 
 /** Buffers the FFT runs on in place: with the wasm backend they live in its shared arena (no copies). */
 export const ARENA_BUFFERS: readonly BufferName[] = ['pt0', 'far', 'dP'];
-/** Buffers that are not Float64 (never in the arena). */
-const NON_F64: readonly BufferName[] = ['tl', 'info', 'mask', 'tlAll'];
 
 /**
  * Where a buffer lives: its own (Shared)ArrayBuffer, or a block of the wasm FFT arena (a byte offset
- * into the arena's shared memory, which every thread attaches to).
+ * into the arena's shared memory, which every thread attaches to), with its element type.
  */
 export type BufferDesc =
   | { kind: 'own'; buffer: SharedArrayBuffer | ArrayBuffer }
-  | { kind: 'arena'; byteOffset: number; length: number };
+  | { kind: 'arena'; byteOffset: number; length: number; f32: boolean };
 export type SharedBuffers = Record<BufferName, BufferDesc>;
+
+/** Element type of buffer `name`: 'f32' for R buffers in float32 precision, else 'f64' (or an integer type). */
+function isF32(d: EngineDims, name: BufferName): boolean {
+  return d.precision === 'float32' && PRECISION_BUFFERS.includes(name);
+}
 
 /**
  * Allocates every buffer: `shared` (worker threads will see them) uses SharedArrayBuffers;
- * `arenaAlloc`, when given, places the FFT buffers in the wasm arena — and every Float64 buffer when
- * the WASM kernels run (`d.wasm`).
+ * `arenaAlloc`, when given, places the FFT buffers in the wasm arena — and every non-integer buffer
+ * when the WASM kernels run (`d.wasm`).
  */
-export function allocateBuffers(d: EngineDims, shared: boolean, arenaAlloc?: (n: number) => Float64Array): { descs: SharedBuffers; arenaViews: Float64Array[] } {
+export function allocateBuffers(d: EngineDims, shared: boolean, arenaAlloc?: (n: number, f32: boolean) => Real): { descs: SharedBuffers; arenaViews: Real[] } {
   const sizes = bufferSizes(d);
   const descs = {} as SharedBuffers;
-  const arenaViews: Float64Array[] = [];
+  const arenaViews: Real[] = [];
   for (const name of BUFFER_NAMES) {
-    if (arenaAlloc && (ARENA_BUFFERS.includes(name) || (d.wasm && !NON_F64.includes(name)))) {
-      const v = arenaAlloc(Math.max(1, sizes[name]));
+    const f32 = isF32(d, name);
+    if (arenaAlloc && (ARENA_BUFFERS.includes(name) || (d.wasm && !INTEGER_BUFFERS.includes(name)))) {
+      const v = arenaAlloc(Math.max(1, sizes[name]), f32);
       arenaViews.push(v);
-      descs[name] = { kind: 'arena', byteOffset: v.byteOffset, length: v.length };
+      descs[name] = { kind: 'arena', byteOffset: v.byteOffset, length: v.length, f32 };
       continue;
     }
-    const bytesPer = name === 'tl' || name === 'info' || name === 'tlAll' ? 4 : name === 'mask' ? 1 : 8;
+    const bytesPer = name === 'tl' || name === 'info' || name === 'tlAll' || f32 ? 4 : name === 'mask' ? 1 : 8;
     const bytes = Math.max(8, sizes[name] * bytesPer);
     descs[name] = { kind: 'own', buffer: shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes) };
   }
@@ -141,20 +183,31 @@ export function allocateBuffers(d: EngineDims, shared: boolean, arenaAlloc?: (n:
 export interface Ctx {
   d: EngineDims;
   n2: number;
-  obj: Float64Array; probe: Float64Array; fp0: Float64Array; pt0: Float64Array; far: Float64Array; dP: Float64Array;
-  dOA: Float64Array; dO0: Float64Array; D: Float64Array; D0: Float64Array; invDen: Float64Array;
-  dPsum: Float64Array; dPhat: Float64Array; yb: Float64Array; yhat: Float64Array;
-  tl: Int32Array; frac: Float64Array; ramp: Float64Array; pp: Float64Array;
+  /** Bytes per element of the R buffers (4 or 8). */
+  bpe: number;
+  obj: Real; probe: Real; fp0: Real; pt0: Real; far: Real; dP: Real;
+  dOA: Real; dO0: Real; D: Real; D0: Real; invDen: Real;
+  dPsum: Real; dPhat: Real; yb: Real; yhat: Real;
+  tl: Int32Array; frac: Float64Array; ramp: Real; pp: Float64Array;
   /** Illumination map [H·W] (output of Phase.Illuminate), Σ_m |P_m|² [n2], all positions' corners [n·2]. */
-  illum: Float64Array; p2: Float64Array; tlAll: Int32Array; mask: Uint8Array; info: Int32Array; scal: Float64Array;
-  fft: Fft2;
+  illum: Float64Array; p2: Float64Array; tlAll: Int32Array; mask: Uint8Array; maskR: Real; info: Int32Array; scal: Float64Array;
+  fft: EngineFft;
+  /** With the WASM kernels: the FFT on `count` images at a byte address of the arena (no views made). */
+  fftAt: ((at: number, count: number, forward: boolean) => void) | null;
+  /** With `d.bitrev`: copies `count` real N×N images (byte addresses) into bit-reversed order. */
+  bitrevReal: ((dst: number, src: number, count: number) => void) | null;
+  /**
+   * With `d.bitrev`: the ramp multiply fused with the inverse FFT (dst = IFFT(src·ramp)) and the exit
+   * wave with the forward FFT (dst = FFT(o·p), o with a row stride) — byte addresses (fft-wasm.ts).
+   */
+  fused: { ifftRamp(dst: number, src: number, ramp: number): void; fftProduct(dst: number, a: number, aStride: number, b: number): void } | null;
   /** This thread's instance of the WASM kernels (null: the TypeScript loops run). */
   wasm: LsqmlWasm | null;
-  opatch: Float64Array; dpatch: Float64Array;
-  /** Set by patchSource: offset and row stride (doubles) of the patch in the array it returned. */
+  opatch: Real; dpatch: Real;
+  /** Set by patchSource: offset and row stride (elements) of the patch in the array it returned. */
   srcOff: number; srcStride: number;
   /** Capture only: exit waves ψ of the batch ([M·Bc·n2]c, mode-major), written by the forward phase. */
-  psi: Float64Array | null;
+  psi: Real | null;
 }
 
 /** Per-thread scratch: an edge-replicated object patch and direction patch, N² complex each. */
@@ -164,34 +217,43 @@ export function scratchLength(d: EngineDims): number {
 
 /**
  * Views over the buffers; `arena` is this thread's view of the wasm arena memory (for 'arena'
- * buffers); with the WASM kernels, `wasm` is this thread's instance and `scratch` its arena block of
- * scratchLength(d) doubles.
+ * buffers); with the WASM kernels, `wasm` is this thread's instance, `scratch` its arena block of
+ * scratchLength(d) elements of the working precision and `fftAt` its in-place arena FFT.
  */
-export function createCtx(d: EngineDims, b: SharedBuffers, fft: Fft2, arena?: ArrayBufferLike,
-  wasm: LsqmlWasm | null = null, scratch?: Float64Array): Ctx {
+export function createCtx(d: EngineDims, b: SharedBuffers, fft: EngineFft, arena?: ArrayBufferLike,
+  wasm: LsqmlWasm | null = null, scratch?: Real, fftAt: Ctx['fftAt'] = null, bitrevReal: Ctx['bitrevReal'] = null,
+  fused: Ctx['fused'] = null): Ctx {
   const own = (k: BufferName): SharedArrayBuffer | ArrayBuffer => {
     const x = b[k];
     if (x.kind !== 'own') throw new Error(`buffer ${k} is not a plain buffer`);
     return x.buffer;
   };
-  const f64 = (k: BufferName): Float64Array => {
+  const view = (k: BufferName): Real => {
     const x = b[k];
-    if (x.kind === 'own') return new Float64Array(x.buffer);
+    if (x.kind === 'own') return isF32(d, k) ? new Float32Array(x.buffer) : new Float64Array(x.buffer);
     if (!arena) throw new Error(`buffer ${k} lives in the wasm arena, but no arena memory was given`);
-    return new Float64Array(arena, x.byteOffset, x.length);
+    return x.f32 ? new Float32Array(arena, x.byteOffset, x.length) : new Float64Array(arena, x.byteOffset, x.length);
+  };
+  const f64 = (k: BufferName): Float64Array => {
+    const v = view(k);
+    if (!(v instanceof Float64Array)) throw new Error(`buffer ${k} should be float64`);
+    return v;
   };
   const n2 = d.N * d.N;
-  const dOA = f64('dOA'), D = f64('D');
+  const dOA = view('dOA'), D = view('D');
+  const f32 = d.precision === 'float32';
+  const mk = (len: number): Real => (f32 ? new Float32Array(len) : new Float64Array(len));
   return {
-    d, n2,
-    obj: f64('obj'), probe: f64('probe'), fp0: f64('fp0'), pt0: f64('pt0'), far: f64('far'), dP: f64('dP'),
-    dOA, dO0: d.separateMode0 ? f64('dO0') : dOA, D, D0: d.separateMode0 ? f64('D0') : D, invDen: f64('invDen'),
-    dPsum: f64('dPsum'), dPhat: f64('dPhat'), yb: f64('yb'), yhat: f64('yhat'),
-    tl: new Int32Array(own('tl')), frac: f64('frac'), ramp: f64('ramp'),
-    illum: f64('illum'), p2: f64('p2'), tlAll: new Int32Array(own('tlAll')), pp: f64('pp'), mask: new Uint8Array(own('mask')), info: new Int32Array(own('info')),
-    scal: f64('scal'), fft, wasm,
-    opatch: scratch ? scratch.subarray(0, 2 * n2) : new Float64Array(2 * n2),
-    dpatch: scratch ? scratch.subarray(2 * n2, 4 * n2) : new Float64Array(2 * n2),
+    d, n2, bpe: f32 ? 4 : 8,
+    obj: view('obj'), probe: view('probe'), fp0: view('fp0'), pt0: view('pt0'), far: view('far'), dP: view('dP'),
+    dOA, dO0: d.separateMode0 ? view('dO0') : dOA, D, D0: d.separateMode0 ? view('D0') : D, invDen: view('invDen'),
+    dPsum: view('dPsum'), dPhat: view('dPhat'), yb: view('yb'), yhat: view('yhat'),
+    tl: new Int32Array(own('tl')), frac: f64('frac'), ramp: view('ramp'),
+    illum: f64('illum'), p2: f64('p2'), tlAll: new Int32Array(own('tlAll')), pp: f64('pp'), mask: new Uint8Array(own('mask')),
+    maskR: view('maskR'), info: new Int32Array(own('info')),
+    scal: f64('scal'), fft, fftAt, bitrevReal, fused, wasm,
+    opatch: scratch ? scratch.subarray(0, 2 * n2) : mk(2 * n2),
+    dpatch: scratch ? scratch.subarray(2 * n2, 4 * n2) : mk(2 * n2),
     srcOff: 0, srcStride: 0, psi: null,
   };
 }
@@ -206,21 +268,27 @@ export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
   const B = c.info[INFO_B];
   const [i0, i1] = split(B, p, parts);
   switch (phase) {
-    case Phase.Forward: forward(c, i0, i1, false); break;
+    case Phase.Forward:
+      for (let i = i0; i < i1; i++) forwardAt(c, i, c.info[INFO_KEEP] !== 0, false);
+      break;
     case Phase.ForwardGaussianBackward:
-      forward(c, i0, i1, true);
-      chiDirections(c, i0, i1);
-      probeSpectra(c, i0, i1);
+      for (let i = i0; i < i1; i++) {
+        forwardAt(c, i, false, true);
+        chiAt(c, i);
+        probeSpectrumAt(c, i);
+      }
       break;
-    case Phase.PoissonSums: poissonSums(c, i0, i1); break;
+    case Phase.PoissonSums: for (let i = i0; i < i1; i++) poissonSumsAt(c, i); break;
     case Phase.Backward:
-      farStep(c, i0, i1);
-      chiDirections(c, i0, i1);
-      probeSpectra(c, i0, i1);
+      for (let i = i0; i < i1; i++) {
+        farStepAt(c, i);
+        chiAt(c, i);
+        probeSpectrumAt(c, i);
+      }
       break;
-    case Phase.FarStep: farStep(c, i0, i1); break;
-    case Phase.ChiDirections: chiDirections(c, i0, i1); break;
-    case Phase.ProbeSpectra: probeSpectra(c, i0, i1); break;
+    case Phase.FarStep: for (let i = i0; i < i1; i++) farStepAt(c, i); break;
+    case Phase.ChiDirections: for (let i = i0; i < i1; i++) chiAt(c, i); break;
+    case Phase.ProbeSpectra: for (let i = i0; i < i1; i++) probeSpectrumAt(c, i); break;
     case Phase.Place: place(c, p, parts, true, true, true); break;
     case Phase.Scatter: place(c, p, parts, true, false, false); break;
     case Phase.Precondition: place(c, p, parts, false, true, false); break;
@@ -233,15 +301,61 @@ export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
 }
 
 /** Byte address of element `off` of an arena view (WASM kernels). */
-function addr(a: Float64Array, off: number): number {
-  return a.byteOffset + 8 * off;
+function addr(a: Real, off: number): number {
+  return a.byteOffset + a.BYTES_PER_ELEMENT * off;
+}
+
+/** rev[k] = k with its log2(n) bits reversed (n a power of two). */
+export function bitReversal(n: number): Int32Array {
+  const bits = Math.round(Math.log2(n));
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let r = 0;
+    for (let b = 0, x = i; b < bits; b++, x >>= 1) r = (r << 1) | (x & 1);
+    out[i] = r;
+  }
+  return out;
+}
+
+/**
+ * Permutes `count` N×N images (complex interleaved or real) between natural and bit-reversed order on
+ * both axes (an involution: the same call maps either way), from `src` into `dst` (distinct).
+ */
+export function bitrevImages(src: ArrayLike<number>, dst: Real, n: number, count: number, complex: boolean): void {
+  const rev = bitReversal(n), n2 = n * n, k = complex ? 2 : 1;
+  for (let b = 0; b < count; b++) {
+    for (let y = 0; y < n; y++) {
+      for (let x = 0; x < n; x++) {
+        const s = k * (b * n2 + y * n + x), d = k * (b * n2 + rev[y] * n + rev[x]);
+        dst[d] = src[s];
+        if (complex) dst[d + 1] = src[s + 1];
+      }
+    }
+  }
+}
+
+/** Offset (elements) of mode m of batch slot i in a mode-major [M·Bc·n2] buffer. */
+function modeOff(c: Ctx, m: number, i: number): number {
+  return 2 * c.n2 * (m * c.d.Bc + i);
+}
+
+/** In-place FFT of the N×N image at element offset `off` of `buf`. */
+function fftAt(c: Ctx, buf: Real, off: number, forward: boolean): void {
+  if (c.fftAt !== null) { c.fftAt(addr(buf, off), 1, forward); return; }
+  const img = buf.subarray(off, off + 2 * c.n2);
+  if (forward) c.fft.forward(img, 1); else c.fft.inverse(img, 1);
+}
+
+/** The far-field flags of the WASM kernels for this engine (constrained pixels only when some are not). */
+function constrainFlags(c: Ctx): number {
+  return c.d.allValid ? 0 : CONSTRAINED;
 }
 
 /**
  * Where to read the N×N patch of `img` at (ty, tx): `img` itself when the patch lies inside (offset
  * and row stride in c.srcOff / c.srcStride), else `scratch` filled with the edge-replicated patch.
  */
-function patchSource(c: Ctx, img: Float64Array, ty: number, tx: number, scratch: Float64Array): Float64Array {
+function patchSource(c: Ctx, img: Real, ty: number, tx: number, scratch: Real): Real {
   const { N, H, W } = c.d;
   if (patchInside(ty, tx, N, H, W)) { c.srcOff = 2 * (ty * W + tx); c.srcStride = 2 * W; return img; }
   extractPatch(img, H, W, ty, tx, N, scratch, 0);
@@ -250,64 +364,64 @@ function patchSource(c: Ctx, img: Float64Array, ty: number, tx: number, scratch:
 }
 
 /**
- * Multiplies the N×N spectra of slots [i0, i1) (at offsets 2·n2·i of `dst`) by their slots' shift
- * ramps (c.ramp), or by the conjugate ramps (`adjoint`): the Fourier sub-pixel shift of
- * src/math/subpixel.ts with the per-position exponentials computed once per run. With `src` the
- * spectrum is read from src[0…2·n2) (the same for every slot) instead of from `dst`.
+ * Multiplies the N×N spectrum of slot i (at offset 2·n2·i of `dst`) by the slot's shift ramp (c.ramp),
+ * or by the conjugate ramp (`adjoint`): the Fourier sub-pixel shift of src/math/subpixel.ts with the
+ * per-position exponentials computed once per run. With `src` the spectrum is read from src[0…2·n2)
+ * instead of from `dst`.
  */
-function applyRamps(c: Ctx, dst: Float64Array, i0: number, i1: number, adjoint: boolean, src: Float64Array | null): void {
+function applyRamp(c: Ctx, dst: Real, i: number, adjoint: boolean, src: Real | null): void {
   const N = c.d.N, n2 = c.n2, ramp = c.ramp, sg = adjoint ? -1 : 1;
   const from = src ?? dst;
-  for (let i = i0; i < i1; i++) {
-    const ry = 4 * N * i, rx = ry + 2 * N;
-    let k = 2 * n2 * i;
-    let s = src === null ? k : 0;
-    for (let u = 0; u < N; u++) {
-      const yr = ramp[ry + 2 * u], yi = sg * ramp[ry + 2 * u + 1];
-      for (let v = 0; v < N; v++, k += 2, s += 2) {
-        const xr = ramp[rx + 2 * v], xi = sg * ramp[rx + 2 * v + 1];
-        const pr = yr * xr - yi * xi, pi = yr * xi + yi * xr;
-        const a = from[s], b = from[s + 1];
-        dst[k] = a * pr - b * pi;
-        dst[k + 1] = a * pi + b * pr;
-      }
+  const ry = 4 * N * i, rx = ry + 2 * N;
+  let k = 2 * n2 * i;
+  let s = src === null ? k : 0;
+  for (let u = 0; u < N; u++) {
+    const yr = ramp[ry + 2 * u], yi = sg * ramp[ry + 2 * u + 1];
+    for (let v = 0; v < N; v++, k += 2, s += 2) {
+      const xr = ramp[rx + 2 * v], xi = sg * ramp[rx + 2 * v + 1];
+      const pr = yr * xr - yi * xi, pi = yr * xi + yi * xr;
+      const a = from[s], b = from[s + 1];
+      dst[k] = a * pr - b * pi;
+      dst[k + 1] = a * pi + b * pr;
     }
   }
 }
 
-/** Offset (doubles) of mode m of batch slot i in a mode-major [M·Bc·n2] buffer. */
-function modeOff(c: Ctx, m: number, i: number): number {
-  return 2 * c.n2 * (m * c.d.Bc + i);
-}
-
 /**
- * Forward model for slots [i0, i1): P̃_i,0 = IFFT2(FFT2(P0)·ramp_i), Ψ_i,m = FFT2(O_i·P̃_i,m),
- * Ŷ = Σ_m |Ψ|², per-position loss Σ(√(Ŷ+1e-7) − √(y+1e-7))², Σy and ΣŶ. With `fuseGaussian`
- * the Gaussian far-field step Ψ' = Ψ·(1 − w·g), g = 1 − √y/(√Ŷ + 1e-9), is applied on the way.
+ * Forward model of slot i: P̃_i,0 = IFFT2(FFT2(P0)·ramp_i), Ψ_i,m = FFT2(O_i·P̃_i,m), Ŷ = Σ_m |Ψ|²,
+ * loss term Σ(√(Ŷ+1e-7) − √(y+1e-7))², Σy and ΣŶ; Ŷ stored when `keep`. With `fuseGaussian` the
+ * Gaussian far-field step Ψ' = Ψ·(1 − w·g), g = 1 − √y/(√Ŷ + 1e-9), is applied on the way.
  */
-function forward(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
-  if (i1 <= i0) return;
-  const { N, M, Bc } = c.d;
-  const n2 = c.n2, cnt = i1 - i0, n2x2 = 2 * n2, row = 2 * N;
+function forwardAt(c: Ctx, i: number, keep: boolean, fuseGaussian: boolean): void {
+  const { N, M } = c.d;
+  const n2 = c.n2, n2x2 = 2 * n2, row = 2 * N;
   const { pt0, fp0, far, probe, tl, opatch } = c;
-  // Shifted mode-0 probes: copies of FFT2(P0) times each position's ramp, one batched inverse FFT.
-  if (c.wasm) c.wasm.rampMul(addr(pt0, n2x2 * i0), addr(fp0, 0), 0, addr(c.ramp, 4 * N * i0), N, cnt, 0);
-  else applyRamps(c, pt0, i0, i1, false, fp0);
-  c.fft.inverse(pt0.subarray(n2x2 * i0, n2x2 * i1), cnt);
-  // Exit waves ψ = O_i·P̃_i,m into the far-field buffer.
+  const w = c.wasm;
+  // Bit-reversed spectra: this position's intensities, loaded into yhat, permuted into yb.
+  if (c.bitrevReal !== null) c.bitrevReal(addr(c.yb, n2 * i), addr(c.yhat, n2 * i), 1);
+  // Shifted mode-0 probe: FFT2(P0) times the position's ramp, inverse FFT.
+  if (c.fused !== null) {
+    c.fused.ifftRamp(addr(pt0, n2x2 * i), addr(fp0, 0), addr(c.ramp, 4 * N * i));
+  } else {
+    if (w) w.rampMul(addr(pt0, n2x2 * i), addr(fp0, 0), 0, addr(c.ramp, 4 * N * i), N, 1, 0);
+    else applyRamp(c, pt0, i, false, fp0);
+    fftAt(c, pt0, n2x2 * i, false);
+  }
+  // Exit waves ψ = O_i·P̃_i,m into the far-field buffer, then their spectra.
   const psi = c.psi;
-  for (let i = i0; i < i1; i++) {
-    const o = patchSource(c, c.obj, tl[2 * i], tl[2 * i + 1], opatch);
-    const oOff = c.srcOff, oStride = c.srcStride;
-    for (let m = 0; m < M; m++) {
-      const src = m === 0 ? pt0 : probe;
-      const so = m === 0 ? n2x2 * i : n2x2 * m;
-      const fo = n2x2 * (m * Bc + i);
-      if (c.wasm) {
-        c.wasm.exitWave(addr(far, fo), addr(o, oOff), 8 * oStride, addr(src, so), N);
-        if (psi !== null) psi.set(far.subarray(fo, fo + n2x2), fo);
-        continue;
-      }
+  const o = patchSource(c, c.obj, tl[2 * i], tl[2 * i + 1], opatch);
+  const oOff = c.srcOff, oStride = c.srcStride;
+  for (let m = 0; m < M; m++) {
+    const src = m === 0 ? pt0 : probe;
+    const so = m === 0 ? n2x2 * i : n2x2 * m;
+    const fo = modeOff(c, m, i);
+    if (c.fused !== null && psi === null) {
+      c.fused.fftProduct(addr(far, fo), addr(o, oOff), c.bpe * oStride, addr(src, so));
+      continue;
+    }
+    if (w) {
+      w.exitWave(addr(far, fo), addr(o, oOff), c.bpe * oStride, addr(src, so), N);
+    } else {
       for (let r = 0; r < N; r++) {
         const ob = oOff + r * oStride, pb = so + r * row, fb = fo + r * row;
         for (let j = 0; j < row; j += 2) {
@@ -316,176 +430,152 @@ function forward(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
           far[fb + j + 1] = or * pi + oi * pr;
         }
       }
-      if (psi !== null) psi.set(far.subarray(fo, fo + n2x2), fo);
     }
+    if (psi !== null) psi.set(far.subarray(fo, fo + n2x2), fo);
+    fftAt(c, far, fo, true);
   }
-  for (let m = 0; m < M; m++) c.fft.forward(far.subarray(n2x2 * (m * Bc + i0), n2x2 * (m * Bc + i1)), cnt);
-  if (M === 1 && fuseGaussian && c.wasm && c.d.allValid && n2 % 2 === 0) {
-    for (let i = i0; i < i1; i++) {
-      c.wasm.gaussIntensity(addr(far, n2x2 * i), addr(c.yb, n2 * i), addr(c.yhat, n2 * i), n2, c.d.gaussW, 0, addr(c.pp, PP * i + PP_LOSS));
-    }
-  } else if (M === 1) intensities1(c, i0, i1, fuseGaussian);
-  else intensitiesM(c, i0, i1, fuseGaussian);
-}
-
-/** Ŷ (kept unless the Gaussian step is fused), loss terms and sums for one mode (the common case, no mode loop). */
-function intensities1(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
-  const n2 = c.n2, w = c.d.gaussW, thr = c.d.thr;
-  const { far, yb, yhat, pp, mask } = c;
-  for (let i = i0; i < i1; i++) {
-    const yo = n2 * i, fo = 2 * n2 * i;
-    let loss = 0, sy = 0, syh = 0;
-    for (let k = 0; k < n2; k++) {
-      const q = fo + 2 * k;
-      const a = far[q], b = far[q + 1];
-      const yh = a * a + b * b;
-      const y = yb[yo + k];
-      if (!fuseGaussian) yhat[yo + k] = yh;
-      const e = Math.sqrt(yh + 1e-7) - Math.sqrt(y + 1e-7);
-      loss += e * e;
-      sy += y; syh += yh;
-      if (fuseGaussian && mask[k] !== 0 && !(y <= thr)) {
-        const factor = 1 - w * (1 - Math.sqrt(y) / (Math.sqrt(yh) + 1e-9));
-        far[q] = a * factor; far[q + 1] = b * factor;
-      }
-    }
-    pp[PP * i + PP_LOSS] = loss;
-    pp[PP * i + PP_SUMY] = sy;
-    pp[PP * i + PP_SUMYHAT] = syh;
+  if (w) {
+    const flags = (keep ? KEEP_YHAT : 0) | (fuseGaussian ? GAUSS_STEP : 0) | constrainFlags(c);
+    w.intensity(addr(far, modeOff(c, 0, i)), c.bpe * 2 * n2 * c.d.Bc, M, addr(c.yb, n2 * i), addr(c.yhat, n2 * i), n2, c.d.gaussW,
+      flags, c.d.hasMask ? addr(c.maskR, 0) : 0, c.d.thr, addr(c.pp, PP * i + PP_LOSS));
+  } else {
+    intensityTs(c, i, keep, fuseGaussian);
   }
 }
 
-/** Ŷ = Σ_m |Ψ_m|², loss terms and sums for M ≥ 2 modes. */
-function intensitiesM(c: Ctx, i0: number, i1: number, fuseGaussian: boolean): void {
+/** Ŷ = Σ_m |Ψ_m|² (stored when `keep`), loss terms and sums of slot i; the fused Gaussian step. */
+function intensityTs(c: Ctx, i: number, keep: boolean, fuseGaussian: boolean): void {
   const n2 = c.n2, M = c.d.M, w = c.d.gaussW, thr = c.d.thr, mstride = 2 * c.d.Bc * n2;
   const { far, yb, yhat, pp, mask } = c;
-  for (let i = i0; i < i1; i++) {
-    const yo = n2 * i, fo = 2 * n2 * i;
-    let loss = 0, sy = 0, syh = 0;
-    for (let k = 0; k < n2; k++) {
-      let yh = 0;
-      for (let m = 0, q = fo + 2 * k; m < M; m++, q += mstride) yh += far[q] * far[q] + far[q + 1] * far[q + 1];
-      const y = yb[yo + k];
-      yhat[yo + k] = yh;
-      const e = Math.sqrt(yh + 1e-7) - Math.sqrt(y + 1e-7);
-      loss += e * e;
-      sy += y; syh += yh;
-      if (fuseGaussian && mask[k] !== 0 && !(y <= thr)) {
-        const factor = 1 - w * (1 - Math.sqrt(y) / (Math.sqrt(yh) + 1e-9));
-        for (let m = 0, q = fo + 2 * k; m < M; m++, q += mstride) { far[q] *= factor; far[q + 1] *= factor; }
-      }
+  const yo = n2 * i, fo = 2 * n2 * i;
+  let loss = 0, sy = 0, syh = 0;
+  for (let k = 0; k < n2; k++) {
+    let yh = 0;
+    for (let m = 0, q = fo + 2 * k; m < M; m++, q += mstride) yh += far[q] * far[q] + far[q + 1] * far[q + 1];
+    const y = yb[yo + k];
+    if (keep) yhat[yo + k] = yh;
+    const e = Math.sqrt(yh + 1e-7) - Math.sqrt(y + 1e-7);
+    loss += e * e;
+    sy += y; syh += yh;
+    if (fuseGaussian && mask[k] !== 0 && !(y <= thr)) {
+      const factor = 1 - w * (1 - Math.sqrt(y) / (Math.sqrt(yh) + 1e-9));
+      for (let m = 0, q = fo + 2 * k; m < M; m++, q += mstride) { far[q] *= factor; far[q + 1] *= factor; }
     }
-    pp[PP * i + PP_LOSS] = loss;
-    pp[PP * i + PP_SUMY] = sy;
-    pp[PP * i + PP_SUMYHAT] = syh;
   }
+  pp[PP * i + PP_LOSS] = loss;
+  pp[PP * i + PP_SUMY] = sy;
+  pp[PP * i + PP_SUMYHAT] = syh;
 }
 
 /**
- * Poisson step sums for slots [i0, i1) at ā = scal[SCAL_ABAR] (PtychoShelves' gradient_descent_xi_solver):
+ * Poisson step sums of slot i at ā = scal[SCAL_ABAR] (PtychoShelves' gradient_descent_xi_solver):
  * ξ = (1 − y/(Ŷ + 1e-5))·K, num_i = Σ ξ·(Ŷ − y/(1 − ā·ξ)), den_i = Σ ξ²·Ŷ.
  * A pixel with y = 0 and 1 − ā·ξ = 0 contributes ξ·Ŷ (the limit y → 0), never 0/0.
  */
-function poissonSums(c: Ctx, i0: number, i1: number): void {
+function poissonSumsAt(c: Ctx, i: number): void {
   const n2 = c.n2, thr = c.d.thr, abar = c.scal[SCAL_ABAR];
   const { yb, yhat, mask, pp } = c;
-  for (let i = i0; i < i1; i++) {
-    const yo = n2 * i;
-    let num = 0, den = 0;
-    for (let k = 0; k < n2; k++) {
-      if (mask[k] === 0) continue;
-      const y = yb[yo + k];
-      if (y <= thr) continue;
-      const yh = yhat[yo + k];
-      const xi = 1 - y / (yh + 1e-5);
-      const q = y === 0 ? 0 : y / (1 - abar * xi);
-      num += xi * (yh - q);
-      den += xi * xi * yh;
-    }
-    pp[PP * i + PP_PNUM] = num;
-    pp[PP * i + PP_PDEN] = den;
+  const yo = n2 * i;
+  if (c.wasm) {
+    c.wasm.poissonSums(addr(yb, yo), addr(yhat, yo), n2, abar, constrainFlags(c), c.d.hasMask ? addr(c.maskR, 0) : 0, thr,
+      addr(pp, PP * i + PP_PNUM));
+    return;
   }
+  let num = 0, den = 0;
+  for (let k = 0; k < n2; k++) {
+    if (mask[k] === 0) continue;
+    const y = yb[yo + k];
+    if (y <= thr) continue;
+    const yh = yhat[yo + k];
+    const xi = 1 - y / (yh + 1e-5);
+    const q = y === 0 ? 0 : y / (1 - abar * xi);
+    num += xi * (yh - q);
+    den += xi * xi * yh;
+  }
+  pp[PP * i + PP_PNUM] = num;
+  pp[PP * i + PP_PDEN] = den;
 }
 
-/** Far-field step on Ψ (Gaussian: ·(1 − w·g); Poisson: −α_i·g·Ψ with g = (1 − y/(Ŷ + 1e-6))·K). */
-function farStep(c: Ctx, i0: number, i1: number): void {
+/** Far-field step on Ψ of slot i (Gaussian: ·(1 − w·g); Poisson: −α_i·g·Ψ with g = (1 − y/(Ŷ + 1e-6))·K). */
+function farStepAt(c: Ctx, i: number): void {
   const n2 = c.n2, M = c.d.M, thr = c.d.thr, w = c.d.gaussW, poisson = c.d.noise === 'poisson';
   const { yb, yhat, mask, pp, far } = c;
   const mstride = 2 * c.d.Bc * n2;
-  for (let i = i0; i < i1; i++) {
-    const yo = n2 * i, f0 = modeOff(c, 0, i);
-    const alpha = pp[PP * i + PP_ALPHA];
-    for (let k = 0; k < n2; k++) {
-      if (mask[k] === 0) continue;
-      const y = yb[yo + k];
-      if (y <= thr) continue;
-      const yh = yhat[yo + k];
-      const factor = poisson ? 1 - alpha * (1 - y / (yh + 1e-6)) : 1 - w * (1 - Math.sqrt(y) / (Math.sqrt(yh) + 1e-9));
-      for (let m = 0; m < M; m++) {
-        const q = f0 + mstride * m + 2 * k;
-        far[q] *= factor; far[q + 1] *= factor;
-      }
+  const yo = n2 * i, f0 = modeOff(c, 0, i);
+  const alpha = pp[PP * i + PP_ALPHA];
+  if (c.wasm) {
+    c.wasm.farStep(addr(far, f0), c.bpe * mstride, M, addr(yb, yo), addr(yhat, yo), n2, w, alpha, poisson ? 1 : 0,
+      constrainFlags(c), c.d.hasMask ? addr(c.maskR, 0) : 0, thr);
+    return;
+  }
+  for (let k = 0; k < n2; k++) {
+    if (mask[k] === 0) continue;
+    const y = yb[yo + k];
+    if (y <= thr) continue;
+    const yh = yhat[yo + k];
+    const factor = poisson ? 1 - alpha * (1 - y / (yh + 1e-6)) : 1 - w * (1 - Math.sqrt(y) / (Math.sqrt(yh) + 1e-9));
+    for (let m = 0; m < M; m++) {
+      const q = f0 + mstride * m + 2 * k;
+      far[q] *= factor; far[q + 1] *= factor;
     }
   }
 }
 
 /**
- * ψ' = IFFT2(Ψ'), χ = ψ' − ψ (stored in `far`), object directions dOA = Σ_m χ_m·conj(P̃_m) (or mode 0
- * only without multimodal update) and dO0 = χ_0·conj(P̃_0), probe directions dP_m = χ_m·conj(O_i).
+ * Slot i: ψ' = IFFT2(Ψ') for every mode, χ = ψ' − ψ (stored in `far`), object directions
+ * dOA = Σ_m χ_m·conj(P̃_m) (or mode 0 only without multimodal update) and dO0 = χ_0·conj(P̃_0), probe
+ * directions dP_m = χ_m·conj(O_i).
  */
-function chiDirections(c: Ctx, i0: number, i1: number): void {
-  if (i1 <= i0) return;
+function chiAt(c: Ctx, i: number): void {
   const { N, M, Bc, multimodal, separateMode0 } = c.d;
-  const n2 = c.n2, cnt = i1 - i0, row = 2 * N;
+  const n2 = c.n2, row = 2 * N;
   const { far, dP, dOA, dO0, pt0, probe, opatch, tl } = c;
-  for (let m = 0; m < M; m++) c.fft.inverse(far.subarray(modeOff(c, m, i0), modeOff(c, m, i1)), cnt);
+  for (let m = 0; m < M; m++) fftAt(c, far, modeOff(c, m, i), false);
   const mstride = 2 * Bc * n2;
-  for (let i = i0; i < i1; i++) {
-    const o = patchSource(c, c.obj, tl[2 * i], tl[2 * i + 1], opatch);
-    const oOff = c.srcOff, oStride = c.srcStride;
-    const po = 2 * n2 * i, f0 = modeOff(c, 0, i);
-    if (M === 1 && c.wasm) {
-      c.wasm.chiDirections(addr(far, f0), addr(dP, f0), addr(dOA, po), addr(pt0, po), addr(o, oOff), 8 * oStride, N);
-      continue;
-    }
-    for (let r = 0; r < N; r++) {
-      const ob = oOff + r * oStride;
-      for (let j = 0; j < row; j += 2) {
-        const k = r * row + j;
-        const or = o[ob + j], oi = o[ob + j + 1];
-        let pr = pt0[po + k], pi = pt0[po + k + 1];
-        let q = f0 + k;
-        let xr = far[q] - (or * pr - oi * pi);
-        let xi = far[q + 1] - (or * pi + oi * pr);
+  const o = patchSource(c, c.obj, tl[2 * i], tl[2 * i + 1], opatch);
+  const oOff = c.srcOff, oStride = c.srcStride;
+  const po = 2 * n2 * i, f0 = modeOff(c, 0, i);
+  if (c.wasm) {
+    c.wasm.chiDirections(addr(far, f0), c.bpe * mstride, M, addr(dP, f0), addr(dOA, po), separateMode0 ? addr(dO0, po) : 0,
+      addr(pt0, po), addr(probe, 0), addr(o, oOff), c.bpe * oStride, N, multimodal ? 1 : 0);
+    return;
+  }
+  for (let r = 0; r < N; r++) {
+    const ob = oOff + r * oStride;
+    for (let j = 0; j < row; j += 2) {
+      const k = r * row + j;
+      const or = o[ob + j], oi = o[ob + j + 1];
+      let pr = pt0[po + k], pi = pt0[po + k + 1];
+      let q = f0 + k;
+      let xr = far[q] - (or * pr - oi * pi);
+      let xi = far[q + 1] - (or * pi + oi * pr);
+      far[q] = xr; far[q + 1] = xi;
+      dP[q] = xr * or + xi * oi;
+      dP[q + 1] = xi * or - xr * oi;
+      const d0r = xr * pr + xi * pi, d0i = xi * pr - xr * pi;
+      let dr = d0r, di = d0i;
+      for (let m = 1; m < M; m++) {
+        q += mstride;
+        pr = probe[2 * n2 * m + k]; pi = probe[2 * n2 * m + k + 1];
+        xr = far[q] - (or * pr - oi * pi);
+        xi = far[q + 1] - (or * pi + oi * pr);
         far[q] = xr; far[q + 1] = xi;
         dP[q] = xr * or + xi * oi;
         dP[q + 1] = xi * or - xr * oi;
-        const d0r = xr * pr + xi * pi, d0i = xi * pr - xr * pi;
-        let dr = d0r, di = d0i;
-        for (let m = 1; m < M; m++) {
-          q += mstride;
-          pr = probe[2 * n2 * m + k]; pi = probe[2 * n2 * m + k + 1];
-          xr = far[q] - (or * pr - oi * pi);
-          xi = far[q + 1] - (or * pi + oi * pr);
-          far[q] = xr; far[q + 1] = xi;
-          dP[q] = xr * or + xi * oi;
-          dP[q + 1] = xi * or - xr * oi;
-          if (multimodal) { dr += xr * pr + xi * pi; di += xi * pr - xr * pi; }
-        }
-        dOA[po + k] = dr; dOA[po + k + 1] = di;
-        if (separateMode0) { dO0[po + k] = d0r; dO0[po + k + 1] = d0i; }
+        if (multimodal) { dr += xr * pr + xi * pi; di += xi * pr - xr * pi; }
       }
+      dOA[po + k] = dr; dOA[po + k + 1] = di;
+      if (separateMode0) { dO0[po + k] = d0r; dO0[po + k + 1] = d0i; }
     }
   }
 }
 
-/** Mode-0 probe directions → their spectra times the conjugate ramp (the adjoint sub-pixel shift). */
-function probeSpectra(c: Ctx, i0: number, i1: number): void {
-  if (i1 <= i0) return;
-  const n2x2 = 2 * c.n2, cnt = i1 - i0;
-  c.fft.forward(c.dP.subarray(n2x2 * i0, n2x2 * i1), cnt);
-  if (c.wasm) c.wasm.rampMul(addr(c.dP, n2x2 * i0), addr(c.dP, n2x2 * i0), 8 * n2x2, addr(c.ramp, 4 * c.d.N * i0), c.d.N, cnt, 1);
-  else applyRamps(c, c.dP, i0, i1, true, null);
+/** Mode-0 probe direction of slot i → its spectrum times the conjugate ramp (the adjoint sub-pixel shift). */
+function probeSpectrumAt(c: Ctx, i: number): void {
+  const n2x2 = 2 * c.n2;
+  fftAt(c, c.dP, n2x2 * i, true);
+  if (c.wasm) c.wasm.rampMul(addr(c.dP, n2x2 * i), addr(c.dP, n2x2 * i), 0, addr(c.ramp, 4 * c.d.N * i), c.d.N, 1, 1);
+  else applyRamp(c, c.dP, i, true, null);
 }
 
 /**
@@ -499,6 +589,7 @@ function place(c: Ctx, p: number, parts: number, scatter: boolean, precondition:
   const [ra, rb] = split(R1 - R0, p, parts);
   const r0 = R0 + ra, r1 = R0 + rb;
   const n2 = c.n2;
+  const w = c.wasm;
   if (scatter && r1 > r0) {
     for (let r = r0; r < r1; r++) {
       c.D.fill(0, 2 * (r * W + C0), 2 * (r * W + C1));
@@ -506,18 +597,24 @@ function place(c: Ctx, p: number, parts: number, scatter: boolean, precondition:
     }
     for (let i = 0; i < B; i++) {
       const ty = c.tl[2 * i], tx = c.tl[2 * i + 1];
-      if (c.wasm) {
-        scatterRowsWasm(c, c.D, c.dOA, i, ty, tx, r0, r1);
-        if (separateMode0) scatterRowsWasm(c, c.D0, c.dO0, i, ty, tx, r0, r1);
+      if (w) {
+        scatterRowsWasm(c, w, c.D, c.dOA, i, ty, tx, r0, r1);
+        if (separateMode0) scatterRowsWasm(c, w, c.D0, c.dO0, i, ty, tx, r0, r1);
         continue;
       }
       addPatch(c.D, H, W, ty, tx, N, c.dOA, 2 * n2 * i, r0, r1);
       if (separateMode0) addPatch(c.D0, H, W, ty, tx, N, c.dO0, 2 * n2 * i, r0, r1);
     }
   }
-  if (precondition && r1 > r0) {
+  if (precondition && r1 > r0 && C1 > C0) {
     const { D, D0, invDen } = c;
     for (let r = r0; r < r1; r++) {
+      const j0 = r * W + C0;
+      if (w) {
+        w.mulReal(addr(D, 2 * j0), addr(invDen, j0), C1 - C0);
+        if (separateMode0) w.mulReal(addr(D0, 2 * j0), addr(invDen, j0), C1 - C0);
+        continue;
+      }
       for (let x = C0; x < C1; x++) {
         const j = r * W + x, s = invDen[j];
         D[2 * j] *= s; D[2 * j + 1] *= s;
@@ -534,7 +631,7 @@ function place(c: Ctx, p: number, parts: number, scatter: boolean, precondition:
       dPsum.fill(0, so + 2 * k0, so + 2 * k1);
       for (let i = 0; i < B; i++) {
         const po = 2 * n2 * (m * Bc + i);
-        if (c.wasm) { if (k1 > k0) c.wasm.addTo(addr(dPsum, so + 2 * k0), addr(dP, po + 2 * k0), 2 * (k1 - k0)); continue; }
+        if (w) { if (k1 > k0) w.addTo(addr(dPsum, so + 2 * k0), addr(dP, po + 2 * k0), 2 * (k1 - k0)); continue; }
         for (let k = 2 * k0; k < 2 * k1; k++) dPsum[so + k] += dP[po + k];
       }
     }
@@ -542,14 +639,14 @@ function place(c: Ctx, p: number, parts: number, scatter: boolean, precondition:
 }
 
 /** addPatch (rows [r0, r1) only, outside pixels dropped) with the WASM row adder. */
-function scatterRowsWasm(c: Ctx, img: Float64Array, src: Float64Array, i: number, ty: number, tx: number, r0: number, r1: number): void {
+function scatterRowsWasm(c: Ctx, w: LsqmlWasm, img: Real, src: Real, i: number, ty: number, tx: number, r0: number, r1: number): void {
   const { N, H, W } = c.d;
   const y0 = Math.max(ty, r0, 0), y1 = Math.min(ty + N, r1, H);
   const x0 = Math.max(tx, 0), x1 = Math.min(tx + N, W);
   if (y0 >= y1 || x0 >= x1) return;
   const base = 2 * c.n2 * i;
   for (let y = y0; y < y1; y++) {
-    c.wasm!.addTo(addr(img, 2 * (y * W + x0)), addr(src, base + 2 * ((y - ty) * N + (x0 - tx))), 2 * (x1 - x0));
+    w.addTo(addr(img, 2 * (y * W + x0)), addr(src, base + 2 * ((y - ty) * N + (x0 - tx))), 2 * (x1 - x0));
   }
 }
 
@@ -569,7 +666,8 @@ function stepSums(c: Ctx, i0: number, i1: number): void {
     const oOff = c.srcOff, oStride = c.srcStride;
     const po = 2 * n2 * i, f0 = modeOff(c, 0, i);
     if (c.wasm) {
-      c.wasm.stepSums(addr(d, dOff), 8 * dStride, addr(o, oOff), 8 * oStride, addr(pt0, po), addr(dPhat, 0), addr(far, f0), N, addr(pp, PP * i + PP_AA));
+      c.wasm.stepSums(addr(d, dOff), c.bpe * dStride, addr(o, oOff), c.bpe * oStride, addr(pt0, po), addr(dPhat, 0), addr(far, f0), N,
+        addr(pp, PP * i + PP_AA));
       continue;
     }
     let aa = 0, qq = 0, aqr = 0, aqi = 0, b1 = 0, b2 = 0;
@@ -603,8 +701,11 @@ function applyObject(c: Ctx, p: number, parts: number): void {
   const [ra, rb] = split(R1 - R0, p, parts);
   const a = c.scal[SCAL_ALPHA_O];
   const { obj, D } = c;
+  if (C1 <= C0) return;
   for (let r = R0 + ra; r < R0 + rb; r++) {
-    for (let j = 2 * (r * W + C0), e = 2 * (r * W + C1); j < e; j++) obj[j] += a * D[j];
+    const j0 = 2 * (r * W + C0), e = 2 * (r * W + C1);
+    if (c.wasm) { c.wasm.axpy(addr(obj, j0), addr(D, j0), a, e - j0); continue; }
+    for (let j = j0; j < e; j++) obj[j] += a * D[j];
   }
 }
 
@@ -612,5 +713,15 @@ function applyObject(c: Ctx, p: number, parts: number): void {
 function illuminate(c: Ctx, p: number, parts: number): void {
   const { N, H, W, n } = c.d;
   const [r0, r1] = split(H, p, parts);
-  addIllumination(c.illum, c.p2, N, c.tlAll, n, H, W, r0, r1);
+  const w = c.wasm;
+  if (!w) { addIllumination(c.illum, c.p2, N, c.tlAll, n, H, W, r0, r1); return; }
+  // The same sums in the same order, each row segment added by the WASM adder.
+  const { illum, p2, tlAll } = c;
+  illum.fill(0, r0 * W, r1 * W);
+  for (let i = 0; i < n; i++) {
+    const ty = tlAll[2 * i], tx = tlAll[2 * i + 1];
+    const y0 = Math.max(ty, r0), y1 = Math.min(ty + N, r1), x0 = Math.max(tx, 0), x1 = Math.min(tx + N, W);
+    if (x1 <= x0) continue;
+    for (let y = y0; y < y1; y++) w.addReal64(addr(illum, y * W + x0), addr(p2, (y - ty) * N + x0 - tx), x1 - x0);
+  }
 }

@@ -1,8 +1,8 @@
 /** Worker thread of the LSQML phase pool (see pool.ts): builds its views and FFT plan, then serves phases. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createFft2 } from '../math/fft.js';
-import { WasmFft2, attachArena } from '../math/fft-wasm.js';
-import { createCtx, scratchLength } from './kernels.js';
+import { WasmFft2, WasmFft2F32, attachArena } from '../math/fft-wasm.js';
+import { createCtx, scratchLength, type Ctx, type EngineFft, type Real } from './kernels.js';
 import { lsqmlWasmKernels } from './wasm-kernels.js';
 import { CTL_GEN, type WorkerInit, workerLoop } from './pool.js';
 
@@ -10,14 +10,26 @@ const init = workerData as WorkerInit;
 try {
   // With the wasm backend, attach to the main thread's arena so FFTs run in place on the shared buffers.
   const arena = init.arena ? attachArena(init.arena.memory, init.arena.scratch) : null;
-  const fft = arena ? new WasmFft2(init.dims.N, init.dims.N, { arena, plan: init.arena!.plan }) : createFft2(init.dims.N, init.dims.N, { backend: 'ts' });
-  let kernels = null, scratch: Float64Array | undefined;
+  const { N, precision } = init.dims;
+  const f32 = precision === 'float32';
+  let fft: EngineFft;
+  const bitrev = init.dims.bitrev;
+  if (arena) fft = f32 ? new WasmFft2F32(N, N, { arena, plan: init.arena!.plan, order: bitrev ? 'bitrev' : 'natural' }) : new WasmFft2(N, N, { arena, plan: init.arena!.plan });
+  else fft = createFft2(N, N, { backend: 'ts' });
+  let kernels = null, scratch: Real | undefined, fftAt: Ctx['fftAt'] = null, bitrevReal: Ctx['bitrevReal'] = null, fused: Ctx['fused'] = null;
   if (arena && init.dims.wasm) {
-    kernels = lsqmlWasmKernels(arena.memory);
-    if (!kernels) throw new Error('the LSQML wasm kernels do not load in this worker');
-    scratch = new Float64Array(arena.memory.buffer, init.arena!.ctxScratch!, scratchLength(init.dims));
+    kernels = lsqmlWasmKernels(arena.memory, precision);
+    if (!kernels) throw new Error(`the LSQML ${precision} wasm kernels do not load in this worker`);
+    const len = scratchLength(init.dims);
+    scratch = f32 ? new Float32Array(arena.memory.buffer, init.arena!.ctxScratch!, len) : new Float64Array(arena.memory.buffer, init.arena!.ctxScratch!, len);
+    const plan = init.arena!.plan;
+    fftAt = f32 ? (at, count, forward) => arena.run32(plan, at, count, forward, bitrev) : (at, count, forward) => arena.run(plan, at, count, forward);
+    if (bitrev) {
+      if (!init.dims.bitrevIntensities) bitrevReal = (dst, src, count) => arena.bitrevReal32(dst, src, count, N, N);
+      fused = { ifftRamp: (dst, src, ramp) => arena.ifftRamp32(plan, dst, src, ramp), fftProduct: (dst, a, aStride, b) => arena.fftProduct32(plan, dst, a, aStride, b) };
+    }
   }
-  const ctx = createCtx(init.dims, init.buffers, fft, arena ? arena.memory.buffer : undefined, kernels, scratch);
+  const ctx = createCtx(init.dims, init.buffers, fft, arena ? arena.memory.buffer : undefined, kernels, scratch, fftAt, bitrevReal, fused);
   const gen = Atomics.load(new Int32Array(init.control), CTL_GEN);
   parentPort!.postMessage('ready');
   workerLoop(ctx, init, gen);

@@ -11,19 +11,20 @@
  * `threads − 1` worker threads over shared buffers; results do not depend on the thread count.
  */
 import { performance } from 'node:perf_hooks';
-import { allocShared, createFft2, fftfreq, freeShared, type Fft2 } from '../math/fft.js';
-import { getArena } from '../math/fft-wasm.js';
-import { lsqmlWasmKernels } from './wasm-kernels.js';
+import { allocShared, allocShared32, createFft2, fftfreq, freeShared } from '../math/fft.js';
+import { getArena, WasmFft2F32 } from '../math/fft-wasm.js';
+import { lsqmlWasmKernels, type LsqmlWasm } from './wasm-kernels.js';
 import { Rng } from '../math/rng.js';
 import type { ComplexImage } from '../math/image.js';
 import { removeAmbiguity, positionsRoi, probeRescaleFactor, type Roi } from './constraints.js';
 import {
-  allocateBuffers, createCtx, scratchLength, type Ctx, type EngineDims, INFO_B, INFO_C0, INFO_C1, INFO_R0, INFO_R1, Phase, PP,
+  allocateBuffers, bitReversal, bitrevImages, createCtx, scratchLength, type Ctx, type EngineDims, type EngineFft, type Real, INFO_B, INFO_C0, INFO_C1, INFO_KEEP,
+  INFO_R0, INFO_R1, Phase, PP,
   PP_AA, PP_AQIM, PP_AQRE, PP_ALPHA, PP_B1, PP_B2, PP_LOSS, PP_PDEN, PP_PNUM, PP_QQ, PP_SUMY, PP_SUMYHAT, SCAL_ABAR,
   SCAL_ALPHA_O,
 } from './kernels.js';
 import { orthogonalizeModesSvd } from './modes.js';
-import { type LsqmlOptions, planActive, resolveLsqmlOptions } from './options.js';
+import { type LsqmlOptions, type Precision, planActive, resolveLsqmlOptions } from './options.js';
 import { patchGeometry, patchInside, positionOrigin, type PatchGeometry } from './patches.js';
 import { PhasePool, type WorkerInit } from './pool.js';
 import { dampedInverse, firstPreconditioner, preconditionerUpdateDue, probeIntensity } from './preconditioner.js';
@@ -64,6 +65,12 @@ export interface LsqmlInput {
   validMask?: ArrayLike<number> | null;
   /** Optional injected minibatch order: for epoch e, a permutation of 0…n−1 cut into chunks of batchSize. */
   batchPermutations?: ArrayLike<ArrayLike<number>> | null;
+  /**
+   * The engine may reorder `intensities` in place (a Float32Array the caller no longer needs: its
+   * contents are unspecified afterwards). In float32 precision every pattern is then put into the
+   * bit-reversed order of the spectra once, instead of once per epoch. Default false.
+   */
+  reorderIntensities?: boolean;
 }
 
 export interface EpochInfo { epoch: number; loss: number; seconds: number }
@@ -99,6 +106,8 @@ export interface LsqmlResult {
   fftBackend: string;
   /** Whether the WASM-SIMD elementwise kernels ran (else the TypeScript loops). */
   wasmKernels: boolean;
+  /** The precision the run computed in ('float32' needs the WASM kernels; see options.ts `Precision`). */
+  precision: Precision;
 }
 
 /** Copies of the intermediates of one minibatch (tests): per-position arrays are position-major [B, …]. */
@@ -117,8 +126,10 @@ export interface MinibatchResult { loss: number; sumY: number; sumYhat: number }
  * The exponentials of every position's Fourier sub-pixel shift (src/math/subpixel.ts's convention):
  * for position i, ey[u] = exp(−2πi·f_y·fftfreq(N)[u]) then ex[v] likewise, N complex values each.
  */
-function shiftRamps(frac: Float64Array, n: number, N: number): Float64Array {
-  const freq = fftfreq(N);
+function shiftRamps(frac: Float64Array, n: number, N: number, bitrev: boolean): Float64Array {
+  // Bit-reversed spectra: ey and ex are stored in the same order (frequency rev(u) at u).
+  const f0 = fftfreq(N), rev = bitrev ? bitReversal(N) : null;
+  const freq = rev ? Float64Array.from(rev, (r) => f0[r]!) : f0;
   const out = new Float64Array(4 * N * n);
   for (let i = 0; i < n; i++) {
     for (let a = 0; a < 2; a++) {
@@ -131,6 +142,22 @@ function shiftRamps(frac: Float64Array, n: number, N: number): Float64Array {
     }
   }
   return out;
+}
+
+/** Puts each of `n` N×N patterns of `y` into bit-reversed order on both axes, in place, through two arena blocks. */
+function bitrevPatterns(y: Float32Array, n: number, N: number, arena: NonNullable<ReturnType<typeof getArena>>): void {
+  const n2 = N * N, chunk = Math.max(1, Math.min(n, Math.floor((1 << 20) / n2)));
+  const a = allocShared32(chunk * n2), b = allocShared32(chunk * n2);
+  try {
+    for (let i = 0; i < n; i += chunk) {
+      const k = Math.min(chunk, n - i);
+      a.set(y.subarray(i * n2, (i + k) * n2));
+      arena.bitrevReal32(b.byteOffset, a.byteOffset, k, N, N);
+      y.set(b.subarray(0, k * n2), i * n2);
+    }
+  } finally {
+    freeShared(a); freeShared(b);
+  }
 }
 
 function checkFinite(a: ArrayLike<number>, what: string, nonNegative = false): void {
@@ -157,17 +184,17 @@ export class LsqmlEngine {
   private readonly batchPermutations: ArrayLike<ArrayLike<number>> | null;
   private readonly batchRng: Rng;
   private readonly noiseRng: Rng;
-  private readonly mainFft: Fft2;
+  private readonly mainFft: EngineFft;
   private readonly maxPatternSum: number;
   /** Per position, the separable ramps exp(−2πi·f·fftfreq(N)) of its fractional shift: [n, 4N] (ey then ex). */
-  private readonly ramps: Float64Array;
+  private readonly ramps: Real;
   private precond: Float64Array | null = null;
   /** Blocks of the wasm FFT arena this engine holds (given back on close). */
-  private arenaBlocks: Float64Array[] = [];
+  private arenaBlocks: Real[] = [];
   private readonly aPois: Float64Array;
   private closed = false;
 
-  private constructor(input: LsqmlInput, options: LsqmlOptions, dims: EngineDims, ctx: Ctx, pool: PhasePool, fft: Fft2,
+  private constructor(input: LsqmlInput, options: LsqmlOptions, dims: EngineDims, ctx: Ctx, pool: PhasePool, fft: EngineFft,
     geometry: PatchGeometry, origin: [number, number], maxPatternSum: number) {
     this.options = options;
     this.n = input.positions.length / 2;
@@ -184,7 +211,8 @@ export class LsqmlEngine {
     this.batchRng = root.fork('lsqml-batches');
     this.noiseRng = root.fork('lsqml-poisson-step-noise');
     this.aPois = new Float64Array(this.n).fill(0.5);
-    this.ramps = shiftRamps(geometry.frac, this.n, dims.N);
+    const ramps = shiftRamps(geometry.frac, this.n, dims.N, dims.bitrev);
+    this.ramps = dims.precision === 'float32' ? Float32Array.from(ramps) : ramps;
   }
 
   /** Validates the input, allocates the buffers and starts the worker threads. */
@@ -245,40 +273,69 @@ export class LsqmlEngine {
     const geometry = patchGeometry(input.positions, n, N, origin);
     const Bc = Math.min(options.batchSize, n);
     const multimodal = options.multimodalUpdate;
-    const fft = createFft2(N, N, { backend: options.fftBackend });
+    const fft64 = createFft2(N, N, { backend: options.fftBackend });
     // With the wasm FFT, the FFT buffers live in its shared arena: every thread transforms them in place.
-    // With the engine's WASM kernels too, every Float64 buffer does, and those kernels run the loops.
-    const arena = fft.backend === 'wasm' ? getArena() : null;
-    const kernels = arena ? lsqmlWasmKernels(arena.memory) : null;
+    // With the engine's WASM kernels too, every non-integer buffer does, and those kernels run the loops
+    // (complex64 with the f32x4 FFT in float32 precision). Without them the TypeScript loops run in float64.
+    const arena = fft64.backend === 'wasm' ? getArena() : null;
+    let kernels: LsqmlWasm | null = null, precision: Precision = 'float64';
+    if (arena && N >= 2) {
+      if (options.precision === 'float32') {
+        kernels = lsqmlWasmKernels(arena.memory, 'float32');
+        if (kernels) precision = 'float32';
+      }
+      kernels ??= lsqmlWasmKernels(arena.memory, 'float64');
+    }
+    const plan = arena ? arena.plan(N, N) : null;
+    // In float32 the spectra stay in bit-reversed order (kernels.ts): no FFT permutes.
+    const bitrev = precision === 'float32';
+    const fft: EngineFft = bitrev ? new WasmFft2F32(N, N, { arena: arena!, plan: plan!, order: 'bitrev' }) : fft64;
+    const fftAt = kernels && arena && plan
+      ? (bitrev
+        ? (at: number, count: number, forward: boolean): void => arena.run32(plan, at, count, forward, true)
+        : (at: number, count: number, forward: boolean): void => arena.run(plan, at, count, forward))
+      : null;
+    // Patterns reordered once here (when the caller allows it) need no permutation per epoch.
+    const reordered = bitrev && input.reorderIntensities === true && input.intensities instanceof Float32Array;
+    if (reordered) bitrevPatterns(input.intensities as Float32Array, n, N, arena!);
+    const bitrevReal = bitrev && !reordered ? (dst: number, src: number, count: number): void => arena!.bitrevReal32(dst, src, count, N, N) : null;
+    const fused: Ctx['fused'] = bitrev ? {
+      ifftRamp: (dst, src, ramp) => arena!.ifftRamp32(plan!, dst, src, ramp),
+      fftProduct: (dst, a, aStride, b) => arena!.fftProduct32(plan!, dst, a, aStride, b),
+    } : null;
+    const hasMask = !!input.validMask && !Array.prototype.every.call(input.validMask, (v: number) => v !== 0);
     const dims: EngineDims = {
       N, M, H, W, Bc, n, noise: options.noiseModel, gaussW: 1 / (2 * options.gaussianNoiseStd) ** 2,
       thr: options.excludeMeasuredPixelsBelow ?? -Infinity, separateMode0: M > 1 && multimodal, multimodal,
-      allValid: options.excludeMeasuredPixelsBelow === null && (!input.validMask || Array.prototype.every.call(input.validMask, (v: number) => v !== 0)),
-      wasm: kernels !== null,
+      allValid: options.excludeMeasuredPixelsBelow === null && !hasMask, hasMask,
+      wasm: kernels !== null, precision, bitrev, bitrevIntensities: reordered,
     };
     const threads = Math.max(1, Math.min(options.threads, Bc));
-    const { descs: buffers, arenaViews } = allocateBuffers(dims, threads > 1, arena ? allocShared : undefined);
+    const alloc = (len: number, f32: boolean): Real => (f32 ? allocShared32(len) : allocShared(len));
+    const { descs: buffers, arenaViews } = allocateBuffers(dims, threads > 1, arena ? alloc : undefined);
     const arenaBlocks = arenaViews.slice();
-    const scratchFor = (): Float64Array | undefined => {
+    const scratchFor = (): Real | undefined => {
       if (!kernels) return undefined;
-      const block = allocShared(scratchLength(dims));
+      const block = alloc(scratchLength(dims), precision === 'float32');
       arenaBlocks.push(block);
       return block;
     };
     const mainScratch = scratchFor();
-    const ctx = createCtx(dims, buffers, fft, arena ? arenaViews[arenaViews.length - 1]!.buffer : undefined, kernels, mainScratch);
+    const ctx = createCtx(dims, buffers, fft, arena ? arena.memory.buffer : undefined, kernels, mainScratch, fftAt, bitrevReal, fused);
     ctx.obj.set(object.data);
     ctx.probe.set(probe.data);
     ctx.tlAll.set(geometry.topLeft);
     if (input.validMask) for (let k = 0; k < n2; k++) ctx.mask[k] = input.validMask[k] ? 1 : 0;
     else ctx.mask.fill(1);
+    if (dims.wasm && bitrev) bitrevImages(ctx.mask, ctx.maskR, N, 1, false);
+    else if (dims.wasm) for (let k = 0; k < n2; k++) ctx.maskR[k] = ctx.mask[k];
     const arenaFor = (): WorkerInit['arena'] => {
       if (!arena) return null;
       const block = allocShared(4 * N * N);
       arenaBlocks.push(block);
       const ctxScratch = scratchFor();
       return {
-        memory: arena.memory, scratch: { at: block.byteOffset, size: block.byteLength }, plan: arena.plan(N, N),
+        memory: arena.memory, scratch: { at: block.byteOffset, size: block.byteLength }, plan: plan!,
         ctxScratch: ctxScratch ? ctxScratch.byteOffset : null,
       };
     };
@@ -303,6 +360,8 @@ export class LsqmlEngine {
   get fftBackend(): string { return this.mainFft.backend; }
   /** Whether the WASM-SIMD elementwise kernels run (else the TypeScript loops). */
   get wasmKernels(): boolean { return this.ctx.d.wasm; }
+  /** The precision the engine computes in (float32 only with the WASM kernels). */
+  get precision(): Precision { return this.ctx.d.precision; }
 
   /** Copy of the current object [H, W] complex. */
   get object(): Float64Array { return Float64Array.from(this.ctx.obj); }
@@ -409,7 +468,8 @@ export class LsqmlEngine {
       c.ramp.set(this.ramps.subarray(4 * N * j, 4 * N * (j + 1)), 4 * N * i);
       if (ty < r0) r0 = ty; if (ty + N > r1) r1 = ty + N;
       if (tx < c0) c0 = tx; if (tx + N > c1) c1 = tx + N;
-      c.yb.set(I.subarray(j * n2, (j + 1) * n2), i * n2);
+      // With bit-reversed spectra the forward phase permutes them from yhat into yb (unless reordered already).
+      (c.d.bitrev && !c.d.bitrevIntensities ? c.yhat : c.yb).set(I.subarray(j * n2, (j + 1) * n2), i * n2);
     }
     c.info[INFO_B] = B;
     c.info[INFO_R0] = Math.max(0, Math.min(this.H, r0)); c.info[INFO_R1] = Math.max(0, Math.min(this.H, r1));
@@ -432,6 +492,7 @@ export class LsqmlEngine {
     const B = this.loadBatch(indices);
     const update = !(e === 0 && o.rescaleProbeIntensityInFirstEpoch);
     const gaussian = o.noiseModel === 'gaussian';
+    c.info[INFO_KEEP] = update || capture ? 1 : 0;
     if (capture) c.psi = new Float64Array(c.far.length);
     if (!update || !gaussian || capture) pool.run(Phase.Forward);
     else pool.run(Phase.ForwardGaussianBackward);
@@ -444,8 +505,8 @@ export class LsqmlEngine {
       capture.batchLoss = result.loss;
       capture.shiftedProbe = this.positionMajor((i, m) => (m === 0 ? [c.pt0, 2 * n2 * i] : [c.probe, 2 * n2 * m]), B);
       capture.psi = this.positionMajor((i, m) => [c.psi!, 2 * n2 * (m * c.d.Bc + i)], B);
-      capture.psiFar = this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B);
-      capture.intensityPred = Float64Array.from(c.yhat.subarray(0, B * n2));
+      capture.psiFar = this.natural(this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B), true);
+      capture.intensityPred = this.natural(Float64Array.from(c.yhat.subarray(0, B * n2)), false);
       c.psi = null;
     }
     if (!update) return result;
@@ -453,7 +514,7 @@ export class LsqmlEngine {
     if (!gaussian) this.poissonStep(indices, B);
     if (capture) {
       pool.run(Phase.FarStep);
-      capture.psiFarUpdated = this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B);
+      capture.psiFarUpdated = this.natural(this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B), true);
       capture.poissonAlpha = Float64Array.from({ length: B }, (_, i) => c.pp[PP * i + PP_ALPHA]);
       pool.run(Phase.ChiDirections);
       capture.chi = this.positionMajor((i, m) => [c.far, 2 * n2 * (m * c.d.Bc + i)], B);
@@ -528,8 +589,16 @@ export class LsqmlEngine {
     }
   }
 
+  /** Far-field images in natural order (a copy when the engine keeps them bit-reversed). */
+  private natural(a: Float64Array, complex: boolean): Float64Array {
+    if (!this.ctx.d.bitrev) return a;
+    const out = new Float64Array(a.length);
+    bitrevImages(a, out, this.N, a.length / (this.N * this.N * (complex ? 2 : 1)), complex);
+    return out;
+  }
+
   /** Gathers [B, M, n2] complex from a per-(position, mode) source locator. */
-  private positionMajor(at: (i: number, m: number) => [Float64Array, number], B: number): Float64Array {
+  private positionMajor(at: (i: number, m: number) => [Real, number], B: number): Float64Array {
     const n2 = this.N * this.N, M = this.M;
     const out = new Float64Array(2 * n2 * M * B);
     for (let i = 0; i < B; i++) {
@@ -567,7 +636,7 @@ export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions>
       lossHistory: engine.lossHistory.slice(), epochSeconds: engine.epochSeconds.slice(), epochsRun: engine.lossHistory.length,
       poissonStepState: engine.options.noiseModel === 'poisson' ? engine.poissonStepState : null,
       origin: engine.origin, warnings: engine.warnings.slice(), options: engine.options, fftBackend: engine.fftBackend,
-      wasmKernels: engine.wasmKernels,
+      wasmKernels: engine.wasmKernels, precision: engine.precision,
     };
   } finally {
     await engine.close();

@@ -66,7 +66,7 @@ export function hermitianEigen(g: Float64Array, m: number): { values: Float64Arr
  * V the eigenvectors of Xᵀ·X̄). Each eigenvector is unit-norm with its largest component real and
  * positive (LAPACK geev's convention), so the mode phases match pty-chi's. Total power is preserved.
  */
-export function orthogonalizeModesSvd(modes: Float64Array, m: number, pixels: number): void {
+export function orthogonalizeModesSvd(modes: Float32Array | Float64Array, m: number, pixels: number): void {
   if (m < 2) return;
   const g = new Float64Array(2 * m * m);
   for (let i = 0; i < m; i++) {

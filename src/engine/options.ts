@@ -11,6 +11,16 @@ export type NoiseModel = 'gaussian' | 'poisson';
 import type { OriginConvention } from '../math/positions.js';
 export type { OriginConvention };
 
+/**
+ * Working precision of the reconstruction. 'float32': complex64 buffers, the f32x4 WASM-SIMD FFT and
+ * kernels — pty-chi's own precision (its default dtype, FFTs in complex64); the per-position sums
+ * (loss, step sizes, Poisson step) are float32 over short runs added in float64, and the
+ * preconditioner, its maximum and the 2×2 solves stay float64. 'float64': complex128 throughout.
+ * The TypeScript fallback (no WASM kernels, or fftBackend 'ts') always computes in float64; the
+ * result's `precision` says which one ran.
+ */
+export type Precision = 'float32' | 'float64';
+
 /** When a parameter is optimised: epochs e with start ≤ e < stop and (e − start) mod stride = 0. */
 export interface OptimizationPlan {
   /** First epoch (pty-chi `optimization_plan.start`, default 0). */
@@ -91,6 +101,8 @@ export interface LsqmlOptions {
   threads: number;
   /** FFT backend ('auto': WASM SIMD when available). */
   fftBackend: 'auto' | 'ts' | 'wasm';
+  /** Working precision (see `Precision`); default 'float32', pty-chi's. */
+  precision: Precision;
 }
 
 const everyEpoch: OptimizationPlan = { start: 0, stop: null, stride: 1 };
@@ -126,6 +138,7 @@ export const DEFAULT_LSQML_OPTIONS: Readonly<LsqmlOptions> = Object.freeze({
   divergenceFactor: 10,
   threads: 1,
   fftBackend: 'auto',
+  precision: 'float32',
 } satisfies LsqmlOptions);
 
 /** True when `plan` schedules epoch `e` (pty-chi `optimization_enabled`). */
@@ -157,6 +170,7 @@ export function resolveLsqmlOptions(user: Partial<LsqmlOptions> = {}): LsqmlOpti
   if (o.noiseModel !== 'gaussian' && o.noiseModel !== 'poisson') throw new RangeError(`LSQML option noiseModel must be 'gaussian' or 'poisson', got '${String(o.noiseModel)}'`);
   if (o.originConvention !== 'ptychi' && o.originConvention !== 'centered') throw new RangeError(`LSQML option originConvention must be 'ptychi' or 'centered', got '${String(o.originConvention)}'`);
   if (o.fftBackend !== 'auto' && o.fftBackend !== 'ts' && o.fftBackend !== 'wasm') throw new RangeError(`LSQML option fftBackend must be auto, ts or wasm, got '${String(o.fftBackend)}'`);
+  if (o.precision !== 'float32' && o.precision !== 'float64') throw new RangeError(`LSQML option precision must be float32 or float64, got '${String(o.precision)}'`);
   if (o.excludeMeasuredPixelsBelow !== null && !Number.isFinite(o.excludeMeasuredPixelsBelow)) throw new RangeError('LSQML option excludeMeasuredPixelsBelow must be a finite number or null');
   for (const k of ['objectPlan', 'probePlan', 'orthogonalizePlan', 'ambiguityPlan'] as const) {
     const p = o[k];

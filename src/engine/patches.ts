@@ -44,8 +44,8 @@ export function patchInside(ty: number, tx: number, n: number, h: number, w: num
  * Copies the N×N patch of `img` (H×W complex) at top-left (ty, tx) into `out` at `outOff` (doubles).
  * Out-of-bounds pixels replicate the nearest edge pixel, as pty-chi's extraction pads by replication.
  */
-export function extractPatch(img: Float64Array, h: number, w: number, ty: number, tx: number, n: number,
-  out: Float64Array, outOff = 0): void {
+export function extractPatch(img: Float32Array | Float64Array, h: number, w: number, ty: number, tx: number, n: number,
+  out: Float32Array | Float64Array, outOff = 0): void {
   if (patchInside(ty, tx, n, h, w)) {
     const rowLen = 2 * n;
     for (let r = 0; r < n; r++) {
@@ -69,8 +69,8 @@ export function extractPatch(img: Float64Array, h: number, w: number, ty: number
  * image rows in [rowLo, rowHi); pixels outside the buffer are dropped (pty-chi's placement: pad with
  * zeros, add, crop).
  */
-export function addPatch(img: Float64Array, h: number, w: number, ty: number, tx: number, n: number,
-  src: Float64Array, srcOff = 0, rowLo = 0, rowHi = h): void {
+export function addPatch(img: Float32Array | Float64Array, h: number, w: number, ty: number, tx: number, n: number,
+  src: Float32Array | Float64Array, srcOff = 0, rowLo = 0, rowHi = h): void {
   const y0 = Math.max(ty, rowLo, 0), y1 = Math.min(ty + n, rowHi, h);
   const x0 = Math.max(tx, 0), x1 = Math.min(tx + n, w);
   if (y0 >= y1 || x0 >= x1) return;

@@ -5,7 +5,7 @@
  */
 
 /** Σ_{m < modes} |P_m|² of an [M, N, N] probe: the per-pixel intensity the illumination map places. */
-export function probeIntensity(probe: Float64Array, modes: number, n: number, out: Float64Array = new Float64Array(n * n)): Float64Array {
+export function probeIntensity(probe: Float32Array | Float64Array, modes: number, n: number, out: Float64Array = new Float64Array(n * n)): Float64Array {
   const n2 = n * n;
   out.fill(0);
   for (let m = 0; m < modes; m++) {
@@ -67,7 +67,7 @@ export function preconditionerUpdateDue(e: number, startP: number): boolean {
  * 1/√(C² + (δ·max C)²), written into `out`. When C is zero everywhere (a probe of zeros) the result is
  * zero, so the object does not move, instead of 0/0.
  */
-export function dampedInverse(c: Float64Array, damping: number, out: Float64Array): number {
+export function dampedInverse(c: Float64Array, damping: number, out: Float32Array | Float64Array): number {
   let max = 0;
   for (let j = 0; j < c.length; j++) if (c[j] > max) max = c[j];
   const d2 = (damping * max) ** 2;

@@ -1,42 +1,58 @@
 /**
- * Loader of the engine's WASM-SIMD kernels (assembly/lsqml.ts → dist/wasm/lsqml.wasm). They run on
- * the wasm FFT arena's shared memory (src/math/fft-wasm.ts), so every buffer they touch must be an
- * arena block; arguments are byte addresses. When the module is missing (or the FFT runs on the
- * TypeScript backend) the engine uses the equivalent TypeScript loops of kernels.ts.
+ * Loader of the engine's WASM-SIMD kernels: assembly/lsqml.ts → dist/wasm/lsqml.wasm (complex128) and
+ * assembly/lsqml32.ts → dist/wasm/lsqml32.wasm (complex64), two modules with the same functions. They
+ * run on the wasm FFT arena's shared memory (src/math/fft-wasm.ts), so every buffer they touch must
+ * be an arena block; arguments are byte addresses. When a module is missing (or the FFT runs on the
+ * TypeScript backend) the engine uses the equivalent TypeScript loops of kernels.ts, in float64.
  */
 import { readFileSync } from 'node:fs';
+import type { Precision } from './options.js';
+
+export type { Precision };
+
+/** Flags of `intensity`, `farStep` and `poissonSums`. */
+export const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4;
 
 export interface LsqmlWasm {
   rampMul(dst: number, src: number, srcStep: number, ramp: number, n: number, count: number, conj: number): void;
   exitWave(far: number, o: number, stride: number, p: number, n: number): void;
-  gaussIntensity(far: number, yb: number, yhat: number, n2: number, w: number, keepYhat: number, out: number): void;
-  chiDirections(far: number, dP: number, dO: number, p: number, o: number, stride: number, n: number): void;
+  intensity(far: number, mstride: number, modes: number, yb: number, yhat: number, n2: number, w: number,
+    flags: number, mask: number, thr: number, out: number): void;
+  farStep(far: number, mstride: number, modes: number, yb: number, yhat: number, n2: number, w: number, alpha: number,
+    poisson: number, flags: number, mask: number, thr: number): void;
+  poissonSums(yb: number, yhat: number, n2: number, abar: number, flags: number, mask: number, thr: number, out: number): void;
+  chiDirections(far: number, mstride: number, modes: number, dP: number, dO: number, dO0: number, p0: number, probe: number,
+    o: number, stride: number, n: number, multimodal: number): void;
   stepSums(d: number, dStride: number, o: number, oStride: number, p: number, h: number, c: number, n: number, out: number): void;
   addTo(dst: number, src: number, count: number): void;
+  mulReal(dst: number, s: number, count: number): void;
+  axpy(dst: number, src: number, a: number, count: number): void;
+  addReal64(dst: number, src: number, count: number): void;
 }
 
-let cached: { module: WebAssembly.Module | null } | undefined;
+const cached = new Map<Precision, WebAssembly.Module | null>();
 
-/** The compiled kernel module, or null when dist/wasm/lsqml.wasm is missing or does not compile here. */
-export function lsqmlWasmModule(): WebAssembly.Module | null {
-  if (cached === undefined) {
+/** The compiled kernel module of a precision, or null when its .wasm is missing or does not compile here. */
+export function lsqmlWasmModule(precision: Precision = 'float64'): WebAssembly.Module | null {
+  if (!cached.has(precision)) {
+    const file = precision === 'float32' ? '../../wasm/lsqml32.wasm' : '../../wasm/lsqml.wasm';
     try {
-      cached = { module: new WebAssembly.Module(readFileSync(new URL('../../wasm/lsqml.wasm', import.meta.url))) };
+      cached.set(precision, new WebAssembly.Module(readFileSync(new URL(file, import.meta.url))));
     } catch {
-      cached = { module: null };
+      cached.set(precision, null);
     }
   }
-  return cached.module;
+  return cached.get(precision) ?? null;
 }
 
-/** An instance of the kernels on `memory` (the FFT arena's), or null when unavailable. */
-export function lsqmlWasmKernels(memory: WebAssembly.Memory): LsqmlWasm | null {
-  const m = lsqmlWasmModule();
+/** An instance of the kernels of `precision` on `memory` (the FFT arena's), or null when unavailable. */
+export function lsqmlWasmKernels(memory: WebAssembly.Memory, precision: Precision = 'float64'): LsqmlWasm | null {
+  const m = lsqmlWasmModule(precision);
   if (m === null) return null;
   try {
     return new WebAssembly.Instance(m, { env: { memory } }).exports as unknown as LsqmlWasm;
   } catch {
-    cached = { module: null };
+    cached.set(precision, null);
     return null;
   }
 }

@@ -307,9 +307,46 @@ export class TsFft2 {
   }
 }
 
-export function checkBuffer(buf: Float64Array, count: number, hw: number): void {
+export function checkBuffer(buf: Float32Array | Float64Array, count: number, hw: number): void {
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`FFT count must be a non-negative integer, got ${count}`);
   if (buf.length < 2 * hw * count) {
-    throw new RangeError(`FFT buffer holds ${buf.length} doubles, ${count} complex images need ${2 * hw * count}`);
+    throw new RangeError(`FFT buffer holds ${buf.length} values, ${count} complex images need ${2 * hw * count}`);
+  }
+}
+
+/**
+ * Pure-TS batched 2-D FFT on interleaved complex64 (Float32Array): each image is widened into a
+ * complex128 line, transformed by TsFft2 and rounded back. V8 computes in double either way (a
+ * Float32Array gains nothing in scalar TypeScript), so this is the float64 transform with float32
+ * storage — for callers that hold complex64 data and have no WASM kernel.
+ */
+export class TsFft2F32 {
+  readonly h: number;
+  readonly w: number;
+  readonly backend = 'ts' as const;
+  readonly precision = 'float32' as const;
+  private readonly inner: TsFft2;
+  private readonly work: Float64Array;
+
+  constructor(h: number, w: number) {
+    this.h = h; this.w = w;
+    this.inner = new TsFft2(h, w);
+    this.work = new Float64Array(2 * h * w);
+  }
+
+  forward(buf: Float32Array, count = 1): void { this.run(buf, count, true); }
+
+  inverse(buf: Float32Array, count = 1): void { this.run(buf, count, false); }
+
+  private run(buf: Float32Array, count: number, forward: boolean): void {
+    const per = 2 * this.h * this.w;
+    checkBuffer(buf, count, this.h * this.w);
+    const work = this.work;
+    for (let b = 0; b < count; b++) {
+      const img = buf.subarray(b * per, (b + 1) * per);
+      work.set(img);
+      if (forward) this.inner.forward(work, 1); else this.inner.inverse(work, 1);
+      img.set(work);
+    }
   }
 }

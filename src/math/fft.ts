@@ -9,12 +9,12 @@
  * Backends: 'ts' (pure TypeScript, always available) and 'wasm' (AssemblyScript SIMD kernel in
  * dist/wasm/fft.wasm). 'auto' picks wasm when it loads, else ts.
  */
-import { TsFft2, isPowerOfTwo } from './fft-ts.js';
-import { WasmFft2, fftWasmModule, fftWasmError } from './fft-wasm.js';
+import { TsFft2, TsFft2F32, isPowerOfTwo } from './fft-ts.js';
+import { WasmFft2, WasmFft2F32, fftWasmModule, fftWasmError } from './fft-wasm.js';
 
 export { fftshift2, ifftshift2, fftfreq, roundHalfEven } from './shift.js';
 export { isPowerOfTwo, Fft1d } from './fft-ts.js';
-export { fftWasmError, allocShared, freeShared } from './fft-wasm.js';
+export { fftWasmError, allocShared, allocShared32, freeShared } from './fft-wasm.js';
 export { fourierShift, applyShiftRamp } from './subpixel.js';
 export { createParallelFft2, type ParallelFft2, type ParallelFft2Options } from './fft-parallel.js';
 
@@ -54,6 +54,31 @@ export function createFft2(h: number, w: number, opts: Fft2Options = {}): Fft2 {
   if (backend === 'ts') return new TsFft2(h, w);
   if (backend === 'wasm') return new WasmFft2(h, w, opts);
   return wasmAvailable() && isPowerOfTwo(h) && isPowerOfTwo(w) ? new WasmFft2(h, w, opts) : new TsFft2(h, w);
+}
+
+/**
+ * A complex64 FFT plan: the same transforms on interleaved complex64 in a `Float32Array`.
+ * The 'wasm' backend computes in float32 (f32x4, two complexes per vector; power-of-two sizes with
+ * width ≥ 2); the 'ts' backend widens each image to float64, transforms it and rounds back.
+ */
+export interface Fft2F32 {
+  readonly h: number;
+  readonly w: number;
+  readonly backend: FftBackend;
+  forward(buf: Float32Array, count?: number): void;
+  inverse(buf: Float32Array, count?: number): void;
+}
+
+/** Creates a reusable complex64 2-D FFT plan for h×w images ('auto': wasm when available, powers of two, w ≥ 2). */
+export function createFft2F32(h: number, w: number, opts: Fft2Options = {}): Fft2F32 {
+  checkSize(h, w);
+  const backend = opts.backend ?? 'auto';
+  if (backend !== 'auto' && backend !== 'ts' && backend !== 'wasm') {
+    throw new RangeError(`unknown FFT backend '${String(backend)}' (expected auto, ts or wasm)`);
+  }
+  if (backend === 'ts') return new TsFft2F32(h, w);
+  if (backend === 'wasm') return new WasmFft2F32(h, w, opts);
+  return wasmAvailable() && isPowerOfTwo(h) && isPowerOfTwo(w) && w >= 2 ? new WasmFft2F32(h, w, opts) : new TsFft2F32(h, w);
 }
 
 /** True when the wasm SIMD kernel (dist/wasm/fft.wasm) loads in this runtime. */

@@ -1,10 +1,19 @@
 /**
- * Line charts of metrics against dose, rendered headless: vega-lite spec → vega → SVG (renderer 'none',
- * no canvas needed) → PNG through resvg (the same renderer as the image figures).
+ * Line charts, rendered headless: vega-lite spec → vega → SVG (renderer 'none', no canvas needed) → PNG
+ * through resvg (the same renderer as the image figures), at least 1600 px wide. Metrics against dose,
+ * loss against epoch, FRC against spatial frequency. Every chart colours the views alike (baseline,
+ * dense, sparse in that order, fixed colours) and draws splits or models with dashes.
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { svgToPng } from './figure.js';
+import { MIN_FIGURE_WIDTH, svgToPng, zoomFor } from './figure.js';
+
+const VIEW_ORDER = ['baseline', 'dense', 'sparse'];
+/** Tableau 10's first three: the same colour for a view in every chart. */
+const VIEW_COLOURS = ['#4c78a8', '#f58518', '#e45756'];
+const viewColour = { field: 'view', type: 'nominal', title: 'view', sort: VIEW_ORDER, scale: { domain: VIEW_ORDER, range: VIEW_COLOURS } } as const;
+const splitDash = { field: 'split', type: 'nominal', title: 'split', sort: ['train', 'test'], scale: { domain: ['train', 'test'], range: [[1, 0], [6, 3]] } } as const;
+const CONFIG = { font: 'DejaVu Sans', background: 'white', view: { stroke: '#ccc' } };
 
 /** One point of a metric chart. */
 export interface MetricPoint {
@@ -49,14 +58,14 @@ export function metricChartSpec(points: readonly MetricPoint[], opts: MetricChar
       encoding: {
         x: { field: 'dose', type: 'quantitative', scale: { type: 'log' }, title: 'dose (photons per pattern)', axis: { format: '.0e', values: [...new Set(values.map((p) => p.dose))].sort((a, b) => a - b) } },
         y: { field: 'value', type: 'quantitative', title: opts.yTitle, scale: opts.logY ? { type: 'log' } : { zero: false } },
-        color: { field: 'view', type: 'nominal', title: 'view', sort: ['baseline', 'dense', 'sparse'] },
+        color: viewColour,
         strokeDash: { field: 'model', type: 'nominal', title: 'model' },
         shape: { field: 'model', type: 'nominal', title: 'model' },
         tooltip: [{ field: 'dose' }, { field: 'view' }, { field: 'model' }, { field: 'split' }, { field: 'component' }, { field: 'value', format: '.4g' }],
       },
     },
     resolve: { scale: { y: 'independent' } },
-    config: { font: 'DejaVu Sans', background: 'white', view: { stroke: '#ccc' } },
+    config: CONFIG,
   } as TopLevelSpec;
 }
 
@@ -70,8 +79,128 @@ export async function vegaLiteToSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** A metric chart as SVG and PNG (PNG at 2× for sharp text). */
+/** The PNG of a chart's SVG: at least 2× (sharp text) and at least 1600 px wide. */
+export function chartPng(svg: string): Buffer {
+  const m = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
+  return svgToPng(svg, zoomFor(m ? Number(m[1]) : MIN_FIGURE_WIDTH / 2, 2));
+}
+
+/** Any vega-lite chart as SVG and PNG. */
+export async function renderChart(spec: TopLevelSpec): Promise<{ svg: string; png: Buffer }> {
+  const svg = await vegaLiteToSvg(spec);
+  return { svg, png: chartPng(svg) };
+}
+
+/** A metric chart as SVG and PNG. */
 export async function renderMetricChart(points: readonly MetricPoint[], opts: MetricChartOptions): Promise<{ svg: string; png: Buffer }> {
-  const svg = await vegaLiteToSvg(metricChartSpec(points, opts));
-  return { svg, png: svgToPng(svg, 2) };
+  return renderChart(metricChartSpec(points, opts));
+}
+
+/** One epoch of one reconstruction's loss. */
+export interface LossPoint {
+  dose: number;
+  view: string;
+  split: string;
+  /** As the engine counts them (lsqml.log): 0 is the first epoch. */
+  epoch: number;
+  loss: number;
+}
+
+/** "1e+3" → "dose 1e3": a facet title. */
+function doseTitle(dose: number): string {
+  return `dose ${dose >= 1000 ? dose.toExponential().replace('e+', 'e') : String(dose)}`;
+}
+
+/**
+ * Loss against epoch of every reconstruction: one panel per dose (own log y scale, wrapped three to a
+ * row), colour = view, dash = split.
+ */
+export function lossChartSpec(points: readonly LossPoint[], opts: { title?: string; subtitle?: string } = {}): TopLevelSpec {
+  const values = points.filter((p) => Number.isFinite(p.loss) && p.loss > 0).map((p) => ({ ...p, panel: doseTitle(p.dose) }));
+  const order = [...new Set([...values].sort((a, b) => a.dose - b.dose).map((p) => p.panel))];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: opts.title ?? 'Loss per epoch', ...(opts.subtitle ? { subtitle: opts.subtitle } : {}) },
+    data: { values },
+    facet: { field: 'panel', type: 'ordinal', sort: order, title: null, header: { labelFontSize: 13, labelFontWeight: 'bold' } },
+    columns: 3,
+    spec: {
+      width: 250,
+      height: 170,
+      mark: { type: 'line', strokeWidth: 1.8 },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { zero: false, nice: false } },
+        y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'log' }, axis: { format: '.0e' } },
+        color: viewColour,
+        strokeDash: splitDash,
+        detail: [{ field: 'split' }, { field: 'view' }],
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
+/** One ring of one FRC curve. */
+export interface FrcPoint {
+  dose: number;
+  view: string;
+  split: string;
+  model: string;
+  /** 'amplitude' or 'phase'. */
+  component: string;
+  /** Cycles per pixel (ring / n). */
+  frequency: number;
+  frc: number;
+}
+
+/**
+ * FRC against spatial frequency up to Nyquist (0.5 cycles per pixel; the corner rings beyond are left
+ * out): columns = doses, rows amplitude then phase, colour = view, dash = split; grey rules at the 0.5 and
+ * 1/7 thresholds.
+ */
+export function frcChartSpec(points: readonly FrcPoint[], opts: { title?: string; subtitle?: string } = {}): TopLevelSpec {
+  const values = points.filter((p) => Number.isFinite(p.frc) && p.frequency >= 0 && p.frequency <= 0.5 + 1e-12)
+    .map((p) => ({ ...p, panel: doseTitle(p.dose) }));
+  const order = [...new Set([...values].sort((a, b) => a.dose - b.dose).map((p) => p.panel))];
+  const rule = (y: number, dash: number[]): Record<string, unknown> => ({
+    transform: [{ filter: 'datum.first' }],
+    mark: { type: 'rule', color: '#888', strokeDash: dash, strokeWidth: 1 },
+    encoding: { y: { datum: y } },
+  });
+  // one row per facet cell carries `first`, so each threshold rule is drawn once per panel
+  const seen = new Set<string>();
+  for (const v of values) {
+    const k = `${v.panel}|${v.component}`;
+    (v as Record<string, unknown>).first = !seen.has(k);
+    seen.add(k);
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: opts.title ?? 'Fourier ring correlation', ...(opts.subtitle ? { subtitle: opts.subtitle } : {}) },
+    data: { values },
+    facet: {
+      column: { field: 'panel', type: 'ordinal', sort: order, title: null, header: { labelFontSize: 13, labelFontWeight: 'bold' } },
+      row: { field: 'component', type: 'nominal', sort: ['amplitude', 'phase'], title: null, header: { labelFontSize: 13, labelFontWeight: 'bold' } },
+    },
+    spec: {
+      width: 250,
+      height: 160,
+      layer: [
+        {
+          mark: { type: 'line', strokeWidth: 1.6, clip: true },
+          encoding: {
+            x: { field: 'frequency', type: 'quantitative', title: 'spatial frequency (cycles per pixel)', scale: { domain: [0, 0.5] } },
+            y: { field: 'frc', type: 'quantitative', title: 'FRC', scale: { domain: [0, 1] } },
+            color: viewColour,
+            strokeDash: splitDash,
+            detail: [{ field: 'split' }, { field: 'view' }, { field: 'model' }],
+          },
+        },
+        rule(0.5, [4, 3]),
+        rule(1 / 7, [1, 3]),
+      ],
+    },
+    config: CONFIG,
+  } as unknown as TopLevelSpec;
 }

@@ -1,16 +1,17 @@
 /**
  * Colormaps (256-entry RGB lookup tables) and image encoding for field and phase pictures.
  *
- * The tables are matplotlib 3.6's `viridis`, `twilight` (cyclic, for phase) and `RdBu` (diverging, for
- * signed errors; low = red, high = blue), resampled to 256 entries and rounded to 8 bits:
- * `colormaps[name].resampled(256)(np.arange(256))[:, :3]` — the same numbers
- * `scripts/make-metric-fixtures.py` writes to `test/fixtures/metrics/colormaps.json`, which a test
- * compares with these tables. `gray` is the linear ramp 0…255.
+ * The tables are matplotlib 3.6's `viridis`, `twilight` (cyclic, for phase), `RdBu` (diverging, for
+ * signed errors; low = red, high = blue), `magma` and `inferno`, resampled to 256 entries and rounded to
+ * 8 bits: `colormaps[name].resampled(256)(np.arange(256))[:, :3]` — the numbers
+ * `scripts/make-colormap-fixture.py` writes to `test/fixtures/report/colormaps.json`, which a test
+ * compares with these tables. `gray` is the linear ramp 0…255. Which quantity is drawn with which map is
+ * decided once, in quantities.ts.
  */
 import { PNG } from 'pngjs';
 
-export type ColormapName = 'gray' | 'viridis' | 'twilight' | 'RdBu';
-export const COLORMAP_NAMES: readonly ColormapName[] = ['gray', 'viridis', 'twilight', 'RdBu'];
+export type ColormapName = 'gray' | 'viridis' | 'twilight' | 'RdBu' | 'magma' | 'inferno';
+export const COLORMAP_NAMES: readonly ColormapName[] = ['gray', 'viridis', 'twilight', 'RdBu', 'magma', 'inferno'];
 
 const HEX: Record<Exclude<ColormapName, 'gray'>, string> = {
   viridis:
@@ -52,6 +53,32 @@ const HEX: Record<Exclude<ColormapName, 'gray'>, string> = {
     '68abd065a9cf62a7ce5fa5cd5ca3cb59a1ca569fc9529dc84f9bc74c99c64997c54695c44393c34291c2408fc13f8ec03e8cbf3c8abe3b88be3a87bd3885bc37' +
     '83bb3681ba3480b9337eb8327cb7307ab62f79b52e77b52c75b42b73b32a71b22870b1276eb0266caf246aae2369ad2267ac2065ab1f63a81e61a51d5fa21c5c' +
     '9f1b5a9c1a589919569618549317529015508d144e8a134c8712498411478110457e0f437b0e41790d3f760c3d730a3b7009386d08366a073467063264053061',
+  magma:
+    '00000401000501010601010802010902020b02020d03030f03031204041405041606051806051a07061c08071e0907200a08220b09240c09260d0a290e0b2b10' +
+    '0b2d110c2f120d31130d34140e36150e38160f3b180f3d19103f1a10421c10441d11471e114920114b21114e22115024125325125527125829115a2a115c2c11' +
+    '5f2d11612f116331116533106734106936106b38106c390f6e3b0f703d0f713f0f72400f74420f75440f764510774710784910784a10794c117a4e117b4f127b' +
+    '51127c52137c54137d56147d57157e59157e5a167e5c167f5d177f5f187f601880621980641a80651a80671b80681c816a1c816b1d816d1d816e1e81701f8172' +
+    '1f817320817521817621817822817922827b23827c23827e24828025828125818326818426818627818827818928818b29818c29818e2a81902a81912b81932b' +
+    '80942c80962c80982d80992d809b2e7f9c2e7f9e2f7fa02f7fa1307ea3307ea5317ea6317da8327daa337dab337cad347cae347bb0357bb2357bb3367ab5367a' +
+    'b73779b83779ba3878bc3978bd3977bf3a77c03a76c23b75c43c75c53c74c73d73c83e73ca3e72cc3f71cd4071cf4070d0416fd2426fd3436ed5446dd6456cd8' +
+    '456cd9466bdb476adc4869de4968df4a68e04c67e24d66e34e65e44f64e55064e75263e85362e95462ea5661eb5760ec5860ed5a5fee5b5eef5d5ef05f5ef160' +
+    '5df2625df2645cf3655cf4675cf4695cf56b5cf66c5cf66e5cf7705cf7725cf8745cf8765cf9785df9795df97b5dfa7d5efa7f5efa815ffb835ffb8560fb8761' +
+    'fc8961fc8a62fc8c63fc8e64fc9065fd9266fd9467fd9668fd9869fd9a6afd9b6bfe9d6cfe9f6dfea16efea36ffea571fea772fea973feaa74feac76feae77fe' +
+    'b078feb27afeb47bfeb67cfeb77efeb97ffebb81febd82febf84fec185fec287fec488fec68afec88cfeca8dfecc8ffecd90fecf92fed194fed395fed597fed7' +
+    '99fed89afdda9cfddc9efddea0fde0a1fde2a3fde3a5fde5a7fde7a9fde9aafdebacfcecaefceeb0fcf0b2fcf2b4fcf4b6fcf6b8fcf7b9fcf9bbfcfbbdfcfdbf',
+  inferno:
+    '00000401000501010601010802010a02020c02020e03021004031204031405041706041907051b08051d09061f0a07220b07240c08260d08290e092b10092d11' +
+    '0a30120a32140b34150b37160b39180c3c190c3e1b0c411c0c431e0c451f0c48210c4a230c4c240c4f260c51280b53290b552b0b572d0b592f0a5b310a5c320a' +
+    '5e340a5f3609613809623909633b09643d09653e0966400a67420a68440a68450a69470b6a490b6a4a0c6b4c0c6b4d0d6c4f0d6c510e6c520e6d540f6d550f6d' +
+    '57106e59106e5a116e5c126e5d126e5f136e61136e62146e64156e65156e67166e69166e6a176e6c186e6d186e6f196e71196e721a6e741a6e751b6e771c6d78' +
+    '1c6d7a1d6d7c1d6d7d1e6d7f1e6c801f6c82206c84206b85216b87216b88226a8a226a8c23698d23698f24699025689225689326679526679727669827669a28' +
+    '659b29649d29649f2a63a02a63a22b62a32c61a52c60a62d60a82e5fa92e5eab2f5ead305dae305cb0315bb1325ab3325ab43359b63458b73557b93556ba3655' +
+    'bc3754bd3853bf3952c03a51c13a50c33b4fc43c4ec63d4dc73e4cc83f4bca404acb4149cc4248ce4347cf4446d04545d24644d34743d44842d54a41d74b3fd8' +
+    '4c3ed94d3dda4e3cdb503bdd513ade5238df5337e05536e15635e25734e35933e45a31e55c30e65d2fe75e2ee8602de9612bea632aeb6429eb6628ec6726ed69' +
+    '25ee6a24ef6c23ef6e21f06f20f1711ff1731df2741cf3761bf37819f47918f57b17f57d15f67e14f68013f78212f78410f8850ff8870ef8890cf98b0bf98c0a' +
+    'f98e09fa9008fa9207fa9407fb9606fb9706fb9906fb9b06fb9d07fc9f07fca108fca309fca50afca60cfca80dfcaa0ffcac11fcae12fcb014fcb216fcb418fb' +
+    'b61afbb81dfbba1ffbbc21fbbe23fac026fac228fac42afac62df9c72ff9c932f9cb35f8cd37f8cf3af7d13df7d340f6d543f6d746f5d949f5db4cf4dd4ff4df' +
+    '53f4e156f3e35af3e55df2e661f2e865f2ea69f1ec6df1ed71f1ef75f1f179f2f27df2f482f3f586f3f68af4f88ef5f992f6fa96f8fb9af9fc9dfafda1fcffa4',
 };
 
 const cache = new Map<ColormapName, Uint8Array>();
@@ -73,7 +100,7 @@ export function colormapLut(name: ColormapName): Uint8Array {
 }
 
 /** Index into a 256-entry table of t ∈ [0, 1] (clamped; NaN → 0), as matplotlib's `Colormap.__call__`. */
-function lutIndex(t: number): number {
+export function lutIndex(t: number): number {
   if (!(t > 0)) return 0;
   if (t >= 1) return 255;
   return Math.min(255, Math.floor(t * 256));

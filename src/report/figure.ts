@@ -1,138 +1,398 @@
 /**
- * Multi-panel image figures: a grid of colour-mapped images, each with a title and a colour bar with
- * tick labels, rendered to PNG with real text.
+ * Image figures: a grid of colour-mapped images with titles, row and column labels, colour bars with
+ * round tick values, scale bars and a note of the share of pixels clipped by the colour range; rendered
+ * to PNG with real text, at least `minWidth` (1600) pixels wide so a figure can go on a slide as it is.
  *
- * How: each image is colour-mapped and encoded with pngjs, embedded as a data-URI `<image>` in an SVG
- * (nearest-neighbour scaling, so pixels stay pixels) next to its colour bar and text; resvg-js renders the
- * SVG with the system fonts (DejaVu Sans on Debian). `renderPanelsSvg` returns the SVG itself.
+ * How: each image is colour-mapped (its panel's quantity decides the map, quantities.ts) and encoded
+ * with pngjs, embedded as a data-URI `<image>` in an SVG (nearest-neighbour scaling, so pixels stay
+ * pixels) with its colour bar and text; resvg-js renders the SVG with the system fonts (DejaVu Sans on
+ * Debian). Colour bars are per image (`colourBars: 'panel'`), one per row whose images share the first
+ * one's range (`'row'`), or one for the whole figure (`'figure'`). Each panel's `<g>` carries
+ * `data-quantity`, `data-colormap`, `data-vmin`, `data-vmax` and the clipped shares, so what a figure
+ * shows can be checked from its SVG.
  */
 import { existsSync } from 'node:fs';
 import { Resvg } from '@resvg/resvg-js';
-import { applyColormap, encodePngRgba, finiteRange, type ColormapName } from './colormap.js';
+import { colormapLut, encodePngRgba, lutIndex, type ColormapName } from './colormap.js';
+import { colormapOf, QUANTITIES, type Quantity } from './quantities.js';
+import { scaleBarFor } from './scalebar.js';
+import { formatLogTicks, formatTicks, linearTicks, logTicks } from './ticks.js';
 
 export interface Panel {
-  title: string;
+  title?: string;
   width: number;
   height: number;
   /** Row-major, `width · height` values; NaN/±Inf are drawn transparent (white background). */
   values: Float32Array | Float64Array;
-  colormap: ColormapName;
-  /** Colour range; each defaults to the finite min / max of `values`. */
+  /** What the values are: decides the colour map (one per quantity, quantities.ts). */
+  quantity: Quantity;
+  /** Colour range; each defaults to the finite min / max of `values` (for 'log', the smallest positive value). */
   vmin?: number;
   vmax?: number;
-  /** Colour-bar label (e.g. "rad"). */
+  /** Colour-bar label (default: the quantity's unit). */
   label?: string;
+  /** 'log': colour ∝ log10(value) between vmin (> 0) and vmax; values below vmin (zeros too) get the lowest colour. */
+  scale?: 'linear' | 'log';
+  /** Size of one pixel along x in metres: the scale bar is in metres; absent or null: in pixels. */
+  pixelSizeM?: number | null;
+  /** Unit word of a scale bar in pixels (default "px"). */
+  pixelUnit?: string;
+  /** Draw a scale bar (default true). */
+  scaleBar?: boolean;
+  /** How the clip note names the pixels below the range (default "below"; e.g. "with 0 photons"). */
+  belowLabel?: string;
 }
 
-export interface FigureOptions {
-  /** Panels per row (default: min(count, 4)). */
-  columns?: number;
-  /** Figure title, above the grid. */
+export interface FigureRow {
+  /** Label at the left of the row. */
+  label?: string;
+  /** Images of the row; null is an empty cell ("not available"). */
+  cells: (Panel | null)[];
+}
+
+export interface GridOptions {
   title?: string;
-  /** Zoom of the rendered PNG relative to the SVG's own pixel size (default 1). */
-  scale?: number;
+  /** A smaller line under the title. */
+  subtitle?: string;
+  /** Labels above the columns. */
+  colLabels?: readonly string[];
+  /** A colour bar per image, per row (the row's images take its first image's range) or one for all. */
+  colourBars?: 'panel' | 'row' | 'figure';
   /** Side, in SVG pixels, of the box each image is fitted into, keeping its aspect ratio (default 200). */
   imageSize?: number;
+  /** Zoom of the PNG relative to the SVG's own size (default 1; raised to reach `minWidth`). */
+  scale?: number;
+  /** Smallest PNG width in pixels (default 1600). */
+  minWidth?: number;
+  /** Text of an empty cell (default "not available"). */
+  emptyText?: string;
 }
 
+export interface FigureOptions extends Omit<GridOptions, 'colLabels' | 'colourBars'> {
+  /** Panels per row (default: min(count, 4)). */
+  columns?: number;
+}
+
+/** What one panel of a figure showed (also in its SVG's data attributes). */
+export interface PanelRecord {
+  title: string;
+  quantity: Quantity;
+  colormap: ColormapName;
+  vmin: number;
+  vmax: number;
+  scale: 'linear' | 'log';
+  /** Fractions of the finite pixels below vmin and above vmax. */
+  clippedBelow: number;
+  clippedAbove: number;
+  scaleBar: string | null;
+}
+
+export interface RenderedFigure {
+  svg: string;
+  /** SVG size. */
+  width: number;
+  height: number;
+  panels: PanelRecord[];
+}
+
+export const MIN_FIGURE_WIDTH = 1600;
+
 const FONT = 'DejaVu Sans, sans-serif';
-const PAD = 12;
-const TITLE_H = 22;
+const PAD = 10;
+const TITLE_H = 20;
+const COL_H = 22;
+const NOTE_H = 14;
 const BAR_GAP = 8;
 const BAR_W = 12;
-const TICK_W = 58;
+const TICK_W = 50;
 const LABEL_W = 16;
+const BAR_BLOCK = BAR_GAP + BAR_W + TICK_W + LABEL_W;
 const FIG_TITLE_H = 30;
+const SUBTITLE_H = 18;
 
 /** XML-escapes text for SVG content and attributes. */
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
-/**
- * Short tick label: 3 significant digits, exponent form for very large or small magnitudes; a value
- * below 1e-4 of `span` (the colour range) is shown as 0.
- */
-export function formatTick(v: number, span = 0): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0 || Math.abs(v) < Math.abs(span) * 1e-4) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e4 || a < 1e-3) return v.toExponential(2).replace(/\.?0+e/, 'e');
-  return String(Number(v.toPrecision(3)));
-}
-
 function dataUri(png: Buffer): string {
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 
-/** A vertical colour bar image, 1 × 256, top = high end. */
-function colourBarPng(colormap: ColormapName): Buffer {
-  const ramp = new Float64Array(256);
-  for (let i = 0; i < 256; i++) ramp[i] = (255 - i) / 255;
-  return encodePngRgba(1, 256, applyColormap(ramp, colormap, 0, 1));
+/** Rough width of a DejaVu Sans string (for layout only). */
+function textWidth(s: string, fontSize: number): number {
+  return s.length * fontSize * 0.64;
 }
 
-/** The SVG of the figure (self-contained: images are inlined as data URIs). */
-export function renderPanelsSvg(panels: Panel[], opts: FigureOptions = {}): string {
-  if (panels.length === 0) throw new Error('renderPanelsSvg: no panels');
-  const columns = Math.max(1, Math.min(panels.length, Math.floor(opts.columns ?? Math.min(panels.length, 4))));
-  const rows = Math.ceil(panels.length / columns);
+/** "<0.1 %", "2.3 %", "41 %". */
+function percent(f: number): string {
+  const p = 100 * f;
+  return p < 0.1 ? '<0.1 %' : p < 10 ? `${p.toFixed(1)} %` : `${Math.round(p)} %`;
+}
+
+interface Resolved {
+  p: Panel;
+  vmin: number;
+  vmax: number;
+  log: boolean;
+}
+
+/** The colour range a panel asks for (its own, or its data's). */
+function ownRange(p: Panel): [number, number] {
+  const log = p.scale === 'log';
+  let lo = Infinity, hi = -Infinity;
+  if (p.vmin === undefined || p.vmax === undefined) {
+    for (let i = 0; i < p.values.length; i++) {
+      const v = p.values[i]!;
+      if (!Number.isFinite(v) || (log && !(v > 0))) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (!(lo <= hi)) { lo = log ? 1 : 0; hi = log ? 10 : 1; }
+  }
+  return [p.vmin ?? lo, p.vmax ?? hi];
+}
+
+/** RGBA of a panel through its colour map, and how many finite pixels fall below / above the range. */
+function colourise(r: Resolved): { rgba: Uint8Array; below: number; above: number } {
+  const { p, vmin, vmax, log } = r;
+  const lut = colormapLut(colormapOf(p.quantity));
+  const a = log ? Math.log10(vmin) : vmin;
+  const b = log ? Math.log10(vmax) : vmax;
+  const span = b - a;
+  const inv = span > 0 && Number.isFinite(span) ? 1 / span : 0;
+  const out = new Uint8Array(p.values.length * 4);
+  let below = 0, above = 0, finite = 0;
+  for (let i = 0; i < p.values.length; i++) {
+    const v = p.values[i]!;
+    if (!Number.isFinite(v)) continue; // stays transparent
+    finite++;
+    if (v < vmin) below++;
+    else if (v > vmax) above++;
+    const x = log ? (v > 0 ? Math.log10(v) : -Infinity) : v;
+    const k = inv === 0 ? 128 : lutIndex((x - a) * inv);
+    out[4 * i] = lut[3 * k]!;
+    out[4 * i + 1] = lut[3 * k + 1]!;
+    out[4 * i + 2] = lut[3 * k + 2]!;
+    out[4 * i + 3] = 255;
+  }
+  const n = Math.max(1, finite);
+  return { rgba: out, below: below / n, above: above / n };
+}
+
+const barCache = new Map<ColormapName, string>();
+
+/** A vertical colour bar image, 1 × 256, top = high end (data URI). */
+function colourBarUri(colormap: ColormapName): string {
+  let uri = barCache.get(colormap);
+  if (uri) return uri;
+  const lut = colormapLut(colormap);
+  const rgba = new Uint8Array(256 * 4);
+  for (let i = 0; i < 256; i++) {
+    const k = 255 - i;
+    rgba.set([lut[3 * k]!, lut[3 * k + 1]!, lut[3 * k + 2]!, 255], 4 * i);
+  }
+  uri = dataUri(encodePngRgba(1, 256, rgba));
+  barCache.set(colormap, uri);
+  return uri;
+}
+
+/** Tick values and labels of a colour bar of range [vmin, vmax] and `h` pixels. */
+export function colourBarTicks(vmin: number, vmax: number, log: boolean, h = 200): { values: number[]; labels: string[] } {
+  if (!log && Math.abs(vmin + Math.PI) < 1e-9 && Math.abs(vmax - Math.PI) < 1e-9) {
+    // a full cyclic phase range: multiples of π/2
+    return h >= 70
+      ? { values: [-Math.PI, -Math.PI / 2, 0, Math.PI / 2, Math.PI], labels: ['−π', '−π/2', '0', 'π/2', 'π'] }
+      : { values: [-Math.PI, 0, Math.PI], labels: ['−π', '0', 'π'] };
+  }
+  if (log) {
+    const values = logTicks(vmin, vmax);
+    return { values, labels: formatLogTicks(values) };
+  }
+  const values = linearTicks(vmin, vmax, h >= 140 ? 5 : h >= 70 ? 4 : 3);
+  return { values, labels: formatTicks(values) };
+}
+
+/** A colour bar at (x, y), `h` tall, with ticks, label and clipping arrows. */
+function drawColourBar(parts: string[], o: {
+  quantity: Quantity; vmin: number; vmax: number; log: boolean; label: string; clipLow: boolean; clipHigh: boolean; x: number; y: number; h: number;
+}): void {
+  const { x, y, h, vmin, vmax, log } = o;
+  const cmap = colormapOf(o.quantity);
+  const lut = colormapLut(cmap);
+  const ticks = colourBarTicks(vmin, vmax, log, h);
+  const uri = colourBarUri(cmap);
+  parts.push(`<g class="colourbar" data-quantity="${o.quantity}" data-colormap="${cmap}" data-ticks="${escapeXml(ticks.labels.join('|'))}">`);
+  parts.push(`<image x="${x}" y="${y}" width="${BAR_W}" height="${h}" preserveAspectRatio="none" href="${uri}" xlink:href="${uri}"/>`);
+  parts.push(`<rect x="${x}" y="${y}" width="${BAR_W}" height="${h}" fill="none" stroke="#444" stroke-width="0.6"/>`);
+  const rgb = (k: number): string => `rgb(${lut[3 * k]},${lut[3 * k + 1]},${lut[3 * k + 2]})`;
+  if (o.clipHigh) parts.push(`<polygon points="${x},${y - 1} ${x + BAR_W},${y - 1} ${x + BAR_W / 2},${y - 8}" fill="${rgb(255)}" stroke="#444" stroke-width="0.6"/>`);
+  if (o.clipLow) parts.push(`<polygon points="${x},${y + h + 1} ${x + BAR_W},${y + h + 1} ${x + BAR_W / 2},${y + h + 8}" fill="${rgb(0)}" stroke="#444" stroke-width="0.6"/>`);
+  const a = log ? Math.log10(vmin) : vmin;
+  const b = log ? Math.log10(vmax) : vmax;
+  ticks.values.forEach((t, j) => {
+    const u = b > a ? ((log ? Math.log10(t) : t) - a) / (b - a) : 0.5;
+    const ty = y + h * (1 - u);
+    parts.push(`<line x1="${x + BAR_W}" y1="${ty}" x2="${x + BAR_W + 3}" y2="${ty}" stroke="#444" stroke-width="0.8"/>`);
+    parts.push(`<text x="${x + BAR_W + 5}" y="${ty + 3.5}" font-family="${FONT}" font-size="10" fill="#222">${escapeXml(ticks.labels[j]!)}</text>`);
+  });
+  if (o.label) {
+    const widest = Math.max(0, ...ticks.labels.map((l) => textWidth(l, 10)));
+    const lx = x + BAR_W + Math.min(TICK_W, widest + 12) + LABEL_W / 2;
+    const ly = y + h / 2;
+    parts.push(`<text x="${lx}" y="${ly}" transform="rotate(90 ${lx} ${ly})" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#222">${escapeXml(o.label)}</text>`);
+  }
+  parts.push('</g>');
+}
+
+/** A scale bar in the bottom-left corner of an image drawn at (ix, iy), iw × ih. Returns its label. */
+function drawScaleBar(parts: string[], p: Panel, ix: number, iy: number, iw: number, ih: number): string | null {
+  if (p.scaleBar === false || iw < 40 || ih < 24) return null;
+  const sb = scaleBarFor(p.width, p.pixelSizeM, 0.2, p.pixelUnit ?? 'px');
+  const len = sb.lengthPx * (iw / p.width);
+  const tw = textWidth(sb.label, 9);
+  const boxW = Math.max(len, tw) + 10;
+  const bx = ix + 3, by = iy + ih - 22;
+  parts.push(`<g class="scalebar" data-length-px="${sb.lengthPx}" data-label="${escapeXml(sb.label)}">`);
+  parts.push(`<rect x="${bx}" y="${by}" width="${boxW}" height="19" fill="#ffffff" fill-opacity="0.8" rx="2"/>`);
+  parts.push(`<rect x="${bx + (boxW - len) / 2}" y="${by + 13}" width="${len}" height="3" fill="#000"/>`);
+  parts.push(`<text x="${bx + boxW / 2}" y="${by + 10}" text-anchor="middle" font-family="${FONT}" font-size="9" fill="#000">${escapeXml(sb.label)}</text>`);
+  parts.push('</g>');
+  return sb.label;
+}
+
+/** The clip note of one image: "clipped: 2.1 % below, 0.3 % above", or '' when nothing is clipped. */
+export function clipNote(below: number, above: number, belowLabel = 'below'): string {
+  const bits: string[] = [];
+  if (below > 0) bits.push(`${percent(below)} ${belowLabel}`);
+  if (above > 0) bits.push(`${percent(above)} above`);
+  return bits.length ? `clipped: ${bits.join(', ')}` : '';
+}
+
+/** Lays out and draws a grid figure (see the module comment). */
+export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {}): RenderedFigure {
+  const all = rows.flatMap((r) => r.cells);
+  if (all.every((c) => c === null)) throw new Error('renderFigure: no panels');
+  for (const p of all) {
+    if (p && (!(p.width > 0 && p.height > 0) || p.values.length !== p.width * p.height)) {
+      throw new Error(`renderFigure: panel "${p.title ?? ''}" has ${p.values.length} values for ${p.width}×${p.height}`);
+    }
+  }
+  const mode = opts.colourBars ?? 'panel';
   const box = opts.imageSize ?? 200;
-  const cellW = PAD + box + BAR_GAP + BAR_W + TICK_W + LABEL_W + PAD;
-  // Each row is as tall as its tallest image once fitted into the box (wide images make short rows).
-  const rowBox = Array.from({ length: rows }, (_, r) => Math.max(...panels.slice(r * columns, (r + 1) * columns)
-    .map((p) => (p.height * box) / Math.max(p.width, p.height, 1))));
-  const rowTop = rowBox.map((_, r) => rowBox.slice(0, r).reduce((a, b) => a + PAD + TITLE_H + b + PAD, 0));
-  const top = opts.title ? FIG_TITLE_H : 0;
-  const W = columns * cellW;
-  const H = top + rowTop[rows - 1]! + PAD + TITLE_H + rowBox[rows - 1]! + PAD;
+  const columns = Math.max(1, ...rows.map((r) => r.cells.length));
+  // Colour ranges: per panel, or shared by a row / the figure (the first panel's).
+  const resolved: (Resolved | null)[][] = [];
+  let figureRange: Resolved | null = null;
+  for (const r of rows) {
+    let rowRange: Resolved | null = null;
+    resolved.push(r.cells.map((p) => {
+      if (!p) return null;
+      const own = ownRange(p);
+      const mine: Resolved = { p, vmin: own[0], vmax: own[1], log: p.scale === 'log' };
+      if (mode === 'panel') return mine;
+      const shared = mode === 'row' ? rowRange : figureRange;
+      if (!shared) {
+        if (mode === 'row') rowRange = mine; else figureRange = mine;
+        return mine;
+      }
+      if (shared.p.quantity !== p.quantity || shared.log !== mine.log) {
+        throw new Error(`renderFigure: panels sharing a colour bar show ${shared.p.quantity} and ${p.quantity}`);
+      }
+      return { p, vmin: shared.vmin, vmax: shared.vmax, log: shared.log };
+    }));
+  }
+  const coloured = resolved.map((r) => r.map((c) => (c ? colourise(c) : null)));
+
+  const rowLabelW = rows.some((r) => r.label) ? Math.max(...rows.map((r) => textWidth(r.label ?? '', 13))) + 2 * PAD : 0;
+  const cellW = PAD + box + PAD + (mode === 'panel' ? BAR_BLOCK : 0);
+  const barColW = mode === 'panel' ? 0 : BAR_BLOCK + PAD;
+  const top = (opts.title ? FIG_TITLE_H : 0) + (opts.subtitle ? SUBTITLE_H : 0) + (opts.colLabels ? COL_H : 0) + (opts.title || opts.subtitle ? 4 : 0);
+  const fit = (p: Panel): [number, number] => {
+    const s = box / Math.max(p.width, p.height);
+    return [p.width * s, p.height * s];
+  };
+  const rowBox = rows.map((r) => Math.max(box * 0.35, ...r.cells.map((p) => (p ? fit(p)[1] : 0))));
+  const rowTitle = rows.map((r) => (r.cells.some((p) => p?.title) ? TITLE_H : 0));
+  const rowNote = coloured.map((r) => (r.some((c) => c && (c.below > 0 || c.above > 0)) ? NOTE_H : 0));
+  const rowH = rows.map((_, i) => PAD + rowTitle[i]! + rowBox[i]! + rowNote[i]! + PAD + (mode === 'panel' ? 6 : 0));
+  const rowTop: number[] = [];
+  rowH.reduce((acc, h, i) => { rowTop[i] = acc; return acc + h; }, top);
+  const W = Math.ceil(rowLabelW + columns * cellW + barColW);
+  const H = Math.ceil(rowTop[rows.length - 1]! + rowH[rows.length - 1]! + (mode === 'panel' ? 0 : 6));
+
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`);
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
+  let y = 0;
   if (opts.title) {
     parts.push(`<text x="${W / 2}" y="${FIG_TITLE_H - 9}" text-anchor="middle" font-family="${FONT}" font-size="16" font-weight="bold" fill="#111">${escapeXml(opts.title)}</text>`);
+    y += FIG_TITLE_H;
   }
-  const bars = new Map<ColormapName, string>();
-  panels.forEach((p, k) => {
-    if (!(p.width > 0 && p.height > 0) || p.values.length !== p.width * p.height) {
-      throw new Error(`renderPanelsSvg: panel "${p.title}" has ${p.values.length} values for ${p.width}×${p.height}`);
-    }
-    const [lo, hi] = finiteRange(p.values);
-    const vmin = p.vmin ?? lo;
-    const vmax = p.vmax ?? hi;
-    const x0 = (k % columns) * cellW + PAD;
-    const row = Math.floor(k / columns);
-    const y0 = top + rowTop[row]! + PAD;
-    const s = box / Math.max(p.width, p.height);
-    const iw = p.width * s;
-    const ih = p.height * s;
-    const ix = x0 + (box - iw) / 2;
-    const iy = y0 + TITLE_H + (rowBox[row]! - ih) / 2;
-    parts.push(`<text x="${x0 + box / 2}" y="${iy - 7}" text-anchor="middle" font-family="${FONT}" font-size="13" fill="#111">${escapeXml(p.title)}</text>`);
-    const png = encodePngRgba(p.width, p.height, applyColormap(p.values, p.colormap, vmin, vmax));
-    parts.push(`<image x="${ix}" y="${iy}" width="${iw}" height="${ih}" preserveAspectRatio="none" image-rendering="optimizeSpeed" style="image-rendering:pixelated" href="${dataUri(png)}" xlink:href="${dataUri(png)}"/>`);
-    parts.push(`<rect x="${ix}" y="${iy}" width="${iw}" height="${ih}" fill="none" stroke="#888" stroke-width="0.5"/>`);
-    // colour bar
-    let bar = bars.get(p.colormap);
-    if (!bar) { bar = dataUri(colourBarPng(p.colormap)); bars.set(p.colormap, bar); }
-    const bx = x0 + box + BAR_GAP;
-    parts.push(`<image x="${bx}" y="${iy}" width="${BAR_W}" height="${ih}" preserveAspectRatio="none" href="${bar}" xlink:href="${bar}"/>`);
-    parts.push(`<rect x="${bx}" y="${iy}" width="${BAR_W}" height="${ih}" fill="none" stroke="#444" stroke-width="0.6"/>`);
-    const ticks = [vmax, (vmin + vmax) / 2, vmin];
-    ticks.forEach((t, j) => {
-      const ty = iy + (ih * j) / 2;
-      parts.push(`<line x1="${bx + BAR_W}" y1="${ty}" x2="${bx + BAR_W + 3}" y2="${ty}" stroke="#444" stroke-width="0.8"/>`);
-      const baseline = j === 0 ? ty + 9 : j === 2 ? ty - 1 : ty + 4;
-      parts.push(`<text x="${bx + BAR_W + 5}" y="${baseline}" font-family="${FONT}" font-size="10" fill="#222">${escapeXml(formatTick(t, vmax - vmin))}</text>`);
+  if (opts.subtitle) {
+    parts.push(`<text x="${W / 2}" y="${y + SUBTITLE_H - 5}" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#444">${escapeXml(opts.subtitle)}</text>`);
+    y += SUBTITLE_H;
+  }
+  if (opts.colLabels) {
+    opts.colLabels.forEach((l, c) => {
+      parts.push(`<text x="${rowLabelW + c * cellW + PAD + box / 2}" y="${top - 7}" text-anchor="middle" font-family="${FONT}" font-size="13" font-weight="bold" fill="#111">${escapeXml(l)}</text>`);
     });
-    if (p.label) {
-      const lx = bx + BAR_W + TICK_W + LABEL_W / 2;
-      const ly = iy + ih / 2;
-      parts.push(`<text x="${lx}" y="${ly}" transform="rotate(90 ${lx} ${ly})" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#222">${escapeXml(p.label)}</text>`);
+  }
+  const records: PanelRecord[] = [];
+  const sharedClip = { low: false, high: false };
+  rows.forEach((r, ri) => {
+    const imgTop = rowTop[ri]! + PAD + rowTitle[ri]!;
+    if (r.label) {
+      parts.push(`<text x="${PAD}" y="${imgTop + rowBox[ri]! / 2 + 5}" font-family="${FONT}" font-size="13" font-weight="bold" fill="#111">${escapeXml(r.label)}</text>`);
+    }
+    const rowClip = { low: false, high: false };
+    r.cells.forEach((p, ci) => {
+      const x0 = rowLabelW + ci * cellW + PAD;
+      if (!p) {
+        const h = rowBox[ri]!;
+        parts.push(`<rect x="${x0}" y="${imgTop}" width="${box}" height="${h}" fill="#f2f2f2" stroke="#bbb" stroke-width="0.6"/>`);
+        parts.push(`<text x="${x0 + box / 2}" y="${imgTop + h / 2 + 4}" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#777">${escapeXml(opts.emptyText ?? 'not available')}</text>`);
+        return;
+      }
+      const res = resolved[ri]![ci]!;
+      const col = coloured[ri]![ci]!;
+      const [iw, ih] = fit(p);
+      const ix = x0 + (box - iw) / 2;
+      const iy = imgTop + (rowBox[ri]! - ih) / 2;
+      const cmap = colormapOf(p.quantity);
+      parts.push(`<g class="panel" data-quantity="${p.quantity}" data-colormap="${cmap}" data-vmin="${res.vmin}" data-vmax="${res.vmax}" data-scale="${res.log ? 'log' : 'linear'}" data-clipped-below="${col.below}" data-clipped-above="${col.above}">`);
+      if (p.title) parts.push(`<text x="${x0 + box / 2}" y="${imgTop - 6}" text-anchor="middle" font-family="${FONT}" font-size="13" fill="#111">${escapeXml(p.title)}</text>`);
+      const uri = dataUri(encodePngRgba(p.width, p.height, col.rgba));
+      parts.push(`<image x="${ix}" y="${iy}" width="${iw}" height="${ih}" preserveAspectRatio="none" image-rendering="optimizeSpeed" href="${uri}" xlink:href="${uri}"/>`);
+      parts.push(`<rect x="${ix}" y="${iy}" width="${iw}" height="${ih}" fill="none" stroke="#888" stroke-width="0.5"/>`);
+      const sb = drawScaleBar(parts, p, ix, iy, iw, ih);
+      const note = clipNote(col.below, col.above, p.belowLabel);
+      if (note) parts.push(`<text class="clip" x="${x0 + box / 2}" y="${imgTop + rowBox[ri]! + NOTE_H - 2}" text-anchor="middle" font-family="${FONT}" font-size="10" fill="#8a4b00">${escapeXml(note)}</text>`);
+      parts.push('</g>');
+      const label = p.label ?? QUANTITIES[p.quantity].unit;
+      if (mode === 'panel') {
+        drawColourBar(parts, { quantity: p.quantity, vmin: res.vmin, vmax: res.vmax, log: res.log, label, clipLow: col.below > 0, clipHigh: col.above > 0, x: x0 + box + PAD + BAR_GAP, y: iy, h: ih });
+      }
+      rowClip.low ||= col.below > 0; rowClip.high ||= col.above > 0;
+      records.push({ title: p.title ?? '', quantity: p.quantity, colormap: cmap, vmin: res.vmin, vmax: res.vmax, scale: res.log ? 'log' : 'linear', clippedBelow: col.below, clippedAbove: col.above, scaleBar: sb });
+    });
+    sharedClip.low ||= rowClip.low; sharedClip.high ||= rowClip.high;
+    const first = resolved[ri]!.find((c) => c !== null);
+    if (mode === 'row' && first) {
+      drawColourBar(parts, { quantity: first.p.quantity, vmin: first.vmin, vmax: first.vmax, log: first.log, label: first.p.label ?? QUANTITIES[first.p.quantity].unit,
+        clipLow: rowClip.low, clipHigh: rowClip.high, x: rowLabelW + columns * cellW + BAR_GAP, y: imgTop, h: rowBox[ri]! });
     }
   });
+  if (mode === 'figure' && figureRange) {
+    const f = figureRange as Resolved;
+    const y0 = rowTop[0]! + PAD + rowTitle[0]!;
+    const last = rows.length - 1;
+    const y1 = rowTop[last]! + PAD + rowTitle[last]! + rowBox[last]!;
+    drawColourBar(parts, { quantity: f.p.quantity, vmin: f.vmin, vmax: f.vmax, log: f.log, label: f.p.label ?? QUANTITIES[f.p.quantity].unit,
+      clipLow: sharedClip.low, clipHigh: sharedClip.high, x: rowLabelW + columns * cellW + BAR_GAP, y: y0, h: y1 - y0 });
+  }
   parts.push('</svg>');
-  return parts.join('\n');
+  return { svg: parts.join('\n'), width: W, height: H, panels: records };
 }
 
 const DEJAVU = [
@@ -155,7 +415,31 @@ export function svgToPng(svg: string, scale = 1): Buffer {
   return resvg.render().asPng();
 }
 
-/** PNG of a grid of image panels with titles and colour bars. */
-export function renderPanelsPng(panels: Panel[], opts: FigureOptions = {}): Buffer {
-  return svgToPng(renderPanelsSvg(panels, opts), opts.scale ?? 1);
+/** The zoom that makes an SVG `width` wide at least `minWidth` pixels (and at least `scale`). */
+export function zoomFor(width: number, scale = 1, minWidth = MIN_FIGURE_WIDTH): number {
+  return Math.max(scale, minWidth / Math.max(1, width));
+}
+
+/** A grid figure as PNG (and what it drew). */
+export function renderFigure(rows: readonly FigureRow[], opts: GridOptions = {}): { png: Buffer; figure: RenderedFigure } {
+  const figure = layoutFigure(rows, opts);
+  return { png: svgToPng(figure.svg, zoomFor(figure.width, opts.scale ?? 1, opts.minWidth)), figure };
+}
+
+function panelRows(panels: readonly Panel[], columns?: number): FigureRow[] {
+  if (panels.length === 0) throw new Error('renderPanelsSvg: no panels');
+  const cols = Math.max(1, Math.min(panels.length, Math.floor(columns ?? Math.min(panels.length, 4))));
+  const rows: FigureRow[] = [];
+  for (let i = 0; i < panels.length; i += cols) rows.push({ cells: panels.slice(i, i + cols) });
+  return rows;
+}
+
+/** The SVG of panels in rows of `columns`, each with its own colour bar. */
+export function renderPanelsSvg(panels: readonly Panel[], opts: FigureOptions = {}): string {
+  return layoutFigure(panelRows(panels, opts.columns), { ...opts, colourBars: 'panel' }).svg;
+}
+
+/** PNG of panels in rows of `columns`, each with its own colour bar (at least `minWidth` wide). */
+export function renderPanelsPng(panels: readonly Panel[], opts: FigureOptions = {}): Buffer {
+  return renderFigure(panelRows(panels, opts.columns), { ...opts, colourBars: 'panel' }).png;
 }

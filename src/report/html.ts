@@ -1,7 +1,8 @@
 /**
- * Small HTML building blocks for the report: escaping, tables, sections and the page shell. Pages are
- * self-contained (inline CSS, no scripts, images referenced by relative path next to the page), so they
- * open from disk without a server.
+ * Small HTML building blocks for the report: escaping, tables, figures, sections and the page shell.
+ * Pages are self-contained (inline CSS, no scripts, images referenced by relative path next to the page),
+ * so they open from disk without a server. The layout is responsive and never scrolls sideways: images
+ * shrink to the column (each links to its full-size file), wide tables scroll inside their own box.
  */
 
 /** Escapes text for HTML content and attribute values. */
@@ -18,13 +19,16 @@ function cell(c: Cell, tag: 'td' | 'th'): string {
   return `<${tag}${typeof c === 'number' ? ' class="num"' : ''}>${esc(c)}</${tag}>`;
 }
 
-/** A table; returns a "not available" paragraph instead when there are no rows (a table always has rows). */
+/**
+ * A table in a box that scrolls sideways when the table is wider than the page; a "not available"
+ * paragraph instead when there are no rows (a table always has rows).
+ */
 export function table(headers: readonly string[], rows: readonly Cell[][], opts: { caption?: string; empty?: string; cls?: string } = {}): string {
   if (rows.length === 0) return notAvailable(opts.empty ?? 'No rows.');
   const head = `<thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>`;
   const body = rows.map((r) => `<tr>${r.map((c) => cell(c, 'td')).join('')}</tr>`).join('\n');
   const cap = opts.caption ? `<caption>${esc(opts.caption)}</caption>` : '';
-  return `<table${opts.cls ? ` class="${esc(opts.cls)}"` : ''}>${cap}${head}<tbody>\n${body}\n</tbody></table>`;
+  return `<div class="scroll"><table${opts.cls ? ` class="${esc(opts.cls)}"` : ''}>${cap}${head}<tbody>\n${body}\n</tbody></table></div>`;
 }
 
 /** The standard "not available" note (with the reason). */
@@ -32,43 +36,68 @@ export function notAvailable(reason: string): string {
   return `<p class="na-note"><strong>Not available:</strong> ${esc(reason)}</p>`;
 }
 
-/** An image with a caption, by relative path. */
-export function figure(src: string, caption: string, alt = caption): string {
-  return `<figure><img src="${esc(src)}" alt="${esc(alt)}"><figcaption>${esc(caption)}</figcaption></figure>`;
+/**
+ * An image by relative path, shrunk to the column and linked to its full-size file, with a caption
+ * (plain text, or `{ html }`).
+ */
+export function figure(src: string, caption: string | { html: string }, alt?: string): string {
+  const cap = typeof caption === 'string' ? esc(caption) : caption.html;
+  const text = alt ?? (typeof caption === 'string' ? caption : caption.html.replace(/<[^>]*>/g, ''));
+  return `<figure><a href="${esc(src)}" title="full size"><img src="${esc(src)}" alt="${esc(text)}"></a><figcaption>${cap}</figcaption></figure>`;
+}
+
+/** Figures side by side where the page is wide enough (`cls` 'gallery': small tiles; 'pair': two up). */
+export function grid(items: readonly string[], cls: 'gallery' | 'pair' = 'pair'): string {
+  return `<div class="${cls}">\n${items.join('\n')}\n</div>`;
 }
 
 export interface Section { id: string; title: string; body: string }
 
 const CSS = `
-body { font-family: "DejaVu Sans", system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
-header { background: #243447; color: #fff; padding: 18px 28px; }
-header h1 { margin: 0 0 4px 0; font-size: 22px; }
-header p { margin: 0; opacity: 0.85; font-size: 13px; }
-nav { background: #e8edf2; padding: 8px 28px; font-size: 13px; position: sticky; top: 0; }
-nav a { margin-right: 14px; color: #1f4e79; text-decoration: none; }
-main { padding: 10px 28px 40px 28px; max-width: 1500px; }
-section { margin-top: 26px; }
+*, *::before, *::after { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { font-family: "DejaVu Sans", system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; line-height: 1.4; }
+header { background: #243447; color: #fff; padding: 16px clamp(12px, 3vw, 28px); }
+header h1 { margin: 0 0 4px 0; font-size: clamp(18px, 4.6vw, 22px); }
+header p { margin: 0; opacity: 0.85; font-size: 13px; overflow-wrap: anywhere; }
+nav { background: #e8edf2; padding: 6px clamp(12px, 3vw, 28px); font-size: 13px; display: flex; flex-wrap: wrap; gap: 2px 14px; }
+@media (min-width: 900px) { nav { position: sticky; top: 0; z-index: 1; } section { scroll-margin-top: 40px; } }
+nav a { color: #1f4e79; text-decoration: none; white-space: nowrap; }
+main { padding: 6px clamp(12px, 3vw, 28px) 40px; max-width: 1500px; margin: 0 auto; }
+section { margin-top: 24px; }
 h2 { border-bottom: 2px solid #243447; padding-bottom: 4px; font-size: 19px; }
-h3 { font-size: 15px; margin-top: 20px; }
-table { border-collapse: collapse; margin: 8px 0 16px 0; font-size: 12.5px; background: #fff; }
+h3 { font-size: 15px; margin: 22px 0 6px; }
+p { max-width: 70em; }
+.scroll { overflow-x: auto; max-width: 100%; margin: 8px 0 16px 0; }
+table { border-collapse: collapse; font-size: 12.5px; background: #fff; }
 caption { text-align: left; font-weight: bold; padding: 4px 0; }
 th, td { border: 1px solid #cfd6dd; padding: 3px 7px; text-align: left; vertical-align: top; }
+td { white-space: nowrap; }
 th { background: #eef2f5; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.na, th.na { color: #999; text-align: center; }
 td.bad { color: #a01818; }
 td.good { color: #176b2c; }
-figure { display: inline-block; margin: 6px 14px 14px 0; vertical-align: top; }
-figure img { max-width: 100%; border: 1px solid #ddd; background: #fff; }
-figcaption { font-size: 12px; color: #444; margin-top: 3px; }
+td.wrap { white-space: normal; overflow-wrap: anywhere; min-width: 10em; }
+td code, td .kv { font-size: 11.5px; }
+.kv span { white-space: nowrap; margin-right: 0.9em; display: inline-block; }
+figure { margin: 8px 0 18px 0; max-width: 100%; }
+figure img { display: block; max-width: min(100%, 1000px); height: auto; border: 1px solid #ddd; background: #fff; }
+figcaption { font-size: 12.5px; color: #444; margin-top: 4px; max-width: 80em; overflow-wrap: anywhere; }
+.pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 560px), 1fr)); gap: 0 20px; }
+.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(47%, 380px), 1fr)); gap: 0 16px; }
+.gallery figure { margin-bottom: 12px; }
 .na-note { color: #8a5a00; background: #fff6e0; border-left: 4px solid #e0a800; padding: 6px 10px; }
 pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
-.small { font-size: 12px; color: #555; }
+.small { font-size: 12.5px; color: #555; }
+.facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 14px; font-size: 13.5px; margin: 8px 0 14px; }
+.facts dt { font-weight: bold; }
+.facts dd { margin: 0; overflow-wrap: anywhere; }
 `;
 
 /** The whole page. */
 export function page(title: string, subtitle: string, sections: readonly Section[]): string {
-  const nav = sections.map((s) => `<a href="#${esc(s.id)}">${esc(s.title)}</a>`).join('');
+  const nav = sections.map((s) => `<a href="#${esc(s.id)}">${esc(s.title)}</a>`).join('\n');
   const body = sections.map((s) => `<section id="${esc(s.id)}"><h2>${esc(s.title)}</h2>\n${s.body}\n</section>`).join('\n');
   return `<!DOCTYPE html>
 <html lang="en">

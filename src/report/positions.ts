@@ -1,5 +1,11 @@
-/** Scan-position maps: one panel per (view, split), dots at the scan centres over the object frame. */
-import { escapeXml, svgToPng } from './figure.js';
+/**
+ * Scan-position maps: a grid of panels (e.g. rows = splits, columns = views), each the object frame with
+ * a dot at every scan centre and, faintly, the disc of the probe's diameter around it — where discs pile
+ * up, the views overlap. A scale bar (pixels, or metres when the pixel size is known) in each panel; the
+ * PNG is at least 1600 px wide.
+ */
+import { escapeXml, svgToPng, zoomFor } from './figure.js';
+import { scaleBarFor } from './scalebar.js';
 
 export interface PositionPanel {
   title: string;
@@ -10,30 +16,77 @@ export interface PositionPanel {
   height: number;
 }
 
+export interface PositionMapOptions {
+  title?: string;
+  subtitle?: string;
+  colLabels?: readonly string[];
+  rowLabels?: readonly string[];
+  /** Side of each panel in SVG pixels (default 220). */
+  size?: number;
+  /** Diameter of the disc drawn around each position, object pixels (none when absent). */
+  discDiameterPx?: number;
+  /** Object pixel size along x in metres (scale bar in metres). */
+  pixelSizeM?: number | null;
+  minWidth?: number;
+}
+
 const FONT = 'DejaVu Sans, sans-serif';
 
-/** PNG of position maps side by side (each panel `size` px on its longer side). */
-export function renderPositionMapsPng(panels: readonly PositionPanel[], opts: { title?: string; size?: number; scale?: number } = {}): Buffer {
-  const size = opts.size ?? 200;
-  const pad = 14, titleH = 22, top = opts.title ? 26 : 0;
+/** SVG and size of position maps laid out in rows (null cells are left empty). */
+export function positionMapsSvg(rows: readonly (PositionPanel | null)[][], opts: PositionMapOptions = {}): { svg: string; width: number } {
+  const size = opts.size ?? 220;
+  const pad = 12, titleH = 20;
+  const top = (opts.title ? 28 : 0) + (opts.subtitle ? 18 : 0) + (opts.colLabels ? 22 : 0);
+  const labelW = opts.rowLabels ? Math.max(...opts.rowLabels.map((l) => l.length * 8)) + 2 * pad : 0;
+  const cols = Math.max(1, ...rows.map((r) => r.length));
   const cellW = size + 2 * pad;
   const cellH = size + titleH + 2 * pad;
-  const W = Math.max(1, panels.length) * cellW;
-  const H = top + cellH;
+  const W = Math.ceil(labelW + cols * cellW);
+  const H = Math.ceil(top + rows.length * cellH);
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`, `<rect width="${W}" height="${H}" fill="#fff"/>`];
-  if (opts.title) parts.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-family="${FONT}" font-size="14" font-weight="bold">${escapeXml(opts.title)}</text>`);
-  panels.forEach((p, k) => {
-    const s = size / Math.max(p.width, p.height, 1);
-    const fw = p.width * s, fh = p.height * s;
-    const x0 = k * cellW + pad + (size - fw) / 2;
-    const y0 = top + pad + titleH + (size - fh) / 2;
-    parts.push(`<text x="${k * cellW + cellW / 2}" y="${top + pad + titleH - 7}" text-anchor="middle" font-family="${FONT}" font-size="12">${escapeXml(p.title)}</text>`);
-    parts.push(`<rect x="${x0}" y="${y0}" width="${fw}" height="${fh}" fill="#f4f6f8" stroke="#666" stroke-width="0.8"/>`);
-    const r = Math.max(0.8, Math.min(2.5, 60 / Math.sqrt(Math.max(1, p.xs.length))));
-    for (let i = 0; i < p.xs.length; i++) {
-      parts.push(`<circle cx="${(x0 + p.xs[i]! * s).toFixed(2)}" cy="${(y0 + p.ys[i]! * s).toFixed(2)}" r="${r.toFixed(2)}" fill="#1f5fa8" fill-opacity="0.75"/>`);
-    }
+  let y = 0;
+  if (opts.title) { parts.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-family="${FONT}" font-size="16" font-weight="bold">${escapeXml(opts.title)}</text>`); y = 28; }
+  if (opts.subtitle) { parts.push(`<text x="${W / 2}" y="${y + 13}" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#444">${escapeXml(opts.subtitle)}</text>`); y += 18; }
+  opts.colLabels?.forEach((l, c) => {
+    parts.push(`<text x="${labelW + c * cellW + cellW / 2}" y="${top - 6}" text-anchor="middle" font-family="${FONT}" font-size="13" font-weight="bold">${escapeXml(l)}</text>`);
+  });
+  rows.forEach((row, r) => {
+    const y0 = top + r * cellH;
+    const label = opts.rowLabels?.[r];
+    if (label) parts.push(`<text x="${pad}" y="${y0 + titleH + pad + size / 2}" font-family="${FONT}" font-size="13" font-weight="bold">${escapeXml(label)}</text>`);
+    row.forEach((p, c) => {
+      if (!p) return;
+      const s = size / Math.max(p.width, p.height, 1);
+      const fw = p.width * s, fh = p.height * s;
+      const x0 = labelW + c * cellW + pad + (size - fw) / 2;
+      const fy = y0 + pad + titleH + (size - fh) / 2;
+      parts.push(`<g class="positions" data-count="${p.xs.length}">`);
+      parts.push(`<text x="${labelW + c * cellW + cellW / 2}" y="${y0 + pad + titleH - 7}" text-anchor="middle" font-family="${FONT}" font-size="12">${escapeXml(p.title)}</text>`);
+      parts.push(`<rect x="${x0}" y="${fy}" width="${fw}" height="${fh}" fill="#f4f6f8" stroke="#666" stroke-width="0.8"/>`);
+      if (opts.discDiameterPx && opts.discDiameterPx > 0) {
+        const rd = (opts.discDiameterPx / 2) * s;
+        parts.push(`<g fill="#1f5fa8" fill-opacity="0.07">`);
+        for (let i = 0; i < p.xs.length; i++) parts.push(`<circle cx="${(x0 + p.xs[i]! * s).toFixed(2)}" cy="${(fy + p.ys[i]! * s).toFixed(2)}" r="${rd.toFixed(2)}"/>`);
+        parts.push('</g>');
+      }
+      const rdot = Math.max(0.8, Math.min(2.5, 60 / Math.sqrt(Math.max(1, p.xs.length))));
+      parts.push(`<g fill="#1f5fa8" fill-opacity="0.85">`);
+      for (let i = 0; i < p.xs.length; i++) parts.push(`<circle cx="${(x0 + p.xs[i]! * s).toFixed(2)}" cy="${(fy + p.ys[i]! * s).toFixed(2)}" r="${rdot.toFixed(2)}"/>`);
+      parts.push('</g>');
+      const sb = scaleBarFor(p.width, opts.pixelSizeM, 0.2);
+      const len = sb.lengthPx * s;
+      parts.push(`<g class="scalebar" data-length-px="${sb.lengthPx}" data-label="${escapeXml(sb.label)}">`);
+      parts.push(`<rect x="${x0 + 4}" y="${fy + fh - 8}" width="${len}" height="3" fill="#000"/>`);
+      parts.push(`<text x="${x0 + 4 + len / 2}" y="${fy + fh - 11}" text-anchor="middle" font-family="${FONT}" font-size="9">${escapeXml(sb.label)}</text>`);
+      parts.push('</g></g>');
+    });
   });
   parts.push('</svg>');
-  return svgToPng(parts.join('\n'), opts.scale ?? 1.5);
+  return { svg: parts.join('\n'), width: W };
+}
+
+/** PNG of position maps (see `positionMapsSvg`), at least `minWidth` (1600) px wide. */
+export function renderPositionMapsPng(rows: readonly (PositionPanel | null)[][], opts: PositionMapOptions = {}): Buffer {
+  const { svg, width } = positionMapsSvg(rows, opts);
+  return svgToPng(svg, zoomFor(width, 1, opts.minWidth));
 }

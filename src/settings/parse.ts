@@ -1,24 +1,44 @@
 /**
- * Parsing settings: the one place where input becomes settings (CLI flags, a hub's run.json, a config
+ * Parsing settings: the one place where input becomes settings (CLI flags, a hub's settings, a config
  * file all come through here). A preset's values go under the caller's; then the schema fills the
- * defaults and checks every bound. The first problem is a `SettingsError` (exit code 2) that names the
- * setting by its path in backticks — `reconstruction.epochs` 0: expected a positive integer — which the
- * command line shows under the flag's name instead.
+ * defaults and checks every bound. Every wrong field is reported, one line each, naming the setting by
+ * its path in backticks — `reconstruction.epochs` 0: expected a positive integer — which the command line
+ * shows under the flag's name instead; an unknown setting gets the closest known name ("did you mean").
  */
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { getPreset } from './presets.js';
 import { PRESET_NAMES, StudySettingsSchema, type PresetName, type StudySettings, type StudySettingsInput } from './schema.js';
 
-/** A setting with a value outside its bounds (or an unknown setting). */
+/** One wrong setting: its path, the value found (undefined for an unknown key) and what was expected. */
+export interface SettingsIssue {
+  setting: string;
+  found: unknown;
+  expected: string;
+}
+
+/** Settings with values outside their bounds, or unknown settings: one line per wrong field (exit code 2). */
 export class SettingsError extends UsageError {
-  constructor(readonly setting: string, readonly found: unknown, readonly expected: string) {
-    super(`\`${setting}\`${found === undefined ? '' : ` ${shown(found)}`}: expected ${expected}`);
+  /** The first issue's setting and values (the common case is one). */
+  readonly setting: string;
+  readonly found: unknown;
+  readonly expected: string;
+  constructor(readonly issues: readonly SettingsIssue[]) {
+    super(issues.map(issueLine).join('\n'));
     this.name = 'SettingsError';
+    this.setting = issues[0]!.setting;
+    this.found = issues[0]!.found;
+    this.expected = issues[0]!.expected;
   }
 }
 
-function shown(v: unknown): string {
+/** `setting` value: expected … (the line an issue is shown as). */
+export function issueLine(i: SettingsIssue): string {
+  return `\`${i.setting}\`${i.found === undefined ? '' : ` ${shown(i.found)}`}: expected ${i.expected}`;
+}
+
+/** A value as an error message shows it (strings bare, the rest as JSON). */
+export function shown(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   return JSON.stringify(v) ?? String(v);
@@ -43,29 +63,100 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-function toError(issue: z.core.$ZodIssue, input: unknown): SettingsError {
+type Node = { _zod: { def: Record<string, unknown> & { type: string } } };
+
+/** The object schema at `path` (through defaults, nullables and records), or null. */
+function objectShapeAt(path: readonly PropertyKey[]): Record<string, Node> | null {
+  let node = StudySettingsSchema as unknown as Node;
+  const unwrap = (n: Node): Node => {
+    let cur = n;
+    for (let i = 0; i < 10; i++) {
+      const d = cur._zod.def;
+      if (d.innerType && ['default', 'prefault', 'nullable', 'optional', 'readonly', 'catch'].includes(d.type)) cur = d.innerType as Node;
+      else if (d.type === 'pipe') cur = d.in as Node;
+      else break;
+    }
+    return cur;
+  };
+  node = unwrap(node);
+  for (const k of path) {
+    const d = node._zod.def;
+    if (d.type === 'object') node = unwrap((d.shape as Record<string, Node>)[String(k)]!);
+    else if (d.type === 'record') node = unwrap(d.valueType as Node);
+    else return null;
+    if (node === undefined) return null;
+  }
+  return node._zod.def.type === 'object' ? (node._zod.def.shape as Record<string, Node>) : null;
+}
+
+/** Levenshtein distance, case-insensitive (a dozen lines; no package is needed for names this short). */
+function distance(a: string, b: string): number {
+  const s = a.toLowerCase(), t = b.toLowerCase();
+  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= s.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= t.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (s[i - 1] === t[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[t.length]!;
+}
+
+/** The known name closest to `name` (a typo, a snake_case spelling, another case), or null when none is close. */
+export function closestName(name: string, known: readonly string[]): string | null {
+  const flat = (x: string): string => x.replace(/[_-]/g, '').toLowerCase();
+  const exact = known.find((k) => flat(k) === flat(name));
+  if (exact !== undefined) return exact;
+  let best: string | null = null, bestD = Infinity;
+  for (const k of known) {
+    const d = distance(name, k);
+    if (d < bestD) { best = k; bestD = d; }
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+}
+
+/** Every known setting name of the group at `path` (for "did you mean"). */
+export function settingNamesAt(path: readonly PropertyKey[]): string[] {
+  return Object.keys(objectShapeAt(path) ?? {});
+}
+
+function toIssues(issue: z.core.$ZodIssue, input: unknown): SettingsIssue[] {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     const where = path === '' ? '' : `${path}.`;
-    return new SettingsError(`${where}${issue.keys[0]}`, undefined, 'no such setting (check the spelling)');
+    const known = settingNamesAt(issue.path);
+    return issue.keys.map((key) => {
+      const near = closestName(key, known);
+      return { setting: `${where}${key}`, found: undefined, expected: `no such setting${near === null ? ' (check the spelling)' : ` (did you mean ${where}${near}?)`}` };
+    });
   }
-  return new SettingsError(path, valueAt(input, issue.path), issue.message);
+  return [{ setting: path, found: valueAt(input, issue.path), expected: issue.message }];
+}
+
+function check(input: unknown): { issues: SettingsIssue[]; settings: StudySettings | null } {
+  if (!isPlainObject(input)) return { issues: [{ setting: '(settings)', found: input, expected: 'an object of settings groups' }], settings: null };
+  const name = input.preset ?? null;
+  if (name !== null && !(PRESET_NAMES as readonly unknown[]).includes(name)) {
+    return { issues: [{ setting: 'preset', found: name, expected: `one of ${PRESET_NAMES.join(', ')}` }], settings: null };
+  }
+  const merged = name === null ? input : mergeSettings(getPreset(name as PresetName).values, input);
+  const r = StudySettingsSchema.safeParse(merged);
+  return r.success ? { issues: [], settings: r.data } : { issues: r.error.issues.flatMap((i) => toIssues(i, merged)), settings: null };
+}
+
+/** Every problem of `input` as settings (empty when it parses), after the preset it names is applied under it. */
+export function settingsIssues(input: unknown): SettingsIssue[] {
+  return check(input).issues;
 }
 
 /**
  * The settings of a study from what a caller gives (every field optional): the preset named by `preset`
- * (if any) goes under the given values, the schema adds every default and checks every bound.
+ * (if any) goes under the given values, the schema adds every default and checks every bound. Throws a
+ * `SettingsError` listing every wrong field.
  */
 export function parseStudySettings(input: StudySettingsInput = {}): StudySettings {
-  if (!isPlainObject(input)) throw new SettingsError('(settings)', input, 'an object');
-  const name = input.preset ?? null;
-  if (name !== null && !(PRESET_NAMES as readonly unknown[]).includes(name)) {
-    throw new SettingsError('preset', name, `one of ${PRESET_NAMES.join(', ')}`);
-  }
-  const merged = name === null ? input : mergeSettings(getPreset(name as PresetName).values, input);
-  const r = StudySettingsSchema.safeParse(merged);
-  if (!r.success) throw toError(r.error.issues[0]!, merged);
-  return r.data;
+  const { issues, settings } = check(input);
+  if (settings === null) throw new SettingsError(issues);
+  return settings;
 }
 
 let defaults: StudySettings | null = null;

@@ -2,10 +2,10 @@
  * Presets: named sets of setting values, applied under the values a caller gives (never a second
  * default: a setting a preset does not name keeps the schema's default, schema.ts).
  *
- * - `quick`: N = 64, a 320×320 object, 1000 positions per dose, 50 LSQML epochs — sized so the whole study
- *   (generate, overlap views, 18 reconstructions, comparison, report) runs in a few minutes on two cores.
+ * - `quick`: N = 64, a 320×320 object, 1000 positions per dose, the default 50 LSQML epochs — sized so the
+ *   whole study (generate, overlap views, 18 reconstructions, comparison, report) runs in a minute or two.
  * - `fly64`: the reference study's size, which is what the schema's defaults already are (N = 128, a 464×464
- *   object, 10 304 positions, 100 epochs).
+ *   object, 10 304 positions), and the reference's (and pty-chi's) 100 epochs.
  * Both keep the reference seeds (simulation 42, view selection 456) and overlap fractions (dense 0.7,
  * sparse 0.2), so the spacing thresholds are (1 − f)·N: 19.2/51.2 px (quick) and 38.4/102.4 px (fly64).
  */
@@ -23,12 +23,12 @@ const PRESETS: Record<PresetName, Preset> = {
   quick: {
     name: 'quick',
     description: 'N = 64, 320×320 object, 1000 positions per dose, doses 1e3/1e4/1e5, 50 epochs (minutes on 2 cores)',
-    values: { simulation: { patchSize: 64, objectShape: [320, 320], nPositions: 1000 }, reconstruction: { epochs: 50 } },
+    values: { simulation: { patchSize: 64, objectShape: [320, 320], nPositions: 1000 } },
   },
   fly64: {
     name: 'fly64',
     description: 'reference size: N = 128, 464×464 object, 10 304 positions per dose, doses 1e3/1e4/1e5, 100 epochs',
-    values: {},
+    values: { reconstruction: { epochs: 100 } },
   },
 };
 

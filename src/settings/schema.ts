@@ -16,7 +16,9 @@
  *
  * The engine keeps pty-chi's values for its own callers (`DEFAULT_LSQML_OPTIONS`, src/engine/options.ts);
  * the reconstruction group takes its defaults from there, except where the study departs on purpose:
- * `batchSize` 96 and `seed` 42 (the reference study's reconstruction script), `threads` (chosen per job).
+ * `batchSize` 96 and `seed` 42 (the reference study's reconstruction script), `epochs` 50 (one default for
+ * every command, sized for minutes on a laptop; the fly64 preset sets pty-chi's and the reference's 100),
+ * `threads` (chosen per job). An epoch count of 1 is refused while epoch 0 only rescales the probe.
  */
 import { z } from 'zod';
 import { DEFAULT_LSQML_OPTIONS, type LsqmlOptions } from '../engine/options.js';
@@ -93,6 +95,11 @@ export const OverlapSettingsSchema = z.object({
 // ─── Phase F: the engine's options and the job's own ────────────────────────────────────────────────
 
 const D = DEFAULT_LSQML_OPTIONS;
+/** The study's one default epoch count, for every command (pty-chi's own is 100: the fly64 preset sets it). */
+const STUDY_EPOCHS = 50;
+/** What an epoch count must be while the first epoch only rescales the probe (then 1 epoch updates nothing). */
+const TOO_FEW_EPOCHS = 'an integer ≥ 2 (epoch 0 only rescales the probe, so 1 epoch would update nothing; ' +
+  'set rescaleProbeIntensityInFirstEpoch to false to update in every epoch)';
 const plan = (what: string, defaults: LsqmlOptions['objectPlan']) => z.object({
   start: nonNegativeInt().default(0).meta(doc('first epoch')),
   stop: z.int({ error: 'an integer or null' }).nullable().default(null).meta(doc('first epoch no longer included; null: never')),
@@ -100,8 +107,8 @@ const plan = (what: string, defaults: LsqmlOptions['objectPlan']) => z.object({
 }).strict().default(() => ({ ...defaults })).meta(doc(`${what} (pty-chi optimization_plan: epochs e with start ≤ e < stop, (e − start) mod stride = 0)`));
 
 export const ReconstructionSettingsSchema = z.object({
-  epochs: positiveInt().default(D.epochs)
-    .meta(doc('LSQML epochs, epoch 0 included (epoch 0 only rescales the probe, as in pty-chi)', 'epochs')),
+  epochs: positiveInt().default(STUDY_EPOCHS)
+    .meta(doc('LSQML epochs, epoch 0 included: with rescaleProbeIntensityInFirstEpoch (the default, as in pty-chi) epoch 0 only rescales the probe, so at least 2 are needed for an update', 'epochs')),
   batchSize: positiveInt().default(96)
     .meta(doc('positions per minibatch (the reference study\'s 96; pty-chi\'s own default is 100)', 'positions')),
   noiseModel: z.enum(['gaussian', 'poisson'], { error: 'gaussian or poisson' }).default(D.noiseModel)
@@ -163,13 +170,42 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('stop when an epoch\'s loss exceeds this factor times the previous or the first epoch\'s loss')),
   fftBackend: z.enum(['auto', 'ts', 'wasm'], { error: 'auto, ts or wasm' }).default(D.fftBackend)
     .meta(doc('FFT implementation; auto: WebAssembly SIMD when available')),
-}).strict().brand<'ReconstructionSettings'>();
+  precision: z.enum(['float32', 'float64'], { error: 'float32 or float64' }).default(D.precision)
+    .meta(doc('working precision: float32 (complex64, pty-chi\'s own; needs the WebAssembly kernels and a power-of-two patch) or float64 (for checks)')),
+}).strict().superRefine((r, ctx) => {
+  // The engine runs 1 epoch when asked (pty-chi parity tests do); a study never wants a run that updates nothing.
+  if (r.epochs === 1 && r.rescaleProbeIntensityInFirstEpoch) ctx.addIssue({ code: 'custom', path: ['epochs'], input: r.epochs, message: TOO_FEW_EPOCHS });
+}).brand<'ReconstructionSettings'>();
 
 // ─── execution ───────────────────────────────────────────────────────────────────────────────────────
 
+/** A SLURM time limit as sbatch --time takes it. */
+const SLURM_TIME = /^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d{1,2}|\d+-\d{1,2}:\d{1,2}|\d+-\d{1,2}:\d{1,2}:\d{1,2}|UNLIMITED|INFINITE)$/;
+/** A partition, account or QOS name: one word (SLURM names never hold spaces). */
+const slurmName = (what: string) => z.string({ error: `a ${what} name` }).regex(/^[A-Za-z0-9_.+-]+$/, { error: `a ${what} name (letters, digits, _ . + -)` });
+
+/** How SLURM runs a study's jobs (`executor: 'slurm'`; docs/slurm.md). Each is an sbatch option; null: the cluster's default. */
+export const SlurmSettingsSchema = z.object({
+  partition: slurmName('partition').nullable().default(null).meta(doc('partition of every job (sbatch --partition); null: the cluster\'s default')),
+  account: slurmName('account').nullable().default(null).meta(doc('account charged (sbatch --account); null: the user\'s default')),
+  time: z.string({ error: 'a SLURM time limit' }).regex(SLURM_TIME, { error: 'a SLURM time limit: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS' })
+    .nullable().default(null).meta(doc('time limit of each task (sbatch --time); null: the partition\'s default')),
+  cpusPerTask: positiveInt().nullable().default(null)
+    .meta(doc('CPUs of each task (sbatch --cpus-per-task); a reconstruction uses that many threads; null: SLURM\'s default (1)', 'CPUs')),
+  mem: z.string({ error: 'a memory size' }).regex(/^\d+[KMGT]?$/i, { error: 'a memory size such as 4000M or 8G' }).nullable().default(null)
+    .meta(doc('memory of each task (sbatch --mem, e.g. 8G); null: the partition\'s default')),
+  qos: slurmName('QOS').nullable().default(null).meta(doc('quality of service (sbatch --qos); null: the default')),
+  sbatchArgs: z.array(z.string({ error: 'sbatch options' }), { error: 'a list of sbatch options' })
+    .refine((a) => a.every((x) => /^-[^\n"]*$/.test(x)), { error: 'sbatch options, each starting with - (no newline or double quote)' })
+    .default(() => []).meta(doc('further sbatch options, each as one argument (e.g. --constraint=haswell), written into every job script')),
+}).strict().meta(doc('the SLURM options of every job of a study run with executor slurm'));
+
 export const ExecutionSettingsSchema = z.object({
   jobs: positiveInt().nullable().default(null)
-    .meta(doc('reconstructions run at once, each in a worker thread; null: the number of cores')),
+    .meta(doc('reconstructions run at once, each in a worker thread; null: the number of cores (executor slurm: tasks of one array at once; null: as many as SLURM starts)')),
+  executor: z.enum(['local', 'slurm'], { error: 'local or slurm' }).default('local')
+    .meta(doc('who runs the jobs: local (this machine, worker threads) or slurm (one job array per phase, docs/slurm.md)')),
+  slurm: SlurmSettingsSchema.prefault({}),
 }).strict().brand<'ExecutionSettings'>();
 
 // ─── a whole study ───────────────────────────────────────────────────────────────────────────────────
@@ -187,6 +223,7 @@ export type SimulationSettings = z.output<typeof SimulationSettingsSchema>;
 export type OverlapSettings = z.output<typeof OverlapSettingsSchema>;
 export type ReconstructionSettings = z.output<typeof ReconstructionSettingsSchema>;
 export type ExecutionSettings = z.output<typeof ExecutionSettingsSchema>;
+export type SlurmSettings = z.output<typeof SlurmSettingsSchema>;
 export type StudySettings = z.output<typeof StudySettingsSchema>;
 /** What a caller may give: every field optional, groups optional. */
 export type StudySettingsInput = z.input<typeof StudySettingsSchema>;

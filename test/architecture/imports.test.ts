@@ -24,7 +24,7 @@ const LAYERS: string[][] = [
   ['geometry', 'physics', 'engine', 'metrics', 'report'],
   ['settings'],
   ['study'],
-  ['cli'],
+  ['cli', 'index.ts'],
 ];
 
 function sources(dir: string, out: string[] = []): string[] {

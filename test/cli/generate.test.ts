@@ -16,7 +16,7 @@ function run(args: string[], env: Record<string, string> = {}) {
 test('generate --help explains every flag', () => {
   const r = run(['--help']);
   assert.equal(r.status, 0);
-  for (const flag of ['--output-root', '--preset', '--dose', '--n-images', '--seed', '--base-npz', '--overwrite']) {
+  for (const flag of ['--out', '--config', '--preset', '--dose', '--n-images', '--seed', '--base-npz', '--overwrite']) {
     assert.match(r.stdout, new RegExp(`${flag}\\b.*\\S`), `${flag} documented`);
   }
   assert.match(r.stdout, /quick/);

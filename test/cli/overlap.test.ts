@@ -98,7 +98,7 @@ test('overlap CLI: bad usage exits 2 and writes nothing; existing outputs need -
   const fresh = join(tempDir('cli-d'), 'never');
   const cases: [string[], RegExp][] = [
     [['--output-root', fresh], /--phase-c-root is required/],
-    [['--phase-c-root', root], /--output-root is required/],
+    [['--phase-c-root', root], /--out is required/],
     [['--phase-c-root', root, '--output-root', fresh, '--view', 'medium'], /--view must be dense or sparse/],
     [['--phase-c-root', root, '--output-root', fresh, '--dose', 'abc'], /--dose: expected a positive number/],
     [['--phase-c-root', root, '--output-root', fresh, '--dose', '1e4'], /no dose_10000 directory/],

@@ -71,7 +71,7 @@ test('a real run of --dose 1000 --view dense: two reconstructions, logs, metadat
     const png = readFileSync(res.reconstruction_png);
     assert.equal(png.subarray(1, 4).toString(), 'PNG');
     const log = readFileSync(res.log_path, 'utf8');
-    assert.match(log, new RegExp(`^# ptychostudy LSQML Reconstruction Log\\n# Job: dose=1000, view=dense, split=${res.split}\\n# Command: ptychostudy lsqml --input-npz \\S+dense_${res.split}\\.npz .*--threads 1\\n# Return code: 0\\n`));
+    assert.match(log, new RegExp(`^# ptychostudy LSQML Reconstruction Log\\n# Job: dose=1000, view=dense, split=${res.split}\\n# Command: ptychostudy lsqml --input \\S+dense_${res.split}\\.npz .*--threads 1\\n# Return code: 0\\n`));
     assert.match(log, /epoch 3\/3 loss=/);
   }
 });

@@ -15,14 +15,14 @@ test('dry run of one job: preview printed, nothing executed, exit 0, 17 skipped'
   const r = run(['--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--artifact-root', t.artifact,
     '--dose', '1000', '--view', 'dense', '--split', 'train', '--dry-run', '--allow-missing-phase-d']);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /\[DRY RUN\] Would execute: ptychostudy lsqml --input-npz \S+dense_train\.npz --output-dir \S+dose_1000\/dense\/train .*--epochs 100 --batch-size 96/);
+  assert.match(r.stdout, /\[DRY RUN\] Would execute: ptychostudy lsqml --input \S+dense_train\.npz --out \S+dose_1000\/dense\/train .*--epochs 50 --batch-size 96/);
   assert.match(r.stdout, /\[DRY RUN\] Would log to: \S+dose_1000\/dense\/train\/reconstruction\.log/);
   const m = json(join(t.artifact, 'reconstruction_manifest.json'));
   assert.equal(m.total_jobs, 18);
   assert.equal(m.filtered_jobs, 1);
   assert.deepEqual([m.jobs[0].dose, m.jobs[0].view, m.jobs[0].split], [1000, 'dense', 'train']);
   assert.equal(m.jobs[0].algorithm, 'LSQML');
-  assert.equal(m.jobs[0].num_epochs, 100);
+  assert.equal(m.jobs[0].num_epochs, 50);
   const s = json(join(t.artifact, 'skip_summary.json'));
   assert.equal(s.skipped_count, 17);
   assert.equal(s.skipped_jobs.length, 17);
@@ -61,7 +61,7 @@ test('bad usage is exit 2 with one line and nothing written', () => {
   const common = ['--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--artifact-root', t.artifact, '--doses', '1000'];
   const cases: Array<[string[], RegExp]> = [
     [['--gridsize', '3'], /--gridsize 3: expected 1 \(baseline\) or 2/],
-    [['--dose', 'lots'], /--dose lots: expected a number/],
+    [['--dose', 'lots'], /--dose: expected a positive number of photons per pattern, found 'lots'/],
     [['--dose', '500'], /--dose 500\.0: not one of the study's doses/],
     [['--view', 'medium'], /--view medium: expected one of baseline, dense, sparse/],
     [['--epochs', '0'], /--epochs 0: expected a positive integer/],
@@ -87,7 +87,7 @@ test('bad usage is exit 2 with one line and nothing written', () => {
 test('--help explains every flag', () => {
   const r = run(['--help']);
   assert.equal(r.status, 0);
-  for (const f of ['--phase-c-root', '--phase-d-root', '--artifact-root', '--dose', '--view', '--split', '--gridsize', '--dry-run',
+  for (const f of ['--phase-c-root', '--phase-d-root', '--out', '--config', '--dose', '--view', '--split', '--gridsize', '--dry-run',
     '--allow-missing-phase-d', '--epochs', '--batch-size', '--noise-model', '--jobs', '--force']) {
     assert.match(r.stdout, new RegExp(`${f}\\b.*\\S`), f);
   }

@@ -26,7 +26,7 @@ test('4 compares with different filters into one output root at once, 3 trials: 
   const filters = [['--dose', '1000', '--split', 'train'], ['--dose', '1000', '--split', 'test'], ['--dose', '10000', '--split', 'train'], ['--dose', '100000', '--split', 'test']];
   for (let trial = 0; trial < 3; trial++) {
     const out = join(hub.g, `trial-${trial}`);
-    const results = await startTogether(filters.map((f) => ['compare', '--phase-c-root', hub.c, '--phase-f-root', hub.f, '--output-root', out,
+    const results = await startTogether(filters.map((f) => ['compare', '--phase-c-root', hub.c, '--phase-f-root', hub.f, '--out', out,
       ...f, '--no-figures', '--no-charts', '--json', '--quiet']), join(root, `cmp-barrier-${trial}`));
     for (const r of results) assert.equal(r.status, 0, r.stderr);
     const runIds = results.map((r) => (JSON.parse(r.stdout) as { run_id: string }).run_id);
@@ -47,15 +47,15 @@ test('4 compares with different filters into one output root at once, 3 trials: 
 
 test('3 reconstructs with different filters into one artifact root at once, 2 trials: one runs, the others fail at once naming it, no row lost', { timeout: 300_000 }, () => {
   const c = join(root, 'rc', 'phase_c'), d = join(root, 'rc', 'phase_d');
-  const gen = spawnSync(process.execPath, [CLI, 'generate', '--output-root', c, '--dose', '1000', '--n-images', '40', '--seed', '3'], { encoding: 'utf8' });
+  const gen = spawnSync(process.execPath, [CLI, 'generate', '--out', c, '--dose', '1000', '--n-images', '40', '--seed', '3'], { encoding: 'utf8' });
   assert.equal(gen.status, 0, gen.stderr);
-  const ov = spawnSync(process.execPath, [CLI, 'overlap', '--phase-c-root', c, '--output-root', d], { encoding: 'utf8' });
+  const ov = spawnSync(process.execPath, [CLI, 'overlap', '--phase-c-root', c, '--out', d], { encoding: 'utf8' });
   assert.equal(ov.status, 0, ov.stderr);
   return (async () => {
     const views = ['baseline', 'dense', 'sparse'];
     for (let trial = 0; trial < 2; trial++) {
       const f = join(root, 'rc', `phase_f-${trial}`);
-      const results = await startTogether(views.map((v) => ['reconstruct', '--phase-c-root', c, '--phase-d-root', d, '--artifact-root', f,
+      const results = await startTogether(views.map((v) => ['reconstruct', '--phase-c-root', c, '--phase-d-root', d, '--out', f,
         '--doses', '1000', '--view', v, '--split', 'test', '--epochs', '2', '--jobs', '1']), join(root, `rc-barrier-${trial}`));
       // 0: every job succeeded, 1: its job failed (recorded) — either way that run ran
       const won = views.filter((_, i) => results[i]!.status === 0 || results[i]!.status === 1);

@@ -83,7 +83,7 @@ let outCount = 0;
 /** A fresh output directory path (not created). */
 const outDir = (): string => join(root, `out-${++outCount}`);
 const lsqml = (input: string, out: string, extra: string[] = [], opts: Parameters<typeof ptychostudy>[1] = {}): Run =>
-  ptychostudy(['lsqml', '--input-npz', input, '--output-dir', out, '--epochs', '1', '--batch-size', '8', ...extra], opts);
+  ptychostudy(['lsqml', '--input-npz', input, '--output-dir', out, '--epochs', '2', '--batch-size', '8', ...extra], opts);
 
 test('1. a 200 kB pickled integer (LONG4) in _metadata: inspect and lsqml exit 2 at once (was a 78 s+ hang)', () => {
   const file = datasetWith('long4.npz', { _metadata: objectNpy0d(long4Op(200_000)) });
@@ -186,7 +186,7 @@ test('3. in the reconstruct matrix, a broken _metadata is the recorded failure o
   saveNpz(join(c, 'patched_test.npz'), goodArrays);
   const art = join(hub, 'artifacts');
   const r = ptychostudy(['reconstruct', '--phase-c-root', join(hub, 'phase_c'), '--phase-d-root', join(hub, 'phase_d'), '--artifact-root', art,
-    '--doses', '1000', '--view', 'baseline', '--split', 'train', '--epochs', '1', '--batch-size', '8', '--allow-missing-phase-d']);
+    '--doses', '1000', '--view', 'baseline', '--split', 'train', '--epochs', '2', '--batch-size', '8', '--allow-missing-phase-d']);
   assert.equal(r.status, 1, r.stderr);
   const manifest = JSON.parse(readFileSync(join(art, 'reconstruction_manifest.json'), 'utf8')) as { execution_results: Array<Record<string, unknown>> };
   const [job] = manifest.execution_results;
@@ -254,7 +254,7 @@ test('8. an output directory that is a file is refused before the reconstruction
   mkdirSync(join(art, 'dose_1000', 'baseline'), { recursive: true });
   writeFileSync(join(art, 'dose_1000', 'baseline', 'train'), 'in the way');
   const rj = ptychostudy(['reconstruct', '--phase-c-root', join(hub, 'phase_c'), '--phase-d-root', join(hub, 'phase_d'), '--artifact-root', art,
-    '--doses', '1000', '--view', 'baseline', '--epochs', '1', '--allow-missing-phase-d']);
+    '--doses', '1000', '--view', 'baseline', '--epochs', '2', '--allow-missing-phase-d']);
   assertRefused(rj, 'reconstruct', `job output directory ${join(art, 'dose_1000', 'baseline', 'train')}: expected a directory; found a file`);
   assert.deepEqual(readdirSync(art), ['dose_1000'], 'no manifest, no run');
 });
@@ -277,7 +277,7 @@ test('8. a read-only output directory is refused before the reconstruction runs 
   const r = lsqml(good.path, join(ro, 'job'), [], asUser);
   assertRefused(r, 'lsqml', `output directory ${join(ro, 'job')}: expected a writable directory; found ${ro} not writable (EACCES)`);
   const rr = ptychostudy(['reconstruct', '--phase-c-root', root, '--phase-d-root', root, '--artifact-root', ro, '--doses', '1000', '--allow-missing-phase-d', '--dry-run'], asUser);
-  assertRefused(rr, 'reconstruct', `--artifact-root ${ro}: expected a writable directory; found ${ro} not writable (EACCES)`);
+  assertRefused(rr, 'reconstruct', `--out ${ro}: expected a writable directory; found ${ro} not writable (EACCES)`);
   assert.deepEqual(readdirSync(ro), [], 'nothing written');
 });
 

@@ -12,33 +12,41 @@ async function run(o: Partial<LsqmlOptions>) {
   return runLsqml(prob.input, { epochs: 4, batchSize: 16, ...o });
 }
 
-for (const noiseModel of ['gaussian', 'poisson'] as const) {
-  test(`same seed → identical object, probe and losses (${noiseModel}; 1 and 2 threads)`, async () => {
-    const a = await run({ seed: 7, noiseModel, threads: 1 });
-    const b = await run({ seed: 7, noiseModel, threads: 1 });
-    const c = await run({ seed: 7, noiseModel, threads: 2 });
+for (const [noiseModel, precision] of [['gaussian', 'float32'], ['poisson', 'float32'], ['gaussian', 'float64'], ['poisson', 'float64']] as const) {
+  test(`same seed → identical object, probe and losses (${noiseModel}, ${precision}; 1 and 2 threads)`, async () => {
+    const a = await run({ seed: 7, noiseModel, threads: 1, precision });
+    const b = await run({ seed: 7, noiseModel, threads: 1, precision });
+    const c = await run({ seed: 7, noiseModel, threads: 2, precision });
     for (const r of [b, c]) {
       assert.ok(bytes(a.object).equals(bytes(r.object)), 'object bytes differ');
       assert.ok(bytes(a.probe).equals(bytes(r.probe)), 'probe bytes differ');
       assert.deepEqual(r.lossHistory, a.lossHistory);
     }
-    const d = await run({ seed: 8, noiseModel, threads: 1 });
+    const d = await run({ seed: 8, noiseModel, threads: 1, precision });
     assert.ok(!bytes(a.object).equals(bytes(d.object)), 'another seed should change the minibatch order');
   });
 }
 
-test('the WASM kernels and the TypeScript loops agree (to rounding) and the WASM path is the default when built', async () => {
+test('the float64 WASM kernels and the TypeScript loops agree (to rounding); WASM float32 is the default when built', async () => {
   const { LsqmlEngine } = await import('../../src/engine/lsqml.js');
   const { lsqmlWasmModule } = await import('../../src/engine/wasm-kernels.js');
   const probe = await LsqmlEngine.create(prob.input, { epochs: 1 });
-  assert.equal(probe.wasmKernels, lsqmlWasmModule() !== null && probe.fftBackend === 'wasm');
+  assert.equal(probe.wasmKernels, lsqmlWasmModule('float64') !== null && probe.fftBackend === 'wasm');
+  assert.equal(probe.precision, lsqmlWasmModule('float32') !== null && probe.wasmKernels ? 'float32' : 'float64');
   await probe.close();
+  const ts = await LsqmlEngine.create(prob.input, { epochs: 1, fftBackend: 'ts', precision: 'float32' });
+  assert.equal(ts.precision, 'float64', 'the TypeScript loops compute in float64');
+  await ts.close();
   for (const noiseModel of ['gaussian', 'poisson'] as const) {
-    const w = await run({ seed: 3, noiseModel, poissonStepNoise: 0 });
+    const w = await run({ seed: 3, noiseModel, poissonStepNoise: 0, precision: 'float64' });
     const t = await run({ seed: 3, noiseModel, poissonStepNoise: 0, fftBackend: 'ts' });
+    assert.equal(w.precision, 'float64');
     let d = 0, r = 0;
     for (let j = 0; j < w.object.length; j++) { d += (w.object[j]! - t.object[j]!) ** 2; r += t.object[j]! ** 2; }
-    assert.ok(Math.sqrt(d / r) < 1e-9, `${noiseModel}: object rel. diff ${Math.sqrt(d / r)}`);
-    for (let e = 0; e < w.lossHistory.length; e++) assert.ok(Math.abs(w.lossHistory[e]! / t.lossHistory[e]! - 1) < 1e-9);
+    // Sums in the kernels pair up SIMD lanes, so ΣŶ (the epoch-0 probe rescaling) differs in the last
+    // bit; where the model's far field is at rounding level but the noisy data are not (|Ψ| ≪ 1e-9),
+    // the modulus projection takes Ψ's phase, and such last-bit differences grow to ~1e-8.
+    assert.ok(Math.sqrt(d / r) < 1e-6, `${noiseModel}: object rel. diff ${Math.sqrt(d / r)}`);
+    for (let e = 0; e < w.lossHistory.length; e++) assert.ok(Math.abs(w.lossHistory[e]! / t.lossHistory[e]! - 1) < 1e-6);
   }
 });

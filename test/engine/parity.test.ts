@@ -1,7 +1,8 @@
 /**
  * Parity with pty-chi's LSQML (test/fixtures/lsqml-parity, README "Tolerances"): every multi-epoch
  * case (losses, object and probe snapshots, Poisson step state, epoch-0 preconditioner, patch
- * corners) and every array of the one-minibatch intermediates.
+ * corners) and every array of the one-minibatch intermediates, in both precisions. Each test reports
+ * its largest errors as a diagnostic (the figures in docs/lsqml.md).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,21 +17,26 @@ const CASES: CaseSpec[] = [
   { name: 'poisson_m1_onebatch', lossTol: 1e-3, objTol: 1e-3, probeTol: 1e-3, noise: 'poisson' },
 ];
 
-// The default (WASM FFT and kernels when built) on 1 and 2 threads, and the pure-TypeScript path.
-const RUNS: Array<{ threads: number; fftBackend: 'auto' | 'ts' }> = [
-  { threads: 1, fftBackend: 'auto' }, { threads: 2, fftBackend: 'auto' }, { threads: 2, fftBackend: 'ts' },
+// The WASM FFT and kernels (when built) in float32 and float64 on 1 and 2 threads, and the
+// pure-TypeScript path (which computes in float64 whatever precision is asked).
+const RUNS: Array<{ threads: number; fftBackend: 'auto' | 'ts'; precision: 'float32' | 'float64' }> = [
+  { threads: 1, fftBackend: 'auto', precision: 'float32' }, { threads: 2, fftBackend: 'auto', precision: 'float32' },
+  { threads: 1, fftBackend: 'auto', precision: 'float64' }, { threads: 2, fftBackend: 'auto', precision: 'float64' },
+  { threads: 2, fftBackend: 'ts', precision: 'float64' },
 ];
 
 for (const spec of CASES) {
-  for (const { threads, fftBackend } of RUNS) {
-    test(`parity with pty-chi: ${spec.name} (threads=${threads}, fft ${fftBackend})`, async () => {
+  for (const { threads, fftBackend, precision } of RUNS) {
+    test(`parity with pty-chi: ${spec.name} (${precision}, threads=${threads}, fft ${fftBackend})`, async (t) => {
       const a = load(spec.name);
       const input = caseInput(a);
       const epochs = num(a.n_epochs!);
       const engine = await LsqmlEngine.create(input, {
-        epochs, batchSize: num(a.batch_size!), noiseModel: spec.noise, poissonStepNoise: 0, threads, fftBackend,
+        epochs, batchSize: num(a.batch_size!), noiseModel: spec.noise, poissonStepNoise: 0, threads, fftBackend, precision,
       });
       if (fftBackend === 'ts') assert.equal(engine.wasmKernels, false);
+      else assert.equal(engine.precision, precision);
+      let worstObj = 0, worstProbe = 0, worstLoss = 0;
       try {
         // Origin and integer patch corners, exactly.
         assert.deepEqual(Array.from(engine.origin), Array.from(f64(a.position_origin_yx!)));
@@ -47,6 +53,7 @@ for (const spec of CASES) {
           if (!snaps.has(K)) continue;
           const eo = relL2Phase(engine.object, f64(a[`object_after_${K}_epochs`]!));
           const ep = relL2PhasePerMode(engine.probe, f64(a[`probe_after_${K}_epochs`]!), M);
+          worstObj = Math.max(worstObj, eo); worstProbe = Math.max(worstProbe, ep);
           assert.ok(eo <= spec.objTol, `object after ${K} epochs: rel. L2 ${eo} > ${spec.objTol}`);
           assert.ok(ep <= spec.probeTol, `probe after ${K} epochs: rel. L2 ${ep} > ${spec.probeTol}`);
           const stateKey = `poisson_step_state_after_${K}_epochs`;
@@ -59,8 +66,10 @@ for (const spec of CASES) {
         assert.equal(engine.lossHistory.length, ref.length);
         for (let e = 0; e < ref.length; e++) {
           const d = Math.abs(engine.lossHistory[e]! / ref[e]! - 1);
+          worstLoss = Math.max(worstLoss, d);
           assert.ok(d <= spec.lossTol, `loss of epoch ${e}: ${engine.lossHistory[e]} vs ${ref[e]} (rel. ${d} > ${spec.lossTol})`);
         }
+        t.diagnostic(`${spec.name} ${engine.precision}: loss ${worstLoss.toExponential(1)} object ${worstObj.toExponential(1)} probe ${worstProbe.toExponential(1)}`);
       } finally {
         await engine.close();
       }
@@ -68,12 +77,12 @@ for (const spec of CASES) {
   }
 }
 
-test('parity with pty-chi: one-minibatch intermediates (gauss_m1_onebatch, epoch 1)', async () => {
+for (const precision of ['float32', 'float64'] as const) test(`parity with pty-chi: one-minibatch intermediates (gauss_m1_onebatch, epoch 1, ${precision})`, async (t) => {
   const a = load('gauss_m1_onebatch');
   const r = load('gauss_m1_onebatch_intermediates');
   const input = caseInput(a);
   const N = input.probe.size, n2 = N * N, M = input.probe.modes;
-  const engine = await LsqmlEngine.create(input, { epochs: num(a.n_epochs!), batchSize: num(a.batch_size!), threads: 1 });
+  const engine = await LsqmlEngine.create(input, { epochs: num(a.n_epochs!), batchSize: num(a.batch_size!), threads: 1, precision });
   try {
     engine.setState({ object: f64(r.object_before!), probe: f64(r.probe_before!), preconditioner: f64(r.preconditioner!) });
     const idx = r.batch_indices!.data as Int32Array;
@@ -82,7 +91,11 @@ test('parity with pty-chi: one-minibatch intermediates (gauss_m1_onebatch, epoch
     const rows = Array.from(r.rows!.data as Int32Array);
     const B = idx.length;
     const failures: string[] = [];
-    const check = (what: string, err: number, tol: number): void => { if (!(err <= tol)) failures.push(`${what}: ${err} > ${tol}`); };
+    const errors: string[] = [];
+    const check = (what: string, err: number, tol: number): void => {
+      errors.push(`${what} ${err.toExponential(1)}`);
+      if (!(err <= tol)) failures.push(`${what}: ${err} > ${tol}`);
+    };
 
     // Per-position arrays: the stored rows in full, and every row's power / Re² sums.
     const perPos: Array<[string, Float64Array, number, boolean, number]> = [
@@ -149,6 +162,7 @@ test('parity with pty-chi: one-minibatch intermediates (gauss_m1_onebatch, epoch
     check('batch_loss', Math.abs(cap.batchLoss! / num(r.batch_loss!) - 1), 1e-5);
     check('object_after_update', relL2(engine.object, f64(r.object_after_update!)), 1e-4);
     check('probe_after_update', relL2(engine.probe, f64(r.probe_after_update!)), 1e-4);
+    t.diagnostic(`${engine.precision}: ${errors.join(', ')}`);
     assert.deepEqual(failures, []);
   } finally {
     await engine.close();

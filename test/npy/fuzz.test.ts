@@ -256,7 +256,7 @@ test(`fuzz: ${THROUGH_INSPECT} seeded mutations through \`inspect --check\` and 
       const f = join(dir, `lsqml-${i}-${name}`);
       writeFileSync(f, mutate(src, rng, base).bytes);
       const t1 = performance.now();
-      const l = spawnSync(process.execPath, [cli, 'lsqml', '--input-npz', f, '--output-dir', join(dir, `out-${i}`), '--epochs', '1', '--batch-size', '4'], { encoding: 'utf8' });
+      const l = spawnSync(process.execPath, [cli, 'lsqml', '--input-npz', f, '--output-dir', join(dir, `out-${i}`), '--epochs', '2', '--batch-size', '4'], { encoding: 'utf8' });
       assert.ok((performance.now() - t1) / 1000 < 30, 'hang guard');
       assert.ok(l.status === 0 || l.status === 2, `lsqml ${f}: exit ${l.status}: ${l.stderr}`);
       assert.doesNotMatch(l.stderr, /^\s+at /m);

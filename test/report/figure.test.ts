@@ -1,17 +1,50 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { applyColormap, colormapHex, colormapLut, colormapPng, finiteRange, percentileRange } from '../../src/report/colormap.js';
-import { formatTick, renderPanelsPng, renderPanelsSvg, type Panel } from '../../src/report/figure.js';
+import { applyColormap, colormapHex, colormapLut, colormapPng, COLORMAP_NAMES, finiteRange, percentileRange } from '../../src/report/colormap.js';
+import { clipNote, colourBarTicks, layoutFigure, MIN_FIGURE_WIDTH, renderFigure, renderPanelsPng, renderPanelsSvg, type Panel } from '../../src/report/figure.js';
+import { positionMapsSvg } from '../../src/report/positions.js';
+import { colormapOf, QUANTITIES, QUANTITY_NAMES } from '../../src/report/quantities.js';
+import { formatLength, objectPixelSizeM, scaleBarFor } from '../../src/report/scalebar.js';
+import { formatLogTicks, formatNumber, formatTicks, linearTicks, logTicks, niceLength, tickStep } from '../../src/report/ticks.js';
 
-test('colormap tables have matplotlib end points', () => {
+const COLORMAP_FIXTURE = 'test/fixtures/report/colormaps.json';
+
+test('colormap tables equal matplotlib\'s (values committed by scripts/make-colormap-fixture.py)', () => {
+  const ref = JSON.parse(readFileSync(COLORMAP_FIXTURE, 'utf8')) as { colormaps: Record<string, string> };
+  for (const name of COLORMAP_NAMES) {
+    if (name === 'gray') continue;
+    assert.ok(ref.colormaps[name], `fixture has ${name}`);
+    assert.equal(Buffer.from(colormapLut(name)).toString('hex'), ref.colormaps[name], name);
+  }
   assert.equal(colormapHex('viridis', 0), '#440154');
   assert.equal(colormapHex('viridis', 1), '#fde725');
   assert.equal(colormapHex('RdBu', 0), '#67001f');
-  assert.equal(colormapHex('RdBu', 1), '#053061');
-  assert.equal(colormapHex('twilight', 0), '#e2d9e2');
+  assert.equal(colormapHex('magma', 0), '#000004');
+  assert.equal(colormapHex('inferno', 1), '#fcffa4');
   assert.equal(colormapHex('gray', 0.5), '#808080');
-  for (const name of ['gray', 'viridis', 'twilight', 'RdBu'] as const) assert.equal(colormapLut(name).length, 768);
+});
+
+test('live: the colormap fixture script reproduces the committed tables with matplotlib', (t) => {
+  if (spawnSync('/usr/bin/python3', ['-c', 'import matplotlib, numpy'], { encoding: 'utf8' }).status !== 0) {
+    t.skip('/usr/bin/python3 with matplotlib is not installed (python3-matplotlib)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-cmaps-'));
+  try {
+    const out = join(dir, 'c.json');
+    const r = spawnSync('/usr/bin/python3', ['scripts/make-colormap-fixture.py', '--out', out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const fresh = JSON.parse(readFileSync(out, 'utf8')) as { colormaps: Record<string, string> };
+    const committed = JSON.parse(readFileSync(COLORMAP_FIXTURE, 'utf8')) as { colormaps: Record<string, string> };
+    assert.deepEqual(fresh.colormaps, committed.colormaps);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('applyColormap clamps, and makes non-finite values transparent', () => {
@@ -27,11 +60,59 @@ test('applyColormap clamps, and makes non-finite values transparent', () => {
   assert.equal(png.height, 3);
 });
 
-test('formatTick is short', () => {
-  assert.equal(formatTick(3.14159), '3.14');
-  assert.equal(formatTick(1.5e-9, 2), '0');
-  assert.equal(formatTick(123456), '1.23e+5');
-  assert.equal(formatTick(0.000012), '1.2e-5');
+test('ticks are round numbers inside the range, not its min / mid / max', () => {
+  assert.deepEqual(linearTicks(-0.803, 0.903), [-0.5, 0, 0.5]);
+  assert.deepEqual(linearTicks(0.568, 0.997), [0.6, 0.7, 0.8, 0.9]);
+  assert.deepEqual(linearTicks(0, 0.0621), [0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06]);
+  assert.deepEqual(linearTicks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.equal(tickStep(0, 1, 5), 0.2);
+  assert.equal(tickStep(0, 7, 5), 1);
+  assert.equal(tickStep(0, 8, 5), 2);
+  for (const [lo, hi] of [[-0.587, 0.744], [0.00012, 0.00791], [3.2, 17.9], [-1234, 5678], [0.614, 0.958]] as const) {
+    const t = linearTicks(lo, hi);
+    assert.ok(t.length >= 2 && t.length <= 11, `${lo}..${hi}: ${t.length} ticks`);
+    const step = t[1]! - t[0]!;
+    const mant = step / 10 ** Math.floor(Math.log10(step) + 1e-9);
+    assert.ok([1, 2, 5].some((m) => Math.abs(mant - m) < 1e-6), `${lo}..${hi}: step ${step} is 1, 2 or 5 × 10^k`);
+    for (const v of t) {
+      assert.ok(v >= lo && v <= hi, `${v} inside ${lo}..${hi}`);
+      assert.ok(Math.abs(v / step - Math.round(v / step)) < 1e-6, `${v} is a multiple of ${step}`);
+    }
+  }
+  // labels: one decimal count for all, typographic minus, no binary noise
+  assert.deepEqual(formatTicks([-0.4, -0.2, 0, 0.2, 0.4, 0.6000000000000001]), ['−0.4', '−0.2', '0', '0.2', '0.4', '0.6']);
+  assert.deepEqual(formatTicks([0, 0.25, 0.5]), ['0', '0.25', '0.50']);
+  assert.deepEqual(formatTicks([0, 50000, 100000]), ['0', '5×10⁴', '10⁵']);
+  assert.deepEqual(logTicks(1, 27163), [1, 10, 100, 1000, 10000]);
+  assert.deepEqual(formatLogTicks(logTicks(1, 27163)), ['1', '10', '100', '1000', '10⁴']);
+  assert.deepEqual(logTicks(3, 40), [5, 10, 20]);
+  // a full cyclic phase range gets multiples of π/2
+  assert.deepEqual(colourBarTicks(-Math.PI, Math.PI, false).labels, ['−π', '−π/2', '0', 'π/2', 'π']);
+  assert.deepEqual(colourBarTicks(0.568, 0.997, false).labels, ['0.6', '0.7', '0.8', '0.9']);
+});
+
+test('numbers in tables: 19.200000000000003 → 19.2', () => {
+  assert.equal(formatNumber(19.200000000000003), '19.2');
+  assert.equal(formatNumber(0.11224489795918367), '0.112245');
+  assert.equal(formatNumber(100000), '100000');
+  assert.equal(formatNumber(1.5e-7), '1.5e-7');
+});
+
+test('scale bars: a round length near a fifth of the width, in pixels or in metres', () => {
+  assert.deepEqual(scaleBarFor(320), { lengthPx: 50, label: '50 px' });
+  assert.deepEqual(scaleBarFor(64), { lengthPx: 10, label: '10 px' });
+  assert.deepEqual(scaleBarFor(3), { lengthPx: 1, label: '1 px' });
+  const m = scaleBarFor(320, 10e-9); // 10 nm pixels: 640 nm target → 500 nm
+  assert.equal(m.label, '500 nm');
+  assert.ok(Math.abs(m.lengthPx - 50) < 1e-9);
+  assert.equal(scaleBarFor(256, 25e-9).label, '1 µm');
+  assert.equal(formatLength(2e-6), '2 µm');
+  assert.equal(formatLength(0.0015), '1.5 mm');
+  assert.equal(niceLength(64), 50);
+  assert.equal(niceLength(0.00064), 0.0005);
+  assert.deepEqual(objectPixelSizeM({ object_pixel_size_m_yx: [1e-8, 2e-8] }), [1e-8, 2e-8]);
+  assert.equal(objectPixelSizeM({ object_pixel_size_m_yx: [1e-8, -1] }), null);
+  assert.equal(objectPixelSizeM(undefined), null);
 });
 
 function ramp(w: number, h: number): Float64Array {
@@ -40,25 +121,97 @@ function ramp(w: number, h: number): Float64Array {
   return a;
 }
 
-test('renderPanelsPng draws a grid of images with titles, colour bars and text', () => {
+test('a figure draws each panel with its quantity\'s colour map, round colour-bar ticks, a scale bar and its clipping', () => {
   const panels: Panel[] = [
-    { title: 'amplitude', width: 40, height: 30, values: ramp(40, 30), colormap: 'gray', label: 'a.u.' },
-    { title: 'phase', width: 40, height: 30, values: Float32Array.from(ramp(40, 30)), colormap: 'twilight', vmin: -Math.PI, vmax: Math.PI, label: 'rad' },
-    { title: 'error', width: 20, height: 20, values: ramp(20, 20), colormap: 'RdBu', vmin: -1, vmax: 1 },
+    { title: 'amplitude', width: 320, height: 160, values: ramp(320, 160), quantity: 'object-amplitude', vmin: -0.5, vmax: 0.5 },
+    { title: 'phase', width: 320, height: 160, values: ramp(320, 160), quantity: 'object-phase', pixelSizeM: 10e-9 },
+    { title: 'probe', width: 64, height: 64, values: ramp(64, 64), quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI },
+  ];
+  const f = layoutFigure([{ cells: panels }]);
+  const groups = [...f.svg.matchAll(/<g class="panel" data-quantity="([^"]+)" data-colormap="([^"]+)"/g)].map((m) => [m[1], m[2]]);
+  assert.deepEqual(groups, [['object-amplitude', 'gray'], ['object-phase', 'viridis'], ['probe-phase', 'twilight']]);
+  const bars = [...f.svg.matchAll(/<g class="colourbar" data-quantity="[^"]+" data-colormap="[^"]+" data-ticks="([^"]+)"/g)].map((m) => m[1]);
+  assert.deepEqual(bars, ['−0.4|−0.2|0|0.2|0.4', '−1.0|−0.5|0|0.5', '−π|−π/2|0|π/2|π'], 'round ticks, not min/mid/max');
+  const scale = [...f.svg.matchAll(/<g class="scalebar" data-length-px="([^"]+)" data-label="([^"]+)"/g)].map((m) => [Number(m[1]), m[2]]);
+  assert.equal(scale.length, 3);
+  assert.deepEqual(scale[0], [50, '50 px']);
+  assert.equal(scale[1]![1], '500 nm');
+  assert.ok(Math.abs((scale[1]![0] as number) - 50) < 1e-9);
+  assert.deepEqual(scale[2], [10, '10 px']);
+  // the sine spans −1…1: clipped to ±0.5 on the first panel (a third below, a third above), not on the others
+  const below = f.panels[0]!.clippedBelow, above = f.panels[0]!.clippedAbove;
+  assert.ok(below > 0.3 && below < 0.37 && above > 0.3 && above < 0.37, `${below} ${above}`);
+  assert.equal(f.panels[1]!.clippedBelow + f.panels[1]!.clippedAbove, 0);
+  assert.match(f.svg, /clipped: 3\d\.?\d? % below, 3\d\.?\d? % above/);
+  assert.equal((f.svg.match(/class="clip"/g) ?? []).length, 1, 'a clip note only where clipping happened');
+  assert.equal(clipNote(0.96, 0, 'with 0 photons'), 'clipped: 96 % with 0 photons');
+  assert.equal(clipNote(0, 0), '');
+  for (const r of f.panels) assert.equal(r.colormap, colormapOf(r.quantity));
+});
+
+test('one colour map per quantity, and each map belongs to one quantity', () => {
+  const maps = QUANTITY_NAMES.map(colormapOf);
+  assert.equal(new Set(maps).size, maps.length);
+  assert.deepEqual(Object.fromEntries(QUANTITY_NAMES.map((q) => [q, QUANTITIES[q].colormap])), {
+    'object-amplitude': 'gray', 'object-phase': 'viridis', 'probe-amplitude': 'magma', 'probe-phase': 'twilight', diffraction: 'inferno', error: 'RdBu',
+  });
+});
+
+test('figures are at least 1600 px wide, with real text', () => {
+  const panels: Panel[] = [
+    { title: 'amplitude', width: 40, height: 30, values: ramp(40, 30), quantity: 'object-amplitude', label: 'a.u.' },
+    { title: 'phase', width: 40, height: 30, values: Float32Array.from(ramp(40, 30)), quantity: 'object-phase' },
+    { title: 'error', width: 20, height: 20, values: ramp(20, 20), quantity: 'error', vmin: -1, vmax: 1 },
   ];
   const svg = renderPanelsSvg(panels, { columns: 2, title: 'A & B <test>' });
   assert.match(svg, /A &amp; B &lt;test&gt;/);
   assert.equal((svg.match(/<image /g) ?? []).length, 6, 'one image and one colour bar per panel');
   const png = PNG.sync.read(renderPanelsPng(panels, { columns: 2, title: 'A & B <test>', imageSize: 100 }));
-  const png2 = PNG.sync.read(renderPanelsPng(panels, { columns: 2, title: 'A & B <test>', imageSize: 100, scale: 2 }));
-  assert.equal(png2.width, 2 * png.width);
-  assert.ok(png.height > 2 * 100, 'two rows of 100-px images');
-  // The title row (top 30 px) holds dark text pixels; real text, not a blank band.
+  assert.ok(png.width >= MIN_FIGURE_WIDTH && png.width <= MIN_FIGURE_WIDTH + 1, `${png.width} px`);
+  const big = PNG.sync.read(renderPanelsPng(panels, { columns: 2, imageSize: 100, minWidth: 100, scale: 3 }));
+  assert.ok(big.width > 3 * 2 * 100, 'an explicit scale above the minimum is kept');
+  // The title row holds dark text pixels; real text, not a blank band.
   let dark = 0;
-  for (let y = 0; y < 30; y++) for (let x = 0; x < png.width; x++) if (png.data[4 * (y * png.width + x)]! < 100) dark++;
+  const rows = Math.round(png.width / 20);
+  for (let y = 0; y < rows; y++) for (let x = 0; x < png.width; x++) if (png.data[4 * (y * png.width + x)]! < 100) dark++;
   assert.ok(dark > 50, `title text rendered (${dark} dark pixels)`);
 });
 
+test('grid figures: row labels, column labels, one colour bar per figure with a shared range; empty cells say so', () => {
+  const cell = (k: number): Panel => ({ width: 30, height: 20, values: ramp(30, 20).map((v) => v * k), quantity: 'object-phase', vmin: -0.5, vmax: 0.5 });
+  const { png, figure } = renderFigure([
+    { label: 'ground truth', cells: [cell(1), cell(1)] },
+    { label: 'dose 1e3', cells: [cell(0.2), null] },
+  ], { colourBars: 'figure', colLabels: ['baseline', 'dense'], title: 'grid' });
+  assert.equal((figure.svg.match(/class="colourbar"/g) ?? []).length, 1, 'one colour bar');
+  assert.equal(figure.panels.length, 3);
+  for (const p of figure.panels) assert.deepEqual([p.vmin, p.vmax], [-0.5, 0.5]);
+  assert.match(figure.svg, />not available</);
+  assert.match(figure.svg, />dose 1e3</);
+  assert.match(figure.svg, />dense</);
+  assert.ok(PNG.sync.read(png).width >= MIN_FIGURE_WIDTH);
+  assert.throws(() => layoutFigure([{ cells: [cell(1), { ...cell(1), quantity: 'object-amplitude' }] }], { colourBars: 'row' }), /sharing a colour bar/);
+});
+
+test('log-scale panels: decades on the colour bar, zeros take the lowest colour and are counted', () => {
+  const v = new Float64Array(100);
+  for (let i = 0; i < 100; i++) v[i] = i < 50 ? 0 : 10 ** ((i - 50) / 10);
+  const f = layoutFigure([{ cells: [{ width: 10, height: 10, values: v, quantity: 'diffraction', scale: 'log', vmin: 1, vmax: v[99]!, belowLabel: 'with 0 photons' }] }]);
+  assert.match(f.svg, /data-ticks="1\|10\|100\|1000\|10⁴"/);
+  assert.equal(f.panels[0]!.clippedBelow, 0.5);
+  assert.match(f.svg, /clipped: 50 % with 0 photons/);
+  assert.equal(f.panels[0]!.colormap, 'inferno');
+});
+
 test('renderPanelsSvg rejects a panel whose values do not match its size', () => {
-  assert.throws(() => renderPanelsSvg([{ title: 'x', width: 3, height: 3, values: new Float64Array(8), colormap: 'gray' }]), /8 values for 3×3/);
+  assert.throws(() => renderPanelsSvg([{ title: 'x', width: 3, height: 3, values: new Float64Array(8), quantity: 'object-amplitude' }]), /8 values for 3×3/);
+});
+
+test('position maps: a panel per view and split, probe discs, a scale bar', () => {
+  const xs = [10, 20, 30], ys = [10, 10, 20];
+  const { svg, width } = positionMapsSvg([[{ title: 'n = 3', xs, ys, width: 100, height: 50 }, null]], { discDiameterPx: 16, colLabels: ['baseline', 'dense'], rowLabels: ['train'] });
+  assert.ok(width > 0);
+  assert.match(svg, /class="positions" data-count="3"/);
+  assert.match(svg, /data-label="20 px"/);
+  assert.equal((svg.match(/<circle /g) ?? []).length, 6, 'a disc and a dot per position');
 });

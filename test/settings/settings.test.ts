@@ -40,7 +40,7 @@ test('the committed schemas/settings.schema.json is the one generated from the z
     `schemas/${SETTINGS_SCHEMA_FILE} is stale: run npx tsc -p . && node scripts/gen-schemas.mjs`);
 });
 
-test('defaults: the reference study; the engine options are pty-chi\'s except the study\'s batch size, seed and thread choice', () => {
+test('defaults: the reference study; the engine options are pty-chi\'s except the study\'s epochs, batch size, seed and thread choice', () => {
   const d = parseStudySettings();
   assert.equal(d.preset, null);
   assert.deepEqual(d.simulation.doses, [1e3, 1e4, 1e5]);
@@ -52,14 +52,14 @@ test('defaults: the reference study; the engine options are pty-chi\'s except th
   assert.equal(d.simulation.seed, 42);
   assert.equal(d.overlap.seed, 456);
   assert.equal(d.reconstruction.seed, 42);
-  assert.equal(d.reconstruction.epochs, 100);
+  assert.equal(d.reconstruction.epochs, 50, 'one default epoch count for every command');
   assert.equal(d.reconstruction.batchSize, 96);
   assert.equal(d.execution.jobs, null);
   // the engine receives every option; only the study's departures differ from the engine's own defaults
   const engine = engineOptions(d.reconstruction, 1);
   const differ = (Object.keys(DEFAULT_LSQML_OPTIONS) as (keyof LsqmlOptions)[])
     .filter((k) => JSON.stringify(engine[k]) !== JSON.stringify(DEFAULT_LSQML_OPTIONS[k]));
-  assert.deepEqual(differ, ['batchSize', 'seed']);
+  assert.deepEqual(differ, ['epochs', 'batchSize', 'seed']);
   assert.deepEqual(Object.keys(engine), Object.keys(DEFAULT_LSQML_OPTIONS));
   // the shared defaults are the same values, and frozen
   assert.deepEqual(settingsDefaults(), d);
@@ -79,8 +79,8 @@ test('a preset is values under the given ones, not a second default', () => {
   assert.equal(given.simulation.patchSize, 64);
   const f = parseStudySettings({ preset: 'fly64' });
   const { preset: _p, ...fly } = f;
-  const { preset: _d, ...ref } = parseStudySettings();
-  assert.deepEqual(fly, ref, 'fly64 is the reference size, which the defaults are');
+  const { preset: _d, ...ref } = parseStudySettings({ reconstruction: { epochs: 100 } });
+  assert.deepEqual(fly, ref, 'fly64 is the reference size, which the defaults are, with the reference\'s 100 epochs');
 });
 
 test('a bad value is one SettingsError (exit code 2) naming the setting, the value and what was expected', () => {

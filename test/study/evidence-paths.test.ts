@@ -94,7 +94,7 @@ test('a run id that is not one safe name, anywhere in the Phase F evidence: reco
     spoil(m);
     writeFileSync(manifestPath, JSON.stringify(m, null, 2));
     const before = snapshot(join(root, 'runid'));
-    const r = ptychostudy(['reconstruct', '--phase-c-root', hub.c, '--phase-d-root', hub.d, '--artifact-root', hub.f, '--doses', '1000',
+    const r = ptychostudy(['reconstruct', '--phase-c-root', hub.c, '--phase-d-root', hub.d, '--out', hub.f, '--doses', '1000',
       '--view', 'baseline', '--force', '--allow-missing-phase-d']);
     refused(r, 'reconstruct', new RegExp(`^ptychostudy reconstruct: ${esc(manifestPath)}: the existing reconstruction manifest does not match its schema at ${esc(key)}: expected .*; found ${esc(JSON.stringify(found))}; it was left untouched`));
     assert.deepEqual(snapshot(join(root, 'runid')), before, `${key}: nothing written or moved`);
@@ -105,14 +105,14 @@ test('a run id that is not one safe name, anywhere in the Phase F evidence: reco
   writeFileSync(skip, JSON.stringify({ schema_version: SCHEMA_VERSION, timestamp: '2026-12-01T00:00:01Z', skipped_count: 1,
     skipped_jobs: [{ dose: 1000, view: 'dense', split: 'train', reason: 'x', run_id: '../up' }], missing_phase_d_count: 0 }));
   const before = snapshot(join(root, 'runid'));
-  refused(ptychostudy(['reconstruct', '--phase-c-root', hub.c, '--phase-d-root', hub.d, '--artifact-root', hub.f, '--doses', '1000', '--force', '--allow-missing-phase-d']),
+  refused(ptychostudy(['reconstruct', '--phase-c-root', hub.c, '--phase-d-root', hub.d, '--out', hub.f, '--doses', '1000', '--force', '--allow-missing-phase-d']),
     'reconstruct', /skip_summary\.json: the existing skip summary does not match its schema at skipped_jobs\.0\.run_id: expected a run id, .*; found "\.\.\/up"/);
   assert.deepEqual(snapshot(join(root, 'runid')), before);
 });
 
 test('a metrics summary naming a view, split or run id that is not the study\'s: compare refuses before writing; the report does not follow it', () => {
   const hub = makeHub(join(root, 'summary'), { doses: [1000] });
-  const base = ['compare', '--phase-c-root', hub.c, '--phase-f-root', hub.f, '--output-root', hub.g, '--no-figures', '--no-charts', '--quiet'];
+  const base = ['compare', '--phase-c-root', hub.c, '--phase-f-root', hub.f, '--out', hub.g, '--no-figures', '--no-charts', '--quiet'];
   assert.equal(ptychostudy(base).status, 0);
   const path = join(hub.g, 'metrics_summary.json');
   const good = JSON.parse(readFileSync(path, 'utf8')) as { rows: { view: string; run_id: string; split: string }[] };
@@ -146,7 +146,7 @@ test('a copied hub is compared with its own files (relative paths now; absolute 
     writeFileSync(recB, readFileSync(recB).subarray(0, 100));
     saveNpz(join(b, 'phase_c', 'dose_10000', 'patched_train.npz'), { objectGuess: toC64(syntheticObject(8, 8)) });
     const aBefore = snapshot(a);
-    const r = ptychostudy(['compare', '--phase-c-root', join(b, 'phase_c'), '--phase-f-root', join(b, 'phase_f'), '--output-root', join(b, 'phase_g'),
+    const r = ptychostudy(['compare', '--phase-c-root', join(b, 'phase_c'), '--phase-f-root', join(b, 'phase_f'), '--out', join(b, 'phase_g'),
       '--no-figures', '--no-charts', '--json']);
     assert.equal(r.status, 1, r.stderr); // the two damaged jobs fail, the others are compared
     const s = MetricsSummarySchema.parse(JSON.parse(readFileSync(join(b, 'phase_g', 'metrics_summary.json'), 'utf8')));
@@ -174,7 +174,7 @@ test('a recorded path that leads out of the roots is never read, even when a fil
   m.execution_results[0]!.reconstruction_npz = '../../elsewhere/reconstruction.npz';
   m.execution_results[1]!.input_npz = '../../elsewhere/reconstruction.npz';
   writeFileSync(join(hub.f, 'reconstruction_manifest.json'), JSON.stringify(m, null, 2));
-  const r = ptychostudy(['compare', '--phase-c-root', hub.c, '--phase-f-root', hub.f, '--output-root', hub.g, '--no-figures', '--no-charts']);
+  const r = ptychostudy(['compare', '--phase-c-root', hub.c, '--phase-f-root', hub.f, '--out', hub.g, '--no-figures', '--no-charts']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /2 recorded paths \(e\.g\. \.\.\/\.\.\/elsewhere\/reconstruction\.npz\) lie outside the roots given/);
   const s = MetricsSummarySchema.parse(JSON.parse(readFileSync(join(hub.g, 'metrics_summary.json'), 'utf8')));

@@ -82,7 +82,7 @@ test('a resumed run and a compare of the same hub at the same instant: both merg
   const [run, cmp] = await startTogether([
     [...runArgs, '--quiet', '--out', hubB],
     ['compare', '--phase-c-root', join(hubB, 'phase_c'), '--phase-d-root', join(hubB, 'phase_d'), '--phase-f-root', join(hubB, 'phase_f'),
-      '--output-root', join(hubB, 'phase_g'), '--view', 'dense', '--no-figures', '--no-charts', '--json', '--quiet'],
+      '--out', join(hubB, 'phase_g'), '--view', 'dense', '--no-figures', '--no-charts', '--json', '--quiet'],
   ], join(dir, 'barrier'));
   assert.equal(run!.status, 0, run!.stderr);
   assert.equal(cmp!.status, 0, cmp!.stderr);

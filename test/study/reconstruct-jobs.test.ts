@@ -30,14 +30,14 @@ test('the matrix has 18 jobs in the reference order with the reference paths', (
       : join(t.phaseD, `dose_${j.dose}`, j.view, `${j.view}_${j.split}.npz`));
   }
   assert.equal(jobs[0]!.algorithm, 'LSQML');
-  assert.equal(jobs[0]!.settings.epochs, 100);
+  assert.equal(jobs[0]!.settings.epochs, 50);
   const cmd = commandFor(jobs[0]!);
   assert.deepEqual(cmd.slice(0, 2), ['ptychostudy', 'lsqml']);
-  assert.equal(cmd[cmd.indexOf('--epochs') + 1], '100');
+  assert.equal(cmd[cmd.indexOf('--epochs') + 1], '50');
   // relative to the artifact root (run it there), like every path the manifest records
-  assert.equal(cmd[cmd.indexOf('--input-npz') + 1], '../phase_c/dose_1000/patched_train.npz');
-  assert.equal(cmd[cmd.indexOf('--output-dir') + 1], 'dose_1000/baseline/train');
-  assert.equal(join(t.artifact, cmd[cmd.indexOf('--input-npz') + 1]!), jobs[0]!.inputNpz);
+  assert.equal(cmd[cmd.indexOf('--input') + 1], '../phase_c/dose_1000/patched_train.npz');
+  assert.equal(cmd[cmd.indexOf('--out') + 1], 'dose_1000/baseline/train');
+  assert.equal(join(t.artifact, cmd[cmd.indexOf('--input') + 1]!), jobs[0]!.inputNpz);
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -76,7 +76,7 @@ test('a missing input names the file; with allowMissing it is recorded with the 
 
 function fakeJobs(): ReconstructionJob[] {
   const out: ReconstructionJob[] = [];
-  const settings = parseStudySettings({ reconstruction: { epochs: 1, batchSize: 1, seed: 0 } }).reconstruction;
+  const settings = parseStudySettings({ reconstruction: { epochs: 2, batchSize: 1, seed: 0 } }).reconstruction;
   for (const dose of [1000, 10000, 100000]) for (const split of ['train', 'test'] as const) for (const view of ['baseline', 'dense', 'sparse'] as const) {
     out.push({ index: out.length, key: `dose_${dose}/${view}/${split}`, dose, view, split, inputNpz: `in/${dose}/${view}/${split}`,
       outputDir: `out/${dose}/${view}/${split}`, artifactRoot: 'out', algorithm: 'LSQML', settings });

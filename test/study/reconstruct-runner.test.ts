@@ -67,7 +67,7 @@ test('--dose 1000 --view dense: two results (one failed), metadata merged with t
   assert.deepEqual(m.provenance, { artifact_root: t.artifact, phase_c_root: t.phaseC, phase_d_root: t.phaseD });
   assert.equal(m.phase_d_root, '../phase_d');
   const trainLog = readFileSync(join(t.artifact, train!.log_path), 'utf8');
-  assert.match(trainLog, /^# ptychostudy LSQML Reconstruction Log\n# Job: dose=1000, view=dense, split=train\n# Command: ptychostudy lsqml --input-npz \.\.\/phase_d\/dose_1000\/dense\/dense_train\.npz --output-dir dose_1000\/dense\/train .*\n# Return code: 0\n#={60}\n/);
+  assert.match(trainLog, /^# ptychostudy LSQML Reconstruction Log\n# Job: dose=1000, view=dense, split=train\n# Command: ptychostudy lsqml --input \.\.\/phase_d\/dose_1000\/dense\/dense_train\.npz --out dose_1000\/dense\/train .*\n# Return code: 0\n#={60}\n/);
   assert.match(trainLog, /epoch 3\/3 loss=/);
   assert.match(trainLog, /LSQML reconstruction completed/);
   const testLog = readFileSync(join(t.artifact, testRes!.log_path), 'utf8');
@@ -180,7 +180,7 @@ test('a dry run never replaces real results; all sparse missing gives 12 jobs, 6
   const root = tmp('runner-dry');
   const t = writeTree(root, { views: ['dense'] });
   const engine = testEngine();
-  const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, allowMissingPhaseD: true, settings: { epochs: 1 }, executor: engine.executor };
+  const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, allowMissingPhaseD: true, settings: { epochs: 2 }, executor: engine.executor };
   const dry = await phaseF({ ...base, dryRun: true });
   assert.equal(engine.calls.length, 0);
   assert.equal(dry.exitCode, 0);
@@ -242,7 +242,7 @@ test('two runs into one root never interleave; a stale lock is taken over; same-
   const gate = new Promise<void>((r) => { release = r; });
   const slow: typeof engine.executor = async (o, p) => { await gate; return engine.executor(o, p); };
   const engine = testEngine();
-  const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], settings: { epochs: 1 } };
+  const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], settings: { epochs: 2 } };
   const first = phaseF({ ...base, filters: { view: 'baseline' }, executor: slow, jobs: 1 });
   await new Promise((r) => setTimeout(r, 50));
   await assert.rejects(phaseF({ ...base, filters: { view: 'dense' }, executor: engine.executor }),

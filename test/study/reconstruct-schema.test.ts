@@ -32,7 +32,7 @@ test('files written by a run validate against the published JSON Schemas (indepe
   const tree = writeTree(root, { doses: [1000, 10000], views: ['dense'] });
   const engine = testEngine(/dense_test/);
   const base = { phaseCRoot: tree.phaseC, phaseDRoot: tree.phaseD, artifactRoot: tree.artifact, doses: [1000, 10000], allowMissingPhaseD: true,
-    settings: { epochs: 1 }, executor: engine.executor };
+    settings: { epochs: 2 }, executor: engine.executor };
   await phaseF({ ...base, filters: { dose: 1000 } });
   const second = await phaseF({ ...base, filters: { dose: 1000 }, force: true });
   const code = 'import json, sys, jsonschema\n' +

@@ -1,19 +1,29 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
+import { collect, doseFlags } from '../flags.js';
+import { wrapText } from '../help.js';
+import { addOutOption, aliased } from '../options.js';
+import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
-import { runComparison, type PhaseGOptions } from '../../study/compare/phase.js';
+import type { PhaseGOptions } from '../../study/compare/phase.js';
 import { parseModelSpec } from '../../study/compare/plan.js';
 import { SPLITS, VIEWS } from '../../study/hub/layout.js';
 import { OWN_MODEL } from '../../study/hub/metrics-summary.js';
+import { parseStudySettings } from '../../settings/parse.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
-const FLAGS: Record<string, string> = { models: '--model' };
+const FLAGS: Record<string, string> = { models: '--model', outputRoot: '--out', ...EXECUTOR_FLAGS };
 
-interface Flags {
+/** Old names of --out, still accepted. */
+const OLD_OUT = ['--output-root'];
+
+interface Flags extends ExecutorFlags {
   phaseCRoot?: string;
   phaseDRoot?: string;
   phaseFRoot?: string;
+  out?: string;
   outputRoot?: string;
-  dose?: string;
+  dose?: string[];
   view?: string;
   split?: string;
   model?: string[];
@@ -31,8 +41,8 @@ function required(flag: string, v: string | undefined): string {
 
 /** Parses the flags into the library's options (usage errors for anything invalid). */
 export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
-  const dose = f.dose === undefined ? null : Number(f.dose);
-  if (dose !== null && !(Number.isFinite(dose) && dose > 0)) throw new UsageError(`--dose ${f.dose}: expected a positive number`);
+  const doses = doseFlags(f.dose) ?? [];
+  const dose = doses.length === 0 ? null : doses.length === 1 ? doses[0]! : doses;
   if (f.view !== undefined && !(VIEWS as readonly string[]).includes(f.view)) throw new UsageError(`--view ${f.view}: expected one of ${VIEWS.join(', ')}`);
   if (f.split !== undefined && !(SPLITS as readonly string[]).includes(f.split)) throw new UsageError(`--split ${f.split}: expected one of ${SPLITS.join(', ')}`);
   if (f.region !== undefined && f.region !== 'illumination' && f.region !== 'patches') throw new UsageError(`--region ${f.region}: expected illumination or patches`);
@@ -46,7 +56,7 @@ export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
     phaseCRoot: required('--phase-c-root', f.phaseCRoot),
     phaseDRoot: f.phaseDRoot ?? '',
     phaseFRoot: required('--phase-f-root', f.phaseFRoot),
-    outputRoot: required('--output-root', f.outputRoot),
+    outputRoot: required('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT)),
     dose, view: f.view ?? null, split: f.split ?? null,
     models,
     region: (f.region as 'illumination' | 'patches' | undefined) ?? 'illumination',
@@ -56,27 +66,28 @@ export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('compare')
     .summary('Phase G: metrics of every reconstruction against ground truth, tables and charts')
     .description(
-      'Phase G: compare every Phase F reconstruction (and any external one) with the ground truth of the dataset it was\n' +
-      'reconstructed from (objectGuess, cut to the scanned region). Every model is aligned the same way: sub-pixel\n' +
-      'registration (x50 upsampled cross-correlation, Fourier shift, border cut), phase-plane and amplitude-scale removal.\n' +
+      'Phase G: compare every Phase F reconstruction (and any external one) with the ground truth of the dataset it was ' +
+      'reconstructed from (objectGuess, cut to the scanned region). Every model is aligned the same way: sub-pixel ' +
+      'registration (x50 upsampled cross-correlation, Fourier shift, border cut), phase-plane and amplitude-scale removal. ' +
       'Metrics, amplitude and phase: MAE, MSE, PSNR, SSIM, MS-SSIM, FRC (frc50, frc1over7); see docs/metrics.md.\n\n' +
-      `Our reconstructions appear as model "${OWN_MODEL}". --model NAME=PATTERN adds an external reconstruction (an NPZ with a\n` +
-      'complex 2-D reconstructed_object, e.g. from PtychoPINN or pty-chi) per job; PATTERN may use {dose} (integer),\n' +
+      `Our reconstructions appear as model "${OWN_MODEL}". --model NAME=PATTERN adds an external reconstruction (an NPZ with a ` +
+      'complex 2-D reconstructed_object, e.g. from PtychoPINN or pty-chi) per job; PATTERN may use {dose} (integer), ' +
       '{dose_dir} (dose_<D>), {view} and {split}, e.g. --model PtyChi=/runs/ptychi/{dose_dir}/{view}/{split}/recon.npz\n\n' +
-      'Writes <output-root>/dose_<D>/<view>/<split>/{comparison_metrics.csv, frc_curves.csv, reconstructions_aligned.npz,\n' +
-      'comparison.png, comparison.json}, and <output-root>/metrics_summary.{json,md,csv} merged with earlier runs by\n' +
-      '(dose, view, split, model) (a recomputed row keeps the old one in its history), charts/<metric>.{svg,png}, and\n' +
+      'Writes <out>/dose_<D>/<view>/<split>/{comparison_metrics.csv, frc_curves.csv, reconstructions_aligned.npz, ' +
+      'comparison.png, comparison.json}, and <out>/metrics_summary.{json,md,csv} merged with earlier runs by ' +
+      '(dose, view, split, model) (a recomputed row keeps the old one in its history), charts/<metric>.{svg,png}, and ' +
       'runs/<run id>/metrics_summary.json. Jobs with no reconstruction are listed with the reason.\n\n' +
       'Exit codes: 0 all comparisons done; 1 some comparison failed (recorded; the rest ran); 2 bad usage or input.')
     .option('--phase-c-root <dir>', 'Phase C root: dose_<D>/patched_{train,test}.npz (required)')
     .option('--phase-d-root <dir>', 'Phase D root: dose_<D>/<view>/<view>_{train,test}.npz (ground truth of dense/sparse jobs)')
-    .option('--phase-f-root <dir>', 'Phase F artifact root: reconstruction_manifest.json, dose_<D>/<view>/<split>/reconstruction.npz (required)')
-    .option('--output-root <dir>', 'where the comparison files go (required)')
-    .option('--dose <D>', 'only this dose')
+    .option('--phase-f-root <dir>', 'Phase F root: reconstruction_manifest.json, dose_<D>/<view>/<split>/reconstruction.npz (required)');
+  addOutOption(cmd, 'where the comparison files go (required)', OLD_OUT);
+  cmd
+    .option('--dose <D>', 'only this dose; repeat (or comma-separate) for several', collect)
     .option('--view <view>', `only this view: ${VIEWS.join(' | ')}`)
     .option('--split <split>', `only this split: ${SPLITS.join(' | ')}`)
     .option('--model <NAME=PATTERN>', 'an external reconstruction to compare beside ours (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
@@ -84,9 +95,14 @@ export function register(program: Command): void {
     .option('--no-figures', 'skip comparison.png')
     .option('--no-charts', 'skip the charts')
     .option('--json', 'print a JSON summary on stdout')
-    .option('--quiet', 'no progress on stderr')
+    .option('--quiet', 'no progress on stderr');
+  addExecutorOptions(cmd)
     .action(action('compare', async (f: Flags) => {
       const opts = compareOptionsFromFlags(f);
+      const { compareOnCluster } = await import('../cluster.js');
+      const onCluster = await compareOnCluster(parseStudySettings({ execution: executorSettingsFromFlags(f) }), opts, f);
+      if (onCluster !== null) return onCluster;
+      const { runComparison } = await import('../../study/compare/phase.js'); // loaded when used: the CLI starts fast
       const s = await runComparison(opts, (p) => { if (!f.quiet) process.stderr.write(`${p.message}\n`); });
       for (const m of opts.models ?? []) {
         if (!s.rows.some((r) => r.model === m.name && r.status !== 'missing')) {
@@ -99,7 +115,9 @@ export function register(program: Command): void {
           summary: s.files.summaryJson, markdown: s.files.summaryMd, charts: s.files.charts, skipped_jobs: s.skippedJobs,
         }, null, 2) + '\n');
       } else {
-        process.stdout.write(`compared ${s.compared} job(s), ${s.failed} comparison(s) failed, ${s.skipped} job(s) skipped\n`);
+        const out = process.stdout;
+        process.stdout.write(`compared ${s.compared} job(s), ${paint(`${s.failed} comparison(s) failed`, s.failed > 0 ? 'bad' : 'good', out)}, ` +
+          `${s.skipped} job(s) ${paint('skipped', 'skip', out)}\n`);
         process.stdout.write(`summary: ${s.files.summaryMd}\n`);
       }
       return s.failed > 0 ? 1 : 0;

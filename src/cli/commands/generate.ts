@@ -1,15 +1,15 @@
 import { Command, Option } from 'commander';
 import { action } from '../action.js';
-import { collect, parseDose } from '../flags.js';
+import { collect, doseFlags } from '../flags.js';
+import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { UsageError } from '../../errors.js';
-import { parseStudySettings } from '../../settings/parse.js';
 import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
-import { runSimulation } from '../../study/simulate/phase.js';
 import type { PhaseCProgress } from '../../study/simulate/plan.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
 const FLAGS: Record<string, string> = {
-  preset: '--preset', overwrite: '--overwrite', 'simulation.doses': '--dose', 'simulation.nImages': '--n-images',
-  'simulation.seed': '--seed', 'simulation.baseNpz': '--base-npz',
+  preset: '--preset', overwrite: '--overwrite', outputRoot: '--out', config: '--config', 'simulation.doses': '--dose', 'simulation.nImages': '--n-images',
+  'simulation.seed': '--seed', 'simulation.baseNpz': '--base-npz', ...EXECUTOR_FLAGS,
 };
 
 function parseCount(flag: string, value: string | undefined): number | undefined {
@@ -61,47 +61,61 @@ function progressPrinter(): { onProgress: (p: PhaseCProgress) => void; end: () =
   };
 }
 
+/** Old names of --out, still accepted. */
+const OLD_OUT = ['--output-root'];
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('generate')
     .summary('Phase C: simulate diffraction datasets at each dose (train/test split)')
     .description(
       'Phase C: simulate far-field ptychography data at each photon dose and split it into train/test halves.\n\n' +
-      'For every dose D writes <output-root>/dose_<int(D)>/patched_train.npz and patched_test.npz (DATA-001\n' +
-      'keys: diffraction float32 amplitudes [n, N, N] with DC at [N/2, N/2], objectGuess, probeGuess,\n' +
-      'xcoords/ycoords scan centres in object pixels, plus _metadata JSON with the intensity scale s:\n' +
-      'photon counts = (diffraction * s)^2) and <output-root>/run_manifest.json. The object, probe and\n' +
-      'positions are shared by all doses; only the Poisson noise differs. Train is y < the midpoint of\n' +
-      'the scanned y range, test the rest. Existing outputs are never replaced without --overwrite.\n' +
+      'For every dose D writes <out>/dose_<int(D)>/patched_train.npz and patched_test.npz (DATA-001 ' +
+      'keys: diffraction float32 amplitudes [n, N, N] with DC at [N/2, N/2], objectGuess, probeGuess, ' +
+      'xcoords/ycoords scan centres in object pixels, plus _metadata JSON with the intensity scale s: ' +
+      'photon counts = (diffraction * s)^2) and <out>/run_manifest.json. The object, probe and ' +
+      'positions are shared by all doses; only the Poisson noise differs. Train is y < the midpoint of ' +
+      'the scanned y range, test the rest. Existing outputs are never replaced without --overwrite. ' +
       'The same seed gives byte-identical NPZ files (set SOURCE_DATE_EPOCH to record a fixed time in them).')
-    .requiredOption('--output-root <dir>', 'directory that receives dose_<D>/patched_{train,test}.npz and run_manifest.json')
-    .addOption(new Option('--preset <name>', 'study size: quick (N=64, 320×320 object, 1000 positions) or fly64 (N=128, 464×464, 10304 positions)')
-      .choices([...PRESET_NAMES]).default('quick'))
-    .option('--dose <photons>', 'expected photons per pattern; repeat for several doses (default: the design\'s 1e3, 1e4, 1e5)', collect, [] as string[])
+    .addOption(new Option('--preset <name>', 'study size: quick (N=64, 320×320 object, 1000 positions) or fly64 (N=128, ' +
+      '464×464, 10304 positions); default quick').choices([...PRESET_NAMES]));
+  addConfigOption(cmd);
+  addOutOption(cmd, 'directory that receives dose_<D>/patched_{train,test}.npz and run_manifest.json (required)', OLD_OUT);
+  cmd
+    .option('--dose <photons>', 'expected photons per pattern; repeat (or comma-separate) for several doses (default: 1e3, 1e4, 1e5)', collect)
     .option('--n-images <n>', 'number of scan positions before the split (default: the preset\'s, or the base NPZ\'s xcoords length)', )
-    .option('--seed <seed>', 'simulation seed for object, positions and noise (default: the design\'s 42)', )
+    .option('--seed <seed>', 'simulation seed for object, positions and noise (default: 42)', )
     .option('--base-npz <file>', 'take objectGuess and probeGuess from this NPZ instead of the synthetic object and probe (N = probe size)')
-    .option('--overwrite', 'replace existing patched_{train,test}.npz files of the selected doses', false)
+    .option('--overwrite', 'replace existing patched_{train,test}.npz files of the selected doses (default: refuse)');
+  addExecutorOptions(cmd)
     .action(action('generate', async (o: {
-      outputRoot: string; preset: string; dose: string[]; nImages?: string; seed?: string; baseNpz?: string; overwrite: boolean;
-    }) => {
+      out?: string; outputRoot?: string; config?: string; preset?: string; dose?: string[]; nImages?: string; seed?: string;
+      baseNpz?: string; overwrite?: boolean;
+    } & ExecutorFlags) => {
       // Every flag is checked before anything is written.
-      const given = o.dose.map(parseDose);
-      const settings = parseStudySettings({
-        preset: o.preset as PresetName,
+      const outputRoot = aliased<string>(o as Record<string, unknown>, '--out', OLD_OUT);
+      if (outputRoot === undefined) throw new UsageError('--out is required (the directory the datasets are written to)');
+      const given = doseFlags(o.dose) ?? [];
+      const settings = settingsFrom(o.config, {
+        ...(o.preset !== undefined ? { preset: o.preset as PresetName } : {}),
         simulation: {
           doses: given.length > 0 ? given : undefined,
           nImages: parseCount('--n-images', o.nImages),
           seed: parseCount('--seed', o.seed),
           baseNpz: o.baseNpz,
         },
-      });
+        execution: executorSettingsFromFlags(o),
+      }, { preset: 'quick' });
       const timestamp = sourceDateEpoch();
+      const { generateOnCluster } = await import('../cluster.js');
+      const onCluster = await generateOnCluster(settings, { outputRoot, overwrite: o.overwrite ?? false, timestamp }, o);
+      if (onCluster !== null) return onCluster;
       const progress = progressPrinter();
       // printed once the inputs have been accepted (errors stay a single line)
       let info = given.length > 0 ? `INFO: Filtering to ${given.length === 1 ? 'single dose' : 'doses'}: ${given.join(', ')}\n` : '';
       try {
-        const result = await runSimulation(settings, { outputRoot: o.outputRoot, overwrite: o.overwrite, timestamp }, (p) => {
+        const { runSimulation } = await import('../../study/simulate/phase.js');
+        const result = await runSimulation(settings, { outputRoot, overwrite: o.overwrite ?? false, timestamp }, (p) => {
           if (info) { process.stderr.write(info); info = ''; }
           progress.onProgress(p);
         });

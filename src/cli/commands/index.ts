@@ -7,6 +7,10 @@ import { register as lsqml } from './lsqml.js';
 import { register as compare } from './compare.js';
 import { register as report } from './report.js';
 import { register as inspect } from './inspect.js';
+import { register as config } from './config.js';
+import { register as status } from './status.js';
+import { register as cancel } from './cancel.js';
+import { register as worker } from './worker.js';
 
 /** Every subcommand, in the order `--help` lists them. Each file registers one command. */
-export const commands: Array<(program: Command) => void> = [run, generate, overlap, reconstruct, lsqml, compare, report, inspect];
+export const commands: Array<(program: Command) => void> = [run, generate, overlap, reconstruct, lsqml, compare, report, inspect, config, status, cancel, worker];

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { summarizeNpz, type ArrayStats, type NpzSummary } from '../../data/inspect.js';
+import type { ArrayStats, NpzSummary } from '../../data/inspect.js';
 import { formatShape as shapeStr } from '../../npy/npy.js';
 import { sizeOf } from '../../npy/types.js';
 
@@ -80,6 +80,7 @@ export function register(program: Command): void {
     .option('--json', 'print a JSON array, one object per file')
     .option('--check', 'check each file against the dataset contract (DATA-001)')
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
+      const { summarizeNpz } = await import('../../data/inspect.js');
       let code = 0;
       const out: Record<string, unknown>[] = [];
       const texts: string[] = [];

@@ -1,33 +1,43 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { action } from '../action.js';
 import { integerFlag } from '../flags.js';
+import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { UsageError } from '../../errors.js';
-import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
+import { settingsDefaults } from '../../settings/parse.js';
 import { PHASE_F } from '../../study/hub/layout.js';
-import { runLsqmlJob, type JobProgress } from '../../study/reconstruct/lsqml-job.js';
+import type { JobProgress } from '../../study/reconstruct/lsqml-job.js';
+
+/** Old names of --out and --input, still accepted. */
+const OLD_OUT = ['--output-dir'];
+const OLD_INPUT = ['--input-npz'];
 
 const FLAGS: Record<string, string> = {
+  config: '--config',
   'reconstruction.epochs': '--epochs', 'reconstruction.batchSize': '--batch-size', 'reconstruction.noiseModel': '--noise-model',
   'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images', 'reconstruction.seed': '--seed',
   'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe', 'reconstruction.threads': '--threads',
-  'reconstruction.probeModel': '--probe-model',
+  'reconstruction.probeModel': '--probe-model', 'reconstruction.precision': '--precision',
 };
 
 interface LsqmlFlags {
+  input?: string;
   inputNpz?: string;
+  out?: string;
   outputDir?: string;
-  epochs: string;
-  batchSize: string;
-  noiseModel: string;
-  modes: string;
+  config?: string;
+  epochs?: string;
+  batchSize?: string;
+  noiseModel?: string;
+  modes?: string;
   nImages?: string;
-  seed: string;
-  initObject: string;
-  initProbe: string;
+  seed?: string;
+  initObject?: string;
+  initProbe?: string;
   probeModel?: string;
   threads?: string;
+  precision?: string;
   overwrite?: boolean;
 }
 
@@ -50,55 +60,67 @@ function progressPrinter(tty: boolean): { update: (p: JobProgress) => void; done
 
 export function register(program: Command): void {
   const D = settingsDefaults().reconstruction;
-  program
+  const cmd = program
     .command('lsqml')
     .summary('reconstruct one dataset (NPZ, CXI or PtyPy .ptyd) with the LSQML engine (what one Phase F job runs)')
     .description(
-      'Reconstruct one dataset with ptychostudy\'s LSQML engine (pty-chi\'s algorithm and defaults): a DATA-001 NPZ,\n' +
-      'or measured data in a CXI or PtyPy .ptyd file (recognised by content; geometry, units and conventions in\n' +
-      'docs/real-data.md). Without an objectGuess the object frame comes from the scan extent and the probe size.\n' +
-      'Writes <output-dir>/reconstruction.npz (reconstructed_object, reconstructed_probe, loss_history,\n' +
-      'epoch_seconds, positions, _metadata), reconstruction.png (object and probe amplitude and phase) and\n' +
-      'lsqml.log (one line per epoch). The object starts from ones unless --init-object guess.\n' +
+      'Reconstruct one dataset with ptychostudy\'s LSQML engine (pty-chi\'s algorithm and defaults): a DATA-001 NPZ, ' +
+      'or measured data in a CXI or PtyPy .ptyd file (recognised by content; geometry, units and conventions in ' +
+      'docs/real-data.md). Without an objectGuess the object frame comes from the scan extent and the probe size. ' +
+      'Writes <out>/reconstruction.npz (reconstructed_object, reconstructed_probe, loss_history, ' +
+      'epoch_seconds, positions, _metadata with every setting), reconstruction.png (object and probe amplitude and phase) and ' +
+      'lsqml.log (one line per epoch). The object starts from ones unless --init-object guess.\n\n' +
+      'Every LSQML option (step sizes, update plans, preconditioner damping, noise model, …) can be set in a settings ' +
+      'file: --config FILE (`ptychostudy config --print-defaults` lists them all); flags override it.\n\n' +
       'Exit codes: 0 done; 1 the reconstruction diverged or failed; 2 bad usage or bad input, nothing written.')
-    .option('--input-npz <file>', 'dataset: NPZ (diffraction, probeGuess, xcoords, ycoords, optional objectGuess), CXI or PtyPy .ptyd (required)')
-    .option('--output-dir <dir>', 'where the outputs are written (required)')
-    .option('--epochs <n>', 'epochs, epoch 0 included (epoch 0 only rescales the probe, as in pty-chi)', String(D.epochs))
-    .option('--batch-size <n>', 'positions per minibatch', String(D.batchSize))
-    .option('--noise-model <model>', 'gaussian or poisson', D.noiseModel)
-    .option('--modes <n>', 'incoherent probe modes (extra modes from pty-chi\'s Hermite recipe)', String(D.modes))
+    .option('--input <file>', 'dataset: NPZ (diffraction, probeGuess, xcoords, ycoords, optional objectGuess), CXI or PtyPy .ptyd (required)')
+    .addOption(new Option('--input-npz <file>').hideHelp());
+  addOutOption(cmd, 'where the outputs are written (required)', OLD_OUT);
+  addConfigOption(cmd);
+  cmd
+    .option('--epochs <n>', `epochs, epoch 0 included; at least 2, since epoch 0 only rescales the probe as in pty-chi (default: ${D.epochs})`)
+    .option('--batch-size <n>', `positions per minibatch (default: ${D.batchSize})`)
+    .option('--noise-model <model>', `gaussian or poisson (default: ${D.noiseModel})`)
+    .option('--modes <n>', `incoherent probe modes, extra modes from pty-chi's Hermite recipe (default: ${D.modes})`)
     .option('--n-images <n>', 'use only the first n patterns of the file (default: all)')
-    .option('--seed <n>', 'seed of the minibatch order (and of the Poisson step perturbation)', String(D.seed))
-    .option('--init-object <how>', 'ones (no ground truth leaks in) or guess (the file\'s objectGuess)', D.initObject)
-    .option('--init-probe <how>', 'guess (the file\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ptychodus .h5, PtyPy .ptyr)', D.initProbe)
-    .option('--probe-model <spec>', 'model probe for data without one (metres): aperture:diameter=D[,distance=Z] or ' +
-      'fzp:diameter=D,outer-zone=DR|focal-length=F[,stop=S][,defocus=Z]; add wavelength=…,pixel=… when the data has no geometry')
+    .option('--seed <n>', `seed of the minibatch order and of the Poisson step perturbation (default: ${D.seed})`)
+    .option('--init-object <how>', `ones (no ground truth leaks in) or guess (the file's objectGuess) (default: ${D.initObject})`)
+    .option('--init-probe <how>', 'guess (the file\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ' +
+      `ptychodus .h5, PtyPy .ptyr) (default: ${D.initProbe})`)
+    .option('--probe-model <spec>', 'model probe for data without one, lengths in metres: aperture:diameter=D ' +
+      '(optionally ,distance=Z) or fzp:diameter=D,outer-zone=DR (or ,focal-length=F; optionally ,stop=S ,defocus=Z); ' +
+      'add ,wavelength=…,pixel=… when the data states no geometry (docs/real-data.md)')
     .option('--threads <n>', 'threads for the engine (default: min(2, cores)); results do not depend on it')
-    .option('--overwrite', 'replace an existing reconstruction in --output-dir (default: refuse)')
+    .option('--precision <p>', 'float32 (default, pty-chi\'s precision) or float64 (for checks)')
+    .option('--overwrite', 'replace an existing reconstruction in --out (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {
-      if (!flags.inputNpz) throw new UsageError('--input-npz is required');
-      if (!flags.outputDir) throw new UsageError('--output-dir is required');
-      const { reconstruction: settings } = parseStudySettings({
+      const input = aliased<string>(flags as Record<string, unknown>, '--input', OLD_INPUT);
+      const outputDir = aliased<string>(flags as Record<string, unknown>, '--out', OLD_OUT);
+      if (!input) throw new UsageError('--input is required');
+      if (!outputDir) throw new UsageError('--out is required');
+      const { reconstruction: settings } = settingsFrom(flags.config, {
         reconstruction: {
           epochs: integerFlag('--epochs', flags.epochs),
           batchSize: integerFlag('--batch-size', flags.batchSize),
-          noiseModel: flags.noiseModel as 'gaussian' | 'poisson',
+          noiseModel: flags.noiseModel as 'gaussian' | 'poisson' | undefined,
           modes: integerFlag('--modes', flags.modes),
           seed: integerFlag('--seed', flags.seed),
-          initObject: flags.initObject as 'ones' | 'guess',
+          initObject: flags.initObject as 'ones' | 'guess' | undefined,
           initProbe: flags.initProbe,
           ...(flags.probeModel !== undefined ? { probeModel: flags.probeModel } : {}),
+          ...(flags.precision !== undefined ? { precision: flags.precision as 'float32' | 'float64' } : {}),
           nImages: integerFlag('--n-images', flags.nImages),
           threads: integerFlag('--threads', flags.threads),
         },
       });
-      const opts = { inputNpz: flags.inputNpz, outputDir: flags.outputDir, settings };
-      if (!existsSync(opts.inputNpz)) throw new UsageError(`--input-npz ${opts.inputNpz}: no such file`);
+      const opts = { inputNpz: input, outputDir, settings };
+      if (!existsSync(opts.inputNpz)) throw new UsageError(`--input ${opts.inputNpz}: no such file`);
       const existing = join(opts.outputDir, PHASE_F.reconstruction);
       if (existsSync(existing) && !flags.overwrite) throw new UsageError(`${existing} exists; pass --overwrite to replace it`);
       const progress = progressPrinter(!!process.stderr.isTTY);
       let r;
       try {
+        const { runLsqmlJob } = await import('../../study/reconstruct/lsqml-job.js');
         r = await runLsqmlJob(opts, progress.update);
       } finally {
         progress.done();

@@ -1,20 +1,20 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { action } from '../action.js';
-import { parseDose } from '../flags.js';
+import { collect, parseDose } from '../flags.js';
+import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
+import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
-import { parseStudySettings } from '../../settings/parse.js';
 import { doseDirName } from '../../study/hub/layout.js';
-import { runOverlap } from '../../study/overlap/phase.js';
 import type { OverlapProgress } from '../../study/overlap/plan.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
 const FLAGS: Record<string, string> = {
-  phaseCRoot: '--phase-c-root', overwrite: '--overwrite', doses: '--dose', 'overlap.seed': '--seed',
-  'overlap.probeDiameterPx': '--probe-diameter-px', 'overlap.neighborCount': '--neighbor-count',
+  phaseCRoot: '--phase-c-root', outputRoot: '--out', config: '--config', overwrite: '--overwrite', doses: '--dose', 'overlap.seed': '--seed',
+  'overlap.probeDiameterPx': '--probe-diameter-px', 'overlap.neighborCount': '--neighbor-count', ...EXECUTOR_FLAGS,
 };
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter((v) => v.length > 0)];
-}
+/** Old names of --out, still accepted. */
+const OLD_OUT = ['--output-root'];
 
 function positiveNumber(flag: string, text: string): number {
   const v = Number(text);
@@ -49,11 +49,13 @@ function progressPrinter(): { onProgress: (p: OverlapProgress) => void; end: () 
   };
 }
 
-interface OverlapFlags {
+interface OverlapFlags extends ExecutorFlags {
   phaseCRoot?: string;
+  out?: string;
   outputRoot?: string;
-  dose: string[];
-  view: string[];
+  config?: string;
+  dose?: string[];
+  view?: string[];
   seed?: string;
   overwrite?: boolean;
   probeDiameterPx?: string;
@@ -61,54 +63,63 @@ interface OverlapFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('overlap')
     .summary('Phase D: dense and sparse views of every dose by greedy minimum spacing')
     .description(
-      'Phase D: for every dose_<D>/patched_{train,test}.npz under --phase-c-root,\n' +
-      'keep a maximal subset of the scan positions whose pairwise distances are\n' +
-      'all >= S = (1 - f)·N (dense f = 0.7, sparse f = 0.2; N from `diffraction`),\n' +
-      'visiting the positions in a seeded order. Per dose and view it writes\n' +
-      '<out>/dose_<D>/<view>/<view>_{train,test}.npz (every per-scan array\n' +
-      'filtered, source_indices, _metadata with the selection bookkeeping and the\n' +
-      'parent Phase C metadata), {train,test}_metrics.json and metrics_bundle.json\n' +
+      'Phase D: for every dose_<D>/patched_{train,test}.npz under --phase-c-root, ' +
+      'keep a maximal subset of the scan positions whose pairwise distances are ' +
+      'all >= S = (1 - f)·N (dense f = 0.7, sparse f = 0.2; N from `diffraction`), ' +
+      'visiting the positions in a seeded order. Per dose and view it writes ' +
+      '<out>/dose_<D>/<view>/<view>_{train,test}.npz (every per-scan array ' +
+      'filtered, source_indices, _metadata with the selection bookkeeping and the ' +
+      'parent Phase C metadata), {train,test}_metrics.json and metrics_bundle.json ' +
       '(overlap metrics); and <out>/overlap_manifest.json.\n\n' +
-      'Exit codes: 0 done; 1 some dose failed (the others were still written);\n' +
+      'Exit codes: 0 done; 1 some dose failed (the others were still written); ' +
       '2 bad usage (nothing written).')
-    .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/ directories (required)')
-    .option('--output-root <dir>', 'where the views are written (required)')
-    .addOption(new Option('--dose <D>', 'only this dose; repeatable or comma-separated (1e3 = dose_1000)')
-      .argParser(collect).default([], 'every dose_<D> found'))
-    .addOption(new Option('--view <view>', 'only this view: dense or sparse; repeatable')
-      .argParser(collect).default([], 'both'))
+    .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/ directories (required)');
+  addOutOption(cmd, 'where the views are written (required)', OLD_OUT);
+  addConfigOption(cmd);
+  cmd
+    .option('--dose <D>', 'only this dose; repeat (or comma-separate) for several, e.g. 1e3 = dose_1000 (default: every dose_<D> found)', collect)
+    .option('--view <view>', 'only this view: dense or sparse; repeatable (default: both)', collect)
     .option('--seed <S>', 'seed of the visiting order (default: 456, the design\'s subsampling seed)')
     .option('--probe-diameter-px <D>', 'disc diameter of the overlap metrics (default: N, the patch size)')
     .option('--neighbor-count <K>', 'neighbours of the image-based overlap metric (default: 6)')
-    .option('--overwrite', 'replace existing output files (default: refuse, before writing anything)')
+    .option('--overwrite', 'replace existing output files (default: refuse, before writing anything)');
+  addExecutorOptions(cmd)
     .action(action('overlap', async (flags: OverlapFlags) => {
       if (!flags.phaseCRoot) throw new UsageError('--phase-c-root is required');
-      if (!flags.outputRoot) throw new UsageError('--output-root is required');
-      const doses = flags.dose.map(parseDose);
-      for (const v of flags.view) if (v !== 'dense' && v !== 'sparse') throw new UsageError(`--view must be dense or sparse, got '${v}'`);
-      const settings = parseStudySettings({
+      const outputRoot = aliased<string>(flags as Record<string, unknown>, '--out', OLD_OUT);
+      if (!outputRoot) throw new UsageError('--out is required');
+      const doses = (flags.dose ?? []).map(parseDose);
+      const views = flags.view ?? [];
+      for (const v of views) if (v !== 'dense' && v !== 'sparse') throw new UsageError(`--view must be dense or sparse, got '${v}'`);
+      const settings = settingsFrom(flags.config, {
         overlap: {
           seed: flags.seed !== undefined ? nonNegativeInteger('--seed', flags.seed) : undefined,
           probeDiameterPx: flags.probeDiameterPx !== undefined ? positiveNumber('--probe-diameter-px', flags.probeDiameterPx) : undefined,
           neighborCount: flags.neighborCount !== undefined ? nonNegativeInteger('--neighbor-count', flags.neighborCount) : undefined,
         },
+        execution: executorSettingsFromFlags(flags),
       });
-      const progress = progressPrinter();
-      const summary = await runOverlap(settings, {
+      const runOptions = {
         phaseCRoot: flags.phaseCRoot,
-        outputRoot: flags.outputRoot,
+        outputRoot,
         doses: doses.length > 0 ? doses : undefined,
-        views: flags.view.length > 0 ? flags.view : undefined,
+        views: views.length > 0 ? views : undefined,
         overwrite: !!flags.overwrite,
-      }, progress.onProgress).finally(progress.end);
+      };
+      const { overlapOnCluster } = await import('../cluster.js');
+      const onCluster = await overlapOnCluster(settings, runOptions, flags);
+      if (onCluster !== null) return onCluster;
+      const progress = progressPrinter();
+      const { runOverlap } = await import('../../study/overlap/phase.js');
+      const summary = await runOverlap(settings, runOptions, progress.onProgress).finally(progress.end);
 
       for (const d of summary.doses) {
         if (d.status === 'failed') {
-          process.stdout.write(`${doseDirName(d.dose)}: FAILED — ${d.error}\n`);
+          process.stdout.write(`${doseDirName(d.dose)}: ${paint('FAILED', 'bad', process.stdout)} — ${d.error}\n`);
           continue;
         }
         for (const [view, v] of Object.entries(d.views)) {

@@ -1,19 +1,23 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { integerFlag, numberFlag } from '../flags.js';
+import { collect, doseFlags, integerFlag, numberFlag } from '../flags.js';
+import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { ProgressView } from '../progress/reconstruct.js';
+import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
-import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
+import { settingsDefaults } from '../../settings/parse.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
-import { runReconstruction } from '../../study/reconstruct/phase.js';
 import type { ReconstructionRunOptions } from '../../study/reconstruct/plan.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
-interface Flags {
+interface Flags extends ExecutorFlags {
   phaseCRoot?: string;
   phaseDRoot?: string;
+  out?: string;
   artifactRoot?: string;
-  dose?: string;
+  config?: string;
+  dose?: string[];
   doses?: string;
   view?: string;
   split?: string;
@@ -32,14 +36,17 @@ interface Flags {
   jobs?: string;
 }
 
+/** Old names of --out, still accepted. */
+const OLD_OUT = ['--artifact-root'];
+
 const FLAGS: Record<string, string> = {
-  phaseCRoot: '--phase-c-root', phaseDRoot: '--phase-d-root', artifactRoot: '--artifact-root',
+  phaseCRoot: '--phase-c-root', phaseDRoot: '--phase-d-root', artifactRoot: '--out', config: '--config',
   allowMissingPhaseD: '--allow-missing-phase-d', force: '--force',
   'filters.dose': '--dose', 'filters.view': '--view', 'filters.split': '--split', 'filters.gridsize': '--gridsize',
   'simulation.doses': '--doses', 'reconstruction.epochs': '--epochs', 'reconstruction.batchSize': '--batch-size',
   'reconstruction.noiseModel': '--noise-model', 'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images',
   'reconstruction.seed': '--seed', 'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe',
-  'execution.jobs': '--jobs',
+  'execution.jobs': '--jobs', ...EXECUTOR_FLAGS,
 };
 
 function required(flag: string, v: string | undefined): string {
@@ -51,11 +58,12 @@ function required(flag: string, v: string | undefined): string {
 export function optionsFromFlags(f: Flags): { settings: StudySettings; options: ReconstructionRunOptions } {
   const phaseCRoot = required('--phase-c-root', f.phaseCRoot);
   const phaseDRoot = required('--phase-d-root', f.phaseDRoot);
-  const artifactRoot = required('--artifact-root', f.artifactRoot);
+  const artifactRoot = required('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT));
   if (f.view !== undefined && !(VIEWS as readonly string[]).includes(f.view)) throw new UsageError(`--view ${f.view}: expected one of ${VIEWS.join(', ')}`);
   if (f.split !== undefined && !(SPLITS as readonly string[]).includes(f.split)) throw new UsageError(`--split ${f.split}: expected one of ${SPLITS.join(', ')}`);
   const doses = f.doses === undefined ? undefined : f.doses.split(',').map((d) => numberFlag('--doses', d)!);
-  const settings = parseStudySettings({
+  const doseFilter = doseFlags(f.dose) ?? [];
+  const settings = settingsFrom(f.config, {
     simulation: { doses },
     reconstruction: {
       epochs: integerFlag('--epochs', f.epochs),
@@ -67,14 +75,14 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
       initObject: f.initObject as 'ones' | 'guess' | undefined,
       initProbe: f.initProbe,
     },
-    execution: { jobs: integerFlag('--jobs', f.jobs) },
+    execution: { jobs: integerFlag('--jobs', f.jobs), ...executorSettingsFromFlags(f) },
   });
   return {
     settings,
     options: {
       phaseCRoot, phaseDRoot, artifactRoot,
       filters: {
-        dose: numberFlag('--dose', f.dose) ?? null,
+        dose: doseFilter.length === 0 ? null : doseFilter.length === 1 ? doseFilter[0]! : doseFilter,
         view: (f.view as View | undefined) ?? null,
         split: (f.split as Split | undefined) ?? null,
         gridsize: integerFlag('--gridsize', f.gridsize) ?? null,
@@ -88,45 +96,53 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
 
 export function register(program: Command): void {
   const D = settingsDefaults();
-  program
+  const cmd = program
     .command('reconstruct')
     .summary('Phase F: LSQML reconstruction of every dose × view × split, with manifests that keep all evidence')
     .description(
       'Phase F: reconstruct every dose × view × split with the LSQML engine (the same code as `ptychostudy lsqml`).\n\n' +
       'Jobs, in order (doses ascending; split train then test; view baseline, dense, sparse):\n' +
-      '  baseline      <phase-c-root>/dose_<D>/patched_<split>.npz\n' +
-      '  dense/sparse  <phase-d-root>/dose_<D>/<view>/<view>_<split>.npz (or <view>/<split>.npz)\n' +
-      'Each job writes <artifact-root>/dose_<D>/<view>/<split>/{reconstruction.npz, reconstruction.png, lsqml.log,\n' +
-      'reconstruction.log}. <artifact-root>/reconstruction_manifest.json and skip_summary.json are MERGED with earlier\n' +
-      'runs by (dose, view, split): a re-run job\'s old result moves to its `history` (old files to <job>/history/),\n' +
-      'other jobs\' results stay. Every run also leaves an immutable copy of its own files under\n' +
-      '<artifact-root>/runs/<UTC time>-<filters>/. A job whose result is complete (success, reconstruction.npz present,\n' +
-      'input size and SHA-256 unchanged) is skipped as "already complete" unless --force.\n\n' +
-      'Exit codes: 0 every selected job succeeded (or dry run); 1 some job failed (all recorded); 2 bad usage or\n' +
+      '  baseline: <phase-c-root>/dose_<D>/patched_<split>.npz\n' +
+      '  dense, sparse: <phase-d-root>/dose_<D>/<view>/<view>_<split>.npz (or <view>/<split>.npz)\n' +
+      'Each job writes <out>/dose_<D>/<view>/<split>/{reconstruction.npz, reconstruction.png, lsqml.log, ' +
+      'reconstruction.log}. <out>/reconstruction_manifest.json and skip_summary.json are MERGED with earlier ' +
+      'runs by (dose, view, split): a re-run job\'s old result moves to its `history` (old files to <job>/history/), ' +
+      'other jobs\' results stay. Every run also leaves an immutable copy of its own files under ' +
+      '<out>/runs/<UTC time>-<filters>/. A job whose result is complete (success, made with the same settings, ' +
+      'reconstruction.npz present, input size and SHA-256 unchanged) is skipped as "already complete" unless --force.\n\n' +
+      'Every LSQML option can be set in a settings file (--config; `ptychostudy config --print-defaults`).\n\n' +
+      'Exit codes: 0 every selected job succeeded (or dry run); 1 some job failed (all recorded); 2 bad usage or ' +
       'bad input roots (nothing written).')
     .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/patched_{train,test}.npz (required)')
-    .option('--phase-d-root <dir>', 'Phase D root holding dose_<D>/<view>/<view>_{train,test}.npz (required)')
-    .option('--artifact-root <dir>', 'where reconstructions, logs, manifests and run snapshots go; created if missing (required)')
-    .option('--dose <D>', 'only the jobs of this dose (photons per pattern, e.g. 1000 or 1e3)')
+    .option('--phase-d-root <dir>', 'Phase D root holding dose_<D>/<view>/<view>_{train,test}.npz (required)');
+  addOutOption(cmd, 'where reconstructions, logs, manifests and run snapshots go; created if missing (required)', OLD_OUT);
+  addConfigOption(cmd);
+  cmd
+    .option('--dose <D>', 'only the jobs of this dose (photons per pattern, e.g. 1000 or 1e3); repeat (or comma-separate) for several', collect)
     .option('--view <view>', `only this view: ${VIEWS.join(' | ')}`)
     .option('--split <split>', `only this split: ${SPLITS.join(' | ')}`)
     .option('--gridsize <g>', 'only the views of this gridsize: 1 = baseline, 2 = dense and sparse')
-    .option('--doses <list>', `the study's doses, comma-separated (default ${D.simulation.doses.join(',')})`)
+    .option('--doses <list>', `the study's doses, the job matrix, comma-separated (default: ${D.simulation.doses.join(',')})`)
     .option('--dry-run', 'print what each job would run and record the plan; run nothing')
     .option('--allow-missing-phase-d', 'skip (and record) jobs whose input NPZ is missing instead of failing')
-    .option('--force', 're-run jobs that are already complete (their old results move to history)')
-    .option('--epochs <n>', 'LSQML epochs per job', String(D.reconstruction.epochs))
-    .option('--batch-size <n>', 'LSQML minibatch size (positions per update)', String(D.reconstruction.batchSize))
-    .option('--noise-model <m>', 'gaussian | poisson', D.reconstruction.noiseModel)
-    .option('--modes <n>', 'probe modes', String(D.reconstruction.modes))
+    .option('--force', 'redo jobs that are already complete (their old results move to history)')
+    .option('--epochs <n>', `LSQML epochs per job, at least 2 (default: ${D.reconstruction.epochs})`)
+    .option('--batch-size <n>', `LSQML minibatch size, positions per update (default: ${D.reconstruction.batchSize})`)
+    .option('--noise-model <m>', `gaussian | poisson (default: ${D.reconstruction.noiseModel})`)
+    .option('--modes <n>', `probe modes (default: ${D.reconstruction.modes})`)
     .option('--n-images <n>', 'use at most the first n positions of each input (default: all)')
-    .option('--seed <s>', 'seed of the minibatch order (same seed, same bytes)', String(D.reconstruction.seed))
-    .option('--init-object <o>', 'initial object: ones (no ground truth leaks in) | guess (the file\'s objectGuess)', D.reconstruction.initObject)
-    .option('--init-probe <p>', 'initial probe: guess (the file\'s probeGuess) | file:PATH (an NPZ with reconstructed_probe or probeGuess)', D.reconstruction.initProbe)
-    .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)')
+    .option('--seed <s>', `seed of the minibatch order; same seed, same bytes (default: ${D.reconstruction.seed})`)
+    .option('--init-object <o>', `initial object: ones (no ground truth leaks in) | guess (the file's objectGuess) (default: ${D.reconstruction.initObject})`)
+    .option('--init-probe <p>', `initial probe: guess (the file's probeGuess) | file:PATH (an NPZ with reconstructed_probe or probeGuess) (default: ${D.reconstruction.initProbe})`)
+    .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)');
+  addExecutorOptions(cmd)
     .action(action('reconstruct', async (flags: Flags) => {
       const { settings, options } = optionsFromFlags(flags);
+      const { reconstructOnCluster } = await import('../cluster.js');
+      const onCluster = await reconstructOnCluster(settings, options, flags);
+      if (onCluster !== null) return onCluster;
       const view = new ProgressView(process.stderr, process.stderr.isTTY === true);
+      const { runReconstruction } = await import('../../study/reconstruct/phase.js');
       const summary = await runReconstruction(settings, options, (e) => {
         if (e.type === 'dry-run') process.stdout.write(e.preview + '\n');
         if (e.type === 'plan' && e.dryRun) {
@@ -142,7 +158,7 @@ export function register(program: Command): void {
         `${summary.alreadyComplete} already complete`);
       if (!summary.dryRun) out.push(`  executed ${summary.executed}: ${summary.succeeded} succeeded, ${summary.failed} failed`);
       for (const r of summary.results) {
-        if (r.status === 'failed') out.push(`  FAILED dose=${r.dose} view=${r.view} split=${r.split}: ${r.error ?? ''} (log ${r.log_path})`);
+        if (r.status === 'failed') out.push(`  ${paint('FAILED', 'bad', process.stdout)} dose=${r.dose} view=${r.view} split=${r.split}: ${r.error ?? ''} (log ${r.log_path})`);
       }
       out.push(`  manifest:     ${summary.manifestPath}`);
       out.push(`  skip summary: ${summary.skipSummaryPath}`);

@@ -1,26 +1,32 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { action } from '../action.js';
+import { addOutOption, aliased } from '../options.js';
 import { UsageError } from '../../errors.js';
-import { buildReport } from '../../study/report/phase.js';
+
+/** Old name of --out, still accepted. */
+const OLD_OUT = ['--hub'];
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('report')
     .summary('HTML report of a study hub: design, data, reconstructions, metrics, charts, skipped jobs')
     .description(
-      'Writes <hub>/report/index.html with its images in <hub>/report/img/ (self-contained: relative links, no\n' +
-      'scripts; it opens from disk). Reads <hub>/design.json, run.json, phase_c/, phase_d/, phase_f/ and phase_g/\n' +
-      '(as written by `ptychostudy run`, or by generate/overlap/reconstruct/compare with those roots). Sections:\n' +
-      'study design, data (object, probe, position maps with counts), reconstructions, metric tables, charts,\n' +
-      'reconstruction runs, skipped/failed jobs with reasons, software versions. Anything missing is shown as\n' +
-      '"not available".\n\nExit codes: 0 written; 2 bad usage (no such hub).')
-    .option('--hub <dir>', 'the study hub directory (required)')
+      'Writes <out>/report/index.html with its images in <out>/report/img/ (self-contained: relative links, no ' +
+      'scripts; it opens from disk), where <out> is a study hub. Reads <out>/design.json, run.json, phase_c/, phase_d/, phase_f/ and phase_g/ ' +
+      '(as written by `ptychostudy run`, or by generate/overlap/reconstruct/compare with those roots). Sections: ' +
+      'study design, data (object, probe, position maps with counts), reconstructions, metric tables, charts, ' +
+      'reconstruction runs, skipped/failed jobs with reasons, software versions. Anything missing is shown as ' +
+      '"not available".\n\nExit codes: 0 written; 2 bad usage (no such hub).');
+  addOutOption(cmd, 'the study hub: its report/ is (re)written (required)', OLD_OUT);
+  cmd
     .option('--quiet', 'print nothing but errors')
-    .action(action('report', async (f: { hub?: string; quiet?: boolean }) => {
-      if (!f.hub) throw new UsageError('--hub is required');
-      if (!existsSync(f.hub) || !statSync(f.hub).isDirectory()) throw new UsageError(`--hub ${f.hub}: no such directory`);
-      const r = await buildReport(f.hub);
+    .action(action('report', async (f: { out?: string; hub?: string; quiet?: boolean }) => {
+      const hub = aliased<string>(f, '--out', OLD_OUT);
+      if (!hub) throw new UsageError('--out is required (the hub)');
+      if (!existsSync(hub) || !statSync(hub).isDirectory()) throw new UsageError(`--out ${hub}: no such directory`);
+      const { buildReport } = await import('../../study/report/phase.js');
+      const r = await buildReport(hub);
       if (!f.quiet) {
         process.stdout.write(`report: ${r.indexPath} (${r.images.length} images)\n`);
         for (const m of r.missing) process.stderr.write(`not available: ${m}\n`);

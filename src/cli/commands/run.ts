@@ -2,19 +2,27 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { action } from '../action.js';
-import { collect, integerFlag, parseDose } from '../flags.js';
+import { collect, doseFlags, integerFlag } from '../flags.js';
+import { wrapText } from '../help.js';
+import { addConfigOption, addOutOption, aliased, configInput } from '../options.js';
 import { ProgressView } from '../progress/reconstruct.js';
+import { paint } from '../style.js';
+import { UsageError } from '../../errors.js';
 import { compactUtc } from '../../files/dirs.js';
-import { parseStudySettings } from '../../settings/parse.js';
-import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
+import { mergeSettings, parseStudySettings, shown } from '../../settings/parse.js';
+import { PRESET_NAMES, type StudySettings, type StudySettingsInput } from '../../settings/schema.js';
 import { hubRoots } from '../../study/hub/layout.js';
-import { runStudy, type RunEvent } from '../../study/run/study.js';
-import { readRunState, writeRunState } from '../../study/run/state.js';
+import type { RunEvent } from '../../study/run/study.js';
+import { conflictingSettings, readHubSettings, readRunState, writeRunState } from '../../study/run/state.js';
+import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { summaryTable } from '../../study/run/summary.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
-interface Flags {
-  preset: string;
+interface Flags extends ExecutorFlags {
+  preset?: string;
+  config?: string;
   out?: string;
+  hub?: string;
   dose?: string[];
   epochs?: string;
   jobs?: string;
@@ -30,10 +38,13 @@ interface Flags {
 
 /** The flag of each setting and option this command sets (library messages name them in backticks). */
 const FLAGS: Record<string, string> = {
-  preset: '--preset', hub: '--out', force: '--force', 'simulation.doses': '--dose', 'reconstruction.epochs': '--epochs',
+  preset: '--preset', hub: '--out', force: '--force', config: '--config', 'simulation.doses': '--dose', 'reconstruction.epochs': '--epochs',
   'execution.jobs': '--jobs', 'simulation.seed': '--seed', 'overlap.seed': '--overlap-seed', 'reconstruction.seed': '--reconstruction-seed',
-  'simulation.nImages': '--n-images', 'simulation.baseNpz': '--base-npz',
+  'simulation.nImages': '--n-images', 'simulation.baseNpz': '--base-npz', ...EXECUTOR_FLAGS,
 };
+
+/** The preset of a new hub when neither a flag nor the settings file names one. */
+const DEFAULT_PRESET = 'quick';
 
 /** The hub to use: --out (resumed when it holds a run), a fresh one with --force, or runs/<preset>-<UTC>. */
 export function chooseHub(preset: string, out: string | undefined, force: boolean): string {
@@ -46,42 +57,96 @@ function fmtSeconds(s: number): string {
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
+function valueAt(root: unknown, path: string): unknown {
+  let v = root;
+  for (const k of path.split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+/** The settings flags give (undefined where a flag is absent). */
+function flagSettings(flags: Flags): StudySettingsInput {
+  return {
+    ...(flags.preset !== undefined ? { preset: flags.preset as StudySettingsInput['preset'] } : {}),
+    simulation: {
+      doses: doseFlags(flags.dose)?.sort((a, b) => a - b),
+      seed: integerFlag('--seed', flags.seed),
+      nImages: integerFlag('--n-images', flags.nImages),
+      baseNpz: flags.baseNpz,
+    },
+    overlap: { seed: integerFlag('--overlap-seed', flags.overlapSeed) },
+    reconstruction: { epochs: integerFlag('--epochs', flags.epochs), seed: integerFlag('--reconstruction-seed', flags.reconstructionSeed) },
+    execution: { jobs: integerFlag('--jobs', flags.jobs), ...executorSettingsFromFlags(flags) },
+  };
+}
+
+/**
+ * The settings of this run. A hub that exists is resumed with its own settings: flags and the settings
+ * file may only repeat them, or change what never changes a result (jobs at once, threads); anything
+ * else is refused with the list of differences. A new hub: the quick preset under the file and the flags.
+ */
+export function runSettings(flags: Flags, out: string | undefined, force: boolean): { settings: StudySettings; resumed: boolean } {
+  const fromFlags = flagSettings(flags);
+  const fromFile = configInput(flags.config);
+  const requested = mergeSettings(fromFile, fromFlags) as StudySettingsInput;
+  const hubSettings = out !== undefined && readRunState(out) !== null ? readHubSettings(out) : null;
+  if (hubSettings === null || force) {
+    // --force on an existing hub redoes it: its settings under the requested ones, into a new hub beside it.
+    const base: StudySettingsInput = hubSettings ?? { preset: DEFAULT_PRESET };
+    return { settings: parseStudySettings(mergeSettings(base, requested) as StudySettingsInput), resumed: false };
+  }
+  const settings = parseStudySettings(mergeSettings(hubSettings, requested) as StudySettingsInput);
+  const conflicts = conflictingSettings(hubSettings, settings);
+  if (conflicts.length > 0) {
+    const origin = (setting: string): string => {
+      const flag = Object.entries(FLAGS).find(([path]) => path === setting || setting.startsWith(`${path}.`))?.[1];
+      if (flag !== undefined && valueAt(fromFlags, setting) !== undefined) return flag;
+      return `${setting}${flags.config !== undefined ? ` (${flags.config})` : ''}`;
+    };
+    throw new UsageError(`${out}: this hub was made with other settings. Resume it with its own — ` +
+      `${shellJoin(['ptychostudy', 'run', '--out', out!])} — or start a new hub (another --out, or --force):\n` +
+      conflicts.map((d) => `  ${origin(d.setting)}: hub ${shown(d.was)}, requested ${shown(d.now)}`).join('\n'));
+  }
+  return { settings, resumed: true };
+}
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('run')
-    .description('run the whole study — design, generate, overlap views, LSQML reconstructions, comparison, report — into one hub directory')
-    .option('--preset <name>', `study size: ${PRESET_NAMES.join(' | ')} (quick: minutes on a laptop; fly64: the reference study's size)`, 'quick')
-    .option('--out <dir>', 'hub directory; an existing hub made by `run` is resumed (default: runs/<preset>-<UTC time>)')
-    .option('--dose <photons>', 'photons per pattern; repeat for several doses (default: the preset\'s 1e3, 1e4, 1e5)', collect)
-    .option('--epochs <n>', 'LSQML epochs per reconstruction (default: the preset\'s)')
-    .option('--jobs <n>', 'reconstructions run at once (default: the number of cores)')
+    .description('Run the whole study — design, generate, overlap views, LSQML reconstructions, comparison, report — into ' +
+      'one hub directory. `run --out HUB` on an existing hub resumes it with its own settings.');
+  cmd.option('--preset <name>', `study size: ${PRESET_NAMES.join(' | ')} (quick: minutes on a laptop; fly64: the reference ` +
+    `study's size); default ${DEFAULT_PRESET} for a new hub`);
+  addConfigOption(cmd);
+  addOutOption(cmd, 'the hub directory; an existing hub is resumed with its own settings (default: runs/<preset>-<UTC time>)', ['--hub']);
+  cmd
+    .option('--dose <photons>', 'photons per pattern; repeat (or comma-separate) for several doses (default: 1e3, 1e4, 1e5)', collect)
+    .option('--epochs <n>', 'LSQML epochs per reconstruction, at least 2 (default: 50; fly64: 100)')
+    .option('--jobs <n>', 'reconstructions run at once (default: the number of cores; may change on resume)')
     .option('--seed <n>', 'simulation seed: object, scan positions and noise (default: 42)')
     .option('--overlap-seed <n>', 'seed of the order in which the overlap views visit the positions (default: 456)')
     .option('--reconstruction-seed <n>', 'seed of the LSQML minibatch order (default: 42)')
     .option('--n-images <n>', 'scan positions per dose (default: the preset\'s)')
     .option('--base-npz <file>', 'take objectGuess and probeGuess from this NPZ instead of the synthetic ones')
-    .option('--force', 'do not resume: redo everything into a new hub (the old one is kept)')
+    .option('--force', 'redo everything: a new hub beside the existing one (which is kept), from its settings and the flags')
     .option('--quiet', 'print only the report path at the end')
-    .option('--json', 'print a JSON summary on stdout at the end (progress still goes to stderr unless --quiet)')
-    .addHelpText('after', `
-Hub layout: run.json, design.json, phase_c/, phase_d/, phase_f/, phase_g/, report/index.html.
-Interrupting (Ctrl-C) leaves a consistent hub; run the same command with --out <hub> to continue.
-Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran), 2 bad usage or input.`)
+    .option('--json', 'print a JSON summary on stdout at the end (progress still goes to stderr unless --quiet)');
+  addExecutorOptions(cmd)
+    .addHelpText('after', () => '\n' + wrapText(
+      'Hub layout: run.json, settings.json, design.json, phase_c/, phase_d/, phase_f/, phase_g/, report/index.html.\n' +
+      'Resume: `ptychostudy run --out HUB` continues with the hub\'s own settings; a flag or --config value that differs ' +
+      'from them is refused with the list of differences, except --jobs (and other execution settings, and threads), ' +
+      'which never change a result. A finished hub returns at once, changing no file. Interrupting (Ctrl-C) leaves a ' +
+      'consistent hub and prints the command that continues it.\n' +
+      'Every setting (every LSQML option too) can be set in a settings file: `ptychostudy config --print-defaults`.\n' +
+      'Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran), 2 bad usage or input.'))
     .action(action('run', async (flags: Flags) => {
-      const doses = (flags.dose ?? []).map(parseDose).sort((a, b) => a - b);
-      const settings = parseStudySettings({
-        preset: flags.preset as PresetName,
-        simulation: {
-          doses: doses.length > 0 ? doses : undefined,
-          seed: integerFlag('--seed', flags.seed),
-          nImages: integerFlag('--n-images', flags.nImages),
-          baseNpz: flags.baseNpz,
-        },
-        overlap: { seed: integerFlag('--overlap-seed', flags.overlapSeed) },
-        reconstruction: { epochs: integerFlag('--epochs', flags.epochs), seed: integerFlag('--reconstruction-seed', flags.reconstructionSeed) },
-        execution: { jobs: integerFlag('--jobs', flags.jobs) },
-      });
-      const hub = chooseHub(flags.preset, flags.out, flags.force ?? false);
+      const out = aliased<string>(flags as Record<string, unknown>, '--out', ['--hub']);
+      const force = flags.force ?? false;
+      const { settings } = runSettings(flags, out, force);
+      const hub = chooseHub(settings.preset ?? 'study', out, force);
+      const { runOnCluster } = await import('../cluster.js');
+      const onCluster = await runOnCluster(hub, settings, flags);
+      if (onCluster !== null) return onCluster;
       const quiet = flags.quiet ?? false;
       const err = process.stderr;
       const say = (line: string): void => { if (!quiet) err.write(line + '\n'); };
@@ -92,16 +157,14 @@ Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran)
 
       const onSigint = (): void => {
         const state = readRunState(hub);
-        if (state) { state.status = 'interrupted'; writeRunState(hub, state); }
-        const again: [string, string | undefined][] = [['--epochs', flags.epochs], ['--seed', flags.seed], ['--overlap-seed', flags.overlapSeed],
-          ['--reconstruction-seed', flags.reconstructionSeed], ['--n-images', flags.nImages], ['--base-npz', flags.baseNpz]];
-        err.write(`\nptychostudy run: interrupted; finished work is kept. Continue with: ptychostudy run --preset ${flags.preset} --out ${hub}` +
-          (flags.dose ? flags.dose.map((d) => ` --dose ${d}`).join('') : '') + again.map(([f, v]) => (v !== undefined ? ` ${f} ${v}` : '')).join('') + '\n');
+        if (state && state.status === 'running') { state.status = 'interrupted'; writeRunState(hub, state); }
+        err.write(`\nptychostudy run: interrupted; finished work is kept. Continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}\n`);
         process.exit(130);
       };
       process.once('SIGINT', onSigint);
       process.once('SIGTERM', onSigint);
 
+      const ok = paint('✓', 'good');
       const onEvent = (e: RunEvent): void => {
         if (quiet) return;
         switch (e.type) {
@@ -109,8 +172,8 @@ Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran)
             say(`hub: ${e.hub}${e.resumed ? ` (resuming; complete: ${e.completed.join(', ') || 'none'})` : ''}`);
             break;
           case 'phase-start': say(`▶ ${e.phase}…`); break;
-          case 'phase-skip': say(`✓ ${e.phase}: ${e.reason}`); break;
-          case 'phase-end': say(`✓ ${e.phase} (${fmtSeconds(e.seconds)}; total ${fmtSeconds((performance.now() - t0) / 1000)}): ${e.detail}`); break;
+          case 'phase-skip': say(`${ok} ${e.phase}: ${paint('skipped', 'skip')} (${e.reason})`); break;
+          case 'phase-end': say(`${ok} ${e.phase} (${fmtSeconds(e.seconds)}; total ${fmtSeconds((performance.now() - t0) / 1000)}): ${e.detail}`); break;
           case 'generate':
           case 'overlap':
           case 'compare': {
@@ -122,6 +185,7 @@ Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran)
         }
       };
 
+      const { runStudy } = await import('../../study/run/study.js'); // loaded when used: a finished hub returns fast
       const result = await runStudy(hub, settings, onEvent);
       process.removeListener('SIGINT', onSigint);
       process.removeListener('SIGTERM', onSigint);
@@ -130,7 +194,7 @@ Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran)
       if (flags.json) {
         process.stdout.write(JSON.stringify({
           hub: result.hub, report: result.reportPath, seconds: Math.round(seconds * 10) / 10, exit_code: result.exitCode,
-          phases: result.state.phases, summary: table.rows,
+          changed: result.worked, phases: result.state.phases, summary: table.rows,
         }, null, 2) + '\n');
       } else if (quiet) {
         process.stdout.write(`${result.reportPath ?? ''}\n`);
@@ -138,7 +202,8 @@ Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran)
         say('');
         say(table.text);
         say('');
-        say(`done in ${fmtSeconds(seconds)}. Report: ${result.reportPath}`);
+        say(result.worked ? `done in ${fmtSeconds(seconds)}. Report: ${result.reportPath}`
+          : `nothing to do: the hub is complete and its inputs are unchanged. Report: ${result.reportPath}`);
       }
       return result.exitCode;
     }, FLAGS));

@@ -3,6 +3,7 @@
  * each running job's epoch) redrawn in place; otherwise plain lines (job start/end, every ~10 % of epochs).
  */
 import type { JobRef, PhaseFEvent } from '../../study/reconstruct/record.js';
+import { paint } from '../style.js';
 
 interface Running {
   job: JobRef;
@@ -63,8 +64,8 @@ export class ProgressView {
         this.failed = e.failed;
         const r = e.result;
         const what = r.status === 'success'
-          ? `done in ${r.seconds.toFixed(1)} s (${r.epochs_run ?? '?'} epochs, final loss ${r.final_loss === null ? 'n/a' : r.final_loss.toExponential(4)})`
-          : `FAILED: ${r.error ?? 'unknown error'} (log ${r.log_path})`;
+          ? `${paint('done', 'good', this.out)} in ${r.seconds.toFixed(1)} s (${r.epochs_run ?? '?'} epochs, final loss ${r.final_loss === null ? 'n/a' : r.final_loss.toExponential(4)})`
+          : `${paint('FAILED', 'bad', this.out)}: ${r.error ?? 'unknown error'} (log ${r.log_path})`;
         const eta = this.eta();
         this.line(`[${e.done}/${e.count}] ${label(e.job)} ${what}${eta === null ? '' : ` · ETA ${eta}`}`);
         this.draw(true);

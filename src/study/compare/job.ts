@@ -169,29 +169,44 @@ function alignedNpz(arms: ArmOutcome[], meta: Record<string, unknown>): Record<s
   return out;
 }
 
-function comparisonFigure(arms: ArmOutcome[], title: string): Buffer | null {
-  const ok = arms.filter((a) => a.aligned);
-  if (ok.length === 0) return null;
-  const gt = ok[0]!.aligned!.gt;
+/** One model's aligned pair, as the comparison figure draws it. */
+export interface AlignedPair { model: string; gt: ComplexImage; rec: ComplexImage }
+
+/**
+ * The comparison figure's panels: a row of amplitudes (ground truth, then each model and its error) and a
+ * row of phases. Amplitude and phase images take the ground truth's 0.5–99.5 percentile range (values
+ * outside are clipped, and the clipped share is written under each image); errors are symmetric about 0
+ * at the 99th percentile of |error|.
+ */
+export function comparisonPanels(pairs: readonly AlignedPair[]): Panel[] {
+  const gt = pairs[0]!.gt;
   const gAmp = amplitudeOf(gt).data, gPh = phaseOf(gt).data;
   const [alo, ahi] = percentileRange(gAmp, 0.005, 0.995);
   const [plo, phi] = percentileRange(gPh, 0.005, 0.995);
-  const ampPanels: Panel[] = [{ title: 'ground truth |O|', width: gt.w, height: gt.h, values: gAmp, colormap: 'gray', vmin: alo, vmax: ahi }];
-  const phPanels: Panel[] = [{ title: 'ground truth arg O', width: gt.w, height: gt.h, values: gPh, colormap: 'viridis', vmin: plo, vmax: phi, label: 'rad' }];
-  for (const a of ok) {
-    const { gt: t, rec } = a.aligned!;
+  const ampPanels: Panel[] = [{ title: 'ground truth |O|', width: gt.w, height: gt.h, values: gAmp, quantity: 'object-amplitude', vmin: alo, vmax: ahi }];
+  const phPanels: Panel[] = [{ title: 'ground truth arg O', width: gt.w, height: gt.h, values: gPh, quantity: 'object-phase', vmin: plo, vmax: phi }];
+  for (const { model, gt: t, rec } of pairs) {
     const c = comparisonImages(t, rec);
     const dA = new Float64Array(c.ampT.data.length), dP = new Float64Array(c.ampT.data.length);
     for (let i = 0; i < dA.length; i++) { dA[i] = c.ampP.data[i]! - c.ampT.data[i]!; dP[i] = c.phP.data[i]! - c.phT.data[i]!; }
     const ea = Math.max(...percentileRange(dA.map(Math.abs), 0, 0.99).map(Math.abs), 1e-12);
     const ep = Math.max(...percentileRange(dP.map(Math.abs), 0, 0.99).map(Math.abs), 1e-12);
-    const name = a.row.model;
-    ampPanels.push({ title: `${name} |O|`, width: rec.w, height: rec.h, values: c.ampP.data, colormap: 'gray', vmin: alo, vmax: ahi });
-    ampPanels.push({ title: `${name} amplitude error`, width: rec.w, height: rec.h, values: dA, colormap: 'RdBu', vmin: -ea, vmax: ea });
-    phPanels.push({ title: `${name} arg O`, width: rec.w, height: rec.h, values: c.phP.data, colormap: 'viridis', vmin: plo, vmax: phi, label: 'rad' });
-    phPanels.push({ title: `${name} phase error`, width: rec.w, height: rec.h, values: dP, colormap: 'RdBu', vmin: -ep, vmax: ep, label: 'rad' });
+    ampPanels.push({ title: `${model} |O|`, width: rec.w, height: rec.h, values: c.ampP.data, quantity: 'object-amplitude', vmin: alo, vmax: ahi });
+    ampPanels.push({ title: `${model} amplitude error`, width: rec.w, height: rec.h, values: dA, quantity: 'error', vmin: -ea, vmax: ea });
+    phPanels.push({ title: `${model} arg O`, width: rec.w, height: rec.h, values: c.phP.data, quantity: 'object-phase', vmin: plo, vmax: phi });
+    phPanels.push({ title: `${model} phase error`, width: rec.w, height: rec.h, values: dP, quantity: 'error', vmin: -ep, vmax: ep, label: 'rad' });
   }
-  return renderPanelsPng([...ampPanels, ...phPanels], { columns: ampPanels.length, title, imageSize: 180 });
+  return [...ampPanels, ...phPanels];
+}
+
+function comparisonFigure(arms: ArmOutcome[], title: string): Buffer | null {
+  const ok = arms.filter((a) => a.aligned);
+  if (ok.length === 0) return null;
+  const panels = comparisonPanels(ok.map((a) => ({ model: a.row.model, gt: a.aligned!.gt, rec: a.aligned!.rec })));
+  return renderPanelsPng(panels, {
+    columns: panels.length / 2, title, imageSize: 180,
+    subtitle: 'amplitude and phase on the ground truth\'s 0.5–99.5 percentile range (share of clipped pixels under each image); errors ±99th percentile',
+  });
 }
 
 /** Compares one job (see the module comment); never throws for the job's own problems. */
@@ -279,7 +294,7 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
     });
   }
   const brief = arms.map((a) => a.row.status === 'ok'
-    ? `${a.row.model} MS-SSIM ${fmt3(a.row.metrics.ms_ssim?.amplitude)}/${fmt3(a.row.metrics.ms_ssim?.phase)}`
+    ? `${a.row.model} MS-SSIM amplitude/phase ${fmt3(a.row.metrics.ms_ssim?.amplitude)}/${fmt3(a.row.metrics.ms_ssim?.phase)}`
     : `${a.row.model} ${a.row.status}${a.row.error ? ` (${a.row.error})` : ''}`).join('; ');
   onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: ${brief}` });
   return { rows: arms.map((a) => a.row), skipped: null, compared: ok.length > 0 ? 1 : 0, failed: arms.filter((a) => a.row.status === 'failed').length };

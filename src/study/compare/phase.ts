@@ -86,7 +86,8 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   // Read the prior summary first: a broken one stops the run before anything is written.
   const summaryPath = join(opts.outputRoot, PHASE_G.summaryJson);
   readMetricsSummary(summaryPath);
-  const filterTag = [opts.dose != null ? doseDir(opts.dose) : '', opts.view ?? '', opts.split ?? ''].filter(Boolean).join('-');
+  const doseTag = opts.dose == null ? '' : (Array.isArray(opts.dose) ? opts.dose : [opts.dose]).map(doseDir).join('+');
+  const filterTag = [doseTag, opts.view ?? '', opts.split ?? ''].filter(Boolean).join('-');
   const runId = createUniqueDir(join(opts.outputRoot, PHASE_G.runs), `${compactUtc(started)}${filterTag ? `-${filterTag}` : ''}`);
   const run: ComparisonRun = {
     outputRoot: opts.outputRoot, runId, models, regionMode: opts.region ?? 'illumination', figures: opts.figures !== false,

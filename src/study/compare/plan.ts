@@ -25,7 +25,8 @@ import { readManifest, readSkipSummary, type ExecutionResult, type SkipEntry } f
 import type { PlannedJob } from '../phase.js';
 
 export interface CompareFilters {
-  dose?: number | null;
+  /** One dose, or several. */
+  dose?: number | number[] | null;
   view?: string | null;
   split?: string | null;
 }
@@ -97,12 +98,15 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
     if (!doseSet.has(doseDir(d))) doseSet.set(doseDir(d), d);
   }
   const doses = [...doseSet.values()].sort((a, b) => a - b);
-  if (opts.dose != null && !doses.some((d) => doseDir(d) === doseDir(opts.dose!))) {
-    throw new InputError(`dose ${opts.dose} not found (the Phase C / Phase F roots have ${doses.length ? doses.join(', ') : 'no dose directories'})`);
+  const wanted = opts.dose == null ? null : new Set((Array.isArray(opts.dose) ? opts.dose : [opts.dose]).map(doseDir));
+  for (const w of wanted ?? []) {
+    if (!doses.some((d) => doseDir(d) === w)) {
+      throw new InputError(`dose ${w.slice(5)} not found (the Phase C / Phase F roots have ${doses.length ? doses.join(', ') : 'no dose directories'})`);
+    }
   }
   const jobs: CompareJob[] = [];
   for (const dose of doses) {
-    if (opts.dose != null && doseDir(dose) !== doseDir(opts.dose)) continue;
+    if (wanted !== null && !wanted.has(doseDir(dose))) continue;
     for (const split of SPLITS) {
       if (opts.split != null && split !== opts.split) continue;
       for (const view of VIEWS) {

@@ -60,7 +60,9 @@ export function mergeSummary(prior: MetricsSummary | null, run: { rows: SummaryR
   for (const r of prior?.rows ?? []) rows.set(rowKey(r), r);
   for (const r of run.rows) {
     const old = rows.get(rowKey(r));
-    const history = old ? [...old.history, stripHistory(old)] : [];
+    // A row merged again by the run that made it (a cluster run merges after every task) replaces its
+    // earlier copy: a row's history never holds a version of the run that is current.
+    const history = old ? [...old.history, stripHistory(old)].filter((h) => h.run_id !== r.run_id) : [];
     rows.set(rowKey(r), { ...r, history });
   }
   const compared = new Set(run.rows.map(jobKeyOf));
@@ -176,7 +178,7 @@ export function summaryMarkdown(s: MetricsSummary): string {
   }
   L.push('## Runs', '', '| run | started | filters | compared | failed | skipped |', '|---|---|---|---:|---:|---:|');
   for (const r of s.runs) {
-    const f = [r.filters.dose != null ? `dose=${r.filters.dose}` : '', r.filters.view ? `view=${r.filters.view}` : '', r.filters.split ? `split=${r.filters.split}` : ''].filter(Boolean).join(' ') || 'all';
+    const f = [r.filters.dose != null ? `dose=${[r.filters.dose].flat().join(',')}` : '', r.filters.view ? `view=${r.filters.view}` : '', r.filters.split ? `split=${r.filters.split}` : ''].filter(Boolean).join(' ') || 'all';
     L.push(`| ${r.run_id} | ${r.started_at} | ${f} | ${r.compared} | ${r.failed} | ${r.skipped} |`);
   }
   L.push('');

@@ -1,7 +1,8 @@
 /**
  * Reading a hub's datasets for their ground truth (objectGuess, probeGuess, scan coordinates; the
- * diffraction is never read) and reconstructions (`reconstructed_object` and what the file says about
- * time and positions): what Phase G compares and the report shows.
+ * diffraction is not read for it) and reconstructions (`reconstructed_object` and what the file says about
+ * time and positions): what Phase G compares and the report shows; and a few diffraction patterns of a
+ * dataset, in photon counts, for the report's pictures (`readDiffractionSample`).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -183,5 +184,51 @@ export function readReconstruction(path: string): Reconstruction {
     }
     const seconds = reconstructionSeconds(metadata, epochSeconds) ?? runRecordSeconds(path);
     return { path, object, seconds, metadata, lossHistory, positions };
+  });
+}
+
+/** A few diffraction patterns of a dataset, in photon counts ((diffraction · s)², s = `_metadata.intensity_scale`). */
+export interface DiffractionSample {
+  path: string;
+  /** Pattern side (patterns are N×N or H×W). */
+  h: number;
+  w: number;
+  /** Patterns in the file. */
+  n: number;
+  /** The indices read, and each pattern's counts (row-major h·w). */
+  indices: number[];
+  counts: Float64Array[];
+  /** The intensity scale applied (1 when the file states none). */
+  intensityScale: number;
+}
+
+/** Largest diffraction stack the report reads to draw a few patterns (bytes, inflated). */
+export const MAX_SAMPLED_DIFFRACTION_BYTES = 2 ** 30;
+
+/**
+ * Patterns `indices` (clamped to the file's, duplicates dropped) of a dataset's `diffraction` [n, H, W],
+ * as photon counts. The member's header is checked first: a stack larger than
+ * `MAX_SAMPLED_DIFFRACTION_BYTES` is refused with an `InputError` rather than read.
+ */
+export function readDiffractionSample(path: string, indices: readonly number[]): DiffractionSample {
+  return withReader(path, (r) => {
+    if (!r.has('diffraction')) throw new InputError(`${path}: no 'diffraction'`);
+    const h = r.header('diffraction');
+    if (h.shape.length !== 3) throw new InputError(`${path}, key 'diffraction': expected [n, H, W], found shape [${h.shape.join(', ')}]`);
+    if (h.payloadBytes > MAX_SAMPLED_DIFFRACTION_BYTES) {
+      throw new InputError(`${path}, key 'diffraction': ${h.payloadBytes} bytes, more than the ${MAX_SAMPLED_DIFFRACTION_BYTES} the report samples`);
+    }
+    const [n, H, W] = h.shape as [number, number, number];
+    const data = float64Of(r.get('diffraction'), `${path}, key 'diffraction'`);
+    const meta = readMetadata(r);
+    const raw = meta.status === 'ok' ? meta.value.intensity_scale : undefined;
+    const s = typeof raw === 'number' && Number.isFinite(raw) && raw > 0 ? raw : 1;
+    const picked = [...new Set(indices.map((i) => Math.max(0, Math.min(n - 1, Math.round(i)))))];
+    const counts = picked.map((i) => {
+      const out = new Float64Array(H * W);
+      for (let k = 0; k < H * W; k++) { const a = data[i * H * W + k]! * s; out[k] = a * a; }
+      return out;
+    });
+    return { path, h: H, w: W, n, indices: picked, counts, intensityScale: s };
   });
 }

@@ -4,6 +4,7 @@
  * other, for where their inputs and outputs live.
  *
  *   <hub>/run.json                   settings and per-phase status (study/run/state.ts)
+ *   <hub>/settings.json              every setting of the study (a settings file: `--config` reads it)
  *   <hub>/design.json                the study design (Phase A)
  *   <hub>/phase_c/                   dose_<D>/patched_{train,test}.npz, run_manifest.json
  *   <hub>/phase_d/                   dose_<D>/<view>/<view>_{train,test}.npz, {train,test}_metrics.json,
@@ -17,7 +18,7 @@
  *                                    metrics_summary.{json,md,csv}, charts/<metric>.{svg,png}, runs/<run id>/
  *   <hub>/report/index.html, img/    the HTML report
  *
- * Each phase's root may also be given on its own (`ptychostudy generate --output-root …` etc.); the names
+ * Each phase's root may also be given on its own (`ptychostudy generate --out …` etc.); the names
  * below it are the same.
  */
 import { readdirSync, statSync } from 'node:fs';
@@ -28,6 +29,7 @@ export const HUB = {
   runState: 'run.json',
   /** Held by `run` while it works on the hub (src/files/lock.ts). */
   lock: '.run.lock',
+  settings: 'settings.json',
   design: 'design.json',
   phaseC: 'phase_c',
   phaseD: 'phase_d',

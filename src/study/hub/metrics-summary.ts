@@ -84,7 +84,7 @@ export const PhaseGRunSchema = z.object({
   run_id: runId,
   started_at: z.string(),
   finished_at: z.string().nullable(),
-  filters: z.object({ dose: z.number().nullable(), view: view.nullable(), split: split.nullable() }),
+  filters: z.object({ dose: z.union([z.number(), z.array(z.number())]).nullable(), view: view.nullable(), split: split.nullable() }),
   models: z.array(z.object({ name: model, pattern: z.string() })),
   compared: z.number().int(),
   failed: z.number().int(),

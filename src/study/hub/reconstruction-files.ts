@@ -38,7 +38,7 @@ export const JobKeySchema = z.object({
 });
 
 export const FiltersSchema = z.object({
-  dose: z.number().nullable(),
+  dose: z.union([z.number(), z.array(z.number())]).nullable().describe('one dose, or several'),
   view: view.nullable(),
   split: split.nullable(),
   gridsize: int.nullable(),
@@ -58,6 +58,7 @@ export const JobSchema = JobKeySchema.extend({
   init_object: z.enum(['ones', 'guess']),
   init_probe: z.string(),
   command: z.array(z.string()).describe('the `ptychostudy lsqml` command line equivalent to this job (paths relative to the artifact root: run it there)'),
+  settings_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('SHA-256 of every reconstruction setting but the thread count (the run record holds them)'),
 });
 
 export const MissingJobSchema = JobKeySchema.extend({ reason: z.string() });
@@ -82,6 +83,7 @@ export const ResultRecordSchema = JobKeySchema.extend({
   log_path: relPath('the job log'),
   stdout_preview: z.string(),
   command: z.array(z.string()),
+  settings_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('SHA-256 of the reconstruction settings of this result, thread count aside: a later run with other settings does not count it as already complete'),
   reconstruction_npz: relPath('the reconstruction').nullable(),
   reconstruction_png: relPath('its figure').nullable(),
   lsqml_log: relPath('the engine log').nullable(),
@@ -121,6 +123,7 @@ export const RunRecordSchema = z.object({
   already_complete: count,
   skipped_count: count,
   missing_phase_d_count: count,
+  reconstruction_settings: z.record(z.string(), z.unknown()).optional().describe('every reconstruction setting of the run (settings schema, group `reconstruction`)'),
 });
 
 export const ProvenanceSchema = z.object({

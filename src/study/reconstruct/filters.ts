@@ -7,7 +7,8 @@ import { gridsizeOf, jobKey, SPLITS, VIEWS, type Split, type View } from '../hub
 import type { ReconstructionJob } from './jobs.js';
 
 export interface JobFilters {
-  dose: number | null;
+  /** One dose, or several (the jobs of any of them). */
+  dose: number | number[] | null;
   view: View | null;
   split: Split | null;
   gridsize: number | null;
@@ -53,9 +54,14 @@ export function validateFilters(f: JobFilters, doses: readonly number[]): void {
   if (f.gridsize !== null && f.gridsize !== 1 && f.gridsize !== 2) {
     throw new UsageError(`\`filters.gridsize\` ${f.gridsize}: expected 1 (baseline) or 2 (dense and sparse)`);
   }
-  if (f.dose !== null && !doses.includes(f.dose)) {
-    throw new UsageError(`\`filters.dose\` ${pyFloat(f.dose)}: not one of the study's doses (${doses.map((d) => pyFloat(d)).join(', ')})`);
+  for (const d of doseList(f)) {
+    if (!doses.includes(d)) throw new UsageError(`\`filters.dose\` ${pyFloat(d)}: not one of the study's doses (${doses.map((x) => pyFloat(x)).join(', ')})`);
   }
+}
+
+/** The doses a filter names (empty: not filtered by dose). */
+export function doseList(f: Pick<JobFilters, 'dose'>): number[] {
+  return f.dose === null ? [] : Array.isArray(f.dose) ? f.dose : [f.dose];
 }
 
 export interface FilterResult {
@@ -66,7 +72,7 @@ export interface FilterResult {
 /** Applies the filters in order; `skipped` lists each excluded job once, with the first filter that excluded it. */
 export function applyFilters(jobs: readonly ReconstructionJob[], f: JobFilters): FilterResult {
   const stages: Array<[boolean, (j: ReconstructionJob) => boolean, string]> = [
-    [f.dose !== null, (j) => j.dose === f.dose, `dose filter (requested: ${f.dose === null ? '' : pyFloat(f.dose)})`],
+    [f.dose !== null, (j) => doseList(f).includes(j.dose), `dose filter (requested: ${doseList(f).map(pyFloat).join(', ')})`],
     [f.view !== null, (j) => j.view === f.view, `view filter (requested: ${f.view})`],
     [f.split !== null, (j) => j.split === f.split, `split filter (requested: ${f.split})`],
     [f.gridsize !== null, (j) => gridsizeOf(j.view) === f.gridsize, `gridsize filter (requested: ${f.gridsize})`],
@@ -91,7 +97,7 @@ export function applyFilters(jobs: readonly ReconstructionJob[], f: JobFilters):
 /** Short label of the filters for directory names: `dose1000-dense-train`, or `all`. */
 export function filterLabel(f: JobFilters): string {
   const parts: string[] = [];
-  if (f.dose !== null) parts.push(`dose${String(f.dose).replace(/[^0-9a-zA-Z.+-]/g, '')}`);
+  if (f.dose !== null) parts.push(`dose${doseList(f).map((d) => String(d).replace(/[^0-9a-zA-Z.+-]/g, '')).join('+')}`);
   if (f.view !== null) parts.push(f.view);
   if (f.split !== null) parts.push(f.split);
   if (f.gridsize !== null) parts.push(`gs${f.gridsize}`);

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../../files/atomic.js';
 import { moveFilesInto, removeEntriesStartingWith } from '../../files/dirs.js';
 import { recordPath } from '../../files/paths.js';
 import { fingerprint, type Fingerprint } from '../../files/fingerprint.js';
+import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import { jobKey, PHASE_F } from '../hub/layout.js';
 import type { Phase } from '../phase.js';
 import { workerEngine, type EngineRunner, type EpochProgress } from './engine-runner.js';
@@ -111,6 +112,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
     started_at: t0.toISOString(), finished_at: t1.toISOString(), seconds: (t1.getTime() - t0.getTime()) / 1000,
     input_npz: rel(job.inputNpz), input_size: fp?.size ?? null, input_sha256: fp?.sha256 ?? null,
     output_dir: rel(job.outputDir), log_path: rel(logPath), stdout_preview: (ok ? tail : error ?? '').slice(0, 200), command,
+    settings_sha256: reconstructionSettingsSha256(job.settings),
     reconstruction_npz: ok && existsSync(inOut(PHASE_F.reconstruction)) ? rel(inOut(PHASE_F.reconstruction)) : null,
     reconstruction_png: ok && existsSync(inOut(PHASE_F.figure)) ? rel(inOut(PHASE_F.figure)) : null,
     lsqml_log: existsSync(inOut(PHASE_F.engineLog)) ? rel(inOut(PHASE_F.engineLog)) : null,

@@ -99,7 +99,7 @@ export function buildJobs(opts: BuildJobsOptions): BuiltJobs {
 export function commandFor(job: ReconstructionJob, threads?: number, absolute = false): string[] {
   const s = job.settings;
   const at = (p: string): string => (absolute ? p : recordPath(job.artifactRoot, p));
-  const args = ['ptychostudy', 'lsqml', '--input-npz', at(job.inputNpz), '--output-dir', at(job.outputDir),
+  const args = ['ptychostudy', 'lsqml', '--input', at(job.inputNpz), '--out', at(job.outputDir),
     '--epochs', String(s.epochs), '--batch-size', String(s.batchSize), '--noise-model', s.noiseModel,
     '--modes', String(s.modes), '--seed', String(s.seed), '--init-object', s.initObject, '--init-probe', s.initProbe];
   if (s.nImages !== null) args.push('--n-images', String(s.nImages));

@@ -7,12 +7,14 @@
  * output directory:
  *   reconstruction.npz  reconstructed_object c8 [H, W], reconstructed_probe c8 [M, N, N],
  *                       loss_history f8, positions f8 [n, 2] ([ycoords, xcoords]), _metadata (0-d '<U'
- *                       JSON: options, engine and version, input file name + size + SHA-256, intensity
- *                       scale). Nothing in it depends on when, where or how fast the job ran: the same
- *                       input, settings and seed give the same bytes;
+ *                       JSON: options, every reconstruction setting but the thread count and their SHA-256,
+ *                       engine and version, input file name + size + SHA-256, intensity scale). Nothing in
+ *                       it depends on when, where or how fast the job ran: the same input, settings and
+ *                       seed give the same bytes;
  *   reconstruction_run.json  what does (times per epoch and in all, thread count, host, the input's
  *                       absolute path, creation time);
- *   reconstruction.png  object amplitude and phase, probe (mode 0) amplitude and phase, colour bars;
+ *   reconstruction.png  object amplitude and phase, probe (mode 0) amplitude and phase, colour bars, scale
+ *                       bars (metres when the data states its pixel size);
  *   lsqml.log           one line per epoch: epoch, loss, seconds (rewritten after every epoch).
  *
  * Conversions (docs/lsqml.md): intensities Y = (diffraction·s)², s = `_metadata.intensity_scale`
@@ -36,10 +38,12 @@ import { positionFromCoord, positionOrigin } from '../../math/positions.js';
 import { saveNpz } from '../../npy/npz.js';
 import { c64, f64, type NdArray } from '../../npy/types.js';
 import { parseProbeModelSpec } from '../../physics/probe.js';
-import { renderPanelsPng } from '../../report/figure.js';
+import { renderPanelsPng, type Panel } from '../../report/figure.js';
+import { objectPixelSizeM } from '../../report/scalebar.js';
 import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
 import { addProbeModes } from '../../engine/probe-modes.js';
 import { engineOptions } from '../../settings/engine-options.js';
+import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import type { ReconstructionSettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { PHASE_F } from '../hub/layout.js';
@@ -109,15 +113,23 @@ function robustRange(v: Float32Array): { vmin: number; vmax: number } {
   return hi > lo ? { vmin: lo, vmax: hi } : { vmin: s[0]!, vmax: s[s.length - 1]! };
 }
 
-function reconstructionPng(r: LsqmlResult, title: string): Buffer {
+/** The panels of reconstruction.png: object amplitude and phase, probe (mode 0) amplitude and phase. */
+export function reconstructionPanels(r: Pick<LsqmlResult, 'object' | 'width' | 'height' | 'probe' | 'size' | 'modes'>, pixelSizeM: number | null): Panel[] {
   const o = amplitudePhase(r.object, r.height * r.width);
   const p = amplitudePhase(r.probe, r.size * r.size);
-  return renderPanelsPng([
-    { title: 'object amplitude', width: r.width, height: r.height, values: o.amp, colormap: 'gray', ...robustRange(o.amp) },
-    { title: 'object phase', width: r.width, height: r.height, values: o.phase, colormap: 'twilight', label: 'rad', ...robustRange(o.phase) },
-    { title: r.modes > 1 ? 'probe amplitude (mode 0)' : 'probe amplitude', width: r.size, height: r.size, values: p.amp, colormap: 'viridis' },
-    { title: r.modes > 1 ? 'probe phase (mode 0)' : 'probe phase', width: r.size, height: r.size, values: p.phase, colormap: 'twilight', label: 'rad' },
-  ], { columns: 2, title });
+  const mode0 = r.modes > 1 ? ' (mode 0)' : '';
+  return [
+    { title: 'object amplitude', width: r.width, height: r.height, values: o.amp, quantity: 'object-amplitude', pixelSizeM, ...robustRange(o.amp) },
+    { title: 'object phase', width: r.width, height: r.height, values: o.phase, quantity: 'object-phase', pixelSizeM, ...robustRange(o.phase) },
+    { title: `probe amplitude${mode0}`, width: r.size, height: r.size, values: p.amp, quantity: 'probe-amplitude', pixelSizeM },
+    { title: `probe phase${mode0}`, width: r.size, height: r.size, values: p.phase, quantity: 'probe-phase', pixelSizeM, vmin: -Math.PI, vmax: Math.PI },
+  ];
+}
+
+function reconstructionPng(r: LsqmlResult, title: string, pixelSizeM: number | null): Buffer {
+  return renderPanelsPng(reconstructionPanels(r, pixelSizeM), {
+    columns: 2, title, subtitle: 'object colour ranges: 1st–99th percentile (share of clipped pixels under each image); probe phase −π…π',
+  });
 }
 
 const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss ${loss.toExponential(8)} seconds ${s.toFixed(4)}`;
@@ -177,7 +189,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   let result: LsqmlResult;
   try {
     result = await runLsqml({
-      intensities, positions,
+      intensities, positions, reorderIntensities: true, // this job does not read them again (engine/lsqml.ts)
       object: { h: HO, w: WO, data: object },
       probe: { modes: opts.modes, size: N, data: probe },
     }, options, {
@@ -199,6 +211,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const finalLoss = result.lossHistory[result.lossHistory.length - 1]!;
 
   const { threads, ...engineOptionsRecord } = result.options; // the thread count does not change a result
+  const { threads: _threadsSetting, ...settingsRecord } = opts;
   const metadata = {
     engine: ENGINE_NAME,
     engine_version: packageVersion(),
@@ -206,6 +219,8 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     input: { file: basename(inputPath), size_bytes: statSync(inputPath).size, sha256: fingerprintSync(inputPath).sha256 },
     ...input.record,
     job_options: jobOptionsRecord(opts),
+    // every setting but the thread count (how fast, not what: it is in reconstruction_run.json)
+    reconstruction_settings: settingsRecord, settings_sha256: reconstructionSettingsSha256(opts),
     engine_options: engineOptionsRecord,
     n_positions: n,
     n_positions_in_file: ds.n,
@@ -219,6 +234,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     position_origin_yx: result.origin,
     fft_backend: result.fftBackend,
     wasm_kernels: result.wasmKernels,
+    precision: result.precision,
     epochs_run: result.epochsRun,
     final_loss: finalLoss,
     loss_history: result.lossHistory,
@@ -244,6 +260,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   });
   const pngPath = join(job.outputDir, PHASE_F.figure);
   const name = inputPath.split(/[\\/]/).pop() ?? inputPath;
-  writeFileAtomic(pngPath, reconstructionPng(result, `LSQML ${name}: ${n} positions, ${result.epochsRun} epochs`));
+  const pixelM = objectPixelSizeM(input.record.geometry ?? ds.metadata?.geometry);
+  writeFileAtomic(pngPath, reconstructionPng(result, `LSQML ${name}: ${n} positions, ${result.epochsRun} epochs`, pixelM ? pixelM[1] : null));
   return { reconstructionNpz: npzPath, png: pngPath, log: logPath, epochsRun: result.epochsRun, finalLoss, seconds, nPositions: n };
 }

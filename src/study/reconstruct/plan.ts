@@ -55,6 +55,8 @@ export interface ReconstructionPlan {
   concurrencyLimit: number;
   /** `reconstruction.threads`: fixed threads per job, or null (chosen from the concurrency). */
   threads: number | null;
+  /** The reconstruction settings of every job (recorded with the run; their hash decides "already complete"). */
+  settings: StudySettings['reconstruction'];
 }
 
 /**
@@ -66,8 +68,9 @@ export function planReconstruction(settings: StudySettings, opts: Reconstruction
   const phaseDRoot = resolve(opts.phaseDRoot);
   const artifactRoot = resolve(opts.artifactRoot);
   const doses = [...settings.simulation.doses].sort((a, b) => a - b);
+  const dose = opts.filters?.dose ?? null;
   const filters: JobFilters = {
-    dose: opts.filters?.dose ?? null, view: opts.filters?.view ?? null,
+    dose: Array.isArray(dose) && dose.length === 1 ? dose[0]! : dose, view: opts.filters?.view ?? null,
     split: opts.filters?.split ?? null, gridsize: opts.filters?.gridsize ?? null,
   };
   validateFilters(filters, doses);
@@ -93,6 +96,6 @@ export function planReconstruction(settings: StudySettings, opts: Reconstruction
   return {
     phaseCRoot, phaseDRoot, artifactRoot, doses, filters, allJobs, missing, selected, filterSkips, considered,
     manifestPath, skipSummaryPath, dryRun: opts.dryRun ?? false, force: opts.force ?? false,
-    concurrencyLimit: settings.execution.jobs ?? cores, threads: settings.reconstruction.threads,
+    concurrencyLimit: settings.execution.jobs ?? cores, threads: settings.reconstruction.threads, settings: settings.reconstruction,
   };
 }

@@ -15,6 +15,7 @@ import { compactUtc, createUniqueDir } from '../../files/dirs.js';
 import { fingerprint } from '../../files/fingerprint.js';
 import { acquireLock } from '../../files/lock.js';
 import { recordPath } from '../../files/paths.js';
+import { reconstructionSettingsSha256, stableJson } from '../../settings/fingerprint.js';
 import { gridsizeOf, jobKey, PHASE_F, type JobAddress } from '../hub/layout.js';
 import { filterLabel } from './filters.js';
 import { commandFor, type ReconstructionJob } from './jobs.js';
@@ -78,13 +79,22 @@ function jobRecord(job: ReconstructionJob): JobRecord {
     input_npz: recordPath(job.artifactRoot, job.inputNpz), output_dir: recordPath(job.artifactRoot, job.outputDir), algorithm: job.algorithm,
     num_epochs: s.epochs, batch_size: s.batchSize, noise_model: s.noiseModel, modes: s.modes,
     n_images: s.nImages, seed: s.seed, init_object: s.initObject, init_probe: s.initProbe,
-    command: commandFor(job),
+    command: commandFor(job), settings_sha256: reconstructionSettingsSha256(s),
   };
 }
 
-/** Is the earlier result of this job still valid for this input (success, outputs present, input unchanged)? */
+/** Did the earlier result come from these settings? (Results recorded before settings hashes: by their command.) */
+function sameSettings(prior: ExecutionResult, job: ReconstructionJob): boolean {
+  if (prior.settings_sha256 !== undefined) return prior.settings_sha256 === reconstructionSettingsSha256(job.settings);
+  const OLD: Record<string, string> = { '--input-npz': '--input', '--output-dir': '--out' };
+  const noThreads = (c: readonly string[]): string[] => c.filter((a, i) => a !== '--threads' && c[i - 1] !== '--threads').map((a) => OLD[a] ?? a);
+  return stableJson(noThreads(prior.command)) === stableJson(noThreads(commandFor(job)));
+}
+
+/** Is the earlier result of this job still valid (success, same settings, outputs present, input unchanged)? */
 async function isAlreadyComplete(prior: ExecutionResult | undefined, job: ReconstructionJob): Promise<boolean> {
   if (prior === undefined || prior.status !== 'success' || prior.input_size === null || prior.input_sha256 === null) return false;
+  if (!sameSettings(prior, job)) return false;
   if (!existsSync(join(job.outputDir, PHASE_F.reconstruction))) return false;
   if (statSync(job.inputNpz).size !== prior.input_size) return false;
   const fp = await fingerprint(job.inputNpz);
@@ -99,6 +109,7 @@ function runRecord(run: ReconstructionRun, finishedAt: string | null): RunRecord
     executed: plan.dryRun ? 0 : run.results.length, succeeded: run.results.filter((r) => r.status === 'success').length,
     failed: run.failed, already_complete: run.alreadyComplete.length, skipped_count: run.skippedJobs.length,
     missing_phase_d_count: plan.missing.length,
+    reconstruction_settings: JSON.parse(JSON.stringify(plan.settings)) as Record<string, unknown>,
   };
 }
 
@@ -135,6 +146,14 @@ function writeMerged(run: ReconstructionRun, timestamp: string, finishedAt: stri
   writeJsonAtomic(plan.manifestPath, manifest);
   emit({ type: 'manifest-written', path: plan.manifestPath, results: manifest.execution_results.length });
   return { manifest, skip };
+}
+
+/** The selected jobs a run would execute now (those not already complete); reads only: no lock, nothing written. */
+export async function jobsToRun(plan: ReconstructionPlan): Promise<ReconstructionJob[]> {
+  const prior = new Map((readManifest(plan.manifestPath)?.execution_results ?? []).map((r) => [jobKey(r), r]));
+  const out: ReconstructionJob[] = [];
+  for (const job of plan.selected) if (plan.force || !(await isAlreadyComplete(prior.get(jobKey(job)), job))) out.push(job);
+  return out;
 }
 
 /** Starts a run: lock, resume check, run id, the first merged record; emits the 'plan' event. */

@@ -1,8 +1,10 @@
 /**
  * The HTML report of a hub: one self-contained page, `<hub>/report/index.html`, with its images in
  * `<hub>/report/img/` (relative links; it opens from disk, no server, no scripts). plan.ts reads what the
- * hub holds, sections.ts builds each section (writing its images), and the page is written last. The
- * page-drawing primitives are the rendering library's (src/report/).
+ * hub holds, the section modules build each section (writing its images), and the page is written last.
+ * Sections, in page order: at a glance, study design, data, reconstructions, convergence, resolution,
+ * metrics, metric charts, reconstruction runs, skipped and failed jobs, software. The page-drawing
+ * primitives are the rendering library's (src/report/).
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,9 +14,12 @@ import { page } from '../../report/html.js';
 import { REPORT } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
 import { planReport } from './plan.js';
+import { frcSection, lossSection } from './curve-sections.js';
+import { dataSection } from './data-section.js';
+import { glanceSection, reconstructionsSection } from './image-sections.js';
 import {
-  chartsSection, dataSection, designSection, ImageDir, metricsSection, phaseFSection, reconstructionsSection, reportContext,
-  skippedSection, softwareSection,
+  chartsSection, designSection, ImageDir, metricsSection, phaseFSection, reportContext, skippedSection, softwareSection,
+  type DrawnFigure,
 } from './sections.js';
 
 export interface ReportResult {
@@ -23,6 +28,8 @@ export interface ReportResult {
   images: string[];
   /** Parts of the hub that were not available (each also shown in the page). */
   missing: string[];
+  /** The image figures the report drew itself, with what each panel showed (quantity, colour map, range). */
+  figures: DrawnFigure[];
 }
 
 /**
@@ -39,11 +46,13 @@ async function writeReport(hub: string): Promise<ReportResult> {
   mkdirSync(plan.imgDir, { recursive: true });
   const img = new ImageDir(plan.imgDir);
   const ctx = reportContext(plan, img);
-  const sections = [designSection, dataSection, reconstructionsSection, metricsSection, chartsSection, phaseFSection,
-    skippedSection, softwareSection].map((build) => build(ctx));
+  const sections = [
+    glanceSection(ctx), designSection(ctx), dataSection(ctx), reconstructionsSection(ctx), await lossSection(ctx), await frcSection(ctx),
+    metricsSection(ctx), chartsSection(ctx), phaseFSection(ctx), skippedSection(ctx), softwareSection(ctx),
+  ];
   const title = 'ptychostudy — dose/overlap study report';
   const subtitle = `hub ${hub} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} · doses ${plan.doses.join(', ') || 'none found'} · our model: ${OWN_MODEL}`;
   const indexPath = join(plan.outDir, REPORT.index);
   writeFileAtomic(indexPath, page(title, subtitle, sections));
-  return { indexPath, images: img.files, missing: ctx.missing };
+  return { indexPath, images: img.files, missing: ctx.missing, figures: img.drawn };
 }

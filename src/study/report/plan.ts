@@ -1,11 +1,15 @@
 /**
- * Report plan: everything the report reads from a hub, read once — design.json, run.json, the doses found,
- * Phase G's metrics summary and Phase F's manifest and skip summary (each a value, or why it is not
- * available). Reading never fails the report: a missing or broken file becomes a "not available" note.
+ * Report plan: what the report reads from a hub once — design.json, run.json, the doses found, the jobs
+ * (every dose × view × split with a Phase F directory or a Phase G row), Phase G's metrics summary, Phase
+ * F's manifest and skip summary (each a value, or why it is not available), and the object pixel size
+ * when a reconstruction states one. Reading never fails the report: a missing or broken file becomes a
+ * "not available" note.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dosesUnder, HUB, hubRoots, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
+import { objectPixelSizeM } from '../../report/scalebar.js';
+import { compareJobs, dosesUnder, HUB, hubRoots, jobDir, PHASE_F, PHASE_G, REPORT, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
+import { readReconstructionGeometry } from '../hub/reconstruction-arrays.js';
 import { readMetricsSummary, type MetricsSummary } from '../hub/metrics-summary.js';
 import { readManifest, readSkipSummary, type Manifest, type SkipSummary } from '../hub/reconstruction-files.js';
 
@@ -27,6 +31,10 @@ export interface ReportPlan {
   manifestError: string | null;
   skipSummary: SkipSummary | null;
   skipSummaryError: string | null;
+  /** Every job with a Phase F directory or a Phase G summary row, in the canonical order. */
+  jobs: JobAddress[];
+  /** Object pixel size [y, x] in metres, when a reconstruction's `_metadata.geometry` states it. */
+  pixelSizeM: [number, number] | null;
 }
 
 export function readJsonFile(path: string): JsonRead {
@@ -52,8 +60,21 @@ export function planReport(hub: string): ReportPlan {
   const summary = attempt(() => readMetricsSummary(join(roots.g, PHASE_G.summaryJson)));
   const manifest = attempt(() => readManifest(join(roots.f, PHASE_F.manifest)));
   const skip = attempt(() => readSkipSummary(join(roots.f, PHASE_F.skipSummary)));
+  const found = new Map<string, JobAddress>();
+  for (const r of summary.value?.rows ?? []) found.set(`${r.dose}|${r.view}|${r.split}`, { dose: r.dose, view: r.view, split: r.split });
+  for (const dose of dosesUnder(roots.f)) for (const view of VIEWS) for (const split of SPLITS) {
+    if (existsSync(jobDir(roots.f, { dose, view, split }))) found.set(`${dose}|${view}|${split}`, { dose, view, split });
+  }
+  const jobs = [...found.values()].sort(compareJobs);
+  let pixelSizeM: [number, number] | null = null;
+  for (const j of jobs) {
+    const npz = join(jobDir(roots.f, j), PHASE_F.reconstruction);
+    if (!existsSync(npz)) continue;
+    pixelSizeM = attempt(() => objectPixelSizeM(readReconstructionGeometry(npz))).value;
+    break;
+  }
   return {
-    hub, roots, outDir, imgDir: join(outDir, REPORT.images),
+    hub, roots, outDir, jobs, pixelSizeM, imgDir: join(outDir, REPORT.images),
     design: readJsonFile(join(hub, HUB.design)),
     run: readJsonFile(join(hub, HUB.runState)),
     doses: [...new Set([...dosesUnder(roots.c), ...dosesUnder(roots.f)])].sort((a, b) => a - b),

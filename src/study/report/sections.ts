@@ -1,36 +1,35 @@
 /**
- * The report's sections, one function each, in page order: study design, data (object, probe, position maps
- * with counts), reconstructions (each job's aligned comparison figure), metrics (every row of Phase G's
- * summary and per-model aggregates), charts (metric vs dose), Phase F runs, skipped and failed jobs with
- * reasons, software versions. Whatever is missing is shown as "not available" with the reason (and listed
- * in `missing`); nothing missing makes the report fail.
+ * What every section builder shares (the image directory, the context with its "not available" notes,
+ * number formats) and the sections made of the hub's records: study design, metrics, metric charts,
+ * Phase F runs, skipped and failed jobs, software versions. The picture sections are in
+ * data-section.ts, image-sections.ts and curve-sections.ts. Whatever is missing is shown as "not
+ * available" with the reason (and listed in `missing`); nothing missing makes the report fail.
  */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../files/atomic.js';
-import type { ComplexImage } from '../../math/image.js';
-import { amplitudeOf, METRIC_KEYS, phaseOf, type MetricKey } from '../../metrics/index.js';
-import { NpzReader } from '../../npy/npz.js';
-import { renderPanelsPng, type Panel } from '../../report/figure.js';
-import { esc, figure, notAvailable, table, type Cell, type Section } from '../../report/html.js';
-import { renderPositionMapsPng, type PositionPanel } from '../../report/positions.js';
+import { METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
+import type { PanelRecord } from '../../report/figure.js';
+import { esc, figure, grid, notAvailable, table, type Cell, type Section } from '../../report/html.js';
+import { formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
-import { float64Of, readGroundTruth } from '../hub/datasets.js';
-import {
-  compareJobs, datasetCandidates, doseDirName as doseDir, dosesUnder, HUB, jobDir, PHASE_C, PHASE_F, PHASE_G,
-  phaseCSplitFile, REPORT, SPLITS, VIEWS,
-} from '../hub/layout.js';
+import { HUB, PHASE_G, REPORT } from '../hub/layout.js';
 import { CHART_METRICS, metricLabel, type MetricsSummary } from '../hub/metrics-summary.js';
 import type { ReportPlan } from './plan.js';
+
+/** A figure the report drew itself, and what each of its panels showed. */
+export interface DrawnFigure { file: string; panels: PanelRecord[] }
 
 /** Images written next to the page: `img/<name>`. */
 export class ImageDir {
   readonly files: string[] = [];
+  readonly drawn: DrawnFigure[] = [];
   constructor(readonly dir: string) {}
-  write(name: string, bytes: Buffer): string {
+  write(name: string, bytes: Buffer | string, panels?: PanelRecord[]): string {
     writeFileAtomic(join(this.dir, name), bytes);
     this.files.push(join(this.dir, name));
+    if (panels) this.drawn.push({ file: name, panels });
     return `${REPORT.images}/${name}`;
   }
   copy(name: string, from: string): string {
@@ -53,7 +52,7 @@ export function reportContext(plan: ReportPlan, img: ImageDir): ReportContext {
   return { plan, img, missing, na: (what) => { missing.push(what); return notAvailable(what); } };
 }
 
-function tryOr<T>(fn: () => T, onError: (msg: string) => void): T | null {
+export function tryOr<T>(fn: () => T, onError: (msg: string) => void): T | null {
   try {
     return fn();
   } catch (err) {
@@ -62,14 +61,54 @@ function tryOr<T>(fn: () => T, onError: (msg: string) => void): T | null {
   }
 }
 
-function valueCell(v: unknown): Cell {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return String(v);
-  return { html: `<code>${esc(JSON.stringify(v))}</code>` };
+/** A dose as people write it: 1e3, 2.5e4, 500. */
+export function doseLabel(d: number): string {
+  if (d >= 1000 && Number.isFinite(d)) return d.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');
+  return formatNumber(d);
 }
 
-function fmt(v: number | null | undefined, d = 4): string {
+/** A fixed-decimals number, or — . */
+export function fmt(v: number | null | undefined, d = 4): string {
   return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '—';
+}
+
+/** A percentage of a fraction, or — . */
+export function pct(v: number | null | undefined, d = 1): string {
+  return typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(d)} %` : '—';
+}
+
+function isScalar(v: unknown): v is string | number | boolean | null {
+  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+/** A settings value as readable HTML: numbers formatted, lists joined, objects as "key value" pairs. */
+export function valueHtml(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'number') return esc(formatNumber(v));
+  if (typeof v === 'string' || typeof v === 'boolean') return esc(String(v));
+  if (Array.isArray(v)) return v.every(isScalar) ? v.map(valueHtml).join(', ') : `[${v.map(valueHtml).join('; ')}]`;
+  if (typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (entries.length === 0) return '—';
+    return `<span class="kv">${entries.map(([k, x]) => `<span><b>${esc(k)}</b> ${valueHtml(x)}</span>`).join(' ')}</span>`;
+  }
+  return esc(String(v));
+}
+
+/** Rows (key, value) of an object: nested objects of scalars stay one row, deeper ones are flattened with dotted keys. */
+function settingRows(o: Record<string, unknown>, prefix = ''): Cell[][] {
+  return Object.entries(o).flatMap(([k, v]): Cell[][] => {
+    const key = `${prefix}${k}`;
+    if (v && typeof v === 'object' && !Array.isArray(v) && !Object.values(v).every((x) => isScalar(x) || (Array.isArray(x) && x.every(isScalar)))) {
+      return settingRows(v as Record<string, unknown>, `${key}.`);
+    }
+    return [[key, { html: valueHtml(v), cls: 'wrap' }]];
+  });
+}
+
+function summaryNa(ctx: ReportContext): string {
+  const { plan } = ctx;
+  return ctx.na(plan.summaryError ? `Phase G metrics: ${plan.summaryError}` : `Phase G metrics: ${join(plan.roots.g, PHASE_G.summaryJson)} not found (run ptychostudy compare)`);
 }
 
 /** Version of an installed dependency: its package.json in the nearest node_modules above this file. */
@@ -90,123 +129,42 @@ function depVersion(name: string): string {
   }
 }
 
-function summaryNa(ctx: ReportContext): string {
-  const { plan } = ctx;
-  return ctx.na(plan.summaryError ? `Phase G metrics: ${plan.summaryError}` : `Phase G metrics: ${join(plan.roots.g, PHASE_G.summaryJson)} not found (run ptychostudy compare)`);
-}
-
-/** Study design: design.json, run.json's settings and phases. */
+/** Study design: design.json (one table per group), run.json's settings where they differ, the phases. */
 export function designSection(ctx: ReportContext): Section {
   const { plan, na } = ctx;
   const { hub } = plan;
   const parts: string[] = [];
   const design = plan.design;
+  let designSettings: unknown = undefined;
   if (design === null) parts.push(na(`study design: ${join(hub, HUB.design)} not found`));
   else if ('error' in design) parts.push(na(`study design: design.json is not valid JSON (${design.error})`));
+  else if (!design.value || typeof design.value !== 'object' || Array.isArray(design.value)) parts.push(na('study design: design.json is not an object'));
   else {
     const obj = design.value as Record<string, unknown>;
-    const flat = (o: Record<string, unknown>, prefix = ''): Cell[][] => Object.entries(o).flatMap(([k, v]) =>
-      v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length <= 12 && prefix === ''
-        ? flat(v as Record<string, unknown>, `${k}.`)
-        : [[`${prefix}${k}`, valueCell(v)]]);
-    parts.push(table(['parameter', 'value'], flat(obj), { caption: 'design.json' }));
+    designSettings = obj.settings;
+    const loose: Cell[][] = [];
+    for (const [group, v] of Object.entries(obj)) {
+      if (v && typeof v === 'object' && !Array.isArray(v)) parts.push(table(['parameter', 'value'], settingRows(v as Record<string, unknown>), { caption: `design.json: ${group}`, cls: 'settings' }));
+      else loose.push([group, { html: valueHtml(v), cls: 'wrap' }]);
+    }
+    if (loose.length) parts.push(table(['parameter', 'value'], loose, { caption: 'design.json' }));
   }
   const run = plan.run;
-  if (run && 'value' in run) {
+  if (run && 'value' in run && run.value && typeof run.value === 'object') {
     const r = run.value as { settings?: Record<string, unknown>; phases?: Record<string, Record<string, unknown>>; status?: string };
-    if (r.settings) parts.push(table(['setting', 'value'], Object.entries(r.settings).map(([k, v]) => [k, valueCell(v)]), { caption: `run.json settings (status: ${r.status ?? 'unknown'})` }));
+    if (r.settings && JSON.stringify(r.settings) !== JSON.stringify(designSettings)) {
+      parts.push(table(['setting', 'value'], settingRows(r.settings), { caption: 'run.json settings' }));
+    }
     if (r.phases) {
-      parts.push(table(['phase', 'status', 'seconds', 'detail'], Object.entries(r.phases).map(([k, p]) => [k, valueCell(p.status), typeof p.seconds === 'number' ? Number(p.seconds.toFixed(1)) : null, valueCell(p.detail)]), { caption: 'phases' }));
+      parts.push(table(['phase', 'status', 'seconds', 'detail'], Object.entries(r.phases).map(([k, p]) => [
+        k,
+        k === 'report' && p.status === 'running' ? 'writing this page' : valueHtml(p.status),
+        typeof p.seconds === 'number' ? Number(p.seconds.toFixed(1)) : null,
+        { html: valueHtml(p.detail), cls: 'wrap' },
+      ]), { caption: `phases (run.json, study status: ${r.status ?? 'unknown'})` }));
     }
   }
   return { id: 'design', title: 'Study design', body: parts.join('\n') };
-}
-
-/** Data: the ground-truth object and probe, position maps and counts of every view. */
-export function dataSection(ctx: ReportContext): Section {
-  const { plan, img, na } = ctx;
-  const { hub, roots, doses } = plan;
-  const parts: string[] = [];
-  const firstInput = doses.map((d) => phaseCSplitFile(roots.c, d, 'train')).find((p) => existsSync(p));
-  if (!firstInput) parts.push(na(`data: no Phase C dataset (${join(roots.c, 'dose_<D>', PHASE_C.split('train'))})`));
-  else {
-    const gt = tryOr(() => readGroundTruth(firstInput), (m) => parts.push(na(`object and probe: ${m}`)));
-    if (gt) {
-      const split = (c: ComplexImage): [Float64Array, Float64Array] => [amplitudeOf(c).data, phaseOf(c).data];
-      const [oa, op] = split(gt.object);
-      const panels: Panel[] = [
-        { title: 'object amplitude', width: gt.object.w, height: gt.object.h, values: oa, colormap: 'gray' },
-        { title: 'object phase', width: gt.object.w, height: gt.object.h, values: op, colormap: 'viridis', label: 'rad' },
-      ];
-      if (gt.probe) {
-        const [pa, pp] = split(gt.probe);
-        panels.push({ title: 'probe amplitude', width: gt.probe.w, height: gt.probe.h, values: pa, colormap: 'viridis' });
-        panels.push({ title: 'probe phase', width: gt.probe.w, height: gt.probe.h, values: pp, colormap: 'twilight', vmin: -Math.PI, vmax: Math.PI, label: 'rad' });
-      }
-      const src = img.write('data_object_probe.png', renderPanelsPng(panels, { columns: 4, imageSize: 220, title: 'Ground-truth object and probe' }));
-      parts.push(figure(src, `objectGuess (${gt.object.h}×${gt.object.w}) and probeGuess (${gt.N}×${gt.N}) from ${relative(hub, firstInput)}`));
-    }
-  }
-  const counts: Cell[][] = [];
-  for (const dose of doses) {
-    const maps: PositionPanel[] = [];
-    let frame: { w: number; h: number } | null = null;
-    for (const split of SPLITS) {
-      for (const view of VIEWS) {
-        const file = datasetCandidates(roots.c, roots.d, dose, view, split).find((p) => existsSync(p));
-        if (!file) { counts.push([dose, view, split, null, { html: '<span class="na">not available</span>' }]); continue; }
-        const pos = tryOr(() => {
-          const r = NpzReader.open(file);
-          try {
-            const xs = float64Of(r.get('xcoords'), `${file} xcoords`);
-            const ys = float64Of(r.get('ycoords'), `${file} ycoords`);
-            const og = r.has('objectGuess') ? r.get('objectGuess').shape : null;
-            return { xs, ys, og };
-          } finally { r.close(); }
-        }, (m) => counts.push([dose, view, split, null, `unreadable: ${m}`]));
-        if (!pos) continue;
-        if (pos.og && pos.og.length >= 2) frame = { h: pos.og[pos.og.length - 2]!, w: pos.og[pos.og.length - 1]! };
-        counts.push([dose, view, split, pos.xs.length, relative(hub, file)]);
-        maps.push({ title: `${view} ${split} (n = ${pos.xs.length})`, xs: pos.xs, ys: pos.ys, width: frame?.w ?? Math.max(...pos.xs) + 1, height: frame?.h ?? Math.max(...pos.ys) + 1 });
-      }
-    }
-    if (maps.length > 0) {
-      const src = img.write(`positions_${doseDir(dose)}.png`, renderPositionMapsPng(maps, { title: `Scan positions, dose ${dose}`, size: 170, scale: 1 }));
-      parts.push(figure(src, `Scan centres of every view and split at dose ${dose}, in the object frame`));
-    }
-  }
-  parts.push('<h3>Positions per view</h3>');
-  parts.push(table(['dose', 'view', 'split', 'positions', 'file'], counts, { empty: 'no Phase C or Phase D datasets found' }));
-  if (counts.length === 0) ctx.missing.push('position counts');
-  return { id: 'data', title: 'Data', body: parts.join('\n') };
-}
-
-/** Reconstructions: each job's aligned comparison figure (or its reconstruction when not compared). */
-export function reconstructionsSection(ctx: ReportContext): Section {
-  const { plan, img, na } = ctx;
-  const { roots, summary } = plan;
-  const parts: string[] = [];
-  const jobs = new Map<string, { dose: number; view: string; split: string }>();
-  for (const r of summary?.rows ?? []) jobs.set(`${doseDir(r.dose)}|${r.view}|${r.split}`, r);
-  for (const d of dosesUnder(roots.f)) for (const view of VIEWS) for (const split of SPLITS) {
-    if (existsSync(jobDir(roots.f, { dose: d, view, split }))) jobs.set(`${doseDir(d)}|${view}|${split}`, { dose: d, view, split });
-  }
-  const list = [...jobs.values()].sort(compareJobs);
-  let shown = 0;
-  for (const j of list) {
-    const cmp = join(jobDir(roots.g, j), PHASE_G.figure);
-    const recPng = join(jobDir(roots.f, j), PHASE_F.figure);
-    const tag = `${doseDir(j.dose)}_${j.view}_${j.split}`;
-    if (existsSync(cmp)) {
-      parts.push(figure(img.copy(`comparison_${tag}.png`, cmp), `dose ${j.dose}, ${j.view}, ${j.split}: ground truth, each model aligned to it, and the errors`));
-      shown++;
-    } else if (existsSync(recPng)) {
-      parts.push(figure(img.copy(`reconstruction_${tag}.png`, recPng), `dose ${j.dose}, ${j.view}, ${j.split}: reconstruction (not compared)`));
-      shown++;
-    }
-  }
-  if (shown === 0) parts.push(na('reconstruction images: no Phase G comparison.png or Phase F reconstruction.png found'));
-  return { id: 'reconstructions', title: 'Reconstructions', body: parts.join('\n') };
 }
 
 /** Metrics: every row of the metrics summary, per-model means, definitions. */
@@ -216,47 +174,45 @@ export function metricsSection(ctx: ReportContext): Section {
   const parts: string[] = [];
   if (!summary) parts.push(summaryNa(ctx));
   else {
-    parts.push(`<p class="small">Every model is registered and phase-aligned to the same ground truth in the same way (${esc(summary.definitions.alignment ?? '')}). Values are amplitude / phase.</p>`);
+    parts.push(`<p class="small">Every model is registered and phase-aligned to the same ground truth in the same way (${esc(summary.definitions.alignment ?? '')}). Each cell is <b>amplitude / phase</b>. FRC50 and FRC1/7 are ring indices on the compared square; the <a href="#frc">Resolution</a> section converts them to pixels.</p>`);
     const pair = (r: MetricsSummary['rows'][number], m: MetricKey, d: number): Cell => r.status === 'ok'
       ? { html: `${fmt(r.metrics[m]?.amplitude, d)} / ${fmt(r.metrics[m]?.phase, d)}`, cls: 'num' } : null;
     const rows: Cell[][] = summary.rows.map((r) => [
-      r.dose, r.view, r.split, r.model,
+      doseLabel(r.dose), r.view, r.split, r.model,
       r.status === 'ok' ? { html: 'ok', cls: 'good' } : { html: `${esc(r.status)}: ${esc(r.error ?? '')}`, cls: 'bad' },
       pair(r, 'mae', 4), pair(r, 'mse', 5), pair(r, 'psnr', 2), pair(r, 'ssim', 4), pair(r, 'ms_ssim', 4), pair(r, 'frc50', 1), pair(r, 'frc1over7', 1),
       r.status === 'ok' ? `${fmt(r.values.registration_offset_dy, 2)}, ${fmt(r.values.registration_offset_dx, 2)}` : null,
       typeof r.values.computation_time_s === 'number' ? Number(r.values.computation_time_s.toFixed(2)) : null,
     ]);
     parts.push(table(['dose', 'view', 'split', 'model', 'status', 'MAE', 'MSE', 'PSNR (dB)', 'SSIM', 'MS-SSIM', 'FRC50', 'FRC1/7', 'offset dy, dx (px)', 'time (s)'], rows,
-      { caption: 'All comparisons (one row per dose × view × split × model)', empty: 'metrics_summary.json has no rows' }));
+      { caption: 'All comparisons (one row per dose × view × split × model; amplitude / phase)', empty: 'metrics_summary.json has no rows' }));
     const agg: Cell[][] = [];
     for (const model of summary.models) {
       const a = summary.aggregate_metrics[model] ?? {};
       agg.push([model, a.mae?.n ?? null, ...METRIC_KEYS.map((m): Cell => ({ html: `${fmt(a[m]?.mean_amplitude)} / ${fmt(a[m]?.mean_phase)}`, cls: 'num' }))]);
     }
     parts.push(table(['model', 'jobs', ...METRIC_KEYS.map(metricLabel)], agg, { caption: 'Means over all compared jobs (amplitude / phase)', empty: 'no model has results' }));
-    const defs = Object.entries(summary.definitions).map(([k, v]): Cell[] => [k, v]);
+    const defs = Object.entries(summary.definitions).map(([k, v]): Cell[] => [k, { html: esc(v), cls: 'wrap' }]);
     parts.push(table(['term', 'definition'], defs, { caption: 'Definitions' }));
   }
   return { id: 'metrics', title: 'Metrics', body: parts.join('\n') };
 }
 
-/** Charts: metric against dose. */
+/** Charts: metric against dose (Phase G's charts, PNG linked to full size, SVG beside it). */
 export function chartsSection(ctx: ReportContext): Section {
   const { plan, img, na } = ctx;
   const { roots } = plan;
-  const parts: string[] = [];
-  let n = 0;
+  const figs: string[] = [];
   for (const c of CHART_METRICS) {
     const png = join(roots.g, PHASE_G.charts, `${c.metric}.png`);
     const svg = join(roots.g, PHASE_G.charts, `${c.metric}.svg`);
     if (!existsSync(png)) continue;
     const src = img.copy(`chart_${c.metric}.png`, png);
-    if (existsSync(svg)) img.copy(`chart_${c.metric}.svg`, svg);
-    parts.push(figure(src, `${metricLabel(c.metric)} against dose (${c.better} is better); colour = view, dash = model; SVG: img/chart_${c.metric}.svg`));
-    n++;
+    const svgNote = existsSync(svg) ? ` · <a href="${esc(img.copy(`chart_${c.metric}.svg`, svg))}">SVG</a>` : '';
+    figs.push(figure(src, { html: `${esc(metricLabel(c.metric))} against dose (${c.better} is better); colour = view, dash = model; columns amplitude, phase${svgNote}` }));
   }
-  if (n === 0) parts.push(na(`charts: none in ${join(roots.g, PHASE_G.charts)}`));
-  return { id: 'charts', title: 'Charts', body: parts.join('\n') };
+  const parts = figs.length ? [grid(figs, 'pair')] : [na(`charts: none in ${join(roots.g, PHASE_G.charts)}`)];
+  return { id: 'charts', title: 'Metric charts', body: parts.join('\n') };
 }
 
 /** Reconstruction runs: every job of the Phase F manifest. */
@@ -269,14 +225,14 @@ export function phaseFSection(ctx: ReportContext): Section {
   if (plan.skipSummaryError !== null) parts.push(na(`Phase F skip summary: ${plan.skipSummaryError}`));
   if (manifest) {
     const rows: Cell[][] = manifest.execution_results.map((r) => [
-      r.dose, r.view, r.split,
+      doseLabel(r.dose), r.view, r.split,
       r.status === 'success' ? { html: 'success', cls: 'good' } : r.status === 'failed' ? { html: 'failed', cls: 'bad' } : r.status,
-      r.epochs_run, typeof r.final_loss === 'number' ? Number(r.final_loss.toPrecision(5)) : null, r.n_positions,
-      Number(r.seconds.toFixed(1)), r.selection_strategy ?? null, r.error,
+      r.epochs_run, typeof r.final_loss === 'number' ? { html: esc(r.final_loss.toExponential(3)), cls: 'num' } : null, r.n_positions,
+      Number(r.seconds.toFixed(1)), r.selection_strategy ?? null, r.error === null ? null : { html: esc(r.error), cls: 'wrap' },
     ]);
     parts.push(table(['dose', 'view', 'split', 'status', 'epochs', 'final loss', 'positions', 'seconds', 'selection', 'error'], rows,
       { caption: 'Reconstruction jobs (reconstruction_manifest.json)', empty: 'the Phase F manifest has no results' }));
-  } else if (parts.length === 0) parts.push(na(`Phase F manifest: ${join(roots.f, PHASE_F.manifest)} not found`));
+  } else if (parts.length === 0) parts.push(na(`Phase F manifest: ${join(roots.f, 'reconstruction_manifest.json')} not found`));
   return { id: 'phase-f', title: 'Reconstruction runs', body: parts.join('\n') };
 }
 
@@ -285,10 +241,11 @@ export function skippedSection(ctx: ReportContext): Section {
   const { plan, na } = ctx;
   const { summary, manifest, skipSummary } = plan;
   const rows: Cell[][] = [];
-  for (const s of summary?.skipped_jobs ?? []) rows.push([s.dose, s.view, s.split, 'Phase G (compare)', s.reason]);
-  for (const r of summary?.rows ?? []) if (r.status !== 'ok') rows.push([r.dose, r.view, r.split, `Phase G, model ${r.model}`, `${r.status}: ${r.error ?? ''}`]);
-  for (const s of skipSummary?.skipped_jobs ?? []) rows.push([s.dose, s.view, s.split, 'Phase F (reconstruct)', s.reason]);
-  for (const r of manifest?.execution_results ?? []) if (r.status === 'failed') rows.push([r.dose, r.view, r.split, 'Phase F (reconstruct)', `failed: ${r.error ?? `return code ${r.returncode}`}`]);
+  const reason = (s: string): Cell => ({ html: esc(s), cls: 'wrap' });
+  for (const s of summary?.skipped_jobs ?? []) rows.push([doseLabel(s.dose), s.view, s.split, 'Phase G (compare)', reason(s.reason)]);
+  for (const r of summary?.rows ?? []) if (r.status !== 'ok') rows.push([doseLabel(r.dose), r.view, r.split, `Phase G, model ${r.model}`, reason(`${r.status}: ${r.error ?? ''}`)]);
+  for (const s of skipSummary?.skipped_jobs ?? []) rows.push([doseLabel(s.dose), s.view, s.split, 'Phase F (reconstruct)', reason(s.reason)]);
+  for (const r of manifest?.execution_results ?? []) if (r.status === 'failed') rows.push([doseLabel(r.dose), r.view, r.split, 'Phase F (reconstruct)', reason(`failed: ${r.error ?? `return code ${r.returncode}`}`)]);
   const body = rows.length === 0
     ? `<p>${summary || manifest ? 'No job was skipped or failed.' : ''}</p>${summary || manifest ? '' : na('skip lists: neither Phase F nor Phase G evidence was found')}`
     : table(['dose', 'view', 'split', 'phase', 'reason'], rows, { caption: 'Skipped or failed jobs' });
@@ -307,7 +264,7 @@ export function softwareSection(ctx: ReportContext): Section {
   ];
   const state = plan.run;
   if (state && 'value' in state) {
-    const v = (state.value as { version?: string }).version;
+    const v = (state.value as { version?: string } | null)?.version;
     if (v) rows.push(['ptychostudy that ran the study (run.json)', v]);
   }
   if (summary) for (const r of summary.runs) rows.push([`compare run ${r.run_id}`, `${r.started_at}`]);

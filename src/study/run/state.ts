@@ -1,8 +1,10 @@
 /**
- * The whole-study hub's own record, `<hub>/run.json`: which settings made the hub and which phases are
- * complete. Re-running `run` on a hub reads it to continue where the last run stopped; a hub made with
- * other settings is refused rather than silently mixed. run.json is one of the places settings enter:
- * its `settings` record is parsed with the settings schema when it is read.
+ * The whole-study hub's own records: `<hub>/run.json` (which settings made the hub, which phases are
+ * complete, and a fingerprint of each phase's inputs and outputs) and `<hub>/settings.json` (every setting
+ * of the study, in the settings-file format). Re-running `run` on a hub reads them to continue where the
+ * last run stopped with the hub's own settings; other settings are refused rather than silently mixed,
+ * except those that never change a result (settings/fingerprint.ts). Both are places where settings enter:
+ * they are parsed with the settings schema when read.
  *
  * The record holds what determines a hub's results and a person sets for a study: the preset, the doses,
  * the epochs, the three seeds (simulation, view selection, reconstruction), the image count and the base
@@ -10,6 +12,9 @@
  * read as simulation_seed = reconstruction_seed = seed and overlap_seed = 456 (what those runs used).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { parseSettingsText } from '../../settings/file.js';
+import { isResultNeutral, settingsDifferences, type SettingDifference } from '../../settings/fingerprint.js';
+import { issueLine, settingsIssues } from '../../settings/parse.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
@@ -21,7 +26,8 @@ import { HUB } from '../hub/layout.js';
 import type { PhaseName } from '../phase.js';
 
 export const RUN_STATE_FILE = HUB.runState;
-export const RUN_STATE_SCHEMA_VERSION = 2;
+export const RUN_STATE_SCHEMA_VERSION = 3;
+export const SETTINGS_FILE = HUB.settings;
 
 /** The settings record of run.json (and design.json). */
 export const RunSettingsSchema = z.object({
@@ -43,6 +49,12 @@ export interface PhaseRecord {
   seconds?: number;
   /** Short account of what the phase produced or why it failed. */
   detail?: string;
+  /** SHA-256 over what the phase read when it completed (Phase G, the report): unchanged inputs, nothing to redo. */
+  inputs_sha256?: string;
+  /** SHA-256 of the phase's main output when it completed (changed or missing: redo). */
+  outputs_sha256?: string;
+  /** Jobs of the phase that failed (its exit code is 1 when some did, even when a resume skips it). */
+  failures?: number;
 }
 
 export interface RunState {
@@ -118,11 +130,29 @@ export function writeRunState(hub: string, state: RunState): void {
   writeJsonAtomic(join(hub, RUN_STATE_FILE), state);
 }
 
-/** Names of the settings that differ between a hub and a new request (empty when they agree). */
-export function settingsDiff(a: RunSettings, b: RunSettings): string[] {
-  const out: string[] = [];
-  for (const key of Object.keys(b) as (keyof RunSettings)[]) {
-    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) out.push(`${key} (hub: ${JSON.stringify(a[key])}, requested: ${JSON.stringify(b[key])})`);
+/**
+ * The settings a hub was made with: its settings.json, or (a hub written before there was one) the
+ * record in run.json over the defaults of the time; null when the directory holds no run.json.
+ */
+export function readHubSettings(hub: string): StudySettings | null {
+  const state = readRunState(hub);
+  if (state === null) return null;
+  const path = join(hub, SETTINGS_FILE);
+  if (!existsSync(path)) return settingsOfRecord(state.settings);
+  const value = parseSettingsText(readFileSync(path, 'utf8'), path);
+  const issues = settingsIssues(value);
+  if (issues.length > 0) {
+    throw new InputError(`${path}: ${issueLine(issues[0]!).replace(/`/g, '')}; this hub cannot be resumed — use a new hub`);
   }
-  return out;
+  return parseStudySettings(value as Parameters<typeof parseStudySettings>[0]);
+}
+
+/** The settings that differ between a hub and a request and would change its results (empty: it may resume). */
+export function conflictingSettings(hubSettings: StudySettings, requested: StudySettings): SettingDifference[] {
+  return settingsDifferences(hubSettings, requested).filter((d) => !isResultNeutral(d.setting));
+}
+
+/** Writes the hub's settings.json (every setting; a settings file for `--config`). */
+export function writeHubSettings(hub: string, settings: StudySettings): void {
+  writeJsonAtomic(join(hub, SETTINGS_FILE), settings);
 }

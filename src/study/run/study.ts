@@ -3,34 +3,42 @@
  * hub directory (hub/layout.ts), through exactly the phase entry points the single-phase commands use,
  * with the settings parsed once by the caller.
  *
- * Resume: a phase recorded as complete in run.json is not run again. An incomplete Phase C or D is
- * rebuilt (same settings and seeds give the same bytes); Phase F keeps every finished job (its own
- * resume) and runs only the missing ones; Phase G and the report are recomputed from what is on disk.
+ * Resume: the hub's settings (settings.json) must equal the requested ones, except settings that never
+ * change a result (jobs at once, threads), which the resumed run applies. A phase recorded as complete in
+ * run.json is not run again. An incomplete Phase C or D is rebuilt (same settings and seeds give the same
+ * bytes); Phase F keeps every finished job made with the same settings (its own resume), runs only the
+ * others, and is not entered at all when none is left; Phase G and the report are redone only when the
+ * fingerprint of what they read (or of what they wrote) differs from the one recorded in run.json. A
+ * finished hub therefore resumes without writing anything: no new snapshot, no changed timing. Each
+ * phase's code (charts, HDF5, the engine) is loaded only when that phase runs, so such a resume takes a
+ * fraction of a second.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { tryLock } from '../../files/lock.js';
 import { UsageError } from '../../errors.js';
+import { stableJson, type SettingDifference } from '../../settings/fingerprint.js';
+import { shown } from '../../settings/parse.js';
 import { getPreset } from '../../settings/presets.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
-import { runComparison, type PhaseGSummary } from '../compare/phase.js';
+import type { PhaseGSummary } from '../compare/phase.js';
 import type { PhaseGProgress } from '../compare/job.js';
 import { designFromSettings, type StudyDesign } from '../design/design.js';
-import { HUB, hubRoots } from '../hub/layout.js';
-import { runOverlap } from '../overlap/phase.js';
+import { HUB, hubRoots, jobDir, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
+import { readManifest } from '../hub/reconstruction-files.js';
 import type { OverlapProgress } from '../overlap/plan.js';
 import { PHASES, type PhaseName } from '../phase.js';
-import { runReconstruction } from '../reconstruct/phase.js';
-import type { PhaseFEvent, PhaseFSummary } from '../reconstruct/record.js';
-import { buildReport } from '../report/phase.js';
+import { planReconstruction } from '../reconstruct/plan.js';
+import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
 import { sceneParameters } from '../simulate/job.js';
-import { runSimulation } from '../simulate/phase.js';
 import type { PhaseCProgress } from '../simulate/plan.js';
+import { availableParallelism } from 'node:os';
 import {
-  RUN_STATE_SCHEMA_VERSION, readRunState, runSettingsOf, settingsDiff, writeRunState, type RunState,
+  conflictingSettings, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type PhaseRecord, type RunState,
 } from './state.js';
 
 export type RunEvent =
@@ -45,6 +53,8 @@ export type RunEvent =
 
 export interface RunResult {
   hub: string;
+  /** Whether this call wrote anything (false: the hub was complete and nothing had changed). */
+  worked: boolean;
   state: RunState;
   reconstruct: PhaseFSummary | null;
   compare: PhaseGSummary | null;
@@ -58,7 +68,7 @@ export interface RunResult {
  * no longer runs here and older than a minute, or older than 15 minutes — never one that another process
  * (e.g. a `compare` into this hub's Phase G root) is writing now.
  */
-function removeStaleTemporaries(dir: string, now = Date.now()): void {
+export function removeStaleTemporaries(dir: string, now = Date.now()): void {
   let names: string[];
   try { names = readdirSync(dir); } catch { return; }
   for (const name of names) {
@@ -92,7 +102,7 @@ export async function runStudy(hub: string, settings: StudySettings, onEvent: (e
 }
 
 /** design.json: the preset (its values and the scene's parameters), the reference design record, the settings. */
-function designRecord(settings: StudySettings, design: StudyDesign): Record<string, unknown> {
+export function designRecord(settings: StudySettings, design: StudyDesign): Record<string, unknown> {
   const preset = settings.preset === null ? null : getPreset(settings.preset);
   const scene = sceneParameters();
   return {
@@ -105,58 +115,155 @@ function designRecord(settings: StudySettings, design: StudyDesign): Record<stri
   };
 }
 
+/** A hub's settings differ from the requested ones in settings that change results. */
+export class HubSettingsError extends UsageError {
+  constructor(readonly hub: string, readonly differences: readonly SettingDifference[]) {
+    super(`${join(hub, HUB.runState)}: this hub was made with other settings; resume it with its own (\`hub\` alone) or start ` +
+      `a new hub (another \`hub\`, or \`force\`):\n` +
+      differences.map((d) => `  \`${d.setting}\`: hub ${shown(d.was)}, requested ${shown(d.now)}`).join('\n'));
+    this.name = 'HubSettingsError';
+  }
+}
+
+const sha256 = (parts: readonly string[]): string => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex');
+};
+
+/** SHA-256 of a file's bytes, or 'absent'. */
+function fileSha(path: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return 'absent';
+  }
+}
+
+/** Every file under `dir` (but `skip`) with its size, sorted: what a tree holds, cheaply. */
+function treeListing(dir: string, skip: readonly string[] = []): string {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let names: string[];
+    try { names = readdirSync(d).sort(); } catch { return; }
+    for (const name of names) {
+      const p = join(d, name);
+      const rel = relative(dir, p);
+      if (skip.includes(rel)) continue;
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st?.isDirectory()) walk(p);
+      else if (st) out.push(`${rel} ${st.size}`);
+    }
+  };
+  walk(dir);
+  return out.join('\n');
+}
+
+/** What Phase G reads: Phase F's merged evidence and every successful reconstruction (ground truths are in the manifest's input hashes). */
+function compareInputs(hub: string): string {
+  const { f } = hubRoots(hub);
+  const manifest = join(f, PHASE_F.manifest);
+  const parts = [fileSha(manifest), fileSha(join(f, PHASE_F.skipSummary))];
+  for (const r of readManifest(manifest)?.execution_results ?? []) {
+    if (r.status === 'success') parts.push(fileSha(join(jobDir(f, r), PHASE_F.reconstruction)));
+  }
+  return sha256(parts);
+}
+
+function compareOutputs(hub: string): string {
+  const { g } = hubRoots(hub);
+  return sha256([fileSha(join(g, PHASE_G.summaryJson)), treeListing(g, [PHASE_G.runs])]);
+}
+
+/** What the report reads: the hub's records and every phase's evidence (the arrays they describe are fingerprinted in them). */
+function reportInputs(hub: string, state: RunState): string {
+  const r = hubRoots(hub);
+  const { report: _own, ...phases } = state.phases;
+  return sha256([
+    stableJson({ settings: state.settings, phases }), fileSha(join(hub, HUB.design)), fileSha(join(hub, HUB.settings)),
+    fileSha(join(r.c, PHASE_C.manifest)), fileSha(join(r.d, PHASE_D.manifest)), fileSha(join(r.f, PHASE_F.manifest)),
+    fileSha(join(r.f, PHASE_F.skipSummary)), compareOutputs(hub),
+  ]);
+}
+
+function reportOutputs(hub: string): string {
+  const { report } = hubRoots(hub);
+  return sha256([fileSha(join(report, REPORT.index)), treeListing(join(report, REPORT.images))]);
+}
+
+/** Why a phase recorded as complete need not run again, or null when it must. */
+type SkipCheck = () => Promise<string | null>;
+
+interface PhaseOutcome {
+  detail: string;
+  failures?: number;
+  /** Fingerprints computed after the phase wrote its files. */
+  fingerprints?: () => Pick<PhaseRecord, 'inputs_sha256' | 'outputs_sha256'>;
+}
+
 /** The study in a hub whose lock this process holds. */
 async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void): Promise<RunResult> {
   const design = designFromSettings(settings).validate();
-  const record = runSettingsOf(settings);
   const previous = readRunState(hub);
   if (previous === null && existsSync(hub) && readdirSync(hub).some((n) => n !== HUB.lock && !n.startsWith('.tmp-'))) {
     // Never write into (and possibly over) files that some other process or person put there.
     throw new UsageError(`\`hub\` ${hub}: the directory exists, is not empty and holds no run.json, so it is not a ptychostudy hub; choose a new \`hub\``);
   }
   if (previous) {
-    const diff = settingsDiff(previous.settings, record);
-    if (diff.length > 0) {
-      throw new UsageError(`${join(hub, HUB.runState)}: this hub was made with other settings — ${diff.join('; ')}. ` +
-        'Resume it with the same settings, or start a new hub (another `hub`, or `force`)');
-    }
-    removeStaleTemporaries(hub);
+    const conflicts = conflictingSettings(readHubSettings(hub)!, settings);
+    if (conflicts.length > 0) throw new HubSettingsError(hub, conflicts);
   }
-  mkdirSync(hub, { recursive: true });
   const now = utcSeconds();
   const state: RunState = previous ?? {
     schema_version: RUN_STATE_SCHEMA_VERSION, tool: 'ptychostudy', version: packageVersion(), created: now, updated: now,
-    settings: record, status: 'running', phases: {},
+    settings: runSettingsOf(settings), status: 'running', phases: {},
   };
-  state.schema_version = RUN_STATE_SCHEMA_VERSION;
-  state.status = 'running';
-  state.version = packageVersion();
-  writeRunState(hub, state);
   const completed = PHASES.filter((p) => state.phases[p]?.status === 'complete');
   onEvent({ type: 'hub', hub, resumed: previous !== null, completed });
+
+  // Nothing is written until a phase has work to do: a finished hub resumes without changing a byte.
+  let worked = false;
+  const begin = (): void => {
+    if (worked) return;
+    worked = true;
+    if (previous) removeStaleTemporaries(hub);
+    mkdirSync(hub, { recursive: true });
+    state.schema_version = RUN_STATE_SCHEMA_VERSION;
+    state.status = 'running';
+    state.version = packageVersion();
+    writeHubSettings(hub, settings);
+    writeRunState(hub, state);
+  };
 
   const roots = hubRoots(hub);
   let reconstruct: PhaseFSummary | null = null;
   let compare: PhaseGSummary | null = null;
-  let reportPath: string | null = null;
   let exitCode = 0;
 
-  const phase = async (name: PhaseName, alwaysRerun: boolean, body: () => Promise<string>): Promise<void> => {
-    if (!alwaysRerun && state.phases[name]?.status === 'complete') {
-      onEvent({ type: 'phase-skip', phase: name, reason: 'already complete' });
+  const phase = async (name: PhaseName, skip: SkipCheck, body: (started: string) => Promise<PhaseOutcome>): Promise<void> => {
+    const prior = state.phases[name];
+    const reason = prior?.status === 'complete' ? await skip() : null;
+    if (reason !== null) {
+      if ((prior?.failures ?? 0) > 0) exitCode = 1;
+      onEvent({ type: 'phase-skip', phase: name, reason });
       return;
     }
+    begin();
     const started = utcSeconds();
     const t0 = performance.now();
     state.phases[name] = { status: 'running', started };
     writeRunState(hub, state);
     onEvent({ type: 'phase-start', phase: name });
     try {
-      const detail = await body();
+      const out = await body(started);
       const seconds = (performance.now() - t0) / 1000;
-      state.phases[name] = { status: 'complete', started, finished: utcSeconds(), seconds: Math.round(seconds * 1000) / 1000, detail };
+      state.phases[name] = {
+        status: 'complete', started, finished: utcSeconds(), seconds: Math.round(seconds * 1000) / 1000, detail: out.detail,
+        ...(out.failures !== undefined ? { failures: out.failures } : {}), ...out.fingerprints?.(),
+      };
+      if ((out.failures ?? 0) > 0) exitCode = 1;
       writeRunState(hub, state);
-      onEvent({ type: 'phase-end', phase: name, seconds, detail });
+      onEvent({ type: 'phase-end', phase: name, seconds, detail: out.detail });
     } catch (err) {
       state.phases[name] = { status: 'failed', started, finished: utcSeconds(), detail: err instanceof Error ? err.message : String(err) };
       state.status = 'failed';
@@ -164,51 +271,83 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
       throw err;
     }
   };
+  const alreadyComplete: SkipCheck = async () => 'already complete';
 
-  await phase('design', false, async () => {
+  await phase('design', alreadyComplete, async () => {
     writeJsonAtomic(join(hub, HUB.design), designRecord(settings, design));
-    return `${design.dose_list.length} doses, N = ${design.patch_size_pixels}, views ${Object.keys(design.overlap_views).join('/')}`;
+    return { detail: `${design.dose_list.length} doses, N = ${design.patch_size_pixels}, views ${Object.keys(design.overlap_views).join('/')}` };
   });
 
-  await phase('generate', false, async () => {
+  await phase('generate', alreadyComplete, async () => {
+    const { runSimulation } = await import('../simulate/phase.js');
     const r = await runSimulation(settings, { outputRoot: roots.c, overwrite: true }, (progress) => onEvent({ type: 'generate', progress }));
-    return `${r.doses.length} doses × ${r.nPositions} positions (train ${r.split.trainCount}, test ${r.split.testCount})`;
+    return { detail: `${r.doses.length} doses × ${r.nPositions} positions (train ${r.split.trainCount}, test ${r.split.testCount})` };
   });
 
-  await phase('overlap', false, async () => {
+  await phase('overlap', alreadyComplete, async () => {
+    const { runOverlap } = await import('../overlap/phase.js');
     const r = await runOverlap(settings, { phaseCRoot: roots.c, outputRoot: roots.d, doses: settings.simulation.doses, overwrite: true },
       (progress) => onEvent({ type: 'overlap', progress }));
     if (r.failed > 0) {
       const why = r.doses.filter((d) => d.status === 'failed').map((d) => `dose ${d.dose}: ${d.error ?? 'failed'}`).join('; ');
       throw new Error(`overlap views failed for ${r.failed} dose(s): ${why}`);
     }
-    return r.doses.map((d) => Object.entries(d.views).map(([v, x]) =>
-      `${v}@${d.dose}: ${Object.values(x.splits).map((s) => s.n_accepted).join('+')}`).join(', ')).join('; ');
+    return {
+      detail: r.doses.map((d) => Object.entries(d.views).map(([v, x]) =>
+        `${v}@${d.dose}: ${Object.values(x.splits).map((s) => s.n_accepted).join('+')}`).join(', ')).join('; '),
+    };
   });
 
-  // Phase F keeps finished jobs itself, so it always runs and does only what is missing.
-  await phase('reconstruct', true, async () => {
-    const r = await runReconstruction(settings, { phaseCRoot: roots.c, phaseDRoot: roots.d, artifactRoot: roots.f, allowMissingPhaseD: true },
-      (event) => onEvent({ type: 'reconstruct', event }));
+  // Phase F keeps finished jobs itself; it is entered only when some job is not complete with these settings.
+  const fOptions = { phaseCRoot: roots.c, phaseDRoot: roots.d, artifactRoot: roots.f, allowMissingPhaseD: true };
+  await phase('reconstruct', async () => {
+    const plan = planReconstruction(settings, fOptions, availableParallelism());
+    const pending = await jobsToRun(plan);
+    return pending.length === 0 ? `all ${plan.selected.length} jobs already complete` : null;
+  }, async () => {
+    const { runReconstruction } = await import('../reconstruct/phase.js');
+    const r = await runReconstruction(settings, fOptions, (event) => onEvent({ type: 'reconstruct', event }));
     reconstruct = r;
-    if (r.failed > 0) exitCode = 1;
-    return `${r.executed} run (${r.succeeded} ok, ${r.failed} failed), ${r.alreadyComplete} already complete, ${r.skippedCount} skipped`;
+    const missing = r.missingPhaseDCount;
+    return {
+      detail: `${r.executed} run (${r.succeeded} ok, ${r.failed} failed), ${r.alreadyComplete} already complete` +
+        (missing > 0 ? `, ${missing} without input` : ''),
+      failures: r.failed,
+    };
   });
 
-  await phase('compare', true, async () => {
+  await phase('compare', async () => {
+    const p = state.phases.compare;
+    return p?.inputs_sha256 === compareInputs(hub) && p.outputs_sha256 === compareOutputs(hub) ? 'inputs and outputs unchanged' : null;
+  }, async () => {
+    const { runComparison } = await import('../compare/phase.js');
     const g = await runComparison({ phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g },
       (progress) => onEvent({ type: 'compare', progress }));
     compare = g;
-    if (g.failed > 0) exitCode = 1;
-    return `${g.compared} compared, ${g.failed} failed, ${g.skipped} skipped`;
+    return {
+      detail: `${g.compared} compared, ${g.failed} failed, ${g.skipped} skipped`, failures: g.failed,
+      fingerprints: () => ({ inputs_sha256: compareInputs(hub), outputs_sha256: compareOutputs(hub) }),
+    };
   });
 
-  await phase('report', true, async () => {
-    reportPath = (await buildReport(hub)).indexPath;
-    return reportPath;
+  const reportPath = join(roots.report, REPORT.index);
+  await phase('report', async () => {
+    const p = state.phases.report;
+    return p?.inputs_sha256 === reportInputs(hub, state) && p.outputs_sha256 === reportOutputs(hub) ? 'inputs and outputs unchanged' : null;
+  }, async (started) => {
+    // The report shows run.json: it shows itself as written and the run as complete (unless a phase failed).
+    const inputs = reportInputs(hub, state);
+    state.phases.report = { status: 'complete', started, detail: relative(hub, reportPath) };
+    state.status = 'complete';
+    writeRunState(hub, state);
+    const { buildReport } = await import('../report/phase.js');
+    await buildReport(hub);
+    return { detail: relative(hub, reportPath), fingerprints: () => ({ inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) }) };
   });
 
-  state.status = 'complete';
-  writeRunState(hub, state);
-  return { hub, state, reconstruct, compare, reportPath, exitCode };
+  if (worked) {
+    state.status = 'complete';
+    writeRunState(hub, state);
+  }
+  return { hub, worked, state, reconstruct, compare, reportPath: existsSync(reportPath) ? reportPath : null, exitCode };
 }

@@ -1,0 +1,159 @@
+/**
+ * What a command does with `--executor slurm`: submit (study/slurm/submit.ts), print the job ids, and —
+ * unless `--detach` — follow the run until it is finished, showing each step's tasks, each failure with
+ * its SLURM reason, and the result. Ctrl-C stops following and cancels nothing. With the local executor
+ * it only refuses to start while SLURM jobs of the same hub are queued or running.
+ *
+ * Each command calls one function here (`runOnCluster`, `generateOnCluster`, …) with its parsed settings;
+ * it returns the command's exit code, or null when the jobs are to run locally.
+ */
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { StudySettings } from '../settings/schema.js';
+import type { PhaseGOptions } from '../study/compare/phase.js';
+import type { OverlapRunOptions } from '../study/overlap/plan.js';
+import type { ReconstructionRunOptions } from '../study/reconstruct/plan.js';
+import { summaryTable } from '../study/run/summary.js';
+import type { SimulationRunOptions } from '../study/simulate/plan.js';
+import { hubRoots } from '../study/hub/layout.js';
+import { followSubmission, hasClusterRecord, type SubmissionView } from '../study/slurm/follow.js';
+import { compareSteps, generateSteps, overlapSteps, reconstructSteps } from '../study/slurm/plans.js';
+import type { Submission } from '../study/slurm/records.js';
+import { SlurmError } from '../study/slurm/scheduler.js';
+import { activeSubmissions, submitPhase, submitStudy, type SubmitEnvironment } from '../study/slurm/submit.js';
+import type { ExecutorFlags } from './executor-flags.js';
+import { ClusterProgress, failureLine } from './progress/slurm.js';
+
+interface OutputFlags extends ExecutorFlags {
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** How the tasks start ptychostudy: this Node.js, and the package's worker entry next to this file. */
+function environment(): SubmitEnvironment {
+  return {
+    argv: ['ptychostudy', ...process.argv.slice(2)], node: process.execPath, nodeVersion: process.version,
+    entry: fileURLToPath(new URL('./worker-main.js', import.meta.url)), cwd: process.cwd(),
+  };
+}
+
+/** With the local executor: refuse while SLURM jobs of this home are queued or running. */
+function guardLocal(home: string, flags: ExecutorFlags): null {
+  if (flags.detach) throw new UsageError('--detach: only with --executor slurm (a local run is followed to its end)');
+  if (!hasClusterRecord(home)) return null;
+  let active: { number: number; ids: string[] }[] = [];
+  try {
+    active = activeSubmissions(home);
+  } catch (err) {
+    if (!(err instanceof SlurmError)) throw err; // no squeue here: nothing of this machine's can be queued
+  }
+  if (active.length > 0) {
+    throw new UsageError(`${home}: SLURM jobs of this hub are queued or running (${active.flatMap((a) => a.ids).join(', ')}); ` +
+      `a local run would write beside them — wait for them (\`ptychostudy status --out ${home} --wait\`) or cancel them (\`ptychostudy cancel --out ${home}\`)`);
+  }
+  return null;
+}
+
+/** Prints where the jobs went; follows them unless detached. Returns the exit code. */
+async function afterSubmission(command: string, home: string, submission: Submission | null, flags: OutputFlags): Promise<number> {
+  const err = process.stderr;
+  const say = (line: string): void => { if (!flags.quiet) err.write(line + '\n'); };
+  if (submission === null) {
+    say(`${command}: nothing to submit — every selected job is already complete`);
+    return 0;
+  }
+  const ids = submission.steps.map((s) => `${s.step} ${s.job_id}${s.step === 'finish' ? '' : ` (${s.tasks.length} task${s.tasks.length === 1 ? '' : 's'})`}`);
+  say(`submitted to SLURM (submission ${submission.number} of ${home}): ${ids.join(' → ')}`);
+  say(`  scripts: ${resolve(home, 'slurm')}/*.sbatch · task logs: ${resolve(home, 'slurm', 'logs')}/`);
+  if (flags.detach) {
+    if (flags.json) {
+      process.stdout.write(JSON.stringify({ hub: home, submission: submission.number, jobs: Object.fromEntries(submission.steps.map((s) => [s.step, s.job_id])) }, null, 2) + '\n');
+    } else {
+      for (const s of submission.steps) process.stdout.write(`${s.step} ${s.job_id}\n`);
+    }
+    say(`follow: ptychostudy status --out ${home} --wait · cancel: ptychostudy cancel --out ${home}`);
+    return 0;
+  }
+  say('  following (Ctrl-C stops following; the jobs keep running)');
+  return followAndReport(command, home, submission.number, flags);
+}
+
+/** Follows submission `n` of `home` to its end with a progress view; prints the outcome; returns its exit code. */
+export async function followAndReport(command: string, home: string, n: number | null, flags: OutputFlags): Promise<number> {
+  const err = process.stderr;
+  const progress = flags.quiet ? null : new ClusterProgress(err, Boolean(err.isTTY));
+  let last: SubmissionView | null = null;
+  const onSigint = (): void => {
+    progress?.finish();
+    const jobs = last === null ? '' : ` (${[...last.steps.map((s) => s.jobId), last.finishJob.jobId].filter(Boolean).join(', ')})`;
+    err.write(`\nptychostudy ${command}: stopped following. Nothing was cancelled: the SLURM jobs${jobs} keep running and merge their results ` +
+      `into the hub. Follow again: ptychostudy status --out ${home} --wait · cancel: ptychostudy cancel --out ${home}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  try {
+    const v = await followSubmission(home, n, (view) => { last = view; progress?.update(view); }, { by: `ptychostudy ${command} (following)` });
+    progress?.finish();
+    return report(command, home, v, flags);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGTERM', onSigint);
+  }
+}
+
+/** The outcome of a finished submission (stderr; `--json` on stdout). */
+function report(command: string, home: string, v: SubmissionView, flags: OutputFlags): number {
+  const err = process.stderr;
+  const code = v.finish?.exit_code ?? 1;
+  const table = v.command === 'run' ? summaryTable(hubRoots(home).g) : null;
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({
+      hub: home, submission: v.number, exit_code: code, report: v.finish?.report ?? null,
+      jobs: Object.fromEntries([...v.steps.map((s) => [s.step, s.jobId]), ['finish', v.finishJob.jobId]]),
+      steps: v.steps.map((s) => ({ step: s.step, tasks: s.tasks, done: s.done, failed: s.failed, detail: s.detail, failures: s.failures })),
+      ...(table !== null ? { summary: table.rows } : {}),
+    }, null, 2) + '\n');
+    return code;
+  }
+  if (flags.quiet) {
+    if (v.finish?.report) process.stdout.write(`${v.finish.report}\n`);
+    return code;
+  }
+  for (const s of v.steps) err.write(`${s.failed > 0 ? '✗' : '✓'} ${s.step}: ${s.detail ?? `${s.done}/${s.tasks} done, ${s.failed} failed`}\n`);
+  const failures = v.steps.flatMap((s) => s.failures.map((f) => failureLine(s.step, f)));
+  if (failures.length > 0) err.write(`${failures.length} job(s) failed:\n${failures.map((l) => `  ${l}`).join('\n')}\n`);
+  if (table !== null) err.write(`\n${table.text}\n\n`);
+  if (v.finish?.report) err.write(`Report: ${v.finish.report}\n`);
+  err.write(`ptychostudy ${command}: ${code === 0 ? 'done' : 'finished with failures (recorded in the manifests)'}\n`);
+  return code;
+}
+
+/** `run`: the whole study. */
+export async function runOnCluster(hub: string, settings: StudySettings, flags: OutputFlags): Promise<number | null> {
+  if (settings.execution.executor !== 'slurm') return guardLocal(hub, flags);
+  if (!flags.quiet) process.stderr.write(`hub: ${hub}\n`);
+  return afterSubmission('run', hub, await submitStudy(hub, settings, environment()), flags);
+}
+
+export async function generateOnCluster(settings: StudySettings, opts: SimulationRunOptions, flags: OutputFlags): Promise<number | null> {
+  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, flags);
+  return afterSubmission('generate', opts.outputRoot, await submitPhase('generate', opts.outputRoot, settings, () => generateSteps(settings, opts), environment()), flags);
+}
+
+export async function overlapOnCluster(settings: StudySettings, opts: OverlapRunOptions, flags: OutputFlags): Promise<number | null> {
+  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, flags);
+  return afterSubmission('overlap', opts.outputRoot, await submitPhase('overlap', opts.outputRoot, settings, () => overlapSteps(settings, opts), environment()), flags);
+}
+
+export async function reconstructOnCluster(settings: StudySettings, opts: ReconstructionRunOptions, flags: OutputFlags): Promise<number | null> {
+  if (settings.execution.executor !== 'slurm') return guardLocal(opts.artifactRoot, flags);
+  return afterSubmission('reconstruct', opts.artifactRoot,
+    await submitPhase('reconstruct', opts.artifactRoot, settings, () => reconstructSteps(settings, opts), environment()), flags);
+}
+
+export async function compareOnCluster(settings: StudySettings, opts: PhaseGOptions, flags: OutputFlags): Promise<number | null> {
+  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, flags);
+  return afterSubmission('compare', opts.outputRoot, await submitPhase('compare', opts.outputRoot, settings, () => compareSteps(opts), environment()), flags);
+}

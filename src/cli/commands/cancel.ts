@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { action } from '../action.js';
+import { addOutOption, aliased } from '../options.js';
+import { UsageError } from '../../errors.js';
+
+/** `ptychostudy cancel --out H`: scancel on the hub's queued and running SLURM jobs. */
+export function register(program: Command): void {
+  const cmd = program
+    .command('cancel')
+    .summary('cancel the queued and running SLURM jobs of a hub (scancel), recording it in the hub')
+    .description(
+      'Runs scancel on every queued or running SLURM job of a cluster run of this hub (recorded in\n' +
+      '<hub>/slurm/jobs.json), waits until SLURM reports them ended, and merges what they left: every cancelled task\n' +
+      'becomes a failure of its job in the phase\'s manifest, with SLURM\'s reason. Finished results are kept.\n' +
+      'Resume later with the same command and --out <hub> (only what is missing or failed is submitted).\n\n' +
+      'Exit codes: 0 cancelled (or nothing was running); 2 bad usage (no cluster run in that directory).');
+  addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
+  cmd
+    .action(action('cancel', async (f: { out?: string; hub?: string }) => {
+      const hub = aliased<string>(f, '--out', ['--hub']);
+      if (!hub) throw new UsageError('--out is required (the hub)');
+      const { cancelHome } = await import('../../study/slurm/follow.js'); // loaded when used: the CLI starts fast
+      const r = await cancelHome(hub);
+      if (r.cancelled.length === 0) process.stderr.write(`${hub}: no SLURM job of this hub is queued or running; nothing to cancel\n`);
+      else process.stderr.write(`cancelled SLURM jobs ${r.cancelled.join(', ')}${r.complaint ? ` (scancel: ${r.complaint})` : ''}\n`);
+      if (r.finished.length > 0) process.stderr.write(`merged what they left (submission ${r.finished.join(', ')}); \`ptychostudy status --out ${hub}\` shows it\n`);
+      return 0;
+    }));
+}

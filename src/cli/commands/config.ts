@@ -1,0 +1,51 @@
+import { Option, type Command } from 'commander';
+import { action } from '../action.js';
+import { wrapText } from '../help.js';
+import { paint } from '../style.js';
+import { UsageError } from '../../errors.js';
+import { readSettingsFile } from '../../settings/file.js';
+import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
+import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
+import { settingsDifferences } from '../../settings/fingerprint.js';
+import { settingsTemplate } from '../../settings/template.js';
+
+interface Flags {
+  printDefaults?: boolean;
+  check?: string;
+  preset?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('config')
+    .summary('settings files: print a commented starting file, or check one')
+    .description('Settings files hold any part of the settings schema — groups simulation, overlap, reconstruction (every ' +
+      'LSQML option) and execution — in JSON or YAML, and are given to run, generate, overlap, reconstruct and lsqml with ' +
+      '--config FILE (flags override the file). A hub keeps its own settings in HUB/settings.json, which is such a file.')
+    .option('--print-defaults', 'print a settings file (YAML) with every setting at its default, each with its documentation, unit and bounds as comments')
+    .addOption(new Option('--preset <name>', 'with --print-defaults: the values of this preset instead of the defaults').choices([...PRESET_NAMES]))
+    .option('--json', 'with --print-defaults: JSON without comments instead of YAML')
+    .option('--check <file>', 'check a settings file: every wrong or unknown setting on its own line (exit 2), or what it changes from the defaults')
+    .addHelpText('after', () => '\n' + wrapText('Examples:\n' +
+      '  ptychostudy config --print-defaults > study.yaml\n' +
+      '  ptychostudy config --check study.yaml\n' +
+      '  ptychostudy run --config study.yaml --out runs/mine\n' +
+      'Exit codes: 0 done (the file is valid); 2 bad usage or an invalid file.'))
+    .action(action('config', async (f: Flags) => {
+      if ((f.printDefaults ? 1 : 0) + (f.check !== undefined ? 1 : 0) !== 1) throw new UsageError('give one of --print-defaults or --check FILE');
+      if (f.printDefaults) {
+        const preset = (f.preset ?? null) as PresetName | null;
+        process.stdout.write(f.json ? JSON.stringify(parseStudySettings({ preset }), null, 2) + '\n' : settingsTemplate(preset));
+        return 0;
+      }
+      const file = f.check!;
+      const input = readSettingsFile(file);
+      const changed = settingsDifferences(settingsDefaults(), parseStudySettings(input));
+      const out = process.stdout;
+      out.write(`${file}: ${paint('ok', 'good', out)}; ${changed.length === 0 ? 'every setting at its default'
+        : `${changed.length} setting${changed.length === 1 ? '' : 's'} differ${changed.length === 1 ? 's' : ''} from the defaults:`}\n`);
+      for (const d of changed) out.write(`  ${d.setting}: ${JSON.stringify(d.now)} (default ${JSON.stringify(d.was)})\n`);
+      return 0;
+    }, { config: '--check' }));
+}

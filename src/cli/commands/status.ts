@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { action } from '../action.js';
+import { integerFlag } from '../flags.js';
+import { addOutOption, aliased } from '../options.js';
+import { UsageError } from '../../errors.js';
+import { finishLine, failureLine, stepLine } from '../progress/slurm.js';
+
+interface Flags {
+  out?: string;
+  hub?: string;
+  submission?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+/** `ptychostudy status --out H`: the view of a cluster run (what `run --executor slurm` shows while it waits). */
+export function register(program: Command): void {
+  const cmd = program
+    .command('status')
+    .summary('show the SLURM jobs of a hub: tasks queued / running / done / failed per phase, and why each failure happened')
+    .description(
+      'Shows a cluster run (docs/slurm.md) from the scheduler (squeue) and from the tasks\' result records: per phase,\n' +
+      'the tasks queued (and why they wait), running, done and failed, and each failure with SLURM\'s reason. When every\n' +
+      'job has ended it also completes the run\'s merges if nothing else did (idempotent).\n' +
+      'With --wait: follow until the run is finished (Ctrl-C stops following; nothing is cancelled).\n\n' +
+      'Exit codes: 0 no job failed (so far); 1 some job failed; 2 bad usage (no cluster run in that directory).');
+  addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
+  cmd
+    .option('--submission <n>', 'which submission (default: the latest)')
+    .option('--wait', 'follow until every job has ended and the results are merged')
+    .option('--json', 'print the view as JSON on stdout')
+    .action(action('status', async (f: Flags) => {
+      const hub = aliased<string>(f as Record<string, unknown>, '--out', ['--hub']);
+      if (!hub) throw new UsageError('--out is required (the hub)');
+      const n = integerFlag('--submission', f.submission) ?? null;
+      // loaded when used: the CLI starts fast
+      const { submissionNumbers, submissionView } = await import('../../study/slurm/follow.js');
+      const { finishSubmission } = await import('../../study/slurm/finish.js');
+      const { followAndReport } = await import('../cluster.js');
+      if (f.wait) return followAndReport('status', hub, n, { json: f.json });
+      let v = submissionView(hub, n);
+      if (!v.active && v.finish === null && v.rejected === null && await finishSubmission(hub, v.number, 'ptychostudy status') !== null) {
+        v = submissionView(hub, v.number);
+      }
+      const failed = v.steps.some((s) => s.failed > 0) || v.rejected !== null || v.finish?.exit_code === 1;
+      if (f.json) {
+        process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+        return failed ? 1 : 0;
+      }
+      const all = submissionNumbers(hub);
+      const lines = [`${hub}: submission ${v.number} of ${all.length} (${v.command}, ${v.submittedAt})` +
+        `${v.finish !== null ? ` — finished, exit code ${v.finish.exit_code}` : v.active ? ' — jobs queued or running' : ' — every job has ended'}`];
+      if (v.rejected !== null) lines.push(`sbatch refused the ${v.rejected.step} job: ${v.rejected.message}`);
+      for (const c of v.cancelled) lines.push(`cancelled ${c.at}: ${c.job_ids.join(', ')}`);
+      lines.push(...v.steps.map(stepLine));
+      if (v.rejected === null) lines.push(finishLine(v));
+      for (const s of v.steps) for (const x of s.failures) lines.push(failureLine(s.step, x));
+      if (v.finish?.report) lines.push(`report: ${v.finish.report}`);
+      process.stdout.write(lines.join('\n') + '\n');
+      return failed ? 1 : 0;
+    }, { hub: '--out' }));
+}

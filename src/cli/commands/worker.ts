@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { action } from '../action.js';
+import { integerFlag } from '../flags.js';
+import { UsageError } from '../../errors.js';
+import { ARRAY_STEPS, type ArrayStep } from '../../study/slurm/records.js';
+
+interface Flags {
+  hub?: string;
+  submission?: string;
+  step?: string;
+  task?: string;
+  finish?: boolean;
+}
+
+function required(flag: string, v: string | undefined): string {
+  if (v === undefined || v === '') throw new UsageError(`${flag} is required`);
+  return v;
+}
+
+/** `ptychostudy worker`: what the SLURM scripts of a cluster run execute (one task, or the finish job). */
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .summary('run one task of a SLURM job array of a study (the scripts in <hub>/slurm/ call it)')
+    .description(
+      'Runs what one SLURM task of a cluster run does (docs/slurm.md): the job <step> <task> of submission <n>\n' +
+      'recorded in <hub>/slurm/jobs.json — the same code as a local run — then writes its result record\n' +
+      '(<hub>/slurm/<n>/<step>/results/<task>.json) and merges it into the phase\'s manifests under the hub\'s lock.\n' +
+      'With --finish: finalizes every step of the submission (a failure, with SLURM\'s reason, for each task that left\n' +
+      'no result) and writes the report of a whole study. Safe to run again: a task with a result does nothing.\n\n' +
+      'Exit codes: 0 the job did its work (or had nothing to do); 1 the job failed (recorded); 2 bad usage.')
+    .option('--hub <dir>', 'the hub (or the output root of a single-phase command) holding slurm/jobs.json (required)')
+    .option('--submission <n>', 'the submission number in slurm/jobs.json (required)')
+    .option('--step <name>', `the step: ${ARRAY_STEPS.join(' | ')}`)
+    .option('--task <i>', 'the array task index (SLURM_ARRAY_TASK_ID)')
+    .option('--finish', 'finalize the submission and write its report instead of running a task')
+    .action(action('worker', async (f: Flags) => {
+      const hub = required('--hub', f.hub);
+      const n = integerFlag('--submission', required('--submission', f.submission))!;
+      const out = (line: string): void => { process.stdout.write(`[${new Date().toISOString()}] ${line}\n`); };
+      if (f.finish) {
+        const { finishSubmission } = await import('../../study/slurm/finish.js'); // loaded when used
+        const done = await finishSubmission(hub, n, 'the finish job');
+        if (done === null) throw new UsageError(`submission ${n} of ${hub} still has tasks queued or running; the finish job runs after them`);
+        for (const s of done.steps) out(`${s.step}: ${s.detail}${s.failed > 0 ? ` (${s.failed} failed)` : ''}`);
+        out(done.report !== null ? `report: ${done.report}` : `finished (exit code of the run: ${done.exit_code})`);
+        return 0;
+      }
+      const step = required('--step', f.step);
+      if (!(ARRAY_STEPS as readonly string[]).includes(step)) throw new UsageError(`--step ${step}: expected one of ${ARRAY_STEPS.join(', ')}`);
+      const task = integerFlag('--task', required('--task', f.task))!;
+      if (task < 0) throw new UsageError(`--task ${task}: expected a task index ≥ 0`);
+      const { runTask } = await import('../../study/slurm/task.js'); // loaded when used
+      const r = await runTask(hub, n, step as ArrayStep, task, out);
+      return r.exitCode;
+    }));
+}

@@ -1,0 +1,58 @@
+/**
+ * The executor flags every command that runs many jobs takes (`run`, `generate`, `overlap`,
+ * `reconstruct`, `compare`): `--executor local|slurm`, the SLURM options of the jobs, and `--detach`.
+ * They map to the settings' `execution` group (src/settings/schema.ts: executor, slurm.*), where a resumed
+ * hub finds them again; `--detach` is how the command behaves, not a setting.
+ */
+import { Option, type Command } from 'commander';
+import { UsageError } from '../errors.js';
+import type { StudySettingsInput } from '../settings/schema.js';
+import { collect, integerFlag } from './flags.js';
+
+export interface ExecutorFlags {
+  executor?: string;
+  slurmPartition?: string;
+  slurmAccount?: string;
+  slurmTime?: string;
+  slurmCpusPerTask?: string;
+  slurmMem?: string;
+  slurmQos?: string;
+  slurmSbatchArg?: string[];
+  detach?: boolean;
+}
+
+/** The flag of each execution setting (library messages name settings in backticks; commands show flags). */
+export const EXECUTOR_FLAGS: Record<string, string> = {
+  'execution.executor': '--executor', 'execution.slurm.partition': '--slurm-partition', 'execution.slurm.account': '--slurm-account',
+  'execution.slurm.time': '--slurm-time', 'execution.slurm.cpusPerTask': '--slurm-cpus-per-task', 'execution.slurm.mem': '--slurm-mem',
+  'execution.slurm.qos': '--slurm-qos', 'execution.slurm.sbatchArgs': '--slurm-sbatch-arg', executor: '--executor', dryRun: '--dry-run',
+};
+
+/** Adds the executor flags to a command (in --help after its own flags). */
+export function addExecutorOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--executor <name>', 'who runs the jobs: local (this machine, default) | slurm (one SLURM job array per phase; docs/slurm.md)')
+      .choices(['local', 'slurm']))
+    .option('--slurm-partition <name>', 'SLURM partition of the jobs (implies --executor slurm)')
+    .option('--slurm-account <name>', 'SLURM account charged')
+    .option('--slurm-time <limit>', 'time limit of each task, as sbatch --time takes it (e.g. 30, 2:00:00, 1-00)')
+    .option('--slurm-cpus-per-task <n>', 'CPUs of each task; a reconstruction uses that many threads (default: SLURM\'s, 1)')
+    .option('--slurm-mem <size>', 'memory of each task, e.g. 8G')
+    .option('--slurm-qos <name>', 'SLURM quality of service')
+    .option('--slurm-sbatch-arg <arg>', 'another sbatch option for every job, e.g. --slurm-sbatch-arg=--constraint=haswell (repeatable)', collect)
+    .option('--detach', 'with --executor slurm: print the SLURM job ids and return (follow later with `ptychostudy status --out DIR`)');
+}
+
+/** The execution settings the flags give (unset flags stay unset, so the defaults or a resumed hub's values hold). */
+export function executorSettingsFromFlags(f: ExecutorFlags): NonNullable<StudySettingsInput['execution']> {
+  const slurm = {
+    partition: f.slurmPartition, account: f.slurmAccount, time: f.slurmTime,
+    cpusPerTask: integerFlag('--slurm-cpus-per-task', f.slurmCpusPerTask), mem: f.slurmMem, qos: f.slurmQos, sbatchArgs: f.slurmSbatchArg,
+  };
+  const anySlurm = Object.values(slurm).some((v) => v !== undefined);
+  if (anySlurm && f.executor === 'local') {
+    const flag = Object.entries(slurm).find(([, v]) => v !== undefined)![0];
+    throw new UsageError(`${EXECUTOR_FLAGS[`execution.slurm.${flag}`]}: a SLURM option, but --executor local runs the jobs on this machine`);
+  }
+  return { executor: (f.executor as 'local' | 'slurm' | undefined) ?? (anySlurm ? 'slurm' : undefined), slurm };
+}

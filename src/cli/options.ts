@@ -1,0 +1,59 @@
+/**
+ * Options every command spells the same way (README "Flags"): `--out DIR` for the folder a command
+ * writes, `--config FILE` for a settings file, `--dose` (repeatable, or comma-separated) — and the old
+ * names, kept as hidden aliases that still work. Also where a command's settings come from: the settings
+ * file under the flags (flags override it), a resumed hub's settings under both.
+ */
+import { Option, type Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { readSettingsFile } from '../settings/file.js';
+import { mergeSettings, parseStudySettings } from '../settings/parse.js';
+import type { StudySettings, StudySettingsInput } from '../settings/schema.js';
+
+/** Adds `--out <dir>` (described by `what`) and the hidden old names of the same option. */
+export function addOutOption(cmd: Command, what: string, oldNames: readonly string[] = []): Command {
+  cmd.option('--out <dir>', what);
+  for (const old of oldNames) cmd.addOption(new Option(`${old} <dir>`).hideHelp());
+  return cmd;
+}
+
+/** commander's attribute name of a flag (`--output-root` → `outputRoot`). */
+export function attributeOf(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/**
+ * The value of an option given under its name or one of its hidden old names (the same value under two
+ * names is fine; two different values are a usage error).
+ */
+export function aliased<T>(flags: Record<string, unknown>, flag: string, oldNames: readonly string[]): T | undefined {
+  let found: { flag: string; value: unknown } | undefined;
+  for (const f of [flag, ...oldNames]) {
+    const v = flags[attributeOf(f)];
+    if (v === undefined) continue;
+    if (found !== undefined && JSON.stringify(found.value) !== JSON.stringify(v)) {
+      throw new UsageError(`${found.flag} and ${f} name the same option with different values (${String(found.value)}, ${String(v)}); give one`);
+    }
+    found ??= { flag: f, value: v };
+  }
+  return found?.value as T | undefined;
+}
+
+/** Adds `--config <file>`. */
+export function addConfigOption(cmd: Command): Command {
+  return cmd.option('--config <file>', 'settings file (JSON or YAML; `ptychostudy config --print-defaults` writes one); flags override it');
+}
+
+/** The settings given by `--config` (as written, validated), or {} without it. */
+export function configInput(file: string | undefined): StudySettingsInput {
+  return file === undefined ? {} : readSettingsFile(file);
+}
+
+/**
+ * A command's settings: `under` (a preset default, or a resumed hub's settings), the settings file over
+ * it, the flags over both; then the schema's defaults and checks (every wrong field named by its flag).
+ */
+export function settingsFrom(config: string | undefined, flags: StudySettingsInput, under: StudySettingsInput = {}): StudySettings {
+  return parseStudySettings(mergeSettings(mergeSettings(under, configInput(config)), flags) as StudySettingsInput);
+}
+

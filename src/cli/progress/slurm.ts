@@ -1,0 +1,73 @@
+/**
+ * The view of a cluster run on a stream (stderr): one line per step — tasks queued, running, done and
+ * failed, and why queued ones wait — redrawn in place on a terminal, printed when it changes otherwise;
+ * each failure once, with its SLURM reason.
+ */
+import type { StepView, SubmissionView } from '../../study/slurm/follow.js';
+
+const PHASE_LETTER: Record<string, string> = { generate: 'C', overlap: 'D', reconstruct: 'F', compare: 'G' };
+
+export function stepLine(s: StepView): string {
+  const parts = [`${s.done}/${s.tasks} done`];
+  if (s.running > 0) parts.push(`${s.running} running`);
+  if (s.queued > 0) parts.push(`${s.queued} queued${s.waiting.length > 0 ? ` (${s.waiting.join(', ')})` : ''}`);
+  if (s.failed > 0) parts.push(`${s.failed} failed`);
+  return `${`${s.step} (${PHASE_LETTER[s.step]})`.padEnd(16)} job ${(s.jobId ?? '—').padEnd(8)} ${parts.join(' · ')}${s.final ? ' ✓ merged' : ''}`;
+}
+
+export function finishLine(v: SubmissionView): string {
+  const state = v.finish !== null ? 'done' : v.finishJob.state === 'ended' ? 'ended' : v.finishJob.state;
+  return `${'finish'.padEnd(16)} job ${(v.finishJob.jobId ?? '—').padEnd(8)} ${state}${v.command === 'run' ? ' (merges, then the report)' : ' (merges)'}`;
+}
+
+export function failureLine(step: string, f: { key: string; slurmJob: string | null; message: string }): string {
+  return `FAILED ${step} ${f.key}${f.slurmJob ? ` (SLURM job ${f.slurmJob})` : ''}: ${f.message}`;
+}
+
+export class ClusterProgress {
+  private drawn = 0;
+  private readonly printed = new Set<string>();
+  private lastText = '';
+
+  constructor(private readonly out: NodeJS.WritableStream, private readonly tty: boolean) {}
+
+  update(v: SubmissionView): void {
+    this.clear();
+    for (const s of v.steps) {
+      for (const f of s.failures) {
+        const line = failureLine(s.step, f);
+        const id = `${s.step}|${f.key}`;
+        // A failure first seen as "ended without a result" is printed again once SLURM's reason is merged.
+        if (this.printed.has(line) || (this.printed.has(id) && !s.final)) continue;
+        this.printed.add(line);
+        this.printed.add(id);
+        this.out.write(line + '\n');
+      }
+    }
+    const lines = [...v.steps.map(stepLine), finishLine(v)];
+    if (this.tty) {
+      this.out.write(lines.join('\n') + '\n');
+      this.drawn = lines.length;
+    } else {
+      const text = lines.join('\n');
+      if (text !== this.lastText) {
+        // Only the lines that changed, so a log of a long run stays short.
+        const before = this.lastText.split('\n');
+        for (const [i, l] of lines.entries()) if (before[i] !== l) this.out.write(`  ${l}\n`);
+        this.lastText = text;
+      }
+    }
+  }
+
+  /** Removes the redrawn block (before the final summary). */
+  finish(): void {
+    this.clear();
+  }
+
+  private clear(): void {
+    if (this.tty && this.drawn > 0) {
+      this.out.write(`\x1b[${this.drawn}A\x1b[J`);
+      this.drawn = 0;
+    }
+  }
+}

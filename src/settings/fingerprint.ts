@@ -1,0 +1,54 @@
+/**
+ * Comparing settings: a stable text and SHA-256 of the settings a reconstruction's result depends on,
+ * the differences between two sets of settings (setting by setting), and which settings never change a
+ * result (how work is run: jobs at once, threads), so that a resumed study may change them. Free of the
+ * schema (a worker thread hashes its own settings without loading zod).
+ */
+import { createHash } from 'node:crypto';
+import type { ReconstructionSettings } from './schema.js';
+
+/** JSON with every object's keys sorted: the same settings always give the same text. */
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/**
+ * Settings that decide how work is run, never what it produces (results do not depend on them): a study
+ * resumed with other values of these continues, with the new values. Paths name a group or one setting.
+ */
+export const RESULT_NEUTRAL_SETTINGS: readonly string[] = ['execution', 'reconstruction.threads'];
+
+export function isResultNeutral(setting: string): boolean {
+  return RESULT_NEUTRAL_SETTINGS.some((p) => setting === p || setting.startsWith(`${p}.`));
+}
+
+/** SHA-256 of the reconstruction settings a result depends on (every setting but the thread count). */
+export function reconstructionSettingsSha256(r: ReconstructionSettings): string {
+  const { threads: _threads, ...rest } = r;
+  return createHash('sha256').update(stableJson(rest)).digest('hex');
+}
+
+/** One setting whose value differs. */
+export interface SettingDifference {
+  setting: string;
+  was: unknown;
+  now: unknown;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Every setting (leaf path; lists compared whole) whose value differs between `was` and `now`. */
+export function settingsDifferences(was: unknown, now: unknown, prefix = ''): SettingDifference[] {
+  if (isPlainObject(was) && isPlainObject(now)) {
+    const keys = [...new Set([...Object.keys(was), ...Object.keys(now)])];
+    return keys.flatMap((k) => settingsDifferences(was[k], now[k], prefix === '' ? k : `${prefix}.${k}`));
+  }
+  return stableJson(was) === stableJson(now) ? [] : [{ setting: prefix, was, now }];
+}

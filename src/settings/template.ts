@@ -1,0 +1,115 @@
+/**
+ * A commented settings file: every setting at its value (the defaults, or a preset's), each preceded by
+ * its documentation, unit and bounds as YAML comments — all generated from the schema's `.meta` and
+ * checks (through its JSON Schema), so the file never disagrees with schema.ts. Reading it back with
+ * `readSettingsFile` gives exactly the settings it was written from.
+ */
+import { z } from 'zod';
+import { Document, isMap, isPair, isScalar, isSeq, type Node as YamlNode } from 'yaml';
+import { parseStudySettings } from './parse.js';
+import { PRESET_NAMES, StudySettingsSchema, type PresetName } from './schema.js';
+
+interface JsonNode {
+  type?: string | string[];
+  description?: string;
+  unit?: string;
+  enum?: unknown[];
+  anyOf?: JsonNode[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  multipleOf?: number;
+  minItems?: number;
+  maxItems?: number;
+  pattern?: string;
+  items?: JsonNode | false;
+  prefixItems?: JsonNode[];
+  properties?: Record<string, JsonNode>;
+  additionalProperties?: JsonNode | boolean;
+}
+
+const fmt = (x: number): string => String(x);
+
+/** The bounds of a JSON Schema node in words ("integer ≥ 1", "one of gaussian, poisson", "or null"). */
+function bounds(n: JsonNode): string {
+  const variants = n.anyOf ?? [n];
+  const nullable = variants.some((v) => v.type === 'null');
+  const parts = variants.filter((v) => v.type !== 'null').map((v): string => {
+    if (v.enum) return `one of ${v.enum.join(', ')}`;
+    if (v.type === 'boolean') return 'true or false';
+    if (v.type === 'integer' || v.type === 'number') {
+      const w: string[] = [v.type === 'integer' ? 'integer' : 'number'];
+      if (v.minimum !== undefined) w.push(`≥ ${fmt(v.minimum)}`);
+      if (v.exclusiveMinimum !== undefined) w.push(`> ${fmt(v.exclusiveMinimum)}`);
+      if (v.maximum !== undefined && v.maximum < Number.MAX_SAFE_INTEGER) w.push(`≤ ${fmt(v.maximum)}`);
+      if (v.exclusiveMaximum !== undefined) w.push(`< ${fmt(v.exclusiveMaximum)}`);
+      if (v.multipleOf !== undefined) w.push(`a multiple of ${v.multipleOf}`);
+      return w.slice(0, 2).join(' ') + (w.length > 2 ? `, ${w.slice(2).join(', ')}` : '');
+    }
+    if (v.type === 'array') {
+      if (v.prefixItems) return `list of ${v.prefixItems.length}: ${v.prefixItems.map(bounds).join(', ')}`;
+      const item = v.items && typeof v.items === 'object' ? bounds(v.items) : 'values';
+      return `list${v.minItems ? ` of at least ${v.minItems}` : ''}: ${item}`;
+    }
+    if (v.type === 'string') return v.pattern ? `text matching ${v.pattern}` : 'text';
+    if (v.type === 'object') {
+      const a = v.additionalProperties;
+      return a && typeof a === 'object' ? `name: ${bounds(a)} per entry` : 'group';
+    }
+    return String(v.type ?? 'value');
+  });
+  return parts.join(' | ') + (nullable ? ' | null' : '');
+}
+
+/** Wraps a comment at ~96 columns (YAML comments are never folded by the writer). */
+function wrap(text: string, width = 96): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line !== '' && line.length + 1 + word.length > width) { out.push(line); line = word; } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') out.push(line);
+  return out;
+}
+
+function comment(n: JsonNode | undefined): string | undefined {
+  if (n === undefined) return undefined;
+  const lines = n.description ? wrap(n.description) : [];
+  const b = n.properties ? '' : bounds(n);
+  const facts = [n.unit ? `unit: ${n.unit}` : '', b ? `allowed: ${b}` : ''].filter(Boolean).join('; ');
+  if (facts) lines.push(...wrap(`(${facts})`));
+  return lines.length > 0 ? lines.map((l) => ` ${l}`).join('\n') : undefined;
+}
+
+/** Puts each key's documentation above it, recursively; short lists on one line. */
+function annotate(node: YamlNode | null | undefined, schema: JsonNode | undefined): void {
+  if (isSeq(node)) { node.flow = true; return; }
+  if (!isMap(node)) return;
+  for (const pair of node.items) {
+    if (!isPair(pair) || !isScalar(pair.key)) continue;
+    const name = String(pair.key.value);
+    const child = schema?.properties?.[name];
+    const text = comment(child);
+    if (text !== undefined) pair.key.commentBefore = text;
+    const nested = child?.properties ? child : undefined;
+    annotate(pair.value as YamlNode, nested);
+    if (isMap(pair.value) && !nested) pair.value.flow = false;
+  }
+}
+
+/** The commented YAML settings file of the defaults (`preset` null) or of a preset's values. */
+export function settingsTemplate(preset: PresetName | null = null): string {
+  const values = parseStudySettings({ preset });
+  const schema = z.toJSONSchema(StudySettingsSchema, { target: 'draft-2020-12', io: 'input' }) as JsonNode;
+  const doc = new Document(JSON.parse(JSON.stringify(values)));
+  doc.commentBefore = [
+    ` ptychostudy settings${preset === null ? ': every setting at its default' : `: the ${preset} preset's values`}.`,
+    ' Use it with `ptychostudy <command> --config FILE`; flags given on the command line override it.',
+    ' Keep only what you change: a setting left out keeps its default (or the preset\'s value).',
+    ` Groups: simulation (generate), overlap (overlap views), reconstruction (LSQML, every engine option),`,
+    ` execution (how jobs run). Presets: ${PRESET_NAMES.join(', ')}. Check a file with \`ptychostudy config --check FILE\`.`,
+  ].join('\n');
+  annotate(doc.contents as YamlNode, schema);
+  return doc.toString({ lineWidth: 0 });
+}

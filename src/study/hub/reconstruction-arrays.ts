@@ -1,0 +1,77 @@
+/**
+ * What the report reads from a Phase F job beyond its object: the reconstructed probe
+ * (`reconstructed_probe` [M, N, N] of reconstruction.npz), the loss per epoch (`loss_history`, else the
+ * job's `lsqml.log`) and the object pixel size its `_metadata.geometry` states (measured data).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { InputError } from '../../errors.js';
+import { readMetadata } from '../../data/metadata.js';
+import type { ComplexImage } from '../../math/image.js';
+import { NpzReader } from '../../npy/npz.js';
+import { float64Of } from './datasets.js';
+
+export interface ReconstructedProbe {
+  /** Mode 0. */
+  probe: ComplexImage;
+  modes: number;
+}
+
+/** Mode 0 of `reconstructed_probe` ([N, N] or [M, N, N], complex). */
+export function readReconstructedProbe(path: string): ReconstructedProbe {
+  const r = NpzReader.open(path);
+  try {
+    if (!r.has('reconstructed_probe')) throw new InputError(`${path}: no 'reconstructed_probe'`);
+    const a = r.get('reconstructed_probe');
+    if ((a.dtype !== '<c8' && a.dtype !== '<c16') || a.shape.length < 2 || a.shape.length > 3) {
+      throw new InputError(`${path}, key 'reconstructed_probe': expected complex [M, N, N], found ${a.dtype} [${a.shape.join(', ')}]`);
+    }
+    const h = a.shape[a.shape.length - 2]!, w = a.shape[a.shape.length - 1]!;
+    const modes = a.shape.length === 3 ? a.shape[0]! : 1;
+    const d = a.data as Float32Array | Float64Array;
+    return { probe: { h, w, data: Float64Array.from(d.subarray(0, 2 * h * w)) }, modes };
+  } finally {
+    r.close();
+  }
+}
+
+/** `_metadata.geometry` of a reconstruction (measured data records it), or null. */
+export function readReconstructionGeometry(path: string): unknown {
+  const r = NpzReader.open(path);
+  try {
+    const m = readMetadata(r);
+    return m.status === 'ok' ? (m.value.geometry ?? null) : null;
+  } finally {
+    r.close();
+  }
+}
+
+/** Largest lsqml.log the report parses (bytes). */
+const MAX_LOG_BYTES = 64 * 2 ** 20;
+
+/** Losses of `epoch <e> loss <value> …` lines of an lsqml.log, in epoch order. */
+export function parseLossLog(text: string): number[] {
+  const out: number[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^epoch\s+(\d+)\s+loss\s+(\S+)/.exec(line);
+    if (m) out[Number(m[1])] = Number(m[2]);
+  }
+  return Array.from(out, (v) => (v === undefined ? NaN : v));
+}
+
+/** The loss per epoch of a job: reconstruction.npz's `loss_history`, else its lsqml.log; null when neither exists. */
+export function readLossHistory(npzPath: string, logPath: string): { values: number[]; source: 'loss_history' | 'lsqml.log' } | null {
+  if (existsSync(npzPath)) {
+    const r = NpzReader.open(npzPath);
+    try {
+      if (r.has('loss_history')) return { values: Array.from(float64Of(r.get('loss_history'), `${npzPath}, key 'loss_history'`)), source: 'loss_history' };
+    } finally {
+      r.close();
+    }
+  }
+  if (existsSync(logPath)) {
+    const size = statSync(logPath).size;
+    if (size > MAX_LOG_BYTES) throw new InputError(`${logPath}: ${size} bytes, more than the ${MAX_LOG_BYTES} a loss log may hold`);
+    return { values: parseLossLog(readFileSync(logPath, 'utf8')), source: 'lsqml.log' };
+  }
+  return null;
+}

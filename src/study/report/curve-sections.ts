@@ -1,0 +1,103 @@
+/**
+ * The report's curve sections: "Convergence" (the loss per epoch of every reconstruction, from
+ * reconstruction.npz's `loss_history` or the job's lsqml.log) and "Resolution" (the FRC curves of every
+ * compared job from Phase G's frc_curves.csv, and the resolution where they cross 0.5 and 1/7, in pixels
+ * and — when the pixel size is known — in metres).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderChart, frcChartSpec, lossChartSpec, type FrcPoint, type LossPoint } from '../../report/charts.js';
+import { esc, figure, table, type Cell, type Section } from '../../report/html.js';
+import { formatLength } from '../../report/scalebar.js';
+import { readFrcCurves } from '../hub/comparison-files.js';
+import { doseDirName, jobDir, PHASE_F, PHASE_G } from '../hub/layout.js';
+import { OWN_MODEL, type MetricsSummary } from '../hub/metrics-summary.js';
+import { readLossHistory } from '../hub/reconstruction-arrays.js';
+import { doseLabel, tryOr, type ReportContext } from './sections.js';
+
+/** Convergence: loss against epoch of every job. */
+export async function lossSection(ctx: ReportContext): Promise<Section> {
+  const { plan, img, na } = ctx;
+  const points: LossPoint[] = [];
+  const sources = new Set<string>();
+  let jobs = 0;
+  for (const j of plan.jobs) {
+    const dir = jobDir(plan.roots.f, j);
+    const h = tryOr(() => readLossHistory(join(dir, PHASE_F.reconstruction), join(dir, PHASE_F.engineLog)),
+      (m) => ctx.missing.push(`loss of ${doseDirName(j.dose)}/${j.view}/${j.split}: ${m}`));
+    if (!h || h.values.length === 0) continue;
+    jobs++;
+    sources.add(h.source);
+    // epoch 0 only rescales the probe and its loss, far above the rest, would flatten every curve: left out (stated)
+    h.values.forEach((loss, epoch) => { if (epoch > 0 || h.values.length === 1) points.push({ dose: j.dose, view: j.view, split: j.split, epoch, loss }); });
+  }
+  const parts: string[] = [];
+  if (points.length === 0) parts.push(na('loss curves: no reconstruction.npz loss_history or lsqml.log found'));
+  else {
+    const { svg, png } = await renderChart(lossChartSpec(points, { subtitle: 'log scale, one panel per dose with its own y axis; colour = view, dash = split' }));
+    const src = img.write('loss.png', png);
+    const svgSrc = img.write('loss.svg', svg);
+    parts.push(figure(src, { html: `Loss per epoch of every reconstruction (${jobs} jobs; from ${[...sources].map(esc).join(' and ')}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md). Epoch 0, which only rescales the probe, is left out. <a href="${esc(svgSrc)}">SVG</a>` }));
+  }
+  return { id: 'loss', title: 'Convergence', body: parts.join('\n') };
+}
+
+/** Half-period resolution in pixels at FRC crossing ring `ring` on an n-pixel square; null when undefined. */
+export function halfPeriodPx(ring: number | null | undefined, n: number): { px: number; nyquist: boolean } | null {
+  if (typeof ring !== 'number' || !Number.isFinite(ring) || !(ring > 0) || !(n > 0)) return null;
+  const f = ring / n; // cycles per pixel
+  return f >= 0.5 ? { px: 1, nyquist: true } : { px: 1 / (2 * f), nyquist: false };
+}
+
+function resolutionCell(ring: number | null | undefined, n: number, pixelM: number | null): Cell {
+  const r = halfPeriodPx(ring, n);
+  if (!r) return typeof ring === 'number' && ring === 0 ? { html: 'below at ring 0', cls: 'na' } : null;
+  const m = pixelM ? ` (${formatLength(r.px * pixelM)})` : '';
+  return { html: r.nyquist ? `≤ 1.0${m} <span class="small">Nyquist</span>` : `${r.px.toFixed(1)}${esc(m)}`, cls: 'num' };
+}
+
+function resolutionTable(summary: MetricsSummary, pixelM: number | null): string {
+  const rows: Cell[][] = [];
+  for (const r of summary.rows) {
+    if (r.status !== 'ok' || !r.compared_shape) continue;
+    const n = Math.min(r.compared_shape[0], r.compared_shape[1]);
+    rows.push([doseLabel(r.dose), r.view, r.split, r.model, n,
+      resolutionCell(r.metrics.frc50?.amplitude, n, pixelM), resolutionCell(r.metrics.frc50?.phase, n, pixelM),
+      resolutionCell(r.metrics.frc1over7?.amplitude, n, pixelM), resolutionCell(r.metrics.frc1over7?.phase, n, pixelM)]);
+  }
+  return table(['dose', 'view', 'split', 'model', 'square n (px)', 'FRC 0.5 amplitude', 'FRC 0.5 phase', 'FRC 1/7 amplitude', 'FRC 1/7 phase'], rows,
+    { caption: `Half-period resolution in pixels${pixelM ? ' (and metres)' : ''} where the FRC falls below 0.5 and 1/7`, empty: 'no compared job' });
+}
+
+/** Resolution: FRC curves and the resolution they give. */
+export async function frcSection(ctx: ReportContext): Promise<Section> {
+  const { plan, img, na } = ctx;
+  const points: FrcPoint[] = [];
+  const models = new Set<string>();
+  for (const j of plan.jobs) {
+    const file = join(jobDir(plan.roots.g, j), PHASE_G.frcCsv);
+    if (!existsSync(file)) continue;
+    const rows = tryOr(() => readFrcCurves(file), (m) => ctx.missing.push(`FRC curves: ${m}`));
+    for (const r of rows ?? []) {
+      models.add(r.model);
+      points.push({ dose: j.dose, view: j.view, split: j.split, model: r.model, component: 'amplitude', frequency: r.frequency, frc: r.amplitude });
+      points.push({ dose: j.dose, view: j.view, split: j.split, model: r.model, component: 'phase', frequency: r.frequency, frc: r.phase });
+    }
+  }
+  const pixelM = plan.pixelSizeM?.[1] ?? null;
+  const parts: string[] = [];
+  parts.push(`<p class="small">The FRC compares the aligned reconstruction and the ground truth ring by ring in Fourier space on the compared square (n × n pixels; ring r is r/n cycles per pixel). The resolution is the half period 1/(2f) at the frequency f where the curve first falls below the threshold (0.5, and 1/7), in pixels${pixelM ? ` and in metres (one pixel is ${formatLength(pixelM)})` : ' (the data states no pixel size)'}; a curve that stays above up to Nyquist (0.5 cycles per pixel) is pixel-limited (≤ 1 px).</p>`);
+  if (points.length === 0) parts.push(na('FRC curves: no Phase G frc_curves.csv found'));
+  else {
+    for (const model of [...models].sort((a, b) => (a === OWN_MODEL ? -1 : b === OWN_MODEL ? 1 : a.localeCompare(b)))) {
+      const mine = points.filter((p) => p.model === model);
+      const { svg, png } = await renderChart(frcChartSpec(mine, { title: `Fourier ring correlation, ${model}`, subtitle: 'rows amplitude, phase; colour = view, dash = split; grey: 0.5 and 1/7 thresholds' }));
+      const slug = model.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+      const src = img.write(`frc_${slug}.png`, png);
+      const svgSrc = img.write(`frc_${slug}.svg`, svg);
+      parts.push(figure(src, { html: `FRC of ${esc(model)} against the ground truth for every compared job, up to Nyquist (the corner rings beyond are left out). <a href="${esc(svgSrc)}">SVG</a>` }));
+    }
+  }
+  if (plan.summary) parts.push(resolutionTable(plan.summary, pixelM));
+  return { id: 'frc', title: 'Resolution (FRC)', body: parts.join('\n') };
+}

@@ -1,0 +1,206 @@
+/**
+ * The report's Data section: the ground-truth object and probe, a few diffraction patterns per dose on a
+ * log scale, the scan positions of every view and split (drawn once when every dose has the same ones)
+ * and each view's measured overlap and position count (Phase D's metrics bundles).
+ */
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { ComplexImage } from '../../math/image.js';
+import { amplitudeOf, phaseOf } from '../../metrics/index.js';
+import { NpzReader } from '../../npy/npz.js';
+import { renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
+import { esc, figure, table, type Cell, type Section } from '../../report/html.js';
+import { renderPositionMapsPng, type PositionPanel } from '../../report/positions.js';
+import { formatLength } from '../../report/scalebar.js';
+import { formatNumber } from '../../report/ticks.js';
+import { float64Of, readDiffractionSample, readGroundTruth, type DiffractionSample } from '../hub/datasets.js';
+import { datasetCandidates, doseDirName, OVERLAP_VIEWS, PHASE_C, phaseCSplitFile, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
+import { readOverlapBundle, type OverlapStats, type ViewOverlap } from '../hub/overlap-files.js';
+import { doseLabel, pct, tryOr, type ReportContext } from './sections.js';
+
+/** Patterns shown per dose. */
+const PATTERNS_PER_DOSE = 3;
+
+function pixelNote(ctx: ReportContext): string {
+  const p = ctx.plan.pixelSizeM;
+  return p ? `one object pixel is ${formatLength(p[1])} (x) × ${formatLength(p[0])} (y)` : 'the object pixel size is not stated by the data, so lengths are in pixels';
+}
+
+function objectAndProbe(ctx: ReportContext, parts: string[]): void {
+  const { plan, img, na } = ctx;
+  const firstInput = plan.doses.map((d) => phaseCSplitFile(plan.roots.c, d, 'train')).find((p) => existsSync(p));
+  if (!firstInput) { parts.push(na(`data: no Phase C dataset (${join(plan.roots.c, 'dose_<D>', PHASE_C.split('train'))})`)); return; }
+  const gt = tryOr(() => readGroundTruth(firstInput), (m) => parts.push(na(`object and probe: ${m}`)));
+  if (!gt) return;
+  const split = (c: ComplexImage): [Float64Array, Float64Array] => [amplitudeOf(c).data, phaseOf(c).data];
+  const [oa, op] = split(gt.object);
+  const pixelSizeM = plan.pixelSizeM?.[1] ?? null;
+  const panels: Panel[] = [
+    { title: 'object amplitude', width: gt.object.w, height: gt.object.h, values: oa, quantity: 'object-amplitude', pixelSizeM },
+    { title: 'object phase', width: gt.object.w, height: gt.object.h, values: op, quantity: 'object-phase', pixelSizeM },
+  ];
+  if (gt.probe) {
+    const [pa, pp] = split(gt.probe);
+    panels.push({ title: 'probe amplitude', width: gt.probe.w, height: gt.probe.h, values: pa, quantity: 'probe-amplitude', pixelSizeM });
+    panels.push({ title: 'probe phase', width: gt.probe.w, height: gt.probe.h, values: pp, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM });
+  }
+  const { png, figure: f } = renderFigure([{ cells: panels }], { imageSize: 220, title: 'Ground-truth object and probe', subtitle: 'full colour range of each image; probe phase −π…π' });
+  const src = img.write('data_object_probe.png', png, f.panels);
+  parts.push(figure(src, `objectGuess (${gt.object.h}×${gt.object.w} px) and probeGuess (${gt.N}×${gt.N} px) from ${relative(plan.hub, firstInput)}; ${pixelNote(ctx)}.`));
+}
+
+/** The same scan positions at every index read? (then the patterns of one column are one scan point at every dose) */
+function samePositions(files: string[], indices: number[]): boolean {
+  let ref: string | null = null;
+  for (const f of files) {
+    const key = tryOr(() => {
+      const r = NpzReader.open(f);
+      try {
+        const xs = float64Of(r.get('xcoords'), f), ys = float64Of(r.get('ycoords'), f);
+        return indices.map((i) => `${xs[i]},${ys[i]}`).join(';');
+      } finally { r.close(); }
+    }, () => undefined);
+    if (key === null) return false;
+    if (ref === null) ref = key; else if (ref !== key) return false;
+  }
+  return true;
+}
+
+function diffraction(ctx: ReportContext, parts: string[]): void {
+  const { plan, img, na } = ctx;
+  const files = plan.doses.map((d) => ({ dose: d, file: phaseCSplitFile(plan.roots.c, d, 'train') })).filter((x) => existsSync(x.file));
+  if (files.length === 0) return; // the object/probe note already says there is no Phase C data
+  const samples: { dose: number; s: DiffractionSample }[] = [];
+  for (const { dose, file } of files) {
+    const n = tryOr(() => { const r = NpzReader.open(file); try { return r.header('diffraction').shape[0] ?? 0; } finally { r.close(); } }, (m) => parts.push(na(`diffraction at dose ${dose}: ${m}`)));
+    if (!n) continue;
+    const idx = PATTERNS_PER_DOSE >= n ? [...Array(n).keys()] : Array.from({ length: PATTERNS_PER_DOSE }, (_, k) => Math.round((k * (n - 1)) / (PATTERNS_PER_DOSE - 1)));
+    const s = tryOr(() => readDiffractionSample(file, idx), (m) => parts.push(na(`diffraction at dose ${dose}: ${m}`)));
+    if (s) samples.push({ dose, s });
+  }
+  if (samples.length === 0) return;
+  let vmax = 1;
+  for (const { s } of samples) for (const c of s.counts) for (let i = 0; i < c.length; i++) if (c[i]! > vmax) vmax = c[i]!;
+  const cols = Math.max(...samples.map((x) => x.s.counts.length));
+  const rows: FigureRow[] = samples.map(({ dose, s }) => ({
+    label: `dose ${doseLabel(dose)}`,
+    cells: Array.from({ length: cols }, (_, k): Panel | null => (s.counts[k]
+      ? { width: s.w, height: s.h, values: s.counts[k]!, quantity: 'diffraction', scale: 'log', vmin: 1, vmax, pixelUnit: 'px', belowLabel: 'with 0 photons' }
+      : null)),
+  }));
+  const indices = samples[0]!.s.indices;
+  const same = samePositions(samples.map((x) => x.s.path), indices);
+  const colLabels = indices.map((i) => `pattern ${i}`);
+  const { png, figure: f } = renderFigure(rows, {
+    colourBars: 'figure', imageSize: 200, colLabels, title: 'Diffraction patterns (photon counts, log scale)',
+    subtitle: 'one colour scale for all: 1 photon … the brightest pixel; pixels with 0 photons take the lowest colour',
+  });
+  const src = img.write('data_diffraction.png', png, f.panels);
+  parts.push(figure(src, `Patterns ${indices.join(', ')} of the train split of each dose (${samples[0]!.s.h}×${samples[0]!.s.w} detector pixels, DC at the centre)`
+    + `${same ? ', the same scan positions at every dose' : ''}: counts = (diffraction · intensity_scale)², one shared log colour scale from 1 photon to ${formatNumber(Math.round(vmax))}; the scale bar is in detector pixels.`));
+}
+
+interface ViewPositions { xs: Float64Array; ys: Float64Array; frame: { w: number; h: number } | null }
+
+function readPositions(file: string): ViewPositions {
+  const r = NpzReader.open(file);
+  try {
+    const xs = float64Of(r.get('xcoords'), `${file} xcoords`);
+    const ys = float64Of(r.get('ycoords'), `${file} ycoords`);
+    const og = r.has('objectGuess') ? r.header('objectGuess').shape : null;
+    return { xs, ys, frame: og && og.length >= 2 ? { h: og[og.length - 2]!, w: og[og.length - 1]! } : null };
+  } finally { r.close(); }
+}
+
+function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
+  const { plan, img, na } = ctx;
+  const { roots, doses } = plan;
+  // Positions of every dose; one figure when every dose holds the same ones.
+  const perDose: { dose: number; cells: (PositionPanel | null)[][]; key: string }[] = [];
+  const counts = new Map<string, number>();
+  const unreadable: string[] = [];
+  for (const dose of doses) {
+    const cells: (PositionPanel | null)[][] = [];
+    let key = '';
+    for (const split of SPLITS) {
+      const row: (PositionPanel | null)[] = [];
+      for (const view of VIEWS) {
+        const file = datasetCandidates(roots.c, roots.d, dose, view, split).find((p) => existsSync(p));
+        const pos = file ? tryOr(() => readPositions(file), (m) => unreadable.push(`${relative(plan.hub, file)}: ${m}`)) : null;
+        if (!pos) { row.push(null); key += '|-'; continue; }
+        counts.set(`${dose}|${view}|${split}`, pos.xs.length);
+        key += `|${pos.xs.join(',')};${pos.ys.join(',')}`;
+        const w = pos.frame?.w ?? Math.max(...pos.xs) + 1, h = pos.frame?.h ?? Math.max(...pos.ys) + 1;
+        row.push({ title: `n = ${pos.xs.length}`, xs: pos.xs, ys: pos.ys, width: w, height: h });
+      }
+      cells.push(row);
+    }
+    if (cells.some((r) => r.some((c) => c))) perDose.push({ dose, cells, key });
+  }
+  for (const u of unreadable) parts.push(na(`positions: ${u}`));
+  const bundles = new Map<string, Partial<Record<'train' | 'test', ViewOverlap>>>();
+  for (const dose of doses) {
+    for (const view of OVERLAP_VIEWS) {
+      const f = phaseDViewFiles(roots.d, dose, view).bundle;
+      if (!existsSync(f)) continue;
+      const b = tryOr(() => readOverlapBundle(f), (m) => parts.push(na(`overlap metrics: ${m}`)));
+      if (b) bundles.set(`${dose}|${view}`, b);
+    }
+  }
+  const diameter = [...bundles.values()].flatMap((b) => [b.train?.probeDiameter, b.test?.probeDiameter]).find((d): d is number => typeof d === 'number');
+  const allSame = perDose.length > 1 && perDose.every((p) => p.key === perDose[0]!.key);
+  const groups = allSame ? [{ label: 'every dose', ...perDose[0]! }] : perDose.map((p) => ({ label: `dose ${doseLabel(p.dose)}`, ...p }));
+  for (const g of groups) {
+    const png = renderPositionMapsPng(g.cells, {
+      title: `Scan positions, ${g.label}`, colLabels: [...VIEWS], rowLabels: [...SPLITS], pixelSizeM: plan.pixelSizeM?.[1] ?? null,
+      ...(diameter ? { discDiameterPx: diameter, subtitle: `dots: scan centres; discs: the ${formatNumber(diameter)}-px probe diameter the overlap is measured with` } : {}),
+    });
+    const name = allSame ? 'positions.png' : `positions_${doseDirName(g.dose)}.png`;
+    parts.push(figure(img.write(name, png), `Scan centres of every view (columns) and split (rows)${allSame ? ', identical at every dose' : ` at dose ${doseLabel(g.dose)}`}, in the object frame.`));
+  }
+  // The overlap table: one row per view and split (per dose only where doses differ).
+  const rowsFor = (dose: number): { key: string; cells: Cell[] }[] => {
+    const out: { key: string; cells: Cell[] }[] = [];
+    for (const split of SPLITS) {
+      const base = [...OVERLAP_VIEWS].map((v) => bundles.get(`${dose}|${v}`)?.[split]?.input).find((x): x is OverlapStats => !!x) ?? null;
+      const n = counts.get(`${dose}|baseline|${split}`) ?? base?.positions ?? null;
+      if (n !== null || base) out.push(overlapRow('baseline', split, n, base, null));
+      for (const view of OVERLAP_VIEWS) {
+        const v = bundles.get(`${dose}|${view}`)?.[split] ?? null;
+        const nv = counts.get(`${dose}|${view}|${split}`) ?? v?.positions ?? null;
+        if (nv !== null || v) out.push(overlapRow(view, split, nv, v, v));
+      }
+    }
+    return out;
+  };
+  const byDose = doses.map((d) => ({ dose: d, rows: rowsFor(d) })).filter((x) => x.rows.length > 0);
+  const sameRows = byDose.length > 1 && byDose.every((x) => JSON.stringify(x.rows.map((r) => r.cells)) === JSON.stringify(byDose[0]!.rows.map((r) => r.cells)));
+  const tableRows: Cell[][] = sameRows
+    ? byDose[0]!.rows.map((r) => r.cells)
+    : byDose.flatMap((x) => x.rows.map((r) => [doseLabel(x.dose), ...r.cells]));
+  parts.push('<h3>Positions and measured overlap per view</h3>');
+  parts.push('<p class="small">Overlap: for each position, the mean overlap fraction of its probe disc with those of its nearest neighbours, averaged over positions (Phase D, docs/overlap.md); coverage: the share of the object within half a probe diameter of a position. The baseline is the whole Phase C split.</p>');
+  const headers = ['view', 'split', 'positions', 'overlap', 'coverage', 'median spacing (px)', 'spacing threshold (px)', 'selection'];
+  parts.push(table(sameRows ? headers : ['dose', ...headers], tableRows,
+    { caption: sameRows ? 'Positions and overlap (the same at every dose)' : 'Positions and overlap', empty: 'no Phase C or Phase D datasets found' }));
+  if (tableRows.length === 0) ctx.missing.push('position counts');
+}
+
+function overlapRow(view: string, split: string, n: number | null, s: OverlapStats | null, v: ViewOverlap | null): { key: string; cells: Cell[] } {
+  const sel = v ? [v.strategy, v.candidates !== null && v.positions !== null ? `${v.positions} of ${v.candidates}` : null, v.insufficient ? 'fewer than requested' : null].filter(Boolean).join(', ') : 'all positions';
+  return {
+    key: `${view}|${split}`,
+    cells: [view, split, n, { html: esc(pct(s?.overlap)), cls: 'num' }, { html: esc(pct(s?.coverage)), cls: 'num' },
+      s?.nnMedian != null ? Number(s.nnMedian.toFixed(1)) : null, v?.spacingThreshold != null ? Number(v.spacingThreshold.toFixed(1)) : null, sel],
+  };
+}
+
+/** Data: the ground-truth object and probe, diffraction patterns, scan positions, overlap per view. */
+export function dataSection(ctx: ReportContext): Section {
+  const parts: string[] = [];
+  objectAndProbe(ctx, parts);
+  diffraction(ctx, parts);
+  positionsAndOverlap(ctx, parts);
+  return { id: 'data', title: 'Data', body: parts.join('\n') };
+}
+

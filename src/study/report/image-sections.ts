@@ -1,0 +1,185 @@
+/**
+ * The report's image sections: "At a glance" (key facts, the headline scores, and a dose × view grid of
+ * the aligned phase images per split, on one colour scale) and "Reconstructions" (the reconstructed probe
+ * of every dose and view, and each job's comparison figure, linked to full size).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { amplitudeOf, comparisonImages, phaseOf } from '../../metrics/index.js';
+import { percentileRange } from '../../report/colormap.js';
+import { renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
+import { esc, figure, grid, table, type Cell, type Section } from '../../report/html.js';
+import { formatLength } from '../../report/scalebar.js';
+import { formatTicks } from '../../report/ticks.js';
+import { readAlignedPair } from '../hub/comparison-files.js';
+import { doseDirName, jobDir, PHASE_F, PHASE_G, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
+import { OWN_MODEL } from '../hub/metrics-summary.js';
+import { readReconstructedProbe } from '../hub/reconstruction-arrays.js';
+import { doseLabel, fmt, tryOr, type ReportContext } from './sections.js';
+
+/** Views that occur among the jobs, in the canonical order. */
+function viewsOf(jobs: readonly JobAddress[]): string[] {
+  return VIEWS.filter((v) => jobs.some((j) => j.view === v));
+}
+
+function dosesOf(jobs: readonly JobAddress[]): number[] {
+  return [...new Set(jobs.map((j) => j.dose))].sort((a, b) => a - b);
+}
+
+/** The dose × view grid of phases of one split (ground truth on top), or null when nothing was compared. */
+function phaseGrid(ctx: ReportContext, split: string): { src: string; caption: string } | null {
+  const { plan, img } = ctx;
+  const jobs = plan.jobs.filter((j) => j.split === split);
+  const views = viewsOf(jobs);
+  const doses = dosesOf(jobs);
+  const phases = new Map<string, { gt: Panel; rec: Panel }>();
+  for (const j of jobs) {
+    const file = join(jobDir(plan.roots.g, j), PHASE_G.alignedNpz);
+    if (!existsSync(file)) continue;
+    const pair = tryOr(() => readAlignedPair(file, OWN_MODEL), (m) => ctx.missing.push(`aligned images of ${doseDirName(j.dose)}/${j.view}/${j.split}: ${m}`));
+    if (!pair) continue;
+    const c = comparisonImages(pair.gt, pair.rec);
+    const w = pair.gt.w, h = pair.gt.h;
+    phases.set(`${j.dose}|${j.view}`, {
+      gt: { width: w, height: h, values: c.phT.data, quantity: 'object-phase' },
+      rec: { width: w, height: h, values: c.phP.data, quantity: 'object-phase' },
+    });
+  }
+  if (phases.size === 0) return null;
+  // One colour scale for the whole grid: the ground truth's 0.5–99.5 percentile (over the ground-truth row).
+  const gtCells = views.map((v) => doses.map((d) => phases.get(`${d}|${v}`)?.gt).find((p) => p) ?? null);
+  const gtValues = gtCells.flatMap((p) => (p ? Array.from(p.values) : []));
+  const [lo, hi] = percentileRange(gtValues, 0.005, 0.995);
+  const pixelSizeM = plan.pixelSizeM?.[1] ?? null;
+  const withRange = (p: Panel | null | undefined): Panel | null => (p ? { ...p, vmin: lo, vmax: hi, pixelSizeM } : null);
+  const rows: FigureRow[] = [
+    { label: 'ground truth', cells: gtCells.map(withRange) },
+    ...doses.map((d) => ({ label: `dose ${doseLabel(d)}`, cells: views.map((v) => withRange(phases.get(`${d}|${v}`)?.rec)) })),
+  ];
+  const [a, b] = formatTicks([lo, hi].map((x) => Number(x.toPrecision(3))));
+  const { png, figure: f } = renderFigure(rows, {
+    colourBars: 'figure', colLabels: views, imageSize: 220, title: `Object phase, ${split} split: ground truth and ${OWN_MODEL} at every dose and view`,
+    subtitle: `one colour scale for the whole grid: the ground truth's 0.5–99.5 percentile, ${a} … ${b} rad`,
+  });
+  const src = img.write(`glance_phase_${split}.png`, png, f.panels);
+  return { src, caption: `${split} split: one colour scale for the whole grid, ${a} … ${b} rad` };
+}
+
+/** Headline scores: MS-SSIM (amplitude / phase) of our model, one row per dose, one column per view. */
+function headline(ctx: ReportContext, split: string): string {
+  const { summary } = ctx.plan;
+  if (!summary) return '';
+  const rows = summary.rows.filter((r) => r.model === OWN_MODEL && r.split === split);
+  if (rows.length === 0) return '';
+  const views = viewsOf(rows);
+  const doses = dosesOf(rows);
+  const body: Cell[][] = doses.map((d) => [doseLabel(d), ...views.map((v): Cell => {
+    const r = rows.find((x) => x.dose === d && x.view === v);
+    if (!r) return null;
+    if (r.status !== 'ok') return { html: esc(r.status), cls: 'bad' };
+    return { html: `${fmt(r.metrics.ms_ssim?.amplitude, 3)} / ${fmt(r.metrics.ms_ssim?.phase, 3)}`, cls: 'num' };
+  })]);
+  return table(['dose', ...views], body, { caption: `MS-SSIM of ${OWN_MODEL}, ${split} split (amplitude / phase; 1 is perfect)` });
+}
+
+/** At a glance: facts, headline scores, the dose × view phase grids. */
+export function glanceSection(ctx: ReportContext): Section {
+  const { plan } = ctx;
+  const parts: string[] = [];
+  const doses = plan.doses;
+  const views = viewsOf(plan.jobs);
+  const results = plan.manifest?.execution_results ?? [];
+  const ok = results.filter((r) => r.status === 'success').length;
+  const compared = plan.summary?.rows.filter((r) => r.status === 'ok').length ?? 0;
+  const facts: [string, string][] = [
+    ['doses', doses.length ? `${doses.map(doseLabel).join(', ')} photons per pattern` : 'none found'],
+    ['views', views.length ? views.join(', ') : 'none found'],
+    ['reconstructions', results.length ? `${ok} of ${results.length} succeeded` : `${plan.jobs.length} job directories`],
+    ['comparisons', plan.summary ? `${compared} of ${plan.summary.rows.length} scored against the ground truth` : 'none'],
+    ['pixel size', plan.pixelSizeM ? `${formatLength(plan.pixelSizeM[1])} (x) × ${formatLength(plan.pixelSizeM[0])} (y)` : 'not stated by the data (lengths in pixels)'],
+  ];
+  parts.push(`<dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`);
+  const split = plan.summary?.rows.some((r) => r.split === 'test') ? 'test' : 'train';
+  parts.push(headline(ctx, split));
+  const grids = SPLITS.map((s) => phaseGrid(ctx, s)).filter((g): g is { src: string; caption: string } => g !== null);
+  if (grids.length === 0) parts.push(ctx.na('phase grid: no Phase G reconstructions_aligned.npz found (run ptychostudy compare)'));
+  else {
+    parts.push(`<p class="small">Object phase of every reconstruction by ${esc(OWN_MODEL)} after registration to the ground truth (offset, global phase and phase ramp removed; moved onto the ground truth's branch), each over its job's compared region, with the ground truth on top. One colour scale for the whole grid (stated under each figure): the ground truth's 0.5–99.5 percentile; values outside are clipped, and the share of clipped pixels is written under each image. Click a figure for its full size.</p>`);
+    parts.push(grid(grids.map((g) => figure(g.src, `${g.caption}.`)), 'pair'));
+  }
+  return { id: 'glance', title: 'At a glance', body: parts.join('\n') };
+}
+
+/** Amplitude (each probe over its own maximum) and phase of the reconstructed probe, dose × view, of one split. */
+function probeGrids(ctx: ReportContext, split: string): string[] {
+  const { plan, img } = ctx;
+  const jobs = plan.jobs.filter((j) => j.split === split);
+  const views = viewsOf(jobs);
+  const doses = dosesOf(jobs);
+  const probes = new Map<string, { amp: Float64Array; phase: Float64Array; w: number; h: number; modes: number }>();
+  for (const j of jobs) {
+    const file = join(jobDir(plan.roots.f, j), PHASE_F.reconstruction);
+    if (!existsSync(file)) continue;
+    const p = tryOr(() => readReconstructedProbe(file), (m) => ctx.missing.push(`probe of ${doseDirName(j.dose)}/${j.view}/${j.split}: ${m}`));
+    if (!p) continue;
+    const amp = amplitudeOf(p.probe).data;
+    let max = 0;
+    for (let i = 0; i < amp.length; i++) if (amp[i]! > max) max = amp[i]!;
+    if (max > 0) for (let i = 0; i < amp.length; i++) amp[i]! /= max;
+    probes.set(`${j.dose}|${j.view}`, { amp, phase: phaseOf(p.probe).data, w: p.probe.w, h: p.probe.h, modes: p.modes });
+  }
+  if (probes.size === 0) return [];
+  const pixelSizeM = plan.pixelSizeM?.[1] ?? null;
+  const modes = Math.max(...[...probes.values()].map((p) => p.modes));
+  const mode = modes > 1 ? ` (mode 0 of ${modes})` : '';
+  const build = (which: 'amp' | 'phase'): FigureRow[] => doses.map((d) => ({
+    label: `dose ${doseLabel(d)}`,
+    cells: views.map((v): Panel | null => {
+      const p = probes.get(`${d}|${v}`);
+      if (!p) return null;
+      return which === 'amp'
+        ? { width: p.w, height: p.h, values: p.amp, quantity: 'probe-amplitude', vmin: 0, vmax: 1, label: '|P| / max', pixelSizeM }
+        : { width: p.w, height: p.h, values: p.phase, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM };
+    }),
+  }));
+  const amp = renderFigure(build('amp'), { colourBars: 'figure', colLabels: views, imageSize: 160, title: `Reconstructed probe amplitude${mode}, ${split} split`, subtitle: 'each probe divided by its own maximum; one scale 0 … 1' });
+  const ph = renderFigure(build('phase'), { colourBars: 'figure', colLabels: views, imageSize: 160, title: `Reconstructed probe phase${mode}, ${split} split`, subtitle: 'one cyclic scale −π … π' });
+  return [
+    figure(img.write(`probe_amplitude_${split}.png`, amp.png, amp.figure.panels), `Amplitude of the reconstructed probe${mode} of every ${split}-split job (reconstructed_probe of reconstruction.npz), each divided by its own maximum, on one scale 0 … 1.`),
+    figure(img.write(`probe_phase_${split}.png`, ph.png, ph.figure.panels), `Phase of the same probes, on one cyclic scale −π … π (a probe's global phase is arbitrary).`),
+  ];
+}
+
+/** Reconstructions: the reconstructed probes, and each job's comparison figure (or its reconstruction when not compared). */
+export function reconstructionsSection(ctx: ReportContext): Section {
+  const { plan, img, na } = ctx;
+  const { roots, summary } = plan;
+  const parts: string[] = [];
+  const split = plan.jobs.some((j) => j.split === 'train') ? 'train' : 'test';
+  const probes = probeGrids(ctx, split);
+  parts.push('<h3>Reconstructed probe</h3>');
+  if (probes.length) parts.push(grid(probes, 'pair'));
+  else parts.push(na('reconstructed probes: no Phase F reconstruction.npz found'));
+  parts.push('<h3>Each job: ground truth, reconstruction and error</h3>');
+  parts.push(`<p class="small">Each figure (click for full size) shows the amplitude row, then the phase row: the ground truth, ${OWN_MODEL} aligned to it, and the error (reconstruction − ground truth); captions give MS-SSIM as amplitude / phase. Amplitude and phase use the ground truth's 0.5–99.5 percentile range: the reconstruction is clipped to it, and the share of clipped pixels is written under each image.</p>`);
+  let shown = 0;
+  for (const dose of dosesOf(plan.jobs)) {
+    const tiles: string[] = [];
+    for (const j of plan.jobs.filter((x) => x.dose === dose)) {
+      const cmp = join(jobDir(roots.g, j), PHASE_G.figure);
+      const recPng = join(jobDir(roots.f, j), PHASE_F.figure);
+      const tag = `${doseDirName(j.dose)}_${j.view}_${j.split}`;
+      const row = summary?.rows.find((r) => r.model === OWN_MODEL && r.dose === j.dose && r.view === j.view && r.split === j.split && r.status === 'ok');
+      const score = row ? ` · MS-SSIM ${fmt(row.metrics.ms_ssim?.amplitude, 3)} / ${fmt(row.metrics.ms_ssim?.phase, 3)}` : '';
+      if (existsSync(cmp)) tiles.push(figure(img.copy(`comparison_${tag}.png`, cmp), `${j.view}, ${j.split}${score}`));
+      else if (existsSync(recPng)) tiles.push(figure(img.copy(`reconstruction_${tag}.png`, recPng), `${j.view}, ${j.split}: reconstruction (not compared)`));
+    }
+    if (tiles.length) {
+      parts.push(`<h3>dose ${esc(doseLabel(dose))}</h3>`);
+      parts.push(grid(tiles, 'gallery'));
+      shown += tiles.length;
+    }
+  }
+  if (shown === 0) parts.push(na('reconstruction images: no Phase G comparison.png or Phase F reconstruction.png found'));
+  return { id: 'reconstructions', title: 'Reconstructions', body: parts.join('\n') };
+}

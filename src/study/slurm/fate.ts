@@ -1,0 +1,92 @@
+/**
+ * What became of each task of an array, as SLURM tells it, and the one line that says why a task left no
+ * result (killed at its time limit, out of memory, cancelled, its node failed, …), read from scontrol's
+ * JobState, Reason and ExitCode.
+ *
+ * SLURM forgets: a finished job stays in scontrol's view for MinJobAge seconds (300 by default), and a
+ * task cancelled while still queued leaves the array's record at once. Without accounting (sacct needs
+ * slurmdbd) that is all there is, so a task that is in no record is described by what can be inferred.
+ */
+import { expandTaskRange, type JobRecord, type QueueEntry } from './scheduler.js';
+
+/** Job states in which a job has not ended (it may still start, run or write its result). */
+const ACTIVE = new Set(['PENDING', 'RUNNING', 'CONFIGURING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESIZING',
+  'SIGNALING', 'STAGE_OUT', 'STOPPED', 'RESV_DEL_HOLD', 'SPECIAL_EXIT']);
+
+export function isActiveState(state: string): boolean {
+  return ACTIVE.has(state);
+}
+
+export interface TaskFate {
+  task: number;
+  /** `123_4`: how SLURM names the task. */
+  id: string;
+  /** queued / running: not ended; ended: SLURM holds its final state; gone: SLURM holds no record of it. */
+  where: 'queued' | 'running' | 'ended' | 'gone';
+  state: string | null;
+  reason: string | null;
+  exitCode: string | null;
+  timeLimit: string | null;
+  nodeList: string | null;
+  /** gone: whether SLURM still knows the array (then the task was removed from it while queued). */
+  arrayKnown: boolean;
+}
+
+/** The fate of tasks 0…count−1 of array `jobId` from squeue's and scontrol's view. */
+export function taskFates(jobId: string, count: number, queue: readonly QueueEntry[], records: readonly JobRecord[]): TaskFate[] {
+  const fates: TaskFate[] = [];
+  const byTask = new Map<number, JobRecord>();
+  const mine = records.filter((r) => (r.arrayJobId ?? r.jobId) === jobId);
+  for (const r of mine) {
+    if (r.arrayTaskId === null) continue;
+    for (const t of expandTaskRange(r.arrayTaskId, count + 1)) if (!byTask.has(t)) byTask.set(t, r);
+  }
+  const queued = new Map(queue.filter((q) => q.jobId === jobId && q.task !== null).map((q) => [q.task!, q]));
+  for (let task = 0; task < count; task++) {
+    const q = queued.get(task);
+    const r = byTask.get(task);
+    const base = { task, id: `${jobId}_${task}`, arrayKnown: mine.length > 0 };
+    const state = q?.state ?? r?.state ?? null;
+    const where: TaskFate['where'] = state === null ? 'gone' : state === 'PENDING' || state.startsWith('REQUEUE') ? 'queued'
+      : isActiveState(state) ? 'running' : 'ended';
+    fates.push({
+      ...base, where, state, reason: q?.reason ?? r?.reason ?? null, exitCode: r?.exitCode ?? null,
+      timeLimit: r?.timeLimit ?? null, nodeList: r?.nodeList ?? null,
+    });
+  }
+  return fates;
+}
+
+/** Whether a task that ended this way ran its command to the end (so it wrote its result before exiting). */
+export function endedByItself(f: TaskFate): boolean {
+  // The worker exits 0 when its job did its work and 1 when the job failed, both after writing the result.
+  return f.where === 'ended' && (f.state === 'COMPLETED' || f.state === 'COMPLETING' || (f.state === 'FAILED' && /^1:/.test(f.exitCode ?? '')));
+}
+
+/**
+ * Why a task left no result, in one line: SLURM's state and reason in its own words, and what they mean.
+ * `logLine` is the last line the task printed, when its log has one.
+ */
+export function describeFate(f: TaskFate, logLine: string | null): string {
+  const facts = (extra: string[] = []): string =>
+    `(JobState=${f.state ?? '?'}${f.reason && f.reason !== 'None' ? `, Reason=${f.reason}` : ''}${extra.join('')})`;
+  const tail = logLine ? `; last line of its log: ${logLine}` : '';
+  switch (f.state) {
+    case 'TIMEOUT': return `killed by SLURM at its time limit ${facts([f.timeLimit ? `, TimeLimit=${f.timeLimit}` : ''])}`;
+    case 'OUT_OF_MEMORY': return `killed by SLURM: out of memory ${facts()}`;
+    case 'CANCELLED': return `cancelled ${facts()} — by scancel, \`ptychostudy cancel\` or an administrator`;
+    case 'NODE_FAIL': return `its node failed ${facts([f.nodeList ? `, NodeList=${f.nodeList}` : ''])}`;
+    case 'PREEMPTED': return `preempted by SLURM ${facts()}`;
+    case 'BOOT_FAIL': return `its node could not boot ${facts()}`;
+    case 'DEADLINE': return `killed by SLURM at its deadline ${facts()}`;
+    case 'FAILED':
+    case 'COMPLETED':
+    case 'COMPLETING':
+      return `ended without writing its result ${facts([f.exitCode ? `, ExitCode=${f.exitCode}` : ''])}${tail}`;
+    case null:
+      return f.arrayKnown
+        ? 'cancelled while queued (SLURM removed the task from its array before it started)'
+        : 'left no result, and SLURM no longer knows the job (finished jobs are forgotten after MinJobAge)';
+    default: return `ended by SLURM ${facts()}${tail}`;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The end of a submission: every step finalized (idempotent; each usually already is), then, for a whole
+ * study, the report written and run.json closed — written once as `<n>/finish.json`. The finish job runs
+ * this after the last array (afterany); a command following the run, `status` and `cancel` run it too when
+ * every job has ended, so a killed or cancelled finish job loses nothing either.
+ */
+import { utcSeconds } from '../../files/dirs.js';
+import { writeJsonAtomic } from '../../files/atomic.js';
+import { readRunState, writeRunState } from '../run/state.js';
+import { FinishSchema, readRecord, readSubmission, slurmPaths, type ArrayStep, type Finish, type StepFinal } from './records.js';
+import { finalizeStep, homeLock, recordPhase } from './task.js';
+
+/** Finishes submission `n` of `home`; null while one of its tasks may still write a result. */
+export async function finishSubmission(home: string, n: number, by: string): Promise<Finish | null> {
+  const path = slurmPaths(home).finish(n);
+  const done = readRecord(path, FinishSchema, 'finish record');
+  if (done !== null) return done;
+  const submission = readSubmission(home, n);
+  const finals: { step: ArrayStep; final: StepFinal }[] = [];
+  for (const record of submission.steps) {
+    if (record.step === 'finish') continue;
+    const final = await finalizeStep(home, submission, record, { by });
+    if (final === null) return null;
+    finals.push({ step: record.step, final });
+  }
+  return homeLock(home, async () => {
+    const again = readRecord(path, FinishSchema, 'finish record');
+    if (again !== null) return again;
+    let report: string | null = null;
+    let reportFailed = false;
+    if (submission.command === 'run' && submission.hub !== null && submission.rejected === null) {
+      // As in a local run, the report shows its own phase as running while it is written.
+      const before = readRunState(submission.hub);
+      if (before !== null) {
+        before.phases.report = { status: 'running', started: utcSeconds() };
+        writeRunState(submission.hub, before);
+      }
+      try {
+        // The report's renderer is loaded only here (tasks never need it).
+        const { buildReport } = await import('../report/phase.js');
+        report = (await buildReport(submission.hub)).indexPath;
+        recordPhase(submission, 'report', 'complete', report);
+      } catch (err) {
+        reportFailed = true;
+        recordPhase(submission, 'report', 'failed', (err as Error).message);
+      }
+      const state = readRunState(submission.hub);
+      if (state !== null) {
+        const phases = Object.values(state.phases);
+        state.status = phases.every((p) => p?.status === 'complete') ? 'complete' : 'failed';
+        writeRunState(submission.hub, state);
+      }
+    }
+    const failed = finals.some(({ final }) => final.failed > 0 || !final.complete) || reportFailed || submission.rejected !== null;
+    const finish: Finish = {
+      finished_at: utcSeconds(), finished_by: by, exit_code: failed ? 1 : 0, report,
+      steps: finals.map(({ step, final }) => ({ step, complete: final.complete, failed: final.failed, detail: final.detail })),
+    };
+    writeJsonAtomic(path, finish);
+    return finish;
+  });
+}

@@ -1,0 +1,186 @@
+/**
+ * Following a cluster run: the state of each step (queued / running / done / failed tasks) from the
+ * scheduler (squeue) and from the tasks' result records, the failures with their SLURM reasons, and a loop
+ * that waits until every job has ended and the submission is finished. Following never changes a job:
+ * stopping it (Ctrl-C) leaves the jobs running, and `status` shows the same view later. `cancel` runs
+ * scancel on a home's jobs, records it, and finishes the submissions once their jobs have ended.
+ */
+import { readdirSync } from 'node:fs';
+import { UsageError } from '../../errors.js';
+import { utcSeconds } from '../../files/dirs.js';
+import { finishSubmission } from './finish.js';
+import { withMergeLock } from './merge-lock.js';
+import {
+  FinishSchema, readJobs, readRecord, readResults, slurmPaths, StepFinalSchema, writeJobs,
+  type ArrayStep, type Finish, type Submission,
+} from './records.js';
+import { scancel, squeue, type QueueEntry } from './scheduler.js';
+import { jobIdsOf } from './submit.js';
+
+export interface StepView {
+  step: ArrayStep;
+  jobId: string | null;
+  tasks: number;
+  queued: number;
+  running: number;
+  done: number;
+  failed: number;
+  /** Why queued tasks wait (SLURM's reasons: Dependency, Resources, Priority, JobHeldUser…). */
+  waiting: string[];
+  /** Whether the step's results are merged for good (final.json). */
+  final: boolean;
+  failures: { key: string; slurmJob: string | null; message: string }[];
+  detail: string | null;
+}
+
+export interface SubmissionView {
+  home: string;
+  number: number;
+  command: string;
+  submittedAt: string;
+  steps: StepView[];
+  finishJob: { jobId: string | null; state: 'queued' | 'running' | 'ended' };
+  /** Some job of the submission is queued or running. */
+  active: boolean;
+  finish: Finish | null;
+  rejected: { step: string; message: string } | null;
+  cancelled: { at: string; job_ids: string[] }[];
+}
+
+function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): SubmissionView {
+  const paths = slurmPaths(home);
+  const steps: StepView[] = [];
+  for (const rec of s.steps) {
+    if (rec.step === 'finish') continue;
+    const results = readResults(home, s.number, rec.step);
+    const final = readRecord(paths.final(s.number, rec.step), StepFinalSchema, 'step record');
+    const mine = new Map(queue.filter((q) => q.jobId === rec.job_id && q.task !== null).map((q) => [q.task!, q]));
+    const v: StepView = {
+      step: rec.step, jobId: rec.job_id, tasks: rec.tasks.length, queued: 0, running: 0, done: 0, failed: 0, waiting: [],
+      final: final !== null, failures: [], detail: final?.detail ?? null,
+    };
+    for (let t = 0; t < rec.tasks.length; t++) {
+      const r = results.get(t);
+      const q = mine.get(t);
+      if (r !== undefined) {
+        if (r.status === 'failed') v.failed++;
+        else v.done++;
+      } else if (q !== undefined && (q.state === 'PENDING' || q.state.startsWith('REQUEUE'))) {
+        v.queued++;
+        if (q.reason && q.reason !== 'None' && !v.waiting.includes(q.reason)) v.waiting.push(q.reason);
+      } else if (q !== undefined) {
+        v.running++;
+      } else {
+        // Ended without a result: counted as failed (the final merge records SLURM's reason).
+        v.failed++;
+      }
+    }
+    if (final !== null) {
+      v.failures = final.failures.map((f) => ({ key: f.key, slurmJob: f.slurm_job, message: f.message }));
+    } else {
+      for (const r of results.values()) if (r.status === 'failed') v.failures.push({ key: r.key, slurmJob: r.slurm_job, message: `failed: ${r.error ?? ''}` });
+    }
+    steps.push(v);
+  }
+  const finishRec = s.steps.find((x) => x.step === 'finish');
+  const fq = queue.find((q) => finishRec !== undefined && q.jobId === finishRec.job_id);
+  const finish = readRecord(paths.finish(s.number), FinishSchema, 'finish record');
+  return {
+    home, number: s.number, command: s.command, submittedAt: s.submitted_at, steps,
+    finishJob: { jobId: finishRec?.job_id ?? null, state: fq === undefined ? 'ended' : fq.state === 'PENDING' ? 'queued' : 'running' },
+    active: queue.some((q) => jobIdsOf(s).includes(q.jobId)), finish, rejected: s.rejected, cancelled: s.cancelled,
+  };
+}
+
+function submissionOf(home: string, n: number | null): Submission {
+  const jobs = readJobs(home);
+  if (jobs === null || jobs.submissions.length === 0) {
+    throw new UsageError(`${home}: no SLURM jobs were submitted from here (no ${slurmPaths(home).jobs}); \`status\` and \`cancel\` follow runs made with --executor slurm`);
+  }
+  const s = n === null ? jobs.submissions[jobs.submissions.length - 1]! : jobs.submissions.find((x) => x.number === n);
+  if (s === undefined) throw new UsageError(`${slurmPaths(home).jobs}: no submission ${n} (found ${jobs.submissions.map((x) => x.number).join(', ')})`);
+  return s;
+}
+
+/** The view of submission `n` of `home` (default: the latest) now. */
+export function submissionView(home: string, n: number | null = null): SubmissionView {
+  const s = submissionOf(home, n);
+  return viewOf(home, s, squeue(jobIdsOf(s)));
+}
+
+/** The numbers of a home's submissions, oldest first. */
+export function submissionNumbers(home: string): number[] {
+  return readJobs(home)?.submissions.map((s) => s.number) ?? [];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+export interface FollowOptions {
+  /** Pause between two looks at the scheduler (default 1 s). */
+  intervalMs?: number;
+  /** Recorded as who finished the submission when this follower does it. */
+  by?: string;
+}
+
+/**
+ * Waits until every job of submission `n` has ended and the submission is finished (by its finish job,
+ * or here when that job could not), calling `onView` after every look. Returns the last view.
+ */
+export async function followSubmission(home: string, n: number | null, onView: (v: SubmissionView) => void,
+  opts: FollowOptions = {}): Promise<SubmissionView> {
+  const number = submissionOf(home, n).number;
+  for (;;) {
+    const v = submissionView(home, number);
+    onView(v);
+    if (v.finish !== null) return v;
+    if (!v.active) {
+      const f = await finishSubmission(home, number, opts.by ?? 'a command following the run');
+      if (f !== null) {
+        const last = submissionView(home, number);
+        onView(last);
+        return last;
+      }
+    }
+    await sleep(opts.intervalMs ?? 1000);
+  }
+}
+
+/**
+ * `ptychostudy cancel`: scancel on every queued or running job of `home`'s submissions (recorded in
+ * jobs.json), then — once SLURM reports them ended — each submission finished, so the cancelled tasks are
+ * recorded as failures. Returns the job ids cancelled.
+ */
+export async function cancelHome(home: string, waitMs = 60_000): Promise<{ cancelled: string[]; complaint: string | null; finished: number[] }> {
+  const jobs = readJobs(home);
+  if (jobs === null || jobs.submissions.length === 0) submissionOf(home, null);
+  const open = jobs!.submissions.filter((s) => readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') === null);
+  const queue = squeue(open.flatMap(jobIdsOf));
+  const ids = [...new Set(queue.map((q) => q.jobId))];
+  const complaint = scancel(ids);
+  if (ids.length > 0) {
+    await withMergeLock(slurmPaths(home).lock, 'ptychostudy cancel', 'hub', () => {
+      const now = readJobs(home)!;
+      for (const s of now.submissions) {
+        const mine = ids.filter((id) => jobIdsOf(s).includes(id));
+        if (mine.length > 0) s.cancelled.push({ at: utcSeconds(), job_ids: mine });
+      }
+      writeJobs(home, now);
+    });
+  }
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline && squeue(open.flatMap(jobIdsOf)).length > 0) await sleep(500);
+  const finished: number[] = [];
+  for (const s of open) {
+    if (await finishSubmission(home, s.number, 'ptychostudy cancel') !== null) finished.push(s.number);
+  }
+  return { cancelled: ids, complaint, finished };
+}
+
+/** Whether `home` holds records of a cluster run (a `slurm/jobs.json`). */
+export function hasClusterRecord(home: string): boolean {
+  try {
+    return readdirSync(slurmPaths(home).dir).includes('jobs.json');
+  } catch {
+    return false;
+  }
+}

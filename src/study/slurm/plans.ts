@@ -1,0 +1,158 @@
+/**
+ * Which arrays a submission holds and which tasks each has — the job keys, known before any input exists
+ * (one per dose for Phases C and D, one per dose × view × split for F and G) — and the options each
+ * step's tasks need. Each command checks its options and inputs here exactly as its local run would,
+ * before anything is written or submitted.
+ *
+ * A resume submits only what is missing or failed: Phase C and D doses whose manifest entry is not a
+ * success (or whose files are gone); Phase F jobs that are not complete by Phase F's own rule (an earlier
+ * success whose outputs exist and whose input's size and SHA-256 are unchanged) — every job when C or D
+ * runs again, since their inputs are then rewritten first, and Phase F's start makes the exact choice;
+ * Phase G, like a local run, compares every job again.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { isFile } from '../../files/dirs.js';
+import { fingerprint } from '../../files/fingerprint.js';
+import type { StudySettings } from '../../settings/schema.js';
+import type { PhaseGOptions } from '../compare/phase.js';
+import { planComparisons } from '../compare/plan.js';
+import { doseDirName, hubRoots, jobKey, PHASE_C, PHASE_D, PHASE_F, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
+import { readManifest } from '../hub/reconstruction-files.js';
+import { planOverlap, type OverlapRunOptions } from '../overlap/plan.js';
+import { NO_FILTERS } from '../reconstruct/filters.js';
+import { planReconstruction, type ReconstructionRunOptions } from '../reconstruct/plan.js';
+import { planSimulation, type SimulationRunOptions } from '../simulate/plan.js';
+import type { ArrayStep } from './records.js';
+import { checkCompareModels } from './steps/compare.js';
+
+/** One array of a submission, before it is submitted. */
+export interface PlannedStep {
+  step: ArrayStep;
+  tasks: string[];
+  options: Record<string, unknown>;
+}
+
+function readJsonObject(path: string): Record<string, unknown> | null {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every dose × view × split key of the study, in the job order of Phases F and G. */
+export function matrixKeys(doses: readonly number[]): string[] {
+  const out: string[] = [];
+  for (const dose of [...doses].sort((a, b) => a - b)) for (const split of SPLITS) for (const view of VIEWS) out.push(`${doseDirName(dose)}/${view}/${split}`);
+  return out;
+}
+
+/** Phase C doses of a hub that have no successful manifest entry with both files present. */
+function dosesToGenerate(root: string, doses: readonly number[]): number[] {
+  const m = readJsonObject(join(root, PHASE_C.manifest));
+  return doses.filter((d) => {
+    const e = m?.[doseDirName(d)] as Record<string, unknown> | undefined;
+    return e === undefined || e['status'] === 'failed' || !(['train', 'test'] as const).every((s) => isFile(join(root, doseDirName(d), PHASE_C.split(s))));
+  });
+}
+
+/** Phase D doses whose manifest entry is not `ok` or whose view files are missing. */
+function dosesToOverlap(root: string, doses: readonly number[], views: readonly string[]): number[] {
+  const m = readJsonObject(join(root, PHASE_D.manifest));
+  const entries = (m?.['doses'] ?? {}) as Record<string, { status?: unknown }>;
+  return doses.filter((d) => entries[doseDirName(d)]?.status !== 'ok'
+    || !views.every((v) => { const p = phaseDViewFiles(root, d, v); return isFile(p.npz.train) && isFile(p.npz.test); }));
+}
+
+/** Keys of the selected Phase F jobs that are complete by Phase F's own rule. */
+async function completeReconstructions(opts: ReconstructionRunOptions, settings: StudySettings): Promise<Set<string>> {
+  const plan = planReconstruction(settings, opts, 1);
+  const prior = readManifest(plan.manifestPath);
+  const byKey = new Map((prior?.execution_results ?? []).map((r) => [jobKey(r), r]));
+  const out = new Set<string>();
+  for (const job of plan.selected) {
+    const r = byKey.get(jobKey(job));
+    if (r === undefined || r.status !== 'success' || r.input_size === null || r.input_sha256 === null) continue;
+    if (!isFile(join(job.outputDir, PHASE_F.reconstruction)) || statSync(job.inputNpz).size !== r.input_size) continue;
+    if ((await fingerprint(job.inputNpz)).sha256 === r.input_sha256) out.add(job.key);
+  }
+  return out;
+}
+
+/** Phase F keys a submission runs: the selected jobs that are not complete (all of them with `force`). */
+async function reconstructKeys(opts: ReconstructionRunOptions, settings: StudySettings): Promise<string[]> {
+  const plan = planReconstruction(settings, opts, 1);
+  const complete = opts.force ? new Set<string>() : await completeReconstructions(opts, settings);
+  return plan.selected.map((j) => j.key).filter((k) => !complete.has(k));
+}
+
+/** The arrays of a whole study into `hub`, given which phases run.json records as complete. */
+export async function studySteps(hub: string, settings: StudySettings, complete: (phase: ArrayStep) => boolean): Promise<PlannedStep[]> {
+  const roots = hubRoots(resolve(hub));
+  const doses = [...settings.simulation.doses].sort((a, b) => a - b);
+  const views = Object.keys(settings.overlap.views);
+  // Checked as the local run checks them, before anything is written (a bad base NPZ, an unwritable hub).
+  planSimulation(settings, { outputRoot: roots.c, overwrite: true });
+  const steps: PlannedStep[] = [];
+  const c = complete('generate') ? [] : dosesToGenerate(roots.c, doses);
+  if (c.length > 0) steps.push({ step: 'generate', tasks: c.map(doseDirName), options: { outputRoot: roots.c, timestamp: null } });
+  const d = complete('overlap') && c.length === 0 ? [] : dosesToOverlap(roots.d, doses, views);
+  if (d.length > 0) steps.push({ step: 'overlap', tasks: d.map(doseDirName), options: { phaseCRoot: roots.c, outputRoot: roots.d, views: null } });
+  const fOptions = {
+    phaseCRoot: roots.c, phaseDRoot: roots.d, artifactRoot: roots.f, filters: { ...NO_FILTERS }, allowMissingPhaseD: true, force: false,
+  };
+  const f = c.length > 0 || d.length > 0 ? matrixKeys(doses) : await reconstructKeys(fOptions, settings);
+  if (f.length > 0) steps.push({ step: 'reconstruct', tasks: f, options: fOptions });
+  steps.push({
+    step: 'compare', tasks: matrixKeys(doses),
+    options: {
+      phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g,
+      dose: null, view: null, split: null, models: [], region: 'illumination', figures: true, charts: true,
+    },
+  });
+  return steps;
+}
+
+/** `ptychostudy generate --executor slurm`: every dose of the plan (which refuses existing outputs without overwrite). */
+export function generateSteps(settings: StudySettings, opts: SimulationRunOptions): PlannedStep[] {
+  const plan = planSimulation(settings, opts);
+  return [{ step: 'generate', tasks: plan.jobs.map((j) => j.key), options: { outputRoot: resolve(opts.outputRoot), timestamp: opts.timestamp ?? null } }];
+}
+
+/** `ptychostudy overlap --executor slurm`: every dose the plan selects. */
+export function overlapSteps(settings: StudySettings, opts: OverlapRunOptions): PlannedStep[] {
+  const plan = planOverlap(settings, opts);
+  return [{
+    step: 'overlap', tasks: plan.jobs.map((j) => j.key),
+    options: { phaseCRoot: plan.phaseCRoot, outputRoot: plan.outputRoot, views: opts.views ? [...opts.views] : null },
+  }];
+}
+
+/** `ptychostudy reconstruct --executor slurm`: the selected jobs that are not complete. */
+export async function reconstructSteps(settings: StudySettings, opts: ReconstructionRunOptions): Promise<PlannedStep[]> {
+  if (opts.dryRun) throw new UsageError('`dryRun` runs nothing and needs no cluster: use it without `executor` slurm');
+  if (opts.engine !== undefined) throw new UsageError('internal: a SLURM task runs the LSQML engine itself');
+  const options = {
+    phaseCRoot: resolve(opts.phaseCRoot), phaseDRoot: resolve(opts.phaseDRoot), artifactRoot: resolve(opts.artifactRoot),
+    filters: { ...NO_FILTERS, ...opts.filters }, allowMissingPhaseD: opts.allowMissingPhaseD ?? false, force: opts.force ?? false,
+  };
+  const tasks = await reconstructKeys(options, settings);
+  return tasks.length === 0 ? [] : [{ step: 'reconstruct', tasks, options }];
+}
+
+/** `ptychostudy compare --executor slurm`: every job of the plan. */
+export function compareSteps(opts: PhaseGOptions): PlannedStep[] {
+  checkCompareModels(opts.models ?? []);
+  const plan = planComparisons(opts);
+  return [{
+    step: 'compare', tasks: plan.jobs.map((j) => j.key),
+    options: {
+      phaseCRoot: resolve(opts.phaseCRoot), phaseDRoot: opts.phaseDRoot ? resolve(opts.phaseDRoot) : '', phaseFRoot: resolve(opts.phaseFRoot),
+      outputRoot: resolve(opts.outputRoot), dose: opts.dose ?? null, view: opts.view ?? null, split: opts.split ?? null,
+      models: opts.models ?? [], region: opts.region ?? 'illumination', figures: opts.figures !== false, charts: opts.charts !== false,
+    },
+  }];
+}

@@ -1,0 +1,227 @@
+/**
+ * The files a cluster run keeps in its hub, under `<home>/slurm/` (home: the hub of `run`, or the output
+ * root of a single-phase command):
+ *
+ *   jobs.json                       every submission: its command, settings, steps (phase arrays and the
+ *                                   finish job), their SLURM job ids, tasks (job keys) and options
+ *   <step>.sbatch, <step>.2.sbatch  the scripts submitted, kept as evidence (never overwritten: a later
+ *                                   submission writes the next free number)
+ *   logs/<step>-<job>_<task>.out    what each task printed (SLURM writes it)
+ *   <n>/<step>/start.json           the step's start record (Phase F/G: run id, the jobs to run)
+ *   <n>/<step>/prior-*.json         the merged evidence as it was when the step started
+ *   <n>/<step>/results/<task>.json  one result record per task, written atomically by the task
+ *   <n>/<step>/final.json           written once, when every task's result or fate is merged
+ *   <n>/finish.json                 written once, when the whole submission is merged (and reported)
+ *   .lock                           the lock every merge of this home takes (files/lock.ts)
+ *
+ * Every record is checked against its schema when read (it is input, even when we wrote it).
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../../errors.js';
+import { writeJsonAtomic } from '../../files/atomic.js';
+
+export const SLURM_DIR = 'slurm';
+export const JOBS_SCHEMA_VERSION = 1;
+
+/** The phases that run as arrays, in the order of a study, and the closing job. */
+export const ARRAY_STEPS = ['generate', 'overlap', 'reconstruct', 'compare'] as const;
+export type ArrayStep = (typeof ARRAY_STEPS)[number];
+export type StepName = ArrayStep | 'finish';
+/** Commands that can submit. */
+export const SUBMIT_COMMANDS = ['run', 'generate', 'overlap', 'reconstruct', 'compare'] as const;
+export type SubmitCommand = (typeof SUBMIT_COMMANDS)[number];
+
+const isoUtc = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/, 'a UTC time');
+
+export const StepRecordSchema = z.object({
+  step: z.enum([...ARRAY_STEPS, 'finish']),
+  /** null only between the record and sbatch's answer (the record is written first, so no task misses it). */
+  job_id: z.string().regex(/^\d+$/).nullable(),
+  /** The script, relative to the home. */
+  script: z.string(),
+  /** The job key of each array task (task i runs tasks[i]); empty for the finish job. */
+  tasks: z.array(z.string()),
+  depends_on: z.string().nullable(),
+  /** What the step's tasks need beyond the settings (roots, filters…), as the submitting command gave it. */
+  options: z.record(z.string(), z.unknown()),
+}).strict();
+export type StepRecord = z.infer<typeof StepRecordSchema>;
+
+export const SubmissionSchema = z.object({
+  number: z.number().int().min(1),
+  submitted_at: isoUtc,
+  command: z.enum(SUBMIT_COMMANDS),
+  /** The command line as typed (for people; the tasks read `settings` and `options`). */
+  argv: z.array(z.string()),
+  version: z.string(),
+  node: z.string(),
+  entry: z.string(),
+  cwd: z.string(),
+  /** The hub of a `run` (its run.json and report); null for a single-phase command. */
+  hub: z.string().nullable(),
+  /** The study settings every task parses again (settings/parse.ts). */
+  settings: z.record(z.string(), z.unknown()),
+  steps: z.array(StepRecordSchema),
+  cancelled: z.array(z.object({ at: isoUtc, job_ids: z.array(z.string()) }).strict()),
+  /** The step sbatch refused, and its message (nothing of this submission runs then). */
+  rejected: z.object({ step: z.string(), message: z.string() }).strict().nullable(),
+}).strict();
+export type Submission = z.infer<typeof SubmissionSchema>;
+
+export const JobsRecordSchema = z.object({
+  schema_version: z.literal(JOBS_SCHEMA_VERSION),
+  tool: z.literal('ptychostudy'),
+  submissions: z.array(SubmissionSchema),
+}).strict();
+export type JobsRecord = z.infer<typeof JobsRecordSchema>;
+
+export const TaskResultSchema = z.object({
+  schema_version: z.literal(1),
+  step: z.enum(ARRAY_STEPS),
+  key: z.string(),
+  task: z.number().int().min(0),
+  /** `123_4`, or null when the task ran outside SLURM. */
+  slurm_job: z.string().nullable(),
+  host: z.string(),
+  pid: z.number().int(),
+  /** ok: the job did its work; failed: it did not (error says why); skipped: nothing to do (error says why). */
+  status: z.enum(['ok', 'failed', 'skipped']),
+  error: z.string().nullable(),
+  started_at: isoUtc,
+  finished_at: isoUtc,
+  seconds: z.number().nonnegative(),
+  /** CPU time of the task's process (all its threads). */
+  cpu_seconds: z.number().nonnegative(),
+  /** The phase's own result record of the job (what the local executor hands to the phase's record). */
+  payload: z.unknown(),
+}).strict();
+export type TaskResult = z.infer<typeof TaskResultSchema>;
+
+export const StepFinalSchema = z.object({
+  finalized_at: isoUtc,
+  finalized_by: z.string(),
+  tasks: z.number().int(),
+  ok: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+  /** Whether the phase did everything it should (run.json: complete or failed). */
+  complete: z.boolean(),
+  detail: z.string(),
+  failures: z.array(z.object({ task: z.number().int(), key: z.string(), slurm_job: z.string().nullable(), message: z.string() }).strict()),
+}).strict();
+export type StepFinal = z.infer<typeof StepFinalSchema>;
+
+export const FinishSchema = z.object({
+  finished_at: isoUtc,
+  finished_by: z.string(),
+  exit_code: z.union([z.literal(0), z.literal(1)]),
+  report: z.string().nullable(),
+  steps: z.array(z.object({ step: z.string(), complete: z.boolean(), failed: z.number().int(), detail: z.string() }).strict()),
+}).strict();
+export type Finish = z.infer<typeof FinishSchema>;
+
+/** Every path of a home's cluster files. */
+export function slurmPaths(home: string) {
+  const dir = join(home, SLURM_DIR);
+  return {
+    dir,
+    jobs: join(dir, 'jobs.json'),
+    lock: join(dir, '.lock'),
+    logs: join(dir, 'logs'),
+    submission: (n: number) => join(dir, String(n)),
+    step: (n: number, step: StepName) => join(dir, String(n), step),
+    start: (n: number, step: ArrayStep) => join(dir, String(n), step, 'start.json'),
+    prior: (n: number, step: ArrayStep, what: string) => join(dir, String(n), step, `prior-${what}.json`),
+    results: (n: number, step: ArrayStep) => join(dir, String(n), step, 'results'),
+    result: (n: number, step: ArrayStep, task: number) => join(dir, String(n), step, 'results', `${task}.json`),
+    final: (n: number, step: ArrayStep) => join(dir, String(n), step, 'final.json'),
+    finish: (n: number) => join(dir, String(n), 'finish.json'),
+    log: (step: StepName, jobId: string, task: number | null) => join(dir, 'logs', task === null ? `${step}-${jobId}.out` : `${step}-${jobId}_${task}.out`),
+  };
+}
+
+/** Reads and checks a JSON record; null when the file does not exist; an InputError naming the file otherwise. */
+export function readRecord<T>(path: string, schema: z.ZodType<T>, what: string): T | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new InputError(`${path}: cannot read the ${what}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`${path}: the ${what} is not valid JSON (${(err as Error).message})`);
+  }
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new InputError(`${path}: the ${what} does not match its schema at ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  return r.data;
+}
+
+/** The home's jobs.json, or null when nothing was ever submitted from it. */
+export function readJobs(home: string): JobsRecord | null {
+  return readRecord(slurmPaths(home).jobs, JobsRecordSchema, 'SLURM jobs record');
+}
+
+export function writeJobs(home: string, record: JobsRecord): void {
+  writeJsonAtomic(slurmPaths(home).jobs, record);
+}
+
+/** Submission `n` of a home; an InputError when there is none. */
+export function readSubmission(home: string, n: number): Submission {
+  const jobs = readJobs(home);
+  const s = jobs?.submissions.find((x) => x.number === n);
+  if (s === undefined) throw new InputError(`${slurmPaths(home).jobs}: no submission ${n} (found: ${jobs?.submissions.map((x) => x.number).join(', ') || 'none'})`);
+  return s;
+}
+
+/** The result records a step's tasks have written so far, by task index. */
+export function readResults(home: string, n: number, step: ArrayStep): Map<number, TaskResult> {
+  const dir = slurmPaths(home).results(n, step);
+  const out = new Map<number, TaskResult>();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const m = /^(\d+)\.json$/.exec(name);
+    if (!m) continue;
+    const r = readRecord(join(dir, name), TaskResultSchema, 'task result');
+    if (r !== null) out.set(Number(m[1]), r);
+  }
+  return out;
+}
+
+/** One task's result, read by name (not by listing the directory: a network file system may list late). */
+export function readResult(home: string, n: number, step: ArrayStep, task: number): TaskResult | null {
+  return readRecord(slurmPaths(home).result(n, step, task), TaskResultSchema, 'task result');
+}
+
+/**
+ * A new script path for `step`: `<step>.sbatch`, else `<step>.2.sbatch`, `<step>.3.sbatch`… The file is
+ * created empty and exclusively here, so two submissions never pick the same name and none is overwritten.
+ */
+export function claimScriptPath(home: string, step: StepName): { path: string; relative: string } {
+  const dir = slurmPaths(home).dir;
+  mkdirSync(dir, { recursive: true });
+  for (let i = 1; ; i++) {
+    const name = i === 1 ? `${step}.sbatch` : `${step}.${i}.sbatch`;
+    const path = join(dir, name);
+    if (existsSync(path)) continue;
+    try {
+      closeSync(openSync(path, 'wx'));
+      return { path, relative: join(SLURM_DIR, name) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}

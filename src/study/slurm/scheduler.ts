@@ -1,0 +1,168 @@
+/**
+ * SLURM's own client programs, called as programs: `sbatch` (submit a script), `squeue` (what is queued
+ * or running), `scontrol show job` (a job's record, finished jobs included for MinJobAge), `scancel`.
+ * Nothing here keeps a daemon, a connection or a cache: every call is one process with a time limit,
+ * so a study needs nothing on the cluster but SLURM's client commands and a shared file system.
+ */
+import { accessSync, constants } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { delimiter, join } from 'node:path';
+
+/** A SLURM command is missing, refused a request or did not answer (exit code 1: nothing of ours was wrong). */
+export class SlurmError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SlurmError';
+  }
+}
+
+/** Time limit of one call of a SLURM command. */
+const CALL_TIMEOUT_MS = 60_000;
+
+interface Output { status: number; stdout: string; stderr: string }
+
+/** The last non-empty line of a command's error output, without the program's own prefix noise. */
+export function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  return lines[lines.length - 1] ?? '';
+}
+
+function call(program: string, args: readonly string[], cwd?: string): Output {
+  const r = spawnSync(program, args, { encoding: 'utf8', timeout: CALL_TIMEOUT_MS, cwd, maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new SlurmError(missingMessage(program));
+    if (code === 'ETIMEDOUT') throw new SlurmError(`${program} did not answer within ${CALL_TIMEOUT_MS / 1000} s (is slurmctld reachable?)`);
+    throw new SlurmError(`${program}: ${r.error.message}`);
+  }
+  return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function missingMessage(program: string): string {
+  return `${program} not found on PATH: --executor slurm runs SLURM's client commands (sbatch, squeue, scontrol, scancel) ` +
+    'on this machine; run from a cluster login node, or use --executor local';
+}
+
+/** The programs a submission needs, each found on PATH; a SlurmError naming the first one missing. */
+export function requireSlurmCommands(path = process.env.PATH ?? ''): void {
+  for (const program of ['sbatch', 'squeue', 'scontrol', 'scancel']) {
+    const found = path.split(delimiter).filter((d) => d !== '').some((dir) => {
+      try {
+        accessSync(join(dir, program), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (!found) throw new SlurmError(missingMessage(program));
+  }
+}
+
+/** Submits a batch script; returns its job id. A refusal is a SlurmError carrying sbatch's own message. */
+export function sbatch(script: string, cwd: string): string {
+  const r = call('sbatch', ['--parsable', script], cwd);
+  const id = r.stdout.trim().split(';')[0] ?? '';
+  if (r.status !== 0 || !/^\d+$/.test(id)) {
+    throw new SlurmError(lastLine(r.stderr) || lastLine(r.stdout) || `sbatch exited with status ${r.status}`);
+  }
+  return id;
+}
+
+/** One line of squeue: a queued or running job, or one task of an array. */
+export interface QueueEntry {
+  /** The job id as SLURM shows it: `123` or, for an array task, `123_4`. */
+  id: string;
+  jobId: string;
+  /** Array task index, or null for a job that is not an array. */
+  task: number | null;
+  state: string;
+  reason: string;
+}
+
+/** The queued and running jobs (array tasks one by one) among `jobIds`; jobs SLURM no longer knows are absent. */
+export function squeue(jobIds: readonly string[]): QueueEntry[] {
+  if (jobIds.length === 0) return [];
+  const r = call('squeue', ['--noheader', '--array', '--jobs', jobIds.join(','), '--format', '%i|%T|%r']);
+  if (r.status !== 0) {
+    // One id that SLURM no longer knows makes squeue refuse the whole request: it holds nothing we wait for.
+    if (/Invalid job id/i.test(r.stderr)) return [];
+    throw new SlurmError(`squeue: ${lastLine(r.stderr) || `exit status ${r.status}`}`);
+  }
+  const out: QueueEntry[] = [];
+  for (const line of r.stdout.split('\n')) {
+    const [id, state, reason] = line.trim().split('|');
+    if (!id || !state) continue;
+    const m = /^(\d+)_(\d+)$/.exec(id);
+    out.push({ id, jobId: m ? m[1]! : id, task: m ? Number(m[2]) : null, state, reason: reason ?? '' });
+  }
+  return out;
+}
+
+/** One record of `scontrol show job`: a job, one task of an array, or the still-pending rest of an array. */
+export interface JobRecord {
+  jobId: string;
+  arrayJobId: string | null;
+  /** `4`, or a range such as `0-3,5%2` for the tasks still pending together; null when not an array. */
+  arrayTaskId: string | null;
+  state: string;
+  reason: string;
+  exitCode: string;
+  timeLimit: string;
+  nodeList: string;
+  startTime: string;
+  endTime: string;
+}
+
+/** Parses `scontrol show job --oneliner` output (one record per line, `Key=Value` words). */
+export function parseScontrol(text: string): JobRecord[] {
+  const out: JobRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (!/\bJobId=/.test(line)) continue;
+    const kv = new Map<string, string>();
+    for (const m of line.matchAll(/(?:^|\s)([A-Za-z:/]+)=(\S*)/g)) if (!kv.has(m[1]!)) kv.set(m[1]!, m[2]!);
+    out.push({
+      jobId: kv.get('JobId') ?? '',
+      arrayJobId: kv.get('ArrayJobId') ?? null,
+      arrayTaskId: kv.get('ArrayTaskId') ?? null,
+      state: kv.get('JobState') ?? 'UNKNOWN',
+      reason: kv.get('Reason') ?? 'None',
+      exitCode: kv.get('ExitCode') ?? '',
+      timeLimit: kv.get('TimeLimit') ?? '',
+      nodeList: kv.get('NodeList') ?? '',
+      startTime: kv.get('StartTime') ?? '',
+      endTime: kv.get('EndTime') ?? '',
+    });
+  }
+  return out;
+}
+
+/** Every record SLURM still holds for a job (all tasks of an array); empty when it no longer knows the job. */
+export function scontrolJob(jobId: string): JobRecord[] {
+  const r = call('scontrol', ['show', 'job', '--oneliner', jobId]);
+  if (r.status !== 0) {
+    if (/Invalid job id|not found/i.test(r.stderr + r.stdout)) return [];
+    throw new SlurmError(`scontrol show job ${jobId}: ${lastLine(r.stderr) || `exit status ${r.status}`}`);
+  }
+  return parseScontrol(r.stdout);
+}
+
+/** Cancels jobs (or array tasks `123_4`); returns scancel's complaint, if any (e.g. a job already finished). */
+export function scancel(ids: readonly string[]): string | null {
+  if (ids.length === 0) return null;
+  const r = call('scancel', [...ids]);
+  return r.status === 0 ? null : lastLine(r.stderr) || `scancel exited with status ${r.status}`;
+}
+
+/** The task indices of an ArrayTaskId field: `4` → [4]; `0-3,5%2` → [0, 1, 2, 3, 5]. */
+export function expandTaskRange(text: string, limit = 1_000_000): number[] {
+  const out: number[] = [];
+  for (const part of text.replace(/%\d+$/, '').split(',')) {
+    const m = /^(\d+)(?:-(\d+))?(?::(\d+))?$/.exec(part.trim());
+    if (!m) continue;
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    const step = m[3] === undefined ? 1 : Math.max(1, Number(m[3]));
+    for (let i = a; i <= b && out.length < limit; i += step) out.push(i);
+  }
+  return out;
+}

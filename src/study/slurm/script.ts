@@ -1,0 +1,88 @@
+/**
+ * The batch script of one step: every sbatch option as an `#SBATCH` line (so the script alone says how
+ * it was submitted), a header naming the package version, the Node.js that runs the tasks and the
+ * command that submitted it, and one command: the ptychostudy worker for `$SLURM_ARRAY_TASK_ID`.
+ * The tasks run that Node.js and that package on the compute nodes, so both must be at those paths there
+ * (a shared installation, as for any cluster software); a missing Node.js ends the task with a clear line.
+ */
+import type { SlurmSettings } from '../../settings/schema.js';
+import type { StepName } from './records.js';
+
+export interface ScriptRequest {
+  submission: number;
+  step: StepName;
+  home: string;
+  /** Array tasks (0…tasks−1); 0 for the finish job, which is not an array. */
+  tasks: number;
+  /** At most this many tasks at once (`--array=…%N`), or null. */
+  throttle: number | null;
+  dependency: string | null;
+  slurm: SlurmSettings;
+  node: string;
+  nodeVersion: string;
+  entry: string;
+  cwd: string;
+  /** Where SLURM writes what the task prints (`%A`, `%a`, `%j` are SLURM's). */
+  output: string;
+  argv: readonly string[];
+  version: string;
+  writtenAt: string;
+}
+
+/** Single-quotes a word for the shell. */
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** An sbatch option as sbatch reads it from an `#SBATCH` line (a value with spaces in double quotes). */
+function directive(arg: string): string {
+  if (/[\n"]/.test(arg)) throw new Error(`internal: sbatch option ${JSON.stringify(arg)} holds a newline or a double quote`);
+  if (!/\s/.test(arg)) return `#SBATCH ${arg}`;
+  const eq = arg.indexOf('=');
+  return eq > 0 ? `#SBATCH ${arg.slice(0, eq + 1)}"${arg.slice(eq + 1)}"` : `#SBATCH "${arg}"`;
+}
+
+/** The sbatch options of a step, in the order they are written. */
+export function sbatchOptions(r: ScriptRequest): string[] {
+  const s = r.slurm;
+  const opts = [`--job-name=ptychostudy-${r.step}`];
+  if (r.step !== 'finish') opts.push(`--array=0-${r.tasks - 1}${r.throttle !== null ? `%${r.throttle}` : ''}`);
+  opts.push(`--output=${r.output}`, `--chdir=${r.cwd}`);
+  if (r.dependency !== null) opts.push(`--dependency=afterany:${r.dependency}`);
+  if (s.partition !== null) opts.push(`--partition=${s.partition}`);
+  if (s.account !== null) opts.push(`--account=${s.account}`);
+  if (s.qos !== null) opts.push(`--qos=${s.qos}`);
+  if (s.time !== null) opts.push(`--time=${s.time}`);
+  if (s.cpusPerTask !== null) opts.push(`--cpus-per-task=${s.cpusPerTask}`);
+  if (s.mem !== null) opts.push(`--mem=${s.mem}`);
+  opts.push(...s.sbatchArgs);
+  return opts;
+}
+
+/** The worker command of a step's tasks. */
+export function workerCommand(r: ScriptRequest): string[] {
+  const base = [r.node, r.entry, 'worker', '--hub', r.home, '--submission', String(r.submission)];
+  return r.step === 'finish' ? [...base, '--finish'] : [...base, '--step', r.step, '--task'];
+}
+
+export function stepScript(r: ScriptRequest): string {
+  const what = r.step === 'finish'
+    ? 'the closing job: merges every step once more (idempotently) and writes the report of a whole study'
+    : `${r.tasks} task(s), one job of Phase ${({ generate: 'C', overlap: 'D', reconstruct: 'F', compare: 'G' } as const)[r.step]} each`;
+  const cmd = workerCommand(r).map(shellQuote).join(' ');
+  return [
+    '#!/bin/bash',
+    `# ptychostudy ${r.version}: step "${r.step}" of submission ${r.submission} of ${r.home}`,
+    `# ${what}.`,
+    `# Written ${r.writtenAt} by: ${r.argv.map(shellQuote).join(' ')}`,
+    `# Node.js: ${r.node} (${r.nodeVersion}); ptychostudy: ${r.entry}`,
+    ...sbatchOptions(r).map(directive),
+    'set -eu',
+    `if [ ! -x ${shellQuote(r.node)} ]; then`,
+    `  echo "ptychostudy: Node.js not found at ${r.node.replace(/["$`\\]/g, '\\$&')} on $(hostname)" >&2`,
+    '  exit 127',
+    'fi',
+    r.step === 'finish' ? `exec ${cmd}` : `exec ${cmd} "$SLURM_ARRAY_TASK_ID"`,
+    '',
+  ].join('\n');
+}

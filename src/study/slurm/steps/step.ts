@@ -1,0 +1,63 @@
+/**
+ * A phase as a cluster step: what the tasks of its array do, and how their results are merged into the
+ * phase's own evidence files. Each phase module (generate.ts, overlap.ts, reconstruct.ts, compare.ts)
+ * builds on that phase's plan, jobs and record — the very code a local run uses — so a job run by a SLURM
+ * task writes the bytes it would write locally, and its result is recorded the way the local executor
+ * records it.
+ *
+ *   keys     the job keys of the phase for these settings (known before the inputs exist: one per dose
+ *            for C and D, per dose × view × split for F and G), and which of them still need to run
+ *   start    once per submission, by the first task (under the home's lock): what the local run does
+ *            before its first job (Phase F: lock, resume check, run id; Phase G: plan, run id)
+ *   runTask  one job, in the task's process: `runJobs(plan, [job])`; returns the job's result record
+ *   merge    every result so far into the manifests and summaries (after each task, and a last time,
+ *            `final`, with the failures of tasks that left no result)
+ */
+import type { StudySettings } from '../../../settings/schema.js';
+import type { ArrayStep, StepRecord, Submission, TaskResult } from '../records.js';
+
+export interface StepContext {
+  /** The directory holding `slurm/` (a hub, or a single phase's output root). */
+  home: string;
+  submission: Submission;
+  record: StepRecord;
+  settings: StudySettings;
+}
+
+/** What a task's job came to; `payload` is the phase's own result record of the job. */
+export interface TaskOutcome {
+  status: 'ok' | 'failed' | 'skipped';
+  error: string | null;
+  payload: unknown;
+}
+
+/** A task that left no result, and why (one line from SLURM's record of it). */
+export interface TaskFailure {
+  task: number;
+  key: string;
+  slurm_job: string | null;
+  message: string;
+}
+
+/** What a merge found: whether the phase did all it should, and one line for run.json. */
+export interface StepSummary {
+  complete: boolean;
+  detail: string;
+}
+
+export interface ClusterStep {
+  readonly name: ArrayStep;
+  /** A lock the step's merges take inside the home's (Phase F: its artifact root's, which local runs take too). */
+  phaseLock(ctx: StepContext): string | null;
+  start(ctx: StepContext): Promise<unknown>;
+  runTask(ctx: StepContext, start: unknown, key: string, say: (line: string) => void): Promise<TaskOutcome>;
+  /** Merges `results` (and, when final, `failures`) into the phase's evidence; called under the locks. */
+  merge(ctx: StepContext, start: unknown, results: readonly TaskResult[], failures: readonly TaskFailure[] | null): Promise<StepSummary>;
+}
+
+/** An absolute path option of a step (the submitting command stored it). */
+export function pathOption(record: StepRecord, name: string): string {
+  const v = record.options[name];
+  if (typeof v !== 'string' || v === '') throw new Error(`internal: step ${record.step} has no option ${name}`);
+  return v;
+}

@@ -1,0 +1,236 @@
+/**
+ * Submitting a study (or one phase) to SLURM: one `sbatch --array` per phase, each depending on the one
+ * before with `afterany` (a failed job never strands the rest), and a finish job last; the scripts are
+ * written into the home first and kept; the submission is recorded in `slurm/jobs.json` before each
+ * sbatch call, so a task that starts at once finds its step.
+ *
+ * Before submitting: SLURM's commands must be on PATH; an earlier submission of the same home whose jobs
+ * are still queued or running is refused (two submissions never work on one hub at once); an earlier
+ * one that has ended is finished first (its merges completed), so what still needs to run is read from
+ * complete evidence. When sbatch refuses a step (a bad partition or account, a limit), the steps already
+ * submitted are cancelled, the refusal is recorded with sbatch's own message, and a SlurmError says it.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
+import { utcSeconds } from '../../files/dirs.js';
+import { tryLock } from '../../files/lock.js';
+import type { StudySettings } from '../../settings/schema.js';
+import { packageVersion } from '../../version.js';
+import { designFromSettings } from '../design/design.js';
+import { HUB } from '../hub/layout.js';
+import type { PhaseName } from '../phase.js';
+import {
+  conflictingSettings, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type RunState,
+} from '../run/state.js';
+import { designRecord, HubSettingsError, removeStaleTemporaries } from '../run/study.js';
+import { finishSubmission } from './finish.js';
+import { withMergeLock } from './merge-lock.js';
+import { studySteps, type PlannedStep } from './plans.js';
+import {
+  JOBS_SCHEMA_VERSION, claimScriptPath, readJobs, readRecord, slurmPaths, writeJobs, FinishSchema,
+  type JobsRecord, type StepRecord, type Submission, type SubmitCommand,
+} from './records.js';
+import { requireSlurmCommands, sbatch, scancel, squeue, SlurmError } from './scheduler.js';
+import { stepScript } from './script.js';
+
+/** Where the submitting command runs from, and how the tasks start ptychostudy on the nodes. */
+export interface SubmitEnvironment {
+  /** The command line as typed (recorded for people). */
+  argv: string[];
+  /** The Node.js that runs the tasks (the submitting one's path). */
+  node: string;
+  nodeVersion: string;
+  /** The ptychostudy entry the tasks run (`worker`). */
+  entry: string;
+  cwd: string;
+}
+
+/** Job ids of a submission (arrays and the finish job). */
+export function jobIdsOf(s: Submission): string[] {
+  return s.steps.map((x) => x.job_id).filter((id): id is string => id !== null);
+}
+
+/** Submissions of a home with jobs still queued or running, and those jobs' ids. */
+export function activeSubmissions(home: string): { number: number; ids: string[] }[] {
+  const jobs = readJobs(home);
+  if (jobs === null) return [];
+  const open = jobs.submissions.filter((s) => readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') === null);
+  if (open.length === 0) return [];
+  const queue = squeue(open.flatMap(jobIdsOf));
+  return open.map((s) => ({ number: s.number, ids: [...new Set(queue.filter((q) => jobIdsOf(s).includes(q.jobId)).map((q) => q.jobId))] }))
+    .filter((x) => x.ids.length > 0);
+}
+
+/** Refuses while an earlier submission of `home` has jobs queued or running; finishes the ones that ended. */
+export async function prepareHome(home: string): Promise<void> {
+  const jobs = readJobs(home);
+  if (jobs === null) return;
+  const active = activeSubmissions(home);
+  if (active.length > 0) {
+    throw new UsageError(`${home}: SLURM jobs of submission ${active.map((a) => a.number).join(', ')} are still queued or running ` +
+      `(${active.flatMap((a) => a.ids).join(', ')}); follow them with \`ptychostudy status --out ${home} --wait\`, or cancel them with ` +
+      `\`ptychostudy cancel --out ${home}\`, before starting another run on this hub`);
+  }
+  for (const s of jobs.submissions) {
+    if (s.rejected === null) await finishSubmission(home, s.number, `submission ${jobs.submissions.length + 1}`);
+  }
+}
+
+export interface SubmitRequest {
+  command: SubmitCommand;
+  /** The directory that holds `slurm/` (absolute). */
+  home: string;
+  hub: string | null;
+  settings: StudySettings;
+  steps: PlannedStep[];
+}
+
+/** Writes each step's script and submits the chain (see the module comment); returns the recorded submission. */
+export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, onSubmitted: (s: StepRecord) => void = () => {}): Promise<Submission> {
+  const home = resolve(req.home);
+  const paths = slurmPaths(home);
+  mkdirSync(paths.logs, { recursive: true });
+  return withMergeLock(paths.lock, 'ptychostudy submission', 'hub', () => {
+    // Checked again under the lock: two commands submitting to one hub at once would both pass a check before it.
+    const active = activeSubmissions(home);
+    if (active.length > 0) throw new UsageError(`${home}: SLURM jobs ${active.flatMap((a) => a.ids).join(', ')} of this hub are queued or running; not submitting beside them`);
+    const jobs: JobsRecord = readJobs(home) ?? { schema_version: JOBS_SCHEMA_VERSION, tool: 'ptychostudy', submissions: [] };
+    const number = Math.max(0, ...jobs.submissions.map((s) => s.number)) + 1;
+    const submission: Submission = {
+      number, submitted_at: utcSeconds(), command: req.command, argv: env.argv, version: packageVersion(), node: env.node, entry: env.entry,
+      cwd: env.cwd, hub: req.hub === null ? null : resolve(req.hub), settings: JSON.parse(JSON.stringify(req.settings)) as Record<string, unknown>,
+      steps: [], cancelled: [], rejected: null,
+    };
+    jobs.submissions.push(submission);
+    const planned = [...req.steps.map((s) => ({ ...s })), { step: 'finish' as const, tasks: [] as string[], options: {} }];
+    let previous: string | null = null;
+    for (const p of planned) {
+      const script = claimScriptPath(home, p.step);
+      const record: StepRecord = { step: p.step, job_id: null, script: script.relative, tasks: p.tasks, depends_on: previous, options: p.options };
+      const output = p.step === 'finish' ? join(paths.logs, 'finish-%j.out') : join(paths.logs, `${p.step}-%A_%a.out`);
+      writeFileAtomic(script.path, stepScript({
+        submission: number, step: p.step, home, tasks: p.tasks.length, throttle: p.step === 'finish' ? null : req.settings.execution.jobs,
+        dependency: previous, slurm: req.settings.execution.slurm, node: env.node, nodeVersion: env.nodeVersion, entry: env.entry,
+        cwd: env.cwd, output, argv: env.argv, version: packageVersion(), writtenAt: submission.submitted_at,
+      }));
+      submission.steps.push(record);
+      writeJobs(home, jobs);
+      try {
+        record.job_id = sbatch(script.path, env.cwd);
+      } catch (err) {
+        if (!(err instanceof SlurmError)) throw err;
+        submission.steps.pop();
+        submission.rejected = { step: p.step, message: err.message };
+        const cancelled = jobIdsOf(submission);
+        if (cancelled.length > 0) {
+          scancel(cancelled);
+          submission.cancelled.push({ at: utcSeconds(), job_ids: cancelled });
+        }
+        writeJobs(home, jobs);
+        writeJsonAtomic(paths.finish(number), {
+          finished_at: utcSeconds(), finished_by: 'sbatch refused the submission', exit_code: 1, report: null, steps: [],
+        });
+        throw new SlurmError(`sbatch refused the ${p.step} job (${script.relative})${cancelled.length > 0 ? `; cancelled the jobs already submitted (${cancelled.join(', ')})` : ''}: ${err.message}`);
+      }
+      writeJobs(home, jobs);
+      onSubmitted(record);
+      previous = record.job_id;
+    }
+    return submission;
+  });
+}
+
+function isEmptyDir(dir: string): boolean {
+  try {
+    return readdirSync(dir).every((n) => n === HUB.lock || n.startsWith('.tmp-')); // the lock this submission holds
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * A whole study into `hub` on SLURM: the checks `runStudy` makes (a directory that is not a hub, other
+ * settings), design.json written here, then every phase that is not complete submitted as an array, and
+ * run.json recording each phase as submitted. Returns the submission.
+ */
+export async function submitStudy(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission> {
+  requireSlurmCommands();
+  // the hub's lock, as a local `run` holds it: no submission into a hub a local run is writing (and no
+  // local run starts while this one checks and records the hub)
+  const lock = existsSync(hub) && !statSync(hub).isDirectory() ? null : tryLock(join(hub, HUB.lock), 'study submission', 'hub');
+  try {
+    return await submitStudyLocked(hub, settings, env);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function submitStudyLocked(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission> {
+  const design = designFromSettings(settings).validate();
+  const record = runSettingsOf(settings);
+  const previous = readRunState(hub);
+  if (previous === null && !isEmptyDir(hub)) {
+    throw new UsageError(`\`hub\` ${hub}: the directory exists, is not empty and holds no run.json, so it is not a ptychostudy hub; choose a new \`hub\``);
+  }
+  if (previous) {
+    const conflicts = conflictingSettings(readHubSettings(hub)!, settings);
+    if (conflicts.length > 0) throw new HubSettingsError(hub, conflicts);
+  }
+  mkdirSync(hub, { recursive: true });
+  const home = resolve(hub);
+  await prepareHome(home);
+  if (previous) removeStaleTemporaries(hub);
+  const complete = (p: PhaseName): boolean => readRunState(hub)?.phases[p]?.status === 'complete';
+  const steps = await studySteps(hub, settings, complete);
+  const now = utcSeconds();
+  const state: RunState = readRunState(hub) ?? {
+    schema_version: RUN_STATE_SCHEMA_VERSION, tool: 'ptychostudy', version: packageVersion(), created: now, updated: now,
+    settings: record, status: 'running', phases: {},
+  };
+  state.schema_version = RUN_STATE_SCHEMA_VERSION;
+  state.version = packageVersion();
+  state.status = 'running';
+  writeHubSettings(hub, settings);
+  if (state.phases.design?.status !== 'complete') {
+    writeJsonAtomic(join(hub, HUB.design), designRecord(settings, design));
+    state.phases.design = { status: 'complete', started: now, finished: now, seconds: 0,
+      detail: `${design.dose_list.length} doses, N = ${design.patch_size_pixels}, views ${Object.keys(design.overlap_views).join('/')}` };
+  }
+  writeRunState(hub, state);
+  const submitted = (r: StepRecord): void => {
+    const s = readRunState(hub);
+    if (s === null) return;
+    const phase = r.step === 'finish' ? 'report' : r.step;
+    s.phases[phase] = { status: 'running', started: utcSeconds(),
+      detail: `submitted to SLURM as job ${r.job_id}${r.step === 'finish' ? ' (merges, then the report)' : ` (${r.tasks.length} tasks)`}` };
+    writeRunState(hub, s);
+  };
+  try {
+    return await submitSteps({ command: 'run', home, hub: home, settings, steps }, env, submitted);
+  } catch (err) {
+    const s = readRunState(hub);
+    if (s !== null && err instanceof SlurmError) {
+      s.status = 'failed';
+      for (const p of ['generate', 'overlap', 'reconstruct', 'compare', 'report'] as const) {
+        if (s.phases[p]?.status === 'running' || (steps.some((x) => x.step === p) && s.phases[p]?.status !== 'complete')) {
+          s.phases[p] = { status: 'failed', started: s.phases[p]?.started ?? utcSeconds(), finished: utcSeconds(), detail: err.message };
+        }
+      }
+      writeRunState(hub, s);
+    }
+    throw err;
+  }
+}
+
+/** One phase (`generate`, `overlap`, `reconstruct`, `compare` with `--executor slurm`) into its output root. */
+export async function submitPhase(command: Exclude<SubmitCommand, 'run'>, home: string, settings: StudySettings,
+  plan: () => PlannedStep[] | Promise<PlannedStep[]>, env: SubmitEnvironment): Promise<Submission | null> {
+  requireSlurmCommands();
+  // An earlier submission is finished first: what still needs to run is read from its merged evidence.
+  await prepareHome(resolve(home));
+  const steps = await plan();
+  if (steps.length === 0) return null;
+  return submitSteps({ command, home: resolve(home), hub: null, settings, steps }, env);
+}

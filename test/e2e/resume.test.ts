@@ -1,0 +1,160 @@
+/**
+ * Resume by naming the hub: `run --out HUB` alone continues with the hub's own settings; a finished hub
+ * returns at once and changes no file (bytes and modification times); flags that would change results
+ * are refused with the list of differences, --jobs is applied; counts are not doubled; the report shows
+ * its own phase as complete; Phase G and the report are redone exactly when what they read or wrote
+ * changed; a changed engine option is not "already complete"; and the command the Ctrl-C hint prints
+ * continues the run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { tmp } from '../study/reconstruct-helpers.js';
+
+const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+const TINY = ['--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1'];
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string; ms: number } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [CLI, 'run', ...args], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
+}
+
+/** Every file and directory under `root`: size, modification time and SHA-256 of files. */
+function snapshot(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) { out.set(relative(root, p) + '/', `dir ${st.mtimeMs}`); walk(p); continue; }
+      out.set(relative(root, p), `${st.size} ${st.mtimeMs} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function changed(a: Map<string, string>, b: Map<string, string>): string[] {
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
+}
+
+const json = (p: string): any => JSON.parse(readFileSync(p, 'utf8'));
+
+test('run --out HUB resumes with the hub\'s own settings; a finished hub changes no file; only result-neutral settings may change', { timeout: 600_000 }, () => {
+  const hub = join(tmp('resume'), 'hub');
+  const first = run([...TINY, '--out', hub, '--quiet']);
+  assert.equal(first.status, 0, first.stderr);
+  const state = json(join(hub, 'run.json'));
+  assert.equal(state.status, 'complete');
+  assert.equal(state.phases.reconstruct.detail, '6 run (6 ok, 0 failed), 0 already complete', 'counts are not doubled');
+  assert.deepEqual(json(join(hub, 'settings.json')).reconstruction.epochs, 2, 'the hub keeps every setting');
+  // the report written by `run` shows the run and its own phase as complete
+  const html = readFileSync(join(hub, 'report', 'index.html'), 'utf8');
+  assert.doesNotMatch(html, />running</, 'the report shows a phase as running');
+  assert.match(html, /<td>report<\/td><td[^>]*>complete</);
+  const before = snapshot(hub);
+
+  // 1. No flags at all: nothing to do, nothing written, in about a second. The guard is 2 s, or three times
+  //    what starting the program takes right now when other work slows this machine down (redoing Phase G
+  //    alone takes several seconds).
+  const startup = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
+  const t0 = performance.now();
+  spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
+  const startMs = performance.now() - t0;
+  assert.equal(startup.status, 0);
+  const again = run(['--out', hub]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.deepEqual(changed(before, snapshot(hub)), [], 'a finished hub was changed by resuming it');
+  assert.ok(again.ms < Math.max(2000, 3 * startMs), `resuming a finished hub took ${Math.round(again.ms)} ms (starting: ${Math.round(startMs)} ms)`);
+  assert.match(again.stderr, /reconstruct: skipped \(all 6 jobs already complete\)/);
+  assert.match(again.stderr, /compare: skipped \(inputs and outputs unchanged\)/);
+  assert.match(again.stderr, /report: skipped \(inputs and outputs unchanged\)/);
+  assert.match(again.stderr, /nothing to do/);
+
+  // 2. Settings that never change a result are applied (here: nothing left to run, so still nothing written).
+  const jobs = run(['--out', hub, '--jobs', '2', '--quiet']);
+  assert.equal(jobs.status, 0, jobs.stderr);
+  assert.deepEqual(changed(before, snapshot(hub)), []);
+
+  // 3. Settings that would change results are refused, each difference on its own line, from flags or a file.
+  const other = run(['--out', hub, '--epochs', '3', '--reconstruction-seed', '7', '--preset', 'quick']);
+  assert.equal(other.status, 2, other.stderr);
+  assert.match(other.stderr, /this hub was made with other settings\. Resume it with its own — ptychostudy run --out \S+ — or start a new hub/);
+  assert.match(other.stderr, /^ {2}--epochs: hub 2, requested 3$/m);
+  assert.match(other.stderr, /^ {2}--reconstruction-seed: hub 42, requested 7$/m);
+  assert.doesNotMatch(other.stderr, /--preset:/, 'repeating a setting with the hub\'s value is no difference');
+  const file = join(hub, '..', 'study.yaml');
+  writeFileSync(file, 'reconstruction:\n  batchSize: 12\nexecution:\n  jobs: 2\n');
+  const fromFile = run(['--out', hub, '--config', file]);
+  assert.equal(fromFile.status, 2);
+  assert.deepEqual(fromFile.stderr.trim().split('\n').slice(1), [`  reconstruction.batchSize (${file}): hub 96, requested 12`]);
+  assert.deepEqual(changed(before, snapshot(hub)), [], 'a refused resume wrote something');
+
+  // 4. On a copy: Phase G and the report are redone when one of their outputs is gone, Phase F is not.
+  const copy = join(hub, '..', 'copy');
+  cpSync(hub, copy, { recursive: true });
+  const copied = run(['--out', copy]);
+  assert.match(copied.stderr, /compare: skipped/, 'a copied hub (new paths, new times) is still complete');
+  rmSync(join(copy, 'phase_g', 'metrics_summary.md'));
+  const redo = run(['--out', copy]);
+  assert.equal(redo.status, 0, redo.stderr);
+  assert.match(redo.stderr, /reconstruct: skipped \(all 6 jobs already complete\)/);
+  assert.match(redo.stderr, /✓ compare \(/);
+  assert.match(redo.stderr, /✓ report \(/);
+  assert.ok(existsSync(join(copy, 'phase_g', 'metrics_summary.md')));
+  assert.equal(readdirSync(join(copy, 'phase_f', 'runs')).length, 1, 'no new Phase F snapshot');
+
+  // 5. A changed engine option (one no flag sets) is not "already complete"; the same settings are.
+  const reconstruct = (extra: string[]) => spawnSync(process.execPath, [CLI, 'reconstruct', '--phase-c-root', join(copy, 'phase_c'),
+    '--phase-d-root', join(copy, 'phase_d'), '--out', join(copy, 'phase_f'), '--doses', '1e4', '--epochs', '2', '--dry-run', ...extra], { encoding: 'utf8' });
+  assert.match(reconstruct([]).stdout, /6 already complete/);
+  writeFileSync(file, 'reconstruction:\n  objectStepSizeScaler: 0.5\n');
+  assert.match(reconstruct(['--config', file]).stdout, / 0 already complete/);
+});
+
+function waitFor(cond: () => boolean, child: ChildProcess, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const tick = (): void => {
+      if (cond()) return resolve();
+      if (child.exitCode !== null) return reject(new Error(`process exited (${child.exitCode}) before the condition held`));
+      if (Date.now() - t0 > ms) return reject(new Error('timed out waiting'));
+      setTimeout(tick, 100);
+    };
+    tick();
+  });
+}
+
+function finished(hub: string): Map<string, string> {
+  const path = join(hub, 'phase_f', 'reconstruction_manifest.json');
+  const out = new Map<string, string>();
+  if (!existsSync(path)) return out;
+  for (const r of json(path).execution_results) if (r.status === 'success') out.set(`${r.view}/${r.split}`, r.finished_at);
+  return out;
+}
+
+test('the command the Ctrl-C hint prints continues the run (just `ptychostudy run --out HUB`)', { timeout: 600_000 }, async () => {
+  const hub = join(tmp('hint'), 'hub');
+  const child = spawn(process.execPath, [CLI, 'run', ...TINY, '--out', hub], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
+  await waitFor(() => finished(hub).size >= 1, child, 240_000);
+  child.kill('SIGINT');
+  await new Promise((resolve) => child.once('exit', resolve));
+  assert.equal(child.exitCode, 130, stderr);
+  const hint = /Continue with: (.+)$/m.exec(stderr)?.[1];
+  assert.equal(hint, `ptychostudy run --out ${hub}`);
+  const kept = finished(hub);
+  const [program, ...args] = hint!.split(' ');
+  assert.equal(program, 'ptychostudy');
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(json(join(hub, 'run.json')).status, 'complete');
+  const done = finished(hub);
+  assert.equal(done.size, 6);
+  for (const [k, t] of kept) assert.equal(done.get(k), t, `${k} was redone`);
+});

@@ -1,0 +1,146 @@
+/**
+ * The report of a small real study (`ptychostudy run`, two doses, 30 positions, 2 epochs: twelve
+ * reconstructions, run once for this file): it renders in headless Chromium at 1400 and 420 px without
+ * sideways scrolling, every image loads and every link to a full-size image resolves; the figures use one
+ * colour map per quantity — the report's own and Phase F's and Phase G's alike — are at least 1600 px
+ * wide and carry scale bars; the dose × view phase grid, the loss curves and the FRC curves cover every
+ * job.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { PNG } from 'pngjs';
+import { loadNpz } from '../../src/npy/npz.js';
+import { layoutFigure, MIN_FIGURE_WIDTH, type PanelRecord } from '../../src/report/figure.js';
+import { colormapOf, QUANTITY_NAMES, type Quantity } from '../../src/report/quantities.js';
+import { comparisonPanels } from '../../src/study/compare/job.js';
+import { readAlignedPair } from '../../src/study/hub/comparison-files.js';
+import { reconstructionPanels } from '../../src/study/reconstruct/lsqml-job.js';
+import { buildReport, type ReportResult } from '../../src/study/report/phase.js';
+import { HAVE_CHROMIUM, inspectPage } from './chromium.js';
+
+const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+const DOSES = [1000, 100000];
+const VIEWS = ['baseline', 'dense', 'sparse'];
+const SPLITS = ['train', 'test'];
+const JOBS = DOSES.length * VIEWS.length * SPLITS.length;
+const root = mkdtempSync(join(tmpdir(), 'ptychostudy-study-report-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+let built: { hub: string; rep: ReportResult; html: string } | null = null;
+
+/** The study (run once) and its report, rebuilt here to get what the report drew. */
+async function study(): Promise<{ hub: string; rep: ReportResult; html: string }> {
+  if (built) return built;
+  const hub = join(root, 'hub');
+  const r = spawnSync(process.execPath, [CLI, 'run', '--preset', 'quick', ...DOSES.flatMap((d) => ['--dose', String(d)]), '--n-images', '30', '--epochs', '2', '--jobs', '1', '--out', hub, '--quiet'],
+    { encoding: 'utf8', timeout: 600_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const rep = await buildReport(hub);
+  built = { hub, rep, html: readFileSync(rep.indexPath, 'utf8') };
+  return built;
+}
+
+function pngWidth(file: string): number {
+  return PNG.sync.read(readFileSync(file)).width;
+}
+
+test('real study: the report renders in Chromium at 1400 and 420 px — no sideways scrolling, every image loads, every full-size link resolves, no console errors', { timeout: 900_000 }, async (t) => {
+  const { rep, html } = await study();
+  assert.doesNotMatch(html, /<script/i);
+  assert.doesNotMatch(html, /(src|href)="(\/|https?:|file:)/, 'only relative links');
+  // each figure is a link to its own full-size file
+  const imgs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]!);
+  assert.ok(imgs.length >= JOBS + 14, `${imgs.length} images`);
+  for (const d of DOSES) for (const v of VIEWS) for (const s of SPLITS) assert.ok(imgs.includes(`img/comparison_dose_${d}_${v}_${s}.png`), `${d} ${v} ${s} comparison`);
+  for (const src of imgs) assert.ok(html.includes(`<a href="${src}" title="full size"><img src="${src}"`), `${src} links to its full size`);
+  assert.equal(new Set(imgs).size, imgs.length, 'no figure appears twice');
+  if (!HAVE_CHROMIUM) { t.skip('/usr/bin/chromium not installed (CI installs Debian\'s chromium)'); return; }
+  const pages = await inspectPage(rep.indexPath, [1400, 420], (w) => join(root, `report-${w}.png`));
+  for (const p of pages) {
+    t.diagnostic(`${p.viewport} px window: page ${p.scrollWidth} × ${p.scrollHeight} px, ${p.images.length} images, ${p.tables.length} tables`);
+    assert.deepEqual(p.errors, [], `console errors at ${p.viewport} px`);
+    assert.ok(p.scrollWidth <= p.clientWidth, `sideways scrolling at ${p.viewport} px: ${p.scrollWidth} > ${p.clientWidth}`);
+    assert.equal(p.images.length, imgs.length);
+    for (const i of p.images) assert.ok(i.naturalWidth > 0, `image not loaded at ${p.viewport} px: ${i.src}`);
+    for (const href of p.links) {
+      if (href.startsWith('#')) { assert.match(html, new RegExp(`id="${href.slice(1)}"`), `anchor ${href}`); continue; }
+      assert.ok(existsSync(resolve(dirname(rep.indexPath), decodeURI(href))), `link ${href} resolves to a file`);
+    }
+    for (const tb of p.tables) assert.ok(tb.rows > 0, `table without rows: ${tb.caption}`);
+  }
+});
+
+test('real study: one colour map per quantity across Phase F, Phase G and the report; every figure at least 1600 px wide with scale bars', { timeout: 900_000 }, async () => {
+  const { hub, rep } = await study();
+  const records: { where: string; p: PanelRecord }[] = rep.figures.flatMap((f) => f.panels.map((p) => ({ where: `report ${f.file}`, p })));
+  // Phase F's reconstruction.png and Phase G's comparison.png, drawn from the job's files with the panels those phases use
+  const job = join('dose_1000', 'dense', 'train');
+  const a = loadNpz(join(hub, 'phase_f', job, 'reconstruction.npz'));
+  const obj = a.reconstructed_object!, probe = a.reconstructed_probe!;
+  const f = layoutFigure([{ cells: reconstructionPanels({
+    object: Float64Array.from(obj.data as Float32Array), height: obj.shape[0]!, width: obj.shape[1]!,
+    probe: Float64Array.from(probe.data as Float32Array), size: probe.shape[1]!, modes: probe.shape[0]!,
+  }, null) }]);
+  records.push(...f.panels.map((p) => ({ where: 'Phase F reconstruction.png', p })));
+  const pair = readAlignedPair(join(hub, 'phase_g', job, 'reconstructions_aligned.npz'), 'LSQML');
+  assert.ok(pair);
+  const g = layoutFigure([{ cells: comparisonPanels([{ model: 'LSQML', ...pair }]) }]);
+  records.push(...g.panels.map((p) => ({ where: 'Phase G comparison.png', p })));
+  const maps = new Map<Quantity, Set<string>>();
+  for (const { where, p } of records) {
+    if (!maps.has(p.quantity)) maps.set(p.quantity, new Set());
+    maps.get(p.quantity)!.add(p.colormap);
+    assert.equal(p.colormap, colormapOf(p.quantity), `${where}: ${p.title || p.quantity}`);
+    assert.match(p.scaleBar ?? '', /^\d+ px$/, `${where}: ${p.title || p.quantity} has a scale bar in pixels (no pixel size in simulated data)`);
+  }
+  assert.deepEqual([...maps.keys()].sort(), [...QUANTITY_NAMES].sort(), 'every quantity is drawn somewhere');
+  for (const [q, set] of maps) assert.equal(set.size, 1, `${q}: ${[...set].join(', ')}`);
+  // every PNG figure: the report's, each job's reconstruction.png and comparison.png
+  const pngs = readdirSync(join(hub, 'report', 'img')).filter((n) => n.endsWith('.png')).map((n) => join(hub, 'report', 'img', n));
+  for (const d of DOSES) for (const v of VIEWS) for (const s of SPLITS) {
+    pngs.push(join(hub, 'phase_f', `dose_${d}`, v, s, 'reconstruction.png'), join(hub, 'phase_g', `dose_${d}`, v, s, 'comparison.png'));
+  }
+  for (const p of pngs) assert.ok(pngWidth(p) >= MIN_FIGURE_WIDTH, `${p}: ${pngWidth(p)} px wide`);
+});
+
+test('real study: the dose × view grid of phases, on one colour scale that the page states', { timeout: 900_000 }, async () => {
+  const { rep, html } = await study();
+  for (const split of SPLITS) {
+    const grid = rep.figures.find((f) => f.file === `glance_phase_${split}.png`);
+    assert.ok(grid, `grid of the ${split} split`);
+    assert.equal(grid.panels.length, (1 + DOSES.length) * VIEWS.length, 'ground truth row and one row per dose, one column per view');
+    for (const p of grid.panels) {
+      assert.equal(p.quantity, 'object-phase');
+      assert.deepEqual([p.vmin, p.vmax], [grid.panels[0]!.vmin, grid.panels[0]!.vmax], 'one colour scale');
+    }
+    assert.match(html, new RegExp(`img/glance_phase_${split}\\.png`));
+  }
+  assert.match(html, /one colour scale for the whole grid, −?\d\.\d+ … \d\.\d+ rad/);
+  const glance = html.slice(html.indexOf('<section id="glance">'), html.indexOf('<section id="design">'));
+  assert.equal((glance.match(/<tr>/g) ?? []).length, 1 + DOSES.length, 'headline MS-SSIM table: a header and a row per dose');
+  // the reconstructed probes, one per dose × view of a split
+  const probe = rep.figures.find((f) => f.file === 'probe_amplitude_train.png');
+  assert.equal(probe?.panels.length, DOSES.length * VIEWS.length);
+  const diffraction = rep.figures.find((f) => f.file === 'data_diffraction.png');
+  assert.equal(diffraction?.panels.length, DOSES.length * 3, 'three patterns per dose');
+  for (const p of diffraction!.panels) assert.equal(p.scale, 'log');
+});
+
+test('real study: loss curves and FRC curves of every job, resolution in pixels', { timeout: 900_000 }, async () => {
+  const { hub, html } = await study();
+  const img = join(hub, 'report', 'img');
+  const loss = readFileSync(join(img, 'loss.svg'), 'utf8');
+  assert.equal((loss.match(/aria-roledescription="line mark"/g) ?? []).length, JOBS, 'one loss curve per job');
+  for (const d of ['dose 1e3', 'dose 1e5']) assert.match(loss, new RegExp(`>${d}<`));
+  const frc = readFileSync(join(img, 'frc_lsqml.svg'), 'utf8');
+  assert.equal((frc.match(/aria-roledescription="line mark"/g) ?? []).length, 2 * JOBS, 'amplitude and phase FRC curves of every job');
+  assert.match(html, /img\/loss\.png/);
+  assert.match(html, /img\/frc_lsqml\.png/);
+  const frcSection = html.slice(html.indexOf('<section id="frc">'), html.indexOf('<section id="metrics">'));
+  assert.equal((frcSection.match(/<tr>/g) ?? []).length, 1 + JOBS, 'resolution table: a header and a row per job');
+  assert.match(frcSection, /Half-period resolution in pixels/);
+});

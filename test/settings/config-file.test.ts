@@ -1,0 +1,163 @@
+/**
+ * Settings files: the commented file `config --print-defaults` writes reads back as the defaults (and a
+ * preset's as that preset); every wrong or unknown field of a file is its own line (path, expected,
+ * found; "did you mean" for a near name), exit 2, nothing written; hostile YAML is refused; flags override
+ * the file; every engine option reaches the manifest and the reconstruction's _metadata.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSettingsText, readSettingsFile, SettingsFileError } from '../../src/settings/file.js';
+import { parseStudySettings, settingsDefaults } from '../../src/settings/parse.js';
+import { settingsTemplate } from '../../src/settings/template.js';
+import { reconstructionSettingsSha256 } from '../../src/settings/fingerprint.js';
+import { loadNpz } from '../../src/npy/npz.js';
+import { readMetadata } from '../../src/data/metadata.js';
+import { tmp, writeTree } from '../study/reconstruct-helpers.js';
+import { writeSyntheticDataset } from '../engine/dataset.js';
+
+const cli = 'dist/src/cli/main.js';
+const ptychostudy = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+
+test('config --print-defaults writes a commented YAML file that reads back as exactly the defaults', () => {
+  const r = ptychostudy(['config', '--print-defaults']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, settingsTemplate());
+  assert.deepEqual(parseStudySettings(parseSettingsText(r.stdout, 'defaults.yaml') as never), settingsDefaults());
+  // every setting is documented above its line, with its unit and bounds where it has them
+  assert.match(r.stdout, / {2}# far-field noise model .*\n {2}# \(allowed: one of gaussian, poisson\)\n {2}noiseModel: gaussian\n/);
+  assert.match(r.stdout, /\(unit: photons per pattern; allowed: list of at least 1: number > 0\)\n {2}doses: \[ 1000, 10000, 100000 \]/);
+  assert.match(r.stdout, /preconditioningDampingFactor: /);
+  const keys = [...r.stdout.matchAll(/^ {2}(\w+):/gm)].length;
+  const comments = [...r.stdout.matchAll(/^ {2}# \(.*\)$/gm)].length;
+  assert.ok(keys > 40 && comments >= keys - 3, `${keys} settings, ${comments} with bounds`);
+  // a preset's file reads back as that preset; the JSON form too
+  const quick = ptychostudy(['config', '--print-defaults', '--preset', 'quick']);
+  assert.deepEqual(parseStudySettings(parseSettingsText(quick.stdout, 'q.yaml') as never), parseStudySettings({ preset: 'quick' }));
+  const json = ptychostudy(['config', '--print-defaults', '--json']);
+  assert.deepEqual(parseStudySettings(JSON.parse(json.stdout) as never), settingsDefaults());
+  // and `config --check` accepts it
+  const dir = tmp('config-defaults');
+  writeFileSync(join(dir, 'd.yaml'), r.stdout);
+  const check = ptychostudy(['config', '--check', join(dir, 'd.yaml')]);
+  assert.equal(check.status, 0, check.stderr);
+  assert.match(check.stdout, /ok; every setting at its default/);
+});
+
+test('a settings file with unknown keys and bad types: one line per wrong field, exit 2, nothing written', () => {
+  const dir = tmp('config-bad');
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, [
+    'simulaton: {}', 'reconstruction:', '  epochz: 3', '  batchSize: 0', '  noise_model: poisson', '  noiseModel: laplace',
+    '  objectPlan: { stride: 0 }', 'execution:', '  jobs: two', '',
+  ].join('\n'));
+  const want = [
+    `${file}: reconstruction.batchSize: expected a positive integer, found 0`,
+    `${file}: reconstruction.noiseModel: expected gaussian or poisson, found laplace`,
+    `${file}: reconstruction.objectPlan.stride: expected a positive integer, found 0`,
+    `${file}: reconstruction.epochz: no such setting (did you mean reconstruction.epochs?)`,
+    `${file}: reconstruction.noise_model: no such setting (did you mean reconstruction.noiseModel?)`,
+    `${file}: execution.jobs: expected a positive integer, found two`,
+    `${file}: simulaton: no such setting (did you mean simulation?)`,
+  ];
+  assert.throws(() => readSettingsFile(file), (e: unknown) => e instanceof SettingsFileError && e.exitCode === 2 &&
+    [...e.message.split('\n')].sort().join('\n') === [...want].sort().join('\n'));
+  for (const cmd of [['config', '--check', file], ['run', '--config', file, '--out', join(dir, 'hub')],
+    ['lsqml', '--config', file, '--input', file, '--out', join(dir, 'job')]]) {
+    const r = ptychostudy(cmd);
+    assert.equal(r.status, 2, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.deepEqual(lines.map((l) => l.replace(/^ptychostudy \w+: /, '')).sort(), [...want].sort(), r.stderr);
+  }
+  assert.ok(!existsSync(join(dir, 'hub')) && !existsSync(join(dir, 'job')), 'nothing written');
+  // a name that is nowhere near a setting gets no guess
+  writeFileSync(file, 'reconstruction:\n  zzzzzzzz: 1\n');
+  assert.match(ptychostudy(['config', '--check', file]).stderr, /reconstruction\.zzzzzzzz: no such setting \(check the spelling\)$/m);
+});
+
+test('hostile or broken settings files are refused with one line: syntax, duplicate keys, alias bombs, size, not a mapping', () => {
+  const dir = tmp('config-hostile');
+  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) =>
+    `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)].join('\n');
+  const cases: Array<[string, string, RegExp]> = [
+    ['syntax.yaml', 'reconstruction: [1\n', /syntax\.yaml: not valid YAML \(line \d+, column \d+\): /],
+    ['dup.yaml', 'reconstruction:\n  epochs: 5\n  epochs: 6\n', /dup\.yaml: not valid YAML \(line 3, column 3\): Map keys must be unique/],
+    ['bomb.yaml', bomb, /bomb\.yaml: not valid YAML: .*[Aa]lias/],
+    ['list.yaml', '- 1\n- 2\n', /list\.yaml: \(settings\): expected an object of settings groups, found \[1,2\]/],
+    ['bad.json', '{"reconstruction": {"epochs": 5,}}', /bad\.json: not valid JSON/],
+  ];
+  for (const [name, text, re] of cases) {
+    writeFileSync(join(dir, name), text);
+    const r = ptychostudy(['config', '--check', join(dir, name)]);
+    assert.equal(r.status, 2, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, re, name);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  writeFileSync(join(dir, 'big.yaml'), `# ${'x'.repeat(1 << 20)}\n`);
+  assert.match(ptychostudy(['config', '--check', join(dir, 'big.yaml')]).stderr, /big\.yaml: \d+ bytes; a settings file has at most 1048576/);
+  assert.match(ptychostudy(['config', '--check', join(dir, 'missing.yaml')]).stderr, /--check \S+missing\.yaml: no such file/);
+});
+
+test('the settings file shown in the README is valid and means what the README says', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(yaml, 'README has a YAML example');
+  const s = parseStudySettings(parseSettingsText(yaml!, 'README.yaml') as never);
+  assert.equal(s.preset, 'quick');
+  assert.deepEqual(s.simulation.doses, [1000, 100000]);
+  assert.equal(s.reconstruction.noiseModel, 'poisson');
+  assert.deepEqual(s.reconstruction.probePlan, { start: 5, stop: null, stride: 1 });
+});
+
+test('--epochs 1 is refused with the reason, on every command that reconstructs', () => {
+  const dir = tmp('epochs-one');
+  for (const args of [['run', '--out', join(dir, 'hub')], ['lsqml', '--input', 'x.npz', '--out', join(dir, 'job')],
+    ['reconstruct', '--phase-c-root', dir, '--phase-d-root', dir, '--out', join(dir, 'f')]]) {
+    const r = ptychostudy([...args, '--epochs', '1']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--epochs 1: expected an integer ≥ 2 \(epoch 0 only rescales the probe, so 1 epoch would update nothing; /);
+  }
+  // the reason names the way out: without the first-epoch rescale, 1 epoch is 1 update
+  const ok = parseStudySettings({ reconstruction: { epochs: 1, rescaleProbeIntensityInFirstEpoch: false } });
+  assert.equal(ok.reconstruction.epochs, 1);
+});
+
+test('flags override the file; every engine option of the file reaches the manifest (hash, run settings) and the job', () => {
+  const root = tmp('config-flags');
+  const t = writeTree(root, { doses: [1000] });
+  const file = join(root, 'study.yaml');
+  writeFileSync(file, 'reconstruction:\n  epochs: 9\n  batchSize: 7\n  objectStepSizeScaler: 0.75\n  probePlan: { start: 2 }\n');
+  const r = ptychostudy(['reconstruct', '--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--out', t.artifact, '--doses', '1000',
+    '--dose', '1000', '--view', 'baseline', '--split', 'train', '--dry-run', '--config', file, '--epochs', '4']);
+  assert.equal(r.status, 0, r.stderr);
+  const m = JSON.parse(readFileSync(join(t.artifact, 'reconstruction_manifest.json'), 'utf8'));
+  assert.equal(m.jobs[0].num_epochs, 4, 'the flag wins');
+  assert.equal(m.jobs[0].batch_size, 7, 'the file fills what no flag sets');
+  const settings = parseStudySettings({ reconstruction: { epochs: 4, batchSize: 7, objectStepSizeScaler: 0.75, probePlan: { start: 2 } } }).reconstruction;
+  assert.equal(m.jobs[0].settings_sha256, reconstructionSettingsSha256(settings));
+  assert.equal(m.runs[0].reconstruction_settings.objectStepSizeScaler, 0.75);
+  assert.deepEqual(m.runs[0].reconstruction_settings.probePlan, { start: 2, stop: null, stride: 1 });
+  assert.match(r.stdout, /--epochs 4 --batch-size 7/);
+});
+
+test('lsqml with a settings file: the reconstruction\'s _metadata holds every effective setting and their hash', () => {
+  const root = tmp('config-lsqml');
+  const ds = writeSyntheticDataset(join(root, 'data.npz'), { size: 32, height: 80, width: 80, positions: 40, photons: 1e4, poisson: true, seed: 3 }, 2.5);
+  const file = join(root, 'engine.json');
+  writeFileSync(file, JSON.stringify({ reconstruction: { batchSize: 5, preconditioningDampingFactor: 0.2, gaussianNoiseStd: 0.25 } }));
+  const out = join(root, 'job');
+  const r = ptychostudy(['lsqml', '--input', ds.path, '--out', out, '--config', file, '--epochs', '2']);
+  assert.equal(r.status, 0, r.stderr);
+  const meta = readMetadata(loadNpz(join(out, 'reconstruction.npz'), ['_metadata']));
+  assert.equal(meta.status, 'ok');
+  const v = (meta as { value: Record<string, any> }).value;
+  const expected = parseStudySettings({ reconstruction: { epochs: 2, batchSize: 5, preconditioningDampingFactor: 0.2, gaussianNoiseStd: 0.25 } }).reconstruction;
+  const { threads: _threads, ...expectedButThreads } = expected; // the thread count is in reconstruction_run.json
+  assert.deepEqual(v.reconstruction_settings, JSON.parse(JSON.stringify(expectedButThreads)));
+  assert.equal(v.settings_sha256, reconstructionSettingsSha256(expected));
+  assert.equal(v.engine_options.preconditioningDampingFactor, 0.2, 'the engine ran with the file\'s value');
+  assert.equal(v.engine_options.gaussianNoiseStd, 0.25);
+});

@@ -1,0 +1,312 @@
+/**
+ * `--executor slurm` on a real SLURM cluster (the one-node cluster of scripts/local-slurm.sh in CI; any
+ * cluster whose `sinfo` answers). Skipped, saying why, where no SLURM answers. Every study here is tiny
+ * (one dose, 24 positions, 2 epochs: 6 reconstructions) so the file runs in a few minutes on 2 cores.
+ *
+ * - a study through SLURM writes the hub a local run writes: every file's digest equal (scripts/hub-digests.mjs)
+ * - a task that fails and one that is scancel'ed are recorded as failures while the others finish; a resume
+ *   submits only those two
+ * - 24 array tasks finishing together all land in the manifest, through a stale lock left by a killed holder
+ * - a refused submission (bad partition), and `ptychostudy cancel`
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadNpz, saveNpz } from '../../src/npy/npz.js';
+import { c64 } from '../../src/npy/types.js';
+import { ManifestSchema } from '../../src/study/hub/reconstruction-files.js';
+import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
+import { JobsRecordSchema } from '../../src/study/slurm/records.js';
+
+const CLI = resolve('dist', 'src', 'cli', 'main.js');
+const TINY = ['--preset', 'quick', '--n-images', '24', '--epochs', '2', '--dose', '1e4'];
+const F_KEYS = ['baseline/train', 'dense/train', 'sparse/train', 'baseline/test', 'dense/test', 'sparse/test'].map((k) => `dose_10000/${k}`);
+
+/** Why the SLURM tests cannot run here, or null when a cluster answers. */
+function noSlurm(): string | null {
+  const r = spawnSync('sinfo', ['--noheader', '--format', '%T'], { encoding: 'utf8', timeout: 20_000 });
+  if (r.error) {
+    return (r.error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'SLURM is not installed here (no sinfo on PATH; scripts/local-slurm.sh brings up a one-node cluster)'
+      : `sinfo did not answer: ${r.error.message}`;
+  }
+  if (r.status !== 0) return `SLURM does not answer: sinfo: ${(r.stderr || r.stdout).trim()}`;
+  if (!/idle|mixed|alloc|completing/.test(r.stdout)) return `no SLURM node takes jobs (sinfo: ${r.stdout.trim() || 'no node'})`;
+  return null;
+}
+const skip = noSlurm() ?? false;
+
+interface Run { status: number | null; stdout: string; stderr: string }
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 600_000, env });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function cliAsync(args: string[]): Promise<Run> {
+  return new Promise((done) => {
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+const json = <T = unknown>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+async function waitFor(what: string, cond: () => boolean, ms = 240_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+function scontrol(...args: string[]): void {
+  const r = spawnSync('scontrol', args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, `scontrol ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** Cancels whatever a failed test left queued in `hub` (so later tests are not blocked behind it). */
+function cleanUp(hub: string): void {
+  if (existsSync(join(hub, 'slurm', 'jobs.json'))) cli(['cancel', '--hub', hub]);
+}
+
+type Digests = Record<string, string | Record<string, string>>;
+async function digests(hub: string): Promise<Digests> {
+  const script = (await import(pathToFileURL(resolve('scripts', 'hub-digests.mjs')).href)) as { hubDigests(hub: string): Digests };
+  const all = script.hubDigests(hub);
+  return Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith('slurm/')));
+}
+
+/** The arrays of a reconstruction.npz but its timings (epoch_seconds), as raw bytes. */
+function reconstructionArrays(file: string): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const [k, a] of Object.entries(loadNpz(file))) {
+    if (k === 'epoch_seconds' || k === '_metadata') continue;
+    const d = a.data as unknown as ArrayBufferView;
+    out[k] = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  }
+  return out;
+}
+
+let localHub: string | null = null;
+
+test('a study through SLURM writes the hub a local run writes (every file but slurm/ has the same digest)', { skip, timeout: 900_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-same-'));
+  const local = join(dir, 'local');
+  const viaSlurm = join(dir, 'slurm');
+  try {
+    // The local run and the cluster run at once: the local one fills the scheduler's pauses.
+    const [l, s] = await Promise.all([
+      cliAsync(['run', ...TINY, '--jobs', '2', '--out', local, '--quiet']),
+      cliAsync(['run', ...TINY, '--executor', 'slurm', '--out', viaSlurm, '--json']),
+    ]);
+    assert.equal(l.status, 0, l.stderr);
+    localHub = local;
+    assert.equal(s.status, 0, s.stderr);
+    const out = JSON.parse(s.stdout) as { exit_code: number; report: string; jobs: Record<string, string> };
+    assert.equal(out.exit_code, 0);
+    assert.deepEqual(Object.keys(out.jobs), ['generate', 'overlap', 'reconstruct', 'compare', 'finish']);
+    assert.equal(out.report, join(viaSlurm, 'report', 'index.html'));
+    // The progress named each step and its job id.
+    assert.match(s.stderr, /submitted to SLURM \(submission 1 of .*\): generate \d+ \(1 task\) → overlap \d+ \(1 task\) → reconstruct \d+ \(6 tasks\) → compare \d+ \(6 tasks\) → finish \d+/);
+    assert.match(s.stderr, /reconstruct \(F\)\s+job \d+\s+6\/6 done/);
+
+    const a = await digests(local);
+    const b = await digests(viaSlurm);
+    assert.deepEqual(Object.keys(b), Object.keys(a), 'the SLURM hub holds other files than the local one');
+    const differ = Object.keys(a).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    assert.deepEqual(differ, [], `files that differ from the local run's: ${differ.join(', ')}`);
+
+    // The evidence of the cluster run: scripts with the exact command, version and Node.js; one result per task.
+    const jobs = JobsRecordSchema.parse(json(join(viaSlurm, 'slurm', 'jobs.json')));
+    const sub = jobs.submissions[0]!;
+    assert.deepEqual(sub.steps.map((x) => x.step), ['generate', 'overlap', 'reconstruct', 'compare', 'finish']);
+    assert.deepEqual(sub.steps[2]!.tasks, F_KEYS);
+    const script = readFileSync(join(viaSlurm, 'slurm', 'reconstruct.sbatch'), 'utf8');
+    assert.match(script, /#SBATCH --array=0-5\n/);
+    assert.ok(script.includes(`#SBATCH --dependency=afterany:${sub.steps[1]!.job_id}`));
+    assert.ok(script.includes(`# Node.js: ${process.execPath} (${process.version})`));
+    assert.match(script, /# ptychostudy \d+\.\d+\.\d+: step "reconstruct" of submission 1/);
+    assert.match(script, /worker --hub \S+ --submission 1 --step reconstruct --task "\$SLURM_ARRAY_TASK_ID"/);
+    assert.equal(readdirSync(join(viaSlurm, 'slurm', '1', 'reconstruct', 'results')).length, 6);
+    const st = cli(['status', '--hub', viaSlurm]);
+    assert.equal(st.status, 0, st.stderr);
+    assert.match(st.stdout, /finished, exit code 0/);
+    assert.match(st.stdout, /compare \(G\)\s+job \d+\s+6\/6 done ✓ merged/);
+  } finally {
+    cleanUp(viaSlurm);
+  }
+});
+
+test('a failing task and a scancel\'ed one are recorded as failures while the others finish; a resume submits only those two',
+  { skip, timeout: 900_000 }, async () => {
+    const hub = join(mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-fail-')), 'hub');
+    try {
+      // Submitted held, so the test can act between the phases: SLURM's own hold and release.
+      const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach', '--json', '--out', hub]);
+      assert.equal(sub.status, 0, sub.stderr);
+      const ids = (JSON.parse(sub.stdout) as { jobs: Record<string, string> }).jobs;
+      scontrol('release', `${ids.generate},${ids.overlap}`);
+      await waitFor('Phase D to be merged', () => existsSync(join(hub, 'slurm', '1', 'overlap', 'final.json')));
+      // One job's input is broken (its task fails), another task is cancelled before it starts.
+      const input = join(hub, 'phase_d', 'dose_10000', 'sparse', 'sparse_test.npz');
+      const good = readFileSync(input);
+      writeFileSync(input, good.subarray(0, 300));
+      const cancel = spawnSync('scancel', [`${ids.reconstruct}_1`], { encoding: 'utf8' });
+      assert.equal(cancel.status, 0, cancel.stderr);
+      scontrol('release', `${ids.reconstruct},${ids.compare},${ids.finish}`);
+
+      const follow = cli(['status', '--hub', hub, '--wait', '--json']);
+      assert.equal(follow.status, 1, 'the run ends with exit code 1');
+      const view = JSON.parse(follow.stdout) as { exit_code: number; steps: { step: string; done: number; failed: number; failures: { key: string; message: string }[] }[] };
+      const f = view.steps.find((x) => x.step === 'reconstruct')!;
+      assert.equal(f.done, 4);
+      assert.equal(f.failed, 2);
+      assert.deepEqual(f.failures.map((x) => x.key).sort(), ['dose_10000/dense/train', 'dose_10000/sparse/test']);
+      const manifest = ManifestSchema.parse(json(join(hub, 'phase_f', 'reconstruction_manifest.json')));
+      const byKey = new Map(manifest.execution_results.map((r) => [`dose_${r.dose}/${r.view}/${r.split}`, r]));
+      assert.equal(manifest.execution_results.filter((r) => r.status === 'success').length, 4);
+      assert.equal(byKey.get('dose_10000/dense/train')!.status, 'failed');
+      assert.equal(byKey.get('dose_10000/dense/train')!.error,
+        `SLURM task ${ids.reconstruct}_1 cancelled while queued (SLURM removed the task from its array before it started)`);
+      assert.equal(byKey.get('dose_10000/sparse/test')!.status, 'failed');
+      assert.match(byKey.get('dose_10000/sparse/test')!.error!, /sparse_test\.npz: not a valid \.npz/);
+      // The rest went on: Phase G compared the four, skipped the two with the reason, and the report was written.
+      const summary = MetricsSummarySchema.parse(json(join(hub, 'phase_g', 'metrics_summary.json')));
+      assert.equal(summary.rows.filter((r) => r.status === 'ok').length, 4);
+      assert.equal(summary.skipped_jobs.length, 2);
+      assert.ok(existsSync(join(hub, 'report', 'index.html')));
+
+      // The resume: the input is whole again; only the two failed jobs are submitted.
+      writeFileSync(input, good);
+      const script1 = readFileSync(join(hub, 'slurm', 'reconstruct.sbatch'), 'utf8');
+      const again = cli(['run', ...TINY, '--executor', 'slurm', '--out', hub, '--json']);
+      assert.equal(again.status, 0, again.stderr);
+      const jobs = JobsRecordSchema.parse(json(join(hub, 'slurm', 'jobs.json')));
+      const second = jobs.submissions[1]!;
+      assert.deepEqual(second.steps.map((x) => x.step), ['reconstruct', 'compare', 'finish'], 'Phases C and D are complete: not submitted');
+      assert.deepEqual(second.steps[0]!.tasks, ['dose_10000/dense/train', 'dose_10000/sparse/test']);
+      assert.equal(readFileSync(join(hub, 'slurm', 'reconstruct.sbatch'), 'utf8'), script1, 'the first script is kept as it was');
+      assert.match(readFileSync(join(hub, 'slurm', 'reconstruct.2.sbatch'), 'utf8'), /#SBATCH --array=0-1\n/);
+      const after = ManifestSchema.parse(json(join(hub, 'phase_f', 'reconstruction_manifest.json')));
+      assert.ok(after.execution_results.every((r) => r.status === 'success'));
+      for (const key of ['dose_10000/dense/train', 'dose_10000/sparse/test']) {
+        const r = after.execution_results.find((x) => `dose_${x.dose}/${x.view}/${x.split}` === key)!;
+        assert.deepEqual(r.history.map((h) => h.status), ['failed'], `${key}: the failure is kept in its history`);
+      }
+      assert.equal(after.runs.length, 2);
+      assert.equal(after.runs[1]!.already_complete, 4);
+      // Same numbers as a local run with the same seed, the resumed jobs included.
+      if (localHub !== null) {
+        for (const key of F_KEYS) {
+          const rel = join('phase_f', key, 'reconstruction.npz');
+          assert.deepEqual(reconstructionArrays(join(hub, rel)), reconstructionArrays(join(localHub, rel)), key);
+        }
+        const mine = MetricsSummarySchema.parse(json(join(hub, 'phase_g', 'metrics_summary.json')));
+        const ref = MetricsSummarySchema.parse(json(join(localHub, 'phase_g', 'metrics_summary.json')));
+        for (const r of ref.rows) {
+          const m = mine.rows.find((x) => x.dose === r.dose && x.view === r.view && x.split === r.split && x.model === r.model)!;
+          assert.deepEqual(m.metrics, r.metrics, `${r.view}/${r.split}`);
+        }
+      }
+    } finally {
+      cleanUp(hub);
+    }
+  });
+
+test('24 array tasks finishing together all land in run_manifest.json, through a stale lock left by a killed holder',
+  { skip, timeout: 600_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-many-'));
+    const out = join(dir, 'phase_c');
+    const doses = Array.from({ length: 24 }, (_, i) => (i + 1) * 1000);
+    // A small object and probe (64×64, 16×16) keep each task's own work to a fraction of a second.
+    const base = join(dir, 'base.npz');
+    const object = new Float32Array(2 * 64 * 64);
+    for (let i = 0; i < 64 * 64; i++) { object[2 * i] = Math.cos(0.3 * Math.sin(i / 7)); object[2 * i + 1] = Math.sin(0.3 * Math.sin(i / 7)); }
+    const probe = new Float32Array(2 * 16 * 16);
+    for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) probe[2 * (y * 16 + x)] = Math.exp(-((x - 7.5) ** 2 + (y - 7.5) ** 2) / 18);
+    saveNpz(base, { objectGuess: c64([64, 64], object), probeGuess: c64([16, 16], probe) });
+    try {
+      const sub = cli(['generate', '--output-root', out, '--base-npz', base, '--n-images', '24', ...doses.flatMap((d) => ['--dose', String(d)]),
+        '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach']);
+      assert.equal(sub.status, 0, sub.stderr);
+      const ids = Object.fromEntries(sub.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+      // A merger that dies holding the hub's lock (a task killed mid-merge).
+      const lock = join(out, 'slurm', '.lock');
+      const holder = spawn(process.execPath, ['--input-type=module', '-e',
+        `const { acquireLock } = await import(${JSON.stringify(pathToFileURL(resolve('dist/src/files/lock.js')).href)});` +
+        `acquireLock(${JSON.stringify(lock)}, 'merge', 'hub'); console.log('held'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((done) => holder.stdout!.once('data', () => done()));
+      holder.kill('SIGKILL');
+      await new Promise((done) => holder.once('exit', done));
+      assert.ok(existsSync(lock), 'a stale lock is in the way');
+      scontrol('release', `${ids['generate']},${ids['finish']}`);
+      const follow = cli(['status', '--hub', out, '--wait', '--json']);
+      assert.equal(follow.status, 0, follow.stderr);
+      const manifest = json<Record<string, { dose?: number; status?: string; intensity_scale?: number }>>(join(out, 'run_manifest.json'));
+      const entries = Object.keys(manifest).filter((k) => k.startsWith('dose_'));
+      assert.deepEqual(entries.sort(), doses.map((d) => `dose_${d}`).sort(), 'every task\'s dose is in the manifest');
+      for (const k of entries) assert.ok(typeof manifest[k]!.intensity_scale === 'number' && manifest[k]!.status === undefined, k);
+      assert.equal(readdirSync(join(out, 'slurm', '1', 'generate', 'results')).length, 24);
+      const final = json<{ ok: number; failed: number }>(join(out, 'slurm', '1', 'generate', 'final.json'));
+      assert.equal(final.ok, 24);
+      assert.equal(final.failed, 0);
+      assert.ok(!existsSync(lock), 'the lock was taken over and released');
+      // Task records say when each ran: several tasks overlapped, so merges met under the lock.
+      const spans = readdirSync(join(out, 'slurm', '1', 'generate', 'results')).map((f) => json<{ started_at: string; finished_at: string }>(
+        join(out, 'slurm', '1', 'generate', 'results', f))).map((r) => [Date.parse(r.started_at), Date.parse(r.finished_at)] as const);
+      const overlapping = spans.filter(([a, b]) => spans.some(([c, d]) => (c !== a || d !== b) && c < b && a < d)).length;
+      assert.ok(overlapping >= 2, `${overlapping} tasks ran at the same time as another`);
+    } finally {
+      cleanUp(out);
+    }
+  });
+
+test('a refused submission: one line with sbatch\'s reason, exit code 1, recorded; `ptychostudy cancel` records every task as cancelled',
+  { skip, timeout: 300_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-errors-'));
+    const bad = join(dir, 'bad');
+    const r = cli(['run', ...TINY, '--slurm-partition', 'no-such-partition', '--out', bad]);
+    assert.equal(r.status, 1);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.at(-1), 'ptychostudy run: sbatch refused the generate job (slurm/generate.sbatch): sbatch: error: Batch job submission failed: Invalid partition name specified');
+    const jobs = JobsRecordSchema.parse(json(join(bad, 'slurm', 'jobs.json')));
+    assert.equal(jobs.submissions[0]!.rejected!.message, 'sbatch: error: Batch job submission failed: Invalid partition name specified');
+    const state = json<{ status: string; phases: Record<string, { status: string; detail: string }> }>(join(bad, 'run.json'));
+    assert.equal(state.status, 'failed');
+    assert.equal(state.phases['generate']!.status, 'failed');
+    assert.match(state.phases['generate']!.detail, /Invalid partition name/);
+    const st = cli(['status', '--hub', bad]);
+    assert.equal(st.status, 1);
+    assert.match(st.stdout, /sbatch refused the generate job: sbatch: error: Batch job submission failed: Invalid partition name specified/);
+
+    const held = join(dir, 'held');
+    const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach', '--out', held]);
+    assert.equal(sub.status, 0, sub.stderr);
+    // A local run refuses to write beside queued SLURM jobs.
+    const local = cli(['run', ...TINY, '--out', held]);
+    assert.equal(local.status, 2);
+    assert.match(local.stderr, /SLURM jobs of this hub are queued or running/);
+    const c = cli(['cancel', '--hub', held]);
+    assert.equal(c.status, 0, c.stderr);
+    assert.match(c.stderr, /^cancelled SLURM jobs \d+, \d+, \d+, \d+, \d+/);
+    const view = JSON.parse(cli(['status', '--hub', held, '--json']).stdout) as {
+      active: boolean; finish: { exit_code: number } | null; cancelled: { job_ids: string[] }[]; steps: { step: string; failures: { message: string }[] }[];
+    };
+    assert.equal(view.active, false);
+    assert.equal(view.finish!.exit_code, 1);
+    assert.equal(view.cancelled[0]!.job_ids.length, 5);
+    const gen = view.steps.find((s) => s.step === 'generate')!;
+    assert.match(gen.failures[0]!.message, /^cancelled \(JobState=CANCELLED, Reason=JobHeldUser\)/);
+    const m = json<Record<string, { status: string; error: string }>>(join(held, 'phase_c', 'run_manifest.json'));
+    assert.equal(m['dose_10000']!.status, 'failed');
+    assert.match(m['dose_10000']!.error, /cancelled \(JobState=CANCELLED/);
+  });

@@ -1,0 +1,52 @@
+/**
+ * Reading SLURM's view of a job (scontrol records of real jobs, test/fixtures/slurm/) and the one line that
+ * says why a task left no result.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expandTaskRange, parseScontrol, type JobRecord } from '../../src/study/slurm/scheduler.js';
+import { describeFate, endedByItself, taskFates } from '../../src/study/slurm/fate.js';
+
+const fixture = (name: string): JobRecord[] => parseScontrol(readFileSync(join('test', 'fixtures', 'slurm', `scontrol-${name}.txt`), 'utf8'));
+
+test('scontrol records: state, reason, exit code, time limit and the pending range of an array', () => {
+  const [t] = fixture('timeout');
+  assert.equal(t!.state, 'TIMEOUT');
+  assert.equal(t!.reason, 'TimeLimit');
+  assert.equal(t!.timeLimit, '00:01:00');
+  assert.equal(t!.exitCode, '0:15');
+  assert.equal(t!.arrayTaskId, null);
+  const [p] = fixture('pending-array');
+  assert.equal(p!.state, 'PENDING');
+  assert.equal(p!.reason, 'JobHeldUser');
+  assert.equal(p!.arrayJobId, p!.jobId);
+  assert.deepEqual(expandTaskRange(p!.arrayTaskId!), [0, 1, 3, 4, 5]);
+  assert.deepEqual(expandTaskRange('0-17%2'), Array.from({ length: 18 }, (_, i) => i));
+  assert.deepEqual(expandTaskRange('4'), [4]);
+  assert.deepEqual(expandTaskRange('0-6:3'), [0, 3, 6]);
+});
+
+test('a task\'s fate: SLURM\'s reason in one line; a task removed from its array while queued is named so', () => {
+  const as = (r: JobRecord, task: number): JobRecord => ({ ...r, arrayJobId: '900', arrayTaskId: String(task) });
+  const records = [as(fixture('timeout')[0]!, 0), as(fixture('cancelled-running')[0]!, 1), as(fixture('failed')[0]!, 2)];
+  const fates = taskFates('900', 4, [], records);
+  assert.deepEqual(fates.map((f) => f.where), ['ended', 'ended', 'ended', 'gone']);
+  assert.equal(describeFate(fates[0]!, null), 'killed by SLURM at its time limit (JobState=TIMEOUT, Reason=TimeLimit, TimeLimit=00:01:00)');
+  assert.match(describeFate(fates[1]!, null), /^cancelled \(JobState=CANCELLED\) — by scancel/);
+  assert.equal(describeFate(fates[2]!, 'about to fail'),
+    'ended without writing its result (JobState=FAILED, Reason=NonZeroExitCode, ExitCode=3:0); last line of its log: about to fail');
+  assert.equal(describeFate(fates[3]!, null), 'cancelled while queued (SLURM removed the task from its array before it started)');
+  // exit status 3 is not the worker's (0 or 1 after writing its result): no result is waited for
+  assert.equal(endedByItself(fates[2]!), false);
+  assert.equal(endedByItself({ ...fates[2]!, exitCode: '1:0' }), true);
+  // SLURM no longer knows the job at all
+  const forgotten = taskFates('901', 1, [], records)[0]!;
+  assert.match(describeFate(forgotten, null), /SLURM no longer knows the job/);
+  // queued and running tasks come from squeue
+  const live = taskFates('112', 6, [{ id: '112_4', jobId: '112', task: 4, state: 'RUNNING', reason: 'None' }], fixture('pending-array'));
+  assert.deepEqual(live.map((f) => f.where), ['queued', 'queued', 'gone', 'queued', 'running', 'queued']);
+  const cancelled = taskFates('112', 6, [], fixture('cancelled-array'));
+  assert.equal(describeFate(cancelled[0]!, null), 'cancelled (JobState=CANCELLED, Reason=JobHeldUser) — by scancel, `ptychostudy cancel` or an administrator');
+});

@@ -1,0 +1,93 @@
+/**
+ * The batch script of a step (every sbatch option as an #SBATCH line, the evidence header, the worker
+ * command), the SLURM settings' bounds, and the executor flags of the commands.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Command } from 'commander';
+import { parseStudySettings, SettingsError } from '../../src/settings/parse.js';
+import { stepScript, type ScriptRequest } from '../../src/study/slurm/script.js';
+import { addExecutorOptions, executorSettingsFromFlags, type ExecutorFlags } from '../../src/cli/executor-flags.js';
+import { UsageError } from '../../src/errors.js';
+
+function request(over: Partial<ScriptRequest> = {}): ScriptRequest {
+  return {
+    submission: 2, step: 'reconstruct', home: '/data/my hub', tasks: 18, throttle: null, dependency: '1234',
+    slurm: parseStudySettings({ execution: { slurm: { partition: 'gpu', account: 'beamline-7', time: '2:00:00', cpusPerTask: 4, mem: '8G', qos: 'normal',
+      sbatchArgs: ['--constraint=haswell', '--comment=dose study'] } } }).execution.slurm,
+    node: '/opt/node 20/bin/node', nodeVersion: 'v20.1.0', entry: '/opt/ptychostudy/dist/src/cli/worker-main.js', cwd: '/data',
+    output: '/data/my hub/slurm/logs/reconstruct-%A_%a.out', argv: ['ptychostudy', 'run', '--out', '/data/my hub', '--executor', 'slurm'],
+    version: '0.1.0', writtenAt: '2026-01-02T03:04:05Z', ...over,
+  };
+}
+
+test('a step\'s script: every sbatch option as an #SBATCH line, the version, the Node.js and the exact command', () => {
+  const s = stepScript(request());
+  const lines = s.split('\n');
+  assert.equal(lines[0], '#!/bin/bash');
+  assert.ok(lines.includes('# ptychostudy 0.1.0: step "reconstruct" of submission 2 of /data/my hub'));
+  assert.ok(lines.includes("# Written 2026-01-02T03:04:05Z by: ptychostudy run --out '/data/my hub' --executor slurm"));
+  assert.ok(lines.includes('# Node.js: /opt/node 20/bin/node (v20.1.0); ptychostudy: /opt/ptychostudy/dist/src/cli/worker-main.js'));
+  const directives = lines.filter((l) => l.startsWith('#SBATCH '));
+  assert.deepEqual(directives, [
+    '#SBATCH --job-name=ptychostudy-reconstruct', '#SBATCH --array=0-17', '#SBATCH --output="/data/my hub/slurm/logs/reconstruct-%A_%a.out"',
+    '#SBATCH --chdir=/data', '#SBATCH --dependency=afterany:1234', '#SBATCH --partition=gpu', '#SBATCH --account=beamline-7',
+    '#SBATCH --qos=normal', '#SBATCH --time=2:00:00', '#SBATCH --cpus-per-task=4', '#SBATCH --mem=8G', '#SBATCH --constraint=haswell',
+    '#SBATCH --comment="dose study"',
+  ]);
+  // #SBATCH lines must come before the first command, or sbatch ignores them
+  assert.ok(lines.findIndex((l) => l.startsWith('#SBATCH')) < lines.findIndex((l) => !l.startsWith('#')));
+  assert.equal(lines.at(-2), "exec '/opt/node 20/bin/node' /opt/ptychostudy/dist/src/cli/worker-main.js worker --hub '/data/my hub' --submission 2 --step reconstruct --task \"$SLURM_ARRAY_TASK_ID\"");
+  assert.match(s, /if \[ ! -x '\/opt\/node 20\/bin\/node' \]; then\n  echo "ptychostudy: Node.js not found at \/opt\/node 20\/bin\/node on \$\(hostname\)" >&2\n  exit 127/);
+});
+
+test('the finish job is no array; a throttle limits the tasks at once; no dependency for the first step', () => {
+  const fin = stepScript(request({ step: 'finish', tasks: 0, dependency: '77', slurm: parseStudySettings().execution.slurm }));
+  assert.ok(!fin.includes('--array'));
+  assert.ok(fin.includes('#SBATCH --dependency=afterany:77'));
+  assert.ok(fin.trimEnd().endsWith("worker --hub '/data/my hub' --submission 2 --finish"));
+  const first = stepScript(request({ step: 'generate', tasks: 3, throttle: 2, dependency: null, slurm: parseStudySettings().execution.slurm }));
+  assert.ok(first.includes('#SBATCH --array=0-2%2'));
+  assert.ok(!first.includes('--dependency'));
+  assert.ok(!/--partition|--account|--time|--mem|--qos|--cpus-per-task/.test(first), 'unset SLURM settings leave the cluster\'s defaults');
+});
+
+test('SLURM settings: defaults leave every choice to the cluster; bad values name the setting', () => {
+  const d = parseStudySettings().execution;
+  assert.equal(d.executor, 'local');
+  assert.deepEqual(d.slurm, { partition: null, account: null, time: null, cpusPerTask: null, mem: null, qos: null, sbatchArgs: [] });
+  for (const time of ['30', '30:00', '2:00:00', '1-00', '1-12:00', '2-00:00:00', 'UNLIMITED']) {
+    assert.equal(parseStudySettings({ execution: { slurm: { time } } }).execution.slurm.time, time);
+  }
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ time: '2h' }, /`execution\.slurm\.time` 2h: expected a SLURM time limit/],
+    [{ mem: '8 GB' }, /`execution\.slurm\.mem` 8 GB: expected a memory size/],
+    [{ partition: 'gpu debug' }, /`execution\.slurm\.partition` gpu debug: expected a partition name/],
+    [{ cpusPerTask: 0 }, /`execution\.slurm\.cpusPerTask` 0: expected a positive integer/],
+    [{ sbatchArgs: ['constraint=x'] }, /`execution\.slurm\.sbatchArgs` \["constraint=x"\]: expected sbatch options, each starting with -/],
+    [{ sbatchArgs: ['--comment="x"'] }, /expected sbatch options/],
+    [{ nodes: 2 }, /`execution\.slurm\.nodes`: expected no such setting/],
+  ];
+  for (const [slurm, re] of bad) {
+    assert.throws(() => parseStudySettings({ execution: { slurm } as never }), (e: unknown) => e instanceof SettingsError && re.test(e.message), JSON.stringify(slurm));
+  }
+  assert.throws(() => parseStudySettings({ execution: { executor: 'pbs' as never } }), /`execution\.executor` pbs: expected local or slurm/);
+});
+
+test('executor flags: a SLURM option implies --executor slurm; with --executor local it is refused', () => {
+  const cmd = addExecutorOptions(new Command('run').exitOverride());
+  cmd.parse(['--slurm-partition', 'gpu', '--slurm-sbatch-arg=--exclusive', '--slurm-sbatch-arg', '--constraint=a100', '--slurm-cpus-per-task', '8', '--detach'], { from: 'user' });
+  const flags = cmd.opts<ExecutorFlags>();
+  assert.equal(flags.detach, true);
+  const s = parseStudySettings({ execution: executorSettingsFromFlags(flags) }).execution;
+  assert.equal(s.executor, 'slurm');
+  assert.equal(s.slurm.partition, 'gpu');
+  assert.equal(s.slurm.cpusPerTask, 8);
+  assert.deepEqual(s.slurm.sbatchArgs, ['--exclusive', '--constraint=a100']);
+  assert.equal(parseStudySettings({ execution: executorSettingsFromFlags({}) }).execution.executor, 'local');
+  assert.throws(() => executorSettingsFromFlags({ executor: 'local', slurmQos: 'high' }),
+    (e: unknown) => e instanceof UsageError && /^--slurm-qos: a SLURM option, but --executor local/.test(e.message));
+  assert.throws(() => executorSettingsFromFlags({ slurmCpusPerTask: 'four' }), /--slurm-cpus-per-task four: expected a number/);
+  const bad = addExecutorOptions(new Command('run').exitOverride().configureOutput({ writeErr: () => {} }));
+  assert.throws(() => bad.parse(['--executor', 'pbs'], { from: 'user' }), /Allowed choices are local, slurm/);
+});
