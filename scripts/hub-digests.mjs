@@ -1,10 +1,11 @@
 // Per-file SHA-256 digests of a study hub with what legitimately differs between two runs of the same
 // settings taken out: wall-clock times and durations, run ids made from the time, the hub's own path,
-// the host name and the engine's thread count (results do not depend on it). Everything else — every
-// array of every NPZ, every manifest field, every figure and chart — must be the same bytes for the same
-// seed. The files listed in BYTE_IDENTICAL need no normalising at all: they are the same bytes wherever
-// and whenever the study runs (README, "same seed, same bytes"; test/study/hub-digests.test.ts runs the
-// tiny study twice into different directories and compares them byte for byte).
+// the host name, the engine's thread count and the `execution` settings (who ran the jobs: local or SLURM,
+// how many at once; results do not depend on them). Everything else — every array of every NPZ, every
+// manifest field, every figure and chart — must be the same bytes for the same seed. The files listed in
+// BYTE_IDENTICAL need no normalising at all: they are the same bytes wherever and whenever the study runs
+// (README, "same seed, same bytes"; test/study/hub-digests.test.ts runs the tiny study twice into
+// different directories and compares them byte for byte).
 //
 //   node scripts/hub-digests.mjs HUB [--dump DIR]   print the digests of an existing hub as JSON
 //                                                   (--dump also writes each normalised text file to DIR,
@@ -61,6 +62,9 @@ const TIME_KEYS = new Set([
   'computation_time_s', 'threads', 'host',
   // run.json's fingerprints of what a phase read and wrote: hashes over files that hold times
   'inputs_sha256', 'outputs_sha256',
+  // the settings of who ran the jobs (local worker threads or SLURM, how many at once): recorded so a
+  // resume reuses them, and never part of a result
+  'execution',
 ]);
 const TEXT = new Set(['.csv', '.md', '.log', '.html', '.svg', '.txt']);
 

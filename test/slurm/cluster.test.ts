@@ -150,8 +150,9 @@ test('a failing task and a scancel\'ed one are recorded as failures while the ot
   { skip, timeout: 900_000 }, async () => {
     const hub = join(mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-fail-')), 'hub');
     try {
-      // Submitted held, so the test can act between the phases: SLURM's own hold and release.
-      const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach', '--json', '--out', hub]);
+      // Submitted held, so the test can act between the phases: SLURM's own hold and release. The hold comes
+      // from sbatch's environment (SBATCH_HOLD), not a setting, so the resume below is not held.
+      const sub = cli(['run', ...TINY, '--executor', 'slurm', '--detach', '--json', '--out', hub], { ...process.env, SBATCH_HOLD: '1' });
       assert.equal(sub.status, 0, sub.stderr);
       const ids = (JSON.parse(sub.stdout) as { jobs: Record<string, string> }).jobs;
       scontrol('release', `${ids.generate},${ids.overlap}`);
@@ -291,8 +292,8 @@ test('a refused submission: one line with sbatch\'s reason, exit code 1, recorde
     const held = join(dir, 'held');
     const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach', '--out', held]);
     assert.equal(sub.status, 0, sub.stderr);
-    // A local run refuses to write beside queued SLURM jobs.
-    const local = cli(['run', ...TINY, '--out', held]);
+    // A local run refuses to write beside queued SLURM jobs (--executor local: the hub's own settings say slurm).
+    const local = cli(['run', ...TINY, '--executor', 'local', '--out', held]);
     assert.equal(local.status, 2);
     assert.match(local.stderr, /SLURM jobs of this hub are queued or running/);
     const c = cli(['cancel', '--hub', held]);

@@ -13,14 +13,13 @@
  * phase's code (charts, HDF5, the engine) is loaded only when that phase runs, so such a resume takes a
  * fraction of a second.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { tryLock } from '../../files/lock.js';
 import { UsageError } from '../../errors.js';
-import { stableJson, type SettingDifference } from '../../settings/fingerprint.js';
+import type { SettingDifference } from '../../settings/fingerprint.js';
 import { shown } from '../../settings/parse.js';
 import { getPreset } from '../../settings/presets.js';
 import type { StudySettings } from '../../settings/schema.js';
@@ -28,13 +27,13 @@ import { packageVersion } from '../../version.js';
 import type { PhaseGSummary } from '../compare/phase.js';
 import type { PhaseGProgress } from '../compare/job.js';
 import { designFromSettings, type StudyDesign } from '../design/design.js';
-import { HUB, hubRoots, jobDir, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
-import { readManifest } from '../hub/reconstruction-files.js';
+import { HUB, hubRoots, REPORT } from '../hub/layout.js';
 import type { OverlapProgress } from '../overlap/plan.js';
 import { PHASES, type PhaseName } from '../phase.js';
 import { planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
 import { sceneParameters } from '../simulate/job.js';
+import { compareInputs, compareOutputs, reportInputs, reportOutputs } from './fingerprints.js';
 import type { PhaseCProgress } from '../simulate/plan.js';
 import { availableParallelism } from 'node:os';
 import {
@@ -123,72 +122,6 @@ export class HubSettingsError extends UsageError {
       differences.map((d) => `  \`${d.setting}\`: hub ${shown(d.was)}, requested ${shown(d.now)}`).join('\n'));
     this.name = 'HubSettingsError';
   }
-}
-
-const sha256 = (parts: readonly string[]): string => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p).update('\0');
-  return h.digest('hex');
-};
-
-/** SHA-256 of a file's bytes, or 'absent'. */
-function fileSha(path: string): string {
-  try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
-  } catch {
-    return 'absent';
-  }
-}
-
-/** Every file under `dir` (but `skip`) with its size, sorted: what a tree holds, cheaply. */
-function treeListing(dir: string, skip: readonly string[] = []): string {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    let names: string[];
-    try { names = readdirSync(d).sort(); } catch { return; }
-    for (const name of names) {
-      const p = join(d, name);
-      const rel = relative(dir, p);
-      if (skip.includes(rel)) continue;
-      const st = statSync(p, { throwIfNoEntry: false });
-      if (st?.isDirectory()) walk(p);
-      else if (st) out.push(`${rel} ${st.size}`);
-    }
-  };
-  walk(dir);
-  return out.join('\n');
-}
-
-/** What Phase G reads: Phase F's merged evidence and every successful reconstruction (ground truths are in the manifest's input hashes). */
-function compareInputs(hub: string): string {
-  const { f } = hubRoots(hub);
-  const manifest = join(f, PHASE_F.manifest);
-  const parts = [fileSha(manifest), fileSha(join(f, PHASE_F.skipSummary))];
-  for (const r of readManifest(manifest)?.execution_results ?? []) {
-    if (r.status === 'success') parts.push(fileSha(join(jobDir(f, r), PHASE_F.reconstruction)));
-  }
-  return sha256(parts);
-}
-
-function compareOutputs(hub: string): string {
-  const { g } = hubRoots(hub);
-  return sha256([fileSha(join(g, PHASE_G.summaryJson)), treeListing(g, [PHASE_G.runs])]);
-}
-
-/** What the report reads: the hub's records and every phase's evidence (the arrays they describe are fingerprinted in them). */
-function reportInputs(hub: string, state: RunState): string {
-  const r = hubRoots(hub);
-  const { report: _own, ...phases } = state.phases;
-  return sha256([
-    stableJson({ settings: state.settings, phases }), fileSha(join(hub, HUB.design)), fileSha(join(hub, HUB.settings)),
-    fileSha(join(r.c, PHASE_C.manifest)), fileSha(join(r.d, PHASE_D.manifest)), fileSha(join(r.f, PHASE_F.manifest)),
-    fileSha(join(r.f, PHASE_F.skipSummary)), compareOutputs(hub),
-  ]);
-}
-
-function reportOutputs(hub: string): string {
-  const { report } = hubRoots(hub);
-  return sha256([fileSha(join(report, REPORT.index)), treeListing(join(report, REPORT.images))]);
 }
 
 /** Why a phase recorded as complete need not run again, or null when it must. */

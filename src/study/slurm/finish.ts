@@ -6,6 +6,9 @@
  */
 import { utcSeconds } from '../../files/dirs.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
+import { join, relative } from 'node:path';
+import { hubRoots, REPORT } from '../hub/layout.js';
+import { reportInputs, reportOutputs } from '../run/fingerprints.js';
 import { readRunState, writeRunState } from '../run/state.js';
 import { FinishSchema, readRecord, readSubmission, slurmPaths, type ArrayStep, type Finish, type StepFinal } from './records.js';
 import { finalizeStep, homeLock, recordPhase } from './task.js';
@@ -29,26 +32,34 @@ export async function finishSubmission(home: string, n: number, by: string): Pro
     let report: string | null = null;
     let reportFailed = false;
     if (submission.command === 'run' && submission.hub !== null && submission.rejected === null) {
-      // As in a local run, the report shows its own phase as running while it is written.
-      const before = readRunState(submission.hub);
+      // As in a local run, the report shows run.json as it will be: its own phase written, the run complete
+      // (unless a phase failed); its fingerprints are recorded after it is written.
+      const hub = submission.hub;
+      const before = readRunState(hub);
+      const reportPath = join(hubRoots(hub).report, REPORT.index);
+      const started = utcSeconds();
+      let inputs: string | null = null;
       if (before !== null) {
-        before.phases.report = { status: 'running', started: utcSeconds() };
-        writeRunState(submission.hub, before);
+        before.phases.report = { status: 'complete', started, detail: relative(hub, reportPath) };
+        before.status = Object.values(before.phases).every((p) => p?.status === 'complete') ? 'complete' : 'failed';
+        writeRunState(hub, before);
+        inputs = reportInputs(hub, before);
       }
       try {
         // The report's renderer is loaded only here (tasks never need it).
         const { buildReport } = await import('../report/phase.js');
-        report = (await buildReport(submission.hub)).indexPath;
-        recordPhase(submission, 'report', 'complete', report);
+        report = (await buildReport(hub)).indexPath;
+        recordPhase(submission, 'report', 'complete', relative(hub, reportPath),
+          inputs !== null ? { inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) } : {});
       } catch (err) {
         reportFailed = true;
         recordPhase(submission, 'report', 'failed', (err as Error).message);
       }
-      const state = readRunState(submission.hub);
+      const state = readRunState(hub);
       if (state !== null) {
         const phases = Object.values(state.phases);
         state.status = phases.every((p) => p?.status === 'complete') ? 'complete' : 'failed';
-        writeRunState(submission.hub, state);
+        writeRunState(hub, state);
       }
     }
     const failed = finals.some(({ final }) => final.failed > 0 || !final.complete) || reportFailed || submission.rejected !== null;

@@ -23,7 +23,8 @@ import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { parseStudySettings } from '../../settings/parse.js';
 import type { StudySettingsInput } from '../../settings/schema.js';
-import { readRunState, writeRunState } from '../run/state.js';
+import { compareInputs, compareOutputs } from '../run/fingerprints.js';
+import { readRunState, writeRunState, type PhaseRecord } from '../run/state.js';
 import { describeFate, endedByItself, taskFates, type TaskFate } from './fate.js';
 import { withMergeLock } from './merge-lock.js';
 import {
@@ -117,16 +118,17 @@ function asFailures(results: Iterable<TaskResult>): TaskFailure[] {
 }
 
 /** run.json's record of a phase, when the submission is a whole study's. */
-export function recordPhase(submission: Submission, phase: ArrayStep | 'report', status: 'complete' | 'failed', detail: string): void {
+export function recordPhase(submission: Submission, phase: ArrayStep | 'report', status: 'complete' | 'failed', detail: string,
+  extra: Pick<PhaseRecord, 'failures' | 'inputs_sha256' | 'outputs_sha256'> = {}): void {
   if (submission.hub === null) return;
   const state = readRunState(submission.hub);
   if (state === null) return;
   const prev = state.phases[phase];
   const started = prev?.started ?? utcSeconds();
   const finished = utcSeconds();
+  // The fields in the order a local run writes them (run.json then has the same bytes, times aside).
   state.phases[phase] = {
-    status, started, finished, detail,
-    seconds: Math.max(0, (Date.parse(finished) - Date.parse(started)) / 1000),
+    status, started, finished, seconds: Math.max(0, (Date.parse(finished) - Date.parse(started)) / 1000), detail, ...extra,
   };
   writeRunState(submission.hub, state);
 }
@@ -202,7 +204,11 @@ export async function finalizeStep(home: string, submission: Submission, record:
       ].sort((a, b) => a.task - b.task),
     };
     writeJsonAtomic(finalPath, final);
-    recordPhase(submission, name, final.complete ? 'complete' : 'failed', final.detail);
+    // As a local run records them: the failures of Phase F and G, and the fingerprints of Phase G.
+    const extra = name === 'reconstruct' || name === 'compare' ? { failures: final.failed } : {};
+    const prints = name === 'compare' && submission.hub !== null && final.complete
+      ? { inputs_sha256: compareInputs(submission.hub), outputs_sha256: compareOutputs(submission.hub) } : {};
+    recordPhase(submission, name, final.complete ? 'complete' : 'failed', final.detail, { ...extra, ...prints });
     return final;
   });
 }

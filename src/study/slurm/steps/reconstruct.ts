@@ -179,8 +179,9 @@ export const reconstructStep: ClusterStep = {
     const ok = done.filter((r) => r.status === 'success').length;
     return {
       complete: true,
-      detail: `${done.length} run (${ok} ok, ${done.length - ok} failed), ${start.already_complete.length} already complete, ` +
-        `${start.skipped_jobs.length} skipped`,
+      // worded as a local run words it (run.json, the report)
+      detail: `${done.length} run (${ok} ok, ${done.length - ok} failed), ${start.already_complete.length} already complete` +
+        (start.skipped_jobs.length > 0 ? `, ${start.skipped_jobs.length} without input` : ''),
     };
   },
 };

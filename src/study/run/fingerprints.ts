@@ -1,0 +1,78 @@
+/**
+ * Fingerprints of what Phase G and the report read and wrote, recorded in run.json (`inputs_sha256`,
+ * `outputs_sha256`): a resumed hub redoes either only when one of them changed. A local run and a cluster
+ * run record the same ones.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { stableJson } from '../../settings/fingerprint.js';
+import { HUB, hubRoots, jobDir, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
+import { readManifest } from '../hub/reconstruction-files.js';
+import type { RunState } from './state.js';
+
+const sha256 = (parts: readonly string[]): string => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex');
+};
+
+/** SHA-256 of a file's bytes, or 'absent'. */
+function fileSha(path: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return 'absent';
+  }
+}
+
+/** Every file under `dir` (but `skip`) with its size, sorted: what a tree holds, cheaply. */
+function treeListing(dir: string, skip: readonly string[] = []): string {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let names: string[];
+    try { names = readdirSync(d).sort(); } catch { return; }
+    for (const name of names) {
+      const p = join(d, name);
+      const rel = relative(dir, p);
+      if (skip.includes(rel)) continue;
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st?.isDirectory()) walk(p);
+      else if (st) out.push(`${rel} ${st.size}`);
+    }
+  };
+  walk(dir);
+  return out.join('\n');
+}
+
+/** What Phase G reads: Phase F's merged evidence and every successful reconstruction (ground truths are in the manifest's input hashes). */
+export function compareInputs(hub: string): string {
+  const { f } = hubRoots(hub);
+  const manifest = join(f, PHASE_F.manifest);
+  const parts = [fileSha(manifest), fileSha(join(f, PHASE_F.skipSummary))];
+  for (const r of readManifest(manifest)?.execution_results ?? []) {
+    if (r.status === 'success') parts.push(fileSha(join(jobDir(f, r), PHASE_F.reconstruction)));
+  }
+  return sha256(parts);
+}
+
+export function compareOutputs(hub: string): string {
+  const { g } = hubRoots(hub);
+  return sha256([fileSha(join(g, PHASE_G.summaryJson)), treeListing(g, [PHASE_G.runs])]);
+}
+
+/** What the report reads: the hub's records and every phase's evidence (the arrays they describe are fingerprinted in them). */
+export function reportInputs(hub: string, state: RunState): string {
+  const r = hubRoots(hub);
+  const { report: _own, ...phases } = state.phases;
+  return sha256([
+    stableJson({ settings: state.settings, phases }), fileSha(join(hub, HUB.design)), fileSha(join(hub, HUB.settings)),
+    fileSha(join(r.c, PHASE_C.manifest)), fileSha(join(r.d, PHASE_D.manifest)), fileSha(join(r.f, PHASE_F.manifest)),
+    fileSha(join(r.f, PHASE_F.skipSummary)), compareOutputs(hub),
+  ]);
+}
+
+export function reportOutputs(hub: string): string {
+  const { report } = hubRoots(hub);
+  return sha256([fileSha(join(report, REPORT.index)), treeListing(join(report, REPORT.images))]);
+}
