@@ -5,12 +5,12 @@
  * equal the committed fixture `test/fixtures/hub-digests/tiny.json` (see its README for when and how it is
  * regenerated). Run a second time into another directory, the files the README names as byte-identical
  * (`BYTE_IDENTICAL`) must be exactly the same bytes, with nothing taken out. That second hub then takes a
- * resumed `run` and a `compare` of its dense jobs at the same instant: both merge into the one summary and
+ * resumed `run` (stopped during Phase G) and a `compare` of its dense jobs at the same instant: both merge into the one summary and
  * no row of either is lost.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
@@ -78,6 +78,13 @@ test('run again into another directory: every file the README names as byte-iden
 
 test('a resumed run and a compare of the same hub at the same instant: both merge, no row is lost', { timeout: 300_000 }, async () => {
   const before = MetricsSummarySchema.parse(JSON.parse(readFileSync(join(hubB, 'phase_g', 'metrics_summary.json'), 'utf8')));
+  // as if the first run had been stopped during Phase G: the resumed run compares again (a finished hub resumes doing nothing)
+  const statePath = join(hubB, 'run.json');
+  const state = JSON.parse(readFileSync(statePath, 'utf8')) as { status: string; phases: Record<string, unknown> };
+  delete state.phases['compare'];
+  delete state.phases['report'];
+  state.status = 'interrupted';
+  writeFileSync(statePath, JSON.stringify(state, null, 2));
   const runArgs = script.TINY_ARGS.filter((a) => a !== '--quiet');
   const [run, cmp] = await startTogether([
     [...runArgs, '--quiet', '--out', hubB],
