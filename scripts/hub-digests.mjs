@@ -1,8 +1,11 @@
 // Per-file SHA-256 digests of a study hub with what legitimately differs between two runs of the same
 // settings taken out: wall-clock times and durations, run ids made from the time, the hub's own path,
-// the engine's thread count and the `execution` settings (who ran the jobs: local or SLURM, how many at once;
-// results do not depend on them). Everything else — every array of every
-// NPZ, every manifest field, every figure and chart — must be the same bytes for the same seed.
+// the host name, the engine's thread count and the `execution` settings (who ran the jobs: local or SLURM,
+// how many at once; results do not depend on them). Everything else — every array of every NPZ, every
+// manifest field, every figure and chart — must be the same bytes for the same seed. The files listed in
+// BYTE_IDENTICAL need no normalising at all: they are the same bytes wherever and whenever the study runs
+// (README, "same seed, same bytes"; test/study/hub-digests.test.ts runs the tiny study twice into
+// different directories and compares them byte for byte).
 //
 //   node scripts/hub-digests.mjs HUB [--dump DIR]   print the digests of an existing hub as JSON
 //                                                   (--dump also writes each normalised text file to DIR,
@@ -16,7 +19,8 @@
 // (one dose, 6 reconstructions of 2 epochs). Build first (`npm run build`). How each kind of file is
 // treated:
 //   .npz   one digest per member: the raw .npy bytes (header + data); `_metadata` is decoded and
-//          normalised like a JSON file; `epoch_seconds` (timings) is left out.
+//          normalised like a JSON file; `epoch_seconds` (timings, in the NPZ of builds before timings
+//          moved to reconstruction_run.json) is left out.
 //   .json  parsed, normalised (below), serialised again in the file's own key order.
 //   text   (.csv .md .log .html .svg .txt) normalised line by line.
 //   other  (.png) raw bytes.
@@ -36,14 +40,26 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const FIXTURE = join(REPO, 'test', 'fixtures', 'hub-digests', 'tiny.json');
 export const TINY_ARGS = ['run', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1', '--quiet'];
 
+/**
+ * The files of a hub that are byte-identical for the same settings and seeds, wherever the hub is and
+ * whenever it runs (paths relative to the hub). Nothing else is claimed: manifests, summaries, logs,
+ * run.json and the report page hold times, run ids, durations or absolute paths (as provenance).
+ */
+export const BYTE_IDENTICAL = [
+  /^design\.json$/,
+  /^phase_c\/dose_\d+\/patched_(train|test)\.npz$/,
+  /^phase_d\/dose_\d+\/(dense|sparse)\/((dense|sparse)_(train|test)\.npz|(train|test)_metrics\.json|metrics_bundle\.json)$/,
+  /^phase_f\/dose_\d+\/(baseline|dense|sparse)\/(train|test)\/reconstruction\.(npz|png)$/,
+  /^phase_g\/dose_\d+\/(baseline|dense|sparse)\/(train|test)\/(reconstructions_aligned\.npz|comparison\.png|frc_curves\.csv)$/,
+  /^phase_g\/charts\/[a-z0-9_]+\.(svg|png)$/,
+  /^report\/img\/[a-z0-9_]+\.(svg|png)$/,
+];
+
 /** Keys whose values are wall-clock times or durations (dropped wherever they appear). */
 const TIME_KEYS = new Set([
   'timestamp', 'started_at', 'finished_at', 'started', 'finished', 'seconds', 'generated_utc', 'updated_utc',
   'created', 'updated', 'computed_at', 'generated_at', 'created_utc', 'total_seconds', 'epoch_seconds',
-  'computation_time_s', 'threads',
-  // size and SHA-256 of an input file: Phase D files hold their source's path in _metadata, so these
-  // follow the hub's path (the inputs' own arrays are digested where they are stored)
-  'input_size', 'input_sha256', 'size_bytes', 'sha256',
+  'computation_time_s', 'threads', 'host',
   // run.json's fingerprints of what a phase read and wrote: hashes over files that hold times
   'inputs_sha256', 'outputs_sha256',
   // the settings of who ran the jobs (local worker threads or SLURM, how many at once): recorded so a
@@ -191,15 +207,26 @@ export function hubDigests(hub, dump = null) {
   return out;
 }
 
+/** Runs the tiny study with the built CLI (or `cli`) into `hub` (which must not exist yet). */
+export function runTinyStudy(hub, cli = join(REPO, 'dist', 'src', 'cli', 'main.js')) {
+  const r = spawnSync(process.execPath, [cli, ...TINY_ARGS, '--out', hub], {
+    encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '' },
+  });
+  if (r.status !== 0) throw new Error(`the tiny study failed (exit ${r.status}):\n${r.stderr}`);
+}
+
+/** The files of `hub` that BYTE_IDENTICAL names (relative paths, sorted). */
+export function byteIdenticalFiles(hub) {
+  const root = resolve(hub);
+  return listFiles(root).map((f) => relative(root, f).split('\\').join('/')).filter((rel) => BYTE_IDENTICAL.some((re) => re.test(rel)));
+}
+
 /** Runs the tiny study with the built CLI (or `cli`) into a fresh temporary hub; returns its digests. */
 export function tinyStudyDigests(dump = null, cli = join(REPO, 'dist', 'src', 'cli', 'main.js')) {
   const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-digests-'));
   try {
     const hub = join(dir, 'hub');
-    const r = spawnSync(process.execPath, [cli, ...TINY_ARGS, '--out', hub], {
-      encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '' },
-    });
-    if (r.status !== 0) throw new Error(`the tiny study failed (exit ${r.status}):\n${r.stderr}`);
+    runTinyStudy(hub, cli);
     return hubDigests(hub, dump);
   } finally {
     rmSync(dir, { recursive: true, force: true });

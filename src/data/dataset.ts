@@ -93,6 +93,18 @@ export function outside(data: ArrayLike<number>, lo: number, hi: number): string
   return `${data[first]} at index ${first}${count > 1 ? ` (${count} values outside)` : ''}`;
 }
 
+/**
+ * Scan coordinates read outside `validateDataset` (Phase G's ground truth, the report): finite and within
+ * ±MAX_COORDINATE, else an InputError `FILE: key 'KEY': expected …; found …` — the same bound the dataset
+ * contract applies, so no reader turns a coordinate of 1e300 into another position.
+ */
+export function checkCoordinates(data: ArrayLike<number>, file: string, key: string): void {
+  const why = scanValues(data, false);
+  if (why) throw new InputError(`${file}: key '${key}': expected finite coordinates; found ${why}`);
+  const far = outside(data, -MAX_COORDINATE, MAX_COORDINATE);
+  if (far) throw new InputError(`${file}: key '${key}': expected coordinates within ±${MAX_COORDINATE} pixels (MAX_COORDINATE); found ${far}`);
+}
+
 /** [H,W,n] → [n,H,W]. */
 function transposeHWN(src: ArrayLike<number>, H: number, W: number, n: number): Float32Array {
   const out = new Float32Array(n * H * W);

@@ -68,7 +68,9 @@ test('a real run writes the dose directories and the manifest; a rerun refuses, 
     assert.deepEqual(readdirSync(out).sort(), ['dose_1000', 'dose_10000', 'run_manifest.json']);
     const manifest = JSON.parse(readFileSync(join(out, 'run_manifest.json'), 'utf8')) as Record<string, { dose: number; train: string; test: string }>;
     assert.equal(manifest.dose_10000.dose, 10000);
-    assert.ok(existsSync(manifest.dose_10000.train) && existsSync(manifest.dose_10000.test));
+    assert.equal(manifest.dose_10000.train, 'dose_10000/patched_train.npz', 'relative to the Phase C root');
+    assert.ok(existsSync(join(out, manifest.dose_10000.train)) && existsSync(join(out, manifest.dose_10000.test)));
+    for (const d of [manifest.dose_1000, manifest.dose_10000]) { d.train = join(out, d.train); d.test = join(out, d.test); }
     const meta = readMetadata(loadNpz(manifest.dose_1000.train, ['_metadata']));
     assert.ok(meta.status === 'ok');
     assert.equal((meta.value.creation_info as Record<string, string>).timestamp, '2023-11-14T22:13:20.000Z', 'SOURCE_DATE_EPOCH recorded in the NPZ metadata');

@@ -46,7 +46,7 @@ test('ptychostudy lsqml writes reconstruction.npz, reconstruction.png and lsqml.
   assert.equal(a.reconstructed_object!.dtype, '<c8'); assert.deepEqual(a.reconstructed_object!.shape, [80, 80]);
   assert.equal(a.reconstructed_probe!.dtype, '<c8'); assert.deepEqual(a.reconstructed_probe!.shape, [1, 32, 32]);
   assert.equal(a.loss_history!.dtype, '<f8'); assert.deepEqual(a.loss_history!.shape, [20]);
-  assert.deepEqual(a.epoch_seconds!.shape, [20]);
+  assert.equal(a.epoch_seconds, undefined, 'timings are in reconstruction_run.json, not in the NPZ');
   assert.deepEqual(a.positions!.shape, [100, 2]);
   const pos = a.positions!.data as Float64Array;
   assert.equal(pos[0], ds.coords.y[0]); assert.equal(pos[1], ds.coords.x[0]);
@@ -62,7 +62,14 @@ test('ptychostudy lsqml writes reconstruction.npz, reconstruction.png and lsqml.
   assert.equal((meta.engine_options as { batchSize: number }).batchSize, 32);
   assert.equal((meta.job_options as { seed: number }).seed, 5);
   assert.equal(meta.n_positions, 100);
-  assert.ok(typeof meta.total_seconds === 'number');
+  assert.equal((meta.input as { file: string }).file, ds.path.split('/').pop());
+  for (const k of ['total_seconds', 'epoch_seconds', 'created_utc']) assert.equal(meta[k], undefined, `${k} is not in the NPZ`);
+  assert.equal((meta.engine_options as { threads?: number }).threads, undefined, 'the thread count is not in the NPZ');
+  assert.doesNotMatch(JSON.stringify(meta), new RegExp(root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'no absolute path in _metadata');
+  const runRecord = JSON.parse(readFileSync(join(out, 'reconstruction_run.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal((runRecord.epoch_seconds as number[]).length, 20);
+  assert.ok(typeof runRecord.total_seconds === 'number' && typeof runRecord.threads === 'number');
+  assert.equal(runRecord.input_npz, ds.path);
   // The log: one line per epoch.
   const log = readFileSync(join(out, 'lsqml.log'), 'utf8').trim().split('\n');
   assert.equal(log.length, 20);

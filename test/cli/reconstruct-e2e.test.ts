@@ -42,7 +42,10 @@ test('a real run of --dose 1000 --view dense: two reconstructions, logs, metadat
   const m = manifestOf(artifact);
   assert.equal(m.execution_results.length, 2);
   assert.equal(skipOf(artifact).skipped_count, 4);
-  for (const res of m.execution_results) {
+  for (const rec of m.execution_results) {
+    // paths are relative to the artifact root
+    const at = (p: string | null): string => join(artifact, p!);
+    const res = { ...rec, input_npz: at(rec.input_npz), reconstruction_npz: at(rec.reconstruction_npz), reconstruction_png: at(rec.reconstruction_png), log_path: at(rec.log_path) };
     assert.equal(res.status, 'success', res.error ?? '');
     assert.equal(res.epochs_run, 3);
     // the selection facts are those written by Phase D into this very input
@@ -58,14 +61,14 @@ test('a real run of --dose 1000 --view dense: two reconstructions, logs, metadat
     assert.ok(Math.abs(res.acceptance_rate! - n / (n + res.n_rejected!)) < 1e-12);
     assert.ok(Math.abs(res.spacing_threshold! - 0.3 * 64) < 1e-9);
     // outputs
-    const out = NpzReader.open(res.reconstruction_npz!);
+    const out = NpzReader.open(res.reconstruction_npz);
     const obj = out.get('reconstructed_object');
     out.close();
     const input = NpzReader.open(res.input_npz);
     assert.deepEqual(obj.shape, input.get('objectGuess').shape);
     input.close();
-    assert.ok(existsSync(res.reconstruction_png!));
-    const png = readFileSync(res.reconstruction_png!);
+    assert.ok(existsSync(res.reconstruction_png));
+    const png = readFileSync(res.reconstruction_png);
     assert.equal(png.subarray(1, 4).toString(), 'PNG');
     const log = readFileSync(res.log_path, 'utf8');
     assert.match(log, new RegExp(`^# ptychostudy LSQML Reconstruction Log\\n# Job: dose=1000, view=dense, split=${res.split}\\n# Command: ptychostudy lsqml --input \\S+dense_${res.split}\\.npz .*--threads 1\\n# Return code: 0\\n`));
@@ -121,7 +124,7 @@ test('SIGKILL mid-run leaves the previous complete manifest; the re-run finishes
     } else {
       assert.equal(r.run_id, rerun.run_id);
     }
-    assert.deepEqual(readdirSync(r.output_dir).filter((f) => f.startsWith('.staging-')), [], 'staging of the killed job removed');
+    assert.deepEqual(readdirSync(join(artifact, r.output_dir)).filter((f) => f.startsWith('.staging-')), [], 'staging of the killed job removed');
   }
   assert.equal(readdirSync(join(artifact, 'runs')).length, 2);
 });

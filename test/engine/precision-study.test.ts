@@ -17,8 +17,8 @@ import { readMetadata } from '../../src/data/metadata.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 
-function cli(args: string[]): string {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 600_000 });
+function cli(args: string[], cwd?: string): string {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 600_000, cwd });
   assert.equal(r.status, 0, `ptychostudy ${args.join(' ')}\n${r.stderr}`);
   return r.stdout;
 }
@@ -54,7 +54,7 @@ function compareStudy(root: string): void {
     const args = r.command.slice(2); // drop 'ptychostudy lsqml'
     const out = join(f64Root, `dose_${r.dose}`, r.view, r.split);
     args[args.indexOf('--out') + 1] = out;
-    cli(['lsqml', ...args, '--precision', 'float64']);
+    cli(['lsqml', ...args, '--precision', 'float64'], join(hub, 'phase_f')); // the recorded command's paths are relative to the artifact root
     assert.equal(precisionOf(join(hub, 'phase_f', `dose_${r.dose}`, r.view, r.split, 'reconstruction.npz')), 'float32');
     assert.equal(precisionOf(join(out, 'reconstruction.npz')), 'float64');
   }

@@ -105,8 +105,8 @@ test('two doses: valid DATA-001 files, photons within 3σ of the dose, complete 
     const manifest = JSON.parse(readFileSync(join(root, 'run_manifest.json'), 'utf8')) as Record<string, Record<string, unknown>>;
     assert.deepEqual(Object.keys(manifest), ['dose_1000', 'dose_100000', '_run']);
     assert.equal(manifest.dose_1000.dose, 1000);
-    assert.equal(manifest.dose_1000.train, join(root, 'dose_1000', 'patched_train.npz'));
-    assert.equal(manifest.dose_1000.intermediate_dir, join(root, 'dose_1000'));
+    assert.equal(manifest.dose_1000.train, 'dose_1000/patched_train.npz', 'relative to the Phase C root');
+    assert.equal(manifest.dose_1000.intermediate_dir, 'dose_1000');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

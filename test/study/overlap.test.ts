@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
 import type { NdArray } from '../../src/npy/types.js';
@@ -232,7 +232,9 @@ test('buildOverlapViews: every dose × view × split written with metrics, bundl
         const src = loadNpz(join(root, `dose_${dose}`, `patched_${split}.npz`));
         const dst = loadNpz(p.npz[split]);
         const m = assertTruthfulView(src, dst, view, (1 - f) * 16);
-        assert.equal(m['source_file'], join(root, `dose_${dose}`, `patched_${split}.npz`));
+        // relative to the Phase D root: the view holds no absolute path
+        assert.equal(m['source_file'], relative(out, join(root, `dose_${dose}`, `patched_${split}.npz`)));
+        assert.equal(resolve(out, m['source_file'] as string), join(root, `dose_${dose}`, `patched_${split}.npz`));
         assert.equal(m['seed'], 456);
         assert.equal(m['dose'], dose);
         if (dose === 100000 && split === 'test') {
@@ -253,7 +255,7 @@ test('buildOverlapViews: every dose × view × split written with metrics, bundl
   }
   const manifest = JSON.parse(readFileSync(summary.manifest, 'utf8')) as { doses: Record<string, { status: string; views: Record<string, { train: string }> }> };
   assert.deepEqual(Object.keys(manifest.doses), ['dose_1000', 'dose_100000']);
-  assert.equal(manifest.doses['dose_1000'].views['dense'].train, viewPaths(out, 1000, 'dense').npz.train);
+  assert.equal(manifest.doses['dose_1000'].views['dense'].train, 'dose_1000/dense/dense_train.npz', 'relative to the Phase D root');
   assert.ok(events.some((e) => /dose_1000 dense train: kept \d+ of 300 \(greedy/.test(e.message)));
   assert.deepEqual(events.filter((e) => e.view).map((e) => e.done), [1, 2, 3, 4, 5, 6, 7, 8], 'one step per view file');
   assert.ok(events.every((e) => e.total === 8));

@@ -34,8 +34,10 @@ test('the matrix has 18 jobs in the reference order with the reference paths', (
   const cmd = commandFor(jobs[0]!);
   assert.deepEqual(cmd.slice(0, 2), ['ptychostudy', 'lsqml']);
   assert.equal(cmd[cmd.indexOf('--epochs') + 1], '50');
-  assert.equal(cmd[cmd.indexOf('--input') + 1], jobs[0]!.inputNpz);
-  assert.equal(cmd[cmd.indexOf('--out') + 1], jobs[0]!.outputDir);
+  // relative to the artifact root (run it there), like every path the manifest records
+  assert.equal(cmd[cmd.indexOf('--input') + 1], '../phase_c/dose_1000/patched_train.npz');
+  assert.equal(cmd[cmd.indexOf('--out') + 1], 'dose_1000/baseline/train');
+  assert.equal(join(t.artifact, cmd[cmd.indexOf('--input') + 1]!), jobs[0]!.inputNpz);
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -77,7 +79,7 @@ function fakeJobs(): ReconstructionJob[] {
   const settings = parseStudySettings({ reconstruction: { epochs: 2, batchSize: 1, seed: 0 } }).reconstruction;
   for (const dose of [1000, 10000, 100000]) for (const split of ['train', 'test'] as const) for (const view of ['baseline', 'dense', 'sparse'] as const) {
     out.push({ index: out.length, key: `dose_${dose}/${view}/${split}`, dose, view, split, inputNpz: `in/${dose}/${view}/${split}`,
-      outputDir: `out/${dose}/${view}/${split}`, algorithm: 'LSQML', settings });
+      outputDir: `out/${dose}/${view}/${split}`, artifactRoot: 'out', algorithm: 'LSQML', settings });
   }
   return out;
 }

@@ -56,17 +56,21 @@ test('--dose 1000 --view dense: two results (one failed), metadata merged with t
     assert.equal(r.n_rejected, 2);
     assert.ok(Number.isInteger(r.n_accepted) && Number.isInteger(r.n_rejected));
     assert.equal(r.metadata, 'ok');
-    assert.equal(r.log_path, join(t.artifact, 'dose_1000', 'dense', r.split, 'reconstruction.log'));
-    assert.ok(existsSync(r.log_path));
+    // paths relative to the artifact root (a copied hub names its own files)
+    assert.equal(r.log_path, `dose_1000/dense/${r.split}/reconstruction.log`);
+    assert.equal(r.input_npz, `../phase_d/dose_1000/dense/dense_${r.split}.npz`);
+    assert.ok(existsSync(join(t.artifact, r.log_path)));
     assert.match(r.input_sha256!, /^[0-9a-f]{64}$/);
-    assert.equal(r.input_size, readFileSync(r.input_npz).length);
+    assert.equal(r.input_size, readFileSync(join(t.artifact, r.input_npz)).length);
     assert.match(r.started_at, /Z$/);
   }
-  const trainLog = readFileSync(train!.log_path, 'utf8');
-  assert.match(trainLog, /^# ptychostudy LSQML Reconstruction Log\n# Job: dose=1000, view=dense, split=train\n# Command: ptychostudy lsqml --input \S+dense_train\.npz --out \S+dose_1000\/dense\/train .*\n# Return code: 0\n#={60}\n/);
+  assert.deepEqual(m.provenance, { artifact_root: t.artifact, phase_c_root: t.phaseC, phase_d_root: t.phaseD });
+  assert.equal(m.phase_d_root, '../phase_d');
+  const trainLog = readFileSync(join(t.artifact, train!.log_path), 'utf8');
+  assert.match(trainLog, /^# ptychostudy LSQML Reconstruction Log\n# Job: dose=1000, view=dense, split=train\n# Command: ptychostudy lsqml --input \.\.\/phase_d\/dose_1000\/dense\/dense_train\.npz --out dose_1000\/dense\/train .*\n# Return code: 0\n#={60}\n/);
   assert.match(trainLog, /epoch 3\/3 loss=/);
   assert.match(trainLog, /LSQML reconstruction completed/);
-  const testLog = readFileSync(testRes!.log_path, 'utf8');
+  const testLog = readFileSync(join(t.artifact, testRes!.log_path), 'utf8');
   assert.match(testLog, /# Return code: 1\n/);
   assert.match(testLog, /ERROR: Invalid diffraction array shape/);
   assert.ok(existsSync(join(t.artifact, 'dose_1000', 'dense', 'train', 'reconstruction.npz')));
@@ -156,8 +160,8 @@ test('resume: complete jobs are skipped; a changed input re-runs and the old res
   assert.equal(dt.history.length, 1);
   assert.equal(dt.history[0]!.run_id, r1.runId);
   assert.ok(dt.history[0]!.archived_to);
-  assert.deepEqual(readFileSync(join(dt.history[0]!.archived_to!, 'reconstruction.npz')), oldNpz, 'old output kept byte for byte');
-  assert.ok(existsSync(join(dt.history[0]!.archived_to!, 'reconstruction.log')));
+  assert.deepEqual(readFileSync(join(t.artifact, dt.history[0]!.archived_to!, 'reconstruction.npz')), oldNpz, 'old output kept byte for byte');
+  assert.ok(existsSync(join(t.artifact, dt.history[0]!.archived_to!, 'reconstruction.log')));
   // its new metadata is an object without the selection fields: listed, not invented
   assert.equal(dt.metadata, 'ok');
   assert.deepEqual(dt.metadata_missing_fields, ['selection_strategy', 'acceptance_rate', 'spacing_threshold', 'n_accepted', 'n_rejected']);

@@ -8,10 +8,14 @@
  *                           comparison.png           ground truth, each model and its error maps, amplitude and phase
  *                           comparison.json          everything above in one document (alignment details, paths, errors)
  * A job with nothing to compare is skipped with the reason; a model that cannot be compared is a failed row.
+ * Paths in rows and files are relative to the output root for the hub's own files (`../phase_f/…`), absolute
+ * for an external model's. reconstructions_aligned.npz holds no run id, time or absolute path: the same
+ * inputs give the same bytes wherever the hub is (run ids, times and errors are in comparison.json).
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
+import { recordPath } from '../../files/paths.js';
 import { metadataArray } from '../../data/metadata.js';
 import { saveNpz } from '../../npy/npz.js';
 import { c64, f32, f64, type NdArray } from '../../npy/types.js';
@@ -73,16 +77,21 @@ interface ArmOutcome {
   aligned: { gt: ComplexImage; rec: ComplexImage } | null;
 }
 
-function emptyRow(job: CompareJob, model: string, source: 'ptychostudy' | 'external', runId: string, at: string): SummaryRowCore {
+function emptyRow(job: CompareJob, model: string, source: 'ptychostudy' | 'external', runId: string, at: string, root: string): SummaryRowCore {
   return {
     dose: job.dose, view: job.view, split: job.split, model, source, status: 'missing', error: null,
-    reconstruction: null, ground_truth: job.inputNpz, region: null, compared_shape: null, same_frame: null,
+    reconstruction: null, ground_truth: job.inputNpz === null ? null : recordPath(root, job.inputNpz), region: null, compared_shape: null, same_frame: null,
     registered_on: null, metrics: {}, values: {}, run_id: runId, computed_at: at,
   };
 }
 
-function compareArm(gt: GroundTruth, region: Region, rec: Reconstruction | string, row: SummaryRowCore, fallbackSeconds: number | null): ArmOutcome {
-  row.reconstruction = typeof rec === 'string' ? rec : rec.path;
+/** How a row records a reconstruction's path: relative to the output root for our own, absolute for an external model's. */
+function recordedReconstruction(row: SummaryRowCore, path: string, root: string): string {
+  return row.source === 'ptychostudy' ? recordPath(root, path) : resolve(path);
+}
+
+function compareArm(gt: GroundTruth, region: Region, rec: Reconstruction | string, row: SummaryRowCore, fallbackSeconds: number | null, root: string): ArmOutcome {
+  row.reconstruction = recordedReconstruction(row, typeof rec === 'string' ? rec : rec.path, root);
   try {
     if (typeof rec === 'string') rec = readReconstruction(rec);
     const cut = cutToRegion(gt.object, rec.object, region);
@@ -224,7 +233,7 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
     const reason = `ground truth unreadable: ${(err as Error).message}`;
     const rows: SummaryRowCore[] = [];
     for (const name of [OWN_MODEL, ...models.map((m) => m.name)]) {
-      const row = emptyRow(job, name, name === OWN_MODEL ? 'ptychostudy' : 'external', runId, at);
+      const row = emptyRow(job, name, name === OWN_MODEL ? 'ptychostudy' : 'external', runId, at, run.outputRoot);
       row.status = 'failed';
       row.error = reason;
       rows.push(row);
@@ -234,7 +243,7 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
   }
   // Our reconstruction is read first: the positions it used (e.g. the first `reconstruction.nImages` of the file) define
   // the scanned region, the same region for every model of the job.
-  const own = emptyRow(job, OWN_MODEL, 'ptychostudy', runId, at);
+  const own = emptyRow(job, OWN_MODEL, 'ptychostudy', runId, at, run.outputRoot);
   let ownRec: Reconstruction | null = null;
   let ownReadError: string | null = null;
   if (job.reconstructionNpz) {
@@ -249,17 +258,17 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
   const region = scannedRegion(gt.object.h, gt.object.w, scan.ys, scan.xs, gt.N,
     regionMode === 'illumination' && gt.probeIntensity ? { mode: 'illumination', probeIntensity: gt.probeIntensity } : { mode: 'patches' });
   const arms: ArmOutcome[] = [];
-  if (ownRec) arms.push(compareArm(gt, region, ownRec, own, job.phaseFSeconds));
+  if (ownRec) arms.push(compareArm(gt, region, ownRec, own, job.phaseFSeconds, run.outputRoot));
   else if (job.reconstructionNpz) {
-    own.reconstruction = job.reconstructionNpz;
+    own.reconstruction = recordPath(run.outputRoot, job.reconstructionNpz);
     own.status = 'failed';
     own.error = ownReadError;
     arms.push({ row: own, metrics: null, aligned: null });
   } else { own.error = job.reason; arms.push({ row: own, metrics: null, aligned: null }); }
   for (const e of externals) {
-    const row = emptyRow(job, e.m.name, 'external', runId, at);
-    if (existsSync(e.path)) arms.push(compareArm(gt, region, e.path, row, null));
-    else { row.reconstruction = e.path; row.error = `not found: ${e.path}`; arms.push({ row, metrics: null, aligned: null }); }
+    const row = emptyRow(job, e.m.name, 'external', runId, at, run.outputRoot);
+    if (existsSync(e.path)) arms.push(compareArm(gt, region, e.path, row, null, run.outputRoot));
+    else { row.reconstruction = resolve(e.path); row.error = `not found: ${e.path}`; arms.push({ row, metrics: null, aligned: null }); }
   }
   const outDir = jobDir(opts.outputRoot, job);
   const ok = arms.filter((a) => a.row.status === 'ok');
@@ -267,9 +276,9 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
     writeFileAtomic(join(outDir, PHASE_G.metricsCsv), metricsCsv(arms));
     writeFileAtomic(join(outDir, PHASE_G.frcCsv), frcCsv(arms));
     const meta = {
-      dose: job.dose, view: job.view, split: job.split, run_id: runId, ground_truth: job.inputNpz, region,
+      dose: job.dose, view: job.view, split: job.split, ground_truth: own.ground_truth, paths_relative_to: 'the Phase G root', region,
       region_mode: regionMode, region_positions: regionSource,
-      models: arms.map((a) => ({ model: a.row.model, slug: modelSlug(a.row.model), status: a.row.status, reconstruction: a.row.reconstruction, error: a.row.error })),
+      models: arms.map((a) => ({ model: a.row.model, slug: modelSlug(a.row.model), status: a.row.status, reconstruction: a.row.reconstruction })),
     };
     saveNpz(join(outDir, PHASE_G.alignedNpz), alignedNpz(arms, meta));
     if (opts.figures !== false) {
@@ -279,7 +288,7 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
   }
   if (existsSync(outDir) || ok.length > 0) {
     writeJsonAtomic(join(outDir, PHASE_G.json), {
-      dose: job.dose, view: job.view, split: job.split, run_id: runId, computed_at: at, ground_truth: job.inputNpz,
+      dose: job.dose, view: job.view, split: job.split, run_id: runId, computed_at: at, ground_truth: own.ground_truth,
       region, region_mode: regionMode, region_positions: regionSource,
       rows: arms.map((a) => ({ ...a.row, frc: a.metrics ? { n: a.metrics.frc.n, amplitude: Array.from(a.metrics.frc.amplitude, jnum), phase: Array.from(a.metrics.frc.phase, jnum) } : null })),
     });

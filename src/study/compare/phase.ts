@@ -7,11 +7,18 @@
  *   metrics_summary.json / .md / .csv                merged across runs by (dose, view, split, model)
  *   charts/<metric>.svg / .png                       metric vs dose, one line per view and model
  *   runs/<run id>/metrics_summary.json               this run's own results (immutable snapshot)
+ *
+ * Several runs may compare into one output root at once (e.g. dense and sparse, or `run` and a `compare`):
+ * the jobs write their own files; the merge into the summary (and the charts) happens under the root's
+ * lock (`.compare.lock`, files/lock.ts), re-reading the summary inside it, so no run's rows are lost. A run
+ * waits for a busy lock (10 minutes by default); its own snapshot is written before, so a run that gives up
+ * waiting keeps its rows there.
  */
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { compactUtc, createUniqueDir } from '../../files/dirs.js';
+import { LockBusyError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { doseDirName as doseDir, PHASE_G } from '../hub/layout.js';
 import {
   OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
@@ -35,6 +42,8 @@ export interface PhaseGOptions extends CompareFilters {
   figures?: boolean;
   /** Write charts (default true). */
   charts?: boolean;
+  /** How long the merge waits for another run's merge into the same root (ms; default 10 minutes). */
+  lockWaitMs?: number;
 }
 
 export interface PhaseGSummary {
@@ -76,7 +85,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   }
   // Read the prior summary first: a broken one stops the run before anything is written.
   const summaryPath = join(opts.outputRoot, PHASE_G.summaryJson);
-  const prior = readMetricsSummary(summaryPath);
+  readMetricsSummary(summaryPath);
   const doseTag = opts.dose == null ? '' : (Array.isArray(opts.dose) ? opts.dose : [opts.dose]).map(doseDir).join('+');
   const filterTag = [doseTag, opts.view ?? '', opts.split ?? ''].filter(Boolean).join('-');
   const runId = createUniqueDir(join(opts.outputRoot, PHASE_G.runs), `${compactUtc(started)}${filterTag ? `-${filterTag}` : ''}`);
@@ -98,22 +107,35 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
 
   const record: PhaseGRun = {
     run_id: runId, started_at: startedAt, finished_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    filters: { dose: opts.dose ?? null, view: opts.view ?? null, split: opts.split ?? null },
+    filters: { dose: opts.dose ?? null, view: (opts.view ?? null) as PhaseGRun['filters']['view'], split: (opts.split ?? null) as PhaseGRun['filters']['split'] },
     models: models.map((m) => ({ name: m.name, pattern: m.pattern })),
     compared, failed, skipped: skipped.length, snapshot: `${PHASE_G.runs}/${runId}`,
   };
+  // This run's own rows first (its private directory): kept whatever happens to the merge.
   const snapshot = join(opts.outputRoot, PHASE_G.runs, runId);
-  const own = mergeSummary(null, { rows, skipped, record });
-  writeJsonAtomic(join(snapshot, PHASE_G.summaryJson), own);
-  const merged = mergeSummary(prior, { rows, skipped, record });
-  writeJsonAtomic(summaryPath, merged);
+  const snapshotJson = join(snapshot, PHASE_G.summaryJson);
+  writeJsonAtomic(snapshotJson, mergeSummary(null, { rows, skipped, record }));
   const mdPath = join(opts.outputRoot, PHASE_G.summaryMd);
   const csvPath = join(opts.outputRoot, PHASE_G.summaryCsv);
-  writeFileAtomic(mdPath, summaryMarkdown(merged));
-  writeFileAtomic(csvPath, summaryCsv(merged));
-  onProgress({ kind: 'summary', message: `metrics summary: ${summaryPath} (${merged.rows.length} rows, ${merged.skipped_jobs.length} skipped jobs)` });
   const chartsDir = join(opts.outputRoot, PHASE_G.charts);
-  const charts = opts.charts === false ? [] : await writeCharts(merged, chartsDir);
+  let merged: MetricsSummary;
+  let charts: string[];
+  try {
+    ({ merged, charts } = await withLock(join(opts.outputRoot, PHASE_G.lock), 'compare run', 'output root', async () => {
+      // read again under the lock: another run may have merged since this one started
+      const m = mergeSummary(readMetricsSummary(summaryPath), { rows, skipped, record });
+      writeJsonAtomic(summaryPath, m);
+      writeFileAtomic(mdPath, summaryMarkdown(m));
+      writeFileAtomic(csvPath, summaryCsv(m));
+      return { merged: m, charts: opts.charts === false ? [] : await writeCharts(m, chartsDir) };
+    }, { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS }));
+  } catch (err) {
+    if (err instanceof LockBusyError) {
+      throw new Error(`${err.message}; this run's rows are kept in ${snapshotJson} but were not merged into ${summaryPath} (compare again to merge)`);
+    }
+    throw err;
+  }
+  onProgress({ kind: 'summary', message: `metrics summary: ${summaryPath} (${merged.rows.length} rows, ${merged.skipped_jobs.length} skipped jobs)` });
   if (charts.length > 0) onProgress({ kind: 'charts', message: `charts: ${charts.length / 2} metrics in ${chartsDir}` });
   return {
     runId, compared, failed, skipped: skipped.length, rows, skippedJobs: skipped, summary: merged,

@@ -6,11 +6,18 @@
  * status, `reconstruction_npz`, `input_npz`, error), its `skip_summary.json` (reasons), and the Phase F
  * directory layout `<phase-f-root>/dose_<D>/<view>/<split>/reconstruction.npz` when there is no manifest.
  * Doses: the `dose_<D>` directories of Phase C and Phase F, and the doses in the manifest.
+ *
+ * The manifest's paths are resolved against the roots given here (relative paths against the Phase F root)
+ * and confined to them (files/paths.ts): inputs to the Phase C and Phase D roots, reconstructions to the
+ * Phase F root. A recorded path outside them — the absolute paths of a hub written before paths were
+ * relative, after it was copied — is not followed: the job's place in the layout is used, and one warning
+ * says how many were ignored. So a copied hub is compared with its own files.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 import { isFile } from '../../files/dirs.js';
+import { resolveRecorded } from '../../files/paths.js';
 import {
   compareJobs, datasetCandidates, doseDirName as doseDir, dosesUnder, jobDir, PHASE_F, SPLITS, VIEWS, type Split, type View,
 } from '../hub/layout.js';
@@ -64,6 +71,16 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
   const results = new Map<string, ExecutionResult>();
   const skips = new Map<string, SkipEntry>();
   const key = (d: number, v: string, s: string): string => `${doseDir(d)}|${v}|${s}`;
+  const fRoot = resolve(opts.phaseFRoot);
+  const inputRoots = [opts.phaseCRoot, opts.phaseDRoot].filter((r) => r).map((r) => resolve(r));
+  const outside: string[] = [];
+  /** A path the manifest recorded, resolved and confined; null (and counted) when it lies outside `roots`. */
+  const recorded = (p: string | null | undefined, roots: string[]): string | null => {
+    if (!p) return null;
+    const r = resolveRecorded(fRoot, p, roots);
+    if (r === null) outside.push(p);
+    return r;
+  };
   try {
     const m = readManifest(join(opts.phaseFRoot, PHASE_F.manifest));
     for (const r of m?.execution_results ?? []) results.set(key(r.dose, r.view, r.split), r);
@@ -98,15 +115,17 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
         const r = results.get(k);
         const candidates = datasetCandidates(opts.phaseCRoot, opts.phaseDRoot, dose, view, split);
         let inputNpz = candidates.find(isFile) ?? null;
-        if (r?.input_npz && isFile(r.input_npz)) inputNpz = r.input_npz;
+        const recordedInput = recorded(r?.input_npz, inputRoots);
+        if (recordedInput !== null && isFile(recordedInput)) inputNpz = recordedInput;
         const defaultRecon = join(jobDir(opts.phaseFRoot, { dose, view, split }), PHASE_F.reconstruction);
         let reconstructionNpz: string | null = null;
         let reason: string | null = null;
         if (r) {
           if (r.status === 'success') {
-            const p = r.reconstruction_npz && isFile(r.reconstruction_npz) ? r.reconstruction_npz : defaultRecon;
+            const rec = recorded(r.reconstruction_npz, [fRoot]);
+            const p = rec !== null && isFile(rec) ? rec : defaultRecon;
             if (isFile(p)) reconstructionNpz = p;
-            else reason = `reconstruction missing: ${r.reconstruction_npz ?? defaultRecon} not found (Phase F recorded success)`;
+            else reason = `reconstruction missing: ${defaultRecon} not found (Phase F recorded success)`;
           } else if (r.status === 'failed') {
             reason = `Phase F reconstruction failed: ${r.error ?? `return code ${r.returncode}`}`;
           } else {
@@ -127,6 +146,10 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
   }
   jobs.sort(compareJobs);
   jobs.forEach((j, i) => { j.index = i; });
+  if (outside.length > 0) {
+    warnings.push(`${join(opts.phaseFRoot, PHASE_F.manifest)}: ${outside.length} recorded path${outside.length === 1 ? '' : 's'} (e.g. ${outside[0]}) ` +
+      `lie outside the roots given (${[fRoot, ...inputRoots].join(', ')}), e.g. of the hub this one was copied from; the files of this hub's own layout were used`);
+  }
   return { doses, jobs, warnings };
 }
 

@@ -60,7 +60,9 @@ export function mergeSummary(prior: MetricsSummary | null, run: { rows: SummaryR
   for (const r of prior?.rows ?? []) rows.set(rowKey(r), r);
   for (const r of run.rows) {
     const old = rows.get(rowKey(r));
-    const history = old ? [...old.history, stripHistory(old)] : [];
+    // A row merged again by the run that made it (a cluster run merges after every task) replaces its
+    // earlier copy: a row's history never holds a version of the run that is current.
+    const history = old ? [...old.history, stripHistory(old)].filter((h) => h.run_id !== r.run_id) : [];
     rows.set(rowKey(r), { ...r, history });
   }
   const compared = new Set(run.rows.map(jobKeyOf));

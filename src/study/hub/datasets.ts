@@ -4,11 +4,15 @@
  * time and positions): what Phase G compares and the report shows; and a few diffraction patterns of a
  * dataset, in photon counts, for the report's pictures (`readDiffractionSample`).
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { InputError } from '../../errors.js';
+import { checkCoordinates } from '../../data/dataset.js';
 import { readMetadata } from '../../data/metadata.js';
 import { NpzReader } from '../../npy/npz.js';
 import type { NdArray } from '../../npy/types.js';
 import type { ComplexImage } from '../../math/image.js';
+import { PHASE_F } from './layout.js';
 
 /** A complex 2-D image from a '<c8' / '<c16' array ([H, W], or with singleton axes to squeeze). */
 export function complexImageOf(arr: NdArray, what: string): ComplexImage {
@@ -58,6 +62,8 @@ export function readGroundTruth(path: string): GroundTruth {
     const xcoords = float64Of(r.get('xcoords'), `${path}, key 'xcoords'`);
     const ycoords = float64Of(r.get('ycoords'), `${path}, key 'ycoords'`);
     if (xcoords.length !== ycoords.length || xcoords.length === 0) throw new InputError(`${path}: xcoords and ycoords have ${xcoords.length} and ${ycoords.length} entries`);
+    checkCoordinates(xcoords, path, 'xcoords');
+    checkCoordinates(ycoords, path, 'ycoords');
     let probe: ComplexImage | null = null;
     let probeIntensity: Float64Array | null = null;
     let N = 0;
@@ -82,7 +88,7 @@ export function readGroundTruth(path: string): GroundTruth {
       }
     }
     if (N === 0 && r.has('diffraction')) {
-      const shape = r.get('diffraction').shape; // only when there is no probe: the patch size from the patterns
+      const shape = r.header('diffraction').shape; // only when there is no probe: the patch size from the patterns' header
       N = shape[shape.length - 1] ?? 0;
     }
     if (N === 0) throw new InputError(`${path}: cannot tell the patch size (no square probeGuess)`);
@@ -108,7 +114,8 @@ function num(v: unknown): number | null {
 
 /**
  * The reconstruction time a file records: `_metadata.computation_time_s`, else the sum of
- * `epoch_seconds`, else `_metadata.total_seconds` / `_metadata.timings.total_seconds`.
+ * `epoch_seconds`, else `_metadata.total_seconds` / `_metadata.timings.total_seconds` (external
+ * reconstructions, and ours before timings moved to reconstruction_run.json).
  */
 export function reconstructionSeconds(meta: Record<string, unknown> | null, epochSeconds: Float64Array | null): number | null {
   const direct = num(meta?.computation_time_s);
@@ -118,7 +125,42 @@ export function reconstructionSeconds(meta: Record<string, unknown> | null, epoc
   return num(meta?.total_seconds) ?? num(timings?.total_seconds) ?? num(timings?.total_s) ?? null;
 }
 
-/** `reconstructed_object` (complex 2-D) and what the file says about time. */
+const MAX_RUN_RECORD_BYTES = 16 << 20;
+
+/**
+ * `total_seconds` of the reconstruction_run.json beside a reconstruction of ours (null when there is
+ * none); an InputError naming the file when it is there but unreadable (broken is not absent).
+ */
+export function runRecordSeconds(reconstructionNpz: string): number | null {
+  const path = join(dirname(reconstructionNpz), PHASE_F.runRecord);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new InputError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let text: string;
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_RUN_RECORD_BYTES) throw new InputError(`${path}: expected a run record of at most ${MAX_RUN_RECORD_BYTES} bytes; found ${size}`);
+    const buf = Buffer.alloc(size);
+    let n = 0;
+    while (n < size) { const k = readSync(fd, buf, n, size - n, n); if (k === 0) break; n += k; }
+    text = buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+  let v: unknown;
+  try { v = JSON.parse(text); } catch (err) { throw new InputError(`${path}: expected JSON; found ${(err as Error).message}`); }
+  const t = (v as { total_seconds?: unknown } | null)?.total_seconds;
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || typeof t !== 'number' || !Number.isFinite(t) || t < 0) {
+    throw new InputError(`${path}: key 'total_seconds': expected a non-negative number; found ${JSON.stringify(t)}`);
+  }
+  return t;
+}
+
+/** `reconstructed_object` (complex 2-D) and what the file (or reconstruction_run.json beside it) says about time. */
 export function readReconstruction(path: string): Reconstruction {
   return withReader(path, (r) => {
     if (!r.has('reconstructed_object')) {
@@ -140,7 +182,8 @@ export function readReconstruction(path: string): Reconstruction {
         if (ys.every(Number.isFinite) && xs.every(Number.isFinite)) positions = { ys, xs };
       }
     }
-    return { path, object, seconds: reconstructionSeconds(metadata, epochSeconds), metadata, lossHistory, positions };
+    const seconds = reconstructionSeconds(metadata, epochSeconds) ?? runRecordSeconds(path);
+    return { path, object, seconds, metadata, lossHistory, positions };
   });
 }
 

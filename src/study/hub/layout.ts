@@ -9,8 +9,9 @@
  *   <hub>/phase_c/                   dose_<D>/patched_{train,test}.npz, run_manifest.json
  *   <hub>/phase_d/                   dose_<D>/<view>/<view>_{train,test}.npz, {train,test}_metrics.json,
  *                                    metrics_bundle.json; overlap_manifest.json
- *   <hub>/phase_f/                   dose_<D>/<view>/<split>/{reconstruction.npz, reconstruction.png, lsqml.log,
- *                                    reconstruction.log, history/}; reconstruction_manifest.json,
+ *   <hub>/phase_f/                   dose_<D>/<view>/<split>/{reconstruction.npz, reconstruction.png,
+ *                                    reconstruction_run.json, lsqml.log, reconstruction.log, history/};
+ *                                    reconstruction_manifest.json,
  *                                    skip_summary.json, runs/<run id>/
  *   <hub>/phase_g/                   dose_<D>/<view>/<split>/{comparison_metrics.csv, frc_curves.csv,
  *                                    reconstructions_aligned.npz, comparison.png, comparison.json};
@@ -26,6 +27,8 @@ import { join } from 'node:path';
 /** Files and sub-directories at the top of a hub. */
 export const HUB = {
   runState: 'run.json',
+  /** Held by `run` while it works on the hub (src/files/lock.ts). */
+  lock: '.run.lock',
   settings: 'settings.json',
   design: 'design.json',
   phaseC: 'phase_c',
@@ -106,6 +109,7 @@ export function compareJobs(a: JobAddress, b: JobAddress): number {
 
 export const PHASE_C = {
   manifest: 'run_manifest.json',
+  lock: '.generate.lock',
   split: (split: string) => `patched_${split}.npz`,
 } as const;
 
@@ -116,7 +120,7 @@ export function phaseCSplitFile(root: string, dose: number, split: string): stri
 
 // ─── Phase D ─────────────────────────────────────────────────────────────────────────────────────────
 
-export const PHASE_D = { manifest: 'overlap_manifest.json', bundle: 'metrics_bundle.json' } as const;
+export const PHASE_D = { manifest: 'overlap_manifest.json', bundle: 'metrics_bundle.json', lock: '.overlap.lock' } as const;
 
 /** The files one view of one dose holds under a Phase D root. */
 export function phaseDViewFiles(root: string, dose: number, view: string): {
@@ -152,6 +156,8 @@ export const PHASE_F = {
   /** A job's outputs. */
   reconstruction: 'reconstruction.npz',
   figure: 'reconstruction.png',
+  /** What varies from one execution to the next (times, threads, host, absolute input path): kept out of the NPZ. */
+  runRecord: 'reconstruction_run.json',
   engineLog: 'lsqml.log',
   jobLog: 'reconstruction.log',
   /** Where a job's replaced outputs move: `history/<run id>/`. */
@@ -161,7 +167,7 @@ export const PHASE_F = {
 } as const;
 
 /** Files a job leaves in its directory (moved away together when a later run replaces the result). */
-export const JOB_OUTPUT_FILES = [PHASE_F.reconstruction, PHASE_F.figure, PHASE_F.engineLog, PHASE_F.jobLog] as const;
+export const JOB_OUTPUT_FILES = [PHASE_F.reconstruction, PHASE_F.figure, PHASE_F.runRecord, PHASE_F.engineLog, PHASE_F.jobLog] as const;
 
 /** `<root>/dose_<D>/<view>/<split>`: the directory of one job (Phase F and Phase G alike). */
 export function jobDir(root: string, j: JobAddress): string {
@@ -181,8 +187,10 @@ export const PHASE_G = {
   summaryCsv: 'metrics_summary.csv',
   charts: 'charts',
   runs: 'runs',
+  /** Held while a run merges into the summary (and writes the charts). */
+  lock: '.compare.lock',
 } as const;
 
 // ─── report ──────────────────────────────────────────────────────────────────────────────────────────
 
-export const REPORT = { index: 'index.html', images: 'img' } as const;
+export const REPORT = { index: 'index.html', images: 'img', lock: '.report.lock' } as const;

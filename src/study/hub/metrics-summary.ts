@@ -5,11 +5,18 @@
  *
  * JSON numbers that are not finite (an infinite PSNR of a perfect reconstruction, a metric that could not be
  * computed) are written as null.
+ *
+ * What a summary names is untrusted when it is read back: views and splits must be the study's (they name
+ * directories and report images), run ids single safe names, model names those `--model` accepts. Paths
+ * (`reconstruction`, `ground_truth`) are relative to the Phase G root for the hub's own files, absolute for
+ * an external model's; they are provenance, never followed.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
+import { isSafeName, SAFE_NAME_RULE } from '../../files/paths.js';
 import type { MetricKey } from '../../metrics/index.js';
+import { SPLITS, VIEWS } from './layout.js';
 
 /** The name our own LSQML reconstructions appear under. */
 export const OWN_MODEL = 'LSQML';
@@ -33,14 +40,23 @@ export const VALUE_KEYS = [
 export type ValueKey = (typeof VALUE_KEYS)[number];
 
 const nnum = z.number().nullable();
+const runId = z.string().refine(isSafeName, { error: (iss) => `expected a run id, ${SAFE_NAME_RULE}; found ${JSON.stringify(iss.input)}` });
+/** One of `values`; the message names what was found (it names a directory and report images). */
+const oneOf = <T extends readonly [string, ...string[]]>(values: T, what: string) =>
+  z.enum(values, { error: (iss) => `expected a ${what}, one of ${values.join(', ')}; found ${JSON.stringify(iss.input)}` });
+const view = oneOf(VIEWS, 'view');
+const split = oneOf(SPLITS, 'split');
+/** The names `--model NAME=…` accepts (and our own, LSQML). */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._()+-]*$/;
+const model = z.string().regex(MODEL_NAME, { error: (iss) => `expected a model name of letters, digits, space and ._()+-; found ${JSON.stringify(iss.input)}` });
 const PairSchema = z.object({ amplitude: nnum, phase: nnum });
 const RegionSchema = z.object({ y0: z.number().int(), y1: z.number().int(), x0: z.number().int(), x1: z.number().int() });
 
 const RowCore = z.object({
-  dose: z.number(),
-  view: z.string(),
-  split: z.string(),
-  model: z.string(),
+  dose: z.number().positive(),
+  view,
+  split,
+  model,
   source: z.enum(['ptychostudy', 'external']),
   status: z.enum(['ok', 'failed', 'missing']),
   error: z.string().nullable(),
@@ -52,7 +68,7 @@ const RowCore = z.object({
   registered_on: z.string().nullable(),
   metrics: z.record(z.string(), PairSchema),
   values: z.record(z.string(), nnum),
-  run_id: z.string(),
+  run_id: runId,
   computed_at: z.string(),
 });
 export const SummaryRowSchema = RowCore.extend({ history: z.array(RowCore) });
@@ -60,20 +76,20 @@ export type SummaryRowCore = z.infer<typeof RowCore>;
 export type SummaryRow = z.infer<typeof SummaryRowSchema>;
 
 export const SkippedJobSchema = z.object({
-  dose: z.number(), view: z.string(), split: z.string(), reason: z.string(), run_id: z.string(),
+  dose: z.number().positive(), view, split, reason: z.string(), run_id: runId,
 });
 export type SkippedJob = z.infer<typeof SkippedJobSchema>;
 
 export const PhaseGRunSchema = z.object({
-  run_id: z.string(),
+  run_id: runId,
   started_at: z.string(),
   finished_at: z.string().nullable(),
-  filters: z.object({ dose: z.union([z.number(), z.array(z.number())]).nullable(), view: z.string().nullable(), split: z.string().nullable() }),
-  models: z.array(z.object({ name: z.string(), pattern: z.string() })),
+  filters: z.object({ dose: z.union([z.number(), z.array(z.number())]).nullable(), view: view.nullable(), split: split.nullable() }),
+  models: z.array(z.object({ name: model, pattern: z.string() })),
   compared: z.number().int(),
   failed: z.number().int(),
   skipped: z.number().int(),
-  snapshot: z.string(),
+  snapshot: z.string().refine((v) => /^runs\/[^/]+$/.test(v) && isSafeName(v.slice(5)), { error: (iss) => `expected runs/<run id>; found ${JSON.stringify(iss.input)}` }),
 });
 export type PhaseGRun = z.infer<typeof PhaseGRunSchema>;
 
@@ -84,10 +100,10 @@ export const MetricsSummarySchema = z.object({
   n_success: z.number().int(),
   n_failed: z.number().int(),
   n_skipped: z.number().int(),
-  models: z.array(z.string()),
+  models: z.array(model),
   rows: z.array(SummaryRowSchema),
   jobs: z.array(z.object({
-    dose: z.number(), view: z.string(), split: z.string(),
+    dose: z.number(), view, split,
     metrics: z.array(z.object({ model: z.string(), metric: z.string(), amplitude: nnum.optional(), phase: nnum.optional(), value: nnum.optional() })),
   })),
   aggregate_metrics: z.record(z.string(), z.record(z.string(), z.record(z.string(), nnum))),
@@ -115,7 +131,7 @@ export function readMetricsSummary(path: string): MetricsSummary | null {
   const parsed = MetricsSummarySchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new InputError(`${path}: does not match the metrics summary schema at ${issue.path.join('.') || '(top level)'}: ${issue.message}; it was left untouched`);
+    throw new InputError(`${path}: key '${issue.path.join('.') || '(top level)'}' does not match the metrics summary schema: ${issue.message}; it was left untouched`);
   }
   return parsed.data;
 }

@@ -5,18 +5,31 @@
  * input size/SHA-256, Phase D selection metadata with its decoding status, a per-job `history` of
  * replaced results, and the list of runs that wrote into the artifact root.
  * The published JSON Schemas under `schemas/` are generated from these (see `jsonSchemas()`).
+ *
+ * Paths (schema 1.1.0): every path is relative to the artifact root (the manifest's directory), with '/'
+ * separators, so a copied hub names its own files; the absolute roots at the time of writing are kept in
+ * `provenance`. Schema 1.0.0 files (absolute paths) are still read; readers resolve either form with
+ * files/paths.ts `resolveRecorded`, confined to the roots they were given. Run ids are single safe names
+ * (files/paths.ts `isSafeName`): a file naming a run `../x` is refused before anything moves.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
+import { isSafeName, SAFE_NAME_RULE } from '../../files/paths.js';
 
-export const SCHEMA_VERSION = '1.0.0';
+export const SCHEMA_VERSION = '1.1.0';
+/** Versions this reader accepts: 1.0.0 recorded absolute paths. */
+export const READABLE_SCHEMA_VERSIONS = ['1.0.0', SCHEMA_VERSION] as const;
 
 const isoUtc = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'UTC ISO-8601 timestamp ending in Z');
 const view = z.enum(['baseline', 'dense', 'sparse']);
 const split = z.enum(['train', 'test']);
 const int = z.number().int();
 const count = z.number().int().nonnegative();
+const schemaVersion = z.enum(READABLE_SCHEMA_VERSIONS);
+/** A run id: one safe path component (it names directories under runs/ and history/). */
+export const RunIdSchema = z.string().refine(isSafeName, { error: (iss) => `expected a run id, ${SAFE_NAME_RULE}; found ${JSON.stringify(iss.input)}` });
+const relPath = (what: string) => z.string().describe(`${what} (relative to the artifact root; absolute in schema 1.0.0 files)`);
 
 export const JobKeySchema = z.object({
   dose: z.number().positive().describe('photons per diffraction pattern'),
@@ -33,8 +46,8 @@ export const FiltersSchema = z.object({
 
 export const JobSchema = JobKeySchema.extend({
   gridsize: int.describe('1 for baseline, 2 for dense and sparse'),
-  input_npz: z.string(),
-  output_dir: z.string(),
+  input_npz: relPath('the input dataset'),
+  output_dir: relPath('the job directory'),
   algorithm: z.literal('LSQML'),
   num_epochs: int,
   batch_size: int,
@@ -44,7 +57,7 @@ export const JobSchema = JobKeySchema.extend({
   seed: int,
   init_object: z.enum(['ones', 'guess']),
   init_probe: z.string(),
-  command: z.array(z.string()).describe('the `ptychostudy lsqml` command line equivalent to this job'),
+  command: z.array(z.string()).describe('the `ptychostudy lsqml` command line equivalent to this job (paths relative to the artifact root: run it there)'),
   settings_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('SHA-256 of every reconstruction setting but the thread count (the run record holds them)'),
 });
 
@@ -52,33 +65,33 @@ export const MissingJobSchema = JobKeySchema.extend({ reason: z.string() });
 
 export const SkipEntrySchema = JobKeySchema.extend({
   reason: z.string().describe('"<filter> filter (requested: …)", "Phase C baseline NPZ not found: …", "Phase D overlap NPZ not found: …" or "already complete"'),
-  run_id: z.string().optional().describe('run that recorded the skip'),
+  run_id: RunIdSchema.optional().describe('run that recorded the skip'),
 });
 
 /** One execution of one job (also the shape of the entries of `history`). */
 export const ResultRecordSchema = JobKeySchema.extend({
   status: z.enum(['success', 'failed', 'dry_run']),
   returncode: int.describe('0 success (or dry run), 1 failed'),
-  run_id: z.string(),
+  run_id: RunIdSchema,
   started_at: isoUtc,
   finished_at: isoUtc,
   seconds: z.number().nonnegative(),
-  input_npz: z.string(),
+  input_npz: relPath('the input dataset'),
   input_size: count.nullable().describe('bytes of the input NPZ when the job ran'),
   input_sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
-  output_dir: z.string(),
-  log_path: z.string(),
+  output_dir: relPath('the job directory'),
+  log_path: relPath('the job log'),
   stdout_preview: z.string(),
   command: z.array(z.string()),
   settings_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('SHA-256 of the reconstruction settings of this result, thread count aside: a later run with other settings does not count it as already complete'),
-  reconstruction_npz: z.string().nullable(),
-  reconstruction_png: z.string().nullable(),
-  lsqml_log: z.string().nullable(),
+  reconstruction_npz: relPath('the reconstruction').nullable(),
+  reconstruction_png: relPath('its figure').nullable(),
+  lsqml_log: relPath('the engine log').nullable(),
   epochs_run: count.nullable(),
   final_loss: z.number().nullable(),
   n_positions: count.nullable(),
   error: z.string().nullable(),
-  archived_to: z.string().nullable().optional().describe('where this result\'s files were moved when a later run replaced it'),
+  archived_to: z.string().nullable().optional().describe('where this result\'s files were moved when a later run replaced it (relative to the artifact root)'),
   metadata: z.enum(['ok', 'absent', 'error']).describe('decoding status of the input\'s _metadata'),
   metadata_error: z.string().optional(),
   metadata_missing_fields: z.array(z.string()).optional().describe('selection fields the metadata did not contain'),
@@ -95,12 +108,13 @@ export const ExecutionResultSchema = ResultRecordSchema.extend({
 });
 
 export const RunRecordSchema = z.object({
-  run_id: z.string(),
+  run_id: RunIdSchema,
   started_at: isoUtc,
   finished_at: isoUtc.nullable().describe('null while running, or when the run was interrupted'),
   dry_run: z.boolean(),
   filters: FiltersSchema,
-  snapshot: z.string().describe('directory, relative to the artifact root, holding this run\'s own manifest and skip summary'),
+  snapshot: z.string().refine((v) => /^runs\/[^/]+$/.test(v) && isSafeName(v.slice(5)), { error: (iss) => `expected runs/<run id>; found ${JSON.stringify(iss.input)}` })
+    .describe('directory, relative to the artifact root, holding this run\'s own manifest and skip summary'),
   total_jobs: count,
   filtered_jobs: count,
   executed: count,
@@ -112,12 +126,19 @@ export const RunRecordSchema = z.object({
   reconstruction_settings: z.record(z.string(), z.unknown()).optional().describe('every reconstruction setting of the run (settings schema, group `reconstruction`)'),
 });
 
-export const ManifestSchema = z.object({
-  schema_version: z.literal(SCHEMA_VERSION),
-  timestamp: isoUtc,
+export const ProvenanceSchema = z.object({
+  artifact_root: z.string(),
   phase_c_root: z.string(),
   phase_d_root: z.string(),
-  artifact_root: z.string(),
+}).describe('absolute paths of the roots when the latest run wrote this file (provenance only: readers resolve the relative paths against where the files are now)');
+
+export const ManifestSchema = z.object({
+  schema_version: schemaVersion,
+  timestamp: isoUtc,
+  phase_c_root: relPath('the Phase C root'),
+  phase_d_root: relPath('the Phase D root'),
+  artifact_root: relPath('the artifact root (".")'),
+  provenance: ProvenanceSchema.optional(),
   filters: FiltersSchema,
   total_jobs: count.describe('jobs in the matrix of the latest run (after missing inputs)'),
   filtered_jobs: count.describe('entries of `jobs`'),
@@ -128,7 +149,7 @@ export const ManifestSchema = z.object({
 });
 
 export const SkipSummarySchema = z.object({
-  schema_version: z.literal(SCHEMA_VERSION),
+  schema_version: schemaVersion,
   timestamp: isoUtc,
   skipped_count: count,
   skipped_jobs: z.array(SkipEntrySchema),

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { exists, writeJsonAtomic } from '../../files/atomic.js';
+import { recordPath } from '../../files/paths.js';
 import { saveNpz } from '../../npy/npz.js';
 import type { SelectionStrategy } from '../../geometry/spacing.js';
 import { doseDirName, PHASE_C, phaseDViewFiles, SPLITS, type Split } from '../hub/layout.js';
@@ -59,7 +60,8 @@ export async function* overlapDoses(plan: OverlapPlan, jobs: readonly OverlapJob
         for (const split of SPLITS) {
           const src = splits[split];
           const req: ViewRequest = {
-            view, overlapFraction: plan.fractions[view]!, split, seed: plan.seed, sourceFile: src.file, dose,
+            // relative to the Phase D root: the NPZ holds no absolute path (same inputs, same bytes, wherever the hub is)
+            view, overlapFraction: plan.fractions[view]!, split, seed: plan.seed, sourceFile: recordPath(plan.outputRoot, src.file), dose,
             probeDiameterPx: plan.probeDiameterPx ?? undefined, neighborCount: plan.neighborCount,
           };
           const settings = metricsSettings(src, req);

@@ -5,6 +5,7 @@
  * runner. Nothing here prints or reads argv.
  */
 import { join } from 'node:path';
+import { tryLock } from '../../files/lock.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { PHASE_D } from '../hub/layout.js';
 import { localExecutor, type Executor, type Phase } from '../phase.js';
@@ -25,16 +26,23 @@ export interface OverlapSummary {
 }
 
 /**
- * Runs Phase D. Usage problems throw UsageError before anything is written. A dose whose Phase C files
+ * Runs Phase D, holding the output root's lock (`.overlap.lock`: a second run into the same root fails at
+ * once, naming the holder). Usage problems throw UsageError before anything is written. A dose whose Phase C files
  * cannot be read or are not valid is recorded as failed (with its error) and the other doses are still
  * processed; `summary.failed` counts them.
  */
 export async function runOverlap(settings: StudySettings, opts: OverlapRunOptions,
   onProgress: (p: OverlapProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<OverlapSummary> {
-  const plan = planOverlap(settings, opts);
-  const manifest = join(plan.outputRoot, PHASE_D.manifest);
+  const planned = planOverlap(settings, opts);
+  const lock = tryLock(join(planned.outputRoot, PHASE_D.lock), 'overlap run', 'Phase D root');
+  const manifest = join(planned.outputRoot, PHASE_D.manifest);
   const doses: DoseSummary[] = [];
-  await executor.run(overlapPhase, plan, plan.jobs, onProgress, (_job, r) => { doses.push(r); });
-  writeOverlapManifest(manifest, plan, doses);
+  try {
+    const plan = planOverlap(settings, opts); // again under the lock: another run may have written meanwhile
+    await executor.run(overlapPhase, plan, plan.jobs, onProgress, (_job, r) => { doses.push(r); });
+    writeOverlapManifest(manifest, plan, doses);
+  } finally {
+    lock.release();
+  }
   return { doses, failed: doses.filter((d) => d.status === 'failed').length, manifest };
 }

@@ -1,9 +1,11 @@
 /**
  * Phase D record: `<root>/overlap_manifest.json`, merged with the previous one by dose directory (doses
- * this run did not touch keep their entry).
+ * this run did not touch keep their entry). Paths are relative to the Phase D root; the roots' absolute
+ * paths are in `provenance`.
  */
 import { readFileSync } from 'node:fs';
 import { exists, writeJsonAtomic } from '../../files/atomic.js';
+import { recordPath } from '../../files/paths.js';
 import { doseDirName } from '../hub/layout.js';
 import type { DoseSummary } from './job.js';
 import type { OverlapPlan } from './plan.js';
@@ -21,21 +23,25 @@ function readManifest(path: string): Record<string, unknown> {
 export function writeOverlapManifest(path: string, plan: OverlapPlan, results: readonly DoseSummary[]): void {
   const manifest = readManifest(path);
   const doses = (manifest['doses'] && typeof manifest['doses'] === 'object' ? manifest['doses'] : {}) as Record<string, unknown>;
+  const rel = (p: string | undefined): string | undefined => (p === undefined ? undefined : recordPath(plan.outputRoot, p));
   for (const d of results) {
     const views: Record<string, unknown> = {};
     for (const [view, v] of Object.entries(d.views)) {
       views[view] = {
-        train: v.splits['train']?.file, test: v.splits['test']?.file,
-        train_metrics: v.splits['train']?.metrics, test_metrics: v.splits['test']?.metrics,
-        metrics_bundle: v.metrics_bundle,
+        train: rel(v.splits['train']?.file), test: rel(v.splits['test']?.file),
+        train_metrics: rel(v.splits['train']?.metrics), test_metrics: rel(v.splits['test']?.metrics),
+        metrics_bundle: rel(v.metrics_bundle),
         spacing_threshold: v.splits['train']?.spacing_threshold,
         n_accepted: { train: v.splits['train']?.n_accepted, test: v.splits['test']?.n_accepted },
         insufficient_positions: { train: v.splits['train']?.insufficient_positions, test: v.splits['test']?.insufficient_positions },
       };
     }
     doses[doseDirName(d.dose)] = {
-      dose: d.dose, phase_c_dir: d.dir, status: d.status, ...(d.error ? { error: d.error } : {}), seed: plan.seed, views,
+      dose: d.dose, phase_c_dir: rel(d.dir), status: d.status, ...(d.error ? { error: d.error } : {}), seed: plan.seed, views,
     };
   }
-  writeJsonAtomic(path, { schema_version: 1, phase: 'D', phase_c_root: plan.phaseCRoot, doses });
+  writeJsonAtomic(path, {
+    schema_version: 1, phase: 'D', phase_c_root: rel(plan.phaseCRoot), doses,
+    provenance: { phase_d_root: plan.outputRoot, phase_c_root: plan.phaseCRoot },
+  });
 }

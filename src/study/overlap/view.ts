@@ -146,7 +146,7 @@ export interface ViewRequest {
   overlapFraction: number;
   split: string;
   seed: number;
-  /** Recorded as `source_file`. */
+  /** Recorded as `source_file` (Phase D records it relative to its root). */
   sourceFile: string;
   dose?: number;
   /** Disc diameter of the overlap metrics (default N). */

@@ -12,6 +12,7 @@
  *    object pixel size within 1 % (probes are never resampled). A model probe is scaled to the data's
  *    mean pattern power (Σ|P|² = mean Σ I / (H·W), by Parseval for an object of ones).
  */
+import { basename } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import type { Dataset } from '../../data/dataset.js';
 import { scanFrame, DEFAULT_OBJECT_MARGIN } from '../../data/geometry.js';
@@ -144,7 +145,8 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
     probe = measured.probe!;
   } else {
     const pg = dataset.probeGuess;
-    probe = { modes: 1, height: N[0], width: N[1], data: Float64Array.from(pg.data as Float32Array | Float64Array), source: `${path}: probeGuess` };
+    // the file's name only: the reconstruction's _metadata holds no absolute path (same inputs, same bytes)
+    probe = { modes: 1, height: N[0], width: N[1], data: Float64Array.from(pg.data as Float32Array | Float64Array), source: `${basename(path)}: probeGuess` };
   }
   dataset.probeGuess = probeGuessOf(probe);
   record.probe_source = probe.source;

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { moveFilesInto, removeEntriesStartingWith } from '../../files/dirs.js';
+import { recordPath } from '../../files/paths.js';
 import { fingerprint, type Fingerprint } from '../../files/fingerprint.js';
 import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import { jobKey, PHASE_F } from '../hub/layout.js';
@@ -38,12 +39,13 @@ function dryRunJob(run: ReconstructionRun, job: ReconstructionJob, emit: (e: Pha
   const now = new Date().toISOString();
   const command = commandFor(job);
   const logPath = join(job.outputDir, PHASE_F.jobLog);
-  const preview = `[DRY RUN] Would execute: ${shellJoin(command)}\n[DRY RUN] Would log to: ${logPath}`;
+  const preview = `[DRY RUN] Would execute: ${shellJoin(commandFor(job, undefined, true))}\n[DRY RUN] Would log to: ${logPath}`;
   emit({ type: 'dry-run', job: ref(job), preview });
+  const rel = (p: string): string => recordPath(job.artifactRoot, p);
   return {
     dose: job.dose, view: job.view, split: job.split, status: 'dry_run', returncode: 0, run_id: run.runId,
-    started_at: now, finished_at: now, seconds: 0, input_npz: job.inputNpz, input_size: statSync(job.inputNpz).size,
-    input_sha256: null, output_dir: job.outputDir, log_path: logPath, stdout_preview: preview.slice(0, 200), command,
+    started_at: now, finished_at: now, seconds: 0, input_npz: rel(job.inputNpz), input_size: statSync(job.inputNpz).size,
+    input_sha256: null, output_dir: rel(job.outputDir), log_path: rel(logPath), stdout_preview: preview.slice(0, 200), command,
     reconstruction_npz: null, reconstruction_png: null, lsqml_log: null, epochs_run: null, final_loss: null,
     n_positions: null, error: null, ...selectionFacts(job.inputNpz, job.view), history: [],
   };
@@ -56,7 +58,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
   const threads = run.threads;
   const command = commandFor(job, threads);
   const commandText = shellJoin(command);
-  emit({ type: 'job-start', job: ref(job), index: run.toRun.indexOf(job) + 1, count: run.toRun.length, command: commandText });
+  emit({ type: 'job-start', job: ref(job), index: run.toRun.indexOf(job) + 1, count: run.toRun.length, command: shellJoin(commandFor(job, threads, true)) });
   const staging = join(job.outputDir, `${PHASE_F.stagingPrefix}${run.runId}`);
   const fpPromise: Promise<Fingerprint | null> = fingerprint(job.inputNpz).catch(() => null);
   const lines: string[] = [];
@@ -85,7 +87,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
     // Earlier outputs move to history/ instead of being overwritten; the new ones move in from staging.
     const prior = run.priorResults.get(jobKey(job));
     const archivedTo = archiveOutputs(job.outputDir, prior?.run_id ?? `unrecorded-${run.runId}`);
-    if (archivedTo !== null) run.archived.set(jobKey(job), archivedTo);
+    if (archivedTo !== null) run.archived.set(jobKey(job), recordPath(job.artifactRoot, archivedTo));
     moveFilesInto(staging, job.outputDir);
     if (ok && !existsSync(join(job.outputDir, PHASE_F.reconstruction))) {
       throw new Error(`the engine reported success but wrote no ${PHASE_F.reconstruction}`);
@@ -104,15 +106,16 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
   }
   const t1 = new Date();
   const inOut = (p: string): string => join(job.outputDir, p);
+  const rel = (p: string): string => recordPath(job.artifactRoot, p);
   return {
     dose: job.dose, view: job.view, split: job.split, status: ok ? 'success' : 'failed', returncode, run_id: run.runId,
     started_at: t0.toISOString(), finished_at: t1.toISOString(), seconds: (t1.getTime() - t0.getTime()) / 1000,
-    input_npz: job.inputNpz, input_size: fp?.size ?? null, input_sha256: fp?.sha256 ?? null,
-    output_dir: job.outputDir, log_path: logPath, stdout_preview: (ok ? tail : error ?? '').slice(0, 200), command,
+    input_npz: rel(job.inputNpz), input_size: fp?.size ?? null, input_sha256: fp?.sha256 ?? null,
+    output_dir: rel(job.outputDir), log_path: rel(logPath), stdout_preview: (ok ? tail : error ?? '').slice(0, 200), command,
     settings_sha256: reconstructionSettingsSha256(job.settings),
-    reconstruction_npz: ok && existsSync(inOut(PHASE_F.reconstruction)) ? inOut(PHASE_F.reconstruction) : null,
-    reconstruction_png: ok && existsSync(inOut(PHASE_F.figure)) ? inOut(PHASE_F.figure) : null,
-    lsqml_log: existsSync(inOut(PHASE_F.engineLog)) ? inOut(PHASE_F.engineLog) : null,
+    reconstruction_npz: ok && existsSync(inOut(PHASE_F.reconstruction)) ? rel(inOut(PHASE_F.reconstruction)) : null,
+    reconstruction_png: ok && existsSync(inOut(PHASE_F.figure)) ? rel(inOut(PHASE_F.figure)) : null,
+    lsqml_log: existsSync(inOut(PHASE_F.engineLog)) ? rel(inOut(PHASE_F.engineLog)) : null,
     epochs_run: engineResult?.epochsRun ?? (lines.length > 0 ? lines.length : null),
     final_loss: engineResult !== null && Number.isFinite(engineResult.finalLoss) ? engineResult.finalLoss : null,
     n_positions: engineResult?.nPositions ?? null,

@@ -10,6 +10,7 @@
  */
 import { InputError } from '../../errors.js';
 import { isFile } from '../../files/dirs.js';
+import { recordPath } from '../../files/paths.js';
 import type { ReconstructionSettings } from '../../settings/schema.js';
 import { datasetCandidates, doseDirName, jobDir, SPLITS, VIEWS, type Split, type View } from '../hub/layout.js';
 import type { PlannedJob } from '../phase.js';
@@ -20,6 +21,8 @@ export interface ReconstructionJob extends PlannedJob {
   split: Split;
   inputNpz: string;
   outputDir: string;
+  /** The artifact root: the paths the manifest records are relative to it. */
+  artifactRoot: string;
   algorithm: 'LSQML';
   settings: ReconstructionSettings;
 }
@@ -78,6 +81,7 @@ export function buildJobs(opts: BuildJobsOptions): BuiltJobs {
           dose, view, split,
           inputNpz: found,
           outputDir: jobDir(opts.artifactRoot, { dose, view, split }),
+          artifactRoot: opts.artifactRoot,
           algorithm: 'LSQML',
           settings: opts.settings,
         });
@@ -88,12 +92,14 @@ export function buildJobs(opts: BuildJobsOptions): BuiltJobs {
 }
 
 /**
- * The `ptychostudy lsqml` command line that reproduces one job by hand (recorded in the manifest as
- * `command`, and in each job's log).
+ * The `ptychostudy lsqml` command line that reproduces one job by hand. As the manifest (`command`) and the
+ * job's log record it, its paths are relative to the artifact root (run it there), like every path the
+ * manifest records; `absolute` gives the form printed to a person (dry runs, progress).
  */
-export function commandFor(job: ReconstructionJob, threads?: number): string[] {
+export function commandFor(job: ReconstructionJob, threads?: number, absolute = false): string[] {
   const s = job.settings;
-  const args = ['ptychostudy', 'lsqml', '--input', job.inputNpz, '--out', job.outputDir,
+  const at = (p: string): string => (absolute ? p : recordPath(job.artifactRoot, p));
+  const args = ['ptychostudy', 'lsqml', '--input', at(job.inputNpz), '--out', at(job.outputDir),
     '--epochs', String(s.epochs), '--batch-size', String(s.batchSize), '--noise-model', s.noiseModel,
     '--modes', String(s.modes), '--seed', String(s.seed), '--init-object', s.initObject, '--init-probe', s.initProbe];
   if (s.nImages !== null) args.push('--n-images', String(s.nImages));

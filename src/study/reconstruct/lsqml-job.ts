@@ -6,9 +6,13 @@
  * converts it to the engine's conventions, runs the engine, and writes (each file atomically) into the
  * output directory:
  *   reconstruction.npz  reconstructed_object c8 [H, W], reconstructed_probe c8 [M, N, N],
- *                       loss_history f8, epoch_seconds f8, positions f8 [n, 2] ([ycoords, xcoords]),
- *                       _metadata (0-d '<U' JSON: options, every reconstruction setting and their
- *                       SHA-256, engine and version, input file + size + SHA-256, intensity scale, timings);
+ *                       loss_history f8, positions f8 [n, 2] ([ycoords, xcoords]), _metadata (0-d '<U'
+ *                       JSON: options, every reconstruction setting but the thread count and their SHA-256,
+ *                       engine and version, input file name + size + SHA-256, intensity scale). Nothing in
+ *                       it depends on when, where or how fast the job ran: the same input, settings and
+ *                       seed give the same bytes;
+ *   reconstruction_run.json  what does (times per epoch and in all, thread count, host, the input's
+ *                       absolute path, creation time);
  *   reconstruction.png  object amplitude and phase, probe (mode 0) amplitude and phase, colour bars, scale
  *                       bars (metres when the data states its pixel size);
  *   lsqml.log           one line per epoch: epoch, loss, seconds (rewritten after every epoch).
@@ -22,9 +26,9 @@
  */
 import { statSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../files/atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import type { ProbeData } from '../../data/measured.js';
 import { checkWritableDir } from '../../files/writable.js';
@@ -65,14 +69,16 @@ export interface JobProgress { epoch: number; epochs: number; loss: number; seco
 
 export const ENGINE_NAME = 'ptychostudy-lsqml';
 
-/** The job's own options as recorded in `_metadata.job_options` (the settings a person sets for one job). */
-function jobOptionsRecord(inputNpz: string, outputDir: string, s: ReconstructionSettings): Record<string, unknown> {
+/**
+ * The job's own options as recorded in `_metadata.job_options` (the settings a person sets for one job that
+ * change the result; where the files are and the thread count are in reconstruction_run.json).
+ */
+function jobOptionsRecord(s: ReconstructionSettings): Record<string, unknown> {
   return {
-    inputNpz, outputDir, epochs: s.epochs, batchSize: s.batchSize, noiseModel: s.noiseModel, modes: s.modes, seed: s.seed,
+    epochs: s.epochs, batchSize: s.batchSize, noiseModel: s.noiseModel, modes: s.modes, seed: s.seed,
     initObject: s.initObject, initProbe: s.initProbe,
     ...(s.probeModel !== null ? { probeModel: s.probeModel } : {}),
     ...(s.nImages !== null ? { nImages: s.nImages } : {}),
-    ...(s.threads !== null ? { threads: s.threads } : {}),
   };
 }
 
@@ -211,15 +217,18 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const seconds = (performance.now() - t0) / 1000;
   const finalLoss = result.lossHistory[result.lossHistory.length - 1]!;
 
+  const { threads, ...engineOptionsRecord } = result.options; // the thread count does not change a result
+  const { threads: _threadsSetting, ...settingsRecord } = opts;
   const metadata = {
     engine: ENGINE_NAME,
     engine_version: packageVersion(),
     algorithm: 'LSQML (pty-chi 8aee9c2 semantics)',
-    input: { path: inputPath, size_bytes: statSync(inputPath).size, sha256: fingerprintSync(inputPath).sha256 },
+    input: { file: basename(inputPath), size_bytes: statSync(inputPath).size, sha256: fingerprintSync(inputPath).sha256 },
     ...input.record,
-    job_options: jobOptionsRecord(inputPath, resolve(job.outputDir), opts),
-    reconstruction_settings: opts, settings_sha256: reconstructionSettingsSha256(opts),
-    engine_options: result.options,
+    job_options: jobOptionsRecord(opts),
+    // every setting but the thread count (how fast, not what: it is in reconstruction_run.json)
+    reconstruction_settings: settingsRecord, settings_sha256: reconstructionSettingsSha256(opts),
+    engine_options: engineOptionsRecord,
     n_positions: n,
     n_positions_in_file: ds.n,
     patch_size: N,
@@ -236,19 +245,25 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     epochs_run: result.epochsRun,
     final_loss: finalLoss,
     loss_history: result.lossHistory,
-    epoch_seconds: result.epochSeconds,
-    total_seconds: seconds,
     warnings: [...input.warnings, ...result.warnings],
-    created_utc: new Date().toISOString(),
+    run_record: PHASE_F.runRecord,
   };
   const npzPath = join(job.outputDir, PHASE_F.reconstruction);
   saveNpz(npzPath, {
     reconstructed_object: c64([HO, WO], Float32Array.from(result.object)),
     reconstructed_probe: c64([opts.modes, N, N], Float32Array.from(result.probe)),
     loss_history: f64([result.lossHistory.length], Float64Array.from(result.lossHistory)),
-    epoch_seconds: f64([result.epochSeconds.length], Float64Array.from(result.epochSeconds)),
     positions: f64([n, 2], positionsOut),
     _metadata: metadataArray(metadata),
+  });
+  writeJsonAtomic(join(job.outputDir, PHASE_F.runRecord), {
+    reconstruction: PHASE_F.reconstruction,
+    input_npz: inputPath,
+    host: os.hostname(),
+    threads,
+    created_utc: new Date().toISOString(),
+    total_seconds: seconds,
+    epoch_seconds: result.epochSeconds,
   });
   const pngPath = join(job.outputDir, PHASE_F.figure);
   const name = inputPath.split(/[\\/]/).pop() ?? inputPath;

@@ -8,8 +8,35 @@
  * result; a re-run job's new result replaces the old one, which moves into that job's `history`.
  * Merging a run into nothing gives the run's own files, byte for byte.
  */
+import { isAbsolute } from 'node:path';
+import { isConfined, recordPath } from '../../files/paths.js';
 import { compareJobs, jobKey } from '../hub/layout.js';
-import type { ExecutionResult, Manifest, ResultRecord, SkipSummary } from '../hub/reconstruction-files.js';
+import type { ExecutionResult, JobRecord, Manifest, ResultRecord, SkipSummary } from '../hub/reconstruction-files.js';
+
+const RESULT_PATHS = ['input_npz', 'output_dir', 'log_path', 'reconstruction_npz', 'reconstruction_png', 'lsqml_log', 'archived_to'] as const;
+
+/**
+ * A manifest of schema 1.0.0 (absolute paths) in the current form: each absolute path that lies inside
+ * `roots` becomes relative to `base` (the artifact root); paths elsewhere (e.g. of the hub this one was
+ * copied from) are kept as they were — readers never follow them outside their roots.
+ */
+export function relativiseManifest(m: Manifest, base: string, roots: readonly string[]): Manifest {
+  const fix = (p: string): string => (isAbsolute(p) && roots.some((r) => isConfined(r, p)) ? recordPath(base, p) : p);
+  const fixResult = <T extends ResultRecord>(r: T): T => {
+    const out = { ...r };
+    for (const k of RESULT_PATHS) {
+      const v = out[k];
+      if (typeof v === 'string') (out as Record<string, unknown>)[k] = fix(v);
+    }
+    return out;
+  };
+  const fixJob = (j: JobRecord): JobRecord => ({ ...j, input_npz: fix(j.input_npz), output_dir: fix(j.output_dir) });
+  return {
+    ...m,
+    jobs: m.jobs.map(fixJob),
+    execution_results: m.execution_results.map((r) => ({ ...fixResult(r), history: r.history.map(fixResult) })),
+  };
+}
 
 /** A result as stored in `history` (without its own history). */
 export function toHistoryRecord(r: ExecutionResult, archivedTo: string | null): ResultRecord {
@@ -65,6 +92,7 @@ export function mergeManifest(prior: Manifest | null, run: Manifest, considered:
     phase_c_root: run.phase_c_root,
     phase_d_root: run.phase_d_root,
     artifact_root: run.artifact_root,
+    ...(run.provenance !== undefined ? { provenance: run.provenance } : {}),
     filters: run.filters,
     total_jobs: run.total_jobs,
     filtered_jobs: mergedJobs.length,

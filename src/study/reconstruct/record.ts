@@ -14,11 +14,12 @@ import { writeJsonAtomic } from '../../files/atomic.js';
 import { compactUtc, createUniqueDir } from '../../files/dirs.js';
 import { fingerprint } from '../../files/fingerprint.js';
 import { acquireLock } from '../../files/lock.js';
+import { recordPath } from '../../files/paths.js';
 import { reconstructionSettingsSha256, stableJson } from '../../settings/fingerprint.js';
 import { gridsizeOf, jobKey, PHASE_F, type JobAddress } from '../hub/layout.js';
 import { filterLabel } from './filters.js';
 import { commandFor, type ReconstructionJob } from './jobs.js';
-import { mergeManifest, mergeSkipSummary } from './manifest.js';
+import { mergeManifest, mergeSkipSummary, relativiseManifest } from './manifest.js';
 import type { ReconstructionPlan } from './plan.js';
 import {
   readManifest, readSkipSummary, SCHEMA_VERSION,
@@ -75,7 +76,7 @@ function jobRecord(job: ReconstructionJob): JobRecord {
   const s = job.settings;
   return {
     dose: job.dose, view: job.view, split: job.split, gridsize: gridsizeOf(job.view),
-    input_npz: job.inputNpz, output_dir: job.outputDir, algorithm: job.algorithm,
+    input_npz: recordPath(job.artifactRoot, job.inputNpz), output_dir: recordPath(job.artifactRoot, job.outputDir), algorithm: job.algorithm,
     num_epochs: s.epochs, batch_size: s.batchSize, noise_model: s.noiseModel, modes: s.modes,
     n_images: s.nImages, seed: s.seed, init_object: s.initObject, init_probe: s.initProbe,
     command: commandFor(job), settings_sha256: reconstructionSettingsSha256(s),
@@ -117,7 +118,9 @@ function runManifest(run: ReconstructionRun, timestamp: string, finishedAt: stri
   const { plan } = run;
   const order = new Map(plan.selected.map((j, i) => [jobKey(j), i]));
   return {
-    schema_version: SCHEMA_VERSION, timestamp, phase_c_root: plan.phaseCRoot, phase_d_root: plan.phaseDRoot, artifact_root: plan.artifactRoot,
+    schema_version: SCHEMA_VERSION, timestamp, phase_c_root: recordPath(plan.artifactRoot, plan.phaseCRoot),
+    phase_d_root: recordPath(plan.artifactRoot, plan.phaseDRoot), artifact_root: '.',
+    provenance: { artifact_root: plan.artifactRoot, phase_c_root: plan.phaseCRoot, phase_d_root: plan.phaseDRoot },
     filters: plan.filters, total_jobs: plan.allJobs.length, filtered_jobs: plan.selected.length,
     missing_jobs: plan.missing.map((m) => ({ dose: m.dose, view: m.view, split: m.split, reason: m.reason })),
     jobs: plan.selected.map(jobRecord),
@@ -158,7 +161,9 @@ export async function startReconstruction(plan: ReconstructionPlan, emit: (e: Ph
   mkdirSync(plan.artifactRoot, { recursive: true });
   const release = acquireLock(join(plan.artifactRoot, PHASE_F.lock), 'reconstruct run', 'artifact root');
   try {
-    const priorManifest = readManifest(plan.manifestPath);
+    // read again under the lock: the plan's read may predate another run's last merge
+    const read = readManifest(plan.manifestPath);
+    const priorManifest = read && relativiseManifest(read, plan.artifactRoot, [plan.artifactRoot, plan.phaseCRoot, plan.phaseDRoot]);
     const priorSkip = readSkipSummary(plan.skipSummaryPath);
     const priorResults = new Map((priorManifest?.execution_results ?? []).map((r) => [jobKey(r), r]));
     const alreadyComplete: ReconstructionJob[] = [];

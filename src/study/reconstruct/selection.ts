@@ -55,7 +55,7 @@ export function selectionFacts(inputNpz: string, view: View): SelectionFacts {
       let n: number | null = null;
       let why = '';
       try {
-        if (reader.has('xcoords')) n = reader.get('xcoords').shape[0] ?? null;
+        if (reader.has('xcoords')) n = reader.header('xcoords').shape[0] ?? null; // the header only: a count needs no data
         else why = 'no xcoords key';
       } catch (err) {
         why = (err as Error).message;

@@ -9,6 +9,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../files/atomic.js';
+import { MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { page } from '../../report/html.js';
 import { REPORT } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
@@ -31,8 +32,15 @@ export interface ReportResult {
   figures: DrawnFigure[];
 }
 
-/** Writes `<hub>/report/index.html` (and its images). */
-export async function buildReport(hub: string): Promise<ReportResult> {
+/**
+ * Writes `<hub>/report/index.html` (and its images), holding `<hub>/report/.report.lock` (a second report of
+ * the same hub waits for it, up to `lockWaitMs`, default 10 minutes: both rebuild the image directory).
+ */
+export async function buildReport(hub: string, lockWaitMs = MERGE_WAIT_MS): Promise<ReportResult> {
+  return withLock(join(planReport(hub).outDir, REPORT.lock), 'report', 'report directory', () => writeReport(hub), { waitMs: lockWaitMs });
+}
+
+async function writeReport(hub: string): Promise<ReportResult> {
   const plan = planReport(hub);
   rmSync(plan.imgDir, { recursive: true, force: true }); // derived; rebuilt every time
   mkdirSync(plan.imgDir, { recursive: true });

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
+import { tryLock } from '../../files/lock.js';
 import { UsageError } from '../../errors.js';
 import type { SettingDifference } from '../../settings/fingerprint.js';
 import { shown } from '../../settings/parse.js';
@@ -61,14 +62,41 @@ export interface RunResult {
   exitCode: number;
 }
 
-/** Temporary files left by a process that was killed mid-write (never complete files). */
-export function removeStaleTemporaries(dir: string): void {
+/**
+ * Temporary files left by a process that was killed mid-write (never complete files): those of a pid that
+ * no longer runs here and older than a minute, or older than 15 minutes — never one that another process
+ * (e.g. a `compare` into this hub's Phase G root) is writing now.
+ */
+export function removeStaleTemporaries(dir: string, now = Date.now()): void {
   let names: string[];
   try { names = readdirSync(dir); } catch { return; }
   for (const name of names) {
     const p = join(dir, name);
-    if (name.startsWith('.tmp-')) { rmSync(p, { force: true, recursive: true }); continue; }
-    try { if (statSync(p).isDirectory()) removeStaleTemporaries(p); } catch { /* vanished */ }
+    if (name.startsWith('.tmp-')) {
+      try {
+        const age = now - statSync(p).mtimeMs;
+        const pid = Number(/\.(\d+)\.[0-9a-f]+$/.exec(name)?.[1] ?? NaN);
+        let running = false;
+        try { if (Number.isInteger(pid) && pid > 0) { process.kill(pid, 0); running = true; } } catch (e) { running = (e as NodeJS.ErrnoException).code === 'EPERM'; }
+        if (age > 15 * 60_000 || (!running && age > 60_000)) rmSync(p, { force: true, recursive: true });
+      } catch { /* vanished */ }
+      continue;
+    }
+    try { if (statSync(p).isDirectory()) removeStaleTemporaries(p, now); } catch { /* vanished */ }
+  }
+}
+
+/**
+ * Runs (or resumes) the study `settings` describe into `hub`, holding the hub's lock (`.run.lock`): a second
+ * `run` into the same hub fails at once, naming the holder. Each phase also takes its own root's lock.
+ */
+export async function runStudy(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void = () => {}): Promise<RunResult> {
+  if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found a file`);
+  const lock = tryLock(join(hub, HUB.lock), 'study run', 'hub');
+  try {
+    return await studyInHub(hub, settings, onEvent);
+  } finally {
+    lock.release();
   }
 }
 
@@ -106,11 +134,11 @@ interface PhaseOutcome {
   fingerprints?: () => Pick<PhaseRecord, 'inputs_sha256' | 'outputs_sha256'>;
 }
 
-/** Runs (or resumes) the study `settings` describe into `hub`. */
-export async function runStudy(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void = () => {}): Promise<RunResult> {
+/** The study in a hub whose lock this process holds. */
+async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void): Promise<RunResult> {
   const design = designFromSettings(settings).validate();
   const previous = readRunState(hub);
-  if (previous === null && existsSync(hub) && readdirSync(hub).length > 0) {
+  if (previous === null && existsSync(hub) && readdirSync(hub).some((n) => n !== HUB.lock && !n.startsWith('.tmp-'))) {
     // Never write into (and possibly over) files that some other process or person put there.
     throw new UsageError(`\`hub\` ${hub}: the directory exists, is not empty and holds no run.json, so it is not a ptychostudy hub; choose a new \`hub\``);
   }

@@ -3,10 +3,15 @@
  * job.ts (simulating and writing a dose's two splits), record.ts (run_manifest.json). `runSimulation` is
  * the code path of `ptychostudy generate` and of the whole-study runner. Nothing here prints or reads argv.
  */
+import { join } from 'node:path';
+import { tryLock } from '../../files/lock.js';
 import type { PresetName, StudySettings } from '../../settings/schema.js';
+import { PHASE_C } from '../hub/layout.js';
 import { localExecutor, type Executor, type Phase } from '../phase.js';
 import { simulateDoses, type SimulationJobResult } from './job.js';
-import { planSimulation, type PhaseCProgress, type SimulationJob, type SimulationPlan, type SimulationRunOptions } from './plan.js';
+import {
+  planSimulation, readRootState, type PhaseCProgress, type SimulationJob, type SimulationPlan, type SimulationRunOptions,
+} from './plan.js';
 import { SimulationManifest } from './record.js';
 
 export const simulationPhase: Phase<SimulationPlan, SimulationJob, SimulationJobResult, PhaseCProgress> = {
@@ -29,19 +34,29 @@ export interface PhaseCResult {
 }
 
 /**
- * Runs Phase C: plan, every dose, manifest after each. Throws UsageError/InputError (exit code 2) before
- * writing anything when an input is bad or an output exists without `overwrite`.
+ * Runs Phase C: plan, every dose, manifest after each, holding the output root's lock (`.generate.lock`:
+ * a second run into the same root fails at once, naming the holder). Throws UsageError/InputError (exit
+ * code 2) before writing anything when an input is bad, an output exists without `overwrite`, or the root
+ * is busy.
  */
 export async function runSimulation(settings: StudySettings, opts: SimulationRunOptions,
   onProgress: (p: PhaseCProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<PhaseCResult> {
   const t0 = performance.now();
-  const plan = planSimulation(settings, opts);
-  const manifest = new SimulationManifest(plan);
+  const planned = planSimulation(settings, opts);
+  const lock = tryLock(join(planned.outputRoot, PHASE_C.lock), 'generate run', 'Phase C root');
   const doses: SimulationJobResult[] = [];
-  await executor.run(simulationPhase, plan, plan.jobs, onProgress, (_job, r) => {
-    manifest.add(r);
-    doses.push(r);
-  });
+  let plan: SimulationPlan;
+  try {
+    // what the root holds, read again under the lock
+    plan = { ...planned, previousManifest: readRootState(planned.jobs, planned.manifestPath, opts.overwrite ?? false) };
+    const manifest = new SimulationManifest(plan);
+    await executor.run(simulationPhase, plan, plan.jobs, onProgress, (_job, r) => {
+      manifest.add(r);
+      doses.push(r);
+    });
+  } finally {
+    lock.release();
+  }
   const first = doses[0];
   if (first === undefined) throw new Error('internal: Phase C simulated no dose');
   return {

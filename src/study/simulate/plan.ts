@@ -164,8 +164,8 @@ export function loadBaseNpz(path: string): BaseInput {
     }
     let nPositions: number | null = null;
     if (reader.has('xcoords')) {
-      const xs = reader.get('xcoords');
-      nPositions = xs.shape.length >= 1 ? xs.shape[0] : null;
+      const xs = reader.header('xcoords'); // the header only: a count needs no data
+      nPositions = xs.shape.length >= 1 ? xs.shape[0]! : null;
     }
     const buf = readFileSync(path);
     return {
@@ -175,6 +175,35 @@ export function loadBaseNpz(path: string): BaseInput {
     };
   } finally {
     reader.close();
+  }
+}
+
+/**
+ * What the output root holds that a run depends on: no output exists unless `overwrite`, no dose path is a
+ * file, and the previous manifest (null when there is none). Called by the plan and again under the root's
+ * lock (another run may have written meanwhile). Throws InputError; writes nothing.
+ */
+export function readRootState(jobs: readonly SimulationJob[], manifestPath: string, overwrite: boolean): Record<string, unknown> | null {
+  if (!overwrite) {
+    for (const o of jobs) {
+      for (const f of [o.train, o.test]) {
+        if (existsSync(f)) throw new InputError(`${f} already exists (use \`overwrite\` to replace it)`);
+      }
+    }
+  }
+  for (const o of jobs) {
+    if (existsSync(o.dir) && !statSync(o.dir).isDirectory()) throw new InputError(`${o.dir} exists and is not a directory`);
+  }
+  if (!existsSync(manifestPath)) return null;
+  try {
+    const v = JSON.parse(readFileSync(manifestPath, 'utf8')) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    if (!overwrite) {
+      throw new InputError(`${manifestPath} is not a valid run manifest (${(e as Error).message}); use \`overwrite\` to replace it`);
+    }
+    return null;
   }
 }
 
@@ -200,28 +229,7 @@ export function planSimulation(settings: StudySettings, opts: SimulationRunOptio
     };
   });
   const manifestPath = join(opts.outputRoot, PHASE_C.manifest);
-  if (!opts.overwrite) {
-    for (const o of jobs) {
-      for (const f of [o.train, o.test]) {
-        if (existsSync(f)) throw new InputError(`${f} already exists (use \`overwrite\` to replace it)`);
-      }
-    }
-  }
-  for (const o of jobs) {
-    if (existsSync(o.dir) && !statSync(o.dir).isDirectory()) throw new InputError(`${o.dir} exists and is not a directory`);
-  }
-  let previousManifest: Record<string, unknown> | null = null;
-  if (existsSync(manifestPath)) {
-    try {
-      const v = JSON.parse(readFileSync(manifestPath, 'utf8')) as unknown;
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
-      previousManifest = v as Record<string, unknown>;
-    } catch (e) {
-      if (!opts.overwrite) {
-        throw new InputError(`${manifestPath} is not a valid run manifest (${(e as Error).message}); use \`overwrite\` to replace it`);
-      }
-    }
-  }
+  const previousManifest = readRootState(jobs, manifestPath, opts.overwrite ?? false);
   return {
     settings, preset: settings.preset, outputRoot: opts.outputRoot, doses, seed: sim.seed, nPositions, patchSize,
     objectShape: [h, w], base, jobs, manifestPath, previousManifest, timestamp: opts.timestamp ?? null,

@@ -1,9 +1,11 @@
 /**
  * Phase C record: `<root>/run_manifest.json`, rewritten (atomically) after every dose: one entry per
  * dose directory (sorted by dose; entries of doses this run did not touch are kept), other keys, and the
- * latest run's parameters under `_run`.
+ * latest run's parameters under `_run`. Paths are relative to the Phase C root.
  */
+import { resolve } from 'node:path';
 import { writeJsonAtomic } from '../../files/atomic.js';
+import { recordPath } from '../../files/paths.js';
 import { packageVersion } from '../../version.js';
 import { doseDirName } from '../hub/layout.js';
 import type { SimulationJobResult } from './job.js';
@@ -37,11 +39,13 @@ export class SimulationManifest {
 
   add(r: SimulationJobResult): void {
     const plan = this.plan;
+    // paths relative to the Phase C root (a copied hub names its own files); the root's absolute path is in _run.provenance
+    const rel = (p: string): string => recordPath(plan.outputRoot, p);
     this.entries[doseDirName(r.dose)] = {
       dose: r.dose,
-      train: r.train,
-      test: r.test,
-      intermediate_dir: r.doseDir,
+      train: rel(r.train),
+      test: rel(r.test),
+      intermediate_dir: rel(r.doseDir),
       train_count: r.trainCount,
       test_count: r.testCount,
       intensity_scale: r.intensityScale,
@@ -66,6 +70,7 @@ export class SimulationManifest {
       object_source: plan.base ? plan.base.path : 'synthetic',
       split: { axis: r.split.axis, split_point: r.split.splitPoint, train_count: r.trainCount, test_count: r.testCount },
       doses_this_run: plan.doses,
+      provenance: { output_root: resolve(plan.outputRoot) },
     };
     writeJsonAtomic(plan.manifestPath, orderedManifest(this.entries, run));
   }

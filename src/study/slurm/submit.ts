@@ -10,11 +10,12 @@
  * complete evidence. When sbatch refuses a step (a bad partition or account, a limit), the steps already
  * submitted are cancelled, the refusal is recorded with sbatch's own message, and a SlurmError says it.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
+import { tryLock } from '../../files/lock.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { designFromSettings } from '../design/design.js';
@@ -143,7 +144,7 @@ export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, on
 
 function isEmptyDir(dir: string): boolean {
   try {
-    return readdirSync(dir).length === 0;
+    return readdirSync(dir).every((n) => n === HUB.lock || n.startsWith('.tmp-')); // the lock this submission holds
   } catch {
     return true;
   }
@@ -156,6 +157,17 @@ function isEmptyDir(dir: string): boolean {
  */
 export async function submitStudy(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission> {
   requireSlurmCommands();
+  // the hub's lock, as a local `run` holds it: no submission into a hub a local run is writing (and no
+  // local run starts while this one checks and records the hub)
+  const lock = existsSync(hub) && !statSync(hub).isDirectory() ? null : tryLock(join(hub, HUB.lock), 'study submission', 'hub');
+  try {
+    return await submitStudyLocked(hub, settings, env);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function submitStudyLocked(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission> {
   const design = designFromSettings(settings).validate();
   const record = runSettingsOf(settings);
   const previous = readRunState(hub);

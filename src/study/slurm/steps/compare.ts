@@ -2,11 +2,11 @@
  * Phase G as a cluster step: one task per dose × view × split. The first task plans the comparisons from
  * Phase F's merged manifest (Phase F is finalized by then), allocates the run id and keeps the merged
  * summary as it was; each task compares its job (`compareJob`, the local code, writing the job's files)
- * and every merge rebuilds `metrics_summary.json` from that prior summary and every result so far
- * (`mergeSummary`, as a local run). The final merge also writes the run's snapshot, the Markdown and CSV
+ * and every merge folds every result so far into `metrics_summary.json` as it is then (`mergeSummary`, as a
+ * local run), under the output root's lock that a local `compare` takes too: rows another run merged
+ * meanwhile are kept, this run's own earlier merges replaced. The final merge also writes the run's snapshot, the Markdown and CSV
  * tables and the charts. A task killed by SLURM becomes a failed row of each model of its job.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../../../errors.js';
@@ -15,9 +15,10 @@ import { compactUtc, createUniqueDir } from '../../../files/dirs.js';
 import { compareJob, type CompareJobResult, type ComparisonRun } from '../../compare/job.js';
 import { planComparisons, type CompareJob, type ExternalModel } from '../../compare/plan.js';
 import { mergeSummary, summaryCsv, summaryMarkdown } from '../../compare/summary.js';
-import { doseDirName, PHASE_G } from '../../hub/layout.js';
+import { recordPath } from '../../../files/paths.js';
+import { doseDirName, PHASE_G, SPLITS, VIEWS, type Split, type View } from '../../hub/layout.js';
 import {
-  MetricsSummarySchema, OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
+  OWN_MODEL, readMetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
 } from '../../hub/metrics-summary.js';
 import { slurmPaths, type TaskResult } from '../records.js';
 import { pathOption, type ClusterStep, type StepContext } from './step.js';
@@ -36,8 +37,8 @@ interface CompareOptions {
   phaseFRoot: string;
   outputRoot: string;
   dose: number | null;
-  view: string | null;
-  split: string | null;
+  view: View | null;
+  split: Split | null;
   models: ExternalModel[];
   region: 'illumination' | 'patches';
   figures: boolean;
@@ -52,7 +53,7 @@ export function compareOptions(ctx: StepContext): CompareOptions {
   return {
     phaseCRoot: pathOption(ctx.record, 'phaseCRoot'), phaseDRoot: str(o['phaseDRoot']) ?? '',
     phaseFRoot: pathOption(ctx.record, 'phaseFRoot'), outputRoot: pathOption(ctx.record, 'outputRoot'),
-    dose: num(o['dose']), view: str(o['view']), split: str(o['split']), models,
+    dose: num(o['dose']), view: VIEWS.find((v) => v === o['view']) ?? null, split: SPLITS.find((v) => v === o['split']) ?? null, models,
     region: o['region'] === 'patches' ? 'patches' : 'illumination', figures: o['figures'] !== false, charts: o['charts'] !== false,
   };
 }
@@ -72,10 +73,10 @@ function isJobResult(v: unknown): v is CompareJobResult {
 }
 
 /** A (dose, view, split) from a key `dose_<D>/<view>/<split>`. */
-function addressOf(key: string): { dose: number; view: string; split: string } {
-  const m = /^dose_(\d+)\/([a-z_0-9]+)\/([a-z]+)$/.exec(key);
+function addressOf(key: string): { dose: number; view: View; split: Split } {
+  const m = /^dose_(\d+)\/(baseline|dense|sparse)\/(train|test)$/.exec(key);
   if (!m) throw new Error(`internal: ${key} is not a job key`);
-  return { dose: Number(m[1]), view: m[2]!, split: m[3]! };
+  return { dose: Number(m[1]), view: m[2] as View, split: m[3] as Split };
 }
 
 function filterTag(o: CompareOptions): string {
@@ -84,7 +85,8 @@ function filterTag(o: CompareOptions): string {
 
 export const compareStep: ClusterStep = {
   name: 'compare',
-  phaseLock: () => null,
+  // the lock a local `compare` into the same output root merges under too
+  phaseLock: (ctx) => join(compareOptions(ctx).outputRoot, PHASE_G.lock),
   async start(ctx): Promise<Start> {
     const o = compareOptions(ctx);
     const started = new Date();
@@ -135,7 +137,8 @@ export const compareStep: ClusterStep = {
       for (const model of [OWN_MODEL, ...o.models.map((m) => m.name)]) {
         rows.push({
           dose: a.dose, view: a.view, split: a.split, model, source: model === OWN_MODEL ? 'ptychostudy' : 'external', status: 'failed',
-          error: `SLURM task ${f.slurm_job ?? f.task} ${f.message}`, reconstruction: job?.reconstructionNpz ?? null, ground_truth: job?.inputNpz ?? null,
+          error: `SLURM task ${f.slurm_job ?? f.task} ${f.message}`, reconstruction: job?.reconstructionNpz ? recordPath(o.outputRoot, job.reconstructionNpz) : null,
+          ground_truth: job?.inputNpz ? recordPath(o.outputRoot, job.inputNpz) : null,
           region: null, compared_shape: null, same_frame: null, registered_on: null, metrics: {}, values: {}, run_id: start.run_id, computed_at: at,
         });
         failed++;
@@ -146,9 +149,9 @@ export const compareStep: ClusterStep = {
       filters: { dose: o.dose, view: o.view, split: o.split }, models: o.models.map((m) => ({ name: m.name, pattern: m.pattern })),
       compared, failed, skipped: skipped.length, snapshot: `${PHASE_G.runs}/${start.run_id}`,
     };
-    const priorValue = JSON.parse(readFileSync(slurmPaths(ctx.home).prior(ctx.submission.number, 'compare', 'summary'), 'utf8')) as unknown;
-    const prior: MetricsSummary | null = priorValue === null ? null : MetricsSummarySchema.parse(priorValue);
-    const merged = mergeSummary(prior, { rows, skipped, record });
+    // Merged into the summary as it is now (read under the output root's lock, which a local compare takes
+    // too): rows another run merged since this one started are kept; this run's earlier merges are replaced.
+    const merged = mergeSummary(readMetricsSummary(join(o.outputRoot, PHASE_G.summaryJson)), { rows, skipped, record });
     if (failures !== null) {
       writeJsonAtomic(join(o.outputRoot, PHASE_G.runs, start.run_id, PHASE_G.summaryJson), mergeSummary(null, { rows, skipped, record }));
     }

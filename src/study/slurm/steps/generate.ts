@@ -9,7 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../../errors.js';
 import { writeJsonAtomic } from '../../../files/atomic.js';
-import { doseDirName } from '../../hub/layout.js';
+import { join } from 'node:path';
+import { recordPath } from '../../../files/paths.js';
+import { doseDirName, PHASE_C } from '../../hub/layout.js';
 import { localExecutor } from '../../phase.js';
 import type { SimulationJobResult } from '../../simulate/job.js';
 import { simulationPhase } from '../../simulate/phase.js';
@@ -54,15 +56,16 @@ function isResult(v: unknown): v is SimulationJobResult {
 }
 
 /** Whether the manifest already holds exactly this result (a merge repeated by the final one). */
-function alreadyMerged(manifest: Record<string, unknown> | null, r: SimulationJobResult): boolean {
+function alreadyMerged(manifest: Record<string, unknown> | null, r: SimulationJobResult, root: string): boolean {
   const e = manifest?.[doseDirName(r.dose)] as Record<string, unknown> | undefined;
   return e !== undefined && e['status'] === undefined && e['intensity_scale'] === r.intensityScale
-    && e['seconds'] === Number(r.seconds.toFixed(3)) && e['train'] === r.train;
+    && e['seconds'] === Number(r.seconds.toFixed(3)) && e['train'] === recordPath(root, r.train); // recorded relative to the root
 }
 
 export const generateStep: ClusterStep = {
   name: 'generate',
-  phaseLock: () => null,
+  // the lock a local `generate` into the same root holds
+  phaseLock: (ctx) => join(pathOption(ctx.record, 'outputRoot'), PHASE_C.lock),
   async start() {
     return {};
   },
@@ -82,7 +85,7 @@ export const generateStep: ClusterStep = {
     const ok = results.filter((r) => r.status === 'ok' && isResult(r.payload)).map((r) => r.payload as SimulationJobResult);
     const current = readManifest(plan.manifestPath);
     const manifest = new SimulationManifest({ ...plan, previousManifest: current });
-    for (const r of ok) if (!alreadyMerged(current, r)) manifest.add(r);
+    for (const r of ok) if (!alreadyMerged(current, r, plan.outputRoot)) manifest.add(r);
     const failed: TaskFailure[] = [
       ...results.filter((r) => r.status === 'failed').map((r) => ({ task: r.task, key: r.key, slurm_job: r.slurm_job, message: r.error ?? 'failed' })),
       ...(failures ?? []),

@@ -41,7 +41,8 @@ function isSummary(v: unknown): v is DoseSummary {
 
 export const overlapStep: ClusterStep = {
   name: 'overlap',
-  phaseLock: () => null,
+  // the lock a local `overlap` into the same root holds
+  phaseLock: (ctx) => join(pathOption(ctx.record, 'outputRoot'), PHASE_D.lock),
   async start() {
     return {};
   },

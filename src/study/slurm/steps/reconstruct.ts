@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../../../files/atomic.js';
+import { recordPath } from '../../../files/paths.js';
 import { jobKey, PHASE_F } from '../../hub/layout.js';
 import {
   ManifestSchema, SkipEntrySchema, SkipSummarySchema, type ExecutionResult, type Manifest, type SkipSummary,
@@ -106,8 +107,8 @@ function killedResult(job: ReconstructionJob, runId: string, f: TaskFailure, at:
   }
   return {
     dose: job.dose, view: job.view, split: job.split, status: 'failed', returncode: 1, run_id: runId,
-    started_at: at, finished_at: at, seconds: 0, input_npz: job.inputNpz, input_size: null, input_sha256: null,
-    output_dir: job.outputDir, log_path: join(job.outputDir, PHASE_F.jobLog), stdout_preview: error.slice(0, 200), command: commandFor(job),
+    started_at: at, finished_at: at, seconds: 0, input_npz: recordPath(job.artifactRoot, job.inputNpz), input_size: null, input_sha256: null,
+    output_dir: recordPath(job.artifactRoot, job.outputDir), log_path: recordPath(job.artifactRoot, join(job.outputDir, PHASE_F.jobLog)), stdout_preview: error.slice(0, 200), command: commandFor(job),
     reconstruction_npz: null, reconstruction_png: null, lsqml_log: null, epochs_run: null, final_loss: null, n_positions: null,
     error, ...facts, history: [],
   };
