@@ -1,5 +1,5 @@
 /**
- * End-of-epoch constraints of LSQML (spec §3.9–3.10): the epoch-0 probe intensity rescaling and the
+ * End-of-epoch constraints of LSQML (docs/lsqml.md): the epoch-0 probe intensity rescaling and the
  * removal of the object–probe scale ambiguity. (Mode orthogonalisation is in modes.ts.)
  */
 

@@ -1,5 +1,5 @@
 /**
- * The LSQML forward model as a stand-alone function (spec §2): for each position, the integer object
+ * The LSQML forward model as a stand-alone function (docs/lsqml.md): for each position, the integer object
  * patch times the probe modes (mode 0 — or, with `shiftAllModes`, every mode — Fourier-shifted by the
  * fractional position), far-field intensity Σ_m |FFT2(ψ_m)|² with DC at [0, 0]. Used to simulate
  * data for tests and benchmarks; the engine runs the same arithmetic batched in kernels.ts.

@@ -1,6 +1,6 @@
 /**
  * The per-minibatch work of LSQML, split into phases that the main thread and worker threads run on
- * disjoint parts of shared buffers (spec §3, §9). A phase works on a range of batch slots
+ * disjoint parts of shared buffers (docs/lsqml.md). A phase works on a range of batch slots
  * (per-position phases), a range of object rows (scatter, precondition, update, illumination map) or
  * a range of probe pixels (batch reduction of the probe direction). Every sum of a pixel or of a
  * position is formed by one thread in a fixed order, so results are bit-identical for any thread

@@ -391,7 +391,7 @@ export class LsqmlEngine {
     return c.illum;
   }
 
-  /** Start-of-epoch preconditioner build / running average (spec §3.3). */
+  /** Start-of-epoch preconditioner build / running average (docs/lsqml.md). */
   private preEpoch(e: number): void {
     if (this.precond === null) {
       this.precond = firstPreconditioner(this.illum(), this.maxPatternSum, this.N);
@@ -420,7 +420,7 @@ export class LsqmlEngine {
       lossSum += r.loss; nb++; sumY += r.sumY; sumYhat += r.sumYhat;
     }
     const loss = lossSum / nb;
-    // End-of-epoch hooks (spec §3.10).
+    // End-of-epoch hooks (docs/lsqml.md).
     if (e === 0 && o.rescaleProbeIntensityInFirstEpoch) {
       if (!(sumYhat > 0) || !Number.isFinite(sumYhat)) {
         throw new LsqmlInputError('the initial probe and object predict no intensity at any position, so the probe cannot be rescaled');
@@ -566,7 +566,7 @@ export class LsqmlEngine {
     return result;
   }
 
-  /** Poisson far-field step sizes of the batch (spec §3.1): two fixed-point passes, clamp, perturbation. */
+  /** Poisson far-field step sizes of the batch (docs/lsqml.md): two fixed-point passes, clamp, perturbation. */
   private poissonStep(indices: ArrayLike<number>, B: number): void {
     const c = this.ctx, o = this.options, a = this.aPois;
     const batchMean = (): number => { let s = 0; for (let i = 0; i < B; i++) s += a[indices[i]]; return s / B; };

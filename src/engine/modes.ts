@@ -1,5 +1,5 @@
 /**
- * Incoherent probe modes: pty-chi's SVD orthogonalisation (`orthogonalize_svd`, spec §3.10) and the
+ * Incoherent probe modes: pty-chi's SVD orthogonalisation (`orthogonalize_svd`, docs/lsqml.md) and the
  * small Hermitian eigen-solver it needs.
  */
 

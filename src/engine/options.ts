@@ -67,7 +67,7 @@ export interface LsqmlOptions {
   objectOptimizable: boolean;
   objectPlan: OptimizationPlan;
   /** Whether and when the probe is updated (pty-chi probe `optimizable` + `optimization_plan`).
-   *  `probePlan.start` also shifts the preconditioner schedule (spec §3.3). */
+   *  `probePlan.start` also shifts the preconditioner schedule (docs/lsqml.md). */
   probeOptimizable: boolean;
   probePlan: OptimizationPlan;
   /** SVD orthogonalisation of the incoherent probe modes at the end of every epoch of the plan
@@ -85,10 +85,10 @@ export interface LsqmlOptions {
    *  (hard-coded 0.01 in `get_psi_far_step_size`). Set 0 to reproduce the parity fixtures. */
   poissonStepNoise: number;
   /** DEPARTURE. Clamp the Poisson far-field step to [0, 1] again after the perturbation (pty-chi
-   *  does not), so the batch mean ā never exceeds 1 and 1 − ā·ξ never reaches zero (spec §3.1
+   *  does not), so the batch mean ā never exceeds 1 and 1 − ā·ξ never reaches zero (docs/lsqml.md
    *  "Hazard"). Default true. Without noise it changes nothing. */
   clampPoissonStepAfterNoise: boolean;
-  /** DEPARTURE (option). Position origin convention (spec §1.4, pty-chi issue #73). Default
+  /** DEPARTURE (option). Position origin convention (docs/lsqml.md, pty-chi issue #73). Default
    *  'ptychi' (the snapshot the fixtures come from); see docs/lsqml.md. */
   originConvention: OriginConvention;
   /** Seed of the engine's random streams: minibatch order and the Poisson step perturbation. */
@@ -107,7 +107,7 @@ export interface LsqmlOptions {
 
 const everyEpoch: OptimizationPlan = { start: 0, stop: null, stride: 1 };
 
-/** pty-chi's defaults (spec §3.16). */
+/** pty-chi's defaults (docs/lsqml.md). */
 export const DEFAULT_LSQML_OPTIONS: Readonly<LsqmlOptions> = Object.freeze({
   epochs: 100,
   batchSize: 100,

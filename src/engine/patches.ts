@@ -1,5 +1,5 @@
 /**
- * Object patches on the integer grid and the sub-pixel Fourier shift of the probe (spec §1.4–1.5).
+ * Object patches on the integer grid and the sub-pixel Fourier shift of the probe (docs/lsqml.md).
  *
  * Positions are pty-chi's: pixels, [y, x], relative to the position origin. The integer part
  * r = round_half_even(p) selects the object patch, whose top-left corner is

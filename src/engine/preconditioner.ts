@@ -1,5 +1,5 @@
 /**
- * The object preconditioner of LSQML (spec §3.3): an illumination map C built from the probe at every
+ * The object preconditioner of LSQML (docs/lsqml.md): an illumination map C built from the probe at every
  * scan position, its first build and running-average schedule, and the damped inverse
  * 1/√(C² + (δ·max C)²) that divides the placed object direction.
  */

@@ -1,6 +1,6 @@
 /**
  * Initial incoherent probe modes from one primary mode: pty-chi's `orthogonalize_initial_probe`
- * (method "hermite", spec §1.2), re-implemented. The secondary modes are Hermite-like functions
+ * (method "hermite", docs/lsqml.md), re-implemented. The secondary modes are Hermite-like functions
  * (x − x̄)^a·(y − ȳ)^b·P·exp(−(x − x̄)²/(2σx²) − (y − ȳ)²/(2σy²)) around the probe's intensity centroid,
  * Gram–Schmidt orthogonalised in pty-chi's order and with its projection convention; each secondary
  * mode holds 2 % of the primary's energy and mode 0 (the primary, unchanged in shape) the rest.

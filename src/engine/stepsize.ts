@@ -1,5 +1,5 @@
 /**
- * Step sizes of LSQML (spec §3.5–3.6): the per-position regularised 2×2 joint solve and the batch
+ * Step sizes of LSQML (docs/lsqml.md): the per-position regularised 2×2 joint solve and the batch
  * reductions (10 % two-sided trimmed mean for the object, plain mean for the probe).
  */
 
@@ -80,7 +80,7 @@ export function solveJoint(sys: JointSystem, i: number): [number, number] {
   return [Number.isFinite(x0) ? x0 : 0, Number.isFinite(x1) ? x1 : 0];
 }
 
-/** Per-position α_O and α_P: max(Re x, 0) scaled by β/(M) and β (spec §3.5, post-scaling). */
+/** Per-position α_O and α_P: max(Re x, 0) scaled by β/(M) and β (docs/lsqml.md, post-scaling). */
 export function jointStepSizes(sys: JointSystem, objectScale: number, probeScale: number): { alphaO: Float64Array; alphaP: Float64Array } {
   const n = sys.a11.length;
   const alphaO = new Float64Array(n), alphaP = new Float64Array(n);

@@ -1,5 +1,5 @@
 /**
- * Fourier ring correlation, as the reference computes it (spec §9.2 item 8; hoidn/FRC, after
+ * Fourier ring correlation, as the reference computes it (docs/metrics.md; hoidn/FRC, after
  * s-sajid-ali/FRC):
  *
  * - both images are centre-cropped to a square of side n = min(h, w);

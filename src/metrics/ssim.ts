@@ -5,7 +5,7 @@
  * window, K1 = 0.01, K2 = 0.03, sample covariance (×49/48), and the mean of the SSIM map over the
  * pixels at least 3 from every edge (the only ones whose window is inside the image).
  *
- * `msSsim` = PtychoPINN's `ms_ssim` (ptycho/evaluation.py, spec §9.2 item 7, which is *not* the
+ * `msSsim` = PtychoPINN's `ms_ssim` (ptycho/evaluation.py, docs/metrics.md, which is *not* the
  * standard Wang et al. MS-SSIM): optional Gaussian pre-smoothing (σ, scipy `gaussian_filter`), one data
  * range max(range a, range b) computed once, plain SSIM at every level, NaN → 0, negative SSIM → 1e-4,
  * Π SSIM_l^{w_l} with w = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333], `[::2, ::2]` between levels and an

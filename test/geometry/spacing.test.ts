@@ -133,7 +133,7 @@ test('k-d tree agrees with brute force for k-nearest and radius queries', () => 
   assert.deepEqual(new KdTree(Float64Array.of(1), Float64Array.of(1)).nearest(0, 0, 3, 0), []);
 });
 
-test('disc overlap geometry matches the reference checks (spec §10.4)', () => {
+test('disc overlap geometry matches the checks of the reference study', () => {
   assert.ok(Math.abs(discOverlapFraction(0, 10) - 1) < 1e-12);
   const half = discOverlapFraction(5, 10);
   assert.ok(half > 0.39 && half < 0.40);
@@ -144,7 +144,7 @@ test('disc overlap geometry matches the reference checks (spec §10.4)', () => {
   assert.ok(discOverlapArea(3, 10) > discOverlapArea(7, 10));
 });
 
-test('metric 2 (image based) and metric 3 (group to group) follow spec §6.1', () => {
+test('metric 2 (image based) and metric 3 (group to group) follow the definitions of the reference study', () => {
   // one position → 0; duplicates are removed before metric 2
   assert.equal(metricImageBased(Float64Array.of(1), Float64Array.of(1), 6, 38.4), 0);
   assert.equal(metricImageBased(Float64Array.of(1, 1), Float64Array.of(2, 2), 6, 38.4), 0);

@@ -158,7 +158,7 @@ test('buildView edge cases: 0 and 1 positions, all identical, S larger than the 
   }
 });
 
-test('filterPerScan follows spec §3.5: per-scan rows filtered, 0-d broadcast, object/probe kept, _metadata dropped', () => {
+test('filterPerScan follows the reference study: per-scan rows filtered, 0-d broadcast, object/probe kept, _metadata dropped', () => {
   const arrays: Record<string, NdArray> = {
     xcoords: { dtype: '<f8', shape: [5], data: Float64Array.of(0, 1, 2, 3, 4) },
     dose: { dtype: '<f8', shape: [], data: Float64Array.of(1000) },
