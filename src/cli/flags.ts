@@ -39,3 +39,9 @@ export function collect(value: string, previous: string[] = []): string[] {
 export function doseFlags(values: readonly string[] | undefined): number[] | undefined {
   return values === undefined || values.length === 0 ? undefined : values.map(parseDose);
 }
+
+/** The value of a required flag (a usage error naming it when it is absent or empty). */
+export function requiredFlag(flag: string, v: string | undefined): string {
+  if (v === undefined || v === '') throw new UsageError(`${flag} is required`);
+  return v;
+}

@@ -8,11 +8,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmp } from '../study/reconstruct-helpers.js';
+import { waitFor } from './child.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const TINY = ['--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1'];
@@ -115,19 +116,6 @@ test('run --out HUB resumes with the hub\'s own settings; a finished hub changes
   writeFileSync(file, 'reconstruction:\n  objectStepSizeScaler: 0.5\n');
   assert.match(reconstruct(['--config', file]).stdout, / 0 already complete/);
 });
-
-function waitFor(cond: () => boolean, child: ChildProcess, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = (): void => {
-      if (cond()) return resolve();
-      if (child.exitCode !== null) return reject(new Error(`process exited (${child.exitCode}) before the condition held`));
-      if (Date.now() - t0 > ms) return reject(new Error('timed out waiting'));
-      setTimeout(tick, 100);
-    };
-    tick();
-  });
-}
 
 function finished(hub: string): Map<string, string> {
   const path = join(hub, 'phase_f', 'reconstruction_manifest.json');

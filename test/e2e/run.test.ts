@@ -14,6 +14,7 @@ import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
+import { waitFor } from './child.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 // QUICK is the quick study exactly as `npm start` runs it (about a minute on 2 cores; the seed makes it
@@ -113,19 +114,6 @@ test('ptychostudy run writes a complete hub for the quick study', { timeout: 900
   assert.equal(other.status, 2);
   assert.match(other.stderr, /other settings/);
 });
-
-function waitFor(cond: () => boolean, child: ChildProcess, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = (): void => {
-      if (cond()) return resolve();
-      if (child.exitCode !== null) return reject(new Error(`process exited (${child.exitCode}) before the condition held`));
-      if (Date.now() - t0 > ms) return reject(new Error('timed out waiting'));
-      setTimeout(tick, 100);
-    };
-    tick();
-  });
-}
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve) => {

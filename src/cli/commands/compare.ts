@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { collect, doseFlags } from '../flags.js';
+import { collect, doseFlags, requiredFlag } from '../flags.js';
 import { wrapText } from '../help.js';
 import { addOutOption, aliased } from '../options.js';
 import { paint } from '../style.js';
@@ -34,11 +34,6 @@ interface Flags extends ExecutorFlags {
   quiet?: boolean;
 }
 
-function required(flag: string, v: string | undefined): string {
-  if (v === undefined || v === '') throw new UsageError(`${flag} is required`);
-  return v;
-}
-
 /** Parses the flags into the library's options (usage errors for anything invalid). */
 export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
   const doses = doseFlags(f.dose) ?? [];
@@ -53,10 +48,10 @@ export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
     throw new UsageError((err as Error).message);
   }
   return {
-    phaseCRoot: required('--phase-c-root', f.phaseCRoot),
+    phaseCRoot: requiredFlag('--phase-c-root', f.phaseCRoot),
     phaseDRoot: f.phaseDRoot ?? '',
-    phaseFRoot: required('--phase-f-root', f.phaseFRoot),
-    outputRoot: required('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT)),
+    phaseFRoot: requiredFlag('--phase-f-root', f.phaseFRoot),
+    outputRoot: requiredFlag('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT)),
     dose, view: f.view ?? null, split: f.split ?? null,
     models,
     region: (f.region as 'illumination' | 'patches' | undefined) ?? 'illumination',

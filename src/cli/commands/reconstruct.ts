@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { collect, doseFlags, integerFlag, numberFlag } from '../flags.js';
+import { collect, doseFlags, integerFlag, numberFlag, requiredFlag } from '../flags.js';
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
@@ -49,16 +49,11 @@ const FLAGS: Record<string, string> = {
   'execution.jobs': '--jobs', ...EXECUTOR_FLAGS,
 };
 
-function required(flag: string, v: string | undefined): string {
-  if (v === undefined || v === '') throw new UsageError(`${flag} is required`);
-  return v;
-}
-
 /** Parses the flags into the settings and the run's options (usage errors for anything invalid). */
 export function optionsFromFlags(f: Flags): { settings: StudySettings; options: ReconstructionRunOptions } {
-  const phaseCRoot = required('--phase-c-root', f.phaseCRoot);
-  const phaseDRoot = required('--phase-d-root', f.phaseDRoot);
-  const artifactRoot = required('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT));
+  const phaseCRoot = requiredFlag('--phase-c-root', f.phaseCRoot);
+  const phaseDRoot = requiredFlag('--phase-d-root', f.phaseDRoot);
+  const artifactRoot = requiredFlag('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT));
   if (f.view !== undefined && !(VIEWS as readonly string[]).includes(f.view)) throw new UsageError(`--view ${f.view}: expected one of ${VIEWS.join(', ')}`);
   if (f.split !== undefined && !(SPLITS as readonly string[]).includes(f.split)) throw new UsageError(`--split ${f.split}: expected one of ${SPLITS.join(', ')}`);
   const doses = f.doses === undefined ? undefined : f.doses.split(',').map((d) => numberFlag('--doses', d)!);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { integerFlag } from '../flags.js';
+import { integerFlag, requiredFlag } from '../flags.js';
 import { UsageError } from '../../errors.js';
 import { ARRAY_STEPS, type ArrayStep } from '../../study/slurm/records.js';
 
@@ -10,11 +10,6 @@ interface Flags {
   step?: string;
   task?: string;
   finish?: boolean;
-}
-
-function required(flag: string, v: string | undefined): string {
-  if (v === undefined || v === '') throw new UsageError(`${flag} is required`);
-  return v;
 }
 
 /** `ptychostudy worker`: what the SLURM scripts of a cluster run execute (one task, or the finish job). */
@@ -35,8 +30,8 @@ export function register(program: Command): void {
     .option('--task <i>', 'the array task index (SLURM_ARRAY_TASK_ID)')
     .option('--finish', 'finalize the submission and write its report instead of running a task')
     .action(action('worker', async (f: Flags) => {
-      const hub = required('--hub', f.hub);
-      const n = integerFlag('--submission', required('--submission', f.submission))!;
+      const hub = requiredFlag('--hub', f.hub);
+      const n = integerFlag('--submission', requiredFlag('--submission', f.submission))!;
       const out = (line: string): void => { process.stdout.write(`[${new Date().toISOString()}] ${line}\n`); };
       if (f.finish) {
         const { finishSubmission } = await import('../../study/slurm/finish.js'); // loaded when used
@@ -46,9 +41,9 @@ export function register(program: Command): void {
         out(done.report !== null ? `report: ${done.report}` : `finished (exit code of the run: ${done.exit_code})`);
         return 0;
       }
-      const step = required('--step', f.step);
+      const step = requiredFlag('--step', f.step);
       if (!(ARRAY_STEPS as readonly string[]).includes(step)) throw new UsageError(`--step ${step}: expected one of ${ARRAY_STEPS.join(', ')}`);
-      const task = integerFlag('--task', required('--task', f.task))!;
+      const task = integerFlag('--task', requiredFlag('--task', f.task))!;
       if (task < 0) throw new UsageError(`--task ${task}: expected a task index ≥ 0`);
       const { runTask } = await import('../../study/slurm/task.js'); // loaded when used
       const r = await runTask(hub, n, step as ArrayStep, task, out);
