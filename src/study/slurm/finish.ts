@@ -4,14 +4,19 @@
  * this after the last array (afterany); a command following the run, `status` and `cancel` run it too when
  * every job has ended, so a killed or cancelled finish job loses nothing either.
  */
+import { join, relative } from 'node:path';
 import { utcSeconds } from '../../files/dirs.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
-import { join, relative } from 'node:path';
 import { hubRoots, REPORT } from '../hub/layout.js';
 import { reportInputs, reportOutputs } from '../run/fingerprints.js';
-import { readRunState, writeRunState } from '../run/state.js';
+import { readRunState, writeRunState, type RunState } from '../run/state.js';
 import { FinishSchema, readRecord, readSubmission, slurmPaths, type ArrayStep, type Finish, type StepFinal } from './records.js';
 import { finalizeStep, homeLock, recordPhase } from './task.js';
+
+/** A run is complete when every phase it recorded is (a phase may be complete with failed jobs). */
+function runStatus(state: RunState): RunState['status'] {
+  return Object.values(state.phases).every((p) => p?.status === 'complete') ? 'complete' : 'failed';
+}
 
 /** Finishes submission `n` of `home`; null while one of its tasks may still write a result. */
 export async function finishSubmission(home: string, n: number, by: string): Promise<Finish | null> {
@@ -41,7 +46,7 @@ export async function finishSubmission(home: string, n: number, by: string): Pro
       let inputs: string | null = null;
       if (before !== null) {
         before.phases.report = { status: 'complete', started, detail: relative(hub, reportPath) };
-        before.status = Object.values(before.phases).every((p) => p?.status === 'complete') ? 'complete' : 'failed';
+        before.status = runStatus(before);
         writeRunState(hub, before);
         inputs = reportInputs(hub, before);
       }
@@ -57,8 +62,7 @@ export async function finishSubmission(home: string, n: number, by: string): Pro
       }
       const state = readRunState(hub);
       if (state !== null) {
-        const phases = Object.values(state.phases);
-        state.status = phases.every((p) => p?.status === 'complete') ? 'complete' : 'failed';
+        state.status = runStatus(state);
         writeRunState(hub, state);
       }
     }
