@@ -2,8 +2,8 @@
  * `npm run bench -- slurm`: the quick study (`npm start`'s) through SLURM against the local executor on the
  * same machine — wall time of each and their ratio (target ≤ 1.3: the scheduler's and the per-task
  * processes' overhead must stay small), CPU time (local: this process and its worker threads; SLURM: every
- * task's own record, the finish job and the submitting command aside), load averages, and the span of each
- * SLURM step (first task start to last task end). Needs a SLURM cluster whose `sinfo` answers (one node:
+ * job's result record — its task's CPU since the job before — the submitting command aside), load
+ * averages, and per SLURM step its jobs, array tasks and span (first job start to last job end). Needs a SLURM cluster whose `sinfo` answers (one node:
  * scripts/local-slurm.sh); says why when there is none.
  */
 import { spawnSync } from 'node:child_process';
@@ -43,7 +43,8 @@ export async function run(): Promise<Record<string, unknown>> {
     if (r.status !== 0) throw new Error(`the SLURM run failed (exit ${r.status}): ${r.stderr}`);
     const steps: Record<string, unknown> = {};
     let taskCpu = 0;
-    let tasks = 0;
+    let jobs = 0;
+    const sub = JSON.parse(readFileSync(join(hub, 'slurm', 'jobs.json'), 'utf8')) as { submissions: { steps: { step: string; array_tasks?: number }[] }[] };
     for (const step of ['generate', 'overlap', 'reconstruct', 'compare']) {
       const rdir = join(hub, 'slurm', '1', step, 'results');
       const records = readdirSync(rdir).map((f) => JSON.parse(readFileSync(join(rdir, f), 'utf8')) as { started_at: string; finished_at: string; cpu_seconds: number; seconds: number });
@@ -51,13 +52,16 @@ export async function run(): Promise<Record<string, unknown>> {
       const last = Math.max(...records.map((x) => Date.parse(x.finished_at)));
       const cpu = records.reduce((a, x) => a + x.cpu_seconds, 0);
       taskCpu += cpu;
-      tasks += records.length;
-      steps[step] = { tasks: records.length, span_s: round((last - first) / 1000), task_cpu_s: round(cpu), mean_task_s: round(records.reduce((a, x) => a + x.seconds, 0) / records.length, 2) };
+      jobs += records.length;
+      steps[step] = {
+        jobs: records.length, array_tasks: sub.submissions[0]!.steps.find((x) => x.step === step)?.array_tasks ?? null,
+        span_s: round((last - first) / 1000), task_cpu_s: round(cpu), mean_job_s: round(records.reduce((a, x) => a + x.seconds, 0) / records.length, 2),
+      };
     }
     const submitted = JSON.parse(readFileSync(join(hub, 'slurm', 'jobs.json'), 'utf8')) as { submissions: { submitted_at: string }[] };
     const finish = JSON.parse(readFileSync(join(hub, 'slurm', '1', 'finish.json'), 'utf8')) as { finished_at: string };
     out.slurm = {
-      wall_s: round(slurmWall), task_cpu_s: round(taskCpu), tasks, steps,
+      wall_s: round(slurmWall), task_cpu_s: round(taskCpu), jobs, steps,
       submitted_to_finished_s: Date.parse(finish.finished_at) - Date.parse(submitted.submissions[0]!.submitted_at) > 0
         ? round((Date.parse(finish.finished_at) - Date.parse(submitted.submissions[0]!.submitted_at)) / 1000) : null,
       load_before: load1.map((x) => round(x, 2)), load_after: loadavg().map((x) => round(x, 2)),

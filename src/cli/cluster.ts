@@ -17,6 +17,7 @@ import type { ReconstructionRunOptions } from '../study/reconstruct/plan.js';
 import { summaryTable } from '../study/run/summary.js';
 import type { SimulationRunOptions } from '../study/simulate/plan.js';
 import { hubRoots } from '../study/hub/layout.js';
+import { arrayTasksOf } from '../study/slurm/records.js';
 import { followSubmission, hasClusterRecord, type SubmissionView } from '../study/slurm/follow.js';
 import { compareSteps, generateSteps, overlapSteps, reconstructSteps } from '../study/slurm/plans.js';
 import type { Submission } from '../study/slurm/records.js';
@@ -63,7 +64,8 @@ async function afterSubmission(command: string, home: string, submission: Submis
     say(`${command}: nothing to submit — every selected job is already complete`);
     return 0;
   }
-  const ids = submission.steps.map((s) => `${s.step} ${s.job_id}${s.step === 'finish' ? '' : ` (${s.tasks.length} task${s.tasks.length === 1 ? '' : 's'})`}`);
+  const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
+  const ids = submission.steps.map((s) => `${s.step} ${s.job_id}${s.step === 'finish' ? '' : ` (${plural(s.tasks.length, 'job')}, ${plural(arrayTasksOf(s), 'task')})`}`);
   say(`submitted to SLURM (submission ${submission.number} of ${home}): ${ids.join(' → ')}`);
   say(`  scripts: ${resolve(home, 'slurm')}/*.sbatch · task logs: ${resolve(home, 'slurm', 'logs')}/`);
   if (flags.detach) {

@@ -17,6 +17,7 @@ export interface ExecutorFlags {
   slurmCpusPerTask?: string;
   slurmMem?: string;
   slurmQos?: string;
+  slurmTasks?: string;
   slurmSbatchArg?: string[];
   detach?: boolean;
 }
@@ -25,7 +26,7 @@ export interface ExecutorFlags {
 export const EXECUTOR_FLAGS: Record<string, string> = {
   'execution.executor': '--executor', 'execution.slurm.partition': '--slurm-partition', 'execution.slurm.account': '--slurm-account',
   'execution.slurm.time': '--slurm-time', 'execution.slurm.cpusPerTask': '--slurm-cpus-per-task', 'execution.slurm.mem': '--slurm-mem',
-  'execution.slurm.qos': '--slurm-qos', 'execution.slurm.sbatchArgs': '--slurm-sbatch-arg', executor: '--executor', dryRun: '--dry-run',
+  'execution.slurm.qos': '--slurm-qos', 'execution.slurm.tasks': '--slurm-tasks', 'execution.slurm.sbatchArgs': '--slurm-sbatch-arg', executor: '--executor', dryRun: '--dry-run',
 };
 
 /** Adds the executor flags to a command (in --help after its own flags). */
@@ -39,6 +40,7 @@ export function addExecutorOptions(cmd: Command): Command {
     .option('--slurm-cpus-per-task <n>', 'CPUs of each task; a reconstruction uses that many threads (default: SLURM\'s, 1)')
     .option('--slurm-mem <size>', 'memory of each task, e.g. 8G')
     .option('--slurm-qos <name>', 'SLURM quality of service')
+    .option('--slurm-tasks <n>', 'array tasks of each phase; each takes the phase\'s jobs one after another (default: as many as the partition\'s CPUs hold at once, at most one per job)')
     .option('--slurm-sbatch-arg <arg>', 'another sbatch option for every job, e.g. --slurm-sbatch-arg=--constraint=haswell (repeatable)', collect)
     .option('--detach', 'with --executor slurm: print the SLURM job ids and return (follow later with `ptychostudy status --out DIR`)');
 }
@@ -47,7 +49,8 @@ export function addExecutorOptions(cmd: Command): Command {
 export function executorSettingsFromFlags(f: ExecutorFlags): NonNullable<StudySettingsInput['execution']> {
   const slurm = {
     partition: f.slurmPartition, account: f.slurmAccount, time: f.slurmTime,
-    cpusPerTask: integerFlag('--slurm-cpus-per-task', f.slurmCpusPerTask), mem: f.slurmMem, qos: f.slurmQos, sbatchArgs: f.slurmSbatchArg,
+    cpusPerTask: integerFlag('--slurm-cpus-per-task', f.slurmCpusPerTask), mem: f.slurmMem, qos: f.slurmQos,
+    tasks: integerFlag('--slurm-tasks', f.slurmTasks), sbatchArgs: f.slurmSbatchArg,
   };
   const anySlurm = Object.values(slurm).some((v) => v !== undefined);
   if (anySlurm && f.executor === 'local') {

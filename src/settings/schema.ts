@@ -195,6 +195,8 @@ export const SlurmSettingsSchema = z.object({
   mem: z.string({ error: 'a memory size' }).regex(/^\d+[KMGT]?$/i, { error: 'a memory size such as 4000M or 8G' }).nullable().default(null)
     .meta(doc('memory of each task (sbatch --mem, e.g. 8G); null: the partition\'s default')),
   qos: slurmName('QOS').nullable().default(null).meta(doc('quality of service (sbatch --qos); null: the default')),
+  tasks: positiveInt().nullable().default(null)
+    .meta(doc('SLURM array tasks of each phase; each takes the phase\'s jobs one after another until none is left (--time applies to a task); null: as many as the partition\'s CPUs hold at once (its CPUs ÷ cpusPerTask), at most one per job')),
   sbatchArgs: z.array(z.string({ error: 'sbatch options' }), { error: 'a list of sbatch options' })
     .refine((a) => a.every((x) => /^-[^\n"]*$/.test(x)), { error: 'sbatch options, each starting with - (no newline or double quote)' })
     .default(() => []).meta(doc('further sbatch options, each as one argument (e.g. --constraint=haswell), written into every job script')),
@@ -202,7 +204,7 @@ export const SlurmSettingsSchema = z.object({
 
 export const ExecutionSettingsSchema = z.object({
   jobs: positiveInt().nullable().default(null)
-    .meta(doc('reconstructions run at once, each in a worker thread; null: the number of cores (executor slurm: tasks of one array at once; null: as many as SLURM starts)')),
+    .meta(doc('reconstructions run at once, each in a worker thread; null: the number of cores (executor slurm: see slurm.tasks)')),
   executor: z.enum(['local', 'slurm'], { error: 'local or slurm' }).default('local')
     .meta(doc('who runs the jobs: local (this machine, worker threads) or slurm (one job array per phase, docs/slurm.md)')),
   slurm: SlurmSettingsSchema.prefault({}),

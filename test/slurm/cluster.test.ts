@@ -4,8 +4,8 @@
  * (one dose, 24 positions, 2 epochs: 6 reconstructions) so the file runs in a few minutes on 2 cores.
  *
  * - a study through SLURM writes the hub a local run writes: every file's digest equal (scripts/hub-digests.mjs)
- * - a task that fails and one that is scancel'ed are recorded as failures while the others finish; a resume
- *   submits only those two
+ * - a job that fails and a task that is scancel'ed mid-job are recorded as failures while the other task takes
+ *   the remaining jobs; a resume submits only those two
  * - 24 array tasks finishing together all land in the manifest, through a stale lock left by a killed holder
  * - a refused submission (bad partition), and `ptychostudy cancel`
  */
@@ -20,7 +20,8 @@ import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
 import { ManifestSchema } from '../../src/study/hub/reconstruction-files.js';
 import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
-import { JobsRecordSchema } from '../../src/study/slurm/records.js';
+import { ClaimSchema, JobsRecordSchema, TaskResultSchema } from '../../src/study/slurm/records.js';
+import { parsePartitionCpus } from '../../src/study/slurm/scheduler.js';
 
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
 const TINY = ['--preset', 'quick', '--n-images', '24', '--epochs', '2', '--dose', '1e4'];
@@ -39,6 +40,12 @@ function noSlurm(): string | null {
   return null;
 }
 const skip = noSlurm() ?? false;
+
+/** The array tasks a step of `jobs` jobs gets by default here: the default partition's CPUs, at most one per job. */
+function defaultTasks(jobs: number): number {
+  const r = spawnSync('sinfo', ['--noheader', '--format', '%P|%C'], { encoding: 'utf8', timeout: 20_000 });
+  return Math.max(1, Math.min(jobs, parsePartitionCpus(r.stdout ?? '', null) ?? jobs));
+}
 
 interface Run { status: number | null; stdout: string; stderr: string }
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
@@ -116,7 +123,10 @@ test('a study through SLURM writes the hub a local run writes (every file but sl
     assert.deepEqual(Object.keys(out.jobs), ['generate', 'overlap', 'reconstruct', 'compare', 'finish']);
     assert.equal(out.report, join(viaSlurm, 'report', 'index.html'));
     // The progress named each step and its job id.
-    assert.match(s.stderr, /submitted to SLURM \(submission 1 of .*\): generate \d+ \(1 task\) → overlap \d+ \(1 task\) → reconstruct \d+ \(6 tasks\) → compare \d+ \(6 tasks\) → finish \d+/);
+    const six = defaultTasks(6);
+    const tasksText = (k: number): string => `${k} task${k === 1 ? '' : 's'}`;
+    assert.ok(s.stderr.includes(`generate ${out.jobs['generate']} (1 job, 1 task) → overlap ${out.jobs['overlap']} (1 job, 1 task) → ` +
+      `reconstruct ${out.jobs['reconstruct']} (6 jobs, ${tasksText(six)}) → compare ${out.jobs['compare']} (6 jobs, ${tasksText(six)}) → finish ${out.jobs['finish']}`), s.stderr);
     assert.match(s.stderr, /reconstruct \(F\)\s+job \d+\s+6\/6 done/);
 
     const a = await digests(local);
@@ -131,12 +141,24 @@ test('a study through SLURM writes the hub a local run writes (every file but sl
     assert.deepEqual(sub.steps.map((x) => x.step), ['generate', 'overlap', 'reconstruct', 'compare', 'finish']);
     assert.deepEqual(sub.steps[2]!.tasks, F_KEYS);
     const script = readFileSync(join(viaSlurm, 'slurm', 'reconstruct.sbatch'), 'utf8');
-    assert.match(script, /#SBATCH --array=0-5\n/);
+    assert.ok(script.includes(`#SBATCH --array=0-${six - 1}\n`));
+    assert.equal(sub.steps[2]!.array_tasks, six);
     assert.ok(script.includes(`#SBATCH --dependency=afterany:${sub.steps[1]!.job_id}`));
     assert.ok(script.includes(`# Node.js: ${process.execPath} (${process.version})`));
     assert.match(script, /# ptychostudy \d+\.\d+\.\d+: step "reconstruct" of submission 1/);
     assert.match(script, /worker --hub \S+ --submission 1 --step reconstruct --task "\$SLURM_ARRAY_TASK_ID"/);
-    assert.equal(readdirSync(join(viaSlurm, 'slurm', '1', 'reconstruct', 'results')).length, 6);
+    // One result and one claim per job; each job run by the task its claim names, and no more tasks than the array has.
+    const stepDir = join(viaSlurm, 'slurm', '1', 'reconstruct');
+    assert.equal(readdirSync(join(stepDir, 'results')).length, 6);
+    assert.deepEqual(readdirSync(join(stepDir, 'claims')).sort(), ['0.json', '1.json', '2.json', '3.json', '4.json', '5.json']);
+    for (let j = 0; j < 6; j++) {
+      const claim = ClaimSchema.parse(json(join(stepDir, 'claims', `${j}.json`)));
+      const result = TaskResultSchema.parse(json(join(stepDir, 'results', `${j}.json`)));
+      assert.equal(result.key, F_KEYS[j]);
+      assert.equal(result.array_task, claim.array_task);
+      assert.ok(claim.array_task < six);
+      assert.equal(result.slurm_job, `${out.jobs['reconstruct']}_${claim.array_task}`);
+    }
     const st = cli(['status', '--hub', viaSlurm]);
     assert.equal(st.status, 0, st.stderr);
     assert.match(st.stdout, /finished, exit code 0/);
@@ -146,24 +168,47 @@ test('a study through SLURM writes the hub a local run writes (every file but sl
   }
 });
 
-test('a failing task and a scancel\'ed one are recorded as failures while the others finish; a resume submits only those two',
+test('a failing job and a task scancel\'ed mid-job are recorded as failures while the other task takes the rest; a resume submits only those two',
   { skip, timeout: 900_000 }, async () => {
     const hub = join(mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-fail-')), 'hub');
     try {
       // Submitted held, so the test can act between the phases: SLURM's own hold and release. The hold comes
       // from sbatch's environment (SBATCH_HOLD), not a setting, so the resume below is not held.
-      const sub = cli(['run', ...TINY, '--executor', 'slurm', '--detach', '--json', '--out', hub], { ...process.env, SBATCH_HOLD: '1' });
+      const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-tasks', '2', '--detach', '--json', '--out', hub], { ...process.env, SBATCH_HOLD: '1' });
       assert.equal(sub.status, 0, sub.stderr);
       const ids = (JSON.parse(sub.stdout) as { jobs: Record<string, string> }).jobs;
       scontrol('release', `${ids.generate},${ids.overlap}`);
       await waitFor('Phase D to be merged', () => existsSync(join(hub, 'slurm', '1', 'overlap', 'final.json')));
-      // One job's input is broken (its task fails), another task is cancelled before it starts.
+      // One job's input is broken (that job fails); one of the two tasks is cancelled in the middle of a job.
+      const brokenKey = 'dose_10000/sparse/test';
       const input = join(hub, 'phase_d', 'dose_10000', 'sparse', 'sparse_test.npz');
       const good = readFileSync(input);
       writeFileSync(input, good.subarray(0, 300));
-      const cancel = spawnSync('scancel', [`${ids.reconstruct}_1`], { encoding: 'utf8' });
-      assert.equal(cancel.status, 0, cancel.stderr);
       scontrol('release', `${ids.reconstruct},${ids.compare},${ids.finish}`);
+      // A task caught between taking a job and writing its result: stopped (SIGSTOP, so the job cannot end
+      // first), then cancelled by scancel — SLURM's own kill of a running task.
+      const stepDir = join(hub, 'slurm', '1', 'reconstruct');
+      let cancelledKey: string | null = null;
+      let cancelledTask = '';
+      const deadline = Date.now() + 240_000;
+      while (cancelledKey === null && Date.now() < deadline) {
+        let names: string[] = [];
+        try { names = readdirSync(join(stepDir, 'claims')).filter((n) => /^\d+\.json$/.test(n)); } catch { /* not yet */ }
+        for (const name of names) {
+          const j = Number.parseInt(name, 10);
+          if (F_KEYS[j] === brokenKey || existsSync(join(stepDir, 'results', name))) continue;
+          const claim = ClaimSchema.parse(json(join(stepDir, 'claims', name)));
+          process.kill(claim.pid, 'SIGSTOP');
+          if (existsSync(join(stepDir, 'results', name))) { process.kill(claim.pid, 'SIGCONT'); continue; }
+          const c = spawnSync('scancel', [claim.slurm_job!], { encoding: 'utf8' });
+          assert.equal(c.status, 0, c.stderr);
+          cancelledKey = F_KEYS[j]!;
+          cancelledTask = claim.slurm_job!;
+          break;
+        }
+        if (cancelledKey === null) await sleep(5);
+      }
+      assert.ok(cancelledKey !== null, 'caught a task in the middle of a job');
 
       const follow = cli(['status', '--hub', hub, '--wait', '--json']);
       assert.equal(follow.status, 1, 'the run ends with exit code 1');
@@ -171,15 +216,14 @@ test('a failing task and a scancel\'ed one are recorded as failures while the ot
       const f = view.steps.find((x) => x.step === 'reconstruct')!;
       assert.equal(f.done, 4);
       assert.equal(f.failed, 2);
-      assert.deepEqual(f.failures.map((x) => x.key).sort(), ['dose_10000/dense/train', 'dose_10000/sparse/test']);
+      assert.deepEqual(f.failures.map((x) => x.key).sort(), [cancelledKey, brokenKey].sort());
       const manifest = ManifestSchema.parse(json(join(hub, 'phase_f', 'reconstruction_manifest.json')));
       const byKey = new Map(manifest.execution_results.map((r) => [`dose_${r.dose}/${r.view}/${r.split}`, r]));
       assert.equal(manifest.execution_results.filter((r) => r.status === 'success').length, 4);
-      assert.equal(byKey.get('dose_10000/dense/train')!.status, 'failed');
-      assert.equal(byKey.get('dose_10000/dense/train')!.error,
-        `SLURM task ${ids.reconstruct}_1 cancelled while queued (SLURM removed the task from its array before it started)`);
-      assert.equal(byKey.get('dose_10000/sparse/test')!.status, 'failed');
-      assert.match(byKey.get('dose_10000/sparse/test')!.error!, /sparse_test\.npz: not a valid \.npz/);
+      assert.equal(byKey.get(cancelledKey)!.status, 'failed');
+      assert.ok(byKey.get(cancelledKey)!.error!.startsWith(`SLURM task ${cancelledTask} cancelled (JobState=CANCELLED`), byKey.get(cancelledKey)!.error!);
+      assert.equal(byKey.get(brokenKey)!.status, 'failed');
+      assert.match(byKey.get(brokenKey)!.error!, /sparse_test\.npz: not a valid \.npz/);
       // The rest went on: Phase G compared the four, skipped the two with the reason, and the report was written.
       const summary = MetricsSummarySchema.parse(json(join(hub, 'phase_g', 'metrics_summary.json')));
       assert.equal(summary.rows.filter((r) => r.status === 'ok').length, 4);
@@ -194,12 +238,12 @@ test('a failing task and a scancel\'ed one are recorded as failures while the ot
       const jobs = JobsRecordSchema.parse(json(join(hub, 'slurm', 'jobs.json')));
       const second = jobs.submissions[1]!;
       assert.deepEqual(second.steps.map((x) => x.step), ['reconstruct', 'compare', 'finish'], 'Phases C and D are complete: not submitted');
-      assert.deepEqual(second.steps[0]!.tasks, ['dose_10000/dense/train', 'dose_10000/sparse/test']);
+      assert.deepEqual(second.steps[0]!.tasks, F_KEYS.filter((k) => k === cancelledKey || k === brokenKey));
       assert.equal(readFileSync(join(hub, 'slurm', 'reconstruct.sbatch'), 'utf8'), script1, 'the first script is kept as it was');
       assert.match(readFileSync(join(hub, 'slurm', 'reconstruct.2.sbatch'), 'utf8'), /#SBATCH --array=0-1\n/);
       const after = ManifestSchema.parse(json(join(hub, 'phase_f', 'reconstruction_manifest.json')));
       assert.ok(after.execution_results.every((r) => r.status === 'success'));
-      for (const key of ['dose_10000/dense/train', 'dose_10000/sparse/test']) {
+      for (const key of [cancelledKey, brokenKey]) {
         const r = after.execution_results.find((x) => `dose_${x.dose}/${x.view}/${x.split}` === key)!;
         assert.deepEqual(r.history.map((h) => h.status), ['failed'], `${key}: the failure is kept in its history`);
       }
@@ -237,7 +281,7 @@ test('24 array tasks finishing together all land in run_manifest.json, through a
     saveNpz(base, { objectGuess: c64([64, 64], object), probeGuess: c64([16, 16], probe) });
     try {
       const sub = cli(['generate', '--output-root', out, '--base-npz', base, '--n-images', '24', ...doses.flatMap((d) => ['--dose', String(d)]),
-        '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach']);
+        '--executor', 'slurm', '--slurm-tasks', '24', '--slurm-sbatch-arg=--hold', '--detach']);
       assert.equal(sub.status, 0, sub.stderr);
       const ids = Object.fromEntries(sub.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
       // A merger that dies holding the hub's lock (a task killed mid-merge).

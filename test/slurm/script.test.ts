@@ -12,7 +12,7 @@ import { UsageError } from '../../src/errors.js';
 
 function request(over: Partial<ScriptRequest> = {}): ScriptRequest {
   return {
-    submission: 2, step: 'reconstruct', home: '/data/my hub', tasks: 18, throttle: null, dependency: '1234',
+    submission: 2, step: 'reconstruct', home: '/data/my hub', tasks: 18, jobs: 18, dependency: '1234',
     slurm: parseStudySettings({ execution: { slurm: { partition: 'gpu', account: 'beamline-7', time: '2:00:00', cpusPerTask: 4, mem: '8G', qos: 'normal',
       sbatchArgs: ['--constraint=haswell', '--comment=dose study'] } } }).execution.slurm,
     node: '/opt/node 20/bin/node', nodeVersion: 'v20.1.0', entry: '/opt/ptychostudy/dist/src/cli/worker-main.js', cwd: '/data',
@@ -41,13 +41,14 @@ test('a step\'s script: every sbatch option as an #SBATCH line, the version, the
   assert.match(s, /if \[ ! -x '\/opt\/node 20\/bin\/node' \]; then\n  echo "ptychostudy: Node.js not found at \/opt\/node 20\/bin\/node on \$\(hostname\)" >&2\n  exit 127/);
 });
 
-test('the finish job is no array; a throttle limits the tasks at once; no dependency for the first step', () => {
+test('the finish job is no array; an array of fewer tasks than jobs; no dependency for the first step', () => {
   const fin = stepScript(request({ step: 'finish', tasks: 0, dependency: '77', slurm: parseStudySettings().execution.slurm }));
   assert.ok(!fin.includes('--array'));
   assert.ok(fin.includes('#SBATCH --dependency=afterany:77'));
   assert.ok(fin.trimEnd().endsWith("worker --hub '/data/my hub' --submission 2 --finish"));
-  const first = stepScript(request({ step: 'generate', tasks: 3, throttle: 2, dependency: null, slurm: parseStudySettings().execution.slurm }));
-  assert.ok(first.includes('#SBATCH --array=0-2%2'));
+  const first = stepScript(request({ step: 'generate', tasks: 2, jobs: 5, dependency: null, slurm: parseStudySettings().execution.slurm }));
+  assert.ok(first.includes('#SBATCH --array=0-1\n'));
+  assert.ok(first.includes('# 2 task(s) taking the 5 job(s) of Phase C one at a time'));
   assert.ok(!first.includes('--dependency'));
   assert.ok(!/--partition|--account|--time|--mem|--qos|--cpus-per-task/.test(first), 'unset SLURM settings leave the cluster\'s defaults');
 });
@@ -55,7 +56,7 @@ test('the finish job is no array; a throttle limits the tasks at once; no depend
 test('SLURM settings: defaults leave every choice to the cluster; bad values name the setting', () => {
   const d = parseStudySettings().execution;
   assert.equal(d.executor, 'local');
-  assert.deepEqual(d.slurm, { partition: null, account: null, time: null, cpusPerTask: null, mem: null, qos: null, sbatchArgs: [] });
+  assert.deepEqual(d.slurm, { partition: null, account: null, time: null, cpusPerTask: null, mem: null, qos: null, tasks: null, sbatchArgs: [] });
   for (const time of ['30', '30:00', '2:00:00', '1-00', '1-12:00', '2-00:00:00', 'UNLIMITED']) {
     assert.equal(parseStudySettings({ execution: { slurm: { time } } }).execution.slurm.time, time);
   }
@@ -64,6 +65,7 @@ test('SLURM settings: defaults leave every choice to the cluster; bad values nam
     [{ mem: '8 GB' }, /`execution\.slurm\.mem` 8 GB: expected a memory size/],
     [{ partition: 'gpu debug' }, /`execution\.slurm\.partition` gpu debug: expected a partition name/],
     [{ cpusPerTask: 0 }, /`execution\.slurm\.cpusPerTask` 0: expected a positive integer/],
+    [{ tasks: 0 }, /`execution\.slurm\.tasks` 0: expected a positive integer/],
     [{ sbatchArgs: ['constraint=x'] }, /`execution\.slurm\.sbatchArgs` \["constraint=x"\]: expected sbatch options, each starting with -/],
     [{ sbatchArgs: ['--comment="x"'] }, /expected sbatch options/],
     [{ nodes: 2 }, /`execution\.slurm\.nodes`: expected no such setting/],
@@ -76,13 +78,14 @@ test('SLURM settings: defaults leave every choice to the cluster; bad values nam
 
 test('executor flags: a SLURM option implies --executor slurm; with --executor local it is refused', () => {
   const cmd = addExecutorOptions(new Command('run').exitOverride());
-  cmd.parse(['--slurm-partition', 'gpu', '--slurm-sbatch-arg=--exclusive', '--slurm-sbatch-arg', '--constraint=a100', '--slurm-cpus-per-task', '8', '--detach'], { from: 'user' });
+  cmd.parse(['--slurm-partition', 'gpu', '--slurm-sbatch-arg=--exclusive', '--slurm-sbatch-arg', '--constraint=a100', '--slurm-cpus-per-task', '8', '--slurm-tasks', '3', '--detach'], { from: 'user' });
   const flags = cmd.opts<ExecutorFlags>();
   assert.equal(flags.detach, true);
   const s = parseStudySettings({ execution: executorSettingsFromFlags(flags) }).execution;
   assert.equal(s.executor, 'slurm');
   assert.equal(s.slurm.partition, 'gpu');
   assert.equal(s.slurm.cpusPerTask, 8);
+  assert.equal(s.slurm.tasks, 3);
   assert.deepEqual(s.slurm.sbatchArgs, ['--exclusive', '--constraint=a100']);
   assert.equal(parseStudySettings({ execution: executorSettingsFromFlags({}) }).execution.executor, 'local');
   assert.throws(() => executorSettingsFromFlags({ executor: 'local', slurmQos: 'high' }),

@@ -18,12 +18,14 @@ export function register(program: Command): void {
     .command('worker')
     .summary('run one task of a SLURM job array of a study (the scripts in <hub>/slurm/ call it)')
     .description(
-      'Runs what one SLURM task of a cluster run does (docs/slurm.md): the job <step> <task> of submission <n>\n' +
-      'recorded in <hub>/slurm/jobs.json — the same code as a local run — then writes its result record\n' +
-      '(<hub>/slurm/<n>/<step>/results/<task>.json) and merges it into the phase\'s manifests under the hub\'s lock.\n' +
-      'With --finish: finalizes every step of the submission (a failure, with SLURM\'s reason, for each task that left\n' +
-      'no result) and writes the report of a whole study. Safe to run again: a task with a result does nothing.\n\n' +
-      'Exit codes: 0 the job did its work (or had nothing to do); 1 the job failed (recorded); 2 bad usage.')
+      'Runs what one SLURM array task of a cluster run does (docs/slurm.md): it takes the jobs of step <step> of ' +
+      'submission <n> (recorded in <hub>/slurm/jobs.json) one at a time — the job of its own index first, then the ' +
+      'next job no task has taken — until none is left, each with the same code as a local run; it writes each ' +
+      'job\'s result record (<hub>/slurm/<n>/<step>/results/<job>.json) and merges it into the phase\'s manifests under ' +
+      'the hub\'s lock. With --finish: finalizes every step of the submission (a failure, with SLURM\'s reason, for ' +
+      'each job left without a result) and writes the report of a whole study. Safe to run again: jobs with a result ' +
+      'are not taken again.\n\n' +
+      'Exit codes: 0 every job it ran did its work (or it found none left); 1 a job failed (recorded); 2 bad usage.')
     .option('--hub <dir>', 'the hub (or the output root of a single-phase command) holding slurm/jobs.json (required)')
     .option('--submission <n>', 'the submission number in slurm/jobs.json (required)')
     .option('--step <name>', `the step: ${ARRAY_STEPS.join(' | ')}`)
@@ -45,8 +47,8 @@ export function register(program: Command): void {
       if (!(ARRAY_STEPS as readonly string[]).includes(step)) throw new UsageError(`--step ${step}: expected one of ${ARRAY_STEPS.join(', ')}`);
       const task = integerFlag('--task', requiredFlag('--task', f.task))!;
       if (task < 0) throw new UsageError(`--task ${task}: expected a task index ≥ 0`);
-      const { runTask } = await import('../../study/slurm/task.js'); // loaded when used
-      const r = await runTask(hub, n, step as ArrayStep, task, out);
+      const { runWorkerTask } = await import('../../study/slurm/worker.js'); // loaded when used
+      const r = await runWorkerTask(hub, n, step as ArrayStep, task, out);
       return r.exitCode;
     }));
 }

@@ -1,5 +1,5 @@
 /**
- * The view of a cluster run on a stream (stderr): one line per step — tasks queued, running, done and
+ * The view of a cluster run on a stream (stderr): one line per step — its jobs queued, running, done and
  * failed, and why queued ones wait — redrawn in place on a terminal, printed when it changes otherwise;
  * each failure once, with its SLURM reason.
  */

@@ -90,3 +90,36 @@ export function describeFate(f: TaskFate, logLine: string | null): string {
     default: return `ended by SLURM ${facts()}${tail}`;
   }
 }
+
+/** A job of a step that has no result: the array task that took it (if one did) and what became of it. */
+export interface MissingJob {
+  job: number;
+  /** The task that took the job; an untaken job is described by the task whose own index it is (job mod tasks). */
+  arrayTask: number;
+  claimed: boolean;
+  fate: TaskFate;
+}
+
+/**
+ * The jobs without a result, each with the fate of the array task that took it. `claimedBy(job)` is the
+ * task of the job's claim, or null when no task took it; `fates` holds every array task (taskFates).
+ */
+export function missingJobs(missing: readonly number[], claimedBy: (job: number) => number | null, fates: readonly TaskFate[]): MissingJob[] {
+  return missing.map((job) => {
+    const by = claimedBy(job);
+    const arrayTask = by !== null && by < fates.length ? by : job % fates.length;
+    return { job, arrayTask, claimed: by !== null, fate: fates[arrayTask]! };
+  });
+}
+
+/** Whether a job without a result may still get one: its task has not ended or, untaken, some task of the array has not. */
+export function mayStillRun(m: MissingJob, fates: readonly TaskFate[]): boolean {
+  const active = (f: TaskFate): boolean => f.where === 'queued' || f.where === 'running';
+  return m.claimed ? active(m.fate) : fates.some(active);
+}
+
+/** Why a job left no result, in one line (see describeFate); `logLine` is the last line its task printed. */
+export function describeMissing(m: MissingJob, logLine: string | null): string {
+  if (!m.claimed && endedByItself(m.fate)) return 'was never taken: every task of its array ended before reaching it';
+  return describeFate(m.fate, m.claimed ? logLine : null);
+}

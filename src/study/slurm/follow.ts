@@ -1,17 +1,17 @@
 /**
- * Following a cluster run: the state of each step (queued / running / done / failed tasks) from the
- * scheduler (squeue) and from the tasks' result records, the failures with their SLURM reasons, and a loop
+ * Following a cluster run: the state of each step (its jobs queued / running / done / failed) from the
+ * scheduler (squeue), the jobs' claims and their result records, the failures with their SLURM reasons, and a loop
  * that waits until every job has ended and the submission is finished. Following never changes a job:
  * stopping it (Ctrl-C) leaves the jobs running, and `status` shows the same view later. `cancel` runs
  * scancel on a home's jobs, records it, and finishes the submissions once their jobs have ended.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { finishSubmission } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
 import {
-  FinishSchema, readJobs, readRecord, readResults, slurmPaths, StepFinalSchema, writeJobs,
+  arrayTasksOf, FinishSchema, readClaim, readJobs, readRecord, readResults, slurmPaths, StepFinalSchema, writeJobs,
   type ArrayStep, type Finish, type Submission,
 } from './records.js';
 import { scancel, squeue, type QueueEntry } from './scheduler.js';
@@ -20,10 +20,16 @@ import { jobIdsOf } from './submit.js';
 export interface StepView {
   step: ArrayStep;
   jobId: string | null;
+  /** The step's jobs (the counts below are of jobs). */
   tasks: number;
+  /** The SLURM array tasks that take them. */
+  arrayTasks: number;
+  /** Jobs no task has taken yet while some task of the array is still queued or running. */
   queued: number;
+  /** Jobs taken by a task that is running. */
   running: number;
   done: number;
+  /** Jobs that failed, or were left without a result by a task that ended. */
   failed: number;
   /** Why queued tasks wait (SLURM's reasons: Dependency, Resources, Priority, JobHeldUser…). */
   waiting: string[];
@@ -56,22 +62,27 @@ function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): Subm
     const final = readRecord(paths.final(s.number, rec.step), StepFinalSchema, 'step record');
     const mine = new Map(queue.filter((q) => q.jobId === rec.job_id && q.task !== null).map((q) => [q.task!, q]));
     const v: StepView = {
-      step: rec.step, jobId: rec.job_id, tasks: rec.tasks.length, queued: 0, running: 0, done: 0, failed: 0, waiting: [],
+      step: rec.step, jobId: rec.job_id, tasks: rec.tasks.length, arrayTasks: arrayTasksOf(rec), queued: 0, running: 0, done: 0, failed: 0, waiting: [],
       final: final !== null, failures: [], detail: final?.detail ?? null,
     };
-    for (let t = 0; t < rec.tasks.length; t++) {
-      const r = results.get(t);
-      const q = mine.get(t);
+    const isQueued = (q: QueueEntry): boolean => q.state === 'PENDING' || q.state.startsWith('REQUEUE');
+    for (const q of mine.values()) if (isQueued(q) && q.reason && q.reason !== 'None' && !v.waiting.includes(q.reason)) v.waiting.push(q.reason);
+    for (let j = 0; j < rec.tasks.length; j++) {
+      const r = results.get(j);
       if (r !== undefined) {
         if (r.status === 'failed') v.failed++;
         else v.done++;
-      } else if (q !== undefined && (q.state === 'PENDING' || q.state.startsWith('REQUEUE'))) {
+        continue;
+      }
+      const claim = final === null ? readClaim(home, s.number, rec.step, j) : null;
+      if (claim !== null) {
+        // Taken: running while its task is; a task that ended without its result is counted failed (the final merge records SLURM's reason).
+        const q = mine.get(claim.array_task);
+        if (q !== undefined && !isQueued(q)) v.running++;
+        else v.failed++;
+      } else if (final === null && mine.size > 0) {
         v.queued++;
-        if (q.reason && q.reason !== 'None' && !v.waiting.includes(q.reason)) v.waiting.push(q.reason);
-      } else if (q !== undefined) {
-        v.running++;
       } else {
-        // Ended without a result: counted as failed (the final merge records SLURM's reason).
         v.failed++;
       }
     }
@@ -141,7 +152,10 @@ export async function followSubmission(home: string, n: number | null, onView: (
         return last;
       }
     }
-    await sleep(opts.intervalMs ?? 1000);
+    // The scheduler is asked once per interval; the finish record, a file, is looked for more often, so
+    // the command returns as soon as the last task has finished the submission.
+    const until = Date.now() + (opts.intervalMs ?? 1000);
+    while (Date.now() < until && !existsSync(slurmPaths(home).finish(number))) await sleep(Math.min(100, Math.max(0, until - Date.now())));
   }
 }
 

@@ -9,14 +9,17 @@
  *   logs/<step>-<job>_<task>.out    what each task printed (SLURM writes it)
  *   <n>/<step>/start.json           the step's start record (Phase F/G: run id, the jobs to run)
  *   <n>/<step>/prior-*.json         the merged evidence as it was when the step started
- *   <n>/<step>/results/<task>.json  one result record per task, written atomically by the task
+ *   <n>/<step>/claims/<job>.json    which array task took job <job> (index into the step's tasks): made
+ *                                   by an exclusive link, so each job has one taker
+ *   <n>/<step>/results/<job>.json   one result record per job, written atomically by the task that ran it
  *   <n>/<step>/final.json           written once, when every task's result or fate is merged
  *   <n>/finish.json                 written once, when the whole submission is merged (and reported)
  *   .lock                           the lock every merge of this home takes (files/lock.ts)
  *
  * Every record is checked against its schema when read (it is input, even when we wrote it).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
@@ -41,8 +44,14 @@ export const StepRecordSchema = z.object({
   job_id: z.string().regex(/^\d+$/).nullable(),
   /** The script, relative to the home. */
   script: z.string(),
-  /** The job key of each array task (task i runs tasks[i]); empty for the finish job. */
+  /** The job keys of the step, in order (a job's index is its place here); empty for the finish job. */
   tasks: z.array(z.string()),
+  /**
+   * How many array tasks take the step's jobs: each task first tries the job of its own index, then the
+   * next job that no task has taken, until none is left. Absent in records of versions that ran one job
+   * per task (task i ran tasks[i]); 0 for the finish job.
+   */
+  array_tasks: z.number().int().min(0).optional(),
   depends_on: z.string().nullable(),
   /** What the step's tasks need beyond the settings (roots, filters…), as the submitting command gave it. */
   options: z.record(z.string(), z.unknown()),
@@ -81,8 +90,11 @@ export const TaskResultSchema = z.object({
   schema_version: z.literal(1),
   step: z.enum(ARRAY_STEPS),
   key: z.string(),
+  /** The job's index in the step's tasks. */
   task: z.number().int().min(0),
-  /** `123_4`, or null when the task ran outside SLURM. */
+  /** The array task that ran it (absent in records of versions that ran one job per task: then = task). */
+  array_task: z.number().int().min(0).optional(),
+  /** `123_4` (the array task), or null when the task ran outside SLURM. */
   slurm_job: z.string().nullable(),
   host: z.string(),
   pid: z.number().int(),
@@ -92,12 +104,27 @@ export const TaskResultSchema = z.object({
   started_at: isoUtc,
   finished_at: isoUtc,
   seconds: z.number().nonnegative(),
-  /** CPU time of the task's process (all its threads). */
+  /** CPU time of the task's process (all its threads) since its previous job's result (the first job: since the process started). */
   cpu_seconds: z.number().nonnegative(),
   /** The phase's own result record of the job (what the local executor hands to the phase's record). */
   payload: z.unknown(),
 }).strict();
 export type TaskResult = z.infer<typeof TaskResultSchema>;
+
+/** Which array task took a job (written once, before the job runs). */
+export const ClaimSchema = z.object({
+  array_task: z.number().int().min(0),
+  slurm_job: z.string().nullable(),
+  host: z.string(),
+  pid: z.number().int(),
+  claimed_at: isoUtc,
+}).strict();
+export type Claim = z.infer<typeof ClaimSchema>;
+
+/** The number of array tasks of a step (records without `array_tasks` ran one job per task). */
+export function arrayTasksOf(record: StepRecord): number {
+  return record.array_tasks ?? record.tasks.length;
+}
 
 export const StepFinalSchema = z.object({
   finalized_at: isoUtc,
@@ -135,7 +162,9 @@ export function slurmPaths(home: string) {
     start: (n: number, step: ArrayStep) => join(dir, String(n), step, 'start.json'),
     prior: (n: number, step: ArrayStep, what: string) => join(dir, String(n), step, `prior-${what}.json`),
     results: (n: number, step: ArrayStep) => join(dir, String(n), step, 'results'),
-    result: (n: number, step: ArrayStep, task: number) => join(dir, String(n), step, 'results', `${task}.json`),
+    result: (n: number, step: ArrayStep, job: number) => join(dir, String(n), step, 'results', `${job}.json`),
+    claims: (n: number, step: ArrayStep) => join(dir, String(n), step, 'claims'),
+    claim: (n: number, step: ArrayStep, job: number) => join(dir, String(n), step, 'claims', `${job}.json`),
     final: (n: number, step: ArrayStep) => join(dir, String(n), step, 'final.json'),
     finish: (n: number) => join(dir, String(n), 'finish.json'),
     log: (step: StepName, jobId: string, task: number | null) => join(dir, 'logs', task === null ? `${step}-${jobId}.out` : `${step}-${jobId}_${task}.out`),
@@ -182,7 +211,7 @@ export function readSubmission(home: string, n: number): Submission {
   return s;
 }
 
-/** The result records a step's tasks have written so far, by task index. */
+/** The result records a step's tasks have written so far, by job index. */
 export function readResults(home: string, n: number, step: ArrayStep): Map<number, TaskResult> {
   const dir = slurmPaths(home).results(n, step);
   const out = new Map<number, TaskResult>();
@@ -201,9 +230,38 @@ export function readResults(home: string, n: number, step: ArrayStep): Map<numbe
   return out;
 }
 
-/** One task's result, read by name (not by listing the directory: a network file system may list late). */
-export function readResult(home: string, n: number, step: ArrayStep, task: number): TaskResult | null {
-  return readRecord(slurmPaths(home).result(n, step, task), TaskResultSchema, 'task result');
+/** One job's result, read by name (not by listing the directory: a network file system may list late). */
+export function readResult(home: string, n: number, step: ArrayStep, job: number): TaskResult | null {
+  return readRecord(slurmPaths(home).result(n, step, job), TaskResultSchema, 'task result');
+}
+
+/**
+ * Takes job `job` of a step for an array task: true when this caller got it, false when another task
+ * had. The claim is written whole to a private temporary file and then hard-linked to its name: link()
+ * fails when the name exists, atomically, on local and NFS file systems alike (the classic exclusive
+ * create over NFS), so two tasks never both take a job and no reader sees a half-written claim.
+ */
+export function claimJob(home: string, n: number, step: ArrayStep, job: number, claim: Claim): boolean {
+  const paths = slurmPaths(home);
+  const target = paths.claim(n, step, job);
+  if (existsSync(target)) return false;
+  mkdirSync(paths.claims(n, step), { recursive: true });
+  const tmp = join(paths.claims(n, step), `.tmp-${job}-${hostname()}-${process.pid}-${Date.now()}`);
+  writeFileSync(tmp, `${JSON.stringify(claim)}\n`, { flag: 'wx' });
+  try {
+    linkSync(tmp, target);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** Who took job `job` of a step, or null when no task has. */
+export function readClaim(home: string, n: number, step: ArrayStep, job: number): Claim | null {
+  return readRecord(slurmPaths(home).claim(n, step, job), ClaimSchema, 'job claim');
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * SLURM's own client programs, called as programs: `sbatch` (submit a script), `squeue` (what is queued
- * or running), `scontrol show job` (a job's record, finished jobs included for MinJobAge), `scancel`.
+ * or running), `scontrol show job` (a job's record, finished jobs included for MinJobAge), `scancel`,
+ * `sinfo` (a partition's CPUs, for the size of the arrays).
  * Nothing here keeps a daemon, a connection or a cache: every call is one process with a time limit,
  * so a study needs nothing on the cluster but SLURM's client commands and a shared file system.
  */
@@ -144,6 +145,32 @@ export function scontrolJob(jobId: string): JobRecord[] {
     throw new SlurmError(`scontrol show job ${jobId}: ${lastLine(r.stderr) || `exit status ${r.status}`}`);
   }
   return parseScontrol(r.stdout);
+}
+
+/**
+ * The CPUs of a partition from `sinfo --format %P|%C` (`debug*|0/2/0/2`: partition, `*` on the default
+ * one; allocated/idle/other/total CPUs): the total of `partition`, or of the default partition when null;
+ * null when the partition is not listed.
+ */
+export function parsePartitionCpus(text: string, partition: string | null): number | null {
+  let total: number | null = null;
+  for (const line of text.split('\n')) {
+    const m = /^\s*([^|\s]+?)(\*?)\|(\d+)\/(\d+)\/(\d+)\/(\d+)\s*$/.exec(line);
+    if (!m) continue;
+    if (partition === null ? m[2] !== '*' : m[1] !== partition) continue;
+    total = (total ?? 0) + Number(m[6]);
+  }
+  return total;
+}
+
+/** The CPUs of a partition (its total, busy or not), or null when sinfo cannot tell. */
+export function partitionCpus(partition: string | null): number | null {
+  try {
+    const r = call('sinfo', ['--noheader', '--format', '%P|%C']);
+    return r.status === 0 ? parsePartitionCpus(r.stdout, partition) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Cancels jobs (or array tasks `123_4`); returns scancel's complaint, if any (e.g. a job already finished). */

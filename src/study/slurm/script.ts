@@ -14,8 +14,8 @@ export interface ScriptRequest {
   home: string;
   /** Array tasks (0…tasks−1); 0 for the finish job, which is not an array. */
   tasks: number;
-  /** At most this many tasks at once (`--array=…%N`), or null. */
-  throttle: number | null;
+  /** The step's jobs, which its tasks take one after another (0 for the finish job). */
+  jobs: number;
   dependency: string | null;
   slurm: SlurmSettings;
   node: string;
@@ -46,7 +46,7 @@ function directive(arg: string): string {
 export function sbatchOptions(r: ScriptRequest): string[] {
   const s = r.slurm;
   const opts = [`--job-name=ptychostudy-${r.step}`];
-  if (r.step !== 'finish') opts.push(`--array=0-${r.tasks - 1}${r.throttle !== null ? `%${r.throttle}` : ''}`);
+  if (r.step !== 'finish') opts.push(`--array=0-${r.tasks - 1}`);
   opts.push(`--output=${r.output}`, `--chdir=${r.cwd}`);
   if (r.dependency !== null) opts.push(`--dependency=afterany:${r.dependency}`);
   if (s.partition !== null) opts.push(`--partition=${s.partition}`);
@@ -68,7 +68,8 @@ export function workerCommand(r: ScriptRequest): string[] {
 export function stepScript(r: ScriptRequest): string {
   const what = r.step === 'finish'
     ? 'the closing job: merges every step once more (idempotently) and writes the report of a whole study'
-    : `${r.tasks} task(s), one job of Phase ${({ generate: 'C', overlap: 'D', reconstruct: 'F', compare: 'G' } as const)[r.step]} each`;
+    : `${r.tasks} task(s) taking the ${r.jobs} job(s) of Phase ${({ generate: 'C', overlap: 'D', reconstruct: 'F', compare: 'G' } as const)[r.step]} ` +
+      'one at a time (each task its own index first, then the next job no task has taken)';
   const cmd = workerCommand(r).map(shellQuote).join(' ');
   return [
     '#!/bin/bash',

@@ -29,10 +29,10 @@ import { finishSubmission } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
 import { studySteps, type PlannedStep } from './plans.js';
 import {
-  JOBS_SCHEMA_VERSION, claimScriptPath, readJobs, readRecord, slurmPaths, writeJobs, FinishSchema,
+  JOBS_SCHEMA_VERSION, arrayTasksOf, claimScriptPath, readJobs, readRecord, slurmPaths, writeJobs, FinishSchema,
   type JobsRecord, type StepRecord, type Submission, type SubmitCommand,
 } from './records.js';
-import { requireSlurmCommands, sbatch, scancel, squeue, SlurmError } from './scheduler.js';
+import { partitionCpus, requireSlurmCommands, sbatch, scancel, squeue, SlurmError } from './scheduler.js';
 import { stepScript } from './script.js';
 
 /** Where the submitting command runs from, and how the tasks start ptychostudy on the nodes. */
@@ -78,6 +78,20 @@ export async function prepareHome(home: string): Promise<void> {
   }
 }
 
+/**
+ * How many array tasks take a step's `jobs` jobs (each task takes one job after another, task.ts):
+ * `execution.slurm.tasks` when set; otherwise as many as the partition's CPUs hold at once (its total
+ * CPUs, busy or not, ÷ CPUs per task), so a step is one scheduling round on a free partition; one task per
+ * job when sinfo cannot tell. Never more than `jobs`.
+ */
+export function arrayTaskCount(jobs: number, settings: StudySettings, partitionCpus: () => number | null): number {
+  if (jobs === 0) return 0;
+  const slurm = settings.execution.slurm;
+  const cpus = slurm.tasks === null ? partitionCpus() : null;
+  const atOnce = slurm.tasks ?? (cpus === null ? jobs : Math.floor(cpus / (slurm.cpusPerTask ?? 1)));
+  return Math.max(1, Math.min(jobs, atOnce));
+}
+
 export interface SubmitRequest {
   command: SubmitCommand;
   /** The directory that holds `slurm/` (absolute). */
@@ -105,13 +119,18 @@ export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, on
     };
     jobs.submissions.push(submission);
     const planned = [...req.steps.map((s) => ({ ...s })), { step: 'finish' as const, tasks: [] as string[], options: {} }];
+    let cpus: number | null | undefined;
+    const slots = (): number | null => (cpus === undefined ? (cpus = partitionCpus(req.settings.execution.slurm.partition)) : cpus);
     let previous: string | null = null;
     for (const p of planned) {
       const script = claimScriptPath(home, p.step);
-      const record: StepRecord = { step: p.step, job_id: null, script: script.relative, tasks: p.tasks, depends_on: previous, options: p.options };
+      const arrayTasks = p.step === 'finish' ? 0 : arrayTaskCount(p.tasks.length, req.settings, slots);
+      const record: StepRecord = {
+        step: p.step, job_id: null, script: script.relative, tasks: p.tasks, array_tasks: arrayTasks, depends_on: previous, options: p.options,
+      };
       const output = p.step === 'finish' ? join(paths.logs, 'finish-%j.out') : join(paths.logs, `${p.step}-%A_%a.out`);
       writeFileAtomic(script.path, stepScript({
-        submission: number, step: p.step, home, tasks: p.tasks.length, throttle: p.step === 'finish' ? null : req.settings.execution.jobs,
+        submission: number, step: p.step, home, tasks: arrayTasks, jobs: p.tasks.length,
         dependency: previous, slurm: req.settings.execution.slurm, node: env.node, nodeVersion: env.nodeVersion, entry: env.entry,
         cwd: env.cwd, output, argv: env.argv, version: packageVersion(), writtenAt: submission.submitted_at,
       }));
@@ -204,7 +223,7 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
     if (s === null) return;
     const phase = r.step === 'finish' ? 'report' : r.step;
     s.phases[phase] = { status: 'running', started: utcSeconds(),
-      detail: `submitted to SLURM as job ${r.job_id}${r.step === 'finish' ? ' (merges, then the report)' : ` (${r.tasks.length} tasks)`}` };
+      detail: `submitted to SLURM as job ${r.job_id}${r.step === 'finish' ? ' (merges, then the report)' : ` (${r.tasks.length} jobs, ${arrayTasksOf(r)} tasks)`}` };
     writeRunState(hub, s);
   };
   try {

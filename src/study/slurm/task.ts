@@ -1,20 +1,27 @@
 /**
- * What a SLURM task does (`ptychostudy worker --hub H --submission N --step S --task I`), and the merge
- * steps that make the evidence whole:
+ * What a SLURM array task does (`ptychostudy worker --hub H --submission N --step S --task I`), and the
+ * merge steps that make the evidence whole:
  *
  *   1. the steps before this one ended (the array depends on them, afterany): each is finalized first
  *      (idempotent; usually a no-op) so this phase reads complete evidence;
  *   2. the step is started once (the first task, under the home's lock: Phase F's lock, resume check and
  *      run id, Phase G's plan and run id), and every later task reads that start record;
- *   3. the task's one job runs — the phase's own code, `runJobs(plan, [job])`;
- *   4. its result is written atomically as `results/<task>.json` — from here on nothing can lose it;
- *   5. every result so far is merged into the phase's evidence under the lock;
- *   6. when every task of the step has a result, the step is finalized.
+ *   3. the task takes the step's jobs one at a time — its own index first, then the next job no task
+ *      has taken (claims/<job>.json, one taker per job) — until none is left; each job runs the phase's
+ *      own code, `runJobs(plan, [job])`;
+ *   4. each job's result is written atomically as `results/<job>.json` — from here on nothing can lose it;
+ *   5. every result so far is merged into the phase's evidence under the lock, after each job;
+ *   6. when every job of the step has a result, the step is finalized (and, after the last step, the
+ *      whole submission with its report: worker.ts).
+ *
+ * An array has as many tasks as jobs can run at once (submit.ts), not one per job: every task that ends
+ * costs a scheduling round (slurmd holds a finished task's CPUs about a second), which for jobs of a
+ * second or two doubled a study's time.
  *
  * A step is finalized (final.json, written once) by whoever first sees it ended: its last task, the first
  * task of the next step, the finish job, or a command following the run (`run`, `status`, `cancel`).
- * Finalizing waits while a task may still write its result; a task that left none gets a failure with the
- * reason SLURM gives (fate.ts), merged as that job's failure.
+ * Finalizing waits while a task may still write a result; a job left without one gets a failure with the
+ * reason SLURM gives for the task that took it (fate.ts), merged as that job's failure.
  */
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readSync, fstatSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -25,10 +32,10 @@ import { parseStudySettings } from '../../settings/parse.js';
 import type { StudySettingsInput } from '../../settings/schema.js';
 import { compareInputs, compareOutputs } from '../run/fingerprints.js';
 import { readRunState, writeRunState, type PhaseRecord } from '../run/state.js';
-import { describeFate, endedByItself, taskFates, type TaskFate } from './fate.js';
+import { describeMissing, endedByItself, mayStillRun, missingJobs, taskFates, type TaskFate } from './fate.js';
 import { withMergeLock } from './merge-lock.js';
 import {
-  readRecord, readResult, readSubmission, slurmPaths, StepFinalSchema,
+  arrayTasksOf, claimJob, readClaim, readRecord, readResult, readSubmission, slurmPaths, StepFinalSchema,
   type ArrayStep, type StepFinal, type StepRecord, type Submission, type TaskResult,
 } from './records.js';
 import { scontrolJob, squeue } from './scheduler.js';
@@ -152,14 +159,16 @@ export async function finalizeStep(home: string, submission: Submission, record:
   if (done !== null) return done;
   let results = readAllResults(home, n, record);
   let fates: TaskFate[] = [];
-  const missing = (): number[] => record.tasks.map((_, t) => t).filter((t) => !results.has(t));
+  const missing = (): number[] => record.tasks.map((_, j) => j).filter((j) => !results.has(j));
+  const claimedBy = (j: number): number | null => readClaim(home, n, name, j)?.array_task ?? null;
   const jobId = record.job_id;
+  const arrayTasks = arrayTasksOf(record);
   if (missing().length > 0 && jobId !== null) {
-    fates = taskFates(jobId, record.tasks.length, squeue([jobId]), scontrolJob(jobId));
-    if (missing().some((t) => fates[t]!.where === 'queued' || fates[t]!.where === 'running')) return null;
-    // A task that ran to its end wrote its result before it exited; a shared file system may show it late.
+    fates = taskFates(jobId, arrayTasks, squeue([jobId]), scontrolJob(jobId));
+    if (missingJobs(missing(), claimedBy, fates).some((m) => mayStillRun(m, fates))) return null;
+    // A task that ran to its end wrote its results before it exited; a shared file system may show them late.
     const deadline = Date.now() + (opts.resultGraceMs ?? RESULT_GRACE_MS);
-    while (missing().some((t) => endedByItself(fates[t]!)) && Date.now() < deadline) {
+    while (missingJobs(missing(), claimedBy, fates).some((m) => m.claimed && endedByItself(m.fate)) && Date.now() < deadline) {
       await sleep(1000);
       results = readAllResults(home, n, record);
     }
@@ -170,12 +179,15 @@ export async function finalizeStep(home: string, submission: Submission, record:
     const again = readRecord(finalPath, StepFinalSchema, 'step record');
     if (again !== null) return again;
     results = readAllResults(home, n, record);
-    const killed: TaskFailure[] = missing().map((t) => ({
-      task: t, key: record.tasks[t]!, slurm_job: jobId === null ? null : `${jobId}_${t}`,
-      message: jobId === null ? 'was never submitted (sbatch refused the submission, or the submitting command stopped before it)'
-        : describeFate(fates[t] ?? { task: t, id: `${jobId}_${t}`, where: 'gone', state: null, reason: null, exitCode: null,
-          timeLimit: null, nodeList: null, arrayKnown: false }, lastLogLine(paths.log(name, jobId, t))),
-    }));
+    const killed: TaskFailure[] = jobId === null
+      ? missing().map((j) => ({
+        task: j, key: record.tasks[j]!, slurm_job: null,
+        message: 'was never submitted (sbatch refused the submission, or the submitting command stopped before it)',
+      }))
+      : missingJobs(missing(), claimedBy, fates.length > 0 ? fates : goneFates(jobId, arrayTasks)).map((m) => ({
+        task: m.job, key: record.tasks[m.job]!, slurm_job: m.fate.id,
+        message: describeMissing(m, lastLogLine(paths.log(name, jobId, m.arrayTask))),
+      }));
     const failures = [...asFailures(results.values()), ...killed];
     const kept = [...results.values()].filter((r) => !(r.status === 'failed' && (r.payload === null || r.payload === undefined)));
     // A step none of whose tasks started (all cancelled while queued) is started now, so its failures land in its run.
@@ -213,77 +225,117 @@ export async function finalizeStep(home: string, submission: Submission, record:
   });
 }
 
-export interface TaskReport {
-  key: string;
-  status: TaskOutcome['status'];
-  error: string | null;
-  /** 0 the job did its work (or had nothing to do), 1 it failed. */
-  exitCode: 0 | 1;
+/** Fates for an array SLURM was not asked about (every task left its result, or none was looked up). */
+function goneFates(jobId: string, count: number): TaskFate[] {
+  return Array.from({ length: count }, (_, t) => ({
+    task: t, id: `${jobId}_${t}`, where: 'gone' as const, state: null, reason: null, exitCode: null, timeLimit: null, nodeList: null, arrayKnown: false,
+  }));
 }
 
-/** Runs task `task` of step `stepName` of submission `n` of `home` (see the module comment). */
-export async function runTask(home: string, n: number, stepName: ArrayStep, task: number, say: (line: string) => void): Promise<TaskReport> {
-  const t0 = Date.now();
-  const startedAt = new Date(t0).toISOString();
+export interface TaskReport {
+  /** Jobs this task took and ran. */
+  jobs: number;
+  failed: number;
+  /** 0 every job it ran did its work (or had nothing to do), 1 one of them failed. */
+  exitCode: 0 | 1;
+  /** This task finalized the submission's last step: the submission can be finished now (worker.ts). */
+  finishes: boolean;
+}
+
+/** The order in which array task `t` of `tasks` tries a step's `jobs` jobs: its own index first, then the rest in order. */
+export function jobOrder(t: number, tasks: number, jobs: number): number[] {
+  const own = t < jobs ? [t] : [];
+  return [...own, ...Array.from({ length: jobs }, (_, j) => j).filter((j) => j !== t)];
+}
+
+/**
+ * Runs array task `arrayTask` of step `stepName` of submission `n` of `home` (see the module comment): it
+ * takes the step's jobs one at a time until every job is taken.
+ */
+export async function runTask(home: string, n: number, stepName: ArrayStep, arrayTask: number, say: (line: string) => void): Promise<TaskReport> {
   const submission = readSubmission(home, n);
   const record = submission.steps.find((s) => s.step === stepName);
   if (record === undefined) throw new UsageError(`submission ${n} of ${home} has no step ${stepName} (it has ${submission.steps.map((s) => s.step).join(', ')})`);
-  const key = record.tasks[task];
-  if (key === undefined) throw new UsageError(`step ${stepName} of submission ${n} has tasks 0…${record.tasks.length - 1}, not ${task}`);
+  const arrayTasks = arrayTasksOf(record);
+  if (arrayTask >= arrayTasks) throw new UsageError(`step ${stepName} of submission ${n} has array tasks 0…${arrayTasks - 1}, not ${arrayTask}`);
   const paths = slurmPaths(home);
-  const resultPath = paths.result(n, stepName, task);
-  if (existsSync(resultPath)) {
-    const r = readResult(home, n, stepName, task)!;
-    say(`${stepName} ${key}: this task already has its result (${r.status}); nothing to do`);
-    return { key, status: r.status, error: r.error, exitCode: 0 };
-  }
-  const slurmJob = process.env['SLURM_ARRAY_JOB_ID'] !== undefined ? `${process.env['SLURM_ARRAY_JOB_ID']}_${task}` : null;
-  say(`${stepName} ${key} (task ${task} of submission ${n}${slurmJob ? `, SLURM job ${slurmJob}` : ''}) on ${hostname()}, pid ${process.pid}`);
+  const slurmJob = process.env['SLURM_ARRAY_JOB_ID'] !== undefined ? `${process.env['SLURM_ARRAY_JOB_ID']}_${arrayTask}` : null;
+  say(`${stepName}: task ${arrayTask} of ${arrayTasks} (submission ${n}${slurmJob ? `, SLURM job ${slurmJob}` : ''}) on ${hostname()}, pid ${process.pid}; ` +
+    `takes the step's ${record.tasks.length} job(s) one at a time until none is left`);
   const ctx = contextOf(home, submission, record);
   const step = await loadStep(stepName);
-  const by = `task ${task} of ${stepName}`;
+  const by = `task ${arrayTask} of ${stepName}`;
 
-  let outcome: TaskOutcome;
+  // Once per task: the earlier steps finalized, the step started. A failure here fails every job the task takes.
   let start: unknown;
+  let setupError: string | null = null;
   try {
     for (const earlier of submission.steps.slice(0, submission.steps.indexOf(record))) {
       if (await finalizeStep(home, submission, earlier, { by }) === null) say(`warning: step ${earlier.step} has tasks that have not ended`);
     }
     start = await ensureStarted(ctx, step);
-    outcome = await step.runTask(ctx, start, key, say);
   } catch (err) {
-    outcome = { status: 'failed', error: err instanceof Error ? err.message : String(err), payload: null };
+    setupError = err instanceof Error ? err.message : String(err);
   }
-  const cpu = process.cpuUsage();
-  const result: TaskResult = {
-    schema_version: 1, step: stepName, key, task, slurm_job: slurmJob, host: hostname(), pid: process.pid,
-    status: outcome.status, error: outcome.error, started_at: startedAt, finished_at: new Date().toISOString(),
-    seconds: (Date.now() - t0) / 1000, cpu_seconds: (cpu.user + cpu.system) / 1e6, payload: outcome.payload ?? null,
-  };
-  mkdirSync(paths.results(n, stepName), { recursive: true });
-  writeJsonAtomic(resultPath, result);
-  say(outcome.status === 'ok' ? `${stepName} ${key}: done in ${result.seconds.toFixed(1)} s`
-    : `${stepName} ${key}: ${outcome.status.toUpperCase()}: ${outcome.error ?? ''}`);
 
-  // Merging may fail (a broken manifest, a lock held too long): the result stays on disk for the final merge.
-  if (start !== undefined) {
-    try {
-      await mergeLocks(home, step, ctx, async () => {
-        const all = readAllResults(home, n, record);
-        const kept = [...all.values()].filter((r) => !(r.status === 'failed' && (r.payload === null || r.payload === undefined)));
-        if (!existsSync(paths.final(n, stepName))) await step.merge(ctx, start, kept, null);
-      });
-    } catch (err) {
-      say(`warning: merging the results failed (the final merge will do it): ${(err as Error).message}`);
+  let ran = 0;
+  let failed = 0;
+  let cpuBefore = process.cpuUsage();
+  let cpuSeconds = (cpuBefore.user + cpuBefore.system) / 1e6;
+  for (const job of jobOrder(arrayTask, arrayTasks, record.tasks.length)) {
+    if (existsSync(paths.result(n, stepName, job))) continue;
+    const t0 = Date.now();
+    if (!claimJob(home, n, stepName, job, { array_task: arrayTask, slurm_job: slurmJob, host: hostname(), pid: process.pid, claimed_at: utcSeconds() })) continue;
+    const key = record.tasks[job]!;
+    say(`${stepName} ${key} (job ${job})`);
+    let outcome: TaskOutcome;
+    if (setupError !== null) {
+      outcome = { status: 'failed', error: setupError, payload: null };
+    } else {
+      try {
+        outcome = await step.runTask(ctx, start, key, say);
+      } catch (err) {
+        outcome = { status: 'failed', error: err instanceof Error ? err.message : String(err), payload: null };
+      }
+    }
+    const cpu = process.cpuUsage(cpuBefore);
+    cpuSeconds += (cpu.user + cpu.system) / 1e6;
+    cpuBefore = process.cpuUsage();
+    const result: TaskResult = {
+      schema_version: 1, step: stepName, key, task: job, array_task: arrayTask, slurm_job: slurmJob, host: hostname(), pid: process.pid,
+      status: outcome.status, error: outcome.error, started_at: new Date(t0).toISOString(), finished_at: new Date().toISOString(),
+      seconds: (Date.now() - t0) / 1000, cpu_seconds: cpuSeconds, payload: outcome.payload ?? null,
+    };
+    cpuSeconds = 0;
+    mkdirSync(paths.results(n, stepName), { recursive: true });
+    writeJsonAtomic(paths.result(n, stepName, job), result);
+    ran++;
+    if (outcome.status === 'failed') failed++;
+    say(outcome.status === 'ok' ? `${stepName} ${key}: done in ${result.seconds.toFixed(1)} s`
+      : `${stepName} ${key}: ${outcome.status.toUpperCase()}: ${outcome.error ?? ''}`);
+
+    // Merging may fail (a broken manifest, a lock held too long): the result stays on disk for the final merge.
+    if (start !== undefined) {
+      try {
+        await mergeLocks(home, step, ctx, async () => {
+          const all = readAllResults(home, n, record);
+          const kept = [...all.values()].filter((r) => !(r.status === 'failed' && (r.payload === null || r.payload === undefined)));
+          if (!existsSync(paths.final(n, stepName))) await step.merge(ctx, start, kept, null);
+        });
+      } catch (err) {
+        say(`warning: merging the results failed (the final merge will do it): ${(err as Error).message}`);
+      }
     }
   }
+  say(`${stepName}: task ${arrayTask} ran ${ran} job(s)${failed > 0 ? `, ${failed} failed` : ''}; no job is left to take`);
+  let finalized = false;
   if (readAllResults(home, n, record).size === record.tasks.length) {
     try {
-      await finalizeStep(home, submission, record, { by });
+      finalized = await finalizeStep(home, submission, record, { by }) !== null;
     } catch (err) {
       say(`warning: finalizing ${stepName} failed (the finish job will do it): ${(err as Error).message}`);
     }
   }
-  return { key, status: outcome.status, error: outcome.error, exitCode: outcome.status === 'failed' ? 1 : 0 };
+  const last = submission.steps.filter((s) => s.step !== 'finish').at(-1) === record;
+  return { jobs: ran, failed, exitCode: failed > 0 ? 1 : 0, finishes: finalized && last };
 }
-

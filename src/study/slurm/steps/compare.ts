@@ -1,11 +1,11 @@
 /**
- * Phase G as a cluster step: one task per dose × view × split. The first task plans the comparisons from
+ * Phase G as a cluster step: one job per dose × view × split. The first task plans the comparisons from
  * Phase F's merged manifest (Phase F is finalized by then), allocates the run id and keeps the merged
- * summary as it was; each task compares its job (`compareJob`, the local code, writing the job's files)
+ * summary as it was; each job is compared (`compareJob`, the local code, writing the job's files)
  * and every merge folds every result so far into `metrics_summary.json` as it is then (`mergeSummary`, as a
  * local run), under the output root's lock that a local `compare` takes too: rows another run merged
  * meanwhile are kept, this run's own earlier merges replaced. The final merge also writes the run's snapshot, the Markdown and CSV
- * tables and the charts. A task killed by SLURM becomes a failed row of each model of its job.
+ * tables and the charts. A job whose task SLURM killed becomes a failed row of each model.
  */
 import { join } from 'node:path';
 import { z } from 'zod';

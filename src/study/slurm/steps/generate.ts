@@ -1,8 +1,8 @@
 /**
- * Phase C as a cluster step: one task per dose. A task plans the phase (every dose, outputs replaced:
+ * Phase C as a cluster step: one job per dose. A job plans the phase (every dose, outputs replaced:
  * the submitting command has already refused existing outputs where it should), simulates its one dose
- * — the far field a local run shares between doses is computed by each task alone, which gives the same
- * bytes — and its result is added to `run_manifest.json` under the lock. A dose whose task failed or was
+ * — the far field a local run shares between doses is computed by each job alone, which gives the same
+ * bytes — and its result is added to `run_manifest.json` under the lock. A dose whose job failed or whose task was
  * killed gets an entry `status: "failed"` with the reason (an earlier entry of that dose kept under
  * `previous`).
  */

@@ -1,6 +1,6 @@
 /**
- * Phase D as a cluster step: one task per dose, each building every view of its dose (the local run's
- * job); results merge into `overlap_manifest.json` by dose, as a local run's do (a failed or killed
+ * Phase D as a cluster step: one job per dose, each building every view of its dose (the local run's
+ * job); results merge into `overlap_manifest.json` by dose, as a local run's do (a failed job's or killed
  * task's dose is recorded with `status: "failed"` and the reason).
  */
 import { join, resolve } from 'node:path';

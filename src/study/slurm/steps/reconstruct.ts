@@ -1,5 +1,5 @@
 /**
- * Phase F as a cluster step: one task per dose × view × split, with Phase F's own rules unchanged.
+ * Phase F as a cluster step: one job per dose × view × split, with Phase F's own rules unchanged.
  *
  * start   the first task runs `startReconstruction` exactly as a local run does (the artifact root's
  *         lock, the resume check, the run id and its snapshot directory, the merged files with the plan),

@@ -10,8 +10,8 @@
  *   start    once per submission, by the first task (under the home's lock): what the local run does
  *            before its first job (Phase F: lock, resume check, run id; Phase G: plan, run id)
  *   runTask  one job, in the task's process: `runJobs(plan, [job])`; returns the job's result record
- *   merge    every result so far into the manifests and summaries (after each task, and a last time,
- *            `final`, with the failures of tasks that left no result)
+ *   merge    every result so far into the manifests and summaries (after each job, and a last time,
+ *            `final`, with the failures of jobs left without a result)
  */
 import type { StudySettings } from '../../../settings/schema.js';
 import type { ArrayStep, StepRecord, Submission, TaskResult } from '../records.js';

@@ -1,0 +1,106 @@
+/**
+ * How a step's jobs are shared among the tasks of its array: the number of tasks, the order in which a
+ * task tries the jobs, the one-taker-per-job claim (raced by processes), and what a job left without a
+ * result is recorded as, from the fate of the task that took it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import { describeMissing, mayStillRun, missingJobs, type TaskFate } from '../../src/study/slurm/fate.js';
+import { claimJob, readClaim } from '../../src/study/slurm/records.js';
+import { parsePartitionCpus } from '../../src/study/slurm/scheduler.js';
+import { arrayTaskCount } from '../../src/study/slurm/submit.js';
+import { jobOrder } from '../../src/study/slurm/task.js';
+
+test('array size: slurm.tasks when set, else the partition\'s CPUs ÷ CPUs per task, else one task per job; never more than the jobs', () => {
+  const s = (slurm: Record<string, unknown>) => parseStudySettings({ execution: { slurm } } as never);
+  let asked = 0;
+  const cpus = (n: number | null) => () => { asked++; return n; };
+  assert.equal(arrayTaskCount(18, s({}), cpus(2)), 2);
+  assert.equal(arrayTaskCount(18, s({}), cpus(64)), 18);
+  assert.equal(arrayTaskCount(18, s({ cpusPerTask: 4 }), cpus(32)), 8);
+  assert.equal(arrayTaskCount(18, s({ cpusPerTask: 4 }), cpus(2)), 1, 'a partition smaller than one task still gets one');
+  assert.equal(arrayTaskCount(18, s({}), cpus(null)), 18, 'sinfo cannot tell: one task per job');
+  asked = 0;
+  assert.equal(arrayTaskCount(18, s({ tasks: 5 }), cpus(2)), 5);
+  assert.equal(arrayTaskCount(3, s({ tasks: 5 }), cpus(2)), 3);
+  assert.equal(asked, 0, 'with slurm.tasks set, sinfo is not asked');
+  assert.equal(arrayTaskCount(0, s({}), cpus(2)), 0);
+  assert.equal(arrayTaskCount(18, parseStudySettings({ execution: { jobs: 7 } }), cpus(2)), 2, 'execution.jobs is the local executor\'s');
+});
+
+test('sinfo\'s %P|%C: the total CPUs of the named partition, or of the default one (marked *)', () => {
+  const text = 'debug*|0/2/0/2\ngpu|8/24/0/32\ngpu|0/16/0/16\nlong|x/y\n';
+  assert.equal(parsePartitionCpus(text, null), 2);
+  assert.equal(parsePartitionCpus(text, 'gpu'), 48);
+  assert.equal(parsePartitionCpus(text, 'debug'), 2);
+  assert.equal(parsePartitionCpus(text, 'long'), null);
+  assert.equal(parsePartitionCpus(text, 'none'), null);
+  assert.equal(parsePartitionCpus('', null), null);
+});
+
+test('a task tries its own job first, then every other job in order', () => {
+  assert.deepEqual(jobOrder(0, 2, 5), [0, 1, 2, 3, 4]);
+  assert.deepEqual(jobOrder(1, 2, 5), [1, 0, 2, 3, 4]);
+  assert.deepEqual(jobOrder(3, 4, 3), [0, 1, 2], 'a task beyond the jobs has no own job');
+});
+
+test('six processes racing to claim 40 jobs: every job is taken exactly once, and each claim names its taker', { timeout: 60_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'ptychostudy-claims-'));
+  try {
+    const records = pathToFileURL(resolve('dist/src/study/slurm/records.js')).href;
+    const go = Date.now() + 1500;
+    const racers = Array.from({ length: 6 }, (_, t) => new Promise<number[]>((done, fail) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e',
+        `const { claimJob } = await import(${JSON.stringify(records)});` +
+        `while (Date.now() < ${go}) {}` +
+        `const mine = [];` +
+        `for (let j = 0; j < 40; j++) if (claimJob(${JSON.stringify(home)}, 1, 'compare', j, { array_task: ${t}, slurm_job: null, host: 'h', pid: process.pid, claimed_at: '2026-01-01T00:00:00Z' })) mine.push(j);` +
+        `console.log(JSON.stringify(mine));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout!.on('data', (d) => { out += String(d); });
+      child.once('exit', (code) => (code === 0 ? done(JSON.parse(out) as number[]) : fail(new Error(`racer ${t} exited ${code}`))));
+    }));
+    const taken = await Promise.all(racers);
+    const all = taken.flat().sort((a, b) => a - b);
+    assert.deepEqual(all, Array.from({ length: 40 }, (_, j) => j), 'each job once');
+    for (const [t, jobs] of taken.entries()) for (const j of jobs) assert.equal(readClaim(home, 1, 'compare', j)!.array_task, t);
+    assert.deepEqual(readdirSync(join(home, 'slurm', '1', 'compare', 'claims')).filter((n) => n.startsWith('.tmp-')), [], 'no temporary left');
+    assert.equal(claimJob(home, 1, 'compare', 7, { array_task: 9, slurm_job: null, host: 'h', pid: 1, claimed_at: '2026-01-01T00:00:00Z' }), false);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+const fate = (task: number, where: TaskFate['where'], state: string | null, extra: Partial<TaskFate> = {}): TaskFate => ({
+  task, id: `77_${task}`, where, state, reason: null, exitCode: null, timeLimit: null, nodeList: null, arrayKnown: true, ...extra,
+});
+
+test('a job without a result: the fate of the task that took it, or, untaken, of the task of its own index', () => {
+  const fates = [
+    fate(0, 'ended', 'TIMEOUT', { timeLimit: '00:01:00' }),
+    fate(1, 'ended', 'CANCELLED', { reason: 'JobHeldUser' }),
+  ];
+  const claims = new Map([[4, 0], [5, 1]]);
+  const m = missingJobs([2, 3, 4, 5], (j) => claims.get(j) ?? null, fates);
+  assert.deepEqual(m.map((x) => [x.job, x.arrayTask, x.claimed]), [[2, 0, false], [3, 1, false], [4, 0, true], [5, 1, true]]);
+  assert.ok(m.every((x) => !mayStillRun(x, fates)));
+  assert.match(describeMissing(m[2]!, 'epoch 7/50'), /^killed by SLURM at its time limit \(JobState=TIMEOUT, TimeLimit=00:01:00\)$/);
+  assert.match(describeMissing(m[1]!, null), /^cancelled \(JobState=CANCELLED, Reason=JobHeldUser\)/);
+  // Tasks that ran to their end and never took a job: said so, not blamed on SLURM.
+  const ended = [fate(0, 'ended', 'COMPLETED', { exitCode: '0:0' }), fate(1, 'ended', 'COMPLETED', { exitCode: '0:0' })];
+  const untaken = missingJobs([3], () => null, ended);
+  assert.equal(describeMissing(untaken[0]!, null), 'was never taken: every task of its array ended before reaching it');
+  // A taken job waits while its task runs; an untaken one while any task of the array may still take it.
+  const live = [fate(0, 'running', 'RUNNING'), fate(1, 'ended', 'COMPLETED', { exitCode: '0:0' })];
+  const [taken1, untaken1] = missingJobs([5, 6], (j) => (j === 5 ? 1 : null), live);
+  assert.equal(mayStillRun(taken1!, live), false, 'its task ended: nothing more will come');
+  assert.equal(mayStillRun(untaken1!, live), true, 'task 0 still runs and may take it');
+  const [taken0] = missingJobs([5], () => 0, live);
+  assert.equal(mayStillRun(taken0!, live), true);
+});
