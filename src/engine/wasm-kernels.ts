@@ -19,6 +19,8 @@ export const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4, STEP_DIFFERENCE = 8
  * conjugate ramp; ACCUMULATE: added to the destination).
  */
 export const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4, CHI_GIVEN = 8, CONJ = 1;
+/** Flag of `chiDirections`: dO and dO0 are added to their destinations (rows `dStride` bytes apart: a placed patch). */
+export const ADD_DIRECTIONS = 16;
 
 export interface LsqmlWasm {
   rampMul(dst: number, src: number, srcStep: number, ramp: number, n: number, count: number, flags: number): void;
@@ -29,9 +31,10 @@ export interface LsqmlWasm {
     poisson: number, flags: number, mask: number, thr: number, s: number): void;
   poissonSums(yb: number, yhat: number, n2: number, abar: number, flags: number, mask: number, thr: number, out: number): void;
   chiDirections(far: number, mstride: number, modes: number, chi0: number, dP0: number, dP: number, dstride: number, dO: number,
-    dO0: number, p0: number, probe: number, o: number, stride: number, n: number, flags: number): void;
+    dO0: number, dStride: number, p0: number, probe: number, o: number, stride: number, n: number, flags: number): void;
   stepSums(d: number, dStride: number, o: number, oStride: number, p: number, h: number, c: number, n: number, out: number): void;
   addTo(dst: number, src: number, count: number): void;
+  placePatch(img: number, rowBytes: number, src: number, srcRow: number, img0: number, src0: number, rows: number, count: number): void;
   mulReal(dst: number, s: number, count: number): void;
   axpy(dst: number, src: number, a: number, count: number): void;
   addReal64(dst: number, src: number, count: number): void;
