@@ -498,8 +498,11 @@ export function rows32dif(data: usize, nrows: i32, n: i32, tw: usize, r2: i32, s
         const s = f32x4.add(v0, v1); // s02, s13
         const d = f32x4.sub(v0, v1); // d02, d13
         const dd = f32x4.mul(v128.shuffle<f32>(d, d, 0, 1, 3, 2), jm2); // d02, j·d13
-        v128.store(g, f32x4.add(v128.shuffle<f32>(s, s, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(s, s, 2, 3, 2, 3), pm)));
-        v128.store(g, f32x4.add(v128.shuffle<f32>(dd, dd, 0, 1, 0, 1), f32x4.mul(v128.shuffle<f32>(dd, dd, 2, 3, 2, 3), pm)), 16);
+        // (s02 ± s13) and (d02 ± j·d13): one sum and one difference of the pairs, then regrouped.
+        const A = v128.shuffle<f32>(s, dd, 0, 1, 4, 5), B = v128.shuffle<f32>(s, dd, 2, 3, 6, 7);
+        const P = f32x4.add(A, B), Q = f32x4.sub(A, B);
+        v128.store(g, v128.shuffle<f32>(P, Q, 0, 1, 4, 5));
+        v128.store(g, v128.shuffle<f32>(P, Q, 2, 3, 6, 7), 16);
       }
     }
   }

@@ -390,6 +390,86 @@ export function axpy(dst: usize, src: usize, a: f64, count: i32): void {
   for (; d < end; d += 4) { store<f32>(d, load<f32>(d) + a32 * load<f32>(s)); s += 4; }
 }
 
+/** dst[j] = src[j] / b for `count` floats (dst may be src): the division rounded once, as JS rounds a float64 quotient of float32 values. */
+export function divide(dst: usize, src: usize, count: i32, b: f64): void {
+  const bv = f32x4.splat(<f32>b);
+  const end = dst + ((<usize>count) << 2);
+  let s = src, d = dst;
+  for (; d + 16 <= end; d += 16) { v128.store(d, f32x4.div(v128.load(s), bv)); s += 16; }
+  for (; d < end; d += 4) { store<f32>(d, load<f32>(s) / <f32>b); s += 4; }
+}
+
+/**
+ * dst[j] += a·src[j] for `count` floats, the product and the sum formed in float64 and rounded to
+ * float32 once at the end: what a TypeScript loop over Float32Arrays computes (the probe update).
+ */
+export function axpyWide(dst: usize, src: usize, a: f64, count: i32): void {
+  const av = f64x2.splat(a);
+  const end = dst + ((<usize>count) << 2);
+  let s = src, d = dst;
+  for (; d + 16 <= end; d += 16) {
+    const x = v128.load(d), y = v128.load(s);
+    const lo = f64x2.add(f64x2.promote_low_f32x4(x), f64x2.mul(av, f64x2.promote_low_f32x4(y)));
+    const hi = f64x2.add(f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 2, 3)),
+      f64x2.mul(av, f64x2.promote_low_f32x4(v128.shuffle<f32>(y, y, 2, 3, 2, 3))));
+    v128.store(d, v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+    s += 16;
+  }
+  for (; d < end; d += 4) { store<f32>(d, <f32>(<f64>load<f32>(d) + a * <f64>load<f32>(s))); s += 4; }
+}
+
+/**
+ * The Gram matrix of `m` modes of `pixels` complexes each (mode-major, interleaved, at `modes`):
+ * g[i][j] = Σ_k conj(x_i,k)·x_j,k for j ≥ i, and its conjugate at g[j][i] (f64 complexes at `g`, row-major
+ * m×m). Sums in float64, pixel by pixel in order: the same values as orthogonalizeModesSvd's loops.
+ */
+export function modeGram(modes: usize, m: i32, pixels: i32, g: usize): void {
+  const plane = (<usize>pixels) << 3;
+  for (let i: i32 = 0; i < m; i++) {
+    for (let j: i32 = i; j < m; j++) {
+      let sr: f64 = 0, si: f64 = 0;
+      let a = modes + (<usize>i) * plane, b = modes + (<usize>j) * plane;
+      for (let k: i32 = 0; k < pixels; k++) {
+        const ar = <f64>load<f32>(a), ai = <f64>load<f32>(a + 4), br = <f64>load<f32>(b), bi = <f64>load<f32>(b + 4);
+        sr += ar * br + ai * bi;
+        si += ar * bi - ai * br;
+        a += 8; b += 8;
+      }
+      const ij = g + ((<usize>(i * m + j)) << 4), ji = g + ((<usize>(j * m + i)) << 4);
+      store<f64>(ij, sr); store<f64>(ij, si, 8);
+      store<f64>(ji, sr); store<f64>(ji, -si, 8);
+    }
+  }
+}
+
+/**
+ * In place, new mode j = Σ_r x_r·c[j][r] (c: f64 complexes at `coef`, row-major m×m, m ≤ 16), each sum
+ * formed in float64 over r in order and rounded to the working precision once: orthogonalizeModesSvd's
+ * recombination. Pixel by pixel, so the modes can be overwritten as they are read.
+ */
+export function modeMix(modes: usize, m: i32, pixels: i32, coef: usize, scratch: usize): void {
+  const plane = (<usize>pixels) << 3;
+  for (let k: i32 = 0; k < pixels; k++) {
+    const px = modes + ((<usize>k) << 3);
+    for (let j: i32 = 0; j < m; j++) {
+      let or: f64 = 0, oi: f64 = 0;
+      for (let r: i32 = 0; r < m; r++) {
+        const c = coef + ((<usize>(j * m + r)) << 4);
+        const cr = load<f64>(c), ci = load<f64>(c, 8);
+        const x = px + (<usize>r) * plane;
+        const xr = <f64>load<f32>(x), xi = <f64>load<f32>(x + 4);
+        or += xr * cr - xi * ci;
+        oi += xr * ci + xi * cr;
+      }
+      store<f64>(scratch + ((<usize>j) << 4), or); store<f64>(scratch + ((<usize>j) << 4), oi, 8);
+    }
+    for (let j: i32 = 0; j < m; j++) {
+      const x = px + (<usize>j) * plane;
+      store<f32>(x, <f32>(load<f64>(scratch + ((<usize>j) << 4)))); store<f32>(x + 4, <f32>(load<f64>(scratch + ((<usize>j) << 4), 8)));
+    }
+  }
+}
+
 /** dst[j] += src[j] for `count` float64 values (the illumination map stays float64). */
 export function addReal64(dst: usize, src: usize, count: i32): void {
   const end = dst + ((<usize>count) << 3);

@@ -23,7 +23,7 @@ import {
   PP_AA, PP_AQIM, PP_AQRE, PP_ALPHA, PP_B1, PP_B2, PP_LOSS, PP_PDEN, PP_PNUM, PP_QQ, PP_SUMY, PP_SUMYHAT, SCAL_ABAR,
   SCAL_ALPHA_O,
 } from './kernels.js';
-import { orthogonalizeModesSvd } from './modes.js';
+import { type ModeKernels, orthogonalizeModesSvd } from './modes.js';
 import { type LsqmlOptions, type Precision, planActive, resolveLsqmlOptions } from './options.js';
 import { patchGeometry, patchInside, positionOrigin, type PatchGeometry } from './patches.js';
 import { PhasePool, type WorkerInit } from './pool.js';
@@ -192,6 +192,8 @@ export class LsqmlEngine {
   /** Blocks of the wasm FFT arena this engine holds (given back on close). */
   private arenaBlocks: Real[] = [];
   private readonly aPois: Float64Array;
+  /** The mode orthogonalisation's loops over pixels on the WASM kernels (M > 1 with the kernels). */
+  private modeKernels: ModeKernels | null = null;
   private closed = false;
 
   private constructor(input: LsqmlInput, options: LsqmlOptions, dims: EngineDims, ctx: Ctx, pool: PhasePool, fft: EngineFft,
@@ -349,6 +351,17 @@ export class LsqmlEngine {
     }
     const engine = new LsqmlEngine(input, options, dims, ctx, pool, fft, geometry, origin, maxPatternSum);
     engine.arenaBlocks = arenaBlocks;
+    if (kernels && M > 1) {
+      // Arena scratch for the m×m matrices the kernels read and write (copied from and to the JS side).
+      const w = kernels, block = allocShared(4 * M * M + 2 * M);
+      arenaBlocks.push(block);
+      const g = block.subarray(0, 2 * M * M), coef = block.subarray(2 * M * M, 4 * M * M), px = block.subarray(4 * M * M);
+      const probeAt = ctx.probe.byteOffset;
+      engine.modeKernels = {
+        gram(out) { w.modeGram(probeAt, M, n2, g.byteOffset); out.set(g); },
+        mix(c) { coef.set(c); w.modeMix(probeAt, M, n2, coef.byteOffset, px.byteOffset); },
+      };
+    }
     let outside = 0;
     for (let i = 0; i < n; i++) if (!patchInside(geometry.topLeft[2 * i], geometry.topLeft[2 * i + 1], N, H, W)) outside++;
     if (outside > 0) {
@@ -430,7 +443,7 @@ export class LsqmlEngine {
       for (let j = 0; j < p.length; j++) p[j] *= f;
     }
     if (o.orthogonalizeIncoherentModes && this.M > 1 && planActive(o.orthogonalizePlan, e)) {
-      orthogonalizeModesSvd(this.ctx.probe, this.M, this.N * this.N);
+      orthogonalizeModesSvd(this.ctx.probe, this.M, this.N * this.N, this.modeKernels ?? undefined);
     }
     if (o.removeObjectProbeAmbiguity && planActive(o.ambiguityPlan, e) && this.precond) {
       removeAmbiguity(this.ctx.obj, this.W, this.precond, this.roi, this.ctx.probe);
@@ -536,9 +549,19 @@ export class LsqmlEngine {
       pool.run(Phase.Place);
     }
     // Probe direction: batch mean, the mode-0 adjoint shift applied to the summed spectra.
-    c.dPhat.set(c.dPsum);
-    this.mainFft.inverse(c.dPhat.subarray(0, 2 * n2), 1);
-    for (let j = 0; j < c.dPhat.length; j++) c.dPhat[j] /= B;
+    const w = c.wasm;
+    if (w) {
+      // The same values as the loops below: mode 0 copied (÷1), transformed, then ÷B; modes ≥ 1 ÷B.
+      const at = c.dPhat.byteOffset, mode = 2 * n2 * c.bpe;
+      w.divide(at, c.dPsum.byteOffset, 2 * n2, 1);
+      this.mainFft.inverse(c.dPhat.subarray(0, 2 * n2), 1);
+      w.divide(at, at, 2 * n2, B);
+      if (M > 1) w.divide(at + mode, c.dPsum.byteOffset + mode, 2 * n2 * (M - 1), B);
+    } else {
+      c.dPhat.set(c.dPsum);
+      this.mainFft.inverse(c.dPhat.subarray(0, 2 * n2), 1);
+      for (let j = 0; j < c.dPhat.length; j++) c.dPhat[j] /= B;
+    }
     if (capture) capture.deltaPHat = Float64Array.from(c.dPhat);
     pool.run(Phase.StepSums);
     const sums = {
@@ -561,7 +584,8 @@ export class LsqmlEngine {
     if (o.probeOptimizable && planActive(o.probePlan, e)) {
       const a = o.probeLearningRate * alphaP;
       const p = c.probe, d = c.dPhat;
-      for (let j = 0; j < p.length; j++) p[j] += a * d[j];
+      if (c.wasm) c.wasm.axpyWide(p.byteOffset, d.byteOffset, a, p.length);
+      else for (let j = 0; j < p.length; j++) p[j] += a * d[j];
     }
     return result;
   }

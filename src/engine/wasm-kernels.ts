@@ -38,6 +38,10 @@ export interface LsqmlWasm {
   mulReal(dst: number, s: number, count: number): void;
   axpy(dst: number, src: number, a: number, count: number): void;
   addReal64(dst: number, src: number, count: number): void;
+  modeGram(modes: number, m: number, pixels: number, g: number): void;
+  modeMix(modes: number, m: number, pixels: number, coef: number, scratch: number): void;
+  divide(dst: number, src: number, count: number, b: number): void;
+  axpyWide(dst: number, src: number, a: number, count: number): void;
 }
 
 const cached = new Map<Precision, WebAssembly.Module | null>();
