@@ -418,6 +418,20 @@ export function fft2_32(data: usize, count: i32, h: i32, w: i32,
   }
 }
 
+/**
+ * Inverse complex64 FFTs of `count` h×w images `step` bytes apart, spectra in bit-reversed order (no
+ * input permutation) and no 1/(h·w) (a caller that folded it into an earlier product): as fft2_32 with
+ * nsw = 0 and sc = 1 on each image, in one call.
+ */
+export function ifft2_32Strided(data: usize, step: usize, count: i32, h: i32, w: i32, swR: usize, twR: usize, r2R: i32,
+  swC: usize, twC: usize, r2C: i32): void {
+  for (let b = 0; b < count; b++) {
+    const p = data + <usize>b * step;
+    rows32(p, h, w, swR, 0, twR, r2R, -1);
+    cols32(p, h, w, swC, 0, twC, r2C, -1);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // complex64 transforms without the bit-reversal permutation, for callers that keep spectra in
 // bit-reversed order (both axes): `fft2dif_32` is the forward transform natural → bit-reversed
@@ -694,9 +708,16 @@ export function ifftRamp32(dst: usize, src: usize, ramp: usize, h: i32, w: i32, 
 
 /**
  * dst = forward FFT (natural input, bit-reversed output) of a·b: a's rows `aStride` bytes apart (an
- * object patch), b contiguous (the probe). One h×w image; w even.
+ * object patch), b contiguous (the probe). h×w images, w even; `count` of them in one call (the same a,
+ * dst and b advancing by dstStep and bStep bytes: an object patch times several probe modes).
  */
 export function fftProductDif32(dst: usize, a: usize, aStride: usize, b: usize, h: i32, w: i32, twR: usize, r2R: i32,
+  twC: usize, r2C: i32, count: i32, dstStep: usize, bStep: usize): void {
+  for (let m: i32 = 0; m < count; m++) fftProductOne32(dst + (<usize>m) * dstStep, a, aStride, b + (<usize>m) * bStep, h, w, twR, r2R, twC, r2C);
+}
+
+// @ts-ignore: decorator
+@inline function fftProductOne32(dst: usize, a: usize, aStride: usize, b: usize, h: i32, w: i32, twR: usize, r2R: i32,
   twC: usize, r2C: i32): void {
   const rb = (<usize>w) << 3;
   const sign = f32x4(-1, 1, -1, 1);

@@ -208,9 +208,11 @@ export interface Ctx {
    * wave with the forward FFT (dst = FFT(o·p), o with a row stride) — byte addresses (fft-wasm.ts).
    */
   fused: {
-    ifftRamp(dst: number, src: number, ramp: number): void; fftProduct(dst: number, a: number, aStride: number, b: number): void;
-    /** In-place inverse FFT of one image without its 1/N² (folded into the far-field step's factor). */
-    ifftUnscaled(at: number): void;
+    ifftRamp(dst: number, src: number, ramp: number): void;
+    /** `count` images: dst and b advance by dstStep and bStep bytes (the modes of one position). */
+    fftProduct(dst: number, a: number, aStride: number, b: number, count: number, dstStep: number, bStep: number): void;
+    /** In-place inverse FFTs of `count` images `step` bytes apart without their 1/N² (folded into the far-field step's factor). */
+    ifftUnscaled(at: number, count: number, step: number): void;
   } | null;
   /** This thread's instance of the WASM kernels (null: the TypeScript loops run). */
   wasm: LsqmlWasm | null;
@@ -501,14 +503,17 @@ function forwardAt(c: Ctx, i: number, keep: boolean, fuseGaussian: boolean): voi
   const oOff = c.srcOff, oStride = c.srcStride;
   const local = fuseGaussian && c.farLocal !== null;
   const far = local ? c.farLocal! : c.far;
-  for (let m = 0; m < M; m++) {
+  const fusedProduct = c.fused !== null && psi === null;
+  if (fusedProduct) {
+    // Mode 0 (the shifted probe), then modes 1… (the probe itself) in one call.
+    const step = local ? localStride(c.d) : n2x2 * c.d.Bc;
+    c.fused!.fftProduct(addr(far, local ? 0 : modeOff(c, 0, i)), addr(o, oOff), c.bpe * oStride, addr(pt0, n2x2 * i), 1, 0, 0);
+    if (M > 1) c.fused!.fftProduct(addr(far, local ? step : modeOff(c, 1, i)), addr(o, oOff), c.bpe * oStride, addr(probe, n2x2), M - 1, c.bpe * step, c.bpe * n2x2);
+  }
+  for (let m = 0; m < M && !fusedProduct; m++) {
     const src = m === 0 ? pt0 : probe;
     const so = m === 0 ? n2x2 * i : n2x2 * m;
     const fo = local ? localStride(c.d) * m : modeOff(c, m, i);
-    if (c.fused !== null && psi === null) {
-      c.fused.fftProduct(addr(far, fo), addr(o, oOff), c.bpe * oStride, addr(src, so));
-      continue;
-    }
     if (w) {
       w.exitWave(addr(far, fo), addr(o, oOff), c.bpe * oStride, addr(src, so), N);
     } else {
@@ -627,7 +632,7 @@ function chiAt(c: Ctx, i: number, local: boolean, direct: boolean): void {
   // Ψ' of this position: in the thread's own far field (`local`, Ctx.farLocal) or in `far`.
   const src = local ? c.farLocal! : far;
   const at = (m: number): number => (local ? localStride(c.d) * m : modeOff(c, m, i));
-  if (foldScale(c)) for (let m = 0; m < M; m++) c.fused!.ifftUnscaled(addr(src, at(m)));
+  if (foldScale(c)) c.fused!.ifftUnscaled(addr(src, at(0)), M, c.bpe * (local ? localStride(c.d) : mstride));
   else for (let m = 0; m < M; m++) fftAt(c, src, at(m), false);
   const o = patchSource(c, c.obj, tl[2 * i], tl[2 * i + 1], opatch);
   const oOff = c.srcOff, oStride = c.srcStride;

@@ -303,8 +303,8 @@ export class LsqmlEngine {
     const bitrevReal = bitrev && !reordered ? (dst: number, src: number, count: number): void => arena!.bitrevReal32(dst, src, count, N, N) : null;
     const fused: Ctx['fused'] = bitrev ? {
       ifftRamp: (dst, src, ramp) => arena!.ifftRamp32(plan!, dst, src, ramp),
-      fftProduct: (dst, a, aStride, b) => arena!.fftProduct32(plan!, dst, a, aStride, b),
-      ifftUnscaled: (at) => arena!.run32(plan!, at, 1, false, true, true),
+      fftProduct: (dst, a, aStride, b, count, dstStep, bStep) => arena!.fftProduct32(plan!, dst, a, aStride, b, count, dstStep, bStep),
+      ifftUnscaled: (at, count, step) => arena!.ifftUnscaled32(plan!, at, count, step),
     } : null;
     const hasMask = !!input.validMask && !Array.prototype.every.call(input.validMask, (v: number) => v !== 0);
     const dims: EngineDims = {
