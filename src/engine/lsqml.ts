@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { allocShared, allocShared32, createFft2, fftfreq, freeShared } from '../math/fft.js';
 import { getArena, WasmFft2F32 } from '../math/fft-wasm.js';
-import { lsqmlWasmKernels, type LsqmlWasm } from './wasm-kernels.js';
+import { lsqmlWasmKernels, modeKernelsOn, type LsqmlWasm } from './wasm-kernels.js';
 import { Rng } from '../math/rng.js';
 import type { ComplexImage } from '../math/image.js';
 import { removeAmbiguity, positionsRoi, probeRescaleFactor, type Roi } from './constraints.js';
@@ -352,15 +352,9 @@ export class LsqmlEngine {
     const engine = new LsqmlEngine(input, options, dims, ctx, pool, fft, geometry, origin, maxPatternSum);
     engine.arenaBlocks = arenaBlocks;
     if (kernels && M > 1) {
-      // Arena scratch for the m×m matrices the kernels read and write (copied from and to the JS side).
-      const w = kernels, block = allocShared(4 * M * M + 2 * M);
+      const block = allocShared(4 * M * M + 2 * M);
       arenaBlocks.push(block);
-      const g = block.subarray(0, 2 * M * M), coef = block.subarray(2 * M * M, 4 * M * M), px = block.subarray(4 * M * M);
-      const probeAt = ctx.probe.byteOffset;
-      engine.modeKernels = {
-        gram(out) { w.modeGram(probeAt, M, n2, g.byteOffset); out.set(g); },
-        mix(c) { coef.set(c); w.modeMix(probeAt, M, n2, coef.byteOffset, px.byteOffset); },
-      };
+      engine.modeKernels = modeKernelsOn(kernels, ctx.probe.byteOffset, M, n2, block);
     }
     let outside = 0;
     for (let i = 0; i < n; i++) if (!patchInside(geometry.topLeft[2 * i], geometry.topLeft[2 * i + 1], N, H, W)) outside++;

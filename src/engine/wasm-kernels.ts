@@ -6,6 +6,7 @@
  * TypeScript backend) the engine uses the equivalent TypeScript loops of kernels.ts, in float64.
  */
 import { readFileSync } from 'node:fs';
+import type { ModeKernels } from './modes.js';
 import type { Precision } from './options.js';
 
 export type { Precision };
@@ -69,4 +70,18 @@ export function lsqmlWasmKernels(memory: WebAssembly.Memory, precision: Precisio
     cached.set(precision, null);
     return null;
   }
+}
+
+/**
+ * The mode orthogonalisation's two loops over pixels (modes.ts, ModeKernels) on kernels `w`, for `m`
+ * modes of `pixels` complexes at byte address `modesAt` of the arena. `scratch` is an arena block of
+ * at least 4·m² + 2·m doubles for the m×m matrices (copied to and from the caller's arrays).
+ */
+export function modeKernelsOn(w: LsqmlWasm, modesAt: number, m: number, pixels: number, scratch: Float64Array): ModeKernels {
+  if (scratch.length < 4 * m * m + 2 * m) throw new RangeError(`mode kernels need ${4 * m * m + 2 * m} doubles of scratch, got ${scratch.length}`);
+  const g = scratch.subarray(0, 2 * m * m), coef = scratch.subarray(2 * m * m, 4 * m * m), px = scratch.subarray(4 * m * m);
+  return {
+    gram(out) { w.modeGram(modesAt, m, pixels, g.byteOffset); out.set(g); },
+    mix(c) { coef.set(c); w.modeMix(modesAt, m, pixels, coef.byteOffset, px.byteOffset); },
+  };
 }
