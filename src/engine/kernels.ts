@@ -239,15 +239,10 @@ export function scratchLength(d: EngineDims): number {
   return 4 * d.N * d.N + (d.wasm ? d.M * localStride(d) + 2 * d.N * d.N : 0);
 }
 
-/**
- * Elements between the modes of a thread's own far field (Ctx.farLocal): one image and LOCAL_PAD
- * more, so that the modes' images do not start at the same address modulo 4 KiB (they would share
- * L1 sets, and the kernels that read every mode at once would evict their own lines).
- */
+/** Elements between the modes of a thread's own far field (Ctx.farLocal): one image. */
 export function localStride(d: EngineDims): number {
-  return 2 * d.N * d.N + LOCAL_PAD;
+  return 2 * d.N * d.N;
 }
-const LOCAL_PAD = 32;
 
 /**
  * Views over the buffers; `arena` is this thread's view of the wasm arena memory (for 'arena'
