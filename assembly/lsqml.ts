@@ -33,7 +33,7 @@
 /** Flag bits of `intensity`, `farStep` and `poissonSums`. */
 const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4, STEP_DIFFERENCE = 8;
 /** Flags of `chiDirections`. */
-const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4, CHI_GIVEN = 8;
+const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4, CHI_GIVEN = 8, ADD_DIRECTIONS = 16;
 /** Flags of `rampMul`. */
 const CONJ = 1;
 
@@ -199,21 +199,93 @@ export function poissonSums(yb: usize, yhat: usize, n2: i32, abar: f64, flags: i
 }
 
 /**
+ * One patch row of chiDirections on its common path (χ given, every mode in the object direction, χ
+ * of modes ≥ 1 not kept), the flags as constants so that each variant is a plain loop: the object's
+ * re/im splats are formed once per vector and the mode pointers advance by their strides. The
+ * arithmetic is the generic loop's, term for term (a product by ±1 moved between factors is exact).
+ */
+// @ts-ignore: decorator
+@inline function chiRowGiven(ob: usize, k0: usize, row: usize, far: usize, mstride: usize, modes: i32, chi0: usize, dP0: usize,
+  dP: usize, dstride: usize, db: usize, db0: usize, p0: usize, probe: usize, plane: usize, accum: bool, addDir: bool, hasD0: bool): void {
+  const sc = f64x2(1, -1);
+  for (let j: usize = 0; j < row; j += 16) {
+    const k = k0 + j;
+    const a = v128.load(ob + j);
+    const ar = re2(a), ai = f64x2.mul(im2(a), sc);
+    let b = v128.load(p0 + k);
+    let x = v128.load(far + k);
+    let sx = swap(x);
+    v128.store(chi0 + k, x);
+    v128.store(dP0 + k, f64x2.add(f64x2.mul(x, ar), f64x2.mul(sx, ai)));
+    const d0 = f64x2.add(f64x2.mul(x, re2(b)), f64x2.mul(sx, f64x2.mul(im2(b), sc)));
+    if (hasD0) v128.store(db0 + j, addDir ? f64x2.add(v128.load(db0 + j), d0) : d0);
+    let acc = d0;
+    let q = far + k, pb = probe + k, dq = dP + k;
+    for (let m: i32 = 1; m < modes; m++) {
+      q += mstride; pb += plane; dq += dstride;
+      b = v128.load(pb);
+      x = v128.load(q);
+      sx = swap(x);
+      const t = f64x2.add(f64x2.mul(x, ar), f64x2.mul(sx, ai));
+      v128.store(dq, accum ? f64x2.add(v128.load(dq), t) : t);
+      acc = f64x2.add(acc, f64x2.add(f64x2.mul(x, re2(b)), f64x2.mul(sx, f64x2.mul(im2(b), sc))));
+    }
+    v128.store(db + j, addDir ? f64x2.add(v128.load(db + j), acc) : acc);
+  }
+}
+
+/** chiDirections' common path (flags CHI_GIVEN | MULTIMODAL, without KEEP_CHI): one loop per variant of the other flags. */
+function chiDirectionsGiven(far: usize, mstride: usize, modes: i32, chi0: usize, dP0: usize, dP: usize, dstride: usize, dO: usize,
+  dO0: usize, dStride: usize, p0: usize, probe: usize, o: usize, stride: usize, n: i32, accum: bool, addDir: bool): void {
+  const row = (<usize>n) << 4;
+  const plane = (<usize>n) * row;
+  for (let r: i32 = 0; r < n; r++) {
+    const ob = o + (<usize>r) * stride, kb = (<usize>r) * row;
+    const db = dO + (<usize>r) * dStride, db0 = dO0 + (<usize>r) * dStride;
+    if (dO0) {
+      if (accum) {
+        if (addDir) chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, true, true, true);
+        else chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, true, false, true);
+      } else {
+        if (addDir) chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, false, true, true);
+        else chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, false, false, true);
+      }
+    } else {
+      if (accum) {
+        if (addDir) chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, true, true, false);
+        else chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, true, false, false);
+      } else {
+        if (addDir) chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, false, true, false);
+        else chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, false, false, false);
+      }
+    }
+  }
+}
+
+/**
  * χ and the update directions of one position over `modes` modes and an N×N patch: χ_m = ψ'_m − o·p_m
  * (ψ'_m at far + m·mstride; χ_0 stored at `chi0` — which may be `far` —, χ_m for m ≥ 1 stored back
  * only with KEEP_CHI in `flags`), dP_0 = χ_0·conj(o) at `dP0`, dP_m = χ_m·conj(o) at dP + m·dstride for
  * m ≥ 1 (added to what is there with ACCUMULATE: the batch's block sums), dO = Σ_m χ_m·conj(p_m) (mode 0
  * only unless MULTIMODAL), and dO0 = χ_0·conj(p_0) when `dO0` ≠ 0. p_0 is the shifted probe at `p0`;
  * p_m (m ≥ 1) lies at probe + m·n²·16; o rows have byte stride `stride`. With CHI_GIVEN, far holds χ
- * itself (the inverse FFT of intensity's STEP_DIFFERENCE output) and o·p_m is not subtracted.
+ * itself (the inverse FFT of intensity's STEP_DIFFERENCE output) and o·p_m is not subtracted. The rows
+ * of dO and dO0 lie `dStride` bytes apart; with ADD_DIRECTIONS they are added to what is there (the
+ * patch of a placed image: the per-position phase placing the object directions itself).
  */
 export function chiDirections(far: usize, mstride: usize, modes: i32, chi0: usize, dP0: usize, dP: usize, dstride: usize, dO: usize,
-  dO0: usize, p0: usize, probe: usize, o: usize, stride: usize, n: i32, flags: i32): void {
+  dO0: usize, dStride: usize, p0: usize, probe: usize, o: usize, stride: usize, n: i32, flags: i32): void {
   const row = (<usize>n) << 4;
   const plane = (<usize>n) * row;
   const multimodal = flags & MULTIMODAL, keepChi = flags & KEEP_CHI, accum = flags & ACCUMULATE, given = flags & CHI_GIVEN;
+  const addDir = flags & ADD_DIRECTIONS;
+  if (given && multimodal && !keepChi) {
+    chiDirectionsGiven(far, mstride, modes, chi0, dP0, dP, dstride, dO, dO0, dStride, p0, probe, o, stride, n, accum != 0, addDir != 0);
+    return;
+  }
   for (let r: i32 = 0; r < n; r++) {
     const ob = o + (<usize>r) * stride, kb = (<usize>r) * row;
+    const db = dO + (<usize>r) * dStride, db0 = dO0 + (<usize>r) * dStride;
     for (let j: usize = 0; j < row; j += 16) {
       const k = kb + j;
       const a = v128.load(ob + j);
@@ -222,7 +294,7 @@ export function chiDirections(far: usize, mstride: usize, modes: i32, chi0: usiz
       v128.store(chi0 + k, x);
       v128.store(dP0 + k, cmulc(x, a));
       const d0 = cmulc(x, b);
-      if (dO0) v128.store(dO0 + k, d0);
+      if (dO0) v128.store(db0 + j, addDir ? f64x2.add(v128.load(db0 + j), d0) : d0);
       let acc = d0;
       for (let m: i32 = 1; m < modes; m++) {
         const q = far + k + (<usize>m) * mstride;
@@ -233,7 +305,7 @@ export function chiDirections(far: usize, mstride: usize, modes: i32, chi0: usiz
         v128.store(dq, accum ? f64x2.add(v128.load(dq), cmulc(x, a)) : cmulc(x, a));
         if (multimodal) acc = f64x2.add(acc, cmulc(x, b));
       }
-      v128.store(dO + k, acc);
+      v128.store(db + j, addDir ? f64x2.add(v128.load(db + j), acc) : acc);
     }
   }
 }
@@ -280,6 +352,28 @@ export function addTo(dst: usize, src: usize, count: i32): void {
   if (d < end) store<f64>(d, load<f64>(d) + load<f64>(s));
 }
 
+/**
+ * Adds a patch into an image: `rows` rows of `count` values, row r of `src` (rows `srcRow` bytes
+ * apart) onto row r of `img` (rows `rowBytes` apart). With `img0` ≠ 0 the patch at `src0` (same
+ * geometry) goes onto `img0` in the same pass. Each value is added as by addTo, in the same order.
+ */
+export function placePatch(img: usize, rowBytes: usize, src: usize, srcRow: usize, img0: usize, src0: usize, rows: i32, count: i32): void {
+  const bytes = (<usize>count) << 3;
+  const vbytes = bytes & ~(<usize>15);
+  for (let r: i32 = 0; r < rows; r++) {
+    const d = img + (<usize>r) * rowBytes, s = src + (<usize>r) * srcRow;
+    let j: usize = 0;
+    for (; j < vbytes; j += 16) v128.store(d + j, f64x2.add(v128.load(d + j), v128.load(s + j)));
+    for (; j < bytes; j += 8) store<f64>(d + j, load<f64>(d + j) + load<f64>(s + j));
+    if (img0) {
+      const d0 = img0 + (<usize>r) * rowBytes, s0 = src0 + (<usize>r) * srcRow;
+      j = 0;
+      for (; j < vbytes; j += 16) v128.store(d0 + j, f64x2.add(v128.load(d0 + j), v128.load(s0 + j)));
+      for (; j < bytes; j += 8) store<f64>(d0 + j, load<f64>(d0 + j) + load<f64>(s0 + j));
+    }
+  }
+}
+
 /** Complex dst[j] *= real s[j] for `count` pixels (the preconditioner's damped inverse). */
 export function mulReal(dst: usize, s: usize, count: i32): void {
   for (let j: i32 = 0; j < count; j++) {
@@ -298,6 +392,72 @@ export function axpy(dst: usize, src: usize, a: f64, count: i32): void {
     s += 16;
   }
   if (d < end) store<f64>(d, load<f64>(d) + a * load<f64>(s));
+}
+
+/** dst[j] = src[j] / b for `count` doubles (dst may be src). */
+export function divide(dst: usize, src: usize, count: i32, b: f64): void {
+  const bv = f64x2.splat(b);
+  const end = dst + ((<usize>count) << 3);
+  let s = src, d = dst;
+  for (; d + 16 <= end; d += 16) { v128.store(d, f64x2.div(v128.load(s), bv)); s += 16; }
+  if (d < end) store<f64>(d, load<f64>(s) / b);
+}
+
+/** dst[j] += a·src[j] for `count` doubles (as axpy: float64 is already the working precision). */
+export function axpyWide(dst: usize, src: usize, a: f64, count: i32): void {
+  axpy(dst, src, a, count);
+}
+
+/**
+ * The Gram matrix of `m` modes of `pixels` complexes each (mode-major, interleaved, at `modes`):
+ * g[i][j] = Σ_k conj(x_i,k)·x_j,k for j ≥ i, and its conjugate at g[j][i] (f64 complexes at `g`, row-major
+ * m×m). Sums in float64, pixel by pixel in order: the same values as orthogonalizeModesSvd's loops.
+ */
+export function modeGram(modes: usize, m: i32, pixels: i32, g: usize): void {
+  const plane = (<usize>pixels) << 4;
+  for (let i: i32 = 0; i < m; i++) {
+    for (let j: i32 = i; j < m; j++) {
+      let sr: f64 = 0, si: f64 = 0;
+      let a = modes + (<usize>i) * plane, b = modes + (<usize>j) * plane;
+      for (let k: i32 = 0; k < pixels; k++) {
+        const ar = load<f64>(a), ai = load<f64>(a + 8), br = load<f64>(b), bi = load<f64>(b + 8);
+        sr += ar * br + ai * bi;
+        si += ar * bi - ai * br;
+        a += 16; b += 16;
+      }
+      const ij = g + ((<usize>(i * m + j)) << 4), ji = g + ((<usize>(j * m + i)) << 4);
+      store<f64>(ij, sr); store<f64>(ij, si, 8);
+      store<f64>(ji, sr); store<f64>(ji, -si, 8);
+    }
+  }
+}
+
+/**
+ * In place, new mode j = Σ_r x_r·c[j][r] (c: f64 complexes at `coef`, row-major m×m, m ≤ 16), each sum
+ * formed in float64 over r in order and rounded to the working precision once: orthogonalizeModesSvd's
+ * recombination. Pixel by pixel, so the modes can be overwritten as they are read.
+ */
+export function modeMix(modes: usize, m: i32, pixels: i32, coef: usize, scratch: usize): void {
+  const plane = (<usize>pixels) << 4;
+  for (let k: i32 = 0; k < pixels; k++) {
+    const px = modes + ((<usize>k) << 4);
+    for (let j: i32 = 0; j < m; j++) {
+      let or: f64 = 0, oi: f64 = 0;
+      for (let r: i32 = 0; r < m; r++) {
+        const c = coef + ((<usize>(j * m + r)) << 4);
+        const cr = load<f64>(c), ci = load<f64>(c, 8);
+        const x = px + (<usize>r) * plane;
+        const xr = load<f64>(x), xi = load<f64>(x + 8);
+        or += xr * cr - xi * ci;
+        oi += xr * ci + xi * cr;
+      }
+      store<f64>(scratch + ((<usize>j) << 4), or); store<f64>(scratch + ((<usize>j) << 4), oi, 8);
+    }
+    for (let j: i32 = 0; j < m; j++) {
+      const x = px + (<usize>j) * plane;
+      store<f64>(x, load<f64>(scratch + ((<usize>j) << 4))); store<f64>(x + 8, load<f64>(scratch + ((<usize>j) << 4), 8));
+    }
+  }
 }
 
 /** dst[j] += src[j] for `count` float64 values (the illumination map, float64 in either precision). */

@@ -36,7 +36,7 @@
 const RUN: i32 = 256;
 
 const KEEP_YHAT = 1, GAUSS_STEP = 2, CONSTRAINED = 4, STEP_DIFFERENCE = 8;
-const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4, CHI_GIVEN = 8;
+const MULTIMODAL = 1, KEEP_CHI = 2, ACCUMULATE = 4, CHI_GIVEN = 8, ADD_DIRECTIONS = 16;
 /** Flags of `rampMul`. */
 const CONJ = 1;
 
@@ -86,10 +86,23 @@ export function exitWave(far: usize, o: usize, stride: usize, p: usize, n: i32):
 /** See assembly/lsqml.ts; four pixels per step (`n2` a multiple of 4). */
 export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yhat: usize, n2: i32, w: f64,
   flags: i32, mask: usize, thr: f64, out: usize, s: f64): void {
+  const keep = (flags & KEEP_YHAT) != 0, step = (flags & GAUSS_STEP) != 0, con = (flags & CONSTRAINED) != 0, diff = (flags & STEP_DIFFERENCE) != 0;
+  // The fused Gaussian phase's variants as plain loops (constant flags); any other combination runs
+  // the same body with the flags tested per pixel.
+  if (!keep && step && diff) {
+    if (con) intensityBody(far, mstride, modes, yb, yhat, n2, w, mask, thr, out, s, false, true, true, true);
+    else intensityBody(far, mstride, modes, yb, yhat, n2, w, mask, thr, out, s, false, true, false, true);
+  } else {
+    intensityBody(far, mstride, modes, yb, yhat, n2, w, mask, thr, out, s, keep, step, con, diff);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function intensityBody(far: usize, mstride: usize, modes: i32, yb: usize, yhat: usize, n2: i32, w: f64,
+  mask: usize, thr: f64, out: usize, s: f64, keep: bool, step: bool, con: bool, diff: bool): void {
   let loss = f64x2.splat(0), sy = f64x2.splat(0), syh = f64x2.splat(0);
   const eps = f32x4.splat(1e-7), eps9 = f32x4.splat(1e-9), one = f32x4.splat(1), ww = f32x4.splat(<f32>w), sv = f32x4.splat(<f32>s);
   const tv = f32x4.splat(<f32>thr);
-  const keep = flags & KEEP_YHAT, step = flags & GAUSS_STEP, con = flags & CONSTRAINED, diff = flags & STEP_DIFFERENCE;
   const zero = f32x4.splat(0);
   for (let k0: i32 = 0; k0 < n2; k0 += RUN) {
     const k1 = min(n2, k0 + RUN);
@@ -100,8 +113,9 @@ export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yha
       let p0 = v128.load(q), p1 = v128.load(q, 16);
       let re = v128.shuffle<f32>(p0, p1, 0, 2, 4, 6), im = v128.shuffle<f32>(p0, p1, 1, 3, 5, 7);
       let yh = f32x4.add(f32x4.mul(re, re), f32x4.mul(im, im));
+      let qm = q;
       for (let m: i32 = 1; m < modes; m++) {
-        const qm = q + (<usize>m) * mstride;
+        qm += mstride;
         p0 = v128.load(qm); p1 = v128.load(qm, 16);
         re = v128.shuffle<f32>(p0, p1, 0, 2, 4, 6); im = v128.shuffle<f32>(p0, p1, 1, 3, 5, 7);
         yh = f32x4.add(yh, f32x4.add(f32x4.mul(re, re), f32x4.mul(im, im)));
@@ -118,10 +132,11 @@ export function intensity(far: usize, mstride: usize, modes: i32, yb: usize, yha
         if (con) f = v128.bitselect(f, diff ? zero : one, validLanes(y, mask, kb, tv));
         f = f32x4.mul(f, sv);
         const f0 = v128.shuffle<f32>(f, f, 0, 0, 1, 1), f1 = v128.shuffle<f32>(f, f, 2, 2, 3, 3);
+        qm = q;
         for (let m: i32 = 0; m < modes; m++) {
-          const qm = q + (<usize>m) * mstride;
           v128.store(qm, f32x4.mul(v128.load(qm), f0));
           v128.store(qm, f32x4.mul(v128.load(qm, 16), f1), 16);
+          qm += mstride;
         }
       }
     }
@@ -182,14 +197,84 @@ export function poissonSums(yb: usize, yhat: usize, n2: i32, abar: f64, flags: i
   store<f64>(out, hsum64(den), 8);
 }
 
+/**
+ * One patch row of chiDirections on its common path (χ given, every mode in the object direction, χ
+ * of modes ≥ 1 not kept), the flags as constants so that each variant is a plain loop: the object's
+ * re/im splats are formed once per vector and the mode pointers advance by their strides. The
+ * arithmetic is the generic loop's, term for term (a product by ±1 moved between factors is exact).
+ */
+// @ts-ignore: decorator
+@inline function chiRowGiven(ob: usize, k0: usize, row: usize, far: usize, mstride: usize, modes: i32, chi0: usize, dP0: usize,
+  dP: usize, dstride: usize, db: usize, db0: usize, p0: usize, probe: usize, plane: usize, accum: bool, addDir: bool, hasD0: bool): void {
+  const sc = f32x4(1, -1, 1, -1);
+  for (let j: usize = 0; j < row; j += 16) {
+    const k = k0 + j;
+    const a = v128.load(ob + j);
+    const ar = re2(a), ai = f32x4.mul(im2(a), sc);
+    let b = v128.load(p0 + k);
+    let x = v128.load(far + k);
+    let sx = swap(x);
+    v128.store(chi0 + k, x);
+    v128.store(dP0 + k, f32x4.add(f32x4.mul(x, ar), f32x4.mul(sx, ai)));
+    const d0 = f32x4.add(f32x4.mul(x, re2(b)), f32x4.mul(sx, f32x4.mul(im2(b), sc)));
+    if (hasD0) v128.store(db0 + j, addDir ? f32x4.add(v128.load(db0 + j), d0) : d0);
+    let acc = d0;
+    let q = far + k, pb = probe + k, dq = dP + k;
+    for (let m: i32 = 1; m < modes; m++) {
+      q += mstride; pb += plane; dq += dstride;
+      b = v128.load(pb);
+      x = v128.load(q);
+      sx = swap(x);
+      const t = f32x4.add(f32x4.mul(x, ar), f32x4.mul(sx, ai));
+      v128.store(dq, accum ? f32x4.add(v128.load(dq), t) : t);
+      acc = f32x4.add(acc, f32x4.add(f32x4.mul(x, re2(b)), f32x4.mul(sx, f32x4.mul(im2(b), sc))));
+    }
+    v128.store(db + j, addDir ? f32x4.add(v128.load(db + j), acc) : acc);
+  }
+}
+
+/** chiDirections' common path (flags CHI_GIVEN | MULTIMODAL, without KEEP_CHI): one loop per variant of the other flags. */
+function chiDirectionsGiven(far: usize, mstride: usize, modes: i32, chi0: usize, dP0: usize, dP: usize, dstride: usize, dO: usize,
+  dO0: usize, dStride: usize, p0: usize, probe: usize, o: usize, stride: usize, n: i32, accum: bool, addDir: bool): void {
+  const row = (<usize>n) << 3;
+  const plane = (<usize>n) * row;
+  for (let r: i32 = 0; r < n; r++) {
+    const ob = o + (<usize>r) * stride, kb = (<usize>r) * row;
+    const db = dO + (<usize>r) * dStride, db0 = dO0 + (<usize>r) * dStride;
+    if (dO0) {
+      if (accum) {
+        if (addDir) chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, true, true, true);
+        else chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, true, false, true);
+      } else {
+        if (addDir) chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, false, true, true);
+        else chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, false, false, true);
+      }
+    } else {
+      if (accum) {
+        if (addDir) chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, true, true, false);
+        else chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, true, false, false);
+      } else {
+        if (addDir) chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, false, true, false);
+        else chiRowGiven(ob, kb, row, far, mstride, modes, chi0, dP0, dP, dstride, db, db0, p0, probe, plane, false, false, false);
+      }
+    }
+  }
+}
+
 /** See assembly/lsqml.ts (p_m, m ≥ 1, at probe + m·n²·8). */
 export function chiDirections(far: usize, mstride: usize, modes: i32, chi0: usize, dP0: usize, dP: usize, dstride: usize, dO: usize,
-  dO0: usize, p0: usize, probe: usize, o: usize, stride: usize, n: i32, flags: i32): void {
+  dO0: usize, dStride: usize, p0: usize, probe: usize, o: usize, stride: usize, n: i32, flags: i32): void {
   const row = (<usize>n) << 3;
   const plane = (<usize>n) * row;
   const multimodal = flags & MULTIMODAL, keepChi = flags & KEEP_CHI, accum = flags & ACCUMULATE, given = flags & CHI_GIVEN;
+  const addDir = flags & ADD_DIRECTIONS;
+  if (given && multimodal && !keepChi) {
+    chiDirectionsGiven(far, mstride, modes, chi0, dP0, dP, dstride, dO, dO0, dStride, p0, probe, o, stride, n, accum != 0, addDir != 0);
+    return;
+  }
   for (let r: i32 = 0; r < n; r++) {
     const ob = o + (<usize>r) * stride, kb = (<usize>r) * row;
+    const db = dO + (<usize>r) * dStride, db0 = dO0 + (<usize>r) * dStride;
     for (let j: usize = 0; j < row; j += 16) {
       const k = kb + j;
       const a = v128.load(ob + j);
@@ -198,7 +283,7 @@ export function chiDirections(far: usize, mstride: usize, modes: i32, chi0: usiz
       v128.store(chi0 + k, x);
       v128.store(dP0 + k, cmulc(x, a));
       const d0 = cmulc(x, b);
-      if (dO0) v128.store(dO0 + k, d0);
+      if (dO0) v128.store(db0 + j, addDir ? f32x4.add(v128.load(db0 + j), d0) : d0);
       let acc = d0;
       for (let m: i32 = 1; m < modes; m++) {
         const q = far + k + (<usize>m) * mstride;
@@ -209,7 +294,7 @@ export function chiDirections(far: usize, mstride: usize, modes: i32, chi0: usiz
         v128.store(dq, accum ? f32x4.add(v128.load(dq), cmulc(x, a)) : cmulc(x, a));
         if (multimodal) acc = f32x4.add(acc, cmulc(x, b));
       }
-      v128.store(dO + k, acc);
+      v128.store(db + j, addDir ? f32x4.add(v128.load(db + j), acc) : acc);
     }
   }
 }
@@ -255,6 +340,28 @@ export function addTo(dst: usize, src: usize, count: i32): void {
   for (; d < end; d += 4) { store<f32>(d, load<f32>(d) + load<f32>(s)); s += 4; }
 }
 
+/**
+ * Adds a patch into an image: `rows` rows of `count` values, row r of `src` (rows `srcRow` bytes
+ * apart) onto row r of `img` (rows `rowBytes` apart). With `img0` ≠ 0 the patch at `src0` (same
+ * geometry) goes onto `img0` in the same pass. Each value is added as by addTo, in the same order.
+ */
+export function placePatch(img: usize, rowBytes: usize, src: usize, srcRow: usize, img0: usize, src0: usize, rows: i32, count: i32): void {
+  const bytes = (<usize>count) << 2;
+  const vbytes = bytes & ~(<usize>15);
+  for (let r: i32 = 0; r < rows; r++) {
+    const d = img + (<usize>r) * rowBytes, s = src + (<usize>r) * srcRow;
+    let j: usize = 0;
+    for (; j < vbytes; j += 16) v128.store(d + j, f32x4.add(v128.load(d + j), v128.load(s + j)));
+    for (; j < bytes; j += 4) store<f32>(d + j, load<f32>(d + j) + load<f32>(s + j));
+    if (img0) {
+      const d0 = img0 + (<usize>r) * rowBytes, s0 = src0 + (<usize>r) * srcRow;
+      j = 0;
+      for (; j < vbytes; j += 16) v128.store(d0 + j, f32x4.add(v128.load(d0 + j), v128.load(s0 + j)));
+      for (; j < bytes; j += 4) store<f32>(d0 + j, load<f32>(d0 + j) + load<f32>(s0 + j));
+    }
+  }
+}
+
 /** Complex dst[j] *= real s[j] for `count` pixels. */
 export function mulReal(dst: usize, s: usize, count: i32): void {
   let j: i32 = 0;
@@ -281,6 +388,86 @@ export function axpy(dst: usize, src: usize, a: f64, count: i32): void {
     s += 16;
   }
   for (; d < end; d += 4) { store<f32>(d, load<f32>(d) + a32 * load<f32>(s)); s += 4; }
+}
+
+/** dst[j] = src[j] / b for `count` floats (dst may be src): the division rounded once, as JS rounds a float64 quotient of float32 values. */
+export function divide(dst: usize, src: usize, count: i32, b: f64): void {
+  const bv = f32x4.splat(<f32>b);
+  const end = dst + ((<usize>count) << 2);
+  let s = src, d = dst;
+  for (; d + 16 <= end; d += 16) { v128.store(d, f32x4.div(v128.load(s), bv)); s += 16; }
+  for (; d < end; d += 4) { store<f32>(d, load<f32>(s) / <f32>b); s += 4; }
+}
+
+/**
+ * dst[j] += a·src[j] for `count` floats, the product and the sum formed in float64 and rounded to
+ * float32 once at the end: what a TypeScript loop over Float32Arrays computes (the probe update).
+ */
+export function axpyWide(dst: usize, src: usize, a: f64, count: i32): void {
+  const av = f64x2.splat(a);
+  const end = dst + ((<usize>count) << 2);
+  let s = src, d = dst;
+  for (; d + 16 <= end; d += 16) {
+    const x = v128.load(d), y = v128.load(s);
+    const lo = f64x2.add(f64x2.promote_low_f32x4(x), f64x2.mul(av, f64x2.promote_low_f32x4(y)));
+    const hi = f64x2.add(f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 2, 3)),
+      f64x2.mul(av, f64x2.promote_low_f32x4(v128.shuffle<f32>(y, y, 2, 3, 2, 3))));
+    v128.store(d, v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+    s += 16;
+  }
+  for (; d < end; d += 4) { store<f32>(d, <f32>(<f64>load<f32>(d) + a * <f64>load<f32>(s))); s += 4; }
+}
+
+/**
+ * The Gram matrix of `m` modes of `pixels` complexes each (mode-major, interleaved, at `modes`):
+ * g[i][j] = Σ_k conj(x_i,k)·x_j,k for j ≥ i, and its conjugate at g[j][i] (f64 complexes at `g`, row-major
+ * m×m). Sums in float64, pixel by pixel in order: the same values as orthogonalizeModesSvd's loops.
+ */
+export function modeGram(modes: usize, m: i32, pixels: i32, g: usize): void {
+  const plane = (<usize>pixels) << 3;
+  for (let i: i32 = 0; i < m; i++) {
+    for (let j: i32 = i; j < m; j++) {
+      let sr: f64 = 0, si: f64 = 0;
+      let a = modes + (<usize>i) * plane, b = modes + (<usize>j) * plane;
+      for (let k: i32 = 0; k < pixels; k++) {
+        const ar = <f64>load<f32>(a), ai = <f64>load<f32>(a + 4), br = <f64>load<f32>(b), bi = <f64>load<f32>(b + 4);
+        sr += ar * br + ai * bi;
+        si += ar * bi - ai * br;
+        a += 8; b += 8;
+      }
+      const ij = g + ((<usize>(i * m + j)) << 4), ji = g + ((<usize>(j * m + i)) << 4);
+      store<f64>(ij, sr); store<f64>(ij, si, 8);
+      store<f64>(ji, sr); store<f64>(ji, -si, 8);
+    }
+  }
+}
+
+/**
+ * In place, new mode j = Σ_r x_r·c[j][r] (c: f64 complexes at `coef`, row-major m×m, m ≤ 16), each sum
+ * formed in float64 over r in order and rounded to the working precision once: orthogonalizeModesSvd's
+ * recombination. Pixel by pixel, so the modes can be overwritten as they are read.
+ */
+export function modeMix(modes: usize, m: i32, pixels: i32, coef: usize, scratch: usize): void {
+  const plane = (<usize>pixels) << 3;
+  for (let k: i32 = 0; k < pixels; k++) {
+    const px = modes + ((<usize>k) << 3);
+    for (let j: i32 = 0; j < m; j++) {
+      let or: f64 = 0, oi: f64 = 0;
+      for (let r: i32 = 0; r < m; r++) {
+        const c = coef + ((<usize>(j * m + r)) << 4);
+        const cr = load<f64>(c), ci = load<f64>(c, 8);
+        const x = px + (<usize>r) * plane;
+        const xr = <f64>load<f32>(x), xi = <f64>load<f32>(x + 4);
+        or += xr * cr - xi * ci;
+        oi += xr * ci + xi * cr;
+      }
+      store<f64>(scratch + ((<usize>j) << 4), or); store<f64>(scratch + ((<usize>j) << 4), oi, 8);
+    }
+    for (let j: i32 = 0; j < m; j++) {
+      const x = px + (<usize>j) * plane;
+      store<f32>(x, <f32>(load<f64>(scratch + ((<usize>j) << 4)))); store<f32>(x + 4, <f32>(load<f64>(scratch + ((<usize>j) << 4), 8)));
+    }
+  }
 }
 
 /** dst[j] += src[j] for `count` float64 values (the illumination map stays float64). */

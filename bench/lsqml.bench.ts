@@ -11,6 +11,13 @@
  * and each scenario's peak resident memory. Every scenario runs in its own child process, so the
  * peak RSS (process.resourceUsage().maxRSS) is that scenario's alone.
  *
+ * The ratios to the Gaussian one-mode epoch (Poisson, 3 modes; 1 and 2 threads) come from ROUNDS
+ * rounds: in each, the one-mode, Poisson and 3-mode children run one after the other, and the
+ * round's ratio divides their medians; the ratio printed is the median over rounds (`…_rounds` lists
+ * them). On this shared machine the speed of a whole child process moves by tens of per cent from
+ * one run to the next (other work, the host), so a ratio of two single children is a ratio of two
+ * draws; neighbouring children of a round see close conditions.
+ *
  * Epoch 0 (pty-chi's probe-rescaling dry run) is reported separately; `s_per_epoch_median` /
  * `s_per_epoch_min` are over the update epochs' wall times; `cpu_s_per_epoch_median` is the CPU time
  * of all threads of the process per update epoch. The machine is shared: wall times move with the
@@ -86,24 +93,63 @@ async function child(name: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** Rounds of the one-mode / Poisson / 3-mode children behind each of their ratios (see the module comment). */
+const ROUNDS = 3;
+/** The ratios taken over rounds: [numerator, denominator] scenario names. */
+const ROUND_RATIOS: Record<string, [string, string]> = {
+  poisson_vs_gaussian_2threads: ['poisson_float32_2threads', 'reference_float32_2threads'],
+  modes3_vs_gaussian_2threads: ['modes3_float32_2threads', 'reference_float32_2threads'],
+  poisson_vs_gaussian_1thread: ['poisson_float32_1thread', 'reference_float32_1thread'],
+  modes3_vs_gaussian_1thread: ['modes3_float32_1thread', 'reference_float32_1thread'],
+};
+
+type Result = Record<string, number>;
+
+function runChild(self: string, name: string): Result | { error: string } {
+  const r = spawnSync(process.execPath, [self, '--child', name], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) return { error: (r.stderr || '').trim().split('\n').slice(-3).join(' ') };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Result;
+}
+
 export async function run(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { ptychi_reference_s_per_epoch: 0.41, target_reference_s_per_epoch_2threads: 0.1 };
   const self = fileURLToPath(import.meta.url);
-  const res: Record<string, Record<string, number>> = {};
+  const res: Record<string, Result> = {};
+  // rounds[name][r]: the children of round r (round 0 is the pass over every scenario below).
+  const rounds: Record<string, (Result | null)[]> = {};
   for (const s of SCENARIOS) {
     process.stderr.write(`bench lsqml: ${s.name}…\n`);
-    const r = spawnSync(process.execPath, [self, '--child', s.name], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (r.status !== 0) { out[s.name] = { error: (r.stderr || '').trim().split('\n').slice(-3).join(' ') }; continue; }
-    out[s.name] = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    res[s.name] = out[s.name] as Record<string, number>;
+    const r = runChild(self, s.name);
+    out[s.name] = r;
+    if ('error' in r) continue;
+    res[s.name] = r;
+    (rounds[s.name] ??= []).push(r);
+  }
+  const inRounds = [...new Set(Object.values(ROUND_RATIOS).flat())];
+  for (let round = 1; round < ROUNDS; round++) {
+    for (const name of inRounds) {
+      process.stderr.write(`bench lsqml: ${name} (round ${round + 1} of ${ROUNDS})…\n`);
+      const r = runChild(self, name);
+      (rounds[name] ??= []).push('error' in r ? null : r);
+    }
   }
   // Ratios to the Gaussian one-mode epoch of the same precision and threads (wall medians, and CPU).
   const ratio = (a: string, b: string, k: string): number | null => (res[a]?.[k] && res[b]?.[k] ? +(res[a]![k]! / res[b]![k]!).toFixed(2) : null);
+  const overRounds = (a: string, b: string, k: string): { median: number | null; rounds: number[] } => {
+    const v: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const x = rounds[a]?.[r]?.[k], y = rounds[b]?.[r]?.[k];
+      if (x && y) v.push(+(x / y).toFixed(3));
+    }
+    return { median: v.length ? +median(v).toFixed(2) : null, rounds: v };
+  };
+  const ratios: Record<string, unknown> = {};
+  for (const [key, [a, b]] of Object.entries(ROUND_RATIOS)) {
+    const wall = overRounds(a, b, 's_per_epoch_median'), cpu = overRounds(a, b, 'cpu_s_per_epoch_median');
+    ratios[key] = { wall: wall.median, cpu: cpu.median, wall_rounds: wall.rounds, cpu_rounds: cpu.rounds };
+  }
   out.ratios = {
-    poisson_vs_gaussian_2threads: { wall: ratio('poisson_float32_2threads', 'reference_float32_2threads', 's_per_epoch_median'), cpu: ratio('poisson_float32_2threads', 'reference_float32_2threads', 'cpu_s_per_epoch_median') },
-    modes3_vs_gaussian_2threads: { wall: ratio('modes3_float32_2threads', 'reference_float32_2threads', 's_per_epoch_median'), cpu: ratio('modes3_float32_2threads', 'reference_float32_2threads', 'cpu_s_per_epoch_median') },
-    poisson_vs_gaussian_1thread: { wall: ratio('poisson_float32_1thread', 'reference_float32_1thread', 's_per_epoch_median'), cpu: ratio('poisson_float32_1thread', 'reference_float32_1thread', 'cpu_s_per_epoch_median') },
-    modes3_vs_gaussian_1thread: { wall: ratio('modes3_float32_1thread', 'reference_float32_1thread', 's_per_epoch_median'), cpu: ratio('modes3_float32_1thread', 'reference_float32_1thread', 'cpu_s_per_epoch_median') },
+    ...ratios,
     float64_vs_float32_reference_1thread: { wall: ratio('reference_float64_1thread', 'reference_float32_1thread', 's_per_epoch_median'), cpu: ratio('reference_float64_1thread', 'reference_float32_1thread', 'cpu_s_per_epoch_median') },
     float64_vs_float32_fly64_2threads: { wall: ratio('fly64_5000x128_float64_2threads', 'fly64_5000x128_float32_2threads', 's_per_epoch_median'), cpu: ratio('fly64_5000x128_float64_2threads', 'fly64_5000x128_float32_2threads', 'cpu_s_per_epoch_median') },
     reference_float32_2threads_vs_ptychi: res.reference_float32_2threads?.s_per_epoch_median

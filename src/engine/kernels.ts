@@ -42,7 +42,7 @@
 import { addPatch, extractPatch, patchInside } from './patches.js';
 import { addIllumination } from './preconditioner.js';
 import {
-  ACCUMULATE, CHI_GIVEN, CONJ, CONSTRAINED, GAUSS_STEP, KEEP_CHI, KEEP_YHAT, MULTIMODAL, STEP_DIFFERENCE, type LsqmlWasm, type Precision,
+  ACCUMULATE, ADD_DIRECTIONS, CHI_GIVEN, CONJ, CONSTRAINED, GAUSS_STEP, KEEP_CHI, KEEP_YHAT, MULTIMODAL, STEP_DIFFERENCE, type LsqmlWasm, type Precision,
 } from './wasm-kernels.js';
 
 /** A real or interleaved-complex array of the working precision. */
@@ -208,13 +208,17 @@ export interface Ctx {
    * wave with the forward FFT (dst = FFT(o·p), o with a row stride) — byte addresses (fft-wasm.ts).
    */
   fused: {
-    ifftRamp(dst: number, src: number, ramp: number): void; fftProduct(dst: number, a: number, aStride: number, b: number): void;
-    /** In-place inverse FFT of one image without its 1/N² (folded into the far-field step's factor). */
-    ifftUnscaled(at: number): void;
+    ifftRamp(dst: number, src: number, ramp: number): void;
+    /** `count` images: dst and b advance by dstStep and bStep bytes (the modes of one position). */
+    fftProduct(dst: number, a: number, aStride: number, b: number, count: number, dstStep: number, bStep: number): void;
+    /** In-place inverse FFTs of `count` images `step` bytes apart without their 1/N² (folded into the far-field step's factor). */
+    ifftUnscaled(at: number, count: number, step: number): void;
   } | null;
   /** This thread's instance of the WASM kernels (null: the TypeScript loops run). */
   wasm: LsqmlWasm | null;
   opatch: Real; dpatch: Real;
+  /** With the WASM kernels: the mode-0 object direction of an edge patch placed by the per-position phase (see directPlaced). */
+  d0patch: Real | null;
   /**
    * With the WASM kernels: this thread's far field of one position, M images ([M·n2]c) that stay in
    * cache while the fused Gaussian phase takes the position through its steps (only χ_0 goes to
@@ -232,7 +236,12 @@ export interface Ctx {
  * the WASM kernels the far field of one position (M images, `Ctx.farLocal`).
  */
 export function scratchLength(d: EngineDims): number {
-  return 4 * d.N * d.N + (d.wasm ? 2 * d.M * d.N * d.N : 0);
+  return 4 * d.N * d.N + (d.wasm ? d.M * localStride(d) + 2 * d.N * d.N : 0);
+}
+
+/** Elements between the modes of a thread's own far field (Ctx.farLocal): one image. */
+export function localStride(d: EngineDims): number {
+  return 2 * d.N * d.N;
 }
 
 /**
@@ -274,7 +283,8 @@ export function createCtx(d: EngineDims, b: SharedBuffers, fft: EngineFft, arena
     scal: f64('scal'), fft, fftAt, bitrevReal, fused, wasm,
     opatch: scratch ? scratch.subarray(0, 2 * n2) : mk(2 * n2),
     dpatch: scratch ? scratch.subarray(2 * n2, 4 * n2) : mk(2 * n2),
-    farLocal: scratch && wasm ? scratch.subarray(4 * n2, 4 * n2 + 2 * d.M * n2) : null,
+    farLocal: scratch && wasm ? scratch.subarray(4 * n2, 4 * n2 + d.M * localStride(d)) : null,
+    d0patch: scratch && wasm ? scratch.subarray(4 * n2 + d.M * localStride(d), 6 * n2 + d.M * localStride(d)) : null,
     srcOff: 0, srcStride: 0, psi: null,
   };
 }
@@ -297,6 +307,30 @@ function blockSize(c: Ctx): number {
   return c.farLocal !== null && c.info[INFO_CAPTURE] === 0 ? PROBE_BLOCK : 1;
 }
 
+/**
+ * Leading batch slots whose object directions the per-position phase adds onto D (and D0) itself,
+ * as it computes them: the slots of part 0 with the WASM kernels, outside captures (0 otherwise).
+ * Part 0 holds the batch's first slots, so adding them there and the other parts' stored patches in
+ * Place afterwards adds every pixel's terms in batch order from zero, as Place alone would: the
+ * same sums for any thread count. Those slots' directions never go through dOA/dO0 (no round trip
+ * through memory of 2·N² complexes per position and image).
+ */
+function directPlaced(c: Ctx, parts: number): number {
+  if (c.wasm === null || c.info[INFO_CAPTURE] !== 0) return 0;
+  const B = c.info[INFO_B], K = blockSize(c);
+  return Math.min(B, split(Math.ceil(B / K), 0, parts)[1] * K);
+}
+
+/** Zeroes D (and D0) on the batch's bounding box, before any direction is added. */
+function zeroDirections(c: Ctx): void {
+  const W = c.d.W;
+  const R0 = c.info[INFO_R0], R1 = c.info[INFO_R1], C0 = c.info[INFO_C0], C1 = c.info[INFO_C1];
+  for (let r = R0; r < R1; r++) {
+    c.D.fill(0, 2 * (r * W + C0), 2 * (r * W + C1));
+    if (c.d.separateMode0) c.D0.fill(0, 2 * (r * W + C0), 2 * (r * W + C1));
+  }
+}
+
 /** Runs part `p` of `parts` of a phase. */
 export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
   const B = c.info[INFO_B], K = blockSize(c);
@@ -306,23 +340,29 @@ export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
     case Phase.Forward:
       for (let i = i0; i < i1; i++) forwardAt(c, i, c.info[INFO_KEEP] !== 0, false);
       break;
-    case Phase.ForwardGaussianBackward:
+    case Phase.ForwardGaussianBackward: {
+      const direct = p === 0 && directPlaced(c, parts) > 0;
+      if (direct) zeroDirections(c);
       for (let i = i0; i < i1; i++) {
         forwardAt(c, i, false, true);
-        chiAt(c, i, c.farLocal !== null);
+        chiAt(c, i, c.farLocal !== null, direct);
         probeSpectrumAt(c, i);
       }
       break;
+    }
     case Phase.PoissonSums: for (let i = i0; i < i1; i++) poissonSumsAt(c, i); break;
-    case Phase.Backward:
+    case Phase.Backward: {
+      const direct = p === 0 && directPlaced(c, parts) > 0;
+      if (direct) zeroDirections(c);
       for (let i = i0; i < i1; i++) {
         farStepAt(c, i);
-        chiAt(c, i, false);
+        chiAt(c, i, false, direct);
         probeSpectrumAt(c, i);
       }
       break;
+    }
     case Phase.FarStep: for (let i = i0; i < i1; i++) farStepAt(c, i); break;
-    case Phase.ChiDirections: for (let i = i0; i < i1; i++) chiAt(c, i, false); break;
+    case Phase.ChiDirections: for (let i = i0; i < i1; i++) chiAt(c, i, false, false); break;
     case Phase.ProbeSpectra: for (let i = i0; i < i1; i++) probeSpectrumAt(c, i); break;
     case Phase.Place: place(c, p, parts, true, true, true); break;
     case Phase.Scatter: place(c, p, parts, true, false, false); break;
@@ -458,14 +498,17 @@ function forwardAt(c: Ctx, i: number, keep: boolean, fuseGaussian: boolean): voi
   const oOff = c.srcOff, oStride = c.srcStride;
   const local = fuseGaussian && c.farLocal !== null;
   const far = local ? c.farLocal! : c.far;
-  for (let m = 0; m < M; m++) {
+  const fusedProduct = c.fused !== null && psi === null;
+  if (fusedProduct) {
+    // Mode 0 (the shifted probe), then modes 1… (the probe itself) in one call.
+    const step = local ? localStride(c.d) : n2x2 * c.d.Bc;
+    c.fused!.fftProduct(addr(far, local ? 0 : modeOff(c, 0, i)), addr(o, oOff), c.bpe * oStride, addr(pt0, n2x2 * i), 1, 0, 0);
+    if (M > 1) c.fused!.fftProduct(addr(far, local ? step : modeOff(c, 1, i)), addr(o, oOff), c.bpe * oStride, addr(probe, n2x2), M - 1, c.bpe * step, c.bpe * n2x2);
+  }
+  for (let m = 0; m < M && !fusedProduct; m++) {
     const src = m === 0 ? pt0 : probe;
     const so = m === 0 ? n2x2 * i : n2x2 * m;
-    const fo = local ? n2x2 * m : modeOff(c, m, i);
-    if (c.fused !== null && psi === null) {
-      c.fused.fftProduct(addr(far, fo), addr(o, oOff), c.bpe * oStride, addr(src, so));
-      continue;
-    }
+    const fo = local ? localStride(c.d) * m : modeOff(c, m, i);
     if (w) {
       w.exitWave(addr(far, fo), addr(o, oOff), c.bpe * oStride, addr(src, so), N);
     } else {
@@ -484,7 +527,7 @@ function forwardAt(c: Ctx, i: number, keep: boolean, fuseGaussian: boolean): voi
   if (w) {
     // In this thread's own far field the step leaves Ψ' − Ψ (the spectrum of χ): chiAt needs no exit wave.
     const flags = (keep ? KEEP_YHAT : 0) | (fuseGaussian ? GAUSS_STEP : 0) | (local ? STEP_DIFFERENCE : 0) | constrainFlags(c);
-    w.intensity(addr(far, local ? 0 : modeOff(c, 0, i)), c.bpe * n2x2 * (local ? 1 : c.d.Bc), M, addr(c.yb, n2 * i), addr(c.yhat, n2 * i), n2, c.d.gaussW,
+    w.intensity(addr(far, local ? 0 : modeOff(c, 0, i)), c.bpe * (local ? localStride(c.d) : n2x2 * c.d.Bc), M, addr(c.yb, n2 * i), addr(c.yhat, n2 * i), n2, c.d.gaussW,
       flags, c.d.hasMask ? addr(c.maskR, 0) : 0, c.d.thr, addr(c.pp, PP * i + PP_LOSS), foldScale(c) ? 1 / n2 : 1);
   } else {
     intensityTs(c, i, keep, fuseGaussian);
@@ -575,7 +618,7 @@ function farStepAt(c: Ctx, i: number): void {
  * dOA = Σ_m χ_m·conj(P̃_m) (or mode 0 only without multimodal update) and dO0 = χ_0·conj(P̃_0), probe
  * directions dP_m = χ_m·conj(O_i).
  */
-function chiAt(c: Ctx, i: number, local: boolean): void {
+function chiAt(c: Ctx, i: number, local: boolean, direct: boolean): void {
   const { N, M, Bc, multimodal, separateMode0 } = c.d;
   const n2 = c.n2, row = 2 * N;
   const { far, dP, dOA, dO0, pt0, probe, opatch, tl } = c;
@@ -583,8 +626,8 @@ function chiAt(c: Ctx, i: number, local: boolean): void {
   const po = 2 * n2 * i, f0 = modeOff(c, 0, i);
   // Ψ' of this position: in the thread's own far field (`local`, Ctx.farLocal) or in `far`.
   const src = local ? c.farLocal! : far;
-  const at = (m: number): number => (local ? 2 * n2 * m : modeOff(c, m, i));
-  if (foldScale(c)) for (let m = 0; m < M; m++) c.fused!.ifftUnscaled(addr(src, at(m)));
+  const at = (m: number): number => (local ? localStride(c.d) * m : modeOff(c, m, i));
+  if (foldScale(c)) c.fused!.ifftUnscaled(addr(src, at(0)), M, c.bpe * (local ? localStride(c.d) : mstride));
   else for (let m = 0; m < M; m++) fftAt(c, src, at(m), false);
   const o = patchSource(c, c.obj, tl[2 * i], tl[2 * i + 1], opatch);
   const oOff = c.srcOff, oStride = c.srcStride;
@@ -593,9 +636,23 @@ function chiAt(c: Ctx, i: number, local: boolean): void {
     // m ≥ 1 into the block's slot (PROBE_BLOCK; the first position of a block stores, the rest add).
     const K = blockSize(c);
     const dP0 = K > 1 ? addr(c.farLocal!, 0) : addr(dP, f0);
-    c.wasm.chiDirections(addr(src, at(0)), c.bpe * (local ? 2 * n2 : mstride), M, addr(far, f0), dP0, addr(dP, 2 * n2 * Math.floor(i / K)),
-      c.bpe * mstride, addr(dOA, po), separateMode0 ? addr(dO0, po) : 0, addr(pt0, po), addr(probe, 0), addr(o, oOff), c.bpe * oStride, N,
-      (multimodal ? MULTIMODAL : 0) | (c.info[INFO_CAPTURE] !== 0 ? KEEP_CHI : 0) | (i % K !== 0 ? ACCUMULATE : 0) | (local ? CHI_GIVEN : 0));
+    // Object directions: to dOA/dO0 (placed later), or added onto D/D0 in place (`direct`, a patch
+    // inside the object), or to this thread's scratch and placed from there (`direct`, an edge patch).
+    let dO = addr(dOA, po), dOm0 = separateMode0 ? addr(dO0, po) : 0, dStride = c.bpe * row, add = 0, edge = false;
+    if (direct) {
+      const ty = tl[2 * i], tx = tl[2 * i + 1];
+      if (patchInside(ty, tx, N, c.d.H, c.d.W)) {
+        const at = 2 * (ty * c.d.W + tx);
+        dO = addr(c.D, at); dOm0 = separateMode0 ? addr(c.D0, at) : 0; dStride = c.bpe * 2 * c.d.W; add = ADD_DIRECTIONS;
+      } else {
+        edge = true;
+        dO = addr(c.dpatch, 0); dOm0 = separateMode0 ? addr(c.d0patch!, 0) : 0;
+      }
+    }
+    c.wasm.chiDirections(addr(src, at(0)), c.bpe * (local ? localStride(c.d) : mstride), M, addr(far, f0), dP0, addr(dP, 2 * n2 * Math.floor(i / K)),
+      c.bpe * mstride, dO, dOm0, dStride, addr(pt0, po), addr(probe, 0), addr(o, oOff), c.bpe * oStride, N,
+      (multimodal ? MULTIMODAL : 0) | (c.info[INFO_CAPTURE] !== 0 ? KEEP_CHI : 0) | (i % K !== 0 ? ACCUMULATE : 0) | (local ? CHI_GIVEN : 0) | add);
+    if (edge) scatterWasm(c, c.wasm, c.dpatch, c.d0patch!, 0, tl[2 * i], tl[2 * i + 1], 0, c.d.H);
     return;
   }
   for (let r = 0; r < N; r++) {
@@ -656,17 +713,17 @@ function place(c: Ctx, p: number, parts: number, scatter: boolean, precondition:
   const n2 = c.n2;
   const w = c.wasm;
   if (scatter && r1 > r0) {
-    for (let r = r0; r < r1; r++) {
-      c.D.fill(0, 2 * (r * W + C0), 2 * (r * W + C1));
-      if (separateMode0) c.D0.fill(0, 2 * (r * W + C0), 2 * (r * W + C1));
-    }
-    for (let i = 0; i < B; i++) {
-      const ty = c.tl[2 * i], tx = c.tl[2 * i + 1];
-      if (w) {
-        scatterRowsWasm(c, w, c.D, c.dOA, i, ty, tx, r0, r1);
-        if (separateMode0) scatterRowsWasm(c, w, c.D0, c.dO0, i, ty, tx, r0, r1);
-        continue;
+    // Slots before `placed` are on D already (directPlaced), which was zeroed before them.
+    const placed = directPlaced(c, parts);
+    if (placed === 0) {
+      for (let r = r0; r < r1; r++) {
+        c.D.fill(0, 2 * (r * W + C0), 2 * (r * W + C1));
+        if (separateMode0) c.D0.fill(0, 2 * (r * W + C0), 2 * (r * W + C1));
       }
+    }
+    for (let i = placed; i < B; i++) {
+      const ty = c.tl[2 * i], tx = c.tl[2 * i + 1];
+      if (w) { scatterWasm(c, w, c.dOA, c.dO0, 2 * n2 * i, ty, tx, r0, r1); continue; }
       addPatch(c.D, H, W, ty, tx, N, c.dOA, 2 * n2 * i, r0, r1);
       if (separateMode0) addPatch(c.D0, H, W, ty, tx, N, c.dO0, 2 * n2 * i, r0, r1);
     }
@@ -705,16 +762,19 @@ function place(c: Ctx, p: number, parts: number, scatter: boolean, precondition:
   }
 }
 
-/** addPatch (rows [r0, r1) only, outside pixels dropped) with the WASM row adder. */
-function scatterRowsWasm(c: Ctx, w: LsqmlWasm, img: Real, src: Real, i: number, ty: number, tx: number, r0: number, r1: number): void {
-  const { N, H, W } = c.d;
+/**
+ * addPatch of an object direction (`src` from element `base`, an N×N patch at (ty, tx)) onto D, and of
+ * its mode-0 copy (`src0`, same offset) onto D0 when they differ; rows [r0, r1) only, outside pixels
+ * dropped: one WASM call for the whole patch and both images.
+ */
+function scatterWasm(c: Ctx, w: LsqmlWasm, src: Real, src0: Real, base: number, ty: number, tx: number, r0: number, r1: number): void {
+  const { N, H, W, separateMode0 } = c.d;
   const y0 = Math.max(ty, r0, 0), y1 = Math.min(ty + N, r1, H);
   const x0 = Math.max(tx, 0), x1 = Math.min(tx + N, W);
   if (y0 >= y1 || x0 >= x1) return;
-  const base = 2 * c.n2 * i;
-  for (let y = y0; y < y1; y++) {
-    w.addTo(addr(img, 2 * (y * W + x0)), addr(src, base + 2 * ((y - ty) * N + (x0 - tx))), 2 * (x1 - x0));
-  }
+  const at = 2 * (y0 * W + x0), from = base + 2 * ((y0 - ty) * N + (x0 - tx));
+  w.placePatch(addr(c.D, at), c.bpe * 2 * W, addr(src, from), c.bpe * 2 * N,
+    separateMode0 ? addr(c.D0, at) : 0, separateMode0 ? addr(src0, from) : 0, y1 - y0, 2 * (x1 - x0));
 }
 
 /**

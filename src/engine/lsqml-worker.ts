@@ -26,8 +26,8 @@ try {
     fftAt = f32 ? (at, count, forward) => arena.run32(plan, at, count, forward, bitrev) : (at, count, forward) => arena.run(plan, at, count, forward);
     if (bitrev) {
       if (!init.dims.bitrevIntensities) bitrevReal = (dst, src, count) => arena.bitrevReal32(dst, src, count, N, N);
-      fused = { ifftRamp: (dst, src, ramp) => arena.ifftRamp32(plan, dst, src, ramp), fftProduct: (dst, a, aStride, b) => arena.fftProduct32(plan, dst, a, aStride, b),
-        ifftUnscaled: (at) => arena.run32(plan, at, 1, false, true, true) };
+      fused = { ifftRamp: (dst, src, ramp) => arena.ifftRamp32(plan, dst, src, ramp), fftProduct: (dst, a, aStride, b, count, dstStep, bStep) => arena.fftProduct32(plan, dst, a, aStride, b, count, dstStep, bStep),
+        ifftUnscaled: (at, count, step) => arena.ifftUnscaled32(plan, at, count, step) };
     }
   }
   const ctx = createCtx(init.dims, init.buffers, fft, arena ? arena.memory.buffer : undefined, kernels, scratch, fftAt, bitrevReal, fused);

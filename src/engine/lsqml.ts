@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { allocShared, allocShared32, createFft2, fftfreq, freeShared } from '../math/fft.js';
 import { getArena, WasmFft2F32 } from '../math/fft-wasm.js';
-import { lsqmlWasmKernels, type LsqmlWasm } from './wasm-kernels.js';
+import { lsqmlWasmKernels, modeKernelsOn, type LsqmlWasm } from './wasm-kernels.js';
 import { Rng } from '../math/rng.js';
 import type { ComplexImage } from '../math/image.js';
 import { removeAmbiguity, positionsRoi, probeRescaleFactor, type Roi } from './constraints.js';
@@ -23,7 +23,7 @@ import {
   PP_AA, PP_AQIM, PP_AQRE, PP_ALPHA, PP_B1, PP_B2, PP_LOSS, PP_PDEN, PP_PNUM, PP_QQ, PP_SUMY, PP_SUMYHAT, SCAL_ABAR,
   SCAL_ALPHA_O,
 } from './kernels.js';
-import { orthogonalizeModesSvd } from './modes.js';
+import { type ModeKernels, orthogonalizeModesSvd } from './modes.js';
 import { type LsqmlOptions, type Precision, planActive, resolveLsqmlOptions } from './options.js';
 import { patchGeometry, patchInside, positionOrigin, type PatchGeometry } from './patches.js';
 import { PhasePool, type WorkerInit } from './pool.js';
@@ -192,6 +192,8 @@ export class LsqmlEngine {
   /** Blocks of the wasm FFT arena this engine holds (given back on close). */
   private arenaBlocks: Real[] = [];
   private readonly aPois: Float64Array;
+  /** The mode orthogonalisation's loops over pixels on the WASM kernels (M > 1 with the kernels). */
+  private modeKernels: ModeKernels | null = null;
   private closed = false;
 
   private constructor(input: LsqmlInput, options: LsqmlOptions, dims: EngineDims, ctx: Ctx, pool: PhasePool, fft: EngineFft,
@@ -301,8 +303,8 @@ export class LsqmlEngine {
     const bitrevReal = bitrev && !reordered ? (dst: number, src: number, count: number): void => arena!.bitrevReal32(dst, src, count, N, N) : null;
     const fused: Ctx['fused'] = bitrev ? {
       ifftRamp: (dst, src, ramp) => arena!.ifftRamp32(plan!, dst, src, ramp),
-      fftProduct: (dst, a, aStride, b) => arena!.fftProduct32(plan!, dst, a, aStride, b),
-      ifftUnscaled: (at) => arena!.run32(plan!, at, 1, false, true, true),
+      fftProduct: (dst, a, aStride, b, count, dstStep, bStep) => arena!.fftProduct32(plan!, dst, a, aStride, b, count, dstStep, bStep),
+      ifftUnscaled: (at, count, step) => arena!.ifftUnscaled32(plan!, at, count, step),
     } : null;
     const hasMask = !!input.validMask && !Array.prototype.every.call(input.validMask, (v: number) => v !== 0);
     const dims: EngineDims = {
@@ -349,6 +351,11 @@ export class LsqmlEngine {
     }
     const engine = new LsqmlEngine(input, options, dims, ctx, pool, fft, geometry, origin, maxPatternSum);
     engine.arenaBlocks = arenaBlocks;
+    if (kernels && M > 1) {
+      const block = allocShared(4 * M * M + 2 * M);
+      arenaBlocks.push(block);
+      engine.modeKernels = modeKernelsOn(kernels, ctx.probe.byteOffset, M, n2, block);
+    }
     let outside = 0;
     for (let i = 0; i < n; i++) if (!patchInside(geometry.topLeft[2 * i], geometry.topLeft[2 * i + 1], N, H, W)) outside++;
     if (outside > 0) {
@@ -430,7 +437,7 @@ export class LsqmlEngine {
       for (let j = 0; j < p.length; j++) p[j] *= f;
     }
     if (o.orthogonalizeIncoherentModes && this.M > 1 && planActive(o.orthogonalizePlan, e)) {
-      orthogonalizeModesSvd(this.ctx.probe, this.M, this.N * this.N);
+      orthogonalizeModesSvd(this.ctx.probe, this.M, this.N * this.N, this.modeKernels ?? undefined);
     }
     if (o.removeObjectProbeAmbiguity && planActive(o.ambiguityPlan, e) && this.precond) {
       removeAmbiguity(this.ctx.obj, this.W, this.precond, this.roi, this.ctx.probe);
@@ -536,9 +543,19 @@ export class LsqmlEngine {
       pool.run(Phase.Place);
     }
     // Probe direction: batch mean, the mode-0 adjoint shift applied to the summed spectra.
-    c.dPhat.set(c.dPsum);
-    this.mainFft.inverse(c.dPhat.subarray(0, 2 * n2), 1);
-    for (let j = 0; j < c.dPhat.length; j++) c.dPhat[j] /= B;
+    const w = c.wasm;
+    if (w) {
+      // The same values as the loops below: mode 0 copied (÷1), transformed, then ÷B; modes ≥ 1 ÷B.
+      const at = c.dPhat.byteOffset, mode = 2 * n2 * c.bpe;
+      w.divide(at, c.dPsum.byteOffset, 2 * n2, 1);
+      this.mainFft.inverse(c.dPhat.subarray(0, 2 * n2), 1);
+      w.divide(at, at, 2 * n2, B);
+      if (M > 1) w.divide(at + mode, c.dPsum.byteOffset + mode, 2 * n2 * (M - 1), B);
+    } else {
+      c.dPhat.set(c.dPsum);
+      this.mainFft.inverse(c.dPhat.subarray(0, 2 * n2), 1);
+      for (let j = 0; j < c.dPhat.length; j++) c.dPhat[j] /= B;
+    }
     if (capture) capture.deltaPHat = Float64Array.from(c.dPhat);
     pool.run(Phase.StepSums);
     const sums = {
@@ -561,7 +578,8 @@ export class LsqmlEngine {
     if (o.probeOptimizable && planActive(o.probePlan, e)) {
       const a = o.probeLearningRate * alphaP;
       const p = c.probe, d = c.dPhat;
-      for (let j = 0; j < p.length; j++) p[j] += a * d[j];
+      if (c.wasm) c.wasm.axpyWide(p.byteOffset, d.byteOffset, a, p.length);
+      else for (let j = 0; j < p.length; j++) p[j] += a * d[j];
     }
     return result;
   }

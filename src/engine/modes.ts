@@ -60,16 +60,28 @@ export function hermitianEigen(g: Float64Array, m: number): { values: Float64Arr
 }
 
 /**
+ * The two loops over pixels of orthogonalizeModesSvd as WASM kernels on the modes it is given (the
+ * engine's probe, in the wasm arena): the same float64 sums in the same order, so the same values.
+ */
+export interface ModeKernels {
+  /** Writes G = Xᴴ·X (m×m complex, interleaved, row-major) into `g`. */
+  gram(g: Float64Array): void;
+  /** Replaces the modes by X·coef (coef[j][r]: mode j gets Σ_r x_r·coef[j][r]), rounded once. */
+  mix(coef: Float64Array): void;
+}
+
+/**
  * pty-chi's incoherent-mode orthogonalisation (method SVD) of `m` modes of `pixels` complex values
  * each (interleaved, mode-major), in place: with X = modes as (pixels × M) and G = Xᴴ·X, the new
  * modes are X·v_j for the eigenvectors v_j of G sorted by |λ| descending (equal to pty-chi's X·conj(V),
  * V the eigenvectors of Xᵀ·X̄). Each eigenvector is unit-norm with its largest component real and
  * positive (LAPACK geev's convention), so the mode phases match pty-chi's. Total power is preserved.
  */
-export function orthogonalizeModesSvd(modes: Float32Array | Float64Array, m: number, pixels: number): void {
+export function orthogonalizeModesSvd(modes: Float32Array | Float64Array, m: number, pixels: number, kernels?: ModeKernels): void {
   if (m < 2) return;
   const g = new Float64Array(2 * m * m);
-  for (let i = 0; i < m; i++) {
+  if (kernels) kernels.gram(g);
+  else for (let i = 0; i < m; i++) {
     for (let j = i; j < m; j++) {
       let sr = 0, si = 0;
       const oi = 2 * pixels * i, oj = 2 * pixels * j;
@@ -105,6 +117,7 @@ export function orthogonalizeModesSvd(modes: Float32Array | Float64Array, m: num
       coef[2 * (j * m + r) + 1] = re * pi + im * pr;
     }
   }
+  if (kernels) { kernels.mix(coef); return; }
   const out = new Float64Array(2 * m * pixels);
   for (let j = 0; j < m; j++) {
     const oj = 2 * pixels * j;

@@ -26,7 +26,9 @@ interface FftExports {
   ifftRamp32(dst: number, src: number, ramp: number, h: number, w: number, swR: number, twR: number, r2R: number,
     swC: number, twC: number, r2C: number, sc: number): void;
   fftProductDif32(dst: number, a: number, aStride: number, b: number, h: number, w: number, twR: number, r2R: number,
-    twC: number, r2C: number): void;
+    twC: number, r2C: number, count: number, dstStep: number, bStep: number): void;
+  ifft2_32Strided(data: number, step: number, count: number, h: number, w: number, swR: number, twR: number, r2R: number,
+    swC: number, twC: number, r2C: number): void;
 }
 
 /** 4 GiB: the whole wasm32 address space (reserved, not committed). */
@@ -226,10 +228,19 @@ export class Arena {
     this.kernel.ifftRamp32(dst, src, ramp, p.h, p.w, R.swaps, R.row32I, R.r2, C.swaps, C.col32I, C.r2, 1 / (p.h * p.w));
   }
 
-  /** Bit-reversed complex64 spectra: dst = forward FFT of a·b (a's rows `aStride` bytes apart), fused row by row. */
-  fftProduct32(p: WasmPlan2, dst: number, a: number, aStride: number, b: number): void {
+  /**
+   * Bit-reversed complex64 spectra: dst = forward FFT of a·b (a's rows `aStride` bytes apart), fused row
+   * by row; `count` images, dst and b advancing by dstStep and bStep bytes.
+   */
+  fftProduct32(p: WasmPlan2, dst: number, a: number, aStride: number, b: number, count = 1, dstStep = 0, bStep = 0): void {
     const { row: R, col: C } = p;
-    this.kernel.fftProductDif32(dst, a, aStride, b, p.h, p.w, R.row32F, R.r2, C.col32F, C.r2);
+    this.kernel.fftProductDif32(dst, a, aStride, b, p.h, p.w, R.row32F, R.r2, C.col32F, C.r2, count, dstStep, bStep);
+  }
+
+  /** Bit-reversed complex64 spectra: in-place inverse FFTs of `count` images `step` bytes apart, without the 1/(h·w). */
+  ifftUnscaled32(p: WasmPlan2, at: number, count = 1, step = 0): void {
+    const { row: R, col: C } = p;
+    this.kernel.ifft2_32Strided(at, step, count, p.h, p.w, R.swaps, R.row32I, R.r2, C.swaps, C.col32I, C.r2);
   }
 
   /** Copies `count` real float32 h×w images (byte addresses, distinct) into bit-reversed order on both axes. */

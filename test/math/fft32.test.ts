@@ -101,3 +101,25 @@ test('bitrevReal32 puts real images into bit-reversed order on both axes', () =>
     freeShared(src); freeShared(dst);
   }
 });
+
+test('the engine\'s batched complex64 calls equal one image at a time: fftProduct32 over several probes, ifftUnscaled32 over strided images', () => {
+  const arena = getArena()!;
+  for (const n of [8, 16, 64, 128]) {
+    const plan = arena.plan(n, n), n2 = n * n, count = 3, pad = 32;
+    const rng = new Rng(n);
+    const W = n + 12;
+    const obj = allocShared32(2 * W * W), probes = allocShared32(2 * n2 * count);
+    for (let i = 0; i < obj.length; i++) obj[i] = rng.normal();
+    for (let i = 0; i < probes.length; i++) probes[i] = rng.normal();
+    const step = 2 * n2 + pad;
+    const one = allocShared32(step * count), many = allocShared32(step * count);
+    const at = obj.byteOffset + 4 * 2 * (5 * W + 3);
+    for (let m = 0; m < count; m++) arena.fftProduct32(plan, one.byteOffset + 4 * step * m, at, 8 * W, probes.byteOffset + 8 * n2 * m);
+    arena.fftProduct32(plan, many.byteOffset, at, 8 * W, probes.byteOffset, count, 4 * step, 8 * n2);
+    assert.deepEqual(many, one, `${n}×${n} fftProduct32`);
+    for (let m = 0; m < count; m++) arena.run32(plan, one.byteOffset + 4 * step * m, 1, false, true, true);
+    arena.ifftUnscaled32(plan, many.byteOffset, count, 4 * step);
+    assert.deepEqual(many, one, `${n}×${n} ifftUnscaled32`);
+    for (const b of [obj, probes, one, many]) freeShared(b);
+  }
+});
