@@ -184,7 +184,8 @@ export async function finalizeStep(home: string, submission: Submission, record:
         task: j, key: record.tasks[j]!, slurm_job: null,
         message: 'was never submitted (sbatch refused the submission, or the submitting command stopped before it)',
       }))
-      : missingJobs(missing(), claimedBy, fates.length > 0 ? fates : goneFates(jobId, arrayTasks)).map((m) => ({
+      // No fates were looked up when every job had its result at first look: SLURM is then not asked again.
+      : missingJobs(missing(), claimedBy, fates.length > 0 ? fates : taskFates(jobId, arrayTasks, [], [])).map((m) => ({
         task: m.job, key: record.tasks[m.job]!, slurm_job: m.fate.id,
         message: describeMissing(m, lastLogLine(paths.log(name, jobId, m.arrayTask))),
       }));
@@ -223,13 +224,6 @@ export async function finalizeStep(home: string, submission: Submission, record:
     recordPhase(submission, name, final.complete ? 'complete' : 'failed', final.detail, { ...extra, ...prints });
     return final;
   });
-}
-
-/** Fates for an array SLURM was not asked about (every task left its result, or none was looked up). */
-function goneFates(jobId: string, count: number): TaskFate[] {
-  return Array.from({ length: count }, (_, t) => ({
-    task: t, id: `${jobId}_${t}`, where: 'gone' as const, state: null, reason: null, exitCode: null, timeLimit: null, nodeList: null, arrayKnown: false,
-  }));
 }
 
 export interface TaskReport {
@@ -280,8 +274,8 @@ export async function runTask(home: string, n: number, stepName: ArrayStep, arra
 
   let ran = 0;
   let failed = 0;
-  let cpuBefore = process.cpuUsage();
-  let cpuSeconds = (cpuBefore.user + cpuBefore.system) / 1e6;
+  // Each job's CPU is the process's since the job before (the first job's: since the process started).
+  let cpuBefore: NodeJS.CpuUsage = { user: 0, system: 0 };
   for (const job of jobOrder(arrayTask, arrayTasks, record.tasks.length)) {
     if (existsSync(paths.result(n, stepName, job))) continue;
     const t0 = Date.now();
@@ -299,14 +293,12 @@ export async function runTask(home: string, n: number, stepName: ArrayStep, arra
       }
     }
     const cpu = process.cpuUsage(cpuBefore);
-    cpuSeconds += (cpu.user + cpu.system) / 1e6;
     cpuBefore = process.cpuUsage();
     const result: TaskResult = {
       schema_version: 1, step: stepName, key, task: job, array_task: arrayTask, slurm_job: slurmJob, host: hostname(), pid: process.pid,
       status: outcome.status, error: outcome.error, started_at: new Date(t0).toISOString(), finished_at: new Date().toISOString(),
-      seconds: (Date.now() - t0) / 1000, cpu_seconds: cpuSeconds, payload: outcome.payload ?? null,
+      seconds: (Date.now() - t0) / 1000, cpu_seconds: (cpu.user + cpu.system) / 1e6, payload: outcome.payload ?? null,
     };
-    cpuSeconds = 0;
     mkdirSync(paths.results(n, stepName), { recursive: true });
     writeJsonAtomic(paths.result(n, stepName, job), result);
     ran++;
