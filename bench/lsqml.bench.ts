@@ -11,12 +11,14 @@
  * and each scenario's peak resident memory. Every scenario runs in its own child process, so the
  * peak RSS (process.resourceUsage().maxRSS) is that scenario's alone.
  *
- * The ratios to the Gaussian one-mode epoch (Poisson, 3 modes; 1 and 2 threads) come from ROUNDS
- * rounds: in each, the one-mode, Poisson and 3-mode children run one after the other, and the
- * round's ratio divides their medians; the ratio printed is the median over rounds (`…_rounds` lists
- * them). On this shared machine the speed of a whole child process moves by tens of per cent from
- * one run to the next (other work, the host), so a ratio of two single children is a ratio of two
- * draws; neighbouring children of a round see close conditions.
+ * The ratios to the Gaussian one-mode epoch (Poisson, 3 modes; 1 and 2 threads) come from paired
+ * runs: one child process holds the one-mode, Poisson and 3-mode engines of the reference problem
+ * and runs their update epochs interleaved (one epoch of each in turn, PAIRED_EPOCHS of each), so
+ * that every epoch of one has epochs of the others next to it; the ratio divides the medians of
+ * their epochs (wall, and CPU of all threads). On this shared machine the speed of a whole process
+ * moves by tens of per cent from one run to the next, and within a run (other work, the host), so a
+ * ratio of two children would be a ratio of two draws. PAIRED_ROUNDS such children per thread count;
+ * the ratio printed is the median over them (`…_rounds` lists them).
  *
  * Epoch 0 (pty-chi's probe-rescaling dry run) is reported separately; `s_per_epoch_median` /
  * `s_per_epoch_min` are over the update epochs' wall times; `cpu_s_per_epoch_median` is the CPU time
@@ -93,20 +95,58 @@ async function child(name: string): Promise<Record<string, unknown>> {
   }
 }
 
-/** Rounds of the one-mode / Poisson / 3-mode children behind each of their ratios (see the module comment). */
-const ROUNDS = 3;
-/** The ratios taken over rounds: [numerator, denominator] scenario names. */
-const ROUND_RATIOS: Record<string, [string, string]> = {
-  poisson_vs_gaussian_2threads: ['poisson_float32_2threads', 'reference_float32_2threads'],
-  modes3_vs_gaussian_2threads: ['modes3_float32_2threads', 'reference_float32_2threads'],
-  poisson_vs_gaussian_1thread: ['poisson_float32_1thread', 'reference_float32_1thread'],
-  modes3_vs_gaussian_1thread: ['modes3_float32_1thread', 'reference_float32_1thread'],
-};
+/** Paired children per thread count, and update epochs of each engine in one (see the module comment). */
+const PAIRED_ROUNDS = 3;
+const PAIRED_EPOCHS = 21;
+
+/**
+ * One paired child: the reference problem's Gaussian one-mode, Poisson and 3-mode engines (float32,
+ * `threads` threads), their update epochs interleaved; medians of each one's epochs and their ratios.
+ */
+async function pairedChild(threads: number): Promise<Record<string, unknown>> {
+  const prob = syntheticProblem({ size: ref.size, height: ref.height, width: ref.width, positions: ref.positions, random: ref.random,
+    photons: 1e6, poisson: true, seed: 5, float32: true });
+  const kinds = [
+    { key: 'gaussian', noise: 'gaussian', modes: 1 }, { key: 'poisson', noise: 'poisson', modes: 1 }, { key: 'modes3', noise: 'gaussian', modes: 3 },
+  ] as const;
+  const engines: { key: string; engine: LsqmlEngine; wall: number[]; cpu: number[] }[] = [];
+  try {
+    for (const k of kinds) {
+      let input = prob.input;
+      if (k.modes > 1) input = { ...input, probe: { modes: k.modes, size: ref.size, data: addProbeModes(Float64Array.from(prob.input.probe.data), ref.size, k.modes) } };
+      const engine = await LsqmlEngine.create({ ...input, reorderIntensities: true },
+        { epochs: PAIRED_EPOCHS + 1, batchSize: 96, threads, seed: 1, noiseModel: k.noise, precision: 'float32' });
+      engines.push({ key: k.key, engine, wall: [], cpu: [] });
+    }
+    const load0 = load();
+    for (let e = 0; e <= PAIRED_EPOCHS; e++) {
+      for (const x of engines) {
+        const c0 = process.cpuUsage(), t0 = performance.now();
+        x.engine.runEpoch(e);
+        const wall = (performance.now() - t0) / 1000, c = process.cpuUsage(c0);
+        if (e > 0) { x.wall.push(wall); x.cpu.push((c.user + c.system) / 1e6); }
+      }
+    }
+    const out: Record<string, unknown> = { threads, update_epochs_each: PAIRED_EPOCHS, load_average_1min: [load0, load()] };
+    const g = engines[0]!;
+    for (const x of engines) {
+      out[`${x.key}_s_per_epoch_median`] = +median(x.wall).toFixed(4);
+      out[`${x.key}_cpu_s_per_epoch_median`] = +median(x.cpu).toFixed(4);
+      if (x !== g) {
+        out[`${x.key}_vs_gaussian_wall`] = +(median(x.wall) / median(g.wall)).toFixed(3);
+        out[`${x.key}_vs_gaussian_cpu`] = +(median(x.cpu) / median(g.cpu)).toFixed(3);
+      }
+    }
+    return out;
+  } finally {
+    for (const x of engines) await x.engine.close();
+  }
+}
 
 type Result = Record<string, number>;
 
-function runChild(self: string, name: string): Result | { error: string } {
-  const r = spawnSync(process.execPath, [self, '--child', name], { encoding: 'utf8', maxBuffer: 1 << 24 });
+function runChild(self: string, ...args: string[]): Result | { error: string } {
+  const r = spawnSync(process.execPath, [self, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) return { error: (r.stderr || '').trim().split('\n').slice(-3).join(' ') };
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Result;
 }
@@ -115,39 +155,32 @@ export async function run(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { ptychi_reference_s_per_epoch: 0.41, target_reference_s_per_epoch_2threads: 0.1 };
   const self = fileURLToPath(import.meta.url);
   const res: Record<string, Result> = {};
-  // rounds[name][r]: the children of round r (round 0 is the pass over every scenario below).
-  const rounds: Record<string, (Result | null)[]> = {};
   for (const s of SCENARIOS) {
     process.stderr.write(`bench lsqml: ${s.name}…\n`);
-    const r = runChild(self, s.name);
+    const r = runChild(self, '--child', s.name);
     out[s.name] = r;
-    if ('error' in r) continue;
-    res[s.name] = r;
-    (rounds[s.name] ??= []).push(r);
+    if (!('error' in r)) res[s.name] = r;
   }
-  const inRounds = [...new Set(Object.values(ROUND_RATIOS).flat())];
-  for (let round = 1; round < ROUNDS; round++) {
-    for (const name of inRounds) {
-      process.stderr.write(`bench lsqml: ${name} (round ${round + 1} of ${ROUNDS})…\n`);
-      const r = runChild(self, name);
-      (rounds[name] ??= []).push('error' in r ? null : r);
-    }
-  }
-  // Ratios to the Gaussian one-mode epoch of the same precision and threads (wall medians, and CPU).
-  const ratio = (a: string, b: string, k: string): number | null => (res[a]?.[k] && res[b]?.[k] ? +(res[a]![k]! / res[b]![k]!).toFixed(2) : null);
-  const overRounds = (a: string, b: string, k: string): { median: number | null; rounds: number[] } => {
-    const v: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const x = rounds[a]?.[r]?.[k], y = rounds[b]?.[r]?.[k];
-      if (x && y) v.push(+(x / y).toFixed(3));
-    }
-    return { median: v.length ? +median(v).toFixed(2) : null, rounds: v };
-  };
+  // Ratios to the Gaussian one-mode epoch from paired children (module comment): median over rounds.
   const ratios: Record<string, unknown> = {};
-  for (const [key, [a, b]] of Object.entries(ROUND_RATIOS)) {
-    const wall = overRounds(a, b, 's_per_epoch_median'), cpu = overRounds(a, b, 'cpu_s_per_epoch_median');
-    ratios[key] = { wall: wall.median, cpu: cpu.median, wall_rounds: wall.rounds, cpu_rounds: cpu.rounds };
+  for (const threads of [1, 2]) {
+    const paired: Result[] = [];
+    for (let round = 0; round < PAIRED_ROUNDS; round++) {
+      process.stderr.write(`bench lsqml: one mode, Poisson and 3 modes interleaved, ${threads} thread(s) (round ${round + 1} of ${PAIRED_ROUNDS})…\n`);
+      const r = runChild(self, '--paired', String(threads));
+      if ('error' in r) { ratios[`paired_${threads}thread_error`] = r.error; continue; }
+      paired.push(r);
+    }
+    out[`paired_${threads}thread${threads === 1 ? '' : 's'}`] = paired;
+    for (const kind of ['poisson', 'modes3']) {
+      const of = (k: string): number[] => paired.map((r) => r[`${kind}_vs_gaussian_${k}`]!).filter((x) => typeof x === 'number');
+      const wall = of('wall'), cpu = of('cpu');
+      ratios[`${kind}_vs_gaussian_${threads}thread${threads === 1 ? '' : 's'}`] = {
+        wall: wall.length ? +median(wall).toFixed(2) : null, cpu: cpu.length ? +median(cpu).toFixed(2) : null, wall_rounds: wall, cpu_rounds: cpu,
+      };
+    }
   }
+  const ratio = (a: string, b: string, k: string): number | null => (res[a]?.[k] && res[b]?.[k] ? +(res[a]![k]! / res[b]![k]!).toFixed(2) : null);
   out.ratios = {
     ...ratios,
     float64_vs_float32_reference_1thread: { wall: ratio('reference_float64_1thread', 'reference_float32_1thread', 's_per_epoch_median'), cpu: ratio('reference_float64_1thread', 'reference_float32_1thread', 'cpu_s_per_epoch_median') },
@@ -158,8 +191,8 @@ export async function run(): Promise<Record<string, unknown>> {
   return out;
 }
 
-if (process.argv[2] === '--child') {
-  const res = await child(process.argv[3]!);
+if (process.argv[2] === '--child' || process.argv[2] === '--paired') {
+  const res = process.argv[2] === '--child' ? await child(process.argv[3]!) : await pairedChild(Number(process.argv[3]));
   process.stdout.write(JSON.stringify(res) + '\n');
   process.exit(0);
 }
