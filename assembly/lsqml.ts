@@ -355,22 +355,12 @@ export function addTo(dst: usize, src: usize, count: i32): void {
 /**
  * Adds a patch into an image: `rows` rows of `count` values, row r of `src` (rows `srcRow` bytes
  * apart) onto row r of `img` (rows `rowBytes` apart). With `img0` ≠ 0 the patch at `src0` (same
- * geometry) goes onto `img0` in the same pass. Each value is added as by addTo, in the same order.
+ * geometry) goes onto `img0` in the same pass. Each row is added by addTo.
  */
 export function placePatch(img: usize, rowBytes: usize, src: usize, srcRow: usize, img0: usize, src0: usize, rows: i32, count: i32): void {
-  const bytes = (<usize>count) << 3;
-  const vbytes = bytes & ~(<usize>15);
   for (let r: i32 = 0; r < rows; r++) {
-    const d = img + (<usize>r) * rowBytes, s = src + (<usize>r) * srcRow;
-    let j: usize = 0;
-    for (; j < vbytes; j += 16) v128.store(d + j, f64x2.add(v128.load(d + j), v128.load(s + j)));
-    for (; j < bytes; j += 8) store<f64>(d + j, load<f64>(d + j) + load<f64>(s + j));
-    if (img0) {
-      const d0 = img0 + (<usize>r) * rowBytes, s0 = src0 + (<usize>r) * srcRow;
-      j = 0;
-      for (; j < vbytes; j += 16) v128.store(d0 + j, f64x2.add(v128.load(d0 + j), v128.load(s0 + j)));
-      for (; j < bytes; j += 8) store<f64>(d0 + j, load<f64>(d0 + j) + load<f64>(s0 + j));
-    }
+    addTo(img + (<usize>r) * rowBytes, src + (<usize>r) * srcRow, count);
+    if (img0) addTo(img0 + (<usize>r) * rowBytes, src0 + (<usize>r) * srcRow, count);
   }
 }
 
