@@ -53,6 +53,9 @@ SlurmctldHost=${node}(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
+# A requeued job may start again once its step credential has expired (120 s by default): 10 s here, so
+# the test of a requeued task does not wait two minutes.
+AuthInfo=cred_expire=10
 CredType=cred/munge
 StateSaveLocation=${state}
 SlurmdSpoolDir=${spool}

@@ -6,6 +6,7 @@
  * - a study through SLURM writes the hub a local run writes: every file's digest equal (scripts/hub-digests.mjs)
  * - a job that fails and a task that is scancel'ed mid-job are recorded as failures while the other task takes
  *   the remaining jobs; a resume submits only those two
+ * - a task that SLURM requeues mid-job takes its job back when it runs again
  * - 24 array tasks finishing together all land in the manifest, through a stale lock left by a killed holder
  * - a refused submission (bad partition), and `ptychostudy cancel`
  */
@@ -261,6 +262,72 @@ test('a failing job and a task scancel\'ed mid-job are recorded as failures whil
           const m = mine.rows.find((x) => x.dose === r.dose && x.view === r.view && x.split === r.split && x.model === r.model)!;
           assert.deepEqual(m.metrics, r.metrics, `${r.view}/${r.split}`);
         }
+      }
+    } finally {
+      cleanUp(hub);
+    }
+  });
+
+test('a task that SLURM requeues in the middle of a job takes that job back when it runs again: nothing fails, the log keeps both runs',
+  { skip, timeout: 900_000 }, async () => {
+    const hub = join(mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-requeue-')), 'hub');
+    try {
+      const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-tasks', '2', '--detach', '--json', '--out', hub], { ...process.env, SBATCH_HOLD: '1' });
+      assert.equal(sub.status, 0, sub.stderr);
+      const ids = (JSON.parse(sub.stdout) as { jobs: Record<string, string> }).jobs;
+      scontrol('release', `${ids.generate},${ids.overlap}`);
+      await waitFor('Phase D to be merged', () => existsSync(join(hub, 'slurm', '1', 'overlap', 'final.json')));
+      scontrol('release', `${ids.reconstruct},${ids.compare},${ids.finish}`);
+      // A task caught between taking a job and writing its result (stopped, so the job cannot end first),
+      // then requeued: SLURM kills it and queues it again, as after a node failure or a preemption.
+      const stepDir = join(hub, 'slurm', '1', 'reconstruct');
+      let caught: { job: number; claim: ReturnType<typeof ClaimSchema.parse> } | null = null;
+      const deadline = Date.now() + 240_000;
+      while (caught === null && Date.now() < deadline) {
+        let names: string[] = [];
+        try { names = readdirSync(join(stepDir, 'claims')).filter((n) => /^\d+\.json$/.test(n)); } catch { /* not yet */ }
+        for (const name of names) {
+          if (existsSync(join(stepDir, 'results', name))) continue;
+          const claim = ClaimSchema.parse(json(join(stepDir, 'claims', name)));
+          process.kill(claim.pid, 'SIGSTOP');
+          if (existsSync(join(stepDir, 'results', name))) { process.kill(claim.pid, 'SIGCONT'); continue; }
+          scontrol('requeue', claim.slurm_job!);
+          caught = { job: Number.parseInt(name, 10), claim };
+          break;
+        }
+        if (caught === null) await sleep(5);
+      }
+      assert.ok(caught !== null, 'caught a task in the middle of a job');
+      const { job, claim } = caught;
+      // SLURM starts a requeued task again once its old credential has expired: 11 s on the cluster of
+      // scripts/local-slurm.sh (AuthInfo=cred_expire=10), about two minutes with SLURM's default.
+      const follow = cli(['status', '--hub', hub, '--wait', '--json']);
+      assert.equal(follow.status, 0, `the run ends with exit code 0: ${follow.stdout}${follow.stderr}`);
+      const view = JSON.parse(follow.stdout) as { steps: { step: string; done: number; failed: number }[] };
+      const f = view.steps.find((x) => x.step === 'reconstruct')!;
+      assert.equal(f.done, 6);
+      assert.equal(f.failed, 0);
+      // The job was taken back by the task's second run (the same SLURM task), which ran it to its end.
+      const now = ClaimSchema.parse(json(join(stepDir, 'claims', `${job}.json`)));
+      assert.equal(now.slurm_job, claim.slurm_job);
+      assert.equal(now.restart, 1);
+      assert.notEqual(now.pid, claim.pid);
+      assert.deepEqual(now.taken_back_from, claim);
+      const result = TaskResultSchema.parse(json(join(stepDir, 'results', `${job}.json`)));
+      assert.equal(result.status, 'ok');
+      assert.equal(result.pid, now.pid);
+      const manifest = ManifestSchema.parse(json(join(hub, 'phase_f', 'reconstruction_manifest.json')));
+      assert.equal(manifest.execution_results.filter((r) => r.status === 'success').length, 6);
+      assert.ok(manifest.execution_results.every((r) => r.history.length === 0), 'no failure was recorded on the way');
+      const [arrayId, task] = claim.slurm_job!.split('_');
+      const log = readFileSync(join(hub, 'slurm', 'logs', `reconstruct-${arrayId}_${task}.out`), 'utf8');
+      assert.equal(log.match(/^\[[^\]]+\] reconstruct: task \d of 2 /gm)?.length, 2, `both runs in the log:\n${log}`);
+      assert.match(log, new RegExp(`run 2: requeued by SLURM`));
+      assert.match(log, new RegExp(`takes back job ${job} \\(${F_KEYS[job]!.replace(/\//g, '\\/')}\\), taken by this task's run before the requeue \\(pid ${claim.pid} on `));
+      // The job run again gives the numbers a local run with the same seed gives.
+      if (localHub !== null) {
+        const rel = join('phase_f', F_KEYS[job]!, 'reconstruction.npz');
+        assert.deepEqual(reconstructionArrays(join(hub, rel)), reconstructionArrays(join(localHub, rel)), F_KEYS[job]);
       }
     } finally {
       cleanUp(hub);

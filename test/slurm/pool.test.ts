@@ -12,10 +12,10 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { describeMissing, mayStillRun, missingJobs, type TaskFate } from '../../src/study/slurm/fate.js';
-import { claimJob, readClaim } from '../../src/study/slurm/records.js';
+import { claimJob, readClaim, replaceClaim, type Claim } from '../../src/study/slurm/records.js';
 import { parsePartitionCpus } from '../../src/study/slurm/scheduler.js';
 import { arrayTaskCount } from '../../src/study/slurm/submit.js';
-import { jobOrder } from '../../src/study/slurm/task.js';
+import { jobOrder, takeBackJobs } from '../../src/study/slurm/task.js';
 
 test('array size: slurm.tasks when set, else the partition\'s CPUs ÷ CPUs per task, else one task per job; never more than the jobs', () => {
   const s = (slurm: Record<string, unknown>) => parseStudySettings({ execution: { slurm } } as never);
@@ -72,6 +72,42 @@ test('six processes racing to claim 40 jobs: every job is taken exactly once, an
     for (const [t, jobs] of taken.entries()) for (const j of jobs) assert.equal(readClaim(home, 1, 'compare', j)!.array_task, t);
     assert.deepEqual(readdirSync(join(home, 'slurm', '1', 'compare', 'claims')).filter((n) => n.startsWith('.tmp-')), [], 'no temporary left');
     assert.equal(claimJob(home, 1, 'compare', 7, { array_task: 9, slurm_job: null, host: 'h', pid: 1, claimed_at: '2026-01-01T00:00:00Z' }), false);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('a requeued task takes back the jobs its earlier run took and left without a result, and only those', () => {
+  const at = '2026-01-01T00:00:00Z';
+  const claims = new Map<number, Claim>([
+    [0, { array_task: 1, slurm_job: '77_1', host: 'n1', pid: 10, claimed_at: at }], // run 1 of 77_1, no result: taken back
+    [1, { array_task: 0, slurm_job: '77_0', host: 'n2', pid: 11, claimed_at: at }], // another task's
+    [2, { array_task: 1, slurm_job: '77_1', host: 'n1', pid: 10, claimed_at: at }], // run 1 of 77_1, with a result
+    [3, { array_task: 1, slurm_job: '77_1', host: 'n3', pid: 12, claimed_at: at, restart: 1 }], // run 2, no result
+    [4, { array_task: 1, slurm_job: '66_1', host: 'n1', pid: 13, claimed_at: at }], // an older array's task 1
+  ]);
+  const claimOf = (j: number): Claim | null => claims.get(j) ?? null;
+  const hasResult = (j: number): boolean => j === 2;
+  assert.deepEqual(takeBackJobs(6, '77_1', 1, claimOf, hasResult), [0], 'after the first requeue: run 1\'s job without a result');
+  assert.deepEqual(takeBackJobs(6, '77_1', 2, claimOf, hasResult), [0, 3], 'after the second: runs 1 and 2');
+  assert.deepEqual(takeBackJobs(6, '77_1', 0, claimOf, hasResult), [], 'a task never requeued takes nothing back');
+  assert.deepEqual(takeBackJobs(6, null, 1, claimOf, hasResult), [], 'outside SLURM nothing is taken back');
+  assert.deepEqual(takeBackJobs(6, '77_0', 1, claimOf, hasResult), [1], 'task 0, requeued, takes back its own job only');
+});
+
+test('a claim replaced by the requeued task keeps the earlier one; a claim written before restarts existed still reads', () => {
+  const home = mkdtempSync(join(tmpdir(), 'ptychostudy-claims-'));
+  try {
+    const first = { array_task: 1, slurm_job: '77_1', host: 'n1', pid: 10, claimed_at: '2026-01-01T00:00:00Z' };
+    assert.equal(claimJob(home, 1, 'reconstruct', 0, first), true);
+    assert.deepEqual(readClaim(home, 1, 'reconstruct', 0), first);
+    replaceClaim(home, 1, 'reconstruct', 0, { ...first, host: 'n2', pid: 20, restart: 1, taken_back_from: first });
+    const now = readClaim(home, 1, 'reconstruct', 0)!;
+    assert.equal(now.pid, 20);
+    assert.equal(now.restart, 1);
+    assert.deepEqual(now.taken_back_from, first);
+    assert.equal(claimJob(home, 1, 'reconstruct', 0, { ...first, array_task: 0 }), false, 'still taken: no other task gets it');
+    assert.deepEqual(readdirSync(join(home, 'slurm', '1', 'reconstruct', 'claims')), ['0.json']);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

@@ -31,7 +31,7 @@ test('a step\'s script: every sbatch option as an #SBATCH line, the version, the
   const directives = lines.filter((l) => l.startsWith('#SBATCH '));
   assert.deepEqual(directives, [
     '#SBATCH --job-name=ptychostudy-reconstruct', '#SBATCH --array=0-17', '#SBATCH --output="/data/my hub/slurm/logs/reconstruct-%A_%a.out"',
-    '#SBATCH --chdir=/data', '#SBATCH --dependency=afterany:1234', '#SBATCH --partition=gpu', '#SBATCH --account=beamline-7',
+    '#SBATCH --open-mode=append', '#SBATCH --chdir=/data', '#SBATCH --dependency=afterany:1234', '#SBATCH --partition=gpu', '#SBATCH --account=beamline-7',
     '#SBATCH --qos=normal', '#SBATCH --time=2:00:00', '#SBATCH --cpus-per-task=4', '#SBATCH --mem=8G', '#SBATCH --constraint=haswell',
     '#SBATCH --comment="dose study"',
   ]);

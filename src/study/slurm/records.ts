@@ -111,14 +111,20 @@ export const TaskResultSchema = z.object({
 }).strict();
 export type TaskResult = z.infer<typeof TaskResultSchema>;
 
-/** Which array task took a job (written once, before the job runs). */
-export const ClaimSchema = z.object({
+/**
+ * Which array task took a job (written before the job runs). `restart` is the task's SLURM_RESTART_COUNT
+ * (absent: 0); a task that SLURM requeued takes back the jobs its earlier run had taken, and its claim then
+ * replaces the earlier one, which it keeps as `taken_back_from`.
+ */
+const ClaimCoreSchema = z.object({
   array_task: z.number().int().min(0),
   slurm_job: z.string().nullable(),
   host: z.string(),
   pid: z.number().int(),
   claimed_at: isoUtc,
-}).strict();
+  restart: z.number().int().min(0).optional(),
+});
+export const ClaimSchema = ClaimCoreSchema.extend({ taken_back_from: ClaimCoreSchema.strict().optional() }).strict();
 export type Claim = z.infer<typeof ClaimSchema>;
 
 /** The number of array tasks of a step (records without `array_tasks` ran one job per task). */
@@ -257,6 +263,14 @@ export function claimJob(home: string, n: number, step: ArrayStep, job: number, 
   } finally {
     rmSync(tmp, { force: true });
   }
+}
+
+/**
+ * Replaces the claim of job `job` by `claim` (atomically: the name exists throughout, so no other task can
+ * take the job meanwhile). Only for a task taking back a job its own earlier run had taken (`takeBackJobs`).
+ */
+export function replaceClaim(home: string, n: number, step: ArrayStep, job: number, claim: Claim): void {
+  writeJsonAtomic(slurmPaths(home).claim(n, step, job), claim);
 }
 
 /** Who took job `job` of a step, or null when no task has. */

@@ -47,7 +47,8 @@ export function sbatchOptions(r: ScriptRequest): string[] {
   const s = r.slurm;
   const opts = [`--job-name=ptychostudy-${r.step}`];
   if (r.step !== 'finish') opts.push(`--array=0-${r.tasks - 1}`);
-  opts.push(`--output=${r.output}`, `--chdir=${r.cwd}`);
+  // A task that SLURM requeues writes the same log: appended to, it keeps what the earlier run printed.
+  opts.push(`--output=${r.output}`, '--open-mode=append', `--chdir=${r.cwd}`);
   if (r.dependency !== null) opts.push(`--dependency=afterany:${r.dependency}`);
   if (s.partition !== null) opts.push(`--partition=${s.partition}`);
   if (s.account !== null) opts.push(`--account=${s.account}`);

@@ -8,7 +8,8 @@
  *      run id, Phase G's plan and run id), and every later task reads that start record;
  *   3. the task takes the step's jobs one at a time — its own index first, then the next job no task
  *      has taken (claims/<job>.json, one taker per job) — until none is left; each job runs the phase's
- *      own code, `runJobs(plan, [job])`;
+ *      own code, `runJobs(plan, [job])`. A task that SLURM requeued first takes back the jobs its earlier
+ *      run had taken and left without a result (`takeBackJobs`);
  *   4. each job's result is written atomically as `results/<job>.json` — from here on nothing can lose it;
  *   5. every result so far is merged into the phase's evidence under the lock, after each job;
  *   6. when every job of the step has a result, the step is finalized (and, after the last step, the
@@ -35,8 +36,8 @@ import { readRunState, writeRunState, type PhaseRecord } from '../run/state.js';
 import { describeMissing, endedByItself, mayStillRun, missingJobs, taskFates, type TaskFate } from './fate.js';
 import { withMergeLock } from './merge-lock.js';
 import {
-  arrayTasksOf, claimJob, readClaim, readRecord, readResult, readSubmission, slurmPaths, StepFinalSchema,
-  type ArrayStep, type StepFinal, type StepRecord, type Submission, type TaskResult,
+  arrayTasksOf, claimJob, readClaim, readRecord, readResult, readSubmission, replaceClaim, slurmPaths, StepFinalSchema,
+  type ArrayStep, type Claim, type StepFinal, type StepRecord, type Submission, type TaskResult,
 } from './records.js';
 import { scontrolJob, squeue } from './scheduler.js';
 import { loadStep } from './steps/index.js';
@@ -243,8 +244,32 @@ export function jobOrder(t: number, tasks: number, jobs: number): number[] {
 }
 
 /**
+ * The jobs that array task `slurmJob` (`123_4`), in its run number `restart` (SLURM_RESTART_COUNT), takes
+ * back: those an earlier run of the same task had taken and left without a result. SLURM runs one instance of
+ * a task at a time, so when SLURM has requeued it (node failure, preemption, `scontrol requeue`) that earlier
+ * run has ended; its jobs would otherwise stay taken by nobody and be recorded as failed.
+ */
+export function takeBackJobs(jobs: number, slurmJob: string | null, restart: number,
+  claimOf: (job: number) => Claim | null, hasResult: (job: number) => boolean): number[] {
+  if (slurmJob === null || restart === 0) return [];
+  const out: number[] = [];
+  for (let job = 0; job < jobs; job++) {
+    const c = claimOf(job);
+    if (c !== null && c.slurm_job === slurmJob && (c.restart ?? 0) < restart && !hasResult(job)) out.push(job);
+  }
+  return out;
+}
+
+/** SLURM_RESTART_COUNT: how often SLURM has requeued this task (0 when unset or not a count). */
+function restartCount(): number {
+  const v = process.env['SLURM_RESTART_COUNT'];
+  return v !== undefined && /^\d{1,6}$/.test(v) ? Number(v) : 0;
+}
+
+/**
  * Runs array task `arrayTask` of step `stepName` of submission `n` of `home` (see the module comment): it
- * takes the step's jobs one at a time until every job is taken.
+ * takes back the jobs an earlier run of it left without a result (after a requeue), then takes the step's
+ * jobs one at a time until every job is taken.
  */
 export async function runTask(home: string, n: number, stepName: ArrayStep, arrayTask: number, say: (line: string) => void): Promise<TaskReport> {
   const submission = readSubmission(home, n);
@@ -254,8 +279,9 @@ export async function runTask(home: string, n: number, stepName: ArrayStep, arra
   if (arrayTask >= arrayTasks) throw new UsageError(`step ${stepName} of submission ${n} has array tasks 0…${arrayTasks - 1}, not ${arrayTask}`);
   const paths = slurmPaths(home);
   const slurmJob = process.env['SLURM_ARRAY_JOB_ID'] !== undefined ? `${process.env['SLURM_ARRAY_JOB_ID']}_${arrayTask}` : null;
-  say(`${stepName}: task ${arrayTask} of ${arrayTasks} (submission ${n}${slurmJob ? `, SLURM job ${slurmJob}` : ''}) on ${hostname()}, pid ${process.pid}; ` +
-    `takes the step's ${record.tasks.length} job(s) one at a time until none is left`);
+  const restart = restartCount();
+  say(`${stepName}: task ${arrayTask} of ${arrayTasks} (submission ${n}${slurmJob ? `, SLURM job ${slurmJob}` : ''}${restart > 0 ? `, run ${restart + 1}: requeued by SLURM` : ''}) ` +
+    `on ${hostname()}, pid ${process.pid}; takes the step's ${record.tasks.length} job(s) one at a time until none is left`);
   const ctx = contextOf(home, submission, record);
   const step = await loadStep(stepName);
   const by = `task ${arrayTask} of ${stepName}`;
@@ -276,10 +302,22 @@ export async function runTask(home: string, n: number, stepName: ArrayStep, arra
   let failed = 0;
   // Each job's CPU is the process's since the job before (the first job's: since the process started).
   let cpuBefore: NodeJS.CpuUsage = { user: 0, system: 0 };
-  for (const job of jobOrder(arrayTask, arrayTasks, record.tasks.length)) {
-    if (existsSync(paths.result(n, stepName, job))) continue;
+  const claimOf = (job: number): Claim | null => readClaim(home, n, stepName, job);
+  const hasResult = (job: number): boolean => existsSync(paths.result(n, stepName, job));
+  const mine = (): Claim => ({
+    array_task: arrayTask, slurm_job: slurmJob, host: hostname(), pid: process.pid, claimed_at: utcSeconds(), ...(restart > 0 ? { restart } : {}),
+  });
+  const back = takeBackJobs(record.tasks.length, slurmJob, restart, claimOf, hasResult);
+  for (const job of back) {
+    const { taken_back_from: _, ...earlier } = claimOf(job)!;
+    replaceClaim(home, n, stepName, job, { ...mine(), taken_back_from: earlier });
+    say(`${stepName}: takes back job ${job} (${record.tasks[job]!}), taken by this task's run before the requeue (pid ${earlier.pid} on ${earlier.host})`);
+  }
+  const order = [...back, ...jobOrder(arrayTask, arrayTasks, record.tasks.length).filter((j) => !back.includes(j))];
+  for (const job of order) {
+    if (hasResult(job)) continue;
     const t0 = Date.now();
-    if (!claimJob(home, n, stepName, job, { array_task: arrayTask, slurm_job: slurmJob, host: hostname(), pid: process.pid, claimed_at: utcSeconds() })) continue;
+    if (!back.includes(job) && !claimJob(home, n, stepName, job, mine())) continue;
     const key = record.tasks[job]!;
     say(`${stepName} ${key} (job ${job})`);
     let outcome: TaskOutcome;
