@@ -2,7 +2,7 @@
  * What a command does with `--executor slurm`: submit (study/slurm/submit.ts), print the job ids, and —
  * unless `--detach` — follow the run until it is finished, showing each step's tasks, each failure with
  * its SLURM reason, and the result. Ctrl-C stops following and cancels nothing. With the local executor
- * it only refuses to start while SLURM jobs of the same hub are queued or running.
+ * it only refuses to start while SLURM jobs that write the same roots are queued or running.
  *
  * Each command calls one function here (`runOnCluster`, `generateOnCluster`, …) with its parsed settings;
  * it returns the command's exit code, or null when the jobs are to run locally.
@@ -18,11 +18,10 @@ import { summaryTable } from '../study/run/summary.js';
 import type { SimulationRunOptions } from '../study/simulate/plan.js';
 import { hubRoots } from '../study/hub/layout.js';
 import { arrayTasksOf } from '../study/slurm/records.js';
-import { followSubmission, hasClusterRecord, type SubmissionView } from '../study/slurm/follow.js';
+import { followSubmission, type SubmissionView } from '../study/slurm/follow.js';
 import { compareSteps, generateSteps, overlapSteps, reconstructSteps } from '../study/slurm/plans.js';
 import type { Submission } from '../study/slurm/records.js';
-import { SlurmError } from '../study/slurm/scheduler.js';
-import { activeSubmissions, submitPhase, submitStudy, type SubmitEnvironment } from '../study/slurm/submit.js';
+import { homesWriting, prepareHomes, submitPhase, submitStudy, type SubmitEnvironment } from '../study/slurm/submit.js';
 import type { ExecutorFlags } from './executor-flags.js';
 import { ClusterProgress, failureLine } from './progress/slurm.js';
 
@@ -39,20 +38,13 @@ function environment(): SubmitEnvironment {
   };
 }
 
-/** With the local executor: refuse while SLURM jobs of this home are queued or running. */
-function guardLocal(home: string, flags: ExecutorFlags): null {
+/**
+ * With the local executor: refuse while SLURM jobs that write `root` are queued or running — of its own
+ * home, or of the hub or phase roots around it (`homesWriting`) — and finish the submissions that ended.
+ */
+async function guardLocal(root: string, isHub: boolean, flags: ExecutorFlags): Promise<null> {
   if (flags.detach) throw new UsageError('--detach: only with --executor slurm (a local run is followed to its end)');
-  if (!hasClusterRecord(home)) return null;
-  let active: { number: number; ids: string[] }[] = [];
-  try {
-    active = activeSubmissions(home);
-  } catch (err) {
-    if (!(err instanceof SlurmError)) throw err; // no squeue here: nothing of this machine's can be queued
-  }
-  if (active.length > 0) {
-    throw new UsageError(`${home}: SLURM jobs of this hub are queued or running (${active.flatMap((a) => a.ids).join(', ')}); ` +
-      `a local run would write beside them — wait for them (\`ptychostudy status --out ${home} --wait\`) or cancel them (\`ptychostudy cancel --out ${home}\`)`);
-  }
+  await prepareHomes(root, homesWriting(root, isHub), true);
   return null;
 }
 
@@ -134,28 +126,28 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
 
 /** `run`: the whole study. */
 export async function runOnCluster(hub: string, settings: StudySettings, flags: OutputFlags): Promise<number | null> {
-  if (settings.execution.executor !== 'slurm') return guardLocal(hub, flags);
+  if (settings.execution.executor !== 'slurm') return guardLocal(hub, true, flags);
   if (!flags.quiet) process.stderr.write(`hub: ${hub}\n`);
   return afterSubmission('run', hub, await submitStudy(hub, settings, environment()), flags);
 }
 
 export async function generateOnCluster(settings: StudySettings, opts: SimulationRunOptions, flags: OutputFlags): Promise<number | null> {
-  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, flags);
+  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, false, flags);
   return afterSubmission('generate', opts.outputRoot, await submitPhase('generate', opts.outputRoot, settings, () => generateSteps(settings, opts), environment()), flags);
 }
 
 export async function overlapOnCluster(settings: StudySettings, opts: OverlapRunOptions, flags: OutputFlags): Promise<number | null> {
-  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, flags);
+  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, false, flags);
   return afterSubmission('overlap', opts.outputRoot, await submitPhase('overlap', opts.outputRoot, settings, () => overlapSteps(settings, opts), environment()), flags);
 }
 
 export async function reconstructOnCluster(settings: StudySettings, opts: ReconstructionRunOptions, flags: OutputFlags): Promise<number | null> {
-  if (settings.execution.executor !== 'slurm') return guardLocal(opts.artifactRoot, flags);
+  if (settings.execution.executor !== 'slurm') return guardLocal(opts.artifactRoot, false, flags);
   return afterSubmission('reconstruct', opts.artifactRoot,
     await submitPhase('reconstruct', opts.artifactRoot, settings, () => reconstructSteps(settings, opts), environment()), flags);
 }
 
 export async function compareOnCluster(settings: StudySettings, opts: PhaseGOptions, flags: OutputFlags): Promise<number | null> {
-  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, flags);
+  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, false, flags);
   return afterSubmission('compare', opts.outputRoot, await submitPhase('compare', opts.outputRoot, settings, () => compareSteps(opts), environment()), flags);
 }

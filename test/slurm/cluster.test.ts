@@ -8,12 +8,13 @@
  *   the remaining jobs; a resume submits only those two
  * - a task that SLURM requeues mid-job takes its job back when it runs again
  * - 24 array tasks finishing together all land in the manifest, through a stale lock left by a killed holder
+ * - SLURM jobs of a hub keep local commands and other submissions off its phase roots, and the other way round
  * - a refused submission (bad partition), and `ptychostudy cancel`
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -379,6 +380,60 @@ test('24 array tasks finishing together all land in run_manifest.json, through a
       assert.ok(overlapping >= 2, `${overlapping} tasks ran at the same time as another`);
     } finally {
       cleanUp(out);
+    }
+  });
+
+test('SLURM jobs of a hub keep local commands and other submissions off its phase roots, and jobs of a phase root keep them off the hub',
+  { skip, timeout: 600_000 }, async () => {
+    const hub = resolve(mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-homes-')), 'hub');
+    const phaseF = join(hub, 'phase_f');
+    const esc = (t: string): string => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    const last = (r: Run): string => r.stderr.trim().split('\n').at(-1)!;
+    const made = cli(['run', ...TINY, '--quiet', '--out', hub]);
+    assert.equal(made.status, 0, made.stderr);
+    const reconstruct = ['reconstruct', '--phase-c-root', join(hub, 'phase_c'), '--phase-d-root', join(hub, 'phase_d'), '--out', phaseF,
+      '--epochs', '2', '--n-images', '24', '--doses', '10000'];
+    try {
+      // One reconstruction gone: Phase F alone, into the hub's phase_f, has a job; held in the queue, it keeps
+      // the hub's own commands off.
+      const gone = join(phaseF, 'dose_10000', 'sparse', 'test', 'reconstruction.npz');
+      rmSync(gone);
+      const alone = cli([...reconstruct, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach']);
+      assert.equal(alone.status, 0, alone.stderr);
+      const local = cli(['run', ...TINY, '--out', hub]);
+      assert.equal(local.status, 2);
+      assert.match(last(local), new RegExp(`^ptychostudy run: ${esc(hub)}: SLURM jobs of ${esc(phaseF)}, which write this root, are queued or running ` +
+        `\\(submission 1: \\d+, \\d+\\); a local run would write beside them — wait for them \\(\`ptychostudy status --out ${esc(phaseF)} --wait\`\\)`));
+      const second = cli(['run', ...TINY, '--executor', 'slurm', '--detach', '--out', hub]);
+      assert.equal(second.status, 2);
+      assert.match(last(second), /SLURM jobs of .*phase_f, which write this root, are queued or running .*a second submission would write beside them/);
+      assert.equal(cli(['cancel', '--out', phaseF]).status, 0);
+
+      // The study resumed on the hub through SLURM (the cancelled job is to be redone), held: Phase F's root
+      // keeps off, locally and through SLURM.
+      const study = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach', '--out', hub]);
+      assert.equal(study.status, 0, study.stderr);
+      const localF = cli(reconstruct);
+      assert.equal(localF.status, 2);
+      assert.match(last(localF), new RegExp(`^ptychostudy reconstruct: ${esc(phaseF)}: SLURM jobs of ${esc(hub)}, which write this root, are queued or running`));
+      const submitF = cli([...reconstruct, '--executor', 'slurm', '--detach']);
+      assert.equal(submitF.status, 2);
+      assert.match(last(submitF), /a second submission would write beside them/);
+      assert.equal(cli(['cancel', '--out', hub]).status, 0);
+
+      // Nothing queued any more: the local command runs and redoes the job the cancelled study left failed.
+      const failedKey = (r: { dose: number; view: string; split: string }): boolean => r.view === 'sparse' && r.split === 'test';
+      const before = ManifestSchema.parse(json(join(phaseF, 'reconstruction_manifest.json')));
+      assert.deepEqual(before.execution_results.filter((r) => r.status !== 'success').map(failedKey), [true], 'the cancelled job is on record as failed');
+      const after = cli(reconstruct);
+      assert.equal(after.status, 0, after.stderr);
+      assert.ok(existsSync(gone));
+      const manifest = ManifestSchema.parse(json(join(phaseF, 'reconstruction_manifest.json')));
+      assert.equal(manifest.execution_results.filter((r) => r.status === 'success').length, 6);
+      assert.deepEqual(manifest.execution_results.find(failedKey)!.history.map((h) => h.status).at(-1), 'failed', 'the failure is kept in the job\'s history');
+    } finally {
+      cleanUp(phaseF);
+      cleanUp(hub);
     }
   });
 

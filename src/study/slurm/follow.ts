@@ -189,12 +189,3 @@ export async function cancelHome(home: string, waitMs = 60_000): Promise<{ cance
   }
   return { cancelled: ids, complaint, finished };
 }
-
-/** Whether `home` holds records of a cluster run (a `slurm/jobs.json`). */
-export function hasClusterRecord(home: string): boolean {
-  try {
-    return readdirSync(slurmPaths(home).dir).includes('jobs.json');
-  } catch {
-    return false;
-  }
-}

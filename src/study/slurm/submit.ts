@@ -4,14 +4,14 @@
  * written into the home first and kept; the submission is recorded in `slurm/jobs.json` before each
  * sbatch call, so a task that starts at once finds its step.
  *
- * Before submitting: SLURM's commands must be on PATH; an earlier submission of the same home whose jobs
- * are still queued or running is refused (two submissions never work on one hub at once); an earlier
- * one that has ended is finished first (its merges completed), so what still needs to run is read from
- * complete evidence. When sbatch refuses a step (a bad partition or account, a limit), the steps already
+ * Before submitting: SLURM's commands must be on PATH; an earlier submission of the same home, or of a
+ * home that writes the same roots (a study hub and its phase roots), whose jobs are still queued or running
+ * is refused (two submissions never work on one root at once); an earlier one that has ended is finished
+ * first (its merges completed), so what still needs to run is read from complete evidence. When sbatch refuses a step (a bad partition or account, a limit), the steps already
  * submitted are cancelled, the refusal is recorded with sbatch's own message, and a SlurmError says it.
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
@@ -19,7 +19,7 @@ import { tryLock } from '../../files/lock.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { designFromSettings } from '../design/design.js';
-import { HUB } from '../hub/layout.js';
+import { HUB, hubRoots } from '../hub/layout.js';
 import type { PhaseName } from '../phase.js';
 import {
   conflictingSettings, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type RunState,
@@ -63,18 +63,54 @@ export function activeSubmissions(home: string): { number: number; ids: string[]
     .filter((x) => x.ids.length > 0);
 }
 
-/** Refuses while an earlier submission of `home` has jobs queued or running; finishes the ones that ended. */
-export async function prepareHome(home: string): Promise<void> {
-  const jobs = readJobs(home);
-  if (jobs === null) return;
-  const active = activeSubmissions(home);
-  if (active.length > 0) {
-    throw new UsageError(`${home}: SLURM jobs of submission ${active.map((a) => a.number).join(', ')} are still queued or running ` +
-      `(${active.flatMap((a) => a.ids).join(', ')}); follow them with \`ptychostudy status --out ${home} --wait\`, or cancel them with ` +
-      `\`ptychostudy cancel --out ${home}\`, before starting another run on this hub`);
+/**
+ * The homes whose SLURM submissions write `root`: the root itself; for a study hub also its phase roots
+ * (a phase submitted on its own into `<hub>/phase_f`); for a phase root of a hub also that hub (a study
+ * submission writes it). Absolute paths.
+ */
+export function homesWriting(root: string, isHub: boolean): string[] {
+  const r = resolve(root);
+  const phaseRoots = (hub: string): string[] => {
+    const x = hubRoots(hub);
+    return [x.c, x.d, x.f, x.g];
+  };
+  if (isHub) return [r, ...phaseRoots(r)];
+  const parent = dirname(r);
+  return phaseRoots(parent).includes(r) ? [r, parent] : [r];
+}
+
+/**
+ * Before a command writes `root` — a local run, or a new submission whose home is `homes[0]` (`homes`:
+ * homesWriting): refuses while a submission of any of `homes` has jobs queued or running, and finishes the
+ * ones that ended. Two writers would otherwise work side by side, and a SLURM step's merges, which rebuild
+ * the phase's evidence from what it held when the step started, would drop what the other one recorded;
+ * finishing an ended submission first completes its merges before anything else is written.
+ *
+ * `local`: where SLURM's commands are missing (a hub copied off the cluster) nothing of this machine's can
+ * be queued, and the ended submissions are left for a command on the cluster to finish.
+ */
+export async function prepareHomes(root: string, homes: readonly string[], local: boolean): Promise<void> {
+  const r = resolve(root);
+  const withRecords = homes.filter((home) => readJobs(home) !== null);
+  for (const home of withRecords) {
+    let active: { number: number; ids: string[] }[];
+    try {
+      active = activeSubmissions(home);
+    } catch (err) {
+      if (local && err instanceof SlurmError) return;
+      throw err;
+    }
+    if (active.length === 0) continue;
+    const whose = home === r ? 'SLURM jobs of this hub' : `SLURM jobs of ${home}, which write this root,`;
+    throw new UsageError(`${r}: ${whose} are queued or running (submission ${active.map((a) => a.number).join(', ')}: ` +
+      `${active.flatMap((a) => a.ids).join(', ')}); ${local ? 'a local run would write beside them' : 'a second submission would write beside them'} — ` +
+      `wait for them (\`ptychostudy status --out ${home} --wait\`) or cancel them (\`ptychostudy cancel --out ${home}\`)`);
   }
-  for (const s of jobs.submissions) {
-    if (s.rejected === null) await finishSubmission(home, s.number, `submission ${jobs.submissions.length + 1}`);
+  for (const home of withRecords) {
+    const jobs = readJobs(home)!;
+    for (const s of jobs.submissions) {
+      if (s.rejected === null) await finishSubmission(home, s.number, home === r ? `submission ${jobs.submissions.length + 1}` : `a command on ${r}`);
+    }
   }
 }
 
@@ -199,7 +235,7 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
   }
   mkdirSync(hub, { recursive: true });
   const home = resolve(hub);
-  await prepareHome(home);
+  await prepareHomes(home, homesWriting(home, true), false);
   if (previous) removeStaleTemporaries(hub);
   const complete = (p: PhaseName): boolean => readRunState(hub)?.phases[p]?.status === 'complete';
   const steps = await studySteps(hub, settings, complete);
@@ -248,7 +284,7 @@ export async function submitPhase(command: Exclude<SubmitCommand, 'run'>, home: 
   plan: () => PlannedStep[] | Promise<PlannedStep[]>, env: SubmitEnvironment): Promise<Submission | null> {
   requireSlurmCommands();
   // An earlier submission is finished first: what still needs to run is read from its merged evidence.
-  await prepareHome(resolve(home));
+  await prepareHomes(home, homesWriting(home, false), false);
   const steps = await plan();
   if (steps.length === 0) return null;
   return submitSteps({ command, home: resolve(home), hub: null, settings, steps }, env);
