@@ -10,7 +10,7 @@
  * dist/wasm/fft.wasm). 'auto' picks wasm when it loads, else ts.
  */
 import { TsFft2, TsFft2F32, isPowerOfTwo } from './fft-ts.js';
-import { WasmFft2, WasmFft2F32, fftWasmModule, fftWasmError } from './fft-wasm.js';
+import { WasmFft2, WasmFft2F32, fftWasmModule } from './fft-wasm.js';
 
 export { fftshift2, ifftshift2, fftfreq, roundHalfEven } from './shift.js';
 export { isPowerOfTwo, Fft1d } from './fft-ts.js';

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { collect, doseFlags, requiredFlag } from '../flags.js';
-import { wrapText } from '../help.js';
 import { addOutOption, aliased } from '../options.js';
 import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';

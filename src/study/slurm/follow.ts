@@ -5,7 +5,7 @@
  * stopping it (Ctrl-C) leaves the jobs running, and `status` shows the same view later. `cancel` runs
  * scancel on a home's jobs, records it, and finishes the submissions once their jobs have ended.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { finishSubmission } from './finish.js';
