@@ -6,16 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { describeMissing, mayStillRun, missingJobs, type TaskFate } from '../../src/study/slurm/fate.js';
-import { claimJob, readClaim, replaceClaim, type Claim } from '../../src/study/slurm/records.js';
+import { claimJob, readClaim, replaceClaim, slurmPaths, type Claim, type StepRecord, type TaskResult } from '../../src/study/slurm/records.js';
 import { parsePartitionCpus } from '../../src/study/slurm/scheduler.js';
 import { arrayTaskCount } from '../../src/study/slurm/submit.js';
-import { jobOrder, takeBackJobs } from '../../src/study/slurm/task.js';
+import { jobOrder, readAllResults, takeBackJobs } from '../../src/study/slurm/task.js';
 
 test('array size: slurm.tasks when set, else the partition\'s CPUs ÷ CPUs per task, else one task per job; never more than the jobs', () => {
   const s = (slurm: Record<string, unknown>) => parseStudySettings({ execution: { slurm } } as never);
@@ -108,6 +108,41 @@ test('a claim replaced by the requeued task keeps the earlier one; a claim writt
     assert.deepEqual(now.taken_back_from, first);
     assert.equal(claimJob(home, 1, 'reconstruct', 0, { ...first, array_task: 0 }), false, 'still taken: no other task gets it');
     assert.deepEqual(readdirSync(join(home, 'slurm', '1', 'reconstruct', 'claims')), ['0.json']);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('merging after each job, a task reads each result file once: results read before come from memory', () => {
+  const home = mkdtempSync(join(tmpdir(), 'ptychostudy-results-'));
+  try {
+    const record: StepRecord = { step: 'compare', job_id: '5', script: 'slurm/compare.sbatch', tasks: ['a', 'b', 'c'], array_tasks: 2, depends_on: null, options: {} };
+    const result = (job: number): TaskResult => ({
+      schema_version: 1, step: 'compare', key: record.tasks[job]!, task: job, array_task: job % 2, slurm_job: `5_${job % 2}`, host: 'n1', pid: 7,
+      status: 'ok', error: null, started_at: '2026-01-01T00:00:00Z', finished_at: '2026-01-01T00:00:01Z', seconds: 1, cpu_seconds: 1, payload: { job },
+    });
+    const paths = slurmPaths(home);
+    mkdirSync(paths.results(1, 'compare'), { recursive: true });
+    writeFileSync(paths.result(1, 'compare', 0), JSON.stringify(result(0)));
+    writeFileSync(paths.result(1, 'compare', 2), JSON.stringify(result(2)));
+    assert.deepEqual([...readAllResults(home, 1, record).keys()], [0, 2]);
+    writeFileSync(paths.result(1, 'compare', 1), JSON.stringify(result(1)));
+    // Result 0, read already, is not read again: a broken copy on disk now goes unnoticed by this process…
+    writeFileSync(paths.result(1, 'compare', 0), '{ broken');
+    const all = readAllResults(home, 1, record);
+    assert.deepEqual([...all.keys()], [0, 1, 2], 'the new result is read');
+    assert.deepEqual(all.get(0), result(0));
+    writeFileSync(paths.result(1, 'compare', 1), '{ broken');
+    assert.deepEqual(readAllResults(home, 1, record).get(1), result(1), 'result 1 was read once already');
+    // A result not read before is read from its file, and a broken one is an error naming it.
+    const fresh = mkdtempSync(join(tmpdir(), 'ptychostudy-results-'));
+    try {
+      mkdirSync(slurmPaths(fresh).results(1, 'compare'), { recursive: true });
+      writeFileSync(slurmPaths(fresh).result(1, 'compare', 0), '{ broken');
+      assert.throws(() => readAllResults(fresh, 1, record), (e: unknown) => e instanceof Error && /0\.json: the task result is not valid JSON/.test(e.message));
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

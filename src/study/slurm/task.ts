@@ -110,10 +110,24 @@ function lastLogLine(path: string): string | null {
   }
 }
 
-function readAllResults(home: string, n: number, record: StepRecord): Map<number, TaskResult> {
+/**
+ * Results this process has read, by file. A result is written once, whole, and never changed (a job has
+ * one taker and one result per submission), so a task that merges after each of its jobs reads each
+ * result once instead of every result at every merge (n² reads for a step of n jobs).
+ */
+const resultsRead = new Map<string, TaskResult>();
+
+/** Every result of a step so far, by job index (read by name; those read before from memory). */
+export function readAllResults(home: string, n: number, record: StepRecord): Map<number, TaskResult> {
   const out = new Map<number, TaskResult>();
+  const paths = slurmPaths(home);
   for (let t = 0; t < record.tasks.length; t++) {
-    const r = readResult(home, n, record.step as ArrayStep, t);
+    const path = paths.result(n, record.step as ArrayStep, t);
+    let r = resultsRead.get(path) ?? null;
+    if (r === null) {
+      r = readResult(home, n, record.step as ArrayStep, t);
+      if (r !== null) resultsRead.set(path, r);
+    }
     if (r !== null) out.set(t, r);
   }
   return out;
