@@ -24,6 +24,7 @@ import type { Submission } from '../study/slurm/records.js';
 import { homesWriting, prepareHomes, submitPhase, submitStudy, type SubmitEnvironment } from '../study/slurm/submit.js';
 import type { ExecutorFlags } from './executor-flags.js';
 import { ClusterProgress, failureLine } from './progress/slurm.js';
+import { counted } from '../text.js';
 
 interface OutputFlags extends ExecutorFlags {
   json?: boolean;
@@ -56,8 +57,7 @@ async function afterSubmission(command: string, home: string, submission: Submis
     say(`${command}: nothing to submit — every selected job is already complete`);
     return 0;
   }
-  const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
-  const ids = submission.steps.map((s) => `${s.step} ${s.job_id}${s.step === 'finish' ? '' : ` (${plural(s.tasks.length, 'job')}, ${plural(arrayTasksOf(s), 'task')})`}`);
+  const ids = submission.steps.map((s) => `${s.step} ${s.job_id}${s.step === 'finish' ? '' : ` (${counted(s.tasks.length, 'job')}, ${counted(arrayTasksOf(s), 'task')})`}`);
   say(`submitted to SLURM (submission ${submission.number} of ${home}): ${ids.join(' → ')}`);
   say(`  scripts: ${resolve(home, 'slurm')}/*.sbatch · task logs: ${resolve(home, 'slurm', 'logs')}/`);
   if (flags.detach) {

@@ -13,6 +13,7 @@ import { formatShape } from '../npy/npy.js';
 import { isComplexDtype, isFloatDtype, sizeOf, type NdArray } from '../npy/types.js';
 import { METADATA_KEY, metadataArray, readMetadata, requireReadableMetadata, type MetadataResult } from './metadata.js';
 import { checkDecodeFits } from './memory.js';
+import { counted } from '../text.js';
 
 export const REQUIRED_KEYS = ['diffraction', 'probeGuess', 'xcoords', 'ycoords'] as const;
 export const OPTIONAL_KEYS = ['objectGuess', 'xcoords_start', 'ycoords_start', 'scan_index', 'Y', 'ground_truth_patches', 'filenames', METADATA_KEY] as const;
@@ -76,8 +77,8 @@ function scanValues(data: ArrayLike<number>, nonNegative: boolean): string | nul
   }
   if (first < 0) return null;
   const parts: string[] = [];
-  if (nonFinite) parts.push(`${nonFinite} non-finite value${nonFinite === 1 ? '' : 's'}`);
-  if (negative) parts.push(`${negative} negative value${negative === 1 ? '' : 's'}`);
+  if (nonFinite) parts.push(counted(nonFinite, 'non-finite value'));
+  if (negative) parts.push(counted(negative, 'negative value'));
   return `${parts.join(' and ')} (first: ${data[first]} at flat index ${first})`;
 }
 

@@ -11,6 +11,7 @@ import os from 'node:os';
 import { InputError, UsageError } from '../errors.js';
 import { formatShape } from '../npy/npy.js';
 import type { MemberHeader } from '../npy/npz.js';
+import { counted } from '../text.js';
 
 export const MEMORY_LIMIT_ENV = 'PTYCHOSTUDY_MEMORY_LIMIT';
 
@@ -158,7 +159,7 @@ export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string,
   const diffractionPart = (2 * d.info.itemsize + 8) * nFile * N * N;
   const [key, h] = o && objectPart >= diffractionPart ? ['objectGuess', o] : ['diffraction', d];
   throw new InputError(`${file}: key '${key}': expected a reconstruction that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
-    `found shape ${formatShape(h.shape)}, for which an LSQML job with ${job.modes} mode${job.modes === 1 ? '' : 's'} needs about ${formatBytes(need)}`);
+    `found shape ${formatShape(h.shape)}, for which an LSQML job with ${counted(job.modes, 'mode')} needs about ${formatBytes(need)}`);
 }
 
 /**

@@ -8,6 +8,7 @@ import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
 import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
 import { settingsDifferences } from '../../settings/fingerprint.js';
 import { settingsTemplate } from '../../settings/template.js';
+import { counted } from '../../text.js';
 
 interface Flags {
   printDefaults?: boolean;
@@ -44,7 +45,7 @@ export function register(program: Command): void {
       const changed = settingsDifferences(settingsDefaults(), parseStudySettings(input));
       const out = process.stdout;
       out.write(`${file}: ${paint('ok', 'good', out)}; ${changed.length === 0 ? 'every setting at its default'
-        : `${changed.length} setting${changed.length === 1 ? '' : 's'} differ${changed.length === 1 ? 's' : ''} from the defaults:`}\n`);
+        : `${counted(changed.length, 'setting')} differ${changed.length === 1 ? 's' : ''} from the defaults:`}\n`);
       for (const d of changed) out.write(`  ${d.setting}: ${JSON.stringify(d.now)} (default ${JSON.stringify(d.was)})\n`);
       return 0;
     }, { config: '--check' }));

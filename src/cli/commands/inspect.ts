@@ -3,6 +3,7 @@ import { action } from '../action.js';
 import type { ArrayStats, NpzSummary } from '../../data/inspect.js';
 import { formatShape as shapeStr } from '../../npy/npy.js';
 import { sizeOf } from '../../npy/types.js';
+import { counted } from '../../text.js';
 
 interface InspectFlags {
   json?: boolean;
@@ -51,7 +52,7 @@ function toText(s: NpzSummary): string {
     rows.push([k.key, k.dtype, shapeStr(k.shape), ...stats, stored, value]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = [`${s.file}  (${s.keys.length} key${s.keys.length === 1 ? '' : 's'}, ${s.fileBytes} bytes)`];
+  const lines = [`${s.file}  (${counted(s.keys.length, 'key')}, ${s.fileBytes} bytes)`];
   for (const r of rows) lines.push('  ' + r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
   if (complex) lines.push('  (complex keys: min/max/mean are of the modulus |z|; NaN counts elements with a NaN part)');
   const m = s.metadata;
@@ -60,7 +61,7 @@ function toText(s: NpzSummary): string {
   else lines.push('_metadata:', ...JSON.stringify(m.value, null, 2).split('\n').map((l) => `  ${l}`));
   if (s.check) {
     if (s.check.valid) lines.push('DATA-001 check: valid dataset');
-    else lines.push(`DATA-001 check: ${s.check.violations.length} problem${s.check.violations.length === 1 ? '' : 's'}`, ...s.check.violations.map((v) => `  ${v}`));
+    else lines.push(`DATA-001 check: ${counted(s.check.violations.length, 'problem')}`, ...s.check.violations.map((v) => `  ${v}`));
     for (const w of s.check.warnings) lines.push(`  warning: ${w}`);
   }
   return lines.join('\n');

@@ -10,6 +10,7 @@ import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
 import type { ReconstructionRunOptions } from '../../study/reconstruct/plan.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
+import { counted } from '../../text.js';
 
 interface Flags extends ExecutorFlags {
   phaseCRoot?: string;
@@ -149,7 +150,7 @@ export function register(program: Command): void {
       const out: string[] = [];
       const filterSkips = summary.skippedCount - summary.missingPhaseDCount - summary.alreadyComplete;
       out.push(`${summary.dryRun ? '[DRY RUN] ' : ''}Phase F: ${summary.totalJobs} jobs in the matrix, ${summary.filteredJobs} selected, ` +
-        `${filterSkips} skipped by the filters, ${summary.missingPhaseDCount} missing input${summary.missingPhaseDCount === 1 ? '' : 's'} skipped, ` +
+        `${filterSkips} skipped by the filters, ${counted(summary.missingPhaseDCount, 'missing input')} skipped, ` +
         `${summary.alreadyComplete} already complete`);
       if (!summary.dryRun) out.push(`  executed ${summary.executed}: ${summary.succeeded} succeeded, ${summary.failed} failed`);
       for (const r of summary.results) {

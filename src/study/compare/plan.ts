@@ -23,6 +23,7 @@ import {
 } from '../hub/layout.js';
 import { readManifest, readSkipSummary, type ExecutionResult, type SkipEntry } from '../hub/reconstruction-files.js';
 import type { PlannedJob } from '../phase.js';
+import { counted } from '../../text.js';
 
 export interface CompareFilters {
   /** One dose, or several. */
@@ -147,7 +148,7 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
   jobs.sort(compareJobs);
   jobs.forEach((j, i) => { j.index = i; });
   if (outside.length > 0) {
-    warnings.push(`${join(opts.phaseFRoot, PHASE_F.manifest)}: ${outside.length} recorded path${outside.length === 1 ? '' : 's'} (e.g. ${outside[0]}) ` +
+    warnings.push(`${join(opts.phaseFRoot, PHASE_F.manifest)}: ${counted(outside.length, 'recorded path')} (e.g. ${outside[0]}) ` +
       `lie outside the roots given (${[fRoot, ...inputRoots].join(', ')}), e.g. of the hub this one was copied from; the files of this hub's own layout were used`);
   }
   return { doses, jobs, warnings };

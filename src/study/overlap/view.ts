@@ -18,6 +18,7 @@ import {
 } from '../../geometry/spacing.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import { spacingThreshold } from '../design/design.js';
+import { counted } from '../../text.js';
 
 /** Version of the `{split}_metrics.json` / `metrics_bundle.json` layout. */
 export const OVERLAP_METRICS_VERSION = '1.0';
@@ -168,11 +169,11 @@ function parentIntensityScale(split: PhaseCSplit): number | undefined {
 }
 
 function insufficientReason(n: number, kept: number, x: Float64Array, y: Float64Array, s: number, maxPositions: number): string {
-  const keptText = `${kept} position${kept === 1 ? '' : 's'} kept, at least 2 are needed`;
+  const keptText = `${counted(kept, 'position')} kept, at least 2 are needed`;
   if (n === 0) return `${keptText}: the input split has no positions`;
   if (n === 1) return `${keptText}: the input split has only 1 position`;
   if (uniquePositions(x, y).x.length === 1) return `${keptText}: all ${n} input positions are identical`;
-  return `${keptText}: the scanned area fits at most ${maxPositions} position${maxPositions === 1 ? '' : 's'} at spacing ${s} px`;
+  return `${keptText}: the scanned area fits at most ${counted(maxPositions, 'position')} at spacing ${s} px`;
 }
 
 /** What the overlap metrics say about a split's full set of positions (the same for every view). */
