@@ -14,7 +14,8 @@ import { parseStudySettings } from '../../src/settings/parse.js';
 import { describeMissing, mayStillRun, missingJobs, type TaskFate } from '../../src/study/slurm/fate.js';
 import { claimJob, readClaim, replaceClaim, slurmPaths, type Claim, type StepRecord, type TaskResult } from '../../src/study/slurm/records.js';
 import { parsePartitionCpus } from '../../src/study/slurm/scheduler.js';
-import { arrayTaskCount } from '../../src/study/slurm/submit.js';
+import { arrayTaskCount, homesWriting, prepareHomes } from '../../src/study/slurm/submit.js';
+import { InputError } from '../../src/errors.js';
 import { jobOrder, readAllResults, takeBackJobs } from '../../src/study/slurm/task.js';
 
 test('array size: slurm.tasks when set, else the partition\'s CPUs ÷ CPUs per task, else one task per job; never more than the jobs', () => {
@@ -145,6 +146,24 @@ test('merging after each job, a task reads each result file once: results read b
     }
   } finally {
     rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('the homes that write a root: a hub and its phase roots, a phase root and its hub; a broken jobs record is an error, a missing one is none', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-homes-'));
+  try {
+    const hub = join(dir, 'hub');
+    assert.deepEqual(homesWriting(hub, true), [hub, ...['phase_c', 'phase_d', 'phase_f', 'phase_g'].map((p) => join(hub, p))]);
+    assert.deepEqual(homesWriting(join(hub, 'phase_f'), false), [join(hub, 'phase_f'), hub]);
+    assert.deepEqual(homesWriting(join(hub, 'elsewhere'), false), [join(hub, 'elsewhere')]);
+    writeFileSync(join(dir, 'file'), 'x');
+    await prepareHomes(join(dir, 'file'), homesWriting(join(dir, 'file'), false), true); // no directory: no record
+    mkdirSync(join(hub, 'slurm'), { recursive: true });
+    writeFileSync(join(hub, 'slurm', 'jobs.json'), '{ broken');
+    await assert.rejects(prepareHomes(join(hub, 'phase_f'), homesWriting(join(hub, 'phase_f'), false), true),
+      (e: unknown) => e instanceof InputError && e.message.startsWith(`${join(hub, 'slurm', 'jobs.json')}: the SLURM jobs record is not valid JSON`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -91,7 +91,8 @@ export function homesWriting(root: string, isHub: boolean): string[] {
  */
 export async function prepareHomes(root: string, homes: readonly string[], local: boolean): Promise<void> {
   const r = resolve(root);
-  const withRecords = homes.filter((home) => readJobs(home) !== null);
+  // A home that is no directory (or none yet) holds no record; a record that cannot be read is an error.
+  const withRecords = homes.filter((home) => existsSync(slurmPaths(home).jobs) && readJobs(home) !== null);
   for (const home of withRecords) {
     let active: { number: number; ids: string[] }[];
     try {
