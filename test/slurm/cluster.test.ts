@@ -22,7 +22,7 @@ import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
 import { ManifestSchema } from '../../src/study/hub/reconstruction-files.js';
 import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
-import { ClaimSchema, JobsRecordSchema, TaskResultSchema } from '../../src/study/slurm/records.js';
+import { ClaimSchema, JobsRecordSchema, TaskResultSchema, type Claim } from '../../src/study/slurm/records.js';
 import { parsePartitionCpus } from '../../src/study/slurm/scheduler.js';
 
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
@@ -85,6 +85,42 @@ function scontrol(...args: string[]): void {
 /** Cancels whatever a failed test left queued in `hub` (so later tests are not blocked behind it). */
 function cleanUp(hub: string): void {
   if (existsSync(join(hub, 'slurm', 'jobs.json'))) cli(['cancel', '--hub', hub]);
+}
+
+/**
+ * A TINY study submitted to SLURM with two tasks per array, held (SLURM's own hold, from sbatch's environment,
+ * so a later resume is not held), and released up to Phase D, which is then merged. Returns the job ids.
+ */
+async function submitHeldThroughPhaseD(hub: string): Promise<Record<string, string>> {
+  const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-tasks', '2', '--detach', '--json', '--out', hub], { ...process.env, SBATCH_HOLD: '1' });
+  assert.equal(sub.status, 0, sub.stderr);
+  const ids = (JSON.parse(sub.stdout) as { jobs: Record<string, string> }).jobs;
+  scontrol('release', `${ids['generate']},${ids['overlap']}`);
+  await waitFor('Phase D to be merged', () => existsSync(join(hub, 'slurm', '1', 'overlap', 'final.json')));
+  return ids;
+}
+
+/**
+ * A task of `stepDir` caught between taking a job (not one of `spare`) and writing its result: stopped
+ * (SIGSTOP, so the job cannot end first), then handed to `act` with the job and its claim.
+ */
+async function catchMidJob(stepDir: string, spare: (job: number) => boolean, act: (job: number, claim: Claim) => void): Promise<{ job: number; claim: Claim }> {
+  const deadline = Date.now() + 240_000;
+  while (Date.now() < deadline) {
+    let names: string[] = [];
+    try { names = readdirSync(join(stepDir, 'claims')).filter((n) => /^\d+\.json$/.test(n)); } catch { /* not yet */ }
+    for (const name of names) {
+      const job = Number.parseInt(name, 10);
+      if (spare(job) || existsSync(join(stepDir, 'results', name))) continue;
+      const claim = ClaimSchema.parse(json(join(stepDir, 'claims', name)));
+      process.kill(claim.pid, 'SIGSTOP');
+      if (existsSync(join(stepDir, 'results', name))) { process.kill(claim.pid, 'SIGCONT'); continue; }
+      act(job, claim);
+      return { job, claim };
+    }
+    await sleep(5);
+  }
+  throw new Error('no task was caught in the middle of a job');
 }
 
 type Digests = Record<string, string | Record<string, string>>;
@@ -174,43 +210,20 @@ test('a failing job and a task scancel\'ed mid-job are recorded as failures whil
   { skip, timeout: 900_000 }, async () => {
     const hub = join(mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-fail-')), 'hub');
     try {
-      // Submitted held, so the test can act between the phases: SLURM's own hold and release. The hold comes
-      // from sbatch's environment (SBATCH_HOLD), not a setting, so the resume below is not held.
-      const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-tasks', '2', '--detach', '--json', '--out', hub], { ...process.env, SBATCH_HOLD: '1' });
-      assert.equal(sub.status, 0, sub.stderr);
-      const ids = (JSON.parse(sub.stdout) as { jobs: Record<string, string> }).jobs;
-      scontrol('release', `${ids.generate},${ids.overlap}`);
-      await waitFor('Phase D to be merged', () => existsSync(join(hub, 'slurm', '1', 'overlap', 'final.json')));
+      const ids = await submitHeldThroughPhaseD(hub);
       // One job's input is broken (that job fails); one of the two tasks is cancelled in the middle of a job.
       const brokenKey = 'dose_10000/sparse/test';
       const input = join(hub, 'phase_d', 'dose_10000', 'sparse', 'sparse_test.npz');
       const good = readFileSync(input);
       writeFileSync(input, good.subarray(0, 300));
       scontrol('release', `${ids.reconstruct},${ids.compare},${ids.finish}`);
-      // A task caught between taking a job and writing its result: stopped (SIGSTOP, so the job cannot end
-      // first), then cancelled by scancel — SLURM's own kill of a running task.
-      const stepDir = join(hub, 'slurm', '1', 'reconstruct');
-      let cancelledKey: string | null = null;
-      let cancelledTask = '';
-      const deadline = Date.now() + 240_000;
-      while (cancelledKey === null && Date.now() < deadline) {
-        let names: string[] = [];
-        try { names = readdirSync(join(stepDir, 'claims')).filter((n) => /^\d+\.json$/.test(n)); } catch { /* not yet */ }
-        for (const name of names) {
-          const j = Number.parseInt(name, 10);
-          if (F_KEYS[j] === brokenKey || existsSync(join(stepDir, 'results', name))) continue;
-          const claim = ClaimSchema.parse(json(join(stepDir, 'claims', name)));
-          process.kill(claim.pid, 'SIGSTOP');
-          if (existsSync(join(stepDir, 'results', name))) { process.kill(claim.pid, 'SIGCONT'); continue; }
-          const c = spawnSync('scancel', [claim.slurm_job!], { encoding: 'utf8' });
-          assert.equal(c.status, 0, c.stderr);
-          cancelledKey = F_KEYS[j]!;
-          cancelledTask = claim.slurm_job!;
-          break;
-        }
-        if (cancelledKey === null) await sleep(5);
-      }
-      assert.ok(cancelledKey !== null, 'caught a task in the middle of a job');
+      // A task caught in the middle of a job, then cancelled by scancel — SLURM's own kill of a running task.
+      const caught = await catchMidJob(join(hub, 'slurm', '1', 'reconstruct'), (j) => F_KEYS[j] === brokenKey, (_job, claim) => {
+        const c = spawnSync('scancel', [claim.slurm_job!], { encoding: 'utf8' });
+        assert.equal(c.status, 0, c.stderr);
+      });
+      const cancelledKey = F_KEYS[caught.job]!;
+      const cancelledTask = caught.claim.slurm_job!;
 
       const follow = cli(['status', '--hub', hub, '--wait', '--json']);
       assert.equal(follow.status, 1, 'the run ends with exit code 1');
@@ -273,33 +286,12 @@ test('a task that SLURM requeues in the middle of a job takes that job back when
   { skip, timeout: 900_000 }, async () => {
     const hub = join(mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-requeue-')), 'hub');
     try {
-      const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-tasks', '2', '--detach', '--json', '--out', hub], { ...process.env, SBATCH_HOLD: '1' });
-      assert.equal(sub.status, 0, sub.stderr);
-      const ids = (JSON.parse(sub.stdout) as { jobs: Record<string, string> }).jobs;
-      scontrol('release', `${ids.generate},${ids.overlap}`);
-      await waitFor('Phase D to be merged', () => existsSync(join(hub, 'slurm', '1', 'overlap', 'final.json')));
+      const ids = await submitHeldThroughPhaseD(hub);
       scontrol('release', `${ids.reconstruct},${ids.compare},${ids.finish}`);
-      // A task caught between taking a job and writing its result (stopped, so the job cannot end first),
-      // then requeued: SLURM kills it and queues it again, as after a node failure or a preemption.
+      // A task caught in the middle of a job, then requeued: SLURM kills it and queues it again, as after a
+      // node failure or a preemption.
       const stepDir = join(hub, 'slurm', '1', 'reconstruct');
-      let caught: { job: number; claim: ReturnType<typeof ClaimSchema.parse> } | null = null;
-      const deadline = Date.now() + 240_000;
-      while (caught === null && Date.now() < deadline) {
-        let names: string[] = [];
-        try { names = readdirSync(join(stepDir, 'claims')).filter((n) => /^\d+\.json$/.test(n)); } catch { /* not yet */ }
-        for (const name of names) {
-          if (existsSync(join(stepDir, 'results', name))) continue;
-          const claim = ClaimSchema.parse(json(join(stepDir, 'claims', name)));
-          process.kill(claim.pid, 'SIGSTOP');
-          if (existsSync(join(stepDir, 'results', name))) { process.kill(claim.pid, 'SIGCONT'); continue; }
-          scontrol('requeue', claim.slurm_job!);
-          caught = { job: Number.parseInt(name, 10), claim };
-          break;
-        }
-        if (caught === null) await sleep(5);
-      }
-      assert.ok(caught !== null, 'caught a task in the middle of a job');
-      const { job, claim } = caught;
+      const { job, claim } = await catchMidJob(stepDir, () => false, (_job, c) => scontrol('requeue', c.slurm_job!));
       // SLURM starts a requeued task again once its old credential has expired: 11 s on the cluster of
       // scripts/local-slurm.sh (AuthInfo=cred_expire=10), about two minutes with SLURM's default.
       const follow = cli(['status', '--hub', hub, '--wait', '--json']);
