@@ -11,6 +11,8 @@
 // `mstride` bytes after mode m − 1. Per-position sums are written as f64 at `out`.
 // Results equal the TypeScript loops' to rounding (same operations per element; sums pair up lanes).
 
+import { addF64, modeGramOf, modeMixOf } from './shared/modes';
+
 // @ts-ignore: decorator
 @inline function re2(x: v128): v128 { return v128.shuffle<f64>(x, x, 0, 0); }
 // @ts-ignore: decorator
@@ -343,13 +345,7 @@ export function stepSums(d: usize, dStride: usize, o: usize, oStride: usize, p: 
 
 /** dst[j] += src[j] for `count` values of the working precision (complex rows: 2 per pixel). */
 export function addTo(dst: usize, src: usize, count: i32): void {
-  const end = dst + ((<usize>count) << 3);
-  let s = src, d = dst;
-  for (; d + 16 <= end; d += 16) {
-    v128.store(d, f64x2.add(v128.load(d), v128.load(s)));
-    s += 16;
-  }
-  if (d < end) store<f64>(d, load<f64>(d) + load<f64>(s));
+  addF64(dst, src, count);
 }
 
 /**
@@ -398,56 +394,14 @@ export function axpyWide(dst: usize, src: usize, a: f64, count: i32): void {
   axpy(dst, src, a, count);
 }
 
-/**
- * The Gram matrix of `m` modes of `pixels` complexes each (mode-major, interleaved, at `modes`):
- * g[i][j] = Σ_k conj(x_i,k)·x_j,k for j ≥ i, and its conjugate at g[j][i] (f64 complexes at `g`, row-major
- * m×m). Sums in float64, pixel by pixel in order: the same values as orthogonalizeModesSvd's loops.
- */
+/** The modes' Gram matrix (modeGramOf in shared/modes.ts), in this kernel's precision. */
 export function modeGram(modes: usize, m: i32, pixels: i32, g: usize): void {
-  const plane = (<usize>pixels) << 4;
-  for (let i: i32 = 0; i < m; i++) {
-    for (let j: i32 = i; j < m; j++) {
-      let sr: f64 = 0, si: f64 = 0;
-      let a = modes + (<usize>i) * plane, b = modes + (<usize>j) * plane;
-      for (let k: i32 = 0; k < pixels; k++) {
-        const ar = load<f64>(a), ai = load<f64>(a + 8), br = load<f64>(b), bi = load<f64>(b + 8);
-        sr += ar * br + ai * bi;
-        si += ar * bi - ai * br;
-        a += 16; b += 16;
-      }
-      const ij = g + ((<usize>(i * m + j)) << 4), ji = g + ((<usize>(j * m + i)) << 4);
-      store<f64>(ij, sr); store<f64>(ij, si, 8);
-      store<f64>(ji, sr); store<f64>(ji, -si, 8);
-    }
-  }
+  modeGramOf<f64>(modes, m, pixels, g);
 }
 
-/**
- * In place, new mode j = Σ_r x_r·c[j][r] (c: f64 complexes at `coef`, row-major m×m, m ≤ 16), each sum
- * formed in float64 over r in order and rounded to the working precision once: orthogonalizeModesSvd's
- * recombination. Pixel by pixel, so the modes can be overwritten as they are read.
- */
+/** The modes' recombination in place (modeMixOf in shared/modes.ts), in this kernel's precision. */
 export function modeMix(modes: usize, m: i32, pixels: i32, coef: usize, scratch: usize): void {
-  const plane = (<usize>pixels) << 4;
-  for (let k: i32 = 0; k < pixels; k++) {
-    const px = modes + ((<usize>k) << 4);
-    for (let j: i32 = 0; j < m; j++) {
-      let or: f64 = 0, oi: f64 = 0;
-      for (let r: i32 = 0; r < m; r++) {
-        const c = coef + ((<usize>(j * m + r)) << 4);
-        const cr = load<f64>(c), ci = load<f64>(c, 8);
-        const x = px + (<usize>r) * plane;
-        const xr = load<f64>(x), xi = load<f64>(x + 8);
-        or += xr * cr - xi * ci;
-        oi += xr * ci + xi * cr;
-      }
-      store<f64>(scratch + ((<usize>j) << 4), or); store<f64>(scratch + ((<usize>j) << 4), oi, 8);
-    }
-    for (let j: i32 = 0; j < m; j++) {
-      const x = px + (<usize>j) * plane;
-      store<f64>(x, load<f64>(scratch + ((<usize>j) << 4))); store<f64>(x + 8, load<f64>(scratch + ((<usize>j) << 4), 8));
-    }
-  }
+  modeMixOf<f64>(modes, m, pixels, coef, scratch);
 }
 
 /** dst[j] += src[j] for `count` float64 values (the illumination map, float64 in either precision). */

@@ -1,4 +1,5 @@
 // Compiles the AssemblyScript kernels (assembly/*.ts) to WebAssembly with SIMD, into dist/wasm/.
+// Each top-level file is one module; assembly/shared/ holds code they import (compiled into each).
 // The compiler is the npm package `assemblyscript`; nothing is downloaded.
 //
 // Kernels import one shared memory ('env.memory', shared, up to 65536 pages = 4 GiB) so that the main
