@@ -7,8 +7,9 @@
  * Before submitting: SLURM's commands must be on PATH; an earlier submission of the same home, or of a
  * home that writes the same roots (a study hub and its phase roots), whose jobs are still queued or running
  * is refused (two submissions never work on one root at once); an earlier one that has ended is finished
- * first (its merges completed), so what still needs to run is read from complete evidence. When sbatch refuses a step (a bad partition or account, a limit), the steps already
- * submitted are cancelled, the refusal is recorded with sbatch's own message, and a SlurmError says it.
+ * first (its merges completed), so what still needs to run is read from complete evidence. When sbatch
+ * refuses a step (a bad partition or account, a limit), the steps already submitted are cancelled, the
+ * refusal is recorded with sbatch's own message, and a SlurmError says it.
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -92,8 +93,11 @@ export function homesWriting(root: string, isHub: boolean): string[] {
 export async function prepareHomes(root: string, homes: readonly string[], local: boolean): Promise<void> {
   const r = resolve(root);
   // A home that is no directory (or none yet) holds no record; a record that cannot be read is an error.
-  const withRecords = homes.filter((home) => existsSync(slurmPaths(home).jobs) && readJobs(home) !== null);
-  for (const home of withRecords) {
+  const records = homes.flatMap((home) => {
+    const jobs = existsSync(slurmPaths(home).jobs) ? readJobs(home) : null;
+    return jobs === null ? [] : [{ home, jobs }];
+  });
+  for (const { home } of records) {
     let active: { number: number; ids: string[] }[];
     try {
       active = activeSubmissions(home);
@@ -107,8 +111,7 @@ export async function prepareHomes(root: string, homes: readonly string[], local
       `${active.flatMap((a) => a.ids).join(', ')}); ${local ? 'a local run would write beside them' : 'a second submission would write beside them'} — ` +
       `wait for them (\`ptychostudy status --out ${home} --wait\`) or cancel them (\`ptychostudy cancel --out ${home}\`)`);
   }
-  for (const home of withRecords) {
-    const jobs = readJobs(home)!;
+  for (const { home, jobs } of records) {
     for (const s of jobs.submissions) {
       if (s.rejected === null) await finishSubmission(home, s.number, home === r ? `submission ${jobs.submissions.length + 1}` : `a command on ${r}`);
     }
