@@ -20,7 +20,8 @@
  *   R far [M·Bc·n2]c  Ψ → Ψ' → χ (mode-major: mode m of slot i at (m·Bc + i)·n2),
  *   R dP  [M·Bc·n2]c  χ·conj(O_i); mode 0 kept as its spectrum times the conjugate ramp (the adjoint
  *                   shift, applied after the batch sum); with the WASM kernels slot b holds the sum of
- *                   block b's PROBE_BLOCK positions (see PROBE_BLOCK),
+ *                   block b's PROBE_BLOCK positions, and a group's first slot its group's sum once
+ *                   folded (see PROBE_BLOCK, PROBE_GROUPS),
  *   R dOA [Bc·n2]c  Σ_m χ_m·conj(P̃_m) (the object direction); dO0 the mode-0 copy when it differs,
  *   R D, D0 [H·W]c  placed directions (preconditioned in place), invDen [H·W] 1/√(C² + (δ·max C)²),
  *   R dPsum [M·n2]c batch sums of dP, dPhat [M·n2]c the probe direction (batch mean, unshifted),
@@ -308,6 +309,49 @@ function blockSize(c: Ctx): number {
 }
 
 /**
+ * Fixed groups of those blocks (blocks of PROBE_BLOCK positions only): the batch sum of the probe
+ * directions first adds each group's blocks in order onto the group's first block, then the groups'
+ * sums in order. A part of a per-position phase that holds a whole group adds each of its blocks onto
+ * the group's first as soon as the block is complete (still in cache); Place adds the blocks of the
+ * groups that no single part holds. The groups depend on the batch alone, so every sum has the same
+ * terms in the same order for any thread count, and Place reads PROBE_GROUPS images per mode instead
+ * of one per block.
+ */
+export const PROBE_GROUPS = 2;
+
+/** Blocks [g0, g1) of the group that holds block b of a batch of `nb` blocks. */
+function probeGroupOf(nb: number, b: number): [number, number] {
+  for (let g = 0; g < PROBE_GROUPS; g++) {
+    const range = split(nb, g, PROBE_GROUPS);
+    if (b < range[1]) return range;
+  }
+  return [nb, nb];
+}
+
+/** Whether one part of `parts` holds every block of [g0, g1) (nb blocks split on block boundaries). */
+function groupHeldWhole(nb: number, g0: number, g1: number, parts: number): boolean {
+  for (let p = 0; p < parts; p++) {
+    const [b0, b1] = split(nb, p, parts);
+    if (b0 <= g0 && g1 <= b1) return true;
+  }
+  return false;
+}
+
+/**
+ * After slot i: when i completes its block b, b is not its group's first block, and this part holds
+ * blocks [b0, b1) ⊇ the whole group, adds block b's probe directions (every mode) onto the group's first.
+ */
+function foldProbeBlock(c: Ctx, i: number, b0: number, b1: number): void {
+  const B = c.info[INFO_B], K = blockSize(c);
+  if (K === 1 || ((i + 1) % K !== 0 && i + 1 !== B)) return;
+  const nb = Math.ceil(B / K), b = Math.floor(i / K);
+  const [g0, g1] = probeGroupOf(nb, b);
+  if (b === g0 || g0 < b0 || g1 > b1) return;
+  const n2x2 = 2 * c.n2, w = c.wasm!, Bc = c.d.Bc;
+  for (let m = 0; m < c.d.M; m++) w.addTo(addr(c.dP, n2x2 * (m * Bc + g0)), addr(c.dP, n2x2 * (m * Bc + b)), n2x2);
+}
+
+/**
  * Leading batch slots whose object directions the per-position phase adds onto D (and D0) itself,
  * as it computes them: the slots of part 0 with the WASM kernels, outside captures (0 otherwise).
  * Part 0 holds the batch's first slots, so adding them there and the other parts' stored patches in
@@ -347,6 +391,7 @@ export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
         forwardAt(c, i, false, true);
         chiAt(c, i, c.farLocal !== null, direct);
         probeSpectrumAt(c, i);
+        foldProbeBlock(c, i, b0, b1);
       }
       break;
     }
@@ -358,6 +403,7 @@ export function runPhase(c: Ctx, phase: Phase, p: number, parts: number): void {
         farStepAt(c, i);
         chiAt(c, i, false, direct);
         probeSpectrumAt(c, i);
+        foldProbeBlock(c, i, b0, b1);
       }
       break;
     }
@@ -745,18 +791,27 @@ function place(c: Ctx, p: number, parts: number, scatter: boolean, precondition:
     }
   }
   if (reduce) {
-    // Pixel part p of each mode: accumulate the slots (positions, or blocks of PROBE_BLOCK positions)
-    // in batch order (the same order for any split).
+    // Pixel part p of each mode: accumulate the slots (positions, or the groups of blocks of
+    // PROBE_BLOCK positions, see PROBE_GROUPS) in batch order (the same order for any split).
     const [k0, k1] = split(n2, p, parts);
     const { dP, dPsum } = c;
-    const slots = Math.ceil(B / blockSize(c));
+    const K = blockSize(c), slots = Math.ceil(B / K);
+    const add = (dst: Real, dOff: number, src: Real, sOff: number): void => {
+      if (w) { if (k1 > k0) w.addTo(addr(dst, dOff + 2 * k0), addr(src, sOff + 2 * k0), 2 * (k1 - k0)); return; }
+      for (let k = 2 * k0; k < 2 * k1; k++) dst[dOff + k] += src[sOff + k];
+    };
     for (let m = 0; m < M; m++) {
-      const so = 2 * n2 * m;
+      const so = 2 * n2 * m, slot = (i: number): number => 2 * n2 * (m * Bc + i);
       dPsum.fill(0, so + 2 * k0, so + 2 * k1);
-      for (let i = 0; i < slots; i++) {
-        const po = 2 * n2 * (m * Bc + i);
-        if (w) { if (k1 > k0) w.addTo(addr(dPsum, so + 2 * k0), addr(dP, po + 2 * k0), 2 * (k1 - k0)); continue; }
-        for (let k = 2 * k0; k < 2 * k1; k++) dPsum[so + k] += dP[po + k];
+      if (K === 1) {
+        for (let i = 0; i < slots; i++) add(dPsum, so, dP, slot(i));
+        continue;
+      }
+      for (let g0 = 0; g0 < slots;) {
+        const g1 = probeGroupOf(slots, g0)[1];
+        if (!groupHeldWhole(slots, g0, g1, parts)) for (let b = g0 + 1; b < g1; b++) add(dP, slot(g0), dP, slot(b));
+        add(dPsum, so, dP, slot(g0));
+        g0 = g1;
       }
     }
   }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runLsqml } from '../../src/engine/lsqml.js';
 import { syntheticProblem } from '../../src/engine/synthetic.js';
+import { addProbeModes } from '../../src/engine/probe-modes.js';
 import type { LsqmlOptions } from '../../src/engine/options.js';
 
 const prob = syntheticProblem({ size: 32, height: 72, width: 72, positions: 60, photons: 1e4, poisson: true, seed: 9 });
@@ -26,6 +27,23 @@ for (const [noiseModel, precision] of [['gaussian', 'float32'], ['poisson', 'flo
     assert.ok(!bytes(a.object).equals(bytes(d.object)), 'another seed should change the minibatch order');
   });
 }
+
+test('same bytes for 1, 2 and 3 threads with two probe modes and minibatches of several probe-direction blocks (float32)', async () => {
+  // 60 positions in batches of 40 and 20: 5 and 3 blocks of PROBE_BLOCK = 8 positions. On 2 threads
+  // each part holds a whole group of blocks and sums it as it goes; on 3 threads no part holds group 0
+  // of the first batch, so Place sums it: every path must give the same bytes.
+  const input = { ...prob.input, probe: { modes: 2, size: 32, data: addProbeModes(Float64Array.from(prob.input.probe.data), 32, 2) } };
+  const go = (threads: number) => runLsqml(input, { epochs: 3, batchSize: 40, seed: 3, threads, precision: 'float32' });
+  const a = await go(1);
+  assert.equal(a.modes, 2);
+  assert.equal(a.wasmKernels, true, 'the WASM kernels should run');
+  for (const threads of [2, 3]) {
+    const r = await go(threads);
+    assert.ok(bytes(a.object).equals(bytes(r.object)), `object bytes differ on ${threads} threads`);
+    assert.ok(bytes(a.probe).equals(bytes(r.probe)), `probe bytes differ on ${threads} threads`);
+    assert.deepEqual(r.lossHistory, a.lossHistory);
+  }
+});
 
 test('the float64 WASM kernels and the TypeScript loops agree (to rounding); WASM float32 is the default when built', async () => {
   const { LsqmlEngine } = await import('../../src/engine/lsqml.js');
