@@ -46,9 +46,9 @@ test('sinfo\'s %P|%C: the total CPUs of the named partition, or of the default o
 });
 
 test('a task tries its own job first, then every other job in order', () => {
-  assert.deepEqual(jobOrder(0, 2, 5), [0, 1, 2, 3, 4]);
-  assert.deepEqual(jobOrder(1, 2, 5), [1, 0, 2, 3, 4]);
-  assert.deepEqual(jobOrder(3, 4, 3), [0, 1, 2], 'a task beyond the jobs has no own job');
+  assert.deepEqual(jobOrder(0, 5), [0, 1, 2, 3, 4]);
+  assert.deepEqual(jobOrder(1, 5), [1, 0, 2, 3, 4]);
+  assert.deepEqual(jobOrder(3, 3), [0, 1, 2], 'a task beyond the jobs has no own job');
 });
 
 test('six processes racing to claim 40 jobs: every job is taken exactly once, and each claim names its taker', { timeout: 60_000 }, async () => {
@@ -89,11 +89,16 @@ test('a requeued task takes back the jobs its earlier run took and left without 
   ]);
   const claimOf = (j: number): Claim | null => claims.get(j) ?? null;
   const hasResult = (j: number): boolean => j === 2;
-  assert.deepEqual(takeBackJobs(6, '77_1', 1, claimOf, hasResult), [0], 'after the first requeue: run 1\'s job without a result');
-  assert.deepEqual(takeBackJobs(6, '77_1', 2, claimOf, hasResult), [0, 3], 'after the second: runs 1 and 2');
-  assert.deepEqual(takeBackJobs(6, '77_1', 0, claimOf, hasResult), [], 'a task never requeued takes nothing back');
-  assert.deepEqual(takeBackJobs(6, null, 1, claimOf, hasResult), [], 'outside SLURM nothing is taken back');
-  assert.deepEqual(takeBackJobs(6, '77_0', 1, claimOf, hasResult), [1], 'task 0, requeued, takes back its own job only');
+  const jobs = (slurmJob: string | null, restart: number): number[] => {
+    const back = takeBackJobs(6, slurmJob, restart, claimOf, hasResult);
+    for (const { job, claim } of back) assert.deepEqual(claim, claims.get(job), `job ${job} comes back with the claim it was taken by`);
+    return back.map((b) => b.job);
+  };
+  assert.deepEqual(jobs('77_1', 1), [0], 'after the first requeue: run 1\'s job without a result');
+  assert.deepEqual(jobs('77_1', 2), [0, 3], 'after the second: runs 1 and 2');
+  assert.deepEqual(jobs('77_1', 0), [], 'a task never requeued takes nothing back');
+  assert.deepEqual(jobs(null, 1), [], 'outside SLURM nothing is taken back');
+  assert.deepEqual(jobs('77_0', 1), [1], 'task 0, requeued, takes back its own job only');
 });
 
 test('a claim replaced by the requeued task keeps the earlier one; a claim written before restarts existed still reads', () => {

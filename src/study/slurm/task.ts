@@ -251,8 +251,8 @@ export interface TaskReport {
   finishes: boolean;
 }
 
-/** The order in which array task `t` of `tasks` tries a step's `jobs` jobs: its own index first, then the rest in order. */
-export function jobOrder(t: number, tasks: number, jobs: number): number[] {
+/** The order in which array task `t` tries a step's `jobs` jobs: its own index first, then the rest in order. */
+export function jobOrder(t: number, jobs: number): number[] {
   const own = t < jobs ? [t] : [];
   return [...own, ...Array.from({ length: jobs }, (_, j) => j).filter((j) => j !== t)];
 }
@@ -264,12 +264,12 @@ export function jobOrder(t: number, tasks: number, jobs: number): number[] {
  * run has ended; its jobs would otherwise stay taken by nobody and be recorded as failed.
  */
 export function takeBackJobs(jobs: number, slurmJob: string | null, restart: number,
-  claimOf: (job: number) => Claim | null, hasResult: (job: number) => boolean): number[] {
+  claimOf: (job: number) => Claim | null, hasResult: (job: number) => boolean): Array<{ job: number; claim: Claim }> {
   if (slurmJob === null || restart === 0) return [];
-  const out: number[] = [];
+  const out: Array<{ job: number; claim: Claim }> = [];
   for (let job = 0; job < jobs; job++) {
-    const c = claimOf(job);
-    if (c !== null && c.slurm_job === slurmJob && (c.restart ?? 0) < restart && !hasResult(job)) out.push(job);
+    const claim = claimOf(job);
+    if (claim !== null && claim.slurm_job === slurmJob && (claim.restart ?? 0) < restart && !hasResult(job)) out.push({ job, claim });
   }
   return out;
 }
@@ -321,13 +321,14 @@ export async function runTask(home: string, n: number, stepName: ArrayStep, arra
   const mine = (): Claim => ({
     array_task: arrayTask, slurm_job: slurmJob, host: hostname(), pid: process.pid, claimed_at: utcSeconds(), ...(restart > 0 ? { restart } : {}),
   });
-  const back = takeBackJobs(record.tasks.length, slurmJob, restart, claimOf, hasResult);
-  for (const job of back) {
-    const { taken_back_from: _, ...earlier } = claimOf(job)!;
+  const back: number[] = [];
+  for (const { job, claim } of takeBackJobs(record.tasks.length, slurmJob, restart, claimOf, hasResult)) {
+    const { taken_back_from: _, ...earlier } = claim;
     replaceClaim(home, n, stepName, job, { ...mine(), taken_back_from: earlier });
     say(`${stepName}: takes back job ${job} (${record.tasks[job]!}), taken by this task's run before the requeue (pid ${earlier.pid} on ${earlier.host})`);
+    back.push(job);
   }
-  const order = [...back, ...jobOrder(arrayTask, arrayTasks, record.tasks.length).filter((j) => !back.includes(j))];
+  const order = [...back, ...jobOrder(arrayTask, record.tasks.length).filter((j) => !back.includes(j))];
   for (const job of order) {
     if (hasResult(job)) continue;
     const t0 = Date.now();
