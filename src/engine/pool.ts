@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { WasmPlan2 } from '../math/fft-wasm.js';
+import { waitForChange } from '../math/wait-for-change.js';
 import { type Ctx, type EngineDims, type Phase, type SharedBuffers, runPhase } from './kernels.js';
 
 export const CTL_GEN = 0, CTL_PHASE = 1, CTL_DONE = 2, CTL_ERR = 3, CTL_STOP = 4;
@@ -135,8 +136,9 @@ export function workerLoop(ctx: Ctx, init: WorkerInit, startGen: number): void {
   const ctl = new Int32Array(init.control);
   let gen = startGen;
   for (;;) {
-    if (spin(ctl, CTL_GEN, gen) === gen) Atomics.wait(ctl, CTL_GEN, gen);
-    gen = Atomics.load(ctl, CTL_GEN);
+    // Only a changed GEN is a dispatch: a late notify of the dispatch just served can wake this
+    // thread while it waits for the next one (wait-for-change.ts).
+    gen = waitForChange(ctl, CTL_GEN, gen, SPIN);
     if (Atomics.load(ctl, CTL_STOP) !== 0) return;
     const phase = Atomics.load(ctl, CTL_PHASE) as Phase;
     try {

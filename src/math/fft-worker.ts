@@ -6,6 +6,7 @@
  */
 import { workerData, receiveMessageOnPort } from 'node:worker_threads';
 import type { WorkerInit } from './fft-parallel.js';
+import { waitForChange } from './wait-for-change.js';
 
 const init = workerData as WorkerInit;
 const ctrl = new Int32Array(init.ctrl);
@@ -54,8 +55,9 @@ if (Atomics.compareExchange(ctrl, READY, 0, 1) !== 0) process.exit(0);
 const buffers = new Map<number, Float64Array>();
 let seen = 0;
 for (;;) {
-  Atomics.wait(ctrl, SEQ, seen);
-  seen = Atomics.load(ctrl, SEQ);
+  // Only a changed SEQ is a new job: a late notify of the job just done can wake this thread while
+  // it waits for the next one (wait-for-change.ts).
+  seen = waitForChange(ctrl, SEQ, seen);
   const op = ctrl[OP];
   if (op === EXIT) break;
   try {
