@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { WasmPlan2 } from '../math/fft-wasm.js';
-import { waitForChange } from '../math/wait-for-change.js';
+import { pollForChange, waitForChange } from '../math/wait-for-change.js';
 import { type Ctx, type EngineDims, type Phase, type SharedBuffers, runPhase } from './kernels.js';
 
 export const CTL_GEN = 0, CTL_PHASE = 1, CTL_DONE = 2, CTL_ERR = 3, CTL_STOP = 4;
@@ -39,13 +39,6 @@ const PHASE_TIMEOUT_MS = 10 * 60 * 1000;
  * follow each other closely, and waking a blocked thread costs more than that.
  */
 const SPIN = 20000;
-
-/** Spins until ctl[slot] !== value or SPIN polls have passed; returns the last value read. */
-function spin(ctl: Int32Array, slot: number, value: number): number {
-  let v = value;
-  for (let k = 0; k < SPIN && v === value; k++) v = Atomics.load(ctl, slot);
-  return v;
-}
 
 export class PhasePool {
   private readonly ctl: Int32Array;
@@ -103,7 +96,7 @@ export class PhasePool {
     const t0 = Date.now();
     for (let first = true; ; first = false) {
       let done = Atomics.load(ctl, CTL_DONE);
-      if (first && done < want) done = spin(ctl, CTL_DONE, done);
+      if (first && done < want) done = pollForChange(ctl, CTL_DONE, done, SPIN);
       if (done >= want) break;
       if (Date.now() - t0 > PHASE_TIMEOUT_MS) throw new Error(`LSQML worker did not finish phase ${phase} within ${PHASE_TIMEOUT_MS / 1000} s`);
       Atomics.wait(ctl, CTL_DONE, done, 1000);

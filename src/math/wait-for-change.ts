@@ -10,13 +10,19 @@
  * the word is read again after every wake-up, and only a changed value counts.
  */
 
+/** Polls ctl[slot] at most `polls` times while it equals `seen`; returns the last value read (`seen` after none). */
+export function pollForChange(ctl: Int32Array, slot: number, seen: number, polls: number): number {
+  let v = seen;
+  for (let k = 0; k < polls && v === seen; k++) v = Atomics.load(ctl, slot);
+  return v;
+}
+
 /**
  * Blocks until ctl[slot] differs from `seen` and returns the new value: first `spins` polls of the
  * word (cheap when the next job follows closely), then Atomics.wait, re-reading after each wake-up.
  */
 export function waitForChange(ctl: Int32Array, slot: number, seen: number, spins = 0): number {
-  let v = Atomics.load(ctl, slot);
-  for (let k = 0; k < spins && v === seen; k++) v = Atomics.load(ctl, slot);
+  let v = pollForChange(ctl, slot, seen, spins);
   while (v === seen) {
     Atomics.wait(ctl, slot, seen);
     v = Atomics.load(ctl, slot);
