@@ -36,8 +36,11 @@ export class LsqmlInputError extends Error {
 }
 
 /** The loss became NaN/infinite or grew by more than `divergenceFactor`; `epoch` is where it happened. */
+/** Epochs in a row a loss may stay above the divergence limit before the run stops (checkDivergence). */
+export const DIVERGENCE_PATIENCE = 3;
+
 export class LsqmlDivergenceError extends Error {
-  constructor(readonly epoch: number, readonly loss: number, readonly lossHistory: number[], reason: string) {
+  constructor(readonly epoch: number, readonly loss: number, readonly lossHistory: number[], readonly reason: string) {
     super(`LSQML diverged at epoch ${epoch}: ${reason}`);
     this.name = 'LsqmlDivergenceError';
   }
@@ -174,6 +177,8 @@ export class LsqmlEngine {
   readonly origin: [number, number];
   readonly geometry: PatchGeometry;
   readonly lossHistory: number[] = [];
+  /** First epoch of the current run of epochs above the divergence limit; −1 when the last epoch was below it. */
+  private risingSince = -1;
   readonly epochSeconds: number[] = [];
   readonly warnings: string[] = [];
   private readonly ctx: Ctx;
@@ -449,15 +454,44 @@ export class LsqmlEngine {
     return loss;
   }
 
+  /** A warning for a rise above the divergence limit still under way at the last epoch run (none otherwise). */
+  openRiseWarning(): string[] {
+    if (this.risingSince < 0) return [];
+    const h = this.lossHistory;
+    return [`the loss was above ${this.options.divergenceFactor}× the epoch-0 loss (or the previous epoch's) from epoch ${this.risingSince} to the last epoch run, ${h.length - 1}`];
+  }
+
+  /**
+   * Stops a run whose loss is not finite, or has exceeded `divergenceFactor` × the epoch-0 loss (or ×
+   * the previous epoch's, above 1e-3 of epoch 0's) in DIVERGENCE_PATIENCE epochs in a row (in one, for
+   * the Poisson model in float32). A rise that falls back sooner is a transient — the Poisson model's
+   * first update epoch on bright patterns can rise above 10× and recover (docs/lsqml.md, "Bright
+   * patterns and the Poisson model") — and is recorded as a warning.
+   */
   private checkDivergence(e: number, loss: number): void {
     const f = this.options.divergenceFactor;
     const h = this.lossHistory;
     if (!Number.isFinite(loss)) throw new LsqmlDivergenceError(e, loss, h.slice(), `the loss is ${loss}`);
     if (e === 0 || h.length < 2) return;
     const first = h[0], prev = h[h.length - 2];
-    if (loss > f * first) throw new LsqmlDivergenceError(e, loss, h.slice(), `loss ${loss.toPrecision(4)} exceeds ${f}× the epoch-0 loss ${first.toPrecision(4)}`);
-    if (loss > f * prev && loss > 1e-3 * first) {
-      throw new LsqmlDivergenceError(e, loss, h.slice(), `loss ${loss.toPrecision(4)} exceeds ${f}× the previous epoch's loss ${prev.toPrecision(4)}`);
+    const reason = loss > f * first ? `exceeds ${f}× the epoch-0 loss ${first.toPrecision(4)}`
+      : loss > f * prev && loss > 1e-3 * first ? `exceeds ${f}× the previous epoch's loss ${prev.toPrecision(4)}` : null;
+    if (reason === null) {
+      if (this.risingSince >= 0) {
+        let peak = 0;
+        for (let k = this.risingSince; k < e; k++) peak = Math.max(peak, h[k]);
+        this.warnings.push(`the loss rose to ${(peak / first).toPrecision(3)}× the epoch-0 loss in epoch${e - this.risingSince > 1 ? `s ${this.risingSince}–${e - 1}` : ` ${this.risingSince}`} and fell back by epoch ${e}`);
+        this.risingSince = -1;
+      }
+      return;
+    }
+    if (this.risingSince < 0) this.risingSince = e;
+    // In float32 such a rise of the Poisson model comes with a much worse result after it (the rounding
+    // noise of pixels predicted dark: docs/lsqml.md), so that run stops at the first one.
+    const patience = this.options.noiseModel === 'poisson' && this.precision === 'float32' ? 1 : DIVERGENCE_PATIENCE;
+    if (e - this.risingSince + 1 >= patience) {
+      const span = this.risingSince === e ? '' : ` (above the limit since epoch ${this.risingSince})`;
+      throw new LsqmlDivergenceError(e, loss, h.slice(), `loss ${loss.toPrecision(4)} ${reason}${span}`);
     }
   }
 
@@ -655,7 +689,7 @@ export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions>
       object: engine.object, height: engine.H, width: engine.W, probe: engine.probe, modes: engine.M, size: engine.N,
       lossHistory: engine.lossHistory.slice(), epochSeconds: engine.epochSeconds.slice(), epochsRun: engine.lossHistory.length,
       poissonStepState: engine.options.noiseModel === 'poisson' ? engine.poissonStepState : null,
-      origin: engine.origin, warnings: engine.warnings.slice(), options: engine.options, fftBackend: engine.fftBackend,
+      origin: engine.origin, warnings: [...engine.warnings, ...engine.openRiseWarning()], options: engine.options, fftBackend: engine.fftBackend,
       wasmKernels: engine.wasmKernels, precision: engine.precision,
     };
   } finally {

@@ -125,6 +125,7 @@ export function register(program: Command): void {
       } finally {
         progress.done();
       }
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`reconstructed ${r.nPositions} positions in ${r.epochsRun} epochs (${r.seconds.toFixed(1)} s), final loss ${r.finalLoss.toExponential(4)}\n`);
       process.stdout.write(`${r.reconstructionNpz}\n${r.png}\n${r.log}\n`);
     }, FLAGS));

@@ -16,7 +16,7 @@ try {
     type: 'result',
     result: {
       reconstructionNpz: result.reconstructionNpz, png: result.png, log: result.log, epochsRun: result.epochsRun,
-      finalLoss: result.finalLoss, seconds: result.seconds, nPositions: result.nPositions,
+      finalLoss: result.finalLoss, seconds: result.seconds, nPositions: result.nPositions, warnings: result.warnings,
     },
   });
 } catch (err) {

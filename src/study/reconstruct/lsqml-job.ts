@@ -63,6 +63,8 @@ export interface LsqmlJobResult {
   finalLoss: number;
   seconds: number;
   nPositions: number;
+  /** What the input reading and the engine warned of (also in the NPZ's `_metadata.warnings`). */
+  warnings: string[];
 }
 
 export interface JobProgress { epoch: number; epochs: number; loss: number; seconds: number }
@@ -129,6 +131,21 @@ function reconstructionPng(r: LsqmlResult, title: string, pixelSizeM: number | n
   return renderPanelsPng(reconstructionPanels(r, pixelSizeM), {
     columns: 2, title, subtitle: 'object colour ranges: 1st–99th percentile (share of clipped pixels under each image); probe phase −π…π',
   });
+}
+
+/**
+ * The divergence of a Poisson-model run, with what was measured about it (docs/lsqml.md, "Bright patterns
+ * and the Poisson model"): on bright patterns the model's step sizes are thrown off by pixels the model
+ * predicts dark, and in float32 by the rounding noise of those pixels.
+ */
+function withPoissonHint(err: LsqmlDivergenceError, intensities: ArrayLike<number>, n: number, precision: string): LsqmlDivergenceError {
+  let total = 0;
+  for (let i = 0; i < intensities.length; i++) total += intensities[i]!;
+  const photons = (total / n).toPrecision(2);
+  const hint = precision === 'float32'
+    ? `; the Poisson model on bright patterns (${photons} photons per pattern here) can do this in float32 where float64 holds: try --precision float64 (docs/lsqml.md, "Bright patterns and the Poisson model")`
+    : `; the Poisson model on bright patterns (${photons} photons per pattern here) can rise for a few epochs and recover: a larger reconstruction.divergenceFactor lets it, or use --noise-model gaussian (docs/lsqml.md, "Bright patterns and the Poisson model")`;
+  return new LsqmlDivergenceError(err.epoch, err.loss, err.lossHistory, err.reason + hint);
 }
 
 const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss ${loss.toExponential(8)} seconds ${s.toFixed(4)}`;
@@ -209,8 +226,10 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   } catch (err) {
     if (err instanceof LsqmlInputError) throw new InputError(`${inputPath}: ${err.message}`);
     if (err instanceof LsqmlDivergenceError) {
-      lines.push(`stopped: ${err.message}`);
+      const e = options.noiseModel === 'poisson' ? withPoissonHint(err, intensities, n, options.precision) : err;
+      lines.push(`stopped: ${e.message}`);
       writeFileAtomic(logPath, lines.join('\n') + '\n');
+      throw e;
     }
     throw err;
   }
@@ -269,5 +288,5 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const name = inputPath.split(/[\\/]/).pop() ?? inputPath;
   const pixelM = objectPixelSizeM(input.record.geometry ?? ds.metadata?.geometry);
   writeFileAtomic(pngPath, reconstructionPng(result, `LSQML ${name}: ${n} positions, ${result.epochsRun} epochs`, pixelM ? pixelM[1] : null));
-  return { reconstructionNpz: npzPath, png: pngPath, log: logPath, epochsRun: result.epochsRun, finalLoss, seconds, nPositions: n };
+  return { reconstructionNpz: npzPath, png: pngPath, log: logPath, epochsRun: result.epochsRun, finalLoss, seconds, nPositions: n, warnings: metadata.warnings };
 }
