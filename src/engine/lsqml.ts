@@ -36,6 +36,14 @@ export class LsqmlInputError extends Error {
 }
 
 /** The loss became NaN/infinite or grew by more than `divergenceFactor`; `epoch` is where it happened. */
+/**
+ * The largest total intensity of one pattern the float32 engine takes: float32 holds 3.4e38; with counts
+ * multiplied by up to 1e32 (pattern totals up to 7.8e37, 32² and 128² patches) Gaussian runs stayed finite,
+ * every loss the unscaled run's times the factor (docs/lsqml.md). Beyond this bound the input is refused
+ * rather than overflowing midway.
+ */
+export const MAX_FLOAT32_PATTERN_TOTAL = 1e37;
+
 /** Epochs in a row a loss may stay above the divergence limit before the run stops (checkDivergence). */
 export const DIVERGENCE_PATIENCE = 3;
 
@@ -243,7 +251,7 @@ export class LsqmlEngine {
     checkFinite(input.positions, 'positions');
     checkFinite(probe.data, 'probe');
     checkFinite(object.data, 'object');
-    let maxPatternSum = 0, total = 0;
+    let maxPatternSum = 0, brightest = 0, total = 0;
     const I = input.intensities;
     for (let i = 0; i < n; i++) {
       let s = 0;
@@ -253,8 +261,12 @@ export class LsqmlEngine {
         if (v < 0) throw new LsqmlInputError(`intensities: pattern ${i} holds a negative value (${v}) at pixel ${k - i * n2}`);
         s += v;
       }
-      if (s > maxPatternSum) maxPatternSum = s;
+      if (s > maxPatternSum) { maxPatternSum = s; brightest = i; }
       total += s;
+    }
+    if (options.precision === 'float32' && maxPatternSum > MAX_FLOAT32_PATTERN_TOTAL) {
+      throw new LsqmlInputError(`intensities: pattern ${brightest} totals ${maxPatternSum.toPrecision(3)} photons; in float32 the engine takes at most ` +
+        `${MAX_FLOAT32_PATTERN_TOTAL} per pattern (its sums would overflow): use precision float64`);
     }
     if (!(total > 0)) throw new LsqmlInputError('every diffraction pattern is zero: there is nothing to reconstruct');
     let probePower = 0;

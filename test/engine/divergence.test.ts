@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIVERGENCE_PATIENCE, LsqmlDivergenceError, runLsqml } from '../../src/engine/lsqml.js';
+import { DIVERGENCE_PATIENCE, LsqmlDivergenceError, LsqmlInputError, MAX_FLOAT32_PATTERN_TOTAL, runLsqml } from '../../src/engine/lsqml.js';
 import { syntheticProblem } from '../../src/engine/synthetic.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { runLsqmlJob } from '../../src/study/reconstruct/lsqml-job.js';
@@ -67,4 +67,23 @@ test('a Poisson job that diverges in float32 names the brightness and suggests f
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test(`float32 takes patterns up to ${MAX_FLOAT32_PATTERN_TOTAL} photons in all; brighter ones are refused, naming the pattern, and float64 runs them`, async () => {
+  const p = syntheticProblem({ size: 32, height: 96, width: 96, positions: 16, random: false, photons: 1e6, poisson: true, seed: 5, float32: true });
+  const n2 = 32 * 32;
+  let max = 0, at = 0;
+  for (let i = 0; i < 16; i++) {
+    let s = 0;
+    for (let k = 0; k < n2; k++) s += p.input.intensities[i * n2 + k]!;
+    if (s > max) { max = s; at = i; }
+  }
+  const scaled = (total: number) => ({ ...p.input, intensities: Float64Array.from(p.input.intensities, (v) => v * (total / max)) });
+  const o = { epochs: 3, batchSize: 8, threads: 1, seed: 1 } as const;
+  const under = await runLsqml(scaled(0.9 * MAX_FLOAT32_PATTERN_TOTAL), { ...o, precision: 'float32' });
+  assert.ok(under.lossHistory.every(Number.isFinite) && under.lossHistory[2]! < under.lossHistory[0]!, under.lossHistory.join(', '));
+  await assert.rejects(runLsqml(scaled(2 * MAX_FLOAT32_PATTERN_TOTAL), { ...o, precision: 'float32' }),
+    (e: unknown) => e instanceof LsqmlInputError && e.message.startsWith(`intensities: pattern ${at} totals 2.00e+37 photons`) && /use precision float64/.test(e.message));
+  const f64 = await runLsqml(scaled(2 * MAX_FLOAT32_PATTERN_TOTAL), { ...o, precision: 'float64' });
+  assert.ok(f64.lossHistory.every(Number.isFinite) && f64.lossHistory[2]! < f64.lossHistory[0]!, f64.lossHistory.join(', '));
 });
