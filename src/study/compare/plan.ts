@@ -5,6 +5,9 @@
  * Sources, most specific first: the Phase F merged manifest (`reconstruction_manifest.json`: each job's
  * status, `reconstruction_npz`, `input_npz`, error), its `skip_summary.json` (reasons), and the Phase F
  * directory layout `<phase-f-root>/dose_<D>/<view>/<split>/reconstruction.npz` when there is no manifest.
+ * A manifest or skip summary that is there but unreadable or invalid, and a path where a reconstruction or
+ * dataset belongs that is not a regular file (a directory, a dangling link), are InputErrors naming the
+ * file (exit 2), raised before anything is written: never read as "absent".
  * Doses: the `dose_<D>` directories of Phase C and Phase F, and the doses in the manifest.
  *
  * The manifest's paths are resolved against the roots given here (relative paths against the Phase F root)
@@ -13,10 +16,9 @@
  * relative, after it was copied — is not followed: the job's place in the layout is used, and one warning
  * says how many were ignored. So a copied hub is compared with its own files.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
-import { isFile } from '../../files/dirs.js';
 import { resolveRecorded } from '../../files/paths.js';
 import {
   compareJobs, datasetCandidates, doseDirName as doseDir, dosesUnder, jobDir, PHASE_F, SPLITS, VIEWS, type Split, type View,
@@ -49,7 +51,7 @@ export interface CompareJob extends PlannedJob {
 export interface ComparePlan {
   doses: number[];
   jobs: CompareJob[];
-  /** Problems reading the Phase F evidence (the plan falls back to the directory layout). */
+  /** What a person should know about the Phase F evidence (recorded paths that were not followed). */
   warnings: string[];
 }
 
@@ -57,6 +59,29 @@ export interface PlanOptions extends CompareFilters {
   phaseCRoot: string;
   phaseDRoot: string;
   phaseFRoot: string;
+}
+
+/**
+ * Whether `path` is a regular file (symbolic links followed): false when nothing is there; an InputError
+ * naming it when something else is (a directory in place of a reconstruction is not "missing").
+ */
+export function regularFile(path: string): boolean {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      // a dangling symbolic link is something there that cannot be read, not an absent file
+      let link = false;
+      try { link = lstatSync(path).isSymbolicLink(); } catch { /* absent */ }
+      if (!link) return false;
+      throw new InputError(`${path}: expected a regular file; found a symbolic link to nothing`);
+    }
+    throw new InputError(`${path}: expected a regular file; cannot inspect it (${code === 'ENOTDIR' ? 'a part of the path is not a directory' : code ?? String(err)})`);
+  }
+  if (st.isFile()) return true;
+  throw new InputError(`${path}: expected a regular file; found ${st.isDirectory() ? 'a directory' : 'something else (not a regular file)'}`);
 }
 
 /** The comparison jobs, in Phase F's canonical order (dose ↑, split train → test, view baseline → dense → sparse). */
@@ -82,18 +107,12 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
     if (r === null) outside.push(p);
     return r;
   };
-  try {
-    const m = readManifest(join(opts.phaseFRoot, PHASE_F.manifest));
-    for (const r of m?.execution_results ?? []) results.set(key(r.dose, r.view, r.split), r);
-  } catch (err) {
-    warnings.push(`Phase F manifest unreadable, using the directory layout: ${(err as Error).message}`);
-  }
-  try {
-    const s = readSkipSummary(join(opts.phaseFRoot, PHASE_F.skipSummary));
-    for (const e of s?.skipped_jobs ?? []) skips.set(key(e.dose, e.view, e.split), e);
-  } catch (err) {
-    warnings.push(`Phase F skip summary unreadable: ${(err as Error).message}`);
-  }
+  // Absent: the directory layout is used. Present but unreadable or invalid: an InputError naming the file
+  // (readManifest / readSkipSummary), before anything is written.
+  const m = readManifest(join(opts.phaseFRoot, PHASE_F.manifest));
+  for (const r of m?.execution_results ?? []) results.set(key(r.dose, r.view, r.split), r);
+  const s = readSkipSummary(join(opts.phaseFRoot, PHASE_F.skipSummary));
+  for (const e of s?.skipped_jobs ?? []) skips.set(key(e.dose, e.view, e.split), e);
   const doseSet = new Map<string, number>();
   for (const d of [...(opts.phaseCRoot ? dosesUnder(opts.phaseCRoot) : []), ...dosesUnder(opts.phaseFRoot), ...[...results.values()].map((r) => r.dose)]) {
     if (!doseSet.has(doseDir(d))) doseSet.set(doseDir(d), d);
@@ -115,24 +134,24 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
         const k = key(dose, view, split);
         const r = results.get(k);
         const candidates = datasetCandidates(opts.phaseCRoot, opts.phaseDRoot, dose, view, split);
-        let inputNpz = candidates.find(isFile) ?? null;
+        let inputNpz = candidates.find(regularFile) ?? null;
         const recordedInput = recorded(r?.input_npz, inputRoots);
-        if (recordedInput !== null && isFile(recordedInput)) inputNpz = recordedInput;
+        if (recordedInput !== null && regularFile(recordedInput)) inputNpz = recordedInput;
         const defaultRecon = join(jobDir(opts.phaseFRoot, { dose, view, split }), PHASE_F.reconstruction);
         let reconstructionNpz: string | null = null;
         let reason: string | null = null;
         if (r) {
           if (r.status === 'success') {
             const rec = recorded(r.reconstruction_npz, [fRoot]);
-            const p = rec !== null && isFile(rec) ? rec : defaultRecon;
-            if (isFile(p)) reconstructionNpz = p;
+            const p = rec !== null && regularFile(rec) ? rec : defaultRecon;
+            if (regularFile(p)) reconstructionNpz = p;
             else reason = `reconstruction missing: ${defaultRecon} not found (Phase F recorded success)`;
           } else if (r.status === 'failed') {
             reason = `Phase F reconstruction failed: ${r.error ?? `return code ${r.returncode}`}`;
           } else {
             reason = 'Phase F dry run only (no reconstruction)';
           }
-        } else if (isFile(defaultRecon)) {
+        } else if (regularFile(defaultRecon)) {
           reconstructionNpz = defaultRecon;
         } else {
           const s = skips.get(k);
