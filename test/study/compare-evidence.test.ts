@@ -7,11 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeHub } from './compare-hub.js';
+import { runComparison } from '../../src/study/compare/phase.js';
+import { parseModelSpec } from '../../src/study/compare/plan.js';
+import { readMetricsSummary } from '../../src/study/hub/metrics-summary.js';
+import { loadNpz, saveNpz } from '../../src/npy/npz.js';
+import { syntheticObject } from '../metrics/synthetic.js';
+import { H, makeHub, toC64, W } from './compare-hub.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -71,6 +76,83 @@ test('compare: a directory where a reconstruction belongs is an error naming it,
     mkdirSync(rec);
     refused(ptychostudy(h.base), new RegExp(`${rec.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: expected a regular file; found a directory`));
     assert.deepEqual(listing(h.g), before, 'nothing written');
+  } finally {
+    rmSync(h.root, { recursive: true, force: true });
+  }
+});
+
+function ids(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+test('compare: a re-run moves the job\'s earlier files into its history; a model it did not compare leaves the current rows', async () => {
+  const h = hub('rerun');
+  try {
+    const ext = join(h.root, 'ext');
+    mkdirSync(ext);
+    saveNpz(join(ext, 'recon.npz'), { reconstructed_object: toC64(syntheticObject(H, W, 11, [1, 0])) });
+    const opts = { phaseCRoot: h.c, phaseDRoot: h.d, phaseFRoot: h.f, outputRoot: h.g, view: 'baseline', split: 'test', charts: false };
+    const first = await runComparison({ ...opts, models: [parseModelSpec(`Ext=${join(ext, 'recon.npz')}`)] });
+    const job = join(h.g, 'dose_1000', 'baseline', 'test');
+    const before = Object.fromEntries(['frc_curves.csv', 'reconstructions_aligned.npz', 'comparison.png', 'comparison.json', 'comparison_metrics.csv']
+      .map((f) => [f, readFileSync(join(job, f))]));
+    assert.match(before['frc_curves.csv']!.toString(), /^Ext,/m);
+    const second = await runComparison(opts);
+    // the earlier files, byte for byte, under history/<earlier run id>/
+    assert.deepEqual(ids(join(job, 'history')), [first.runId]);
+    const hist = join(job, 'history', first.runId);
+    for (const [f, bytes] of Object.entries(before)) assert.ok(readFileSync(join(hist, f)).equals(bytes), `${f} kept`);
+    assert.ok(loadNpz(join(hist, 'reconstructions_aligned.npz')).ext_complex, 'Ext aligned arrays kept');
+    // the current files are the new run's, without Ext
+    assert.doesNotMatch(readFileSync(join(job, 'frc_curves.csv'), 'utf8'), /^Ext,/m);
+    assert.equal(loadNpz(join(job, 'reconstructions_aligned.npz')).ext_complex, undefined);
+    const cmp = JSON.parse(readFileSync(join(job, 'comparison.json'), 'utf8')) as { run_id: string; replaced: { run_id: string; archived_to: string } };
+    assert.equal(cmp.run_id, second.runId);
+    assert.deepEqual(cmp.replaced, { run_id: first.runId, archived_to: `dose_1000/baseline/test/history/${first.runId}` });
+    // the summary's current rows are the current files': Ext is no longer current, its row points at the history copy
+    const sum = readMetricsSummary(join(h.g, 'metrics_summary.json'))!;
+    const current = sum.rows.filter((r) => r.split === 'test');
+    assert.deepEqual(current.map((r) => [r.model, r.run_id]), [['LSQML', second.runId]]);
+    assert.equal(current[0]!.history.at(-1)!.archived_to, `dose_1000/baseline/test/history/${first.runId}`);
+    const gone = sum.superseded_rows!.filter((r) => r.model === 'Ext');
+    assert.equal(gone.length, 1);
+    assert.equal(gone[0]!.status, 'ok');
+    assert.equal(gone[0]!.run_id, first.runId);
+    assert.equal(gone[0]!.superseded_by, second.runId);
+    assert.equal(gone[0]!.archived_to, `dose_1000/baseline/test/history/${first.runId}`);
+    assert.deepEqual(sum.models, ['LSQML']);
+    // a third run: a second history folder, the first untouched
+    const third = await runComparison(opts);
+    assert.deepEqual(ids(join(job, 'history')), [first.runId, second.runId].sort());
+    assert.ok(readFileSync(join(hist, 'frc_curves.csv')).equals(before['frc_curves.csv']!));
+    assert.equal(readMetricsSummary(join(h.g, 'metrics_summary.json'))!.rows.find((r) => r.split === 'test')!.run_id, third.runId);
+  } finally {
+    rmSync(h.root, { recursive: true, force: true });
+  }
+});
+
+test('compare: a job skipped now leaves no current row behind; its earlier rows and files go to history', async () => {
+  const h = hub('skip');
+  try {
+    const opts = { phaseCRoot: h.c, phaseDRoot: h.d, phaseFRoot: h.f, outputRoot: h.g, view: 'baseline', charts: false };
+    const first = await runComparison(opts);
+    assert.equal(first.compared, 2);
+    rmSync(join(h.f, 'dose_1000', 'baseline', 'train', 'reconstruction.npz'));
+    const second = await runComparison(opts);
+    assert.equal(second.skipped, 1);
+    const sum = readMetricsSummary(join(h.g, 'metrics_summary.json'))!;
+    assert.deepEqual(sum.rows.map((r) => [r.split, r.run_id]), [['test', second.runId]]);
+    assert.deepEqual(sum.skipped_jobs.map((s) => [s.split, s.run_id]), [['train', second.runId]]);
+    assert.deepEqual([sum.n_jobs, sum.n_success, sum.n_failed, sum.n_skipped], [1, 1, 0, 1]);
+    const gone = sum.superseded_rows!;
+    assert.deepEqual(gone.map((r) => [r.split, r.model, r.status, r.run_id, r.superseded_by]), [['train', 'LSQML', 'ok', first.runId, second.runId]]);
+    const job = join(h.g, 'dose_1000', 'baseline', 'train');
+    assert.equal(gone[0]!.archived_to, `dose_1000/baseline/train/history/${first.runId}`);
+    assert.deepEqual(ids(job), ['history']);
+    assert.ok(existsSync(join(job, 'history', first.runId, 'reconstructions_aligned.npz')));
+    const md = readFileSync(join(h.g, 'metrics_summary.md'), 'utf8');
+    assert.doesNotMatch(md, /\| 1000 \| baseline \| train \| LSQML \|/, 'not listed as a result');
+    assert.match(md, /\| 1000 \| baseline \| train \| no reconstruction/);
   } finally {
     rmSync(h.root, { recursive: true, force: true });
   }

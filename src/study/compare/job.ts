@@ -8,13 +8,17 @@
  *                           comparison.png           ground truth, each model and its error maps, amplitude and phase
  *                           comparison.json          everything above in one document (alignment details, paths, errors)
  * A job with nothing to compare is skipped with the reason; a model that cannot be compared is a failed row.
+ * Files of an earlier run are never overwritten: before the new ones go in (or the job is recorded as
+ * skipped) they move into the job's `history/<earlier run id>/` (files.ts), which the result records. A job
+ * whose files cannot be written is that job's failure (every model a failed row), not the run's.
  * Paths in rows and files are relative to the output root for the hub's own files (`../phase_f/…`), absolute
  * for an external model's. reconstructions_aligned.npz holds no run id, time or absolute path: the same
  * inputs give the same bytes wherever the hub is (run ids, times and errors are in comparison.json).
  */
 import { join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
+import { archiveJobFiles, installStaged, jobFilesRunId, stagingDir, type JobArchive } from './files.js';
 import { recordPath } from '../../files/paths.js';
 import { metadataArray } from '../../data/metadata.js';
 import { saveNpz } from '../../npy/npz.js';
@@ -64,6 +68,10 @@ export interface CompareJobResult {
   compared: number;
   /** Model comparisons that failed. */
   failed: number;
+  /** Where the job's earlier files went (null when there were none). */
+  archived?: JobArchive | null;
+  /** The run whose comparison.json the job's directory holds after the job (null: none). */
+  files_run_id?: string | null;
 }
 
 /** File-name form of a model name: lowercase, non-alphanumerics → '_'. */
@@ -220,11 +228,20 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
   const externals = models.map((m) => ({ m, path: expandPattern(m.pattern, job) }));
   const present = externals.filter((e) => existsSync(e.path));
   if ((job.reconstructionNpz === null && present.length === 0) || job.inputNpz === null) {
-    const reason = job.inputNpz === null
+    let reason = job.inputNpz === null
       ? (job.reason ?? 'ground-truth dataset not found')
       : job.reason ?? 'no reconstruction';
+    // the job's earlier files are no longer its current result: they move to its history
+    let archived: JobArchive | null = null;
+    let files: string | null = null;
+    try {
+      archived = archiveJobFiles(run.outputRoot, jobDir(run.outputRoot, job));
+    } catch (err) {
+      reason += `; its earlier files could not be moved to ${HISTORY_NOTE}: ${(err as Error).message}`;
+      files = currentFilesRunId(jobDir(run.outputRoot, job));
+    }
     onProgress({ kind: 'skip', ...where, message: `[${i + 1}/${total}] ${label}: skipped — ${reason}` });
-    return { rows: [], skipped: { dose: job.dose, view: job.view, split: job.split, reason, run_id: runId }, compared: 0, failed: 0 };
+    return { rows: [], skipped: { dose: job.dose, view: job.view, split: job.split, reason, run_id: runId }, compared: 0, failed: 0, archived, files_run_id: files };
   }
   let gt: GroundTruth;
   try {
@@ -238,8 +255,9 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
       row.error = reason;
       rows.push(row);
     }
-    onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: failed — ${reason}` });
-    return { rows, skipped: null, compared: 0, failed: rows.length };
+    const w = writeJobFiles(run, job, rows.map((row) => ({ row, metrics: null, aligned: null })), null);
+    onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: failed — ${reason}${w.error ? `; ${w.error}` : ''}` });
+    return { rows, skipped: null, compared: 0, failed: rows.length, archived: w.archived, files_run_id: w.filesRunId };
   }
   // Our reconstruction is read first: the positions it used (e.g. the first `reconstruction.nImages` of the file) define
   // the scanned region, the same region for every model of the job.
@@ -270,34 +288,100 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
     if (existsSync(e.path)) arms.push(compareArm(gt, region, e.path, row, null, run.outputRoot));
     else { row.reconstruction = resolve(e.path); row.error = `not found: ${e.path}`; arms.push({ row, metrics: null, aligned: null }); }
   }
-  const outDir = jobDir(opts.outputRoot, job);
+  const meta = {
+    dose: job.dose, view: job.view, split: job.split, ground_truth: own.ground_truth, paths_relative_to: 'the Phase G root', region,
+    region_mode: regionMode, region_positions: regionSource,
+    models: arms.map((a) => ({ model: a.row.model, slug: modelSlug(a.row.model), status: a.row.status, reconstruction: a.row.reconstruction })),
+  };
+  const w = writeJobFiles(run, job, arms, { meta, region, regionSource, title: `dose ${job.dose}, ${job.view}, ${job.split}: aligned to ground truth` });
   const ok = arms.filter((a) => a.row.status === 'ok');
-  if (ok.length > 0) {
-    writeFileAtomic(join(outDir, PHASE_G.metricsCsv), metricsCsv(arms));
-    writeFileAtomic(join(outDir, PHASE_G.frcCsv), frcCsv(arms));
-    const meta = {
-      dose: job.dose, view: job.view, split: job.split, ground_truth: own.ground_truth, paths_relative_to: 'the Phase G root', region,
-      region_mode: regionMode, region_positions: regionSource,
-      models: arms.map((a) => ({ model: a.row.model, slug: modelSlug(a.row.model), status: a.row.status, reconstruction: a.row.reconstruction })),
-    };
-    saveNpz(join(outDir, PHASE_G.alignedNpz), alignedNpz(arms, meta));
-    if (opts.figures !== false) {
-      const png = comparisonFigure(arms, `dose ${job.dose}, ${job.view}, ${job.split}: aligned to ground truth`);
-      if (png) writeFileAtomic(join(outDir, PHASE_G.figure), png);
-    }
-  }
-  if (existsSync(outDir) || ok.length > 0) {
-    writeJsonAtomic(join(outDir, PHASE_G.json), {
-      dose: job.dose, view: job.view, split: job.split, run_id: runId, computed_at: at, ground_truth: own.ground_truth,
-      region, region_mode: regionMode, region_positions: regionSource,
-      rows: arms.map((a) => ({ ...a.row, frc: a.metrics ? { n: a.metrics.frc.n, amplitude: Array.from(a.metrics.frc.amplitude, jnum), phase: Array.from(a.metrics.frc.phase, jnum) } : null })),
-    });
-  }
   const brief = arms.map((a) => a.row.status === 'ok'
     ? `${a.row.model} MS-SSIM amplitude/phase ${fmt3(a.row.metrics.ms_ssim?.amplitude)}/${fmt3(a.row.metrics.ms_ssim?.phase)}`
     : `${a.row.model} ${a.row.status}${a.row.error ? ` (${a.row.error})` : ''}`).join('; ');
   onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: ${brief}` });
-  return { rows: arms.map((a) => a.row), skipped: null, compared: ok.length > 0 ? 1 : 0, failed: arms.filter((a) => a.row.status === 'failed').length };
+  return {
+    rows: arms.map((a) => a.row), skipped: null, compared: ok.length > 0 ? 1 : 0, failed: arms.filter((a) => a.row.status === 'failed').length,
+    archived: w.archived, files_run_id: w.filesRunId,
+  };
+}
+
+const HISTORY_NOTE = 'history/';
+
+/** The run id of the job directory's comparison.json, or null when there is none or it cannot be read. */
+function currentFilesRunId(dir: string): string | null {
+  try {
+    return jobFilesRunId(dir);
+  } catch {
+    return null;
+  }
+}
+
+interface Written {
+  archived: JobArchive | null;
+  /** The run whose comparison.json the directory holds now. */
+  filesRunId: string | null;
+  /** Why the files could not be written (the arms' rows are then failed rows saying so). */
+  error: string | null;
+}
+
+/**
+ * Writes a compared job's files: the new ones into a staging folder, then the earlier ones into the job's
+ * history, then the new ones into place, comparison.json last. The CSVs, aligned arrays and figure only
+ * when a model was compared; comparison.json also when the job had files before (so the directory never
+ * keeps an earlier run's comparison as if current). A failure here turns every row into a failed row.
+ */
+function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
+  extra: { meta: Record<string, unknown>; region: Region; regionSource: string; title: string } | null): Written {
+  const outDir = jobDir(run.outputRoot, job);
+  const ok = arms.filter((a) => a.row.status === 'ok');
+  const hadFiles = existsSync(outDir);
+  const own = arms[0]!.row;
+  let archived: JobArchive | null = null;
+  let staging: string | null = null;
+  let step = 'writing its new files';
+  try {
+    const staged: string[] = [];
+    if (ok.length > 0 && extra) {
+      staging = stagingDir(outDir, run.runId);
+      writeFileAtomic(join(staging, PHASE_G.metricsCsv), metricsCsv(arms));
+      writeFileAtomic(join(staging, PHASE_G.frcCsv), frcCsv(arms));
+      saveNpz(join(staging, PHASE_G.alignedNpz), alignedNpz(arms, extra.meta));
+      staged.push(PHASE_G.metricsCsv, PHASE_G.frcCsv, PHASE_G.alignedNpz);
+      if (run.figures !== false) {
+        const png = comparisonFigure(arms, extra.title);
+        if (png) { writeFileAtomic(join(staging, PHASE_G.figure), png); staged.push(PHASE_G.figure); }
+      }
+    }
+    step = `moving its earlier files to ${HISTORY_NOTE}`;
+    archived = archiveJobFiles(run.outputRoot, outDir);
+    step = 'moving its new files into place';
+    if (staging) installStaged(staging, outDir, staged);
+    staging = null;
+    if (hadFiles || ok.length > 0) {
+      step = `writing ${PHASE_G.json}`;
+      const at = own.computed_at;
+      writeJsonAtomic(join(outDir, PHASE_G.json), {
+        dose: job.dose, view: job.view, split: job.split, run_id: run.runId, computed_at: at, ground_truth: own.ground_truth,
+        region: extra?.region ?? null, region_mode: run.regionMode, region_positions: extra?.regionSource ?? null,
+        replaced: archived,
+        rows: arms.map((a) => ({ ...a.row, frc: a.metrics ? { n: a.metrics.frc.n, amplitude: Array.from(a.metrics.frc.amplitude, jnum), phase: Array.from(a.metrics.frc.phase, jnum) } : null })),
+      });
+      return { archived, filesRunId: run.runId, error: null };
+    }
+    return { archived, filesRunId: null, error: null };
+  } catch (err) {
+    if (staging) rmSync(staging, { recursive: true, force: true });
+    const error = `cannot write the job's files in ${outDir} (${step}): ${(err as Error).message}`;
+    for (const a of arms) {
+      a.row.status = 'failed';
+      a.row.error = a.row.error ? `${a.row.error}; ${error}` : error;
+      a.row.metrics = {};
+      a.row.values = {};
+      a.metrics = null;
+      a.aligned = null;
+    }
+    return { archived, filesRunId: currentFilesRunId(outDir), error };
+  }
 }
 
 function fmt3(v: number | null | undefined): string {

@@ -27,7 +27,7 @@ import { localExecutor, type Executor, type Phase } from '../phase.js';
 import { writeCharts } from './charts.js';
 import { compareJob, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ExternalModel } from './plan.js';
-import { mergeSummary, summaryCsv, summaryMarkdown } from './summary.js';
+import { mergeSummary, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
 
 export interface PhaseGOptions extends CompareFilters {
   phaseCRoot: string;
@@ -96,11 +96,13 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
 
   const rows: SummaryRowCore[] = [];
   const skipped: SkippedJob[] = [];
+  const jobs: JobOutcome[] = [];
   let compared = 0;
   let failed = 0;
-  await executor.run(comparisonPhase, run, plan.jobs, onProgress, (_job, r) => {
+  await executor.run(comparisonPhase, run, plan.jobs, onProgress, (job, r) => {
     rows.push(...r.rows);
     if (r.skipped) skipped.push(r.skipped);
+    jobs.push({ dose: job.dose, view: job.view, split: job.split, archived: r.archived ?? null });
     compared += r.compared;
     failed += r.failed;
   });
@@ -114,7 +116,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   // This run's own rows first (its private directory): kept whatever happens to the merge.
   const snapshot = join(opts.outputRoot, PHASE_G.runs, runId);
   const snapshotJson = join(snapshot, PHASE_G.summaryJson);
-  writeJsonAtomic(snapshotJson, mergeSummary(null, { rows, skipped, record }));
+  writeJsonAtomic(snapshotJson, mergeSummary(null, { rows, skipped, record, jobs }));
   const mdPath = join(opts.outputRoot, PHASE_G.summaryMd);
   const csvPath = join(opts.outputRoot, PHASE_G.summaryCsv);
   const chartsDir = join(opts.outputRoot, PHASE_G.charts);
@@ -123,7 +125,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   try {
     ({ merged, charts } = await withLock(join(opts.outputRoot, PHASE_G.lock), 'compare run', 'output root', async () => {
       // read again under the lock: another run may have merged since this one started
-      const m = mergeSummary(readMetricsSummary(summaryPath), { rows, skipped, record });
+      const m = mergeSummary(readMetricsSummary(summaryPath), { rows, skipped, record, jobs });
       writeJsonAtomic(summaryPath, m);
       writeFileAtomic(mdPath, summaryMarkdown(m));
       writeFileAtomic(csvPath, summaryCsv(m));

@@ -1,7 +1,9 @@
 /**
  * Phase G aggregates: `metrics_summary.json`, `metrics_summary.md` and `metrics_summary.csv`, merged across
- * runs by (dose, view, split, model) like the Phase F manifest: a row a run did not recompute is kept; a
- * recomputed row replaces the old one, which moves into the new row's `history`. Nothing is dropped.
+ * runs by (dose, view, split, model) like the Phase F manifest: the rows of a job a run did not touch are
+ * kept; a job the run compared, failed or skipped gets the run's rows, the old ones moving into the new
+ * row's `history` (same model) or `superseded_rows` (a model the run did not compare, a job it skipped) —
+ * so the current rows are those whose files are in the job's directory. Nothing is dropped.
  *
  * The file's schema and reader are the hub's (study/hub/metrics-summary.ts).
  */
@@ -9,8 +11,9 @@ import { METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import { compareJobs, doseDirName as doseDir } from '../hub/layout.js';
 import {
   SUMMARY_SCHEMA_VERSION, VALUE_KEYS, metricLabel,
-  type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRow, type SummaryRowCore,
+  type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRow, type SummaryRowCore, type SupersededRow,
 } from '../hub/metrics-summary.js';
+import type { JobArchive } from './files.js';
 import { csvField } from './csv.js';
 
 /** What each metric means (written into the summary so a reader of the JSON alone knows). */
@@ -54,23 +57,83 @@ export function compareRows(a: SummaryRowCore, b: SummaryRowCore): number {
   return a.model < b.model ? -1 : a.model > b.model ? 1 : 0;
 }
 
-/** Merges this run's rows and skips into the prior summary. */
-export function mergeSummary(prior: MetricsSummary | null, run: { rows: SummaryRowCore[]; skipped: SkippedJob[]; record: PhaseGRun }): MetricsSummary {
-  const rows = new Map<string, SummaryRow>();
-  for (const r of prior?.rows ?? []) rows.set(rowKey(r), r);
-  for (const r of run.rows) {
-    const old = rows.get(rowKey(r));
-    // A row merged again by the run that made it (a cluster run merges after every task) replaces its
-    // earlier copy: a row's history never holds a version of the run that is current.
-    const history = old ? [...old.history, stripHistory(old)].filter((h) => h.run_id !== r.run_id) : [];
-    rows.set(rowKey(r), { ...r, history });
+/** What a run did to one job's files (job.ts): where the earlier ones went, and whether they are still the run's. */
+export interface JobOutcome {
+  dose: number;
+  view: string;
+  split: string;
+  /** Where the job's earlier files moved (null: there were none). */
+  archived: JobArchive | null;
+  /**
+   * Set when another run's files have replaced this run's since (its comparison.json names that run; null
+   * when it names none): this run's rows of the job are then not current.
+   */
+  superseded_by?: string | null;
+}
+
+/**
+ * Merges this run's rows and skips into the prior summary. Every job the run compared, skipped or failed
+ * replaces that job's current rows and skip entry: an earlier row of a model the run compared again moves
+ * into the new row's `history`; one of a model it did not compare (or of a job it skipped) moves to
+ * `superseded_rows`. A history entry whose files the run moved into the job's history folder records where
+ * (`archived_to`). Rows of jobs the run did not touch stay. A job whose files another run has replaced
+ * since (`superseded_by` in `jobs`) leaves the current rows as they are; this run's rows of it go to
+ * `superseded_rows`. Without `jobs` the jobs are those of the rows and skips, with no files moved.
+ */
+export function mergeSummary(prior: MetricsSummary | null,
+  run: { rows: SummaryRowCore[]; skipped: SkippedJob[]; record: PhaseGRun; jobs?: JobOutcome[] }): MetricsSummary {
+  const runId = run.record.run_id;
+  const outcomes = new Map<string, JobOutcome>();
+  for (const j of run.jobs ?? []) outcomes.set(jobKeyOf(j), j);
+  for (const j of [...run.rows, ...run.skipped]) if (!outcomes.has(jobKeyOf(j))) outcomes.set(jobKeyOf(j), { dose: j.dose, view: j.view, split: j.split, archived: null });
+  const superseded = new Map<string, SupersededRow>();
+  const supersede = (r: SupersededRow): void => { superseded.set(`${rowKey(r)}|${r.run_id}`, r); };
+  for (const r of prior?.superseded_rows ?? []) supersede(r);
+  /** An earlier row as it goes into history: with where its files went when this run moved them. */
+  const retired = (old: SummaryRow): SummaryRowCore => {
+    const a = outcomes.get(jobKeyOf(old))?.archived;
+    const core = stripHistory(old);
+    return a && a.run_id === old.run_id ? { ...core, archived_to: a.archived_to } : core;
+  };
+  const byJob = new Map<string, SummaryRow[]>();
+  for (const r of prior?.rows ?? []) {
+    const k = jobKeyOf(r);
+    byJob.set(k, [...(byJob.get(k) ?? []), r]);
   }
-  const compared = new Set(run.rows.map(jobKeyOf));
+  const newByJob = new Map<string, SummaryRowCore[]>();
+  for (const r of run.rows) newByJob.set(jobKeyOf(r), [...(newByJob.get(jobKeyOf(r)) ?? []), r]);
+  const rows: SummaryRow[] = [];
+  for (const [k, old] of byJob) {
+    const o = outcomes.get(k);
+    if (!o || o.superseded_by !== undefined) { rows.push(...old); continue; }
+    for (const r of old) {
+      // the run's own earlier merge (a cluster run merges after every task) is replaced, never kept
+      if (r.run_id === runId) continue;
+      if (!(newByJob.get(k) ?? []).some((n) => n.model === r.model)) supersede({ ...retired(r), history: r.history, superseded_by: runId });
+    }
+  }
+  for (const [k, fresh] of newByJob) {
+    const o = outcomes.get(k)!;
+    if (o.superseded_by !== undefined) {
+      for (const r of fresh) supersede({ ...r, history: [], superseded_by: o.superseded_by });
+      continue;
+    }
+    const old = byJob.get(k) ?? [];
+    for (const r of fresh) {
+      const prev = old.find((x) => x.model === r.model);
+      // a row's history never holds a version of the run that is current
+      const history = prev ? [...prev.history, retired(prev)].filter((h) => h.run_id !== r.run_id) : [];
+      rows.push({ ...r, history });
+    }
+  }
   const skipped = new Map<string, SkippedJob>();
-  for (const s of prior?.skipped_jobs ?? []) if (!compared.has(jobKeyOf(s))) skipped.set(jobKeyOf(s), s);
-  for (const s of run.skipped) skipped.set(jobKeyOf(s), s);
-  const runs = [...(prior?.runs ?? []).filter((r) => r.run_id !== run.record.run_id), run.record];
-  return buildSummary([...rows.values()], [...skipped.values()], runs);
+  for (const s of prior?.skipped_jobs ?? []) {
+    const o = outcomes.get(jobKeyOf(s));
+    if (!o || o.superseded_by !== undefined) skipped.set(jobKeyOf(s), s);
+  }
+  for (const s of run.skipped) if (outcomes.get(jobKeyOf(s))?.superseded_by === undefined) skipped.set(jobKeyOf(s), s);
+  const runs = [...(prior?.runs ?? []).filter((r) => r.run_id !== runId), run.record];
+  return buildSummary(rows, [...skipped.values()], runs, [...superseded.values()]);
 }
 
 function stripHistory(r: SummaryRow): SummaryRowCore {
@@ -79,7 +142,7 @@ function stripHistory(r: SummaryRow): SummaryRowCore {
 }
 
 /** Assembles a summary (counts, reference-style job list, aggregates) from rows, skips and runs. */
-export function buildSummary(rows: SummaryRow[], skipped: SkippedJob[], runs: PhaseGRun[]): MetricsSummary {
+export function buildSummary(rows: SummaryRow[], skipped: SkippedJob[], runs: PhaseGRun[], superseded: SupersededRow[] = []): MetricsSummary {
   rows.sort(compareRows);
   skipped.sort(compareJobs);
   const jobs = new Map<string, MetricsSummary['jobs'][number]>();
@@ -108,6 +171,7 @@ export function buildSummary(rows: SummaryRow[], skipped: SkippedJob[], runs: Ph
     jobs: jobList,
     aggregate_metrics: aggregate(rows, models),
     skipped_jobs: skipped,
+    superseded_rows: superseded.sort((a, b) => compareRows(a, b) || (a.computed_at < b.computed_at ? -1 : a.computed_at > b.computed_at ? 1 : 0)),
     runs,
     definitions: DEFINITIONS,
   };

@@ -70,8 +70,13 @@ const RowCore = z.object({
   values: z.record(z.string(), nnum),
   run_id: runId,
   computed_at: z.string(),
+  /** For a row no longer current: where its job's files moved (relative to the Phase G root), when they did. */
+  archived_to: z.string().nullable().optional(),
 });
 export const SummaryRowSchema = RowCore.extend({ history: z.array(RowCore) });
+/** A row no longer current whose model a later run of its job did not compare (or whose job it skipped). */
+export const SupersededRowSchema = SummaryRowSchema.extend({ superseded_by: runId.nullable() });
+export type SupersededRow = z.infer<typeof SupersededRowSchema>;
 export type SummaryRowCore = z.infer<typeof RowCore>;
 export type SummaryRow = z.infer<typeof SummaryRowSchema>;
 
@@ -108,6 +113,8 @@ export const MetricsSummarySchema = z.object({
   })),
   aggregate_metrics: z.record(z.string(), z.record(z.string(), z.record(z.string(), nnum))),
   skipped_jobs: z.array(SkippedJobSchema),
+  /** Rows of jobs a later run compared without their model, or skipped (absent in summaries written before). */
+  superseded_rows: z.array(SupersededRowSchema).optional(),
   runs: z.array(PhaseGRunSchema),
   definitions: z.record(z.string(), z.string()),
 });
