@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runComparison } from '../../src/study/compare/phase.js';
-import { parseModelSpec } from '../../src/study/compare/plan.js';
+import { compareJob } from '../../src/study/compare/job.js';
+import { parseModelSpec, planComparisons } from '../../src/study/compare/plan.js';
 import { readMetricsSummary } from '../../src/study/hub/metrics-summary.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { syntheticObject } from '../metrics/synthetic.js';
@@ -153,6 +154,52 @@ test('compare: a job skipped now leaves no current row behind; its earlier rows 
     const md = readFileSync(join(h.g, 'metrics_summary.md'), 'utf8');
     assert.doesNotMatch(md, /\| 1000 \| baseline \| train \| LSQML \|/, 'not listed as a result');
     assert.match(md, /\| 1000 \| baseline \| train \| no reconstruction/);
+  } finally {
+    rmSync(h.root, { recursive: true, force: true });
+  }
+});
+
+test('compare: a job output that cannot be written is refused before anything is written (exit 2, one line naming it)', () => {
+  const h = hub('unwritable');
+  try {
+    assert.equal(ptychostudy(h.base).status, 0);
+    const png = join(h.g, 'dose_1000', 'baseline', 'test', 'comparison.png');
+    rmSync(png);
+    mkdirSync(png);
+    const before = listing(h.g);
+    refused(ptychostudy(h.base), new RegExp(`${png.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: expected a regular file .*found a directory`));
+    assert.deepEqual(listing(h.g), before, 'nothing written, no run directory');
+    rmSync(png, { recursive: true });
+    // a comparison.json that names no run: the history folder could not be named after it
+    const cmp = join(h.g, 'dose_1000', 'baseline', 'train', 'comparison.json');
+    writeFileSync(cmp, '{"run_id": "../x"}');
+    const before2 = listing(h.g);
+    refused(ptychostudy(h.base), new RegExp(`${cmp.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: key 'run_id': expected a run id`));
+    assert.deepEqual(listing(h.g), before2);
+  } finally {
+    rmSync(h.root, { recursive: true, force: true });
+  }
+});
+
+test('compare: a job whose files cannot be written is that job\'s failure; its earlier files stay, the run goes on', async () => {
+  const h = hub('jobfail');
+  try {
+    const opts = { phaseCRoot: h.c, phaseDRoot: h.d, phaseFRoot: h.f, outputRoot: h.g, view: 'baseline', charts: false };
+    const first = await runComparison(opts);
+    const plan = planComparisons(opts);
+    const job = plan.jobs.find((j) => j.split === 'test')!;
+    const dir = join(h.g, 'dose_1000', 'baseline', 'test');
+    const before = listing(dir);
+    writeFileSync(join(dir, 'history'), 'in the way'); // past the up-front check: the earlier files cannot move
+    const run = { outputRoot: h.g, runId: '20261205T000000Z-test', models: [], regionMode: 'illumination' as const, figures: true, total: 1 };
+    const r = compareJob(run, job, () => {});
+    assert.equal(r.compared, 0);
+    assert.equal(r.failed, 1);
+    assert.equal(r.rows[0]!.status, 'failed');
+    assert.match(r.rows[0]!.error!, /cannot write the job's files in .*dose_1000\/baseline\/test \(moving its earlier files to history\/\)/);
+    assert.equal(r.files_run_id, first.runId, 'the earlier files are still the current ones');
+    rmSync(join(dir, 'history'));
+    assert.deepEqual(listing(dir), before, 'earlier files untouched, no staging folder left');
   } finally {
     rmSync(h.root, { recursive: true, force: true });
   }

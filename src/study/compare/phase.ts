@@ -25,6 +25,7 @@ import {
 } from '../hub/metrics-summary.js';
 import { localExecutor, type Executor, type Phase } from '../phase.js';
 import { writeCharts } from './charts.js';
+import { checkJobOutputs } from './files.js';
 import { compareJob, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ExternalModel } from './plan.js';
 import { mergeSummary, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
@@ -86,6 +87,9 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   // Read the prior summary first: a broken one stops the run before anything is written.
   const summaryPath = join(opts.outputRoot, PHASE_G.summaryJson);
   readMetricsSummary(summaryPath);
+  // So are a job directory that cannot be written, a directory where a job's file belongs, or a job's
+  // comparison.json that does not name its run: a later per-job write error is that job's failure.
+  checkJobOutputs(opts.outputRoot, plan.jobs);
   const doseTag = opts.dose == null ? '' : (Array.isArray(opts.dose) ? opts.dose : [opts.dose]).map(doseDir).join('+');
   const filterTag = [doseTag, opts.view ?? '', opts.split ?? ''].filter(Boolean).join('-');
   const runId = createUniqueDir(join(opts.outputRoot, PHASE_G.runs), `${compactUtc(started)}${filterTag ? `-${filterTag}` : ''}`);
