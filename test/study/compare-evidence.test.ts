@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runComparison } from '../../src/study/compare/phase.js';
 import { compareJob } from '../../src/study/compare/job.js';
+import { localExecutor, type Executor } from '../../src/study/phase.js';
 import { parseModelSpec, planComparisons } from '../../src/study/compare/plan.js';
 import { readMetricsSummary } from '../../src/study/hub/metrics-summary.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
@@ -200,6 +201,31 @@ test('compare: a job whose files cannot be written is that job\'s failure; its e
     assert.equal(r.files_run_id, first.runId, 'the earlier files are still the current ones');
     rmSync(join(dir, 'history'));
     assert.deepEqual(listing(dir), before, 'earlier files untouched, no staging folder left');
+  } finally {
+    rmSync(h.root, { recursive: true, force: true });
+  }
+});
+
+test('compare: two runs of one job at once: the summary\'s current rows are those of the run whose files are current', async () => {
+  const h = hub('race');
+  try {
+    const opts = { phaseCRoot: h.c, phaseDRoot: h.d, phaseFRoot: h.f, outputRoot: h.g, view: 'baseline', charts: false };
+    // Run A computes and writes its files; before it merges, run B compares the train job, writes and merges.
+    let b = '';
+    const between: Executor = {
+      async run(phase, plan, jobs, emit, onResult) {
+        await localExecutor().run(phase, plan, jobs, emit, onResult);
+        b = (await runComparison({ ...opts, split: 'train' })).runId;
+      },
+    };
+    const a = (await runComparison(opts, () => {}, between)).runId;
+    const sum = readMetricsSummary(join(h.g, 'metrics_summary.json'))!;
+    const owner = (split: string): string => (JSON.parse(readFileSync(join(h.g, 'dose_1000', 'baseline', split, 'comparison.json'), 'utf8')) as { run_id: string }).run_id;
+    assert.equal(owner('train'), b);
+    assert.equal(owner('test'), a);
+    assert.deepEqual(sum.rows.map((r) => [r.split, r.run_id]), [['train', b], ['test', a]]);
+    assert.deepEqual(sum.superseded_rows!.map((r) => [r.split, r.run_id, r.superseded_by]), [['train', a, b]]);
+    assert.ok(existsSync(join(h.g, 'dose_1000', 'baseline', 'train', 'history', a, 'comparison.json')), 'A\'s files are in history');
   } finally {
     rmSync(h.root, { recursive: true, force: true });
   }

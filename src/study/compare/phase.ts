@@ -10,7 +10,10 @@
  *
  * Several runs may compare into one output root at once (e.g. dense and sparse, or `run` and a `compare`):
  * the jobs write their own files; the merge into the summary (and the charts) happens under the root's
- * lock (`.compare.lock`, files/lock.ts), re-reading the summary inside it, so no run's rows are lost. A run
+ * lock (`.compare.lock`, files/lock.ts), re-reading the summary inside it, so no run's rows are lost. The
+ * merge follows the files, not the lock order: a job whose files another run has replaced since this run
+ * wrote them (its comparison.json names the other run) keeps the current rows it has, this run's rows of
+ * it going to `superseded_rows`. A run
  * waits for a busy lock (10 minutes by default); its own snapshot is written before, so a run that gives up
  * waiting keeps its rows there.
  */
@@ -19,13 +22,13 @@ import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { compactUtc, createUniqueDir } from '../../files/dirs.js';
 import { LockBusyError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
-import { doseDirName as doseDir, PHASE_G } from '../hub/layout.js';
+import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import {
   OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
 } from '../hub/metrics-summary.js';
 import { localExecutor, type Executor, type Phase } from '../phase.js';
 import { writeCharts } from './charts.js';
-import { checkJobOutputs } from './files.js';
+import { checkJobOutputs, jobFilesRunId } from './files.js';
 import { compareJob, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ExternalModel } from './plan.js';
 import { mergeSummary, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
@@ -70,6 +73,16 @@ export const comparisonPhase: Phase<ComparisonRun, CompareJob, CompareJobResult,
   },
 };
 
+/**
+ * A job's outcome as the merge needs it: `superseded_by` set when the job's directory no longer holds the
+ * files this run left there (another run has replaced them since: its comparison.json names it).
+ */
+function withOwner(outputRoot: string, j: JobOutcome & { filesRunId: string | null }): JobOutcome {
+  const { filesRunId, ...outcome } = j;
+  const now = jobFilesRunId(jobDir(outputRoot, j));
+  return now === filesRunId ? outcome : { ...outcome, superseded_by: now };
+}
+
 /** Runs Phase G (see the module comment). Never throws for a single job's problem: it is recorded. */
 export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGProgress) => void = () => {},
   executor: Executor = localExecutor()): Promise<PhaseGSummary> {
@@ -100,13 +113,13 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
 
   const rows: SummaryRowCore[] = [];
   const skipped: SkippedJob[] = [];
-  const jobs: JobOutcome[] = [];
+  const jobs: (JobOutcome & { filesRunId: string | null })[] = [];
   let compared = 0;
   let failed = 0;
   await executor.run(comparisonPhase, run, plan.jobs, onProgress, (job, r) => {
     rows.push(...r.rows);
     if (r.skipped) skipped.push(r.skipped);
-    jobs.push({ dose: job.dose, view: job.view, split: job.split, archived: r.archived ?? null });
+    jobs.push({ dose: job.dose, view: job.view, split: job.split, archived: r.archived ?? null, filesRunId: r.files_run_id ?? null });
     compared += r.compared;
     failed += r.failed;
   });
@@ -128,8 +141,9 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   let charts: string[];
   try {
     ({ merged, charts } = await withLock(join(opts.outputRoot, PHASE_G.lock), 'compare run', 'output root', async () => {
-      // read again under the lock: another run may have merged since this one started
-      const m = mergeSummary(readMetricsSummary(summaryPath), { rows, skipped, record, jobs });
+      // read again under the lock: another run may have merged since this one started, or replaced the
+      // files of one of this run's jobs since (then that job's current rows stay the other run's)
+      const m = mergeSummary(readMetricsSummary(summaryPath), { rows, skipped, record, jobs: jobs.map((j) => withOwner(opts.outputRoot, j)) });
       writeJsonAtomic(summaryPath, m);
       writeFileAtomic(mdPath, summaryMarkdown(m));
       writeFileAtomic(csvPath, summaryCsv(m));
