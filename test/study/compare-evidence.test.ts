@@ -224,7 +224,10 @@ test('compare: two runs of one job at once: the summary\'s current rows are thos
     assert.equal(owner('train'), b);
     assert.equal(owner('test'), a);
     assert.deepEqual(sum.rows.map((r) => [r.split, r.run_id]), [['train', b], ['test', a]]);
-    assert.deepEqual(sum.superseded_rows!.map((r) => [r.split, r.run_id, r.superseded_by]), [['train', a, b]]);
+    // A's train row is an earlier version of B's, its files where B moved them
+    const train = sum.rows.find((r) => r.split === 'train')!;
+    assert.deepEqual(train.history.map((x) => [x.run_id, x.archived_to]), [[a, `dose_1000/baseline/train/history/${a}`]]);
+    assert.equal(sum.superseded_rows, undefined);
     assert.ok(existsSync(join(h.g, 'dose_1000', 'baseline', 'train', 'history', a, 'comparison.json')), 'A\'s files are in history');
   } finally {
     rmSync(h.root, { recursive: true, force: true });

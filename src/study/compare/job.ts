@@ -363,7 +363,8 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
       writeJsonAtomic(join(outDir, PHASE_G.json), {
         dose: job.dose, view: job.view, split: job.split, run_id: run.runId, computed_at: at, ground_truth: own.ground_truth,
         region: extra?.region ?? null, region_mode: run.regionMode, region_positions: extra?.regionSource ?? null,
-        replaced: archived,
+        // only when files were replaced (a job's first comparison reads as before)
+        ...(archived ? { replaced: archived } : {}),
         rows: arms.map((a) => ({ ...a.row, frc: a.metrics ? { n: a.metrics.frc.n, amplitude: Array.from(a.metrics.frc.amplitude, jnum), phase: Array.from(a.metrics.frc.phase, jnum) } : null })),
       });
       return { archived, filesRunId: run.runId, error: null };

@@ -28,7 +28,8 @@ import {
 } from '../hub/metrics-summary.js';
 import { localExecutor, type Executor, type Phase } from '../phase.js';
 import { writeCharts } from './charts.js';
-import { checkJobOutputs, jobFilesRunId } from './files.js';
+import { checkJobOutputs, HISTORY_DIR, jobFilesRunId } from './files.js';
+import { recordPath } from '../../files/paths.js';
 import { compareJob, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ExternalModel } from './plan.js';
 import { mergeSummary, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
@@ -79,8 +80,16 @@ export const comparisonPhase: Phase<ComparisonRun, CompareJob, CompareJobResult,
  */
 function withOwner(outputRoot: string, j: JobOutcome & { filesRunId: string | null }): JobOutcome {
   const { filesRunId, ...outcome } = j;
-  const now = jobFilesRunId(jobDir(outputRoot, j));
-  return now === filesRunId ? outcome : { ...outcome, superseded_by: now };
+  const dir = jobDir(outputRoot, j);
+  const now = jobFilesRunId(dir);
+  if (now === filesRunId) return outcome;
+  // the later run moved this run's files to history/<this run's id> (unless the name was taken)
+  const mine = filesRunId === null ? null : join(dir, HISTORY_DIR, filesRunId);
+  let own: string | null = null;
+  try {
+    if (mine !== null && jobFilesRunId(mine) === filesRunId) own = recordPath(outputRoot, mine);
+  } catch { /* not this run's folder */ }
+  return { ...outcome, superseded_by: now, own_archived_to: own };
 }
 
 /** Runs Phase G (see the module comment). Never throws for a single job's problem: it is recorded. */

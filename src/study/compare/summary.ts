@@ -69,6 +69,8 @@ export interface JobOutcome {
    * when it names none): this run's rows of the job are then not current.
    */
   superseded_by?: string | null;
+  /** With `superseded_by`: where that run moved this run's files (relative to the output root), when found. */
+  own_archived_to?: string | null;
 }
 
 /**
@@ -77,8 +79,9 @@ export interface JobOutcome {
  * into the new row's `history`; one of a model it did not compare (or of a job it skipped) moves to
  * `superseded_rows`. A history entry whose files the run moved into the job's history folder records where
  * (`archived_to`). Rows of jobs the run did not touch stay. A job whose files another run has replaced
- * since (`superseded_by` in `jobs`) leaves the current rows as they are; this run's rows of it go to
- * `superseded_rows`. Without `jobs` the jobs are those of the rows and skips, with no files moved.
+ * since (`superseded_by` in `jobs`) leaves the current rows as they are; this run's rows of it go into
+ * their `history` (by time), or to `superseded_rows` when the job has no current row of that model.
+ * Without `jobs` the jobs are those of the rows and skips, with no files moved.
  */
 export function mergeSummary(prior: MetricsSummary | null,
   run: { rows: SummaryRowCore[]; skipped: SkippedJob[]; record: PhaseGRun; jobs?: JobOutcome[] }): MetricsSummary {
@@ -115,14 +118,21 @@ export function mergeSummary(prior: MetricsSummary | null,
   for (const [k, fresh] of newByJob) {
     const o = outcomes.get(k)!;
     if (o.superseded_by !== undefined) {
-      for (const r of fresh) supersede({ ...r, history: [], superseded_by: o.superseded_by });
+      // another run's files are current: this run's rows are earlier versions of that job's rows
+      for (const r of fresh) {
+        const entry: SummaryRowCore = o.own_archived_to ? { ...r, archived_to: o.own_archived_to } : r;
+        const at = rows.findIndex((x) => rowKey(x) === rowKey(r));
+        if (at >= 0 && rows[at]!.run_id !== r.run_id) {
+          rows[at] = { ...rows[at]!, history: byTime([...rows[at]!.history.filter((h) => h.run_id !== r.run_id), entry]) };
+        } else if (at < 0) supersede({ ...entry, history: [], superseded_by: o.superseded_by });
+      }
       continue;
     }
     const old = byJob.get(k) ?? [];
     for (const r of fresh) {
       const prev = old.find((x) => x.model === r.model);
       // a row's history never holds a version of the run that is current
-      const history = prev ? [...prev.history, retired(prev)].filter((h) => h.run_id !== r.run_id) : [];
+      const history = prev ? byTime([...prev.history, retired(prev)].filter((h) => h.run_id !== r.run_id)) : [];
       rows.push({ ...r, history });
     }
   }
@@ -134,6 +144,11 @@ export function mergeSummary(prior: MetricsSummary | null,
   for (const s of run.skipped) if (outcomes.get(jobKeyOf(s))?.superseded_by === undefined) skipped.set(jobKeyOf(s), s);
   const runs = [...(prior?.runs ?? []).filter((r) => r.run_id !== runId), run.record];
   return buildSummary(rows, [...skipped.values()], runs, [...superseded.values()]);
+}
+
+/** History entries oldest first (by when they were computed; stable for equal times). */
+function byTime(h: SummaryRowCore[]): SummaryRowCore[] {
+  return [...h].sort((a, b) => (a.computed_at < b.computed_at ? -1 : a.computed_at > b.computed_at ? 1 : 0));
 }
 
 function stripHistory(r: SummaryRow): SummaryRowCore {
@@ -171,7 +186,8 @@ export function buildSummary(rows: SummaryRow[], skipped: SkippedJob[], runs: Ph
     jobs: jobList,
     aggregate_metrics: aggregate(rows, models),
     skipped_jobs: skipped,
-    superseded_rows: superseded.sort((a, b) => compareRows(a, b) || (a.computed_at < b.computed_at ? -1 : a.computed_at > b.computed_at ? 1 : 0)),
+    // only when there are any (a summary of runs that replaced nothing reads as before)
+    ...(superseded.length > 0 ? { superseded_rows: superseded.sort((a, b) => compareRows(a, b) || (a.computed_at < b.computed_at ? -1 : a.computed_at > b.computed_at ? 1 : 0)) } : {}),
     runs,
     definitions: DEFINITIONS,
   };
