@@ -74,7 +74,8 @@ export function register(program: Command): void {
       'Writes <out>/dose_<D>/<view>/<split>/{comparison_metrics.csv, frc_curves.csv, reconstructions_aligned.npz, ' +
       'comparison.png, comparison.json}, and <out>/metrics_summary.{json,md,csv} merged with earlier runs by ' +
       '(dose, view, split, model) (a recomputed row keeps the old one in its history), charts/<metric>.{svg,png}, and ' +
-      'runs/<run id>/metrics_summary.json. Jobs with no reconstruction are listed with the reason.\n\n' +
+      'runs/<run id>/metrics_summary.json. Jobs with no reconstruction are listed with the reason. Nothing is ' +
+      'overwritten: a job\'s earlier files move to its history/<run id>/ before new ones go in.\n\n' +
       'Exit codes: 0 all comparisons done; 1 some comparison failed (recorded; the rest ran); 2 bad usage or input.')
     .option('--phase-c-root <dir>', 'Phase C root: dose_<D>/patched_{train,test}.npz (required)')
     .option('--phase-d-root <dir>', 'Phase D root: dose_<D>/<view>/<view>_{train,test}.npz (ground truth of dense/sparse jobs)')
