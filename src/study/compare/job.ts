@@ -220,7 +220,6 @@ function comparisonFigure(arms: ArmOutcome[], title: string): Buffer | null {
 /** Compares one job (see the module comment); never throws for the job's own problems. */
 export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: PhaseGProgress) => void): CompareJobResult {
   const { runId, models, regionMode, total } = run;
-  const opts = { outputRoot: run.outputRoot, figures: run.figures };
   const i = job.index;
   const where = { index: i + 1, total, dose: job.dose, view: job.view, split: job.split };
   const label = `${doseDir(job.dose)}/${job.view}/${job.split}`;
