@@ -78,7 +78,7 @@ export const comparisonPhase: Phase<ComparisonRun, CompareJob, CompareJobResult,
  * A job's outcome as the merge needs it: `superseded_by` set when the job's directory no longer holds the
  * files this run left there (another run has replaced them since: its comparison.json names it).
  */
-function withOwner(outputRoot: string, j: JobOutcome & { filesRunId: string | null }): JobOutcome {
+export function withOwner(outputRoot: string, j: JobOutcome & { filesRunId: string | null }): JobOutcome {
   const { filesRunId, ...outcome } = j;
   const dir = jobDir(outputRoot, j);
   const now = jobFilesRunId(dir);

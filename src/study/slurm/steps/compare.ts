@@ -14,7 +14,9 @@ import { writeFileAtomic, writeJsonAtomic } from '../../../files/atomic.js';
 import { compactUtc, createUniqueDir } from '../../../files/dirs.js';
 import { compareJob, type CompareJobResult, type ComparisonRun } from '../../compare/job.js';
 import { planComparisons, type CompareJob, type ExternalModel } from '../../compare/plan.js';
-import { mergeSummary, summaryCsv, summaryMarkdown } from '../../compare/summary.js';
+import { mergeSummary, summaryCsv, summaryMarkdown, type JobOutcome } from '../../compare/summary.js';
+import { checkJobOutputs } from '../../compare/files.js';
+import { withOwner } from '../../compare/phase.js';
 import { recordPath } from '../../../files/paths.js';
 import { doseDirName, PHASE_G, SPLITS, VIEWS, type Split, type View } from '../../hub/layout.js';
 import {
@@ -93,6 +95,8 @@ export const compareStep: ClusterStep = {
     const plan = planComparisons(o);
     // A broken summary stops the phase here, before any job writes.
     const prior = readMetricsSummary(join(o.outputRoot, PHASE_G.summaryJson));
+    // So does a job directory that cannot be written, as in a local run (compare/files.ts).
+    checkJobOutputs(o.outputRoot, plan.jobs);
     const tag = filterTag(o);
     const runId = createUniqueDir(join(o.outputRoot, PHASE_G.runs), `${compactUtc(started)}${tag ? `-${tag}` : ''}`);
     writeJsonAtomic(slurmPaths(ctx.home).prior(ctx.submission.number, 'compare', 'summary'), prior);
@@ -121,12 +125,15 @@ export const compareStep: ClusterStep = {
     const o = compareOptions(ctx);
     const rows: SummaryRowCore[] = [];
     const skipped: SkippedJob[] = [];
+    const jobs: (JobOutcome & { filesRunId: string | null })[] = [];
     let compared = 0;
     let failed = 0;
     for (const t of [...results].sort((a, b) => a.task - b.task)) {
       if (!isJobResult(t.payload)) continue;
       rows.push(...t.payload.rows);
       if (t.payload.skipped) skipped.push(t.payload.skipped);
+      const a = addressOf(t.key);
+      jobs.push({ ...a, archived: t.payload.archived ?? null, filesRunId: t.payload.files_run_id ?? null });
       compared += t.payload.compared;
       failed += t.payload.failed;
     }
@@ -151,9 +158,12 @@ export const compareStep: ClusterStep = {
     };
     // Merged into the summary as it is now (read under the output root's lock, which a local compare takes
     // too): rows another run merged since this one started are kept; this run's earlier merges are replaced.
-    const merged = mergeSummary(readMetricsSummary(join(o.outputRoot, PHASE_G.summaryJson)), { rows, skipped, record });
+    // A job whose files another run has replaced since keeps that run's rows current (as a local run).
+    const outcomes = jobs.map((j) => withOwner(o.outputRoot, j));
+    const merged = mergeSummary(readMetricsSummary(join(o.outputRoot, PHASE_G.summaryJson)), { rows, skipped, record, jobs: outcomes });
     if (failures !== null) {
-      writeJsonAtomic(join(o.outputRoot, PHASE_G.runs, start.run_id, PHASE_G.summaryJson), mergeSummary(null, { rows, skipped, record }));
+      writeJsonAtomic(join(o.outputRoot, PHASE_G.runs, start.run_id, PHASE_G.summaryJson),
+        mergeSummary(null, { rows, skipped, record, jobs: jobs.map(({ filesRunId: _f, ...j }) => j) }));
     }
     writeJsonAtomic(join(o.outputRoot, PHASE_G.summaryJson), merged);
     if (failures !== null) {
