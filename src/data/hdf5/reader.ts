@@ -4,7 +4,8 @@
  * and a file is never loaded whole).
  *
  * Every input is hostile until checked:
- *  - the file must carry the HDF5 signature (`sniffFile`), else one line "not an HDF5 file";
+ *  - the file must be a regular file, checked before it is opened (a named pipe would block forever),
+ *    and carry the HDF5 signature (`sniffFile`), else one line "not an HDF5 file";
  *  - HDF5's own diagnostics (its error stack, which the library prints to stderr) are captured around
  *    every call and turned into one `Hdf5Error` line naming the file, the key and HDF5's innermost
  *    message (e.g. "truncated file: eof = 20000, … stored_eof = 35024"); a call that printed a
@@ -20,7 +21,7 @@
 import fs, { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../errors.js';
-import { sniffFile } from './signature.js';
+import { fileKindOf, sniffFile } from './signature.js';
 
 type H5wasm = typeof import('h5wasm/node');
 type H5File = import('h5wasm/node').File;
@@ -157,27 +158,32 @@ export class Hdf5Reader {
     readonly maxDatasetBytes: number,
   ) {}
 
-  /** Opens `path` read-only after checking that it is an HDF5 file. */
+  /** Opens `path` read-only after checking that it is a regular file with the HDF5 signature. */
   static async open(path: string, opts: Hdf5OpenOptions = {}): Promise<Hdf5Reader> {
-    let size: number;
+    let st: fs.Stats;
     try {
-      const st = statSync(path);
-      if (!st.isFile()) throw new Hdf5Error(`${path}: not a regular file`);
-      size = st.size;
+      st = statSync(path);
     } catch (err) {
-      if (err instanceof Hdf5Error) throw err;
       throw new Hdf5Error(`${path}: cannot read (${(err as Error).message})`);
     }
-    if (sniffFile(path) !== 'hdf5') {
-      throw new Hdf5Error(`${path}: not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, …; ${size} bytes)`);
+    if (!st.isFile()) throw new Hdf5Error(`${path}: not a regular file (${fileKindOf(st)})`);
+    let kind;
+    try {
+      kind = sniffFile(path);
+    } catch (err) {
+      throw new Hdf5Error(`${path}: cannot read (${(err as Error).message})`);
+    }
+    if (kind !== 'hdf5') {
+      throw new Hdf5Error(`${path}: not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, …; ${st.size} bytes)`);
     }
     const lib = await library();
     const r = quietly(() => new lib.File(resolve(path), 'r'));
     if (r.thrown !== undefined || r.diag || !r.value) {
+      if (r.value) quietly(() => r.value!.close());
       const why = innermostHdf5Message(r.diag) ?? (r.thrown instanceof Error ? r.thrown.message : 'unknown error');
       throw new Hdf5Error(`${path}: cannot open as HDF5, the file is truncated or corrupt (HDF5: ${why})`);
     }
-    return new Hdf5Reader(lib, r.value, path, size, opts.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES);
+    return new Hdf5Reader(lib, r.value, path, st.size, opts.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES);
   }
 
   /** Runs one h5wasm call; a throw or any HDF5 diagnostic becomes an Hdf5Error about `key`. */

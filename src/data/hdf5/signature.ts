@@ -5,10 +5,49 @@
  * HDF5's superblock starts with the 8-byte signature \x89HDF\r\n\x1a\n at byte 0 or, when the file has
  * a user block, at byte 512, 1024, 2048, … (a power of two ≥ 512), which is where the HDF5 library
  * itself searches.
+ *
+ * Only a regular file is opened: a named pipe (FIFO) blocks `open` until some other process writes to
+ * it, forever if none does, and a device can be endless. The path is examined with stat() first, then
+ * opened non-blocking and examined again through the descriptor (it may have been swapped meanwhile).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 
 export const HDF5_SIGNATURE = Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** What a file system entry is, for messages: 'a named pipe', 'a directory', …; 'a regular file' for one. */
+export function fileKindOf(st: Stats): string {
+  if (st.isFile()) return 'a regular file';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+/** Thrown for a path that exists but is not a regular file; the message is "not a regular file (a named pipe)". */
+export class NotRegularFileError extends Error {
+  constructor(readonly what: string) { super(`not a regular file (${what})`); this.name = 'NotRegularFileError'; }
+}
+
+/**
+ * Opens `path` read-only if it is a regular file, without ever blocking: stat() first (a named pipe,
+ * a directory or a device is refused before it is opened), then a non-blocking open and fstat() of the
+ * descriptor. Throws NotRegularFileError, or Node's own error (ENOENT, EACCES, …).
+ */
+export function openRegularFile(path: string): number {
+  const st = statSync(path);
+  if (!st.isFile()) throw new NotRegularFileError(fileKindOf(st));
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const now = fstatSync(fd);
+    if (!now.isFile()) throw new NotRegularFileError(fileKindOf(now));
+    return fd;
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
 
 function readAt(fd: number, buf: Uint8Array, position: number): number {
   return readSync(fd, buf, 0, buf.length, position);
@@ -18,7 +57,7 @@ const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length &
 
 /** Byte offset of the HDF5 signature (0, 512, 1024, …), or null when the file carries none. */
 export function hdf5SignatureOffset(path: string): number | null {
-  const fd = openSync(path, 'r');
+  const fd = openRegularFile(path);
   try {
     const size = fstatSync(fd).size;
     const buf = new Uint8Array(8);
@@ -33,9 +72,12 @@ export function hdf5SignatureOffset(path: string): number | null {
 
 export type FileKind = 'hdf5' | 'zip' | 'unknown';
 
-/** What the file is, from its first bytes: 'hdf5', 'zip' (an .npz) or 'unknown'. */
+/**
+ * What the file is, from its first bytes: 'hdf5', 'zip' (an .npz) or 'unknown'. Throws for anything
+ * but a regular file (NotRegularFileError: "not a regular file (a named pipe)") before opening it.
+ */
 export function sniffFile(path: string): FileKind {
-  const fd = openSync(path, 'r');
+  const fd = openRegularFile(path);
   try {
     const head = new Uint8Array(8);
     const n = readAt(fd, head, 0);

@@ -1,0 +1,92 @@
+/**
+ * Nothing but the named regular file is read: a named pipe (or a directory) given as the input or the
+ * probe file is refused before it is opened — open() on a FIFO blocks until a writer comes, forever if
+ * none does. The command-line cases run `ptychostudy lsqml` in a child process: exit 2, one line,
+ * nothing written, well under the timeout (a hang fails the test instead of stopping it).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
+import { sniffFile } from '../../src/data/hdf5/signature.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'ptychostudy-hdf5-outside-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+const fx = (f: string): string => join('test/fixtures/cxi', f);
+
+const mkfifo = spawnSync('mkfifo', ['--version'], { encoding: 'utf8' });
+const noFifo = mkfifo.error ? `needs mkfifo (${mkfifo.error.message})` : false;
+
+/** `ptychostudy lsqml … --out DIR` in a child process, killed after 60 s. */
+function lsqml(args: string[], out: string): { status: number | null; stderr: string; seconds: number } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cli, 'lsqml', ...args, '--out', out, '--epochs', '2'], {
+    encoding: 'utf8', timeout: 60_000, env: { ...process.env, PTYCHOSTUDY_DEBUG: '' },
+  });
+  return { status: r.status, stderr: r.stderr, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Exit 2, one line on stderr matching `re`, nothing written under `out`, well under the timeout. */
+function refusedByCli(r: ReturnType<typeof lsqml>, out: string, re: RegExp): void {
+  assert.equal(r.status, 2, `exit ${r.status} after ${r.seconds.toFixed(1)} s: ${r.stderr}`);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `one line expected:\n${r.stderr}`);
+  assert.match(lines[0]!, re);
+  assert.ok(!existsSync(out), 'nothing written');
+  assert.ok(r.seconds < 30, `hang guard: ${r.seconds.toFixed(1)} s`);
+}
+
+test('a named pipe or a directory is refused before it is opened: as the input, as a probe file, by the HDF5 reader', { skip: noFifo }, () => {
+  const fifo = join(root, 'scan.cxi');
+  const made = spawnSync('mkfifo', [fifo], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const dir = join(root, 'dir.cxi');
+  mkdirSync(dir);
+  // In a child process: a blocked open() cannot be interrupted from JavaScript, so a regression must
+  // fail by the timeout instead of hanging the test run.
+  const mod = (p: string): string => JSON.stringify(new URL(p, import.meta.url).href);
+  const script = `
+const { readInputData } = await import(${mod('../../src/data/input.js')});
+const { readProbeFile } = await import(${mod('../../src/data/probe-file.js')});
+const { Hdf5Reader } = await import(${mod('../../src/data/hdf5/reader.js')});
+const { sniffFile } = await import(${mod('../../src/data/hdf5/signature.js')});
+const out = [];
+for (const p of ${JSON.stringify([fifo, dir])}) {
+  for (const f of [() => readInputData(p), () => readProbeFile(p, 32, 32), () => Hdf5Reader.open(p), () => sniffFile(p)]) {
+    try { await f(); out.push('read'); } catch (e) { out.push(e.name + ': ' + e.message); }
+  }
+}
+console.log(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, `status ${r.status} ${r.signal ?? ''} (a hang is killed after 30 s): ${r.stderr}`);
+  const got = JSON.parse(r.stdout) as string[];
+  assert.deepEqual(got, [
+    `InputError: ${fifo}: cannot read (not a regular file (a named pipe))`,
+    `InputError: ${fifo}: cannot read the probe file (not a regular file (a named pipe))`,
+    `Hdf5Error: ${fifo}: not a regular file (a named pipe)`,
+    'NotRegularFileError: not a regular file (a named pipe)',
+    `InputError: ${dir}: cannot read (not a regular file (a directory))`,
+    `InputError: ${dir}: cannot read the probe file (not a regular file (a directory))`,
+    `Hdf5Error: ${dir}: not a regular file (a directory)`,
+    'NotRegularFileError: not a regular file (a directory)',
+  ]);
+  const out = join(root, 'out-fifo');
+  refusedByCli(lsqml(['--input', fifo], out), out, /^ptychostudy lsqml: .*scan\.cxi: cannot read \(not a regular file \(a named pipe\)\)$/);
+  const out2 = join(root, 'out-fifo-probe');
+  refusedByCli(lsqml(['--input', fx('scan-noprobe.cxi'), '--init-probe', `file:${fifo}`], out2), out2, /scan\.cxi: cannot read the probe file \(not a regular file \(a named pipe\)\)$/);
+});
+
+test('regular files still read through the same checks', async () => {
+  assert.equal(sniffFile(fx('scan.cxi')), 'hdf5');
+  const r = await Hdf5Reader.open(fx('scan.cxi'));
+  try {
+    assert.equal(r.kind('entry_1/data_1/data'), 'dataset');
+  } finally {
+    r.close();
+  }
+});
