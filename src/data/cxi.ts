@@ -19,6 +19,7 @@ import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, readIntensityStack } from './hdf5/stack.js';
+import { MAX_PROBE_MODES } from './memory.js';
 
 export const CXI_KEYS = {
   data: ['entry_1/data_1/data', 'entry_1/instrument_1/detector_1/data'],
@@ -44,23 +45,34 @@ export function looksLikeCxi(r: Hdf5Reader): boolean {
   return firstPresent(r, CXI_KEYS.data) !== undefined || r.kind('entry_1') === 'group';
 }
 
-/** A complex probe [H, W] or [M, H, W] of `H`×`W` patterns, finite. */
+/**
+ * A complex probe [H, W] or [M, H, W] of `H`×`W` patterns, finite, with 1 ≤ M ≤ MAX_PROBE_MODES
+ * (and, with `takeFirstOf4d`, ptychodus's [OPR, M, H, W] with OPR ≥ 1, of which only the first OPR
+ * mode is read). Shape and mode count are checked from the metadata before anything is read.
+ */
 export function readProbeDataset(r: Hdf5Reader, key: string, H: number, W: number, opts: { pixelM?: [number, number]; takeFirstOf4d?: boolean } = {}): ProbeData {
-  const expected = `a complex probe [${H}, ${W}] or [M, ${H}, ${W}] (the size of the diffraction patterns)`;
+  const four = opts.takeFirstOf4d ? `, [M, ${H}, ${W}] or [OPR, M, ${H}, ${W}]` : ` or [M, ${H}, ${W}]`;
+  const expected = `a complex probe [${H}, ${W}]${four} (the size of the diffraction patterns)`;
   const info = r.info(key, expected);
   if (info.kind !== 'complex') throw r.bad(key, expected, `dtype ${info.dtype}`);
   let s = info.shape;
   // ptychodus stores [OPR modes, incoherent modes, H, W]; the first OPR mode is the main probe.
-  if (opts.takeFirstOf4d && s.length === 4) s = s.slice(1);
+  const is4d = opts.takeFirstOf4d === true && s.length === 4;
+  if (is4d) {
+    if (s[0]! < 1) throw r.bad(key, expected, `shape [${info.shape.join(', ')}] (no OPR mode)`);
+    s = s.slice(1);
+  }
   const ok = (s.length === 2 && s[0] === H && s[1] === W) || (s.length === 3 && s[0]! >= 1 && s[1] === H && s[2] === W);
   if (!ok) throw r.bad(key, expected, `shape [${info.shape.join(', ')}]`);
-  const { data } = r.readComplex(key, expected, MAX_PROBE_ELEMENTS);
   const modes = s.length === 3 ? s[0]! : 1;
-  const used = data.subarray(0, 2 * modes * H * W); // first OPR mode when 4-D
+  if (modes > MAX_PROBE_MODES) throw r.bad(key, `${expected} with at most ${MAX_PROBE_MODES} incoherent modes (MAX_PROBE_MODES)`, `shape [${info.shape.join(', ')}] (${modes} modes)`);
+  const { data } = r.readComplex(key, expected, MAX_PROBE_ELEMENTS, is4d ? { firstRows: 1 } : {});
+  const used = data.subarray(0, 2 * modes * H * W);
+  if (used.length !== 2 * modes * H * W) throw r.bad(key, expected, `${used.length / 2} values read for shape [${info.shape.join(', ')}]`);
   for (let i = 0; i < used.length; i++) {
     if (!Number.isFinite(used[i]!)) throw r.bad(key, `${expected}, finite`, `${used[i]} at flat index ${i >> 1}`);
   }
-  return { modes, height: H, width: W, data: Float64Array.from(used), source: `${r.file}: ${key}`, ...(opts.pixelM ? { pixelM: opts.pixelM } : {}) };
+  return { modes, height: H, width: W, data: used.length === data.length ? data : Float64Array.from(used), source: `${r.file}: ${key}`, ...(opts.pixelM ? { pixelM: opts.pixelM } : {}) };
 }
 
 /** Reads a CXI file; every problem is one Hdf5Error line (exit code 2). */

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { readCxi } from '../../src/data/cxi.js';
 import { readInputData } from '../../src/data/input.js';
+import { readProbeFile } from '../../src/data/probe-file.js';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { fixtureEntries, resizeDataset, writeHdf5, type Entry } from './cxi-builder.js';
 
@@ -150,7 +151,7 @@ test('huge declared shapes are refused before anything is allocated: over the li
   // A declared probe stack beyond the probe limit.
   const p = variant({ [PR]: { data: new Map([['r', new Float32Array(1024)], ['i', new Float32Array(1024)]]), shape: [1, 32, 32], maxshape: [null, 32, 32], chunks: [1, 32, 32] } });
   resizeDataset(p, PR, [100_000, 32, 32]);
-  await refused(p, /illumination': expected a complex probe.*found shape \[100000, 32, 32\] \(102400000 elements, more than 67108864\)/);
+  await refused(p, /illumination': expected a complex probe.*with at most 50 incoherent modes \(MAX_PROBE_MODES\); found shape \[100000, 32, 32\] \(100000 modes\)/);
   // The limit is a stated option.
   await assert.rejects(readCxi(fixture, { maxDatasetBytes: 100_000 }), /data_1\/data': declares 163840 bytes \(shape \[40, 32, 32\] of <u4\), over the limit of 100000 bytes/);
 });
@@ -195,4 +196,61 @@ test('external links are never followed: nothing outside the named file is read'
   await refused(p, new RegExp(`key 'entry_1/data_1/data': an external link to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:/entry_1/data_1/data; ptychostudy reads nothing outside the named file`));
   const q = variant({ [E]: null }, { external: { 'entry_1/instrument_1/source_1/energy': ['/etc/passwd', '/x'] } });
   await refused(q, /an external link to \/etc\/passwd:\/x/);
+});
+
+/** A probe of `m` modes (zeros but for the first), declared by resizing: nothing of it is written but one chunk. */
+function probeOfModes(m: number): string {
+  const p = variant({ [PR]: { data: new Map([['r', new Float32Array(1024).fill(1)], ['i', new Float32Array(1024)]]), shape: [1, 32, 32], maxshape: [null, 32, 32], chunks: [256, 32, 32], gzip: 1 } });
+  resizeDataset(p, PR, [m, 32, 32]);
+  return p;
+}
+
+test('probe modes are bounded (MAX_PROBE_MODES) before the probe is read, and a complex read must fit the memory limit', async () => {
+  await refused(probeOfModes(51), /illumination': expected a complex probe \[32, 32\] or \[M, 32, 32\] .*with at most 50 incoherent modes \(MAX_PROBE_MODES\); found shape \[51, 32, 32\] \(51 modes\)/);
+  // 65 536 modes in a 600 KB file: read value by value into JavaScript arrays, it ran out of a 6 GB heap.
+  const t0 = performance.now();
+  await refused(probeOfModes(65536), /found shape \[65536, 32, 32\] \(65536 modes\)/);
+  assert.ok(performance.now() - t0 < 5000, 'refused from the metadata');
+  const m = await readCxi(probeOfModes(50));
+  assert.equal(m.probe!.modes, 50);
+  assert.equal(m.probe!.data.length, 2 * 50 * 1024);
+  assert.equal(m.probe!.data[0], 1);
+  await assert.rejects(readCxi(probeOfModes(50), { memoryLimit: { bytes: 256 * 1024, source: 'a test limit' } }),
+    /illumination': expected values that fit the memory limit of 256\.0 KiB \(a test limit\); found shape \[50, 32, 32\] of <c8 \(read as complex128\), which needs 800\.0 KiB$/);
+});
+
+test('a ptychodus probe with no OPR mode is refused naming the probe file and key; only the first OPR mode is read', async () => {
+  const product = (opr: number): string => {
+    const path = join(root, `product-opr${opr}.h5`);
+    writeHdf5(path, {
+      probe: { data: new Map([['r', new Float32Array(1024).fill(2)], ['i', new Float32Array(1024)]]), shape: [1, 1, 32, 32], maxshape: [null, 1, 32, 32], chunks: [1, 1, 32, 32], gzip: 1 },
+      probe_position_x_m: { data: new Float64Array(3), dtype: '<d' },
+    });
+    resizeDataset(path, 'probe', [opr, 1, 32, 32]);
+    return path;
+  };
+  const p0 = product(0);
+  await assert.rejects(readProbeFile(p0, 32, 32), (err: Error) => {
+    assert.ok(err instanceof InputError);
+    assert.equal(err.message, `${p0}: key 'probe': expected a complex probe [32, 32], [M, 32, 32] or [OPR, M, 32, 32] (the size of the diffraction patterns); found shape [0, 1, 32, 32] (no OPR mode)`);
+    return true;
+  });
+  const p3 = product(3);
+  const probe = await readProbeFile(p3, 32, 32);
+  assert.equal(probe.modes, 1);
+  assert.equal(probe.data.length, 2048);
+  assert.equal(probe.data[0], 2);
+});
+
+test('a declared size the library cannot hold is refused by the memory limit, naming the key, not as a corrupt file', async () => {
+  // 10^8 patterns of 2×2 and 10^8 positions, declared in a small file (gzip, nothing written).
+  const p = variant({
+    [D]: { data: new Uint8Array(4).fill(1), shape: [1, 2, 2], dtype: '<B', maxshape: [null, 2, 2], chunks: [65536, 2, 2], gzip: 1 },
+    [T]: { data: new Float64Array(3), shape: [1, 3], dtype: '<d', maxshape: [null, 3], chunks: [1 << 20, 3], gzip: 1 },
+    [PR]: null,
+  });
+  resizeDataset(p, D, [1e8, 2, 2]);
+  resizeDataset(p, T, [1e8, 3]);
+  await assert.rejects(readCxi(p, { memoryLimit: { bytes: 2 ** 30, source: 'PTYCHOSTUDY_MEMORY_LIMIT=1G' } }),
+    /translation': expected values that fit the memory limit of 1\.00 GiB \(PTYCHOSTUDY_MEMORY_LIMIT=1G\); found shape \[100000000, 3\] of <f8 \(read as float64\), which needs 2\.24 GiB$/);
 });

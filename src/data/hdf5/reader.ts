@@ -14,13 +14,15 @@
  *  - paths are walked one component at a time; an external link (a path into another file) is refused,
  *    so nothing outside the named file is ever read;
  *  - a dataset's declared size (shape × item size) is checked against a stated limit, and an
- *    unfiltered dataset against the file's size, before anything is allocated;
+ *    unfiltered dataset against the file's size, before anything is allocated; values read into
+ *    JavaScript arrays are checked against the memory limit (`memoryLimit`, data/memory.ts) first;
  *  - only filters built into the library (deflate, shuffle, Fletcher-32, szip, n-bit, scale-offset)
  *    are accepted; a dataset that needs a plugin (LZ4, bitshuffle, Blosc, LZF, …) is refused by name.
  */
 import fs, { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../errors.js';
+import { formatBytes, memoryLimit, type MemoryLimit } from '../memory.js';
 import { fileKindOf, sniffFile } from './signature.js';
 
 type H5wasm = typeof import('h5wasm/node');
@@ -34,6 +36,9 @@ export class Hdf5Error extends InputError {
 
 /** Largest dataset (declared shape × item size) read by default: 4 GiB, as `maxMemberBytes` of the NPZ reader. */
 export const DEFAULT_MAX_DATASET_BYTES = 4 * 1024 ** 3;
+
+/** Bytes of a numeric dataset read per slab by readFloat64 / readComplex. */
+const SLAB_BYTES = 16 * 1024 * 1024;
 
 /** Filters compiled into h5wasm's HDF5 (ids from H5Zpublic.h). */
 const BUILTIN_FILTERS = new Map<number, string>([[1, 'deflate'], [2, 'shuffle'], [3, 'fletcher32'], [4, 'szip'], [5, 'nbit'], [6, 'scaleoffset']]);
@@ -109,20 +114,27 @@ export interface Hdf5DatasetInfo {
 export interface Hdf5OpenOptions {
   /** Refuse a dataset whose declared size exceeds this many bytes (default 4 GiB). */
   maxDatasetBytes?: number;
+  /** Memory the values read may take (default: `memoryLimit()`, half the machine or PTYCHOSTUDY_MEMORY_LIMIT). */
+  memoryLimit?: MemoryLimit;
 }
 
 export type EntryKind = 'group' | 'dataset' | 'missing' | 'other';
 
-/** A slab of a numeric dataset as read: a typed array of its element type. */
+/** A slab of a numeric dataset as read: a typed array of its element type (complex: interleaved re, im). */
 export type SlabView = Uint8Array | Uint16Array | Uint32Array | BigUint64Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
 type SlabCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => SlabView;
-const SLAB_TYPES: Record<string, SlabCtor> = {
-  '|u1': Uint8Array, '<u2': Uint16Array, '<u4': Uint32Array, '<u8': BigUint64Array,
-  '|i1': Int8Array, '<i2': Int16Array, '<i4': Int32Array, '<i8': BigInt64Array,
-  '<f4': Float32Array, '<f8': Float64Array,
+/** Typed array of each readable dtype, and how many of its values one element is (2 for complex). */
+const SLAB_TYPES: Record<string, [SlabCtor, number]> = {
+  '|u1': [Uint8Array, 1], '<u2': [Uint16Array, 1], '<u4': [Uint32Array, 1], '<u8': [BigUint64Array, 1],
+  '|i1': [Int8Array, 1], '<i2': [Int16Array, 1], '<i4': [Int32Array, 1], '<i8': [BigInt64Array, 1],
+  '<f4': [Float32Array, 1], '<f8': [Float64Array, 1],
+  // h5py's {r, i} (or {real, imag}) compound, members at offsets 0 and size/2: interleaved floats in memory.
+  '<c8': [Float32Array, 2], '<c16': [Float64Array, 2],
 };
 
 const fmtShape = (s: readonly number[]): string => `[${s.join(', ')}]`;
+
+const product = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
 function dtypeOf(md: Record<string, unknown>): { dtype: string; kind: Hdf5DatasetInfo['kind'] } {
   const type = md.type as number;
@@ -156,6 +168,7 @@ export class Hdf5Reader {
     /** Size of the file in bytes. */
     readonly fileBytes: number,
     readonly maxDatasetBytes: number,
+    private readonly memory: MemoryLimit | undefined,
   ) {}
 
   /** Opens `path` read-only after checking that it is a regular file with the HDF5 signature. */
@@ -183,22 +196,37 @@ export class Hdf5Reader {
       const why = innermostHdf5Message(r.diag) ?? (r.thrown instanceof Error ? r.thrown.message : 'unknown error');
       throw new Hdf5Error(`${path}: cannot open as HDF5, the file is truncated or corrupt (HDF5: ${why})`);
     }
-    return new Hdf5Reader(lib, r.value, path, st.size, opts.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES);
+    return new Hdf5Reader(lib, r.value, path, st.size, opts.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES, opts.memoryLimit);
   }
 
   /** Runs one h5wasm call; a throw or any HDF5 diagnostic becomes an Hdf5Error about `key`. */
   private call<T>(key: string, what: string, fn: () => T): T {
     const r = quietly(fn);
-    if (r.thrown !== undefined || r.diag) {
-      const why = innermostHdf5Message(r.diag) ?? (r.thrown instanceof Error ? r.thrown.message : String(r.thrown));
-      throw new Hdf5Error(`${this.file}: key '${key}': ${what} failed, the file is corrupt or unreadable (HDF5: ${why})`);
-    }
+    if (r.thrown !== undefined || r.diag) throw this.failed(key, what, r);
     return r.value as T;
+  }
+
+  private failed(key: string, what: string, r: { thrown?: unknown; diag: string }): Hdf5Error {
+    const why = innermostHdf5Message(r.diag) ?? (r.thrown instanceof Error ? r.thrown.message : r.diag.trim().split('\n').pop() || String(r.thrown));
+    return new Hdf5Error(`${this.file}: key '${key}': ${what} failed, the file is corrupt or unreadable (HDF5: ${why})`);
   }
 
   /** Entry error with the DATA-001 wording: `FILE: key 'KEY': expected …; found …`. */
   bad(key: string, expected: string, found: string): Hdf5Error {
     return new Hdf5Error(`${this.file}: key '${key}': expected ${expected}; found ${found}`);
+  }
+
+  /** The memory limit the values read must fit. */
+  memoryLimit(): MemoryLimit {
+    return this.memory ?? memoryLimit();
+  }
+
+  /** Refuses to allocate `bytes` for the values of `key` when they exceed the memory limit; `found` describes them. */
+  checkFitsMemory(key: string, bytes: number, found: string): void {
+    const limit = this.memoryLimit();
+    if (bytes > limit.bytes) {
+      throw this.bad(key, `values that fit the memory limit of ${formatBytes(limit.bytes)} (${limit.source})`, `${found}, which needs ${formatBytes(bytes)}`);
+    }
   }
 
   /**
@@ -244,16 +272,16 @@ export class Hdf5Reader {
     return this.call(key, 'opening', () => this.h5.get(key) as H5Dataset);
   }
 
-  /** Shape, type, size and filters of dataset `key`, from its metadata (nothing is read). */
+  /** Shape, type, size, layout and filters of dataset `key`, from its metadata (nothing is read). */
   info(key: string, expected = 'a dataset'): Hdf5DatasetInfo {
     const d = this.dataset(key, expected);
     const md = this.call(key, 'reading the metadata', () => d.metadata) as unknown as Record<string, unknown>;
     const filters = this.call(key, 'reading the filters', () => d.filters) as { id: number; name: string }[];
+    // A null dataspace (md.shape null) holds no value at all.
     const shape = ((md.shape as number[] | null) ?? []).map(Number);
     const { dtype, kind } = dtypeOf(md);
     const itemsize = Number(md.size);
-    let elements = 1;
-    for (const s of shape) elements *= s;
+    const elements = md.shape === null ? 0 : product(shape);
     const chunks = (md.chunks as number[] | null) ? (md.chunks as number[]).map(Number) : null;
     return { key, shape, dtype, kind, itemsize, elements, bytes: elements * itemsize, chunks, filters: filters.map((f) => ({ id: f.id, name: f.name })) };
   }
@@ -276,19 +304,23 @@ export class Hdf5Reader {
   }
 
   /**
-   * Reads numeric dataset `info` in slabs of `rowsPerSlab` rows along its first axis, straight into one
-   * buffer in the library's memory (allocated once), and hands each slab to `fn` as a typed-array view
-   * of that memory — valid only during the call. No copy is made on the JavaScript side (h5wasm's own
-   * `slice` copies every slab into a fresh array; on this machine class, touching fresh memory costs
-   * about 0.9 s per GB). HDF5 converts the stored type (any byte order) to native little-endian.
+   * Reads numeric or complex dataset `info` in slabs of `rowsPerSlab` rows along its first axis,
+   * straight into one buffer in the library's memory (allocated once), and hands each slab to `fn` as
+   * a typed-array view of that memory — valid only during the call; complex values come as
+   * interleaved (re, im). No copy is made on the JavaScript side (h5wasm's own `slice` copies every
+   * slab into a fresh array; on this machine class, touching fresh memory costs about 0.9 s per GB).
+   * HDF5 converts the stored type (any byte order) to native little-endian. A 0-d dataset is one slab
+   * of one row.
    */
   readSlabs(info: Hdf5DatasetInfo, rowsPerSlab: number, fn: (slab: SlabView, firstRow: number, rows: number) => void): void {
-    const Ctor = SLAB_TYPES[info.dtype];
-    if (!Ctor) throw this.bad(info.key, 'an integer or float dataset', `dtype ${info.dtype}`);
-    if (info.shape.length < 1) throw this.bad(info.key, 'an array with rows', 'a scalar');
-    const rows = info.shape[0]!;
-    const rowElems = info.elements / Math.max(1, rows);
-    const perSlab = Math.max(1, Math.min(rowsPerSlab, rows));
+    const slabType = SLAB_TYPES[info.dtype];
+    if (!slabType) throw this.bad(info.key, 'an integer, float or complex dataset', `dtype ${info.dtype}`);
+    const [Ctor, lanes] = slabType;
+    const scalar = info.shape.length === 0;
+    const rows = scalar ? 1 : info.shape[0]!;
+    if (rows === 0 || info.elements === 0) return;
+    const rowElems = info.elements / rows;
+    const perSlab = scalar ? 1 : Math.max(1, Math.min(rowsPerSlab, rows));
     const M = this.lib.Module;
     const bytes = perSlab * rowElems * info.itemsize;
     const ptr = M._malloc(bytes);
@@ -298,9 +330,10 @@ export class Hdf5Reader {
       const strides = info.shape.map(() => 1n);
       for (let s = 0; s < rows; s += perSlab) {
         const k = Math.min(perSlab, rows - s);
-        this.call(info.key, 'reading', () => M.get_dataset_data(this.h5.file_id, '/' + info.key, [BigInt(k), ...rest], [BigInt(s), ...rest.map(() => 0n)], strides, BigInt(ptr)));
+        this.call(info.key, 'reading', () => M.get_dataset_data(this.h5.file_id, '/' + info.key,
+          scalar ? null : [BigInt(k), ...rest], scalar ? null : [BigInt(s), ...rest.map(() => 0n)], scalar ? null : strides, BigInt(ptr)));
         // The view is made after the call: the library's memory may have grown (a new buffer) meanwhile.
-        fn(new Ctor(M.HEAPU8.buffer, ptr, k * rowElems), s, k);
+        fn(new Ctor(M.HEAPU8.buffer, ptr, k * rowElems * lanes), s, k);
       }
     } finally {
       M._free(ptr);
@@ -308,8 +341,9 @@ export class Hdf5Reader {
   }
 
   /**
-   * The whole numeric (integer or float) dataset `key` as float64, checked against `maxElements`.
-   * Integers beyond 2^53 lose precision (they are counts or indices here, far below that).
+   * The whole numeric (integer or float) dataset `key` as float64, checked against `maxElements` and
+   * the memory limit before anything is allocated. Integers beyond 2^53 lose precision (they are
+   * counts or indices here, far below that).
    */
   readFloat64(key: string, expected: string, maxElements: number): { shape: number[]; data: Float64Array } {
     const info = this.info(key, expected);
@@ -317,15 +351,15 @@ export class Hdf5Reader {
     if (info.dtype === '<f2' || info.itemsize > 8) throw this.bad(key, expected, `dtype ${info.dtype} (unsupported width)`);
     if (info.elements > maxElements) throw this.bad(key, expected, `shape ${fmtShape(info.shape)} (${info.elements} elements, more than ${maxElements})`);
     this.checkReadable(info);
-    const d = this.dataset(key, expected);
-    const v = this.call(key, 'reading', () => d.value);
+    this.checkFitsMemory(key, 8 * info.elements, `shape ${fmtShape(info.shape)} of ${info.dtype} (read as float64)`);
     const out = new Float64Array(info.elements);
-    if (typeof v === 'number' || typeof v === 'bigint') out[0] = Number(v);
-    else {
-      const a = v as unknown as ArrayLike<number | bigint>;
-      if (!a || a.length !== info.elements) throw this.bad(key, expected, 'data of the wrong length');
-      for (let i = 0; i < out.length; i++) out[i] = Number(a[i]!);
-    }
+    const rowElems = info.shape.length === 0 ? 1 : info.elements / Math.max(1, info.shape[0]!);
+    this.readSlabs(info, Math.max(1, Math.floor(SLAB_BYTES / Math.max(1, rowElems * info.itemsize))), (slab, s) => {
+      const base = s * rowElems;
+      if (slab instanceof BigInt64Array || slab instanceof BigUint64Array) {
+        for (let i = 0; i < slab.length; i++) out[base + i] = Number(slab[i]!);
+      } else out.set(slab, base);
+    });
     return { shape: info.shape, data: out };
   }
 
@@ -333,26 +367,31 @@ export class Hdf5Reader {
   readScalar(key: string, expected: string): number {
     const info = this.info(key, expected);
     if (info.kind === 'string') throw this.bad(key, expected, 'a string');
-    if (info.elements !== 1) throw this.bad(key, expected, `shape ${fmtShape(info.shape)}`);
+    if (info.elements !== 1) throw this.bad(key, expected, info.elements === 0 && info.shape.length === 0 ? 'no value (an empty dataspace)' : `shape ${fmtShape(info.shape)}`);
     return this.readFloat64(key, expected, 1).data[0]!;
   }
 
-  /** A complex dataset as interleaved (re, im) float64, checked against `maxElements`. */
-  readComplex(key: string, expected: string, maxElements: number): { shape: number[]; data: Float64Array } {
+  /**
+   * A complex dataset as interleaved (re, im) float64, checked against `maxElements` and the memory
+   * limit before anything is allocated. With `firstRows`, only that many rows along the first axis
+   * are read (and checked).
+   */
+  readComplex(key: string, expected: string, maxElements: number, opts: { firstRows?: number } = {}): { shape: number[]; data: Float64Array } {
     const info = this.info(key, expected);
     if (info.kind !== 'complex') throw this.bad(key, expected, `dtype ${info.dtype}`);
-    if (info.elements > maxElements) throw this.bad(key, expected, `shape ${fmtShape(info.shape)} (${info.elements} elements, more than ${maxElements})`);
+    let shape = info.shape;
+    if (opts.firstRows !== undefined && shape.length > 0 && opts.firstRows < shape[0]!) shape = [opts.firstRows, ...shape.slice(1)];
+    const elements = product(shape);
+    if (elements > maxElements) throw this.bad(key, expected, `shape ${fmtShape(info.shape)} (${elements} elements, more than ${maxElements})`);
     this.checkReadable(info);
-    const d = this.dataset(key, expected);
-    const v = this.call(key, 'reading', () => d.value) as unknown;
-    const rows = (Array.isArray(v) && info.shape.length === 0 ? [v] : v) as unknown[];
-    if (!Array.isArray(rows) || rows.length !== info.elements) throw this.bad(key, expected, 'data of the wrong length');
-    const out = new Float64Array(2 * info.elements);
-    for (let i = 0; i < rows.length; i++) {
-      const p = rows[i] as [number, number];
-      out[2 * i] = Number(p[0]); out[2 * i + 1] = Number(p[1]);
-    }
-    return { shape: info.shape, data: out };
+    this.checkFitsMemory(key, 16 * elements, `shape ${fmtShape(shape)} of ${info.dtype} (read as complex128)`);
+    const part: Hdf5DatasetInfo = { ...info, shape, elements, bytes: elements * info.itemsize };
+    const out = new Float64Array(2 * elements);
+    const rowElems = shape.length === 0 ? 1 : elements / Math.max(1, shape[0]!);
+    this.readSlabs(part, Math.max(1, Math.floor(SLAB_BYTES / Math.max(1, rowElems * info.itemsize))), (slab, s) => {
+      out.set(slab as Float32Array | Float64Array, 2 * s * rowElems);
+    });
+    return { shape, data: out };
   }
 
   /** Attribute `name` of entry `key` (a number, string, typed array…), or undefined when absent. */

@@ -5,7 +5,8 @@
  * each) so the peak memory is the output plus one slab, whatever the file's size.
  *
  * Checked before anything is allocated: each source is 3-D, numeric, of one pattern size, readable
- * (`Hdf5Reader.checkReadable`), and the float32 output fits the reader's byte limit. While reading:
+ * (`Hdf5Reader.checkReadable`), and the float32 output fits the reader's byte limit and the memory
+ * limit. While reading:
  * a non-finite value is refused (naming the dataset, pattern and pixel); negative values (a dark
  * subtraction below zero) are set to 0 and counted.
  */
@@ -75,6 +76,7 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
   if (outBytes > r.maxDatasetBytes) {
     throw r.bad(infos[0]!.key, `at most ${r.maxDatasetBytes} bytes of float32 amplitudes`, `${n} patterns of ${H}×${W} (${outBytes} bytes)`);
   }
+  r.checkFitsMemory(infos[0]!.key, outBytes, `${n} patterns of ${H}×${W} (float32 amplitudes)`);
   const amplitudes = new Float32Array(n * H * W);
   const hw = H * W;
   let negatives = 0;
