@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
@@ -240,6 +241,50 @@ test('a ptychodus probe with no OPR mode is refused naming the probe file and ke
   assert.equal(probe.modes, 1);
   assert.equal(probe.data.length, 2048);
   assert.equal(probe.data[0], 2);
+});
+
+test('chunk layouts are bounded before reading: many tiny chunks, huge chunks, too many chunks across a row', async () => {
+  const tiny = (n: number): string => {
+    const p = variant({
+      [D]: { data: new Uint8Array(1024).fill(1), shape: [1, 32, 32], dtype: '<B', maxshape: [null, 32, 32], chunks: [1, 1, 1], gzip: 1 },
+      [T]: { data: new Float64Array(3), shape: [1, 3], dtype: '<d', maxshape: [null, 3], chunks: [1024, 3] },
+    });
+    resizeDataset(p, D, [n, 32, 32]);
+    resizeDataset(p, T, [n, 3]);
+    return p;
+  };
+  // 200 patterns in one-byte chunks: 204 800 chunks. One read of them took 5 s and 1.4 GB.
+  const t0 = performance.now();
+  await refused(tiny(200), /data_1\/data': expected at most 65536 chunks, or chunks of at least 4096 bytes .*; found 204800 chunks of shape \[1, 1, 1\] \(1 byte each\)$/);
+  assert.ok(performance.now() - t0 < 5000, 'refused from the metadata');
+  // 64 patterns of them (65 536 chunks) are allowed, and read in slabs of at most 4096 chunks: the
+  // library's memory stays small (one read of all 65 536 chunks grew it by ~400 MB). Measured in a
+  // fresh process, whose library memory starts at its initial size.
+  const p = tiny(64);
+  const script = `const { readCxi } = await import(${JSON.stringify(new URL('../../src/data/cxi.js', import.meta.url).href)});
+const h5 = await import('h5wasm/node'); await h5.ready;
+const before = h5.Module.HEAPU8.length;
+const m = await readCxi(${JSON.stringify(p)});
+console.log(JSON.stringify({ n: m.n, first: m.diffraction[0], growth: h5.Module.HEAPU8.length - before }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const got = JSON.parse(r.stdout) as { n: number; first: number; growth: number };
+  assert.equal(got.n, 64);
+  assert.equal(got.first, 1);
+  assert.ok(got.growth < 64 * 2 ** 20, `library memory grew by ${(got.growth / 2 ** 20).toFixed(0)} MiB`);
+  // A chunk larger than the bound (HDF5 holds a whole chunk to read any of it), declared without data.
+  const huge = variant({ [D]: { data: new Uint32Array(0), shape: [0, 32, 32], dtype: '<I', maxshape: [null, 32, 32], chunks: [100_000, 32, 32], gzip: 1 } });
+  resizeDataset(huge, D, [40, 32, 32]);
+  await refused(huge, /data_1\/data': expected chunks of at most 268435456 bytes \(HDF5 holds a whole chunk in memory to read any of it\); found chunk shape \[100000, 32, 32\] of <u4 \(409600000 bytes\)$/);
+  // More chunks across one pattern than one read may span (HDF5 cannot read less than a pattern here).
+  const wide = variant({
+    [D]: { data: new Uint8Array(64 * 128), shape: [1, 64, 128], dtype: '<B', chunks: [1, 1, 1], gzip: 1 },
+    [T]: { data: new Float64Array(3), shape: [1, 3], dtype: '<d' },
+  });
+  await refused(wide, /data_1\/data': expected at most 4096 chunks across one row along the first axis .*; found 8192 chunks of shape \[1, 1, 1\] per row of \[1, 64, 128\]$/);
+  // A probe [32, 32] in 1×1 chunks is 32 chunks per row, 1024 in all: read.
+  const small = variant({ [PR]: { data: new Map([['r', new Float32Array(1024).fill(3)], ['i', new Float32Array(1024)]]), shape: [32, 32], chunks: [1, 1] } });
+  assert.equal((await readCxi(small)).probe!.data[2046], 3);
 });
 
 test('a declared size the library cannot hold is refused by the memory limit, naming the key, not as a corrupt file', async () => {

@@ -1,8 +1,9 @@
 /**
  * Nothing but the named regular file is read: a named pipe (or a directory) given as the input or the
  * probe file is refused before it is opened — open() on a FIFO blocks until a writer comes, forever if
- * none does. The command-line cases run `ptychostudy lsqml` in a child process: exit 2, one line,
- * nothing written, well under the timeout (a hang fails the test instead of stopping it).
+ * none does — and an HDF5 file's chunk layout is bounded before it is read. The command-line cases run
+ * `ptychostudy lsqml` in a child process: exit 2, one line, nothing written, well under the timeout
+ * (a hang fails the test instead of stopping it).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { sniffFile } from '../../src/data/hdf5/signature.js';
+import { fixtureEntries, resizeDataset, writeHdf5 } from './cxi-builder.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'ptychostudy-hdf5-outside-'));
@@ -89,4 +91,20 @@ test('regular files still read through the same checks', async () => {
   } finally {
     r.close();
   }
+});
+
+test('tiny chunks through the command line: one line from the metadata, no library messages on stderr', async () => {
+  const entries = await fixtureEntries();
+  const p = join(root, 'tiny-chunks.cxi');
+  writeHdf5(p, {
+    ...entries,
+    'entry_1/data_1/data': { data: new Uint8Array(1024).fill(1), shape: [1, 32, 32], dtype: '<B', maxshape: [null, 32, 32], chunks: [1, 1, 1], gzip: 1 },
+    'entry_1/sample_1/geometry_1/translation': { data: new Float64Array(3), shape: [1, 3], dtype: '<d', maxshape: [null, 3], chunks: [1024, 3] },
+    'entry_1/instrument_1/source_1/illumination': null,
+  });
+  resizeDataset(p, 'entry_1/data_1/data', [1000, 32, 32]);
+  resizeDataset(p, 'entry_1/sample_1/geometry_1/translation', [1000, 3]);
+  const out = join(root, 'out-tiny');
+  refusedByCli(lsqml(['--input', p, '--probe-model', 'aperture:diameter=2e-6'], out), out,
+    /tiny-chunks\.cxi: key 'entry_1\/data_1\/data': expected at most 65536 chunks, or chunks of at least 4096 bytes .*; found 1024000 chunks of shape \[1, 1, 1\] \(1 byte each\)$/);
 });

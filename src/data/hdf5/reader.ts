@@ -16,6 +16,8 @@
  *  - a dataset's declared size (shape × item size) is checked against a stated limit, and an
  *    unfiltered dataset against the file's size, before anything is allocated; values read into
  *    JavaScript arrays are checked against the memory limit (`memoryLimit`, data/memory.ts) first;
+ *  - chunked layouts are bounded (chunk size, chunk count, chunks spanned by one read): HDF5 keeps
+ *    bookkeeping for every chunk a read touches and a whole chunk in memory to read any of it;
  *  - only filters built into the library (deflate, shuffle, Fletcher-32, szip, n-bit, scale-offset)
  *    are accepted; a dataset that needs a plugin (LZ4, bitshuffle, Blosc, LZF, …) is refused by name.
  */
@@ -36,6 +38,32 @@ export class Hdf5Error extends InputError {
 
 /** Largest dataset (declared shape × item size) read by default: 4 GiB, as `maxMemberBytes` of the NPZ reader. */
 export const DEFAULT_MAX_DATASET_BYTES = 4 * 1024 ** 3;
+
+/**
+ * Largest chunk (declared chunk shape × item size): HDF5 holds a whole chunk in its memory (2 GiB in
+ * all) to read any part of it. Detector frames stored one per chunk are up to ~70 MB (an Eiger 16M frame).
+ */
+export const MAX_CHUNK_BYTES = 256 * 1024 ** 2;
+
+/**
+ * Chunks one read may span. HDF5 keeps about 6 KB of bookkeeping for every chunk a read touches
+ * (measured through h5wasm: one read of 204 800 one-byte chunks grew the library's memory by 1.2 GB),
+ * so slabs are cut, at chunk boundaries, to span at most this many: ~25 MB.
+ */
+export const MAX_CHUNKS_PER_READ = 4096;
+
+/**
+ * Chunks a dataset may have whatever their size; beyond this count each chunk must hold at least
+ * MIN_CHUNK_BYTES. Every chunk costs HDF5 3–17 µs to read (measured: 3.3 µs for one never written,
+ * 17 µs for a gzip'd one), so tiny chunks make a small file cost seconds to hours: a 61 KB CXI
+ * declaring 1 000 patterns of 32×32 one-byte chunks (1 024 000 of them) took 12 s and 2.2 GB. With
+ * the bound, reading costs at most ~1 s for the first 65 536 chunks plus ~4 ms per MiB of data.
+ */
+export const MAX_SMALL_CHUNKS = 65536;
+export const MIN_CHUNK_BYTES = 4096;
+
+/** Largest slab of one read in the library's memory (one row along the first axis must fit). */
+export const MAX_READ_BYTES = 256 * 1024 ** 2;
 
 /** Bytes of a numeric dataset read per slab by readFloat64 / readComplex. */
 const SLAB_BYTES = 16 * 1024 * 1024;
@@ -59,7 +87,9 @@ const fsMutable = fs as unknown as { writeSync: (...args: unknown[]) => number }
 /**
  * Runs `fn` with HDF5's diagnostics captured: h5wasm writes them to file descriptor 2 through
  * `fs.writeSync` (synchronously, inside the call), so replacing that one function for the duration
- * of the call catches them without touching any other output.
+ * of the call catches them without touching any other output. (The WebAssembly runtime's own
+ * messages, e.g. "Cannot enlarge memory", go through console.error and are not caught: the bounds in
+ * `checkReadable` keep the library's memory far from its 2 GiB, the only way they came about.)
  */
 function quietly<T>(fn: () => T): { value?: T; thrown?: unknown; diag: string } {
   const original = fsMutable.writeSync;
@@ -286,7 +316,10 @@ export class Hdf5Reader {
     return { key, shape, dtype, kind, itemsize, elements, bytes: elements * itemsize, chunks, filters: filters.map((f) => ({ id: f.id, name: f.name })) };
   }
 
-  /** Refuses a dataset that is too large or needs a filter the library lacks, before anything is allocated. */
+  /**
+   * Refuses, before anything is allocated, a dataset that is too large, needs a filter the library
+   * lacks, or is chunked beyond the bounds above.
+   */
   checkReadable(info: Hdf5DatasetInfo, limitBytes = this.maxDatasetBytes): void {
     const where = `${this.file}: key '${info.key}'`;
     if (info.bytes > limitBytes) {
@@ -301,16 +334,73 @@ export class Hdf5Reader {
         throw new Hdf5Error(`${where}: compressed with the ${name} filter (HDF5 filter id ${f.id}), which needs a plugin; supported: ${[...BUILTIN_FILTERS.values()].join(', ')} (re-save with gzip, e.g. h5repack -f GZIP=4)`);
       }
     }
+    if (info.chunks) this.checkChunks(info);
+    const rowBytes = info.shape.length === 0 ? info.itemsize : (info.elements / Math.max(1, info.shape[0]!)) * info.itemsize;
+    if (rowBytes > MAX_READ_BYTES) {
+      throw this.bad(info.key, `at most ${MAX_READ_BYTES} bytes in one row along the first axis`, `shape ${fmtShape(info.shape)} of ${info.dtype} (${rowBytes} bytes per row)`);
+    }
+  }
+
+  /** The chunk bounds: MAX_CHUNK_BYTES, MAX_SMALL_CHUNKS / MIN_CHUNK_BYTES, MAX_CHUNKS_PER_READ across one row. */
+  private checkChunks(info: Hdf5DatasetInfo): void {
+    const c = info.chunks!;
+    const shape = `shape ${fmtShape(c)}`;
+    const chunkBytes = product(c) * info.itemsize;
+    if (c.length !== info.shape.length || c.some((d) => !(Number.isInteger(d) && d >= 1))) {
+      throw this.bad(info.key, `chunks of rank ${info.shape.length}, each dimension ≥ 1`, `chunk ${shape}`);
+    }
+    if (chunkBytes > MAX_CHUNK_BYTES) {
+      throw this.bad(info.key, `chunks of at most ${MAX_CHUNK_BYTES} bytes (HDF5 holds a whole chunk in memory to read any of it)`, `chunk ${shape} of ${info.dtype} (${chunkBytes} bytes)`);
+    }
+    const count = info.shape.reduce((a, s, i) => a * Math.ceil(s / c[i]!), 1);
+    if (count > MAX_SMALL_CHUNKS && chunkBytes < MIN_CHUNK_BYTES) {
+      throw this.bad(info.key, `at most ${MAX_SMALL_CHUNKS} chunks, or chunks of at least ${MIN_CHUNK_BYTES} bytes (every chunk costs HDF5 time and memory to read; re-chunk it, e.g. with h5repack -l CHUNK=…)`,
+        `${count} chunks of ${shape} (${chunkBytes} byte${chunkBytes === 1 ? '' : 's'} each)`);
+    }
+    const perRow = info.shape.slice(1).reduce((a, s, i) => a * Math.ceil(s / c[i + 1]!), 1);
+    if (perRow > MAX_CHUNKS_PER_READ) {
+      throw this.bad(info.key, `at most ${MAX_CHUNKS_PER_READ} chunks across one row along the first axis (re-chunk it, e.g. with h5repack -l CHUNK=…)`,
+        `${perRow} chunks of ${shape} per row of ${fmtShape(info.shape)}`);
+    }
   }
 
   /**
-   * Reads numeric or complex dataset `info` in slabs of `rowsPerSlab` rows along its first axis,
-   * straight into one buffer in the library's memory (allocated once), and hands each slab to `fn` as
-   * a typed-array view of that memory — valid only during the call; complex values come as
-   * interleaved (re, im). No copy is made on the JavaScript side (h5wasm's own `slice` copies every
-   * slab into a fresh array; on this machine class, touching fresh memory costs about 0.9 s per GB).
-   * HDF5 converts the stored type (any byte order) to native little-endian. A 0-d dataset is one slab
-   * of one row.
+   * Rows per read for `info`: at most `wanted`, at most MAX_READ_BYTES, and spanning at most
+   * MAX_CHUNKS_PER_READ chunks — a whole number of chunk rows, so that every read starts on a chunk
+   * boundary, or a divisor of the chunk's first dimension when even one chunk row is too many.
+   */
+  private rowsPerRead(info: Hdf5DatasetInfo, wanted: number): number {
+    const rows = info.shape[0]!;
+    const rowBytes = (info.elements / Math.max(1, rows)) * info.itemsize;
+    let per = Math.max(1, Math.min(wanted, rows, Math.floor(MAX_READ_BYTES / Math.max(1, rowBytes))));
+    const c = info.chunks;
+    if (c && c.length === info.shape.length && rows > 0) {
+      const c0 = c[0]!;
+      const perRow = info.shape.slice(1).reduce((a, s, i) => a * Math.ceil(s / c[i + 1]!), 1);
+      const chunkRows = Math.max(1, Math.floor(MAX_CHUNKS_PER_READ / perRow));
+      if (per >= c0) per = Math.min(Math.floor(per / c0), chunkRows) * c0;
+      else {
+        // Less than one chunk row: the largest divisor of c0 not above `per`, so that no read straddles two chunk rows.
+        let best = 1;
+        for (let d = 1; d * d <= c0; d++) {
+          if (c0 % d !== 0) continue;
+          if (d <= per && d > best) best = d;
+          if (c0 / d <= per && c0 / d > best) best = c0 / d;
+        }
+        per = best;
+      }
+    }
+    return per;
+  }
+
+  /**
+   * Reads numeric or complex dataset `info` in slabs of at most `rowsPerSlab` rows along its first axis
+   * (fewer where the chunk bounds above require), straight into one buffer in the library's memory
+   * (allocated once), and hands each slab to `fn` as a typed-array view of that memory — valid only
+   * during the call; complex values come as interleaved (re, im). No copy is made on the JavaScript
+   * side (h5wasm's own `slice` copies every slab into a fresh array; on this machine class, touching
+   * fresh memory costs about 0.9 s per GB). HDF5 converts the stored type (any byte order) to native
+   * little-endian. A 0-d dataset is one slab of one row.
    */
   readSlabs(info: Hdf5DatasetInfo, rowsPerSlab: number, fn: (slab: SlabView, firstRow: number, rows: number) => void): void {
     const slabType = SLAB_TYPES[info.dtype];
@@ -320,7 +410,7 @@ export class Hdf5Reader {
     const rows = scalar ? 1 : info.shape[0]!;
     if (rows === 0 || info.elements === 0) return;
     const rowElems = info.elements / rows;
-    const perSlab = scalar ? 1 : Math.max(1, Math.min(rowsPerSlab, rows));
+    const perSlab = scalar ? 1 : this.rowsPerRead(info, rowsPerSlab);
     const M = this.lib.Module;
     const bytes = perSlab * rowElems * info.itemsize;
     const ptr = M._malloc(bytes);
