@@ -117,8 +117,8 @@ test('missing entries: each required key, named with the alternatives looked at'
   await refused(variant({ [Z]: null }), /key 'entry_1\/instrument_1\/detector_1\/distance': expected the sample–detector distance in m; found it missing/);
   await refused(variant({ [PX]: null }), /x_pixel_size': expected the detector pixel size in m; found it missing/);
   await refused(variant({ [PY]: null }), /y_pixel_size': expected the detector pixel size in m; found it missing/);
-  // A soft link to nothing is missing, not a crash.
-  await refused(variant({ [D]: null }, { soft: { [D]: '/entry_1/nowhere' } }), /data_1\/data': expected diffraction data.*found it missing/);
+  // A soft link to nothing is broken, not absent: its own error, naming the key and the target.
+  await refused(variant({ [D]: null }, { soft: { [D]: '/entry_1/nowhere' } }), /key 'entry_1\/data_1\/data': a soft link to \/entry_1\/nowhere, which does not exist$/);
   // The data under its other CXI name is found.
   const alt = variant({ [D]: null, 'entry_1/instrument_1/detector_1/data': entries[D]! });
   assert.equal((await readCxi(alt)).keys.diffraction, 'entry_1/instrument_1/detector_1/data');
@@ -197,6 +197,52 @@ test('external links are never followed: nothing outside the named file is read'
   await refused(p, new RegExp(`key 'entry_1/data_1/data': an external link to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:/entry_1/data_1/data; ptychostudy reads nothing outside the named file`));
   const q = variant({ [E]: null }, { external: { 'entry_1/instrument_1/source_1/energy': ['/etc/passwd', '/x'] } });
   await refused(q, /an external link to \/etc\/passwd:\/x/);
+});
+
+test('soft links are resolved and checked: an external link on the way is refused, a loop is bounded', async () => {
+  const target = join(root, 'target2.cxi');
+  copyFileSync(fixture, target);
+  const esc = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // The data key is a soft link to an external link: HDF5 would follow both into the other file.
+  const p = variant({ [D]: null }, { soft: { [D]: '/zz_ext' }, external: { zz_ext: [target, '/entry_1/data_1/data'] } });
+  await refused(p, new RegExp(`key 'entry_1/data_1/data': an external link to ${esc(target)}:/entry_1/data_1/data \\(zz_ext, reached through the soft link entry_1/data_1/data → /zz_ext\\); ptychostudy reads nothing outside the named file`));
+  // The same when the other file is gone: an external link, not a missing key.
+  const gone = variant({ [D]: null }, { soft: { [D]: '/zz_ext' }, external: { zz_ext: [join(root, 'gone.cxi'), '/d'] } });
+  await refused(gone, /data_1\/data': an external link to .*gone\.cxi:\/d \(zz_ext, reached through/);
+  // A soft link to a group that is an external link, on the way to the key.
+  const viaGroup = variant({ [D]: null }, { soft: { 'entry_1/data_1': '/zz_group' }, external: { zz_group: [target, '/entry_1/data_1'] } });
+  await refused(viaGroup, /data_1\/data': an external link to .*target2\.cxi:\/entry_1\/data_1 \(zz_group, reached through the soft link entry_1\/data_1 → \/zz_group\)/);
+  // A chain of soft links ending nowhere: the key's own link is not the broken one.
+  await refused(variant({ [D]: null }, { soft: { [D]: 'hop', 'entry_1/data_1/hop': '/entry_1/nowhere' } }),
+    /data_1\/data': a soft link \(at entry_1\/data_1\/hop\) to \/entry_1\/nowhere, which does not exist$/);
+  // A target read from the file is shown on one line, escaped and clipped.
+  await refused(variant({ [D]: null }, { soft: { [D]: `/no\nwhere${'x'.repeat(500)}` } }), /data_1\/data': a soft link to \/no\\x0awherex{187}…, which does not exist$/);
+  // A loop of soft links is bounded.
+  await refused(variant({ [D]: null }, { soft: { [D]: '/loop_a', loop_a: '/loop_b', loop_b: '/loop_a' } }),
+    /data_1\/data': expected at most 16 soft links to follow; found more \(entry_1\/data_1\/data → \/loop_a, loop_a → \/loop_b, loop_b → \/loop_a, …: a loop\?\)$/);
+  // So is a tree of them: each link's target passes 8 times through the next, 10 deep, every chain
+  // shorter than 16 but 8^10 links in all; the count is over the whole lookup, as HDF5 counts it.
+  const tree: Record<string, string> = { [D]: '/t0/x' };
+  for (let k = 0; k < 10; k++) tree[`t${k}`] = Array.from({ length: 8 }, () => `/t${k + 1}`).join('');
+  tree.t10 = '/';
+  const t0 = performance.now();
+  await refused(variant({ [D]: null }, { soft: tree }), /data_1\/data': expected at most 16 soft links to follow; found more/);
+  assert.ok(performance.now() - t0 < 5000, 'bounded work');
+  // And a soft link to a path of more components than any writer makes (here 80 nested groups).
+  const deep = Array.from({ length: 80 }, () => 'g').join('/');
+  await refused(variant({ [D]: null, [`${deep}/stack`]: entries[D]! }, { soft: { [D]: `/${deep}/stack` } }),
+    /data_1\/data': expected a path of at most 64 components, soft links' targets included; found more \(soft links entry_1\/data_1\/data → \/g\/g\/g.*, …\)$/);
+  // Soft links within the file still read (relative and absolute targets).
+  const ok = variant({ [D]: null, 'entry_1/real/stack': entries[D]! }, { soft: { [D]: '../real/stack', 'entry_1/data_1/alias': '/entry_1/real' } });
+  await refused(ok, /data_1\/data': a soft link to \.\.\/real\/stack, which does not exist/); // HDF5 has no '..'
+  const ok2 = variant({ [D]: null, 'entry_1/real/stack': entries[D]! }, { soft: { 'entry_1/data_1/alias': '/entry_1/real', [D]: 'alias/stack' } });
+  assert.equal((await readCxi(ok2)).n, 40);
+});
+
+test('a dangling soft link at the probe key is an error naming the key, not "no probe"', async () => {
+  const p = variant({ [PR]: null }, { soft: { [PR]: '/nowhere' } });
+  await refused(p, /key 'entry_1\/instrument_1\/source_1\/illumination': a soft link to \/nowhere, which does not exist$/);
+  await assert.rejects(readProbeFile(p, 32, 32), /illumination': a soft link to \/nowhere, which does not exist$/);
 });
 
 /** A probe of `m` modes (zeros but for the first), declared by resizing: nothing of it is written but one chunk. */

@@ -11,8 +11,9 @@
  *    message (e.g. "truncated file: eof = 20000, … stored_eof = 35024"); a call that printed a
  *    diagnostic is a failure even when h5wasm returned a value (it returns uninitialised memory when a
  *    filter is missing, for instance);
- *  - paths are walked one component at a time; an external link (a path into another file) is refused,
- *    so nothing outside the named file is ever read;
+ *  - paths are walked one link at a time and soft links are resolved here (at most MAX_SOFT_LINKS),
+ *    so an external link (a path into another file) anywhere on the path or on a soft link's way is
+ *    refused, and a dangling soft link is an error of its own (never "missing");
  *  - a dataset's declared size (shape × item size) is checked against a stated limit, and an
  *    unfiltered dataset against the file's size, before anything is allocated; values read into
  *    JavaScript arrays are checked against the memory limit (`memoryLimit`, data/memory.ts) first;
@@ -38,6 +39,20 @@ export class Hdf5Error extends InputError {
 
 /** Largest dataset (declared shape × item size) read by default: 4 GiB, as `maxMemberBytes` of the NPZ reader. */
 export const DEFAULT_MAX_DATASET_BYTES = 4 * 1024 ** 3;
+
+/**
+ * Soft links followed to resolve one path before it is refused (a loop, or a chain no writer makes):
+ * HDF5's own default (H5L_NUM_LINKS), counted as HDF5 counts it, over the whole lookup.
+ */
+export const MAX_SOFT_LINKS = 16;
+
+/**
+ * Path components looked up to resolve one path, soft links' targets included: a bound on the work a
+ * crafted chain of long link targets can cause. A lookup at depth d costs the library O(d²) (it walks
+ * every prefix of the path), so the whole walk costs O(n³): 256 components took 21 s, 64 take ~0.3 s.
+ * Real paths have a handful (CXI's deepest is 5).
+ */
+export const MAX_PATH_LOOKUPS = 64;
 
 /**
  * Largest chunk (declared chunk shape × item size): HDF5 holds a whole chunk in its memory (2 GiB in
@@ -128,6 +143,8 @@ export function innermostHdf5Message(diag: string): string | undefined {
 /** What a dataset holds, from its metadata only (nothing is read). */
 export interface Hdf5DatasetInfo {
   key: string;
+  /** The dataset's own path in the file, every soft link on the way resolved ('/entry_1/…'). */
+  path: string;
   shape: number[];
   /** NumPy-style spelling of the element type as read into memory: '<f4', '<f8', '|u1', '<u2', '<i4', '<i8', '<c8', '<c16', 'str', or 'other (…)'. */
   dtype: string;
@@ -164,6 +181,15 @@ const SLAB_TYPES: Record<string, [SlabCtor, number]> = {
 
 const fmtShape = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
+/**
+ * A name or path read from the file (a link target, another file's name), for a one-line message:
+ * control characters escaped (a link target may hold a newline), at most 200 characters.
+ */
+export function shown(text: string): string {
+  const t = text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return t.length > 200 ? `${t.slice(0, 199)}…` : t;
+}
+
 const product = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
 function dtypeOf(md: Record<string, unknown>): { dtype: string; kind: Hdf5DatasetInfo['kind'] } {
@@ -187,6 +213,15 @@ function dtypeOf(md: Record<string, unknown>): { dtype: string; kind: Hdf5Datase
   const names: Record<number, string> = { 2: 'time', 4: 'bitfield', 5: 'opaque', 7: 'reference', 8: 'enum', 9: 'variable-length', 10: 'array' };
   return { dtype: `other (${names[type] ?? `HDF5 type class ${type}`})`, kind: 'other' };
 }
+
+/** A link as stored, not followed. */
+type Link = { type: 'none' } | { type: 'hard' } | { type: 'soft'; target: string } | { type: 'external'; file: string; path: string };
+
+/** Where a path leads, every soft link on the way resolved. */
+interface Resolved { kind: EntryKind; path: string }
+
+/** What one lookup has followed so far: the soft links ('a/b → /c'), and the components looked up. */
+interface Walked { hops: string[]; lookups: number }
 
 /** An open HDF5 file. Every method throws `Hdf5Error` (exit code 2) with one line naming the file and key. */
 export class Hdf5Reader {
@@ -260,29 +295,86 @@ export class Hdf5Reader {
   }
 
   /**
-   * What `key` is ('group', 'dataset', 'missing' — also for a broken soft link — or 'other'),
-   * walking the path one component at a time. An external link anywhere on the path is refused.
+   * The link named `name` in the resolved group `parent` ('' for the root), as stored. `key` is the
+   * entry asked for (for messages).
+   */
+  private linkAt(key: string, parent: string, name: string): Link {
+    const M = this.lib.Module;
+    const fid = this.h5.file_id;
+    const path = `${parent}/${name}`;
+    // get_symbolic_link looks the link up without following it: a soft link's target, null for any other.
+    const soft = quietly(() => M.get_symbolic_link(fid, path));
+    if (soft.thrown !== undefined || soft.diag) {
+      // No such link (HDF5 reports an error for that), or a broken file: the group's listing tells which.
+      const names = this.call(key, 'listing', () => M.get_names(fid, parent === '' ? '/' : parent, false));
+      if (!names.includes(name)) return { type: 'none' };
+      throw this.failed(key, 'looking up', soft);
+    }
+    if (typeof soft.value === 'string') return { type: 'soft', target: soft.value };
+    const ext = this.call(key, 'looking up', () => M.get_external_link(fid, path) as { filename?: string; obj_path?: string });
+    if (ext && typeof ext.filename === 'string') return { type: 'external', file: ext.filename, path: ext.obj_path ?? '/' };
+    return { type: 'hard' };
+  }
+
+  /**
+   * Walks `parts` from the resolved group `start`, one link at a time: a soft link is resolved here
+   * (its target walked the same way; at most MAX_SOFT_LINKS and MAX_PATH_LOOKUPS for the whole
+   * lookup), an external link is refused, a dangling soft link is an error.
+   */
+  private walk(key: string, parts: string[], start: string, walked: Walked): Resolved {
+    const M = this.lib.Module;
+    let cur = start;
+    const names = parts.filter((p) => p.length > 0 && p !== '.');
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const last = i === names.length - 1;
+      const path = `${cur}/${name}`;
+      if (++walked.lookups > MAX_PATH_LOOKUPS) {
+        throw this.bad(key, `a path of at most ${MAX_PATH_LOOKUPS} components, soft links' targets included`, `more (soft links ${walked.hops.slice(0, 3).map(shown).join(', ')}, …)`);
+      }
+      const link = this.linkAt(key, cur, name);
+      if (link.type === 'none') return { kind: 'missing', path };
+      if (link.type === 'external') {
+        const via = walked.hops;
+        const through = via.length > 0 ? ` (${shown(path.slice(1))}, reached through the soft link${via.length > 1 ? 's' : ''} ${via.map(shown).join(', ')})` : '';
+        throw new Hdf5Error(`${this.file}: key '${key}': an external link to ${shown(link.file)}:${shown(link.path)}${through}; ptychostudy reads nothing outside the named file (copy the data into it, e.g. with h5copy)`);
+      }
+      if (link.type === 'soft') {
+        if (walked.hops.length >= MAX_SOFT_LINKS) {
+          throw this.bad(key, `at most ${MAX_SOFT_LINKS} soft links to follow`, `more (${walked.hops.slice(0, 3).map(shown).join(', ')}, …: a loop?)`);
+        }
+        walked.hops.push(`${path.slice(1)} → ${link.target}`);
+        const target = this.walk(key, link.target.split('/'), link.target.startsWith('/') ? '' : cur, walked);
+        if (target.kind === 'missing') {
+          const own = path.slice(1) === key.split('/').filter((p) => p.length > 0 && p !== '.').join('/');
+          throw new Hdf5Error(`${this.file}: key '${key}': a soft link${own ? '' : ` (at ${shown(path.slice(1))})`} to ${shown(link.target)}, which does not exist`);
+        }
+        if (last) return target;
+        if (target.kind !== 'group') return { kind: 'missing', path: target.path };
+        cur = target.path;
+        continue;
+      }
+      const t = this.call(key, 'looking up', () => M.get_type(this.h5.file_id, path));
+      if (t === M.H5G_GROUP) { if (last) return { kind: 'group', path }; cur = path; continue; }
+      if (t === M.H5G_DATASET) return { kind: last ? 'dataset' : 'missing', path };
+      if (t < 0) return { kind: 'missing', path };
+      return { kind: last ? 'other' : 'missing', path };
+    }
+    return { kind: 'group', path: cur === '' ? '/' : cur };
+  }
+
+  private resolve(key: string): Resolved {
+    return this.walk(key, key.split('/'), '', { hops: [], lookups: 0 });
+  }
+
+  /**
+   * What `key` is ('group', 'dataset', 'missing' or 'other'), walking the path one link at a time.
+   * Refused (Hdf5Error): an external link anywhere on the path or on the way of a soft link on it, a
+   * dangling soft link (broken, which is not the same as absent), more than MAX_SOFT_LINKS soft links
+   * or MAX_PATH_LOOKUPS components to look up.
    */
   kind(key: string): EntryKind {
-    const parts = key.split('/').filter((p) => p.length > 0);
-    const M = this.lib.Module;
-    let path = '';
-    for (let i = 0; i < parts.length; i++) {
-      path += '/' + parts[i];
-      const name = path.slice(1);
-      const t = this.call(name, 'looking up', () => this.h5.get_type(path));
-      if (t < 0) return 'missing';
-      const ext = this.call(name, 'looking up', () => this.h5.get_external_link(path) as { filename?: string; obj_path?: string });
-      if (ext && typeof ext.filename === 'string' && ext.filename.length > 0) {
-        throw new Hdf5Error(`${this.file}: key '${name}': an external link to ${ext.filename}:${ext.obj_path ?? '/'}; ptychostudy reads nothing outside the named file (copy the data into it, e.g. with h5copy)`);
-      }
-      if (t === M.H5G_LINK) return 'missing';
-      const last = i === parts.length - 1;
-      if (t === M.H5G_GROUP) { if (last) return 'group'; continue; }
-      if (t === M.H5G_DATASET) return last ? 'dataset' : 'missing';
-      return last ? 'other' : 'missing';
-    }
-    return 'group';
+    return this.resolve(key).kind;
   }
 
   has(key: string): boolean {
@@ -291,20 +383,20 @@ export class Hdf5Reader {
 
   /** Names in group `key` (sorted as HDF5 lists them). */
   keys(key: string): string[] {
-    const k = this.kind(key);
-    if (k !== 'group') throw this.bad(key, 'a group', k === 'missing' ? 'it missing' : `a ${k}`);
-    return this.call(key, 'listing', () => (this.h5.get(key) as import('h5wasm/node').Group).keys());
+    const r = this.resolve(key);
+    if (r.kind !== 'group') throw this.bad(key, 'a group', r.kind === 'missing' ? 'it missing' : `a ${r.kind}`);
+    return this.call(key, 'listing', () => this.lib.Module.get_names(this.h5.file_id, r.path, false));
   }
 
-  private dataset(key: string, expected: string): H5Dataset {
-    const k = this.kind(key);
-    if (k !== 'dataset') throw this.bad(key, expected, k === 'missing' ? 'it missing' : `a ${k}, not a dataset`);
-    return this.call(key, 'opening', () => this.h5.get(key) as H5Dataset);
+  private dataset(key: string, expected: string): { d: H5Dataset; path: string } {
+    const r = this.resolve(key);
+    if (r.kind !== 'dataset') throw this.bad(key, expected, r.kind === 'missing' ? 'it missing' : `a ${r.kind}, not a dataset`);
+    return { d: this.call(key, 'opening', () => this.h5.get(r.path) as H5Dataset), path: r.path };
   }
 
   /** Shape, type, size, layout and filters of dataset `key`, from its metadata (nothing is read). */
   info(key: string, expected = 'a dataset'): Hdf5DatasetInfo {
-    const d = this.dataset(key, expected);
+    const { d, path } = this.dataset(key, expected);
     const md = this.call(key, 'reading the metadata', () => d.metadata) as unknown as Record<string, unknown>;
     const filters = this.call(key, 'reading the filters', () => d.filters) as { id: number; name: string }[];
     // A null dataspace (md.shape null) holds no value at all.
@@ -313,7 +405,7 @@ export class Hdf5Reader {
     const itemsize = Number(md.size);
     const elements = md.shape === null ? 0 : product(shape);
     const chunks = (md.chunks as number[] | null) ? (md.chunks as number[]).map(Number) : null;
-    return { key, shape, dtype, kind, itemsize, elements, bytes: elements * itemsize, chunks, filters: filters.map((f) => ({ id: f.id, name: f.name })) };
+    return { key, path, shape, dtype, kind, itemsize, elements, bytes: elements * itemsize, chunks, filters: filters.map((f) => ({ id: f.id, name: f.name })) };
   }
 
   /**
@@ -420,7 +512,7 @@ export class Hdf5Reader {
       const strides = info.shape.map(() => 1n);
       for (let s = 0; s < rows; s += perSlab) {
         const k = Math.min(perSlab, rows - s);
-        this.call(info.key, 'reading', () => M.get_dataset_data(this.h5.file_id, '/' + info.key,
+        this.call(info.key, 'reading', () => M.get_dataset_data(this.h5.file_id, info.path,
           scalar ? null : [BigInt(k), ...rest], scalar ? null : [BigInt(s), ...rest.map(() => 0n)], scalar ? null : strides, BigInt(ptr)));
         // The view is made after the call: the library's memory may have grown (a new buffer) meanwhile.
         fn(new Ctor(M.HEAPU8.buffer, ptr, k * rowElems * lanes), s, k);
@@ -486,9 +578,9 @@ export class Hdf5Reader {
 
   /** Attribute `name` of entry `key` (a number, string, typed array…), or undefined when absent. */
   attr(key: string, name: string): unknown {
-    const k = this.kind(key);
-    if (k === 'missing') return undefined;
-    const entry = this.call(key, 'opening', () => this.h5.get(key));
+    const r = this.resolve(key);
+    if (r.kind === 'missing') return undefined;
+    const entry = this.call(key, 'opening', () => this.h5.get(r.path));
     const attrs = this.call(key, 'reading the attributes', () => (entry as { attrs?: Record<string, { value: unknown }> }).attrs ?? {});
     if (!Object.prototype.hasOwnProperty.call(attrs, name)) return undefined;
     return this.call(`${key}@${name}`, 'reading the attribute', () => attrs[name]!.value);
