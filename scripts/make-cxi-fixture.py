@@ -16,6 +16,8 @@ known object, stored as:
                       probe_position_indexes/_x_m/_y_m, probe with pixel_width_m/pixel_height_m, object
                       with center and pixel size, object_layer_spacing_m, loss_epochs/loss_values);
   probe.ptyr          the probe in PtyPy's reconstruction layout (content/probe/<id>/data, _psize);
+  external-raw.cxi,   one 8 x 8 pattern stored outside the file (HDF5 external storage in /dev/zero; a
+  vds-elsewhere.cxi   virtual dataset of scan.cxi): files ptychostudy must refuse (see below);
   object.npy          the true object (complex64, rows x columns) the patterns were simulated from;
   expected.json       every value written: energy, wavelength, distance, pixel sizes, object pixel size,
                       translations, the scan centres in the object's pixels, the probe, library versions.
@@ -211,6 +213,59 @@ with h5py.File(os.path.join(OUT, 'probe.ptyr'), 'w') as f:
     store(s, 'data', probe[None])
     store(s, '_psize', np.array([DX, DX]))
     store(s, '_center', np.array([N / 2, N / 2]))
+
+# Data stored outside the file, which ptychostudy refuses (it reads nothing outside the named file);
+# tiny (one 8 x 8 pattern, a few KB), with the geometry of scan.cxi:
+#   external-raw.cxi   the pattern's raw bytes in another file, HDF5 external storage (h5py's
+#                      create_dataset(external=...)): /dev/zero, which every Unix has and reads as zeros;
+#   vds-elsewhere.cxi  the pattern as a virtual dataset of the central 8 x 8 pixels of scan.cxi's first
+#                      pattern, the source named relative to the directory the tests run in (the
+#                      repository root): test/fixtures/cxi/scan.cxi.
+# The latest file format keeps small files small; its groups (the root group too) would record
+# creation times, so they are made without: the same bytes on every run.
+def group(parent, name):
+    gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+    gcpl.set_obj_track_times(False)
+    return h5py.Group(h5py.h5g.create(parent.id, name.encode(), gcpl=gcpl))
+
+
+def latest_file(path):
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_obj_track_times(False)
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    return h5py.File(h5py.h5f.create(path.encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl))
+
+
+def write_outside(path, store_data):
+    with latest_file(path) as f:
+        e = group(f, 'entry_1')
+        det = group(group(e, 'instrument_1'), 'detector_1')
+        store_data(det)
+        det['distance'] = DISTANCE
+        det['x_pixel_size'] = PIXEL
+        det['y_pixel_size'] = PIXEL
+        group(e['instrument_1'], 'source_1')['energy'] = ENERGY_J
+        group(group(e, 'sample_1'), 'geometry_1').create_dataset('translation', data=translation[:1])
+
+
+write_outside(os.path.join(OUT, 'external-raw.cxi'),
+              lambda det: det.create_dataset('data', shape=(1, 8, 8), dtype='<u4', external=[('/dev/zero', 0, 256)]))
+
+
+def vds(det):
+    # h5py.VirtualLayout's dataset would record its creation time: the same mapping, made directly.
+    source = h5py.h5s.create_simple((n, N, N))
+    source.select_hyperslab((0, 12, 12), (1, 8, 8))
+    space = h5py.h5s.create_simple((1, 8, 8))
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_obj_track_times(False)
+    dcpl.set_fill_value(np.zeros(1, '<u4'))
+    dcpl.set_virtual(space, b'test/fixtures/cxi/scan.cxi', b'/entry_1/instrument_1/detector_1/data', source)
+    h5py.h5d.create(det.id, b'data', h5py.h5t.STD_U32LE, space, dcpl=dcpl)
+
+
+write_outside(os.path.join(OUT, 'vds-elsewhere.cxi'), vds)
 
 np.save(os.path.join(OUT, 'object.npy'), obj)
 

@@ -4,7 +4,10 @@
  * gzip, szip, a 512-byte user block, translation only under data_1, [n, 2] positions, scalars stored
  * as one-element arrays, a complex128 probe with modes — and the values we read equal h5py's own
  * (amplitudes √I as float32, bit for bit). A dataset compressed with a plugin filter (LZF) is refused
- * by name.
+ * by name. Files h5py writes that keep data outside the file (a soft link to an external link, a
+ * virtual dataset of another file, external raw storage — absolute or relative to the working
+ * directory), declare a million one-byte chunks or 65 536 probe modes, or hold broken links are
+ * refused in one line, quickly; a virtual dataset of the file itself reads.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCxi } from '../../src/data/cxi.js';
 import { readInputData } from '../../src/data/input.js';
+import { readProbeFile } from '../../src/data/probe-file.js';
 import { hdf5SignatureOffset } from '../../src/data/hdf5/signature.js';
 
 const PY = '/usr/bin/python3';
@@ -85,6 +89,117 @@ test('h5py-written CXI variants read with h5py\'s values; a plugin filter is ref
     assert.deepEqual(Array.from(alt.probe!.data), (got.cases.alt_probe as unknown as number[][]).flat());
     await assert.rejects(readInputData(join(dir, 'lzf.cxi')),
       /lzf\.cxi: key 'entry_1\/data_1\/data': compressed with the LZF filter \(HDF5 filter id 32000\), which needs a plugin; supported: deflate, shuffle, fletcher32, szip, nbit, scaleoffset/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const outsideScript = String.raw`
+import os, sys, shutil, h5py, numpy as np
+out, fixture = sys.argv[1], sys.argv[2]
+D = 'entry_1/instrument_1/detector_1/data'
+PR = 'entry_1/instrument_1/source_1/illumination'
+def copy(name):
+    path = os.path.join(out, name)
+    shutil.copy(fixture, path)
+    return h5py.File(path, 'a')
+other = os.path.join(out, 'src2.h5')
+shutil.copy(fixture, other)
+with h5py.File(other, 'r') as f:
+    counts = f[D][...]
+small = np.minimum(counts, 255).astype('u1')
+small.tofile(os.path.join(out, 'raw.bin'))
+with h5py.File(other, 'a') as f:
+    f['small'] = small
+# The data key a soft link to an external link (the fixture's data_1/data is a soft link to D).
+for name, target in [('softext.cxi', other), ('softext-gone.cxi', os.path.join(out, 'gone', 'src3.h5'))]:
+    with copy(name) as f:
+        del f[D]
+        f['zz_ext'] = h5py.ExternalLink(target, D)
+        f[D] = h5py.SoftLink('/zz_ext')
+# Virtual datasets: sources in another file (absolute path), in this file ('.').
+with copy('vds.cxi') as f:
+    del f[D]
+    layout = h5py.VirtualLayout(shape=counts.shape, dtype=counts.dtype)
+    layout[...] = h5py.VirtualSource(other, D, shape=counts.shape)
+    f.create_virtual_dataset(D, layout)
+with copy('vds-same.cxi') as f:
+    f['zz_real'] = counts
+    del f[D]
+    layout = h5py.VirtualLayout(shape=counts.shape, dtype=counts.dtype)
+    layout[...] = h5py.VirtualSource('.', '/zz_real', shape=counts.shape)
+    f.create_virtual_dataset(D, layout)
+# A virtual dataset of this file ('.') whose source is an external link: only reading it shows where
+# the data lies (the library's attempt to open the other file is refused).
+with copy('vds-via-link.cxi') as f:
+    f['zz_ext'] = h5py.ExternalLink(other, '/small')
+    del f[D]
+    layout = h5py.VirtualLayout(shape=small.shape, dtype=small.dtype)
+    layout[...] = h5py.VirtualSource('.', '/zz_ext', shape=small.shape)
+    f.create_virtual_dataset(D, layout)
+# External raw storage: an absolute path, and a name relative to the reader's working directory.
+for name, raw in [('external.cxi', os.path.join(out, 'raw.bin')), ('external-relative.cxi', 'package.json')]:
+    with copy(name) as f:
+        del f[D]
+        f.create_dataset(D, shape=small.shape, dtype='u1', external=[(raw, 0, small.nbytes)])
+# External raw storage larger than the file itself (the fixture's uint32 counts, from /dev/zero).
+with copy('external-big.cxi') as f:
+    del f[D]
+    f.create_dataset(D, shape=counts.shape, dtype='<u4', external=[('/dev/zero', 0, counts.nbytes)])
+# 1000 patterns in one-byte chunks (gzip, fill value 1): 61 KB declaring 1 024 000 chunks.
+with copy('tiny-chunks.cxi') as f:
+    del f[D]
+    f.create_dataset(D, shape=(1000, 32, 32), dtype='u1', chunks=(1, 1, 1), compression='gzip', fillvalue=1)
+    del f['entry_1/sample_1/geometry_1/translation']
+    f['entry_1/sample_1/geometry_1/translation'] = np.zeros((1000, 3))
+# A probe of 65 536 modes (gzip, chunks of 256 modes), nothing written.
+with copy('modes.cxi') as f:
+    del f[PR]
+    f.create_dataset(PR, shape=(65536, 32, 32), dtype='<c8', chunks=(256, 32, 32), compression='gzip')
+# A dangling soft link at the probe key.
+with copy('dangling-probe.cxi') as f:
+    del f[PR]
+    f[PR] = h5py.SoftLink('/nowhere')
+# A ptychodus product whose probe has no OPR mode.
+with h5py.File(os.path.join(out, 'prod_opr0.h5'), 'w') as f:
+    f.create_dataset('probe', shape=(0, 1, 32, 32), dtype='<c8')
+    f['probe_position_x_m'] = np.zeros(3)
+    f['probe_position_y_m'] = np.zeros(3)
+`;
+
+test('h5py-written files with data outside the file, tiny chunks, too many probe modes or broken links are refused in one line', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-h5py-outside-'));
+  try {
+    const r = spawnSync(PY, ['-c', outsideScript, dir, 'test/fixtures/cxi/scan.cxi'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const p = (f: string): string => join(dir, f);
+    const refusedIn = async (f: string, re: RegExp): Promise<void> => {
+      await assert.rejects(readInputData(p(f)), (err: Error) => {
+        assert.equal(err.name, 'Hdf5Error', String(err));
+        assert.doesNotMatch(err.message, /\n/);
+        assert.ok(err.message.startsWith(p(f)), err.message);
+        assert.match(err.message, re);
+        return true;
+      });
+    };
+    const D = "key 'entry_1/data_1/data'";
+    await refusedIn('softext.cxi', new RegExp(`${D}: an external link to ${p('src2.h5')}:entry_1/instrument_1/detector_1/data \\(zz_ext, reached through the soft links entry_1/data_1/data → /entry_1/instrument_1/detector_1/data, entry_1/instrument_1/detector_1/data → /zz_ext\\)`));
+    await refusedIn('softext-gone.cxi', /an external link to .*gone\/src3\.h5:/);
+    await refusedIn('vds.cxi', new RegExp(`${D}: a virtual dataset with data in ${p('src2.h5')}:entry_1/instrument_1/detector_1/data; ptychostudy reads nothing outside the named file`));
+    const same = await readCxi(p('vds-same.cxi'));
+    assert.deepEqual(Array.from(same.diffraction), Array.from((await readCxi('test/fixtures/cxi/scan.cxi')).diffraction), 'a virtual dataset of this file reads');
+    await refusedIn('vds-via-link.cxi', new RegExp(`${D}: reading it opens ${p('src2.h5')}, a file outside the named file; ptychostudy reads nothing outside the named file`));
+    await refusedIn('external.cxi', new RegExp(`${D}: its raw data is stored outside the named file, in ${p('raw.bin')} \\(HDF5 external storage\\)`));
+    // HDF5 resolves a relative name against the working directory (here the repository's package.json).
+    await refusedIn('external-relative.cxi', new RegExp(`${D}: its raw data is stored outside the named file, in ${join(process.cwd(), 'package.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(HDF5 external storage\\)`));
+    await refusedIn('external-big.cxi', new RegExp(`${D}: its raw data is stored outside the named file, in /dev/zero \\(HDF5 external storage\\)`));
+    const t0 = performance.now();
+    await refusedIn('tiny-chunks.cxi', new RegExp(`${D}: expected at most 65536 chunks, or chunks of at least 4096 bytes .*; found 1024000 chunks of shape \\[1, 1, 1\\] \\(1 byte each\\)$`));
+    await refusedIn('modes.cxi', /illumination': expected a complex probe .* with at most 50 incoherent modes \(MAX_PROBE_MODES\); found shape \[65536, 32, 32\] \(65536 modes\)$/);
+    assert.ok(performance.now() - t0 < 10_000, 'refused from the metadata');
+    await refusedIn('dangling-probe.cxi', /illumination': a soft link to \/nowhere, which does not exist$/);
+    await assert.rejects(readProbeFile(p('prod_opr0.h5'), 32, 32),
+      new RegExp(`Error: ${p('prod_opr0.h5')}: key 'probe': expected a complex probe \\[32, 32\\], \\[M, 32, 32\\] or \\[OPR, M, 32, 32\\] .*; found shape \\[0, 1, 32, 32\\] \\(no OPR mode\\)$`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,9 @@
 /**
  * Nothing but the named regular file is read: a named pipe (or a directory) given as the input or the
  * probe file is refused before it is opened — open() on a FIFO blocks until a writer comes, forever if
- * none does — and an HDF5 file's chunk layout is bounded before it is read. The command-line cases run
+ * none does — and data an HDF5 file keeps in another file is refused however it is stored: HDF5
+ * external raw storage and a virtual dataset (the committed fixtures external-raw.cxi and
+ * vds-elsewhere.cxi, written by scripts/make-cxi-fixture.py with h5py). The command-line cases run
  * `ptychostudy lsqml` in a child process: exit 2, one line, nothing written, well under the timeout
  * (a hang fails the test instead of stopping it).
  */
@@ -12,6 +14,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { InputError } from '../../src/errors.js';
+import { readInputData } from '../../src/data/input.js';
+import { readProbeFile } from '../../src/data/probe-file.js';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { sniffFile } from '../../src/data/hdf5/signature.js';
 import { fixtureEntries, resizeDataset, writeHdf5 } from './cxi-builder.js';
@@ -91,6 +96,26 @@ test('regular files still read through the same checks', async () => {
   } finally {
     r.close();
   }
+});
+
+test('HDF5 external raw storage is refused, naming the other file; nothing of it is read', async () => {
+  const p = fx('external-raw.cxi');
+  await assert.rejects(readInputData(p), (err: Error) => {
+    assert.ok(err instanceof InputError, String(err));
+    assert.equal(err.message, `${p}: key 'entry_1/instrument_1/detector_1/data': its raw data is stored outside the named file, in /dev/zero (HDF5 external storage); ptychostudy reads nothing outside the named file (copy the data into it)`);
+    return true;
+  });
+  const out = join(root, 'out-external');
+  refusedByCli(lsqml(['--input', p, '--probe-model', 'aperture:diameter=1e-6'], out), out, /external-raw\.cxi: key 'entry_1\/instrument_1\/detector_1\/data': its raw data is stored outside the named file, in \/dev\/zero/);
+});
+
+test('a virtual dataset with its source in another file is refused from its metadata', async () => {
+  const p = fx('vds-elsewhere.cxi');
+  await assert.rejects(readInputData(p), (err: Error) => {
+    assert.ok(err instanceof InputError, String(err));
+    assert.equal(err.message, `${p}: key 'entry_1/instrument_1/detector_1/data': a virtual dataset with data in test/fixtures/cxi/scan.cxi:/entry_1/instrument_1/detector_1/data; ptychostudy reads nothing outside the named file (copy the data into it, e.g. with h5copy)`);
+    return true;
+  });
 });
 
 test('tiny chunks through the command line: one line from the metadata, no library messages on stderr', async () => {

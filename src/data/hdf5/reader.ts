@@ -11,9 +11,13 @@
  *    message (e.g. "truncated file: eof = 20000, … stored_eof = 35024"); a call that printed a
  *    diagnostic is a failure even when h5wasm returned a value (it returns uninitialised memory when a
  *    filter is missing, for instance);
- *  - paths are walked one link at a time and soft links are resolved here (at most MAX_SOFT_LINKS),
- *    so an external link (a path into another file) anywhere on the path or on a soft link's way is
- *    refused, and a dangling soft link is an error of its own (never "missing");
+ *  - nothing outside the named file is read: paths are walked one link at a time and soft links are
+ *    resolved here (at most MAX_SOFT_LINKS in a row), so an external link anywhere on the path or on
+ *    a soft link's way is refused, and a dangling soft link is an error of its own (never "missing");
+ *    a virtual dataset with sources in another file is refused from its metadata; and while any
+ *    library call runs, every attempt of the library to open another file is refused and reported
+ *    (HDF5's external raw storage, which its metadata does not show through h5wasm, is caught so, by
+ *    a one-value read in `checkReadable` before anything is allocated);
  *  - a dataset's declared size (shape × item size) is checked against a stated limit, and an
  *    unfiltered dataset against the file's size, before anything is allocated; values read into
  *    JavaScript arrays are checked against the memory limit (`memoryLimit`, data/memory.ts) first;
@@ -22,8 +26,9 @@
  *  - only filters built into the library (deflate, shuffle, Fletcher-32, szip, n-bit, scale-offset)
  *    are accepted; a dataset that needs a plugin (LZ4, bitshuffle, Blosc, LZF, …) is refused by name.
  */
-import fs, { statSync } from 'node:fs';
+import fs, { constants as fsConstants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.js';
 import { formatBytes, memoryLimit, type MemoryLimit } from '../memory.js';
 import { fileKindOf, sniffFile } from './signature.js';
@@ -96,8 +101,21 @@ async function library(): Promise<H5wasm> {
   return loading;
 }
 
-/** Node's `fs` as a mutable object (the CommonJS exports the WebAssembly runtime writes stderr through). */
-const fsMutable = fs as unknown as { writeSync: (...args: unknown[]) => number };
+/** Node's `fs` as a mutable object (the CommonJS exports the WebAssembly runtime reads and writes files through). */
+const fsMutable = fs as unknown as { writeSync: (...args: unknown[]) => number; openSync: (...args: unknown[]) => number };
+
+/**
+ * The one file a reader may open: its path as handed to the library, and the device and inode it had
+ * when it was checked. `outside` collects every other path the library tried to open.
+ */
+interface Confinement {
+  path: string;
+  dev: number;
+  ino: number;
+  outside: string[];
+}
+
+const pathText = (p: unknown): string => (typeof p === 'string' ? p : Buffer.isBuffer(p) ? p.toString('utf8') : p instanceof URL ? fileURLToPath(p) : String(p));
 
 /**
  * Runs `fn` with HDF5's diagnostics captured: h5wasm writes them to file descriptor 2 through
@@ -105,9 +123,15 @@ const fsMutable = fs as unknown as { writeSync: (...args: unknown[]) => number }
  * of the call catches them without touching any other output. (The WebAssembly runtime's own
  * messages, e.g. "Cannot enlarge memory", go through console.error and are not caught: the bounds in
  * `checkReadable` keep the library's memory far from its 2 GiB, the only way they came about.)
+ *
+ * With `confine`, the library's `fs.openSync` (its file system is Node's, Emscripten's NODERAWFS)
+ * opens that one file only, non-blocking and checked to be the regular file that was examined; any
+ * other path is refused (EACCES) and recorded, so no data from outside the file is ever read,
+ * whatever HDF5 was asked to follow.
  */
-function quietly<T>(fn: () => T): { value?: T; thrown?: unknown; diag: string } {
+function quietly<T>(fn: () => T, confine?: Confinement): { value?: T; thrown?: unknown; diag: string } {
   const original = fsMutable.writeSync;
+  const originalOpen = fsMutable.openSync;
   let diag = '';
   fsMutable.writeSync = (fd: unknown, buf: unknown, off?: unknown, len?: unknown, pos?: unknown): number => {
     if (fd !== 2) return original.call(fs, fd, buf, off, len, pos);
@@ -122,12 +146,28 @@ function quietly<T>(fn: () => T): { value?: T; thrown?: unknown; diag: string } 
     if (diag.length < 65536) diag += text;
     return n;
   };
+  if (confine) {
+    fsMutable.openSync = (p: unknown, flags?: unknown, mode?: unknown): number => {
+      const text = pathText(p);
+      const refuse = (): never => {
+        confine.outside.push(text);
+        throw Object.assign(new Error(`EACCES: ptychostudy reads nothing outside the named file, open '${text}'`), { code: 'EACCES' });
+      };
+      if (resolve(text) !== confine.path) return refuse();
+      // Non-blocking, so that a file swapped for a named pipe since it was checked cannot hang the open.
+      const fd = originalOpen.call(fs, p, typeof flags === 'number' ? flags | fsConstants.O_NONBLOCK : flags, mode);
+      const st = fs.fstatSync(fd);
+      if (!st.isFile() || st.dev !== confine.dev || st.ino !== confine.ino) { fs.closeSync(fd); return refuse(); }
+      return fd;
+    };
+  }
   try {
     return { value: fn(), diag };
   } catch (thrown) {
     return { thrown, diag };
   } finally {
     fsMutable.writeSync = original;
+    fsMutable.openSync = originalOpen;
   }
 }
 
@@ -156,6 +196,8 @@ export interface Hdf5DatasetInfo {
   bytes: number;
   chunks: number[] | null;
   filters: { id: number; name: string }[];
+  /** A virtual dataset's sources (file '.' is this file); empty for any other dataset. */
+  virtualSources: { file: string; dataset: string }[];
 }
 
 export interface Hdf5OpenOptions {
@@ -233,6 +275,7 @@ export class Hdf5Reader {
     /** Size of the file in bytes. */
     readonly fileBytes: number,
     readonly maxDatasetBytes: number,
+    private readonly confine: Confinement,
     private readonly memory: MemoryLimit | undefined,
   ) {}
 
@@ -255,20 +298,42 @@ export class Hdf5Reader {
       throw new Hdf5Error(`${path}: not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, …; ${st.size} bytes)`);
     }
     const lib = await library();
-    const r = quietly(() => new lib.File(resolve(path), 'r'));
+    const confine: Confinement = { path: resolve(path), dev: st.dev, ino: st.ino, outside: [] };
+    const r = quietly(() => new lib.File(confine.path, 'r'), confine);
     if (r.thrown !== undefined || r.diag || !r.value) {
       if (r.value) quietly(() => r.value!.close());
       const why = innermostHdf5Message(r.diag) ?? (r.thrown instanceof Error ? r.thrown.message : 'unknown error');
       throw new Hdf5Error(`${path}: cannot open as HDF5, the file is truncated or corrupt (HDF5: ${why})`);
     }
-    return new Hdf5Reader(lib, r.value, path, st.size, opts.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES, opts.memoryLimit);
+    return new Hdf5Reader(lib, r.value, path, st.size, opts.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES, confine, opts.memoryLimit);
   }
 
-  /** Runs one h5wasm call; a throw or any HDF5 diagnostic becomes an Hdf5Error about `key`. */
+  /**
+   * Runs one h5wasm call; a throw or any HDF5 diagnostic becomes an Hdf5Error about `key`, and so does
+   * any attempt of the library to open a file other than this one (the open itself was refused).
+   */
   private call<T>(key: string, what: string, fn: () => T): T {
-    const r = quietly(fn);
+    const r = this.attempt(fn);
+    const out = this.outsideOpened();
+    if (out !== undefined) throw this.outsideError(key, out);
     if (r.thrown !== undefined || r.diag) throw this.failed(key, what, r);
     return r.value as T;
+  }
+
+  /** Runs one h5wasm call confined to this file, returning what happened. */
+  private attempt<T>(fn: () => T): { value?: T; thrown?: unknown; diag: string } {
+    this.confine.outside.length = 0;
+    return quietly(fn, this.confine);
+  }
+
+  /** The first other file the library tried to open during the last call, if any. */
+  private outsideOpened(): string | undefined {
+    return this.confine.outside[0];
+  }
+
+  private outsideError(key: string, other: string): Hdf5Error {
+    const abs = resolve(other);
+    return new Hdf5Error(`${this.file}: key '${key}': reading it opens ${shown(other)}${abs !== other ? ` (${shown(abs)})` : ''}, a file outside the named file; ptychostudy reads nothing outside the named file (copy the data into it)`);
   }
 
   private failed(key: string, what: string, r: { thrown?: unknown; diag: string }): Hdf5Error {
@@ -303,7 +368,9 @@ export class Hdf5Reader {
     const fid = this.h5.file_id;
     const path = `${parent}/${name}`;
     // get_symbolic_link looks the link up without following it: a soft link's target, null for any other.
-    const soft = quietly(() => M.get_symbolic_link(fid, path));
+    const soft = this.attempt(() => M.get_symbolic_link(fid, path));
+    const out = this.outsideOpened();
+    if (out !== undefined) throw this.outsideError(key, out);
     if (soft.thrown !== undefined || soft.diag) {
       // No such link (HDF5 reports an error for that), or a broken file: the group's listing tells which.
       const names = this.call(key, 'listing', () => M.get_names(fid, parent === '' ? '/' : parent, false));
@@ -405,18 +472,29 @@ export class Hdf5Reader {
     const itemsize = Number(md.size);
     const elements = md.shape === null ? 0 : product(shape);
     const chunks = (md.chunks as number[] | null) ? (md.chunks as number[]).map(Number) : null;
-    return { key, path, shape, dtype, kind, itemsize, elements, bytes: elements * itemsize, chunks, filters: filters.map((f) => ({ id: f.id, name: f.name })) };
+    const virtualSources = ((md.virtual_sources as { file_name?: unknown; dset_name?: unknown }[] | undefined) ?? [])
+      .map((v) => ({ file: String(v.file_name), dataset: String(v.dset_name) }));
+    return { key, path, shape, dtype, kind, itemsize, elements, bytes: elements * itemsize, chunks, filters: filters.map((f) => ({ id: f.id, name: f.name })), virtualSources };
   }
 
   /**
    * Refuses, before anything is allocated, a dataset that is too large, needs a filter the library
-   * lacks, or is chunked beyond the bounds above.
+   * lacks, is chunked beyond the bounds above, or keeps its data in another file (a virtual dataset
+   * with sources elsewhere; external raw storage, found by reading one value: the library's attempt to
+   * open the other file is refused, so nothing of it is read).
    */
   checkReadable(info: Hdf5DatasetInfo, limitBytes = this.maxDatasetBytes): void {
     const where = `${this.file}: key '${info.key}'`;
     if (info.bytes > limitBytes) {
       throw new Hdf5Error(`${where}: declares ${info.bytes} bytes (shape ${fmtShape(info.shape)} of ${info.dtype}), over the limit of ${limitBytes} bytes`);
     }
+    const elsewhere = info.virtualSources.filter((v) => v.file !== '.');
+    if (elsewhere.length > 0) {
+      const v = elsewhere[0]!;
+      throw new Hdf5Error(`${where}: a virtual dataset with data in ${shown(v.file)}:${shown(v.dataset)}${elsewhere.length > 1 ? ` and ${elsewhere.length - 1} more source${elsewhere.length > 2 ? 's' : ''} outside this file` : ''}; ptychostudy reads nothing outside the named file (copy the data into it, e.g. with h5copy)`);
+    }
+    // External raw storage first: a dataset stored in another file may well be larger than this one.
+    const storage = !info.chunks && info.virtualSources.length === 0 && info.elements > 0 ? this.checkStorageInFile(info) : undefined;
     if (info.filters.length === 0 && info.bytes > this.fileBytes) {
       throw new Hdf5Error(`${where}: declares ${info.bytes} bytes of uncompressed data (shape ${fmtShape(info.shape)} of ${info.dtype}), more than the whole file (${this.fileBytes} bytes)`);
     }
@@ -431,6 +509,7 @@ export class Hdf5Reader {
     if (rowBytes > MAX_READ_BYTES) {
       throw this.bad(info.key, `at most ${MAX_READ_BYTES} bytes in one row along the first axis`, `shape ${fmtShape(info.shape)} of ${info.dtype} (${rowBytes} bytes per row)`);
     }
+    if (storage) throw storage;
   }
 
   /** The chunk bounds: MAX_CHUNK_BYTES, MAX_SMALL_CHUNKS / MIN_CHUNK_BYTES, MAX_CHUNKS_PER_READ across one row. */
@@ -453,6 +532,31 @@ export class Hdf5Reader {
     if (perRow > MAX_CHUNKS_PER_READ) {
       throw this.bad(info.key, `at most ${MAX_CHUNKS_PER_READ} chunks across one row along the first axis (re-chunk it, e.g. with h5repack -l CHUNK=…)`,
         `${perRow} chunks of ${shape} per row of ${fmtShape(info.shape)}`);
+    }
+  }
+
+  /**
+   * A contiguous dataset may keep its raw data in other files (HDF5 external storage, which h5wasm's
+   * metadata does not show): reading its first value makes the library open the first of them, which
+   * the confinement refuses, so nothing of it is read and the refusal (thrown here) names the file.
+   * Any other failure of that read is returned, for the caller to report after its own checks.
+   */
+  private checkStorageInFile(info: Hdf5DatasetInfo): Hdf5Error | undefined {
+    const M = this.lib.Module;
+    const ptr = M._malloc(Math.max(16, info.itemsize));
+    if (!ptr) throw new Hdf5Error(`${this.file}: key '${info.key}': cannot allocate ${info.itemsize} bytes for reading (library memory exhausted)`);
+    try {
+      const rank = info.shape.length;
+      const ones = info.shape.map(() => 1n);
+      const r = this.attempt(() => M.get_dataset_data(this.h5.file_id, info.path, rank ? ones : null, rank ? info.shape.map(() => 0n) : null, rank ? ones : null, BigInt(ptr)));
+      const out = this.outsideOpened();
+      if (out !== undefined) {
+        const abs = resolve(out);
+        throw new Hdf5Error(`${this.file}: key '${info.key}': its raw data is stored outside the named file, in ${shown(out)}${abs !== out ? ` (${shown(abs)})` : ''} (HDF5 external storage); ptychostudy reads nothing outside the named file (copy the data into it)`);
+      }
+      return r.thrown !== undefined || r.diag ? this.failed(info.key, 'reading', r) : undefined;
+    } finally {
+      M._free(ptr);
     }
   }
 
@@ -587,7 +691,7 @@ export class Hdf5Reader {
   }
 
   close(): void {
-    quietly(() => this.h5.close());
+    quietly(() => this.h5.close(), this.confine);
   }
 }
 

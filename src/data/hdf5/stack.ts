@@ -5,8 +5,8 @@
  * each) so the peak memory is the output plus one slab, whatever the file's size.
  *
  * Checked before anything is allocated: each source is 3-D, numeric, of one pattern size, readable
- * (`Hdf5Reader.checkReadable`: size, filters, chunk layout), and the float32
- * output fits the reader's byte limit and the memory limit. A slab never spans more than
+ * (`Hdf5Reader.checkReadable`: size, filters, chunk layout, data in the file itself), and the
+ * float32 output fits the reader's byte limit and the memory limit. A slab never spans more than
  * MAX_CHUNKS_PER_READ chunks (`readSlabs` cuts it at chunk boundaries). While reading:
  * a non-finite value is refused (naming the dataset, pattern and pixel); negative values (a dark
  * subtraction below zero) are set to 0 and counted.
