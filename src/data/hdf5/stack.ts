@@ -28,12 +28,18 @@ export interface IntensityStack {
 /** Bytes of source read per slab. */
 const SLAB_BYTES = 16 * 1024 * 1024;
 
-/** out[base + i] = √src[i] (negative → 0, counted); stops at the first non-finite value (NaN fails every test). */
+/** The largest value whose square root float32 holds (3.4028235e38²); above it the amplitude would be Infinity. */
+const MAX_VALUE = 3.4028234663852886e38 ** 2;
+
+/**
+ * out[base + i] = √src[i] (negative → 0, counted); stops at the first value that is not finite or whose
+ * square root float32 cannot hold (NaN fails every test).
+ */
 function convert(src: ArrayLike<number>, out: Float32Array, base: number): { negatives: number; bad: number } {
   let negatives = 0;
   for (let i = 0; i < src.length; i++) {
     const v = src[i]!;
-    if (v >= 0 && v < Infinity) out[base + i] = Math.sqrt(v);
+    if (v >= 0 && v <= MAX_VALUE) out[base + i] = Math.sqrt(v);
     else if (v < 0 && v > -Infinity) { negatives++; out[base + i] = 0; } else return { negatives, bad: i };
   }
   return { negatives, bad: -1 };
@@ -93,7 +99,7 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
       const c = convert(src, amplitudes, base);
       if (c.bad >= 0) {
         const p = s + Math.floor(c.bad / hw), px = c.bad % hw;
-        throw r.bad(info.key, `${expected}, finite`, `${src[c.bad]} in pattern ${p} at pixel (${Math.floor(px / W)}, ${px % W})`);
+        throw r.bad(info.key, `${expected}, finite and at most ${MAX_VALUE.toPrecision(4)} (amplitudes are float32)`, `${src[c.bad]} in pattern ${p} at pixel (${Math.floor(px / W)}, ${px % W})`);
       }
       negatives += c.negatives;
     });
