@@ -11,7 +11,7 @@ import { PHASE_D } from '../hub/layout.js';
 import { localExecutor, type Executor, type Phase } from '../phase.js';
 import { overlapDoses, type DoseSummary } from './job.js';
 import { planOverlap, type OverlapJob, type OverlapPlan, type OverlapProgress, type OverlapRunOptions } from './plan.js';
-import { writeOverlapManifest } from './record.js';
+import { readOverlapManifest, writeOverlapManifest } from './record.js';
 
 export const overlapPhase: Phase<OverlapPlan, OverlapJob, DoseSummary, OverlapProgress> = {
   name: 'overlap',
@@ -29,7 +29,8 @@ export interface OverlapSummary {
  * Runs Phase D, holding the output root's lock (`.overlap.lock`: a second run into the same root fails at
  * once, naming the holder). Usage problems throw UsageError before anything is written. A dose whose Phase C files
  * cannot be read or are not valid is recorded as failed (with its error) and the other doses are still
- * processed; `summary.failed` counts them.
+ * processed; `summary.failed` counts them. An existing overlap_manifest.json that is not valid is an InputError
+ * (exit code 2) naming it, before anything is written.
  */
 export async function runOverlap(settings: StudySettings, opts: OverlapRunOptions,
   onProgress: (p: OverlapProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<OverlapSummary> {
@@ -39,6 +40,7 @@ export async function runOverlap(settings: StudySettings, opts: OverlapRunOption
   const doses: DoseSummary[] = [];
   try {
     const plan = planOverlap(settings, opts); // again under the lock: another run may have written meanwhile
+    readOverlapManifest(manifest); // a broken manifest stops the run before any view is written
     await executor.run(overlapPhase, plan, plan.jobs, onProgress, (_job, r) => { doses.push(r); });
     writeOverlapManifest(manifest, plan, doses);
   } finally {

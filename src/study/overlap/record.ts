@@ -4,24 +4,44 @@
  * paths are in `provenance`.
  */
 import { readFileSync } from 'node:fs';
+import { InputError } from '../../errors.js';
 import { exists, writeJsonAtomic } from '../../files/atomic.js';
 import { recordPath } from '../../files/paths.js';
 import { doseDirName } from '../hub/layout.js';
 import type { DoseSummary } from './job.js';
 import type { OverlapPlan } from './plan.js';
 
-function readManifest(path: string): Record<string, unknown> {
+/**
+ * The manifest at `path` as it stands ({} when there is none). One that is present but cannot be read, is not
+ * JSON or is not a manifest (an object whose `doses` is an object) is an `InputError` naming it: merging into
+ * it would drop the doses it records.
+ */
+export function readOverlapManifest(path: string): Record<string, unknown> {
   if (!exists(path)) return {};
+  const broken = (why: string): InputError =>
+    new InputError(`${path}: ${why}; it records the views of earlier runs — repair or remove it (nothing was written)`);
+  let text: string;
   try {
-    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw broken(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw broken(`not valid JSON (${(err as Error).message})`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw broken('expected a JSON object');
+  const doses = (v as Record<string, unknown>)['doses'];
+  if (doses !== undefined && (doses === null || typeof doses !== 'object' || Array.isArray(doses))) {
+    throw broken("key 'doses': expected an object");
+  }
+  return v as Record<string, unknown>;
 }
 
 export function writeOverlapManifest(path: string, plan: OverlapPlan, results: readonly DoseSummary[]): void {
-  const manifest = readManifest(path);
+  const manifest = readOverlapManifest(path);
   const doses = (manifest['doses'] && typeof manifest['doses'] === 'object' ? manifest['doses'] : {}) as Record<string, unknown>;
   const rel = (p: string | undefined): string | undefined => (p === undefined ? undefined : recordPath(plan.outputRoot, p));
   for (const d of results) {

@@ -1,0 +1,54 @@
+/**
+ * What `run`, `overlap` and `report` do with evidence that is broken or busy: a present but broken record is
+ * an error naming the file (exit 2) and is never replaced or treated as absent; a root another process is
+ * writing is not read or skipped over; a finished phase is not redone and a killed phase is not recorded
+ * complete. One tiny hub is built once and copied for each case.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmp } from '../study/reconstruct-helpers.js';
+import { studySplit, tempDir, writePhaseCDose } from '../study/overlap-fixtures.js';
+
+const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+const TINY = ['--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1'];
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const json = (p: string): any => JSON.parse(readFileSync(p, 'utf8'));
+
+let base = '';
+before(() => {
+  base = join(tmp('evidence'), 'hub');
+  const r = cli(['run', ...TINY, '--out', base, '--quiet']);
+  assert.equal(r.status, 0, r.stderr);
+});
+
+/** A copy of the finished tiny hub. */
+function hubCopy(label: string): string {
+  const hub = join(tmp(`evidence-${label}`), 'hub');
+  cpSync(base, hub, { recursive: true });
+  return hub;
+}
+
+test('overlap: a present but broken overlap_manifest.json is exit 2 naming it; nothing is written and no dose is dropped', () => {
+  const root = tempDir('ev-c');
+  const out = tempDir('ev-d');
+  writePhaseCDose(root, 1000, studySplit(60, 1), studySplit(60, 2));
+  writePhaseCDose(root, 10000, studySplit(60, 1), studySplit(60, 2));
+  assert.equal(cli(['overlap', '--phase-c-root', root, '--output-root', out, '--dose', '1e3']).status, 0);
+  const manifest = join(out, 'overlap_manifest.json');
+  assert.ok(json(manifest).doses.dose_1000);
+  truncateSync(manifest, 40);
+  const broken = readFileSync(manifest);
+  const r = cli(['overlap', '--phase-c-root', root, '--output-root', out, '--dose', '1e4']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /overlap_manifest\.json: not valid JSON/);
+  assert.deepEqual(readFileSync(manifest), broken, 'the broken manifest was replaced');
+  assert.ok(!existsSync(join(out, 'dose_10000')), 'views were written before the manifest was checked');
+});
