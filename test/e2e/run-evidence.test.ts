@@ -52,3 +52,13 @@ test('overlap: a present but broken overlap_manifest.json is exit 2 naming it; n
   assert.deepEqual(readFileSync(manifest), broken, 'the broken manifest was replaced');
   assert.ok(!existsSync(join(out, 'dose_10000')), 'views were written before the manifest was checked');
 });
+
+test('run: a settings.json that is a directory is one line naming it, exit 2', () => {
+  const hub = hubCopy('settings-dir');
+  rmSync(join(hub, 'settings.json'));
+  mkdirSync(join(hub, 'settings.json'));
+  const r = cli(['run', '--out', hub]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /settings\.json: cannot be read \(EISDIR\)/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});

@@ -139,7 +139,13 @@ export function readHubSettings(hub: string): StudySettings | null {
   if (state === null) return null;
   const path = join(hub, SETTINGS_FILE);
   if (!existsSync(path)) return settingsOfRecord(state.settings);
-  const value = parseSettingsText(readFileSync(path, 'utf8'), path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); this hub cannot be resumed until it is repaired`);
+  }
+  const value = parseSettingsText(text, path);
   const issues = settingsIssues(value);
   if (issues.length > 0) {
     throw new InputError(`${path}: ${issueLine(issues[0]!).replace(/`/g, '')}; this hub cannot be resumed — use a new hub`);
