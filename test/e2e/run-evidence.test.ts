@@ -6,11 +6,12 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmp } from '../study/reconstruct-helpers.js';
 import { studySplit, tempDir, writePhaseCDose } from '../study/overlap-fixtures.js';
+import { waitFor } from './child.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const TINY = ['--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1'];
@@ -61,4 +62,23 @@ test('run: a settings.json that is a directory is one line naming it, exit 2', (
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /settings\.json: cannot be read \(EISDIR\)/);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
+
+test('run: a Phase F root that another reconstruct is writing is not skipped over or read (exit 2 naming the holder)', { timeout: 300_000 }, async () => {
+  const hub = hubCopy('busy-f');
+  const before = json(join(hub, 'run.json'));
+  const child = spawn(process.execPath, [CLI, 'reconstruct', '--phase-c-root', join(hub, 'phase_c'), '--phase-d-root', join(hub, 'phase_d'),
+    '--out', join(hub, 'phase_f'), '--doses', '1e4', '--epochs', '30', '--force', '--jobs', '1'], { stdio: 'ignore' });
+  const exited = new Promise((done) => child.on('exit', done));
+  try {
+    await waitFor(() => existsSync(join(hub, 'phase_f', '.reconstruct.lock')), child, 60_000);
+    const r = cli(['run', '--out', hub]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /phase_f: another reconstruct run \(pid \d+\)/);
+    assert.doesNotMatch(r.stderr, /reconstruct: skipped/);
+    assert.deepEqual(json(join(hub, 'run.json')), before, 'run.json changed');
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
 });

@@ -26,7 +26,10 @@ function fileSha(path: string): string {
   }
 }
 
-/** Every file under `dir` (but `skip`) with its size, sorted: what a tree holds, cheaply. */
+/**
+ * Every file under `dir` (but `skip`, lock files and temporaries: names starting with '.') with its size,
+ * sorted: what a tree holds, cheaply. A lock held while the tree is read is not part of what it holds.
+ */
 function treeListing(dir: string, skip: readonly string[] = []): string {
   const out: string[] = [];
   const walk = (d: string): void => {
@@ -35,7 +38,7 @@ function treeListing(dir: string, skip: readonly string[] = []): string {
     for (const name of names) {
       const p = join(d, name);
       const rel = relative(dir, p);
-      if (skip.includes(rel)) continue;
+      if (skip.includes(rel) || name.startsWith('.')) continue;
       const st = statSync(p, { throwIfNoEntry: false });
       if (st?.isDirectory()) walk(p);
       else if (st) out.push(`${rel} ${st.size}`);

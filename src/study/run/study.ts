@@ -13,11 +13,11 @@
  * phase's code (charts, HDF5, the engine) is loaded only when that phase runs, so such a resume takes a
  * fraction of a second.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
-import { tryLock } from '../../files/lock.js';
+import { MERGE_WAIT_MS, tryLock, waitForLock, type HeldLock } from '../../files/lock.js';
 import { UsageError } from '../../errors.js';
 import type { SettingDifference } from '../../settings/fingerprint.js';
 import { shown } from '../../settings/parse.js';
@@ -27,7 +27,7 @@ import { packageVersion } from '../../version.js';
 import type { PhaseGSummary } from '../compare/phase.js';
 import type { PhaseGProgress } from '../compare/job.js';
 import { designFromSettings, type StudyDesign } from '../design/design.js';
-import { HUB, hubRoots, REPORT } from '../hub/layout.js';
+import { HUB, hubRoots, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
 import type { OverlapProgress } from '../overlap/plan.js';
 import { PHASES, type PhaseName } from '../phase.js';
 import { planReconstruction } from '../reconstruct/plan.js';
@@ -114,6 +114,40 @@ export function designRecord(settings: StudySettings, design: StudyDesign): Reco
   };
 }
 
+/**
+ * The lock of a phase's root, held by this run while it reads that root (to decide that the phase is
+ * complete, and while later phases read it), so that no other process (`reconstruct`, `generate`, … into
+ * the same root) writes there meanwhile. A busy root is a `LockBusyError` (exit code 2) naming the holder.
+ * The lock file is the only thing taking it writes; the root directory's times are put back when it is
+ * released, so a finished hub resumes without a changed modification time.
+ */
+class RootGuard {
+  private lock: HeldLock | null = null;
+  private times: { atime: Date; mtime: Date } | null = null;
+
+  constructor(private readonly root: string, private readonly lockName: string, private readonly place: string,
+    private readonly waitMs = 0) {}
+
+  async take(): Promise<void> {
+    if (this.lock !== null) return;
+    const st = statSync(this.root, { throwIfNoEntry: false });
+    this.times = st?.isDirectory() ? { atime: st.atime, mtime: st.mtime } : null;
+    const path = join(this.root, this.lockName);
+    this.lock = this.waitMs > 0 ? await waitForLock(path, 'study run (reading)', this.place, { waitMs: this.waitMs })
+      : tryLock(path, 'study run (reading)', this.place);
+  }
+
+  release(): void {
+    if (this.lock === null) return;
+    const lost = this.lock.lost;
+    this.lock.release();
+    this.lock = null;
+    if (this.times !== null && !lost) {
+      try { utimesSync(this.root, this.times.atime, this.times.mtime); } catch { /* the root went away */ }
+    }
+  }
+}
+
 /** A hub's settings differ from the requested ones in settings that change results. */
 export class HubSettingsError extends UsageError {
   constructor(readonly hub: string, readonly differences: readonly SettingDifference[]) {
@@ -154,6 +188,26 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
   const completed = PHASES.filter((p) => state.phases[p]?.status === 'complete');
   onEvent({ type: 'hub', hub, resumed: previous !== null, completed });
 
+  const roots = hubRoots(hub);
+  // Each phase's root is held (its lock) from the moment this run decides the phase is complete until the run
+  // ends, while the later phases read it; a phase that runs takes its root's lock itself.
+  const guards = {
+    generate: new RootGuard(roots.c, PHASE_C.lock, 'Phase C root'),
+    overlap: new RootGuard(roots.d, PHASE_D.lock, 'Phase D root'),
+    reconstruct: new RootGuard(roots.f, PHASE_F.lock, 'artifact root'),
+    compare: new RootGuard(roots.g, PHASE_G.lock, 'output root', MERGE_WAIT_MS),
+  } as const;
+  try {
+    return await phasesInHub(hub, settings, onEvent, state, previous, design, guards);
+  } finally {
+    for (const g of Object.values(guards)) g.release();
+  }
+}
+
+type Guards = Readonly<Record<'generate' | 'overlap' | 'reconstruct' | 'compare', RootGuard>>;
+
+async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void, state: RunState,
+  previous: RunState | null, design: StudyDesign, guards: Guards): Promise<RunResult> {
   // Nothing is written until a phase has work to do: a finished hub resumes without changing a byte.
   let worked = false;
   const begin = (): void => {
@@ -167,7 +221,6 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
     writeHubSettings(hub, settings);
     writeRunState(hub, state);
   };
-
   const roots = hubRoots(hub);
   let reconstruct: PhaseFSummary | null = null;
   let compare: PhaseGSummary | null = null;
@@ -175,7 +228,13 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
 
   const phase = async (name: PhaseName, skip: SkipCheck, body: (started: string) => Promise<PhaseOutcome>): Promise<void> => {
     const prior = state.phases[name];
-    const reason = prior?.status === 'complete' ? await skip() : null;
+    const guard = name in guards ? guards[name as keyof Guards] : null;
+    let reason: string | null = null;
+    if (prior?.status === 'complete') {
+      await guard?.take(); // decided (and later read) under the root's lock
+      reason = await skip();
+      if (reason === null) guard?.release(); // the phase takes its root's lock itself
+    }
     if (reason !== null) {
       if ((prior?.failures ?? 0) > 0) exitCode = 1;
       onEvent({ type: 'phase-skip', phase: name, reason });
@@ -197,6 +256,7 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
       if ((out.failures ?? 0) > 0) exitCode = 1;
       writeRunState(hub, state);
       onEvent({ type: 'phase-end', phase: name, seconds, detail: out.detail });
+      await guard?.take(); // the later phases read what it wrote
     } catch (err) {
       state.phases[name] = { status: 'failed', started, finished: utcSeconds(), detail: err instanceof Error ? err.message : String(err) };
       state.status = 'failed';
