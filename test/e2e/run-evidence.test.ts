@@ -7,7 +7,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmp } from '../study/reconstruct-helpers.js';
 import { studySplit, tempDir, writePhaseCDose } from '../study/overlap-fixtures.js';
@@ -81,4 +81,47 @@ test('run: a Phase F root that another reconstruct is writing is not skipped ove
     child.kill('SIGKILL');
     await exited;
   }
+});
+
+/** Files under `root` with their sizes (and modification times): what a run may not have touched. */
+function listing(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else out.push(`${p.slice(root.length)} ${st.size} ${st.mtimeMs}`);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+test('run: a broken reconstruction of a finished job is exit 2 naming it, not "already complete"', { timeout: 120_000 }, () => {
+  const hub = hubCopy('broken-f');
+  const npz = join(hub, 'phase_f', 'dose_10000', 'sparse', 'test', 'reconstruction.npz');
+  truncateSync(npz, statSync(npz).size - 100);
+  const before = listing(hub);
+  const r = cli(['run', '--out', hub]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /sparse\/test\/reconstruction\.npz: the recorded reconstruction of a finished job is broken/);
+  assert.doesNotMatch(r.stderr, /reconstruct: skipped/);
+  assert.deepEqual(listing(hub), before, 'the hub changed');
+});
+
+test('run: a broken Phase C input of finished jobs is exit 2 naming it; nothing is re-run or archived', { timeout: 120_000 }, () => {
+  const hub = hubCopy('broken-c');
+  const npz = join(hub, 'phase_c', 'dose_10000', 'patched_test.npz');
+  truncateSync(npz, statSync(npz).size - 100);
+  const before = listing(hub);
+  const r = cli(['run', '--out', hub]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /phase_c\/dose_10000\/patched_test\.npz: /);
+  assert.deepEqual(listing(hub), before, 'the hub changed');
+  const again = cli(['reconstruct', '--phase-c-root', join(hub, 'phase_c'), '--phase-d-root', join(hub, 'phase_d'), '--out', join(hub, 'phase_f'),
+    '--config', join(hub, 'settings.json')]);
+  assert.equal(again.status, 2, again.stderr);
+  assert.match(again.stderr, /phase_c\/dose_10000\/patched_test\.npz: the input of a finished job, changed since it ran, is broken/);
+  assert.deepEqual(listing(hub), before, 'reconstruct changed the hub');
 });

@@ -2,7 +2,8 @@
  * Phase F record: a run of Phase F from its start to its end, as the evidence files see it.
  *
  * `startReconstruction` takes the artifact root's lock, decides which selected jobs are already complete
- * (an earlier success whose outputs exist and whose input's size and SHA-256 are unchanged), allocates
+ * (an earlier success whose outputs exist and whose input's size and SHA-256 are unchanged; a present but
+ * broken reconstruction or input of such a success is an InputError, before anything is written), allocates
  * the run id and its snapshot directory `runs/<UTC time>-<filters>/`, and writes the merged manifest and
  * skip summary with the plan. `recordResult` adds one job's result and rewrites them (so an interrupted
  * run keeps every finished job); `finishReconstruction` writes the run's own immutable snapshot, the
@@ -10,11 +11,13 @@
  */
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../../errors.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { compactUtc, createUniqueDir } from '../../files/dirs.js';
 import { fingerprint } from '../../files/fingerprint.js';
 import { acquireLock } from '../../files/lock.js';
 import { recordPath } from '../../files/paths.js';
+import { NpzReader } from '../../npy/npz.js';
 import { reconstructionSettingsSha256, stableJson } from '../../settings/fingerprint.js';
 import { gridsizeOf, jobKey, PHASE_F, type JobAddress } from '../hub/layout.js';
 import { filterLabel } from './filters.js';
@@ -91,14 +94,39 @@ function sameSettings(prior: ExecutionResult, job: ReconstructionJob): boolean {
   return stableJson(noThreads(prior.command)) === stableJson(noThreads(commandFor(job)));
 }
 
-/** Is the earlier result of this job still valid (success, same settings, outputs present, input unchanged)? */
+/**
+ * Reads every member of the NPZ at `path` (inflated, CRC-checked); throws an `InputError` naming the file
+ * when it cannot be read, is not a whole archive or a member is corrupt.
+ */
+function checkNpzIntact(path: string, what: string): void {
+  try {
+    const r = NpzReader.open(path);
+    try {
+      for (const key of r.keys()) r.raw(key);
+    } finally {
+      r.close();
+    }
+  } catch (err) {
+    throw new InputError(`${path}: ${what} is broken (${(err as Error).message.replace(`${path}: `, '')}); ` +
+      'repair or remove it (nothing was written)');
+  }
+}
+
+/**
+ * Is the earlier result of this job still valid (success, same settings, outputs present, input unchanged)?
+ * A recorded success whose reconstruction.npz is present but broken, or whose input no longer has the
+ * recorded size and SHA-256 because it is broken (rather than replaced by another valid dataset), is an
+ * `InputError` naming the file: neither "already complete" nor "input changed", so nothing is re-run or archived.
+ */
 async function isAlreadyComplete(prior: ExecutionResult | undefined, job: ReconstructionJob): Promise<boolean> {
   if (prior === undefined || prior.status !== 'success' || prior.input_size === null || prior.input_sha256 === null) return false;
   if (!sameSettings(prior, job)) return false;
-  if (!existsSync(join(job.outputDir, PHASE_F.reconstruction))) return false;
-  if (statSync(job.inputNpz).size !== prior.input_size) return false;
-  const fp = await fingerprint(job.inputNpz);
-  return fp.sha256 === prior.input_sha256;
+  const output = join(job.outputDir, PHASE_F.reconstruction);
+  if (!existsSync(output)) return false;
+  checkNpzIntact(output, 'the recorded reconstruction of a finished job');
+  if (statSync(job.inputNpz).size === prior.input_size && (await fingerprint(job.inputNpz)).sha256 === prior.input_sha256) return true;
+  checkNpzIntact(job.inputNpz, 'the input of a finished job, changed since it ran,');
+  return false;
 }
 
 function runRecord(run: ReconstructionRun, finishedAt: string | null): RunRecord {
