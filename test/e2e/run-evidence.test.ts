@@ -125,3 +125,39 @@ test('run: a broken Phase C input of finished jobs is exit 2 naming it; nothing 
   assert.match(again.stderr, /phase_c\/dose_10000\/patched_test\.npz: the input of a finished job, changed since it ran, is broken/);
   assert.deepEqual(listing(hub), before, 'reconstruct changed the hub');
 });
+
+test('run: a record of a completed phase that is present but broken is exit 2 naming it; nothing is rebuilt from it', { timeout: 120_000 }, () => {
+  const cases: [string, (p: string) => void, RegExp][] = [
+    ['design.json', (p) => truncateSync(p, 30), /design\.json: not valid JSON/],
+    ['design.json', (p) => { rmSync(p); mkdirSync(p); }, /design\.json: cannot be read \(EISDIR\)/],
+    ['phase_c/run_manifest.json', (p) => truncateSync(p, 30), /phase_c\/run_manifest\.json: not valid JSON/],
+    ['phase_d/overlap_manifest.json', (p) => truncateSync(p, 30), /phase_d\/overlap_manifest\.json: not valid JSON/],
+    ['phase_g/metrics_summary.json', (p) => truncateSync(p, 30), /phase_g\/metrics_summary\.json: not valid JSON/],
+  ];
+  for (const [file, breakIt, message] of cases) {
+    const hub = hubCopy('broken-record');
+    breakIt(join(hub, file));
+    const before = listing(hub);
+    const r = cli(['run', '--out', hub]);
+    assert.equal(r.status, 2, `${file}: ${r.stderr}`);
+    assert.match(r.stderr, message, file);
+    assert.deepEqual(listing(hub), before, `${file}: the hub changed`);
+  }
+});
+
+test('report: a present but broken input is exit 2 naming it and the earlier report is kept; an absent one is "not available"', { timeout: 120_000 }, () => {
+  for (const file of ['phase_g/metrics_summary.json', 'design.json', 'phase_f/reconstruction_manifest.json']) {
+    const hub = hubCopy('broken-report');
+    truncateSync(join(hub, file), 30);
+    const before = listing(hub);
+    const r = cli(['report', '--out', hub]);
+    assert.equal(r.status, 2, `${file}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`${file.replace(/[./]/g, '\\$&')}: `), file);
+    assert.deepEqual(listing(hub), before, `${file}: the report was replaced`);
+  }
+  const hub = hubCopy('absent-report');
+  rmSync(join(hub, 'design.json'));
+  const r = cli(['report', '--out', hub]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(readFileSync(join(hub, 'report', 'index.html'), 'utf8'), /Not available:<\/strong> study design/);
+});

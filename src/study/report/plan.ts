@@ -2,10 +2,13 @@
  * Report plan: what the report reads from a hub once — design.json, run.json, the doses found, the jobs
  * (every dose × view × split with a Phase F directory or a Phase G row), Phase G's metrics summary, Phase
  * F's manifest and skip summary (each a value, or why it is not available), and the object pixel size
- * when a reconstruction states one. Reading never fails the report: a missing or broken file becomes a
- * "not available" note.
+ * when a reconstruction states one. A file that is absent becomes a "not available" note (a partial hub still
+ * gets a report); one that is present but broken (not readable, not valid JSON, not what it should be) is an
+ * `InputError` naming it, thrown before anything is written, so a good report is never replaced by one that
+ * silently lacks that file's part.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { InputError } from '../../errors.js';
 import { join } from 'node:path';
 import { objectPixelSizeM } from '../../report/scalebar.js';
 import { compareJobs, dosesUnder, HUB, hubRoots, jobDir, PHASE_F, PHASE_G, REPORT, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
@@ -37,12 +40,33 @@ export interface ReportPlan {
   pixelSizeM: [number, number] | null;
 }
 
+/** The JSON file at `path`: null when absent, its value, or an `InputError` naming it when present but broken. */
 export function readJsonFile(path: string): JsonRead {
   if (!existsSync(path)) return null;
+  let text: string;
   try {
-    return { value: JSON.parse(readFileSync(path, 'utf8')) };
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    return { error: (err as Error).message };
+    throw brokenInput(path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    return { value: JSON.parse(text) };
+  } catch (err) {
+    throw brokenInput(path, `not valid JSON (${(err as Error).message})`);
+  }
+}
+
+function brokenInput(path: string, why: string): InputError {
+  return new InputError(`${path}: ${why}; the report was not written (an earlier report is kept) — repair the file or remove it`);
+}
+
+/** A hub file's reader's result; its error as an `InputError` naming the file (readers name it already, most of them). */
+function present<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    const message = (err as Error).message;
+    throw brokenInput(path, message.startsWith(path) ? message.slice(path.length).replace(/^:\s*/, '') : message);
   }
 }
 
@@ -57,9 +81,12 @@ function attempt<T>(fn: () => T): { value: T | null; error: string | null } {
 export function planReport(hub: string): ReportPlan {
   const roots = hubRoots(hub);
   const outDir = roots.report;
-  const summary = attempt(() => readMetricsSummary(join(roots.g, PHASE_G.summaryJson)));
-  const manifest = attempt(() => readManifest(join(roots.f, PHASE_F.manifest)));
-  const skip = attempt(() => readSkipSummary(join(roots.f, PHASE_F.skipSummary)));
+  const summaryPath = join(roots.g, PHASE_G.summaryJson);
+  const manifestPath = join(roots.f, PHASE_F.manifest);
+  const skipPath = join(roots.f, PHASE_F.skipSummary);
+  const summary = { value: present(summaryPath, () => readMetricsSummary(summaryPath)), error: null };
+  const manifest = { value: present(manifestPath, () => readManifest(manifestPath)), error: null };
+  const skip = { value: present(skipPath, () => readSkipSummary(skipPath)), error: null };
   const found = new Map<string, JobAddress>();
   for (const r of summary.value?.rows ?? []) found.set(`${r.dose}|${r.view}|${r.split}`, { dose: r.dose, view: r.view, split: r.split });
   for (const dose of dosesUnder(roots.f)) for (const view of VIEWS) for (const split of SPLITS) {

@@ -5,7 +5,8 @@
  *
  * Resume: the hub's settings (settings.json) must equal the requested ones, except settings that never
  * change a result (jobs at once, threads), which the resumed run applies. A phase recorded as complete in
- * run.json is not run again. An incomplete Phase C or D is rebuilt (same settings and seeds give the same
+ * run.json is not run again when its own record is whole (present but broken: an InputError naming it; absent:
+ * the phase runs again). An incomplete Phase C or D is rebuilt (same settings and seeds give the same
  * bytes); Phase F keeps every finished job made with the same settings (its own resume), runs only the
  * others, and is not entered at all when none is left; Phase G and the report are redone only when the
  * fingerprint of what they read (or of what they wrote) differs from the one recorded in run.json. A
@@ -13,12 +14,12 @@
  * phase's code (charts, HDF5, the engine) is loaded only when that phase runs, so such a resume takes a
  * fraction of a second.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { MERGE_WAIT_MS, tryLock, waitForLock, type HeldLock } from '../../files/lock.js';
-import { UsageError } from '../../errors.js';
+import { InputError, UsageError } from '../../errors.js';
 import type { SettingDifference } from '../../settings/fingerprint.js';
 import { shown } from '../../settings/parse.js';
 import { getPreset } from '../../settings/presets.js';
@@ -27,8 +28,10 @@ import { packageVersion } from '../../version.js';
 import type { PhaseGSummary } from '../compare/phase.js';
 import type { PhaseGProgress } from '../compare/job.js';
 import { designFromSettings, type StudyDesign } from '../design/design.js';
+import { readMetricsSummary } from '../hub/metrics-summary.js';
 import { HUB, hubRoots, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
 import type { OverlapProgress } from '../overlap/plan.js';
+import { readOverlapManifest } from '../overlap/record.js';
 import { PHASES, type PhaseName } from '../phase.js';
 import { planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
@@ -148,6 +151,32 @@ class RootGuard {
   }
 }
 
+/**
+ * The record a phase recorded complete left (design.json, a manifest), checked before the phase is skipped:
+ * true when it is a JSON object, false when it is absent (the phase is redone: the same settings and seeds
+ * give the same bytes); an `InputError` naming it when it is present but broken, since a resume must not
+ * build on (or report from) a record that says something other than what was written.
+ */
+function recordPresent(path: string): boolean {
+  if (!existsSync(path)) return false;
+  const broken = (why: string): InputError =>
+    new InputError(`${path}: ${why}; this hub cannot be resumed until it is repaired (nothing was written)`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw broken(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw broken(`not valid JSON (${(err as Error).message})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw broken('expected a JSON object');
+  return true;
+}
+
 /** A hub's settings differ from the requested ones in settings that change results. */
 export class HubSettingsError extends UsageError {
   constructor(readonly hub: string, readonly differences: readonly SettingDifference[]) {
@@ -264,20 +293,25 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       throw err;
     }
   };
-  const alreadyComplete: SkipCheck = async () => 'already complete';
+  /** Skipped when the phase's record is present and valid (a broken one: InputError; an absent one: redo). */
+  const recordedComplete = (path: string, check: (p: string) => unknown = () => {}): SkipCheck => async () => {
+    if (!recordPresent(path)) return null;
+    check(path);
+    return 'already complete';
+  };
 
-  await phase('design', alreadyComplete, async () => {
+  await phase('design', recordedComplete(join(hub, HUB.design)), async () => {
     writeJsonAtomic(join(hub, HUB.design), designRecord(settings, design));
     return { detail: `${design.dose_list.length} doses, N = ${design.patch_size_pixels}, views ${Object.keys(design.overlap_views).join('/')}` };
   });
 
-  await phase('generate', alreadyComplete, async () => {
+  await phase('generate', recordedComplete(join(roots.c, PHASE_C.manifest)), async () => {
     const { runSimulation } = await import('../simulate/phase.js');
     const r = await runSimulation(settings, { outputRoot: roots.c, overwrite: true }, (progress) => onEvent({ type: 'generate', progress }));
     return { detail: `${r.doses.length} doses × ${r.nPositions} positions (train ${r.split.trainCount}, test ${r.split.testCount})` };
   });
 
-  await phase('overlap', alreadyComplete, async () => {
+  await phase('overlap', recordedComplete(join(roots.d, PHASE_D.manifest), readOverlapManifest), async () => {
     const { runOverlap } = await import('../overlap/phase.js');
     const r = await runOverlap(settings, { phaseCRoot: roots.c, outputRoot: roots.d, doses: settings.simulation.doses, overwrite: true },
       (progress) => onEvent({ type: 'overlap', progress }));
@@ -310,6 +344,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   });
 
   await phase('compare', async () => {
+    readMetricsSummary(join(roots.g, PHASE_G.summaryJson)); // present but broken: InputError naming it, before anything is written
     const p = state.phases.compare;
     return p?.inputs_sha256 === compareInputs(hub) && p.outputs_sha256 === compareOutputs(hub) ? 'inputs and outputs unchanged' : null;
   }, async () => {
