@@ -161,3 +161,28 @@ test('report: a present but broken input is exit 2 naming it and the earlier rep
   assert.equal(r.status, 0, r.stderr);
   assert.match(readFileSync(join(hub, 'report', 'index.html'), 'utf8'), /Not available:<\/strong> study design/);
 });
+
+test('run: a report phase killed while it builds leaves the earlier report whole and is not recorded complete', { timeout: 120_000 }, async () => {
+  const hub = hubCopy('killed-report');
+  // settings.json rewritten with the same settings in another layout: only the report has to be redone
+  writeFileSync(join(hub, 'settings.json'), JSON.stringify(json(join(hub, 'settings.json'))));
+  const page = readFileSync(join(hub, 'report', 'index.html'));
+  const images = readdirSync(join(hub, 'report', 'img')).sort();
+  const child = spawn(process.execPath, [CLI, 'run', '--out', hub, '--quiet'], { stdio: 'ignore' });
+  const exited = new Promise((done) => child.on('exit', done));
+  await waitFor(() => { try { return json(join(hub, 'run.json')).phases.report.started !== json(join(base, 'run.json')).phases.report.started; } catch { return false; } }, child, 60_000);
+  await new Promise((done) => setTimeout(done, 300));
+  child.kill('SIGKILL');
+  await exited;
+  const state = json(join(hub, 'run.json'));
+  const now = readdirSync(join(hub, 'report', 'img')).sort();
+  assert.ok(existsSync(join(hub, 'report', 'index.html')), 'no index.html');
+  assert.deepEqual(now, images, 'the report\'s images are not whole');
+  if (state.phases.report.status === 'complete') assert.notDeepEqual(readFileSync(join(hub, 'report', 'index.html')), page);
+  else assert.deepEqual(readFileSync(join(hub, 'report', 'index.html')), page, 'the earlier page was replaced');
+  assert.notEqual(state.status === 'complete' && state.phases.report.status !== 'complete', true);
+  const again = cli(['run', '--out', hub]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(json(join(hub, 'run.json')).phases.report.status, 'complete');
+  assert.deepEqual(readdirSync(join(hub, 'report', 'img')).sort(), images);
+});

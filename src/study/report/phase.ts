@@ -5,15 +5,20 @@
  * Sections, in page order: at a glance, study design, data, reconstructions, convergence, resolution,
  * metrics, metric charts, reconstruction runs, skipped and failed jobs, software. The page-drawing
  * primitives are the rendering library's (src/report/).
+ *
+ * The new page and its images are built in a temporary directory inside `<hub>/report/` and renamed into
+ * place once complete: the earlier report stays whole until then, and a killed build leaves only the
+ * temporary directory (removed by the next `run` when stale).
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { page } from '../../report/html.js';
 import { REPORT } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
-import { planReport } from './plan.js';
+import { planReport, type ReportPlan } from './plan.js';
 import { frcSection, lossSection } from './curve-sections.js';
 import { dataSection } from './data-section.js';
 import { glanceSection, reconstructionsSection } from './image-sections.js';
@@ -36,15 +41,32 @@ export interface ReportResult {
  * Writes `<hub>/report/index.html` (and its images), holding `<hub>/report/.report.lock` (a second report of
  * the same hub waits for it, up to `lockWaitMs`, default 10 minutes: both rebuild the image directory).
  */
-export async function buildReport(hub: string, lockWaitMs = MERGE_WAIT_MS): Promise<ReportResult> {
-  return withLock(join(planReport(hub).outDir, REPORT.lock), 'report', 'report directory', () => writeReport(hub), { waitMs: lockWaitMs });
+export async function buildReport(hub: string, lockWaitMs = MERGE_WAIT_MS, opts: { shownRun?: unknown } = {}): Promise<ReportResult> {
+  return withLock(join(planReport(hub, opts.shownRun).outDir, REPORT.lock), 'report', 'report directory',
+    () => writeReport(hub, opts.shownRun), { waitMs: lockWaitMs });
 }
 
-async function writeReport(hub: string): Promise<ReportResult> {
-  const plan = planReport(hub);
-  rmSync(plan.imgDir, { recursive: true, force: true }); // derived; rebuilt every time
-  mkdirSync(plan.imgDir, { recursive: true });
-  const img = new ImageDir(plan.imgDir);
+async function writeReport(hub: string, shownRun: unknown): Promise<ReportResult> {
+  const plan = planReport(hub, shownRun);
+  const build = join(plan.outDir, `.tmp-report.${process.pid}.${randomBytes(4).toString('hex')}`);
+  try {
+    const built = await writeReportInto(hub, plan, build);
+    // into place: the images (the earlier ones moved aside first, removed after), then the page
+    const aside = join(plan.outDir, `.tmp-report-old.${process.pid}.${randomBytes(4).toString('hex')}`);
+    if (existsSync(plan.imgDir)) renameSync(plan.imgDir, aside);
+    renameSync(join(build, REPORT.images), plan.imgDir);
+    renameSync(join(build, REPORT.index), built.indexPath);
+    rmSync(aside, { recursive: true, force: true });
+    return { ...built, images: built.images.map((f) => join(plan.imgDir, basename(f))) };
+  } finally {
+    rmSync(build, { recursive: true, force: true });
+  }
+}
+
+async function writeReportInto(hub: string, plan: ReportPlan, build: string): Promise<ReportResult> {
+  const imgDir = join(build, REPORT.images);
+  mkdirSync(imgDir, { recursive: true });
+  const img = new ImageDir(imgDir);
   const ctx = reportContext(plan, img);
   const sections = [
     glanceSection(ctx), designSection(ctx), dataSection(ctx), reconstructionsSection(ctx), await lossSection(ctx), await frcSection(ctx),
@@ -52,7 +74,6 @@ async function writeReport(hub: string): Promise<ReportResult> {
   ];
   const title = 'ptychostudy — dose/overlap study report';
   const subtitle = `hub ${hub} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} · doses ${plan.doses.join(', ') || 'none found'} · our model: ${OWN_MODEL}`;
-  const indexPath = join(plan.outDir, REPORT.index);
-  writeFileAtomic(indexPath, page(title, subtitle, sections));
-  return { indexPath, images: img.files, missing: ctx.missing, figures: img.drawn };
+  writeFileAtomic(join(build, REPORT.index), page(title, subtitle, sections));
+  return { indexPath: join(plan.outDir, REPORT.index), images: img.files, missing: ctx.missing, figures: img.drawn };
 }

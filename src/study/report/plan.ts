@@ -78,7 +78,8 @@ function attempt<T>(fn: () => T): { value: T | null; error: string | null } {
   }
 }
 
-export function planReport(hub: string): ReportPlan {
+/** `shownRun`: the run record the page shows instead of the hub's run.json (`run` shows its state as it will be once the report is in place). */
+export function planReport(hub: string, shownRun?: unknown): ReportPlan {
   const roots = hubRoots(hub);
   const outDir = roots.report;
   const summaryPath = join(roots.g, PHASE_G.summaryJson);
@@ -103,7 +104,7 @@ export function planReport(hub: string): ReportPlan {
   return {
     hub, roots, outDir, jobs, pixelSizeM, imgDir: join(outDir, REPORT.images),
     design: readJsonFile(join(hub, HUB.design)),
-    run: readJsonFile(join(hub, HUB.runState)),
+    run: shownRun !== undefined ? { value: shownRun } : readJsonFile(join(hub, HUB.runState)),
     doses: [...new Set([...dosesUnder(roots.c), ...dosesUnder(roots.f)])].sort((a, b) => a - b),
     summary: summary.value, summaryError: summary.error,
     manifest: manifest.value, manifestError: manifest.error,

@@ -363,14 +363,17 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     const p = state.phases.report;
     return p?.inputs_sha256 === reportInputs(hub, state) && p.outputs_sha256 === reportOutputs(hub) ? 'inputs and outputs unchanged' : null;
   }, async (started) => {
-    // The report shows run.json: it shows itself as written and the run as complete (unless a phase failed).
+    // The page shows run.json as it will be once the report is in place (the run and this phase complete); run.json
+    // itself says so only after the report is built and renamed into place (phase()), so a killed build is not complete.
     const inputs = reportInputs(hub, state);
-    state.phases.report = { status: 'complete', started, detail: relative(hub, reportPath) };
-    state.status = 'complete';
-    writeRunState(hub, state);
+    const detail = relative(hub, reportPath);
+    const shown: RunState = JSON.parse(JSON.stringify(state)) as RunState;
+    shown.phases.report = { status: 'complete', started, detail };
+    shown.status = 'complete';
+    shown.updated = utcSeconds();
     const { buildReport } = await import('../report/phase.js');
-    await buildReport(hub);
-    return { detail: relative(hub, reportPath), fingerprints: () => ({ inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) }) };
+    await buildReport(hub, undefined, { shownRun: shown });
+    return { detail, fingerprints: () => ({ inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) }) };
   });
 
   if (worked) {
