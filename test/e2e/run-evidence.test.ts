@@ -186,3 +186,35 @@ test('run: a report phase killed while it builds leaves the earlier report whole
   assert.equal(json(join(hub, 'run.json')).phases.report.status, 'complete');
   assert.deepEqual(readdirSync(join(hub, 'report', 'img')).sort(), images);
 });
+
+test('run: a compare killed after its merge (before run.json records it) is not redone on resume', { timeout: 180_000 }, async () => {
+  const hub = hubCopy('killed-compare');
+  rmSync(join(hub, 'phase_g'), { recursive: true }); // Phase G must be done again
+  const summary = join(hub, 'phase_g', 'metrics_summary.json');
+  const child = spawn(process.execPath, [CLI, 'run', '--out', hub, '--quiet'], { stdio: 'ignore' });
+  const exited = new Promise((done) => child.on('exit', done));
+  await new Promise<void>((done, fail) => {
+    const t0 = Date.now();
+    const tick = (): void => {
+      if (existsSync(summary)) { child.kill('SIGKILL'); return done(); }
+      if (child.exitCode !== null || Date.now() - t0 > 120_000) return fail(new Error('the summary never appeared'));
+      setTimeout(tick, 2);
+    };
+    tick();
+  });
+  await exited;
+  assert.notEqual(json(join(hub, 'run.json')).phases.compare.status, 'complete', 'killed too late: run.json already records the compare');
+  const r = cli(['run', '--out', hub]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /compare: skipped \(finished by the interrupted run/);
+  const merged = json(summary);
+  assert.equal(merged.runs.length, 1, 'the compare ran twice');
+  assert.ok(merged.rows.every((row: { history: unknown[] }) => row.history.length === 0), 'rows have history entries');
+  assert.equal(json(join(hub, 'run.json')).phases.compare.status, 'complete');
+  assert.equal(json(join(hub, 'run.json')).status, 'complete');
+  for (const f of readdirSync(join(base, 'phase_g', 'charts'))) {
+    assert.deepEqual(readFileSync(join(hub, 'phase_g', 'charts', f)), readFileSync(join(base, 'phase_g', 'charts', f)), f);
+  }
+  const again = cli(['run', '--out', hub]);
+  assert.match(again.stderr, /nothing to do/);
+});

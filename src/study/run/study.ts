@@ -16,9 +16,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { writeJsonAtomic } from '../../files/atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
-import { MERGE_WAIT_MS, tryLock, waitForLock, type HeldLock } from '../../files/lock.js';
+import { MERGE_WAIT_MS, tryLock, waitForLock, withLock, type HeldLock } from '../../files/lock.js';
 import { InputError, UsageError } from '../../errors.js';
 import type { SettingDifference } from '../../settings/fingerprint.js';
 import { shown } from '../../settings/parse.js';
@@ -255,7 +255,8 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   let compare: PhaseGSummary | null = null;
   let exitCode = 0;
 
-  const phase = async (name: PhaseName, skip: SkipCheck, body: (started: string) => Promise<PhaseOutcome>): Promise<void> => {
+  const phase = async (name: PhaseName, skip: SkipCheck, body: (started: string) => Promise<PhaseOutcome>,
+    more: { running?: () => Partial<PhaseRecord>; recover?: (prior: PhaseRecord) => Promise<PhaseOutcome | null> } = {}): Promise<void> => {
     const prior = state.phases[name];
     const guard = name in guards ? guards[name as keyof Guards] : null;
     let reason: string | null = null;
@@ -269,10 +270,24 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       onEvent({ type: 'phase-skip', phase: name, reason });
       return;
     }
+    // A phase whose run was killed after it wrote its record (before run.json said so) is recorded, not redone.
+    const recovered = prior?.status === 'running' && more.recover ? await more.recover(prior) : null;
+    if (recovered !== null) {
+      begin();
+      state.phases[name] = {
+        status: 'complete', started: prior!.started, finished: utcSeconds(), detail: recovered.detail,
+        ...(recovered.failures !== undefined ? { failures: recovered.failures } : {}), ...recovered.fingerprints?.(),
+      };
+      if ((recovered.failures ?? 0) > 0) exitCode = 1;
+      writeRunState(hub, state);
+      onEvent({ type: 'phase-skip', phase: name, reason: `finished by the interrupted run (${recovered.detail})` });
+      await guard?.take();
+      return;
+    }
     begin();
     const started = utcSeconds();
     const t0 = performance.now();
-    state.phases[name] = { status: 'running', started };
+    state.phases[name] = { status: 'running', started, ...more.running?.() };
     writeRunState(hub, state);
     onEvent({ type: 'phase-start', phase: name });
     try {
@@ -356,6 +371,10 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       detail: `${g.compared} compared, ${g.failed} failed, ${g.skipped} skipped`, failures: g.failed,
       fingerprints: () => ({ inputs_sha256: compareInputs(hub), outputs_sha256: compareOutputs(hub) }),
     };
+  }, {
+    // what it reads, recorded when it starts: a resume after a kill recognises a finished compare of the same inputs
+    running: () => ({ inputs_sha256: compareInputs(hub) }),
+    recover: (prior) => finishedComparison(hub, prior),
   });
 
   const reportPath = join(roots.report, REPORT.index);
@@ -381,4 +400,33 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     writeRunState(hub, state);
   }
   return { hub, worked, state, reconstruct, compare, reportPath: existsSync(reportPath) ? reportPath : null, exitCode };
+}
+
+/**
+ * The comparison a killed `run` finished: when run.json records Phase G as running with the fingerprint of
+ * what it read, that fingerprint is still the current one, and the merged metrics_summary.json holds a
+ * finished run of the whole study (no filter, no external model) that started after the phase did, its
+ * rows are merged; the files derived from the summary (Markdown, CSV, charts; written after it under the
+ * same lock) are written again from it (the same bytes) and the phase's outcome returned. Otherwise null:
+ * the phase runs again.
+ */
+async function finishedComparison(hub: string, prior: PhaseRecord): Promise<PhaseOutcome | null> {
+  const { g } = hubRoots(hub);
+  if (prior.inputs_sha256 === undefined || prior.inputs_sha256 !== compareInputs(hub)) return null;
+  const summaryPath = join(g, PHASE_G.summaryJson);
+  const finished = (readMetricsSummary(summaryPath)?.runs ?? []).filter((r) => r.finished_at !== null && r.started_at >= prior.started &&
+    r.filters.dose === null && r.filters.view === null && r.filters.split === null && r.models.length === 0);
+  const mine = finished.at(-1);
+  if (mine === undefined) return null;
+  const [{ writeCharts }, { summaryCsv, summaryMarkdown }] = await Promise.all([import('../compare/charts.js'), import('../compare/summary.js')]);
+  await withLock(join(g, PHASE_G.lock), 'study run (finishing a comparison)', 'output root', async () => {
+    const summary = readMetricsSummary(summaryPath)!;
+    writeFileAtomic(join(g, PHASE_G.summaryMd), summaryMarkdown(summary));
+    writeFileAtomic(join(g, PHASE_G.summaryCsv), summaryCsv(summary));
+    await writeCharts(summary, join(g, PHASE_G.charts));
+  }, { waitMs: MERGE_WAIT_MS });
+  return {
+    detail: `${mine.compared} compared, ${mine.failed} failed, ${mine.skipped} skipped`, failures: mine.failed,
+    fingerprints: () => ({ inputs_sha256: compareInputs(hub), outputs_sha256: compareOutputs(hub) }),
+  };
 }
