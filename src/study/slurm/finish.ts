@@ -38,22 +38,27 @@ export async function finishSubmission(home: string, n: number, by: string): Pro
     let reportFailed = false;
     if (submission.command === 'run' && submission.hub !== null && submission.rejected === null) {
       // As in a local run, the report shows run.json as it will be: its own phase written, the run complete
-      // (unless a phase failed); its fingerprints are recorded after it is written.
+      // (unless a phase failed); run.json itself says so only once the report is in place (recordPhase), so
+      // a finish killed while the report is built does not leave it complete.
       const hub = submission.hub;
       const before = readRunState(hub);
       const reportPath = join(hubRoots(hub).report, REPORT.index);
       const started = utcSeconds();
       let inputs: string | null = null;
+      let shown: unknown;
       if (before !== null) {
-        before.phases.report = { status: 'complete', started, detail: relative(hub, reportPath) };
-        before.status = runStatus(before);
-        writeRunState(hub, before);
         inputs = reportInputs(hub, before);
+        before.phases.report = { status: 'running', started };
+        writeRunState(hub, before);
+        const s = JSON.parse(JSON.stringify(before)) as typeof before;
+        s.phases.report = { status: 'complete', started, detail: relative(hub, reportPath) };
+        s.status = runStatus(s);
+        shown = s;
       }
       try {
         // The report's renderer is loaded only here (tasks never need it).
         const { buildReport } = await import('../report/phase.js');
-        report = (await buildReport(hub)).indexPath;
+        report = (await buildReport(hub, undefined, shown !== undefined ? { shownRun: shown } : {})).indexPath;
         recordPhase(submission, 'report', 'complete', relative(hub, reportPath),
           inputs !== null ? { inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) } : {});
       } catch (err) {
