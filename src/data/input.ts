@@ -6,6 +6,7 @@
  *          (.ptyr) holds no diffraction data: it is refused with a pointer to its use as a probe file.
  */
 import { InputError } from '../errors.js';
+import { refuseNonRegular } from '../files/regular.js';
 import { loadDataset, type Dataset } from './dataset.js';
 import { loadJobDataset } from './job-input.js';
 import type { LsqmlJobRequest } from './memory.js';
@@ -28,6 +29,7 @@ export type InputData =
 
 /** Reads `path` as a dataset NPZ, a CXI file or a PtyPy .ptyd file; every problem is one InputError line (exit 2). */
 export async function readInputData(path: string, opts: ReadInputOptions = {}): Promise<InputData> {
+  refuseNonRegular(path); // before anything opens it: opening a named pipe blocks until a writer comes
   let kind;
   try {
     kind = sniffFile(path);

@@ -8,6 +8,7 @@
  * The probe must have the patterns' size [H, W]: it is never resampled. Modes are kept.
  */
 import { InputError } from '../errors.js';
+import { refuseNonRegular } from '../files/regular.js';
 import { NpzReader } from '../npy/npz.js';
 import { isComplexDtype } from '../npy/types.js';
 import { makeGeometry } from './geometry.js';
@@ -78,6 +79,7 @@ function readNpzProbe(path: string, H: number, W: number): ProbeData {
 
 /** Reads the probe of `path` for patterns of `H`×`W`; one-line InputError when there is none or it does not fit. */
 export async function readProbeFile(path: string, H: number, W: number): Promise<ProbeData> {
+  refuseNonRegular(path); // before anything opens it: opening a named pipe blocks until a writer comes
   let kind;
   try {
     kind = sniffFile(path);

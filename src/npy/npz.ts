@@ -11,11 +11,12 @@
  * loadable by `numpy.load(..., allow_pickle=False)`, atomically (temporary file + rename), with fixed
  * timestamps so that the same arrays give the same bytes.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import zlib from 'node:zlib';
 import { Inflate } from 'fflate';
 import { writeFileAtomic } from '../files/atomic.js';
+import { openRegularFile } from '../files/regular.js';
 import { NpyError, NpzError } from './errors.js';
 import { checkDecodeLimits, encodeNpyParts, formatShape, parseNpy, parseNpyHeader, type DtypeInfo, type NpyHeader } from './npy.js';
 import { MAX_NPY_HEADER_BYTES } from './limits.js';
@@ -115,17 +116,16 @@ export class NpzReader {
     this.checkCrc = opts.checkCrc ?? true;
   }
 
-  /** Opens an archive on disk and reads its directory. Call `close()` when done. */
+  /**
+   * Opens an archive on disk and reads its directory. Call `close()` when done. Only a regular file is
+   * opened: a named pipe, a device or a directory is refused ("not a regular file (a named pipe)").
+   */
   static open(path: string, opts: NpzReadOptions = {}): NpzReader {
-    let fd: number;
+    // stat before opening: a named pipe would block the open (and every read) for ever
+    const opened = openRegularFile(path);
+    if ('why' in opened) throw new NpzError(`${path}: ${opened.why}`);
+    const { fd, size } = opened;
     try {
-      fd = openSync(path, 'r');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new NpzError(`${path}: cannot open (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})`);
-    }
-    try {
-      const size = fstatSync(fd).size;
       const readAt: ReadAt = (pos, len) => {
         const buf = Buffer.allocUnsafe(len);
         let got = 0;

@@ -141,7 +141,7 @@ test('bad files: exit 2, one line each, no stack trace; good files are still rep
       ['text.npz', `${p('text.npz')}: not a valid .npz (zip end-of-central-directory record not found; the file is truncated or not a zip archive)`],
       ['bomb.npz', `${p('bomb.npz')}, key 'z': member inflates beyond its declared size of 1000 bytes (zip bomb or corrupt archive)`],
       ['missing.npz', `${p('missing.npz')}: cannot open (no such file)`],
-      ['.', `${p('.')}: cannot read (EISDIR)`],
+      ['.', `${p('.')}: not a regular file (a directory)`],
     ];
     // one run over every bad file and a good one: each bad file is one line, the good one is printed
     const r = inspect(...cases.map(([name]) => p(name)), fixture);

@@ -1,0 +1,63 @@
+/**
+ * Running `ptychostudy` in a child process as a user does, for the tests of hostile input: the exit code,
+ * both streams, the wall time and (optionally) the peak resident memory; and the assertion every refusal
+ * must pass (exit 2, one line, no stack trace, well under a hang guard).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+/** Preloaded into the child (--require): prints its peak resident memory (KiB) as the last stderr line. */
+let maxRssHook: string | undefined;
+function hook(): string {
+  if (maxRssHook === undefined) {
+    maxRssHook = join(mkdtempSync(join(tmpdir(), 'ptychostudy-maxrss-')), 'maxrss.cjs');
+    writeFileSync(maxRssHook, 'process.on("exit", () => process.stderr.write("maxrss " + process.resourceUsage().maxRSS + "\\n"));\n');
+  }
+  return maxRssHook;
+}
+
+export interface Run { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; seconds: number; maxRssBytes?: number }
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Report the child's peak resident memory (maxRssBytes). */
+  measure?: boolean;
+  /** Kill the child after this many milliseconds (a hang then fails the test instead of hanging it). Default 60 s. */
+  timeoutMs?: number;
+}
+
+export function ptychostudy(args: string[], opts: RunOptions = {}): Run {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [...(opts.measure ? ['--require', hook()] : []), cli, ...args], {
+    encoding: 'utf8', env: { ...process.env, PTYCHOSTUDY_DEBUG: '', ...opts.env }, timeout: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL',
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+  });
+  const out: Run = { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, seconds: (performance.now() - t0) / 1000 };
+  if (opts.measure && r.status !== null) {
+    const m = /^maxrss (\d+)\n$/m.exec(r.stderr);
+    assert.ok(m, `no maxrss line in ${r.stderr}`);
+    out.maxRssBytes = Number(m[1]) * 1024;
+    out.stderr = r.stderr.replace(/^maxrss \d+\n$/m, '');
+  }
+  return out;
+}
+
+/** Exit 2, stderr exactly `ptychostudy <cmd>: <line>` (one line), no stack trace, well under 10 s. */
+export function assertRefused(r: Run, cmd: string, line: string | RegExp): void {
+  assert.equal(r.signal, null, `killed by ${r.signal} after ${r.seconds.toFixed(1)} s (a hang?): ${r.stderr}`);
+  assert.equal(r.status, 2, `exit ${r.status}: ${r.stderr}`);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `one line expected:\n${r.stderr}`);
+  if (typeof line === 'string') assert.equal(lines[0], `ptychostudy ${cmd}: ${line}`);
+  else assert.match(lines[0]!, line);
+  assert.doesNotMatch(r.stderr + r.stdout, /^\s+at /m, 'no stack trace');
+  assert.doesNotMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no control character on stderr');
+  assert.ok(r.seconds < 10, `hang guard: ${r.seconds.toFixed(1)} s`);
+}
