@@ -1,4 +1,5 @@
 import { exitCodeFor } from '../errors.js';
+import { printable } from '../text.js';
 
 /**
  * Library messages name settings and options in backticks, by their settings path (`reconstruction.epochs`)
@@ -6,6 +7,19 @@ import { exitCodeFor } from '../errors.js';
  */
 export function namesToFlags(message: string, flags: Readonly<Record<string, string>>): string {
   return message.replace(/`([A-Za-z][\w.]*)`/g, (whole, name: string) => flags[name] ?? whole);
+}
+
+/**
+ * An error message as printed: `ptychostudy <cmd>: <line>` per line (indented lines continue the one above).
+ * Whatever a message quotes from a file is made printable where it is quoted (src/text.ts); here, as a
+ * last guard, any control character or escape sequence left within a line is escaped too, so no message
+ * can drive the terminal.
+ */
+export function errorLines(cmd: string, message: string): string {
+  return message.split('\n').map((raw) => {
+    const l = printable(raw, Infinity);
+    return /^\s/.test(l) ? l : `ptychostudy ${cmd}: ${l}`;
+  }).join('\n') + '\n';
 }
 
 /**
@@ -20,8 +34,7 @@ export function action<A extends unknown[]>(cmd: string, fn: (...args: A) => Pro
       if (typeof code === 'number') process.exitCode = code;
     } catch (err) {
       const msg = namesToFlags(err instanceof Error ? err.message : String(err), flags);
-      // one line per problem (indented lines continue the one above)
-      process.stderr.write(msg.split('\n').map((l) => (/^\s/.test(l) ? l : `ptychostudy ${cmd}: ${l}`)).join('\n') + '\n');
+      process.stderr.write(errorLines(cmd, msg));
       if (process.env.PTYCHOSTUDY_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
       process.exitCode = exitCodeFor(err);
     }

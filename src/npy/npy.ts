@@ -11,6 +11,7 @@ import { fortranToC } from './order.js';
 import { parsePyLiteral, pyRepr, PyLiteralError, PyTupleLit, type PyLiteral } from './pylit.js';
 import { unpickleObjectArray } from './pickle.js';
 import { MAX_NDIM, MAX_NPY_HEADER_BYTES, MAX_PICKLE_BYTES, MAX_STRING_CHARS, MAX_STRING_ELEMENTS } from './limits.js';
+import { printable, quoted } from '../text.js';
 import { sizeOf, type ArrayData, type NdArray, type NumericData, type PyScalar } from './types.js';
 
 export const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59); // \x93NUMPY
@@ -41,19 +42,19 @@ const NUMERIC: Record<string, TypedCtor> = {
  */
 export function dtypeInfo(descr: string, label = 'array'): DtypeInfo {
   const m = /^([<>|=]?)([a-zA-Z])(\d*)$/.exec(descr);
-  if (!m) throw new NpyError(`${label}: unsupported dtype ${JSON.stringify(descr)}`);
+  if (!m) throw new NpyError(`${label}: unsupported dtype ${quoted(descr)}`);
   const [, order, kindChar, digits] = m as unknown as [string, string, string, string];
   const bigEndian = order === '>';
   if (kindChar === 'O' && (digits === '' || digits === '8')) return { kind: 'O', itemsize: 8, bigEndian: false, dtype: '|O' };
   if (kindChar === 'U' || kindChar === 'S') {
     const chars = Number(digits);
-    if (digits === '' || !Number.isSafeInteger(chars)) throw new NpyError(`${label}: unsupported dtype ${JSON.stringify(descr)} (string dtypes need a length)`);
+    if (digits === '' || !Number.isSafeInteger(chars)) throw new NpyError(`${label}: unsupported dtype ${quoted(descr)} (string dtypes need a length)`);
     return kindChar === 'U'
       ? { kind: 'U', itemsize: 4 * chars, bigEndian, dtype: `<U${chars}`, chars }
       : { kind: 'S', itemsize: chars, bigEndian: false, dtype: `|S${chars}`, chars };
   }
   const code = kindChar + digits;
-  if (!(code in NUMERIC)) throw new NpyError(`${label}: unsupported dtype ${JSON.stringify(descr)}`);
+  if (!(code in NUMERIC)) throw new NpyError(`${label}: unsupported dtype ${quoted(descr)}`);
   const kind = kindChar as DtypeInfo['kind'];
   const itemsize = Number(digits);
   const dtype = itemsize === 1 ? `|${code}` : `<${code}`;
@@ -115,14 +116,14 @@ export function parseNpyHeader(bytes: Uint8Array, label = 'array'): NpyHeader {
   try {
     dict = parsePyLiteral(text);
   } catch (err) {
-    if (err instanceof PyLiteralError) throw new NpyError(`${label}: malformed .npy header (${err.message}): ${JSON.stringify(text.trim().slice(0, 120))}`);
+    if (err instanceof PyLiteralError) throw new NpyError(`${label}: malformed .npy header (${err.message}): ${quoted(text.trim(), 120)}`);
     throw err;
   }
   if (!dict || typeof dict !== 'object' || Array.isArray(dict) || dict instanceof PyTupleLit) throw new NpyError(`${label}: malformed .npy header (not a dict)`);
   const d = dict as Record<string, unknown>;
   const keys = Object.keys(d).sort().join(',');
-  if (keys !== 'descr,fortran_order,shape') throw new NpyError(`${label}: malformed .npy header (keys ${keys}; expected descr, fortran_order, shape)`);
-  if (typeof d.descr !== 'string') throw new NpyError(`${label}: unsupported dtype ${pyRepr(d.descr as PyLiteral)} (structured dtypes are not supported)`);
+  if (keys !== 'descr,fortran_order,shape') throw new NpyError(`${label}: malformed .npy header (keys ${printable(keys)}; expected descr, fortran_order, shape)`);
+  if (typeof d.descr !== 'string') throw new NpyError(`${label}: unsupported dtype ${printable(pyRepr(d.descr as PyLiteral))} (structured dtypes are not supported)`);
   if (typeof d.fortran_order !== 'boolean') throw new NpyError(`${label}: malformed .npy header (fortran_order is not True/False)`);
   if (!(d.shape instanceof PyTupleLit) || !d.shape.items.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) {
     throw new NpyError(`${label}: malformed .npy header (shape is not a tuple of non-negative integers)`);

@@ -20,6 +20,7 @@ import { openRegularFile } from '../files/regular.js';
 import { NpyError, NpzError } from './errors.js';
 import { checkDecodeLimits, encodeNpyParts, formatShape, parseNpy, parseNpyHeader, type DtypeInfo, type NpyHeader } from './npy.js';
 import { MAX_NPY_HEADER_BYTES } from './limits.js';
+import { hasUnprintable, printable, quoted } from '../text.js';
 import type { NdArray } from './types.js';
 
 /** Default ceiling on one member's inflated size: 4 GiB. */
@@ -89,6 +90,8 @@ export function crc32Js(data: Uint8Array, value = 0): number {
 function unsafeName(name: string): string | null {
   if (name.length === 0) return 'is empty';
   if (name.includes('\0')) return 'contains a NUL character';
+  // A key is shown in messages and summaries: a newline or an escape sequence in it could forge a line.
+  if (hasUnprintable(name)) return 'contains a control character (a line break, an escape sequence or a bidirectional mark)';
   if (name.startsWith('/') || name.startsWith('\\') || /^[a-zA-Z]:/.test(name)) return 'is an absolute path';
   if (name.split(/[/\\]/).some((seg) => seg === '..')) return "escapes the archive ('..')";
   return null;
@@ -178,7 +181,7 @@ export class NpzReader {
   /** Directory information of one member (sizes, method), without reading it. */
   member(key: string): NpzMember {
     const m = this.members.get(key);
-    if (!m) throw new NpzError(`${this.path}: no key '${key}' (keys: ${this.order.join(', ') || 'none'})`);
+    if (!m) throw new NpzError(`${this.path}: no key '${printable(key)}' (keys: ${printable(this.order.join(', '), 1000) || 'none'})`);
     return m;
   }
 
@@ -448,11 +451,11 @@ export class NpzReader {
       while (x + 4 <= xEnd) {
         const id = dv.getUint16(x, true);
         const len = dv.getUint16(x + 2, true);
-        if (x + 4 + len > xEnd) notZip(`extra field 0x${id.toString(16).padStart(4, '0')} of member '${name!}' declares ${len} bytes but its entry has ${xEnd - x - 4} left`);
+        if (x + 4 + len > xEnd) notZip(`extra field 0x${id.toString(16).padStart(4, '0')} of member '${printable(name!)}' declares ${len} bytes but its entry has ${xEnd - x - 4} left`);
         if (id === 0x0001) {
           let f = x + 4;
           const take = (): number => {
-            if (f + 8 > x + 4 + len) notZip(`zip64 extra field of '${name!}' is too short`);
+            if (f + 8 > x + 4 + len) notZip(`zip64 extra field of '${printable(name!)}' is too short`);
             const v = Number(dv.getBigUint64(f, true));
             f += 8;
             return v;
@@ -467,12 +470,12 @@ export class NpzReader {
       name = name!;
       if (name.endsWith('/')) continue; // a directory entry
       const why = unsafeName(name);
-      if (why) throw new NpzError(`${p}: member name ${JSON.stringify(name)} ${why}; refusing the archive`);
-      if (names.has(name)) throw new NpzError(`${p}: duplicate member ${JSON.stringify(name)}; refusing the archive`);
+      if (why) throw new NpzError(`${p}: member name ${quoted(name)} ${why}; refusing the archive`);
+      if (names.has(name)) throw new NpzError(`${p}: duplicate member ${quoted(name)}; refusing the archive`);
       names.add(name);
       const key = name.endsWith('.npy') ? name.slice(0, -4) : name;
-      if (this.members.has(key)) throw new NpzError(`${p}: duplicate key '${key}' (two members map to it); refusing the archive`);
-      if (offset + 30 > cdOffset) notZip(`member '${name}' starts past the member area`);
+      if (this.members.has(key)) throw new NpzError(`${p}: duplicate key '${printable(key)}' (two members map to it); refusing the archive`);
+      if (offset + 30 > cdOffset) notZip(`member '${printable(name)}' starts past the member area`);
       this.members.set(key, { key, name, method, compressedSize: csize, size: usize, crc32: crc, localHeaderOffset: offset, flags });
       this.order.push(key);
     }
@@ -525,7 +528,7 @@ interface PreparedMember { name: Uint8Array; utf8: boolean; method: number; crc:
 
 function prepareMember(key: string, arr: NdArray, opts: NpzWriteOptions, label: string): PreparedMember {
   const why = unsafeName(key);
-  if (why) throw new NpzError(`${label}: key ${JSON.stringify(key)} ${why}`);
+  if (why) throw new NpzError(`${label}: key ${quoted(key)} ${why}`);
   const npy = encodeNpyParts(arr, `${label}, key '${key}'`);
   let crc = 0;
   let usize = 0;

@@ -15,6 +15,7 @@ import { NpyError } from './errors.js';
 import type { PyScalar } from './types.js';
 import { fortranToC } from './order.js';
 import { MAX_PICKLE_INT_BYTES, MAX_PICKLE_VALUES } from './limits.js';
+import { printable } from '../text.js';
 
 class Tuple { constructor(readonly items: PyValue[]) {} }
 class Global { constructor(readonly module: string, readonly name: string) {} }
@@ -69,7 +70,8 @@ export function unpickleObjectArray(bytes: Uint8Array, label: string): { shape: 
   const stack: PyValue[] = [];
   const marks: number[] = [];
   const memo = new Map<number, PyValue>();
-  const bad = (msg: string): never => { throw new NpyError(`${label}: object array pickle ${msg}`); };
+  // what a message says may quote the pickle (a global's name): it is made printable, on one line
+  const bad = (msg: string): never => { throw new NpyError(`${label}: object array pickle ${printable(msg, 1000)}`); };
   // Every value pushed (and every MARK and memo entry) counts against MAX_PICKLE_VALUES.
   let made = 0;
   const count = (): void => {

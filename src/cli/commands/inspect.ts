@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { action } from '../action.js';
+import { action, errorLines } from '../action.js';
 import type { ArrayStats, NpzSummary } from '../../data/inspect.js';
 import { formatShape as shapeStr } from '../../npy/npy.js';
 import { sizeOf } from '../../npy/types.js';
-import { counted } from '../../text.js';
+import { counted, printable } from '../../text.js';
 
 interface InspectFlags {
   json?: boolean;
@@ -64,7 +64,8 @@ function toText(s: NpzSummary): string {
     else lines.push(`DATA-001 check: ${counted(s.check.violations.length, 'problem')}`, ...s.check.violations.map((v) => `  ${v}`));
     for (const w of s.check.warnings) lines.push(`  warning: ${w}`);
   }
-  return lines.join('\n');
+  // keys and strings come from the file: JSON quoting escapes C0 controls, this the rest (C1, DEL, U+2028 …)
+  return lines.map((l) => printable(l, Infinity)).join('\n');
 }
 
 export function register(program: Command): void {
@@ -92,7 +93,7 @@ export function register(program: Command): void {
         } catch (err) {
           if (!(err instanceof Error) || !('exitCode' in err)) throw err;
           // a bad file: one line, the others are still reported
-          process.stderr.write(`ptychostudy inspect: ${err.message}\n`);
+          process.stderr.write(errorLines('inspect', err.message));
           code = 2;
           continue;
         }
