@@ -25,6 +25,14 @@ export const MEMORY_FRACTION = 0.5;
  */
 export const MAX_PROBE_MODES = 50;
 
+/**
+ * Scan positions one dataset may plan (a Phase C run, a base NPZ's xcoords): 2²⁴ = 16 777 216, 1600×
+ * the reference study's 10 304 and far beyond any measured scan (10²–10⁵ positions), while a
+ * position's index still fits Int32 many times over. A count from a header is checked against it
+ * before anything is allocated for the positions.
+ */
+export const MAX_SCAN_POSITIONS = 2 ** 24;
+
 /** Largest element count of one typed array in this Node.js (a complex object needs 2·H·W doubles). */
 export const MAX_TYPED_ARRAY_LENGTH = 2 ** 32;
 

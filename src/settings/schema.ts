@@ -21,6 +21,7 @@
  * `threads` (chosen per job). An epoch count of 1 is refused while epoch 0 only rescales the probe.
  */
 import { z } from 'zod';
+import { MAX_SCAN_POSITIONS } from '../data/memory.js';
 import { DEFAULT_LSQML_OPTIONS, type LsqmlOptions } from '../engine/options.js';
 import { parseProbeModelSpec } from '../physics/probe.js';
 
@@ -39,6 +40,10 @@ function probeModelError(text: string): string | null {
     return `a valid probe model (${reason})`;
   }
 }
+
+/** A scan's number of positions: at least 2 (a train and a test position), at most MAX_SCAN_POSITIONS. */
+const POSITION_COUNT = `an integer from 2 to ${MAX_SCAN_POSITIONS} (MAX_SCAN_POSITIONS)`;
+const positionCount = () => z.int({ error: POSITION_COUNT }).min(2, { error: POSITION_COUNT }).max(MAX_SCAN_POSITIONS, { error: POSITION_COUNT });
 
 const doc = (description: string, unit?: string) => (unit ? { description, unit } : { description });
 
@@ -61,9 +66,9 @@ export const SimulationSettingsSchema = z.object({
     .default(128).meta(doc('N: side of the probe and of every diffraction pattern (a base NPZ\'s probe sets it instead)', 'pixels')),
   objectShape: z.tuple([positiveInt(), positiveInt()], { error: 'two positive integers [H, W]' }).default([464, 464])
     .meta(doc('[H, W] of the synthetic object (a base NPZ\'s objectGuess sets it instead)', 'pixels')),
-  nPositions: z.int({ error: 'an integer ≥ 2' }).min(2, { error: 'an integer ≥ 2' }).default(10304)
+  nPositions: positionCount().default(10304)
     .meta(doc('scan positions per dose, before the train/test split (the study\'s size; `nImages` overrides it)', 'positions')),
-  nImages: z.int({ error: 'an integer ≥ 2' }).min(2, { error: 'an integer ≥ 2' }).nullable().default(null)
+  nImages: positionCount().nullable().default(null)
     .meta(doc('scan positions requested for this run; null: `nPositions`, or the base NPZ\'s xcoords length', 'positions')),
   seed: nonNegativeInt().default(42)
     .meta(doc('seed of the simulation: object texture, scan positions and Poisson noise (one stream each)')),

@@ -30,7 +30,7 @@ test('bad doses and counts exit 2 with one line and write nothing', () => {
     for (const [args, re] of [
       // (every rejected dose spelling is covered by parseDose's unit test; one process each here)
       [['--dose', '1e3', '--dose', '0'], /^ptychostudy generate: --dose: expected a positive number of photons per pattern, found '0'$/m],
-      [['--n-images', '1'], /--n-images 1: expected an integer ≥ 2/],
+      [['--n-images', '1'], /--n-images 1: expected an integer from 2 to 16777216 \(MAX_SCAN_POSITIONS\)/],
     ] as Array<[string[], RegExp]>) {
       const r = run(['--output-root', out, ...args]);
       assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`);

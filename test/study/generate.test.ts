@@ -165,7 +165,7 @@ test('bad doses, image counts and output roots are refused before anything is wr
       await assert.rejects(generate(preset, { outputRoot: out, doses }), UsageError, `doses ${doses}`);
     }
     for (const nImages of [0, 1, 2.5, -3]) {
-      await assert.rejects(generate(preset, { outputRoot: out, doses: [1e3], nImages }), /`simulation\.nImages` \S+: expected an integer ≥ 2/);
+      await assert.rejects(generate(preset, { outputRoot: out, doses: [1e3], nImages }), /`simulation\.nImages` \S+: expected an integer from 2 to 16777216 \(MAX_SCAN_POSITIONS\)/);
     }
     await assert.rejects(generate(preset, { outputRoot: out, doses: [1e3], timestamp: 'yesterday' }), /timestamp/);
     assert.ok(!existsSync(out), 'output root not even created');
