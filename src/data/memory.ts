@@ -11,6 +11,7 @@ import os from 'node:os';
 import { InputError, UsageError } from '../errors.js';
 import { formatShape } from '../npy/npy.js';
 import type { MemberHeader } from '../npy/npz.js';
+import type { Hdf5Reader } from './hdf5/reader.js';
 import { counted } from '../text.js';
 
 export const MEMORY_LIMIT_ENV = 'PTYCHOSTUDY_MEMORY_LIMIT';
@@ -192,4 +193,38 @@ export function checkObjectFrameFits(file: string, objectShape: readonly [number
     throw new InputError(`${what}: expected a reconstruction that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
       `found an object frame of ${HO}×${WO} from the scan extent, for which an LSQML job needs about ${formatBytes(need)}`);
   }
+}
+
+/**
+ * Bytes reading one complex element of an HDF5 probe costs: h5wasm hands a compound dataset over as one
+ * JavaScript [re, im] array per element (measured 246 B per element for a [2000, 32, 32] probe), then
+ * it becomes float64. Bounded before the read (`checkHdf5ProbeFits`).
+ */
+export const HDF5_COMPLEX_READ_BYTES = 256;
+
+/**
+ * Checks a probe file's probe before it is read, from its header or metadata alone: at most
+ * MAX_PROBE_MODES incoherent modes (an [M, H, W] probe; for ptychodus's [OPR, M, H, W] the second
+ * axis), and reading it within the memory limit. Anything else about its type and shape is left to the
+ * reader, which names it. NPZ: `header` is the member's header; HDF5: the dataset's metadata.
+ */
+export function checkProbeFits(file: string, key: string, shape: readonly number[], readBytes: number, opts: { oprAxis?: boolean } = {},
+  limit: MemoryLimit = memoryLimit()): void {
+  const s = opts.oprAxis && shape.length === 4 ? shape.slice(1) : shape;
+  const where = `${file}: key '${key}'`;
+  if (s.length === 3 && s[0]! > MAX_PROBE_MODES) {
+    throw new InputError(`${where}: expected a probe of at most ${MAX_PROBE_MODES} incoherent modes (MAX_PROBE_MODES); found shape [${shape.join(', ')}]`);
+  }
+  if (readBytes > limit.bytes) {
+    throw new InputError(`${where}: expected a probe that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
+      `found shape [${shape.join(', ')}], which needs about ${formatBytes(readBytes)} to read`);
+  }
+}
+
+/** `checkProbeFits` for the probe dataset `key` of an open HDF5 file (nothing is read; a missing or non-dataset key is left to the reader). */
+export function checkHdf5ProbeFits(r: Hdf5Reader, key: string, opts: { oprAxis?: boolean } = {}, limit: MemoryLimit = memoryLimit()): void {
+  if (r.kind(key) !== 'dataset') return;
+  const info = r.info(key);
+  if (info.kind !== 'complex') return;
+  checkProbeFits(r.file, key, info.shape, info.elements * HDF5_COMPLEX_READ_BYTES, opts, limit);
 }

@@ -12,6 +12,7 @@ import { refuseNonRegular } from '../files/regular.js';
 import { NpzReader } from '../npy/npz.js';
 import { isComplexDtype } from '../npy/types.js';
 import { makeGeometry } from './geometry.js';
+import { checkHdf5ProbeFits, checkProbeFits } from './memory.js';
 import type { ProbeData } from './measured.js';
 import { CXI_KEYS, looksLikeCxi, readProbeDataset } from './cxi.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, firstPresent, readPhysical } from './hdf5/checks.js';
@@ -42,6 +43,7 @@ export function readPtychodusProbe(r: Hdf5Reader, H: number, W: number): ProbeDa
   for (const [name, v] of [['pixel_height_m', h], ['pixel_width_m', w]] as const) {
     if (v !== undefined && !(Number.isFinite(v) && v > 0 && v < 0.01)) throw r.bad('probe', `attribute ${name} in m, > 0 and < 0.01`, String(v));
   }
+  checkHdf5ProbeFits(r, 'probe', { oprAxis: true });
   return readProbeDataset(r, 'probe', H, W, { takeFirstOf4d: true, ...(pixelM ? { pixelM } : {}) });
 }
 
@@ -55,6 +57,7 @@ function readCxiProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
       [readPhysical(r, CXI_KEYS.yPixel, PIXEL_M).value, readPhysical(r, CXI_KEYS.xPixel, PIXEL_M).value], [H, W]);
     pixelM = g.objectPixelM;
   }
+  checkHdf5ProbeFits(r, key);
   return readProbeDataset(r, key, H, W, pixelM ? { pixelM } : {});
 }
 
@@ -64,11 +67,15 @@ function readNpzProbe(path: string, H: number, W: number): ProbeData {
     const key = r.has('reconstructed_probe') ? 'reconstructed_probe' : r.has('probeGuess') ? 'probeGuess' : undefined;
     const want = `a complex probe [${H}, ${W}] or [M, ${H}, ${W}]`;
     if (!key) throw new InputError(`${path}: key 'reconstructed_probe': expected ${want} (or 'probeGuess'); found it missing`);
-    const a = r.get(key);
-    if (!isComplexDtype(a.dtype)) throw new InputError(`${path}: key '${key}': expected ${want}; found dtype ${a.dtype}`);
-    const s = a.shape;
+    // dtype, shape, modes and memory from the header, before anything is decoded
+    const h = r.header(key);
+    if (!isComplexDtype(h.info.dtype)) throw new InputError(`${path}: key '${key}': expected ${want}; found dtype ${h.info.dtype}`);
+    const s = h.shape;
     const ok = (s.length === 2 && s[0] === H && s[1] === W) || (s.length === 3 && s[0]! >= 1 && s[1] === H && s[2] === W);
     if (!ok) throw new InputError(`${path}: key '${key}': expected ${want}; found shape [${s.join(', ')}]`);
+    // the member as read, then as float64
+    checkProbeFits(path, key, s, h.dataOffset + h.payloadBytes + 16 * h.size);
+    const a = r.get(key);
     const data = Float64Array.from(a.data as Float32Array | Float64Array);
     for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) throw new InputError(`${path}: key '${key}': expected a finite probe; found ${data[i]} at flat index ${i >> 1}`);
     return { modes: s.length === 3 ? s[0]! : 1, height: H, width: W, data, source: `${path}: ${key}` };

@@ -22,6 +22,7 @@ import { DISTANCE_M, PIXEL_M, readPhysical, type PhysicalValue } from './hdf5/ch
 import type { Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, readIntensityStack } from './hdf5/stack.js';
 import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
+import { checkHdf5ProbeFits } from './memory.js';
 
 const ENERGY_KEV: PhysicalValue = { what: 'the photon energy in keV', max: 1000, hint: '(is it in eV? PtyPy stores keV)' };
 
@@ -116,5 +117,6 @@ export function readPtyrProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
     const ps = r.readFloat64(psKey, 'the probe pixel size [y, x] in m', 2).data;
     pixelM = ps.length === 2 ? [ps[0]!, ps[1]!] : [ps[0]!, ps[0]!];
   }
+  checkHdf5ProbeFits(r, key);
   return readProbeDataset(r, key, H, W, pixelM ? { pixelM } : {});
 }
