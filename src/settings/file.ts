@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
 import { settingsIssues, shown, type SettingsIssue } from './parse.js';
+import { printable } from '../text.js';
 import type { StudySettingsInput } from './schema.js';
 
 /** Largest settings file read (a settings file is a few kilobytes). */
@@ -24,31 +25,129 @@ export class SettingsFileError extends InputError {
 
 /** `path: expected …, found …` (no backticks: a file names settings by their path, not by flags). */
 export function fileIssueLine(i: SettingsIssue): string {
-  return `${i.setting}: ${i.found === undefined ? i.expected : `expected ${i.expected}, found ${shown(i.found)}`}`;
+  return `${printable(i.setting)}: ${i.found === undefined ? i.expected : `expected ${i.expected}, found ${shown(i.found)}`}`;
+}
+
+/**
+ * Deepest nesting a settings file may have. The settings nest 4 levels (`execution.slurm.sbatchArgs.0`);
+ * 64 leaves room for anything a file may hold and keeps every recursive consumer — the schema's checks,
+ * the YAML composer (its stack overflowed near 800 levels), the error messages — far from the stack's
+ * limit: `{"simulation":{"doses":[[[…` 200 000 deep (under the size limit) overflowed it.
+ */
+export const MAX_SETTINGS_DEPTH = 64;
+
+/** Line and column (1-based) of character `at` of `text`. */
+function lineColumn(text: string, at: number): string {
+  let line = 1, start = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) { line++; start = i + 1; }
+  return `line ${line}, column ${at - start + 1}`;
+}
+
+/** `a.b.0.c`: a setting's path as messages name it (printable: keys come from the file). */
+function pathText(path: readonly (string | number)[]): string {
+  return printable(path.join('.'), 120);
+}
+
+function tooDeep(file: string, path: readonly (string | number)[], where: string): InputError {
+  const at = path.length === 0 ? '' : `${pathText(path.slice(0, 3))}${path.length > 3 ? '.…' : ''}: `;
+  return new InputError(`${file}: ${at}expected settings nested at most ` +
+    `${MAX_SETTINGS_DEPTH} levels deep (MAX_SETTINGS_DEPTH); found deeper nesting (${where})`);
+}
+
+/**
+ * Checks JSON text that JSON.parse accepted for what JSON.parse lets through: a key given twice in one
+ * object (JSON.parse keeps the last one silently — `{"epochs": 5, "epochs": 80}` ran 80 epochs) and
+ * nesting deeper than MAX_SETTINGS_DEPTH. Both are refused in one line naming the file, the setting's
+ * path and where in the file.
+ *
+ * A scanner, not a package: the `yaml` package (a dependency already) refuses duplicate keys when it
+ * parses JSON as YAML 1.2, but it also accepts what JSON does not (comments, trailing commas, raw tabs in
+ * strings), names no key, and its composer recurses. The text has passed JSON.parse, so this only has to
+ * follow strings (their escapes skipped, keys decoded by JSON.parse, so "a" and "\u0061" are one key),
+ * brackets, colons and commas. It does not recurse.
+ */
+export function checkJsonStructure(text: string, file: string): void {
+  interface Frame { object: boolean; path: (string | number)[]; keys: Map<string, number>; expectKey: boolean; key: string; index: number }
+  const stack: Frame[] = [];
+  const childPath = (): (string | number)[] => {
+    const top = stack[stack.length - 1];
+    return top === undefined ? [] : [...top.path, top.object ? top.key : top.index];
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const path = childPath();
+      if (stack.length >= MAX_SETTINGS_DEPTH) throw tooDeep(file, path, lineColumn(text, i));
+      stack.push({ object: c === '{', path, keys: new Map(), expectKey: c === '{', key: '', index: 0 });
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      const top = stack[stack.length - 1]!;
+      if (top.object) top.expectKey = true; else top.index++;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.object && top.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        const first = top.keys.get(key);
+        if (first !== undefined) {
+          throw new InputError(`${file}: ${pathText([...top.path, key])}: expected each setting once; found it twice ` +
+            `(${lineColumn(text, first)} and ${lineColumn(text, i)})`);
+        }
+        top.keys.set(key, i);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = j;
+    }
+  }
+}
+
+/** Where a parsed value nests deeper than MAX_SETTINGS_DEPTH (its path), or null; iterative. */
+function tooDeepPath(value: unknown): (string | number)[] | null {
+  const todo: { v: unknown; path: (string | number)[] }[] = [{ v: value, path: [] }];
+  while (todo.length > 0) {
+    const { v, path } = todo.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (path.length >= MAX_SETTINGS_DEPTH) return path;
+    for (const [k, x] of Object.entries(v)) todo.push({ v: x, path: [...path, Array.isArray(v) ? Number(k) : k] });
+  }
+  return null;
 }
 
 /** The values a settings file holds, as written (JSON or YAML by content; .json files must be JSON). */
 export function parseSettingsText(text: string, file: string): unknown {
   const json = /\.json$/i.test(file);
   if (json) {
+    let value: unknown;
     try {
-      return JSON.parse(text);
+      value = JSON.parse(text);
     } catch (err) {
-      throw new InputError(`${file}: not valid JSON (${(err as Error).message})`);
+      throw new InputError(`${file}: not valid JSON (${printable((err as Error).message)})`);
     }
+    checkJsonStructure(text, file);
+    return value;
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const bad = doc.errors[0];
   if (bad !== undefined) {
     const at = bad.linePos?.[0];
+    const where = at ? `line ${at.line}, column ${at.col}` : '';
+    // the composer recurses: nesting deep enough overflows its stack, which it reports as an error
+    if (/Maximum call stack size exceeded/.test(bad.message)) throw tooDeep(file, [], where || 'too deep for the YAML parser');
     const what = bad.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new InputError(`${file}: not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${what}`);
+    throw new InputError(`${file}: not valid YAML${where ? ` (${where})` : ''}: ${printable(what)}`);
   }
+  let value: unknown;
   try {
-    return doc.toJS({ maxAliasCount: 100 }) ?? {};
+    value = doc.toJS({ maxAliasCount: 100 }) ?? {};
   } catch (err) {
-    throw new InputError(`${file}: not valid YAML: ${(err as Error).message}`);
+    throw new InputError(`${file}: not valid YAML: ${printable((err as Error).message)}`);
   }
+  const deep = tooDeepPath(value);
+  if (deep !== null) throw tooDeep(file, deep, 'in the YAML document');
+  return value;
 }
 
 /** Reads and checks a settings file; returns its values as written (throws `SettingsFileError` listing every wrong field). */

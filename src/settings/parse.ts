@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { printable } from '../text.js';
 import { getPreset } from './presets.js';
 import { PRESET_NAMES, StudySettingsSchema, type PresetName, type StudySettings, type StudySettingsInput } from './schema.js';
 
@@ -34,14 +35,62 @@ export class SettingsError extends UsageError {
 
 /** `setting` value: expected … (the line an issue is shown as). */
 export function issueLine(i: SettingsIssue): string {
-  return `\`${i.setting}\`${i.found === undefined ? '' : ` ${shown(i.found)}`}: expected ${i.expected}`;
+  return `\`${printable(i.setting)}\`${i.found === undefined ? '' : ` ${shown(i.found)}`}: expected ${i.expected}`;
 }
 
-/** A value as an error message shows it (strings bare, the rest as JSON). */
-export function shown(v: unknown): string {
-  if (typeof v === 'string') return v;
+/** Characters of a value an error message shows; a longer one is cut there, saying so. */
+export const SHOWN_VALUE_CHARS = 200;
+
+/**
+ * Compact JSON of `v`, stopped once it passes `max` characters (then cut there and ended with '…').
+ * Recursive, but every level writes a bracket before it descends, so it never goes deeper than `max`
+ * levels, however deep the value: JSON.stringify of a 200 000-deep array overflowed the stack.
+ */
+function cappedJson(v: unknown, max: number): string {
+  let out = '';
+  const full = {};
+  const put = (text: string): void => {
+    out += text;
+    if (out.length > max) throw full;
+  };
+  const walk = (x: unknown): void => {
+    if (typeof x === 'string') put(JSON.stringify(x));
+    else if (typeof x === 'number') put(Number.isFinite(x) ? String(x) : 'null');
+    else if (typeof x === 'boolean' || typeof x === 'bigint') put(String(x));
+    else if (Array.isArray(x)) {
+      put('[');
+      x.forEach((e, i) => { if (i > 0) put(','); walk(e === undefined || typeof e === 'function' ? null : e); });
+      put(']');
+    } else if (x !== null && typeof x === 'object') {
+      put('{');
+      let first = true;
+      for (const [k, e] of Object.entries(x)) {
+        if (e === undefined || typeof e === 'function') continue;
+        put(`${first ? '' : ','}${JSON.stringify(k)}:`);
+        first = false;
+        walk(e);
+      }
+      put('}');
+    } else put('null');
+  };
+  try {
+    walk(v);
+    return out;
+  } catch (err) {
+    if (err !== full) throw err;
+    return `${out.slice(0, max)}…`;
+  }
+}
+
+/**
+ * A value as an error message shows it: strings bare, the rest as compact JSON — on one line (control
+ * characters escaped: a value may come from a file) and at most `max` characters (cut, saying so).
+ */
+export function shown(v: unknown, max = SHOWN_VALUE_CHARS): string {
+  if (typeof v === 'string') return printable(v, max);
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  return JSON.stringify(v) ?? String(v);
+  if (v === undefined) return 'undefined';
+  return printable(cappedJson(v, max), Infinity);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -103,6 +152,7 @@ function distance(a: string, b: string): number {
 
 /** The known name closest to `name` (a typo, a snake_case spelling, another case), or null when none is close. */
 export function closestName(name: string, known: readonly string[]): string | null {
+  if (name.length > 64) return null; // no setting's name is that long (and the distance costs |name| × |known name|)
   const flat = (x: string): string => x.replace(/[_-]/g, '').toLowerCase();
   const exact = known.find((k) => flat(k) === flat(name));
   if (exact !== undefined) return exact;

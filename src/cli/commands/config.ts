@@ -8,7 +8,7 @@ import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
 import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
 import { settingsDifferences } from '../../settings/fingerprint.js';
 import { settingsTemplate } from '../../settings/template.js';
-import { counted } from '../../text.js';
+import { counted, printable } from '../../text.js';
 
 interface Flags {
   printDefaults?: boolean;
@@ -46,7 +46,9 @@ export function register(program: Command): void {
       const out = process.stdout;
       out.write(`${file}: ${paint('ok', 'good', out)}; ${changed.length === 0 ? 'every setting at its default'
         : `${counted(changed.length, 'setting')} differ${changed.length === 1 ? 's' : ''} from the defaults:`}\n`);
-      for (const d of changed) out.write(`  ${d.setting}: ${JSON.stringify(d.now)} (default ${JSON.stringify(d.was)})\n`);
+      // values as the file gave them: JSON, control characters escaped
+      const json = (v: unknown): string => printable(JSON.stringify(v) ?? 'null', 1000);
+      for (const d of changed) out.write(`  ${printable(d.setting)}: ${json(d.now)} (default ${json(d.was)})\n`);
       return 0;
     }, { config: '--check' }));
 }
