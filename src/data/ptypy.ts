@@ -64,13 +64,18 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   }
   Object.assign(keys, { energy: energy.key, distance: distance.key, pixel_size: 'meta/psize', diffraction: ids.map((k) => `chunks/${k}/data`).join(', ') });
 
-  if (r.kind('meta/center') === 'dataset') {
-    const info = r.info('meta/center');
-    if ((info.kind === 'float' || info.kind === 'int' || info.kind === 'uint') && info.elements === 2 && r.attr('meta/center', 'type') !== 'None') {
-      const c = r.readFloat64('meta/center', 'the direct beam [y, x] in pixels', 2).data;
-      if (!(Math.abs(c[0]! - H / 2) <= 1 && Math.abs(c[1]! - W / 2) <= 1)) {
-        throw r.bad('meta/center', `the direct beam within 1 pixel of the pattern centre [${H / 2}, ${W / 2}] (ptychostudy does not re-centre)`, `[${c[0]}, ${c[1]}]`);
-      }
+  // meta/center is optional (PtyPy writes None, a dataset whose type attribute is 'None', when it is
+  // unknown); one that is there must be two numbers [y, x], never taken for an absent one
+  const centerKind = r.kind('meta/center');
+  if (centerKind !== 'missing' && !(centerKind === 'dataset' && r.attr('meta/center', 'type') === 'None')) {
+    const want = 'the direct beam [y, x] in pixels: 2 numbers (or None)';
+    if (centerKind !== 'dataset') throw r.bad('meta/center', want, `a ${centerKind}`);
+    const info = r.info('meta/center', want);
+    if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw r.bad('meta/center', want, `dtype ${info.dtype}`);
+    if (info.elements !== 2) throw r.bad('meta/center', want, `shape [${info.shape.join(', ')}]`);
+    const c = r.readFloat64('meta/center', want, 2).data;
+    if (!(Math.abs(c[0]! - H / 2) <= 1 && Math.abs(c[1]! - W / 2) <= 1)) {
+      throw r.bad('meta/center', `the direct beam within 1 pixel of the pattern centre [${H / 2}, ${W / 2}] (ptychostudy does not re-centre)`, `[${c[0]}, ${c[1]}]`);
     }
   }
 
@@ -111,11 +116,20 @@ export function readPtyrProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
   const ids = r.keys('content/probe');
   if (ids.length === 0) throw r.bad('content/probe', 'a probe storage (PtyPy reconstruction)', 'an empty group');
   const key = `content/probe/${ids[0]}/data`;
+  // _psize is optional; one that is there must be 1 or 2 positive numbers (a group, a string or NaN
+  // would otherwise skip the pixel-size check)
   let pixelM: [number, number] | undefined;
   const psKey = `content/probe/${ids[0]}/_psize`;
-  if (r.kind(psKey) === 'dataset') {
-    const ps = r.readFloat64(psKey, 'the probe pixel size [y, x] in m', 2).data;
+  const psKind = r.kind(psKey);
+  if (psKind !== 'missing') {
+    const want = `the probe pixel size in m: a scalar or [y, x], > 0 and < ${PIXEL_M.max}`;
+    if (psKind !== 'dataset') throw r.bad(psKey, want, `a ${psKind}`);
+    const info = r.info(psKey, want);
+    if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw r.bad(psKey, want, `dtype ${info.dtype}`);
+    if (info.elements !== 1 && info.elements !== 2) throw r.bad(psKey, want, `shape [${info.shape.join(', ')}]`);
+    const ps = r.readFloat64(psKey, want, 2).data;
     pixelM = ps.length === 2 ? [ps[0]!, ps[1]!] : [ps[0]!, ps[0]!];
+    if (!pixelM.every((p) => Number.isFinite(p) && p > 0 && p < PIXEL_M.max)) throw r.bad(psKey, want, `[${Array.from(ps).join(', ')}] ${PIXEL_M.hint}`);
   }
   checkHdf5ProbeFits(r, key);
   return readProbeDataset(r, key, H, W, pixelM ? { pixelM } : {});

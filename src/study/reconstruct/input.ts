@@ -134,7 +134,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
     probe = { ...p, source: `file:${p.source}` };
     if (probe.pixelM && s.pixelM) {
       for (const a of [0, 1]) {
-        if (Math.abs(probe.pixelM[a]! / s.pixelM[a]! - 1) > 0.01) {
+        if (!(Math.abs(probe.pixelM[a]! / s.pixelM[a]! - 1) <= 0.01)) { // NaN too: never accepted
           throw new InputError(`${probe.source}: expected a probe sampled at the data's object pixel size [${s.pixelM.join(', ')}] m (within 1 %); found [${probe.pixelM.join(', ')}] m (probes are not resampled)`);
         }
       }
