@@ -53,3 +53,45 @@ export function quoted(text: string, max = SHOWN_NAME_CHARS): string {
   const { head, tail } = cut(text, max);
   return escapeUnprintable(JSON.stringify(head)) + tail;
 }
+
+/**
+ * Compact JSON of `v` for a message: cut once it passes `max` characters (ended with '…'), then made
+ * `printable`. Recursive, but every level writes a bracket before it descends, so it never goes deeper
+ * than `max` levels however deep the value is (JSON.stringify of a 200 000-deep array overflows the
+ * stack). Non-finite numbers and undefined array elements are null, as in JSON.
+ */
+export function shownJson(v: unknown, max = SHOWN_NAME_CHARS): string {
+  let out = '';
+  const full = {};
+  const put = (text: string): void => {
+    out += text;
+    if (out.length > max) throw full;
+  };
+  const walk = (x: unknown): void => {
+    if (typeof x === 'string') put(JSON.stringify(x));
+    else if (typeof x === 'number') put(Number.isFinite(x) ? String(x) : 'null');
+    else if (typeof x === 'boolean' || typeof x === 'bigint') put(String(x));
+    else if (Array.isArray(x)) {
+      put('[');
+      x.forEach((e, i) => { if (i > 0) put(','); walk(e === undefined || typeof e === 'function' ? null : e); });
+      put(']');
+    } else if (x !== null && typeof x === 'object') {
+      put('{');
+      let first = true;
+      for (const [k, e] of Object.entries(x)) {
+        if (e === undefined || typeof e === 'function') continue;
+        put(`${first ? '' : ','}${JSON.stringify(k)}:`);
+        first = false;
+        walk(e);
+      }
+      put('}');
+    } else put(x === undefined ? 'undefined' : 'null');
+  };
+  try {
+    walk(v);
+  } catch (err) {
+    if (err !== full) throw err;
+    out = `${out.slice(0, max)}…`;
+  }
+  return escapeUnprintable(out);
+}

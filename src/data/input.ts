@@ -7,6 +7,7 @@
  */
 import { InputError } from '../errors.js';
 import { refuseNonRegular } from '../files/regular.js';
+import { printable } from '../text.js';
 import { loadDataset, type Dataset } from './dataset.js';
 import { loadJobDataset } from './job-input.js';
 import type { LsqmlJobRequest } from './memory.js';
@@ -44,6 +45,6 @@ export async function readInputData(path: string, opts: ReadInputOptions = {}): 
     if (looksLikePtychodusProduct(r) || looksLikePtyr(r)) {
       throw new InputError(`${path}: a ${looksLikePtyr(r) ? 'PtyPy reconstruction (.ptyr)' : 'ptychodus product'} holds a probe, an object and positions but no diffraction data; use it as a probe file (--init-probe file:${path})`);
     }
-    throw new InputError(`${path}: key '${CXI_KEYS.data[0]}': expected CXI diffraction data (or PtyPy's chunks/ and meta/); found top-level keys [${r.keys('/').join(', ')}]`);
+    throw new InputError(`${path}: key '${CXI_KEYS.data[0]}': expected CXI diffraction data (or PtyPy's chunks/ and meta/); found top-level keys [${printable(r.keys('/').join(', '), 1000)}]`);
   }, opts);
 }

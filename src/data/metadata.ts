@@ -13,6 +13,7 @@
  * the stack of every recursive consumer: JSON.stringify, revivers, report writers).
  */
 import { InputError } from '../errors.js';
+import { printable } from '../text.js';
 import { NpzReader } from '../npy/npz.js';
 import { formatShape } from '../npy/npy.js';
 import { sizeOf, type NdArray } from '../npy/types.js';
@@ -108,11 +109,11 @@ export function parseMetadataJson(text: string): Record<string, unknown> {
     value = JSON.parse(text);
   } catch (first) {
     const rewritten = rewritePythonSpecials(text);
-    if (rewritten === null) throw new Error(`_metadata is not valid JSON: ${(first as Error).message}`);
+    if (rewritten === null) throw new Error(`_metadata is not valid JSON: ${printable((first as Error).message)}`);
     try {
       value = JSON.parse(rewritten, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(SENTINEL) ? PY_SPECIAL[v.slice(SENTINEL.length)] : v));
     } catch {
-      throw new Error(`_metadata is not valid JSON: ${(first as Error).message}`);
+      throw new Error(`_metadata is not valid JSON: ${printable((first as Error).message)}`);
     }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -127,6 +127,6 @@ export async function readProbeFile(path: string, H: number, W: number): Promise
     if (looksLikeCxi(r) || firstPresent(r, CXI_KEYS.probe) !== undefined) return readCxiProbe(r, H, W);
     if (looksLikePtychodusProduct(r)) return readPtychodusProbe(r, H, W);
     if (looksLikePtyr(r)) return readPtyrProbe(r, H, W);
-    throw new InputError(`${path}: expected a probe at ${CXI_KEYS.probe[0]} (CXI), 'probe' (ptychodus product) or content/probe/*/data (PtyPy .ptyr); found top-level keys [${r.keys('/').join(', ')}]`);
+    throw new InputError(`${path}: expected a probe at ${CXI_KEYS.probe[0]} (CXI), 'probe' (ptychodus product) or content/probe/*/data (PtyPy .ptyr); found top-level keys [${printable(r.keys('/').join(', '), 1000)}]`);
   });
 }

@@ -23,6 +23,7 @@ import type { Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, readIntensityStack } from './hdf5/stack.js';
 import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
 import { checkHdf5ProbeFits } from './memory.js';
+import { hasUnprintable, printable, quoted } from '../text.js';
 
 const ENERGY_KEV: PhysicalValue = { what: 'the photon energy in keV', max: 1000, hint: '(is it in eV? PtyPy stores keV)' };
 
@@ -42,7 +43,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   const warnings: string[] = [];
   const names = r.keys('chunks');
   const ids = names.filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
-  if (ids.length === 0) throw r.bad('chunks', 'chunk groups chunks/0, chunks/1, … (PtyPy prepared data)', names.length ? `only [${names.join(', ')}]` : 'an empty group');
+  if (ids.length === 0) throw r.bad('chunks', 'chunk groups chunks/0, chunks/1, … (PtyPy prepared data)', names.length ? `only [${printable(names.join(', '), 1000)}]` : 'an empty group');
   const stackWant = 'diffraction data [n, H, W] (PtyPy chunk)';
   const infos = ids.map((k) => r.info(`chunks/${k}/data`, stackWant));
   let H = 0, W = 0, n = 0;
@@ -115,6 +116,8 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
 export function readPtyrProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
   const ids = r.keys('content/probe');
   if (ids.length === 0) throw r.bad('content/probe', 'a probe storage (PtyPy reconstruction)', 'an empty group');
+  // the storage's name becomes part of every key a message names: one that could forge a line is refused
+  if (hasUnprintable(ids[0]!)) throw r.bad('content/probe', 'probe storages named without control characters (PtyPy names them S…G…)', quoted(ids[0]!));
   const key = `content/probe/${ids[0]}/data`;
   // _psize is optional; one that is there must be 1 or 2 positive numbers (a group, a string or NaN
   // would otherwise skip the pixel-size check)

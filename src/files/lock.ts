@@ -33,6 +33,7 @@ import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InputError, UsageError } from '../errors.js';
+import { printable } from '../text.js';
 import { tempNameFor } from './atomic.js';
 
 /** Default lease: a lock of another host is stale when its heartbeat is older than this. */
@@ -247,7 +248,8 @@ function seconds(ms: number): string {
 function describe(path: string, st: LockFileState, now: number): LockHolder {
   const age = now - st.mtimeMs;
   const r = st.record;
-  const description = r !== null ? `${r.owner} (pid ${r.pid}) on host ${r.host} since ${r.acquired_at}`
+  // owner, host and time come from the lock file: shown printable (a forged one could hold a line break)
+  const description = r !== null ? `${printable(r.owner, 100)} (pid ${r.pid}) on host ${printable(r.host, 100)} since ${printable(r.acquired_at, 60)}`
     : st.legacyPid !== null ? `process (pid ${st.legacyPid}; lock of an earlier ptychostudy)`
       : `process (lock file of ${st.size} bytes that is not a ptychostudy owner record, written ${seconds(age)} ago)`;
   return { path, record: r, legacyPid: st.legacyPid, heartbeatAgeMs: age, description };

@@ -15,6 +15,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
+import { quoted } from '../text.js';
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/;
 
@@ -28,7 +29,7 @@ export const SAFE_NAME_RULE = "a single name of letters, digits, '.', '_', '+' a
 
 /** Returns `value` when it is a safe name; an InputError naming `file`, `key`, the rule and the value otherwise. */
 export function checkSafeName(value: string, file: string, key: string): string {
-  if (!isSafeName(value)) throw new InputError(`${file}: key '${key}': expected ${SAFE_NAME_RULE}; found ${JSON.stringify(value)}`);
+  if (!isSafeName(value)) throw new InputError(`${file}: key '${key}': expected ${SAFE_NAME_RULE}; found ${quoted(value)}`);
   return value;
 }
 

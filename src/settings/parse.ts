@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { printable } from '../text.js';
+import { printable, shownJson } from '../text.js';
 import { getPreset } from './presets.js';
 import { PRESET_NAMES, StudySettingsSchema, type PresetName, type StudySettings, type StudySettingsInput } from './schema.js';
 
@@ -42,47 +42,6 @@ export function issueLine(i: SettingsIssue): string {
 export const SHOWN_VALUE_CHARS = 200;
 
 /**
- * Compact JSON of `v`, stopped once it passes `max` characters (then cut there and ended with '…').
- * Recursive, but every level writes a bracket before it descends, so it never goes deeper than `max`
- * levels, however deep the value: JSON.stringify of a 200 000-deep array overflowed the stack.
- */
-function cappedJson(v: unknown, max: number): string {
-  let out = '';
-  const full = {};
-  const put = (text: string): void => {
-    out += text;
-    if (out.length > max) throw full;
-  };
-  const walk = (x: unknown): void => {
-    if (typeof x === 'string') put(JSON.stringify(x));
-    else if (typeof x === 'number') put(Number.isFinite(x) ? String(x) : 'null');
-    else if (typeof x === 'boolean' || typeof x === 'bigint') put(String(x));
-    else if (Array.isArray(x)) {
-      put('[');
-      x.forEach((e, i) => { if (i > 0) put(','); walk(e === undefined || typeof e === 'function' ? null : e); });
-      put(']');
-    } else if (x !== null && typeof x === 'object') {
-      put('{');
-      let first = true;
-      for (const [k, e] of Object.entries(x)) {
-        if (e === undefined || typeof e === 'function') continue;
-        put(`${first ? '' : ','}${JSON.stringify(k)}:`);
-        first = false;
-        walk(e);
-      }
-      put('}');
-    } else put('null');
-  };
-  try {
-    walk(v);
-    return out;
-  } catch (err) {
-    if (err !== full) throw err;
-    return `${out.slice(0, max)}…`;
-  }
-}
-
-/**
  * A value as an error message shows it: strings bare, the rest as compact JSON — on one line (control
  * characters escaped: a value may come from a file) and at most `max` characters (cut, saying so).
  */
@@ -90,7 +49,7 @@ export function shown(v: unknown, max = SHOWN_VALUE_CHARS): string {
   if (typeof v === 'string') return printable(v, max);
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   if (v === undefined) return 'undefined';
-  return printable(cappedJson(v, max), Infinity);
+  return shownJson(v, max);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

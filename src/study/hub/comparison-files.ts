@@ -6,6 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../../errors.js';
+import { quoted } from '../../text.js';
 import { readMetadata } from '../../data/metadata.js';
 import type { ComplexImage } from '../../math/image.js';
 import { NpzReader } from '../../npy/npz.js';
@@ -43,7 +44,7 @@ export function readFrcCurves(path: string): FrcRow[] {
   if (size > MAX_CSV_BYTES) throw new InputError(`${path}: ${size} bytes, more than the ${MAX_CSV_BYTES} an FRC table may hold`);
   const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
   const want = 'model,frequency_bin,amplitude_frc,phase_frc,spatial_frequency';
-  if (lines[0] !== want) throw new InputError(`${path}: expected the header "${want}", found "${(lines[0] ?? '').slice(0, 80)}"`);
+  if (lines[0] !== want) throw new InputError(`${path}: expected the header "${want}", found ${quoted(lines[0] ?? '', 80)}`);
   return lines.slice(1).map((line, i) => {
     const f = csvFields(line);
     if (f.length !== 5) throw new InputError(`${path}, line ${i + 2}: expected 5 fields, found ${f.length}`);

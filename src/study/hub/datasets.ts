@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../../errors.js';
+import { printable, shownJson } from '../../text.js';
 import { checkCoordinates } from '../../data/dataset.js';
 import { readMetadata } from '../../data/metadata.js';
 import { NpzReader } from '../../npy/npz.js';
@@ -152,10 +153,10 @@ export function runRecordSeconds(reconstructionNpz: string): number | null {
     closeSync(fd);
   }
   let v: unknown;
-  try { v = JSON.parse(text); } catch (err) { throw new InputError(`${path}: expected JSON; found ${(err as Error).message}`); }
+  try { v = JSON.parse(text); } catch (err) { throw new InputError(`${path}: expected JSON; found ${printable((err as Error).message)}`); }
   const t = (v as { total_seconds?: unknown } | null)?.total_seconds;
   if (typeof v !== 'object' || v === null || Array.isArray(v) || typeof t !== 'number' || !Number.isFinite(t) || t < 0) {
-    throw new InputError(`${path}: key 'total_seconds': expected a non-negative number; found ${JSON.stringify(t)}`);
+    throw new InputError(`${path}: key 'total_seconds': expected a non-negative number; found ${shownJson(t)}`);
   }
   return t;
 }

@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
+import { printable, shownJson } from '../../text.js';
 import { isSafeName, SAFE_NAME_RULE } from '../../files/paths.js';
 import type { MetricKey } from '../../metrics/index.js';
 import { SPLITS, VIEWS } from './layout.js';
@@ -40,15 +41,15 @@ export const VALUE_KEYS = [
 export type ValueKey = (typeof VALUE_KEYS)[number];
 
 const nnum = z.number().nullable();
-const runId = z.string().refine(isSafeName, { error: (iss) => `expected a run id, ${SAFE_NAME_RULE}; found ${JSON.stringify(iss.input)}` });
+const runId = z.string().refine(isSafeName, { error: (iss) => `expected a run id, ${SAFE_NAME_RULE}; found ${shownJson(iss.input)}` });
 /** One of `values`; the message names what was found (it names a directory and report images). */
 const oneOf = <T extends readonly [string, ...string[]]>(values: T, what: string) =>
-  z.enum(values, { error: (iss) => `expected a ${what}, one of ${values.join(', ')}; found ${JSON.stringify(iss.input)}` });
+  z.enum(values, { error: (iss) => `expected a ${what}, one of ${values.join(', ')}; found ${shownJson(iss.input)}` });
 const view = oneOf(VIEWS, 'view');
 const split = oneOf(SPLITS, 'split');
 /** The names `--model NAME=…` accepts (and our own, LSQML). */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._()+-]*$/;
-const model = z.string().regex(MODEL_NAME, { error: (iss) => `expected a model name of letters, digits, space and ._()+-; found ${JSON.stringify(iss.input)}` });
+const model = z.string().regex(MODEL_NAME, { error: (iss) => `expected a model name of letters, digits, space and ._()+-; found ${shownJson(iss.input)}` });
 const PairSchema = z.object({ amplitude: nnum, phase: nnum });
 const RegionSchema = z.object({ y0: z.number().int(), y1: z.number().int(), x0: z.number().int(), x1: z.number().int() });
 
@@ -94,7 +95,7 @@ export const PhaseGRunSchema = z.object({
   compared: z.number().int(),
   failed: z.number().int(),
   skipped: z.number().int(),
-  snapshot: z.string().refine((v) => /^runs\/[^/]+$/.test(v) && isSafeName(v.slice(5)), { error: (iss) => `expected runs/<run id>; found ${JSON.stringify(iss.input)}` }),
+  snapshot: z.string().refine((v) => /^runs\/[^/]+$/.test(v) && isSafeName(v.slice(5)), { error: (iss) => `expected runs/<run id>; found ${shownJson(iss.input)}` }),
 });
 export type PhaseGRun = z.infer<typeof PhaseGRunSchema>;
 
@@ -138,7 +139,7 @@ export function readMetricsSummary(path: string): MetricsSummary | null {
   const parsed = MetricsSummarySchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new InputError(`${path}: key '${issue.path.join('.') || '(top level)'}' does not match the metrics summary schema: ${issue.message}; it was left untouched`);
+    throw new InputError(`${path}: key '${printable(issue.path.join('.')) || '(top level)'}' does not match the metrics summary schema: ${issue.message}; it was left untouched`);
   }
   return parsed.data;
 }

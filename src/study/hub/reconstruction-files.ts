@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
+import { shownJson } from '../../text.js';
 import { isSafeName, SAFE_NAME_RULE } from '../../files/paths.js';
 
 export const SCHEMA_VERSION = '1.1.0';
@@ -28,7 +29,7 @@ const int = z.number().int();
 const count = z.number().int().nonnegative();
 const schemaVersion = z.enum(READABLE_SCHEMA_VERSIONS);
 /** A run id: one safe path component (it names directories under runs/ and history/). */
-export const RunIdSchema = z.string().refine(isSafeName, { error: (iss) => `expected a run id, ${SAFE_NAME_RULE}; found ${JSON.stringify(iss.input)}` });
+export const RunIdSchema = z.string().refine(isSafeName, { error: (iss) => `expected a run id, ${SAFE_NAME_RULE}; found ${shownJson(iss.input)}` });
 const relPath = (what: string) => z.string().describe(`${what} (relative to the artifact root; absolute in schema 1.0.0 files)`);
 
 export const JobKeySchema = z.object({
@@ -113,7 +114,7 @@ export const RunRecordSchema = z.object({
   finished_at: isoUtc.nullable().describe('null while running, or when the run was interrupted'),
   dry_run: z.boolean(),
   filters: FiltersSchema,
-  snapshot: z.string().refine((v) => /^runs\/[^/]+$/.test(v) && isSafeName(v.slice(5)), { error: (iss) => `expected runs/<run id>; found ${JSON.stringify(iss.input)}` })
+  snapshot: z.string().refine((v) => /^runs\/[^/]+$/.test(v) && isSafeName(v.slice(5)), { error: (iss) => `expected runs/<run id>; found ${shownJson(iss.input)}` })
     .describe('directory, relative to the artifact root, holding this run\'s own manifest and skip summary'),
   total_jobs: count,
   filtered_jobs: count,

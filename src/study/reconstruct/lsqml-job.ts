@@ -28,6 +28,7 @@ import { statSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
+import { shownJson } from '../../text.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import type { ProbeData } from '../../data/measured.js';
@@ -172,7 +173,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const meta = ds.metadata ?? {};
   const rawScale = meta.intensity_scale;
   const scalePresent = typeof rawScale === 'number' && Number.isFinite(rawScale) && rawScale > 0;
-  if (rawScale !== undefined && !scalePresent) throw new InputError(`${inputPath}: _metadata.intensity_scale must be a positive number, found ${JSON.stringify(rawScale)}`);
+  if (rawScale !== undefined && !scalePresent) throw new InputError(`${inputPath}: _metadata.intensity_scale must be a positive number, found ${shownJson(rawScale)}`);
   const s = scalePresent ? (rawScale as number) : 1;
 
   // Intensities (DC moved to [0, 0]); Float32 for large scans keeps memory low (counts are exact in f32).

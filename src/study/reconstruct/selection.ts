@@ -15,6 +15,7 @@
 import { NpzReader } from '../../npy/npz.js';
 import { readMetadata, type MetadataResult } from '../../data/metadata.js';
 import type { View } from '../hub/layout.js';
+import { shownJson } from '../../text.js';
 
 export interface SelectionFacts {
   metadata: 'ok' | 'absent' | 'error';
@@ -72,22 +73,22 @@ export function selectionFacts(inputNpz: string, view: View): SelectionFacts {
     const errors: string[] = [];
     if (!('selection_strategy' in m)) missing.push('selection_strategy');
     else if (typeof m.selection_strategy === 'string') out.selection_strategy = m.selection_strategy;
-    else errors.push(`selection_strategy: expected a string, found ${JSON.stringify(m.selection_strategy)}`);
+    else errors.push(`selection_strategy: expected a string, found ${shownJson(m.selection_strategy)}`);
     for (const f of ['acceptance_rate', 'spacing_threshold'] as const) {
       if (!(f in m)) { missing.push(f); continue; }
       const x = asNumber(m[f]);
-      if (x === null) errors.push(`${f}: expected a number, found ${JSON.stringify(m[f])}`);
+      if (x === null) errors.push(`${f}: expected a number, found ${shownJson(m[f])}`);
       else out[f] = x;
     }
     for (const f of ['n_accepted', 'n_rejected'] as const) {
       if (!(f in m)) { missing.push(f); continue; }
       const x = asNumber(m[f]);
-      if (x === null || !Number.isInteger(x) || x < 0) errors.push(`${f}: expected a non-negative integer, found ${JSON.stringify(m[f])}`);
+      if (x === null || !Number.isInteger(x) || x < 0) errors.push(`${f}: expected a non-negative integer, found ${shownJson(m[f])}`);
       else out[f] = x;
     }
     if ('insufficient_positions' in m) {
       if (typeof m.insufficient_positions === 'boolean') out.insufficient_positions = m.insufficient_positions;
-      else errors.push(`insufficient_positions: expected true or false, found ${JSON.stringify(m.insufficient_positions)}`);
+      else errors.push(`insufficient_positions: expected true or false, found ${shownJson(m.insufficient_positions)}`);
     }
     if (missing.length > 0) out.metadata_missing_fields = missing;
     if (errors.length > 0) {
