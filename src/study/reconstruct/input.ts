@@ -44,6 +44,8 @@ export interface ReconstructionInput {
   ycoords: Float64Array;
   /** Initial probe modes (at least one) and where they came from. */
   probe: ProbeData;
+  /** The key the diffraction patterns were read from ('diffraction', or the CXI / .ptyd dataset), for messages. */
+  diffractionKey: string;
   /** For `_metadata`: format, geometry, object frame, probe source / model. */
   record: Record<string, unknown>;
   warnings: string[];
@@ -150,5 +152,6 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   }
   dataset.probeGuess = probeGuessOf(probe);
   record.probe_source = probe.source;
-  return { dataset, format: input.format, objectShape, xcoords, ycoords, probe, record, warnings: [...(dataset.warnings ?? []), ...warnings] };
+  const diffractionKey = measured?.keys.diffraction ?? 'diffraction';
+  return { dataset, format: input.format, objectShape, xcoords, ycoords, probe, diffractionKey, record, warnings: [...(dataset.warnings ?? []), ...warnings] };
 }

@@ -28,7 +28,7 @@ import { statSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { shownJson } from '../../text.js';
+import { printable, shownJson } from '../../text.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import type { ProbeData } from '../../data/measured.js';
@@ -164,7 +164,9 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   });
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;
-  if (ds.H !== ds.W) throw new InputError(`${inputPath}: diffraction patterns must be square for LSQML, found ${ds.H}×${ds.W}`);
+  if (ds.H !== ds.W) {
+    throw new InputError(`${inputPath}: key '${printable(input.diffractionKey)}': expected square diffraction patterns for LSQML (H = W); found ${ds.H}×${ds.W}`);
+  }
   const N = ds.H, n2 = N * N;
   const n = opts.nImages !== null ? Math.min(opts.nImages, ds.n) : ds.n;
   if (n < 1) throw new InputError(`${inputPath}: no diffraction patterns to reconstruct`);

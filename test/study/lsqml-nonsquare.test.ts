@@ -1,0 +1,31 @@
+/** Non-square patterns are refused by an LSQML job with a line that names the key they were read from. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveNpz } from '../../src/npy/npz.js';
+import { assertRefused, ptychostudy } from '../data/cli-run.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ptychostudy-nonsquare-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+test('32×30 diffraction patterns: lsqml refuses them naming the file and the key diffraction', () => {
+  const n = 8, H = 32, W = 30;
+  const probe = new Float32Array(2 * H * W);
+  for (let i = 0; i < H * W; i++) probe[2 * i] = 1;
+  const object = new Float32Array(2 * 64 * 64);
+  for (let i = 0; i < 64 * 64; i++) object[2 * i] = 1;
+  const coords = Float64Array.from({ length: n }, (_, i) => 20 + i);
+  const file = join(root, 'oblong.npz');
+  saveNpz(file, {
+    diffraction: { dtype: '<f4', shape: [n, H, W], data: new Float32Array(n * H * W).fill(1) },
+    probeGuess: { dtype: '<c8', shape: [H, W], data: probe },
+    objectGuess: { dtype: '<c8', shape: [64, 64], data: object },
+    xcoords: { dtype: '<f8', shape: [n], data: coords }, ycoords: { dtype: '<f8', shape: [n], data: Float64Array.from(coords) },
+  });
+  const out = join(root, 'o');
+  assertRefused(ptychostudy(['lsqml', '--input', file, '--out', out, '--epochs', '2']), 'lsqml',
+    `${file}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found 32×30`);
+  assert.ok(!existsSync(out), 'nothing written');
+});
