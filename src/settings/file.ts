@@ -6,6 +6,7 @@
  * What it returns is the file's values as written (not defaulted): the caller puts flags over them.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
 import { settingsIssues, shown, type SettingsIssue } from './parse.js';
@@ -150,7 +151,49 @@ export function parseSettingsText(text: string, file: string): unknown {
   return value;
 }
 
-/** Reads and checks a settings file; returns its values as written (throws `SettingsFileError` listing every wrong field). */
+/**
+ * A path given in a settings file, resolved against the file's folder (a relative path in a file means
+ * "next to this file", wherever the command runs): relative to the working directory when it lies
+ * under it (so a file in the working directory gives the path as written), absolute otherwise.
+ * Absolute paths are kept.
+ */
+function pathFromFile(p: string, dir: string): string {
+  if (isAbsolute(p)) return p;
+  const abs = resolve(dir, p);
+  const rel = relative(process.cwd(), abs);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel) ? rel : abs;
+}
+
+/**
+ * The settings that name files, as a settings file gives them: `simulation.baseNpz` and the PATH of
+ * `reconstruction.initProbe: file:PATH` (a flag's path is the working directory's, as usual).
+ */
+export function fileSettings(values: StudySettingsInput): { setting: string; path: string }[] {
+  const out: { setting: string; path: string }[] = [];
+  const base = values.simulation?.baseNpz;
+  if (typeof base === 'string') out.push({ setting: 'simulation.baseNpz', path: base });
+  const probe = values.reconstruction?.initProbe;
+  if (typeof probe === 'string' && probe.startsWith('file:')) out.push({ setting: 'reconstruction.initProbe', path: probe.slice(5) });
+  return out;
+}
+
+/** `values` with its relative file paths resolved against `dir` (`pathFromFile`). */
+function withPathsFrom(values: StudySettingsInput, dir: string): StudySettingsInput {
+  const out = { ...values } as Record<string, unknown> & StudySettingsInput;
+  const base = values.simulation?.baseNpz;
+  if (typeof base === 'string') out.simulation = { ...values.simulation, baseNpz: pathFromFile(base, dir) };
+  const probe = values.reconstruction?.initProbe;
+  if (typeof probe === 'string' && probe.startsWith('file:')) {
+    out.reconstruction = { ...values.reconstruction, initProbe: `file:${pathFromFile(probe.slice(5), dir)}` };
+  }
+  return out;
+}
+
+/**
+ * Reads and checks a settings file; returns its values as written (throws `SettingsFileError` listing
+ * every wrong field) — but for the paths it names (`fileSettings`), which are resolved against the
+ * file's folder.
+ */
 export function readSettingsFile(file: string): StudySettingsInput {
   let size: number;
   try {
@@ -165,5 +208,5 @@ export function readSettingsFile(file: string): StudySettingsInput {
   const value = parseSettingsText(readFileSync(file, 'utf8'), file);
   const issues = settingsIssues(value);
   if (issues.length > 0) throw new SettingsFileError(file, issues);
-  return value as StudySettingsInput;
+  return withPathsFrom(value as StudySettingsInput, dirname(file));
 }

@@ -2,8 +2,9 @@ import { Option, type Command } from 'commander';
 import { action } from '../action.js';
 import { wrapText } from '../help.js';
 import { paint } from '../style.js';
-import { UsageError } from '../../errors.js';
-import { readSettingsFile } from '../../settings/file.js';
+import { InputError, UsageError } from '../../errors.js';
+import { fileSettings, readSettingsFile } from '../../settings/file.js';
+import { notARegularFile } from '../../files/regular.js';
 import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
 import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
 import { settingsDifferences } from '../../settings/fingerprint.js';
@@ -42,6 +43,12 @@ export function register(program: Command): void {
       }
       const file = f.check!;
       const input = readSettingsFile(file);
+      // the files it names must be there (a run would stop at them later, after other work)
+      const missing = fileSettings(input).flatMap(({ setting, path }) => {
+        const why = notARegularFile(path);
+        return why === null ? [] : [`${file}: ${setting}: expected a file (a relative path is taken from the folder of ${file}); found ${printable(path)}: ${why}`];
+      });
+      if (missing.length > 0) throw new InputError(missing.join('\n'));
       const changed = settingsDifferences(settingsDefaults(), parseStudySettings(input));
       const out = process.stdout;
       out.write(`${file}: ${paint('ok', 'good', out)}; ${changed.length === 0 ? 'every setting at its default'

@@ -1,0 +1,80 @@
+/**
+ * Paths in a settings file are the file's: `simulation.baseNpz` and `reconstruction.initProbe: file:PATH`,
+ * when relative, are taken from the folder of the settings file — not from wherever the command runs —
+ * and `config --check` reports a file that is not there. (Flags keep the working directory's paths.)
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveNpz } from '../../src/npy/npz.js';
+import type { NdArray } from '../../src/npy/types.js';
+import { readSettingsFile } from '../../src/settings/file.js';
+import { assertRefused, ptychostudy } from '../data/cli-run.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ptychostudy-config-paths-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+function c8(h: number, w: number): NdArray {
+  const d = new Float32Array(2 * h * w);
+  for (let i = 0; i < h * w; i++) d[2 * i] = 1;
+  return { dtype: '<c8', shape: [h, w], data: d };
+}
+
+test('a relative baseNpz in a settings file is read from the file\'s folder (was: the working directory\'s)', () => {
+  const sub = join(root, 'study');
+  mkdirSync(sub);
+  saveNpz(join(sub, 'base.npz'), { objectGuess: c8(64, 64), probeGuess: c8(16, 16) });
+  writeFileSync(join(sub, 'study.json'), JSON.stringify({ simulation: { baseNpz: 'base.npz' } }));
+  // from the folder above: the path becomes study/base.npz (relative to the working directory)
+  const r = ptychostudy(['generate', '--config', join('study', 'study.json'), '--out', 'g', '--dose', '1e3', '--n-images', '10'], { cwd: root });
+  assert.equal(r.status, 0, r.stderr);
+  const manifest = readFileSync(join(root, 'g', 'run_manifest.json'), 'utf8');
+  assert.match(manifest, /"study\/base\.npz"/, 'the base NPZ next to the settings file was used');
+  // from elsewhere: an absolute path
+  const elsewhere = join(root, 'elsewhere');
+  mkdirSync(elsewhere);
+  // (this process runs elsewhere: outside the working directory, the path is absolute)
+  assert.equal(readSettingsFile(join(sub, 'study.json')).simulation!.baseNpz, join(sub, 'base.npz'));
+  const r2 = ptychostudy(['generate', '--config', join(sub, 'study.json'), '--out', 'g2', '--dose', '1e3', '--n-images', '10'], { cwd: elsewhere });
+  assert.equal(r2.status, 0, r2.stderr);
+  // an absolute path is kept; a flag's relative path is still the working directory's
+  writeFileSync(join(sub, 'abs.json'), JSON.stringify({ simulation: { baseNpz: join(sub, 'base.npz') } }));
+  assert.equal(readSettingsFile(join(sub, 'abs.json')).simulation!.baseNpz, join(sub, 'base.npz'));
+  const r3 = ptychostudy(['generate', '--config', join(sub, 'study.json'), '--base-npz', 'base.npz', '--out', 'g3', '--dose', '1e3', '--n-images', '10'], { cwd: root });
+  assertRefused(r3, 'generate', 'base NPZ base.npz: no such file');
+});
+
+test('a relative initProbe file:PATH is read from the settings file\'s folder too', () => {
+  const sub = join(root, 'probe');
+  mkdirSync(sub);
+  writeFileSync(join(sub, 'p.yaml'), 'reconstruction:\n  initProbe: file:probe.npz\n');
+  assert.equal(readSettingsFile(join(sub, 'p.yaml')).reconstruction!.initProbe, `file:${join(sub, 'probe.npz')}`);
+});
+
+test('config --check reports a file a settings file names but that is not there', () => {
+  const sub = join(root, 'check');
+  mkdirSync(sub);
+  const missing = join(sub, 'missing.yaml');
+  writeFileSync(missing, 'simulation:\n  baseNpz: nothere.npz\nreconstruction:\n  initProbe: file:noprobe.npz\n');
+  const r = ptychostudy(['config', '--check', missing]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr,
+    `ptychostudy config: ${missing}: simulation.baseNpz: expected a file (a relative path is taken from the folder of ${missing}); found ${join(sub, 'nothere.npz')}: cannot open (no such file)\n` +
+    `ptychostudy config: ${missing}: reconstruction.initProbe: expected a file (a relative path is taken from the folder of ${missing}); found ${join(sub, 'noprobe.npz')}: cannot open (no such file)\n`);
+  assert.equal(r.stdout, '');
+  // a directory is no file either
+  const dir = join(sub, 'dir.json');
+  writeFileSync(dir, JSON.stringify({ simulation: { baseNpz: '.' } }));
+  assertRefused(ptychostudy(['config', '--check', dir]), 'config',
+    `${dir}: simulation.baseNpz: expected a file (a relative path is taken from the folder of ${dir}); found ${sub}: not a regular file (a directory)`);
+  // present: ok, and the path shown as it will be used
+  saveNpz(join(sub, 'here.npz'), { objectGuess: c8(64, 64), probeGuess: c8(16, 16) });
+  const ok = join(sub, 'ok.yaml');
+  writeFileSync(ok, 'simulation:\n  baseNpz: here.npz\n');
+  const r2 = ptychostudy(['config', '--check', ok]);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.match(r2.stdout, new RegExp(`simulation\\.baseNpz: "${join(sub, 'here.npz').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" \\(default null\\)`));
+  assert.ok(existsSync(join(sub, 'here.npz')));
+});
