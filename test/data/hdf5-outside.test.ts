@@ -73,19 +73,19 @@ console.log(JSON.stringify(out));`;
   assert.equal(r.status, 0, `status ${r.status} ${r.signal ?? ''} (a hang is killed after 30 s): ${r.stderr}`);
   const got = JSON.parse(r.stdout) as string[];
   assert.deepEqual(got, [
-    `InputError: ${fifo}: cannot read (not a regular file (a named pipe))`,
-    `InputError: ${fifo}: cannot read the probe file (not a regular file (a named pipe))`,
+    `InputError: ${fifo}: not a regular file (a named pipe)`,
+    `InputError: ${fifo}: not a regular file (a named pipe)`,
     `Hdf5Error: ${fifo}: not a regular file (a named pipe)`,
     'NotRegularFileError: not a regular file (a named pipe)',
-    `InputError: ${dir}: cannot read (not a regular file (a directory))`,
-    `InputError: ${dir}: cannot read the probe file (not a regular file (a directory))`,
+    `InputError: ${dir}: not a regular file (a directory)`,
+    `InputError: ${dir}: not a regular file (a directory)`,
     `Hdf5Error: ${dir}: not a regular file (a directory)`,
     'NotRegularFileError: not a regular file (a directory)',
   ]);
   const out = join(root, 'out-fifo');
-  refusedByCli(lsqml(['--input', fifo], out), out, /^ptychostudy lsqml: .*scan\.cxi: cannot read \(not a regular file \(a named pipe\)\)$/);
+  refusedByCli(lsqml(['--input', fifo], out), out, /^ptychostudy lsqml: .*scan\.cxi: not a regular file \(a named pipe\)$/);
   const out2 = join(root, 'out-fifo-probe');
-  refusedByCli(lsqml(['--input', fx('scan-noprobe.cxi'), '--init-probe', `file:${fifo}`], out2), out2, /scan\.cxi: cannot read the probe file \(not a regular file \(a named pipe\)\)$/);
+  refusedByCli(lsqml(['--input', fx('scan-noprobe.cxi'), '--init-probe', `file:${fifo}`], out2), out2, /scan\.cxi: not a regular file \(a named pipe\)$/);
 });
 
 test('regular files still read through the same checks', async () => {
