@@ -31,7 +31,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.js';
 import { formatBytes, memoryLimit, type MemoryLimit } from '../memory.js';
-import { fileKindOf, sniffFile } from './signature.js';
+import { sniffFile } from './signature.js';
+import { entryKind } from '../../files/regular.js';
 
 type H5wasm = typeof import('h5wasm/node');
 type H5File = import('h5wasm/node').File;
@@ -287,7 +288,7 @@ export class Hdf5Reader {
     } catch (err) {
       throw new Hdf5Error(`${path}: cannot read (${(err as Error).message})`);
     }
-    if (!st.isFile()) throw new Hdf5Error(`${path}: not a regular file (${fileKindOf(st)})`);
+    if (!st.isFile()) throw new Hdf5Error(`${path}: not a regular file (${entryKind(st)})`);
     let kind;
     try {
       kind = sniffFile(path);

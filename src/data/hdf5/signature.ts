@@ -10,20 +10,10 @@
  * it, forever if none does, and a device can be endless. The path is examined with stat() first, then
  * opened non-blocking and examined again through the descriptor (it may have been swapped meanwhile).
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { entryKind } from '../../files/regular.js';
 
 export const HDF5_SIGNATURE = Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** What a file system entry is, for messages: 'a named pipe', 'a directory', …; 'a regular file' for one. */
-export function fileKindOf(st: Stats): string {
-  if (st.isFile()) return 'a regular file';
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a named pipe';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a file';
-}
 
 /** Thrown for a path that exists but is not a regular file; the message is "not a regular file (a named pipe)". */
 export class NotRegularFileError extends Error {
@@ -37,11 +27,11 @@ export class NotRegularFileError extends Error {
  */
 export function openRegularFile(path: string): number {
   const st = statSync(path);
-  if (!st.isFile()) throw new NotRegularFileError(fileKindOf(st));
+  if (!st.isFile()) throw new NotRegularFileError(entryKind(st));
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const now = fstatSync(fd);
-    if (!now.isFile()) throw new NotRegularFileError(fileKindOf(now));
+    if (!now.isFile()) throw new NotRegularFileError(entryKind(now));
     return fd;
   } catch (err) {
     closeSync(fd);
