@@ -196,9 +196,11 @@ export function checkObjectFrameFits(file: string, objectShape: readonly [number
 }
 
 /**
- * Bytes reading one complex element of an HDF5 probe costs: h5wasm hands a compound dataset over as one
- * JavaScript [re, im] array per element (measured 246 B per element for a [2000, 32, 32] probe), then
- * it becomes float64. Bounded before the read (`checkHdf5ProbeFits`).
+ * Bytes reading one complex element of an HDF5 probe is taken to cost, bounded before the read
+ * (`checkHdf5ProbeFits`): measured 246 B per element for a [2000, 32, 32] probe when h5wasm handed the
+ * whole compound dataset over as one JavaScript [re, im] array per element. The reader now reads it in
+ * bounded slabs (hdf5/reader.ts readComplex), which needs less; the bound was not measured again, so it
+ * errs on the side of refusing.
  */
 export const HDF5_COMPLEX_READ_BYTES = 256;
 
