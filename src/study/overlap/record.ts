@@ -3,9 +3,8 @@
  * this run did not touch keep their entry). Paths are relative to the Phase D root; the roots' absolute
  * paths are in `provenance`.
  */
-import { readFileSync } from 'node:fs';
-import { InputError } from '../../errors.js';
-import { exists, writeJsonAtomic } from '../../files/atomic.js';
+import { writeJsonAtomic } from '../../files/atomic.js';
+import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { recordPath } from '../../files/paths.js';
 import { doseDirName } from '../hub/layout.js';
 import type { DoseSummary } from './job.js';
@@ -17,21 +16,11 @@ import type { OverlapPlan } from './plan.js';
  * it would drop the doses it records.
  */
 export function readOverlapManifest(path: string): Record<string, unknown> {
-  if (!exists(path)) return {};
-  const broken = (why: string): InputError =>
-    new InputError(`${path}: ${why}; it records the views of earlier runs — repair or remove it (nothing was written)`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw broken(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    throw broken(`not valid JSON (${(err as Error).message})`);
-  }
+  const consequence = 'it records the views of earlier runs — repair or remove it (nothing was written)';
+  const broken = (why: string) => brokenRecord(path, why, consequence);
+  const read = readJsonRecord(path, consequence);
+  if (read === null) return {};
+  const v = read.value;
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw broken('expected a JSON object');
   const doses = (v as Record<string, unknown>)['doses'];
   if (doses !== undefined && (doses === null || typeof doses !== 'object' || Array.isArray(doses))) {

@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { InputError } from '../../errors.js';
+import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { join } from 'node:path';
 import { objectPixelSizeM } from '../../report/scalebar.js';
 import { compareJobs, dosesUnder, HUB, hubRoots, jobDir, PHASE_F, PHASE_G, REPORT, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
@@ -42,22 +43,13 @@ export interface ReportPlan {
 
 /** The JSON file at `path`: null when absent, its value, or an `InputError` naming it when present but broken. */
 export function readJsonFile(path: string): JsonRead {
-  if (!existsSync(path)) return null;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw brokenInput(path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  try {
-    return { value: JSON.parse(text) };
-  } catch (err) {
-    throw brokenInput(path, `not valid JSON (${(err as Error).message})`);
-  }
+  return readJsonRecord(path, REPORT_NOT_WRITTEN);
 }
 
+const REPORT_NOT_WRITTEN = 'the report was not written (an earlier report is kept) — repair the file or remove it';
+
 function brokenInput(path: string, why: string): InputError {
-  return new InputError(`${path}: ${why}; the report was not written (an earlier report is kept) — repair the file or remove it`);
+  return brokenRecord(path, why, REPORT_NOT_WRITTEN);
 }
 
 /** A hub file's reader's result; its error as an `InputError` naming the file (readers name it already, most of them). */

@@ -17,6 +17,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
+import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { MERGE_WAIT_MS, tryLock, waitForLock, withLock, type HeldLock } from '../../files/lock.js';
 import { InputError, UsageError } from '../../errors.js';
@@ -158,22 +159,11 @@ class RootGuard {
  * build on (or report from) a record that says something other than what was written.
  */
 function recordPresent(path: string): boolean {
-  if (!existsSync(path)) return false;
-  const broken = (why: string): InputError =>
-    new InputError(`${path}: ${why}; this hub cannot be resumed until it is repaired (nothing was written)`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw broken(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw broken(`not valid JSON (${(err as Error).message})`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw broken('expected a JSON object');
+  const consequence = 'this hub cannot be resumed until it is repaired (nothing was written)';
+  const read = readJsonRecord(path, consequence);
+  if (read === null) return false;
+  const value = read.value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw brokenRecord(path, 'expected a JSON object', consequence);
   return true;
 }
 
