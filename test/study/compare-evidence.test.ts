@@ -19,6 +19,7 @@ import { readMetricsSummary } from '../../src/study/hub/metrics-summary.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { syntheticObject } from '../metrics/synthetic.js';
 import { H, makeHub, toC64, W } from './compare-hub.js';
+import { treeListing } from './tree-listing.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -27,18 +28,7 @@ function ptychostudy(args: string[]): Run {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, PTYCHOSTUDY_DEBUG: '' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-/** Every entry under `dir` with size and mtime: what "nothing was written or moved" compares. */
-function listing(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) { out.push(`${p}/`); walk(p); } else { const s = statSync(p); out.push(`${p} ${s.size} ${s.mtimeMs}`); }
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
+const listing = treeListing;
 function refused(r: Run, line: RegExp): void {
   assert.equal(r.status, 2, `exit ${r.status}: ${r.stderr}`);
   const lines = r.stderr.split('\n').filter((l) => l !== '');

@@ -20,6 +20,7 @@ import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
 import { saveNpz } from '../../src/npy/npz.js';
 import { makeHub, toC64 } from './compare-hub.js';
 import { syntheticObject } from '../metrics/synthetic.js';
+import { treeListing } from './tree-listing.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'ptychostudy-evidence-'));
@@ -39,18 +40,7 @@ function refused(r: Run, cmd: string, line: RegExp): void {
   assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
   assert.ok(r.seconds < 10, `hang guard: ${r.seconds.toFixed(1)} s`);
 }
-/** Every file under `dir` with its size and mtime: what "nothing was written or moved" compares. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) { out.push(`${p}/`); walk(p); } else { const s = statSync(p); out.push(`${p} ${s.size} ${s.mtimeMs}`); }
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
+const snapshot = treeListing;
 
 /** A Phase F manifest for the baseline jobs of a compare hub (as `reconstruct` writes it), paths relative or absolute. */
 function manifestFor(hub: { c: string; f: string }, doses: number[], absolute: boolean, runId = '20261201T000000Z-all'): Manifest {
