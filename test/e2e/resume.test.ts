@@ -146,3 +146,50 @@ test('the command the Ctrl-C hint prints continues the run (just `ptychostudy ru
   assert.equal(done.size, 6);
   for (const [k, t] of kept) assert.equal(done.get(k), t, `${k} was redone`);
 });
+
+/**
+ * Starts `run` and sends SIGINT once `ready(stderr)` holds (checked on every stderr chunk and every 5 ms);
+ * resolves with the exit code and stderr.
+ */
+function interruptWhen(ready: (stderr: string) => boolean, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, 'run', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let stderr = '';
+  let sent = false;
+  const check = (): void => {
+    if (sent || !ready(stderr)) return;
+    sent = true; // once: a second Ctrl-C is not what is tested
+    clearInterval(poll);
+    child.kill('SIGINT');
+  };
+  const poll = setInterval(check, 5);
+  child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); check(); });
+  return new Promise((resolve) => child.once('close', (code) => { clearInterval(poll); resolve({ code, stderr }); }));
+}
+
+test('Ctrl-C during compare or report stops the run (exit 130) and the next run finishes it', { timeout: 600_000 }, async () => {
+  const hub = join(tmp('sigint-late'), 'hub');
+  // compare and the report compute synchronously; the signal is taken between their jobs and sections
+  const atCompare = await interruptWhen((err) => err.includes('▶ compare…'), [...TINY, '--out', hub]);
+  assert.equal(atCompare.code, 130, atCompare.stderr);
+  assert.match(atCompare.stderr, /interrupted; finished work is kept/);
+  assert.doesNotMatch(atCompare.stderr, /✓ compare/, 'compare ran to its end after the Ctrl-C');
+  assert.equal(json(join(hub, 'run.json')).status, 'interrupted');
+  assert.equal(existsSync(join(hub, 'report', 'index.html')), false);
+
+  // once the report's sections are being built (its temporary directory exists)
+  const building = (): boolean => existsSync(join(hub, 'report')) && readdirSync(join(hub, 'report')).some((n) => n.startsWith('.tmp-report.'));
+  const atReport = await interruptWhen(building, ['--out', hub]);
+  assert.equal(atReport.code, 130, atReport.stderr);
+  assert.match(atReport.stderr, /✓ compare/);
+  assert.doesNotMatch(atReport.stderr, /✓ report/, 'the report was finished after the Ctrl-C');
+  assert.equal(json(join(hub, 'run.json')).status, 'interrupted');
+  assert.equal(existsSync(join(hub, 'report', 'index.html')), false, 'a report page was put in place after the Ctrl-C');
+
+  const rest = run(['--out', hub]);
+  assert.equal(rest.status, 0, rest.stderr);
+  assert.match(rest.stderr, /compare: skipped/);
+  assert.match(rest.stderr, /✓ report/);
+  assert.equal(json(join(hub, 'run.json')).status, 'complete');
+  assert.ok(existsSync(join(hub, 'report', 'index.html')));
+  assert.deepEqual(readdirSync(join(hub, 'report')).filter((n) => n.startsWith('.tmp-')), [], 'the interrupted build\'s directory is left');
+});

@@ -26,7 +26,7 @@ import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import {
   OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
 } from '../hub/metrics-summary.js';
-import { localExecutor, type Executor, type Phase } from '../phase.js';
+import { localExecutor, yieldToEventLoop, type Executor, type Phase } from '../phase.js';
 import { writeCharts } from './charts.js';
 import { checkJobOutputs, HISTORY_DIR, jobFilesRunId } from './files.js';
 import { recordPath } from '../../files/paths.js';
@@ -70,7 +70,10 @@ export const comparisonPhase: Phase<ComparisonRun, CompareJob, CompareJobResult,
   name: 'compare',
   local: 'together',
   async *runJobs(run, jobs, emit) {
-    for (const job of jobs) yield compareJob(run, job, emit);
+    for (const job of jobs) {
+      await yieldToEventLoop(); // a job computes synchronously: let signals (Ctrl-C) and progress through between jobs
+      yield compareJob(run, job, emit);
+    }
   },
 };
 

@@ -7,15 +7,16 @@
  * primitives are the rendering library's (src/report/).
  *
  * The new page and its images are built in a temporary directory inside `<hub>/report/` and renamed into
- * place once complete: the earlier report stays whole until then, and a killed build leaves only the
- * temporary directory (removed by the next `run` when stale).
+ * place once complete: the earlier report stays whole until then, and a killed or interrupted build leaves
+ * only its temporary directory, which the next build removes (it holds the report directory's lock, so no
+ * other build is under way there).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { MERGE_WAIT_MS, withLock } from '../../files/lock.js';
-import { page } from '../../report/html.js';
+import { page, type Section } from '../../report/html.js';
 import { REPORT } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
 import { planReport, type ReportPlan } from './plan.js';
@@ -26,6 +27,7 @@ import {
   chartsSection, designSection, ImageDir, metricsSection, phaseFSection, reportContext, skippedSection, softwareSection,
   type DrawnFigure,
 } from './sections.js';
+import { yieldToEventLoop } from '../phase.js';
 
 export interface ReportResult {
   indexPath: string;
@@ -46,13 +48,19 @@ export async function buildReport(hub: string, lockWaitMs = MERGE_WAIT_MS, opts:
     () => writeReport(hub, opts.shownRun), { waitMs: lockWaitMs });
 }
 
+/** Names of a build's temporary directories in the report directory (the new report, the earlier images). */
+const BUILD_PREFIX = '.tmp-report';
+
 async function writeReport(hub: string, shownRun: unknown): Promise<ReportResult> {
   const plan = planReport(hub, shownRun);
-  const build = join(plan.outDir, `.tmp-report.${process.pid}.${randomBytes(4).toString('hex')}`);
+  for (const name of readdirSync(plan.outDir)) {
+    if (name.startsWith(BUILD_PREFIX)) rmSync(join(plan.outDir, name), { recursive: true, force: true }); // an ended build's
+  }
+  const build = join(plan.outDir, `${BUILD_PREFIX}.${process.pid}.${randomBytes(4).toString('hex')}`);
   try {
     const built = await writeReportInto(hub, plan, build);
     // into place: the images (the earlier ones moved aside first, removed after), then the page
-    const aside = join(plan.outDir, `.tmp-report-old.${process.pid}.${randomBytes(4).toString('hex')}`);
+    const aside = join(plan.outDir, `${BUILD_PREFIX}-old.${process.pid}.${randomBytes(4).toString('hex')}`);
     if (existsSync(plan.imgDir)) renameSync(plan.imgDir, aside);
     renameSync(join(build, REPORT.images), plan.imgDir);
     renameSync(join(build, REPORT.index), built.indexPath);
@@ -68,10 +76,15 @@ async function writeReportInto(hub: string, plan: ReportPlan, build: string): Pr
   mkdirSync(imgDir, { recursive: true });
   const img = new ImageDir(imgDir);
   const ctx = reportContext(plan, img);
-  const sections = [
-    glanceSection(ctx), designSection(ctx), dataSection(ctx), reconstructionsSection(ctx), await lossSection(ctx), await frcSection(ctx),
-    metricsSection(ctx), chartsSection(ctx), phaseFSection(ctx), skippedSection(ctx), softwareSection(ctx),
+  const builders: ((c: typeof ctx) => Section | Promise<Section>)[] = [
+    glanceSection, designSection, dataSection, reconstructionsSection, lossSection, frcSection,
+    metricsSection, chartsSection, phaseFSection, skippedSection, softwareSection,
   ];
+  const sections: Section[] = [];
+  for (const build of builders) {
+    await yieldToEventLoop(); // sections compute synchronously: let signals (Ctrl-C) through between them
+    sections.push(await build(ctx));
+  }
   const title = 'ptychostudy — dose/overlap study report';
   const subtitle = `hub ${hub} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} · doses ${plan.doses.join(', ') || 'none found'} · our model: ${OWN_MODEL}`;
   writeFileAtomic(join(build, REPORT.index), page(title, subtitle, sections));
