@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
@@ -92,8 +92,45 @@ test('an existing reconstruction is not overwritten without --overwrite (exit 2)
   assert.equal(r.status, 2);
   assert.match(r.stderr, /exists; pass --overwrite/);
   assert.ok(readFileSync(join(out, 'reconstruction.npz')).equals(before));
-  assert.equal(lsqml(['--input-npz', ds.path, '--output-dir', out, '--epochs', '3', '--overwrite']).status, 0);
+  const over = lsqml(['--input-npz', ds.path, '--output-dir', out, '--epochs', '3', '--overwrite']);
+  assert.equal(over.status, 0, over.stderr);
   assert.deepEqual(loadNpz(join(out, 'reconstruction.npz')).loss_history!.shape, [3]);
+  // the replaced files are kept, together, in history/
+  const kept = readdirSync(join(out, 'history'));
+  assert.equal(kept.length, 1);
+  assert.match(kept[0]!, /^replaced-\d{8}T\d{6}Z$/);
+  assert.match(over.stderr, new RegExp(`moved to ${join(out, 'history', kept[0]!).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  const old = join(out, 'history', kept[0]!);
+  assert.ok(readFileSync(join(old, 'reconstruction.npz')).equals(before));
+  assert.deepEqual(readdirSync(old).sort(), ['lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json']);
+  assert.equal(readFileSync(join(old, 'lsqml.log'), 'utf8').trim().split('\n').length, 2);
+  assert.deepEqual(readdirSync(out).sort(), ['history', 'lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json']);
+});
+
+test('lsqml --overwrite that diverges: the earlier run\'s files move to history/ together, the directory holds the failed run\'s log alone', () => {
+  const out = join(root, 'run-diverge');
+  // 1e9 photons per 32² pattern: the Poisson model in float32 diverges in epoch 1 (docs/lsqml.md), the Gaussian one does not
+  const bright = writeSyntheticDataset(join(root, 'bright.npz'), { ...spec, photons: 1e9 }, 1);
+  const good = lsqml(['--input', bright.path, '--out', out, '--epochs', '2']);
+  assert.equal(good.status, 0, good.stderr);
+  const earlier = new Map(readdirSync(out).map((f) => [f, readFileSync(join(out, f))]));
+  // bad input with --overwrite: nothing moves, nothing is written
+  const nan = writeSyntheticDataset(join(root, 'nan-over.npz'), { ...spec, positions: 9 }, undefined, {});
+  const a = loadNpz(nan.path);
+  (a.diffraction!.data as Float32Array)[7] = NaN;
+  saveNpz(nan.path, a);
+  const bad = lsqml(['--input', nan.path, '--out', out, '--overwrite']);
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.deepEqual(readdirSync(out).sort(), [...earlier.keys()].sort());
+  for (const [f, bytes] of earlier) assert.ok(readFileSync(join(out, f)).equals(bytes), f);
+
+  const r = lsqml(['--input', bright.path, '--out', out, '--epochs', '8', '--noise-model', 'poisson', '--precision', 'float32', '--overwrite']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /diverged at epoch 1/);
+  assert.deepEqual(readdirSync(out).sort(), ['history', 'lsqml.log'], 'only the failed run\'s log beside history/ (no staging left)');
+  assert.match(readFileSync(join(out, 'lsqml.log'), 'utf8'), /^stopped: LSQML diverged at epoch 1/m);
+  const [kept] = readdirSync(join(out, 'history'));
+  for (const [f, bytes] of earlier) assert.ok(readFileSync(join(out, 'history', kept!, f)).equals(bytes), `${f} kept unchanged in history`);
 });
 
 test('usage and input errors exit 2 with a message and write nothing', () => {
@@ -179,3 +216,30 @@ test('runLsqmlJob: two modes from the Hermite recipe, objectGuess start, probe f
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));
+
+test('a second lsqml into a directory that one is writing stops at once (exit 2) naming the holder, and changes nothing', async () => {
+  const out = join(root, 'run-busy');
+  const first = spawn(process.execPath, [cli, 'lsqml', '--input', ds.path, '--out', out, '--epochs', '400'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err1 = '';
+  first.stderr!.on('data', (b: Buffer) => { err1 += b.toString(); });
+  const ended = new Promise<number | null>((done) => first.once('close', done));
+  try {
+    // it holds the lock from before its first epoch until it has moved its files in
+    while (!/^epoch 1\//m.test(err1)) {
+      if (first.exitCode !== null) assert.fail(`the first run ended early: ${err1}`);
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    const r = lsqml(['--input', ds.path, '--out', out, '--epochs', '2', '--overwrite']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`pid ${first.pid}`));
+    assert.equal(existsSync(join(out, 'history')), false);
+  } finally {
+    first.kill('SIGKILL');
+    await ended;
+  }
+  // the killed run left its staging directory and its lock; the next run clears both and writes its files
+  assert.ok(readdirSync(out).some((f) => f.startsWith('.staging-lsqml-')));
+  const next = lsqml(['--input', ds.path, '--out', out, '--epochs', '2']);
+  assert.equal(next.status, 0, next.stderr);
+  assert.deepEqual(readdirSync(out).sort(), ['lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json']);
+});

@@ -68,8 +68,10 @@ export function register(program: Command): void {
       'or measured data in a CXI or PtyPy .ptyd file (recognised by content; geometry, units and conventions in ' +
       'docs/real-data.md). Without an objectGuess the object frame comes from the scan extent and the probe size. ' +
       'Writes <out>/reconstruction.npz (reconstructed_object, reconstructed_probe, loss_history, ' +
-      'epoch_seconds, positions, _metadata with every setting), reconstruction.png (object and probe amplitude and phase) and ' +
-      'lsqml.log (one line per epoch). The object starts from ones unless --init-object guess.\n\n' +
+      'positions, _metadata with every setting), reconstruction_run.json (times, threads, host), reconstruction.png ' +
+      '(object and probe amplitude and phase) and lsqml.log (one line per epoch). They are built in a staging directory ' +
+      'inside <out> and moved in when the run ends; files of an earlier run move to <out>/history/ first. ' +
+      'The object starts from ones unless --init-object guess.\n\n' +
       'Every LSQML option (step sizes, update plans, preconditioner damping, noise model, …) can be set in a settings ' +
       'file: --config FILE (`ptychostudy config --print-defaults` lists them all); flags override it.\n\n' +
       'Exit codes: 0 done; 1 the reconstruction diverged or failed; 2 bad usage or bad input, nothing written.')
@@ -92,7 +94,7 @@ export function register(program: Command): void {
       'add ,wavelength=…,pixel=… when the data states no geometry (docs/real-data.md)')
     .option('--threads <n>', 'threads for the engine (default: min(2, cores)); results do not depend on it')
     .option('--precision <p>', 'float32 (default, pty-chi\'s precision) or float64 (for checks)')
-    .option('--overwrite', 'replace an existing reconstruction in --out (default: refuse)')
+    .option('--overwrite', 'replace an existing reconstruction in --out; its files move to <out>/history/ (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {
       const input = aliased<string>(flags as Record<string, unknown>, '--input', OLD_INPUT);
       const outputDir = aliased<string>(flags as Record<string, unknown>, '--out', OLD_OUT);
@@ -116,15 +118,16 @@ export function register(program: Command): void {
       const opts = { inputNpz: input, outputDir, settings };
       if (!existsSync(opts.inputNpz)) throw new UsageError(`--input ${opts.inputNpz}: no such file`);
       const existing = join(opts.outputDir, PHASE_F.reconstruction);
-      if (existsSync(existing) && !flags.overwrite) throw new UsageError(`${existing} exists; pass --overwrite to replace it`);
+      if (existsSync(existing) && !flags.overwrite) throw new UsageError(`${existing} exists; pass --overwrite to replace it (the earlier files then move to history/)`);
       const progress = progressPrinter(!!process.stderr.isTTY);
       let r;
       try {
-        const { runLsqmlJob } = await import('../../study/reconstruct/lsqml-job.js');
-        r = await runLsqmlJob(opts, progress.update);
+        const { runLsqmlInto } = await import('../../study/reconstruct/standalone.js');
+        r = await runLsqmlInto(opts, flags.overwrite ?? false, progress.update);
       } finally {
         progress.done();
       }
+      if (r.archivedTo !== null) process.stderr.write(`the earlier outputs of ${opts.outputDir} moved to ${r.archivedTo}\n`);
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`reconstructed ${r.nPositions} positions in ${r.epochsRun} epochs (${r.seconds.toFixed(1)} s), final loss ${r.finalLoss.toExponential(4)}\n`);
       process.stdout.write(`${r.reconstructionNpz}\n${r.png}\n${r.log}\n`);

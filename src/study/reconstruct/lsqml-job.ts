@@ -16,6 +16,7 @@
  *   reconstruction.png  object amplitude and phase, probe (mode 0) amplitude and phase, colour bars, scale
  *                       bars (metres when the data states its pixel size);
  *   lsqml.log           one line per epoch: epoch, loss, seconds (rewritten after every epoch).
+ * `ptychostudy lsqml` runs it through standalone.ts (staging, history/, the output directory's lock).
  *
  * Conversions (docs/lsqml.md): intensities Y = (diffraction·s)², s = `_metadata.intensity_scale`
  * when present (else 1, recorded), ifftshifted so DC is at [0, 0]; positions relative to the origin of

@@ -1,0 +1,71 @@
+/**
+ * One reconstruction into a directory of the caller's choosing (`ptychostudy lsqml --out DIR`), so that the
+ * directory never mixes the files of two runs and no earlier file is overwritten:
+ *
+ * - the job runs in a staging directory inside DIR (`.staging-lsqml-<time>-<pid>/`);
+ * - when it has written anything (a result, or the log of a run that diverged), the earlier outputs of DIR
+ *   move to `DIR/history/replaced-<time>/` and the new files move in, each by an atomic rename;
+ * - when it wrote nothing (bad input, found before the first epoch), DIR is left as it was (a DIR this call
+ *   created is removed again);
+ * - an existing `reconstruction.npz` is replaced only when `replace` is set (`--overwrite`);
+ * - the whole of it holds `DIR/.lsqml.lock`, so a second run into DIR stops at once naming the holder, and a
+ *   killed run's staging directory is removed by the next one.
+ */
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { compactUtc, moveFilesInto, removeEntriesStartingWith } from '../../files/dirs.js';
+import { withLock } from '../../files/lock.js';
+import { checkWritableDir } from '../../files/writable.js';
+import { PHASE_F } from '../hub/layout.js';
+import { archiveOutputs } from './files.js';
+import { runLsqmlJob, type JobProgress, type LsqmlJobOptions, type LsqmlJobResult } from './lsqml-job.js';
+
+/** The lock a standalone reconstruction holds in its output directory. */
+export const STANDALONE_LOCK = '.lsqml.lock';
+const STAGING_PREFIX = `${PHASE_F.stagingPrefix}lsqml-`;
+
+export interface StandaloneResult extends LsqmlJobResult {
+  /** Where the directory's earlier outputs went (`<out>/history/replaced-<time>`), or null when it held none. */
+  archivedTo: string | null;
+}
+
+/**
+ * Runs `job` into `job.outputDir` as described in the module comment. Throws what the job throws (after
+ * moving a diverged run's log into place), or a UsageError when a reconstruction exists and `replace` is false.
+ */
+export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onProgress?: (p: JobProgress) => void): Promise<StandaloneResult> {
+  const out = resolve(job.outputDir);
+  checkWritableDir(out, 'output directory');
+  const created = !existsSync(out);
+  mkdirSync(out, { recursive: true });
+  try {
+    return await withLock(join(out, STANDALONE_LOCK), 'lsqml', 'output directory', async () => {
+      const existing = join(out, PHASE_F.reconstruction);
+      if (!replace && existsSync(existing)) throw new UsageError(`${existing} exists (replace it with --overwrite; the earlier files then move to history/)`);
+      removeEntriesStartingWith(out, STAGING_PREFIX); // a killed run's: no run holds the lock but this one
+      const stamp = compactUtc(new Date());
+      const staging = join(out, `${STAGING_PREFIX}${stamp}-${process.pid}`);
+      mkdirSync(staging);
+      let result: LsqmlJobResult | null = null;
+      let failure: unknown = null;
+      try {
+        result = await runLsqmlJob({ ...job, outputDir: staging }, onProgress);
+      } catch (err) {
+        failure = err;
+      }
+      if (readdirSync(staging).length === 0) {
+        rmSync(staging, { recursive: true, force: true });
+        throw failure ?? new Error(`the reconstruction wrote nothing into ${staging}`);
+      }
+      const archivedTo = archiveOutputs(out, `replaced-${stamp}`);
+      moveFilesInto(staging, out);
+      if (failure !== null) throw failure;
+      const moved = (p: string): string => join(out, p.slice(staging.length + 1));
+      const r = result!;
+      return { ...r, reconstructionNpz: moved(r.reconstructionNpz), png: moved(r.png), log: moved(r.log), archivedTo };
+    });
+  } finally {
+    if (created && readdirSync(out).length === 0) rmdirSync(out);
+  }
+}
