@@ -12,9 +12,10 @@
  * other build is under way there).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../../files/atomic.js';
+import { removeEntriesStartingWith } from '../../files/dirs.js';
 import { MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { page, type Section } from '../../report/html.js';
 import { REPORT } from '../hub/layout.js';
@@ -53,9 +54,7 @@ const BUILD_PREFIX = '.tmp-report';
 
 async function writeReport(hub: string, shownRun: unknown): Promise<ReportResult> {
   const plan = planReport(hub, shownRun);
-  for (const name of readdirSync(plan.outDir)) {
-    if (name.startsWith(BUILD_PREFIX)) rmSync(join(plan.outDir, name), { recursive: true, force: true }); // an ended build's
-  }
+  removeEntriesStartingWith(plan.outDir, BUILD_PREFIX); // ended builds' (this one holds the lock)
   const build = join(plan.outDir, `${BUILD_PREFIX}.${process.pid}.${randomBytes(4).toString('hex')}`);
   try {
     const built = await writeReportInto(hub, plan, build);
