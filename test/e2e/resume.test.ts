@@ -193,3 +193,33 @@ test('Ctrl-C during compare or report stops the run (exit 130) and the next run 
   assert.ok(existsSync(join(hub, 'report', 'index.html')));
   assert.deepEqual(readdirSync(join(hub, 'report')).filter((n) => n.startsWith('.tmp-')), [], 'the interrupted build\'s directory is left');
 });
+
+test('a hub whose Phase C or D another command rewrote with other settings is refused on resume (exit 2), changing nothing', { timeout: 600_000 }, () => {
+  const hub = join(tmp('rewritten'), 'hub');
+  assert.equal(run([...TINY, '--out', hub, '--quiet']).status, 0);
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const generate = (seed: string) => cli(['generate', '--out', join(hub, 'phase_c'), '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--seed', seed, '--overwrite']);
+
+  // another seed: the reconstructions were made from other data
+  assert.equal(generate('7').status, 0);
+  const before = snapshot(hub);
+  const refused = run(['--out', hub, '--quiet']);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, new RegExp(`${join(hub, 'phase_c', 'run_manifest.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: Phase C no longer holds what this hub's run made`));
+  assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+  // (a phase root's lock, taken to read it, sets its directory's time back only to the microsecond)
+  assert.deepEqual(changed(before, snapshot(hub)).filter((k) => !k.endsWith('/')), [], 'the refused resume wrote something');
+  assert.deepEqual([...snapshot(hub).keys()], [...before.keys()]);
+
+  // the hub's own settings again (the same data, new times in the manifest): resumed, not refused
+  assert.equal(generate('42').status, 0);
+  const again = run(['--out', hub]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /generate: skipped \(already complete\)/);
+
+  // Phase D with another seed
+  assert.equal(cli(['overlap', '--phase-c-root', join(hub, 'phase_c'), '--out', join(hub, 'phase_d'), '--seed', '9', '--overwrite']).status, 0);
+  const d = run(['--out', hub]);
+  assert.equal(d.status, 2, d.stderr);
+  assert.match(d.stderr, /overlap_manifest\.json: Phase D no longer holds what this hub's run made/);
+});

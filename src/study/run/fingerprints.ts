@@ -1,7 +1,8 @@
 /**
- * Fingerprints of what Phase G and the report read and wrote, recorded in run.json (`inputs_sha256`,
- * `outputs_sha256`): a resumed hub redoes either only when one of them changed. A local run and a cluster
- * run record the same ones.
+ * Fingerprints recorded in run.json (`inputs_sha256`, `outputs_sha256`): of what Phase G and the report read
+ * and wrote (a resumed hub redoes either only when one of them changed), and of what Phases C and D hold (a
+ * resumed hub refuses to build on a Phase C or D that another command rewrote since). A local run and a
+ * cluster run record the same ones.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -78,4 +79,39 @@ export function reportInputs(hub: string, state: RunState): string {
 export function reportOutputs(hub: string): string {
   const { report } = hubRoots(hub);
   return sha256([fileSha(join(report, REPORT.index)), treeListing(join(report, REPORT.images))]);
+}
+
+/**
+ * Keys of the Phase C and D manifests that say when, where, by which version or how fast they were written,
+ * not what data the phase holds: left out of their content fingerprints, so that a copied hub, or the same
+ * phase run again with the same settings (the same bytes of data), keeps its fingerprint.
+ */
+const CIRCUMSTANCE_KEYS = new Set(['updated_utc', 'generated_utc', 'seconds', 'provenance', 'ptychostudy_version', 'tool', 'doses_this_run']);
+
+function withoutCircumstances(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutCircumstances);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).filter(([k]) => !CIRCUMSTANCE_KEYS.has(k)).map(([k, x]) => [k, withoutCircumstances(x)]));
+}
+
+/** What a phase root's manifest says it holds (seeds, counts, per-dose statistics, file names), and the files it holds. */
+function manifestContent(root: string, manifest: string): string {
+  let content: string;
+  try {
+    content = stableJson(withoutCircumstances(JSON.parse(readFileSync(join(root, manifest), 'utf8'))));
+  } catch {
+    content = fileSha(join(root, manifest)); // absent or not JSON: its bytes (the phase's own check refuses it)
+  }
+  const names = treeListing(root).split('\n').map((line) => line.slice(0, line.lastIndexOf(' '))).join('\n');
+  return sha256([content, names]);
+}
+
+/** What Phase C holds, as run.json records it when the phase completes: another generation into the root changes it. */
+export function phaseCContent(hub: string): string {
+  return manifestContent(hubRoots(hub).c, PHASE_C.manifest);
+}
+
+/** What Phase D holds (the views' seeds, spacings and counts, and its files). */
+export function phaseDContent(hub: string): string {
+  return manifestContent(hubRoots(hub).d, PHASE_D.manifest);
 }

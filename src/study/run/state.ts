@@ -51,7 +51,10 @@ export interface PhaseRecord {
   detail?: string;
   /** SHA-256 over what the phase read when it completed (Phase G, the report): unchanged inputs, nothing to redo. */
   inputs_sha256?: string;
-  /** SHA-256 of the phase's main output when it completed (changed or missing: redo). */
+  /**
+   * SHA-256 of the phase's main output when it completed: Phase G and the report redo when it changed;
+   * Phases C and D (what their roots hold, run/fingerprints.ts) make a resume stop when it changed.
+   */
   outputs_sha256?: string;
   /** Jobs of the phase that failed (its exit code is 1 when some did, even when a resume skips it). */
   failures?: number;

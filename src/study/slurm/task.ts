@@ -31,7 +31,7 @@ import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { parseStudySettings } from '../../settings/parse.js';
 import type { StudySettingsInput } from '../../settings/schema.js';
-import { compareInputs, compareOutputs } from '../run/fingerprints.js';
+import { compareInputs, compareOutputs, phaseCContent, phaseDContent } from '../run/fingerprints.js';
 import { readRunState, writeRunState, type PhaseRecord } from '../run/state.js';
 import { describeMissing, endedByItself, mayStillRun, missingJobs, taskFates, type TaskFate } from './fate.js';
 import { withMergeLock } from './merge-lock.js';
@@ -232,10 +232,13 @@ export async function finalizeStep(home: string, submission: Submission, record:
       ].sort((a, b) => a.task - b.task),
     };
     writeJsonAtomic(finalPath, final);
-    // As a local run records them: the failures of Phase F and G, and the fingerprints of Phase G.
+    // As a local run records them: the failures of Phase F and G, and the fingerprints of Phases C, D and G.
     const extra = name === 'reconstruct' || name === 'compare' ? { failures: final.failed } : {};
-    const prints = name === 'compare' && submission.hub !== null && final.complete
-      ? { inputs_sha256: compareInputs(submission.hub), outputs_sha256: compareOutputs(submission.hub) } : {};
+    const hub = final.complete ? submission.hub : null;
+    const prints = hub === null ? {}
+      : name === 'compare' ? { inputs_sha256: compareInputs(hub), outputs_sha256: compareOutputs(hub) }
+        : name === 'generate' ? { outputs_sha256: phaseCContent(hub) }
+          : name === 'overlap' ? { outputs_sha256: phaseDContent(hub) } : {};
     recordPhase(submission, name, final.complete ? 'complete' : 'failed', final.detail, { ...extra, ...prints });
     return final;
   });
