@@ -31,6 +31,8 @@ export interface RunOptions {
   measure?: boolean;
   /** Kill the child after this many milliseconds (a hang then fails the test instead of hanging it). Default 60 s. */
   timeoutMs?: number;
+  /** Run the child as this user (and group of the same number): needs root. */
+  uid?: number;
 }
 
 export function ptychostudy(args: string[], opts: RunOptions = {}): Run {
@@ -38,6 +40,7 @@ export function ptychostudy(args: string[], opts: RunOptions = {}): Run {
   const r = spawnSync(process.execPath, [...(opts.measure ? ['--require', hook()] : []), cli, ...args], {
     encoding: 'utf8', env: { ...process.env, PTYCHOSTUDY_DEBUG: '', ...opts.env }, timeout: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL',
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
   });
   const out: Run = { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, seconds: (performance.now() - t0) / 1000 };
   if (opts.measure && r.status !== null) {

@@ -10,7 +10,6 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encodeNpy } from '../../src/npy/npy.js';
 import { encodeNpz, loadNpz, saveNpz } from '../../src/npy/npz.js';
 import type { NdArray } from '../../src/npy/types.js';
@@ -19,47 +18,14 @@ import { writeSyntheticDataset } from '../engine/dataset.js';
 import {
   OP, headerDict, latin1, long4Op, npyWithHeader, objectNpy0d, storedMember, strOp, unicodeNpy0d, zeroFilledMember, zip64Extra, zipOf, zipRaw,
 } from '../npy/craft.js';
+import { assertRefused, cli, ptychostudy, type Run } from './cli-run.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'ptychostudy-hostile-'));
 chmodSync(root, 0o755); // readable by the unprivileged user of the read-only case
 const spec = { size: 16, height: 48, width: 48, positions: 16, photons: 1e4, poisson: false, seed: 7 };
 const good = writeSyntheticDataset(join(root, 'good.npz'), spec, 2);
 const goodArrays = loadNpz(good.path);
 const META_EXPECTED = "expected a JSON object (a 0-d '<U' or '|S' string or a pickled str), or no '_metadata' key at all; found ";
-/** Preloaded into the child (--require): prints its peak resident memory (KiB) as the last stderr line. */
-const MAXRSS_HOOK = join(root, 'maxrss.cjs');
-writeFileSync(MAXRSS_HOOK, 'process.on("exit", () => process.stderr.write("maxrss " + process.resourceUsage().maxRSS + "\\n"));\n');
-
-interface Run { status: number | null; stdout: string; stderr: string; seconds: number; maxRssBytes?: number }
-
-function ptychostudy(args: string[], opts: { env?: Record<string, string>; uid?: number; measure?: boolean } = {}): Run {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [...(opts.measure ? ['--require', MAXRSS_HOOK] : []), cli, ...args], {
-    encoding: 'utf8', env: { ...process.env, PTYCHOSTUDY_DEBUG: '', ...opts.env },
-    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
-  });
-  const out: Run = { status: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (performance.now() - t0) / 1000 };
-  if (opts.measure) {
-    const m = /^maxrss (\d+)\n$/m.exec(r.stderr);
-    assert.ok(m, `no maxrss line in ${r.stderr}`);
-    out.maxRssBytes = Number(m[1]) * 1024;
-    out.stderr = r.stderr.replace(/^maxrss \d+\n$/m, '');
-  }
-  return out;
-}
-
-/** Exit 2, stderr exactly `ptychostudy <cmd>: <line>` (one line), no stack trace, well under 10 s. */
-function assertRefused(r: Run, cmd: string, line: string | RegExp): void {
-  assert.equal(r.status, 2, `exit ${r.status}: ${r.stderr}`);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `one line expected:\n${r.stderr}`);
-  if (typeof line === 'string') assert.equal(lines[0], `ptychostudy ${cmd}: ${line}`);
-  else assert.match(lines[0]!, line);
-  assert.doesNotMatch(r.stderr + r.stdout, /^\s+at /m, 'no stack trace');
-  assert.ok(r.seconds < 10, `hang guard: ${r.seconds.toFixed(1)} s`);
-}
-
 /** The good dataset with some members replaced or added (raw `.npy` bytes), stored in a zip. */
 function datasetWith(name: string, raw: Record<string, Uint8Array>, drop: string[] = []): string {
   const members: Record<string, Uint8Array> = {};
