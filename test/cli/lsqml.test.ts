@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
@@ -242,4 +242,15 @@ test('a second lsqml into a directory that one is writing stops at once (exit 2)
   const next = lsqml(['--input', ds.path, '--out', out, '--epochs', '2']);
   assert.equal(next.status, 0, next.stderr);
   assert.deepEqual(readdirSync(out).sort(), ['lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json']);
+});
+
+test('lsqml --overwrite where history/ is a file: refused before the run (exit 2), nothing changed', () => {
+  const out = join(root, 'run-history-file');
+  assert.equal(lsqml(['--input', ds.path, '--out', out, '--epochs', '2']).status, 0);
+  writeFileSync(join(out, 'history'), 'not a directory');
+  const before = readdirSync(out).sort();
+  const r = lsqml(['--input', ds.path, '--out', out, '--epochs', '2', '--overwrite']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr.trim(), `ptychostudy lsqml: ${join(out, 'history')}: expected a directory (where earlier outputs go); found a file`);
+  assert.deepEqual(readdirSync(out).sort(), before);
 });

@@ -13,8 +13,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../../errors.js';
-import { compactUtc, moveFilesInto, removeEntriesStartingWith } from '../../files/dirs.js';
+import { InputError, UsageError } from '../../errors.js';
+import { compactUtc, isDirectory, moveFilesInto, removeEntriesStartingWith } from '../../files/dirs.js';
 import { withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { PHASE_F } from '../hub/layout.js';
@@ -43,6 +43,8 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
     return await withLock(join(out, STANDALONE_LOCK), 'lsqml', 'output directory', async () => {
       const existing = join(out, PHASE_F.reconstruction);
       if (!replace && existsSync(existing)) throw new UsageError(`${existing} exists (replace it with --overwrite; the earlier files then move to history/)`);
+      const history = join(out, PHASE_F.history);
+      if (existsSync(history) && !isDirectory(history)) throw new InputError(`${history}: expected a directory (where earlier outputs go); found a file`);
       removeEntriesStartingWith(out, STAGING_PREFIX); // a killed run's: no run holds the lock but this one
       const stamp = compactUtc(new Date());
       const staging = join(out, `${STAGING_PREFIX}${stamp}-${process.pid}`);
