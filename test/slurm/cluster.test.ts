@@ -172,6 +172,13 @@ test('a study through SLURM writes the hub a local run writes (every file but sl
     assert.deepEqual(Object.keys(b), Object.keys(a), 'the SLURM hub holds other files than the local one');
     const differ = Object.keys(a).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
     assert.deepEqual(differ, [], `files that differ from the local run's: ${differ.join(', ')}`);
+    // run.json's record of what Phases C and D hold (left out of the digests): the same on both, so either resumes alike
+    const held = (hub: string): unknown[] => {
+      const phases = json<{ phases: Record<string, { outputs_sha256?: string }> }>(join(hub, 'run.json')).phases;
+      return [phases['generate']?.outputs_sha256, phases['overlap']?.outputs_sha256];
+    };
+    assert.ok(held(local).every((x) => typeof x === 'string' && /^[0-9a-f]{64}$/.test(x)), String(held(local)));
+    assert.deepEqual(held(viaSlurm), held(local));
 
     // The evidence of the cluster run: scripts with the exact command, version and Node.js; one result per task.
     const jobs = JobsRecordSchema.parse(json(join(viaSlurm, 'slurm', 'jobs.json')));
