@@ -237,11 +237,17 @@ test('a second lsqml into a directory that one is writing stops at once (exit 2)
     first.kill('SIGKILL');
     await ended;
   }
-  // the killed run left its staging directory and its lock; the next run clears both and writes its files
-  assert.ok(readdirSync(out).some((f) => f.startsWith('.staging-lsqml-')));
+  // the killed run left its staging directory (its log so far) and its lock; the next run keeps that log in
+  // history/interrupted-<time>-<pid>/, takes the lock over and writes its files
+  const staged = readdirSync(out).filter((f) => f.startsWith('.staging-lsqml-'));
+  assert.equal(staged.length, 1);
+  const partial = readFileSync(join(out, staged[0]!, 'lsqml.log'), 'utf8');
+  assert.match(partial, /^epoch 0 loss /);
   const next = lsqml(['--input', ds.path, '--out', out, '--epochs', '2']);
   assert.equal(next.status, 0, next.stderr);
-  assert.deepEqual(readdirSync(out).sort(), ['lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json']);
+  assert.deepEqual(readdirSync(out).sort(), ['history', 'lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json']);
+  assert.deepEqual(readdirSync(join(out, 'history')), [`interrupted-${staged[0]!.slice('.staging-lsqml-'.length)}`]);
+  assert.equal(readFileSync(join(out, 'history', `interrupted-${staged[0]!.slice('.staging-lsqml-'.length)}`, 'lsqml.log'), 'utf8'), partial);
 });
 
 test('lsqml --overwrite where history/ is a file: refused before the run (exit 2), nothing changed', () => {

@@ -8,13 +8,14 @@
  * - when it wrote nothing (bad input, found before the first epoch), DIR is left as it was (a DIR this call
  *   created is removed again);
  * - an existing `reconstruction.npz` is replaced only when `replace` is set (`--overwrite`);
- * - the whole of it holds `DIR/.lsqml.lock`, so a second run into DIR stops at once naming the holder, and a
- *   killed run's staging directory is removed by the next one.
+ * - the whole of it holds `DIR/.lsqml.lock`, so a second run into DIR stops at once naming the holder; what a
+ *   killed run left in its staging directory (its log so far) moves to `DIR/history/interrupted-<time>-<pid>/`
+ *   when the next run moves its own files in.
  */
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { compactUtc, isDirectory, moveFilesInto, removeEntriesStartingWith } from '../../files/dirs.js';
+import { compactUtc, createUniqueDir, isDirectory, moveFilesInto } from '../../files/dirs.js';
 import { withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { PHASE_F } from '../hub/layout.js';
@@ -45,7 +46,7 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
       if (!replace && existsSync(existing)) throw new UsageError(`${existing} exists (replace it with --overwrite; the earlier files then move to history/)`);
       const history = join(out, PHASE_F.history);
       if (existsSync(history) && !isDirectory(history)) throw new InputError(`${history}: expected a directory (where earlier outputs go); found a file`);
-      removeEntriesStartingWith(out, STAGING_PREFIX); // a killed run's: no run holds the lock but this one
+      const stale = readdirSync(out).filter((n) => n.startsWith(STAGING_PREFIX)); // killed runs': no other run holds the lock
       const stamp = compactUtc(new Date());
       const staging = join(out, `${STAGING_PREFIX}${stamp}-${process.pid}`);
       mkdirSync(staging);
@@ -60,6 +61,7 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
         rmSync(staging, { recursive: true, force: true });
         throw failure ?? new Error(`the reconstruction wrote nothing into ${staging}`);
       }
+      keepInterrupted(out, stale);
       const archivedTo = archiveOutputs(out, `replaced-${stamp}`);
       moveFilesInto(staging, out);
       if (failure !== null) throw failure;
@@ -69,5 +71,21 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
     });
   } finally {
     if (created && readdirSync(out).length === 0) rmdirSync(out);
+  }
+}
+
+/**
+ * What killed runs left in their staging directories (`names`, in `out`) moves to `out/history/interrupted-<time>-<pid>/`
+ * (their logs say how far they got); empty ones are removed.
+ */
+function keepInterrupted(out: string, names: readonly string[]): void {
+  for (const name of names) {
+    const dir = join(out, name);
+    if (!isDirectory(dir) || readdirSync(dir).length === 0) {
+      rmSync(dir, { recursive: true, force: true });
+      continue;
+    }
+    const history = join(out, PHASE_F.history);
+    moveFilesInto(dir, join(history, createUniqueDir(history, `interrupted-${name.slice(STAGING_PREFIX.length)}`)));
   }
 }
