@@ -94,16 +94,16 @@ function withoutCircumstances(v: unknown): unknown {
   return Object.fromEntries(Object.entries(v).filter(([k]) => !CIRCUMSTANCE_KEYS.has(k)).map(([k, x]) => [k, withoutCircumstances(x)]));
 }
 
-/** What a phase root's manifest says it holds (seeds, counts, per-dose statistics, file names), and the files it holds. */
+/**
+ * What a phase root's manifest says it holds: seeds, counts, per-dose statistics, file names. (Not a listing of
+ * the root: a file someone put beside the data, a note, is no change of what the phase made.)
+ */
 function manifestContent(root: string, manifest: string): string {
-  let content: string;
   try {
-    content = stableJson(withoutCircumstances(JSON.parse(readFileSync(join(root, manifest), 'utf8'))));
+    return sha256([stableJson(withoutCircumstances(JSON.parse(readFileSync(join(root, manifest), 'utf8'))))]);
   } catch {
-    content = fileSha(join(root, manifest)); // absent or not JSON: its bytes (the phase's own check refuses it)
+    return fileSha(join(root, manifest)); // absent or not JSON: its bytes (the phase's own check refuses it)
   }
-  const names = treeListing(root).split('\n').map((line) => line.slice(0, line.lastIndexOf(' '))).join('\n');
-  return sha256([content, names]);
 }
 
 /** What Phase C holds, as run.json records it when the phase completes: another generation into the root changes it. */
@@ -111,7 +111,7 @@ export function phaseCContent(hub: string): string {
   return manifestContent(hubRoots(hub).c, PHASE_C.manifest);
 }
 
-/** What Phase D holds (the views' seeds, spacings and counts, and its files). */
+/** What Phase D holds (the views' seeds, spacings, counts and files). */
 export function phaseDContent(hub: string): string {
   return manifestContent(hubRoots(hub).d, PHASE_D.manifest);
 }
