@@ -28,7 +28,7 @@ export { runSimulation } from './study/simulate/phase.js';
 export { runOverlap } from './study/overlap/phase.js';
 export { runReconstruction } from './study/reconstruct/phase.js';
 export { runComparison, type PhaseGOptions, type PhaseGSummary } from './study/compare/phase.js';
-export { buildReport, type ReportResult } from './study/report/phase.js';
+export { buildReport, type ReportOptions, type ReportProgress, type ReportResult } from './study/report/phase.js';
 
 // one reconstruction, and the engine
 export { runLsqmlJob, type LsqmlJobOptions, type LsqmlJobResult, type JobProgress } from './study/reconstruct/lsqml-job.js';

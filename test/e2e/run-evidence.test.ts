@@ -160,6 +160,11 @@ test('report: a present but broken input is exit 2 naming it and the earlier rep
   const r = cli(['report', '--out', hub]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(readFileSync(join(hub, 'report', 'index.html'), 'utf8'), /Not available:<\/strong> study design/);
+  // progress: one line per section as it is built, in page order
+  const progress = r.stderr.split('\n').filter((l) => l.startsWith('report: '));
+  assert.equal(progress.length, 11, r.stderr);
+  progress.forEach((l, i) => assert.match(l, new RegExp(`^report: ${i + 1}/11 \\S.* \\(\\d+\\.\\d s\\)$`)));
+  assert.match(progress[0]!, /^report: 1\/11 At a glance /);
 });
 
 test('run: a report phase killed while it builds leaves the earlier report whole and is not recorded complete', { timeout: 120_000 }, async () => {

@@ -17,7 +17,9 @@ export function register(program: Command): void {
       '(as written by `ptychostudy run`, or by generate/overlap/reconstruct/compare with those roots). Sections: ' +
       'study design, data (object, probe, position maps with counts), reconstructions, metric tables, charts, ' +
       'reconstruction runs, skipped/failed jobs with reasons, software versions. Anything missing is shown as ' +
-      '"not available".\n\nExit codes: 0 written; 2 bad usage (no such hub).');
+      '"not available". Progress: one line per section on stderr as it is built (none with --quiet). The page is built ' +
+      'in a temporary directory and renamed into place, so an interrupted build leaves the earlier report whole.\n\n' +
+      'Exit codes: 0 written; 2 bad usage or a broken input (named), the earlier report kept.');
   addOutOption(cmd, 'the study hub: its report/ is (re)written (required)', OLD_OUT);
   cmd
     .option('--quiet', 'print nothing but errors')
@@ -26,7 +28,7 @@ export function register(program: Command): void {
       if (!hub) throw new UsageError('--out is required (the hub)');
       if (!existsSync(hub) || !statSync(hub).isDirectory()) throw new UsageError(`--out ${hub}: no such directory`);
       const { buildReport } = await import('../../study/report/phase.js');
-      const r = await buildReport(hub);
+      const r = await buildReport(hub, undefined, f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) });
       if (!f.quiet) {
         process.stdout.write(`report: ${r.indexPath} (${r.images.length} images)\n`);
         for (const m of r.missing) process.stderr.write(`not available: ${m}\n`);

@@ -176,7 +176,8 @@ export function register(program: Command): void {
           case 'phase-end': say(`${ok} ${e.phase} (${fmtSeconds(e.seconds)}; total ${fmtSeconds((performance.now() - t0) / 1000)}): ${e.detail}`); break;
           case 'generate':
           case 'overlap':
-          case 'compare': {
+          case 'compare':
+          case 'report': {
             const msg = e.progress.message;
             if (msg !== lastMessage) { lastMessage = msg; say(`  ${msg}`); }
             break;

@@ -40,24 +40,40 @@ export interface ReportResult {
   figures: DrawnFigure[];
 }
 
+/** One section of the page built: `done` of `count`, its title and how long it took. */
+export interface ReportProgress {
+  done: number;
+  count: number;
+  section: string;
+  seconds: number;
+  /** One line saying so, e.g. `report: 4/11 reconstructions (0.4 s)`. */
+  message: string;
+}
+
+export interface ReportOptions {
+  /** run.json as the page shows it (a `run` shows itself complete). */
+  shownRun?: unknown;
+  onProgress?: (p: ReportProgress) => void;
+}
+
 /**
  * Writes `<hub>/report/index.html` (and its images), holding `<hub>/report/.report.lock` (a second report of
  * the same hub waits for it, up to `lockWaitMs`, default 10 minutes: both rebuild the image directory).
  */
-export async function buildReport(hub: string, lockWaitMs = MERGE_WAIT_MS, opts: { shownRun?: unknown } = {}): Promise<ReportResult> {
+export async function buildReport(hub: string, lockWaitMs = MERGE_WAIT_MS, opts: ReportOptions = {}): Promise<ReportResult> {
   return withLock(join(planReport(hub, opts.shownRun).outDir, REPORT.lock), 'report', 'report directory',
-    () => writeReport(hub, opts.shownRun), { waitMs: lockWaitMs });
+    () => writeReport(hub, opts), { waitMs: lockWaitMs });
 }
 
 /** Names of a build's temporary directories in the report directory (the new report, the earlier images). */
 const BUILD_PREFIX = '.tmp-report';
 
-async function writeReport(hub: string, shownRun: unknown): Promise<ReportResult> {
-  const plan = planReport(hub, shownRun);
+async function writeReport(hub: string, opts: ReportOptions): Promise<ReportResult> {
+  const plan = planReport(hub, opts.shownRun);
   removeEntriesStartingWith(plan.outDir, BUILD_PREFIX); // ended builds' (this one holds the lock)
   const build = join(plan.outDir, `${BUILD_PREFIX}.${process.pid}.${randomBytes(4).toString('hex')}`);
   try {
-    const built = await writeReportInto(hub, plan, build);
+    const built = await writeReportInto(hub, plan, build, opts.onProgress);
     // into place: the images (the earlier ones moved aside first, removed after), then the page
     const aside = join(plan.outDir, `${BUILD_PREFIX}-old.${process.pid}.${randomBytes(4).toString('hex')}`);
     if (existsSync(plan.imgDir)) renameSync(plan.imgDir, aside);
@@ -70,7 +86,7 @@ async function writeReport(hub: string, shownRun: unknown): Promise<ReportResult
   }
 }
 
-async function writeReportInto(hub: string, plan: ReportPlan, build: string): Promise<ReportResult> {
+async function writeReportInto(hub: string, plan: ReportPlan, build: string, onProgress?: (p: ReportProgress) => void): Promise<ReportResult> {
   const imgDir = join(build, REPORT.images);
   mkdirSync(imgDir, { recursive: true });
   const img = new ImageDir(imgDir);
@@ -82,7 +98,12 @@ async function writeReportInto(hub: string, plan: ReportPlan, build: string): Pr
   const sections: Section[] = [];
   for (const build of builders) {
     await yieldToEventLoop(); // sections compute synchronously: let signals (Ctrl-C) through between them
-    sections.push(await build(ctx));
+    const t0 = performance.now();
+    const section = await build(ctx);
+    sections.push(section);
+    const seconds = (performance.now() - t0) / 1000;
+    const done = sections.length, count = builders.length;
+    onProgress?.({ done, count, section: section.title, seconds, message: `report: ${done}/${count} ${section.title} (${seconds.toFixed(1)} s)` });
   }
   const title = 'ptychostudy — dose/overlap study report';
   const subtitle = `hub ${hub} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} · doses ${plan.doses.join(', ') || 'none found'} · our model: ${OWN_MODEL}`;

@@ -28,6 +28,7 @@ import type { StudySettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import type { PhaseGSummary } from '../compare/phase.js';
 import type { PhaseGProgress } from '../compare/job.js';
+import type { ReportProgress } from '../report/phase.js';
 import { designFromSettings, type StudyDesign } from '../design/design.js';
 import { readMetricsSummary } from '../hub/metrics-summary.js';
 import { HUB, hubRoots, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
@@ -52,7 +53,8 @@ export type RunEvent =
   | { type: 'generate'; progress: PhaseCProgress }
   | { type: 'overlap'; progress: OverlapProgress }
   | { type: 'reconstruct'; event: PhaseFEvent }
-  | { type: 'compare'; progress: PhaseGProgress };
+  | { type: 'compare'; progress: PhaseGProgress }
+  | { type: 'report'; progress: ReportProgress };
 
 export interface RunResult {
   hub: string;
@@ -402,7 +404,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     shown.status = 'complete';
     shown.updated = utcSeconds();
     const { buildReport } = await import('../report/phase.js');
-    await buildReport(hub, undefined, { shownRun: shown });
+    await buildReport(hub, undefined, { shownRun: shown, onProgress: (progress) => onEvent({ type: 'report', progress }) });
     return { detail, fingerprints: () => ({ inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) }) };
   });
 
