@@ -208,7 +208,7 @@ test('a hub whose Phase C or D another command rewrote with other settings is re
   assert.equal(refused.status, 2, refused.stderr);
   assert.match(refused.stderr, new RegExp(`${join(hub, 'phase_c', 'run_manifest.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: Phase C no longer holds what this hub's run made`));
   assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
-  // (a phase root's lock, taken to read it, sets its directory's time back only to the microsecond)
+  // (a phase root's lock, taken to read it, sets its directory's time back only to the millisecond)
   assert.deepEqual(changed(before, snapshot(hub)).filter((k) => !k.endsWith('/')), [], 'the refused resume wrote something');
   assert.deepEqual([...snapshot(hub).keys()], [...before.keys()]);
 

@@ -430,6 +430,14 @@ test('SLURM jobs of a hub keep local commands and other submissions off its phas
       const manifest = ManifestSchema.parse(json(join(phaseF, 'reconstruction_manifest.json')));
       assert.equal(manifest.execution_results.filter((r) => r.status === 'success').length, 6);
       assert.deepEqual(manifest.execution_results.find(failedKey)!.history.map((h) => h.status).at(-1), 'failed', 'the failure is kept in the job\'s history');
+
+      // Phase C rewritten by another command with another seed: a resume through SLURM is refused before it submits
+      const jobsBefore = readFileSync(join(hub, 'slurm', 'jobs.json'), 'utf8');
+      assert.equal(cli(['generate', '--out', join(hub, 'phase_c'), '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--seed', '7', '--overwrite']).status, 0);
+      const rewritten = cli(['run', ...TINY, '--executor', 'slurm', '--detach', '--out', hub]);
+      assert.equal(rewritten.status, 2, rewritten.stderr);
+      assert.match(last(rewritten), new RegExp(`^ptychostudy run: ${esc(join(hub, 'phase_c', 'run_manifest.json'))}: Phase C no longer holds what this hub's run made`));
+      assert.equal(readFileSync(join(hub, 'slurm', 'jobs.json'), 'utf8'), jobsBefore, 'nothing was submitted');
     } finally {
       cleanUp(phaseF);
       cleanUp(hub);

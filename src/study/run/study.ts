@@ -125,21 +125,20 @@ export function designRecord(settings: StudySettings, design: StudyDesign): Reco
  * complete, and while later phases read it), so that no other process (`reconstruct`, `generate`, … into
  * the same root) writes there meanwhile. A busy root is a `LockBusyError` (exit code 2) naming the holder.
  * The lock file is the only thing taking it writes; the root directory's times are put back when it is
- * released (to the microsecond: finer digits are lost), so a finished hub resumes without a changed modification time.
+ * released (to the millisecond, which stays put from one resume to the next: a root last written by another
+ * command loses its finer digits once), so a finished hub resumes without a changed modification time.
  */
 class RootGuard {
   private lock: HeldLock | null = null;
-  /** The root's times in seconds, formed from its nanosecond times (utimes puts them back to the microsecond). */
-  private times: { atime: number; mtime: number } | null = null;
+  private times: { atime: Date; mtime: Date } | null = null;
 
   constructor(private readonly root: string, private readonly lockName: string, private readonly place: string,
     private readonly waitMs = 0) {}
 
   async take(): Promise<void> {
     if (this.lock !== null) return;
-    const st = statSync(this.root, { throwIfNoEntry: false, bigint: true });
-    const seconds = (ns: bigint): number => Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
-    this.times = st?.isDirectory() ? { atime: seconds(st.atimeNs), mtime: seconds(st.mtimeNs) } : null;
+    const st = statSync(this.root, { throwIfNoEntry: false });
+    this.times = st?.isDirectory() ? { atime: st.atime, mtime: st.mtime } : null;
     const path = join(this.root, this.lockName);
     this.lock = this.waitMs > 0 ? await waitForLock(path, 'study run (reading)', this.place, { waitMs: this.waitMs })
       : tryLock(path, 'study run (reading)', this.place);
@@ -169,6 +168,25 @@ function recordPresent(path: string): boolean {
   const value = read.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw brokenRecord(path, 'expected a JSON object', consequence);
   return true;
+}
+
+/**
+ * For a phase that `state` records complete: what its root holds is still what this hub's run recorded when
+ * the phase completed (hubs recorded before these fingerprints are not checked). Otherwise another command
+ * rewrote the root since (e.g. `generate --overwrite` with another seed) and the later phases were made from
+ * the earlier data: an InputError naming the root's manifest, before anything is written. Local and SLURM
+ * resumes both check.
+ */
+export function checkPhaseRootUnchanged(hub: string, state: RunState, name: 'generate' | 'overlap'): void {
+  const p = state.phases[name];
+  if (p?.status !== 'complete' || p.outputs_sha256 === undefined) return;
+  const [what, content, path] = name === 'generate'
+    ? ['Phase C', phaseCContent, join(hubRoots(hub).c, PHASE_C.manifest)] as const
+    : ['Phase D', phaseDContent, join(hubRoots(hub).d, PHASE_D.manifest)] as const;
+  if (p.outputs_sha256 === content(hub)) return;
+  throw new InputError(`${path}: ${what} no longer holds what this hub's run made (another command wrote into ${dirname(path)} since), ` +
+    'and the later phases were made from what it held; nothing was written. Put the earlier files back, or start a new hub ' +
+    '(another `hub`, or `force`)');
 }
 
 /** A hub's settings differ from the requested ones in settings that change results. */
@@ -302,20 +320,6 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       throw err;
     }
   };
-  /**
-   * A check of a completed phase's record: what the phase's root holds is still what this hub's run recorded
-   * when the phase completed (hubs recorded before these fingerprints are not checked). Otherwise another
-   * command rewrote the root since (e.g. `generate --overwrite` with another seed) and the later phases were
-   * made from the earlier data: an InputError, nothing written.
-   */
-  const unchangedSince = (name: 'generate' | 'overlap', what: string, content: (hub: string) => string) => (path: string): void => {
-    const recorded = state.phases[name]?.outputs_sha256;
-    if (recorded === undefined || recorded === content(hub)) return;
-    throw new InputError(`${path}: ${what} no longer holds what this hub's run made (another command wrote into ${dirname(path)} since), ` +
-      'and the later phases were made from what it held; nothing was written. Put the earlier files back, or start a new hub ' +
-      '(another `hub`, or `force`)');
-  };
-
   /** Skipped when the phase's record is present and valid (a broken one: InputError; an absent one: redo). */
   const recordedComplete = (path: string, check: (p: string) => unknown = () => {}): SkipCheck => async () => {
     if (!recordPresent(path)) return null;
@@ -328,7 +332,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     return { detail: `${design.dose_list.length} doses, N = ${design.patch_size_pixels}, views ${Object.keys(design.overlap_views).join('/')}` };
   });
 
-  await phase('generate', recordedComplete(join(roots.c, PHASE_C.manifest), unchangedSince('generate', 'Phase C', phaseCContent)), async () => {
+  await phase('generate', recordedComplete(join(roots.c, PHASE_C.manifest), () => checkPhaseRootUnchanged(hub, state, 'generate')), async () => {
     const { runSimulation } = await import('../simulate/phase.js');
     const r = await runSimulation(settings, { outputRoot: roots.c, overwrite: true }, (progress) => onEvent({ type: 'generate', progress }));
     return {
@@ -337,7 +341,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     };
   });
 
-  const overlapRecord = (path: string): void => { readOverlapManifest(path); unchangedSince('overlap', 'Phase D', phaseDContent)(path); };
+  const overlapRecord = (path: string): void => { readOverlapManifest(path); checkPhaseRootUnchanged(hub, state, 'overlap'); };
   await phase('overlap', recordedComplete(join(roots.d, PHASE_D.manifest), overlapRecord), async () => {
     const { runOverlap } = await import('../overlap/phase.js');
     const r = await runOverlap(settings, { phaseCRoot: roots.c, outputRoot: roots.d, doses: settings.simulation.doses, overwrite: true },

@@ -25,7 +25,7 @@ import type { PhaseName } from '../phase.js';
 import {
   conflictingSettings, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type RunState,
 } from '../run/state.js';
-import { designRecord, HubSettingsError, removeStaleTemporaries } from '../run/study.js';
+import { checkPhaseRootUnchanged, designRecord, HubSettingsError, removeStaleTemporaries } from '../run/study.js';
 import { finishSubmission } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
 import { studySteps, type PlannedStep } from './plans.js';
@@ -236,6 +236,8 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
   if (previous) {
     const conflicts = conflictingSettings(readHubSettings(hub)!, settings);
     if (conflicts.length > 0) throw new HubSettingsError(hub, conflicts);
+    checkPhaseRootUnchanged(hub, previous, 'generate');
+    checkPhaseRootUnchanged(hub, previous, 'overlap');
   }
   mkdirSync(hub, { recursive: true });
   const home = resolve(hub);
