@@ -35,6 +35,7 @@ import { HUB, hubRoots, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hu
 import type { OverlapProgress } from '../overlap/plan.js';
 import { readOverlapManifest } from '../overlap/record.js';
 import { PHASES, type PhaseName } from '../phase.js';
+import { shellJoin } from '../reconstruct/jobs.js';
 import { planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
 import { sceneParameters } from '../simulate/job.js';
@@ -180,13 +181,16 @@ function recordPresent(path: string): boolean {
 export function checkPhaseRootUnchanged(hub: string, state: RunState, name: 'generate' | 'overlap'): void {
   const p = state.phases[name];
   if (p?.status !== 'complete' || p.outputs_sha256 === undefined) return;
-  const [what, content, path] = name === 'generate'
-    ? ['Phase C', phaseCContent, join(hubRoots(hub).c, PHASE_C.manifest)] as const
-    : ['Phase D', phaseDContent, join(hubRoots(hub).d, PHASE_D.manifest)] as const;
+  const roots = hubRoots(hub);
+  const settingsFile = join(hub, HUB.settings);
+  const [what, content, path, remake] = name === 'generate'
+    ? ['Phase C', phaseCContent, join(roots.c, PHASE_C.manifest), ['generate', '--config', settingsFile, '--out', roots.c, '--overwrite']] as const
+    : ['Phase D', phaseDContent, join(roots.d, PHASE_D.manifest),
+      ['overlap', '--config', settingsFile, '--phase-c-root', roots.c, '--out', roots.d, '--overwrite']] as const;
   if (p.outputs_sha256 === content(hub)) return;
   throw new InputError(`${path}: ${what} no longer holds what this hub's run made (another command wrote into ${dirname(path)} since), ` +
-    'and the later phases were made from what it held; nothing was written. Put the earlier files back, or start a new hub ' +
-    '(another `hub`, or `force`)');
+    'and the later phases were made from what it held; nothing was written. Start a new hub (another `hub`, or `force`), or ' +
+    `remake it from the hub's settings, which gives the same data again: ${shellJoin(['ptychostudy', ...remake])}`);
 }
 
 /** A hub's settings differ from the requested ones in settings that change results. */
