@@ -3,7 +3,7 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { runSimulation } from '../../src/study/simulate/phase.js';
@@ -127,4 +127,22 @@ test('SIGKILL mid-run leaves the previous complete manifest; the re-run finishes
     assert.deepEqual(readdirSync(join(artifact, r.output_dir)).filter((f) => f.startsWith('.staging-')), [], 'staging of the killed job removed');
   }
   assert.equal(readdirSync(join(artifact, 'runs')).length, 2);
+});
+
+test('what a killed job left in its staging directory (its log so far) is kept in history/interrupted-<run id>/ when the job runs again', () => {
+  const artifact = join(root, 'f-interrupted');
+  const jobDir = join(artifact, 'dose_1000', 'dense', 'train');
+  // as a job killed in its third epoch leaves it (staging directories are named .staging-<run id>), and one killed before its first
+  const partial = 'epoch 0 loss 1.0e+2 seconds 0.1\nepoch 1 loss 5.0e+1 seconds 0.1\n';
+  mkdirSync(join(jobDir, '.staging-20261205T000000Z-dead'), { recursive: true });
+  writeFileSync(join(jobDir, '.staging-20261205T000000Z-dead', 'lsqml.log'), partial);
+  mkdirSync(join(jobDir, '.staging-20261205T000001Z-dead'));
+  const r = spawnSync(process.execPath, [cli, 'reconstruct', '--phase-c-root', phaseC, '--phase-d-root', phaseD, '--artifact-root', artifact,
+    '--doses', '1000', '--view', 'dense', '--split', 'train', '--epochs', '2', '--batch-size', '16', '--n-images', '40', '--jobs', '1'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(jobDir).filter((f) => f.startsWith('.')), [], 'no staging directory left');
+  assert.deepEqual(readdirSync(join(jobDir, 'history')), ['interrupted-20261205T000000Z-dead'], 'the empty one removed, the other kept');
+  assert.deepEqual(readdirSync(join(jobDir, 'history', 'interrupted-20261205T000000Z-dead')), ['lsqml.log']);
+  assert.equal(readFileSync(join(jobDir, 'history', 'interrupted-20261205T000000Z-dead', 'lsqml.log'), 'utf8'), partial);
+  assert.ok(existsSync(join(jobDir, 'reconstruction.npz')));
 });

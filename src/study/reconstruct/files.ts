@@ -1,7 +1,10 @@
-/** Where a job's earlier outputs go when a later run replaces them: `<job dir>/history/<run id>/`. */
-import { existsSync, renameSync } from 'node:fs';
+/**
+ * Where a job's earlier outputs go when a later run replaces them: `<job dir>/history/<run id>/`; and what a
+ * killed run left in its staging directory: `<job dir>/history/interrupted-<run id>/`.
+ */
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createUniqueDir } from '../../files/dirs.js';
+import { createUniqueDir, isDirectory, moveFilesInto } from '../../files/dirs.js';
 import { checkSafeName } from '../../files/paths.js';
 import { JOB_OUTPUT_FILES, PHASE_F } from '../hub/layout.js';
 
@@ -19,4 +22,30 @@ export function archiveOutputs(outputDir: string, label: string): string | null 
   const dest = join(histRoot, name);
   for (const f of present) renameSync(join(outputDir, f), join(dest, f));
   return dest;
+}
+
+/** The entries of `dir` whose names start with `prefix` (staging directories), none when `dir` cannot be read. */
+export function stagingEntries(dir: string, prefix: string): string[] {
+  try {
+    return readdirSync(dir).filter((n) => n.startsWith(prefix));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Keeps what killed runs left in the staging directories `names` of `outputDir` (their logs say how far they
+ * got): each non-empty one's files move to `outputDir/history/interrupted-<name without prefix>/` (unique); empty
+ * ones, and entries that are not directories, are removed. Call it only where no other run can be using them.
+ */
+export function keepInterrupted(outputDir: string, names: readonly string[], prefix: string): void {
+  for (const name of names) {
+    const dir = join(outputDir, name);
+    if (!isDirectory(dir) || readdirSync(dir).length === 0) {
+      rmSync(dir, { recursive: true, force: true });
+      continue;
+    }
+    const history = join(outputDir, PHASE_F.history);
+    moveFilesInto(dir, join(history, createUniqueDir(history, `interrupted-${name.slice(prefix.length)}`)));
+  }
 }

@@ -15,11 +15,11 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { compactUtc, createUniqueDir, isDirectory, moveFilesInto } from '../../files/dirs.js';
+import { compactUtc, isDirectory, moveFilesInto } from '../../files/dirs.js';
 import { withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { PHASE_F } from '../hub/layout.js';
-import { archiveOutputs } from './files.js';
+import { archiveOutputs, keepInterrupted, stagingEntries } from './files.js';
 import { runLsqmlJob, type JobProgress, type LsqmlJobOptions, type LsqmlJobResult } from './lsqml-job.js';
 
 /** The lock a standalone reconstruction holds in its output directory. */
@@ -46,7 +46,7 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
       if (!replace && existsSync(existing)) throw new UsageError(`${existing} exists (replace it with --overwrite; the earlier files then move to history/)`);
       const history = join(out, PHASE_F.history);
       if (existsSync(history) && !isDirectory(history)) throw new InputError(`${history}: expected a directory (where earlier outputs go); found a file`);
-      const stale = readdirSync(out).filter((n) => n.startsWith(STAGING_PREFIX)); // killed runs': no other run holds the lock
+      const stale = stagingEntries(out, STAGING_PREFIX); // killed runs': no other run holds the lock
       const stamp = compactUtc(new Date());
       const staging = join(out, `${STAGING_PREFIX}${stamp}-${process.pid}`);
       mkdirSync(staging);
@@ -61,7 +61,7 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
         rmSync(staging, { recursive: true, force: true });
         throw failure ?? new Error(`the reconstruction wrote nothing into ${staging}`);
       }
-      keepInterrupted(out, stale);
+      keepInterrupted(out, stale, STAGING_PREFIX);
       const archivedTo = archiveOutputs(out, `replaced-${stamp}`);
       moveFilesInto(staging, out);
       if (failure !== null) throw failure;
@@ -74,18 +74,3 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
   }
 }
 
-/**
- * What killed runs left in their staging directories (`names`, in `out`) moves to `out/history/interrupted-<time>-<pid>/`
- * (their logs say how far they got); empty ones are removed.
- */
-function keepInterrupted(out: string, names: readonly string[]): void {
-  for (const name of names) {
-    const dir = join(out, name);
-    if (!isDirectory(dir) || readdirSync(dir).length === 0) {
-      rmSync(dir, { recursive: true, force: true });
-      continue;
-    }
-    const history = join(out, PHASE_F.history);
-    moveFilesInto(dir, join(history, createUniqueDir(history, `interrupted-${name.slice(STAGING_PREFIX.length)}`)));
-  }
-}
