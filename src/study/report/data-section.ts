@@ -17,6 +17,7 @@ import { float64Of, readDiffractionSample, readGroundTruth, type DiffractionSamp
 import { datasetCandidates, doseDirName, OVERLAP_VIEWS, PHASE_C, phaseCSplitFile, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
 import { readOverlapBundle, type OverlapStats, type ViewOverlap } from '../hub/overlap-files.js';
 import { doseLabel, pct, tryOr, type ReportContext } from './sections.js';
+import { yieldToEventLoop } from '../phase.js';
 
 /** Patterns shown per dose. */
 const PATTERNS_PER_DOSE = 3;
@@ -196,11 +197,12 @@ function overlapRow(view: string, split: string, n: number | null, s: OverlapSta
 }
 
 /** Data: the ground-truth object and probe, diffraction patterns, scan positions, overlap per view. */
-export function dataSection(ctx: ReportContext): Section {
+export async function dataSection(ctx: ReportContext): Promise<Section> {
   const parts: string[] = [];
-  objectAndProbe(ctx, parts);
-  diffraction(ctx, parts);
-  positionsAndOverlap(ctx, parts);
+  for (const part of [objectAndProbe, diffraction, positionsAndOverlap]) {
+    await yieldToEventLoop(); // let signals (Ctrl-C) through between the parts' figures
+    part(ctx, parts);
+  }
   return { id: 'data', title: 'Data', body: parts.join('\n') };
 }
 

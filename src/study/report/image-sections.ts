@@ -16,6 +16,7 @@ import { doseDirName, jobDir, PHASE_F, PHASE_G, SPLITS, VIEWS, type JobAddress }
 import { OWN_MODEL } from '../hub/metrics-summary.js';
 import { readReconstructedProbe } from '../hub/reconstruction-arrays.js';
 import { doseLabel, fmt, tryOr, type ReportContext } from './sections.js';
+import { yieldToEventLoop } from '../phase.js';
 
 /** Views that occur among the jobs, in the canonical order. */
 function viewsOf(jobs: readonly JobAddress[]): string[] {
@@ -83,7 +84,7 @@ function headline(ctx: ReportContext, split: string): string {
 }
 
 /** At a glance: facts, headline scores, the dose × view phase grids. */
-export function glanceSection(ctx: ReportContext): Section {
+export async function glanceSection(ctx: ReportContext): Promise<Section> {
   const { plan } = ctx;
   const parts: string[] = [];
   const doses = plan.doses;
@@ -101,7 +102,12 @@ export function glanceSection(ctx: ReportContext): Section {
   parts.push(`<dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`);
   const split = plan.summary?.rows.some((r) => r.split === 'test') ? 'test' : 'train';
   parts.push(headline(ctx, split));
-  const grids = SPLITS.map((s) => phaseGrid(ctx, s)).filter((g): g is { src: string; caption: string } => g !== null);
+  const grids: { src: string; caption: string }[] = [];
+  for (const s of SPLITS) {
+    await yieldToEventLoop(); // each grid takes seconds at fly64 size: let signals (Ctrl-C) through between them
+    const g = phaseGrid(ctx, s);
+    if (g !== null) grids.push(g);
+  }
   if (grids.length === 0) parts.push(ctx.na('phase grid: no Phase G reconstructions_aligned.npz found (run ptychostudy compare)'));
   else {
     parts.push(`<p class="small">Object phase of every reconstruction by ${esc(OWN_MODEL)} after registration to the ground truth (offset, global phase and phase ramp removed; moved onto the ground truth's branch), each over its job's compared region, with the ground truth on top. One colour scale for the whole grid (stated under each figure): the ground truth's 0.5–99.5 percentile; values outside are clipped, and the share of clipped pixels is written under each image. Click a figure for its full size.</p>`);
