@@ -35,15 +35,18 @@ export function moveFilesInto(from: string, to: string): void {
   rmSync(from, { recursive: true, force: true });
 }
 
-/** Removes the entries of `dir` whose names start with `prefix` (e.g. a killed run's staging directories). */
-export function removeEntriesStartingWith(dir: string, prefix: string): void {
-  let names: string[];
+/** The names of the entries of `dir` that start with `prefix`; none when `dir` cannot be read. */
+export function entriesStartingWith(dir: string, prefix: string): string[] {
   try {
-    names = readdirSync(dir);
+    return readdirSync(dir).filter((n) => n.startsWith(prefix));
   } catch {
-    return;
+    return [];
   }
-  for (const n of names) if (n.startsWith(prefix)) rmSync(join(dir, n), { recursive: true, force: true });
+}
+
+/** Removes the entries of `dir` whose names start with `prefix` (e.g. an ended build's temporary directories). */
+export function removeEntriesStartingWith(dir: string, prefix: string): void {
+  for (const n of entriesStartingWith(dir, prefix)) rmSync(join(dir, n), { recursive: true, force: true });
 }
 
 export function isDirectory(p: string): boolean {

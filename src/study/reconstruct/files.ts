@@ -24,15 +24,6 @@ export function archiveOutputs(outputDir: string, label: string): string | null 
   return dest;
 }
 
-/** The entries of `dir` whose names start with `prefix` (staging directories), none when `dir` cannot be read. */
-export function stagingEntries(dir: string, prefix: string): string[] {
-  try {
-    return readdirSync(dir).filter((n) => n.startsWith(prefix));
-  } catch {
-    return [];
-  }
-}
-
 /**
  * Keeps what killed runs left in the staging directories `names` of `outputDir` (their logs say how far they
  * got): each non-empty one's files move to `outputDir/history/interrupted-<name without prefix>/` (unique); empty

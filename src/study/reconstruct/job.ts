@@ -9,14 +9,14 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../files/atomic.js';
-import { moveFilesInto } from '../../files/dirs.js';
+import { entriesStartingWith, moveFilesInto } from '../../files/dirs.js';
 import { recordPath } from '../../files/paths.js';
 import { fingerprint, type Fingerprint } from '../../files/fingerprint.js';
 import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import { jobKey, PHASE_F } from '../hub/layout.js';
 import type { Phase } from '../phase.js';
 import { workerEngine, type EngineRunner, type EpochProgress } from './engine-runner.js';
-import { archiveOutputs, keepInterrupted, stagingEntries } from './files.js';
+import { archiveOutputs, keepInterrupted } from './files.js';
 import { commandFor, shellJoin, type ReconstructionJob } from './jobs.js';
 import type { LsqmlJobResult } from './lsqml-job.js';
 import { ref, type PhaseFEvent, type ReconstructionRun } from './record.js';
@@ -67,7 +67,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
   let error: string | null = null;
   try {
     mkdirSync(job.outputDir, { recursive: true });
-    keepInterrupted(job.outputDir, stagingEntries(job.outputDir, PHASE_F.stagingPrefix), PHASE_F.stagingPrefix); // a killed run's
+    keepInterrupted(job.outputDir, entriesStartingWith(job.outputDir, PHASE_F.stagingPrefix), PHASE_F.stagingPrefix); // a killed run's
     mkdirSync(staging, { recursive: true });
     const settings = threads !== undefined ? { ...job.settings, threads } : job.settings;
     engineResult = await engine({ inputNpz: job.inputNpz, outputDir: staging, settings }, (progress) => {

@@ -15,11 +15,11 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { compactUtc, isDirectory, moveFilesInto } from '../../files/dirs.js';
+import { compactUtc, entriesStartingWith, isDirectory, moveFilesInto } from '../../files/dirs.js';
 import { withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { PHASE_F } from '../hub/layout.js';
-import { archiveOutputs, keepInterrupted, stagingEntries } from './files.js';
+import { archiveOutputs, keepInterrupted } from './files.js';
 import { runLsqmlJob, type JobProgress, type LsqmlJobOptions, type LsqmlJobResult } from './lsqml-job.js';
 
 /** The lock a standalone reconstruction holds in its output directory. */
@@ -43,10 +43,10 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
   try {
     return await withLock(join(out, STANDALONE_LOCK), 'lsqml', 'output directory', async () => {
       const existing = join(out, PHASE_F.reconstruction);
-      if (!replace && existsSync(existing)) throw new UsageError(`${existing} exists (replace it with --overwrite; the earlier files then move to history/)`);
+      if (!replace && existsSync(existing)) throw new UsageError(`${existing} exists; pass --overwrite to replace it (the earlier files then move to history/)`);
       const history = join(out, PHASE_F.history);
       if (existsSync(history) && !isDirectory(history)) throw new InputError(`${history}: expected a directory (where earlier outputs go); found a file`);
-      const stale = stagingEntries(out, STAGING_PREFIX); // killed runs': no other run holds the lock
+      const stale = entriesStartingWith(out, STAGING_PREFIX); // killed runs': no other run holds the lock
       const stamp = compactUtc(new Date());
       const staging = join(out, `${STAGING_PREFIX}${stamp}-${process.pid}`);
       mkdirSync(staging);
