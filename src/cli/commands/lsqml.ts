@@ -1,12 +1,10 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { action } from '../action.js';
 import { integerFlag } from '../flags.js';
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { UsageError } from '../../errors.js';
 import { settingsDefaults } from '../../settings/parse.js';
-import { PHASE_F } from '../../study/hub/layout.js';
 import type { JobProgress } from '../../study/reconstruct/lsqml-job.js';
 
 /** Old names of --out and --input, still accepted. */
@@ -117,8 +115,6 @@ export function register(program: Command): void {
       });
       const opts = { inputNpz: input, outputDir, settings };
       if (!existsSync(opts.inputNpz)) throw new UsageError(`--input ${opts.inputNpz}: no such file`);
-      const existing = join(opts.outputDir, PHASE_F.reconstruction);
-      if (existsSync(existing) && !flags.overwrite) throw new UsageError(`${existing} exists; pass --overwrite to replace it (the earlier files then move to history/)`);
       const progress = progressPrinter(!!process.stderr.isTTY);
       let r;
       try {
