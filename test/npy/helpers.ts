@@ -1,7 +1,7 @@
 /** Shared helpers for the codec tests: NumPy-style canonical values and a python3+numpy probe. */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { NdArray, PyScalar } from '../../src/npy/types.js';
+import { c64, type NdArray, type PyScalar } from '../../src/npy/types.js';
 
 /** test/fixtures/numpy/ (tests run from dist/test/npy/). */
 export const NUMPY_FIXTURES = fileURLToPath(new URL('../../../test/fixtures/numpy/', import.meta.url));
@@ -84,4 +84,11 @@ export function sampleArrays(): Record<string, NdArray> {
     scalar: { dtype: '<f8', shape: [], data: Float64Array.of(42) },
     empty: { dtype: '<f4', shape: [0, 4], data: new Float32Array(0) },
   };
+}
+
+/** A complex64 [h, w] array of ones (an object or probe that is valid and nothing more). */
+export function onesC8(h: number, w: number): NdArray {
+  const d = new Float32Array(2 * h * w);
+  for (let i = 0; i < h * w; i++) d[2 * i] = 1;
+  return c64([h, w], d);
 }

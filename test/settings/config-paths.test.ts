@@ -9,23 +9,17 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
-import type { NdArray } from '../../src/npy/types.js';
 import { readSettingsFile } from '../../src/settings/file.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
+import { onesC8 } from '../npy/helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ptychostudy-config-paths-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
-function c8(h: number, w: number): NdArray {
-  const d = new Float32Array(2 * h * w);
-  for (let i = 0; i < h * w; i++) d[2 * i] = 1;
-  return { dtype: '<c8', shape: [h, w], data: d };
-}
-
 test('a relative baseNpz in a settings file is read from the file\'s folder (was: the working directory\'s)', () => {
   const sub = join(root, 'study');
   mkdirSync(sub);
-  saveNpz(join(sub, 'base.npz'), { objectGuess: c8(64, 64), probeGuess: c8(16, 16) });
+  saveNpz(join(sub, 'base.npz'), { objectGuess: onesC8(64, 64), probeGuess: onesC8(16, 16) });
   writeFileSync(join(sub, 'study.json'), JSON.stringify({ simulation: { baseNpz: 'base.npz' } }));
   // from the folder above: the path becomes study/base.npz (relative to the working directory)
   const r = ptychostudy(['generate', '--config', join('study', 'study.json'), '--out', 'g', '--dose', '1e3', '--n-images', '10'], { cwd: root });
@@ -70,7 +64,7 @@ test('config --check reports a file a settings file names but that is not there'
   assertRefused(ptychostudy(['config', '--check', dir]), 'config',
     `${dir}: simulation.baseNpz: expected a file (a relative path is taken from the folder of ${dir}); found ${sub}: not a regular file (a directory)`);
   // present: ok, and the path shown as it will be used
-  saveNpz(join(sub, 'here.npz'), { objectGuess: c8(64, 64), probeGuess: c8(16, 16) });
+  saveNpz(join(sub, 'here.npz'), { objectGuess: onesC8(64, 64), probeGuess: onesC8(16, 16) });
   const ok = join(sub, 'ok.yaml');
   writeFileSync(ok, 'simulation:\n  baseNpz: here.npz\n');
   const r2 = ptychostudy(['config', '--check', ok]);

@@ -10,18 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { encodeNpy } from '../../src/npy/npy.js';
-import type { NdArray } from '../../src/npy/types.js';
 import { headerDict, npyWithHeader, storedMember, zeroFilledMember, zipRaw } from '../npy/craft.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
+import { onesC8 } from '../npy/helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ptychostudy-gen-hostile-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
-
-function c8(h: number, w: number): NdArray {
-  const d = new Float32Array(2 * h * w);
-  for (let i = 0; i < h * w; i++) d[2 * i] = 1;
-  return { dtype: '<c8', shape: [h, w], data: d };
-}
 
 /**
  * A base NPZ whose xcoords.npy is only a header declaring `n` float64 positions (deflated), with the zip's
@@ -30,8 +24,8 @@ function c8(h: number, w: number): NdArray {
 function lyingBase(name: string, n: number): string {
   const header = npyWithHeader(headerDict('<f8', [n]));
   const members = [
-    storedMember('objectGuess.npy', encodeNpy(c8(64, 64))),
-    storedMember('probeGuess.npy', encodeNpy(c8(16, 16))),
+    storedMember('objectGuess.npy', encodeNpy(onesC8(64, 64))),
+    storedMember('probeGuess.npy', encodeNpy(onesC8(16, 16))),
     { name: 'xcoords.npy', method: 8 as const, data: [zlib.deflateRawSync(header)], size: header.length + 8 * n, crc: 0 },
   ];
   const path = join(root, name);
@@ -64,7 +58,7 @@ test('a count within the bound whose data is missing is refused when the coordin
   assert.deepEqual(readdirSync(g), [], 'nothing written, no .generate.lock left');
   // and a 2-D or a complex xcoords is no list of positions
   const twoD = join(root, 'xcoords-2d.npz');
-  writeFileSync(twoD, zipRaw([storedMember('objectGuess.npy', encodeNpy(c8(64, 64))), storedMember('probeGuess.npy', encodeNpy(c8(16, 16))),
+  writeFileSync(twoD, zipRaw([storedMember('objectGuess.npy', encodeNpy(onesC8(64, 64))), storedMember('probeGuess.npy', encodeNpy(onesC8(16, 16))),
     storedMember('xcoords.npy', encodeNpy({ dtype: '<f8', shape: [3, 2], data: new Float64Array(6) }))]));
   assertRefused(ptychostudy(['generate', '--out', g, '--base-npz', twoD, '--dose', '1e3']), 'generate',
     `${twoD}: key 'xcoords': expected scan coordinates: a real 1-D array of at most 16777216 positions (MAX_SCAN_POSITIONS); found shape (3, 2)`);
@@ -74,7 +68,7 @@ test('a count within the bound whose data is missing is refused when the coordin
 test('PTYCHOSTUDY_MEMORY_LIMIT: a 0.8 MB base NPZ holding an 8192² objectGuess is refused from its header (was exit 0 at 2.7 GB)', () => {
   const header = npyWithHeader(headerDict('<c8', [8192, 8192]));
   const base = join(root, 'base_bigobj.npz');
-  writeFileSync(base, zipRaw([zeroFilledMember('objectGuess.npy', header, 8192 * 8192 * 8), storedMember('probeGuess.npy', encodeNpy(c8(16, 16)))]));
+  writeFileSync(base, zipRaw([zeroFilledMember('objectGuess.npy', header, 8192 * 8192 * 8), storedMember('probeGuess.npy', encodeNpy(onesC8(16, 16)))]));
   assert.ok(readFileSync(base).length < 1_000_000, 'a small file');
   const g = outRoot('g-bigobj');
   const r = ptychostudy(['generate', '--out', g, '--base-npz', base, '--dose', '1e3'], { env: { PTYCHOSTUDY_MEMORY_LIMIT: '256M' }, measure: true, timeoutMs: 20_000 });
