@@ -7,12 +7,15 @@ export function tempNameFor(path: string): string {
   return join(dirname(path), `.tmp-${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`);
 }
 
+/** Called with the target and the complete temporary file just before the rename (e.g. `EarlierFiles.beforeRename`). */
+export type BeforeRename = (path: string, tmp: string) => void;
+
 /**
  * Writes `data` to `path` atomically: a temporary file in the same directory is written, synced and
  * renamed over the target, so readers see either the old file or the complete new one.
  * Parent directories are created. `chunks` may be one buffer or several (written in order).
  */
-export function writeFileAtomic(path: string, data: Uint8Array | string | readonly Uint8Array[]): void {
+export function writeFileAtomic(path: string, data: Uint8Array | string | readonly Uint8Array[], beforeRename?: BeforeRename): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = tempNameFor(path);
   const fd = openSync(tmp, 'w');
@@ -30,6 +33,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string | readon
   }
   closeSync(fd);
   try {
+    beforeRename?.(path, tmp);
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
@@ -38,8 +42,8 @@ export function writeFileAtomic(path: string, data: Uint8Array | string | readon
 }
 
 /** JSON with two-space indent and a trailing newline, written atomically. */
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+export function writeJsonAtomic(path: string, value: unknown, beforeRename?: BeforeRename): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n', beforeRename);
 }
 
 /** True when a file or directory exists at `path`. */

@@ -15,7 +15,7 @@ import { closeSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import zlib from 'node:zlib';
 import { Inflate } from 'fflate';
-import { writeFileAtomic } from '../files/atomic.js';
+import { writeFileAtomic, type BeforeRename } from '../files/atomic.js';
 import { openRegularFile } from '../files/regular.js';
 import { NpyError, NpzError } from './errors.js';
 import { checkDecodeLimits, encodeNpyParts, formatShape, parseNpy, parseNpyHeader, type DtypeInfo, type NpyHeader } from './npy.js';
@@ -519,6 +519,8 @@ export interface NpzWriteOptions {
   level?: number;
   /** Write zip64 records even when sizes do not need them (for tests; NumPy does the same for large arrays). */
   forceZip64?: boolean;
+  /** Called just before the complete file is renamed over `path` (see `writeFileAtomic`). */
+  beforeRename?: BeforeRename;
 }
 
 const DEFLATE_SLICE = 64 << 20;
@@ -576,7 +578,7 @@ function putZip64Extra(d: DataView, at: number, values: number[]): void {
  * `compress` (default true) deflates like `np.savez_compressed`; false stores like `np.savez`.
  */
 export function saveNpz(path: string, arrays: Record<string, NdArray> | Map<string, NdArray>, opts: NpzWriteOptions = {}): void {
-  writeFileAtomic(path, encodeNpz(arrays, opts, path));
+  writeFileAtomic(path, encodeNpz(arrays, opts, path), opts.beforeRename);
 }
 
 /** The bytes of an `.npz` archive, as pieces to be written in order (see `saveNpz`). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
 
@@ -56,7 +56,7 @@ test('bad doses and counts exit 2 with one line and write nothing', () => {
   }
 });
 
-test('a real run writes the dose directories and the manifest; a rerun refuses, --overwrite replaces', () => {
+test('a real run writes the dose directories and the manifest; a rerun refuses, --overwrite replaces and keeps what changed', () => {
   const root = mkdtempSync(join(tmpdir(), 'ptychostudy-cli-gen-'));
   try {
     const out = join(root, 'c');
@@ -82,6 +82,31 @@ test('a real run writes the dose directories and the manifest; a rerun refuses, 
     const over = run([...args, '--overwrite'], { SOURCE_DATE_EPOCH: '1700000000' });
     assert.equal(over.status, 0, over.stderr);
     assert.ok(readFileSync(manifest.dose_1000.train).equals(before), 'same seed and time: same bytes');
+    assert.ok(!existsSync(join(out, 'history')), 'files rewritten with the same bytes are not kept twice');
+    assert.doesNotMatch(over.stdout, /replaced files kept/);
+
+    // another seed: the earlier files (and the manifest as it was) move to history/replaced-<time>/
+    const manifestBefore = readFileSync(join(out, 'run_manifest.json'));
+    const testBefore = readFileSync(manifest.dose_10000.test);
+    const seed6 = run([...args.slice(0, -1), '6', '--overwrite'], { SOURCE_DATE_EPOCH: '1700000000' });
+    assert.equal(seed6.status, 0, seed6.stderr);
+    const kept = /replaced files kept in (.+)\n/.exec(seed6.stdout)?.[1];
+    assert.ok(kept !== undefined && kept.startsWith(join(out, 'history', 'replaced-')), seed6.stdout);
+    assert.deepEqual(readdirSync(join(out, 'history')), [basename(kept)]);
+    assert.ok(readFileSync(join(kept, 'dose_1000', 'patched_train.npz')).equals(before));
+    assert.ok(readFileSync(join(kept, 'dose_10000', 'patched_test.npz')).equals(testBefore));
+    assert.ok(readFileSync(join(kept, 'run_manifest.json')).equals(manifestBefore));
+    assert.ok(!readFileSync(manifest.dose_1000.train).equals(before), 'the new data replaced the old');
+    assert.equal((JSON.parse(readFileSync(join(out, 'run_manifest.json'), 'utf8')) as { _run: { seed: number } })._run.seed, 6);
+
+    // a history that is a file: refused before anything is written
+    const now = readFileSync(manifest.dose_1000.train);
+    rmSync(join(out, 'history'), { recursive: true });
+    writeFileSync(join(out, 'history'), 'x');
+    const blocked = run([...args, '--overwrite']);
+    assert.equal(blocked.status, 2);
+    assert.match(blocked.stderr, /history: expected a directory \(where replaced outputs are kept\); found a file/);
+    assert.ok(readFileSync(manifest.dose_1000.train).equals(now));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -312,11 +312,22 @@ test('buildOverlapViews: never overwrites without overwrite; same seed gives the
   const before = new Map(files.map((f) => [f, readFileSync(f)]));
   await assert.rejects(buildOverlapViews({ phaseCRoot: root, outputRoot: out, seed: 9 }), (e: unknown) => e instanceof UsageError && /already exists.*`overwrite`/.test(e.message));
   for (const f of files) assert.deepEqual(readFileSync(f), before.get(f), `${f} changed without --overwrite`);
-  await buildOverlapViews({ phaseCRoot: root, outputRoot: out, seed: 9, overwrite: true });
+  const same = await buildOverlapViews({ phaseCRoot: root, outputRoot: out, seed: 9, overwrite: true });
   for (const f of files) if (f.endsWith('.npz')) assert.deepEqual(readFileSync(f), before.get(f), `${f}: same seed, different bytes`);
-  await buildOverlapViews({ phaseCRoot: root, outputRoot: out, seed: 10, overwrite: true });
+  assert.equal(same.keptIn, null);
+  assert.ok(!existsSync(join(out, 'history')), 'files rewritten with the same bytes are not kept twice');
+  const manifestBefore = readFileSync(join(out, 'overlap_manifest.json'));
+  const other = await buildOverlapViews({ phaseCRoot: root, outputRoot: out, seed: 10, overwrite: true });
   const dense = viewPaths(out, 1000, 'dense').npz.train;
   assert.notDeepEqual(readFileSync(dense), before.get(dense), 'another seed gives another selection');
+  // what changed is kept, under its path in the root, with the manifest as it was
+  assert.ok(other.keptIn !== null && other.keptIn.startsWith(join(out, 'history', 'replaced-')));
+  assert.deepEqual(readFileSync(join(other.keptIn, relative(out, dense))), before.get(dense));
+  assert.deepEqual(readFileSync(join(other.keptIn, 'overlap_manifest.json')), manifestBefore);
+  for (const f of listFiles(other.keptIn)) {
+    const was = join(out, relative(other.keptIn, f));
+    if (!was.endsWith('overlap_manifest.json')) assert.deepEqual(readFileSync(f), before.get(was), `${f}: not the earlier ${was}`);
+  }
 
   const fresh = join(tempDir('phase-d'), 'never');
   const bad: [object, RegExp][] = [

@@ -86,7 +86,8 @@ export function register(program: Command): void {
     .option('--n-images <n>', 'number of scan positions before the split (default: the preset\'s, or the base NPZ\'s xcoords length)', )
     .option('--seed <seed>', 'simulation seed for object, positions and noise (default: 42)', )
     .option('--base-npz <file>', 'take objectGuess and probeGuess from this NPZ instead of the synthetic object and probe (N = probe size)')
-    .option('--overwrite', 'replace existing patched_{train,test}.npz files of the selected doses (default: refuse)');
+    .option('--overwrite', 'replace existing patched_{train,test}.npz files of the selected doses; files that change move to ' +
+      '<out>/history/replaced-<time>/ with the manifest as it was (default: refuse)');
   addExecutorOptions(cmd)
     .action(action('generate', async (o: {
       out?: string; outputRoot?: string; config?: string; preset?: string; dose?: string[]; nImages?: string; seed?: string;
@@ -125,6 +126,7 @@ export function register(program: Command): void {
             `mean ${d.photons.mean.toFixed(1)} photons/pattern, intensity scale ${d.intensityScale.toPrecision(6)}\n`);
         }
         process.stdout.write(`manifest: ${result.manifestPath} (${result.seconds.toFixed(1)} s)\n`);
+        if (result.keptIn !== null) process.stdout.write(`replaced files kept in ${result.keptIn}\n`);
       } finally {
         progress.end();
       }

@@ -86,7 +86,8 @@ export function register(program: Command): void {
     .option('--seed <S>', 'seed of the visiting order (default: 456, the design\'s subsampling seed)')
     .option('--probe-diameter-px <D>', 'disc diameter of the overlap metrics (default: N, the patch size)')
     .option('--neighbor-count <K>', 'neighbours of the image-based overlap metric (default: 6)')
-    .option('--overwrite', 'replace existing output files (default: refuse, before writing anything)');
+    .option('--overwrite', 'replace existing output files; files that change move to <out>/history/replaced-<time>/ with the ' +
+      'manifest as it was (default: refuse, before writing anything)');
   addExecutorOptions(cmd)
     .action(action('overlap', async (flags: OverlapFlags) => {
       if (!flags.phaseCRoot) throw new UsageError('--phase-c-root is required');
@@ -130,6 +131,7 @@ export function register(program: Command): void {
         }
       }
       process.stdout.write(`manifest: ${summary.manifest}\n`);
+      if (summary.keptIn !== null) process.stdout.write(`replaced files kept in ${summary.keptIn}\n`);
       if (summary.failed > 0) {
         process.stderr.write(`ptychostudy overlap: ${summary.failed} of ${summary.doses.length} dose(s) failed\n`);
         return 1;

@@ -67,8 +67,8 @@ export async function* overlapDoses(plan: OverlapPlan, jobs: readonly OverlapJob
           const settings = metricsSettings(src, req);
           src.input ??= inputMetrics(src, settings.diameter, settings.neighbours);
           const r = buildView(src, req, src.input);
-          saveNpz(paths.npz[split], r.arrays, { compress: true });
-          writeJsonAtomic(paths.metrics[split], r.metrics);
+          saveNpz(paths.npz[split], r.arrays, { compress: true, beforeRename: plan.earlier?.beforeRename });
+          writeJsonAtomic(paths.metrics[split], r.metrics, plan.earlier?.beforeRename);
           bundle[split] = r.metrics;
           const m = r.metadata;
           viewEntry.splits[split] = {
@@ -84,7 +84,7 @@ export async function* overlapDoses(plan: OverlapPlan, jobs: readonly OverlapJob
           });
           await yieldToEventLoop();
         }
-        writeJsonAtomic(paths.bundle, bundle);
+        writeJsonAtomic(paths.bundle, bundle, plan.earlier?.beforeRename);
         entry.views[view] = viewEntry;
       }
     } catch (err) {

@@ -5,6 +5,7 @@
  * runner. Nothing here prints or reads argv.
  */
 import { join } from 'node:path';
+import { EarlierFiles } from '../../files/earlier.js';
 import { tryLock } from '../../files/lock.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { PHASE_D } from '../hub/layout.js';
@@ -23,6 +24,8 @@ export interface OverlapSummary {
   doses: DoseSummary[];
   failed: number;
   manifest: string;
+  /** Where the files this run replaced went (`<root>/history/replaced-<time>`), or null when it replaced none. */
+  keptIn: string | null;
 }
 
 /**
@@ -30,7 +33,8 @@ export interface OverlapSummary {
  * once, naming the holder). Usage problems throw UsageError before anything is written. A dose whose Phase C files
  * cannot be read or are not valid is recorded as failed (with its error) and the other doses are still
  * processed; `summary.failed` counts them. An existing overlap_manifest.json that is not valid is an InputError
- * (exit code 2) naming it, before anything is written.
+ * (exit code 2) naming it, before anything is written. Files it replaces with other bytes move to
+ * `<root>/history/replaced-<time>/` (files/earlier.ts).
  */
 export async function runOverlap(settings: StudySettings, opts: OverlapRunOptions,
   onProgress: (p: OverlapProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<OverlapSummary> {
@@ -38,13 +42,16 @@ export async function runOverlap(settings: StudySettings, opts: OverlapRunOption
   const lock = tryLock(join(planned.outputRoot, PHASE_D.lock), 'overlap run', 'Phase D root');
   const manifest = join(planned.outputRoot, PHASE_D.manifest);
   const doses: DoseSummary[] = [];
+  let earlier: EarlierFiles | null = null;
   try {
-    const plan = planOverlap(settings, opts); // again under the lock: another run may have written meanwhile
+    // again under the lock: another run may have written meanwhile
+    earlier = new EarlierFiles(planned.outputRoot, [manifest]);
+    const plan = { ...planOverlap(settings, opts), earlier };
     readOverlapManifest(manifest); // a broken manifest stops the run before any view is written
     await executor.run(overlapPhase, plan, plan.jobs, onProgress, (_job, r) => { doses.push(r); });
     writeOverlapManifest(manifest, plan, doses);
   } finally {
     lock.release();
   }
-  return { doses, failed: doses.filter((d) => d.status === 'failed').length, manifest };
+  return { doses, failed: doses.filter((d) => d.status === 'failed').length, manifest, keptIn: earlier?.historyDir ?? null };
 }

@@ -11,6 +11,7 @@ import { exists } from '../../files/atomic.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { discoverDoses, doseDirName, phaseDViewFiles } from '../hub/layout.js';
 import type { PlannedJob } from '../phase.js';
+import type { EarlierFiles } from '../../files/earlier.js';
 
 /** Options of one Phase D run that are not study settings. */
 export interface OverlapRunOptions {
@@ -50,6 +51,8 @@ export interface OverlapPlan {
   seed: number;
   probeDiameterPx: number | null;
   neighborCount: number;
+  /** Where the outputs this run replaces go (set under the root's lock); absent: replaced in place. */
+  earlier?: EarlierFiles;
 }
 
 /** The plan of a Phase D run; throws UsageError before anything is written. */

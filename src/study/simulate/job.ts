@@ -255,7 +255,7 @@ export async function* simulateDoses(plan: SimulationPlan, jobs: readonly Simula
       const { warnings } = validateDataset(arrays, path);
       if (warnings.length > 0) throw new Error(`internal: generated data for ${path} raised warnings: ${warnings.join('; ')}`);
       emit({ stage: 'write', dose, done: name === 'train' ? 0 : 1, total: 2, message: `writing ${path}` });
-      saveNpz(path, arrays, { compress: plan.compress, level: plan.compressLevel });
+      saveNpz(path, arrays, { compress: plan.compress, level: plan.compressLevel, beforeRename: plan.earlier?.beforeRename });
       pd.seconds += (performance.now() - td) / 1000;
       if (name !== 'test') continue;
 

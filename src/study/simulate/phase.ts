@@ -4,6 +4,7 @@
  * the code path of `ptychostudy generate` and of the whole-study runner. Nothing here prints or reads argv.
  */
 import { join } from 'node:path';
+import { EarlierFiles } from '../../files/earlier.js';
 import { tryLock } from '../../files/lock.js';
 import type { PresetName, StudySettings } from '../../settings/schema.js';
 import { PHASE_C } from '../hub/layout.js';
@@ -30,12 +31,15 @@ export interface PhaseCResult {
   objectShape: [number, number];
   split: { axis: 'x' | 'y'; splitPoint: number; trainCount: number; testCount: number };
   doses: SimulationJobResult[];
+  /** Where the files this run replaced went (`<root>/history/replaced-<time>`), or null when it replaced none. */
+  keptIn: string | null;
   seconds: number;
 }
 
 /**
  * Runs Phase C: plan, every dose, manifest after each, holding the output root's lock (`.generate.lock`:
- * a second run into the same root fails at once, naming the holder). Throws UsageError/InputError (exit
+ * a second run into the same root fails at once, naming the holder). Files it replaces with other bytes
+ * move to `<root>/history/replaced-<time>/` (files/earlier.ts). Throws UsageError/InputError (exit
  * code 2) before writing anything when an input is bad, an output exists without `overwrite`, or the root
  * is busy.
  */
@@ -48,7 +52,10 @@ export async function runSimulation(settings: StudySettings, opts: SimulationRun
   let plan: SimulationPlan;
   try {
     // what the root holds, read again under the lock
-    plan = { ...planned, previousManifest: readRootState(planned.jobs, planned.manifestPath, opts.overwrite ?? false) };
+    plan = {
+      ...planned, previousManifest: readRootState(planned.jobs, planned.manifestPath, opts.overwrite ?? false),
+      earlier: new EarlierFiles(planned.outputRoot, [planned.manifestPath]),
+    };
     const manifest = new SimulationManifest(plan);
     await executor.run(simulationPhase, plan, plan.jobs, onProgress, (_job, r) => {
       manifest.add(r);
@@ -69,6 +76,7 @@ export async function runSimulation(settings: StudySettings, opts: SimulationRun
     objectShape: plan.objectShape,
     split: { axis: first.split.axis, splitPoint: first.split.splitPoint, trainCount: first.trainCount, testCount: first.testCount },
     doses,
+    keptIn: plan.earlier?.historyDir ?? null,
     seconds: (performance.now() - t0) / 1000,
   };
 }

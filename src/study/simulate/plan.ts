@@ -22,6 +22,7 @@ import type { PresetName, StudySettings } from '../../settings/schema.js';
 import { counted, printable } from '../../text.js';
 import { doseDirName, PHASE_C } from '../hub/layout.js';
 import type { PlannedJob } from '../phase.js';
+import type { EarlierFiles } from '../../files/earlier.js';
 
 export const PHASE_C_TOOL = 'ptychostudy generate';
 export const METADATA_SCHEMA_VERSION = '1.0.0';
@@ -88,6 +89,8 @@ export interface SimulationPlan {
   timestamp: string | null;
   compress: boolean;
   compressLevel: number;
+  /** Where the outputs this run replaces go (set under the root's lock); null: replaced in place (plans not yet run). */
+  earlier: EarlierFiles | null;
 }
 
 /** Checks that no two doses share a `dose_<int>` directory; returns the doses. */
@@ -354,6 +357,6 @@ export function planSimulation(settings: StudySettings, opts: SimulationRunOptio
   return {
     settings, preset: settings.preset, outputRoot: opts.outputRoot, doses, seed: sim.seed, nPositions, patchSize,
     objectShape: [h, w], base, jobs, manifestPath, previousManifest, timestamp: opts.timestamp ?? null,
-    compress: opts.compress ?? true, compressLevel: opts.compressLevel ?? 1,
+    compress: opts.compress ?? true, compressLevel: opts.compressLevel ?? 1, earlier: null,
   };
 }

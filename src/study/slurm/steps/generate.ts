@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { InputError } from '../../../errors.js';
 import { writeJsonAtomic } from '../../../files/atomic.js';
 import { join } from 'node:path';
+import { EarlierFiles } from '../../../files/earlier.js';
 import { recordPath } from '../../../files/paths.js';
 import { doseDirName, PHASE_C } from '../../hub/layout.js';
 import { localExecutor } from '../../phase.js';
@@ -74,7 +75,8 @@ export const generateStep: ClusterStep = {
     const job = plan.jobs.find((j) => j.key === key);
     if (job === undefined) return { status: 'failed', error: `no ${key} in the Phase C plan (doses ${plan.doses.join(', ')})`, payload: null };
     let result: SimulationJobResult | null = null;
-    await localExecutor().run(simulationPhase, plan, [job], (p) => {
+    const own = { ...plan, earlier: new EarlierFiles(plan.outputRoot, [plan.manifestPath]) };
+    await localExecutor().run(simulationPhase, own, [job], (p) => {
       if (p.stage === 'write' || p.stage === 'dose-done' || p.stage === 'prepare') say(p.message);
     }, (_job, r) => { result = r; });
     if (result === null) return { status: 'failed', error: `Phase C wrote no result for ${key}`, payload: null };

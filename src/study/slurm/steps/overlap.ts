@@ -4,6 +4,7 @@
  * task's dose is recorded with `status: "failed"` and the reason).
  */
 import { join, resolve } from 'node:path';
+import { EarlierFiles } from '../../../files/earlier.js';
 import { PHASE_D } from '../../hub/layout.js';
 import type { DoseSummary } from '../../overlap/job.js';
 import { overlapPhase } from '../../overlap/phase.js';
@@ -47,10 +48,11 @@ export const overlapStep: ClusterStep = {
     return {};
   },
   async runTask(ctx, _start, key, say) {
-    const plan = planOverlap(ctx.settings, {
+    const planned = planOverlap(ctx.settings, {
       phaseCRoot: pathOption(ctx.record, 'phaseCRoot'), outputRoot: pathOption(ctx.record, 'outputRoot'),
       doses: [doseOf(key)], views: viewsOption(ctx), overwrite: true,
     });
+    const plan = { ...planned, earlier: new EarlierFiles(planned.outputRoot, [join(planned.outputRoot, PHASE_D.manifest)]) };
     let result: DoseSummary | null = null;
     await localExecutor().run(overlapPhase, plan, plan.jobs, (p) => say(p.message), (_job, r) => { result = r; });
     const r = result as DoseSummary | null;

@@ -1,0 +1,84 @@
+/**
+ * What a run that replaces outputs keeps of them (`generate --overwrite`, `overlap --overwrite`, and the
+ * same phases when a hub or a cluster task redoes them): an output file that existed before the run and
+ * that the run rewrites with other bytes moves to `<root>/history/replaced-<time>/<its path under root>`
+ * (a rename on the same file system, so nothing is copied) just before the new file is renamed into
+ * place. A file rewritten with the same bytes is simply replaced (nothing is lost), and a file the run
+ * writes twice is its own the second time. The root's records (its manifest) are rewritten by every run;
+ * their content from before the run is written into the same history directory once the run keeps
+ * anything, so the history directory says which run the kept files came from.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { InputError } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
+import { compactUtc, createUniqueDir } from './dirs.js';
+
+export const HISTORY_DIR = 'history';
+
+/** Whether two regular files hold the same bytes (read in 1 MiB blocks). */
+export function sameBytes(a: string, b: string): boolean {
+  if (statSync(a).size !== statSync(b).size) return false;
+  const fa = openSync(a, 'r'), fb = openSync(b, 'r');
+  try {
+    const ba = Buffer.allocUnsafe(1 << 20), bb = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const na = readSync(fa, ba, 0, ba.length, null);
+      const nb = readSync(fb, bb, 0, bb.length, null);
+      if (na !== nb) return false;
+      if (na === 0) return true;
+      if (ba.compare(bb, 0, nb, 0, na) !== 0) return false;
+    }
+  } finally {
+    closeSync(fa);
+    closeSync(fb);
+  }
+}
+
+/** Refuses (InputError, nothing written) a root whose `history` is not a directory: the kept files could not go there. */
+export function checkHistoryDir(root: string): void {
+  const h = join(root, HISTORY_DIR);
+  if (existsSync(h) && !statSync(h).isDirectory()) {
+    throw new InputError(`${h}: expected a directory (where replaced outputs are kept); found a file`);
+  }
+}
+
+export class EarlierFiles {
+  private readonly written = new Set<string>();
+  private readonly records: { path: string; bytes: Buffer }[] = [];
+  private dir: string | null = null;
+
+  /** `records`: files under `root` that every run rewrites (manifests); their present content is held until the run keeps a file. */
+  constructor(private readonly root: string, records: readonly string[] = [], private readonly now: Date = new Date()) {
+    checkHistoryDir(root);
+    for (const path of records) {
+      this.written.add(path);
+      if (existsSync(path)) this.records.push({ path, bytes: readFileSync(path) });
+    }
+  }
+
+  /** The history directory this run created (`<root>/history/replaced-<time>`), or null while it kept nothing. */
+  get historyDir(): string | null {
+    return this.dir;
+  }
+
+  /** To be called with an output's path and its complete temporary file just before the rename (see `writeFileAtomic`). */
+  readonly beforeRename = (path: string, tmp: string): void => {
+    const first = !this.written.has(path);
+    this.written.add(path);
+    if (!first || !existsSync(path) || sameBytes(path, tmp)) return;
+    const dir = this.historyDirectory();
+    const to = join(dir, relative(this.root, path));
+    mkdirSync(dirname(to), { recursive: true });
+    renameSync(path, to);
+  };
+
+  private historyDirectory(): string {
+    if (this.dir === null) {
+      const parent = join(this.root, HISTORY_DIR);
+      this.dir = join(parent, createUniqueDir(parent, `replaced-${compactUtc(this.now)}`));
+      for (const r of this.records) writeFileAtomic(join(this.dir, relative(this.root, r.path)), r.bytes);
+    }
+    return this.dir;
+  }
+}
