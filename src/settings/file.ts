@@ -177,16 +177,36 @@ export function fileSettings(values: StudySettingsInput): { setting: string; pat
   return out;
 }
 
-/** `values` with its relative file paths resolved against `dir` (`pathFromFile`). */
-function withPathsFrom(values: StudySettingsInput, dir: string): StudySettingsInput {
-  const out = { ...values } as Record<string, unknown> & StudySettingsInput;
+/** Settings (as given or parsed) whose file-naming values `mapFilePaths` can rewrite. */
+interface NamesFiles {
+  simulation?: { baseNpz?: unknown } | undefined;
+  reconstruction?: { initProbe?: unknown } | undefined;
+}
+
+/** `values` with each file path it names (`fileSettings`) replaced by `f(path)`; the rest as it is. */
+function mapFilePaths<T extends NamesFiles>(values: T, f: (p: string) => string): T {
+  const out = { ...values };
   const base = values.simulation?.baseNpz;
-  if (typeof base === 'string') out.simulation = { ...values.simulation, baseNpz: pathFromFile(base, dir) };
+  if (typeof base === 'string') out.simulation = { ...values.simulation, baseNpz: f(base) };
   const probe = values.reconstruction?.initProbe;
   if (typeof probe === 'string' && probe.startsWith('file:')) {
-    out.reconstruction = { ...values.reconstruction, initProbe: `file:${pathFromFile(probe.slice(5), dir)}` };
+    out.reconstruction = { ...values.reconstruction, initProbe: `file:${f(probe.slice(5))}` };
   }
   return out;
+}
+
+/** `values` with its relative file paths resolved against `dir` (`pathFromFile`). */
+function withPathsFrom(values: StudySettingsInput, dir: string): StudySettingsInput {
+  return mapFilePaths(values, (p) => pathFromFile(p, dir));
+}
+
+/**
+ * `values` with every file path it names made absolute (against the working directory): what a hub's
+ * settings.json records, so that it names the same files wherever a later command runs, and what two
+ * settings are compared by (`study/base.npz` and `/home/me/study/base.npz` are one file).
+ */
+export function withAbsolutePaths<T extends NamesFiles>(values: T): T {
+  return mapFilePaths(values, (p) => resolve(p));
 }
 
 /**

@@ -72,3 +72,28 @@ test('config --check reports a file a settings file names but that is not there'
   assert.match(r2.stdout, new RegExp(`simulation\\.baseNpz: "${join(sub, 'here.npz').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" \\(default null\\)`));
   assert.ok(existsSync(join(sub, 'here.npz')));
 });
+
+test('a hub records the files its settings name as absolute paths: its settings.json works as --config from anywhere, and a resume from elsewhere is not a conflict', { timeout: 300_000 }, () => {
+  const sub = join(root, 'hubstudy');
+  mkdirSync(sub);
+  saveNpz(join(sub, 'base.npz'), { objectGuess: onesC8(48, 48), probeGuess: onesC8(16, 16) });
+  writeFileSync(join(sub, 'study.yaml'), 'simulation:\n  baseNpz: base.npz\n  doses: [1e4]\n  nImages: 24\nreconstruction:\n  epochs: 2\n');
+  const r = ptychostudy(['run', '--config', join('hubstudy', 'study.yaml'), '--out', 'hub', '--jobs', '1', '--quiet'], { cwd: root, timeoutMs: 240_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const recorded = JSON.parse(readFileSync(join(root, 'hub', 'settings.json'), 'utf8')) as { simulation: { baseNpz: string } };
+  assert.equal(recorded.simulation.baseNpz, join(sub, 'base.npz'), 'recorded as an absolute path (was: study-relative to the working directory)');
+  const elsewhere = join(root, 'elsewhere-hub');
+  mkdirSync(elsewhere);
+  // the hub's settings file remakes its Phase C from another folder (the command a refused resume names)
+  const g = ptychostudy(['generate', '--config', join(root, 'hub', 'settings.json'), '--out', 'g', '--dose', '1e4'], { cwd: elsewhere });
+  assert.equal(g.status, 0, g.stderr);
+  assert.ok(readFileSync(join(elsewhere, 'g', 'dose_10000', 'patched_train.npz')).equals(readFileSync(join(root, 'hub', 'phase_c', 'dose_10000', 'patched_train.npz'))));
+  // the same settings file, named from elsewhere: the same hub, resumed (finished), no conflict
+  const again = ptychostudy(['run', '--config', join(sub, 'study.yaml'), '--out', join(root, 'hub'), '--jobs', '1', '--quiet'], { cwd: elsewhere });
+  assert.equal(again.status, 0, again.stderr);
+  // another base NPZ is still a conflict
+  saveNpz(join(sub, 'other.npz'), { objectGuess: onesC8(48, 48), probeGuess: onesC8(16, 16) });
+  const other = ptychostudy(['run', '--config', join(sub, 'study.yaml'), '--base-npz', join(sub, 'other.npz'), '--out', join(root, 'hub'), '--quiet'], { cwd: elsewhere });
+  assert.equal(other.status, 2, other.stderr);
+  assert.match(other.stderr, /simulation\.baseNpz|--base-npz/);
+});

@@ -12,7 +12,7 @@
  * read as simulation_seed = reconstruction_seed = seed and overlap_seed = 456 (what those runs used).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parseSettingsText } from '../../settings/file.js';
+import { parseSettingsText, withAbsolutePaths } from '../../settings/file.js';
 import { isResultNeutral, settingsDifferences, type SettingDifference } from '../../settings/fingerprint.js';
 import { issueLine, settingsIssues } from '../../settings/parse.js';
 import { join } from 'node:path';
@@ -158,10 +158,14 @@ export function readHubSettings(hub: string): StudySettings | null {
 
 /** The settings that differ between a hub and a request and would change its results (empty: it may resume). */
 export function conflictingSettings(hubSettings: StudySettings, requested: StudySettings): SettingDifference[] {
-  return settingsDifferences(hubSettings, requested).filter((d) => !isResultNeutral(d.setting));
+  return settingsDifferences(withAbsolutePaths(hubSettings), withAbsolutePaths(requested)).filter((d) => !isResultNeutral(d.setting));
 }
 
-/** Writes the hub's settings.json (every setting; a settings file for `--config`). */
+/**
+ * Writes the hub's settings.json (every setting; a settings file for `--config`), the files it names as
+ * absolute paths (a hub written before this recorded them relative to its run's working directory, which
+ * is how `readHubSettings` still takes a relative one).
+ */
 export function writeHubSettings(hub: string, settings: StudySettings): void {
-  writeJsonAtomic(join(hub, SETTINGS_FILE), settings);
+  writeJsonAtomic(join(hub, SETTINGS_FILE), withAbsolutePaths(settings));
 }

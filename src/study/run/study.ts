@@ -21,6 +21,7 @@ import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { MERGE_WAIT_MS, tryLock, waitForLock, withLock, type HeldLock } from '../../files/lock.js';
 import { InputError, UsageError } from '../../errors.js';
+import { withAbsolutePaths } from '../../settings/file.js';
 import type { SettingDifference } from '../../settings/fingerprint.js';
 import { shown } from '../../settings/parse.js';
 import { getPreset } from '../../settings/presets.js';
@@ -101,7 +102,8 @@ export async function runStudy(hub: string, settings: StudySettings, onEvent: (e
   if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found a file`);
   const lock = tryLock(join(hub, HUB.lock), 'study run', 'hub');
   try {
-    return await studyInHub(hub, settings, onEvent);
+    // the files the settings name, as the hub records them (settings.json): the same files wherever a later command runs
+    return await studyInHub(hub, withAbsolutePaths(settings), onEvent);
   } finally {
     lock.release();
   }

@@ -17,6 +17,7 @@ import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { tryLock } from '../../files/lock.js';
+import { withAbsolutePaths } from '../../settings/file.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { designFromSettings } from '../design/design.js';
@@ -220,7 +221,7 @@ export async function submitStudy(hub: string, settings: StudySettings, env: Sub
   // local run starts while this one checks and records the hub)
   const lock = existsSync(hub) && !statSync(hub).isDirectory() ? null : tryLock(join(hub, HUB.lock), 'study submission', 'hub');
   try {
-    return await submitStudyLocked(hub, settings, env);
+    return await submitStudyLocked(hub, withAbsolutePaths(settings), env); // as runStudy: the files named as the hub records them
   } finally {
     lock?.release();
   }
