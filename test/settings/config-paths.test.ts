@@ -88,6 +88,15 @@ test('a hub records the files its settings name as absolute paths: its settings.
   const g = ptychostudy(['generate', '--config', join(root, 'hub', 'settings.json'), '--out', 'g', '--dose', '1e4'], { cwd: elsewhere });
   assert.equal(g.status, 0, g.stderr);
   assert.ok(readFileSync(join(elsewhere, 'g', 'dose_10000', 'patched_train.npz')).equals(readFileSync(join(root, 'hub', 'phase_c', 'dose_10000', 'patched_train.npz'))));
+  // a Phase C rewritten with another seed is refused on resume; remade from the hub's settings in another folder, the hub resumes
+  const hubC = join(root, 'hub', 'phase_c');
+  assert.equal(ptychostudy(['generate', '--config', join(root, 'hub', 'settings.json'), '--out', hubC, '--overwrite', '--seed', '9'], { cwd: elsewhere }).status, 0);
+  const refused = ptychostudy(['run', '--out', join(root, 'hub'), '--quiet'], { cwd: elsewhere });
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /Phase C no longer holds what this hub's run made/);
+  assert.equal(ptychostudy(['generate', '--config', join(root, 'hub', 'settings.json'), '--out', hubC, '--overwrite'], { cwd: elsewhere }).status, 0);
+  const resumed = ptychostudy(['run', '--out', join(root, 'hub'), '--quiet'], { cwd: elsewhere });
+  assert.equal(resumed.status, 0, resumed.stderr);
   // the same settings file, named from elsewhere: the same hub, resumed (finished), no conflict
   const again = ptychostudy(['run', '--config', join(sub, 'study.yaml'), '--out', join(root, 'hub'), '--jobs', '1', '--quiet'], { cwd: elsewhere });
   assert.equal(again.status, 0, again.stderr);
