@@ -53,7 +53,12 @@ export class EarlierFiles {
     checkHistoryDir(root);
     for (const path of records) {
       this.written.add(path);
-      if (existsSync(path)) this.records.push({ path, bytes: readFileSync(path) });
+      if (!existsSync(path)) continue;
+      try {
+        this.records.push({ path, bytes: readFileSync(path) });
+      } catch (err) {
+        throw new InputError(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it would be kept with the files this run replaces`);
+      }
     }
   }
 
