@@ -9,17 +9,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
 import { ManifestSchema } from '../../src/study/hub/reconstruction-files.js';
 import { makeHub } from '../study/compare-hub.js';
 import { startTogether } from './start-together.js';
+import { tempDir } from '../tmp.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const root = mkdtempSync(join(tmpdir(), 'ptychostudy-concurrency-'));
+const root = tempDir('concurrency');
 
 test('4 compares with different filters into one output root at once, 3 trials: every run\'s rows are merged, none lost', { timeout: 240_000 }, async () => {
   const hub = makeHub(join(root, 'cmp'));

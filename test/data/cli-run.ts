@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../tmp.js';
 
 export const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -16,7 +16,7 @@ export const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.ur
 let maxRssHook: string | undefined;
 function hook(): string {
   if (maxRssHook === undefined) {
-    maxRssHook = join(mkdtempSync(join(tmpdir(), 'ptychostudy-maxrss-')), 'maxrss.cjs');
+    maxRssHook = join(tempDir('maxrss'), 'maxrss.cjs');
     writeFileSync(maxRssHook, 'process.on("exit", () => process.stderr.write("maxrss " + process.resourceUsage().maxRSS + "\\n"));\n');
   }
   return maxRssHook;

@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../src/errors.js';
 import { readInputData } from '../../src/data/input.js';
-import { readProbeFile } from '../../src/data/probe-file.js';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { sniffFile } from '../../src/data/hdf5/signature.js';
 import { fixtureEntries, resizeDataset, writeHdf5 } from './cxi-builder.js';

@@ -6,8 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManifestSchema, SkipSummarySchema } from '../../src/study/hub/reconstruction-files.js';
 import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
@@ -15,6 +14,7 @@ import { loadDataset } from '../../src/data/dataset.js';
 import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
 import { waitFor } from './child.js';
+import { tempDir } from '../tmp.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 // QUICK is the quick study exactly as `npm start` runs it (about a minute on 2 cores; the seed makes it
@@ -32,7 +32,7 @@ function json(path: string): unknown {
 }
 
 test('ptychostudy run writes a complete hub for the quick study', { timeout: 900_000 }, () => {
-  const hub = join(mkdtempSync(join(tmpdir(), 'ptychostudy-run-')), 'hub');
+  const hub = join(tempDir('run'), 'hub');
   const r = run([...QUICK, '--out', hub, '--json']);
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { hub: string; report: string; summary: { dose: number; view: string; ms_ssim_phase: number | null }[] };
@@ -133,7 +133,7 @@ function finishedJobs(hub: string): Map<string, string> {
 }
 
 test('an interrupted run (SIGINT, then SIGKILL) is completed by the next run without redoing finished jobs', { timeout: 400_000 }, async () => {
-  const hub = join(mkdtempSync(join(tmpdir(), 'ptychostudy-resume-')), 'hub');
+  const hub = join(tempDir('resume'), 'hub');
   const args = [CLI, 'run', ...SMALL, '--jobs', '1', '--out', hub];
 
   // 1. Ctrl-C after the first reconstruction lands: exit 130, run.json says interrupted.
@@ -177,7 +177,7 @@ test('an interrupted run (SIGINT, then SIGKILL) is completed by the next run wit
 });
 
 test('run rejects bad usage with exit 2 and writes nothing', () => {
-  const base = mkdtempSync(join(tmpdir(), 'ptychostudy-usage-'));
+  const base = tempDir('usage');
   for (const [args, pattern] of [
     [['--preset', 'huge'], /--preset huge/],
     [['--epochs', '0'], /--epochs 0/],

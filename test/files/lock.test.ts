@@ -8,17 +8,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync, readlinkSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   acquireLock, LockBusyError, lockHolder, processStartTicks, tryLock, waitForLock, withLock, type LockRecord,
 } from '../../src/files/lock.js';
 import { exitCodeFor } from '../../src/errors.js';
+import { tempDir } from '../tmp.js';
 
 const LOCK_JS = fileURLToPath(new URL('../../src/files/lock.js', import.meta.url));
-const root = mkdtempSync(join(tmpdir(), 'ptychostudy-lock-'));
+const root = tempDir('lock');
 let n = 0;
 const fresh = (): string => join(root, `l${n++}`, '.test.lock');
 

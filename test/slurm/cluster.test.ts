@@ -14,8 +14,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
@@ -24,6 +23,7 @@ import { ManifestSchema } from '../../src/study/hub/reconstruction-files.js';
 import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
 import { ClaimSchema, JobsRecordSchema, TaskResultSchema, type Claim } from '../../src/study/slurm/records.js';
 import { parsePartitionCpus } from '../../src/study/slurm/scheduler.js';
+import { tempDir } from '../tmp.js';
 
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
 const TINY = ['--preset', 'quick', '--n-images', '24', '--epochs', '2', '--dose', '1e4'];
@@ -144,7 +144,7 @@ function reconstructionArrays(file: string): Record<string, Buffer> {
 let localHub: string | null = null;
 
 test('a study through SLURM writes the hub a local run writes (every file but slurm/ has the same digest)', { skip, timeout: 900_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-same-'));
+  const dir = tempDir('slurm-same');
   const local = join(dir, 'local');
   const viaSlurm = join(dir, 'slurm');
   try {
@@ -215,7 +215,7 @@ test('a study through SLURM writes the hub a local run writes (every file but sl
 
 test('a failing job and a task scancel\'ed mid-job are recorded as failures while the other task takes the rest; a resume submits only those two',
   { skip, timeout: 900_000 }, async () => {
-    const hub = join(mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-fail-')), 'hub');
+    const hub = join(tempDir('slurm-fail'), 'hub');
     try {
       const ids = await submitHeldThroughPhaseD(hub);
       // One job's input is broken (that job fails); one of the two tasks is cancelled in the middle of a job.
@@ -291,7 +291,7 @@ test('a failing job and a task scancel\'ed mid-job are recorded as failures whil
 
 test('a task that SLURM requeues in the middle of a job takes that job back when it runs again: nothing fails, the log keeps both runs',
   { skip, timeout: 900_000 }, async () => {
-    const hub = join(mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-requeue-')), 'hub');
+    const hub = join(tempDir('slurm-requeue'), 'hub');
     try {
       const ids = await submitHeldThroughPhaseD(hub);
       scontrol('release', `${ids.reconstruct},${ids.compare},${ids.finish}`);
@@ -336,7 +336,7 @@ test('a task that SLURM requeues in the middle of a job takes that job back when
 
 test('24 array tasks finishing together all land in run_manifest.json, through a stale lock left by a killed holder',
   { skip, timeout: 600_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-many-'));
+    const dir = tempDir('slurm-many');
     const out = join(dir, 'phase_c');
     const doses = Array.from({ length: 24 }, (_, i) => (i + 1) * 1000);
     // A small object and probe (64×64, 16×16) keep each task's own work to a fraction of a second.
@@ -384,7 +384,7 @@ test('24 array tasks finishing together all land in run_manifest.json, through a
 
 test('SLURM jobs of a hub keep local commands and other submissions off its phase roots, and jobs of a phase root keep them off the hub',
   { skip, timeout: 600_000 }, async () => {
-    const hub = resolve(mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-homes-')), 'hub');
+    const hub = resolve(tempDir('slurm-homes'), 'hub');
     const phaseF = join(hub, 'phase_f');
     const esc = (t: string): string => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
     const last = (r: Run): string => r.stderr.trim().split('\n').at(-1)!;
@@ -446,7 +446,7 @@ test('SLURM jobs of a hub keep local commands and other submissions off its phas
 
 test('a refused submission: one line with sbatch\'s reason, exit code 1, recorded; `ptychostudy cancel` records every task as cancelled',
   { skip, timeout: 300_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-slurm-errors-'));
+    const dir = tempDir('slurm-errors');
     const bad = join(dir, 'bad');
     const r = cli(['run', ...TINY, '--slurm-partition', 'no-such-partition', '--out', bad]);
     assert.equal(r.status, 1);

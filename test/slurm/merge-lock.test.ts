@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { withMergeLock } from '../../src/study/slurm/merge-lock.js';
+import { tempDir } from '../tmp.js';
 
 const LOCK = pathToFileURL(resolve('dist/src/study/slurm/merge-lock.js')).href;
 const RAW = pathToFileURL(resolve('dist/src/files/lock.js')).href;
@@ -43,7 +43,7 @@ function runAll(script: string, file: string, n: number, locked: boolean): Promi
 }
 
 test('24 processes merging into one record at the same instant: every one lands (and without the lock, some would not)', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-merge-'));
+  const dir = tempDir('merge');
   const script = join(dir, 'writer.mjs');
   writeFileSync(script, WRITER);
   const locked = join(dir, 'locked.json');
@@ -60,7 +60,7 @@ test('24 processes merging into one record at the same instant: every one lands 
 });
 
 test('a lock left by a killed holder is taken over by the next merge', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-stale-'));
+  const dir = tempDir('stale');
   const lock = join(dir, '.lock');
   const holder = join(dir, 'holder.mjs');
   writeFileSync(holder, `const { acquireLock } = await import(${JSON.stringify(RAW)});\nacquireLock(process.argv[2], 'holder', 'test');\nconsole.log('held');\nsetInterval(() => {}, 1000);\n`);

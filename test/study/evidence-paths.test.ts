@@ -11,8 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCHEMA_VERSION, type ExecutionResult, type Manifest } from '../../src/study/hub/reconstruction-files.js';
@@ -21,9 +20,10 @@ import { saveNpz } from '../../src/npy/npz.js';
 import { makeHub, toC64 } from './compare-hub.js';
 import { syntheticObject } from '../metrics/synthetic.js';
 import { treeListing } from './tree-listing.js';
+import { tempDir } from '../tmp.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const root = mkdtempSync(join(tmpdir(), 'ptychostudy-evidence-'));
+const root = tempDir('evidence');
 
 interface Run { status: number | null; stdout: string; stderr: string; seconds: number }
 function ptychostudy(args: string[]): Run {

@@ -10,13 +10,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
 import { readMetadata } from '../../src/data/metadata.js';
 import { loadNpz } from '../../src/npy/npz.js';
 import { startTogether } from '../concurrency/start-together.js';
+import { tempDir } from '../tmp.js';
 
 type Digests = Record<string, string | Record<string, string>>;
 interface DigestScript {
@@ -28,7 +28,7 @@ interface DigestScript {
 }
 
 const script = (await import(new URL('../../../scripts/hub-digests.mjs', import.meta.url).href)) as DigestScript;
-const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-digests-'));
+const dir = tempDir('digests');
 const hubA = join(dir, 'first', 'hub');
 const hubB = join(dir, 'second', 'elsewhere', 'hub');
 

@@ -2,8 +2,7 @@
  * Small Phase C files for the Phase D tests, written with the project's own `saveNpz`: positions chosen by
  * the test, every per-scan array tagged with its row number so filtering can be checked row by row.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
 import { metadataArray } from '../../src/data/metadata.js';
@@ -11,15 +10,7 @@ import type { NdArray } from '../../src/npy/types.js';
 import { distance } from '../../src/geometry/spacing.js';
 import assert from 'node:assert/strict';
 
-const made: string[] = [];
-process.on('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
-
-/** A fresh temporary directory, removed when the test process exits. */
-export function tempDir(label: string): string {
-  const d = mkdtempSync(join(tmpdir(), `ptychostudy-${label}-`));
-  made.push(d);
-  return d;
-}
+export { tempDir } from '../tmp.js';
 
 /** mulberry32: test data that does not depend on the project's Rng. */
 export function prng(seed: number): () => number {

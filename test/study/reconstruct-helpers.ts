@@ -1,6 +1,5 @@
 /** Shared helpers of the Phase F tests: small input trees written with the NPZ codec, and a test engine. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
 import type { NdArray } from '../../src/npy/types.js';
@@ -11,6 +10,7 @@ import type { LsqmlJobOptions, LsqmlJobResult } from '../../src/study/reconstruc
 import { runReconstruction } from '../../src/study/reconstruct/phase.js';
 import type { ReconstructionRunOptions } from '../../src/study/reconstruct/plan.js';
 import type { PhaseFEvent } from '../../src/study/reconstruct/record.js';
+import { tempDir } from '../tmp.js';
 
 export const DENSE_META = { overlap_view: 'dense', spacing_threshold: 38.4, source_file: 'patched_train.npz', n_accepted: 8, n_rejected: 2, acceptance_rate: 0.8, selection_strategy: 'direct' };
 export const SPARSE_META = { overlap_view: 'sparse', spacing_threshold: 102.4, source_file: 'patched_train.npz', n_accepted: 3, n_rejected: 7, acceptance_rate: 0.3, selection_strategy: 'greedy' };
@@ -19,8 +19,9 @@ export function unicode0d(text: string): NdArray {
   return { dtype: `<U${Math.max(1, [...text].length)}`, shape: [], data: [text] };
 }
 
+/** A temporary directory removed when the test process exits (test/tmp.ts). */
 export function tmp(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `ptychostudy-${prefix}-`));
+  return tempDir(prefix);
 }
 
 function coords(n: number, seed: number): Record<string, NdArray> {
