@@ -6,9 +6,10 @@
  *   <hub>/run.json                   settings and per-phase status (study/run/state.ts)
  *   <hub>/settings.json              every setting of the study (a settings file: `--config` reads it)
  *   <hub>/design.json                the study design (Phase A)
- *   <hub>/phase_c/                   dose_<D>/patched_{train,test}.npz, run_manifest.json
+ *   <hub>/phase_c/                   dose_<D>/patched_{train,test}.npz, run_manifest.json,
+ *                                    history/replaced-<time>/ (what a run replaced: files/earlier.ts)
  *   <hub>/phase_d/                   dose_<D>/<view>/<view>_{train,test}.npz, {train,test}_metrics.json,
- *                                    metrics_bundle.json; overlap_manifest.json
+ *                                    metrics_bundle.json; overlap_manifest.json, history/replaced-<time>/
  *   <hub>/phase_f/                   dose_<D>/<view>/<split>/{reconstruction.npz, reconstruction.png,
  *                                    reconstruction_run.json, lsqml.log, reconstruction.log, history/};
  *                                    reconstruction_manifest.json,
