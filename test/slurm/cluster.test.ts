@@ -484,3 +484,28 @@ test('a refused submission: one line with sbatch\'s reason, exit code 1, recorde
     assert.equal(m['dose_10000']!.status, 'failed');
     assert.match(m['dose_10000']!.error, /cancelled \(JobState=CANCELLED/);
   });
+
+test('generate on SLURM with --overwrite and another seed keeps every replaced dose under history/, each task in a directory of its own',
+  { skip, timeout: 300_000 }, () => {
+    const out = join(tempDir('slurm-overwrite'), 'phase_c');
+    const args = ['generate', '--out', out, '--preset', 'quick', '--dose', '1e3', '--dose', '1e4', '--n-images', '30'];
+    try {
+      assert.equal(cli([...args, '--seed', '5']).status, 0);
+      const doses = ['dose_1000', 'dose_10000'];
+      const before = new Map(doses.map((d) => [d, readFileSync(join(out, d, 'patched_train.npz'))]));
+      const manifestBefore = readFileSync(join(out, 'run_manifest.json'));
+      const r = cli([...args, '--seed', '6', '--overwrite', '--executor', 'slurm']);
+      assert.equal(r.status, 0, r.stderr);
+      const kept = readdirSync(join(out, 'history')).sort();
+      assert.equal(kept.length, 2, `one directory per task: ${kept.join(', ')}`);
+      for (const d of doses) {
+        assert.ok(!readFileSync(join(out, d, 'patched_train.npz')).equals(before.get(d)!), `${d}: seed 6 wrote new data`);
+        const holders = kept.filter((k) => existsSync(join(out, 'history', k, d, 'patched_train.npz')));
+        assert.equal(holders.length, 1, `${d} kept once: ${holders.join(', ')}`);
+        assert.ok(readFileSync(join(out, 'history', holders[0]!, d, 'patched_train.npz')).equals(before.get(d)!), `${d}: not the earlier file`);
+        assert.ok(readFileSync(join(out, 'history', holders[0]!, 'run_manifest.json')).equals(manifestBefore));
+      }
+    } finally {
+      cleanUp(out);
+    }
+  });
