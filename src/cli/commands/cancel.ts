@@ -9,10 +9,10 @@ export function register(program: Command): void {
     .command('cancel')
     .summary('cancel the queued and running SLURM jobs of a hub (scancel), recording it in the hub')
     .description(
-      'Runs scancel on every queued or running SLURM job of a cluster run of this hub (recorded in\n' +
-      '<hub>/slurm/jobs.json), waits until SLURM reports them ended, and merges what they left: every cancelled task\n' +
-      'becomes a failure of its job in the phase\'s manifest, with SLURM\'s reason. Finished results are kept.\n' +
-      'Resume later with the same command and --out <hub> (only what is missing or failed is submitted).\n\n' +
+      'Runs scancel on every queued or running SLURM job of a cluster run of this hub (recorded in ' +
+      '<hub>/slurm/jobs.json), waits until SLURM reports them ended, and merges what they left: every cancelled task ' +
+      'becomes a failure of its job in the phase\'s manifest, with SLURM\'s reason. Finished results are kept. ' +
+      'Resume later with the command that submitted the run, with --out <hub> (only what is missing or failed is submitted).\n\n' +
       'Exit codes: 0 cancelled (or nothing was running); 2 bad usage (no cluster run in that directory).');
   addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
   cmd

@@ -73,10 +73,10 @@ export function register(program: Command): void {
     .command('inspect')
     .summary('keys, dtypes, shapes, statistics and _metadata of NPZ files')
     .description(
-      'For each FILE.npz: every key with its dtype, shape, storage, and for numeric keys min / max / mean /\n' +
-      'NaN count (of the modulus |z| for complex keys), then the decoded _metadata (0-d string, bytes or a\n' +
-      'pickled string, read without executing anything). --check also checks the dataset contract (DATA-001).\n' +
-      'Exit codes: 0 all files read (and valid, with --check); 2 a file could not be read or, with --check,\n' +
+      'For each FILE.npz: every key with its dtype, shape, storage, and for numeric keys min / max / mean / ' +
+      'NaN count (of the modulus |z| for complex keys), then the decoded _metadata (0-d string, bytes or a ' +
+      'pickled string, read without executing anything). --check also checks the dataset contract (DATA-001).\n\n' +
+      'Exit codes: 0 all files read (and valid, with --check); 2 a file could not be read or, with --check, ' +
       'breaks the contract.')
     .argument('<files...>', 'NPZ files to inspect')
     .option('--json', 'print a JSON array, one object per file')

@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .description(
       'Shows a cluster run (docs/slurm.md) from the scheduler (squeue) and from the jobs\' claims and result records: per ' +
       'phase, the jobs queued (and why their tasks wait), running, done and failed, and each failure with SLURM\'s reason. ' +
-      'When every job has ended it also completes the run\'s merges if nothing else did (idempotent).\n' +
+      'When every job has ended it also completes the run\'s merges if nothing else did (idempotent). ' +
       'With --wait: follow until the run is finished (Ctrl-C stops following; nothing is cancelled).\n\n' +
       'Exit codes: 0 no job failed (so far); 1 some job failed; 2 bad usage (no cluster run in that directory).');
   addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
