@@ -7,7 +7,7 @@
  * `InputError` naming it, thrown before anything is written, so a good report is never replaced by one that
  * silently lacks that file's part.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { InputError } from '../../errors.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { join } from 'node:path';
