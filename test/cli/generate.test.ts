@@ -83,14 +83,14 @@ test('a real run writes the dose directories and the manifest; a rerun refuses, 
     assert.equal(over.status, 0, over.stderr);
     assert.ok(readFileSync(manifest.dose_1000.train).equals(before), 'same seed and time: same bytes');
     assert.ok(!existsSync(join(out, 'history')), 'files rewritten with the same bytes are not kept twice');
-    assert.doesNotMatch(over.stdout, /replaced files kept/);
+    assert.doesNotMatch(over.stderr, /earlier files this run replaced/);
 
     // another seed: the earlier files (and the manifest as it was) move to history/replaced-<time>/
     const manifestBefore = readFileSync(join(out, 'run_manifest.json'));
     const testBefore = readFileSync(manifest.dose_10000.test);
     const seed6 = run([...args.slice(0, -1), '6', '--overwrite'], { SOURCE_DATE_EPOCH: '1700000000' });
     assert.equal(seed6.status, 0, seed6.stderr);
-    const kept = /replaced files kept in (.+)\n/.exec(seed6.stdout)?.[1];
+    const kept = /the earlier files this run replaced moved to (.+)\n/.exec(seed6.stderr)?.[1];
     assert.ok(kept !== undefined && kept.startsWith(join(out, 'history', 'replaced-')), seed6.stdout);
     assert.deepEqual(readdirSync(join(out, 'history')), [basename(kept)]);
     assert.ok(readFileSync(join(kept, 'dose_1000', 'patched_train.npz')).equals(before));

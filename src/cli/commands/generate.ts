@@ -126,7 +126,7 @@ export function register(program: Command): void {
             `mean ${d.photons.mean.toFixed(1)} photons/pattern, intensity scale ${d.intensityScale.toPrecision(6)}\n`);
         }
         process.stdout.write(`manifest: ${result.manifestPath} (${result.seconds.toFixed(1)} s)\n`);
-        if (result.keptIn !== null) process.stdout.write(`replaced files kept in ${result.keptIn}\n`);
+        if (result.keptIn !== null) process.stderr.write(`the earlier files this run replaced moved to ${result.keptIn}\n`);
       } finally {
         progress.end();
       }

@@ -131,7 +131,7 @@ export function register(program: Command): void {
         }
       }
       process.stdout.write(`manifest: ${summary.manifest}\n`);
-      if (summary.keptIn !== null) process.stdout.write(`replaced files kept in ${summary.keptIn}\n`);
+      if (summary.keptIn !== null) process.stderr.write(`the earlier files this run replaced moved to ${summary.keptIn}\n`);
       if (summary.failed > 0) {
         process.stderr.write(`ptychostudy overlap: ${summary.failed} of ${summary.doses.length} dose(s) failed\n`);
         return 1;
