@@ -234,3 +234,42 @@ test('a hub whose Phase C or D another command rewrote with other settings is re
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stderr, /overlap: skipped \(already complete\)/);
 });
+
+test('a hub that redoes Phase C or D keeps a file of the unfinished run that it replaces with other bytes, and says where', { timeout: 600_000 }, () => {
+  const hub = join(tmp('redo'), 'hub');
+  assert.equal(run([...TINY, '--out', hub, '--quiet']).status, 0);
+  const unfinish = (phase: string): void => {
+    const state = json(join(hub, 'run.json'));
+    delete state.phases[phase];
+    state.status = 'running';
+    writeFileSync(join(hub, 'run.json'), JSON.stringify(state, null, 2));
+  };
+  // Phase C as an unfinished run left it: the same settings rewrite the same bytes, so nothing is kept
+  unfinish('generate');
+  const same = run(['--out', hub, '--quiet']);
+  assert.equal(same.status, 0, same.stderr);
+  assert.ok(!existsSync(join(hub, 'phase_c', 'history')), 'same bytes: nothing kept');
+  assert.doesNotMatch(json(join(hub, 'run.json')).phases.generate.detail, /kept/);
+  // a file of the unfinished run with other bytes (e.g. written by another version): kept, and the phase says where
+  const train = join(hub, 'phase_c', 'dose_10000', 'patched_train.npz');
+  const other = Buffer.concat([readFileSync(train), Buffer.from('other bytes')]);
+  writeFileSync(train, other);
+  unfinish('generate');
+  const redo = run(['--out', hub, '--quiet']);
+  assert.equal(redo.status, 0, redo.stderr);
+  const detail: string = json(join(hub, 'run.json')).phases.generate.detail;
+  const kept = /kept in (phase_c\/history\/replaced-\S+)$/.exec(detail)?.[1];
+  assert.ok(kept !== undefined, detail);
+  assert.deepEqual(readFileSync(join(hub, kept, 'dose_10000', 'patched_train.npz')), other);
+  assert.ok(!readFileSync(train).equals(other), 'the data were written again');
+  // Phase D likewise
+  const view = join(hub, 'phase_d', 'dose_10000', 'dense', 'dense_test.npz');
+  const otherD = Buffer.concat([readFileSync(view), Buffer.from('other bytes')]);
+  writeFileSync(view, otherD);
+  unfinish('overlap');
+  const redoD = run(['--out', hub, '--quiet']);
+  assert.equal(redoD.status, 0, redoD.stderr);
+  const keptD = /kept in (phase_d\/history\/replaced-\S+)$/.exec(json(join(hub, 'run.json')).phases.overlap.detail)?.[1];
+  assert.ok(keptD !== undefined, json(join(hub, 'run.json')).phases.overlap.detail);
+  assert.deepEqual(readFileSync(join(hub, keptD, 'dose_10000', 'dense', 'dense_test.npz')), otherD);
+});

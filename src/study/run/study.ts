@@ -94,6 +94,11 @@ export function removeStaleTemporaries(dir: string, now = Date.now()): void {
   }
 }
 
+/** A phase's detail when it replaced files of an earlier, unfinished run with other bytes: where they were kept. */
+function keptNote(hub: string, keptIn: string | null): string {
+  return keptIn === null ? '' : `; the files it replaced with other bytes are kept in ${relative(hub, keptIn)}`;
+}
+
 /**
  * Runs (or resumes) the study `settings` describe into `hub`, holding the hub's lock (`.run.lock`): a second
  * `run` into the same hub fails at once, naming the holder. Each phase also takes its own root's lock.
@@ -342,7 +347,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     const { runSimulation } = await import('../simulate/phase.js');
     const r = await runSimulation(settings, { outputRoot: roots.c, overwrite: true }, (progress) => onEvent({ type: 'generate', progress }));
     return {
-      detail: `${r.doses.length} doses × ${r.nPositions} positions (train ${r.split.trainCount}, test ${r.split.testCount})`,
+      detail: `${r.doses.length} doses × ${r.nPositions} positions (train ${r.split.trainCount}, test ${r.split.testCount})` + keptNote(hub, r.keptIn),
       fingerprints: () => ({ outputs_sha256: phaseCContent(hub) }),
     };
   });
@@ -358,7 +363,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     }
     return {
       detail: r.doses.map((d) => Object.entries(d.views).map(([v, x]) =>
-        `${v}@${d.dose}: ${Object.values(x.splits).map((s) => s.n_accepted).join('+')}`).join(', ')).join('; '),
+        `${v}@${d.dose}: ${Object.values(x.splits).map((s) => s.n_accepted).join('+')}`).join(', ')).join('; ') + keptNote(hub, r.keptIn),
       fingerprints: () => ({ outputs_sha256: phaseDContent(hub) }),
     };
   });
