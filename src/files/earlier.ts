@@ -14,6 +14,7 @@ import { InputError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { compactUtc, createUniqueDir } from './dirs.js';
 
+/** The directory of a root (or a job's directory) where replaced outputs are kept. */
 export const HISTORY_DIR = 'history';
 
 /** Whether two regular files hold the same bytes (read in 1 MiB blocks). */
@@ -35,12 +36,13 @@ export function sameBytes(a: string, b: string): boolean {
   }
 }
 
-/** Refuses (InputError, nothing written) a root whose `history` is not a directory: the kept files could not go there. */
-export function checkHistoryDir(root: string): void {
+/**
+ * Refuses (InputError, nothing written) a root whose `history` is not a directory: the kept files could not go
+ * there. `purpose` says what the directory is for, in the message.
+ */
+export function checkHistoryDir(root: string, purpose = 'where replaced outputs are kept'): void {
   const h = join(root, HISTORY_DIR);
-  if (existsSync(h) && !statSync(h).isDirectory()) {
-    throw new InputError(`${h}: expected a directory (where replaced outputs are kept); found a file`);
-  }
+  if (existsSync(h) && !statSync(h).isDirectory()) throw new InputError(`${h}: expected a directory (${purpose}); found a file`);
 }
 
 export class EarlierFiles {
@@ -49,7 +51,7 @@ export class EarlierFiles {
   private dir: string | null = null;
 
   /** `records`: files under `root` that every run rewrites (manifests); their present content is held until the run keeps a file. */
-  constructor(private readonly root: string, records: readonly string[] = [], private readonly now: Date = new Date()) {
+  constructor(private readonly root: string, records: readonly string[] = []) {
     checkHistoryDir(root);
     for (const path of records) {
       this.written.add(path);
@@ -81,7 +83,7 @@ export class EarlierFiles {
   private historyDirectory(): string {
     if (this.dir === null) {
       const parent = join(this.root, HISTORY_DIR);
-      this.dir = join(parent, createUniqueDir(parent, `replaced-${compactUtc(this.now)}`));
+      this.dir = join(parent, createUniqueDir(parent, `replaced-${compactUtc(new Date())}`));
       for (const r of this.records) writeFileAtomic(join(this.dir, relative(this.root, r.path)), r.bytes);
     }
     return this.dir;

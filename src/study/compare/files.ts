@@ -14,12 +14,13 @@ import { InputError } from '../../errors.js';
 import { createUniqueDir } from '../../files/dirs.js';
 import { isSafeName, recordPath, SAFE_NAME_RULE } from '../../files/paths.js';
 import { checkWritableDir } from '../../files/writable.js';
+import { HISTORY_DIR } from '../../files/earlier.js';
 import { jobDir, PHASE_G, type JobAddress } from '../hub/layout.js';
 
 /** The files a job leaves in its directory (moved away together when a later run replaces them). */
 export const JOB_FILES = [PHASE_G.metricsCsv, PHASE_G.frcCsv, PHASE_G.alignedNpz, PHASE_G.figure, PHASE_G.json] as const;
 /** Where a job's replaced files go: `<job dir>/history/<run id>/`. */
-export const HISTORY_DIR = 'history';
+export { HISTORY_DIR };
 /** A job writes its new files into `<job dir>/.staging-<run id>/` first. */
 export const STAGING_PREFIX = '.staging-';
 /** The name of an archive whose files no comparison.json named. */

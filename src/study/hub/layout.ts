@@ -24,6 +24,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { HISTORY_DIR } from '../../files/earlier.js';
 
 /** Files and sub-directories at the top of a hub. */
 export const HUB = {
@@ -162,7 +163,7 @@ export const PHASE_F = {
   engineLog: 'lsqml.log',
   jobLog: 'reconstruction.log',
   /** Where a job's replaced outputs move: `history/<run id>/`. */
-  history: 'history',
+  history: HISTORY_DIR,
   /** A job writes into `.staging-<run id>/` and its files move into place when it ends. */
   stagingPrefix: '.staging-',
 } as const;

@@ -14,8 +14,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InputError, UsageError } from '../../errors.js';
-import { compactUtc, entriesStartingWith, isDirectory, moveFilesInto } from '../../files/dirs.js';
+import { UsageError } from '../../errors.js';
+import { compactUtc, entriesStartingWith, moveFilesInto } from '../../files/dirs.js';
+import { checkHistoryDir } from '../../files/earlier.js';
 import { withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { PHASE_F } from '../hub/layout.js';
@@ -44,8 +45,7 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
     return await withLock(join(out, STANDALONE_LOCK), 'lsqml', 'output directory', async () => {
       const existing = join(out, PHASE_F.reconstruction);
       if (!replace && existsSync(existing)) throw new UsageError(`${existing} exists; pass --overwrite to replace it (the earlier files then move to history/)`);
-      const history = join(out, PHASE_F.history);
-      if (existsSync(history) && !isDirectory(history)) throw new InputError(`${history}: expected a directory (where earlier outputs go); found a file`);
+      checkHistoryDir(out, 'where earlier outputs go');
       const stale = entriesStartingWith(out, STAGING_PREFIX); // killed runs': no other run holds the lock
       const stamp = compactUtc(new Date());
       const staging = join(out, `${STAGING_PREFIX}${stamp}-${process.pid}`);
