@@ -16,7 +16,7 @@
  */
 import { frameFromMetres, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
 import type { MeasuredData, ProbeData } from './measured.js';
-import { DISTANCE_M, ENERGY_J, PIXEL_M, firstPresent, readPhysical } from './hdf5/checks.js';
+import { DISTANCE_M, ENERGY_J, PIXEL_M, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, readIntensityStack } from './hdf5/stack.js';
 import { MAX_PROBE_MODES } from './memory.js';
@@ -105,6 +105,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   const tInfo = r.info(tKey, tWant);
   if (tInfo.shape.length !== 2 || tInfo.shape[0] !== n || (tInfo.shape[1] !== 3 && tInfo.shape[1] !== 2)) throw r.bad(tKey, tWant, `shape [${tInfo.shape.join(', ')}]`);
   if (tInfo.kind !== 'float') throw r.bad(tKey, tWant, `dtype ${tInfo.dtype}`);
+  checkUnits(r, tKey, tWant, 'm');
   const t = r.readFloat64(tKey, tWant, 3 * n).data;
   const cols = tInfo.shape[1]!;
   const xM = new Float64Array(n), yM = new Float64Array(n);

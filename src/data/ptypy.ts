@@ -25,7 +25,7 @@ import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
 import { checkHdf5ProbeFits } from './memory.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
 
-const ENERGY_KEV: PhysicalValue = { what: 'the photon energy in keV', max: 1000, hint: '(is it in eV? PtyPy stores keV)' };
+const ENERGY_KEV: PhysicalValue = { what: 'the photon energy in keV', max: 1000, hint: '(is it in eV? PtyPy stores keV)', unit: 'keV' };
 
 /** True when the open file has PtyPy's prepared-data layout (chunks/ and meta/). */
 export function looksLikePtyd(r: Hdf5Reader): boolean {

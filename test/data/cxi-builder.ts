@@ -17,7 +17,7 @@ export async function fixtureMeasurement(): Promise<MeasuredData> {
 }
 
 /** A dataset to write: data, its shape and dtype (h5wasm spelling: '<f', '<d', '<I', '<i', '<h'…); null leaves the key out. */
-export interface Entry { data: unknown; shape?: number[]; dtype?: string; maxshape?: (number | null)[]; chunks?: number[]; /** gzip level (needs chunks) */ gzip?: number }
+export interface Entry { data: unknown; shape?: number[]; dtype?: string; maxshape?: (number | null)[]; chunks?: number[]; /** gzip level (needs chunks) */ gzip?: number; /** attributes of the dataset */ attrs?: Record<string, string | number> }
 
 /** The fixture's entries, keyed by CXI path. */
 export async function fixtureEntries(): Promise<Record<string, Entry>> {
@@ -56,7 +56,8 @@ export function writeHdf5(path: string, entries: Record<string, Entry | null>, l
       if (e === null) continue;
       const i = key.lastIndexOf('/');
       const g = group(key.slice(0, Math.max(0, i)));
-      g.create_dataset({ name: key.slice(i + 1), data: e.data as never, ...(e.shape ? { shape: e.shape } : {}), ...(e.dtype ? { dtype: e.dtype } : {}), ...(e.maxshape ? { maxshape: e.maxshape } : {}), ...(e.chunks ? { chunks: e.chunks } : {}), ...(e.gzip !== undefined ? { compression: e.gzip } : {}) });
+      const d = g.create_dataset({ name: key.slice(i + 1), data: e.data as never, ...(e.shape ? { shape: e.shape } : {}), ...(e.dtype ? { dtype: e.dtype } : {}), ...(e.maxshape ? { maxshape: e.maxshape } : {}), ...(e.chunks ? { chunks: e.chunks } : {}), ...(e.gzip !== undefined ? { compression: e.gzip } : {}) });
+      for (const [name, value] of Object.entries(e.attrs ?? {})) d.create_attribute(name, value);
     }
     for (const [name, target] of Object.entries(links.soft ?? {})) {
       const i = name.lastIndexOf('/');

@@ -176,6 +176,19 @@ test('geometry must be finite, positive and plausible (the hint names the likely
   await refused(variant({ [T]: { data: far, shape: [40, 3], dtype: '<d' } }), /translation': expected a scan spanning at most 65536 object pixels; found .* \(are the positions in the right unit\?\)/);
 });
 
+
+test('a units attribute naming another unit than the one read is refused; SI spellings read', async () => {
+  const num = (v: number, units: string | number): Entry => ({ data: v, dtype: '<d', attrs: { units } });
+  // 500 mm is under the distance's plausibility limit: without the attribute's check it read as 500 m.
+  await refused(variant({ [Z]: num(500, 'mm') }), /distance': expected the sample–detector distance in m \(a 'units' attribute, when present, naming m; nothing is converted\); found units 'mm' \(store the value in m\)/);
+  await refused(variant({ [E]: num(8000, 'eV') }), /energy': expected the photon energy in J .*; found units 'eV'/);
+  await refused(variant({ [PX]: num(75e-6, 'um') }), /x_pixel_size': .*found units 'um'/);
+  await refused(variant({ [Z]: num(0.5, 7) }), /distance': .*found a 'units' attribute that is not text/);
+  const t = entries[T]!;
+  await refused(variant({ [T]: { ...t, attrs: { units: 'um' } } }), /translation': expected probe positions .*found units 'um'/);
+  const m = await readCxi(variant({ [Z]: num(entries[Z]!.data as number, 'metre'), [E]: num(entries[E]!.data as number, 'J'), [PX]: num(entries[PX]!.data as number, ' m '), [T]: { ...t, attrs: { units: 'm' } } }));
+  assert.equal(m.geometry.distanceM, entries[Z]!.data);
+});
 test('counts: a non-finite value names the pattern and pixel; negative values are set to 0 with a warning', async () => {
   const f = new Float32Array(40 * 32 * 32).fill(1);
   f[3 * 1024 + 5 * 32 + 7] = NaN;

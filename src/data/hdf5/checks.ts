@@ -3,7 +3,7 @@
  * plausible range — a value outside it is almost always in the wrong unit (eV for J, mm or µm for m),
  * and the message says so.
  */
-import type { Hdf5Reader } from './reader.js';
+import { shown, type Hdf5Reader } from './reader.js';
 
 export interface PhysicalValue {
   /** What it is and its unit, for messages: 'the photon energy in J'. */
@@ -12,6 +12,34 @@ export interface PhysicalValue {
   max: number;
   /** Added to the message when the value exceeds `max`: '(is it in eV?)'. */
   hint: string;
+  /** The unit the value must be in, as a `units` attribute may name it (`UNIT_SPELLINGS`). */
+  unit: string;
+}
+
+/** Spellings of a unit a `units` attribute may use (NeXus, h5py scripts); compared after trimming, words case-insensitively. */
+const UNIT_SPELLINGS: Record<string, readonly string[]> = {
+  m: ['m', 'meter', 'meters', 'metre', 'metres'],
+  J: ['J', 'joule', 'joules'],
+  keV: ['keV', 'kiloelectronvolt', 'kiloelectronvolts'],
+};
+
+/**
+ * Refuses a `units` attribute of `key` that names another unit than `unit`: values are read as they are
+ * stored (nothing is converted), so a distance in mm labelled 'mm' would otherwise be taken for metres
+ * whenever it is under the plausibility limit (500 mm read as 500 m). No attribute, or an empty one, is
+ * no statement; a value that is not text is refused.
+ */
+export function checkUnits(r: Hdf5Reader, key: string, what: string, unit: string): void {
+  let v = r.attr(key, 'units');
+  if (v === undefined) return;
+  if ((Array.isArray(v) || ArrayBuffer.isView(v)) && (v as ArrayLike<unknown>).length === 1) v = (v as ArrayLike<unknown>)[0];
+  const want = `${what} (a 'units' attribute, when present, naming ${unit}; nothing is converted)`;
+  if (typeof v !== 'string') throw r.bad(key, want, `a 'units' attribute that is not text`);
+  const text = v.trim();
+  if (text === '') return;
+  const ok = UNIT_SPELLINGS[unit] ?? [unit];
+  if (ok.includes(text) || ok.some((s) => s.length > 3 && s.toLowerCase() === text.toLowerCase())) return;
+  throw r.bad(key, want, `units '${shown(text.slice(0, 40))}' (store the value in ${unit})`);
 }
 
 /** The first of `keys` present in the file, or undefined. */
@@ -23,6 +51,7 @@ export function firstPresent(r: Hdf5Reader, keys: readonly string[]): string | u
 export function readPhysical(r: Hdf5Reader, keys: readonly string[], v: PhysicalValue): { value: number; key: string } {
   const key = firstPresent(r, keys);
   if (key === undefined) throw r.bad(keys[0]!, v.what, keys.length > 1 ? `it missing (also looked at ${keys.slice(1).join(', ')})` : 'it missing');
+  checkUnits(r, key, v.what, v.unit);
   const value = r.readScalar(key, v.what);
   if (!Number.isFinite(value)) throw r.bad(key, `${v.what}, finite`, String(value));
   if (!(value > 0)) throw r.bad(key, `${v.what}, > 0`, String(value));
@@ -30,6 +59,6 @@ export function readPhysical(r: Hdf5Reader, keys: readonly string[], v: Physical
   return { value, key };
 }
 
-export const ENERGY_J: PhysicalValue = { what: 'the photon energy in J', max: 1e-12, hint: '(is it in eV or keV? CXI stores joules: 8 keV = 1.2817e-15 J)' };
-export const DISTANCE_M: PhysicalValue = { what: 'the sample–detector distance in m', max: 1000, hint: '(is it in mm?)' };
-export const PIXEL_M: PhysicalValue = { what: 'the detector pixel size in m', max: 0.01, hint: '(is it in µm or mm?)' };
+export const ENERGY_J: PhysicalValue = { what: 'the photon energy in J', max: 1e-12, hint: '(is it in eV or keV? CXI stores joules: 8 keV = 1.2817e-15 J)', unit: 'J' };
+export const DISTANCE_M: PhysicalValue = { what: 'the sample–detector distance in m', max: 1000, hint: '(is it in mm?)', unit: 'm' };
+export const PIXEL_M: PhysicalValue = { what: 'the detector pixel size in m', max: 0.01, hint: '(is it in µm or mm?)', unit: 'm' };
