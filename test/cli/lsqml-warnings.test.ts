@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
+import { tempDir } from '../tmp.js';
 
 test('ptychostudy lsqml prints the warnings it records in _metadata.warnings', () => {
   const out = mkdtempSync(join(tmpdir(), 'ptychostudy-lsqml-warnings-'));
@@ -24,4 +25,29 @@ test('ptychostudy lsqml prints the warnings it records in _metadata.warnings', (
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('a probe with more incoherent modes than the reconstruction uses says which are not used', () => {
+  const out = tempDir('lsqml-probe-modes');
+  const run = (name: string, modes: string): { printed: string[]; meta: Record<string, unknown> } => {
+    const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lsqml', '--input', resolve('test/fixtures/cxi/scan-noprobe.cxi'),
+      '--out', join(out, name), '--epochs', '2', '--modes', modes, '--init-probe', `file:${resolve('test/fixtures/cxi/probe-product.h5')}`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const m = readMetadata(loadNpz(join(out, name, 'reconstruction.npz'))._metadata!);
+    assert.equal(m.status, 'ok');
+    return { printed: r.stderr.split('\n').filter((l) => l.startsWith('warning: ')).map((l) => l.slice('warning: '.length)), meta: (m as { value: Record<string, unknown> }).value };
+  };
+  // The product holds 2 modes: one of them used ...
+  const one = run('one', '1');
+  assert.match(String(one.meta.init_probe), /probe-product\.h5: probe \(mode 0 of 2\)$/);
+  assert.deepEqual(one.printed, one.meta.warnings);
+  assert.ok(one.printed.some((w) => /the probe has 2 incoherent modes; the reconstruction uses 1 \(reconstruction\.modes, --modes\), so mode 1 is not used/.test(w)), one.printed.join(' | '));
+  // ... or mode 0 and two Hermite modes: the file's mode 1 is not used either.
+  const three = run('three', '3');
+  assert.match(String(three.meta.init_probe), /probe-product\.h5: probe \(mode 0 of 2, \+2 Hermite modes\)$/);
+  assert.ok(three.printed.some((w) => /uses 3 .*so mode 1 is not used/.test(w)), three.printed.join(' | '));
+  // As many modes as the file holds: nothing to say.
+  const two = run('two', '2');
+  assert.match(String(two.meta.init_probe), /probe-product\.h5: probe$/);
+  assert.ok(!two.printed.some((w) => /incoherent modes/.test(w)), two.printed.join(' | '));
 });

@@ -91,12 +91,21 @@ function complexData(a: NdArray): Float64Array {
   return Float64Array.from(a.data as Float32Array | Float64Array);
 }
 
-/** The initial probe modes [M, N, N] (interleaved complex128) from the resolved probe (input.ts). */
-function initialProbe(o: ReconstructionSettings, p: ProbeData, N: number): { probe: Float64Array; source: string } {
+/**
+ * The initial probe modes [M, N, N] (interleaved complex128) from the resolved probe (input.ts): its first
+ * M modes, or its mode 0 and M − 1 Hermite modes. A probe with modes that are not used says so, in the
+ * source recorded and in a warning.
+ */
+function initialProbe(o: ReconstructionSettings, p: ProbeData, N: number): { probe: Float64Array; source: string; warnings: string[] } {
   const base = p.data, have = p.modes, source = p.source;
   const n2 = N * N;
-  if (have >= o.modes) return { probe: base.slice(0, 2 * n2 * o.modes), source };
-  return { probe: addProbeModes(base.subarray(0, 2 * n2), N, o.modes), source: `${source} (+${o.modes - 1} Hermite modes)` };
+  const unused = (first: number): string[] => [`${source}: the probe has ${have} incoherent modes; the reconstruction uses ` +
+    `${o.modes} (reconstruction.modes, --modes), so mode${have - first > 1 ? `s ${first}–${have - 1} are` : ` ${first} is`} not used`];
+  if (have === o.modes) return { probe: base.slice(0, 2 * n2 * o.modes), source, warnings: [] };
+  if (have > o.modes) return { probe: base.slice(0, 2 * n2 * o.modes), source: `${source} (${o.modes === 1 ? 'mode 0' : `modes 0–${o.modes - 1}`} of ${have})`, warnings: unused(o.modes) };
+  const probe = addProbeModes(base.subarray(0, 2 * n2), N, o.modes);
+  if (have === 1) return { probe, source: `${source} (+${o.modes - 1} Hermite modes)`, warnings: [] };
+  return { probe, source: `${source} (mode 0 of ${have}, +${o.modes - 1} Hermite modes)`, warnings: unused(1) };
 }
 
 function amplitudePhase(data: Float64Array, count: number): { amp: Float32Array; phase: Float32Array } {
@@ -210,7 +219,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     if (!ds.objectGuess) throw new UsageError(`\`reconstruction.initObject\` guess needs an objectGuess; ${inputPath} has none (measured data): use ones`);
     object.set(complexData(ds.objectGuess));
   } else for (let j = 0; j < HO * WO; j++) object[2 * j] = 1;
-  const { probe, source: probeSource } = initialProbe(opts, input.probe, N);
+  const { probe, source: probeSource, warnings: probeWarnings } = initialProbe(opts, input.probe, N);
 
   const logPath = join(job.outputDir, PHASE_F.engineLog);
   const lines: string[] = [];
@@ -268,7 +277,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     epochs_run: result.epochsRun,
     final_loss: finalLoss,
     loss_history: result.lossHistory,
-    warnings: [...input.warnings, ...result.warnings],
+    warnings: [...input.warnings, ...probeWarnings, ...result.warnings],
     run_record: PHASE_F.runRecord,
   };
   const npzPath = join(job.outputDir, PHASE_F.reconstruction);
