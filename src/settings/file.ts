@@ -9,8 +9,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
-import { settingsIssues, shown, type SettingsIssue } from './parse.js';
-import { printable } from '../text.js';
+import { settingsIssues, shown, SHOWN_VALUE_CHARS, type SettingsIssue } from './parse.js';
+import { printable, shownJson } from '../text.js';
 import type { StudySettingsInput } from './schema.js';
 
 /** Largest settings file read (a settings file is a few kilobytes). */
@@ -24,9 +24,16 @@ export class SettingsFileError extends InputError {
   }
 }
 
-/** `path: expected …, found …` (no backticks: a file names settings by their path, not by flags). */
+/** Text that a reader would take for a number, a boolean or null when shown bare. */
+const LOOKS_LIKE_VALUE = /^\s*(?:[-+]?(?:\d|\.\d|Infinity|NaN)[\w.+-]*|true|false|null)\s*$/i;
+
+/**
+ * `path: expected …, found …` (no backticks: a file names settings by their path, not by flags). Text
+ * that reads as a number, true, false or null is quoted: `epochs: "5"` is found "5" (text), not 5.
+ */
 export function fileIssueLine(i: SettingsIssue): string {
-  return `${printable(i.setting)}: ${i.found === undefined ? i.expected : `expected ${i.expected}, found ${shown(i.found)}`}`;
+  const found = typeof i.found === 'string' && LOOKS_LIKE_VALUE.test(i.found) ? `${shownJson(i.found, SHOWN_VALUE_CHARS)} (text)` : shown(i.found);
+  return `${printable(i.setting)}: ${i.found === undefined ? i.expected : `expected ${i.expected}, found ${found}`}`;
 }
 
 /**

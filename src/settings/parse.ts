@@ -38,6 +38,12 @@ export function issueLine(i: SettingsIssue): string {
   return `\`${printable(i.setting)}\`${i.found === undefined ? '' : ` ${shown(i.found)}`}: expected ${i.expected}`;
 }
 
+/** What zod's own messages (`Invalid input: expected boolean, received string`) say a type is, in settings' words. */
+const TYPE_WORDS: Record<string, string> = {
+  object: 'a group of settings (name: value pairs)', record: 'a group of settings (name: value pairs)',
+  boolean: 'true or false', string: 'text', number: 'a number', array: 'a list',
+};
+
 /** Characters of a value an error message shows; a longer one is cut there, saying so. */
 export const SHOWN_VALUE_CHARS = 200;
 
@@ -138,7 +144,9 @@ function toIssues(issue: z.core.$ZodIssue, input: unknown): SettingsIssue[] {
       return { setting: `${where}${key}`, found: undefined, expected: `no such setting${near === null ? ' (check the spelling)' : ` (did you mean ${where}${near}?)`}` };
     });
   }
-  return [{ setting: path, found: valueAt(input, issue.path), expected: issue.message }];
+  // A type without its own message in the schema (a group, a boolean, a path): zod's default message, reworded.
+  const expected = issue.code === 'invalid_type' && issue.message.startsWith('Invalid input') ? TYPE_WORDS[issue.expected] ?? issue.expected : issue.message;
+  return [{ setting: path, found: valueAt(input, issue.path), expected }];
 }
 
 function check(input: unknown): { issues: SettingsIssue[]; settings: StudySettings | null } {

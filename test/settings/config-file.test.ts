@@ -78,6 +78,32 @@ test('a settings file with unknown keys and bad types: one line per wrong field,
   assert.match(ptychostudy(['config', '--check', file]).stderr, /reconstruction\.zzzzzzzz: no such setting \(check the spelling\)$/m);
 });
 
+test('a value of the wrong type says what was expected in plain words; quoted numbers are shown as text', () => {
+  const dir = tmp('config-types');
+  const file = join(dir, 'types.yaml');
+  writeFileSync(file, [
+    'execution: 5', 'reconstruction:', '  epochs: "5"', '  seed: "-3"', '  objectOptimizable: yes', '  objectPlan: 2',
+    '  initProbe: 7', '  fftBackend: "null"', 'overlap:', '  views: [0.5]', '',
+  ].join('\n'));
+  const want = [
+    `${file}: execution: expected a group of settings (name: value pairs), found 5`,
+    `${file}: reconstruction.epochs: expected a positive integer, found "5" (text)`,
+    `${file}: reconstruction.seed: expected a non-negative integer, found "-3" (text)`,
+    `${file}: reconstruction.objectOptimizable: expected true or false, found yes`,
+    `${file}: reconstruction.objectPlan: expected a group of settings (name: value pairs), found 2`,
+    `${file}: reconstruction.initProbe: expected text, found 7`,
+    `${file}: reconstruction.fftBackend: expected auto, ts or wasm, found "null" (text)`,
+    `${file}: overlap.views: expected a group of settings (name: value pairs), found [0.5]`,
+  ];
+  const r = ptychostudy(['config', '--check', file]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.deepEqual(r.stderr.trim().split('\n').map((l) => l.replace(/^ptychostudy config: /, '')).sort(), [...want].sort(), r.stderr);
+  // A flag's value is text anyway: it is shown bare.
+  const flag = ptychostudy(['lsqml', '--input', file, '--out', join(dir, 'job'), '--noise-model', '1']);
+  assert.equal(flag.status, 2);
+  assert.match(flag.stderr, /--noise-model 1: expected gaussian or poisson/);
+});
+
 test('hostile or broken settings files are refused with one line: syntax, duplicate keys, alias bombs, size, not a mapping', () => {
   const dir = tmp('config-hostile');
   const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) =>
