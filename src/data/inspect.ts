@@ -5,7 +5,10 @@
  * larger than INSPECT_WHOLE_BYTES is summarised slice by slice instead of read whole. The check needs
  * the DATA-001 keys in memory together: their sizes are checked against the memory limit first.
  */
+import { InputError } from '../errors.js';
+import { NpzError } from '../npy/errors.js';
 import { NpzReader, type MemberHeader, type NpzReadOptions } from '../npy/npz.js';
+import { sniffFile } from './hdf5/signature.js';
 import { decodeNumeric, type DtypeInfo } from '../npy/npy.js';
 import type { NdArray, NumericData } from '../npy/types.js';
 import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset } from './dataset.js';
@@ -174,7 +177,16 @@ function preview(a: NdArray, n = 3, width = 60): string[] | undefined {
  * or declares more than MAX_METADATA_BYTES, is reported as unreadable — and fails the check.
  */
 export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean } = {}): Promise<NpzSummary> {
-  const r = NpzReader.open(path, opts);
+  let r: NpzReader;
+  try {
+    r = NpzReader.open(path, opts);
+  } catch (err) {
+    // A CXI or .ptyd file is not a broken NPZ: say what it is instead of "truncated or not a zip archive".
+    let hdf5 = false;
+    try { hdf5 = err instanceof NpzError && sniffFile(path) === 'hdf5'; } catch { /* the NPZ reader's message stands */ }
+    if (hdf5) throw new InputError(`${path}: an HDF5 file (CXI, PtyPy .ptyd …), not an NPZ; inspect reads NPZ files (\`ptychostudy lsqml --input\` reads measured data from HDF5: docs/real-data.md)`);
+    throw err;
+  }
   try {
     const contract = new Set<string>([...REQUIRED_KEYS, ...OPTIONAL_KEYS]);
     const oversizedMetadata = r.has(METADATA_KEY) && r.member(METADATA_KEY).size > MAX_METADATA_BYTES;

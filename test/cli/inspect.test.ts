@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,6 +150,17 @@ test('bad files: exit 2, one line each, no stack trace; good files are still rep
     assert.equal(r.stdout.match(/ keys?, \d+ bytes\)$/gm)!.length, 1);
     // and one bad file alone
     assertBad(inspect(p('bomb.npz')), [cases[5]![1]]);
+  });
+});
+
+test('an HDF5 file (CXI) is named as such, not as a truncated zip; a truncated CXI too', () => {
+  withDir((dir) => {
+    const cxi = fileURLToPath(new URL('../../../test/fixtures/cxi/scan.cxi', import.meta.url));
+    const cut = join(dir, 'cut.cxi');
+    writeFileSync(cut, readFileSync(cxi).subarray(0, 3000));
+    const what = ': an HDF5 file (CXI, PtyPy .ptyd …), not an NPZ; inspect reads NPZ files (`ptychostudy lsqml --input` reads measured data from HDF5: docs/real-data.md)';
+    assertBad(inspect(cxi, cut), [`${cxi}${what}`, `${cut}${what}`]);
+    assertBad(inspect('--check', cxi), [`${cxi}${what}`]);
   });
 });
 
