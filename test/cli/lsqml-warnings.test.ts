@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
 import { tempDir } from '../tmp.js';
+import { fixtureEntries, writeHdf5 } from '../data/cxi-builder.js';
 
 test('ptychostudy lsqml prints the warnings it records in _metadata.warnings', () => {
   const out = mkdtempSync(join(tmpdir(), 'ptychostudy-lsqml-warnings-'));
@@ -50,4 +51,28 @@ test('a probe with more incoherent modes than the reconstruction uses says which
   const two = run('two', '2');
   assert.match(String(two.meta.init_probe), /probe-product\.h5: probe$/);
   assert.ok(!two.printed.some((w) => /incoherent modes/.test(w)), two.printed.join(' | '));
+});
+
+test('patterns without a single count (an aborted scan\'s unwritten rows) are named in a warning', async () => {
+  const dir = tempDir('lsqml-empty-patterns');
+  const entries = await fixtureEntries();
+  const D = 'entry_1/data_1/data';
+  const counts = Uint32Array.from(entries[D]!.data as Uint32Array);
+  counts.fill(0, 35 * 32 * 32); // the last 5 of 40 patterns never written
+  const file = join(dir, 'aborted.cxi');
+  writeHdf5(file, { ...entries, [D]: { ...entries[D]!, data: counts } });
+  const run = (name: string, extra: string[]): { printed: string[]; recorded: string[] } => {
+    const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lsqml', '--input', file, '--out', join(dir, name), '--epochs', '2', ...extra], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const m = readMetadata(loadNpz(join(dir, name, 'reconstruction.npz'))._metadata!);
+    assert.equal(m.status, 'ok');
+    return { printed: r.stderr.split('\n').filter((l) => l.startsWith('warning: ')).map((l) => l.slice('warning: '.length)),
+      recorded: (m as { value: Record<string, unknown> }).value.warnings as string[] };
+  };
+  const all = run('all', []);
+  assert.deepEqual(all.printed, all.recorded);
+  assert.deepEqual(all.recorded.filter((w) => /no counts/.test(w)), [`${file}: key '${D}': 5 of 40 patterns hold no counts at all (patterns 35, 36, 37, 38, 39); ` +
+    'a frame never recorded (an aborted scan\'s preallocated rows) is reconstructed as a measured zero; --n-images 35 leaves them out']);
+  // Left out: nothing to say.
+  assert.ok(!run('first35', ['--n-images', '35']).recorded.some((w) => /no counts/.test(w)));
 });

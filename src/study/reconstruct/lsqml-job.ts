@@ -159,6 +159,19 @@ function withPoissonHint(err: LsqmlDivergenceError, intensities: ArrayLike<numbe
   return new LsqmlDivergenceError(err.epoch, err.loss, err.lossHistory, err.reason + hint);
 }
 
+/**
+ * Patterns that hold no count at all are almost never measured: a preallocated dataset of an aborted scan
+ * keeps its fill value (0) in the rows never written, and their positions are the fill value too. They
+ * are reconstructed as measured zeros; the warning names them (and `--n-images` when they are the last).
+ */
+function emptyPatternsWarning(file: string, key: string, empty: readonly number[], n: number): string {
+  const shown = empty.length <= 6 ? empty.join(', ') : `${empty.slice(0, 3).join(', ')}, …, ${empty.slice(-2).join(', ')}`;
+  const trailing = empty[0] === n - empty.length && empty.length < n;
+  return `${file}: key '${printable(key)}': ${empty.length} of ${n} patterns hold no counts at all (pattern${empty.length > 1 ? 's' : ''} ${shown}); ` +
+    `a frame never recorded (an aborted scan's preallocated rows) is reconstructed as a measured zero` +
+    (trailing ? `; --n-images ${n - empty.length} leaves ${empty.length > 1 ? 'them' : 'it'} out` : '');
+}
+
 const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss ${loss.toExponential(8)} seconds ${s.toFixed(4)}`;
 
 /** Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch. */
@@ -196,8 +209,12 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const D = ds.diffraction, h = N >> 1;
   const intensities = big ? D.subarray(0, n * n2) : new Float64Array(n * n2);
   const amp = new Float32Array(n2);
+  const empty: number[] = []; // patterns without a single count: frames never recorded, most likely
   for (let i = 0; i < n; i++) {
     amp.set(D.subarray(i * n2, (i + 1) * n2));
+    let k = 0;
+    while (k < n2 && amp[k] === 0) k++;
+    if (k === n2) empty.push(i);
     for (let u = 0; u < N; u++) {
       const dst = i * n2 + u * N, src = ((u + h) % N) * N;
       for (let v = 0; v < N - h; v++) { const a = amp[src + v + h]! * s; intensities[dst + v] = a * a; }
@@ -205,6 +222,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     }
   }
 
+  const emptyWarnings = empty.length === 0 ? [] : [emptyPatternsWarning(inputPath, input.diffractionKey, empty, n)];
   const options = engineOptions(opts, opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism())));
   const origin = positionOrigin(HO, WO, options.originConvention);
   const positions = new Float64Array(2 * n);
@@ -277,7 +295,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     epochs_run: result.epochsRun,
     final_loss: finalLoss,
     loss_history: result.lossHistory,
-    warnings: [...input.warnings, ...probeWarnings, ...result.warnings],
+    warnings: [...input.warnings, ...emptyWarnings, ...probeWarnings, ...result.warnings],
     run_record: PHASE_F.runRecord,
   };
   const npzPath = join(job.outputDir, PHASE_F.reconstruction);
