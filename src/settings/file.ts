@@ -128,6 +128,8 @@ function tooDeepPath(value: unknown): (string | number)[] | null {
 export function parseSettingsText(text: string, file: string): unknown {
   const json = /\.json$/i.test(file);
   if (json) {
+    // A UTF-8 byte order mark (Windows editors write one) is not part of the JSON; YAML skips it itself.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     let value: unknown;
     try {
       value = JSON.parse(text);

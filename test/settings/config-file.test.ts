@@ -122,6 +122,15 @@ test('hostile or broken settings files are refused with one line: syntax, duplic
     assert.match(r.stderr, re, name);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
+  // A byte order mark (Windows editors) is not a syntax error, in JSON as in YAML; a duplicate key is still found.
+  for (const [name, text] of [['bom.json', '{"reconstruction": {"epochs": 3}}'], ['bom.yaml', 'reconstruction:\n  epochs: 3\n']]) {
+    writeFileSync(join(dir, name), `\ufeff${text}`);
+    const r = ptychostudy(['config', '--check', join(dir, name)]);
+    assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+    assert.match(r.stdout, /reconstruction\.epochs: 3 \(default 50\)/);
+  }
+  writeFileSync(join(dir, 'bomdup.json'), '\ufeff{"reconstruction": {"epochs": 3, "epochs": 4}}');
+  assert.match(ptychostudy(['config', '--check', join(dir, 'bomdup.json')]).stderr, /bomdup\.json: reconstruction\.epochs: expected each setting once; found it twice \(line 1, column 21 and line 1, column 34\)/);
   writeFileSync(join(dir, 'big.yaml'), `# ${'x'.repeat(1 << 20)}\n`);
   assert.match(ptychostudy(['config', '--check', join(dir, 'big.yaml')]).stderr, /big\.yaml: \d+ bytes; a settings file has at most 1048576/);
   assert.match(ptychostudy(['config', '--check', join(dir, 'missing.yaml')]).stderr, /--check \S+missing\.yaml: no such file/);
