@@ -12,6 +12,7 @@ import { refuseNonRegular } from '../files/regular.js';
 import { NpzReader } from '../npy/npz.js';
 import { isComplexDtype } from '../npy/types.js';
 import { makeGeometry } from './geometry.js';
+import { METADATA_KEY, readMetadata } from './metadata.js';
 import { checkHdf5ProbeFits, checkProbeFits } from './memory.js';
 import { printable, quoted } from '../text.js';
 import type { ProbeData } from './measured.js';
@@ -106,10 +107,33 @@ function readNpzProbe(path: string, H: number, W: number): ProbeData {
     const a = r.get(key);
     const data = Float64Array.from(a.data as Float32Array | Float64Array);
     for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) throw new InputError(`${path}: key '${key}': expected a finite probe; found ${data[i]} at flat index ${i >> 1}`);
-    return { modes: s.length === 3 ? s[0]! : 1, height: H, width: W, data, source: `${path}: ${key}` };
+    const pixelM = npzProbePixel(r, path);
+    return { modes: s.length === 3 ? s[0]! : 1, height: H, width: W, data, source: `${path}: ${key}`, ...(pixelM ? { pixelM } : {}) };
   } finally {
     r.close();
   }
+}
+
+/**
+ * The object pixel size [y, x] an NPZ states in `_metadata.geometry.object_pixel_size_m_yx` (a reconstruction
+ * of measured data, or a dataset NPZ with its geometry), so that a probe reconstructed at another pixel size
+ * is refused like one from a CXI or .ptyr file. Absent: undefined. A `_metadata` that cannot be read, or a
+ * pixel size that is not two numbers > 0 and < 1 cm, is refused — never taken for an absent one.
+ */
+function npzProbePixel(r: NpzReader, path: string): [number, number] | undefined {
+  const m = readMetadata(r);
+  if (m.status === 'absent') return undefined;
+  const key = `${METADATA_KEY}.geometry.object_pixel_size_m_yx`;
+  if (m.status === 'error') throw new InputError(`${path}: key '${METADATA_KEY}': expected a JSON object (it may state the probe's pixel size), or no '${METADATA_KEY}' key at all; found ${m.error}`);
+  const g = m.value.geometry;
+  if (g === undefined || g === null) return undefined;
+  const p = typeof g === 'object' && !Array.isArray(g) ? (g as Record<string, unknown>).object_pixel_size_m_yx : g;
+  if (p === undefined && typeof g === 'object' && !Array.isArray(g)) return undefined;
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v < PIXEL_M.max;
+  if (!(Array.isArray(p) && p.length === 2 && ok(p[0]) && ok(p[1]))) {
+    throw new InputError(`${path}: key '${key}': expected the object pixel size [y, x] in m, two numbers > 0 and < ${PIXEL_M.max}; found ${printable(JSON.stringify(p) ?? String(p), 200)}`);
+  }
+  return [p[0], p[1]];
 }
 
 /** Reads the probe of `path` for patterns of `H`×`W`; one-line InputError when there is none or it does not fit. */

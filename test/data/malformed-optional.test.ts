@@ -13,6 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../../src/errors.js';
 import { readInputData } from '../../src/data/input.js';
 import { readProbeFile } from '../../src/data/probe-file.js';
+import { saveNpz } from '../../src/npy/npz.js';
+import { c64 } from '../../src/npy/types.js';
+import { metadataArray } from '../../src/data/metadata.js';
 import { rewriteHdf5, type Rewrite } from './hdf5-rewrite.js';
 import { assertRefused, ptychostudy } from './cli-run.js';
 
@@ -95,4 +98,34 @@ test('.ptyr _psize: NaN, a group, three numbers or a string are refused (NaN use
   assertRefused(ptychostudy(['lsqml', '--input', fx('scan-noprobe.cxi'), '--out', out, '--epochs', '2', '--init-probe', `file:${nan}`]), 'lsqml',
     `${nan}: ${want} [NaN, NaN] (is it in µm or mm?)`);
   assert.ok(!existsSync(out));
+});
+
+test('an NPZ probe states its pixel size in _metadata.geometry (a reconstruction of measured data): checked like a .ptyr\'s', async () => {
+  const fixturePixel = (await readProbeFile(fx('probe.ptyr'), 32, 32)).pixelM!; // the fixture data's object pixel size
+  const probe = c64([32, 32], new Float32Array(2 * 32 * 32).fill(0.5));
+  const npz = (name: string, meta: Record<string, unknown> | undefined): string => {
+    const p = join(root, name);
+    saveNpz(p, { reconstructed_probe: probe, ...(meta === undefined ? {} : { _metadata: metadataArray(meta) }) });
+    return p;
+  };
+  const key = "key '_metadata.geometry.object_pixel_size_m_yx': expected the object pixel size [y, x] in m, two numbers > 0 and < 0.01; found";
+  const same = npz('same.npz', { geometry: { object_pixel_size_m_yx: fixturePixel } });
+  assert.deepEqual((await readProbeFile(same, 32, 32)).pixelM, fixturePixel);
+  const other = npz('other.npz', { geometry: { object_pixel_size_m_yx: [fixturePixel[0] * 1.5, fixturePixel[1] * 1.5] } });
+  assert.deepEqual((await readProbeFile(other, 32, 32)).pixelM, [fixturePixel[0] * 1.5, fixturePixel[1] * 1.5]);
+  const text = npz('text.npz', { geometry: { object_pixel_size_m_yx: '1e-7' } });
+  await refused(readProbeFile(text, 32, 32), `${text}: ${key} "1e-7"`);
+  const three = npz('three.npz', { geometry: { object_pixel_size_m_yx: [1e-7, 1e-7, 1e-7] } });
+  await refused(readProbeFile(three, 32, 32), `${three}: ${key} [1e-7,1e-7,1e-7]`);
+  // No geometry, or no pixel size in it: no pixel size, as before.
+  assert.equal((await readProbeFile(npz('none.npz', undefined), 32, 32)).pixelM, undefined);
+  assert.equal((await readProbeFile(npz('nopixel.npz', { geometry: { wavelength_m: 1e-10 } }), 32, 32)).pixelM, undefined);
+  // Through lsqml: a probe reconstructed at another pixel size is refused, the same one is used.
+  const out = join(root, 'o-npz');
+  assertRefused(ptychostudy(['lsqml', '--input', fx('scan-noprobe.cxi'), '--out', out, '--epochs', '2', '--init-probe', `file:${other}`]), 'lsqml',
+    `file:${other}: reconstructed_probe: expected a probe sampled at the data's object pixel size [${fixturePixel.join(', ')}] m (within 1 %); ` +
+    `found [${fixturePixel[0] * 1.5}, ${fixturePixel[1] * 1.5}] m (probes are not resampled)`);
+  assert.ok(!existsSync(out));
+  const r = ptychostudy(['lsqml', '--input', fx('scan-noprobe.cxi'), '--out', join(root, 'o-npz-same'), '--epochs', '2', '--init-probe', `file:${same}`]);
+  assert.equal(r.status, 0, r.stderr);
 });
