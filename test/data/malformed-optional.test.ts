@@ -16,6 +16,9 @@ import { readProbeFile } from '../../src/data/probe-file.js';
 import { saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
 import { metadataArray } from '../../src/data/metadata.js';
+import { saveDataset } from '../../src/data/dataset.js';
+import { geometryRecord, measuredToDataset, probeGuessOf } from '../../src/data/measured.js';
+import { fixtureMeasurement } from './cxi-builder.js';
 import { rewriteHdf5, type Rewrite } from './hdf5-rewrite.js';
 import { assertRefused, ptychostudy } from './cli-run.js';
 
@@ -128,4 +131,28 @@ test('an NPZ probe states its pixel size in _metadata.geometry (a reconstruction
   assert.ok(!existsSync(out));
   const r = ptychostudy(['lsqml', '--input', fx('scan-noprobe.cxi'), '--out', join(root, 'o-npz-same'), '--epochs', '2', '--init-probe', `file:${same}`]);
   assert.equal(r.status, 0, r.stderr);
+});
+
+test('a dataset NPZ\'s _metadata.geometry: a malformed pixel size or wavelength is refused (was: the probe file\'s pixel check skipped)', async () => {
+  const m = await fixtureMeasurement();
+  const ds = measuredToDataset(m, probeGuessOf(m.probe!));
+  const write = (name: string, geometry: unknown): string => {
+    const p = join(root, name);
+    saveDataset(p, { ...ds, metadata: { ...ds.metadata, geometry } });
+    return p;
+  };
+  const good = geometryRecord(m);
+  const other = join(root, 'probe-other.npz');
+  saveNpz(other, { reconstructed_probe: c64([32, 32], new Float32Array(2 * 32 * 32).fill(0.5)),
+    _metadata: metadataArray({ geometry: { object_pixel_size_m_yx: [m.geometry.objectPixelM[0] * 2, m.geometry.objectPixelM[1] * 2] } }) });
+  const run = (input: string, name: string) => ptychostudy(['lsqml', '--input', input, '--out', join(root, name), '--epochs', '2', '--init-probe', `file:${other}`]);
+  // Well formed: the probe at twice the pixel size is refused.
+  assert.match(run(write('good.npz', good), 'o-good').stderr, /expected a probe sampled at the data's object pixel size/);
+  const text = write('text.npz', { ...good, object_pixel_size_m_yx: String(m.geometry.objectPixelM[0]) });
+  assertRefused(run(text, 'o-text'), 'lsqml', `${text}: key '_metadata.geometry.object_pixel_size_m_yx': expected the object pixel size [y, x] in m, two numbers > 0; found "${m.geometry.objectPixelM[0]}"`);
+  assert.ok(!existsSync(join(root, 'o-text')));
+  const wl = write('wl.npz', { ...good, wavelength_m: -1 });
+  assertRefused(run(wl, 'o-wl'), 'lsqml', `${wl}: key '_metadata.geometry.wavelength_m': expected the wavelength in m, a number > 0; found -1`);
+  const notObject = write('geom.npz', 'SI');
+  assertRefused(run(notObject, 'o-geom'), 'lsqml', `${notObject}: key '_metadata.geometry': expected an object (wavelength_m, object_pixel_size_m_yx, …); found "SI"`);
 });

@@ -22,6 +22,7 @@ import { readProbeFile } from '../../data/probe-file.js';
 import { checkObjectFrameFits, type LsqmlJobRequest } from '../../data/memory.js';
 import { modelProbe, type ProbeModelSpec } from '../../physics/probe.js';
 import { c128 } from '../../npy/types.js';
+import { printable } from '../../text.js';
 
 export interface ReconstructionInputOptions {
   /** 'guess' (the input's own probe) or 'file:PATH'. */
@@ -51,14 +52,22 @@ export interface ReconstructionInput {
   warnings: string[];
 }
 
-/** Wavelength and object pixel size [y, x] the data states: CXI/.ptyd geometry, or `_metadata.geometry` of an NPZ. */
-function sampling(geometry: Record<string, unknown> | undefined): { wavelengthM?: number; pixelM?: [number, number] } {
+/**
+ * Wavelength and object pixel size [y, x] the data states: CXI/.ptyd geometry, or `_metadata.geometry` of an
+ * NPZ. A value that is present but malformed is refused (naming `path`), never taken for an absent one: it
+ * feeds the probe file's pixel-size check and the probe models.
+ */
+function sampling(geometry: Record<string, unknown> | undefined, path: string): { wavelengthM?: number; pixelM?: [number, number] } {
   if (!geometry) return {};
   const wl = geometry.wavelength_m, px = geometry.object_pixel_size_m_yx;
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+  const bad = (key: string, expected: string, v: unknown): InputError =>
+    new InputError(`${path}: key '_metadata.geometry.${key}': expected ${expected}; found ${printable(JSON.stringify(v) ?? String(v), 200)}`);
+  if (wl !== undefined && !ok(wl)) throw bad('wavelength_m', 'the wavelength in m, a number > 0', wl);
+  if (px !== undefined && !(Array.isArray(px) && px.length === 2 && ok(px[0]) && ok(px[1]))) throw bad('object_pixel_size_m_yx', 'the object pixel size [y, x] in m, two numbers > 0', px);
   return {
     ...(ok(wl) ? { wavelengthM: wl } : {}),
-    ...(Array.isArray(px) && px.length === 2 && ok(px[0]) && ok(px[1]) ? { pixelM: [px[0], px[1]] as [number, number] } : {}),
+    ...(Array.isArray(px) ? { pixelM: [px[0], px[1]] as [number, number] } : {}),
   };
 }
 
@@ -84,7 +93,10 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   if (input.format === 'npz') {
     dataset = input.dataset;
     const g = dataset.metadata?.geometry;
-    geometry = g && typeof g === 'object' && !Array.isArray(g) ? (g as Record<string, unknown>) : undefined;
+    if (g !== undefined && g !== null && (typeof g !== 'object' || Array.isArray(g))) {
+      throw new InputError(`${path}: key '_metadata.geometry': expected an object (wavelength_m, object_pixel_size_m_yx, …); found ${printable(JSON.stringify(g) ?? String(g), 200)}`);
+    }
+    geometry = g ? (g as Record<string, unknown>) : undefined;
   } else {
     const m = input.measured;
     const placeholder = m.probe ? probeGuessOf(m.probe) : c128([m.H, m.W], new Float64Array(2 * m.H * m.W));
@@ -109,7 +121,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
 
   // Probe.
   let probe: ProbeData;
-  const s = sampling(geometry);
+  const s = sampling(geometry, path);
   if (opts.probeModel) {
     const wavelengthM = opts.probeModel.wavelengthM ?? s.wavelengthM;
     const pixelM = opts.probeModel.pixelM !== undefined ? [opts.probeModel.pixelM, opts.probeModel.pixelM] as [number, number] : s.pixelM;
