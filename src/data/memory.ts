@@ -178,9 +178,10 @@ export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string,
  * object is allocated.
  */
 export function checkObjectFrameFits(file: string, objectShape: readonly [number, number],
-  data: { n: number; H: number; W: number }, job: LsqmlJobRequest, limit: MemoryLimit = memoryLimit()): void {
+  data: { n: number; H: number; W: number; /** where the positions came from, for messages (default: keys 'xcoords', 'ycoords') */ positionKeys?: string },
+  job: LsqmlJobRequest, limit: MemoryLimit = memoryLimit()): void {
   const [HO, WO] = objectShape;
-  const what = `${file}: keys 'xcoords', 'ycoords'`;
+  const what = `${file}: ${data.positionKeys ?? "keys 'xcoords', 'ycoords'"}`;
   if (2 * HO * WO > MAX_TYPED_ARRAY_LENGTH) {
     throw new InputError(`${what}: expected a scan whose object frame has at most ${MAX_TYPED_ARRAY_LENGTH / 2} pixels; found a frame of ${HO}×${WO} (check the position units)`);
   }

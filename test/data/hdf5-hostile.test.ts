@@ -366,3 +366,16 @@ test('a declared size the library cannot hold is refused by the memory limit, na
   await assert.rejects(readCxi(p, { memoryLimit: { bytes: 2 ** 30, source: 'PTYCHOSTUDY_MEMORY_LIMIT=1G' } }),
     /translation': expected values that fit the memory limit of 1\.00 GiB \(PTYCHOSTUDY_MEMORY_LIMIT=1G\); found shape \[100000000, 3\] of <f8 \(read as float64\), which needs 2\.24 GiB$/);
 });
+
+test('an object frame too large for a reconstruction names the file\'s position key, not DATA-001\'s', async () => {
+  const { readReconstructionInput } = await import('../../src/study/reconstruct/input.js');
+  const m = await readCxi(fixture);
+  const far = new Float64Array(entries[T]!.data as Float64Array);
+  far[0] += 50_000 * m.geometry.objectPixelM[1]; far[3 * 1 + 1] += 50_000 * m.geometry.objectPixelM[0]; // 50 000 pixels apart in x and y
+  const p = variant({ [T]: { data: far, shape: [40, 3], dtype: '<d' } });
+  await assert.rejects(readReconstructionInput(p, { initProbe: 'guess', job: { modes: 1, batchSize: 10 } }), (err: unknown) => {
+    assert.ok(err instanceof InputError);
+    assert.match(err.message, new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: key 'entry_1/sample_1/geometry_1/translation': expected a scan whose object frame has at most 2147483648 pixels; found a frame of \\d+×\\d+ \\(check the position units\\)$`));
+    return true;
+  });
+});

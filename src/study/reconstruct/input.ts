@@ -117,7 +117,8 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
     objectShape = f.objectShape; xcoords = f.x; ycoords = f.y;
     record.object_frame = { source: 'scan extent and patch size (no objectGuess)', margin_px: f.margin, shift_yx: f.shift, object_shape: f.objectShape };
   }
-  checkObjectFrameFits(path, objectShape, dataset, opts.job);
+  const positionKey = measured?.keys.translation ?? measured?.keys.positions;
+  checkObjectFrameFits(path, objectShape, { ...dataset, ...(positionKey ? { positionKeys: `key '${printable(positionKey)}'` } : {}) }, opts.job);
 
   // Probe.
   let probe: ProbeData;
