@@ -271,6 +271,8 @@ test('a failing job and a task scancel\'ed mid-job are recorded as failures whil
       }
       assert.equal(after.runs.length, 2);
       assert.equal(after.runs[1]!.already_complete, 4);
+      const runJson = json<{ phases: Record<string, { detail: string }> }>(join(hub, 'run.json'));
+      assert.equal(runJson.phases['reconstruct']!.detail, '2 run (2 ok, 0 failed), 4 already complete', 'no input is missing');
       // Same numbers as a local run with the same seed, the resumed jobs included.
       if (localHub !== null) {
         for (const key of F_KEYS) {

@@ -177,11 +177,14 @@ export const reconstructStep: ClusterStep = {
       recordResult(run, last, () => {});
     }
     const ok = done.filter((r) => r.status === 'success').length;
+    // The jobs whose input is missing (the skip summary's `missing_phase_d_count`); skipped_jobs also holds
+    // the already complete and filtered-out jobs.
+    const missing = plan.missing.length;
     return {
       complete: true,
       // worded as a local run words it (run.json, the report)
       detail: `${done.length} run (${ok} ok, ${done.length - ok} failed), ${start.already_complete.length} already complete` +
-        (start.skipped_jobs.length > 0 ? `, ${start.skipped_jobs.length} without input` : ''),
+        (missing > 0 ? `, ${missing} without input` : ''),
     };
   },
 };
