@@ -14,7 +14,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
@@ -446,7 +446,7 @@ test('SLURM jobs of a hub keep local commands and other submissions off its phas
     }
   });
 
-test('a refused submission: one line with sbatch\'s reason, exit code 1, recorded; `ptychostudy cancel` records every task as cancelled',
+test('a refused submission: one line with sbatch\'s reason, exit code 1, recorded; `ptychostudy cancel` records every task as cancelled, and says so when scancel refuses',
   { skip, timeout: 300_000 }, async () => {
     const dir = tempDir('slurm-errors');
     const bad = join(dir, 'bad');
@@ -467,24 +467,37 @@ test('a refused submission: one line with sbatch\'s reason, exit code 1, recorde
     const held = join(dir, 'held');
     const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach', '--out', held]);
     assert.equal(sub.status, 0, sub.stderr);
-    // A local run refuses to write beside queued SLURM jobs (--executor local: the hub's own settings say slurm).
-    const local = cli(['run', ...TINY, '--executor', 'local', '--out', held]);
-    assert.equal(local.status, 2);
-    assert.match(local.stderr, /SLURM jobs of this hub are queued or running/);
-    const c = cli(['cancel', '--hub', held]);
-    assert.equal(c.status, 0, c.stderr);
-    assert.match(c.stderr, /^cancelled SLURM jobs \d+, \d+, \d+, \d+, \d+/);
-    const view = JSON.parse(cli(['status', '--hub', held, '--json']).stdout) as {
-      active: boolean; finish: { exit_code: number } | null; cancelled: { job_ids: string[] }[]; steps: { step: string; failures: { message: string }[] }[];
-    };
-    assert.equal(view.active, false);
-    assert.equal(view.finish!.exit_code, 1);
-    assert.equal(view.cancelled[0]!.job_ids.length, 5);
-    const gen = view.steps.find((s) => s.step === 'generate')!;
-    assert.match(gen.failures[0]!.message, /^cancelled \(JobState=CANCELLED, Reason=JobHeldUser\)/);
-    const m = json<Record<string, { status: string; error: string }>>(join(held, 'phase_c', 'run_manifest.json'));
-    assert.equal(m['dose_10000']!.status, 'failed');
-    assert.match(m['dose_10000']!.error, /cancelled \(JobState=CANCELLED/);
+    try {
+      // A local run refuses to write beside queued SLURM jobs (--executor local: the hub's own settings say slurm).
+      const local = cli(['run', ...TINY, '--executor', 'local', '--out', held]);
+      assert.equal(local.status, 2);
+      assert.match(local.stderr, /SLURM jobs of this hub are queued or running/);
+      // A scancel that refuses (another user's jobs): nothing is said or recorded as cancelled, exit code 1.
+      const fakeBin = join(dir, 'bin');
+      mkdirSync(fakeBin);
+      writeFileSync(join(fakeBin, 'scancel'), '#!/bin/bash\nfor id in "$@"; do echo "scancel: error: Kill job error on job id $id: Access/permission denied" >&2; done\nexit 1\n', { mode: 0o755 });
+      const refused = cli(['cancel', '--hub', held], { ...process.env, PATH: `${fakeBin}:${process.env.PATH ?? ''}` });
+      assert.equal(refused.status, 1, refused.stderr);
+      assert.doesNotMatch(refused.stderr, /^cancelled/m);
+      assert.match(refused.stderr, /^ptychostudy cancel: SLURM jobs \d+, \d+, \d+, \d+, \d+ of .* are still queued or running \(scancel: .*Access\/permission denied\)/m);
+      assert.deepEqual(JobsRecordSchema.parse(json(join(held, 'slurm', 'jobs.json'))).submissions[0]!.cancelled, []);
+      const c = cli(['cancel', '--hub', held]);
+      assert.equal(c.status, 0, c.stderr);
+      assert.match(c.stderr, /^cancelled SLURM jobs \d+, \d+, \d+, \d+, \d+/);
+      const view = JSON.parse(cli(['status', '--hub', held, '--json']).stdout) as {
+        active: boolean; finish: { exit_code: number } | null; cancelled: { job_ids: string[] }[]; steps: { step: string; failures: { message: string }[] }[];
+      };
+      assert.equal(view.active, false);
+      assert.equal(view.finish!.exit_code, 1);
+      assert.equal(view.cancelled[0]!.job_ids.length, 5);
+      const gen = view.steps.find((s) => s.step === 'generate')!;
+      assert.match(gen.failures[0]!.message, /^cancelled \(JobState=CANCELLED, Reason=JobHeldUser\)/);
+      const m = json<Record<string, { status: string; error: string }>>(join(held, 'phase_c', 'run_manifest.json'));
+      assert.equal(m['dose_10000']!.status, 'failed');
+      assert.match(m['dose_10000']!.error, /cancelled \(JobState=CANCELLED/);
+    } finally {
+      cleanUp(held); // a failed assertion leaves no held job queued
+    }
   });
 
 test('generate on SLURM with --overwrite and another seed keeps every replaced dose under history/, each task in a directory of its own',

@@ -13,7 +13,8 @@ export function register(program: Command): void {
       '<hub>/slurm/jobs.json), waits until SLURM reports them ended, and merges what they left: every cancelled task ' +
       'becomes a failure of its job in the phase\'s manifest, with SLURM\'s reason. Finished results are kept. ' +
       'Resume later with the command that submitted the run, with --out <hub> (only what is missing or failed is submitted).\n\n' +
-      'Exit codes: 0 cancelled (or nothing was running); 2 bad usage (no cluster run in that directory).');
+      'Exit codes: 0 cancelled (or nothing was running); 1 some job is still queued or running (scancel refused it, or ' +
+      'SLURM had not ended it a minute later: nothing is recorded as cancelled for it); 2 bad usage (no cluster run in that directory).');
   addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
   cmd
     .action(action('cancel', async (f: { out?: string; hub?: string }) => {
@@ -21,9 +22,13 @@ export function register(program: Command): void {
       if (!hub) throw new UsageError('--out is required (the hub)');
       const { cancelHome } = await import('../../study/slurm/follow.js'); // loaded when used: the CLI starts fast
       const r = await cancelHome(hub);
-      if (r.cancelled.length === 0) process.stderr.write(`${hub}: no SLURM job of this hub is queued or running; nothing to cancel\n`);
-      else process.stderr.write(`cancelled SLURM jobs ${r.cancelled.join(', ')}${r.complaint ? ` (scancel: ${r.complaint})` : ''}\n`);
+      if (r.cancelled.length === 0 && r.remaining.length === 0) process.stderr.write(`${hub}: no SLURM job of this hub is queued or running; nothing to cancel\n`);
+      else if (r.cancelled.length > 0) process.stderr.write(`cancelled SLURM jobs ${r.cancelled.join(', ')}${r.complaint && r.remaining.length === 0 ? ` (scancel: ${r.complaint})` : ''}\n`);
       if (r.finished.length > 0) process.stderr.write(`merged what they left (submission ${r.finished.join(', ')}); \`ptychostudy status --out ${hub}\` shows it\n`);
+      if (r.remaining.length > 0) {
+        throw new Error(`SLURM jobs ${r.remaining.join(', ')} of ${hub} are still queued or running` +
+          (r.complaint ? ` (scancel: ${r.complaint})` : ' a minute after scancel') + `; see \`squeue --jobs ${r.remaining.join(',')}\``);
+      }
       return 0;
     }));
 }

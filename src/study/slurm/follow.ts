@@ -162,30 +162,40 @@ export async function followSubmission(home: string, n: number | null, onView: (
 /**
  * `ptychostudy cancel`: scancel on every queued or running job of `home`'s submissions (recorded in
  * jobs.json), then — once SLURM reports them ended — each submission finished, so the cancelled tasks are
- * recorded as failures. Returns the job ids cancelled.
+ * recorded as failures. Returns the job ids cancelled, and those still queued or running after `waitMs`
+ * (scancel refused them — another user's jobs, say — or SLURM did not end them in that time).
  */
-export async function cancelHome(home: string, waitMs = 60_000): Promise<{ cancelled: string[]; complaint: string | null; finished: number[] }> {
+export async function cancelHome(home: string, waitMs = 60_000): Promise<{ cancelled: string[]; remaining: string[]; complaint: string | null; finished: number[] }> {
   const jobs = readJobs(home);
   if (jobs === null || jobs.submissions.length === 0) submissionOf(home, null);
   const open = jobs!.submissions.filter((s) => readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') === null);
   const queue = squeue(open.flatMap(jobIdsOf));
   const ids = [...new Set(queue.map((q) => q.jobId))];
+  const at = utcSeconds();
   const complaint = scancel(ids);
-  if (ids.length > 0) {
+  const deadline = Date.now() + waitMs;
+  let left = ids;
+  while (left.length > 0) {
+    const now = new Set(squeue(open.flatMap(jobIdsOf)).map((q) => q.jobId));
+    left = ids.filter((id) => now.has(id));
+    if (left.length === 0 || Date.now() >= deadline) break;
+    await sleep(500);
+  }
+  // Recorded as cancelled: every job when scancel took them all; when it refused some, only those that ended.
+  const cancelled = complaint === null ? ids : ids.filter((id) => !left.includes(id));
+  if (cancelled.length > 0) {
     await withMergeLock(slurmPaths(home).lock, 'ptychostudy cancel', 'hub', () => {
       const now = readJobs(home)!;
       for (const s of now.submissions) {
-        const mine = ids.filter((id) => jobIdsOf(s).includes(id));
-        if (mine.length > 0) s.cancelled.push({ at: utcSeconds(), job_ids: mine });
+        const mine = cancelled.filter((id) => jobIdsOf(s).includes(id));
+        if (mine.length > 0) s.cancelled.push({ at, job_ids: mine });
       }
       writeJobs(home, now);
     });
   }
-  const deadline = Date.now() + waitMs;
-  while (Date.now() < deadline && squeue(open.flatMap(jobIdsOf)).length > 0) await sleep(500);
   const finished: number[] = [];
   for (const s of open) {
     if (await finishSubmission(home, s.number, 'ptychostudy cancel') !== null) finished.push(s.number);
   }
-  return { cancelled: ids, complaint, finished };
+  return { cancelled, remaining: left, complaint, finished };
 }
