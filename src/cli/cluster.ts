@@ -8,7 +8,8 @@
  * it returns the command's exit code, or null when the jobs are to run locally.
  */
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { StudySettings } from '../settings/schema.js';
 import type { PhaseGOptions } from '../study/compare/phase.js';
@@ -16,7 +17,7 @@ import type { OverlapRunOptions } from '../study/overlap/plan.js';
 import type { ReconstructionRunOptions } from '../study/reconstruct/plan.js';
 import { summaryTable } from '../study/run/summary.js';
 import type { SimulationRunOptions } from '../study/simulate/plan.js';
-import { hubRoots } from '../study/hub/layout.js';
+import { hubRoots, REPORT } from '../study/hub/layout.js';
 import { arrayTasksOf } from '../study/slurm/records.js';
 import { followSubmission, type SubmissionView } from '../study/slurm/follow.js';
 import { compareSteps, generateSteps, overlapSteps, reconstructSteps } from '../study/slurm/plans.js';
@@ -54,7 +55,9 @@ async function afterSubmission(command: string, home: string, submission: Submis
   const err = process.stderr;
   const say = (line: string): void => { if (!flags.quiet) err.write(line + '\n'); };
   if (submission === null) {
-    say(`${command}: nothing to submit — every selected job is already complete`);
+    const report = join(hubRoots(home).report, REPORT.index);
+    say(`${command}: nothing to submit — every selected job is already complete` +
+      (command === 'run' && existsSync(report) ? ` (report: ${resolve(report)})` : ''));
     return 0;
   }
   const ids = submission.steps.map((s) => `${s.step} ${s.job_id}${s.step === 'finish' ? '' : ` (${counted(s.tasks.length, 'job')}, ${counted(arrayTasksOf(s), 'task')})`}`);

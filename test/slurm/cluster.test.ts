@@ -273,6 +273,16 @@ test('a failing job and a task scancel\'ed mid-job are recorded as failures whil
       assert.equal(after.runs[1]!.already_complete, 4);
       const runJson = json<{ phases: Record<string, { detail: string }> }>(join(hub, 'run.json'));
       assert.equal(runJson.phases['reconstruct']!.detail, '2 run (2 ok, 0 failed), 4 already complete', 'no input is missing');
+      // The hub is finished: the same command again submits nothing and writes nothing, as a local resume.
+      const jobsBefore = readFileSync(join(hub, 'slurm', 'jobs.json'), 'utf8');
+      const runBefore = readFileSync(join(hub, 'run.json'), 'utf8');
+      const summaryBefore = readFileSync(join(hub, 'phase_g', 'metrics_summary.json'), 'utf8');
+      const third = cli(['run', '--executor', 'slurm', '--out', hub]);
+      assert.equal(third.status, 0, third.stderr);
+      assert.match(third.stderr, /run: nothing to submit — every selected job is already complete \(report: .*index\.html\)/);
+      assert.equal(readFileSync(join(hub, 'slurm', 'jobs.json'), 'utf8'), jobsBefore, 'no submission');
+      assert.equal(readFileSync(join(hub, 'run.json'), 'utf8'), runBefore);
+      assert.equal(readFileSync(join(hub, 'phase_g', 'metrics_summary.json'), 'utf8'), summaryBefore);
       // Same numbers as a local run with the same seed, the resumed jobs included.
       if (localHub !== null) {
         for (const key of F_KEYS) {

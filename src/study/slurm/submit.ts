@@ -26,6 +26,7 @@ import type { PhaseName } from '../phase.js';
 import {
   conflictingSettings, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type RunState,
 } from '../run/state.js';
+import { compareInputs, compareOutputs, reportInputs, reportOutputs } from '../run/fingerprints.js';
 import { checkPhaseRootUnchanged, designRecord, HubSettingsError, removeStaleTemporaries } from '../run/study.js';
 import { finishSubmission } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
@@ -213,9 +214,9 @@ function isEmptyDir(dir: string): boolean {
 /**
  * A whole study into `hub` on SLURM: the checks `runStudy` makes (a directory that is not a hub, other
  * settings), design.json written here, then every phase that is not complete submitted as an array, and
- * run.json recording each phase as submitted. Returns the submission.
+ * run.json recording each phase as submitted. Returns the submission, or null for a finished hub.
  */
-export async function submitStudy(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission> {
+export async function submitStudy(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission | null> {
   requireSlurmCommands();
   // the hub's lock, as a local `run` holds it: no submission into a hub a local run is writing (and no
   // local run starts while this one checks and records the hub)
@@ -227,7 +228,20 @@ export async function submitStudy(hub: string, settings: StudySettings, env: Sub
   }
 }
 
-async function submitStudyLocked(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission> {
+/**
+ * Whether a hub needs no submission: run.json complete without a failure, no array but Phase G planned, and
+ * Phase G and the report unchanged since they were recorded (the fingerprints a local run's resume checks).
+ */
+function isFinished(hub: string, steps: readonly PlannedStep[]): boolean {
+  const state = readRunState(hub);
+  if (state === null || state.status !== 'complete' || steps.some((s) => s.step !== 'compare')) return false;
+  if (Object.values(state.phases).some((p) => p !== undefined && (p.status !== 'complete' || (p.failures ?? 0) > 0))) return false;
+  const { compare, report } = state.phases;
+  return compare?.inputs_sha256 === compareInputs(hub) && compare.outputs_sha256 === compareOutputs(hub) &&
+    report?.inputs_sha256 === reportInputs(hub, state) && report.outputs_sha256 === reportOutputs(hub);
+}
+
+async function submitStudyLocked(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission | null> {
   const design = designFromSettings(settings).validate();
   const record = runSettingsOf(settings);
   const previous = readRunState(hub);
@@ -243,9 +257,11 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
   mkdirSync(hub, { recursive: true });
   const home = resolve(hub);
   await prepareHomes(home, homesWriting(home, true), false);
-  if (previous) removeStaleTemporaries(hub);
   const complete = (p: PhaseName): boolean => readRunState(hub)?.phases[p]?.status === 'complete';
   const steps = await studySteps(hub, settings, complete);
+  // A finished hub, as a local run finds it: nothing to submit and nothing written.
+  if (isFinished(hub, steps)) return null;
+  if (previous) removeStaleTemporaries(hub);
   const now = utcSeconds();
   const state: RunState = readRunState(hub) ?? {
     schema_version: RUN_STATE_SCHEMA_VERSION, tool: 'ptychostudy', version: packageVersion(), created: now, updated: now,
