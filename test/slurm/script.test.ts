@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { parseStudySettings, SettingsError } from '../../src/settings/parse.js';
-import { stepScript, type ScriptRequest } from '../../src/study/slurm/script.js';
+import { checkScriptPath, slurmFilePattern, stepScript, type ScriptRequest } from '../../src/study/slurm/script.js';
 import { addExecutorOptions, executorSettingsFromFlags, type ExecutorFlags } from '../../src/cli/executor-flags.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -51,6 +51,24 @@ test('the finish job is no array; an array of fewer tasks than jobs; no dependen
   assert.ok(first.includes('# 2 task(s) taking the 5 job(s) of Phase C one at a time'));
   assert.ok(!first.includes('--dependency'));
   assert.ok(!/--partition|--account|--time|--mem|--qos|--cpus-per-task/.test(first), 'unset SLURM settings leave the cluster\'s defaults');
+});
+
+test('paths in the script: a % of the hub is kept from SLURM\'s file name patterns; a newline never ends a comment; #SBATCH-breaking paths refused', () => {
+  // SLURM expands %a, %j, %u… in --output: a hub named "dose50%a" would send every log (and the task) elsewhere.
+  assert.equal(slurmFilePattern('/data/dose50%a/slurm/logs', 'reconstruct-%A_%a.out'), '/data/dose50%%a/slurm/logs/reconstruct-%A_%a.out');
+  assert.equal(slurmFilePattern('/data/my hub/slurm/logs', 'finish-%j.out'), '/data/my hub/slurm/logs/finish-%j.out');
+  // A newline in the home or the command line, written into a comment, would start a command before the
+  // #SBATCH lines (sbatch then ignores every one of them).
+  const s = stepScript(request({ home: '/data/a\nb', argv: ['ptychostudy', 'run', '--out', 'a\nb', '--config', 'x\r\nrm -rf y'] }));
+  const lines = s.split('\n');
+  const setIndex = lines.indexOf('set -eu');
+  assert.ok(setIndex > 0);
+  for (const l of lines.slice(0, setIndex)) assert.ok(l.startsWith('#'), `not a comment or directive: ${JSON.stringify(l)}`);
+  assert.ok(lines.includes('#SBATCH --array=0-17'));
+  for (const bad of ['/data/a\nb', '/data/say "hi"', '/data/a\rb']) {
+    assert.throws(() => checkScriptPath('--out', bad), (e: unknown) => e instanceof UsageError && /--out ".*": holds a newline or a double quote/.test(e.message));
+  }
+  for (const good of ["/data/it's #1 $HOME hub", '/data/dose50%a', '/data/my hub']) checkScriptPath('--out', good);
 });
 
 test('SLURM settings: defaults leave every choice to the cluster; bad values name the setting', () => {

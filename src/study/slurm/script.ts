@@ -5,6 +5,8 @@
  * The tasks run that Node.js and that package on the compute nodes, so both must be at those paths there
  * (a shared installation, as for any cluster software); a missing Node.js ends the task with a clear line.
  */
+import { join } from 'node:path';
+import { UsageError } from '../../errors.js';
 import type { SlurmSettings } from '../../settings/schema.js';
 import type { StepName } from './records.js';
 
@@ -27,6 +29,30 @@ export interface ScriptRequest {
   argv: readonly string[];
   version: string;
   writtenAt: string;
+}
+
+/**
+ * SLURM's file name pattern (sbatch --output) of a file in `dir`: `name` may hold SLURM's `%A`, `%a`, `%j`;
+ * a `%` of the directory is doubled, so that SLURM writes where the directory says (`%%` is a `%`).
+ */
+export function slurmFilePattern(dir: string, name: string): string {
+  return join(dir.replace(/%/g, '%%'), name);
+}
+
+/**
+ * Refuses (exit 2, before anything is written) a directory that cannot be written into an `#SBATCH` line:
+ * sbatch reads such a line up to its end, and a value with spaces is read between double quotes.
+ */
+export function checkScriptPath(what: string, path: string): void {
+  if (/[\n\r"]/.test(path)) {
+    throw new UsageError(`${what} ${JSON.stringify(path)}: holds a newline or a double quote, which a SLURM job script's #SBATCH line cannot hold; ` +
+      'choose a path without them');
+  }
+}
+
+/** Text for a comment line of the script: a newline in it would end the comment and start a command. */
+function commentText(s: string): string {
+  return s.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 }
 
 /** Single-quotes a word for the shell. */
@@ -74,10 +100,10 @@ export function stepScript(r: ScriptRequest): string {
   const cmd = workerCommand(r).map(shellQuote).join(' ');
   return [
     '#!/bin/bash',
-    `# ptychostudy ${r.version}: step "${r.step}" of submission ${r.submission} of ${r.home}`,
+    `# ptychostudy ${r.version}: step "${r.step}" of submission ${r.submission} of ${commentText(r.home)}`,
     `# ${what}.`,
-    `# Written ${r.writtenAt} by: ${r.argv.map(shellQuote).join(' ')}`,
-    `# Node.js: ${r.node} (${r.nodeVersion}); ptychostudy: ${r.entry}`,
+    `# Written ${r.writtenAt} by: ${commentText(r.argv.map(shellQuote).join(' '))}`,
+    `# Node.js: ${commentText(r.node)} (${r.nodeVersion}); ptychostudy: ${commentText(r.entry)}`,
     ...sbatchOptions(r).map(directive),
     'set -eu',
     `if [ ! -x ${shellQuote(r.node)} ]; then`,

@@ -36,7 +36,7 @@ import {
   type JobsRecord, type StepRecord, type Submission, type SubmitCommand,
 } from './records.js';
 import { partitionCpus, requireSlurmCommands, sbatch, scancel, squeue, SlurmError } from './scheduler.js';
-import { stepScript } from './script.js';
+import { checkScriptPath, slurmFilePattern, stepScript } from './script.js';
 
 /** Where the submitting command runs from, and how the tasks start ptychostudy on the nodes. */
 export interface SubmitEnvironment {
@@ -48,6 +48,12 @@ export interface SubmitEnvironment {
   /** The ptychostudy entry the tasks run (`worker`). */
   entry: string;
   cwd: string;
+}
+
+/** The directories the scripts' #SBATCH lines name (--output in the home, --chdir), checked before anything is written. */
+function checkScriptPaths(home: string, env: SubmitEnvironment): void {
+  checkScriptPath('--out', resolve(home));
+  checkScriptPath('the current directory (the jobs\' --chdir)', env.cwd);
 }
 
 /** Job ids of a submission (arrays and the finish job). */
@@ -170,7 +176,7 @@ export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, on
       const record: StepRecord = {
         step: p.step, job_id: null, script: script.relative, tasks: p.tasks, array_tasks: arrayTasks, depends_on: previous, options: p.options,
       };
-      const output = p.step === 'finish' ? join(paths.logs, 'finish-%j.out') : join(paths.logs, `${p.step}-%A_%a.out`);
+      const output = slurmFilePattern(paths.logs, p.step === 'finish' ? 'finish-%j.out' : `${p.step}-%A_%a.out`);
       writeFileAtomic(script.path, stepScript({
         submission: number, step: p.step, home, tasks: arrayTasks, jobs: p.tasks.length,
         dependency: previous, slurm: req.settings.execution.slurm, node: env.node, nodeVersion: env.nodeVersion, entry: env.entry,
@@ -218,6 +224,7 @@ function isEmptyDir(dir: string): boolean {
  */
 export async function submitStudy(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission | null> {
   requireSlurmCommands();
+  checkScriptPaths(hub, env);
   // the hub's lock, as a local `run` holds it: no submission into a hub a local run is writing (and no
   // local run starts while this one checks and records the hub)
   const lock = existsSync(hub) && !statSync(hub).isDirectory() ? null : tryLock(join(hub, HUB.lock), 'study submission', 'hub');
@@ -306,6 +313,7 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
 export async function submitPhase(command: Exclude<SubmitCommand, 'run'>, home: string, settings: StudySettings,
   plan: () => PlannedStep[] | Promise<PlannedStep[]>, env: SubmitEnvironment): Promise<Submission | null> {
   requireSlurmCommands();
+  checkScriptPaths(home, env);
   // An earlier submission is finished first: what still needs to run is read from its merged evidence.
   await prepareHomes(home, homesWriting(home, false), false);
   const steps = await plan();
