@@ -21,6 +21,7 @@ import { hubRoots, REPORT } from '../study/hub/layout.js';
 import { arrayTasksOf } from '../study/slurm/records.js';
 import { followSubmission, type SubmissionView } from '../study/slurm/follow.js';
 import { compareSteps, generateSteps, overlapSteps, reconstructSteps } from '../study/slurm/plans.js';
+import { shellQuote } from '../study/slurm/script.js';
 import type { Submission } from '../study/slurm/records.js';
 import { homesWriting, prepareHomes, submitPhase, submitStudy, type SubmitEnvironment } from '../study/slurm/submit.js';
 import type { ExecutorFlags } from './executor-flags.js';
@@ -69,7 +70,7 @@ async function afterSubmission(command: string, home: string, submission: Submis
     } else {
       for (const s of submission.steps) process.stdout.write(`${s.step} ${s.job_id}\n`);
     }
-    say(`follow: ptychostudy status --out ${home} --wait · cancel: ptychostudy cancel --out ${home}`);
+    say(`follow: ptychostudy status --out ${shellQuote(home)} --wait · cancel: ptychostudy cancel --out ${shellQuote(home)}`);
     return 0;
   }
   say('  following (Ctrl-C stops following; the jobs keep running)');
@@ -85,7 +86,7 @@ export async function followAndReport(command: string, home: string, n: number |
     progress?.finish();
     const jobs = last === null ? '' : ` (${[...last.steps.map((s) => s.jobId), last.finishJob.jobId].filter(Boolean).join(', ')})`;
     err.write(`\nptychostudy ${command}: stopped following. Nothing was cancelled: the SLURM jobs${jobs} keep running and merge their results ` +
-      `into the hub. Follow again: ptychostudy status --out ${home} --wait · cancel: ptychostudy cancel --out ${home}\n`);
+      `into the hub. Follow again: ptychostudy status --out ${shellQuote(home)} --wait · cancel: ptychostudy cancel --out ${shellQuote(home)}\n`);
     process.exit(130);
   };
   process.once('SIGINT', onSigint);

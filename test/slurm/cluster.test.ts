@@ -474,14 +474,17 @@ test('a refused submission: one line with sbatch\'s reason, exit code 1, recorde
     assert.equal(st.status, 1);
     assert.match(st.stdout, /sbatch refused the generate job: sbatch: error: Batch job submission failed: Invalid partition name specified/);
 
-    const held = join(dir, 'held');
+    const held = join(dir, 'held hub');
     const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach', '--out', held]);
     assert.equal(sub.status, 0, sub.stderr);
     try {
+      // The commands it prints can be pasted into a shell as they are: the path with a space is quoted.
+      assert.ok(sub.stderr.includes(`follow: ptychostudy status --out '${held}' --wait · cancel: ptychostudy cancel --out '${held}'`), sub.stderr);
       // A local run refuses to write beside queued SLURM jobs (--executor local: the hub's own settings say slurm).
       const local = cli(['run', ...TINY, '--executor', 'local', '--out', held]);
       assert.equal(local.status, 2);
       assert.match(local.stderr, /SLURM jobs of this hub are queued or running/);
+      assert.ok(local.stderr.includes(`(\`ptychostudy status --out '${held}' --wait\`)`), local.stderr);
       // A scancel that refuses (another user's jobs): nothing is said or recorded as cancelled, exit code 1.
       const fakeBin = join(dir, 'bin');
       mkdirSync(fakeBin);

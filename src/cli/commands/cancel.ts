@@ -21,10 +21,11 @@ export function register(program: Command): void {
       const hub = aliased<string>(f, '--out', ['--hub']);
       if (!hub) throw new UsageError('--out is required (the hub)');
       const { cancelHome } = await import('../../study/slurm/follow.js'); // loaded when used: the CLI starts fast
+      const { shellQuote } = await import('../../study/slurm/script.js');
       const r = await cancelHome(hub);
       if (r.cancelled.length === 0 && r.remaining.length === 0) process.stderr.write(`${hub}: no SLURM job of this hub is queued or running; nothing to cancel\n`);
       else if (r.cancelled.length > 0) process.stderr.write(`cancelled SLURM jobs ${r.cancelled.join(', ')}${r.complaint && r.remaining.length === 0 ? ` (scancel: ${r.complaint})` : ''}\n`);
-      if (r.finished.length > 0) process.stderr.write(`merged what they left (submission ${r.finished.join(', ')}); \`ptychostudy status --out ${hub}\` shows it\n`);
+      if (r.finished.length > 0) process.stderr.write(`merged what they left (submission ${r.finished.join(', ')}); \`ptychostudy status --out ${shellQuote(hub)}\` shows it\n`);
       if (r.remaining.length > 0) {
         throw new Error(`SLURM jobs ${r.remaining.join(', ')} of ${hub} are still queued or running` +
           (r.complaint ? ` (scancel: ${r.complaint})` : ' a minute after scancel') + `; see \`squeue --jobs ${r.remaining.join(',')}\``);

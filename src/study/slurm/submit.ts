@@ -36,7 +36,7 @@ import {
   type JobsRecord, type StepRecord, type Submission, type SubmitCommand,
 } from './records.js';
 import { partitionCpus, requireSlurmCommands, sbatch, scancel, squeue, SlurmError } from './scheduler.js';
-import { checkScriptPath, slurmFilePattern, stepScript } from './script.js';
+import { checkScriptPath, shellQuote, slurmFilePattern, stepScript } from './script.js';
 
 /** Where the submitting command runs from, and how the tasks start ptychostudy on the nodes. */
 export interface SubmitEnvironment {
@@ -117,7 +117,7 @@ export async function prepareHomes(root: string, homes: readonly string[], local
     const whose = home === r ? 'SLURM jobs of this hub' : `SLURM jobs of ${home}, which write this root,`;
     throw new UsageError(`${r}: ${whose} are queued or running (submission ${active.map((a) => a.number).join(', ')}: ` +
       `${active.flatMap((a) => a.ids).join(', ')}); ${local ? 'a local run would write beside them' : 'a second submission would write beside them'} — ` +
-      `wait for them (\`ptychostudy status --out ${home} --wait\`) or cancel them (\`ptychostudy cancel --out ${home}\`)`);
+      `wait for them (\`ptychostudy status --out ${shellQuote(home)} --wait\`) or cancel them (\`ptychostudy cancel --out ${shellQuote(home)}\`)`);
   }
   for (const { home, jobs } of records) {
     for (const s of jobs.submissions) {
