@@ -311,6 +311,11 @@ test('a task that SLURM requeues in the middle of a job takes that job back when
       // node failure or a preemption.
       const stepDir = join(hub, 'slurm', '1', 'reconstruct');
       const { job, claim } = await catchMidJob(stepDir, () => false, (_job, c) => scontrol('requeue', c.slurm_job!));
+      // While the requeued task waits to run again, its job is not a failure: status counts it queued.
+      const during = cli(['status', '--hub', hub, '--json']);
+      assert.equal(during.status, 0, `nothing has failed: ${during.stdout}${during.stderr}`);
+      const duringF = (JSON.parse(during.stdout) as { steps: { step: string; failed: number }[] }).steps.find((x) => x.step === 'reconstruct')!;
+      assert.equal(duringF.failed, 0);
       // SLURM starts a requeued task again once its old credential has expired: 11 s on the cluster of
       // scripts/local-slurm.sh (AuthInfo=cred_expire=10), about two minutes with SLURM's default.
       const follow = cli(['status', '--hub', hub, '--wait', '--json']);

@@ -24,7 +24,7 @@ export interface StepView {
   tasks: number;
   /** The SLURM array tasks that take them. */
   arrayTasks: number;
-  /** Jobs no task has taken yet while some task of the array is still queued or running. */
+  /** Jobs no task has taken yet while some task of the array is still queued or running, and jobs whose task SLURM requeued. */
   queued: number;
   /** Jobs taken by a task that is running. */
   running: number;
@@ -76,10 +76,12 @@ function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): Subm
       }
       const claim = final === null ? readClaim(home, s.number, rec.step, j) : null;
       if (claim !== null) {
-        // Taken: running while its task is; a task that ended without its result is counted failed (the final merge records SLURM's reason).
+        // Taken: running while its task is; queued while its task, requeued by SLURM, waits to run again and
+        // take it back; a task that ended without its result is counted failed (the final merge records SLURM's reason).
         const q = mine.get(claim.array_task);
-        if (q !== undefined && !isQueued(q)) v.running++;
-        else v.failed++;
+        if (q === undefined) v.failed++;
+        else if (isQueued(q)) v.queued++;
+        else v.running++;
       } else if (final === null && mine.size > 0) {
         v.queued++;
       } else {
