@@ -283,6 +283,10 @@ test('a failing job and a task scancel\'ed mid-job are recorded as failures whil
       assert.equal(readFileSync(join(hub, 'slurm', 'jobs.json'), 'utf8'), jobsBefore, 'no submission');
       assert.equal(readFileSync(join(hub, 'run.json'), 'utf8'), runBefore);
       assert.equal(readFileSync(join(hub, 'phase_g', 'metrics_summary.json'), 'utf8'), summaryBefore);
+      // A finished submission shows without SLURM's commands (a hub copied off the cluster).
+      const offCluster = cli(['status', '--hub', hub], { ...process.env, PATH: '' });
+      assert.equal(offCluster.status, 0, offCluster.stderr);
+      assert.match(offCluster.stdout, /: submission 2 of 2 \(run, [^)]+\) — finished, exit code 0\n/);
       // Same numbers as a local run with the same seed, the resumed jobs included.
       if (localHub !== null) {
         for (const key of F_KEYS) {

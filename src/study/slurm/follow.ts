@@ -115,10 +115,14 @@ function submissionOf(home: string, n: number | null): Submission {
   return s;
 }
 
-/** The view of submission `n` of `home` (default: the latest) now. */
+/**
+ * The view of submission `n` of `home` (default: the latest) now. A finished submission is read from the hub
+ * alone (its records say everything), so it shows where SLURM's commands are not (a hub copied off the cluster).
+ */
 export function submissionView(home: string, n: number | null = null): SubmissionView {
   const s = submissionOf(home, n);
-  return viewOf(home, s, squeue(jobIdsOf(s)));
+  const finished = readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') !== null;
+  return viewOf(home, s, finished ? [] : squeue(jobIdsOf(s)));
 }
 
 /** The numbers of a home's submissions, oldest first. */
