@@ -35,6 +35,22 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((v) => v.trim()).filter((v) => v.length > 0)];
 }
 
+/** Collects every value of a flag that takes one value, so that `oneFlag` can refuse a second one (the last must not silently win). */
+export function every(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/**
+ * The one value of a flag gathered with `every`, or undefined when it was not given. Different values (`--view dense
+ * --view sparse`) are a usage error: the filter selects one, and keeping only the last would drop the others unseen.
+ */
+export function oneFlag(flag: string, values: readonly string[] | undefined, what: string): string | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const distinct = [...new Set(values)];
+  if (distinct.length > 1) throw new UsageError(`${flag}: one ${what} at a time, found ${distinct.join(', ')} (leave ${flag} out to select every ${what})`);
+  return distinct[0];
+}
+
 /** Doses of a repeatable `--dose`, or undefined when none was given. */
 export function doseFlags(values: readonly string[] | undefined): number[] | undefined {
   return values === undefined || values.length === 0 ? undefined : values.map(parseDose);

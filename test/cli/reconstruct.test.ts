@@ -67,6 +67,10 @@ test('bad usage is exit 2 with one line and nothing written', () => {
     [['--epochs', '0'], /--epochs 0: expected a positive integer/],
     [['--jobs', '1.5'], /--jobs 1\.5: expected an integer/],
     [['--noise-model', 'laplace'], /--noise-model laplace/],
+    // a filter given twice selects one value: refused, never the last one silently kept
+    [['--view', 'dense', '--view', 'sparse'], /--view: one view at a time, found dense, sparse/],
+    [['--split', 'train', '--split', 'test'], /--split: one split at a time, found train, test/],
+    [['--gridsize', '1', '--gridsize', '2'], /--gridsize: one gridsize at a time, found 1, 2/],
   ];
   for (const [extra, msg] of cases) {
     const r = run([...common, ...extra]);
@@ -81,6 +85,10 @@ test('bad usage is exit 2 with one line and nothing written', () => {
   assert.equal(badRoot.status, 2);
   assert.match(badRoot.stderr, /--phase-c-root \S+nothing: not a directory/);
   assert.ok(!existsSync(t.artifact), 'nothing written');
+  // the same value twice is the same filter
+  const twice = run([...common, '--view', 'dense', '--view', 'dense', '--split', 'train', '--dry-run', '--allow-missing-phase-d']);
+  assert.equal(twice.status, 0, twice.stderr);
+  assert.equal(json(join(t.artifact, 'reconstruction_manifest.json')).filtered_jobs, 1);
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -32,6 +32,11 @@ test('ptychostudy compare / report: exit codes, --json, external models, usage e
     // Usage errors: exit 2, nothing run.
     assert.equal(run(['compare', '--phase-c-root', r.c]).status, 2);
     assert.match(run([...base, '--view', 'nope']).stderr, /--view nope/);
+    // a filter given twice selects one value: refused (exit 2), never the last one silently kept
+    const twoViews = run([...base, '--view', 'baseline', '--view', 'dense']);
+    assert.equal(twoViews.status, 2);
+    assert.match(twoViews.stderr, /^ptychostudy compare: --view: one view at a time, found baseline, dense/);
+    assert.equal(run([...base, '--split', 'train', '--split', 'test']).status, 2);
     assert.equal(run([...base, '--model', 'no-equals-sign']).status, 2);
     assert.equal(run([...base, '--dose', '5']).status, 2);
     const never = run([...base, '--split', 'train', '--model', `Ghost=${join(root, 'ghost_{dose}.npz')}`]);

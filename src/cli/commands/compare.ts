@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { collect, doseFlags, requiredFlag } from '../flags.js';
+import { collect, doseFlags, every, oneFlag, requiredFlag } from '../flags.js';
 import { addOutOption, aliased } from '../options.js';
 import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
@@ -23,8 +23,8 @@ interface Flags extends ExecutorFlags {
   out?: string;
   outputRoot?: string;
   dose?: string[];
-  view?: string;
-  split?: string;
+  view?: string[];
+  split?: string[];
   model?: string[];
   region?: string;
   figures?: boolean;
@@ -37,8 +37,10 @@ interface Flags extends ExecutorFlags {
 export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
   const doses = doseFlags(f.dose) ?? [];
   const dose = doses.length === 0 ? null : doses.length === 1 ? doses[0]! : doses;
-  if (f.view !== undefined && !(VIEWS as readonly string[]).includes(f.view)) throw new UsageError(`--view ${f.view}: expected one of ${VIEWS.join(', ')}`);
-  if (f.split !== undefined && !(SPLITS as readonly string[]).includes(f.split)) throw new UsageError(`--split ${f.split}: expected one of ${SPLITS.join(', ')}`);
+  const view = oneFlag('--view', f.view, 'view');
+  const split = oneFlag('--split', f.split, 'split');
+  if (view !== undefined && !(VIEWS as readonly string[]).includes(view)) throw new UsageError(`--view ${view}: expected one of ${VIEWS.join(', ')}`);
+  if (split !== undefined && !(SPLITS as readonly string[]).includes(split)) throw new UsageError(`--split ${split}: expected one of ${SPLITS.join(', ')}`);
   if (f.region !== undefined && f.region !== 'illumination' && f.region !== 'patches') throw new UsageError(`--region ${f.region}: expected illumination or patches`);
   let models;
   try {
@@ -51,7 +53,7 @@ export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
     phaseDRoot: f.phaseDRoot ?? '',
     phaseFRoot: requiredFlag('--phase-f-root', f.phaseFRoot),
     outputRoot: requiredFlag('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT)),
-    dose, view: f.view ?? null, split: f.split ?? null,
+    dose, view: view ?? null, split: split ?? null,
     models,
     region: (f.region as 'illumination' | 'patches' | undefined) ?? 'illumination',
     figures: f.figures !== false,
@@ -83,8 +85,8 @@ export function register(program: Command): void {
   addOutOption(cmd, 'where the comparison files go (required)', OLD_OUT);
   cmd
     .option('--dose <D>', 'only this dose; repeat (or comma-separate) for several', collect)
-    .option('--view <view>', `only this view: ${VIEWS.join(' | ')}`)
-    .option('--split <split>', `only this split: ${SPLITS.join(' | ')}`)
+    .option('--view <view>', `only this view: ${VIEWS.join(' | ')}`, every)
+    .option('--split <split>', `only this split: ${SPLITS.join(' | ')}`, every)
     .option('--model <NAME=PATTERN>', 'an external reconstruction to compare beside ours (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--region <mode>', 'scanned region: illumination (probe intensity ≥ 10 % of max, default) | patches (bounding box of the patches)')
     .option('--no-figures', 'skip comparison.png')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { collect, doseFlags, integerFlag, numberFlag, requiredFlag } from '../flags.js';
+import { collect, doseFlags, every, integerFlag, numberFlag, oneFlag, requiredFlag } from '../flags.js';
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
@@ -20,9 +20,9 @@ interface Flags extends ExecutorFlags {
   config?: string;
   dose?: string[];
   doses?: string;
-  view?: string;
-  split?: string;
-  gridsize?: string;
+  view?: string[];
+  split?: string[];
+  gridsize?: string[];
   dryRun?: boolean;
   allowMissingPhaseD?: boolean;
   force?: boolean;
@@ -55,8 +55,11 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
   const phaseCRoot = requiredFlag('--phase-c-root', f.phaseCRoot);
   const phaseDRoot = requiredFlag('--phase-d-root', f.phaseDRoot);
   const artifactRoot = requiredFlag('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT));
-  if (f.view !== undefined && !(VIEWS as readonly string[]).includes(f.view)) throw new UsageError(`--view ${f.view}: expected one of ${VIEWS.join(', ')}`);
-  if (f.split !== undefined && !(SPLITS as readonly string[]).includes(f.split)) throw new UsageError(`--split ${f.split}: expected one of ${SPLITS.join(', ')}`);
+  const view = oneFlag('--view', f.view, 'view');
+  const split = oneFlag('--split', f.split, 'split');
+  const gridsize = oneFlag('--gridsize', f.gridsize, 'gridsize');
+  if (view !== undefined && !(VIEWS as readonly string[]).includes(view)) throw new UsageError(`--view ${view}: expected one of ${VIEWS.join(', ')}`);
+  if (split !== undefined && !(SPLITS as readonly string[]).includes(split)) throw new UsageError(`--split ${split}: expected one of ${SPLITS.join(', ')}`);
   const doses = f.doses === undefined ? undefined : f.doses.split(',').map((d) => numberFlag('--doses', d)!);
   const doseFilter = doseFlags(f.dose) ?? [];
   const settings = settingsFrom(f.config, {
@@ -79,9 +82,9 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
       phaseCRoot, phaseDRoot, artifactRoot,
       filters: {
         dose: doseFilter.length === 0 ? null : doseFilter.length === 1 ? doseFilter[0]! : doseFilter,
-        view: (f.view as View | undefined) ?? null,
-        split: (f.split as Split | undefined) ?? null,
-        gridsize: integerFlag('--gridsize', f.gridsize) ?? null,
+        view: (view as View | undefined) ?? null,
+        split: (split as Split | undefined) ?? null,
+        gridsize: integerFlag('--gridsize', gridsize) ?? null,
       },
       dryRun: f.dryRun ?? false,
       allowMissingPhaseD: f.allowMissingPhaseD ?? false,
@@ -115,9 +118,9 @@ export function register(program: Command): void {
   addConfigOption(cmd);
   cmd
     .option('--dose <D>', 'only the jobs of this dose (photons per pattern, e.g. 1000 or 1e3); repeat (or comma-separate) for several', collect)
-    .option('--view <view>', `only this view: ${VIEWS.join(' | ')}`)
-    .option('--split <split>', `only this split: ${SPLITS.join(' | ')}`)
-    .option('--gridsize <g>', 'only the views of this gridsize: 1 = baseline, 2 = dense and sparse')
+    .option('--view <view>', `only this view: ${VIEWS.join(' | ')}`, every)
+    .option('--split <split>', `only this split: ${SPLITS.join(' | ')}`, every)
+    .option('--gridsize <g>', 'only the views of this gridsize: 1 = baseline, 2 = dense and sparse', every)
     .option('--doses <list>', `the study's doses, the job matrix, comma-separated (default: ${D.simulation.doses.join(',')})`)
     .option('--dry-run', 'print what each job would run and record the plan; run nothing')
     .option('--allow-missing-phase-d', 'skip (and record) jobs whose input NPZ is missing instead of failing')
