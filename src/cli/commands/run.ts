@@ -155,14 +155,20 @@ export function register(program: Command): void {
       const t0 = performance.now();
       let lastMessage = '';
 
+      // Ctrl-C often comes twice (under `npm start` the terminal signals npm and this process, and npm passes its
+      // signal on): the listener stays while the first is handled, so a second signal cannot kill the process
+      // before it has recorded the hub as interrupted and printed how to continue.
+      let interrupted = false;
       const onSigint = (): void => {
+        if (interrupted) return;
+        interrupted = true;
         const state = readRunState(hub);
         if (state && state.status === 'running') { state.status = 'interrupted'; writeRunState(hub, state); }
         err.write(`\nptychostudy run: interrupted; finished work is kept. Continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}\n`);
         process.exit(130);
       };
-      process.once('SIGINT', onSigint);
-      process.once('SIGTERM', onSigint);
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
 
       const ok = paint('✓', 'good');
       const onEvent = (e: RunEvent): void => {
