@@ -92,6 +92,23 @@ test('bad usage is exit 2 with one line and nothing written', () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+test('a Phase C root without the study\'s doses: the error says which doses it holds and that --doses names them', () => {
+  const root = tmp('cli-doses');
+  const t = writeTree(root, { doses: [1000] });
+  const r = run(['--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--out', t.artifact, '--dose', '1000', '--dry-run']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^ptychostudy reconstruct: Phase C baseline NPZ not found: \S+dose_10000\/patched_train\.npz\./);
+  assert.match(r.stderr, /\(--doses: 1000, 10000, 100000\) make the job matrix, whatever the filters keep; \S+ holds dose_1000: name its doses with --doses\.$/m);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.ok(!existsSync(t.artifact), 'nothing written');
+  // a root that holds the dose but lacks one file: no such hint
+  rmSync(join(t.phaseC, 'dose_1000', 'patched_test.npz'));
+  const one = run(['--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--out', t.artifact, '--doses', '1000', '--dry-run']);
+  assert.equal(one.status, 2);
+  assert.match(one.stderr, /patched_test\.npz\. Expected from Phase C patching \(ptychostudy generate\)\.$/m);
+  rmSync(root, { recursive: true, force: true });
+});
+
 test('--help explains every flag', () => {
   const r = run(['--help']);
   assert.equal(r.status, 0);

@@ -12,7 +12,7 @@ import { InputError } from '../../errors.js';
 import { isFile } from '../../files/dirs.js';
 import { recordPath } from '../../files/paths.js';
 import type { ReconstructionSettings } from '../../settings/schema.js';
-import { datasetCandidates, doseDirName, jobDir, SPLITS, VIEWS, type Split, type View } from '../hub/layout.js';
+import { datasetCandidates, discoverDoses, doseDirName, jobDir, SPLITS, VIEWS, type Split, type View } from '../hub/layout.js';
 import type { PlannedJob } from '../phase.js';
 
 export interface ReconstructionJob extends PlannedJob {
@@ -71,7 +71,7 @@ export function buildJobs(opts: BuildJobsOptions): BuiltJobs {
           if (!opts.allowMissing) {
             const hint = view === 'baseline' ? 'Expected from Phase C patching (ptychostudy generate).'
               : 'Expected from Phase D overlap filtering (ptychostudy overlap); `allowMissingPhaseD` skips it.';
-            throw new InputError(`${reason}. ${hint}`);
+            throw new InputError(`${reason}. ${hint}${otherDoses(opts.phaseCRoot, doses, dose)}`);
           }
           missing.push({ dose, view, split, reason });
           continue;
@@ -89,6 +89,18 @@ export function buildJobs(opts: BuildJobsOptions): BuiltJobs {
     }
   }
   return { jobs, missing };
+}
+
+/**
+ * When the Phase C root has no directory of `dose` at all, the study's doses (the whole matrix, whatever the
+ * filters keep) are not this root's: says which doses it holds and which setting names them.
+ */
+function otherDoses(phaseCRoot: string, doses: readonly number[], dose: number): string {
+  const found = discoverDoses(phaseCRoot);
+  if (found.some((d) => d.dose === Math.trunc(dose))) return '';
+  const have = found.length === 0 ? 'none' : found.map((d) => doseDirName(d.dose)).join(', ');
+  return ` The study's doses (\`simulation.doses\`: ${doses.join(', ')}) make the job matrix, whatever the filters keep;` +
+    ` ${phaseCRoot} holds ${have}: name its doses with \`simulation.doses\`.`;
 }
 
 /**
