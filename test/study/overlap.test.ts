@@ -344,6 +344,22 @@ test('buildOverlapViews: never overwrites without overwrite; same seed gives the
   }
 });
 
+test('buildOverlapViews: one view and then the other into one root: the manifest records both, each with its seed', async () => {
+  const root = tempDir('phase-c');
+  const out = join(tempDir('phase-d'), 'views');
+  writePhaseCDose(root, 1000, studySplit(150, 1), studySplit(150, 2));
+  await buildOverlapViews({ phaseCRoot: root, outputRoot: out, views: ['sparse'], seed: 7 });
+  const second = await buildOverlapViews({ phaseCRoot: root, outputRoot: out, views: ['dense'] });
+  type Entry = { seed: number; views: Record<string, { seed: number; train: string; test: string }> };
+  const manifest = JSON.parse(readFileSync(second.manifest, 'utf8')) as { doses: Record<string, Entry> };
+  const views = manifest.doses['dose_1000']!.views;
+  assert.deepEqual(Object.keys(views).sort(), ['dense', 'sparse'], 'the view the second run did not build lost its record');
+  assert.equal(views['sparse']!.seed, 7);
+  assert.equal(views['dense']!.seed, 456);
+  for (const v of Object.values(views)) for (const f of [v.train, v.test]) assert.ok(existsSync(join(out, f)), f);
+  assert.equal(meta(loadNpz(join(out, views['sparse']!.train)))['seed'], 7, 'the recorded seed is the file\'s');
+});
+
 test('views at different doses of the same positions hold the same positions (one visiting order per split)', async () => {
   const root = tempDir('phase-c');
   const out = tempDir('phase-d');

@@ -1,7 +1,9 @@
 /**
  * Phase D record: `<root>/overlap_manifest.json`, merged with the previous one by dose directory (doses
- * this run did not touch keep their entry). Paths are relative to the Phase D root; the roots' absolute
- * paths are in `provenance`.
+ * this run did not touch keep their entry) and, within a dose, by view (a view this run did not build keeps
+ * its record, as its files stay: `--view sparse` then `--view dense` records both). Each view records the
+ * seed it was selected with. Paths are relative to the Phase D root; the roots' absolute paths are in
+ * `provenance`.
  */
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
@@ -29,14 +31,30 @@ export function readOverlapManifest(path: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/**
+ * The view records of a dose's earlier manifest entry (none when it has none), each with the seed it was
+ * selected with (entries written before views recorded their own carry it on the dose).
+ */
+function earlierViews(entry: unknown): Record<string, unknown> {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return {};
+  const { views, seed } = entry as { views?: unknown; seed?: unknown };
+  if (!views || typeof views !== 'object' || Array.isArray(views)) return {};
+  const out: Record<string, unknown> = {};
+  for (const [view, v] of Object.entries(views as Record<string, unknown>)) {
+    out[view] = v && typeof v === 'object' && !Array.isArray(v) && !('seed' in v) && seed !== undefined ? { seed, ...v } : v;
+  }
+  return out;
+}
+
 export function writeOverlapManifest(path: string, plan: OverlapPlan, results: readonly DoseSummary[]): void {
   const manifest = readOverlapManifest(path);
   const doses = (manifest['doses'] && typeof manifest['doses'] === 'object' ? manifest['doses'] : {}) as Record<string, unknown>;
   const rel = (p: string | undefined): string | undefined => (p === undefined ? undefined : recordPath(plan.outputRoot, p));
   for (const d of results) {
-    const views: Record<string, unknown> = {};
+    const views: Record<string, unknown> = { ...earlierViews(doses[doseDirName(d.dose)]) };
     for (const [view, v] of Object.entries(d.views)) {
       views[view] = {
+        seed: plan.seed,
         train: rel(v.splits['train']?.file), test: rel(v.splits['test']?.file),
         train_metrics: rel(v.splits['train']?.metrics), test_metrics: rel(v.splits['test']?.metrics),
         metrics_bundle: rel(v.metrics_bundle),
