@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { tmp, writeTree } from '../study/reconstruct-helpers.js';
 
 const cli = 'dist/src/cli/main.js';
@@ -106,6 +106,22 @@ test('a Phase C root without the study\'s doses: the error says which doses it h
   const one = run(['--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--out', t.artifact, '--doses', '1000', '--dry-run']);
   assert.equal(one.status, 2);
   assert.match(one.stderr, /patched_test\.npz\. Expected from Phase C patching \(ptychostudy generate\)\.$/m);
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('a failed job\'s log is named by a path that opens from where the command ran', () => {
+  const root = tmp('cli-failed-log');
+  const t = writeTree(root, { doses: [1000] }); // its datasets lack DATA-001 keys: the job fails
+  const elsewhere = tmp('cli-failed-log-cwd');
+  const r = spawnSync(process.execPath, [join(process.cwd(), cli), 'reconstruct', '--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD,
+    '--out', t.artifact, '--doses', '1000', '--view', 'baseline', '--split', 'train', '--epochs', '2'], { encoding: 'utf8', cwd: elsewhere });
+  assert.equal(r.status, 1, r.stderr);
+  const logs = [...`${r.stdout}\n${r.stderr}`.matchAll(/\(log (\S+)\)/g)].map((m) => m[1]!);
+  assert.equal(logs.length, 2, 'the progress line and the summary each name the log');
+  for (const log of logs) {
+    assert.equal(log, join(t.artifact, 'dose_1000', 'baseline', 'train', 'reconstruction.log'));
+    assert.ok(existsSync(resolve(elsewhere, log)), log);
+  }
   rmSync(root, { recursive: true, force: true });
 });
 

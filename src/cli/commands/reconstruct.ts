@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { action } from '../action.js';
 import { collect, doseFlags, every, integerFlag, numberFlag, oneFlag, requiredFlag } from '../flags.js';
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
-import { ProgressView } from '../progress/reconstruct.js';
+import { logPath, ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
 import { settingsDefaults } from '../../settings/parse.js';
@@ -140,7 +141,7 @@ export function register(program: Command): void {
       const { reconstructOnCluster } = await import('../cluster.js');
       const onCluster = await reconstructOnCluster(settings, options, flags);
       if (onCluster !== null) return onCluster;
-      const view = new ProgressView(process.stderr, process.stderr.isTTY === true);
+      const view = new ProgressView(process.stderr, process.stderr.isTTY === true, resolve(options.artifactRoot));
       const { runReconstruction } = await import('../../study/reconstruct/phase.js');
       const summary = await runReconstruction(settings, options, (e) => {
         if (e.type === 'dry-run') process.stdout.write(e.preview + '\n');
@@ -157,7 +158,7 @@ export function register(program: Command): void {
         `${summary.alreadyComplete} already complete`);
       if (!summary.dryRun) out.push(`  executed ${summary.executed}: ${summary.succeeded} succeeded, ${summary.failed} failed`);
       for (const r of summary.results) {
-        if (r.status === 'failed') out.push(`  ${paint('FAILED', 'bad', process.stdout)} dose=${r.dose} view=${r.view} split=${r.split}: ${r.error ?? ''} (log ${r.log_path})`);
+        if (r.status === 'failed') out.push(`  ${paint('FAILED', 'bad', process.stdout)} dose=${r.dose} view=${r.view} split=${r.split}: ${r.error ?? ''} (log ${logPath(r.log_path, resolve(options.artifactRoot))})`);
       }
       out.push(`  manifest:     ${summary.manifestPath}`);
       out.push(`  skip summary: ${summary.skipSummaryPath}`);

@@ -151,7 +151,7 @@ export function register(program: Command): void {
       const err = process.stderr;
       const say = (line: string): void => { if (!quiet) err.write(line + '\n'); };
       const tty = Boolean(err.isTTY);
-      const fView = quiet ? null : new ProgressView(err, tty);
+      const fView = quiet ? null : new ProgressView(err, tty, hubRoots(hub).f);
       const t0 = performance.now();
       let lastMessage = '';
 

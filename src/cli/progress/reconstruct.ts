@@ -2,6 +2,7 @@
  * Live progress of a Phase F run on a stream (stderr): on a TTY a status block (done / running / failed and
  * each running job's epoch) redrawn in place; otherwise plain lines (job start/end, every ~10 % of epochs).
  */
+import { isAbsolute, join } from 'node:path';
 import type { JobRef, PhaseFEvent } from '../../study/reconstruct/record.js';
 import { paint } from '../style.js';
 
@@ -16,6 +17,11 @@ interface Running {
 const label = (j: JobRef): string => `dose=${j.dose} view=${j.view} split=${j.split}`;
 const keyOf = (j: JobRef): string => `${j.dose}|${j.view}|${j.split}`;
 
+/** A result's log path (relative to the Phase F root) as a path that opens from anywhere, when the root is known. */
+export function logPath(recorded: string, artifactRoot: string | undefined): string {
+  return artifactRoot === undefined || isAbsolute(recorded) ? recorded : join(artifactRoot, recorded);
+}
+
 export class ProgressView {
   private readonly running = new Map<string, Running>();
   private done = 0;
@@ -25,7 +31,12 @@ export class ProgressView {
   private lastDraw = 0;
   private startedAt = 0;
 
-  constructor(private readonly out: NodeJS.WritableStream & { columns?: number }, private readonly tty: boolean) {}
+  /**
+   * `artifactRoot`: the Phase F root, which the log paths of results are relative to; a failed job's log is
+   * shown under it, so that the path opens from where the command ran.
+   */
+  constructor(private readonly out: NodeJS.WritableStream & { columns?: number }, private readonly tty: boolean,
+    private readonly artifactRoot?: string) {}
 
   handle(e: PhaseFEvent): void {
     switch (e.type) {
@@ -65,7 +76,7 @@ export class ProgressView {
         const r = e.result;
         const what = r.status === 'success'
           ? `${paint('done', 'good', this.out)} in ${r.seconds.toFixed(1)} s (${r.epochs_run ?? '?'} epochs, final loss ${r.final_loss === null ? 'n/a' : r.final_loss.toExponential(4)})`
-          : `${paint('FAILED', 'bad', this.out)}: ${r.error ?? 'unknown error'} (log ${r.log_path})`;
+          : `${paint('FAILED', 'bad', this.out)}: ${r.error ?? 'unknown error'} (log ${logPath(r.log_path, this.artifactRoot)})`;
         const eta = this.eta();
         this.line(`[${e.done}/${e.count}] ${label(e.job)} ${what}${eta === null ? '' : ` · ETA ${eta}`}`);
         this.draw(true);
