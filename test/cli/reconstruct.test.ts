@@ -71,6 +71,9 @@ test('bad usage is exit 2 with one line and nothing written', () => {
     [['--view', 'dense', '--view', 'sparse'], /--view: one view at a time, found dense, sparse/],
     [['--split', 'train', '--split', 'test'], /--split: one split at a time, found train, test/],
     [['--gridsize', '1', '--gridsize', '2'], /--gridsize: one gridsize at a time, found 1, 2/],
+    // two doses of one dose_<D> directory would be two jobs writing one job directory
+    [['--doses', '1000,1000'], /--doses: dose 1000 is given twice/],
+    [['--doses', '1000,1000.5'], /--doses: doses 1000 and 1000\.5 would share the directory dose_1000/],
   ];
   for (const [extra, msg] of cases) {
     const r = run([...common, ...extra]);

@@ -11,6 +11,7 @@ import { InputError } from '../../errors.js';
 import { isDirectory } from '../../files/dirs.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { jobKey, PHASE_F, SPLITS, VIEWS } from '../hub/layout.js';
+import { checkDoses } from '../simulate/plan.js';
 import { applyFilters, validateFilters, type FilterSkip, type JobFilters } from './filters.js';
 import { buildJobs, type MissingJob, type ReconstructionJob } from './jobs.js';
 import { readManifest, readSkipSummary } from '../hub/reconstruction-files.js';
@@ -67,7 +68,7 @@ export function planReconstruction(settings: StudySettings, opts: Reconstruction
   const phaseCRoot = resolve(opts.phaseCRoot);
   const phaseDRoot = resolve(opts.phaseDRoot);
   const artifactRoot = resolve(opts.artifactRoot);
-  const doses = [...settings.simulation.doses].sort((a, b) => a - b);
+  const doses = checkDoses(settings.simulation.doses).sort((a, b) => a - b); // one job directory per job
   const dose = opts.filters?.dose ?? null;
   const filters: JobFilters = {
     dose: Array.isArray(dose) && dose.length === 1 ? dose[0]! : dose, view: opts.filters?.view ?? null,
