@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { action } from '../action.js';
 import { addOutOption, aliased } from '../options.js';
+import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
+import { HUB } from '../../study/hub/layout.js';
 
 /** Old name of --out, still accepted. */
 const OLD_OUT = ['--hub'];
@@ -19,7 +21,7 @@ export function register(program: Command): void {
       'reconstruction runs, skipped/failed jobs with reasons, software versions. Anything missing is shown as ' +
       '"not available". Progress: one line per section on stderr as it is built (none with --quiet). The page is built ' +
       'in a temporary directory and renamed into place, so an interrupted build leaves the earlier report whole.\n\n' +
-      'Exit codes: 0 written; 2 bad usage or a broken input (named), the earlier report kept.');
+      'Exit codes: 0 written; 2 bad usage (--out holds nothing of a hub) or a broken input (named), the earlier report kept.');
   addOutOption(cmd, 'the study hub: its report/ is (re)written (required)', OLD_OUT);
   cmd
     .option('--quiet', 'print nothing but errors')
@@ -27,6 +29,11 @@ export function register(program: Command): void {
       const hub = aliased<string>(f, '--out', OLD_OUT);
       if (!hub) throw new UsageError('--out is required (the hub)');
       if (!existsSync(hub) || !statSync(hub).isDirectory()) throw new UsageError(`--out ${hub}: no such directory`);
+      // A folder with nothing of a hub (a phase's root, a typo) would get a page of "not available" and a report/ folder.
+      const entries = [HUB.design, HUB.runState, HUB.phaseC, HUB.phaseD, HUB.phaseF, HUB.phaseG];
+      if (!entries.some((e) => existsSync(join(hub, e)))) {
+        throw new UsageError(`--out ${hub}: not a study hub (expected one of ${entries.join(', ')}; found none)`);
+      }
       const { buildReport } = await import('../../study/report/phase.js');
       const r = await buildReport(hub, undefined, f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) });
       if (!f.quiet) {

@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../tmp.js';
+
+const cli = 'dist/src/cli/main.js';
+const run = (args: string[]) => spawnSync(process.execPath, [cli, 'report', ...args], { encoding: 'utf8' });
+
+test('report --out a folder that holds nothing of a hub: exit 2, one line, no report written', () => {
+  const root = tempDir('report-not-a-hub');
+  mkdirSync(join(root, 'dose_1000')); // a phase's root given for the hub
+  const r = run(['--out', root]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^ptychostudy report: --out \S+: not a study hub \(expected one of design\.json, run\.json, phase_c, phase_d, phase_f, phase_g; found none\)\n$/);
+  assert.deepEqual(readdirSync(root), ['dose_1000'], 'nothing written');
+  // one phase of a hub is enough: the rest is "not available"
+  mkdirSync(join(root, 'phase_c'));
+  const partial = run(['--out', root, '--quiet']);
+  assert.equal(partial.status, 0, partial.stderr);
+  assert.ok(existsSync(join(root, 'report', 'index.html')));
+});
