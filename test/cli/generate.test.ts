@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
+import { tempDir } from '../tmp.js';
 
 const cli = 'dist/src/cli/main.js';
 
@@ -109,5 +110,24 @@ test('a real run writes the dose directories and the manifest; a rerun refuses, 
     assert.ok(readFileSync(manifest.dose_1000.train).equals(now));
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('--n-images and --seed read as every command reads them: 1e2 is 100 positions, bounds are the settings schema\'s', () => {
+  const out = join(tempDir('cli-gen-count'), 'c');
+  const r = run(['--out', out, '--dose', '1e4', '--n-images', '1e2', '--seed', '7']);
+  assert.equal(r.status, 0, r.stderr);
+  const n = ['train', 'test'].map((s) => loadNpz(join(out, 'dose_10000', `patched_${s}.npz`))['diffraction']!.shape[0]!);
+  assert.equal(n[0]! + n[1]!, 100);
+  for (const [args, re] of [
+    [['--n-images', '-3'], /^ptychostudy generate: --n-images -3: expected an integer from 2 to 16777216 \(MAX_SCAN_POSITIONS\)$/m],
+    [['--n-images', '2.5'], /^ptychostudy generate: --n-images 2\.5: expected an integer$/m],
+    [['--seed', '-1'], /^ptychostudy generate: --seed -1: expected a non-negative integer$/m],
+  ] as Array<[string[], RegExp]>) {
+    const fresh = join(tempDir('cli-gen-count'), 'c');
+    const bad = run(['--out', fresh, '--dose', '1e4', ...args]);
+    assert.equal(bad.status, 2, args.join(' '));
+    assert.match(bad.stderr, re);
+    assert.ok(!existsSync(fresh), `${args.join(' ')}: nothing written`);
   }
 });

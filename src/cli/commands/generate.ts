@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { action } from '../action.js';
-import { collect, doseFlags } from '../flags.js';
+import { collect, doseFlags, integerFlag } from '../flags.js';
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { UsageError } from '../../errors.js';
 import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
@@ -11,13 +11,6 @@ const FLAGS: Record<string, string> = {
   preset: '--preset', overwrite: '--overwrite', outputRoot: '--out', config: '--config', 'simulation.doses': '--dose', 'simulation.nImages': '--n-images',
   'simulation.seed': '--seed', 'simulation.baseNpz': '--base-npz', ...EXECUTOR_FLAGS,
 };
-
-function parseCount(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const v = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(v)) throw new UsageError(`${flag}: expected a non-negative integer, found '${value}'`);
-  return v;
-}
 
 /** SOURCE_DATE_EPOCH (seconds since 1970, UTC) as an ISO time, or null when unset. */
 function sourceDateEpoch(): string | null {
@@ -101,8 +94,8 @@ export function register(program: Command): void {
         ...(o.preset !== undefined ? { preset: o.preset as PresetName } : {}),
         simulation: {
           doses: given.length > 0 ? given : undefined,
-          nImages: parseCount('--n-images', o.nImages),
-          seed: parseCount('--seed', o.seed),
+          nImages: integerFlag('--n-images', o.nImages),
+          seed: integerFlag('--seed', o.seed),
           baseNpz: o.baseNpz,
         },
         execution: executorSettingsFromFlags(o),
