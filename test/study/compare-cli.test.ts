@@ -38,6 +38,11 @@ test('ptychostudy compare / report: exit codes, --json, external models, usage e
     assert.match(twoViews.stderr, /^ptychostudy compare: --view: one view at a time, found baseline, dense/);
     assert.equal(run([...base, '--split', 'train', '--split', 'test']).status, 2);
     assert.equal(run([...base, '--model', 'no-equals-sign']).status, 2);
+    // names that differ only in their file-name form would share the keys of reconstructions_aligned.npz
+    const same = run([...base, '--model', `Pty-Chi=${join(root, 'a.npz')}`, '--model', `Pty_Chi=${join(root, 'b.npz')}`]);
+    assert.equal(same.status, 2);
+    assert.match(same.stderr, /^ptychostudy compare: --model name 'Pty_Chi' is used twice .*'Pty-Chi' and 'Pty_Chi' both name their files pty_chi_\*$/m);
+    assert.equal(run([...base, '--model', `lsqml.=${join(root, 'a.npz')}`]).status, 2);
     assert.equal(run([...base, '--dose', '5']).status, 2);
     const never = run([...base, '--split', 'train', '--model', `Ghost=${join(root, 'ghost_{dose}.npz')}`]);
     assert.equal(never.status, 0);

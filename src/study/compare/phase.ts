@@ -30,7 +30,7 @@ import { localExecutor, yieldToEventLoop, type Executor, type Phase } from '../p
 import { writeCharts } from './charts.js';
 import { checkJobOutputs, HISTORY_DIR, jobFilesRunId } from './files.js';
 import { recordPath } from '../../files/paths.js';
-import { compareJob, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
+import { compareJob, modelSlug, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ExternalModel } from './plan.js';
 import { mergeSummary, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
 
@@ -95,6 +95,23 @@ export function withOwner(outputRoot: string, j: JobOutcome & { filesRunId: stri
   return { ...outcome, superseded_by: now, own_archived_to: own };
 }
 
+/**
+ * External model names must differ from each other and from ours in their file-name form (`modelSlug`: the keys
+ * of reconstructions_aligned.npz), not only in case: 'Pty-Chi' and 'Pty_Chi' would write one set of keys.
+ */
+export function checkModelNames(models: readonly ExternalModel[]): void {
+  const seen = new Map([[modelSlug(OWN_MODEL), OWN_MODEL]]);
+  for (const m of models) {
+    const slug = modelSlug(m.name);
+    const other = seen.get(slug);
+    if (other !== undefined) {
+      throw new UsageError(`\`models\` name '${m.name}' is used twice (or is the built-in '${OWN_MODEL}')` +
+        (other.toLowerCase() === m.name.toLowerCase() ? '' : `: '${other}' and '${m.name}' both name their files ${slug}_*`));
+    }
+    seen.set(slug, m.name);
+  }
+}
+
 /** Runs Phase G (see the module comment). Never throws for a single job's problem: it is recorded. */
 export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGProgress) => void = () => {},
   executor: Executor = localExecutor()): Promise<PhaseGSummary> {
@@ -104,11 +121,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const warnings = [...plan.warnings];
   for (const w of plan.warnings) onProgress({ kind: 'warning', message: w });
   const models = opts.models ?? [];
-  const seenNames = new Set([OWN_MODEL.toLowerCase()]);
-  for (const m of models) {
-    if (seenNames.has(m.name.toLowerCase())) throw new UsageError(`\`models\` name '${m.name}' is used twice (or is the built-in '${OWN_MODEL}')`);
-    seenNames.add(m.name.toLowerCase());
-  }
+  checkModelNames(models);
   // Read the prior summary first: a broken one stops the run before anything is written.
   const summaryPath = join(opts.outputRoot, PHASE_G.summaryJson);
   readMetricsSummary(summaryPath);

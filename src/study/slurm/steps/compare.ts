@@ -9,14 +9,13 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from '../../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../../files/atomic.js';
 import { compactUtc, createUniqueDir } from '../../../files/dirs.js';
 import { compareJob, type CompareJobResult, type ComparisonRun } from '../../compare/job.js';
 import { planComparisons, type CompareJob, type ExternalModel } from '../../compare/plan.js';
 import { mergeSummary, summaryCsv, summaryMarkdown, type JobOutcome } from '../../compare/summary.js';
 import { checkJobOutputs } from '../../compare/files.js';
-import { withOwner } from '../../compare/phase.js';
+import { checkModelNames, withOwner } from '../../compare/phase.js';
 import { recordPath } from '../../../files/paths.js';
 import { doseDirName, PHASE_G, SPLITS, VIEWS, type Split, type View } from '../../hub/layout.js';
 import {
@@ -62,11 +61,7 @@ export function compareOptions(ctx: StepContext): CompareOptions {
 
 /** The checks `runComparison` makes before it writes anything (the submitting command runs them). */
 export function checkCompareModels(models: readonly ExternalModel[]): void {
-  const seen = new Set([OWN_MODEL.toLowerCase()]);
-  for (const m of models) {
-    if (seen.has(m.name.toLowerCase())) throw new UsageError(`\`models\` name '${m.name}' is used twice (or is the built-in '${OWN_MODEL}')`);
-    seen.add(m.name.toLowerCase());
-  }
+  checkModelNames(models);
 }
 
 function isJobResult(v: unknown): v is CompareJobResult {
