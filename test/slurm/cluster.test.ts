@@ -494,6 +494,20 @@ test('a refused submission: one line with sbatch\'s reason, exit code 1, recorde
       assert.equal(local.status, 2);
       assert.match(local.stderr, /SLURM jobs of this hub are queued or running/);
       assert.ok(local.stderr.includes(`(\`ptychostudy status --out '${held}' --wait\`)`), local.stderr);
+      // Following with `status --wait`: Ctrl-C, arriving again while the first is handled (as under npm or
+      // `timeout -s INT`), stops following with its message and exit 130, and cancels nothing.
+      const follower = spawn(process.execPath, [CLI, 'status', '--hub', held, '--wait'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+      let followed = '';
+      let signals: NodeJS.Timeout | undefined;
+      follower.stderr!.on('data', (b: Buffer) => {
+        followed += b.toString();
+        if (signals === undefined) signals = setInterval(() => { if (follower.exitCode === null && follower.signalCode === null) follower.kill('SIGINT'); }, 1);
+      });
+      const [fCode, fSignal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => follower.once('close', (c, s) => done([c, s])));
+      clearInterval(signals);
+      assert.equal(fSignal, null, `killed by ${fSignal} before it said what it stopped: ${followed.slice(-300)}`);
+      assert.equal(fCode, 130, followed);
+      assert.match(followed, /stopped following\. Nothing was cancelled/);
       // A scancel that refuses (another user's jobs): nothing is said or recorded as cancelled, exit code 1.
       const fakeBin = join(dir, 'bin');
       mkdirSync(fakeBin);
