@@ -1,6 +1,6 @@
 /**
  * Resume by naming the hub: `run --out HUB` alone continues with the hub's own settings; a finished hub
- * returns at once and changes no file (bytes and modification times); flags that would change results
+ * changes no file (bytes and modification times); flags that would change results
  * are refused with the list of differences, --jobs is applied; counts are not doubled; the report shows
  * its own phase as complete; Phase G and the report are redone exactly when what they read or wrote
  * changed; a changed engine option is not "already complete"; and the command the Ctrl-C hint prints
@@ -18,10 +18,9 @@ import { waitFor } from './child.js';
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const TINY = ['--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1'];
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string; ms: number } {
-  const t0 = performance.now();
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, 'run', ...args], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Every file and directory under `root`: size, modification time and SHA-256 of files. */
@@ -59,18 +58,11 @@ test('run --out HUB resumes with the hub\'s own settings; a finished hub changes
   assert.match(html, /<td>report<\/td><td[^>]*>complete</);
   const before = snapshot(hub);
 
-  // 1. No flags at all: nothing to do, nothing written, in about a second. The guard is 2 s, or three times
-  //    what starting the program takes right now when other work slows this machine down (redoing Phase G
-  //    alone takes several seconds).
-  const startup = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
-  const t0 = performance.now();
-  spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
-  const startMs = performance.now() - t0;
-  assert.equal(startup.status, 0);
+  // 1. No flags at all: nothing to do, nothing written; every phase says it skipped (how long that takes is
+  //    measured by `npm run bench -- resume`).
   const again = run(['--out', hub]);
   assert.equal(again.status, 0, again.stderr);
   assert.deepEqual(changed(before, snapshot(hub)), [], 'a finished hub was changed by resuming it');
-  assert.ok(again.ms < Math.max(2000, 3 * startMs), `resuming a finished hub took ${Math.round(again.ms)} ms (starting: ${Math.round(startMs)} ms)`);
   assert.match(again.stderr, /reconstruct: skipped \(all 6 jobs already complete\)/);
   assert.match(again.stderr, /compare: skipped \(inputs and outputs unchanged\)/);
   assert.match(again.stderr, /report: skipped \(inputs and outputs unchanged\)/);
