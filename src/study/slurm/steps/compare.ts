@@ -22,7 +22,7 @@ import {
   OWN_MODEL, readMetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
 } from '../../hub/metrics-summary.js';
 import { slurmPaths, type TaskResult } from '../records.js';
-import { pathOption, type ClusterStep, type StepContext } from './step.js';
+import { outputRootOption, pathOption, type ClusterStep, type StepContext } from './step.js';
 
 const StartSchema = z.object({
   run_id: z.string(),
@@ -53,7 +53,7 @@ export function compareOptions(ctx: StepContext): CompareOptions {
   const models = Array.isArray(o['models']) ? (o['models'] as ExternalModel[]).filter((m) => typeof m?.name === 'string' && typeof m?.pattern === 'string') : [];
   return {
     phaseCRoot: pathOption(ctx.record, 'phaseCRoot'), phaseDRoot: str(o['phaseDRoot']) ?? '',
-    phaseFRoot: pathOption(ctx.record, 'phaseFRoot'), outputRoot: pathOption(ctx.record, 'outputRoot'),
+    phaseFRoot: pathOption(ctx.record, 'phaseFRoot'), outputRoot: outputRootOption(ctx, 'outputRoot'),
     dose: num(o['dose']), view: VIEWS.find((v) => v === o['view']) ?? null, split: SPLITS.find((v) => v === o['split']) ?? null, models,
     region: o['region'] === 'patches' ? 'patches' : 'illumination', figures: o['figures'] !== false, charts: o['charts'] !== false,
   };

@@ -18,12 +18,12 @@ import type { SimulationJobResult } from '../../simulate/job.js';
 import { simulationPhase } from '../../simulate/phase.js';
 import { planSimulation, type SimulationPlan } from '../../simulate/plan.js';
 import { SimulationManifest } from '../../simulate/record.js';
-import { pathOption, type ClusterStep, type StepContext, type TaskFailure } from './step.js';
+import { outputRootOption, type ClusterStep, type StepContext, type TaskFailure } from './step.js';
 
 const plans = new Map<string, SimulationPlan>();
 
 function planOf(ctx: StepContext): SimulationPlan {
-  const outputRoot = pathOption(ctx.record, 'outputRoot');
+  const outputRoot = outputRootOption(ctx, 'outputRoot');
   const timestamp = typeof ctx.record.options['timestamp'] === 'string' ? ctx.record.options['timestamp'] : null;
   const id = `${outputRoot}|${ctx.submission.number}`;
   let plan = plans.get(id);
@@ -66,7 +66,7 @@ function alreadyMerged(manifest: Record<string, unknown> | null, r: SimulationJo
 export const generateStep: ClusterStep = {
   name: 'generate',
   // the lock a local `generate` into the same root holds
-  phaseLock: (ctx) => join(pathOption(ctx.record, 'outputRoot'), PHASE_C.lock),
+  phaseLock: (ctx) => join(outputRootOption(ctx, 'outputRoot'), PHASE_C.lock),
   async start() {
     return {};
   },

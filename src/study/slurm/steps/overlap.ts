@@ -11,7 +11,7 @@ import { overlapPhase } from '../../overlap/phase.js';
 import { planOverlap, type OverlapPlan } from '../../overlap/plan.js';
 import { writeOverlapManifest } from '../../overlap/record.js';
 import { localExecutor } from '../../phase.js';
-import { pathOption, type ClusterStep, type StepContext } from './step.js';
+import { outputRootOption, pathOption, type ClusterStep, type StepContext } from './step.js';
 
 function viewsOption(ctx: StepContext): string[] | null {
   const v = ctx.record.options['views'];
@@ -30,7 +30,7 @@ function recordPlan(ctx: StepContext): OverlapPlan {
   const views = viewsOption(ctx) ?? Object.keys(ctx.settings.overlap.views);
   const o = ctx.settings.overlap;
   return {
-    phaseCRoot: resolve(pathOption(ctx.record, 'phaseCRoot')), outputRoot: resolve(pathOption(ctx.record, 'outputRoot')), jobs: [], views,
+    phaseCRoot: resolve(pathOption(ctx.record, 'phaseCRoot')), outputRoot: resolve(outputRootOption(ctx, 'outputRoot')), jobs: [], views,
     fractions: { ...o.views }, seed: o.seed, probeDiameterPx: o.probeDiameterPx, neighborCount: o.neighborCount,
   };
 }
@@ -43,13 +43,13 @@ function isSummary(v: unknown): v is DoseSummary {
 export const overlapStep: ClusterStep = {
   name: 'overlap',
   // the lock a local `overlap` into the same root holds
-  phaseLock: (ctx) => join(pathOption(ctx.record, 'outputRoot'), PHASE_D.lock),
+  phaseLock: (ctx) => join(outputRootOption(ctx, 'outputRoot'), PHASE_D.lock),
   async start() {
     return {};
   },
   async runTask(ctx, _start, key, say) {
     const planned = planOverlap(ctx.settings, {
-      phaseCRoot: pathOption(ctx.record, 'phaseCRoot'), outputRoot: pathOption(ctx.record, 'outputRoot'),
+      phaseCRoot: pathOption(ctx.record, 'phaseCRoot'), outputRoot: outputRootOption(ctx, 'outputRoot'),
       doses: [doseOf(key)], views: viewsOption(ctx), overwrite: true,
     });
     const plan = { ...planned, earlier: new EarlierFiles(planned.outputRoot, [join(planned.outputRoot, PHASE_D.manifest)]) };

@@ -29,7 +29,7 @@ import { planReconstruction, type ReconstructionPlan, type ReconstructionRunOpti
 import { finishReconstruction, recordResult, startReconstruction, type ReconstructionRun } from '../../reconstruct/record.js';
 import { selectionFacts } from '../../reconstruct/selection.js';
 import { slurmPaths, type TaskResult } from '../records.js';
-import { pathOption, type ClusterStep, type StepContext, type TaskFailure } from './step.js';
+import { outputRootOption, pathOption, type ClusterStep, type StepContext, type TaskFailure } from './step.js';
 
 const StartSchema = z.object({
   run_id: z.string(),
@@ -49,7 +49,7 @@ export function reconstructOptions(ctx: StepContext): ReconstructionRunOptions {
   const filters = (o['filters'] ?? {}) as Partial<JobFilters>;
   return {
     phaseCRoot: pathOption(ctx.record, 'phaseCRoot'), phaseDRoot: pathOption(ctx.record, 'phaseDRoot'),
-    artifactRoot: pathOption(ctx.record, 'artifactRoot'),
+    artifactRoot: outputRootOption(ctx, 'artifactRoot'),
     filters: { dose: filters.dose ?? null, view: filters.view ?? null, split: filters.split ?? null, gridsize: filters.gridsize ?? null },
     allowMissingPhaseD: o['allowMissingPhaseD'] === true, force: o['force'] === true,
   };

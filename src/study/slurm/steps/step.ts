@@ -13,8 +13,11 @@
  *   merge    every result so far into the manifests and summaries (after each job, and a last time,
  *            `final`, with the failures of jobs left without a result)
  */
+import { resolve } from 'node:path';
+import { InputError } from '../../../errors.js';
+import { isInside } from '../../../files/paths.js';
 import type { StudySettings } from '../../../settings/schema.js';
-import type { ArrayStep, StepRecord, Submission, TaskResult } from '../records.js';
+import { slurmPaths, type ArrayStep, type StepRecord, type Submission, type TaskResult } from '../records.js';
 
 export interface StepContext {
   /** The directory holding `slurm/` (a hub, or a single phase's output root). */
@@ -59,5 +62,21 @@ export interface ClusterStep {
 export function pathOption(record: StepRecord, name: string): string {
   const v = record.options[name];
   if (typeof v !== 'string' || v === '') throw new Error(`internal: step ${record.step} has no option ${name}`);
+  return v;
+}
+
+/**
+ * The root a step writes (its `name` option): the home itself or a folder inside it, as every submitting
+ * command records it. A jobs.json naming another place — a hub moved or copied while its jobs ran, whose
+ * records still name the original — is refused, so no task or merge of the copy writes the original's files
+ * without the original's lock.
+ */
+export function outputRootOption(ctx: StepContext, name: string): string {
+  const v = pathOption(ctx.record, name);
+  if (!isInside(ctx.home, v)) {
+    throw new InputError(`${slurmPaths(ctx.home).jobs}: submission ${ctx.submission.number}, step ${ctx.record.step}, option ${name}: ` +
+      `expected ${resolve(ctx.home)} or a folder inside it; found ${v} (was the hub moved or copied while its SLURM jobs ran? ` +
+      'follow or cancel them where they were submitted)');
+  }
   return v;
 }
