@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
@@ -15,6 +16,7 @@ import { overlapStep } from '../../src/study/slurm/steps/overlap.js';
 import { reconstructOptions, reconstructStep } from '../../src/study/slurm/steps/reconstruct.js';
 import type { StepContext } from '../../src/study/slurm/steps/step.js';
 import type { ArrayStep, Submission } from '../../src/study/slurm/records.js';
+import { tempDir } from '../tmp.js';
 
 function context(home: string, step: ArrayStep, recordedHub: string): StepContext {
   const roots = {
@@ -50,4 +52,10 @@ test('a step refuses an output root outside its home (a copied hub), naming jobs
   assert.equal(generateStep.phaseLock(context(original, 'generate', original)), join(original, 'phase_c', '.generate.lock'));
   assert.equal(reconstructOptions(context(original, 'reconstruct', original)).artifactRoot, join(original, 'phase_f'));
   assert.equal(compareOptions(context(original, 'compare', original)).outputRoot, join(original, 'phase_g'));
+  // A hub named through a symbolic link to its folder is the same hub.
+  const dir = tempDir('moved-hub');
+  mkdirSync(join(dir, 'real', 'hub', 'phase_f'), { recursive: true });
+  symlinkSync(join(dir, 'real'), join(dir, 'link'));
+  assert.equal(reconstructOptions(context(join(dir, 'link', 'hub'), 'reconstruct', join(dir, 'real', 'hub'))).artifactRoot, join(dir, 'real', 'hub', 'phase_f'));
+  assert.equal(reconstructOptions(context(join(dir, 'real', 'hub'), 'reconstruct', join(dir, 'link', 'hub'))).artifactRoot, join(dir, 'link', 'hub', 'phase_f'));
 });

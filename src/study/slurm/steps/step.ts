@@ -13,6 +13,7 @@
  *   merge    every result so far into the manifests and summaries (after each job, and a last time,
  *            `final`, with the failures of jobs left without a result)
  */
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../../errors.js';
 import { isInside } from '../../../files/paths.js';
@@ -65,6 +66,11 @@ export function pathOption(record: StepRecord, name: string): string {
   return v;
 }
 
+/** Whether `p` lies in `root` once symbolic links are resolved (a hub named through a link to its folder). */
+function isInsideReally(root: string, p: string): boolean {
+  try { return isInside(realpathSync(root), realpathSync(p)); } catch { return false; }
+}
+
 /**
  * The root a step writes (its `name` option): the home itself or a folder inside it, as every submitting
  * command records it. A jobs.json naming another place — a hub moved or copied while its jobs ran, whose
@@ -73,7 +79,7 @@ export function pathOption(record: StepRecord, name: string): string {
  */
 export function outputRootOption(ctx: StepContext, name: string): string {
   const v = pathOption(ctx.record, name);
-  if (!isInside(ctx.home, v)) {
+  if (!isInside(ctx.home, v) && !isInsideReally(ctx.home, v)) {
     throw new InputError(`${slurmPaths(ctx.home).jobs}: submission ${ctx.submission.number}, step ${ctx.record.step}, option ${name}: ` +
       `expected ${resolve(ctx.home)} or a folder inside it; found ${v} (was the hub moved or copied while its SLURM jobs ran? ` +
       'follow or cancel them where they were submitted)');
