@@ -24,7 +24,7 @@ import {
   SCAL_ALPHA_O,
 } from './kernels.js';
 import { type ModeKernels, orthogonalizeModesSvd } from './modes.js';
-import { type LsqmlOptions, type Precision, planActive, resolveLsqmlOptions } from './options.js';
+import { type LsqmlOptions, type Precision, optionWarnings, planActive, resolveLsqmlOptions } from './options.js';
 import { patchGeometry, patchInside, positionOrigin, type PatchGeometry } from './patches.js';
 import { PhasePool, type WorkerInit } from './pool.js';
 import { dampedInverse, firstPreconditioner, preconditionerUpdateDue, probeIntensity } from './preconditioner.js';
@@ -373,6 +373,7 @@ export class LsqmlEngine {
       arenaBlocks.push(block);
       engine.modeKernels = modeKernelsOn(kernels, ctx.probe.byteOffset, M, n2, block);
     }
+    engine.warnings.push(...optionWarnings(options, M));
     let outside = 0;
     for (let i = 0; i < n; i++) if (!patchInside(geometry.topLeft[2 * i], geometry.topLeft[2 * i + 1], N, H, W)) outside++;
     if (outside > 0) {

@@ -148,6 +148,47 @@ export function planActive(plan: OptimizationPlan, e: number): boolean {
   return (e - plan.start) % plan.stride === 0;
 }
 
+/** The most threads one reconstruction takes: each worker thread holds its own buffers (about 10 MB). */
+export const MAX_LSQML_THREADS = 256;
+
+/** The first epoch ≥ `from` that `plan` schedules, or null when there is none below `epochs`. */
+function firstPlannedEpoch(plan: OptimizationPlan, from: number, epochs: number): number | null {
+  const e = from <= plan.start ? plan.start : plan.start + Math.ceil((from - plan.start) / plan.stride) * plan.stride;
+  return e < epochs && (plan.stop === null || e < plan.stop) ? e : null;
+}
+
+/**
+ * What the options ask for that a run of `o.epochs` epochs with `modes` probe modes never does: an object or
+ * probe update, a mode orthogonalisation or an ambiguity removal whose plan schedules no epoch of the run
+ * (epoch 0 does not count for the updates while it only rescales the probe), and a setting of the other
+ * noise model changed from its default. One line each (the engine's `warnings`).
+ */
+export function optionWarnings(o: LsqmlOptions, modes: number): string[] {
+  const out: string[] = [];
+  const plan = (p: OptimizationPlan): string => `{start: ${p.start}, stop: ${p.stop}, stride: ${p.stride}}`;
+  const last = o.epochs - 1;
+  const firstUpdate = o.rescaleProbeIntensityInFirstEpoch ? 1 : 0;
+  const updates = firstUpdate > last ? 'its one epoch only rescales the probe'
+    : `epochs ${firstUpdate}–${last} update${firstUpdate === 1 ? '; epoch 0 only rescales the probe' : ''}`;
+  const never = (key: string, p: OptimizationPlan, from: number, what: string, span: string): void => {
+    if (firstPlannedEpoch(p, from, o.epochs) === null) out.push(`${key} ${plan(p)} schedules none of this run's epochs (${span}): ${what}`);
+  };
+  if (o.objectOptimizable) never('objectPlan', o.objectPlan, firstUpdate, 'the object is never updated', updates);
+  if (o.probeOptimizable) never('probePlan', o.probePlan, firstUpdate, 'the probe is never updated', updates);
+  if (o.orthogonalizeIncoherentModes && modes > 1) never('orthogonalizePlan', o.orthogonalizePlan, 0, 'the probe modes are never orthogonalised', `epochs 0–${last}`);
+  if (o.removeObjectProbeAmbiguity) never('ambiguityPlan', o.ambiguityPlan, 0, 'the object–probe ambiguity is never removed', `epochs 0–${last}`);
+  const D = DEFAULT_LSQML_OPTIONS;
+  if (o.noiseModel === 'poisson' && o.gaussianNoiseStd !== D.gaussianNoiseStd) {
+    out.push(`gaussianNoiseStd ${o.gaussianNoiseStd} has no effect: it is the σ of the Gaussian noise model, and the Poisson model runs`);
+  }
+  if (o.noiseModel === 'gaussian') {
+    for (const k of ['poissonStepNoise', 'clampPoissonStepAfterNoise'] as const) {
+      if (o[k] !== D[k]) out.push(`${k} ${String(o[k])} has no effect: it belongs to the Poisson noise model, and the Gaussian model runs`);
+    }
+  }
+  return out;
+}
+
 /** Merges user options over the defaults and checks every field; throws RangeError naming the field. */
 export function resolveLsqmlOptions(user: Partial<LsqmlOptions> = {}): LsqmlOptions {
   const o: LsqmlOptions = { ...DEFAULT_LSQML_OPTIONS, ...user };
@@ -163,6 +204,7 @@ export function resolveLsqmlOptions(user: Partial<LsqmlOptions> = {}): LsqmlOpti
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`LSQML option ${k} must be a finite number ≥ 0, got ${String(v)}`);
   };
   posInt('epochs'); posInt('batchSize'); posInt('threads');
+  if (o.threads > MAX_LSQML_THREADS) throw new RangeError(`LSQML option threads must be at most ${MAX_LSQML_THREADS} (MAX_LSQML_THREADS), got ${o.threads}`);
   for (const k of ['preconditioningDampingFactor', 'stepSizeRegularization', 'objectStepSizeScaler', 'probeStepSizeScaler',
     'objectLearningRate', 'probeLearningRate', 'poissonStepNoise'] as const) nonNeg(k);
   if (!(o.gaussianNoiseStd > 0) || !Number.isFinite(o.gaussianNoiseStd)) throw new RangeError(`LSQML option gaussianNoiseStd must be > 0, got ${o.gaussianNoiseStd}`);
@@ -175,8 +217,8 @@ export function resolveLsqmlOptions(user: Partial<LsqmlOptions> = {}): LsqmlOpti
   for (const k of ['objectPlan', 'probePlan', 'orthogonalizePlan', 'ambiguityPlan'] as const) {
     const p = o[k];
     if (!p || !Number.isInteger(p.start) || p.start < 0 || !Number.isInteger(p.stride) || p.stride < 1
-      || (p.stop !== null && !Number.isInteger(p.stop))) {
-      throw new RangeError(`LSQML option ${k} must be {start ≥ 0, stop: integer | null, stride ≥ 1}`);
+      || (p.stop !== null && (!Number.isInteger(p.stop) || p.stop <= p.start))) {
+      throw new RangeError(`LSQML option ${k} must be {start ≥ 0, stop: integer > start | null, stride ≥ 1}`);
     }
   }
   return o;

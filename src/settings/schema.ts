@@ -22,7 +22,7 @@
  */
 import { z } from 'zod';
 import { MAX_SCAN_POSITIONS } from '../data/memory.js';
-import { DEFAULT_LSQML_OPTIONS, type LsqmlOptions } from '../engine/options.js';
+import { DEFAULT_LSQML_OPTIONS, MAX_LSQML_THREADS, type LsqmlOptions } from '../engine/options.js';
 import { parseProbeModelSpec } from '../physics/probe.js';
 
 // ─── field builders: each names what it expects, which is what an error message says ────────────────
@@ -100,16 +100,22 @@ export const OverlapSettingsSchema = z.object({
 // ─── Phase F: the engine's options and the job's own ────────────────────────────────────────────────
 
 const D = DEFAULT_LSQML_OPTIONS;
+/** What a thread count must be: each worker thread of a reconstruction holds its own buffers. */
+const THREADS = `an integer from 1 to ${MAX_LSQML_THREADS} (MAX_LSQML_THREADS)`;
 /** The study's one default epoch count, for every command (pty-chi's own is 100: the fly64 preset sets it). */
 const STUDY_EPOCHS = 50;
 /** What an epoch count must be while the first epoch only rescales the probe (then 1 epoch updates nothing). */
 const TOO_FEW_EPOCHS = 'an integer ≥ 2 (epoch 0 only rescales the probe, so 1 epoch would update nothing; ' +
   'set rescaleProbeIntensityInFirstEpoch to false to update in every epoch)';
-const plan = (what: string, defaults: LsqmlOptions['objectPlan']) => z.object({
+/** What a plan's stop must be: a plan with stop ≤ start schedules no epoch at all. */
+const PLAN_STOP = (optimizable: string) => `an integer > start, or null (a stop at or before the start schedules no epoch; set ${optimizable} to false to turn it off)`;
+const plan = (what: string, defaults: LsqmlOptions['objectPlan'], optimizable: string) => z.object({
   start: nonNegativeInt().default(0).meta(doc('first epoch')),
-  stop: z.int({ error: 'an integer or null' }).nullable().default(null).meta(doc('first epoch no longer included; null: never')),
+  stop: positiveInt('an integer ≥ 1 or null').nullable().default(null).meta(doc('first epoch no longer included, after start; null: never')),
   stride: positiveInt().default(1).meta(doc('every stride-th epoch from start')),
-}).strict().default(() => ({ ...defaults })).meta(doc(`${what} (pty-chi optimization_plan: epochs e with start ≤ e < stop, (e − start) mod stride = 0)`));
+}).strict().superRefine((p, ctx) => {
+  if (p.stop !== null && p.stop >= 1 && p.stop <= p.start) ctx.addIssue({ code: 'custom', path: ['stop'], input: p.stop, message: PLAN_STOP(optimizable) });
+}).default(() => ({ ...defaults })).meta(doc(`${what} (pty-chi optimization_plan: epochs e with start ≤ e < stop, (e − start) mod stride = 0)`));
 
 export const ReconstructionSettingsSchema = z.object({
   epochs: positiveInt().default(STUDY_EPOCHS)
@@ -131,7 +137,7 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('model probe for data without one (metres): aperture:diameter=D[,distance=Z] or fzp:diameter=D,outer-zone=DR|focal-length=F[,stop=S][,defocus=Z]; add wavelength=…,pixel=… when the data states no geometry; null: the data\'s own probe')),
   nImages: positiveInt().nullable().default(null)
     .meta(doc('use only the first n patterns of each dataset (file order); null: all', 'positions')),
-  threads: positiveInt().nullable().default(null)
+  threads: z.int({ error: THREADS }).min(1, { error: THREADS }).max(MAX_LSQML_THREADS, { error: THREADS }).nullable().default(null)
     .meta(doc('threads of one reconstruction; null: min(2, cores) for one job, 1 per job when several run at once; results do not depend on it')),
   gaussianNoiseStd: z.number({ error: 'a number > 0' }).positive({ error: 'a number > 0' }).default(D.gaussianNoiseStd)
     .meta(doc('σ of the Gaussian model (pty-chi gaussian_noise_std; 0.5 is the modulus projection)')),
@@ -154,15 +160,15 @@ export const ReconstructionSettingsSchema = z.object({
   probeLearningRate: nonNegative().default(D.probeLearningRate)
     .meta(doc('SGD learning rate of the probe (pty-chi probe step_size)')),
   objectOptimizable: z.boolean().default(D.objectOptimizable).meta(doc('update the object (pty-chi object optimizable)')),
-  objectPlan: plan('epochs in which the object is updated', D.objectPlan),
+  objectPlan: plan('epochs in which the object is updated', D.objectPlan, 'objectOptimizable'),
   probeOptimizable: z.boolean().default(D.probeOptimizable).meta(doc('update the probe (pty-chi probe optimizable)')),
-  probePlan: plan('epochs in which the probe is updated (its start also shifts the preconditioner schedule)', D.probePlan),
+  probePlan: plan('epochs in which the probe is updated (its start also shifts the preconditioner schedule)', D.probePlan, 'probeOptimizable'),
   orthogonalizeIncoherentModes: z.boolean().default(D.orthogonalizeIncoherentModes)
     .meta(doc('SVD orthogonalisation of the probe modes at the end of the planned epochs (no-op for one mode)')),
-  orthogonalizePlan: plan('epochs that end with the mode orthogonalisation', D.orthogonalizePlan),
+  orthogonalizePlan: plan('epochs that end with the mode orthogonalisation', D.orthogonalizePlan, 'orthogonalizeIncoherentModes'),
   removeObjectProbeAmbiguity: z.boolean().default(D.removeObjectProbeAmbiguity)
     .meta(doc('remove the object–probe scale ambiguity at the end of the planned epochs')),
-  ambiguityPlan: plan('epochs that end with the ambiguity removal', D.ambiguityPlan),
+  ambiguityPlan: plan('epochs that end with the ambiguity removal', D.ambiguityPlan, 'removeObjectProbeAmbiguity'),
   excludeMeasuredPixelsBelow: z.number({ error: 'a finite number or null' }).nullable().default(D.excludeMeasuredPixelsBelow)
     .meta(doc('pixels measuring at most this many photons are unconstrained in the far-field step; null: none', 'photons')),
   poissonStepNoise: nonNegative().default(D.poissonStepNoise)

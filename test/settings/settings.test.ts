@@ -93,6 +93,9 @@ test('a bad value is one SettingsError (exit code 2) naming the setting, the val
     [{ overlap: { seed: -1 } }, /^`overlap\.seed` -1: expected a non-negative integer$/],
     [{ reconstruction: { divergenceFactor: 1 } }, /^`reconstruction\.divergenceFactor` 1: expected a number > 1$/],
     [{ reconstruction: { objectPlan: { stride: 0 } } }, /^`reconstruction\.objectPlan\.stride` 0: expected a positive integer$/],
+    [{ reconstruction: { probePlan: { start: 5, stop: 5 } } }, /^`reconstruction\.probePlan\.stop` 5: expected an integer > start, or null \(a stop at or before the start schedules no epoch; set probeOptimizable to false to turn it off\)$/],
+    [{ reconstruction: { objectPlan: { stop: -3 } } }, /^`reconstruction\.objectPlan\.stop` -3: expected an integer ≥ 1 or null$/],
+    [{ reconstruction: { threads: 5000 } }, /^`reconstruction\.threads` 5000: expected an integer from 1 to 256 \(MAX_LSQML_THREADS\)$/],
     [{ reconstruction: { epoch: 3 } as never }, /^`reconstruction\.epoch`: expected no such setting/],
     [{ preset: 'huge' as never }, /^`preset` huge: expected one of quick, fly64$/],
   ];

@@ -1,0 +1,46 @@
+/**
+ * Options a run never acts on are said, not silently dropped: an update plan that schedules none of the
+ * run's epochs (the object or probe then stays as it started), a setting of the other noise model; a plan
+ * that can schedule nothing at all (stop ≤ start) and an absurd thread count are refused.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LsqmlInputError, runLsqml } from '../../src/engine/lsqml.js';
+import { MAX_LSQML_THREADS } from '../../src/engine/options.js';
+import { syntheticProblem } from '../../src/engine/synthetic.js';
+import { addProbeModes } from '../../src/engine/probe-modes.js';
+
+const base = syntheticProblem({ size: 16, height: 40, width: 40, positions: 25, photons: 1e4, poisson: true, seed: 4 });
+const run = (o: Parameters<typeof runLsqml>[1]) => runLsqml(base.input, { epochs: 4, batchSize: 8, precision: 'float64', ...o });
+
+test('the default options warn of nothing', async () => {
+  for (const noiseModel of ['gaussian', 'poisson'] as const) assert.deepEqual((await run({ noiseModel })).warnings, []);
+});
+
+test('an object plan that starts after the last epoch: a warning, and the object is never updated', async () => {
+  const r = await run({ objectPlan: { start: 4, stop: null, stride: 1 }, removeObjectProbeAmbiguity: false });
+  assert.ok(r.warnings.some((w) => /^objectPlan \{start: 4, stop: null, stride: 1\} schedules none of this run's epochs \(epochs 1–3 update; epoch 0 only rescales the probe\): the object is never updated$/.test(w)), r.warnings.join('\n'));
+  assert.deepEqual(Array.from(r.object), Array.from(base.input.object.data), 'the object moved');
+  // A plan holding only epoch 0, which only rescales the probe, updates nothing either.
+  const p = await run({ probePlan: { start: 0, stop: 1, stride: 1 } });
+  assert.ok(p.warnings.some((w) => /^probePlan .* the probe is never updated$/.test(w)), p.warnings.join('\n'));
+  // Without the rescale epoch 0 is an update epoch: no warning.
+  const q = await run({ probePlan: { start: 0, stop: 1, stride: 1 }, rescaleProbeIntensityInFirstEpoch: false });
+  assert.deepEqual(q.warnings, []);
+});
+
+test('orthogonalisation and ambiguity plans outside the run, and settings of the other noise model, are warnings', async () => {
+  const probe = addProbeModes(base.input.probe.data as Float64Array, 16, 2);
+  const r = await runLsqml({ ...base.input, probe: { modes: 2, size: 16, data: probe } },
+    { epochs: 4, batchSize: 8, orthogonalizePlan: { start: 5, stop: null, stride: 1 }, ambiguityPlan: { start: 4, stop: null, stride: 10 } });
+  assert.ok(r.warnings.some((w) => /^orthogonalizePlan .*\(epochs 0–3\): the probe modes are never orthogonalised$/.test(w)), r.warnings.join('\n'));
+  assert.ok(r.warnings.some((w) => /^ambiguityPlan .*: the object–probe ambiguity is never removed$/.test(w)), r.warnings.join('\n'));
+  assert.ok((await run({ noiseModel: 'poisson', gaussianNoiseStd: 0.7 })).warnings.some((w) => /^gaussianNoiseStd 0\.7 has no effect/.test(w)));
+  const g = await run({ noiseModel: 'gaussian', poissonStepNoise: 0, clampPoissonStepAfterNoise: false });
+  assert.ok(g.warnings.some((w) => /^poissonStepNoise 0 has no effect/.test(w)) && g.warnings.some((w) => /^clampPoissonStepAfterNoise false has no effect/.test(w)));
+});
+
+test('a plan with stop ≤ start and more threads than MAX_LSQML_THREADS are input errors', async () => {
+  await assert.rejects(run({ objectPlan: { start: 3, stop: 3, stride: 1 } }), (e: unknown) => e instanceof LsqmlInputError && /objectPlan/.test(e.message));
+  await assert.rejects(run({ threads: MAX_LSQML_THREADS + 1 }), (e: unknown) => e instanceof LsqmlInputError && /threads must be at most/.test(e.message));
+});
