@@ -21,7 +21,7 @@
  * `threads` (chosen per job). An epoch count of 1 is refused while epoch 0 only rescales the probe.
  */
 import { z } from 'zod';
-import { MAX_SCAN_POSITIONS } from '../data/memory.js';
+import { MAX_PROBE_MODES, MAX_SCAN_POSITIONS } from '../data/memory.js';
 import { DEFAULT_LSQML_OPTIONS, MAX_LSQML_THREADS, type LsqmlOptions } from '../engine/options.js';
 import { parseProbeModelSpec } from '../physics/probe.js';
 
@@ -125,7 +125,7 @@ export const ReconstructionSettingsSchema = z.object({
   noiseModel: z.enum(['gaussian', 'poisson'], { error: 'gaussian or poisson' }).default(D.noiseModel)
     .meta(doc('far-field noise model of the update (pty-chi noise_model)')),
   modes: positiveInt().default(1)
-    .meta(doc('incoherent probe modes; extra modes from pty-chi\'s Hermite recipe (orthogonalize_initial_probe)')),
+    .meta(doc(`incoherent probe modes, at most ${MAX_PROBE_MODES} (MAX_PROBE_MODES) and at most the probe's pixels; extra modes from pty-chi's Hermite recipe (orthogonalize_initial_probe)`)),
   seed: nonNegativeInt().default(42)
     .meta(doc('seed of the minibatch order and of the Poisson step perturbation')),
   initObject: z.enum(['ones', 'guess'], { error: 'ones or guess' }).default('ones')
@@ -178,7 +178,7 @@ export const ReconstructionSettingsSchema = z.object({
   originConvention: z.enum(['ptychi', 'centered'], { error: 'ptychi or centered' }).default(D.originConvention)
     .meta(doc('position origin of the object buffer (src/math/positions.ts; pty-chi issue #73)')),
   divergenceFactor: z.number({ error: 'a number > 1' }).gt(1, { error: 'a number > 1' }).default(D.divergenceFactor)
-    .meta(doc('stop when an epoch\'s loss exceeds this factor times the previous or the first epoch\'s loss')),
+    .meta(doc('stop when the loss exceeds this factor times the epoch-0 or the previous epoch\'s loss in 3 epochs in a row (in 1 for the Poisson model in float32; a shorter rise is a warning), or is not finite')),
   fftBackend: z.enum(['auto', 'ts', 'wasm'], { error: 'auto, ts or wasm' }).default(D.fftBackend)
     .meta(doc('FFT implementation; auto: WebAssembly SIMD when available')),
   precision: z.enum(['float32', 'float64'], { error: 'float32 or float64' }).default(D.precision)

@@ -81,7 +81,7 @@ export function register(program: Command): void {
     .option('--epochs <n>', `epochs, epoch 0 included; at least 2, since epoch 0 only rescales the probe as in pty-chi (default: ${D.epochs})`)
     .option('--batch-size <n>', `positions per minibatch (default: ${D.batchSize})`)
     .option('--noise-model <model>', `gaussian or poisson (default: ${D.noiseModel})`)
-    .option('--modes <n>', `incoherent probe modes, extra modes from pty-chi's Hermite recipe (default: ${D.modes})`)
+    .option('--modes <n>', `incoherent probe modes, 1 to 50, extra modes from pty-chi's Hermite recipe (default: ${D.modes})`)
     .option('--n-images <n>', 'use only the first n patterns of the file (default: all)')
     .option('--seed <n>', `seed of the minibatch order and of the Poisson step perturbation (default: ${D.seed})`)
     .option('--init-object <how>', `ones (no ground truth leaks in) or guess (the file's objectGuess) (default: ${D.initObject})`)
