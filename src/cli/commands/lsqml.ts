@@ -90,7 +90,7 @@ export function register(program: Command): void {
     .option('--probe-model <spec>', 'model probe for data without one, lengths in metres: aperture:diameter=D ' +
       '(optionally ,distance=Z) or fzp:diameter=D,outer-zone=DR (or ,focal-length=F; optionally ,stop=S ,defocus=Z); ' +
       'add ,wavelength=…,pixel=… when the data states no geometry (docs/real-data.md)')
-    .option('--threads <n>', 'threads for the engine (default: min(2, cores)); results do not depend on it')
+    .option('--threads <n>', 'threads for the engine, 1 to 256 (default: min(2, cores)); results do not depend on it')
     .option('--precision <p>', 'float32 (default, pty-chi\'s precision) or float64 (for checks)')
     .option('--overwrite', 'replace an existing reconstruction in --out; its files move to <out>/history/ (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {
