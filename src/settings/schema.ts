@@ -176,11 +176,11 @@ export const ReconstructionSettingsSchema = z.object({
   clampPoissonStepAfterNoise: z.boolean().default(D.clampPoissonStepAfterNoise)
     .meta(doc('clamp the perturbed Poisson step to [0, 1] again (a departure from pty-chi, docs/lsqml.md)')),
   originConvention: z.enum(['ptychi', 'centered'], { error: 'ptychi or centered' }).default(D.originConvention)
-    .meta(doc('position origin of the object buffer (src/math/positions.ts; pty-chi issue #73)')),
+    .meta(doc('position origin of the object buffer (src/math/positions.ts; pty-chi issue #73); a job converts the file\'s coordinates with the same origin, so its reconstruction does not depend on it (docs/lsqml.md)')),
   divergenceFactor: z.number({ error: 'a number > 1' }).gt(1, { error: 'a number > 1' }).default(D.divergenceFactor)
     .meta(doc('stop when the loss exceeds this factor times the epoch-0 or the previous epoch\'s loss in 3 epochs in a row (in 1 for the Poisson model in float32; a shorter rise is a warning), or is not finite')),
   fftBackend: z.enum(['auto', 'ts', 'wasm'], { error: 'auto, ts or wasm' }).default(D.fftBackend)
-    .meta(doc('FFT implementation; auto: WebAssembly SIMD when available')),
+    .meta(doc('FFT implementation; auto: WebAssembly SIMD when available; ts (plain TypeScript) computes in float64 whatever the precision')),
   precision: z.enum(['float32', 'float64'], { error: 'float32 or float64' }).default(D.precision)
     .meta(doc('working precision: float32 (complex64, pty-chi\'s own; needs the WebAssembly kernels and a power-of-two patch) or float64 (for checks)')),
 }).strict().superRefine((r, ctx) => {
