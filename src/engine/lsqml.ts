@@ -251,7 +251,7 @@ export class LsqmlEngine {
     checkFinite(input.positions, 'positions');
     checkFinite(probe.data, 'probe');
     checkFinite(object.data, 'object');
-    let maxPatternSum = 0, brightest = 0, total = 0;
+    let maxPatternSum = 0, brightest = 0, total = 0, maxPixel = 0;
     const I = input.intensities;
     for (let i = 0; i < n; i++) {
       let s = 0;
@@ -259,6 +259,7 @@ export class LsqmlEngine {
         const v = I[k];
         if (!Number.isFinite(v)) throw new LsqmlInputError(`intensities: pattern ${i} holds a non-finite value (${v}) at pixel ${k - i * n2}`);
         if (v < 0) throw new LsqmlInputError(`intensities: pattern ${i} holds a negative value (${v}) at pixel ${k - i * n2}`);
+        if (v > maxPixel) maxPixel = v;
         s += v;
       }
       if (s > maxPatternSum) { maxPatternSum = s; brightest = i; }
@@ -374,6 +375,11 @@ export class LsqmlEngine {
       engine.modeKernels = modeKernelsOn(kernels, ctx.probe.byteOffset, M, n2, block);
     }
     engine.warnings.push(...optionWarnings(options, M));
+    const thr = options.excludeMeasuredPixelsBelow;
+    if (thr !== null && thr >= maxPixel) {
+      engine.warnings.push(`excludeMeasuredPixelsBelow ${thr} leaves no pixel constrained (the brightest measures ${maxPixel.toPrecision(4)} photons): ` +
+        'the far-field step changes nothing, so neither the object nor the probe is updated');
+    }
     let outside = 0;
     for (let i = 0; i < n; i++) if (!patchInside(geometry.topLeft[2 * i], geometry.topLeft[2 * i + 1], N, H, W)) outside++;
     if (outside > 0) {

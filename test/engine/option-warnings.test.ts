@@ -44,3 +44,13 @@ test('a plan with stop ≤ start and more threads than MAX_LSQML_THREADS are inp
   await assert.rejects(run({ objectPlan: { start: 3, stop: 3, stride: 1 } }), (e: unknown) => e instanceof LsqmlInputError && /objectPlan/.test(e.message));
   await assert.rejects(run({ threads: MAX_LSQML_THREADS + 1 }), (e: unknown) => e instanceof LsqmlInputError && /threads must be at most/.test(e.message));
 });
+
+test('an exclusion threshold at or above every measured pixel: a warning, and nothing is updated', async () => {
+  let max = 0;
+  for (const v of base.input.intensities) max = Math.max(max, v);
+  const r = await run({ excludeMeasuredPixelsBelow: max, removeObjectProbeAmbiguity: false });
+  assert.ok(r.warnings.some((w) => /^excludeMeasuredPixelsBelow .* leaves no pixel constrained .*neither the object nor the probe is updated$/.test(w)), r.warnings.join('\n'));
+  assert.deepEqual(Array.from(r.object), Array.from(base.input.object.data), 'the object moved');
+  // just below the brightest pixel, that pixel constrains the step: no warning
+  assert.ok(!(await run({ excludeMeasuredPixelsBelow: max * (1 - 1e-9) })).warnings.some((w) => /excludeMeasuredPixelsBelow/.test(w)));
+});
