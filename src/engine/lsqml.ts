@@ -119,6 +119,8 @@ export interface LsqmlResult {
   wasmKernels: boolean;
   /** The precision the run computed in ('float32' needs the WASM kernels; see options.ts `Precision`). */
   precision: Precision;
+  /** Threads that ran: `options.threads`, at most one per position of a minibatch. */
+  threads: number;
 }
 
 /** Copies of the intermediates of one minibatch (tests): per-position arrays are position-major [B, …]. */
@@ -392,6 +394,8 @@ export class LsqmlEngine {
   get fftBackend(): string { return this.mainFft.backend; }
   /** Whether the WASM-SIMD elementwise kernels run (else the TypeScript loops). */
   get wasmKernels(): boolean { return this.ctx.d.wasm; }
+  /** Threads that run the per-position work (`options.threads`, at most one per position of a minibatch). */
+  get threads(): number { return this.pool.threads; }
   /** The precision the engine computes in (float32 only with the WASM kernels). */
   get precision(): Precision { return this.ctx.d.precision; }
 
@@ -709,7 +713,7 @@ export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions>
       lossHistory: engine.lossHistory.slice(), epochSeconds: engine.epochSeconds.slice(), epochsRun: engine.lossHistory.length,
       poissonStepState: engine.options.noiseModel === 'poisson' ? engine.poissonStepState : null,
       origin: engine.origin, warnings: [...engine.warnings, ...engine.openRiseWarning()], options: engine.options, fftBackend: engine.fftBackend,
-      wasmKernels: engine.wasmKernels, precision: engine.precision,
+      wasmKernels: engine.wasmKernels, precision: engine.precision, threads: engine.threads,
     };
   } finally {
     await engine.close();

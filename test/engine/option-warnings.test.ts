@@ -54,3 +54,10 @@ test('an exclusion threshold at or above every measured pixel: a warning, and no
   // just below the brightest pixel, that pixel constrains the step: no warning
   assert.ok(!(await run({ excludeMeasuredPixelsBelow: max * (1 - 1e-9) })).warnings.some((w) => /excludeMeasuredPixelsBelow/.test(w)));
 });
+
+test('the threads that ran are reported: the ones asked for, at most one per position of a minibatch', async () => {
+  const r = await run({ threads: 4, batchSize: 2, epochs: 2 });
+  assert.equal(r.options.threads, 4);
+  assert.equal(r.threads, 2);
+  assert.equal((await run({ threads: 2, epochs: 2 })).threads, 2);
+});

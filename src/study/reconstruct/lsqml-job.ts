@@ -267,7 +267,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const seconds = (performance.now() - t0) / 1000;
   const finalLoss = result.lossHistory[result.lossHistory.length - 1]!;
 
-  const { threads, ...engineOptionsRecord } = result.options; // the thread count does not change a result
+  const { threads: _threadsAsked, ...engineOptionsRecord } = result.options; // the thread count does not change a result
   const { threads: _threadsSetting, ...settingsRecord } = opts;
   const metadata = {
     engine: ENGINE_NAME,
@@ -310,7 +310,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     reconstruction: PHASE_F.reconstruction,
     input_npz: inputPath,
     host: os.hostname(),
-    threads,
+    threads: result.threads, // the threads that ran: at most one per position of a minibatch
     created_utc: new Date().toISOString(),
     total_seconds: seconds,
     epoch_seconds: result.epochSeconds,
