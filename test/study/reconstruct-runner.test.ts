@@ -21,6 +21,20 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
+test('a job\'s warnings are in its reconstruction.log, one line each, after the completion line', async () => {
+  const root = tmp('runner-warnings');
+  const t = writeTree(root);
+  const engine = testEngine();
+  const warning = 'probePlan {start: 60, stop: null, stride: 1} schedules none of this run\'s epochs (epochs 1–2 update; epoch 0 only rescales the probe): the probe is never updated';
+  const s = await phaseF({
+    phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters: { dose: 1000, view: 'dense', split: 'train' },
+    settings: { epochs: 3 }, executor: async (o, p) => ({ ...(await engine.executor(o, p)), warnings: [warning, 'second'] }),
+  });
+  assert.equal(s.exitCode, 0);
+  const log = readFileSync(join(t.artifact, 'dose_1000', 'dense', 'train', 'reconstruction.log'), 'utf8');
+  assert.match(log, new RegExp(`LSQML reconstruction completed: [^\\n]*\\nwarning: ${warning.replace(/[{}()]/g, '\\$&')}\\nwarning: second\\n$`));
+});
+
 test('--dose 1000 --view dense: two results (one failed), metadata merged with the right types, two logs', async () => {
   const root = tmp('runner-dense');
   const t = writeTree(root);

@@ -83,7 +83,9 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
   const logPath = join(job.outputDir, PHASE_F.jobLog);
   const completed = (): string => `LSQML reconstruction completed: ${engineResult!.epochsRun} epochs, final loss ${engineResult!.finalLoss}, ` +
     `${engineResult!.nPositions} positions, ${engineResult!.seconds.toFixed(2)} s\n`;
-  let tail = ok ? completed() : `=== ERROR ===\n${error}\n`;
+  // What the engine and the input reading warned of (also in the NPZ's _metadata.warnings), one line each.
+  const warned = (): string => engineResult!.warnings.map((w) => `warning: ${w}\n`).join('');
+  let tail = ok ? completed() + warned() : `=== ERROR ===\n${error}\n`;
   try {
     // Earlier outputs move to history/ instead of being overwritten; the new ones move in from staging.
     const prior = run.priorResults.get(jobKey(job));
