@@ -11,6 +11,7 @@ import { OWN_MODEL, readMetricsSummary } from '../../src/study/hub/metrics-summa
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { makeHub, toC64, H, W } from './compare-hub.js';
 import { syntheticObject } from '../metrics/synthetic.js';
+import { tempDir } from '../tmp.js';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'ptychostudy-compare-'));
@@ -131,4 +132,29 @@ test('compare: patterns and model specs', () => {
   assert.deepEqual(parseModelSpec('PtyChi=/a/b={view}.npz'), { name: 'PtyChi', pattern: '/a/b={view}.npz' });
   assert.throws(() => parseModelSpec('nopattern'), /NAME=PATH_PATTERN/);
   assert.throws(() => parseModelSpec('X=/a/{nope}.npz'), /unknown placeholder \{nope\}/);
+});
+
+test('compare: a reconstruction with NaN or infinite pixels is a failed row naming the file, not a score', async () => {
+  const root = tempDir('compare-nonfinite');
+  const r = makeHub(root, { doses: [1000] });
+  const ext = join(root, 'ext');
+  mkdirSync(ext, { recursive: true });
+  for (const [name, value] of [['nan', NaN], ['inf', Infinity]] as const) {
+    const obj = syntheticObject(H, W, 11);
+    obj.data[2 * (48 * W + 52)] = value; // the middle of the scanned region
+    saveNpz(join(ext, `${name}.npz`), { reconstructed_object: toC64(obj) });
+  }
+  const models = [parseModelSpec(`WithNaN=${ext}/nan.npz`), parseModelSpec(`WithInf=${ext}/inf.npz`)];
+  const s = await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train', models });
+  assert.equal(s.compared, 1);
+  assert.equal(s.failed, 2);
+  for (const [model, file] of [['WithNaN', 'nan.npz'], ['WithInf', 'inf.npz']]) {
+    const row = s.summary.rows.find((x) => x.model === model)!;
+    assert.equal(row.status, 'failed', `${model}: ${JSON.stringify(row.metrics.ms_ssim)}`);
+    assert.match(row.error!, new RegExp(`${file}, key 'reconstructed_object': expected finite pixels .*; found 1 NaN or infinite pixel$`));
+    assert.deepEqual(row.metrics, {});
+  }
+  assert.equal(s.summary.rows.find((x) => x.model === OWN_MODEL)!.status, 'ok');
+  const csv = readFileSync(join(r.g, 'dose_1000', 'baseline', 'train', 'comparison_metrics.csv'), 'utf8');
+  assert.doesNotMatch(csv, /^With(NaN|Inf),/m);
 });

@@ -20,6 +20,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { archiveJobFiles, installStaged, jobFilesRunId, stagingDir, type JobArchive } from './files.js';
 import { recordPath } from '../../files/paths.js';
+import { InputError } from '../../errors.js';
 import { metadataArray } from '../../data/metadata.js';
 import { saveNpz } from '../../npy/npz.js';
 import { c64, f32, f64, type NdArray } from '../../npy/types.js';
@@ -103,6 +104,10 @@ function compareArm(gt: GroundTruth, region: Region, rec: Reconstruction | strin
   try {
     if (typeof rec === 'string') rec = readReconstruction(rec);
     const cut = cutToRegion(gt.object, rec.object, region);
+    // A NaN or infinite pixel would turn every metric into NaN (and MS-SSIM into 0, the reference's NaN → 0):
+    // such a reconstruction is not scored, it is a failed row saying why.
+    checkFinite(cut.rec, `${rec.path}, key 'reconstructed_object'`);
+    checkFinite(cut.gt, `${gt.path}, key 'objectGuess'`);
     const al = alignReconstruction(cut.gt, cut.rec);
     const m = computeMetrics(al.gt, al.rec);
     row.status = 'ok';
@@ -126,6 +131,15 @@ function compareArm(gt: GroundTruth, region: Region, rec: Reconstruction | strin
     row.status = 'failed';
     row.error = err instanceof Error ? err.message : String(err);
     return { row, metrics: null, aligned: null };
+  }
+}
+
+/** Throws naming `what` when a pixel of the compared window is NaN or infinite (real or imaginary part). */
+function checkFinite(img: ComplexImage, what: string): void {
+  let bad = 0;
+  for (let i = 0; i < img.data.length; i += 2) if (!Number.isFinite(img.data[i]!) || !Number.isFinite(img.data[i + 1]!)) bad++;
+  if (bad > 0) {
+    throw new InputError(`${what}: expected finite pixels in the compared ${img.h}×${img.w} window; found ${bad} NaN or infinite pixel${bad === 1 ? '' : 's'}`);
   }
 }
 
