@@ -6,12 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runComparison } from '../../src/study/compare/phase.js';
 import { buildReport } from '../../src/study/report/phase.js';
-import { makeHub } from '../study/compare-hub.js';
+import { makeHub, toC64, H, W } from '../study/compare-hub.js';
+import { parseModelSpec } from '../../src/study/compare/plan.js';
+import { saveNpz } from '../../src/npy/npz.js';
+import { syntheticObject } from '../metrics/synthetic.js';
+import { tempDir } from '../tmp.js';
 import { HAVE_CHROMIUM, inspectPage } from './chromium.js';
 
 const SECTIONS = ['glance', 'design', 'data', 'reconstructions', 'loss', 'frc', 'metrics', 'charts', 'phase-f', 'skipped', 'software'];
@@ -72,4 +76,22 @@ test('report: an empty hub still gives a page, with every missing piece "not ava
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('report: a comparison whose registration failed says so beside its scores (Markdown summary and page)', async () => {
+  const root = tempDir('report-registration');
+  const r = makeHub(root, { doses: [1000] });
+  mkdirSync(join(root, 'ext'), { recursive: true });
+  // the ground truth moved by 13 px: more than a quarter of the compared window, so registration gives up
+  saveNpz(join(root, 'ext', 'moved.npz'), { reconstructed_object: toC64(syntheticObject(H, W, 11, [0, 13])) });
+  const s = await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train', models: [parseModelSpec(`Moved=${join(root, 'ext', 'moved.npz')}`)] });
+  const row = s.summary.rows.find((x) => x.model === 'Moved')!;
+  assert.equal(row.status, 'ok');
+  assert.match(row.error ?? '', /exceeds a quarter of the window; the unregistered image was used/);
+  const md = readFileSync(join(r.g, 'metrics_summary.md'), 'utf8');
+  assert.match(md, /\| Moved \| ok \(registration shift \(.*\) exceeds a quarter of the window; the unregistered image was used\) \|/);
+  assert.match(md, /\| LSQML \| ok \|/);
+  const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  assert.match(html, /<td>Moved<\/td><td class="wrap"><span class="good">ok<\/span>, but registration shift \(.*\) exceeds a quarter of the window; the unregistered image was used<\/td>/);
+  assert.match(html, /<td>LSQML<\/td><td class="good">ok<\/td>/);
 });

@@ -309,7 +309,7 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
   const w = writeJobFiles(run, job, arms, { meta, region, regionSource, title: `dose ${job.dose}, ${job.view}, ${job.split}: aligned to ground truth` });
   const ok = arms.filter((a) => a.row.status === 'ok');
   const brief = arms.map((a) => a.row.status === 'ok'
-    ? `${a.row.model} MS-SSIM amplitude/phase ${fmt3(a.row.metrics.ms_ssim?.amplitude)}/${fmt3(a.row.metrics.ms_ssim?.phase)}`
+    ? `${a.row.model} MS-SSIM amplitude/phase ${fmt3(a.row.metrics.ms_ssim?.amplitude)}/${fmt3(a.row.metrics.ms_ssim?.phase)}${a.row.error ? ` (${a.row.error})` : ''}`
     : `${a.row.model} ${a.row.status}${a.row.error ? ` (${a.row.error})` : ''}`).join('; ');
   onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: ${brief}` });
   return {

@@ -236,7 +236,8 @@ export function summaryMarkdown(s: MetricsSummary): string {
   for (const r of s.rows) {
     const pair = (m: MetricKey, d: number): string => r.status === 'ok' ? `${fmt(r.metrics[m]?.amplitude, d)} / ${fmt(r.metrics[m]?.phase, d)}` : '—';
     const off = r.status === 'ok' ? `${fmt(r.values.registration_offset_dy, 2)}, ${fmt(r.values.registration_offset_dx, 2)}` : '—';
-    const status = r.status === 'ok' ? 'ok' : `${r.status}: ${esc(r.error ?? '')}`;
+    // an ok row's error is a warning (a registration that failed, so the unregistered image was scored)
+    const status = r.status === 'ok' ? (r.error ? `ok (${esc(r.error)})` : 'ok') : `${r.status}: ${esc(r.error ?? '')}`;
     L.push(`| ${r.dose} | ${r.view} | ${r.split} | ${esc(r.model)} | ${status} | ${pair('mae', 4)} | ${pair('mse', 4)} | ${pair('psnr', 2)} | ${pair('ssim', 4)} | ${pair('ms_ssim', 4)} | ${pair('frc50', 2)} | ${pair('frc1over7', 2)} | ${off} | ${fmt(r.values.computation_time_s, 2)} |`);
   }
   L.push('', '## Aggregate Metrics', '', 'Means over all compared jobs of each model (best = highest).', '');

@@ -179,7 +179,9 @@ export function metricsSection(ctx: ReportContext): Section {
       ? { html: `${fmt(r.metrics[m]?.amplitude, d)} / ${fmt(r.metrics[m]?.phase, d)}`, cls: 'num' } : null;
     const rows: Cell[][] = summary.rows.map((r) => [
       doseLabel(r.dose), r.view, r.split, r.model,
-      r.status === 'ok' ? { html: 'ok', cls: 'good' } : { html: `${esc(r.status)}: ${esc(r.error ?? '')}`, cls: 'bad' },
+      r.status !== 'ok' ? { html: `${esc(r.status)}: ${esc(r.error ?? '')}`, cls: 'bad' }
+        // an ok row's error is a warning: a registration that failed, so the unregistered image was scored
+        : r.error ? { html: `<span class="good">ok</span>, but ${esc(r.error)}`, cls: 'wrap' } : { html: 'ok', cls: 'good' },
       pair(r, 'mae', 4), pair(r, 'mse', 5), pair(r, 'psnr', 2), pair(r, 'ssim', 4), pair(r, 'ms_ssim', 4), pair(r, 'frc50', 1), pair(r, 'frc1over7', 1),
       r.status === 'ok' ? `${fmt(r.values.registration_offset_dy, 2)}, ${fmt(r.values.registration_offset_dx, 2)}` : null,
       typeof r.values.computation_time_s === 'number' ? Number(r.values.computation_time_s.toFixed(2)) : null,
