@@ -158,3 +158,20 @@ test('compare: a reconstruction with NaN or infinite pixels is a failed row nami
   const csv = readFileSync(join(r.g, 'dose_1000', 'baseline', 'train', 'comparison_metrics.csv'), 'utf8');
   assert.doesNotMatch(csv, /^With(NaN|Inf),/m);
 });
+
+test('compare: a reconstruction too small to score (compared window below 7×7 px) is a failed row, not a perfect score', async () => {
+  const root = tempDir('compare-tiny');
+  const r = makeHub(root, { doses: [1000] });
+  const ext = join(root, 'ext');
+  mkdirSync(ext, { recursive: true });
+  // 5×5 px of the ground truth itself: centre-cropped with the window and cut by the 2 px border, 1×1 px are left,
+  // on which the fitted phase offset and amplitude scale leave no error at all
+  saveNpz(join(ext, 'tiny.npz'), { reconstructed_object: toC64(syntheticObject(5, 5, 11)) });
+  const s = await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train', models: [parseModelSpec(`Tiny=${ext}/tiny.npz`)] });
+  const row = s.summary.rows.find((x) => x.model === 'Tiny')!;
+  assert.equal(row.status, 'failed', JSON.stringify(row.metrics.mae));
+  assert.match(row.error!, /tiny\.npz, key 'reconstructed_object': expected a compared window of at least 7×7 px; found 1×1 px \(reconstruction 5×5 px, /);
+  assert.deepEqual(row.metrics, {});
+  assert.equal(s.failed, 1);
+  assert.equal(s.summary.rows.find((x) => x.model === OWN_MODEL)!.status, 'ok');
+});

@@ -26,7 +26,7 @@ import { saveNpz } from '../../npy/npz.js';
 import { c64, f32, f64, type NdArray } from '../../npy/types.js';
 import type { ComplexImage } from '../../math/image.js';
 import {
-  alignReconstruction, amplitudeOf, comparisonImages, computeMetrics, cutToRegion, METRIC_KEYS, phaseOf, scannedRegion,
+  alignReconstruction, amplitudeOf, comparisonImages, computeMetrics, cutToRegion, METRIC_KEYS, phaseOf, scannedRegion, SSIM_WIN,
   type MetricSet, type Region,
 } from '../../metrics/index.js';
 import { percentileRange } from '../../report/colormap.js';
@@ -109,6 +109,11 @@ function compareArm(gt: GroundTruth, region: Region, rec: Reconstruction | strin
     checkFinite(cut.rec, `${rec.path}, key 'reconstructed_object'`);
     checkFinite(cut.gt, `${gt.path}, key 'objectGuess'`);
     const al = alignReconstruction(cut.gt, cut.rec);
+    // Below the SSIM window nothing is scored: SSIM and MS-SSIM are undefined, and on a few pixels the fitted
+    // phase plane and amplitude scale leave an error of ~0 and an FRC that never falls (a "perfect" score).
+    if (al.gt.h < SSIM_WIN || al.gt.w < SSIM_WIN) {
+      throw new InputError(`${rec.path}, key 'reconstructed_object': expected a compared window of at least ${SSIM_WIN}×${SSIM_WIN} px; found ${al.gt.h}×${al.gt.w} px (reconstruction ${rec.object.h}×${rec.object.w} px, scanned region ${region.y1 - region.y0}×${region.x1 - region.x0} px, border ${al.border} px cut after registration)`);
+    }
     const m = computeMetrics(al.gt, al.rec);
     row.status = 'ok';
     row.region = region;
