@@ -10,7 +10,7 @@
  *    (`normalization=None`), repeated on the shifted image until the correction is below 1/50 px (at most
  *    4 rounds); then `fourierShift` of the complex reconstruction by (dy, dx), and a border of b = max(2, ⌈max(|dy|, |dx|)⌉) pixels is cut from every
  *    edge of both, which removes what the circular shift wrapped around. Registration correlates phases
- *    instead of amplitudes when the ground-truth amplitude has no contrast. A shift larger than a quarter
+ *    instead of amplitudes when either amplitude has no contrast, and nothing when that image's phase is flat too. A shift larger than a quarter
  *    of the window is treated as a failed registration (recorded; the unregistered image is used).
  *    Why not the reference's call as is: whitened ('phase') correlation of un-windowed windows locks on
  *    the window edges and on noise for smooth, noisy reconstructions (errors of tens of pixels in
@@ -251,9 +251,14 @@ export function alignReconstruction(gt: ComplexImage, rec: ComplexImage, opts: A
   let registrationError: string | undefined;
   let registeredOn: Alignment['registeredOn'] = 'none';
   let shifted = rec;
-  if (up > 0) {
-    const gtAmp = amplitudeOf(gt);
-    const usePhase = coefficientOfVariation(gtAmp.data) < 1e-6;
+  // Amplitudes are correlated; phases when either amplitude is flat; nothing when a phase is flat too (the
+  // correlation with a flat image peaks anywhere: its "shift" would be noise).
+  const flat = (v: Float64Array): boolean => coefficientOfVariation(v) < 1e-6;
+  const usePhase = up > 0 && (flat(amplitudeOf(gt).data) || flat(amplitudeOf(rec).data));
+  const flatSide = !usePhase ? null : flat(phaseOf(gt).data) ? 'ground truth' : flat(phaseOf(rec).data) ? 'reconstruction' : null;
+  if (flatSide) {
+    registrationError = `registration skipped: the ${flatSide} has no contrast (flat amplitude and phase); the unregistered image was used`;
+  } else if (up > 0) {
     registeredOn = usePhase ? 'phase' : 'amplitude';
     // Tapered features, zero-padded to power-of-two sides (the taper is zero at the edges, so the padding
     // adds no edge; the FFTs are fast).

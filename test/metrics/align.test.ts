@@ -109,3 +109,26 @@ test('a reconstruction in another frame is centre-cropped with the region to the
   assert.equal(sameFrame, false);
   assert.deepEqual([gt.h, gt.w, rec.h, rec.w], [30, 40, 30, 40]);
 });
+
+test('a reconstruction without contrast is not registered: no shift from a flat correlation, the reason recorded', () => {
+  const gt = syntheticObject(48, 54, 11);
+  for (const [name, value] of [['all zero', 0], ['constant 0.7', 0.7]] as const) {
+    const data = new Float64Array(2 * gt.h * gt.w);
+    for (let i = 0; i < data.length; i += 2) data[i] = value;
+    const al = alignReconstruction(gt, { h: gt.h, w: gt.w, data });
+    assert.equal(al.dy, 0, `${name}: dy`);
+    assert.equal(al.dx, 0, `${name}: dx`);
+    assert.equal(al.border, 2, name);
+    assert.equal(al.registeredOn, 'none', name);
+    assert.match(al.registrationError ?? '', /registration skipped: the reconstruction has no contrast/, name);
+  }
+  // a flat amplitude with phase contrast is registered on its phase (here: the ground truth's phase, moved)
+  const moved = syntheticObject(48, 54, 11, [1.5, -2]);
+  for (let i = 0; i < moved.data.length; i += 2) {
+    const p = Math.atan2(moved.data[i + 1]!, moved.data[i]!);
+    moved.data[i] = Math.cos(p); moved.data[i + 1] = Math.sin(p);
+  }
+  const al = alignReconstruction(gt, moved);
+  assert.equal(al.registeredOn, 'phase');
+  assert.ok(Math.abs(al.dy + 1.5) < 0.2 && Math.abs(al.dx - 2) < 0.2, `(${al.dy}, ${al.dx})`);
+});
