@@ -95,3 +95,17 @@ test('report: a comparison whose registration failed says so beside its scores (
   assert.match(html, /<td>Moved<\/td><td class="wrap"><span class="good">ok<\/span>, but registration shift \(.*\) exceeds a quarter of the window; the unregistered image was used<\/td>/);
   assert.match(html, /<td>LSQML<\/td><td class="good">ok<\/td>/);
 });
+
+test('report: the means table uses the rows\' decimals, and the page says which metrics are better higher', async () => {
+  const root = tempDir('report-means');
+  const r = makeHub(root, { doses: [1000, 10000] });
+  await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train' });
+  const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  const means = html.split('Means over all compared jobs')[1]!.split('</tr>')[1]!;
+  const cells = [...means.matchAll(/<td class="num">([^<]*)<\/td>/g)].map((m) => m[1]!);
+  // jobs, MAE, MSE, PSNR, PSNR peak 255, SSIM, MS-SSIM, FRC50, FRC1/7
+  const decimals = [4, 5, 2, 2, 4, 4, 1, 1];
+  assert.equal(cells.length, 1 + decimals.length, means);
+  decimals.forEach((d, i) => assert.match(cells[i + 1]!, new RegExp(`^-?\\d+\\.\\d{${d}} / -?\\d+\\.\\d{${d}}$`), `column ${i + 1}: ${cells[i + 1]}`));
+  assert.match(html, /Higher is better: PSNR \(dB\), PSNR peak 255 \(dB\), SSIM, MS-SSIM, FRC50, FRC1\/7\. Lower is better: MAE, MSE\./);
+});

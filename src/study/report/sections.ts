@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../files/atomic.js';
-import { METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
+import { HIGHER_IS_BETTER, METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import type { PanelRecord } from '../../report/figure.js';
 import { esc, figure, grid, notAvailable, table, type Cell, type Section } from '../../report/html.js';
 import { formatNumber } from '../../report/ticks.js';
@@ -167,6 +167,9 @@ export function designSection(ctx: ReportContext): Section {
   return { id: 'design', title: 'Study design', body: parts.join('\n') };
 }
 
+/** Decimals of each metric in the metrics tables (rows and means alike). */
+const DECIMALS: Record<MetricKey, number> = { mae: 4, mse: 5, psnr: 2, psnr_255: 2, ssim: 4, ms_ssim: 4, frc50: 1, frc1over7: 1 };
+
 /** Metrics: every row of the metrics summary, per-model means, definitions. */
 export function metricsSection(ctx: ReportContext): Section {
   const { plan } = ctx;
@@ -182,18 +185,20 @@ export function metricsSection(ctx: ReportContext): Section {
       r.status !== 'ok' ? { html: `${esc(r.status)}: ${esc(r.error ?? '')}`, cls: 'bad' }
         // an ok row's error is a warning: a registration that failed, so the unregistered image was scored
         : r.error ? { html: `<span class="good">ok</span>, but ${esc(r.error)}`, cls: 'wrap' } : { html: 'ok', cls: 'good' },
-      pair(r, 'mae', 4), pair(r, 'mse', 5), pair(r, 'psnr', 2), pair(r, 'ssim', 4), pair(r, 'ms_ssim', 4), pair(r, 'frc50', 1), pair(r, 'frc1over7', 1),
+      pair(r, 'mae', DECIMALS.mae), pair(r, 'mse', DECIMALS.mse), pair(r, 'psnr', DECIMALS.psnr), pair(r, 'ssim', DECIMALS.ssim), pair(r, 'ms_ssim', DECIMALS.ms_ssim),
+      pair(r, 'frc50', DECIMALS.frc50), pair(r, 'frc1over7', DECIMALS.frc1over7),
       r.status === 'ok' ? `${fmt(r.values.registration_offset_dy, 2)}, ${fmt(r.values.registration_offset_dx, 2)}` : null,
-      typeof r.values.computation_time_s === 'number' ? Number(r.values.computation_time_s.toFixed(2)) : null,
+      typeof r.values.computation_time_s === 'number' ? { html: fmt(r.values.computation_time_s, 2), cls: 'num' } : null,
     ]);
     parts.push(table(['dose', 'view', 'split', 'model', 'status', 'MAE', 'MSE', 'PSNR (dB)', 'SSIM', 'MS-SSIM', 'FRC50', 'FRC1/7', 'offset dy, dx (px)', 'time (s)'], rows,
       { caption: 'All comparisons (one row per dose × view × split × model; amplitude / phase)', empty: 'metrics_summary.json has no rows' }));
     const agg: Cell[][] = [];
     for (const model of summary.models) {
       const a = summary.aggregate_metrics[model] ?? {};
-      agg.push([model, a.mae?.n ?? null, ...METRIC_KEYS.map((m): Cell => ({ html: `${fmt(a[m]?.mean_amplitude)} / ${fmt(a[m]?.mean_phase)}`, cls: 'num' }))]);
+      agg.push([model, a.mae?.n ?? null, ...METRIC_KEYS.map((m): Cell => ({ html: `${fmt(a[m]?.mean_amplitude, DECIMALS[m])} / ${fmt(a[m]?.mean_phase, DECIMALS[m])}`, cls: 'num' }))]);
     }
     parts.push(table(['model', 'jobs', ...METRIC_KEYS.map(metricLabel)], agg, { caption: 'Means over all compared jobs (amplitude / phase)', empty: 'no model has results' }));
+    parts.push(`<p class="small">Higher is better: ${METRIC_KEYS.filter((m) => HIGHER_IS_BETTER[m]).map((m) => esc(metricLabel(m))).join(', ')}. Lower is better: ${METRIC_KEYS.filter((m) => !HIGHER_IS_BETTER[m]).map((m) => esc(metricLabel(m))).join(', ')}.</p>`);
     const defs = Object.entries(summary.definitions).map(([k, v]): Cell[] => [k, { html: esc(v), cls: 'wrap' }]);
     parts.push(table(['term', 'definition'], defs, { caption: 'Definitions' }));
   }
