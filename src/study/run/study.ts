@@ -21,6 +21,7 @@ import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { MERGE_WAIT_MS, tryLock, waitForLock, withLock, type HeldLock } from '../../files/lock.js';
 import { InputError, UsageError } from '../../errors.js';
+import { readProbeFile } from '../../data/probe-file.js';
 import { withAbsolutePaths } from '../../settings/file.js';
 import type { SettingDifference } from '../../settings/fingerprint.js';
 import { shown } from '../../settings/parse.js';
@@ -221,6 +222,18 @@ interface PhaseOutcome {
 }
 
 /** The study in a hub whose lock this process holds. */
+/**
+ * A probe file named by `reconstruction.initProbe: file:PATH` is read before anything is written, against the
+ * patterns the study simulates (simulation.patchSize; with a base NPZ its probe sets the size, and the jobs
+ * check the file): a probe that cannot serve them is refused here (exit 2) instead of failing every job.
+ */
+export async function checkInitProbeFile(settings: StudySettings): Promise<void> {
+  const spec = settings.reconstruction.initProbe;
+  if (!spec.startsWith('file:') || settings.simulation.baseNpz !== null) return;
+  const N = settings.simulation.patchSize;
+  await readProbeFile(spec.slice(5), N, N);
+}
+
 async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void): Promise<RunResult> {
   const design = designFromSettings(settings).validate();
   const previous = readRunState(hub);
@@ -232,6 +245,7 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
     const conflicts = conflictingSettings(readHubSettings(hub)!, settings);
     if (conflicts.length > 0) throw new HubSettingsError(hub, conflicts);
   }
+  await checkInitProbeFile(settings);
   const now = utcSeconds();
   const state: RunState = previous ?? {
     schema_version: RUN_STATE_SCHEMA_VERSION, tool: 'ptychostudy', version: packageVersion(), created: now, updated: now,

@@ -1,0 +1,48 @@
+/**
+ * `run` with `reconstruction.initProbe: file:PATH`: a probe file that cannot serve the study's patterns (another
+ * size) is refused before the study starts — one line naming the file and the key, exit 2, no hub written —
+ * instead of failing every reconstruction after Phases C and D have run. A SLURM submission makes the same
+ * check (study/slurm/submit.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { saveNpz } from '../../src/npy/npz.js';
+import { c64 } from '../../src/npy/types.js';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import { checkInitProbeFile } from '../../src/study/run/study.js';
+import { tempDir } from '../tmp.js';
+
+const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function probeFile(dir: string, n: number): string {
+  const path = join(dir, `probe${n}.npz`);
+  saveNpz(path, { probeGuess: c64([n, n], new Float32Array(2 * n * n).fill(1)) });
+  return path;
+}
+
+test('run refuses a probe file of another size than the study\'s patterns before writing anything', () => {
+  const dir = tempDir('run-probe-file');
+  const probe = probeFile(dir, 32);
+  const yaml = join(dir, 'study.yaml');
+  writeFileSync(yaml, 'reconstruction:\n  initProbe: file:probe32.npz\n');
+  const hub = join(dir, 'hub');
+  const r = spawnSync(process.execPath, [CLI, 'run', '--config', yaml, '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--out', hub],
+    { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+  assert.equal(r.status, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, new RegExp(`^ptychostudy run: ${esc(probe)}: key 'probeGuess': expected .*\\[64, 64\\].*; found .*\\[32, 32\\]`));
+  assert.equal(existsSync(hub), false, 'nothing written');
+});
+
+test('the check passes a probe of the study\'s size, and leaves a base-NPZ study (whose probe sets the size) to its jobs', async () => {
+  const dir = tempDir('run-probe-file');
+  const s = (probe: string, baseNpz: string | null = null) => parseStudySettings({ preset: 'quick', simulation: { baseNpz }, reconstruction: { initProbe: `file:${probe}` } });
+  await checkInitProbeFile(s(probeFile(dir, 64)));
+  await assert.rejects(checkInitProbeFile(s(probeFile(dir, 32))), /expected .*\[64, 64\]/);
+  await checkInitProbeFile(s(probeFile(dir, 32), join(dir, 'base.npz')));
+});
