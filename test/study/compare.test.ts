@@ -9,6 +9,7 @@ import { expandPattern, parseModelSpec } from '../../src/study/compare/plan.js';
 import { metricSeries } from '../../src/study/compare/summary.js';
 import { OWN_MODEL, readMetricsSummary } from '../../src/study/hub/metrics-summary.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
+import { c128 } from '../../src/npy/types.js';
 import { makeHub, toC64, H, W } from './compare-hub.js';
 import { syntheticObject } from '../metrics/synthetic.js';
 import { tempDir } from '../tmp.js';
@@ -144,10 +145,17 @@ test('compare: a reconstruction with NaN or infinite pixels is a failed row nami
     obj.data[2 * (48 * W + 52)] = value; // the middle of the scanned region
     saveNpz(join(ext, `${name}.npz`), { reconstructed_object: toC64(obj) });
   }
-  const models = [parseModelSpec(`WithNaN=${ext}/nan.npz`), parseModelSpec(`WithInf=${ext}/inf.npz`)];
+  // A finite pixel too large to square (complex128): the amplitude scale and every metric would be NaN.
+  const huge = syntheticObject(H, W, 11);
+  huge.data[2 * (48 * W + 52)] = 1e200;
+  saveNpz(join(ext, 'huge.npz'), { reconstructed_object: c128([H, W], Float64Array.from(huge.data)) });
+  const models = [parseModelSpec(`WithNaN=${ext}/nan.npz`), parseModelSpec(`WithInf=${ext}/inf.npz`), parseModelSpec(`Huge=${ext}/huge.npz`)];
   const s = await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train', models });
   assert.equal(s.compared, 1);
-  assert.equal(s.failed, 2);
+  assert.equal(s.failed, 3);
+  const hugeRow = s.summary.rows.find((x) => x.model === 'Huge')!;
+  assert.equal(hugeRow.status, 'failed', JSON.stringify(hugeRow.metrics.ms_ssim));
+  assert.match(hugeRow.error!, /huge\.npz, key 'reconstructed_object': expected pixels whose squared magnitudes sum to a finite number .*; found a pixel of magnitude above 1\.3e154$/);
   for (const [model, file] of [['WithNaN', 'nan.npz'], ['WithInf', 'inf.npz']]) {
     const row = s.summary.rows.find((x) => x.model === model)!;
     assert.equal(row.status, 'failed', `${model}: ${JSON.stringify(row.metrics.ms_ssim)}`);
@@ -156,7 +164,7 @@ test('compare: a reconstruction with NaN or infinite pixels is a failed row nami
   }
   assert.equal(s.summary.rows.find((x) => x.model === OWN_MODEL)!.status, 'ok');
   const csv = readFileSync(join(r.g, 'dose_1000', 'baseline', 'train', 'comparison_metrics.csv'), 'utf8');
-  assert.doesNotMatch(csv, /^With(NaN|Inf),/m);
+  assert.doesNotMatch(csv, /^(With(NaN|Inf)|Huge),/m);
 });
 
 test('compare: a reconstruction too small to score (compared window below 7×7 px) is a failed row, not a perfect score', async () => {

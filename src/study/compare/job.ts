@@ -139,12 +139,25 @@ function compareArm(gt: GroundTruth, region: Region, rec: Reconstruction | strin
   }
 }
 
-/** Throws naming `what` when a pixel of the compared window is NaN or infinite (real or imaginary part). */
+/**
+ * Throws naming `what` when a pixel of the compared window is NaN or infinite (real or imaginary part), or when
+ * the squared magnitudes overflow (a pixel near 1e155 or above: the amplitude scale and every metric would be NaN).
+ */
 function checkFinite(img: ComplexImage, what: string): void {
-  let bad = 0;
-  for (let i = 0; i < img.data.length; i += 2) if (!Number.isFinite(img.data[i]!) || !Number.isFinite(img.data[i + 1]!)) bad++;
+  let bad = 0, power = 0, largest = 0;
+  for (let i = 0; i < img.data.length; i += 2) {
+    const re = img.data[i]!, im = img.data[i + 1]!;
+    if (!Number.isFinite(re) || !Number.isFinite(im)) { bad++; continue; }
+    const p = re * re + im * im;
+    power += p;
+    if (p > largest) largest = p;
+  }
   if (bad > 0) {
     throw new InputError(`${what}: expected finite pixels in the compared ${img.h}×${img.w} window; found ${bad} NaN or infinite pixel${bad === 1 ? '' : 's'}`);
+  }
+  if (!Number.isFinite(power)) {
+    throw new InputError(`${what}: expected pixels whose squared magnitudes sum to a finite number in the compared ${img.h}×${img.w} window; ` +
+      `found a pixel of magnitude ${Number.isFinite(largest) ? Math.sqrt(largest).toExponential(3) : 'above 1.3e154'}`);
   }
 }
 
