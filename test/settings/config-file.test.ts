@@ -45,6 +45,14 @@ test('config --print-defaults writes a commented YAML file that reads back as ex
   const check = ptychostudy(['config', '--check', join(dir, 'd.yaml')]);
   assert.equal(check.status, 0, check.stderr);
   assert.match(check.stdout, /ok; every setting at its default/);
+  assert.doesNotMatch(check.stdout, /warning/, 'the defaults warn of nothing');
+  // what a reconstruction would only warn of when it runs is said by the check: a plan that schedules none of
+  // the epochs, a setting of the noise model that does not run
+  writeFileSync(join(dir, 'w.yaml'), 'reconstruction:\n  epochs: 6\n  objectPlan: { start: 10 }\n  poissonStepNoise: 0.5\n');
+  const warned = ptychostudy(['config', '--check', join(dir, 'w.yaml')]);
+  assert.equal(warned.status, 0, warned.stderr);
+  assert.match(warned.stdout, /^warning: reconstruction\.objectPlan \{start: 10, stop: null, stride: 1\} schedules none of this run's epochs \(epochs 1–5 update; epoch 0 only rescales the probe\): the object is never updated$/m);
+  assert.match(warned.stdout, /^warning: reconstruction\.poissonStepNoise 0\.5 has no effect: it belongs to the Poisson noise model, and the Gaussian model runs$/m);
 });
 
 test('a settings file with unknown keys and bad types: one line per wrong field, exit 2, nothing written', () => {

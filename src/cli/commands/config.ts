@@ -10,6 +10,8 @@ import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
 import { settingsDifferences } from '../../settings/fingerprint.js';
 import { settingsTemplate } from '../../settings/template.js';
 import { counted, printable } from '../../text.js';
+import { optionWarnings } from '../../engine/options.js';
+import { engineOptions } from '../../settings/engine-options.js';
 
 interface Flags {
   printDefaults?: boolean;
@@ -49,13 +51,18 @@ export function register(program: Command): void {
         return why === null ? [] : [`${file}: ${setting}: expected a file (a relative path is taken from the folder of ${file}); found ${printable(path)}: ${why}`];
       });
       if (missing.length > 0) throw new InputError(missing.join('\n'));
-      const changed = settingsDifferences(settingsDefaults(), parseStudySettings(input));
+      const settings = parseStudySettings(input);
+      const changed = settingsDifferences(settingsDefaults(), settings);
       const out = process.stdout;
       out.write(`${file}: ${paint('ok', 'good', out)}; ${changed.length === 0 ? 'every setting at its default'
         : `${counted(changed.length, 'setting')} differ${changed.length === 1 ? 's' : ''} from the defaults:`}\n`);
       // values as the file gave them: JSON, control characters escaped
       const json = (v: unknown): string => printable(JSON.stringify(v) ?? 'null', 1000);
       for (const d of changed) out.write(`  ${printable(d.setting)}: ${json(d.now)} (default ${json(d.was)})\n`);
+      // what a reconstruction with these settings would warn of before its first epoch (plans that schedule none of
+      // its epochs, settings of the noise model that does not run): said now, before any work
+      const r = settings.reconstruction;
+      for (const w of optionWarnings(engineOptions(r, 1), r.modes)) out.write(`${paint('warning', 'warn', out)}: reconstruction.${w}\n`);
       return 0;
     }, { config: '--check' }));
 }
