@@ -377,6 +377,12 @@ export class LsqmlEngine {
       engine.modeKernels = modeKernelsOn(kernels, ctx.probe.byteOffset, M, n2, block);
     }
     engine.warnings.push(...optionWarnings(options, M));
+    if (options.precision === 'float32' && precision === 'float64') {
+      // recorded in the result (precision), but a run asked for float32 should also say it did not get it
+      const why = options.fftBackend === 'ts' ? 'fftBackend ts: the TypeScript loops compute in float64'
+        : `the float32 path needs the WebAssembly FFT and kernels, which ${fft64.backend !== 'wasm' ? 'are not available here' : `do not take ${N}×${N} patterns`}`;
+      engine.warnings.push(`precision float32 was asked for and the run computes in float64 (${why}); results agree to rounding, at the float64 path's speed`);
+    }
     const thr = options.excludeMeasuredPixelsBelow;
     if (thr !== null && thr >= maxPixel) {
       engine.warnings.push(`excludeMeasuredPixelsBelow ${thr} leaves no pixel constrained (the brightest measures ${maxPixel.toPrecision(4)} photons): ` +

@@ -61,3 +61,12 @@ test('the threads that ran are reported: the ones asked for, at most one per pos
   assert.equal(r.threads, 2);
   assert.equal((await run({ threads: 2, epochs: 2 })).threads, 2);
 });
+
+test('float32 asked for where only the float64 path runs (the TypeScript loops) is said; where float32 runs, nothing is', async () => {
+  const ts = await run({ precision: 'float32', fftBackend: 'ts' });
+  assert.equal(ts.precision, 'float64');
+  assert.ok(ts.warnings.some((w) => /^precision float32 was asked for and the run computes in float64 \(fftBackend ts: the TypeScript loops compute in float64\)/.test(w)), ts.warnings.join('\n'));
+  const f32 = await run({ precision: 'float32' });
+  assert.equal(f32.precision, 'float32');
+  assert.deepEqual(f32.warnings, []);
+});
