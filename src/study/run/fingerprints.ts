@@ -81,6 +81,18 @@ export function reportOutputs(hub: string): string {
   return sha256([fileSha(join(report, REPORT.index)), treeListing(join(report, REPORT.images))]);
 }
 
+/** Whether Phase G's record in `state` names what it reads and wrote now (a resume then skips it). */
+export function compareUnchanged(hub: string, state: RunState): boolean {
+  const p = state.phases.compare;
+  return p?.inputs_sha256 === compareInputs(hub) && p.outputs_sha256 === compareOutputs(hub);
+}
+
+/** Whether the report's record in `state` names what it reads and wrote now (a resume then skips it). */
+export function reportUnchanged(hub: string, state: RunState): boolean {
+  const p = state.phases.report;
+  return p?.inputs_sha256 === reportInputs(hub, state) && p.outputs_sha256 === reportOutputs(hub);
+}
+
 /**
  * Keys of the Phase C and D manifests that say when, where, by which version or how fast they were written,
  * not what data the phase holds: left out of their content fingerprints, so that a copied hub, or the same

@@ -41,7 +41,7 @@ import { shellJoin } from '../reconstruct/jobs.js';
 import { planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
 import { sceneParameters } from '../simulate/job.js';
-import { compareInputs, compareOutputs, phaseCContent, phaseDContent, reportInputs, reportOutputs } from './fingerprints.js';
+import { compareInputs, compareOutputs, compareUnchanged, phaseCContent, phaseDContent, reportInputs, reportOutputs, reportUnchanged } from './fingerprints.js';
 import type { PhaseCProgress } from '../simulate/plan.js';
 import { availableParallelism } from 'node:os';
 import {
@@ -221,7 +221,6 @@ interface PhaseOutcome {
   fingerprints?: () => Pick<PhaseRecord, 'inputs_sha256' | 'outputs_sha256'>;
 }
 
-/** The study in a hub whose lock this process holds. */
 /**
  * A probe file named by `reconstruction.initProbe: file:PATH` is read before anything is written, against the
  * patterns the study simulates (simulation.patchSize; with a base NPZ its probe sets the size, and the jobs
@@ -234,6 +233,7 @@ export async function checkInitProbeFile(settings: StudySettings): Promise<void>
   await readProbeFile(spec.slice(5), N, N);
 }
 
+/** The study in a hub whose lock this process holds. */
 async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void): Promise<RunResult> {
   const design = designFromSettings(settings).validate();
   const previous = readRunState(hub);
@@ -402,8 +402,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
 
   await phase('compare', async () => {
     readMetricsSummary(join(roots.g, PHASE_G.summaryJson)); // present but broken: InputError naming it, before anything is written
-    const p = state.phases.compare;
-    return p?.inputs_sha256 === compareInputs(hub) && p.outputs_sha256 === compareOutputs(hub) ? 'inputs and outputs unchanged' : null;
+    return compareUnchanged(hub, state) ? 'inputs and outputs unchanged' : null;
   }, async () => {
     const { runComparison } = await import('../compare/phase.js');
     const g = await runComparison({ phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g },
@@ -421,8 +420,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
 
   const reportPath = join(roots.report, REPORT.index);
   await phase('report', async () => {
-    const p = state.phases.report;
-    return p?.inputs_sha256 === reportInputs(hub, state) && p.outputs_sha256 === reportOutputs(hub) ? 'inputs and outputs unchanged' : null;
+    return reportUnchanged(hub, state) ? 'inputs and outputs unchanged' : null;
   }, async (started) => {
     // The page shows run.json as it will be once the report is in place (the run and this phase complete); run.json
     // itself says so only after the report is built and renamed into place (phase()), so a killed build is not complete.

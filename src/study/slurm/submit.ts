@@ -26,7 +26,7 @@ import type { PhaseName } from '../phase.js';
 import {
   conflictingSettings, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type RunState,
 } from '../run/state.js';
-import { compareInputs, compareOutputs, reportInputs, reportOutputs } from '../run/fingerprints.js';
+import { compareUnchanged, reportUnchanged } from '../run/fingerprints.js';
 import { checkInitProbeFile, checkPhaseRootUnchanged, designRecord, HubSettingsError, removeStaleTemporaries } from '../run/study.js';
 import { finishSubmission } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
@@ -243,9 +243,7 @@ function isFinished(hub: string, steps: readonly PlannedStep[]): boolean {
   const state = readRunState(hub);
   if (state === null || state.status !== 'complete' || steps.some((s) => s.step !== 'compare')) return false;
   if (Object.values(state.phases).some((p) => p !== undefined && (p.status !== 'complete' || (p.failures ?? 0) > 0))) return false;
-  const { compare, report } = state.phases;
-  return compare?.inputs_sha256 === compareInputs(hub) && compare.outputs_sha256 === compareOutputs(hub) &&
-    report?.inputs_sha256 === reportInputs(hub, state) && report.outputs_sha256 === reportOutputs(hub);
+  return compareUnchanged(hub, state) && reportUnchanged(hub, state);
 }
 
 async function submitStudyLocked(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission | null> {
