@@ -14,7 +14,7 @@ import { isComplexDtype } from '../npy/types.js';
 import { makeGeometry } from './geometry.js';
 import { METADATA_KEY, readMetadata } from './metadata.js';
 import { checkHdf5ProbeFits, checkProbeFits } from './memory.js';
-import { printable, quoted } from '../text.js';
+import { printable, quoted, shownJson } from '../text.js';
 import type { ProbeData } from './measured.js';
 import { CXI_KEYS, looksLikeCxi, readProbeDataset } from './cxi.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, firstPresent, readPhysical } from './hdf5/checks.js';
@@ -131,7 +131,7 @@ function npzProbePixel(r: NpzReader, path: string): [number, number] | undefined
   if (p === undefined && typeof g === 'object' && !Array.isArray(g)) return undefined;
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v < PIXEL_M.max;
   if (!(Array.isArray(p) && p.length === 2 && ok(p[0]) && ok(p[1]))) {
-    throw new InputError(`${path}: key '${key}': expected the object pixel size [y, x] in m, two numbers > 0 and < ${PIXEL_M.max}; found ${printable(JSON.stringify(p) ?? String(p), 200)}`);
+    throw new InputError(`${path}: key '${key}': expected the object pixel size [y, x] in m, two numbers > 0 and < ${PIXEL_M.max}; found ${shownJson(p, 200)}`);
   }
   return [p[0], p[1]];
 }

@@ -22,7 +22,7 @@ import { readProbeFile } from '../../data/probe-file.js';
 import { checkObjectFrameFits, type LsqmlJobRequest } from '../../data/memory.js';
 import { modelProbe, type ProbeModelSpec } from '../../physics/probe.js';
 import { c128 } from '../../npy/types.js';
-import { printable } from '../../text.js';
+import { printable, shownJson } from '../../text.js';
 
 export interface ReconstructionInputOptions {
   /** 'guess' (the input's own probe) or 'file:PATH'. */
@@ -62,7 +62,7 @@ function sampling(geometry: Record<string, unknown> | undefined, path: string): 
   const wl = geometry.wavelength_m, px = geometry.object_pixel_size_m_yx;
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
   const bad = (key: string, expected: string, v: unknown): InputError =>
-    new InputError(`${path}: key '_metadata.geometry.${key}': expected ${expected}; found ${printable(JSON.stringify(v) ?? String(v), 200)}`);
+    new InputError(`${path}: key '_metadata.geometry.${key}': expected ${expected}; found ${shownJson(v, 200)}`);
   if (wl !== undefined && !ok(wl)) throw bad('wavelength_m', 'the wavelength in m, a number > 0', wl);
   if (px !== undefined && !(Array.isArray(px) && px.length === 2 && ok(px[0]) && ok(px[1]))) throw bad('object_pixel_size_m_yx', 'the object pixel size [y, x] in m, two numbers > 0', px);
   return {
@@ -94,7 +94,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
     dataset = input.dataset;
     const g = dataset.metadata?.geometry;
     if (g !== undefined && g !== null && (typeof g !== 'object' || Array.isArray(g))) {
-      throw new InputError(`${path}: key '_metadata.geometry': expected an object (wavelength_m, object_pixel_size_m_yx, …); found ${printable(JSON.stringify(g) ?? String(g), 200)}`);
+      throw new InputError(`${path}: key '_metadata.geometry': expected an object (wavelength_m, object_pixel_size_m_yx, …); found ${shownJson(g, 200)}`);
     }
     geometry = g ? (g as Record<string, unknown>) : undefined;
   } else {
