@@ -43,12 +43,15 @@ export function every(value: string, previous: string[] = []): string[] {
 /**
  * The one value of a flag gathered with `every`, or undefined when it was not given. Different values (`--view dense
  * --view sparse`) are a usage error: the filter selects one, and keeping only the last would drop the others unseen.
+ * With `allowed`, a value outside it is one too.
  */
-export function oneFlag(flag: string, values: readonly string[] | undefined, what: string): string | undefined {
+export function oneFlag(flag: string, values: readonly string[] | undefined, what: string, allowed?: readonly string[]): string | undefined {
   if (values === undefined || values.length === 0) return undefined;
   const distinct = [...new Set(values)];
   if (distinct.length > 1) throw new UsageError(`${flag}: one ${what} at a time, found ${distinct.join(', ')} (leave ${flag} out to select every ${what})`);
-  return distinct[0];
+  const value = distinct[0]!;
+  if (allowed !== undefined && !allowed.includes(value)) throw new UsageError(`${flag} ${value}: expected one of ${allowed.join(', ')}`);
+  return value;
 }
 
 /** Doses of a repeatable `--dose`, or undefined when none was given. */

@@ -37,10 +37,8 @@ interface Flags extends ExecutorFlags {
 export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
   const doses = doseFlags(f.dose) ?? [];
   const dose = doses.length === 0 ? null : doses.length === 1 ? doses[0]! : doses;
-  const view = oneFlag('--view', f.view, 'view');
-  const split = oneFlag('--split', f.split, 'split');
-  if (view !== undefined && !(VIEWS as readonly string[]).includes(view)) throw new UsageError(`--view ${view}: expected one of ${VIEWS.join(', ')}`);
-  if (split !== undefined && !(SPLITS as readonly string[]).includes(split)) throw new UsageError(`--split ${split}: expected one of ${SPLITS.join(', ')}`);
+  const view = oneFlag('--view', f.view, 'view', VIEWS);
+  const split = oneFlag('--split', f.split, 'split', SPLITS);
   if (f.region !== undefined && f.region !== 'illumination' && f.region !== 'patches') throw new UsageError(`--region ${f.region}: expected illumination or patches`);
   let models;
   try {

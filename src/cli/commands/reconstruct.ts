@@ -5,7 +5,6 @@ import { collect, doseFlags, every, integerFlag, numberFlag, oneFlag, requiredFl
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { logPath, ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
-import { UsageError } from '../../errors.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
@@ -56,11 +55,9 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
   const phaseCRoot = requiredFlag('--phase-c-root', f.phaseCRoot);
   const phaseDRoot = requiredFlag('--phase-d-root', f.phaseDRoot);
   const artifactRoot = requiredFlag('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT));
-  const view = oneFlag('--view', f.view, 'view');
-  const split = oneFlag('--split', f.split, 'split');
+  const view = oneFlag('--view', f.view, 'view', VIEWS);
+  const split = oneFlag('--split', f.split, 'split', SPLITS);
   const gridsize = oneFlag('--gridsize', f.gridsize, 'gridsize');
-  if (view !== undefined && !(VIEWS as readonly string[]).includes(view)) throw new UsageError(`--view ${view}: expected one of ${VIEWS.join(', ')}`);
-  if (split !== undefined && !(SPLITS as readonly string[]).includes(split)) throw new UsageError(`--split ${split}: expected one of ${SPLITS.join(', ')}`);
   const doses = f.doses === undefined ? undefined : f.doses.split(',').map((d) => numberFlag('--doses', d)!);
   const doseFilter = doseFlags(f.dose) ?? [];
   const settings = settingsFrom(f.config, {
