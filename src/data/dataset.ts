@@ -317,3 +317,30 @@ export function datasetToArrays(ds: Dataset): Record<string, NdArray> {
 export function saveDataset(path: string, ds: Dataset, opts: NpzWriteOptions = {}): void {
   saveNpz(path, datasetToArrays(ds), opts);
 }
+
+/**
+ * The pattern size [H, W] of a dataset NPZ from the headers of `diffraction` (and `xcoords`, which tells a
+ * legacy [H, W, n] stack), nothing decoded; null when the file cannot tell it (unreadable, no 3-D float
+ * `diffraction`) — a reconstruction of that file then reports why.
+ */
+export function patternSizeOf(path: string): [number, number] | null {
+  let r: NpzReader;
+  try {
+    r = NpzReader.open(path);
+  } catch {
+    return null;
+  }
+  try {
+    if (!r.has('diffraction')) return null;
+    const d = r.header('diffraction');
+    if (d.shape.length !== 3) return null;
+    const x = r.has('xcoords') ? r.header('xcoords') : undefined;
+    const nCoords = x && x.shape.length === 1 ? x.shape[0]! : undefined;
+    const [a, b, c] = d.shape as [number, number, number];
+    return nCoords !== undefined && a !== nCoords && c === nCoords ? [a, b] : [b, c];
+  } catch {
+    return null;
+  } finally {
+    r.close();
+  }
+}

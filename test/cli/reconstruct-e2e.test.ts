@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { runSimulation } from '../../src/study/simulate/phase.js';
 import { runOverlap } from '../../src/study/overlap/phase.js';
-import { NpzReader } from '../../src/npy/npz.js';
+import { NpzReader, saveNpz } from '../../src/npy/npz.js';
+import { c64 } from '../../src/npy/types.js';
 import { ManifestSchema, SkipSummarySchema } from '../../src/study/hub/reconstruction-files.js';
 import { tmp } from '../study/reconstruct-helpers.js';
 
@@ -145,4 +146,25 @@ test('what a killed job left in its staging directory (its log so far) is kept i
   assert.deepEqual(readdirSync(join(jobDir, 'history', 'interrupted-20261205T000000Z-dead')), ['lsqml.log']);
   assert.equal(readFileSync(join(jobDir, 'history', 'interrupted-20261205T000000Z-dead', 'lsqml.log'), 'utf8'), partial);
   assert.ok(existsSync(join(jobDir, 'reconstruction.npz')));
+});
+
+test('--init-probe file: of another size than the inputs\' patterns is refused before anything is written', () => {
+  const probe = join(root, 'probe32.npz');
+  saveNpz(probe, { probeGuess: c64([32, 32], new Float32Array(2 * 32 * 32).fill(1)) });
+  const artifact = join(root, 'f-probe32');
+  const args = ['reconstruct', '--phase-c-root', phaseC, '--phase-d-root', phaseD, '--artifact-root', artifact,
+    '--doses', '1000', '--epochs', '2', '--init-probe', `file:${probe}`];
+  for (const extra of [[], ['--dry-run']]) {
+    const r = spawnSync(process.execPath, [cli, ...args, ...extra], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^ptychostudy reconstruct: \S+probe32\.npz: key 'probeGuess': expected .*\[64, 64\].*; found .*\[32, 32\]/);
+    assert.equal(existsSync(artifact), false, 'nothing written');
+  }
+  // a probe of the patterns' size passes the check (the dry run then plans every job)
+  const probe64 = join(root, 'probe64.npz');
+  saveNpz(probe64, { probeGuess: c64([64, 64], new Float32Array(2 * 64 * 64).fill(1)) });
+  const ok = spawnSync(process.execPath, [cli, ...args.slice(0, -1), `file:${probe64}`, '--dry-run'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
 });

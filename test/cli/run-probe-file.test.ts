@@ -2,7 +2,7 @@
  * `run` with `reconstruction.initProbe: file:PATH`: a probe file that cannot serve the study's patterns (another
  * size) is refused before the study starts — one line naming the file and the key, exit 2, no hub written —
  * instead of failing every reconstruction after Phases C and D have run. A SLURM submission makes the same
- * check (study/slurm/submit.ts).
+ * check (study/slurm/submit.ts), and so does `reconstruct` against its inputs' pattern size (test/cli/reconstruct-e2e.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,10 +39,15 @@ test('run refuses a probe file of another size than the study\'s patterns before
   assert.equal(existsSync(hub), false, 'nothing written');
 });
 
-test('the check passes a probe of the study\'s size, and leaves a base-NPZ study (whose probe sets the size) to its jobs', async () => {
+test('the check passes a probe of the study\'s size; with a base NPZ its probe sets the size', async () => {
   const dir = tempDir('run-probe-file');
   const s = (probe: string, baseNpz: string | null = null) => parseStudySettings({ preset: 'quick', simulation: { baseNpz }, reconstruction: { initProbe: `file:${probe}` } });
   await checkInitProbeFile(s(probeFile(dir, 64)));
   await assert.rejects(checkInitProbeFile(s(probeFile(dir, 32))), /expected .*\[64, 64\]/);
-  await checkInitProbeFile(s(probeFile(dir, 32), join(dir, 'base.npz')));
+  const base = join(dir, 'base.npz');
+  saveNpz(base, { objectGuess: c64([96, 96], new Float32Array(2 * 96 * 96).fill(1)), probeGuess: c64([32, 32], new Float32Array(2 * 32 * 32).fill(1)) });
+  await checkInitProbeFile(s(probeFile(dir, 32), base));
+  await assert.rejects(checkInitProbeFile(s(probeFile(dir, 64), base)), /expected .*\[32, 32\]/);
+  // a base NPZ that does not exist is left to Phase C, which names it
+  await checkInitProbeFile(s(probeFile(dir, 64), join(dir, 'absent.npz')));
 });

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import type { StudySettings } from '../../settings/schema.js';
 import { localExecutor, type Executor } from '../phase.js';
 import { reconstructionPhase } from './job.js';
-import { planReconstruction, type ReconstructionRunOptions } from './plan.js';
+import { checkInitProbeFits, planReconstruction, type ReconstructionRunOptions } from './plan.js';
 import { finishReconstruction, recordResult, startReconstruction, type PhaseFEvent, type PhaseFSummary } from './record.js';
 
 export interface ReconstructionExecution {
@@ -26,6 +26,7 @@ export interface ReconstructionExecution {
 export async function runReconstruction(settings: StudySettings, opts: ReconstructionRunOptions & ReconstructionExecution,
   onEvent: (e: PhaseFEvent) => void = () => {}): Promise<PhaseFSummary> {
   const plan = planReconstruction(settings, opts, availableParallelism());
+  await checkInitProbeFits(plan);
   const run = await startReconstruction(plan, onEvent);
   try {
     const executor = opts.executor ?? localExecutor(plan.dryRun ? 1 : run.concurrency);

@@ -3,7 +3,9 @@
  * recorded with the first filter that excluded it), missing inputs, and the checks that must pass before
  * anything is written: the roots and a readable existing manifest and skip summary. Reads, never writes.
  */
+import { patternSizeOf } from '../../data/dataset.js';
 import { checkProbeModes } from '../../data/memory.js';
+import { readProbeFile } from '../../data/probe-file.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -99,4 +101,20 @@ export function planReconstruction(settings: StudySettings, opts: Reconstruction
     manifestPath, skipSummaryPath, dryRun: opts.dryRun ?? false, force: opts.force ?? false,
     concurrencyLimit: settings.execution.jobs ?? cores, threads: settings.reconstruction.threads, settings: settings.reconstruction,
   };
+}
+
+/**
+ * A probe file named by `initProbe: file:PATH` is read against each pattern size among the selected jobs'
+ * inputs (from their headers) before anything is written: a probe that cannot serve them is refused
+ * (exit 2) instead of failing every job. An input whose headers do not tell its size is left to its job.
+ */
+export async function checkInitProbeFits(plan: ReconstructionPlan): Promise<void> {
+  const spec = plan.settings.initProbe;
+  if (!spec.startsWith('file:')) return;
+  const sizes = new Map<string, [number, number]>();
+  for (const job of plan.selected) {
+    const size = patternSizeOf(job.inputNpz);
+    if (size) sizes.set(size.join('x'), size);
+  }
+  for (const [H, W] of sizes.values()) await readProbeFile(spec.slice(5), H, W);
 }

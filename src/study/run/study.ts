@@ -42,7 +42,7 @@ import { planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
 import { sceneParameters } from '../simulate/job.js';
 import { compareInputs, compareOutputs, compareUnchanged, phaseCContent, phaseDContent, reportInputs, reportOutputs, reportUnchanged } from './fingerprints.js';
-import type { PhaseCProgress } from '../simulate/plan.js';
+import { baseProbeSizeOf, type PhaseCProgress } from '../simulate/plan.js';
 import { availableParallelism } from 'node:os';
 import {
   conflictingSettings, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type PhaseRecord, type RunState,
@@ -223,14 +223,16 @@ interface PhaseOutcome {
 
 /**
  * A probe file named by `reconstruction.initProbe: file:PATH` is read before anything is written, against the
- * patterns the study simulates (simulation.patchSize; with a base NPZ its probe sets the size, and the jobs
- * check the file): a probe that cannot serve them is refused here (exit 2) instead of failing every job.
+ * patterns the study simulates (simulation.patchSize, or the size of a base NPZ's probe, which sets it): a
+ * probe that cannot serve them is refused here (exit 2) instead of failing every job. A base NPZ whose
+ * header does not tell the size is left to Phase C, which refuses it.
  */
 export async function checkInitProbeFile(settings: StudySettings): Promise<void> {
   const spec = settings.reconstruction.initProbe;
-  if (!spec.startsWith('file:') || settings.simulation.baseNpz !== null) return;
-  const N = settings.simulation.patchSize;
-  await readProbeFile(spec.slice(5), N, N);
+  if (!spec.startsWith('file:')) return;
+  const base = settings.simulation.baseNpz;
+  const N = base === null ? settings.simulation.patchSize : baseProbeSizeOf(base);
+  if (N !== null) await readProbeFile(spec.slice(5), N, N);
 }
 
 /** The study in a hub whose lock this process holds. */

@@ -242,6 +242,24 @@ export function loadBaseNpz(path: string, beforeDecoding: (shape: BaseShape) => 
   }
 }
 
+/**
+ * The probe size a base NPZ sets (the rows of its 2-D `probeGuess`, from the header alone), or null when the
+ * file cannot tell: `loadBaseNpz` then refuses it with its own message.
+ */
+export function baseProbeSizeOf(path: string): number | null {
+  try {
+    const reader = NpzReader.open(path);
+    try {
+      const h = reader.header('probeGuess');
+      return h.shape.length === 2 ? h.shape[0]! : null;
+    } finally {
+      reader.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
 /** Bytes the simulation needs besides the fixed part, per object pixel (measured ~40 B, docs/limits.md). */
 const SIM_BYTES_PER_OBJECT_PIXEL = 64;
 /**
