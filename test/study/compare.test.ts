@@ -7,6 +7,7 @@ import { PNG } from 'pngjs';
 import { runComparison } from '../../src/study/compare/phase.js';
 import { expandPattern, parseModelSpec } from '../../src/study/compare/plan.js';
 import { metricSeries } from '../../src/study/compare/summary.js';
+import { metricsSection, type ReportContext } from '../../src/study/report/sections.js';
 import { OWN_MODEL, readMetricsSummary } from '../../src/study/hub/metrics-summary.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { c128 } from '../../src/npy/types.js';
@@ -182,4 +183,26 @@ test('compare: a reconstruction too small to score (compared window below 7×7 p
   assert.deepEqual(row.metrics, {});
   assert.equal(s.failed, 1);
   assert.equal(s.summary.rows.find((x) => x.model === OWN_MODEL)!.status, 'ok');
+});
+
+test('compare: the ground truth itself scores an infinite PSNR, written `inf` in every CSV and the Markdown (not as "not computable")', async () => {
+  const root = tempDir('compare-identical');
+  const r = makeHub(root, { doses: [1000] });
+  const ext = join(root, 'ext');
+  mkdirSync(ext, { recursive: true });
+  saveNpz(join(ext, 'same.npz'), { reconstructed_object: toC64(syntheticObject(H, W, 11)) });
+  const s = await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train', models: [parseModelSpec(`Same=${ext}/same.npz`)] });
+  const row = s.summary.rows.find((x) => x.model === 'Same')!;
+  assert.equal(row.status, 'ok');
+  assert.deepEqual(row.metrics.mse, { amplitude: 0, phase: 0 });
+  assert.deepEqual(row.metrics.psnr, { amplitude: null, phase: null }, 'JSON has no infinity');
+  const summaryCsv = readFileSync(join(r.g, 'metrics_summary.csv'), 'utf8');
+  assert.match(summaryCsv, /^1000,baseline,train,Same,ok,psnr,inf,inf,$/m);
+  assert.match(readFileSync(join(r.g, 'dose_1000', 'baseline', 'train', 'comparison_metrics.csv'), 'utf8'), /^Same,psnr,inf,inf,$/m);
+  assert.match(readFileSync(join(r.g, 'metrics_summary.md'), 'utf8'), /\| 1000 \| baseline \| train \| Same \| ok \| [^|]+ \| [^|]+ \| inf \/ inf \|/);
+  // a PSNR that is not computable stays empty: our own reconstruction's is finite, so its fields hold digits
+  assert.match(summaryCsv, /^1000,baseline,train,LSQML,ok,psnr,\d+\.\d+,\d+\.\d+,$/m);
+  // the report's metrics table likewise
+  const html = metricsSection({ plan: { summary: s.summary } } as unknown as ReportContext).body;
+  assert.match(html, /<td>Same<\/td>.*?<td class="num">∞ \/ ∞<\/td>/s);
 });

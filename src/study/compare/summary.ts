@@ -10,18 +10,18 @@
 import { METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import { compareJobs, doseDirName as doseDir } from '../hub/layout.js';
 import {
-  SUMMARY_SCHEMA_VERSION, VALUE_KEYS, metricLabel,
+  SUMMARY_SCHEMA_VERSION, VALUE_KEYS, metricLabel, metricValue,
   type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRow, type SummaryRowCore, type SupersededRow,
 } from '../hub/metrics-summary.js';
 import type { JobArchive } from './files.js';
-import { csvField } from './csv.js';
+import { csvField, csvNumber } from './csv.js';
 
 /** What each metric means (written into the summary so a reader of the JSON alone knows). */
 export const DEFINITIONS: Record<string, string> = {
   alignment: 'ground truth = objectGuess of the reconstruction\'s input dataset, cut to the scanned region; reconstruction registered (upsampled x50 cross-correlation of windowed amplitudes, Fourier shift, border cut), phase plane a·x+b·y+c and least-squares amplitude scale removed; identical for every model (docs/metrics.md)',
   mae: 'mean |t − p|; phase difference taken on the ground truth\'s branch (no 2π wraps)',
   mse: 'mean (t − p)²',
-  psnr: '10·log10(peak²/MSE) dB; peak = max ground-truth amplitude (amplitude), 2π (phase); null = infinite',
+  psnr: '10·log10(peak²/MSE) dB; peak = max ground-truth amplitude (amplitude), 2π (phase); null with an MSE of 0 = infinite (identical images), otherwise not computable',
   psnr_255: 'the reference study\'s PSNR, OpenCV cv2.PSNR: 20·log10(255/(√MSE + 2⁻⁵²)) dB on the same MSE (phase in radians)',
   ssim: 'as PtychoPINN eval_reconstruction: scikit-image structural_similarity defaults (7×7 uniform window); amplitude with data range = ground-truth amplitude range; phase on both phases mapped by (φ+π)/(2π), data range 1',
   ms_ssim: 'PtychoPINN ms_ssim (5 levels of plain SSIM, weights 0.0448/0.2856/0.3001/0.2363/0.1333, [::2,::2], data range max of the two ranges, negative → 1e-4, NaN → 0); amplitude after Gaussian σ = 1 smoothing; phase on the mapped phases (φ+π)/(2π), no smoothing',
@@ -215,7 +215,8 @@ function aggregate(rows: SummaryRow[], models: string[]): MetricsSummary['aggreg
 }
 
 function fmt(v: number | null | undefined, digits: number): string {
-  if (v === null || v === undefined) return '—';
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
   return v.toFixed(digits);
 }
 
@@ -230,11 +231,11 @@ export function summaryMarkdown(s: MetricsSummary): string {
   L.push(`**Total Jobs:** ${s.n_jobs}  `, `**Successful:** ${s.n_success}  `, `**Failed:** ${s.n_failed}  `, `**Skipped:** ${s.n_skipped}  `, `**Generated:** ${s.generated_at}`, '');
   L.push('Every model is aligned to the same ground truth the same way (see `definitions` in metrics_summary.json and docs/metrics.md).', '');
   L.push('---', '', '## All results', '');
-  L.push('Amplitude / phase. PSNR in dB (— = not computable or infinite). FRC in rings.', '');
+  L.push('Amplitude / phase. PSNR in dB (inf = identical images). — = not computable. FRC in rings.', '');
   L.push('| dose | view | split | model | status | MAE | MSE | PSNR | SSIM | MS-SSIM | FRC50 | FRC1/7 | dy, dx (px) | time (s) |');
   L.push('|---:|---|---|---|---|---|---|---|---|---|---|---|---|---:|');
   for (const r of s.rows) {
-    const pair = (m: MetricKey, d: number): string => r.status === 'ok' ? `${fmt(r.metrics[m]?.amplitude, d)} / ${fmt(r.metrics[m]?.phase, d)}` : '—';
+    const pair = (m: MetricKey, d: number): string => r.status === 'ok' ? `${fmt(metricValue(r, m, 'amplitude'), d)} / ${fmt(metricValue(r, m, 'phase'), d)}` : '—';
     const off = r.status === 'ok' ? `${fmt(r.values.registration_offset_dy, 2)}, ${fmt(r.values.registration_offset_dx, 2)}` : '—';
     // an ok row's error is a warning (a registration that failed, so the unregistered image was scored)
     const status = r.status === 'ok' ? (r.error ? `ok (${esc(r.error)})` : 'ok') : `${r.status}: ${esc(r.error ?? '')}`;
@@ -269,12 +270,12 @@ export function summaryMarkdown(s: MetricsSummary): string {
 /** Flat CSV of every current row: dose, view, split, model, status, metric, amplitude, phase, value. */
 export function summaryCsv(s: MetricsSummary): string {
   const out = ['dose,view,split,model,status,metric,amplitude,phase,value'];
-  const f = (v: number | null | undefined): string => (v === null || v === undefined ? '' : String(v));
+  // every digit of the JSON's numbers; an infinite PSNR as `inf`, as the per-job CSV writes it
+  const f = (v: number | null | undefined): string => (v === null || v === undefined ? '' : Number.isFinite(v) ? String(v) : csvNumber(v));
   const q = csvField;
   for (const r of s.rows) {
     for (const m of METRIC_KEYS) {
-      const p = r.metrics[m];
-      out.push([r.dose, r.view, r.split, q(r.model), r.status, m, f(p?.amplitude), f(p?.phase), ''].join(','));
+      out.push([r.dose, r.view, r.split, q(r.model), r.status, m, f(metricValue(r, m, 'amplitude')), f(metricValue(r, m, 'phase')), ''].join(','));
     }
     for (const k of VALUE_KEYS) out.push([r.dose, r.view, r.split, q(r.model), r.status, k, '', '', f(r.values[k])].join(','));
   }

@@ -150,3 +150,12 @@ const LABEL: Record<MetricKey, string> = {
 export function metricLabel(m: MetricKey): string {
   return LABEL[m];
 }
+
+/**
+ * A metric of a row as a number: the JSON's null is +∞ for the PSNR of a component whose MSE is 0 (identical
+ * images; JSON has no infinity), and stays null (not computable) otherwise.
+ */
+export function metricValue(r: SummaryRowCore, m: MetricKey, component: 'amplitude' | 'phase'): number | null {
+  const v = r.metrics[m]?.[component] ?? null;
+  return v === null && m === 'psnr' && r.status === 'ok' && r.metrics.mse?.[component] === 0 ? Infinity : v;
+}

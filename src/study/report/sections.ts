@@ -15,7 +15,7 @@ import { esc, figure, grid, notAvailable, table, type Cell, type Section } from 
 import { formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
 import { HUB, PHASE_G, REPORT } from '../hub/layout.js';
-import { CHART_METRICS, metricLabel, type MetricsSummary } from '../hub/metrics-summary.js';
+import { CHART_METRICS, metricLabel, metricValue, type MetricsSummary } from '../hub/metrics-summary.js';
 import type { ReportPlan } from './plan.js';
 
 /** A figure the report drew itself, and what each of its panels showed. */
@@ -69,7 +69,8 @@ export function doseLabel(d: number): string {
 
 /** A fixed-decimals number, or — . */
 export function fmt(v: number | null | undefined, d = 4): string {
-  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '—';
+  if (typeof v !== 'number' || Number.isNaN(v)) return '—';
+  return Number.isFinite(v) ? v.toFixed(d) : v > 0 ? '∞' : '−∞';
 }
 
 /** A percentage of a fraction, or — . */
@@ -179,7 +180,7 @@ export function metricsSection(ctx: ReportContext): Section {
   else {
     parts.push(`<p class="small">Every model is registered and phase-aligned to the same ground truth in the same way (${esc(summary.definitions.alignment ?? '')}). Each cell is <b>amplitude / phase</b>. FRC50 and FRC1/7 are ring indices on the compared square; the <a href="#frc">Resolution</a> section converts them to pixels.</p>`);
     const pair = (r: MetricsSummary['rows'][number], m: MetricKey, d: number): Cell => r.status === 'ok'
-      ? { html: `${fmt(r.metrics[m]?.amplitude, d)} / ${fmt(r.metrics[m]?.phase, d)}`, cls: 'num' } : null;
+      ? { html: `${fmt(metricValue(r, m, 'amplitude'), d)} / ${fmt(metricValue(r, m, 'phase'), d)}`, cls: 'num' } : null;
     const rows: Cell[][] = summary.rows.map((r) => [
       doseLabel(r.dose), r.view, r.split, r.model,
       r.status !== 'ok' ? { html: `${esc(r.status)}: ${esc(r.error ?? '')}`, cls: 'bad' }
