@@ -13,6 +13,7 @@ import { decodeNumeric, type DtypeInfo } from '../npy/npy.js';
 import type { NdArray, NumericData } from '../npy/types.js';
 import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset } from './dataset.js';
 import { checkDecodeFits } from './memory.js';
+import { checkPositionsOnObject } from './job-input.js';
 import { MAX_METADATA_BYTES, METADATA_KEY, readMetadata, requireReadableMetadata, type MetadataResult } from './metadata.js';
 
 /**
@@ -223,7 +224,10 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
       let violations: string[] = [];
       let warnings: string[] = [];
       try {
-        ({ warnings } = validateDataset(held, path, { metadata }));
+        const checked = validateDataset(held, path, { metadata });
+        warnings = checked.warnings;
+        // what every reconstruction of the file would refuse besides the contract
+        try { checkPositionsOnObject(checked.dataset); } catch (err) { if (!(err instanceof InputError)) throw err; violations.push(err.message); }
       } catch (err) {
         if (!(err instanceof DatasetError)) throw err;
         violations = [...err.violations];

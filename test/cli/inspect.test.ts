@@ -113,6 +113,25 @@ test('--check: NaN in coordinates, wrong-length coordinates, complex diffraction
   });
 });
 
+test('--check: scan positions whose patch misses objectGuess fail the check, as `lsqml` refuses them', () => {
+  withDir((dir) => {
+    const a = dataset();
+    (a.xcoords!.data as Float64Array)[3] = 500; // a 16×16 object: 500 is a unit or frame mistake
+    const p = join(dir, 'far.npz');
+    saveNpz(p, a);
+    const r = inspect('--check', p);
+    assert.equal(r.status, 2, r.stdout);
+    assert.ok(r.stdout.includes([
+      'DATA-001 check: 1 problem',
+      `  ${p}: key 'xcoords': expected scan positions whose 8×8 patch touches the 16×16 objectGuess (-4 ≤ x ≤ 20); found 500 at index 3`,
+    ].join('\n')), r.stdout);
+    // the same file, refused by a reconstruction with the same words
+    const l = spawnSync(process.execPath, [cli, 'lsqml', '--input', p, '--out', join(dir, 'recon'), '--epochs', '2'], { encoding: 'utf8' });
+    assert.equal(l.status, 2, l.stderr);
+    assert.ok(l.stderr.includes(`${p}: key 'xcoords': expected scan positions whose 8×8 patch touches`), l.stderr);
+  });
+});
+
 test('bad files: exit 2, one line each, no stack trace; good files are still reported', () => {
   withDir((dir) => {
     const f8 = (n: number): NdArray => ({ dtype: '<f8', shape: [n], data: new Float64Array(n) });

@@ -75,12 +75,13 @@ export function register(program: Command): void {
     .description(
       'For each FILE.npz: every key with its dtype, shape, storage, and for numeric keys min / max / mean / ' +
       'NaN count (of the modulus |z| for complex keys), then the decoded _metadata (0-d string, bytes or a ' +
-      'pickled string, read without executing anything). --check also checks the dataset contract (DATA-001).\n\n' +
+      'pickled string, read without executing anything). --check also checks the dataset contract (DATA-001) ' +
+      'and that every scan position\'s patch touches objectGuess, as a reconstruction requires.\n\n' +
       'Exit codes: 0 all files read (and valid, with --check); 2 a file could not be read or, with --check, ' +
       'breaks the contract.')
     .argument('<files...>', 'NPZ files to inspect')
     .option('--json', 'print a JSON array, one object per file')
-    .option('--check', 'check each file against the dataset contract (DATA-001)')
+    .option('--check', 'check each file against the dataset contract (DATA-001) and its positions against objectGuess')
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
       const { summarizeNpz } = await import('../../data/inspect.js');
       let code = 0;
