@@ -10,7 +10,9 @@
  *    (`normalization=None`), repeated on the shifted image until the correction is below 1/50 px (at most
  *    4 rounds); then `fourierShift` of the complex reconstruction by (dy, dx), and a border of b = max(2, ⌈max(|dy|, |dx|)⌉) pixels is cut from every
  *    edge of both, which removes what the circular shift wrapped around. Registration correlates phases
- *    instead of amplitudes when either amplitude has no contrast, and nothing when that image's phase is flat too. A shift larger than a quarter
+ *    instead of amplitudes when either amplitude has no contrast, and nothing when that image's phase is flat too.
+ *    Candidates of the plain correlation, judged over the overlap, restart the rounds when the taper has
+ *    led them to a wrong peak (coarse-shift.ts). A shift larger than a quarter
  *    of the window is treated as a failed registration (recorded; the unregistered image is used).
  *    Why not the reference's call as is: whitened ('phase') correlation of un-windowed windows locks on
  *    the window edges and on noise for smooth, noisy reconstructions (errors of tens of pixels in
@@ -25,6 +27,7 @@
  *    s·e^{ic}.
  */
 import { amplitudeOf, centreCropComplex, cropComplex, phaseOf, type ComplexImage, type RealImage } from './image.js';
+import { candidateShifts, overlapCorrelation, type IntegerShift } from './coarse-shift.js';
 import { fourierShiftReflect, nextPow2, phaseCrossCorrelation, zeroPad } from './registration.js';
 
 /** A window of rows [y0, y1) and columns [x0, x1). */
@@ -149,6 +152,33 @@ export function taper(img: RealImage): RealImage {
   return { h, w, data: out };
 }
 
+/**
+ * How much better a candidate must match (Pearson correlation r over the overlap) to replace the registration's
+ * answer: by 0.01 + 5 % of the answer's r when that is positive. Relative, because noise lowers every r alike
+ * (a correct and a wrong answer of a noisy reconstruction may score 0.25 and 0.20).
+ */
+const largeShiftMargin = (r: number): number => 0.01 + 0.05 * Math.max(0, r);
+
+/**
+ * The integer shift to start the registration again from, or null: the candidate of the plain
+ * cross-correlation (within `limit`, at least 2 px from the answer (ty, tx)) whose overlap correlation beats
+ * that of the answer rounded (or of no shift, when the answer exceeds `limit`) by `largeShiftMargin`.
+ */
+function largeShiftStart(gt: RealImage, rec: RealImage, ty: number, tx: number, limit: number): IntegerShift | null {
+  const ry = Math.round(ty), rx = Math.round(tx);
+  const within = Math.max(Math.abs(ty), Math.abs(tx)) <= limit;
+  // the images that would be scored otherwise: registered by the answer, or unregistered when it exceeds the limit
+  const own = within ? overlapCorrelation(gt, rec, ry, rx) : overlapCorrelation(gt, rec, 0, 0);
+  let best: IntegerShift | null = null;
+  let bestScore = Number.isNaN(own) ? -Infinity : own + largeShiftMargin(own);
+  for (const c of candidateShifts(gt, rec, limit)) {
+    if (within && Math.max(Math.abs(c.dy - ry), Math.abs(c.dx - rx)) < 2) continue;
+    const score = overlapCorrelation(gt, rec, c.dy, c.dx);
+    if (score > bestScore) { best = c; bestScore = score; }
+  }
+  return best;
+}
+
 function coefficientOfVariation(data: Float64Array): number {
   let s = 0, s2 = 0;
   for (let i = 0; i < data.length; i++) { s += data[i]!; s2 += data[i]! * data[i]!; }
@@ -265,15 +295,31 @@ export function alignReconstruction(gt: ComplexImage, rec: ComplexImage, opts: A
     const PH = nextPow2(gt.h), PW = nextPow2(gt.w);
     const feature = (img: ComplexImage): RealImage => zeroPad(taper(usePhase ? phaseOf(img) : amplitudeOf(img)), PH, PW);
     const ref = feature(gt);
-    let ty = 0, tx = 0;
-    for (let it = 0; it < 4; it++) {
-      const moved = it === 0 ? rec : fourierShiftReflect(rec, ty, tx);
-      const r = phaseCrossCorrelation(ref, feature(moved), up, { normalization: 'none' });
-      if (!Number.isFinite(r.dy) || !Number.isFinite(r.dx)) { ty = NaN; break; }
-      ty += r.dy; tx += r.dx;
-      if (Math.max(Math.abs(r.dy), Math.abs(r.dx)) < 1 / up) break;
-    }
+    /** Rounds of tapered correlation, each on the image shifted by the sum so far, from (y0, x0). */
+    const refine = (y0: number, x0: number): [number, number] => {
+      let ty = y0, tx = x0;
+      for (let it = 0; it < 4; it++) {
+        const moved = it === 0 && ty === 0 && tx === 0 ? rec : fourierShiftReflect(rec, ty, tx);
+        const r = phaseCrossCorrelation(ref, feature(moved), up, { normalization: 'none' });
+        if (!Number.isFinite(r.dy) || !Number.isFinite(r.dx)) return [NaN, NaN];
+        ty += r.dy; tx += r.dx;
+        if (Math.max(Math.abs(r.dy), Math.abs(r.dx)) < 1 / up) break;
+      }
+      return [ty, tx];
+    };
     const limit = Math.min(gt.h, gt.w) / 4;
+    let [ty, tx] = refine(0, 0);
+    // The taper fades content shifted by a fifth of the window or more, so the answer can be a wrong peak
+    // there: when an integer shift the plain correlation favours matches the images clearly better over
+    // their overlap, the rounds start again from it (docs/metrics.md).
+    if (Number.isFinite(ty) && Number.isFinite(tx)) {
+      const better = largeShiftStart(usePhase ? phaseOf(gt) : amplitudeOf(gt), usePhase ? phaseOf(rec) : amplitudeOf(rec), ty, tx, limit);
+      if (better) {
+        // kept only when the rounds stay near the candidate: rounds that run away from it keep the first answer
+        const [by, bx] = refine(better.dy, better.dx);
+        if (Math.max(Math.abs(by - better.dy), Math.abs(bx - better.dx)) <= 1.5) [ty, tx] = [by, bx];
+      }
+    }
     if (!Number.isFinite(ty) || !Number.isFinite(tx)) {
       registrationError = 'registration gave a non-finite shift (non-finite pixels?); the unregistered image was used';
     } else if (Math.max(Math.abs(ty), Math.abs(tx)) > limit) {

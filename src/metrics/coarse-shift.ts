@@ -1,0 +1,87 @@
+/**
+ * A check of the registration against large shifts (align.ts). The registration correlates tapered images,
+ * which is precise for the small offsets of a reconstruction in its own frame but fades content shifted by
+ * a fifth of the window or more, so that it can lock onto a wrong peak there. This module finds integer
+ * shifts that the plain (untapered, zero-padded, hence not circular) cross-correlation of the two images
+ * favours, and scores any integer shift by the Pearson correlation of the two images over their overlap —
+ * the measure that decides between the registration's answer and those candidates.
+ */
+import { createFft2 } from '../math/fft.js';
+import { nextPow2 } from './registration.js';
+import type { RealImage } from './image.js';
+
+/** An integer shift to apply to the moving image: moved(y, x) = moving(y − dy, x − dx). */
+export interface IntegerShift { dy: number; dx: number }
+
+/**
+ * The Pearson correlation of `reference` and `moving` shifted by (dy, dx), over the pixels where both are
+ * defined; NaN when the overlap is empty or either side is constant there.
+ */
+export function overlapCorrelation(reference: RealImage, moving: RealImage, dy: number, dx: number): number {
+  const { h, w } = reference;
+  const y0 = Math.max(0, dy), y1 = Math.min(h, h + dy), x0 = Math.max(0, dx), x1 = Math.min(w, w + dx);
+  const n = (y1 - y0) * (x1 - x0);
+  if (y1 <= y0 || x1 <= x0) return NaN;
+  let sa = 0, sb = 0;
+  for (let y = y0; y < y1; y++) {
+    const ra = y * w, rb = (y - dy) * w - dx;
+    for (let x = x0; x < x1; x++) { sa += reference.data[ra + x]!; sb += moving.data[rb + x]!; }
+  }
+  const ma = sa / n, mb = sb / n;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let y = y0; y < y1; y++) {
+    const ra = y * w, rb = (y - dy) * w - dx;
+    for (let x = x0; x < x1; x++) {
+      const a = reference.data[ra + x]! - ma, b = moving.data[rb + x]! - mb;
+      sab += a * b; saa += a * a; sbb += b * b;
+    }
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
+}
+
+/**
+ * Up to `count` integer shifts with |dy|, |dx| ≤ `limit` where the plain cross-correlation of the two
+ * mean-removed images, divided by the overlap's area, is largest — local maxima at least 3 px apart, best
+ * first.
+ */
+export function candidateShifts(reference: RealImage, moving: RealImage, limit: number, count = 4): IntegerShift[] {
+  const { h, w } = reference;
+  const L = Math.min(Math.floor(limit), h - 1, w - 1);
+  // padded by at least L: no shift within ±L wraps onto another
+  const PH = nextPow2(h + L), PW = nextPow2(w + L);
+  const spectrumOf = (img: RealImage): Float64Array => {
+    let m = 0;
+    for (let i = 0; i < img.data.length; i++) m += img.data[i]!;
+    m /= img.data.length;
+    const buf = new Float64Array(2 * PH * PW);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) buf[2 * (y * PW + x)] = img.data[y * w + x]! - m;
+    fft.forward(buf, 1);
+    return buf;
+  };
+  const fft = createFft2(PH, PW);
+  const A = spectrumOf(reference), B = spectrumOf(moving);
+  // Σ_r reference(r) · moving(r − s) at index s (mod the padded size): A · conj(B) transformed back
+  for (let i = 0; i < PH * PW; i++) {
+    const ar = A[2 * i]!, ai = A[2 * i + 1]!, br = B[2 * i]!, bi = B[2 * i + 1]!;
+    A[2 * i] = ar * br + ai * bi;
+    A[2 * i + 1] = ai * br - ar * bi;
+  }
+  fft.inverse(A, 1);
+  const side = 2 * L + 1;
+  const score = new Float64Array(side * side);
+  for (let dy = -L; dy <= L; dy++) {
+    for (let dx = -L; dx <= L; dx++) {
+      const i = ((dy + PH) % PH) * PW + ((dx + PW) % PW);
+      score[(dy + L) * side + dx + L] = A[2 * i]! / ((h - Math.abs(dy)) * (w - Math.abs(dx)));
+    }
+  }
+  const found: IntegerShift[] = [];
+  const order = Array.from(score.keys()).sort((a, b) => score[b]! - score[a]!);
+  for (const k of order) {
+    if (found.length >= count) break;
+    const dy = Math.floor(k / side) - L, dx = (k % side) - L;
+    if (found.some((f) => Math.max(Math.abs(f.dy - dy), Math.abs(f.dx - dx)) < 3)) continue;
+    found.push({ dy, dx });
+  }
+  return found;
+}
