@@ -185,7 +185,7 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
     // A CXI or .ptyd file is not a broken NPZ: say what it is instead of "truncated or not a zip archive".
     let hdf5 = false;
     try { hdf5 = err instanceof NpzError && sniffFile(path) === 'hdf5'; } catch { /* the NPZ reader's message stands */ }
-    if (hdf5) throw new InputError(`${path}: an HDF5 file (CXI, PtyPy .ptyd …), not an NPZ; inspect reads NPZ files (\`ptychostudy lsqml --input\` reads measured data from HDF5: docs/real-data.md)`);
+    if (hdf5) throw new InputError(`${path}: an HDF5 file (CXI, PtyPy .ptyd …), not an NPZ; \`summarizeHdf5\` summarises it (as \`ptychostudy inspect\` does)`);
     throw err;
   }
   try {

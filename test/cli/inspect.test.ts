@@ -172,15 +172,70 @@ test('bad files: exit 2, one line each, no stack trace; good files are still rep
   });
 });
 
-test('an HDF5 file (CXI) is named as such, not as a truncated zip; a truncated CXI too', () => {
+test('an HDF5 file: its tree of groups, datasets and links, from the metadata; a truncated one is one line, exit 2', () => {
   withDir((dir) => {
     const cxi = fileURLToPath(new URL('../../../test/fixtures/cxi/scan.cxi', import.meta.url));
+    const r = inspect(cxi);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.equal(lines[0], `${cxi}  (CXI, 17 entries, 45399 bytes)`);
+    assert.ok(lines.some((l) => /^  entry_1\/instrument_1\/detector_1\/data +dataset +<u4 +\(40, 32, 32\) +163840 +\(1, 32, 32\) +deflate$/.test(l)), r.stdout);
+    assert.ok(lines.some((l) => /^  entry_1\/data_1\/data +soft link +→ \/entry_1\/instrument_1\/detector_1\/data$/.test(l)), r.stdout);
+    assert.ok(lines.some((l) => /^  entry_1\/sample_1 +group$/.test(l)), r.stdout);
+    const j = inspect('--json', cxi);
+    const [s] = JSON.parse(j.stdout) as Array<{ format: string; kind: string; entries: Array<{ path: string; type: string; shape?: number[] }> }>;
+    assert.equal(s!.format, 'hdf5');
+    assert.equal(s!.kind, 'CXI');
+    assert.deepEqual(s!.entries.find((e) => e.path === 'entry_1/sample_1/geometry_1/translation'), { path: 'entry_1/sample_1/geometry_1/translation', type: 'dataset', dtype: '<f8', shape: [40, 3], bytes: 960, chunks: null, filters: [] });
     const cut = join(dir, 'cut.cxi');
     writeFileSync(cut, readFileSync(cxi).subarray(0, 3000));
-    const what = ': an HDF5 file (CXI, PtyPy .ptyd …), not an NPZ; inspect reads NPZ files (`ptychostudy lsqml --input` reads measured data from HDF5: docs/real-data.md)';
-    assertBad(inspect(cxi, cut), [`${cxi}${what}`, `${cut}${what}`]);
-    assertBad(inspect('--check', cxi), [`${cxi}${what}`]);
+    const bad = inspect(cut);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^ptychostudy inspect: \S+cut\.cxi: cannot open as HDF5, the file is truncated or corrupt \(HDF5: .*\)\n$/);
   });
+});
+
+test('--check on HDF5: what a reconstruction reads (patterns, keys, geometry, probe), or why it refuses the file', () => {
+  const fx = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/cxi/${name}`, import.meta.url));
+  const ok = inspect('--check', fx('scan.cxi'));
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.ok(ok.stdout.includes([
+    'reconstruction check: readable',
+    '  CXI: 40 patterns of 32×32',
+    '  diffraction: entry_1/data_1/data',
+  ].join('\n')), ok.stdout);
+  assert.match(ok.stdout, /^  object frame 73×58 px \(margin 2 px\)$/m);
+  assert.match(ok.stdout, /^  probe: entry_1\/instrument_1\/source_1\/illumination, 1 mode of 32×32, pixel \[1\.2915e-7, 1\.2915e-7\] m$/m);
+  // the same frame `lsqml` reconstructs in
+  const noProbe = inspect('--check', fx('scan-noprobe.cxi'));
+  assert.match(noProbe.stdout, /^  probe: none \(give --probe-model or --init-probe file:PATH\)$/m);
+  // a probe file is read as --init-probe file: reads it
+  const ptyr = inspect('--check', fx('probe.ptyr'));
+  assert.equal(ptyr.status, 0, ptyr.stdout);
+  assert.match(ptyr.stdout, /^  a probe file \(--init-probe file:\S+probe\.ptyr\), no diffraction data: \S+probe\.ptyr: content\/probe\/Sscan00G00\/data, 1 mode of 32×32/m);
+  // a file whose data lie outside it: exit 2, the reconstruction's own message
+  const ext = inspect('--check', fx('external-raw.cxi'));
+  assert.equal(ext.status, 2);
+  assert.ok(ext.stdout.includes(`reconstruction check: 1 problem\n  ${fx('external-raw.cxi')}: key 'entry_1/instrument_1/detector_1/data': its raw data is stored outside the named file`), ext.stdout);
+  assert.equal(ext.stderr, '');
+});
+
+test('an HDF5 tree is listed within bounds: a file of 2100 groups lists 2000 entries and counts the rest', async () => {
+  const { default: h5wasm } = await import('h5wasm/node');
+  await h5wasm.ready;
+  const dir = mkdtempSync(join(tmpdir(), 'inspect-'));
+  try {
+    const path = join(dir, 'many.h5');
+    const f = new h5wasm.File(path, 'w');
+    for (let i = 0; i < 2100; i++) f.create_group(`g${String(i).padStart(4, '0')}`);
+    f.close();
+    const r = inspect(path);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^\S+many\.h5  \(HDF5, 2000 entries, \d+ bytes\)$/m);
+    assert.match(r.stdout, /^  \(100 more entries not listed: at most 2000 entries and 12 levels of groups are listed\)$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('no file given is a usage error (exit 2)', () => {

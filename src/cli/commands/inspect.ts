@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { action, errorLines } from '../action.js';
 import type { ArrayStats, NpzSummary } from '../../data/inspect.js';
+import type { Hdf5Summary } from '../../data/inspect-hdf5.js';
 import { formatShape as shapeStr } from '../../npy/npy.js';
 import { sizeOf } from '../../npy/types.js';
 import { counted, printable } from '../../text.js';
@@ -68,39 +69,77 @@ function toText(s: NpzSummary): string {
   return lines.map((l) => printable(l, Infinity)).join('\n');
 }
 
+function hdf5Json(s: Hdf5Summary): Record<string, unknown> {
+  return { file: s.file, file_bytes: s.fileBytes, format: 'hdf5', kind: s.kind, entries: s.entries, not_listed: s.notListed, ...(s.check ? { check: s.check } : {}) };
+}
+
+function hdf5Text(s: Hdf5Summary): string {
+  const rows: string[][] = [['path', 'type', 'dtype', 'shape', 'bytes', 'chunks', 'filters']];
+  for (const e of s.entries) {
+    if (e.type === 'soft link' || e.type === 'external link') rows.push([e.path, e.type, `→ ${e.target ?? ''}`, '', '', '', '']);
+    else if (e.error !== undefined) rows.push([e.path, e.type, `unreadable: ${e.error}`, '', '', '', '']);
+    else rows.push([e.path, e.type, e.dtype ?? '', e.shape ? shapeStr(e.shape) : '', e.bytes !== undefined ? String(e.bytes) : '',
+      e.chunks ? shapeStr(e.chunks) : '', (e.filters ?? []).join(', ')]);
+  }
+  // a long value (a link target, a message) sets no column's width: it ends its row
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.filter((r) => r[c + 1] !== '' || c === 0).map((r) => r[c]!.length)));
+  const lines = [`${s.file}  (${s.kind}, ${counted(s.entries.length, 'entry', 'entries')}, ${s.fileBytes} bytes)`];
+  for (const r of rows) {
+    const last = r.length - 1 - [...r].reverse().findIndex((cell) => cell !== '');
+    lines.push('  ' + r.slice(0, last + 1).map((cell, c) => (c === last ? cell : cell.padEnd(widths[c]!))).join('  '));
+  }
+  if (s.notListed > 0) lines.push(`  (${counted(s.notListed, 'more entry', 'more entries')} not listed: ${s.listLimits})`);
+  if (s.check) {
+    if (s.check.valid) lines.push('reconstruction check: readable', ...s.check.reads.map((l) => `  ${l}`));
+    else lines.push(`reconstruction check: ${counted(s.check.violations.length, 'problem')}`, ...s.check.violations.map((v) => `  ${v}`));
+    for (const w of s.check.warnings) lines.push(`  warning: ${w}`);
+  }
+  return lines.map((l) => printable(l, Infinity)).join('\n');
+}
+
 export function register(program: Command): void {
   program
     .command('inspect')
-    .summary('keys, dtypes, shapes, statistics and _metadata of NPZ files')
+    .summary('keys, dtypes, shapes, statistics and _metadata of NPZ files; the tree of HDF5 files (CXI, PtyPy, ptychodus)')
     .description(
       'For each FILE.npz: every key with its dtype, shape, storage, and for numeric keys min / max / mean / ' +
       'NaN count (of the modulus |z| for complex keys), then the decoded _metadata (0-d string, bytes or a ' +
       'pickled string, read without executing anything). --check also checks the dataset contract (DATA-001) ' +
       'and that every scan position\'s patch touches objectGuess, as a reconstruction requires.\n\n' +
+      'For an HDF5 file (CXI, PtyPy .ptyd or .ptyr, a ptychodus product): every group, dataset (dtype, shape, ' +
+      'bytes, chunks, filters) and link, from the metadata alone; links are shown, not followed. --check reads ' +
+      'it as `lsqml --input` does and says what a reconstruction takes from it (patterns, keys, geometry, ' +
+      'probe), or why it refuses it; a PtyPy .ptyr or a ptychodus product is read as `--init-probe file:` reads it.\n\n' +
       'Exit codes: 0 all files read (and valid, with --check); 2 a file could not be read or, with --check, ' +
-      'breaks the contract.')
-    .argument('<files...>', 'NPZ files to inspect')
+      'breaks the contract or cannot be reconstructed.')
+    .argument('<files...>', 'NPZ or HDF5 files to inspect')
     .option('--json', 'print a JSON array, one object per file')
-    .option('--check', 'check each file against the dataset contract (DATA-001) and its positions against objectGuess')
+    .option('--check', 'NPZ: check the dataset contract (DATA-001) and the positions against objectGuess; HDF5: read it as a reconstruction does')
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
       const { summarizeNpz } = await import('../../data/inspect.js');
+      const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
       let code = 0;
       const out: Record<string, unknown>[] = [];
       const texts: string[] = [];
       for (const file of files) {
-        let s: NpzSummary;
         try {
-          s = await summarizeNpz(file, { check: flags.check });
+          if (isHdf5File(file)) {
+            const s = await summarizeHdf5(file, { check: flags.check });
+            if (s.check && !s.check.valid) code = 2;
+            if (flags.json) out.push(hdf5Json(s));
+            else texts.push(hdf5Text(s));
+            continue;
+          }
+          const s = await summarizeNpz(file, { check: flags.check });
+          if (s.check && !s.check.valid) code = 2;
+          if (flags.json) out.push(toJson(s));
+          else texts.push(toText(s));
         } catch (err) {
           if (!(err instanceof Error) || !('exitCode' in err)) throw err;
           // a bad file: one line, the others are still reported
           process.stderr.write(errorLines('inspect', err.message));
           code = 2;
-          continue;
         }
-        if (s.check && !s.check.valid) code = 2;
-        if (flags.json) out.push(toJson(s));
-        else texts.push(toText(s));
       }
       process.stdout.write(flags.json ? JSON.stringify(out, null, 2) + '\n' : texts.length ? texts.join('\n\n') + '\n' : '');
       return code;

@@ -258,7 +258,7 @@ function dtypeOf(md: Record<string, unknown>): { dtype: string; kind: Hdf5Datase
 }
 
 /** A link as stored, not followed. */
-type Link = { type: 'none' } | { type: 'hard' } | { type: 'soft'; target: string } | { type: 'external'; file: string; path: string };
+export type Link = { type: 'none' } | { type: 'hard' } | { type: 'soft'; target: string } | { type: 'external'; file: string; path: string };
 
 /** Where a path leads, every soft link on the way resolved. */
 interface Resolved { kind: EntryKind; path: string }
@@ -447,6 +447,16 @@ export class Hdf5Reader {
 
   has(key: string): boolean {
     return this.kind(key) !== 'missing';
+  }
+
+  /**
+   * The link `name` of group `group` as stored, not followed: hard, soft (its target) or external (its file
+   * and path; nothing of that file is opened).
+   */
+  linkOf(group: string, name: string): Link {
+    const r = this.resolve(group);
+    if (r.kind !== 'group') throw this.bad(group, 'a group', r.kind === 'missing' ? 'it missing' : `a ${r.kind}`);
+    return this.linkAt(`${group === '/' ? '' : group}/${name}`, r.path === '/' ? '' : r.path, name);
   }
 
   /** Names in group `key` (sorted as HDF5 lists them). */

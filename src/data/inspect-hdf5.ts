@@ -1,0 +1,147 @@
+/**
+ * `inspect` of an HDF5 file (CXI, PtyPy .ptyd or .ptyr, a ptychodus product, any other HDF5): its tree of
+ * groups, datasets and links from their metadata alone (no value is read), and with `check` what a
+ * reconstruction makes of it — measured data as `lsqml --input` reads it, or the probe of a probe file as
+ * `--init-probe file:` reads it: the same reading, so the same refusals. Soft and external
+ * links are shown, never followed (an external link's file is never opened); the walk is bounded in depth
+ * and entries, so a file of a million groups or a loop of hard links cannot hold it up.
+ */
+import { InputError } from '../errors.js';
+import { readInputData } from './input.js';
+import { looksLikeCxi } from './cxi.js';
+import { looksLikePtyd, looksLikePtyr } from './ptypy.js';
+import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
+import type { ProbeData } from './measured.js';
+import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
+import { sniffFile } from './hdf5/signature.js';
+
+/** Entries listed at most (groups, datasets and links together); the rest is counted as not listed. */
+export const MAX_LISTED_ENTRIES = 2000;
+/** Group depth walked at most below the root. */
+export const MAX_LISTED_DEPTH = 12;
+
+export interface Hdf5Entry {
+  /** Path in the file, '/' separated, without the leading '/'. */
+  path: string;
+  type: 'group' | 'dataset' | 'soft link' | 'external link' | 'other';
+  dtype?: string;
+  shape?: number[];
+  bytes?: number;
+  chunks?: number[] | null;
+  filters?: string[];
+  /** A link's target ('file:path' for an external link). */
+  target?: string;
+  /** Why a dataset's metadata could not be read. */
+  error?: string;
+}
+
+export interface Hdf5Check {
+  valid: boolean;
+  /** What a reconstruction reads, one line each (format, patterns, keys, geometry, probe). */
+  reads: string[];
+  violations: string[];
+  warnings: string[];
+}
+
+export interface Hdf5Summary {
+  file: string;
+  fileBytes: number;
+  /** What the file looks like: 'CXI', 'PtyPy prepared data (.ptyd)', … or 'HDF5'. */
+  kind: string;
+  entries: Hdf5Entry[];
+  /** Entries beyond MAX_LISTED_ENTRIES or MAX_LISTED_DEPTH that were not listed. */
+  notListed: number;
+  /** Those bounds, in words. */
+  listLimits: string;
+  check?: Hdf5Check;
+}
+
+function kindOf(r: Hdf5Reader): string {
+  if (looksLikeCxi(r)) return 'CXI';
+  if (looksLikePtyd(r)) return 'PtyPy prepared data (.ptyd)';
+  if (looksLikePtyr(r)) return 'PtyPy reconstruction (.ptyr)';
+  if (looksLikePtychodusProduct(r)) return 'ptychodus product';
+  return 'HDF5';
+}
+
+function listTree(r: Hdf5Reader): { entries: Hdf5Entry[]; notListed: number } {
+  const entries: Hdf5Entry[] = [];
+  let notListed = 0;
+  const walk = (group: string, depth: number): void => {
+    for (const name of r.keys(group === '' ? '/' : group)) {
+      const path = group === '' ? name : `${group}/${name}`;
+      if (entries.length >= MAX_LISTED_ENTRIES || depth > MAX_LISTED_DEPTH) { notListed++; continue; }
+      const link = r.linkOf(group === '' ? '/' : group, name);
+      if (link.type === 'soft') { entries.push({ path, type: 'soft link', target: link.target }); continue; }
+      if (link.type === 'external') { entries.push({ path, type: 'external link', target: `${link.file}:${link.path}` }); continue; }
+      const kind = r.kind(path);
+      if (kind === 'group') {
+        entries.push({ path, type: 'group' });
+        walk(path, depth + 1);
+      } else if (kind === 'dataset') {
+        try {
+          const info = r.info(path);
+          entries.push({ path, type: 'dataset', dtype: info.dtype, shape: info.shape, bytes: info.bytes, chunks: info.chunks, filters: info.filters.map((f) => f.name) });
+        } catch (err) {
+          if (!(err instanceof InputError)) throw err;
+          entries.push({ path, type: 'dataset', error: err.message });
+        }
+      } else entries.push({ path, type: 'other' });
+    }
+  };
+  walk('', 1);
+  return { entries, notListed };
+}
+
+const p5 = (v: number): string => String(Number(v.toPrecision(5)));
+
+const probeText = (p: ProbeData): string =>
+  `${p.modes} mode${p.modes === 1 ? '' : 's'} of ${p.height}×${p.width}${p.pixelM ? `, pixel [${p.pixelM.map(p5).join(', ')}] m` : ''}`;
+
+/**
+ * What a reconstruction makes of the file, as lines: measured data as `lsqml --input` reads it, or — for a
+ * PtyPy reconstruction or a ptychodus product, which hold no patterns — the probe `--init-probe file:` reads.
+ */
+async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[]): Promise<Hdf5Check> {
+  try {
+    const probeEntry = kind === 'PtyPy reconstruction (.ptyr)' ? entries.find((e) => /^content\/probe\/[^/]+\/data$/.test(e.path))
+      : kind === 'ptychodus product' ? entries.find((e) => e.path === 'probe') : undefined;
+    const shape = probeEntry?.shape;
+    if (shape && shape.length >= 2) {
+      const p = await readProbeFile(path, shape[shape.length - 2]!, shape[shape.length - 1]!);
+      return { valid: true, reads: [`a probe file (--init-probe file:${path}), no diffraction data: ${p.source}, ${probeText(p)}`], violations: [], warnings: [] };
+    }
+    const input = await readInputData(path);
+    if (input.format === 'npz') throw new Error('an HDF5 file read as an NPZ'); // sniffed as HDF5 before
+    const m = input.measured;
+    const g = m.geometry;
+    const reads = [
+      `${m.format === 'cxi' ? 'CXI' : 'PtyPy .ptyd'}: ${m.n} patterns of ${m.H}×${m.W}`,
+      ...Object.entries(m.keys).filter(([what]) => what !== 'probe').map(([what, key]) => `${what}: ${key}`),
+      `wavelength ${p5(g.wavelengthM)} m, detector distance ${p5(g.distanceM)} m, detector pixel [${g.detectorPixelM.map(p5).join(', ')}] m → object pixel [${g.objectPixelM.map(p5).join(', ')}] m`,
+      `object frame ${m.objectShape[0]}×${m.objectShape[1]} px (margin ${m.margin} px)`,
+      m.probe ? `probe: ${m.keys.probe ?? m.probe.source}, ${probeText(m.probe)}` : 'probe: none (give --probe-model or --init-probe file:PATH)',
+    ];
+    return { valid: true, reads, violations: [], warnings: [...m.warnings] };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    return { valid: false, reads: [], violations: [err.message], warnings: [] };
+  }
+}
+
+/** The tree of an HDF5 file and, with `check`, what a reconstruction reads from it. Throws InputError when it cannot be opened. */
+export async function summarizeHdf5(path: string, opts: { check?: boolean } = {}): Promise<Hdf5Summary> {
+  const summary = await withHdf5(path, (r): Hdf5Summary => ({ file: path, fileBytes: r.fileBytes, kind: kindOf(r), ...listTree(r),
+    listLimits: `at most ${MAX_LISTED_ENTRIES} entries and ${MAX_LISTED_DEPTH} levels of groups are listed` }));
+  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries);
+  return summary;
+}
+
+/** True when `path` is a regular file with the HDF5 signature; false for anything else (the NPZ reader then says what it is). */
+export function isHdf5File(path: string): boolean {
+  try {
+    return sniffFile(path) === 'hdf5';
+  } catch {
+    return false;
+  }
+}
