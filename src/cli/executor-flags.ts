@@ -32,9 +32,9 @@ export const EXECUTOR_FLAGS: Record<string, string> = {
 /** Adds the executor flags to a command (in --help after its own flags). */
 export function addExecutorOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--executor <name>', 'who runs the jobs: local (this machine, default) | slurm (one SLURM job array per phase; docs/slurm.md)')
+    .addOption(new Option('--executor <name>', 'who runs the jobs: local (this machine, default) | slurm (one SLURM job array per phase; any --slurm-* option implies it; docs/slurm.md)')
       .choices(['local', 'slurm']))
-    .option('--slurm-partition <name>', 'SLURM partition of the jobs (implies --executor slurm)')
+    .option('--slurm-partition <name>', 'SLURM partition of the jobs')
     .option('--slurm-account <name>', 'SLURM account charged')
     .option('--slurm-time <limit>', 'time limit of each task, as sbatch --time takes it (e.g. 30, 2:00:00, 1-00)')
     .option('--slurm-cpus-per-task <n>', 'CPUs of each task; a reconstruction uses that many threads (default: SLURM\'s, 1)')

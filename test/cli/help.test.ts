@@ -25,3 +25,21 @@ test('an unknown option is a usage error with exit code 2', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown option/);
 });
+
+test('every command that runs jobs on SLURM says that any --slurm-* option implies --executor slurm', () => {
+  for (const c of ['run', 'generate', 'overlap', 'reconstruct', 'compare']) {
+    const r = spawnSync(process.execPath, [cli, c, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '200' } });
+    assert.equal(r.status, 0);
+    const executor = r.stdout.split('\n').find((l) => l.trimStart().startsWith('--executor'));
+    assert.ok(executor, `${c} --help lists --executor`);
+    assert.match(executor, /any --slurm-\* option implies it/, `${c}: ${executor}`);
+    const partition = r.stdout.split('\n').find((l) => l.trimStart().startsWith('--slurm-partition'));
+    assert.doesNotMatch(partition ?? '', /implies/, `${c}: the implication is not --slurm-partition's alone`);
+  }
+});
+
+test('run --help names the exit code of an interrupted run', () => {
+  const r = spawnSync(process.execPath, [cli, 'run', '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '200' } });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /Exit codes: .*130 interrupted/);
+});
