@@ -7,7 +7,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
 import { settingsIssues, shown, SHOWN_VALUE_CHARS, type SettingsIssue } from './parse.js';
 import { printable, shownJson } from '../text.js';
@@ -112,6 +112,38 @@ export function checkJsonStructure(text: string, file: string): void {
   }
 }
 
+/**
+ * Refuses a key given twice in one YAML mapping, in the words of `checkJsonStructure`: the setting's path and
+ * both places. Walks the parsed nodes without recursing (an alias is not followed: its target is walked where
+ * it stands); deeper than MAX_SETTINGS_DEPTH is left to `tooDeepPath`.
+ */
+function checkYamlKeys(root: unknown, text: string, file: string): void {
+  const todo: { node: unknown; path: (string | number)[] }[] = [{ node: root, path: [] }];
+  while (todo.length > 0) {
+    const { node, path } = todo.pop()!;
+    if (path.length > MAX_SETTINGS_DEPTH) continue;
+    if (isMap(node)) {
+      const seen = new Map<string, number>();
+      for (const pair of node.items) {
+        const keyNode: unknown = pair.key;
+        const key = isScalar(keyNode) ? String(keyNode.value) : null;
+        if (key !== null && isScalar(keyNode)) {
+          const at = keyNode.range?.[0] ?? 0;
+          const first = seen.get(key);
+          if (first !== undefined) {
+            throw new InputError(`${file}: ${pathText([...path, key])}: expected each setting once; found it twice ` +
+              `(${lineColumn(text, first)} and ${lineColumn(text, at)})`);
+          }
+          seen.set(key, at);
+        }
+        todo.push({ node: pair.value, path: [...path, key ?? '?'] });
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => todo.push({ node: item, path: [...path, i] }));
+    }
+  }
+}
+
 /** Where a parsed value nests deeper than MAX_SETTINGS_DEPTH (its path), or null; iterative. */
 function tooDeepPath(value: unknown): (string | number)[] | null {
   const todo: { v: unknown; path: (string | number)[] }[] = [{ v: value, path: [] }];
@@ -139,7 +171,10 @@ export function parseSettingsText(text: string, file: string): unknown {
     checkJsonStructure(text, file);
     return value;
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  // YAML skips a byte order mark itself; without it, the offsets of the nodes are the text's own
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  // keys given twice are found below, to be named like JSON's (the parser's own message names no key)
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: true });
   const bad = doc.errors[0];
   if (bad !== undefined) {
     const at = bad.linePos?.[0];
@@ -149,6 +184,7 @@ export function parseSettingsText(text: string, file: string): unknown {
     const what = bad.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new InputError(`${file}: not valid YAML${where ? ` (${where})` : ''}: ${printable(what)}`);
   }
+  checkYamlKeys(doc.contents, text, file);
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 100 }) ?? {};

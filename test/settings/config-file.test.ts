@@ -118,7 +118,9 @@ test('hostile or broken settings files are refused with one line: syntax, duplic
     `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)].join('\n');
   const cases: Array<[string, string, RegExp]> = [
     ['syntax.yaml', 'reconstruction: [1\n', /syntax\.yaml: not valid YAML \(line \d+, column \d+\): /],
-    ['dup.yaml', 'reconstruction:\n  epochs: 5\n  epochs: 6\n', /dup\.yaml: not valid YAML \(line 3, column 3\): Map keys must be unique/],
+    ['dup.yaml', 'reconstruction:\n  epochs: 5\n  epochs: 6\n', /dup\.yaml: reconstruction\.epochs: expected each setting once; found it twice \(line 2, column 3 and line 3, column 3\)$/m],
+    ['dup-top.yaml', 'simulation: {seed: 1}\nreconstruction: {}\nsimulation: {seed: 2}\n', /dup-top\.yaml: simulation: expected each setting once; found it twice \(line 1, column 1 and line 3, column 1\)$/m],
+    ['dup-flow.yaml', 'execution: {slurm: {sbatchArgs: [{a: 1, a: 2}]}}\n', /dup-flow\.yaml: execution\.slurm\.sbatchArgs\.0\.a: expected each setting once; found it twice \(line 1, column 35 and line 1, column 41\)$/m],
     ['bomb.yaml', bomb, /bomb\.yaml: not valid YAML: .*[Aa]lias/],
     ['list.yaml', '- 1\n- 2\n', /list\.yaml: \(settings\): expected an object of settings groups, found \[1,2\]/],
     ['bad.json', '{"reconstruction": {"epochs": 5,}}', /bad\.json: not valid JSON/],
@@ -139,6 +141,8 @@ test('hostile or broken settings files are refused with one line: syntax, duplic
   }
   writeFileSync(join(dir, 'bomdup.json'), '\ufeff{"reconstruction": {"epochs": 3, "epochs": 4}}');
   assert.match(ptychostudy(['config', '--check', join(dir, 'bomdup.json')]).stderr, /bomdup\.json: reconstruction\.epochs: expected each setting once; found it twice \(line 1, column 21 and line 1, column 34\)/);
+  writeFileSync(join(dir, 'bomdup.yaml'), '\ufeffreconstruction: {epochs: 3, epochs: 4}\n');
+  assert.match(ptychostudy(['config', '--check', join(dir, 'bomdup.yaml')]).stderr, /bomdup\.yaml: reconstruction\.epochs: expected each setting once; found it twice \(line 1, column 18 and line 1, column 29\)/);
   writeFileSync(join(dir, 'big.yaml'), `# ${'x'.repeat(1 << 20)}\n`);
   assert.match(ptychostudy(['config', '--check', join(dir, 'big.yaml')]).stderr, /big\.yaml: \d+ bytes; a settings file has at most 1048576/);
   assert.match(ptychostudy(['config', '--check', join(dir, 'missing.yaml')]).stderr, /--check \S+missing\.yaml: no such file/);
