@@ -4,6 +4,14 @@ import { commands } from './commands/index.js';
 import { packageVersion } from '../version.js';
 import { helpWidth } from './help.js';
 
+// A reader that stops early (`ptychostudy … | head`) closes the pipe: what is left to print is dropped and the
+// command goes on to its end (a run is not cut short by it), rather than dying of the unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 const program = new Command();
 program
   .name('ptychostudy')
