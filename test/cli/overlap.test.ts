@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writePhaseCDose, studySplit, corrupt, tempDir } from '../study/overlap-fixtures.js';
 import { loadNpz } from '../../src/npy/npz.js';
@@ -123,6 +123,17 @@ test('overlap CLI: bad usage exits 2 and writes nothing; existing outputs need -
   assert.equal(overlap('--phase-c-root', root, '--output-root', out, '--overwrite').status, 0);
   assert.deepEqual(readFileSync(file), before, 'same seed, same bytes');
   assert.ok(existsSync(join(out, 'dose_1000', 'dense', 'dense_test.npz')));
+});
+
+test('overlap CLI: an --out that is a file is bad usage (exit 2, one line), and the file is left as it was', () => {
+  const root = tempDir('cli-c');
+  writePhaseCDose(root, 1000, studySplit(60, 1), studySplit(60, 2));
+  const file = join(tempDir('cli-d'), 'a-file');
+  writeFileSync(file, 'not a directory\n');
+  const r = overlap('--phase-c-root', root, '--out', file);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^ptychostudy overlap: \S*a-file exists and is not a directory\n$/);
+  assert.equal(readFileSync(file, 'utf8'), 'not a directory\n');
 });
 
 test('overlap CLI over real `generate` output (quick preset, one dose): valid datasets with Phase C provenance', (t) => {

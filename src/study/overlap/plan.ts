@@ -60,6 +60,7 @@ export function planOverlap(settings: StudySettings, opts: OverlapRunOptions): O
   const phaseCRoot = resolve(opts.phaseCRoot);
   const outputRoot = resolve(opts.outputRoot);
   if (!exists(phaseCRoot) || !statSync(phaseCRoot).isDirectory()) throw new UsageError(`\`phaseCRoot\` ${opts.phaseCRoot} is not a directory`);
+  if (exists(outputRoot) && !statSync(outputRoot).isDirectory()) throw new UsageError(`${opts.outputRoot} exists and is not a directory`);
   const fractions = { ...settings.overlap.views };
   const views = [...new Set(opts.views ?? Object.keys(fractions))];
   if (views.length === 0) throw new UsageError('no overlap view selected');
