@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
@@ -52,6 +52,21 @@ test('ptychostudy compare / report: exit codes, --json, external models, usage e
     assert.equal(rep.status, 0, rep.stderr);
     assert.ok(existsSync(join(root, 'report', 'index.html')));
     assert.equal(run(['report', '--hub', join(root, 'nope')]).status, 2);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('ptychostudy compare: an --out that is a file is bad usage (exit 2, one line naming it), the file left as it was', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ptychostudy-compare-cli-'));
+  try {
+    const r = makeHub(root, { doses: [1000] });
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'not a directory\n');
+    const res = run(['compare', '--phase-c-root', r.c, '--phase-d-root', r.d, '--phase-f-root', r.f, '--out', file, '--quiet']);
+    assert.equal(res.status, 2, res.stderr);
+    assert.match(res.stderr, /^ptychostudy compare: \S*a-file exists and is not a directory\n$/);
+    assert.equal(readFileSync(file, 'utf8'), 'not a directory\n');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

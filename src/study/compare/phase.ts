@@ -17,6 +17,7 @@
  * waits for a busy lock (10 minutes by default); its own snapshot is written before, so a run that gives up
  * waiting keeps its rows there.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
@@ -118,6 +119,8 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const started = new Date();
   const startedAt = started.toISOString().replace(/\.\d+Z$/, 'Z');
   const plan = planComparisons(opts);
+  const out = statSync(opts.outputRoot, { throwIfNoEntry: false });
+  if (out && !out.isDirectory()) throw new UsageError(`${opts.outputRoot} exists and is not a directory`);
   const warnings = [...plan.warnings];
   for (const w of plan.warnings) onProgress({ kind: 'warning', message: w });
   const models = opts.models ?? [];
