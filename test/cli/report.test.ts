@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../tmp.js';
 
@@ -20,4 +20,16 @@ test('report --out a folder that holds nothing of a hub: exit 2, one line, no re
   const partial = run(['--out', root, '--quiet']);
   assert.equal(partial.status, 0, partial.stderr);
   assert.ok(existsSync(join(root, 'report', 'index.html')));
+});
+
+test('report --out a file, or a folder that is not there: exit 2, one line saying which', () => {
+  const root = tempDir('report-out-file');
+  const file = join(root, 'a-file');
+  writeFileSync(file, 'x');
+  const r = run(['--out', file]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^ptychostudy report: --out \S*a-file: expected a directory \(the hub\); found a file\n$/);
+  const missing = run(['--out', join(root, 'missing')]);
+  assert.equal(missing.status, 2, missing.stderr);
+  assert.match(missing.stderr, /^ptychostudy report: --out \S*missing: no such directory\n$/);
 });

@@ -28,7 +28,8 @@ export function register(program: Command): void {
     .action(action('report', async (f: { out?: string; hub?: string; quiet?: boolean }) => {
       const hub = aliased<string>(f, '--out', OLD_OUT);
       if (!hub) throw new UsageError('--out is required (the hub)');
-      if (!existsSync(hub) || !statSync(hub).isDirectory()) throw new UsageError(`--out ${hub}: no such directory`);
+      if (!existsSync(hub)) throw new UsageError(`--out ${hub}: no such directory`);
+      if (!statSync(hub).isDirectory()) throw new UsageError(`--out ${hub}: expected a directory (the hub); found a file`);
       // A folder with nothing of a hub (a phase's root, a typo) would get a page of "not available" and a report/ folder.
       const entries = [HUB.design, HUB.runState, HUB.phaseC, HUB.phaseD, HUB.phaseF, HUB.phaseG];
       if (!entries.some((e) => existsSync(join(hub, e)))) {
