@@ -4,6 +4,7 @@
  * names, kept as hidden aliases that still work. Also where a command's settings come from: the settings
  * file under the flags (flags override it), a resumed hub's settings under both.
  */
+import { existsSync, statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readSettingsFile } from '../settings/file.js';
@@ -57,3 +58,7 @@ export function settingsFrom(config: string | undefined, flags: StudySettingsInp
   return parseStudySettings(mergeSettings(mergeSettings(under, configInput(config)), flags) as StudySettingsInput);
 }
 
+/** Refuses (exit 2) a `--out` that names a file: a command that reads a hub needs its directory. */
+export function refuseFileAsHub(hub: string): void {
+  if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`--out ${hub}: expected a directory (the hub); found a file`);
+}

@@ -33,3 +33,14 @@ test('report --out a file, or a folder that is not there: exit 2, one line sayin
   assert.equal(missing.status, 2, missing.stderr);
   assert.match(missing.stderr, /^ptychostudy report: --out \S*missing: no such directory\n$/);
 });
+
+test('status and cancel --out a file: exit 2, one line saying it is a file, not an ENOTDIR from inside the hub', () => {
+  const root = tempDir('status-out-file');
+  const file = join(root, 'a-file');
+  writeFileSync(file, 'x');
+  for (const command of ['status', 'cancel']) {
+    const r = spawnSync(process.execPath, [cli, command, '--out', file], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^ptychostudy ${command}: --out \\S*a-file: expected a directory \\(the hub\\); found a file\\n$`));
+  }
+});

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { addOutOption, aliased } from '../options.js';
+import { addOutOption, aliased, refuseFileAsHub } from '../options.js';
 import { UsageError } from '../../errors.js';
 
 /** `ptychostudy cancel --out H`: scancel on the hub's queued and running SLURM jobs. */
@@ -20,6 +20,7 @@ export function register(program: Command): void {
     .action(action('cancel', async (f: { out?: string; hub?: string }) => {
       const hub = aliased<string>(f, '--out', ['--hub']);
       if (!hub) throw new UsageError('--out is required (the hub)');
+      refuseFileAsHub(hub);
       const { cancelHome } = await import('../../study/slurm/follow.js'); // loaded when used: the CLI starts fast
       const { shellQuote } = await import('../../study/slurm/script.js');
       const r = await cancelHome(hub);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { action } from '../action.js';
-import { addOutOption, aliased } from '../options.js';
+import { addOutOption, aliased, refuseFileAsHub } from '../options.js';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { HUB } from '../../study/hub/layout.js';
@@ -29,7 +29,7 @@ export function register(program: Command): void {
       const hub = aliased<string>(f, '--out', OLD_OUT);
       if (!hub) throw new UsageError('--out is required (the hub)');
       if (!existsSync(hub)) throw new UsageError(`--out ${hub}: no such directory`);
-      if (!statSync(hub).isDirectory()) throw new UsageError(`--out ${hub}: expected a directory (the hub); found a file`);
+      refuseFileAsHub(hub);
       // A folder with nothing of a hub (a phase's root, a typo) would get a page of "not available" and a report/ folder.
       const entries = [HUB.design, HUB.runState, HUB.phaseC, HUB.phaseD, HUB.phaseF, HUB.phaseG];
       if (!entries.some((e) => existsSync(join(hub, e)))) {

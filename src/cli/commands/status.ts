@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { integerFlag } from '../flags.js';
-import { addOutOption, aliased } from '../options.js';
+import { addOutOption, aliased, refuseFileAsHub } from '../options.js';
 import { UsageError } from '../../errors.js';
 import { finishLine, failureLine, stepLine } from '../progress/slurm.js';
 
@@ -32,6 +32,7 @@ export function register(program: Command): void {
     .action(action('status', async (f: Flags) => {
       const hub = aliased<string>(f as Record<string, unknown>, '--out', ['--hub']);
       if (!hub) throw new UsageError('--out is required (the hub)');
+      refuseFileAsHub(hub);
       const n = integerFlag('--submission', f.submission) ?? null;
       // loaded when used: the CLI starts fast
       const { submissionNumbers, submissionView } = await import('../../study/slurm/follow.js');
