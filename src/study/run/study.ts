@@ -404,6 +404,8 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
 
   await phase('compare', async () => {
     readMetricsSummary(join(roots.g, PHASE_G.summaryJson)); // present but broken: InputError naming it, before anything is written
+    // failed comparisons are tried again (a full disk since emptied), as failed reconstructions are
+    if ((state.phases.compare?.failures ?? 0) > 0) return null;
     return compareUnchanged(hub, state) ? 'inputs and outputs unchanged' : null;
   }, async () => {
     const { runComparison } = await import('../compare/phase.js');
