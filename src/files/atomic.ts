@@ -29,7 +29,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string | readon
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });
-    throw err;
+    throw writeFailed(path, err);
   }
   closeSync(fd);
   try {
@@ -39,6 +39,17 @@ export function writeFileAtomic(path: string, data: Uint8Array | string | readon
     rmSync(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * A failed write or sync (a full disk, a file size limit, an I/O error) as an Error naming the file being written:
+ * Node's own message ("ENOSPC: no space left on device, write") names none. The code (`ENOSPC`) is kept.
+ */
+function writeFailed(path: string, err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  const out: NodeJS.ErrnoException = new Error(`${path}: cannot be written (${e instanceof Error ? e.message : String(err)})`, { cause: err });
+  if (e?.code !== undefined) out.code = e.code;
+  return out;
 }
 
 /** JSON with two-space indent and a trailing newline, written atomically. */
