@@ -18,6 +18,7 @@ import { issueLine, settingsIssues } from '../../settings/parse.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
+import { shownJson } from '../../text.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
@@ -153,7 +154,29 @@ export function readHubSettings(hub: string): StudySettings | null {
   if (issues.length > 0) {
     throw new InputError(`${path}: ${issueLine(issues[0]!).replace(/`/g, '')}; this hub cannot be resumed — use a new hub`);
   }
-  return parseStudySettings(value as Parameters<typeof parseStudySettings>[0]);
+  const settings = parseStudySettings(value as Parameters<typeof parseStudySettings>[0]);
+  checkAgainstRecord(path, settings, state.settings);
+  return settings;
+}
+
+/** The setting each key of the run.json record stands for (as messages name it). */
+const RECORD_SETTING: Readonly<Record<Exclude<keyof RunSettings, 'base_npz'>, string>> = {
+  preset: 'preset', doses: 'simulation.doses', epochs: 'reconstruction.epochs', simulation_seed: 'simulation.seed',
+  overlap_seed: 'overlap.seed', reconstruction_seed: 'reconstruction.seed', n_images: 'simulation.nImages',
+};
+
+/**
+ * Refuses a settings.json whose values differ from those run.json records the hub was made with (it was edited
+ * since): resuming with it would redo part of the study with other settings while run.json and design.json still
+ * describe the old ones. The base NPZ is left out: run.json records it as given, relative to that run's folder.
+ */
+function checkAgainstRecord(path: string, settings: StudySettings, recorded: RunSettings): void {
+  const now = runSettingsOf(settings);
+  for (const [key, setting] of Object.entries(RECORD_SETTING) as [keyof typeof RECORD_SETTING, string][]) {
+    if (JSON.stringify(now[key]) === JSON.stringify(recorded[key])) continue;
+    throw new InputError(`${path}: key '${setting}': expected ${shownJson(recorded[key])} (what ${RUN_STATE_FILE} records this hub was made with); ` +
+      `found ${shownJson(now[key])}; it was changed since the hub ran — put the value back, or start a new hub from it (ptychostudy run --config ${path} --out NEW_HUB)`);
+  }
 }
 
 /** The settings that differ between a hub and a request and would change its results (empty: it may resume). */
