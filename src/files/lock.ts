@@ -17,6 +17,7 @@
  *            A lock that cannot be parsed (empty: a crash between create and write of the O_EXCL path,
  *            or a foreign file) is held while younger than 10 s, stale after. A lock of the earlier
  *            format (the pid only) is this host's: stale when that pid is gone or started after the lock.
+            A directory or a symbolic link in the lock's place is an InputError naming it (never followed or removed).
  *  take over only under a second lock (`<lock>.takeover`, held for microseconds): the lock is read again
  *            and judged again, renamed to a unique name, and removed only if the renamed file is the
  *            same file (device + inode) that was judged stale — so two processes that both see a stale
@@ -26,7 +27,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, existsSync, fstatSync, fsyncSync, futimesSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync,
+  closeSync, constants, existsSync, fstatSync, fsyncSync, futimesSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync,
   renameSync, rmdirSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
@@ -35,6 +36,7 @@ import { Worker } from 'node:worker_threads';
 import { InputError, UsageError } from '../errors.js';
 import { printable } from '../text.js';
 import { tempNameFor } from './atomic.js';
+import { entryKind } from './regular.js';
 
 /** Default lease: a lock of another host is stale when its heartbeat is older than this. */
 export const DEFAULT_LEASE_MS = 60_000;
@@ -188,13 +190,17 @@ interface LockFileState {
 function readLockFile(path: string): LockFileState | null {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // never through a symbolic link: this process creates lock files, never links to them
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new InputError(`${path}: cannot read the lock file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') throw notALockFile(path, 'a symbolic link');
+    throw new InputError(`${path}: cannot read the lock file (${code ?? String(err)})`);
   }
   try {
     const st = fstatSync(fd);
+    if (!st.isFile()) throw notALockFile(path, entryKind(st));
     const buf = Buffer.alloc(Math.min(st.size, MAX_LOCK_BYTES));
     let n = 0;
     while (n < buf.length) {
@@ -207,6 +213,11 @@ function readLockFile(path: string): LockFileState | null {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The lock's name is taken by something else (a directory, a symbolic link): it is neither held nor stale, and left alone. */
+function notALockFile(path: string, found: string): InputError {
+  return new InputError(`${path}: expected a lock file (a regular file this program creates); found ${found} — move it away`);
 }
 
 function parseRecord(text: string): LockRecord | null {
