@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { exists } from '../../files/atomic.js';
+import { checkWritableDir } from '../../files/writable.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { discoverDoses, doseDirName, phaseDViewFiles } from '../hub/layout.js';
 import type { PlannedJob } from '../phase.js';
@@ -61,6 +62,7 @@ export function planOverlap(settings: StudySettings, opts: OverlapRunOptions): O
   const outputRoot = resolve(opts.outputRoot);
   if (!exists(phaseCRoot) || !statSync(phaseCRoot).isDirectory()) throw new UsageError(`\`phaseCRoot\` ${opts.phaseCRoot} is not a directory`);
   if (exists(outputRoot) && !statSync(outputRoot).isDirectory()) throw new UsageError(`${opts.outputRoot} exists and is not a directory`);
+  checkWritableDir(outputRoot, '`outputRoot`');
   const fractions = { ...settings.overlap.views };
   const views = [...new Set(opts.views ?? Object.keys(fractions))];
   if (views.length === 0) throw new UsageError('no overlap view selected');

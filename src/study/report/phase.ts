@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { removeEntriesStartingWith } from '../../files/dirs.js';
+import { checkWritableDir } from '../../files/writable.js';
 import { MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { page, type Section } from '../../report/html.js';
 import { REPORT } from '../hub/layout.js';
@@ -61,7 +62,9 @@ export interface ReportOptions {
  * the same hub waits for it, up to `lockWaitMs`, default 10 minutes: both rebuild the image directory).
  */
 export async function buildReport(hub: string, lockWaitMs = MERGE_WAIT_MS, opts: ReportOptions = {}): Promise<ReportResult> {
-  return withLock(join(planReport(hub, opts.shownRun).outDir, REPORT.lock), 'report', 'report directory',
+  const outDir = planReport(hub, opts.shownRun).outDir;
+  checkWritableDir(outDir, 'report directory'); // a read-only hub: one line naming it, before the lock
+  return withLock(join(outDir, REPORT.lock), 'report', 'report directory',
     () => writeReport(hub, opts), { waitMs: lockWaitMs });
 }
 

@@ -19,6 +19,7 @@ import { dirname, join, relative } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { utcSeconds } from '../../files/dirs.js';
+import { checkWritableDir } from '../../files/writable.js';
 import { MERGE_WAIT_MS, tryLock, waitForLock, withLock, type HeldLock } from '../../files/lock.js';
 import { InputError, UsageError } from '../../errors.js';
 import { readProbeFile } from '../../data/probe-file.js';
@@ -106,6 +107,7 @@ function keptNote(hub: string, keptIn: string | null): string {
  */
 export async function runStudy(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void = () => {}): Promise<RunResult> {
   if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found a file`);
+  checkWritableDir(hub, '`hub`'); // a read-only hub: one line naming it, not the lock's temporary file
   const lock = tryLock(join(hub, HUB.lock), 'study run', 'hub');
   try {
     // the files the settings name, as the hub records them (settings.json): the same files wherever a later command runs
