@@ -103,18 +103,17 @@ function keptNote(hub: string, keptIn: string | null): string {
 
 /**
  * Runs (or resumes) the study `settings` describe into `hub`, holding the hub's lock (`.run.lock`): a second
- * `run` into the same hub fails at once, naming the holder. Each phase also takes its own root's lock.
+ * `run` into the same hub fails at once, naming the holder; a run whose lock was taken over meanwhile ends with
+ * an error saying so. Each phase also takes its own root's lock.
  */
 export async function runStudy(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void = () => {}): Promise<RunResult> {
   if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found a file`);
   checkWritableDir(hub, '`hub`'); // a read-only hub: one line naming it, not the lock's temporary file
-  const lock = tryLock(join(hub, HUB.lock), 'study run', 'hub');
-  try {
+  // taken at once (a busy hub: LockBusyError naming the holder); a lock taken over while the run held it (its
+  // heartbeat stopped for longer than the lease) ends the run with an error saying so (withLock)
+  return withLock(join(hub, HUB.lock), 'study run', 'hub',
     // the files the settings name, as the hub records them (settings.json): the same files wherever a later command runs
-    return await studyInHub(hub, withAbsolutePaths(settings), onEvent);
-  } finally {
-    lock.release();
-  }
+    () => studyInHub(hub, withAbsolutePaths(settings), onEvent));
 }
 
 /** design.json: the preset (its values and the scene's parameters), the reference design record, the settings. */
