@@ -8,7 +8,7 @@
  * their content from before the run is written into the same history directory once the run keeps
  * anything, so the history directory says which run the kept files came from.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
@@ -38,11 +38,13 @@ export function sameBytes(a: string, b: string): boolean {
 
 /**
  * Refuses (InputError, nothing written) a root whose `history` is not a directory: the kept files could not go
- * there. `purpose` says what the directory is for, in the message.
+ * there — nor a symbolic link, even to a directory: the kept files would leave the root for wherever it points.
+ * `purpose` says what the directory is for, in the message.
  */
 export function checkHistoryDir(root: string, purpose = 'where replaced outputs are kept'): void {
   const h = join(root, HISTORY_DIR);
-  if (existsSync(h) && !statSync(h).isDirectory()) throw new InputError(`${h}: expected a directory (${purpose}); found a file`);
+  const st = lstatSync(h, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) throw new InputError(`${h}: expected a directory (${purpose}); found ${st.isSymbolicLink() ? 'a symbolic link' : 'a file'}`);
 }
 
 export class EarlierFiles {

@@ -14,7 +14,7 @@ import { InputError } from '../../errors.js';
 import { createUniqueDir } from '../../files/dirs.js';
 import { isSafeName, recordPath, SAFE_NAME_RULE } from '../../files/paths.js';
 import { checkWritableDir } from '../../files/writable.js';
-import { HISTORY_DIR } from '../../files/earlier.js';
+import { checkHistoryDir, HISTORY_DIR } from '../../files/earlier.js';
 import { jobDir, PHASE_G, type JobAddress } from '../hub/layout.js';
 
 /** The files a job leaves in its directory (moved away together when a later run replaces them). */
@@ -77,6 +77,7 @@ export function checkJobOutputs(outputRoot: string, jobs: readonly JobAddress[])
         throw new InputError(`${p}: expected a regular file (a job output the next run moves to ${HISTORY_DIR}/); found ${st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symbolic link' : 'something else'}`);
       }
     }
+    checkHistoryDir(dir, 'job history directory');
     const hist = join(dir, HISTORY_DIR);
     if (lstatSync(hist, { throwIfNoEntry: false })) checkWritableDir(hist, 'job history directory');
     jobFilesRunId(dir);

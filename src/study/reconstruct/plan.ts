@@ -6,6 +6,7 @@
 import { patternSizeOf } from '../../data/dataset.js';
 import { checkProbeModes } from '../../data/memory.js';
 import { readProbeFile } from '../../data/probe-file.js';
+import { checkHistoryDir } from '../../files/earlier.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -89,6 +90,7 @@ export function planReconstruction(settings: StudySettings, opts: Reconstruction
   });
   const { selected, skipped: filterSkips } = applyFilters(allJobs, filters);
   for (const dir of [artifactRoot, ...selected.map((j) => j.outputDir)]) checkWritableDir(dir, dir === artifactRoot ? '`artifactRoot`' : 'job output directory');
+  for (const j of selected) checkHistoryDir(j.outputDir, 'where a job\'s earlier outputs are kept');
   const considered = new Set<string>();
   for (const dose of doses) for (const view of VIEWS) for (const split of SPLITS) considered.add(jobKey({ dose, view, split }));
 
