@@ -632,11 +632,19 @@ export async function withLock<T>(lockPath: string, owner: string, place: string
     lock.release();
     throw err;
   }
+  releaseChecked(lock, lockPath, owner, place);
+  return out;
+}
+
+/**
+ * Releases `lock` at the end of work that succeeded; throws an Error saying so when the lock was taken over
+ * meanwhile (no heartbeat for longer than the lease): another process may have written at the same time.
+ */
+export function releaseChecked(lock: HeldLock, lockPath: string, owner: string, place: string): void {
   const lost = lock.lost;
   lock.release();
   if (lost) {
     throw new Error(`${dirname(lockPath)}: the lock ${lockPath} was taken over while this ${owner} held it (its heartbeat stopped for ` +
       `longer than the lease); another process may have written into this ${place} at the same time — check its merged files`);
   }
-  return out;
 }

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { EarlierFiles } from '../../files/earlier.js';
-import { tryLock } from '../../files/lock.js';
+import { releaseChecked, tryLock } from '../../files/lock.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { PHASE_D } from '../hub/layout.js';
 import { localExecutor, type Executor, type Phase } from '../phase.js';
@@ -39,7 +39,8 @@ export interface OverlapSummary {
 export async function runOverlap(settings: StudySettings, opts: OverlapRunOptions,
   onProgress: (p: OverlapProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<OverlapSummary> {
   const planned = planOverlap(settings, opts);
-  const lock = tryLock(join(planned.outputRoot, PHASE_D.lock), 'overlap run', 'Phase D root');
+  const lockPath = join(planned.outputRoot, PHASE_D.lock);
+  const lock = tryLock(lockPath, 'overlap run', 'Phase D root');
   const manifest = join(planned.outputRoot, PHASE_D.manifest);
   const doses: DoseSummary[] = [];
   let earlier: EarlierFiles | null = null;
@@ -50,8 +51,10 @@ export async function runOverlap(settings: StudySettings, opts: OverlapRunOption
     readOverlapManifest(manifest); // a broken manifest stops the run before any view is written
     await executor.run(overlapPhase, plan, plan.jobs, onProgress, (_job, r) => { doses.push(r); });
     writeOverlapManifest(manifest, plan, doses);
-  } finally {
+  } catch (err) {
     lock.release();
+    throw err;
   }
+  releaseChecked(lock, lockPath, 'overlap run', 'Phase D root');
   return { doses, failed: doses.filter((d) => d.status === 'failed').length, manifest, keptIn: earlier?.historyDir ?? null };
 }

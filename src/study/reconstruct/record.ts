@@ -15,7 +15,7 @@ import { InputError } from '../../errors.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { compactUtc, createUniqueDir } from '../../files/dirs.js';
 import { fingerprint } from '../../files/fingerprint.js';
-import { acquireLock } from '../../files/lock.js';
+import { releaseChecked, tryLock } from '../../files/lock.js';
 import { recordPath } from '../../files/paths.js';
 import { NpzReader } from '../../npy/npz.js';
 import { reconstructionSettingsSha256, stableJson } from '../../settings/fingerprint.js';
@@ -73,6 +73,8 @@ export interface ReconstructionRun {
   priorManifest: Manifest | null;
   priorSkip: SkipSummary | null;
   release: () => void;
+  /** Releases the lock at the end of the run; throws when it was taken over meanwhile (another writer may have written). */
+  releaseAtEnd: () => void;
 }
 
 function jobRecord(job: ReconstructionJob): JobRecord {
@@ -187,7 +189,11 @@ export async function jobsToRun(plan: ReconstructionPlan): Promise<Reconstructio
 /** Starts a run: lock, resume check, run id, the first merged record; emits the 'plan' event. */
 export async function startReconstruction(plan: ReconstructionPlan, emit: (e: PhaseFEvent) => void): Promise<ReconstructionRun> {
   mkdirSync(plan.artifactRoot, { recursive: true });
-  const release = acquireLock(join(plan.artifactRoot, PHASE_F.lock), 'reconstruct run', 'artifact root');
+  const lockPath = join(plan.artifactRoot, PHASE_F.lock);
+  const lock = tryLock(lockPath, 'reconstruct run', 'artifact root');
+  const release = (): void => lock.release();
+  /** At the end of a run that succeeded: an Error when the lock was taken over meanwhile. */
+  const releaseAtEnd = (): void => releaseChecked(lock, lockPath, 'reconstruct run', 'artifact root');
   try {
     // read again under the lock: the plan's read may predate another run's last merge
     const read = readManifest(plan.manifestPath);
@@ -212,7 +218,7 @@ export async function startReconstruction(plan: ReconstructionPlan, emit: (e: Ph
     const run: ReconstructionRun = {
       plan, runId, snapshotDir: join(runsDir, runId), started, priorResults, alreadyComplete, toRun, skippedJobs, concurrency,
       threads: plan.threads ?? (concurrency > 1 ? 1 : undefined),
-      results: [], archived: new Map(), failed: 0, priorManifest, priorSkip, release,
+      results: [], archived: new Map(), failed: 0, priorManifest, priorSkip, release, releaseAtEnd,
     };
     emit({
       type: 'plan', runId, snapshotDir: run.snapshotDir, totalJobs: plan.allJobs.length, selected: plan.selected.map(ref),
@@ -256,8 +262,12 @@ export interface PhaseFSummary {
   skipSummary: SkipSummary;
 }
 
-/** Ends the run: its own files (immutable snapshot), then the merged files with the same timestamp; releases the lock. */
+/**
+ * Ends the run: its own files (immutable snapshot), then the merged files with the same timestamp; releases the
+ * lock — and throws when it was taken over while the run held it (another process may have written meanwhile).
+ */
 export function finishReconstruction(run: ReconstructionRun, emit: (e: PhaseFEvent) => void): PhaseFSummary {
+  let summary: PhaseFSummary;
   try {
     const { plan } = run;
     const finished = new Date().toISOString();
@@ -268,7 +278,7 @@ export function finishReconstruction(run: ReconstructionRun, emit: (e: PhaseFEve
       chmodSync(join(run.snapshotDir, name), 0o444); // a snapshot is never rewritten
     }
     const { manifest, skip } = writeMerged(run, finished, finished, emit);
-    return {
+    summary = {
       runId: run.runId, snapshotDir: run.snapshotDir, manifestPath: plan.manifestPath, skipSummaryPath: plan.skipSummaryPath,
       totalJobs: plan.allJobs.length, filteredJobs: plan.selected.length, skippedCount: run.skippedJobs.length,
       missingPhaseDCount: plan.missing.length, alreadyComplete: run.alreadyComplete.length,
@@ -276,7 +286,10 @@ export function finishReconstruction(run: ReconstructionRun, emit: (e: PhaseFEve
       failed: run.failed, dryRun: plan.dryRun, exitCode: run.failed > 0 ? 1 : 0,
       results: ownManifest.execution_results, manifest, skipSummary: skip,
     };
-  } finally {
+  } catch (err) {
     run.release();
+    throw err;
   }
+  run.releaseAtEnd();
+  return summary;
 }

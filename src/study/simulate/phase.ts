@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { EarlierFiles } from '../../files/earlier.js';
-import { tryLock } from '../../files/lock.js';
+import { releaseChecked, tryLock } from '../../files/lock.js';
 import type { PresetName, StudySettings } from '../../settings/schema.js';
 import { PHASE_C } from '../hub/layout.js';
 import { localExecutor, type Executor, type Phase } from '../phase.js';
@@ -47,7 +47,8 @@ export async function runSimulation(settings: StudySettings, opts: SimulationRun
   onProgress: (p: PhaseCProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<PhaseCResult> {
   const t0 = performance.now();
   const planned = planSimulation(settings, opts);
-  const lock = tryLock(join(planned.outputRoot, PHASE_C.lock), 'generate run', 'Phase C root');
+  const lockPath = join(planned.outputRoot, PHASE_C.lock);
+  const lock = tryLock(lockPath, 'generate run', 'Phase C root');
   const doses: SimulationJobResult[] = [];
   let plan: SimulationPlan;
   try {
@@ -61,9 +62,11 @@ export async function runSimulation(settings: StudySettings, opts: SimulationRun
       manifest.add(r);
       doses.push(r);
     });
-  } finally {
+  } catch (err) {
     lock.release();
+    throw err;
   }
+  releaseChecked(lock, lockPath, 'generate run', 'Phase C root');
   const first = doses[0];
   if (first === undefined) throw new Error('internal: Phase C simulated no dose');
   return {

@@ -92,7 +92,7 @@ function rebuildRun(ctx: StepContext, start: Start, results: ExecutionResult[], 
     priorResults: new Map((priorManifest?.execution_results ?? []).map((r) => [jobKey(r), r])),
     alreadyComplete: jobs(start.already_complete), toRun: jobs(start.to_run), skippedJobs: start.skipped_jobs,
     concurrency: 1, threads: threadsOf(ctx), results, archived, failed: results.filter((r) => r.status !== 'success').length,
-    priorManifest, priorSkip, release: () => {},
+    priorManifest, priorSkip, release: () => {}, releaseAtEnd: () => {}, // the merge step holds its own lock (merge-lock.ts)
   };
 }
 
