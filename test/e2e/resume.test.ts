@@ -9,11 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmp } from '../study/reconstruct-helpers.js';
 import { waitFor } from './child.js';
+import { snapshot } from './tree-snapshot.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const TINY = ['--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1'];
@@ -21,21 +21,6 @@ const TINY = ['--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epoch
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, 'run', ...args], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, NO_COLOR: '1' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Every file and directory under `root`: size, modification time and SHA-256 of files. */
-function snapshot(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      const st = statSync(p);
-      if (st.isDirectory()) { out.set(relative(root, p) + '/', `dir ${st.mtimeMs}`); walk(p); continue; }
-      out.set(relative(root, p), `${st.size} ${st.mtimeMs} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`);
-    }
-  };
-  walk(root);
-  return out;
 }
 
 function changed(a: Map<string, string>, b: Map<string, string>): string[] {
