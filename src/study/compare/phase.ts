@@ -34,6 +34,7 @@ import { recordPath } from '../../files/paths.js';
 import { compareJob, modelSlug, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ExternalModel } from './plan.js';
 import { mergeSummary, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
+import { phaseCMetadataCompliance } from './phase-c-compliance.js';
 
 export interface PhaseGOptions extends CompareFilters {
   phaseCRoot: string;
@@ -161,7 +162,8 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   // This run's own rows first (its private directory): kept whatever happens to the merge.
   const snapshot = join(opts.outputRoot, PHASE_G.runs, runId);
   const snapshotJson = join(snapshot, PHASE_G.summaryJson);
-  writeJsonAtomic(snapshotJson, mergeSummary(null, { rows, skipped, record, jobs }));
+  const phaseC = phaseCMetadataCompliance(opts.phaseCRoot, opts.outputRoot);
+  writeJsonAtomic(snapshotJson, mergeSummary(null, { rows, skipped, record, jobs, phaseC }));
   const mdPath = join(opts.outputRoot, PHASE_G.summaryMd);
   const csvPath = join(opts.outputRoot, PHASE_G.summaryCsv);
   const chartsDir = join(opts.outputRoot, PHASE_G.charts);
@@ -171,7 +173,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
     ({ merged, charts } = await withLock(join(opts.outputRoot, PHASE_G.lock), 'compare run', 'output root', async () => {
       // read again under the lock: another run may have merged since this one started, or replaced the
       // files of one of this run's jobs since (then that job's current rows stay the other run's)
-      const m = mergeSummary(readMetricsSummary(summaryPath), { rows, skipped, record, jobs: jobs.map((j) => withOwner(opts.outputRoot, j)) });
+      const m = mergeSummary(readMetricsSummary(summaryPath), { rows, skipped, record, jobs: jobs.map((j) => withOwner(opts.outputRoot, j)), phaseC });
       writeJsonAtomic(summaryPath, m);
       writeFileAtomic(mdPath, summaryMarkdown(m));
       writeFileAtomic(csvPath, summaryCsv(m));

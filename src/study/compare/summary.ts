@@ -15,6 +15,7 @@ import {
 } from '../hub/metrics-summary.js';
 import type { JobArchive } from './files.js';
 import { csvField, csvNumber } from './csv.js';
+import type { PhaseCCompliance, PhaseCSplitCompliance } from './phase-c-compliance.js';
 
 /** What each metric means (written into the summary so a reader of the JSON alone knows). */
 export const DEFINITIONS: Record<string, string> = {
@@ -74,7 +75,8 @@ export interface JobOutcome {
 }
 
 /**
- * Merges this run's rows and skips into the prior summary. Every job the run compared, skipped or failed
+ * Merges this run's rows and skips into the prior summary (and `phaseC`, the Phase C metadata compliance as
+ * this run found it, in place of the prior one's). Every job the run compared, skipped or failed
  * replaces that job's current rows and skip entry: an earlier row of a model the run compared again moves
  * into the new row's `history`; one of a model it did not compare (or of a job it skipped) moves to
  * `superseded_rows`. A history entry whose files the run moved into the job's history folder records where
@@ -84,7 +86,7 @@ export interface JobOutcome {
  * Without `jobs` the jobs are those of the rows and skips, with no files moved.
  */
 export function mergeSummary(prior: MetricsSummary | null,
-  run: { rows: SummaryRowCore[]; skipped: SkippedJob[]; record: PhaseGRun; jobs?: JobOutcome[] }): MetricsSummary {
+  run: { rows: SummaryRowCore[]; skipped: SkippedJob[]; record: PhaseGRun; jobs?: JobOutcome[]; phaseC?: PhaseCCompliance }): MetricsSummary {
   const runId = run.record.run_id;
   const outcomes = new Map<string, JobOutcome>();
   for (const j of run.jobs ?? []) outcomes.set(jobKeyOf(j), j);
@@ -143,7 +145,7 @@ export function mergeSummary(prior: MetricsSummary | null,
   }
   for (const s of run.skipped) if (outcomes.get(jobKeyOf(s))?.superseded_by === undefined) skipped.set(jobKeyOf(s), s);
   const runs = [...(prior?.runs ?? []).filter((r) => r.run_id !== runId), run.record];
-  return buildSummary(rows, [...skipped.values()], runs, [...superseded.values()]);
+  return buildSummary(rows, [...skipped.values()], runs, [...superseded.values()], run.phaseC ?? prior?.phase_c_metadata_compliance);
 }
 
 /** History entries oldest first (by when they were computed; stable for equal times). */
@@ -157,7 +159,8 @@ function stripHistory(r: SummaryRow): SummaryRowCore {
 }
 
 /** Assembles a summary (counts, reference-style job list, aggregates) from rows, skips and runs. */
-export function buildSummary(rows: SummaryRow[], skipped: SkippedJob[], runs: PhaseGRun[], superseded: SupersededRow[] = []): MetricsSummary {
+export function buildSummary(rows: SummaryRow[], skipped: SkippedJob[], runs: PhaseGRun[], superseded: SupersededRow[] = [],
+  phaseC?: PhaseCCompliance): MetricsSummary {
   rows.sort(compareRows);
   skipped.sort(compareJobs);
   const jobs = new Map<string, MetricsSummary['jobs'][number]>();
@@ -190,6 +193,7 @@ export function buildSummary(rows: SummaryRow[], skipped: SkippedJob[], runs: Ph
     ...(superseded.length > 0 ? { superseded_rows: superseded.sort((a, b) => compareRows(a, b) || (a.computed_at < b.computed_at ? -1 : a.computed_at > b.computed_at ? 1 : 0)) } : {}),
     runs,
     definitions: DEFINITIONS,
+    ...(phaseC !== undefined ? { phase_c_metadata_compliance: phaseC } : {}),
   };
 }
 
@@ -257,6 +261,21 @@ export function summaryMarkdown(s: MetricsSummary): string {
     L.push('| dose | view | split | reason |', '|---:|---|---|---|');
     for (const j of s.skipped_jobs) L.push(`| ${j.dose} | ${j.view} | ${j.split} | ${esc(j.reason)} |`);
     L.push('');
+  }
+  const c = s.phase_c_metadata_compliance;
+  if (c !== undefined) {
+    L.push('## Phase C Metadata Compliance', '', 'Validation of Phase C NPZ files for _metadata and canonical transformations.', '');
+    if ('error' in c && typeof c.error === 'string') L.push(esc(c.error), '');
+    else {
+      const mark = (b: boolean): string => (b ? '✓' : '✗');
+      L.push('| dose | split | file | _metadata | transpose_rename_convert | compliant |', '|---|---|---|:-:|:-:|:-:|');
+      for (const [dose, splits] of Object.entries(c as Record<string, Record<string, PhaseCSplitCompliance>>)) {
+        for (const [split, e] of Object.entries(splits)) {
+          L.push(`| ${dose} | ${split} | ${esc(e.npz_path)}${e.error ? ` (${esc(e.error)})` : ''} | ${mark(e.has_metadata)} | ${mark(e.has_canonical_transform)} | ${mark(e.compliant)} |`);
+        }
+      }
+      L.push('');
+    }
   }
   L.push('## Runs', '', '| run | started | filters | compared | failed | skipped |', '|---|---|---|---:|---:|---:|');
   for (const r of s.runs) {

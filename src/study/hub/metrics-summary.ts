@@ -99,6 +99,16 @@ export const PhaseGRunSchema = z.object({
 });
 export type PhaseGRun = z.infer<typeof PhaseGRunSchema>;
 
+const PhaseCSplitComplianceSchema = z.object({
+  npz_path: z.string(), has_metadata: z.boolean(), has_canonical_transform: z.boolean(), compliant: z.boolean(),
+  error: z.string().optional(),
+});
+/** Per `dose_<D>` and split (study/compare/phase-c-compliance.ts), or `{ error }` without a Phase C root. */
+export const PhaseCComplianceSchema = z.union([
+  z.object({ error: z.string() }).strict(),
+  z.record(z.string().regex(/^dose_\d+$/), z.record(split, PhaseCSplitComplianceSchema)),
+]);
+
 export const MetricsSummarySchema = z.object({
   schema_version: z.literal(SUMMARY_SCHEMA_VERSION),
   generated_at: z.string(),
@@ -118,6 +128,8 @@ export const MetricsSummarySchema = z.object({
   superseded_rows: z.array(SupersededRowSchema).optional(),
   runs: z.array(PhaseGRunSchema),
   definitions: z.record(z.string(), z.string()),
+  /** Phase C `_metadata` compliance as of the latest run (absent in summaries written before). */
+  phase_c_metadata_compliance: PhaseCComplianceSchema.optional(),
 });
 export type MetricsSummary = z.infer<typeof MetricsSummarySchema>;
 

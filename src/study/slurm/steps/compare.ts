@@ -14,6 +14,7 @@ import { compactUtc, createUniqueDir } from '../../../files/dirs.js';
 import { compareJob, type CompareJobResult, type ComparisonRun } from '../../compare/job.js';
 import { planComparisons, type CompareJob, type ExternalModel } from '../../compare/plan.js';
 import { mergeSummary, summaryCsv, summaryMarkdown, type JobOutcome } from '../../compare/summary.js';
+import { phaseCMetadataCompliance } from '../../compare/phase-c-compliance.js';
 import { checkJobOutputs } from '../../compare/files.js';
 import { checkModelNames, withOwner } from '../../compare/phase.js';
 import { recordPath } from '../../../files/paths.js';
@@ -155,10 +156,11 @@ export const compareStep: ClusterStep = {
     // too): rows another run merged since this one started are kept; this run's earlier merges are replaced.
     // A job whose files another run has replaced since keeps that run's rows current (as a local run).
     const outcomes = jobs.map((j) => withOwner(o.outputRoot, j));
-    const merged = mergeSummary(readMetricsSummary(join(o.outputRoot, PHASE_G.summaryJson)), { rows, skipped, record, jobs: outcomes });
+    const phaseC = phaseCMetadataCompliance(o.phaseCRoot, o.outputRoot);
+    const merged = mergeSummary(readMetricsSummary(join(o.outputRoot, PHASE_G.summaryJson)), { rows, skipped, record, jobs: outcomes, phaseC });
     if (failures !== null) {
       writeJsonAtomic(join(o.outputRoot, PHASE_G.runs, start.run_id, PHASE_G.summaryJson),
-        mergeSummary(null, { rows, skipped, record, jobs: jobs.map(({ filesRunId: _f, ...j }) => j) }));
+        mergeSummary(null, { rows, skipped, record, jobs: jobs.map(({ filesRunId: _f, ...j }) => j), phaseC }));
     }
     writeJsonAtomic(join(o.outputRoot, PHASE_G.summaryJson), merged);
     if (failures !== null) {
