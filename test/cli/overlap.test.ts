@@ -92,6 +92,29 @@ test('overlap CLI: a corrupted Phase C file fails that dose (exit 1), the other 
   assert.ok(existsSync(join(out, 'dose_10000', 'sparse', 'metrics_bundle.json')));
 });
 
+test('overlap CLI: the reference\'s legacy flags --doses and --views (space-separated lists) select doses and views', () => {
+  const root = tempDir('cli-c');
+  for (const dose of [1000, 10000, 100000]) writePhaseCDose(root, dose, studySplit(60, 1), studySplit(60, 2));
+  const out = tempDir('cli-d');
+  const r = overlap('--phase-c-root', root, '--output-root', out, '--doses', '1000', '1e5', '--views', 'sparse');
+  assert.equal(r.status, 0, r.stderr);
+  for (const dose of ['dose_1000', 'dose_100000']) {
+    assert.ok(existsSync(join(out, dose, 'sparse', 'sparse_train.npz')), `${dose} sparse`);
+    assert.ok(!existsSync(join(out, dose, 'dense')), `${dose}: no dense view`);
+  }
+  assert.ok(!existsSync(join(out, 'dose_10000')), 'a dose not named is not built');
+  // the same selection by --dose / --view, and both spellings together
+  const out2 = tempDir('cli-d');
+  assert.equal(overlap('--phase-c-root', root, '--output-root', out2, '--dose', '1000', '--doses', '1e5', '--views', 'sparse').status, 0);
+  assert.deepEqual(readFileSync(join(out2, 'dose_100000', 'sparse', 'sparse_test.npz')), readFileSync(join(out, 'dose_100000', 'sparse', 'sparse_test.npz')));
+  assert.ok(!existsSync(join(out2, 'dose_10000')));
+  const fresh = join(tempDir('cli-d'), 'never');
+  const bad = overlap('--phase-c-root', root, '--output-root', fresh, '--views', 'dense', 'medium');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--view must be dense or sparse, got 'medium'/);
+  assert.ok(!existsSync(fresh));
+});
+
 test('overlap CLI: bad usage exits 2 and writes nothing; existing outputs need --overwrite', () => {
   const root = tempDir('cli-c');
   writePhaseCDose(root, 1000, studySplit(60, 1), studySplit(60, 2));

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { action } from '../action.js';
 import { collect, parseDose } from '../flags.js';
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
@@ -56,6 +56,9 @@ interface OverlapFlags extends ExecutorFlags {
   config?: string;
   dose?: string[];
   view?: string[];
+  /** The reference's legacy `--doses D…` / `--views V…` (space-separated lists), hidden aliases of --dose / --view. */
+  doses?: string[];
+  views?: string[];
   seed?: string;
   overwrite?: boolean;
   probeDiameterPx?: string;
@@ -83,6 +86,8 @@ export function register(program: Command): void {
   cmd
     .option('--dose <D>', 'only this dose; repeat (or comma-separate) for several, e.g. 1e3 = dose_1000 (default: every dose_<D> found)', collect)
     .option('--view <view>', 'only this view: dense or sparse; repeatable (default: both)', collect)
+    .addOption(new Option('--doses <D...>').hideHelp())
+    .addOption(new Option('--views <view...>').hideHelp())
     .option('--seed <S>', 'seed of the visiting order (default: 456, the design\'s subsampling seed)')
     .option('--probe-diameter-px <D>', 'disc diameter of the overlap metrics (default: N, the patch size)')
     .option('--neighbor-count <K>', 'neighbours of the image-based overlap metric (default: 6)')
@@ -93,8 +98,9 @@ export function register(program: Command): void {
       if (!flags.phaseCRoot) throw new UsageError('--phase-c-root is required');
       const outputRoot = aliased<string>(flags as Record<string, unknown>, '--out', OLD_OUT);
       if (!outputRoot) throw new UsageError('--out is required');
-      const doses = (flags.dose ?? []).map(parseDose);
-      const views = flags.view ?? [];
+      const list = (a: string[] | undefined, b: string[] | undefined): string[] => [...(a ?? []), ...(b ?? []).flatMap((v) => collect(v))];
+      const doses = list(flags.dose, flags.doses).map(parseDose);
+      const views = list(flags.view, flags.views);
       for (const v of views) if (v !== 'dense' && v !== 'sparse') throw new UsageError(`--view must be dense or sparse, got '${v}'`);
       const settings = settingsFrom(flags.config, {
         overlap: {
