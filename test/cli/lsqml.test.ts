@@ -260,3 +260,23 @@ test('lsqml --overwrite where history/ is a file: refused before the run (exit 2
   assert.equal(r.stderr.trim(), `ptychostudy lsqml: ${join(out, 'history')}: expected a directory (where earlier outputs go); found a file`);
   assert.deepEqual(readdirSync(out).sort(), before);
 });
+
+test('the reference study\'s command line for one job (ptychi_reconstruct_tike.py\'s --algorithm LSQML --num-epochs N --input-npz --output-dir --n-images) runs', () => {
+  const out = join(root, 'reference-argv');
+  const r = lsqml(['--algorithm', 'LSQML', '--num-epochs', '3', '--input-npz', ds.path, '--output-dir', out, '--n-images', '40', '--batch-size', '16']);
+  assert.equal(r.status, 0, r.stderr);
+  const a = loadNpz(join(out, 'reconstruction.npz'));
+  assert.deepEqual(a.loss_history!.shape, [3], '--num-epochs is the epoch count');
+  assert.deepEqual(a.positions!.shape, [40, 2], '--n-images caps the positions');
+  // another algorithm is refused, and so are two epoch counts that disagree; nothing is written
+  for (const [args, re] of [
+    [['--algorithm', 'ePIE'], /--algorithm: only LSQML is implemented; found 'ePIE'/],
+    [['--epochs', '3', '--num-epochs', '4'], /--epochs and --num-epochs name the same option with different values/],
+  ] as [string[], RegExp][]) {
+    const bad = join(root, 'reference-argv-bad');
+    const b = lsqml([...args, '--input', ds.path, '--out', bad]);
+    assert.equal(b.status, 2, `${args.join(' ')}: ${b.stderr}`);
+    assert.match(b.stderr, re);
+    assert.ok(!existsSync(bad), `${args.join(' ')} wrote ${bad}`);
+  }
+});

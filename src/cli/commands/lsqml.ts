@@ -7,9 +7,12 @@ import { UsageError } from '../../errors.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { JobProgress } from '../../study/reconstruct/lsqml-job.js';
 
-/** Old names of --out and --input, still accepted. */
+/** Old names of --out, --input and --epochs, still accepted (the reference study's ptychi_reconstruct_tike.py). */
 const OLD_OUT = ['--output-dir'];
 const OLD_INPUT = ['--input-npz'];
+const OLD_EPOCHS = ['--num-epochs'];
+/** The one `--algorithm` (the reference script's flag) this engine runs. */
+const ALGORITHM = 'LSQML';
 
 const FLAGS: Record<string, string> = {
   config: '--config',
@@ -26,6 +29,8 @@ interface LsqmlFlags {
   outputDir?: string;
   config?: string;
   epochs?: string;
+  numEpochs?: string;
+  algorithm?: string;
   batchSize?: string;
   noiseModel?: string;
   modes?: string;
@@ -74,7 +79,9 @@ export function register(program: Command): void {
       'file: --config FILE (`ptychostudy config --print-defaults` lists them all); flags override it.\n\n' +
       'Exit codes: 0 done; 1 the reconstruction diverged or failed; 2 bad usage or bad input, nothing written.')
     .option('--input <file>', 'dataset: NPZ (diffraction, probeGuess, xcoords, ycoords, optional objectGuess), CXI or PtyPy .ptyd (required)')
-    .addOption(new Option('--input-npz <file>').hideHelp());
+    .addOption(new Option('--input-npz <file>').hideHelp())
+    .addOption(new Option('--num-epochs <n>').hideHelp())
+    .addOption(new Option('--algorithm <name>').hideHelp());
   addOutOption(cmd, 'where the outputs are written (required)', OLD_OUT);
   addConfigOption(cmd);
   cmd
@@ -98,9 +105,13 @@ export function register(program: Command): void {
       const outputDir = aliased<string>(flags as Record<string, unknown>, '--out', OLD_OUT);
       if (!input) throw new UsageError('--input is required');
       if (!outputDir) throw new UsageError('--out is required');
+      if (flags.algorithm !== undefined && flags.algorithm.toUpperCase() !== ALGORITHM) {
+        throw new UsageError(`--algorithm: only ${ALGORITHM} is implemented; found '${flags.algorithm}'`);
+      }
+      const epochs = aliased<string>(flags as Record<string, unknown>, '--epochs', OLD_EPOCHS);
       const { reconstruction: settings } = settingsFrom(flags.config, {
         reconstruction: {
-          epochs: integerFlag('--epochs', flags.epochs),
+          epochs: integerFlag('--epochs', epochs),
           batchSize: integerFlag('--batch-size', flags.batchSize),
           noiseModel: flags.noiseModel as 'gaussian' | 'poisson' | undefined,
           modes: integerFlag('--modes', flags.modes),
