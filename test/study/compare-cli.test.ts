@@ -71,3 +71,20 @@ test('ptychostudy compare: an --out that is a file is bad usage (exit 2, one lin
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('ptychostudy compare takes the reference comparison CLI\'s --artifact-root for --out', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ptychostudy-compare-cli-'));
+  try {
+    const r = makeHub(root, { doses: [1000] });
+    const base = ['compare', '--phase-c-root', r.c, '--phase-d-root', r.d, '--phase-f-root', r.f, '--quiet', '--no-charts', '--no-figures', '--split', 'train'];
+    const viaOld = run([...base, '--artifact-root', r.g]);
+    assert.equal(viaOld.status, 0, viaOld.stderr);
+    assert.ok(existsSync(join(r.g, 'metrics_summary.json')));
+    assert.ok(existsSync(join(r.g, 'dose_1000', 'baseline', 'train', 'comparison_metrics.csv')));
+    const both = run([...base, '--out', join(root, 'a'), '--artifact-root', join(root, 'b')]);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /--out and --artifact-root name the same option with different values/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -14,7 +14,7 @@ import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type Exe
 const FLAGS: Record<string, string> = { models: '--model', outputRoot: '--out', ...EXECUTOR_FLAGS };
 
 /** Old names of --out, still accepted. */
-const OLD_OUT = ['--output-root'];
+const OLD_OUT = ['--output-root', '--artifact-root'];
 
 interface Flags extends ExecutorFlags {
   phaseCRoot?: string;
