@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runComparison } from '../../src/study/compare/phase.js';
@@ -72,6 +72,20 @@ test('Phase C compliance: a missing file is "File not found"; a missing Phase C 
       npz_path: '../phase_c/dose_1000/patched_test.npz', has_metadata: false, has_canonical_transform: false, compliant: false, error: 'File not found',
     });
     assert.deepEqual(phaseCMetadataCompliance(join(root, 'nowhere'), r.g), { error: 'Phase C root not found: ../nowhere' });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('Phase C compliance reads PtychoPINN\'s pickled 0-d object _metadata (test/fixtures/numpy/phase_c_dataset.npz, written by NumPy)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ptychostudy-compliance-'));
+  try {
+    const r = makeHub(root, { doses: [1000] });
+    copyFileSync(join('test', 'fixtures', 'numpy', 'phase_c_dataset.npz'), join(r.c, 'dose_1000', 'patched_train.npz'));
+    const got = phaseCMetadataCompliance(r.c, r.g) as unknown as Record<string, Record<string, Record<string, unknown>>>;
+    assert.deepEqual(got['dose_1000']!['train'], {
+      npz_path: '../phase_c/dose_1000/patched_train.npz', has_metadata: true, has_canonical_transform: true, compliant: true,
+    });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
