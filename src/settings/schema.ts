@@ -90,6 +90,8 @@ export const OverlapSettingsSchema = z.object({
     .meta(doc('overlap fraction f of each view; positions keep pairwise distances ≥ S = (1 − f)·N')),
   seed: nonNegativeInt().default(456)
     .meta(doc('seed of the order in which greedy selection visits the positions (the same for every dose and view)')),
+  order: z.enum(['seeded', 'raster'], { error: "'seeded' or 'raster'" }).default('seeded')
+    .meta(doc("order in which greedy selection visits the positions: 'seeded' (a shuffle of `seed`) or 'raster' (by y, then x, then index: the reference study's greedy_min_spacing_selection, which packs tighter)")),
   neighborCount: positiveInt().default(6)
     .meta(doc('K: neighbours of each position in the image-based overlap metric')),
   probeDiameterPx: z.number({ error: 'a positive number of pixels' }).positive({ error: 'a positive number of pixels' })

@@ -197,3 +197,26 @@ print("ok")
   assert.equal(py.status, 0, py.stderr);
   assert.equal(py.stdout.trim(), 'ok');
 });
+
+test('--order raster visits the positions by y, then x (the reference\'s greedy selection) and says so in the view and the manifest', () => {
+  const dir = tempDir('overlap-order');
+  const root = join(dir, 'c');
+  writePhaseCDose(root, 1000, studySplit(120, 1), studySplit(110, 2));
+  const seeded = overlap('--phase-c-root', root, '--out', join(dir, 'seeded'), '--view', 'dense');
+  assert.equal(seeded.status, 0, seeded.stderr);
+  const r = overlap('--phase-c-root', root, '--out', join(dir, 'raster'), '--view', 'dense', '--order', 'raster');
+  assert.equal(r.status, 0, r.stderr);
+  const meta = (out: string): Record<string, unknown> => {
+    const m = readMetadata(loadNpz(join(dir, out, 'dose_1000', 'dense', 'dense_train.npz'))['_metadata']!);
+    assert.equal(m.status, 'ok');
+    return m.status === 'ok' ? m.value : {};
+  };
+  assert.equal(meta('raster')['order'], 'raster');
+  assert.equal(meta('seeded')['order'], undefined);
+  assert.match(String(meta('raster')['visiting_order']), /sorted by y, then x, then index/);
+  const manifest = JSON.parse(readFileSync(join(dir, 'raster', 'overlap_manifest.json'), 'utf8')) as { doses: Record<string, { views: Record<string, { order?: string }> }> };
+  assert.equal(manifest.doses['dose_1000']!.views['dense']!.order, 'raster');
+  const bad = overlap('--phase-c-root', root, '--out', join(dir, 'bad'), '--order', 'yx');
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, "ptychostudy overlap: --order yx: expected 'seeded' or 'raster'\n");
+});

@@ -9,7 +9,7 @@ import type { OverlapProgress } from '../../study/overlap/plan.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
 const FLAGS: Record<string, string> = {
-  phaseCRoot: '--phase-c-root', outputRoot: '--out', config: '--config', overwrite: '--overwrite', doses: '--dose', 'overlap.seed': '--seed',
+  phaseCRoot: '--phase-c-root', outputRoot: '--out', config: '--config', overwrite: '--overwrite', doses: '--dose', 'overlap.seed': '--seed', 'overlap.order': '--order',
   'overlap.probeDiameterPx': '--probe-diameter-px', 'overlap.neighborCount': '--neighbor-count', ...EXECUTOR_FLAGS,
 };
 
@@ -60,6 +60,7 @@ interface OverlapFlags extends ExecutorFlags {
   doses?: string[];
   views?: string[];
   seed?: string;
+  order?: string;
   overwrite?: boolean;
   probeDiameterPx?: string;
   neighborCount?: string;
@@ -73,7 +74,8 @@ export function register(program: Command): void {
       'Phase D: for every dose_<D>/patched_{train,test}.npz under --phase-c-root, ' +
       'keep a maximal subset of the scan positions whose pairwise distances are ' +
       'all >= S = (1 - f)·N (dense f = 0.7, sparse f = 0.2; N from `diffraction`), ' +
-      'visiting the positions in a seeded order. Per dose and view it writes ' +
+      'visiting the positions in a seeded order (or, with --order raster, by y then x as the reference study\'s ' +
+      'greedy_min_spacing_selection does). Per dose and view it writes ' +
       '<out>/dose_<D>/<view>/<view>_{train,test}.npz (every per-scan array ' +
       'filtered, source_indices, _metadata with the selection bookkeeping and the ' +
       'parent Phase C metadata), {train,test}_metrics.json and metrics_bundle.json ' +
@@ -89,6 +91,7 @@ export function register(program: Command): void {
     .addOption(new Option('--doses <D...>').hideHelp())
     .addOption(new Option('--views <view...>').hideHelp())
     .option('--seed <S>', 'seed of the visiting order (default: 456, the design\'s subsampling seed)')
+    .option('--order <order>', 'visiting order: seeded (a shuffle of --seed) | raster (by y, then x, then index: the reference study\'s greedy selection, which packs tighter) (default: seeded)')
     .option('--probe-diameter-px <D>', 'disc diameter of the overlap metrics (default: N, the patch size)')
     .option('--neighbor-count <K>', 'neighbours of the image-based overlap metric (default: 6)')
     .option('--overwrite', 'replace existing output files; files that change move to <out>/history/replaced-<time>/ with the ' +
@@ -105,6 +108,7 @@ export function register(program: Command): void {
       const settings = settingsFrom(flags.config, {
         overlap: {
           seed: flags.seed !== undefined ? nonNegativeInteger('--seed', flags.seed) : undefined,
+          order: flags.order as 'seeded' | 'raster' | undefined,
           probeDiameterPx: flags.probeDiameterPx !== undefined ? positiveNumber('--probe-diameter-px', flags.probeDiameterPx) : undefined,
           neighborCount: flags.neighborCount !== undefined ? nonNegativeInteger('--neighbor-count', flags.neighborCount) : undefined,
         },

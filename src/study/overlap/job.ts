@@ -61,7 +61,7 @@ export async function* overlapDoses(plan: OverlapPlan, jobs: readonly OverlapJob
           const src = splits[split];
           const req: ViewRequest = {
             // relative to the Phase D root: the NPZ holds no absolute path (same inputs, same bytes, wherever the hub is)
-            view, overlapFraction: plan.fractions[view]!, split, seed: plan.seed, sourceFile: recordPath(plan.outputRoot, src.file), dose,
+            view, overlapFraction: plan.fractions[view]!, split, seed: plan.seed, order: plan.order, sourceFile: recordPath(plan.outputRoot, src.file), dose,
             probeDiameterPx: plan.probeDiameterPx ?? undefined, neighborCount: plan.neighborCount,
           };
           const settings = metricsSettings(src, req);

@@ -50,6 +50,8 @@ export interface OverlapPlan {
   views: string[];
   fractions: Record<string, number>;
   seed: number;
+  /** `overlap.order`: greedy selection's visiting order. */
+  order: 'seeded' | 'raster';
   probeDiameterPx: number | null;
   neighborCount: number;
   /** Where the outputs this run replaces go (set under the root's lock); absent: replaced in place. */
@@ -94,7 +96,7 @@ export function planOverlap(settings: StudySettings, opts: OverlapRunOptions): O
     }
   }
   return {
-    phaseCRoot, outputRoot, views, fractions, seed: settings.overlap.seed,
+    phaseCRoot, outputRoot, views, fractions, seed: settings.overlap.seed, order: settings.overlap.order,
     probeDiameterPx: settings.overlap.probeDiameterPx, neighborCount: settings.overlap.neighborCount,
     jobs: doses.map((d, index) => ({ index, key: doseDirName(d.dose), dose: d.dose, dir: d.dir })),
   };

@@ -55,6 +55,7 @@ export function writeOverlapManifest(path: string, plan: OverlapPlan, results: r
     for (const [view, v] of Object.entries(d.views)) {
       views[view] = {
         seed: plan.seed,
+        ...(plan.order === 'raster' ? { order: 'raster' } : {}), // the seed then orders nothing
         train: rel(v.splits['train']?.file), test: rel(v.splits['test']?.file),
         train_metrics: rel(v.splits['train']?.metrics), test_metrics: rel(v.splits['test']?.metrics),
         metrics_bundle: rel(v.metrics_bundle),

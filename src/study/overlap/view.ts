@@ -35,6 +35,21 @@ export function visitingOrder(seed: number, split: string, n: number): Int32Arra
   return new Rng(seed).fork(visitingOrderLabel(split)).permutation(n);
 }
 
+/**
+ * The positions sorted by y, then x, then index: NumPy's `lexsort((x, y))` (a stable sort), the order the
+ * reference study's `greedy_min_spacing_selection` visits them in.
+ */
+export function rasterOrder(x: ArrayLike<number>, y: ArrayLike<number>): Int32Array {
+  const order = Int32Array.from({ length: x.length }, (_, i) => i);
+  return order.sort((a, b) => (y[a]! - y[b]!) || (x[a]! - x[b]!) || (a - b));
+}
+
+/** What `_metadata.visiting_order` says of each order. */
+function visitingOrderText(req: ViewRequest): string {
+  return req.order === 'raster' ? 'positions sorted by y, then x, then index (numpy lexsort((x, y)))'
+    : `Rng(seed).fork('${visitingOrderLabel(req.split)}').permutation(n)`;
+}
+
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 // Filtering (PtychoPINN `overlap.py::filter_dataset_by_mask`)
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -147,6 +162,8 @@ export interface ViewRequest {
   overlapFraction: number;
   split: string;
   seed: number;
+  /** Greedy selection's visiting order: 'seeded' (default, a shuffle of `seed`) or 'raster' (by y, x, index). */
+  order?: 'seeded' | 'raster';
   /** Recorded as `source_file` (Phase D records it relative to its root). */
   sourceFile: string;
   dose?: number;
@@ -204,7 +221,7 @@ export function buildView(split: PhaseCSplit, req: ViewRequest, input?: Record<s
   const n = x.length;
   const s = spacingThreshold(req.overlapFraction, patchSize);
   if (!(s > 0)) throw new RangeError(`view '${req.view}': overlap fraction ${req.overlapFraction} gives spacing ${s} px; the fraction must be in [0, 1)`);
-  const order = visitingOrder(req.seed, req.split, n);
+  const order = req.order === 'raster' ? rasterOrder(x, y) : visitingOrder(req.seed, req.split, n);
   const sel = selectMinSpacing(x, y, s, order);
   const kept = sel.selected.length;
   const geo = geometryAcceptance(x, y, s);
@@ -224,6 +241,7 @@ export function buildView(split: PhaseCSplit, req: ViewRequest, input?: Record<s
     geometry_acceptance_bound: geo.geometry_acceptance_bound,
     effective_min_acceptance: geo.effective_min_acceptance,
     seed: req.seed,
+    ...(req.order === 'raster' ? { order: 'raster' } : {}),
     insufficient_positions: insufficient,
     ...(insufficient ? { insufficient_reason: insufficientReason(n, kept, x, y, s, geo.max_positions) } : {}),
   };
@@ -243,7 +261,7 @@ export function buildView(split: PhaseCSplit, req: ViewRequest, input?: Record<s
     ...selection,
     phase: 'D',
     ...about,
-    visiting_order: `Rng(seed).fork('${visitingOrderLabel(req.split)}').permutation(n)`,
+    visiting_order: visitingOrderText(req),
     source_indices_key: 'source_indices',
     // the arrays keep Phase C's scaling, so its intensity scale (counts = (diffraction · s)²) still applies
     ...(intensityScale !== undefined ? { intensity_scale: intensityScale } : {}),

@@ -31,7 +31,7 @@ function recordPlan(ctx: StepContext): OverlapPlan {
   const o = ctx.settings.overlap;
   return {
     phaseCRoot: resolve(pathOption(ctx.record, 'phaseCRoot')), outputRoot: resolve(outputRootOption(ctx, 'outputRoot')), jobs: [], views,
-    fractions: { ...o.views }, seed: o.seed, probeDiameterPx: o.probeDiameterPx, neighborCount: o.neighborCount,
+    fractions: { ...o.views }, seed: o.seed, order: o.order, probeDiameterPx: o.probeDiameterPx, neighborCount: o.neighborCount,
   };
 }
 
