@@ -49,7 +49,7 @@ export interface Hdf5Summary {
   /** What the file looks like: 'CXI', 'PtyPy prepared data (.ptyd)', … or 'HDF5'. */
   kind: string;
   entries: Hdf5Entry[];
-  /** Entries beyond MAX_LISTED_ENTRIES or MAX_LISTED_DEPTH that were not listed. */
+  /** Entries beyond MAX_LISTED_ENTRIES or MAX_LISTED_DEPTH that were not listed (at least: groups not listed are not walked). */
   notListed: number;
   /** Those bounds, in words. */
   listLimits: string;

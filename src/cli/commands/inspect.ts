@@ -88,7 +88,7 @@ function hdf5Text(s: Hdf5Summary): string {
     const last = r.length - 1 - [...r].reverse().findIndex((cell) => cell !== '');
     lines.push('  ' + r.slice(0, last + 1).map((cell, c) => (c === last ? cell : cell.padEnd(widths[c]!))).join('  '));
   }
-  if (s.notListed > 0) lines.push(`  (${counted(s.notListed, 'more entry', 'more entries')} not listed: ${s.listLimits})`);
+  if (s.notListed > 0) lines.push(`  (at least ${counted(s.notListed, 'more entry', 'more entries')} not listed: ${s.listLimits})`);
   if (s.check) {
     if (s.check.valid) lines.push('reconstruction check: readable', ...s.check.reads.map((l) => `  ${l}`));
     else lines.push(`reconstruction check: ${counted(s.check.violations.length, 'problem')}`, ...s.check.violations.map((v) => `  ${v}`));
