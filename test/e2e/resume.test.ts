@@ -59,11 +59,12 @@ test('run --out HUB resumes with the hub\'s own settings; a finished hub changes
   assert.deepEqual(changed(before, snapshot(hub)), []);
 
   // 3. Settings that would change results are refused, each difference on its own line, from flags or a file.
-  const other = run(['--out', hub, '--epochs', '3', '--reconstruction-seed', '7', '--preset', 'quick']);
+  const other = run(['--out', hub, '--epochs', '3', '--reconstruction-seed', '7', '--overlap-order', 'raster', '--preset', 'quick']);
   assert.equal(other.status, 2, other.stderr);
   assert.match(other.stderr, /this hub was made with other settings\. Resume it with its own — ptychostudy run --out \S+ — or start a new hub/);
   assert.match(other.stderr, /^ {2}--epochs: hub 2, requested 3$/m);
   assert.match(other.stderr, /^ {2}--reconstruction-seed: hub 42, requested 7$/m);
+  assert.match(other.stderr, /^ {2}--overlap-order: hub seeded, requested raster$/m);
   assert.doesNotMatch(other.stderr, /--preset:/, 'repeating a setting with the hub\'s value is no difference');
   const file = join(hub, '..', 'study.yaml');
   writeFileSync(file, 'reconstruction:\n  batchSize: 12\nexecution:\n  jobs: 2\n');

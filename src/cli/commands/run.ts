@@ -28,6 +28,7 @@ interface Flags extends ExecutorFlags {
   jobs?: string;
   seed?: string;
   overlapSeed?: string;
+  overlapOrder?: string;
   reconstructionSeed?: string;
   nImages?: string;
   baseNpz?: string;
@@ -39,7 +40,7 @@ interface Flags extends ExecutorFlags {
 /** The flag of each setting and option this command sets (library messages name them in backticks). */
 const FLAGS: Record<string, string> = {
   preset: '--preset', hub: '--out', force: '--force', config: '--config', 'simulation.doses': '--dose', 'reconstruction.epochs': '--epochs',
-  'execution.jobs': '--jobs', 'simulation.seed': '--seed', 'overlap.seed': '--overlap-seed', 'reconstruction.seed': '--reconstruction-seed',
+  'execution.jobs': '--jobs', 'simulation.seed': '--seed', 'overlap.seed': '--overlap-seed', 'overlap.order': '--overlap-order', 'reconstruction.seed': '--reconstruction-seed',
   'simulation.nImages': '--n-images', 'simulation.baseNpz': '--base-npz', ...EXECUTOR_FLAGS,
 };
 
@@ -73,7 +74,7 @@ function flagSettings(flags: Flags): StudySettingsInput {
       nImages: integerFlag('--n-images', flags.nImages),
       baseNpz: flags.baseNpz,
     },
-    overlap: { seed: integerFlag('--overlap-seed', flags.overlapSeed) },
+    overlap: { seed: integerFlag('--overlap-seed', flags.overlapSeed), order: flags.overlapOrder as 'seeded' | 'raster' | undefined },
     reconstruction: { epochs: integerFlag('--epochs', flags.epochs), seed: integerFlag('--reconstruction-seed', flags.reconstructionSeed) },
     execution: { jobs: integerFlag('--jobs', flags.jobs), ...executorSettingsFromFlags(flags) },
   };
@@ -124,6 +125,7 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'reconstructions run at once (default: the number of cores; may change on resume)')
     .option('--seed <n>', 'simulation seed: object, scan positions and noise (default: 42)')
     .option('--overlap-seed <n>', 'seed of the order in which the overlap views visit the positions (default: 456)')
+    .option('--overlap-order <order>', 'that order: seeded (a shuffle of --overlap-seed) | raster (by y, then x: the reference study\'s greedy selection) (default: seeded)')
     .option('--reconstruction-seed <n>', 'seed of the LSQML minibatch order (default: 42)')
     .option('--n-images <n>', 'scan positions per dose (default: the preset\'s)')
     .option('--base-npz <file>', 'take objectGuess and probeGuess from this NPZ instead of the synthetic ones')
