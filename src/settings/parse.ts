@@ -9,7 +9,9 @@ import type { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { printable, shownJson } from '../text.js';
 import { getPreset } from './presets.js';
-import { PRESET_NAMES, StudySettingsSchema, type PresetName, type StudySettings, type StudySettingsInput } from './schema.js';
+import {
+  PRESET_NAMES, StudySettingsSchema, type PresetName, type ReconstructionSettings, type StudySettings, type StudySettingsInput,
+} from './schema.js';
 
 /** One wrong setting: its path, the value found (undefined for an unknown key) and what was expected. */
 export interface SettingsIssue {
@@ -174,6 +176,24 @@ export function parseStudySettings(input: StudySettingsInput = {}): StudySetting
   const { issues, settings } = check(input);
   if (settings === null) throw new SettingsError(issues);
   return settings;
+}
+
+/**
+ * Settings a library function was handed (`runStudy`, the phases): checked and completed exactly as
+ * `parseStudySettings` does — settings it returned come back equal — but with no default for a missing
+ * argument. A JavaScript caller's partial, hand-made or missing settings are a `SettingsError` naming every
+ * wrong field, not a TypeError from deep inside.
+ */
+export function checkStudySettings(input: unknown): StudySettings {
+  const { issues, settings } = check(input);
+  if (settings === null) throw new SettingsError(issues);
+  return settings;
+}
+
+/** The `reconstruction` group handed to `runLsqmlJob`, checked and completed as `checkStudySettings` does. */
+export function checkReconstructionSettings(input: unknown): ReconstructionSettings {
+  if (!isPlainObject(input)) throw new SettingsError([{ setting: 'reconstruction', found: input, expected: 'an object of reconstruction settings' }]);
+  return checkStudySettings({ reconstruction: input }).reconstruction;
 }
 
 let defaults: StudySettings | null = null;

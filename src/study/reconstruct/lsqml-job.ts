@@ -44,6 +44,7 @@ import { objectPixelSizeM } from '../../report/scalebar.js';
 import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
 import { addProbeModes } from '../../engine/probe-modes.js';
 import { engineOptions } from '../../settings/engine-options.js';
+import { checkReconstructionSettings } from '../../settings/parse.js';
 import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import type { ReconstructionSettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
@@ -54,6 +55,7 @@ import { readReconstructionInput } from './input.js';
 export interface LsqmlJobOptions {
   inputNpz: string;
   outputDir: string;
+  /** The `reconstruction` group (parseStudySettings); checked first, a missing setting takes its default, a bad one is a SettingsError. */
   settings: ReconstructionSettings;
 }
 
@@ -176,7 +178,8 @@ const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss
 
 /** Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch. */
 export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProgress) => void): Promise<LsqmlJobResult> {
-  const opts = job.settings;
+  // checked first (a JavaScript caller's partial or out-of-bounds settings: one SettingsError), completed with the defaults
+  const opts = checkReconstructionSettings(job.settings);
   checkWritableDir(job.outputDir, 'output directory');
   const t0 = performance.now();
   const inputPath = resolve(job.inputNpz);

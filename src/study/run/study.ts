@@ -25,7 +25,7 @@ import { InputError, UsageError } from '../../errors.js';
 import { readProbeFile } from '../../data/probe-file.js';
 import { withAbsolutePaths } from '../../settings/file.js';
 import type { SettingDifference } from '../../settings/fingerprint.js';
-import { shown } from '../../settings/parse.js';
+import { checkStudySettings, shown } from '../../settings/parse.js';
 import { getPreset } from '../../settings/presets.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
@@ -107,6 +107,7 @@ function keptNote(hub: string, keptIn: string | null): string {
  * an error saying so. Each phase also takes its own root's lock.
  */
 export async function runStudy(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void = () => {}): Promise<RunResult> {
+  settings = checkStudySettings(settings); // a caller's unparsed or bad settings: one SettingsError, before the hub is made
   if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found a file`);
   checkWritableDir(hub, '`hub`'); // a read-only hub: one line naming it, not the lock's temporary file
   // taken at once (a busy hub: LockBusyError naming the holder); a lock taken over while the run held it (its

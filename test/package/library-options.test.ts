@@ -1,0 +1,48 @@
+/**
+ * The library entry (`import … from 'ptychostudy'`) called from plain JavaScript, where nothing checks the
+ * arguments' types: settings that are not complete, valid settings and a missing root are one clear
+ * UsageError (exit code 2) naming what is wrong, thrown before anything is written — never a TypeError or
+ * RangeError from deep inside.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  parseStudySettings, runLsqmlJob, runStudy, SettingsError, UsageError,
+} from '../../src/index.js';
+import { tempDir } from '../tmp.js';
+
+function settingsError(pattern: RegExp) {
+  return (e: unknown): boolean => {
+    assert.ok(e instanceof SettingsError, `expected a SettingsError, got ${String(e)}`);
+    assert.ok(e instanceof UsageError);
+    assert.equal(e.exitCode, 2);
+    assert.match(e.message, pattern);
+    return true;
+  };
+}
+
+test('runLsqmlJob: reconstruction settings out of bounds, of another type or missing are a SettingsError naming the setting, before the input is read', async () => {
+  const dir = tempDir('lib-lsqml');
+  const input = join(dir, 'missing.npz'); // never read: the settings are refused first
+  const defaults = parseStudySettings().reconstruction;
+  await assert.rejects(runLsqmlJob({ inputNpz: input, outputDir: join(dir, 'a'), settings: { epochs: 2, batchSize: 0 } as never }),
+    settingsError(/`reconstruction\.batchSize` 0/));
+  await assert.rejects(runLsqmlJob({ inputNpz: input, outputDir: join(dir, 'b'), settings: { ...defaults, epochs: -1 } }),
+    settingsError(/`reconstruction\.epochs` -1: expected a positive integer/));
+  await assert.rejects(runLsqmlJob({ inputNpz: input, outputDir: join(dir, 'c'), settings: { ...defaults, noiseModel: 'poison' } as never }),
+    settingsError(/`reconstruction\.noiseModel` poison/));
+  await assert.rejects(runLsqmlJob({ inputNpz: input, outputDir: join(dir, 'd') } as never),
+    settingsError(/`reconstruction`.*: expected an object of reconstruction settings/));
+  for (const d of ['a', 'b', 'c', 'd']) assert.ok(!existsSync(join(dir, d)), `${d}: nothing written`);
+});
+
+test('runStudy: settings that are not parsed settings are checked as parseStudySettings checks them; a bad one writes no hub', async () => {
+  const dir = tempDir('lib-study');
+  await assert.rejects(runStudy(join(dir, 'h1'), { reconstruction: { epochs: 0 } } as never),
+    settingsError(/`reconstruction\.epochs` 0: expected a positive integer/));
+  await assert.rejects(runStudy(join(dir, 'h2'), undefined as never), settingsError(/expected an object of settings groups/));
+  await assert.rejects(runStudy(join(dir, 'h3'), { preset: 'quick', simulaton: {} } as never), settingsError(/`simulaton`: expected no such setting/));
+  for (const h of ['h1', 'h2', 'h3']) assert.ok(!existsSync(join(dir, h)), `${h}: no hub written`);
+});
