@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  parseStudySettings, runLsqmlJob, runStudy, SettingsError, UsageError,
+  buildReport, parseStudySettings, runLsqmlJob, runStudy, SettingsError, UsageError,
 } from '../../src/index.js';
 import { tempDir } from '../tmp.js';
 
@@ -45,4 +45,15 @@ test('runStudy: settings that are not parsed settings are checked as parseStudyS
   await assert.rejects(runStudy(join(dir, 'h2'), undefined as never), settingsError(/expected an object of settings groups/));
   await assert.rejects(runStudy(join(dir, 'h3'), { preset: 'quick', simulaton: {} } as never), settingsError(/`simulaton`: expected no such setting/));
   for (const h of ['h1', 'h2', 'h3']) assert.ok(!existsSync(join(dir, h)), `${h}: no hub written`);
+});
+
+test('buildReport: a hub that does not exist is a UsageError, and no directory is made for it', async () => {
+  const dir = tempDir('lib-report');
+  const hub = join(dir, 'no-such-hub');
+  await assert.rejects(buildReport(hub), (e: unknown) => {
+    assert.ok(e instanceof UsageError, String(e));
+    assert.match(e.message, /no-such-hub: no such directory/);
+    return true;
+  });
+  assert.ok(!existsSync(hub));
 });

@@ -12,8 +12,9 @@
  * other build is under way there).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { removeEntriesStartingWith } from '../../files/dirs.js';
 import { checkWritableDir } from '../../files/writable.js';
@@ -60,8 +61,12 @@ export interface ReportOptions {
 /**
  * Writes `<hub>/report/index.html` (and its images), holding `<hub>/report/.report.lock` (a second report of
  * the same hub waits for it, up to `lockWaitMs`, default 10 minutes: both rebuild the image directory).
+ * The hub must be a directory (UsageError otherwise: a mistyped hub is not made); an empty one gives a page
+ * of "not available".
  */
 export async function buildReport(hub: string, lockWaitMs = MERGE_WAIT_MS, opts: ReportOptions = {}): Promise<ReportResult> {
+  if (!existsSync(hub)) throw new UsageError(`\`hub\` ${hub}: no such directory`);
+  if (!statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory (the hub); found a file`);
   const outDir = planReport(hub, opts.shownRun).outDir;
   checkWritableDir(outDir, 'report directory'); // a read-only hub: one line naming it, before the lock
   return withLock(join(outDir, REPORT.lock), 'report', 'report directory',
