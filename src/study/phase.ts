@@ -20,6 +20,26 @@
  * record, and the phase's record merges the results read back from those records.
  */
 
+import { UsageError } from '../errors.js';
+import { shown } from '../settings/parse.js';
+
+/**
+ * The paths a phase's options must name, checked where the phase is entered: options from a JavaScript
+ * caller that are missing, or name a root by another name, are one UsageError naming the option — not a
+ * TypeError from deep inside.
+ */
+export function requirePathOptions<T extends object>(opts: T, names: readonly (keyof T & string)[]): void {
+  if (opts === null || typeof opts !== 'object') {
+    throw new UsageError(`options ${shown(opts)}: expected an object naming ${names.map((n) => `\`${n}\``).join(', ')}`);
+  }
+  for (const name of names) {
+    const v: unknown = opts[name];
+    if (typeof v !== 'string' || v === '') {
+      throw new UsageError(`\`${name}\` ${v === undefined ? 'undefined' : shown(v)}: expected a path (the options name ${names.map((n) => `\`${n}\``).join(', ')})`);
+    }
+  }
+}
+
 /** The phases of a study, in the order they run. */
 export const PHASES = ['design', 'generate', 'overlap', 'reconstruct', 'compare', 'report'] as const;
 export type PhaseName = (typeof PHASES)[number];

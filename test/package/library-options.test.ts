@@ -6,10 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  buildReport, parseStudySettings, runLsqmlJob, runStudy, SettingsError, UsageError,
+  buildReport, parseStudySettings, runComparison, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
+  SettingsError, UsageError,
 } from '../../src/index.js';
 import { tempDir } from '../tmp.js';
 
@@ -56,4 +57,27 @@ test('buildReport: a hub that does not exist is a UsageError, and no directory i
     return true;
   });
   assert.ok(!existsSync(hub));
+});
+
+test('the phases: settings that are not parsed settings, and a missing or misspelt root, are one UsageError naming it; nothing is written', async () => {
+  const dir = tempDir('lib-phases');
+  const settings = parseStudySettings({ preset: 'quick', simulation: { doses: [1e4], nImages: 24 } });
+  const c = join(dir, 'c'), d = join(dir, 'd');
+  const usage = (pattern: RegExp) => (e: unknown): boolean => {
+    assert.ok(e instanceof UsageError, `expected a UsageError, got ${String(e)}`);
+    assert.equal(e.exitCode, 2);
+    assert.match(e.message, pattern);
+    return true;
+  };
+  await assert.rejects(runSimulation({ simulation: { doses: [-1] } } as never, { outputRoot: c }), settingsError(/`simulation\.doses\.0` -1/));
+  await assert.rejects(runSimulation(settings, {} as never), usage(/`outputRoot` undefined: expected a path/));
+  await assert.rejects(runOverlap(undefined as never, { phaseCRoot: c, outputRoot: d }), settingsError(/expected an object of settings groups/));
+  await assert.rejects(runOverlap(settings, { phaseCRoot: c, out: d } as never), usage(/`outputRoot` undefined: expected a path/));
+  // Phase F names its output root artifactRoot
+  await assert.rejects(runReconstruction(settings, { phaseCRoot: c, phaseDRoot: d, outputRoot: join(dir, 'f') } as never),
+    usage(/`artifactRoot` undefined: expected a path/));
+  await assert.rejects(runComparison({ phaseCRoot: c, phaseDRoot: d, outputRoot: join(dir, 'g') } as never),
+    usage(/`phaseFRoot` undefined: expected a path/));
+  await assert.rejects(runComparison(null as never), usage(/options null: expected an object/));
+  assert.deepEqual(readdirSync(dir), [], 'nothing written');
 });

@@ -9,7 +9,8 @@ import { EarlierFiles } from '../../files/earlier.js';
 import { releaseChecked, tryLock } from '../../files/lock.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { PHASE_D } from '../hub/layout.js';
-import { localExecutor, type Executor, type Phase } from '../phase.js';
+import { checkStudySettings } from '../../settings/parse.js';
+import { localExecutor, requirePathOptions, type Executor, type Phase } from '../phase.js';
 import { overlapDoses, type DoseSummary } from './job.js';
 import { planOverlap, type OverlapJob, type OverlapPlan, type OverlapProgress, type OverlapRunOptions } from './plan.js';
 import { readOverlapManifest, writeOverlapManifest } from './record.js';
@@ -38,6 +39,8 @@ export interface OverlapSummary {
  */
 export async function runOverlap(settings: StudySettings, opts: OverlapRunOptions,
   onProgress: (p: OverlapProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<OverlapSummary> {
+  settings = checkStudySettings(settings);
+  requirePathOptions(opts, ['phaseCRoot', 'outputRoot']);
   const planned = planOverlap(settings, opts);
   const lockPath = join(planned.outputRoot, PHASE_D.lock);
   const lock = tryLock(lockPath, 'overlap run', 'Phase D root');

@@ -8,7 +8,8 @@
  */
 import { availableParallelism } from 'node:os';
 import type { StudySettings } from '../../settings/schema.js';
-import { localExecutor, type Executor } from '../phase.js';
+import { checkStudySettings } from '../../settings/parse.js';
+import { localExecutor, requirePathOptions, type Executor } from '../phase.js';
 import { reconstructionPhase } from './job.js';
 import { checkInitProbeFits, planReconstruction, type ReconstructionRunOptions } from './plan.js';
 import { finishReconstruction, recordResult, startReconstruction, type PhaseFEvent, type PhaseFSummary } from './record.js';
@@ -25,6 +26,8 @@ export interface ReconstructionExecution {
  */
 export async function runReconstruction(settings: StudySettings, opts: ReconstructionRunOptions & ReconstructionExecution,
   onEvent: (e: PhaseFEvent) => void = () => {}): Promise<PhaseFSummary> {
+  settings = checkStudySettings(settings);
+  requirePathOptions(opts, ['phaseCRoot', 'phaseDRoot', 'artifactRoot']);
   const plan = planReconstruction(settings, opts, availableParallelism());
   await checkInitProbeFits(plan);
   const run = await startReconstruction(plan, onEvent);

@@ -8,7 +8,8 @@ import { EarlierFiles } from '../../files/earlier.js';
 import { releaseChecked, tryLock } from '../../files/lock.js';
 import type { PresetName, StudySettings } from '../../settings/schema.js';
 import { PHASE_C } from '../hub/layout.js';
-import { localExecutor, type Executor, type Phase } from '../phase.js';
+import { checkStudySettings } from '../../settings/parse.js';
+import { localExecutor, requirePathOptions, type Executor, type Phase } from '../phase.js';
 import { simulateDoses, type SimulationJobResult } from './job.js';
 import {
   planSimulation, readRootState, type PhaseCProgress, type SimulationJob, type SimulationPlan, type SimulationRunOptions,
@@ -46,6 +47,8 @@ export interface PhaseCResult {
 export async function runSimulation(settings: StudySettings, opts: SimulationRunOptions,
   onProgress: (p: PhaseCProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<PhaseCResult> {
   const t0 = performance.now();
+  settings = checkStudySettings(settings);
+  requirePathOptions(opts, ['outputRoot']);
   const planned = planSimulation(settings, opts);
   const lockPath = join(planned.outputRoot, PHASE_C.lock);
   const lock = tryLock(lockPath, 'generate run', 'Phase C root');
