@@ -23,25 +23,58 @@ export { engineOptions } from './settings/engine-options.js';
 
 // the study and its phases
 export { runStudy, HubSettingsError, type RunEvent, type RunResult } from './study/run/study.js';
-export { readRunState, readHubSettings, type RunState } from './study/run/state.js';
-export { runSimulation } from './study/simulate/phase.js';
-export { runOverlap } from './study/overlap/phase.js';
-export { runReconstruction } from './study/reconstruct/phase.js';
+export { readRunState, readHubSettings, type RunState, type RunSettings, type PhaseRecord } from './study/run/state.js';
+export { runSimulation, type PhaseCResult } from './study/simulate/phase.js';
+export type { SimulationRunOptions, PhaseCProgress } from './study/simulate/plan.js';
+export type { SimulationJobResult } from './study/simulate/job.js';
+export type { TotalsStats } from './physics/forward.js';
+export { runOverlap, type OverlapSummary } from './study/overlap/phase.js';
+export type { OverlapRunOptions, OverlapProgress } from './study/overlap/plan.js';
+export type { DoseSummary, ViewSplitSummary } from './study/overlap/job.js';
+export type { SelectionStrategy } from './geometry/spacing.js';
+export { runReconstruction, type ReconstructionExecution } from './study/reconstruct/phase.js';
+export type { ReconstructionRunOptions } from './study/reconstruct/plan.js';
+export type { JobFilters } from './study/reconstruct/filters.js';
+export type { Split, View } from './study/hub/layout.js';
+export type { EngineRunner, EpochProgress } from './study/reconstruct/engine-runner.js';
+export type { PhaseFEvent, PhaseFSummary, JobRef } from './study/reconstruct/record.js';
+export type {
+  Manifest as ReconstructionManifest, SkipSummary, SkipEntry, ExecutionResult,
+} from './study/hub/reconstruction-files.js';
 export { runComparison, type PhaseGOptions, type PhaseGSummary } from './study/compare/phase.js';
+export type { PhaseGProgress } from './study/compare/job.js';
+export type { CompareFilters, ExternalModel } from './study/compare/plan.js';
+export type { MetricsSummary, SummaryRowCore, SkippedJob } from './study/hub/metrics-summary.js';
+export type { DrawnFigure } from './study/report/sections.js';
+export type { PanelRecord } from './report/figure.js';
+export type { ColormapName } from './report/colormap.js';
+export type { Quantity } from './report/quantities.js';
+export type { Executor, Phase, PlannedJob, PhaseName } from './study/phase.js';
 export { buildReport, type ReportOptions, type ReportProgress, type ReportResult } from './study/report/phase.js';
 
 // one reconstruction, and the engine
 export { runLsqmlJob, type LsqmlJobOptions, type LsqmlJobResult, type JobProgress } from './study/reconstruct/lsqml-job.js';
-export { runLsqml, LsqmlEngine, type LsqmlInput, type LsqmlResult } from './engine/lsqml.js';
-export { DEFAULT_LSQML_OPTIONS, type LsqmlOptions } from './engine/options.js';
+export {
+  runLsqml, LsqmlEngine, type LsqmlInput, type LsqmlResult, type ProbeInput, type LsqmlHooks, type EpochInfo, type MinibatchCapture,
+  type MinibatchResult,
+} from './engine/lsqml.js';
+export type { PatchGeometry } from './engine/patches.js';
+export type { JointSystem } from './engine/stepsize.js';
+export type { OriginConvention } from './math/positions.js';
+export { DEFAULT_LSQML_OPTIONS, type LsqmlOptions, type NoiseModel, type Precision, type OptimizationPlan } from './engine/options.js';
 
 // data readers and writers
-export { loadNpz, saveNpz, NpzReader } from './npy/npz.js';
-export type { NdArray } from './npy/types.js';
-export { loadDataset, saveDataset, validateDataset, type Dataset } from './data/dataset.js';
-export { readMetadata, type MetadataResult } from './data/metadata.js';
-export { readInputData, type InputData } from './data/input.js';
-export { readCxi } from './data/cxi.js';
+export { loadNpz, saveNpz, NpzReader, type NpzReadOptions, type NpzWriteOptions, type NpzMember, type MemberHeader } from './npy/npz.js';
+export type { NdArray, ArrayData, NumericData, PyScalar } from './npy/types.js';
+export type { DtypeInfo } from './npy/npy.js';
+export type { BeforeRename } from './files/atomic.js';
+export { loadDataset, saveDataset, validateDataset, type Dataset, type LoadDatasetOptions, type ValidateOptions } from './data/dataset.js';
+export { readMetadata, type MetadataResult, type MetadataSource } from './data/metadata.js';
+export { readInputData, type InputData, type ReadInputOptions } from './data/input.js';
+export { readCxi, type ReadMeasuredOptions } from './data/cxi.js';
+export type { MeasuredData, ProbeData } from './data/measured.js';
+export type { Geometry } from './data/geometry.js';
+export type { LsqmlJobRequest } from './data/memory.js';
 
 // metrics
 export * from './metrics/index.js';
