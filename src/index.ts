@@ -5,6 +5,12 @@
  * the command line uses; nothing prints or reads argv.
  */
 export { UsageError, InputError, exitCodeFor } from './errors.js';
+// what the functions below throw (the InputErrors among them have exit code 2)
+export { NpyError, NpzError } from './npy/errors.js';
+export { DatasetError } from './data/dataset.js';
+export { Hdf5Error } from './data/hdf5/reader.js';
+export { LockBusyError, type LockHolder, type LockRecord } from './files/lock.js';
+export { LsqmlInputError, LsqmlDivergenceError } from './engine/lsqml.js';
 export { packageVersion } from './version.js';
 
 // settings

@@ -2,12 +2,17 @@
  * The library's exported surface (`import … from 'ptychostudy'`, dist/src/index.d.ts): every type a caller
  * needs to name — the options, results and events of an exported function, the parts of an exported type —
  * is exported itself, so TypeScript code can write `const opts: OverlapRunOptions = …` instead of
- * `Parameters<typeof runOverlap>[1]`.
+ * `Parameters<typeof runOverlap>[1]`; and every error an exported function throws is exported, so callers
+ * can tell them apart with `instanceof`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import * as lib from '../../src/index.js';
+import { tempDir } from '../tmp.js';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 
 const ENTRY = fileURLToPath(new URL('../../src/index.d.ts', import.meta.url));
 
@@ -42,4 +47,33 @@ function unexportedTypes(): string[] {
 
 test('every type an exported declaration refers to is exported too', () => {
   assert.deepEqual(unexportedTypes(), []);
+});
+
+test('the errors the readers throw are exported, and are InputErrors with exit code 2', async () => {
+  const dir = tempDir('exports');
+  const notZip = join(dir, 'x.npz');
+  writeFileSync(notZip, 'not a zip');
+  const caught = async (f: () => unknown): Promise<unknown> => {
+    try { await f(); } catch (e) { return e; }
+    return assert.fail('expected an error');
+  };
+  const errors = [
+    await caught(() => lib.loadNpz(notZip)),
+    await caught(() => lib.saveNpz(join(dir, 'y.npz'), { a: { dtype: '<f8', shape: [2], data: new Float64Array(1) } })),
+    await caught(() => lib.readCxi(notZip)),
+    await caught(() => lib.validateDataset({}, notZip)),
+  ];
+  for (const e of errors) {
+    assert.ok(e instanceof lib.InputError, String(e));
+    assert.equal(e.exitCode, 2);
+    const name = e.constructor.name;
+    assert.equal((lib as Record<string, unknown>)[name], e.constructor, `${name} (thrown: ${e.message}) is not exported`);
+  }
+});
+
+test('the engine\'s errors and the lock\'s are exported too', () => {
+  for (const name of ['LsqmlInputError', 'LsqmlDivergenceError', 'LockBusyError']) {
+    assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', `${name} is not exported`);
+  }
+  assert.ok(lib.LockBusyError.prototype instanceof lib.InputError);
 });
