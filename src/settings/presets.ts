@@ -10,6 +10,7 @@
  * sparse 0.2), so the spacing thresholds are (1 − f)·N: 19.2/51.2 px (quick) and 38.4/102.4 px (fly64).
  */
 import type { PresetName, StudySettingsInput } from './schema.js';
+import { UsageError } from '../errors.js';
 
 export interface Preset {
   name: PresetName;
@@ -34,5 +35,9 @@ const PRESETS: Record<PresetName, Preset> = {
 
 /** A preset by name (a deep copy: callers may change it). */
 export function getPreset(name: PresetName): Preset {
+  // a JavaScript caller's unknown name: one line naming the presets, not undefined
+  if (!Object.prototype.hasOwnProperty.call(PRESETS, name)) {
+    throw new UsageError(`\`preset\` ${String(name)}: expected one of ${Object.keys(PRESETS).join(', ')}`);
+  }
   return structuredClone(PRESETS[name]);
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  buildReport, parseStudySettings, runComparison, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
+  buildReport, getPreset, parseStudySettings, runComparison, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
   SettingsError, UsageError,
 } from '../../src/index.js';
 import { tempDir } from '../tmp.js';
@@ -80,4 +80,13 @@ test('the phases: settings that are not parsed settings, and a missing or misspe
     usage(/`phaseFRoot` undefined: expected a path/));
   await assert.rejects(runComparison(null as never), usage(/options null: expected an object/));
   assert.deepEqual(readdirSync(dir), [], 'nothing written');
+});
+
+test('getPreset: an unknown name is a UsageError naming the presets, not undefined', () => {
+  assert.equal(getPreset('quick').name, 'quick');
+  assert.throws(() => getPreset('quik' as never), (e: unknown) => {
+    assert.ok(e instanceof UsageError, String(e));
+    assert.match(e.message, /`preset` quik: expected one of quick, fly64/);
+    return true;
+  });
 });
