@@ -31,18 +31,22 @@ export type MetadataResult =
   | { status: 'ok'; value: Record<string, unknown> }
   | { status: 'error'; error: string };
 
-/** Where metadata can be read from: an open archive, a key → array record, or the array itself. */
-export type MetadataSource = NpzReader | Readonly<Record<string, NdArray>> | NdArray | null | undefined;
+/** Where metadata can be read from: an NPZ file's path, an open archive, a key → array record, or the array itself. */
+export type MetadataSource = string | NpzReader | Readonly<Record<string, NdArray>> | NdArray | null | undefined;
 
 function isNdArray(x: unknown): x is NdArray {
   return !!x && typeof x === 'object' && typeof (x as NdArray).dtype === 'string' && Array.isArray((x as NdArray).shape) && 'data' in x;
 }
 
-/** Reads and parses `_metadata` (or another `key`) from `source`. Never throws. */
+/** Reads and parses `_metadata` (or another `key`) from `source`. Never throws (a file that cannot be opened: status 'error'). */
 export function readMetadata(source: MetadataSource, key = METADATA_KEY): MetadataResult {
   let arr: NdArray | undefined;
   try {
     if (source == null) return { status: 'absent' };
+    if (typeof source === 'string') {
+      const reader = NpzReader.open(source);
+      try { return readMetadata(reader, key); } finally { reader.close(); }
+    }
     if (source instanceof NpzReader) {
       if (!source.has(key)) return { status: 'absent' };
       const declared = source.member(key).size;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  buildReport, getPreset, parseStudySettings, runComparison, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
+  buildReport, getPreset, parseStudySettings, readMetadata, runComparison, saveNpz, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
   SettingsError, UsageError,
 } from '../../src/index.js';
 import { tempDir } from '../tmp.js';
@@ -89,4 +89,14 @@ test('getPreset: an unknown name is a UsageError naming the presets, not undefin
     assert.match(e.message, /`preset` quik: expected one of quick, fly64/);
     return true;
   });
+});
+
+test('readMetadata: an NPZ file named by its path is read, not reported absent', () => {
+  const dir = tempDir('lib-metadata');
+  const path = join(dir, 'm.npz');
+  saveNpz(path, { a: { dtype: '<f8', shape: [1], data: new Float64Array(1) }, _metadata: { dtype: '<U9', shape: [], data: ['{"n": 42}'] } });
+  assert.deepEqual(readMetadata(path), { status: 'ok', value: { n: 42 } });
+  const missing = readMetadata(join(dir, 'none.npz'));
+  assert.equal(missing.status, 'error');
+  assert.match(missing.status === 'error' ? missing.error : '', /none\.npz: cannot open \(no such file\)/);
 });
