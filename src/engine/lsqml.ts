@@ -11,6 +11,7 @@
  * `threads − 1` worker threads over shared buffers; results do not depend on the thread count.
  */
 import { performance } from 'node:perf_hooks';
+import { InputError } from '../errors.js';
 import { allocShared, allocShared32, createFft2, fftfreq, freeShared } from '../math/fft.js';
 import { getArena, WasmFft2F32 } from '../math/fft-wasm.js';
 import { lsqmlWasmKernels, modeKernelsOn, type LsqmlWasm } from './wasm-kernels.js';
@@ -30,12 +31,11 @@ import { PhasePool, type WorkerInit } from './pool.js';
 import { dampedInverse, firstPreconditioner, preconditionerUpdateDue, probeIntensity } from './preconditioner.js';
 import { jointStepSizes, jointSystem, mean, trimmedMean, type JointSystem } from './stepsize.js';
 
-/** Bad engine input (shapes, non-finite values, nothing to reconstruct). */
-export class LsqmlInputError extends Error {
+/** Bad engine input (shapes, non-finite values, nothing to reconstruct, an option out of range): an InputError, exit code 2. */
+export class LsqmlInputError extends InputError {
   constructor(message: string) { super(message); this.name = 'LsqmlInputError'; }
 }
 
-/** The loss became NaN/infinite or grew by more than `divergenceFactor`; `epoch` is where it happened. */
 /**
  * The largest total intensity of one pattern the float32 engine takes: float32 holds 3.4e38; with counts
  * multiplied by up to 1e32 (pattern totals up to 7.8e37, 32² and 128² patches) Gaussian runs stayed finite,
@@ -47,6 +47,7 @@ export const MAX_FLOAT32_PATTERN_TOTAL = 1e37;
 /** Epochs in a row a loss may stay above the divergence limit before the run stops (checkDivergence). */
 export const DIVERGENCE_PATIENCE = 3;
 
+/** The loss became NaN/infinite or grew by more than `divergenceFactor`; `epoch` is where it happened. */
 export class LsqmlDivergenceError extends Error {
   constructor(readonly epoch: number, readonly loss: number, readonly lossHistory: number[], readonly reason: string) {
     super(`LSQML diverged at epoch ${epoch}: ${reason}`);

@@ -77,3 +77,10 @@ test('the engine\'s errors and the lock\'s are exported too', () => {
   }
   assert.ok(lib.LockBusyError.prototype instanceof lib.InputError);
 });
+
+test('the engine\'s bad-input error is an InputError (exit code 2), as every reader\'s is', () => {
+  const e = new lib.LsqmlInputError('intensities hold NaN');
+  assert.ok(e instanceof lib.InputError);
+  assert.equal(lib.exitCodeFor(e), 2);
+  assert.equal(e.name, 'LsqmlInputError');
+});
