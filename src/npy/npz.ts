@@ -17,6 +17,7 @@ import zlib from 'node:zlib';
 import { Inflate } from 'fflate';
 import { writeFileAtomic, type BeforeRename } from '../files/atomic.js';
 import { openRegularFile } from '../files/regular.js';
+import { UsageError } from '../errors.js';
 import { NpyError, NpzError } from './errors.js';
 import { checkDecodeLimits, encodeNpyParts, formatShape, parseNpy, parseNpyHeader, type DtypeInfo, type NpyHeader } from './npy.js';
 import { MAX_NPY_HEADER_BYTES } from './limits.js';
@@ -488,6 +489,10 @@ function hex(n: number): string {
 
 /** Reads arrays from an `.npz` file: all of them, or only `keys` (each must exist). */
 export function loadNpz(path: string, keys?: readonly string[], opts: NpzReadOptions = {}): Record<string, NdArray> {
+  // a JavaScript caller's one key as a string (read letter by letter) or options in the place of the keys
+  if (keys !== undefined && !Array.isArray(keys)) {
+    throw new UsageError(`\`keys\` ${typeof keys === 'string' ? quoted(keys) : `(an ${typeof keys})`}: expected an array of key names (e.g. ['diffraction']) or undefined for every key`);
+  }
   const r = NpzReader.open(path, opts);
   try {
     const out: Record<string, NdArray> = {};

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  buildReport, getPreset, parseStudySettings, readMetadata, runComparison, saveNpz, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
+  buildReport, getPreset, loadNpz, parseStudySettings, readMetadata, runComparison, saveNpz, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
   SettingsError, UsageError,
 } from '../../src/index.js';
 import { tempDir } from '../tmp.js';
@@ -99,4 +99,18 @@ test('readMetadata: an NPZ file named by its path is read, not reported absent',
   const missing = readMetadata(join(dir, 'none.npz'));
   assert.equal(missing.status, 'error');
   assert.match(missing.status === 'error' ? missing.error : '', /none\.npz: cannot open \(no such file\)/);
+});
+
+test('loadNpz: keys given as one string (or options in their place) are a UsageError, not "no key \'d\'"', () => {
+  const dir = tempDir('lib-loadnpz');
+  const path = join(dir, 'a.npz');
+  saveNpz(path, { diffraction: { dtype: '<f8', shape: [1], data: new Float64Array(1) } });
+  assert.deepEqual(Object.keys(loadNpz(path, ['diffraction'])), ['diffraction']);
+  for (const keys of ['diffraction', { maxMemberBytes: 1 }]) {
+    assert.throws(() => loadNpz(path, keys as never), (e: unknown) => {
+      assert.ok(e instanceof UsageError, String(e));
+      assert.match(e.message, /`keys` .*: expected an array of key names \(e\.g\. \['diffraction'\]\) or undefined for every key/);
+      return true;
+    });
+  }
 });
