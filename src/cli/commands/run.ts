@@ -5,7 +5,7 @@ import { action } from '../action.js';
 import { collect, doseFlags, integerFlag } from '../flags.js';
 import { wrapText } from '../help.js';
 import { addConfigOption, addOutOption, aliased, configInput } from '../options.js';
-import { ProgressView } from '../progress/reconstruct.js';
+import { logPath, ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
 import { compactUtc } from '../../files/dirs.js';
@@ -157,6 +157,8 @@ export function register(program: Command): void {
       const fView = quiet ? null : new ProgressView(err, tty, hubRoots(hub).f);
       const t0 = performance.now();
       let lastMessage = '';
+      // The jobs that failed in this run, with their logs (opening from here), for the end of the output.
+      const failedJobs: string[] = [];
 
       // Ctrl-C often comes twice (under `npm start` the terminal signals npm and this process, and npm passes its
       // signal on): the listener stays while the first is handled, so a second signal cannot kill the process
@@ -191,7 +193,13 @@ export function register(program: Command): void {
             if (msg !== lastMessage) { lastMessage = msg; say(`  ${msg}`); }
             break;
           }
-          case 'reconstruct': fView?.handle(e.event); break;
+          case 'reconstruct':
+            fView?.handle(e.event);
+            if (e.event.type === 'job-end' && e.event.result.status !== 'success') {
+              const j = e.event.job, r = e.event.result;
+              failedJobs.push(`  dose=${j.dose} view=${j.view} split=${j.split}: ${r.error ?? 'unknown error'} (log ${logPath(r.log_path, hubRoots(hub).f)})`);
+            }
+            break;
         }
       };
 
@@ -212,8 +220,17 @@ export function register(program: Command): void {
         say('');
         say(table.text);
         say('');
-        say(result.worked ? `done in ${fmtSeconds(seconds)}. Report: ${result.reportPath}`
-          : `nothing to do: the hub is complete and its inputs are unchanged. Report: ${result.reportPath}`);
+        if (result.exitCode !== 0) {
+          // The failures again at the end, where a long log is read first, with what to do about them.
+          const notScored = table.rows.filter((r) => r.status !== 'ok').length;
+          if (failedJobs.length > 0) say(`${paint('FAILED', 'bad')} in this run:\n${failedJobs.join('\n')}`);
+          const count = Math.max(failedJobs.length, notScored);
+          say(`finished with ${count > 0 ? `${count} failed job${count === 1 ? '' : 's'}` : 'failures'} in ${fmtSeconds(seconds)}. Report: ${result.reportPath}`);
+          say(`Fix the cause, then continue with: ${shellJoin(['ptychostudy', 'run', '--out', result.hub])} (failed jobs are retried; finished ones are kept)`);
+        } else {
+          say(result.worked ? `done in ${fmtSeconds(seconds)}. Report: ${result.reportPath}`
+            : `nothing to do: the hub is complete and its inputs are unchanged. Report: ${result.reportPath}`);
+        }
       }
       return result.exitCode;
     }, FLAGS));

@@ -1,6 +1,8 @@
 /**
  * The end-of-run table: for each dose × view (test split preferred, our own LSQML model), the phase
- * and amplitude MS-SSIM and the phase FRC50, read from Phase G's metrics_summary.json.
+ * and amplitude MS-SSIM and the phase FRC50, read from Phase G's metrics_summary.json. A job Phase G
+ * skipped (its reconstruction failed or is missing) is a row too, "not scored", with the reason under
+ * the table.
  */
 import { join } from 'node:path';
 import { PHASE_G, VIEWS } from '../hub/layout.js';
@@ -14,7 +16,12 @@ export interface SummaryTableRow {
   ms_ssim_phase: number | null;
   ms_ssim_amplitude: number | null;
   frc50_phase: number | null;
+  /** Why a job was not scored (status "not scored"). */
+  reason?: string;
 }
+
+/** The status of a row of a job Phase G skipped. */
+export const NOT_SCORED = 'not scored';
 
 function fmt(v: number | null, digits: number): string {
   return v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits);
@@ -26,18 +33,23 @@ export function summaryTable(phaseGRoot: string, split = 'test'): { rows: Summar
   if (summary === null) return { rows: [], text: '(no metrics summary was written)' };
   const rows: SummaryTableRow[] = summary.rows
     .filter((r) => r.model === OWN_MODEL && r.split === split)
-    .map((r) => ({
+    .map((r): SummaryTableRow => ({
       dose: r.dose, view: r.view, split: r.split, status: r.status,
       ms_ssim_phase: r.metrics['ms_ssim']?.phase ?? null,
       ms_ssim_amplitude: r.metrics['ms_ssim']?.amplitude ?? null,
       frc50_phase: r.metrics['frc50']?.phase ?? null,
     }))
+    .concat(summary.skipped_jobs.filter((j) => j.split === split).map((j) => ({
+      dose: j.dose, view: j.view, split: j.split, status: NOT_SCORED,
+      ms_ssim_phase: null, ms_ssim_amplitude: null, frc50_phase: null, reason: j.reason,
+    })))
     .sort((a, b) => a.dose - b.dose || (VIEWS as readonly string[]).indexOf(a.view) - (VIEWS as readonly string[]).indexOf(b.view));
   const header = ['dose', 'view', 'MS-SSIM phase', 'MS-SSIM amplitude', 'FRC50 phase'];
   const body = rows.map((r) => [String(r.dose), r.view, r.status === 'ok' ? fmt(r.ms_ssim_phase, 3) : r.status,
     r.status === 'ok' ? fmt(r.ms_ssim_amplitude, 3) : '', r.status === 'ok' ? fmt(r.frc50_phase, 1) : '']);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const text = [`${split} split, model ${OWN_MODEL}:`, line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const notes = rows.filter((r) => r.reason !== undefined).map((r) => `${NOT_SCORED}: dose ${r.dose} ${r.view} — ${r.reason}`);
+  const text = [`${split} split, model ${OWN_MODEL}:`, line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line), ...notes].join('\n');
   return { rows, text };
 }

@@ -1,0 +1,47 @@
+/**
+ * What `ptychostudy run` prints at its end when a reconstruction failed: the failed job in the summary table
+ * (not left out), the job and the log that says why (a path that opens from where the command ran), and the
+ * command that continues the hub — not a plain "done".
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../tmp.js';
+
+const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+const TINY = ['--preset', 'quick', '--n-images', '24', '--epochs', '2', '--dose', '1000', '--jobs', '2'];
+
+function run(cwd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, 'run', ...args], { cwd, encoding: 'utf8', timeout: 300_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('a run whose reconstruction fails ends by naming the failed job, its log and the command that continues', { timeout: 600_000 }, () => {
+  const cwd = tempDir('run-failed');
+  const first = run(cwd, [...TINY, '--out', 'hub']);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stderr, /\ndone in [\d.]+ s\. Report: hub\/report\/index\.html\n$/);
+
+  // One job loses its result and its input is truncated: the resumed run re-runs it, and it fails.
+  rmSync(join(cwd, 'hub/phase_f/dose_1000/sparse/test/reconstruction.npz'));
+  const input = join(cwd, 'hub/phase_d/dose_1000/sparse/sparse_test.npz');
+  writeFileSync(input, readFileSync(input).subarray(0, 3000));
+  const r = run(cwd, ['--out', 'hub']);
+  assert.equal(r.status, 1, r.stderr);
+  const end = r.stderr.slice(r.stderr.indexOf('test split, model LSQML:'));
+  assert.match(end, /\n1000 +sparse +not scored/, 'the failed job is a row of the table');
+  assert.doesNotMatch(end, /^done in/m, 'a run with a failed job does not end with "done"');
+  const failed = /^ {2}dose=1000 view=sparse split=test: .*not a valid \.npz.* \(log (\S+)\)$/m.exec(end);
+  assert.ok(failed, end);
+  assert.ok(existsSync(join(cwd, failed[1]!)), `${failed[1]} opens from the directory the command ran in`);
+  assert.match(end, /finished with 1 failed job in [\d.]+ s\. Report: hub\/report\/index\.html\n/);
+  assert.match(end, /Fix the cause, then continue with: ptychostudy run --out hub \(failed jobs are retried; finished ones are kept\)\n$/);
+
+  // --json keeps stdout pure JSON, and its summary has the failed job's row too.
+  const j = run(cwd, ['--out', 'hub', '--json']);
+  assert.equal(j.status, 1, j.stderr);
+  const out = JSON.parse(j.stdout) as { summary: { dose: number; view: string; split: string; status: string }[] };
+  assert.ok(out.summary.some((s) => s.view === 'sparse' && s.split === 'test' && s.status === 'not scored'), j.stdout);
+});
