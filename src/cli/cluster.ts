@@ -7,6 +7,7 @@
  * Each command calls one function here (`runOnCluster`, `generateOnCluster`, …) with its parsed settings;
  * it returns the command's exit code, or null when the jobs are to run locally.
  */
+import { onStop } from './interrupt.js';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -82,27 +83,18 @@ export async function followAndReport(command: string, home: string, n: number |
   const err = process.stderr;
   const progress = flags.quiet ? null : new ClusterProgress(err, Boolean(err.isTTY));
   let last: SubmissionView | null = null;
-  // Kept registered while it runs (as `run` keeps its own): with once() a second Ctrl-C arriving meanwhile would
-  // meet the default action and end the process without the lines below.
-  let stopping = false;
-  const onSigint = (): void => {
-    if (stopping) return;
-    stopping = true;
+  const removeStopHandlers = onStop(() => {
     progress?.finish();
     const jobs = last === null ? '' : ` (${[...last.steps.map((s) => s.jobId), last.finishJob.jobId].filter(Boolean).join(', ')})`;
     err.write(`\nptychostudy ${command}: stopped following. Nothing was cancelled: the SLURM jobs${jobs} keep running and merge their results ` +
       `into the hub. Follow again: ptychostudy status --out ${shellQuote(home)} --wait · cancel: ptychostudy cancel --out ${shellQuote(home)}\n`);
-    process.exit(130);
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  });
   try {
     const v = await followSubmission(home, n, (view) => { last = view; progress?.update(view); }, { by: `ptychostudy ${command} (following)` });
     progress?.finish();
     return report(command, home, v, flags);
   } finally {
-    process.removeListener('SIGINT', onSigint);
-    process.removeListener('SIGTERM', onSigint);
+    removeStopHandlers();
   }
 }
 

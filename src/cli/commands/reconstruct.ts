@@ -5,6 +5,8 @@ import { collect, doseFlags, every, integerFlag, numberFlag, oneFlag, requiredFl
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { logPath, ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
+import { onStop, stoppedWord } from '../interrupt.js';
+import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
@@ -109,7 +111,8 @@ export function register(program: Command): void {
       'reconstruction.npz present, input size and SHA-256 unchanged) is skipped as "already complete" unless --force.\n\n' +
       'Every LSQML option can be set in a settings file (--config; `ptychostudy config --print-defaults`).\n\n' +
       'Exit codes: 0 every selected job succeeded (or dry run); 1 some job failed (all recorded); 2 bad usage or ' +
-      'bad input roots (nothing written).')
+      'bad input roots (nothing written); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM): finished jobs are kept ' +
+      'and the same command continues.')
     .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/patched_{train,test}.npz (required)')
     .option('--phase-d-root <dir>', 'Phase D root holding dose_<D>/<view>/<view>_{train,test}.npz (required)');
   addOutOption(cmd, 'where reconstructions, logs, manifests and run snapshots go; created if missing (required)', OLD_OUT);
@@ -140,13 +143,24 @@ export function register(program: Command): void {
       if (onCluster !== null) return onCluster;
       const view = new ProgressView(process.stderr, process.stderr.isTTY === true, resolve(options.artifactRoot));
       const { runReconstruction } = await import('../../study/reconstruct/phase.js');
+      // Ctrl-C or SIGTERM: every finished job is already recorded in the manifest, and the same command (without
+      // --force, which would redo them) skips those and runs the rest.
+      let finished = 0;
+      const removeStopHandlers = onStop((signal) => {
+        view.finish();
+        const again = shellJoin(['ptychostudy', ...process.argv.slice(2).filter((a) => a !== '--force')]);
+        process.stderr.write(`\nptychostudy reconstruct: ${stoppedWord(signal)}; ${counted(finished, 'finished job')} kept in ` +
+          `${options.artifactRoot} (the jobs that were running start over). Continue with: ${again}\n`);
+      });
       const summary = await runReconstruction(settings, options, (e) => {
+        if (e.type === 'job-end' && e.result.status === 'success') finished++;
         if (e.type === 'dry-run') process.stdout.write(e.preview + '\n');
         if (e.type === 'plan' && e.dryRun) {
           for (const j of e.alreadyComplete) process.stdout.write(`[DRY RUN] Already complete (would skip): dose=${j.dose} view=${j.view} split=${j.split}\n`);
         }
         view.handle(e);
       });
+      removeStopHandlers();
       view.finish();
       const out: string[] = [];
       const filterSkips = summary.skippedCount - summary.missingPhaseDCount - summary.alreadyComplete;

@@ -7,6 +7,7 @@ import { wrapText } from '../help.js';
 import { addConfigOption, addOutOption, aliased, configInput } from '../options.js';
 import { logPath, ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
+import { onStop, stoppedWord } from '../interrupt.js';
 import { UsageError } from '../../errors.js';
 import { compactUtc } from '../../files/dirs.js';
 import { mergeSettings, parseStudySettings, shown } from '../../settings/parse.js';
@@ -141,7 +142,7 @@ export function register(program: Command): void {
       'consistent hub and prints the command that continues it.\n' +
       'Every setting (every LSQML option too) can be set in a settings file: `ptychostudy config --print-defaults`.\n' +
       'Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran), 2 bad usage or input, ' +
-      '130 interrupted (Ctrl-C; finished work is kept).'))
+      '130 interrupted (Ctrl-C), 143 terminated (SIGTERM); either way finished work is kept.'))
     .action(action('run', async (flags: Flags) => {
       const out = aliased<string>(flags as Record<string, unknown>, '--out', ['--hub']);
       const force = flags.force ?? false;
@@ -160,20 +161,12 @@ export function register(program: Command): void {
       // The jobs that failed in this run, with their logs (opening from here), for the end of the output.
       const failedJobs: string[] = [];
 
-      // Ctrl-C often comes twice (under `npm start` the terminal signals npm and this process, and npm passes its
-      // signal on): the listener stays while the first is handled, so a second signal cannot kill the process
-      // before it has recorded the hub as interrupted and printed how to continue.
-      let interrupted = false;
-      const onSigint = (): void => {
-        if (interrupted) return;
-        interrupted = true;
+      const removeStopHandlers = onStop((signal) => {
         const state = readRunState(hub);
         if (state && state.status === 'running') { state.status = 'interrupted'; writeRunState(hub, state); }
-        err.write(`\nptychostudy run: interrupted; finished work is kept. Continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}\n`);
-        process.exit(130);
-      };
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
+        fView?.finish();
+        err.write(`\nptychostudy run: ${stoppedWord(signal)}; finished work is kept. Continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}\n`);
+      });
 
       const ok = paint('✓', 'good');
       const onEvent = (e: RunEvent): void => {
@@ -205,8 +198,7 @@ export function register(program: Command): void {
 
       const { runStudy } = await import('../../study/run/study.js'); // loaded when used: a finished hub returns fast
       const result = await runStudy(hub, settings, onEvent);
-      process.removeListener('SIGINT', onSigint);
-      process.removeListener('SIGTERM', onSigint);
+      removeStopHandlers();
       const seconds = (performance.now() - t0) / 1000;
       const table = summaryTable(hubRoots(result.hub).g);
       if (flags.json) {
