@@ -6,6 +6,7 @@ import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options
 import { UsageError } from '../../errors.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { JobProgress } from '../../study/reconstruct/lsqml-job.js';
+import { fit, lineWidth } from '../progress/terminal.js';
 
 /** Old names of --out, --input and --epochs, still accepted (the reference study's ptychi_reconstruct_tike.py). */
 const OLD_OUT = ['--output-dir'];
@@ -44,20 +45,24 @@ interface LsqmlFlags {
   overwrite?: boolean;
 }
 
-/** Progress: a bar redrawn in place on a terminal, one plain line per epoch otherwise. */
-function progressPrinter(tty: boolean): { update: (p: JobProgress) => void; done: () => void } {
+/**
+ * Progress: a bar redrawn in place on a terminal (cut to its width, so that it never wraps), one plain line
+ * per epoch otherwise.
+ */
+export function progressPrinter(out: NodeJS.WritableStream & { columns?: number }, live: boolean): { update: (p: JobProgress) => void; done: () => void } {
   let drawn = false;
   return {
     update: (p) => {
-      if (tty) {
+      if (live) {
         const width = 30, fill = Math.round((width * p.epoch) / p.epochs);
-        process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] epoch ${p.epoch}/${p.epochs} loss ${p.loss.toExponential(4)} (${p.seconds.toFixed(2)} s/epoch)  `);
+        const line = `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] epoch ${p.epoch}/${p.epochs} loss ${p.loss.toExponential(4)} (${p.seconds.toFixed(2)} s/epoch)`;
+        out.write(`\r${fit(line, lineWidth(out))}\x1b[K`);
         drawn = true;
       } else {
-        process.stderr.write(`epoch ${p.epoch}/${p.epochs} loss ${p.loss.toExponential(6)} seconds ${p.seconds.toFixed(3)}\n`);
+        out.write(`epoch ${p.epoch}/${p.epochs} loss ${p.loss.toExponential(6)} seconds ${p.seconds.toFixed(3)}\n`);
       }
     },
-    done: () => { if (drawn) process.stderr.write('\n'); },
+    done: () => { if (drawn) out.write('\n'); },
   };
 }
 
@@ -126,7 +131,7 @@ export function register(program: Command): void {
       });
       const opts = { inputNpz: input, outputDir, settings };
       if (!existsSync(opts.inputNpz)) throw new UsageError(`--input ${opts.inputNpz}: no such file`);
-      const progress = progressPrinter(!!process.stderr.isTTY);
+      const progress = progressPrinter(process.stderr, !!process.stderr.isTTY);
       let r;
       try {
         const { runLsqmlInto } = await import('../../study/reconstruct/standalone.js');

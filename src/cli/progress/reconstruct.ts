@@ -5,6 +5,7 @@
 import { isAbsolute, join } from 'node:path';
 import type { JobRef, PhaseFEvent } from '../../study/reconstruct/record.js';
 import { paint } from '../style.js';
+import { fit, lineWidth } from './terminal.js';
 
 interface Running {
   job: JobRef;
@@ -126,8 +127,7 @@ export class ProgressView {
     if (!force && now - this.lastDraw < 100) return;
     this.lastDraw = now;
     this.clear();
-    const cols = this.out.columns !== undefined && this.out.columns > 0 ? this.out.columns : 100;
-    const width = Math.max(40, cols - 1);
+    const width = lineWidth(this.out);
     const eta = this.eta(now);
     const lines = [`reconstruct: ${this.done}/${this.count} done · ${this.running.size} running · ${this.failed} failed` +
       (eta === null ? '' : ` · ETA ${eta}`)];
@@ -139,7 +139,7 @@ export class ProgressView {
       const loss = Number.isFinite(r.loss) ? ` loss ${r.loss.toExponential(3)}` : '';
       lines.push(`  ${label(r.job)} [${bar}] ${r.epochs > 0 ? `epoch ${r.epoch}/${r.epochs}${loss}` : 'loading…'}`);
     }
-    const text = lines.map((l) => (l.length > width ? l.slice(0, width) : l)).join('\n') + '\n';
+    const text = lines.map((l) => fit(l, width)).join('\n') + '\n';
     this.out.write(text);
     this.drawnLines = lines.length;
   }

@@ -4,6 +4,7 @@
  * each failure once, with its SLURM reason.
  */
 import type { StepView, SubmissionView } from '../../study/slurm/follow.js';
+import { fit, lineWidth } from './terminal.js';
 
 const PHASE_LETTER: Record<string, string> = { generate: 'C', overlap: 'D', reconstruct: 'F', compare: 'G' };
 
@@ -29,7 +30,7 @@ export class ClusterProgress {
   private readonly printed = new Set<string>();
   private lastText = '';
 
-  constructor(private readonly out: NodeJS.WritableStream, private readonly tty: boolean) {}
+  constructor(private readonly out: NodeJS.WritableStream & { columns?: number }, private readonly tty: boolean) {}
 
   update(v: SubmissionView): void {
     this.clear();
@@ -46,7 +47,7 @@ export class ClusterProgress {
     }
     const lines = [...v.steps.map(stepLine), finishLine(v)];
     if (this.tty) {
-      this.out.write(lines.join('\n') + '\n');
+      this.out.write(lines.map((l) => fit(l, lineWidth(this.out))).join('\n') + '\n');
       this.drawn = lines.length;
     } else {
       const text = lines.join('\n');

@@ -1,0 +1,20 @@
+/**
+ * Progress redrawn in place (a status block moved over with cursor-up, a bar rewritten after a carriage
+ * return) works only while no line it draws is wider than the terminal: a line that wraps takes two rows,
+ * and the redraw then leaves its first row behind, one more on every update. Redrawn lines are cut to
+ * the terminal's width here.
+ */
+
+type Stream = NodeJS.WritableStream & { columns?: number };
+
+/** Characters a redrawn line may hold on `stream` without wrapping: one less than its columns (80 when unknown). */
+export function lineWidth(stream: Stream): number {
+  const cols = stream.columns !== undefined && stream.columns > 0 ? stream.columns : 80;
+  return Math.max(1, cols - 1);
+}
+
+/** `text` cut to `width` characters (code points; the progress lines hold no wide characters). */
+export function fit(text: string, width: number): string {
+  const chars = Array.from(text);
+  return chars.length > width ? chars.slice(0, width).join('') : text;
+}
