@@ -8,6 +8,7 @@
  * it returns the command's exit code, or null when the jobs are to run locally.
  */
 import { onStop } from './interrupt.js';
+import { redrawsInPlace } from './progress/terminal.js';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -81,7 +82,7 @@ async function afterSubmission(command: string, home: string, submission: Submis
 /** Follows submission `n` of `home` to its end with a progress view; prints the outcome; returns its exit code. */
 export async function followAndReport(command: string, home: string, n: number | null, flags: OutputFlags): Promise<number> {
   const err = process.stderr;
-  const progress = flags.quiet ? null : new ClusterProgress(err, Boolean(err.isTTY));
+  const progress = flags.quiet ? null : new ClusterProgress(err, redrawsInPlace(err));
   let last: SubmissionView | null = null;
   const removeStopHandlers = onStop(() => {
     progress?.finish();

@@ -6,7 +6,7 @@ import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options
 import { UsageError } from '../../errors.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { JobProgress } from '../../study/reconstruct/lsqml-job.js';
-import { fit, lineWidth } from '../progress/terminal.js';
+import { fit, lineWidth, redrawsInPlace } from '../progress/terminal.js';
 
 /** Old names of --out, --input and --epochs, still accepted (the reference study's ptychi_reconstruct_tike.py). */
 const OLD_OUT = ['--output-dir'];
@@ -131,7 +131,7 @@ export function register(program: Command): void {
       });
       const opts = { inputNpz: input, outputDir, settings };
       if (!existsSync(opts.inputNpz)) throw new UsageError(`--input ${opts.inputNpz}: no such file`);
-      const progress = progressPrinter(process.stderr, !!process.stderr.isTTY);
+      const progress = progressPrinter(process.stderr, redrawsInPlace(process.stderr));
       let r;
       try {
         const { runLsqmlInto } = await import('../../study/reconstruct/standalone.js');

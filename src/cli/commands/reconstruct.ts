@@ -6,6 +6,7 @@ import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options
 import { logPath, ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
 import { onStop, stoppedWord } from '../interrupt.js';
+import { redrawsInPlace } from '../progress/terminal.js';
 import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { StudySettings } from '../../settings/schema.js';
@@ -141,7 +142,7 @@ export function register(program: Command): void {
       const { reconstructOnCluster } = await import('../cluster.js');
       const onCluster = await reconstructOnCluster(settings, options, flags);
       if (onCluster !== null) return onCluster;
-      const view = new ProgressView(process.stderr, process.stderr.isTTY === true, resolve(options.artifactRoot));
+      const view = new ProgressView(process.stderr, redrawsInPlace(process.stderr), resolve(options.artifactRoot));
       const { runReconstruction } = await import('../../study/reconstruct/phase.js');
       // Ctrl-C or SIGTERM: every finished job is already recorded in the manifest, and the same command (without
       // --force, which would redo them) skips those and runs the rest.

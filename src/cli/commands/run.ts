@@ -8,6 +8,7 @@ import { addConfigOption, addOutOption, aliased, configInput } from '../options.
 import { logPath, ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
 import { onStop, stoppedWord } from '../interrupt.js';
+import { redrawsInPlace } from '../progress/terminal.js';
 import { UsageError } from '../../errors.js';
 import { compactUtc } from '../../files/dirs.js';
 import { mergeSettings, parseStudySettings, shown } from '../../settings/parse.js';
@@ -154,7 +155,7 @@ export function register(program: Command): void {
       const quiet = flags.quiet ?? false;
       const err = process.stderr;
       const say = (line: string): void => { if (!quiet) err.write(line + '\n'); };
-      const tty = Boolean(err.isTTY);
+      const tty = redrawsInPlace(err);
       const fView = quiet ? null : new ProgressView(err, tty, hubRoots(hub).f);
       const t0 = performance.now();
       let lastMessage = '';

@@ -18,3 +18,11 @@ export function fit(text: string, width: number): string {
   const chars = Array.from(text);
   return chars.length > width ? chars.slice(0, width).join('') : text;
 }
+
+/**
+ * Whether progress on `stream` is redrawn in place: on a terminal, unless it says it cannot move the cursor
+ * (TERM=dumb: Emacs' shell and compilation buffers, some CI consoles), where it prints plain lines as in a log.
+ */
+export function redrawsInPlace(stream: NodeJS.WritableStream & { isTTY?: boolean }): boolean {
+  return stream.isTTY === true && process.env.TERM !== 'dumb';
+}
