@@ -26,15 +26,15 @@ import { shown } from '../settings/parse.js';
 /**
  * The paths a phase's options must name, checked where the phase is entered: options from a JavaScript
  * caller that are missing, or name a root by another name, are one UsageError naming the option — not a
- * TypeError from deep inside.
+ * TypeError from deep inside. Those in `mayBeEmpty` may be '' (a root the phase can do without), not absent.
  */
-export function requirePathOptions<T extends object>(opts: T, names: readonly (keyof T & string)[]): void {
+export function requirePathOptions<T extends object>(opts: T, names: readonly (keyof T & string)[], mayBeEmpty: readonly (keyof T & string)[] = []): void {
   if (opts === null || typeof opts !== 'object') {
     throw new UsageError(`options ${shown(opts)}: expected an object naming ${names.map((n) => `\`${n}\``).join(', ')}`);
   }
   for (const name of names) {
     const v: unknown = opts[name];
-    if (typeof v !== 'string' || v === '') {
+    if (typeof v !== 'string' || (v === '' && !mayBeEmpty.includes(name))) {
       throw new UsageError(`\`${name}\` ${v === undefined ? 'undefined' : shown(v)}: expected a path (the options name ${names.map((n) => `\`${n}\``).join(', ')})`);
     }
   }

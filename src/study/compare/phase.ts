@@ -117,7 +117,7 @@ export function checkModelNames(models: readonly ExternalModel[]): void {
 /** Runs Phase G (see the module comment). Never throws for a single job's problem: it is recorded. */
 export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGProgress) => void = () => {},
   executor: Executor = localExecutor()): Promise<PhaseGSummary> {
-  requirePathOptions(opts, ['phaseCRoot', 'phaseDRoot', 'phaseFRoot', 'outputRoot']);
+  requirePathOptions(opts, ['phaseCRoot', 'phaseDRoot', 'phaseFRoot', 'outputRoot'], ['phaseDRoot']); // '' : no Phase D root (`compare` without --phase-d-root)
   const started = new Date();
   const startedAt = started.toISOString().replace(/\.\d+Z$/, 'Z');
   const plan = planComparisons(opts);
