@@ -150,7 +150,7 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
     else {
       const src = d.data as Float32Array | Float64Array;
       let [a, b, c] = d.shape as [number, number, number];
-      if (nCoords !== undefined && a !== nCoords && c === nCoords) {
+      if (isLegacyLayout(d.shape, nCoords)) {
         warnings.push(`${file}: key 'diffraction': legacy [H, W, n] layout ${formatShape(d.shape)} transposed to [n, H, W] (${c}, ${a}, ${b})`);
         diffraction = transposeHWN(src, a, b, c);
         [a, b, c] = [c, a, b];
@@ -318,6 +318,11 @@ export function saveDataset(path: string, ds: Dataset, opts: NpzWriteOptions = {
   saveNpz(path, datasetToArrays(ds), opts);
 }
 
+/** Whether a 3-D `diffraction` shape is the legacy [H, W, n] layout: its last axis, not its first, is the coordinates' count. */
+function isLegacyLayout(shape: readonly number[], nCoords: number | undefined): boolean {
+  return nCoords !== undefined && shape[0] !== nCoords && shape[2] === nCoords;
+}
+
 /**
  * The pattern size [H, W] of a dataset NPZ from the headers of `diffraction` (and `xcoords`, which tells a
  * legacy [H, W, n] stack), nothing decoded; null when the file cannot tell it (unreadable, no 3-D float
@@ -337,7 +342,7 @@ export function patternSizeOf(path: string): [number, number] | null {
     const x = r.has('xcoords') ? r.header('xcoords') : undefined;
     const nCoords = x && x.shape.length === 1 ? x.shape[0]! : undefined;
     const [a, b, c] = d.shape as [number, number, number];
-    return nCoords !== undefined && a !== nCoords && c === nCoords ? [a, b] : [b, c];
+    return isLegacyLayout(d.shape, nCoords) ? [a, b] : [b, c];
   } catch {
     return null;
   } finally {
