@@ -1,6 +1,8 @@
 /**
  * Phase C metadata compliance, as the reference study's Phase G summary records it (PtychoPINN
- * `bin/run_phase_g_dense.py::summarize_phase_g_outputs`, PHASEC-METADATA-001): for every
+ * `plans/active/STUDY-SYNTH-FLY64-DOSE-OVERLAP-001/bin/run_phase_g_dense.py::summarize_phase_g_outputs`,
+ * PHASEC-METADATA-001; compared with that function's own output in test/study/phase-c-compliance-reference.test.ts,
+ * differences in docs/metrics.md): for every
  * `dose_<D>/patched_{train,test}.npz` of the Phase C root, whether its `_metadata` decodes to a JSON object
  * and whether that object records the canonical-layout transformation (an entry of `data_transformations`
  * whose `tool` is `transpose_rename_convert`). `compliant` is both. A file that is missing or cannot be
@@ -8,10 +10,11 @@
  * the per-dose record. Reads `_metadata` only (never the arrays) and never throws.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { readMetadata } from '../../data/metadata.js';
 import { NpzReader } from '../../npy/npz.js';
 import { recordPath } from '../../files/paths.js';
-import { discoverDoses, doseDirName, phaseCSplitFile, SPLITS } from '../hub/layout.js';
+import { discoverDoses, doseDirName, PHASE_C, SPLITS } from '../hub/layout.js';
 
 export const CANONICAL_TRANSFORM_TOOL = 'transpose_rename_convert';
 
@@ -59,9 +62,10 @@ function splitCompliance(path: string, base: string): PhaseCSplitCompliance {
 export function phaseCMetadataCompliance(phaseCRoot: string, base: string): PhaseCCompliance {
   if (!existsSync(phaseCRoot)) return { error: `Phase C root not found: ${recordPath(base, phaseCRoot)}` };
   const out: Record<string, Record<string, PhaseCSplitCompliance>> = {};
-  for (const { dose } of discoverDoses(phaseCRoot)) {
+  for (const { dose, dir } of discoverDoses(phaseCRoot)) {
+    // the directory as found (`dose_0100` is dose 100, its files are in `dose_0100/`)
     const entry: Record<string, PhaseCSplitCompliance> = {};
-    for (const split of SPLITS) entry[split] = splitCompliance(phaseCSplitFile(phaseCRoot, dose, split), base);
+    for (const split of SPLITS) entry[split] = splitCompliance(join(dir, PHASE_C.split(split)), base);
     out[doseDirName(dose)] = entry;
   }
   return out;
