@@ -11,10 +11,20 @@ numbers. No code of the reference is copied into this project: it is read from t
 The file records the SHA-256 of the function's syntax tree without its docstring (`ast.dump`), which does not
 depend on comments, docstrings or layout.
 
+The committed fixture: no fetched PtychoPINN commit holds `studies/` (all 1 168 commits of its branches and
+pull requests, the newest of 2026-07-21; none defines `greedy_min_spacing_selection`), so the function was read
+from a copy of the file as a code index stores it: the version with the Phase D greedy fallback (27 561
+characters; the index names no commit for it). The version the index gives for commit 10018d93 is the later
+overlap-metrics rewrite and has no such function. Read again from the index, the copy gives the same
+fingerprint and the same kept indices in all six cases.
+
 Usage (Debian's /usr/bin/python3 with python3-numpy):
-    make-overlap-selection-fixture.py --ptychopinn PATH [--rev REV] [--source-commit SHA] [--out FILE]
+    make-overlap-selection-fixture.py --ptychopinn PATH [--rev REV] [--source-commit SHA] [--source TEXT]
+        [--out FILE]
         PATH: a directory holding studies/fly64_dose_overlap/overlap.py (a working tree), or a bare git
         directory (the file is read with `git show REV:path`, REV default HEAD);
+        SHA: the commit the file comes from (default: REV when PATH is a git directory, else none);
+        TEXT: where the file came from, recorded as given;
         FILE default: test/fixtures/overlap/reference-greedy.json
 """
 import argparse
@@ -31,11 +41,12 @@ FUNCTION = 'greedy_min_spacing_selection'
 
 
 def read_source(root, rev):
+    """The file's text, and whether it was read from git (at REV)."""
     path = os.path.join(root, SOURCE)
     if os.path.isfile(path):
         with open(path, encoding='utf-8') as f:
-            return f.read()
-    return subprocess.run(['git', '--git-dir', root, 'show', f'{rev}:{SOURCE}'], check=True, capture_output=True, text=True).stdout
+            return f.read(), False
+    return subprocess.run(['git', '--git-dir', root, 'show', f'{rev}:{SOURCE}'], check=True, capture_output=True, text=True).stdout, True
 
 
 def load_function(text):
@@ -79,10 +90,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--ptychopinn', required=True)
     ap.add_argument('--rev', default='HEAD')
-    ap.add_argument('--source-commit', default=None, help='the PtychoPINN commit the files come from, recorded in the fixture (default: REV as given)')
+    ap.add_argument('--source-commit', default=None, help='the PtychoPINN commit the file comes from, recorded in the fixture (default: REV when read from git, else none)')
+    ap.add_argument('--source', default=None, help='where the file came from, recorded in the fixture')
     ap.add_argument('--out', default=os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'overlap', 'reference-greedy.json'))
     args = ap.parse_args()
-    select, digest = load_function(read_source(args.ptychopinn, args.rev))
+    text, from_git = read_source(args.ptychopinn, args.rev)
+    select, digest = load_function(text)
     records = []
     for name, x, y, s in cases():
         coords = np.stack([x, y], axis=1)
@@ -91,8 +104,8 @@ def main():
                         'kept': [int(i) for i in np.flatnonzero(mask)]})
     doc = {
         'made_by': 'scripts/make-overlap-selection-fixture.py',
-        'reference': {'repository': 'hoidn/PtychoPINN', 'commit': args.source_commit or args.rev, 'path': SOURCE, 'function': FUNCTION,
-                      'function_ast_sha256': digest},
+        'reference': {'repository': 'hoidn/PtychoPINN', 'commit': args.source_commit or (args.rev if from_git else None), 'path': SOURCE,
+                      'function': FUNCTION, 'function_ast_sha256': digest, **({'source': args.source} if args.source else {})},
         'numpy': np.__version__,
         'cases': records,
     }

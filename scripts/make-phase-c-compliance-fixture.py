@@ -23,7 +23,8 @@ depend on comments, docstrings or layout.
 
 The committed fixture: `ptycho/metadata.py` as of PtychoPINN 712c23f3 (a git checkout; the file last changed
 in dfc0b68, 2025-08-26); `run_phase_g_dense.py` as of f66e8d43, a copy of that file taken from a code index,
-because no fetched PtychoPINN history holds `plans/active/` (checked up to 712c23f3 and every branch). The copy
+because no fetched PtychoPINN commit defines `summarize_phase_g_outputs` (all 1 168 commits of its branches
+and pull requests, the newest of 2026-07-21). The copy
 was checked against the index at the offsets of three of the function's lines and its length (14632
 characters); the fingerprint recorded is that of the function as executed.
 

@@ -1,7 +1,7 @@
 /**
  * `overlap.order: raster` selects what the reference study's own `greedy_min_spacing_selection` selects: the
  * committed sets and the indices kept were made by that function (PtychoPINN's code, executed by
- * scripts/make-overlap-selection-fixture.py; the commit and a fingerprint of the function are in the file).
+ * scripts/make-overlap-selection-fixture.py; a fingerprint of the function and where its text came from are in the file).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
