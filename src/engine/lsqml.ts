@@ -90,6 +90,12 @@ export interface EpochInfo { epoch: number; loss: number; seconds: number }
 export interface LsqmlHooks {
   /** Called after every epoch (epoch 0 included). */
   onEpoch?: (info: EpochInfo) => void;
+  /**
+   * Awaited after every epoch but the last (after `onEpoch`): a caller on the main thread returns a
+   * macrotask here (`setImmediate`) so that its event loop runs between epochs — signal handlers, timers.
+   * The state is not touched while it waits; results do not depend on it.
+   */
+  betweenEpochs?: () => Promise<void>;
 }
 
 export interface LsqmlResult {
@@ -714,6 +720,7 @@ export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions>
     for (let e = 0; e < engine.options.epochs; e++) {
       const loss = engine.runEpoch(e);
       hooks.onEpoch?.({ epoch: e, loss, seconds: engine.epochSeconds[e] });
+      if (hooks.betweenEpochs && e + 1 < engine.options.epochs) await hooks.betweenEpochs();
     }
     return {
       object: engine.object, height: engine.H, width: engine.W, probe: engine.probe, modes: engine.M, size: engine.N,

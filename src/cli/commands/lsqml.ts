@@ -1,11 +1,14 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { action } from '../action.js';
 import { integerFlag } from '../flags.js';
+import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { UsageError } from '../../errors.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { JobProgress } from '../../study/reconstruct/lsqml-job.js';
+import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { fit, lineWidth, redrawsInPlace } from '../progress/terminal.js';
 
 /** Old names of --out, --input and --epochs, still accepted (the reference study's ptychi_reconstruct_tike.py). */
@@ -66,6 +69,19 @@ export function progressPrinter(out: NodeJS.WritableStream & { columns?: number 
   };
 }
 
+/**
+ * What `lsqml` prints when stopped by `signal` after `done` of `epochs` epochs: that no result was written,
+ * where the log so far is and where it goes, and the command that starts over.
+ */
+export function stoppedMessage(signal: StopSignal, done: number, epochs: number, out: string, pid: number, args: readonly string[]): string {
+  const again = shellJoin(['ptychostudy', ...args]);
+  const when = done === 0 ? 'before its first epoch ended' : `after ${done} of ${epochs} epochs`;
+  const log = done === 0 ? '' : `The log of those epochs is in ${join(out, `.staging-lsqml-*-${pid}`, 'lsqml.log')}; the next run into ` +
+    `${out} moves it to ${join(out, 'history')}/. `;
+  return `ptychostudy lsqml: ${stoppedWord(signal)} ${when}; no result was written (the reconstruction is written after the last epoch) ` +
+    `and the earlier files of ${out} are as they were.\n${log}Start over with: ${again}`;
+}
+
 export function register(program: Command): void {
   const D = settingsDefaults().reconstruction;
   const cmd = program
@@ -82,7 +98,9 @@ export function register(program: Command): void {
       'The object starts from ones unless --init-object guess.\n\n' +
       'Every LSQML option (step sizes, update plans, preconditioner damping, noise model, …) can be set in a settings ' +
       'file: --config FILE (`ptychostudy config --print-defaults` lists them all); flags override it.\n\n' +
-      'Exit codes: 0 done; 1 the reconstruction diverged or failed; 2 bad usage or bad input, nothing written.')
+      'Exit codes: 0 done; 1 the reconstruction diverged or failed; 2 bad usage or bad input, nothing written; ' +
+      '130 interrupted (Ctrl-C), 143 terminated (SIGTERM): the run stops at the end of the epoch under way and writes ' +
+      'no result (its log so far moves to <out>/history/ with the next run); the same command starts over.')
     .option('--input <file>', 'dataset: NPZ (diffraction, probeGuess, xcoords, ycoords, optional objectGuess), CXI or PtyPy .ptyd (required)')
     .addOption(new Option('--input-npz <file>').hideHelp())
     .addOption(new Option('--num-epochs <n>').hideHelp())
@@ -132,11 +150,20 @@ export function register(program: Command): void {
       const opts = { inputNpz: input, outputDir, settings };
       if (!existsSync(opts.inputNpz)) throw new UsageError(`--input ${opts.inputNpz}: no such file`);
       const progress = progressPrinter(process.stderr, redrawsInPlace(process.stderr));
+      // Ctrl-C or SIGTERM: the job stops at the end of the epoch under way (the event loop runs between
+      // epochs). Its files are written only after the last epoch, so none is; the log so far stays in the
+      // job's staging directory, which the next run into --out moves to history/ (standalone.ts).
+      let epochsDone = 0;
+      const removeStopHandlers = onStop((signal) => {
+        progress.done();
+        process.stderr.write(`\n${stoppedMessage(signal, epochsDone, settings.epochs, outputDir, process.pid, process.argv.slice(2))}\n`);
+      });
       let r;
       try {
         const { runLsqmlInto } = await import('../../study/reconstruct/standalone.js');
-        r = await runLsqmlInto(opts, flags.overwrite ?? false, progress.update);
+        r = await runLsqmlInto(opts, flags.overwrite ?? false, (p) => { epochsDone = p.epoch; progress.update(p); });
       } finally {
+        removeStopHandlers();
         progress.done();
       }
       if (r.archivedTo !== null) process.stderr.write(`the earlier outputs of ${opts.outputDir} moved to ${r.archivedTo}\n`);
