@@ -169,7 +169,8 @@ export function register(program: Command): void {
         err.write(`\nptychostudy run: ${stoppedWord(signal)}; finished work is kept. Continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}\n`);
       });
 
-      const ok = paint('✓', 'good');
+      // ✓ a phase that ran (or was skipped) without a failed job; ✗ one that ran to its end with failed jobs
+      const mark = (failures: number): string => (failures > 0 ? paint('✗', 'bad') : paint('✓', 'good'));
       const onEvent = (e: RunEvent): void => {
         if (quiet) return;
         switch (e.type) {
@@ -177,8 +178,8 @@ export function register(program: Command): void {
             say(`hub: ${e.hub}${e.resumed ? ` (resuming; complete: ${e.completed.join(', ') || 'none'})` : ''}`);
             break;
           case 'phase-start': say(`▶ ${e.phase}…`); break;
-          case 'phase-skip': say(`${ok} ${e.phase}: ${paint('skipped', 'skip')} (${e.reason})`); break;
-          case 'phase-end': say(`${ok} ${e.phase} (${fmtSeconds(e.seconds)}; total ${fmtSeconds((performance.now() - t0) / 1000)}): ${e.detail}`); break;
+          case 'phase-skip': say(`${mark(e.failures)} ${e.phase}: ${paint('skipped', 'skip')} (${e.reason})`); break;
+          case 'phase-end': say(`${mark(e.failures)} ${e.phase} (${fmtSeconds(e.seconds)}; total ${fmtSeconds((performance.now() - t0) / 1000)}): ${e.detail}`); break;
           case 'generate':
           case 'overlap':
           case 'compare':

@@ -52,8 +52,9 @@ import {
 export type RunEvent =
   | { type: 'hub'; hub: string; resumed: boolean; completed: PhaseName[] }
   | { type: 'phase-start'; phase: PhaseName }
-  | { type: 'phase-skip'; phase: PhaseName; reason: string }
-  | { type: 'phase-end'; phase: PhaseName; seconds: number; detail: string }
+  | { type: 'phase-skip'; phase: PhaseName; reason: string; failures: number }
+  /** `failures`: the phase's jobs that failed (reconstructions, comparisons); the phase ran to its end. */
+  | { type: 'phase-end'; phase: PhaseName; seconds: number; detail: string; failures: number }
   | { type: 'generate'; progress: PhaseCProgress }
   | { type: 'overlap'; progress: OverlapProgress }
   | { type: 'reconstruct'; event: PhaseFEvent }
@@ -308,7 +309,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     }
     if (reason !== null) {
       if ((prior?.failures ?? 0) > 0) exitCode = 1;
-      onEvent({ type: 'phase-skip', phase: name, reason });
+      onEvent({ type: 'phase-skip', phase: name, reason, failures: prior?.failures ?? 0 });
       return;
     }
     // A phase whose run was killed after it wrote its record (before run.json said so) is recorded, not redone.
@@ -321,7 +322,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       };
       if ((recovered.failures ?? 0) > 0) exitCode = 1;
       writeRunState(hub, state);
-      onEvent({ type: 'phase-skip', phase: name, reason: `finished by the interrupted run (${recovered.detail})` });
+      onEvent({ type: 'phase-skip', phase: name, reason: `finished by the interrupted run (${recovered.detail})`, failures: recovered.failures ?? 0 });
       await guard?.take();
       return;
     }
@@ -340,7 +341,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       };
       if ((out.failures ?? 0) > 0) exitCode = 1;
       writeRunState(hub, state);
-      onEvent({ type: 'phase-end', phase: name, seconds, detail: out.detail });
+      onEvent({ type: 'phase-end', phase: name, seconds, detail: out.detail, failures: out.failures ?? 0 });
       await guard?.take(); // the later phases read what it wrote
     } catch (err) {
       state.phases[name] = { status: 'failed', started, finished: utcSeconds(), detail: err instanceof Error ? err.message : String(err) };

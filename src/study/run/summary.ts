@@ -1,6 +1,6 @@
 /**
  * The end-of-run table: for each dose × view (test split preferred, our own LSQML model), the phase
- * and amplitude MS-SSIM and the phase FRC50, read from Phase G's metrics_summary.json. A job Phase G
+ * and amplitude MS-SSIM and the phase FRC50 (a ring index), read from Phase G's metrics_summary.json. A job Phase G
  * skipped (its reconstruction failed or is missing) is a row too, "not scored", with the reason under
  * the table.
  */
@@ -44,12 +44,15 @@ export function summaryTable(phaseGRoot: string, split = 'test'): { rows: Summar
       ms_ssim_phase: null, ms_ssim_amplitude: null, frc50_phase: null, reason: j.reason,
     })))
     .sort((a, b) => a.dose - b.dose || (VIEWS as readonly string[]).indexOf(a.view) - (VIEWS as readonly string[]).indexOf(b.view));
-  const header = ['dose', 'view', 'MS-SSIM phase', 'MS-SSIM amplitude', 'FRC50 phase'];
+  // frc50 is a ring index of the compared square, not a frequency (docs/metrics.md): the header says so
+  const header = ['dose', 'view', 'MS-SSIM phase', 'MS-SSIM amplitude', 'FRC50 phase (ring)'];
   const body = rows.map((r) => [String(r.dose), r.view, r.status === 'ok' ? fmt(r.ms_ssim_phase, 3) : r.status,
     r.status === 'ok' ? fmt(r.ms_ssim_amplitude, 3) : '', r.status === 'ok' ? fmt(r.frc50_phase, 1) : '']);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const notes = rows.filter((r) => r.reason !== undefined).map((r) => `${NOT_SCORED}: dose ${r.dose} ${r.view} — ${r.reason}`);
-  const text = [`${split} split, model ${OWN_MODEL}:`, line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line), ...notes].join('\n');
+  const legend = rows.some((r) => r.status === 'ok')
+    ? [`FRC50: the ring of the compared n×n square where the phase FRC falls below 0.5 (ring r is r/n cycles per pixel; docs/metrics.md)`] : [];
+  const text = [`${split} split, model ${OWN_MODEL}:`, line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line), ...legend, ...notes].join('\n');
   return { rows, text };
 }
