@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { ProgressView } from '../../src/cli/progress/reconstruct.js';
+import { elapsedPrefix } from '../../src/cli/progress/terminal.js';
 import { phaseF, testEngine, tmp, writeTree } from '../study/reconstruct-helpers.js';
 
 class Capture extends Writable {
@@ -26,15 +27,25 @@ async function runWith(tty: boolean): Promise<string> {
   return out.text;
 }
 
-test('non-TTY progress: plain lines for start, every ~10 % of epochs, end and failure', async () => {
+test('non-TTY progress: plain lines for start, every ~10 % of epochs, end and failure, each after the time elapsed', async () => {
   const text = await runWith(false);
   assert.ok(!text.includes('\x1b['), 'no escape codes');
-  const lines = text.trim().split('\n');
+  // every plain line begins with the time since the view was made, as a log read later needs
+  const stamped = text.trim().split('\n');
+  for (const l of stamped) assert.match(l, /^\[\+0:00:\d\d\] ./);
+  const lines = stamped.map((l) => l.slice(l.indexOf('] ') + 2));
   assert.match(lines[0]!, /2 job\(s\) to run, 1 at a time/);
   assert.ok(lines.includes('[1/2] start dose=1000 view=dense split=train'));
   assert.equal(lines.filter((l) => /dose=1000 view=dense split=train epoch \d+\/20/.test(l)).length, 10);
   assert.ok(lines.some((l) => /^\[1\/2\] dose=1000 view=dense split=train done in/.test(l)));
   assert.ok(lines.some((l) => /^\[2\/2\] dose=1000 view=dense split=test FAILED: ERROR: Invalid diffraction array shape/.test(l)));
+});
+
+test('elapsedPrefix: hours, minutes and seconds since the start', () => {
+  assert.equal(elapsedPrefix(1000, 1000), '[+0:00:00] ');
+  assert.equal(elapsedPrefix(0, 59_999), '[+0:00:59] ');
+  assert.equal(elapsedPrefix(0, 61_000), '[+0:01:01] ');
+  assert.equal(elapsedPrefix(0, (3 * 3600 + 25 * 60 + 7) * 1000 + 500), '[+3:25:07] ');
 });
 
 test('TTY progress: a status block with done/running/failed and each running job\'s epoch, redrawn in place', async () => {

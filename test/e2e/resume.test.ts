@@ -167,7 +167,7 @@ test('Ctrl-C during compare or report stops the run (exit 130) and the next run 
   assert.equal(rest.status, 0, rest.stderr);
   assert.match(rest.stderr, /compare: skipped/);
   assert.match(rest.stderr, /✓ report/);
-  assert.match(rest.stderr, /^ {2}report: 11\/11 .* \(\d+\.\d s\)$/m, 'the report phase shows its sections as they are built');
+  assert.match(rest.stderr, /^\[\+\d+:\d\d:\d\d\] {3}report: 11\/11 .* \(\d+\.\d s\)$/m, 'the report phase shows its sections as they are built');
   assert.equal(json(join(hub, 'run.json')).status, 'complete');
   assert.ok(existsSync(join(hub, 'report', 'index.html')));
   assert.deepEqual(readdirSync(join(hub, 'report')).filter((n) => n.startsWith('.tmp-')), [], 'the interrupted build\'s directory is left');

@@ -2,7 +2,7 @@
  * What `ptychostudy run` prints at its end when a reconstruction failed: the failed job in the summary table
  * (not left out), the job and the log that says why (a path that opens from where the command ran), and the
  * command that continues the hub — not a plain "done"; the phase with the failed job marked ✗, not ✓. And the
- * table's FRC50 column, a ring index, labelled as one.
+ * table's FRC50 column, a ring index, labelled as one; the plain progress lines, each after the time elapsed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +24,10 @@ test('a run whose reconstruction fails ends by naming the failed job, its log an
   const first = run(cwd, [...TINY, '--out', 'hub']);
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stderr, /\ndone in [\d.]+ s\. Report: hub\/report\/index\.html\n$/);
-  assert.match(first.stderr, /^✓ reconstruct \(.*: \d+ run \(\d+ ok, 0 failed\)/m);
+  // piped, each progress line begins with the time since the run started; the summary at the end does not
+  assert.match(first.stderr, /^\[\+0:\d\d:\d\d\] hub: hub\n/);
+  assert.match(first.stderr, /^\[\+0:\d\d:\d\d\] ✓ reconstruct \(.*: \d+ run \(\d+ ok, 0 failed\)/m);
+  assert.match(first.stderr, /^\[\+0:\d\d:\d\d\] \[1\/6\] start dose=1000 /m);
   // the FRC50 column is a ring index of the compared square (docs/metrics.md), and says so
   const table = first.stderr.slice(first.stderr.indexOf('test split, model LSQML:'));
   assert.match(table, /^dose +view +MS-SSIM phase +MS-SSIM amplitude +FRC50 phase \(ring\)$/m);
@@ -37,8 +40,8 @@ test('a run whose reconstruction fails ends by naming the failed job, its log an
   const r = run(cwd, ['--out', 'hub']);
   assert.equal(r.status, 1, r.stderr);
   // the phase that ran to its end with a failed job is marked as such, not with ✓
-  assert.match(r.stderr, /^✗ reconstruct \(.*: 1 run \(0 ok, 1 failed\)/m);
-  assert.doesNotMatch(r.stderr, /^✓ reconstruct/m);
+  assert.match(r.stderr, /^\[\+0:\d\d:\d\d\] ✗ reconstruct \(.*: 1 run \(0 ok, 1 failed\)/m);
+  assert.doesNotMatch(r.stderr, /✓ reconstruct/);
   const end = r.stderr.slice(r.stderr.indexOf('test split, model LSQML:'));
   assert.match(end, /\n1000 +sparse +not scored/, 'the failed job is a row of the table');
   assert.doesNotMatch(end, /^done in/m, 'a run with a failed job does not end with "done"');

@@ -157,6 +157,8 @@ export function register(program: Command): void {
       const say = (line: string): void => { if (!quiet) err.write(line + '\n'); };
       const tty = redrawsInPlace(err);
       const fView = quiet ? null : new ProgressView(err, tty, hubRoots(hub).f);
+      // progress lines (not the summary at the end) begin, when plain, with the time since the run started
+      const progress = (line: string): void => say((fView?.stamp() ?? '') + line);
       const t0 = performance.now();
       let lastMessage = '';
       // The jobs that failed in this run, with their logs (opening from here), for the end of the output.
@@ -175,17 +177,17 @@ export function register(program: Command): void {
         if (quiet) return;
         switch (e.type) {
           case 'hub':
-            say(`hub: ${e.hub}${e.resumed ? ` (resuming; complete: ${e.completed.join(', ') || 'none'})` : ''}`);
+            progress(`hub: ${e.hub}${e.resumed ? ` (resuming; complete: ${e.completed.join(', ') || 'none'})` : ''}`);
             break;
-          case 'phase-start': say(`▶ ${e.phase}…`); break;
-          case 'phase-skip': say(`${mark(e.failures)} ${e.phase}: ${paint('skipped', 'skip')} (${e.reason})`); break;
-          case 'phase-end': say(`${mark(e.failures)} ${e.phase} (${fmtSeconds(e.seconds)}; total ${fmtSeconds((performance.now() - t0) / 1000)}): ${e.detail}`); break;
+          case 'phase-start': progress(`▶ ${e.phase}…`); break;
+          case 'phase-skip': progress(`${mark(e.failures)} ${e.phase}: ${paint('skipped', 'skip')} (${e.reason})`); break;
+          case 'phase-end': progress(`${mark(e.failures)} ${e.phase} (${fmtSeconds(e.seconds)}; total ${fmtSeconds((performance.now() - t0) / 1000)}): ${e.detail}`); break;
           case 'generate':
           case 'overlap':
           case 'compare':
           case 'report': {
             const msg = e.progress.message;
-            if (msg !== lastMessage) { lastMessage = msg; say(`  ${msg}`); }
+            if (msg !== lastMessage) { lastMessage = msg; progress(`  ${msg}`); }
             break;
           }
           case 'reconstruct':

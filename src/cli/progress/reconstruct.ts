@@ -1,11 +1,12 @@
 /**
  * Live progress of a Phase F run on a stream (stderr): on a TTY a status block (done / running / failed and
- * each running job's epoch) redrawn in place; otherwise plain lines (job start/end, every ~10 % of epochs).
+ * each running job's epoch) redrawn in place; otherwise plain lines (job start/end, every ~10 % of epochs), each
+ * after the time since the view was made (`[+h:mm:ss] `).
  */
 import { isAbsolute, join } from 'node:path';
 import type { JobRef, PhaseFEvent } from '../../study/reconstruct/record.js';
 import { paint } from '../style.js';
-import { fit, lineWidth } from './terminal.js';
+import { elapsedPrefix, fit, lineWidth } from './terminal.js';
 
 interface Running {
   job: JobRef;
@@ -31,6 +32,8 @@ export class ProgressView {
   private drawnLines = 0;
   private lastDraw = 0;
   private startedAt = 0;
+  /** When the view was made (the command's start): plain lines begin with the time since. */
+  private readonly t0 = performance.now();
 
   /**
    * `artifactRoot`: the Phase F root, which the log paths of results are relative to; a failed job's log is
@@ -108,9 +111,14 @@ export class ProgressView {
     this.clear();
   }
 
+  /** The prefix of a plain line: the time since the view was made; nothing on a terminal redrawn in place. */
+  stamp(): string {
+    return this.tty ? '' : elapsedPrefix(this.t0);
+  }
+
   private line(text: string): void {
     this.clear();
-    this.out.write(text + '\n');
+    this.out.write(this.stamp() + text + '\n');
     this.draw(true);
   }
 

@@ -26,3 +26,14 @@ export function fit(text: string, width: number): string {
 export function redrawsInPlace(stream: NodeJS.WritableStream & { isTTY?: boolean }): boolean {
   return stream.isTTY === true && process.env.TERM !== 'dumb';
 }
+
+/**
+ * The prefix of a plain progress line (piped, or TERM=dumb): the time since `t0` (a `performance.now()`),
+ * `[+h:mm:ss] `, so that a log read later tells when each step happened and how long it waited. Only
+ * what is printed has it: no file of the study holds these lines.
+ */
+export function elapsedPrefix(t0: number, now = performance.now()): string {
+  const s = Math.max(0, Math.floor((now - t0) / 1000));
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `[+${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}] `;
+}
