@@ -34,6 +34,7 @@ for (const [signal, code, word] of [['SIGINT', 130, 'interrupted'], ['SIGTERM', 
       `the next run into ${out} moves it to ${out}/history/\\. Start over with: ptychostudy ${args.join(' ')}\\n$`;
     assert.match(stderr, new RegExp(pattern.replace(/\//g, '\\/')));
     assert.ok(!existsSync(join(out, 'reconstruction.npz')));
+    assert.ok(!existsSync(join(out, '.lsqml.lock')), 'the lock is released');
     const staging = readdirSync(out).filter((n) => n.startsWith('.staging-lsqml-'));
     assert.equal(staging.length, 1);
     assert.ok(staging[0]!.endsWith(`-${child.pid}`));
