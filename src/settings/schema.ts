@@ -104,6 +104,8 @@ export const OverlapSettingsSchema = z.object({
 const D = DEFAULT_LSQML_OPTIONS;
 /** What a thread count must be: each worker thread of a reconstruction holds its own buffers. */
 const THREADS = `an integer from 1 to ${MAX_LSQML_THREADS} (MAX_LSQML_THREADS)`;
+/** What a mode count must be: every mode after the first takes 2 % of the probe's energy (checkProbeModes). */
+const MODES = `an integer from 1 to ${MAX_PROBE_MODES} (MAX_PROBE_MODES: each mode after the first takes 2 % of the probe's energy)`;
 /** The study's one default epoch count, for every command (pty-chi's own is 100: the fly64 preset sets it). */
 const STUDY_EPOCHS = 50;
 /** What an epoch count must be while the first epoch only rescales the probe (then 1 epoch updates nothing). */
@@ -126,7 +128,7 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('positions per minibatch (the reference study\'s 96; pty-chi\'s own default is 100)', 'positions')),
   noiseModel: z.enum(['gaussian', 'poisson'], { error: 'gaussian or poisson' }).default(D.noiseModel)
     .meta(doc('far-field noise model of the update (pty-chi noise_model)')),
-  modes: positiveInt().default(1)
+  modes: z.int({ error: MODES }).min(1, { error: MODES }).max(MAX_PROBE_MODES, { error: MODES }).default(1)
     .meta(doc(`incoherent probe modes, at most ${MAX_PROBE_MODES} (MAX_PROBE_MODES) and at most the probe's pixels; extra modes from pty-chi's Hermite recipe (orthogonalize_initial_probe)`)),
   seed: nonNegativeInt().default(42)
     .meta(doc('seed of the minibatch order and of the Poisson step perturbation')),

@@ -177,7 +177,7 @@ test('8. a malformed zip64 extra field is exit 2 naming the file and the member 
 });
 
 test('8. --modes 500 is a usage error before any data is read (lsqml, reconstruct); more modes than probe pixels too', () => {
-  const why = "--modes 500: expected at most 50 incoherent probe modes (each mode after the first takes 2 % of the probe's energy; MAX_PROBE_MODES); found 500";
+  const why = "--modes 500: expected an integer from 1 to 50 (MAX_PROBE_MODES: each mode after the first takes 2 % of the probe's energy)";
   const out = outDir();
   assertRefused(lsqml(good.path, out, ['--modes', '500']), 'lsqml', why);
   assert.ok(!existsSync(out), 'nothing written');

@@ -112,6 +112,17 @@ test('a value of the wrong type says what was expected in plain words; quoted nu
   assert.match(flag.stderr, /--noise-model 1: expected gaussian or poisson/);
 });
 
+test('a settings file with more probe modes than LSQML starts from is refused by config --check, naming its key', () => {
+  const dir = tmp('config-modes');
+  const file = join(dir, 'modes.yaml');
+  writeFileSync(file, 'reconstruction:\n  modes: 1000000\n');
+  const r = ptychostudy(['config', '--check', file]);
+  assert.equal(r.status, 2, r.stdout);
+  assert.equal(r.stderr.trim(), `ptychostudy config: ${file}: reconstruction.modes: expected an integer from 1 to 50 (MAX_PROBE_MODES: each mode after the first takes 2 % of the probe's energy), found 1000000`);
+  writeFileSync(file, 'reconstruction:\n  modes: 50\n');
+  assert.equal(ptychostudy(['config', '--check', file]).status, 0);
+});
+
 test('hostile or broken settings files are refused with one line: syntax, duplicate keys, alias bombs, size, not a mapping', () => {
   const dir = tmp('config-hostile');
   const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) =>
