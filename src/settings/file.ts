@@ -11,6 +11,7 @@ import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
 import { settingsIssues, shown, SHOWN_VALUE_CHARS, type SettingsIssue } from './parse.js';
 import { printable, shownJson } from '../text.js';
+import { entryKind } from '../files/regular.js';
 import type { StudySettingsInput } from './schema.js';
 
 /** Largest settings file read (a settings file is a few kilobytes). */
@@ -263,11 +264,12 @@ export function readSettingsFile(file: string): StudySettingsInput {
   let size: number;
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw new UsageError(`\`config\` ${file}: not a file`);
+    if (!st.isFile()) throw new UsageError(`\`config\` ${file}: not a regular file (${entryKind(st)})`);
     size = st.size;
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`\`config\` ${file}: no such file`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`\`config\` ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(err)})`}`);
   }
   if (size > MAX_SETTINGS_FILE_BYTES) throw new InputError(`${file}: ${size} bytes; a settings file has at most ${MAX_SETTINGS_FILE_BYTES}`);
   const value = parseSettingsText(readFileSync(file, 'utf8'), file);

@@ -157,6 +157,14 @@ test('hostile or broken settings files are refused with one line: syntax, duplic
   writeFileSync(join(dir, 'big.yaml'), `# ${'x'.repeat(1 << 20)}\n`);
   assert.match(ptychostudy(['config', '--check', join(dir, 'big.yaml')]).stderr, /big\.yaml: \d+ bytes; a settings file has at most 1048576/);
   assert.match(ptychostudy(['config', '--check', join(dir, 'missing.yaml')]).stderr, /--check \S+missing\.yaml: no such file/);
+  // a folder or a named pipe given as the settings file says what it is (a pipe is never opened: it would block)
+  const pipe = join(dir, 'pipe.yaml');
+  spawnSync('mkfifo', [pipe]);
+  for (const [path, kind] of [[dir, 'a directory'], [pipe, 'a named pipe']] as const) {
+    const r = ptychostudy(['lsqml', '--config', path, '--input', join(dir, 'data.npz'), '--out', join(dir, 'job')]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.trim(), `ptychostudy lsqml: --config ${path}: not a regular file (${kind})`);
+  }
 });
 
 test('the settings file shown in the README is valid and means what the README says', () => {
