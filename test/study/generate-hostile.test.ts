@@ -86,3 +86,16 @@ test('the run itself must fit: positions × doses against the limit, and at most
     '--n-images 400000000: expected an integer from 2 to 16777216 (MAX_SCAN_POSITIONS)');
   assert.ok(!existsSync(g), 'nothing written');
 });
+
+test('run with a base NPZ that cannot serve Phase C is refused before the hub is made (was design.json and a failed run.json)', () => {
+  const noObject = join(root, 'no-object.npz');
+  writeFileSync(noObject, zipRaw([storedMember('probeGuess.npy', encodeNpy(onesC8(16, 16)))]));
+  for (const [base, line] of [
+    [noObject, `base NPZ ${noObject}: missing key 'objectGuess' (expected a complex 2-D array; found keys: probeGuess)`],
+    [join(root, 'absent.npz'), `base NPZ ${join(root, 'absent.npz')}: no such file`],
+  ] as const) {
+    const hub = join(root, 'run-bad-base');
+    assertRefused(ptychostudy(['run', '--quiet', '--out', hub, '--base-npz', base, '--dose', '1e3']), 'run', line);
+    assert.ok(!existsSync(hub), `nothing written: ${existsSync(hub) ? readdirSync(hub).join(', ') : ''}`);
+  }
+});

@@ -43,7 +43,7 @@ import { planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
 import { sceneParameters } from '../simulate/job.js';
 import { compareInputs, compareOutputs, compareUnchanged, phaseCContent, phaseDContent, reportInputs, reportOutputs, reportUnchanged } from './fingerprints.js';
-import { baseProbeSizeOf, type PhaseCProgress } from '../simulate/plan.js';
+import { baseProbeSizeOf, planSimulation, type PhaseCProgress } from '../simulate/plan.js';
 import { availableParallelism } from 'node:os';
 import {
   conflictingSettings, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type PhaseRecord, type RunState,
@@ -251,6 +251,9 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
     if (conflicts.length > 0) throw new HubSettingsError(hub, conflicts);
   }
   await checkInitProbeFile(settings);
+  // Phase C's inputs (a base NPZ, the run's memory) are checked as a SLURM submission checks them, before
+  // anything is written: a missing or broken base NPZ left a hub of design.json and a failed run.json.
+  if (previous?.phases.generate?.status !== 'complete') planSimulation(settings, { outputRoot: hubRoots(hub).c, overwrite: true });
   const now = utcSeconds();
   const state: RunState = previous ?? {
     schema_version: RUN_STATE_SCHEMA_VERSION, tool: 'ptychostudy', version: packageVersion(), created: now, updated: now,
