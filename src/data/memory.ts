@@ -39,14 +39,14 @@ export const MAX_TYPED_ARRAY_LENGTH = 2 ** 32;
 
 /**
  * Refuses more incoherent probe modes than LSQML can start from: MAX_PROBE_MODES, and with a known
- * N×N probe at most N² (a UsageError naming --modes). Needs no data: callers check it as soon as
+ * N×N probe at most N² (a UsageError naming `name`: --modes, or the setting). Needs no data: callers check it as soon as
  * the option is parsed, and again once the probe size is known.
  */
-export function checkProbeModes(modes: number, probe?: { N: number; file: string }): void {
+export function checkProbeModes(modes: number, probe?: { N: number; file: string }, name = '--modes'): void {
   const small = probe !== undefined && probe.N * probe.N < MAX_PROBE_MODES;
   const max = small ? probe.N * probe.N : MAX_PROBE_MODES;
   if (modes <= max) return;
-  throw new UsageError(`--modes ${modes}: expected at most ${max} incoherent probe modes ` +
+  throw new UsageError(`${name} ${modes}: expected at most ${max} incoherent probe modes ` +
     `(${small ? `the ${probe.N}×${probe.N} probe of ${probe.file} has ${max} pixels` : "each mode after the first takes 2 % of the probe's energy; MAX_PROBE_MODES"}); found ${modes}`);
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
-import { checkInitProbeFile } from '../../src/study/run/study.js';
+import { checkStudyProbe } from '../../src/study/run/study.js';
 import { tempDir } from '../tmp.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
@@ -42,12 +42,32 @@ test('run refuses a probe file of another size than the study\'s patterns before
 test('the check passes a probe of the study\'s size; with a base NPZ its probe sets the size', async () => {
   const dir = tempDir('run-probe-file');
   const s = (probe: string, baseNpz: string | null = null) => parseStudySettings({ preset: 'quick', simulation: { baseNpz }, reconstruction: { initProbe: `file:${probe}` } });
-  await checkInitProbeFile(s(probeFile(dir, 64)));
-  await assert.rejects(checkInitProbeFile(s(probeFile(dir, 32))), /expected .*\[64, 64\]/);
+  await checkStudyProbe(s(probeFile(dir, 64)));
+  await assert.rejects(checkStudyProbe(s(probeFile(dir, 32))), /expected .*\[64, 64\]/);
   const base = join(dir, 'base.npz');
   saveNpz(base, { objectGuess: c64([96, 96], new Float32Array(2 * 96 * 96).fill(1)), probeGuess: c64([32, 32], new Float32Array(2 * 32 * 32).fill(1)) });
-  await checkInitProbeFile(s(probeFile(dir, 32), base));
-  await assert.rejects(checkInitProbeFile(s(probeFile(dir, 64), base)), /expected .*\[32, 32\]/);
+  await checkStudyProbe(s(probeFile(dir, 32), base));
+  await assert.rejects(checkStudyProbe(s(probeFile(dir, 64), base)), /expected .*\[32, 32\]/);
   // a base NPZ that does not exist is left to Phase C, which names it
-  await checkInitProbeFile(s(probeFile(dir, 64), join(dir, 'absent.npz')));
+  await checkStudyProbe(s(probeFile(dir, 64), join(dir, 'absent.npz')));
+});
+
+test('run refuses, before writing anything, probe settings every job would refuse: modes over N², a probe model without geometry', async () => {
+  const dir = tempDir('run-probe-settings');
+  const s = (reconstruction: Record<string, unknown>) => parseStudySettings({ preset: 'quick', simulation: { patchSize: 4 }, reconstruction });
+  await checkStudyProbe(s({ modes: 16 }));
+  await assert.rejects(checkStudyProbe(s({ modes: 20 })),
+    (e: Error) => e.message === 'reconstruction.modes 20: expected at most 16 incoherent probe modes (the 4×4 probe of the study (simulation.patchSize) has 16 pixels); found 20');
+  await checkStudyProbe(s({ probeModel: 'aperture:diameter=1e-6,wavelength=1e-10,pixel=1e-8' }));
+  await assert.rejects(checkStudyProbe(s({ probeModel: 'aperture:diameter=1e-6' })),
+    /^UsageError: reconstruction\.probeModel: expected wavelength=…,pixel=… \(metres\) in the model, since the study's simulated data states no geometry; found aperture:diameter=1e-6$/);
+  // through the CLI: one line, exit 2, no hub
+  const yaml = join(dir, 'modes.yaml');
+  writeFileSync(yaml, 'simulation:\n  patchSize: 4\nreconstruction:\n  modes: 20\n');
+  const hub = join(dir, 'hub');
+  const r = spawnSync(process.execPath, [CLI, 'run', '--config', yaml, '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--out', hub],
+    { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr.trim(), 'ptychostudy run: reconstruction.modes 20: expected at most 16 incoherent probe modes (the 4×4 probe of the study (simulation.patchSize) has 16 pixels); found 20');
+  assert.equal(existsSync(hub), false, 'nothing written');
 });

@@ -23,6 +23,8 @@ import { checkWritableDir } from '../../files/writable.js';
 import { MERGE_WAIT_MS, tryLock, waitForLock, withLock, type HeldLock } from '../../files/lock.js';
 import { InputError, UsageError } from '../../errors.js';
 import { readProbeFile } from '../../data/probe-file.js';
+import { checkProbeModes } from '../../data/memory.js';
+import { parseProbeModelSpec } from '../../physics/probe.js';
 import { withAbsolutePaths } from '../../settings/file.js';
 import type { SettingDifference } from '../../settings/fingerprint.js';
 import { checkStudySettings, shown } from '../../settings/parse.js';
@@ -225,17 +227,28 @@ interface PhaseOutcome {
 }
 
 /**
- * A probe file named by `reconstruction.initProbe: file:PATH` is read before anything is written, against the
- * patterns the study simulates (simulation.patchSize, or the size of a base NPZ's probe, which sets it): a
- * probe that cannot serve them is refused here (exit 2) instead of failing every job. A base NPZ whose
- * header does not tell the size is left to Phase C, which refuses it.
+ * What the study's reconstructions start from is checked before anything is written, against the patterns
+ * the study simulates (simulation.patchSize, or the size of a base NPZ's probe, which sets it), so that a
+ * setting every job would refuse stops the run at once (exit 2) instead of failing every job after Phase C
+ * and D ran (a resume keeps the hub's settings, so the run could not be continued with another value):
+ * - a probe file named by `reconstruction.initProbe: file:PATH` is read and must serve those patterns;
+ * - `reconstruction.modes` must be at most the probe's N² pixels;
+ * - `reconstruction.probeModel` must state its wavelength and pixel size: simulated data states no geometry.
+ * A base NPZ whose header does not tell the size is left to Phase C, which refuses it.
  */
-export async function checkInitProbeFile(settings: StudySettings): Promise<void> {
-  const spec = settings.reconstruction.initProbe;
-  if (!spec.startsWith('file:')) return;
+export async function checkStudyProbe(settings: StudySettings): Promise<void> {
+  const r = settings.reconstruction;
   const base = settings.simulation.baseNpz;
   const N = base === null ? settings.simulation.patchSize : baseProbeSizeOf(base);
-  if (N !== null) await readProbeFile(spec.slice(5), N, N);
+  if (N !== null) checkProbeModes(r.modes, { N, file: base ?? 'the study (simulation.patchSize)' }, 'reconstruction.modes');
+  if (r.probeModel !== null) {
+    const spec = parseProbeModelSpec(r.probeModel);
+    if (spec.wavelengthM === undefined || spec.pixelM === undefined) {
+      throw new UsageError(`reconstruction.probeModel: expected wavelength=…,pixel=… (metres) in the model, since the study's simulated data states ` +
+        `no geometry; found ${r.probeModel}`);
+    }
+  }
+  if (r.initProbe.startsWith('file:') && N !== null) await readProbeFile(r.initProbe.slice(5), N, N);
 }
 
 /** The study in a hub whose lock this process holds. */
@@ -250,7 +263,7 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
     const conflicts = conflictingSettings(readHubSettings(hub)!, settings);
     if (conflicts.length > 0) throw new HubSettingsError(hub, conflicts);
   }
-  await checkInitProbeFile(settings);
+  await checkStudyProbe(settings);
   // Phase C's inputs (a base NPZ, the run's memory) are checked as a SLURM submission checks them, before
   // anything is written: a missing or broken base NPZ left a hub of design.json and a failed run.json.
   if (previous?.phases.generate?.status !== 'complete') planSimulation(settings, { outputRoot: hubRoots(hub).c, overwrite: true });

@@ -27,7 +27,7 @@ import {
   conflictingSettings, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type RunState,
 } from '../run/state.js';
 import { compareUnchanged, reportUnchanged } from '../run/fingerprints.js';
-import { checkInitProbeFile, checkPhaseRootUnchanged, designRecord, HubSettingsError, removeStaleTemporaries } from '../run/study.js';
+import { checkStudyProbe, checkPhaseRootUnchanged, designRecord, HubSettingsError, removeStaleTemporaries } from '../run/study.js';
 import { finishSubmission } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
 import { studySteps, type PlannedStep } from './plans.js';
@@ -259,7 +259,7 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
     checkPhaseRootUnchanged(hub, previous, 'generate');
     checkPhaseRootUnchanged(hub, previous, 'overlap');
   }
-  await checkInitProbeFile(settings);
+  await checkStudyProbe(settings);
   mkdirSync(hub, { recursive: true });
   const home = resolve(hub);
   await prepareHomes(home, homesWriting(home, true), false);
