@@ -169,7 +169,7 @@ test('a reconstruction\'s bad settings are usage errors (exit code 2) naming the
     [{ initObject: 'truth' as 'ones' }, /`reconstruction\.initObject` truth: expected ones or guess/],
     [{ initProbe: 'random' }, /`reconstruction\.initProbe` random: expected guess or file:PATH/],
     [{ nImages: 0 }, /`reconstruction\.nImages` 0: expected a positive integer/],
-    [{ modes: 1.5 }, /`reconstruction\.modes` 1\.5: expected a positive integer/],
+    [{ modes: 1.5 }, /`reconstruction\.modes` 1\.5: expected an integer from 1 to 50 \(MAX_PROBE_MODES/],
     [{ batchSize: 0 }, /`reconstruction\.batchSize` 0: expected a positive integer/],
   ];
   for (const [o, re] of cases) {
