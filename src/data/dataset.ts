@@ -10,7 +10,7 @@
 import { InputError } from '../errors.js';
 import { NpzReader, saveNpz, type MemberHeader, type NpzReadOptions, type NpzWriteOptions } from '../npy/npz.js';
 import { formatShape } from '../npy/npy.js';
-import { isComplexDtype, isFloatDtype, sizeOf, type NdArray } from '../npy/types.js';
+import { c128, isComplexDtype, isFloatDtype, sizeOf, type NdArray } from '../npy/types.js';
 import { METADATA_KEY, metadataArray, readMetadata, requireReadableMetadata, type MetadataResult } from './metadata.js';
 import { checkDecodeFits } from './memory.js';
 import { counted } from '../text.js';
@@ -35,8 +35,10 @@ export interface Dataset {
   diffraction: Float32Array;
   /** Complex 2-D object ('<c8' or '<c16', interleaved re/im), as stored; absent for measured data (no ground truth). */
   objectGuess?: NdArray;
-  /** Complex [H, W] probe ('<c8' or '<c16'), as stored. */
+  /** Complex [H, W] probe ('<c8' or '<c16'), as stored; zeros when `probeAbsent`. */
   probeGuess: NdArray;
+  /** The file holds no `probeGuess` (read with `probeOptional`): the caller supplies the probe. */
+  probeAbsent?: boolean;
   /** Scan-centre coordinates in object pixels, length n. */
   xcoords: Float64Array;
   ycoords: Float64Array;
@@ -122,6 +124,11 @@ function transposeHWN(src: ArrayLike<number>, H: number, W: number, n: number): 
 export interface ValidateOptions {
   /** Metadata already read by the caller (e.g. `loadDataset`), used instead of `arrays._metadata`. */
   metadata?: MetadataResult;
+  /**
+   * An absent `probeGuess` is no violation: the dataset then holds zeros of [H, W] and `probeAbsent`, for a
+   * reconstruction whose probe comes from elsewhere (a probe model, a probe file) or that refuses it itself.
+   */
+  probeOptional?: boolean;
 }
 
 /**
@@ -134,7 +141,7 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
   const bad = (key: string, expected: string, found: string): void => { violations.push(`${file}: key '${key}': expected ${expected}; found ${found}`); };
   const get = (k: string): NdArray | undefined => (Object.prototype.hasOwnProperty.call(arrays, k) ? arrays[k] : undefined);
 
-  for (const k of REQUIRED_KEYS) if (!get(k)) bad(k, 'a required DATA-001 key', 'it missing');
+  for (const k of REQUIRED_KEYS) if (!get(k) && !(k === 'probeGuess' && opts.probeOptional)) bad(k, 'a required DATA-001 key', 'it missing');
 
   // Length of the coordinate arrays, used to recognise a legacy [H,W,n] diffraction.
   const x0 = get('xcoords');
@@ -176,7 +183,8 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
     return a;
   };
   const objectGuess = complex2d('objectGuess');
-  const probeGuess = complex2d('probeGuess', haveShape ? [H, W] : undefined);
+  const probeAbsent = opts.probeOptional === true && !get('probeGuess');
+  const probeGuess = probeAbsent ? c128([H, W], new Float64Array(2 * H * W)) : complex2d('probeGuess', haveShape ? [H, W] : undefined);
   for (const [key, a] of [['objectGuess', objectGuess], ['probeGuess', probeGuess]] as const) {
     const why = a ? scanValues(a.data as Float32Array | Float64Array, false) : null;
     if (why) bad(key, 'finite values', why.replace('at flat index', 'at interleaved re/im index'));
@@ -244,6 +252,7 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
     extra, warnings,
   };
   if (objectGuess) dataset.objectGuess = objectGuess;
+  if (probeAbsent) dataset.probeAbsent = true;
   if (metadata?.status === 'ok') dataset.metadata = metadata.value;
   if (metadata?.status === 'error') dataset.metadataError = metadata.error;
   return { dataset, warnings };
@@ -257,6 +266,8 @@ export interface LoadDatasetOptions extends NpzReadOptions {
    * outside DATA-001 never are (they are listed in `skippedKeys`).
    */
   keys?: 'contract' | 'required';
+  /** See `ValidateOptions.probeOptional`. */
+  probeOptional?: boolean;
   /**
    * 'record' (default): a present but unreadable `_metadata` is recorded in `metadataError` and the
    * data is still returned; 'strict': it is an InputError (`requireReadableMetadata`), for a job whose
@@ -291,7 +302,7 @@ export function loadDataset(path: string, opts: LoadDatasetOptions = {}): Datase
     opts.beforeDecode?.(headers);
     const arrays: Record<string, NdArray> = {};
     for (const k of keys) arrays[k] = r.get(k);
-    const { dataset } = validateDataset(arrays, path, { metadata });
+    const { dataset } = validateDataset(arrays, path, { metadata, ...(opts.probeOptional ? { probeOptional: true } : {}) });
     if (skippedKeys.length > 0) dataset.skippedKeys = skippedKeys;
     return dataset;
   } finally {

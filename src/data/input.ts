@@ -22,6 +22,8 @@ export interface ReadInputOptions extends ReadMeasuredOptions {
   /** When the file is read for an LSQML job: an NPZ is then read as the job reads it (`loadJobDataset`:
    *  headers first, the job's memory checked, `_metadata` strict). */
   job?: LsqmlJobRequest;
+  /** An NPZ without `probeGuess` is read (`Dataset.probeAbsent`), for a caller that supplies the probe or says how to. */
+  probeOptional?: boolean;
 }
 
 export type InputData =
@@ -37,7 +39,10 @@ export async function readInputData(path: string, opts: ReadInputOptions = {}): 
   } catch (err) {
     throw new InputError(`${path}: cannot read (${(err as Error).message})`);
   }
-  if (kind === 'zip') return { format: 'npz', dataset: opts.job ? loadJobDataset(path, opts.job) : loadDataset(path) };
+  if (kind === 'zip') {
+    const probe = opts.probeOptional ? { probeOptional: true } : {};
+    return { format: 'npz', dataset: opts.job ? loadJobDataset(path, opts.job, probe) : loadDataset(path, probe) };
+  }
   if (kind !== 'hdf5') throw new InputError(`${path}: expected a dataset NPZ (zip) or an HDF5 file (CXI, PtyPy .ptyd); found neither signature in its first bytes`);
   return withHdf5(path, (r) => {
     if (looksLikeCxi(r)) return { format: 'cxi' as const, measured: readCxiFrom(r, opts) };

@@ -4,16 +4,19 @@
  * size, memory; `checkLsqmlJobFits`). A `_metadata` that is present but unreadable fails the job
  * (its intensity scale would otherwise silently become 1); an absent one is allowed. Every scan
  * position must put its patch on the object (`checkPositionsOnObject`) and the probe must have some
- * intensity (`checkProbeHasIntensity`).
+ * intensity (`checkProbeHasIntensity`). With `probeOptional` an absent `probeGuess` is allowed
+ * (`Dataset.probeAbsent`): the caller gives the probe, or refuses the data naming how to give one.
  */
 import { InputError } from '../errors.js';
 import { loadDataset, outside, type Dataset } from './dataset.js';
 import { checkLsqmlJobFits, type LsqmlJobRequest } from './memory.js';
 
-export function loadJobDataset(path: string, job: LsqmlJobRequest): Dataset {
-  const ds = loadDataset(path, { keys: 'required', metadata: 'strict', beforeDecode: (headers) => checkLsqmlJobFits(path, headers, job) });
+export function loadJobDataset(path: string, job: LsqmlJobRequest, opts: { probeOptional?: boolean } = {}): Dataset {
+  const ds = loadDataset(path, {
+    keys: 'required', metadata: 'strict', beforeDecode: (headers) => checkLsqmlJobFits(path, headers, job), ...(opts.probeOptional ? { probeOptional: true } : {}),
+  });
   if (ds.objectGuess) checkPositionsOnObject(ds, job.nImages);
-  checkProbeHasIntensity(ds);
+  if (!ds.probeAbsent) checkProbeHasIntensity(ds);
   return ds;
 }
 

@@ -15,7 +15,7 @@ import { readCxi } from '../../src/data/cxi.js';
 import { saveDataset } from '../../src/data/dataset.js';
 import { readMetadata } from '../../src/data/metadata.js';
 import { measuredToDataset, probeGuessOf } from '../../src/data/measured.js';
-import { loadNpz } from '../../src/npy/npz.js';
+import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { parseNpy } from '../../src/npy/npy.js';
 import { fixtureEntries, resizeDataset, writeHdf5 } from '../data/cxi-builder.js';
 import h5wasm, { type Dataset } from 'h5wasm/node';
@@ -178,6 +178,21 @@ test('a dataset NPZ without objectGuess reconstructs (frame from the scan); --in
   assert.equal(meta.input_format, 'npz');
   assert.deepEqual((meta.object_frame as { shift_yx: number[] }).shift_yx.map(Math.round), [40, 40]);
   refusedInOneLine(['--input-npz', npz, '--init-object', 'guess'], join(root, 'guess'), /--init-object guess needs an objectGuess; .* has none \(measured data\)/);
+});
+
+test('a dataset NPZ without probeGuess: refused naming both probe options, then reconstructed from a probe file', () => {
+  const npz = join(root, 'measured-noprobe.npz');
+  const ds = measuredToDataset(measured, probeGuessOf(measured.probe!));
+  const arrays = { diffraction: { dtype: '<f4', shape: [ds.n, ds.H, ds.W], data: ds.diffraction }, xcoords: { dtype: '<f8', shape: [ds.n], data: ds.xcoords },
+    ycoords: { dtype: '<f8', shape: [ds.n], data: ds.ycoords } };
+  saveNpz(npz, arrays);
+  refusedInOneLine(['--input', npz], join(root, 'npz-noprobe'),
+    /measured-noprobe\.npz: key 'probeGuess': expected the probe \(complex \[32, 32\]\); found it missing; give --probe-model aperture:diameter=…\|fzp:.* or --init-probe file:PATH$/);
+  const out = join(root, 'npz-probefile');
+  const r = lsqml(['--input', npz, '--out', out, '--epochs', '3', '--batch-size', '20', '--init-probe', `file:${fx('probe.ptyr')}`]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(loadNpz(join(out, 'reconstruction.npz')).reconstructed_probe!.shape.slice(-2), [32, 32]);
+  assert.match(String(metadataOf(out).probe_source), /probe\.ptyr/);
 });
 
 test('hostile HDF5 input through the CLI: exit 2, one line, nothing written', async () => {

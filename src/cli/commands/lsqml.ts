@@ -101,7 +101,7 @@ export function register(program: Command): void {
       'Exit codes: 0 done; 1 the reconstruction diverged or failed; 2 bad usage or bad input, nothing written; ' +
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM): the run stops at the end of the epoch under way and writes ' +
       'no result (its log so far moves to <out>/history/ with the next run); the same command starts over.')
-    .option('--input <file>', 'dataset: NPZ (diffraction, probeGuess, xcoords, ycoords, optional objectGuess), CXI or PtyPy .ptyd (required)')
+    .option('--input <file>', 'dataset: NPZ (diffraction, xcoords, ycoords, probeGuess unless --probe-model or --init-probe file: gives the probe, optional objectGuess), CXI or PtyPy .ptyd (required)')
     .addOption(new Option('--input-npz <file>').hideHelp())
     .addOption(new Option('--num-epochs <n>').hideHelp())
     .addOption(new Option('--algorithm <name>').hideHelp());

@@ -82,7 +82,8 @@ function meanPatternPower(ds: Dataset): number {
 /** Reads `path` and resolves the object frame and the initial probe (see the module comment). */
 export async function readReconstructionInput(path: string, opts: ReconstructionInputOptions): Promise<ReconstructionInput> {
   if (opts.probeModel && opts.initProbe !== 'guess') throw new UsageError('give either --init-probe file:PATH or --probe-model, not both');
-  const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job });
+  // An NPZ without probeGuess is read, to take the probe from --probe-model or --init-probe file:, or to be refused below naming both.
+  const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job, probeOptional: true });
   const measured = input.format === 'npz' ? undefined : input.measured;
   const record: Record<string, unknown> = { input_format: input.format };
   const warnings: string[] = [];
@@ -154,6 +155,8 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
         }
       }
     }
+  } else if (input.format === 'npz' && input.dataset.probeAbsent) {
+    throw new InputError(`${path}: key 'probeGuess': expected the probe (complex [${N.join(', ')}]); found it missing; give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH`);
   } else if (measured && !measured.probe) {
     throw new InputError(`${path}: has no probe (${measured.format === 'cxi' ? 'entry_1/instrument_1/source_1/illumination' : 'PtyPy prepared data holds none'}); give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH`);
   } else if (measured) {
