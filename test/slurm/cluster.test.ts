@@ -560,3 +560,16 @@ test('generate on SLURM with --overwrite and another seed keeps every replaced d
       cleanUp(out);
     }
   });
+
+test('status and cancel of a folder that does not exist say so (a mistyped hub), and of a local hub that it has no SLURM jobs', () => {
+  const dir = tempDir('slurm-no-hub');
+  const missing = join(dir, 'hbu');
+  for (const cmd of ['status', 'cancel']) {
+    const r = cli([cmd, '--out', missing], { ...process.env, PATH: '' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.trim(), `ptychostudy ${cmd}: --out ${missing}: expected a hub folder; found no such folder`);
+  }
+  const r = cli(['status', '--out', dir], { ...process.env, PATH: '' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /no SLURM jobs were submitted from here \(no .*jobs\.json\)/);
+});

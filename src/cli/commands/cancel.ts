@@ -32,5 +32,5 @@ export function register(program: Command): void {
           (r.complaint ? ` (scancel: ${r.complaint})` : ' a minute after scancel') + `; see \`squeue --jobs ${r.remaining.join(',')}\``);
       }
       return 0;
-    }));
+    }, { hub: '--out' }));
 }

@@ -108,6 +108,7 @@ function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): Subm
 function submissionOf(home: string, n: number | null): Submission {
   const jobs = readJobs(home);
   if (jobs === null || jobs.submissions.length === 0) {
+    if (!existsSync(home)) throw new UsageError(`\`hub\` ${home}: expected a hub folder; found no such folder`);
     throw new UsageError(`${home}: no SLURM jobs were submitted from here (no ${slurmPaths(home).jobs}); \`status\` and \`cancel\` follow runs made with --executor slurm`);
   }
   const s = n === null ? jobs.submissions[jobs.submissions.length - 1]! : jobs.submissions.find((x) => x.number === n);
