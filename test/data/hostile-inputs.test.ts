@@ -95,6 +95,25 @@ test('2. a 1 MB file holding a 12000² objectGuess: lsqml refuses it from the he
     'PTYCHOSTUDY_MEMORY_LIMIT=lots: expected a positive number of bytes, optionally with a K, M, G or T suffix (e.g. 8G)');
 });
 
+test('2. a small file declaring far more patterns than coordinates is refused from the headers, before the patterns are inflated', () => {
+  const n = 400_000; // 400 000 float32 patterns of the good probe's size: 410 MB inflated, 0.4 MB deflated
+  const [H, W] = goodArrays.probeGuess!.shape as [number, number];
+  const m = 10; // not the pattern side, which would make it a legacy [H, W, n] stack
+  const coords = (k: 'xcoords' | 'ycoords') => storedMember(`${k}.npy`, encodeNpy({ dtype: '<f8', shape: [m], data: (goodArrays[k]!.data as Float64Array).slice(0, m) }));
+  const members = [storedMember('probeGuess.npy', encodeNpy(goodArrays.probeGuess!)), coords('xcoords'), coords('ycoords')];
+  members.push(zeroFilledMember('diffraction.npy', npyWithHeader(headerDict('<f4', [n, H, W])), 4 * n * H * W));
+  const file = join(root, 'patterns-vs-coords.npz');
+  writeFileSync(file, zipRaw(members));
+  const out = outDir();
+  const r = lsqml(file, out, [], { measure: true });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr.trim(), `ptychostudy lsqml: ${file}: not a valid dataset (DATA-001), 2 problems:\n` +
+    `  ${file}: key 'xcoords': expected float (<f4 or <f8) 1-D array of length n = ${n}, finite; found length ${m} (diffraction has n = ${n})\n` +
+    `  ${file}: key 'ycoords': expected float (<f4 or <f8) 1-D array of length n = ${n}, finite; found length ${m} (diffraction has n = ${n})`);
+  assert.ok(r.maxRssBytes! < 4 * n * H * W / 2, `peak memory ${(r.maxRssBytes! / 2 ** 20).toFixed(0)} MiB: the ${(4 * n * H * W / 2 ** 20).toFixed(0)} MiB member was never inflated`);
+  assert.ok(!existsSync(out), 'nothing written');
+});
+
 test('2. inspect summarises a 320 MB member slice by slice: same statistics, peak memory well below the member', () => {
   const n = 80_000_000; // float32 → 320 MB inflated, ~0.3 MB deflated
   const members = [zeroFilledMember('big.npy', npyWithHeader(headerDict('<f4', [n])), 4 * n), storedMember('small.npy', encodeNpy(goodArrays.xcoords!))];
