@@ -108,6 +108,18 @@ export function checkCoordinates(data: ArrayLike<number>, file: string, key: str
   if (far) throw new InputError(`${file}: key '${key}': expected coordinates within ±${MAX_COORDINATE} pixels (MAX_COORDINATE); found ${far}`);
 }
 
+/**
+ * Whether the summed intensity of the patterns of an [n, H, W] stack peaks within 2 pixels of [H/2, W/2], where
+ * the zero frequency of a centred far field is; a legacy [H, W, n] stack read as [n, H, W] does not, but by chance.
+ */
+function brightestNearCentre(src: ArrayLike<number>, n: number, H: number, W: number): boolean {
+  const sum = new Float64Array(H * W);
+  for (let k = 0; k < n; k++) for (let i = 0; i < H * W; i++) { const v = src[k * H * W + i]!; sum[i]! += v * v; }
+  let best = 0;
+  for (let i = 1; i < H * W; i++) if (sum[i]! > sum[best]!) best = i;
+  return Math.abs(Math.floor(best / W) - H / 2) <= 2 && Math.abs((best % W) - W / 2) <= 2;
+}
+
 /** [H,W,n] → [n,H,W]. */
 function transposeHWN(src: ArrayLike<number>, H: number, W: number, n: number): Float32Array {
   const out = new Float32Array(n * H * W);
@@ -161,10 +173,17 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
         warnings.push(`${file}: key 'diffraction': legacy [H, W, n] layout ${formatShape(d.shape)} transposed to [n, H, W] (${c}, ${a}, ${b})`);
         diffraction = transposeHWN(src, a, b, c);
         [a, b, c] = [c, a, b];
-      } else if (d.dtype === '<f8') {
+      } else if (nCoords !== undefined && a === nCoords && c === nCoords && !brightestNearCentre(src, a, b, c)) {
+        // [n, H, W] with n = W, or a legacy [H, W, n] with H = n: the shape cannot tell which (an 8×8 raster of 64×64
+        // patterns); read as [n, H, W], the patterns' summed intensity should peak at the zero frequency [H/2, W/2]
+        warnings.push(`${file}: key 'diffraction': shape ${formatShape(d.shape)} with ${nCoords} coordinates is read as [n, H, W], but the ` +
+          `patterns' summed intensity does not peak at [H/2, W/2] (the zero frequency): a legacy [H, W, n] stack with H = n has the same shape; ` +
+          'if it is one, save it as [n, H, W]');
+      }
+      if (diffraction === undefined && d.dtype === '<f8') {
         warnings.push(`${file}: key 'diffraction': float64 converted to float32`);
         diffraction = Float32Array.from(src);
-      } else {
+      } else if (diffraction === undefined) {
         diffraction = src as Float32Array;
       }
       [n, H, W] = [a, b, c];

@@ -113,6 +113,24 @@ test('legacy [H,W,n] diffraction is transposed with a warning', () => {
   assert.deepEqual(dataset.diffraction, nhw);
 });
 
+test('n = W: a stack whose patterns do not peak at [H/2, W/2] is read as [n, H, W] with a warning that a legacy [H, W, n] stack has its shape', () => {
+  // 8 patterns of 8×8, each a bright zero frequency at [4, 4] on a weak background: what a centred far field looks like
+  const n = 8, N = 8;
+  const nhw = new Float32Array(n * N * N).fill(0.1);
+  for (let k = 0; k < n; k++) nhw[k * N * N + 4 * N + 4] = 10 + k;
+  const a = validArrays(n, N);
+  a.diffraction = { dtype: '<f4', shape: [n, N, N], data: nhw };
+  assert.deepEqual(validateDataset(a, 'raster.npz').warnings, []);
+  // the same stack stored legacy [H, W, n]: same shape, read as [n, H, W] (its "patterns" are rows), but it no longer peaks at the centre
+  const hwn = new Float32Array(nhw.length);
+  for (let k = 0; k < n; k++) for (let p = 0; p < N * N; p++) hwn[p * n + k] = nhw[k * N * N + p]!;
+  a.diffraction = { dtype: '<f4', shape: [N, N, n], data: hwn };
+  const { dataset, warnings } = validateDataset(a, 'raster-legacy.npz');
+  assert.deepEqual([dataset.n, dataset.H, dataset.W], [8, 8, 8]);
+  assert.deepEqual(warnings, ["raster-legacy.npz: key 'diffraction': shape (8, 8, 8) with 8 coordinates is read as [n, H, W], but the patterns' summed " +
+    "intensity does not peak at [H/2, W/2] (the zero frequency): a legacy [H, W, n] stack with H = n has the same shape; if it is one, save it as [n, H, W]"]);
+});
+
 test('broken _metadata is recorded, absent metadata is distinguishable', () => {
   const a = validArrays();
   a._metadata = { dtype: '<U5', shape: [], data: ['{oops'] };
