@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCHEMA_VERSION, type ExecutionResult, type Manifest } from '../../src/study/hub/reconstruction-files.js';
 import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
-import { saveNpz } from '../../src/npy/npz.js';
+import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { makeHub, toC64 } from './compare-hub.js';
 import { syntheticObject } from '../metrics/synthetic.js';
 import { treeListing } from './tree-listing.js';
@@ -153,6 +153,21 @@ test('a copied hub is compared with its own files (relative paths now; absolute 
     assert.equal(absolute, /recorded paths? .* lie outside the roots given/.test(r.stderr), 'a copied older hub says its recorded paths were not followed');
     assert.deepEqual(snapshot(a), aBefore, 'hubA untouched');
   }
+});
+
+test('a Phase C file without objectGuess (measured data) is not scored, and the reason says there is no ground truth', () => {
+  const hub = makeHub(join(root, 'no-gt'), { doses: [1000] });
+  const input = join(hub.c, 'dose_1000', 'patched_test.npz');
+  const { objectGuess: _dropped, ...rest } = loadNpz(input);
+  saveNpz(input, rest);
+  const r = ptychostudy(['compare', '--phase-c-root', hub.c, '--phase-f-root', hub.f, '--out', hub.g, '--no-figures', '--no-charts', '--json']);
+  assert.equal(r.status, 1, r.stderr);
+  const s = MetricsSummarySchema.parse(JSON.parse(readFileSync(join(hub.g, 'metrics_summary.json'), 'utf8')));
+  const test = s.rows.find((x) => x.split === 'test')!;
+  assert.equal(test.status, 'failed');
+  assert.match(test.error ?? '', /^no ground truth: .*patched_test\.npz: no 'objectGuess'/);
+  assert.doesNotMatch(test.error ?? '', /unreadable/);
+  assert.equal(s.rows.find((x) => x.split === 'train')!.status, 'ok');
 });
 
 test('a recorded path that leads out of the roots is never read, even when a file is there', () => {

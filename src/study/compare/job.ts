@@ -31,7 +31,7 @@ import {
 } from '../../metrics/index.js';
 import { percentileRange } from '../../report/colormap.js';
 import { renderPanelsPng, type Panel } from '../../report/figure.js';
-import { readGroundTruth, readReconstruction, type GroundTruth, type Reconstruction } from '../hub/datasets.js';
+import { NoGroundTruthError, readGroundTruth, readReconstruction, type GroundTruth, type Reconstruction } from '../hub/datasets.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import { OWN_MODEL, type SkippedJob, type SummaryRowCore } from '../hub/metrics-summary.js';
 import { csvField, csvNumber } from './csv.js';
@@ -278,7 +278,8 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
   try {
     gt = readGroundTruth(job.inputNpz);
   } catch (err) {
-    const reason = `ground truth unreadable: ${(err as Error).message}`;
+    const message = (err as Error).message;
+    const reason = err instanceof NoGroundTruthError ? `no ground truth: ${message}` : `ground truth unreadable: ${message}`;
     const rows: SummaryRowCore[] = [];
     for (const name of [OWN_MODEL, ...models.map((m) => m.name)]) {
       const row = emptyRow(job, name, name === OWN_MODEL ? 'ptychostudy' : 'external', runId, at, run.outputRoot);

@@ -55,10 +55,18 @@ function withReader<T>(path: string, fn: (r: NpzReader) => T): T {
   }
 }
 
+/** A dataset without `objectGuess` (measured data): it reconstructs, but there is nothing to score it against. */
+export class NoGroundTruthError extends InputError {
+  constructor(message: string) { super(message); this.name = 'NoGroundTruthError'; }
+}
+
 /** objectGuess, probeGuess and the scan coordinates of a dataset (the diffraction is never read). */
 export function readGroundTruth(path: string): GroundTruth {
   return withReader(path, (r) => {
-    for (const k of ['objectGuess', 'xcoords', 'ycoords']) if (!r.has(k)) throw new InputError(`${path}: no '${k}' (needed as ground truth)`);
+    if (!r.has('objectGuess')) {
+      throw new NoGroundTruthError(`${path}: no 'objectGuess': the dataset has no ground-truth object to score against (measured data reconstructs but is not scored)`);
+    }
+    for (const k of ['xcoords', 'ycoords']) if (!r.has(k)) throw new InputError(`${path}: no '${k}' (needed as ground truth)`);
     const object = complexImageOf(r.get('objectGuess'), `${path}, key 'objectGuess'`);
     const xcoords = float64Of(r.get('xcoords'), `${path}, key 'xcoords'`);
     const ycoords = float64Of(r.get('ycoords'), `${path}, key 'ycoords'`);
