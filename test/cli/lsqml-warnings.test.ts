@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadNpz } from '../../src/npy/npz.js';
@@ -75,4 +75,15 @@ test('patterns without a single count (an aborted scan\'s unwritten rows) are na
     'a frame never recorded (an aborted scan\'s preallocated rows) is reconstructed as a measured zero; --n-images 35 leaves them out']);
   // Left out: nothing to say.
   assert.ok(!run('first35', ['--n-images', '35']).recorded.some((w) => /no counts/.test(w)));
+});
+
+test('a settings file that asks for SLURM: lsqml says it runs on this machine', () => {
+  const out = tempDir('lsqml-config-slurm');
+  const config = join(out, 'study.json');
+  writeFileSync(config, JSON.stringify({ execution: { executor: 'slurm' }, reconstruction: { epochs: 2 } }));
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lsqml', '--input', resolve('test/fixtures/cxi/scan.ptyd'), '--out', join(out, 'job'),
+    '--config', config, '--init-probe', `file:${resolve('test/fixtures/cxi/probe.ptyr')}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^warning: --config .*study\.json: execution\.executor 'slurm' applies to run and reconstruct; lsqml runs on this machine$/m);
+  assert.match(r.stdout, /in 2 epochs/);
 });

@@ -132,7 +132,7 @@ export function register(program: Command): void {
         throw new UsageError(`--algorithm: only ${ALGORITHM} is implemented; found '${flags.algorithm}'`);
       }
       const epochs = aliased<string>(flags as Record<string, unknown>, '--epochs', OLD_EPOCHS);
-      const { reconstruction: settings } = settingsFrom(flags.config, {
+      const { reconstruction: settings, execution } = settingsFrom(flags.config, {
         reconstruction: {
           epochs: integerFlag('--epochs', epochs),
           batchSize: integerFlag('--batch-size', flags.batchSize),
@@ -147,6 +147,10 @@ export function register(program: Command): void {
           threads: integerFlag('--threads', flags.threads),
         },
       });
+      // a settings file shared with `run` may ask for SLURM: lsqml is one job and runs here, which it says
+      if (execution.executor === 'slurm') {
+        process.stderr.write(`warning: --config ${flags.config}: execution.executor 'slurm' applies to run and reconstruct; lsqml runs on this machine\n`);
+      }
       const opts = { inputNpz: input, outputDir, settings };
       if (!existsSync(opts.inputNpz)) throw new UsageError(`--input ${opts.inputNpz}: no such file`);
       const progress = progressPrinter(process.stderr, redrawsInPlace(process.stderr));
