@@ -43,9 +43,35 @@ test('a settings.json edited since the hub ran is refused on resume, naming the 
   assert.deepEqual([...after.keys()].filter((k) => after.get(k) !== before.get(k)), [], 'the refused resume wrote into the hub');
   assert.deepEqual([...before.keys()].filter((k) => !after.has(k)), []);
 
+  // a setting run.json's short record leaves out (the batch size, the noise model, the view spacing) is checked
+  // against every setting the hub recorded when it started: Phase F would redo its jobs beside the old results
+  for (const [group, key, value, was] of [['reconstruction', 'batchSize', 7, '96'], ['reconstruction', 'noiseModel', 'poisson', '"gaussian"'],
+    ['overlap', 'neighborCount', 5, '6']] as const) {
+    const other = JSON.parse(original);
+    assert.equal(JSON.stringify(other[group][key]), was, `${group}.${key} default`);
+    other[group][key] = value;
+    writeFileSync(settingsPath, JSON.stringify(other, null, 2) + '\n');
+    const refused = run(['--out', hub]);
+    assert.equal(refused.status, 2, `settings.json with ${group}.${key} changed was taken: ${refused.stderr.slice(0, 2000)}`);
+    const line = refused.stderr.trim();
+    assert.equal(line.split('\n').length, 1, line);
+    assert.ok(line.includes(`${settingsPath}: key '${group}.${key}': expected ${was} `), line);
+    assert.ok(line.includes(`found ${JSON.stringify(value)};`), line);
+    const now = snapshot(hub);
+    assert.deepEqual([...now.keys()].filter((k) => k !== 'settings.json' && now.get(k) !== before.get(k)), [], 'the refused resume wrote into the hub');
+  }
+
   // put back, the hub resumes as before
   writeFileSync(settingsPath, original);
   const again = run(['--out', hub]);
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /nothing to do/);
+
+  // a setting that never changes a result may differ (a resume with --jobs writes it there)
+  const jobs = JSON.parse(original);
+  jobs.execution.jobs = 2;
+  writeFileSync(settingsPath, JSON.stringify(jobs, null, 2) + '\n');
+  const neutral = run(['--out', hub]);
+  assert.equal(neutral.status, 0, neutral.stderr);
+  assert.match(neutral.stderr, /reconstruct: skipped \(all 6 jobs already complete\)/); // the report shows settings.json: it is redone
 });

@@ -68,8 +68,23 @@ export interface RunState {
   created: string;
   updated: string;
   settings: RunSettings;
+  /**
+   * Every setting the hub was made with (settings.json as the first run wrote it, files named by absolute
+   * path): a resume refuses a settings.json that differs from it in a setting that changes results. Absent in
+   * hubs recorded before it (only `settings` is checked then).
+   */
+  study_settings?: Record<string, unknown>;
   status: 'running' | 'complete' | 'failed' | 'interrupted';
   phases: Partial<Record<PhaseName, PhaseRecord>>;
+}
+
+/** The run.json of a new hub made with `settings` (files named by absolute path). */
+export function newRunState(settings: StudySettings, version: string, now: string): RunState {
+  return {
+    schema_version: RUN_STATE_SCHEMA_VERSION, tool: 'ptychostudy', version, created: now, updated: now,
+    settings: runSettingsOf(settings), study_settings: JSON.parse(JSON.stringify(withAbsolutePaths(settings))) as Record<string, unknown>,
+    status: 'running', phases: {},
+  };
 }
 
 /** The record of a study's settings. */
@@ -126,6 +141,10 @@ export function readRunState(hub: string): RunState | null {
     const issue = parsed.error.issues[0]!;
     throw new InputError(`${path}: key 'settings.${issue.path.join('.')}': ${issue.message}; this hub cannot be resumed — use a new hub`);
   }
+  const full = v.study_settings;
+  if (full !== undefined && (full === null || typeof full !== 'object' || Array.isArray(full))) {
+    throw new InputError(`${path}: key 'study_settings': expected a group of settings; found ${shownJson(full)}; this hub cannot be resumed until it is repaired`);
+  }
   return { ...(v as RunState), settings: parsed.data };
 }
 
@@ -156,6 +175,7 @@ export function readHubSettings(hub: string): StudySettings | null {
   }
   const settings = parseStudySettings(value as Parameters<typeof parseStudySettings>[0]);
   checkAgainstRecord(path, settings, state.settings);
+  if (state.study_settings !== undefined) checkAgainstFullRecord(path, settings, state.study_settings, join(hub, RUN_STATE_FILE));
   return settings;
 }
 
@@ -177,6 +197,24 @@ function checkAgainstRecord(path: string, settings: StudySettings, recorded: Run
     throw new InputError(`${path}: key '${setting}': expected ${shownJson(recorded[key])} (what ${RUN_STATE_FILE} records this hub was made with); ` +
       `found ${shownJson(now[key])}; it was changed since the hub ran — put the value back, or start a new hub from it (ptychostudy run --config ${path} --out NEW_HUB)`);
   }
+}
+
+/**
+ * Refuses a settings.json that differs from every setting run.json records the hub was made with
+ * (`study_settings`) in one that changes results — the batch size, the noise model, the overlap views, … —
+ * since a resume would redo jobs with it beside results made with the recorded value. Settings that never
+ * change a result (`execution`, the thread count) may differ: a resume with `--jobs` writes them there.
+ */
+function checkAgainstFullRecord(path: string, settings: StudySettings, recorded: Record<string, unknown>, runPath: string): void {
+  const issues = settingsIssues(recorded);
+  if (issues.length > 0) {
+    throw new InputError(`${runPath}: key 'study_settings': ${issueLine(issues[0]!).replace(/`/g, '')}; this hub cannot be resumed until it is repaired`);
+  }
+  const was = withAbsolutePaths(parseStudySettings(recorded as Parameters<typeof parseStudySettings>[0]));
+  const diff = settingsDifferences(was, withAbsolutePaths(settings)).find((d) => !isResultNeutral(d.setting));
+  if (diff === undefined) return;
+  throw new InputError(`${path}: key '${diff.setting}': expected ${shownJson(diff.was)} (what ${RUN_STATE_FILE} records this hub was made with); ` +
+    `found ${shownJson(diff.now)}; it was changed since the hub ran — put the value back, or start a new hub from it (ptychostudy run --config ${path} --out NEW_HUB)`);
 }
 
 /** The settings that differ between a hub and a request and would change its results (empty: it may resume). */

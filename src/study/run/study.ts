@@ -48,7 +48,7 @@ import { compareInputs, compareOutputs, compareUnchanged, phaseCContent, phaseDC
 import { baseProbeSizeOf, planSimulation, type PhaseCProgress } from '../simulate/plan.js';
 import { availableParallelism } from 'node:os';
 import {
-  conflictingSettings, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type PhaseRecord, type RunState,
+  conflictingSettings, newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type PhaseRecord, type RunState,
 } from './state.js';
 
 export type RunEvent =
@@ -268,10 +268,7 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
   // anything is written: a missing or broken base NPZ left a hub of design.json and a failed run.json.
   if (previous?.phases.generate?.status !== 'complete') planSimulation(settings, { outputRoot: hubRoots(hub).c, overwrite: true });
   const now = utcSeconds();
-  const state: RunState = previous ?? {
-    schema_version: RUN_STATE_SCHEMA_VERSION, tool: 'ptychostudy', version: packageVersion(), created: now, updated: now,
-    settings: runSettingsOf(settings), status: 'running', phases: {},
-  };
+  const state: RunState = previous ?? newRunState(settings, packageVersion(), now);
   const completed = PHASES.filter((p) => state.phases[p]?.status === 'complete');
   onEvent({ type: 'hub', hub, resumed: previous !== null, completed });
 

@@ -24,7 +24,7 @@ import { designFromSettings } from '../design/design.js';
 import { HUB, hubRoots } from '../hub/layout.js';
 import type { PhaseName } from '../phase.js';
 import {
-  conflictingSettings, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type RunState,
+  conflictingSettings, newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, writeHubSettings, writeRunState, type RunState,
 } from '../run/state.js';
 import { compareUnchanged, reportUnchanged } from '../run/fingerprints.js';
 import { checkStudyProbe, checkPhaseRootUnchanged, designRecord, HubSettingsError, removeStaleTemporaries } from '../run/study.js';
@@ -248,7 +248,6 @@ function isFinished(hub: string, steps: readonly PlannedStep[]): boolean {
 
 async function submitStudyLocked(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission | null> {
   const design = designFromSettings(settings).validate();
-  const record = runSettingsOf(settings);
   const previous = readRunState(hub);
   if (previous === null && !isEmptyDir(hub)) {
     throw new UsageError(`\`hub\` ${hub}: the directory exists, is not empty and holds no run.json, so it is not a ptychostudy hub; choose a new \`hub\``);
@@ -269,10 +268,7 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
   if (isFinished(hub, steps)) return null;
   if (previous) removeStaleTemporaries(hub);
   const now = utcSeconds();
-  const state: RunState = readRunState(hub) ?? {
-    schema_version: RUN_STATE_SCHEMA_VERSION, tool: 'ptychostudy', version: packageVersion(), created: now, updated: now,
-    settings: record, status: 'running', phases: {},
-  };
+  const state: RunState = readRunState(hub) ?? newRunState(settings, packageVersion(), now);
   state.schema_version = RUN_STATE_SCHEMA_VERSION;
   state.version = packageVersion();
   state.status = 'running';
