@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { tmp } from '../study/reconstruct-helpers.js';
 import { studySplit, tempDir, writePhaseCDose } from '../study/overlap-fixtures.js';
 import { waitFor } from './child.js';
+import { phaseDContent } from '../../src/study/run/fingerprints.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const TINY = ['--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1'];
@@ -126,6 +127,43 @@ test('run: a broken Phase C input of finished jobs is exit 2 naming it; nothing 
   assert.deepEqual(listing(hub), before, 'reconstruct changed the hub');
 });
 
+test('run, overlap: a Phase C data file replaced by another valid dataset is exit 2 naming it, recorded vs found; nothing is redone beside the old results', { timeout: 120_000 }, () => {
+  const hub = hubCopy('replaced-c');
+  const c = join(hub, 'phase_c');
+  const test = join(c, 'dose_10000', 'patched_test.npz');
+  const entry = json(join(c, 'run_manifest.json')).dose_10000;
+  assert.equal(entry.test_size, statSync(test).size, 'Phase C records the size it wrote');
+  assert.match(entry.test_sha256, /^[0-9a-f]{64}$/);
+  const original = readFileSync(test);
+  // another dataset of the same contract in its place (the train split): Phase F would redo its test jobs from it
+  cpSync(join(c, 'dose_10000', 'patched_train.npz'), test);
+  const found = statSync(test).size;
+  const before = listing(hub);
+  const r = cli(['run', '--out', hub]);
+  assert.equal(r.status, 2, r.stderr);
+  const errors = r.stderr.split('\n').filter((l) => l.startsWith('ptychostudy run: '));
+  assert.equal(errors.length, 1, r.stderr);
+  const line = errors[0]!;
+  assert.ok(line.includes(`${test}: expected ${entry.test_size} bytes, SHA-256 ${entry.test_sha256.slice(0, 16)}`), line);
+  assert.ok(line.includes(`found ${found} bytes;`), line);
+  assert.doesNotMatch(r.stderr, /reconstruct:/);
+  assert.deepEqual(listing(hub), before, 'the hub changed');
+  // Phase D, which reads Phase C data, refuses it too before writing anything
+  const out = join(tmp('replaced-c-d'), 'd');
+  const d = cli(['overlap', '--phase-c-root', c, '--out', out]);
+  assert.equal(d.status, 2, d.stderr);
+  assert.ok(d.stderr.includes(`${test}: expected ${entry.test_size} bytes`), d.stderr);
+  assert.ok(!existsSync(join(out, 'dose_10000')), 'Phase D wrote views from the replaced file');
+  // the same size but one byte changed: found by the hash
+  const edited = Buffer.from(original);
+  edited[edited.length >> 1] ^= 0xff;
+  writeFileSync(test, edited);
+  const again = cli(['run', '--out', hub]);
+  assert.equal(again.status, 2, again.stderr);
+  assert.ok(again.stderr.includes(`${test}: expected ${entry.test_size} bytes`), again.stderr);
+  assert.match(again.stderr, new RegExp(`found ${entry.test_size} bytes, SHA-256 (?!${entry.test_sha256.slice(0, 16)})[0-9a-f]{16}`));
+});
+
 test('run: a record of a completed phase that is present but broken is exit 2 naming it; nothing is rebuilt from it', { timeout: 120_000 }, () => {
   const cases: [string, (p: string) => void, RegExp][] = [
     ['design.json', (p) => truncateSync(p, 30), /design\.json: not valid JSON/],
@@ -133,6 +171,12 @@ test('run: a record of a completed phase that is present but broken is exit 2 na
     ['phase_c/run_manifest.json', (p) => truncateSync(p, 30), /phase_c\/run_manifest\.json: not valid JSON/],
     ['phase_d/overlap_manifest.json', (p) => truncateSync(p, 30), /phase_d\/overlap_manifest\.json: not valid JSON/],
     ['phase_g/metrics_summary.json', (p) => truncateSync(p, 30), /phase_g\/metrics_summary\.json: not valid JSON/],
+    // Phase D's results, which a resume used to trust until the report was rebuilt
+    ['phase_d/dose_10000/dense/metrics_bundle.json', (p) => truncateSync(p, 30),
+      /dense\/metrics_bundle\.json: expected \d+ bytes, SHA-256 [0-9a-f]{16}… \(what overlap_manifest\.json records Phase D wrote\); found 30 bytes;/],
+    ['phase_d/dose_10000/sparse/sparse_test.npz', (p) => cpSync(p.replace('sparse_test', 'sparse_train'), p),
+      /sparse\/sparse_test\.npz: expected \d+ bytes, SHA-256 [0-9a-f]{16}… \(what overlap_manifest\.json records Phase D wrote\); found \d+ bytes/],
+    ['phase_d/dose_10000/dense/test_metrics.json', (p) => rmSync(p), /dense\/test_metrics\.json: expected \d+ bytes, .*found no file/],
   ];
   for (const [file, breakIt, message] of cases) {
     const hub = hubCopy('broken-record');
@@ -142,6 +186,31 @@ test('run: a record of a completed phase that is present but broken is exit 2 na
     assert.equal(r.status, 2, `${file}: ${r.stderr}`);
     assert.match(r.stderr, message, file);
     assert.deepEqual(listing(hub), before, `${file}: the hub changed`);
+  }
+});
+
+test('run: a hub whose Phase D manifest predates file hashes still refuses a truncated or mismatched metrics_bundle.json', { timeout: 120_000 }, () => {
+  for (const [breakIt, message] of [
+    [(p: string) => truncateSync(p, 30), /dense\/metrics_bundle\.json: not valid JSON/],
+    [(p: string) => { const b = json(p); b.test = b.train; writeFileSync(p, JSON.stringify(b)); },
+      /dense\/metrics_bundle\.json: key 'test': expected the metrics of .*dense\/test_metrics\.json; found other values/],
+  ] as const) {
+    const hub = hubCopy('legacy-d');
+    // the manifest as builds before file hashes wrote it, and run.json's record of it
+    const manifestPath = join(hub, 'phase_d', 'overlap_manifest.json');
+    const manifest = json(manifestPath);
+    for (const dose of Object.values(manifest.doses) as any[]) for (const v of Object.values(dose.views) as any[]) delete v.files;
+    writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+    const state = json(join(hub, 'run.json'));
+    state.phases.overlap.outputs_sha256 = phaseDContent(hub);
+    writeFileSync(join(hub, 'run.json'), JSON.stringify(state, null, 2) + '\n');
+    assert.match(cli(['run', '--out', hub]).stderr, /overlap: skipped/, 'the legacy hub resumes');
+    breakIt(join(hub, 'phase_d', 'dose_10000', 'dense', 'metrics_bundle.json'));
+    const before = listing(hub);
+    const r = cli(['run', '--out', hub]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.deepEqual(listing(hub), before, 'the hub changed');
   }
 });
 

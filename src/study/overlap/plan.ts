@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { exists } from '../../files/atomic.js';
+import { checkPhaseCFiles, recordedPhaseCFiles } from '../hub/recorded-files.js';
 import { checkWritableDir } from '../../files/writable.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { discoverDoses, doseDirName, phaseDViewFiles } from '../hub/layout.js';
@@ -83,6 +84,9 @@ export function planOverlap(settings: StudySettings, opts: OverlapRunOptions): O
     }
   }
   if (doses.length === 0) throw new UsageError(`no dose_<D> directories under ${opts.phaseCRoot}`);
+  // Phase C data replaced or edited since Phase C wrote it (its manifest records size and SHA-256): refused, naming it
+  checkPhaseCFiles(recordedPhaseCFiles(phaseCRoot, doses.map((d) => d.dose)),
+    'nothing was written; remake Phase C (`ptychostudy generate … --overwrite`) or put the file back');
   if (!opts.overwrite) {
     const clash: string[] = [];
     for (const { dose } of doses) {

@@ -9,6 +9,7 @@ import { writeJsonAtomic } from '../../files/atomic.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { recordPath } from '../../files/paths.js';
 import { doseDirName } from '../hub/layout.js';
+import { filesRecord } from '../hub/recorded-files.js';
 import type { DoseSummary } from './job.js';
 import type { OverlapPlan } from './plan.js';
 
@@ -62,6 +63,9 @@ export function writeOverlapManifest(path: string, plan: OverlapPlan, results: r
         spacing_threshold: v.splits['train']?.spacing_threshold,
         n_accepted: { train: v.splits['train']?.n_accepted, test: v.splits['test']?.n_accepted },
         insufficient_positions: { train: v.splits['train']?.insufficient_positions, test: v.splits['test']?.insufficient_positions },
+        // size and SHA-256 of each file of the view, as written: a resume refuses one changed since (hub/recorded-files.ts)
+        files: filesRecord(plan.outputRoot, [v.splits['train']?.file, v.splits['test']?.file, v.splits['train']?.metrics,
+          v.splits['test']?.metrics, v.metrics_bundle].filter((p): p is string => p !== undefined)),
       };
     }
     doses[doseDirName(d.dose)] = {

@@ -39,6 +39,7 @@ import { readMetricsSummary } from '../hub/metrics-summary.js';
 import { HUB, hubRoots, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
 import type { OverlapProgress } from '../overlap/plan.js';
 import { readOverlapManifest } from '../overlap/record.js';
+import { checkPhaseCFiles, checkPhaseDFiles, recordedPhaseCFiles } from '../hub/recorded-files.js';
 import { PHASES, type PhaseName } from '../phase.js';
 import { shellJoin } from '../reconstruct/jobs.js';
 import { planReconstruction } from '../reconstruct/plan.js';
@@ -200,10 +201,18 @@ export function checkPhaseRootUnchanged(hub: string, state: RunState, name: 'gen
     ? ['Phase C', phaseCContent, join(roots.c, PHASE_C.manifest), ['generate', '--config', settingsFile, '--out', roots.c, '--overwrite']] as const
     : ['Phase D', phaseDContent, join(roots.d, PHASE_D.manifest),
       ['overlap', '--config', settingsFile, '--phase-c-root', roots.c, '--out', roots.d, '--overwrite']] as const;
-  if (p.outputs_sha256 === content(hub)) return;
+  const command = shellJoin(['ptychostudy', ...remake]);
+  if (p.outputs_sha256 === content(hub)) {
+    // what the manifest says is unchanged; so must be the files it records (one replaced or edited by hand)
+    const remedy = 'the later phases were made from what it held; nothing was written. Start a new hub (another `hub`, or `force`), ' +
+      `or remake ${what} from the hub's settings, which gives the same data again: ${command}`;
+    if (name === 'generate') checkPhaseCFiles(recordedPhaseCFiles(roots.c), remedy);
+    else checkPhaseDFiles(roots.d, remedy);
+    return;
+  }
   throw new InputError(`${path}: ${what} no longer holds what this hub's run made (another command wrote into ${dirname(path)} since), ` +
     'and the later phases were made from what it held; nothing was written. Start a new hub (another `hub`, or `force`), or ' +
-    `remake it from the hub's settings, which gives the same data again: ${shellJoin(['ptychostudy', ...remake])}`);
+    `remake it from the hub's settings, which gives the same data again: ${command}`);
 }
 
 /** A hub's settings differ from the requested ones in settings that change results. */

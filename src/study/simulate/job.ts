@@ -14,7 +14,9 @@
  */
 import { metadataArray } from '../../data/metadata.js';
 import { validateDataset } from '../../data/dataset.js';
-import { saveNpz } from '../../npy/npz.js';
+import { encodeNpz } from '../../npy/npz.js';
+import { createHash } from 'node:crypto';
+import { writeFileAtomic } from '../../files/atomic.js';
 import type { NdArray } from '../../npy/types.js';
 import type { ComplexImage } from '../../math/image.js';
 import { Rng } from '../../math/rng.js';
@@ -54,6 +56,8 @@ export interface SimulationJobResult {
   meanTrain: number;
   meanTest: number;
   seconds: number;
+  /** Size and SHA-256 of each split's file, from the bytes written (the manifest records them). */
+  files: Record<'train' | 'test', { size: number; sha256: string }>;
 }
 
 /** What every dose shares: object, probe, positions, their split, the mean exit-wave power. */
@@ -190,7 +194,7 @@ export async function* simulateDoses(plan: SimulationPlan, jobs: readonly Simula
   const ibuf = new Float32Array(maxSplit * nn);
   let work: Float32Array | null = null;
   const rngs = jobs.map((j) => root.fork(`noise:${j.dose}`));
-  const perDose = jobs.map(() => ({ seconds: 0, s: 0, counted: {} as Record<string, TotalsStats>, totals: new Float64Array(plan.nPositions) }));
+  const perDose = jobs.map(() => ({ seconds: 0, s: 0, counted: {} as Record<string, TotalsStats>, files: {} as Record<string, { size: number; sha256: string }>, totals: new Float64Array(plan.nPositions) }));
 
   for (const name of SPLITS) {
     const idx = split[name];
@@ -255,7 +259,11 @@ export async function* simulateDoses(plan: SimulationPlan, jobs: readonly Simula
       const { warnings } = validateDataset(arrays, path);
       if (warnings.length > 0) throw new Error(`internal: generated data for ${path} raised warnings: ${warnings.join('; ')}`);
       emit({ stage: 'write', dose, done: name === 'train' ? 0 : 1, total: 2, message: `writing ${path}` });
-      saveNpz(path, arrays, { compress: plan.compress, level: plan.compressLevel, beforeRename: plan.earlier?.beforeRename });
+      const bytes = encodeNpz(arrays, { compress: plan.compress, level: plan.compressLevel }, path);
+      const hash = createHash('sha256');
+      for (const part of bytes) hash.update(part);
+      pd.files[name] = { size: bytes.reduce((n, part) => n + part.length, 0), sha256: hash.digest('hex') };
+      writeFileAtomic(path, bytes, plan.earlier?.beforeRename);
       pd.seconds += (performance.now() - td) / 1000;
       if (name !== 'test') continue;
 
@@ -265,6 +273,7 @@ export async function* simulateDoses(plan: SimulationPlan, jobs: readonly Simula
         trainCount: split.train.length, testCount: split.test.length, split: { axis: split.axis, splitPoint: split.splitPoint },
         intensityScale: pd.s, photons: totalsStats(pd.totals),
         meanTrain: pd.counted.train!.mean, meanTest: pd.counted.test!.mean, seconds: pd.seconds,
+        files: { train: pd.files.train!, test: pd.files.test! },
       };
       emit({ stage: 'dose-done', dose, done: d + 1, total: jobs.length, message: `Dataset generation complete for dose=${dose} (${pd.seconds.toFixed(1)} s)` });
       await yieldToEventLoop();

@@ -53,7 +53,8 @@ function readManifest(path: string): Record<string, unknown> | null {
 
 function isResult(v: unknown): v is SimulationJobResult {
   const r = v as Partial<SimulationJobResult> | null;
-  return r !== null && typeof r === 'object' && typeof r.dose === 'number' && typeof r.intensityScale === 'number' && typeof r.seconds === 'number';
+  return r !== null && typeof r === 'object' && typeof r.dose === 'number' && typeof r.intensityScale === 'number' && typeof r.seconds === 'number'
+    && typeof r.files?.train?.sha256 === 'string' && typeof r.files.test?.sha256 === 'string';
 }
 
 /** Whether the manifest already holds exactly this result (a merge repeated by the final one). */

@@ -1,0 +1,135 @@
+/**
+ * Phase C and D files as their phase wrote them. Phase C's `run_manifest.json` records the size and SHA-256 of
+ * each `dose_<D>/patched_{train,test}.npz` (`train_size`, `train_sha256`, `test_size`, `test_sha256`, computed
+ * from the bytes as they were written); Phase D's `overlap_manifest.json` those of every file of a view (`files`:
+ * relative path → `{ size, sha256 }`: the view NPZs, the metrics JSON files and `metrics_bundle.json`). Whatever
+ * builds on them (a resumed hub, Phase D reading Phase C) checks them: a file replaced or edited since — another
+ * dataset, a truncated copy — is an `InputError` naming it, with the recorded and the found size and hash,
+ * instead of later phases mixing results made from two different data. Manifests written before these records
+ * are not checked by hash (a resume still parses Phase D's JSON files: `checkPhaseDFiles`).
+ */
+import { join, relative, sep } from 'node:path';
+import { statSync } from 'node:fs';
+import { InputError } from '../../errors.js';
+import { fingerprintSync } from '../../files/fingerprint.js';
+import { readJsonRecord } from '../../files/json-record.js';
+import { PHASE_C, PHASE_D, SPLITS } from './layout.js';
+
+export interface RecordedFile {
+  /** Absolute path of the data file. */
+  path: string;
+  dose: number;
+  size: number;
+  sha256: string;
+}
+
+const SHA = /^[0-9a-f]{64}$/;
+
+/**
+ * The data files (with their recorded size and SHA-256) that the Phase C manifest under `root` records, for
+ * the `doses` given (all when omitted); none when there is no manifest or it records no hashes.
+ */
+export function recordedPhaseCFiles(root: string, doses?: readonly number[]): RecordedFile[] {
+  const manifest = join(root, PHASE_C.manifest);
+  const read = readJsonRecord(manifest, 'Phase C data cannot be checked against it (nothing was written)');
+  if (read === null || read.value === null || typeof read.value !== 'object') return [];
+  const out: RecordedFile[] = [];
+  for (const [key, entry] of Object.entries(read.value as Record<string, unknown>)) {
+    if (!/^dose_\d+$/.test(key) || entry === null || typeof entry !== 'object') continue;
+    const e = entry as Record<string, unknown>;
+    if (typeof e.dose !== 'number' || (doses !== undefined && !doses.includes(Math.trunc(e.dose)))) continue;
+    for (const split of SPLITS) {
+      const rel = e[split], size = e[`${split}_size`], sha256 = e[`${split}_sha256`];
+      if (typeof rel !== 'string' || typeof size !== 'number' || typeof sha256 !== 'string' || !SHA.test(sha256)) continue;
+      out.push({ path: join(root, rel), dose: e.dose, size, sha256 });
+    }
+  }
+  return out;
+}
+
+/**
+ * Throws an `InputError` naming the first file whose bytes are not what Phase C recorded writing (size first,
+ * then SHA-256; an absent file is no match either). `remedy` ends the message (what to do about it).
+ */
+export function checkPhaseCFiles(files: readonly RecordedFile[], remedy: string): void {
+  checkRecordedFiles(files, 'Phase C', PHASE_C.manifest, remedy);
+}
+
+function checkRecordedFiles(files: readonly RecordedFile[], phase: string, manifest: string, remedy: string): void {
+  for (const f of files) {
+    const expected = `${f.size} bytes, SHA-256 ${f.sha256.slice(0, 16)}…`;
+    const st = statSync(f.path, { throwIfNoEntry: false });
+    const why = (found: string): InputError => new InputError(`${f.path}: expected ${expected} (what ${manifest} records ${phase} wrote); ` +
+      `found ${found}; it was changed since ${phase} wrote it — ${remedy}`);
+    if (st === undefined) throw why('no file');
+    if (!st.isFile()) throw why('something that is not a file');
+    if (st.size !== f.size) throw why(`${st.size} bytes`);
+    let sha: string;
+    try {
+      sha = fingerprintSync(f.path).sha256;
+    } catch (err) {
+      throw why(`a file that cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    if (sha !== f.sha256) throw why(`${st.size} bytes, SHA-256 ${sha.slice(0, 16)}…`);
+  }
+}
+
+/** Size and SHA-256 of files just written (a phase's record of what it wrote), by path relative to `root`. */
+export function filesRecord(root: string, paths: readonly string[]): Record<string, { size: number; sha256: string }> {
+  const out: Record<string, { size: number; sha256: string }> = {};
+  for (const p of paths) out[relative(root, p).split(sep).join('/')] = fingerprintSync(p);
+  return out;
+}
+
+/**
+ * Checks what Phase D's manifest under `root` records of every view: each file it lists with a size and
+ * SHA-256 (`files`) still has them; and, for a view recorded before those hashes, that its JSON results
+ * (`train_metrics`, `test_metrics`, `metrics_bundle`) are present and parse, and that the bundle holds the two
+ * split metrics it was written from. Any mismatch is an `InputError` naming the file, expected and found.
+ */
+export function checkPhaseDFiles(root: string, remedy: string): void {
+  const manifest = join(root, PHASE_D.manifest);
+  const read = readJsonRecord(manifest, remedy);
+  const doses = (read?.value as { doses?: unknown } | null)?.doses;
+  if (doses === null || typeof doses !== 'object') return;
+  const recorded: RecordedFile[] = [];
+  const legacy: Record<string, string>[] = [];
+  for (const entry of Object.values(doses as Record<string, unknown>)) {
+    const e = entry as { dose?: unknown; status?: unknown; views?: unknown } | null;
+    if (e === null || typeof e !== 'object' || e.status === 'failed' || e.views === null || typeof e.views !== 'object') continue;
+    for (const v of Object.values(e.views as Record<string, unknown>)) {
+      const view = v as Record<string, unknown> | null;
+      if (view === null || typeof view !== 'object') continue;
+      const files = view.files as Record<string, unknown> | undefined;
+      if (files !== undefined && files !== null && typeof files === 'object') {
+        for (const [rel, fp] of Object.entries(files)) {
+          const { size, sha256 } = (fp ?? {}) as { size?: unknown; sha256?: unknown };
+          if (typeof size === 'number' && typeof sha256 === 'string' && SHA.test(sha256)) {
+            recorded.push({ path: join(root, rel), dose: typeof e.dose === 'number' ? e.dose : NaN, size, sha256 });
+          }
+        }
+      } else {
+        const rels: Record<string, string> = {};
+        for (const k of ['train_metrics', 'test_metrics', 'metrics_bundle']) if (typeof view[k] === 'string') rels[k] = join(root, view[k] as string);
+        legacy.push(rels);
+      }
+    }
+  }
+  checkRecordedFiles(recorded, 'Phase D', PHASE_D.manifest, remedy);
+  for (const rels of legacy) {
+    const parsed: Record<string, unknown> = {};
+    for (const [k, path] of Object.entries(rels)) {
+      const r = readJsonRecord(path, remedy);
+      if (r === null) throw new InputError(`${path}: expected the ${k.replace('_', ' ')} ${PHASE_D.manifest} records; found no file — ${remedy}`);
+      parsed[k] = r.value;
+    }
+    const bundle = parsed['metrics_bundle'] as Record<string, unknown> | undefined;
+    for (const split of SPLITS) {
+      const own = parsed[`${split}_metrics`];
+      if (bundle === undefined || own === undefined) continue;
+      if (JSON.stringify(bundle?.[split]) !== JSON.stringify(own)) {
+        throw new InputError(`${rels['metrics_bundle']}: key '${split}': expected the metrics of ${rels[`${split}_metrics`]}; found other values — ${remedy}`);
+      }
+    }
+  }
+}
