@@ -62,6 +62,8 @@ const TIME_KEYS = new Set([
   'computation_time_s', 'threads', 'host',
   // run.json's fingerprints of what a phase read and wrote: hashes over files that hold times
   'inputs_sha256', 'outputs_sha256',
+  // Phase F's record of each reconstruction.npz as written: its _metadata holds the computation time
+  'reconstruction_size', 'reconstruction_sha256',
   // the settings of who ran the jobs (local worker threads or SLURM, how many at once): recorded so a
   // resume reuses them, and never part of a result
   'execution',

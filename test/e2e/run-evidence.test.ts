@@ -111,6 +111,22 @@ test('run: a broken reconstruction of a finished job is exit 2 naming it, not "a
   assert.deepEqual(listing(hub), before, 'the hub changed');
 });
 
+test('run: a reconstruction replaced by another valid one is exit 2 naming it, recorded vs found; it is not compared as the job\'s', { timeout: 120_000 }, () => {
+  const hub = hubCopy('replaced-f');
+  const npz = join(hub, 'phase_f', 'dose_10000', 'sparse', 'test', 'reconstruction.npz');
+  const result = json(join(hub, 'phase_f', 'reconstruction_manifest.json')).execution_results
+    .find((r: any) => r.view === 'sparse' && r.split === 'test');
+  assert.equal(result.reconstruction_size, statSync(npz).size, 'Phase F records the size it wrote');
+  cpSync(join(hub, 'phase_f', 'dose_10000', 'dense', 'test', 'reconstruction.npz'), npz);
+  const before = listing(hub);
+  const r = cli(['run', '--out', hub]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.ok(r.stderr.includes(`${npz}: expected ${result.reconstruction_size} bytes, SHA-256 ${result.reconstruction_sha256.slice(0, 16)}`), r.stderr);
+  assert.match(r.stderr, /found \d+ bytes, SHA-256 [0-9a-f]{16}…; it was changed since the job wrote it/);
+  assert.doesNotMatch(r.stderr, /compare:/);
+  assert.deepEqual(listing(hub), before, 'the hub changed');
+});
+
 test('run: a broken Phase C input of finished jobs is exit 2 naming it; nothing is re-run or archived', { timeout: 120_000 }, () => {
   const hub = hubCopy('broken-c');
   const npz = join(hub, 'phase_c', 'dose_10000', 'patched_test.npz');

@@ -86,6 +86,8 @@ export const ResultRecordSchema = JobKeySchema.extend({
   command: z.array(z.string()),
   settings_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('SHA-256 of the reconstruction settings of this result, thread count aside: a later run with other settings does not count it as already complete'),
   reconstruction_npz: relPath('the reconstruction').nullable(),
+  reconstruction_size: count.optional().describe('bytes of reconstruction.npz as the job wrote it'),
+  reconstruction_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('SHA-256 of reconstruction.npz as the job wrote it: a resume refuses one changed since'),
   reconstruction_png: relPath('its figure').nullable(),
   lsqml_log: relPath('the engine log').nullable(),
   epochs_run: count.nullable(),

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { entriesStartingWith, moveFilesInto } from '../../files/dirs.js';
 import { recordPath } from '../../files/paths.js';
-import { fingerprint, type Fingerprint } from '../../files/fingerprint.js';
+import { fingerprint, fingerprintSync, type Fingerprint } from '../../files/fingerprint.js';
 import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import { jobKey, PHASE_F } from '../hub/layout.js';
 import type { Phase } from '../phase.js';
@@ -109,6 +109,9 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
   }
   const t1 = new Date();
   const inOut = (p: string): string => join(job.outputDir, p);
+  // what the job wrote, as a resume checks it (record.ts): a reconstruction replaced by hand is refused, not compared
+  let written: Fingerprint | null = null;
+  if (ok) try { written = fingerprintSync(inOut(PHASE_F.reconstruction)); } catch { /* recorded without it */ }
   const rel = (p: string): string => recordPath(job.artifactRoot, p);
   return {
     dose: job.dose, view: job.view, split: job.split, status: ok ? 'success' : 'failed', returncode, run_id: run.runId,
@@ -117,6 +120,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
     output_dir: rel(job.outputDir), log_path: rel(logPath), stdout_preview: (ok ? tail : error ?? '').slice(0, 200), command,
     settings_sha256: reconstructionSettingsSha256(job.settings),
     reconstruction_npz: ok && existsSync(inOut(PHASE_F.reconstruction)) ? rel(inOut(PHASE_F.reconstruction)) : null,
+    ...(written !== null ? { reconstruction_size: written.size, reconstruction_sha256: written.sha256 } : {}),
     reconstruction_png: ok && existsSync(inOut(PHASE_F.figure)) ? rel(inOut(PHASE_F.figure)) : null,
     lsqml_log: existsSync(inOut(PHASE_F.engineLog)) ? rel(inOut(PHASE_F.engineLog)) : null,
     epochs_run: engineResult?.epochsRun ?? (lines.length > 0 ? lines.length : null),
