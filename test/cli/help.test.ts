@@ -43,3 +43,12 @@ test('run --help names the exit code of an interrupted run', () => {
   assert.equal(r.status, 0);
   assert.match(r.stdout, /Exit codes: .*130 interrupted/);
 });
+
+test('reconstruct --help names every file a job leaves in its directory', async () => {
+  const { JOB_OUTPUT_FILES } = await import('../../src/study/hub/layout.js');
+  const r = spawnSync(process.execPath, [cli, 'reconstruct', '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '400' } });
+  assert.equal(r.status, 0);
+  const listed = /Each job writes <out>\/dose_<D>\/<view>\/<split>\/\{([^}]*)\}/.exec(r.stdout.replace(/\s+/g, ' '));
+  assert.ok(listed, r.stdout);
+  assert.deepEqual(listed[1]!.split(', ').sort(), [...JOB_OUTPUT_FILES].sort());
+});

@@ -104,8 +104,8 @@ export function register(program: Command): void {
       'Jobs, in order (doses ascending; split train then test; view baseline, dense, sparse):\n' +
       '  baseline: <phase-c-root>/dose_<D>/patched_<split>.npz\n' +
       '  dense, sparse: <phase-d-root>/dose_<D>/<view>/<view>_<split>.npz (or <view>/<split>.npz)\n' +
-      'Each job writes <out>/dose_<D>/<view>/<split>/{reconstruction.npz, reconstruction.png, lsqml.log, ' +
-      'reconstruction.log}. <out>/reconstruction_manifest.json and skip_summary.json are MERGED with earlier ' +
+      'Each job writes <out>/dose_<D>/<view>/<split>/{reconstruction.npz, reconstruction.png, ' +
+      'reconstruction_run.json, lsqml.log, reconstruction.log}. <out>/reconstruction_manifest.json and skip_summary.json are MERGED with earlier ' +
       'runs by (dose, view, split): a re-run job\'s old result moves to its `history` (old files to <job>/history/), ' +
       'other jobs\' results stay. Every run also leaves an immutable copy of its own files under ' +
       '<out>/runs/<UTC time>-<filters>/. A job whose result is complete (success, made with the same settings, ' +
