@@ -52,3 +52,11 @@ test('reconstruct --help names every file a job leaves in its directory', async 
   assert.ok(listed, r.stdout);
   assert.deepEqual(listed[1]!.split(', ').sort(), [...JOB_OUTPUT_FILES].sort());
 });
+
+test('every command\'s --help names its exit codes', () => {
+  for (const c of ['run', 'generate', 'overlap', 'reconstruct', 'lsqml', 'compare', 'report', 'inspect', 'config', 'status', 'cancel', 'worker']) {
+    const r = spawnSync(process.execPath, [cli, c, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '200' } });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /Exit codes: 0 .*[;,] 2 /s, `${c} --help`);
+  }
+});

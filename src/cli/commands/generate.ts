@@ -68,8 +68,10 @@ export function register(program: Command): void {
       'xcoords/ycoords scan centres in object pixels, plus _metadata JSON with the intensity scale s: ' +
       'photon counts = (diffraction * s)^2) and <out>/run_manifest.json. The object, probe and ' +
       'positions are shared by all doses; only the Poisson noise differs. Train is y < the midpoint of ' +
-      'the scanned y range, test the rest. Existing outputs are never replaced without --overwrite. ' +
-      'The same seed gives byte-identical NPZ files (set SOURCE_DATE_EPOCH to record a fixed time in them).')
+      'the scanned y range, test the rest (x instead with simulation.splitAxis: x in a settings file). ' +
+      'Existing outputs are never replaced without --overwrite. ' +
+      'The same seed gives byte-identical NPZ files (set SOURCE_DATE_EPOCH to record a fixed time in them).\n\n' +
+      'Exit codes: 0 done; 1 a dose failed for another reason (a full disk; a dose\'s job under --executor slurm); 2 bad usage or bad input (nothing written).')
     .addOption(new Option('--preset <name>', 'study size: quick (N=64, 320×320 object, 1000 positions) or fly64 (N=128, ' +
       '464×464, 10304 positions); default quick').choices([...PRESET_NAMES]));
   addConfigOption(cmd);
