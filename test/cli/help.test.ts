@@ -60,3 +60,12 @@ test('every command\'s --help names its exit codes', () => {
     assert.match(r.stdout, /Exit codes: 0 .*[;,] 2 /s, `${c} --help`);
   }
 });
+
+test('reconstruct and lsqml --help name the same kinds of --init-probe file (both read it with readProbeFile)', () => {
+  for (const c of ['reconstruct', 'lsqml']) {
+    const r = spawnSync(process.execPath, [cli, c, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '400' } });
+    assert.equal(r.status, 0);
+    const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith('--init-probe')) ?? '';
+    for (const kind of ['NPZ', 'CXI', 'ptychodus .h5', 'PtyPy .ptyr']) assert.ok(line.includes(kind), `${c}: ${line}`);
+  }
+});
