@@ -55,6 +55,16 @@ test('all sparse inputs missing with --allow-missing-phase-d: 12 jobs, 6 skipped
   rmSync(root, { recursive: true, force: true });
 });
 
+test('the inputs of the whole matrix are looked for before the filters apply (docs/reconstruct.md, Jobs)', () => {
+  const root = tmp('cli-missing-filtered');
+  const t = writeTree(root, { views: ['dense'] });
+  const r = run(['--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--artifact-root', t.artifact, '--view', 'dense', '--dry-run']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^ptychostudy reconstruct: Phase D overlap NPZ not found: \S+dose_1000\/sparse\/sparse_train\.npz/);
+  assert.ok(!existsSync(t.artifact));
+  rmSync(root, { recursive: true, force: true });
+});
+
 test('bad usage is exit 2 with one line and nothing written', () => {
   const root = tmp('cli-usage');
   const t = writeTree(root, { doses: [1000] });
