@@ -47,7 +47,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const one = parseStudySettings({ execution: { jobs: 1 } });
     const noop: EngineRunner = async (o) => {
       saveNpz(join(o.outputDir, 'reconstruction.npz'), {});
-      return { reconstructionNpz: '', png: '', log: '', epochsRun: 0, finalLoss: 0, seconds: 0, nPositions: 64, warnings: [] };
+      return { reconstructionNpz: '', png: '', runRecord: '', log: '', epochsRun: 0, finalLoss: 0, seconds: 0, nPositions: 64, warnings: [] };
     };
     let t0 = performance.now();
     await runReconstruction(one, { phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), engine: noop });

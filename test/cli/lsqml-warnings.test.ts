@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadNpz } from '../../src/npy/npz.js';
@@ -86,4 +86,8 @@ test('a settings file that asks for SLURM: lsqml says it runs on this machine', 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /^warning: --config .*study\.json: execution\.executor 'slurm' applies to run and reconstruct; lsqml runs on this machine$/m);
   assert.match(r.stdout, /in 2 epochs/);
+  // stdout ends with the paths of the files it wrote, each there
+  const files = r.stdout.trim().split('\n').slice(1);
+  assert.deepEqual(files.map((f) => f.split('/').pop()), ['reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json', 'lsqml.log']);
+  for (const f of files) assert.ok(existsSync(f), f);
 });

@@ -80,7 +80,7 @@ export function testEngine(failWhen: RegExp | null = null): { executor: EngineRu
     saveNpz(npz, { reconstructed_object: { dtype: '<f8', shape: [2], data: new Float64Array([calls.length, 0]) } });
     writeFileSync(join(opts.outputDir, 'reconstruction.png'), `png of ${opts.inputNpz}`);
     writeFileSync(join(opts.outputDir, 'lsqml.log'), `epochs ${epochs}\n`);
-    return { reconstructionNpz: npz, png: join(opts.outputDir, 'reconstruction.png'), log: join(opts.outputDir, 'lsqml.log'),
+    return { reconstructionNpz: npz, png: join(opts.outputDir, 'reconstruction.png'), runRecord: join(opts.outputDir, 'reconstruction_run.json'), log: join(opts.outputDir, 'lsqml.log'),
       epochsRun: epochs, finalLoss: 1 / epochs, seconds: 0.01, nPositions: 5, warnings: [] };
   };
   return { executor, calls };

@@ -173,6 +173,6 @@ export function register(program: Command): void {
       if (r.archivedTo !== null) process.stderr.write(`the earlier outputs of ${opts.outputDir} moved to ${r.archivedTo}\n`);
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`reconstructed ${r.nPositions} positions in ${r.epochsRun} epochs (${r.seconds.toFixed(1)} s), final loss ${r.finalLoss.toExponential(4)}\n`);
-      process.stdout.write(`${r.reconstructionNpz}\n${r.png}\n${r.log}\n`);
+      process.stdout.write(`${r.reconstructionNpz}\n${r.png}\n${r.runRecord}\n${r.log}\n`);
     }, FLAGS));
 }

@@ -15,7 +15,7 @@ try {
   post({
     type: 'result',
     result: {
-      reconstructionNpz: result.reconstructionNpz, png: result.png, log: result.log, epochsRun: result.epochsRun,
+      reconstructionNpz: result.reconstructionNpz, png: result.png, runRecord: result.runRecord, log: result.log, epochsRun: result.epochsRun,
       finalLoss: result.finalLoss, seconds: result.seconds, nPositions: result.nPositions, warnings: result.warnings,
     },
   });

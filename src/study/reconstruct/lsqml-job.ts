@@ -62,6 +62,8 @@ export interface LsqmlJobOptions {
 export interface LsqmlJobResult {
   reconstructionNpz: string;
   png: string;
+  /** reconstruction_run.json: times, threads, host. */
+  runRecord: string;
   log: string;
   epochsRun: number;
   finalLoss: number;
@@ -314,7 +316,8 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     positions: f64([n, 2], positionsOut),
     _metadata: metadataArray(metadata),
   });
-  writeJsonAtomic(join(job.outputDir, PHASE_F.runRecord), {
+  const runRecordPath = join(job.outputDir, PHASE_F.runRecord);
+  writeJsonAtomic(runRecordPath, {
     reconstruction: PHASE_F.reconstruction,
     input_npz: inputPath,
     host: os.hostname(),
@@ -327,5 +330,5 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const name = inputPath.split(/[\\/]/).pop() ?? inputPath;
   const pixelM = objectPixelSizeM(input.record.geometry ?? ds.metadata?.geometry);
   writeFileAtomic(pngPath, reconstructionPng(result, `LSQML ${name}: ${n} positions, ${result.epochsRun} epochs`, pixelM ? pixelM[1] : null));
-  return { reconstructionNpz: npzPath, png: pngPath, log: logPath, epochsRun: result.epochsRun, finalLoss, seconds, nPositions: n, warnings: metadata.warnings };
+  return { reconstructionNpz: npzPath, png: pngPath, runRecord: runRecordPath, log: logPath, epochsRun: result.epochsRun, finalLoss, seconds, nPositions: n, warnings: metadata.warnings };
 }

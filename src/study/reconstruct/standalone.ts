@@ -67,7 +67,7 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
       if (failure !== null) throw failure;
       const moved = (p: string): string => join(out, p.slice(staging.length + 1));
       const r = result!;
-      return { ...r, reconstructionNpz: moved(r.reconstructionNpz), png: moved(r.png), log: moved(r.log), archivedTo };
+      return { ...r, reconstructionNpz: moved(r.reconstructionNpz), png: moved(r.png), runRecord: moved(r.runRecord), log: moved(r.log), archivedTo };
     });
   } finally {
     if (created && readdirSync(out).length === 0) rmdirSync(out);
