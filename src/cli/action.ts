@@ -1,5 +1,6 @@
 import { exitCodeFor } from '../errors.js';
 import { printable } from '../text.js';
+import { endStartUp } from './interrupt.js';
 
 /**
  * Library messages name settings and options in backticks, by their settings path (`reconstruction.epochs`)
@@ -25,10 +26,14 @@ export function errorLines(cmd: string, message: string): string {
 /**
  * Wraps a command action: errors print as `ptychostudy <cmd>: <message>`, one such line per problem (settings and options named by
  * the command's flags, `flags` maps them) and set the exit code. Set PTYCHOSTUDY_DEBUG=1 to see the stack.
+ * `stops: 'own'` names a command that installs its own Ctrl-C / SIGTERM handler (interrupt.ts `onStop`) before its
+ * work begins: the start-up handler stays until then. Any other command drops it as it begins, and a signal has its
+ * default effect (a long synchronous read, as `inspect`'s, stops at once rather than at its end).
  */
 export function action<A extends unknown[]>(cmd: string, fn: (...args: A) => Promise<number | void> | number | void,
-  flags: Readonly<Record<string, string>> = {}) {
+  flags: Readonly<Record<string, string>> = {}, stops: 'own' | 'default' = 'default') {
   return async (...args: A): Promise<void> => {
+    if (stops === 'default') endStartUp();
     try {
       const code = await fn(...args);
       if (typeof code === 'number') process.exitCode = code;

@@ -21,6 +21,7 @@ export function stoppedWord(signal: StopSignal): string {
  * must not kill the process before it has said what was kept. Returns the function that removes them.
  */
 export function onStop(onStop: (signal: StopSignal) => void): () => void {
+  endStartUp();
   let stopping = false;
   const handler = (signal: StopSignal): void => {
     if (stopping) return;
@@ -37,4 +38,34 @@ export function onStop(onStop: (signal: StopSignal) => void): () => void {
     process.removeListener('SIGINT', handler);
     process.removeListener('SIGTERM', handler);
   };
+}
+
+/** The handler of the start-up (stopDuringStartUp), while installed. */
+let startUp: ((signal: StopSignal) => void) | null = null;
+
+/**
+ * From the program's first line until a command's own handler replaces it (`onStop`) or a command that has none
+ * begins (`endStartUp`): a signal ends the process with its status and one line, `ptychostudy: interrupted`
+ * (or `terminated (SIGTERM)`), rather than killing it silently: a parent process (a workflow manager) sees the
+ * status a shell would report. The line claims nothing about files: before a command's action nothing is
+ * written, and the commands that keep it longer (action.ts `stops: 'own'`) check their inputs first and install
+ * their own handler before their work begins (a SLURM submission or the merge of a finished one may come first;
+ * their files are written whole, and the exit releases the locks).
+ */
+export function stopDuringStartUp(): void {
+  if (startUp !== null) return;
+  startUp = (signal: StopSignal): void => {
+    process.stderr.write(`ptychostudy: ${stoppedWord(signal)}\n`);
+    process.exit(SIGNAL_EXIT_CODE[signal]);
+  };
+  process.on('SIGINT', startUp);
+  process.on('SIGTERM', startUp);
+}
+
+/** Removes the start-up handler: from here a signal has its default effect, or the command's own handler's. */
+export function endStartUp(): void {
+  if (startUp === null) return;
+  process.removeListener('SIGINT', startUp);
+  process.removeListener('SIGTERM', startUp);
+  startUp = null;
 }

@@ -9,6 +9,8 @@ import { parseModelSpec } from '../../study/compare/plan.js';
 import { SPLITS, VIEWS } from '../../study/hub/layout.js';
 import { OWN_MODEL } from '../../study/hub/metrics-summary.js';
 import { parseStudySettings } from '../../settings/parse.js';
+import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
+import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
 const FLAGS: Record<string, string> = { models: '--model', outputRoot: '--out', ...EXECUTOR_FLAGS };
@@ -59,6 +61,23 @@ export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
   };
 }
 
+/**
+ * What an interrupted run says: how many of its jobs finished (each job's files are written whole between two
+ * jobs, in <out>/dose_<D>/<view>/<split>/), that the metrics summary merges this run's rows only once every job
+ * has finished, and the command that does it all again (a job's earlier files move to its history/).
+ */
+export function compareStoppedMessage(signal: StopSignal, outputRoot: string, finished: number, total: number | null,
+  merging: boolean, argv: readonly string[]): string {
+  const again = shellJoin(['ptychostudy', ...argv]);
+  const what = merging
+    ? `all ${finished} jobs done (a compared job's files are in ${outputRoot}/dose_<D>/<view>/<split>/); stopped while merging them into ` +
+      'metrics_summary.json and writing the charts (each file is replaced whole or not at all)'
+    : `${total === null ? 'no job' : `${finished} of ${total} jobs`} done (a compared job's files are in ${outputRoot}/dose_<D>/<view>/<split>/, none partial); ` +
+      'metrics_summary.json is not changed (a run merges its rows into it once every job is done)';
+  return `ptychostudy compare: ${stoppedWord(signal)}; ${what}. Compare again with: ${again} (it compares every job again; ` +
+    'a job\'s earlier files move to its history/)';
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('compare')
@@ -76,7 +95,9 @@ export function register(program: Command): void {
       '(dose, view, split, model) (a recomputed row keeps the old one in its history), charts/<metric>.{svg,png}, and ' +
       'runs/<run id>/metrics_summary.json. Jobs with no reconstruction are listed with the reason. Nothing is ' +
       'overwritten: a job\'s earlier files move to its history/<run id>/ before new ones go in.\n\n' +
-      'Exit codes: 0 all comparisons done; 1 some comparison failed (recorded; the rest ran); 2 bad usage or input.')
+      'Exit codes: 0 all comparisons done; 1 some comparison failed (recorded; the rest ran); 2 bad usage or input; ' +
+      '130 interrupted (Ctrl-C), 143 terminated (SIGTERM): stops between two jobs (their files whole), leaves metrics_summary.json ' +
+      'unchanged (it takes a run\'s rows once every job is done) and names the command that compares again.')
     .option('--phase-c-root <dir>', 'Phase C root: dose_<D>/patched_{train,test}.npz (required)')
     .option('--phase-d-root <dir>', 'Phase D root: dose_<D>/<view>/<view>_{train,test}.npz (ground truth of dense/sparse jobs)')
     .option('--phase-f-root <dir>', 'Phase F root: reconstruction_manifest.json, dose_<D>/<view>/<split>/reconstruction.npz (required)');
@@ -98,7 +119,18 @@ export function register(program: Command): void {
       const onCluster = await compareOnCluster(parseStudySettings({ execution: executorSettingsFromFlags(f) }), opts, f);
       if (onCluster !== null) return onCluster;
       const { runComparison } = await import('../../study/compare/phase.js'); // loaded when used: the CLI starts fast
-      const s = await runComparison(opts, (p) => { if (!f.quiet) process.stderr.write(`${p.message}\n`); });
+      // Ctrl-C or SIGTERM: the handler runs between two jobs (each computes synchronously; the phase yields
+      // between them) or during the merge.
+      let finished = 0;
+      let total: number | null = null;
+      const removeStopHandlers = onStop((signal) => {
+        process.stderr.write(`\n${compareStoppedMessage(signal, opts.outputRoot, finished, total, total !== null && finished === total,
+          process.argv.slice(2))}\n`);
+      });
+      const s = await runComparison(opts, (p) => {
+        if (p.kind === 'job' || p.kind === 'skip') { finished++; total = p.total ?? total; }
+        if (!f.quiet) process.stderr.write(`${p.message}\n`);
+      }).finally(removeStopHandlers);
       for (const m of opts.models ?? []) {
         if (!s.rows.some((r) => r.model === m.name && r.status !== 'missing')) {
           process.stderr.write(`ptychostudy compare: warning: --model ${m.name}: no file matched ${m.pattern} in any selected job\n`);
@@ -116,5 +148,5 @@ export function register(program: Command): void {
         process.stdout.write(`summary: ${s.files.summaryMd}\n`);
       }
       return s.failed > 0 ? 1 : 0;
-    }, FLAGS));
+    }, FLAGS, 'own'));
 }

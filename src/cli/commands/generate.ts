@@ -5,6 +5,8 @@ import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options
 import { UsageError } from '../../errors.js';
 import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
 import type { PhaseCProgress } from '../../study/simulate/plan.js';
+import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
+import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
 const FLAGS: Record<string, string> = {
@@ -54,6 +56,26 @@ function progressPrinter(): { onProgress: (p: PhaseCProgress) => void; end: () =
   };
 }
 
+/**
+ * What an interrupted run says: the doses it completed (both files written and recorded in run_manifest.json), the
+ * files of other doses it wrote (a dose's train file is written before its test file, for every dose), and the
+ * command that finishes the work: the same one with --overwrite, since the files it wrote now exist; it simulates
+ * every dose again, and a file that comes out with the same bytes (the same settings give the same bytes) is
+ * left as it is, one that differs moves to history/.
+ */
+export function generateStoppedMessage(signal: StopSignal, outputRoot: string, complete: readonly number[], written: readonly string[],
+  argv: readonly string[]): string {
+  if (complete.length === 0 && written.length === 0) {
+    return `ptychostudy generate: ${stoppedWord(signal)} before it wrote a file. Start again with: ${shellJoin(['ptychostudy', ...argv])}`;
+  }
+  const doses = complete.length === 0 ? 'no dose complete' :
+    `${complete.length === 1 ? 'dose' : 'doses'} ${complete.join(', ')} complete (patched_train.npz and patched_test.npz, recorded in run_manifest.json)`;
+  const others = written.length === 0 ? '' : `; also written, not recorded: ${written.join(', ')}`;
+  const again = shellJoin(['ptychostudy', ...argv, ...(argv.includes('--overwrite') ? [] : ['--overwrite'])]);
+  return `ptychostudy generate: ${stoppedWord(signal)}; in ${outputRoot}: ${doses}${others}. No file is partial (each is written ` +
+    `under a temporary name, then renamed). Finish with: ${again} (it simulates every dose again; a file that comes out the same is left as it is)`;
+}
+
 /** Old names of --out, still accepted. */
 const OLD_OUT = ['--output-root'];
 
@@ -71,7 +93,9 @@ export function register(program: Command): void {
       'the scanned y range, test the rest (x instead with simulation.splitAxis: x in a settings file). ' +
       'Existing outputs are never replaced without --overwrite. ' +
       'The same seed gives byte-identical NPZ files (set SOURCE_DATE_EPOCH to record a fixed time in them).\n\n' +
-      'Exit codes: 0 done; 1 a dose failed for another reason (a full disk; a dose\'s job under --executor slurm); 2 bad usage or bad input (nothing written).')
+      'Exit codes: 0 done; 1 a dose failed for another reason (a full disk; a dose\'s job under --executor slurm); 2 bad usage or bad input (nothing written); ' +
+      '130 interrupted (Ctrl-C), 143 terminated (SIGTERM): stops after the file under way, names the doses complete (recorded in ' +
+      'run_manifest.json) and the other files written, each whole, and the command that finishes (the same with --overwrite).')
     .addOption(new Option('--preset <name>', 'study size: quick (N=64, 320×320 object, 1000 positions) or fly64 (N=128, ' +
       '464×464, 10304 positions); default quick').choices([...PRESET_NAMES]));
   addConfigOption(cmd);
@@ -109,12 +133,25 @@ export function register(program: Command): void {
       const progress = progressPrinter();
       // printed once the inputs have been accepted (errors stay a single line)
       let info = given.length > 0 ? `INFO: Filtering to ${given.length === 1 ? 'single dose' : 'doses'}: ${given.join(', ')}\n` : '';
+      // Ctrl-C or SIGTERM: the handler runs between two files (the simulation yields there); the lock is released
+      // as the process exits (files/lock.ts).
+      const complete: number[] = [];
+      const written: { dose: number; file: string }[] = [];
+      const removeStopHandlers = onStop((signal) => {
+        progress.end();
+        const loose = written.filter((w) => !complete.includes(w.dose)).map((w) => w.file);
+        process.stderr.write(`\n${generateStoppedMessage(signal, outputRoot, complete, loose, process.argv.slice(2))}\n`);
+      });
       try {
         const { runSimulation } = await import('../../study/simulate/phase.js');
         const result = await runSimulation(settings, { outputRoot, overwrite: o.overwrite ?? false, timestamp }, (p) => {
           if (info) { process.stderr.write(info); info = ''; }
+          // a file announced is whole by the time the handler can run: it runs only when the event loop does
+          if (p.stage === 'write' && p.file !== undefined && p.dose !== undefined) written.push({ dose: p.dose, file: p.file });
+          if (p.stage === 'dose-done' && p.dose !== undefined) complete.push(p.dose);
           progress.onProgress(p);
         });
+        removeStopHandlers();
         progress.end();
         for (const d of result.doses) {
           process.stdout.write(`dose ${d.dose}: ${d.train} (${d.trainCount}), ${d.test} (${d.testCount}); ` +
@@ -123,7 +160,8 @@ export function register(program: Command): void {
         process.stdout.write(`manifest: ${result.manifestPath} (${result.seconds.toFixed(1)} s)\n`);
         if (result.keptIn !== null) process.stderr.write(`the earlier files this run replaced moved to ${result.keptIn}\n`);
       } finally {
+        removeStopHandlers();
         progress.end();
       }
-    }, FLAGS));
+    }, FLAGS, 'own'));
 }

@@ -174,5 +174,5 @@ export function register(program: Command): void {
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`reconstructed ${r.nPositions} positions in ${r.epochsRun} epochs (${r.seconds.toFixed(1)} s), final loss ${r.finalLoss.toExponential(4)}\n`);
       process.stdout.write(`${r.reconstructionNpz}\n${r.png}\n${r.runRecord}\n${r.log}\n`);
-    }, FLAGS));
+    }, FLAGS, 'own'));
 }

@@ -6,6 +6,8 @@ import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
 import { doseDirName } from '../../study/hub/layout.js';
 import type { OverlapProgress } from '../../study/overlap/plan.js';
+import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
+import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
 const FLAGS: Record<string, string> = {
@@ -49,6 +51,23 @@ function progressPrinter(): { onProgress: (p: OverlapProgress) => void; end: () 
   };
 }
 
+/**
+ * What an interrupted run says: the view files it wrote (each view of each split: its NPZ and metrics JSON), that
+ * overlap_manifest.json is written only at the end, and the command that starts over: the same one with
+ * --overwrite once a file exists (the same inputs and settings give the same bytes, and such a file is left as it
+ * is; one that differs moves to history/).
+ */
+export function overlapStoppedMessage(signal: StopSignal, outputRoot: string, written: readonly string[], total: number,
+  argv: readonly string[]): string {
+  if (written.length === 0) {
+    return `ptychostudy overlap: ${stoppedWord(signal)} before it wrote a view. Start again with: ${shellJoin(['ptychostudy', ...argv])}`;
+  }
+  const again = shellJoin(['ptychostudy', ...argv, ...(argv.includes('--overwrite') ? [] : ['--overwrite'])]);
+  return `ptychostudy overlap: ${stoppedWord(signal)}; ${written.length} of ${total} view files written in ${outputRoot} (${written.join(', ')}), ` +
+    `none partial (each file is written under a temporary name, then renamed); overlap_manifest.json is written at the end, so ` +
+    `it does not record them. Start again with: ${again} (a file that comes out the same is left as it is)`;
+}
+
 interface OverlapFlags extends ExecutorFlags {
   phaseCRoot?: string;
   out?: string;
@@ -81,7 +100,9 @@ export function register(program: Command): void {
       'parent Phase C metadata), {train,test}_metrics.json and metrics_bundle.json ' +
       '(overlap metrics); and <out>/overlap_manifest.json.\n\n' +
       'Exit codes: 0 done; 1 some dose failed (the others were still written); ' +
-      '2 bad usage (nothing written).')
+      '2 bad usage (nothing written); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM): stops after the view under way, ' +
+      'names the view files written, each whole (overlap_manifest.json is written at the end), and the command that starts over ' +
+      '(the same with --overwrite).')
     .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/ directories (required)');
   addOutOption(cmd, 'where the views are written (required)', OLD_OUT);
   addConfigOption(cmd);
@@ -125,8 +146,20 @@ export function register(program: Command): void {
       const onCluster = await overlapOnCluster(settings, runOptions, flags);
       if (onCluster !== null) return onCluster;
       const progress = progressPrinter();
+      // Ctrl-C or SIGTERM: the handler runs between two views (the work yields there); the lock is released as
+      // the process exits (files/lock.ts).
+      const written: string[] = [];
+      let total = 0;
+      const removeStopHandlers = onStop((signal) => {
+        progress.end();
+        process.stderr.write(`\n${overlapStoppedMessage(signal, outputRoot, written, total, process.argv.slice(2))}\n`);
+      });
       const { runOverlap } = await import('../../study/overlap/phase.js');
-      const summary = await runOverlap(settings, runOptions, progress.onProgress).finally(progress.end);
+      const summary = await runOverlap(settings, runOptions, (p) => {
+        total = p.total;
+        if (p.view !== undefined && p.split !== undefined) written.push(`${doseDirName(p.dose)}/${p.view} ${p.split}`);
+        progress.onProgress(p);
+      }).finally(() => { removeStopHandlers(); progress.end(); });
 
       for (const d of summary.doses) {
         if (d.status === 'failed') {
@@ -147,5 +180,5 @@ export function register(program: Command): void {
         return 1;
       }
       return 0;
-    }, FLAGS));
+    }, FLAGS, 'own'));
 }

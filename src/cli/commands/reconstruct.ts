@@ -177,5 +177,5 @@ export function register(program: Command): void {
       out.push(`  this run:     ${summary.snapshotDir}`);
       process.stdout.write(out.join('\n') + '\n');
       return summary.exitCode;
-    }, FLAGS));
+    }, FLAGS, 'own'));
 }

@@ -229,5 +229,5 @@ export function register(program: Command): void {
         }
       }
       return result.exitCode;
-    }, FLAGS));
+    }, FLAGS, 'own'));
 }

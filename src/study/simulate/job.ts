@@ -182,6 +182,7 @@ export async function* simulateDoses(plan: SimulationPlan, jobs: readonly Simula
   if (jobs.length === 0) return;
   const N = plan.patchSize;
   const scene = buildScene(plan, emit);
+  await yieldToEventLoop();
   const { split, splitCoords, sim, root } = scene;
   const objectArr = c64Array(scene.object);
   const probeArr = c64Array(scene.probe);
@@ -202,6 +203,7 @@ export async function* simulateDoses(plan: SimulationPlan, jobs: readonly Simula
     const m = idx.length;
     const ff = sim.farFieldIntensities(coords,
       (done, total) => emit({ stage: 'far-field', done, total, message: `far-field intensities (${name})` }), ibuf.subarray(0, m * nn));
+    await yieldToEventLoop();
     for (let d = 0; d < jobs.length; d++) {
       const td = performance.now();
       const job = jobs[d]!;
@@ -258,14 +260,16 @@ export async function* simulateDoses(plan: SimulationPlan, jobs: readonly Simula
       // file that breaks the contract is never written at all.
       const { warnings } = validateDataset(arrays, path);
       if (warnings.length > 0) throw new Error(`internal: generated data for ${path} raised warnings: ${warnings.join('; ')}`);
-      emit({ stage: 'write', dose, done: name === 'train' ? 0 : 1, total: 2, message: `writing ${path}` });
+      emit({ stage: 'write', dose, file: path, done: name === 'train' ? 0 : 1, total: 2, message: `writing ${path}` });
       const bytes = encodeNpz(arrays, { compress: plan.compress, level: plan.compressLevel }, path);
       const hash = createHash('sha256');
       for (const part of bytes) hash.update(part);
       pd.files[name] = { size: bytes.reduce((n, part) => n + part.length, 0), sha256: hash.digest('hex') };
       writeFileAtomic(path, bytes, plan.earlier?.beforeRename);
       pd.seconds += (performance.now() - td) / 1000;
-      if (name !== 'test') continue;
+      // Between every two files: the work is synchronous, and a Ctrl-C or SIGTERM handler (and a progress
+      // redraw) runs only when the event loop does.
+      if (name !== 'test') { await yieldToEventLoop(); continue; }
 
       // Both files of this dose exist.
       yield {

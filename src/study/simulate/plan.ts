@@ -45,6 +45,8 @@ export interface PhaseCProgress {
   stage: 'prepare' | 'far-field' | 'simulate' | 'write' | 'dose-done';
   /** Dose being processed (simulate/write/dose-done). */
   dose?: number;
+  /** The file being written ('write'): whole once the event loop runs again (the simulation yields between files). */
+  file?: string;
   done: number;
   total: number;
   message: string;
