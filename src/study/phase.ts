@@ -91,7 +91,14 @@ export function localExecutor(concurrency = 1): Executor {
   };
 }
 
-/** Lets timers and I/O callbacks run between jobs (e.g. a progress display's redraw). */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((done) => setImmediate(done));
+/**
+ * Lets timers, I/O callbacks and signal handlers run between jobs (a progress display's redraw, a Ctrl-C handler).
+ * Two turns: a setImmediate queued while the loop handles I/O (a file read, a child's message) runs in the same
+ * iteration, before the loop polls again — where a signal is seen; the second is queued from that turn, so the
+ * loop polls in between. With one, a signal that came during the work before the first pause waited for the
+ * next one (a fly64 far field, 5 s).
+ */
+export async function yieldToEventLoop(): Promise<void> {
+  await new Promise((done) => setImmediate(done));
+  await new Promise((done) => setImmediate(done));
 }
