@@ -37,12 +37,16 @@ test('a run whose reconstruction fails ends by naming the failed job, its log an
   rmSync(join(cwd, 'hub/phase_f/dose_1000/sparse/test/reconstruction.npz'));
   const input = join(cwd, 'hub/phase_d/dose_1000/sparse/sparse_test.npz');
   writeFileSync(input, readFileSync(input).subarray(0, 3000));
-  // A resume refuses a Phase D file changed since Phase D wrote it (test/e2e/run-evidence.test.ts); a hub recorded
-  // before run.json fingerprinted Phase D is not checked, and its job fails instead.
+  // A resume, and Phase F, refuse a Phase D file changed since Phase D wrote it (test/e2e/run-evidence.test.ts); a hub
+  // recorded before run.json fingerprinted Phase D and its manifest recorded the files' hashes is not checked, and its job fails instead.
   const statePath = join(cwd, 'hub/run.json');
   const state = JSON.parse(readFileSync(statePath, 'utf8'));
   delete state.phases.overlap.outputs_sha256;
   writeFileSync(statePath, JSON.stringify(state, null, 2) + '\n');
+  const overlapManifest = join(cwd, 'hub/phase_d/overlap_manifest.json');
+  const d = JSON.parse(readFileSync(overlapManifest, 'utf8'));
+  delete d.doses.dose_1000.views.sparse.files;
+  writeFileSync(overlapManifest, JSON.stringify(d, null, 2) + '\n');
   const r = run(cwd, ['--out', 'hub']);
   assert.equal(r.status, 1, r.stderr);
   // the phase that ran to its end with a failed job is marked as such, not with ✓

@@ -223,6 +223,13 @@ test('a failing job and a task scancel\'ed mid-job are recorded as failures whil
       const input = join(hub, 'phase_d', 'dose_10000', 'sparse', 'sparse_test.npz');
       const good = readFileSync(input);
       writeFileSync(input, good.subarray(0, 300));
+      // Phase F refuses a Phase D file its manifest records with another size or hash before any job runs
+      // (test/e2e/run-evidence.test.ts): the view's record as manifests before those hashes had it, so only its job fails
+      const overlapManifest = join(hub, 'phase_d', 'overlap_manifest.json');
+      const manifestText = readFileSync(overlapManifest, 'utf8');
+      const d = JSON.parse(manifestText);
+      delete d.doses.dose_10000.views.sparse.files;
+      writeFileSync(overlapManifest, JSON.stringify(d, null, 2) + '\n');
       scontrol('release', `${ids.reconstruct},${ids.compare},${ids.finish}`);
       // A task caught in the middle of a job, then cancelled by scancel — SLURM's own kill of a running task.
       const caught = await catchMidJob(join(hub, 'slurm', '1', 'reconstruct'), (j) => F_KEYS[j] === brokenKey, (_job, claim) => {
@@ -252,8 +259,9 @@ test('a failing job and a task scancel\'ed mid-job are recorded as failures whil
       assert.equal(summary.skipped_jobs.length, 2);
       assert.ok(existsSync(join(hub, 'report', 'index.html')));
 
-      // The resume: the input is whole again; only the two failed jobs are submitted.
+      // The resume: the input is whole again (and Phase D's record of it); only the two failed jobs are submitted.
       writeFileSync(input, good);
+      writeFileSync(overlapManifest, manifestText);
       const script1 = readFileSync(join(hub, 'slurm', 'reconstruct.sbatch'), 'utf8');
       const again = cli(['run', ...TINY, '--executor', 'slurm', '--out', hub, '--json']);
       assert.equal(again.status, 0, again.stderr);

@@ -7,7 +7,9 @@
  * directory layout `<phase-f-root>/dose_<D>/<view>/<split>/reconstruction.npz` when there is no manifest.
  * A manifest or skip summary that is there but unreadable or invalid, and a path where a reconstruction or
  * dataset belongs that is not a regular file (a directory, a dangling link), are InputErrors naming the
- * file (exit 2), raised before anything is written: never read as "absent".
+ * file (exit 2), raised before anything is written: never read as "absent". So is a ground-truth dataset or a
+ * reconstruction whose size or SHA-256 is not what its producer's manifest records it wrote (Phase C's, Phase D's,
+ * Phase F's; hub/recorded-files.ts): a file replaced or edited since is not compared as the recorded one.
  * Doses: the `dose_<D>` directories of Phase C and Phase F, and the doses in the manifest.
  *
  * The manifest's paths are resolved against the roots given here (relative paths against the Phase F root)
@@ -24,6 +26,7 @@ import {
   compareJobs, datasetCandidates, doseDirName as doseDir, dosesUnder, jobDir, PHASE_F, SPLITS, VIEWS, type Split, type View,
 } from '../hub/layout.js';
 import { readManifest, readSkipSummary, type ExecutionResult, type SkipEntry } from '../hub/reconstruction-files.js';
+import { checkFilesRead, checkPhaseFFiles, recordedReconstruction, type RecordedFile } from '../hub/recorded-files.js';
 import type { PlannedJob } from '../phase.js';
 import { counted } from '../../text.js';
 
@@ -125,6 +128,8 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
     }
   }
   const jobs: CompareJob[] = [];
+  /** The reconstructions to be compared, with the size and SHA-256 Phase F recorded writing them. */
+  const written: RecordedFile[] = [];
   for (const dose of doses) {
     if (wanted !== null && !wanted.has(doseDir(dose))) continue;
     for (const split of SPLITS) {
@@ -144,8 +149,11 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
           if (r.status === 'success') {
             const rec = recorded(r.reconstruction_npz, [fRoot]);
             const p = rec !== null && regularFile(rec) ? rec : defaultRecon;
-            if (regularFile(p)) reconstructionNpz = p;
-            else reason = `reconstruction missing: ${defaultRecon} not found (Phase F recorded success)`;
+            if (regularFile(p)) {
+              reconstructionNpz = p;
+              const w = recordedReconstruction(r, p); // the job's record applies where its file now is (a copied hub: defaultRecon)
+              if (w !== null) written.push(w);
+            } else reason = `reconstruction missing: ${defaultRecon} not found (Phase F recorded success)`;
           } else if (r.status === 'failed') {
             reason = `Phase F reconstruction failed: ${r.error ?? `return code ${r.returncode}`}`;
           } else {
@@ -166,6 +174,10 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
   }
   jobs.sort(compareJobs);
   jobs.forEach((j, i) => { j.index = i; });
+  // a ground truth or reconstruction replaced or edited since the phase that wrote it recorded it: refused, naming it
+  const root = (r: string): string | null => (r ? resolve(r) : null);
+  checkFilesRead(jobs.flatMap((j) => (j.inputNpz === null ? [] : [j.inputNpz])), { phaseC: root(opts.phaseCRoot), phaseD: root(opts.phaseDRoot) });
+  checkPhaseFFiles(written, 'put it back, or run the job again (`ptychostudy reconstruct … --force`: the file then moves to its history); nothing was written');
   if (outside.length > 0) {
     warnings.push(`${join(opts.phaseFRoot, PHASE_F.manifest)}: ${counted(outside.length, 'recorded path')} (e.g. ${outside[0]}) ` +
       `lie outside the roots given (${[fRoot, ...inputRoots].join(', ')}), e.g. of the hub this one was copied from; the files of this hub's own layout were used`);

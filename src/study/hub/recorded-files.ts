@@ -1,19 +1,24 @@
 /**
- * Phase C and D files as their phase wrote them. Phase C's `run_manifest.json` records the size and SHA-256 of
+ * Phase C, D and F files as their phase wrote them. Phase C's `run_manifest.json` records the size and SHA-256 of
  * each `dose_<D>/patched_{train,test}.npz` (`train_size`, `train_sha256`, `test_size`, `test_sha256`, computed
  * from the bytes as they were written); Phase D's `overlap_manifest.json` those of every file of a view (`files`:
- * relative path → `{ size, sha256 }`: the view NPZs, the metrics JSON files and `metrics_bundle.json`). Whatever
- * builds on them (a resumed hub, Phase D reading Phase C) checks them: a file replaced or edited since — another
- * dataset, a truncated copy — is an `InputError` naming it, with the recorded and the found size and hash,
- * instead of later phases mixing results made from two different data. Manifests written before these records
- * are not checked by hash (a resume still parses Phase D's JSON files: `checkPhaseDFiles`).
+ * relative path → `{ size, sha256 }`: the view NPZs, the metrics JSON files and `metrics_bundle.json`); Phase F's
+ * `reconstruction_manifest.json` those of each job's `reconstruction.npz` (`reconstruction_size`,
+ * `reconstruction_sha256`). Whatever builds on them checks them — a resumed hub, Phase D reading Phase C
+ * (`planOverlap`), Phase F reading Phase C and D (`planReconstruction`: `checkFilesRead`), Phase G reading the
+ * ground truth and the reconstructions (`planComparisons`): a file replaced or edited since — another dataset,
+ * a truncated copy — is an `InputError` naming it, with the recorded and the found size and hash, instead of
+ * later phases mixing results made from two different data. Manifests written before these records are not
+ * checked by hash (a resume still parses Phase D's JSON files: `checkPhaseDFiles`). Recorded paths are
+ * relative to the manifest's root, so a copied hub is checked against its own files.
  */
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { statSync } from 'node:fs';
 import { InputError } from '../../errors.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import { readJsonRecord } from '../../files/json-record.js';
-import { PHASE_C, PHASE_D, SPLITS } from './layout.js';
+import { isInside } from '../../files/paths.js';
+import { PHASE_C, PHASE_D, PHASE_F, SPLITS } from './layout.js';
 
 export interface RecordedFile {
   /** Absolute path of the data file. */
@@ -81,19 +86,14 @@ export function filesRecord(root: string, paths: readonly string[]): Record<stri
   return out;
 }
 
-/**
- * Checks what Phase D's manifest under `root` records of every view: each file it lists with a size and
- * SHA-256 (`files`) still has them; and, for a view recorded before those hashes, that its JSON results
- * (`train_metrics`, `test_metrics`, `metrics_bundle`) are present and parse, and that the bundle holds the two
- * split metrics it was written from. Any mismatch is an `InputError` naming the file, expected and found.
- */
-export function checkPhaseDFiles(root: string, remedy: string): void {
+/** What Phase D's manifest under `root` records of each view not failed: hashed files, and views recorded before the hashes. */
+function phaseDRecords(root: string, consequence: string): { recorded: RecordedFile[]; legacy: Record<string, string>[] } {
   const manifest = join(root, PHASE_D.manifest);
-  const read = readJsonRecord(manifest, remedy);
+  const read = readJsonRecord(manifest, consequence);
   const doses = (read?.value as { doses?: unknown } | null)?.doses;
-  if (doses === null || typeof doses !== 'object') return;
   const recorded: RecordedFile[] = [];
   const legacy: Record<string, string>[] = [];
+  if (doses === null || typeof doses !== 'object') return { recorded, legacy };
   for (const entry of Object.values(doses as Record<string, unknown>)) {
     const e = entry as { dose?: unknown; status?: unknown; views?: unknown } | null;
     if (e === null || typeof e !== 'object' || e.status === 'failed' || e.views === null || typeof e.views !== 'object') continue;
@@ -115,6 +115,17 @@ export function checkPhaseDFiles(root: string, remedy: string): void {
       }
     }
   }
+  return { recorded, legacy };
+}
+
+/**
+ * Checks what Phase D's manifest under `root` records of every view: each file it lists with a size and
+ * SHA-256 (`files`) still has them; and, for a view recorded before those hashes, that its JSON results
+ * (`train_metrics`, `test_metrics`, `metrics_bundle`) are present and parse, and that the bundle holds the two
+ * split metrics it was written from. Any mismatch is an `InputError` naming the file, expected and found.
+ */
+export function checkPhaseDFiles(root: string, remedy: string): void {
+  const { recorded, legacy } = phaseDRecords(root, remedy);
   checkRecordedFiles(recorded, 'Phase D', PHASE_D.manifest, remedy);
   for (const rels of legacy) {
     const parsed: Record<string, unknown> = {};
@@ -132,4 +143,50 @@ export function checkPhaseDFiles(root: string, remedy: string): void {
       }
     }
   }
+}
+
+/** How a Phase C or D file read by a later phase is put right (the end of its refusal). */
+const REMAKE = {
+  'Phase C': 'nothing was written; put the file back, or remake Phase C (`ptychostudy generate … --overwrite`) and the phases after it',
+  'Phase D': 'nothing was written; put the file back, or remake Phase D (`ptychostudy overlap … --overwrite`) and the phases after it',
+} as const;
+
+/**
+ * Checks the files a phase is about to read (`paths`: datasets under the Phase C root or the Phase D root)
+ * against the size and SHA-256 their producer recorded writing them — Phase C's manifest under `roots.phaseC`,
+ * Phase D's under `roots.phaseD` (null: no such root). A file its manifest does not record (a manifest
+ * written before these hashes, another layout) is not checked. Throws the `InputError` of `checkPhaseCFiles`
+ * for the first changed file in the order of `paths`. Manifests are read only for roots that hold one of `paths`.
+ */
+export function checkFilesRead(paths: readonly string[], roots: { phaseC: string | null; phaseD: string | null }): void {
+  const consequence = 'the files read from it cannot be checked against it (nothing was written)';
+  const records = new Map<string, { file: RecordedFile; phase: keyof typeof REMAKE; manifest: string }>();
+  const under = (root: string): boolean => paths.some((p) => isInside(root, p));
+  if (roots.phaseC !== null && under(roots.phaseC)) {
+    for (const file of recordedPhaseCFiles(roots.phaseC)) records.set(resolve(file.path), { file, phase: 'Phase C', manifest: PHASE_C.manifest });
+  }
+  if (roots.phaseD !== null && under(roots.phaseD)) {
+    for (const file of phaseDRecords(roots.phaseD, consequence).recorded) {
+      records.set(resolve(file.path), { file, phase: 'Phase D', manifest: PHASE_D.manifest });
+    }
+  }
+  for (const p of new Set(paths.map((q) => resolve(q)))) {
+    const r = records.get(p);
+    if (r !== undefined) checkRecordedFiles([r.file], r.phase, r.manifest, REMAKE[r.phase]);
+  }
+}
+
+/**
+ * The `reconstruction.npz` a Phase F result records writing (its size and SHA-256), at `path` (where that job's
+ * reconstruction is now); null for a result recorded before these fields.
+ */
+export function recordedReconstruction(result: { dose: number; reconstruction_size?: number | undefined; reconstruction_sha256?: string | undefined },
+  path: string): RecordedFile | null {
+  const { reconstruction_size: size, reconstruction_sha256: sha256 } = result;
+  return size === undefined || sha256 === undefined ? null : { path, dose: result.dose, size, sha256 };
+}
+
+/** As `checkPhaseCFiles`, for reconstructions Phase F's manifest records its jobs wrote (`recordedReconstruction`). */
+export function checkPhaseFFiles(files: readonly RecordedFile[], remedy: string): void {
+  checkRecordedFiles(files, 'the job', PHASE_F.manifest, remedy);
 }

@@ -1,7 +1,8 @@
 /**
  * Phase F plan: the job matrix of the study's doses, the filters applied to it (each excluded job
  * recorded with the first filter that excluded it), missing inputs, and the checks that must pass before
- * anything is written: the roots and a readable existing manifest and skip summary. Reads, never writes.
+ * anything is written: the roots, the selected jobs' inputs against the size and SHA-256 Phase C and D recorded
+ * writing them (hub/recorded-files.ts), and a readable existing manifest and skip summary. Reads, never writes.
  */
 import { patternSizeOf } from '../../data/dataset.js';
 import { checkProbeModes } from '../../data/memory.js';
@@ -14,6 +15,7 @@ import { InputError } from '../../errors.js';
 import { isDirectory } from '../../files/dirs.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { jobKey, PHASE_F, SPLITS, VIEWS } from '../hub/layout.js';
+import { checkFilesRead } from '../hub/recorded-files.js';
 import { checkDoses } from '../simulate/plan.js';
 import { applyFilters, validateFilters, type FilterSkip, type JobFilters } from './filters.js';
 import { buildJobs, type MissingJob, type ReconstructionJob } from './jobs.js';
@@ -89,6 +91,8 @@ export function planReconstruction(settings: StudySettings, opts: Reconstruction
     phaseCRoot, phaseDRoot, artifactRoot, doses, allowMissing: opts.allowMissingPhaseD ?? false, settings: settings.reconstruction,
   });
   const { selected, skipped: filterSkips } = applyFilters(allJobs, filters);
+  // a Phase C or D file replaced or edited since its phase wrote it (its manifest records size and SHA-256): refused, naming it
+  checkFilesRead(selected.map((j) => j.inputNpz), { phaseC: phaseCRoot, phaseD: phaseDRoot });
   for (const dir of [artifactRoot, ...selected.map((j) => j.outputDir)]) checkWritableDir(dir, dir === artifactRoot ? '`artifactRoot`' : 'job output directory');
   for (const j of selected) checkHistoryDir(j.outputDir, 'where a job\'s earlier outputs are kept');
   const considered = new Set<string>();

@@ -14,12 +14,13 @@ import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { compactUtc, createUniqueDir } from '../../files/dirs.js';
-import { fingerprint, fingerprintSync } from '../../files/fingerprint.js';
+import { fingerprint } from '../../files/fingerprint.js';
 import { releaseChecked, tryLock } from '../../files/lock.js';
 import { recordPath } from '../../files/paths.js';
 import { NpzReader } from '../../npy/npz.js';
 import { reconstructionSettingsSha256, stableJson } from '../../settings/fingerprint.js';
 import { gridsizeOf, jobKey, PHASE_F, type JobAddress } from '../hub/layout.js';
+import { checkPhaseFFiles, recordedReconstruction } from '../hub/recorded-files.js';
 import { filterLabel } from './filters.js';
 import { commandFor, type ReconstructionJob } from './jobs.js';
 import { mergeManifest, mergeSkipSummary, relativiseManifest } from './manifest.js';
@@ -126,14 +127,8 @@ async function isAlreadyComplete(prior: ExecutionResult | undefined, job: Recons
   const output = join(job.outputDir, PHASE_F.reconstruction);
   if (!existsSync(output)) return false;
   checkNpzIntact(output, 'the recorded reconstruction of a finished job');
-  if (prior.reconstruction_sha256 !== undefined && prior.reconstruction_size !== undefined) {
-    const found = fingerprintSync(output);
-    if (found.size !== prior.reconstruction_size || found.sha256 !== prior.reconstruction_sha256) {
-      throw new InputError(`${output}: expected ${prior.reconstruction_size} bytes, SHA-256 ${prior.reconstruction_sha256.slice(0, 16)}… (what ` +
-        `${PHASE_F.manifest} records the job wrote); found ${found.size} bytes, SHA-256 ${found.sha256.slice(0, 16)}…; it was changed since ` +
-        'the job wrote it — put it back, or run the job again with `force` (the file then moves to its history); nothing was written');
-    }
-  }
+  const written = recordedReconstruction(prior, output);
+  if (written !== null) checkPhaseFFiles([written], 'put it back, or run the job again with `force` (the file then moves to its history); nothing was written');
   if (statSync(job.inputNpz).size === prior.input_size && (await fingerprint(job.inputNpz)).sha256 === prior.input_sha256) return true;
   checkNpzIntact(job.inputNpz, 'the input of a finished job, changed since it ran,');
   return false;
