@@ -49,6 +49,7 @@ import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import type { ReconstructionSettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { PHASE_F } from '../hub/layout.js';
+import { yieldToEventLoop } from '../phase.js';
 import { readReconstructionInput } from './input.js';
 
 /** One reconstruction: a dataset NPZ, the directory its outputs go to, and the (parsed) settings. */
@@ -176,9 +177,6 @@ function emptyPatternsWarning(file: string, key: string, empty: readonly number[
     (trailing ? `; --n-images ${n - empty.length} leaves ${empty.length > 1 ? 'them' : 'it'} out` : '');
 }
 
-/** Resolves on the event loop's next turn (after pending I/O and signals), not before. */
-const nextMacrotask = (): Promise<void> => new Promise((done) => setImmediate(done));
-
 const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss ${loss.toExponential(8)} seconds ${s.toFixed(4)}`;
 
 /** Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch. */
@@ -262,7 +260,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
         onProgress?.({ epoch: epoch + 1, epochs: opts.epochs, loss, seconds });
       },
       // The event loop runs between epochs, so that a command's Ctrl-C / SIGTERM handler can stop the run.
-      betweenEpochs: nextMacrotask,
+      betweenEpochs: yieldToEventLoop,
     });
   } catch (err) {
     if (err instanceof LsqmlInputError) throw new InputError(`${inputPath}: ${err.message}`);
