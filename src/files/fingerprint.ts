@@ -23,6 +23,17 @@ export function fingerprint(path: string): Promise<Fingerprint> {
   });
 }
 
+/** Size and SHA-256 of bytes about to be written (a file's pieces, in order): the file's fingerprint without reading it back. */
+export function fingerprintOfBytes(pieces: readonly Uint8Array[]): Fingerprint {
+  const h = createHash('sha256');
+  let size = 0;
+  for (const piece of pieces) {
+    size += piece.length;
+    h.update(piece);
+  }
+  return { size, sha256: h.digest('hex') };
+}
+
 /** Size and SHA-256 of a file, read synchronously in 4 MiB blocks. */
 export function fingerprintSync(path: string): Fingerprint {
   const h = createHash('sha256');

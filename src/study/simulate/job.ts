@@ -15,7 +15,7 @@
 import { metadataArray } from '../../data/metadata.js';
 import { validateDataset } from '../../data/dataset.js';
 import { encodeNpz } from '../../npy/npz.js';
-import { createHash } from 'node:crypto';
+import { fingerprintOfBytes } from '../../files/fingerprint.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import type { NdArray } from '../../npy/types.js';
 import type { ComplexImage } from '../../math/image.js';
@@ -262,9 +262,7 @@ export async function* simulateDoses(plan: SimulationPlan, jobs: readonly Simula
       if (warnings.length > 0) throw new Error(`internal: generated data for ${path} raised warnings: ${warnings.join('; ')}`);
       emit({ stage: 'write', dose, file: path, done: name === 'train' ? 0 : 1, total: 2, message: `writing ${path}` });
       const bytes = encodeNpz(arrays, { compress: plan.compress, level: plan.compressLevel }, path);
-      const hash = createHash('sha256');
-      for (const part of bytes) hash.update(part);
-      pd.files[name] = { size: bytes.reduce((n, part) => n + part.length, 0), sha256: hash.digest('hex') };
+      pd.files[name] = fingerprintOfBytes(bytes);
       writeFileAtomic(path, bytes, plan.earlier?.beforeRename);
       pd.seconds += (performance.now() - td) / 1000;
       // Between every two files: the work is synchronous, and a Ctrl-C or SIGTERM handler (and a progress
