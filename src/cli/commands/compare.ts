@@ -10,7 +10,7 @@ import { SPLITS, VIEWS } from '../../study/hub/layout.js';
 import { OWN_MODEL } from '../../study/hub/metrics-summary.js';
 import { parseStudySettings } from '../../settings/parse.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
-import { shellJoin } from '../../study/reconstruct/jobs.js';
+import { sameCommand } from '../rerun.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
 const FLAGS: Record<string, string> = { models: '--model', outputRoot: '--out', ...EXECUTOR_FLAGS };
@@ -68,7 +68,7 @@ export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
  */
 export function compareStoppedMessage(signal: StopSignal, outputRoot: string, finished: number, total: number | null,
   merging: boolean, argv: readonly string[]): string {
-  const again = shellJoin(['ptychostudy', ...argv]);
+  const again = sameCommand(argv);
   const what = merging
     ? `all ${finished} jobs done (a compared job's files are in ${outputRoot}/dose_<D>/<view>/<split>/); stopped while merging them into ` +
       'metrics_summary.json and writing the charts (each file is replaced whole or not at all)'

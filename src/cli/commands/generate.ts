@@ -6,7 +6,7 @@ import { UsageError } from '../../errors.js';
 import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
 import type { PhaseCProgress } from '../../study/simulate/plan.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
-import { shellJoin } from '../../study/reconstruct/jobs.js';
+import { sameCommand } from '../rerun.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
 const FLAGS: Record<string, string> = {
@@ -66,12 +66,12 @@ function progressPrinter(): { onProgress: (p: PhaseCProgress) => void; end: () =
 export function generateStoppedMessage(signal: StopSignal, outputRoot: string, complete: readonly number[], written: readonly string[],
   argv: readonly string[]): string {
   if (complete.length === 0 && written.length === 0) {
-    return `ptychostudy generate: ${stoppedWord(signal)} before it wrote a file. Start again with: ${shellJoin(['ptychostudy', ...argv])}`;
+    return `ptychostudy generate: ${stoppedWord(signal)} before it wrote a file. Start again with: ${sameCommand(argv)}`;
   }
   const doses = complete.length === 0 ? 'no dose complete' :
     `${complete.length === 1 ? 'dose' : 'doses'} ${complete.join(', ')} complete (patched_train.npz and patched_test.npz, recorded in run_manifest.json)`;
   const others = written.length === 0 ? '' : `; also written, not recorded: ${written.join(', ')}`;
-  const again = shellJoin(['ptychostudy', ...argv, ...(argv.includes('--overwrite') ? [] : ['--overwrite'])]);
+  const again = sameCommand(argv, '--overwrite');
   return `ptychostudy generate: ${stoppedWord(signal)}; in ${outputRoot}: ${doses}${others}. No file is partial (each is written ` +
     `under a temporary name, then renamed). Finish with: ${again} (it simulates every dose again; a file that comes out the same is left as it is)`;
 }

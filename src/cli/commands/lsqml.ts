@@ -8,7 +8,7 @@ import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options
 import { UsageError } from '../../errors.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { JobProgress } from '../../study/reconstruct/lsqml-job.js';
-import { shellJoin } from '../../study/reconstruct/jobs.js';
+import { sameCommand } from '../rerun.js';
 import { fit, lineWidth, redrawsInPlace } from '../progress/terminal.js';
 
 /** Old names of --out, --input and --epochs, still accepted (the reference study's ptychi_reconstruct_tike.py). */
@@ -74,7 +74,7 @@ export function progressPrinter(out: NodeJS.WritableStream & { columns?: number 
  * where the log so far is and where it goes, and the command that starts over.
  */
 export function stoppedMessage(signal: StopSignal, done: number, epochs: number, out: string, pid: number, args: readonly string[]): string {
-  const again = shellJoin(['ptychostudy', ...args]);
+  const again = sameCommand(args);
   const when = done === 0 ? 'before its first epoch ended' : `after ${done} of ${epochs} epochs`;
   const log = done === 0 ? '' : `The log of those epochs is in ${join(out, `.staging-lsqml-*-${pid}`, 'lsqml.log')}; the next run into ` +
     `${out} moves it to ${join(out, 'history')}/. `;

@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.js';
 import { doseDirName } from '../../study/hub/layout.js';
 import type { OverlapProgress } from '../../study/overlap/plan.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
-import { shellJoin } from '../../study/reconstruct/jobs.js';
+import { sameCommand } from '../rerun.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 
 const FLAGS: Record<string, string> = {
@@ -60,9 +60,9 @@ function progressPrinter(): { onProgress: (p: OverlapProgress) => void; end: () 
 export function overlapStoppedMessage(signal: StopSignal, outputRoot: string, written: readonly string[], total: number,
   argv: readonly string[]): string {
   if (written.length === 0) {
-    return `ptychostudy overlap: ${stoppedWord(signal)} before it wrote a view. Start again with: ${shellJoin(['ptychostudy', ...argv])}`;
+    return `ptychostudy overlap: ${stoppedWord(signal)} before it wrote a view. Start again with: ${sameCommand(argv)}`;
   }
-  const again = shellJoin(['ptychostudy', ...argv, ...(argv.includes('--overwrite') ? [] : ['--overwrite'])]);
+  const again = sameCommand(argv, '--overwrite');
   return `ptychostudy overlap: ${stoppedWord(signal)}; ${written.length} of ${total} view files written in ${outputRoot} (${written.join(', ')}), ` +
     `none partial (each file is written under a temporary name, then renamed); overlap_manifest.json is written at the end, so ` +
     `it does not record them. Start again with: ${again} (a file that comes out the same is left as it is)`;
