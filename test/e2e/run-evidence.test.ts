@@ -180,6 +180,48 @@ test('reconstruct, compare: a Phase C, D or F file they read, replaced since its
   }
 });
 
+test('compare: the Phase C splits its metadata-compliance table reads are checked too, those of no selected job included; nothing is written', { timeout: 120_000 }, () => {
+  const hub = hubCopy('compliance-read');
+  const [c, d, f, g] = ['phase_c', 'phase_d', 'phase_f', 'phase_g2'].map((p) => join(hub, p)) as [string, string, string, string];
+  const train = join(c, 'dose_10000', 'patched_train.npz');
+  const entry = json(join(c, 'run_manifest.json')).dose_10000;
+  // the test split's baseline job reads patched_test.npz only; the summary's compliance table reads both splits
+  cpSync(join(c, 'dose_10000', 'patched_test.npz'), train);
+  const r = cli(['compare', '--phase-c-root', c, '--phase-d-root', d, '--phase-f-root', f, '--out', g, '--view', 'baseline', '--split', 'test',
+    '--no-figures', '--no-charts']);
+  assert.equal(r.status, 2, r.stderr);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.ok(lines[0]!.includes(`${train}: expected ${entry.train_size} bytes, SHA-256 ${entry.train_sha256.slice(0, 16)}`), lines[0]);
+  assert.match(lines[0]!, /\(what run_manifest\.json records Phase C wrote\); found \d+ bytes; it was changed since Phase C wrote it/);
+  assert.ok(!existsSync(g), 'Phase G wrote files');
+});
+
+test('compare without --phase-d-root: the dense and sparse ground truth is the Phase D root Phase F recorded, checked against Phase D\'s manifest', { timeout: 120_000 }, () => {
+  const hub = hubCopy('no-d-root');
+  const [c, d, f] = ['phase_c', 'phase_d', 'phase_f'].map((p) => join(hub, p)) as [string, string, string];
+  // run from inside the Phase D root: a path relative to the working directory is not where the ground truth comes from
+  const compare = (out: string): ReturnType<typeof cli> => {
+    const r = spawnSync(process.execPath, [CLI, 'compare', '--phase-c-root', c, '--phase-f-root', f, '--out', join(hub, out), '--view', 'sparse', '--split', 'test',
+      '--no-figures', '--no-charts', '--json', '--quiet'], { cwd: d, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const ok = compare('g1');
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).compared, 1, ok.stdout);
+  const row = json(join(hub, 'g1', 'metrics_summary.json')).rows.find((x: any) => x.view === 'sparse' && x.split === 'test');
+  assert.equal(row.ground_truth, '../phase_d/dose_10000/sparse/sparse_test.npz');
+  const view = join(d, 'dose_10000', 'sparse', 'sparse_test.npz');
+  cpSync(view.replace('sparse_test', 'sparse_train'), view);
+  const r = compare('g2');
+  assert.equal(r.status, 2, r.stderr);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.ok(lines[0]!.includes(`${view}: expected `), lines[0]);
+  assert.match(lines[0]!, /\(what overlap_manifest\.json records Phase D wrote\); found \d+ bytes; it was changed since Phase D wrote it/);
+  assert.ok(!existsSync(join(hub, 'g2')), 'Phase G wrote files');
+});
+
 test('run, overlap: a Phase C data file replaced by another valid dataset is exit 2 naming it, recorded vs found; nothing is redone beside the old results', { timeout: 120_000 }, () => {
   const hub = hubCopy('replaced-c');
   const c = join(hub, 'phase_c');

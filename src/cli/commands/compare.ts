@@ -99,7 +99,8 @@ export function register(program: Command): void {
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM): stops between two jobs (their files whole), leaves metrics_summary.json ' +
       'unchanged (it takes a run\'s rows once every job is done) and names the command that compares again.')
     .option('--phase-c-root <dir>', 'Phase C root: dose_<D>/patched_{train,test}.npz (required)')
-    .option('--phase-d-root <dir>', 'Phase D root: dose_<D>/<view>/<view>_{train,test}.npz (ground truth of dense/sparse jobs)')
+    .option('--phase-d-root <dir>', 'Phase D root: dose_<D>/<view>/<view>_{train,test}.npz (ground truth of dense/sparse jobs; ' +
+      'default: the one the Phase F manifest records)')
     .option('--phase-f-root <dir>', 'Phase F root: reconstruction_manifest.json, dose_<D>/<view>/<split>/reconstruction.npz (required)');
   addOutOption(cmd, 'where the comparison files go (required)', OLD_OUT);
   cmd

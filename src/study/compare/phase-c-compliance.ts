@@ -58,15 +58,24 @@ function splitCompliance(path: string, base: string): PhaseCSplitCompliance {
   }
 }
 
+/** The split files of every dose directory under `phaseCRoot`, the directory as found (`dose_0100/` is dose 100). */
+function complianceSplits(phaseCRoot: string): { dose: number; split: string; path: string }[] {
+  if (!existsSync(phaseCRoot)) return [];
+  return discoverDoses(phaseCRoot).flatMap(({ dose, dir }) => SPLITS.map((split) => ({ dose, split, path: join(dir, PHASE_C.split(split)) })));
+}
+
+/**
+ * The files `phaseCMetadataCompliance` reads (Phase G checks them against Phase C's manifest before it writes
+ * anything: hub/recorded-files.ts `checkFilesRead`).
+ */
+export function phaseCComplianceFiles(phaseCRoot: string): string[] {
+  return complianceSplits(phaseCRoot).map((s) => s.path);
+}
+
 /** The compliance of every Phase C split under `phaseCRoot`; paths recorded relative to `base`. */
 export function phaseCMetadataCompliance(phaseCRoot: string, base: string): PhaseCCompliance {
   if (!existsSync(phaseCRoot)) return { error: `Phase C root not found: ${recordPath(base, phaseCRoot)}` };
   const out: Record<string, Record<string, PhaseCSplitCompliance>> = {};
-  for (const { dose, dir } of discoverDoses(phaseCRoot)) {
-    // the directory as found (`dose_0100` is dose 100, its files are in `dose_0100/`)
-    const entry: Record<string, PhaseCSplitCompliance> = {};
-    for (const split of SPLITS) entry[split] = splitCompliance(join(dir, PHASE_C.split(split)), base);
-    out[doseDirName(dose)] = entry;
-  }
+  for (const { dose, split, path } of complianceSplits(phaseCRoot)) (out[doseDirName(dose)] ??= {})[split] = splitCompliance(path, base);
   return out;
 }

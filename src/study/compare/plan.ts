@@ -9,7 +9,9 @@
  * dataset belongs that is not a regular file (a directory, a dangling link), are InputErrors naming the
  * file (exit 2), raised before anything is written: never read as "absent". So is a ground-truth dataset or a
  * reconstruction whose size or SHA-256 is not what its producer's manifest records it wrote (Phase C's, Phase D's,
- * Phase F's; hub/recorded-files.ts): a file replaced or edited since is not compared as the recorded one.
+ * Phase F's; hub/recorded-files.ts): a file replaced or edited since is not compared as the recorded one. The
+ * Phase C splits the summary's metadata compliance reads (phase-c-compliance.ts) are checked the same way.
+ * Without a Phase D root (`compare` without --phase-d-root) the one the Phase F manifest records is used.
  * Doses: the `dose_<D>` directories of Phase C and Phase F, and the doses in the manifest.
  *
  * The manifest's paths are resolved against the roots given here (relative paths against the Phase F root)
@@ -19,9 +21,11 @@
  * says how many were ignored. So a copied hub is compared with its own files.
  */
 import { existsSync, lstatSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 import { resolveRecorded } from '../../files/paths.js';
+import { isDirectory } from '../../files/dirs.js';
+import { phaseCComplianceFiles } from './phase-c-compliance.js';
 import {
   compareJobs, datasetCandidates, doseDirName as doseDir, dosesUnder, jobDir, PHASE_F, SPLITS, VIEWS, type Split, type View,
 } from '../hub/layout.js';
@@ -101,7 +105,13 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
   const skips = new Map<string, SkipEntry>();
   const key = (d: number, v: string, s: string): string => `${doseDir(d)}|${v}|${s}`;
   const fRoot = resolve(opts.phaseFRoot);
-  const inputRoots = [opts.phaseCRoot, opts.phaseDRoot].filter((r) => r).map((r) => resolve(r));
+  // Absent: the directory layout is used. Present but unreadable or invalid: an InputError naming the file
+  // (readManifest / readSkipSummary), before anything is written.
+  const m = readManifest(join(opts.phaseFRoot, PHASE_F.manifest));
+  // No Phase D root given: the one Phase F read its dense and sparse inputs from (so they are checked against
+  // Phase D's manifest like any other); none when Phase F recorded none of its own (no dataset relative to the cwd).
+  const phaseDRoot = opts.phaseDRoot ? opts.phaseDRoot : recordedPhaseDRoot(m?.phase_d_root, fRoot);
+  const inputRoots = [opts.phaseCRoot, phaseDRoot].filter((r) => r).map((r) => resolve(r));
   const outside: string[] = [];
   /** A path the manifest recorded, resolved and confined; null (and counted) when it lies outside `roots`. */
   const recorded = (p: string | null | undefined, roots: string[]): string | null => {
@@ -110,9 +120,6 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
     if (r === null) outside.push(p);
     return r;
   };
-  // Absent: the directory layout is used. Present but unreadable or invalid: an InputError naming the file
-  // (readManifest / readSkipSummary), before anything is written.
-  const m = readManifest(join(opts.phaseFRoot, PHASE_F.manifest));
   for (const r of m?.execution_results ?? []) results.set(key(r.dose, r.view, r.split), r);
   const s = readSkipSummary(join(opts.phaseFRoot, PHASE_F.skipSummary));
   for (const e of s?.skipped_jobs ?? []) skips.set(key(e.dose, e.view, e.split), e);
@@ -138,7 +145,8 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
         if (opts.view != null && view !== opts.view) continue;
         const k = key(dose, view, split);
         const r = results.get(k);
-        const candidates = datasetCandidates(opts.phaseCRoot, opts.phaseDRoot, dose, view, split);
+        const candidates = view !== 'baseline' && !phaseDRoot ? [] : datasetCandidates(opts.phaseCRoot, phaseDRoot, dose, view, split);
+        const notFound = candidates.length > 0 ? `${candidates.join(' or ')} not found` : 'no Phase D root given, and Phase F recorded none';
         let inputNpz = candidates.find(regularFile) ?? null;
         const recordedInput = recorded(r?.input_npz, inputRoots);
         if (recordedInput !== null && regularFile(recordedInput)) inputNpz = recordedInput;
@@ -164,10 +172,10 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
         } else {
           const s = skips.get(k);
           reason = s ? `Phase F skipped: ${s.reason}`
-            : inputNpz === null ? `no input dataset (${candidates.join(' or ')} not found) and no reconstruction`
+            : inputNpz === null ? `no input dataset (${notFound}) and no reconstruction`
               : `no reconstruction: ${defaultRecon} not found`;
         }
-        if (inputNpz === null && reason === null) reason = `ground-truth dataset not found: ${candidates.join(' or ')}`;
+        if (inputNpz === null && reason === null) reason = `ground-truth dataset not found: ${notFound}`;
         jobs.push({ index: 0, key: `${doseDir(dose)}/${view}/${split}`, dose, view, split, inputNpz, reconstructionNpz, reason, phaseFSeconds: r?.seconds ?? null });
       }
     }
@@ -176,13 +184,26 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
   jobs.forEach((j, i) => { j.index = i; });
   // a ground truth or reconstruction replaced or edited since the phase that wrote it recorded it: refused, naming it
   const root = (r: string): string | null => (r ? resolve(r) : null);
-  checkFilesRead(jobs.flatMap((j) => (j.inputNpz === null ? [] : [j.inputNpz])), { phaseC: root(opts.phaseCRoot), phaseD: root(opts.phaseDRoot) });
+  checkFilesRead(jobs.flatMap((j) => (j.inputNpz === null ? [] : [j.inputNpz])), { phaseC: root(opts.phaseCRoot), phaseD: root(phaseDRoot) });
+  // and so is a Phase C split the summary's metadata compliance reads (every split of the root, whatever the filters)
+  if (opts.phaseCRoot) checkFilesRead(phaseCComplianceFiles(opts.phaseCRoot), { phaseC: resolve(opts.phaseCRoot), phaseD: null });
   checkPhaseFFiles(written, 'put it back, or run the job again (`ptychostudy reconstruct … --force`: the file then moves to its history); nothing was written');
   if (outside.length > 0) {
     warnings.push(`${join(opts.phaseFRoot, PHASE_F.manifest)}: ${counted(outside.length, 'recorded path')} (e.g. ${outside[0]}) ` +
       `lie outside the roots given (${[fRoot, ...inputRoots].join(', ')}), e.g. of the hub this one was copied from; the files of this hub's own layout were used`);
   }
   return { doses, jobs, warnings };
+}
+
+/**
+ * The Phase D root a Phase F manifest records (`phase_d_root`, relative to the Phase F root `fRoot`) when it is a
+ * directory; '' otherwise. An absolute path (a manifest written before paths were relative) is not followed: it may
+ * be the root of the hub this one was copied from.
+ */
+function recordedPhaseDRoot(recorded: string | undefined, fRoot: string): string {
+  if (!recorded || isAbsolute(recorded) || recorded.includes('\0')) return '';
+  const p = resolve(fRoot, ...recorded.split('/'));
+  return isDirectory(p) ? p : '';
 }
 
 /** An external model: its name and the path pattern of its reconstruction NPZ. */
