@@ -1,6 +1,6 @@
 /** Directory helpers: time-stamped unique directories, moving files between directories, type checks. */
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 /** `20261128T014501Z` for a date (the time stamp of run ids and new hub names). */
 export function compactUtc(d: Date): string {
@@ -25,6 +25,30 @@ export function createUniqueDir(parent: string, base: string): string {
       return name;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
+/** `dir` and those of its ancestors that do not exist (what `mkdirSync(dir, { recursive: true })` would create), outermost first. */
+export function missingDirs(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    out.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  return out;
+}
+
+/**
+ * Removes the directories `dirs` (outermost first, as `missingDirs` lists them) from the innermost outwards while
+ * each is empty; stops at the first that holds anything or cannot be removed. Never removes a file.
+ */
+export function removeEmptyDirs(dirs: readonly string[]): void {
+  for (const d of [...dirs].reverse()) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
     }
   }
 }

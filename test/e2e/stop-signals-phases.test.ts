@@ -8,7 +8,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { runSimulation } from '../../src/study/simulate/phase.js';
@@ -102,6 +102,9 @@ test('compare: SIGTERM after a job ends with 143, keeps the finished jobs\' file
     if (i < done) assert.ok(loadNpz(join(dir, 'reconstructions_aligned.npz')), `${dir}: a whole NPZ`);
   });
   assert.ok(!existsSync(join(hub.g, 'metrics_summary.json')));
+  // the run folder it reserved holds nothing (its snapshot comes once every job is done): it is not left behind,
+  // nor is runs/, which this run created
+  assert.ok(!existsSync(join(hub.g, 'runs')), `${hub.g}/runs: ${existsSync(join(hub.g, 'runs')) ? readdirSync(join(hub.g, 'runs')).join(', ') : ''}`);
 });
 
 test('a SIGTERM during start-up, before the command has a handler of its own, ends with 143 and one line; nothing is written', async () => {

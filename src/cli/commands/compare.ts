@@ -4,7 +4,8 @@ import { collect, doseFlags, every, oneFlag, requiredFlag } from '../flags.js';
 import { addOutOption, aliased } from '../options.js';
 import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
-import type { PhaseGOptions } from '../../study/compare/phase.js';
+import type { PhaseGOptions, StartedRun } from '../../study/compare/phase.js';
+import { removeEmptyDirs } from '../../files/dirs.js';
 import { parseModelSpec } from '../../study/compare/plan.js';
 import { SPLITS, VIEWS } from '../../study/hub/layout.js';
 import { OWN_MODEL } from '../../study/hub/metrics-summary.js';
@@ -97,7 +98,7 @@ export function register(program: Command): void {
       'overwritten: a job\'s earlier files move to its history/<run id>/ before new ones go in.\n\n' +
       'Exit codes: 0 all comparisons done; 1 some comparison failed (recorded; the rest ran); 2 bad usage or input; ' +
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM): stops between two jobs (their files whole), leaves metrics_summary.json ' +
-      'unchanged (it takes a run\'s rows once every job is done) and names the command that compares again.')
+      'unchanged (it takes a run\'s rows once every job is done), removes the run\'s still empty runs/<run id>/ and names the command that compares again.')
     .option('--phase-c-root <dir>', 'Phase C root: dose_<D>/patched_{train,test}.npz (required)')
     .option('--phase-d-root <dir>', 'Phase D root: dose_<D>/<view>/<view>_{train,test}.npz (ground truth of dense/sparse jobs; ' +
       'default: the one the Phase F manifest records)')
@@ -124,11 +125,15 @@ export function register(program: Command): void {
       // between them) or during the merge.
       let finished = 0;
       let total: number | null = null;
+      let started: StartedRun | null = null;
       const removeStopHandlers = onStop((signal) => {
+        // the run folder this process reserved, and the folders it created for it, while they hold nothing
+        // (once every job is done the run's snapshot is in it, and it stays)
+        if (started !== null) removeEmptyDirs(started.created);
         process.stderr.write(`\n${compareStoppedMessage(signal, opts.outputRoot, finished, total, total !== null && finished === total,
           process.argv.slice(2))}\n`);
       });
-      const s = await runComparison(opts, (p) => {
+      const s = await runComparison({ ...opts, onRunStarted: (r) => { started = r; } }, (p) => {
         if (p.kind === 'job' || p.kind === 'skip') { finished++; total = p.total ?? total; }
         if (!f.quiet) process.stderr.write(`${p.message}\n`);
       }).finally(removeStopHandlers);

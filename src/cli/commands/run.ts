@@ -15,6 +15,8 @@ import { mergeSettings, parseStudySettings, shown } from '../../settings/parse.j
 import { PRESET_NAMES, type StudySettings, type StudySettingsInput } from '../../settings/schema.js';
 import { hubRoots } from '../../study/hub/layout.js';
 import type { RunEvent } from '../../study/run/study.js';
+import type { StartedRun } from '../../study/compare/phase.js';
+import { removeEmptyDirs } from '../../files/dirs.js';
 import { conflictingSettings, readHubSettings, readRunState, writeRunState } from '../../study/run/state.js';
 import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { summaryTable } from '../../study/run/summary.js';
@@ -164,7 +166,10 @@ export function register(program: Command): void {
       // The jobs that failed in this run, with their logs (opening from here), for the end of the output.
       const failedJobs: string[] = [];
 
+      // Phase G's run folder while that phase runs: a stop between two comparisons removes it while it is empty
+      let compareRun: StartedRun | null = null;
       const removeStopHandlers = onStop((signal) => {
+        if (compareRun !== null) removeEmptyDirs(compareRun.created);
         const state = readRunState(hub);
         if (state && state.status === 'running') { state.status = 'interrupted'; writeRunState(hub, state); }
         fView?.finish();
@@ -174,6 +179,7 @@ export function register(program: Command): void {
       // ✓ a phase that ran (or was skipped) without a failed job; ✗ one that ran to its end with failed jobs
       const mark = (failures: number): string => (failures > 0 ? paint('✗', 'bad') : paint('✓', 'good'));
       const onEvent = (e: RunEvent): void => {
+        if (e.type === 'compare-started') { compareRun = e.run; return; }
         if (quiet) return;
         switch (e.type) {
           case 'hub':

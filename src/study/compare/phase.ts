@@ -18,10 +18,10 @@
  * waiting keeps its rows there.
  */
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
-import { compactUtc, createUniqueDir } from '../../files/dirs.js';
+import { compactUtc, createUniqueDir, missingDirs } from '../../files/dirs.js';
 import { LockBusyError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import {
@@ -51,6 +51,18 @@ export interface PhaseGOptions extends CompareFilters {
   charts?: boolean;
   /** How long the merge waits for another run's merge into the same root (ms; default 10 minutes). */
   lockWaitMs?: number;
+  /**
+   * Called once the run has reserved its folder (`runs/<run id>/`), before the first job, with the folders it
+   * created: a caller that ends the process between two jobs (Ctrl-C) removes them while they are empty
+   * (`removeEmptyDirs`), so an interrupted run leaves no empty run folder.
+   */
+  onRunStarted?: (run: StartedRun) => void;
+}
+
+/** A run's id and the folders it created to hold `runs/<run id>/`, outermost first (that folder last). */
+export interface StartedRun {
+  runId: string;
+  created: string[];
 }
 
 export interface PhaseGSummary {
@@ -135,7 +147,10 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   checkJobOutputs(opts.outputRoot, plan.jobs);
   const doseTag = opts.dose == null ? '' : (Array.isArray(opts.dose) ? opts.dose : [opts.dose]).map(doseDir).join('+');
   const filterTag = [doseTag, opts.view ?? '', opts.split ?? ''].filter(Boolean).join('-');
-  const runId = createUniqueDir(join(opts.outputRoot, PHASE_G.runs), `${compactUtc(started)}${filterTag ? `-${filterTag}` : ''}`);
+  const runsDir = join(opts.outputRoot, PHASE_G.runs);
+  const created = missingDirs(runsDir);
+  const runId = createUniqueDir(runsDir, `${compactUtc(started)}${filterTag ? `-${filterTag}` : ''}`);
+  opts.onRunStarted?.({ runId, created: [...created, resolve(runsDir, runId)] });
   const run: ComparisonRun = {
     outputRoot: opts.outputRoot, runId, models, regionMode: opts.region ?? 'illumination', figures: opts.figures !== false,
     total: plan.jobs.length,

@@ -31,7 +31,7 @@ import { checkStudySettings, shown } from '../../settings/parse.js';
 import { getPreset } from '../../settings/presets.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
-import type { PhaseGSummary } from '../compare/phase.js';
+import type { PhaseGSummary, StartedRun } from '../compare/phase.js';
 import type { PhaseGProgress } from '../compare/job.js';
 import type { ReportProgress } from '../report/phase.js';
 import { designFromSettings, type StudyDesign } from '../design/design.js';
@@ -62,6 +62,8 @@ export type RunEvent =
   | { type: 'overlap'; progress: OverlapProgress }
   | { type: 'reconstruct'; event: PhaseFEvent }
   | { type: 'compare'; progress: PhaseGProgress }
+  /** Phase G has reserved its run folder (`runs/<run id>/`): what a stop before its end removes while empty. */
+  | { type: 'compare-started'; run: StartedRun }
   | { type: 'report'; progress: ReportProgress };
 
 export interface RunResult {
@@ -434,7 +436,8 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     return compareUnchanged(hub, state) ? 'inputs and outputs unchanged' : null;
   }, async () => {
     const { runComparison } = await import('../compare/phase.js');
-    const g = await runComparison({ phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g },
+    const g = await runComparison({ phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g,
+      onRunStarted: (run) => onEvent({ type: 'compare-started', run }) },
       (progress) => onEvent({ type: 'compare', progress }));
     compare = g;
     return {
