@@ -14,6 +14,7 @@ import {
   type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRow, type SummaryRowCore, type SupersededRow,
 } from '../hub/metrics-summary.js';
 import type { JobArchive } from './files.js';
+import type { ExternalModel } from './plan.js';
 import { csvField, csvNumber } from './csv.js';
 import type { PhaseCCompliance, PhaseCSplitCompliance } from './phase-c-compliance.js';
 
@@ -195,6 +196,22 @@ export function buildSummary(rows: SummaryRow[], skipped: SkippedJob[], runs: Ph
     definitions: DEFINITIONS,
     ...(phaseC !== undefined ? { phase_c_metadata_compliance: phaseC } : {}),
   };
+}
+
+/**
+ * The external models whose rows are current in the summary `s` (merged by a `compare --model NAME=PATTERN`), in
+ * the summary's order, each with the pattern of the latest run that compared it: what a comparison of the whole
+ * study (`run`) compares again beside ours, so that redoing Phase G does not drop them. None for no summary.
+ */
+export function currentExternalModels(s: MetricsSummary | null): ExternalModel[] {
+  if (s === null) return [];
+  const names = new Set(s.rows.filter((r) => r.source === 'external').map((r) => r.model));
+  const out: ExternalModel[] = [];
+  for (const name of s.models.filter((m) => names.has(m))) {
+    const m = [...s.runs].reverse().find((r) => r.models.some((x) => x.name === name))?.models.find((x) => x.name === name);
+    if (m !== undefined) out.push({ name, pattern: m.pattern });
+  }
+  return out;
 }
 
 /** Per model: mean (and, for higher-is-better metrics, best) amplitude and phase over its ok rows. */

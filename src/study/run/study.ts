@@ -435,13 +435,19 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     if ((state.phases.compare?.failures ?? 0) > 0) return null;
     return compareUnchanged(hub, state) ? 'inputs and outputs unchanged' : null;
   }, async () => {
-    const { runComparison } = await import('../compare/phase.js');
-    const g = await runComparison({ phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g,
+    const [{ runComparison }, { currentExternalModels }] = await Promise.all([import('../compare/phase.js'), import('../compare/summary.js')]);
+    // an external model a `compare --model` merged into the summary is compared again, not dropped from it
+    const models = currentExternalModels(readMetricsSummary(join(roots.g, PHASE_G.summaryJson)));
+    for (const m of models) {
+      onEvent({ type: 'compare', progress: { kind: 'warning', message: `external model ${m.name} (current in ${PHASE_G.summaryJson}): compared again, from ${m.pattern}` } });
+    }
+    const g = await runComparison({ phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g, models,
       onRunStarted: (run) => onEvent({ type: 'compare-started', run }) },
       (progress) => onEvent({ type: 'compare', progress }));
     compare = g;
     return {
-      detail: `${g.compared} compared, ${g.failed} failed, ${g.skipped} skipped`, failures: g.failed,
+      detail: `${g.compared} compared, ${g.failed} failed, ${g.skipped} skipped` +
+        (models.length > 0 ? `; external models compared again: ${models.map((m) => m.name).join(', ')}` : ''), failures: g.failed,
       fingerprints: () => ({ inputs_sha256: compareInputs(hub), outputs_sha256: compareOutputs(hub) }),
     };
   }, {
@@ -477,7 +483,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
 /**
  * The comparison a killed `run` finished: when run.json records Phase G as running with the fingerprint of
  * what it read, that fingerprint is still the current one, and the merged metrics_summary.json holds a
- * finished run of the whole study (no filter, no external model) that started after the phase did, its
+ * finished run of the whole study (no filter; the external models current in it, as the phase compares them) that started after the phase did, its
  * rows are merged; the files derived from the summary (Markdown, CSV, charts; written after it under the
  * same lock) are written again from it (the same bytes) and the phase's outcome returned. Otherwise null:
  * the phase runs again.
@@ -486,8 +492,12 @@ async function finishedComparison(hub: string, prior: PhaseRecord): Promise<Phas
   const { g } = hubRoots(hub);
   if (prior.inputs_sha256 === undefined || prior.inputs_sha256 !== compareInputs(hub)) return null;
   const summaryPath = join(g, PHASE_G.summaryJson);
-  const finished = (readMetricsSummary(summaryPath)?.runs ?? []).filter((r) => r.finished_at !== null && r.started_at >= prior.started &&
-    r.filters.dose === null && r.filters.view === null && r.filters.split === null && r.models.length === 0);
+  const merged = readMetricsSummary(summaryPath);
+  // the models it compares: ours and the external models current in the summary (what the phase compares)
+  const { currentExternalModels } = await import('../compare/summary.js');
+  const external = JSON.stringify(currentExternalModels(merged));
+  const finished = (merged?.runs ?? []).filter((r) => r.finished_at !== null && r.started_at >= prior.started &&
+    r.filters.dose === null && r.filters.view === null && r.filters.split === null && JSON.stringify(r.models.map((m) => ({ name: m.name, pattern: m.pattern }))) === external);
   const mine = finished.at(-1);
   if (mine === undefined) return null;
   const [{ writeCharts }, { summaryCsv, summaryMarkdown }] = await Promise.all([import('../compare/charts.js'), import('../compare/summary.js')]);

@@ -18,7 +18,9 @@ import { fingerprint } from '../../files/fingerprint.js';
 import type { StudySettings } from '../../settings/schema.js';
 import type { PhaseGOptions } from '../compare/phase.js';
 import { planComparisons } from '../compare/plan.js';
-import { doseDirName, hubRoots, jobKey, PHASE_C, PHASE_D, PHASE_F, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
+import { currentExternalModels } from '../compare/summary.js';
+import { readMetricsSummary } from '../hub/metrics-summary.js';
+import { doseDirName, hubRoots, jobKey, PHASE_C, PHASE_D, PHASE_F, PHASE_G, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
 import { readManifest } from '../hub/reconstruction-files.js';
 import { planOverlap, type OverlapRunOptions } from '../overlap/plan.js';
 import { NO_FILTERS } from '../reconstruct/filters.js';
@@ -110,7 +112,9 @@ export async function studySteps(hub: string, settings: StudySettings, complete:
     step: 'compare', tasks: matrixKeys(doses),
     options: {
       phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g,
-      dose: null, view: null, split: null, models: [], region: 'illumination', figures: true, charts: true,
+      // the external models a `compare --model` merged into the summary are compared again, as a local run does
+      dose: null, view: null, split: null, models: currentExternalModels(readMetricsSummary(join(roots.g, PHASE_G.summaryJson))),
+      region: 'illumination', figures: true, charts: true,
     },
   });
   return steps;
