@@ -115,11 +115,62 @@ export function scanFrame(x: ArrayLike<number>, y: ArrayLike<number>, patch: [nu
   return { x: fx, y: fy, objectShape: [H, W], shift: [dy, dx], margin };
 }
 
-/** Positions in metres → object-frame coordinates (pixels) and the metres at pixel coordinate 0 [y, x]. */
+/**
+ * Positions in metres → object-frame coordinates (pixels) and the metres at pixel coordinate 0 [y, x].
+ * The scan's smallest x and y are subtracted in metres (float64, exact for values within a factor 2 of
+ * each other) before dividing by the pixel size, so an absolute offset — a motor's position, a beamline
+ * frame — costs no precision beyond what the stored values themselves hold (`checkPositionPrecision`).
+ */
 export function frameFromMetres(xM: ArrayLike<number>, yM: ArrayLike<number>, objectPixelM: readonly [number, number],
   patch: [number, number], margin = DEFAULT_OBJECT_MARGIN, label = 'scan'): ScanFrame & { originM: [number, number] } {
-  const px = metresToPixels(xM, yM, objectPixelM);
+  let x0 = Infinity, y0 = Infinity;
+  for (let i = 0; i < xM.length; i++) { if (xM[i]! < x0) x0 = xM[i]!; }
+  for (let i = 0; i < yM.length; i++) { if (yM[i]! < y0) y0 = yM[i]!; }
+  // non-finite values (and an empty scan) are left for scanFrame to refuse
+  if (!Number.isFinite(x0)) x0 = 0;
+  if (!Number.isFinite(y0)) y0 = 0;
+  const rx = Float64Array.from(xM, (v) => v - x0), ry = Float64Array.from(yM, (v) => v - y0);
+  const px = metresToPixels(rx, ry, objectPixelM);
   const f = scanFrame(px.x, px.y, patch, margin, label);
-  // coord = position_m / pixel + shift  ⇒  position_m = (coord − shift)·pixel = originM + coord·pixel.
-  return { ...f, originM: [-f.shift[0] * objectPixelM[0], -f.shift[1] * objectPixelM[1]] };
+  // coord = (position_m − p0) / pixel + shift  ⇒  position_m = (p0 − shift·pixel) + coord·pixel.
+  return { ...f, originM: [y0 - f.shift[0] * objectPixelM[0], x0 - f.shift[1] * objectPixelM[1]] };
+}
+
+/** Largest step between a stored position and the next representable one, in object pixels, that is refused. */
+export const MAX_POSITION_STEP_PX = 1;
+/** Largest such step accepted without a warning. */
+export const WARN_POSITION_STEP_PX = 0.1;
+
+/** The spacing of IEEE floats with `mantissaBits` fraction bits near |v| (the step from v to the next value). */
+export function floatStep(v: number, mantissaBits: number): number {
+  const a = Math.abs(v);
+  if (a === 0 || !Number.isFinite(a)) return 0;
+  return 2 ** (Math.floor(Math.log2(a)) - mantissaBits);
+}
+
+/**
+ * Checks that positions stored as floats of `itemsize` bytes (4: float32, 8: float64) still tell the
+ * probe's place to better than a pixel. Positions are relative — an absolute offset is legal — but a
+ * float holds ~7 (float32) or ~16 (float64) significant digits in all: at 1e9 m float32 values are 64 m
+ * apart and float64 ones 0.12 µm, so a scan of a few µm around such an offset is lost in the file
+ * itself, before anything is read. A step over MAX_POSITION_STEP_PX object pixels is refused (InputError
+ * naming `label`); over WARN_POSITION_STEP_PX the returned warning says how far positions may be off.
+ */
+export function checkPositionPrecision(xM: ArrayLike<number>, yM: ArrayLike<number>, objectPixelM: readonly [number, number],
+  itemsize: number, label: string): string | undefined {
+  const bits = itemsize === 4 ? 23 : 52;
+  let big = 0;
+  for (let i = 0; i < xM.length; i++) big = Math.max(big, Math.abs(xM[i]!));
+  for (let i = 0; i < yM.length; i++) big = Math.max(big, Math.abs(yM[i]!));
+  const step = floatStep(big, bits);
+  const pixel = Math.min(objectPixelM[0], objectPixelM[1]);
+  const stepPx = step / pixel;
+  if (!(stepPx > WARN_POSITION_STEP_PX)) return undefined;
+  const type = itemsize === 4 ? 'float32' : 'float64';
+  const found = `values up to ${big.toPrecision(4)} m stored as ${type}, which are ${step.toPrecision(3)} m apart there = ${stepPx.toPrecision(3)} object pixels of ${pixel.toPrecision(4)} m`;
+  const fix = `store the positions relative to the scan, e.g. minus their mean${itemsize === 4 ? ', or as float64' : ''}`;
+  if (stepPx > MAX_POSITION_STEP_PX) {
+    throw new InputError(`${label}: expected probe positions stored to better than ${MAX_POSITION_STEP_PX} object pixel (an absolute offset is allowed, but a float holds ${itemsize === 4 ? '~7' : '~16'} significant digits in all); found ${found} (${fix})`);
+  }
+  return `${label}: positions are rounded by up to ${(stepPx / 2).toPrecision(2)} object pixels in the file (${found}); ${fix}`;
 }

@@ -16,7 +16,7 @@
  *   content/probe/<storage id>/data     complex [M, H, W]
  *   content/probe/<storage id>/_psize   [y, x] m
  */
-import { ELECTRON_VOLT_J, frameFromMetres, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
+import { ELECTRON_VOLT_J, checkPositionPrecision, frameFromMetres, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, PIXEL_M, readPhysical, type PhysicalValue } from './hdf5/checks.js';
 import type { Hdf5Reader } from './hdf5/reader.js';
@@ -81,6 +81,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   }
 
   const xM = new Float64Array(n), yM = new Float64Array(n);
+  const itemsizes: number[] = [];
   let row = 0;
   for (let c = 0; c < ids.length; c++) {
     const nk = infos[c]!.shape[0]!;
@@ -90,6 +91,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     if (pinfo.kind !== 'float' || pinfo.shape.length !== 2 || pinfo.shape[0] !== nk || pinfo.shape[1] !== 2) {
       throw r.bad(key, want, pinfo.kind !== 'float' ? `dtype ${pinfo.dtype}` : `shape [${pinfo.shape.join(', ')}]`);
     }
+    itemsizes.push(pinfo.itemsize);
     const p = r.readFloat64(key, want, 2 * nk).data;
     for (let i = 0; i < nk; i++) {
       yM[row + i] = p[2 * i]!; xM[row + i] = p[2 * i + 1]!;
@@ -102,6 +104,13 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
 
   const geometry = makeGeometry(energy.value * 1e3 * ELECTRON_VOLT_J, distance.value, pixel, [H, W]);
   const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
+  row = 0;
+  for (let c = 0; c < ids.length; c++) {
+    const nk = infos[c]!.shape[0]!;
+    const coarse = checkPositionPrecision(xM.subarray(row, row + nk), yM.subarray(row, row + nk), geometry.objectPixelM, itemsizes[c]!, `${r.file}: key 'chunks/${ids[c]}/positions'`);
+    if (coarse !== undefined) { warnings.push(coarse); break; }
+    row += nk;
+  }
   const frame = frameFromMetres(xM, yM, geometry.objectPixelM, [H, W], margin, `${r.file}: key '${keys.positions}'`);
   const stack = readIntensityStack(r, infos, stackWant);
   if (stack.negatives > 0) warnings.push(`${r.file}: ${stack.negatives} negative values set to 0`);

@@ -17,6 +17,7 @@ import { readInputData } from '../../src/data/input.js';
 import { readProbeFile } from '../../src/data/probe-file.js';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { fixtureEntries, resizeDataset, writeHdf5, type Entry } from './cxi-builder.js';
+import { rewriteHdf5 } from './hdf5-rewrite.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ptychostudy-hdf5-hostile-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -378,4 +379,37 @@ test('an object frame too large for a reconstruction names the file\'s position 
     assert.match(err.message, new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: key 'entry_1/sample_1/geometry_1/translation': expected a scan whose object frame has at most 2147483648 pixels; found a frame of \\d+×\\d+ \\(check the position units\\)$`));
     return true;
   });
+});
+
+test('positions with an absolute offset: read without loss in float64, refused when the file itself cannot resolve a pixel', async () => {
+  const m = await readCxi(fixture);
+  const t = entries[T]!.data as Float64Array;
+  const shifted = (offset: number, type: typeof Float32Array | typeof Float64Array): Float32Array | Float64Array => {
+    const out = new type(t.length);
+    for (let i = 0; i < t.length; i++) out[i] = i % 3 < 2 ? t[i]! + offset : t[i]!;
+    return out;
+  };
+  // 1 km: float64 holds the µm scan to ~1e-13 m; the frame is the fixture's and the origin moves by the offset
+  const km = await readCxi(variant({ [T]: { data: shifted(1000, Float64Array), shape: [40, 3], dtype: '<d' } }));
+  for (let i = 0; i < m.n; i++) {
+    assert.ok(Math.abs(km.xcoords[i]! - m.xcoords[i]!) < 1e-5 && Math.abs(km.ycoords[i]! - m.ycoords[i]!) < 1e-5, `position ${i}`);
+  }
+  assert.ok(Math.abs(km.originM[1] - (m.originM[1] + 1000)) < 1e-9);
+  assert.deepEqual(km.warnings.filter((w) => w.includes(T)), []);
+  // 1e9 m as float32: every position is the same float (64 m apart); it used to read as a scan of one place
+  const msg = await refused(variant({ [T]: { data: shifted(1e9, Float32Array), shape: [40, 3], dtype: '<f' } }),
+    /translation': expected probe positions stored to better than 1 object pixel .*; found values up to 1\.000e\+9 m stored as float32, which are 64\.0 m apart there .*or as float64\)$/);
+  assert.ok(msg.includes(`key '${T}'`));
+  // 1e9 m as float64: 1.19e-7 m apart, 0.92 of this fixture's 0.129 µm pixels — read, with a warning
+  const g = await readCxi(variant({ [T]: { data: shifted(1e9, Float64Array), shape: [40, 3], dtype: '<d' } }));
+  const w = g.warnings.filter((s) => s.includes(T));
+  assert.equal(w.length, 1);
+  assert.match(w[0]!, /positions are rounded by up to 0\.46 object pixels in the file \(values up to 1\.000e\+9 m stored as float64/);
+  for (let i = 0; i < m.n; i++) assert.ok(Math.abs(g.xcoords[i]! - m.xcoords[i]!) < 1, `position ${i} within a pixel`);
+  // PtyPy's (y, x) positions: the same check, naming the chunk
+  const ptyd = join(root, 'offset.ptyd');
+  const yx = new Float32Array(40);
+  for (let i = 0; i < 20; i++) { yx[2 * i] = m.positionsM.y[20 + i]! + 1e9; yx[2 * i + 1] = m.positionsM.x[20 + i]! + 1e9; }
+  rewriteHdf5('test/fixtures/cxi/scan.ptyd', ptyd, { datasets: { 'chunks/1/positions': { data: yx, shape: [20, 2], dtype: '<f' } } });
+  await refused(ptyd, /^\S+offset\.ptyd: key 'chunks\/1\/positions': expected probe positions stored to better than 1 object pixel .* stored as float32/);
 });
