@@ -25,7 +25,10 @@ import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
 import { checkHdf5ProbeFits } from './memory.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
 
-const ENERGY_KEV: PhysicalValue = { what: 'the photon energy in keV', max: 1000, hint: '(is it in eV? PtyPy stores keV)', unit: 'keV' };
+const ENERGY_KEV: PhysicalValue = {
+  what: 'the photon energy in keV', max: 1000, hint: '(is it in eV? PtyPy stores keV)',
+  min: 1e-5, minHint: '(under 10 meV: is it in J? PtyPy stores keV: 8 keV is 8)', unit: 'keV',
+};
 
 /** True when the open file has PtyPy's prepared-data layout (chunks/ and meta/). */
 export function looksLikePtyd(r: Hdf5Reader): boolean {
@@ -62,6 +65,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   const pixel: [number, number] = ps.data.length === 2 ? [ps.data[0]!, ps.data[1]!] : [ps.data[0]!, ps.data[0]!];
   for (const p of pixel) {
     if (!(Number.isFinite(p) && p > 0 && p < PIXEL_M.max)) throw r.bad('meta/psize', `${psWant}, > 0 and < ${PIXEL_M.max}`, `[${pixel.join(', ')}] ${PIXEL_M.hint}`);
+    if (!(p > PIXEL_M.min)) throw r.bad('meta/psize', `${psWant}, > ${PIXEL_M.min}`, `[${pixel.join(', ')}] ${PIXEL_M.minHint}`);
   }
   Object.assign(keys, { energy: energy.key, distance: distance.key, pixel_size: 'meta/psize', diffraction: ids.map((k) => `chunks/${k}/data`).join(', ') });
 

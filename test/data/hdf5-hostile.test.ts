@@ -169,6 +169,17 @@ test('geometry must be finite, positive and plausible (the hint names the likely
   await refused(variant({ [Z]: num(2000) }), /distance': .* found 2000 \(is it in mm\?\)/);
   await refused(variant({ [PX]: num(75) }), /x_pixel_size': expected the detector pixel size in m, < 0\.01; found 75 \(is it in µm or mm\?\)/);
   await refused(variant({ [PY]: num(-75e-6) }), /y_pixel_size': expected the detector pixel size in m, > 0/);
+  // positive but far below any instrument: another unit, or garbage (these used to read, giving object pixels of 1e285 m)
+  await refused(variant({ [E]: num(1e-310) }), /energy': expected the photon energy in J, > 1e-21; found 1e-310 \(under 6 meV: is it in the right unit\?/);
+  await refused(variant({ [Z]: num(1e-300) }), /distance': expected the sample–detector distance in m, > 0\.0001; found 1e-300 \(under 0\.1 mm/);
+  await refused(variant({ [PX]: num(75e-9) }), /x_pixel_size': expected the detector pixel size in m, > 1e-7; found 7\.5e-8 \(under 0\.1 µm/);
+  // PtyPy stores keV: a CXI-minded writer's joules gave a wavelength of 1e6 km
+  const ptyd = join(root, 'joules.ptyd');
+  rewriteHdf5('test/fixtures/cxi/scan.ptyd', ptyd, { datasets: { 'meta/energy': { data: 1.2817e-15, dtype: '<d' } } });
+  await refused(ptyd, /joules\.ptyd: key 'meta\/energy': expected the photon energy in keV, > 0\.00001; found 1\.2817e-15 \(under 10 meV: is it in J\? PtyPy stores keV: 8 keV is 8\)$/);
+  const psize = join(root, 'psize.ptyd');
+  rewriteHdf5('test/fixtures/cxi/scan.ptyd', psize, { datasets: { 'meta/psize': { data: new Float64Array([75e-12, 75e-12]), shape: [2], dtype: '<d' } } });
+  await refused(psize, /psize\.ptyd: key 'meta\/psize': expected the detector pixel size in m: a scalar or \[y, x\], > 1e-7; found \[7\.5e-11, 7\.5e-11\] \(under 0\.1 µm/);
   const t = new Float64Array(entries[T]!.data as Float64Array);
   t[3 * 7 + 1] = NaN;
   await refused(variant({ [T]: { data: t, shape: [40, 3], dtype: '<d' } }), /translation': expected probe positions.*finite; found \(-?[\d.e-]+, NaN\) at row 7/);

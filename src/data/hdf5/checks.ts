@@ -12,6 +12,10 @@ export interface PhysicalValue {
   max: number;
   /** Added to the message when the value exceeds `max`: '(is it in eV?)'. */
   hint: string;
+  /** Smallest plausible value (exclusive), far below any instrument's: a smaller one is in another unit or garbage. */
+  min: number;
+  /** Added to the message when the value is positive but not above `min`. */
+  minHint: string;
   /** The unit the value must be in, as a `units` attribute may name it (`UNIT_SPELLINGS`). */
   unit: string;
 }
@@ -56,9 +60,19 @@ export function readPhysical(r: Hdf5Reader, keys: readonly string[], v: Physical
   if (!Number.isFinite(value)) throw r.bad(key, `${v.what}, finite`, String(value));
   if (!(value > 0)) throw r.bad(key, `${v.what}, > 0`, String(value));
   if (!(value < v.max)) throw r.bad(key, `${v.what}, < ${v.max}`, `${value} ${v.hint}`);
+  if (!(value > v.min)) throw r.bad(key, `${v.what}, > ${v.min}`, `${value} ${v.minHint}`);
   return { value, key };
 }
 
-export const ENERGY_J: PhysicalValue = { what: 'the photon energy in J', max: 1e-12, hint: '(is it in eV or keV? CXI stores joules: 8 keV = 1.2817e-15 J)', unit: 'J' };
-export const DISTANCE_M: PhysicalValue = { what: 'the sample–detector distance in m', max: 1000, hint: '(is it in mm?)', unit: 'm' };
-export const PIXEL_M: PhysicalValue = { what: 'the detector pixel size in m', max: 0.01, hint: '(is it in µm or mm?)', unit: 'm' };
+export const ENERGY_J: PhysicalValue = {
+  what: 'the photon energy in J', max: 1e-12, hint: '(is it in eV or keV? CXI stores joules: 8 keV = 1.2817e-15 J)',
+  min: 1e-21, minHint: '(under 6 meV: is it in the right unit? CXI stores joules: 8 keV = 1.2817e-15 J)', unit: 'J',
+};
+export const DISTANCE_M: PhysicalValue = {
+  what: 'the sample–detector distance in m', max: 1000, hint: '(is it in mm?)',
+  min: 1e-4, minHint: '(under 0.1 mm: is it in the right unit? CXI stores metres)', unit: 'm',
+};
+export const PIXEL_M: PhysicalValue = {
+  what: 'the detector pixel size in m', max: 0.01, hint: '(is it in µm or mm?)',
+  min: 1e-7, minHint: '(under 0.1 µm, no detector\'s pixel: is it in the right unit? CXI stores metres: 75 µm = 7.5e-5)', unit: 'm',
+};
