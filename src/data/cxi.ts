@@ -18,7 +18,7 @@ import { checkPositionPrecision, frameFromMetres, makeGeometry, DEFAULT_OBJECT_M
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
-import { checkStackInfo, readIntensityStack } from './hdf5/stack.js';
+import { checkStackInfo, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { MAX_PROBE_MODES } from './memory.js';
 
 export const CXI_KEYS = {
@@ -131,6 +131,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
 
   const stack = readIntensityStack(r, [dataInfo], stackWant);
   if (stack.negatives > 0) warnings.push(`${r.file}: key '${dataKey}': ${stack.negatives} negative values set to 0`);
+  warnings.push(...typeMaxWarnings(r.file, stack));
   return {
     file: r.file, format: 'cxi', n, H, W, diffraction: stack.amplitudes,
     xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },

@@ -20,7 +20,7 @@ import { ELECTRON_VOLT_J, checkPositionPrecision, frameFromMetres, makeGeometry,
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, PIXEL_M, readPhysical, type PhysicalValue } from './hdf5/checks.js';
 import type { Hdf5Reader } from './hdf5/reader.js';
-import { checkStackInfo, readIntensityStack } from './hdf5/stack.js';
+import { checkStackInfo, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
 import { checkHdf5ProbeFits } from './memory.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
@@ -118,6 +118,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   const frame = frameFromMetres(xM, yM, geometry.objectPixelM, [H, W], margin, `${r.file}: key '${keys.positions}'`);
   const stack = readIntensityStack(r, infos, stackWant);
   if (stack.negatives > 0) warnings.push(`${r.file}: ${stack.negatives} negative values set to 0`);
+  warnings.push(...typeMaxWarnings(r.file, stack));
   return {
     file: r.file, format: 'ptyd', n, H, W, diffraction: stack.amplitudes,
     xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },

@@ -9,7 +9,9 @@
  * float32 output fits the reader's byte limit and the memory limit. A slab never spans more than
  * MAX_CHUNKS_PER_READ chunks (`readSlabs` cuts it at chunk boundaries). While reading:
  * a non-finite value is refused (naming the dataset, pattern and pixel); negative values (a dark
- * subtraction below zero) are set to 0 and counted.
+ * subtraction below zero) are set to 0 and counted; values at the largest value of an integer type
+ * (4294967295 in <u4, 65535 in <u2 …: what detectors such as the Eiger write into gaps and dead or
+ * saturated pixels, listed in a mask this reader does not apply) are counted per dataset, for a warning.
  */
 import { Hdf5Error, type Hdf5DatasetInfo, type Hdf5Reader } from './reader.js';
 
@@ -23,6 +25,21 @@ export interface IntensityStack {
   negatives: number;
   /** Source element type(s), e.g. '<u4'. */
   dtypes: string[];
+  /** Per source dataset with any: how many values equal the largest value of its integer type. */
+  atTypeMax: { key: string; dtype: string; value: string; count: number }[];
+}
+
+/** The largest value of an integer dtype ('<u4' → 4294967295), or undefined for other kinds. */
+export function integerTypeMax(info: Pick<Hdf5DatasetInfo, 'kind' | 'itemsize'>): bigint | undefined {
+  if (info.kind === 'uint') return 2n ** BigInt(8 * info.itemsize) - 1n;
+  if (info.kind === 'int') return 2n ** BigInt(8 * info.itemsize - 1) - 1n;
+  return undefined;
+}
+
+/** The warning for values at the largest value of their integer type (`IntensityStack.atTypeMax`). */
+export function typeMaxWarnings(file: string, stack: IntensityStack): string[] {
+  return stack.atTypeMax.map((a) => `${file}: key '${a.key}': ${a.count} value${a.count === 1 ? ' is' : 's are'} ${a.value}, the largest ${a.dtype} value, which detectors write ` +
+    `into gap, dead and saturated pixels; read as counts (no mask is applied: set them to 0 in the file if they are not measured)`);
 }
 
 /** Bytes of source read per slab. */
@@ -35,23 +52,25 @@ const MAX_VALUE = 3.4028234663852886e38 ** 2;
  * out[base + i] = √src[i] (negative → 0, counted); stops at the first value that is not finite or whose
  * square root float32 cannot hold (NaN fails every test).
  */
-function convert(src: ArrayLike<number>, out: Float32Array, base: number): { negatives: number; bad: number } {
-  let negatives = 0;
+function convert(src: ArrayLike<number>, out: Float32Array, base: number, top: number): { negatives: number; atTop: number; bad: number } {
+  let negatives = 0, atTop = 0;
   for (let i = 0; i < src.length; i++) {
     const v = src[i]!;
-    if (v >= 0 && v <= MAX_VALUE) out[base + i] = Math.sqrt(v);
-    else if (v < 0 && v > -Infinity) { negatives++; out[base + i] = 0; } else return { negatives, bad: i };
+    if (v >= 0 && v <= MAX_VALUE) { out[base + i] = Math.sqrt(v); if (v === top) atTop++; }
+    else if (v < 0 && v > -Infinity) { negatives++; out[base + i] = 0; } else return { negatives, atTop, bad: i };
   }
-  return { negatives, bad: -1 };
+  return { negatives, atTop, bad: -1 };
 }
 
-function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base: number): number {
-  let negatives = 0;
+function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base: number, top: bigint | undefined): { negatives: number; atTop: number } {
+  let negatives = 0, atTop = 0;
   for (let i = 0; i < src.length; i++) {
-    const v = Number(src[i]!);
+    const b = src[i]!;
+    const v = Number(b);
     if (v < 0) { negatives++; out[base + i] = 0; } else out[base + i] = Math.sqrt(v);
+    if (b === top) atTop++;
   }
-  return negatives;
+  return { negatives, atTop };
 }
 
 /** Checks that `info` is a 3-D numeric stack; returns [n, H, W]. */
@@ -88,22 +107,30 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
   const hw = H * W;
   let negatives = 0;
   let row = 0;
+  const atTypeMax: IntensityStack['atTypeMax'] = [];
   for (const info of infos) {
     const perSlab = Math.max(1, Math.floor(SLAB_BYTES / (hw * info.itemsize)));
+    const topBig = integerTypeMax(info);
+    // 64-bit maxima are not exact as numbers; they are compared as bigints (convertBig)
+    const top = topBig !== undefined && info.itemsize < 8 ? Number(topBig) : NaN;
+    let atTop = 0;
     r.readSlabs(info, perSlab, (src, s) => {
       const base = (row + s) * hw;
       if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
-        negatives += convertBig(src, amplitudes, base);
+        const c = convertBig(src, amplitudes, base, topBig);
+        negatives += c.negatives; atTop += c.atTop;
         return;
       }
-      const c = convert(src, amplitudes, base);
+      const c = convert(src, amplitudes, base, top);
+      atTop += c.atTop;
       if (c.bad >= 0) {
         const p = s + Math.floor(c.bad / hw), px = c.bad % hw;
         throw r.bad(info.key, `${expected}, finite and at most ${MAX_VALUE.toPrecision(4)} (amplitudes are float32)`, `${src[c.bad]} in pattern ${p} at pixel (${Math.floor(px / W)}, ${px % W})`);
       }
       negatives += c.negatives;
     });
+    if (atTop > 0) atTypeMax.push({ key: info.key, dtype: info.dtype, value: String(topBig), count: atTop });
     row += info.shape[0]!;
   }
-  return { n, H, W, amplitudes, negatives, dtypes: [...new Set(infos.map((i) => i.dtype))] };
+  return { n, H, W, amplitudes, negatives, dtypes: [...new Set(infos.map((i) => i.dtype))], atTypeMax };
 }
