@@ -69,9 +69,13 @@ export function readProbeDataset(r: Hdf5Reader, key: string, H: number, W: numbe
   const { data } = r.readComplex(key, expected, MAX_PROBE_ELEMENTS, is4d ? { firstRows: 1 } : {});
   const used = data.subarray(0, 2 * modes * H * W);
   if (used.length !== 2 * modes * H * W) throw r.bad(key, expected, `${used.length / 2} values read for shape [${info.shape.join(', ')}]`);
+  let nonzero = false;
   for (let i = 0; i < used.length; i++) {
     if (!Number.isFinite(used[i]!)) throw r.bad(key, `${expected}, finite`, `${used[i]} at flat index ${i >> 1}`);
+    if (used[i] !== 0) nonzero = true;
   }
+  // a probe dataset allocated but never written holds its fill value, 0: there is nothing to fit
+  if (!nonzero) throw r.bad(key, `${expected}, not zero everywhere`, `all ${used.length / 2} values zero`);
   return { modes, height: H, width: W, data: used.length === data.length ? data : Float64Array.from(used), source: `${r.file}: ${key}`, ...(opts.pixelM ? { pixelM: opts.pixelM } : {}) };
 }
 

@@ -238,6 +238,11 @@ test('counts: a non-finite value names the pattern and pixel; negative values ar
   assert.deepEqual((await readCxi(variant({ [D]: { data: Float32Array.from(eiger), shape: [40, 32, 32], dtype: '<f' } }))).warnings, [], 'floats have no such mark');
 });
 
+test('a probe dataset of zeros (allocated, never written) is refused naming its key, not left to the engine', async () => {
+  await refused(variant({ [PR]: { data: new Map([['r', new Float32Array(1024)], ['i', new Float32Array(1024)]]), shape: [32, 32] } }),
+    /illumination': expected a complex probe \[32, 32\] or \[M, 32, 32\] \(the size of the diffraction patterns\), not zero everywhere; found all 1024 values zero$/);
+});
+
 test('external links are never followed: nothing outside the named file is read', async () => {
   const target = join(root, 'target.cxi');
   copyFileSync(fixture, target);
