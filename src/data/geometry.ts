@@ -131,10 +131,20 @@ export function frameFromMetres(xM: ArrayLike<number>, yM: ArrayLike<number>, ob
   if (!Number.isFinite(y0)) y0 = 0;
   const rx = Float64Array.from(xM, (v) => v - x0), ry = Float64Array.from(yM, (v) => v - y0);
   const px = metresToPixels(rx, ry, objectPixelM);
+  // Patterns that all see the same place are no ptychographic scan: positions never written (a
+  // preallocated dataset of zeros) or in a unit a thousand times too large (km for m)
+  let sx = 0, sy = 0;
+  for (let i = 0; i < px.x.length; i++) { sx = Math.max(sx, px.x[i]!); sy = Math.max(sy, px.y[i]!); }
+  if (px.x.length >= 2 && sx < 1 && sy < 1) {
+    throw new InputError(`${label}: expected a scan: ${px.x.length} probe positions spread over at least one object pixel (${objectPixelM[1].toPrecision(4)} × ${objectPixelM[0].toPrecision(4)} m); ` +
+      `found them all within ${metres(sx * objectPixelM[1])} × ${metres(sy * objectPixelM[0])} m (x × y) (were the positions written, and in the right unit?)`);
+  }
   const f = scanFrame(px.x, px.y, patch, margin, label);
   // coord = (position_m − p0) / pixel + shift  ⇒  position_m = (p0 − shift·pixel) + coord·pixel.
   return { ...f, originM: [y0 - f.shift[0] * objectPixelM[0], x0 - f.shift[1] * objectPixelM[1]] };
 }
+
+const metres = (v: number): string => (v === 0 ? '0' : v.toPrecision(3));
 
 /** Largest step between a stored position and the next representable one, in object pixels, that is refused. */
 export const MAX_POSITION_STEP_PX = 1;

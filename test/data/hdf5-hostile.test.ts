@@ -238,6 +238,16 @@ test('counts: a non-finite value names the pattern and pixel; negative values ar
   assert.deepEqual((await readCxi(variant({ [D]: { data: Float32Array.from(eiger), shape: [40, 32, 32], dtype: '<f' } }))).warnings, [], 'floats have no such mark');
 });
 
+test('positions never written or in a far too large unit: a scan within one object pixel is refused', async () => {
+  await refused(variant({ [T]: { data: new Float64Array(120), shape: [40, 3], dtype: '<d' } }),
+    /translation': expected a scan: 40 probe positions spread over at least one object pixel \(1\.292e-7 × 1\.292e-7 m\); found them all within 0 × 0 m \(x × y\) \(were the positions written, and in the right unit\?\)$/);
+  const km = Float64Array.from(entries[T]!.data as Float64Array, (v) => v / 1000);
+  await refused(variant({ [T]: { data: km, shape: [40, 3], dtype: '<d' } }), /found them all within 2\.84e-9 × 4\.78e-9 m/);
+  // one pattern is no scan either way, and reads
+  const one = await readCxi(variant({ [D]: { data: (entries[D]!.data as Uint32Array).slice(0, 1024), shape: [1, 32, 32], dtype: '<I' }, [T]: { data: new Float64Array(3), shape: [1, 3], dtype: '<d' } }));
+  assert.equal(one.n, 1);
+});
+
 test('a probe dataset of zeros (allocated, never written) is refused naming its key, not left to the engine', async () => {
   await refused(variant({ [PR]: { data: new Map([['r', new Float32Array(1024)], ['i', new Float32Array(1024)]]), shape: [32, 32] } }),
     /illumination': expected a complex probe \[32, 32\] or \[M, 32, 32\] \(the size of the diffraction patterns\), not zero everywhere; found all 1024 values zero$/);
@@ -346,10 +356,10 @@ test('chunk layouts are bounded before reading: many tiny chunks, huge chunks, t
   const tiny = (n: number): string => {
     const p = variant({
       [D]: { data: new Uint8Array(1024).fill(1), shape: [1, 32, 32], dtype: '<B', maxshape: [null, 32, 32], chunks: [1, 1, 1], gzip: 1 },
-      [T]: { data: new Float64Array(3), shape: [1, 3], dtype: '<d', maxshape: [null, 3], chunks: [1024, 3] },
+      // n positions 1 µm apart (positions that were never written, all 0, are refused)
+      [T]: { data: Float64Array.from({ length: 3 * n }, (_, i) => (i % 3 === 0 ? (i / 3) * 1e-6 : 0)), shape: [n, 3], dtype: '<d' },
     });
     resizeDataset(p, D, [n, 32, 32]);
-    resizeDataset(p, T, [n, 3]);
     return p;
   };
   // 200 patterns in one-byte chunks: 204 800 chunks. One read of them took 5 s and 1.4 GB.
