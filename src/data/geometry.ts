@@ -103,6 +103,10 @@ export function scanFrame(x: ArrayLike<number>, y: ArrayLike<number>, patch: [nu
     if (a < x0) x0 = a; if (a > x1) x1 = a;
     if (b < y0) y0 = b; if (b > y1) y1 = b;
   }
+  // Patterns that all see the same place are no ptychographic scan (positions never written, or in a wrong unit)
+  if (n >= 2 && x1 - x0 < 1 && y1 - y0 < 1) {
+    throw new InputError(`${label}: expected a scan: ${n} positions spread over at least one pixel; found them all within ${extent(x1 - x0)} × ${extent(y1 - y0)} pixels (x × y) (were the positions written, and in the right unit?)`);
+  }
   const [N, M] = patch; // N rows, M columns
   const W = Math.ceil(x1 - x0 - 1e-9) + M + 2 * margin;
   const H = Math.ceil(y1 - y0 - 1e-9) + N + 2 * margin;
@@ -137,14 +141,15 @@ export function frameFromMetres(xM: ArrayLike<number>, yM: ArrayLike<number>, ob
   for (let i = 0; i < px.x.length; i++) { sx = Math.max(sx, px.x[i]!); sy = Math.max(sy, px.y[i]!); }
   if (px.x.length >= 2 && sx < 1 && sy < 1) {
     throw new InputError(`${label}: expected a scan: ${px.x.length} probe positions spread over at least one object pixel (${objectPixelM[1].toPrecision(4)} × ${objectPixelM[0].toPrecision(4)} m); ` +
-      `found them all within ${metres(sx * objectPixelM[1])} × ${metres(sy * objectPixelM[0])} m (x × y) (were the positions written, and in the right unit?)`);
+      `found them all within ${extent(sx * objectPixelM[1])} × ${extent(sy * objectPixelM[0])} m (x × y) (were the positions written, and in the right unit?)`);
   }
   const f = scanFrame(px.x, px.y, patch, margin, label);
   // coord = (position_m − p0) / pixel + shift  ⇒  position_m = (p0 − shift·pixel) + coord·pixel.
   return { ...f, originM: [y0 - f.shift[0] * objectPixelM[0], x0 - f.shift[1] * objectPixelM[1]] };
 }
 
-const metres = (v: number): string => (v === 0 ? '0' : v.toPrecision(3));
+/** A length or extent for a message: 0 as '0', anything else to 3 digits. */
+const extent = (v: number): string => (v === 0 ? '0' : v.toPrecision(3));
 
 /** Largest step between a stored position and the next representable one, in object pixels, that is refused. */
 export const MAX_POSITION_STEP_PX = 1;

@@ -243,6 +243,18 @@ test('positions never written or in a far too large unit: a scan within one obje
     /translation': expected a scan: 40 probe positions spread over at least one object pixel \(1\.292e-7 × 1\.292e-7 m\); found them all within 0 × 0 m \(x × y\) \(were the positions written, and in the right unit\?\)$/);
   const km = Float64Array.from(entries[T]!.data as Float64Array, (v) => v / 1000);
   await refused(variant({ [T]: { data: km, shape: [40, 3], dtype: '<d' } }), /found them all within 2\.84e-9 × 4\.78e-9 m/);
+  // a dataset NPZ without objectGuess gets its frame from the scan the same way
+  const { readReconstructionInput } = await import('../../src/study/reconstruct/input.js');
+  const { measuredToDataset, probeGuessOf } = await import('../../src/data/measured.js');
+  const { saveDataset } = await import('../../src/data/dataset.js');
+  const m = await readCxi(fixture);
+  const ds = measuredToDataset(m, probeGuessOf(m.probe!));
+  ds.xcoords = new Float64Array(m.n).fill(100.25); ds.ycoords = Float64Array.from(ds.xcoords, (_, i) => 7 + (i % 2) * 0.5);
+  const npz = join(root, 'one-place.npz');
+  saveDataset(npz, ds);
+  await assert.rejects(readReconstructionInput(npz, { initProbe: 'guess', job: { modes: 1, batchSize: 10 } }), (err: unknown) =>
+    err instanceof InputError && err.message === `${npz}: keys 'xcoords', 'ycoords': expected a scan: 40 positions spread over at least one pixel; ` +
+      'found them all within 0 × 0.500 pixels (x × y) (were the positions written, and in the right unit?)');
   // one pattern is no scan either way, and reads
   const one = await readCxi(variant({ [D]: { data: (entries[D]!.data as Uint32Array).slice(0, 1024), shape: [1, 32, 32], dtype: '<I' }, [T]: { data: new Float64Array(3), shape: [1, 3], dtype: '<d' } }));
   assert.equal(one.n, 1);
