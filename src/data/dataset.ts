@@ -14,6 +14,7 @@ import { c128, isComplexDtype, isFloatDtype, sizeOf, type NdArray } from '../npy
 import { METADATA_KEY, metadataArray, readMetadata, requireReadableMetadata, type MetadataResult } from './metadata.js';
 import { checkDecodeFits } from './memory.js';
 import { counted } from '../text.js';
+import { floatStep, WARN_POSITION_STEP_PX } from './geometry.js';
 
 export const REQUIRED_KEYS = ['diffraction', 'probeGuess', 'xcoords', 'ycoords'] as const;
 export const OPTIONAL_KEYS = ['objectGuess', 'xcoords_start', 'ycoords_start', 'scan_index', 'Y', 'ground_truth_patches', 'filenames', METADATA_KEY] as const;
@@ -221,7 +222,15 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
     const far = outside(a.data as Float32Array | Float64Array, -MAX_COORDINATE, MAX_COORDINATE);
     if (far) { bad(key, `coordinates within ±${MAX_COORDINATE} pixels (MAX_COORDINATE)`, far); return undefined; }
     if (!required) return undefined;
-    return a.dtype === '<f8' ? (a.data as Float64Array) : Float64Array.from(a.data as Float32Array);
+    if (a.dtype === '<f8') return a.data as Float64Array;
+    // float32 holds 24 significant bits: near 1e7 pixels its values are a whole pixel apart, whatever the scan's span
+    let big = 0;
+    for (const v of a.data as Float32Array) big = Math.max(big, Math.abs(v));
+    const step = floatStep(big, 23);
+    if (step > WARN_POSITION_STEP_PX) {
+      warnings.push(`${file}: key '${key}': coordinates are rounded by up to ${(step / 2).toPrecision(2)} pixels in the file (values up to ${big} stored as float32, which are ${step} pixel${step === 1 ? '' : 's'} apart there); store them as float64, or relative to the scan`);
+    }
+    return Float64Array.from(a.data as Float32Array);
   };
   const xcoords = coords('xcoords', true);
   const ycoords = coords('ycoords', true);

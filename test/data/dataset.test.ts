@@ -101,6 +101,17 @@ test('probe must match the pattern size; optional keys are checked when present'
   ]);
 });
 
+test('float32 coordinates far from 0 are rounded in the file: a warning says by how much (was silent)', () => {
+  const a = validArrays();
+  const far = Float32Array.from({ length: 10 }, (_, i) => 16_000_000 + 0.3 * i); // float32 is 1 apart here: every 0.3 is lost
+  a.xcoords = { dtype: '<f4', shape: [10], data: far };
+  const { warnings } = validateDataset(a, 'far.npz');
+  assert.deepEqual(warnings, ["far.npz: key 'xcoords': coordinates are rounded by up to 0.50 pixels in the file (values up to 16000003 stored as float32, " +
+    'which are 1 pixel apart there); store them as float64, or relative to the scan']);
+  a.xcoords = { dtype: '<f4', shape: [10], data: Float32Array.from(far, (v) => v - 15_999_000) }; // 1000: 6e-5 apart
+  assert.deepEqual(validateDataset(a, 'near.npz').warnings, []);
+});
+
 test('legacy [H,W,n] diffraction is transposed with a warning', () => {
   const a = validArrays(3, 4);
   const nhw = a.diffraction!.data as Float32Array;
