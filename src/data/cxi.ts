@@ -94,6 +94,8 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   const dataInfo = r.info(dataKey, stackWant);
   // Type, shape and size of the stack first: a huge or malformed declaration is refused before anything else.
   const [n, H, W] = checkStackInfo(r, dataInfo, stackWant);
+  // an empty stack (a scan that recorded nothing) is named as such, before its positions are looked at
+  if (n === 0) throw r.bad(dataKey, stackWant, `no patterns (shape [${dataInfo.shape.join(', ')}])`);
 
   // Small things first, so a bad geometry is refused before the stack is read.
   const energy = readPhysical(r, CXI_KEYS.energy, ENERGY_J);

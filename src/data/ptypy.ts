@@ -55,6 +55,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     if (n === 0 && H === 0) { H = h; W = w; }
     n += nk;
   }
+  if (n === 0) throw r.bad(infos[0]!.key, stackWant, `no patterns in ${ids.length === 1 ? 'its chunk' : `any of its ${ids.length} chunks`}`);
 
   const energy = readPhysical(r, ['meta/energy'], ENERGY_KEV);
   const distance = readPhysical(r, ['meta/distance'], DISTANCE_M);

@@ -255,6 +255,13 @@ test('positions never written or in a far too large unit: a scan within one obje
   await assert.rejects(readReconstructionInput(npz, { initProbe: 'guess', job: { modes: 1, batchSize: 10 } }), (err: unknown) =>
     err instanceof InputError && err.message === `${npz}: keys 'xcoords', 'ycoords': expected a scan: 40 positions spread over at least one pixel; ` +
       'found them all within 0 × 0.500 pixels (x × y) (were the positions written, and in the right unit?)');
+  // no pattern at all: named at the data, not as a positions problem
+  await refused(variant({ [D]: { data: new Uint32Array(0), shape: [0, 32, 32], dtype: '<I' }, [T]: { data: new Float64Array(0), shape: [0, 3], dtype: '<d' } }),
+    /data_1\/data': expected diffraction data \[n, H, W\] \(counts or intensities, integer or float\); found no patterns \(shape \[0, 32, 32\]\)$/);
+  const empty = join(root, 'empty.ptyd');
+  const none = { data: new Uint32Array(0), shape: [0, 32, 32], dtype: '<I' }, nowhere = { data: new Float64Array(0), shape: [0, 2], dtype: '<d' };
+  rewriteHdf5('test/fixtures/cxi/scan.ptyd', empty, { datasets: { 'chunks/0/data': none, 'chunks/1/data': none, 'chunks/0/positions': nowhere, 'chunks/1/positions': nowhere } });
+  await refused(empty, /empty\.ptyd: key 'chunks\/0\/data': expected diffraction data \[n, H, W\] \(PtyPy chunk\); found no patterns in any of its 2 chunks$/);
   // one pattern is no scan either way, and reads
   const one = await readCxi(variant({ [D]: { data: (entries[D]!.data as Uint32Array).slice(0, 1024), shape: [1, 32, 32], dtype: '<I' }, [T]: { data: new Float64Array(3), shape: [1, 3], dtype: '<d' } }));
   assert.equal(one.n, 1);
