@@ -107,6 +107,7 @@ function readNpzProbe(path: string, H: number, W: number): ProbeData {
     const a = r.get(key);
     const data = Float64Array.from(a.data as Float32Array | Float64Array);
     for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) throw new InputError(`${path}: key '${key}': expected a finite probe; found ${data[i]} at flat index ${i >> 1}`);
+    if (data.every((v) => v === 0)) throw new InputError(`${path}: key '${key}': expected ${want}, not zero everywhere; found all ${data.length / 2} values zero`);
     const pixelM = npzProbePixel(r, path);
     return { modes: s.length === 3 ? s[0]! : 1, height: H, width: W, data, source: `${path}: ${key}`, ...(pixelM ? { pixelM } : {}) };
   } finally {

@@ -156,3 +156,12 @@ test('a dataset NPZ\'s _metadata.geometry: a malformed pixel size or wavelength 
   const notObject = write('geom.npz', 'SI');
   assertRefused(run(notObject, 'o-geom'), 'lsqml', `${notObject}: key '_metadata.geometry': expected an object (wavelength_m, object_pixel_size_m_yx, …); found "SI"`);
 });
+
+test('a probe file whose probe is zero everywhere is refused naming that file and key (was: the data file, "the initial probe is zero everywhere")', async () => {
+  const npz = join(root, 'zero-probe.npz');
+  saveNpz(npz, { reconstructed_probe: c64([32, 32], new Float32Array(2 * 32 * 32)) });
+  await refused(readProbeFile(npz, 32, 32), `${npz}: key 'reconstructed_probe': expected a complex probe [32, 32] or [M, 32, 32], not zero everywhere; found all 1024 values zero`);
+  const ptyr = variant('probe.ptyr', 'ptyr', { datasets: { 'content/probe/Sscan00G00/data': { data: new Map([['r', new Float32Array(1024)], ['i', new Float32Array(1024)]]), shape: [1, 32, 32] } } });
+  await assert.rejects(readProbeFile(ptyr, 32, 32), (err: unknown) => err instanceof InputError &&
+    /^\S+\.ptyr: key 'content\/probe\/Sscan00G00\/data': expected a complex probe .*, not zero everywhere; found all 1024 values zero$/.test(err.message));
+});
