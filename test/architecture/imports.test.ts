@@ -145,12 +145,20 @@ test('there is no import cycle in src/ (among the imports that run when a module
   assert.deepEqual(cycles, []);
 });
 
+/**
+ * The one use of the standard error stream below src/cli that prints nothing: the HDF5 reader replaces
+ * its write for the length of one library call, to catch the WebAssembly runtime's own messages
+ * ("Cannot enlarge memory …") and turn them into the call's error (`quietly`).
+ */
+const CAPTURES_STDERR = new Map([['data/hdf5/reader.ts', 'const stderr = process.stderr as unknown as { write: (...args: unknown[]) => boolean };']]);
+
 test('below src/cli nothing prints or reads argv', () => {
   const bad: string[] = [];
   for (const f of files) {
     if (topOf(f) === 'cli') continue;
     const lines = readFileSync(f, 'utf8').split('\n');
     lines.forEach((line, i) => {
+      if (CAPTURES_STDERR.get(rel(f)) === line.trim()) return;
       if (/\bprocess\.(stdout|stderr|argv)\b|\bconsole\.\w+\(/.test(line)) bad.push(`${rel(f)}:${i + 1}: ${line.trim()}`);
     });
   }

@@ -473,3 +473,23 @@ test('positions with an absolute offset: read without loss in float64, refused w
   rewriteHdf5('test/fixtures/cxi/scan.ptyd', ptyd, { datasets: { 'chunks/1/positions': { data: yx, shape: [20, 2], dtype: '<f' } } });
   await refused(ptyd, /^\S+offset\.ptyd: key 'chunks\/1\/positions': expected probe positions stored to better than 1 object pixel .* stored as float32/);
 });
+
+test('the library running out of its 2 GiB inside a call: one line naming the key, the runtime\'s own message not printed', async () => {
+  // HDF5 reads an attribute whole when it opens it: an 800 MB 'units' attribute made the WebAssembly runtime
+  // print "Cannot enlarge memory …" twice on stderr before a "corrupt or unreadable" line. The same runtime
+  // path, without an 800 MB file: an allocation beyond the limit inside one library call.
+  const r = await Hdf5Reader.open(fixture);
+  const seen: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: unknown): boolean => { seen.push(String(chunk)); return true; }) as typeof process.stderr.write;
+  try {
+    const inner = r as unknown as { lib: { Module: { _malloc: (n: number) => number } }; call: <T>(key: string, what: string, fn: () => T) => T };
+    assert.throws(() => inner.call('entry_1/instrument_1/detector_1/distance@units', 'reading the attribute', () => inner.lib.Module._malloc(2 ** 31 - 4096)), (err: unknown) =>
+      err instanceof InputError && /: key 'entry_1\/instrument_1\/detector_1\/distance@units': reading the attribute failed: it needs more than the HDF5 library's 2 GiB of memory, .*\(HDF5: Cannot enlarge memory, requested \d+ bytes, but the limit is 2147483648 bytes!\)$/.test(err.message));
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.deepEqual(seen, []);
+  assert.equal(r.kind('entry_1'), 'group', 'the reader still reads');
+  r.close();
+});

@@ -121,19 +121,24 @@ const pathText = (p: unknown): string => (typeof p === 'string' ? p : Buffer.isB
 /**
  * Runs `fn` with HDF5's diagnostics captured: h5wasm writes them to file descriptor 2 through
  * `fs.writeSync` (synchronously, inside the call), so replacing that one function for the duration
- * of the call catches them without touching any other output. (The WebAssembly runtime's own
- * messages, e.g. "Cannot enlarge memory", go through console.error and are not caught: the bounds in
- * `checkReadable` keep the library's memory far from its 2 GiB, the only way they came about.)
+ * of the call catches them without touching any other output. The WebAssembly runtime's own
+ * messages ("Cannot enlarge memory … the limit is 2147483648 bytes!") go through its own binding of
+ * console.error, to the standard error stream; they are caught too (`runtime`), for the bounds in
+ * `checkReadable` cannot reach everything: HDF5 reads an attribute whole when it opens it, whatever
+ * its size, and an 800 MB `units` attribute exceeded the library's 2 GiB.
  *
  * With `confine`, the library's `fs.openSync` (its file system is Node's, Emscripten's NODERAWFS)
  * opens that one file only, non-blocking and checked to be the regular file that was examined; any
  * other path is refused (EACCES) and recorded, so no data from outside the file is ever read,
  * whatever HDF5 was asked to follow.
  */
-function quietly<T>(fn: () => T, confine?: Confinement): { value?: T; thrown?: unknown; diag: string } {
+function quietly<T>(fn: () => T, confine?: Confinement): { value?: T; thrown?: unknown; diag: string; runtime: string } {
   const original = fsMutable.writeSync;
   const originalOpen = fsMutable.openSync;
-  let diag = '';
+  const stderr = process.stderr as unknown as { write: (...args: unknown[]) => boolean };
+  const originalStderr = stderr.write;
+  let diag = '', runtime = '';
+  stderr.write = (chunk: unknown): boolean => { if (runtime.length < 4096) runtime += String(chunk); return true; };
   fsMutable.writeSync = (fd: unknown, buf: unknown, off?: unknown, len?: unknown, pos?: unknown): number => {
     if (fd !== 2) return original.call(fs, fd, buf, off, len, pos);
     let text: string;
@@ -163,12 +168,13 @@ function quietly<T>(fn: () => T, confine?: Confinement): { value?: T; thrown?: u
     };
   }
   try {
-    return { value: fn(), diag };
+    return { value: fn(), diag, runtime };
   } catch (thrown) {
-    return { thrown, diag };
+    return { thrown, diag, runtime };
   } finally {
     fsMutable.writeSync = original;
     fsMutable.openSync = originalOpen;
+    stderr.write = originalStderr;
   }
 }
 
@@ -317,12 +323,12 @@ export class Hdf5Reader {
     const r = this.attempt(fn);
     const out = this.outsideOpened();
     if (out !== undefined) throw this.outsideError(key, out);
-    if (r.thrown !== undefined || r.diag) throw this.failed(key, what, r);
+    if (r.thrown !== undefined || r.diag || r.runtime) throw this.failed(key, what, r);
     return r.value as T;
   }
 
   /** Runs one h5wasm call confined to this file, returning what happened. */
-  private attempt<T>(fn: () => T): { value?: T; thrown?: unknown; diag: string } {
+  private attempt<T>(fn: () => T): { value?: T; thrown?: unknown; diag: string; runtime: string } {
     this.confine.outside.length = 0;
     return quietly(fn, this.confine);
   }
@@ -337,8 +343,11 @@ export class Hdf5Reader {
     return new Hdf5Error(`${this.file}: key '${key}': reading it opens ${shown(other)}${abs !== other ? ` (${shown(abs)})` : ''}, a file outside the named file; ptychostudy reads nothing outside the named file (copy the data into it)`);
   }
 
-  private failed(key: string, what: string, r: { thrown?: unknown; diag: string }): Hdf5Error {
-    const why = innermostHdf5Message(r.diag) ?? (r.thrown instanceof Error ? r.thrown.message : r.diag.trim().split('\n').pop() || String(r.thrown));
+  private failed(key: string, what: string, r: { thrown?: unknown; diag: string; runtime?: string }): Hdf5Error {
+    const why = innermostHdf5Message(r.diag) ?? (r.thrown instanceof Error ? r.thrown.message : (r.diag || r.runtime || '').trim().split('\n').pop() || String(r.thrown));
+    if (r.runtime?.includes('Cannot enlarge memory')) {
+      return new Hdf5Error(`${this.file}: key '${key}': ${what} failed: it needs more than the HDF5 library's 2 GiB of memory, far more than any ptychography file's entry (HDF5: ${why})`);
+    }
     return new Hdf5Error(`${this.file}: key '${key}': ${what} failed, the file is corrupt or unreadable (HDF5: ${why})`);
   }
 
