@@ -14,7 +14,7 @@
  *                 (optional) complex [H, W] or [M, H, W], pixel size = the object pixel size
  * A detector mask (entry_1/instrument_1/detector_1/mask) is reported in the warnings, not applied.
  */
-import { checkPositionPrecision, frameFromMetres, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
+import { checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
@@ -125,6 +125,8 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   const coarse = checkPositionPrecision(xM, yM, geometry.objectPixelM, tInfo.itemsize, `${r.file}: key '${tKey}'`);
   if (coarse !== undefined) warnings.push(coarse);
   const frame = frameFromMetres(xM, yM, geometry.objectPixelM, [H, W], margin, `${r.file}: key '${tKey}'`);
+  const sparse = sparseScanWarning(frame, [H, W], `${r.file}: key '${tKey}'`);
+  if (sparse !== undefined) warnings.push(sparse);
 
   let probe: ProbeData | undefined;
   const probeKey = firstPresent(r, CXI_KEYS.probe);

@@ -151,6 +151,24 @@ export function frameFromMetres(xM: ArrayLike<number>, yM: ArrayLike<number>, ob
 /** A length or extent for a message: 0 as '0', anything else to 3 digits. */
 const extent = (v: number): string => (v === 0 ? '0' : v.toPrecision(3));
 
+/**
+ * A warning when the scan's positions are, on average, more than two pattern widths apart: patches of
+ * neighbours then hardly overlap, which ptychography needs, and the likeliest cause is a unit a
+ * thousand times too small (mm read as m). The mean spacing is √(A/n) over the scan's extent A, each
+ * side taken as at least the pattern's (so a line scan counts as a band one pattern wide).
+ */
+export function sparseScanWarning(f: ScanFrame, patch: [number, number], label: string): string | undefined {
+  const n = f.x.length;
+  if (n < 2) return undefined;
+  const [N, M] = patch;
+  const spanY = f.objectShape[0] - N - 2 * f.margin, spanX = f.objectShape[1] - M - 2 * f.margin;
+  const spacing = Math.sqrt((Math.max(spanX, M) * Math.max(spanY, N)) / n);
+  const size = Math.max(N, M);
+  if (!(spacing > 2 * size)) return undefined;
+  return `${label}: the ${n} positions are about ${Math.round(spacing)} object pixels apart on average, ${(spacing / size).toFixed(0)} times the ${size}-pixel pattern: ` +
+    `neighbouring patches hardly overlap, as ptychography needs (are the positions in the right unit?)`;
+}
+
 /** Largest step between a stored position and the next representable one, in object pixels, that is refused. */
 export const MAX_POSITION_STEP_PX = 1;
 /** Largest such step accepted without a warning. */

@@ -192,7 +192,9 @@ export function checkObjectFrameFits(file: string, objectShape: readonly [number
   });
   if (need > limit.bytes) {
     throw new InputError(`${what}: expected a reconstruction that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
-      `found an object frame of ${HO}×${WO} from the scan extent, for which an LSQML job needs about ${formatBytes(need)}`);
+      `found an object frame of ${HO}×${WO} from the scan extent, for which an LSQML job needs about ${formatBytes(need)}` +
+      // positions more than two patterns apart on average (as sparseScanWarning): the likelier cause is their unit
+      (Math.sqrt((HO * WO) / Math.max(1, data.n)) > 2 * Math.max(data.H, data.W) ? ` (${data.n} positions over it: check the position units)` : ''));
   }
 }
 

@@ -16,7 +16,7 @@
  *   content/probe/<storage id>/data     complex [M, H, W]
  *   content/probe/<storage id>/_psize   [y, x] m
  */
-import { ELECTRON_VOLT_J, checkPositionPrecision, frameFromMetres, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
+import { ELECTRON_VOLT_J, checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, PIXEL_M, readPhysical, type PhysicalValue } from './hdf5/checks.js';
 import type { Hdf5Reader } from './hdf5/reader.js';
@@ -117,6 +117,8 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     row += nk;
   }
   const frame = frameFromMetres(xM, yM, geometry.objectPixelM, [H, W], margin, `${r.file}: key '${keys.positions}'`);
+  const sparse = sparseScanWarning(frame, [H, W], `${r.file}: key '${keys.positions}'`);
+  if (sparse !== undefined) warnings.push(sparse);
   const stack = readIntensityStack(r, infos, stackWant);
   if (stack.negatives > 0) warnings.push(`${r.file}: ${stack.negatives} negative values set to 0`);
   warnings.push(...typeMaxWarnings(r.file, stack));

@@ -267,6 +267,22 @@ test('positions never written or in a far too large unit: a scan within one obje
   assert.equal(one.n, 1);
 });
 
+test('positions in mm stored as m: a scan of patches far apart is read with a warning, and a frame over the memory limit says to check the units', async () => {
+  const mm = Float64Array.from(entries[T]!.data as Float64Array, (v) => v * 1000);
+  const m = await readCxi(variant({ [T]: { data: mm, shape: [40, 3], dtype: '<d' } }));
+  assert.deepEqual(m.objectShape, [37036, 22036]);
+  assert.deepEqual(m.warnings, [`${join(root, `v${counter - 1}.cxi`)}: key '${T}': the 40 positions are about 4511 object pixels apart on average, 141 times the 32-pixel pattern: ` +
+    'neighbouring patches hardly overlap, as ptychography needs (are the positions in the right unit?)']);
+  assert.deepEqual((await readCxi(fixture)).warnings, [], 'the fixture\'s overlapping scan has no such warning');
+  const { checkObjectFrameFits } = await import('../../src/data/memory.js');
+  const limit = { bytes: 2 ** 30, source: 'PTYCHOSTUDY_MEMORY_LIMIT=1G' };
+  assert.throws(() => checkObjectFrameFits('f.cxi', [37036, 22036], { n: 40, H: 32, W: 32 }, { modes: 1, batchSize: 10 }, limit),
+    (err: unknown) => err instanceof InputError && err.message.endsWith('from the scan extent, for which an LSQML job needs about 152.2 GiB (40 positions over it: check the position units)'));
+  // a dense scan over a large frame is only too large
+  assert.throws(() => checkObjectFrameFits('f.cxi', [4000, 4000], { n: 40_000, H: 32, W: 32 }, { modes: 1, batchSize: 10 }, limit),
+    (err: unknown) => err instanceof InputError && /needs about [\d.]+ GiB$/.test(err.message));
+});
+
 test('a probe dataset of zeros (allocated, never written) is refused naming its key, not left to the engine', async () => {
   await refused(variant({ [PR]: { data: new Map([['r', new Float32Array(1024)], ['i', new Float32Array(1024)]]), shape: [32, 32] } }),
     /illumination': expected a complex probe \[32, 32\] or \[M, 32, 32\] \(the size of the diffraction patterns\), not zero everywhere; found all 1024 values zero$/);
