@@ -283,6 +283,17 @@ test('positions in mm stored as m: a scan of patches far apart is read with a wa
     (err: unknown) => err instanceof InputError && /needs about [\d.]+ GiB$/.test(err.message));
 });
 
+test('a .ptyd of more than 65536 chunk groups is refused from its group listing (each chunk costs ~0.6 ms to read)', async () => {
+  const { default: h5 } = await import('h5wasm/node');
+  const p = join(root, 'chunks.ptyd');
+  const f = new h5.File(p, 'w');
+  f.create_group('meta');
+  const chunks = f.create_group('chunks');
+  for (let k = 0; k <= 65536; k++) chunks.create_group(String(k));
+  f.close();
+  await refused(p, /chunks\.ptyd: key 'chunks': expected at most 65536 chunk groups \(each costs the library about 0\.6 ms to check and read\); found 65537 chunk groups$/);
+});
+
 test('a probe dataset of zeros (allocated, never written) is refused naming its key, not left to the engine', async () => {
   await refused(variant({ [PR]: { data: new Map([['r', new Float32Array(1024)], ['i', new Float32Array(1024)]]), shape: [32, 32] } }),
     /illumination': expected a complex probe \[32, 32\] or \[M, 32, 32\] \(the size of the diffraction patterns\), not zero everywhere; found all 1024 values zero$/);
