@@ -193,6 +193,27 @@ test('grid figures: row labels, column labels, one colour bar per figure with a 
   assert.throws(() => layoutFigure([{ cells: [cell(1), { ...cell(1), quantity: 'object-amplitude' }] }], { colourBars: 'row' }), /sharing a colour bar/);
 });
 
+test('a title wider than its panels (one view of measured data) widens the figure instead of being cut at its edges', () => {
+  const probe = (k: number): Panel => ({ width: 32, height: 32, values: ramp(32, 32).map((v) => v * k), quantity: 'probe-amplitude', vmin: 0, vmax: 1, label: '|P| / max' });
+  const title = 'Reconstructed probe amplitude, train split';
+  const { png, figure } = renderFigure([{ label: 'dose 1e3', cells: [probe(1)] }, { label: 'dose 1e4', cells: [probe(0.5)] }],
+    { colourBars: 'figure', colLabels: ['baseline'], imageSize: 160, title, subtitle: 'each probe divided by its own maximum; one scale 0 … 1' });
+  const img = PNG.sync.read(png);
+  const zoom = img.width / figure.width;
+  // the title's band: dark text pixels, none in the outermost columns of the image
+  let left = img.width, right = -1;
+  for (let y = 0; y < Math.floor(28 * zoom); y++) for (let x = 0; x < img.width; x++) {
+    if (img.data[4 * (y * img.width + x)]! < 100) { left = Math.min(left, x); right = Math.max(right, x); }
+  }
+  assert.ok(right > left, 'title drawn');
+  const margin = Math.floor(4 * zoom);
+  assert.ok(left >= margin && right < img.width - margin, `title spans columns ${left}…${right} of ${img.width}: cut at an edge`);
+  // the panels are centred under it: the figure is wider than the panel, colour bar and row label
+  const layoutW = layoutFigure([{ label: 'dose 1e3', cells: [probe(1)] }], { colourBars: 'figure', colLabels: ['baseline'], imageSize: 160 }).width;
+  assert.ok(figure.width > layoutW, `${figure.width} > ${layoutW}`);
+  assert.match(figure.svg, /<g transform="translate\(\d+ 0\)">/);
+});
+
 test('log-scale panels: decades on the colour bar, zeros take the lowest colour and are counted', () => {
   const v = new Float64Array(100);
   for (let i = 0; i < 100; i++) v[i] = i < 50 ? 0 : 10 ** ((i - 50) / 10);
