@@ -3,6 +3,8 @@
  * Pages are self-contained (inline CSS, no scripts, images referenced by relative path next to the page),
  * so they open from disk without a server. The layout is responsive and never scrolls sideways: images
  * shrink to the column (each links to its full-size file), wide tables scroll inside their own box.
+ * Printed (or saved as PDF) the page is black on white without the navigation bar, and wide tables wrap
+ * their cells in a smaller type instead of scrolling, so no column is cut off at the page edge.
  */
 
 /** Escapes text for HTML content and attribute values. */
@@ -46,7 +48,7 @@ export function figure(src: string, caption: string | { html: string }, alt?: st
   return `<figure><a href="${esc(src)}" title="full size"><img src="${esc(src)}" alt="${esc(text)}"></a><figcaption>${cap}</figcaption></figure>`;
 }
 
-/** Figures side by side where the page is wide enough (`cls` 'gallery': small tiles; 'pair': two up). */
+/** Figures side by side where the page is wide enough (`cls` 'gallery': tiles at least 380 px wide, one to a row on a phone; 'pair': two up). */
 export function grid(items: readonly string[], cls: 'gallery' | 'pair' = 'pair'): string {
   return `<div class="${cls}">\n${items.join('\n')}\n</div>`;
 }
@@ -85,7 +87,7 @@ figure { margin: 8px 0 18px 0; max-width: 100%; }
 figure img { display: block; max-width: min(100%, 1000px); height: auto; border: 1px solid #ddd; background: #fff; }
 figcaption { font-size: 12.5px; color: #444; margin-top: 4px; max-width: 80em; overflow-wrap: anywhere; }
 .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 560px), 1fr)); gap: 0 20px; }
-.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(47%, 380px), 1fr)); gap: 0 16px; }
+.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 380px), 1fr)); gap: 0 16px; }
 .gallery figure { margin-bottom: 12px; }
 .na-note { color: #8a5a00; background: #fff6e0; border-left: 4px solid #e0a800; padding: 6px 10px; }
 pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
@@ -93,6 +95,23 @@ pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
 .facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 14px; font-size: 13.5px; margin: 8px 0 14px; }
 .facts dt { font-weight: bold; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
+@media print {
+  body { background: #fff; }
+  header { background: none; color: #111; padding: 0 0 6px; border-bottom: 2px solid #243447; }
+  nav { display: none; }
+  main { padding: 0; max-width: none; }
+  section { margin-top: 14px; }
+  .scroll { overflow: visible; }
+  table { font-size: 9px; }
+  th, td { padding: 1px 3px; }
+  td, td.num { white-space: normal; }
+  td.wrap { min-width: 6em; }
+  figure, tr, .facts, .na-note { break-inside: avoid; }
+  h2, h3, caption { break-after: avoid; }
+  figure img { max-width: 100%; }
+  .gallery { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  a { color: inherit; text-decoration: none; }
+}
 `;
 
 /** The whole page. */

@@ -14,10 +14,51 @@ export interface PageFacts {
   scrollWidth: number;
   clientWidth: number;
   scrollHeight: number;
-  images: { src: string; naturalWidth: number }[];
+  /** Every image: its file's width, and the width it is drawn at in the window. */
+  images: { src: string; naturalWidth: number; shownWidth: number }[];
   links: string[];
   tables: { caption: string; rows: number }[];
   text: string;
+}
+
+/** What a printed page (or a PDF) holds: the page laid out for print on A4 paper. */
+export interface PrintFacts {
+  /** Width of the printable area in CSS pixels (A4, 210 mm, less Chromium's default margins). */
+  width: number;
+  /** Boxes whose content is wider than the printable area (cut off on paper), by their table's caption. */
+  cutOff: { caption: string; contentWidth: number; boxWidth: number }[];
+  /** The page title's colour and its header's background. */
+  title: { color: string; background: string };
+  /** Whether the navigation bar is printed. */
+  navPrinted: boolean;
+}
+
+/** Lays `file` out for print (A4, print media) as Chromium does for a PDF; writes that PDF when `pdf` names a path. */
+export async function inspectPrint(file: string, pdf?: string): Promise<PrintFacts> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const width = 718; // 794 px of A4 less Chromium's 1 cm margins
+    const page = await browser.newPage({ viewport: { width, height: 1123 } });
+    await page.goto(`file://${file}`, { waitUntil: 'load' });
+    await page.emulateMedia({ media: 'print' });
+    const facts = await page.evaluate(() => {
+      const h1 = document.querySelector('header h1')!, header = document.querySelector('header')!, nav = document.querySelector('nav');
+      return {
+        cutOff: [...document.querySelectorAll('main *')].filter((e) => getComputedStyle(e).overflowX !== 'visible' && e.scrollWidth > e.clientWidth + 1)
+          .map((e) => ({ caption: e.querySelector('caption')?.textContent ?? e.tagName, contentWidth: e.scrollWidth, boxWidth: e.clientWidth })),
+        title: { color: getComputedStyle(h1).color, background: getComputedStyle(header).backgroundColor },
+        navPrinted: nav !== null && getComputedStyle(nav).display !== 'none',
+      };
+    });
+    if (pdf) await page.pdf({ path: pdf, format: 'A4' });
+    return { width, ...facts };
+  } finally {
+    await browser.close();
+  }
 }
 
 /** Loads `file` once per width (one browser); a full-page screenshot per width when `screenshot(width)` names a path. */
@@ -40,7 +81,7 @@ export async function inspectPage(file: string, widths: readonly number[], scree
         scrollWidth: document.documentElement.scrollWidth,
         clientWidth: document.documentElement.clientWidth,
         scrollHeight: document.documentElement.scrollHeight,
-        images: [...document.images].map((i) => ({ src: i.getAttribute('src') ?? '', naturalWidth: i.naturalWidth })),
+        images: [...document.images].map((i) => ({ src: i.getAttribute('src') ?? '', naturalWidth: i.naturalWidth, shownWidth: i.getBoundingClientRect().width })),
         links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href') ?? ''),
         tables: [...document.querySelectorAll('table')].map((t) => ({ caption: t.querySelector('caption')?.textContent ?? '', rows: t.querySelectorAll('tbody tr').length })),
         text: document.body.innerText,

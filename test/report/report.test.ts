@@ -16,7 +16,7 @@ import { parseModelSpec } from '../../src/study/compare/plan.js';
 import { saveNpz } from '../../src/npy/npz.js';
 import { syntheticObject } from '../metrics/synthetic.js';
 import { tempDir } from '../tmp.js';
-import { HAVE_CHROMIUM, inspectPage } from './chromium.js';
+import { HAVE_CHROMIUM, inspectPage, inspectPrint } from './chromium.js';
 
 const SECTIONS = ['glance', 'design', 'data', 'reconstructions', 'loss', 'frc', 'metrics', 'charts', 'phase-f', 'skipped', 'software'];
 
@@ -52,7 +52,17 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
       const all = facts.tables.find((x) => /All comparisons/.test(x.caption));
       assert.equal(all?.rows, 5, 'one metrics row per compared job and model');
       assert.match(facts.text, /MS-SSIM/);
+      // each job's figure (six panels): three to a row on a wide window, one to a row on a phone
+      const jobs = facts.images.filter((i) => /^img\/(comparison|reconstruction)_/.test(i.src));
+      assert.equal(jobs.length, 5);
+      const least = facts.viewport < 600 ? 0.8 * facts.clientWidth : 300;
+      for (const i of jobs) assert.ok(i.shownWidth >= least, `${i.src} drawn ${Math.round(i.shownWidth)} px wide in a ${facts.clientWidth} px page`);
     }
+    // printed (or saved as PDF): every column of every table on the paper, a title that needs no background
+    const print = await inspectPrint(rep.indexPath);
+    assert.deepEqual(print.cutOff, [], `cut off at the edge of an A4 page (${print.width} px)`);
+    assert.equal(print.title.color, 'rgb(17, 17, 17)', 'dark title (browsers leave backgrounds out of print)');
+    assert.equal(print.navPrinted, false, 'no navigation bar on paper');
     assert.ok(readFileSync(shots(420)).length > 10000, 'screenshot taken');
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -109,3 +119,4 @@ test('report: the means table uses the rows\' decimals, and the page says which 
   decimals.forEach((d, i) => assert.match(cells[i + 1]!, new RegExp(`^-?\\d+\\.\\d{${d}} / -?\\d+\\.\\d{${d}}$`), `column ${i + 1}: ${cells[i + 1]}`));
   assert.match(html, /Higher is better: PSNR \(dB\), PSNR peak 255 \(dB\), SSIM, MS-SSIM, FRC50, FRC1\/7\. Lower is better: MAE, MSE\./);
 });
+
