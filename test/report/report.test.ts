@@ -7,13 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runComparison } from '../../src/study/compare/phase.js';
 import { buildReport } from '../../src/study/report/phase.js';
 import { makeHub, toC64, H, W } from '../study/compare-hub.js';
 import { parseModelSpec } from '../../src/study/compare/plan.js';
-import { saveNpz } from '../../src/npy/npz.js';
+import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { syntheticObject } from '../metrics/synthetic.js';
 import { tempDir } from '../tmp.js';
 import { HAVE_CHROMIUM, inspectPage, inspectPrint } from './chromium.js';
@@ -120,3 +121,26 @@ test('report: the means table uses the rows\' decimals, and the page says which 
   assert.match(html, /Higher is better: PSNR \(dB\), PSNR peak 255 \(dB\), SSIM, MS-SSIM, FRC50, FRC1\/7\. Lower is better: MAE, MSE\./);
 });
 
+test('report: data without a ground truth (measured data) shows each reconstruction as such, and why its comparison failed', async () => {
+  const root = tempDir('report-no-ground-truth');
+  const r = makeHub(root, { doses: [1000] });
+  const input = join(r.c, 'dose_1000', 'patched_train.npz');
+  const data = loadNpz(input);
+  delete data.objectGuess;
+  saveNpz(input, data);
+  // Phase F's figure of the job (the report shows the file as it is)
+  const png = new PNG({ width: 40, height: 30 });
+  png.data.fill(200);
+  writeFileSync(join(r.f, 'dose_1000', 'baseline', 'train', 'reconstruction.png'), PNG.sync.write(png));
+  const s = await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train' });
+  assert.equal(s.summary.rows[0]?.status, 'failed');
+  const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  const rec = html.slice(html.indexOf('<section id="reconstructions">'), html.indexOf('<section id="loss">'));
+  assert.match(rec, /<h3>Each job: reconstructed object and probe<\/h3>/);
+  assert.match(rec, /No job was compared with a ground truth/);
+  assert.doesNotMatch(rec, /ground truth, reconstruction and error|aligned to it/, 'no description of comparison figures that are not there');
+  assert.match(rec, /<img src="img\/reconstruction_dose_1000_baseline_train\.png"/);
+  assert.match(rec, /baseline, train: reconstruction only — its comparison failed \(reason under <a href="#skipped">Skipped and failed jobs<\/a>\)/);
+  // the failure's reason wraps in its cell instead of pushing the metric columns off the page
+  assert.match(html, /<td>LSQML<\/td><td class="bad wrap">failed: no ground truth/);
+});

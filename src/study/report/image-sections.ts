@@ -166,25 +166,44 @@ export function reconstructionsSection(ctx: ReportContext): Section {
   parts.push('<h3>Reconstructed probe</h3>');
   if (probes.length) parts.push(grid(probes, 'pair'));
   else parts.push(na('reconstructed probes: no Phase F reconstruction.npz found'));
-  parts.push('<h3>Each job: ground truth, reconstruction and error</h3>');
-  parts.push(`<p class="small">Each figure (click for full size) shows the amplitude row, then the phase row: the ground truth, ${OWN_MODEL} aligned to it, and the error (reconstruction − ground truth); captions give MS-SSIM as amplitude / phase. Amplitude and phase use the ground truth's 0.5–99.5 percentile range: the reconstruction is clipped to it, and the share of clipped pixels is written under each image.</p>`);
-  let shown = 0;
+  // each job's figure: its comparison, else its reconstruction alone (not compared, or its comparison failed)
+  const byDose: { dose: number; tiles: string[] }[] = [];
+  let compared = 0, alone = 0;
   for (const dose of dosesOf(plan.jobs)) {
     const tiles: string[] = [];
     for (const j of plan.jobs.filter((x) => x.dose === dose)) {
       const cmp = join(jobDir(roots.g, j), PHASE_G.figure);
       const recPng = join(jobDir(roots.f, j), PHASE_F.figure);
       const tag = `${doseDirName(j.dose)}_${j.view}_${j.split}`;
-      const row = summary?.rows.find((r) => r.model === OWN_MODEL && r.dose === j.dose && r.view === j.view && r.split === j.split && r.status === 'ok');
+      const rows = summary?.rows.filter((r) => r.model === OWN_MODEL && r.dose === j.dose && r.view === j.view && r.split === j.split) ?? [];
+      const row = rows.find((r) => r.status === 'ok');
       const score = row ? ` · MS-SSIM ${fmt(row.metrics.ms_ssim?.amplitude, 3)} / ${fmt(row.metrics.ms_ssim?.phase, 3)}` : '';
-      if (existsSync(cmp)) tiles.push(figure(img.copy(`comparison_${tag}.png`, cmp), `${j.view}, ${j.split}${score}`));
-      else if (existsSync(recPng)) tiles.push(figure(img.copy(`reconstruction_${tag}.png`, recPng), `${j.view}, ${j.split}: reconstruction (not compared)`));
+      if (existsSync(cmp)) {
+        tiles.push(figure(img.copy(`comparison_${tag}.png`, cmp), `${j.view}, ${j.split}${score}`));
+        compared++;
+      } else if (existsSync(recPng)) {
+        const why = rows.some((r) => r.status !== 'ok')
+          ? { html: `${esc(j.view)}, ${esc(j.split)}: reconstruction only — its comparison failed (reason under <a href="#skipped">Skipped and failed jobs</a>)` }
+          : `${j.view}, ${j.split}: reconstruction only (not compared)`;
+        tiles.push(figure(img.copy(`reconstruction_${tag}.png`, recPng), why, `${j.view}, ${j.split}: reconstruction only`));
+        alone++;
+      }
     }
-    if (tiles.length) {
-      parts.push(`<h3>dose ${esc(doseLabel(dose))}</h3>`);
-      parts.push(grid(tiles, 'gallery'));
-      shown += tiles.length;
-    }
+    if (tiles.length) byDose.push({ dose, tiles });
+  }
+  const ALONE = `Phase F's reconstruction.png: the object's amplitude and phase, each on its own 1st–99th percentile range (the share of clipped pixels under each image), and the probe's amplitude and phase (−π … π); nothing is compared with a ground truth there`;
+  if (compared > 0) {
+    parts.push('<h3>Each job: ground truth, reconstruction and error</h3>');
+    parts.push(`<p class="small">Each figure (click for full size) shows the amplitude row, then the phase row: the ground truth, ${OWN_MODEL} aligned to it, and the error (reconstruction − ground truth); captions give MS-SSIM as amplitude / phase. Amplitude and phase use the ground truth's 0.5–99.5 percentile range: the reconstruction is clipped to it, and the share of clipped pixels is written under each image.${alone > 0 ? ` A job without a comparison shows ${esc(ALONE)}.` : ''}</p>`);
+  } else if (alone > 0) {
+    parts.push('<h3>Each job: reconstructed object and probe</h3>');
+    parts.push(`<p class="small">No job was compared with a ground truth (measured data has none, or <code>ptychostudy compare</code> has not run). Each figure (click for full size) is ${esc(ALONE)}.</p>`);
+  }
+  let shown = 0;
+  for (const { dose, tiles } of byDose) {
+    parts.push(`<h3>dose ${esc(doseLabel(dose))}</h3>`);
+    parts.push(grid(tiles, 'gallery'));
+    shown += tiles.length;
   }
   if (shown === 0) parts.push(na('reconstruction images: no Phase G comparison.png or Phase F reconstruction.png found'));
   return { id: 'reconstructions', title: 'Reconstructions', body: parts.join('\n') };

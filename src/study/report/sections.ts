@@ -183,7 +183,7 @@ export function metricsSection(ctx: ReportContext): Section {
       ? { html: `${fmt(metricValue(r, m, 'amplitude'), d)} / ${fmt(metricValue(r, m, 'phase'), d)}`, cls: 'num' } : null;
     const rows: Cell[][] = summary.rows.map((r) => [
       doseLabel(r.dose), r.view, r.split, r.model,
-      r.status !== 'ok' ? { html: `${esc(r.status)}: ${esc(r.error ?? '')}`, cls: 'bad' }
+      r.status !== 'ok' ? { html: `${esc(r.status)}: ${esc(r.error ?? '')}`, cls: 'bad wrap' }
         // an ok row's error is a warning: a registration that failed, so the unregistered image was scored
         : r.error ? { html: `<span class="good">ok</span>, but ${esc(r.error)}`, cls: 'wrap' } : { html: 'ok', cls: 'good' },
       pair(r, 'mae', DECIMALS.mae), pair(r, 'mse', DECIMALS.mse), pair(r, 'psnr', DECIMALS.psnr), pair(r, 'ssim', DECIMALS.ssim), pair(r, 'ms_ssim', DECIMALS.ms_ssim),
