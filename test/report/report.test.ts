@@ -65,6 +65,10 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
     assert.equal(print.title.color, 'rgb(17, 17, 17)', 'dark title (browsers leave backgrounds out of print)');
     assert.equal(print.navPrinted, false, 'no navigation bar on paper');
     assert.ok(readFileSync(shots(420)).length > 10000, 'screenshot taken');
+    // ring indices of compared squares of different sizes: the chart says what its values are
+    const charts = html.slice(html.indexOf('<section id="charts">'), html.indexOf('<section id="phase-f">'));
+    assert.match(charts, /FRC50 against dose \(higher is better\);[^<]*; the value is a ring index on each job's compared square, whose side n differs between views and jobs/);
+    assert.doesNotMatch(charts, /MS-SSIM against dose[^<]*ring index/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

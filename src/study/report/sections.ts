@@ -217,7 +217,10 @@ export function chartsSection(ctx: ReportContext): Section {
     if (!existsSync(png)) continue;
     const src = img.copy(`chart_${c.metric}.png`, png);
     const svgNote = existsSync(svg) ? ` · <a href="${esc(img.copy(`chart_${c.metric}.svg`, svg))}">SVG</a>` : '';
-    figs.push(figure(src, { html: `${esc(metricLabel(c.metric))} against dose (${c.better} is better); colour = view, dash = model; columns amplitude, phase${svgNote}` }));
+    // FRC50 and FRC1/7 are ring indices on each job's own compared square, whose side differs between jobs
+    const ring = c.metric === 'frc50' || c.metric === 'frc1over7'
+      ? '; the value is a ring index on each job\'s compared square, whose side n differs between views and jobs, so equal values are not equal resolutions (the <a href="#frc">Resolution</a> section gives half-periods in pixels)' : '';
+    figs.push(figure(src, { html: `${esc(metricLabel(c.metric))} against dose (${c.better} is better); colour = view, dash = model; columns amplitude, phase${ring}${svgNote}` }));
   }
   const parts = figs.length ? [grid(figs, 'pair')] : [na(`charts: none in ${join(roots.g, PHASE_G.charts)}`)];
   return { id: 'charts', title: 'Metric charts', body: parts.join('\n') };
@@ -240,6 +243,7 @@ export function phaseFSection(ctx: ReportContext): Section {
     ]);
     parts.push(table(['dose', 'view', 'split', 'status', 'epochs', 'final loss', 'positions', 'seconds', 'selection', 'error'], rows,
       { caption: 'Reconstruction jobs (reconstruction_manifest.json)', empty: 'the Phase F manifest has no results' }));
+    if (rows.length) parts.push('<p class="small">final loss: the loss of the last epoch (the mean over its minibatches of the mean squared difference between modelled and measured diffraction amplitudes, as in the <a href="#loss">Convergence</a> section); seconds: wall time of the reconstruction; positions: scan positions reconstructed; selection: how the view chose them (full: every position of the split; greedy: positions kept at least the view\'s spacing threshold apart, docs/overlap.md); error: why a failed job failed.</p>');
   } else if (parts.length === 0) parts.push(na(`Phase F manifest: ${join(roots.f, 'reconstruction_manifest.json')} not found`));
   return { id: 'phase-f', title: 'Reconstruction runs', body: parts.join('\n') };
 }
