@@ -96,10 +96,17 @@ export function valueHtml(v: unknown): string {
   return esc(String(v));
 }
 
+/** What an unset (null) setting of design.json means, by its key; any other null is "not set". */
+const UNSET: Record<string, string> = {
+  n_images: 'not set: n_positions of the preset, or the base NPZ\'s positions',
+  base_npz: 'none: the synthetic object and probe',
+};
+
 /** Rows (key, value) of an object: nested objects of scalars stay one row, deeper ones are flattened with dotted keys. */
 function settingRows(o: Record<string, unknown>, prefix = ''): Cell[][] {
   return Object.entries(o).flatMap(([k, v]): Cell[][] => {
     const key = `${prefix}${k}`;
+    if (v === null) return [[key, { html: esc(UNSET[k] ?? 'not set'), cls: 'wrap' }]];
     if (v && typeof v === 'object' && !Array.isArray(v) && !Object.values(v).every((x) => isScalar(x) || (Array.isArray(x) && x.every(isScalar)))) {
       return settingRows(v as Record<string, unknown>, `${key}.`);
     }
