@@ -40,6 +40,10 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
     assert.match(html, /<td>base_npz<\/td><td class="wrap">none: the synthetic object and probe<\/td>/);
     assert.match(html, /<td>seed_note<\/td><td class="wrap">not set<\/td>/);
     assert.match(html, /dose_1000\/baseline\/test\/reconstruction\.npz not found/, 'skipped job with its reason');
+    // the headline table says why a job has no score, and where the reason is
+    const glance = html.slice(html.indexOf('<section id="glance">'), html.indexOf('<section id="design">'));
+    assert.match(glance, /<tr><td>1e3<\/td><td class="bad">not compared<\/td>/);
+    assert.match(glance, /A job without a score: its reason is under <a href="#skipped">Skipped and failed jobs<\/a>/);
     assert.match(html, /Not available:<\/strong> Phase F manifest/, 'missing manifest shown as not available');
     assert.match(html, /Not available:<\/strong> loss curves/, 'no loss history: said so');
     assert.match(html, /Not available:<\/strong> reconstructed probes/, 'no probes: said so');

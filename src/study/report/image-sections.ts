@@ -59,7 +59,7 @@ function phaseGrid(ctx: ReportContext, split: string): { src: string; caption: s
   ];
   const [a, b] = formatTicks([lo, hi].map((x) => Number(x.toPrecision(3))));
   const { png, figure: f } = renderFigure(rows, {
-    colourBars: 'figure', colLabels: views, imageSize: 220, title: `Object phase, ${split} split: ground truth and ${OWN_MODEL} at every dose and view`,
+    colourBars: 'figure', colLabels: views, imageSize: 220, emptyText: 'not compared (see failed jobs)', title: `Object phase, ${split} split: ground truth and ${OWN_MODEL} at every dose and view`,
     subtitle: `one colour scale for the whole grid: the ground truth's 0.5–99.5 percentile, ${a} … ${b} rad`,
   });
   const src = img.write(`glance_phase_${split}.png`, png, f.panels);
@@ -72,15 +72,31 @@ function headline(ctx: ReportContext, split: string): string {
   if (!summary) return '';
   const rows = summary.rows.filter((r) => r.model === OWN_MODEL && r.split === split);
   if (rows.length === 0) return '';
-  const views = viewsOf(rows);
-  const doses = dosesOf(rows);
+  const { manifest } = ctx.plan;
+  // every job of the split the hub knows of: scored, skipped by the comparison, or failed in Phase F
+  const known = [...rows, ...summary.skipped_jobs, ...(manifest?.execution_results ?? [])].filter((x) => x.split === split);
+  const views = viewsOf(known);
+  const doses = dosesOf(known);
+  let unscored = 0;
   const body: Cell[][] = doses.map((d) => [doseLabel(d), ...views.map((v): Cell => {
     const r = rows.find((x) => x.dose === d && x.view === v);
-    if (!r) return null;
-    if (r.status !== 'ok') return { html: esc(r.status), cls: 'bad' };
+    const same = (x: { dose: number; view: string; split: string }): boolean => x.dose === d && x.view === v && x.split === split;
+    if (!r) {
+      // no score: say why (a reconstruction that failed, a job the comparison skipped) rather than leave a dash
+      const why = manifest?.execution_results.some((x) => same(x) && x.status === 'failed') ? 'reconstruction failed'
+        : summary.skipped_jobs.some(same) ? 'not compared' : null;
+      if (why === null) return null;
+      unscored++;
+      return { html: why, cls: 'bad' };
+    }
+    if (r.status !== 'ok') {
+      unscored++;
+      return { html: esc(r.status), cls: 'bad' };
+    }
     return { html: `${fmt(r.metrics.ms_ssim?.amplitude, 3)} / ${fmt(r.metrics.ms_ssim?.phase, 3)}`, cls: 'num' };
   })]);
-  return table(['dose', ...views], body, { caption: `MS-SSIM of ${OWN_MODEL}, ${split} split (amplitude / phase; 1 is perfect)` });
+  const t = table(['dose', ...views], body, { caption: `MS-SSIM of ${OWN_MODEL}, ${split} split (amplitude / phase; 1 is perfect)` });
+  return unscored ? `${t}\n<p class="small">A job without a score: its reason is under <a href="#skipped">Skipped and failed jobs</a>.</p>` : t;
 }
 
 /** At a glance: facts, headline scores, the dose × view phase grids. */
