@@ -28,11 +28,13 @@ export interface PositionMapOptions {
   /** Object pixel size along x in metres (scale bar in metres). */
   pixelSizeM?: number | null;
   minWidth?: number;
+  /** Text of an empty (null) cell (default "not available"). */
+  emptyText?: string;
 }
 
 const FONT = 'DejaVu Sans, sans-serif';
 
-/** SVG and size of position maps laid out in rows (null cells are left empty). */
+/** SVG and size of position maps laid out in rows (a null cell is a grey box saying "not available", or `emptyText`). */
 export function positionMapsSvg(rows: readonly (PositionPanel | null)[][], opts: PositionMapOptions = {}): { svg: string; width: number } {
   const size = opts.size ?? 220;
   const pad = 12, titleH = 20;
@@ -55,7 +57,13 @@ export function positionMapsSvg(rows: readonly (PositionPanel | null)[][], opts:
     const label = opts.rowLabels?.[r];
     if (label) parts.push(`<text x="${pad}" y="${y0 + titleH + pad + size / 2}" font-family="${FONT}" font-size="13" font-weight="bold">${escapeXml(label)}</text>`);
     row.forEach((p, c) => {
-      if (!p) return;
+      if (!p) {
+        // a view or split without positions (its dataset not found): said so, not a blank that reads as zero positions
+        const ex = labelW + c * cellW + pad, ey = y0 + pad + titleH;
+        parts.push(`<rect class="empty" x="${ex}" y="${ey}" width="${size}" height="${size}" fill="#f2f2f2" stroke="#bbb" stroke-width="0.6"/>`);
+        parts.push(`<text x="${ex + size / 2}" y="${ey + size / 2 + 4}" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#777">${escapeXml(opts.emptyText ?? 'not available')}</text>`);
+        return;
+      }
       const s = size / Math.max(p.width, p.height, 1);
       const fw = p.width * s, fh = p.height * s;
       const x0 = labelW + c * cellW + pad + (size - fw) / 2;

@@ -235,4 +235,8 @@ test('position maps: a panel per view and split, probe discs, a scale bar', () =
   assert.match(svg, /class="positions" data-count="3"/);
   assert.match(svg, /data-label="20 px"/);
   assert.equal((svg.match(/<circle /g) ?? []).length, 6, 'a disc and a dot per position');
+  // the view without positions says so instead of leaving a blank that reads as no positions
+  assert.equal((svg.match(/<rect class="empty"/g) ?? []).length, 1);
+  assert.match(svg, />not available<\/text>/);
+  assert.match(positionMapsSvg([[null, { title: 'n = 3', xs, ys, width: 100, height: 50 }]], { emptyText: 'no dataset found' }).svg, />no dataset found<\/text>/);
 });
