@@ -73,8 +73,9 @@ function headline(ctx: ReportContext, split: string): string {
   const rows = summary.rows.filter((r) => r.model === OWN_MODEL && r.split === split);
   if (rows.length === 0) return '';
   const { manifest } = ctx.plan;
-  // every job of the split the hub knows of: scored, skipped by the comparison, or failed in Phase F
-  const known = [...rows, ...summary.skipped_jobs, ...(manifest?.execution_results ?? [])].filter((x) => x.split === split);
+  // the doses and views of the study (its jobs of either split, scored or run), so that a dose whose jobs of
+  // this split were all skipped or failed keeps its row
+  const known = [...rows, ...ctx.plan.jobs, ...(manifest?.execution_results ?? [])];
   const views = viewsOf(known);
   const doses = dosesOf(known);
   let unscored = 0;
