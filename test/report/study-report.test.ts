@@ -143,6 +143,8 @@ test('real study: loss curves and FRC curves of every job, resolution in pixels'
   const frcSection = html.slice(html.indexOf('<section id="frc">'), html.indexOf('<section id="metrics">'));
   assert.equal((frcSection.match(/<tr>/g) ?? []).length, 1 + JOBS, 'resolution table: a header and a row per job');
   assert.match(frcSection, /Half-period resolution in pixels/);
+  // the views' nominal fractions (design.json) are not the measured overlap, and the page says what they set
+  assert.match(html, /is not a target for this overlap: it only sets the spacing threshold S = \(1 − f\)·N/);
   // the reconstruction runs table says what its numbers are
   const runs = html.slice(html.indexOf('<section id="phase-f">'), html.indexOf('<section id="skipped">'));
   assert.match(runs, /final loss: the loss of the last epoch/);
