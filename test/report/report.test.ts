@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runComparison } from '../../src/study/compare/phase.js';
 import { buildReport } from '../../src/study/report/phase.js';
+import { planReport } from '../../src/study/report/plan.js';
+import { metadataArray } from '../../src/data/metadata.js';
 import { makeHub, toC64, H, W } from '../study/compare-hub.js';
 import { parseModelSpec } from '../../src/study/compare/plan.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
@@ -155,4 +157,27 @@ test('report: data without a ground truth (measured data) shows each reconstruct
   assert.match(rec, /baseline, train: reconstruction only — its comparison failed \(reason under <a href="#skipped">Skipped and failed jobs<\/a>\)/);
   // the failure's reason wraps in its cell instead of pushing the metric columns off the page
   assert.match(html, /<td>LSQML<\/td><td class="bad wrap">failed: no ground truth/);
+});
+
+test('report: scale bars in metres only when every reconstruction states the same pixel size', async () => {
+  const root = tempDir('report-pixel-size');
+  const r = makeHub(root, { doses: [1000, 10000] });
+  const withPixel = (job: string, yx: [number, number] | null): void => {
+    const file = join(r.f, job, 'reconstruction.npz');
+    const a = loadNpz(file);
+    a._metadata = metadataArray(yx ? { geometry: { object_pixel_size_m_yx: yx } } : {});
+    saveNpz(file, a);
+  };
+  const jobs = ['dose_1000/baseline/train', 'dose_1000/baseline/test', 'dose_10000/baseline/train', 'dose_10000/baseline/test'];
+  for (const j of jobs) withPixel(j, [1e-8, 1e-8]);
+  assert.deepEqual(planReport(root).pixelSizeM, [1e-8, 1e-8]);
+  // one reconstruction of other data (another pixel size): none is taken for all
+  withPixel(jobs[3]!, [2e-8, 2e-8]);
+  assert.equal(planReport(root).pixelSizeM, null);
+  withPixel(jobs[3]!, null);
+  const plan = planReport(root);
+  assert.equal(plan.pixelSizeM, null);
+  assert.equal(plan.pixelSizesDiffer, true);
+  const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  assert.match(html, /<dt>pixel size<\/dt><dd>differs between the reconstructions, or some do not state it \(lengths in pixels\)<\/dd>/);
 });

@@ -24,7 +24,9 @@ const PATTERNS_PER_DOSE = 3;
 
 function pixelNote(ctx: ReportContext): string {
   const p = ctx.plan.pixelSizeM;
-  return p ? `one object pixel is ${formatLength(p[1])} (x) × ${formatLength(p[0])} (y)` : 'the object pixel size is not stated by the data, so lengths are in pixels';
+  if (p) return `one object pixel is ${formatLength(p[1])} (x) × ${formatLength(p[0])} (y)`;
+  return ctx.plan.pixelSizesDiffer ? 'the reconstructions state different object pixel sizes (or some none), so lengths are in pixels'
+    : 'the object pixel size is not stated by the data, so lengths are in pixels';
 }
 
 function objectAndProbe(ctx: ReportContext, parts: string[]): void {

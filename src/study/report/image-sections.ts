@@ -114,7 +114,8 @@ export async function glanceSection(ctx: ReportContext): Promise<Section> {
     ['views', views.length ? views.join(', ') : 'none found'],
     ['reconstructions', results.length ? `${ok} of ${results.length} succeeded` : `${plan.jobs.length} job directories`],
     ['comparisons', plan.summary ? `${compared} of ${plan.summary.rows.length} scored against the ground truth` : 'none'],
-    ['pixel size', plan.pixelSizeM ? `${formatLength(plan.pixelSizeM[1])} (x) × ${formatLength(plan.pixelSizeM[0])} (y)` : 'not stated by the data (lengths in pixels)'],
+    ['pixel size', plan.pixelSizeM ? `${formatLength(plan.pixelSizeM[1])} (x) × ${formatLength(plan.pixelSizeM[0])} (y)`
+      : plan.pixelSizesDiffer ? 'differs between the reconstructions, or some do not state it (lengths in pixels)' : 'not stated by the data (lengths in pixels)'],
   ];
   parts.push(`<dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`);
   const split = plan.summary?.rows.some((r) => r.split === 'test') ? 'test' : 'train';

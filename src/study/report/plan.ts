@@ -2,7 +2,7 @@
  * Report plan: what the report reads from a hub once — design.json, run.json, the doses found, the jobs
  * (every dose × view × split with a Phase F directory or a Phase G row), Phase G's metrics summary, Phase
  * F's manifest and skip summary (each a value, or why it is not available), and the object pixel size
- * when a reconstruction states one. A file that is absent becomes a "not available" note (a partial hub still
+ * when every reconstruction states the same one. A file that is absent becomes a "not available" note (a partial hub still
  * gets a report); one that is present but broken (not readable, not valid JSON, not what it should be) is an
  * `InputError` naming it, thrown before anything is written, so a good report is never replaced by one that
  * silently lacks that file's part.
@@ -37,8 +37,10 @@ export interface ReportPlan {
   skipSummaryError: string | null;
   /** Every job with a Phase F directory or a Phase G summary row, in the canonical order. */
   jobs: JobAddress[];
-  /** Object pixel size [y, x] in metres, when a reconstruction's `_metadata.geometry` states it. */
+  /** Object pixel size [y, x] in metres, when every reconstruction's `_metadata.geometry` states the same one. */
   pixelSizeM: [number, number] | null;
+  /** Whether the reconstructions state different pixel sizes (or some state none): lengths are then in pixels. */
+  pixelSizesDiffer: boolean;
 }
 
 /** The JSON file at `path`: null when absent, its value, or an `InputError` naming it when present but broken. */
@@ -86,15 +88,19 @@ export function planReport(hub: string, shownRun?: unknown): ReportPlan {
     if (existsSync(jobDir(roots.f, { dose, view, split }))) found.set(`${dose}|${view}|${split}`, { dose, view, split });
   }
   const jobs = [...found.values()].sort(compareJobs);
-  let pixelSizeM: [number, number] | null = null;
+  // one pixel size for every figure: only when every reconstruction states the same one (a hub holding
+  // reconstructions of different data keeps its lengths in pixels rather than mislabel some of them)
+  const sizes = new Map<string, [number, number] | null>();
   for (const j of jobs) {
     const npz = join(jobDir(roots.f, j), PHASE_F.reconstruction);
     if (!existsSync(npz)) continue;
-    pixelSizeM = attempt(() => objectPixelSizeM(readReconstructionGeometry(npz))).value;
-    break;
+    const p = attempt(() => objectPixelSizeM(readReconstructionGeometry(npz))).value;
+    sizes.set(p ? p.join(' ') : 'none', p);
   }
+  const pixelSizeM = sizes.size === 1 ? [...sizes.values()][0]! : null;
+  const pixelSizesDiffer = sizes.size > 1;
   return {
-    hub, roots, outDir, jobs, pixelSizeM, imgDir: join(outDir, REPORT.images),
+    hub, roots, outDir, jobs, pixelSizeM, pixelSizesDiffer, imgDir: join(outDir, REPORT.images),
     design: readJsonFile(join(hub, HUB.design)),
     run: shownRun !== undefined ? { value: shownRun } : readJsonFile(join(hub, HUB.runState)),
     doses: [...new Set([...dosesUnder(roots.c), ...dosesUnder(roots.f)])].sort((a, b) => a - b),
