@@ -126,6 +126,7 @@ test('report: the means table uses the rows\' decimals, and the page says which 
   const r = makeHub(root, { doses: [1000, 10000] });
   await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train' });
   const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  assert.match(html, /<caption>Means over all compared jobs \(every dose, view and split together, so not the score of any one of them; amplitude \/ phase\)<\/caption>/);
   const means = html.split('Means over all compared jobs')[1]!.split('</tr>')[1]!;
   const cells = [...means.matchAll(/<td class="num">([^<]*)<\/td>/g)].map((m) => m[1]!);
   // jobs, MAE, MSE, PSNR, PSNR peak 255, SSIM, MS-SSIM, FRC50, FRC1/7

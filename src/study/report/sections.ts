@@ -205,7 +205,7 @@ export function metricsSection(ctx: ReportContext): Section {
       const a = summary.aggregate_metrics[model] ?? {};
       agg.push([model, a.mae?.n ?? null, ...METRIC_KEYS.map((m): Cell => ({ html: `${fmt(a[m]?.mean_amplitude, DECIMALS[m])} / ${fmt(a[m]?.mean_phase, DECIMALS[m])}`, cls: 'num' }))]);
     }
-    parts.push(table(['model', 'jobs', ...METRIC_KEYS.map(metricLabel)], agg, { caption: 'Means over all compared jobs (amplitude / phase)', empty: 'no model has results' }));
+    parts.push(table(['model', 'jobs', ...METRIC_KEYS.map(metricLabel)], agg, { caption: 'Means over all compared jobs (every dose, view and split together, so not the score of any one of them; amplitude / phase)', empty: 'no model has results' }));
     parts.push(`<p class="small">Higher is better: ${METRIC_KEYS.filter((m) => HIGHER_IS_BETTER[m]).map((m) => esc(metricLabel(m))).join(', ')}. Lower is better: ${METRIC_KEYS.filter((m) => !HIGHER_IS_BETTER[m]).map((m) => esc(metricLabel(m))).join(', ')}.</p>`);
     const defs = Object.entries(summary.definitions).map(([k, v]): Cell[] => [k, { html: esc(v), cls: 'wrap' }]);
     parts.push(table(['term', 'definition'], defs, { caption: 'Definitions' }));
