@@ -27,7 +27,7 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
   const root = mkdtempSync(join(tmpdir(), 'ptychostudy-report-'));
   try {
     const r = makeHub(root, { omit: ['1000|baseline|test'] });
-    writeFileSync(join(root, 'design.json'), JSON.stringify({ design: { dose_list: [1000, 10000, 100000], patch_size_pixels: 32, spacing_thresholds: { dense: 19.200000000000003 } }, settings: { n_images: null, base_npz: null, seed_note: null } }));
+    writeFileSync(join(root, 'design.json'), JSON.stringify({ preset: { name: 'quick', description: 'doses 1e3/1e4/1e5, 50 epochs' }, design: { dose_list: [1000, 10000, 100000], patch_size_pixels: 32, spacing_thresholds: { dense: 19.200000000000003 } }, settings: { n_images: null, base_npz: null, seed_note: null } }));
     await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g });
     const rep = await buildReport(root);
     assert.equal(rep.indexPath, join(root, 'report', 'index.html'));
@@ -37,6 +37,7 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
     assert.doesNotMatch(html, /(src|href)="(\/|https?:|file:)/, 'only relative links');
     assert.match(html, /<b>dense<\/b> 19\.2</, 'numbers formatted');
     assert.doesNotMatch(html, /19\.200000000000003/);
+    assert.match(html, /<caption>design\.json: preset \(its own defaults; the values this study ran with are under settings\)<\/caption>/);
     // unset settings say what they mean instead of a bare dash
     assert.match(html, /<td>n_images<\/td><td class="wrap">not set: n_positions of the preset, or the base NPZ&#39;s positions<\/td>/);
     assert.match(html, /<td>base_npz<\/td><td class="wrap">none: the synthetic object and probe<\/td>/);

@@ -152,7 +152,9 @@ export function designSection(ctx: ReportContext): Section {
     designSettings = obj.settings;
     const loose: Cell[][] = [];
     for (const [group, v] of Object.entries(obj)) {
-      if (v && typeof v === 'object' && !Array.isArray(v)) parts.push(table(['parameter', 'value'], settingRows(v as Record<string, unknown>), { caption: `design.json: ${group}`, cls: 'settings' }));
+      // the preset describes its own defaults (doses, epochs, …); flags and settings files may have changed them
+      const caption = group === 'preset' && obj.settings ? 'design.json: preset (its own defaults; the values this study ran with are under settings)' : `design.json: ${group}`;
+      if (v && typeof v === 'object' && !Array.isArray(v)) parts.push(table(['parameter', 'value'], settingRows(v as Record<string, unknown>), { caption, cls: 'settings' }));
       else loose.push([group, { html: valueHtml(v), cls: 'wrap' }]);
     }
     if (loose.length) parts.push(table(['parameter', 'value'], loose, { caption: 'design.json' }));
