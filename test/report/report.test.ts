@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runComparison } from '../../src/study/compare/phase.js';
 import { buildReport } from '../../src/study/report/phase.js';
 import { planReport } from '../../src/study/report/plan.js';
@@ -150,7 +150,8 @@ test('report: data without a ground truth (measured data) shows each reconstruct
   writeFileSync(join(r.f, 'dose_1000', 'baseline', 'train', 'reconstruction.png'), PNG.sync.write(png));
   const s = await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train' });
   assert.equal(s.summary.rows[0]?.status, 'failed');
-  const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  const built = await buildReport(root);
+  const html = readFileSync(built.indexPath, 'utf8');
   const rec = html.slice(html.indexOf('<section id="reconstructions">'), html.indexOf('<section id="loss">'));
   assert.match(rec, /<h3>Each job: reconstructed object and probe<\/h3>/);
   assert.match(rec, /No job was compared with a ground truth/);
@@ -159,6 +160,11 @@ test('report: data without a ground truth (measured data) shows each reconstruct
   assert.match(rec, /baseline, train: reconstruction only — its comparison failed \(reason under <a href="#skipped">Skipped and failed jobs<\/a>\)/);
   // the failure's reason wraps in its cell instead of pushing the metric columns off the page
   assert.match(html, /<td>LSQML<\/td><td class="bad wrap">failed: no ground truth/);
+  // the scan-position figure holds the one view there is (two splits: taller than wide), not three columns of
+  // which two say "not available"
+  assert.match(html, /Scan centres of each view \(columns\) and split \(rows\)/);
+  const positions = PNG.sync.read(readFileSync(join(dirname(built.indexPath), 'img', 'positions_dose_1000.png')));
+  assert.ok(positions.width < positions.height, `${positions.width} × ${positions.height}`);
 });
 
 test('report: scale bars in metres only when every reconstruction states the same pixel size', async () => {

@@ -153,13 +153,18 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
   const diameter = [...bundles.values()].flatMap((b) => [b.train?.probeDiameter, b.test?.probeDiameter]).find((d): d is number => typeof d === 'number');
   const allSame = perDose.length > 1 && perDose.every((p) => p.key === perDose[0]!.key);
   const groups = allSame ? [{ label: 'every dose', ...perDose[0]! }] : perDose.map((p) => ({ label: `dose ${doseLabel(p.dose)}`, ...p }));
+  // Views (columns) and splits (rows) without positions at any dose are left out (a hub of measured data has one
+  // view and one split: one panel, not five boxes saying "not available").
+  const cols = VIEWS.flatMap((_v, j) => (perDose.some((p) => p.cells.some((r) => r[j])) ? [j] : []));
+  const rows = SPLITS.flatMap((_s, i) => (perDose.some((p) => p.cells[i]!.some((c) => c)) ? [i] : []));
   for (const g of groups) {
-    const png = renderPositionMapsPng(g.cells, {
-      title: `Scan positions, ${g.label}`, colLabels: [...VIEWS], rowLabels: [...SPLITS], pixelSizeM: plan.pixelSizeM?.[1] ?? null,
+    const cells = rows.map((i) => cols.map((j) => g.cells[i]![j] ?? null));
+    const png = renderPositionMapsPng(cells, {
+      title: `Scan positions, ${g.label}`, colLabels: cols.map((j) => VIEWS[j]!), rowLabels: rows.map((i) => SPLITS[i]!), pixelSizeM: plan.pixelSizeM?.[1] ?? null,
       ...(diameter ? { discDiameterPx: diameter, subtitle: `dots: scan centres; discs: the ${formatNumber(diameter)}-px probe diameter the overlap is measured with` } : {}),
     });
     const name = allSame ? 'positions.png' : `positions_${doseDirName(g.dose)}.png`;
-    parts.push(figure(img.write(name, png), `Scan centres of every view (columns) and split (rows)${allSame ? ', identical at every dose' : ` at dose ${doseLabel(g.dose)}`}, in the object frame.`));
+    parts.push(figure(img.write(name, png), `Scan centres of ${cols.length === VIEWS.length && rows.length === SPLITS.length ? 'every' : 'each'} view (columns) and split (rows)${allSame ? ', identical at every dose' : ` at dose ${doseLabel(g.dose)}`}, in the object frame.`));
   }
   // The overlap table: one row per view and split (per dose only where doses differ).
   const rowsFor = (dose: number): { key: string; cells: Cell[] }[] => {
