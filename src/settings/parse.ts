@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { printable, shownJson } from '../text.js';
 import { getPreset } from './presets.js';
+import { ptychiHint } from './ptychi-names.js';
 import {
   PRESET_NAMES, StudySettingsSchema, type PresetName, type ReconstructionSettings, type StudySettings, type StudySettingsInput,
 } from './schema.js';
@@ -117,11 +118,15 @@ function distance(a: string, b: string): number {
   return prev[t.length]!;
 }
 
+/** A name without '_' and '-', in lower case: `batch_size`, `batchSize` and `Batch-Size` are one name. */
+function flatName(x: string): string {
+  return x.replace(/[_-]/g, '').toLowerCase();
+}
+
 /** The known name closest to `name` (a typo, a snake_case spelling, another case), or null when none is close. */
 export function closestName(name: string, known: readonly string[]): string | null {
   if (name.length > 64) return null; // no setting's name is that long (and the distance costs |name| × |known name|)
-  const flat = (x: string): string => x.replace(/[_-]/g, '').toLowerCase();
-  const exact = known.find((k) => flat(k) === flat(name));
+  const exact = known.find((k) => flatName(k) === flatName(name));
   if (exact !== undefined) return exact;
   let best: string | null = null, bestD = Infinity;
   for (const k of known) {
@@ -142,7 +147,10 @@ function toIssues(issue: z.core.$ZodIssue, input: unknown): SettingsIssue[] {
     const where = path === '' ? '' : `${path}.`;
     const known = settingNamesAt(issue.path);
     return issue.keys.map((key) => {
+      // a name of pty-chi's own (batch_size is simply batchSize, but position_correction is not here at all)
       const near = closestName(key, known);
+      const hint = near !== null && flatName(near) === flatName(key) ? null : ptychiHint(where, key);
+      if (hint !== null) return { setting: `${where}${key}`, found: undefined, expected: `no such setting (${hint})` };
       return { setting: `${where}${key}`, found: undefined, expected: `no such setting${near === null ? ' (check the spelling)' : ` (did you mean ${where}${near}?)`}` };
     });
   }

@@ -109,6 +109,37 @@ test('a bad value is one SettingsError (exit code 2) naming the setting, the val
   assert.equal(namesToFlags('use `overwrite` or `other`', { overwrite: '--overwrite' }), 'use --overwrite or `other`');
 });
 
+test("pty-chi's own option names get the name used here, or that the engine does not have them", () => {
+  const refused = (input: unknown): string[] => {
+    try {
+      parseStudySettings(input as never);
+    } catch (e) {
+      assert.ok(e instanceof SettingsError);
+      return e.issues.map((i) => `${i.setting}: ${i.expected}`).sort();
+    }
+    assert.fail('accepted');
+  };
+  assert.deepEqual(refused({
+    object_options: { optimal_step_size_scaler: 0.8 },
+    reconstruction: { num_epochs: 80, optimal_step_size_scaler: 0.8, position_correction: true, numProbeModes: 3, batch_size: 64 },
+  }), [
+    'object_options: no such setting (pty-chi\'s option groups are one group here, reconstruction: ' +
+      'object_options.optimal_step_size_scaler is reconstruction.objectStepSizeScaler, …; docs/lsqml.md, "pty-chi\'s options here")',
+    // a pty-chi name that is only spelled differently here keeps its "did you mean"
+    'reconstruction.batch_size: no such setting (did you mean reconstruction.batchSize?)',
+    'reconstruction.numProbeModes: no such setting (the number of incoherent probe modes is reconstruction.modes)',
+    'reconstruction.num_epochs: no such setting (pty-chi\'s num_epochs is reconstruction.epochs)',
+    'reconstruction.optimal_step_size_scaler: no such setting (pty-chi\'s optimal_step_size_scaler is ' +
+      'reconstruction.objectStepSizeScaler (object_options) or reconstruction.probeStepSizeScaler (probe_options))',
+    'reconstruction.position_correction: no such setting (pty-chi\'s position correction is not implemented here: ' +
+      'positions stay as the data file gives them; docs/lsqml.md, "pty-chi\'s options here")',
+  ]);
+  // outside the top level and reconstruction a pty-chi name means nothing
+  assert.deepEqual(refused({ simulation: { position_correction: true } }), ['simulation.position_correction: no such setting (check the spelling)']);
+  // the section the hints name exists
+  assert.match(readFileSync('docs/lsqml.md', 'utf8'), /^## pty-chi's options here$/m);
+});
+
 test('run.json records the settings that determine a hub, reads them back, and reads a one-seed (version 1) record', () => {
   const s = parseStudySettings({ preset: 'quick', simulation: { doses: [1e3], seed: 5, nImages: 60 }, overlap: { seed: 9 },
     reconstruction: { epochs: 3, seed: 11 } });

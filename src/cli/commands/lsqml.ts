@@ -97,7 +97,8 @@ export function register(program: Command): void {
       'inside <out> and moved in when the run ends; files of an earlier run move to <out>/history/ first. ' +
       'The object starts from ones unless --init-object guess.\n\n' +
       'Every LSQML option (step sizes, update plans, preconditioner damping, noise model, …) can be set in a settings ' +
-      'file: --config FILE (`ptychostudy config --print-defaults` lists them all); flags override it.\n\n' +
+      'file: --config FILE (`ptychostudy config --print-defaults` lists them all); flags override it. pty-chi\'s option ' +
+      'names and what they are called here: docs/lsqml.md, "pty-chi\'s options here".\n\n' +
       'Exit codes: 0 done; 1 the reconstruction diverged or failed; 2 bad usage or bad input, nothing written; ' +
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM): the run stops at the end of the epoch under way and writes ' +
       'no result (its log so far moves to <out>/history/ with the next run); the same command starts over.')
