@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { Document, isMap, isPair, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 import { parseStudySettings } from './parse.js';
-import { PRESET_NAMES, StudySettingsSchema, type PresetName } from './schema.js';
+import { PRESET_NAMES, StudySettingsSchema, type PresetName, type StudySettings } from './schema.js';
 
 interface JsonNode {
   type?: string | string[];
@@ -98,6 +98,27 @@ function annotate(node: YamlNode | null | undefined, schema: JsonNode | undefine
   }
 }
 
+/** The size of a study's simulation, in words. */
+function sizeOf(s: StudySettings): string {
+  const { patchSize, objectShape, nPositions } = s.simulation;
+  return `N = ${patchSize}, a ${objectShape[0]} × ${objectShape[1]} object, ${nPositions} positions per dose`;
+}
+
+/**
+ * The defaults' file names no preset, so it keeps the schema's simulation size (the reference study's), while
+ * `run` and `generate` given no preset make the quick study: said at its head, with the command for the other file.
+ */
+function noPresetNote(values: StudySettings): string[] {
+  return [
+    '',
+    ' This file names no preset, so it keeps the schema\'s simulation size, the reference study\'s:',
+    ` ${sizeOf(values)}.`,
+    ' `run` and `generate` make the quick study when nothing names a preset:',
+    ` ${sizeOf(parseStudySettings({ preset: 'quick' }))}. For a file of its values:`,
+    ' `ptychostudy config --print-defaults --preset quick`.',
+  ];
+}
+
 /** The commented YAML settings file of the defaults (`preset` null) or of a preset's values. */
 export function settingsTemplate(preset: PresetName | null = null): string {
   const values = parseStudySettings({ preset });
@@ -109,6 +130,7 @@ export function settingsTemplate(preset: PresetName | null = null): string {
     ' Keep only what you change: a setting left out keeps its default (or the preset\'s value).',
     ` Groups: simulation (generate), overlap (overlap views), reconstruction (LSQML, every engine option),`,
     ` execution (how jobs run). Presets: ${PRESET_NAMES.join(', ')}. Check a file with \`ptychostudy config --check FILE\`.`,
+    ...(preset === null ? noPresetNote(values) : []),
   ].join('\n');
   annotate(doc.contents as YamlNode, schema);
   return doc.toString({ lineWidth: 0 });

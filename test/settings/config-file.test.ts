@@ -34,8 +34,11 @@ test('config --print-defaults writes a commented YAML file that reads back as ex
   const keys = [...r.stdout.matchAll(/^ {2}(\w+): /gm)].length; // settings with a value (a group such as slurm: is not one)
   const comments = [...r.stdout.matchAll(/^ {2}# \(.*\)$/gm)].length;
   assert.ok(keys > 40 && comments >= keys - 3, `${keys} settings, ${comments} with bounds`);
+  // it names no preset, so it is the reference size, not the quick study a command makes without a file: said at its head
+  assert.match(r.stdout, /^# This file names no preset.*\n# N = 128, a 464 × 464 object, 10304 positions per dose\.\n# `run` and `generate` make the quick study when nothing names a preset:\n# N = 64, a 320 × 320 object, 1000 positions per dose\. For a file of its values:\n# `ptychostudy config --print-defaults --preset quick`\.$/m);
   // a preset's file reads back as that preset; the JSON form too
   const quick = ptychostudy(['config', '--print-defaults', '--preset', 'quick']);
+  assert.doesNotMatch(quick.stdout, /names no preset/);
   assert.deepEqual(parseStudySettings(parseSettingsText(quick.stdout, 'q.yaml') as never), parseStudySettings({ preset: 'quick' }));
   const json = ptychostudy(['config', '--print-defaults', '--json']);
   assert.deepEqual(parseStudySettings(JSON.parse(json.stdout) as never), settingsDefaults());

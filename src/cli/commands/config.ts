@@ -27,12 +27,13 @@ export function register(program: Command): void {
     .description('Settings files hold any part of the settings schema — groups simulation, overlap, reconstruction (every ' +
       'LSQML option) and execution — in JSON or YAML, and are given to run, generate, overlap, reconstruct and lsqml with ' +
       '--config FILE (flags override the file). A hub keeps its own settings in HUB/settings.json, which is such a file.')
-    .option('--print-defaults', 'print a settings file (YAML) with every setting at its default, each with its documentation, unit and bounds as comments')
+    .option('--print-defaults', 'print a settings file (YAML) with every setting at its default, each with its documentation, unit and bounds as ' +
+      'comments (the defaults name no preset: the simulation is the reference size, not the quick study a command makes without a file)')
     .addOption(new Option('--preset <name>', 'with --print-defaults: the values of this preset instead of the defaults').choices([...PRESET_NAMES]))
     .option('--json', 'with --print-defaults: JSON without comments instead of YAML')
     .option('--check <file>', 'check a settings file: every wrong or unknown setting on its own line (exit 2), or what it changes from the defaults')
     .addHelpText('after', () => '\n' + wrapText('Examples:\n' +
-      '  ptychostudy config --print-defaults > study.yaml\n' +
+      '  ptychostudy config --print-defaults --preset quick > study.yaml\n' +
       '  ptychostudy config --check study.yaml\n' +
       '  ptychostudy run --config study.yaml --out runs/mine\n' +
       'Exit codes: 0 done (the file is valid); 2 bad usage or an invalid file.'))
