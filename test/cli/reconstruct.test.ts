@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmp, writeTree } from '../study/reconstruct-helpers.js';
 
@@ -17,6 +17,7 @@ test('dry run of one job: preview printed, nothing executed, exit 0, 17 skipped'
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /\[DRY RUN\] Would execute: ptychostudy lsqml --input \S+dense_train\.npz --out \S+dose_1000\/dense\/train .*--epochs 50 --batch-size 96/);
   assert.match(r.stdout, /\[DRY RUN\] Would log to: \S+dose_1000\/dense\/train\/reconstruction\.log/);
+  assert.doesNotMatch(r.stdout, /With settings not on that line/, 'the defaults need nothing beyond the command');
   const m = json(join(t.artifact, 'reconstruction_manifest.json'));
   assert.equal(m.total_jobs, 18);
   assert.equal(m.filtered_jobs, 1);
@@ -28,6 +29,22 @@ test('dry run of one job: preview printed, nothing executed, exit 0, 17 skipped'
   assert.equal(s.skipped_jobs.length, 17);
   assert.ok(!existsSync(join(t.artifact, 'dose_1000')), 'no job directory made');
   assert.equal(readdirSync(join(t.artifact, 'runs')).length, 1);
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('dry run with a settings file: the settings its lsqml command line does not carry are named under it', () => {
+  const root = tmp('cli-dry-config');
+  const t = writeTree(root);
+  const file = join(root, 'study.yaml');
+  writeFileSync(file, 'reconstruction:\n  epochs: 80\n  objectStepSizeScaler: 0.8\n  probePlan: { start: 5 }\n  precision: float64\n');
+  const r = run(['--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--out', t.artifact, '--config', file,
+    '--dose', '1000', '--view', 'dense', '--split', 'train', '--dry-run', '--allow-missing-phase-d']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('[DRY RUN] Would execute: ptychostudy lsqml'));
+  assert.match(lines[at]!, / --epochs 80 /);
+  assert.equal(lines[at + 1], '[DRY RUN] With settings not on that line (lsqml takes them from a settings file, --config FILE): ' +
+    'reconstruction.objectStepSizeScaler 0.8, reconstruction.probePlan.start 5, reconstruction.precision float64');
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -17,7 +17,7 @@ import { jobKey, PHASE_F } from '../hub/layout.js';
 import type { Phase } from '../phase.js';
 import { workerEngine, type EngineRunner, type EpochProgress } from './engine-runner.js';
 import { archiveOutputs, keepInterrupted } from './files.js';
-import { commandFor, shellJoin, type ReconstructionJob } from './jobs.js';
+import { commandFor, settingsBeyondCommand, shellJoin, type ReconstructionJob } from './jobs.js';
 import type { LsqmlJobResult } from './lsqml-job.js';
 import { ref, type PhaseFEvent, type ReconstructionRun } from './record.js';
 import type { ExecutionResult } from '../hub/reconstruction-files.js';
@@ -40,7 +40,11 @@ function dryRunJob(run: ReconstructionRun, job: ReconstructionJob, emit: (e: Pha
   const now = new Date().toISOString();
   const command = commandFor(job);
   const logPath = join(job.outputDir, PHASE_F.jobLog);
-  const preview = `[DRY RUN] Would execute: ${shellJoin(commandFor(job, undefined, true))}\n[DRY RUN] Would log to: ${logPath}`;
+  // settings only a settings file gives are not on the command line: named, so that it is not taken for all of them
+  const beyond = settingsBeyondCommand(job);
+  const preview = `[DRY RUN] Would execute: ${shellJoin(commandFor(job, undefined, true))}\n` +
+    (beyond.length > 0 ? `[DRY RUN] With settings not on that line (lsqml takes them from a settings file, --config FILE): ${beyond.join(', ')}\n` : '') +
+    `[DRY RUN] Would log to: ${logPath}`;
   emit({ type: 'dry-run', job: ref(job), preview });
   const rel = (p: string): string => recordPath(job.artifactRoot, p);
   return {

@@ -12,6 +12,7 @@ import { InputError } from '../../errors.js';
 import { isFile } from '../../files/dirs.js';
 import { recordPath } from '../../files/paths.js';
 import type { ReconstructionSettings } from '../../settings/schema.js';
+import { settingsDefaults } from '../../settings/parse.js';
 import { datasetCandidates, discoverDoses, doseDirName, jobDir, SPLITS, VIEWS, type Split, type View } from '../hub/layout.js';
 import type { PlannedJob } from '../phase.js';
 
@@ -117,6 +118,30 @@ export function commandFor(job: ReconstructionJob, threads?: number, absolute = 
   if (s.nImages !== null) args.push('--n-images', String(s.nImages));
   if (threads !== undefined) args.push('--threads', String(threads));
   return args;
+}
+
+/** The reconstruction settings `commandFor` has no flag for (and that change a result). */
+const FLAGGED = new Set(['epochs', 'batchSize', 'noiseModel', 'modes', 'seed', 'initObject', 'initProbe', 'nImages', 'threads']);
+
+/**
+ * The settings of `job` that differ from the defaults but are not on its `commandFor` line (they come from a
+ * settings file), as `reconstruction.<name> <value>` (a plan's fields one by one), in the schema's order.
+ */
+export function settingsBeyondCommand(job: ReconstructionJob): string[] {
+  const defaults = settingsDefaults().reconstruction as unknown as Record<string, unknown>;
+  const now = job.settings as unknown as Record<string, unknown>;
+  const out: string[] = [];
+  for (const [name, was] of Object.entries(defaults)) {
+    if (FLAGGED.has(name)) continue;
+    const v = now[name];
+    if (v !== null && typeof v === 'object' && was !== null && typeof was === 'object') {
+      for (const [k, w] of Object.entries(was)) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x !== w) out.push(`reconstruction.${name}.${k} ${JSON.stringify(x)}`);
+      }
+    } else if (v !== was) out.push(`reconstruction.${name} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  }
+  return out;
 }
 
 /** Shell-quotes an argv for display (only where needed). */
