@@ -167,7 +167,14 @@ export function parseSettingsText(text: string, file: string): unknown {
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw new InputError(`${file}: not valid JSON (${printable((err as Error).message)})`);
+      // YAML written into a .json file (the template is YAML): say so, rather than leave a JSON parser's complaint alone
+      let yaml = false;
+      try {
+        const doc = parseDocument(text);
+        yaml = doc.errors.length === 0 && isMap(doc.contents) && doc.contents.flow !== true; // block style: not JSON gone wrong
+      } catch { /* not YAML either */ }
+      throw new InputError(`${file}: not valid JSON (${printable((err as Error).message)})` +
+        (yaml ? '; it reads as YAML: a .json file must hold JSON, so name it .yaml (or .yml)' : ''));
     }
     checkJsonStructure(text, file);
     return value;

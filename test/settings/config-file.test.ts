@@ -137,7 +137,9 @@ test('hostile or broken settings files are refused with one line: syntax, duplic
     ['dup-flow.yaml', 'execution: {slurm: {sbatchArgs: [{a: 1, a: 2}]}}\n', /dup-flow\.yaml: execution\.slurm\.sbatchArgs\.0\.a: expected each setting once; found it twice \(line 1, column 35 and line 1, column 41\)$/m],
     ['bomb.yaml', bomb, /bomb\.yaml: not valid YAML: .*[Aa]lias/],
     ['list.yaml', '- 1\n- 2\n', /list\.yaml: \(settings\): expected an object of settings groups, found \[1,2\]/],
-    ['bad.json', '{"reconstruction": {"epochs": 5,}}', /bad\.json: not valid JSON/],
+    ['bad.json', '{"reconstruction": {"epochs": 5,}}', /bad\.json: not valid JSON \([^)]*\)$/m],
+    // YAML saved as .json (the template is YAML): the line says so and what to do
+    ['yaml.json', 'reconstruction:\n  epochs: 5\n', /yaml\.json: not valid JSON \(.*\); it reads as YAML: a \.json file must hold JSON, so name it \.yaml \(or \.yml\)$/m],
   ];
   for (const [name, text, re] of cases) {
     writeFileSync(join(dir, name), text);
