@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { commands } from './commands/index.js';
 import { packageVersion } from '../version.js';
 import { helpWidth } from './help.js';
+import { hintUnknownSettingFlags } from './unknown-flag.js';
 
 // A reader that stops early (`ptychostudy … | head`) closes the pipe: what is left to print is dropped and the
 // command goes on to its end (a run is not cut short by it), rather than dying of the unhandled EPIPE.
@@ -30,5 +31,7 @@ program
   });
 
 for (const register of commands) register(program);
+// the commands that read settings files: an unknown flag naming a setting says where that setting goes
+for (const cmd of program.commands) if (cmd.options.some((o) => o.long === '--config')) hintUnknownSettingFlags(cmd);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,39 @@
+/**
+ * An unknown flag that names a setting (`--object-step-size-scaler`, `--preconditioning-damping-factor`) or one of
+ * pty-chi's options (`--position-correction`): most settings have no flag, and the error says where they go instead
+ * of leaving "unknown option" alone. Commander's own message (with its "did you mean") stays for everything else.
+ */
+import type { Command } from 'commander';
+import { settingNamesAt } from '../settings/parse.js';
+import { ptychiHint } from '../settings/ptychi-names.js';
+
+const GROUPS = ['reconstruction', 'simulation', 'overlap', 'execution'] as const;
+
+const flat = (x: string): string => x.replace(/[_-]/g, '').toLowerCase();
+
+/** What an unknown `--flag` of a command that takes --config is, when it names a setting; else null. */
+export function unknownFlagHint(flag: string, longFlags: readonly string[]): string | null {
+  if (!flag.startsWith('--')) return null;
+  const name = flag.slice(2).split('=')[0]!;
+  // a flag the command has, spelled otherwise (--batchsize): commander's "did you mean" says it better
+  if (longFlags.some((f) => flat(f.slice(2)) === flat(name))) return null;
+  for (const group of GROUPS) {
+    const setting = settingNamesAt([group]).find((s) => flat(s) === flat(name));
+    if (setting !== undefined) {
+      return `${group}.${setting} has no flag on this command: set it in a settings file given with --config FILE; ` +
+        '`ptychostudy config --print-defaults` lists every setting';
+    }
+  }
+  return ptychiHint('reconstruction.', name);
+}
+
+/** Makes `cmd` (one that takes --config) answer an unknown flag that names a setting with where that setting goes. */
+export function hintUnknownSettingFlags(cmd: Command): void {
+  const c = cmd as unknown as { unknownOption(flag: string): void; error(message: string, o: { code: string }): never };
+  const commanders = c.unknownOption.bind(c);
+  c.unknownOption = (flag: string): void => {
+    const hint = unknownFlagHint(flag, cmd.options.map((o) => o.long).filter((l): l is string => l !== undefined));
+    if (hint === null) return commanders(flag);
+    c.error(`error: unknown option '${flag}'\n(${hint})`, { code: 'commander.unknownOption' });
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * An unknown flag that names a setting without a flag, or one of pty-chi's options, says where that setting goes;
+ * other unknown flags keep commander's message.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { unknownFlagHint } from '../../src/cli/unknown-flag.js';
+
+const cli = 'dist/src/cli/main.js';
+
+test('an unknown flag naming a setting or a pty-chi option says where it goes; others are left to commander', () => {
+  const flags = ['--input', '--out', '--config', '--batch-size', '--modes'];
+  assert.equal(unknownFlagHint('--object-step-size-scaler', flags), 'reconstruction.objectStepSizeScaler has no flag on this ' +
+    'command: set it in a settings file given with --config FILE; `ptychostudy config --print-defaults` lists every setting');
+  assert.match(unknownFlagHint('--patch-size=64', flags)!, /^simulation\.patchSize has no flag on this command/);
+  assert.match(unknownFlagHint('--position-correction', flags)!, /^pty-chi's position correction is not implemented here/);
+  // a flag the command has, spelled otherwise, and a flag that is nothing: commander's own message
+  assert.equal(unknownFlagHint('--batchsize', flags), null);
+  assert.equal(unknownFlagHint('--frobnicate', flags), null);
+
+  const r = spawnSync(process.execPath, [cli, 'lsqml', '--input', 'x.npz', '--out', 'nowhere', '--preconditioning-damping-factor', '0.05'], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^error: unknown option '--preconditioning-damping-factor'\n\(reconstruction\.preconditioningDampingFactor has no flag on this command: set it in a settings file given with --config FILE;/);
+  const run = spawnSync(process.execPath, [cli, 'run', '--batch-size', '64'], { encoding: 'utf8' });
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stderr, /\(reconstruction\.batchSize has no flag on this command/);
+});
