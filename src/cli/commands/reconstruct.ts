@@ -110,7 +110,8 @@ export function register(program: Command): void {
       'other jobs\' results stay. Every run also leaves an immutable copy of its own files under ' +
       '<out>/runs/<UTC time>-<filters>/. A job whose result is complete (success, made with the same settings, ' +
       'reconstruction.npz present, input size and SHA-256 unchanged) is skipped as "already complete" unless --force.\n\n' +
-      'Every LSQML option can be set in a settings file (--config; `ptychostudy config --print-defaults`).\n\n' +
+      'Every LSQML option can be set in a settings file (--config; `ptychostudy config --print-defaults`); pty-chi\'s ' +
+      'option names and what they are called here: docs/lsqml.md, "pty-chi\'s options here".\n\n' +
       'Exit codes: 0 every selected job succeeded (or dry run); 1 some job failed (all recorded); 2 bad usage or ' +
       'bad input roots (nothing written); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM): finished jobs are kept ' +
       'and the same command continues.')
