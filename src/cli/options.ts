@@ -55,7 +55,37 @@ export function configInput(file: string | undefined): StudySettingsInput {
  * it, the flags over both; then the schema's defaults and checks (every wrong field named by its flag).
  */
 export function settingsFrom(config: string | undefined, flags: StudySettingsInput, under: StudySettingsInput = {}): StudySettings {
-  return parseStudySettings(mergeSettings(mergeSettings(under, configInput(config)), flags) as StudySettingsInput);
+  const fromFile = configInput(config);
+  const settings = parseStudySettings(mergeSettings(mergeSettings(under, fromFile), flags) as StudySettingsInput);
+  noteOverriddenSettings(config, fromFile, flags);
+  return settings;
+}
+
+/**
+ * One `note:` line on stderr per setting a flag gives with another value than the settings file: the flag wins,
+ * and says so. Written when the command ends having run (exit 0 or 1), so that a refusal stays one line.
+ */
+export function noteOverriddenSettings(config: string | undefined, fromFile: unknown, flags: unknown): void {
+  const lines = overriddenByFlags(fromFile, flags)
+    .map((o) => `note: the command line's ${o.setting} ${o.flag} was used, not ${config}'s ${o.file}\n`);
+  if (lines.length === 0) return;
+  process.once('exit', (code) => {
+    if (code === 0 || code === 1) process.stderr.write(lines.join(''));
+  });
+}
+
+/** The settings a flag gives with another value than the settings file (leaf by leaf; lists as a whole). */
+export function overriddenByFlags(file: unknown, flags: unknown, path = ''): Array<{ setting: string; file: string; flag: string }> {
+  const isGroup = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isGroup(file) || !isGroup(flags)) return [];
+  const out: Array<{ setting: string; file: string; flag: string }> = [];
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === undefined || !(k in file)) continue;
+    const setting = path === '' ? k : `${path}.${k}`;
+    if (isGroup(v)) out.push(...overriddenByFlags(file[k], v, setting));
+    else if (JSON.stringify(file[k]) !== JSON.stringify(v)) out.push({ setting, file: JSON.stringify(file[k]), flag: JSON.stringify(v) });
+  }
+  return out;
 }
 
 /** Refuses (exit 2) a `--out` that names a file: a command that reads a hub needs its directory. */

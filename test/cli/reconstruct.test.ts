@@ -32,17 +32,20 @@ test('dry run of one job: preview printed, nothing executed, exit 0, 17 skipped'
   rmSync(root, { recursive: true, force: true });
 });
 
-test('dry run with a settings file: the settings its lsqml command line does not carry are named under it', () => {
+test('dry run with a settings file: a flag over it is noted, the settings its lsqml command line does not carry are named under it', () => {
   const root = tmp('cli-dry-config');
   const t = writeTree(root);
   const file = join(root, 'study.yaml');
-  writeFileSync(file, 'reconstruction:\n  epochs: 80\n  objectStepSizeScaler: 0.8\n  probePlan: { start: 5 }\n  precision: float64\n');
+  writeFileSync(file, 'reconstruction:\n  epochs: 80\n  batchSize: 32\n  objectStepSizeScaler: 0.8\n  probePlan: { start: 5 }\n  precision: float64\n');
   const r = run(['--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--out', t.artifact, '--config', file,
-    '--dose', '1000', '--view', 'dense', '--split', 'train', '--dry-run', '--allow-missing-phase-d']);
+    '--dose', '1000', '--view', 'dense', '--split', 'train', '--dry-run', '--allow-missing-phase-d', '--epochs', '7', '--batch-size', '32']);
   assert.equal(r.status, 0, r.stderr);
+  // the flag wins over the file, and says so (a flag that repeats the file's value says nothing)
+  assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('note:')),
+    [`note: the command line's reconstruction.epochs 7 was used, not ${file}'s 80`]);
   const lines = r.stdout.split('\n');
   const at = lines.findIndex((l) => l.startsWith('[DRY RUN] Would execute: ptychostudy lsqml'));
-  assert.match(lines[at]!, / --epochs 80 /);
+  assert.match(lines[at]!, / --epochs 7 --batch-size 32 /);
   assert.equal(lines[at + 1], '[DRY RUN] With settings not on that line (lsqml takes them from a settings file, --config FILE): ' +
     'reconstruction.objectStepSizeScaler 0.8, reconstruction.probePlan.start 5, reconstruction.precision float64');
   rmSync(root, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { action } from '../action.js';
 import { collect, doseFlags, integerFlag } from '../flags.js';
 import { wrapText } from '../help.js';
-import { addConfigOption, addOutOption, aliased, configInput } from '../options.js';
+import { addConfigOption, addOutOption, aliased, configInput, noteOverriddenSettings } from '../options.js';
 import { logPath, ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
 import { onStop, stoppedWord } from '../interrupt.js';
@@ -93,6 +93,7 @@ export function runSettings(flags: Flags, out: string | undefined, force: boolea
   const fromFlags = flagSettings(flags);
   const fromFile = configInput(flags.config);
   const requested = mergeSettings(fromFile, fromFlags) as StudySettingsInput;
+  if (flags.quiet !== true) noteOverriddenSettings(flags.config, fromFile, fromFlags);
   const hubSettings = out !== undefined && readRunState(out) !== null ? readHubSettings(out) : null;
   if (hubSettings === null || force) {
     // --force on an existing hub redoes it: its settings under the requested ones, into a new hub beside it.
