@@ -24,7 +24,12 @@ export function unknownFlagHint(flag: string, longFlags: readonly string[]): str
         '`ptychostudy config --print-defaults` lists every setting';
     }
   }
-  return ptychiHint('reconstruction.', name);
+  const hint = ptychiHint('reconstruction.', name);
+  if (hint === null) return null;
+  // pty-chi's name of a setting this command has a flag for (--num-modes: --modes): name the flag too
+  const named = [...hint.matchAll(/reconstruction\.(\w+)/g)].map((m) => m[1]!);
+  const flags = longFlags.filter((f) => named.some((n) => flat(n) === flat(f.slice(2))));
+  return flags.length === 0 ? hint : `${hint}; on the command line: ${flags.join(' or ')}`;
 }
 
 /** Makes `cmd` (one that takes --config) answer an unknown flag that names a setting with where that setting goes. */

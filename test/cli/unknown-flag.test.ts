@@ -15,6 +15,8 @@ test('an unknown flag naming a setting or a pty-chi option says where it goes; o
     'command: set it in a settings file given with --config FILE; `ptychostudy config --print-defaults` lists every setting');
   assert.match(unknownFlagHint('--patch-size=64', flags)!, /^simulation\.patchSize has no flag on this command/);
   assert.match(unknownFlagHint('--position-correction', flags)!, /^pty-chi's position correction is not implemented here/);
+  assert.equal(unknownFlagHint('--num-modes', flags), 'the number of incoherent probe modes is reconstruction.modes; on the command line: --modes');
+  assert.equal(unknownFlagHint('--num-epochs', ['--out']), 'pty-chi\'s num_epochs is reconstruction.epochs');
   // a flag the command has, spelled otherwise, and a flag that is nothing: commander's own message
   assert.equal(unknownFlagHint('--batchsize', flags), null);
   assert.equal(unknownFlagHint('--frobnicate', flags), null);
