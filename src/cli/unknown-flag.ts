@@ -28,7 +28,11 @@ export function unknownFlagHint(flag: string, longFlags: readonly string[]): str
   if (hint === null) return null;
   // pty-chi's name of a setting this command has a flag for (--num-modes: --modes): name the flag too
   const named = [...hint.matchAll(/reconstruction\.(\w+)/g)].map((m) => m[1]!);
-  const flags = longFlags.filter((f) => named.some((n) => flat(n) === flat(f.slice(2))));
+  // `run` spells the reconstruction's seed --reconstruction-seed (its --seed is the simulation's)
+  const flagOf = (n: string): string | undefined => longFlags.find((f) => flat(f.slice(2)) === flat(`reconstruction${n}`)) ??
+    longFlags.find((f) => flat(f.slice(2)) === flat(n));
+  // only commands that reconstruct (they take --epochs) have reconstruction flags: generate's --seed is the simulation's
+  const flags = longFlags.includes('--epochs') ? named.map(flagOf).filter((f): f is string => f !== undefined) : [];
   return flags.length === 0 ? hint : `${hint}; on the command line: ${flags.join(' or ')}`;
 }
 

@@ -10,13 +10,15 @@ import { unknownFlagHint } from '../../src/cli/unknown-flag.js';
 const cli = 'dist/src/cli/main.js';
 
 test('an unknown flag naming a setting or a pty-chi option says where it goes; others are left to commander', () => {
-  const flags = ['--input', '--out', '--config', '--batch-size', '--modes'];
+  const flags = ['--input', '--out', '--config', '--epochs', '--batch-size', '--modes'];
   assert.equal(unknownFlagHint('--object-step-size-scaler', flags), 'reconstruction.objectStepSizeScaler has no flag on this ' +
     'command: set it in a settings file given with --config FILE; `ptychostudy config --print-defaults` lists every setting');
   assert.match(unknownFlagHint('--patch-size=64', flags)!, /^simulation\.patchSize has no flag on this command/);
   assert.match(unknownFlagHint('--position-correction', flags)!, /^pty-chi's position correction is not implemented here/);
   assert.equal(unknownFlagHint('--num-modes', flags), 'the number of incoherent probe modes is reconstruction.modes; on the command line: --modes');
   assert.equal(unknownFlagHint('--num-epochs', ['--out']), 'pty-chi\'s num_epochs is reconstruction.epochs');
+  assert.equal(unknownFlagHint('--random-seed', ['--seed']), 'pty-chi\'s random_seed is reconstruction.seed', 'generate: --seed is the simulation\'s');
+  assert.equal(unknownFlagHint('--random-seed', ['--epochs', '--seed', '--reconstruction-seed']), 'pty-chi\'s random_seed is reconstruction.seed; on the command line: --reconstruction-seed');
   // a flag the command has, spelled otherwise, and a flag that is nothing: commander's own message
   assert.equal(unknownFlagHint('--batchsize', flags), null);
   assert.equal(unknownFlagHint('--frobnicate', flags), null);
