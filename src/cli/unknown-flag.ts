@@ -9,15 +9,21 @@ import { ptychiHint } from '../settings/ptychi-names.js';
 
 const GROUPS = ['reconstruction', 'simulation', 'overlap', 'execution'] as const;
 
+/** The groups of settings each command acts on (lsqml reads a settings file's reconstruction group alone). */
+const GROUPS_OF: Record<string, readonly string[]> = {
+  lsqml: ['reconstruction'], reconstruct: ['reconstruction', 'execution'], generate: ['simulation', 'execution'],
+  overlap: ['overlap', 'execution'], run: GROUPS,
+};
+
 const flat = (x: string): string => x.replace(/[_-]/g, '').toLowerCase();
 
 /** What an unknown `--flag` of a command that takes --config is, when it names a setting; else null. */
-export function unknownFlagHint(flag: string, longFlags: readonly string[]): string | null {
+export function unknownFlagHint(flag: string, longFlags: readonly string[], groups: readonly string[] = GROUPS): string | null {
   if (!flag.startsWith('--')) return null;
   const name = flag.slice(2).split('=')[0]!;
   // a flag the command has, spelled otherwise (--batchsize): commander's "did you mean" says it better
   if (longFlags.some((f) => flat(f.slice(2)) === flat(name))) return null;
-  for (const group of GROUPS) {
+  for (const group of groups) {
     const setting = settingNamesAt([group]).find((s) => flat(s) === flat(name));
     if (setting !== undefined) {
       return `${group}.${setting} has no flag on this command: set it in a settings file given with --config FILE; ` +
@@ -41,7 +47,7 @@ export function hintUnknownSettingFlags(cmd: Command): void {
   const c = cmd as unknown as { unknownOption(flag: string): void; error(message: string, o: { code: string }): never };
   const commanders = c.unknownOption.bind(c);
   c.unknownOption = (flag: string): void => {
-    const hint = unknownFlagHint(flag, cmd.options.map((o) => o.long).filter((l): l is string => l !== undefined));
+    const hint = unknownFlagHint(flag, cmd.options.map((o) => o.long).filter((l): l is string => l !== undefined), GROUPS_OF[cmd.name()] ?? GROUPS);
     if (hint === null) return commanders(flag);
     c.error(`error: unknown option '${flag}'\n(${hint})`, { code: 'commander.unknownOption' });
   };

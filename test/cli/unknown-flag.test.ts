@@ -14,6 +14,8 @@ test('an unknown flag naming a setting or a pty-chi option says where it goes; o
   assert.equal(unknownFlagHint('--object-step-size-scaler', flags), 'reconstruction.objectStepSizeScaler has no flag on this ' +
     'command: set it in a settings file given with --config FILE; `ptychostudy config --print-defaults` lists every setting');
   assert.match(unknownFlagHint('--patch-size=64', flags)!, /^simulation\.patchSize has no flag on this command/);
+  // a setting of a group the command does not act on (lsqml and the simulation): nothing to point to
+  assert.equal(unknownFlagHint('--patch-size', flags, ['reconstruction']), null);
   assert.match(unknownFlagHint('--position-correction', flags)!, /^pty-chi's position correction is not implemented here/);
   assert.equal(unknownFlagHint('--num-modes', flags), 'the number of incoherent probe modes is reconstruction.modes; on the command line: --modes');
   assert.equal(unknownFlagHint('--num-epochs', ['--out']), 'pty-chi\'s num_epochs is reconstruction.epochs');
