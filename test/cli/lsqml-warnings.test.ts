@@ -80,12 +80,15 @@ test('patterns without a single count (an aborted scan\'s unwritten rows) are na
 test('a settings file that asks for SLURM: lsqml says it runs on this machine', () => {
   const out = tempDir('lsqml-config-slurm');
   const config = join(out, 'study.json');
-  writeFileSync(config, JSON.stringify({ execution: { executor: 'slurm' }, reconstruction: { epochs: 2 } }));
+  writeFileSync(config, JSON.stringify({ execution: { executor: 'slurm' }, reconstruction: { epochs: 2, nImages: 1000 } }));
   const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lsqml', '--input', resolve('test/fixtures/cxi/scan.ptyd'), '--out', join(out, 'job'),
     '--config', config, '--init-probe', `file:${resolve('test/fixtures/cxi/probe.ptyr')}`], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /^warning: --config .*study\.json: execution\.executor 'slurm' applies to run and reconstruct; lsqml runs on this machine$/m);
   assert.match(r.stdout, /in 2 epochs/);
+  // more patterns asked for than the file holds: said, not silently capped
+  const n = /^reconstructed (\d+) positions/.exec(r.stdout)![1];
+  assert.match(r.stderr, new RegExp(`^warning: reconstruction\\.nImages 1000 \\(--config .*study\\.json\\): .*scan\\.ptyd holds ${n} patterns; all of them were used$`, 'm'));
   // stdout ends with the paths of the files it wrote, each there
   const files = r.stdout.trim().split('\n').slice(1);
   assert.deepEqual(files.map((f) => f.split('/').pop()), ['reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json', 'lsqml.log']);

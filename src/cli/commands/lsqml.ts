@@ -113,7 +113,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', `positions per minibatch (default: ${D.batchSize})`)
     .option('--noise-model <model>', `gaussian or poisson (default: ${D.noiseModel})`)
     .option('--modes <n>', `incoherent probe modes, 1 to 50, extra modes from pty-chi's Hermite recipe (default: ${D.modes})`)
-    .option('--n-images <n>', 'use only the first n patterns of the file (default: all)')
+    .option('--n-images <n>', 'use only the first n patterns of the file (default: all; more than the file holds: all, with a warning)')
     .option('--seed <n>', `seed of the minibatch order and of the Poisson step perturbation (default: ${D.seed})`)
     .option('--init-object <how>', `ones (no ground truth leaks in) or guess (the file's objectGuess) (default: ${D.initObject})`)
     .option('--init-probe <how>', 'guess (the file\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ' +
@@ -173,6 +173,10 @@ export function register(program: Command): void {
       }
       if (r.archivedTo !== null) process.stderr.write(`the earlier outputs of ${opts.outputDir} moved to ${r.archivedTo}\n`);
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      if (settings.nImages !== null && settings.nImages > r.nPositions) {
+        const asked = flags.nImages !== undefined ? `--n-images ${settings.nImages}` : `reconstruction.nImages ${settings.nImages} (--config ${flags.config})`;
+        process.stderr.write(`warning: ${asked}: ${input} holds ${r.nPositions} patterns; all of them were used\n`);
+      }
       process.stdout.write(`reconstructed ${r.nPositions} positions in ${r.epochsRun} epochs (${r.seconds.toFixed(1)} s), final loss ${r.finalLoss.toExponential(4)}\n`);
       process.stdout.write(`${r.reconstructionNpz}\n${r.png}\n${r.runRecord}\n${r.log}\n`);
     }, FLAGS, 'own'));
