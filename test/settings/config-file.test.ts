@@ -126,6 +126,21 @@ test('a settings file with more probe modes than LSQML starts from is refused by
   assert.equal(ptychostudy(['config', '--check', file]).status, 0);
 });
 
+test('config --check warns of a synthetic object that the memory limit of this machine makes generate refuse', () => {
+  const dir = tmp('config-memory');
+  const file = join(dir, 'big.yaml');
+  writeFileSync(file, 'simulation:\n  objectShape: [6000, 6000]\n');
+  const r = ptychostudy(['config', '--check', file], { PTYCHOSTUDY_MEMORY_LIMIT: '64M' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^warning: `simulation\.objectShape` \[6000,6000\]: expected a simulation that fits the memory limit of 64\.0 MiB \(PTYCHOSTUDY_MEMORY_LIMIT=64M\); found an object of 6000×6000 pixels, for which the simulation needs about .*: generate and run refuse it on this machine$/m);
+  // what generate says of the same file
+  const g = ptychostudy(['generate', '--config', file, '--out', join(dir, 'c')], { PTYCHOSTUDY_MEMORY_LIMIT: '64M' });
+  assert.equal(g.status, 2);
+  assert.match(g.stderr, /expected a simulation that fits the memory limit of 64\.0 MiB/);
+  // within the limit: no warning
+  assert.doesNotMatch(ptychostudy(['config', '--check', file], { PTYCHOSTUDY_MEMORY_LIMIT: '64G' }).stdout, /warning/);
+});
+
 test('hostile or broken settings files are refused with one line: syntax, duplicate keys, alias bombs, size, not a mapping', () => {
   const dir = tmp('config-hostile');
   const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) =>

@@ -12,6 +12,7 @@ import { settingsTemplate } from '../../settings/template.js';
 import { counted, printable } from '../../text.js';
 import { optionWarnings } from '../../engine/options.js';
 import { engineOptions } from '../../settings/engine-options.js';
+import { checkSimulationFits } from '../../study/simulate/plan.js';
 
 interface Flags {
   printDefaults?: boolean;
@@ -64,6 +65,19 @@ export function register(program: Command): void {
       // its epochs, settings of the noise model that does not run): said now, before any work
       const r = settings.reconstruction;
       for (const w of optionWarnings(engineOptions(r, 1), r.modes)) out.write(`${paint('warning', 'warn', out)}: reconstruction.${w}\n`);
+      // a synthetic object too large for this machine's memory limit: generate and run refuse it here (a larger node may
+      // take it, so a warning); with a base NPZ the sizes are the file's, which generate checks from its headers
+      const sim = settings.simulation;
+      if (sim.baseNpz === null) {
+        const setting = (name: 'nImages' | 'nPositions' | 'objectShape') => ({ setting: `simulation.${name}`, value: sim[name] });
+        try {
+          checkSimulationFits({ objectShape: sim.objectShape, N: sim.patchSize, nPositions: sim.nImages ?? sim.nPositions, doses: sim.doses.length },
+            setting('objectShape'), setting(sim.nImages !== null ? 'nImages' : 'nPositions'));
+        } catch (e) {
+          if (!(e instanceof UsageError)) throw e;
+          out.write(`${paint('warning', 'warn', out)}: ${e.message}: generate and run refuse it on this machine\n`);
+        }
+      }
       return 0;
     }, { config: '--check' }));
 }
