@@ -19,9 +19,12 @@ export function stoppedWord(signal: StopSignal): string {
  * signal's status. The listeners stay while the first signal is handled: Ctrl-C often comes twice (under
  * `npm start` the terminal signals npm and this process, and npm passes its signal on), and a second signal
  * must not kill the process before it has said what was kept. Returns the function that removes them.
+ *
+ * The new listeners are added before the start-up handler is removed: Node stops watching a signal when its
+ * last listener goes, and drops a signal that came during synchronous work (a SLURM call) and waits to be
+ * handled — so between the two, a listener is always there.
  */
 export function onStop(onStop: (signal: StopSignal) => void): () => void {
-  endStartUp();
   let stopping = false;
   const handler = (signal: StopSignal): void => {
     if (stopping) return;
@@ -34,6 +37,7 @@ export function onStop(onStop: (signal: StopSignal) => void): () => void {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  endStartUp();
   return () => {
     process.removeListener('SIGINT', handler);
     process.removeListener('SIGTERM', handler);
