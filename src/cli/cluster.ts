@@ -1,13 +1,17 @@
 /**
  * What a command does with `--executor slurm`: submit (study/slurm/submit.ts), print the job ids, and —
  * unless `--detach` — follow the run until it is finished, showing each step's tasks, each failure with
- * its SLURM reason, and the result. Ctrl-C stops following and cancels nothing. With the local executor
+ * its SLURM reason, and the result. Ctrl-C stops following and cancels nothing. Ctrl-C (or SIGTERM) while the
+ * steps are being submitted stops between two sbatch calls: the jobs submitted so far stay queued and are
+ * recorded (`recordStop`), and the command names them — job id, what they compute, where they write — with
+ * the commands that show, cancel and complete them (exit 130 or 143). With the local executor
  * it only refuses to start while SLURM jobs that write the same roots are queued or running.
  *
  * Each command calls one function here (`runOnCluster`, `generateOnCluster`, …) with its parsed settings;
  * it returns the command's exit code, or null when the jobs are to run locally.
  */
-import { onStop } from './interrupt.js';
+import { onStop, stoppedWord, type StopSignal } from './interrupt.js';
+import { sameCommand } from './rerun.js';
 import { redrawsInPlace } from './progress/terminal.js';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
@@ -24,8 +28,10 @@ import { arrayTasksOf } from '../study/slurm/records.js';
 import { followSubmission, type SubmissionView } from '../study/slurm/follow.js';
 import { compareSteps, generateSteps, overlapSteps, reconstructSteps } from '../study/slurm/plans.js';
 import { shellQuote } from '../study/slurm/script.js';
-import type { Submission } from '../study/slurm/records.js';
-import { homesWriting, prepareHomes, submitPhase, submitStudy, type SubmitEnvironment } from '../study/slurm/submit.js';
+import type { StepRecord, Submission } from '../study/slurm/records.js';
+import {
+  homesWriting, prepareHomes, recordStop, submitPhase, submitStudy, type SubmitEnvironment, type SubmitProgress,
+} from '../study/slurm/submit.js';
 import type { ExecutorFlags } from './executor-flags.js';
 import { ClusterProgress, failureLine } from './progress/slurm.js';
 import { counted } from '../text.js';
@@ -53,8 +59,71 @@ async function guardLocal(root: string, isHub: boolean, flags: ExecutorFlags): P
   return null;
 }
 
+/** What a step's jobs compute, and where they write (`home`: the hub of a `run`, else the command's output root). */
+function stepDoes(r: StepRecord, command: string, home: string): string {
+  const jobs = counted(r.tasks.length, 'job');
+  const roots = command === 'run' ? hubRoots(home) : null;
+  const into = (root: string | undefined): string => ` → ${resolve(root ?? home)}`;
+  switch (r.step) {
+    case 'generate': return `Phase C, simulates ${counted(r.tasks.length, 'dose')}${into(roots?.c)}`;
+    case 'overlap': return `Phase D, builds the overlap views of ${counted(r.tasks.length, 'dose')}${into(roots?.d)}`;
+    case 'reconstruct': return `Phase F, ${jobs}: one LSQML reconstruction each${into(roots?.f)}`;
+    case 'compare': return `Phase G, ${jobs}: compares one reconstruction each${into(roots?.g)}`;
+    case 'finish': return `merges every step${command === 'run' ? ' and writes the report' : ''}`;
+  }
+}
+
+/**
+ * The lines that say what a command stopped while submitting left: the jobs submitted (they are queued and
+ * run), the steps not submitted, and the commands to see, cancel and complete them.
+ */
+export function stoppedSubmissionLines(command: string, home: string, s: Submission | null, signal: StopSignal, argv: readonly string[]): string[] {
+  const head = `ptychostudy ${command}: ${stoppedWord(signal)} while submitting to SLURM`;
+  if (s === null) return [`${head}; nothing was submitted`];
+  const q = shellQuote(home);
+  return [
+    `${head}. These jobs of submission ${s.number} were submitted; they stay queued and run (recorded in ${resolve(home, 'slurm', 'jobs.json')}):`,
+    ...s.steps.map((r) => `  ${r.step} ${r.job_id}: ${stepDoes(r, command, home)}`),
+    `Not submitted: ${(s.stopped?.not_submitted ?? []).join(', ')}${command === 'run' ? ' (so no report: run.json says interrupted)' : ''}.`,
+    `See them: ptychostudy status --out ${q} · cancel them: ptychostudy cancel --out ${q}`,
+    `Once they have ended or are cancelled, the same command submits what is missing: ${sameCommand(argv)}`,
+  ];
+}
+
+/**
+ * Submits (`submit`), then prints where the jobs went and follows them unless detached; returns the exit
+ * code. One stop handler from the first check to the end: while the steps are being submitted it records
+ * what was submitted and says it; once they are, it stops following.
+ */
+async function submitAndFollow(command: string, home: string, flags: OutputFlags,
+  submit: (env: SubmitEnvironment, progress: SubmitProgress) => Promise<Submission | null>): Promise<number> {
+  const progress: SubmitProgress = { current: null };
+  const stage: { following: ((signal: StopSignal) => void) | null } = { following: null };
+  const removeStopHandlers = onStop((signal) => {
+    if (stage.following !== null) {
+      stage.following(signal);
+      return;
+    }
+    const stopped = recordStop(progress, signal);
+    process.stderr.write(`\n${stoppedSubmissionLines(command, home, stopped, signal, process.argv.slice(2)).join('\n')}\n`);
+  });
+  try {
+    const submission = await submit(environment(), progress);
+    if (submission !== null) {
+      stage.following = () => {
+        process.stderr.write(`\nptychostudy ${command}: every job of submission ${submission.number} was submitted; nothing was cancelled. ` +
+          `Follow: ptychostudy status --out ${shellQuote(home)} --wait · cancel: ptychostudy cancel --out ${shellQuote(home)}\n`);
+      };
+    }
+    return await afterSubmission(command, home, submission, flags, stage);
+  } finally {
+    removeStopHandlers();
+  }
+}
+
 /** Prints where the jobs went; follows them unless detached. Returns the exit code. */
-async function afterSubmission(command: string, home: string, submission: Submission | null, flags: OutputFlags): Promise<number> {
+async function afterSubmission(command: string, home: string, submission: Submission | null, flags: OutputFlags,
+  stage: { following: ((signal: StopSignal) => void) | null }): Promise<number> {
   const err = process.stderr;
   const say = (line: string): void => { if (!flags.quiet) err.write(line + '\n'); };
   if (submission === null) {
@@ -76,20 +145,27 @@ async function afterSubmission(command: string, home: string, submission: Submis
     return 0;
   }
   say('  following (Ctrl-C stops following; the jobs keep running)');
-  return followAndReport(command, home, submission.number, flags);
+  return followAndReport(command, home, submission.number, flags, stage);
 }
 
-/** Follows submission `n` of `home` to its end with a progress view; prints the outcome; returns its exit code. */
-export async function followAndReport(command: string, home: string, n: number | null, flags: OutputFlags): Promise<number> {
+/**
+ * Follows submission `n` of `home` to its end with a progress view; prints the outcome; returns its exit code.
+ * `stage`: the stop handler of a command that submitted, which the following's own takes over (else one is installed here).
+ */
+export async function followAndReport(command: string, home: string, n: number | null, flags: OutputFlags,
+  stage: { following: ((signal: StopSignal) => void) | null } | null = null): Promise<number> {
   const err = process.stderr;
   const progress = flags.quiet ? null : new ClusterProgress(err, redrawsInPlace(err));
   let last: SubmissionView | null = null;
-  const removeStopHandlers = onStop(() => {
+  const stopFollowing = (): void => {
     progress?.finish();
     const jobs = last === null ? '' : ` (${[...last.steps.map((s) => s.jobId), last.finishJob.jobId].filter(Boolean).join(', ')})`;
     err.write(`\nptychostudy ${command}: stopped following. Nothing was cancelled: the SLURM jobs${jobs} keep running and merge their results ` +
       `into the hub. Follow again: ptychostudy status --out ${shellQuote(home)} --wait · cancel: ptychostudy cancel --out ${shellQuote(home)}\n`);
-  });
+  };
+  let removeStopHandlers = (): void => {};
+  if (stage !== null) stage.following = stopFollowing;
+  else removeStopHandlers = onStop(stopFollowing);
   try {
     const v = await followSubmission(home, n, (view) => { last = view; progress?.update(view); }, { by: `ptychostudy ${command} (following)` });
     progress?.finish();
@@ -103,7 +179,7 @@ export async function followAndReport(command: string, home: string, n: number |
 function report(command: string, home: string, v: SubmissionView, flags: OutputFlags): number {
   const err = process.stderr;
   const code = v.finish?.exit_code ?? 1;
-  const table = v.command === 'run' ? summaryTable(hubRoots(home).g) : null;
+  const table = v.command === 'run' && v.stopped === null ? summaryTable(hubRoots(home).g) : null;
   if (flags.json) {
     process.stdout.write(JSON.stringify({
       hub: home, submission: v.number, exit_code: code, report: v.finish?.report ?? null,
@@ -122,6 +198,11 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
   if (failures.length > 0) err.write(`${failures.length} job(s) failed:\n${failures.map((l) => `  ${l}`).join('\n')}\n`);
   if (table !== null) err.write(`\n${table.text}\n\n`);
   if (v.finish?.report) err.write(`Report: ${v.finish.report}\n`);
+  if (v.stopped !== null) {
+    err.write(`ptychostudy ${command}: the submitted jobs have ended, but the command that submitted them was stopped (${v.stopped.signal}) ` +
+      `before it submitted ${v.stopped.not_submitted.join(', ')}; the same command with --out ${shellQuote(home)} submits what is missing\n`);
+    return code;
+  }
   err.write(`ptychostudy ${command}: ${code === 0 ? 'done' : 'finished with failures (recorded in the manifests)'}\n`);
   return code;
 }
@@ -130,26 +211,29 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
 export async function runOnCluster(hub: string, settings: StudySettings, flags: OutputFlags): Promise<number | null> {
   if (settings.execution.executor !== 'slurm') return guardLocal(hub, true, flags);
   if (!flags.quiet) process.stderr.write(`hub: ${hub}\n`);
-  return afterSubmission('run', hub, await submitStudy(hub, settings, environment()), flags);
+  return submitAndFollow('run', hub, flags, (env, progress) => submitStudy(hub, settings, env, progress));
 }
 
 export async function generateOnCluster(settings: StudySettings, opts: SimulationRunOptions, flags: OutputFlags): Promise<number | null> {
   if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, false, flags);
-  return afterSubmission('generate', opts.outputRoot, await submitPhase('generate', opts.outputRoot, settings, () => generateSteps(settings, opts), environment()), flags);
+  return submitAndFollow('generate', opts.outputRoot, flags,
+    (env, progress) => submitPhase('generate', opts.outputRoot, settings, () => generateSteps(settings, opts), env, progress));
 }
 
 export async function overlapOnCluster(settings: StudySettings, opts: OverlapRunOptions, flags: OutputFlags): Promise<number | null> {
   if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, false, flags);
-  return afterSubmission('overlap', opts.outputRoot, await submitPhase('overlap', opts.outputRoot, settings, () => overlapSteps(settings, opts), environment()), flags);
+  return submitAndFollow('overlap', opts.outputRoot, flags,
+    (env, progress) => submitPhase('overlap', opts.outputRoot, settings, () => overlapSteps(settings, opts), env, progress));
 }
 
 export async function reconstructOnCluster(settings: StudySettings, opts: ReconstructionRunOptions, flags: OutputFlags): Promise<number | null> {
   if (settings.execution.executor !== 'slurm') return guardLocal(opts.artifactRoot, false, flags);
-  return afterSubmission('reconstruct', opts.artifactRoot,
-    await submitPhase('reconstruct', opts.artifactRoot, settings, () => reconstructSteps(settings, opts), environment()), flags);
+  return submitAndFollow('reconstruct', opts.artifactRoot, flags,
+    (env, progress) => submitPhase('reconstruct', opts.artifactRoot, settings, () => reconstructSteps(settings, opts), env, progress));
 }
 
 export async function compareOnCluster(settings: StudySettings, opts: PhaseGOptions, flags: OutputFlags): Promise<number | null> {
   if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, false, flags);
-  return afterSubmission('compare', opts.outputRoot, await submitPhase('compare', opts.outputRoot, settings, () => compareSteps(opts), environment()), flags);
+  return submitAndFollow('compare', opts.outputRoot, flags,
+    (env, progress) => submitPhase('compare', opts.outputRoot, settings, () => compareSteps(opts), env, progress));
 }

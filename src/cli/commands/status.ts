@@ -52,6 +52,10 @@ export function register(program: Command): void {
       const lines = [`${hub}: submission ${v.number} of ${all.length} (${v.command}, ${v.submittedAt})` +
         `${v.finish !== null ? ` — finished, exit code ${v.finish.exit_code}` : v.active ? ' — jobs queued or running' : ' — every job has ended'}`];
       if (v.rejected !== null) lines.push(`sbatch refused the ${v.rejected.step} job: ${v.rejected.message}`);
+      if (v.stopped !== null) {
+        lines.push(`the submitting command was stopped (${v.stopped.signal}, ${v.stopped.at}) before it submitted: ${v.stopped.not_submitted.join(', ')}; ` +
+          'once the jobs below have ended, the same command submits what is missing');
+      }
       for (const c of v.cancelled) lines.push(`cancelled ${c.at}: ${c.job_ids.join(', ')}`);
       lines.push(...v.steps.map(stepLine));
       if (v.rejected === null) lines.push(finishLine(v));

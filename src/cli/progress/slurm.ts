@@ -17,6 +17,7 @@ export function stepLine(s: StepView): string {
 }
 
 export function finishLine(v: SubmissionView): string {
+  if (v.finishJob.jobId === null && v.stopped !== null) return `${'finish'.padEnd(16)} job ${'—'.padEnd(8)} not submitted (the submitting command was stopped)`;
   const state = v.finish !== null ? 'done' : v.finishJob.state === 'ended' ? 'ended' : v.finishJob.state;
   return `${'finish'.padEnd(16)} job ${(v.finishJob.jobId ?? '—').padEnd(8)} ${state}${v.command === 'run' ? ' (merges, then the report)' : ' (merges)'}`;
 }

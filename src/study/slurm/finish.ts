@@ -3,6 +3,9 @@
  * study, the report written and run.json closed — written once as `<n>/finish.json`. The finish job runs
  * this after the last array (afterany); a command following the run, `status` and `cancel` run it too when
  * every job has ended, so a killed or cancelled finish job loses nothing either.
+ *
+ * A submission whose command was stopped before it submitted every step (`stopped` in jobs.json) is finished
+ * without a report: run.json stays `interrupted`, and the next submission runs the steps that are missing.
  */
 import { join, relative } from 'node:path';
 import { utcSeconds } from '../../files/dirs.js';
@@ -34,9 +37,14 @@ export async function finishSubmission(home: string, n: number, by: string): Pro
   return homeLock(home, async () => {
     const again = readRecord(path, FinishSchema, 'finish record');
     if (again !== null) return again;
+    // Read again under the lock: a task may have read jobs.json while its submission was still being
+    // submitted (a step recorded since, not finalized here) or before the submitting command was stopped.
+    const now = readSubmission(home, n);
+    if (now.steps.some((r) => r.step !== 'finish' && !finals.some((f) => f.step === r.step))) return null;
+    const stopped = now.stopped !== undefined;
     let report: string | null = null;
     let reportFailed = false;
-    if (submission.command === 'run' && submission.hub !== null && submission.rejected === null) {
+    if (submission.command === 'run' && submission.hub !== null && submission.rejected === null && !stopped) {
       // As in a local run, the report shows run.json as it will be: its own phase written, the run complete
       // (unless a phase failed); run.json itself says so only once the report is in place (recordPhase), so
       // a finish killed while the report is built does not leave it complete.
@@ -71,7 +79,7 @@ export async function finishSubmission(home: string, n: number, by: string): Pro
         writeRunState(hub, state);
       }
     }
-    const failed = finals.some(({ final }) => final.failed > 0 || !final.complete) || reportFailed || submission.rejected !== null;
+    const failed = finals.some(({ final }) => final.failed > 0 || !final.complete) || reportFailed || submission.rejected !== null || stopped;
     const finish: Finish = {
       finished_at: utcSeconds(), finished_by: by, exit_code: failed ? 1 : 0, report,
       steps: finals.map(({ step, final }) => ({ step, complete: final.complete, failed: final.failed, detail: final.detail })),

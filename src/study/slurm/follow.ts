@@ -50,6 +50,8 @@ export interface SubmissionView {
   active: boolean;
   finish: Finish | null;
   rejected: { step: string; message: string } | null;
+  /** The submitting command was stopped before it submitted `not_submitted` (jobs.json `stopped`). */
+  stopped: { at: string; signal: string; not_submitted: string[] } | null;
   cancelled: { at: string; job_ids: string[] }[];
 }
 
@@ -101,7 +103,7 @@ function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): Subm
   return {
     home, number: s.number, command: s.command, submittedAt: s.submitted_at, steps,
     finishJob: { jobId: finishRec?.job_id ?? null, state: fq === undefined ? 'ended' : fq.state === 'PENDING' ? 'queued' : 'running' },
-    active: queue.some((q) => jobIdsOf(s).includes(q.jobId)), finish, rejected: s.rejected, cancelled: s.cancelled,
+    active: queue.some((q) => jobIdsOf(s).includes(q.jobId)), finish, rejected: s.rejected, stopped: s.stopped ?? null, cancelled: s.cancelled,
   };
 }
 

@@ -28,8 +28,16 @@ export function lastLine(text: string): string {
   return lines[lines.length - 1] ?? '';
 }
 
+/**
+ * Runs a SLURM command to its end. It runs in a session of its own (`detached`), so the Ctrl-C that a
+ * terminal sends to its whole process group does not kill it half-way — an sbatch killed after slurmctld took
+ * the job and before it printed the id would leave a job that no record names; the command's own stop
+ * handler runs once the call has returned.
+ */
 function call(program: string, args: readonly string[], cwd?: string): Output {
-  const r = spawnSync(program, args, { encoding: 'utf8', timeout: CALL_TIMEOUT_MS, cwd, maxBuffer: 64 * 1024 * 1024 });
+  // spawnSync honours `detached` (a new session, as spawn's) though @types/node leaves it out of its options.
+  const options = { encoding: 'utf8' as const, timeout: CALL_TIMEOUT_MS, cwd, maxBuffer: 64 * 1024 * 1024, detached: true };
+  const r = spawnSync(program, args, options);
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new SlurmError(missingMessage(program));

@@ -10,6 +10,11 @@
  * first (its merges completed), so what still needs to run is read from complete evidence. When sbatch
  * refuses a step (a bad partition or account, a limit), the steps already submitted are cancelled, the
  * refusal is recorded with sbatch's own message, and a SlurmError says it.
+ *
+ * A command stopped (Ctrl-C, SIGTERM) while it submits stops between two sbatch calls — the only places the
+ * loop lets a signal handler run, where `slurm/jobs.json` names exactly the jobs in the queue — and
+ * `recordStop` records which steps were submitted (they run, and `status` and `cancel` know them) and which
+ * were not; finishing such a submission writes no report, and a later submission runs what is missing.
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +27,7 @@ import type { StudySettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { designFromSettings } from '../design/design.js';
 import { HUB, hubRoots } from '../hub/layout.js';
-import type { PhaseName } from '../phase.js';
+import { yieldToEventLoop, type PhaseName } from '../phase.js';
 import {
   conflictingSettings, newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, writeHubSettings, writeRunState, type RunState,
 } from '../run/state.js';
@@ -33,7 +38,7 @@ import { withMergeLock } from './merge-lock.js';
 import { studySteps, type PlannedStep } from './plans.js';
 import {
   JOBS_SCHEMA_VERSION, arrayTasksOf, claimScriptPath, readJobs, readRecord, slurmPaths, writeJobs, FinishSchema,
-  type JobsRecord, type StepRecord, type Submission, type SubmitCommand,
+  type JobsRecord, type StepName, type StepRecord, type Submission, type SubmitCommand,
 } from './records.js';
 import { partitionCpus, requireSlurmCommands, sbatch, scancel, squeue, SlurmError } from './scheduler.js';
 import { checkScriptPath, shellQuote, slurmFilePattern, stepScript } from './script.js';
@@ -149,12 +154,48 @@ export interface SubmitRequest {
   steps: PlannedStep[];
 }
 
-/** Writes each step's script and submits the chain (see the module comment); returns the recorded submission. */
-export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, onSubmitted: (s: StepRecord) => void = () => {}): Promise<Submission> {
+/**
+ * A submission under way, as far as it got: set while its steps are being submitted (the hub's `slurm/.lock`
+ * held), at the points between two sbatch calls where a signal handler can run; null before and after.
+ */
+export interface SubmitProgress {
+  current: { home: string; jobs: JobsRecord; submission: Submission; planned: StepName[] } | null;
+}
+
+/**
+ * Records that the command submitting `progress` stopped (`signal`), from a signal handler: the steps
+ * submitted so far stay (their jobs are queued), `stopped` names the steps not submitted, and the run.json
+ * of a study says `interrupted`. Synchronous, so it completes before the process exits (which releases the
+ * lock the submission holds). Returns the submission, or null when none of its steps had been submitted
+ * (nothing of it is recorded then) or no submission was under way.
+ */
+export function recordStop(progress: SubmitProgress, signal: string): Submission | null {
+  const c = progress.current;
+  progress.current = null;
+  if (c === null || c.submission.steps.length === 0) return null;
+  const done = c.submission.steps.map((s) => s.step);
+  c.submission.stopped = { at: utcSeconds(), signal, not_submitted: c.planned.filter((p) => !done.includes(p)) };
+  writeJobs(c.home, c.jobs);
+  if (c.submission.hub !== null) {
+    const state = readRunState(c.submission.hub);
+    if (state !== null && state.status === 'running') {
+      state.status = 'interrupted';
+      writeRunState(c.submission.hub, state);
+    }
+  }
+  return c.submission;
+}
+
+/**
+ * Writes each step's script and submits the chain (see the module comment); returns the recorded submission.
+ * Between two steps it lets signal handlers run, with `progress.current` telling them what was submitted.
+ */
+export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, onSubmitted: (s: StepRecord) => void = () => {},
+  progress: SubmitProgress = { current: null }): Promise<Submission> {
   const home = resolve(req.home);
   const paths = slurmPaths(home);
   mkdirSync(paths.logs, { recursive: true });
-  return withMergeLock(paths.lock, 'ptychostudy submission', 'hub', () => {
+  return withMergeLock(paths.lock, 'ptychostudy submission', 'hub', async () => {
     // Checked again under the lock: two commands submitting to one hub at once would both pass a check before it.
     const active = activeSubmissions(home);
     if (active.length > 0) throw new UsageError(`${home}: SLURM jobs ${active.flatMap((a) => a.ids).join(', ')} of this hub are queued or running; not submitting beside them`);
@@ -170,7 +211,19 @@ export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, on
     let cpus: number | null | undefined;
     const slots = (): number | null => (cpus === undefined ? (cpus = partitionCpus(req.settings.execution.slurm.partition)) : cpus);
     let previous: string | null = null;
-    for (const p of planned) {
+    progress.current = { home, jobs, submission, planned: planned.map((p) => p.step) };
+    try {
+      for (const p of planned) {
+        // A stop is handled here: every step before this one is submitted and recorded, nothing of this one is written.
+        await yieldToEventLoop();
+        submitOne(p);
+      }
+    } finally {
+      progress.current = null;
+    }
+    return submission;
+
+    function submitOne(p: typeof planned[number]): void {
       const script = claimScriptPath(home, p.step);
       const arrayTasks = p.step === 'finish' ? 0 : arrayTaskCount(p.tasks.length, req.settings, slots);
       const record: StepRecord = {
@@ -205,7 +258,6 @@ export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, on
       onSubmitted(record);
       previous = record.job_id;
     }
-    return submission;
   });
 }
 
@@ -222,14 +274,15 @@ function isEmptyDir(dir: string): boolean {
  * settings), design.json written here, then every phase that is not complete submitted as an array, and
  * run.json recording each phase as submitted. Returns the submission, or null for a finished hub.
  */
-export async function submitStudy(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission | null> {
+export async function submitStudy(hub: string, settings: StudySettings, env: SubmitEnvironment,
+  progress: SubmitProgress = { current: null }): Promise<Submission | null> {
   requireSlurmCommands();
   checkScriptPaths(hub, env);
   // the hub's lock, as a local `run` holds it: no submission into a hub a local run is writing (and no
   // local run starts while this one checks and records the hub)
   const lock = existsSync(hub) && !statSync(hub).isDirectory() ? null : tryLock(join(hub, HUB.lock), 'study submission', 'hub');
   try {
-    return await submitStudyLocked(hub, withAbsolutePaths(settings), env); // as runStudy: the files named as the hub records them
+    return await submitStudyLocked(hub, withAbsolutePaths(settings), env, progress); // as runStudy: the files named as the hub records them
   } finally {
     lock?.release();
   }
@@ -246,7 +299,7 @@ function isFinished(hub: string, steps: readonly PlannedStep[]): boolean {
   return compareUnchanged(hub, state) && reportUnchanged(hub, state);
 }
 
-async function submitStudyLocked(hub: string, settings: StudySettings, env: SubmitEnvironment): Promise<Submission | null> {
+async function submitStudyLocked(hub: string, settings: StudySettings, env: SubmitEnvironment, progress: SubmitProgress): Promise<Submission | null> {
   const design = designFromSettings(settings).validate();
   const previous = readRunState(hub);
   if (previous === null && !isEmptyDir(hub)) {
@@ -288,7 +341,7 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
     writeRunState(hub, s);
   };
   try {
-    return await submitSteps({ command: 'run', home, hub: home, settings, steps }, env, submitted);
+    return await submitSteps({ command: 'run', home, hub: home, settings, steps }, env, submitted, progress);
   } catch (err) {
     const s = readRunState(hub);
     if (s !== null && err instanceof SlurmError) {
@@ -306,12 +359,12 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
 
 /** One phase (`generate`, `overlap`, `reconstruct`, `compare` with `--executor slurm`) into its output root. */
 export async function submitPhase(command: Exclude<SubmitCommand, 'run'>, home: string, settings: StudySettings,
-  plan: () => PlannedStep[] | Promise<PlannedStep[]>, env: SubmitEnvironment): Promise<Submission | null> {
+  plan: () => PlannedStep[] | Promise<PlannedStep[]>, env: SubmitEnvironment, progress: SubmitProgress = { current: null }): Promise<Submission | null> {
   requireSlurmCommands();
   checkScriptPaths(home, env);
   // An earlier submission is finished first: what still needs to run is read from its merged evidence.
   await prepareHomes(home, homesWriting(home, false), false);
   const steps = await plan();
   if (steps.length === 0) return null;
-  return submitSteps({ command, home: resolve(home), hub: null, settings, steps }, env);
+  return submitSteps({ command, home: resolve(home), hub: null, settings, steps }, env, () => {}, progress);
 }

@@ -1,0 +1,118 @@
+/**
+ * A command stopped while it submits a study to SLURM (Ctrl-C to its process group, or SIGTERM to it alone):
+ * it stops between two sbatch calls, names the jobs that reached the queue (id, what they compute, where they
+ * write) and the commands to see and cancel them, exits 130 or 143, releases its locks, and leaves
+ * slurm/jobs.json naming exactly those jobs — so `status` and `cancel` know them — and no script half-written.
+ *
+ * The signal is sent by an `sbatch` on PATH that runs SLURM's own and then signals the command: deterministic,
+ * and the jobs are held (`--hold`), so nothing runs; every job is cancelled at the end. Skipped where no SLURM answers.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { JobsRecordSchema } from '../../src/study/slurm/records.js';
+import { tempDir } from '../tmp.js';
+
+const CLI = resolve('dist', 'src', 'cli', 'main.js');
+const TINY = ['--preset', 'quick', '--n-images', '24', '--epochs', '2', '--dose', '1e4'];
+
+function noSlurm(): string | null {
+  const r = spawnSync('sinfo', ['--noheader', '--format', '%T'], { encoding: 'utf8', timeout: 20_000 });
+  if (r.error) return `SLURM is not installed here (sinfo: ${r.error.message}; scripts/local-slurm.sh brings up a one-node cluster)`;
+  if (r.status !== 0 || !/idle|mixed|alloc|completing/.test(r.stdout)) return `no SLURM node takes jobs (sinfo: ${(r.stderr || r.stdout).trim()})`;
+  return null;
+}
+const skip = noSlurm() ?? false;
+const realSbatch = skip ? '' : spawnSync('sh', ['-c', 'command -v sbatch'], { encoding: 'utf8' }).stdout.trim();
+
+/**
+ * A directory with an `sbatch` that runs SLURM's, logs the job id it printed to `ids`, and after call `at`
+ * sends `signal` to the command (`group`: to its whole process group, as a terminal's Ctrl-C).
+ */
+function signallingSbatch(dir: string, at: number, signal: 'INT' | 'TERM', group: boolean): { bin: string; ids: string } {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const ids = join(dir, 'ids');
+  const target = group ? '-- -$(ps -o pgid= -p $PPID | tr -d " ")' : '$PPID';
+  writeFileSync(join(bin, 'sbatch'), [
+    '#!/bin/bash',
+    `out=$(${realSbatch} "$@")`,
+    'rc=$?',
+    `echo "$out" >> ${ids}`,
+    'echo "$out"',
+    `if [ "$(wc -l < ${ids})" -eq ${at} ]; then kill -${signal} ${target}; fi`,
+    'exit $rc',
+  ].join('\n') + '\n', { mode: 0o755 });
+  return { bin, ids };
+}
+
+/** Runs the CLI in a process group of its own (so a signal to its group reaches nothing else). */
+function cli(args: string[], path: string): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((done) => {
+    const p = spawn(process.execPath, [CLI, ...args], {
+      detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PATH: `${path}:${process.env.PATH ?? ''}`, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    // A command that missed the signal follows its held jobs for ever: ended here, so the test fails rather than hangs.
+    const limit = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    p.on('close', (status, signal) => { clearTimeout(limit); done({ status, signal, stderr }); });
+  });
+}
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+for (const c of [
+  { what: 'Ctrl-C to the process group during the second sbatch', signal: 'INT', group: true, at: 2, code: 130, word: 'interrupted' },
+  { what: 'SIGTERM to the command alone during the first sbatch', signal: 'TERM', group: false, at: 1, code: 143, word: 'terminated \\(SIGTERM\\)' },
+] as const) {
+  test(`${c.what}: the submitted jobs are named and recorded, exit ${c.code}, status and cancel know them`, { skip, timeout: 120_000 }, async () => {
+    const dir = tempDir('slurm-stop');
+    const hub = join(dir, 'hub');
+    const { bin, ids } = signallingSbatch(dir, c.at, c.signal, c.group);
+    const args = ['run', ...TINY, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--out', hub];
+    const r = await cli(args, bin);
+    const submitted = readFileSync(ids, 'utf8').trim().split('\n');
+    try {
+      assert.equal(r.signal, null, r.stderr);
+      assert.equal(r.status, c.code, r.stderr);
+      assert.equal(submitted.length, c.at, 'sbatch is not called after the stop');
+      const steps = ['generate', 'overlap'].slice(0, c.at);
+      const lines = r.stderr.trim().split('\n');
+      const head = lines.findIndex((l) => new RegExp(`^ptychostudy run: ${c.word} while submitting to SLURM\\. These jobs of submission 1 were submitted`).test(l));
+      assert.ok(head >= 0, r.stderr);
+      assert.deepEqual(lines.slice(head + 1, head + 1 + c.at), steps.map((s, i) => `  ${s} ${submitted[i]}: ${s === 'generate'
+        ? `Phase C, simulates 1 dose → ${join(hub, 'phase_c')}` : `Phase D, builds the overlap views of 1 dose → ${join(hub, 'phase_d')}`}`));
+      assert.match(r.stderr, new RegExp(`^Not submitted: ${['generate', 'overlap', 'reconstruct', 'compare', 'finish'].slice(c.at).join(', ')} `, 'm'));
+      assert.ok(r.stderr.includes(`See them: ptychostudy status --out ${hub} · cancel them: ptychostudy cancel --out ${hub}`), r.stderr);
+
+      // The record names exactly the jobs sbatch queued; no lock, no script of a step not submitted.
+      const sub = JobsRecordSchema.parse(JSON.parse(readFileSync(join(hub, 'slurm', 'jobs.json'), 'utf8'))).submissions[0]!;
+      assert.deepEqual(sub.steps.map((s) => [s.step, s.job_id]), steps.map((s, i) => [s, submitted[i]]));
+      assert.equal(sub.stopped?.signal, `SIG${c.signal}`);
+      assert.deepEqual(readdirSync(join(hub, 'slurm')).filter((n) => n.endsWith('.sbatch')).sort(), steps.map((s) => `${s}.sbatch`).sort());
+      assert.ok(!existsSync(join(hub, 'slurm', '.lock')) && !existsSync(join(hub, '.run.lock')), readdirSync(hub).join(' '));
+      assert.equal((JSON.parse(readFileSync(join(hub, 'run.json'), 'utf8')) as { status: string }).status, 'interrupted');
+      const queued = spawnSync('squeue', ['--noheader', '--jobs', submitted.join(','), '--format', '%A'], { encoding: 'utf8' }).stdout.trim().split('\n');
+      assert.deepEqual([...new Set(queued)].sort(), [...submitted].sort());
+
+      const st = run(['status', '--out', hub]);
+      assert.equal(st.status, 0, st.stderr);
+      assert.match(st.stdout, /the submitting command was stopped \(SIG(INT|TERM), .*\) before it submitted: /);
+      for (const id of submitted) assert.match(st.stdout, new RegExp(`job ${id} `));
+      const cancel = run(['cancel', '--out', hub]);
+      assert.equal(cancel.status, 0, cancel.stderr);
+      const cancelled = /^cancelled SLURM jobs (.*)$/m.exec(cancel.stderr);
+      assert.deepEqual(cancelled?.[1]!.split(', ').sort(), [...submitted].sort(), cancel.stderr);
+      const finish = JSON.parse(readFileSync(join(hub, 'slurm', '1', 'finish.json'), 'utf8')) as { exit_code: number; report: string | null };
+      assert.deepEqual([finish.exit_code, finish.report], [1, null]);
+    } finally {
+      spawnSync('scancel', submitted); // nothing left queued if an assertion failed
+    }
+  });
+}
