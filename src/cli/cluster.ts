@@ -28,6 +28,7 @@ import { arrayTasksOf } from '../study/slurm/records.js';
 import { followSubmission, type SubmissionView } from '../study/slurm/follow.js';
 import { compareSteps, generateSteps, overlapSteps, reconstructSteps } from '../study/slurm/plans.js';
 import { shellQuote } from '../study/slurm/script.js';
+import { shellJoin } from '../study/reconstruct/jobs.js';
 import type { StepRecord, Submission } from '../study/slurm/records.js';
 import {
   homesWriting, prepareHomes, recordStop, submitPhase, submitStudy, type SubmitEnvironment, type SubmitProgress,
@@ -198,12 +199,15 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
   if (failures.length > 0) err.write(`${failures.length} job(s) failed:\n${failures.map((l) => `  ${l}`).join('\n')}\n`);
   if (table !== null) err.write(`\n${table.text}\n\n`);
   if (v.finish?.report) err.write(`Report: ${v.finish.report}\n`);
+  // A study resumes from its hub's own settings (its command line may not name the hub); a phase by the command that submitted it.
+  const resume = v.command === 'run' ? shellJoin(['ptychostudy', 'run', '--out', home]) : shellJoin(v.argv);
   if (v.stopped !== null) {
     err.write(`ptychostudy ${command}: the submitted jobs have ended, but the command that submitted them was stopped (${v.stopped.signal}) ` +
-      `before it submitted ${v.stopped.not_submitted.join(', ')}; the same command with --out ${shellQuote(home)} submits what is missing\n`);
+      `before it submitted ${v.stopped.not_submitted.join(', ')}; submit what is missing with: ${resume}\n`);
     return code;
   }
-  err.write(`ptychostudy ${command}: ${code === 0 ? 'done' : 'finished with failures (recorded in the manifests)'}\n`);
+  err.write(`ptychostudy ${command}: ${code === 0 ? 'done' : `finished with failures (recorded in the manifests). Fix the cause, then continue with: ${resume} ` +
+    '(the failed and missing jobs are submitted again; finished ones are kept)'}\n`);
   return code;
 }
 

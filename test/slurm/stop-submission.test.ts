@@ -111,8 +111,29 @@ for (const c of [
       assert.deepEqual(cancelled?.[1]!.split(', ').sort(), [...submitted].sort(), cancel.stderr);
       const finish = JSON.parse(readFileSync(join(hub, 'slurm', '1', 'finish.json'), 'utf8')) as { exit_code: number; report: string | null };
       assert.deepEqual([finish.exit_code, finish.report], [1, null]);
+      const end = run(['status', '--out', hub, '--wait']);
+      assert.equal(end.status, 1, end.stderr);
+      assert.equal(end.stderr.trim().split('\n').at(-1), `ptychostudy status: the submitted jobs have ended, but the command that submitted them ` +
+        `was stopped (SIG${c.signal}) before it submitted ${['generate', 'overlap', 'reconstruct', 'compare', 'finish'].slice(c.at).join(', ')}; ` +
+        `submit what is missing with: ptychostudy run --out ${hub}`);
     } finally {
       spawnSync('scancel', submitted); // nothing left queued if an assertion failed
     }
   });
 }
+
+test('a cluster run that ended with failures says how to continue it', { skip, timeout: 120_000 }, () => {
+  const hub = join(tempDir('slurm-failures'), 'hub');
+  const sub = run(['run', ...TINY, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach', '--json', '--out', hub]);
+  const ids = sub.status === 0 ? Object.values((JSON.parse(sub.stdout) as { jobs: Record<string, string> }).jobs) : [];
+  try {
+    assert.equal(sub.status, 0, sub.stderr);
+    assert.equal(run(['cancel', '--out', hub]).status, 0);
+    const end = run(['status', '--out', hub, '--wait']);
+    assert.equal(end.status, 1, end.stderr);
+    assert.equal(end.stderr.trim().split('\n').at(-1), 'ptychostudy status: finished with failures (recorded in the manifests). ' +
+      `Fix the cause, then continue with: ptychostudy run --out ${hub} (the failed and missing jobs are submitted again; finished ones are kept)`);
+  } finally {
+    spawnSync('scancel', ids);
+  }
+});

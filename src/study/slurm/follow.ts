@@ -43,6 +43,8 @@ export interface SubmissionView {
   home: string;
   number: number;
   command: string;
+  /** The command line that submitted it, as typed. */
+  argv: string[];
   submittedAt: string;
   steps: StepView[];
   finishJob: { jobId: string | null; state: 'queued' | 'running' | 'ended' };
@@ -101,7 +103,7 @@ function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): Subm
   const fq = queue.find((q) => finishRec !== undefined && q.jobId === finishRec.job_id);
   const finish = readRecord(paths.finish(s.number), FinishSchema, 'finish record');
   return {
-    home, number: s.number, command: s.command, submittedAt: s.submitted_at, steps,
+    home, number: s.number, command: s.command, argv: s.argv, submittedAt: s.submitted_at, steps,
     finishJob: { jobId: finishRec?.job_id ?? null, state: fq === undefined ? 'ended' : fq.state === 'PENDING' ? 'queued' : 'running' },
     active: queue.some((q) => jobIdsOf(s).includes(q.jobId)), finish, rejected: s.rejected, stopped: s.stopped ?? null, cancelled: s.cancelled,
   };
