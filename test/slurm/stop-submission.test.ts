@@ -6,6 +6,9 @@
  *
  * The signal is sent by an `sbatch` on PATH that runs SLURM's own and then signals the command: deterministic,
  * and the jobs are held (`--hold`), so nothing runs; every job is cancelled at the end. Skipped where no SLURM answers.
+ *
+ * Also what a cluster run says at its end: the command that continues a run with failures, and a step that could
+ * not start (an input changed after the submission) named as such.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -133,6 +136,28 @@ test('a cluster run that ended with failures says how to continue it', { skip, t
     assert.equal(end.status, 1, end.stderr);
     assert.equal(end.stderr.trim().split('\n').at(-1), 'ptychostudy status: finished with failures (recorded in the manifests). ' +
       `Fix the cause, then continue with: ptychostudy run --out ${hub} (the failed and missing jobs are submitted again; finished ones are kept)`);
+  } finally {
+    spawnSync('scancel', ids);
+  }
+});
+
+test('a Phase F step on SLURM whose input changed after the submission says it did not start, not that a merge failed', { skip, timeout: 120_000 }, () => {
+  const dir = tempDir('slurm-changed-input');
+  const [c, d, f] = ['phase_c', 'phase_d', 'phase_f'].map((x) => join(dir, x)) as [string, string, string];
+  const data = ['--preset', 'quick', '--n-images', '24', '--dose', '1e4'];
+  assert.equal(run(['generate', ...data, '--out', c]).status, 0);
+  assert.equal(run(['overlap', '--phase-c-root', c, '--dose', '1e4', '--out', d]).status, 0);
+  const sub = run(['reconstruct', '--phase-c-root', c, '--phase-d-root', d, '--doses', '10000', '--epochs', '2', '--out', f,
+    '--slurm-sbatch-arg=--hold', '--detach']);
+  const ids = sub.stdout.trim().split('\n').map((l) => l.split(' ')[1]!).filter((id) => /^\d+$/.test(id));
+  try {
+    assert.equal(sub.status, 0, sub.stderr);
+    writeFileSync(join(d, 'dose_10000', 'sparse', 'sparse_test.npz'), 'not the file Phase D wrote');
+    spawnSync('scontrol', ['release', ids.join(',')]);
+    const end = run(['status', '--out', f, '--wait', '--json']);
+    assert.equal(end.status, 1, end.stderr);
+    const step = (JSON.parse(end.stdout) as { steps: { step: string; detail: string }[] }).steps[0]!;
+    assert.match(step.detail, /^the step did not start, so no job ran: .*sparse_test\.npz: expected \d+ bytes.*changed since Phase D wrote it/);
   } finally {
     spawnSync('scancel', ids);
   }

@@ -209,17 +209,21 @@ export async function finalizeStep(home: string, submission: Submission, record:
     // A step none of whose tasks started (all cancelled while queued) is started now, so its failures land in its run.
     let start = readStart(paths.start(n, name));
     let merged: { complete: boolean; detail: string };
+    let starting = false;
     try {
       if (start === undefined) {
+        starting = true;
         mkdirSync(paths.step(n, name), { recursive: true });
         start = await step.start(ctx);
         writeJsonAtomic(paths.start(n, name), start);
+        starting = false;
       }
       const inner = step.phaseLock(ctx);
       const merge = (): Promise<{ complete: boolean; detail: string }> => step.merge(ctx, start, kept, failures);
       merged = inner === null ? await merge() : await withMergeLock(inner, 'ptychostudy merge', `${name} root`, merge);
     } catch (err) {
-      merged = { complete: false, detail: `the results could not be merged: ${(err as Error).message}` };
+      // A step that cannot start (an input changed since its phase recorded it…) ran no job: nothing to merge.
+      merged = { complete: false, detail: `${starting ? 'the step did not start, so no job ran' : 'the results could not be merged'}: ${(err as Error).message}` };
     }
     const failedCount = failures.length + kept.filter((r) => r.status === 'failed').length;
     const final: StepFinal = {
