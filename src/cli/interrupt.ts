@@ -53,8 +53,9 @@ let startUp: ((signal: StopSignal) => void) | null = null;
  * (or `terminated (SIGTERM)`), rather than killing it silently: a parent process (a workflow manager) sees the
  * status a shell would report. The line claims nothing about files: before a command's action nothing is
  * written, and the commands that keep it longer (action.ts `stops: 'own'`) check their inputs first and install
- * their own handler before their work begins (a SLURM submission or the merge of a finished one may come first;
- * their files are written whole, and the exit releases the locks).
+ * their own handler before their work begins (with the local executor the merge of a finished SLURM submission may
+ * come first: its files are written whole, and the exit releases the locks; a SLURM submission has its own handler
+ * from its first check, cli/cluster.ts).
  */
 export function stopDuringStartUp(): void {
   if (startUp !== null) return;
