@@ -82,11 +82,20 @@ export function stoppedSubmissionLines(command: string, home: string, s: Submiss
   const head = `ptychostudy ${command}: ${stoppedWord(signal)} while submitting to SLURM`;
   if (s === null) return [`${head}; nothing was submitted`];
   const q = shellQuote(home);
-  return [
+  const submitted = [
     `${head}. These jobs of submission ${s.number} were submitted; they stay queued and run (recorded in ${resolve(home, 'slurm', 'jobs.json')}):`,
     ...s.steps.map((r) => `  ${r.step} ${r.job_id}: ${stepDoes(r, command, home)}`),
-    `Not submitted: ${(s.stopped?.not_submitted ?? []).join(', ')}${command === 'run' ? ' (so no report: run.json says interrupted)' : ''}.`,
-    `See them: ptychostudy status --out ${q} · cancel them: ptychostudy cancel --out ${q}`,
+  ];
+  const see = `See them: ptychostudy status --out ${q} · cancel them: ptychostudy cancel --out ${q}`;
+  if (s.stopped === undefined) {
+    // Only the finish job is missing (recordStop recorded nothing): the last task finishes the submission itself.
+    return [...submitted, `Not submitted: the finish job only; the last task finishes the ${command === 'run' ? 'run (and writes the report)' : 'submission'} ` +
+      `itself, or \`ptychostudy status --out ${q}\` does once every job has ended.`, see];
+  }
+  return [
+    ...submitted,
+    `Not submitted: ${s.stopped.not_submitted.join(', ')}${command === 'run' ? ' (so no report: run.json says interrupted)' : ''}.`,
+    see,
     `Once they have ended or are cancelled, the same command submits what is missing: ${sameCommand(argv)}`,
   ];
 }

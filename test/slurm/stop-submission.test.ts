@@ -125,6 +125,28 @@ for (const c of [
   });
 }
 
+test('a stop after every array was submitted, before the finish job: nothing is recorded as stopped, the last task will finish the run',
+  { skip, timeout: 120_000 }, async () => {
+    const dir = tempDir('slurm-stop-finish');
+    const hub = join(dir, 'hub');
+    const { bin, ids } = signallingSbatch(dir, 4, 'TERM', false);
+    const r = await cli(['run', ...TINY, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--out', hub], bin);
+    const submitted = readFileSync(ids, 'utf8').trim().split('\n');
+    try {
+      assert.equal(r.status, 143, r.stderr);
+      assert.equal(submitted.length, 4);
+      assert.match(r.stderr, /^ {2}compare \d+: Phase G, 6 jobs: compares one reconstruction each → /m);
+      assert.ok(r.stderr.includes(`Not submitted: the finish job only; the last task finishes the run (and writes the report) itself, ` +
+        `or \`ptychostudy status --out ${hub}\` does once every job has ended.`), r.stderr);
+      const sub = JobsRecordSchema.parse(JSON.parse(readFileSync(join(hub, 'slurm', 'jobs.json'), 'utf8'))).submissions[0]!;
+      assert.deepEqual(sub.steps.map((s) => s.job_id), submitted);
+      assert.equal(sub.stopped, undefined);
+      assert.equal((JSON.parse(readFileSync(join(hub, 'run.json'), 'utf8')) as { status: string }).status, 'running');
+    } finally {
+      spawnSync('scancel', submitted);
+    }
+  });
+
 test('a cluster run that ended with failures says how to continue it', { skip, timeout: 120_000 }, () => {
   const hub = join(tempDir('slurm-failures'), 'hub');
   const sub = run(['run', ...TINY, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach', '--json', '--out', hub]);

@@ -167,14 +167,18 @@ export interface SubmitProgress {
  * submitted so far stay (their jobs are queued), `stopped` names the steps not submitted, and the run.json
  * of a study says `interrupted`. Synchronous, so it completes before the process exits (which releases the
  * lock the submission holds). Returns the submission, or null when none of its steps had been submitted
- * (nothing of it is recorded then) or no submission was under way.
+ * (nothing of it is recorded then) or no submission was under way. When only the finish job is missing nothing
+ * is recorded either: every array is queued, and the last task finishes the submission itself (the finish job
+ * is there for when it cannot; `status` and the next command then do it).
  */
 export function recordStop(progress: SubmitProgress, signal: string): Submission | null {
   const c = progress.current;
   progress.current = null;
   if (c === null || c.submission.steps.length === 0) return null;
   const done = c.submission.steps.map((s) => s.step);
-  c.submission.stopped = { at: utcSeconds(), signal, not_submitted: c.planned.filter((p) => !done.includes(p)) };
+  const missing = c.planned.filter((p) => !done.includes(p));
+  if (missing.length === 1 && missing[0] === 'finish') return c.submission;
+  c.submission.stopped = { at: utcSeconds(), signal, not_submitted: missing };
   writeJobs(c.home, c.jobs);
   if (c.submission.hub !== null) {
     const state = readRunState(c.submission.hub);
