@@ -408,3 +408,25 @@ export function patternSizeOf(path: string): [number, number] | null {
     r.close();
   }
 }
+
+/**
+ * The object frame [H, W] of a dataset NPZ from the header of its `objectGuess`, nothing decoded; null when
+ * the file cannot tell it (unreadable, no 2-D `objectGuess`: measured data, whose frame its scan makes).
+ */
+export function objectShapeOf(path: string): [number, number] | null {
+  let r: NpzReader;
+  try {
+    r = NpzReader.open(path);
+  } catch {
+    return null;
+  }
+  try {
+    if (!r.has('objectGuess')) return null;
+    const s = r.header('objectGuess').shape;
+    return s.length === 2 ? [s[0]!, s[1]!] : null;
+  } catch {
+    return null;
+  } finally {
+    r.close();
+  }
+}

@@ -219,7 +219,8 @@ function pathFromFile(p: string, dir: string): string {
 
 /**
  * The settings that name files, as a settings file gives them: `simulation.baseNpz` and the PATH of
- * `reconstruction.initProbe: file:PATH` (a flag's path is the working directory's, as usual).
+ * `reconstruction.initProbe: file:PATH` / `reconstruction.initObject: file:PATH` (a flag's path is the working
+ * directory's, as usual).
  */
 export function fileSettings(values: StudySettingsInput): { setting: string; path: string }[] {
   const out: { setting: string; path: string }[] = [];
@@ -227,13 +228,15 @@ export function fileSettings(values: StudySettingsInput): { setting: string; pat
   if (typeof base === 'string') out.push({ setting: 'simulation.baseNpz', path: base });
   const probe = values.reconstruction?.initProbe;
   if (typeof probe === 'string' && probe.startsWith('file:')) out.push({ setting: 'reconstruction.initProbe', path: probe.slice(5) });
+  const object = values.reconstruction?.initObject;
+  if (typeof object === 'string' && object.startsWith('file:')) out.push({ setting: 'reconstruction.initObject', path: object.slice(5) });
   return out;
 }
 
 /** Settings (as given or parsed) whose file-naming values `mapFilePaths` can rewrite. */
 interface NamesFiles {
   simulation?: { baseNpz?: unknown } | undefined;
-  reconstruction?: { initProbe?: unknown } | undefined;
+  reconstruction?: { initProbe?: unknown; initObject?: unknown } | undefined;
 }
 
 /** `values` with each file path it names (`fileSettings`) replaced by `f(path)`; the rest as it is. */
@@ -244,6 +247,10 @@ function mapFilePaths<T extends NamesFiles>(values: T, f: (p: string) => string)
   const probe = values.reconstruction?.initProbe;
   if (typeof probe === 'string' && probe.startsWith('file:')) {
     out.reconstruction = { ...values.reconstruction, initProbe: `file:${f(probe.slice(5))}` };
+  }
+  const object = values.reconstruction?.initObject;
+  if (typeof object === 'string' && object.startsWith('file:')) {
+    out.reconstruction = { ...values.reconstruction, ...out.reconstruction, initObject: `file:${f(object.slice(5))}` };
   }
   return out;
 }

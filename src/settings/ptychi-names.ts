@@ -30,7 +30,7 @@ const HINTS: Record<string, string> = {
   probemodes: 'the number of incoherent probe modes is reconstruction.modes',
   numprobemodes: 'the number of incoherent probe modes is reconstruction.modes',
   nprobemodes: 'the number of incoherent probe modes is reconstruction.modes',
-  initialguess: 'the initial object and probe are reconstruction.initObject (ones or guess) and reconstruction.initProbe (guess or file:PATH)',
+  initialguess: 'the initial object and probe are reconstruction.initObject (ones, guess or file:PATH) and reconstruction.initProbe (guess or file:PATH)',
   // always on here
   singleslicesolveobjprbstepsizejointly: 'the joint object–probe step solve is the only one here (pty-chi\'s default, true)',
   solvestepsizesonlyusingfirstprobemode: 'the step sizes always come from the first probe mode here (pty-chi\'s default, true)',

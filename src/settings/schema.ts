@@ -132,12 +132,8 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc(`incoherent probe modes, at most ${MAX_PROBE_MODES} (MAX_PROBE_MODES) and at most the probe's pixels; extra modes from pty-chi's Hermite recipe (orthogonalize_initial_probe)`)),
   seed: nonNegativeInt().default(42)
     .meta(doc('seed of the minibatch order and of the Poisson step perturbation')),
-  initObject: z.enum(['ones', 'guess'], {
-    // pty-chi users continue from an earlier object; here only the probe carries over (docs/lsqml.md)
-    error: (iss) => (typeof iss.input === 'string' && iss.input.startsWith('file:')
-      ? 'ones or guess (the object cannot start from a file; only the probe can: `reconstruction.initProbe` file:PATH)' : 'ones or guess'),
-  }).default('ones')
-    .meta(doc('initial object: ones (no ground truth leaks in) or the dataset\'s objectGuess')),
+  initObject: z.string().regex(/^(ones|guess|file:.+)$/, { error: 'ones, guess or file:PATH' }).default('ones')
+    .meta(doc('initial object: ones (no ground truth leaks in), the dataset\'s objectGuess (guess), or file:PATH to continue a reconstruction (NPZ reconstructed_object or objectGuess, complex [H, W] of the object frame this dataset gives)')),
   initProbe: z.string().regex(/^(guess|file:.+)$/, { error: 'guess or file:PATH' }).default('guess')
     .meta(doc('initial probe: guess (the dataset\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ptychodus .h5, PtyPy .ptyr)')),
   probeModel: z.string().nullable().default(null)

@@ -166,7 +166,7 @@ test('usage and input errors exit 2 with a message and write nothing', () => {
 
 test('a reconstruction\'s bad settings are usage errors (exit code 2) naming the setting, before the job runs', () => {
   const cases: Array<[Reconstruction, RegExp]> = [
-    [{ initObject: 'truth' as 'ones' }, /`reconstruction\.initObject` truth: expected ones or guess/],
+    [{ initObject: 'truth' }, /`reconstruction\.initObject` truth: expected ones, guess or file:PATH/],
     [{ initProbe: 'random' }, /`reconstruction\.initProbe` random: expected guess or file:PATH/],
     [{ nImages: 0 }, /`reconstruction\.nImages` 0: expected a positive integer/],
     [{ modes: 1.5 }, /`reconstruction\.modes` 1\.5: expected an integer from 1 to 50 \(MAX_PROBE_MODES/],

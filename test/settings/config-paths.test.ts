@@ -47,6 +47,15 @@ test('a relative initProbe file:PATH is read from the settings file\'s folder to
   assert.equal(readSettingsFile(join(sub, 'p.yaml')).reconstruction!.initProbe, `file:${join(sub, 'probe.npz')}`);
 });
 
+test('a relative initObject file:PATH is read from the settings file\'s folder, with initProbe\'s beside it', () => {
+  const sub = join(root, 'object');
+  mkdirSync(sub);
+  writeFileSync(join(sub, 'o.yaml'), 'reconstruction:\n  initObject: file:old/reconstruction.npz\n  initProbe: file:old/reconstruction.npz\n');
+  const r = readSettingsFile(join(sub, 'o.yaml')).reconstruction!;
+  assert.equal(r.initObject, `file:${join(sub, 'old', 'reconstruction.npz')}`);
+  assert.equal(r.initProbe, `file:${join(sub, 'old', 'reconstruction.npz')}`);
+});
+
 test('config --check reports a file a settings file names but that is not there', () => {
   const sub = join(root, 'check');
   mkdirSync(sub);

@@ -97,10 +97,9 @@ test('a bad value is one SettingsError (exit code 2) naming the setting, the val
     [{ reconstruction: { objectPlan: { stop: -3 } } }, /^`reconstruction\.objectPlan\.stop` -3: expected an integer ≥ 1 or null$/],
     [{ reconstruction: { threads: 5000 } }, /^`reconstruction\.threads` 5000: expected an integer from 1 to 256 \(MAX_LSQML_THREADS\)$/],
     [{ reconstruction: { epoch: 3 } as never }, /^`reconstruction\.epoch`: expected no such setting/],
-    // an earlier reconstruction can give the probe, not the object: said where someone tries
-    [{ reconstruction: { initObject: 'file:old/reconstruction.npz' as never } },
-      /^`reconstruction\.initObject` file:old\/reconstruction\.npz: expected ones or guess \(the object cannot start from a file; only the probe can: `reconstruction\.initProbe` file:PATH\)$/],
-    [{ reconstruction: { initObject: 'truth' as never } }, /^`reconstruction\.initObject` truth: expected ones or guess$/],
+    // an object file needs its path
+    [{ reconstruction: { initObject: 'file:' } }, /^`reconstruction\.initObject` file:: expected ones, guess or file:PATH$/],
+    [{ reconstruction: { initObject: 'truth' } }, /^`reconstruction\.initObject` truth: expected ones, guess or file:PATH$/],
     [{ preset: 'huge' as never }, /^`preset` huge: expected one of quick, fly64$/],
   ];
   for (const [input, re] of cases) {

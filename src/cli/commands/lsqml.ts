@@ -95,7 +95,8 @@ export function register(program: Command): void {
       'positions, _metadata with every setting), reconstruction_run.json (times, threads, host), reconstruction.png ' +
       '(object and probe amplitude and phase) and lsqml.log (one line per epoch). They are built in a staging directory ' +
       'inside <out> and moved in when the run ends; files of an earlier run move to <out>/history/ first. ' +
-      'The object starts from ones unless --init-object guess.\n\n' +
+      'The object starts from ones unless --init-object guess, or --init-object file:PATH continues an earlier ' +
+      'reconstruction (its reconstruction.npz; give --init-probe file:PATH too to carry its probe over).\n\n' +
       'Every LSQML option (step sizes, update plans, preconditioner damping, noise model, …) can be set in a settings ' +
       'file: --config FILE (`ptychostudy config --print-defaults` lists them all); flags override it. pty-chi\'s option ' +
       'names and what they are called here: docs/lsqml.md, "pty-chi\'s options here".\n\n' +
@@ -115,7 +116,8 @@ export function register(program: Command): void {
     .option('--modes <n>', `incoherent probe modes, 1 to 50, extra modes from pty-chi's Hermite recipe (default: ${D.modes})`)
     .option('--n-images <n>', 'use only the first n patterns of the file (default: all; more than the file holds: all, with a warning)')
     .option('--seed <n>', `seed of the minibatch order and of the Poisson step perturbation (default: ${D.seed})`)
-    .option('--init-object <how>', `ones (no ground truth leaks in) or guess (the file's objectGuess) (default: ${D.initObject})`)
+    .option('--init-object <how>', 'ones (no ground truth leaks in), guess (the file\'s objectGuess) or file:PATH (NPZ reconstructed_object/objectGuess, ' +
+      `complex [H, W] of this dataset's object frame) (default: ${D.initObject})`)
     .option('--init-probe <how>', 'guess (the file\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ' +
       `ptychodus .h5, PtyPy .ptyr) (default: ${D.initProbe})`)
     .option('--probe-model <spec>', 'model probe for data without one, lengths in metres: aperture:diameter=D ' +
@@ -140,7 +142,7 @@ export function register(program: Command): void {
           noiseModel: flags.noiseModel as 'gaussian' | 'poisson' | undefined,
           modes: integerFlag('--modes', flags.modes),
           seed: integerFlag('--seed', flags.seed),
-          initObject: flags.initObject as 'ones' | 'guess' | undefined,
+          initObject: flags.initObject,
           initProbe: flags.initProbe,
           ...(flags.probeModel !== undefined ? { probeModel: flags.probeModel } : {}),
           ...(flags.precision !== undefined ? { precision: flags.precision as 'float32' | 'float64' } : {}),

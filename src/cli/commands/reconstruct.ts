@@ -72,7 +72,7 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
       modes: integerFlag('--modes', f.modes),
       nImages: integerFlag('--n-images', f.nImages),
       seed: integerFlag('--seed', f.seed),
-      initObject: f.initObject as 'ones' | 'guess' | undefined,
+      initObject: f.initObject,
       initProbe: f.initProbe,
     },
     execution: { jobs: integerFlag('--jobs', f.jobs), ...executorSettingsFromFlags(f) },
@@ -134,7 +134,7 @@ export function register(program: Command): void {
     .option('--modes <n>', `probe modes (default: ${D.reconstruction.modes})`)
     .option('--n-images <n>', 'use at most the first n positions of each input (default: all)')
     .option('--seed <s>', `seed of the minibatch order; same seed, same bytes (default: ${D.reconstruction.seed})`)
-    .option('--init-object <o>', `initial object: ones (no ground truth leaks in) | guess (the file's objectGuess) (default: ${D.reconstruction.initObject})`)
+    .option('--init-object <o>', `initial object: ones (no ground truth leaks in) | guess (the file's objectGuess) | file:PATH (NPZ reconstructed_object/objectGuess of each input's object frame) (default: ${D.reconstruction.initObject})`)
     .option('--init-probe <p>', `initial probe: guess (the file's probeGuess) | file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ptychodus .h5, PtyPy .ptyr) (default: ${D.reconstruction.initProbe})`)
     .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)');
   addExecutorOptions(cmd)

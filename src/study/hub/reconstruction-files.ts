@@ -56,7 +56,7 @@ export const JobSchema = JobKeySchema.extend({
   modes: int,
   n_images: int.nullable().describe('cap on the positions used; null = all'),
   seed: int,
-  init_object: z.enum(['ones', 'guess']),
+  init_object: z.string().regex(/^(ones|guess|file:.+)$/).describe('ones, guess or file:PATH (an object file)'),
   init_probe: z.string(),
   command: z.array(z.string()).describe('the `ptychostudy lsqml` command line equivalent to this job (paths relative to the artifact root: run it there)'),
   settings_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('SHA-256 of every reconstruction setting but the thread count (the run record holds them)'),

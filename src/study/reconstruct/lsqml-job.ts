@@ -22,7 +22,8 @@
  * when present (else 1, recorded), ifftshifted so DC is at [0, 0]; positions relative to the origin of
  * the objectGuess shape (src/math/positions.ts), so the reconstruction has objectGuess's shape and
  * frame; the initial object is ones (default: no ground
- * truth leaks in) or objectGuess; the probe is probeGuess (or a probe file), with extra incoherent
+ * truth leaks in), objectGuess, or an object file of that frame's shape (data/object-file.ts: an earlier
+ * reconstruction.npz, to continue it); the probe is probeGuess (or a probe file), with extra incoherent
  * modes made by pty-chi's Hermite recipe (`orthogonalize_initial_probe`).
  */
 import { statSync } from 'node:fs';
@@ -33,6 +34,7 @@ import { printable, shownJson } from '../../text.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import type { ProbeData } from '../../data/measured.js';
+import { readObjectFile } from '../../data/object-file.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { metadataArray } from '../../data/metadata.js';
 import { positionFromCoord, positionOrigin } from '../../math/positions.js';
@@ -197,6 +199,8 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     throw new InputError(`${inputPath}: key '${printable(input.diffractionKey)}': expected square diffraction patterns for LSQML (H = W); found ${ds.H}×${ds.W}`);
   }
   const N = ds.H, n2 = N * N;
+  // An object file is read (and refused) before the patterns are converted: its shape must be the object frame's.
+  const objectFile = opts.initObject.startsWith('file:') ? readObjectFile(opts.initObject.slice(5), HO, WO) : null;
   const n = opts.nImages !== null ? Math.min(opts.nImages, ds.n) : ds.n;
   if (n < 1) throw new InputError(`${inputPath}: no diffraction patterns to reconstruct`);
 
@@ -239,8 +243,10 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     positionsOut[2 * i] = input.ycoords[i]!; positionsOut[2 * i + 1] = input.xcoords[i]!;
   }
   const object = new Float64Array(2 * HO * WO);
-  if (opts.initObject === 'guess') {
-    if (!ds.objectGuess) throw new UsageError(`\`reconstruction.initObject\` guess needs an objectGuess; ${inputPath} has none (measured data): use ones`);
+  if (objectFile) {
+    object.set(objectFile.data);
+  } else if (opts.initObject === 'guess') {
+    if (!ds.objectGuess) throw new UsageError(`\`reconstruction.initObject\` guess needs an objectGuess; ${inputPath} has none (measured data): use ones or file:PATH`);
     object.set(complexData(ds.objectGuess));
   } else for (let j = 0; j < HO * WO; j++) object[2 * j] = 1;
   const { probe, source: probeSource, warnings: probeWarnings } = initialProbe(opts, input.probe, N);
@@ -292,7 +298,9 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     patch_size: N,
     object_shape: [HO, WO],
     probe_modes: opts.modes,
-    init_object: opts.initObject,
+    // an object file by its name, key, size and SHA-256 (no absolute path: the same inputs give the same bytes)
+    init_object: objectFile ? `file:${basename(objectFile.path)}: ${objectFile.key}` : opts.initObject,
+    ...(objectFile ? { init_object_file: { file: basename(objectFile.path), key: objectFile.key, size_bytes: statSync(objectFile.path).size, sha256: fingerprintSync(objectFile.path).sha256 } } : {}),
     init_probe: probeSource,
     intensity_scale: s,
     intensity_scale_source: scalePresent ? '_metadata.intensity_scale' : 'absent (1)',

@@ -11,7 +11,7 @@ import type { StudySettings } from '../../settings/schema.js';
 import { checkStudySettings } from '../../settings/parse.js';
 import { localExecutor, requirePathOptions, type Executor } from '../phase.js';
 import { reconstructionPhase } from './job.js';
-import { checkInitProbeFits, planReconstruction, type ReconstructionRunOptions } from './plan.js';
+import { checkInitObjectFits, checkInitProbeFits, planReconstruction, type ReconstructionRunOptions } from './plan.js';
 import { finishReconstruction, recordResult, startReconstruction, type PhaseFEvent, type PhaseFSummary } from './record.js';
 
 export interface ReconstructionExecution {
@@ -30,6 +30,7 @@ export async function runReconstruction(settings: StudySettings, opts: Reconstru
   requirePathOptions(opts, ['phaseCRoot', 'phaseDRoot', 'artifactRoot']);
   const plan = planReconstruction(settings, opts, availableParallelism());
   await checkInitProbeFits(plan);
+  checkInitObjectFits(plan);
   const run = await startReconstruction(plan, onEvent);
   try {
     const executor = opts.executor ?? localExecutor(plan.dryRun ? 1 : run.concurrency);

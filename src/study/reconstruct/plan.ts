@@ -4,7 +4,8 @@
  * anything is written: the roots, the selected jobs' inputs against the size and SHA-256 Phase C and D recorded
  * writing them (hub/recorded-files.ts), and a readable existing manifest and skip summary. Reads, never writes.
  */
-import { patternSizeOf } from '../../data/dataset.js';
+import { objectShapeOf, patternSizeOf } from '../../data/dataset.js';
+import { readObjectFile } from '../../data/object-file.js';
 import { checkProbeModes } from '../../data/memory.js';
 import { readProbeFile } from '../../data/probe-file.js';
 import { checkHistoryDir } from '../../files/earlier.js';
@@ -123,4 +124,20 @@ export async function checkInitProbeFits(plan: ReconstructionPlan): Promise<void
     if (size) sizes.set(size.join('x'), size);
   }
   for (const [H, W] of sizes.values()) await readProbeFile(spec.slice(5), H, W);
+}
+
+/**
+ * An object file named by `initObject: file:PATH` is read against each object frame among the selected jobs'
+ * inputs (their objectGuess headers) before anything is written: an object of another shape is refused
+ * (exit 2) instead of failing every job. An input whose header does not tell its frame is left to its job.
+ */
+export function checkInitObjectFits(plan: ReconstructionPlan): void {
+  const spec = plan.settings.initObject;
+  if (!spec.startsWith('file:')) return;
+  const shapes = new Map<string, [number, number]>();
+  for (const job of plan.selected) {
+    const shape = objectShapeOf(job.inputNpz);
+    if (shape) shapes.set(shape.join('x'), shape);
+  }
+  for (const [H, W] of shapes.values()) readObjectFile(spec.slice(5), H, W);
 }
