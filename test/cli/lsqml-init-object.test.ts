@@ -78,6 +78,8 @@ test('an NPZ objectGuess (complex128) is read as the initial object; bad shape, 
   saveNpz(real, { reconstructed_object: f64([40, 40], new Float64Array(1600)) });
   refused(join(root, 'r-real'), real, /real\.npz: key 'reconstructed_object': expected a complex object \[40, 40\].*; found dtype <f8$/);
   assert.throws(() => readObjectFile(ds.path, 40, 40, { bytes: 1000, source: 'test' }), /objectGuess': expected an object that fits the memory limit/);
+  assert.throws(() => readObjectFile(root, 40, 40), /not a regular file \(a directory\)/);
+  assert.throws(() => readObjectFile(join(root, 'absent.npz'), 40, 40), /absent\.npz: cannot read the object file/);
 });
 
 test('reconstruct refuses an object file that does not fit its inputs\' object frame before writing anything', async () => {

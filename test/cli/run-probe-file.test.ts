@@ -52,6 +52,22 @@ test('the check passes a probe of the study\'s size; with a base NPZ its probe s
   await checkStudyProbe(s(probeFile(dir, 64), join(dir, 'absent.npz')));
 });
 
+test('run checks an object file against the simulated object\'s shape (or a base NPZ\'s objectGuess) before writing anything', async () => {
+  const dir = tempDir('run-object-file');
+  const object = (h: number, w: number): string => {
+    const path = join(dir, `object${h}x${w}.npz`);
+    saveNpz(path, { reconstructed_object: c64([h, w], new Float32Array(2 * h * w).fill(1)) });
+    return path;
+  };
+  const s = (file: string, baseNpz: string | null = null) => parseStudySettings({ preset: 'quick', simulation: { baseNpz, objectShape: [70, 80] }, reconstruction: { initObject: `file:${file}` } });
+  await checkStudyProbe(s(object(70, 80)));
+  await assert.rejects(checkStudyProbe(s(object(80, 70))), /object80x70\.npz: key 'reconstructed_object': expected a complex object \[70, 80\].*; found shape \[80, 70\]/);
+  const base = join(dir, 'base.npz');
+  saveNpz(base, { objectGuess: c64([96, 96], new Float32Array(2 * 96 * 96).fill(1)), probeGuess: c64([32, 32], new Float32Array(2 * 32 * 32).fill(1)) });
+  await checkStudyProbe(s(object(96, 96), base));
+  await assert.rejects(checkStudyProbe(s(object(70, 80), base)), /expected a complex object \[96, 96\]/);
+});
+
 test('run refuses, before writing anything, probe settings every job would refuse: modes over N², a probe model without geometry', async () => {
   const dir = tempDir('run-probe-settings');
   const s = (reconstruction: Record<string, unknown>) => parseStudySettings({ preset: 'quick', simulation: { patchSize: 4 }, reconstruction });

@@ -46,6 +46,8 @@ import { planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
 import { sceneParameters } from '../simulate/job.js';
 import { compareInputs, compareOutputs, compareUnchanged, phaseCContent, phaseDContent, reportInputs, reportOutputs, reportUnchanged } from './fingerprints.js';
+import { objectShapeOf } from '../../data/dataset.js';
+import { readObjectFile } from '../../data/object-file.js';
 import { baseProbeSizeOf, planSimulation, type PhaseCProgress } from '../simulate/plan.js';
 import { availableParallelism } from 'node:os';
 import {
@@ -243,6 +245,8 @@ interface PhaseOutcome {
  * setting every job would refuse stops the run at once (exit 2) instead of failing every job after Phase C
  * and D ran (a resume keeps the hub's settings, so the run could not be continued with another value):
  * - a probe file named by `reconstruction.initProbe: file:PATH` is read and must serve those patterns;
+ * - an object file named by `reconstruction.initObject: file:PATH` is read and must have the simulated object's
+ *   shape (simulation.objectShape, or a base NPZ's objectGuess), the reconstructions' object frame;
  * - `reconstruction.modes` must be at most the probe's N² pixels;
  * - `reconstruction.probeModel` must state its wavelength and pixel size: simulated data states no geometry.
  * A base NPZ whose header does not tell the size is left to Phase C, which refuses it.
@@ -260,6 +264,8 @@ export async function checkStudyProbe(settings: StudySettings): Promise<void> {
     }
   }
   if (r.initProbe.startsWith('file:') && N !== null) await readProbeFile(r.initProbe.slice(5), N, N);
+  const object = base === null ? settings.simulation.objectShape : objectShapeOf(base);
+  if (r.initObject.startsWith('file:') && object !== null) readObjectFile(r.initObject.slice(5), object[0], object[1]);
 }
 
 /** The study in a hub whose lock this process holds. */
