@@ -388,13 +388,7 @@ function isLegacyLayout(shape: readonly number[], nCoords: number | undefined): 
  * `diffraction`) — a reconstruction of that file then reports why.
  */
 export function patternSizeOf(path: string): [number, number] | null {
-  let r: NpzReader;
-  try {
-    r = NpzReader.open(path);
-  } catch {
-    return null;
-  }
-  try {
+  return fromHeaders(path, (r) => {
     if (!r.has('diffraction')) return null;
     const d = r.header('diffraction');
     if (d.shape.length !== 3) return null;
@@ -402,11 +396,7 @@ export function patternSizeOf(path: string): [number, number] | null {
     const nCoords = x && x.shape.length === 1 ? x.shape[0]! : undefined;
     const [a, b, c] = d.shape as [number, number, number];
     return isLegacyLayout(d.shape, nCoords) ? [a, b] : [b, c];
-  } catch {
-    return null;
-  } finally {
-    r.close();
-  }
+  });
 }
 
 /**
@@ -414,6 +404,15 @@ export function patternSizeOf(path: string): [number, number] | null {
  * the file cannot tell it (unreadable, no 2-D `objectGuess`: measured data, whose frame its scan makes).
  */
 export function objectShapeOf(path: string): [number, number] | null {
+  return fromHeaders(path, (r) => {
+    if (!r.has('objectGuess')) return null;
+    const s = r.header('objectGuess').shape;
+    return s.length === 2 ? [s[0]!, s[1]!] : null;
+  });
+}
+
+/** What `read` finds in the member headers of the NPZ `path`; null when the file or a header cannot be read. */
+function fromHeaders<T>(path: string, read: (r: NpzReader) => T | null): T | null {
   let r: NpzReader;
   try {
     r = NpzReader.open(path);
@@ -421,9 +420,7 @@ export function objectShapeOf(path: string): [number, number] | null {
     return null;
   }
   try {
-    if (!r.has('objectGuess')) return null;
-    const s = r.header('objectGuess').shape;
-    return s.length === 2 ? [s[0]!, s[1]!] : null;
+    return read(r);
   } catch {
     return null;
   } finally {

@@ -6,7 +6,6 @@
  *          (.ptyr) holds no diffraction data: it is refused with a pointer to its use as a probe file.
  */
 import { InputError } from '../errors.js';
-import { refuseNonRegular } from '../files/regular.js';
 import { printable } from '../text.js';
 import { loadDataset, type Dataset } from './dataset.js';
 import { loadJobDataset } from './job-input.js';
@@ -16,7 +15,7 @@ import type { MeasuredData } from './measured.js';
 import { looksLikePtyd, looksLikePtyr, readPtydFrom } from './ptypy.js';
 import { looksLikePtychodusProduct } from './probe-file.js';
 import { withHdf5 } from './hdf5/reader.js';
-import { sniffFile } from './hdf5/signature.js';
+import { sniffInputFile } from './hdf5/signature.js';
 
 export interface ReadInputOptions extends ReadMeasuredOptions {
   /** When the file is read for an LSQML job: an NPZ is then read as the job reads it (`loadJobDataset`:
@@ -32,13 +31,7 @@ export type InputData =
 
 /** Reads `path` as a dataset NPZ, a CXI file or a PtyPy .ptyd file; every problem is one InputError line (exit 2). */
 export async function readInputData(path: string, opts: ReadInputOptions = {}): Promise<InputData> {
-  refuseNonRegular(path); // before anything opens it: opening a named pipe blocks until a writer comes
-  let kind;
-  try {
-    kind = sniffFile(path);
-  } catch (err) {
-    throw new InputError(`${path}: cannot read (${(err as Error).message})`);
-  }
+  const kind = sniffInputFile(path);
   if (kind === 'zip') {
     const probe = opts.probeOptional ? { probeOptional: true } : {};
     return { format: 'npz', dataset: opts.job ? loadJobDataset(path, opts.job, probe) : loadDataset(path, probe) };

@@ -8,11 +8,10 @@
  * same dataset) lines up with it.
  */
 import { InputError } from '../errors.js';
-import { refuseNonRegular } from '../files/regular.js';
 import { NpzReader } from '../npy/npz.js';
 import { isComplexDtype } from '../npy/types.js';
 import { formatBytes, memoryLimit, type MemoryLimit } from './memory.js';
-import { sniffFile } from './hdf5/signature.js';
+import { sniffInputFile } from './hdf5/signature.js';
 
 /** The keys an object file is read from, first found first. */
 export const OBJECT_FILE_KEYS = ['reconstructed_object', 'objectGuess'] as const;
@@ -30,13 +29,7 @@ export interface ObjectFileData {
  * does not have that shape, is not complex, holds a NaN or an infinity, or would not fit the memory limit.
  */
 export function readObjectFile(path: string, H: number, W: number, limit: MemoryLimit = memoryLimit()): ObjectFileData {
-  refuseNonRegular(path); // before anything opens it: opening a named pipe blocks until a writer comes
-  let kind;
-  try {
-    kind = sniffFile(path);
-  } catch (err) {
-    throw new InputError(`${path}: cannot read the object file (${(err as Error).message})`);
-  }
+  const kind = sniffInputFile(path, 'the object file');
   const want = `a complex object [${H}, ${W}] (the object frame of this dataset)`;
   if (kind !== 'zip') throw new InputError(`${path}: expected an NPZ object file (${OBJECT_FILE_KEYS.join(' or ')}); found no zip signature`);
   const r = NpzReader.open(path);

@@ -8,7 +8,6 @@
  * The probe must have the patterns' size [H, W]: it is never resampled. Modes are kept.
  */
 import { InputError } from '../errors.js';
-import { refuseNonRegular } from '../files/regular.js';
 import { NpzReader } from '../npy/npz.js';
 import { isComplexDtype } from '../npy/types.js';
 import { makeGeometry } from './geometry.js';
@@ -19,7 +18,7 @@ import type { ProbeData } from './measured.js';
 import { CXI_KEYS, looksLikeCxi, readProbeDataset } from './cxi.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
-import { sniffFile } from './hdf5/signature.js';
+import { sniffInputFile } from './hdf5/signature.js';
 import { looksLikePtyr, readPtyrProbe } from './ptypy.js';
 
 /** A numeric attribute value (a number, or an array of one number) as a number; undefined otherwise. */
@@ -139,13 +138,7 @@ function npzProbePixel(r: NpzReader, path: string): [number, number] | undefined
 
 /** Reads the probe of `path` for patterns of `H`×`W`; one-line InputError when there is none or it does not fit. */
 export async function readProbeFile(path: string, H: number, W: number): Promise<ProbeData> {
-  refuseNonRegular(path); // before anything opens it: opening a named pipe blocks until a writer comes
-  let kind;
-  try {
-    kind = sniffFile(path);
-  } catch (err) {
-    throw new InputError(`${path}: cannot read the probe file (${(err as Error).message})`);
-  }
+  const kind = sniffInputFile(path, 'the probe file');
   if (kind === 'zip') return readNpzProbe(path, H, W);
   if (kind !== 'hdf5') throw new InputError(`${path}: expected a probe file (NPZ, CXI, ptychodus .h5 or PtyPy .ptyr); found neither a zip nor an HDF5 signature`);
   return withHdf5(path, (r) => {

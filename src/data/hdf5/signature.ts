@@ -11,7 +11,8 @@
  * opened non-blocking and examined again through the descriptor (it may have been swapped meanwhile).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { entryKind } from '../../files/regular.js';
+import { entryKind, refuseNonRegular } from '../../files/regular.js';
+import { InputError } from '../../errors.js';
 
 export const HDF5_SIGNATURE = Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -77,4 +78,18 @@ export function sniffFile(path: string): FileKind {
     closeSync(fd);
   }
   return hdf5SignatureOffset(path) !== null ? 'hdf5' : 'unknown';
+}
+
+/**
+ * `sniffFile` for a file a command was given to read (`what`: "the probe file"): refused first when it is not a
+ * regular file (`refuseNonRegular`: opening a named pipe blocks until a writer comes), and any other failure to
+ * read it is one InputError line naming it.
+ */
+export function sniffInputFile(path: string, what = ''): FileKind {
+  refuseNonRegular(path);
+  try {
+    return sniffFile(path);
+  } catch (err) {
+    throw new InputError(`${path}: cannot read${what ? ` ${what}` : ''} (${(err as Error).message})`);
+  }
 }
