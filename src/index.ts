@@ -47,7 +47,7 @@ export type { PhaseFEvent, PhaseFSummary, JobRef } from './study/reconstruct/rec
 export type {
   Manifest as ReconstructionManifest, SkipSummary, SkipEntry, ExecutionResult,
 } from './study/hub/reconstruction-files.js';
-export { runComparison, type PhaseGOptions, type PhaseGSummary } from './study/compare/phase.js';
+export { runComparison, type PhaseGOptions, type PhaseGSummary, type StartedRun } from './study/compare/phase.js';
 export type { PhaseGProgress } from './study/compare/job.js';
 export type { CompareFilters, ExternalModel } from './study/compare/plan.js';
 export type { MetricsSummary, SummaryRowCore, SkippedJob } from './study/hub/metrics-summary.js';
