@@ -212,6 +212,10 @@ test('runLsqmlJob: two modes from the Hermite recipe, objectGuess start, probe f
   const meta = (readMetadata(loadNpz(g.reconstructionNpz)._metadata!) as { value: Record<string, unknown> }).value;
   assert.equal(meta.init_object, 'guess');
   assert.match(String(meta.init_probe), /^file:/);
+  // the probe file by name, size and SHA-256, as the object file is (a resume compares them)
+  const probeBytes = readFileSync(m2.reconstructionNpz);
+  assert.deepEqual(meta.init_probe_file, { file: 'reconstruction.npz', size_bytes: probeBytes.length, sha256: createHash('sha256').update(probeBytes).digest('hex') });
+  assert.equal(meta.init_object_file, undefined);
   await assert.rejects(runLsqmlJob(job({ initProbe: `file:${ds.path}x` })), /cannot open|no such file/);
 });
 

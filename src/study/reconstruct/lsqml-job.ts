@@ -201,6 +201,10 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const N = ds.H, n2 = N * N;
   // An object file is read (and refused) before the patterns are converted: its shape must be the object frame's.
   const objectFile = opts.initObject.startsWith('file:') ? readObjectFile(opts.initObject.slice(5), HO, WO) : null;
+  // the probe and object files as they were read (not at the end of the run: they may be rewritten meanwhile)
+  const probePath = opts.probeModel === null && opts.initProbe.startsWith('file:') ? resolve(opts.initProbe.slice(5)) : null;
+  const probeFileFp = probePath !== null ? fingerprintSync(probePath) : null;
+  const objectFileFp = objectFile ? fingerprintSync(objectFile.path) : null;
   const n = opts.nImages !== null ? Math.min(opts.nImages, ds.n) : ds.n;
   if (n < 1) throw new InputError(`${inputPath}: no diffraction patterns to reconstruct`);
 
@@ -300,8 +304,10 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     probe_modes: opts.modes,
     // an object file by its name, key, size and SHA-256 (no absolute path: the same inputs give the same bytes)
     init_object: objectFile ? `file:${basename(objectFile.path)}: ${objectFile.key}` : opts.initObject,
-    ...(objectFile ? { init_object_file: { file: basename(objectFile.path), key: objectFile.key, size_bytes: statSync(objectFile.path).size, sha256: fingerprintSync(objectFile.path).sha256 } } : {}),
+    ...(objectFile && objectFileFp ? { init_object_file: { file: basename(objectFile.path), key: objectFile.key, size_bytes: objectFileFp.size, sha256: objectFileFp.sha256 } } : {}),
     init_probe: probeSource,
+    // a probe file likewise by its name, size and SHA-256 (its key is in init_probe)
+    ...(probePath !== null && probeFileFp ? { init_probe_file: { file: basename(probePath), size_bytes: probeFileFp.size, sha256: probeFileFp.sha256 } } : {}),
     intensity_scale: s,
     intensity_scale_source: scalePresent ? '_metadata.intensity_scale' : 'absent (1)',
     position_origin_yx: result.origin,
