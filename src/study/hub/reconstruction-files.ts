@@ -69,6 +69,12 @@ export const SkipEntrySchema = JobKeySchema.extend({
   run_id: RunIdSchema.optional().describe('run that recorded the skip'),
 });
 
+/** Size and SHA-256 of a probe or object file a job started from (its path is the setting's). */
+export const StartFileSchema = z.object({
+  size: count.describe('bytes'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+}).strict();
+
 /** One execution of one job (also the shape of the entries of `history`). */
 export const ResultRecordSchema = JobKeySchema.extend({
   status: z.enum(['success', 'failed', 'dry_run']),
@@ -85,6 +91,8 @@ export const ResultRecordSchema = JobKeySchema.extend({
   stdout_preview: z.string(),
   command: z.array(z.string()),
   settings_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('SHA-256 of the reconstruction settings of this result, thread count aside: a later run with other settings does not count it as already complete'),
+  init_probe_file: StartFileSchema.optional().describe('the probe file this job started from (`init_probe: file:PATH`), as the job began: a resume refuses one changed since'),
+  init_object_file: StartFileSchema.optional().describe('the object file this job started from (`init_object: file:PATH`), as the job began: a resume refuses one changed since'),
   reconstruction_npz: relPath('the reconstruction').nullable(),
   reconstruction_size: count.optional().describe('bytes of reconstruction.npz as the job wrote it'),
   reconstruction_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('SHA-256 of reconstruction.npz as the job wrote it: a resume refuses one changed since'),

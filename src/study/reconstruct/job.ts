@@ -22,6 +22,7 @@ import type { LsqmlJobResult } from './lsqml-job.js';
 import { ref, type PhaseFEvent, type ReconstructionRun } from './record.js';
 import type { ExecutionResult } from '../hub/reconstruction-files.js';
 import { selectionFacts } from './selection.js';
+import { startFilesRecord } from './start-files.js';
 
 function logHeader(job: ReconstructionJob, command: string, returncode: number): string {
   return '# ptychostudy LSQML Reconstruction Log\n' +
@@ -66,6 +67,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
   emit({ type: 'job-start', job: ref(job), index: run.toRun.indexOf(job) + 1, count: run.toRun.length, command: shellJoin(commandFor(job, threads, true)) });
   const staging = join(job.outputDir, `${PHASE_F.stagingPrefix}${run.runId}`);
   const fpPromise: Promise<Fingerprint | null> = fingerprint(job.inputNpz).catch(() => null);
+  const startPromise = startFilesRecord(job.settings); // the probe and object files as the job begins
   const lines: string[] = [];
   let engineResult: LsqmlJobResult | null = null;
   let error: string | null = null;
@@ -82,6 +84,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
     error = err instanceof Error ? err.message : String(err);
   }
   const fp = await fpPromise;
+  const started = await startPromise;
   const facts = selectionFacts(job.inputNpz, job.view);
   let ok = error === null && engineResult !== null;
   const logPath = join(job.outputDir, PHASE_F.jobLog);
@@ -123,6 +126,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
     input_npz: rel(job.inputNpz), input_size: fp?.size ?? null, input_sha256: fp?.sha256 ?? null,
     output_dir: rel(job.outputDir), log_path: rel(logPath), stdout_preview: (ok ? tail : error ?? '').slice(0, 200), command,
     settings_sha256: reconstructionSettingsSha256(job.settings),
+    ...started,
     reconstruction_npz: ok && existsSync(inOut(PHASE_F.reconstruction)) ? rel(inOut(PHASE_F.reconstruction)) : null,
     ...(written !== null ? { reconstruction_size: written.size, reconstruction_sha256: written.sha256 } : {}),
     reconstruction_png: ok && existsSync(inOut(PHASE_F.figure)) ? rel(inOut(PHASE_F.figure)) : null,

@@ -3,7 +3,8 @@
  *
  * `startReconstruction` takes the artifact root's lock, decides which selected jobs are already complete
  * (an earlier success whose outputs exist and whose input's size and SHA-256 are unchanged; a present but
- * broken reconstruction or input of such a success is an InputError, before anything is written), allocates
+ * broken reconstruction or input of such a success is an InputError, before anything is written, and so is a
+ * probe or object file changed since the results it keeps started from it: start-files.ts), allocates
  * the run id and its snapshot directory `runs/<UTC time>-<filters>/`, and writes the merged manifest and
  * skip summary with the plan. `recordResult` adds one job's result and rewrites them (so an interrupted
  * run keeps every finished job); `finishReconstruction` writes the run's own immutable snapshot, the
@@ -22,6 +23,7 @@ import { reconstructionSettingsSha256, stableJson } from '../../settings/fingerp
 import { gridsizeOf, jobKey, PHASE_F, type JobAddress } from '../hub/layout.js';
 import { checkPhaseFFiles, recordedReconstruction } from '../hub/recorded-files.js';
 import { filterLabel } from './filters.js';
+import { checkStartFilesUnchanged } from './start-files.js';
 import { commandFor, type ReconstructionJob } from './jobs.js';
 import { mergeManifest, mergeSkipSummary, relativiseManifest } from './manifest.js';
 import type { ReconstructionPlan } from './plan.js';
@@ -181,9 +183,15 @@ function writeMerged(run: ReconstructionRun, timestamp: string, finishedAt: stri
   return { manifest, skip };
 }
 
+/** Keys of the jobs a run does again whatever their earlier result (`force`: every selected job). */
+export function redoneKeys(plan: ReconstructionPlan): Set<string> {
+  return new Set(plan.force ? plan.selected.map((j) => jobKey(j)) : []);
+}
+
 /** The selected jobs a run would execute now (those not already complete); reads only: no lock, nothing written. */
 export async function jobsToRun(plan: ReconstructionPlan): Promise<ReconstructionJob[]> {
   const prior = new Map((readManifest(plan.manifestPath)?.execution_results ?? []).map((r) => [jobKey(r), r]));
+  await checkStartFilesUnchanged(plan.settings, prior.values(), redoneKeys(plan));
   const out: ReconstructionJob[] = [];
   for (const job of plan.selected) if (plan.force || !(await isAlreadyComplete(prior.get(jobKey(job)), job))) out.push(job);
   return out;
@@ -203,6 +211,8 @@ export async function startReconstruction(plan: ReconstructionPlan, emit: (e: Ph
     const priorManifest = read && relativiseManifest(read, plan.artifactRoot, [plan.artifactRoot, plan.phaseCRoot, plan.phaseDRoot]);
     const priorSkip = readSkipSummary(plan.skipSummaryPath);
     const priorResults = new Map((priorManifest?.execution_results ?? []).map((r) => [jobKey(r), r]));
+    // a probe or object file changed since the results kept here started from it: refused before anything is written
+    await checkStartFilesUnchanged(plan.settings, priorResults.values(), redoneKeys(plan));
     const alreadyComplete: ReconstructionJob[] = [];
     const toRun: ReconstructionJob[] = [];
     for (const job of plan.selected) {

@@ -25,6 +25,8 @@ import { readManifest } from '../hub/reconstruction-files.js';
 import { planOverlap, type OverlapRunOptions } from '../overlap/plan.js';
 import { NO_FILTERS } from '../reconstruct/filters.js';
 import { planReconstruction, type ReconstructionRunOptions } from '../reconstruct/plan.js';
+import { redoneKeys } from '../reconstruct/record.js';
+import { checkStartFilesUnchanged } from '../reconstruct/start-files.js';
 import { planSimulation, type SimulationRunOptions } from '../simulate/plan.js';
 import type { ArrayStep } from './records.js';
 import { checkCompareModels } from './steps/compare.js';
@@ -87,6 +89,8 @@ async function completeReconstructions(opts: ReconstructionRunOptions, settings:
 /** Phase F keys a submission runs: the selected jobs that are not complete (all of them with `force`). */
 async function reconstructKeys(opts: ReconstructionRunOptions, settings: StudySettings): Promise<string[]> {
   const plan = planReconstruction(settings, opts, 1);
+  // a probe or object file changed since the results the run keeps started from it: refused before anything is submitted
+  await checkStartFilesUnchanged(plan.settings, readManifest(plan.manifestPath)?.execution_results ?? [], redoneKeys(plan));
   const complete = opts.force ? new Set<string>() : await completeReconstructions(opts, settings);
   return plan.selected.map((j) => j.key).filter((k) => !complete.has(k));
 }
