@@ -1,10 +1,10 @@
 /**
  * What a command does with `--executor slurm`: submit (study/slurm/submit.ts), print the job ids, and —
  * unless `--detach` — follow the run until it is finished, showing each step's tasks, each failure with
- * its SLURM reason, and the result. Ctrl-C stops following and cancels nothing. Ctrl-C (or SIGTERM) while the
+ * its SLURM reason, and the result. Ctrl-C stops following and cancels nothing. Ctrl-C (or SIGTERM, or SIGHUP) while the
  * steps are being submitted stops between two sbatch calls: the jobs submitted so far stay queued and are
  * recorded (`recordStop`), and the command names them — job id, what they compute, where they write — with
- * the commands that show, cancel and complete them (exit 130 or 143). With the local executor
+ * the commands that show, cancel and complete them (exit 130, 143, or 129 for SIGHUP). With the local executor
  * it only refuses to start while SLURM jobs that write the same roots are queued or running.
  *
  * Each command calls one function here (`runOnCluster`, `generateOnCluster`, …) with its parsed settings;

@@ -1,22 +1,34 @@
 /**
- * Ctrl-C (SIGINT) and SIGTERM (`kill`, a scheduler's time limit or cancellation) during long work: the command
- * says what was kept and how to continue, then ends with the status a shell reports for that signal — 130
- * for SIGINT, 143 for SIGTERM — so that a script can tell a stopped run from a finished or failed one.
+ * Ctrl-C (SIGINT), SIGTERM (`kill`, a scheduler's time limit or cancellation) and SIGHUP (the terminal closed:
+ * an SSH connection dropped, and the shell passed the hang-up on to its jobs) during long work: the command
+ * records what was kept, says so and how to continue, then ends with the status a shell reports for that
+ * signal — 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP — so that a script can tell a stopped run from a
+ * finished or failed one.
+ *
+ * After a hang-up the terminal is gone: what a stop prints is lost, so each handler writes its records
+ * (run.json, slurm/jobs.json) before it prints, and the exit, which releases the locks, comes whatever the
+ * printing did.
  */
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
-export type StopSignal = 'SIGINT' | 'SIGTERM';
+/** The signals that stop long work, in the order their listeners are added. */
+const STOP_SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** 128 + the signal's number. */
-export const SIGNAL_EXIT_CODE: Readonly<Record<StopSignal, number>> = { SIGINT: 130, SIGTERM: 143 };
+export const SIGNAL_EXIT_CODE: Readonly<Record<StopSignal, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
-/** How a message names the stop: "interrupted" (Ctrl-C) or "terminated (SIGTERM)". */
+/** How a message names the stop: "interrupted" (Ctrl-C), "terminated (SIGTERM)" or "hung up (SIGHUP)". */
 export function stoppedWord(signal: StopSignal): string {
-  return signal === 'SIGINT' ? 'interrupted' : 'terminated (SIGTERM)';
+  switch (signal) {
+    case 'SIGINT': return 'interrupted';
+    case 'SIGTERM': return 'terminated (SIGTERM)';
+    case 'SIGHUP': return 'hung up (SIGHUP)';
+  }
 }
 
 /**
- * Calls `onStop` (which records and prints, synchronously) on the first SIGINT or SIGTERM, then exits with the
- * signal's status. The listeners stay while the first signal is handled: Ctrl-C often comes twice (under
+ * Calls `onStop` (which records, then prints, synchronously) on the first SIGINT, SIGTERM or SIGHUP, then exits
+ * with the signal's status, even when `onStop` throws. The listeners stay while the first signal is handled: Ctrl-C often comes twice (under
  * `npm start` the terminal signals npm and this process, and npm passes its signal on), and a second signal
  * must not kill the process before it has said what was kept. Returns the function that removes them.
  *
@@ -35,12 +47,10 @@ export function onStop(onStop: (signal: StopSignal) => void): () => void {
       process.exit(SIGNAL_EXIT_CODE[signal]);
     }
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const s of STOP_SIGNALS) process.on(s, handler);
   endStartUp();
   return () => {
-    process.removeListener('SIGINT', handler);
-    process.removeListener('SIGTERM', handler);
+    for (const s of STOP_SIGNALS) process.removeListener(s, handler);
   };
 }
 
@@ -50,7 +60,7 @@ let startUp: ((signal: StopSignal) => void) | null = null;
 /**
  * From the program's first line until a command's own handler replaces it (`onStop`) or a command that has none
  * begins (`endStartUp`): a signal ends the process with its status and one line, `ptychostudy: interrupted`
- * (or `terminated (SIGTERM)`), rather than killing it silently: a parent process (a workflow manager) sees the
+ * (or `terminated (SIGTERM)`, `hung up (SIGHUP)`), rather than killing it silently: a parent process (a workflow manager) sees the
  * status a shell would report. The line claims nothing about files: before a command's action nothing is
  * written, and the commands that keep it longer (action.ts `stops: 'own'`) check their inputs first and install
  * their own handler before their work begins (with the local executor the merge of a finished SLURM submission may
@@ -60,17 +70,19 @@ let startUp: ((signal: StopSignal) => void) | null = null;
 export function stopDuringStartUp(): void {
   if (startUp !== null) return;
   startUp = (signal: StopSignal): void => {
-    process.stderr.write(`ptychostudy: ${stoppedWord(signal)}\n`);
-    process.exit(SIGNAL_EXIT_CODE[signal]);
+    try {
+      process.stderr.write(`ptychostudy: ${stoppedWord(signal)}\n`);
+    } finally {
+      process.exit(SIGNAL_EXIT_CODE[signal]);
+    }
   };
-  process.on('SIGINT', startUp);
-  process.on('SIGTERM', startUp);
+  for (const s of STOP_SIGNALS) process.on(s, startUp);
 }
 
 /** Removes the start-up handler: from here a signal has its default effect, or the command's own handler's. */
 export function endStartUp(): void {
   if (startUp === null) return;
-  process.removeListener('SIGINT', startUp);
-  process.removeListener('SIGTERM', startUp);
+  for (const s of STOP_SIGNALS) process.removeListener(s, startUp);
   startUp = null;
 }
+

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import './start-up.js'; // first: a signal from here on ends with 130 / 143 (interrupt.ts)
+import './start-up.js'; // first: a signal from here on ends with 130 / 143 / 129 (interrupt.ts)
 import { Command } from 'commander';
 import { commands } from './commands/index.js';
 import { packageVersion } from '../version.js';

@@ -1,7 +1,7 @@
 /**
  * The first module main.ts imports (ES modules are evaluated in import order): a signal during start-up —
  * loading the program, parsing the command line, a command checking its inputs — ends the process with
- * 130 (SIGINT) or 143 (SIGTERM) and one line, as later in a command (interrupt.ts).
+ * 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP) and one line, as later in a command (interrupt.ts).
  */
 import { stopDuringStartUp } from './interrupt.js';
 

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 
 const INTERRUPT = pathToFileURL(resolve('dist', 'src', 'cli', 'interrupt.js')).href;
 
-for (const [signal, code] of [['TERM', 143], ['INT', 130]] as const) {
+for (const [signal, code] of [['TERM', 143], ['INT', 130], ['HUP', 129]] as const) {
   test(`SIG${signal} during synchronous work before a command installs its handler reaches that handler (exit ${code})`, () => {
     const script = [
       `import { onStop, stopDuringStartUp } from ${JSON.stringify(INTERRUPT)};`,

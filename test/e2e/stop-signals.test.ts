@@ -1,12 +1,13 @@
 /**
  * Stopping long work: Ctrl-C (SIGINT) and SIGTERM (`kill`, a scheduler's time limit) during `run` and
  * `reconstruct` print what was kept and the command that continues, and end with 130 (SIGINT) or 143
- * (SIGTERM), as a shell reports a process those signals end.
+ * (SIGTERM), as a shell reports a process those signals end; SIGHUP (a dropped SSH connection) stops the
+ * same way with 129, its records written though nothing it prints arrives.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { runSimulation } from '../../src/study/simulate/phase.js';
@@ -40,6 +41,20 @@ test('run: SIGTERM during the reconstructions ends with 143, says so, and names 
   assert.equal(await p.exit, 143, p.stderr());
   assert.match(p.stderr(), /\nptychostudy run: terminated \(SIGTERM\); finished work is kept\. Continue with: ptychostudy run --out hub\n$/);
   assert.equal((JSON.parse(readFileSync(join(cwd, 'hub', 'run.json'), 'utf8')) as { status: string }).status, 'interrupted');
+});
+
+test('run: SIGHUP (the terminal closed, so nothing the command prints arrives) ends with 129, run.json says interrupted, no lock is left',
+  { timeout: 300_000 }, async () => {
+  const cwd = tempDir('hup-run');
+  const p = start(cwd, ['run', '--preset', 'quick', '--n-images', '40', '--epochs', '200', '--dose', '1000', '--jobs', '1', '--out', 'hub']);
+  await waitFor(() => p.stderr().includes('[1/6] start'), p.child, 240_000);
+  // as after a hang-up: every later write fails (here EPIPE), the stop's own message too
+  p.child.stderr!.destroy();
+  p.child.kill('SIGHUP');
+  assert.equal(await p.exit, 129, p.stderr());
+  assert.equal((JSON.parse(readFileSync(join(cwd, 'hub', 'run.json'), 'utf8')) as { status: string }).status, 'interrupted');
+  assert.deepEqual(readdirSync(join(cwd, 'hub')).filter((n) => n.includes('lock')), []);
+  assert.deepEqual(readdirSync(join(cwd, 'hub', 'phase_f')).filter((n) => n.includes('lock')), []);
 });
 
 for (const [signal, code, word] of [['SIGINT', 130, 'interrupted'], ['SIGTERM', 143, 'terminated \\(SIGTERM\\)']] as const) {

@@ -34,7 +34,7 @@ const realSbatch = skip ? '' : spawnSync('sh', ['-c', 'command -v sbatch'], { en
  * A directory with an `sbatch` that runs SLURM's, logs the job id it printed to `ids`, and after call `at`
  * sends `signal` to the command (`group`: to its whole process group, as a terminal's Ctrl-C).
  */
-function signallingSbatch(dir: string, at: number, signal: 'INT' | 'TERM', group: boolean): { bin: string; ids: string } {
+function signallingSbatch(dir: string, at: number, signal: 'INT' | 'TERM' | 'HUP', group: boolean): { bin: string; ids: string } {
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   const ids = join(dir, 'ids');
@@ -51,18 +51,29 @@ function signallingSbatch(dir: string, at: number, signal: 'INT' | 'TERM', group
   return { bin, ids };
 }
 
-/** Runs the CLI in a process group of its own (so a signal to its group reaches nothing else). */
-function cli(args: string[], path: string): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+/**
+ * Runs the CLI in a process group of its own (so a signal to its group reaches nothing else). `hangUpAt`: once
+ * stderr shows it, the pipe is closed, so every later write fails — as after a terminal's hang-up.
+ */
+function cli(args: string[], path: string, hangUpAt: RegExp | null = null): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((done) => {
     const p = spawn(process.execPath, [CLI, ...args], {
       detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PATH: `${path}:${process.env.PATH ?? ''}`, NO_COLOR: '1' },
     });
     let stderr = '';
-    p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    p.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (hangUpAt?.test(stderr)) p.stderr.destroy();
+    });
     // A command that missed the signal follows its held jobs for ever: ended here, so the test fails rather than hangs.
     const limit = setTimeout(() => p.kill('SIGKILL'), 60_000);
     p.on('close', (status, signal) => { clearTimeout(limit); done({ status, signal, stderr }); });
   });
+}
+
+/** Submission 1 of `hub`'s slurm/jobs.json. */
+function firstSubmission(hub: string): ReturnType<typeof JobsRecordSchema.parse>['submissions'][number] {
+  return JobsRecordSchema.parse(JSON.parse(readFileSync(join(hub, 'slurm', 'jobs.json'), 'utf8'))).submissions[0]!;
 }
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -124,6 +135,29 @@ for (const c of [
     }
   });
 }
+
+test('SIGHUP during the second sbatch (the SSH session closed, nothing printed arrives): exit 129, both jobs recorded, no lock left',
+  { skip, timeout: 120_000 }, async () => {
+    const dir = tempDir('slurm-hup');
+    const hub = join(dir, 'hub');
+    const { bin, ids } = signallingSbatch(dir, 2, 'HUP', false);
+    const r = await cli(['run', ...TINY, '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--out', hub], bin, /^hub: /m);
+    const submitted = readFileSync(ids, 'utf8').trim().split('\n');
+    try {
+      assert.equal(r.signal, null, r.stderr);
+      assert.equal(r.status, 129, r.stderr);
+      assert.equal(submitted.length, 2, 'sbatch is not called after the stop');
+      const sub = firstSubmission(hub);
+      assert.deepEqual(sub.steps.map((s) => [s.step, s.job_id]), [['generate', submitted[0]], ['overlap', submitted[1]]]);
+      assert.deepEqual([sub.stopped?.signal, sub.stopped?.not_submitted], ['SIGHUP', ['reconstruct', 'compare', 'finish']]);
+      assert.ok(!existsSync(join(hub, 'slurm', '.lock')) && !existsSync(join(hub, '.run.lock')), readdirSync(hub).join(' '));
+      assert.equal((JSON.parse(readFileSync(join(hub, 'run.json'), 'utf8')) as { status: string }).status, 'interrupted');
+      const queued = spawnSync('squeue', ['--noheader', '--jobs', submitted.join(','), '--format', '%A'], { encoding: 'utf8' }).stdout.trim().split('\n');
+      assert.deepEqual([...new Set(queued)].sort(), [...submitted].sort());
+    } finally {
+      spawnSync('scancel', submitted);
+    }
+  });
 
 test('a stop after every array was submitted, before the finish job: nothing is recorded as stopped, the last task will finish the run',
   { skip, timeout: 120_000 }, async () => {

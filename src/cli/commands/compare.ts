@@ -97,7 +97,7 @@ export function register(program: Command): void {
       'runs/<run id>/metrics_summary.json. Jobs with no reconstruction are listed with the reason. Nothing is ' +
       'overwritten: a job\'s earlier files move to its history/<run id>/ before new ones go in.\n\n' +
       'Exit codes: 0 all comparisons done; 1 some comparison failed (recorded; the rest ran); 2 bad usage or input; ' +
-      '130 interrupted (Ctrl-C), 143 terminated (SIGTERM): stops between two jobs (their files whole), leaves metrics_summary.json ' +
+      '130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): stops between two jobs (their files whole), leaves metrics_summary.json ' +
       'unchanged (it takes a run\'s rows once every job is done), removes the run\'s still empty runs/<run id>/ and names the command that compares again.')
     .option('--phase-c-root <dir>', 'Phase C root: dose_<D>/patched_{train,test}.npz (required)')
     .option('--phase-d-root <dir>', 'Phase D root: dose_<D>/<view>/<view>_{train,test}.npz (ground truth of dense/sparse jobs; ' +

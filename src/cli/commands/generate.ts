@@ -94,7 +94,7 @@ export function register(program: Command): void {
       'Existing outputs are never replaced without --overwrite. ' +
       'The same seed gives byte-identical NPZ files (set SOURCE_DATE_EPOCH to record a fixed time in them).\n\n' +
       'Exit codes: 0 done; 1 a dose failed for another reason (a full disk; a dose\'s job under --executor slurm); 2 bad usage or bad input (nothing written); ' +
-      '130 interrupted (Ctrl-C), 143 terminated (SIGTERM): stops after the file under way, names the doses complete (recorded in ' +
+      '130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): stops after the file under way, names the doses complete (recorded in ' +
       'run_manifest.json) and the other files written, each whole, and the command that finishes (the same with --overwrite).')
     .addOption(new Option('--preset <name>', 'study size: quick (N=64, 320×320 object, 1000 positions) or fly64 (N=128, ' +
       '464×464, 10304 positions); default quick').choices([...PRESET_NAMES]));

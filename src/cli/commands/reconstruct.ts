@@ -113,7 +113,7 @@ export function register(program: Command): void {
       'Every LSQML option can be set in a settings file (--config; `ptychostudy config --print-defaults`); pty-chi\'s ' +
       'option names and what they are called here: docs/lsqml.md, "pty-chi\'s options here".\n\n' +
       'Exit codes: 0 every selected job succeeded (or dry run); 1 some job failed (all recorded); 2 bad usage or ' +
-      'bad input roots (nothing written); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM): finished jobs are kept ' +
+      'bad input roots (nothing written); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): finished jobs are kept ' +
       'and the same command continues.')
     .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/patched_{train,test}.npz (required)')
     .option('--phase-d-root <dir>', 'Phase D root holding dose_<D>/<view>/<view>_{train,test}.npz (required)');

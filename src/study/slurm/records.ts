@@ -77,7 +77,7 @@ export const SubmissionSchema = z.object({
   /** The step sbatch refused, and its message (nothing of this submission runs then). */
   rejected: z.object({ step: z.string(), message: z.string() }).strict().nullable(),
   /**
-   * The submitting command was stopped (Ctrl-C, SIGTERM) between two sbatch calls: `steps` holds what was
+   * The submitting command was stopped (Ctrl-C, SIGTERM, SIGHUP) between two sbatch calls: `steps` holds what was
    * submitted (those jobs run), `not_submitted` the steps it did not reach. Absent when it was not stopped.
    */
   stopped: z.object({ at: isoUtc, signal: z.string(), not_submitted: z.array(z.string()) }).strict().optional(),

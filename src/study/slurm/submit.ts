@@ -11,7 +11,7 @@
  * refuses a step (a bad partition or account, a limit), the steps already submitted are cancelled, the
  * refusal is recorded with sbatch's own message, and a SlurmError says it.
  *
- * A command stopped (Ctrl-C, SIGTERM) while it submits stops between two sbatch calls — the only places the
+ * A command stopped (Ctrl-C, SIGTERM, SIGHUP) while it submits stops between two sbatch calls — the only places the
  * loop lets a signal handler run, where `slurm/jobs.json` names exactly the jobs in the queue — and
  * `recordStop` records which steps were submitted (they run, and `status` and `cancel` know them) and which
  * were not; finishing such a submission writes no report, and a later submission runs what is missing.
