@@ -5,10 +5,13 @@
  * signal — 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP — so that a script can tell a stopped run from a
  * finished or failed one.
  *
- * After a hang-up the terminal is gone: what a stop prints is lost, so each handler writes its records
- * (run.json, slurm/jobs.json) before it prints, and the exit, which releases the locks, comes whatever the
- * printing did.
+ * After a hang-up the terminal is gone: what a stop prints is lost (a write fails with EIO or EPIPE, main.ts
+ * drops it), so each handler writes its records (run.json, slurm/jobs.json) before it prints, and the exit,
+ * which releases the locks, comes whatever the printing did.
  */
+import { closeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+
 export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
 /** The signals that stop long work, in the order their listeners are added. */
@@ -86,3 +89,24 @@ export function endStartUp(): void {
   startUp = null;
 }
 
+/**
+ * At exit Node.js restores the terminal settings of its stdin, stdout and stderr where they were terminals, and
+ * aborts (a failed internal check, SIGABRT or SIGSEGV in place of the exit status) when that fails — as it does
+ * on a terminal that hung up, whose every call then fails with EIO. So at exit, a descriptor that was a terminal
+ * at start and is none now (the hang-up) is closed first, and Node.js leaves it be: the process ends with its own
+ * status — 129 after the SIGHUP, or that of work finished on a terminal gone (`setsid`, `disown`).
+ */
+export function exitCleanlyAfterHangUp(): void {
+  const terminals = [0, 1, 2].filter((fd) => isatty(fd));
+  if (terminals.length === 0) return;
+  process.on('exit', () => {
+    for (const fd of terminals) {
+      if (isatty(fd)) continue;
+      try {
+        closeSync(fd);
+      } catch {
+        // closed already
+      }
+    }
+  });
+}

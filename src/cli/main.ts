@@ -6,11 +6,13 @@ import { packageVersion } from '../version.js';
 import { helpWidth } from './help.js';
 import { hintUnknownSettingFlags } from './unknown-flag.js';
 
-// A reader that stops early (`ptychostudy … | head`) closes the pipe: what is left to print is dropped and the
-// command goes on to its end (a run is not cut short by it), rather than dying of the unhandled EPIPE.
+// A reader that stops early (`ptychostudy … | head`) closes the pipe (EPIPE), and a terminal that hung up (the SSH
+// connection dropped) fails every write (EIO): what is left to print is dropped and the command goes on — to its
+// end, or to the stop a SIGHUP asks for (interrupt.ts) — rather than dying of the unhandled error with its records
+// half-written (run.json still "running").
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
+    if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
   });
 }
 
