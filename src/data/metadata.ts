@@ -76,7 +76,7 @@ export function readMetadata(source: MetadataSource, key = METADATA_KEY): Metada
 export function requireReadableMetadata(result: MetadataResult, file: string, key = METADATA_KEY): Record<string, unknown> | undefined {
   if (result.status === 'absent') return undefined;
   if (result.status === 'ok') return result.value;
-  const prefix = `${file}, key '${key}': `;
+  const prefix = `${file}: key '${key}': `;
   const found = result.error.startsWith(prefix) ? result.error.slice(prefix.length) : result.error;
   throw new InputError(`${file}: key '${key}': expected a JSON object (a 0-d '<U' or '|S' string or a pickled str), or no '${key}' key at all; found ${found}`);
 }

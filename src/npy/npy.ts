@@ -36,25 +36,28 @@ const NUMERIC: Record<string, TypedCtor> = {
   u1: Uint8Array, u2: Uint16Array, u4: Uint32Array, u8: BigUint64Array, b1: Uint8Array,
 };
 
+/** What a dtype refusal says was expected (the dtypes `dtypeInfo` reads). */
+const SUPPORTED_DTYPES = 'expected a dtype of float32/64, complex64/128, int8–64, uint8–64, bool, a fixed-length string or an object array';
+
 /**
  * Parses a NumPy dtype string (`descr`). Throws NpyError for anything outside the supported set.
  * `label` names the array in the message.
  */
 export function dtypeInfo(descr: string, label = 'array'): DtypeInfo {
   const m = /^([<>|=]?)([a-zA-Z])(\d*)$/.exec(descr);
-  if (!m) throw new NpyError(`${label}: unsupported dtype ${quoted(descr)}`);
+  if (!m) throw new NpyError(`${label}: ${SUPPORTED_DTYPES}; found ${quoted(descr)}`);
   const [, order, kindChar, digits] = m as unknown as [string, string, string, string];
   const bigEndian = order === '>';
   if (kindChar === 'O' && (digits === '' || digits === '8')) return { kind: 'O', itemsize: 8, bigEndian: false, dtype: '|O' };
   if (kindChar === 'U' || kindChar === 'S') {
     const chars = Number(digits);
-    if (digits === '' || !Number.isSafeInteger(chars)) throw new NpyError(`${label}: unsupported dtype ${quoted(descr)} (string dtypes need a length)`);
+    if (digits === '' || !Number.isSafeInteger(chars)) throw new NpyError(`${label}: ${SUPPORTED_DTYPES}; found ${quoted(descr)} (a string dtype without its length)`);
     return kindChar === 'U'
       ? { kind: 'U', itemsize: 4 * chars, bigEndian, dtype: `<U${chars}`, chars }
       : { kind: 'S', itemsize: chars, bigEndian: false, dtype: `|S${chars}`, chars };
   }
   const code = kindChar + digits;
-  if (!(code in NUMERIC)) throw new NpyError(`${label}: unsupported dtype ${quoted(descr)}`);
+  if (!(code in NUMERIC)) throw new NpyError(`${label}: ${SUPPORTED_DTYPES}; found ${quoted(descr)}`);
   const kind = kindChar as DtypeInfo['kind'];
   const itemsize = Number(digits);
   const dtype = itemsize === 1 ? `|${code}` : `<${code}`;
@@ -123,7 +126,7 @@ export function parseNpyHeader(bytes: Uint8Array, label = 'array'): NpyHeader {
   const d = dict as Record<string, unknown>;
   const keys = Object.keys(d).sort().join(',');
   if (keys !== 'descr,fortran_order,shape') throw new NpyError(`${label}: malformed .npy header (keys ${printable(keys)}; expected descr, fortran_order, shape)`);
-  if (typeof d.descr !== 'string') throw new NpyError(`${label}: unsupported dtype ${printable(pyRepr(d.descr as PyLiteral))} (structured dtypes are not supported)`);
+  if (typeof d.descr !== 'string') throw new NpyError(`${label}: ${SUPPORTED_DTYPES}; found the structured dtype ${printable(pyRepr(d.descr as PyLiteral))}`);
   if (typeof d.fortran_order !== 'boolean') throw new NpyError(`${label}: malformed .npy header (fortran_order is not True/False)`);
   if (!(d.shape instanceof PyTupleLit) || !d.shape.items.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) {
     throw new NpyError(`${label}: malformed .npy header (shape is not a tuple of non-negative integers)`);
@@ -163,7 +166,7 @@ export function checkDecodeLimits(h: NpyHeader, payloadBytes: number, label = 'a
 }
 
 /**
- * Decodes a `.npy` payload. `label` names the array in error messages (e.g. "file.npz, key 'x'").
+ * Decodes a `.npy` payload. `label` names the array in error messages (e.g. "file.npz: key 'x'").
  * Little-endian numeric data that is suitably aligned is returned as a view of `bytes` (no copy).
  */
 export function parseNpy(bytes: Uint8Array, label = 'array'): NdArray {

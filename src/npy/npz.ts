@@ -190,7 +190,7 @@ export class NpzReader {
   private locate(key: string): { m: NpzMember; label: string; dataStart: number } {
     if (this.closed) throw new NpzError(`${this.path}: reader is closed`);
     const m = this.member(key);
-    const label = `${this.path}, key '${key}'`;
+    const label = `${this.path}: key '${key}'`;
     if (m.flags & 1) throw new NpzError(`${label}: member is encrypted`);
     if (m.method !== 0 && m.method !== 8) throw new NpzError(`${label}: compression method ${m.method} is not supported (only stored and deflate)`);
     if (m.method === 0 && m.compressedSize !== m.size) throw new NpzError(`${label}: stored member has compressed size ${m.compressedSize} != size ${m.size}`);
@@ -360,7 +360,7 @@ export class NpzReader {
   get(key: string): NdArray {
     this.header(key);
     const bytes = this.raw(key);
-    return parseNpy(bytes, `${this.path}, key '${key}'`);
+    return parseNpy(bytes, `${this.path}: key '${key}'`);
   }
 
   close(): void {
@@ -536,7 +536,7 @@ interface PreparedMember { name: Uint8Array; utf8: boolean; method: number; crc:
 function prepareMember(key: string, arr: NdArray, opts: NpzWriteOptions, label: string): PreparedMember {
   const why = unsafeName(key);
   if (why) throw new NpzError(`${label}: key ${quoted(key)} ${why}`);
-  const npy = encodeNpyParts(arr, `${label}, key '${key}'`);
+  const npy = encodeNpyParts(arr, `${label}: key '${key}'`);
   let crc = 0;
   let usize = 0;
   for (const part of npy) { crc = crc32(part, crc); usize += part.length; }
@@ -598,7 +598,7 @@ export function encodeNpz(arrays: Record<string, NdArray> | Map<string, NdArray>
       m = prepareMember(key, arr, opts, label);
     } catch (err) {
       if (err instanceof NpyError || err instanceof NpzError) throw err;
-      throw new NpzError(`${label}, key '${key}': ${err instanceof Error ? err.message : String(err)}`);
+      throw new NpzError(`${label}: key '${key}': ${err instanceof Error ? err.message : String(err)}`);
     }
     const zip64 = opts.forceZip64 === true || m.usize >= U32_MAX || m.csize >= U32_MAX || offset >= U32_MAX;
     const version = zip64 ? 45 : 20;

@@ -155,10 +155,10 @@ test('bad files: exit 2, one line each, no stack trace; good files are still rep
     const cases: Array<[string, string]> = [
       ['truncated.npz', `${p('truncated.npz')}: not a valid .npz (zip end-of-central-directory record not found; the file is truncated or not a zip archive)`],
       ['traversal.npz', `${p('traversal.npz')}: member name "../evil.npy" escapes the archive ('..'); refusing the archive`],
-      ['header.npz', `${p('header.npz')}, key 'x': truncated .npy header (declares 118 header bytes, only 30 present)`],
-      ['pickle.npz', `${p('pickle.npz')}, key '_metadata': object array pickle references the global os.system; only numpy's array reconstruction (numpy.core.multiarray._reconstruct, numpy.ndarray, numpy.dtype) is allowed — nothing is executed`],
+      ['header.npz', `${p('header.npz')}: key 'x': truncated .npy header (declares 118 header bytes, only 30 present)`],
+      ['pickle.npz', `${p('pickle.npz')}: key '_metadata': object array pickle references the global os.system; only numpy's array reconstruction (numpy.core.multiarray._reconstruct, numpy.ndarray, numpy.dtype) is allowed — nothing is executed`],
       ['text.npz', `${p('text.npz')}: not a valid .npz (zip end-of-central-directory record not found; the file is truncated or not a zip archive)`],
-      ['bomb.npz', `${p('bomb.npz')}, key 'z': member inflates beyond its declared size of 1000 bytes (zip bomb or corrupt archive)`],
+      ['bomb.npz', `${p('bomb.npz')}: key 'z': member inflates beyond its declared size of 1000 bytes (zip bomb or corrupt archive)`],
       ['missing.npz', `${p('missing.npz')}: cannot open (no such file)`],
       ['.', `${p('.')}: not a regular file (a directory)`],
     ];

@@ -54,7 +54,7 @@ const lsqml = (input: string, out: string, extra: string[] = [], opts: Parameter
 test('1. a 200 kB pickled integer (LONG4) in _metadata: inspect and lsqml exit 2 at once (was a 78 s+ hang)', () => {
   const file = datasetWith('long4.npz', { _metadata: objectNpy0d(long4Op(200_000)) });
   const why = 'object array pickle holds an integer of 200000 bytes at offset 117; at most 1024 bytes (MAX_PICKLE_INT_BYTES) are read';
-  assertRefused(ptychostudy(['inspect', file]), 'inspect', `${file}, key '_metadata': ${why}`);
+  assertRefused(ptychostudy(['inspect', file]), 'inspect', `${file}: key '_metadata': ${why}`);
   const out = outDir();
   assertRefused(lsqml(file, out), 'lsqml', `${file}: key '_metadata': ${META_EXPECTED}${why}`);
   assert.ok(!existsSync(out), 'nothing written');
@@ -65,7 +65,7 @@ test('2. zero-width strings with 4e9 elements are refused in 128 bytes; lsqml do
   const s0 = npyWithHeader(headerDict('|S0', [4_000_000_000]));
   const file = datasetWith('u0.npz', { filenames: u0 });
   assertRefused(ptychostudy(['inspect', file]), 'inspect',
-    `${file}, key 'filenames': expected at most 4194304 elements in a string or object array (MAX_STRING_ELEMENTS); found shape (4000000000,) of <U0 (4000000000 elements)`);
+    `${file}: key 'filenames': expected at most 4194304 elements in a string or object array (MAX_STRING_ELEMENTS); found shape (4000000000,) of <U0 (4000000000 elements)`);
   // lsqml reads diffraction, objectGuess, probeGuess, xcoords, ycoords and _metadata only: it never decodes 'filenames'
   const ok = lsqml(file, outDir());
   assert.equal(ok.status, 0, ok.stderr);

@@ -67,7 +67,7 @@ test('an unsafe pickle in _metadata is reported as a metadata error naming the g
   assert.deepEqual(r.get('a').data, Float64Array.of(1));
   assert.deepEqual(readMetadata(r), {
     status: 'error',
-    error: "evil.npz, key '_metadata': object array pickle references the global posix.system; only numpy's array reconstruction " +
+    error: "evil.npz: key '_metadata': object array pickle references the global posix.system; only numpy's array reconstruction " +
       '(numpy.core.multiarray._reconstruct, numpy.ndarray, numpy.dtype) is allowed — nothing is executed',
   });
 });

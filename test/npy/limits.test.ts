@@ -35,8 +35,8 @@ function seconds(fn: () => void): number {
 
 test('a 200 kB pickled integer (LONG4) is refused at once instead of decoded for minutes', () => {
   const npy = objectNpy0d(long4Op(200_000));
-  const s = seconds(() => throwsExactly(() => parseNpy(npy, "big.npz, key '_metadata'"), NpyError,
-    `big.npz, key '_metadata': object array pickle holds an integer of 200000 bytes at offset 117; at most ${MAX_PICKLE_INT_BYTES} bytes (MAX_PICKLE_INT_BYTES) are read`));
+  const s = seconds(() => throwsExactly(() => parseNpy(npy, "big.npz: key '_metadata'"), NpyError,
+    `big.npz: key '_metadata': object array pickle holds an integer of 200000 bytes at offset 117; at most ${MAX_PICKLE_INT_BYTES} bytes (MAX_PICKLE_INT_BYTES) are read`));
   assert.ok(s < 10, `hang guard: ${s} s`);
   // at the limit, an integer still decodes exactly (two's complement, little-endian)
   const bytes = Array.from({ length: MAX_PICKLE_INT_BYTES }, (_, i) => (i * 37 + 11) & 255);
@@ -66,8 +66,8 @@ test('zero-width string dtypes (<U0, |S0) with 4e9 elements are refused from the
     const npy = npyWithHeader(headerDict(descr, [4_000_000_000]));
     assert.equal(npy.length, 128);
     const canon = descr === '|S0' ? '|S0' : '<U0';
-    const msg = `z.npz, key 'k': expected at most ${MAX_STRING_ELEMENTS} elements in a string or object array (MAX_STRING_ELEMENTS); found shape (4000000000,) of ${canon} (4000000000 elements)`;
-    throwsExactly(() => parseNpy(npy, "z.npz, key 'k'"), NpyError, msg);
+    const msg = `z.npz: key 'k': expected at most ${MAX_STRING_ELEMENTS} elements in a string or object array (MAX_STRING_ELEMENTS); found shape (4000000000,) of ${canon} (4000000000 elements)`;
+    throwsExactly(() => parseNpy(npy, "z.npz: key 'k'"), NpyError, msg);
     const r = NpzReader.fromBytes(zipOf({ 'k.npy': npy }), 'z.npz');
     throwsExactly(() => r.header('k'), NpyError, msg);
     throwsExactly(() => r.get('k'), NpyError, msg);
@@ -86,7 +86,7 @@ test('an object pickle declared larger than MAX_PICKLE_BYTES is refused before i
   const r = NpzReader.fromBytes(zip, 'pk.npz');
   const before = process.memoryUsage().arrayBuffers;
   throwsExactly(() => r.get('_metadata'), NpyError,
-    `pk.npz, key '_metadata': expected an object-array pickle of at most ${MAX_PICKLE_BYTES} bytes (MAX_PICKLE_BYTES); found ${MAX_PICKLE_BYTES + (1 << 20)} bytes`);
+    `pk.npz: key '_metadata': expected an object-array pickle of at most ${MAX_PICKLE_BYTES} bytes (MAX_PICKLE_BYTES); found ${MAX_PICKLE_BYTES + (1 << 20)} bytes`);
   assert.ok(process.memoryUsage().arrayBuffers - before < 32 << 20, 'nothing the size of the member was allocated');
 });
 
@@ -94,7 +94,7 @@ test('headers: more than 64 KiB or more than 64 dimensions are refused', () => {
   const big = npyWithHeader(`{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'pad': '${'x'.repeat(70_000)}'}`, new Uint8Array(8), 2);
   throwsExactly(() => parseNpy(big, 'h.npy'), NpyError, 'h.npy: expected a .npy header of at most 65536 bytes (MAX_NPY_HEADER_BYTES); found one of 70068 bytes');
   const r = NpzReader.fromBytes(zipOf({ 'h.npy': big }, 1), 'h.npz');
-  throwsExactly(() => r.header('h'), NpyError, "h.npz, key 'h': expected a .npy header of at most 65536 bytes (MAX_NPY_HEADER_BYTES); found one of 70068 bytes");
+  throwsExactly(() => r.header('h'), NpyError, "h.npz: key 'h': expected a .npy header of at most 65536 bytes (MAX_NPY_HEADER_BYTES); found one of 70068 bytes");
   const deep = npyWithHeader(headerDict('<f8', new Array<number>(65).fill(1)), new Uint8Array(8));
   throwsExactly(() => parseNpy(deep, 'd.npy'), NpyError, 'd.npy: expected at most 64 dimensions (MAX_NDIM); found 65');
 });
@@ -116,7 +116,7 @@ test('a zip64 extra field longer than its entry is an NpzError naming the file a
 test('header(key) reads only the header and refuses a shape that lies about the declared size', () => {
   const npy = npyWithHeader(headerDict('<f8', [1000]), new Uint8Array(16));
   const r = NpzReader.fromBytes(zipOf({ 'x.npy': npy }, 6), 'lie.npz');
-  throwsExactly(() => r.header('x'), NpyError, "lie.npz, key 'x': header says shape (1000,) of <f8 (8000 data bytes) but the member declares 16 data bytes");
+  throwsExactly(() => r.header('x'), NpyError, "lie.npz: key 'x': header says shape (1000,) of <f8 (8000 data bytes) but the member declares 16 data bytes");
   const h = NpzReader.fromBytes(Buffer.concat(encodeNpz({ a: { dtype: '<c8', shape: [3, 5], data: new Float32Array(30) } })), 'a.npz').header('a');
   assert.deepEqual([h.info.dtype, h.shape, h.size, h.payloadBytes, h.dataOffset], ['<c8', [3, 5], 15, 120, 128]);
 });
@@ -154,19 +154,19 @@ test('stream(key) yields the payload exactly (stored and deflated, every dtype, 
   // a corrupt member is caught at the end of the stream; a bomb as soon as it passes its declared size
   const crc = Buffer.concat(encodeNpz({ a: arrays.f8! }, { compress: false }));
   crc[crc.indexOf(Buffer.from("{'descr'")) + 120] ^= 0xff;
-  await assert.rejects(NpzReader.fromBytes(crc, 'crc.npz').stream('a', () => {}), (e: unknown) => e instanceof NpzError && /^crc\.npz, key 'a': CRC-32 mismatch/.test(e.message));
+  await assert.rejects(NpzReader.fromBytes(crc, 'crc.npz').stream('a', () => {}), (e: unknown) => e instanceof NpzError && /^crc\.npz: key 'a': CRC-32 mismatch/.test(e.message));
   // a bomb: the header says 4096 bytes, the directory 4096 + 128, the deflate stream holds 64 MiB
   const member = zeroFilledMember('z.npy', npyWithHeader(headerDict('|u1', [4096])), 64 << 20);
   const bomb = zipRaw([{ ...member, size: 4096 + 128 }]);
   await assert.rejects(NpzReader.fromBytes(bomb, 'bomb.npz').stream('z', () => {}),
-    (e: unknown) => e instanceof NpzError && e.message === "bomb.npz, key 'z': member inflates beyond its declared size of 4224 bytes (zip bomb or corrupt archive)");
+    (e: unknown) => e instanceof NpzError && e.message === "bomb.npz: key 'z': member inflates beyond its declared size of 4224 bytes (zip bomb or corrupt archive)");
   // the same past the first slices (200 kB of noise, then 64 MiB of zeros): caught by the streaming inflater
   const noise = new Uint8Array(200_000).map((_, i) => (i * 2654435761) >>> 24);
   const head = npyWithHeader(headerDict('|u1', [noise.length]), noise);
   const late = zipRaw([{ ...zeroFilledMember('z.npy', head, 64 << 20), size: head.length }]);
   const seen: number[] = [];
   await assert.rejects(NpzReader.fromBytes(late, 'late.npz').stream('z', (b) => seen.push(b.length)),
-    (e: unknown) => e instanceof NpzError && e.message === `late.npz, key 'z': member inflates beyond its declared size of ${head.length} bytes (zip bomb or corrupt archive)`);
+    (e: unknown) => e instanceof NpzError && e.message === `late.npz: key 'z': member inflates beyond its declared size of ${head.length} bytes (zip bomb or corrupt archive)`);
   assert.ok(seen.reduce((a, b) => a + b, 0) <= noise.length, 'nothing past the declared size was handed on');
 });
 

@@ -156,11 +156,11 @@ test('compare: a reconstruction with NaN or infinite pixels is a failed row nami
   assert.equal(s.failed, 3);
   const hugeRow = s.summary.rows.find((x) => x.model === 'Huge')!;
   assert.equal(hugeRow.status, 'failed', JSON.stringify(hugeRow.metrics.ms_ssim));
-  assert.match(hugeRow.error!, /huge\.npz, key 'reconstructed_object': expected pixels whose squared magnitudes sum to a finite number .*; found a pixel of magnitude above 1\.3e154$/);
+  assert.match(hugeRow.error!, /huge\.npz: key 'reconstructed_object': expected pixels whose squared magnitudes sum to a finite number .*; found a pixel of magnitude above 1\.3e154$/);
   for (const [model, file] of [['WithNaN', 'nan.npz'], ['WithInf', 'inf.npz']]) {
     const row = s.summary.rows.find((x) => x.model === model)!;
     assert.equal(row.status, 'failed', `${model}: ${JSON.stringify(row.metrics.ms_ssim)}`);
-    assert.match(row.error!, new RegExp(`${file}, key 'reconstructed_object': expected finite pixels .*; found 1 NaN or infinite pixel$`));
+    assert.match(row.error!, new RegExp(`${file}: key 'reconstructed_object': expected finite pixels .*; found 1 NaN or infinite pixel$`));
     assert.deepEqual(row.metrics, {});
   }
   assert.equal(s.summary.rows.find((x) => x.model === OWN_MODEL)!.status, 'ok');
@@ -179,7 +179,7 @@ test('compare: a reconstruction too small to score (compared window below 7×7 p
   const s = await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train', models: [parseModelSpec(`Tiny=${ext}/tiny.npz`)] });
   const row = s.summary.rows.find((x) => x.model === 'Tiny')!;
   assert.equal(row.status, 'failed', JSON.stringify(row.metrics.mae));
-  assert.match(row.error!, /tiny\.npz, key 'reconstructed_object': expected a compared window of at least 7×7 px; found 1×1 px \(reconstruction 5×5 px, /);
+  assert.match(row.error!, /tiny\.npz: key 'reconstructed_object': expected a compared window of at least 7×7 px; found 1×1 px \(reconstruction 5×5 px, /);
   assert.deepEqual(row.metrics, {});
   assert.equal(s.failed, 1);
   assert.equal(s.summary.rows.find((x) => x.model === OWN_MODEL)!.status, 'ok');

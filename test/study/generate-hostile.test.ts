@@ -54,7 +54,7 @@ test('a count within the bound whose data is missing is refused when the coordin
   const base = lyingBase('base_lie_small.npz', 100_000);
   const g = outRoot('g-lie-small');
   const r = ptychostudy(['generate', '--out', g, '--base-npz', base, '--dose', '1e3']);
-  assertRefused(r, 'generate', `${base}, key 'xcoords': member inflates to 128 bytes but declares 800128 (truncated or corrupt)`);
+  assertRefused(r, 'generate', `${base}: key 'xcoords': member inflates to 128 bytes but declares 800128 (truncated or corrupt)`);
   assert.deepEqual(readdirSync(g), [], 'nothing written, no .generate.lock left');
   // and a 2-D or a complex xcoords is no list of positions
   const twoD = join(root, 'xcoords-2d.npz');

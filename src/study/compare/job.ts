@@ -106,13 +106,13 @@ function compareArm(gt: GroundTruth, region: Region, rec: Reconstruction | strin
     const cut = cutToRegion(gt.object, rec.object, region);
     // A NaN or infinite pixel would turn every metric into NaN (and MS-SSIM into 0, the reference's NaN → 0):
     // such a reconstruction is not scored, it is a failed row saying why.
-    checkFinite(cut.rec, `${rec.path}, key 'reconstructed_object'`);
-    checkFinite(cut.gt, `${gt.path}, key 'objectGuess'`);
+    checkFinite(cut.rec, `${rec.path}: key 'reconstructed_object'`);
+    checkFinite(cut.gt, `${gt.path}: key 'objectGuess'`);
     const al = alignReconstruction(cut.gt, cut.rec);
     // Below the SSIM window nothing is scored: SSIM and MS-SSIM are undefined, and on a few pixels the fitted
     // phase plane and amplitude scale leave an error of ~0 and an FRC that never falls (a "perfect" score).
     if (al.gt.h < SSIM_WIN || al.gt.w < SSIM_WIN) {
-      throw new InputError(`${rec.path}, key 'reconstructed_object': expected a compared window of at least ${SSIM_WIN}×${SSIM_WIN} px; found ${al.gt.h}×${al.gt.w} px (reconstruction ${rec.object.h}×${rec.object.w} px, scanned region ${region.y1 - region.y0}×${region.x1 - region.x0} px, border ${al.border} px cut after registration)`);
+      throw new InputError(`${rec.path}: key 'reconstructed_object': expected a compared window of at least ${SSIM_WIN}×${SSIM_WIN} px; found ${al.gt.h}×${al.gt.w} px (reconstruction ${rec.object.h}×${rec.object.w} px, scanned region ${region.y1 - region.y0}×${region.x1 - region.x0} px, border ${al.border} px cut after registration)`);
     }
     const m = computeMetrics(al.gt, al.rec);
     row.status = 'ok';

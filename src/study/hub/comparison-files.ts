@@ -65,7 +65,7 @@ export function readAlignedPair(path: string, model: string): { gt: ComplexImage
     if (!r.has(`${slug}_complex`)) return null;
     const gtKey = r.has(`${slug}_ground_truth_complex`) ? `${slug}_ground_truth_complex` : 'ground_truth_complex';
     if (!r.has(gtKey)) throw new InputError(`${path}: no '${gtKey}'`);
-    return { gt: complexImageOf(r.get(gtKey), `${path}, key '${gtKey}'`), rec: complexImageOf(r.get(`${slug}_complex`), `${path}, key '${slug}_complex'`) };
+    return { gt: complexImageOf(r.get(gtKey), `${path}: key '${gtKey}'`), rec: complexImageOf(r.get(`${slug}_complex`), `${path}: key '${slug}_complex'`) };
   } finally {
     r.close();
   }

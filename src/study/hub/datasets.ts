@@ -67,9 +67,9 @@ export function readGroundTruth(path: string): GroundTruth {
       throw new NoGroundTruthError(`${path}: no 'objectGuess': the dataset has no ground-truth object to score against (measured data reconstructs but is not scored)`);
     }
     for (const k of ['xcoords', 'ycoords']) if (!r.has(k)) throw new InputError(`${path}: no '${k}' (needed as ground truth)`);
-    const object = complexImageOf(r.get('objectGuess'), `${path}, key 'objectGuess'`);
-    const xcoords = float64Of(r.get('xcoords'), `${path}, key 'xcoords'`);
-    const ycoords = float64Of(r.get('ycoords'), `${path}, key 'ycoords'`);
+    const object = complexImageOf(r.get('objectGuess'), `${path}: key 'objectGuess'`);
+    const xcoords = float64Of(r.get('xcoords'), `${path}: key 'xcoords'`);
+    const ycoords = float64Of(r.get('ycoords'), `${path}: key 'ycoords'`);
     if (xcoords.length !== ycoords.length || xcoords.length === 0) throw new InputError(`${path}: xcoords and ycoords have ${xcoords.length} and ${ycoords.length} entries`);
     checkCoordinates(xcoords, path, 'xcoords');
     checkCoordinates(ycoords, path, 'ycoords');
@@ -175,16 +175,16 @@ export function readReconstruction(path: string): Reconstruction {
     if (!r.has('reconstructed_object')) {
       throw new InputError(`${path}: no 'reconstructed_object' (keys: ${r.keys().join(', ') || 'none'})`);
     }
-    const object = complexImageOf(r.get('reconstructed_object'), `${path}, key 'reconstructed_object'`);
+    const object = complexImageOf(r.get('reconstructed_object'), `${path}: key 'reconstructed_object'`);
     const meta = readMetadata(r);
     const metadata = meta.status === 'ok' ? meta.value : null;
-    const epochSeconds = r.has('epoch_seconds') ? float64Of(r.get('epoch_seconds'), `${path}, key 'epoch_seconds'`) : null;
-    const lossHistory = r.has('loss_history') ? float64Of(r.get('loss_history'), `${path}, key 'loss_history'`) : null;
+    const epochSeconds = r.has('epoch_seconds') ? float64Of(r.get('epoch_seconds'), `${path}: key 'epoch_seconds'`) : null;
+    const lossHistory = r.has('loss_history') ? float64Of(r.get('loss_history'), `${path}: key 'loss_history'`) : null;
     let positions: Reconstruction['positions'] = null;
     if (r.has('positions')) {
       const p = r.get('positions');
       if (p.shape.length === 2 && p.shape[1] === 2 && p.shape[0]! > 0) {
-        const d = float64Of(p, `${path}, key 'positions'`);
+        const d = float64Of(p, `${path}: key 'positions'`);
         const n = p.shape[0]!;
         const ys = new Float64Array(n), xs = new Float64Array(n);
         for (let i = 0; i < n; i++) { ys[i] = d[2 * i]!; xs[i] = d[2 * i + 1]!; }
@@ -223,12 +223,12 @@ export function readDiffractionSample(path: string, indices: readonly number[]):
   return withReader(path, (r) => {
     if (!r.has('diffraction')) throw new InputError(`${path}: no 'diffraction'`);
     const h = r.header('diffraction');
-    if (h.shape.length !== 3) throw new InputError(`${path}, key 'diffraction': expected [n, H, W], found shape [${h.shape.join(', ')}]`);
+    if (h.shape.length !== 3) throw new InputError(`${path}: key 'diffraction': expected [n, H, W], found shape [${h.shape.join(', ')}]`);
     if (h.payloadBytes > MAX_SAMPLED_DIFFRACTION_BYTES) {
-      throw new InputError(`${path}, key 'diffraction': ${h.payloadBytes} bytes, more than the ${MAX_SAMPLED_DIFFRACTION_BYTES} the report samples`);
+      throw new InputError(`${path}: key 'diffraction': ${h.payloadBytes} bytes, more than the ${MAX_SAMPLED_DIFFRACTION_BYTES} the report samples`);
     }
     const [n, H, W] = h.shape as [number, number, number];
-    const data = float64Of(r.get('diffraction'), `${path}, key 'diffraction'`);
+    const data = float64Of(r.get('diffraction'), `${path}: key 'diffraction'`);
     const meta = readMetadata(r);
     const raw = meta.status === 'ok' ? meta.value.intensity_scale : undefined;
     const s = typeof raw === 'number' && Number.isFinite(raw) && raw > 0 ? raw : 1;

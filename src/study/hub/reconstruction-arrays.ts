@@ -23,7 +23,7 @@ export function readReconstructedProbe(path: string): ReconstructedProbe {
     if (!r.has('reconstructed_probe')) throw new InputError(`${path}: no 'reconstructed_probe'`);
     const a = r.get('reconstructed_probe');
     if ((a.dtype !== '<c8' && a.dtype !== '<c16') || a.shape.length < 2 || a.shape.length > 3) {
-      throw new InputError(`${path}, key 'reconstructed_probe': expected complex [M, N, N], found ${a.dtype} [${a.shape.join(', ')}]`);
+      throw new InputError(`${path}: key 'reconstructed_probe': expected complex [M, N, N], found ${a.dtype} [${a.shape.join(', ')}]`);
     }
     const h = a.shape[a.shape.length - 2]!, w = a.shape[a.shape.length - 1]!;
     const modes = a.shape.length === 3 ? a.shape[0]! : 1;
@@ -63,7 +63,7 @@ export function readLossHistory(npzPath: string, logPath: string): { values: num
   if (existsSync(npzPath)) {
     const r = NpzReader.open(npzPath);
     try {
-      if (r.has('loss_history')) return { values: Array.from(float64Of(r.get('loss_history'), `${npzPath}, key 'loss_history'`)), source: 'loss_history' };
+      if (r.has('loss_history')) return { values: Array.from(float64Of(r.get('loss_history'), `${npzPath}: key 'loss_history'`)), source: 'loss_history' };
     } finally {
       r.close();
     }
