@@ -535,10 +535,10 @@ test('a refused submission: one line with sbatch\'s reason, exit code 1, recorde
       assert.equal(view.finish!.exit_code, 1);
       assert.equal(view.cancelled[0]!.job_ids.length, 5);
       const gen = view.steps.find((s) => s.step === 'generate')!;
-      assert.match(gen.failures[0]!.message, /^cancelled \(JobState=CANCELLED, Reason=JobHeldUser\)/);
+      assert.match(gen.failures[0]!.message, /^cancelled before it started: it never ran \(JobState=CANCELLED, Reason=JobHeldUser\)/);
       const m = json<Record<string, { status: string; error: string }>>(join(held, 'phase_c', 'run_manifest.json'));
       assert.equal(m['dose_10000']!.status, 'failed');
-      assert.match(m['dose_10000']!.error, /cancelled \(JobState=CANCELLED/);
+      assert.match(m['dose_10000']!.error, /cancelled before it started: it never ran \(JobState=CANCELLED/);
     } finally {
       cleanUp(held); // a failed assertion leaves no held job queued
     }

@@ -48,5 +48,13 @@ test('a task\'s fate: SLURM\'s reason in one line; a task removed from its array
   const live = taskFates('112', 6, [{ id: '112_4', jobId: '112', task: 4, state: 'RUNNING', reason: 'None' }], fixture('pending-array'));
   assert.deepEqual(live.map((f) => f.where), ['queued', 'queued', 'gone', 'queued', 'running', 'queued']);
   const cancelled = taskFates('112', 6, [], fixture('cancelled-array'));
-  assert.equal(describeFate(cancelled[0]!, null), 'cancelled (JobState=CANCELLED, Reason=JobHeldUser) — by scancel, `ptychostudy cancel` or an administrator');
+  // cancelled while held in the queue: SLURM's record gives it no node, so it is said never to have run …
+  assert.equal(cancelled[0]!.nodeList, '');
+  assert.equal(describeFate(cancelled[0]!, null),
+    'cancelled before it started: it never ran (JobState=CANCELLED, Reason=JobHeldUser) — by scancel, `ptychostudy cancel` or an administrator');
+  // … unless its claims show that it took jobs (requeued, then cancelled while queued again)
+  assert.match(describeFate(cancelled[0]!, null, true), /^cancelled \(JobState=CANCELLED, Reason=JobHeldUser\) — by scancel/);
+  // a task cancelled while it ran had a node
+  assert.equal(fates[1]!.nodeList, 'vm');
+  assert.doesNotMatch(describeFate(fates[1]!, null), /never ran/);
 });

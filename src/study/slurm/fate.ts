@@ -63,18 +63,28 @@ export function endedByItself(f: TaskFate): boolean {
   return f.where === 'ended' && (f.state === 'COMPLETED' || f.state === 'COMPLETING' || (f.state === 'FAILED' && /^1:/.test(f.exitCode ?? '')));
 }
 
+/** Whether SLURM's record says the task was never given a node, so it never ran (a task cancelled while queued). */
+export function neverStarted(f: TaskFate): boolean {
+  return f.where === 'ended' && (f.nodeList === '' || f.nodeList === '(null)' || f.nodeList === 'None');
+}
+
 /**
  * Why a task left no result, in one line: SLURM's state and reason in its own words, and what they mean.
- * `logLine` is the last line the task printed, when its log has one.
+ * `logLine` is the last line the task printed, when its log has one; `tookJobs`: the task's claims show it
+ * ran (a task requeued and cancelled while queued again has no node in SLURM's record, yet it ran before).
  */
-export function describeFate(f: TaskFate, logLine: string | null): string {
+export function describeFate(f: TaskFate, logLine: string | null, tookJobs = false): string {
   const facts = (extra: string[] = []): string =>
     `(JobState=${f.state ?? '?'}${f.reason && f.reason !== 'None' ? `, Reason=${f.reason}` : ''}${extra.join('')})`;
   const tail = logLine ? `; last line of its log: ${logLine}` : '';
   switch (f.state) {
     case 'TIMEOUT': return `killed by SLURM at its time limit ${facts([f.timeLimit ? `, TimeLimit=${f.timeLimit}` : ''])}`;
     case 'OUT_OF_MEMORY': return `killed by SLURM: out of memory ${facts()}`;
-    case 'CANCELLED': return `cancelled ${facts()} — by scancel, \`ptychostudy cancel\` or an administrator`;
+    case 'CANCELLED':
+      // No node was ever given to it (NodeList empty): it was cancelled while it waited in the queue.
+      return neverStarted(f) && !tookJobs
+        ? `cancelled before it started: it never ran ${facts()} — by scancel, \`ptychostudy cancel\` or an administrator`
+        : `cancelled ${facts()} — by scancel, \`ptychostudy cancel\` or an administrator`;
     case 'NODE_FAIL': return `its node failed ${facts([f.nodeList ? `, NodeList=${f.nodeList}` : ''])}`;
     case 'PREEMPTED': return `preempted by SLURM ${facts()}`;
     case 'BOOT_FAIL': return `its node could not boot ${facts()}`;
@@ -121,5 +131,5 @@ export function mayStillRun(m: MissingJob, fates: readonly TaskFate[]): boolean 
 /** Why a job left no result, in one line (see describeFate); `logLine` is the last line its task printed. */
 export function describeMissing(m: MissingJob, logLine: string | null): string {
   if (!m.claimed && endedByItself(m.fate)) return 'was never taken: every task of its array ended before reaching it';
-  return describeFate(m.fate, m.claimed ? logLine : null);
+  return describeFate(m.fate, m.claimed ? logLine : null, m.claimed);
 }
