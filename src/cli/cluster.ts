@@ -34,7 +34,7 @@ import {
   homesWriting, prepareHomes, recordStop, submitPhase, submitStudy, type SubmitEnvironment, type SubmitProgress,
 } from '../study/slurm/submit.js';
 import type { ExecutorFlags } from './executor-flags.js';
-import { ClusterProgress, failureLine } from './progress/slurm.js';
+import { ClusterProgress, failureLines } from './progress/slurm.js';
 import { counted } from '../text.js';
 
 interface OutputFlags extends ExecutorFlags {
@@ -204,8 +204,10 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
     return code;
   }
   for (const s of v.steps) err.write(`${s.failed > 0 ? '✗' : '✓'} ${s.step}: ${s.detail ?? `${s.done}/${s.tasks} done, ${s.failed} failed`}\n`);
-  const failures = v.steps.flatMap((s) => s.failures.map((f) => failureLine(s.step, f)));
-  if (failures.length > 0) err.write(`${failures.length} job(s) failed:\n${failures.map((l) => `  ${l}`).join('\n')}\n`);
+  // Jobs that failed for one reason share a line; a reason the step's line above gives is not repeated.
+  const failed = v.steps.reduce((n, s) => n + s.failures.length, 0);
+  const failures = v.steps.flatMap((s) => failureLines(s.step, s.failures, s.detail));
+  if (failed > 0) err.write(`${failed} job(s) failed:\n${failures.map((l) => `  ${l}`).join('\n')}\n`);
   if (table !== null) err.write(`\n${table.text}\n\n`);
   if (v.finish?.report) err.write(`Report: ${v.finish.report}\n`);
   // A study resumes from its hub's own settings (its command line may not name the hub); a phase by the command that submitted it.

@@ -214,6 +214,18 @@ test('a Phase F step on SLURM whose input changed after the submission says it d
     assert.equal(end.status, 1, end.stderr);
     const step = (JSON.parse(end.stdout) as { steps: { step: string; detail: string }[] }).steps[0]!;
     assert.match(step.detail, /^the step did not start, so no job ran: .*sparse_test\.npz: expected \d+ bytes.*changed since Phase D wrote it/);
+    // Its six jobs failed for that one reason: said once, with their count, by `status` and by the closing summary.
+    const shown = run(['status', '--out', f]);
+    assert.equal(shown.status, 1, shown.stderr);
+    const failed = shown.stdout.split('\n').filter((l) => l.startsWith('FAILED'));
+    assert.equal(failed.length, 1, shown.stdout);
+    assert.match(failed[0]!, /^FAILED reconstruct 6 jobs \(dose_10000\/baseline\/train, .* and 3 more\), each: failed: .*sparse_test\.npz: expected \d+ bytes/);
+    const summary = run(['status', '--out', f, '--wait']);
+    assert.equal(summary.status, 1, summary.stderr);
+    // once as the follower first sees the failures, once on the step's line of the summary, which its failure line points to
+    assert.equal(summary.stderr.split('\n').filter((l) => /sparse_test\.npz/.test(l)).length, 2, summary.stderr);
+    assert.equal(summary.stderr.split('\n').filter((l) => /FAILED/.test(l)).length, 2, summary.stderr);
+    assert.match(summary.stderr, /^6 job\(s\) failed:\n {2}FAILED reconstruct 6 jobs \(.*\), each: the reason above$/m);
   } finally {
     spawnSync('scancel', ids);
   }

@@ -3,7 +3,7 @@ import { action } from '../action.js';
 import { integerFlag } from '../flags.js';
 import { addOutOption, aliased, refuseFileAsHub } from '../options.js';
 import { UsageError } from '../../errors.js';
-import { finishLine, failureLine, stepLine } from '../progress/slurm.js';
+import { finishLine, failureLines, stepLine } from '../progress/slurm.js';
 
 interface Flags {
   out?: string;
@@ -59,7 +59,7 @@ export function register(program: Command): void {
       for (const c of v.cancelled) lines.push(`cancelled ${c.at}: ${c.job_ids.join(', ')}`);
       lines.push(...v.steps.map(stepLine));
       if (v.rejected === null) lines.push(finishLine(v));
-      for (const s of v.steps) for (const x of s.failures) lines.push(failureLine(s.step, x));
+      for (const s of v.steps) lines.push(...failureLines(s.step, s.failures));
       if (v.finish?.report) lines.push(`report: ${v.finish.report}`);
       process.stdout.write(lines.join('\n') + '\n');
       return failed ? 1 : 0;

@@ -1,7 +1,7 @@
 /**
  * The view of a cluster run on a stream (stderr): one line per step — its jobs queued, running, done and
  * failed, and why queued ones wait — redrawn in place on a terminal, printed when it changes otherwise;
- * each failure once, with its SLURM reason.
+ * each failure once, with its SLURM reason (jobs failed for the same reason on one line).
  */
 import type { StepView, SubmissionView } from '../../study/slurm/follow.js';
 import { fit, lineWidth } from './terminal.js';
@@ -26,6 +26,31 @@ export function failureLine(step: string, f: { key: string; slurmJob: string | n
   return `FAILED ${step} ${f.key}${f.slurmJob ? ` (SLURM job ${f.slurmJob})` : ''}: ${f.message}`;
 }
 
+type Failure = { key: string; slurmJob: string | null; message: string };
+
+/**
+ * The failures of a step, one line per reason: jobs that failed for the same reason (a step that could not
+ * start fails each of its jobs with the same message) share one line that counts them and names the first
+ * few. `said`: a line already printed (the step's detail); a reason it holds is not repeated.
+ */
+export function failureLines(step: string, failures: readonly Failure[], said: string | null = null): string[] {
+  const byMessage = new Map<string, Failure[]>();
+  for (const f of failures) byMessage.set(f.message, [...(byMessage.get(f.message) ?? []), f]);
+  const lines: string[] = [];
+  for (const [message, group] of byMessage) {
+    if (group.length === 1) {
+      lines.push(failureLine(step, group[0]!));
+      continue;
+    }
+    const shown = 3;
+    const keys = group.slice(0, shown).map((f) => f.key).join(', ') + (group.length > shown ? ` and ${group.length - shown} more` : '');
+    const reason = message.replace(/^failed: /, '');
+    const text = said !== null && reason.length > 0 && said.includes(reason) ? 'the reason above' : message;
+    lines.push(`FAILED ${step} ${group.length} jobs (${keys}), each: ${text}`);
+  }
+  return lines;
+}
+
 export class ClusterProgress {
   private drawn = 0;
   private readonly printed = new Set<string>();
@@ -36,6 +61,7 @@ export class ClusterProgress {
   update(v: SubmissionView): void {
     this.clear();
     for (const s of v.steps) {
+      const fresh: Failure[] = [];
       for (const f of s.failures) {
         const line = failureLine(s.step, f);
         const id = `${s.step}|${f.key}`;
@@ -43,8 +69,9 @@ export class ClusterProgress {
         if (this.printed.has(line) || (this.printed.has(id) && !s.final)) continue;
         this.printed.add(line);
         this.printed.add(id);
-        this.out.write(line + '\n');
+        fresh.push(f);
       }
+      for (const line of failureLines(s.step, fresh)) this.out.write(line + '\n');
     }
     const lines = [...v.steps.map(stepLine), finishLine(v)];
     if (this.tty) {
