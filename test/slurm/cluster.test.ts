@@ -525,15 +525,31 @@ test('a refused submission: one line with sbatch\'s reason, exit code 1, recorde
       assert.doesNotMatch(refused.stderr, /^cancelled/m);
       assert.match(refused.stderr, /^ptychostudy cancel: SLURM jobs \d+, \d+, \d+, \d+, \d+ of .* are still queued or running \(scancel: .*Access\/permission denied\)/m);
       assert.deepEqual(JobsRecordSchema.parse(json(join(held, 'slurm', 'jobs.json'))).submissions[0]!.cancelled, []);
+      // One phase alone (as `status` names it): only its job is cancelled and recorded; the others stay queued.
+      const submitted = JobsRecordSchema.parse(json(join(held, 'slurm', 'jobs.json'))).submissions[0]!;
+      const jobOf = (step: string): string => submitted.steps.find((x) => x.step === step)!.job_id!;
+      const badPhase = cli(['cancel', '--hub', held, '--phase', 'report']);
+      assert.equal(badPhase.status, 2);
+      assert.match(badPhase.stderr, /--phase report: expected one of generate, overlap, reconstruct, compare \(or its letter: C, D, F, G\)/);
+      const g = cli(['cancel', '--hub', held, '--phase', 'G']);
+      assert.equal(g.status, 0, g.stderr);
+      assert.equal(g.stderr, `cancelled SLURM jobs ${jobOf('compare')} (compare)\n`);
+      const queued = spawnSync('squeue', ['--noheader', '--format', '%F', '--jobs', submitted.steps.map((x) => x.job_id).join(',')], { encoding: 'utf8' });
+      assert.deepEqual([...new Set(queued.stdout.trim().split('\n'))].sort(), ['generate', 'overlap', 'reconstruct', 'finish'].map(jobOf).sort());
+      assert.deepEqual(JobsRecordSchema.parse(json(join(held, 'slurm', 'jobs.json'))).submissions[0]!.cancelled.map((x) => x.job_ids), [[jobOf('compare')]]);
+      const again = cli(['cancel', '--hub', held, '--phase', 'compare']);
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stderr, /: no SLURM job of this hub's compare phase is queued or running; nothing to cancel$/m);
       const c = cli(['cancel', '--hub', held]);
       assert.equal(c.status, 0, c.stderr);
-      assert.match(c.stderr, /^cancelled SLURM jobs \d+, \d+, \d+, \d+, \d+/);
+      assert.match(c.stderr, /^cancelled SLURM jobs \d+, \d+, \d+, \d+\n/);
       const view = JSON.parse(cli(['status', '--hub', held, '--json']).stdout) as {
         active: boolean; finish: { exit_code: number } | null; cancelled: { job_ids: string[] }[]; steps: { step: string; failures: { message: string }[] }[];
       };
       assert.equal(view.active, false);
       assert.equal(view.finish!.exit_code, 1);
-      assert.equal(view.cancelled[0]!.job_ids.length, 5);
+      assert.deepEqual(view.cancelled.map((x) => x.job_ids.length), [1, 4]);
+      assert.match(view.steps.find((s) => s.step === 'compare')!.failures[0]!.message, /^cancelled/);
       const gen = view.steps.find((s) => s.step === 'generate')!;
       assert.match(gen.failures[0]!.message, /^cancelled before it started: it never ran \(JobState=CANCELLED, Reason=JobHeldUser\)/);
       const m = json<Record<string, { status: string; error: string }>>(join(held, 'phase_c', 'run_manifest.json'));

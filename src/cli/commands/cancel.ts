@@ -2,30 +2,50 @@ import type { Command } from 'commander';
 import { action } from '../action.js';
 import { addOutOption, aliased, refuseFileAsHub } from '../options.js';
 import { UsageError } from '../../errors.js';
+import { ARRAY_STEPS, type ArrayStep } from '../../study/slurm/records.js';
 
-/** `ptychostudy cancel --out H`: scancel on the hub's queued and running SLURM jobs. */
+/** The phases `status` shows, by name or by letter (`reconstruct (F)`). */
+const LETTERS: Record<string, ArrayStep> = { C: 'generate', D: 'overlap', F: 'reconstruct', G: 'compare' };
+
+function phaseFlag(value: string | undefined): ArrayStep | null {
+  if (value === undefined) return null;
+  if ((ARRAY_STEPS as readonly string[]).includes(value)) return value as ArrayStep;
+  const byLetter = LETTERS[value.toUpperCase()];
+  if (byLetter !== undefined) return byLetter;
+  throw new UsageError(`--phase ${value}: expected one of ${ARRAY_STEPS.join(', ')} (or its letter: C, D, F, G)`);
+}
+
+/** `ptychostudy cancel --out H [--phase P]`: scancel on the hub's queued and running SLURM jobs (of one phase). */
 export function register(program: Command): void {
   const cmd = program
     .command('cancel')
-    .summary('cancel the queued and running SLURM jobs of a hub (scancel), recording it in the hub')
+    .summary('cancel the queued and running SLURM jobs of a hub, or of one of its phases (scancel), recording it in the hub')
     .description(
       'Runs scancel on every queued or running SLURM job of a cluster run of this hub (recorded in ' +
       '<hub>/slurm/jobs.json), waits until SLURM reports them ended, and merges what they left: every cancelled task ' +
       'becomes a failure of its job in the phase\'s manifest, with SLURM\'s reason. Finished results are kept. ' +
+      'With --phase: only the jobs of that phase (a line of `status`); the phases after it still run, on what it left ' +
+      '(they depend on it ending, not on it succeeding). ' +
       'Resume later with the command that submitted the run, with --out <hub> (only what is missing or failed is submitted).\n\n' +
       'Exit codes: 0 cancelled (or nothing was running); 1 some job is still queued or running (scancel refused it, or ' +
       'SLURM had not ended it a minute later: nothing is recorded as cancelled for it); 2 bad usage (no cluster run in that directory).');
   addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
   cmd
-    .action(action('cancel', async (f: { out?: string; hub?: string }) => {
+    .option('--phase <name>', `cancel only this phase's jobs: ${ARRAY_STEPS.join(' | ')} (or C, D, F, G)`)
+    .action(action('cancel', async (f: { out?: string; hub?: string; phase?: string }) => {
       const hub = aliased<string>(f, '--out', ['--hub']);
       if (!hub) throw new UsageError('--out is required (the hub)');
       refuseFileAsHub(hub);
+      const phase = phaseFlag(f.phase);
       const { cancelHome } = await import('../../study/slurm/follow.js'); // loaded when used: the CLI starts fast
       const { shellQuote } = await import('../../study/slurm/script.js');
-      const r = await cancelHome(hub);
-      if (r.cancelled.length === 0 && r.remaining.length === 0) process.stderr.write(`${hub}: no SLURM job of this hub is queued or running; nothing to cancel\n`);
-      else if (r.cancelled.length > 0) process.stderr.write(`cancelled SLURM jobs ${r.cancelled.join(', ')}${r.complaint && r.remaining.length === 0 ? ` (scancel: ${r.complaint})` : ''}\n`);
+      const r = await cancelHome(hub, undefined, phase);
+      const which = phase === null ? '' : ` (${phase})`;
+      if (r.cancelled.length === 0 && r.remaining.length === 0) {
+        process.stderr.write(`${hub}: no SLURM job of this hub${phase === null ? '' : `'s ${phase} phase`} is queued or running; nothing to cancel\n`);
+      } else if (r.cancelled.length > 0) {
+        process.stderr.write(`cancelled SLURM jobs ${r.cancelled.join(', ')}${which}${r.complaint && r.remaining.length === 0 ? ` (scancel: ${r.complaint})` : ''}\n`);
+      }
       if (r.finished.length > 0) process.stderr.write(`merged what they left (submission ${r.finished.join(', ')}); \`ptychostudy status --out ${shellQuote(hub)}\` shows it\n`);
       if (r.remaining.length > 0) {
         throw new Error(`SLURM jobs ${r.remaining.join(', ')} of ${hub} are still queued or running` +

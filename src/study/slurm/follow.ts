@@ -172,15 +172,17 @@ export async function followSubmission(home: string, n: number | null, onView: (
 
 /**
  * `ptychostudy cancel`: scancel on every queued or running job of `home`'s submissions (recorded in
- * jobs.json), then — once SLURM reports them ended — each submission finished, so the cancelled tasks are
- * recorded as failures. Returns the job ids cancelled, and those still queued or running after `waitMs`
- * (scancel refused them — another user's jobs, say — or SLURM did not end them in that time).
+ * jobs.json) — or, with `phase`, on that step's jobs only — then — once SLURM reports them ended — each
+ * submission finished as far as its jobs have ended, so the cancelled tasks are recorded as failures. Returns
+ * the job ids cancelled, and those still queued or running after `waitMs` (scancel refused them — another
+ * user's jobs, say — or SLURM did not end them in that time).
  */
-export async function cancelHome(home: string, waitMs = 60_000): Promise<{ cancelled: string[]; remaining: string[]; complaint: string | null; finished: number[] }> {
+export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep | null = null): Promise<{ cancelled: string[]; remaining: string[]; complaint: string | null; finished: number[] }> {
   const jobs = readJobs(home);
   if (jobs === null || jobs.submissions.length === 0) submissionOf(home, null);
   const open = jobs!.submissions.filter((s) => readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') === null);
-  const queue = squeue(open.flatMap(jobIdsOf));
+  const chosen = phase === null ? null : new Set(open.flatMap((s) => s.steps.filter((r) => r.step === phase && r.job_id !== null).map((r) => r.job_id!)));
+  const queue = squeue(open.flatMap(jobIdsOf)).filter((q) => chosen === null || chosen.has(q.jobId));
   const ids = [...new Set(queue.map((q) => q.jobId))];
   const at = utcSeconds();
   const complaint = scancel(ids);
