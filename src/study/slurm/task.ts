@@ -317,6 +317,7 @@ export async function runTask(home: string, n: number, stepName: ArrayStep, arra
     start = await ensureStarted(ctx, step);
   } catch (err) {
     setupError = err instanceof Error ? err.message : String(err);
+    say(`${stepName}: the step cannot start, so every job this task takes fails with this reason: ${setupError}`);
   }
 
   let ran = 0;
@@ -363,8 +364,9 @@ export async function runTask(home: string, n: number, stepName: ArrayStep, arra
     writeJsonAtomic(paths.result(n, stepName, job), result);
     ran++;
     if (outcome.status === 'failed') failed++;
+    // The reason a step could not start was said once above; its result records it for every job.
     say(outcome.status === 'ok' ? `${stepName} ${key}: done in ${result.seconds.toFixed(1)} s`
-      : `${stepName} ${key}: ${outcome.status.toUpperCase()}: ${outcome.error ?? ''}`);
+      : `${stepName} ${key}: ${outcome.status.toUpperCase()}: ${setupError !== null ? 'the step did not start (the reason above)' : outcome.error ?? ''}`);
 
     // Merging may fail (a broken manifest, a lock held too long): the result stays on disk for the final merge.
     if (start !== undefined) {
