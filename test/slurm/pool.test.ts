@@ -186,7 +186,14 @@ test('a job without a result: the fate of the task that took it, or, untaken, of
   assert.deepEqual(m.map((x) => [x.job, x.arrayTask, x.claimed]), [[2, 0, false], [3, 1, false], [4, 0, true], [5, 1, true]]);
   assert.ok(m.every((x) => !mayStillRun(x, fates)));
   assert.match(describeMissing(m[2]!, 'epoch 7/50'), /^killed by SLURM at its time limit \(JobState=TIMEOUT, TimeLimit=00:01:00\)$/);
-  assert.match(describeMissing(m[1]!, null), /^cancelled \(JobState=CANCELLED, Reason=JobHeldUser\)/);
+  // No task took job 3: it never ran, whatever became of the task of its index.
+  assert.equal(describeMissing(m[1]!, null),
+    'cancelled before any task took it: it never ran (its task 77_1: JobState=CANCELLED, Reason=JobHeldUser) — by scancel, `ptychostudy cancel` or an administrator');
+  // Job 5 was taken by task 1: cancelled, not said never to have run, even where SLURM's record shows no node (requeued).
+  assert.match(describeMissing(m[3]!, null), /^cancelled \(JobState=CANCELLED, Reason=JobHeldUser\) — by scancel/);
+  const held = missingJobs([3, 5], (j) => claims.get(j) ?? null, [fates[0]!, { ...fates[1]!, nodeList: '' }]);
+  assert.match(describeMissing(held[0]!, null), /^cancelled before it started: it never ran \(JobState=CANCELLED, Reason=JobHeldUser\)/);
+  assert.match(describeMissing(held[1]!, null), /^cancelled \(JobState=CANCELLED, Reason=JobHeldUser\) — by scancel/);
   // Tasks that ran to their end and never took a job: said so, not blamed on SLURM.
   const ended = [fate(0, 'ended', 'COMPLETED', { exitCode: '0:0' }), fate(1, 'ended', 'COMPLETED', { exitCode: '0:0' })];
   const untaken = missingJobs([3], () => null, ended);

@@ -131,5 +131,10 @@ export function mayStillRun(m: MissingJob, fates: readonly TaskFate[]): boolean 
 /** Why a job left no result, in one line (see describeFate); `logLine` is the last line its task printed. */
 export function describeMissing(m: MissingJob, logLine: string | null): string {
   if (!m.claimed && endedByItself(m.fate)) return 'was never taken: every task of its array ended before reaching it';
+  // No task took the job, yet the task of its index ran (SLURM gave it a node): the job itself never ran.
+  if (!m.claimed && m.fate.state === 'CANCELLED' && !neverStarted(m.fate)) {
+    return `cancelled before any task took it: it never ran (its task ${m.fate.id}: JobState=CANCELLED${m.fate.reason && m.fate.reason !== 'None' ? `, Reason=${m.fate.reason}` : ''})` +
+      ' — by scancel, `ptychostudy cancel` or an administrator';
+  }
   return describeFate(m.fate, m.claimed ? logLine : null, m.claimed);
 }
