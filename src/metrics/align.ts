@@ -72,14 +72,13 @@ export function scannedRegion(H: number, W: number, ys: ArrayLike<number>, xs: A
   for (let i = 0; i < n; i++) {
     const top = Math.round(ys[i]! - N / 2);
     const left = Math.round(xs[i]! - N / 2);
-    for (let py = 0; py < N; py++) {
-      const y = top + py;
-      if (y < 0 || y >= H) continue;
-      for (let px = 0; px < N; px++) {
-        const x = left + px;
-        if (x < 0 || x >= W) continue;
-        illum[y * W + x]! += P[py * N + px]!;
-      }
+    // the probe's rows and columns that fall inside the object (a NaN coordinate adds nothing)
+    const py0 = Math.max(0, -top), py1 = Math.min(N, H - top);
+    const px0 = Math.max(0, -left), px1 = Math.min(N, W - left);
+    for (let py = py0; py < py1; py++) {
+      const row = (top + py) * W + left;
+      const prow = py * N;
+      for (let px = px0; px < px1; px++) illum[row + px]! += P[prow + px]!;
     }
   }
   let max = 0;

@@ -123,6 +123,41 @@ test('scannedRegion: patch bounding box, and the illuminated part of it', () => 
   assert.deepEqual(r, { y0: 36, y1: 65, x0: 26, x1: 55 });
 });
 
+test('scannedRegion: probes that reach past every edge of the object add only their inside part', () => {
+  // the illumination summed pixel by pixel with every bound checked, as the region is defined
+  const reference = (H: number, W: number, ys: number[], xs: number[], N: number, P: Float64Array): { y0: number; y1: number; x0: number; x1: number } => {
+    const illum = new Float64Array(H * W);
+    ys.forEach((cy, i) => {
+      const top = Math.round(cy - N / 2), left = Math.round(xs[i]! - N / 2);
+      for (let py = 0; py < N; py++) for (let px = 0; px < N; px++) {
+        const y = top + py, x = left + px;
+        if (y >= 0 && y < H && x >= 0 && x < W) illum[y * W + x]! += P[py * N + px]!;
+      }
+    });
+    const thr = 0.1 * Math.max(...illum);
+    let y0 = H, y1 = 0, x0 = W, x1 = 0;
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+      if (illum[y * W + x]! >= thr) { y0 = Math.min(y0, y); y1 = Math.max(y1, y + 1); x0 = Math.min(x0, x); x1 = Math.max(x1, x + 1); }
+    }
+    return { y0, y1, x0, x1 };
+  };
+  const N = 12;
+  const P = new Float64Array(N * N).map((_, i) => 1 + ((i * 37) % 11)); // uneven, so where each part lands matters
+  // centres near and beyond each edge and corner, one far outside
+  const ys = [1.4, 2, 57.6, 30, 30, -3, 64, 20, 200];
+  const xs = [20, 70.2, 40, -2.5, 71, -4, 75, 35, 200];
+  const r = scannedRegion(60, 72, ys, xs, N, { probeIntensity: P });
+  assert.deepEqual(r, reference(60, 72, ys, xs, N, P));
+  assert.deepEqual(r, { y0: 0, y1: 60, x0: 0, x1: 72 });
+  // a probe bright in its middle: centres beyond the edges leave only its dim rim inside, under the threshold,
+  // and the box is that of the positions inside, the same as summed pixel by pixel
+  const P2 = new Float64Array(N * N).map((_, i) => (Math.abs((i / N | 0) - N / 2) < 3 && Math.abs((i % N) - N / 2) < 3 ? 100 : 1));
+  const ys2 = [30, 31, 29, -4, 63.5, 30], xs2 = [36, 37, 35, -3, 75, -4.5];
+  const r2 = scannedRegion(60, 72, ys2, xs2, N, { probeIntensity: P2 });
+  assert.deepEqual(r2, reference(60, 72, ys2, xs2, N, P2));
+  assert.deepEqual(r2, { y0: 27, y1: 34, x0: 33, x1: 40 });
+});
+
 test('a reconstruction in another frame is centre-cropped with the region to the common size', () => {
   const obj = syntheticObject(60, 60);
   const other = syntheticObject(30, 50);

@@ -249,6 +249,35 @@ function comparisonFigure(arms: ArmOutcome[], title: string): Buffer | null {
   });
 }
 
+interface RegionInputs { H: number; W: number; N: number; ys: Float64Array; xs: Float64Array; probeIntensity: Float64Array | null }
+
+/** The last few regions computed, with copies of their inputs (the doses of a study share their scan positions and probe). */
+const regionMemo: { inputs: RegionInputs; region: Region }[] = [];
+const REGION_MEMO_SIZE = 8;
+
+function sameValues(a: Float64Array | null, b: Float64Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/**
+ * `scannedRegion` ('illumination' with a probe intensity, else 'patches'), taken from an earlier job whose inputs
+ * are the same values: the region is a function of them alone, and summing the illumination of thousands of
+ * positions is the slow part of a large job's comparison.
+ */
+function regionOf(H: number, W: number, ys: ArrayLike<number>, xs: ArrayLike<number>, N: number, probeIntensity: Float64Array | null): Region {
+  const inputs: RegionInputs = { H, W, N, ys: Float64Array.from(ys), xs: Float64Array.from(xs), probeIntensity: probeIntensity && Float64Array.from(probeIntensity) };
+  const hit = regionMemo.find(({ inputs: k }) => k.H === H && k.W === W && k.N === N
+    && sameValues(k.ys, inputs.ys) && sameValues(k.xs, inputs.xs) && sameValues(k.probeIntensity, inputs.probeIntensity));
+  if (hit) return { ...hit.region };
+  const region = scannedRegion(H, W, ys, xs, N, probeIntensity ? { mode: 'illumination', probeIntensity } : { mode: 'patches' });
+  regionMemo.push({ inputs, region: { ...region } });
+  if (regionMemo.length > REGION_MEMO_SIZE) regionMemo.shift();
+  return region;
+}
+
 /** Compares one job (see the module comment); never throws for the job's own problems. */
 export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: PhaseGProgress) => void): CompareJobResult {
   const { runId, models, regionMode, total } = run;
@@ -305,8 +334,8 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
   }
   const scan = ownRec?.positions ?? { ys: gt.ycoords, xs: gt.xcoords };
   const regionSource = ownRec?.positions ? 'positions stored in the reconstruction' : 'dataset xcoords/ycoords';
-  const region = scannedRegion(gt.object.h, gt.object.w, scan.ys, scan.xs, gt.N,
-    regionMode === 'illumination' && gt.probeIntensity ? { mode: 'illumination', probeIntensity: gt.probeIntensity } : { mode: 'patches' });
+  const region = regionOf(gt.object.h, gt.object.w, scan.ys, scan.xs, gt.N,
+    regionMode === 'illumination' && gt.probeIntensity ? gt.probeIntensity : null);
   const arms: ArmOutcome[] = [];
   if (ownRec) arms.push(compareArm(gt, region, ownRec, own, job.phaseFSeconds, run.outputRoot));
   else if (job.reconstructionNpz) {
