@@ -131,15 +131,52 @@ export function finiteRange(values: ArrayLike<number>): [number, number] {
  * sorted finite values. [0, 1] when nothing is finite.
  */
 export function percentileRange(values: ArrayLike<number>, lo = 0.01, hi = 0.99): [number, number] {
-  const f: number[] = [];
+  const f = new Float64Array(values.length);
+  let n = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (Number.isFinite(v)) f.push(v);
+    if (Number.isFinite(v)) f[n++] = v;
   }
-  if (f.length === 0) return [0, 1];
-  const s = Float64Array.from(f).sort();
-  const at = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))]!;
-  return [at(lo), at(hi)];
+  if (n === 0) return [0, 1];
+  const s = f.subarray(0, n);
+  const rank = (p: number): number => Math.min(n - 1, Math.max(0, Math.round(p * (n - 1))));
+  return [selectSorted(s, rank(lo)), selectSorted(s, rank(hi))];
+}
+
+/**
+ * The value at index `k` of `a` sorted ascending (as `Float64Array.prototype.sort` orders it, −0 before +0;
+ * `a` holds no NaN), found by selection instead of a full sort; `a` is reordered.
+ */
+export function selectSorted(a: Float64Array, k: number): number {
+  let left = 0, right = a.length - 1, rounds = 0;
+  while (right > left) {
+    if (++rounds > 64) { // an input that defeats the pivots: sort what is left
+      a.subarray(left, right + 1).sort();
+      break;
+    }
+    // median of three as the pivot value, then a three-way partition: < pivot | = pivot | > pivot
+    const mid = left + ((right - left) >> 1);
+    const x = a[left]!, y = a[mid]!, z = a[right]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+    let lt = left, gt = right, i = left;
+    while (i <= gt) {
+      const v = a[i]!;
+      if (v < pivot) { a[i] = a[lt]!; a[lt] = v; lt++; i++; } else if (v > pivot) { a[i] = a[gt]!; a[gt] = v; gt--; } else i++;
+    }
+    if (k < lt) right = lt - 1;
+    else if (k > gt) left = gt + 1;
+    else { left = right = k; break; }
+  }
+  const v = a[k]!;
+  if (v !== 0) return v;
+  // the comparisons above do not tell −0 from +0: sorted, the −0s come right after the negative values
+  let below = 0, minusZeros = 0;
+  for (let i = 0; i < a.length; i++) {
+    const w = a[i]!;
+    if (w < 0) below++;
+    else if (w === 0 && Object.is(w, -0)) minusZeros++;
+  }
+  return k >= below && k < below + minusZeros ? -0 : 0;
 }
 
 /**
@@ -163,12 +200,16 @@ export function applyColormap(values: ArrayLike<number>, name: ColormapName, vmi
   return out;
 }
 
-/** PNG bytes of an RGBA image (row-major, 4 bytes per pixel). */
-export function encodePngRgba(width: number, height: number, rgba: Uint8Array): Buffer {
+/**
+ * PNG bytes of an RGBA image (row-major, 4 bytes per pixel). `fast`: no row filters and deflate level 0
+ * (stored), for an image that is only decoded again (a figure's panels inside its SVG): the same pixels,
+ * larger bytes, no compression work; the default (every filter tried per row, level 9) for files kept.
+ */
+export function encodePngRgba(width: number, height: number, rgba: Uint8Array, fast = false): Buffer {
   if (rgba.length !== width * height * 4) throw new Error(`encodePngRgba: ${rgba.length} bytes for ${width}×${height}`);
   const png = new PNG({ width, height, colorType: 6 });
   png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
-  return PNG.sync.write(png, { colorType: 6 });
+  return PNG.sync.write(png, fast ? { colorType: 6, filterType: 0, deflateLevel: 0 } : { colorType: 6 });
 }
 
 /** PNG bytes of a real image through a colormap (range: the given one, else the finite min/max). */

@@ -4,7 +4,7 @@
  * to PNG with real text, at least `minWidth` (1600) pixels wide so a figure can go on a slide as it is.
  *
  * How: each image is colour-mapped (its panel's quantity decides the map, quantities.ts) and encoded
- * with pngjs, embedded as a data-URI `<image>` in an SVG (nearest-neighbour scaling, so pixels stay
+ * with pngjs (unfiltered, stored without compression: only resvg reads it back), embedded as a data-URI `<image>` in an SVG (nearest-neighbour scaling, so pixels stay
  * pixels) with its colour bar and text; resvg-js renders the SVG with the system fonts (DejaVu Sans on
  * Debian). Colour bars are per image (`colourBars: 'panel'`), one per row whose images share the first
  * one's range (`'row'`), or one for the whole figure (`'figure'`). Each panel's `<g>` carries
@@ -375,7 +375,8 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
       const cmap = colormapOf(p.quantity);
       parts.push(`<g class="panel" data-quantity="${p.quantity}" data-colormap="${cmap}" data-vmin="${res.vmin}" data-vmax="${res.vmax}" data-scale="${res.log ? 'log' : 'linear'}" data-clipped-below="${col.below}" data-clipped-above="${col.above}">`);
       if (p.title) parts.push(`<text x="${x0 + box / 2}" y="${imgTop - 6}" text-anchor="middle" font-family="${FONT}" font-size="13" fill="#111">${escapeXml(p.title)}</text>`);
-      const uri = dataUri(encodePngRgba(p.width, p.height, col.rgba));
+      // decoded again by resvg only: written the fast way (the figure's pixels do not depend on it)
+      const uri = dataUri(encodePngRgba(p.width, p.height, col.rgba, true));
       parts.push(`<image x="${ix}" y="${iy}" width="${iw}" height="${ih}" preserveAspectRatio="none" image-rendering="optimizeSpeed" href="${uri}" xlink:href="${uri}"/>`);
       parts.push(`<rect x="${ix}" y="${iy}" width="${iw}" height="${ih}" fill="none" stroke="#888" stroke-width="0.5"/>`);
       const sb = drawScaleBar(parts, p, ix, iy, iw, ih);

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { applyColormap, colormapHex, colormapLut, colormapPng, COLORMAP_NAMES, finiteRange, percentileRange } from '../../src/report/colormap.js';
+import { applyColormap, colormapHex, colormapLut, colormapPng, COLORMAP_NAMES, encodePngRgba, finiteRange, percentileRange, selectSorted } from '../../src/report/colormap.js';
 import { clipNote, colourBarTicks, layoutFigure, MIN_FIGURE_WIDTH, renderFigure, renderPanelsPng, renderPanelsSvg, type Panel } from '../../src/report/figure.js';
 import { positionMapsSvg } from '../../src/report/positions.js';
 import { colormapOf, QUANTITIES, QUANTITY_NAMES } from '../../src/report/quantities.js';
@@ -58,6 +58,44 @@ test('applyColormap clamps, and makes non-finite values transparent', () => {
   const png = PNG.sync.read(colormapPng(new Float64Array(12).map((_, i) => i), 4, 3, 'viridis'));
   assert.equal(png.width, 4);
   assert.equal(png.height, 3);
+});
+
+test('percentiles by selection are the values a full sort gives, −0 and +0 told apart', () => {
+  let seed = 7;
+  const rand = (): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+  const cases: Float64Array[] = [
+    Float64Array.from({ length: 2001 }, () => rand() * 10 - 5),
+    Float64Array.from({ length: 1500 }, () => Math.round(rand() * 6 - 3)), // many ties
+    Float64Array.from({ length: 999 }, () => (rand() < 0.5 ? -0 : 0) + (rand() < 0.3 ? rand() - 0.5 : 0)), // ±0 mixed in
+    Float64Array.from({ length: 4096 }, (_, i) => i), // sorted
+    Float64Array.from({ length: 4096 }, (_, i) => -i), // reversed
+    new Float64Array(300).fill(2.5),
+    Float64Array.of(-0, 0, -0, 0),
+    Float64Array.of(1e300, -1e300, 5e-324, -5e-324),
+  ];
+  for (const c of cases) {
+    const sorted = Float64Array.from(c).sort();
+    for (const k of [0, 1, sorted.length >> 2, sorted.length >> 1, sorted.length - 2, sorted.length - 1]) {
+      assert.ok(Object.is(selectSorted(Float64Array.from(c), k), sorted[k]), `k = ${k} of ${c.length}`);
+    }
+    for (const [lo, hi] of [[0.005, 0.995], [0, 0.99], [0.01, 0.99]] as const) {
+      const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))))]!;
+      const [a, b] = percentileRange(c, lo, hi);
+      assert.ok(Object.is(a, at(lo)) && Object.is(b, at(hi)), `${lo}–${hi} of ${c.length}: ${a}, ${b} vs ${at(lo)}, ${at(hi)}`);
+    }
+  }
+  assert.deepEqual(percentileRange([NaN, Infinity]), [0, 1]);
+  assert.deepEqual(percentileRange([NaN, 4, -Infinity, 2, 3], 0, 1), [2, 4]);
+});
+
+test('a fast PNG (a figure\'s panel inside its SVG) holds the same pixels as the kept kind', () => {
+  const w = 37, h = 23;
+  const rgba = new Uint8Array(w * h * 4).map((_, i) => (i * 7919 + (i >> 5) * 31) % 256);
+  const kept = PNG.sync.read(encodePngRgba(w, h, rgba));
+  const fast = PNG.sync.read(encodePngRgba(w, h, rgba, true));
+  assert.deepEqual([fast.width, fast.height], [w, h]);
+  assert.ok(Buffer.from(rgba).equals(fast.data));
+  assert.ok(kept.data.equals(fast.data));
 });
 
 test('ticks are round numbers inside the range, not its min / mid / max', () => {
