@@ -26,10 +26,20 @@ export function complexImageOf(arr: NdArray, what: string): ComplexImage {
 
 /** A numeric array as Float64Array. */
 export function float64Of(arr: NdArray, what: string): Float64Array {
+  const d = numbersOf(arr, what);
+  return d instanceof Float64Array ? d : Float64Array.from(d);
+}
+
+type NumberArray = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array | Uint32Array;
+
+/**
+ * A numeric array's values as they are stored (no copy), each read as the number it holds; 64-bit integers
+ * (not a JS number array) are converted to a Float64Array.
+ */
+function numbersOf(arr: NdArray, what: string): NumberArray {
   const d = arr.data;
-  if (d instanceof Float64Array) return d;
-  if (d instanceof Float32Array || d instanceof Int32Array || d instanceof Int16Array || d instanceof Int8Array
-    || d instanceof Uint8Array || d instanceof Uint16Array || d instanceof Uint32Array) return Float64Array.from(d);
+  if (d instanceof Float64Array || d instanceof Float32Array || d instanceof Int32Array || d instanceof Int16Array || d instanceof Int8Array
+    || d instanceof Uint8Array || d instanceof Uint16Array || d instanceof Uint32Array) return d;
   if (d instanceof BigInt64Array || d instanceof BigUint64Array) return Float64Array.from(d, (v) => Number(v));
   throw new InputError(`${what}: expected numbers, found dtype ${arr.dtype}`);
 }
@@ -228,7 +238,8 @@ export function readDiffractionSample(path: string, indices: readonly number[]):
       throw new InputError(`${path}: key 'diffraction': ${h.payloadBytes} bytes, more than the ${MAX_SAMPLED_DIFFRACTION_BYTES} the report samples`);
     }
     const [n, H, W] = h.shape as [number, number, number];
-    const data = float64Of(r.get('diffraction'), `${path}: key 'diffraction'`);
+    // read in place: only the few patterns drawn are converted (the whole stack as float64 took longer than inflating it)
+    const data = numbersOf(r.get('diffraction'), `${path}: key 'diffraction'`);
     const meta = readMetadata(r);
     const raw = meta.status === 'ok' ? meta.value.intensity_scale : undefined;
     const s = typeof raw === 'number' && Number.isFinite(raw) && raw > 0 ? raw : 1;
