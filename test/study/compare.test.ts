@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { runComparison } from '../../src/study/compare/phase.js';
+import { regionOf } from '../../src/study/compare/job.js';
+import { scannedRegion } from '../../src/metrics/index.js';
 import { expandPattern, parseModelSpec } from '../../src/study/compare/plan.js';
 import { metricSeries } from '../../src/study/compare/summary.js';
 import { metricsSection, type ReportContext } from '../../src/study/report/sections.js';
@@ -127,6 +129,32 @@ test('compare: external models by NAME=PATTERN sit beside ours, aligned the same
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('compare: a job takes an earlier job\'s scanned region only when its positions and probe are the same values', () => {
+  const N = 8;
+  const P = new Float64Array(N * N).map((_, i) => 1 + (i % 5));
+  const ys = Float64Array.of(10, 10, 20, 20), xs = Float64Array.of(10, 20, 10, 20);
+  const fresh = (y: Float64Array, x: Float64Array, p: Float64Array | null): ReturnType<typeof scannedRegion> =>
+    scannedRegion(40, 40, y, x, N, p ? { mode: 'illumination', probeIntensity: p } : { mode: 'patches' });
+  const a = regionOf(40, 40, ys, xs, N, P);
+  assert.deepEqual(a, fresh(ys, xs, P));
+  a.y0 = -1; // the caller's copy: the remembered region is not changed by it
+  const moved = Float64Array.from(xs); moved[3] = 30;
+  assert.deepEqual(regionOf(40, 40, ys, moved, N, P), fresh(ys, moved, P));
+  assert.notDeepEqual(fresh(ys, moved, P), fresh(ys, xs, P));
+  const P2 = P.map((v, i) => (i < N * N / 2 ? v * 40 : v)); // brighter top half: a smaller box
+  assert.notDeepEqual(fresh(ys, xs, P2), fresh(ys, xs, P));
+  assert.deepEqual(regionOf(40, 40, ys, xs, N, P2), fresh(ys, xs, P2));
+  assert.deepEqual(regionOf(40, 40, ys, xs, N, null), fresh(ys, xs, null));
+  assert.deepEqual(regionOf(48, 40, ys, xs, N, P), scannedRegion(48, 40, ys, xs, N, { mode: 'illumination', probeIntensity: P }));
+  // the inputs are copied: changing the caller's arrays afterwards does not make a stale match
+  const ys3 = Float64Array.from(ys);
+  const r3 = regionOf(40, 40, ys3, xs, N, P);
+  assert.deepEqual(r3, fresh(ys, xs, P));
+  ys3[0] = 2;
+  assert.deepEqual(regionOf(40, 40, ys3, xs, N, P), fresh(ys3, xs, P));
+  assert.deepEqual(regionOf(40, 40, ys, xs, N, P), fresh(ys, xs, P));
 });
 
 test('compare: patterns and model specs', () => {

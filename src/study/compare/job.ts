@@ -267,7 +267,7 @@ function sameValues(a: Float64Array | null, b: Float64Array | null): boolean {
  * are the same values: the region is a function of them alone, and summing the illumination of thousands of
  * positions is the slow part of a large job's comparison.
  */
-function regionOf(H: number, W: number, ys: ArrayLike<number>, xs: ArrayLike<number>, N: number, probeIntensity: Float64Array | null): Region {
+export function regionOf(H: number, W: number, ys: ArrayLike<number>, xs: ArrayLike<number>, N: number, probeIntensity: Float64Array | null): Region {
   const inputs: RegionInputs = { H, W, N, ys: Float64Array.from(ys), xs: Float64Array.from(xs), probeIntensity: probeIntensity && Float64Array.from(probeIntensity) };
   const hit = regionMemo.find(({ inputs: k }) => k.H === H && k.W === W && k.N === N
     && sameValues(k.ys, inputs.ys) && sameValues(k.xs, inputs.xs) && sameValues(k.probeIntensity, inputs.probeIntensity));
