@@ -736,3 +736,44 @@ export function fftProductDif32(dst: usize, a: usize, aStride: usize, b: usize, 
   }
   cols32dif(dst, h, w, twC, r2C, 1);
 }
+
+// Row stage of the upsampled (matrix-multiply) DFT of image registration (src/metrics/registration.ts,
+// `upsampledDft`): out[ky][u] = Σ_k K[k][u] · data[ky][k] for complex data (h×w, interleaved), a complex
+// kernel given transposed as real and imaginary parts kr, ki ([w][size]), out h×size interleaved. Two
+// grid points u per f64x2; each lane adds its terms in k order with the scalar code's operations
+// (sr += cr·dr − ci·di, si += cr·di + ci·dr), so the sums are the same to the last bit.
+export function upsampledDftRows(data: usize, h: i32, w: i32, kr: usize, ki: usize, size: i32, out: usize): void {
+  const pairs = size & ~1;
+  for (let ky = 0; ky < h; ky++) {
+    const row = data + ((<usize>ky * <usize>w) << 4);
+    const o = out + ((<usize>ky * <usize>size) << 4);
+    for (let u = 0; u < pairs; u += 2) {
+      let r = f64x2.splat(0), im = f64x2.splat(0);
+      for (let k = 0; k < w; k++) {
+        const dr = f64x2.splat(load<f64>(row + (<usize>k << 4)));
+        const di = f64x2.splat(load<f64>(row + (<usize>k << 4) + 8));
+        const off = (<usize>k * <usize>size + <usize>u) << 3;
+        const cr = v128.load(kr + off), ci = v128.load(ki + off);
+        r = f64x2.add(r, f64x2.sub(f64x2.mul(cr, dr), f64x2.mul(ci, di)));
+        im = f64x2.add(im, f64x2.add(f64x2.mul(cr, di), f64x2.mul(ci, dr)));
+      }
+      store<f64>(o + (<usize>u << 4), f64x2.extract_lane(r, 0));
+      store<f64>(o + (<usize>u << 4) + 8, f64x2.extract_lane(im, 0));
+      store<f64>(o + (<usize>(u + 1) << 4), f64x2.extract_lane(r, 1));
+      store<f64>(o + (<usize>(u + 1) << 4) + 8, f64x2.extract_lane(im, 1));
+    }
+    if (size & 1) {
+      const u = size - 1;
+      let sr: f64 = 0, si: f64 = 0;
+      for (let k = 0; k < w; k++) {
+        const dr = load<f64>(row + (<usize>k << 4)), di = load<f64>(row + (<usize>k << 4) + 8);
+        const off = (<usize>k * <usize>size + <usize>u) << 3;
+        const cr = load<f64>(kr + off), ci = load<f64>(ki + off);
+        sr += cr * dr - ci * di;
+        si += cr * di + ci * dr;
+      }
+      store<f64>(o + (<usize>u << 4), sr);
+      store<f64>(o + (<usize>u << 4) + 8, si);
+    }
+  }
+}

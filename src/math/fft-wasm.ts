@@ -29,6 +29,7 @@ interface FftExports {
     twC: number, r2C: number, count: number, dstStep: number, bStep: number): void;
   ifft2_32Strided(data: number, step: number, count: number, h: number, w: number, swR: number, twR: number, r2R: number,
     swC: number, twC: number, r2C: number): void;
+  upsampledDftRows(data: number, h: number, w: number, kr: number, ki: number, size: number, out: number): void;
 }
 
 /** 4 GiB: the whole wasm32 address space (reserved, not committed). */
@@ -472,4 +473,27 @@ function wasmTwiddles(p: Pow2Plan): Float64Array {
     }
   }
   return out;
+}
+
+/**
+ * The row stage of registration's upsampled DFT in the wasm kernel (assembly/fft.ts, `upsampledDftRows`):
+ * T[ky][u] = Σ_k (kr[k][u] + i·ki[k][u]) · data[ky][k], data h×w interleaved complex, kr and ki [w][size];
+ * returns T (h×size interleaved), the same values as the scalar loop. Null when the kernel is unavailable.
+ */
+export function upsampledDftRowsWasm(data: Float64Array, h: number, w: number, kr: Float64Array, ki: Float64Array, size: number): Float64Array | null {
+  const arena = getArena();
+  if (arena === null || !arena.owner) return null;
+  const dBytes = 16 * h * w, kBytes = 8 * w * size, oBytes = 16 * h * size;
+  const d = arena.alloc(dBytes), r = arena.alloc(kBytes), i = arena.alloc(kBytes), o = arena.alloc(oBytes);
+  try {
+    let view = arena.f64(Math.max(d + dBytes, r + kBytes, i + kBytes, o + oBytes));
+    view.set(data.subarray(0, 2 * h * w), d / 8);
+    view.set(kr.subarray(0, w * size), r / 8);
+    view.set(ki.subarray(0, w * size), i / 8);
+    arena.kernel.upsampledDftRows(d, h, w, r, i, size, o);
+    view = arena.f64(o + oBytes);
+    return view.slice(o / 8, o / 8 + 2 * h * size);
+  } finally {
+    arena.release(o); arena.release(i); arena.release(r); arena.release(d);
+  }
 }

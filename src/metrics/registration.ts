@@ -13,6 +13,11 @@
  * `fftfreq` frequencies, so out(y, x) = img(y − dy, x − dx) (circularly).
  */
 import { createFft2, fftfreq } from '../math/fft.js';
+import { upsampledDftRowsWasm } from '../math/fft-wasm.js';
+
+/** Whether `upsampledDft` runs its row stage in the wasm kernel when there is one (tests compare both). */
+let useWasmRows = true;
+export function setUpsampledDftWasm(on: boolean): void { useWasmRows = on; }
 import { reflectIndex } from './filters.js';
 import type { ComplexImage, RealImage } from './image.js';
 
@@ -45,7 +50,7 @@ export function upsampledDft(data: Float64Array, h: number, w: number, size: num
   const fy = fftfreq(h, upsample);
   const fx = fftfreq(w, upsample);
   // kernel_x[u][kx] = exp(−2πi (u − offX) fx[kx]); first contract over columns: T[ky][ux]
-  const T = new Float64Array(2 * h * size);
+  let T: Float64Array = new Float64Array(2 * h * size);
   const kxr = new Float64Array(size * w), kxi = new Float64Array(size * w);
   for (let u = 0; u < size; u++) {
     for (let k = 0; k < w; k++) {
@@ -54,7 +59,13 @@ export function upsampledDft(data: Float64Array, h: number, w: number, size: num
       kxi[u * w + k] = Math.sin(a);
     }
   }
-  for (let ky = 0; ky < h; ky++) {
+  // The wasm kernel, when there is one, does this stage two grid points per SIMD vector with the same
+  // operations in the same order (the same T to the last bit); it takes the kernel transposed.
+  const trR = new Float64Array(size * w), trI = new Float64Array(size * w);
+  for (let u = 0; u < size; u++) for (let k = 0; k < w; k++) { trR[k * size + u] = kxr[u * w + k]!; trI[k * size + u] = kxi[u * w + k]!; }
+  const fromWasm = useWasmRows ? upsampledDftRowsWasm(data, h, w, trR, trI, size) : null;
+  if (fromWasm) T = fromWasm;
+  else for (let ky = 0; ky < h; ky++) {
     for (let u = 0; u < size; u++) {
       let sr = 0, si = 0;
       for (let k = 0; k < w; k++) {

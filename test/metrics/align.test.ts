@@ -4,6 +4,8 @@ import {
   alignReconstruction, computeMetrics, cutToRegion, fitPlane, scannedRegion, wrapPhase,
 } from '../../src/metrics/index.js';
 import { addNoise, rampAndScale, syntheticObject } from './synthetic.js';
+import { setUpsampledDftWasm, upsampledDft } from '../../src/metrics/registration.js';
+import { getArena } from '../../src/math/fft-wasm.js';
 
 test('identical images: MAE 0, MSE 0, SSIM 1, MS-SSIM 1, FRC 1 everywhere, PSNR infinite', () => {
   const gt = syntheticObject(64, 72);
@@ -156,6 +158,24 @@ test('scannedRegion: probes that reach past every edge of the object add only th
   const r2 = scannedRegion(60, 72, ys2, xs2, N, { probeIntensity: P2 });
   assert.deepEqual(r2, reference(60, 72, ys2, xs2, N, P2));
   assert.deepEqual(r2, { y0: 27, y1: 34, x0: 33, x1: 40 });
+});
+
+test('upsampled DFT: the wasm row stage gives the scalar code\'s values bit for bit (odd and even grids)', () => {
+  let seed = 3;
+  const rand = (): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31 - 0.5; };
+  assert.ok(getArena() !== null, 'the wasm kernel is built (npm run build)');
+  for (const [h, w, size, off] of [[16, 32, 75, 37.02], [12, 20, 8, 3.5], [8, 8, 1, 0], [32, 16, 30, -2.25]] as const) {
+    const data = Float64Array.from({ length: 2 * h * w }, () => rand() * 1e3);
+    const fast = upsampledDft(data, h, w, size, 50, off, off + 0.5);
+    setUpsampledDftWasm(false);
+    try {
+      const plain = upsampledDft(data, h, w, size, 50, off, off + 0.5);
+      assert.equal(fast.length, plain.length);
+      for (let i = 0; i < plain.length; i++) assert.ok(Object.is(fast[i], plain[i]), `${h}×${w}, grid ${size}: element ${i} ${fast[i]} vs ${plain[i]}`);
+    } finally {
+      setUpsampledDftWasm(true);
+    }
+  }
 });
 
 test('a reconstruction in another frame is centre-cropped with the region to the common size', () => {
