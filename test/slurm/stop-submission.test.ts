@@ -226,14 +226,17 @@ test('a Phase F step on SLURM whose input changed after the submission says it d
     assert.equal(summary.stderr.split('\n').filter((l) => /sparse_test\.npz/.test(l)).length, 2, summary.stderr);
     assert.equal(summary.stderr.split('\n').filter((l) => /FAILED/.test(l)).length, 2, summary.stderr);
     assert.match(summary.stderr, /^6 job\(s\) failed:\n {2}FAILED reconstruct 6 jobs \(.*\), each: the reason above$/m);
-    // Each task's log says why once, then names each job it failed.
+    // A task's log says why at most once, and once before naming each job it failed (a task that starts after the
+    // other took every job names none; one still starting when the step's end is recorded has written nothing yet).
     const logs = readdirSync(join(f, 'slurm', 'logs')).filter((n) => n.startsWith('reconstruct-'));
     assert.ok(logs.length > 0);
     let jobs = 0;
     for (const name of logs) {
       const text = readFileSync(join(f, 'slurm', 'logs', name), 'utf8');
-      assert.equal(text.split('\n').filter((l) => l.includes('sparse_test.npz: expected')).length, 1, text);
-      jobs += text.split('\n').filter((l) => /: FAILED: the step did not start \(the reason above\)$/.test(l)).length;
+      const named = text.split('\n').filter((l) => /: FAILED: the step did not start \(the reason above\)$/.test(l)).length;
+      const reasons = text.split('\n').filter((l) => l.includes('sparse_test.npz: expected')).length;
+      assert.ok(reasons <= 1 && (named === 0 || reasons === 1), `${name}: ${text}`);
+      jobs += named;
     }
     assert.equal(jobs, 6);
   } finally {
