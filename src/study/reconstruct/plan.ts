@@ -118,12 +118,7 @@ export function planReconstruction(settings: StudySettings, opts: Reconstruction
 export async function checkInitProbeFits(plan: ReconstructionPlan): Promise<void> {
   const spec = plan.settings.initProbe;
   if (!spec.startsWith('file:')) return;
-  const sizes = new Map<string, [number, number]>();
-  for (const job of plan.selected) {
-    const size = patternSizeOf(job.inputNpz);
-    if (size) sizes.set(size.join('x'), size);
-  }
-  for (const [H, W] of sizes.values()) await readProbeFile(spec.slice(5), H, W);
+  for (const [H, W] of distinctSizes(plan, patternSizeOf)) await readProbeFile(spec.slice(5), H, W);
 }
 
 /**
@@ -134,10 +129,15 @@ export async function checkInitProbeFits(plan: ReconstructionPlan): Promise<void
 export function checkInitObjectFits(plan: ReconstructionPlan): void {
   const spec = plan.settings.initObject;
   if (!spec.startsWith('file:')) return;
-  const shapes = new Map<string, [number, number]>();
+  for (const [H, W] of distinctSizes(plan, objectShapeOf)) readObjectFile(spec.slice(5), H, W);
+}
+
+/** The distinct [H, W] that `sizeOf` finds in the selected jobs' inputs (from headers; an input it cannot tell is skipped). */
+function distinctSizes(plan: ReconstructionPlan, sizeOf: (path: string) => [number, number] | null): [number, number][] {
+  const sizes = new Map<string, [number, number]>();
   for (const job of plan.selected) {
-    const shape = objectShapeOf(job.inputNpz);
-    if (shape) shapes.set(shape.join('x'), shape);
+    const size = sizeOf(job.inputNpz);
+    if (size) sizes.set(size.join('x'), size);
   }
-  for (const [H, W] of shapes.values()) readObjectFile(spec.slice(5), H, W);
+  return [...sizes.values()];
 }
