@@ -60,6 +60,15 @@ async function guardLocal(root: string, isHub: boolean, flags: ExecutorFlags): P
   return null;
 }
 
+/** The stop handler of a command that submitted: what a signal does once every step is submitted (stop following). */
+interface StopStage { following: ((signal: StopSignal) => void) | null }
+
+/** The commands that follow and cancel the SLURM jobs of `home`, quoted for a shell. */
+function hubCommands(home: string): { follow: string; cancel: string } {
+  const q = shellQuote(home);
+  return { follow: `ptychostudy status --out ${q} --wait`, cancel: `ptychostudy cancel --out ${q}` };
+}
+
 /** What a step's jobs compute, and where they write (`home`: the hub of a `run`, else the command's output root). */
 function stepDoes(r: StepRecord, command: string, home: string): string {
   const jobs = counted(r.tasks.length, 'job');
@@ -108,7 +117,7 @@ export function stoppedSubmissionLines(command: string, home: string, s: Submiss
 async function submitAndFollow(command: string, home: string, flags: OutputFlags,
   submit: (env: SubmitEnvironment, progress: SubmitProgress) => Promise<Submission | null>): Promise<number> {
   const progress: SubmitProgress = { current: null };
-  const stage: { following: ((signal: StopSignal) => void) | null } = { following: null };
+  const stage: StopStage = { following: null };
   const removeStopHandlers = onStop((signal) => {
     if (stage.following !== null) {
       stage.following(signal);
@@ -121,8 +130,9 @@ async function submitAndFollow(command: string, home: string, flags: OutputFlags
     const submission = await submit(environment(), progress);
     if (submission !== null) {
       stage.following = () => {
+        const c = hubCommands(home);
         process.stderr.write(`\nptychostudy ${command}: every job of submission ${submission.number} was submitted; nothing was cancelled. ` +
-          `Follow: ptychostudy status --out ${shellQuote(home)} --wait · cancel: ptychostudy cancel --out ${shellQuote(home)}\n`);
+          `Follow: ${c.follow} · cancel: ${c.cancel}\n`);
       };
     }
     return await afterSubmission(command, home, submission, flags, stage);
@@ -133,7 +143,7 @@ async function submitAndFollow(command: string, home: string, flags: OutputFlags
 
 /** Prints where the jobs went; follows them unless detached. Returns the exit code. */
 async function afterSubmission(command: string, home: string, submission: Submission | null, flags: OutputFlags,
-  stage: { following: ((signal: StopSignal) => void) | null }): Promise<number> {
+  stage: StopStage): Promise<number> {
   const err = process.stderr;
   const say = (line: string): void => { if (!flags.quiet) err.write(line + '\n'); };
   if (submission === null) {
@@ -151,7 +161,8 @@ async function afterSubmission(command: string, home: string, submission: Submis
     } else {
       for (const s of submission.steps) process.stdout.write(`${s.step} ${s.job_id}\n`);
     }
-    say(`follow: ptychostudy status --out ${shellQuote(home)} --wait · cancel: ptychostudy cancel --out ${shellQuote(home)}`);
+    const c = hubCommands(home);
+    say(`follow: ${c.follow} · cancel: ${c.cancel}`);
     return 0;
   }
   say('  following (Ctrl-C stops following; the jobs keep running)');
@@ -163,15 +174,16 @@ async function afterSubmission(command: string, home: string, submission: Submis
  * `stage`: the stop handler of a command that submitted, which the following's own takes over (else one is installed here).
  */
 export async function followAndReport(command: string, home: string, n: number | null, flags: OutputFlags,
-  stage: { following: ((signal: StopSignal) => void) | null } | null = null): Promise<number> {
+  stage: StopStage | null = null): Promise<number> {
   const err = process.stderr;
   const progress = flags.quiet ? null : new ClusterProgress(err, redrawsInPlace(err));
   let last: SubmissionView | null = null;
   const stopFollowing = (): void => {
+    const c = hubCommands(home);
     progress?.finish();
     const jobs = last === null ? '' : ` (${[...last.steps.map((s) => s.jobId), last.finishJob.jobId].filter(Boolean).join(', ')})`;
     err.write(`\nptychostudy ${command}: stopped following. Nothing was cancelled: the SLURM jobs${jobs} keep running and merge their results ` +
-      `into the hub. Follow again: ptychostudy status --out ${shellQuote(home)} --wait · cancel: ptychostudy cancel --out ${shellQuote(home)}\n`);
+      `into the hub. Follow again: ${c.follow} · cancel: ${c.cancel}\n`);
   };
   let removeStopHandlers = (): void => {};
   if (stage !== null) stage.following = stopFollowing;
