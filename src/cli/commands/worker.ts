@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { integerFlag, requiredFlag } from '../flags.js';
+import { onStop, stoppedWord } from '../interrupt.js';
 import { UsageError } from '../../errors.js';
 import { ARRAY_STEPS, type ArrayStep } from '../../study/slurm/records.js';
 
@@ -25,7 +26,10 @@ export function register(program: Command): void {
       'the hub\'s lock. With --finish: finalizes every step of the submission (a failure, with SLURM\'s reason, for ' +
       'each job left without a result) and writes the report of a whole study. Safe to run again: jobs with a result ' +
       'are not taken again.\n\n' +
-      'Exit codes: 0 every job it ran did its work (or it found none left); 1 a job failed (recorded); 2 bad usage.')
+      'Stopped by SIGTERM (scancel, the time limit, a requeue), SIGINT or SIGHUP, it says so in its log and releases its ' +
+      'locks; a job it had taken and not finished gets no result (its step records SLURM\'s reason for it).\n\n' +
+      'Exit codes: 0 every job it ran did its work (or it found none left); 1 a job failed (recorded); 2 bad usage; ' +
+      '143 stopped by SIGTERM (130 SIGINT, 129 SIGHUP).')
     .option('--hub <dir>', 'the hub (or the output root of a single-phase command) holding slurm/jobs.json (required)')
     .option('--submission <n>', 'the submission number in slurm/jobs.json (required)')
     .option('--step <name>', `the step: ${ARRAY_STEPS.join(' | ')}`)
@@ -35,6 +39,15 @@ export function register(program: Command): void {
       const hub = requiredFlag('--hub', f.hub);
       const n = integerFlag('--submission', requiredFlag('--submission', f.submission))!;
       const out = (line: string): void => { process.stdout.write(`[${new Date().toISOString()}] ${line}\n`); };
+      // SLURM ends a task with SIGTERM (scancel, its time limit, a requeue or a preemption; SIGKILL only after
+      // KillWait): the task says so in its log and exits 143, and the exit releases the locks it holds, so the
+      // other tasks and the commands following the run go on at once instead of waiting out the lock's lease.
+      // It writes no result for a job it had taken and not finished: that job is recorded with SLURM's reason
+      // when its step is finalized, or taken back when SLURM runs this task again after a requeue.
+      onStop((signal) => {
+        out(`${stoppedWord(signal)}: stopped; the results written so far are kept, a job taken and not finished has no result ` +
+          '(its step records it as failed with SLURM\'s reason, or this task takes it back if SLURM runs it again), and its locks are released');
+      });
       if (f.finish) {
         const { finishSubmission } = await import('../../study/slurm/finish.js'); // loaded when used
         const done = await finishSubmission(hub, n, 'the finish job');
@@ -50,5 +63,5 @@ export function register(program: Command): void {
       const { runWorkerTask } = await import('../../study/slurm/worker.js'); // loaded when used
       const r = await runWorkerTask(hub, n, step as ArrayStep, task, out);
       return r.exitCode;
-    }));
+    }, {}, 'own'));
 }
