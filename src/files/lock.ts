@@ -618,6 +618,24 @@ export async function waitForLock(lockPath: string, owner: string, place: string
 }
 
 /**
+ * `waitForLock` without returning to the event loop: for a stop handler, which must write its record before
+ * the process exits. Waits up to `opts.waitMs` (polling with jitter) while another process holds the lock.
+ */
+export function waitForLockSync(lockPath: string, owner: string, place: string, opts: LockOptions = {}): HeldLock {
+  const waitMs = opts.waitMs ?? 0;
+  const t0 = Date.now();
+  let pause = 25;
+  for (;;) {
+    const r = attempt(lockPath, owner, opts);
+    if ('lock' in r) return r.lock;
+    const waited = Date.now() - t0;
+    if (waited >= waitMs) throw new LockBusyError(busyMessage(lockPath, place, r.busy, waitMs > 0 ? waited : null), r.busy);
+    sleepSync(Math.min(waitMs - waited, pause * (0.5 + Math.random())));
+    pause = Math.min(pause * 2, 500);
+  }
+}
+
+/**
  * Runs `fn` holding the lock (taken at once, or after waiting up to `opts.waitMs`) and releases it after,
  * whatever happens. When the lock was taken over while `fn` ran (no heartbeat for longer than the lease,
  * e.g. a machine that stalled), the result is an Error saying so, since another writer may have written.

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
+import { onStop, stoppedWord } from '../interrupt.js';
 import { addOutOption, aliased, refuseFileAsHub } from '../options.js';
 import { UsageError } from '../../errors.js';
+import type { CancelProgress } from '../../study/slurm/follow.js';
 import { ARRAY_STEPS, type ArrayStep } from '../../study/slurm/records.js';
 
 /** The phases `status` shows, by name or by letter (`reconstruct (F)`). */
@@ -27,8 +29,9 @@ export function register(program: Command): void {
       'With --phase: only the jobs of that phase (a line of `status`); the phases after it still run, on what it left ' +
       '(they depend on it ending, not on it succeeding). ' +
       'Resume later with the command that submitted the run, with --out <hub> (only what is missing or failed is submitted).\n\n' +
-      'Exit codes: 0 cancelled (or nothing was running); 1 some job is still queued or running (scancel refused it, or ' +
-      'SLURM had not ended it a minute later: nothing is recorded as cancelled for it); 2 bad usage (no cluster run in that directory).');
+      'Exit codes: 0 cancelled (or nothing was running); 1 some job is still queued or running (scancel refused it: ' +
+      'nothing is recorded as cancelled for it; or SLURM had not ended it a minute later); 2 bad usage (no cluster run in that directory); 130, 143, 129 stopped by ' +
+      'Ctrl-C, SIGTERM or SIGHUP (the jobs scancel had cancelled are recorded first; `status` merges what they left).');
   addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
   cmd
     .option('--phase <name>', `cancel only this phase's jobs: ${ARRAY_STEPS.join(' | ')} (or C, D, F, G)`)
@@ -37,9 +40,36 @@ export function register(program: Command): void {
       if (!hub) throw new UsageError('--out is required (the hub)');
       refuseFileAsHub(hub);
       const phase = phaseFlag(f.phase);
-      const { cancelHome } = await import('../../study/slurm/follow.js'); // loaded when used: the CLI starts fast
+      const { cancelHome, recordInterruptedCancel } = await import('../../study/slurm/follow.js'); // loaded when used: the CLI starts fast
       const { shellQuote } = await import('../../study/slurm/script.js');
-      const r = await cancelHome(hub, undefined, phase);
+      const progress: CancelProgress = { sent: null, recorded: null };
+      // Ctrl-C, SIGTERM or SIGHUP: what scancel was sent is recorded in jobs.json before the process exits (the
+      // scancel under way is completed first: SLURM's commands run in a session of their own).
+      const removeStopHandlers = onStop((signal) => {
+        const status = `ptychostudy status --out ${shellQuote(hub)}`;
+        if (progress.sent === null) {
+          process.stderr.write(`\nptychostudy cancel: ${stoppedWord(signal)} before scancel ran; nothing was cancelled\n`);
+          return;
+        }
+        let cancelled: string[];
+        try {
+          cancelled = recordInterruptedCancel(hub, progress);
+        } catch (err) {
+          process.stderr.write(`\nptychostudy cancel: ${stoppedWord(signal)} after scancel was sent to SLURM jobs ${progress.sent.ids.join(', ')}; ` +
+            `recording it in ${hub}/slurm/jobs.json failed: ${(err as Error).message}\n`);
+          return;
+        }
+        process.stderr.write(`\nptychostudy cancel: ${stoppedWord(signal)}; ` + (cancelled.length > 0
+          ? `cancelled SLURM jobs ${cancelled.join(', ')} (recorded in ${hub}/slurm/jobs.json); SLURM ends them on its own, and \`${status}\` ` +
+            'merges what they left once they have ended\n'
+          : `scancel cancelled none of the jobs (${progress.sent.complaint ?? 'none was queued or running'}); see \`${status}\`\n`));
+      });
+      let r: Awaited<ReturnType<typeof cancelHome>>;
+      try {
+        r = await cancelHome(hub, undefined, phase, progress);
+      } finally {
+        removeStopHandlers();
+      }
       const which = phase === null ? '' : ` (${phase})`;
       if (r.cancelled.length === 0 && r.remaining.length === 0) {
         process.stderr.write(`${hub}: no SLURM job of this hub${phase === null ? '' : `'s ${phase} phase`} is queued or running; nothing to cancel\n`);
@@ -52,5 +82,5 @@ export function register(program: Command): void {
           (r.complaint ? ` (scancel: ${r.complaint})` : ' a minute after scancel') + `; see \`squeue --jobs ${r.remaining.join(',')}\``);
       }
       return 0;
-    }, { hub: '--out' }));
+    }, { hub: '--out' }, 'own'));
 }

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { utcSeconds } from '../../files/dirs.js';
+import { releaseChecked, waitForLockSync } from '../../files/lock.js';
 import { finishSubmission } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
 import {
@@ -170,14 +171,37 @@ export async function followSubmission(home: string, n: number | null, onView: (
   }
 }
 
+/** What `cancel` has done so far, for its stop handler (`recordInterruptedCancel`). */
+export interface CancelProgress {
+  /** scancel was run on `ids` at `at` (its complaint, if any); null before. */
+  sent: { ids: string[]; at: string; complaint: string | null } | null;
+  /** The jobs recorded as cancelled in jobs.json; null until that record is written. */
+  recorded: string[] | null;
+}
+
+/** How long a cancel stopped by a signal waits for the hub's lock to record what scancel was sent (merges take it for a moment). */
+const STOP_RECORD_WAIT_MS = 30_000;
+
+/** Adds `ids` to the `cancelled` record of the submissions they belong to. */
+function addCancelled(home: string, ids: readonly string[], at: string): void {
+  const now = readJobs(home)!;
+  for (const s of now.submissions) {
+    const mine = ids.filter((id) => jobIdsOf(s).includes(id));
+    if (mine.length > 0) s.cancelled.push({ at, job_ids: mine });
+  }
+  writeJobs(home, now);
+}
+
 /**
  * `ptychostudy cancel`: scancel on every queued or running job of `home`'s submissions (recorded in
  * jobs.json) — or, with `phase`, on that step's jobs only — then — once SLURM reports them ended — each
  * submission finished as far as its jobs have ended, so the cancelled tasks are recorded as failures. Returns
  * the job ids cancelled, and those still queued or running after `waitMs` (scancel refused them — another
- * user's jobs, say — or SLURM did not end them in that time).
+ * user's jobs, say — or SLURM did not end them in that time). When scancel took every job, they are recorded
+ * as cancelled at once, before the wait; `progress` says how far it got, for a stop handler.
  */
-export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep | null = null): Promise<{ cancelled: string[]; remaining: string[]; complaint: string | null; finished: number[] }> {
+export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep | null = null,
+  progress: CancelProgress = { sent: null, recorded: null }): Promise<{ cancelled: string[]; remaining: string[]; complaint: string | null; finished: number[] }> {
   const jobs = readJobs(home);
   if (jobs === null || jobs.submissions.length === 0) submissionOf(home, null);
   const open = jobs!.submissions.filter((s) => readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') === null);
@@ -186,6 +210,13 @@ export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep
   const ids = [...new Set(queue.map((q) => q.jobId))];
   const at = utcSeconds();
   const complaint = scancel(ids);
+  progress.sent = { ids, at, complaint };
+  const record = async (cancelled: string[]): Promise<void> => {
+    if (cancelled.length > 0) await withMergeLock(slurmPaths(home).lock, 'ptychostudy cancel', 'hub', () => addCancelled(home, cancelled, at));
+    progress.recorded = cancelled;
+  };
+  // scancel took them all: recorded now, so a cancel stopped while it waits leaves the record whole.
+  if (complaint === null) await record(ids);
   const deadline = Date.now() + waitMs;
   let left = ids;
   while (left.length > 0) {
@@ -196,19 +227,39 @@ export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep
   }
   // Recorded as cancelled: every job when scancel took them all; when it refused some, only those that ended.
   const cancelled = complaint === null ? ids : ids.filter((id) => !left.includes(id));
-  if (cancelled.length > 0) {
-    await withMergeLock(slurmPaths(home).lock, 'ptychostudy cancel', 'hub', () => {
-      const now = readJobs(home)!;
-      for (const s of now.submissions) {
-        const mine = cancelled.filter((id) => jobIdsOf(s).includes(id));
-        if (mine.length > 0) s.cancelled.push({ at, job_ids: mine });
-      }
-      writeJobs(home, now);
-    });
-  }
+  if (complaint !== null) await record(cancelled);
   const finished: number[] = [];
   for (const s of open) {
     if (await finishSubmission(home, s.number, 'ptychostudy cancel') !== null) finished.push(s.number);
   }
   return { cancelled, remaining: left, complaint, finished };
+}
+
+/**
+ * For `cancel` stopped by a signal after it ran scancel and before it recorded it: records the jobs scancel
+ * took (all of them, or — when it refused some — those SLURM no longer lists) in jobs.json, synchronously
+ * (the process exits after), and returns them; the submissions are finished later by `status` or the next
+ * command, as after any cancel.
+ */
+export function recordInterruptedCancel(home: string, progress: CancelProgress): string[] {
+  if (progress.sent === null) return [];
+  if (progress.recorded !== null) return progress.recorded;
+  const { ids, at, complaint } = progress.sent;
+  let cancelled = ids;
+  if (complaint !== null) {
+    const jobs = readJobs(home);
+    const now = new Set(squeue(jobs === null ? ids : jobs.submissions.flatMap(jobIdsOf)).map((q) => q.jobId));
+    cancelled = ids.filter((id) => !now.has(id));
+  }
+  if (cancelled.length > 0) {
+    const path = slurmPaths(home).lock;
+    const lock = waitForLockSync(path, 'ptychostudy cancel', 'hub', { waitMs: STOP_RECORD_WAIT_MS });
+    try {
+      addCancelled(home, cancelled, at);
+    } finally {
+      releaseChecked(lock, path, 'ptychostudy cancel', 'hub');
+    }
+  }
+  progress.recorded = cancelled;
+  return cancelled;
 }
