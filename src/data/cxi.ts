@@ -12,13 +12,16 @@
  *   pixel size    entry_1/instrument_1/detector_1/x_pixel_size, y_pixel_size   m
  *   probe         entry_1/instrument_1/source_1/illumination, entry_1/instrument_1/source_1/probe
  *                 (optional) complex [H, W] or [M, H, W], pixel size = the object pixel size
- * A detector mask (entry_1/instrument_1/detector_1/mask) is reported in the warnings, not applied.
+ *   mask          entry_1/instrument_1/detector_1/mask (optional) bit field [H, W] or [n, H, W], 0 = good:
+ *                 pixels with a bit of CXI_MASK_DO_NOT_USE set are masked (hdf5/mask.ts), and so are pixels
+ *                 at the largest value of an integer type (detector gaps); `detectorMask: false` reads neither
  */
 import { checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
+import { CXI_MASK_DO_NOT_USE, applyMask, countFlags, cxiMaskBad, readMaskFlags, type DetectorMask, type MaskSource } from './hdf5/mask.js';
 import { MAX_PROBE_MODES } from './memory.js';
 
 export const CXI_KEYS = {
@@ -38,7 +41,15 @@ export const MAX_PROBE_ELEMENTS = 64 * 1024 * 1024;
 export interface ReadMeasuredOptions extends Hdf5OpenOptions {
   /** Pixels between the outermost patch and the object's edge (default 2). */
   margin?: number;
+  /**
+   * Mask the pixels the file marks as not measured (CXI mask, PtyPy weights, integer-maximum values):
+   * they are set to 0 and handed on as `MeasuredData.detectorMask` (default true; false: every pixel as read).
+   */
+  detectorMask?: boolean;
 }
+
+/** The `maskRecord` of data read with the detector mask switched off. */
+export const MASK_OFF_RECORD = { applied: false, reason: 'reconstruction.detectorMask false (--no-detector-mask): every pixel is fitted as read' };
 
 /** True when the open file looks like CXI: it has CXI diffraction data, or at least an entry_1 group. */
 export function looksLikeCxi(r: Hdf5Reader): boolean {
@@ -134,16 +145,46 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
     probe = readProbeDataset(r, probeKey, H, W, { pixelM: geometry.objectPixelM });
     keys.probe = probeKey;
   }
+  const useMask = opts.detectorMask ?? true;
   const maskKey = firstPresent(r, CXI_KEYS.mask);
-  if (maskKey !== undefined) warnings.push(`${r.file}: key '${maskKey}': a detector mask is present but not applied (LSQML uses every pixel)`);
+  const bad = useMask ? new Uint8Array(H * W) : undefined;
+  const sources: MaskSource[] = [];
+  if (maskKey !== undefined) {
+    keys.mask = maskKey;
+    if (bad) {
+      // the mask is checked and read before the stack: a malformed one is refused before the big read
+      const want = 'a CXI detector mask (an integer bit field per pixel, 0 = good)';
+      const varying = readMaskFlags(r, [r.info(maskKey, want)], [n], H, W, want, ['int', 'uint', 'bool'], cxiMaskBad, bad);
+      const pixels = countFlags(bad);
+      sources.push({ source: 'cxi mask', key: maskKey, pixels, bits: `0x${CXI_MASK_DO_NOT_USE.toString(16)}`, ...(varying > 0 ? { pixels_masked_in_some_patterns_only: varying } : {}) });
+      if (pixels > 0) warnings.push(`${r.file}: key '${maskKey}': ${pixels} pixel${pixels === 1 ? '' : 's'} flagged not to be used (CXI mask bits 0x${CXI_MASK_DO_NOT_USE.toString(16)}: ` +
+        'invalid, saturated, hot, dead, shadowed, peak mask, ignore, bad, missing) masked' +
+        (varying > 0 ? `, ${varying} of them flagged in some patterns only (a pixel flagged in any pattern is masked in all)` : ''));
+    } else warnings.push(`${r.file}: key '${maskKey}': a detector mask is present but not applied (the detector mask is off: every pixel is fitted)`);
+  }
 
-  const stack = readIntensityStack(r, [dataInfo], stackWant);
+  const typeMax = bad ? new Uint8Array(H * W) : undefined;
+  const stack = readIntensityStack(r, [dataInfo], stackWant, typeMax);
   if (stack.negatives > 0) warnings.push(`${r.file}: key '${dataKey}': ${stack.negatives} negative values set to 0`);
-  warnings.push(...typeMaxWarnings(r.file, stack));
+  const mask = bad && typeMax ? maskOf(r, dataKey, stack.amplitudes, bad, typeMax, sources, stack.atTypeMax[0]) : undefined;
+  warnings.push(...typeMaxWarnings(r.file, stack, typeMax ? countFlags(typeMax) : undefined));
   return {
     file: r.file, format: 'cxi', n, H, W, diffraction: stack.amplitudes,
     xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },
     objectShape: frame.objectShape, margin, originM: frame.originM, geometry,
-    ...(probe ? { probe } : {}), keys, warnings,
+    ...(probe ? { probe } : {}), keys, ...(mask ? { detectorMask: mask } : {}),
+    maskRecord: mask?.record ?? (bad ? { applied: true, pixels_masked: 0, pattern_pixels: H * W, sources } : MASK_OFF_RECORD), warnings,
   };
+}
+
+/**
+ * The detector mask of a stack: the pixels `bad` flags and those holding an integer type's maximum
+ * (`typeMax`, from `readIntensityStack`), set to 0 in `amplitudes`; undefined when none is masked.
+ */
+export function maskOf(r: Hdf5Reader, key: string, amplitudes: Float32Array, bad: Uint8Array, typeMax: Uint8Array,
+  sources: MaskSource[], atMax: { key: string; dtype: string; value: string } | undefined): DetectorMask | undefined {
+  const gaps = countFlags(typeMax);
+  if (gaps > 0 && atMax) sources.push({ source: 'integer maximum', key: atMax.key, pixels: gaps, value: atMax.value, dtype: atMax.dtype });
+  for (let p = 0; p < bad.length; p++) bad[p]! |= typeMax[p]!;
+  return countFlags(bad) === 0 ? undefined : applyMask(r, key, bad, amplitudes, sources);
 }

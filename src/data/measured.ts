@@ -9,6 +9,7 @@
  */
 import type { Dataset } from './dataset.js';
 import type { Geometry } from './geometry.js';
+import type { DetectorMask } from './hdf5/mask.js';
 import { c128, type NdArray } from '../npy/types.js';
 
 /** A probe read from a file: modes [M, H, W] as interleaved complex128. */
@@ -47,6 +48,12 @@ export interface MeasuredData {
   probe?: ProbeData;
   /** Which key each quantity came from. */
   keys: Record<string, string>;
+  /**
+   * The detector mask (hdf5/mask.ts), its masked pixels already 0 in `diffraction`; absent when no pixel is
+   * masked. `maskRecord` says what was masked, from which source, or that the mask was switched off.
+   */
+  detectorMask?: DetectorMask;
+  maskRecord: Record<string, unknown>;
   warnings: string[];
 }
 

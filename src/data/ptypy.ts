@@ -4,7 +4,8 @@
  * Prepared data, .ptyd (PtyScan with `save`): measured data.
  *   chunks/<k>/data         [n_k, H, W] intensities (counts), chunks concatenated in numeric order of k
  *   chunks/<k>/positions    [n_k, 2] metres, (y, x) pairs — the order of PtyPy's array axes
- *   chunks/<k>/weights      (optional) per-pixel weights: reported, not applied
+ *   chunks/<k>/weights      (optional) per-pixel weights [n_k, H, W] or [H, W], > 0 = use, 0 = ignore: a pixel
+ *                           of weight 0 in any frame is masked (hdf5/mask.ts; all chunks or none have them)
  *   meta/energy             keV
  *   meta/distance           m
  *   meta/psize              detector pixel size, m: a scalar or [y, x]
@@ -21,7 +22,8 @@ import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, PIXEL_M, readPhysical, type PhysicalValue } from './hdf5/checks.js';
 import type { Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
-import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
+import { MASK_OFF_RECORD, maskOf, readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
+import { countFlags, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { checkHdf5ProbeFits } from './memory.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
 
@@ -113,7 +115,6 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
       yM[row + i] = p[2 * i]!; xM[row + i] = p[2 * i + 1]!;
       if (!Number.isFinite(p[2 * i]!) || !Number.isFinite(p[2 * i + 1]!)) throw r.bad(key, `${want}, finite`, `(${p[2 * i]}, ${p[2 * i + 1]}) at row ${i}`);
     }
-    if (r.has(`chunks/${ids[c]}/weights`) && c === 0) warnings.push(`${r.file}: key 'chunks/${ids[c]}/weights': PtyPy weights (a mask) are present but not applied (LSQML uses every pixel)`);
     row += nk;
   }
   keys.positions = ids.map((k) => `chunks/${k}/positions`).join(', ');
@@ -130,13 +131,41 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   const frame = frameFromMetres(xM, yM, geometry.objectPixelM, [H, W], margin, `${r.file}: key '${keys.positions}'`);
   const sparse = sparseScanWarning(frame, [H, W], `${r.file}: key '${keys.positions}'`);
   if (sparse !== undefined) warnings.push(sparse);
-  const stack = readIntensityStack(r, infos, stackWant);
+
+  // PtyPy's weights: read (and checked) before the stack, combined into one mask for every frame
+  const useMask = opts.detectorMask ?? true;
+  const weightKeys = ids.map((k) => `chunks/${k}/weights`);
+  const withWeights = weightKeys.filter((k) => r.kind(k) !== 'missing');
+  const bad = useMask ? new Uint8Array(H * W) : undefined;
+  const sources: MaskSource[] = [];
+  const shownKeys = withWeights.length === 1 ? `key '${withWeights[0]}'` : `keys 'chunks/*/weights' (${withWeights.length} chunks)`;
+  if (withWeights.length > 0) {
+    keys.weights = withWeights.length === 1 ? withWeights[0]! : 'chunks/*/weights';
+    if (bad) {
+      const want = 'PtyPy weights per pixel (> 0: use, 0: ignore)';
+      // a chunk without weights beside chunks with them would leave its frames' pixels unmasked, silently
+      if (withWeights.length !== ids.length) {
+        const missing = weightKeys.find((k) => !withWeights.includes(k))!;
+        throw r.bad(missing, `${want} in every chunk, as in ${withWeights[0]}`, 'it missing');
+      }
+      const varying = readMaskFlags(r, weightKeys.map((k) => r.info(k, want)), infos.map((i) => i.shape[0]!), H, W, want, ['int', 'uint', 'bool', 'float'], ptypyWeightBad, bad);
+      const pixels = countFlags(bad);
+      sources.push({ source: 'ptypy weights', key: keys.weights, pixels, ...(varying > 0 ? { pixels_masked_in_some_frames_only: varying } : {}) });
+      if (pixels > 0) warnings.push(`${r.file}: ${shownKeys}: ${pixels} pixel${pixels === 1 ? '' : 's'} of weight 0 masked` +
+        (varying > 0 ? `, ${varying} of them of weight 0 in some frames only (a pixel of weight 0 in any frame is masked in all)` : ''));
+    } else warnings.push(`${r.file}: ${shownKeys}: PtyPy weights are present but not applied (the detector mask is off: every pixel is fitted)`);
+  }
+  const typeMax = bad ? new Uint8Array(H * W) : undefined;
+  const stack = readIntensityStack(r, infos, stackWant, typeMax);
   if (stack.negatives > 0) warnings.push(`${r.file}: ${stack.negatives} negative values set to 0`);
-  warnings.push(...typeMaxWarnings(r.file, stack));
+  const mask = bad && typeMax ? maskOf(r, infos[0]!.key, stack.amplitudes, bad, typeMax, sources, stack.atTypeMax[0]) : undefined;
+  warnings.push(...typeMaxWarnings(r.file, stack, typeMax ? countFlags(typeMax) : undefined));
   return {
     file: r.file, format: 'ptyd', n, H, W, diffraction: stack.amplitudes,
     xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },
-    objectShape: frame.objectShape, margin, originM: frame.originM, geometry, keys, warnings,
+    objectShape: frame.objectShape, margin, originM: frame.originM, geometry, keys,
+    ...(mask ? { detectorMask: mask } : {}),
+    maskRecord: mask?.record ?? (bad ? { applied: true, pixels_masked: 0, pattern_pixels: H * W, sources } : MASK_OFF_RECORD), warnings,
   };
 }
 

@@ -27,10 +27,14 @@ export function isResultNeutral(setting: string): boolean {
   return RESULT_NEUTRAL_SETTINGS.some((p) => setting === p || setting.startsWith(`${p}.`));
 }
 
-/** SHA-256 of the reconstruction settings a result depends on (every setting but the thread count). */
+/**
+ * SHA-256 of the reconstruction settings a result depends on (every setting but the thread count).
+ * `detectorMask`, added after hubs recorded these hashes, is left out at its default (true): it acts only
+ * on measured data (CXI, .ptyd), never on a study's NPZ datasets, so an earlier hub's results keep their hash.
+ */
 export function reconstructionSettingsSha256(r: ReconstructionSettings): string {
-  const { threads: _threads, ...rest } = r;
-  return createHash('sha256').update(stableJson(rest)).digest('hex');
+  const { threads: _threads, detectorMask, ...rest } = r;
+  return createHash('sha256').update(stableJson(detectorMask === false ? { ...rest, detectorMask } : rest)).digest('hex');
 }
 
 /** One setting whose value differs. */

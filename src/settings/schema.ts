@@ -141,6 +141,8 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('model probe for data without one (metres): aperture:diameter=D[,distance=Z] or fzp:diameter=D,outer-zone=DR|focal-length=F[,stop=S][,defocus=Z]; add wavelength=…,pixel=… when the data states no geometry; null: the data\'s own probe')),
   nImages: positiveInt().nullable().default(null)
     .meta(doc('use only the first n patterns of each dataset (file order); null: all', 'positions')),
+  detectorMask: z.boolean({ error: 'true or false' }).default(true)
+    .meta(doc('measured data (CXI, PtyPy .ptyd): leave unfitted the pixels its file marks as not measured — the CXI detector mask (bits 0x2ff), PtyPy weights of 0, values at an integer type\'s maximum (detector gaps) — set to 0; false: fit every pixel as read (docs/real-data.md). No effect on a dataset NPZ')),
   threads: z.int({ error: THREADS }).min(1, { error: THREADS }).max(MAX_LSQML_THREADS, { error: THREADS }).nullable().default(null)
     .meta(doc('threads of one reconstruction; null: min(2, cores) for one job, 1 per job when several run at once; results do not depend on it')),
   gaussianNoiseStd: z.number({ error: 'a number > 0' }).positive({ error: 'a number > 0' }).default(D.gaussianNoiseStd)

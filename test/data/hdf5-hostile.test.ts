@@ -222,13 +222,14 @@ test('counts: a non-finite value names the pattern and pixel; negative values ar
   assert.equal(m.diffraction[11], 2);
   assert.deepEqual(m.warnings, [`${join(root, `v${counter - 1}.cxi`)}: key 'entry_1/data_1/data': 2 negative values set to 0`]);
   // the largest value of an integer type marks gap, dead or saturated pixels (Eiger): counted in a warning, for
-  // each width (64-bit compared exactly); it used to be read as 4·10⁹ counts without a word
+  // each width (64-bit compared exactly), and masked; it used to be read as 4·10⁹ counts without a word
   const eiger = new Uint32Array(40 * 32 * 32).fill(9);
   eiger[7] = 4294967295; eiger[40_000] = 4294967295;
   const e = await readCxi(variant({ [D]: { data: eiger, shape: [40, 32, 32], dtype: '<I' } }));
   assert.deepEqual(e.warnings, [`${join(root, `v${counter - 1}.cxi`)}: key 'entry_1/data_1/data': 2 values are 4294967295, the largest <u4 value, ` +
-    'which detectors write into gap, dead and saturated pixels; read as counts (no mask is applied: set them to 0 in the file if they are not measured)']);
-  assert.equal(e.diffraction[7], Math.fround(Math.sqrt(4294967295)), "read as counts, as the warning says");
+    'which detectors write into gap, dead and saturated pixels; the 2 pixels holding it in any pattern are masked (--no-detector-mask reads them as counts)']);
+  assert.equal(e.diffraction[7], 0, 'masked: 0, as the warning says');
+  assert.equal(e.detectorMask?.masked, 2);
   const u16 = new Uint16Array(40 * 32 * 32).fill(9);
   u16[1] = 65535;
   assert.match((await readCxi(variant({ [D]: { data: u16, shape: [40, 32, 32], dtype: '<H' } }))).warnings.join('\n'), /: 1 value is 65535, the largest <u2 value/);

@@ -24,6 +24,7 @@ const FLAGS: Record<string, string> = {
   'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images', 'reconstruction.seed': '--seed',
   'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe', 'reconstruction.threads': '--threads',
   'reconstruction.probeModel': '--probe-model', 'reconstruction.precision': '--precision',
+  'reconstruction.detectorMask': '--no-detector-mask',
 };
 
 interface LsqmlFlags {
@@ -45,6 +46,7 @@ interface LsqmlFlags {
   probeModel?: string;
   threads?: string;
   precision?: string;
+  detectorMask?: boolean;
   overwrite?: boolean;
 }
 
@@ -125,6 +127,9 @@ export function register(program: Command): void {
       'add ,wavelength=…,pixel=… when the data states no geometry (docs/real-data.md)')
     .option('--threads <n>', 'threads for the engine, 1 to 256 (default: min(2, cores)); results do not depend on it')
     .option('--precision <p>', 'float32 (default, pty-chi\'s precision) or float64 (for checks)')
+    .option('--no-detector-mask', 'measured data (CXI, .ptyd): fit every pixel as read. By default the pixels the file marks as not measured — the CXI ' +
+      'detector mask (bits 0x2ff), PtyPy weights of 0, values at an integer type\'s maximum (detector gaps of an Eiger or Pilatus) — are set to 0 and left ' +
+      'unfitted, and _metadata.detector_mask says how many (docs/real-data.md)')
     .option('--overwrite', 'replace an existing reconstruction in --out; its files move to <out>/history/ (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {
       const input = aliased<string>(flags as Record<string, unknown>, '--input', OLD_INPUT);
@@ -146,6 +151,7 @@ export function register(program: Command): void {
           initProbe: flags.initProbe,
           ...(flags.probeModel !== undefined ? { probeModel: flags.probeModel } : {}),
           ...(flags.precision !== undefined ? { precision: flags.precision as 'float32' | 'float64' } : {}),
+          ...(flags.detectorMask === false ? { detectorMask: false } : {}),
           nImages: integerFlag('--n-images', flags.nImages),
           threads: integerFlag('--threads', flags.threads),
         },

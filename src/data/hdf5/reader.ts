@@ -195,8 +195,8 @@ export interface Hdf5DatasetInfo {
   shape: number[];
   /** NumPy-style spelling of the element type as read into memory: '<f4', '<f8', '|u1', '<u2', '<i4', '<i8', '<c8', '<c16', 'str', or 'other (…)'. */
   dtype: string;
-  /** 'float' | 'int' | 'uint' | 'complex' | 'string' | 'other'. */
-  kind: 'float' | 'int' | 'uint' | 'complex' | 'string' | 'other';
+  /** 'float' | 'int' | 'uint' | 'complex' | 'string' | 'bool' (h5py's numpy bool: a 1-byte enum FALSE = 0, TRUE = 1, read as |u1) | 'other'. */
+  kind: 'float' | 'int' | 'uint' | 'complex' | 'string' | 'bool' | 'other';
   itemsize: number;
   elements: number;
   /** shape × itemsize. */
@@ -221,7 +221,7 @@ export type SlabView = Uint8Array | Uint16Array | Uint32Array | BigUint64Array |
 type SlabCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => SlabView;
 /** Typed array of each readable dtype, and how many of its values one element is (2 for complex). */
 const SLAB_TYPES: Record<string, [SlabCtor, number]> = {
-  '|u1': [Uint8Array, 1], '<u2': [Uint16Array, 1], '<u4': [Uint32Array, 1], '<u8': [BigUint64Array, 1],
+  '|u1': [Uint8Array, 1], '|b1': [Uint8Array, 1], '<u2': [Uint16Array, 1], '<u4': [Uint32Array, 1], '<u8': [BigUint64Array, 1],
   '|i1': [Int8Array, 1], '<i2': [Int16Array, 1], '<i4': [Int32Array, 1], '<i8': [BigInt64Array, 1],
   '<f4': [Float32Array, 1], '<f8': [Float64Array, 1],
   // h5py's {r, i} (or {real, imag}) compound, members at offsets 0 and size/2: interleaved floats in memory.
@@ -258,6 +258,11 @@ function dtypeOf(md: Record<string, unknown>): { dtype: string; kind: Hdf5Datase
       return { dtype: `<c${size}`, kind: 'complex' };
     }
     return { dtype: `other (compound of ${members.length} members)`, kind: 'other' };
+  }
+  if (type === 8 && size === 1) { // H5T_ENUM: h5py writes numpy's bool as an enum of int8 {FALSE: 0, TRUE: 1}
+    const e = md.enum_type as { type?: number; members?: Record<string, unknown> } | undefined;
+    const m = e?.members ?? {};
+    if (e?.type === 0 && Object.keys(m).length === 2 && Number(m.FALSE) === 0 && Number(m.TRUE) === 1) return { dtype: '|b1', kind: 'bool' };
   }
   const names: Record<number, string> = { 2: 'time', 4: 'bitfield', 5: 'opaque', 7: 'reference', 8: 'enum', 9: 'variable-length', 10: 'array' };
   return { dtype: `other (${names[type] ?? `HDF5 type class ${type}`})`, kind: 'other' };

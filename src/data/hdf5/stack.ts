@@ -11,7 +11,8 @@
  * a non-finite value is refused (naming the dataset, pattern and pixel); negative values (a dark
  * subtraction below zero) are set to 0 and counted; values at the largest value of an integer type
  * (4294967295 in <u4, 65535 in <u2 …: what detectors such as the Eiger write into gaps and dead or
- * saturated pixels, listed in a mask this reader does not apply) are counted per dataset, for a warning.
+ * saturated pixels) are counted per dataset, for a warning, and, when asked (`typeMaxPixels`), the pixels
+ * holding one in any pattern are flagged for the detector mask (hdf5/mask.ts), which sets them to 0.
  */
 import { Hdf5Error, type Hdf5DatasetInfo, type Hdf5Reader } from './reader.js';
 
@@ -36,10 +37,15 @@ export function integerTypeMax(info: Pick<Hdf5DatasetInfo, 'kind' | 'itemsize'>)
   return undefined;
 }
 
-/** The warning for values at the largest value of their integer type (`IntensityStack.atTypeMax`). */
-export function typeMaxWarnings(file: string, stack: IntensityStack): string[] {
+/**
+ * The warning for values at the largest value of their integer type (`IntensityStack.atTypeMax`): masked
+ * (`pixels`: how many pixels hold one) or, with the detector mask off, read as counts.
+ */
+export function typeMaxWarnings(file: string, stack: IntensityStack, pixels?: number): string[] {
   return stack.atTypeMax.map((a) => `${file}: key '${a.key}': ${a.count} value${a.count === 1 ? ' is' : 's are'} ${a.value}, the largest ${a.dtype} value, which detectors write ` +
-    `into gap, dead and saturated pixels; read as counts (no mask is applied: set them to 0 in the file if they are not measured)`);
+    'into gap, dead and saturated pixels; ' + (pixels === undefined
+    ? 'read as counts (the detector mask is off: set them to 0 in the file if they are not measured)'
+    : `the ${pixels} pixel${pixels === 1 ? '' : 's'} holding it in any pattern ${pixels === 1 ? 'is' : 'are'} masked (--no-detector-mask reads them as counts)`));
 }
 
 /** Bytes of source read per slab. */
@@ -52,23 +58,26 @@ const MAX_VALUE = 3.4028234663852886e38 ** 2;
  * out[base + i] = √src[i] (negative → 0, counted); stops at the first value that is not finite or whose
  * square root float32 cannot hold (NaN fails every test).
  */
-function convert(src: ArrayLike<number>, out: Float32Array, base: number, top: number): { negatives: number; atTop: number; bad: number } {
+function convert(src: ArrayLike<number>, out: Float32Array, base: number, top: number, flags: Uint8Array | undefined): { negatives: number; atTop: number; bad: number } {
   let negatives = 0, atTop = 0;
   for (let i = 0; i < src.length; i++) {
     const v = src[i]!;
-    if (v >= 0 && v <= MAX_VALUE) { out[base + i] = Math.sqrt(v); if (v === top) atTop++; }
+    if (v >= 0 && v <= MAX_VALUE) {
+      out[base + i] = Math.sqrt(v);
+      if (v === top) { atTop++; if (flags) flags[(base + i) % flags.length] = 1; }
+    }
     else if (v < 0 && v > -Infinity) { negatives++; out[base + i] = 0; } else return { negatives, atTop, bad: i };
   }
   return { negatives, atTop, bad: -1 };
 }
 
-function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base: number, top: bigint | undefined): { negatives: number; atTop: number } {
+function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base: number, top: bigint | undefined, flags: Uint8Array | undefined): { negatives: number; atTop: number } {
   let negatives = 0, atTop = 0;
   for (let i = 0; i < src.length; i++) {
     const b = src[i]!;
     const v = Number(b);
     if (v < 0) { negatives++; out[base + i] = 0; } else out[base + i] = Math.sqrt(v);
-    if (b === top) atTop++;
+    if (b === top) { atTop++; if (flags) flags[(base + i) % flags.length] = 1; }
   }
   return { negatives, atTop };
 }
@@ -86,9 +95,10 @@ export function checkStackInfo(r: Hdf5Reader, info: Hdf5DatasetInfo, expected: s
 
 /**
  * Reads the stacks `infos` (concatenated along the first axis) as amplitudes. `expected` describes
- * the dataset in messages.
+ * the dataset in messages. `typeMaxPixels` ([H, W]), when given, gets a 1 at every pixel that holds
+ * the largest value of its integer type in any pattern.
  */
-export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expected: string): IntensityStack {
+export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expected: string, typeMaxPixels?: Uint8Array): IntensityStack {
   if (infos.length === 0) throw new Hdf5Error(`${r.file}: expected ${expected}; found no dataset`);
   let n = 0, H = 0, W = 0;
   for (const info of infos) {
@@ -108,6 +118,8 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
   let negatives = 0;
   let row = 0;
   const atTypeMax: IntensityStack['atTypeMax'] = [];
+  if (typeMaxPixels && typeMaxPixels.length !== hw) throw new Error(`typeMaxPixels holds ${typeMaxPixels.length} flags; ${H}×${W} patterns need ${hw}`);
+  const flags = typeMaxPixels;
   for (const info of infos) {
     const perSlab = Math.max(1, Math.floor(SLAB_BYTES / (hw * info.itemsize)));
     const topBig = integerTypeMax(info);
@@ -117,11 +129,11 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
     r.readSlabs(info, perSlab, (src, s) => {
       const base = (row + s) * hw;
       if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
-        const c = convertBig(src, amplitudes, base, topBig);
+        const c = convertBig(src, amplitudes, base, topBig, flags);
         negatives += c.negatives; atTop += c.atTop;
         return;
       }
-      const c = convert(src, amplitudes, base, top);
+      const c = convert(src, amplitudes, base, top, flags);
       atTop += c.atTop;
       if (c.bad >= 0) {
         const p = s + Math.floor(c.bad / hw), px = c.bad % hw;

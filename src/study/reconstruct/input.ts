@@ -33,6 +33,8 @@ export interface ReconstructionInputOptions {
   margin?: number;
   /** The job's size (modes, batch, patterns used): an NPZ is read only after its headers show the job fits. */
   job: LsqmlJobRequest;
+  /** Measured data: mask the pixels its file marks as not measured (default true; reconstruction.detectorMask). */
+  detectorMask?: boolean;
 }
 
 export interface ReconstructionInput {
@@ -47,7 +49,12 @@ export interface ReconstructionInput {
   probe: ProbeData;
   /** The key the diffraction patterns were read from ('diffraction', or the CXI / .ptyd dataset), for messages. */
   diffractionKey: string;
-  /** For `_metadata`: format, geometry, object frame, probe source / model. */
+  /**
+   * Measured data's detector mask [H, W] in the patterns' order (direct beam at [H/2, W/2]), 1 = fitted;
+   * its masked pixels are 0 in the dataset's diffraction. Absent when no pixel is masked.
+   */
+  validMask?: Uint8Array;
+  /** For `_metadata`: format, geometry, object frame, probe source / model, detector mask. */
   record: Record<string, unknown>;
   warnings: string[];
 }
@@ -83,7 +90,7 @@ function meanPatternPower(ds: Dataset): number {
 export async function readReconstructionInput(path: string, opts: ReconstructionInputOptions): Promise<ReconstructionInput> {
   if (opts.probeModel && opts.initProbe !== 'guess') throw new UsageError('give either --init-probe file:PATH or --probe-model, not both');
   // An NPZ without probeGuess is read, to take the probe from --probe-model or --init-probe file:, or to be refused below naming both.
-  const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job, probeOptional: true });
+  const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job, probeOptional: true, detectorMask: opts.detectorMask ?? true });
   const measured = input.format === 'npz' ? undefined : input.measured;
   const record: Record<string, unknown> = { input_format: input.format };
   const warnings: string[] = [];
@@ -104,6 +111,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
     dataset = measuredToDataset(m, placeholder);
     geometry = geometryRecord(m);
     record.geometry = geometry;
+    record.detector_mask = m.maskRecord;
   }
   const N: [number, number] = [dataset.H, dataset.W];
 
@@ -169,5 +177,8 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   dataset.probeGuess = probeGuessOf(probe);
   record.probe_source = probe.source;
   const diffractionKey = measured?.keys.diffraction ?? 'diffraction';
-  return { dataset, format: input.format, objectShape, xcoords, ycoords, probe, diffractionKey, record, warnings: [...(dataset.warnings ?? []), ...warnings] };
+  return {
+    dataset, format: input.format, objectShape, xcoords, ycoords, probe, diffractionKey, record, warnings: [...(dataset.warnings ?? []), ...warnings],
+    ...(measured?.detectorMask ? { validMask: measured.detectorMask.valid } : {}),
+  };
 }

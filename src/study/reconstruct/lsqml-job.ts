@@ -192,6 +192,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     initProbe: opts.initProbe,
     ...(opts.probeModel !== null ? { probeModel: parseProbeModelSpec(opts.probeModel) } : {}),
     job: { modes: opts.modes, batchSize: opts.batchSize, ...(opts.nImages !== null ? { nImages: opts.nImages } : {}) },
+    detectorMask: opts.detectorMask,
   });
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;
@@ -236,6 +237,15 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     }
   }
 
+  // The detector mask in the same order (DC at [0, 0]): its pixels get no far-field constraint. Their
+  // intensities are already 0 (hdf5/mask.ts), so that what the file holds there changes nothing.
+  let validMask: Uint8Array | undefined;
+  if (input.validMask) {
+    const m = input.validMask;
+    validMask = new Uint8Array(n2);
+    for (let u = 0; u < N; u++) for (let v = 0; v < N; v++) validMask[u * N + v] = m[((u + h) % N) * N + ((v + h) % N)]!;
+  }
+
   const emptyWarnings = empty.length === 0 ? [] : [emptyPatternsWarning(inputPath, input.diffractionKey, empty, n)];
   const options = engineOptions(opts, opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism())));
   const origin = positionOrigin(HO, WO, options.originConvention);
@@ -261,6 +271,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   try {
     result = await runLsqml({
       intensities, positions, reorderIntensities: true, // this job does not read them again (engine/lsqml.ts)
+      ...(validMask ? { validMask } : {}),
       object: { h: HO, w: WO, data: object },
       probe: { modes: opts.modes, size: N, data: probe },
     }, options, {

@@ -1,0 +1,110 @@
+/**
+ * Detector masks of measured data: which pixels of a pattern a reconstruction leaves unfitted. One mask
+ * [H, W] for every pattern (the engine's valid-pixel mask, pty-chi's `valid_pixel_mask`), in the
+ * patterns' own (detector) order, the direct beam at [H/2, W/2]. Its sources (docs/real-data.md):
+ *
+ *   CXI    entry_1/instrument_1/detector_1/mask: a bit field per pixel, 0 = a good pixel (CXI 1.6); a
+ *          pixel is masked when any of the bits CXI_MASK_DO_NOT_USE is set;
+ *   .ptyd  chunks/<k>/weights: PtyPy's weights, > 0 = use, 0 = ignore;
+ *   any    values at the largest value of an integer type (detector gaps, dead and saturated pixels:
+ *          hdf5/stack.ts counts them).
+ * A mask stored per frame ([n, H, W]) is combined: a pixel masked in any frame is masked in all (one mask
+ * per detector); how many pixels that masks beyond those masked in every frame is reported. Masked pixels
+ * are set to 0 in the amplitudes, so that nothing of their values reaches the reconstruction (pty-chi's
+ * epoch-0 probe rescaling and its reported loss use every pixel of the data; docs/lsqml.md).
+ */
+import type { Hdf5DatasetInfo, Hdf5Reader } from './reader.js';
+
+/**
+ * The CXI mask bits that mean "do not use this pixel": invalid (bit 0), saturated (1), hot (2), dead (3),
+ * shadowed (4), in the peak mask (5), to be ignored (6), bad (7) and missing (9) — PIXEL_IS_IN_MASK of
+ * Condor (FXIhub/condor src/utils/pixelmask.py, whose bit table follows the CXI specification). The others
+ * (8 out of resolution limits, 10 noisy, 11–14 corrections and hit-finding tags) describe a pixel that is
+ * still measured.
+ */
+export const CXI_MASK_DO_NOT_USE = 0x2ff;
+
+/** A CXI mask value that says "do not use" (any bit of CXI_MASK_DO_NOT_USE set). */
+export const cxiMaskBad = (v: number | bigint): boolean => typeof v === 'bigint' ? (v & BigInt(CXI_MASK_DO_NOT_USE)) !== 0n : (v & CXI_MASK_DO_NOT_USE) !== 0;
+
+/** A PtyPy weight that says "ignore": not > 0 (0, negative or NaN). */
+export const ptypyWeightBad = (v: number | bigint): boolean => !(Number(v) > 0);
+
+/** Bytes of a mask dataset read per slab. */
+const SLAB_BYTES = 16 * 1024 * 1024;
+
+/** One source of masked pixels, for messages and `_metadata.detector_mask`. */
+export interface MaskSource {
+  /** 'cxi mask', 'ptypy weights' or 'integer maximum'. */
+  source: string;
+  key: string;
+  /** Pixels this source masks. */
+  pixels: number;
+  [more: string]: unknown;
+}
+
+/** What a reader hands on: the mask (1 = fitted, 0 = masked) and a record of where it came from. */
+export interface DetectorMask {
+  /** [H, W] in the patterns' order (direct beam at [H/2, W/2]); 1 = valid. */
+  valid: Uint8Array;
+  masked: number;
+  record: Record<string, unknown>;
+}
+
+/**
+ * Reads the mask datasets `infos` (each [H, W], or [k, H, W] with one mask per frame, `frames` giving the
+ * expected k of each) and sets `bad[p] = 1` for every pixel p that `isBad` flags in any frame. Shape and
+ * type are checked before anything is read. Returns the number of pixels flagged in some frames but not all.
+ */
+export function readMaskFlags(r: Hdf5Reader, infos: Hdf5DatasetInfo[], frames: number[], H: number, W: number, expected: string,
+  kinds: readonly Hdf5DatasetInfo['kind'][], isBad: (v: number | bigint) => boolean, bad: Uint8Array): number {
+  const hw = H * W;
+  infos.forEach((info, j) => {
+    if (!kinds.includes(info.kind)) throw r.bad(info.key, expected, `dtype ${info.dtype}`);
+    const s = info.shape;
+    const ok = (s.length === 2 && s[0] === H && s[1] === W) || (s.length === 3 && s[0] === frames[j] && s[1] === H && s[2] === W);
+    if (!ok) throw r.bad(info.key, `${expected} of shape [${H}, ${W}] (the patterns' size) or [${frames[j]}, ${H}, ${W}] (one per pattern)`, `shape [${s.join(', ')}]`);
+    r.checkReadable(info);
+  });
+  const all = new Uint8Array(hw).fill(1);
+  for (const info of infos) {
+    const rowElems = info.elements / info.shape[0]!;
+    r.readSlabs(info, Math.max(1, Math.floor(SLAB_BYTES / (rowElems * info.itemsize))), (slab, first) => {
+      let p = (first * rowElems) % hw;
+      for (let i = 0; i < slab.length; i++) {
+        const v = slab[i]!;
+        if (isBad(v)) bad[p] = 1; else all[p] = 0;
+        if (++p === hw) p = 0;
+      }
+    });
+  }
+  let varying = 0;
+  for (let p = 0; p < hw; p++) if (bad[p] && !all[p]) varying++;
+  return varying;
+}
+
+/** Number of flagged pixels. */
+export function countFlags(f: Uint8Array): number {
+  let c = 0;
+  for (let p = 0; p < f.length; p++) c += f[p]!;
+  return c;
+}
+
+/**
+ * The mask of `bad` (1 = masked), applied: every masked pixel of every pattern of `amplitudes` [n, H, W] is
+ * set to 0. Refuses a mask that leaves no pixel to fit.
+ */
+export function applyMask(r: Hdf5Reader, key: string, bad: Uint8Array, amplitudes: Float32Array, sources: MaskSource[]): DetectorMask {
+  const hw = bad.length, n = amplitudes.length / hw;
+  const valid = new Uint8Array(hw);
+  let masked = 0;
+  for (let p = 0; p < hw; p++) {
+    if (!bad[p]) { valid[p] = 1; continue; }
+    masked++;
+    for (let i = 0; i < n; i++) amplitudes[i * hw + p] = 0;
+  }
+  if (masked === hw) {
+    throw r.bad(key, 'a detector mask that leaves some pixels to fit', `all ${hw} pixels masked (${sources.map((s) => `${s.source}: ${s.pixels}`).join(', ')}); --no-detector-mask uses every pixel`);
+  }
+  return { valid, masked, record: { applied: true, pixels_masked: masked, pattern_pixels: hw, sources } };
+}
