@@ -11,6 +11,7 @@ import { readInputData } from './input.js';
 import { looksLikeCxi } from './cxi.js';
 import { looksLikePtyd, looksLikePtyr } from './ptypy.js';
 import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
+import type { MaskSource } from './hdf5/mask.js';
 import type { ProbeData } from './measured.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffFile } from './hdf5/signature.js';
@@ -121,6 +122,9 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[]): P
       `wavelength ${p5(g.wavelengthM)} m, detector distance ${p5(g.distanceM)} m, detector pixel [${g.detectorPixelM.map(p5).join(', ')}] m → object pixel [${g.objectPixelM.map(p5).join(', ')}] m`,
       `object frame ${m.objectShape[0]}×${m.objectShape[1]} px (margin ${m.margin} px)`,
       m.probe ? `probe: ${m.keys.probe ?? m.probe.source}, ${probeText(m.probe)}` : 'probe: none (give --probe-model or --init-probe file:PATH)',
+      m.detectorMask
+        ? `detector mask: ${m.detectorMask.masked} of ${m.H * m.W} pixels masked (${(m.maskRecord.sources as MaskSource[]).filter((s) => s.pixels > 0).map((s) => `${s.source} ${s.key}: ${s.pixels}`).join('; ')}; --no-detector-mask fits every pixel)`
+        : 'detector mask: no pixel masked',
     ];
     return { valid: true, reads, violations: [], warnings: [...m.warnings] };
   } catch (err) {

@@ -86,6 +86,9 @@ test('integer-maximum pixels (detector gaps) are masked with the CXI mask, and r
   assert.equal(m.maskRecord.pixels_masked, 3);
   assert.ok(m.warnings.includes(`${path}: key '${D}': 3 values are 4294967295, the largest <u4 value, which detectors write into gap, dead and saturated pixels; ` +
     'the 2 pixels holding it in any pattern are masked (--no-detector-mask reads them as counts)'), m.warnings.join('\n'));
+  const inspect = ptychostudy(['inspect', '--check', path]);
+  assert.equal(inspect.status, 0, inspect.stderr);
+  assert.match(inspect.stdout, new RegExp(`detector mask: 3 of 1024 pixels masked \\(cxi mask ${MASK}: 2; integer maximum ${D}: 2; --no-detector-mask fits every pixel\\)`));
   const off = await readCxi(path, { detectorMask: false });
   assert.equal(off.diffraction[7], Math.fround(Math.sqrt(4294967295)));
   assert.match(off.warnings.join('\n'), /read as counts \(the detector mask is off/);
