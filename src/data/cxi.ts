@@ -20,7 +20,7 @@ import { checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometr
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
-import { checkStackInfo, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
+import { checkStackInfo, checkStackOutput, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { CXI_MASK_DO_NOT_USE, applyMask, countFlags, cxiMaskBad, readMaskFlags, type DetectorMask, type MaskSource } from './hdf5/mask.js';
 import { MAX_PROBE_MODES } from './memory.js';
 
@@ -146,6 +146,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
     keys.probe = probeKey;
   }
   const useMask = opts.detectorMask ?? true;
+  if (useMask) checkStackOutput(r, dataKey, n, H, W); // the stack's own bound first: the mask's arrays are [H, W]
   const maskKey = firstPresent(r, CXI_KEYS.mask);
   const bad = useMask ? new Uint8Array(H * W) : undefined;
   const sources: MaskSource[] = [];

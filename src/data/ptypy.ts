@@ -21,7 +21,7 @@ import { ELECTRON_VOLT_J, checkPositionPrecision, frameFromMetres, sparseScanWar
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, PIXEL_M, readPhysical, type PhysicalValue } from './hdf5/checks.js';
 import type { Hdf5Reader } from './hdf5/reader.js';
-import { checkStackInfo, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
+import { checkStackInfo, checkStackOutput, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { MASK_OFF_RECORD, maskOf, readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
 import { countFlags, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { checkHdf5ProbeFits } from './memory.js';
@@ -134,6 +134,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
 
   // PtyPy's weights: read (and checked) before the stack, combined into one mask for every frame
   const useMask = opts.detectorMask ?? true;
+  if (useMask) checkStackOutput(r, infos[0]!.key, n, H, W); // the stack's own bound first: the mask's arrays are [H, W]
   const weightKeys = ids.map((k) => `chunks/${k}/weights`);
   const withWeights = weightKeys.filter((k) => r.kind(k) !== 'missing');
   const bad = useMask ? new Uint8Array(H * W) : undefined;

@@ -6,6 +6,7 @@
  * with h5wasm (tiny: 40 patterns of 32 × 32).
  */
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import type { MeasuredData } from '../../src/data/measured.js';
 import { readMetadata } from '../../src/data/metadata.js';
 import { loadNpz } from '../../src/npy/npz.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
+import { reconstructionSettingsSha256, stableJson } from '../../src/settings/fingerprint.js';
 import { runLsqmlJob } from '../../src/study/reconstruct/lsqml-job.js';
 import { fixtureEntries, writeHdf5, type Entry } from './cxi-builder.js';
 import { rewriteHdf5 } from './hdf5-rewrite.js';
@@ -154,4 +156,11 @@ test('a mask of another shape or type is refused in one line (exit 2) and nothin
   const off = ptychostudy(['lsqml', '--input', wrong, '--out', join(root, 'off'), '--epochs', '2', '--no-detector-mask']);
   assert.equal(off.status, 0, off.stderr);
   assert.match(off.stderr, /a detector mask is present but not applied/);
+});
+
+test('the settings hash: detectorMask at its default (true) leaves it as before the setting existed (earlier hubs resume); false changes it', () => {
+  const on = parseStudySettings({}).reconstruction, off = parseStudySettings({ reconstruction: { detectorMask: false } }).reconstruction;
+  const { threads: _t, detectorMask: _d, ...before } = on;
+  assert.equal(reconstructionSettingsSha256(on), createHash('sha256').update(stableJson(before)).digest('hex'));
+  assert.notEqual(reconstructionSettingsSha256(off), reconstructionSettingsSha256(on));
 });

@@ -94,6 +94,18 @@ export function checkStackInfo(r: Hdf5Reader, info: Hdf5DatasetInfo, expected: s
 }
 
 /**
+ * Refuses a stack whose float32 amplitudes would exceed the reader's byte limit or the memory limit
+ * (called before the stack, and anything of its size such as a detector mask, is allocated).
+ */
+export function checkStackOutput(r: Hdf5Reader, key: string, n: number, H: number, W: number): void {
+  const outBytes = n * H * W * 4;
+  if (outBytes > r.maxDatasetBytes) {
+    throw r.bad(key, `at most ${r.maxDatasetBytes} bytes of float32 amplitudes`, `${n} patterns of ${H}×${W} (${outBytes} bytes)`);
+  }
+  r.checkFitsMemory(key, outBytes, `${n} patterns of ${H}×${W} (float32 amplitudes)`);
+}
+
+/**
  * Reads the stacks `infos` (concatenated along the first axis) as amplitudes. `expected` describes
  * the dataset in messages. `typeMaxPixels` ([H, W]), when given, gets a 1 at every pixel that holds
  * the largest value of its integer type in any pattern.
@@ -108,11 +120,7 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
     n += k;
   }
   if (n === 0) throw r.bad(infos[0]!.key, expected, 'no patterns (n = 0)');
-  const outBytes = n * H * W * 4;
-  if (outBytes > r.maxDatasetBytes) {
-    throw r.bad(infos[0]!.key, `at most ${r.maxDatasetBytes} bytes of float32 amplitudes`, `${n} patterns of ${H}×${W} (${outBytes} bytes)`);
-  }
-  r.checkFitsMemory(infos[0]!.key, outBytes, `${n} patterns of ${H}×${W} (float32 amplitudes)`);
+  checkStackOutput(r, infos[0]!.key, n, H, W);
   const amplitudes = new Float32Array(n * H * W);
   const hw = H * W;
   let negatives = 0;
