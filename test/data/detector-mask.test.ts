@@ -164,3 +164,23 @@ test('the settings hash: detectorMask at its default (true) leaves it as before 
   assert.equal(reconstructionSettingsSha256(on), createHash('sha256').update(stableJson(before)).digest('hex'));
   assert.notEqual(reconstructionSettingsSha256(off), reconstructionSettingsSha256(on));
 });
+
+test('the mask reaches the engine in the patterns\' order: it equals leaving the same pixels out by the engine\'s own threshold', async () => {
+  // every pixel ≥ 1 count except the masked ones, which are 0: excludeMeasuredPixelsBelow 0.5 then leaves out
+  // exactly those pixels, found by the engine in its own (shifted) order
+  const S = [1, 30, 33, 200, 527, 529, 990];
+  const mask = new Uint8Array(hw);
+  for (const p of S) mask[p] = 1;
+  const plus = Uint32Array.from(counts, (c) => c + 1), zeroed = Uint32Array.from(plus);
+  for (let i = 0; i < n; i++) for (const p of S) { plus[i * hw + p] = 4_000_000_000; zeroed[i * hw + p] = 0; }
+  const masked = variant({ [D]: { data: plus, shape: [n, 32, 32], dtype: '<I' }, [MASK]: { data: mask, shape: [32, 32], dtype: '<B' } });
+  const thresholded = variant({ [D]: { data: zeroed, shape: [n, 32, 32], dtype: '<I' } });
+  const run = async (input: string, out: string, extra: Record<string, unknown>) => {
+    const settings = parseStudySettings({ reconstruction: { epochs: 3, batchSize: 20, seed: 1, threads: 1, ...extra } }).reconstruction;
+    return loadNpz((await runLsqmlJob({ inputNpz: input, outputDir: join(root, out), settings })).reconstructionNpz);
+  };
+  const a = await run(masked, 'order-mask', {}), b = await run(thresholded, 'order-threshold', { excludeMeasuredPixelsBelow: 0.5 });
+  const c = await run(thresholded, 'order-none', {});
+  for (const key of ['reconstructed_object', 'reconstructed_probe', 'loss_history']) assert.deepEqual(a[key]!.data, b[key]!.data, key);
+  assert.notDeepEqual(a.reconstructed_object!.data, c.reconstructed_object!.data, 'the zeroed pixels fitted as zeros differ');
+});
