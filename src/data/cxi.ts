@@ -21,7 +21,7 @@ import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
-import { CXI_MASK_DO_NOT_USE, applyMask, countFlags, cxiMaskBad, readMaskFlags, type DetectorMask, type MaskSource } from './hdf5/mask.js';
+import { CXI_MASK_DO_NOT_USE, MASK_OFF_RECORD, countFlags, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { MAX_PROBE_MODES } from './memory.js';
 
 export const CXI_KEYS = {
@@ -47,9 +47,6 @@ export interface ReadMeasuredOptions extends Hdf5OpenOptions {
    */
   detectorMask?: boolean;
 }
-
-/** The `maskRecord` of data read with the detector mask switched off. */
-export const MASK_OFF_RECORD = { applied: false, reason: 'reconstruction.detectorMask false (--no-detector-mask): every pixel is fitted as read' };
 
 /** True when the open file looks like CXI: it has CXI diffraction data, or at least an entry_1 group. */
 export function looksLikeCxi(r: Hdf5Reader): boolean {
@@ -178,14 +175,3 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   };
 }
 
-/**
- * The detector mask of a stack: the pixels `bad` flags and those holding an integer type's maximum
- * (`typeMax`, from `readIntensityStack`), set to 0 in `amplitudes`; undefined when none is masked.
- */
-export function maskOf(r: Hdf5Reader, key: string, amplitudes: Float32Array, bad: Uint8Array, typeMax: Uint8Array,
-  sources: MaskSource[], atMax: { key: string; dtype: string; value: string } | undefined): DetectorMask | undefined {
-  const gaps = countFlags(typeMax);
-  if (gaps > 0 && atMax) sources.push({ source: 'integer maximum', key: atMax.key, pixels: gaps, value: atMax.value, dtype: atMax.dtype });
-  for (let p = 0; p < bad.length; p++) bad[p]! |= typeMax[p]!;
-  return countFlags(bad) === 0 ? undefined : applyMask(r, key, bad, amplitudes, sources);
-}

@@ -22,8 +22,8 @@ import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, PIXEL_M, readPhysical, type PhysicalValue } from './hdf5/checks.js';
 import type { Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
-import { MASK_OFF_RECORD, maskOf, readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
-import { countFlags, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
+import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
+import { MASK_OFF_RECORD, countFlags, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { checkHdf5ProbeFits } from './memory.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
 

@@ -143,7 +143,7 @@ test('a masked pixel\'s value changes nothing in a reconstruction (bit-identical
   assert.equal((offMeta.detector_mask as Record<string, unknown>).applied, false);
 });
 
-test('a mask of another shape or type is refused in one line (exit 2) and nothing is written; --no-detector-mask does not read it', () => {
+test('a mask of another shape or type, or one that masks every pixel, is refused in one line (exit 2) and nothing is written; --no-detector-mask does not read it', async () => {
   const wrong = variant({ [MASK]: { data: new Uint8Array(31 * 32), shape: [31, 32], dtype: '<B' } });
   const out = join(root, 'refused');
   const r = ptychostudy(['lsqml', '--input', wrong, '--out', out, '--epochs', '2']);
@@ -153,6 +153,8 @@ test('a mask of another shape or type is refused in one line (exit 2) and nothin
   const float = variant({ [MASK]: { data: new Float32Array(hw), shape: [32, 32], dtype: '<f' } });
   assertRefused(ptychostudy(['lsqml', '--input', float, '--out', out, '--epochs', '2']), 'lsqml',
     `${float}: key '${MASK}': expected a CXI detector mask (an integer bit field per pixel, 0 = good); found dtype <f4`);
+  const all = variant({ [MASK]: { data: new Uint8Array(hw).fill(1), shape: [32, 32], dtype: '<B' } });
+  await assert.rejects(readCxi(all), { message: `${all}: key '${D}': expected a detector mask that leaves some pixels to fit; found all 1024 pixels masked (cxi mask: 1024); --no-detector-mask uses every pixel` });
   const off = ptychostudy(['lsqml', '--input', wrong, '--out', join(root, 'off'), '--epochs', '2', '--no-detector-mask']);
   assert.equal(off.status, 0, off.stderr);
   assert.match(off.stderr, /a detector mask is present but not applied/);

@@ -30,6 +30,9 @@ export const cxiMaskBad = (v: number | bigint): boolean => typeof v === 'bigint'
 /** A PtyPy weight that says "ignore": not > 0 (0, negative or NaN). */
 export const ptypyWeightBad = (v: number | bigint): boolean => !(Number(v) > 0);
 
+/** The `maskRecord` of data read with the detector mask switched off. */
+export const MASK_OFF_RECORD = { applied: false, reason: 'reconstruction.detectorMask false (--no-detector-mask): every pixel is fitted as read' };
+
 /** Bytes of a mask dataset read per slab. */
 const SLAB_BYTES = 16 * 1024 * 1024;
 
@@ -107,4 +110,16 @@ export function applyMask(r: Hdf5Reader, key: string, bad: Uint8Array, amplitude
     throw r.bad(key, 'a detector mask that leaves some pixels to fit', `all ${hw} pixels masked (${sources.map((s) => `${s.source}: ${s.pixels}`).join(', ')}); --no-detector-mask uses every pixel`);
   }
   return { valid, masked, record: { applied: true, pixels_masked: masked, pattern_pixels: hw, sources } };
+}
+
+/**
+ * The detector mask of a stack: the pixels `bad` flags and those holding an integer type's maximum
+ * (`typeMax`, from `readIntensityStack`), set to 0 in `amplitudes`; undefined when none is masked.
+ */
+export function maskOf(r: Hdf5Reader, key: string, amplitudes: Float32Array, bad: Uint8Array, typeMax: Uint8Array,
+  sources: MaskSource[], atMax: { key: string; dtype: string; value: string } | undefined): DetectorMask | undefined {
+  const gaps = countFlags(typeMax);
+  if (gaps > 0 && atMax) sources.push({ source: 'integer maximum', key: atMax.key, pixels: gaps, value: atMax.value, dtype: atMax.dtype });
+  for (let p = 0; p < bad.length; p++) bad[p]! |= typeMax[p]!;
+  return countFlags(bad) === 0 ? undefined : applyMask(r, key, bad, amplitudes, sources);
 }
