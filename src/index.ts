@@ -79,6 +79,7 @@ export { readMetadata, type MetadataResult, type MetadataSource } from './data/m
 export { readInputData, type InputData, type ReadInputOptions } from './data/input.js';
 export { readCxi, type ReadMeasuredOptions } from './data/cxi.js';
 export type { MeasuredData, ProbeData } from './data/measured.js';
+export type { DetectorMask, MaskSource } from './data/hdf5/mask.js';
 export type { Geometry } from './data/geometry.js';
 export type { LsqmlJobRequest } from './data/memory.js';
 
