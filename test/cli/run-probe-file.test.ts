@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
-import { checkStudyProbe } from '../../src/study/run/study.js';
+import { checkStudyProbe, resumeStartFiles } from '../../src/study/run/study.js';
+import type { RunState } from '../../src/study/run/state.js';
 import { tempDir } from '../tmp.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
@@ -86,4 +87,18 @@ test('run refuses, before writing anything, probe settings every job would refus
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stderr.trim(), 'ptychostudy run: reconstruction.modes 20: expected at most 16 incoherent probe modes (the 4×4 probe of the study (simulation.patchSize) has 16 pixels); found 20');
   assert.equal(existsSync(hub), false, 'nothing written');
+});
+
+test('a resumed hub whose probe file is not there (the hub copied elsewhere): refused while Phase F has work, left to Phase F once it is complete', async () => {
+  const dir = tempDir('run-probe-absent');
+  const hub = join(dir, 'hub');
+  const gone = join(dir, 'gone.npz');
+  const s = parseStudySettings({ preset: 'quick', reconstruction: { initProbe: `file:${gone}` } });
+  const state = (status: 'running' | 'complete'): RunState => ({ phases: { reconstruct: { status, started: '2026-12-06T00:00:00Z' } } }) as unknown as RunState;
+  assert.deepEqual(resumeStartFiles(hub, null, s), [], 'a new hub: the probe check names the file');
+  await assert.rejects(checkStudyProbe(s), new RegExp(`^InputError: ${esc(gone)}: cannot read the probe file`));
+  assert.throws(() => resumeStartFiles(hub, state('running'), s), new RegExp(`^InputError: ${esc(gone)}: expected the probe file reconstruction\\.initProbe names ` +
+    `\\(${esc(join(hub, 'settings.json'))}\\), as the jobs still to run start from it; found no file — if it moved`));
+  assert.deepEqual(resumeStartFiles(hub, state('complete'), s), [gone]);
+  await checkStudyProbe(s, [gone]); // Phase F refuses it if some job still has to run (test/study/reconstruct-start-files.test.ts)
 });

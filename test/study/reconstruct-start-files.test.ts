@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { saveNpz } from '../../src/npy/npz.js';
@@ -102,4 +102,44 @@ test('results recorded before these fields, and results of other settings, are n
   writeFileSync(path, JSON.stringify(m));
   const old = await phaseF({ ...base, settings: { epochs: 3, initProbe: `file:${probe}` } });
   assert.equal(old.alreadyComplete, 2);
+});
+
+test('a probe file that is not there (a root copied elsewhere): finished jobs need none; jobs still to run refuse it in one line, writing nothing', async () => {
+  const root = tmp('start-files-absent');
+  const t = writeTree(root, { doses: [1000] });
+  const probe = join(root, 'probe.npz'), kept = join(root, 'kept.npz');
+  writeStart(probe, 1);
+  copyFileSync(probe, kept);
+  const engine = testEngine();
+  const settings = { epochs: 2, initProbe: `file:${probe}` };
+  const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], settings, executor: engine.executor };
+  assert.equal((await phaseF({ ...base, filters: { view: 'dense' } })).succeeded, 2);
+  rmSync(probe);
+
+  // the finished jobs are complete without it: `reconstruct`, `run`'s check of Phase F, a SLURM submission
+  const again = await phaseF({ ...base, filters: { view: 'dense' } });
+  assert.deepEqual([again.alreadyComplete, again.executed], [2, 0]);
+  const study = parseStudySettings({ simulation: { doses: [1000] }, reconstruction: settings });
+  const dense = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, allowMissingPhaseD: true, filters: { view: 'dense' as const } };
+  assert.deepEqual(await jobsToRun(planReconstruction(study, dense, 1)), []);
+  assert.deepEqual(await reconstructSteps(study, dense), []);
+
+  // jobs that still have to run from it: one line naming the recorded path, before anything is written
+  const manifest = readFileSync(join(t.artifact, 'reconstruction_manifest.json'));
+  const runs = readdirSync(join(t.artifact, 'runs'));
+  const absent = (n: number) => (e: unknown): boolean => e instanceof InputError && new RegExp(`^${esc(probe)}: expected the probe file ` +
+    `reconstruction\\.initProbe names, as the ${n} jobs? still to run starts? from it; found no file — if it moved .*put it or a symbolic link ` +
+    `to it back at this path .*; nothing was written$`).test(e.message);
+  await assert.rejects(phaseF({ ...base, filters: { view: 'sparse' } }), absent(2));
+  await assert.rejects(phaseF({ ...base, force: true, filters: { view: 'dense', split: 'test' } }), absent(1));
+  await assert.rejects(reconstructSteps(study, { ...dense, filters: { view: 'sparse' } }), /found no file/);
+  assert.equal(engine.calls.length, 2, 'no job ran');
+  assert.deepEqual(readFileSync(join(t.artifact, 'reconstruction_manifest.json')), manifest, 'the manifest is as it was');
+  assert.deepEqual(readdirSync(join(t.artifact, 'runs')), runs, 'no run recorded');
+
+  // the hash check still holds: other bytes at the path are refused; the same bytes (the file put back) run
+  writeStart(probe, 2);
+  await assert.rejects(phaseF({ ...base, filters: { view: 'sparse' } }), /expected \d+ bytes, SHA-256 .*; found \d+ bytes/);
+  copyFileSync(kept, probe);
+  assert.equal((await phaseF({ ...base, filters: { view: 'sparse' } })).succeeded, 2);
 });

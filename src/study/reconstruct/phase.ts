@@ -12,11 +12,13 @@ import { checkStudySettings } from '../../settings/parse.js';
 import { localExecutor, requirePathOptions, type Executor } from '../phase.js';
 import { reconstructionPhase } from './job.js';
 import { checkInitObjectFits, checkInitProbeFits, planReconstruction, type ReconstructionRunOptions } from './plan.js';
-import { finishReconstruction, recordResult, startReconstruction, type PhaseFEvent, type PhaseFSummary } from './record.js';
+import { checkStartFilesPresent, finishReconstruction, recordResult, startReconstruction, type PhaseFEvent, type PhaseFSummary } from './record.js';
 
 export interface ReconstructionExecution {
   /** Runs the jobs; default: in this process, `execution.jobs` at once (each in a worker thread). */
   executor?: Executor;
+  /** The file that records the settings (a hub's settings.json), named when a probe or object file it names is not there. */
+  settingsFile?: string;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function runReconstruction(settings: StudySettings, opts: Reconstru
   settings = checkStudySettings(settings);
   requirePathOptions(opts, ['phaseCRoot', 'phaseDRoot', 'artifactRoot']);
   const plan = planReconstruction(settings, opts, availableParallelism());
+  await checkStartFilesPresent(plan, opts.settingsFile);
   await checkInitProbeFits(plan);
   checkInitObjectFits(plan);
   const run = await startReconstruction(plan, onEvent);

@@ -113,11 +113,12 @@ export function planReconstruction(settings: StudySettings, opts: Reconstruction
 /**
  * A probe file named by `initProbe: file:PATH` is read against each pattern size among the selected jobs'
  * inputs (from their headers) before anything is written: a probe that cannot serve them is refused
- * (exit 2) instead of failing every job. An input whose headers do not tell its size is left to its job.
+ * (exit 2) instead of failing every job. An input whose headers do not tell its size is left to its job. A file
+ * that is not there is `checkStartFilesPresent`'s (record.ts): refused only when some job still has to run.
  */
 export async function checkInitProbeFits(plan: ReconstructionPlan): Promise<void> {
   const spec = plan.settings.initProbe;
-  if (!spec.startsWith('file:')) return;
+  if (!spec.startsWith('file:') || !existsSync(spec.slice(5))) return; // absent: checkStartFilesPresent
   for (const [H, W] of distinctSizes(plan, patternSizeOf)) await readProbeFile(spec.slice(5), H, W);
 }
 
@@ -128,7 +129,7 @@ export async function checkInitProbeFits(plan: ReconstructionPlan): Promise<void
  */
 export function checkInitObjectFits(plan: ReconstructionPlan): void {
   const spec = plan.settings.initObject;
-  if (!spec.startsWith('file:')) return;
+  if (!spec.startsWith('file:') || !existsSync(spec.slice(5))) return; // absent: checkStartFilesPresent
   for (const [H, W] of distinctSizes(plan, objectShapeOf)) readObjectFile(spec.slice(5), H, W);
 }
 

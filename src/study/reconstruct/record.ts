@@ -23,7 +23,7 @@ import { reconstructionSettingsSha256, stableJson } from '../../settings/fingerp
 import { gridsizeOf, jobKey, PHASE_F, type JobAddress } from '../hub/layout.js';
 import { checkPhaseFFiles, recordedReconstruction } from '../hub/recorded-files.js';
 import { filterLabel } from './filters.js';
-import { checkStartFilesUnchanged } from './start-files.js';
+import { absentStartFiles, checkStartFilesUnchanged, startFileAbsentError } from './start-files.js';
 import { commandFor, type ReconstructionJob } from './jobs.js';
 import { mergeManifest, mergeSkipSummary, relativiseManifest } from './manifest.js';
 import type { ReconstructionPlan } from './plan.js';
@@ -195,6 +195,17 @@ export async function jobsToRun(plan: ReconstructionPlan): Promise<Reconstructio
   const out: ReconstructionJob[] = [];
   for (const job of plan.selected) if (plan.force || !(await isAlreadyComplete(prior.get(jobKey(job)), job))) out.push(job);
   return out;
+}
+
+/**
+ * Refuses (one line, before anything is written) a probe or object file the settings name that is not there
+ * when some selected job still has to run from it (not a dry run); a root whose jobs are all complete needs none.
+ */
+export async function checkStartFilesPresent(plan: ReconstructionPlan, where?: string): Promise<void> {
+  const absent = absentStartFiles(plan.settings);
+  if (absent.length === 0 || plan.dryRun) return;
+  const pending = await jobsToRun(plan);
+  if (pending.length > 0) throw startFileAbsentError(absent[0]!, pending.length, where);
 }
 
 /** Starts a run: lock, resume check, run id, the first merged record; emits the 'plan' event. */

@@ -7,13 +7,19 @@
  * `reconstruction_manifest.json`), and a run refuses, before it writes anything, a file whose bytes are not
  * those recorded by the results it keeps: every successful result with the run's reconstruction settings,
  * but those this run does again (`force`). Results recorded before these fields are not checked.
+ *
+ * Such a file lies outside the hub, so it does not move with a copied hub. A file that is not there at all
+ * changes no kept result (nothing can start from it): only jobs that are still to run need it, and a run that
+ * has some refuses at once with one line naming the path and what to do (`startFileAbsentError`), before
+ * anything is written. A finished hub is resumed, compared and reported without it.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 import { fingerprint, type Fingerprint } from '../../files/fingerprint.js';
 import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import type { StudySettings } from '../../settings/schema.js';
+import { counted } from '../../text.js';
 import { jobKey, PHASE_F } from '../hub/layout.js';
 import type { ExecutionResult } from '../hub/reconstruction-files.js';
 
@@ -30,6 +36,25 @@ export function startFiles(settings: StudySettings['reconstruction']): StartFile
   if (settings.initProbe.startsWith('file:')) out.push({ field: 'init_probe_file', setting: 'reconstruction.initProbe', path: resolve(settings.initProbe.slice(5)) });
   if (settings.initObject.startsWith('file:')) out.push({ field: 'init_object_file', setting: 'reconstruction.initObject', path: resolve(settings.initObject.slice(5)) });
   return out;
+}
+
+/** The probe and object files `settings` name that are not there (no entry at all at their path). */
+export function absentStartFiles(settings: StudySettings['reconstruction']): StartFile[] {
+  return startFiles(settings).filter((f) => !existsSync(f.path));
+}
+
+/**
+ * The one line for a probe or object file `f` that is not there while `jobs` jobs (0: some) still need it:
+ * the path the settings record (`where`: the file that records it, if any), and the two ways on — put the file
+ * (or a symbolic link to it) back at that path, where a resume checks its bytes against those the finished jobs
+ * recorded, or reconstruct from its new place into a new hub or artifact root.
+ */
+export function startFileAbsentError(f: StartFile, jobs: number, where?: string): InputError {
+  const what = f.field === 'init_probe_file' ? 'probe' : 'object';
+  const still = jobs > 0 ? `the ${counted(jobs, 'job')} still to run start${jobs === 1 ? 's' : ''} from it` : 'the jobs still to run start from it';
+  return new InputError(`${f.path}: expected the ${what} file ${f.setting} names${where === undefined ? '' : ` (${where})`}, as ${still}; found no file — ` +
+    `if it moved (a hub copied to another place), put it or a symbolic link to it back at this path (a file with other bytes than the finished ` +
+    `jobs recorded is refused), or reconstruct from its new place into a new hub or artifact root; nothing was written`);
 }
 
 /** Size and SHA-256 of each file `settings` name, for a job's result (a file that cannot be read is left out: its job fails on it). */
@@ -64,6 +89,7 @@ export async function checkStartFilesUnchanged(settings: StudySettings['reconstr
         const st = statSync(f.path, { throwIfNoEntry: false });
         found = st === undefined ? 'no file' : !st.isFile() ? 'something that is not a file' : await fingerprint(f.path);
       }
+      if (found === 'no file') break; // nothing can start from it: the jobs still to run refuse it (startFileAbsentError)
       if (typeof found !== 'string' && found.size === rec.size && found.sha256 === rec.sha256) continue;
       const shown = (p: Fingerprint): string => `${p.size} bytes, SHA-256 ${p.sha256.slice(0, 16)}…`;
       throw new InputError(`${f.path}: expected ${shown(rec)} (the ${f.setting} file as the finished job dose_${Math.trunc(r.dose)}/${r.view}/${r.split} ` +

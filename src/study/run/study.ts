@@ -15,7 +15,7 @@
  * fraction of a second.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { utcSeconds } from '../../files/dirs.js';
@@ -44,6 +44,7 @@ import { PHASES, type PhaseName } from '../phase.js';
 import { shellJoin } from '../reconstruct/jobs.js';
 import { planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
+import { absentStartFiles, startFileAbsentError } from '../reconstruct/start-files.js';
 import { sceneParameters } from '../simulate/job.js';
 import { compareInputs, compareOutputs, compareUnchanged, phaseCContent, phaseDContent, reportInputs, reportOutputs, reportUnchanged } from './fingerprints.js';
 import { objectShapeOf } from '../../data/dataset.js';
@@ -249,9 +250,11 @@ interface PhaseOutcome {
  *   shape (simulation.objectShape, or a base NPZ's objectGuess), the reconstructions' object frame;
  * - `reconstruction.modes` must be at most the probe's N² pixels;
  * - `reconstruction.probeModel` must state its wavelength and pixel size: simulated data states no geometry.
- * A base NPZ whose header does not tell the size is left to Phase C, which refuses it.
+ * A base NPZ whose header does not tell the size is left to Phase C, which refuses it. The files in `absent`
+ * (resolved paths that a resumed hub's settings name and that are not there) are left to Phase F, which needs
+ * them only for jobs still to run (`resumeStartFiles`).
  */
-export async function checkStudyProbe(settings: StudySettings): Promise<void> {
+export async function checkStudyProbe(settings: StudySettings, absent: readonly string[] = []): Promise<void> {
   const r = settings.reconstruction;
   const base = settings.simulation.baseNpz;
   const N = base === null ? settings.simulation.patchSize : baseProbeSizeOf(base);
@@ -263,9 +266,24 @@ export async function checkStudyProbe(settings: StudySettings): Promise<void> {
         `no geometry; found ${r.probeModel}`);
     }
   }
-  if (r.initProbe.startsWith('file:') && N !== null) await readProbeFile(r.initProbe.slice(5), N, N);
+  const named = (spec: string): boolean => spec.startsWith('file:') && !absent.includes(resolve(spec.slice(5)));
+  if (named(r.initProbe) && N !== null) await readProbeFile(r.initProbe.slice(5), N, N);
   const object = base === null ? settings.simulation.objectShape : objectShapeOf(base);
-  if (r.initObject.startsWith('file:') && object !== null) readObjectFile(r.initObject.slice(5), object[0], object[1]);
+  if (named(r.initObject) && object !== null) readObjectFile(r.initObject.slice(5), object[0], object[1]);
+}
+
+/**
+ * The probe and object files a resumed hub's settings name (absolute paths: they lie outside the hub) that are
+ * not there — the hub was copied to another place, or the file removed. A hub whose Phase F is complete needs
+ * them only for jobs that are not (a failed or removed reconstruction: refused when Phase F's skip check finds
+ * such jobs), so it is reported, compared and resumed without them; otherwise the resume is refused at once,
+ * with one line naming the recorded path, before anything is written.
+ */
+export function resumeStartFiles(hub: string, previous: RunState | null, settings: StudySettings): string[] {
+  if (previous === null) return [];
+  const absent = absentStartFiles(settings.reconstruction);
+  if (absent.length > 0 && previous.phases.reconstruct?.status !== 'complete') throw startFileAbsentError(absent[0]!, 0, join(hub, HUB.settings));
+  return absent.map((f) => f.path);
 }
 
 /** The study in a hub whose lock this process holds. */
@@ -280,7 +298,7 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
     const conflicts = conflictingSettings(readHubSettings(hub)!, settings);
     if (conflicts.length > 0) throw new HubSettingsError(hub, conflicts);
   }
-  await checkStudyProbe(settings);
+  await checkStudyProbe(settings, resumeStartFiles(hub, previous, settings));
   // Phase C's inputs (a base NPZ, the run's memory) are checked as a SLURM submission checks them, before
   // anything is written: a missing or broken base NPZ left a hub of design.json and a failed run.json.
   if (previous?.phases.generate?.status !== 'complete') planSimulation(settings, { outputRoot: hubRoots(hub).c, overwrite: true });
@@ -422,10 +440,12 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   await phase('reconstruct', async () => {
     const plan = planReconstruction(settings, fOptions, availableParallelism());
     const pending = await jobsToRun(plan);
+    const absent = absentStartFiles(settings.reconstruction);
+    if (pending.length > 0 && absent.length > 0) throw startFileAbsentError(absent[0]!, pending.length, join(hub, HUB.settings));
     return pending.length === 0 ? `all ${plan.selected.length} jobs already complete` : null;
   }, async () => {
     const { runReconstruction } = await import('../reconstruct/phase.js');
-    const r = await runReconstruction(settings, fOptions, (event) => onEvent({ type: 'reconstruct', event }));
+    const r = await runReconstruction(settings, { ...fOptions, settingsFile: join(hub, HUB.settings) }, (event) => onEvent({ type: 'reconstruct', event }));
     reconstruct = r;
     const missing = r.missingPhaseDCount;
     return {

@@ -26,7 +26,7 @@ import { planOverlap, type OverlapRunOptions } from '../overlap/plan.js';
 import { NO_FILTERS } from '../reconstruct/filters.js';
 import { planReconstruction, type ReconstructionRunOptions } from '../reconstruct/plan.js';
 import { redoneKeys } from '../reconstruct/record.js';
-import { checkStartFilesUnchanged } from '../reconstruct/start-files.js';
+import { absentStartFiles, checkStartFilesUnchanged, startFileAbsentError } from '../reconstruct/start-files.js';
 import { planSimulation, type SimulationRunOptions } from '../simulate/plan.js';
 import type { ArrayStep } from './records.js';
 import { checkCompareModels } from './steps/compare.js';
@@ -92,7 +92,11 @@ async function reconstructKeys(opts: ReconstructionRunOptions, settings: StudySe
   // a probe or object file changed since the results the run keeps started from it: refused before anything is submitted
   await checkStartFilesUnchanged(plan.settings, readManifest(plan.manifestPath)?.execution_results ?? [], redoneKeys(plan));
   const complete = opts.force ? new Set<string>() : await completeReconstructions(opts, settings);
-  return plan.selected.map((j) => j.key).filter((k) => !complete.has(k));
+  const keys = plan.selected.map((j) => j.key).filter((k) => !complete.has(k));
+  // a probe or object file that is not there (a hub copied elsewhere): refused only when some job still needs it
+  const absent = absentStartFiles(plan.settings);
+  if (keys.length > 0 && absent.length > 0 && !plan.dryRun) throw startFileAbsentError(absent[0]!, keys.length);
+  return keys;
 }
 
 /** The arrays of a whole study into `hub`, given which phases run.json records as complete. */

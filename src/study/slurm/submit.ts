@@ -32,7 +32,7 @@ import {
   conflictingSettings, newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, writeHubSettings, writeRunState, type RunState,
 } from '../run/state.js';
 import { compareUnchanged, reportUnchanged } from '../run/fingerprints.js';
-import { checkStudyProbe, checkPhaseRootUnchanged, designRecord, HubSettingsError, removeStaleTemporaries } from '../run/study.js';
+import { checkStudyProbe, checkPhaseRootUnchanged, designRecord, HubSettingsError, removeStaleTemporaries, resumeStartFiles } from '../run/study.js';
 import { finishSubmission } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
 import { studySteps, type PlannedStep } from './plans.js';
@@ -315,7 +315,7 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
     checkPhaseRootUnchanged(hub, previous, 'generate');
     checkPhaseRootUnchanged(hub, previous, 'overlap');
   }
-  await checkStudyProbe(settings);
+  await checkStudyProbe(settings, resumeStartFiles(hub, previous, settings));
   mkdirSync(hub, { recursive: true });
   const home = resolve(hub);
   await prepareHomes(home, homesWriting(home, true), false);
