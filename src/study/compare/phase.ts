@@ -33,7 +33,7 @@ import { checkJobOutputs, HISTORY_DIR, jobFilesRunId } from './files.js';
 import { recordPath } from '../../files/paths.js';
 import { compareJob, modelSlug, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ExternalModel } from './plan.js';
-import { mergeSummary, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
+import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
 import { phaseCMetadataCompliance } from './phase-c-compliance.js';
 
 export interface PhaseGOptions extends CompareFilters {
@@ -172,7 +172,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const record: PhaseGRun = {
     run_id: runId, started_at: startedAt, finished_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     filters: { dose: opts.dose ?? null, view: (opts.view ?? null) as PhaseGRun['filters']['view'], split: (opts.split ?? null) as PhaseGRun['filters']['split'] },
-    models: models.map((m) => ({ name: m.name, pattern: m.pattern })),
+    models: models.map((m) => modelRecord(m, opts)),
     compared, failed, skipped: skipped.length, snapshot: `${PHASE_G.runs}/${runId}`,
   };
   // This run's own rows first (its private directory): kept whatever happens to the merge.

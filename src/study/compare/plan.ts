@@ -229,6 +229,23 @@ export function parseModelSpec(spec: string): ExternalModel {
   return { name, pattern };
 }
 
+/**
+ * Refuses an external model that a comparison of the whole study would compare again (`currentExternalModels`)
+ * when its pattern matches no file in any job of `doses` — its files moved (a hub copied to another place
+ * with a model from outside it, or recorded before patterns inside a hub were kept relative to it) or were
+ * removed —, rather than replacing every one of its rows with a `missing` one: one line naming the summary, the
+ * model and the pattern, and the `compare` (`compareCommand`) that compares it from its new place, or drops it.
+ */
+export function checkCarriedModels(models: readonly ExternalModel[], doses: readonly number[], summaryPath: string, compareCommand: string): void {
+  for (const m of models) {
+    const found = doses.some((dose) => VIEWS.some((view) => SPLITS.some((split) => existsSync(expandPattern(m.pattern, { dose, view, split })))));
+    if (found) continue;
+    throw new InputError(`${summaryPath}: external model ${m.name} was last compared from ${m.pattern}, which matches no file of any job now ` +
+      `(moved, or removed); compare it from where its files are — ${compareCommand} --model '${m.name}=NEW_PATTERN' — or without it to drop it, ` +
+      `then run again; Phase G was not redone`);
+  }
+}
+
 /** The path of an external model's reconstruction for one job. */
 export function expandPattern(pattern: string, job: { dose: number; view: string; split: string }): string {
   return pattern

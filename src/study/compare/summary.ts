@@ -7,6 +7,8 @@
  *
  * The file's schema and reader are the hub's (study/hub/metrics-summary.ts).
  */
+import { resolve } from 'node:path';
+import { isConfined, recordPath, resolveRecorded } from '../../files/paths.js';
 import { METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import { compareJobs, doseDirName as doseDir } from '../hub/layout.js';
 import {
@@ -203,15 +205,41 @@ export function buildSummary(rows: SummaryRow[], skipped: SkippedJob[], runs: Ph
  * the summary's order, each with the pattern of the latest run that compared it: what a comparison of the whole
  * study (`run`) compares again beside ours, so that redoing Phase G does not drop them. None for no summary.
  */
-export function currentExternalModels(s: MetricsSummary | null): ExternalModel[] {
+export function currentExternalModels(s: MetricsSummary | null, at?: ModelRoots): ExternalModel[] {
   if (s === null) return [];
   const names = new Set(s.rows.filter((r) => r.source === 'external').map((r) => r.model));
   const out: ExternalModel[] = [];
   for (const name of s.models.filter((m) => names.has(m))) {
     const m = [...s.runs].reverse().find((r) => r.models.some((x) => x.name === name))?.models.find((x) => x.name === name);
-    if (m !== undefined) out.push({ name, pattern: m.pattern });
+    if (m === undefined) continue;
+    const here = at !== undefined && m.relative_pattern !== undefined ? resolveRecorded(at.outputRoot, m.relative_pattern, modelRoots(at)) : null;
+    out.push({ name, pattern: here ?? m.pattern });
   }
   return out;
+}
+
+/** Where a comparison runs: its output root and the roots it reads (a hub's phase roots). */
+export interface ModelRoots {
+  outputRoot: string;
+  phaseCRoot: string;
+  phaseDRoot: string;
+  phaseFRoot: string;
+}
+
+function modelRoots(at: ModelRoots): string[] {
+  return [at.outputRoot, at.phaseCRoot, at.phaseDRoot, at.phaseFRoot].filter((r) => r !== '');
+}
+
+/**
+ * How a run records an external model: its pattern as given and, when that pattern names files inside the roots
+ * the comparison was given (the hub's own files, e.g. `HUB/phase_f/…`), also relative to the output root
+ * (`relative_pattern`), so that `run` on a copy of the hub in another place compares the copy's files again
+ * (`currentExternalModels` with `at`), never the original's.
+ */
+export function modelRecord(m: ExternalModel, at: ModelRoots): PhaseGRun['models'][number] {
+  const abs = resolve(m.pattern);
+  if (!modelRoots(at).some((r) => isConfined(r, abs))) return { name: m.name, pattern: m.pattern };
+  return { name: m.name, pattern: m.pattern, relative_pattern: recordPath(at.outputRoot, abs) };
 }
 
 /** Per model: mean (and, for higher-is-better metrics, best) amplitude and phase over its ok rows. */

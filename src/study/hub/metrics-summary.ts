@@ -91,7 +91,11 @@ export const PhaseGRunSchema = z.object({
   started_at: z.string(),
   finished_at: z.string().nullable(),
   filters: z.object({ dose: z.union([z.number(), z.array(z.number())]).nullable(), view: view.nullable(), split: split.nullable() }),
-  models: z.array(z.object({ name: model, pattern: z.string() })),
+  models: z.array(z.object({
+    name: model, pattern: z.string(),
+    // the pattern relative to the output root, when it named the hub's own files (inside the roots compared): what a copied hub compares again
+    relative_pattern: z.string().optional(),
+  })),
   compared: z.number().int(),
   failed: z.number().int(),
   skipped: z.number().int(),

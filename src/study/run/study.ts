@@ -32,6 +32,7 @@ import { getPreset } from '../../settings/presets.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import type { PhaseGSummary, StartedRun } from '../compare/phase.js';
+import type { ExternalModel } from '../compare/plan.js';
 import type { PhaseGProgress } from '../compare/job.js';
 import type { ReportProgress } from '../report/phase.js';
 import { designFromSettings, type StudyDesign } from '../design/design.js';
@@ -286,6 +287,21 @@ export function resumeStartFiles(hub: string, previous: RunState | null, setting
   return absent.map((f) => f.path);
 }
 
+/**
+ * The external models a `compare --model` merged into the hub's Phase G summary, which Phase G compares again
+ * (`currentExternalModels`: a pattern inside the hub is taken relative to where the hub is now); one whose
+ * pattern matches no file of any job now is refused (`checkCarriedModels`) before Phase G writes anything.
+ */
+async function carriedModels(hub: string, settings: StudySettings): Promise<ExternalModel[]> {
+  const [{ currentExternalModels }, { checkCarriedModels }] = await Promise.all([import('../compare/summary.js'), import('../compare/plan.js')]);
+  const roots = hubRoots(hub);
+  const summary = join(roots.g, PHASE_G.summaryJson);
+  const models = currentExternalModels(readMetricsSummary(summary), { phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g });
+  checkCarriedModels(models, settings.simulation.doses, summary,
+    `ptychostudy compare ${shellJoin(['--phase-c-root', roots.c, '--phase-d-root', roots.d, '--phase-f-root', roots.f, '--out', roots.g])}`);
+  return models;
+}
+
 /** The study in a hub whose lock this process holds. */
 async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void): Promise<RunResult> {
   const design = designFromSettings(settings).validate();
@@ -299,6 +315,7 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
     if (conflicts.length > 0) throw new HubSettingsError(hub, conflicts);
   }
   await checkStudyProbe(settings, resumeStartFiles(hub, previous, settings));
+  if (previous !== null && previous.phases.compare?.status !== 'complete') await carriedModels(hub, settings); // Phase G will run
   // Phase C's inputs (a base NPZ, the run's memory) are checked as a SLURM submission checks them, before
   // anything is written: a missing or broken base NPZ left a hub of design.json and a failed run.json.
   if (previous?.phases.generate?.status !== 'complete') planSimulation(settings, { outputRoot: hubRoots(hub).c, overwrite: true });
@@ -458,12 +475,13 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   await phase('compare', async () => {
     readMetricsSummary(join(roots.g, PHASE_G.summaryJson)); // present but broken: InputError naming it, before anything is written
     // failed comparisons are tried again (a full disk since emptied), as failed reconstructions are
-    if ((state.phases.compare?.failures ?? 0) > 0) return null;
-    return compareUnchanged(hub, state) ? 'inputs and outputs unchanged' : null;
+    if ((state.phases.compare?.failures ?? 0) === 0 && compareUnchanged(hub, state)) return 'inputs and outputs unchanged';
+    await carriedModels(hub, settings); // Phase G is redone: refused here, before anything is written, when a model's files are gone
+    return null;
   }, async () => {
-    const [{ runComparison }, { currentExternalModels }] = await Promise.all([import('../compare/phase.js'), import('../compare/summary.js')]);
+    const { runComparison } = await import('../compare/phase.js');
     // an external model a `compare --model` merged into the summary is compared again, not dropped from it
-    const models = currentExternalModels(readMetricsSummary(join(roots.g, PHASE_G.summaryJson)));
+    const models = await carriedModels(hub, settings);
     for (const m of models) {
       onEvent({ type: 'compare', progress: { kind: 'warning', message: `external model ${m.name} (current in ${PHASE_G.summaryJson}): compared again, from ${m.pattern}` } });
     }

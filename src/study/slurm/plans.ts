@@ -121,7 +121,8 @@ export async function studySteps(hub: string, settings: StudySettings, complete:
     options: {
       phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g,
       // the external models a `compare --model` merged into the summary are compared again, as a local run does
-      dose: null, view: null, split: null, models: currentExternalModels(readMetricsSummary(join(roots.g, PHASE_G.summaryJson))),
+      dose: null, view: null, split: null,
+      models: currentExternalModels(readMetricsSummary(join(roots.g, PHASE_G.summaryJson)), { phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g }),
       region: 'illumination', figures: true, charts: true,
     },
   });

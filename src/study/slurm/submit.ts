@@ -26,7 +26,9 @@ import { withAbsolutePaths } from '../../settings/file.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { designFromSettings } from '../design/design.js';
-import { HUB, hubRoots } from '../hub/layout.js';
+import { HUB, hubRoots, PHASE_G } from '../hub/layout.js';
+import { checkCarriedModels, type ExternalModel } from '../compare/plan.js';
+import { shellJoin } from '../reconstruct/jobs.js';
 import { yieldToEventLoop, type PhaseName } from '../phase.js';
 import {
   conflictingSettings, newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, writeHubSettings, writeRunState, type RunState,
@@ -323,6 +325,13 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
   const steps = await studySteps(hub, settings, complete);
   // A finished hub, as a local run finds it: nothing to submit and nothing written.
   if (isFinished(hub, steps)) return null;
+  // the external models its Phase G compares again must still match a file (a hub copied elsewhere: refused, as a local run)
+  const g = steps.find((s) => s.step === 'compare');
+  if (g !== undefined) {
+    const o = g.options as { models: ExternalModel[]; phaseCRoot: string; phaseDRoot: string; phaseFRoot: string; outputRoot: string };
+    checkCarriedModels(o.models, settings.simulation.doses, join(o.outputRoot, PHASE_G.summaryJson),
+      `ptychostudy compare ${shellJoin(['--phase-c-root', o.phaseCRoot, '--phase-d-root', o.phaseDRoot, '--phase-f-root', o.phaseFRoot, '--out', o.outputRoot])}`);
+  }
   if (previous) removeStaleTemporaries(hub);
   const now = utcSeconds();
   const state: RunState = readRunState(hub) ?? newRunState(settings, packageVersion(), now);

@@ -13,7 +13,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../../../files/atomic.js';
 import { compactUtc, createUniqueDir } from '../../../files/dirs.js';
 import { compareJob, type CompareJobResult, type ComparisonRun } from '../../compare/job.js';
 import { planComparisons, type CompareJob, type ExternalModel } from '../../compare/plan.js';
-import { mergeSummary, summaryCsv, summaryMarkdown, type JobOutcome } from '../../compare/summary.js';
+import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome } from '../../compare/summary.js';
 import { phaseCMetadataCompliance } from '../../compare/phase-c-compliance.js';
 import { checkJobOutputs } from '../../compare/files.js';
 import { checkModelNames, withOwner } from '../../compare/phase.js';
@@ -149,7 +149,7 @@ export const compareStep: ClusterStep = {
     }
     const record: PhaseGRun = {
       run_id: start.run_id, started_at: start.started_at, finished_at: failures === null ? null : at,
-      filters: { dose: o.dose, view: o.view, split: o.split }, models: o.models.map((m) => ({ name: m.name, pattern: m.pattern })),
+      filters: { dose: o.dose, view: o.view, split: o.split }, models: o.models.map((m) => modelRecord(m, o)),
       compared, failed, skipped: skipped.length, snapshot: `${PHASE_G.runs}/${start.run_id}`,
     };
     // Merged into the summary as it is now (read under the output root's lock, which a local compare takes
