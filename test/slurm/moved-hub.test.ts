@@ -6,8 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { compareOptions } from '../../src/study/slurm/steps/compare.js';
@@ -15,7 +15,8 @@ import { generateStep } from '../../src/study/slurm/steps/generate.js';
 import { overlapStep } from '../../src/study/slurm/steps/overlap.js';
 import { reconstructOptions, reconstructStep } from '../../src/study/slurm/steps/reconstruct.js';
 import type { StepContext } from '../../src/study/slurm/steps/step.js';
-import type { ArrayStep, Submission } from '../../src/study/slurm/records.js';
+import { JOBS_SCHEMA_VERSION, slurmPaths, writeJobs, type ArrayStep, type Submission } from '../../src/study/slurm/records.js';
+import { submissionView } from '../../src/study/slurm/follow.js';
 import { tempDir } from '../tmp.js';
 
 function context(home: string, step: ArrayStep, recordedHub: string): StepContext {
@@ -58,4 +59,18 @@ test('a step refuses an output root outside its home (a copied hub), naming jobs
   symlinkSync(join(dir, 'real'), join(dir, 'link'));
   assert.equal(reconstructOptions(context(join(dir, 'link', 'hub'), 'reconstruct', join(dir, 'real', 'hub'))).artifactRoot, join(dir, 'real', 'hub', 'phase_f'));
   assert.equal(reconstructOptions(context(join(dir, 'real', 'hub'), 'reconstruct', join(dir, 'link', 'hub'))).artifactRoot, join(dir, 'link', 'hub', 'phase_f'));
+});
+
+test('status of a finished submission read from a copy of the hub names the copy\'s report, not the original\'s', () => {
+  const original = '/data/beamtime/hub';
+  const home = join(tempDir('moved-hub-status'), 'laptop', 'hub');
+  const submission: Submission = {
+    number: 1, submitted_at: '2026-12-05T00:00:00Z', command: 'run', argv: [], version: '0', node: '/usr/bin/node', entry: '/x', cwd: '/',
+    hub: original, settings: {}, steps: [], cancelled: [], rejected: null,
+  };
+  writeJobs(home, { schema_version: JOBS_SCHEMA_VERSION, tool: 'ptychostudy', submissions: [submission] });
+  const finish = slurmPaths(home).finish(1);
+  mkdirSync(dirname(finish), { recursive: true });
+  writeFileSync(finish, JSON.stringify({ finished_at: '2026-12-05T00:01:00Z', finished_by: 'finish job', exit_code: 0, report: `${original}/report/index.html`, steps: [] }));
+  assert.equal(submissionView(home).finish?.report, join(home, 'report', 'index.html'));
 });

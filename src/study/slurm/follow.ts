@@ -6,6 +6,8 @@
  * scancel on a home's jobs, records it, and finishes the submissions once their jobs have ended.
  */
 import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { isInside } from '../../files/paths.js';
 import { UsageError } from '../../errors.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { releaseChecked, waitForLockSync } from '../../files/lock.js';
@@ -102,7 +104,10 @@ function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): Subm
   }
   const finishRec = s.steps.find((x) => x.step === 'finish');
   const fq = queue.find((q) => finishRec !== undefined && q.jobId === finishRec.job_id);
-  const finish = readRecord(paths.finish(s.number), FinishSchema, 'finish record');
+  const recorded = readRecord(paths.finish(s.number), FinishSchema, 'finish record');
+  // the report where it is now: a hub copied off the cluster holds it under its own path, not the recorded one
+  const finish = recorded?.report && s.hub !== null && isInside(s.hub, recorded.report)
+    ? { ...recorded, report: join(resolve(home), relative(resolve(s.hub), resolve(recorded.report))) } : recorded;
   return {
     home, number: s.number, command: s.command, argv: s.argv, submittedAt: s.submitted_at, steps,
     finishJob: { jobId: finishRec?.job_id ?? null, state: fq === undefined ? 'ended' : fq.state === 'PENDING' ? 'queued' : 'running' },
