@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { saveNpz } from '../../src/npy/npz.js';
@@ -113,6 +113,11 @@ test('a probe file that is not there (a root copied elsewhere): finished jobs ne
   const engine = testEngine();
   const settings = { epochs: 2, initProbe: `file:${probe}` };
   const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], settings, executor: engine.executor };
+  // a path no job started from (a new root: a mistyped path, most likely): named alone, and nothing is created
+  const typo = join(root, 'typo.npz'), fresh = join(root, 'fresh');
+  await assert.rejects(phaseF({ ...base, artifactRoot: fresh, settings: { epochs: 2, initProbe: `file:${typo}` } }), (e: unknown) => e instanceof InputError &&
+    e.message === `${typo}: expected the probe file reconstruction.initProbe names, as the 6 jobs still to run start from it; found no file; nothing was written`);
+  assert.equal(existsSync(fresh), false);
   assert.equal((await phaseF({ ...base, filters: { view: 'dense' } })).succeeded, 2);
   rmSync(probe);
 

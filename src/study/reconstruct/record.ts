@@ -205,7 +205,13 @@ export async function checkStartFilesPresent(plan: ReconstructionPlan, where?: s
   const absent = absentStartFiles(plan.settings);
   if (absent.length === 0 || plan.dryRun) return;
   const pending = await jobsToRun(plan);
-  if (pending.length > 0) throw startFileAbsentError(absent[0]!, pending.length, where);
+  if (pending.length === 0) return;
+  const f = absent[0]!;
+  // did a job recorded here start from that path (its command names it)? Then the file more likely moved than was mistyped
+  const spec = f.setting === 'reconstruction.initProbe' ? plan.settings.initProbe : plan.settings.initObject;
+  const named = (r: { command: string[] }): boolean => r.command.includes(spec) || r.command.includes(`file:${f.path}`);
+  const used = (readManifest(plan.manifestPath)?.execution_results ?? []).some((r) => named(r) || r.history.some(named));
+  throw startFileAbsentError(f, pending.length, where, used);
 }
 
 /** Starts a run: lock, resume check, run id, the first merged record; emits the 'plan' event. */

@@ -45,16 +45,19 @@ export function absentStartFiles(settings: StudySettings['reconstruction']): Sta
 
 /**
  * The one line for a probe or object file `f` that is not there while `jobs` jobs (0: some) still need it:
- * the path the settings record (`where`: the file that records it, if any), and the two ways on — put the file
- * (or a symbolic link to it) back at that path, where a resume checks its bytes against those the finished jobs
- * recorded, or reconstruct from its new place into a new hub or artifact root.
+ * the path the settings record (`where`: the file that records it, if any) and, when earlier jobs started from
+ * that path (`used`), the two ways on — put the file (or a symbolic link to it) back at that path, where a resume
+ * checks its bytes against those the finished jobs recorded, or reconstruct from its new place into a new hub or
+ * artifact root.
  */
-export function startFileAbsentError(f: StartFile, jobs: number, where?: string): InputError {
+export function startFileAbsentError(f: StartFile, jobs: number, where?: string, used = true): InputError {
   const what = f.field === 'init_probe_file' ? 'probe' : 'object';
   const still = jobs > 0 ? `the ${counted(jobs, 'job')} still to run start${jobs === 1 ? 's' : ''} from it` : 'the jobs still to run start from it';
-  return new InputError(`${f.path}: expected the ${what} file ${f.setting} names${where === undefined ? '' : ` (${where})`}, as ${still}; found no file — ` +
-    `if it moved (a hub copied to another place), put it or a symbolic link to it back at this path (a file with other bytes than the finished ` +
-    `jobs recorded is refused), or reconstruct from its new place into a new hub or artifact root; nothing was written`);
+  const head = `${f.path}: expected the ${what} file ${f.setting} names${where === undefined ? '' : ` (${where})`}, as ${still}; found no file`;
+  // a path no earlier job started from: a new root, likely a mistyped path
+  if (!used) return new InputError(`${head}; nothing was written`);
+  return new InputError(`${head} — if it moved (a hub copied to another place), put it or a symbolic link to it back at this path (a file with ` +
+    `other bytes than the finished jobs recorded is refused), or reconstruct from its new place into a new hub or artifact root; nothing was written`);
 }
 
 /** Size and SHA-256 of each file `settings` name, for a job's result (a file that cannot be read is left out: its job fails on it). */
