@@ -199,11 +199,11 @@ export async function jobsToRun(plan: ReconstructionPlan): Promise<Reconstructio
 
 /**
  * Refuses (one line, before anything is written) a probe or object file the settings name that is not there
- * when some selected job still has to run from it (not a dry run); a root whose jobs are all complete needs none.
+ * when some selected job still has to run from it (a dry run too, as it would); a root whose jobs are all complete needs none.
  */
 export async function checkStartFilesPresent(plan: ReconstructionPlan, where?: string): Promise<void> {
   const absent = absentStartFiles(plan.settings);
-  if (absent.length === 0 || plan.dryRun) return;
+  if (absent.length === 0) return;
   const pending = await jobsToRun(plan);
   if (pending.length === 0) return;
   const f = absent[0]!;

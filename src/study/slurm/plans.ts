@@ -95,7 +95,7 @@ async function reconstructKeys(opts: ReconstructionRunOptions, settings: StudySe
   const keys = plan.selected.map((j) => j.key).filter((k) => !complete.has(k));
   // a probe or object file that is not there (a hub copied elsewhere): refused only when some job still needs it
   const absent = absentStartFiles(plan.settings);
-  if (keys.length > 0 && absent.length > 0 && !plan.dryRun) throw startFileAbsentError(absent[0]!, keys.length);
+  if (keys.length > 0 && absent.length > 0) throw startFileAbsentError(absent[0]!, keys.length);
   return keys;
 }
 
