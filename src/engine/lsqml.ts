@@ -11,7 +11,7 @@
  * `threads − 1` worker threads over shared buffers; results do not depend on the thread count.
  */
 import { performance } from 'node:perf_hooks';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { allocShared, allocShared32, createFft2, fftfreq, freeShared } from '../math/fft.js';
 import { getArena, WasmFft2F32 } from '../math/fft-wasm.js';
 import { lsqmlWasmKernels, modeKernelsOn, type LsqmlWasm } from './wasm-kernels.js';
@@ -25,7 +25,7 @@ import {
   SCAL_ALPHA_O,
 } from './kernels.js';
 import { type ModeKernels, orthogonalizeModesSvd } from './modes.js';
-import { type LsqmlOptions, type Precision, optionWarnings, planActive, resolveLsqmlOptions } from './options.js';
+import { DEFAULT_LSQML_OPTIONS, type LsqmlOptions, type Precision, optionWarnings, planActive, resolveLsqmlOptions } from './options.js';
 import { patchGeometry, patchInside, positionOrigin, type PatchGeometry } from './patches.js';
 import { PhasePool, type WorkerInit } from './pool.js';
 import { dampedInverse, firstPreconditioner, preconditionerUpdateDue, probeIntensity } from './preconditioner.js';
@@ -55,6 +55,18 @@ export class LsqmlDivergenceError extends Error {
   }
 }
 
+/**
+ * The run was stopped through `hooks.signal` (an AbortSignal that was aborted): `epochsRun` of `epochs` epochs
+ * had finished (the stop comes at the end of the epoch under way); no result is returned. `code` is
+ * `'ABORT_ERR'`, as on Node.js's own AbortError; `cause` is the signal's reason.
+ */
+export class LsqmlAbortedError extends Error {
+  readonly code = 'ABORT_ERR';
+  constructor(readonly epochsRun: number, readonly epochs: number, readonly lossHistory: number[], reason: unknown) {
+    super(`LSQML stopped after ${epochsRun} of ${epochs} epochs: ${reason instanceof Error ? reason.message : String(reason)}`, { cause: reason });
+    this.name = 'LsqmlAbortedError';
+  }
+}
 
 export interface ProbeInput {
   /** Incoherent modes M. */
@@ -96,6 +108,12 @@ export interface LsqmlHooks {
    * The state is not touched while it waits; results do not depend on it.
    */
   betweenEpochs?: () => Promise<void>;
+  /**
+   * Stops the run when aborted: checked before the first epoch and after every epoch but the last, the run then
+   * throws `LsqmlAbortedError` (worker threads stopped, nothing returned). With a signal the event loop runs
+   * between epochs (a macrotask), so that a timer or a signal handler can abort it.
+   */
+  signal?: AbortSignal;
 }
 
 export interface LsqmlResult {
@@ -711,16 +729,28 @@ export class LsqmlEngine {
 }
 
 /**
- * Runs a whole reconstruction: `options.epochs` epochs from the given start. Throws LsqmlInputError
- * on bad input and LsqmlDivergenceError (naming the epoch) when the loss diverges.
+ * Runs a whole reconstruction: `options.epochs` epochs from the given start (`options` default to pty-chi's,
+ * DEFAULT_LSQML_OPTIONS: 100 epochs). Throws LsqmlInputError on bad input, LsqmlDivergenceError (naming the
+ * epoch) when the loss diverges, and LsqmlAbortedError when `hooks.signal` is aborted.
  */
 export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions> = {}, hooks: LsqmlHooks = {}): Promise<LsqmlResult> {
+  const signal = hooks.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new UsageError(`\`signal\` ${typeof signal}: expected an AbortSignal (new AbortController().signal) or undefined`);
+  }
+  const stopped = (engine: LsqmlEngine): LsqmlAbortedError =>
+    new LsqmlAbortedError(engine.lossHistory.length, engine.options.epochs, engine.lossHistory.slice(), signal!.reason);
+  if (signal?.aborted) throw new LsqmlAbortedError(0, options.epochs ?? DEFAULT_LSQML_OPTIONS.epochs, [], signal.reason);
   const engine = await LsqmlEngine.create(input, options);
   try {
     for (let e = 0; e < engine.options.epochs; e++) {
+      if (signal?.aborted) throw stopped(engine);
       const loss = engine.runEpoch(e);
       hooks.onEpoch?.({ epoch: e, loss, seconds: engine.epochSeconds[e] });
-      if (hooks.betweenEpochs && e + 1 < engine.options.epochs) await hooks.betweenEpochs();
+      if (e + 1 < engine.options.epochs) {
+        if (hooks.betweenEpochs) await hooks.betweenEpochs();
+        else if (signal !== undefined) await new Promise((done) => setImmediate(done));
+      }
     }
     return {
       object: engine.object, height: engine.H, width: engine.W, probe: engine.probe, modes: engine.M, size: engine.N,
