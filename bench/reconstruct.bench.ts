@@ -50,13 +50,13 @@ export async function run(): Promise<Record<string, unknown>> {
       return { reconstructionNpz: '', png: '', runRecord: '', log: '', epochsRun: 0, finalLoss: 0, seconds: 0, nPositions: 64, warnings: [] };
     };
     let t0 = performance.now();
-    await runReconstruction(one, { phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), engine: noop });
+    await runReconstruction(one, { phaseCRoot: t.c, phaseDRoot: t.d, outputRoot: join(root, 'f'), engine: noop });
     out.bookkeeping_ms_per_job_first_run = +((performance.now() - t0) / 18).toFixed(2);
     t0 = performance.now();
-    await runReconstruction(one, { phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), engine: noop, force: true });
+    await runReconstruction(one, { phaseCRoot: t.c, phaseDRoot: t.d, outputRoot: join(root, 'f'), engine: noop, force: true });
     out.bookkeeping_ms_per_job_forced_rerun = +((performance.now() - t0) / 18).toFixed(2);
     t0 = performance.now();
-    await runReconstruction(one, { phaseCRoot: t.c, phaseDRoot: t.d, artifactRoot: join(root, 'f'), engine: noop });
+    await runReconstruction(one, { phaseCRoot: t.c, phaseDRoot: t.d, outputRoot: join(root, 'f'), engine: noop });
     out.resume_check_ms_per_job = +((performance.now() - t0) / 18).toFixed(2);
 
     // 2. fingerprint throughput
@@ -72,7 +72,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const n = 5;
     t0 = performance.now();
     for (let i = 0; i < n; i++) {
-      await workerEngine({ inputNpz: join(root, 'missing.npz'), outputDir: join(root, 'w'),
+      await workerEngine({ input: join(root, 'missing.npz'), inputNpz: join(root, 'missing.npz'), outputDir: join(root, 'w'),
         settings: parseStudySettings({ reconstruction: { epochs: 2, batchSize: 1, seed: 0 } }).reconstruction }, () => {}).catch(() => undefined);
     }
     out.worker_start_ms = +((performance.now() - t0) / n).toFixed(1);
@@ -84,9 +84,9 @@ export async function run(): Promise<Record<string, unknown>> {
     for (const jobs of [1, 2]) {
       const settings = parseStudySettings({ simulation: { doses: [1000] }, reconstruction: { epochs: 20 }, execution: { jobs } });
       t0 = performance.now();
-      const s = await runReconstruction(settings, { phaseCRoot: join(root, 'qc'), phaseDRoot: join(root, 'qd'), artifactRoot: join(root, `qf${jobs}`),
+      const s = await runReconstruction(settings, { phaseCRoot: join(root, 'qc'), phaseDRoot: join(root, 'qd'), outputRoot: join(root, `qf${jobs}`),
         filters: { view: 'baseline' } });
-      const dense = await runReconstruction(settings, { phaseCRoot: join(root, 'qc'), phaseDRoot: join(root, 'qd'), artifactRoot: join(root, `qf${jobs}`),
+      const dense = await runReconstruction(settings, { phaseCRoot: join(root, 'qc'), phaseDRoot: join(root, 'qd'), outputRoot: join(root, `qf${jobs}`),
         filters: { view: 'dense' } });
       out[`four_jobs_20_epochs_wall_s_jobs${jobs}`] = +((performance.now() - t0) / 1000).toFixed(2);
       out[`four_jobs_failed_jobs${jobs}`] = s.failed + dense.failed;

@@ -160,8 +160,8 @@ export function register(program: Command): void {
       if (execution.executor === 'slurm') {
         process.stderr.write(`warning: --config ${flags.config}: execution.executor 'slurm' applies to run and reconstruct; lsqml runs on this machine\n`);
       }
-      const opts = { inputNpz: input, outputDir, settings };
-      if (!existsSync(opts.inputNpz)) throw new UsageError(`--input ${opts.inputNpz}: no such file`);
+      const opts = { input, outputDir, settings };
+      if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
       const progress = progressPrinter(process.stderr, redrawsInPlace(process.stderr));
       // Ctrl-C or SIGTERM: the job stops at the end of the epoch under way (the event loop runs between
       // epochs). Its files are written only after the last epoch, so none is; the log so far stays in the

@@ -8,8 +8,11 @@ import type { JobProgress, LsqmlJobOptions, LsqmlJobResult } from './lsqml-job.j
 
 export type EpochProgress = JobProgress;
 
-/** Runs one reconstruction; rejects with the job's error. */
-export type EngineRunner = (job: LsqmlJobOptions, onProgress: (p: EpochProgress) => void) => Promise<LsqmlJobResult>;
+/**
+ * Runs one reconstruction; rejects with the job's error. Phase F hands it the input under both its names
+ * (`input`, and the earlier `inputNpz`), so a runner written for either reads it.
+ */
+export type EngineRunner = (job: LsqmlJobOptions & { input: string; inputNpz: string }, onProgress: (p: EpochProgress) => void) => Promise<LsqmlJobResult>;
 
 /** Messages a job worker posts to its parent. */
 export type WorkerMessage =

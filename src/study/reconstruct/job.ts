@@ -76,7 +76,8 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
     keepInterrupted(job.outputDir, entriesStartingWith(job.outputDir, PHASE_F.stagingPrefix), PHASE_F.stagingPrefix); // a killed run's
     mkdirSync(staging, { recursive: true });
     const settings = threads !== undefined ? { ...job.settings, threads } : job.settings;
-    engineResult = await engine({ inputNpz: job.inputNpz, outputDir: staging, settings }, (progress) => {
+    // both names of the input: an engine runner written for the earlier `inputNpz` reads it still
+    engineResult = await engine({ input: job.inputNpz, inputNpz: job.inputNpz, outputDir: staging, settings }, (progress) => {
       lines.push(epochLine(progress));
       emit({ type: 'epoch', job: ref(job), progress });
     });

@@ -26,7 +26,7 @@
  * reconstruction.npz, to continue it); the probe is probeGuess (or a probe file), with extra incoherent
  * modes made by pty-chi's Hermite recipe (`orthogonalize_initial_probe`).
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
@@ -54,12 +54,39 @@ import { PHASE_F } from '../hub/layout.js';
 import { yieldToEventLoop } from '../phase.js';
 import { readReconstructionInput } from './input.js';
 
-/** One reconstruction: a dataset NPZ, the directory its outputs go to, and the (parsed) settings. */
+/**
+ * One reconstruction: the input file, the directory its outputs go to, and the (parsed) settings. The input is
+ * named `input` (it may be an NPZ, a CXI or a PtyPy .ptyd file, as `ptychostudy lsqml --input`); `inputNpz`, its
+ * earlier name, is still accepted. One of the two is needed; both, naming different files, are a UsageError.
+ */
 export interface LsqmlJobOptions {
-  inputNpz: string;
+  /** The dataset NPZ, CXI or PtyPy .ptyd file to reconstruct. */
+  input?: string;
+  /** @deprecated The earlier name of `input` (still accepted). */
+  inputNpz?: string;
+  /** Where reconstruction.npz, reconstruction_run.json, reconstruction.png and lsqml.log are written. */
   outputDir: string;
   /** The `reconstruction` group (parseStudySettings); checked first, a missing setting takes its default, a bad one is a SettingsError. */
   settings: ReconstructionSettings;
+  /**
+   * Stops the run at the end of the epoch under way when aborted: `runLsqmlJob` then throws `LsqmlAbortedError`
+   * and writes no result (lsqml.log, the epochs so far, stays). Not for a job run in a worker thread (Phase F).
+   */
+  signal?: AbortSignal;
+}
+
+/** The input file `job` names (`input`, or the deprecated `inputNpz`); a UsageError when it names none, or two. */
+export function jobInput(job: Pick<LsqmlJobOptions, 'input' | 'inputNpz'>): string {
+  const { input, inputNpz } = job;
+  for (const [name, v] of [['input', input], ['inputNpz', inputNpz]] as const) {
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new UsageError(`\`${name}\` ${shownJson(v)}: expected a path (the dataset NPZ, CXI or .ptyd file)`);
+  }
+  if (input !== undefined && inputNpz !== undefined && resolve(input) !== resolve(inputNpz)) {
+    throw new UsageError(`\`input\` ${input} and \`inputNpz\` ${inputNpz}: expected one input file (inputNpz is the earlier name of input); found two`);
+  }
+  const path = input ?? inputNpz;
+  if (path === undefined) throw new UsageError('`input` undefined: expected a path (the dataset NPZ, CXI or .ptyd file to reconstruct)');
+  return path;
 }
 
 export interface LsqmlJobResult {
@@ -76,6 +103,10 @@ export interface LsqmlJobResult {
   warnings: string[];
 }
 
+/**
+ * Progress after each epoch of `runLsqmlJob`: `epoch` counts the epochs done (1 … `epochs`; the engine's own
+ * `EpochInfo.epoch` is the 0-based index of the epoch that ended), `loss` that epoch's loss, `seconds` its time.
+ */
 export interface JobProgress { epoch: number; epochs: number; loss: number; seconds: number }
 
 export const ENGINE_NAME = 'ptychostudy-lsqml';
@@ -185,9 +216,16 @@ const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss
 export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProgress) => void): Promise<LsqmlJobResult> {
   // checked first (a JavaScript caller's partial or out-of-bounds settings: one SettingsError), completed with the defaults
   const opts = checkReconstructionSettings(job.settings);
+  const inputPath = resolve(jobInput(job));
+  if (typeof job.outputDir !== 'string' || job.outputDir === '') throw new UsageError(`\`outputDir\` ${shownJson(job.outputDir)}: expected a path (the directory the outputs go to)`);
+  if (job.signal !== undefined && !(job.signal instanceof AbortSignal)) {
+    throw new UsageError(`\`signal\` ${typeof job.signal}: expected an AbortSignal (new AbortController().signal) or undefined`);
+  }
   checkWritableDir(job.outputDir, 'output directory');
+  // an earlier result is never replaced: `ptychostudy lsqml --overwrite` (standalone.ts) moves it to history/ first
+  const earlier = join(job.outputDir, PHASE_F.reconstruction);
+  if (existsSync(earlier)) throw new UsageError(`\`outputDir\` ${job.outputDir}: holds an earlier reconstruction (${PHASE_F.reconstruction}), which is never replaced; expected a directory without one`);
   const t0 = performance.now();
-  const inputPath = resolve(job.inputNpz);
   const input = await readReconstructionInput(inputPath, {
     initProbe: opts.initProbe,
     ...(opts.probeModel !== null ? { probeModel: parseProbeModelSpec(opts.probeModel) } : {}),
@@ -282,6 +320,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
       },
       // The event loop runs between epochs, so that a command's Ctrl-C / SIGTERM handler can stop the run.
       betweenEpochs: yieldToEventLoop,
+      ...(job.signal !== undefined ? { signal: job.signal } : {}),
     });
   } catch (err) {
     if (err instanceof LsqmlInputError) throw new InputError(`${inputPath}: ${err.message}`);
