@@ -20,7 +20,7 @@ import { UsageError } from '../errors.js';
 import type { StudySettings } from '../settings/schema.js';
 import type { PhaseGOptions } from '../study/compare/phase.js';
 import type { OverlapRunOptions } from '../study/overlap/plan.js';
-import type { ReconstructionRunOptions } from '../study/reconstruct/plan.js';
+import type { ReconstructionPlanOptions } from '../study/reconstruct/plan.js';
 import { summaryTable } from '../study/run/summary.js';
 import type { SimulationRunOptions } from '../study/simulate/plan.js';
 import { hubRoots, REPORT } from '../study/hub/layout.js';
@@ -253,7 +253,7 @@ export async function overlapOnCluster(settings: StudySettings, opts: OverlapRun
     (env, progress) => submitPhase('overlap', opts.outputRoot, settings, () => overlapSteps(settings, opts), env, progress));
 }
 
-export async function reconstructOnCluster(settings: StudySettings, opts: ReconstructionRunOptions, flags: OutputFlags): Promise<number | null> {
+export async function reconstructOnCluster(settings: StudySettings, opts: ReconstructionPlanOptions, flags: OutputFlags): Promise<number | null> {
   if (settings.execution.executor !== 'slurm') return guardLocal(opts.artifactRoot, false, flags);
   return submitAndFollow('reconstruct', opts.artifactRoot, flags,
     (env, progress) => submitPhase('reconstruct', opts.artifactRoot, settings, () => reconstructSteps(settings, opts), env, progress));

@@ -11,7 +11,7 @@ import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
-import type { ReconstructionRunOptions } from '../../study/reconstruct/plan.js';
+import type { ReconstructionPlanOptions } from '../../study/reconstruct/plan.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 import { counted } from '../../text.js';
 
@@ -54,7 +54,7 @@ const FLAGS: Record<string, string> = {
 };
 
 /** Parses the flags into the settings and the run's options (usage errors for anything invalid). */
-export function optionsFromFlags(f: Flags): { settings: StudySettings; options: ReconstructionRunOptions } {
+export function optionsFromFlags(f: Flags): { settings: StudySettings; options: ReconstructionPlanOptions } {
   const phaseCRoot = requiredFlag('--phase-c-root', f.phaseCRoot);
   const phaseDRoot = requiredFlag('--phase-d-root', f.phaseDRoot);
   const artifactRoot = requiredFlag('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT));
@@ -154,7 +154,8 @@ export function register(program: Command): void {
         process.stderr.write(`\nptychostudy reconstruct: ${stoppedWord(signal)}; ${counted(finished, 'finished job')} kept in ` +
           `${options.artifactRoot} (the jobs that were running start over). Continue with: ${again}\n`);
       });
-      const summary = await runReconstruction(settings, options, (e) => {
+      const { artifactRoot, ...rest } = options;
+      const summary = await runReconstruction(settings, { ...rest, outputRoot: artifactRoot }, (e) => {
         if (e.type === 'job-end' && e.result.status === 'success') finished++;
         if (e.type === 'dry-run') process.stdout.write(e.preview + '\n');
         if (e.type === 'plan' && e.dryRun) {

@@ -9,9 +9,9 @@
 import { availableParallelism } from 'node:os';
 import type { StudySettings } from '../../settings/schema.js';
 import { checkStudySettings } from '../../settings/parse.js';
-import { localExecutor, requirePathOptions, type Executor } from '../phase.js';
+import { localExecutor, type Executor } from '../phase.js';
 import { reconstructionPhase } from './job.js';
-import { checkInitObjectFits, checkInitProbeFits, planReconstruction, type ReconstructionRunOptions } from './plan.js';
+import { checkInitObjectFits, checkInitProbeFits, planOptions, planReconstruction, type ReconstructionRunOptions } from './plan.js';
 import { checkStartFilesPresent, finishReconstruction, recordResult, startReconstruction, type PhaseFEvent, type PhaseFSummary } from './record.js';
 
 export interface ReconstructionExecution {
@@ -29,8 +29,7 @@ export interface ReconstructionExecution {
 export async function runReconstruction(settings: StudySettings, opts: ReconstructionRunOptions & ReconstructionExecution,
   onEvent: (e: PhaseFEvent) => void = () => {}): Promise<PhaseFSummary> {
   settings = checkStudySettings(settings);
-  requirePathOptions(opts, ['phaseCRoot', 'phaseDRoot', 'artifactRoot']);
-  const plan = planReconstruction(settings, opts, availableParallelism());
+  const plan = planReconstruction(settings, planOptions(opts), availableParallelism());
   await checkStartFilesPresent(plan, opts.settingsFile);
   await checkInitProbeFits(plan);
   checkInitObjectFits(plan);

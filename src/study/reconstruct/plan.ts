@@ -12,7 +12,8 @@ import { checkHistoryDir } from '../../files/earlier.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InputError } from '../../errors.js';
+import { InputError, UsageError } from '../../errors.js';
+import { requirePathOptions } from '../phase.js';
 import { isDirectory } from '../../files/dirs.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { jobKey, PHASE_F, SPLITS, VIEWS } from '../hub/layout.js';
@@ -23,11 +24,18 @@ import { buildJobs, type MissingJob, type ReconstructionJob } from './jobs.js';
 import { readManifest, readSkipSummary } from '../hub/reconstruction-files.js';
 import type { EngineRunner } from './engine-runner.js';
 
-/** Options of one Phase F run that are not study settings. */
+/**
+ * Options of one Phase F run (`runReconstruction`) that are not study settings. The root it writes is
+ * `outputRoot`, as for every other phase; `artifactRoot`, its earlier name, is still accepted. One of the two
+ * is needed (a UsageError names it otherwise); both, naming different directories, are a UsageError.
+ */
 export interface ReconstructionRunOptions {
   phaseCRoot: string;
   phaseDRoot: string;
-  artifactRoot: string;
+  /** The Phase F root: `dose_<D>/<view>/<split>/` per job, `reconstruction_manifest.json`, `runs/`. */
+  outputRoot?: string;
+  /** @deprecated The earlier name of `outputRoot` (still accepted). */
+  artifactRoot?: string;
   filters?: Partial<JobFilters>;
   /** Record what each job would run; run nothing. */
   dryRun?: boolean;
@@ -37,6 +45,26 @@ export interface ReconstructionRunOptions {
   force?: boolean;
   /** Runs one reconstruction; default: a worker thread running the LSQML engine (engine-runner.ts). */
   engine?: EngineRunner;
+}
+
+/** The options as the plan, the CLI and a SLURM submission hold them: the output root resolved into `artifactRoot`. */
+export type ReconstructionPlanOptions = Omit<ReconstructionRunOptions, 'outputRoot' | 'artifactRoot'> & { artifactRoot: string };
+
+/**
+ * The plan's options from a caller's: `outputRoot` or its deprecated alias `artifactRoot` (one of them, or both
+ * naming the same directory), checked with the input roots (a UsageError naming what is missing).
+ */
+export function planOptions(opts: ReconstructionRunOptions): ReconstructionPlanOptions {
+  if (opts === null || typeof opts !== 'object') {
+    throw new UsageError(`options ${opts === null ? 'null' : typeof opts}: expected an object naming \`phaseCRoot\`, \`phaseDRoot\`, \`outputRoot\``);
+  }
+  const { outputRoot, artifactRoot, ...rest } = opts;
+  if (outputRoot !== undefined && artifactRoot !== undefined && (typeof outputRoot !== 'string' || typeof artifactRoot !== 'string' || resolve(outputRoot) !== resolve(artifactRoot))) {
+    throw new UsageError(`\`outputRoot\` ${String(outputRoot)} and \`artifactRoot\` ${String(artifactRoot)}: expected one output root (artifactRoot is the earlier name of outputRoot); found two`);
+  }
+  const root = outputRoot ?? artifactRoot;
+  requirePathOptions({ phaseCRoot: rest.phaseCRoot, phaseDRoot: rest.phaseDRoot, outputRoot: root }, ['phaseCRoot', 'phaseDRoot', 'outputRoot']);
+  return { ...rest, artifactRoot: root! };
 }
 
 export interface ReconstructionPlan {
@@ -70,7 +98,7 @@ export interface ReconstructionPlan {
  * The plan of a Phase F run (the study's doses are `simulation.doses`). Throws `UsageError` / `InputError`
  * (exit code 2) when the filters, the input roots or an existing manifest are bad.
  */
-export function planReconstruction(settings: StudySettings, opts: ReconstructionRunOptions, cores: number): ReconstructionPlan {
+export function planReconstruction(settings: StudySettings, opts: ReconstructionPlanOptions, cores: number): ReconstructionPlan {
   const phaseCRoot = resolve(opts.phaseCRoot);
   const phaseDRoot = resolve(opts.phaseDRoot);
   const artifactRoot = resolve(opts.artifactRoot);

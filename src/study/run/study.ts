@@ -29,7 +29,7 @@ import { withAbsolutePaths } from '../../settings/file.js';
 import type { SettingDifference } from '../../settings/fingerprint.js';
 import { checkStudySettings, shown } from '../../settings/parse.js';
 import { getPreset } from '../../settings/presets.js';
-import type { StudySettings } from '../../settings/schema.js';
+import type { PresetName, StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import type { PhaseGSummary, StartedRun } from '../compare/phase.js';
 import type { ExternalModel } from '../compare/plan.js';
@@ -43,7 +43,7 @@ import { readOverlapManifest } from '../overlap/record.js';
 import { checkPhaseCFiles, checkPhaseDFiles, recordedPhaseCFiles } from '../hub/recorded-files.js';
 import { PHASES, type PhaseName } from '../phase.js';
 import { shellJoin } from '../reconstruct/jobs.js';
-import { planReconstruction } from '../reconstruct/plan.js';
+import { planOptions, planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
 import { absentStartFiles, startFileAbsentError } from '../reconstruct/start-files.js';
 import { sceneParameters } from '../simulate/job.js';
@@ -111,20 +111,39 @@ function keptNote(hub: string, keptIn: string | null): string {
   return keptIn === null ? '' : `; the files it replaced with other bytes are kept in ${relative(hub, keptIn)}`;
 }
 
+/** The preset of a new hub when `runStudy` is given no settings: the one `ptychostudy run` uses. */
+export const DEFAULT_STUDY_PRESET: PresetName = 'quick';
+
+/**
+ * The settings `runStudy(hub, settings)` runs: `settings` checked (a SettingsError naming every wrong field), or
+ * when they are undefined the hub's own (it holds a run) or the quick preset's (a new hub).
+ */
+export function studySettingsFor(hub: string, settings: StudySettings | StudySettingsInput | undefined): StudySettings {
+  if (settings !== undefined) return checkStudySettings(settings);
+  return (existsSync(hub) ? readHubSettings(hub) : null) ?? checkStudySettings({ preset: DEFAULT_STUDY_PRESET });
+}
+
 /**
  * Runs (or resumes) the study `settings` describe into `hub`, holding the hub's lock (`.run.lock`): a second
  * `run` into the same hub fails at once, naming the holder; a run whose lock was taken over meanwhile ends with
  * an error saying so. Each phase also takes its own root's lock.
+ *
+ * `settings`: parsed settings (`parseStudySettings`) or what it takes (`{ preset: 'quick', … }`, checked the
+ * same way). Without them, as `ptychostudy run --out HUB`: a hub that holds a run is resumed with its own
+ * settings, a new one gets the quick preset (`DEFAULT_STUDY_PRESET`, a minute or two). Settings without a preset
+ * (`parseStudySettings()`, `{}`) are the schema's defaults: the reference study's full size (N = 128, 10 304 positions
+ * per dose, as fly64 but 50 epochs; tens of minutes on 2 cores).
  */
-export async function runStudy(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void = () => {}): Promise<RunResult> {
-  settings = checkStudySettings(settings); // a caller's unparsed or bad settings: one SettingsError, before the hub is made
+export async function runStudy(hub: string, settings?: StudySettings | StudySettingsInput, onEvent: (e: RunEvent) => void = () => {}): Promise<RunResult> {
+  if (typeof hub !== 'string' || hub === '') throw new UsageError(`\`hub\` ${shown(hub)}: expected a path (the hub directory)`);
   if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found a file`);
+  const checked = studySettingsFor(hub, settings); // a caller's unparsed or bad settings: one SettingsError, before the hub is made
   checkWritableDir(hub, '`hub`'); // a read-only hub: one line naming it, not the lock's temporary file
   // taken at once (a busy hub: LockBusyError naming the holder); a lock taken over while the run held it (its
   // heartbeat stopped for longer than the lease) ends the run with an error saying so (withLock)
   return withLock(join(hub, HUB.lock), 'study run', 'hub',
     // the files the settings name, as the hub records them (settings.json): the same files wherever a later command runs
-    () => studyInHub(hub, withAbsolutePaths(settings), onEvent));
+    () => studyInHub(hub, withAbsolutePaths(checked), onEvent));
 }
 
 /** design.json: the preset (its values and the scene's parameters), the reference design record, the settings. */
@@ -453,9 +472,9 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   });
 
   // Phase F keeps finished jobs itself; it is entered only when some job is not complete with these settings.
-  const fOptions = { phaseCRoot: roots.c, phaseDRoot: roots.d, artifactRoot: roots.f, allowMissingPhaseD: true };
+  const fOptions = { phaseCRoot: roots.c, phaseDRoot: roots.d, outputRoot: roots.f, allowMissingPhaseD: true };
   await phase('reconstruct', async () => {
-    const plan = planReconstruction(settings, fOptions, availableParallelism());
+    const plan = planReconstruction(settings, planOptions(fOptions), availableParallelism());
     const pending = await jobsToRun(plan);
     const absent = absentStartFiles(settings.reconstruction);
     if (pending.length > 0 && absent.length > 0) throw startFileAbsentError(absent[0]!, pending.length, join(hub, HUB.settings));

@@ -24,7 +24,7 @@ import { doseDirName, hubRoots, jobKey, PHASE_C, PHASE_D, PHASE_F, PHASE_G, phas
 import { readManifest } from '../hub/reconstruction-files.js';
 import { planOverlap, type OverlapRunOptions } from '../overlap/plan.js';
 import { NO_FILTERS } from '../reconstruct/filters.js';
-import { planReconstruction, type ReconstructionRunOptions } from '../reconstruct/plan.js';
+import { planReconstruction, type ReconstructionPlanOptions } from '../reconstruct/plan.js';
 import { redoneKeys } from '../reconstruct/record.js';
 import { absentStartFiles, checkStartFilesUnchanged, startFileAbsentError } from '../reconstruct/start-files.js';
 import { planSimulation, type SimulationRunOptions } from '../simulate/plan.js';
@@ -72,7 +72,7 @@ function dosesToOverlap(root: string, doses: readonly number[], views: readonly 
 }
 
 /** Keys of the selected Phase F jobs that are complete by Phase F's own rule. */
-async function completeReconstructions(opts: ReconstructionRunOptions, settings: StudySettings): Promise<Set<string>> {
+async function completeReconstructions(opts: ReconstructionPlanOptions, settings: StudySettings): Promise<Set<string>> {
   const plan = planReconstruction(settings, opts, 1);
   const prior = readManifest(plan.manifestPath);
   const byKey = new Map((prior?.execution_results ?? []).map((r) => [jobKey(r), r]));
@@ -87,7 +87,7 @@ async function completeReconstructions(opts: ReconstructionRunOptions, settings:
 }
 
 /** Phase F keys a submission runs: the selected jobs that are not complete (all of them with `force`). */
-async function reconstructKeys(opts: ReconstructionRunOptions, settings: StudySettings): Promise<string[]> {
+async function reconstructKeys(opts: ReconstructionPlanOptions, settings: StudySettings): Promise<string[]> {
   const plan = planReconstruction(settings, opts, 1);
   // a probe or object file changed since the results the run keeps started from it: refused before anything is submitted
   await checkStartFilesUnchanged(plan.settings, readManifest(plan.manifestPath)?.execution_results ?? [], redoneKeys(plan));
@@ -145,7 +145,7 @@ export function overlapSteps(settings: StudySettings, opts: OverlapRunOptions): 
 }
 
 /** `ptychostudy reconstruct --executor slurm`: the selected jobs that are not complete. */
-export async function reconstructSteps(settings: StudySettings, opts: ReconstructionRunOptions): Promise<PlannedStep[]> {
+export async function reconstructSteps(settings: StudySettings, opts: ReconstructionPlanOptions): Promise<PlannedStep[]> {
   if (opts.dryRun) throw new UsageError('`dryRun` runs nothing and needs no cluster: use it without `executor` slurm');
   if (opts.engine !== undefined) throw new UsageError('internal: a SLURM task runs the LSQML engine itself');
   const options = {

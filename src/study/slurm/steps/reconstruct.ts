@@ -25,7 +25,7 @@ import { localExecutor } from '../../phase.js';
 import type { JobFilters } from '../../reconstruct/filters.js';
 import { reconstructionPhase } from '../../reconstruct/job.js';
 import { commandFor, type ReconstructionJob } from '../../reconstruct/jobs.js';
-import { planReconstruction, type ReconstructionPlan, type ReconstructionRunOptions } from '../../reconstruct/plan.js';
+import { planReconstruction, type ReconstructionPlan, type ReconstructionPlanOptions } from '../../reconstruct/plan.js';
 import { finishReconstruction, recordResult, startReconstruction, type ReconstructionRun } from '../../reconstruct/record.js';
 import { selectionFacts } from '../../reconstruct/selection.js';
 import { slurmPaths, type TaskResult } from '../records.js';
@@ -44,7 +44,7 @@ type Start = z.infer<typeof StartSchema>;
 const PayloadSchema = z.object({ result: z.custom<ExecutionResult>((v) => v !== null && typeof v === 'object'), archived_to: z.string().nullable() });
 
 /** The run's options as the submitting command stored them. */
-export function reconstructOptions(ctx: StepContext): ReconstructionRunOptions {
+export function reconstructOptions(ctx: StepContext): ReconstructionPlanOptions {
   const o = ctx.record.options;
   const filters = (o['filters'] ?? {}) as Partial<JobFilters>;
   return {
