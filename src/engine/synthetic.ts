@@ -1,11 +1,13 @@
 /**
- * Small synthetic LSQML problems for the engine's tests and benchmarks: a smooth complex object, a
+ * Small synthetic LSQML problems for the engine's tests and benchmarks, and for a script that tries the engine
+ * on in-memory arrays with a known answer (`import { syntheticProblem } from 'ptychostudy'`): a smooth complex object, a
  * defocused circular-aperture probe, a jittered raster (or uniform random) scan, and intensities
  * from the forward model (optionally with Poisson noise). The study's physics layer has the full
  * simulator; this keeps the engine's own checks self-contained.
  */
 import { createFft2, fftfreq } from '../math/fft.js';
 import { Rng } from '../math/rng.js';
+import { UsageError } from '../errors.js';
 import { forwardIntensities } from './forward.js';
 import type { LsqmlInput } from './lsqml.js';
 import { positionOrigin } from './patches.js';
@@ -80,8 +82,26 @@ export function smoothObject(h: number, w: number, rng: Rng, phaseRange = 1, amp
   return o;
 }
 
+/** The most values a synthetic problem's intensities (or its object's pixels) may hold: 2^28, 2 GiB in float64 — a test problem, not a study. */
+export const MAX_SYNTHETIC_VALUES = 2 ** 28;
+
+/** A caller's spec: whole numbers in range, the object larger than the probe, the intensities bounded before allocation. */
+function checkSpec(s: SyntheticSpec): void {
+  if (s === null || typeof s !== 'object') throw new UsageError(`spec ${String(s)}: expected { size, height, width, positions, photons }`);
+  for (const k of ['size', 'height', 'width', 'positions'] as const) {
+    if (!Number.isInteger(s[k]) || s[k] < 1) throw new UsageError(`\`${k}\` ${String(s[k])}: expected a positive integer`);
+  }
+  if (s.height < s.size + 3 || s.width < s.size + 3) throw new UsageError(`\`height\` × \`width\` ${s.height}×${s.width}: expected at least size + 3 (${s.size + 3}) on each side`);
+  if (!(Number.isFinite(s.photons) && s.photons > 0)) throw new UsageError(`\`photons\` ${String(s.photons)}: expected a positive number`);
+  if (s.height * s.width > MAX_SYNTHETIC_VALUES) throw new UsageError(`\`height\` × \`width\` ${s.height}×${s.width}: expected at most ${MAX_SYNTHETIC_VALUES} pixels`);
+  if (s.positions * s.size * s.size > MAX_SYNTHETIC_VALUES) {
+    throw new UsageError(`\`positions\` × \`size\`² ${s.positions}×${s.size}²: expected at most ${MAX_SYNTHETIC_VALUES} intensity values`);
+  }
+}
+
 /** Builds a problem; the initial object is ones and the initial probe the true one, 0.8× wider defocus. */
 export function syntheticProblem(s: SyntheticSpec): SyntheticProblem {
+  checkSpec(s);
   const N = s.size, H = s.height, W = s.width, n = s.positions;
   const rng = new Rng(s.seed ?? 1);
   const trueObject = smoothObject(H, W, rng.fork('object'), s.phaseRange ?? 1, s.amplitudeMin ?? 0.7);

@@ -1,9 +1,5 @@
 /** Pixel-wise error metrics of two same-shape real images. */
-import type { RealImage } from './image.js';
-
-function check(a: RealImage, b: RealImage, what: string): void {
-  if (a.h !== b.h || a.w !== b.w) throw new RangeError(`${what}: shapes differ (${a.h}×${a.w} vs ${b.h}×${b.w})`);
-}
+import { checkSameShape as check, type RealImage } from './image.js';
 
 /** mean |t − p| */
 export function mae(t: RealImage, p: RealImage): number {

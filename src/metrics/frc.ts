@@ -15,7 +15,7 @@
  * drops, 0 when it is already below at ring 0, NaN when no ring is finite.
  */
 import { createFft2, fftshift2, roundHalfEven } from '../math/fft.js';
-import { centreCropReal, type RealImage } from './image.js';
+import { centreCropReal, checkSameShape, type RealImage } from './image.js';
 
 export interface FrcResult {
   /** FRC per ring, ring 0 first. */
@@ -36,7 +36,7 @@ function shiftedSpectrum(img: RealImage): Float64Array {
 
 /** The FRC curve of two same-shape real images. */
 export function frc(a: RealImage, b: RealImage): FrcResult {
-  if (a.h !== b.h || a.w !== b.w) throw new RangeError(`frc: shapes differ (${a.h}×${a.w} vs ${b.h}×${b.w})`);
+  checkSameShape(a, b, 'frc');
   const n = Math.min(a.h, a.w);
   const sa = n === a.h && n === a.w ? a : centreCropReal(a, n, n);
   const sb = n === b.h && n === b.w ? b : centreCropReal(b, n, n);

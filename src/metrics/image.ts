@@ -6,6 +6,20 @@
 import type { ComplexImage, RealImage } from '../math/image.js';
 export type { ComplexImage, RealImage };
 
+/**
+ * Two real images a metric compares: the same h × w, each with h·w values (a RangeError naming the metric
+ * otherwise — an image built by hand with the wrong number of values would give NaN or a wrong score silently).
+ */
+export function checkSameShape(a: RealImage, b: RealImage, what: string): void {
+  for (const [name, img] of [['first', a], ['second', b]] as const) {
+    if (img === null || typeof img !== 'object' || !Number.isInteger(img.h) || !Number.isInteger(img.w) || img.h < 0 || img.w < 0 || img.data?.length !== img.h * img.w) {
+      const found = img === null || typeof img !== 'object' ? String(img) : `h ${String(img.h)}, w ${String(img.w)}, ${img.data?.length ?? 'no'} values`;
+      throw new RangeError(`${what}: the ${name} image: expected { h, w, data } with h·w values (realImage(h, w, values)); found ${found}`);
+    }
+  }
+  if (a.h !== b.h || a.w !== b.w) throw new RangeError(`${what}: shapes differ (${a.h}×${a.w} vs ${b.h}×${b.w})`);
+}
+
 export function realImage(h: number, w: number, data?: ArrayLike<number>): RealImage {
   const d = new Float64Array(h * w);
   if (data) {

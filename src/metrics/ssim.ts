@@ -16,18 +16,16 @@
  * scripts/make-reference-metric-fixtures.py produced by running them (test/metrics).
  */
 import { boxMeansValid, gaussianFilter } from './filters.js';
-import { decimate2, minMax, type RealImage } from './image.js';
+import { checkSameShape, decimate2, minMax, type RealImage } from './image.js';
 
 export const SSIM_WIN = 7;
 export const MS_SSIM_WEIGHTS: readonly number[] = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333];
 
-function sameShape(a: RealImage, b: RealImage, what: string): void {
-  if (a.h !== b.h || a.w !== b.w) throw new RangeError(`${what}: shapes differ (${a.h}×${a.w} vs ${b.h}×${b.w})`);
-}
+
 
 /** Mean SSIM of two images (scikit-image defaults). NaN when a side is below 7 pixels or R is not finite (R = 0 gives what skimage gives: usually NaN). */
 export function ssim(a: RealImage, b: RealImage, dataRange: number): number {
-  sameShape(a, b, 'ssim');
+  checkSameShape(a, b, 'ssim');
   const { h, w } = a;
   if (h < SSIM_WIN || w < SSIM_WIN || !Number.isFinite(dataRange)) return NaN;
   const n = h * w;
@@ -67,7 +65,7 @@ export function ssim(a: RealImage, b: RealImage, dataRange: number): number {
 
 /** The reference's 5-level MS-SSIM (see the module comment). `sigma` > 0 smooths both images first. */
 export function msSsim(a: RealImage, b: RealImage, sigma = 0): number {
-  sameShape(a, b, 'msSsim');
+  checkSameShape(a, b, 'msSsim');
   if (a.h < SSIM_WIN || a.w < SSIM_WIN) return NaN;
   let x = sigma > 0 ? gaussianFilter(a, sigma) : a;
   let y = sigma > 0 ? gaussianFilter(b, sigma) : b;
