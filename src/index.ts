@@ -10,7 +10,7 @@ export { NpyError, NpzError } from './npy/errors.js';
 export { DatasetError } from './data/dataset.js';
 export { Hdf5Error } from './data/hdf5/reader.js';
 export { LockBusyError, type LockHolder, type LockRecord } from './files/lock.js';
-export { LsqmlInputError, LsqmlDivergenceError } from './engine/lsqml.js';
+export { LsqmlInputError, LsqmlDivergenceError, LsqmlAbortedError } from './engine/lsqml.js';
 export { packageVersion } from './version.js';
 
 // settings
@@ -28,7 +28,7 @@ export { reconstructionSettingsSha256, settingsDifferences, RESULT_NEUTRAL_SETTI
 export { engineOptions } from './settings/engine-options.js';
 
 // the study and its phases
-export { runStudy, HubSettingsError, type RunEvent, type RunResult } from './study/run/study.js';
+export { runStudy, DEFAULT_STUDY_PRESET, HubSettingsError, type RunEvent, type RunResult } from './study/run/study.js';
 export { readRunState, readHubSettings, type RunState, type RunSettings, type PhaseRecord } from './study/run/state.js';
 export { runSimulation, type PhaseCResult } from './study/simulate/phase.js';
 export type { SimulationRunOptions, PhaseCProgress } from './study/simulate/plan.js';
@@ -64,6 +64,7 @@ export {
   runLsqml, LsqmlEngine, type LsqmlInput, type LsqmlResult, type ProbeInput, type LsqmlHooks, type EpochInfo, type MinibatchCapture,
   type MinibatchResult,
 } from './engine/lsqml.js';
+export { syntheticProblem, type SyntheticSpec, type SyntheticProblem } from './engine/synthetic.js';
 export type { PatchGeometry } from './engine/patches.js';
 export type { JointSystem } from './engine/stepsize.js';
 export type { OriginConvention } from './math/positions.js';

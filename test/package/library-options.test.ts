@@ -43,7 +43,7 @@ test('runStudy: settings that are not parsed settings are checked as parseStudyS
   const dir = tempDir('lib-study');
   await assert.rejects(runStudy(join(dir, 'h1'), { reconstruction: { epochs: 0 } } as never),
     settingsError(/`reconstruction\.epochs` 0: expected a positive integer/));
-  await assert.rejects(runStudy(join(dir, 'h2'), undefined as never), settingsError(/expected an object of settings groups/));
+  await assert.rejects(runStudy(join(dir, 'h2'), null as never), settingsError(/expected an object of settings groups/));
   await assert.rejects(runStudy(join(dir, 'h3'), { preset: 'quick', simulaton: {} } as never), settingsError(/`simulaton`: expected no such setting/));
   for (const h of ['h1', 'h2', 'h3']) assert.ok(!existsSync(join(dir, h)), `${h}: no hub written`);
 });
@@ -73,9 +73,9 @@ test('the phases: settings that are not parsed settings, and a missing or misspe
   await assert.rejects(runSimulation(settings, {} as never), usage(/`outputRoot` undefined: expected a path/));
   await assert.rejects(runOverlap(undefined as never, { phaseCRoot: c, outputRoot: d }), settingsError(/expected an object of settings groups/));
   await assert.rejects(runOverlap(settings, { phaseCRoot: c, out: d } as never), usage(/`outputRoot` undefined: expected a path/));
-  // Phase F names its output root artifactRoot
-  await assert.rejects(runReconstruction(settings, { phaseCRoot: c, phaseDRoot: d, outputRoot: join(dir, 'f') } as never),
-    usage(/`artifactRoot` undefined: expected a path/));
+  // Phase F's output root is outputRoot too (artifactRoot, its earlier name, is accepted: library-api.test.ts)
+  await assert.rejects(runReconstruction(settings, { phaseCRoot: c, phaseDRoot: d, out: join(dir, 'f') } as never),
+    usage(/`outputRoot` undefined: expected a path/));
   await assert.rejects(runComparison({ phaseCRoot: c, phaseDRoot: d, outputRoot: join(dir, 'g') } as never),
     usage(/`phaseFRoot` undefined: expected a path/));
   await assert.rejects(runComparison(null as never), usage(/options null: expected an object/));

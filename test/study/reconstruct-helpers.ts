@@ -6,7 +6,7 @@ import type { NdArray } from '../../src/npy/types.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import type { StudySettingsInput } from '../../src/settings/schema.js';
 import type { EngineRunner, EpochProgress } from '../../src/study/reconstruct/engine-runner.js';
-import type { LsqmlJobOptions, LsqmlJobResult } from '../../src/study/reconstruct/lsqml-job.js';
+import type { LsqmlJobResult } from '../../src/study/reconstruct/lsqml-job.js';
 import { runReconstruction } from '../../src/study/reconstruct/phase.js';
 import type { ReconstructionRunOptions } from '../../src/study/reconstruct/plan.js';
 import type { PhaseFEvent } from '../../src/study/reconstruct/record.js';
@@ -69,9 +69,9 @@ export function writeTree(root: string, o: TreeOptions = {}): { phaseC: string; 
  * given, reports `epochs` progress callbacks, and fails for inputs whose path matches `failWhen`.
  * It records every call so tests can see what ran.
  */
-export function testEngine(failWhen: RegExp | null = null): { executor: EngineRunner; calls: LsqmlJobOptions[] } {
-  const calls: LsqmlJobOptions[] = [];
-  const executor: EngineRunner = async (opts: LsqmlJobOptions, onProgress: (p: EpochProgress) => void): Promise<LsqmlJobResult> => {
+export function testEngine(failWhen: RegExp | null = null): { executor: EngineRunner; calls: Parameters<EngineRunner>[0][] } {
+  const calls: Parameters<EngineRunner>[0][] = [];
+  const executor: EngineRunner = async (opts, onProgress: (p: EpochProgress) => void): Promise<LsqmlJobResult> => {
     calls.push(opts);
     const epochs = opts.settings.epochs;
     for (let e = 1; e <= epochs; e++) onProgress({ epoch: e, epochs, loss: 1 / e, seconds: 0.001 });

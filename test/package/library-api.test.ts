@@ -1,0 +1,137 @@
+/**
+ * The library as a script meets it: one name for the same thing in every function (the earlier names still
+ * accepted), a study without settings the size the CLI's `run` gives, a reconstruction stopped by an
+ * AbortSignal, and errors a script can tell apart instead of a TypeError or a silent NaN.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  LsqmlAbortedError, UsageError, frc, msSsim, parseStudySettings, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem,
+} from '../../src/index.js';
+import { studySettingsFor } from '../../src/study/run/study.js';
+import { newRunState, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
+import { phaseF, testEngine, writeTree } from '../study/reconstruct-helpers.js';
+import { tempDir } from '../tmp.js';
+
+const CXI = resolve('test/fixtures/cxi/scan.cxi');
+const settings = (o: Record<string, unknown> = {}) => parseStudySettings({ reconstruction: { epochs: 3, batchSize: 10, threads: 1, ...o } }).reconstruction;
+const usage = (pattern: RegExp) => (e: unknown): boolean => {
+  assert.ok(e instanceof UsageError, `expected a UsageError, got ${String(e)}`);
+  assert.equal(e.exitCode, 2);
+  assert.match(e.message, pattern);
+  return true;
+};
+
+test('runLsqmlJob: the input is `input` (here a CXI file); the earlier `inputNpz` gives the same bytes; none, or two, is a UsageError; an earlier result stays', async () => {
+  const dir = tempDir('lib-input');
+  const a = await runLsqmlJob({ input: CXI, outputDir: join(dir, 'a'), settings: settings() });
+  const b = await runLsqmlJob({ inputNpz: CXI, outputDir: join(dir, 'b'), settings: settings() });
+  assert.equal(a.nPositions, 40);
+  assert.deepEqual(readFileSync(a.reconstructionNpz), readFileSync(b.reconstructionNpz));
+  await assert.rejects(runLsqmlJob({ outputDir: join(dir, 'c'), settings: settings() }), usage(/`input` undefined: expected a path/));
+  await assert.rejects(runLsqmlJob({ input: CXI, inputNpz: join(dir, 'other.npz'), outputDir: join(dir, 'd'), settings: settings() }),
+    usage(/`input` .*scan\.cxi and `inputNpz` .*other\.npz: expected one input file/));
+  await assert.rejects(runLsqmlJob({ input: 42 as never, outputDir: join(dir, 'e'), settings: settings() }), usage(/`input` 42: expected a path/));
+  assert.deepEqual(readdirSync(dir).sort(), ['a', 'b']);
+  // an earlier reconstruction in the output directory is never replaced
+  const before = readFileSync(a.reconstructionNpz);
+  await assert.rejects(runLsqmlJob({ input: CXI, outputDir: join(dir, 'a'), settings: settings({ epochs: 2 }) }),
+    usage(/`outputDir` .*a: holds an earlier reconstruction \(reconstruction\.npz\), which is never replaced/));
+  assert.deepEqual(readFileSync(a.reconstructionNpz), before);
+});
+
+test('runLsqmlJob: an aborted signal stops the run at the end of the epoch: LsqmlAbortedError, and no reconstruction is written', async () => {
+  const dir = tempDir('lib-abort');
+  const stop = new AbortController();
+  const seen: number[] = [];
+  await assert.rejects(runLsqmlJob({ input: CXI, outputDir: dir, settings: settings({ epochs: 8 }), signal: stop.signal }, (p) => {
+    seen.push(p.epoch);
+    if (p.epoch === 2) stop.abort(new Error('enough'));
+  }), (e: unknown) => {
+    assert.ok(e instanceof LsqmlAbortedError, String(e));
+    assert.equal(e.epochsRun, 2);
+    assert.equal(e.epochs, 8);
+    assert.equal(e.lossHistory.length, 2);
+    assert.equal(e.code, 'ABORT_ERR');
+    assert.equal((e.cause as Error).message, 'enough');
+    assert.match(e.message, /LSQML stopped after 2 of 8 epochs: enough/);
+    return true;
+  });
+  assert.deepEqual(seen, [1, 2]);
+  assert.ok(!existsSync(join(dir, 'reconstruction.npz')));
+  await assert.rejects(runLsqmlJob({ input: CXI, outputDir: join(dir, 'x'), settings: settings(), signal: 'stop' as never }),
+    usage(/`signal` string: expected an AbortSignal/));
+});
+
+test('runLsqml: a signal aborted before the start, or during the run by a timer, stops it; the event loop runs between epochs', async () => {
+  const problem = syntheticProblem({ size: 16, height: 40, width: 40, positions: 16, photons: 1e4, seed: 2 });
+  await assert.rejects(runLsqml(problem.input, { epochs: 5, threads: 1 }, { signal: AbortSignal.abort('no') }), (e: unknown) =>
+    e instanceof LsqmlAbortedError && e.epochsRun === 0 && e.epochs === 5 && e.cause === 'no');
+  // a timer can only fire if the engine lets the event loop run: without a yield this would run all 100 000 epochs
+  const stop = new AbortController();
+  const epochs: number[] = [];
+  const run = runLsqml(problem.input, { epochs: 100_000, batchSize: 16, threads: 1 }, { signal: stop.signal, onEpoch: (i) => {
+    epochs.push(i.epoch);
+    if (i.epoch === 0) setImmediate(() => stop.abort());
+  } });
+  await assert.rejects(run, (e: unknown) => e instanceof LsqmlAbortedError && e.epochsRun === epochs.length && e.epochsRun < 10);
+  // without a signal the result is as before
+  const r = await runLsqml(problem.input, { epochs: 3, batchSize: 16, threads: 1 });
+  assert.equal(r.epochsRun, 3);
+  await assert.rejects(runLsqml(problem.input, { epochs: 3 }, { signal: {} as never }), usage(/`signal` object: expected an AbortSignal/));
+});
+
+test('runReconstruction: the root it writes is `outputRoot`, as for every phase; `artifactRoot` still works; two different ones are refused', async () => {
+  const dir = tempDir('lib-outroot');
+  const t = writeTree(dir, { doses: [1000] });
+  const engine = testEngine();
+  const filters = { view: 'dense' as const, split: 'train' as const };
+  const s = await phaseF({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, outputRoot: join(dir, 'f'), doses: [1000], filters, executor: engine.executor });
+  assert.equal(s.succeeded, 1);
+  assert.ok(existsSync(join(dir, 'f', 'reconstruction_manifest.json')));
+  // an engine runner gets the input under both names
+  assert.equal(engine.calls[0]!.input, engine.calls[0]!.inputNpz);
+  const old = await phaseF({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: join(dir, 'g'), doses: [1000], filters, executor: engine.executor });
+  assert.equal(old.succeeded, 1);
+  assert.ok(existsSync(join(dir, 'g', 'reconstruction_manifest.json')));
+  await assert.rejects(phaseF({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, outputRoot: join(dir, 'h'), artifactRoot: join(dir, 'i'), doses: [1000] } as never),
+    usage(/`outputRoot` .*h and `artifactRoot` .*i: expected one output root/));
+  assert.ok(!existsSync(join(dir, 'h')) && !existsSync(join(dir, 'i')));
+});
+
+test('runStudy without settings: a new hub gets the quick preset (as `ptychostudy run`), a hub that holds a run its own settings', () => {
+  const dir = tempDir('lib-study-default');
+  const fresh = studySettingsFor(join(dir, 'new'), undefined);
+  assert.equal(fresh.preset, 'quick');
+  assert.deepEqual(fresh, parseStudySettings({ preset: 'quick' }));
+  assert.ok(!existsSync(join(dir, 'new')));
+  // settings given as parseStudySettings takes them are checked the same way
+  assert.deepEqual(studySettingsFor(join(dir, 'new'), { preset: 'quick', simulation: { doses: [1e4] } }),
+    parseStudySettings({ preset: 'quick', simulation: { doses: [1e4] } }));
+  // without a preset, the schema's defaults are the reference study's size, not the quick one
+  assert.equal(studySettingsFor(join(dir, 'new'), {}).simulation.nPositions, 10304);
+  const hub = join(dir, 'hub');
+  const own = parseStudySettings({ preset: 'fly64', simulation: { doses: [1e3] } });
+  writeHubSettings(hub, own);
+  writeRunState(hub, newRunState(own, '0.1.0', '2026-01-01T00:00:00Z'));
+  assert.deepEqual(studySettingsFor(hub, undefined), own);
+});
+
+test('the metrics: an image whose data do not hold h·w values is a RangeError naming the metric, not a NaN', () => {
+  const a = realImage(16, 16, Array.from({ length: 256 }, (_, i) => Math.sin(i)));
+  const short = { h: 16, w: 16, data: new Float64Array(5) };
+  assert.throws(() => ssim(short, a, 1), /ssim: the first image: expected \{ h, w, data \} with h·w values .*found h 16, w 16, 5 values/);
+  assert.throws(() => msSsim(a, short), (e: unknown) => e instanceof RangeError && /msSsim: the second image/.test(e.message));
+  assert.throws(() => frc(a, null as never), /frc: the second image: .*found null/);
+  assert.throws(() => ssim(a, realImage(8, 8), 1), /ssim: shapes differ \(16×16 vs 8×8\)/);
+  assert.equal(ssim(a, a, 2), 1);
+});
+
+test('syntheticProblem: a spec out of range is a UsageError before anything is allocated', () => {
+  assert.throws(() => syntheticProblem({ size: 32, height: 20, width: 72, positions: 10, photons: 1e4 }), usage(/`height` × `width` 20×72: expected at least size \+ 3/));
+  assert.throws(() => syntheticProblem({ size: 1024, height: 2000, width: 2000, positions: 1e6, photons: 1e4 }), usage(/`positions` × `size`²/));
+  assert.throws(() => syntheticProblem({ size: 16.5, height: 40, width: 40, positions: 4, photons: 1 }), usage(/`size` 16\.5: expected a positive integer/));
+  assert.throws(() => syntheticProblem({ size: 16, height: 40, width: 40, positions: 4, photons: -1 }), usage(/`photons` -1/));
+});
