@@ -5,10 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  LsqmlAbortedError, UsageError, frc, msSsim, parseStudySettings, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem,
+  LsqmlAbortedError, UsageError, buildReport, frc, msSsim, parseStudySettings, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem,
 } from '../../src/index.js';
 import { studySettingsFor } from '../../src/study/run/study.js';
 import { newRunState, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
@@ -134,4 +134,18 @@ test('syntheticProblem: a spec out of range is a UsageError before anything is a
   assert.throws(() => syntheticProblem({ size: 1024, height: 2000, width: 2000, positions: 1e6, photons: 1e4 }), usage(/`positions` × `size`²/));
   assert.throws(() => syntheticProblem({ size: 16.5, height: 40, width: 40, positions: 4, photons: 1 }), usage(/`size` 16\.5: expected a positive integer/));
   assert.throws(() => syntheticProblem({ size: 16, height: 40, width: 40, positions: 4, photons: -1 }), usage(/`photons` -1/));
+});
+
+test('buildReport takes its options as the second argument, as every other entry; the earlier (hub, lockWaitMs, options) still works', async () => {
+  const hub = join(tempDir('lib-report'), 'hub');
+  mkdirSync(hub);
+  const seen: string[] = [];
+  const r = await buildReport(hub, { onProgress: (p) => seen.push(p.message), lockWaitMs: 1000 });
+  assert.equal(seen.length, 11);
+  assert.match(seen[10]!, /^report: 11\/11 Software/);
+  assert.ok(existsSync(r.indexPath));
+  const old: string[] = [];
+  await buildReport(hub, 1000, { onProgress: (p) => old.push(p.message) });
+  assert.equal(old.length, 11);
+  await assert.rejects(buildReport(hub, { lockWaitMs: -1 }), usage(/`lockWaitMs` -1: expected a number of milliseconds/));
 });

@@ -36,7 +36,7 @@ export function register(program: Command): void {
         throw new UsageError(`--out ${hub}: not a study hub (expected one of ${entries.join(', ')}; found none)`);
       }
       const { buildReport } = await import('../../study/report/phase.js');
-      const r = await buildReport(hub, undefined, f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) });
+      const r = await buildReport(hub, f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) });
       if (!f.quiet) {
         process.stdout.write(`report: ${r.indexPath} (${r.images.length} images)\n`);
         for (const m of r.missing) process.stderr.write(`not available: ${m}\n`);

@@ -56,6 +56,8 @@ export interface ReportOptions {
   /** run.json as the page shows it (a `run` shows itself complete). */
   shownRun?: unknown;
   onProgress?: (p: ReportProgress) => void;
+  /** How long to wait for another report of the same hub (ms; default 10 minutes). */
+  lockWaitMs?: number;
 }
 
 /**
@@ -64,7 +66,14 @@ export interface ReportOptions {
  * The hub must be a directory (UsageError otherwise: a mistyped hub is not made); an empty one gives a page
  * of "not available".
  */
-export async function buildReport(hub: string, lockWaitMs = MERGE_WAIT_MS, opts: ReportOptions = {}): Promise<ReportResult> {
+export async function buildReport(hub: string, opts?: ReportOptions): Promise<ReportResult>;
+/** @deprecated The earlier form: pass `{ lockWaitMs, ...opts }` as the second argument. */
+export async function buildReport(hub: string, lockWaitMs: number | undefined, opts?: ReportOptions): Promise<ReportResult>;
+export async function buildReport(hub: string, second?: ReportOptions | number, third: ReportOptions = {}): Promise<ReportResult> {
+  const opts: ReportOptions = typeof second === 'object' && second !== null ? second : { ...third, ...(second !== undefined ? { lockWaitMs: second } : {}) };
+  const lockWaitMs = opts.lockWaitMs ?? MERGE_WAIT_MS;
+  if (typeof lockWaitMs !== 'number' || !(lockWaitMs >= 0)) throw new UsageError(`\`lockWaitMs\` ${String(lockWaitMs)}: expected a number of milliseconds ≥ 0`);
+  if (typeof hub !== 'string' || hub === '') throw new UsageError(`\`hub\` ${String(hub)}: expected a path (the hub directory)`);
   if (!existsSync(hub)) throw new UsageError(`\`hub\` ${hub}: no such directory`);
   if (!statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory (the hub); found a file`);
   const outDir = planReport(hub, opts.shownRun).outDir;

@@ -532,7 +532,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     shown.status = 'complete';
     shown.updated = utcSeconds();
     const { buildReport } = await import('../report/phase.js');
-    await buildReport(hub, undefined, { shownRun: shown, onProgress: (progress) => onEvent({ type: 'report', progress }) });
+    await buildReport(hub, { shownRun: shown, onProgress: (progress) => onEvent({ type: 'report', progress }) });
     return { detail, fingerprints: () => ({ inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) }) };
   });
 

@@ -66,7 +66,7 @@ export async function finishSubmission(home: string, n: number, by: string): Pro
       try {
         // The report's renderer is loaded only here (tasks never need it).
         const { buildReport } = await import('../report/phase.js');
-        report = (await buildReport(hub, undefined, shown !== undefined ? { shownRun: shown } : {})).indexPath;
+        report = (await buildReport(hub, shown !== undefined ? { shownRun: shown } : {})).indexPath;
         recordPhase(submission, 'report', 'complete', relative(hub, reportPath),
           inputs !== null ? { inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) } : {});
       } catch (err) {
