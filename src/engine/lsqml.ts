@@ -206,6 +206,23 @@ function checkFinite(a: ArrayLike<number>, what: string, nonNegative = false): v
   }
 }
 
+const isFloatArray = (v: unknown): boolean => v instanceof Float32Array || v instanceof Float64Array;
+const kindOf = (v: unknown): string => (v === null ? 'null' : typeof v !== 'object' ? typeof v : (v.constructor?.name ?? 'an object'));
+
+/** The parts of a JavaScript caller's input, before their values are read: one LsqmlInputError naming the part, not a TypeError. */
+function checkInputParts(input: LsqmlInput): void {
+  if (input === null || typeof input !== 'object') throw new LsqmlInputError(`input ${kindOf(input)}: expected { intensities, positions, object, probe }`);
+  const parts: [string, unknown, string, (v: unknown) => boolean][] = [
+    ['intensities', input.intensities, 'a Float32Array or Float64Array [n, N, N]', isFloatArray],
+    ['positions', input.positions, 'an array of numbers [n, 2] (y, x)', (v) => v !== null && typeof v === 'object' && Number.isInteger((v as ArrayLike<number>).length)],
+    ['object', input.object, '{ h, w, data: Float32Array | Float64Array } (interleaved re, im)', (v) => v !== null && typeof v === 'object' && isFloatArray((v as ComplexImage).data)],
+    ['probe', input.probe, '{ modes, size, data: Float32Array | Float64Array } (interleaved re, im)', (v) => v !== null && typeof v === 'object' && isFloatArray((v as ProbeInput).data)],
+  ];
+  for (const [name, v, expected, ok] of parts) {
+    if (!ok(v)) throw new LsqmlInputError(`input.${name}: expected ${expected}; found ${v !== null && typeof v === 'object' && 'data' in v ? `data ${kindOf((v as { data: unknown }).data)}` : kindOf(v)}`);
+  }
+}
+
 export class LsqmlEngine {
   readonly options: LsqmlOptions;
   readonly n: number; readonly N: number; readonly M: number; readonly H: number; readonly W: number;
@@ -261,6 +278,7 @@ export class LsqmlEngine {
   static async create(input: LsqmlInput, userOptions: Partial<LsqmlOptions> = {}): Promise<LsqmlEngine> {
     let options: LsqmlOptions;
     try { options = resolveLsqmlOptions(userOptions); } catch (err) { throw new LsqmlInputError((err as Error).message); }
+    checkInputParts(input);
     const { probe, object } = input;
     const N = probe.size, M = probe.modes, H = object.h, W = object.w;
     if (!Number.isInteger(N) || N < 1) throw new LsqmlInputError(`probe size must be a positive integer, got ${N}`);

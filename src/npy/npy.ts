@@ -267,6 +267,11 @@ function reorder(data: ArrayData, shape: number[], comps: number): ArrayData {
 
 /** Number of elements and components implied by an array; throws when `data` does not fit. */
 function checkArray(arr: NdArray, label: string): DtypeInfo {
+  // a JavaScript caller's bare typed array or list in the place of an NdArray: one line saying what is wanted
+  if (arr === null || typeof arr !== 'object' || ArrayBuffer.isView(arr) || Array.isArray(arr) || typeof arr.dtype !== 'string' || !Array.isArray(arr.shape)) {
+    const found = arr === null ? 'null' : typeof arr !== 'object' ? typeof arr : (ArrayBuffer.isView(arr) || Array.isArray(arr)) ? `a bare ${arr.constructor.name}` : 'an object without a string dtype and an array shape';
+    throw new NpyError(`${label}: expected an array { dtype, shape, data } (e.g. { dtype: '<f8', shape: [3], data: new Float64Array(3) }); found ${found}`);
+  }
   const info = dtypeInfo(arr.dtype, label);
   const size = checkedSize(arr.shape, label);
   const data = arr.data;
@@ -282,7 +287,7 @@ function checkArray(arr: NdArray, label: string): DtypeInfo {
     if (data.length !== size) throw new NpyError(`${label}: shape ${formatShape(arr.shape)} has ${size} elements but data has ${data.length}`);
     return info;
   }
-  if (!(data instanceof Ctor)) throw new NpyError(`${label}: dtype ${arr.dtype} needs a ${Ctor.name}, got ${Array.isArray(data) ? 'an Array' : data.constructor.name}`);
+  if (!(data instanceof Ctor)) throw new NpyError(`${label}: dtype ${arr.dtype} needs a ${Ctor.name}, got ${Array.isArray(data) ? 'an Array' : data === null || typeof data !== 'object' ? String(data) : data.constructor.name}`);
   if (data.length !== size * comps) {
     throw new NpyError(`${label}: shape ${formatShape(arr.shape)} of ${arr.dtype} needs ${size * comps} values but data has ${data.length}`);
   }

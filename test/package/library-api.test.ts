@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  LsqmlAbortedError, UsageError, buildReport, frc, msSsim, parseStudySettings, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem,
+  InputError, LsqmlAbortedError, LsqmlInputError, UsageError, buildReport, frc, saveNpz, msSsim, parseStudySettings, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem,
 } from '../../src/index.js';
 import { studySettingsFor } from '../../src/study/run/study.js';
 import { newRunState, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
@@ -148,4 +148,23 @@ test('buildReport takes its options as the second argument, as every other entry
   await buildReport(hub, 1000, { onProgress: (p) => old.push(p.message) });
   assert.equal(old.length, 11);
   await assert.rejects(buildReport(hub, { lockWaitMs: -1 }), usage(/`lockWaitMs` -1: expected a number of milliseconds/));
+});
+
+test('a bare typed array given to saveNpz, or loose parts given to runLsqml, are an InputError saying what is expected, not a TypeError', async () => {
+  const dir = tempDir('lib-shapes');
+  for (const bare of [new Float64Array(3), [1, 2, 3]]) {
+    assert.throws(() => saveNpz(join(dir, 'a.npz'), { a: bare as never }), (e: unknown) => e instanceof InputError &&
+      /a\.npz: key 'a': expected an array \{ dtype, shape, data \} .*; found a bare (Float64Array|Array)$/.test(e.message));
+  }
+  assert.deepEqual(readdirSync(dir), []);
+  const problem = syntheticProblem({ size: 16, height: 40, width: 40, positions: 4, photons: 1e3 });
+  const cases: [unknown, RegExp][] = [
+    [{}, /input\.intensities: expected a Float32Array or Float64Array \[n, N, N\]; found undefined/],
+    [{ ...problem.input, intensities: [1, 2] }, /input\.intensities: .*found Array/],
+    [{ ...problem.input, object: { h: 40, w: 40, data: [1] } }, /input\.object: expected \{ h, w, data: Float32Array \| Float64Array \}.*found data Array/],
+    [{ ...problem.input, probe: undefined }, /input\.probe: .*found undefined/],
+  ];
+  for (const [input, pattern] of cases) {
+    await assert.rejects(runLsqml(input as never, { epochs: 2 }), (e: unknown) => e instanceof LsqmlInputError && pattern.test(e.message));
+  }
 });
