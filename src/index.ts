@@ -2,7 +2,8 @@
  * ptychostudy as a library (`import … from 'ptychostudy'`): the settings (one schema, presets, settings
  * files), the whole study and its phases, one LSQML reconstruction file to files, the engine, the data
  * readers (NPZ, the dataset contract, `_metadata`, CXI / PtyPy) and the metrics. Everything here is what
- * the command line uses; nothing prints or reads argv.
+ * the command line uses; nothing prints or reads argv. What to call for what, the defaults that differ from
+ * the command line's, the deprecated names and the errors: docs/library.md.
  */
 export { UsageError, InputError, exitCodeFor } from './errors.js';
 // what the functions below throw (the InputErrors among them have exit code 2)
