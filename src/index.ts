@@ -18,7 +18,7 @@ export { packageVersion } from './version.js';
 export {
   StudySettingsSchema, SimulationSettingsSchema, OverlapSettingsSchema, ReconstructionSettingsSchema, ExecutionSettingsSchema,
   PRESET_NAMES, settingsJsonSchema,
-  type StudySettings, type StudySettingsInput, type SimulationSettings, type OverlapSettings, type ReconstructionSettings,
+  type StudySettings, type StudySettingsInput, type ReconstructionSettingsInput, type SimulationSettings, type OverlapSettings, type ReconstructionSettings,
   type ExecutionSettings, type PresetName,
 } from './settings/schema.js';
 export { parseStudySettings, settingsDefaults, settingsIssues, mergeSettings, SettingsError, type SettingsIssue } from './settings/parse.js';

@@ -246,6 +246,8 @@ export type SlurmSettings = z.output<typeof SlurmSettingsSchema>;
 export type StudySettings = z.output<typeof StudySettingsSchema>;
 /** What a caller may give: every field optional, groups optional. */
 export type StudySettingsInput = z.input<typeof StudySettingsSchema>;
+/** The `reconstruction` group as a caller gives it (every field optional: the defaults complete it). */
+export type ReconstructionSettingsInput = z.input<typeof ReconstructionSettingsSchema>;
 
 /** The engine's option names: the reconstruction group must hold every one (this fails to compile otherwise). */
 type MissingEngineOptions = Exclude<keyof LsqmlOptions, keyof ReconstructionSettings>;

@@ -5,14 +5,15 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { JobProgress, LsqmlJobOptions, LsqmlJobResult } from './lsqml-job.js';
+import type { ReconstructionSettings } from '../../settings/schema.js';
 
 export type EpochProgress = JobProgress;
 
 /**
- * Runs one reconstruction; rejects with the job's error. Phase F hands it the input under both its names
- * (`input`, and the earlier `inputNpz`), so a runner written for either reads it.
+ * Runs one reconstruction; rejects with the job's error. Phase F hands it parsed settings and the input under
+ * both its names (`input`, and the earlier `inputNpz`), so a runner written for either reads it.
  */
-export type EngineRunner = (job: LsqmlJobOptions & { input: string; inputNpz: string }, onProgress: (p: EpochProgress) => void) => Promise<LsqmlJobResult>;
+export type EngineRunner = (job: LsqmlJobOptions & { input: string; inputNpz: string; settings: ReconstructionSettings }, onProgress: (p: EpochProgress) => void) => Promise<LsqmlJobResult>;
 
 /** Messages a job worker posts to its parent. */
 export type WorkerMessage =

@@ -48,7 +48,7 @@ import { addProbeModes } from '../../engine/probe-modes.js';
 import { engineOptions } from '../../settings/engine-options.js';
 import { checkReconstructionSettings } from '../../settings/parse.js';
 import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
-import type { ReconstructionSettings } from '../../settings/schema.js';
+import type { ReconstructionSettings, ReconstructionSettingsInput } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { PHASE_F } from '../hub/layout.js';
 import { yieldToEventLoop } from '../phase.js';
@@ -66,8 +66,11 @@ export interface LsqmlJobOptions {
   inputNpz?: string;
   /** Where reconstruction.npz, reconstruction_run.json, reconstruction.png and lsqml.log are written. */
   outputDir: string;
-  /** The `reconstruction` group (parseStudySettings); checked first, a missing setting takes its default, a bad one is a SettingsError. */
-  settings: ReconstructionSettings;
+  /**
+   * The `reconstruction` group: parsed (`parseStudySettings(…).reconstruction`) or as given (`{ epochs: 20 }`);
+   * checked first, a missing setting takes its default, a bad one is a SettingsError.
+   */
+  settings: ReconstructionSettings | ReconstructionSettingsInput;
   /**
    * Stops the run at the end of the epoch under way when aborted: `runLsqmlJob` then throws `LsqmlAbortedError`
    * and writes no result (lsqml.log, the epochs so far, stays). Not for a job run in a worker thread (Phase F).
