@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { EarlierFiles } from '../../files/earlier.js';
 import { releaseChecked, tryLock } from '../../files/lock.js';
-import type { StudySettings } from '../../settings/schema.js';
+import type { StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { PHASE_D } from '../hub/layout.js';
 import { checkStudySettings } from '../../settings/parse.js';
 import { localExecutor, requirePathOptions, type Executor, type Phase } from '../phase.js';
@@ -37,9 +37,9 @@ export interface OverlapSummary {
  * (exit code 2) naming it, before anything is written. Files it replaces with other bytes move to
  * `<root>/history/replaced-<time>/` (files/earlier.ts).
  */
-export async function runOverlap(settings: StudySettings, opts: OverlapRunOptions,
+export async function runOverlap(studySettings: StudySettings | StudySettingsInput, opts: OverlapRunOptions,
   onProgress: (p: OverlapProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<OverlapSummary> {
-  settings = checkStudySettings(settings);
+  const settings = checkStudySettings(studySettings);
   requirePathOptions(opts, ['phaseCRoot', 'outputRoot']);
   const planned = planOverlap(settings, opts);
   const lockPath = join(planned.outputRoot, PHASE_D.lock);

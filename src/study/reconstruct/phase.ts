@@ -7,7 +7,7 @@
  * neither parses argv nor prints.
  */
 import { availableParallelism } from 'node:os';
-import type { StudySettings } from '../../settings/schema.js';
+import type { StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { checkStudySettings } from '../../settings/parse.js';
 import { localExecutor, type Executor } from '../phase.js';
 import { reconstructionPhase } from './job.js';
@@ -26,9 +26,9 @@ export interface ReconstructionExecution {
  * the input roots or an existing manifest are bad. A failing job never throws: it is recorded and the
  * others go on; `summary.exitCode` is 1 when any selected job failed.
  */
-export async function runReconstruction(settings: StudySettings, opts: ReconstructionRunOptions & ReconstructionExecution,
+export async function runReconstruction(studySettings: StudySettings | StudySettingsInput, opts: ReconstructionRunOptions & ReconstructionExecution,
   onEvent: (e: PhaseFEvent) => void = () => {}): Promise<PhaseFSummary> {
-  settings = checkStudySettings(settings);
+  const settings = checkStudySettings(studySettings);
   const plan = planReconstruction(settings, planOptions(opts), availableParallelism());
   await checkStartFilesPresent(plan, opts.settingsFile);
   await checkInitProbeFits(plan);

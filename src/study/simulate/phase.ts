@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { EarlierFiles } from '../../files/earlier.js';
 import { releaseChecked, tryLock } from '../../files/lock.js';
-import type { PresetName, StudySettings } from '../../settings/schema.js';
+import type { PresetName, StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { PHASE_C } from '../hub/layout.js';
 import { checkStudySettings } from '../../settings/parse.js';
 import { localExecutor, requirePathOptions, type Executor, type Phase } from '../phase.js';
@@ -44,10 +44,10 @@ export interface PhaseCResult {
  * code 2) before writing anything when an input is bad, an output exists without `overwrite`, or the root
  * is busy.
  */
-export async function runSimulation(settings: StudySettings, opts: SimulationRunOptions,
+export async function runSimulation(studySettings: StudySettings | StudySettingsInput, opts: SimulationRunOptions,
   onProgress: (p: PhaseCProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<PhaseCResult> {
   const t0 = performance.now();
-  settings = checkStudySettings(settings);
+  const settings = checkStudySettings(studySettings);
   requirePathOptions(opts, ['outputRoot']);
   const planned = planSimulation(settings, opts);
   const lockPath = join(planned.outputRoot, PHASE_C.lock);
