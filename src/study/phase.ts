@@ -40,6 +40,19 @@ export function requirePathOptions<T extends object>(opts: T, names: readonly (k
   }
 }
 
+/**
+ * The option names a JavaScript caller gave an entry point: one it does not take is a UsageError naming it and
+ * what the entry takes (with `hints[name]` where another entry takes that name), not an option silently ignored
+ * — `runReconstruction(s, { dose: 1e4, … })` would otherwise reconstruct every dose.
+ */
+export function checkOptionNames(opts: object, entry: string, known: readonly string[], hints: Readonly<Record<string, string>> = {}): void {
+  for (const name of Object.keys(opts)) {
+    if (known.includes(name)) continue;
+    const hint = Object.prototype.hasOwnProperty.call(hints, name) ? `${hints[name]}; ` : '';
+    throw new UsageError(`${entry}: option \`${name}\`: expected no such option (${hint}it takes ${known.map((n) => `\`${n}\``).join(', ')})`);
+  }
+}
+
 /** The phases of a study, in the order they run. */
 export const PHASES = ['design', 'generate', 'overlap', 'reconstruct', 'compare', 'report'] as const;
 export type PhaseName = (typeof PHASES)[number];

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  InputError, LsqmlAbortedError, LsqmlInputError, UsageError, buildReport, frc, saveNpz, msSsim, parseStudySettings, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem,
+  InputError, LsqmlAbortedError, LsqmlInputError, UsageError, buildReport, frc, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem,
 } from '../../src/index.js';
 import { studySettingsFor } from '../../src/study/run/study.js';
 import { newRunState, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
@@ -168,4 +168,19 @@ test('a bare typed array given to saveNpz, or loose parts given to runLsqml, are
   for (const [input, pattern] of cases) {
     await assert.rejects(runLsqml(input as never, { epochs: 2 }), (e: unknown) => e instanceof LsqmlInputError && pattern.test(e.message));
   }
+});
+
+test('an option an entry point does not take is a UsageError naming it and where it belongs, not silently ignored (a filter that selects nothing)', async () => {
+  const dir = tempDir('lib-names');
+  const c = join(dir, 'c'), d = join(dir, 'd'), f = join(dir, 'f'), g = join(dir, 'g');
+  const quick = { preset: 'quick' } as const;
+  await assert.rejects(runReconstruction(quick, { phaseCRoot: c, phaseDRoot: d, outputRoot: f, dose: 1e4 } as never),
+    usage(/^runReconstruction: option `dose`: expected no such option \(the job filters go in `filters: \{ dose, view, split, gridsize \}`; it takes `phaseCRoot`/));
+  await assert.rejects(runComparison({ phaseCRoot: c, phaseDRoot: d, phaseFRoot: f, outputRoot: g, filters: { dose: 1e4 } } as never),
+    usage(/^runComparison: option `filters`: expected no such option \(the job filters are options themselves: `dose`, `view`, `split`;/));
+  await assert.rejects(runOverlap(quick, { phaseCRoot: c, outputRoot: d, dose: [1e4] } as never),
+    usage(/^runOverlap: option `dose`: expected no such option \(the doses are `doses: \[1e4, …\]`;/));
+  await assert.rejects(runSimulation(quick, { outputRoot: c, overwirte: true } as never),
+    usage(/^runSimulation: option `overwirte`: expected no such option \(it takes `outputRoot`, `overwrite`, /));
+  assert.deepEqual(readdirSync(dir), [], 'nothing written');
 });

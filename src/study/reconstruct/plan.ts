@@ -13,7 +13,7 @@ import { checkWritableDir } from '../../files/writable.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { requirePathOptions } from '../phase.js';
+import { checkOptionNames, requirePathOptions } from '../phase.js';
 import { isDirectory } from '../../files/dirs.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { jobKey, PHASE_F, SPLITS, VIEWS } from '../hub/layout.js';
@@ -64,6 +64,9 @@ export function planOptions(opts: ReconstructionRunOptions): ReconstructionPlanO
   }
   const root = outputRoot ?? artifactRoot;
   requirePathOptions({ phaseCRoot: rest.phaseCRoot, phaseDRoot: rest.phaseDRoot, outputRoot: root }, ['phaseCRoot', 'phaseDRoot', 'outputRoot']);
+  const filter = 'the job filters go in `filters: { dose, view, split, gridsize }`';
+  checkOptionNames(opts, 'runReconstruction', ['phaseCRoot', 'phaseDRoot', 'outputRoot', 'artifactRoot', 'filters', 'dryRun', 'allowMissingPhaseD', 'force', 'engine', 'executor'],
+    { dose: filter, doses: filter, view: filter, split: filter, gridsize: filter });
   return { ...rest, artifactRoot: root! };
 }
 
