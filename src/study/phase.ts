@@ -53,6 +53,14 @@ export function checkOptionNames(opts: object, entry: string, known: readonly st
   }
 }
 
+/**
+ * The option names of an options type, as a list for `checkOptionNames`: written as `{ name: true, … }` typed by
+ * the options interface, so an option added to the interface and not here fails to compile.
+ */
+export function optionNames<T>(names: { [K in keyof Required<T>]: true }): string[] {
+  return Object.keys(names);
+}
+
 /** The phases of a study, in the order they run. */
 export const PHASES = ['design', 'generate', 'overlap', 'reconstruct', 'compare', 'report'] as const;
 export type PhaseName = (typeof PHASES)[number];

@@ -27,7 +27,7 @@ import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import {
   OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
 } from '../hub/metrics-summary.js';
-import { checkOptionNames, localExecutor, requirePathOptions, yieldToEventLoop, type Executor, type Phase } from '../phase.js';
+import { checkOptionNames, localExecutor, optionNames, requirePathOptions, yieldToEventLoop, type Executor, type Phase } from '../phase.js';
 import { writeCharts } from './charts.js';
 import { checkJobOutputs, HISTORY_DIR, jobFilesRunId } from './files.js';
 import { recordPath } from '../../files/paths.js';
@@ -130,7 +130,10 @@ export function checkModelNames(models: readonly ExternalModel[]): void {
 export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGProgress) => void = () => {},
   executor: Executor = localExecutor()): Promise<PhaseGSummary> {
   requirePathOptions(opts, ['phaseCRoot', 'phaseDRoot', 'phaseFRoot', 'outputRoot'], ['phaseDRoot']); // '' : no Phase D root (`compare` without --phase-d-root)
-  checkOptionNames(opts, 'runComparison', ['phaseCRoot', 'phaseDRoot', 'phaseFRoot', 'outputRoot', 'dose', 'view', 'split', 'models', 'region', 'figures', 'charts', 'lockWaitMs', 'onRunStarted'],
+  checkOptionNames(opts, 'runComparison', optionNames<PhaseGOptions>({
+    phaseCRoot: true, phaseDRoot: true, phaseFRoot: true, outputRoot: true, dose: true, view: true, split: true, models: true, region: true, figures: true,
+    charts: true, lockWaitMs: true, onRunStarted: true,
+  }),
     { filters: 'the job filters are options themselves: `dose`, `view`, `split`', doses: 'the doses are `dose: 1e4` or `dose: [1e3, 1e4]`' });
   const started = new Date();
   const startedAt = started.toISOString().replace(/\.\d+Z$/, 'Z');

@@ -10,7 +10,7 @@ import { releaseChecked, tryLock } from '../../files/lock.js';
 import type { StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { PHASE_D } from '../hub/layout.js';
 import { checkStudySettings } from '../../settings/parse.js';
-import { checkOptionNames, localExecutor, requirePathOptions, type Executor, type Phase } from '../phase.js';
+import { checkOptionNames, localExecutor, optionNames, requirePathOptions, type Executor, type Phase } from '../phase.js';
 import { overlapDoses, type DoseSummary } from './job.js';
 import { planOverlap, type OverlapJob, type OverlapPlan, type OverlapProgress, type OverlapRunOptions } from './plan.js';
 import { readOverlapManifest, writeOverlapManifest } from './record.js';
@@ -41,7 +41,7 @@ export async function runOverlap(studySettings: StudySettings | StudySettingsInp
   onProgress: (p: OverlapProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<OverlapSummary> {
   const settings = checkStudySettings(studySettings);
   requirePathOptions(opts, ['phaseCRoot', 'outputRoot']);
-  checkOptionNames(opts, 'runOverlap', ['phaseCRoot', 'outputRoot', 'doses', 'views', 'overwrite'],
+  checkOptionNames(opts, 'runOverlap', optionNames<OverlapRunOptions>({ phaseCRoot: true, outputRoot: true, doses: true, views: true, overwrite: true }),
     { dose: 'the doses are `doses: [1e4, …]`', view: 'the views are `views: [\'dense\', …]`' });
   const planned = planOverlap(settings, opts);
   const lockPath = join(planned.outputRoot, PHASE_D.lock);

@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import type { StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { checkStudySettings } from '../../settings/parse.js';
-import { localExecutor, type Executor } from '../phase.js';
+import { localExecutor, optionNames, type Executor } from '../phase.js';
 import { reconstructionPhase } from './job.js';
 import { checkInitObjectFits, checkInitProbeFits, planOptions, planReconstruction, type ReconstructionRunOptions } from './plan.js';
 import { checkStartFilesPresent, finishReconstruction, recordResult, startReconstruction, type PhaseFEvent, type PhaseFSummary } from './record.js';
@@ -29,7 +29,7 @@ export interface ReconstructionExecution {
 export async function runReconstruction(studySettings: StudySettings | StudySettingsInput, opts: ReconstructionRunOptions & ReconstructionExecution,
   onEvent: (e: PhaseFEvent) => void = () => {}): Promise<PhaseFSummary> {
   const settings = checkStudySettings(studySettings);
-  const plan = planReconstruction(settings, planOptions(opts), availableParallelism());
+  const plan = planReconstruction(settings, planOptions(opts, optionNames<ReconstructionExecution>({ executor: true, settingsFile: true })), availableParallelism());
   await checkStartFilesPresent(plan, opts.settingsFile);
   await checkInitProbeFits(plan);
   checkInitObjectFits(plan);

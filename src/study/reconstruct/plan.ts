@@ -13,7 +13,7 @@ import { checkWritableDir } from '../../files/writable.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { checkOptionNames, requirePathOptions } from '../phase.js';
+import { checkOptionNames, optionNames, requirePathOptions } from '../phase.js';
 import { isDirectory } from '../../files/dirs.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { jobKey, PHASE_F, SPLITS, VIEWS } from '../hub/layout.js';
@@ -52,9 +52,10 @@ export type ReconstructionPlanOptions = Omit<ReconstructionRunOptions, 'outputRo
 
 /**
  * The plan's options from a caller's: `outputRoot` or its deprecated alias `artifactRoot` (one of them, or both
- * naming the same directory), checked with the input roots (a UsageError naming what is missing).
+ * naming the same directory), checked with the input roots (a UsageError naming what is missing), and no option
+ * but these and `extraNames` (the caller's own: runReconstruction's executor).
  */
-export function planOptions(opts: ReconstructionRunOptions): ReconstructionPlanOptions {
+export function planOptions(opts: ReconstructionRunOptions, extraNames: readonly string[] = []): ReconstructionPlanOptions {
   if (opts === null || typeof opts !== 'object') {
     throw new UsageError(`options ${opts === null ? 'null' : typeof opts}: expected an object naming \`phaseCRoot\`, \`phaseDRoot\`, \`outputRoot\``);
   }
@@ -65,7 +66,9 @@ export function planOptions(opts: ReconstructionRunOptions): ReconstructionPlanO
   const root = outputRoot ?? artifactRoot;
   requirePathOptions({ phaseCRoot: rest.phaseCRoot, phaseDRoot: rest.phaseDRoot, outputRoot: root }, ['phaseCRoot', 'phaseDRoot', 'outputRoot']);
   const filter = 'the job filters go in `filters: { dose, view, split, gridsize }`';
-  checkOptionNames(opts, 'runReconstruction', ['phaseCRoot', 'phaseDRoot', 'outputRoot', 'artifactRoot', 'filters', 'dryRun', 'allowMissingPhaseD', 'force', 'engine', 'executor'],
+  checkOptionNames(opts, 'runReconstruction', [...optionNames<ReconstructionRunOptions>({
+    phaseCRoot: true, phaseDRoot: true, outputRoot: true, artifactRoot: true, filters: true, dryRun: true, allowMissingPhaseD: true, force: true, engine: true,
+  }), ...extraNames],
     { dose: filter, doses: filter, view: filter, split: filter, gridsize: filter });
   return { ...rest, artifactRoot: root! };
 }
