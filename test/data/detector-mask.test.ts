@@ -136,7 +136,12 @@ test('a masked pixel\'s value changes nothing in a reconstruction (bit-identical
   const meta = (readMetadata(ka._metadata!) as { value: Record<string, unknown> }).value;
   assert.deepEqual(meta.detector_mask, { applied: true, pixels_masked: 5, pattern_pixels: hw, sources: [{ source: 'cxi mask', key: MASK, pixels: 5, bits: '0x2ff' }] });
   assert.equal((meta.reconstruction_settings as Record<string, unknown>).detectorMask, true);
+  // the mask as applied is kept with the result (1 = masked, the patterns' order): the report draws it
+  assert.equal(ka.detector_mask!.dtype, '|u1');
+  assert.deepEqual(ka.detector_mask!.shape, [32, 32]);
+  assert.deepEqual([...ka.detector_mask!.data as Uint8Array], [...mask]);
   const oa = await run(a, 'oa', false), ob = await run(b, 'ob', false);
+  assert.equal(oa.detector_mask, undefined, 'the mask off: no mask kept');
   assert.notDeepEqual(oa.reconstructed_object!.data, ob.reconstructed_object!.data, 'without the mask the values matter');
   assert.notDeepEqual(oa.reconstructed_object!.data, ka.reconstructed_object!.data);
   const offMeta = (readMetadata(oa._metadata!) as { value: Record<string, unknown> }).value;

@@ -94,7 +94,7 @@ export function register(program: Command): void {
       'or measured data in a CXI or PtyPy .ptyd file (recognised by content; geometry, units and conventions in ' +
       'docs/real-data.md). Without an objectGuess the object frame comes from the scan extent and the probe size. ' +
       'Writes <out>/reconstruction.npz (reconstructed_object, reconstructed_probe, loss_history, ' +
-      'positions, _metadata with every setting), reconstruction_run.json (times, threads, host), reconstruction.png ' +
+      'positions, _metadata with every setting; measured data whose detector mask masked pixels: detector_mask), reconstruction_run.json (times, threads, host), reconstruction.png ' +
       '(object and probe amplitude and phase) and lsqml.log (one line per epoch). They are built in a staging directory ' +
       'inside <out> and moved in when the run ends; files of an earlier run move to <out>/history/ first. ' +
       'The object starts from ones unless --init-object guess, or --init-object file:PATH continues an earlier ' +

@@ -8,7 +8,9 @@
  *   reconstruction.npz  reconstructed_object c8 [H, W], reconstructed_probe c8 [M, N, N],
  *                       loss_history f8, positions f8 [n, 2] ([ycoords, xcoords]), _metadata (0-d '<U'
  *                       JSON: options, every reconstruction setting but the thread count and their SHA-256,
- *                       engine and version, input file name + size + SHA-256, intensity scale). Nothing in
+ *                       engine and version, input file name + size + SHA-256, intensity scale); for measured
+ *                       data whose detector mask masked pixels, detector_mask u1 [N, N] (1 = left unfitted,
+ *                       DC at [N/2, N/2]). Nothing in
  *                       it depends on when, where or how fast the job ran: the same input, settings and
  *                       seed give the same bytes;
  *   reconstruction_run.json  what does (times per epoch and in all, thread count, host, the input's
@@ -379,6 +381,8 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     reconstructed_probe: c64([opts.modes, N, N], Float32Array.from(result.probe)),
     loss_history: f64([result.lossHistory.length], Float64Array.from(result.lossHistory)),
     positions: f64([n, 2], positionsOut),
+    // measured data's detector mask as applied (1 = a pixel left unfitted), in the patterns' own order (DC at [N/2, N/2])
+    ...(input.validMask ? { detector_mask: { dtype: '|u1', shape: [N, N], data: Uint8Array.from(input.validMask, (v) => (v ? 0 : 1)) } } : {}),
     _metadata: metadataArray(metadata),
   });
   const runRecordPath = join(job.outputDir, PHASE_F.runRecord);
