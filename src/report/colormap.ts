@@ -5,15 +5,16 @@
  * signed errors; low = red, high = blue), `magma` and `inferno`, resampled to 256 entries and rounded to
  * 8 bits: `colormaps[name].resampled(256)(np.arange(256))[:, :3]` — the numbers
  * `scripts/make-colormap-fixture.py` writes to `test/fixtures/report/colormaps.json`, which a test
- * compares with these tables. `gray` is the linear ramp 0…255. Which quantity is drawn with which map is
+ * compares with these tables. `gray` is the linear ramp 0…255, and `binary` the same ramp reversed (white
+ * to black, matplotlib's `binary`). Which quantity is drawn with which map is
  * decided once, in quantities.ts.
  */
 import { PNG } from 'pngjs';
 
-export type ColormapName = 'gray' | 'viridis' | 'twilight' | 'RdBu' | 'magma' | 'inferno';
-export const COLORMAP_NAMES: readonly ColormapName[] = ['gray', 'viridis', 'twilight', 'RdBu', 'magma', 'inferno'];
+export type ColormapName = 'gray' | 'binary' | 'viridis' | 'twilight' | 'RdBu' | 'magma' | 'inferno';
+export const COLORMAP_NAMES: readonly ColormapName[] = ['gray', 'binary', 'viridis', 'twilight', 'RdBu', 'magma', 'inferno'];
 
-const HEX: Record<Exclude<ColormapName, 'gray'>, string> = {
+const HEX: Record<Exclude<ColormapName, 'gray' | 'binary'>, string> = {
   viridis:
     '44015444025645045745055946075a46085c460a5d460b5e470d60470e6147106347116447136548146748166848176948186a481a6c481b6d481c6e481d6f48' +
     '1f70482071482173482374482475482576482677482878482979472a7a472c7a472d7b472e7c472f7d46307e46327e46337f4634804535814537814538824439' +
@@ -90,6 +91,8 @@ export function colormapLut(name: ColormapName): Uint8Array {
   lut = new Uint8Array(256 * 3);
   if (name === 'gray') {
     for (let i = 0; i < 256; i++) lut[3 * i] = lut[3 * i + 1] = lut[3 * i + 2] = i;
+  } else if (name === 'binary') {
+    for (let i = 0; i < 256; i++) lut[3 * i] = lut[3 * i + 1] = lut[3 * i + 2] = 255 - i;
   } else {
     const hex = HEX[name];
     if (hex === undefined) throw new Error(`unknown colormap ${String(name)}`);

@@ -11,10 +11,11 @@
  *   diffraction        inferno   photon counts on a log scale
  *   error              RdBu      signed difference (reconstruction − ground truth), symmetric about 0;
  *                                red below, blue above
+ *   detector mask      binary    measured data's mask: 1 (black) a masked pixel, 0 (white) a fitted one
  */
 import type { ColormapName } from './colormap.js';
 
-export type Quantity = 'object-amplitude' | 'object-phase' | 'probe-amplitude' | 'probe-phase' | 'diffraction' | 'error';
+export type Quantity = 'object-amplitude' | 'object-phase' | 'probe-amplitude' | 'probe-phase' | 'diffraction' | 'error' | 'detector-mask';
 
 export interface QuantityStyle {
   colormap: ColormapName;
@@ -31,6 +32,7 @@ export const QUANTITIES: Readonly<Record<Quantity, QuantityStyle>> = {
   'probe-phase': { colormap: 'twilight', name: 'probe phase', unit: 'rad' },
   diffraction: { colormap: 'inferno', name: 'diffraction intensity', unit: 'photons' },
   error: { colormap: 'RdBu', name: 'error (reconstruction − ground truth)', unit: '' },
+  'detector-mask': { colormap: 'binary', name: 'detector mask', unit: '1 masked · 0 fitted' },
 };
 
 export const QUANTITY_NAMES = Object.keys(QUANTITIES) as Quantity[];

@@ -17,7 +17,7 @@ const COLORMAP_FIXTURE = 'test/fixtures/report/colormaps.json';
 test('colormap tables equal matplotlib\'s (values committed by scripts/make-colormap-fixture.py)', () => {
   const ref = JSON.parse(readFileSync(COLORMAP_FIXTURE, 'utf8')) as { colormaps: Record<string, string> };
   for (const name of COLORMAP_NAMES) {
-    if (name === 'gray') continue;
+    if (name === 'gray' || name === 'binary') continue;
     assert.ok(ref.colormaps[name], `fixture has ${name}`);
     assert.equal(Buffer.from(colormapLut(name)).toString('hex'), ref.colormaps[name], name);
   }
@@ -27,6 +27,7 @@ test('colormap tables equal matplotlib\'s (values committed by scripts/make-colo
   assert.equal(colormapHex('magma', 0), '#000004');
   assert.equal(colormapHex('inferno', 1), '#fcffa4');
   assert.equal(colormapHex('gray', 0.5), '#808080');
+  assert.deepEqual([0, 0.5, 1].map((t) => colormapHex('binary', t)), ['#ffffff', '#7f7f7f', '#000000'], 'binary: gray reversed, white to black');
 });
 
 test('live: the colormap fixture script reproduces the committed tables with matplotlib', (t) => {
@@ -192,6 +193,7 @@ test('one colour map per quantity, and each map belongs to one quantity', () => 
   assert.equal(new Set(maps).size, maps.length);
   assert.deepEqual(Object.fromEntries(QUANTITY_NAMES.map((q) => [q, QUANTITIES[q].colormap])), {
     'object-amplitude': 'gray', 'object-phase': 'viridis', 'probe-amplitude': 'magma', 'probe-phase': 'twilight', diffraction: 'inferno', error: 'RdBu',
+    'detector-mask': 'binary',
   });
 });
 

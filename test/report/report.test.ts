@@ -167,6 +167,40 @@ test('report: data without a ground truth (measured data) shows each reconstruct
   assert.ok(positions.width < positions.height, `${positions.width} × ${positions.height}`);
 });
 
+test('report: the detector mask of measured data — pixels masked per source, the mask drawn, a job with the mask off said so; none for simulated data', async () => {
+  const root = tempDir('report-detector-mask');
+  const r = makeHub(root, { doses: [1000] });
+  const mask = new Uint8Array(16 * 16);
+  for (let i = 0; i < 16; i++) mask[7 * 16 + i] = 1; // a gap row
+  mask[3] = 1;
+  const record = { applied: true, pixels_masked: 17, pattern_pixels: 256, sources: [
+    { source: 'cxi mask', key: 'entry_1/instrument_1/detector_1/mask', pixels: 1, bits: '0x2ff' },
+    { source: 'integer maximum', key: 'entry_1/data_1/data', pixels: 16, dtype: '<u4' }] };
+  const setJob = (split: string, meta: Record<string, unknown>, member: boolean): void => {
+    const file = join(r.f, 'dose_1000', 'baseline', split, 'reconstruction.npz');
+    const a = loadNpz(file);
+    a._metadata = metadataArray(meta);
+    if (member) a.detector_mask = { dtype: '|u1', shape: [16, 16], data: mask };
+    saveNpz(file, a);
+  };
+  const before = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  assert.doesNotMatch(before, /Detector mask/, 'simulated data: no mask part');
+  setJob('train', { detector_mask: record }, true);
+  setJob('test', { detector_mask: { applied: false, reason: 'reconstruction.detectorMask false (--no-detector-mask): every pixel is fitted as read' } }, false);
+  const built = await buildReport(root);
+  const html = readFileSync(built.indexPath, 'utf8');
+  const data = html.slice(html.indexOf('<section id="data">'), html.indexOf('<section id="reconstructions">'));
+  assert.match(data, /<h3>Detector mask<\/h3>/);
+  assert.match(data, /<tr><td>1e3 baseline train<\/td><td>applied<\/td><td class="num">17 of 256 \(6\.64 %\)<\/td><td class="wrap">cxi mask entry_1\/instrument_1\/detector_1\/mask: 1; integer maximum entry_1\/data_1\/data: 16<\/td><\/tr>/);
+  assert.match(data, /<tr><td>1e3 baseline test<\/td><td>off<\/td><td class="na">—<\/td><td class="wrap">reconstruction\.detectorMask false \(--no-detector-mask\): every pixel is fitted as read<\/td><\/tr>/);
+  assert.match(data, /<img src="img\/data_detector_mask\.png"/);
+  assert.match(data, /Detector mask of 1e3 baseline train \(16×16 detector pixels, DC at the centre as in the patterns; cxi mask entry_1\/instrument_1\/detector_1\/mask: 1; integer maximum entry_1\/data_1\/data: 16\): black pixels were masked/);
+  // the image: one panel on the mask's own scale, 1 = masked drawn black
+  const drawn = built.figures.find((d) => d.file === 'data_detector_mask.png');
+  assert.ok(drawn, 'the mask figure is recorded');
+  assert.deepEqual(drawn.panels.map((p) => [p.quantity, p.colormap, p.vmin, p.vmax, p.title]), [['detector-mask', 'binary', 0, 1, '17 pixels masked']]);
+});
+
 test('report: scale bars in metres only when every reconstruction states the same pixel size', async () => {
   const root = tempDir('report-pixel-size');
   const r = makeHub(root, { doses: [1000, 10000] });

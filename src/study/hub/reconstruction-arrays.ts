@@ -75,3 +75,33 @@ export function readLossHistory(npzPath: string, logPath: string): { values: num
   }
   return null;
 }
+
+/** Measured data's detector mask as a reconstruction recorded it. */
+export interface ReconstructionMask {
+  /** `_metadata.detector_mask` ({ applied, pixels_masked, pattern_pixels, sources } or { applied: false, reason }). */
+  record: Record<string, unknown>;
+  /** The `detector_mask` member [H, W] (1 = masked), present when the mask masked pixels. */
+  mask: { h: number; w: number; data: Uint8Array } | null;
+}
+
+/** The detector mask a reconstruction of measured data records; null when its `_metadata` has none (simulated data). */
+export function readReconstructionMask(path: string): ReconstructionMask | null {
+  const r = NpzReader.open(path);
+  try {
+    const m = readMetadata(r);
+    const record = m.status === 'ok' ? m.value.detector_mask : undefined;
+    if (record === undefined) return null;
+    if (record === null || typeof record !== 'object' || Array.isArray(record) || typeof (record as Record<string, unknown>).applied !== 'boolean') {
+      throw new InputError(`${path}: key '_metadata.detector_mask': expected { applied: true | false, … }; found ${JSON.stringify(record).slice(0, 80)}`);
+    }
+    if (!r.has('detector_mask')) return { record: record as Record<string, unknown>, mask: null };
+    const hdr = r.header('detector_mask');
+    if ((hdr.info.kind !== 'u' && hdr.info.kind !== 'b') || hdr.info.itemsize !== 1 || hdr.shape.length !== 2) {
+      throw new InputError(`${path}: key 'detector_mask': expected |u1 [H, W] (1 = masked); found ${hdr.info.dtype} [${hdr.shape.join(', ')}]`);
+    }
+    const a = r.get('detector_mask');
+    return { record: record as Record<string, unknown>, mask: { h: a.shape[0]!, w: a.shape[1]!, data: Uint8Array.from(a.data as Uint8Array) } };
+  } finally {
+    r.close();
+  }
+}

@@ -1,7 +1,8 @@
 /**
  * The report's Data section: the ground-truth object and probe, a few diffraction patterns per dose on a
  * log scale, the scan positions of every view and split (drawn once when every dose has the same ones)
- * and each view's measured overlap and position count (Phase D's metrics bundles).
+ * and each view's measured overlap and position count (Phase D's metrics bundles); for reconstructions of
+ * measured data, the detector mask each one applied (or that it was switched off).
  */
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -13,8 +14,9 @@ import { esc, figure, table, type Cell, type Section } from '../../report/html.j
 import { renderPositionMapsPng, type PositionPanel } from '../../report/positions.js';
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber } from '../../report/ticks.js';
+import { readReconstructionMask, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
 import { float64Of, readDiffractionSample, readGroundTruth, type DiffractionSample } from '../hub/datasets.js';
-import { datasetCandidates, doseDirName, OVERLAP_VIEWS, PHASE_C, phaseCSplitFile, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
+import { datasetCandidates, doseDirName, jobDir, OVERLAP_VIEWS, PHASE_C, PHASE_F, phaseCSplitFile, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
 import { readOverlapBundle, type OverlapStats, type ViewOverlap } from '../hub/overlap-files.js';
 import { doseLabel, pct, tryOr, type ReportContext } from './sections.js';
 import { yieldToEventLoop } from '../phase.js';
@@ -101,6 +103,61 @@ function diffraction(ctx: ReportContext, parts: string[]): void {
   const src = img.write('data_diffraction.png', png, f.panels);
   parts.push(figure(src, `Patterns ${indices.join(', ')} of the train split of each dose (${samples[0]!.s.h}×${samples[0]!.s.w} detector pixels, DC at the centre)`
     + `${same ? ', the same scan positions at every dose' : ''}: counts = (diffraction · intensity_scale)², one shared log colour scale from 1 photon to ${formatNumber(Math.round(vmax))}; the scale bar is in detector pixels.`));
+}
+
+/** What a `_metadata.detector_mask` source says: "cxi mask entry_1/…/mask: 8". */
+function maskSources(record: Record<string, unknown>): string {
+  const sources = Array.isArray(record.sources) ? record.sources as Record<string, unknown>[] : [];
+  return sources.map((s) => `${String(s.source)} ${String(s.key)}: ${formatNumber(Number(s.pixels))}`).join('; ');
+}
+
+/**
+ * The detector mask of every reconstruction of measured data (`_metadata.detector_mask` and the `detector_mask`
+ * member of reconstruction.npz): a table of what was masked and from which source, or that the mask was off,
+ * and the mask itself. Nothing for a hub of simulated data (its reconstructions record no mask).
+ */
+function detectorMasks(ctx: ReportContext, parts: string[]): void {
+  const { plan, img, na } = ctx;
+  const found: { job: string; m: ReconstructionMask }[] = [];
+  for (const j of plan.jobs) {
+    const npz = join(jobDir(plan.roots.f, j), PHASE_F.reconstruction);
+    if (!existsSync(npz)) continue;
+    const m = tryOr(() => readReconstructionMask(npz), (e) => parts.push(na(`detector mask: ${e}`)));
+    if (m) found.push({ job: `${doseLabel(j.dose)} ${j.view} ${j.split}`, m });
+  }
+  if (found.length === 0) return;
+  parts.push('<h3>Detector mask</h3>');
+  const rows: Cell[][] = found.map(({ job, m }) => {
+    const r = m.record;
+    if (r.applied !== true) return [job, 'off', null, { html: esc(typeof r.reason === 'string' ? r.reason : 'switched off: every pixel fitted as read'), cls: 'wrap' }];
+    const masked = Number(r.pixels_masked), total = Number(r.pattern_pixels);
+    return [job, 'applied', { html: esc(`${formatNumber(masked)} of ${formatNumber(total)} (${pct(masked / total, 2)})`), cls: 'num' }, { html: esc(maskSources(r) || 'none'), cls: 'wrap' }];
+  });
+  parts.push(table(['job', 'mask', 'pixels masked', 'sources (pixels each; a pixel may have several)'], rows, {
+    caption: 'What each reconstruction of measured data left unfitted (_metadata.detector_mask of reconstruction.npz; docs/real-data.md, "Detector mask")',
+  }));
+  // one panel per distinct mask (the jobs of one file share theirs)
+  const masks = new Map<string, { jobs: string[]; mask: NonNullable<ReconstructionMask['mask']>; record: Record<string, unknown> }>();
+  for (const { job, m } of found) {
+    if (!m.mask || m.record.applied !== true) continue;
+    const key = `${m.mask.h}×${m.mask.w}:${Buffer.from(m.mask.data).toString('base64')}`;
+    const entry = masks.get(key);
+    if (entry) entry.jobs.push(job); else masks.set(key, { jobs: [job], mask: m.mask, record: m.record });
+  }
+  if (masks.size === 0) return;
+  const groups = [...masks.values()];
+  const cells: Panel[] = groups.map((g) => ({
+    title: groups.length === 1 ? `${formatNumber(g.mask.data.reduce((a, v) => a + (v ? 1 : 0), 0))} pixels masked` : g.jobs.join(', '),
+    width: g.mask.w, height: g.mask.h, values: Float64Array.from(g.mask.data, (v) => (v ? 1 : 0)),
+    quantity: 'detector-mask', vmin: 0, vmax: 1, pixelUnit: 'px',
+  }));
+  const { png, figure: f } = renderFigure([{ cells }], { imageSize: 200, title: 'Detector mask', subtitle: 'black: masked (left unfitted, set to 0 in the data); white: fitted' });
+  const src = img.write('data_detector_mask.png', png, f.panels);
+  const g0 = groups[0]!;
+  const about = groups.length === 1
+    ? `of ${g0.jobs.length === found.length ? (found.length === 1 ? 'the reconstruction' : 'every reconstruction') : g0.jobs.join(', ')} (${g0.mask.h}×${g0.mask.w} detector pixels, DC at the centre as in the patterns; ${maskSources(g0.record)})`
+    : `of each reconstruction whose mask differs (${g0.mask.h}×${g0.mask.w} detector pixels, DC at the centre)`;
+  parts.push(figure(src, `Detector mask ${about}: black pixels were masked — no far-field constraint, their values set to 0 — white pixels were fitted; from detector_mask of reconstruction.npz; the scale bar is in detector pixels.`));
 }
 
 interface ViewPositions { xs: Float64Array; ys: Float64Array; frame: { w: number; h: number } | null }
@@ -206,7 +263,7 @@ function overlapRow(view: string, split: string, n: number | null, s: OverlapSta
 /** Data: the ground-truth object and probe, diffraction patterns, scan positions, overlap per view. */
 export async function dataSection(ctx: ReportContext): Promise<Section> {
   const parts: string[] = [];
-  for (const part of [objectAndProbe, diffraction, positionsAndOverlap]) {
+  for (const part of [objectAndProbe, diffraction, detectorMasks, positionsAndOverlap]) {
     await yieldToEventLoop(); // let signals (Ctrl-C) through between the parts' figures
     part(ctx, parts);
   }
