@@ -23,10 +23,15 @@ export function unknownFlagHint(flag: string, longFlags: readonly string[], grou
   const name = flag.slice(2).split('=')[0]!;
   // a flag the command has, spelled otherwise (--batchsize): commander's "did you mean" says it better
   if (longFlags.some((f) => flat(f.slice(2)) === flat(name))) return null;
+  // a switch the command has only as its negation (lsqml --no-detector-mask; on by default)
+  if (longFlags.some((f) => flat(f.slice(2)) === flat(`no-${name}`))) return `it is on by default; --no-${name} turns it off`;
+  // a negated boolean setting (--no-detector-mask): the setting, false
+  const negated = /^no-/.test(name);
+  const base = negated ? name.slice(3) : name;
   for (const group of groups) {
-    const setting = settingNamesAt([group]).find((s) => flat(s) === flat(name));
+    const setting = settingNamesAt([group]).find((s) => flat(s) === flat(base));
     if (setting !== undefined) {
-      return `${group}.${setting} has no flag on this command: set it in a settings file given with --config FILE; ` +
+      return `${group}.${setting} has no flag on this command: set it${negated ? ` (${group}.${setting}: false)` : ''} in a settings file given with --config FILE; ` +
         '`ptychostudy config --print-defaults` lists every setting';
     }
   }

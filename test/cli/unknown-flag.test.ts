@@ -21,6 +21,11 @@ test('an unknown flag naming a setting or a pty-chi option says where it goes; o
   assert.equal(unknownFlagHint('--num-epochs', ['--out']), 'pty-chi\'s num_epochs is reconstruction.epochs');
   assert.equal(unknownFlagHint('--random-seed', ['--seed']), 'pty-chi\'s random_seed is reconstruction.seed', 'generate: --seed is the simulation\'s');
   assert.equal(unknownFlagHint('--random-seed', ['--epochs', '--seed', '--reconstruction-seed']), 'pty-chi\'s random_seed is reconstruction.seed; on the command line: --reconstruction-seed');
+  // a boolean setting's negation where the command has no flag for it (reconstruct, run), and its plain form
+  // where the command has only the negation (lsqml)
+  assert.equal(unknownFlagHint('--no-detector-mask', flags), 'reconstruction.detectorMask has no flag on this command: set it ' +
+    '(reconstruction.detectorMask: false) in a settings file given with --config FILE; `ptychostudy config --print-defaults` lists every setting');
+  assert.equal(unknownFlagHint('--detector-mask', [...flags, '--no-detector-mask']), 'it is on by default; --no-detector-mask turns it off');
   // a flag the command has, spelled otherwise, and a flag that is nothing: commander's own message
   assert.equal(unknownFlagHint('--batchsize', flags), null);
   assert.equal(unknownFlagHint('--frobnicate', flags), null);
@@ -31,4 +36,7 @@ test('an unknown flag naming a setting or a pty-chi option says where it goes; o
   const run = spawnSync(process.execPath, [cli, 'run', '--batch-size', '64'], { encoding: 'utf8' });
   assert.equal(run.status, 2, run.stderr);
   assert.match(run.stderr, /\(reconstruction\.batchSize has no flag on this command/);
+  const rec = spawnSync(process.execPath, [cli, 'reconstruct', '--no-detector-mask'], { encoding: 'utf8' });
+  assert.equal(rec.status, 2, rec.stderr);
+  assert.match(rec.stderr, /^error: unknown option '--no-detector-mask'\n\(reconstruction\.detectorMask has no flag on this command: set it \(reconstruction\.detectorMask: false\) in a settings file/);
 });
