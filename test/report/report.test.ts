@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -194,11 +194,18 @@ test('report: the detector mask of measured data — pixels masked per source, t
   assert.match(data, /<tr><td>1e3 baseline train<\/td><td>applied<\/td><td class="num">17 of 256 \(6\.64 %\)<\/td><td class="wrap">cxi mask entry_1\/instrument_1\/detector_1\/mask: 1; integer maximum entry_1\/data_1\/data: 16<\/td><\/tr>/);
   assert.match(data, /<tr><td>1e3 baseline test<\/td><td>off<\/td><td class="na">—<\/td><td class="wrap">reconstruction\.detectorMask false \(--no-detector-mask\): every pixel is fitted as read<\/td><\/tr>/);
   assert.match(data, /<img src="img\/data_detector_mask\.png"/);
-  assert.match(data, /Detector mask of 1e3 baseline train \(16×16 detector pixels, DC at the centre as in the patterns; cxi mask entry_1\/instrument_1\/detector_1\/mask: 1; integer maximum entry_1\/data_1\/data: 16\): black pixels were masked/);
+  assert.match(data, /Detector mask of 1e3 baseline train \(16×16 detector pixels, DC at the centre; cxi mask entry_1\/instrument_1\/detector_1\/mask: 1; integer maximum entry_1\/data_1\/data: 16\): black pixels were masked/);
   // the image: one panel on the mask's own scale, 1 = masked drawn black
   const drawn = built.figures.find((d) => d.file === 'data_detector_mask.png');
   assert.ok(drawn, 'the mask figure is recorded');
   assert.deepEqual(drawn.panels.map((p) => [p.quantity, p.colormap, p.vmin, p.vmax, p.title]), [['detector-mask', 'binary', 0, 1, '17 pixels masked']]);
+  // a CXI file where Phase C's NPZ is (reconstruct reads it by content): said to be measured data the report does
+  // not draw, not "not a valid .npz"; the NPZ of the other split is still drawn
+  copyFileSync('test/fixtures/cxi/scan.cxi', join(r.c, 'dose_1000', 'patched_test.npz'));
+  const withCxi = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  assert.match(withCxi, /Not available:<\/strong> patterns and positions of phase_c\/dose_1000\/patched_test\.npz: measured data in an HDF5 file \(CXI or PtyPy \.ptyd\), which reconstruct reads but the report does not draw/);
+  assert.doesNotMatch(withCxi, /not a valid \.npz/);
+  assert.match(withCxi, /<img src="img\/data_object_probe\.png"/);
 });
 
 test('report: scale bars in metres only when every reconstruction states the same pixel size', async () => {

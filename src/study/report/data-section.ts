@@ -14,6 +14,7 @@ import { esc, figure, table, type Cell, type Section } from '../../report/html.j
 import { renderPositionMapsPng, type PositionPanel } from '../../report/positions.js';
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber } from '../../report/ticks.js';
+import { sniffFile } from '../../data/hdf5/signature.js';
 import { readReconstructionMask, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
 import { float64Of, readDiffractionSample, readGroundTruth, type DiffractionSample } from '../hub/datasets.js';
 import { datasetCandidates, doseDirName, jobDir, OVERLAP_VIEWS, PHASE_C, PHASE_F, phaseCSplitFile, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
@@ -31,10 +32,19 @@ function pixelNote(ctx: ReportContext): string {
     : 'the object pixel size is not stated by the data, so lengths are in pixels';
 }
 
+/** Measured data in an HDF5 file (CXI, PtyPy .ptyd) where a dataset NPZ is expected: reconstruct reads it (by content), the report does not. */
+const isHdf5 = (file: string): boolean => tryOr(() => sniffFile(file) === 'hdf5', () => undefined) === true;
+
 function objectAndProbe(ctx: ReportContext, parts: string[]): void {
   const { plan, img, na } = ctx;
-  const firstInput = plan.doses.map((d) => phaseCSplitFile(plan.roots.c, d, 'train')).find((p) => existsSync(p));
-  if (!firstInput) { parts.push(na(`data: no Phase C dataset (${join(plan.roots.c, 'dose_<D>', PHASE_C.split('train'))})`)); return; }
+  const inputs = plan.doses.flatMap((d) => SPLITS.map((s) => phaseCSplitFile(plan.roots.c, d, s))).filter((p) => existsSync(p));
+  const hdf5 = inputs.filter(isHdf5);
+  if (hdf5.length > 0) {
+    parts.push(na(`patterns and positions of ${hdf5.map((f) => relative(plan.hub, f)).join(', ')}: measured data in an HDF5 file (CXI or PtyPy .ptyd), `
+      + 'which reconstruct reads but the report does not draw (it draws a dataset NPZ\'s); `ptychostudy inspect --check FILE` lists what the file holds'));
+  }
+  const firstInput = plan.doses.map((d) => phaseCSplitFile(plan.roots.c, d, 'train')).find((p) => existsSync(p) && !hdf5.includes(p));
+  if (!firstInput) { if (hdf5.length === 0) parts.push(na(`data: no Phase C dataset (${join(plan.roots.c, 'dose_<D>', PHASE_C.split('train'))})`)); return; }
   const gt = tryOr(() => readGroundTruth(firstInput), (m) => parts.push(na(`object and probe: ${m}`)));
   if (!gt) return;
   const split = (c: ComplexImage): [Float64Array, Float64Array] => [amplitudeOf(c).data, phaseOf(c).data];
@@ -73,7 +83,7 @@ function samePositions(files: string[], indices: number[]): boolean {
 
 function diffraction(ctx: ReportContext, parts: string[]): void {
   const { plan, img, na } = ctx;
-  const files = plan.doses.map((d) => ({ dose: d, file: phaseCSplitFile(plan.roots.c, d, 'train') })).filter((x) => existsSync(x.file));
+  const files = plan.doses.map((d) => ({ dose: d, file: phaseCSplitFile(plan.roots.c, d, 'train') })).filter((x) => existsSync(x.file) && !isHdf5(x.file));
   if (files.length === 0) return; // the object/probe note already says there is no Phase C data
   const samples: { dose: number; s: DiffractionSample }[] = [];
   for (const { dose, file } of files) {
@@ -155,7 +165,7 @@ function detectorMasks(ctx: ReportContext, parts: string[]): void {
   const src = img.write('data_detector_mask.png', png, f.panels);
   const g0 = groups[0]!;
   const about = groups.length === 1
-    ? `of ${g0.jobs.length === found.length ? (found.length === 1 ? 'the reconstruction' : 'every reconstruction') : g0.jobs.join(', ')} (${g0.mask.h}×${g0.mask.w} detector pixels, DC at the centre as in the patterns; ${maskSources(g0.record)})`
+    ? `of ${g0.jobs.length === found.length ? (found.length === 1 ? 'the reconstruction' : 'every reconstruction') : g0.jobs.join(', ')} (${g0.mask.h}×${g0.mask.w} detector pixels, DC at the centre; ${maskSources(g0.record)})`
     : `of each reconstruction whose mask differs (${g0.mask.h}×${g0.mask.w} detector pixels, DC at the centre)`;
   parts.push(figure(src, `Detector mask ${about}: black pixels were masked — no far-field constraint, their values set to 0 — white pixels were fitted; from detector_mask of reconstruction.npz; the scale bar is in detector pixels.`));
 }
@@ -185,7 +195,7 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
     for (const split of SPLITS) {
       const row: (PositionPanel | null)[] = [];
       for (const view of VIEWS) {
-        const file = datasetCandidates(roots.c, roots.d, dose, view, split).find((p) => existsSync(p));
+        const file = datasetCandidates(roots.c, roots.d, dose, view, split).find((p) => existsSync(p) && !isHdf5(p));
         const pos = file ? tryOr(() => readPositions(file), (m) => unreadable.push(`${relative(plan.hub, file)}: ${m}`)) : null;
         if (!pos) { row.push(null); key += '|-'; continue; }
         counts.set(`${dose}|${view}|${split}`, pos.xs.length);
