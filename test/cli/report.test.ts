@@ -15,6 +15,14 @@ test('report --out a folder that holds nothing of a hub: exit 2, one line, no re
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /^ptychostudy report: --out \S+: not a study hub \(expected one of design\.json, run\.json, phase_c, phase_d, phase_f, phase_g; found none\)\n$/);
   assert.deepEqual(readdirSync(root), ['dose_1000'], 'nothing written');
+  // one reconstruction's folder (lsqml --out): said so, with where a report of it comes from
+  const job = join(root, 'dose_1000', 'recon');
+  mkdirSync(job);
+  writeFileSync(join(job, 'reconstruction.npz'), '');
+  const one = run(['--out', job]);
+  assert.equal(one.status, 2, one.stderr);
+  assert.match(one.stderr, /^ptychostudy report: --out \S+: not a study hub but one reconstruction's folder \(reconstruction\.npz, as `lsqml --out` writes\); a report is of a hub: reconstruct the data into one with `ptychostudy reconstruct` \(docs\/real-data\.md, "A report of measured data"\)\n$/);
+  assert.deepEqual(readdirSync(job), ['reconstruction.npz'], 'nothing written');
   // one phase of a hub is enough: the rest is "not available"
   mkdirSync(join(root, 'phase_c'));
   const partial = run(['--out', root, '--quiet']);

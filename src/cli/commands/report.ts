@@ -4,7 +4,7 @@ import { action } from '../action.js';
 import { addOutOption, aliased, refuseFileAsHub } from '../options.js';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { HUB } from '../../study/hub/layout.js';
+import { HUB, PHASE_F } from '../../study/hub/layout.js';
 
 /** Old name of --out, still accepted. */
 const OLD_OUT = ['--hub'];
@@ -33,6 +33,11 @@ export function register(program: Command): void {
       // A folder with nothing of a hub (a phase's root, a typo) would get a page of "not available" and a report/ folder.
       const entries = [HUB.design, HUB.runState, HUB.phaseC, HUB.phaseD, HUB.phaseF, HUB.phaseG];
       if (!entries.some((e) => existsSync(join(hub, e)))) {
+        // one reconstruction's folder (`lsqml --out`): what it is, and how a report of it is made
+        if (existsSync(join(hub, PHASE_F.reconstruction))) {
+          throw new UsageError(`--out ${hub}: not a study hub but one reconstruction's folder (${PHASE_F.reconstruction}, as \`lsqml --out\` writes); ` +
+            'a report is of a hub: reconstruct the data into one with `ptychostudy reconstruct` (docs/real-data.md, "A report of measured data")');
+        }
         throw new UsageError(`--out ${hub}: not a study hub (expected one of ${entries.join(', ')}; found none)`);
       }
       const { buildReport } = await import('../../study/report/phase.js');
