@@ -42,6 +42,8 @@ export interface Hdf5Check {
   reads: string[];
   violations: string[];
   warnings: string[];
+  /** Measured data: the detector mask as a reconstruction records it (`_metadata.detector_mask`). */
+  detector_mask?: Record<string, unknown>;
 }
 
 export interface Hdf5Summary {
@@ -126,7 +128,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[]): P
         ? `detector mask: ${m.detectorMask.masked} of ${m.H * m.W} pixels masked (${(m.maskRecord.sources as MaskSource[]).filter((s) => s.pixels > 0).map((s) => `${s.source} ${s.key}: ${s.pixels}`).join('; ')}; --no-detector-mask fits every pixel)`
         : 'detector mask: no pixel masked',
     ];
-    return { valid: true, reads, violations: [], warnings: [...m.warnings] };
+    return { valid: true, reads, violations: [], warnings: [...m.warnings], detector_mask: m.maskRecord };
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     return { valid: false, reads: [], violations: [err.message], warnings: [] };

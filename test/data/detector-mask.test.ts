@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { summarizeHdf5 } from '../../src/data/inspect-hdf5.js';
 import { readCxi } from '../../src/data/cxi.js';
 import { readInputData } from '../../src/data/input.js';
 import type { MeasuredData } from '../../src/data/measured.js';
@@ -91,6 +92,8 @@ test('integer-maximum pixels (detector gaps) are masked with the CXI mask, and r
   const inspect = ptychostudy(['inspect', '--check', path]);
   assert.equal(inspect.status, 0, inspect.stderr);
   assert.match(inspect.stdout, new RegExp(`detector mask: 3 of 1024 pixels masked \\(cxi mask ${MASK}: 2; integer maximum ${D}: 2; --no-detector-mask fits every pixel\\)`));
+  // inspect --check --json: the record a reconstruction writes to _metadata.detector_mask, as data
+  assert.deepEqual((await summarizeHdf5(path, { check: true })).check?.detector_mask, m.maskRecord);
   const off = await readCxi(path, { detectorMask: false });
   assert.equal(off.diffraction[7], Math.fround(Math.sqrt(4294967295)));
   assert.match(off.warnings.join('\n'), /read as counts \(the detector mask is off/);
