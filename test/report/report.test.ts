@@ -175,7 +175,7 @@ test('report: the detector mask of measured data — pixels masked per source, t
   mask[3] = 1;
   const record = { applied: true, pixels_masked: 17, pattern_pixels: 256, sources: [
     { source: 'cxi mask', key: 'entry_1/instrument_1/detector_1/mask', pixels: 1, bits: '0x2ff' },
-    { source: 'integer maximum', key: 'entry_1/data_1/data', pixels: 16, dtype: '<u4' }] };
+    { source: 'integer maximum', key: 'entry_1/data_1/data', pixels: 16, dtype: '<u4', pixels_masked_in_some_frames_only: 2 }] };
   const setJob = (split: string, meta: Record<string, unknown>, member: boolean): void => {
     const file = join(r.f, 'dose_1000', 'baseline', split, 'reconstruction.npz');
     const a = loadNpz(file);
@@ -191,10 +191,10 @@ test('report: the detector mask of measured data — pixels masked per source, t
   const html = readFileSync(built.indexPath, 'utf8');
   const data = html.slice(html.indexOf('<section id="data">'), html.indexOf('<section id="reconstructions">'));
   assert.match(data, /<h3>Detector mask<\/h3>/);
-  assert.match(data, /<tr><td>1e3 baseline train<\/td><td>applied<\/td><td class="num">17 of 256 \(6\.64 %\)<\/td><td class="wrap">cxi mask entry_1\/instrument_1\/detector_1\/mask: 1; integer maximum entry_1\/data_1\/data: 16<\/td><\/tr>/);
+  assert.match(data, /<tr><td>1e3 baseline train<\/td><td>applied<\/td><td class="num">17 of 256 \(6\.64 %\)<\/td><td class="wrap">cxi mask entry_1\/instrument_1\/detector_1\/mask: 1; integer maximum entry_1\/data_1\/data: 16 \(2 of them in some frames only\)<\/td><\/tr>/);
   assert.match(data, /<tr><td>1e3 baseline test<\/td><td>off<\/td><td class="na">—<\/td><td class="wrap">reconstruction\.detectorMask false \(--no-detector-mask\): every pixel is fitted as read<\/td><\/tr>/);
   assert.match(data, /<img src="img\/data_detector_mask\.png"/);
-  assert.match(data, /Detector mask of 1e3 baseline train \(16×16 detector pixels, DC at the centre; cxi mask entry_1\/instrument_1\/detector_1\/mask: 1; integer maximum entry_1\/data_1\/data: 16\): black pixels were masked/);
+  assert.match(data, /Detector mask of 1e3 baseline train \(16×16 detector pixels, DC at the centre; cxi mask entry_1\/instrument_1\/detector_1\/mask: 1; integer maximum entry_1\/data_1\/data: 16 \(2 of them in some frames only\)\): black pixels were masked/);
   // the image: one panel on the mask's own scale, 1 = masked drawn black
   const drawn = built.figures.find((d) => d.file === 'data_detector_mask.png');
   assert.ok(drawn, 'the mask figure is recorded');

@@ -118,7 +118,9 @@ function diffraction(ctx: ReportContext, parts: string[]): void {
 /** What a `_metadata.detector_mask` source says: "cxi mask entry_1/…/mask: 8". */
 function maskSources(record: Record<string, unknown>): string {
   const sources = Array.isArray(record.sources) ? record.sources as Record<string, unknown>[] : [];
-  return sources.map((s) => `${String(s.source)} ${String(s.key)}: ${formatNumber(Number(s.pixels))}`).join('; ');
+  const some = (s: Record<string, unknown>): string => (Number(s.pixels_masked_in_some_frames_only) > 0
+    ? ` (${formatNumber(Number(s.pixels_masked_in_some_frames_only))} of them in some frames only)` : '');
+  return sources.map((s) => `${String(s.source)} ${String(s.key)}: ${formatNumber(Number(s.pixels))}${some(s)}`).join('; ');
 }
 
 /**
