@@ -145,8 +145,8 @@ function detectorMasks(ctx: ReportContext, parts: string[]): void {
     const masked = Number(r.pixels_masked), total = Number(r.pattern_pixels);
     return [job, 'applied', { html: esc(`${formatNumber(masked)} of ${formatNumber(total)} (${pct(masked / total, 2)})`), cls: 'num' }, { html: esc(maskSources(r) || 'none'), cls: 'wrap' }];
   });
-  parts.push(table(['job', 'mask', 'pixels masked', 'sources (pixels each; a pixel may have several)'], rows, {
-    caption: 'What each reconstruction of measured data left unfitted (_metadata.detector_mask of reconstruction.npz; docs/real-data.md, "Detector mask")',
+  parts.push(table(['job', 'mask', 'pixels masked', 'sources (pixels)'], rows, {
+    caption: 'What each reconstruction of measured data left unfitted (_metadata.detector_mask of reconstruction.npz; a pixel may be masked by several sources; docs/real-data.md, "Detector mask")',
   }));
   // one panel per distinct mask (the jobs of one file share theirs)
   const masks = new Map<string, { jobs: string[]; mask: NonNullable<ReconstructionMask['mask']>; record: Record<string, unknown> }>();
