@@ -21,7 +21,7 @@ import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
-import { CXI_MASK_DO_NOT_USE, MASK_OFF_RECORD, countFlags, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
+import { CXI_MASK_DO_NOT_USE, countFlags, maskOffRecord, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { MAX_PROBE_MODES } from './memory.js';
 
 export const CXI_KEYS = {
@@ -171,7 +171,8 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
     xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },
     objectShape: frame.objectShape, margin, originM: frame.originM, geometry,
     ...(probe ? { probe } : {}), keys, ...(mask ? { detectorMask: mask } : {}),
-    maskRecord: mask?.record ?? (bad ? { applied: true, pixels_masked: 0, pattern_pixels: H * W, sources } : MASK_OFF_RECORD), warnings,
+    maskRecord: mask?.record ?? (bad ? { applied: true, pixels_masked: 0, pattern_pixels: H * W, sources }
+      : maskOffRecord(maskKey !== undefined ? [{ source: 'cxi mask', key: maskKey }] : [], stack.atTypeMax)), warnings,
   };
 }
 

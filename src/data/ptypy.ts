@@ -23,7 +23,7 @@ import { DISTANCE_M, PIXEL_M, readPhysical, type PhysicalValue } from './hdf5/ch
 import type { Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
-import { MASK_OFF_RECORD, countFlags, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
+import { countFlags, maskOffRecord, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { checkHdf5ProbeFits } from './memory.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
 
@@ -166,7 +166,8 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },
     objectShape: frame.objectShape, margin, originM: frame.originM, geometry, keys,
     ...(mask ? { detectorMask: mask } : {}),
-    maskRecord: mask?.record ?? (bad ? { applied: true, pixels_masked: 0, pattern_pixels: H * W, sources } : MASK_OFF_RECORD), warnings,
+    maskRecord: mask?.record ?? (bad ? { applied: true, pixels_masked: 0, pattern_pixels: H * W, sources }
+      : maskOffRecord(keys.weights !== undefined ? [{ source: 'ptypy weights', key: keys.weights }] : [], stack.atTypeMax)), warnings,
   };
 }
 

@@ -68,7 +68,9 @@ test('CXI mask: bits 0x2ff (invalid, saturated, hot, dead, shadowed, peak mask, 
   const off = await readCxi(variant({ [MASK]: { data: mask, shape: [32, 32], dtype: '<I' } }), { detectorMask: false });
   assert.equal(off.detectorMask, undefined);
   assert.equal(off.diffraction[3], Math.fround(Math.sqrt(counts[3]!)));
-  assert.equal(off.maskRecord.applied, false);
+  // the record says what of the file was fitted as read
+  assert.deepEqual(off.maskRecord, { applied: false, reason: 'reconstruction.detectorMask false (--no-detector-mask): every pixel is fitted as read',
+    fitted_as_read: [{ source: 'cxi mask', key: MASK }] });
   assert.match(off.warnings.join('\n'), /a detector mask is present but not applied \(the detector mask is off/);
 });
 
@@ -97,6 +99,7 @@ test('integer-maximum pixels (detector gaps) are masked with the CXI mask, and r
   const off = await readCxi(path, { detectorMask: false });
   assert.equal(off.diffraction[7], Math.fround(Math.sqrt(4294967295)));
   assert.match(off.warnings.join('\n'), /read as counts \(the detector mask is off/);
+  assert.deepEqual(off.maskRecord.fitted_as_read, [{ source: 'cxi mask', key: MASK }, { source: 'integer maximum', key: D, values: 3, value: '4294967295', dtype: '<u4' }]);
 });
 
 test('PtyPy weights: 0 = ignore, combined over frames and chunks (a pixel of weight 0 in any frame is masked); a chunk without weights beside others is refused', async () => {

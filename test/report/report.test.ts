@@ -186,13 +186,14 @@ test('report: the detector mask of measured data — pixels masked per source, t
   const before = readFileSync((await buildReport(root)).indexPath, 'utf8');
   assert.doesNotMatch(before, /Detector mask/, 'simulated data: no mask part');
   setJob('train', { detector_mask: record }, true);
-  setJob('test', { detector_mask: { applied: false, reason: 'reconstruction.detectorMask false (--no-detector-mask): every pixel is fitted as read' } }, false);
+  setJob('test', { detector_mask: { applied: false, reason: 'reconstruction.detectorMask false (--no-detector-mask): every pixel is fitted as read',
+    fitted_as_read: [{ source: 'cxi mask', key: 'entry_1/instrument_1/detector_1/mask' }, { source: 'integer maximum', key: 'entry_1/data_1/data', values: 2520, value: '4294967295', dtype: '<u4' }] } }, false);
   const built = await buildReport(root);
   const html = readFileSync(built.indexPath, 'utf8');
   const data = html.slice(html.indexOf('<section id="data">'), html.indexOf('<section id="reconstructions">'));
   assert.match(data, /<h3>Detector mask<\/h3>/);
   assert.match(data, /<tr><td>1e3 baseline train<\/td><td>applied<\/td><td class="num">17 of 256 \(6\.64 %\)<\/td><td class="wrap">cxi mask entry_1\/instrument_1\/detector_1\/mask: 1; integer maximum entry_1\/data_1\/data: 16 \(2 of them in some frames only\)<\/td><\/tr>/);
-  assert.match(data, /<tr><td>1e3 baseline test<\/td><td>off<\/td><td class="na">—<\/td><td class="wrap">reconstruction\.detectorMask false \(--no-detector-mask\): every pixel is fitted as read<\/td><\/tr>/);
+  assert.match(data, /<tr><td>1e3 baseline test<\/td><td>off<\/td><td class="na">—<\/td><td class="wrap">reconstruction\.detectorMask false \(--no-detector-mask\): every pixel is fitted as read; fitted as read: cxi mask entry_1\/instrument_1\/detector_1\/mask; 2520 values at the integer maximum in entry_1\/data_1\/data<\/td><\/tr>/);
   assert.match(data, /<img src="img\/data_detector_mask\.png"/);
   assert.match(data, /Detector mask of 1e3 baseline train \(16×16 detector pixels, DC at the centre; cxi mask entry_1\/instrument_1\/detector_1\/mask: 1; integer maximum entry_1\/data_1\/data: 16 \(2 of them in some frames only\)\): black pixels were masked/);
   // the image: one panel on the mask's own scale, 1 = masked drawn black

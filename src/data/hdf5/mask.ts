@@ -33,6 +33,15 @@ export const ptypyWeightBad = (v: number | bigint): boolean => !(Number(v) > 0);
 /** The `maskRecord` of data read with the detector mask switched off. */
 export const MASK_OFF_RECORD = { applied: false, reason: 'reconstruction.detectorMask false (--no-detector-mask): every pixel is fitted as read' };
 
+/**
+ * The record of a mask switched off, with what the file holds that the mask would have used, fitted as read
+ * instead (`fitted_as_read`: the mask or weights by key; values at an integer type's maximum by key and count).
+ */
+export function maskOffRecord(file: { key: string; source: string }[], stack: { key: string; dtype: string; value: string; count: number }[]): Record<string, unknown> {
+  const present = [...file, ...stack.map((a) => ({ source: 'integer maximum', key: a.key, values: a.count, value: a.value, dtype: a.dtype }))];
+  return present.length > 0 ? { ...MASK_OFF_RECORD, fitted_as_read: present } : { ...MASK_OFF_RECORD };
+}
+
 /** Bytes of a mask dataset read per slab. */
 const SLAB_BYTES = 16 * 1024 * 1024;
 

@@ -141,7 +141,13 @@ function detectorMasks(ctx: ReportContext, parts: string[]): void {
   parts.push('<h3>Detector mask</h3>');
   const rows: Cell[][] = found.map(({ job, m }) => {
     const r = m.record;
-    if (r.applied !== true) return [job, 'off', null, { html: esc(typeof r.reason === 'string' ? r.reason : 'switched off: every pixel fitted as read'), cls: 'wrap' }];
+    if (r.applied !== true) {
+      // what the file held that the mask would have used (`fitted_as_read`)
+      const held = (Array.isArray(r.fitted_as_read) ? r.fitted_as_read as Record<string, unknown>[] : [])
+        .map((s) => (s.source === 'integer maximum' ? `${formatNumber(Number(s.values))} values at the integer maximum in ${String(s.key)}` : `${String(s.source)} ${String(s.key)}`));
+      const why = typeof r.reason === 'string' ? r.reason : 'switched off: every pixel fitted as read';
+      return [job, 'off', null, { html: esc(held.length ? `${why}; fitted as read: ${held.join('; ')}` : why), cls: 'wrap' }];
+    }
     const masked = Number(r.pixels_masked), total = Number(r.pattern_pixels);
     return [job, 'applied', { html: esc(`${formatNumber(masked)} of ${formatNumber(total)} (${pct(masked / total, 2)})`), cls: 'num' }, { html: esc(maskSources(r) || 'none'), cls: 'wrap' }];
   });
