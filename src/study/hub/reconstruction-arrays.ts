@@ -34,6 +34,18 @@ export function readReconstructedProbe(path: string): ReconstructedProbe {
   }
 }
 
+/** `_metadata.detector_mask` of a reconstruction (measured data read from CXI or .ptyd records it), or null. */
+export function readReconstructionMaskRecord(path: string): Record<string, unknown> | null {
+  const r = NpzReader.open(path);
+  try {
+    const m = readMetadata(r);
+    const v = m.status === 'ok' ? m.value.detector_mask : undefined;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : null;
+  } finally {
+    r.close();
+  }
+}
+
 /** `_metadata.geometry` of a reconstruction (measured data records it), or null. */
 export function readReconstructionGeometry(path: string): unknown {
   const r = NpzReader.open(path);

@@ -10,7 +10,7 @@ import { percentileRange } from '../../report/colormap.js';
 import { renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
 import { esc, figure, grid, table, type Cell, type Section } from '../../report/html.js';
 import { formatLength } from '../../report/scalebar.js';
-import { formatTicks } from '../../report/ticks.js';
+import { formatNumber, formatTicks } from '../../report/ticks.js';
 import { readAlignedPair } from '../hub/comparison-files.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
@@ -110,13 +110,21 @@ export async function glanceSection(ctx: ReportContext): Promise<Section> {
   const ok = results.filter((r) => r.status === 'success').length;
   const compared = plan.summary?.rows.filter((r) => r.status === 'ok').length ?? 0;
   const facts: [string, string][] = [
-    ['doses', doses.length ? `${doses.map(doseLabel).join(', ')} photons per pattern` : 'none found'],
+    // every reconstruction of measured data (each records its detector mask): the dose is only the folder's name
+    ['doses', !doses.length ? 'none found' : plan.reconstructions > 0 && plan.detectorMasks.length === plan.reconstructions
+      ? `${doses.map(doseLabel).join(', ')} (folder names: measured data has no set dose)` : `${doses.map(doseLabel).join(', ')} photons per pattern`],
     ['views', views.length ? views.join(', ') : 'none found'],
     ['reconstructions', results.length ? `${ok} of ${results.length} succeeded` : `${plan.jobs.length} job directories`],
     ['comparisons', plan.summary ? `${compared} of ${plan.summary.rows.length} scored against the ground truth` : 'none'],
     ['pixel size', plan.pixelSizeM ? `${formatLength(plan.pixelSizeM[1])} (x) × ${formatLength(plan.pixelSizeM[0])} (y)`
       : plan.pixelSizesDiffer ? 'differs between the reconstructions, or some do not state it (lengths in pixels)' : 'not stated by the data (lengths in pixels)'],
   ];
+  if (plan.detectorMasks.length > 0) {
+    const on = plan.detectorMasks.filter((m) => m.applied === true);
+    const counts = [...new Set(on.map((m) => `${formatNumber(Number(m.pixels_masked))} of ${formatNumber(Number(m.pattern_pixels))} pixels`))];
+    facts.push(['detector mask', [on.length ? `applied in ${on.length} reconstruction${on.length === 1 ? '' : 's'} (${counts.join('; ')} masked)` : '',
+      on.length < plan.detectorMasks.length ? `off in ${plan.detectorMasks.length - on.length}` : ''].filter(Boolean).join('; ') + ' (see Data)']);
+  }
   parts.push(`<dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`);
   const split = plan.summary?.rows.some((r) => r.split === 'test') ? 'test' : 'train';
   parts.push(headline(ctx, split));

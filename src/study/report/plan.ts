@@ -13,7 +13,7 @@ import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { join } from 'node:path';
 import { objectPixelSizeM } from '../../report/scalebar.js';
 import { compareJobs, dosesUnder, HUB, hubRoots, jobDir, PHASE_F, PHASE_G, REPORT, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
-import { readReconstructionGeometry } from '../hub/reconstruction-arrays.js';
+import { readReconstructionGeometry, readReconstructionMaskRecord } from '../hub/reconstruction-arrays.js';
 import { readMetricsSummary, type MetricsSummary } from '../hub/metrics-summary.js';
 import { readManifest, readSkipSummary, type Manifest, type SkipSummary } from '../hub/reconstruction-files.js';
 
@@ -41,6 +41,10 @@ export interface ReportPlan {
   pixelSizeM: [number, number] | null;
   /** Whether the reconstructions state different pixel sizes (or some state none): lengths are then in pixels. */
   pixelSizesDiffer: boolean;
+  /** `_metadata.detector_mask` of each reconstruction that records one (measured data read from CXI or .ptyd). */
+  detectorMasks: Record<string, unknown>[];
+  /** Reconstructions (reconstruction.npz) found. */
+  reconstructions: number;
 }
 
 /** The JSON file at `path`: null when absent, its value, or an `InputError` naming it when present but broken. */
@@ -91,16 +95,21 @@ export function planReport(hub: string, shownRun?: unknown): ReportPlan {
   // one pixel size for every figure: only when every reconstruction states the same one (a hub holding
   // reconstructions of different data keeps its lengths in pixels rather than mislabel some of them)
   const sizes = new Map<string, [number, number] | null>();
+  const detectorMasks: Record<string, unknown>[] = [];
+  let reconstructions = 0;
   for (const j of jobs) {
     const npz = join(jobDir(roots.f, j), PHASE_F.reconstruction);
     if (!existsSync(npz)) continue;
+    reconstructions++;
     const p = attempt(() => objectPixelSizeM(readReconstructionGeometry(npz))).value;
     sizes.set(p ? p.join(' ') : 'none', p);
+    const m = attempt(() => readReconstructionMaskRecord(npz)).value;
+    if (m) detectorMasks.push(m);
   }
   const pixelSizeM = sizes.size === 1 ? [...sizes.values()][0]! : null;
   const pixelSizesDiffer = sizes.size > 1;
   return {
-    hub, roots, outDir, jobs, pixelSizeM, pixelSizesDiffer, imgDir: join(outDir, REPORT.images),
+    hub, roots, outDir, jobs, pixelSizeM, pixelSizesDiffer, detectorMasks, reconstructions, imgDir: join(outDir, REPORT.images),
     design: readJsonFile(join(hub, HUB.design)),
     run: shownRun !== undefined ? { value: shownRun } : readJsonFile(join(hub, HUB.runState)),
     doses: [...new Set([...dosesUnder(roots.c), ...dosesUnder(roots.f)])].sort((a, b) => a - b),
