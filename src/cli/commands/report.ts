@@ -17,7 +17,8 @@ export function register(program: Command): void {
       'Writes <out>/report/index.html with its images in <out>/report/img/ (self-contained: relative links, no ' +
       'scripts; it opens from disk), where <out> is a study hub. Reads <out>/design.json, run.json, phase_c/, phase_d/, phase_f/ and phase_g/ ' +
       '(as written by `ptychostudy run`, or by generate/overlap/reconstruct/compare with those roots). Sections: ' +
-      'study design, data (object, probe, position maps with counts), reconstructions, metric tables, charts, ' +
+      'study design, data (object, probe, position maps with counts; for measured data, the detector mask each reconstruction applied), ' +
+      'reconstructions, metric tables, charts, ' +
       'reconstruction runs, skipped/failed jobs with reasons, software versions. Anything missing is shown as ' +
       '"not available". Progress: one line per section on stderr as it is built (none with --quiet). The page is built ' +
       'in a temporary directory and renamed into place, so an interrupted build leaves the earlier report whole.\n\n' +
