@@ -194,7 +194,7 @@ test('report: the detector mask of measured data — pixels masked per source, t
   assert.match(data, /<h3>Detector mask<\/h3>/);
   assert.match(data, /<tr><td>1e3 baseline train<\/td><td>applied<\/td><td class="num">17 of 256 \(6\.64 %\)<\/td><td class="wrap">cxi mask entry_1\/instrument_1\/detector_1\/mask: 1; integer maximum entry_1\/data_1\/data: 16 \(2 of them in some frames only\)<\/td><\/tr>/);
   assert.match(data, /<tr><td>1e3 baseline test<\/td><td>off<\/td><td class="na">—<\/td><td class="wrap">reconstruction\.detectorMask false \(--no-detector-mask\): every pixel is fitted as read; fitted as read: cxi mask entry_1\/instrument_1\/detector_1\/mask; 2520 values at the integer maximum in entry_1\/data_1\/data<\/td><\/tr>/);
-  assert.match(data, /<img src="img\/data_detector_mask\.png"/);
+  assert.match(data, /<div class="gallery">\n<figure><a href="img\/data_detector_mask\.png" title="full size"><img src="img\/data_detector_mask\.png"/, 'a gallery tile, not page-wide');
   // At a glance: the mask in one line; every reconstruction is of a measured file, so the doses are folder names
   // (simulated data, before: photons per pattern, no mask line)
   assert.match(html, /<dt>detector mask<\/dt><dd>applied in 1 reconstruction \(17 of 256 pixels masked\); off in 1 \(see Data\)<\/dd>/);

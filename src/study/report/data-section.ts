@@ -10,7 +10,7 @@ import type { ComplexImage } from '../../math/image.js';
 import { amplitudeOf, phaseOf } from '../../metrics/index.js';
 import { NpzReader } from '../../npy/npz.js';
 import { renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
-import { esc, figure, table, type Cell, type Section } from '../../report/html.js';
+import { esc, figure, grid, table, type Cell, type Section } from '../../report/html.js';
 import { renderPositionMapsPng, type PositionPanel } from '../../report/positions.js';
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber } from '../../report/ticks.js';
@@ -175,7 +175,8 @@ function detectorMasks(ctx: ReportContext, parts: string[]): void {
   const about = groups.length === 1
     ? `of ${g0.jobs.length === found.length ? (found.length === 1 ? 'the reconstruction' : 'every reconstruction') : g0.jobs.join(', ')} (${g0.mask.h}×${g0.mask.w} detector pixels, DC at the centre; ${maskSources(g0.record)})`
     : `of each reconstruction whose mask differs (${g0.mask.h}×${g0.mask.w} detector pixels, DC at the centre)`;
-  parts.push(figure(src, `Detector mask ${about}: black pixels were masked — no far-field constraint, their values set to 0 — white pixels were fitted; from detector_mask of reconstruction.npz; the scale bar is in detector pixels.`));
+  // a small tile (the gallery's), not a page-wide picture of a few thousand pixels
+  parts.push(grid([figure(src, `Detector mask ${about}: black pixels were masked — no far-field constraint, their values set to 0 — white pixels were fitted; from detector_mask of reconstruction.npz; the scale bar is in detector pixels.`)], 'gallery'));
 }
 
 interface ViewPositions { xs: Float64Array; ys: Float64Array; frame: { w: number; h: number } | null }
