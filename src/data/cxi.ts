@@ -152,12 +152,19 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
     if (bad) {
       // the mask is checked and read before the stack: a malformed one is refused before the big read
       const want = 'a CXI detector mask (an integer bit field per pixel, 0 = good)';
-      const varying = readMaskFlags(r, [r.info(maskKey, want)], [n], H, W, want, ['int', 'uint', 'bool'], cxiMaskBad, bad);
+      const other = new Uint8Array(H * W);
+      const varying = readMaskFlags(r, [r.info(maskKey, want)], [n], H, W, want, ['int', 'uint', 'bool'], cxiMaskBad, bad, other);
       const pixels = countFlags(bad);
-      sources.push({ source: 'cxi mask', key: maskKey, pixels, bits: `0x${CXI_MASK_DO_NOT_USE.toString(16)}`, ...(varying > 0 ? { pixels_masked_in_some_patterns_only: varying } : {}) });
+      // pixels whose mask value is not 0 but carries none of the "do not use" bits (noisy, out of resolution, corrected, …): fitted
+      let tagged = 0;
+      for (let p = 0; p < H * W; p++) if (other[p] && !bad[p]) tagged++;
+      sources.push({ source: 'cxi mask', key: maskKey, pixels, bits: `0x${CXI_MASK_DO_NOT_USE.toString(16)}`, ...(varying > 0 ? { pixels_masked_in_some_patterns_only: varying } : {}),
+        ...(tagged > 0 ? { pixels_with_other_bits_only_fitted: tagged } : {}) });
       if (pixels > 0) warnings.push(`${r.file}: key '${maskKey}': ${pixels} pixel${pixels === 1 ? '' : 's'} flagged not to be used (CXI mask bits 0x${CXI_MASK_DO_NOT_USE.toString(16)}: ` +
         'invalid, saturated, hot, dead, shadowed, peak mask, ignore, bad, missing) masked' +
         (varying > 0 ? `, ${varying} of them flagged in some patterns only (a pixel flagged in any pattern is masked in all)` : ''));
+      if (tagged > 0) warnings.push(`${r.file}: key '${maskKey}': ${tagged} pixel${tagged === 1 ? '' : 's'} with mask bits other than 0x${CXI_MASK_DO_NOT_USE.toString(16)} only ` +
+        '(out of resolution, noisy, artefact corrected, hit-finder peak, background corrected, …: still measured) fitted');
     } else warnings.push(`${r.file}: key '${maskKey}': a detector mask is present but not applied (the detector mask is off: every pixel is fitted)`);
   }
 

@@ -53,7 +53,9 @@ test('CXI mask: bits 0x2ff (invalid, saturated, hot, dead, shadowed, peak mask, 
     for (const p of [3, 40, 41, 500, 700]) assert.equal(m.diffraction[i * hw + p], 0);
     for (const p of [5, 6, 7, 8, 9]) assert.equal(m.diffraction[i * hw + p], Math.fround(Math.sqrt(counts[i * hw + p]!)));
   }
-  assert.deepEqual(m.maskRecord, { applied: true, pixels_masked: 5, pattern_pixels: hw, sources: [{ source: 'cxi mask', key: MASK, pixels: 5, bits: '0x2ff' }] });
+  // the pixels with other bits only (5, 6, 7, 8) are fitted, and counted so that a user sees why they were not masked
+  assert.deepEqual(m.maskRecord, { applied: true, pixels_masked: 5, pattern_pixels: hw, sources: [{ source: 'cxi mask', key: MASK, pixels: 5, bits: '0x2ff', pixels_with_other_bits_only_fitted: 4 }] });
+  assert.match(m.warnings.join('\n'), /key 'entry_1\/instrument_1\/detector_1\/mask': 4 pixels with mask bits other than 0x2ff only \(out of resolution, noisy, artefact corrected, hit-finder peak, background corrected, …: still measured\) fitted/);
   assert.match(m.warnings.join('\n'), /key 'entry_1\/instrument_1\/detector_1\/mask': 5 pixels flagged not to be used \(CXI mask bits 0x2ff/);
 
   // a per-pattern mask [n, H, W] is combined: a pixel flagged in any pattern is masked in all, and the note says how many

@@ -67,9 +67,11 @@ export interface DetectorMask {
  * Reads the mask datasets `infos` (each [H, W], or [k, H, W] with one mask per frame, `frames` giving the
  * expected k of each) and sets `bad[p] = 1` for every pixel p that `isBad` flags in any frame. Shape and
  * type are checked before anything is read. Returns the number of pixels flagged in some frames but not all.
+ * `other`, when given, gets 1 for every pixel holding a value that is not 0 and not flagged (a CXI mask's
+ * bits that leave a pixel measured) in some frame.
  */
 export function readMaskFlags(r: Hdf5Reader, infos: Hdf5DatasetInfo[], frames: number[], H: number, W: number, expected: string,
-  kinds: readonly Hdf5DatasetInfo['kind'][], isBad: (v: number | bigint) => boolean, bad: Uint8Array): number {
+  kinds: readonly Hdf5DatasetInfo['kind'][], isBad: (v: number | bigint) => boolean, bad: Uint8Array, other?: Uint8Array): number {
   const hw = H * W;
   infos.forEach((info, j) => {
     if (!kinds.includes(info.kind)) throw r.bad(info.key, expected, `dtype ${info.dtype}`);
@@ -85,7 +87,11 @@ export function readMaskFlags(r: Hdf5Reader, infos: Hdf5DatasetInfo[], frames: n
       let p = (first * rowElems) % hw;
       for (let i = 0; i < slab.length; i++) {
         const v = slab[i]!;
-        if (isBad(v)) bad[p] = 1; else all[p] = 0;
+        if (isBad(v)) bad[p] = 1;
+        else {
+          all[p] = 0;
+          if (other && Number(v) !== 0) other[p] = 1;
+        }
         if (++p === hw) p = 0;
       }
     });

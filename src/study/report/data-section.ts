@@ -120,7 +120,9 @@ function maskSources(record: Record<string, unknown>): string {
   const sources = Array.isArray(record.sources) ? record.sources as Record<string, unknown>[] : [];
   const some = (s: Record<string, unknown>): string => (Number(s.pixels_masked_in_some_frames_only) > 0
     ? ` (${formatNumber(Number(s.pixels_masked_in_some_frames_only))} of them in some frames only)` : '');
-  return sources.map((s) => `${String(s.source)} ${String(s.key)}: ${formatNumber(Number(s.pixels))}${some(s)}`).join('; ');
+  const other = (s: Record<string, unknown>): string => (Number(s.pixels_with_other_bits_only_fitted) > 0
+    ? `, and ${formatNumber(Number(s.pixels_with_other_bits_only_fitted))} with other bits only fitted` : '');
+  return sources.map((s) => `${String(s.source)} ${String(s.key)}: ${formatNumber(Number(s.pixels))}${some(s)}${other(s)}`).join('; ');
 }
 
 /**
