@@ -174,7 +174,7 @@ test('report: the detector mask of measured data — pixels masked per source, t
   for (let i = 0; i < 16; i++) mask[7 * 16 + i] = 1; // a gap row
   mask[3] = 1;
   const record = { applied: true, pixels_masked: 17, pattern_pixels: 256, sources: [
-    { source: 'cxi mask', key: 'entry_1/instrument_1/detector_1/mask', pixels: 1, bits: '0x2ff', pixels_with_other_bits_only_fitted: 3 },
+    { source: 'cxi mask', key: 'entry_1/instrument_1/detector_1/mask', pixels: 1, bits: '0x2ff', pixels_with_other_bits_only_fitted: 3, pixels_masked_in_some_patterns_only: 1 },
     { source: 'integer maximum', key: 'entry_1/data_1/data', pixels: 16, dtype: '<u4', pixels_masked_in_some_frames_only: 2 }] };
   const setJob = (split: string, meta: Record<string, unknown>, member: boolean): void => {
     const file = join(r.f, 'dose_1000', 'baseline', split, 'reconstruction.npz');
@@ -192,7 +192,7 @@ test('report: the detector mask of measured data — pixels masked per source, t
   const html = readFileSync(built.indexPath, 'utf8');
   const data = html.slice(html.indexOf('<section id="data">'), html.indexOf('<section id="reconstructions">'));
   assert.match(data, /<h3>Detector mask<\/h3>/);
-  assert.match(data, /<tr><td>1e3 baseline train<\/td><td>applied<\/td><td class="num">17 of 256 \(6\.64 %\)<\/td><td class="wrap">cxi mask entry_1\/instrument_1\/detector_1\/mask: 1, and 3 with other bits only fitted; integer maximum entry_1\/data_1\/data: 16 \(2 of them in some frames only\)<\/td><\/tr>/);
+  assert.match(data, /<tr><td>1e3 baseline train<\/td><td>applied<\/td><td class="num">17 of 256 \(6\.64 %\)<\/td><td class="wrap">cxi mask entry_1\/instrument_1\/detector_1\/mask: 1 \(1 of them in some patterns only\), and 3 with other bits only fitted; integer maximum entry_1\/data_1\/data: 16 \(2 of them in some frames only\)<\/td><\/tr>/);
   assert.match(data, /<tr><td>1e3 baseline test<\/td><td>off<\/td><td class="na">—<\/td><td class="wrap">reconstruction\.detectorMask false \(--no-detector-mask\): every pixel is fitted as read; fitted as read: cxi mask entry_1\/instrument_1\/detector_1\/mask; 2520 values at the integer maximum in entry_1\/data_1\/data<\/td><\/tr>/);
   assert.match(data, /<div class="gallery">\n<figure><a href="img\/data_detector_mask\.png" title="full size"><img src="img\/data_detector_mask\.png"/, 'a gallery tile, not page-wide');
   // At a glance: the mask in one line; every reconstruction is of a measured file, so the doses are folder names
@@ -201,7 +201,7 @@ test('report: the detector mask of measured data — pixels masked per source, t
   assert.match(html, /<dt>doses<\/dt><dd>1e3 \(folder names: measured data has no set dose\)<\/dd>/);
   assert.match(before, /<dt>doses<\/dt><dd>1e3 photons per pattern<\/dd>/);
   assert.doesNotMatch(before, /<dt>detector mask<\/dt>/);
-  assert.match(data, /Detector mask of 1e3 baseline train \(16×16 detector pixels, DC at the centre; cxi mask entry_1\/instrument_1\/detector_1\/mask: 1, and 3 with other bits only fitted; integer maximum entry_1\/data_1\/data: 16 \(2 of them in some frames only\)\): black pixels were masked/);
+  assert.match(data, /Detector mask of 1e3 baseline train \(16×16 detector pixels, DC at the centre; cxi mask entry_1\/instrument_1\/detector_1\/mask: 1 \(1 of them in some patterns only\), and 3 with other bits only fitted; integer maximum entry_1\/data_1\/data: 16 \(2 of them in some frames only\)\): black pixels were masked/);
   // the image: one panel on the mask's own scale, 1 = masked drawn black
   const drawn = built.figures.find((d) => d.file === 'data_detector_mask.png');
   assert.ok(drawn, 'the mask figure is recorded');

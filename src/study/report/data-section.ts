@@ -118,8 +118,11 @@ function diffraction(ctx: ReportContext, parts: string[]): void {
 /** What a `_metadata.detector_mask` source says: "cxi mask entry_1/…/mask: 8". */
 function maskSources(record: Record<string, unknown>): string {
   const sources = Array.isArray(record.sources) ? record.sources as Record<string, unknown>[] : [];
-  const some = (s: Record<string, unknown>): string => (Number(s.pixels_masked_in_some_frames_only) > 0
-    ? ` (${formatNumber(Number(s.pixels_masked_in_some_frames_only))} of them in some frames only)` : '');
+  // a mask per pattern (CXI) or per frame (PtyPy weights) masks in all the pixels it masks in some
+  const some = (s: Record<string, unknown>): string => {
+    const k = Number(s.pixels_masked_in_some_patterns_only ?? s.pixels_masked_in_some_frames_only);
+    return k > 0 ? ` (${formatNumber(k)} of them in some ${s.pixels_masked_in_some_patterns_only !== undefined ? 'patterns' : 'frames'} only)` : '';
+  };
   const other = (s: Record<string, unknown>): string => (Number(s.pixels_with_other_bits_only_fitted) > 0
     ? `, and ${formatNumber(Number(s.pixels_with_other_bits_only_fitted))} with other bits only fitted` : '');
   return sources.map((s) => `${String(s.source)} ${String(s.key)}: ${formatNumber(Number(s.pixels))}${some(s)}${other(s)}`).join('; ');
