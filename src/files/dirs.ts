@@ -14,12 +14,14 @@ export function utcSeconds(d: Date = new Date()): string {
 
 /**
  * Creates a new, unique directory `<parent>/<base>` (or `<base>-2`, `-3`, … when that name is taken, e.g. by
- * a run started in the same second) and returns its name. Creation is exclusive, so two runs never share one.
+ * a run started in the same second, or `used` says it is) and returns its name. Creation is exclusive, so two
+ * runs never share one.
  */
-export function createUniqueDir(parent: string, base: string): string {
+export function createUniqueDir(parent: string, base: string, used: (name: string) => boolean = () => false): string {
   mkdirSync(parent, { recursive: true });
   for (let i = 1; ; i++) {
     const name = i === 1 ? base : `${base}-${i}`;
+    if (used(name)) continue;
     try {
       mkdirSync(join(parent, name));
       return name;

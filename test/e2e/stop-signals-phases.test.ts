@@ -6,7 +6,7 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,14 +85,15 @@ test('overlap: SIGTERM after a view ends with 143, keeps the views it names whol
   assert.ok(!existsSync(join(root, 'd', '.overlap.lock')), 'the lock is released');
 });
 
-test('compare: SIGTERM after a job ends with 143, keeps the finished jobs\' files, leaves the summary alone and names the command', async () => {
+test('compare: SIGTERM after a job ends with 143, keeps the finished jobs\' files, leaves the summary alone and names the command, which reuses them', async () => {
   const hub = makeHub(join(root, 'hub'));
   const args = ['compare', '--phase-c-root', hub.c, '--phase-f-root', hub.f, '--out', hub.g, '--view', 'baseline', '--no-figures'];
   const r = await stopWhen(root, args, /\[1\/6\]/, 'SIGTERM');
   assert.equal(r.code, 143, r.stderr);
   const m = new RegExp(`\\nptychostudy compare: terminated \\(SIGTERM\\); (\\d) of 6 jobs done \\(a compared job's files are in ${escape(hub.g)}/dose_<D>/<view>/<split>/, ` +
     'none partial\\); metrics_summary\\.json is not changed \\(a run merges its rows into it once every job is done\\)\\. ' +
-    `Compare again with: ${escape(`ptychostudy ${args.join(' ')}`)} \\(it compares every job again; a job's earlier files move to its history/\\)\\n$`).exec(r.stderr);
+    `Compare again with: ${escape(`ptychostudy ${args.join(' ')}`)} \\(it reuses the finished jobs whose inputs, settings and files are unchanged ` +
+    'and compares the others; a job\'s earlier files move to its history/\\)\\n$').exec(r.stderr);
   assert.ok(m, r.stderr);
   const done = Number(m[1]);
   assert.ok(done >= 1 && done < 6, r.stderr);
@@ -105,6 +106,12 @@ test('compare: SIGTERM after a job ends with 143, keeps the finished jobs\' file
   // the run folder it reserved holds nothing (its snapshot comes once every job is done): it is not left behind,
   // nor is runs/, which this run created
   assert.ok(!existsSync(join(hub.g, 'runs')), `${hub.g}/runs: ${existsSync(join(hub.g, 'runs')) ? readdirSync(join(hub.g, 'runs')).join(', ') : ''}`);
+  // the command it names finishes the run: the finished jobs are taken over, not compared again
+  const stopped = (JSON.parse(readFileSync(join(jobs[0]!, 'comparison.json'), 'utf8')) as { run_id: string }).run_id;
+  const again = spawnSync(process.execPath, [CLI, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, new RegExp(`^compared 6 job\\(s\\) \\(${done} reused from the stopped run ${escape(stopped)}\\), 0 comparison\\(s\\) failed`), again.stdout);
+  assert.match(again.stderr, new RegExp(`^\\[1/6\\] dose_1000/baseline/train: reused from the stopped run ${escape(stopped)} — `, 'm'));
 });
 
 test('a SIGTERM during start-up, before the command has a handler of its own, ends with 143 and one line; nothing is written', async () => {

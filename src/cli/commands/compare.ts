@@ -65,7 +65,7 @@ export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
 /**
  * What an interrupted run says: how many of its jobs finished (each job's files are written whole between two
  * jobs, in <out>/dose_<D>/<view>/<split>/), that the metrics summary merges this run's rows only once every job
- * has finished, and the command that does it all again (a job's earlier files move to its history/).
+ * has finished, and the command that finishes it (it reuses the finished jobs whose record matches: reuse.ts).
  */
 export function compareStoppedMessage(signal: StopSignal, outputRoot: string, finished: number, total: number | null,
   merging: boolean, argv: readonly string[]): string {
@@ -75,8 +75,8 @@ export function compareStoppedMessage(signal: StopSignal, outputRoot: string, fi
       'metrics_summary.json and writing the charts (each file is replaced whole or not at all)'
     : `${total === null ? 'no job' : `${finished} of ${total} jobs`} done (a compared job's files are in ${outputRoot}/dose_<D>/<view>/<split>/, none partial); ` +
       'metrics_summary.json is not changed (a run merges its rows into it once every job is done)';
-  return `ptychostudy compare: ${stoppedWord(signal)}; ${what}. Compare again with: ${again} (it compares every job again; ` +
-    'a job\'s earlier files move to its history/)';
+  return `ptychostudy compare: ${stoppedWord(signal)}; ${what}. Compare again with: ${again} (it reuses the finished jobs ` +
+    'whose inputs, settings and files are unchanged and compares the others; a job\'s earlier files move to its history/)';
 }
 
 export function register(program: Command): void {
@@ -98,7 +98,9 @@ export function register(program: Command): void {
       'overwritten: a job\'s earlier files move to its history/<run id>/ before new ones go in.\n\n' +
       'Exit codes: 0 all comparisons done; 1 some comparison failed (recorded; the rest ran); 2 bad usage or input; ' +
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): stops between two jobs (their files whole), leaves metrics_summary.json ' +
-      'unchanged (it takes a run\'s rows once every job is done), removes the run\'s still empty runs/<run id>/ and names the command that compares again.')
+      'unchanged (it takes a run\'s rows once every job is done), removes the run\'s still empty runs/<run id>/ and names the command that compares again. ' +
+      'The next compare into the same --out reuses a stopped run\'s finished jobs whose reconstruction and ground-truth bytes, ' +
+      'settings (--model, --region, --no-figures), tool build and files are unchanged (their rows keep that run\'s id), and says how many.')
     .option('--phase-c-root <dir>', 'Phase C root: dose_<D>/patched_{train,test}.npz (required)')
     .option('--phase-d-root <dir>', 'Phase D root: dose_<D>/<view>/<view>_{train,test}.npz (ground truth of dense/sparse jobs; ' +
       'default: the one the Phase F manifest records)')
@@ -120,7 +122,7 @@ export function register(program: Command): void {
       const { compareOnCluster } = await import('../cluster.js');
       const onCluster = await compareOnCluster(parseStudySettings({ execution: executorSettingsFromFlags(f) }), opts, f);
       if (onCluster !== null) return onCluster;
-      const { runComparison } = await import('../../study/compare/phase.js'); // loaded when used: the CLI starts fast
+      const { runComparison, reusedNote } = await import('../../study/compare/phase.js'); // loaded when used: the CLI starts fast
       // Ctrl-C or SIGTERM: the handler runs between two jobs (each computes synchronously; the phase yields
       // between them) or during the merge.
       let finished = 0;
@@ -144,12 +146,12 @@ export function register(program: Command): void {
       }
       if (f.json) {
         process.stdout.write(JSON.stringify({
-          run_id: s.runId, compared: s.compared, failed: s.failed, skipped: s.skipped,
+          run_id: s.runId, compared: s.compared, reused: s.reused, reused_from: s.reusedFrom, failed: s.failed, skipped: s.skipped,
           summary: s.files.summaryJson, markdown: s.files.summaryMd, charts: s.files.charts, skipped_jobs: s.skippedJobs,
         }, null, 2) + '\n');
       } else {
         const out = process.stdout;
-        process.stdout.write(`compared ${s.compared} job(s), ${paint(`${s.failed} comparison(s) failed`, s.failed > 0 ? 'bad' : 'good', out)}, ` +
+        process.stdout.write(`compared ${s.compared} job(s)${reusedNote(s.reused, s.reusedFrom)}, ${paint(`${s.failed} comparison(s) failed`, s.failed > 0 ? 'bad' : 'good', out)}, ` +
           `${s.skipped} job(s) ${paint('skipped', 'skip', out)}\n`);
         process.stdout.write(`summary: ${s.files.summaryMd}\n`);
       }

@@ -37,6 +37,7 @@ import { OWN_MODEL, type SkippedJob, type SummaryRowCore } from '../hub/metrics-
 import { csvField, csvNumber } from './csv.js';
 import { expandPattern, type CompareJob, type ExternalModel } from './plan.js';
 import { jnum } from './summary.js';
+import { jobInputsSha256, outputNames, outputsSha256, reusableJob } from './reuse.js';
 
 export interface PhaseGProgress {
   kind: 'job' | 'skip' | 'summary' | 'charts' | 'warning';
@@ -73,6 +74,8 @@ export interface CompareJobResult {
   archived?: JobArchive | null;
   /** The run whose comparison.json the job's directory holds after the job (null: none). */
   files_run_id?: string | null;
+  /** Set when the job's files and rows are those a stopped run left (reuse.ts): that run's id. */
+  reused_from?: string | null;
 }
 
 /** File-name form of a model name: lowercase, non-alphanumerics → '_'. */
@@ -303,6 +306,13 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
     onProgress({ kind: 'skip', ...where, message: `[${i + 1}/${total}] ${label}: skipped — ${reason}` });
     return { rows: [], skipped: { dose: job.dose, view: job.view, split: job.split, reason, run_id: runId }, compared: 0, failed: 0, archived, files_run_id: files };
   }
+  // a stopped run's finished job whose inputs, settings and files are provably the same: taken over as it is
+  const inputs = jobInputsSha256(run, job);
+  const reused = reusableJob(run, job, inputs);
+  if (reused !== null) {
+    onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: reused from the stopped run ${reused.runId} — ${briefOf(reused.rows)}` });
+    return { rows: reused.rows, skipped: null, compared: 1, failed: 0, archived: reused.archived, files_run_id: reused.runId, reused_from: reused.runId };
+  }
   let gt: GroundTruth;
   try {
     gt = readGroundTruth(job.inputNpz);
@@ -316,7 +326,7 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
       row.error = reason;
       rows.push(row);
     }
-    const w = writeJobFiles(run, job, rows.map((row) => ({ row, metrics: null, aligned: null })), null);
+    const w = writeJobFiles(run, job, rows.map((row) => ({ row, metrics: null, aligned: null })), null, null);
     onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: failed — ${reason}${w.error ? `; ${w.error}` : ''}` });
     return { rows, skipped: null, compared: 0, failed: rows.length, archived: w.archived, files_run_id: w.filesRunId };
   }
@@ -354,16 +364,20 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
     region_mode: regionMode, region_positions: regionSource,
     models: arms.map((a) => ({ model: a.row.model, slug: modelSlug(a.row.model), status: a.row.status, reconstruction: a.row.reconstruction })),
   };
-  const w = writeJobFiles(run, job, arms, { meta, region, regionSource, title: `dose ${job.dose}, ${job.view}, ${job.split}: aligned to ground truth` });
+  const w = writeJobFiles(run, job, arms, { meta, region, regionSource, title: `dose ${job.dose}, ${job.view}, ${job.split}: aligned to ground truth` }, inputs);
   const ok = arms.filter((a) => a.row.status === 'ok');
-  const brief = arms.map((a) => a.row.status === 'ok'
-    ? `${a.row.model} MS-SSIM amplitude/phase ${fmt3(a.row.metrics.ms_ssim?.amplitude)}/${fmt3(a.row.metrics.ms_ssim?.phase)}${a.row.error ? ` (${a.row.error})` : ''}`
-    : `${a.row.model} ${a.row.status}${a.row.error ? ` (${a.row.error})` : ''}`).join('; ');
-  onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: ${brief}` });
+  onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: ${briefOf(arms.map((a) => a.row))}` });
   return {
     rows: arms.map((a) => a.row), skipped: null, compared: ok.length > 0 ? 1 : 0, failed: arms.filter((a) => a.row.status === 'failed').length,
     archived: w.archived, files_run_id: w.filesRunId,
   };
+}
+
+/** A job's rows in one progress line. */
+function briefOf(rows: readonly SummaryRowCore[]): string {
+  return rows.map((r) => r.status === 'ok'
+    ? `${r.model} MS-SSIM amplitude/phase ${fmt3(r.metrics.ms_ssim?.amplitude)}/${fmt3(r.metrics.ms_ssim?.phase)}${r.error ? ` (${r.error})` : ''}`
+    : `${r.model} ${r.status}${r.error ? ` (${r.error})` : ''}`).join('; ');
 }
 
 const HISTORY_NOTE = 'history/';
@@ -389,10 +403,12 @@ interface Written {
  * Writes a compared job's files: the new ones into a staging folder, then the earlier ones into the job's
  * history, then the new ones into place, comparison.json last. The CSVs, aligned arrays and figure only
  * when a model was compared; comparison.json also when the job had files before (so the directory never
- * keeps an earlier run's comparison as if current). A failure here turns every row into a failed row.
+ * keeps an earlier run's comparison as if current). A failure here turns every row into a failed row. When every
+ * model was compared and `inputs` is known, comparison.json records it (`inputs_sha256`) and the SHA-256 of each
+ * file written beside it (`outputs_sha256`): what a later run checks before it reuses the job (reuse.ts).
  */
 function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
-  extra: { meta: Record<string, unknown>; region: Region; regionSource: string; title: string } | null): Written {
+  extra: { meta: Record<string, unknown>; region: Region; regionSource: string; title: string } | null, inputs: string | null): Written {
   const outDir = jobDir(run.outputRoot, job);
   const ok = arms.filter((a) => a.row.status === 'ok');
   const hadFiles = existsSync(outDir);
@@ -402,6 +418,7 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
   let step = 'writing its new files';
   try {
     const staged: string[] = [];
+    let record: { inputs_sha256: string; outputs_sha256: Record<string, string> } | null = null;
     if (ok.length > 0 && extra) {
       staging = stagingDir(outDir, run.runId);
       writeFileAtomic(join(staging, PHASE_G.metricsCsv), metricsCsv(arms));
@@ -411,6 +428,11 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
       if (run.figures !== false) {
         const png = comparisonFigure(arms, extra.title);
         if (png) { writeFileAtomic(join(staging, PHASE_G.figure), png); staged.push(PHASE_G.figure); }
+      }
+      // only a job whose every model was compared can be reused: it records what it read and wrote
+      const names = outputNames(run.figures !== false);
+      if (inputs !== null && ok.length === arms.length && staged.length === names.length) {
+        record = { inputs_sha256: inputs, outputs_sha256: outputsSha256(staging, names) };
       }
     }
     step = `moving its earlier files to ${HISTORY_NOTE}`;
@@ -426,6 +448,7 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
         region: extra?.region ?? null, region_mode: run.regionMode, region_positions: extra?.regionSource ?? null,
         // only when files were replaced (a job's first comparison reads as before)
         ...(archived ? { replaced: archived } : {}),
+        ...(record ?? {}),
         rows: arms.map((a) => ({ ...a.row, frc: a.metrics ? { n: a.metrics.frc.n, amplitude: Array.from(a.metrics.frc.amplitude, jnum), phase: Array.from(a.metrics.frc.phase, jnum) } : null })),
       });
       return { archived, filesRunId: run.runId, error: null };

@@ -67,8 +67,12 @@ export interface StartedRun {
 
 export interface PhaseGSummary {
   runId: string;
-  /** Jobs with at least one model compared. */
+  /** Jobs with at least one model compared (those reused included). */
   compared: number;
+  /** Of them, the jobs whose files and rows a stopped run left and this run took over (reuse.ts). */
+  reused: number;
+  /** The stopped runs they came from. */
+  reusedFrom: string[];
   /** Model comparisons that failed with an error (bad file, shape mismatch…). */
   failed: number;
   /** Jobs with nothing to compare (our reconstruction missing or failed and no external model). */
@@ -126,6 +130,11 @@ export function checkModelNames(models: readonly ExternalModel[]): void {
   }
 }
 
+/** ' (7 reused from the stopped run <id>)' after a count of jobs compared; '' when none was reused. */
+export function reusedNote(reused: number, from: readonly string[]): string {
+  return reused === 0 ? '' : ` (${reused} reused from the stopped run${from.length === 1 ? '' : 's'} ${from.join(', ')})`;
+}
+
 /** Runs Phase G (see the module comment). Never throws for a single job's problem: it is recorded. */
 export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGProgress) => void = () => {},
   executor: Executor = localExecutor()): Promise<PhaseGSummary> {
@@ -154,7 +163,10 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const filterTag = [doseTag, opts.view ?? '', opts.split ?? ''].filter(Boolean).join('-');
   const runsDir = join(opts.outputRoot, PHASE_G.runs);
   const created = missingDirs(runsDir);
-  const runId = createUniqueDir(runsDir, `${compactUtc(started)}${filterTag ? `-${filterTag}` : ''}`);
+  // never the id of a run whose files a job holds: a stopped run's folder is removed, and a run started in the
+  // same second would otherwise take its id (and could not tell its own files from those it may reuse)
+  const named = new Set(plan.jobs.map((j) => jobFilesRunId(jobDir(opts.outputRoot, j))));
+  const runId = createUniqueDir(runsDir, `${compactUtc(started)}${filterTag ? `-${filterTag}` : ''}`, (name) => named.has(name));
   opts.onRunStarted?.({ runId, created: [...created, resolve(runsDir, runId)] });
   const run: ComparisonRun = {
     outputRoot: opts.outputRoot, runId, models, regionMode: opts.region ?? 'illumination', figures: opts.figures !== false,
@@ -166,19 +178,24 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const jobs: (JobOutcome & { filesRunId: string | null })[] = [];
   let compared = 0;
   let failed = 0;
+  const reusedFrom: string[] = [];
   await executor.run(comparisonPhase, run, plan.jobs, onProgress, (job, r) => {
     rows.push(...r.rows);
     if (r.skipped) skipped.push(r.skipped);
     jobs.push({ dose: job.dose, view: job.view, split: job.split, archived: r.archived ?? null, filesRunId: r.files_run_id ?? null });
     compared += r.compared;
     failed += r.failed;
+    if (r.reused_from) reusedFrom.push(r.reused_from);
   });
+  const reused = reusedFrom.length;
+  const from = [...new Set(reusedFrom)];
+  if (reused > 0) onProgress({ kind: 'summary', message: `${compared} compared${reusedNote(reused, from)}` });
 
   const record: PhaseGRun = {
     run_id: runId, started_at: startedAt, finished_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     filters: { dose: opts.dose ?? null, view: (opts.view ?? null) as PhaseGRun['filters']['view'], split: (opts.split ?? null) as PhaseGRun['filters']['split'] },
     models: models.map((m) => modelRecord(m, opts)),
-    compared, failed, skipped: skipped.length, snapshot: `${PHASE_G.runs}/${runId}`,
+    compared, failed, skipped: skipped.length, ...(reused > 0 ? { reused, reused_from: from } : {}), snapshot: `${PHASE_G.runs}/${runId}`,
   };
   // This run's own rows first (its private directory): kept whatever happens to the merge.
   const snapshot = join(opts.outputRoot, PHASE_G.runs, runId);
@@ -209,7 +226,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   onProgress({ kind: 'summary', message: `metrics summary: ${summaryPath} (${merged.rows.length} rows, ${merged.skipped_jobs.length} skipped jobs)` });
   if (charts.length > 0) onProgress({ kind: 'charts', message: `charts: ${charts.length / 2} metrics in ${chartsDir}` });
   return {
-    runId, compared, failed, skipped: skipped.length, rows, skippedJobs: skipped, summary: merged,
+    runId, compared, reused, reusedFrom: from, failed, skipped: skipped.length, rows, skippedJobs: skipped, summary: merged,
     files: { summaryJson: summaryPath, summaryMd: mdPath, summaryCsv: csvPath, charts, snapshot },
     warnings,
   };

@@ -74,6 +74,8 @@ const RowCore = z.object({
   /** For a row no longer current: where its job's files moved (relative to the Phase G root), when they did. */
   archived_to: z.string().nullable().optional(),
 });
+/** A row without its history: as a job's comparison.json holds it (beside its FRC curves). */
+export const SummaryRowCoreSchema = RowCore;
 export const SummaryRowSchema = RowCore.extend({ history: z.array(RowCore) });
 /** A row no longer current whose model a later run of its job did not compare (or whose job it skipped). */
 export const SupersededRowSchema = SummaryRowSchema.extend({ superseded_by: runId.nullable() });
@@ -99,6 +101,10 @@ export const PhaseGRunSchema = z.object({
   compared: z.number().int(),
   failed: z.number().int(),
   skipped: z.number().int(),
+  /** Of the jobs compared, those whose files and rows a stopped run left and this run took over (compare/reuse.ts); absent when none. */
+  reused: z.number().int().optional(),
+  /** The stopped runs they came from (absent when none). */
+  reused_from: z.array(runId).optional(),
   snapshot: z.string().refine((v) => /^runs\/[^/]+$/.test(v) && isSafeName(v.slice(5)), { error: (iss) => `expected runs/<run id>; found ${shownJson(iss.input)}` }),
 });
 export type PhaseGRun = z.infer<typeof PhaseGRunSchema>;

@@ -498,7 +498,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     await carriedModels(hub, settings); // Phase G is redone: refused here, before anything is written, when a model's files are gone
     return null;
   }, async () => {
-    const { runComparison } = await import('../compare/phase.js');
+    const { runComparison, reusedNote } = await import('../compare/phase.js');
     // an external model a `compare --model` merged into the summary is compared again, not dropped from it
     const models = await carriedModels(hub, settings);
     for (const m of models) {
@@ -509,7 +509,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       (progress) => onEvent({ type: 'compare', progress }));
     compare = g;
     return {
-      detail: `${g.compared} compared, ${g.failed} failed, ${g.skipped} skipped` +
+      detail: `${g.compared} compared${reusedNote(g.reused, g.reusedFrom)}, ${g.failed} failed, ${g.skipped} skipped` +
         (models.length > 0 ? `; external models compared again: ${models.map((m) => m.name).join(', ')}` : ''), failures: g.failed,
       fingerprints: () => ({ inputs_sha256: compareInputs(hub), outputs_sha256: compareOutputs(hub) }),
     };

@@ -16,7 +16,7 @@ import { planComparisons, type CompareJob, type ExternalModel } from '../../comp
 import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome } from '../../compare/summary.js';
 import { phaseCMetadataCompliance } from '../../compare/phase-c-compliance.js';
 import { checkJobOutputs } from '../../compare/files.js';
-import { checkModelNames, withOwner } from '../../compare/phase.js';
+import { checkModelNames, reusedNote, withOwner } from '../../compare/phase.js';
 import { recordPath } from '../../../files/paths.js';
 import { doseDirName, PHASE_G, SPLITS, VIEWS, type Split, type View } from '../../hub/layout.js';
 import {
@@ -124,6 +124,7 @@ export const compareStep: ClusterStep = {
     const jobs: (JobOutcome & { filesRunId: string | null })[] = [];
     let compared = 0;
     let failed = 0;
+    const reusedFrom: string[] = [];
     for (const t of [...results].sort((a, b) => a.task - b.task)) {
       if (!isJobResult(t.payload)) continue;
       rows.push(...t.payload.rows);
@@ -132,7 +133,9 @@ export const compareStep: ClusterStep = {
       jobs.push({ ...a, archived: t.payload.archived ?? null, filesRunId: t.payload.files_run_id ?? null });
       compared += t.payload.compared;
       failed += t.payload.failed;
+      if (typeof t.payload.reused_from === 'string') reusedFrom.push(t.payload.reused_from);
     }
+    const from = [...new Set(reusedFrom)];
     const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     for (const f of failures ?? []) {
       const job = start.jobs.find((j) => j.key === f.key);
@@ -150,7 +153,7 @@ export const compareStep: ClusterStep = {
     const record: PhaseGRun = {
       run_id: start.run_id, started_at: start.started_at, finished_at: failures === null ? null : at,
       filters: { dose: o.dose, view: o.view, split: o.split }, models: o.models.map((m) => modelRecord(m, o)),
-      compared, failed, skipped: skipped.length, snapshot: `${PHASE_G.runs}/${start.run_id}`,
+      compared, failed, skipped: skipped.length, ...(reusedFrom.length > 0 ? { reused: reusedFrom.length, reused_from: from } : {}), snapshot: `${PHASE_G.runs}/${start.run_id}`,
     };
     // Merged into the summary as it is now (read under the output root's lock, which a local compare takes
     // too): rows another run merged since this one started are kept; this run's earlier merges are replaced.
@@ -172,6 +175,6 @@ export const compareStep: ClusterStep = {
         await writeCharts(merged, join(o.outputRoot, PHASE_G.charts));
       }
     }
-    return { complete: true, detail: `${compared} compared, ${failed} failed, ${skipped.length} skipped` };
+    return { complete: true, detail: `${compared} compared${reusedNote(reusedFrom.length, from)}, ${failed} failed, ${skipped.length} skipped` };
   },
 };
