@@ -131,7 +131,7 @@ export function register(program: Command): void {
       const removeStopHandlers = onStop((signal) => {
         // the run folder this process reserved, and the folders it created for it, while they hold nothing
         // (once every job is done the run's snapshot is in it, and it stays)
-        if (started !== null) removeEmptyDirs(started.created);
+        if (started !== null) { started.release(); removeEmptyDirs(started.created); }
         process.stderr.write(`\n${compareStoppedMessage(signal, opts.outputRoot, finished, total, total !== null && finished === total,
           process.argv.slice(2))}\n`);
       });

@@ -170,7 +170,7 @@ export function register(program: Command): void {
       // Phase G's run folder while that phase runs: a stop between two comparisons removes it while it is empty
       let compareRun: StartedRun | null = null;
       const removeStopHandlers = onStop((signal) => {
-        if (compareRun !== null) removeEmptyDirs(compareRun.created);
+        if (compareRun !== null) { compareRun.release(); removeEmptyDirs(compareRun.created); }
         const state = readRunState(hub);
         if (state && state.status === 'running') { state.status = 'interrupted'; writeRunState(hub, state); }
         fView?.finish();

@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { compactUtc, createUniqueDir, missingDirs } from '../../files/dirs.js';
-import { LockBusyError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
+import { acquireLock, LockBusyError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import {
   OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
@@ -33,6 +33,7 @@ import { checkJobOutputs, HISTORY_DIR, jobFilesRunId } from './files.js';
 import { recordPath } from '../../files/paths.js';
 import { compareJob, modelSlug, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ExternalModel } from './plan.js';
+import { runningLockPath } from './reuse.js';
 import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
 import { phaseCMetadataCompliance } from './phase-c-compliance.js';
 
@@ -53,16 +54,20 @@ export interface PhaseGOptions extends CompareFilters {
   lockWaitMs?: number;
   /**
    * Called once the run has reserved its folder (`runs/<run id>/`), before the first job, with the folders it
-   * created: a caller that ends the process between two jobs (Ctrl-C) removes them while they are empty
-   * (`removeEmptyDirs`), so an interrupted run leaves no empty run folder.
+   * created: a caller that ends the process between two jobs (Ctrl-C) releases the run's running lock and removes
+   * them while they are empty (`removeEmptyDirs`), so an interrupted run leaves no empty run folder.
    */
   onRunStarted?: (run: StartedRun) => void;
 }
 
-/** A run's id and the folders it created to hold `runs/<run id>/`, outermost first (that folder last). */
+/**
+ * A run's id, the folders it created to hold `runs/<run id>/`, outermost first (that folder last), and the release
+ * of its running lock (reuse.ts), which a caller that ends the process between two jobs calls before it removes them.
+ */
 export interface StartedRun {
   runId: string;
   created: string[];
+  release: () => void;
 }
 
 export interface PhaseGSummary {
@@ -167,67 +172,73 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   // same second would otherwise take its id (and could not tell its own files from those it may reuse)
   const named = new Set(plan.jobs.map((j) => jobFilesRunId(jobDir(opts.outputRoot, j))));
   const runId = createUniqueDir(runsDir, `${compactUtc(started)}${filterTag ? `-${filterTag}` : ''}`, (name) => named.has(name));
-  opts.onRunStarted?.({ runId, created: [...created, resolve(runsDir, runId)] });
   const run: ComparisonRun = {
     outputRoot: opts.outputRoot, runId, models, regionMode: opts.region ?? 'illumination', figures: opts.figures !== false,
     total: plan.jobs.length,
   };
 
-  const rows: SummaryRowCore[] = [];
-  const skipped: SkippedJob[] = [];
-  const jobs: (JobOutcome & { filesRunId: string | null })[] = [];
-  let compared = 0;
-  let failed = 0;
-  const reusedFrom: string[] = [];
-  await executor.run(comparisonPhase, run, plan.jobs, onProgress, (job, r) => {
-    rows.push(...r.rows);
-    if (r.skipped) skipped.push(r.skipped);
-    jobs.push({ dose: job.dose, view: job.view, split: job.split, archived: r.archived ?? null, filesRunId: r.files_run_id ?? null });
-    compared += r.compared;
-    failed += r.failed;
-    if (r.reused_from) reusedFrom.push(r.reused_from);
-  });
-  const reused = reusedFrom.length;
-  const from = [...new Set(reusedFrom)];
-  if (reused > 0) onProgress({ kind: 'summary', message: `${compared} compared${reusedNote(reused, from)}` });
-
-  const record: PhaseGRun = {
-    run_id: runId, started_at: startedAt, finished_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    filters: { dose: opts.dose ?? null, view: (opts.view ?? null) as PhaseGRun['filters']['view'], split: (opts.split ?? null) as PhaseGRun['filters']['split'] },
-    models: models.map((m) => modelRecord(m, opts)),
-    compared, failed, skipped: skipped.length, ...(reused > 0 ? { reused, reused_from: from } : {}), snapshot: `${PHASE_G.runs}/${runId}`,
-  };
-  // This run's own rows first (its private directory): kept whatever happens to the merge.
-  const snapshot = join(opts.outputRoot, PHASE_G.runs, runId);
-  const snapshotJson = join(snapshot, PHASE_G.summaryJson);
-  const phaseC = phaseCMetadataCompliance(opts.phaseCRoot, opts.outputRoot);
-  writeJsonAtomic(snapshotJson, mergeSummary(null, { rows, skipped, record, jobs, phaseC }));
-  const mdPath = join(opts.outputRoot, PHASE_G.summaryMd);
-  const csvPath = join(opts.outputRoot, PHASE_G.summaryCsv);
-  const chartsDir = join(opts.outputRoot, PHASE_G.charts);
-  let merged: MetricsSummary;
-  let charts: string[];
+  // held while the run compares: a run that holds it is not stopped, and its jobs are not reused (reuse.ts)
+  const releaseRunning = acquireLock(runningLockPath(opts.outputRoot, runId), 'compare run', 'output root');
+  opts.onRunStarted?.({ runId, created: [...created, resolve(runsDir, runId)], release: releaseRunning });
   try {
-    ({ merged, charts } = await withLock(join(opts.outputRoot, PHASE_G.lock), 'compare run', 'output root', async () => {
-      // read again under the lock: another run may have merged since this one started, or replaced the
-      // files of one of this run's jobs since (then that job's current rows stay the other run's)
-      const m = mergeSummary(readMetricsSummary(summaryPath), { rows, skipped, record, jobs: jobs.map((j) => withOwner(opts.outputRoot, j)), phaseC });
-      writeJsonAtomic(summaryPath, m);
-      writeFileAtomic(mdPath, summaryMarkdown(m));
-      writeFileAtomic(csvPath, summaryCsv(m));
-      return { merged: m, charts: opts.charts === false ? [] : await writeCharts(m, chartsDir) };
-    }, { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS }));
-  } catch (err) {
-    if (err instanceof LockBusyError) {
-      throw new Error(`${err.message}; this run's rows are kept in ${snapshotJson} but were not merged into ${summaryPath} (compare again to merge)`);
+    const rows: SummaryRowCore[] = [];
+    const skipped: SkippedJob[] = [];
+    const jobs: (JobOutcome & { filesRunId: string | null })[] = [];
+    let compared = 0;
+    let failed = 0;
+    const reusedFrom: string[] = [];
+    await executor.run(comparisonPhase, run, plan.jobs, onProgress, (job, r) => {
+      rows.push(...r.rows);
+      if (r.skipped) skipped.push(r.skipped);
+      jobs.push({ dose: job.dose, view: job.view, split: job.split, archived: r.archived ?? null, filesRunId: r.files_run_id ?? null });
+      compared += r.compared;
+      failed += r.failed;
+      if (r.reused_from) reusedFrom.push(r.reused_from);
+    });
+    const reused = reusedFrom.length;
+    const from = [...new Set(reusedFrom)];
+    if (reused > 0) onProgress({ kind: 'summary', message: `${compared} compared${reusedNote(reused, from)}` });
+
+    const record: PhaseGRun = {
+      run_id: runId, started_at: startedAt, finished_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      filters: { dose: opts.dose ?? null, view: (opts.view ?? null) as PhaseGRun['filters']['view'], split: (opts.split ?? null) as PhaseGRun['filters']['split'] },
+      models: models.map((m) => modelRecord(m, opts)),
+      compared, failed, skipped: skipped.length, ...(reused > 0 ? { reused, reused_from: from } : {}), snapshot: `${PHASE_G.runs}/${runId}`,
+    };
+    // This run's own rows first (its private directory): kept whatever happens to the merge.
+    const snapshot = join(opts.outputRoot, PHASE_G.runs, runId);
+    const snapshotJson = join(snapshot, PHASE_G.summaryJson);
+    const phaseC = phaseCMetadataCompliance(opts.phaseCRoot, opts.outputRoot);
+    writeJsonAtomic(snapshotJson, mergeSummary(null, { rows, skipped, record, jobs, phaseC }));
+    const mdPath = join(opts.outputRoot, PHASE_G.summaryMd);
+    const csvPath = join(opts.outputRoot, PHASE_G.summaryCsv);
+    const chartsDir = join(opts.outputRoot, PHASE_G.charts);
+    let merged: MetricsSummary;
+    let charts: string[];
+    try {
+      ({ merged, charts } = await withLock(join(opts.outputRoot, PHASE_G.lock), 'compare run', 'output root', async () => {
+        // read again under the lock: another run may have merged since this one started, or replaced the
+        // files of one of this run's jobs since (then that job's current rows stay the other run's)
+        const m = mergeSummary(readMetricsSummary(summaryPath), { rows, skipped, record, jobs: jobs.map((j) => withOwner(opts.outputRoot, j)), phaseC });
+        writeJsonAtomic(summaryPath, m);
+        writeFileAtomic(mdPath, summaryMarkdown(m));
+        writeFileAtomic(csvPath, summaryCsv(m));
+        return { merged: m, charts: opts.charts === false ? [] : await writeCharts(m, chartsDir) };
+      }, { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS }));
+    } catch (err) {
+      if (err instanceof LockBusyError) {
+        throw new Error(`${err.message}; this run's rows are kept in ${snapshotJson} but were not merged into ${summaryPath} (compare again to merge)`);
+      }
+      throw err;
     }
-    throw err;
+    onProgress({ kind: 'summary', message: `metrics summary: ${summaryPath} (${merged.rows.length} rows, ${merged.skipped_jobs.length} skipped jobs)` });
+    if (charts.length > 0) onProgress({ kind: 'charts', message: `charts: ${charts.length / 2} metrics in ${chartsDir}` });
+    return {
+      runId, compared, reused, reusedFrom: from, failed, skipped: skipped.length, rows, skippedJobs: skipped, summary: merged,
+      files: { summaryJson: summaryPath, summaryMd: mdPath, summaryCsv: csvPath, charts, snapshot },
+      warnings,
+    };
+  } finally {
+    releaseRunning();
   }
-  onProgress({ kind: 'summary', message: `metrics summary: ${summaryPath} (${merged.rows.length} rows, ${merged.skipped_jobs.length} skipped jobs)` });
-  if (charts.length > 0) onProgress({ kind: 'charts', message: `charts: ${charts.length / 2} metrics in ${chartsDir}` });
-  return {
-    runId, compared, reused, reusedFrom: from, failed, skipped: skipped.length, rows, skippedJobs: skipped, summary: merged,
-    files: { summaryJson: summaryPath, summaryMd: mdPath, summaryCsv: csvPath, charts, snapshot },
-    warnings,
-  };
 }

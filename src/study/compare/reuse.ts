@@ -10,9 +10,10 @@
  * and `outputs_sha256`: the SHA-256 of each file it wrote beside comparison.json.
  *
  * A run reuses a job's current files instead of comparing it again when all of these hold:
- *   - comparison.json names another run, and that run never finished: `runs/<its id>/metrics_summary.json`
- *     (its snapshot, written once every job is done) is not there — a run stopped (Ctrl-C, SIGTERM, SIGHUP) or
- *     killed before its end, whose rows were never merged into the summary;
+ *   - comparison.json names another run, and that run stopped before it finished: `runs/<its id>/metrics_summary.json`
+ *     (its snapshot, written once every job is done) is not there, and no live process holds its running lock
+ *     `.running-<its id>.lock` (held while a run compares) — a run stopped (Ctrl-C, SIGTERM, SIGHUP), killed or
+ *     crashed before its end, whose rows were never merged into the summary (a run comparing now is not one);
  *   - its `inputs_sha256` is the one this run computes for the job;
  *   - every row is `ok`, for our model and this run's external models in this run's order, for this job;
  *   - the files beside it are exactly those `outputs_sha256` lists, each with the recorded SHA-256.
@@ -27,6 +28,7 @@ import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fingerprintSync } from '../../files/fingerprint.js';
+import { lockHolder } from '../../files/lock.js';
 import { stableJson } from '../../settings/fingerprint.js';
 import { packageVersion } from '../../version.js';
 import { jobDir, PHASE_G } from '../hub/layout.js';
@@ -120,9 +122,21 @@ export function outputsSha256(dir: string, names: readonly string[]): Record<str
   return Object.fromEntries(names.map((n) => [n, fingerprintSync(join(dir, n)).sha256]));
 }
 
-/** Whether the run `runId` finished: its snapshot `runs/<run id>/metrics_summary.json` is there. */
-function runFinished(outputRoot: string, runId: string): boolean {
-  return lstatSync(join(outputRoot, PHASE_G.runs, runId, PHASE_G.summaryJson), { throwIfNoEntry: false }) !== undefined;
+/**
+ * The lock a run holds while it compares (`<output root>/.running-<run id>.lock`, files/lock.ts): released when it
+ * ends, by its exit hook when a signal stops it, and stale once its process is gone (killed, crashed).
+ */
+export function runningLockPath(outputRoot: string, runId: string): string {
+  return join(outputRoot, `.running-${runId}.lock`);
+}
+
+/**
+ * Whether the run `runId` stopped before it finished: no snapshot `runs/<run id>/metrics_summary.json` (written
+ * once every job is done), and no live process holds its running lock (a run still comparing into this root).
+ */
+function runStopped(outputRoot: string, runId: string): boolean {
+  if (lstatSync(join(outputRoot, PHASE_G.runs, runId, PHASE_G.summaryJson), { throwIfNoEntry: false }) !== undefined) return false;
+  return lockHolder(runningLockPath(outputRoot, runId)) === null;
 }
 
 /**
@@ -144,7 +158,7 @@ export function reusableJob(run: ReuseContext, job: CompareJob, inputs: string |
   if (typeof runId !== 'string' || runId === run.runId || doc['inputs_sha256'] !== inputs) return null;
   if (doc['dose'] !== job.dose || doc['view'] !== job.view || doc['split'] !== job.split) return null;
   try {
-    if (runFinished(run.outputRoot, runId)) return null;
+    if (!runStopped(run.outputRoot, runId)) return null;
   } catch {
     return null;
   }
