@@ -6,8 +6,10 @@
  *                           frc_curves.csv           model, frequency_bin, amplitude_frc, phase_frc, spatial_frequency
  *                           reconstructions_aligned.npz  ground_truth_* and <model>_* (complex, amplitude, phase), offsets
  *                           comparison.png           ground truth, each model and its error maps, amplitude and phase
- *                           comparison.json          everything above in one document (alignment details, paths, errors)
- * A job with nothing to compare is skipped with the reason; a model that cannot be compared is a failed row.
+ *                           comparison.json          everything above in one document (alignment details, paths, errors),
+ *                                                    and what it was computed from and wrote (reuse.ts)
+ * A job with nothing to compare is skipped with the reason; a model that cannot be compared is a failed row. A job
+ * a stopped run finished from the same inputs is taken over as it is (reuse.ts), not compared again.
  * Files of an earlier run are never overwritten: before the new ones go in (or the job is recorded as
  * skipped) they move into the job's `history/<earlier run id>/` (files.ts), which the result records. A job
  * whose files cannot be written is that job's failure (every model a failed row), not the run's.

@@ -22,6 +22,8 @@
  * a record that differs, a missing, extra or damaged file, a failed row, a job comparison.json that names a
  * finished run — is compared again, and the files there move to the job's history/ as any earlier files do.
  * (A comparison.json that cannot be read stops the run before anything is written: files.ts, checkJobOutputs.)
+ * A cluster run's tasks hold no running lock: a local run into the root of a cluster run still comparing may take
+ * over a job that run finished — the same numbers and files, since everything they came from is the same.
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';

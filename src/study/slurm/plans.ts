@@ -8,7 +8,8 @@
  * success (or whose files are gone); Phase F jobs that are not complete by Phase F's own rule (an earlier
  * success whose outputs exist and whose input's size and SHA-256 are unchanged) — every job when C or D
  * runs again, since their inputs are then rewritten first, and Phase F's start makes the exact choice;
- * Phase G, like a local run, compares every job again.
+ * Phase G, like a local run, compares every job again but those a stopped run finished with the same inputs
+ * (compare/reuse.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
