@@ -15,7 +15,9 @@
  * wrote them (its comparison.json names the other run) keeps the current rows it has, this run's rows of
  * it going to `superseded_rows`. A run
  * waits for a busy lock (10 minutes by default); its own snapshot is written before, so a run that gives up
- * waiting keeps its rows there.
+ * waiting keeps its rows there. A job a stopped run finished from the same inputs is taken over, not compared
+ * again (reuse.ts); a run holds `.running-<run id>.lock` until its snapshot is written, so that a run still
+ * comparing is never taken for a stopped one.
  */
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -177,16 +179,16 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
     total: plan.jobs.length,
   };
 
-  // held while the run compares: a run that holds it is not stopped, and its jobs are not reused (reuse.ts)
+  // held until the run's snapshot is written: a run that holds it is not stopped, and its jobs are not reused (reuse.ts)
   const releaseRunning = acquireLock(runningLockPath(opts.outputRoot, runId), 'compare run', 'output root');
   opts.onRunStarted?.({ runId, created: [...created, resolve(runsDir, runId)], release: releaseRunning });
+  const rows: SummaryRowCore[] = [];
+  const skipped: SkippedJob[] = [];
+  const jobs: (JobOutcome & { filesRunId: string | null })[] = [];
+  let compared = 0;
+  let failed = 0;
+  const reusedFrom: string[] = [];
   try {
-    const rows: SummaryRowCore[] = [];
-    const skipped: SkippedJob[] = [];
-    const jobs: (JobOutcome & { filesRunId: string | null })[] = [];
-    let compared = 0;
-    let failed = 0;
-    const reusedFrom: string[] = [];
     await executor.run(comparisonPhase, run, plan.jobs, onProgress, (job, r) => {
       rows.push(...r.rows);
       if (r.skipped) skipped.push(r.skipped);
@@ -195,50 +197,52 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
       failed += r.failed;
       if (r.reused_from) reusedFrom.push(r.reused_from);
     });
-    const reused = reusedFrom.length;
-    const from = [...new Set(reusedFrom)];
-    if (reused > 0) onProgress({ kind: 'summary', message: `${compared} compared${reusedNote(reused, from)}` });
-
-    const record: PhaseGRun = {
-      run_id: runId, started_at: startedAt, finished_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      filters: { dose: opts.dose ?? null, view: (opts.view ?? null) as PhaseGRun['filters']['view'], split: (opts.split ?? null) as PhaseGRun['filters']['split'] },
-      models: models.map((m) => modelRecord(m, opts)),
-      compared, failed, skipped: skipped.length, ...(reused > 0 ? { reused, reused_from: from } : {}), snapshot: `${PHASE_G.runs}/${runId}`,
-    };
-    // This run's own rows first (its private directory): kept whatever happens to the merge.
-    const snapshot = join(opts.outputRoot, PHASE_G.runs, runId);
-    const snapshotJson = join(snapshot, PHASE_G.summaryJson);
-    const phaseC = phaseCMetadataCompliance(opts.phaseCRoot, opts.outputRoot);
-    writeJsonAtomic(snapshotJson, mergeSummary(null, { rows, skipped, record, jobs, phaseC }));
-    const mdPath = join(opts.outputRoot, PHASE_G.summaryMd);
-    const csvPath = join(opts.outputRoot, PHASE_G.summaryCsv);
-    const chartsDir = join(opts.outputRoot, PHASE_G.charts);
-    let merged: MetricsSummary;
-    let charts: string[];
-    try {
-      ({ merged, charts } = await withLock(join(opts.outputRoot, PHASE_G.lock), 'compare run', 'output root', async () => {
-        // read again under the lock: another run may have merged since this one started, or replaced the
-        // files of one of this run's jobs since (then that job's current rows stay the other run's)
-        const m = mergeSummary(readMetricsSummary(summaryPath), { rows, skipped, record, jobs: jobs.map((j) => withOwner(opts.outputRoot, j)), phaseC });
-        writeJsonAtomic(summaryPath, m);
-        writeFileAtomic(mdPath, summaryMarkdown(m));
-        writeFileAtomic(csvPath, summaryCsv(m));
-        return { merged: m, charts: opts.charts === false ? [] : await writeCharts(m, chartsDir) };
-      }, { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS }));
-    } catch (err) {
-      if (err instanceof LockBusyError) {
-        throw new Error(`${err.message}; this run's rows are kept in ${snapshotJson} but were not merged into ${summaryPath} (compare again to merge)`);
-      }
-      throw err;
-    }
-    onProgress({ kind: 'summary', message: `metrics summary: ${summaryPath} (${merged.rows.length} rows, ${merged.skipped_jobs.length} skipped jobs)` });
-    if (charts.length > 0) onProgress({ kind: 'charts', message: `charts: ${charts.length / 2} metrics in ${chartsDir}` });
-    return {
-      runId, compared, reused, reusedFrom: from, failed, skipped: skipped.length, rows, skippedJobs: skipped, summary: merged,
-      files: { summaryJson: summaryPath, summaryMd: mdPath, summaryCsv: csvPath, charts, snapshot },
-      warnings,
-    };
-  } finally {
+  } catch (err) {
     releaseRunning();
+    throw err;
   }
+  const reused = reusedFrom.length;
+  const from = [...new Set(reusedFrom)];
+  if (reused > 0) onProgress({ kind: 'summary', message: `${compared} compared${reusedNote(reused, from)}` });
+
+  const record: PhaseGRun = {
+    run_id: runId, started_at: startedAt, finished_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    filters: { dose: opts.dose ?? null, view: (opts.view ?? null) as PhaseGRun['filters']['view'], split: (opts.split ?? null) as PhaseGRun['filters']['split'] },
+    models: models.map((m) => modelRecord(m, opts)),
+    compared, failed, skipped: skipped.length, ...(reused > 0 ? { reused, reused_from: from } : {}), snapshot: `${PHASE_G.runs}/${runId}`,
+  };
+  // This run's own rows first (its private directory): kept whatever happens to the merge.
+  const snapshot = join(opts.outputRoot, PHASE_G.runs, runId);
+  const snapshotJson = join(snapshot, PHASE_G.summaryJson);
+  const phaseC = phaseCMetadataCompliance(opts.phaseCRoot, opts.outputRoot);
+  writeJsonAtomic(snapshotJson, mergeSummary(null, { rows, skipped, record, jobs, phaseC }));
+  releaseRunning(); // the snapshot now says this run finished its jobs
+  const mdPath = join(opts.outputRoot, PHASE_G.summaryMd);
+  const csvPath = join(opts.outputRoot, PHASE_G.summaryCsv);
+  const chartsDir = join(opts.outputRoot, PHASE_G.charts);
+  let merged: MetricsSummary;
+  let charts: string[];
+  try {
+    ({ merged, charts } = await withLock(join(opts.outputRoot, PHASE_G.lock), 'compare run', 'output root', async () => {
+      // read again under the lock: another run may have merged since this one started, or replaced the
+      // files of one of this run's jobs since (then that job's current rows stay the other run's)
+      const m = mergeSummary(readMetricsSummary(summaryPath), { rows, skipped, record, jobs: jobs.map((j) => withOwner(opts.outputRoot, j)), phaseC });
+      writeJsonAtomic(summaryPath, m);
+      writeFileAtomic(mdPath, summaryMarkdown(m));
+      writeFileAtomic(csvPath, summaryCsv(m));
+      return { merged: m, charts: opts.charts === false ? [] : await writeCharts(m, chartsDir) };
+    }, { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS }));
+  } catch (err) {
+    if (err instanceof LockBusyError) {
+      throw new Error(`${err.message}; this run's rows are kept in ${snapshotJson} but were not merged into ${summaryPath} (compare again to merge)`);
+    }
+    throw err;
+  }
+  onProgress({ kind: 'summary', message: `metrics summary: ${summaryPath} (${merged.rows.length} rows, ${merged.skipped_jobs.length} skipped jobs)` });
+  if (charts.length > 0) onProgress({ kind: 'charts', message: `charts: ${charts.length / 2} metrics in ${chartsDir}` });
+  return {
+    runId, compared, reused, reusedFrom: from, failed, skipped: skipped.length, rows, skippedJobs: skipped, summary: merged,
+    files: { summaryJson: summaryPath, summaryMd: mdPath, summaryCsv: csvPath, charts, snapshot },
+    warnings,
+  };
 }
