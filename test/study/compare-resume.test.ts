@@ -6,8 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { runComparison, type PhaseGOptions, type StartedRun } from '../../src/study/compare/phase.js';
 import { removeEmptyDirs } from '../../src/files/dirs.js';
+import { runningLockPath } from '../../src/study/compare/reuse.js';
 import { makeHub } from './compare-hub.js';
 import { tempDir } from '../tmp.js';
 
@@ -120,4 +123,21 @@ test('compare: a stopped run\'s job is compared again when its reconstruction, a
   assert.equal(await stopAfter(r, 2), 0);
   const same = await runComparison(options(r));
   assert.equal(same.reused, 2);
+});
+
+test('compare: a run killed while comparing (its running lock left, its process gone) is a stopped run: its finished job is reused', async () => {
+  const r = makeHub(tempDir('compare-killed'), { doses: [1000] });
+  await stopAfter(r, 1, { figures: false });
+  const killed = (JSON.parse(readFileSync(join(r.g, JOBS[0]!, 'comparison.json'), 'utf8')) as { run_id: string }).run_id;
+  // the lock as a process killed with SIGKILL leaves it
+  const lock = runningLockPath(r.g, killed);
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e',
+    `import { acquireLock } from ${JSON.stringify(pathToFileURL(join(process.cwd(), 'dist', 'src', 'files', 'lock.js')).href)};` +
+    `acquireLock(${JSON.stringify(lock)}, 'compare run', 'output root'); process.kill(process.pid, 'SIGKILL');`]);
+  assert.equal(child.signal, 'SIGKILL', child.stderr.toString());
+  assert.ok(existsSync(lock), 'the killed run left its lock');
+  const s = await runComparison(options(r, { figures: false }));
+  assert.equal(s.reused, 1);
+  assert.deepEqual(s.reusedFrom, [killed]);
+  assert.ok(!existsSync(lock), 'its stale lock is removed');
 });

@@ -204,6 +204,10 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const reused = reusedFrom.length;
   const from = [...new Set(reusedFrom)];
   if (reused > 0) onProgress({ kind: 'summary', message: `${compared} compared${reusedNote(reused, from)}` });
+  // the running lock a killed run left (stale: its process is gone) is removed by taking it over
+  for (const id of from) {
+    try { acquireLock(runningLockPath(opts.outputRoot, id), 'compare run', 'output root')(); } catch { /* held after all: left as it is */ }
+  }
 
   const record: PhaseGRun = {
     run_id: runId, started_at: startedAt, finished_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
