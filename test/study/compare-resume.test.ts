@@ -86,6 +86,9 @@ test('compare: a run stopped after 2 of 4 jobs is finished by the next run, whic
   assert.deepEqual(summary(stopped.g), summary(whole.g));
   const runs = (JSON.parse(readFileSync(join(stopped.g, 'metrics_summary.json'), 'utf8')) as { runs: { run_id: string; reused?: number; reused_from?: string[] }[] }).runs;
   assert.deepEqual(runs.map((r) => [r.run_id, r.reused, r.reused_from]), [[s.runId, 2, [stoppedRun]]]);
+  // once a finished run has taken the jobs over, comparing again recomputes them
+  const again = await runComparison(options(stopped));
+  assert.equal(again.reused, 0);
 });
 
 test('compare: a stopped run\'s job is compared again when its reconstruction, a setting, one of its files or the hub differs, or when its run finished', async () => {

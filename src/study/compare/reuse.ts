@@ -13,7 +13,8 @@
  *   - comparison.json names another run, and that run stopped before it finished: `runs/<its id>/metrics_summary.json`
  *     (its snapshot, written once every job is done) is not there, and no live process holds its running lock
  *     `.running-<its id>.lock` (held while a run compares) — a run stopped (Ctrl-C, SIGTERM, SIGHUP), killed or
- *     crashed before its end, whose rows were never merged into the summary (a run comparing now is not one);
+ *     crashed before its end (a run comparing now is not one) — and its rows were never merged into the summary
+ *     (a later run that took its jobs over and finished merged them: comparing again then recomputes);
  *   - its `inputs_sha256` is the one this run computes for the job;
  *   - every row is `ok`, for our model and this run's external models in this run's order, for this job;
  *   - the files beside it are exactly those `outputs_sha256` lists, each with the recorded SHA-256.
@@ -34,7 +35,7 @@ import { lockHolder } from '../../files/lock.js';
 import { stableJson } from '../../settings/fingerprint.js';
 import { packageVersion } from '../../version.js';
 import { jobDir, PHASE_G } from '../hub/layout.js';
-import { OWN_MODEL, SummaryRowCoreSchema, type SummaryRowCore } from '../hub/metrics-summary.js';
+import { OWN_MODEL, readMetricsSummary, SummaryRowCoreSchema, type SummaryRowCore } from '../hub/metrics-summary.js';
 import type { JobArchive } from './files.js';
 import { JOB_FILES } from './files.js';
 import { expandPattern, type CompareJob, type ExternalModel } from './plan.js';
@@ -141,6 +142,27 @@ function runStopped(outputRoot: string, runId: string): boolean {
   return lockHolder(runningLockPath(outputRoot, runId)) === null;
 }
 
+let mergedCache: { path: string; mtimeMs: number; size: number; ids: Set<string> } | null = null;
+
+/**
+ * The run ids of every row of the merged summary (current, history, superseded): a stopped run's rows are there
+ * only when a later run took its jobs over and finished, and then that run's comparing again recomputes them.
+ */
+function mergedRunIds(outputRoot: string): Set<string> {
+  const path = join(outputRoot, PHASE_G.summaryJson);
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (st === undefined) return new Set();
+  if (mergedCache?.path === path && mergedCache.mtimeMs === st.mtimeMs && mergedCache.size === st.size) return mergedCache.ids;
+  const m = readMetricsSummary(path);
+  const ids = new Set<string>();
+  for (const r of [...(m?.rows ?? []), ...(m?.superseded_rows ?? [])]) {
+    ids.add(r.run_id);
+    for (const h of r.history) ids.add(h.run_id);
+  }
+  mergedCache = { path, mtimeMs: st.mtimeMs, size: st.size, ids };
+  return ids;
+}
+
 /**
  * The job's current result when this run may take it over instead of comparing the job again (see the module
  * comment); null otherwise. `inputs` is the job's `inputs_sha256` as this run computes it.
@@ -160,7 +182,7 @@ export function reusableJob(run: ReuseContext, job: CompareJob, inputs: string |
   if (typeof runId !== 'string' || runId === run.runId || doc['inputs_sha256'] !== inputs) return null;
   if (doc['dose'] !== job.dose || doc['view'] !== job.view || doc['split'] !== job.split) return null;
   try {
-    if (!runStopped(run.outputRoot, runId)) return null;
+    if (!runStopped(run.outputRoot, runId) || mergedRunIds(run.outputRoot).has(runId)) return null;
   } catch {
     return null;
   }
