@@ -602,8 +602,11 @@ export function tryLock(lockPath: string, owner: string, place: string, opts: Lo
   return r.lock;
 }
 
-/** Takes the lock, waiting up to `opts.waitMs` (polling with jitter) while another process holds it. */
-export async function waitForLock(lockPath: string, owner: string, place: string, opts: LockOptions = {}): Promise<HeldLock> {
+/**
+ * The attempts of a wait for the lock: yields the pause before the next attempt (doubling from 25 ms to 500 ms,
+ * with jitter) while another process holds it, returns the held lock, throws LockBusyError after `opts.waitMs`.
+ */
+function* lockAttempts(lockPath: string, owner: string, place: string, opts: LockOptions): Generator<number, HeldLock> {
   const waitMs = opts.waitMs ?? 0;
   const t0 = Date.now();
   let pause = 25;
@@ -612,8 +615,18 @@ export async function waitForLock(lockPath: string, owner: string, place: string
     if ('lock' in r) return r.lock;
     const waited = Date.now() - t0;
     if (waited >= waitMs) throw new LockBusyError(busyMessage(lockPath, place, r.busy, waitMs > 0 ? waited : null), r.busy);
-    await new Promise((done) => setTimeout(done, Math.min(waitMs - waited, pause * (0.5 + Math.random()))));
+    yield Math.min(waitMs - waited, pause * (0.5 + Math.random()));
     pause = Math.min(pause * 2, 500);
+  }
+}
+
+/** Takes the lock, waiting up to `opts.waitMs` (polling with jitter) while another process holds it. */
+export async function waitForLock(lockPath: string, owner: string, place: string, opts: LockOptions = {}): Promise<HeldLock> {
+  const attempts = lockAttempts(lockPath, owner, place, opts);
+  for (let next = attempts.next(); ; next = attempts.next()) {
+    if (next.done) return next.value;
+    const ms = next.value;
+    await new Promise((done) => setTimeout(done, ms));
   }
 }
 
@@ -622,16 +635,10 @@ export async function waitForLock(lockPath: string, owner: string, place: string
  * the process exits. Waits up to `opts.waitMs` (polling with jitter) while another process holds the lock.
  */
 export function waitForLockSync(lockPath: string, owner: string, place: string, opts: LockOptions = {}): HeldLock {
-  const waitMs = opts.waitMs ?? 0;
-  const t0 = Date.now();
-  let pause = 25;
-  for (;;) {
-    const r = attempt(lockPath, owner, opts);
-    if ('lock' in r) return r.lock;
-    const waited = Date.now() - t0;
-    if (waited >= waitMs) throw new LockBusyError(busyMessage(lockPath, place, r.busy, waitMs > 0 ? waited : null), r.busy);
-    sleepSync(Math.min(waitMs - waited, pause * (0.5 + Math.random())));
-    pause = Math.min(pause * 2, 500);
+  const attempts = lockAttempts(lockPath, owner, place, opts);
+  for (let next = attempts.next(); ; next = attempts.next()) {
+    if (next.done) return next.value;
+    sleepSync(next.value);
   }
 }
 
