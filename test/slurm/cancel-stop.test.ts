@@ -15,13 +15,8 @@ import { pathToFileURL } from 'node:url';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { readJobs, slurmPaths, writeJobs, type Submission } from '../../src/study/slurm/records.js';
 import { tempDir } from '../tmp.js';
+import { noSlurm } from './slurm-helpers.js';
 
-function noSlurm(): string | null {
-  const r = spawnSync('sinfo', ['--noheader', '--format', '%T'], { encoding: 'utf8', timeout: 20_000 });
-  if (r.error) return `SLURM is not installed here (sinfo: ${r.error.message}; scripts/local-slurm.sh brings up a one-node cluster)`;
-  if (r.status !== 0 || !/idle|mixed|alloc|completing/.test(r.stdout)) return `no SLURM node takes jobs (sinfo: ${(r.stderr || r.stdout).trim()})`;
-  return null;
-}
 const skip = noSlurm() ?? false;
 
 test('cancel stopped by SIGTERM right after its scancel records the cancelled job in jobs.json, releases the lock and exits 143', { skip, timeout: 120_000 }, async () => {

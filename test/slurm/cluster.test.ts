@@ -18,30 +18,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadNpz, saveNpz } from '../../src/npy/npz.js';
-import { c64 } from '../../src/npy/types.js';
+import { loadNpz } from '../../src/npy/npz.js';
 import { ManifestSchema } from '../../src/study/hub/reconstruction-files.js';
 import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
 import { ClaimSchema, JobsRecordSchema, TaskResultSchema, type Claim } from '../../src/study/slurm/records.js';
 import { parsePartitionCpus } from '../../src/study/slurm/scheduler.js';
 import { tempDir } from '../tmp.js';
+import { noSlurm, sleep, waitFor as waitUntil, writeSmallBase } from './slurm-helpers.js';
 
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
 const TINY = ['--preset', 'quick', '--n-images', '24', '--epochs', '2', '--dose', '1e4'];
 const F_KEYS = ['baseline/train', 'dense/train', 'sparse/train', 'baseline/test', 'dense/test', 'sparse/test'].map((k) => `dose_10000/${k}`);
 
-/** Why the SLURM tests cannot run here, or null when a cluster answers. */
-function noSlurm(): string | null {
-  const r = spawnSync('sinfo', ['--noheader', '--format', '%T'], { encoding: 'utf8', timeout: 20_000 });
-  if (r.error) {
-    return (r.error as NodeJS.ErrnoException).code === 'ENOENT'
-      ? 'SLURM is not installed here (no sinfo on PATH; scripts/local-slurm.sh brings up a one-node cluster)'
-      : `sinfo did not answer: ${r.error.message}`;
-  }
-  if (r.status !== 0) return `SLURM does not answer: sinfo: ${(r.stderr || r.stdout).trim()}`;
-  if (!/idle|mixed|alloc|completing/.test(r.stdout)) return `no SLURM node takes jobs (sinfo: ${r.stdout.trim() || 'no node'})`;
-  return null;
-}
 const skip = noSlurm() ?? false;
 
 /** The array tasks a step of `jobs` jobs gets by default here: the default partition's CPUs, at most one per job. */
@@ -68,15 +56,7 @@ function cliAsync(args: string[]): Promise<Run> {
 }
 
 const json = <T = unknown>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
-
-async function waitFor(what: string, cond: () => boolean, ms = 240_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+const waitFor = (what: string, cond: () => boolean, ms = 240_000): Promise<void> => waitUntil(what, cond, ms, 250);
 
 function scontrol(...args: string[]): void {
   const r = spawnSync('scontrol', args, { encoding: 'utf8' });
@@ -371,11 +351,7 @@ test('24 array tasks finishing together all land in run_manifest.json, through a
     const doses = Array.from({ length: 24 }, (_, i) => (i + 1) * 1000);
     // A small object and probe (64×64, 16×16) keep each task's own work to a fraction of a second.
     const base = join(dir, 'base.npz');
-    const object = new Float32Array(2 * 64 * 64);
-    for (let i = 0; i < 64 * 64; i++) { object[2 * i] = Math.cos(0.3 * Math.sin(i / 7)); object[2 * i + 1] = Math.sin(0.3 * Math.sin(i / 7)); }
-    const probe = new Float32Array(2 * 16 * 16);
-    for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) probe[2 * (y * 16 + x)] = Math.exp(-((x - 7.5) ** 2 + (y - 7.5) ** 2) / 18);
-    saveNpz(base, { objectGuess: c64([64, 64], object), probeGuess: c64([16, 16], probe) });
+    writeSmallBase(base);
     try {
       const sub = cli(['generate', '--output-root', out, '--base-npz', base, '--n-images', '24', ...doses.flatMap((d) => ['--dose', String(d)]),
         '--executor', 'slurm', '--slurm-tasks', '24', '--slurm-sbatch-arg=--hold', '--detach']);

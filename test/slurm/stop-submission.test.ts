@@ -17,16 +17,11 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import { JobsRecordSchema } from '../../src/study/slurm/records.js';
 import { tempDir } from '../tmp.js';
+import { noSlurm } from './slurm-helpers.js';
 
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
 const TINY = ['--preset', 'quick', '--n-images', '24', '--epochs', '2', '--dose', '1e4'];
 
-function noSlurm(): string | null {
-  const r = spawnSync('sinfo', ['--noheader', '--format', '%T'], { encoding: 'utf8', timeout: 20_000 });
-  if (r.error) return `SLURM is not installed here (sinfo: ${r.error.message}; scripts/local-slurm.sh brings up a one-node cluster)`;
-  if (r.status !== 0 || !/idle|mixed|alloc|completing/.test(r.stdout)) return `no SLURM node takes jobs (sinfo: ${(r.stderr || r.stdout).trim()})`;
-  return null;
-}
 const skip = noSlurm() ?? false;
 const realSbatch = skip ? '' : spawnSync('sh', ['-c', 'command -v sbatch'], { encoding: 'utf8' }).stdout.trim();
 

@@ -11,22 +11,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { saveNpz } from '../../src/npy/npz.js';
-import { c64 } from '../../src/npy/types.js';
 import { PHASE_C } from '../../src/study/hub/layout.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { slurmPaths, writeJobs, type Submission } from '../../src/study/slurm/records.js';
 import { tempDir } from '../tmp.js';
+import { waitFor as waitUntil, writeSmallBase } from './slurm-helpers.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
-
-async function waitFor(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const waitFor = (what: string, cond: () => boolean, ms = 60_000): Promise<void> => waitUntil(what, cond, ms, 20);
 
 function lockPid(path: string): number | null {
   try {
@@ -43,11 +34,7 @@ test('a worker stopped by SIGTERM while it holds the hub\'s lock says so, exits 
     mkdirSync(out);
     // A small object and probe (64×64, 16×16): a dose takes a fraction of a second.
     const base = join(dir, 'base.npz');
-    const object = new Float32Array(2 * 64 * 64);
-    for (let i = 0; i < 64 * 64; i++) { object[2 * i] = Math.cos(0.3 * Math.sin(i / 7)); object[2 * i + 1] = Math.sin(0.3 * Math.sin(i / 7)); }
-    const probe = new Float32Array(2 * 16 * 16);
-    for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) probe[2 * (y * 16 + x)] = Math.exp(-((x - 7.5) ** 2 + (y - 7.5) ** 2) / 18);
-    saveNpz(base, { objectGuess: c64([64, 64], object), probeGuess: c64([16, 16], probe) });
+    writeSmallBase(base);
     const settings = parseStudySettings({ simulation: { doses: [1000, 2000], nImages: 24, baseNpz: base } });
     const submission: Submission = {
       number: 1, submitted_at: '2026-12-06T00:00:00Z', command: 'generate', argv: ['ptychostudy', 'generate'], version: '0', node: process.execPath,

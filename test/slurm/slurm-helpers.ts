@@ -1,0 +1,37 @@
+/** What the SLURM tests share: whether a cluster takes jobs here, and waiting for a condition. */
+import { spawnSync } from 'node:child_process';
+import { saveNpz } from '../../src/npy/npz.js';
+import { c64 } from '../../src/npy/types.js';
+
+/** Why SLURM tests cannot run here (no sinfo, no answer, no node taking jobs), or null when they can. */
+export function noSlurm(): string | null {
+  const r = spawnSync('sinfo', ['--noheader', '--format', '%T'], { encoding: 'utf8', timeout: 20_000 });
+  if (r.error) {
+    return (r.error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'SLURM is not installed here (no sinfo on PATH; scripts/local-slurm.sh brings up a one-node cluster)'
+      : `sinfo did not answer: ${r.error.message}`;
+  }
+  if (r.status !== 0) return `SLURM does not answer: sinfo: ${(r.stderr || r.stdout).trim()}`;
+  if (!/idle|mixed|alloc|completing/.test(r.stdout)) return `no SLURM node takes jobs (sinfo: ${r.stdout.trim() || 'no node'})`;
+  return null;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/** Polls `cond` every `pollMs` until it holds; throws naming `what` after `ms`. */
+export async function waitFor(what: string, cond: () => boolean, ms: number, pollMs: number): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(pollMs);
+  }
+}
+
+/** A small base NPZ (objectGuess 64×64, probeGuess 16×16 Gaussian) at `path`: a dose of it simulates in a fraction of a second. */
+export function writeSmallBase(path: string): void {
+  const object = new Float32Array(2 * 64 * 64);
+  for (let i = 0; i < 64 * 64; i++) { object[2 * i] = Math.cos(0.3 * Math.sin(i / 7)); object[2 * i + 1] = Math.sin(0.3 * Math.sin(i / 7)); }
+  const probe = new Float32Array(2 * 16 * 16);
+  for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) probe[2 * (y * 16 + x)] = Math.exp(-((x - 7.5) ** 2 + (y - 7.5) ** 2) / 18);
+  saveNpz(path, { objectGuess: c64([64, 64], object), probeGuess: c64([16, 16], probe) });
+}
