@@ -141,6 +141,29 @@ export function lossChartSpec(points: readonly LossPoint[], opts: { title?: stri
   } as TopLevelSpec;
 }
 
+/**
+ * Loss against epoch of one reconstruction: one line on a log y scale (losses that are not positive and
+ * finite are left out; a log scale has no place for them).
+ */
+export function singleLossChartSpec(losses: readonly number[], opts: { title?: string; subtitle?: string; firstEpoch?: number } = {}): TopLevelSpec {
+  const first = opts.firstEpoch ?? 0;
+  const values = losses.map((loss, epoch) => ({ epoch, loss })).filter((p) => p.epoch >= first && Number.isFinite(p.loss) && p.loss > 0);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: opts.title ?? 'Loss per epoch', ...(opts.subtitle ? { subtitle: opts.subtitle } : {}) },
+    data: { values },
+    width: 480,
+    height: 240,
+    mark: { type: 'line', strokeWidth: 1.8, point: values.length <= 40 },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { zero: false, nice: false } },
+      y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'log' }, axis: { format: '.0e' } },
+      color: { value: VIEW_COLOURS[0] },
+    },
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
 /** One ring of one FRC curve. */
 export interface FrcPoint {
   dose: number;

@@ -13,21 +13,25 @@ test('report --out a folder that holds nothing of a hub: exit 2, one line, no re
   mkdirSync(join(root, 'dose_1000')); // a phase's root given for the hub
   const r = run(['--out', root]);
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /^ptychostudy report: --out \S+: not a study hub \(expected one of design\.json, run\.json, phase_c, phase_d, phase_f, phase_g; found none\)\n$/);
+  assert.match(r.stderr, /^ptychostudy report: --out \S+: not a study hub \(expected one of design\.json, run\.json, phase_c, phase_d, phase_f, phase_g; found none\) nor a reconstruction folder \(reconstruction\.npz, as `lsqml --out` writes\)\n$/);
   assert.deepEqual(readdirSync(root), ['dose_1000'], 'nothing written');
-  // one reconstruction's folder (lsqml --out): said so, with where a report of it comes from
+  // one reconstruction's folder (lsqml --out) is reported on its own; an empty reconstruction.npz is damaged: named, nothing written
   const job = join(root, 'dose_1000', 'recon');
   mkdirSync(job);
   writeFileSync(join(job, 'reconstruction.npz'), '');
   const one = run(['--out', job]);
   assert.equal(one.status, 2, one.stderr);
-  assert.match(one.stderr, /^ptychostudy report: --out \S+: not a study hub but one reconstruction's folder \(reconstruction\.npz, as `lsqml --out` writes\); a report is of a hub: reconstruct the data into one with `ptychostudy reconstruct` \(docs\/real-data\.md, "A report of measured data"\)\n$/);
+  assert.match(one.stderr, /^ptychostudy report: \S+reconstruction\.npz: not a valid \.npz \(only 0 bytes; the file is empty or truncated\); no report was written\n$/);
   assert.deepEqual(readdirSync(job), ['reconstruction.npz'], 'nothing written');
   // one phase of a hub is enough: the rest is "not available"
   mkdirSync(join(root, 'phase_c'));
   const partial = run(['--out', root, '--quiet']);
   assert.equal(partial.status, 0, partial.stderr);
   assert.ok(existsSync(join(root, 'report', 'index.html')));
+  // --force is for the report of one reconstruction only
+  const forced = run(['--out', root, '--force']);
+  assert.equal(forced.status, 2, forced.stderr);
+  assert.match(forced.stderr, /^ptychostudy report: --force: only for the report of one reconstruction/);
 });
 
 test('report --out a file, or a folder that is not there: exit 2, one line saying which', () => {

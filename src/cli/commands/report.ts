@@ -12,7 +12,7 @@ const OLD_OUT = ['--hub'];
 export function register(program: Command): void {
   const cmd = program
     .command('report')
-    .summary('HTML report of a study hub: design, data, reconstructions, metrics, charts, skipped jobs')
+    .summary('HTML report of a study hub, or of one reconstruction (an `lsqml --out` folder)')
     .description(
       'Writes <out>/report/index.html with its images in <out>/report/img/ (self-contained: relative links, no ' +
       'scripts; it opens from disk), where <out> is a study hub. Reads <out>/design.json, run.json, phase_c/, phase_d/, phase_f/ and phase_g/ ' +
@@ -22,11 +22,19 @@ export function register(program: Command): void {
       'reconstruction runs, skipped/failed jobs with reasons, software versions. Anything missing is shown as ' +
       '"not available". Progress: one line per section on stderr as it is built (none with --quiet). The page is built ' +
       'in a temporary directory and renamed into place, so an interrupted build leaves the earlier report whole.\n\n' +
-      'Exit codes: 0 written; 2 bad usage (--out holds nothing of a hub) or a broken input (named), the earlier report kept.');
-  addOutOption(cmd, 'the study hub: its report/ is (re)written (required)', OLD_OUT);
+      'One reconstruction: when <out> is a folder `ptychostudy lsqml --out` wrote (reconstruction.npz, no hub files), the page ' +
+      'is a report of that reconstruction: object amplitude and phase over the scanned region (scale bar in metres when the data ' +
+      'states the pixel size), probe modes with their power fractions, loss per epoch, scan positions, the detector mask, a few ' +
+      'patterns of the input file (only if it is still where the run read it and its SHA-256 matches the one recorded), the input ' +
+      'file\'s path, size and SHA-256, the settings and options used and software versions. A report that <out>/report/index.html ' +
+      'already holds is kept (exit 2) unless --force replaces it.\n\n' +
+      'Exit codes: 0 written; 2 bad usage (--out holds nothing of a hub or reconstruction; a reconstruction\'s report exists ' +
+      'without --force) or a broken input (named), the earlier report kept and nothing written.');
+  addOutOption(cmd, 'the study hub (its report/ is rewritten), or one reconstruction\'s folder as `lsqml --out` writes it (required)', OLD_OUT);
   cmd
     .option('--quiet', 'print nothing but errors')
-    .action(action('report', async (f: { out?: string; hub?: string; quiet?: boolean }) => {
+    .option('--force', 'with --out an `lsqml` output folder: replace the report it already holds (without --force an existing report is kept and the command exits 2)')
+    .action(action('report', async (f: { out?: string; hub?: string; quiet?: boolean; force?: boolean }) => {
       const hub = aliased<string>(f, '--out', OLD_OUT);
       if (!hub) throw new UsageError('--out is required (the hub)');
       if (!existsSync(hub)) throw new UsageError(`--out ${hub}: no such directory`);
@@ -34,13 +42,19 @@ export function register(program: Command): void {
       // A folder with nothing of a hub (a phase's root, a typo) would get a page of "not available" and a report/ folder.
       const entries = [HUB.design, HUB.runState, HUB.phaseC, HUB.phaseD, HUB.phaseF, HUB.phaseG];
       if (!entries.some((e) => existsSync(join(hub, e)))) {
-        // one reconstruction's folder (`lsqml --out`): what it is, and how a report of it is made
+        // one reconstruction's folder (`lsqml --out`): a report of that reconstruction
         if (existsSync(join(hub, PHASE_F.reconstruction))) {
-          throw new UsageError(`--out ${hub}: not a study hub but one reconstruction's folder (${PHASE_F.reconstruction}, as \`lsqml --out\` writes); ` +
-            'a report is of a hub: reconstruct the data into one with `ptychostudy reconstruct` (docs/real-data.md, "A report of measured data")');
+          const { buildReconstructionReport } = await import('../../study/report/reconstruction-report.js');
+          const r = await buildReconstructionReport(hub, { force: f.force === true, ...(f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) }) });
+          if (!f.quiet) {
+            process.stdout.write(`report: ${r.indexPath} (${r.images.length} images)\n`);
+            for (const m of r.missing) process.stderr.write(`not available: ${m}\n`);
+          }
+          return 0;
         }
-        throw new UsageError(`--out ${hub}: not a study hub (expected one of ${entries.join(', ')}; found none)`);
+        throw new UsageError(`--out ${hub}: not a study hub (expected one of ${entries.join(', ')}; found none) nor a reconstruction folder (${PHASE_F.reconstruction}, as \`lsqml --out\` writes)`);
       }
+      if (f.force) throw new UsageError(`--force: only for the report of one reconstruction (an \`lsqml --out\` folder); a hub's report is rebuilt in place on every run`);
       const { buildReport } = await import('../../study/report/phase.js');
       const r = await buildReport(hub, f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) });
       if (!f.quiet) {

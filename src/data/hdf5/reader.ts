@@ -652,6 +652,38 @@ export class Hdf5Reader {
   }
 
   /**
+   * Rows `rows` (indices along the first axis) of the numeric dataset `info`, each as float64, read one row at
+   * a time: only those rows (and the chunks holding them) are read, not the whole dataset. Checked as
+   * `checkReadable` checks a dataset before anything is allocated.
+   */
+  readRowsFloat64(info: Hdf5DatasetInfo, rows: readonly number[]): Float64Array[] {
+    if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw this.bad(info.key, 'a numeric dataset', `dtype ${info.dtype}`);
+    const slabType = SLAB_TYPES[info.dtype];
+    if (!slabType || info.shape.length < 1) throw this.bad(info.key, 'a numeric dataset of rank ≥ 1', `dtype ${info.dtype}, shape ${fmtShape(info.shape)}`);
+    this.checkReadable(info);
+    const n = info.shape[0]!;
+    const rowElems = n === 0 ? 0 : info.elements / n;
+    const M = this.lib.Module;
+    const ptr = M._malloc(Math.max(1, rowElems * info.itemsize));
+    if (!ptr) throw new Hdf5Error(`${this.file}: key '${info.key}': cannot allocate ${rowElems * info.itemsize} bytes for reading (library memory exhausted)`);
+    try {
+      const rest = info.shape.slice(1).map((d) => BigInt(d));
+      const strides = info.shape.map(() => 1n);
+      return rows.map((row) => {
+        if (!(Number.isInteger(row) && row >= 0 && row < n)) throw this.bad(info.key, `a row index below ${n}`, String(row));
+        this.call(info.key, 'reading', () => M.get_dataset_data(this.h5.file_id, info.path, [1n, ...rest], [BigInt(row), ...rest.map(() => 0n)], strides, BigInt(ptr)));
+        const view = new slabType[0](M.HEAPU8.buffer, ptr, rowElems);
+        const out = new Float64Array(rowElems);
+        if (view instanceof BigInt64Array || view instanceof BigUint64Array) for (let i = 0; i < rowElems; i++) out[i] = Number(view[i]!);
+        else out.set(view);
+        return out;
+      });
+    } finally {
+      M._free(ptr);
+    }
+  }
+
+  /**
    * The whole numeric (integer or float) dataset `key` as float64, checked against `maxElements` and
    * the memory limit before anything is allocated. Integers beyond 2^53 lose precision (they are
    * counts or indices here, far below that).

@@ -116,7 +116,7 @@ function diffraction(ctx: ReportContext, parts: string[]): void {
 }
 
 /** What a `_metadata.detector_mask` source says: "cxi mask entry_1/…/mask: 8". */
-function maskSources(record: Record<string, unknown>): string {
+export function maskSources(record: Record<string, unknown>): string {
   const sources = Array.isArray(record.sources) ? record.sources as Record<string, unknown>[] : [];
   // a mask per pattern (CXI) or per frame (PtyPy weights) masks in all the pixels it masks in some
   const some = (s: Record<string, unknown>): string => {

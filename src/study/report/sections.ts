@@ -103,7 +103,7 @@ const UNSET: Record<string, string> = {
 };
 
 /** Rows (key, value) of an object: nested objects of scalars stay one row, deeper ones are flattened with dotted keys. */
-function settingRows(o: Record<string, unknown>, prefix = ''): Cell[][] {
+export function settingRows(o: Record<string, unknown>, prefix = ''): Cell[][] {
   return Object.entries(o).flatMap(([k, v]): Cell[][] => {
     const key = `${prefix}${k}`;
     if (v === null) return [[key, { html: esc(UNSET[k] ?? 'not set'), cls: 'wrap' }]];
@@ -120,7 +120,7 @@ function summaryNa(ctx: ReportContext): string {
 }
 
 /** Version of an installed dependency: its package.json in the nearest node_modules above this file. */
-function depVersion(name: string): string {
+export function depVersion(name: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const p = join(dir, 'node_modules', ...name.split('/'), 'package.json');

@@ -1,0 +1,458 @@
+/**
+ * The HTML report of one reconstruction: the folder `lsqml --out DIR` writes (reconstruction.npz, with
+ * reconstruction_run.json and lsqml.log beside it), not a study hub. One self-contained page,
+ * `DIR/report/index.html`, with its images in `DIR/report/img/`, in the study report's style: the object
+ * over the scanned region, the probe modes with their power fractions, the loss per epoch, the scan
+ * positions, the detector mask the reconstruction applied, a few patterns of the input file (only when
+ * the file is still where the run read it and its SHA-256 is the one recorded), the input file's
+ * provenance, the settings and options used and the software versions.
+ *
+ * Everything the page shows is read and checked before anything is written: a damaged reconstruction.npz
+ * (or reconstruction_run.json) is an `InputError` naming it, and no report directory is made. An existing
+ * report is kept: building over it is refused unless `force` is given, and then it is replaced as the study
+ * report replaces its own (built in a temporary directory, renamed into place under the report directory's
+ * lock; the earlier page stays whole until then).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { InputError, UsageError } from '../../errors.js';
+import { writeFileAtomic } from '../../files/atomic.js';
+import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
+import { removeEntriesStartingWith } from '../../files/dirs.js';
+import { MERGE_WAIT_MS, withLock } from '../../files/lock.js';
+import { checkWritableDir } from '../../files/writable.js';
+import { readMetadata } from '../../data/metadata.js';
+import { Hdf5Reader } from '../../data/hdf5/reader.js';
+import type { ComplexImage } from '../../math/image.js';
+import { positionOrigin } from '../../math/positions.js';
+import { amplitudeOf, phaseOf, scannedRegion } from '../../metrics/index.js';
+import { NpzReader } from '../../npy/npz.js';
+import { renderChart, singleLossChartSpec } from '../../report/charts.js';
+import { percentileRange } from '../../report/colormap.js';
+import { renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
+import { esc, figure, grid, notAvailable, page, table, type Cell, type Section } from '../../report/html.js';
+import { renderPositionMapsPng } from '../../report/positions.js';
+import { formatLength, objectPixelSizeM } from '../../report/scalebar.js';
+import { formatNumber } from '../../report/ticks.js';
+import { packageVersion } from '../../version.js';
+import { REPORT } from '../hub/layout.js';
+import { float64Of, readDiffractionSample } from '../hub/datasets.js';
+import { readReconstructionMask, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
+import { maskSources } from './data-section.js';
+import { depVersion, ImageDir, pct, settingRows, valueHtml, type DrawnFigure } from './sections.js';
+import type { ReportProgress, ReportResult } from './phase.js';
+
+/** The files of an `lsqml --out` folder the report reads. */
+export const LSQML_FOLDER = { reconstruction: 'reconstruction.npz', run: 'reconstruction_run.json' } as const;
+
+/** Largest reconstructed object drawn (pixels): 8192² . */
+const MAX_OBJECT_PIXELS = 2 ** 26;
+/** Largest probe mode (pixels) and most modes read. */
+const MAX_PROBE_PIXELS = 2 ** 22;
+const MAX_PROBE_MODES = 50;
+/** Probe modes drawn (the power fractions of all are tabled). */
+const MODES_DRAWN = 8;
+const MAX_EPOCHS = 10_000_000;
+const MAX_POSITIONS = 10_000_000;
+/** Patterns drawn from the input file, and the most pixels one may have. */
+const PATTERNS_DRAWN = 3;
+const MAX_PATTERN_PIXELS = 2 ** 24;
+
+const NOT_WRITTEN = 'no report was written';
+
+export interface ReconstructionReportOptions {
+  /** Replace an existing report (else an existing DIR/report/index.html is a UsageError naming --force). */
+  force?: boolean;
+  onProgress?: (p: ReportProgress) => void;
+  /** How long to wait for another report of the same folder (ms; default 10 minutes). */
+  lockWaitMs?: number;
+}
+
+/** What reconstruction.npz and reconstruction_run.json hold, read and checked. */
+interface Reconstruction {
+  dir: string;
+  npz: string;
+  object: ComplexImage;
+  /** Every probe mode. */
+  probes: ComplexImage[];
+  loss: number[] | null;
+  /** Scan positions as stored ([y, x] interleaved, relative to the object's origin), or null. */
+  positions: Float64Array | null;
+  meta: Record<string, unknown>;
+  mask: ReconstructionMask | null;
+  run: Record<string, unknown> | null;
+}
+
+/** Whether `dir` is a folder `lsqml --out` wrote (it holds reconstruction.npz). */
+export function isReconstructionFolder(dir: string): boolean {
+  return existsSync(join(dir, LSQML_FOLDER.reconstruction));
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function complexOf(r: NpzReader, path: string, key: string, maxElements: number): { shape: number[]; data: Float64Array } {
+  if (!r.has(key)) throw new InputError(`${path}: no '${key}'`);
+  const h = r.header(key);
+  if (h.info.dtype !== '<c8' && h.info.dtype !== '<c16') throw new InputError(`${path}: key '${key}': expected complex (<c8 or <c16); found ${h.info.dtype}`);
+  const elements = h.shape.reduce((a, b) => a * b, 1);
+  if (elements > maxElements) throw new InputError(`${path}: key '${key}': expected at most ${maxElements} elements; found shape [${h.shape.join(', ')}]`);
+  const a = r.get(key);
+  return { shape: a.shape, data: Float64Array.from(a.data as Float32Array | Float64Array) };
+}
+
+function optionalFloats(r: NpzReader, path: string, key: string, shapeOk: (s: number[]) => boolean, expected: string): Float64Array | null {
+  if (!r.has(key)) return null;
+  const h = r.header(key);
+  if (!shapeOk(h.shape)) throw new InputError(`${path}: key '${key}': expected ${expected}; found shape [${h.shape.join(', ')}]`);
+  return float64Of(r.get(key), `${path}: key '${key}'`);
+}
+
+/** Reads and checks everything the page shows; an `InputError` naming the file when anything is damaged. */
+function readReconstruction(dir: string): Reconstruction {
+  const npz = join(dir, LSQML_FOLDER.reconstruction);
+  let rec: Omit<Reconstruction, 'mask' | 'run'>;
+  let mask: ReconstructionMask | null;
+  try {
+    const r = NpzReader.open(npz);
+    try {
+      const m = readMetadata(r);
+      if (m.status === 'absent') throw new InputError(`${npz}: no '_metadata' (every reconstruction lsqml writes records one)`);
+      if (m.status === 'error') throw new InputError(`${npz}: key '_metadata': ${m.error}`);
+      if (!isRecord(m.value)) throw new InputError(`${npz}: key '_metadata': expected a JSON object; found ${JSON.stringify(m.value).slice(0, 60)}`);
+      const o = complexOf(r, npz, 'reconstructed_object', MAX_OBJECT_PIXELS);
+      if (o.shape.length !== 2 || o.shape[0]! < 1 || o.shape[1]! < 1) throw new InputError(`${npz}: key 'reconstructed_object': expected complex [H, W]; found shape [${o.shape.join(', ')}]`);
+      const p = complexOf(r, npz, 'reconstructed_probe', MAX_PROBE_PIXELS * MAX_PROBE_MODES);
+      const ps = p.shape;
+      if ((ps.length !== 2 && ps.length !== 3) || ps.some((d) => d < 1) || (ps.length === 3 && ps[0]! > MAX_PROBE_MODES) || ps[ps.length - 1]! * ps[ps.length - 2]! > MAX_PROBE_PIXELS) {
+        throw new InputError(`${npz}: key 'reconstructed_probe': expected complex [M, N, N] (M ≤ ${MAX_PROBE_MODES}); found shape [${ps.join(', ')}]`);
+      }
+      const ph = ps[ps.length - 2]!, pw = ps[ps.length - 1]!;
+      const modes = ps.length === 3 ? ps[0]! : 1;
+      const probes = Array.from({ length: modes }, (_, k) => ({ h: ph, w: pw, data: p.data.subarray(2 * k * ph * pw, 2 * (k + 1) * ph * pw) }));
+      const loss = optionalFloats(r, npz, 'loss_history', (s) => s.length === 1 && s[0]! <= MAX_EPOCHS, `float [epochs] (at most ${MAX_EPOCHS})`);
+      const positions = optionalFloats(r, npz, 'positions', (s) => s.length === 2 && s[1] === 2 && s[0]! <= MAX_POSITIONS, `float [n, 2] (n at most ${MAX_POSITIONS})`);
+      rec = { dir, npz, object: { h: o.shape[0]!, w: o.shape[1]!, data: o.data }, probes, loss: loss ? Array.from(loss) : null, positions, meta: m.value };
+    } finally {
+      r.close();
+    }
+    mask = readReconstructionMask(npz);
+  } catch (err) {
+    const message = (err as Error).message;
+    throw brokenRecord(npz, message.startsWith(npz) ? message.slice(npz.length).replace(/^:\s*/, '') : message, NOT_WRITTEN);
+  }
+  const runPath = join(dir, LSQML_FOLDER.run);
+  const run = readJsonRecord(runPath, NOT_WRITTEN);
+  if (run !== null && !isRecord(run.value)) throw brokenRecord(runPath, 'expected a JSON object', NOT_WRITTEN);
+  return { ...rec, mask, run: run ? run.value as Record<string, unknown> : null };
+}
+
+/** SHA-256 (hex) of a file, read in 1 MiB blocks. */
+function sha256File(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(2 ** 20);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** Patterns drawn from the input file, or why none are. */
+type Patterns = { rows: { index: number; values: Float64Array }[]; h: number; w: number; source: string; total: number; unit: string } | { why: string };
+
+function evenlySpread(n: number, k: number): number[] {
+  return k >= n ? [...Array(n).keys()] : Array.from({ length: k }, (_, i) => Math.round((i * (n - 1)) / (k - 1)));
+}
+
+/**
+ * A few patterns of the input file, read only when the file is where the run read it and its size and
+ * SHA-256 are the ones recorded in `_metadata.input`; only the patterns drawn are read from an HDF5 file.
+ */
+async function readInputPatterns(rec: Reconstruction, inputPath: string | null): Promise<Patterns> {
+  const input = isRecord(rec.meta.input) ? rec.meta.input : {};
+  if (inputPath === null) return { why: `${LSQML_FOLDER.run} records no input path` };
+  if (!existsSync(inputPath)) return { why: `${inputPath} is not there any more` };
+  const st = statSync(inputPath);
+  if (!st.isFile()) return { why: `${inputPath} is not a regular file` };
+  if (typeof input.sha256 !== 'string') return { why: 'the reconstruction records no SHA-256 of its input to check the file against' };
+  if (typeof input.size_bytes === 'number' && st.size !== input.size_bytes) {
+    return { why: `${inputPath} is ${st.size} bytes, not the ${input.size_bytes} the reconstruction read (the file has changed)` };
+  }
+  if (sha256File(inputPath) !== input.sha256) return { why: `the SHA-256 of ${inputPath} is not the one recorded (the file has changed)` };
+  const format = rec.meta.input_format;
+  try {
+    if (format === 'npz') {
+      const n = (() => { const r = NpzReader.open(inputPath); try { return r.has('diffraction') ? r.header('diffraction').shape[0] ?? 0 : 0; } finally { r.close(); } })();
+      if (!n) return { why: `${inputPath} holds no patterns ('diffraction')` };
+      const s = readDiffractionSample(inputPath, evenlySpread(n, PATTERNS_DRAWN));
+      return { rows: s.indices.map((index, k) => ({ index, values: s.counts[k]! })), h: s.h, w: s.w, source: `${inputPath}: diffraction`, total: n,
+        unit: 'counts = (diffraction · intensity_scale)²' };
+    }
+    const geometry = isRecord(rec.meta.geometry) ? rec.meta.geometry : {};
+    const keys = isRecord(geometry.keys) ? geometry.keys : {};
+    // a .ptyd keeps its frames in chunks (the key lists them all): the patterns drawn are of the first chunk
+    const key = typeof keys.diffraction === 'string' ? keys.diffraction.split(', ')[0]! : null;
+    if (key === null) return { why: 'the reconstruction records no key of the patterns (_metadata.geometry.keys.diffraction)' };
+    const r = await Hdf5Reader.open(inputPath);
+    try {
+      const info = r.info(key, 'a pattern stack [n, H, W]');
+      if (info.shape.length !== 3) return { why: `${inputPath}: key '${key}': expected [n, H, W]; found shape [${info.shape.join(', ')}]` };
+      const [n, h, w] = info.shape as [number, number, number];
+      if (h * w > MAX_PATTERN_PIXELS) return { why: `${inputPath}: key '${key}': patterns of ${h}×${w} pixels, more than the ${MAX_PATTERN_PIXELS} drawn` };
+      if (n === 0) return { why: `${inputPath}: key '${key}' holds no patterns` };
+      const idx = evenlySpread(n, PATTERNS_DRAWN);
+      const rows = r.readRowsFloat64(info, idx).map((values, k) => ({ index: idx[k]!, values }));
+      return { rows, h, w, source: `${inputPath}: ${key}`, total: n, unit: 'values as stored in the file' };
+    } finally {
+      r.close();
+    }
+  } catch (err) {
+    return { why: `reading ${inputPath}: ${(err as Error).message}` };
+  }
+}
+
+/** One number of `_metadata`, or null. */
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+function fmtLoss(v: number | null): string {
+  return v === null ? '—' : v.toExponential(4);
+}
+
+/** The page's sections; images go to `img`. */
+async function sections(rec: Reconstruction, img: ImageDir, missing: string[], patterns: Patterns, inputPath: string | null,
+  progress: (title: string) => void): Promise<Section[]> {
+  const na = (what: string): string => { missing.push(what); return notAvailable(what); };
+  const { meta } = rec;
+  const geometry = isRecord(meta.geometry) ? meta.geometry : null;
+  const pixel = objectPixelSizeM(geometry);
+  const pixelX = pixel ? pixel[1] : null;
+  const pixelNote = pixel ? `one object pixel is ${formatLength(pixel[1])} (x) × ${formatLength(pixel[0])} (y)` : 'the data states no object pixel size, so lengths are in pixels';
+  const input = isRecord(meta.input) ? meta.input : {};
+  const out: Section[] = [];
+  const done = (s: Section): void => { out.push(s); progress(s.title); };
+
+  // where the scan centres are in object pixels
+  const N = rec.probes[0]!.h;
+  const { h: H, w: W } = rec.object;
+  const origin = Array.isArray(meta.position_origin_yx) && meta.position_origin_yx.length === 2 && meta.position_origin_yx.every((v) => num(v) !== null)
+    ? meta.position_origin_yx as [number, number] : positionOrigin(H, W);
+  const centre = Math.floor(N / 2) - (N - 1) / 2;
+  // positions that are not finite numbers (a hand-edited file) are left out of the region and the map, and counted
+  const finite = rec.positions ? [...Array(rec.positions.length / 2).keys()].filter((i) => Number.isFinite(rec.positions![2 * i]) && Number.isFinite(rec.positions![2 * i + 1])) : [];
+  const n = finite.length;
+  const notFinite = rec.positions ? rec.positions.length / 2 - n : 0;
+  const ys = Float64Array.from(finite, (i) => rec.positions![2 * i]! + origin[0] + centre);
+  const xs = Float64Array.from(finite, (i) => rec.positions![2 * i + 1]! + origin[1] + centre);
+
+  // At a glance
+  const lastLoss = rec.loss && rec.loss.length ? rec.loss[rec.loss.length - 1]! : num(meta.final_loss);
+  const facts: [string, string][] = [
+    ['input', `${str(input.file) ?? 'not recorded'} (${str(meta.input_format) ?? 'format not recorded'})`],
+    ['positions', n ? `${n}${num(meta.n_positions_in_file) !== null && meta.n_positions_in_file !== n ? ` of the file's ${meta.n_positions_in_file}` : ''}` : 'not recorded'],
+    ['epochs', `${num(meta.epochs_run) ?? rec.loss?.length ?? '—'}, final loss ${fmtLoss(lastLoss)}`],
+    ['object', `${H}×${W} px`],
+    ['probe', `${rec.probes.length} mode${rec.probes.length === 1 ? '' : 's'} of ${N}×${rec.probes[0]!.w} px`],
+    ['pixel size', pixel ? `${formatLength(pixel[1])} (x) × ${formatLength(pixel[0])} (y)` : 'not stated by the data (lengths in pixels)'],
+  ];
+  if (rec.mask) {
+    const m = rec.mask.record;
+    facts.push(['detector mask', m.applied === true ? `applied: ${formatNumber(Number(m.pixels_masked))} of ${formatNumber(Number(m.pattern_pixels))} pixels masked (see Data)` : 'off (see Data)']);
+  }
+  const warnings = Array.isArray(meta.warnings) ? meta.warnings.filter((w): w is string => typeof w === 'string') : [];
+  const glance = [`<dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`];
+  glance.push('<p class="small">One reconstruction of measured data: there is no ground truth, so nothing is compared or scored; every image is the reconstruction only.</p>');
+  if (warnings.length) glance.push(table(['warning'], warnings.map((w) => [{ html: esc(w), cls: 'wrap' }]), { caption: 'Warnings the reconstruction recorded (_metadata.warnings)' }));
+  done({ id: 'glance', title: 'At a glance', body: glance.join('\n') });
+
+  // Object, over the scanned region
+  const objParts: string[] = [];
+  const region = n ? scannedRegion(H, W, ys, xs, N, { mode: 'patches' }) : { y0: 0, y1: H, x0: 0, x1: W };
+  const rh = region.y1 - region.y0, rw = region.x1 - region.x0;
+  const cut = new Float64Array(2 * rh * rw);
+  for (let y = 0; y < rh; y++) cut.set(rec.object.data.subarray(2 * ((region.y0 + y) * W + region.x0), 2 * ((region.y0 + y) * W + region.x0 + rw)), 2 * y * rw);
+  const obj: ComplexImage = { h: rh, w: rw, data: cut };
+  const amp = amplitudeOf(obj).data, ph = phaseOf(obj).data;
+  const [a0, a1] = percentileRange(amp, 0.01, 0.99), [p0, p1] = percentileRange(ph, 0.01, 0.99);
+  const objFig = renderFigure([{ cells: [
+    { title: 'object amplitude', width: rw, height: rh, values: amp, quantity: 'object-amplitude', vmin: a0, vmax: a1, pixelSizeM: pixelX },
+    { title: 'object phase', width: rw, height: rh, values: ph, quantity: 'object-phase', vmin: p0, vmax: p1, pixelSizeM: pixelX },
+  ] }], { imageSize: 360, title: 'Reconstructed object over the scanned region', subtitle: 'each image on its own 1st–99th percentile range' });
+  objParts.push(figure(img.write('object.png', objFig.png, objFig.figure.panels),
+    `Amplitude and phase of reconstructed_object over the scanned region (rows ${region.y0}–${region.y1 - 1}, columns ${region.x0}–${region.x1 - 1} of the ${H}×${W} px object: the bounding box of the ${N}-px patches at the scan positions${n ? '' : '; no positions recorded, so the whole object'}), each on its own 1st–99th percentile range (the share of clipped pixels under each image); reconstruction only, no ground truth; ${pixelNote}.`));
+  done({ id: 'object', title: 'Object', body: objParts.join('\n') });
+
+  // Probe modes
+  const powers = rec.probes.map((p) => { let s = 0; for (let i = 0; i < p.data.length; i++) s += p.data[i]! * p.data[i]!; return s; });
+  const total = powers.reduce((a, b) => a + b, 0);
+  const drawn = rec.probes.slice(0, MODES_DRAWN);
+  const colLabels = drawn.map((_, k) => `mode ${k} (${pct(total > 0 ? powers[k]! / total : null)})`);
+  const probeRows: FigureRow[] = [
+    { label: 'amplitude', cells: drawn.map((p): Panel => ({ width: p.w, height: p.h, values: amplitudeOf(p).data, quantity: 'probe-amplitude', pixelSizeM: pixelX })) },
+    { label: 'phase', cells: drawn.map((p): Panel => ({ width: p.w, height: p.h, values: phaseOf(p).data, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM: pixelX })) },
+  ];
+  const probeFig = renderFigure(probeRows, { colLabels, imageSize: 200, title: 'Reconstructed probe', subtitle: 'amplitude on each mode\'s full range; phase −π … π; column titles give each mode\'s share of the power' });
+  const probeParts = [figure(img.write('probe.png', probeFig.png, probeFig.figure.panels),
+    `Amplitude and phase of ${drawn.length < rec.probes.length ? `the first ${drawn.length} of the ${rec.probes.length}` : rec.probes.length === 1 ? 'the' : `all ${rec.probes.length}`} probe mode${rec.probes.length === 1 ? '' : 's'} (reconstructed_probe, ${N}×${rec.probes[0]!.w} px; a probe's global phase is arbitrary); ${pixelNote}.`)];
+  probeParts.push(table(['mode', 'power fraction', 'power (sum of |P|²)'], powers.map((p, k): Cell[] => [k, { html: esc(pct(total > 0 ? p / total : null, 2)), cls: 'num' }, { html: esc(p.toExponential(4)), cls: 'num' }]),
+    { caption: 'Power of each probe mode (its share of the sum over all modes)' }));
+  done({ id: 'probe', title: 'Probe', body: probeParts.join('\n') });
+
+  // Convergence
+  const lossParts: string[] = [];
+  if (!rec.loss || rec.loss.length === 0) lossParts.push(na('loss curve: reconstruction.npz holds no loss_history'));
+  else {
+    const first = rec.loss.length > 1 ? 1 : 0;
+    const { svg, png } = await renderChart(singleLossChartSpec(rec.loss, { firstEpoch: first, subtitle: 'log scale' }));
+    const src = img.write('loss.png', png);
+    const svgSrc = img.write('loss.svg', svg);
+    lossParts.push(figure(src, { html: `Loss per epoch (loss_history of reconstruction.npz, ${rec.loss.length} epochs; final ${esc(fmtLoss(lastLoss))}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md).${first ? ' Epoch 0, which only rescales the probe, is left out.' : ''} <a href="${esc(svgSrc)}">SVG</a>` }));
+  }
+  done({ id: 'loss', title: 'Convergence', body: lossParts.join('\n') });
+
+  // Scan positions
+  const posParts: string[] = [];
+  if (!n) posParts.push(na(`scan positions: reconstruction.npz holds ${rec.positions ? 'no finite ones' : 'none'}`));
+  else {
+    const png = renderPositionMapsPng([[{ title: `n = ${n}`, xs, ys, width: W, height: H }]], { title: 'Scan positions', pixelSizeM: pixelX, size: 360 });
+    posParts.push(figure(img.write('positions.png', png), `Scan centres (positions of reconstruction.npz) in the ${H}×${W} px object frame; ${pixelNote}.`));
+  }
+  if (notFinite > 0) posParts.push(na(`${notFinite} scan position${notFinite === 1 ? '' : 's'} of reconstruction.npz: not finite numbers, left out of the map and the scanned region`));
+  done({ id: 'positions', title: 'Scan positions', body: posParts.join('\n') });
+
+  // Data: the detector mask and a few patterns of the input file
+  const data: string[] = [];
+  if (rec.mask) {
+    const r = rec.mask.record;
+    const row: Cell[] = r.applied === true
+      ? ['applied', { html: esc(`${formatNumber(Number(r.pixels_masked))} of ${formatNumber(Number(r.pattern_pixels))} (${pct(Number(r.pixels_masked) / Number(r.pattern_pixels), 2)})`), cls: 'num' }, { html: esc(maskSources(r) || 'none'), cls: 'wrap' }]
+      : ['off', null, { html: esc(typeof r.reason === 'string' ? r.reason : 'switched off: every pixel fitted as read'), cls: 'wrap' }];
+    data.push('<h3>Detector mask</h3>');
+    data.push(table(['mask', 'pixels masked', 'sources (pixels)'], [row], { caption: 'What the reconstruction left unfitted (_metadata.detector_mask of reconstruction.npz; a pixel may be masked by several sources; docs/real-data.md, "Detector mask")' }));
+    const m = rec.mask.mask;
+    if (m && r.applied === true) {
+      const count = m.data.reduce((a, v) => a + (v ? 1 : 0), 0);
+      const f = renderFigure([{ cells: [{ title: `${formatNumber(count)} pixels masked`, width: m.w, height: m.h, values: Float64Array.from(m.data, (v) => (v ? 1 : 0)), quantity: 'detector-mask', vmin: 0, vmax: 1, pixelUnit: 'px' }] }],
+        { imageSize: 200, title: 'Detector mask', subtitle: 'black: masked (left unfitted, set to 0 in the data); white: fitted' });
+      data.push(grid([figure(img.write('detector_mask.png', f.png, f.figure.panels), `Detector mask (${m.h}×${m.w} detector pixels, DC at the centre): black pixels were masked — no far-field constraint, their values set to 0 — white pixels were fitted; from detector_mask of reconstruction.npz; the scale bar is in detector pixels.`)], 'gallery'));
+    } else if (r.applied === true) data.push('<p class="small">No pixel was masked, so reconstruction.npz holds no detector_mask array.</p>');
+  } else data.push(na('detector mask: _metadata records none (the input was a dataset NPZ, which carries no mask)'));
+  data.push('<h3>Patterns of the input file</h3>');
+  if ('why' in patterns) data.push(na(`patterns: not drawn — ${patterns.why}`));
+  else {
+    let vmax = 1;
+    for (const r of patterns.rows) for (let i = 0; i < r.values.length; i++) if (r.values[i]! > vmax) vmax = r.values[i]!;
+    const f = renderFigure([{ cells: patterns.rows.map((r): Panel => ({ width: patterns.w, height: patterns.h, values: r.values, quantity: 'diffraction', scale: 'log', vmin: 1, vmax, pixelUnit: 'px', belowLabel: 'below 1' })) }], {
+      colourBars: 'figure', imageSize: 200, colLabels: patterns.rows.map((r) => `pattern ${r.index}`), title: 'Patterns of the input file (log scale)',
+      subtitle: 'one colour scale for all: 1 … the brightest pixel; values below 1 take the lowest colour',
+    });
+    data.push(figure(img.write('patterns.png', f.png, f.figure.panels),
+      `Patterns ${patterns.rows.map((r) => r.index).join(', ')} of the ${patterns.total} in ${patterns.source} (${patterns.h}×${patterns.w} detector pixels; ${patterns.unit}, before any detector mask), one shared log colour scale from 1 to ${formatNumber(Math.round(vmax))}; the file's size and SHA-256 match those recorded, so these are the data this reconstruction read; the scale bar is in detector pixels.`));
+  }
+  done({ id: 'data', title: 'Data', body: data.join('\n') });
+
+  // Input file
+  const provenance: Cell[][] = [
+    ['path (as the run recorded it)', { html: esc(inputPath ?? 'not recorded'), cls: 'wrap' }],
+    ['file', str(input.file)],
+    ['format', str(meta.input_format)],
+    ['size (bytes)', num(input.size_bytes)],
+    ['SHA-256', { html: `<code>${esc(str(input.sha256) ?? '—')}</code>`, cls: 'wrap' }],
+    ['probe source', { html: valueHtml(meta.probe_source), cls: 'wrap' }],
+    ['object start', { html: valueHtml(meta.init_object), cls: 'wrap' }],
+    ['object frame', { html: valueHtml(meta.object_frame), cls: 'wrap' }],
+    ['intensity scale', { html: `${valueHtml(meta.intensity_scale)} (${valueHtml(meta.intensity_scale_source)})`, cls: 'wrap' }],
+  ];
+  const inputParts = [table(['item', 'value'], provenance, { caption: 'The input file as the reconstruction recorded it (_metadata.input of reconstruction.npz, reconstruction_run.json)' })];
+  if (geometry) inputParts.push(table(['parameter', 'value'], settingRows(geometry), { caption: 'Geometry read from the file (_metadata.geometry)', cls: 'settings' }));
+  done({ id: 'input', title: 'Input file', body: inputParts.join('\n') });
+
+  // Settings
+  const settings: string[] = [];
+  if (isRecord(meta.job_options)) settings.push(table(['option', 'value'], settingRows(meta.job_options), { caption: 'Options of the run (_metadata.job_options)', cls: 'settings' }));
+  if (isRecord(meta.reconstruction_settings)) {
+    settings.push(table(['setting', 'value'], settingRows(meta.reconstruction_settings), { caption: `Reconstruction settings (_metadata.reconstruction_settings${typeof meta.settings_sha256 === 'string' ? `; settings hash ${meta.settings_sha256.slice(0, 12)}` : ''})`, cls: 'settings' }));
+  }
+  if (settings.length === 0) settings.push(na('settings: _metadata records neither job_options nor reconstruction_settings'));
+  if (rec.run) {
+    const r = rec.run;
+    settings.push(table(['item', 'value'], [
+      ['host', str(r.host)], ['threads', num(r.threads)], ['started (UTC)', str(r.created_utc)],
+      ['wall time (s)', num(r.total_seconds) === null ? null : Number((r.total_seconds as number).toFixed(2))],
+      ['FFT', `${valueHtml(meta.fft_backend)}${meta.wasm_kernels === true ? ', WebAssembly kernels' : ''}`], ['precision', str(meta.precision)],
+    ], { caption: `The run (${LSQML_FOLDER.run})` }));
+  } else settings.push(na(`the run's record: ${join(rec.dir, LSQML_FOLDER.run)} not found`));
+  done({ id: 'settings', title: 'Settings', body: settings.join('\n') });
+
+  // Software
+  const rows: Cell[][] = [
+    ['engine that reconstructed (_metadata)', `${str(meta.engine) ?? '—'} ${str(meta.engine_version) ?? ''}`.trim()],
+    ['algorithm', str(meta.algorithm)],
+    ['ptychostudy that wrote this page', packageVersion()],
+    ['node', process.version],
+    ['platform', `${process.platform} ${process.arch}`],
+    ...['vega', 'vega-lite', '@resvg/resvg-js', 'pngjs', 'fflate', 'h5wasm'].map((d): Cell[] => [d, depVersion(d)]),
+  ];
+  done({ id: 'software', title: 'Software', body: table(['component', 'version'], rows) });
+  return out;
+}
+
+/** Names of a build's temporary directories in the report directory (as the study report names its own). */
+const BUILD_PREFIX = '.tmp-report';
+
+/**
+ * Writes `dir/report/index.html` (and its images) of the reconstruction in `dir` (an `lsqml --out` folder).
+ * Reads and checks everything first: a damaged input is an `InputError` naming it, with nothing written.
+ * An existing report is a `UsageError` naming --force unless `opts.force`.
+ */
+export async function buildReconstructionReport(dir: string, opts: ReconstructionReportOptions = {}): Promise<ReportResult> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--out ${dir}: no such directory`);
+  const outDir = join(dir, 'report');
+  const index = join(outDir, REPORT.index);
+  const refuse = (): UsageError => new UsageError(`--out ${dir}: a report of this reconstruction exists (${index}) and is kept; pass --force to replace it`);
+  if (existsSync(index) && !opts.force) throw refuse();
+  const rec = readReconstruction(dir);
+  const inputPath = rec.run && typeof rec.run.input_npz === 'string' ? rec.run.input_npz : null;
+  const patterns = await readInputPatterns(rec, inputPath);
+  checkWritableDir(dir, 'reconstruction folder');
+  mkdirSync(outDir, { recursive: true });
+  return withLock(join(outDir, REPORT.lock), 'report', 'report directory', async () => {
+    if (existsSync(index) && !opts.force) throw refuse(); // another report was written meanwhile
+    removeEntriesStartingWith(outDir, BUILD_PREFIX);
+    const build = join(outDir, `${BUILD_PREFIX}.${process.pid}.${randomBytes(4).toString('hex')}`);
+    try {
+      const imgDir = join(build, REPORT.images);
+      mkdirSync(imgDir, { recursive: true });
+      const img = new ImageDir(imgDir);
+      const missing: string[] = [];
+      const count = 9;
+      let doneCount = 0;
+      let t0 = performance.now();
+      const secs = await sections(rec, img, missing, patterns, inputPath, (title) => {
+        const seconds = (performance.now() - t0) / 1000;
+        t0 = performance.now();
+        const d = ++doneCount;
+        opts.onProgress?.({ done: d, count, section: title, seconds, message: `report: ${d}/${count} ${title} (${seconds.toFixed(1)} s)` });
+      });
+      const file = str(isRecord(rec.meta.input) ? rec.meta.input.file : null);
+      const subtitle = `${dir} · ${file ?? 'input not recorded'} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`;
+      writeFileAtomic(join(build, REPORT.index), page(`ptychostudy — reconstruction report${file ? `: ${file}` : ''}`, subtitle, secs));
+      const finalImg = join(outDir, REPORT.images);
+      const aside = join(outDir, `${BUILD_PREFIX}-old.${process.pid}.${randomBytes(4).toString('hex')}`);
+      if (existsSync(finalImg)) renameSync(finalImg, aside);
+      renameSync(imgDir, finalImg);
+      renameSync(join(build, REPORT.index), index);
+      rmSync(aside, { recursive: true, force: true });
+      return { indexPath: index, images: img.files.map((f) => join(finalImg, basename(f))), missing, figures: img.drawn as DrawnFigure[] };
+    } finally {
+      rmSync(build, { recursive: true, force: true });
+    }
+  }, { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS });
+}

@@ -1,0 +1,145 @@
+/**
+ * `ptychostudy report --out DIR` on the folder `lsqml --out DIR` wrote: a report of that one reconstruction
+ * (object, probe modes, loss, positions, detector mask, a few patterns of the input file when its SHA-256
+ * still matches, provenance, settings, software); the same reconstruction gives the same bytes; an existing
+ * report is kept unless --force; a damaged reconstruction.npz is one line, exit 2, nothing written. One tiny
+ * lsqml run (3 epochs) of the CXI fixture with a detector mask serves every test.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
+import { buildReconstructionReport } from '../../src/study/report/reconstruction-report.js';
+import { assertRefused, ptychostudy } from '../data/cli-run.js';
+import { fixtureEntries, writeHdf5 } from '../data/cxi-builder.js';
+import { tempDir } from '../tmp.js';
+
+const root = tempDir('reconstruction-report');
+const D = 'entry_1/data_1/data', MASK = 'entry_1/instrument_1/detector_1/mask';
+const entries = await fixtureEntries();
+const mask = new Uint32Array(32 * 32);
+mask[3] = 1; mask[40] = 2; mask[500] = 512; // three pixels flagged "do not use"
+const input = join(root, 'scan.cxi');
+writeHdf5(input, { ...entries, [MASK]: { data: mask, shape: [32, 32], dtype: '<I' } });
+const original = join(root, 'original');
+const run = ptychostudy(['lsqml', '--input', input, '--out', original, '--epochs', '3']);
+assert.equal(run.status, 0, run.stderr);
+
+let copies = 0;
+/** A copy of the reconstruction folder (so that each test starts from one without a report). */
+function folder(): string {
+  const d = join(root, `copy${copies++}`);
+  cpSync(original, d, { recursive: true });
+  return d;
+}
+
+/** Every file under `dir`, relative path → bytes. */
+function filesOf(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) { const p = join(e.parentPath, e.name); out.set(p.slice(dir.length), readFileSync(p)); }
+  }
+  return out;
+}
+
+test('report of an lsqml folder: object, probe, loss, positions, detector mask, patterns, provenance, settings, software', async () => {
+  const dir = folder();
+  const r = ptychostudy(['report', '--out', dir, '--quiet']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
+  for (const id of ['glance', 'object', 'probe', 'loss', 'positions', 'data', 'input', 'settings', 'software']) assert.match(html, new RegExp(`<section id="${id}">`));
+  const imgs = readdirSync(join(dir, 'report', 'img')).sort();
+  assert.deepEqual(imgs, ['detector_mask.png', 'loss.png', 'loss.svg', 'object.png', 'patterns.png', 'positions.png', 'probe.png']);
+  for (const f of imgs) assert.match(html, new RegExp(`img/${f.replace('.', '\\.')}`));
+  // the detector mask: the three flagged pixels, from the CXI mask
+  assert.match(html, /<td>applied<\/td><td class="num">3 of 1024 \(0\.29 %\)<\/td><td class="wrap">cxi mask entry_1\/instrument_1\/detector_1\/mask: 3<\/td>/);
+  // provenance as recorded: the path, size and SHA-256 of the input
+  const sha = (await import('node:crypto')).createHash('sha256').update(readFileSync(input)).digest('hex');
+  assert.ok(html.includes(sha));
+  assert.ok(html.includes(input));
+  assert.match(html, new RegExp(`<td>size \\(bytes\\)</td><td class="num">${statSync(input).size}</td>`));
+  // the patterns drawn are of the input file, whose SHA-256 matched
+  assert.match(html, /Patterns 0, 20, 39 of the 40 in [^<]*scan\.cxi: entry_1\/data_1\/data/);
+  // settings and options used, software
+  assert.match(html, /Options of the run \(_metadata\.job_options\)/);
+  assert.match(html, /<td>epochs<\/td><td class="wrap">3<\/td>/);
+  assert.match(html, /<td>noiseModel<\/td><td class="wrap">gaussian<\/td>/);
+  assert.match(html, /ptychostudy-lsqml 0\.\d+\.\d+/);
+  // no ground truth: nothing scored, and said so
+  assert.match(html, /there is no ground truth, so nothing is compared or scored/);
+});
+
+test('the object figure is the scanned region with a scale bar in metres; the probe table gives the power fractions', async () => {
+  const dir = folder();
+  const r = await buildReconstructionReport(dir);
+  const obj = r.figures.find((f) => f.file === 'object.png');
+  assert.ok(obj);
+  assert.equal(obj.panels.length, 2);
+  for (const p of obj.panels) assert.match(String(p.scaleBar), /\d (nm|µm)$/, `scale bar ${p.scaleBar}`);
+  const html = readFileSync(r.indexPath, 'utf8');
+  // 40 positions, 32-px patches: the bounding box of the patches, inside the 73×58 object frame and smaller than it
+  const m = /rows (\d+)–(\d+), columns (\d+)–(\d+) of the 73×58 px object/.exec(html);
+  assert.ok(m, 'the scanned region is stated');
+  const [y0, y1, x0, x1] = m.slice(1).map(Number) as [number, number, number, number];
+  assert.ok(y0 >= 0 && x0 >= 0 && y1 <= 72 && x1 <= 57 && (y1 - y0 + 1) * (x1 - x0 + 1) < 73 * 58, m[0]);
+  assert.match(html, /<td class="num">0<\/td><td class="num">100\.00 %<\/td>/);
+});
+
+test('the same reconstruction gives the same bytes (all but the time of writing); an existing report is kept without --force', async () => {
+  const dir = folder();
+  await buildReconstructionReport(dir);
+  const first = filesOf(join(dir, 'report'));
+  const refused = ptychostudy(['report', '--out', dir]);
+  assertRefused(refused, 'report', /a report of this reconstruction exists \(.*index\.html\) and is kept; pass --force to replace it/);
+  assert.deepEqual(filesOf(join(dir, 'report')), first);
+  await buildReconstructionReport(dir, { force: true });
+  const second = filesOf(join(dir, 'report'));
+  assert.deepEqual([...second.keys()].sort(), [...first.keys()].sort());
+  const stamp = (b: Buffer): string => b.toString('utf8').replace(/generated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/, 'generated T');
+  for (const [name, bytes] of first) {
+    if (name.endsWith('index.html')) assert.equal(stamp(second.get(name)!), stamp(bytes));
+    else assert.ok(second.get(name)!.equals(bytes), `${name} differs`);
+  }
+  assert.match(first.get('/index.html')!.toString('utf8'), /generated \d{4}-/);
+});
+
+test('a damaged reconstruction.npz: one line naming it, exit 2, nothing written', () => {
+  const dir = folder();
+  const npz = join(dir, 'reconstruction.npz');
+  truncateSync(npz, Math.floor(statSync(npz).size / 2));
+  assertRefused(ptychostudy(['report', '--out', dir]), 'report', new RegExp(`^ptychostudy report: ${npz.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*no report was written`));
+  assert.ok(!existsSync(join(dir, 'report')));
+});
+
+test('an input file that changed since the run: its patterns are not drawn, and the page says why', async () => {
+  const dir = folder();
+  const changed = join(root, 'changed.cxi');
+  const bytes = readFileSync(input);
+  bytes[bytes.length - 1] ^= 1;
+  writeFileSync(changed, bytes);
+  const runJson = join(dir, 'reconstruction_run.json');
+  writeFileSync(runJson, readFileSync(runJson, 'utf8').replace(JSON.stringify(input), JSON.stringify(changed)));
+  const r = await buildReconstructionReport(dir);
+  assert.ok(!existsSync(join(dir, 'report', 'img', 'patterns.png')));
+  assert.ok(r.missing.some((m) => m === `patterns: not drawn — the SHA-256 of ${changed} is not the one recorded (the file has changed)`), r.missing.join('\n'));
+  const gone = folder();
+  writeFileSync(join(gone, 'reconstruction_run.json'), readFileSync(runJson, 'utf8').replace(JSON.stringify(changed), JSON.stringify(join(root, 'nowhere.cxi'))));
+  const g = await buildReconstructionReport(gone);
+  assert.ok(g.missing.includes(`patterns: not drawn — ${join(root, 'nowhere.cxi')} is not there any more`), g.missing.join('\n'));
+});
+
+test('readRowsFloat64 reads the rows asked for, as the whole dataset holds them', async () => {
+  const r = await Hdf5Reader.open(input);
+  try {
+    const all = r.readFloat64(D, 'patterns', 1e7);
+    const info = r.info(D);
+    const rows = r.readRowsFloat64(info, [39, 0, 20]);
+    const hw = all.shape[1]! * all.shape[2]!;
+    [39, 0, 20].forEach((i, k) => assert.deepEqual(Array.from(rows[k]!), Array.from(all.data.subarray(i * hw, (i + 1) * hw))));
+    assert.throws(() => r.readRowsFloat64(info, [40]), /a row index below 40/);
+  } finally {
+    r.close();
+  }
+});
