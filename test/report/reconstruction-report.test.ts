@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
+import { loadNpz } from '../../src/npy/npz.js';
 import { buildReconstructionReport } from '../../src/study/report/reconstruction-report.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
 import { fixtureEntries, writeHdf5 } from '../data/cxi-builder.js';
@@ -83,7 +84,12 @@ test('the object figure is the scanned region with a scale bar in metres; the pr
   const m = /rows (\d+)–(\d+), columns (\d+)–(\d+) of the 73×58 px object/.exec(html);
   assert.ok(m, 'the scanned region is stated');
   const [y0, y1, x0, x1] = m.slice(1).map(Number) as [number, number, number, number];
-  assert.ok(y0 >= 0 && x0 >= 0 && y1 <= 72 && x1 <= 57 && (y1 - y0 + 1) * (x1 - x0 + 1) < 73 * 58, m[0]);
+  // the scan centres ([ycoords, xcoords] of reconstruction.npz) ± 16 px, clamped to the frame
+  const pos = loadNpz(join(dir, 'reconstruction.npz')).positions!.data as Float64Array;
+  const ys = pos.filter((_, i) => i % 2 === 0), xs = pos.filter((_, i) => i % 2 === 1);
+  assert.deepEqual([y0, y1, x0, x1], [Math.max(0, Math.floor(Math.min(...ys) - 16)), Math.min(73, Math.ceil(Math.max(...ys) + 16)) - 1,
+    Math.max(0, Math.floor(Math.min(...xs) - 16)), Math.min(58, Math.ceil(Math.max(...xs) + 16)) - 1]);
+  assert.ok((y1 - y0 + 1) * (x1 - x0 + 1) < 73 * 58, m[0]);
   assert.match(html, /<td class="num">0<\/td><td class="num">100\.00 %<\/td>/);
 });
 

@@ -25,7 +25,6 @@ import { checkWritableDir } from '../../files/writable.js';
 import { readMetadata } from '../../data/metadata.js';
 import { Hdf5Reader } from '../../data/hdf5/reader.js';
 import type { ComplexImage } from '../../math/image.js';
-import { positionOrigin } from '../../math/positions.js';
 import { amplitudeOf, phaseOf, scannedRegion } from '../../metrics/index.js';
 import { NpzReader } from '../../npy/npz.js';
 import { renderChart, singleLossChartSpec } from '../../report/charts.js';
@@ -77,7 +76,7 @@ interface Reconstruction {
   /** Every probe mode. */
   probes: ComplexImage[];
   loss: number[] | null;
-  /** Scan positions as stored ([y, x] interleaved, relative to the object's origin), or null. */
+  /** Scan centres as stored ([ycoords, xcoords] interleaved, object pixels), or null. */
   positions: Float64Array | null;
   meta: Record<string, unknown>;
   mask: ReconstructionMask | null;
@@ -239,18 +238,15 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   const out: Section[] = [];
   const done = (s: Section): void => { out.push(s); progress(s.title); };
 
-  // where the scan centres are in object pixels
+  // the scan centres in object pixels: `positions` holds the input's [ycoords, xcoords] (lsqml-job.ts)
   const N = rec.probes[0]!.h;
   const { h: H, w: W } = rec.object;
-  const origin = Array.isArray(meta.position_origin_yx) && meta.position_origin_yx.length === 2 && meta.position_origin_yx.every((v) => num(v) !== null)
-    ? meta.position_origin_yx as [number, number] : positionOrigin(H, W);
-  const centre = Math.floor(N / 2) - (N - 1) / 2;
   // positions that are not finite numbers (a hand-edited file) are left out of the region and the map, and counted
   const finite = rec.positions ? [...Array(rec.positions.length / 2).keys()].filter((i) => Number.isFinite(rec.positions![2 * i]) && Number.isFinite(rec.positions![2 * i + 1])) : [];
   const n = finite.length;
   const notFinite = rec.positions ? rec.positions.length / 2 - n : 0;
-  const ys = Float64Array.from(finite, (i) => rec.positions![2 * i]! + origin[0] + centre);
-  const xs = Float64Array.from(finite, (i) => rec.positions![2 * i + 1]! + origin[1] + centre);
+  const ys = Float64Array.from(finite, (i) => rec.positions![2 * i]!);
+  const xs = Float64Array.from(finite, (i) => rec.positions![2 * i + 1]!);
 
   // At a glance
   const lastLoss = rec.loss && rec.loss.length ? rec.loss[rec.loss.length - 1]! : num(meta.final_loss);
