@@ -111,12 +111,18 @@ test('the same reconstruction gives the same bytes (all but the time of writing)
   assert.match(first.get('/index.html')!.toString('utf8'), /generated \d{4}-/);
 });
 
-test('a damaged reconstruction.npz: one line naming it, exit 2, nothing written', () => {
+test('a damaged reconstruction.npz or reconstruction_run.json: one line naming it, exit 2, nothing written', () => {
   const dir = folder();
   const npz = join(dir, 'reconstruction.npz');
   truncateSync(npz, Math.floor(statSync(npz).size / 2));
   assertRefused(ptychostudy(['report', '--out', dir]), 'report', new RegExp(`^ptychostudy report: ${npz.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*no report was written`));
   assert.ok(!existsSync(join(dir, 'report')));
+  // a reconstruction_run.json that is not JSON is as damaged: named, nothing written
+  const other = folder();
+  const runJson = join(other, 'reconstruction_run.json');
+  writeFileSync(runJson, '{"input_npz": ');
+  assertRefused(ptychostudy(['report', '--out', other]), 'report', new RegExp(`^ptychostudy report: ${runJson.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*no report was written`));
+  assert.ok(!existsSync(join(other, 'report')));
 });
 
 test('an input file that changed since the run: its patterns are not drawn, and the page says why', async () => {
