@@ -39,7 +39,7 @@ test('a real run of --dose 1000 --view dense: two reconstructions, logs, metadat
   const r = spawnSync(process.execPath, [cli, 'reconstruct', '--phase-c-root', phaseC, '--phase-d-root', phaseD, '--artifact-root', artifact,
     '--doses', '1000', '--dose', '1000', '--view', 'dense', '--epochs', '3', '--batch-size', '16', '--jobs', '2'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /6 jobs in the matrix, 2 selected, 4 skipped by the filters, 0 missing inputs skipped, 0 already complete/);
+  assert.match(r.stdout, /6 jobs in the matrix, 2 selected, 4 skipped by the filters, 0 already complete\n {2}executed 2:/);
   const m = manifestOf(artifact);
   assert.equal(m.execution_results.length, 2);
   assert.equal(skipOf(artifact).skipped_count, 4);

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { saveNpz } from '../../src/npy/npz.js';
+import { c128 } from '../../src/npy/types.js';
 import { tmp, writeTree } from '../study/reconstruct-helpers.js';
 
 const cli = 'dist/src/cli/main.js';
@@ -142,17 +144,65 @@ test('a Phase C root without the study\'s doses: the error says which doses it h
   rmSync(root, { recursive: true, force: true });
 });
 
+/** A hub whose only input is `file` (measured data) as Phase C's train split of dose 1 (docs/real-data.md, "A report of measured data"). */
+function measuredHub(root: string, file: string): { phaseC: string; phaseD: string; artifact: string } {
+  const phaseC = join(root, 'phase_c');
+  mkdirSync(join(phaseC, 'dose_1'), { recursive: true });
+  copyFileSync(file, join(phaseC, 'dose_1', 'patched_train.npz'));
+  return { phaseC, phaseD: join(root, 'phase_d'), artifact: join(root, 'phase_f') };
+}
+const measuredJob = (h: { phaseC: string; phaseD: string; artifact: string }): string[] =>
+  ['--phase-c-root', h.phaseC, '--phase-d-root', h.phaseD, '--out', h.artifact, '--doses', '1', '--view', 'baseline', '--split', 'train', '--allow-missing-phase-d', '--epochs', '2'];
+
+test('input lsqml refuses up front (a .ptyd without a probe) is refused by reconstruct before any job starts: exit 2, one line, nothing written', () => {
+  const root = tmp('cli-measured-refused');
+  const h = measuredHub(root, 'test/fixtures/cxi/scan.ptyd');
+  const r = run(measuredJob(h));
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /^ptychostudy reconstruct: \S+dose_1\/patched_train\.npz: has no probe \(PtyPy prepared data holds none\); give --probe-model .* or --init-probe file:PATH\n$/);
+  assert.ok(!existsSync(h.artifact), 'nothing written');
+  // lsqml gives the same refusal for the same file
+  const l = spawnSync(process.execPath, [cli, 'lsqml', '--input', join(h.phaseC, 'dose_1', 'patched_train.npz'), '--out', join(root, 'lsqml')], { encoding: 'utf8' });
+  assert.equal(l.status, 2);
+  assert.equal(l.stderr.replace('ptychostudy lsqml: ', ''), r.stderr.replace('ptychostudy reconstruct: ', ''));
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('measured data in a hub: the summary counts the whole matrix, and names the missing inputs the filters skip apart from those they select', () => {
+  const root = tmp('cli-measured-summary');
+  const h = measuredHub(root, 'test/fixtures/cxi/scan.cxi');
+  mkdirSync(h.phaseD);
+  const r = run([...measuredJob(h), '--dry-run']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\[DRY RUN\] Phase F: 6 jobs in the matrix, 1 selected, 5 skipped by the filters, 0 already complete\n {2}5 jobs the filters skip have no input \(recorded as missing in the skip summary\): dose=1 view=dense split=train, dose=1 view=sparse split=train, dose=1 view=baseline split=test, … \(5 in all\)$/m);
+  assert.doesNotMatch(r.stdout, /not run/);
+  assert.equal(json(join(h.artifact, 'skip_summary.json')).missing_phase_d_count, 5);
+  // a filter that selects jobs without an input: they are named as not run
+  const all = run([...measuredJob(h).filter((a) => a !== '--view' && a !== 'baseline'), '--dry-run']);
+  assert.equal(all.status, 0, all.stderr);
+  assert.match(all.stdout, /Phase F: 6 jobs in the matrix, 3 selected, 3 skipped by the filters, 0 already complete\n {2}2 selected jobs not run, their inputs are missing \(--allow-missing-phase-d; recorded in the skip summary\): dose=1 view=dense split=train, dose=1 view=sparse split=train\n {2}3 jobs the filters skip have no input/);
+  // without --allow-missing-phase-d: refused, saying that the filters skip the job whose input is missing
+  const art2 = join(root, 'art2');
+  const no = run([...measuredJob({ ...h, artifact: art2 }).filter((a) => a !== '--allow-missing-phase-d')]);
+  assert.equal(no.status, 2);
+  assert.match(no.stderr, /^ptychostudy reconstruct: Phase D overlap NPZ not found: \S+dose_1\/dense\/dense_train\.npz .*\. The filters skip this job, but the inputs of the whole matrix .* --allow-missing-phase-d records the missing ones as skipped and runs the selected jobs\.\n$/);
+  assert.ok(!existsSync(art2));
+  rmSync(root, { recursive: true, force: true });
+});
+
 test('a failed job\'s log is named by a path that opens from where the command ran', () => {
   const root = tmp('cli-failed-log');
-  const t = writeTree(root, { doses: [1000] }); // its datasets lack DATA-001 keys: the job fails
+  // good input, and a probe so bright (1e30) that float32 overflows: the job fails in its first epoch
+  const h = measuredHub(root, 'test/fixtures/cxi/scan.cxi');
+  const probe = join(root, 'bright-probe.npz');
+  saveNpz(probe, { probeGuess: c128([32, 32], new Float64Array(2 * 32 * 32).fill(1e30)) });
   const elsewhere = tmp('cli-failed-log-cwd');
-  const r = spawnSync(process.execPath, [join(process.cwd(), cli), 'reconstruct', '--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD,
-    '--out', t.artifact, '--doses', '1000', '--view', 'baseline', '--split', 'train', '--epochs', '2'], { encoding: 'utf8', cwd: elsewhere });
+  const r = spawnSync(process.execPath, [join(process.cwd(), cli), 'reconstruct', ...measuredJob(h), '--init-probe', `file:${probe}`], { encoding: 'utf8', cwd: elsewhere });
   assert.equal(r.status, 1, r.stderr);
   const logs = [...`${r.stdout}\n${r.stderr}`.matchAll(/\(log (\S+)\)/g)].map((m) => m[1]!);
   assert.equal(logs.length, 2, 'the progress line and the summary each name the log');
   for (const log of logs) {
-    assert.equal(log, join(t.artifact, 'dose_1000', 'baseline', 'train', 'reconstruction.log'));
+    assert.equal(log, join(h.artifact, 'dose_1', 'baseline', 'train', 'reconstruction.log'));
     assert.ok(existsSync(resolve(elsewhere, log)), log);
   }
   rmSync(root, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { settingsDefaults } from '../../settings/parse.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
 import type { ReconstructionPlanOptions } from '../../study/reconstruct/plan.js';
+import type { JobRef, PhaseFSummary } from '../../study/reconstruct/record.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 import { counted } from '../../text.js';
 
@@ -94,6 +95,32 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
   };
 }
 
+const jobsNamed = (jobs: readonly JobRef[]): string => {
+  const shown = jobs.slice(0, 3).map((j) => `dose=${j.dose} view=${j.view} split=${j.split}`).join(', ');
+  return jobs.length > 3 ? `${shown}, … (${jobs.length} in all)` : shown;
+};
+
+/**
+ * The first lines of the summary `reconstruct` prints: the whole matrix (the study's doses × views × splits, inputs
+ * present or not), how many jobs the filters select and skip, how many are already complete; then the jobs without an
+ * input, those the filters selected (which did not run) apart from those they skip anyway.
+ */
+export function summaryHead(s: Pick<PhaseFSummary, 'dryRun' | 'totalJobs' | 'filteredJobs' | 'skippedCount' | 'missingPhaseDCount' |
+  'alreadyComplete' | 'missingSelected' | 'missingFiltered'>): string[] {
+  const filterSkips = s.skippedCount - s.missingPhaseDCount - s.alreadyComplete + s.missingFiltered.length;
+  const out = [`${s.dryRun ? '[DRY RUN] ' : ''}Phase F: ${counted(s.totalJobs + s.missingPhaseDCount, 'job')} in the matrix, ` +
+    `${s.filteredJobs + s.missingSelected.length} selected, ${filterSkips} skipped by the filters, ${s.alreadyComplete} already complete`];
+  if (s.missingSelected.length > 0) {
+    out.push(`  ${counted(s.missingSelected.length, 'selected job')} not run, ${s.missingSelected.length === 1 ? 'its input is' : 'their inputs are'} missing ` +
+      `(--allow-missing-phase-d; recorded in the skip summary): ${jobsNamed(s.missingSelected)}`);
+  }
+  if (s.missingFiltered.length > 0) {
+    out.push(`  ${s.missingFiltered.length === 1 ? '1 job the filters skip has' : `${s.missingFiltered.length} jobs the filters skip have`} no input ` +
+      `(recorded as missing in the skip summary): ${jobsNamed(s.missingFiltered)}`);
+  }
+  return out;
+}
+
 export function register(program: Command): void {
   const D = settingsDefaults();
   const cmd = program
@@ -166,10 +193,7 @@ export function register(program: Command): void {
       removeStopHandlers();
       view.finish();
       const out: string[] = [];
-      const filterSkips = summary.skippedCount - summary.missingPhaseDCount - summary.alreadyComplete;
-      out.push(`${summary.dryRun ? '[DRY RUN] ' : ''}Phase F: ${summary.totalJobs} jobs in the matrix, ${summary.filteredJobs} selected, ` +
-        `${filterSkips} skipped by the filters, ${counted(summary.missingPhaseDCount, 'missing input')} skipped, ` +
-        `${summary.alreadyComplete} already complete`);
+      out.push(...summaryHead(summary));
       if (!summary.dryRun) out.push(`  executed ${summary.executed}: ${summary.succeeded} succeeded, ${summary.failed} failed`);
       for (const r of summary.results) {
         if (r.status === 'failed') out.push(`  ${paint('FAILED', 'bad', process.stdout)} dose=${r.dose} view=${r.view} split=${r.split}: ${r.error ?? ''} (log ${logPath(r.log_path, resolve(options.artifactRoot))})`);

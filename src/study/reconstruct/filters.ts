@@ -94,6 +94,12 @@ export function applyFilters(jobs: readonly ReconstructionJob[], f: JobFilters):
   return { selected, skipped };
 }
 
+/** Whether the filters keep the job at (dose, view, split), whether or not its input exists. */
+export function keptByFilters(j: { dose: number; view: View; split: Split }, f: JobFilters): boolean {
+  return (f.dose === null || doseList(f).includes(j.dose)) && (f.view === null || j.view === f.view)
+    && (f.split === null || j.split === f.split) && (f.gridsize === null || gridsizeOf(j.view) === f.gridsize);
+}
+
 /** Short label of the filters for directory names: `dose1000-dense-train`, or `all`. */
 export function filterLabel(f: JobFilters): string {
   const parts: string[] = [];

@@ -15,6 +15,7 @@ import type { ReconstructionSettings } from '../../settings/schema.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import { datasetCandidates, discoverDoses, doseDirName, jobDir, SPLITS, VIEWS, type Split, type View } from '../hub/layout.js';
 import type { PlannedJob } from '../phase.js';
+import { keptByFilters, type JobFilters } from './filters.js';
 
 export interface ReconstructionJob extends PlannedJob {
   dose: number;
@@ -43,6 +44,8 @@ export interface BuildJobsOptions {
   doses: readonly number[];
   allowMissing?: boolean;
   settings: ReconstructionSettings;
+  /** The run's filters: a missing input of a job they skip is named as such. */
+  filters?: JobFilters;
 }
 
 export interface BuiltJobs {
@@ -70,9 +73,13 @@ export function buildJobs(opts: BuildJobsOptions): BuiltJobs {
             ? `Phase C baseline NPZ not found: ${p}`
             : `Phase D overlap NPZ not found: ${p}${alt}`;
           if (!opts.allowMissing) {
+            const others = otherDoses(opts.phaseCRoot, doses, dose); // says, when it applies, that the filters do not change the matrix
+            const skipped = others === '' && opts.filters !== undefined && !keptByFilters({ dose, view, split }, opts.filters);
             const hint = view === 'baseline' ? 'Expected from Phase C patching (ptychostudy generate).'
-              : 'Expected from Phase D overlap filtering (ptychostudy overlap); `allowMissingPhaseD` skips it.';
-            throw new InputError(`${reason}. ${hint}${otherDoses(opts.phaseCRoot, doses, dose)}`);
+              : `Expected from Phase D overlap filtering (ptychostudy overlap)${skipped ? '.' : '; `allowMissingPhaseD` skips it.'}`;
+            const why = skipped ? ' The filters skip this job, but the inputs of the whole matrix (the study\'s doses × views × splits) are looked for, ' +
+              'so that a wrong root or dose list shows; `allowMissingPhaseD` records the missing ones as skipped and runs the selected jobs.' : '';
+            throw new InputError(`${reason}. ${hint}${others}${why}`);
           }
           missing.push({ dose, view, split, reason });
           continue;

@@ -217,6 +217,50 @@ function emptyPatternsWarning(file: string, key: string, empty: readonly number[
 
 const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss ${loss.toExponential(8)} seconds ${s.toFixed(4)}`;
 
+/**
+ * What a job reads and checks before any computation: the input (readReconstructionInput: keys, shapes, units,
+ * memory limit, probe, positions, object frame), square patterns, the object file against the object frame, at
+ * least one pattern, `_metadata.intensity_scale`, an objectGuess for `initObject: guess`. Throws InputError /
+ * UsageError. `ptychostudy lsqml` refuses such input before it writes anything; Phase F runs the same checks for
+ * every job's input before it starts any job (`checkLsqmlJobInput`).
+ */
+async function readJobInput(inputPath: string, opts: ReconstructionSettings): Promise<{
+  input: Awaited<ReturnType<typeof readReconstructionInput>>; objectFile: ReturnType<typeof readObjectFile> | null; n: number; scale: number; scalePresent: boolean;
+}> {
+  const input = await readReconstructionInput(inputPath, {
+    initProbe: opts.initProbe,
+    ...(opts.probeModel !== null ? { probeModel: parseProbeModelSpec(opts.probeModel) } : {}),
+    job: { modes: opts.modes, batchSize: opts.batchSize, ...(opts.nImages !== null ? { nImages: opts.nImages } : {}) },
+    detectorMask: opts.detectorMask,
+  });
+  const ds = input.dataset;
+  const [HO, WO] = input.objectShape;
+  if (ds.H !== ds.W) {
+    throw new InputError(`${inputPath}: key '${printable(input.diffractionKey)}': expected square diffraction patterns for LSQML (H = W); found ${ds.H}×${ds.W}`);
+  }
+  // An object file is read (and refused) before the patterns are converted: its shape must be the object frame's.
+  const objectFile = opts.initObject.startsWith('file:') ? readObjectFile(opts.initObject.slice(5), HO, WO) : null;
+  const n = opts.nImages !== null ? Math.min(opts.nImages, ds.n) : ds.n;
+  if (n < 1) throw new InputError(`${inputPath}: no diffraction patterns to reconstruct`);
+  // Intensity scale from _metadata (recorded either way).
+  const rawScale = (ds.metadata ?? {}).intensity_scale;
+  const scalePresent = typeof rawScale === 'number' && Number.isFinite(rawScale) && rawScale > 0;
+  if (rawScale !== undefined && !scalePresent) throw new InputError(`${inputPath}: _metadata.intensity_scale must be a positive number, found ${shownJson(rawScale)}`);
+  if (opts.initObject === 'guess' && !ds.objectGuess) {
+    throw new UsageError(`\`reconstruction.initObject\` guess needs an objectGuess; ${inputPath} has none (measured data): use ones or file:PATH`);
+  }
+  return { input, objectFile, n, scale: scalePresent ? (rawScale as number) : 1, scalePresent };
+}
+
+/**
+ * Reads `input` as a job with these settings would and runs every check it does before any computation
+ * (`readJobInput`); returns nothing, keeps nothing. Phase F calls it for each job it is about to run, so that
+ * input that would be refused is refused before any job starts (exit 2, nothing written), as `lsqml` refuses it.
+ */
+export async function checkLsqmlJobInput(input: string, settings: ReconstructionSettings | ReconstructionSettingsInput): Promise<void> {
+  await readJobInput(resolve(input), checkReconstructionSettings(settings));
+}
+
 /** Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch. */
 export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProgress) => void): Promise<LsqmlJobResult> {
   // checked first (a JavaScript caller's partial or out-of-bounds settings: one SettingsError), completed with the defaults
@@ -231,33 +275,14 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const earlier = join(job.outputDir, PHASE_F.reconstruction);
   if (existsSync(earlier)) throw new UsageError(`\`outputDir\` ${job.outputDir}: holds an earlier reconstruction (${PHASE_F.reconstruction}), which is never replaced; expected a directory without one`);
   const t0 = performance.now();
-  const input = await readReconstructionInput(inputPath, {
-    initProbe: opts.initProbe,
-    ...(opts.probeModel !== null ? { probeModel: parseProbeModelSpec(opts.probeModel) } : {}),
-    job: { modes: opts.modes, batchSize: opts.batchSize, ...(opts.nImages !== null ? { nImages: opts.nImages } : {}) },
-    detectorMask: opts.detectorMask,
-  });
+  const { input, objectFile, n, scale: s, scalePresent } = await readJobInput(inputPath, opts);
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;
-  if (ds.H !== ds.W) {
-    throw new InputError(`${inputPath}: key '${printable(input.diffractionKey)}': expected square diffraction patterns for LSQML (H = W); found ${ds.H}×${ds.W}`);
-  }
   const N = ds.H, n2 = N * N;
-  // An object file is read (and refused) before the patterns are converted: its shape must be the object frame's.
-  const objectFile = opts.initObject.startsWith('file:') ? readObjectFile(opts.initObject.slice(5), HO, WO) : null;
   // the probe and object files as they were read (not at the end of the run: they may be rewritten meanwhile)
   const probePath = opts.probeModel === null && opts.initProbe.startsWith('file:') ? resolve(opts.initProbe.slice(5)) : null;
   const probeFileFp = probePath !== null ? fingerprintSync(probePath) : null;
   const objectFileFp = objectFile ? fingerprintSync(objectFile.path) : null;
-  const n = opts.nImages !== null ? Math.min(opts.nImages, ds.n) : ds.n;
-  if (n < 1) throw new InputError(`${inputPath}: no diffraction patterns to reconstruct`);
-
-  // Intensity scale from _metadata (recorded either way).
-  const meta = ds.metadata ?? {};
-  const rawScale = meta.intensity_scale;
-  const scalePresent = typeof rawScale === 'number' && Number.isFinite(rawScale) && rawScale > 0;
-  if (rawScale !== undefined && !scalePresent) throw new InputError(`${inputPath}: _metadata.intensity_scale must be a positive number, found ${shownJson(rawScale)}`);
-  const s = scalePresent ? (rawScale as number) : 1;
 
   // Intensities (DC moved to [0, 0]); Float32 for large scans keeps memory low (counts are exact in f32).
   const big = n * n2 > 8_000_000;
@@ -303,8 +328,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   if (objectFile) {
     object.set(objectFile.data);
   } else if (opts.initObject === 'guess') {
-    if (!ds.objectGuess) throw new UsageError(`\`reconstruction.initObject\` guess needs an objectGuess; ${inputPath} has none (measured data): use ones or file:PATH`);
-    object.set(complexData(ds.objectGuess));
+    object.set(complexData(ds.objectGuess!));
   } else for (let j = 0; j < HO * WO; j++) object[2 * j] = 1;
   const { probe, source: probeSource, warnings: probeWarnings } = initialProbe(opts, input.probe, N);
 

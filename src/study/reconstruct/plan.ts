@@ -23,6 +23,7 @@ import { applyFilters, validateFilters, type FilterSkip, type JobFilters } from 
 import { buildJobs, type MissingJob, type ReconstructionJob } from './jobs.js';
 import { readManifest, readSkipSummary } from '../hub/reconstruction-files.js';
 import type { EngineRunner } from './engine-runner.js';
+import { checkLsqmlJobInput } from './lsqml-job.js';
 
 /**
  * Options of one Phase F run (`runReconstruction`) that are not study settings. The root it writes is
@@ -123,7 +124,7 @@ export function planReconstruction(settings: StudySettings, opts: Reconstruction
   if (existsSync(artifactRoot) && !isDirectory(artifactRoot)) throw new InputError(`\`artifactRoot\` ${artifactRoot}: exists and is not a directory`);
 
   const { jobs: allJobs, missing } = buildJobs({
-    phaseCRoot, phaseDRoot, artifactRoot, doses, allowMissing: opts.allowMissingPhaseD ?? false, settings: settings.reconstruction,
+    phaseCRoot, phaseDRoot, artifactRoot, doses, allowMissing: opts.allowMissingPhaseD ?? false, settings: settings.reconstruction, filters,
   });
   const { selected, skipped: filterSkips } = applyFilters(allJobs, filters);
   // a Phase C or D file replaced or edited since its phase wrote it (its manifest records size and SHA-256): refused, naming it
@@ -175,4 +176,19 @@ function distinctSizes(plan: ReconstructionPlan, sizeOf: (path: string) => [numb
     if (size) sizes.set(size.join('x'), size);
   }
   return [...sizes.values()];
+}
+
+/**
+ * Every input of `jobs` (the jobs a run is about to start) is read and checked as its job would read it
+ * (`checkLsqmlJobInput`: keys, shapes, units, probe, positions, memory limit, object frame, square patterns),
+ * one after the other, keeping nothing, before any job starts: input that `ptychostudy lsqml` refuses up front
+ * (exit 2, nothing written) is refused so here too, rather than failing inside its job (exit 1, a failed job).
+ */
+export async function checkJobInputs(jobs: readonly ReconstructionJob[], settings: ReconstructionPlan['settings']): Promise<void> {
+  const seen = new Set<string>();
+  for (const job of jobs) {
+    if (seen.has(job.inputNpz)) continue;
+    seen.add(job.inputNpz);
+    await checkLsqmlJobInput(job.inputNpz, settings);
+  }
 }

@@ -22,7 +22,7 @@ import { NpzReader } from '../../npy/npz.js';
 import { reconstructionSettingsSha256, stableJson } from '../../settings/fingerprint.js';
 import { gridsizeOf, jobKey, PHASE_F, type JobAddress } from '../hub/layout.js';
 import { checkPhaseFFiles, recordedReconstruction } from '../hub/recorded-files.js';
-import { filterLabel } from './filters.js';
+import { filterLabel, keptByFilters } from './filters.js';
 import { absentStartFiles, checkStartFilesUnchanged, startFileAbsentError } from './start-files.js';
 import { commandFor, type ReconstructionJob } from './jobs.js';
 import { mergeManifest, mergeSkipSummary, relativiseManifest } from './manifest.js';
@@ -281,6 +281,13 @@ export interface PhaseFSummary {
   skippedCount: number;
   missingPhaseDCount: number;
   alreadyComplete: number;
+  /**
+   * The jobs of the matrix whose input is missing (`allowMissingPhaseD`; counted in `missingPhaseDCount`), split by
+   * whether the filters keep them: `missingSelected` are jobs the filters asked for and that did not run;
+   * `missingFiltered` are jobs the filters leave out anyway.
+   */
+  missingSelected: JobRef[];
+  missingFiltered: JobRef[];
   executed: number;
   succeeded: number;
   failed: number;
@@ -312,6 +319,8 @@ export function finishReconstruction(run: ReconstructionRun, emit: (e: PhaseFEve
       runId: run.runId, snapshotDir: run.snapshotDir, manifestPath: plan.manifestPath, skipSummaryPath: plan.skipSummaryPath,
       totalJobs: plan.allJobs.length, filteredJobs: plan.selected.length, skippedCount: run.skippedJobs.length,
       missingPhaseDCount: plan.missing.length, alreadyComplete: run.alreadyComplete.length,
+      missingSelected: plan.missing.filter((m) => keptByFilters(m, plan.filters)).map(ref),
+      missingFiltered: plan.missing.filter((m) => !keptByFilters(m, plan.filters)).map(ref),
       executed: plan.dryRun ? 0 : run.results.length, succeeded: run.results.filter((r) => r.status === 'success').length,
       failed: run.failed, dryRun: plan.dryRun, exitCode: run.failed > 0 ? 1 : 0,
       results: ownManifest.execution_results, manifest, skipSummary: skip,
