@@ -165,6 +165,13 @@ test('input lsqml refuses up front (a .ptyd without a probe) is refused by recon
   const l = spawnSync(process.execPath, [cli, 'lsqml', '--input', join(h.phaseC, 'dose_1', 'patched_train.npz'), '--out', join(root, 'lsqml')], { encoding: 'utf8' });
   assert.equal(l.status, 2);
   assert.equal(l.stderr.replace('ptychostudy lsqml: ', ''), r.stderr.replace('ptychostudy reconstruct: ', ''));
+  // the --probe-model the refusal names is reconstruct's too, and the job's lsqml command line carries it
+  const model = 'aperture:diameter=2e-6,distance=1e-3';
+  const m = run([...measuredJob(h), '--probe-model', model]);
+  assert.equal(m.status, 0, m.stdout + m.stderr);
+  const rec = json(join(h.artifact, 'reconstruction_manifest.json')).execution_results[0];
+  assert.equal(rec.status, 'success');
+  assert.deepEqual(rec.command.slice(rec.command.indexOf('--probe-model'), rec.command.indexOf('--probe-model') + 2), ['--probe-model', model]);
   rmSync(root, { recursive: true, force: true });
 });
 

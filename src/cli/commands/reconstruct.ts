@@ -38,6 +38,7 @@ interface Flags extends ExecutorFlags {
   seed?: string;
   initObject?: string;
   initProbe?: string;
+  probeModel?: string;
   jobs?: string;
 }
 
@@ -51,7 +52,7 @@ const FLAGS: Record<string, string> = {
   'simulation.doses': '--doses', 'reconstruction.epochs': '--epochs', 'reconstruction.batchSize': '--batch-size',
   'reconstruction.noiseModel': '--noise-model', 'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images',
   'reconstruction.seed': '--seed', 'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe',
-  'execution.jobs': '--jobs', ...EXECUTOR_FLAGS,
+  'reconstruction.probeModel': '--probe-model', 'execution.jobs': '--jobs', ...EXECUTOR_FLAGS,
 };
 
 /** Parses the flags into the settings and the run's options (usage errors for anything invalid). */
@@ -75,6 +76,7 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
       seed: integerFlag('--seed', f.seed),
       initObject: f.initObject,
       initProbe: f.initProbe,
+      ...(f.probeModel !== undefined ? { probeModel: f.probeModel } : {}),
     },
     execution: { jobs: integerFlag('--jobs', f.jobs), ...executorSettingsFromFlags(f) },
   });
@@ -163,6 +165,8 @@ export function register(program: Command): void {
     .option('--seed <s>', `seed of the minibatch order; same seed, same bytes (default: ${D.reconstruction.seed})`)
     .option('--init-object <o>', `initial object: ones (no ground truth leaks in) | guess (the file's objectGuess) | file:PATH (NPZ reconstructed_object/objectGuess of each input's object frame) (default: ${D.reconstruction.initObject})`)
     .option('--init-probe <p>', `initial probe: guess (the file's probeGuess) | file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ptychodus .h5, PtyPy .ptyr) (default: ${D.reconstruction.initProbe})`)
+    .option('--probe-model <spec>', 'model probe for measured data without one (CXI without illumination, PtyPy .ptyd), lengths in metres: ' +
+      'aperture:diameter=D (optionally ,distance=Z) or fzp:diameter=D,outer-zone=DR (optionally ,stop=S ,defocus=Z); as lsqml --probe-model (docs/real-data.md)')
     .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)');
   addExecutorOptions(cmd)
     .action(action('reconstruct', async (flags: Flags) => {

@@ -122,13 +122,14 @@ export function commandFor(job: ReconstructionJob, threads?: number, absolute = 
   const args = ['ptychostudy', 'lsqml', '--input', at(job.inputNpz), '--out', at(job.outputDir),
     '--epochs', String(s.epochs), '--batch-size', String(s.batchSize), '--noise-model', s.noiseModel,
     '--modes', String(s.modes), '--seed', String(s.seed), '--init-object', s.initObject, '--init-probe', s.initProbe];
+  if (s.probeModel !== null) args.push('--probe-model', s.probeModel);
   if (s.nImages !== null) args.push('--n-images', String(s.nImages));
   if (threads !== undefined) args.push('--threads', String(threads));
   return args;
 }
 
 /** The reconstruction settings `commandFor` has no flag for (and that change a result). */
-const FLAGGED = new Set(['epochs', 'batchSize', 'noiseModel', 'modes', 'seed', 'initObject', 'initProbe', 'nImages', 'threads']);
+const FLAGGED = new Set(['epochs', 'batchSize', 'noiseModel', 'modes', 'seed', 'initObject', 'initProbe', 'probeModel', 'nImages', 'threads']);
 
 /**
  * The settings of `job` that differ from the defaults but are not on its `commandFor` line (they come from a
