@@ -99,3 +99,12 @@ test('run with a base NPZ that cannot serve Phase C is refused before the hub is
     assert.ok(!existsSync(hub), `nothing written: ${existsSync(hub) ? readdirSync(hub).join(', ') : ''}`);
   }
 });
+
+test('measured data (CXI, PtyPy .ptyd) as the base NPZ: refused saying it is reconstructed, not simulated from (was "not a valid .npz … truncated")', () => {
+  for (const file of ['scan.cxi', 'scan.ptyd']) {
+    const out = join(root, `run-measured-${file}`);
+    const r = ptychostudy(['run', '--out', out, '--base-npz', `test/fixtures/cxi/${file}`], { timeoutMs: 20_000 });
+    assertRefused(r, 'run', new RegExp(`^ptychostudy run: base NPZ \\S*test/fixtures/cxi/${file.replace('.', '\\.')}: expected a dataset NPZ \\(zip\\) holding objectGuess and probeGuess, .*; found an HDF5 file \\(CXI or PtyPy \\.ptyd: measured data, .*ptychostudy lsqml --input FILE`));
+    assert.ok(!existsSync(out), 'no hub made');
+  }
+});

@@ -15,6 +15,8 @@ import { InputError, UsageError } from '../../errors.js';
 import { checkDecodeFits, formatBytes, MAX_SCAN_POSITIONS, memoryLimit, type MemoryLimit } from '../../data/memory.js';
 import { formatShape } from '../../npy/npy.js';
 import { NpzReader, type MemberHeader } from '../../npy/npz.js';
+import { NpzError } from '../../npy/errors.js';
+import { sniffFile } from '../../data/hdf5/signature.js';
 import type { NdArray } from '../../npy/types.js';
 import type { ComplexImage } from '../../math/image.js';
 import { shown } from '../../settings/parse.js';
@@ -213,7 +215,20 @@ function sha256OfFile(path: string): { sha256: string; bytes: number } {
  */
 export function loadBaseNpz(path: string, beforeDecoding: (shape: BaseShape) => void = () => {}): BaseInput {
   if (!existsSync(path)) throw new InputError(`base NPZ ${path}: no such file`);
-  const reader = NpzReader.open(path);
+  let reader: NpzReader;
+  try {
+    reader = NpzReader.open(path);
+  } catch (err) {
+    // measured data (CXI, PtyPy .ptyd) is reconstructed, not simulated from: say so rather than "not a valid .npz"
+    let hdf5 = false;
+    try { hdf5 = err instanceof NpzError && sniffFile(path) === 'hdf5'; } catch { /* the NPZ reader's message stands */ }
+    if (hdf5) {
+      throw new InputError(`base NPZ ${path}: expected a dataset NPZ (zip) holding objectGuess and probeGuess, the object and probe the study simulates ` +
+        'from; found an HDF5 file (CXI or PtyPy .ptyd: measured data, which is reconstructed, not simulated from: ptychostudy lsqml --input FILE, ' +
+        'or a Phase F job of a hub, docs/real-data.md)');
+    }
+    throw err;
+  }
   try {
     for (const key of ['objectGuess', 'probeGuess']) {
       if (!reader.has(key)) {
