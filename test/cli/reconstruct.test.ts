@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
-import { c128 } from '../../src/npy/types.js';
+import { c128, c64, f32, f64 } from '../../src/npy/types.js';
 import { tmp, writeTree } from '../study/reconstruct-helpers.js';
 
 const cli = 'dist/src/cli/main.js';
@@ -172,6 +172,23 @@ test('input lsqml refuses up front (a .ptyd without a probe) is refused by recon
   const rec = json(join(h.artifact, 'reconstruction_manifest.json')).execution_results[0];
   assert.equal(rec.status, 'success');
   assert.deepEqual(rec.command.slice(rec.command.indexOf('--probe-model'), rec.command.indexOf('--probe-model') + 2), ['--probe-model', model]);
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('a dataset whose patterns hold no count: reconstruct refuses it before any job starts, in lsqml\'s words (was a failed job, exit 1)', () => {
+  const root = tmp('cli-zero-patterns');
+  const file = join(root, 'zeros.npz');
+  saveNpz(file, {
+    diffraction: f32([4, 8, 8], new Float32Array(4 * 64)), xcoords: f64([4], Float64Array.from([0, 3, 6, 9])),
+    ycoords: f64([4], Float64Array.from([0, 3, 6, 9])), probeGuess: c64([8, 8], new Float32Array(2 * 64).fill(1)),
+  });
+  const h = measuredHub(root, file);
+  const r = run(measuredJob(h));
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /^ptychostudy reconstruct: \S+patched_train\.npz: key 'diffraction': expected diffraction patterns with some counts; found 4 patterns all zero: there is nothing to reconstruct\n$/);
+  assert.ok(!existsSync(h.artifact), 'nothing written');
+  const l = spawnSync(process.execPath, [cli, 'lsqml', '--input', join(h.phaseC, 'dose_1', 'patched_train.npz'), '--out', join(root, 'lsqml')], { encoding: 'utf8' });
+  assert.equal(l.stderr.replace('ptychostudy lsqml: ', ''), r.stderr.replace('ptychostudy reconstruct: ', ''));
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -32,7 +32,7 @@ import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { printable, shownJson } from '../../text.js';
+import { counted, printable, shownJson } from '../../text.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import type { ProbeData } from '../../data/measured.js';
@@ -45,7 +45,7 @@ import { c64, f64, type NdArray } from '../../npy/types.js';
 import { parseProbeModelSpec } from '../../physics/probe.js';
 import { renderPanelsPng, type Panel } from '../../report/figure.js';
 import { objectPixelSizeM } from '../../report/scalebar.js';
-import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
+import { LsqmlDivergenceError, LsqmlInputError, MAX_FLOAT32_PATTERN_TOTAL, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
 import { addProbeModes } from '../../engine/probe-modes.js';
 import { engineOptions } from '../../settings/engine-options.js';
 import { checkReconstructionSettings } from '../../settings/parse.js';
@@ -246,10 +246,26 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
   const rawScale = (ds.metadata ?? {}).intensity_scale;
   const scalePresent = typeof rawScale === 'number' && Number.isFinite(rawScale) && rawScale > 0;
   if (rawScale !== undefined && !scalePresent) throw new InputError(`${inputPath}: _metadata.intensity_scale must be a positive number, found ${shownJson(rawScale)}`);
+  // what the engine refuses of the intensities before its first epoch, said here naming the file: nothing measured, or
+  // a pattern whose total overflows the float32 engine's sums (the scale squared, as the job converts them)
+  const n2 = ds.H * ds.W, scale = scalePresent ? (rawScale as number) : 1;
+  let total = 0, brightest = 0, maxTotal = 0;
+  for (let i = 0; i < n; i++) {
+    let t = 0;
+    for (let k = i * n2, e = k + n2; k < e; k++) { const a = ds.diffraction[k]! * scale; t += a * a; }
+    if (!(t <= maxTotal)) { maxTotal = t; brightest = i; }
+    total += t;
+  }
+  const key = `key '${printable(input.diffractionKey)}'`;
+  if (!Number.isFinite(maxTotal) || (opts.precision === 'float32' && maxTotal > MAX_FLOAT32_PATTERN_TOTAL)) {
+    throw new InputError(`${inputPath}: ${key}: expected patterns of at most ${MAX_FLOAT32_PATTERN_TOTAL} photons each${opts.precision === 'float32' ? ' in float32 (its sums would overflow)' : ''}; ` +
+      `found pattern ${brightest} totalling ${maxTotal.toPrecision(3)}${scalePresent ? ` (× _metadata.intensity_scale ${scale} squared)` : ''}${opts.precision === 'float32' ? ': use precision float64' : ''}`);
+  }
+  if (!(total > 0)) throw new InputError(`${inputPath}: ${key}: expected diffraction patterns with some counts; found ${counted(n, 'pattern')} all zero: there is nothing to reconstruct`);
   if (opts.initObject === 'guess' && !ds.objectGuess) {
     throw new UsageError(`\`reconstruction.initObject\` guess needs an objectGuess; ${inputPath} has none (measured data): use ones or file:PATH`);
   }
-  return { input, objectFile, n, scale: scalePresent ? (rawScale as number) : 1, scalePresent };
+  return { input, objectFile, n, scale, scalePresent };
 }
 
 /**
