@@ -25,7 +25,7 @@ import { doseDirName, hubRoots, jobKey, PHASE_C, PHASE_D, PHASE_F, PHASE_G, phas
 import { readManifest } from '../hub/reconstruction-files.js';
 import { planOverlap, type OverlapRunOptions } from '../overlap/plan.js';
 import { NO_FILTERS } from '../reconstruct/filters.js';
-import { checkJobInputs, planReconstruction, type ReconstructionPlanOptions } from '../reconstruct/plan.js';
+import { planReconstruction, type ReconstructionPlanOptions } from '../reconstruct/plan.js';
 import { redoneKeys } from '../reconstruct/record.js';
 import { absentStartFiles, checkStartFilesUnchanged, startFileAbsentError } from '../reconstruct/start-files.js';
 import { planSimulation, type SimulationRunOptions } from '../simulate/plan.js';
@@ -97,8 +97,8 @@ async function reconstructKeys(opts: ReconstructionPlanOptions, settings: StudyS
   // a probe or object file that is not there (a hub copied elsewhere): refused only when some job still needs it
   const absent = absentStartFiles(plan.settings);
   if (keys.length > 0 && absent.length > 0) throw startFileAbsentError(absent[0]!, keys.length);
-  // each input is read and checked as its job would read it (a local run does the same): bad input is refused before anything is submitted
-  await checkJobInputs(plan.selected.filter((j) => keys.includes(j.key)), plan.settings);
+  // The inputs are not read here: the submitting machine (a login node) is not where the jobs run — its memory limit
+  // is not theirs, and a large dataset would be read whole on it. Each job reads and checks its input on its node.
   return keys;
 }
 
