@@ -29,7 +29,7 @@ export { reconstructionSettingsSha256, settingsDifferences, RESULT_NEUTRAL_SETTI
 export { engineOptions } from './settings/engine-options.js';
 
 // the study and its phases
-export { runStudy, DEFAULT_STUDY_PRESET, HubSettingsError, type RunEvent, type RunResult } from './study/run/study.js';
+export { runStudy, DEFAULT_STUDY_PRESET, HubSettingsError, type RunEvent, type RunResult, type RunStudyOptions } from './study/run/study.js';
 export { readRunState, readHubSettings, type RunState, type RunSettings, type PhaseRecord } from './study/run/state.js';
 export { runSimulation, type PhaseCResult } from './study/simulate/phase.js';
 export type { SimulationRunOptions, PhaseCProgress } from './study/simulate/plan.js';
@@ -57,7 +57,9 @@ export type { PanelRecord } from './report/figure.js';
 export type { ColormapName } from './report/colormap.js';
 export type { Quantity } from './report/quantities.js';
 export type { Executor, Phase, PlannedJob, PhaseName } from './study/phase.js';
+export { StudyAbortedError } from './study/phase.js';
 export { buildReport, type ReportOptions, type ReportProgress, type ReportResult } from './study/report/phase.js';
+export { buildReconstructionReport, type ReconstructionReportOptions } from './study/report/reconstruction-report.js';
 
 // one reconstruction, and the engine
 export { runLsqmlJob, type LsqmlJobOptions, type LsqmlJobResult, type JobProgress } from './study/reconstruct/lsqml-job.js';

@@ -81,33 +81,96 @@ export interface Phase<Plan, Job extends PlannedJob, Result, Event> {
    * several at once (each job does its heavy work in its own worker thread).
    */
   readonly local: 'together' | 'each';
-  /** Runs `jobs` (of `plan`, in that order) in this process; yields each result when the job's files are written. */
-  runJobs(plan: Plan, jobs: readonly Job[], emit: (e: Event) => void): AsyncIterable<Result>;
+  /**
+   * Runs `jobs` (of `plan`, in that order) in this process; yields each result when the job's files are written.
+   * `signal`: a phase whose job does its work in a worker thread (Phase F) ends that thread when it is aborted and
+   * rejects without a result; the others finish the job under way (the executor stops between jobs).
+   */
+  runJobs(plan: Plan, jobs: readonly Job[], emit: (e: Event) => void, signal?: AbortSignal): AsyncIterable<Result>;
+}
+
+/**
+ * A study or a phase stopped through its `signal` (an AbortSignal that was aborted), as Ctrl-C stops the command
+ * line's: what was finished is kept and recorded, the locks are released, a phase's worker threads are ended, and
+ * running the same call again (or `ptychostudy run --out HUB`) continues it. `code` is `'ABORT_ERR'`, as on Node.js's
+ * own AbortError; `cause` is the signal's reason.
+ */
+export class StudyAbortedError extends Error {
+  readonly code = 'ABORT_ERR';
+  constructor(
+    /** The phase under way when the signal was seen. */
+    readonly phase: PhaseName,
+    /** The keys of that phase's jobs finished by this call (e.g. `dose_1000/dense/train`), in the order they finished. */
+    readonly finishedJobs: readonly string[],
+    cause: unknown,
+    /** The phases of the study complete when it stopped (`runStudy`; empty from a phase's own entry point). */
+    readonly completedPhases: readonly PhaseName[] = [],
+  ) {
+    super(`${phase}: stopped by its signal after ${finishedJobs.length} finished job${finishedJobs.length === 1 ? '' : 's'}; finished work is kept`, { cause });
+    this.name = 'StudyAbortedError';
+  }
+}
+
+/** The `signal` option of an entry point: undefined or an AbortSignal (a UsageError otherwise). */
+export function checkSignalOption(signal: unknown): AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new UsageError(`\`signal\` ${typeof signal}: expected an AbortSignal (new AbortController().signal) or undefined`);
+  }
+  return signal;
+}
+
+/** Throws StudyAbortedError for `phase` when `signal` is aborted. */
+export function throwIfStopped(signal: AbortSignal | undefined, phase: PhaseName, finishedJobs: readonly string[] = []): void {
+  if (signal?.aborted) throw new StudyAbortedError(phase, finishedJobs, signal.reason);
 }
 
 /** Runs the jobs of a phase's plan somewhere and reports each result as it arrives. */
 export interface Executor {
+  /**
+   * `signal`, when given and aborted: no job is started after it, and the call rejects with StudyAbortedError once
+   * the jobs under way have ended (the results they reported recorded first).
+   */
   run<Plan, Job extends PlannedJob, Result, Event>(phase: Phase<Plan, Job, Result, Event>, plan: Plan, jobs: readonly Job[],
-    emit: (e: Event) => void, onResult: (job: Job, result: Result) => void): Promise<void>;
+    emit: (e: Event) => void, onResult: (job: Job, result: Result) => void, signal?: AbortSignal): Promise<void>;
 }
 
-/** In this process: all jobs in one call ('together'), or `concurrency` single-job calls at a time ('each'). */
+/**
+ * In this process: all jobs in one call ('together'), or `concurrency` single-job calls at a time ('each').
+ * With a `signal`, checked after each job: the next one is not started once it is aborted.
+ */
 export function localExecutor(concurrency = 1): Executor {
   return {
-    async run(phase, plan, jobs, emit, onResult) {
+    async run(phase, plan, jobs, emit, onResult, signal) {
+      const finished: string[] = [];
+      const done = (job: (typeof jobs)[number], r: Parameters<typeof onResult>[1]): void => { onResult(job, r); finished.push(job.key); };
+      throwIfStopped(signal, phase.name);
       if (phase.local === 'together') {
         let i = 0;
-        for await (const r of phase.runJobs(plan, jobs, emit)) onResult(jobs[i++]!, r);
+        for await (const r of phase.runJobs(plan, jobs, emit, signal)) {
+          done(jobs[i++]!, r);
+          if (signal?.aborted) break; // ends the phase's generator (its finally blocks run)
+        }
+        throwIfStopped(signal, phase.name, finished);
         return;
       }
       let next = 0;
+      let failed = false;
       const lane = async (): Promise<void> => {
-        while (next < jobs.length) {
+        while (next < jobs.length && !failed && !signal?.aborted) {
           const job = jobs[next++]!;
-          for await (const r of phase.runJobs(plan, [job], emit)) onResult(job, r);
+          try {
+            for await (const r of phase.runJobs(plan, [job], emit, signal)) done(job, r);
+          } catch (err) {
+            failed = true;
+            throw err;
+          }
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, lane));
+      // every lane ends before the call does: a caller that releases its lock on an error finds no job under way
+      const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, lane));
+      throwIfStopped(signal, phase.name, finished);
+      const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (rejected !== undefined) throw rejected.reason;
     },
   };
 }

@@ -62,5 +62,5 @@ export function register(program: Command): void {
         for (const m of r.missing) process.stderr.write(`not available: ${m}\n`);
       }
       return 0;
-    }));
+    }, { dir: '--out', force: '--force' }));
 }

@@ -17,7 +17,7 @@ import { hubRoots } from '../../study/hub/layout.js';
 import type { RunEvent } from '../../study/run/study.js';
 import type { StartedRun } from '../../study/compare/phase.js';
 import { removeEmptyDirs } from '../../files/dirs.js';
-import { conflictingSettings, readHubSettings, readRunState, writeRunState } from '../../study/run/state.js';
+import { conflictingSettings, readHubSettings, readRunState, recordInterrupted } from '../../study/run/state.js';
 import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { summaryTable } from '../../study/run/summary.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
@@ -171,8 +171,7 @@ export function register(program: Command): void {
       let compareRun: StartedRun | null = null;
       const removeStopHandlers = onStop((signal) => {
         if (compareRun !== null) { compareRun.release(); removeEmptyDirs(compareRun.created); }
-        const state = readRunState(hub);
-        if (state && state.status === 'running') { state.status = 'interrupted'; writeRunState(hub, state); }
+        recordInterrupted(hub);
         fView?.finish();
         err.write(`\nptychostudy run: ${stoppedWord(signal)}; finished work is kept. Continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}\n`);
       });

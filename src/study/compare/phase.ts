@@ -23,13 +23,13 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
-import { compactUtc, createUniqueDir, missingDirs } from '../../files/dirs.js';
+import { compactUtc, createUniqueDir, missingDirs, removeEmptyDirs } from '../../files/dirs.js';
 import { acquireLock, LockBusyError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import {
   OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
 } from '../hub/metrics-summary.js';
-import { checkOptionNames, localExecutor, optionNames, requirePathOptions, yieldToEventLoop, type Executor, type Phase } from '../phase.js';
+import { checkOptionNames, checkSignalOption, localExecutor, StudyAbortedError, optionNames, requirePathOptions, yieldToEventLoop, type Executor, type Phase } from '../phase.js';
 import { writeCharts } from './charts.js';
 import { checkJobOutputs, HISTORY_DIR, jobFilesRunId } from './files.js';
 import { recordPath } from '../../files/paths.js';
@@ -60,6 +60,12 @@ export interface PhaseGOptions extends CompareFilters {
    * them while they are empty (`removeEmptyDirs`), so an interrupted run leaves no empty run folder.
    */
   onRunStarted?: (run: StartedRun) => void;
+  /**
+   * Stops the phase when aborted, between two jobs (the job under way is finished first): the run's running lock
+   * is released and the run folder it created removed while empty, as Ctrl-C leaves them; the finished jobs' files
+   * stay, and the next run takes them over (reuse.ts). The call rejects with `StudyAbortedError`.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -148,9 +154,10 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   requirePathOptions(opts, ['phaseCRoot', 'phaseDRoot', 'phaseFRoot', 'outputRoot'], ['phaseDRoot']); // '' : no Phase D root (`compare` without --phase-d-root)
   checkOptionNames(opts, 'runComparison', optionNames<PhaseGOptions>({
     phaseCRoot: true, phaseDRoot: true, phaseFRoot: true, outputRoot: true, dose: true, view: true, split: true, models: true, region: true, figures: true,
-    charts: true, lockWaitMs: true, onRunStarted: true,
+    charts: true, lockWaitMs: true, onRunStarted: true, signal: true,
   }),
     { filters: 'the job filters are options themselves: `dose`, `view`, `split`', doses: 'the doses are `dose: 1e4` or `dose: [1e3, 1e4]`' });
+  const signal = checkSignalOption(opts.signal);
   const started = new Date();
   const startedAt = started.toISOString().replace(/\.\d+Z$/, 'Z');
   const plan = planComparisons(opts);
@@ -196,9 +203,10 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
       compared += r.compared;
       failed += r.failed;
       if (r.reused_from) reusedFrom.push(r.reused_from);
-    });
+    }, signal);
   } catch (err) {
     releaseRunning();
+    if (err instanceof StudyAbortedError) removeEmptyDirs([...created, resolve(runsDir, runId)]);
     throw err;
   }
   const reused = reusedFrom.length;

@@ -10,7 +10,7 @@ import { releaseChecked, tryLock } from '../../files/lock.js';
 import type { StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { PHASE_D } from '../hub/layout.js';
 import { checkStudySettings } from '../../settings/parse.js';
-import { checkOptionNames, localExecutor, optionNames, requirePathOptions, type Executor, type Phase } from '../phase.js';
+import { checkOptionNames, checkSignalOption, localExecutor, optionNames, requirePathOptions, type Executor, type Phase } from '../phase.js';
 import { overlapDoses, type DoseSummary } from './job.js';
 import { planOverlap, type OverlapJob, type OverlapPlan, type OverlapProgress, type OverlapRunOptions } from './plan.js';
 import { readOverlapManifest, writeOverlapManifest } from './record.js';
@@ -41,8 +41,9 @@ export async function runOverlap(studySettings: StudySettings | StudySettingsInp
   onProgress: (p: OverlapProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<OverlapSummary> {
   const settings = checkStudySettings(studySettings);
   requirePathOptions(opts, ['phaseCRoot', 'outputRoot']);
-  checkOptionNames(opts, 'runOverlap', optionNames<OverlapRunOptions>({ phaseCRoot: true, outputRoot: true, doses: true, views: true, overwrite: true }),
+  checkOptionNames(opts, 'runOverlap', optionNames<OverlapRunOptions>({ phaseCRoot: true, outputRoot: true, doses: true, views: true, overwrite: true, signal: true }),
     { dose: 'the doses are `doses: [1e4, …]`', view: 'the views are `views: [\'dense\', …]`' });
+  const signal = checkSignalOption(opts.signal);
   const planned = planOverlap(settings, opts);
   const lockPath = join(planned.outputRoot, PHASE_D.lock);
   const lock = tryLock(lockPath, 'overlap run', 'Phase D root');
@@ -54,7 +55,7 @@ export async function runOverlap(studySettings: StudySettings | StudySettingsInp
     earlier = new EarlierFiles(planned.outputRoot, [manifest]);
     const plan = { ...planOverlap(settings, opts), earlier };
     readOverlapManifest(manifest); // a broken manifest stops the run before any view is written
-    await executor.run(overlapPhase, plan, plan.jobs, onProgress, (_job, r) => { doses.push(r); });
+    await executor.run(overlapPhase, plan, plan.jobs, onProgress, (_job, r) => { doses.push(r); }, signal);
     writeOverlapManifest(manifest, plan, doses);
   } catch (err) {
     lock.release();

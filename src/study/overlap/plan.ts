@@ -25,6 +25,11 @@ export interface OverlapRunOptions {
   views?: readonly string[] | null;
   /** Replace existing outputs (default: refuse, before anything is written). */
   overwrite?: boolean;
+  /**
+   * Stops the phase when aborted, between two doses (the dose under way is finished first; the manifest is written only by a run that finishes): the lock
+   * is released and the call rejects with `StudyAbortedError`, as Ctrl-C leaves it; running it again continues.
+   */
+  signal?: AbortSignal;
 }
 
 export interface OverlapProgress {

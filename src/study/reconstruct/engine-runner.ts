@@ -29,8 +29,13 @@ export class JobError extends Error {
   }
 }
 
-/** Runs the job in a fresh worker thread (`engine-worker.js`), which calls `runLsqmlJob`. */
-export const workerEngine: EngineRunner = (job, onProgress) => new Promise<LsqmlJobResult>((resolve, reject) => {
+/**
+ * Runs the job in a fresh worker thread (`engine-worker.js`), which calls `runLsqmlJob`. The job's `signal` stays
+ * here (a signal cannot cross to a thread): when it is aborted the thread is ended at once, and the call rejects
+ * with a JobError saying so.
+ */
+export const workerEngine: EngineRunner = ({ signal, ...job }, onProgress) => new Promise<LsqmlJobResult>((resolve, reject) => {
+  if (signal?.aborted) { reject(new JobError('stopped by its signal before it started')); return; }
   const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: job });
   let settled = false;
   const settle = (fn: () => void): void => {
@@ -40,6 +45,9 @@ export const workerEngine: EngineRunner = (job, onProgress) => new Promise<Lsqml
     // The job is over either way: stop the thread (and anything it started) so its memory is freed now.
     void worker.terminate();
   };
+  const stop = (): void => settle(() => reject(new JobError('stopped by its signal')));
+  signal?.addEventListener('abort', stop, { once: true });
+  worker.on('exit', () => signal?.removeEventListener('abort', stop));
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'progress') onProgress(m.progress);
     else if (m.type === 'result') settle(() => resolve(m.result));

@@ -57,9 +57,14 @@ function dryRunJob(run: ReconstructionRun, job: ReconstructionJob, emit: (e: Pha
   };
 }
 
-/** Runs one job with `engine` and stores its outputs; never throws for the job's own failure. */
+/**
+ * Runs one job with `engine` and stores its outputs; never throws for the job's own failure. When `signal` is
+ * aborted while the engine runs, the engine is stopped (its worker thread ended) and this rejects with what the
+ * engine threw, recording nothing: the job's staging directory is left as a killed run leaves it, and the next
+ * run of the job starts it over.
+ */
 export async function reconstructJob(run: ReconstructionRun, job: ReconstructionJob, engine: EngineRunner,
-  emit: (e: PhaseFEvent) => void): Promise<ExecutionResult> {
+  emit: (e: PhaseFEvent) => void, signal?: AbortSignal): Promise<ExecutionResult> {
   const t0 = new Date();
   const threads = run.threads;
   const command = commandFor(job, threads);
@@ -77,11 +82,12 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
     mkdirSync(staging, { recursive: true });
     const settings = threads !== undefined ? { ...job.settings, threads } : job.settings;
     // both names of the input: an engine runner written for the earlier `inputNpz` reads it still
-    engineResult = await engine({ input: job.inputNpz, inputNpz: job.inputNpz, outputDir: staging, settings }, (progress) => {
+    engineResult = await engine({ input: job.inputNpz, inputNpz: job.inputNpz, outputDir: staging, settings, ...(signal !== undefined ? { signal } : {}) }, (progress) => {
       lines.push(epochLine(progress));
       emit({ type: 'epoch', job: ref(job), progress });
     });
   } catch (err) {
+    if (signal?.aborted) throw err; // stopped, not failed: nothing is recorded
     error = err instanceof Error ? err.message : String(err);
   }
   const fp = await fpPromise;
@@ -146,8 +152,8 @@ export function reconstructionPhase(engine: EngineRunner = workerEngine): Phase<
   return {
     name: 'reconstruct',
     local: 'each',
-    async *runJobs(run, jobs, emit) {
-      for (const job of jobs) yield run.plan.dryRun ? dryRunJob(run, job, emit) : await reconstructJob(run, job, engine, emit);
+    async *runJobs(run, jobs, emit, signal) {
+      for (const job of jobs) yield run.plan.dryRun ? dryRunJob(run, job, emit) : await reconstructJob(run, job, engine, emit, signal);
     },
   };
 }

@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import type { StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { checkStudySettings } from '../../settings/parse.js';
-import { localExecutor, optionNames, type Executor } from '../phase.js';
+import { checkSignalOption, localExecutor, optionNames, type Executor } from '../phase.js';
 import { reconstructionPhase } from './job.js';
 import { checkInitObjectFits, checkInitProbeFits, checkJobInputs, planOptions, planReconstruction, type ReconstructionRunOptions } from './plan.js';
 import { checkStartFilesPresent, finishReconstruction, jobsToRun, recordResult, startReconstruction, type PhaseFEvent, type PhaseFSummary } from './record.js';
@@ -19,6 +19,12 @@ export interface ReconstructionExecution {
   executor?: Executor;
   /** The file that records the settings (a hub's settings.json), named when a probe or object file it names is not there. */
   settingsFile?: string;
+  /**
+   * Stops the phase when aborted: no job starts after it, the jobs under way are stopped (their worker threads
+   * ended; they start over on the next run), the finished ones are kept in the manifest, the lock is released, and
+   * the call rejects with `StudyAbortedError`.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -29,7 +35,8 @@ export interface ReconstructionExecution {
 export async function runReconstruction(studySettings: StudySettings | StudySettingsInput, opts: ReconstructionRunOptions & ReconstructionExecution,
   onEvent: (e: PhaseFEvent) => void = () => {}): Promise<PhaseFSummary> {
   const settings = checkStudySettings(studySettings);
-  const plan = planReconstruction(settings, planOptions(opts, optionNames<ReconstructionExecution>({ executor: true, settingsFile: true })), availableParallelism());
+  const signal = checkSignalOption(opts?.signal);
+  const plan = planReconstruction(settings, planOptions(opts, optionNames<ReconstructionExecution>({ executor: true, settingsFile: true, signal: true })), availableParallelism());
   await checkStartFilesPresent(plan, opts.settingsFile);
   await checkInitProbeFits(plan);
   checkInitObjectFits(plan);
@@ -38,7 +45,7 @@ export async function runReconstruction(studySettings: StudySettings | StudySett
   const run = await startReconstruction(plan, onEvent);
   try {
     const executor = opts.executor ?? localExecutor(plan.dryRun ? 1 : run.concurrency);
-    await executor.run(reconstructionPhase(opts.engine), run, run.toRun, onEvent, (_job, result) => recordResult(run, result, onEvent));
+    await executor.run(reconstructionPhase(opts.engine), run, run.toRun, onEvent, (_job, result) => recordResult(run, result, onEvent), signal);
   } catch (err) {
     run.release();
     throw err;

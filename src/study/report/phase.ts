@@ -30,7 +30,7 @@ import {
   chartsSection, designSection, ImageDir, metricsSection, phaseFSection, reportContext, skippedSection, softwareSection,
   type DrawnFigure,
 } from './sections.js';
-import { yieldToEventLoop } from '../phase.js';
+import { checkOptionNames, checkSignalOption, optionNames, throwIfStopped, yieldToEventLoop } from '../phase.js';
 
 export interface ReportResult {
   indexPath: string;
@@ -58,6 +58,12 @@ export interface ReportOptions {
   onProgress?: (p: ReportProgress) => void;
   /** How long to wait for another report of the same hub (ms; default 10 minutes). */
   lockWaitMs?: number;
+  /**
+   * Stops the build when aborted, between two sections: the page is not written and the earlier report stays as it
+   * was (the new one's temporary directory is removed); the lock is released and the call rejects with
+   * `StudyAbortedError`.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -71,11 +77,15 @@ export async function buildReport(hub: string, opts?: ReportOptions): Promise<Re
 export async function buildReport(hub: string, lockWaitMs: number | undefined, opts?: ReportOptions): Promise<ReportResult>;
 export async function buildReport(hub: string, second?: ReportOptions | number, third: ReportOptions = {}): Promise<ReportResult> {
   const opts: ReportOptions = typeof second === 'object' && second !== null ? second : { ...third, ...(second !== undefined ? { lockWaitMs: second } : {}) };
+  if (opts === null || typeof opts !== 'object') throw new UsageError(`options ${String(opts)}: expected an object`);
+  checkOptionNames(opts, 'buildReport', optionNames<ReportOptions>({ shownRun: true, onProgress: true, lockWaitMs: true, signal: true }));
   const lockWaitMs = opts.lockWaitMs ?? MERGE_WAIT_MS;
   if (typeof lockWaitMs !== 'number' || !(lockWaitMs >= 0)) throw new UsageError(`\`lockWaitMs\` ${String(lockWaitMs)}: expected a number of milliseconds ≥ 0`);
   if (typeof hub !== 'string' || hub === '') throw new UsageError(`\`hub\` ${String(hub)}: expected a path (the hub directory)`);
   if (!existsSync(hub)) throw new UsageError(`\`hub\` ${hub}: no such directory`);
   if (!statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory (the hub); found a file`);
+  const signal = checkSignalOption(opts.signal);
+  throwIfStopped(signal, 'report');
   const outDir = planReport(hub, opts.shownRun).outDir;
   checkWritableDir(outDir, 'report directory'); // a read-only hub: one line naming it, before the lock
   return withLock(join(outDir, REPORT.lock), 'report', 'report directory',
@@ -90,7 +100,7 @@ async function writeReport(hub: string, opts: ReportOptions): Promise<ReportResu
   removeEntriesStartingWith(plan.outDir, BUILD_PREFIX); // ended builds' (this one holds the lock)
   const build = join(plan.outDir, `${BUILD_PREFIX}.${process.pid}.${randomBytes(4).toString('hex')}`);
   try {
-    const built = await writeReportInto(hub, plan, build, opts.onProgress);
+    const built = await writeReportInto(hub, plan, build, opts.onProgress, opts.signal);
     // into place: the images (the earlier ones moved aside first, removed after), then the page
     const aside = join(plan.outDir, `${BUILD_PREFIX}-old.${process.pid}.${randomBytes(4).toString('hex')}`);
     if (existsSync(plan.imgDir)) renameSync(plan.imgDir, aside);
@@ -103,7 +113,8 @@ async function writeReport(hub: string, opts: ReportOptions): Promise<ReportResu
   }
 }
 
-async function writeReportInto(hub: string, plan: ReportPlan, build: string, onProgress?: (p: ReportProgress) => void): Promise<ReportResult> {
+async function writeReportInto(hub: string, plan: ReportPlan, build: string, onProgress?: (p: ReportProgress) => void,
+  signal?: AbortSignal): Promise<ReportResult> {
   const imgDir = join(build, REPORT.images);
   mkdirSync(imgDir, { recursive: true });
   const img = new ImageDir(imgDir);
@@ -115,6 +126,7 @@ async function writeReportInto(hub: string, plan: ReportPlan, build: string, onP
   const sections: Section[] = [];
   for (const build of builders) {
     await yieldToEventLoop(); // sections compute synchronously: let signals (Ctrl-C) through between them
+    throwIfStopped(signal, 'report'); // nothing of this build is kept
     const t0 = performance.now();
     const section = await build(ctx);
     sections.push(section);
@@ -122,6 +134,7 @@ async function writeReportInto(hub: string, plan: ReportPlan, build: string, onP
     const done = sections.length, count = builders.length;
     onProgress?.({ done, count, section: section.title, seconds, message: `report: ${done}/${count} ${section.title} (${seconds.toFixed(1)} s)` });
   }
+  throwIfStopped(signal, 'report'); // nothing of this build is kept
   const title = 'ptychostudy — dose/overlap study report';
   const subtitle = `hub ${hub} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} · doses ${plan.doses.join(', ') || 'none found'} · our model: ${OWN_MODEL}`;
   writeFileAtomic(join(build, REPORT.index), page(title, subtitle, sections));

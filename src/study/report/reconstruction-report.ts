@@ -41,6 +41,7 @@ import { readReconstructionMask, type ReconstructionMask } from '../hub/reconstr
 import { maskSources } from './data-section.js';
 import { depVersion, ImageDir, pct, settingRows, valueHtml, type DrawnFigure } from './sections.js';
 import type { ReportProgress, ReportResult } from './phase.js';
+import { checkOptionNames, optionNames } from '../phase.js';
 
 /** The files of an `lsqml --out` folder the report reads. */
 export const LSQML_FOLDER = { reconstruction: 'reconstruction.npz', run: 'reconstruction_run.json' } as const;
@@ -409,10 +410,13 @@ const BUILD_PREFIX = '.tmp-report';
  * An existing report is a `UsageError` naming --force unless `opts.force`.
  */
 export async function buildReconstructionReport(dir: string, opts: ReconstructionReportOptions = {}): Promise<ReportResult> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--out ${dir}: no such directory`);
+  if (typeof dir !== 'string' || dir === '') throw new UsageError(`\`dir\` ${String(dir)}: expected a path (the folder \`lsqml --out\` wrote)`);
+  if (opts === null || typeof opts !== 'object') throw new UsageError(`options ${String(opts)}: expected an object`);
+  checkOptionNames(opts, 'buildReconstructionReport', optionNames<ReconstructionReportOptions>({ force: true, onProgress: true, lockWaitMs: true }));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`\`dir\` ${dir}: no such directory`);
   const outDir = join(dir, 'report');
   const index = join(outDir, REPORT.index);
-  const refuse = (): UsageError => new UsageError(`--out ${dir}: a report of this reconstruction exists (${index}) and is kept; pass --force to replace it`);
+  const refuse = (): UsageError => new UsageError(`\`dir\` ${dir}: a report of this reconstruction exists (${index}) and is kept; pass \`force\` to replace it`);
   if (existsSync(index) && !opts.force) throw refuse();
   const rec = readReconstruction(dir);
   const inputPath = rec.run && typeof rec.run.input_npz === 'string' ? rec.run.input_npz : null;

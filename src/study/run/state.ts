@@ -154,6 +154,19 @@ export function writeRunState(hub: string, state: RunState): void {
 }
 
 /**
+ * What a run stopped before its end records (Ctrl-C or a signal to `ptychostudy run`, an aborted `signal` of
+ * `runStudy`): run.json's status 'interrupted' where it says 'running'; the phase under way stays 'running', so
+ * that a resume recognises what it finished (a comparison) or runs it again. Nothing else changes.
+ */
+export function recordInterrupted(hub: string): void {
+  const state = readRunState(hub);
+  if (state && state.status === 'running') {
+    state.status = 'interrupted';
+    writeRunState(hub, state);
+  }
+}
+
+/**
  * The settings a hub was made with: its settings.json, or (a hub written before there was one) the
  * record in run.json over the defaults of the time; null when the directory holds no run.json.
  */

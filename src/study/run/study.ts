@@ -41,7 +41,7 @@ import { HUB, hubRoots, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hu
 import type { OverlapProgress } from '../overlap/plan.js';
 import { readOverlapManifest } from '../overlap/record.js';
 import { checkPhaseCFiles, checkPhaseDFiles, recordedPhaseCFiles } from '../hub/recorded-files.js';
-import { PHASES, type PhaseName } from '../phase.js';
+import { checkOptionNames, checkSignalOption, optionNames, PHASES, StudyAbortedError, type PhaseName } from '../phase.js';
 import { shellJoin } from '../reconstruct/jobs.js';
 import { planOptions, planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
@@ -53,7 +53,8 @@ import { readObjectFile } from '../../data/object-file.js';
 import { baseProbeSizeOf, planSimulation, type PhaseCProgress } from '../simulate/plan.js';
 import { availableParallelism } from 'node:os';
 import {
-  conflictingSettings, newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, runSettingsOf, writeHubSettings, writeRunState, type PhaseRecord, type RunState,
+  conflictingSettings, newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, recordInterrupted, runSettingsOf, writeHubSettings, writeRunState,
+  type PhaseRecord, type RunState,
 } from './state.js';
 
 export type RunEvent =
@@ -134,7 +135,11 @@ export function studySettingsFor(hub: string, settings: StudySettings | StudySet
  * (`parseStudySettings()`, `{}`) are the schema's defaults: the reference study's full size (N = 128, 10 304 positions
  * per dose, as fly64 but 50 epochs; tens of minutes on 2 cores).
  */
-export async function runStudy(hub: string, settings?: StudySettings | StudySettingsInput, onEvent: (e: RunEvent) => void = () => {}): Promise<RunResult> {
+export async function runStudy(hub: string, settings?: StudySettings | StudySettingsInput, onEvent: (e: RunEvent) => void = () => {},
+  opts: RunStudyOptions = {}): Promise<RunResult> {
+  if (opts === null || typeof opts !== 'object') throw new UsageError(`options ${shown(opts)}: expected an object (\`{ signal }\`)`);
+  checkOptionNames(opts, 'runStudy', optionNames<RunStudyOptions>({ signal: true }));
+  const signal = checkSignalOption(opts.signal);
   if (typeof hub !== 'string' || hub === '') throw new UsageError(`\`hub\` ${shown(hub)}: expected a path (the hub directory)`);
   if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found a file`);
   const checked = studySettingsFor(hub, settings); // a caller's unparsed or bad settings: one SettingsError, before the hub is made
@@ -143,7 +148,17 @@ export async function runStudy(hub: string, settings?: StudySettings | StudySett
   // heartbeat stopped for longer than the lease) ends the run with an error saying so (withLock)
   return withLock(join(hub, HUB.lock), 'study run', 'hub',
     // the files the settings name, as the hub records them (settings.json): the same files wherever a later command runs
-    () => studyInHub(hub, withAbsolutePaths(checked), onEvent));
+    () => studyInHub(hub, withAbsolutePaths(checked), onEvent, signal));
+}
+
+export interface RunStudyOptions {
+  /**
+   * Stops the study when aborted, as Ctrl-C stops `ptychostudy run`: the phase under way stops between two of its
+   * jobs (Phase F's running reconstructions are ended: they start over on the next run), what was finished is kept
+   * and recorded, run.json says 'interrupted', the locks are released, and the call rejects with
+   * `StudyAbortedError` (the phase, its jobs finished, the phases complete). `runStudy(hub)` continues it.
+   */
+  signal?: AbortSignal;
 }
 
 /** design.json: the preset (its values and the scene's parameters), the reference design record, the settings. */
@@ -322,7 +337,7 @@ async function carriedModels(hub: string, settings: StudySettings): Promise<Exte
 }
 
 /** The study in a hub whose lock this process holds. */
-async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void): Promise<RunResult> {
+async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void, signal: AbortSignal | undefined): Promise<RunResult> {
   const design = designFromSettings(settings).validate();
   const previous = readRunState(hub);
   if (previous === null && existsSync(hub) && readdirSync(hub).some((n) => n !== HUB.lock && !n.startsWith('.tmp-'))) {
@@ -353,7 +368,7 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
     compare: new RootGuard(roots.g, PHASE_G.lock, 'output root', MERGE_WAIT_MS),
   } as const;
   try {
-    return await phasesInHub(hub, settings, onEvent, state, previous, design, guards);
+    return await phasesInHub(hub, settings, onEvent, state, previous, design, guards, signal);
   } finally {
     for (const g of Object.values(guards)) g.release();
   }
@@ -362,7 +377,7 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
 type Guards = Readonly<Record<'generate' | 'overlap' | 'reconstruct' | 'compare', RootGuard>>;
 
 async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void, state: RunState,
-  previous: RunState | null, design: StudyDesign, guards: Guards): Promise<RunResult> {
+  previous: RunState | null, design: StudyDesign, guards: Guards, signal: AbortSignal | undefined): Promise<RunResult> {
   // Nothing is written until a phase has work to do: a finished hub resumes without changing a byte.
   let worked = false;
   const begin = (): void => {
@@ -377,12 +392,21 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     writeRunState(hub, state);
   };
   const roots = hubRoots(hub);
+  const stopping = signal !== undefined ? { signal } : {};
   let reconstruct: PhaseFSummary | null = null;
   let compare: PhaseGSummary | null = null;
   let exitCode = 0;
+  const completedPhases = (): PhaseName[] => PHASES.filter((p) => state.phases[p]?.status === 'complete');
+  /** Between two phases: an aborted signal stops the run before the next one (run.json 'interrupted' once written). */
+  const stopIfAborted = (next: PhaseName): void => {
+    if (!signal?.aborted) return;
+    if (worked) recordInterrupted(hub);
+    throw new StudyAbortedError(next, [], signal.reason, completedPhases());
+  };
 
   const phase = async (name: PhaseName, skip: SkipCheck, body: (started: string) => Promise<PhaseOutcome>,
     more: { running?: () => Partial<PhaseRecord>; recover?: (prior: PhaseRecord) => Promise<PhaseOutcome | null> } = {}): Promise<void> => {
+    stopIfAborted(name);
     const prior = state.phases[name];
     const guard = name in guards ? guards[name as keyof Guards] : null;
     let reason: string | null = null;
@@ -428,6 +452,12 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       onEvent({ type: 'phase-end', phase: name, seconds, detail: out.detail, failures: out.failures ?? 0 });
       await guard?.take(); // the later phases read what it wrote
     } catch (err) {
+      if (err instanceof StudyAbortedError || signal?.aborted) {
+        // stopped, not failed: recorded as Ctrl-C records it (the phase stays 'running', the run 'interrupted')
+        recordInterrupted(hub);
+        const e = err instanceof StudyAbortedError ? err : null;
+        throw new StudyAbortedError(name, e?.finishedJobs ?? [], e !== null ? e.cause : signal!.reason, completedPhases());
+      }
       state.phases[name] = { status: 'failed', started, finished: utcSeconds(), detail: err instanceof Error ? err.message : String(err) };
       state.status = 'failed';
       writeRunState(hub, state);
@@ -448,7 +478,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
 
   await phase('generate', recordedComplete(join(roots.c, PHASE_C.manifest), () => checkPhaseRootUnchanged(hub, state, 'generate')), async () => {
     const { runSimulation } = await import('../simulate/phase.js');
-    const r = await runSimulation(settings, { outputRoot: roots.c, overwrite: true }, (progress) => onEvent({ type: 'generate', progress }));
+    const r = await runSimulation(settings, { outputRoot: roots.c, overwrite: true, ...stopping }, (progress) => onEvent({ type: 'generate', progress }));
     return {
       detail: `${r.doses.length} doses × ${r.nPositions} positions (train ${r.split.trainCount}, test ${r.split.testCount})` + keptNote(hub, r.keptIn),
       fingerprints: () => ({ outputs_sha256: phaseCContent(hub) }),
@@ -458,7 +488,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   const overlapRecord = (path: string): void => { readOverlapManifest(path); checkPhaseRootUnchanged(hub, state, 'overlap'); };
   await phase('overlap', recordedComplete(join(roots.d, PHASE_D.manifest), overlapRecord), async () => {
     const { runOverlap } = await import('../overlap/phase.js');
-    const r = await runOverlap(settings, { phaseCRoot: roots.c, outputRoot: roots.d, doses: settings.simulation.doses, overwrite: true },
+    const r = await runOverlap(settings, { phaseCRoot: roots.c, outputRoot: roots.d, doses: settings.simulation.doses, overwrite: true, ...stopping },
       (progress) => onEvent({ type: 'overlap', progress }));
     if (r.failed > 0) {
       const why = r.doses.filter((d) => d.status === 'failed').map((d) => `dose ${d.dose}: ${d.error ?? 'failed'}`).join('; ');
@@ -481,7 +511,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     return pending.length === 0 ? `all ${plan.selected.length} jobs already complete` : null;
   }, async () => {
     const { runReconstruction } = await import('../reconstruct/phase.js');
-    const r = await runReconstruction(settings, { ...fOptions, settingsFile: join(hub, HUB.settings) }, (event) => onEvent({ type: 'reconstruct', event }));
+    const r = await runReconstruction(settings, { ...fOptions, settingsFile: join(hub, HUB.settings), ...stopping }, (event) => onEvent({ type: 'reconstruct', event }));
     reconstruct = r;
     const missing = r.missingPhaseDCount;
     return {
@@ -505,7 +535,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       onEvent({ type: 'compare', progress: { kind: 'warning', message: `external model ${m.name} (current in ${PHASE_G.summaryJson}): compared again, from ${m.pattern}` } });
     }
     const g = await runComparison({ phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g, models,
-      onRunStarted: (run) => onEvent({ type: 'compare-started', run }) },
+      onRunStarted: (run) => onEvent({ type: 'compare-started', run }), ...stopping },
       (progress) => onEvent({ type: 'compare', progress }));
     compare = g;
     return {
@@ -532,7 +562,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     shown.status = 'complete';
     shown.updated = utcSeconds();
     const { buildReport } = await import('../report/phase.js');
-    await buildReport(hub, { shownRun: shown, onProgress: (progress) => onEvent({ type: 'report', progress }) });
+    await buildReport(hub, { shownRun: shown, onProgress: (progress) => onEvent({ type: 'report', progress }), ...stopping });
     return { detail, fingerprints: () => ({ inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) }) };
   });
 

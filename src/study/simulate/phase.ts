@@ -9,7 +9,7 @@ import { releaseChecked, tryLock } from '../../files/lock.js';
 import type { PresetName, StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { PHASE_C } from '../hub/layout.js';
 import { checkStudySettings } from '../../settings/parse.js';
-import { checkOptionNames, localExecutor, optionNames, requirePathOptions, type Executor, type Phase } from '../phase.js';
+import { checkOptionNames, checkSignalOption, localExecutor, optionNames, requirePathOptions, type Executor, type Phase } from '../phase.js';
 import { simulateDoses, type SimulationJobResult } from './job.js';
 import {
   planSimulation, readRootState, type PhaseCProgress, type SimulationJob, type SimulationPlan, type SimulationRunOptions,
@@ -49,8 +49,9 @@ export async function runSimulation(studySettings: StudySettings | StudySettings
   const t0 = performance.now();
   const settings = checkStudySettings(studySettings);
   requirePathOptions(opts, ['outputRoot']);
-  checkOptionNames(opts, 'runSimulation', optionNames<SimulationRunOptions>({ outputRoot: true, overwrite: true, timestamp: true, compress: true, compressLevel: true }),
+  checkOptionNames(opts, 'runSimulation', optionNames<SimulationRunOptions>({ outputRoot: true, overwrite: true, timestamp: true, compress: true, compressLevel: true, signal: true }),
     { doses: 'the doses are a setting: `simulation.doses`' });
+  const signal = checkSignalOption(opts.signal);
   const planned = planSimulation(settings, opts);
   const lockPath = join(planned.outputRoot, PHASE_C.lock);
   const lock = tryLock(lockPath, 'generate run', 'Phase C root');
@@ -66,7 +67,7 @@ export async function runSimulation(studySettings: StudySettings | StudySettings
     await executor.run(simulationPhase, plan, plan.jobs, onProgress, (_job, r) => {
       manifest.add(r);
       doses.push(r);
-    });
+    }, signal);
   } catch (err) {
     lock.release();
     throw err;

@@ -41,6 +41,11 @@ export interface SimulationRunOptions {
   compress?: boolean;
   /** zlib level when compressing (default 1: ~2.7× faster than NumPy's 6 on these data, files ~1.5× larger). */
   compressLevel?: number;
+  /**
+   * Stops the phase when aborted, between two doses (the dose under way is finished and recorded first): the lock
+   * is released and the call rejects with `StudyAbortedError`, as Ctrl-C leaves it; running it again continues.
+   */
+  signal?: AbortSignal;
 }
 
 export interface PhaseCProgress {

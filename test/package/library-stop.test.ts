@@ -1,0 +1,100 @@
+/**
+ * Stopping a study from a script: an aborted `signal` of `runStudy` or of a phase's entry point stops the work as
+ * Ctrl-C stops the command line's — what finished is kept and recorded, the locks are released, Phase F's worker
+ * threads are ended, run.json says 'interrupted' — and rejects with StudyAbortedError; the same call again continues.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildReport, parseStudySettings, runSimulation, runStudy, StudyAbortedError, UsageError, type RunEvent } from '../../src/index.js';
+import { tempDir } from '../tmp.js';
+
+const settings = parseStudySettings({
+  preset: 'quick', simulation: { doses: [1e4], nImages: 24 }, reconstruction: { epochs: 2 }, execution: { jobs: 2 },
+});
+
+/** The lock files under `dir` (none is left by a stopped run). */
+function locks(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /(^|\/)\.[\w-]+\.lock$/.test(f));
+}
+
+const runJson = (hub: string): { status: string; phases: Record<string, { status: string }> } =>
+  JSON.parse(readFileSync(join(hub, 'run.json'), 'utf8')) as { status: string; phases: Record<string, { status: string }> };
+
+/** Runs the study into `hub`, aborting on the first event `when` matches; returns what it rejected with. */
+async function stoppedAt(hub: string, when: (e: RunEvent) => boolean): Promise<StudyAbortedError> {
+  const stop = new AbortController();
+  let error: unknown = null;
+  try {
+    await runStudy(hub, settings, (e) => { if (!stop.signal.aborted && when(e)) stop.abort(new Error('enough')); }, { signal: stop.signal });
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof StudyAbortedError, `expected a StudyAbortedError, got ${String(error)}`);
+  assert.equal(error.code, 'ABORT_ERR');
+  assert.equal((error.cause as Error).message, 'enough');
+  assert.deepEqual(locks(hub), [], 'every lock is released');
+  assert.equal(runJson(hub).status, 'interrupted');
+  assert.equal(runJson(hub).phases[error.phase]!.status, 'running', 'the phase under way is recorded as Ctrl-C leaves it');
+  return error;
+}
+
+test('runStudy: an aborted signal stops each phase as Ctrl-C does (records kept, locks released, run.json interrupted); runStudy again continues it', async () => {
+  const hub = join(tempDir('lib-stop'), 'hub');
+  // Phase F: stopped in its first epoch; its worker threads are ended and no job is recorded as failed
+  const f = await stoppedAt(hub, (e) => e.type === 'reconstruct' && e.event.type === 'epoch');
+  assert.equal(f.phase, 'reconstruct');
+  assert.deepEqual(f.completedPhases, ['design', 'generate', 'overlap']);
+  assert.ok(f.finishedJobs.length < 4, f.message);
+  const manifest = join(hub, 'phase_f', 'reconstruction_manifest.json');
+  const results = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { execution_results: { status: string }[] }).execution_results : [];
+  assert.deepEqual(results.map((r) => r.status), f.finishedJobs.map(() => 'success'), 'a stopped job is not recorded (as failed or otherwise)');
+  // Phase G: stopped after its first job; the run folder it reserved is not left empty
+  const g = await stoppedAt(hub, (e) => e.type === 'compare' && e.progress.kind === 'job');
+  assert.equal(g.phase, 'compare');
+  assert.deepEqual(g.completedPhases, ['design', 'generate', 'overlap', 'reconstruct']);
+  const runs = join(hub, 'phase_g', 'runs');
+  for (const r of existsSync(runs) ? readdirSync(runs) : []) assert.notDeepEqual(readdirSync(join(runs, r)), [], `${r} is an empty run folder`);
+  const fRecord = JSON.parse(readFileSync(manifest, 'utf8')) as { execution_results: { status: string }[] };
+  assert.ok(fRecord.execution_results.length > 0 && fRecord.execution_results.every((r) => r.status === 'success'), 'the resume finished Phase F, no job failed');
+  // the report on its own: stopped after its first section, nothing of it written, the lock released
+  const stop = new AbortController();
+  const sections: string[] = [];
+  await assert.rejects(buildReport(hub, { signal: stop.signal, onProgress: (p) => { sections.push(p.section); stop.abort(new Error('enough')); } }), (e: unknown) => {
+    assert.ok(e instanceof StudyAbortedError, String(e));
+    assert.equal(e.phase, 'report');
+    assert.equal(sections.length, 1, 'no section is built after the abort');
+    return true;
+  });
+  assert.ok(!existsSync(join(hub, 'report', 'index.html')));
+  if (existsSync(join(hub, 'report'))) assert.deepEqual(readdirSync(join(hub, 'report')).filter((n) => n.startsWith('.tmp')), []);
+  assert.deepEqual(locks(hub), []);
+  // a signal aborted before the call: nothing runs, nothing changes
+  const before = readFileSync(join(hub, 'run.json'), 'utf8');
+  await assert.rejects(runStudy(hub, undefined, undefined, { signal: AbortSignal.abort() }), StudyAbortedError);
+  assert.equal(readFileSync(join(hub, 'run.json'), 'utf8'), before);
+  await assert.rejects(runStudy(hub, undefined, undefined, { signal: 'stop' as never }), UsageError);
+  await assert.rejects(runStudy(hub, undefined, undefined, { sigal: 1 } as never), /runStudy: option `sigal`: expected no such option/);
+});
+
+test('runSimulation: an aborted signal stops it after the dose under way, which is recorded; the lock is released', async () => {
+  const root = join(tempDir('lib-stop-c'), 'c');
+  const stop = new AbortController();
+  const s = parseStudySettings({ preset: 'quick', simulation: { doses: [1e3, 1e4], nImages: 24 } });
+  await assert.rejects(runSimulation(s, { outputRoot: root, signal: stop.signal }, (p) => {
+    if (p.stage === 'write' && p.dose === 1e3 && p.file!.endsWith('patched_test.npz')) stop.abort(); // the first dose's last file
+  }), (e: unknown) => {
+    assert.ok(e instanceof StudyAbortedError, String(e));
+    assert.equal(e.phase, 'generate');
+    assert.equal(e.finishedJobs.length, 1);
+    assert.deepEqual(e.completedPhases, []);
+    return true;
+  });
+  assert.deepEqual(locks(root), []);
+  const manifest = JSON.parse(readFileSync(join(root, 'run_manifest.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(manifest).filter((k) => k.startsWith('dose_')), ['dose_1000']);
+  // as Ctrl-C's message says: finished with --overwrite (`overwrite`)
+  const r = await runSimulation(s, { outputRoot: root, overwrite: true });
+  assert.deepEqual(r.doses.map((d) => d.dose), [1e3, 1e4]);
+});
