@@ -31,5 +31,7 @@ test('docs/library.md: the example script runs and does what the page says', () 
   assert.match(out, /^stopped after 3 of 1000 epochs \(enough\)$/m);
   assert.match(out, /: epoch 4\/4$/m);
   assert.match(out, /^reconstruction: <c8 \[73,58\], final loss /m);
+  const report = /^report: (.*index\.html) \((\d+) images\)$/m.exec(out);
+  assert.ok(report && Number(report[2]) > 0 && readFileSync(report[1]!, 'utf8').includes('<html'), out);
   assert.match(out, /^refused \(exit code 2\): .*no-such\.npz: cannot open \(no such file\)$/m);
 });

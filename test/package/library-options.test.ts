@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  buildReport, getPreset, loadNpz, parseStudySettings, readMetadata, runComparison, saveNpz, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
+  buildReconstructionReport, buildReport, getPreset, loadNpz, parseStudySettings, readMetadata, runComparison, saveNpz, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
   SettingsError, UsageError,
 } from '../../src/index.js';
 import { tempDir } from '../tmp.js';
@@ -57,6 +57,18 @@ test('buildReport: a hub that does not exist is a UsageError, and no directory i
     return true;
   });
   assert.ok(!existsSync(hub));
+});
+
+test('buildReconstructionReport: its errors name its argument and options as a script gives them; an option it does not take is refused', async () => {
+  const dir = tempDir('lib-rec-report');
+  await assert.rejects(buildReconstructionReport(join(dir, 'no-such-folder')), (e: unknown) => {
+    assert.ok(e instanceof UsageError, String(e));
+    assert.match(e.message, /^`dir` \S*no-such-folder: no such directory$/);
+    return true;
+  });
+  await assert.rejects(buildReconstructionReport(dir, { froce: true } as never), /buildReconstructionReport: option `froce`: expected no such option \(it takes `force`, `onProgress`, `lockWaitMs`\)/);
+  await assert.rejects(buildReport(dir, { signal: 'stop' } as never), /`signal` string: expected an AbortSignal/);
+  assert.ok(!existsSync(join(dir, 'report')));
 });
 
 test('the phases: settings that are not parsed settings, and a missing or misspelt root, are one UsageError naming it; nothing is written', async () => {
