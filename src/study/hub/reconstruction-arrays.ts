@@ -88,6 +88,9 @@ export function readLossHistory(npzPath: string, logPath: string): { values: num
   return null;
 }
 
+/** Most pixels a detector mask may have when no probe gives the patterns' size (4096²). */
+const MAX_MASK_PIXELS = 2 ** 24;
+
 /** Measured data's detector mask as a reconstruction recorded it. */
 export interface ReconstructionMask {
   /** `_metadata.detector_mask` ({ applied, pixels_masked, pattern_pixels, sources } or { applied: false, reason }). */
@@ -96,7 +99,11 @@ export interface ReconstructionMask {
   mask: { h: number; w: number; data: Uint8Array } | null;
 }
 
-/** The detector mask a reconstruction of measured data records; null when its `_metadata` has none (simulated data). */
+/**
+ * The detector mask a reconstruction of measured data records; null when its `_metadata` has none (simulated data).
+ * A `detector_mask` that is not of the size of `reconstructed_probe`'s modes (the patterns' size) is an InputError,
+ * found from its header before its bytes are read.
+ */
 export function readReconstructionMask(path: string): ReconstructionMask | null {
   const r = NpzReader.open(path);
   try {
@@ -108,8 +115,14 @@ export function readReconstructionMask(path: string): ReconstructionMask | null 
     }
     if (!r.has('detector_mask')) return { record: record as Record<string, unknown>, mask: null };
     const hdr = r.header('detector_mask');
-    if ((hdr.info.kind !== 'u' && hdr.info.kind !== 'b') || hdr.info.itemsize !== 1 || hdr.shape.length !== 2) {
-      throw new InputError(`${path}: key 'detector_mask': expected |u1 [H, W] (1 = masked); found ${hdr.info.dtype} [${hdr.shape.join(', ')}]`);
+    // the patterns' size: that of the probe beside it (lsqml-job.ts writes both [N, N]), checked before the bytes are read
+    const ps = r.has('reconstructed_probe') ? r.header('reconstructed_probe').shape : null;
+    const n = ps !== null && ps.length >= 2 ? [ps[ps.length - 2]!, ps[ps.length - 1]!] : null;
+    const ok = (hdr.info.kind === 'u' || hdr.info.kind === 'b') && hdr.info.itemsize === 1 && hdr.shape.length === 2
+      && (n !== null ? hdr.shape[0] === n[0] && hdr.shape[1] === n[1] : hdr.shape[0]! * hdr.shape[1]! <= MAX_MASK_PIXELS);
+    if (!ok) {
+      const want = n !== null ? `[${n[0]}, ${n[1]}] (the size of reconstructed_probe's modes)` : `[H, W] of at most ${MAX_MASK_PIXELS} pixels`;
+      throw new InputError(`${path}: key 'detector_mask': expected |u1 ${want} (1 = masked); found ${hdr.info.dtype} [${hdr.shape.join(', ')}]`);
     }
     const a = r.get('detector_mask');
     return { record: record as Record<string, unknown>, mask: { h: a.shape[0]!, w: a.shape[1]!, data: Uint8Array.from(a.data as Uint8Array) } };
