@@ -125,6 +125,14 @@ test('a damaged reconstruction.npz or reconstruction_run.json: one line naming i
   assert.ok(!existsSync(join(other, 'report')));
 });
 
+test('a file where report/ goes: one line naming it, exit 2, the file untouched (as the study report says)', () => {
+  const dir = folder();
+  const where = join(dir, 'report');
+  writeFileSync(where, 'notes\n');
+  assertRefused(ptychostudy(['report', '--out', dir]), 'report', `report directory ${where}: expected a directory; found a file`);
+  assert.equal(readFileSync(where, 'utf8'), 'notes\n');
+});
+
 test('an input file that changed since the run: its patterns are not drawn, and the page says why', async () => {
   const dir = folder();
   const changed = join(root, 'changed.cxi');

@@ -421,7 +421,7 @@ export async function buildReconstructionReport(dir: string, opts: Reconstructio
   const rec = readReconstruction(dir);
   const inputPath = rec.run && typeof rec.run.input_npz === 'string' ? rec.run.input_npz : null;
   const patterns = await readInputPatterns(rec, inputPath);
-  checkWritableDir(dir, 'reconstruction folder');
+  checkWritableDir(outDir, 'report directory'); // a file in its place, a read-only folder: one line naming it, as the study report says
   mkdirSync(outDir, { recursive: true });
   return withLock(join(outDir, REPORT.lock), 'report', 'report directory', async () => {
     if (existsSync(index) && !opts.force) throw refuse(); // another report was written meanwhile
