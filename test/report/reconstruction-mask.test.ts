@@ -16,12 +16,12 @@ const root = tempDir('reconstruction-mask');
 const N = 8;
 const record = { applied: true, pixels_masked: 2, pattern_pixels: N * N, sources: [] };
 
-function npzWith(name: string, mask: NdArray, probe = true): string {
+function npzWith(name: string, mask: NdArray | null, probe = true, rec: Record<string, unknown> = record): string {
   const path = join(root, `${name}.npz`);
   saveNpz(path, {
     ...(probe ? { reconstructed_probe: c64([1, N, N], new Float32Array(2 * N * N).fill(1)) } : {}),
-    detector_mask: mask,
-    _metadata: metadataArray({ detector_mask: record }),
+    ...(mask ? { detector_mask: mask } : {}),
+    _metadata: metadataArray({ detector_mask: rec }),
   });
   return path;
 }
@@ -55,4 +55,21 @@ test('a detector_mask that is not the patterns\' size [N, N] is refused, naming 
 test('without reconstructed_probe to give its size, a detector_mask larger than any pattern is refused from its header', () => {
   const path = npzWith('huge', { dtype: '|u1', shape: [8193, 2048], data: new Uint8Array(8193 * 2048) }, false);
   assert.throws(() => readReconstructionMask(path), /key 'detector_mask': expected \|u1 \[H, W\] of at most 16777216 pixels/);
+});
+
+test('a detector_mask record whose sources (or fitted_as_read) are not a list of objects is refused, naming the key', () => {
+  for (const [key, rec] of [
+    ['sources', { ...record, sources: [null] }],
+    ['sources', { ...record, sources: 'cxi mask' }],
+    ['fitted_as_read', { applied: false, reason: 'off', fitted_as_read: [3] }],
+  ] as const) {
+    const path = npzWith(`record-${key}`, null, true, rec);
+    assert.throws(() => readReconstructionMask(path), (err: Error) => {
+      assert.equal(err.name, 'InputError');
+      assert.ok(err.message.startsWith(`${path}: key '_metadata.detector_mask.${key}': expected a list of objects`), err.message);
+      return true;
+    });
+  }
+  // as written: read
+  assert.equal(readReconstructionMask(npzWith('record-ok', null, true, { ...record, sources: [{ source: 'cxi mask', key: 'k', pixels: 2 }] }))?.mask, null);
 });

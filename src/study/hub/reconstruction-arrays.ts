@@ -113,6 +113,13 @@ export function readReconstructionMask(path: string): ReconstructionMask | null 
     if (record === null || typeof record !== 'object' || Array.isArray(record) || typeof (record as Record<string, unknown>).applied !== 'boolean') {
       throw new InputError(`${path}: key '_metadata.detector_mask': expected { applied: true | false, … }; found ${JSON.stringify(record).slice(0, 80)}`);
     }
+    // the lists the reports show entry by entry: objects ({ source, key, pixels, … }), or absent
+    for (const key of ['sources', 'fitted_as_read'] as const) {
+      const v = (record as Record<string, unknown>)[key];
+      if (v !== undefined && (!Array.isArray(v) || v.some((e) => e === null || typeof e !== 'object' || Array.isArray(e)))) {
+        throw new InputError(`${path}: key '_metadata.detector_mask.${key}': expected a list of objects ({ source, key, … }); found ${JSON.stringify(v).slice(0, 80)}`);
+      }
+    }
     if (!r.has('detector_mask')) return { record: record as Record<string, unknown>, mask: null };
     const hdr = r.header('detector_mask');
     // the patterns' size: that of the probe beside it (lsqml-job.ts writes both [N, N]), checked before the bytes are read
