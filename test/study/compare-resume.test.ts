@@ -144,3 +144,11 @@ test('compare: a run killed while comparing (its running lock left, its process 
   assert.deepEqual(s.reusedFrom, [killed]);
   assert.ok(!existsSync(lock), 'its stale lock is removed');
 });
+
+test('compare: a caller whose onRunStarted throws gets its error, and the run\'s running lock is released', async () => {
+  const r = makeHub(tempDir('compare-started-throws'), { doses: [1000] });
+  let runId: string | null = null;
+  await assert.rejects(runComparison({ ...options(r), onRunStarted: (s) => { runId = s.runId; throw new Error('caller failed'); } }), /caller failed/);
+  assert.ok(runId !== null);
+  assert.ok(!existsSync(runningLockPath(r.g, runId)), 'no running lock left behind');
+});

@@ -188,7 +188,6 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
 
   // held until the run's snapshot is written: a run that holds it is not stopped, and its jobs are not reused (reuse.ts)
   const releaseRunning = acquireLock(runningLockPath(opts.outputRoot, runId), 'compare run', 'output root');
-  opts.onRunStarted?.({ runId, created: [...created, resolve(runsDir, runId)], release: releaseRunning });
   const rows: SummaryRowCore[] = [];
   const skipped: SkippedJob[] = [];
   const jobs: (JobOutcome & { filesRunId: string | null })[] = [];
@@ -196,6 +195,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   let failed = 0;
   const reusedFrom: string[] = [];
   try {
+    opts.onRunStarted?.({ runId, created: [...created, resolve(runsDir, runId)], release: releaseRunning });
     await executor.run(comparisonPhase, run, plan.jobs, onProgress, (job, r) => {
       rows.push(...r.rows);
       if (r.skipped) skipped.push(r.skipped);
