@@ -74,8 +74,10 @@ export interface LsqmlJobOptions {
    */
   settings: ReconstructionSettings | ReconstructionSettingsInput;
   /**
-   * Stops the run at the end of the epoch under way when aborted: `runLsqmlJob` then throws `LsqmlAbortedError`
-   * and writes no result (lsqml.log, the epochs so far, stays). Not for a job run in a worker thread (Phase F).
+   * Stops the run at the end of the epoch under way when aborted (before the first epoch, or after any but the
+   * last: an abort during the last epoch lets the job finish and write its result): `runLsqmlJob` then throws
+   * `LsqmlAbortedError` and writes no result (lsqml.log, the epochs so far, stays). Not for a job run in a worker
+   * thread (Phase F).
    */
   signal?: AbortSignal;
 }
