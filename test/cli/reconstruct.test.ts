@@ -154,18 +154,20 @@ function measuredHub(root: string, file: string): { phaseC: string; phaseD: stri
 const measuredJob = (h: { phaseC: string; phaseD: string; artifact: string }): string[] =>
   ['--phase-c-root', h.phaseC, '--phase-d-root', h.phaseD, '--out', h.artifact, '--doses', '1', '--view', 'baseline', '--split', 'train', '--allow-missing-phase-d', '--epochs', '2'];
 
-test('input lsqml refuses up front (a .ptyd without a probe) is refused by reconstruct before any job starts: exit 2, one line, nothing written', () => {
+test('input lsqml refuses up front (a .ptyd without a probe) is that job\'s recorded failure in reconstruct, in lsqml\'s words; --probe-model gives it a probe', () => {
   const root = tmp('cli-measured-refused');
   const h = measuredHub(root, 'test/fixtures/cxi/scan.ptyd');
   const r = run(measuredJob(h));
-  assert.equal(r.status, 2, r.stdout + r.stderr);
-  assert.match(r.stderr, /^ptychostudy reconstruct: \S+dose_1\/patched_train\.npz: has no probe \(PtyPy prepared data holds none\); give --probe-model .* or --init-probe file:PATH\n$/);
-  assert.ok(!existsSync(h.artifact), 'nothing written');
-  // lsqml gives the same refusal for the same file
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  const failed = json(join(h.artifact, 'reconstruction_manifest.json')).execution_results[0];
+  assert.equal(failed.status, 'failed');
+  assert.match(failed.error, /dose_1\/patched_train\.npz: has no probe \(PtyPy prepared data holds none\); give --probe-model .* or --init-probe file:PATH$/);
+  assert.ok(!existsSync(join(h.artifact, 'dose_1', 'baseline', 'train', 'reconstruction.npz')));
+  // lsqml refuses the same file up front, in the same words
   const l = spawnSync(process.execPath, [cli, 'lsqml', '--input', join(h.phaseC, 'dose_1', 'patched_train.npz'), '--out', join(root, 'lsqml')], { encoding: 'utf8' });
   assert.equal(l.status, 2);
-  assert.equal(l.stderr.replace('ptychostudy lsqml: ', ''), r.stderr.replace('ptychostudy reconstruct: ', ''));
-  // the --probe-model the refusal names is reconstruct's too, and the job's lsqml command line carries it
+  assert.equal(l.stderr.replace('ptychostudy lsqml: ', '').trim(), failed.error);
+  // the --probe-model the message names is reconstruct's too, and the job's lsqml command line carries it
   const model = 'aperture:diameter=2e-6,distance=1e-3';
   const m = run([...measuredJob(h), '--probe-model', model]);
   assert.equal(m.status, 0, m.stdout + m.stderr);
@@ -175,7 +177,7 @@ test('input lsqml refuses up front (a .ptyd without a probe) is refused by recon
   rmSync(root, { recursive: true, force: true });
 });
 
-test('a dataset whose patterns hold no count: reconstruct refuses it before any job starts, in lsqml\'s words (was a failed job, exit 1)', () => {
+test('a dataset whose patterns hold no count: the job\'s recorded failure names the file and key in lsqml\'s words (was the engine\'s message)', () => {
   const root = tmp('cli-zero-patterns');
   const file = join(root, 'zeros.npz');
   saveNpz(file, {
@@ -184,11 +186,12 @@ test('a dataset whose patterns hold no count: reconstruct refuses it before any 
   });
   const h = measuredHub(root, file);
   const r = run(measuredJob(h));
-  assert.equal(r.status, 2, r.stdout + r.stderr);
-  assert.match(r.stderr, /^ptychostudy reconstruct: \S+patched_train\.npz: key 'diffraction': expected diffraction patterns with some counts; found 4 patterns all zero: there is nothing to reconstruct\n$/);
-  assert.ok(!existsSync(h.artifact), 'nothing written');
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  const failed = json(join(h.artifact, 'reconstruction_manifest.json')).execution_results[0];
+  assert.match(failed.error, /patched_train\.npz: key 'diffraction': expected diffraction patterns with some counts; found 4 patterns all zero: there is nothing to reconstruct$/);
   const l = spawnSync(process.execPath, [cli, 'lsqml', '--input', join(h.phaseC, 'dose_1', 'patched_train.npz'), '--out', join(root, 'lsqml')], { encoding: 'utf8' });
-  assert.equal(l.stderr.replace('ptychostudy lsqml: ', ''), r.stderr.replace('ptychostudy reconstruct: ', ''));
+  assert.equal(l.status, 2);
+  assert.equal(l.stderr.replace('ptychostudy lsqml: ', '').trim(), failed.error);
   rmSync(root, { recursive: true, force: true });
 });
 

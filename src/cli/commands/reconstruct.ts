@@ -141,10 +141,10 @@ export function register(program: Command): void {
       'reconstruction.npz present, input size and SHA-256 unchanged) is skipped as "already complete" unless --force.\n\n' +
       'Every LSQML option can be set in a settings file (--config; `ptychostudy config --print-defaults`); pty-chi\'s ' +
       'option names and what they are called here: docs/lsqml.md, "pty-chi\'s options here".\n\n' +
-      'Before any job starts, the input of every job to run is read and checked as `ptychostudy lsqml` reads it (NPZ, or ' +
-      'measured data in a CXI or PtyPy .ptyd file: docs/real-data.md).\n\n' +
-      'Exit codes: 0 every selected job succeeded (or dry run); 1 some job failed (all recorded); 2 bad usage, ' +
-      'bad input roots or an input lsqml would refuse (nothing written); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): finished jobs are kept ' +
+      'Each job reads and checks its input as `ptychostudy lsqml` does (NPZ, or measured data in a CXI or PtyPy .ptyd ' +
+      'file: docs/real-data.md); input lsqml would refuse is that job\'s recorded failure, and the other jobs go on.\n\n' +
+      'Exit codes: 0 every selected job succeeded (or dry run); 1 some job failed (all recorded); 2 bad usage or ' +
+      'bad input roots (nothing written); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): finished jobs are kept ' +
       'and the same command continues.')
     .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/patched_{train,test}.npz (required)')
     .option('--phase-d-root <dir>', 'Phase D root holding dose_<D>/<view>/<view>_{train,test}.npz (required)');

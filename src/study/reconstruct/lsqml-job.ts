@@ -223,8 +223,8 @@ const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss
  * What a job reads and checks before any computation: the input (readReconstructionInput: keys, shapes, units,
  * memory limit, probe, positions, object frame), square patterns, the object file against the object frame, at
  * least one pattern, `_metadata.intensity_scale`, an objectGuess for `initObject: guess`. Throws InputError /
- * UsageError. `ptychostudy lsqml` refuses such input before it writes anything; Phase F runs the same checks for
- * every job's input before it starts any job (`checkLsqmlJobInput`).
+ * UsageError. `ptychostudy lsqml` refuses such input before it writes anything; in Phase F it is that job's
+ * recorded failure (the other jobs go on, as in the reference study's matrix).
  */
 async function readJobInput(inputPath: string, opts: ReconstructionSettings): Promise<{
   input: Awaited<ReturnType<typeof readReconstructionInput>>; objectFile: ReturnType<typeof readObjectFile> | null; n: number; scale: number; scalePresent: boolean;
@@ -268,15 +268,6 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
     throw new UsageError(`\`reconstruction.initObject\` guess needs an objectGuess; ${inputPath} has none (measured data): use ones or file:PATH`);
   }
   return { input, objectFile, n, scale, scalePresent };
-}
-
-/**
- * Reads `input` as a job with these settings would and runs every check it does before any computation
- * (`readJobInput`); returns nothing, keeps nothing. Phase F calls it for each job it is about to run, so that
- * input that would be refused is refused before any job starts (exit 2, nothing written), as `lsqml` refuses it.
- */
-export async function checkLsqmlJobInput(input: string, settings: ReconstructionSettings | ReconstructionSettingsInput): Promise<void> {
-  await readJobInput(resolve(input), checkReconstructionSettings(settings));
 }
 
 /** Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch. */

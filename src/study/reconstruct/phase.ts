@@ -11,8 +11,8 @@ import type { StudySettings, StudySettingsInput } from '../../settings/schema.js
 import { checkStudySettings } from '../../settings/parse.js';
 import { checkSignalOption, localExecutor, optionNames, type Executor } from '../phase.js';
 import { reconstructionPhase } from './job.js';
-import { checkInitObjectFits, checkInitProbeFits, checkJobInputs, planOptions, planReconstruction, type ReconstructionRunOptions } from './plan.js';
-import { checkStartFilesPresent, finishReconstruction, jobsToRun, recordResult, startReconstruction, type PhaseFEvent, type PhaseFSummary } from './record.js';
+import { checkInitObjectFits, checkInitProbeFits, planOptions, planReconstruction, type ReconstructionRunOptions } from './plan.js';
+import { checkStartFilesPresent, finishReconstruction, recordResult, startReconstruction, type PhaseFEvent, type PhaseFSummary } from './record.js';
 
 export interface ReconstructionExecution {
   /** Runs the jobs; default: in this process, `execution.jobs` at once (each in a worker thread). */
@@ -40,8 +40,6 @@ export async function runReconstruction(studySettings: StudySettings | StudySett
   await checkStartFilesPresent(plan, opts.settingsFile);
   await checkInitProbeFits(plan);
   checkInitObjectFits(plan);
-  // the LSQML job's own input checks, before any job starts (not for a dry run, which reads no input, nor for another engine)
-  if (!plan.dryRun && opts.engine === undefined) await checkJobInputs(await jobsToRun(plan), plan.settings);
   const run = await startReconstruction(plan, onEvent);
   try {
     const executor = opts.executor ?? localExecutor(plan.dryRun ? 1 : run.concurrency);

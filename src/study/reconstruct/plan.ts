@@ -23,7 +23,6 @@ import { applyFilters, validateFilters, type FilterSkip, type JobFilters } from 
 import { buildJobs, type MissingJob, type ReconstructionJob } from './jobs.js';
 import { readManifest, readSkipSummary } from '../hub/reconstruction-files.js';
 import type { EngineRunner } from './engine-runner.js';
-import { checkLsqmlJobInput } from './lsqml-job.js';
 
 /**
  * Options of one Phase F run (`runReconstruction`) that are not study settings. The root it writes is
@@ -176,19 +175,4 @@ function distinctSizes(plan: ReconstructionPlan, sizeOf: (path: string) => [numb
     if (size) sizes.set(size.join('x'), size);
   }
   return [...sizes.values()];
-}
-
-/**
- * Every input of `jobs` (the jobs a run is about to start) is read and checked as its job would read it
- * (`checkLsqmlJobInput`: keys, shapes, units, probe, positions, memory limit, object frame, square patterns),
- * one after the other, keeping nothing, before any job starts: input that `ptychostudy lsqml` refuses up front
- * (exit 2, nothing written) is refused so here too, rather than failing inside its job (exit 1, a failed job).
- */
-export async function checkJobInputs(jobs: readonly ReconstructionJob[], settings: ReconstructionPlan['settings']): Promise<void> {
-  const seen = new Set<string>();
-  for (const job of jobs) {
-    if (seen.has(job.inputNpz)) continue;
-    seen.add(job.inputNpz);
-    await checkLsqmlJobInput(job.inputNpz, settings);
-  }
 }
