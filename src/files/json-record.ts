@@ -2,24 +2,48 @@
  * Reading a JSON record a command builds on (a manifest, design.json, a summary): absent is allowed and
  * says so (null); present but unreadable or not JSON is an `InputError` naming the file, why, and what the
  * caller will not do because of it ("<path>: not valid JSON (…); <consequence>"). A broken record is never
- * taken for an absent one.
+ * taken for an absent one: absent means exactly that nothing, not even a symbolic link, is at the path
+ * (`lstat` answers ENOENT); a dangling link, a path that cannot be examined (EACCES, ENOTDIR) or something
+ * that is not a file (a directory) is a broken record.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { InputError } from '../errors.js';
+import { entryKind } from './regular.js';
 
 /** "<path>: <why>; <consequence>" as an `InputError`: for the caller's own checks of the value as well. */
 export function brokenRecord(path: string, why: string, consequence: string): InputError {
   return new InputError(`${path}: ${why}; ${consequence}`);
 }
 
-/** The parsed JSON at `path`, or null when there is no file; see the module comment. */
+function code(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+}
+
+/** The parsed JSON at `path`, or null when nothing is at the path; see the module comment. */
 export function readJsonRecord(path: string, consequence: string): { value: unknown } | null {
-  if (!existsSync(path)) return null;
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch (err) {
+    if (code(err) === 'ENOENT') return null;
+    throw brokenRecord(path, `expected a JSON file; found a path that cannot be examined (${code(err)})`, consequence);
+  }
+  if (st.isSymbolicLink()) {
+    try {
+      st = statSync(path);
+    } catch (err) {
+      let target = '';
+      try { target = ` to ${readlinkSync(path)}`; } catch { /* the link went away meanwhile */ }
+      const why = code(err) === 'ENOENT' ? 'which does not exist' : `which cannot be followed (${code(err)})`;
+      throw brokenRecord(path, `expected a JSON file; found a symbolic link${target}, ${why}`, consequence);
+    }
+  }
+  if (!st.isFile()) throw brokenRecord(path, `expected a JSON file; found ${entryKind(st)}`, consequence);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw brokenRecord(path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, consequence);
+    throw brokenRecord(path, `cannot be read (${code(err)})`, consequence);
   }
   try {
     return { value: JSON.parse(text) as unknown };
