@@ -4,7 +4,7 @@
  * of leaving "unknown option" alone. Commander's own message (with its "did you mean") stays for everything else.
  */
 import type { Command } from 'commander';
-import { settingNamesAt } from '../settings/parse.js';
+import { settingNamesAt, settingTypeAt } from '../settings/parse.js';
 import { ptychiHint } from '../settings/ptychi-names.js';
 
 const GROUPS = ['reconstruction', 'simulation', 'overlap', 'execution'] as const;
@@ -17,23 +17,39 @@ const GROUPS_OF: Record<string, readonly string[]> = {
 
 const flat = (x: string): string => x.replace(/[_-]/g, '').toLowerCase();
 
-/** What an unknown `--flag` of a command that takes --config is, when it names a setting; else null. */
-export function unknownFlagHint(flag: string, longFlags: readonly string[], groups: readonly string[] = GROUPS): string | null {
+/** The words for a value of a setting of this schema type, in a hint: 'a number', 'a value'. */
+const valueWords = (type: string | null): string => (type === 'number' ? 'a number' : 'a value');
+
+/**
+ * What an unknown `--flag` of a command that takes --config is, when it names a setting; else null. `usage` maps
+ * a long flag of the command to its flags as --help shows them ('--epochs <n>'), for the negation of a flag that
+ * takes a value (--no-epochs).
+ */
+export function unknownFlagHint(flag: string, longFlags: readonly string[], groups: readonly string[] = GROUPS,
+  usage: Readonly<Record<string, string>> = {}): string | null {
   if (!flag.startsWith('--')) return null;
   const name = flag.slice(2).split('=')[0]!;
   // a flag the command has, spelled otherwise (--batchsize): commander's "did you mean" says it better
   if (longFlags.some((f) => flat(f.slice(2)) === flat(name))) return null;
   // a switch the command has only as its negation (lsqml --no-detector-mask; on by default)
   if (longFlags.some((f) => flat(f.slice(2)) === flat(`no-${name}`))) return `it is on by default; --no-${name} turns it off`;
-  // a negated boolean setting (--no-detector-mask): the setting, false
   const negated = /^no-/.test(name);
   const base = negated ? name.slice(3) : name;
-  for (const group of groups) {
-    const setting = settingNamesAt([group]).find((s) => flat(s) === flat(base));
-    if (setting !== undefined) {
-      return `${group}.${setting} has no flag on this command: set it${negated ? ` (${group}.${setting}: false)` : ''} in a settings file given with --config FILE; ` +
-        '`ptychostudy config --print-defaults` lists every setting';
-    }
+  const found = groups.map((group) => ({ group, setting: settingNamesAt([group]).find((s) => flat(s) === flat(base)) }))
+    .find((g) => g.setting !== undefined);
+  const type = found === undefined ? null : settingTypeAt([found.group, found.setting!]);
+  // the negation of a setting's flag the command has that takes a value (run --no-epochs): nothing to turn off
+  const own = negated && found !== undefined ? longFlags.find((f) => flat(f.slice(2)) === flat(base)) : undefined;
+  if (own !== undefined) {
+    const shown = usage[own] ?? (type !== 'boolean' ? `${own} <${type === 'number' ? 'n' : 'value'}>` : undefined);
+    if (shown !== undefined && /[<[]/.test(shown)) return `${own} takes a value and has no --no- form: ${shown}`;
+  }
+  if (found !== undefined) {
+    const where = `${found.group}.${found.setting!}`;
+    // a negated boolean setting (--no-detector-mask): the setting, false; any other setting has nothing to negate
+    const set = !negated ? 'set it' : type === 'boolean' ? `set it (${where}: false)` : `set it to ${valueWords(type)} (it has no --no- form)`;
+    return `${where} has no flag on this command: ${set} in a settings file given with --config FILE; ` +
+      '`ptychostudy config --print-defaults` lists every setting';
   }
   const hint = ptychiHint('reconstruction.', name);
   if (hint === null) return null;
@@ -52,7 +68,9 @@ export function hintUnknownSettingFlags(cmd: Command): void {
   const c = cmd as unknown as { unknownOption(flag: string): void; error(message: string, o: { code: string }): never };
   const commanders = c.unknownOption.bind(c);
   c.unknownOption = (flag: string): void => {
-    const hint = unknownFlagHint(flag, cmd.options.map((o) => o.long).filter((l): l is string => l !== undefined), GROUPS_OF[cmd.name()] ?? GROUPS);
+    const usage: Record<string, string> = {};
+    for (const o of cmd.options) if (o.long !== undefined) usage[o.long] = `${o.long}${o.flags.slice(o.flags.indexOf(o.long) + o.long.length)}`;
+    const hint = unknownFlagHint(flag, Object.keys(usage), GROUPS_OF[cmd.name()] ?? GROUPS, usage);
     if (hint === null) return commanders(flag);
     c.error(`error: unknown option '${flag}'\n(${hint})`, { code: 'commander.unknownOption' });
   };

@@ -82,8 +82,8 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 type Node = { _zod: { def: Record<string, unknown> & { type: string } } };
 
-/** The object schema at `path` (through defaults, nullables and records), or null. */
-function objectShapeAt(path: readonly PropertyKey[]): Record<string, Node> | null {
+/** The schema node at `path` (through defaults, nullables, pipes and records), or null. */
+function nodeAt(path: readonly PropertyKey[]): Node | null {
   let node = StudySettingsSchema as unknown as Node;
   const unwrap = (n: Node): Node => {
     let cur = n;
@@ -98,12 +98,28 @@ function objectShapeAt(path: readonly PropertyKey[]): Record<string, Node> | nul
   node = unwrap(node);
   for (const k of path) {
     const d = node._zod.def;
-    if (d.type === 'object') node = unwrap((d.shape as Record<string, Node>)[String(k)]!);
-    else if (d.type === 'record') node = unwrap(d.valueType as Node);
+    if (d.type === 'object') {
+      const next = (d.shape as Record<string, Node>)[String(k)];
+      if (next === undefined) return null;
+      node = unwrap(next);
+    } else if (d.type === 'record') node = unwrap(d.valueType as Node);
     else return null;
-    if (node === undefined) return null;
   }
-  return node._zod.def.type === 'object' ? (node._zod.def.shape as Record<string, Node>) : null;
+  return node;
+}
+
+/** The object schema at `path`, or null. */
+function objectShapeAt(path: readonly PropertyKey[]): Record<string, Node> | null {
+  const node = nodeAt(path);
+  return node !== null && node._zod.def.type === 'object' ? (node._zod.def.shape as Record<string, Node>) : null;
+}
+
+/**
+ * The schema's type of the setting at `path` ('boolean', 'number', 'string', 'enum', 'object', …; defaults and
+ * nullables looked through), or null when there is no such setting.
+ */
+export function settingTypeAt(path: readonly PropertyKey[]): string | null {
+  return nodeAt(path)?._zod.def.type ?? null;
 }
 
 /** Levenshtein distance, case-insensitive (a dozen lines; no package is needed for names this short). */

@@ -40,3 +40,18 @@ test('an unknown flag naming a setting or a pty-chi option says where it goes; o
   assert.equal(rec.status, 2, rec.stderr);
   assert.match(rec.stderr, /^error: unknown option '--no-detector-mask'\n\(reconstruction\.detectorMask has no flag on this command: set it \(reconstruction\.detectorMask: false\) in a settings file/);
 });
+
+test('the negation of a number or string setting says the flag takes a value, never "<setting>: false"', () => {
+  const flags = ['--input', '--out', '--config', '--epochs', '--batch-size', '--modes'];
+  // the command has the setting's flag: it takes a value (the flag as --help shows it when known)
+  assert.equal(unknownFlagHint('--no-epochs', flags, undefined, { '--epochs': '--epochs <n>' }), '--epochs takes a value and has no --no- form: --epochs <n>');
+  assert.equal(unknownFlagHint('--no-epochs', flags), '--epochs takes a value and has no --no- form: --epochs <n>');
+  // no flag on the command: the setting goes in a settings file, as a number
+  assert.equal(unknownFlagHint('--no-object-step-size-scaler', flags), 'reconstruction.objectStepSizeScaler has no flag on this command: ' +
+    'set it to a number (it has no --no- form) in a settings file given with --config FILE; `ptychostudy config --print-defaults` lists every setting');
+
+  const run = spawnSync(process.execPath, [cli, 'run', '--no-epochs'], { encoding: 'utf8' });
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stderr, /^error: unknown option '--no-epochs'\n\(--epochs takes a value and has no --no- form: --epochs <n>\)/);
+  assert.doesNotMatch(run.stderr, /false/);
+});
