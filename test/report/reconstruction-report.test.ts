@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
-import { loadNpz } from '../../src/npy/npz.js';
+import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { buildReconstructionReport } from '../../src/study/report/reconstruction-report.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
 import { fixtureEntries, writeHdf5 } from '../data/cxi-builder.js';
@@ -123,6 +123,26 @@ test('a damaged reconstruction.npz or reconstruction_run.json: one line naming i
   writeFileSync(runJson, '{"input_npz": ');
   assertRefused(ptychostudy(['report', '--out', other]), 'report', new RegExp(`^ptychostudy report: ${runJson.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*no report was written`));
   assert.ok(!existsSync(join(other, 'report')));
+});
+
+test('a probe whose header declares a wrong shape is refused from the header, before its data is read', async () => {
+  const dir = folder();
+  const npz = join(dir, 'reconstruction.npz');
+  const arrays = loadNpz(npz);
+  // four dimensions, and data whose CRC-32 no longer matches: reading the data would fail on the CRC instead
+  const MARK = 1234.5678;
+  arrays['reconstructed_probe'] = { dtype: '<c16', shape: [2, 2, 3, 4], data: new Float64Array(2 * 48).fill(MARK) };
+  saveNpz(npz, arrays, { compress: false });
+  const bytes = readFileSync(npz);
+  const at = bytes.indexOf(Buffer.from(new Float64Array([MARK]).buffer));
+  assert.ok(at > 0);
+  bytes[at] ^= 0xff;
+  writeFileSync(npz, bytes);
+  await assert.rejects(buildReconstructionReport(dir), (err: Error) => {
+    assert.match(err.message, /key 'reconstructed_probe': expected complex \[M, N, N\] \(M ≤ 50\); found shape \[2, 2, 3, 4\]; no report was written$/);
+    return true;
+  });
+  assert.ok(!existsSync(join(dir, 'report')));
 });
 
 test('a file where report/ goes: one line naming it, exit 2, the file untouched (as the study report says)', () => {

@@ -91,12 +91,18 @@ export function isReconstructionFolder(dir: string): boolean {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-function complexOf(r: NpzReader, path: string, key: string, maxElements: number): { shape: number[]; data: Float64Array } {
+/**
+ * A complex member, its header's dtype, size and shape checked before any of its data is read: `shapeOk` judges
+ * the declared shape, `expected` words what it should be.
+ */
+function complexOf(r: NpzReader, path: string, key: string, maxElements: number, shapeOk: (s: number[]) => boolean,
+  expected: string): { shape: number[]; data: Float64Array } {
   if (!r.has(key)) throw new InputError(`${path}: no '${key}'`);
   const h = r.header(key);
   if (h.info.dtype !== '<c8' && h.info.dtype !== '<c16') throw new InputError(`${path}: key '${key}': expected complex (<c8 or <c16); found ${h.info.dtype}`);
   const elements = h.shape.reduce((a, b) => a * b, 1);
   if (elements > maxElements) throw new InputError(`${path}: key '${key}': expected at most ${maxElements} elements; found shape [${h.shape.join(', ')}]`);
+  if (!shapeOk(h.shape)) throw new InputError(`${path}: key '${key}': expected ${expected}; found shape [${h.shape.join(', ')}]`);
   const a = r.get(key);
   return { shape: a.shape, data: Float64Array.from(a.data as Float32Array | Float64Array) };
 }
@@ -120,13 +126,12 @@ function readReconstruction(dir: string): Reconstruction {
       if (m.status === 'absent') throw new InputError(`${npz}: no '_metadata' (every reconstruction lsqml writes records one)`);
       if (m.status === 'error') throw new InputError(`${npz}: key '_metadata': ${m.error}`);
       if (!isRecord(m.value)) throw new InputError(`${npz}: key '_metadata': expected a JSON object; found ${JSON.stringify(m.value).slice(0, 60)}`);
-      const o = complexOf(r, npz, 'reconstructed_object', MAX_OBJECT_PIXELS);
-      if (o.shape.length !== 2 || o.shape[0]! < 1 || o.shape[1]! < 1) throw new InputError(`${npz}: key 'reconstructed_object': expected complex [H, W]; found shape [${o.shape.join(', ')}]`);
-      const p = complexOf(r, npz, 'reconstructed_probe', MAX_PROBE_PIXELS * MAX_PROBE_MODES);
+      const o = complexOf(r, npz, 'reconstructed_object', MAX_OBJECT_PIXELS, (s) => s.length === 2 && s[0]! >= 1 && s[1]! >= 1, 'complex [H, W]');
+      const p = complexOf(r, npz, 'reconstructed_probe', MAX_PROBE_PIXELS * MAX_PROBE_MODES,
+        (s) => (s.length === 2 || s.length === 3) && s.every((d) => d >= 1) && (s.length === 2 || s[0]! <= MAX_PROBE_MODES) &&
+          s[s.length - 1]! * s[s.length - 2]! <= MAX_PROBE_PIXELS,
+        `complex [M, N, N] (M ≤ ${MAX_PROBE_MODES})`);
       const ps = p.shape;
-      if ((ps.length !== 2 && ps.length !== 3) || ps.some((d) => d < 1) || (ps.length === 3 && ps[0]! > MAX_PROBE_MODES) || ps[ps.length - 1]! * ps[ps.length - 2]! > MAX_PROBE_PIXELS) {
-        throw new InputError(`${npz}: key 'reconstructed_probe': expected complex [M, N, N] (M ≤ ${MAX_PROBE_MODES}); found shape [${ps.join(', ')}]`);
-      }
       const ph = ps[ps.length - 2]!, pw = ps[ps.length - 1]!;
       const modes = ps.length === 3 ? ps[0]! : 1;
       const probes = Array.from({ length: modes }, (_, k) => ({ h: ph, w: pw, data: p.data.subarray(2 * k * ph * pw, 2 * (k + 1) * ph * pw) }));
