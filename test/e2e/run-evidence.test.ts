@@ -262,7 +262,7 @@ test('run, overlap: a Phase C data file replaced by another valid dataset is exi
 test('run: a record of a completed phase that is present but broken is exit 2 naming it; nothing is rebuilt from it', { timeout: 120_000 }, () => {
   const cases: [string, (p: string) => void, RegExp][] = [
     ['design.json', (p) => truncateSync(p, 30), /design\.json: not valid JSON/],
-    ['design.json', (p) => { rmSync(p); mkdirSync(p); }, /design\.json: cannot be read \(EISDIR\)/],
+    ['design.json', (p) => { rmSync(p); mkdirSync(p); }, /design\.json: expected a JSON file; found a directory/],
     ['phase_c/run_manifest.json', (p) => truncateSync(p, 30), /phase_c\/run_manifest\.json: not valid JSON/],
     ['phase_d/overlap_manifest.json', (p) => truncateSync(p, 30), /phase_d\/overlap_manifest\.json: not valid JSON/],
     ['phase_g/metrics_summary.json', (p) => truncateSync(p, 30), /phase_g\/metrics_summary\.json: not valid JSON/],
