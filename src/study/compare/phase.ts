@@ -35,7 +35,7 @@ import { checkJobOutputs, HISTORY_DIR, jobFilesRunId } from './files.js';
 import { recordPath } from '../../files/paths.js';
 import { compareJob, modelSlug, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ExternalModel } from './plan.js';
-import { runningLockPath } from './reuse.js';
+import { runningLockPath, usedRunIds } from './reuse.js';
 import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
 import { phaseCMetadataCompliance } from './phase-c-compliance.js';
 
@@ -177,9 +177,8 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const filterTag = [doseTag, opts.view ?? '', opts.split ?? ''].filter(Boolean).join('-');
   const runsDir = join(opts.outputRoot, PHASE_G.runs);
   const created = missingDirs(runsDir);
-  // never the id of a run whose files a job holds: a stopped run's folder is removed, and a run started in the
-  // same second would otherwise take its id (and could not tell its own files from those it may reuse)
-  const named = new Set(plan.jobs.map((j) => jobFilesRunId(jobDir(opts.outputRoot, j))));
+  // never the id of an earlier run of this root (a run started in the same second as a stopped one would take it)
+  const named = usedRunIds(opts.outputRoot, plan.jobs.map((j) => jobDir(opts.outputRoot, j)));
   const runId = createUniqueDir(runsDir, `${compactUtc(started)}${filterTag ? `-${filterTag}` : ''}`, (name) => named.has(name));
   const run: ComparisonRun = {
     outputRoot: opts.outputRoot, runId, models, regionMode: opts.region ?? 'illumination', figures: opts.figures !== false,

@@ -37,7 +37,7 @@ import { packageVersion } from '../../version.js';
 import { jobDir, PHASE_G } from '../hub/layout.js';
 import { OWN_MODEL, readMetricsSummary, SummaryRowCoreSchema, type SummaryRowCore } from '../hub/metrics-summary.js';
 import type { JobArchive } from './files.js';
-import { JOB_FILES } from './files.js';
+import { HISTORY_DIR, JOB_FILES, jobFilesRunId } from './files.js';
 import { expandPattern, type CompareJob, type ExternalModel } from './plan.js';
 
 /** What the jobs of a run share that a job's record depends on. */
@@ -160,6 +160,24 @@ function mergedRunIds(outputRoot: string): Set<string> {
     for (const h of r.history) ids.add(h.run_id);
   }
   mergedCache = { path, mtimeMs: st.mtimeMs, size: st.size, ids };
+  return ids;
+}
+
+/**
+ * The run ids this root has seen beyond the folders under runs/ (a stopped run's folder is removed): those the
+ * merged summary names (rows, their history, superseded rows), and, for each job folder of `jobDirs`, the run its
+ * files are of and those of its history/ folders. A new run takes none of them: one whose files a job holds could
+ * not tell its own files from those it may reuse, and the jobs of one the summary or a history names are never reused.
+ */
+export function usedRunIds(outputRoot: string, jobDirs: readonly string[]): Set<string> {
+  const ids = new Set(mergedRunIds(outputRoot));
+  for (const dir of jobDirs) {
+    const current = jobFilesRunId(dir);
+    if (current !== null) ids.add(current);
+    let names: string[] = [];
+    try { names = readdirSync(join(dir, HISTORY_DIR)); } catch { /* no history yet */ }
+    for (const n of names) ids.add(n);
+  }
   return ids;
 }
 

@@ -17,8 +17,9 @@ import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome
 import { phaseCMetadataCompliance } from '../../compare/phase-c-compliance.js';
 import { checkJobOutputs } from '../../compare/files.js';
 import { checkModelNames, reusedNote, withOwner } from '../../compare/phase.js';
+import { usedRunIds } from '../../compare/reuse.js';
 import { recordPath } from '../../../files/paths.js';
-import { doseDirName, PHASE_G, SPLITS, VIEWS, type Split, type View } from '../../hub/layout.js';
+import { doseDirName, jobDir, PHASE_G, SPLITS, VIEWS, type Split, type View } from '../../hub/layout.js';
 import {
   OWN_MODEL, readMetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
 } from '../../hub/metrics-summary.js';
@@ -94,7 +95,9 @@ export const compareStep: ClusterStep = {
     // So does a job directory that cannot be written, as in a local run (compare/files.ts).
     checkJobOutputs(o.outputRoot, plan.jobs);
     const tag = filterTag(o);
-    const runId = createUniqueDir(join(o.outputRoot, PHASE_G.runs), `${compactUtc(started)}${tag ? `-${tag}` : ''}`);
+    // never the id of an earlier run of this root, as in a local run
+    const used = usedRunIds(o.outputRoot, plan.jobs.map((j) => jobDir(o.outputRoot, j)));
+    const runId = createUniqueDir(join(o.outputRoot, PHASE_G.runs), `${compactUtc(started)}${tag ? `-${tag}` : ''}`, (name) => used.has(name));
     writeJsonAtomic(slurmPaths(ctx.home).prior(ctx.submission.number, 'compare', 'summary'), prior);
     return { run_id: runId, started_at: started.toISOString().replace(/\.\d+Z$/, 'Z'), jobs: plan.jobs, warnings: plan.warnings };
   },
