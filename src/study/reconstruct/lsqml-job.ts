@@ -224,7 +224,8 @@ const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss
  * memory limit, probe, positions, object frame), square patterns, the object file against the object frame, at
  * least one pattern, `_metadata.intensity_scale`, an objectGuess for `initObject: guess`. Throws InputError /
  * UsageError. `ptychostudy lsqml` refuses such input before it writes anything; in Phase F it is that job's
- * recorded failure (the other jobs go on, as in the reference study's matrix).
+ * recorded failure (the other jobs go on, as in the reference study's matrix). The intensities' totals are checked
+ * as they are converted (`checkPatternTotals`).
  */
 async function readJobInput(inputPath: string, opts: ReconstructionSettings): Promise<{
   input: Awaited<ReturnType<typeof readReconstructionInput>>; objectFile: ReturnType<typeof readObjectFile> | null; n: number; scale: number; scalePresent: boolean;
@@ -248,26 +249,25 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
   const rawScale = (ds.metadata ?? {}).intensity_scale;
   const scalePresent = typeof rawScale === 'number' && Number.isFinite(rawScale) && rawScale > 0;
   if (rawScale !== undefined && !scalePresent) throw new InputError(`${inputPath}: _metadata.intensity_scale must be a positive number, found ${shownJson(rawScale)}`);
-  // what the engine refuses of the intensities before its first epoch, said here naming the file: nothing measured, or
-  // a pattern whose total overflows the float32 engine's sums (the scale squared, as the job converts them)
-  const n2 = ds.H * ds.W, scale = scalePresent ? (rawScale as number) : 1;
-  let total = 0, brightest = 0, maxTotal = 0;
-  for (let i = 0; i < n; i++) {
-    let t = 0;
-    for (let k = i * n2, e = k + n2; k < e; k++) { const a = ds.diffraction[k]! * scale; t += a * a; }
-    if (!(t <= maxTotal)) { maxTotal = t; brightest = i; }
-    total += t;
-  }
-  const key = `key '${printable(input.diffractionKey)}'`;
-  if (!Number.isFinite(maxTotal) || (opts.precision === 'float32' && maxTotal > MAX_FLOAT32_PATTERN_TOTAL)) {
-    throw new InputError(`${inputPath}: ${key}: expected patterns of at most ${MAX_FLOAT32_PATTERN_TOTAL} photons each${opts.precision === 'float32' ? ' in float32 (its sums would overflow)' : ''}; ` +
-      `found pattern ${brightest} totalling ${maxTotal.toPrecision(3)}${scalePresent ? ` (× _metadata.intensity_scale ${scale} squared)` : ''}${opts.precision === 'float32' ? ': use precision float64' : ''}`);
-  }
-  if (!(total > 0)) throw new InputError(`${inputPath}: ${key}: expected diffraction patterns with some counts; found ${counted(n, 'pattern')} all zero: there is nothing to reconstruct`);
+  const scale = scalePresent ? (rawScale as number) : 1;
   if (opts.initObject === 'guess' && !ds.objectGuess) {
     throw new UsageError(`\`reconstruction.initObject\` guess needs an objectGuess; ${inputPath} has none (measured data): use ones or file:PATH`);
   }
   return { input, objectFile, n, scale, scalePresent };
+}
+
+/**
+ * What the engine refuses of the intensities before its first epoch, said naming the file: nothing measured, or a
+ * pattern whose total overflows the float32 engine's sums (with the intensity scale squared, as the job converts them).
+ */
+function checkPatternTotals(inputPath: string, diffractionKey: string, opts: ReconstructionSettings,
+  t: { n: number; total: number; maxTotal: number; brightest: number; scale: number | null }): void {
+  const key = `key '${printable(diffractionKey)}'`;
+  if (!Number.isFinite(t.maxTotal) || (opts.precision === 'float32' && t.maxTotal > MAX_FLOAT32_PATTERN_TOTAL)) {
+    throw new InputError(`${inputPath}: ${key}: expected patterns of at most ${MAX_FLOAT32_PATTERN_TOTAL} photons each${opts.precision === 'float32' ? ' in float32 (its sums would overflow)' : ''}; ` +
+      `found pattern ${t.brightest} totalling ${t.maxTotal.toPrecision(3)}${t.scale !== null ? ` (× _metadata.intensity_scale ${t.scale} squared)` : ''}${opts.precision === 'float32' ? ': use precision float64' : ''}`);
+  }
+  if (!(t.total > 0)) throw new InputError(`${inputPath}: ${key}: expected diffraction patterns with some counts; found ${counted(t.n, 'pattern')} all zero: there is nothing to reconstruct`);
 }
 
 /** Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch. */
@@ -302,17 +302,22 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const intensities = big ? D.subarray(0, n * n2) : new Float64Array(n * n2);
   const amp = new Float32Array(n2);
   const empty: number[] = []; // patterns without a single count: frames never recorded, most likely
+  let total = 0, brightest = 0, maxTotal = 0;
   for (let i = 0; i < n; i++) {
     amp.set(D.subarray(i * n2, (i + 1) * n2));
     let k = 0;
     while (k < n2 && amp[k] === 0) k++;
     if (k === n2) empty.push(i);
+    let t = 0;
     for (let u = 0; u < N; u++) {
       const dst = i * n2 + u * N, src = ((u + h) % N) * N;
-      for (let v = 0; v < N - h; v++) { const a = amp[src + v + h]! * s; intensities[dst + v] = a * a; }
-      for (let v = N - h; v < N; v++) { const a = amp[src + v + h - N]! * s; intensities[dst + v] = a * a; }
+      for (let v = 0; v < N - h; v++) { const a = amp[src + v + h]! * s; const y = a * a; intensities[dst + v] = y; t += y; }
+      for (let v = N - h; v < N; v++) { const a = amp[src + v + h - N]! * s; const y = a * a; intensities[dst + v] = y; t += y; }
     }
+    if (!(t <= maxTotal)) { maxTotal = t; brightest = i; }
+    total += t;
   }
+  checkPatternTotals(inputPath, input.diffractionKey, opts, { n, total, maxTotal, brightest, scale: scalePresent ? s : null });
 
   // The detector mask in the same order (DC at [0, 0]): its pixels get no far-field constraint. Their
   // intensities are already 0 (hdf5/mask.ts), so that what the file holds there changes nothing.
