@@ -6,7 +6,8 @@
  * 8 bits: `colormaps[name].resampled(256)(np.arange(256))[:, :3]` — the numbers
  * `scripts/make-colormap-fixture.py` writes to `test/fixtures/report/colormaps.json`, which a test
  * compares with these tables. `gray` is the linear ramp 0…255, and `binary` the same ramp reversed (white
- * to black, matplotlib's `binary`). Which quantity is drawn with which map is
+ * to black; not checked against matplotlib's map of that name, which the fixture does not hold). Which quantity
+ * is drawn with which map is
  * decided once, in quantities.ts.
  */
 import { PNG } from 'pngjs';
