@@ -13,11 +13,12 @@
  * report replaces its own (built in a temporary directory, renamed into place under the report directory's
  * lock; the earlier page stays whole until then).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../files/atomic.js';
+import { fingerprintSync } from '../../files/fingerprint.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { removeEntriesStartingWith } from '../../files/dirs.js';
 import { MERGE_WAIT_MS, withLock } from '../../files/lock.js';
@@ -152,23 +153,6 @@ function readReconstruction(dir: string): Reconstruction {
   return { ...rec, mask, run: run ? run.value as Record<string, unknown> : null };
 }
 
-/** SHA-256 (hex) of a file, read in 1 MiB blocks. */
-function sha256File(path: string): string {
-  const hash = createHash('sha256');
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(2 ** 20);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
 /** Patterns drawn from the input file, or why none are. */
 type Patterns = { rows: { index: number; values: Float64Array }[]; h: number; w: number; source: string; total: number; unit: string } | { why: string };
 
@@ -190,7 +174,7 @@ async function readInputPatterns(rec: Reconstruction, inputPath: string | null):
   if (typeof input.size_bytes === 'number' && st.size !== input.size_bytes) {
     return { why: `${inputPath} is ${st.size} bytes, not the ${input.size_bytes} the reconstruction read (the file has changed)` };
   }
-  if (sha256File(inputPath) !== input.sha256) return { why: `the SHA-256 of ${inputPath} is not the one recorded (the file has changed)` };
+  if (fingerprintSync(inputPath).sha256 !== input.sha256) return { why: `the SHA-256 of ${inputPath} is not the one recorded (the file has changed)` };
   const format = rec.meta.input_format;
   try {
     if (format === 'npz') {
