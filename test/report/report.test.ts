@@ -8,6 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
+import { createHash } from 'node:crypto';
+import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runComparison } from '../../src/study/compare/phase.js';
@@ -210,9 +212,47 @@ test('report: the detector mask of measured data — pixels masked per source, t
   // not draw, not "not a valid .npz"; the NPZ of the other split is still drawn
   copyFileSync('test/fixtures/cxi/scan.cxi', join(r.c, 'dose_1000', 'patched_test.npz'));
   const withCxi = readFileSync((await buildReport(root)).indexPath, 'utf8');
-  assert.match(withCxi, /Not available:<\/strong> patterns and positions of phase_c\/dose_1000\/patched_test\.npz: measured data in an HDF5 file \(CXI or PtyPy \.ptyd\), which reconstruct reads but the report does not draw/);
+  assert.match(withCxi, /Not available:<\/strong> ground truth and scan positions of phase_c\/dose_1000\/patched_test\.npz: measured data in an HDF5 file \(CXI or PtyPy \.ptyd\), which has no ground truth; the report draws its patterns \(those of the train split, below\) but not its positions/);
   assert.doesNotMatch(withCxi, /not a valid \.npz/);
   assert.match(withCxi, /<img src="img\/data_object_probe\.png"/);
+});
+
+test('report: the patterns of a CXI file in Phase C\'s place are drawn as its reconstruction read them; a changed file is said, not drawn', async () => {
+  const root = tempDir('report-measured-patterns');
+  const r = makeHub(root, { doses: [1000] });
+  const input = join(r.c, 'dose_1000', 'patched_train.npz');
+  copyFileSync('test/fixtures/cxi/scan.cxi', input);
+  const bytes = readFileSync(input);
+  const job = join(r.f, 'dose_1000', 'baseline', 'train', 'reconstruction.npz');
+  const a = loadNpz(job);
+  // what a reconstruction of the file records of it (lsqml-job.ts): its size, SHA-256 and the key of its patterns
+  a._metadata = metadataArray({ input_format: 'cxi', input: { file: 'patched_train.npz', size_bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
+    geometry: { keys: { diffraction: 'entry_1/data_1/data' } } });
+  saveNpz(job, a);
+  const built = await buildReport(root);
+  const html = readFileSync(built.indexPath, 'utf8');
+  const data = html.slice(html.indexOf('<section id="data">'), html.indexOf('<section id="reconstructions">'));
+  assert.match(data, /<img src="img\/data_diffraction\.png"/);
+  assert.match(data, /Patterns 0, 20, 39 of the train split of each dose \(32×32 detector pixels, DC at the centre\): of measured data \(CXI, PtyPy \.ptyd: dose 1e3, 40 patterns in phase_c\/dose_1000\/patched_train\.npz\), the values as stored in the file, whose size and SHA-256 match those its reconstruction recorded/);
+  // the panels are those rows of the file: the brightest pixel of the three, and each one's share of pixels below 1
+  const h5 = await Hdf5Reader.open(input);
+  const stack = (() => { try { return h5.readFloat64('entry_1/data_1/data', 'patterns', 1e6); } finally { h5.close(); } })();
+  const rows = [0, 20, 39].map((i) => stack.data.subarray(i * 1024, (i + 1) * 1024));
+  const drawn = built.figures.find((d) => d.file === 'data_diffraction.png');
+  assert.ok(drawn, built.missing.join('\n'));
+  assert.equal(drawn.panels.length, 3);
+  assert.equal(drawn.panels[0]!.vmax, Math.max(...rows.map((row) => Math.max(...row))));
+  rows.forEach((row, k) => assert.equal(drawn.panels[k]!.clippedBelow, row.filter((v) => v < 1).length / row.length, `pattern ${[0, 20, 39][k]}`));
+  // a file changed since: said, not drawn, and the rest of the page is written
+  bytes[bytes.length - 1] ^= 1;
+  writeFileSync(input, bytes);
+  const changed = await buildReport(root);
+  assert.ok(!changed.figures.some((d) => d.file === 'data_diffraction.png'));
+  assert.ok(changed.missing.includes(`diffraction at dose 1000: phase_c/dose_1000/patched_train.npz: not drawn — the SHA-256 of ${input} is not the one recorded (the file has changed)`), changed.missing.join('\n'));
+  // no reconstruction of it: nothing to check the file against, said so
+  rmSync(job);
+  const none = await buildReport(root);
+  assert.ok(none.missing.some((m) => m.startsWith('diffraction at dose 1000: phase_c/dose_1000/patched_train.npz: measured data in an HDF5 file') && m.endsWith('phase_f/dose_1000/baseline/train/reconstruction.npz is not there')), none.missing.join('\n'));
 });
 
 test('report: scale bars in metres only when every reconstruction states the same pixel size', async () => {

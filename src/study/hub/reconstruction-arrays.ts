@@ -46,6 +46,20 @@ export function readReconstructionMaskRecord(path: string): Record<string, unkno
   }
 }
 
+/** The whole `_metadata` of a reconstruction; an `InputError` naming the file when it has none or it cannot be read. */
+export function readReconstructionMetadata(path: string): Record<string, unknown> {
+  const r = NpzReader.open(path);
+  try {
+    const m = readMetadata(r);
+    if (m.status === 'absent') throw new InputError(`${path}: no '_metadata'`);
+    if (m.status === 'error') throw new InputError(`${path}: key '_metadata': ${m.error}`);
+    if (m.value === null || typeof m.value !== 'object' || Array.isArray(m.value)) throw new InputError(`${path}: key '_metadata': expected a JSON object`);
+    return m.value as Record<string, unknown>;
+  } finally {
+    r.close();
+  }
+}
+
 /** `_metadata.geometry` of a reconstruction (measured data records it), or null. */
 export function readReconstructionGeometry(path: string): unknown {
   const r = NpzReader.open(path);

@@ -15,11 +15,12 @@ import { renderPositionMapsPng, type PositionPanel } from '../../report/position
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber } from '../../report/ticks.js';
 import { sniffFile } from '../../data/hdf5/signature.js';
-import { readReconstructionMask, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
+import { readReconstructionMask, readReconstructionMetadata, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
 import { float64Of, readDiffractionSample, readGroundTruth, type DiffractionSample } from '../hub/datasets.js';
 import { datasetCandidates, doseDirName, jobDir, OVERLAP_VIEWS, PHASE_C, PHASE_F, phaseCSplitFile, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
 import { readOverlapBundle, type OverlapStats, type ViewOverlap } from '../hub/overlap-files.js';
 import { doseLabel, pct, tryOr, type ReportContext } from './sections.js';
+import { evenlySpread, readInputPatterns } from './input-patterns.js';
 import { yieldToEventLoop } from '../phase.js';
 
 /** Patterns shown per dose. */
@@ -32,7 +33,7 @@ function pixelNote(ctx: ReportContext): string {
     : 'the object pixel size is not stated by the data, so lengths are in pixels';
 }
 
-/** Measured data in an HDF5 file (CXI, PtyPy .ptyd) where a dataset NPZ is expected: reconstruct reads it (by content), the report does not. */
+/** Measured data in an HDF5 file (CXI, PtyPy .ptyd) where a dataset NPZ is expected: reconstruct reads it (by content); the report draws its patterns as its reconstruction read them. */
 const isHdf5 = (file: string): boolean => tryOr(() => sniffFile(file) === 'hdf5', () => undefined) === true;
 
 function objectAndProbe(ctx: ReportContext, parts: string[]): void {
@@ -40,8 +41,8 @@ function objectAndProbe(ctx: ReportContext, parts: string[]): void {
   const inputs = plan.doses.flatMap((d) => SPLITS.map((s) => phaseCSplitFile(plan.roots.c, d, s))).filter((p) => existsSync(p));
   const hdf5 = inputs.filter(isHdf5);
   if (hdf5.length > 0) {
-    parts.push(na(`patterns and positions of ${hdf5.map((f) => relative(plan.hub, f)).join(', ')}: measured data in an HDF5 file (CXI or PtyPy .ptyd), `
-      + 'which reconstruct reads but the report does not draw (it draws a dataset NPZ\'s); `ptychostudy inspect --check FILE` lists what the file holds'));
+    parts.push(na(`ground truth and scan positions of ${hdf5.map((f) => relative(plan.hub, f)).join(', ')}: measured data in an HDF5 file (CXI or PtyPy .ptyd), `
+      + 'which has no ground truth; the report draws its patterns (those of the train split, below) but not its positions; `ptychostudy inspect --check FILE` lists what the file holds'));
   }
   const firstInput = plan.doses.map((d) => phaseCSplitFile(plan.roots.c, d, 'train')).find((p) => existsSync(p) && !hdf5.includes(p));
   if (!firstInput) { if (hdf5.length === 0) parts.push(na(`data: no Phase C dataset (${join(plan.roots.c, 'dose_<D>', PHASE_C.split('train'))})`)); return; }
@@ -81,38 +82,76 @@ function samePositions(files: string[], indices: number[]): boolean {
   return true;
 }
 
-function diffraction(ctx: ReportContext, parts: string[]): void {
+/** A few patterns of one dose's train split: a dataset NPZ's, or those of the measured file its reconstruction read. */
+interface DoseSample { dose: number; s: DiffractionSample; measured: boolean }
+
+/**
+ * Patterns of a CXI or .ptyd file in Phase C's place: drawn as the reconstruction of that file read them, when
+ * the file's size and SHA-256 are still those the reconstruction recorded (input-patterns.ts); else why not.
+ */
+async function measuredSample(ctx: ReportContext, dose: number, file: string): Promise<DiffractionSample | string> {
+  const { plan } = ctx;
+  const npz = join(jobDir(plan.roots.f, { dose, view: 'baseline', split: 'train' }), PHASE_F.reconstruction);
+  const name = relative(plan.hub, file);
+  if (!existsSync(npz)) {
+    return `${name}: measured data in an HDF5 file (CXI or PtyPy .ptyd), drawn only as its reconstruction read it (which records the file's size, SHA-256 and key of its patterns), and ${relative(plan.hub, npz)} is not there`;
+  }
+  let why = '';
+  const meta = tryOr(() => readReconstructionMetadata(npz), (m) => { why = m; });
+  if (meta === null) return `${name}: not drawn — ${why}`;
+  const p = await readInputPatterns(meta, file, PATTERNS_PER_DOSE);
+  if ('why' in p) return `${name}: not drawn — ${p.why}`;
+  return { path: file, h: p.h, w: p.w, n: p.total, indices: p.rows.map((r) => r.index), counts: p.rows.map((r) => r.values), intensityScale: 1 };
+}
+
+async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
   const { plan, img, na } = ctx;
-  const files = plan.doses.map((d) => ({ dose: d, file: phaseCSplitFile(plan.roots.c, d, 'train') })).filter((x) => existsSync(x.file) && !isHdf5(x.file));
+  const files = plan.doses.map((d) => ({ dose: d, file: phaseCSplitFile(plan.roots.c, d, 'train') })).filter((x) => existsSync(x.file));
   if (files.length === 0) return; // the object/probe note already says there is no Phase C data
-  const samples: { dose: number; s: DiffractionSample }[] = [];
+  const samples: DoseSample[] = [];
   for (const { dose, file } of files) {
+    if (isHdf5(file)) {
+      const s = await measuredSample(ctx, dose, file);
+      if (typeof s === 'string') parts.push(na(`diffraction at dose ${dose}: ${s}`)); else samples.push({ dose, s, measured: true });
+      continue;
+    }
     const n = tryOr(() => { const r = NpzReader.open(file); try { return r.header('diffraction').shape[0] ?? 0; } finally { r.close(); } }, (m) => parts.push(na(`diffraction at dose ${dose}: ${m}`)));
     if (!n) continue;
-    const idx = PATTERNS_PER_DOSE >= n ? [...Array(n).keys()] : Array.from({ length: PATTERNS_PER_DOSE }, (_, k) => Math.round((k * (n - 1)) / (PATTERNS_PER_DOSE - 1)));
+    const idx = evenlySpread(n, PATTERNS_PER_DOSE);
     const s = tryOr(() => readDiffractionSample(file, idx), (m) => parts.push(na(`diffraction at dose ${dose}: ${m}`)));
-    if (s) samples.push({ dose, s });
+    if (s) samples.push({ dose, s, measured: false });
   }
   if (samples.length === 0) return;
   let vmax = 1;
   for (const { s } of samples) for (const c of s.counts) for (let i = 0; i < c.length; i++) if (c[i]! > vmax) vmax = c[i]!;
   const cols = Math.max(...samples.map((x) => x.s.counts.length));
+  // one column per pattern index when every dose has the same ones (files of one scan); else each panel says its own
+  const indices = samples[0]!.s.indices;
+  const sameIndices = samples.every((x) => x.s.indices.join() === indices.join());
   const rows: FigureRow[] = samples.map(({ dose, s }) => ({
     label: `dose ${doseLabel(dose)}`,
     cells: Array.from({ length: cols }, (_, k): Panel | null => (s.counts[k]
-      ? { width: s.w, height: s.h, values: s.counts[k]!, quantity: 'diffraction', scale: 'log', vmin: 1, vmax, pixelUnit: 'px', belowLabel: 'with 0 photons' }
+      ? { width: s.w, height: s.h, values: s.counts[k]!, quantity: 'diffraction', scale: 'log', vmin: 1, vmax, pixelUnit: 'px', belowLabel: 'with 0 photons',
+        ...(sameIndices ? {} : { title: `pattern ${s.indices[k]}` }) }
       : null)),
   }));
-  const indices = samples[0]!.s.indices;
-  const same = samePositions(samples.map((x) => x.s.path), indices);
-  const colLabels = indices.map((i) => `pattern ${i}`);
+  const npz = samples.filter((x) => !x.measured);
+  const same = npz.length === samples.length && samePositions(samples.map((x) => x.s.path), indices);
   const { png, figure: f } = renderFigure(rows, {
-    colourBars: 'figure', imageSize: 200, colLabels, title: 'Diffraction patterns (photon counts, log scale)',
+    colourBars: 'figure', imageSize: 200, ...(sameIndices ? { colLabels: indices.map((i) => `pattern ${i}`) } : {}), title: 'Diffraction patterns (photon counts, log scale)',
     subtitle: 'one colour scale for all: 1 photon … the brightest pixel; pixels with 0 photons take the lowest colour',
   });
   const src = img.write('data_diffraction.png', png, f.panels);
-  parts.push(figure(src, `Patterns ${indices.join(', ')} of the train split of each dose (${samples[0]!.s.h}×${samples[0]!.s.w} detector pixels, DC at the centre)`
-    + `${same ? ', the same scan positions at every dose' : ''}: counts = (diffraction · intensity_scale)², one shared log colour scale from 1 photon to ${formatNumber(Math.round(vmax))}; the scale bar is in detector pixels.`));
+  const which = sameIndices ? `Patterns ${indices.join(', ')}` : 'Three patterns (first, middle, last)';
+  const values = [
+    npz.length ? `${npz.length === samples.length ? '' : 'of a dataset NPZ, '}counts = (diffraction · intensity_scale)²` : '',
+    npz.length < samples.length
+      ? `of measured data (CXI, PtyPy .ptyd: ${samples.filter((x) => x.measured).map((x) => `dose ${doseLabel(x.dose)}, ${x.s.n} patterns in ${relative(plan.hub, x.s.path)}`).join('; ')}), `
+        + 'the values as stored in the file, whose size and SHA-256 match those its reconstruction recorded'
+      : '',
+  ].filter(Boolean).join('; ');
+  parts.push(figure(src, `${which} of the train split of each dose (${samples[0]!.s.h}×${samples[0]!.s.w} detector pixels, DC at the centre)`
+    + `${same ? ', the same scan positions at every dose' : ''}: ${values}, one shared log colour scale from 1 photon to ${formatNumber(Math.round(vmax))}; the scale bar is in detector pixels.`));
 }
 
 /** What a `_metadata.detector_mask` source says: "cxi mask entry_1/…/mask: 8". */
@@ -289,7 +328,7 @@ export async function dataSection(ctx: ReportContext): Promise<Section> {
   const parts: string[] = [];
   for (const part of [objectAndProbe, diffraction, detectorMasks, positionsAndOverlap]) {
     await yieldToEventLoop(); // let signals (Ctrl-C) through between the parts' figures
-    part(ctx, parts);
+    await part(ctx, parts);
   }
   return { id: 'data', title: 'Data', body: parts.join('\n') };
 }

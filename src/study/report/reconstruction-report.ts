@@ -18,13 +18,11 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../files/atomic.js';
-import { fingerprintSync } from '../../files/fingerprint.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { removeEntriesStartingWith } from '../../files/dirs.js';
 import { MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { readMetadata } from '../../data/metadata.js';
-import { Hdf5Reader } from '../../data/hdf5/reader.js';
 import type { ComplexImage } from '../../math/image.js';
 import { amplitudeOf, phaseOf, scannedRegion } from '../../metrics/index.js';
 import { NpzReader } from '../../npy/npz.js';
@@ -37,9 +35,10 @@ import { formatLength, objectPixelSizeM } from '../../report/scalebar.js';
 import { formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
 import { REPORT } from '../hub/layout.js';
-import { float64Of, readDiffractionSample } from '../hub/datasets.js';
+import { float64Of } from '../hub/datasets.js';
 import { readReconstructionMask, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
 import { maskSources } from './data-section.js';
+import { readInputPatterns, type InputPatterns } from './input-patterns.js';
 import { depVersion, ImageDir, pct, settingRows, valueHtml, type DrawnFigure } from './sections.js';
 import type { ReportProgress, ReportResult } from './phase.js';
 import { checkOptionNames, optionNames } from '../phase.js';
@@ -56,9 +55,8 @@ const MAX_PROBE_MODES = 50;
 const MODES_DRAWN = 8;
 const MAX_EPOCHS = 10_000_000;
 const MAX_POSITIONS = 10_000_000;
-/** Patterns drawn from the input file, and the most pixels one may have. */
+/** Patterns drawn from the input file. */
 const PATTERNS_DRAWN = 3;
-const MAX_PATTERN_PIXELS = 2 ** 24;
 
 const NOT_WRITTEN = 'no report was written';
 
@@ -153,58 +151,13 @@ function readReconstruction(dir: string): Reconstruction {
   return { ...rec, mask, run: run ? run.value as Record<string, unknown> : null };
 }
 
-/** Patterns drawn from the input file, or why none are. */
-type Patterns = { rows: { index: number; values: Float64Array }[]; h: number; w: number; source: string; total: number; unit: string } | { why: string };
-
-function evenlySpread(n: number, k: number): number[] {
-  return k >= n ? [...Array(n).keys()] : Array.from({ length: k }, (_, i) => Math.round((i * (n - 1)) / (k - 1)));
-}
-
 /**
  * A few patterns of the input file, read only when the file is where the run read it and its size and
- * SHA-256 are the ones recorded in `_metadata.input`; only the patterns drawn are read from an HDF5 file.
+ * SHA-256 are the ones recorded in `_metadata.input` (input-patterns.ts).
  */
-async function readInputPatterns(rec: Reconstruction, inputPath: string | null): Promise<Patterns> {
-  const input = isRecord(rec.meta.input) ? rec.meta.input : {};
+async function patternsOf(rec: Reconstruction, inputPath: string | null): Promise<InputPatterns> {
   if (inputPath === null) return { why: `${LSQML_FOLDER.run} records no input path` };
-  if (!existsSync(inputPath)) return { why: `${inputPath} is not there any more` };
-  const st = statSync(inputPath);
-  if (!st.isFile()) return { why: `${inputPath} is not a regular file` };
-  if (typeof input.sha256 !== 'string') return { why: 'the reconstruction records no SHA-256 of its input to check the file against' };
-  if (typeof input.size_bytes === 'number' && st.size !== input.size_bytes) {
-    return { why: `${inputPath} is ${st.size} bytes, not the ${input.size_bytes} the reconstruction read (the file has changed)` };
-  }
-  if (fingerprintSync(inputPath).sha256 !== input.sha256) return { why: `the SHA-256 of ${inputPath} is not the one recorded (the file has changed)` };
-  const format = rec.meta.input_format;
-  try {
-    if (format === 'npz') {
-      const n = (() => { const r = NpzReader.open(inputPath); try { return r.has('diffraction') ? r.header('diffraction').shape[0] ?? 0 : 0; } finally { r.close(); } })();
-      if (!n) return { why: `${inputPath} holds no patterns ('diffraction')` };
-      const s = readDiffractionSample(inputPath, evenlySpread(n, PATTERNS_DRAWN));
-      return { rows: s.indices.map((index, k) => ({ index, values: s.counts[k]! })), h: s.h, w: s.w, source: `${inputPath}: diffraction`, total: n,
-        unit: 'counts = (diffraction · intensity_scale)²' };
-    }
-    const geometry = isRecord(rec.meta.geometry) ? rec.meta.geometry : {};
-    const keys = isRecord(geometry.keys) ? geometry.keys : {};
-    // a .ptyd keeps its frames in chunks (the key lists them all): the patterns drawn are of the first chunk
-    const key = typeof keys.diffraction === 'string' ? keys.diffraction.split(', ')[0]! : null;
-    if (key === null) return { why: 'the reconstruction records no key of the patterns (_metadata.geometry.keys.diffraction)' };
-    const r = await Hdf5Reader.open(inputPath);
-    try {
-      const info = r.info(key, 'a pattern stack [n, H, W]');
-      if (info.shape.length !== 3) return { why: `${inputPath}: key '${key}': expected [n, H, W]; found shape [${info.shape.join(', ')}]` };
-      const [n, h, w] = info.shape as [number, number, number];
-      if (h * w > MAX_PATTERN_PIXELS) return { why: `${inputPath}: key '${key}': patterns of ${h}×${w} pixels, more than the ${MAX_PATTERN_PIXELS} drawn` };
-      if (n === 0) return { why: `${inputPath}: key '${key}' holds no patterns` };
-      const idx = evenlySpread(n, PATTERNS_DRAWN);
-      const rows = r.readRowsFloat64(info, idx).map((values, k) => ({ index: idx[k]!, values }));
-      return { rows, h, w, source: `${inputPath}: ${key}`, total: n, unit: 'values as stored in the file' };
-    } finally {
-      r.close();
-    }
-  } catch (err) {
-    return { why: `reading ${inputPath}: ${(err as Error).message}` };
-  }
+  return readInputPatterns(rec.meta, inputPath, PATTERNS_DRAWN);
 }
 
 /** One number of `_metadata`, or null. */
@@ -216,7 +169,7 @@ function fmtLoss(v: number | null): string {
 }
 
 /** The page's sections; images go to `img`. */
-async function sections(rec: Reconstruction, img: ImageDir, missing: string[], patterns: Patterns, inputPath: string | null,
+async function sections(rec: Reconstruction, img: ImageDir, missing: string[], patterns: InputPatterns, inputPath: string | null,
   progress: (title: string) => void): Promise<Section[]> {
   const na = (what: string): string => { missing.push(what); return notAvailable(what); };
   const { meta } = rec;
@@ -409,7 +362,7 @@ export async function buildReconstructionReport(dir: string, opts: Reconstructio
   if (existsSync(index) && !opts.force) throw refuse();
   const rec = readReconstruction(dir);
   const inputPath = rec.run && typeof rec.run.input_npz === 'string' ? rec.run.input_npz : null;
-  const patterns = await readInputPatterns(rec, inputPath);
+  const patterns = await patternsOf(rec, inputPath);
   checkWritableDir(outDir, 'report directory'); // a file in its place, a read-only folder: one line naming it, as the study report says
   mkdirSync(outDir, { recursive: true });
   return withLock(join(outDir, REPORT.lock), 'report', 'report directory', async () => {

@@ -1,0 +1,77 @@
+/**
+ * A few diffraction patterns of the file a reconstruction of measured data read, for both reports (the report of
+ * one `lsqml --out` folder and the study report of a hub whose Phase C holds a CXI or `.ptyd` file). The file is
+ * read only when it is still the one the reconstruction read: its size and SHA-256 must be those recorded in
+ * `_metadata.input`. From an HDF5 file only the patterns drawn are read (one row of the stack at a time), at the
+ * key the reconstruction recorded (`_metadata.geometry.keys.diffraction`; of a `.ptyd`'s chunks, the first).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { fingerprintSync } from '../../files/fingerprint.js';
+import { Hdf5Reader } from '../../data/hdf5/reader.js';
+import { NpzReader } from '../../npy/npz.js';
+import { readDiffractionSample } from '../hub/datasets.js';
+
+/** Most pixels a pattern drawn may have (4096²). */
+export const MAX_PATTERN_PIXELS = 2 ** 24;
+
+/** Patterns drawn from the input file, or why none are. */
+export type InputPatterns = { rows: { index: number; values: Float64Array }[]; h: number; w: number; source: string; total: number; unit: string } | { why: string };
+
+/** `k` indices spread evenly over `0 … n − 1`, first and last included (all of them when `n ≤ k`). */
+export function evenlySpread(n: number, k: number): number[] {
+  return k >= n ? [...Array(n).keys()] : Array.from({ length: k }, (_, i) => Math.round((i * (n - 1)) / (k - 1)));
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * `count` patterns of `inputPath`, evenly spread over the file's, when the file is a regular file whose size and
+ * SHA-256 are those `meta.input` records; else why not (never an exception: a file that changed, vanished or
+ * cannot be read is said, not fatal).
+ */
+export async function readInputPatterns(meta: Record<string, unknown>, inputPath: string, count: number): Promise<InputPatterns> {
+  const input = isRecord(meta.input) ? meta.input : {};
+  if (!existsSync(inputPath)) return { why: `${inputPath} is not there any more` };
+  const st = statSync(inputPath);
+  if (!st.isFile()) return { why: `${inputPath} is not a regular file` };
+  if (typeof input.sha256 !== 'string') return { why: 'the reconstruction records no SHA-256 of its input to check the file against' };
+  if (typeof input.size_bytes === 'number' && st.size !== input.size_bytes) {
+    return { why: `${inputPath} is ${st.size} bytes, not the ${input.size_bytes} the reconstruction read (the file has changed)` };
+  }
+  try {
+    if (fingerprintSync(inputPath).sha256 !== input.sha256) return { why: `the SHA-256 of ${inputPath} is not the one recorded (the file has changed)` };
+    if (meta.input_format === 'npz') {
+      const n = (() => { const r = NpzReader.open(inputPath); try { return r.has('diffraction') ? r.header('diffraction').shape[0] ?? 0 : 0; } finally { r.close(); } })();
+      if (!n) return { why: `${inputPath} holds no patterns ('diffraction')` };
+      const s = readDiffractionSample(inputPath, evenlySpread(n, count));
+      return { rows: s.indices.map((index, k) => ({ index, values: s.counts[k]! })), h: s.h, w: s.w, source: `${inputPath}: diffraction`, total: n,
+        unit: 'counts = (diffraction · intensity_scale)²' };
+    }
+    const geometry = isRecord(meta.geometry) ? meta.geometry : {};
+    const keys = isRecord(geometry.keys) ? geometry.keys : {};
+    if (typeof keys.diffraction !== 'string' || keys.diffraction === '') {
+      return { why: 'the reconstruction records no key of the patterns (_metadata.geometry.keys.diffraction)' };
+    }
+    // a .ptyd keeps its frames in chunks (the key lists them all): the patterns drawn are of the first chunk
+    return await readHdf5Patterns(inputPath, keys.diffraction.split(', ')[0]!, count);
+  } catch (err) {
+    return { why: `reading ${inputPath}: ${(err as Error).message}` };
+  }
+}
+
+/** `count` patterns of the stack `key` [n, H, W] of an HDF5 file; only the rows drawn are read. */
+async function readHdf5Patterns(path: string, key: string, count: number): Promise<InputPatterns> {
+  const r = await Hdf5Reader.open(path);
+  try {
+    const info = r.info(key, 'a pattern stack [n, H, W]');
+    if (info.shape.length !== 3) return { why: `${path}: key '${key}': expected [n, H, W]; found shape [${info.shape.join(', ')}]` };
+    const [n, h, w] = info.shape as [number, number, number];
+    if (h * w > MAX_PATTERN_PIXELS) return { why: `${path}: key '${key}': patterns of ${h}×${w} pixels, more than the ${MAX_PATTERN_PIXELS} drawn` };
+    if (n === 0) return { why: `${path}: key '${key}' holds no patterns` };
+    const idx = evenlySpread(n, count);
+    const rows = r.readRowsFloat64(info, idx).map((values, k) => ({ index: idx[k]!, values }));
+    return { rows, h, w, source: `${path}: ${key}`, total: n, unit: 'values as stored in the file' };
+  } finally {
+    r.close();
+  }
+}
