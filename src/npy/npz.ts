@@ -19,10 +19,10 @@ import { writeFileAtomic, type BeforeRename } from '../files/atomic.js';
 import { openRegularFile } from '../files/regular.js';
 import { UsageError } from '../errors.js';
 import { NpyError, NpzError } from './errors.js';
-import { checkDecodeLimits, encodeNpyParts, formatShape, parseNpy, parseNpyHeader, type DtypeInfo, type NpyHeader } from './npy.js';
+import { checkDecodeLimits, decodeNumeric, encodeNpyParts, formatShape, parseNpy, parseNpyHeader, type DtypeInfo, type NpyHeader } from './npy.js';
 import { MAX_NPY_HEADER_BYTES } from './limits.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
-import type { NdArray } from './types.js';
+import type { NdArray, NumericData } from './types.js';
 
 /** Default ceiling on one member's inflated size: 4 GiB. */
 export const DEFAULT_MAX_MEMBER_BYTES = 2 ** 32;
@@ -335,6 +335,43 @@ export class NpzReader {
     }
     if (this.checkCrc && crc !== m.crc32) throw new NpzError(`${label}: CRC-32 mismatch (archive says ${hex(m.crc32)}, data gives ${hex(crc)}); the member is corrupt`);
     return h;
+  }
+
+  /**
+   * Rows `rows` (indices along the first axis, C order) of a numeric member, decoded, without holding the member:
+   * a stored member's rows are read where they lie and nothing else of it is read (so its CRC-32 is not checked); a
+   * deflated one is inflated in slices (`stream`) to its end, its CRC-32 checked, keeping only those rows. Memory:
+   * the rows and one slice. The header is checked first (`header`); a Fortran-order array of rank > 1, whose rows
+   * are not contiguous, and a row index outside the array are refused.
+   */
+  async readRows(key: string, rows: readonly number[]): Promise<{ header: MemberHeader; rows: NumericData[] }> {
+    const h = this.header(key);
+    const label = `${this.path}: key '${key}'`;
+    const { info } = h;
+    if (info.kind === 'U' || info.kind === 'S' || info.kind === 'O') throw new NpzError(`${label}: expected a numeric array to read rows of; found ${h.descr}`);
+    if (h.shape.length < 1) throw new NpzError(`${label}: expected an array of rank ≥ 1 to read rows of; found shape ${formatShape(h.shape)}`);
+    if (h.fortranOrder && h.shape.length > 1) throw new NpzError(`${label}: its rows are not contiguous (Fortran order); read it whole`);
+    const n = h.shape[0]!;
+    for (const i of rows) if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new NpzError(`${label}: expected a row index below ${n}; found ${i}`);
+    const rowBytes = n === 0 ? 0 : h.payloadBytes / n;
+    const { m, dataStart } = this.locate(key);
+    const out = rows.map(() => new Uint8Array(rowBytes));
+    if (m.method === 0) {
+      rows.forEach((i, k) => out[k]!.set(this.readAt(dataStart + h.dataOffset + i * rowBytes, rowBytes)));
+    } else {
+      let pos = 0;
+      await this.stream(key, (bytes) => {
+        const end = pos + bytes.length;
+        rows.forEach((i, k) => {
+          const r0 = i * rowBytes, r1 = r0 + rowBytes;
+          if (r1 <= pos || r0 >= end) return;
+          const from = Math.max(r0, pos), to = Math.min(r1, end);
+          out[k]!.set(bytes.subarray(from - pos, to - pos), from - r0);
+        });
+        pos = end;
+      });
+    }
+    return { header: h, rows: out.map((b) => decodeNumeric(b, info)) };
   }
 
   /** The raw `.npy` bytes of one member (inflated, CRC-checked). */

@@ -221,34 +221,45 @@ export interface DiffractionSample {
   intensityScale: number;
 }
 
-/** Largest diffraction stack the report reads to draw a few patterns (bytes, inflated). */
+/**
+ * Largest compressed (deflated) diffraction stack the report inflates to draw a few patterns (bytes, inflated): its
+ * rows can only be reached by inflating what comes before them (0.48 s for 256 MiB of float32 counts 0–1023 deflated to 119 MB, measured: about 2 s per GiB); a stored one has its
+ * rows read where they lie, whatever its size.
+ */
 export const MAX_SAMPLED_DIFFRACTION_BYTES = 2 ** 30;
+/** Most pixels a pattern drawn may have (4096²). */
+export const MAX_SAMPLED_PATTERN_PIXELS = 2 ** 24;
 
 /**
  * Patterns `indices` (clamped to the file's, duplicates dropped) of a dataset's `diffraction` [n, H, W],
- * as photon counts. The member's header is checked first: a stack larger than
- * `MAX_SAMPLED_DIFFRACTION_BYTES` is refused with an `InputError` rather than read.
+ * as photon counts. Only those rows are read and held (`NpzReader.readRows`). The member's header is checked
+ * first: a pattern of more than `MAX_SAMPLED_PATTERN_PIXELS` pixels, or a deflated stack larger than
+ * `MAX_SAMPLED_DIFFRACTION_BYTES`, is refused with an `InputError` rather than read.
  */
-export function readDiffractionSample(path: string, indices: readonly number[]): DiffractionSample {
-  return withReader(path, (r) => {
+export async function readDiffractionSample(path: string, indices: readonly number[]): Promise<DiffractionSample> {
+  const r = NpzReader.open(path);
+  try {
     if (!r.has('diffraction')) throw new InputError(`${path}: no 'diffraction'`);
     const h = r.header('diffraction');
     if (h.shape.length !== 3) throw new InputError(`${path}: key 'diffraction': expected [n, H, W], found shape [${h.shape.join(', ')}]`);
-    if (h.payloadBytes > MAX_SAMPLED_DIFFRACTION_BYTES) {
-      throw new InputError(`${path}: key 'diffraction': ${h.payloadBytes} bytes, more than the ${MAX_SAMPLED_DIFFRACTION_BYTES} the report samples`);
-    }
     const [n, H, W] = h.shape as [number, number, number];
-    // read in place: only the few patterns drawn are converted (the whole stack as float64 took longer than inflating it)
-    const data = numbersOf(r.get('diffraction'), `${path}: key 'diffraction'`);
+    if (H * W > MAX_SAMPLED_PATTERN_PIXELS) throw new InputError(`${path}: key 'diffraction': patterns of ${H}×${W} pixels, more than the ${MAX_SAMPLED_PATTERN_PIXELS} the report draws`);
+    if (r.member('diffraction').method !== 0 && h.payloadBytes > MAX_SAMPLED_DIFFRACTION_BYTES) {
+      throw new InputError(`${path}: key 'diffraction': ${h.payloadBytes} bytes compressed, more than the ${MAX_SAMPLED_DIFFRACTION_BYTES} the report inflates to sample it`);
+    }
+    const picked = n === 0 ? [] : [...new Set(indices.map((i) => Math.max(0, Math.min(n - 1, Math.round(i)))))];
+    const { rows } = await r.readRows('diffraction', picked);
     const meta = readMetadata(r);
     const raw = meta.status === 'ok' ? meta.value.intensity_scale : undefined;
     const s = typeof raw === 'number' && Number.isFinite(raw) && raw > 0 ? raw : 1;
-    const picked = [...new Set(indices.map((i) => Math.max(0, Math.min(n - 1, Math.round(i)))))];
-    const counts = picked.map((i) => {
+    const counts = rows.map((row, k) => {
+      const data = numbersOf({ dtype: h.info.dtype, shape: [H * W], data: row }, `${path}: key 'diffraction' row ${picked[k]}`);
       const out = new Float64Array(H * W);
-      for (let k = 0; k < H * W; k++) { const a = data[i * H * W + k]! * s; out[k] = a * a; }
+      for (let q = 0; q < H * W; q++) { const a = data[q]! * s; out[q] = a * a; }
       return out;
     });
     return { path, h: H, w: W, n, indices: picked, counts, intensityScale: s };
-  });
+  } finally {
+    r.close();
+  }
 }

@@ -118,8 +118,11 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
     const n = tryOr(() => { const r = NpzReader.open(file); try { return r.header('diffraction').shape[0] ?? 0; } finally { r.close(); } }, (m) => parts.push(na(`diffraction at dose ${dose}: ${m}`)));
     if (!n) continue;
     const idx = evenlySpread(n, PATTERNS_PER_DOSE);
-    const s = tryOr(() => readDiffractionSample(file, idx), (m) => parts.push(na(`diffraction at dose ${dose}: ${m}`)));
-    if (s) samples.push({ dose, s, measured: false });
+    try {
+      samples.push({ dose, s: await readDiffractionSample(file, idx), measured: false });
+    } catch (err) {
+      parts.push(na(`diffraction at dose ${dose}: ${(err as Error).message}`));
+    }
   }
   if (samples.length === 0) return;
   let vmax = 1;

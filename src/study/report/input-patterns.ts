@@ -3,11 +3,13 @@
  * one `lsqml --out` folder and the study report of a hub whose Phase C holds a CXI or `.ptyd` file). The file is
  * read only when it is still the one the reconstruction read: its size and SHA-256 must be those recorded in
  * `_metadata.input`. From an HDF5 file only the patterns drawn are read (one row of the stack at a time), at the
- * key the reconstruction recorded (`_metadata.geometry.keys.diffraction`; of a `.ptyd`'s chunks, the first).
+ * key the reconstruction recorded (`_metadata.geometry.keys.diffraction`; a `.ptyd`'s lists its chunks, whose
+ * rows are numbered on across them as the reconstruction concatenated them).
  */
 import { existsSync, statSync } from 'node:fs';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import { Hdf5Reader } from '../../data/hdf5/reader.js';
+import { MAX_PTYD_CHUNKS } from '../../data/ptypy.js';
 import { NpzReader } from '../../npy/npz.js';
 import { readDiffractionSample } from '../hub/datasets.js';
 
@@ -43,7 +45,7 @@ export async function readInputPatterns(meta: Record<string, unknown>, inputPath
     if (meta.input_format === 'npz') {
       const n = (() => { const r = NpzReader.open(inputPath); try { return r.has('diffraction') ? r.header('diffraction').shape[0] ?? 0 : 0; } finally { r.close(); } })();
       if (!n) return { why: `${inputPath} holds no patterns ('diffraction')` };
-      const s = readDiffractionSample(inputPath, evenlySpread(n, count));
+      const s = await readDiffractionSample(inputPath, evenlySpread(n, count));
       return { rows: s.indices.map((index, k) => ({ index, values: s.counts[k]! })), h: s.h, w: s.w, source: `${inputPath}: diffraction`, total: n,
         unit: 'counts = (diffraction · intensity_scale)²' };
     }
@@ -52,25 +54,41 @@ export async function readInputPatterns(meta: Record<string, unknown>, inputPath
     if (typeof keys.diffraction !== 'string' || keys.diffraction === '') {
       return { why: 'the reconstruction records no key of the patterns (_metadata.geometry.keys.diffraction)' };
     }
-    // a .ptyd keeps its frames in chunks (the key lists them all): the patterns drawn are of the first chunk
-    return await readHdf5Patterns(inputPath, keys.diffraction.split(', ')[0]!, count);
+    // a .ptyd keeps its frames in chunks, which the key lists in the order the reconstruction concatenated them
+    return await readHdf5Patterns(inputPath, keys.diffraction.split(', '), count);
   } catch (err) {
     return { why: `reading ${inputPath}: ${(err as Error).message}` };
   }
 }
 
-/** `count` patterns of the stack `key` [n, H, W] of an HDF5 file; only the rows drawn are read. */
-async function readHdf5Patterns(path: string, key: string, count: number): Promise<InputPatterns> {
+/**
+ * `count` patterns of the stacks `keys` of an HDF5 file, taken as one stack of their rows in that order (a `.ptyd`'s
+ * chunks), each [n_k, H, W] of one H × W; only the rows drawn are read.
+ */
+async function readHdf5Patterns(path: string, keys: string[], count: number): Promise<InputPatterns> {
+  if (keys.length > MAX_PTYD_CHUNKS) return { why: `${path}: the reconstruction records ${keys.length} keys of patterns, more than the ${MAX_PTYD_CHUNKS} a file may hold` };
   const r = await Hdf5Reader.open(path);
   try {
-    const info = r.info(key, 'a pattern stack [n, H, W]');
-    if (info.shape.length !== 3) return { why: `${path}: key '${key}': expected [n, H, W]; found shape [${info.shape.join(', ')}]` };
-    const [n, h, w] = info.shape as [number, number, number];
-    if (h * w > MAX_PATTERN_PIXELS) return { why: `${path}: key '${key}': patterns of ${h}×${w} pixels, more than the ${MAX_PATTERN_PIXELS} drawn` };
-    if (n === 0) return { why: `${path}: key '${key}' holds no patterns` };
-    const idx = evenlySpread(n, count);
-    const rows = r.readRowsFloat64(info, idx).map((values, k) => ({ index: idx[k]!, values }));
-    return { rows, h, w, source: `${path}: ${key}`, total: n, unit: 'values as stored in the file' };
+    const stacks = [];
+    let total = 0, h = 0, w = 0;
+    for (const key of keys) {
+      const info = r.info(key, 'a pattern stack [n, H, W]');
+      if (info.shape.length !== 3) return { why: `${path}: key '${key}': expected [n, H, W]; found shape [${info.shape.join(', ')}]` };
+      const [n, hk, wk] = info.shape as [number, number, number];
+      if (hk * wk > MAX_PATTERN_PIXELS) return { why: `${path}: key '${key}': patterns of ${hk}×${wk} pixels, more than the ${MAX_PATTERN_PIXELS} drawn` };
+      if (stacks.length > 0 && (hk !== h || wk !== w)) return { why: `${path}: key '${key}': patterns of ${hk}×${wk} pixels, not the ${h}×${w} of '${keys[0]}'` };
+      h = hk; w = wk;
+      stacks.push({ info, first: total, n });
+      total += n;
+    }
+    if (total === 0) return { why: `${path}: key '${keys.join(', ')}' holds no patterns` };
+    const rows: { index: number; values: Float64Array }[] = [];
+    for (const index of evenlySpread(total, count)) {
+      const s = stacks.find((x) => index >= x.first && index < x.first + x.n)!;
+      rows.push({ index, values: r.readRowsFloat64(s.info, [index - s.first])[0]! });
+    }
+    const source = keys.length === 1 ? `${path}: ${keys[0]}` : `${path}: ${keys[0]} … ${keys[keys.length - 1]} (${keys.length} chunks, their patterns numbered on from one to the next)`;
+    return { rows, h, w, source, total, unit: 'values as stored in the file' };
   } finally {
     r.close();
   }
