@@ -243,6 +243,9 @@ test('report: the patterns of a CXI file in Phase C\'s place are drawn as its re
   assert.equal(drawn.panels.length, 3);
   assert.equal(drawn.panels[0]!.vmax, Math.max(...rows.map((row) => Math.max(...row))));
   rows.forEach((row, k) => assert.equal(drawn.panels[k]!.clippedBelow, row.filter((v) => v < 1).length / row.length, `pattern ${[0, 20, 39][k]}`));
+  // a file's values are not photon counts of a simulation: those under the scale are "below 1", not "with 0 photons"
+  assert.ok(drawn.panels.some((p) => p.clippedBelow > 0));
+  for (const p of drawn.panels) if (p.clippedBelow > 0) assert.match(p.clipNote, / below 1$/);
   // a file changed since: said, not drawn, and the rest of the page is written
   bytes[bytes.length - 1] ^= 1;
   writeFileSync(input, bytes);

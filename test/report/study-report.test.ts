@@ -129,6 +129,9 @@ test('real study: the dose × view grid of phases, on one colour scale that the 
   const diffraction = rep.figures.find((f) => f.file === 'data_diffraction.png');
   assert.equal(diffraction?.panels.length, DOSES.length * 3, 'three patterns per dose');
   for (const p of diffraction!.panels) assert.equal(p.scale, 'log');
+  // simulated patterns are whole photon counts: the pixels below the scale are those with 0 photons
+  assert.ok(diffraction!.panels.some((p) => p.clippedBelow > 0));
+  for (const p of diffraction!.panels) if (p.clippedBelow > 0) assert.match(p.clipNote, / with 0 photons$/);
 });
 
 test('real study: loss curves and FRC curves of every job, resolution in pixels', { timeout: 900_000 }, async () => {

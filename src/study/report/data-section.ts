@@ -131,18 +131,23 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
   // one column per pattern index when every dose has the same ones (files of one scan); else each panel says its own
   const indices = samples[0]!.s.indices;
   const sameIndices = samples.every((x) => x.s.indices.join() === indices.join());
-  const rows: FigureRow[] = samples.map(({ dose, s }) => ({
+  // simulated counts are whole photons; measured values are what the file stores, which may lie between 0 and 1
+  const anyMeasured = samples.some((x) => x.measured);
+  const rows: FigureRow[] = samples.map(({ dose, s, measured }) => ({
     label: `dose ${doseLabel(dose)}`,
     cells: Array.from({ length: cols }, (_, k): Panel | null => (s.counts[k]
-      ? { width: s.w, height: s.h, values: s.counts[k]!, quantity: 'diffraction', scale: 'log', vmin: 1, vmax, pixelUnit: 'px', belowLabel: 'with 0 photons',
+      ? { width: s.w, height: s.h, values: s.counts[k]!, quantity: 'diffraction', scale: 'log', vmin: 1, vmax, pixelUnit: 'px', belowLabel: measured ? 'below 1' : 'with 0 photons',
         ...(sameIndices ? {} : { title: `pattern ${s.indices[k]}` }) }
       : null)),
   }));
   const npz = samples.filter((x) => !x.measured);
   const same = npz.length === samples.length && samePositions(samples.map((x) => x.s.path), indices);
   const { png, figure: f } = renderFigure(rows, {
-    colourBars: 'figure', imageSize: 200, ...(sameIndices ? { colLabels: indices.map((i) => `pattern ${i}`) } : {}), title: 'Diffraction patterns (photon counts, log scale)',
-    subtitle: 'one colour scale for all: 1 photon … the brightest pixel; pixels with 0 photons take the lowest colour',
+    colourBars: 'figure', imageSize: 200, ...(sameIndices ? { colLabels: indices.map((i) => `pattern ${i}`) } : {}),
+    title: anyMeasured ? 'Diffraction patterns (log scale)' : 'Diffraction patterns (photon counts, log scale)',
+    subtitle: anyMeasured
+      ? 'one colour scale for all: 1 … the brightest pixel; values below 1 take the lowest colour'
+      : 'one colour scale for all: 1 photon … the brightest pixel; pixels with 0 photons take the lowest colour',
   });
   const src = img.write('data_diffraction.png', png, f.panels);
   const which = sameIndices ? `Patterns ${indices.join(', ')}` : 'Three patterns (first, middle, last)';
@@ -154,7 +159,7 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
       : '',
   ].filter(Boolean).join('; ');
   parts.push(figure(src, `${which} of the train split of each dose (${samples[0]!.s.h}×${samples[0]!.s.w} detector pixels, DC at the centre)`
-    + `${same ? ', the same scan positions at every dose' : ''}: ${values}, one shared log colour scale from 1 photon to ${formatNumber(Math.round(vmax))}; the scale bar is in detector pixels.`));
+    + `${same ? ', the same scan positions at every dose' : ''}: ${values}, one shared log colour scale from 1${anyMeasured ? '' : ' photon'} to ${formatNumber(Math.round(vmax))}; the scale bar is in detector pixels.`));
 }
 
 /** What a `_metadata.detector_mask` source says: "cxi mask entry_1/…/mask: 8". */
