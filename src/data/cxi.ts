@@ -23,6 +23,7 @@ import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.j
 import { checkStackInfo, checkStackOutput, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { CXI_MASK_DO_NOT_USE, countFlags, maskOffRecord, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { MAX_PROBE_MODES } from './memory.js';
+import { readObjectDataset, type ObjectFromFile } from './ptychodus.js';
 
 export const CXI_KEYS = {
   data: ['entry_1/data_1/data', 'entry_1/instrument_1/detector_1/data'],
@@ -183,3 +184,44 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   };
 }
 
+
+/**
+ * The CXI format's Image class (cxidb/CXI cxi_file_format.tex, "Image"): processed image data in
+ * entry_1/image_<k>, `data` with implicit axes y:x, `image_size` the width, height and depth of the image
+ * (lengths, for a real-space image). A complex `data` is a phased image — a reconstructed object; an image of
+ * diffraction space holds intensities or unphased amplitudes, real numbers, and is passed over. `data_space`
+ * and `data_type` (strings) are not read.
+ */
+export const CXI_IMAGE_GROUP = /^image_(\d+)$/;
+
+/** The keys `entry_1/image_<k>/data` of the file that hold a complex dataset, k in numeric order. */
+function cxiComplexImages(r: Hdf5Reader): string[] {
+  if (r.kind('entry_1') !== 'group') return [];
+  const ids = r.keys('entry_1').map((k) => CXI_IMAGE_GROUP.exec(k)?.[1]).filter((k): k is string => k !== undefined)
+    .sort((a, b) => Number(a) - Number(b));
+  return ids.map((k) => `entry_1/image_${k}/data`).filter((key) => r.kind(key) === 'dataset' && r.info(key).kind === 'complex');
+}
+
+/** True when the open file has a CXI Image holding a complex (phased, real-space) image. */
+export function looksLikeCxiImage(r: Hdf5Reader): boolean {
+  return cxiComplexImages(r).length > 0;
+}
+
+/** The first complex CXI Image as an object [H, W] (or [1, H, W]); pixel size = image_size / [W, H] when stated. */
+export function readCxiImageObject(r: Hdf5Reader, H: number, W: number): ObjectFromFile {
+  const key = cxiComplexImages(r)[0];
+  if (key === undefined) throw r.bad('entry_1/image_1/data', `a complex object [${H}, ${W}] (a phased CXI image)`, 'none');
+  const sizeKey = key.replace(/data$/, 'image_size');
+  let pixelM: [number, number] | undefined;
+  if (r.kind(sizeKey) !== 'missing') {
+    const want = `the image's width, height (and depth) in m: 2 or 3 numbers > 0, each under ${PIXEL_M.max} m per pixel`;
+    const info = r.info(sizeKey, want);
+    if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw r.bad(sizeKey, want, `dtype ${info.dtype}`);
+    if (info.elements !== 2 && info.elements !== 3) throw r.bad(sizeKey, want, `shape [${info.shape.join(', ')}]`);
+    const s = r.readFloat64(sizeKey, want, 3).data;
+    pixelM = [s[1]! / H, s[0]! / W];
+    if (!pixelM.every((p) => Number.isFinite(p) && p > 0 && p < PIXEL_M.max)) throw r.bad(sizeKey, want, `[${Array.from(s).join(', ')}]`);
+  }
+  const data = readObjectDataset(r, key, H, W, 'image');
+  return { data, key, ...(pixelM ? { pixelM } : {}) };
+}

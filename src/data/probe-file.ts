@@ -13,7 +13,8 @@ import { isComplexDtype } from '../npy/types.js';
 import { makeGeometry } from './geometry.js';
 import { METADATA_KEY, readMetadata } from './metadata.js';
 import { checkHdf5ProbeFits, checkProbeFits } from './memory.js';
-import { printable, quoted, shownJson } from '../text.js';
+import { printable, shownJson } from '../text.js';
+import { looksLikePtychodusProduct, productPixel } from './ptychodus.js';
 import type { ProbeData } from './measured.js';
 import { CXI_KEYS, looksLikeCxi, readProbeDataset } from './cxi.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, firstPresent, readPhysical } from './hdf5/checks.js';
@@ -21,31 +22,7 @@ import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffInputFile } from './hdf5/signature.js';
 import { looksLikePtyr, readPtyrProbe } from './ptypy.js';
 
-/** A numeric attribute value (a number, or an array of one number) as a number; undefined otherwise. */
-function attrNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if ((ArrayBuffer.isView(v) || Array.isArray(v)) && (v as ArrayLike<unknown>).length === 1) {
-    const x = (v as ArrayLike<unknown>)[0];
-    if (typeof x === 'number' || typeof x === 'bigint') return Number(x);
-  }
-  return undefined;
-}
-
-/** An attribute value as a message shows it: '5e-6' (a string), [5e-6, 5e-6] (2 numbers), … */
-function describeAttr(v: unknown): string {
-  if (typeof v === 'string') return `the string ${quoted(v)}`;
-  if (ArrayBuffer.isView(v) || Array.isArray(v)) {
-    const a = Array.from(v as ArrayLike<unknown>);
-    return `an array of ${a.length} values [${printable(a.slice(0, 4).map(String).join(', '))}${a.length > 4 ? ', …' : ''}]`;
-  }
-  return printable(String(v));
-}
-
-/** True when the open file has ptychodus's product layout (a root `probe` dataset and probe_position_x_m). */
-export function looksLikePtychodusProduct(r: Hdf5Reader): boolean {
-  return r.kind('probe') === 'dataset' && r.kind('probe_position_x_m') === 'dataset';
-}
+export { looksLikePtychodusProduct } from './ptychodus.js';
 
 /**
  * The probe of a ptychodus product file. Its pixel size is optional — but when either attribute is
@@ -53,24 +30,7 @@ export function looksLikePtychodusProduct(r: Hdf5Reader): boolean {
  * NaN) is refused, never taken for an absent one (which would skip the pixel-size check).
  */
 export function readPtychodusProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
-  const names = ['pixel_height_m', 'pixel_width_m'] as const;
-  const raw = names.map((name) => r.attr('probe', name));
-  const want = (name: string): string => `attribute ${name}: a number in m, > 0 and < 0.01 (with ${name === names[0] ? names[1] : names[0]}, or neither)`;
-  const present = names.filter((_, k) => raw[k] !== undefined);
-  if (present.length === 1) {
-    const missing = names.find((n) => !present.includes(n))!;
-    throw r.bad('probe', want(missing), `${present[0]} without ${missing}`);
-  }
-  let pixelM: [number, number] | undefined;
-  if (present.length === 2) {
-    const [h, w] = names.map((name, k) => {
-      const v = attrNumber(raw[k]);
-      if (v === undefined) throw r.bad('probe', want(name), describeAttr(raw[k]));
-      if (!(Number.isFinite(v) && v > 0 && v < 0.01)) throw r.bad('probe', want(name), String(v));
-      return v;
-    }) as [number, number];
-    pixelM = [h, w];
-  }
+  const pixelM = productPixel(r, 'probe');
   checkHdf5ProbeFits(r, 'probe', { oprAxis: true });
   return readProbeDataset(r, 'probe', H, W, { takeFirstOf4d: true, ...(pixelM ? { pixelM } : {}) });
 }

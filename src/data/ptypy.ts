@@ -13,9 +13,13 @@
  * A chunk stored as an external link (PtyScan's 'link' mode) is refused: nothing outside the named file
  * is read.
  *
- * Reconstructions, .ptyr (Ptycho.save_run): only the probe is used (`readPtyrProbe`).
+ * Reconstructions, .ptyr (Ptycho.save_run): the probe (`readPtyrProbe`) and the object (`readPtyrObject`, an
+ * initial object), each from the first storage in HDF5's order.
  *   content/probe/<storage id>/data     complex [M, H, W]
  *   content/probe/<storage id>/_psize   [y, x] m
+ *   content/obj/<storage id>/data       complex [1, H, W] (one layer: more are refused)
+ *   content/obj/<storage id>/_psize     [y, x] m
+ * PtyPy's object frame (its storage's _center and _origin) is its own: only the shape and pixel size are checked.
  */
 import { ELECTRON_VOLT_J, checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
 import type { MeasuredData, ProbeData } from './measured.js';
@@ -26,6 +30,7 @@ import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
 import { countFlags, maskOffRecord, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { checkHdf5ProbeFits } from './memory.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
+import { readObjectDataset, type ObjectFromFile } from './ptychodus.js';
 
 const ENERGY_KEV: PhysicalValue = {
   what: 'the photon energy in keV', max: 1000, hint: '(is it in eV? PtyPy stores keV)',
@@ -171,28 +176,53 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   };
 }
 
+/** True when the open file is a PtyPy reconstruction with an object (content/obj/). */
+export function looksLikePtyrObject(r: Hdf5Reader): boolean {
+  return r.kind('content/obj') === 'group';
+}
+
+/** The first storage of `group` (content/probe or content/obj), its name checked. */
+function firstStorage(r: Hdf5Reader, group: string, what: string): string {
+  const ids = r.keys(group);
+  if (ids.length === 0) throw r.bad(group, `${what} storage (PtyPy reconstruction)`, 'an empty group');
+  // the storage's name becomes part of every key a message names: one that could forge a line is refused
+  if (hasUnprintable(ids[0]!)) throw r.bad(group, `${what === 'a probe' ? 'probe' : 'object'} storages named without control characters (PtyPy names them S…G…)`, quoted(ids[0]!));
+  return `${group}/${ids[0]}`;
+}
+
+/**
+ * A storage's _psize: optional; one that is there must be 1 or 2 positive numbers (a group, a string or NaN
+ * would otherwise skip the pixel-size check).
+ */
+function storagePixel(r: Hdf5Reader, storage: string, what: string): [number, number] | undefined {
+  const psKey = `${storage}/_psize`;
+  const psKind = r.kind(psKey);
+  if (psKind === 'missing') return undefined;
+  const want = `the ${what} pixel size in m: a scalar or [y, x], > 0 and < ${PIXEL_M.max}`;
+  if (psKind !== 'dataset') throw r.bad(psKey, want, `a ${psKind}`);
+  const info = r.info(psKey, want);
+  if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw r.bad(psKey, want, `dtype ${info.dtype}`);
+  if (info.elements !== 1 && info.elements !== 2) throw r.bad(psKey, want, `shape [${info.shape.join(', ')}]`);
+  const ps = r.readFloat64(psKey, want, 2).data;
+  const pixelM: [number, number] = ps.length === 2 ? [ps[0]!, ps[1]!] : [ps[0]!, ps[0]!];
+  if (!pixelM.every((p) => Number.isFinite(p) && p > 0 && p < PIXEL_M.max)) throw r.bad(psKey, want, `[${Array.from(ps).join(', ')}] ${PIXEL_M.hint}`);
+  return pixelM;
+}
+
 /** The probe of a .ptyr reconstruction: the first probe storage (in HDF5's order), all its modes. */
 export function readPtyrProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
-  const ids = r.keys('content/probe');
-  if (ids.length === 0) throw r.bad('content/probe', 'a probe storage (PtyPy reconstruction)', 'an empty group');
-  // the storage's name becomes part of every key a message names: one that could forge a line is refused
-  if (hasUnprintable(ids[0]!)) throw r.bad('content/probe', 'probe storages named without control characters (PtyPy names them S…G…)', quoted(ids[0]!));
-  const key = `content/probe/${ids[0]}/data`;
-  // _psize is optional; one that is there must be 1 or 2 positive numbers (a group, a string or NaN
-  // would otherwise skip the pixel-size check)
-  let pixelM: [number, number] | undefined;
-  const psKey = `content/probe/${ids[0]}/_psize`;
-  const psKind = r.kind(psKey);
-  if (psKind !== 'missing') {
-    const want = `the probe pixel size in m: a scalar or [y, x], > 0 and < ${PIXEL_M.max}`;
-    if (psKind !== 'dataset') throw r.bad(psKey, want, `a ${psKind}`);
-    const info = r.info(psKey, want);
-    if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw r.bad(psKey, want, `dtype ${info.dtype}`);
-    if (info.elements !== 1 && info.elements !== 2) throw r.bad(psKey, want, `shape [${info.shape.join(', ')}]`);
-    const ps = r.readFloat64(psKey, want, 2).data;
-    pixelM = ps.length === 2 ? [ps[0]!, ps[1]!] : [ps[0]!, ps[0]!];
-    if (!pixelM.every((p) => Number.isFinite(p) && p > 0 && p < PIXEL_M.max)) throw r.bad(psKey, want, `[${Array.from(ps).join(', ')}] ${PIXEL_M.hint}`);
-  }
+  const storage = firstStorage(r, 'content/probe', 'a probe');
+  const key = `${storage}/data`;
+  const pixelM = storagePixel(r, storage, 'probe');
   checkHdf5ProbeFits(r, key);
   return readProbeDataset(r, key, H, W, pixelM ? { pixelM } : {});
+}
+
+/** The object of a .ptyr reconstruction: the first object storage (in HDF5's order), one layer. */
+export function readPtyrObject(r: Hdf5Reader, H: number, W: number): ObjectFromFile {
+  const storage = firstStorage(r, 'content/obj', 'an object');
+  const key = `${storage}/data`;
+  const pixelM = storagePixel(r, storage, 'object');
+  const data = readObjectDataset(r, key, H, W, 'layer or mode');
+  return { data, key, ...(pixelM ? { pixelM } : {}) };
 }

@@ -58,10 +58,10 @@ test('lsqml --init-object file: continues from an earlier reconstruction; the so
   assert.equal((m.job_options as { initObject: string }).initObject, `file:${firstNpz}`);
 });
 
-test('an NPZ objectGuess (complex128) is read as the initial object; bad shape, missing key, NaN and dtype are refused', () => {
+test('an NPZ objectGuess (complex128) is read as the initial object; bad shape, missing key, NaN and dtype are refused', async () => {
   // the dataset's own objectGuess read as a file: the same object as --init-object guess
   const truth = ds.problem.trueObject;
-  const o = readObjectFile(ds.path, 40, 40);
+  const o = await readObjectFile(ds.path, 40, 40);
   assert.equal(o.key, 'objectGuess');
   assert.deepEqual(Array.from(o.data.subarray(0, 8)), Array.from(truth.subarray(0, 8)));
   const small = join(root, 'small.npz');
@@ -77,9 +77,9 @@ test('an NPZ objectGuess (complex128) is read as the initial object; bad shape, 
   const real = join(root, 'real.npz');
   saveNpz(real, { reconstructed_object: f64([40, 40], new Float64Array(1600)) });
   refused(join(root, 'r-real'), real, /real\.npz: key 'reconstructed_object': expected a complex object \[40, 40\].*; found dtype <f8$/);
-  assert.throws(() => readObjectFile(ds.path, 40, 40, { bytes: 1000, source: 'test' }), /objectGuess': expected an object that fits the memory limit/);
-  assert.throws(() => readObjectFile(root, 40, 40), /not a regular file \(a directory\)/);
-  assert.throws(() => readObjectFile(join(root, 'absent.npz'), 40, 40), /absent\.npz: cannot read the object file/);
+  await assert.rejects(readObjectFile(ds.path, 40, 40, {}, { bytes: 1000, source: 'test' }), /objectGuess': expected an object that fits the memory limit/);
+  await assert.rejects(readObjectFile(root, 40, 40), /not a regular file \(a directory\)/);
+  await assert.rejects(readObjectFile(join(root, 'absent.npz'), 40, 40), /absent\.npz: cannot read the object file/);
 });
 
 test('reconstruct refuses an object file that does not fit its inputs\' object frame before writing anything', async () => {

@@ -98,7 +98,7 @@ export function register(program: Command): void {
       '(object and probe amplitude and phase) and lsqml.log (one line per epoch). They are built in a staging directory ' +
       'inside <out> and moved in when the run ends; files of an earlier run move to <out>/history/ first. ' +
       'The object starts from ones unless --init-object guess, or --init-object file:PATH continues an earlier ' +
-      'reconstruction (its reconstruction.npz; give --init-probe file:PATH too to carry its probe over).\n\n' +
+      'reconstruction (its reconstruction.npz, or a ptychodus product: `ptychostudy export` writes one; give --init-probe file:PATH too to carry its probe over).\n\n' +
       'Every LSQML option (step sizes, update plans, preconditioner damping, noise model, …) can be set in a settings ' +
       'file: --config FILE (`ptychostudy config --print-defaults` lists them all); flags override it. pty-chi\'s option ' +
       'names and what they are called here: docs/lsqml.md, "pty-chi\'s options here".\n\n' +
@@ -119,7 +119,7 @@ export function register(program: Command): void {
     .option('--n-images <n>', 'use only the first n patterns of the file (default: all; more than the file holds: all, with a warning)')
     .option('--seed <n>', `seed of the minibatch order and of the Poisson step perturbation (default: ${D.seed})`)
     .option('--init-object <how>', 'ones (no ground truth leaks in), guess (the file\'s objectGuess) or file:PATH (NPZ reconstructed_object/objectGuess, ' +
-      `complex [H, W] of this dataset's object frame) (default: ${D.initObject})`)
+      `ptychodus .h5, PtyPy .ptyr, CXI image; complex [H, W] of this dataset's object frame, at its pixel size) (default: ${D.initObject})`)
     .option('--init-probe <how>', 'guess (the file\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ' +
       `ptychodus .h5, PtyPy .ptyr) (default: ${D.initProbe})`)
     .option('--probe-model <spec>', 'model probe for data without one, lengths in metres: aperture:diameter=D ' +

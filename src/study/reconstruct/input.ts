@@ -56,6 +56,10 @@ export interface ReconstructionInput {
   validMask?: Uint8Array;
   /** For `_metadata`: format, geometry, object frame, probe source / model, detector mask. */
   record: Record<string, unknown>;
+  /** The object pixel size [y, x] in m the data states (measured data, or an NPZ's `_metadata.geometry`). */
+  objectPixelM?: [number, number];
+  /** Measured data: metres [y, x] at the object frame's pixel coordinate 0 (position_m = originM + coord·pixel). */
+  objectOriginM?: [number, number];
   warnings: string[];
 }
 
@@ -179,6 +183,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   const diffractionKey = measured?.keys.diffraction ?? 'diffraction';
   return {
     dataset, format: input.format, objectShape, xcoords, ycoords, probe, diffractionKey, record, warnings: [...(dataset.warnings ?? []), ...warnings],
+    ...(s.pixelM ? { objectPixelM: s.pixelM } : {}), ...(measured ? { objectOriginM: measured.originM } : {}),
     ...(measured?.detectorMask ? { validMask: measured.detectorMask.valid } : {}),
   };
 }

@@ -228,7 +228,7 @@ const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss
  * as they are converted (`checkPatternTotals`).
  */
 async function readJobInput(inputPath: string, opts: ReconstructionSettings): Promise<{
-  input: Awaited<ReturnType<typeof readReconstructionInput>>; objectFile: ReturnType<typeof readObjectFile> | null; n: number; scale: number; scalePresent: boolean;
+  input: Awaited<ReturnType<typeof readReconstructionInput>>; objectFile: Awaited<ReturnType<typeof readObjectFile>> | null; n: number; scale: number; scalePresent: boolean;
 }> {
   const input = await readReconstructionInput(inputPath, {
     initProbe: opts.initProbe,
@@ -241,8 +241,10 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
   if (ds.H !== ds.W) {
     throw new InputError(`${inputPath}: key '${printable(input.diffractionKey)}': expected square diffraction patterns for LSQML (H = W); found ${ds.H}×${ds.W}`);
   }
-  // An object file is read (and refused) before the patterns are converted: its shape must be the object frame's.
-  const objectFile = opts.initObject.startsWith('file:') ? readObjectFile(opts.initObject.slice(5), HO, WO) : null;
+  // An object file is read (and refused) before the patterns are converted: its shape must be the object frame's,
+  // and a pixel size (and ptychodus centre) it states the data's.
+  const frame = { ...(input.objectPixelM ? { pixelM: input.objectPixelM } : {}), ...(input.objectOriginM ? { originM: input.objectOriginM } : {}) };
+  const objectFile = opts.initObject.startsWith('file:') ? await readObjectFile(opts.initObject.slice(5), HO, WO, frame) : null;
   const n = opts.nImages !== null ? Math.min(opts.nImages, ds.n) : ds.n;
   if (n < 1) throw new InputError(`${inputPath}: no diffraction patterns to reconstruct`);
   // Intensity scale from _metadata (recorded either way).

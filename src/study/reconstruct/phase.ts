@@ -39,7 +39,7 @@ export async function runReconstruction(studySettings: StudySettings | StudySett
   const plan = planReconstruction(settings, planOptions(opts, optionNames<ReconstructionExecution>({ executor: true, settingsFile: true, signal: true })), availableParallelism());
   await checkStartFilesPresent(plan, opts.settingsFile);
   await checkInitProbeFits(plan);
-  checkInitObjectFits(plan);
+  await checkInitObjectFits(plan);
   const run = await startReconstruction(plan, onEvent);
   try {
     const executor = opts.executor ?? localExecutor(plan.dryRun ? 1 : run.concurrency);

@@ -161,10 +161,10 @@ export async function checkInitProbeFits(plan: ReconstructionPlan): Promise<void
  * inputs (their objectGuess headers) before anything is written: an object of another shape is refused
  * (exit 2) instead of failing every job. An input whose header does not tell its frame is left to its job.
  */
-export function checkInitObjectFits(plan: ReconstructionPlan): void {
+export async function checkInitObjectFits(plan: ReconstructionPlan): Promise<void> {
   const spec = plan.settings.initObject;
   if (!spec.startsWith('file:') || !existsSync(spec.slice(5))) return; // absent: checkStartFilesPresent
-  for (const [H, W] of distinctSizes(plan, objectShapeOf)) readObjectFile(spec.slice(5), H, W);
+  for (const [H, W] of distinctSizes(plan, objectShapeOf)) await readObjectFile(spec.slice(5), H, W);
 }
 
 /** The distinct [H, W] that `sizeOf` finds in the selected jobs' inputs (from headers; an input it cannot tell is skipped). */

@@ -304,7 +304,7 @@ export async function checkStudyProbe(settings: StudySettings, absent: readonly 
   const named = (spec: string): boolean => spec.startsWith('file:') && !absent.includes(resolve(spec.slice(5)));
   if (named(r.initProbe) && N !== null) await readProbeFile(r.initProbe.slice(5), N, N);
   const object = base === null ? settings.simulation.objectShape : objectShapeOf(base);
-  if (named(r.initObject) && object !== null) readObjectFile(r.initObject.slice(5), object[0], object[1]);
+  if (named(r.initObject) && object !== null) await readObjectFile(r.initObject.slice(5), object[0], object[1]);
 }
 
 /**

@@ -1,0 +1,228 @@
+/**
+ * ptychodus's HDF5 product file (.h5), the layout of its plugin H5ProductFileIO
+ * (AdvancedPhotonSource/ptychodus 7ccf581, src/ptychodus/plugins/h5_product_file.py). What its reader requires:
+ *   root attributes  name (str), comments (str), detector_object_distance_m, probe_energy_eV, exposure_time_s;
+ *                    optional: probe_photon_count, mass_attenuation_m2_kg, tomography_angle_deg
+ *   probe_position_indexes [n] int, probe_position_x_m [n], probe_position_y_m [n]  (the probe's centre, metres)
+ *   probe            complex [H, W], [M, H, W] or [OPR, M, H, W]; attributes pixel_width_m, pixel_height_m
+ *   object           complex [H, W] or [L, H, W] (L layers); attributes pixel_width_m, pixel_height_m,
+ *                    center_x_m, center_y_m (metres at the object's pixel coordinate (W/2, H/2))
+ *   object_layer_spacing_m [L − 1]
+ *   loss_values [E] (or `costs`), loss_epochs [E] (optional)
+ * ptychodus maps a probe position to object pixels as x_px = (x_m − center_x_m) / pixel_width_m + W/2 (likewise y):
+ * the object pixel coordinate of the probe's centre, the coordinate ptychostudy's positions are in (xcoords, ycoords).
+ * Complex values are HDF5 compounds of two floats named r and i, as h5py writes them.
+ *
+ * Here: the product's object as an initial object (`readPtychodusObject`), and a reconstruction written as a
+ * product (`writePtychodusProduct`). The probe is read by probe-file.ts.
+ */
+import { linkSync, lstatSync, renameSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { tempNameFor } from '../files/atomic.js';
+import type { Hdf5Reader } from './hdf5/reader.js';
+import { PIXEL_M } from './hdf5/checks.js';
+import { printable, quoted } from '../text.js';
+
+/** The product's keys and attribute names (ptychodus's H5ProductFileIO). */
+export const PRODUCT_KEYS = {
+  name: 'name', comments: 'comments', distance: 'detector_object_distance_m', energy: 'probe_energy_eV',
+  photonCount: 'probe_photon_count', exposure: 'exposure_time_s', massAttenuation: 'mass_attenuation_m2_kg',
+  probe: 'probe', pixelHeight: 'pixel_height_m', pixelWidth: 'pixel_width_m',
+  indexes: 'probe_position_indexes', x: 'probe_position_x_m', y: 'probe_position_y_m',
+  object: 'object', centerX: 'center_x_m', centerY: 'center_y_m', layerSpacing: 'object_layer_spacing_m',
+  lossEpochs: 'loss_epochs', lossValues: 'loss_values',
+} as const;
+
+/** A numeric attribute value (a number, or an array of one number) as a number; undefined otherwise. */
+export function attrNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if ((ArrayBuffer.isView(v) || Array.isArray(v)) && (v as ArrayLike<unknown>).length === 1) {
+    const x = (v as ArrayLike<unknown>)[0];
+    if (typeof x === 'number' || typeof x === 'bigint') return Number(x);
+  }
+  return undefined;
+}
+
+/** An attribute value as a message shows it: '5e-6' (a string), [5e-6, 5e-6] (2 numbers), … */
+export function describeAttr(v: unknown): string {
+  if (typeof v === 'string') return `the string ${quoted(v)}`;
+  if (ArrayBuffer.isView(v) || Array.isArray(v)) {
+    const a = Array.from(v as ArrayLike<unknown>);
+    return `an array of ${a.length} values [${printable(a.slice(0, 4).map(String).join(', '))}${a.length > 4 ? ', …' : ''}]`;
+  }
+  return printable(String(v));
+}
+
+/**
+ * A pair of optional attributes of `key` that go together (pixel height and width, centre x and y): both
+ * absent → undefined; one without the other, or one that is not a number passing `ok`, is refused — never
+ * taken for an absent pair (which would skip a check). Returned in the order of `names`.
+ */
+export function attrPair(r: Hdf5Reader, key: string, names: readonly [string, string], what: string,
+  ok: (v: number) => boolean): [number, number] | undefined {
+  const raw = names.map((name) => r.attr(key, name));
+  const want = (name: string): string => `attribute ${name}: ${what} (with ${name === names[0] ? names[1] : names[0]}, or neither)`;
+  const present = names.filter((_, k) => raw[k] !== undefined);
+  if (present.length === 0) return undefined;
+  if (present.length === 1) {
+    const missing = names.find((n) => !present.includes(n))!;
+    throw r.bad(key, want(missing), `${present[0]} without ${missing}`);
+  }
+  return names.map((name, k) => {
+    const v = attrNumber(raw[k]);
+    if (v === undefined) throw r.bad(key, want(name), describeAttr(raw[k]));
+    if (!ok(v)) throw r.bad(key, want(name), String(v));
+    return v;
+  }) as [number, number];
+}
+
+const PIXEL_WHAT = `a number in m, > 0 and < ${PIXEL_M.max}`;
+const pixelOk = (v: number): boolean => Number.isFinite(v) && v > 0 && v < PIXEL_M.max;
+
+/** The pixel size [y, x] of dataset `key` (attributes pixel_height_m, pixel_width_m), when it states one. */
+export function productPixel(r: Hdf5Reader, key: string): [number, number] | undefined {
+  return attrPair(r, key, [PRODUCT_KEYS.pixelHeight, PRODUCT_KEYS.pixelWidth], PIXEL_WHAT, pixelOk);
+}
+
+/** True when the open file has ptychodus's product layout (a root `probe` dataset and probe_position_x_m). */
+export function looksLikePtychodusProduct(r: Hdf5Reader): boolean {
+  return r.kind(PRODUCT_KEYS.probe) === 'dataset' && r.kind(PRODUCT_KEYS.x) === 'dataset';
+}
+
+/** An object read from a file, with the geometry the file states (each part only when stated). */
+export interface ObjectFromFile {
+  /** Interleaved complex128 [H, W]. */
+  data: Float64Array;
+  key: string;
+  /** Object pixel size [y, x], m. */
+  pixelM?: [number, number];
+  /** Metres [y, x] at the object's pixel coordinate (H/2, W/2) (ptychodus's center_y_m, center_x_m). */
+  centerM?: [number, number];
+}
+
+/**
+ * A complex object dataset of shape [H, W] or [1, H, W] (one layer of an [L, H, W] stack: a multislice object of
+ * L > 1 layers is refused, since ptychostudy reconstructs a single slice), checked from its header before it is read.
+ */
+export function readObjectDataset(r: Hdf5Reader, key: string, H: number, W: number, layers: string): Float64Array {
+  const want = `a complex object [${H}, ${W}] or [1, ${H}, ${W}] (the object frame of this dataset)`;
+  const info = r.info(key, want);
+  if (info.kind !== 'complex') throw r.bad(key, want, `dtype ${info.dtype}`);
+  const s = info.shape;
+  if (s.length === 3 && s[0]! > 1 && s[1] === H && s[2] === W) {
+    throw r.bad(key, `${want}: one ${layers} (ptychostudy reconstructs a single slice)`, `shape [${s.join(', ')}] (${s[0]} ${layers}s)`);
+  }
+  if (!((s.length === 2 && s[0] === H && s[1] === W) || (s.length === 3 && s[0] === 1 && s[1] === H && s[2] === W))) {
+    throw r.bad(key, want, `shape [${s.join(', ')}]`);
+  }
+  const { data } = r.readComplex(key, want, H * W); // bounded, and checked against the memory limit, before it is allocated
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) throw r.bad(key, `${want}, finite`, `${data[i]} at flat index ${i >> 1}`);
+  }
+  return data;
+}
+
+/** The object of a ptychodus product, its pixel size and centre (each checked when stated). */
+export function readPtychodusObject(r: Hdf5Reader, H: number, W: number): ObjectFromFile {
+  const key = PRODUCT_KEYS.object;
+  if (r.kind(key) !== 'dataset') throw r.bad(key, `a complex object [${H}, ${W}] (ptychodus product)`, r.kind(key) === 'missing' ? 'it missing' : `a ${r.kind(key)}`);
+  const pixelM = productPixel(r, key);
+  const center = attrPair(r, key, [PRODUCT_KEYS.centerY, PRODUCT_KEYS.centerX], 'a finite number in m', Number.isFinite);
+  const data = readObjectDataset(r, key, H, W, 'layer');
+  return { data, key, ...(pixelM ? { pixelM } : {}), ...(center ? { centerM: center } : {}) };
+}
+
+/** What a product file holds, as `writePtychodusProduct` writes it. */
+export interface PtychodusProduct {
+  name: string;
+  comments: string;
+  /** m; 0 when not known. */
+  detectorDistanceM: number;
+  /** eV; 0 when not known. */
+  probeEnergyEv: number;
+  /** Probe modes [M, N, N], interleaved complex (written as complex64). */
+  probe: { modes: number; size: number; data: Float32Array };
+  /** Object [H, W], interleaved complex (written as complex64, one layer [1, H, W] as ptychodus writes it). */
+  object: { height: number; width: number; data: Float32Array };
+  /** Object (and probe) pixel size [y, x], m. */
+  pixelM: [number, number];
+  /** Metres [y, x] at the object's pixel coordinate (H/2, W/2). */
+  centerM: [number, number];
+  /** Probe positions (their centres), m. */
+  positionsM: { x: Float64Array; y: Float64Array };
+  lossHistory: Float64Array;
+}
+
+type H5File = import('h5wasm/node').File;
+
+function complexMap(data: Float32Array): Map<string, Float32Array> {
+  const n = data.length / 2;
+  const re = new Float32Array(n), im = new Float32Array(n);
+  for (let i = 0; i < n; i++) { re[i] = data[2 * i]!; im[i] = data[2 * i + 1]!; }
+  return new Map([['r', re], ['i', im]]);
+}
+
+function writeProduct(f: H5File, p: PtychodusProduct): void {
+  const K = PRODUCT_KEYS;
+  f.create_attribute(K.name, p.name);
+  f.create_attribute(K.comments, p.comments);
+  f.create_attribute(K.distance, p.detectorDistanceM, null, '<d');
+  f.create_attribute(K.energy, p.probeEnergyEv, null, '<d');
+  f.create_attribute(K.photonCount, 0, null, '<d');
+  f.create_attribute(K.exposure, 0, null, '<d');
+  f.create_attribute(K.massAttenuation, 0, null, '<d');
+  const n = p.positionsM.x.length;
+  f.create_dataset({ name: K.indexes, data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)), shape: [n], dtype: '<q' });
+  f.create_dataset({ name: K.x, data: p.positionsM.x, shape: [n], dtype: '<d' });
+  f.create_dataset({ name: K.y, data: p.positionsM.y, shape: [n], dtype: '<d' });
+  const probe = f.create_dataset({ name: K.probe, data: complexMap(p.probe.data), shape: [p.probe.modes, p.probe.size, p.probe.size] });
+  probe.create_attribute(K.pixelWidth, p.pixelM[1], null, '<d');
+  probe.create_attribute(K.pixelHeight, p.pixelM[0], null, '<d');
+  const object = f.create_dataset({ name: K.object, data: complexMap(p.object.data), shape: [1, p.object.height, p.object.width] });
+  object.create_attribute(K.centerX, p.centerM[1], null, '<d');
+  object.create_attribute(K.centerY, p.centerM[0], null, '<d');
+  object.create_attribute(K.pixelWidth, p.pixelM[1], null, '<d');
+  object.create_attribute(K.pixelHeight, p.pixelM[0], null, '<d');
+  f.create_dataset({ name: K.layerSpacing, data: new Float64Array(0), shape: [0], dtype: '<d' });
+  const e = p.lossHistory.length;
+  f.create_dataset({ name: K.lossEpochs, data: BigInt64Array.from({ length: e }, (_, i) => BigInt(i)), shape: [e], dtype: '<q' });
+  f.create_dataset({ name: K.lossValues, data: p.lossHistory, shape: [e], dtype: '<d' });
+}
+
+/**
+ * Writes `p` as a ptychodus product at `path`: into a temporary file beside it, renamed into place when complete.
+ * An existing `path` is refused (UsageError) unless `force`, and then replaced whole; without `force` the file is
+ * linked into place, so a file another writer put there meanwhile is not replaced either.
+ */
+export async function writePtychodusProduct(path: string, p: PtychodusProduct, opts: { force?: boolean } = {}): Promise<void> {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (st && !opts.force) throw new UsageError(`--out ${path}: exists; expected a new file name (or --force to replace it)`);
+  if (st && !st.isFile()) throw new UsageError(`--out ${path}: exists and is not a regular file; expected a file name`);
+  const lib = await import('h5wasm/node');
+  await lib.ready;
+  const tmp = resolve(tempNameFor(path));
+  try {
+    const f = new lib.File(tmp, 'w');
+    try {
+      writeProduct(f, p);
+    } finally {
+      f.close();
+    }
+    if (opts.force) renameSync(tmp, path);
+    else {
+      try {
+        linkSync(tmp, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`--out ${path}: exists; expected a new file name (or --force to replace it)`);
+        throw err;
+      }
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new Error(`${path}: cannot be written (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
