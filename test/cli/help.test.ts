@@ -8,7 +8,7 @@ const cli = 'dist/src/cli/main.js';
 test('--help lists every command', () => {
   const r = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
-  for (const c of ['run', 'generate', 'overlap', 'reconstruct', 'lsqml', 'compare', 'report', 'inspect']) {
+  for (const c of ['run', 'generate', 'overlap', 'reconstruct', 'lsqml', 'compare', 'report', 'export', 'inspect']) {
     assert.match(r.stdout, new RegExp(`^\\s+${c}\\b`, 'm'), `command ${c} missing from --help`);
   }
 });
@@ -54,7 +54,7 @@ test('reconstruct --help names every file a job leaves in its directory', async 
 });
 
 test('every command\'s --help names its exit codes', () => {
-  for (const c of ['run', 'generate', 'overlap', 'reconstruct', 'lsqml', 'compare', 'report', 'inspect', 'config', 'status', 'cancel', 'worker']) {
+  for (const c of ['run', 'generate', 'overlap', 'reconstruct', 'lsqml', 'compare', 'report', 'export', 'inspect', 'config', 'status', 'cancel', 'worker']) {
     const r = spawnSync(process.execPath, [cli, c, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '200' } });
     assert.equal(r.status, 0);
     assert.match(r.stdout, /Exit codes: 0 .*[;,] 2 /s, `${c} --help`);
@@ -67,5 +67,14 @@ test('reconstruct and lsqml --help name the same kinds of --init-probe file (bot
     assert.equal(r.status, 0);
     const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith('--init-probe')) ?? '';
     for (const kind of ['NPZ', 'CXI', 'ptychodus .h5', 'PtyPy .ptyr']) assert.ok(line.includes(kind), `${c}: ${line}`);
+  }
+});
+
+test('reconstruct and lsqml --help name the same kinds of --init-object file (both read it with readObjectFile)', () => {
+  for (const c of ['reconstruct', 'lsqml']) {
+    const r = spawnSync(process.execPath, [cli, c, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '400' } });
+    assert.equal(r.status, 0);
+    const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith('--init-object')) ?? '';
+    for (const kind of ['NPZ', 'ptychodus .h5', 'PtyPy .ptyr', 'CXI image']) assert.ok(line.includes(kind), `${c}: ${line}`);
   }
 });

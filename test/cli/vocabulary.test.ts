@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { tmp, writeTree } from '../study/reconstruct-helpers.js';
 
 const cli = 'dist/src/cli/main.js';
-const COMMANDS = ['run', 'generate', 'overlap', 'reconstruct', 'lsqml', 'compare', 'report', 'inspect', 'config'];
+const COMMANDS = ['run', 'generate', 'overlap', 'reconstruct', 'lsqml', 'compare', 'report', 'export', 'inspect', 'config'];
 const ptychostudy = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env } });
 

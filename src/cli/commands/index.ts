@@ -6,6 +6,7 @@ import { register as reconstruct } from './reconstruct.js';
 import { register as lsqml } from './lsqml.js';
 import { register as compare } from './compare.js';
 import { register as report } from './report.js';
+import { register as exportProduct } from './export.js';
 import { register as inspect } from './inspect.js';
 import { register as config } from './config.js';
 import { register as status } from './status.js';
@@ -13,4 +14,4 @@ import { register as cancel } from './cancel.js';
 import { register as worker } from './worker.js';
 
 /** Every subcommand, in the order `--help` lists them. Each file registers one command. */
-export const commands: Array<(program: Command) => void> = [run, generate, overlap, reconstruct, lsqml, compare, report, inspect, config, status, cancel, worker];
+export const commands: Array<(program: Command) => void> = [run, generate, overlap, reconstruct, lsqml, compare, report, exportProduct, inspect, config, status, cancel, worker];

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { action } from '../action.js';
+import { numberFlag } from '../flags.js';
+import { UsageError } from '../../errors.js';
+
+export function register(program: Command): void {
+  program
+    .command('export')
+    .summary('a finished reconstruction as a ptychodus product file (.h5), to open in ptychodus or continue from')
+    .description(
+      'Writes the reconstruction an `lsqml --out` folder or a Phase F job folder holds (its reconstruction.npz) as a ' +
+      'ptychodus product file (HDF5, the layout of ptychodus\'s H5ProductFileIO): probe modes, object (one layer), probe ' +
+      'positions in metres, pixel sizes, probe energy and detector distance where the data states them (0 where it does ' +
+      'not), and the loss per epoch. ptychodus opens it as one of its own products; `lsqml --init-probe file:OUT ' +
+      '--init-object file:OUT` continues from it. A command of its own, not an `lsqml` or `report` flag: it reads a ' +
+      'finished result and writes one file in another program\'s format, and it runs on any result, however old, without ' +
+      'reconstructing or touching the folder.\n\n' +
+      'Positions: the object pixel coordinates of reconstruction.npz\'s `positions` turned back into metres with the data\'s ' +
+      'object pixel size and frame origin (measured data: the metres its file gave); the object\'s centre is set so that ' +
+      'ptychodus maps each position onto the same object pixel. Synthetic data states no pixel size: give it with --pixel-size. ' +
+      'HDF5 records when a file was written: two exports of one reconstruction hold the same values, not the same bytes.\n\n' +
+      'Exit codes: 0 written; 2 bad usage (--out exists without --force) or a broken reconstruction (named), nothing written.')
+    .option('--input <path>', 'the reconstruction: an `lsqml --out` folder, a Phase F job folder, or its reconstruction.npz (required)')
+    .option('--out <file>', 'the product file to write, e.g. scan.h5 (required); written under a temporary name and renamed into place')
+    .option('--pixel-size <m>', 'object pixel size in metres, for a reconstruction of data that states none (synthetic data)')
+    .option('--force', 'replace --out when it exists (without --force an existing file is kept and the command exits 2)')
+    .action(action('export', async (f: { input?: string; out?: string; pixelSize?: string; force?: boolean }) => {
+      if (!f.input) throw new UsageError('--input is required (an `lsqml --out` folder, a Phase F job folder or its reconstruction.npz)');
+      if (!f.out) throw new UsageError('--out is required (the .h5 file to write)');
+      const pixelSizeM = numberFlag('--pixel-size', f.pixelSize);
+      const { exportPtychodusProduct } = await import('../../study/export/ptychodus.js');
+      const r = await exportPtychodusProduct({ input: f.input, out: f.out, force: f.force === true, ...(pixelSizeM !== undefined ? { pixelSizeM } : {}) });
+      process.stdout.write(`export: ${r.out} (ptychodus product: object [${r.objectShape.join(', ')}], ${r.probeModes} probe mode${r.probeModes === 1 ? '' : 's'}, ` +
+        `${r.positions} positions, pixel [${r.pixelM.map((v) => v.toPrecision(6)).join(', ')}] m from ${r.pixelSource})\n`);
+      return 0;
+    }));
+}

@@ -1,0 +1,152 @@
+/**
+ * The round trip with ptychodus: `export` writes a reconstruction as a ptychodus product file, checked against
+ * what ptychodus's own reader read from an export of the same reconstruction (test/fixtures/ptychodus/
+ * read-by-ptychodus.json, made by scripts/ptychodus-read-product.py); `--init-probe file:` and `--init-object file:`
+ * read the export back exactly; an object from a product, a PtyPy .ptyr or a CXI image is read with its
+ * geometry checked against the data's.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { exportPtychodusProduct } from '../../src/study/export/ptychodus.js';
+import { readProbeFile } from '../../src/data/probe-file.js';
+import { readObjectFile } from '../../src/data/object-file.js';
+import { readCxi } from '../../src/data/cxi.js';
+import { withHdf5 } from '../../src/data/hdf5/reader.js';
+import { loadNpz, saveNpz } from '../../src/npy/npz.js';
+import { readMetadata } from '../../src/data/metadata.js';
+import { c64, f64 } from '../../src/npy/types.js';
+import { assertRefused, ptychostudy } from './cli-run.js';
+import { tempDir } from '../tmp.js';
+
+const FX = 'test/fixtures/ptychodus';
+const npzPath = join(FX, 'reconstruction.npz');
+const read = JSON.parse(readFileSync(join(FX, 'read-by-ptychodus.json'), 'utf8')) as {
+  metadata: Record<string, unknown>;
+  probe: { shape: number[]; dtype: string; sum_abs2: number; sum_abs2_per_mode: number[]; pixel_width_m: number; pixel_height_m: number };
+  object: { shape: number[]; dtype: string; layers: number; layer_spacing_m: number[]; sum_abs: number; pixel_width_m: number; pixel_height_m: number; center_x_m: number; center_y_m: number };
+  positions: { count: number; index: number[]; x_m: number[]; y_m: number[]; object_x_px: number[]; object_y_px: number[] };
+  losses: { epoch: number[]; value: number[] };
+};
+const root = tempDir('ptychodus');
+const npz = loadNpz(npzPath);
+const object = npz.reconstructed_object!, probe = npz.reconstructed_probe!, positions = npz.positions!.data as Float64Array;
+const [H, W] = object.shape as [number, number];
+const N = probe.shape[1]!;
+const measured = await readCxi('test/fixtures/cxi/scan.cxi');
+const frame = { pixelM: measured.geometry.objectPixelM, originM: measured.originM };
+const exported = join(root, 'scan.h5');
+await exportPtychodusProduct({ input: npzPath, out: exported });
+
+const close = (a: number, b: number, rel: number, what: string): void =>
+  assert.ok(Math.abs(a - b) <= rel * Math.abs(b), `${what}: ${a} vs ${b}`);
+
+test('ptychodus\'s reader read from an export what the export of the same reconstruction holds', async () => {
+  await withHdf5(exported, (r) => {
+    const p = r.readComplex('probe', 'probe', 1e6), o = r.readComplex('object', 'object', 1e6);
+    // ptychodus holds a probe [OPR, M, N, N] and an object [L, H, W]
+    assert.deepEqual(read.probe.shape, [1, ...p.shape]);
+    assert.deepEqual(read.object.shape, o.shape);
+    assert.deepEqual(o.shape, [1, H, W]);
+    assert.equal(read.probe.dtype, 'complex64');
+    assert.equal(read.object.dtype, 'complex64');
+    assert.equal(r.info('probe').dtype, '<c8');
+    let s2 = 0; const perMode = [0, 0];
+    for (let i = 0; i < p.data.length; i += 2) { const v = p.data[i]! ** 2 + p.data[i + 1]! ** 2; s2 += v; perMode[Math.floor(i / (2 * N * N))]! += v; }
+    let s1 = 0;
+    for (let i = 0; i < o.data.length; i += 2) s1 += Math.hypot(o.data[i]!, o.data[i + 1]!);
+    close(s2, read.probe.sum_abs2, 1e-9, 'sum |probe|²');
+    perMode.forEach((v, m) => close(v, read.probe.sum_abs2_per_mode[m]!, 1e-9, `sum |probe mode ${m}|²`));
+    close(s1, read.object.sum_abs, 1e-9, 'sum |object|');
+    const x = r.readFloat64('probe_position_x_m', 'x', 1e6).data, y = r.readFloat64('probe_position_y_m', 'y', 1e6).data;
+    assert.deepEqual(Array.from(x), read.positions.x_m);
+    assert.deepEqual(Array.from(y), read.positions.y_m);
+    assert.deepEqual(r.attr('object', 'center_x_m'), read.object.center_x_m);
+    assert.deepEqual(r.attr('object', 'center_y_m'), read.object.center_y_m);
+    assert.deepEqual(Array.from(r.readFloat64('loss_values', 'loss', 1e6).data), read.losses.value);
+    assert.equal(r.attr('/', 'probe_energy_eV'), read.metadata.probe_energy_eV);
+    assert.equal(r.attr('/', 'detector_object_distance_m'), read.metadata.detector_distance_m);
+    assert.equal(r.attr('/', 'comments'), read.metadata.comments);
+  });
+  // the pixel sizes and positions are the data's own: the CXI file's translations, in metres, and its object pixel
+  const pixel = measured.geometry.objectPixelM;
+  for (const v of [read.probe.pixel_height_m, read.object.pixel_height_m]) assert.equal(v, pixel[0]);
+  for (const v of [read.probe.pixel_width_m, read.object.pixel_width_m]) assert.equal(v, pixel[1]);
+  assert.equal(read.positions.count, measured.n);
+  assert.equal(read.metadata.probe_energy_eV, measured.geometry.energyEv);
+  for (let i = 0; i < measured.n; i++) {
+    close(read.positions.x_m[i]!, measured.positionsM.x[i]!, 1e-12, `x of position ${i}`);
+    close(read.positions.y_m[i]!, measured.positionsM.y[i]!, 1e-12, `y of position ${i}`);
+    // ptychodus maps every position onto the object pixel its reconstruction used
+    assert.ok(Math.abs(read.positions.object_x_px[i]! - positions[2 * i + 1]!) < 1e-9, `x px of ${i}`);
+    assert.ok(Math.abs(read.positions.object_y_px[i]! - positions[2 * i]!) < 1e-9, `y px of ${i}`);
+  }
+  assert.deepEqual(read.losses.value, Array.from(npz.loss_history!.data as Float64Array));
+  assert.deepEqual(read.object.layer_spacing_m, []);
+});
+
+test('--init-probe file: and --init-object file: read the exported product back exactly', async () => {
+  const p = await readProbeFile(exported, N, N);
+  assert.equal(p.modes, probe.shape[0]);
+  assert.deepEqual(p.pixelM, measured.geometry.objectPixelM);
+  assert.deepEqual(Array.from(p.data), Array.from(probe.data as Float32Array));
+  const o = await readObjectFile(exported, H, W, frame);
+  assert.equal(o.key, 'object');
+  assert.deepEqual(Array.from(o.data), Array.from(object.data as Float32Array));
+  // and lsqml continues from it, the file recorded by name, key, size and SHA-256
+  const out = join(root, 'continued');
+  const r = ptychostudy(['lsqml', '--input', 'test/fixtures/cxi/scan.cxi', '--out', out, '--epochs', '2', '--batch-size', '20', '--modes', '2',
+    '--init-object', `file:${exported}`, '--init-probe', `file:${exported}`]);
+  assert.equal(r.status, 0, r.stderr);
+  const m = (readMetadata(loadNpz(join(out, 'reconstruction.npz'))._metadata!) as { value: Record<string, unknown> }).value;
+  const bytes = readFileSync(exported);
+  assert.deepEqual(m.init_object_file, { file: 'scan.h5', key: 'object', size_bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+});
+
+test('export refuses an existing file without --force, a broken reconstruction, and synthetic data without --pixel-size; nothing is left behind', async () => {
+  const before = readFileSync(exported);
+  await assert.rejects(exportPtychodusProduct({ input: FX, out: exported }), /--out .*scan\.h5: exists; expected a new file name \(or --force to replace it\)$/);
+  assert.deepEqual(readFileSync(exported), before);
+  const forced = await exportPtychodusProduct({ input: FX, out: exported, force: true });
+  await assert.rejects(exportPtychodusProduct({ input: FX, out: npzPath, force: true }), /--out .*reconstruction\.npz: is the reconstruction it exports; expected another file \(\.h5\)$/);
+  assert.equal(forced.positions, 40);
+
+  const synth = join(root, 'synth');
+  mkdirSync(synth);
+  saveNpz(join(synth, 'reconstruction.npz'), {
+    reconstructed_object: c64([8, 10], new Float32Array(160).fill(1)),
+    reconstructed_probe: c64([1, 4, 4], new Float32Array(32).fill(1)),
+    positions: f64([2, 2], new Float64Array([4, 4, 4, 6])),
+    loss_history: f64([2], new Float64Array([2, 1])),
+  });
+  const out = join(synth, 'synth.h5');
+  await assert.rejects(exportPtychodusProduct({ input: synth, out }), /reconstruction\.npz: states no object pixel size .*give it with --pixel-size M$/);
+  const r = await exportPtychodusProduct({ input: synth, out, pixelSizeM: 1e-8 });
+  assert.deepEqual(r.pixelM, [1e-8, 1e-8]);
+  await withHdf5(out, (h) => {
+    assert.equal(h.attr('object', 'center_x_m'), 1e-8 * 10 / 2);
+    assert.deepEqual(Array.from(h.readFloat64('probe_position_x_m', 'x', 2).data), [4 * 1e-8, 6 * 1e-8]);
+    assert.equal(h.attr('/', 'probe_energy_eV'), 0);
+  });
+
+  const broken = join(root, 'broken');
+  mkdirSync(broken);
+  saveNpz(join(broken, 'reconstruction.npz'), { reconstructed_object: c64([8, 10], new Float32Array(160).fill(1)) });
+  await assert.rejects(exportPtychodusProduct({ input: broken, out: join(broken, 'b.h5'), pixelSizeM: 1e-8 }),
+    /broken\/reconstruction\.npz: key 'reconstructed_probe': expected complex probe modes \[M, N, N\] \(a ptychostudy reconstruction\.npz\); found it missing$/);
+  assert.deepEqual(readdirSync(broken), ['reconstruction.npz'], 'nothing written, no temporary file left');
+  assert.deepEqual(readdirSync(synth).sort(), ['reconstruction.npz', 'synth.h5']);
+});
+
+test('ptychostudy export: the summary line, and exit 2 with one line for an existing --out', () => {
+  const out = join(root, 'cli.h5');
+  const r = ptychostudy(['export', '--input', FX, '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^export: .*cli\.h5 \(ptychodus product: object \[73, 58\], 2 probe modes, 40 positions, pixel \[1\.29150e-7, 1\.29150e-7\] m from _metadata\.geometry\.object_pixel_size_m_yx\)\n$/);
+  const size = statSync(out).size;
+  assertRefused(ptychostudy(['export', '--input', FX, '--out', out]), 'export', /^ptychostudy export: --out .*cli\.h5: exists; expected a new file name \(or --force to replace it\)$/);
+  assert.equal(statSync(out).size, size);
+  assert.ok(existsSync(out));
+});
