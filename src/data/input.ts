@@ -41,7 +41,7 @@ export async function readInputData(path: string, opts: ReadInputOptions = {}): 
     if (looksLikeCxi(r)) return { format: 'cxi' as const, measured: readCxiFrom(r, opts) };
     if (looksLikePtyd(r)) return { format: 'ptyd' as const, measured: readPtydFrom(r, opts) };
     if (looksLikePtychodusProduct(r) || looksLikePtyr(r)) {
-      throw new InputError(`${path}: a ${looksLikePtyr(r) ? 'PtyPy reconstruction (.ptyr)' : 'ptychodus product'} holds a probe, an object and positions but no diffraction data; use it as a probe file (--init-probe file:${path})`);
+      throw new InputError(`${path}: a ${looksLikePtyr(r) ? 'PtyPy reconstruction (.ptyr)' : 'ptychodus product'} holds a probe, an object and positions but no diffraction data; start a reconstruction from it (--init-probe file:${path} --init-object file:${path})`);
     }
     throw new InputError(`${path}: key '${CXI_KEYS.data[0]}': expected CXI diffraction data (or PtyPy's chunks/ and meta/); found top-level keys [${printable(r.keys('/').join(', '), 1000)}]`);
   }, opts);

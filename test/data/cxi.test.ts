@@ -178,7 +178,7 @@ test('probe files: CXI illumination, ptychodus product (2 modes, pixel size from
 });
 
 test('a product or .ptyr given as data is refused with a pointer to --init-probe; files are recognised by their bytes, not their names', async () => {
-  await assert.rejects(readInputData(fx('probe-product.h5')), /a ptychodus product holds a probe.*no diffraction data; use it as a probe file \(--init-probe file:/);
+  await assert.rejects(readInputData(fx('probe-product.h5')), /a ptychodus product holds a probe.*no diffraction data; start a reconstruction from it \(--init-probe file:.* --init-object file:/);
   await assert.rejects(readInputData(fx('probe.ptyr')), /a PtyPy reconstruction \(\.ptyr\) holds a probe/);
   assert.equal(sniffFile(fx('scan.ptyd')), 'hdf5');
   assert.equal(sniffFile(fx('object.npy')), 'unknown');
