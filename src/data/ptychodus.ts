@@ -198,8 +198,8 @@ function writeProduct(f: H5File, p: PtychodusProduct): void {
  */
 export async function writePtychodusProduct(path: string, p: PtychodusProduct, opts: { force?: boolean } = {}): Promise<void> {
   const st = lstatSync(path, { throwIfNoEntry: false });
-  if (st && !opts.force) throw new UsageError(`--out ${path}: exists; expected a new file name (or --force to replace it)`);
-  if (st && !st.isFile()) throw new UsageError(`--out ${path}: exists and is not a regular file; expected a file name`);
+  if (st && !opts.force) throw new UsageError(`${path}: exists; expected a new file name (or \`force\` to replace it)`);
+  if (st && !st.isFile()) throw new UsageError(`${path}: exists and is not a regular file; expected a file name`);
   const lib = await import('h5wasm/node');
   await lib.ready;
   const tmp = resolve(tempNameFor(path));
@@ -215,7 +215,7 @@ export async function writePtychodusProduct(path: string, p: PtychodusProduct, o
       try {
         linkSync(tmp, path);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`--out ${path}: exists; expected a new file name (or --force to replace it)`);
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${path}: exists; expected a new file name (or \`force\` to replace it)`);
         throw err;
       }
     }

@@ -107,10 +107,10 @@ test('--init-probe file: and --init-object file: read the exported product back 
 
 test('export refuses an existing file without --force, a broken reconstruction, and synthetic data without --pixel-size; nothing is left behind', async () => {
   const before = readFileSync(exported);
-  await assert.rejects(exportPtychodusProduct({ input: FX, out: exported }), /--out .*scan\.h5: exists; expected a new file name \(or --force to replace it\)$/);
+  await assert.rejects(exportPtychodusProduct({ input: FX, out: exported }), /`out` .*scan\.h5: exists; expected a new file name \(or `force` to replace it\)$/);
   assert.deepEqual(readFileSync(exported), before);
   const forced = await exportPtychodusProduct({ input: FX, out: exported, force: true });
-  await assert.rejects(exportPtychodusProduct({ input: FX, out: npzPath, force: true }), /--out .*reconstruction\.npz: is the reconstruction it exports; expected another file \(\.h5\)$/);
+  await assert.rejects(exportPtychodusProduct({ input: FX, out: npzPath, force: true }), /`out` .*reconstruction\.npz: is the reconstruction it exports; expected another file \(\.h5\)$/);
   assert.equal(forced.positions, 40);
 
   const synth = join(root, 'synth');
@@ -122,7 +122,7 @@ test('export refuses an existing file without --force, a broken reconstruction, 
     loss_history: f64([2], new Float64Array([2, 1])),
   });
   const out = join(synth, 'synth.h5');
-  await assert.rejects(exportPtychodusProduct({ input: synth, out }), /reconstruction\.npz: states no object pixel size .*give it with --pixel-size M$/);
+  await assert.rejects(exportPtychodusProduct({ input: synth, out }), /reconstruction\.npz: states no object pixel size .*give it with `pixelSizeM`$/);
   const r = await exportPtychodusProduct({ input: synth, out, pixelSizeM: 1e-8 });
   assert.deepEqual(r.pixelM, [1e-8, 1e-8]);
   await withHdf5(out, (h) => {

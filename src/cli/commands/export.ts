@@ -31,7 +31,7 @@ export function register(program: Command): void {
       const { exportPtychodusProduct } = await import('../../study/export/ptychodus.js');
       const r = await exportPtychodusProduct({ input: f.input, out: f.out, force: f.force === true, ...(pixelSizeM !== undefined ? { pixelSizeM } : {}) });
       process.stdout.write(`export: ${r.out} (ptychodus product: object [${r.objectShape.join(', ')}], ${r.probeModes} probe mode${r.probeModes === 1 ? '' : 's'}, ` +
-        `${r.positions} positions, pixel [${r.pixelM.map((v) => v.toPrecision(6)).join(', ')}] m from ${r.pixelSource})\n`);
+        `${r.positions} positions, pixel [${r.pixelM.map((v) => v.toPrecision(6)).join(', ')}] m from ${r.pixelKey ?? '--pixel-size'})\n`);
       return 0;
-    }));
+    }, { input: '--input', out: '--out', pixelSizeM: '--pixel-size', force: '--force' }));
 }

@@ -47,8 +47,8 @@ export interface ExportResult {
   probeModes: number;
   positions: number;
   pixelM: [number, number];
-  /** Where the pixel size came from. */
-  pixelSource: string;
+  /** The `_metadata` key the pixel size was read from; null when it is `pixelSizeM`. */
+  pixelKey: string | null;
 }
 
 /** reconstruction.npz of `input` (a folder, or the file itself). */
@@ -57,11 +57,11 @@ function reconstructionFile(input: string): string {
   try {
     st = statSync(input);
   } catch {
-    throw new UsageError(`--input ${input}: no such file or folder; expected an \`lsqml --out\` folder, a Phase F job folder or its ${PHASE_F.reconstruction}`);
+    throw new UsageError(`\`input\` ${input}: no such file or folder; expected an \`lsqml --out\` folder, a Phase F job folder or its ${PHASE_F.reconstruction}`);
   }
   if (st.isDirectory()) {
     const f = join(input, PHASE_F.reconstruction);
-    if (!statSync(f, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`--input ${input}: holds no ${PHASE_F.reconstruction}; expected a finished reconstruction's folder (\`lsqml --out\`, or a Phase F job folder)`);
+    if (!statSync(f, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`\`input\` ${input}: holds no ${PHASE_F.reconstruction}; expected a finished reconstruction's folder (\`lsqml --out\`, or a Phase F job folder)`);
     return f;
   }
   return input;
@@ -70,21 +70,24 @@ function reconstructionFile(input: string): string {
 const finitePair = (v: unknown, ok: (x: number) => boolean): v is [number, number] =>
   Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && ok(x));
 
-/** Reads and checks the reconstruction, then writes the product. Bad input: InputError (exit 2), nothing written. */
+/**
+ * Reads and checks the reconstruction, then writes the product. Bad input: InputError; bad options (an existing `out`
+ * without `force`, …): UsageError, options named in backticks by their names here (the command shows its flags); nothing written.
+ */
 export async function exportPtychodusProduct(opts: ExportOptions): Promise<ExportResult> {
-  if (typeof opts.out !== 'string' || opts.out === '') throw new UsageError('--out is required (the .h5 file to write)');
+  if (typeof opts.out !== 'string' || opts.out === '') throw new UsageError('`out` is required (the .h5 file to write)');
   if (opts.pixelSizeM !== undefined && !(Number.isFinite(opts.pixelSizeM) && opts.pixelSizeM > 0 && opts.pixelSizeM < 0.01)) {
-    throw new UsageError(`--pixel-size ${opts.pixelSizeM}: expected the object pixel size in m, a number > 0 and < 0.01`);
+    throw new UsageError(`\`pixelSizeM\` ${opts.pixelSizeM}: expected the object pixel size in m, a number > 0 and < 0.01`);
   }
   const file = reconstructionFile(opts.input);
   const out = resolve(opts.out);
-  if (!statSync(dirname(out), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--out ${opts.out}: its folder ${dirname(out)} does not exist`);
-  if (out === resolve(file)) throw new UsageError(`--out ${opts.out}: is the reconstruction it exports; expected another file (.h5)`);
-  if (statSync(out, { throwIfNoEntry: false }) && !opts.force) throw new UsageError(`--out ${opts.out}: exists; expected a new file name (or --force to replace it)`);
+  if (!statSync(dirname(out), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`\`out\` ${opts.out}: its folder ${dirname(out)} does not exist`);
+  if (out === resolve(file)) throw new UsageError(`\`out\` ${opts.out}: is the reconstruction it exports; expected another file (.h5)`);
+  if (statSync(out, { throwIfNoEntry: false }) && !opts.force) throw new UsageError(`\`out\` ${opts.out}: exists; expected a new file name (or \`force\` to replace it)`);
 
   const r = NpzReader.open(file);
   let product: PtychodusProduct;
-  let pixelSource: string;
+  let pixelKey: string | null;
   try {
     const bad = (key: string, expected: string, found: string): InputError => new InputError(`${file}: key '${key}': expected ${expected}; found ${found}`);
     const want = {
@@ -119,15 +122,15 @@ export async function exportPtychodusProduct(opts: ExportOptions): Promise<Expor
     let pixelM: [number, number];
     if (px !== undefined) {
       if (!finitePair(px, (x) => x > 0 && x < 0.01)) throw bad(gkey('object_pixel_size_m_yx'), 'the object pixel size [y, x] in m, two numbers > 0 and < 0.01', shownJson(px, 200));
-      if (opts.pixelSizeM !== undefined) throw new UsageError(`--pixel-size: the reconstruction's data states its object pixel size, [${px.join(', ')}] m (${gkey('object_pixel_size_m_yx')}); leave --pixel-size out`);
+      if (opts.pixelSizeM !== undefined) throw new UsageError(`\`pixelSizeM\`: the reconstruction's data states its object pixel size, [${px.join(', ')}] m (${gkey('object_pixel_size_m_yx')}); leave \`pixelSizeM\` out`);
       pixelM = [px[0], px[1]];
-      pixelSource = gkey('object_pixel_size_m_yx');
+      pixelKey = gkey('object_pixel_size_m_yx');
     } else {
       if (opts.pixelSizeM === undefined) {
-        throw new UsageError(`${file}: states no object pixel size (${gkey('object_pixel_size_m_yx')}: synthetic data has no geometry), which a ptychodus product needs; give it with --pixel-size M`);
+        throw new UsageError(`${file}: states no object pixel size (${gkey('object_pixel_size_m_yx')}: synthetic data has no geometry), which a ptychodus product needs; give it with \`pixelSizeM\``);
       }
       pixelM = [opts.pixelSizeM, opts.pixelSizeM];
-      pixelSource = '--pixel-size';
+      pixelKey = null;
     }
     const og = geometry.object_origin_m_yx;
     if (og !== undefined && !finitePair(og, () => true)) throw bad(gkey('object_origin_m_yx'), 'the metres [y, x] at object pixel coordinate 0, two finite numbers', shownJson(og, 200));
@@ -180,6 +183,6 @@ export async function exportPtychodusProduct(opts: ExportOptions): Promise<Expor
   await writePtychodusProduct(out, product, { force: opts.force === true });
   return {
     reconstruction: file, out, objectShape: [product.object.height, product.object.width], probeModes: product.probe.modes,
-    positions: product.positionsM.x.length, pixelM: product.pixelM, pixelSource,
+    positions: product.positionsM.x.length, pixelM: product.pixelM, pixelKey,
   };
 }
