@@ -60,6 +60,7 @@ export type { Executor, Phase, PlannedJob, PhaseName } from './study/phase.js';
 export { StudyAbortedError } from './study/phase.js';
 export { buildReport, type ReportOptions, type ReportProgress, type ReportResult } from './study/report/phase.js';
 export { buildReconstructionReport, type ReconstructionReportOptions } from './study/report/reconstruction-report.js';
+export { exportPtychodusProduct, type PtychodusExportOptions, type PtychodusExportResult } from './study/export/ptychodus.js';
 
 // one reconstruction, and the engine
 export { runLsqmlJob, type LsqmlJobOptions, type LsqmlJobResult, type JobProgress } from './study/reconstruct/lsqml-job.js';

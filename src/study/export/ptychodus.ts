@@ -28,7 +28,7 @@ import { writePtychodusProduct, type PtychodusProduct } from '../../data/ptychod
 import { shownJson } from '../../text.js';
 import { PHASE_F } from '../hub/layout.js';
 
-export interface ExportOptions {
+export interface PtychodusExportOptions {
   /** The reconstruction: a folder holding reconstruction.npz, or that file. */
   input: string;
   /** The product file to write (.h5). */
@@ -39,7 +39,7 @@ export interface ExportOptions {
   pixelSizeM?: number;
 }
 
-export interface ExportResult {
+export interface PtychodusExportResult {
   /** The reconstruction.npz read. */
   reconstruction: string;
   out: string;
@@ -74,7 +74,7 @@ const finitePair = (v: unknown, ok: (x: number) => boolean): v is [number, numbe
  * Reads and checks the reconstruction, then writes the product. Bad input: InputError; bad options (an existing `out`
  * without `force`, …): UsageError, options named in backticks by their names here (the command shows its flags); nothing written.
  */
-export async function exportPtychodusProduct(opts: ExportOptions): Promise<ExportResult> {
+export async function exportPtychodusProduct(opts: PtychodusExportOptions): Promise<PtychodusExportResult> {
   if (typeof opts.out !== 'string' || opts.out === '') throw new UsageError('`out` is required (the .h5 file to write)');
   if (opts.pixelSizeM !== undefined && !(Number.isFinite(opts.pixelSizeM) && opts.pixelSizeM > 0 && opts.pixelSizeM < 0.01)) {
     throw new UsageError(`\`pixelSizeM\` ${opts.pixelSizeM}: expected the object pixel size in m, a number > 0 and < 0.01`);
