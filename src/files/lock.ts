@@ -62,6 +62,11 @@ export interface LockOptions {
   leaseMs?: number;
   /** Heartbeat interval (ms); default 5 s. Tests use shorter ones. */
   heartbeatMs?: number;
+  /**
+   * Ends a wait for a busy lock when aborted (`waitForLock`, `withLock`): checked before each attempt and seen at once
+   * during the pause between two, the wait then throws `LockWaitAbortedError` without the lock; `fn` is not run.
+   */
+  signal?: AbortSignal;
 }
 
 /** The owner record a lock file holds (one JSON line). */
@@ -106,6 +111,18 @@ export interface HeldLock {
 /** The lock is held by another live process (InputError: exit code 2). */
 export class LockBusyError extends InputError {
   constructor(message: string, readonly holder: LockHolder) { super(message); this.name = 'LockBusyError'; }
+}
+
+/**
+ * A wait for a busy lock ended by its `signal` (LockOptions): the lock was not taken. `cause` is the signal's reason;
+ * the entry points that take a `signal` turn it into their own stopped error.
+ */
+export class LockWaitAbortedError extends Error {
+  readonly code = 'ABORT_ERR';
+  constructor(readonly lockPath: string, cause: unknown) {
+    super(`${dirname(lockPath)}: stopped by its signal while waiting for the lock ${lockPath}; the lock was not taken`, { cause });
+    this.name = 'LockWaitAbortedError';
+  }
 }
 
 // ─── this process ────────────────────────────────────────────────────────────────────────────────────
@@ -620,14 +637,29 @@ function* lockAttempts(lockPath: string, owner: string, place: string, opts: Loc
   }
 }
 
-/** Takes the lock, waiting up to `opts.waitMs` (polling with jitter) while another process holds it. */
+/**
+ * Takes the lock, waiting up to `opts.waitMs` (polling with jitter) while another process holds it; an aborted
+ * `opts.signal` ends the wait with `LockWaitAbortedError` (the lock not taken).
+ */
 export async function waitForLock(lockPath: string, owner: string, place: string, opts: LockOptions = {}): Promise<HeldLock> {
+  const signal = opts.signal;
+  if (signal?.aborted) throw new LockWaitAbortedError(lockPath, signal.reason);
   const attempts = lockAttempts(lockPath, owner, place, opts);
   for (let next = attempts.next(); ; next = attempts.next()) {
     if (next.done) return next.value;
     const ms = next.value;
-    await new Promise((done) => setTimeout(done, ms));
+    await pause(ms, signal);
+    if (signal?.aborted) throw new LockWaitAbortedError(lockPath, signal.reason);
   }
+}
+
+/** Waits `ms`, or less when `signal` is aborted meanwhile. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((done) => {
+    const end = (): void => { clearTimeout(timer); signal?.removeEventListener('abort', end); done(); };
+    const timer = setTimeout(end, ms);
+    signal?.addEventListener('abort', end, { once: true });
+  });
 }
 
 /**

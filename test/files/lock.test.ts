@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  acquireLock, LockBusyError, lockHolder, processStartTicks, tryLock, waitForLock, withLock, type LockRecord,
+  acquireLock, LockBusyError, lockHolder, LockWaitAbortedError, processStartTicks, tryLock, waitForLock, withLock, type LockRecord,
 } from '../../src/files/lock.js';
 import { exitCodeFor } from '../../src/errors.js';
 import { tempDir } from '../tmp.js';
@@ -191,4 +191,23 @@ test('waitForLock waits for a holder in another process; a bounded wait ends wit
   // a process that ends without releasing (normal exit) leaves no lock: the exit hook releases it
   spawnSync(process.execPath, ['--input-type=module', '-e', `import { tryLock } from ${JSON.stringify(LOCK_JS)}; tryLock(${JSON.stringify(p)}, 'forgetful', 'r');`]);
   assert.ok(!existsSync(p));
+});
+
+test('an aborted signal ends a wait for a busy lock without taking it, and takes no free lock; withLock then runs nothing', async () => {
+  const p = fresh();
+  const held = tryLock(p, 'merge', 'test root'); // a live holder (this process)
+  const stop = new AbortController();
+  setTimeout(() => stop.abort(new Error('enough')), 50);
+  await assert.rejects(waitForLock(p, 'test', 'test root', { waitMs: 60_000, signal: stop.signal }), (e: unknown) => {
+    assert.ok(e instanceof LockWaitAbortedError, String(e));
+    assert.equal(e.code, 'ABORT_ERR');
+    assert.equal((e.cause as Error).message, 'enough');
+    assert.match(e.message, /while waiting for the lock .*\.test\.lock; the lock was not taken/);
+    return true;
+  });
+  assert.equal(JSON.parse(readFileSync(p, 'utf8')).token, held.record.token, 'the holder keeps it');
+  held.release();
+  let ran = false;
+  await assert.rejects(withLock(p, 'test', 'test root', () => { ran = true; }, { waitMs: 60_000, signal: AbortSignal.abort() }), LockWaitAbortedError);
+  assert.ok(!ran && !existsSync(p), 'a free lock is not taken once the signal is aborted');
 });

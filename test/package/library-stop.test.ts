@@ -5,8 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lockHolder } from '../../src/files/lock.js';
 import { buildReport, parseStudySettings, runSimulation, runStudy, StudyAbortedError, UsageError, type RunEvent } from '../../src/index.js';
 import { tempDir } from '../tmp.js';
 
@@ -40,8 +43,10 @@ async function stoppedAt(hub: string, when: (e: RunEvent) => boolean): Promise<S
   return error;
 }
 
+/** The hub of the first test, stopped in each phase; the later tests finish it. */
+const hub = join(tempDir('lib-stop'), 'hub');
+
 test('runStudy: an aborted signal stops each phase as Ctrl-C does (records kept, locks released, run.json interrupted); runStudy again continues it', async () => {
-  const hub = join(tempDir('lib-stop'), 'hub');
   // Phase F: stopped in its first epoch; its worker threads are ended and no job is recorded as failed
   const f = await stoppedAt(hub, (e) => e.type === 'reconstruct' && e.event.type === 'epoch');
   assert.equal(f.phase, 'reconstruct');
@@ -97,4 +102,66 @@ test('runSimulation: an aborted signal stops it after the dose under way, which 
   // as Ctrl-C's message says: finished with --overwrite (`overwrite`)
   const r = await runSimulation(s, { outputRoot: root, overwrite: true });
   assert.deepEqual(r.doses.map((d) => d.dose), [1e3, 1e4]);
+});
+
+/** Every file under `dir` but the locks, with its size and modification time (what a run that writes nothing leaves as it was). */
+function files(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of readdirSync(dir, { recursive: true }) as string[]) {
+    const st = statSync(join(dir, f));
+    if (st.isFile() && !/(^|\/)\.[\w-]+\.lock$/.test(f)) out.set(f, `${st.size} ${st.mtimeMs}`);
+  }
+  return out;
+}
+
+/** A process that holds the lock at `path` until it is killed; resolves once it holds it. */
+async function holder(path: string): Promise<ChildProcess> {
+  const lockJs = fileURLToPath(new URL('../../src/files/lock.js', import.meta.url));
+  const child = spawn(process.execPath, ['--input-type=module', '-e',
+    `import { tryLock } from ${JSON.stringify(lockJs)}; tryLock(${JSON.stringify(path)}, 'compare run', 'output root'); ` +
+    `console.log('held'); setTimeout(() => {}, 120000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((held, failed) => {
+    child.stdout!.on('data', () => held());
+    child.on('exit', (code) => failed(new Error(`the lock holder ended (${code})`)));
+  });
+  return child;
+}
+
+test('runStudy: a signal aborted while it waits for another process\'s Phase G lock ends the wait at once with StudyAbortedError; nothing is written', { timeout: 120_000 }, async () => {
+  assert.equal((await runStudy(hub)).state.status, 'complete');
+  const lock = join(hub, 'phase_g', '.compare.lock');
+  const child = await holder(lock);
+  try {
+    const before = files(hub);
+    const stop = new AbortController();
+    // a finished hub's resume reads Phase G under its lock, waiting (up to 10 minutes) while a `compare` holds it
+    const resumed = runStudy(hub, undefined, (e) => {
+      if (e.type === 'phase-skip' && e.phase === 'reconstruct') setTimeout(() => stop.abort(new Error('enough')), 200);
+    }, { signal: stop.signal });
+    await assert.rejects(resumed, (e: unknown) => {
+      assert.ok(e instanceof StudyAbortedError, String(e));
+      assert.equal(e.phase, 'compare');
+      assert.deepEqual(e.finishedJobs, []);
+      assert.deepEqual(e.completedPhases, ['design', 'generate', 'overlap', 'reconstruct', 'compare', 'report']);
+      assert.equal((e.cause as Error).message, 'enough');
+      return true;
+    });
+    assert.equal(lockHolder(lock)?.record?.pid, child.pid, 'it stopped while the other process still held the lock');
+    assert.deepEqual(locks(hub), ['phase_g/.compare.lock'], 'no lock of its own is left');
+    assert.deepEqual(files(hub), before, 'nothing was written');
+    // the report waits for another build the same way
+    const report = join(hub, 'report', '.report.lock');
+    const other = await holder(report);
+    try {
+      const stopReport = new AbortController();
+      setTimeout(() => stopReport.abort(new Error('enough')), 200);
+      await assert.rejects(buildReport(hub, { signal: stopReport.signal }), (e: unknown) => e instanceof StudyAbortedError && e.phase === 'report');
+      assert.equal(lockHolder(report)?.record?.pid, other.pid);
+      assert.deepEqual(files(hub), before, 'nothing was written');
+    } finally {
+      other.kill('SIGKILL');
+    }
+  } finally {
+    child.kill('SIGKILL');
+  }
 });

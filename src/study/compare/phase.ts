@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { compactUtc, createUniqueDir, missingDirs, removeEmptyDirs } from '../../files/dirs.js';
-import { acquireLock, LockBusyError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
+import { acquireLock, LockBusyError, LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import {
   OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
@@ -63,7 +63,9 @@ export interface PhaseGOptions extends CompareFilters {
   /**
    * Stops the phase when aborted, between two jobs (the job under way is finished first): the run's running lock
    * is released and the run folder it created removed while empty, as Ctrl-C leaves them; the finished jobs' files
-   * stay, and the next run takes them over (reuse.ts). The call rejects with `StudyAbortedError`.
+   * stay, and the next run takes them over (reuse.ts). The call rejects with `StudyAbortedError`. Aborted while the
+   * run waits for another run's merge into the root (`lockWaitMs`), it stops waiting: every job is finished and its
+   * rows are in this run's snapshot (`runs/<run id>/`), not merged into the summary (compare again to merge them).
    */
   signal?: AbortSignal;
 }
@@ -190,6 +192,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const rows: SummaryRowCore[] = [];
   const skipped: SkippedJob[] = [];
   const jobs: (JobOutcome & { filesRunId: string | null })[] = [];
+  const finishedKeys: string[] = [];
   let compared = 0;
   let failed = 0;
   const reusedFrom: string[] = [];
@@ -202,6 +205,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
       compared += r.compared;
       failed += r.failed;
       if (r.reused_from) reusedFrom.push(r.reused_from);
+      finishedKeys.push(job.key);
     }, signal);
   } catch (err) {
     releaseRunning();
@@ -242,8 +246,10 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
       writeFileAtomic(mdPath, summaryMarkdown(m));
       writeFileAtomic(csvPath, summaryCsv(m));
       return { merged: m, charts: opts.charts === false ? [] : await writeCharts(m, chartsDir) };
-    }, { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS }));
+    }, { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS, ...(signal !== undefined ? { signal } : {}) }));
   } catch (err) {
+    // stopped while another run merges: every job is finished and its rows are in this run's snapshot; not merged
+    if (err instanceof LockWaitAbortedError) throw new StudyAbortedError('compare', finishedKeys, err.cause);
     if (err instanceof LockBusyError) {
       throw new Error(`${err.message}; this run's rows are kept in ${snapshotJson} but were not merged into ${summaryPath} (compare again to merge)`);
     }

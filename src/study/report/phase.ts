@@ -18,7 +18,7 @@ import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { removeEntriesStartingWith } from '../../files/dirs.js';
 import { checkWritableDir } from '../../files/writable.js';
-import { MERGE_WAIT_MS, withLock } from '../../files/lock.js';
+import { LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { page, type Section } from '../../report/html.js';
 import { REPORT } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
@@ -30,7 +30,7 @@ import {
   chartsSection, designSection, ImageDir, metricsSection, phaseFSection, reportContext, skippedSection, softwareSection,
   type DrawnFigure,
 } from './sections.js';
-import { checkOptionNames, checkSignalOption, optionNames, throwIfStopped, yieldToEventLoop } from '../phase.js';
+import { checkOptionNames, checkSignalOption, optionNames, StudyAbortedError, throwIfStopped, yieldToEventLoop } from '../phase.js';
 
 export interface ReportResult {
   indexPath: string;
@@ -61,7 +61,8 @@ export interface ReportOptions {
   /**
    * Stops the build when aborted, between two sections: the page is not written and the earlier report stays as it
    * was (the new one's temporary directory is removed); the lock is released and the call rejects with
-   * `StudyAbortedError`.
+   * `StudyAbortedError`. Aborted while it waits for another build of the same report (`lockWaitMs`), it stops
+   * waiting, with nothing written.
    */
   signal?: AbortSignal;
 }
@@ -88,8 +89,13 @@ export async function buildReport(hub: string, second?: ReportOptions | number, 
   throwIfStopped(signal, 'report');
   const outDir = planReport(hub, opts.shownRun).outDir;
   checkWritableDir(outDir, 'report directory'); // a read-only hub: one line naming it, before the lock
-  return withLock(join(outDir, REPORT.lock), 'report', 'report directory',
-    () => writeReport(hub, opts), { waitMs: lockWaitMs });
+  try {
+    return await withLock(join(outDir, REPORT.lock), 'report', 'report directory',
+      () => writeReport(hub, opts), { waitMs: lockWaitMs, ...(signal !== undefined ? { signal } : {}) });
+  } catch (err) {
+    if (err instanceof LockWaitAbortedError) throw new StudyAbortedError('report', [], err.cause); // waiting for another build
+    throw err;
+  }
 }
 
 /** Names of a build's temporary directories in the report directory (the new report, the earlier images). */

@@ -20,7 +20,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { checkWritableDir } from '../../files/writable.js';
-import { MERGE_WAIT_MS, tryLock, waitForLock, withLock, type HeldLock } from '../../files/lock.js';
+import { LockWaitAbortedError, MERGE_WAIT_MS, tryLock, waitForLock, withLock, type HeldLock } from '../../files/lock.js';
 import { InputError, UsageError } from '../../errors.js';
 import { readProbeFile } from '../../data/probe-file.js';
 import { checkProbeModes } from '../../data/memory.js';
@@ -188,14 +188,15 @@ class RootGuard {
   private times: { atime: Date; mtime: Date } | null = null;
 
   constructor(private readonly root: string, private readonly lockName: string, private readonly place: string,
-    private readonly waitMs = 0) {}
+    private readonly waitMs = 0, private readonly signal?: AbortSignal) {}
 
   async take(): Promise<void> {
     if (this.lock !== null) return;
     const st = statSync(this.root, { throwIfNoEntry: false });
     this.times = st?.isDirectory() ? { atime: st.atime, mtime: st.mtime } : null;
     const path = join(this.root, this.lockName);
-    this.lock = this.waitMs > 0 ? await waitForLock(path, 'study run (reading)', this.place, { waitMs: this.waitMs })
+    // a wait for another process's lock ends when the signal is aborted (LockWaitAbortedError, the lock not taken)
+    this.lock = this.waitMs > 0 ? await waitForLock(path, 'study run (reading)', this.place, { waitMs: this.waitMs, ...(this.signal ? { signal: this.signal } : {}) })
       : tryLock(path, 'study run (reading)', this.place);
   }
 
@@ -365,7 +366,7 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
     generate: new RootGuard(roots.c, PHASE_C.lock, 'Phase C root'),
     overlap: new RootGuard(roots.d, PHASE_D.lock, 'Phase D root'),
     reconstruct: new RootGuard(roots.f, PHASE_F.lock, 'artifact root'),
-    compare: new RootGuard(roots.g, PHASE_G.lock, 'output root', MERGE_WAIT_MS),
+    compare: new RootGuard(roots.g, PHASE_G.lock, 'output root', MERGE_WAIT_MS, signal),
   } as const;
   try {
     return await phasesInHub(hub, settings, onEvent, state, previous, design, guards, signal);
@@ -404,8 +405,22 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     throw new StudyAbortedError(next, [], signal.reason, completedPhases());
   };
 
-  const phase = async (name: PhaseName, skip: SkipCheck, body: (started: string) => Promise<PhaseOutcome>,
-    more: { running?: () => Partial<PhaseRecord>; recover?: (prior: PhaseRecord) => Promise<PhaseOutcome | null> } = {}): Promise<void> => {
+  type PhaseMore = { running?: () => Partial<PhaseRecord>; recover?: (prior: PhaseRecord) => Promise<PhaseOutcome | null> };
+  /**
+   * A phase, stopped by the signal also while it waits for another process's lock of its root (a `compare` merging
+   * into Phase G): the lock is not taken, and the run stops as between two phases (nothing is written when no phase
+   * ran; otherwise run.json says 'interrupted').
+   */
+  const phase = async (name: PhaseName, skip: SkipCheck, body: (started: string) => Promise<PhaseOutcome>, more: PhaseMore = {}): Promise<void> => {
+    try {
+      await phaseSteps(name, skip, body, more);
+    } catch (err) {
+      if (!(err instanceof LockWaitAbortedError)) throw err;
+      if (worked) recordInterrupted(hub);
+      throw new StudyAbortedError(name, [], err.cause, completedPhases());
+    }
+  };
+  const phaseSteps = async (name: PhaseName, skip: SkipCheck, body: (started: string) => Promise<PhaseOutcome>, more: PhaseMore): Promise<void> => {
     stopIfAborted(name);
     const prior = state.phases[name];
     const guard = name in guards ? guards[name as keyof Guards] : null;
@@ -546,7 +561,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   }, {
     // what it reads, recorded when it starts: a resume after a kill recognises a finished compare of the same inputs
     running: () => ({ inputs_sha256: compareInputs(hub) }),
-    recover: (prior) => finishedComparison(hub, prior),
+    recover: (prior) => finishedComparison(hub, prior, signal),
   });
 
   const reportPath = join(roots.report, REPORT.index);
@@ -581,7 +596,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
  * same lock) are written again from it (the same bytes) and the phase's outcome returned. Otherwise null:
  * the phase runs again.
  */
-async function finishedComparison(hub: string, prior: PhaseRecord): Promise<PhaseOutcome | null> {
+async function finishedComparison(hub: string, prior: PhaseRecord, signal: AbortSignal | undefined): Promise<PhaseOutcome | null> {
   const { g } = hubRoots(hub);
   if (prior.inputs_sha256 === undefined || prior.inputs_sha256 !== compareInputs(hub)) return null;
   const summaryPath = join(g, PHASE_G.summaryJson);
@@ -599,7 +614,7 @@ async function finishedComparison(hub: string, prior: PhaseRecord): Promise<Phas
     writeFileAtomic(join(g, PHASE_G.summaryMd), summaryMarkdown(summary));
     writeFileAtomic(join(g, PHASE_G.summaryCsv), summaryCsv(summary));
     await writeCharts(summary, join(g, PHASE_G.charts));
-  }, { waitMs: MERGE_WAIT_MS });
+  }, { waitMs: MERGE_WAIT_MS, ...(signal !== undefined ? { signal } : {}) });
   return {
     detail: `${mine.compared} compared, ${mine.failed} failed, ${mine.skipped} skipped`, failures: mine.failed,
     fingerprints: () => ({ inputs_sha256: compareInputs(hub), outputs_sha256: compareOutputs(hub) }),
