@@ -11,14 +11,15 @@
  */
 import { closeSync } from 'node:fs';
 import { isatty } from 'node:tty';
+import { STOP_SIGNAL_EXIT_CODES } from '../errors.js';
 
 export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
 /** The signals that stop long work, in the order their listeners are added. */
 const STOP_SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** 128 + the signal's number. */
-export const SIGNAL_EXIT_CODE: Readonly<Record<StopSignal, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+/** 128 + the signal's number (the library's stopped errors give the same: errors.ts, `stoppedExitCode`). */
+export const SIGNAL_EXIT_CODE: Readonly<Record<StopSignal, number>> = STOP_SIGNAL_EXIT_CODES;
 
 /** How a message names the stop: "interrupted" (Ctrl-C), "terminated (SIGTERM)" or "hung up (SIGHUP)". */
 export function stoppedWord(signal: StopSignal): string {

@@ -11,7 +11,7 @@
  * `threads − 1` worker threads over shared buffers; results do not depend on the thread count.
  */
 import { performance } from 'node:perf_hooks';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, stoppedExitCode, UsageError } from '../errors.js';
 import { allocShared, allocShared32, createFft2, fftfreq, freeShared } from '../math/fft.js';
 import { getArena, WasmFft2F32 } from '../math/fft-wasm.js';
 import { lsqmlWasmKernels, modeKernelsOn, type LsqmlWasm } from './wasm-kernels.js';
@@ -62,9 +62,12 @@ export class LsqmlDivergenceError extends Error {
  */
 export class LsqmlAbortedError extends Error {
   readonly code = 'ABORT_ERR';
+  /** The command line's status when a signal stops it: 130, or 143 / 129 when the reason is 'SIGTERM' / 'SIGHUP' (`exitCodeFor`). */
+  readonly exitCode: number;
   constructor(readonly epochsRun: number, readonly epochs: number, readonly lossHistory: number[], reason: unknown) {
     super(`LSQML stopped after ${epochsRun} of ${epochs} epochs: ${reason instanceof Error ? reason.message : String(reason)}`, { cause: reason });
     this.name = 'LsqmlAbortedError';
+    this.exitCode = stoppedExitCode(reason);
   }
 }
 

@@ -20,7 +20,7 @@
  * record, and the phase's record merges the results read back from those records.
  */
 
-import { UsageError } from '../errors.js';
+import { stoppedExitCode, UsageError } from '../errors.js';
 import { shown } from '../settings/parse.js';
 
 /**
@@ -97,6 +97,8 @@ export interface Phase<Plan, Job extends PlannedJob, Result, Event> {
  */
 export class StudyAbortedError extends Error {
   readonly code = 'ABORT_ERR';
+  /** The command line's status when a signal stops it: 130, or 143 / 129 when `cause` is 'SIGTERM' / 'SIGHUP' (`exitCodeFor`). */
+  readonly exitCode: number;
   constructor(
     /** The phase under way when the signal was seen. */
     readonly phase: PhaseName,
@@ -108,6 +110,7 @@ export class StudyAbortedError extends Error {
   ) {
     super(`${phase}: stopped by its signal after ${finishedJobs.length} finished job${finishedJobs.length === 1 ? '' : 's'}; finished work is kept`, { cause });
     this.name = 'StudyAbortedError';
+    this.exitCode = stoppedExitCode(cause);
   }
 }
 

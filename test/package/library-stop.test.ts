@@ -10,7 +10,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lockHolder } from '../../src/files/lock.js';
-import { buildReport, parseStudySettings, runSimulation, runStudy, StudyAbortedError, UsageError, type RunEvent } from '../../src/index.js';
+import {
+  buildReport, exitCodeFor, LsqmlAbortedError, parseStudySettings, runSimulation, runStudy, StudyAbortedError, UsageError, type RunEvent,
+} from '../../src/index.js';
 import { tempDir } from '../tmp.js';
 
 const settings = parseStudySettings({
@@ -36,6 +38,7 @@ async function stoppedAt(hub: string, when: (e: RunEvent) => boolean): Promise<S
   }
   assert.ok(error instanceof StudyAbortedError, `expected a StudyAbortedError, got ${String(error)}`);
   assert.equal(error.code, 'ABORT_ERR');
+  assert.equal(exitCodeFor(error), 130, 'as the command line stopped by Ctrl-C');
   assert.equal((error.cause as Error).message, 'enough');
   assert.deepEqual(locks(hub), [], 'every lock is released');
   assert.equal(runJson(hub).status, 'interrupted');
@@ -163,5 +166,16 @@ test('runStudy: a signal aborted while it waits for another process\'s Phase G l
     }
   } finally {
     child.kill('SIGKILL');
+  }
+});
+
+test('a stopped study or reconstruction has the exit code of the command line stopped by a signal: 130, or 143 / 129 for a reason SIGTERM / SIGHUP', () => {
+  for (const make of [(r: unknown) => new StudyAbortedError('reconstruct', [], r), (r: unknown) => new LsqmlAbortedError(3, 50, [1, 2, 3], r)]) {
+    assert.equal(exitCodeFor(make(new Error('enough'))), 130);
+    assert.equal(exitCodeFor(make(new DOMException('timed out', 'TimeoutError'))), 130);
+    assert.equal(exitCodeFor(make('SIGINT')), 130);
+    assert.equal(exitCodeFor(make('SIGTERM')), 143);
+    assert.equal(exitCodeFor(make('SIGHUP')), 129);
+    assert.equal(make('SIGTERM').exitCode, 143);
   }
 });
