@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { buildReconstructionReport } from '../../src/study/report/reconstruction-report.js';
+import { StudyAbortedError } from '../../src/study/phase.js';
+import { UsageError } from '../../src/errors.js';
+import { tryLock } from '../../src/files/lock.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
 import { fixtureEntries, writeHdf5 } from '../data/cxi-builder.js';
 import { tempDir } from '../tmp.js';
@@ -182,4 +185,36 @@ test('readRowsFloat64 reads the rows asked for, as the whole dataset holds them'
   } finally {
     r.close();
   }
+});
+
+test('an aborted signal stops the build between two sections or while it waits for another build: StudyAbortedError, nothing written, no lock left', async () => {
+  const dir = folder();
+  const before = filesOf(dir);
+  const stop = new AbortController();
+  const sections: string[] = [];
+  await assert.rejects(buildReconstructionReport(dir, { signal: stop.signal, onProgress: (p) => { sections.push(p.section); if (p.done === 2) stop.abort(new Error('enough')); } }),
+    (e: unknown) => {
+      assert.ok(e instanceof StudyAbortedError, String(e));
+      assert.equal(e.phase, 'report');
+      assert.equal((e.cause as Error).message, 'enough');
+      return true;
+    });
+  assert.equal(sections.length, 2, 'no section is built after the abort');
+  assert.deepEqual(filesOf(dir), before, 'nothing of the build is kept');
+  assert.ok(!existsSync(join(dir, 'report')), 'the report folder it made is removed');
+  // waiting for another build of the same report (a lock this process holds): the wait ends, the holder keeps its lock
+  const held = tryLock(join(dir, 'report', '.report.lock'), 'report', 'report directory');
+  const waiting = new AbortController();
+  setTimeout(() => waiting.abort(new Error('enough')), 100);
+  await assert.rejects(buildReconstructionReport(dir, { signal: waiting.signal }), (e: unknown) => e instanceof StudyAbortedError && e.phase === 'report');
+  assert.ok(!held.lost);
+  held.release();
+  assert.deepEqual(filesOf(dir), before);
+  await assert.rejects(buildReconstructionReport(dir, { signal: 'stop' as never }), UsageError);
+  // an earlier report stays whole when a forced rebuild is stopped
+  await buildReconstructionReport(dir);
+  const built = filesOf(dir);
+  const again = new AbortController();
+  await assert.rejects(buildReconstructionReport(dir, { force: true, signal: again.signal, onProgress: () => again.abort() }), StudyAbortedError);
+  assert.deepEqual(filesOf(dir), built);
 });

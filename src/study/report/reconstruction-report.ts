@@ -19,8 +19,8 @@ import { basename, join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
-import { removeEntriesStartingWith } from '../../files/dirs.js';
-import { MERGE_WAIT_MS, withLock } from '../../files/lock.js';
+import { missingDirs, removeEmptyDirs, removeEntriesStartingWith } from '../../files/dirs.js';
+import { LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { readMetadata } from '../../data/metadata.js';
 import type { ComplexImage } from '../../math/image.js';
@@ -41,7 +41,7 @@ import { maskSources } from './data-section.js';
 import { readInputPatterns, type InputPatterns } from './input-patterns.js';
 import { depVersion, ImageDir, pct, settingRows, valueHtml, type DrawnFigure } from './sections.js';
 import type { ReportProgress, ReportResult } from './phase.js';
-import { checkOptionNames, optionNames } from '../phase.js';
+import { checkOptionNames, checkSignalOption, optionNames, StudyAbortedError, throwIfStopped, yieldToEventLoop } from '../phase.js';
 
 /** The files of an `lsqml --out` folder the report reads. */
 export const LSQML_FOLDER = { reconstruction: 'reconstruction.npz', run: 'reconstruction_run.json' } as const;
@@ -66,6 +66,13 @@ export interface ReconstructionReportOptions {
   onProgress?: (p: ReportProgress) => void;
   /** How long to wait for another report of the same folder (ms; default 10 minutes). */
   lockWaitMs?: number;
+  /**
+   * Stops the build when aborted: while it waits for another build of the same report, or between two sections.
+   * Nothing of it is kept (the page is not written, an earlier report stays as it was, a report folder this call
+   * made is removed while empty); the lock is released and the call rejects with `StudyAbortedError` (`phase`
+   * 'report').
+   */
+  signal?: AbortSignal;
 }
 
 /** What reconstruction.npz and reconstruction_run.json hold, read and checked. */
@@ -170,7 +177,7 @@ function fmtLoss(v: number | null): string {
 
 /** The page's sections; images go to `img`. */
 async function sections(rec: Reconstruction, img: ImageDir, missing: string[], patterns: InputPatterns, inputPath: string | null,
-  progress: (title: string) => void): Promise<Section[]> {
+  progress: (title: string) => void, signal: AbortSignal | undefined): Promise<Section[]> {
   const na = (what: string): string => { missing.push(what); return notAvailable(what); };
   const { meta } = rec;
   const geometry = isRecord(meta.geometry) ? meta.geometry : null;
@@ -179,7 +186,13 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   const pixelNote = pixel ? `one object pixel is ${formatLength(pixel[1])} (x) × ${formatLength(pixel[0])} (y)` : 'the data states no object pixel size, so lengths are in pixels';
   const input = isRecord(meta.input) ? meta.input : {};
   const out: Section[] = [];
-  const done = (s: Section): void => { out.push(s); progress(s.title); };
+  // sections compute synchronously: between two, signals (Ctrl-C) get through, and an aborted `signal` stops the build
+  const done = async (s: Section): Promise<void> => {
+    out.push(s);
+    progress(s.title);
+    await yieldToEventLoop();
+    throwIfStopped(signal, 'report'); // nothing of this build is kept
+  };
 
   // the scan centres in object pixels: `positions` holds the input's [ycoords, xcoords] (lsqml-job.ts)
   const N = rec.probes[0]!.h;
@@ -209,7 +222,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   const glance = [`<dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`];
   glance.push('<p class="small">One reconstruction of measured data: there is no ground truth, so nothing is compared or scored; every image is the reconstruction only.</p>');
   if (warnings.length) glance.push(table(['warning'], warnings.map((w) => [{ html: esc(w), cls: 'wrap' }]), { caption: 'Warnings the reconstruction recorded (_metadata.warnings)' }));
-  done({ id: 'glance', title: 'At a glance', body: glance.join('\n') });
+  await done({ id: 'glance', title: 'At a glance', body: glance.join('\n') });
 
   // Object, over the scanned region
   const objParts: string[] = [];
@@ -226,7 +239,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   ] }], { imageSize: 360, title: 'Reconstructed object over the scanned region', subtitle: 'each image on its own 1st–99th percentile range' });
   objParts.push(figure(img.write('object.png', objFig.png, objFig.figure.panels),
     `Amplitude and phase of reconstructed_object over the scanned region (rows ${region.y0}–${region.y1 - 1}, columns ${region.x0}–${region.x1 - 1} of the ${H}×${W} px object: the bounding box of the ${N}-px patches at the scan positions${n ? '' : '; no positions recorded, so the whole object'}), each on its own 1st–99th percentile range (the share of clipped pixels under each image); reconstruction only, no ground truth; ${pixelNote}.`));
-  done({ id: 'object', title: 'Object', body: objParts.join('\n') });
+  await done({ id: 'object', title: 'Object', body: objParts.join('\n') });
 
   // Probe modes
   const powers = rec.probes.map((p) => { let s = 0; for (let i = 0; i < p.data.length; i++) s += p.data[i]! * p.data[i]!; return s; });
@@ -242,7 +255,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     `Amplitude and phase of ${drawn.length < rec.probes.length ? `the first ${drawn.length} of the ${rec.probes.length}` : rec.probes.length === 1 ? 'the' : `all ${rec.probes.length}`} probe mode${rec.probes.length === 1 ? '' : 's'} (reconstructed_probe, ${N}×${rec.probes[0]!.w} px; a probe's global phase is arbitrary); ${pixelNote}.`)];
   probeParts.push(table(['mode', 'power fraction', 'power (sum of |P|²)'], powers.map((p, k): Cell[] => [k, { html: esc(pct(total > 0 ? p / total : null, 2)), cls: 'num' }, { html: esc(p.toExponential(4)), cls: 'num' }]),
     { caption: 'Power of each probe mode (its share of the sum over all modes)' }));
-  done({ id: 'probe', title: 'Probe', body: probeParts.join('\n') });
+  await done({ id: 'probe', title: 'Probe', body: probeParts.join('\n') });
 
   // Convergence
   const lossParts: string[] = [];
@@ -254,7 +267,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     const svgSrc = img.write('loss.svg', svg);
     lossParts.push(figure(src, { html: `Loss per epoch (loss_history of reconstruction.npz, ${rec.loss.length} epochs; final ${esc(fmtLoss(lastLoss))}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md).${first ? ' Epoch 0, which only rescales the probe, is left out.' : ''} <a href="${esc(svgSrc)}">SVG</a>` }));
   }
-  done({ id: 'loss', title: 'Convergence', body: lossParts.join('\n') });
+  await done({ id: 'loss', title: 'Convergence', body: lossParts.join('\n') });
 
   // Scan positions
   const posParts: string[] = [];
@@ -264,7 +277,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     posParts.push(figure(img.write('positions.png', png), `Scan centres (positions of reconstruction.npz) in the ${H}×${W} px object frame; ${pixelNote}.`));
   }
   if (notFinite > 0) posParts.push(na(`${notFinite} scan position${notFinite === 1 ? '' : 's'} of reconstruction.npz: not finite numbers, left out of the map and the scanned region`));
-  done({ id: 'positions', title: 'Scan positions', body: posParts.join('\n') });
+  await done({ id: 'positions', title: 'Scan positions', body: posParts.join('\n') });
 
   // Data: the detector mask and a few patterns of the input file
   const data: string[] = [];
@@ -295,7 +308,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     data.push(figure(img.write('patterns.png', f.png, f.figure.panels),
       `Patterns ${patterns.rows.map((r) => r.index).join(', ')} of the ${patterns.total} in ${patterns.source} (${patterns.h}×${patterns.w} detector pixels; ${patterns.unit}, before any detector mask), one shared log colour scale from 1 to ${formatNumber(Math.round(vmax))}; the file's size and SHA-256 match those recorded, so these are the data this reconstruction read; the scale bar is in detector pixels.`));
   }
-  done({ id: 'data', title: 'Data', body: data.join('\n') });
+  await done({ id: 'data', title: 'Data', body: data.join('\n') });
 
   // Input file
   const provenance: Cell[][] = [
@@ -311,7 +324,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   ];
   const inputParts = [table(['item', 'value'], provenance, { caption: 'The input file as the reconstruction recorded it (_metadata.input of reconstruction.npz, reconstruction_run.json)' })];
   if (geometry) inputParts.push(table(['parameter', 'value'], settingRows(geometry), { caption: 'Geometry read from the file (_metadata.geometry)', cls: 'settings' }));
-  done({ id: 'input', title: 'Input file', body: inputParts.join('\n') });
+  await done({ id: 'input', title: 'Input file', body: inputParts.join('\n') });
 
   // Settings
   const settings: string[] = [];
@@ -328,7 +341,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
       ['FFT', `${valueHtml(meta.fft_backend)}${meta.wasm_kernels === true ? ', WebAssembly kernels' : ''}`], ['precision', str(meta.precision)],
     ], { caption: `The run (${LSQML_FOLDER.run})` }));
   } else settings.push(na(`the run's record: ${join(rec.dir, LSQML_FOLDER.run)} not found`));
-  done({ id: 'settings', title: 'Settings', body: settings.join('\n') });
+  await done({ id: 'settings', title: 'Settings', body: settings.join('\n') });
 
   // Software
   const rows: Cell[][] = [
@@ -339,7 +352,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     ['platform', `${process.platform} ${process.arch}`],
     ...['vega', 'vega-lite', '@resvg/resvg-js', 'pngjs', 'fflate', 'h5wasm'].map((d): Cell[] => [d, depVersion(d)]),
   ];
-  done({ id: 'software', title: 'Software', body: table(['component', 'version'], rows) });
+  await done({ id: 'software', title: 'Software', body: table(['component', 'version'], rows) });
   return out;
 }
 
@@ -354,7 +367,9 @@ const BUILD_PREFIX = '.tmp-report';
 export async function buildReconstructionReport(dir: string, opts: ReconstructionReportOptions = {}): Promise<ReportResult> {
   if (typeof dir !== 'string' || dir === '') throw new UsageError(`\`dir\` ${String(dir)}: expected a path (the folder \`lsqml --out\` wrote)`);
   if (opts === null || typeof opts !== 'object') throw new UsageError(`options ${String(opts)}: expected an object`);
-  checkOptionNames(opts, 'buildReconstructionReport', optionNames<ReconstructionReportOptions>({ force: true, onProgress: true, lockWaitMs: true }));
+  checkOptionNames(opts, 'buildReconstructionReport', optionNames<ReconstructionReportOptions>({ force: true, onProgress: true, lockWaitMs: true, signal: true }));
+  const signal = checkSignalOption(opts.signal);
+  throwIfStopped(signal, 'report');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`\`dir\` ${dir}: no such directory`);
   const outDir = join(dir, 'report');
   const index = join(outDir, REPORT.index);
@@ -364,37 +379,50 @@ export async function buildReconstructionReport(dir: string, opts: Reconstructio
   const inputPath = rec.run && typeof rec.run.input_npz === 'string' ? rec.run.input_npz : null;
   const patterns = await patternsOf(rec, inputPath);
   checkWritableDir(outDir, 'report directory'); // a file in its place, a read-only folder: one line naming it, as the study report says
+  const made = missingDirs(outDir);
   mkdirSync(outDir, { recursive: true });
-  return withLock(join(outDir, REPORT.lock), 'report', 'report directory', async () => {
-    if (existsSync(index) && !opts.force) throw refuse(); // another report was written meanwhile
-    removeEntriesStartingWith(outDir, BUILD_PREFIX);
-    const build = join(outDir, `${BUILD_PREFIX}.${process.pid}.${randomBytes(4).toString('hex')}`);
-    try {
-      const imgDir = join(build, REPORT.images);
-      mkdirSync(imgDir, { recursive: true });
-      const img = new ImageDir(imgDir);
-      const missing: string[] = [];
-      const count = 9;
-      let doneCount = 0;
-      let t0 = performance.now();
-      const secs = await sections(rec, img, missing, patterns, inputPath, (title) => {
-        const seconds = (performance.now() - t0) / 1000;
-        t0 = performance.now();
-        const d = ++doneCount;
-        opts.onProgress?.({ done: d, count, section: title, seconds, message: `report: ${d}/${count} ${title} (${seconds.toFixed(1)} s)` });
-      });
-      const file = str(isRecord(rec.meta.input) ? rec.meta.input.file : null);
-      const subtitle = `${dir} · ${file ?? 'input not recorded'} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`;
-      writeFileAtomic(join(build, REPORT.index), page(`ptychostudy — reconstruction report${file ? `: ${file}` : ''}`, subtitle, secs));
-      const finalImg = join(outDir, REPORT.images);
-      const aside = join(outDir, `${BUILD_PREFIX}-old.${process.pid}.${randomBytes(4).toString('hex')}`);
-      if (existsSync(finalImg)) renameSync(finalImg, aside);
-      renameSync(imgDir, finalImg);
-      renameSync(join(build, REPORT.index), index);
-      rmSync(aside, { recursive: true, force: true });
-      return { indexPath: index, images: img.files.map((f) => join(finalImg, basename(f))), missing, figures: img.drawn as DrawnFigure[] };
-    } finally {
-      rmSync(build, { recursive: true, force: true });
-    }
-  }, { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS });
+  try {
+    return await withLock(join(outDir, REPORT.lock), 'report', 'report directory', () => buildInto(dir, outDir, rec, patterns, inputPath, opts, signal, refuse),
+      { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS, ...(signal !== undefined ? { signal } : {}) });
+  } catch (err) {
+    if (!(err instanceof StudyAbortedError) && !(err instanceof LockWaitAbortedError)) throw err;
+    removeEmptyDirs(made); // the report folder this call made, while empty
+    throw err instanceof StudyAbortedError ? err : new StudyAbortedError('report', [], err.cause);
+  }
+}
+
+/** The build under the report directory's lock (buildReconstructionReport). */
+async function buildInto(dir: string, outDir: string, rec: Reconstruction, patterns: Patterns, inputPath: string | null,
+  opts: ReconstructionReportOptions, signal: AbortSignal | undefined, refuse: () => UsageError): Promise<ReportResult> {
+  const index = join(outDir, REPORT.index);
+  if (existsSync(index) && !opts.force) throw refuse(); // another report was written meanwhile
+  removeEntriesStartingWith(outDir, BUILD_PREFIX);
+  const build = join(outDir, `${BUILD_PREFIX}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  try {
+    const imgDir = join(build, REPORT.images);
+    mkdirSync(imgDir, { recursive: true });
+    const img = new ImageDir(imgDir);
+    const missing: string[] = [];
+    const count = 9;
+    let doneCount = 0;
+    let t0 = performance.now();
+    const secs = await sections(rec, img, missing, patterns, inputPath, (title) => {
+      const seconds = (performance.now() - t0) / 1000;
+      t0 = performance.now();
+      const d = ++doneCount;
+      opts.onProgress?.({ done: d, count, section: title, seconds, message: `report: ${d}/${count} ${title} (${seconds.toFixed(1)} s)` });
+    }, signal);
+    const file = str(isRecord(rec.meta.input) ? rec.meta.input.file : null);
+    const subtitle = `${dir} · ${file ?? 'input not recorded'} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`;
+    writeFileAtomic(join(build, REPORT.index), page(`ptychostudy — reconstruction report${file ? `: ${file}` : ''}`, subtitle, secs));
+    const finalImg = join(outDir, REPORT.images);
+    const aside = join(outDir, `${BUILD_PREFIX}-old.${process.pid}.${randomBytes(4).toString('hex')}`);
+    if (existsSync(finalImg)) renameSync(finalImg, aside);
+    renameSync(imgDir, finalImg);
+    renameSync(join(build, REPORT.index), index);
+    rmSync(aside, { recursive: true, force: true });
+    return { indexPath: index, images: img.files.map((f) => join(finalImg, basename(f))), missing, figures: img.drawn as DrawnFigure[] };
+  } finally {
+    rmSync(build, { recursive: true, force: true });
+  }
 }
