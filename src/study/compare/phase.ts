@@ -35,7 +35,7 @@ import { checkJobOutputs, HISTORY_DIR, jobFilesRunId } from './files.js';
 import { recordPath } from '../../files/paths.js';
 import { compareJob, modelSlug, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ExternalModel } from './plan.js';
-import { runningLockPath, usedRunIds } from './reuse.js';
+import { removeStaleRunningLocks, runningLockPath, usedRunIds } from './reuse.js';
 import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
 import { phaseCMetadataCompliance } from './phase-c-compliance.js';
 
@@ -216,9 +216,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const from = [...new Set(reusedFrom)];
   if (reused > 0) onProgress({ kind: 'summary', message: `${compared} compared${reusedNote(reused, from)}` });
   // the running lock a killed run left (stale: its process is gone) is removed by taking it over
-  for (const id of from) {
-    try { acquireLock(runningLockPath(opts.outputRoot, id), 'compare run', 'output root')(); } catch { /* held after all: left as it is */ }
-  }
+  removeStaleRunningLocks(opts.outputRoot, from);
 
   const record: PhaseGRun = {
     run_id: runId, started_at: startedAt, finished_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),

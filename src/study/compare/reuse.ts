@@ -31,7 +31,7 @@ import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fingerprintSync } from '../../files/fingerprint.js';
-import { lockHolder } from '../../files/lock.js';
+import { lockHolder, tryLock } from '../../files/lock.js';
 import { stableJson } from '../../settings/fingerprint.js';
 import { packageVersion } from '../../version.js';
 import { jobDir, PHASE_G } from '../hub/layout.js';
@@ -131,6 +131,29 @@ export function outputsSha256(dir: string, names: readonly string[]): Record<str
  */
 export function runningLockPath(outputRoot: string, runId: string): string {
   return join(outputRoot, `.running-${runId}.lock`);
+}
+
+/**
+ * Removes the running locks that the stopped runs `runIds` left (a run killed, or stopped on another host, leaves
+ * its `.running-<run id>.lock`), once a run has taken their jobs over — only a lock that is provably stale, by the
+ * lock's own rule (files/lock.ts: on this host its process is gone or its pid is another process's now; from
+ * another host, no heartbeat for longer than the lease): it is taken over and released. A lock a live process
+ * holds stays as it is, and so does anything in a lock's place that is not a lock file. Returns the ids whose lock
+ * was removed. A local run and a cluster run's final merge both call it.
+ */
+export function removeStaleRunningLocks(outputRoot: string, runIds: readonly string[]): string[] {
+  const removed: string[] = [];
+  for (const id of runIds) {
+    const path = runningLockPath(outputRoot, id);
+    if (lstatSync(path, { throwIfNoEntry: false }) === undefined) continue; // released, or removed already
+    try {
+      const lock = tryLock(path, 'compare run', 'output root');
+      const stale = lock.tookOver !== null;
+      lock.release();
+      if (stale) removed.push(id);
+    } catch { /* held after all (or not a lock file): left as it is */ }
+  }
+  return removed;
 }
 
 /**

@@ -17,7 +17,7 @@ import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome
 import { phaseCMetadataCompliance } from '../../compare/phase-c-compliance.js';
 import { checkJobOutputs } from '../../compare/files.js';
 import { checkModelNames, reusedNote, withOwner } from '../../compare/phase.js';
-import { usedRunIds } from '../../compare/reuse.js';
+import { removeStaleRunningLocks, usedRunIds } from '../../compare/reuse.js';
 import { recordPath } from '../../../files/paths.js';
 import { doseDirName, jobDir, PHASE_G, SPLITS, VIEWS, type Split, type View } from '../../hub/layout.js';
 import {
@@ -177,6 +177,8 @@ export const compareStep: ClusterStep = {
         const { writeCharts } = await import('../../compare/charts.js');
         await writeCharts(merged, join(o.outputRoot, PHASE_G.charts));
       }
+      // the running locks of the stopped runs whose jobs this run took over, as a local run removes them (stale only)
+      removeStaleRunningLocks(o.outputRoot, from);
     }
     return { complete: true, detail: `${compared} compared${reusedNote(reusedFrom.length, from)}, ${failed} failed, ${skipped.length} skipped` };
   },
