@@ -6,12 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lockHolder } from '../../src/files/lock.js';
 import {
-  buildReport, exitCodeFor, LsqmlAbortedError, parseStudySettings, runSimulation, runStudy, StudyAbortedError, UsageError, type RunEvent,
+  buildReport, exitCodeFor, LsqmlAbortedError, parseStudySettings, runComparison, runSimulation, runStudy, StudyAbortedError, UsageError, type RunEvent,
 } from '../../src/index.js';
 import { tempDir } from '../tmp.js';
 
@@ -130,8 +130,13 @@ async function holder(path: string): Promise<ChildProcess> {
   return child;
 }
 
-test('runStudy: a signal aborted while it waits for another process\'s Phase G lock ends the wait at once with StudyAbortedError; nothing is written', { timeout: 120_000 }, async () => {
-  assert.equal((await runStudy(hub)).state.status, 'complete');
+test('a signal aborted while runStudy, runComparison or buildReport waits for another process\'s lock ends the wait at once with StudyAbortedError; nothing is written', { timeout: 120_000 }, async () => {
+  // the first test's hub, with Phase G recorded complete (as a finished compare records it; its files are not read before
+  // the lock is taken, and comparing the rest of its jobs here would only add time)
+  const record = JSON.parse(readFileSync(join(hub, 'run.json'), 'utf8')) as { phases: Record<string, unknown> };
+  assert.equal((record.phases['reconstruct'] as { status: string }).status, 'complete');
+  record.phases['compare'] = { status: 'complete', started: '2026-12-06T12:00:00Z', finished: '2026-12-06T12:00:01Z', detail: '4 compared, 0 failed, 0 skipped' };
+  writeFileSync(join(hub, 'run.json'), JSON.stringify(record, null, 2) + '\n');
   const lock = join(hub, 'phase_g', '.compare.lock');
   const child = await holder(lock);
   try {
@@ -145,22 +150,43 @@ test('runStudy: a signal aborted while it waits for another process\'s Phase G l
       assert.ok(e instanceof StudyAbortedError, String(e));
       assert.equal(e.phase, 'compare');
       assert.deepEqual(e.finishedJobs, []);
-      assert.deepEqual(e.completedPhases, ['design', 'generate', 'overlap', 'reconstruct', 'compare', 'report']);
+      assert.deepEqual(e.completedPhases, ['design', 'generate', 'overlap', 'reconstruct', 'compare']);
       assert.equal((e.cause as Error).message, 'enough');
       return true;
     });
     assert.equal(lockHolder(lock)?.record?.pid, child.pid, 'it stopped while the other process still held the lock');
     assert.deepEqual(locks(hub), ['phase_g/.compare.lock'], 'no lock of its own is left');
     assert.deepEqual(files(hub), before, 'nothing was written');
+    // a compare of one job, stopped while it waits to merge: its rows stay in its snapshot, the summary is untouched
+    const g = join(hub, 'phase_g');
+    const summary = existsSync(join(g, 'metrics_summary.json')) ? readFileSync(join(g, 'metrics_summary.json'), 'utf8') : null;
+    const runsBefore = existsSync(join(g, 'runs')) ? readdirSync(join(g, 'runs')) : [];
+    const stopMerge = new AbortController();
+    const compared = runComparison({ phaseCRoot: join(hub, 'phase_c'), phaseDRoot: join(hub, 'phase_d'), phaseFRoot: join(hub, 'phase_f'), outputRoot: g,
+      dose: 1e4, view: 'dense', split: 'train', figures: false, charts: false, signal: stopMerge.signal });
+    const snapshotWritten = (): boolean => existsSync(join(g, 'runs')) && readdirSync(join(g, 'runs')).some((r) => !runsBefore.includes(r) && existsSync(join(g, 'runs', r, 'metrics_summary.json')));
+    const watch = setInterval(() => { if (snapshotWritten()) { clearInterval(watch); stopMerge.abort(new Error('enough')); } }, 20);
+    await assert.rejects(compared, (e: unknown) => {
+      assert.ok(e instanceof StudyAbortedError, String(e));
+      assert.equal(e.phase, 'compare');
+      assert.deepEqual(e.finishedJobs, ['dose_10000/dense/train']);
+      return true;
+    });
+    clearInterval(watch);
+    assert.ok(snapshotWritten(), 'its rows are kept in its snapshot');
+    assert.equal(existsSync(join(g, 'metrics_summary.json')) ? readFileSync(join(g, 'metrics_summary.json'), 'utf8') : null, summary, 'the summary is not merged into');
+    assert.equal(lockHolder(lock)?.record?.pid, child.pid);
+    assert.deepEqual(locks(hub), ['phase_g/.compare.lock']);
     // the report waits for another build the same way
     const report = join(hub, 'report', '.report.lock');
     const other = await holder(report);
+    const beforeReport = files(hub);
     try {
       const stopReport = new AbortController();
       setTimeout(() => stopReport.abort(new Error('enough')), 200);
       await assert.rejects(buildReport(hub, { signal: stopReport.signal }), (e: unknown) => e instanceof StudyAbortedError && e.phase === 'report');
       assert.equal(lockHolder(report)?.record?.pid, other.pid);
-      assert.deepEqual(files(hub), before, 'nothing was written');
+      assert.deepEqual(files(hub), beforeReport, 'nothing was written');
     } finally {
       other.kill('SIGKILL');
     }
