@@ -135,7 +135,7 @@ test('a signal aborted while runStudy, runComparison or buildReport waits for an
   // the lock is taken, and comparing the rest of its jobs here would only add time)
   const record = JSON.parse(readFileSync(join(hub, 'run.json'), 'utf8')) as { phases: Record<string, unknown> };
   assert.equal((record.phases['reconstruct'] as { status: string }).status, 'complete');
-  record.phases['compare'] = { status: 'complete', started: '2026-12-06T12:00:00Z', finished: '2026-12-06T12:00:01Z', detail: '4 compared, 0 failed, 0 skipped' };
+  record.phases['compare'] = { status: 'complete', started: '2026-12-06T12:00:00Z', finished: '2026-12-06T12:00:01Z', detail: 'every job compared' };
   writeFileSync(join(hub, 'run.json'), JSON.stringify(record, null, 2) + '\n');
   const lock = join(hub, 'phase_g', '.compare.lock');
   const child = await holder(lock);
