@@ -392,7 +392,7 @@ export async function buildReconstructionReport(dir: string, opts: Reconstructio
 }
 
 /** The build under the report directory's lock (buildReconstructionReport). */
-async function buildInto(dir: string, outDir: string, rec: Reconstruction, patterns: Patterns, inputPath: string | null,
+async function buildInto(dir: string, outDir: string, rec: Reconstruction, patterns: InputPatterns, inputPath: string | null,
   opts: ReconstructionReportOptions, signal: AbortSignal | undefined, refuse: () => UsageError): Promise<ReportResult> {
   const index = join(outDir, REPORT.index);
   if (existsSync(index) && !opts.force) throw refuse(); // another report was written meanwhile
