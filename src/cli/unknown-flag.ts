@@ -1,11 +1,12 @@
 /**
  * An unknown flag that names a setting (`--object-step-size-scaler`, `--preconditioning-damping-factor`) or one of
- * pty-chi's options (`--position-correction`): most settings have no flag, and the error says where they go instead
+ * pty-chi's or PtyPy's options (`--position-correction`, `--numiter`): most settings have no flag, and the error says where they go instead
  * of leaving "unknown option" alone. Commander's own message (with its "did you mean") stays for everything else.
  */
 import type { Command } from 'commander';
 import { settingNamesAt, settingTypeAt } from '../settings/parse.js';
 import { ptychiHint } from '../settings/ptychi-names.js';
+import { ptypyHint } from '../settings/ptypy-names.js';
 
 const GROUPS = ['reconstruction', 'simulation', 'overlap', 'execution'] as const;
 
@@ -51,7 +52,7 @@ export function unknownFlagHint(flag: string, longFlags: readonly string[], grou
     return `${where} has no flag on this command: ${set} in a settings file given with --config FILE; ` +
       '`ptychostudy config --print-defaults` lists every setting';
   }
-  const hint = ptychiHint('reconstruction.', name);
+  const hint = ptychiHint('reconstruction.', name) ?? ptypyHint('reconstruction.', name);
   if (hint === null) return null;
   // pty-chi's name of a setting this command has a flag for (--num-modes: --modes): name the flag too
   const named = [...hint.matchAll(/reconstruction\.(\w+)/g)].map((m) => m[1]!);
@@ -59,7 +60,7 @@ export function unknownFlagHint(flag: string, longFlags: readonly string[], grou
   const flagOf = (n: string): string | undefined => longFlags.find((f) => flat(f.slice(2)) === flat(`reconstruction${n}`)) ??
     longFlags.find((f) => flat(f.slice(2)) === flat(n));
   // only commands that reconstruct (they take --epochs) have reconstruction flags: generate's --seed is the simulation's
-  const flags = longFlags.includes('--epochs') ? named.map(flagOf).filter((f): f is string => f !== undefined) : [];
+  const flags = longFlags.includes('--epochs') ? [...new Set(named.map(flagOf).filter((f): f is string => f !== undefined))] : [];
   return flags.length === 0 ? hint : `${hint}; on the command line: ${flags.join(' or ')}`;
 }
 

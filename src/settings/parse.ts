@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { printable, shownJson } from '../text.js';
 import { getPreset } from './presets.js';
 import { ptychiHint } from './ptychi-names.js';
+import { ptypyHint } from './ptypy-names.js';
 import {
   PRESET_NAMES, StudySettingsSchema, type PresetName, type ReconstructionSettings, type StudySettings, type StudySettingsInput,
 } from './schema.js';
@@ -163,9 +164,9 @@ function toIssues(issue: z.core.$ZodIssue, input: unknown): SettingsIssue[] {
     const where = path === '' ? '' : `${path}.`;
     const known = settingNamesAt(issue.path);
     return issue.keys.map((key) => {
-      // a name of pty-chi's own (batch_size is simply batchSize, but position_correction is not here at all)
+      // a name of pty-chi's or PtyPy's own (batch_size is simply batchSize, but position_correction is not here at all)
       const near = closestName(key, known);
-      const hint = near !== null && flatName(near) === flatName(key) ? null : ptychiHint(where, key);
+      const hint = near !== null && flatName(near) === flatName(key) ? null : ptychiHint(where, key) ?? ptypyHint(where, key);
       if (hint !== null) return { setting: `${where}${key}`, found: undefined, expected: `no such setting (${hint})` };
       return { setting: `${where}${key}`, found: undefined, expected: `no such setting${near === null ? ' (check the spelling)' : ` (did you mean ${where}${near}?)`}` };
     });

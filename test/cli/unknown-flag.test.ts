@@ -41,6 +41,20 @@ test('an unknown flag naming a setting or a pty-chi option says where it goes; o
   assert.match(rec.stderr, /^error: unknown option '--no-detector-mask'\n\(reconstruction\.detectorMask has no flag on this command: set it \(reconstruction\.detectorMask: false\) in a settings file/);
 });
 
+test("PtyPy's parameter names as flags say what they are here, and the command-line flag when there is one", () => {
+  const flags = ['--input', '--out', '--config', '--epochs', '--batch-size', '--noise-model', '--modes', '--probe-model', '--init-probe'];
+  assert.match(unknownFlagHint('--numiter', flags)!, /^PtyPy's numiter is reconstruction\.epochs, plus one: .*; on the command line: --epochs$/);
+  assert.match(unknownFlagHint('--ML-type', flags)!, /^PtyPy's ML_type is reconstruction\.noiseModel, but the models differ: PtyPy's 'euclid' \(amplitudes\) is gaussian here, .*; on the command line: --noise-model$/);
+  assert.match(unknownFlagHint('--probe-update-start', flags)!, /^PtyPy's probe_update_start is reconstruction\.probePlan \{ start \} plus one/);
+  assert.match(unknownFlagHint('--reg-del2', flags)!, /^PtyPy's Gaussian smoothness prior \(reg_del2\) is not available here; docs\/real-data\.md, "Coming from PtyPy"$/);
+  assert.match(unknownFlagHint('--orientation=3', flags)!, /^PtyPy's orientation .* is not available here: a \.ptyd holds its frames as PtyScan wrote them, its orientation already applied/);
+  assert.match(unknownFlagHint('--energy', flags)!, /^PtyPy's energy is read from the data file here \(a \.ptyd's meta\/energy in keV/);
+
+  const r = spawnSync(process.execPath, [cli, 'lsqml', '--input', 'x.ptyd', '--out', 'nowhere', '--numiter', '100'], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^error: unknown option '--numiter'\n\(PtyPy's numiter is reconstruction\.epochs, plus one: epoch 0 here only rescales the probe, so numiter N is reconstruction\.epochs N \+ 1; docs\/real-data\.md, "Coming from PtyPy"; on the command line: --epochs\)/);
+});
+
 test('the negation of a number or string setting says the flag takes a value, never "<setting>: false"', () => {
   const flags = ['--input', '--out', '--config', '--epochs', '--batch-size', '--modes'];
   // the command has the setting's flag: it takes a value (the flag as --help shows it when known)

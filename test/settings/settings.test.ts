@@ -143,6 +143,33 @@ test("pty-chi's own option names get the name used here, or that the engine does
   assert.match(readFileSync('docs/lsqml.md', 'utf8'), /^## pty-chi's options here$/m);
 });
 
+test("PtyPy's parameter names in a settings file get what they are here, or that they are not here", () => {
+  const refused = (input: unknown): string[] => {
+    try {
+      parseStudySettings(input as never);
+    } catch (e) {
+      assert.ok(e instanceof SettingsError);
+      return e.issues.map((i) => `${i.setting}: ${i.expected}`).sort();
+    }
+    assert.fail('accepted');
+  };
+  const got = refused({
+    engines: { engine00: { name: 'ML', numiter: 100 } },
+    reconstruction: { numiter: 100, ML_type: 'poisson', probe_update_start: 2, floating_intensities: true, illumination: { aperture: { size: 1e-6 } } },
+  });
+  assert.equal(got.length, 6, got.join('\n'));
+  assert.match(got[0]!, /^engines: no such setting \(PtyPy's parameter tree is not read here: the engine's settings are the group reconstruction \(numiter is reconstruction\.epochs/);
+  assert.match(got[1]!, /^reconstruction\.ML_type: no such setting \(PtyPy's ML_type is reconstruction\.noiseModel, but the models differ/);
+  assert.match(got[2]!, /^reconstruction\.floating_intensities: no such setting \(PtyPy's floating intensities .* is not available here/);
+  assert.match(got[3]!, /^reconstruction\.illumination: no such setting \(PtyPy's illumination model is --probe-model \(reconstruction\.probeModel\): aperture\.size with propagation\.parallel is aperture:diameter=D,distance=Z/);
+  assert.match(got[4]!, /^reconstruction\.numiter: no such setting \(PtyPy's numiter is reconstruction\.epochs, plus one/);
+  assert.match(got[5]!, /^reconstruction\.probe_update_start: no such setting \(PtyPy's probe_update_start is reconstruction\.probePlan \{ start \} plus one/);
+  // outside the top level and reconstruction a PtyPy name means nothing
+  assert.deepEqual(refused({ overlap: { numiter: 3 } }), ['overlap.numiter: no such setting (check the spelling)']);
+  // the section the hints name exists
+  assert.match(readFileSync('docs/real-data.md', 'utf8'), /^## Coming from PtyPy$/m);
+});
+
 test('run.json records the settings that determine a hub, reads them back, and reads a one-seed (version 1) record', () => {
   const s = parseStudySettings({ preset: 'quick', simulation: { doses: [1e3], seed: 5, nImages: 60 }, overlap: { seed: 9 },
     reconstruction: { epochs: 3, seed: 11 } });

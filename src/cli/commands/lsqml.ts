@@ -101,7 +101,8 @@ export function register(program: Command): void {
       'reconstruction (its reconstruction.npz, or a ptychodus product: `ptychostudy export` writes one; give --init-probe file:PATH too to carry its probe over).\n\n' +
       'Every LSQML option (step sizes, update plans, preconditioner damping, noise model, …) can be set in a settings ' +
       'file: --config FILE (`ptychostudy config --print-defaults` lists them all); flags override it. pty-chi\'s option ' +
-      'names and what they are called here: docs/lsqml.md, "pty-chi\'s options here".\n\n' +
+      'names and what they are called here: docs/lsqml.md, "pty-chi\'s options here"; PtyPy\'s parameters (numiter, ' +
+      'ML_type, illumination, …) and its .ptyd and .ptyr files: docs/real-data.md, "Coming from PtyPy".\n\n' +
       'Exit codes: 0 done; 1 the reconstruction diverged or failed; 2 bad usage or bad input, nothing written; ' +
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): the run stops at the end of the epoch under way and writes ' +
       'no result (its log so far moves to <out>/history/ with the next run); the same command starts over.')
