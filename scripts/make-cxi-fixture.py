@@ -15,7 +15,8 @@ known object, stored as:
   probe-product.h5    the probe in ptychodus's product layout (H5ProductFileIO.write: root attributes,
                       probe_position_indexes/_x_m/_y_m, probe with pixel_width_m/pixel_height_m, object
                       with center and pixel size, object_layer_spacing_m, loss_epochs/loss_values);
-  probe.ptyr          the probe in PtyPy's reconstruction layout (content/probe/<id>/data, _psize);
+  probe.ptyr          the probe in PtyPy's reconstruction layout (content/probe/<id>/data, _psize), on the scale of
+                      PtyPy's unitary far-field propagator: N times the probe above;
   external-raw.cxi,   one 8 x 8 pattern stored outside the file (HDF5 external storage in /dev/zero; a
   vds-elsewhere.cxi   virtual dataset of scan.cxi): files ptychostudy must refuse (see below);
   object.npy          the true object (complex64, rows x columns) the patterns were simulated from;
@@ -210,7 +211,9 @@ with h5py.File(os.path.join(OUT, 'probe.ptyr'), 'w') as f:
     pr.attrs['type'] = 'dict'
     s = pr.create_group('Sscan00G00')
     s.attrs['type'] = 'dict'
-    store(s, 'data', probe[None])
+    # PtyPy's far-field propagator is unitary (its FFT scaled by 1/sqrt(N*N), core/geometry.py assign_scaling),
+    # so the probe of its reconstruction of these counts is N times the one the plain fft2 above needs
+    store(s, 'data', probe[None] * N)
     store(s, '_psize', np.array([DX, DX]))
     store(s, '_center', np.array([N / 2, N / 2]))
 

@@ -15,7 +15,8 @@
  *
  * Reconstructions, .ptyr (Ptycho.save_run): the probe (`readPtyrProbe`) and the object (`readPtyrObject`, an
  * initial object), each from the first storage in HDF5's order.
- *   content/probe/<storage id>/data     complex [M, H, W]
+ *   content/probe/<storage id>/data     complex [M, H, W], on the scale of PtyPy's unitary far-field propagator:
+ *                                       read divided by √(H·W), the scale of this engine's plain FFT2
  *   content/probe/<storage id>/_psize   [y, x] m
  *   content/obj/<storage id>/data       complex [1, H, W] (one layer: more are refused)
  *   content/obj/<storage id>/_psize     [y, x] m
@@ -215,7 +216,12 @@ export function readPtyrProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
   const key = `${storage}/data`;
   const pixelM = storagePixel(r, storage, 'probe');
   checkHdf5ProbeFits(r, key);
-  return readProbeDataset(r, key, H, W, pixelM ? { pixelM } : {});
+  const probe = readProbeDataset(r, key, H, W, pixelM ? { pixelM } : {});
+  // PtyPy's far-field propagator is unitary (its FFT scaled by 1/√(H·W), core/geometry.py assign_scaling); this
+  // engine's FFT2 is not: the same intensities need the probe divided by √(H·W)
+  const scale = 1 / Math.sqrt(H * W);
+  for (let i = 0; i < probe.data.length; i++) probe.data[i] = probe.data[i]! * scale;
+  return probe;
 }
 
 /** The object of a .ptyr reconstruction: the first object storage (in HDF5's order), one layer. */

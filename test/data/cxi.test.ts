@@ -169,6 +169,7 @@ test('probe files: CXI illumination, ptychodus product (2 modes, pixel size from
   assert.equal(ptyr.modes, 1);
   const n2 = 2 * 32 * 32;
   assert.deepEqual(product.data.subarray(0, n2), fromCxi.data);
+  // the .ptyr holds the probe on PtyPy's unitary far-field scale, 32 (√(32·32)) times the CXI one: read divided by 32
   assert.deepEqual(ptyr.data, fromCxi.data);
   for (const p of [fromCxi, product, ptyr]) for (const d of p.pixelM!) assert.ok(Math.abs(d / exp.object_pixel_size_m - 1) < 1e-15);
   assert.equal(product.source, `${fx('probe-product.h5')}: probe`);
