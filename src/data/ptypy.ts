@@ -25,7 +25,7 @@
 import { ELECTRON_VOLT_J, checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, PIXEL_M, readPhysical, type PhysicalValue } from './hdf5/checks.js';
-import type { Hdf5Reader } from './hdf5/reader.js';
+import { Hdf5Error, shown, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
 import { countFlags, maskOffRecord, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
@@ -67,7 +67,18 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   }
   if (ids.length === 0) throw r.bad('chunks', 'chunk groups chunks/0, chunks/1, … (PtyPy prepared data)', names.length ? `only [${printable(names.join(', '), 1000)}]` : 'an empty group');
   const stackWant = 'diffraction data [n, H, W] (PtyPy chunk)';
-  const infos = ids.map((k) => r.info(`chunks/${k}/data`, stackWant));
+  const infos = ids.map((k) => {
+    try {
+      return r.info(`chunks/${k}/data`, stackWant);
+    } catch (e) {
+      // PtyScan's save='link' stores each chunk in a file of its own, FILE.part000, …, linked from chunks/<k>
+      const link = e instanceof Hdf5Error ? r.linkOf('chunks', k) : undefined;
+      if (link?.type !== 'external') throw e;
+      throw new Hdf5Error(`${r.file}: key 'chunks/${k}': an external link to ${shown(link.file)}:${shown(link.path)}, the layout of PtyScan's ` +
+        'save=\'link\' (each chunk in a file of its own); ptychostudy reads nothing outside the named file: prepare the data with ' +
+        'save=\'append\' (one file), or copy the chunks into it (h5copy)');
+    }
+  });
   let H = 0, W = 0, n = 0;
   for (const info of infos) {
     const [nk, h, w] = checkStackInfo(r, info, stackWant);
@@ -100,7 +111,16 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     if (info.elements !== 2) throw r.bad('meta/center', want, `shape [${info.shape.join(', ')}]`);
     const c = r.readFloat64('meta/center', want, 2).data;
     if (!(Math.abs(c[0]! - H / 2) <= 1 && Math.abs(c[1]! - W / 2) <= 1)) {
-      throw r.bad('meta/center', `the direct beam within 1 pixel of the pattern centre [${H / 2}, ${W / 2}] (ptychostudy does not re-centre)`, `[${c[0]}, ${c[1]}]`);
+      throw r.bad('meta/center', `the direct beam within 1 pixel of the pattern centre [${H / 2}, ${W / 2}] (ptychostudy does not re-centre)`,
+        `[${c[0]}, ${c[1]}] (prepare the frames again with the beam at their centre: PtyScan with a shape smaller than the raw frames ` +
+        'crops them around center and writes center = shape/2)');
+    }
+    // PtyPy's far-field propagator puts the optical axis at ⌈center⌉ (core/manager.py); here it is at the pattern
+    // centre, the pixel FFT-shifted data has its zero frequency at
+    const axis = [Math.ceil(c[0]!), Math.ceil(c[1]!)], mid = [Math.floor(H / 2), Math.floor(W / 2)];
+    if (axis[0] !== mid[0] || axis[1] !== mid[1]) {
+      warnings.push(`${r.file}: key 'meta/center': [${c[0]}, ${c[1]}], which PtyPy rounds to the pixel [${axis.join(', ')}], is read as the ` +
+        `pattern centre [${mid.join(', ')}] (ptychostudy does not re-centre): the probe has to take up a tilt of the beam's offset`);
     }
   }
 
@@ -111,6 +131,11 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     const nk = infos[c]!.shape[0]!;
     const key = `chunks/${ids[c]}/positions`;
     const want = `positions [${nk}, 2] in m, (y, x) pairs (one per frame of chunks/${ids[c]}/data)`;
+    // a PtyScan that had no positions when it saved writes [None, None, …]: a 'list' group of 'None' datasets
+    if (r.kind(key) === 'group' && r.attr(key, 'type') === 'list') {
+      throw r.bad(key, want, 'no positions: PtyPy wrote None for each frame, as a PtyScan without positions saves them (PtyPy takes ' +
+        'them from its scan model when it reconstructs); prepare the data with positions (the PtyScan\'s load_positions or positions_theory)');
+    }
     const pinfo = r.info(key, want);
     if (pinfo.kind !== 'float' || pinfo.shape.length !== 2 || pinfo.shape[0] !== nk || pinfo.shape[1] !== 2) {
       throw r.bad(key, want, pinfo.kind !== 'float' ? `dtype ${pinfo.dtype}` : `shape [${pinfo.shape.join(', ')}]`);

@@ -1,0 +1,81 @@
+/**
+ * .ptyd files laid out as PtyPy's PtyScan writes them in cases the fixture does not show (ptypy core/data.py and
+ * io/h5rw.py at 1681bec): positions it never had (a 'list' group of 'None' datasets), chunks saved with
+ * save='link' (each an external link to FILE.part<k>), and a meta/center that PtyPy's propagator rounds to another
+ * pixel than the pattern centre. Each is read or refused saying what it is and what to do.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import h5wasm, { Group } from 'h5wasm/node';
+import { InputError } from '../../src/errors.js';
+import { readInputData } from '../../src/data/input.js';
+import { rewriteHdf5, type Rewrite } from './hdf5-rewrite.js';
+
+await h5wasm.ready;
+
+const root = mkdtempSync(join(tmpdir(), 'ptychostudy-ptypy-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+const fx = (f: string): string => fileURLToPath(new URL(`../../../test/fixtures/cxi/${f}`, import.meta.url));
+let count = 0;
+function variant(change: Rewrite): string {
+  const p = join(root, `v${++count}.ptyd`);
+  rewriteHdf5(fx('scan.ptyd'), p, change);
+  return p;
+}
+
+async function refusedWith(path: string, message: string): Promise<void> {
+  await assert.rejects(readInputData(path), (err: unknown) => {
+    assert.ok(err instanceof InputError, String(err));
+    assert.equal(err.message, `${path}: ${message}`);
+    return true;
+  });
+}
+
+test('a .ptyd whose PtyScan had no positions (None for each frame) is refused saying so, not as "a group"', async () => {
+  // io.h5write of [None, None, …]: a group of type 'list' holding datasets 00000, 00001, … of type 'None'
+  const datasets: NonNullable<Rewrite['datasets']> = {};
+  const attrs: NonNullable<Rewrite['attrs']> = { 'chunks/0/positions': { type: 'list' } };
+  for (let i = 0; i < 20; i++) {
+    const key = `chunks/0/positions/${String(i).padStart(5, '0')}`;
+    datasets[key] = { data: new Float64Array([0]) };
+    attrs[key] = { type: 'None' };
+  }
+  const p = variant({ drop: ['chunks/0/positions'], groups: ['chunks/0/positions'], datasets, attrs });
+  await refusedWith(p, "key 'chunks/0/positions': expected positions [20, 2] in m, (y, x) pairs (one per frame of chunks/0/data); " +
+    'found no positions: PtyPy wrote None for each frame, as a PtyScan without positions saves them (PtyPy takes them from its scan ' +
+    "model when it reconstructs); prepare the data with positions (the PtyScan's load_positions or positions_theory)");
+});
+
+test("a .ptyd saved with PtyScan's save='link' is refused naming that layout and save='append'", async () => {
+  const p = variant({ drop: ['chunks/1'] });
+  const f = new h5wasm.File(p, 'a');
+  try {
+    (f.get('chunks') as Group).create_external_link(`${p}.part001`, '/', '1');
+  } finally {
+    f.close();
+  }
+  await refusedWith(p, `key 'chunks/1': an external link to ${p}.part001:/, the layout of PtyScan's save='link' (each chunk in a file ` +
+    "of its own); ptychostudy reads nothing outside the named file: prepare the data with save='append' (one file), or copy the chunks " +
+    'into it (h5copy)');
+});
+
+test("meta/center: one PtyPy rounds to another pixel than the pattern centre is read with a warning; further off, refused saying how to prepare", async () => {
+  const center = (c: number[]): string => variant({ datasets: { 'meta/center': { data: new Float64Array(c) } } });
+  const off = center([17, 16]);
+  const read = await readInputData(off);
+  assert.ok(read.format === 'ptyd');
+  assert.deepEqual(read.measured.warnings, [`${off}: key 'meta/center': [17, 16], which PtyPy rounds to the pixel [17, 16], is read as the ` +
+    "pattern centre [16, 16] (ptychostudy does not re-centre): the probe has to take up a tilt of the beam's offset"]);
+  // PtyPy puts the axis at ⌈15.5⌉ = 16: the pattern centre, nothing to say
+  const half = await readInputData(center([15.5, 16]));
+  assert.ok(half.format === 'ptyd');
+  assert.deepEqual(half.measured.warnings, []);
+  const far = center([18.4, 14]);
+  await refusedWith(far, "key 'meta/center': expected the direct beam within 1 pixel of the pattern centre [16, 16] (ptychostudy does not " +
+    're-centre); found [18.4, 14] (prepare the frames again with the beam at their centre: PtyScan with a shape smaller than the raw frames ' +
+    'crops them around center and writes center = shape/2)');
+});
