@@ -161,7 +161,7 @@ test('input lsqml refuses up front (a .ptyd without a probe) is that job\'s reco
   assert.equal(r.status, 1, r.stdout + r.stderr);
   const failed = json(join(h.artifact, 'reconstruction_manifest.json')).execution_results[0];
   assert.equal(failed.status, 'failed');
-  assert.match(failed.error, /dose_1\/patched_train\.npz: has no probe \(PtyPy prepared data holds none\); give --probe-model .* or --init-probe file:PATH$/);
+  assert.match(failed.error, /dose_1\/patched_train\.npz: has no probe \(PtyPy prepared data holds none\); give --probe-model .* or --init-probe file:PATH \(PtyPy's illumination: model 'recon' with a \.ptyr is --init-probe file:recon\.ptyr, .*"Coming from PtyPy"\)$/);
   assert.ok(!existsSync(join(h.artifact, 'dose_1', 'baseline', 'train', 'reconstruction.npz')));
   // lsqml refuses the same file up front, in the same words
   const l = spawnSync(process.execPath, [cli, 'lsqml', '--input', join(h.phaseC, 'dose_1', 'patched_train.npz'), '--out', join(root, 'lsqml')], { encoding: 'utf8' });

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,4 +79,14 @@ test("meta/center: one PtyPy rounds to another pixel than the pattern centre is 
   await refusedWith(far, "key 'meta/center': expected the direct beam within 1 pixel of the pattern centre [16, 16] (ptychostudy does not " +
     're-centre); found [18.4, 14] (prepare the frames again with the beam at their centre: PtyScan with a shape smaller than the raw frames ' +
     'crops them around center and writes center = shape/2)');
+});
+
+test('lsqml on a .ptyd without a probe names what PtyPy\'s illumination parameters are here', () => {
+  const out = join(root, 'no-probe');
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lsqml', '--input', fx('scan.ptyd'), '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, `ptychostudy lsqml: ${fx('scan.ptyd')}: has no probe (PtyPy prepared data holds none); give --probe-model ` +
+    'aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH (PtyPy\'s illumination: model \'recon\' with a .ptyr ' +
+    'is --init-probe file:recon.ptyr, aperture and propagation are --probe-model aperture:… or fzp:…; docs/real-data.md, "Coming from PtyPy")\n');
+  assert.ok(!existsSync(out));
 });

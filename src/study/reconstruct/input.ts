@@ -170,7 +170,10 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   } else if (input.format === 'npz' && input.dataset.probeAbsent) {
     throw new InputError(`${path}: key 'probeGuess': expected the probe (complex [${N.join(', ')}]); found it missing; give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH`);
   } else if (measured && !measured.probe) {
-    throw new InputError(`${path}: has no probe (${measured.format === 'cxi' ? 'entry_1/instrument_1/source_1/illumination' : 'PtyPy prepared data holds none'}); give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH`);
+    // PtyPy's illumination parameters, for a .ptyd: what each is here
+    const ptypy = measured.format === 'ptyd' ? ' (PtyPy\'s illumination: model \'recon\' with a .ptyr is --init-probe file:recon.ptyr, aperture and ' +
+      'propagation are --probe-model aperture:… or fzp:…; docs/real-data.md, "Coming from PtyPy")' : '';
+    throw new InputError(`${path}: has no probe (${measured.format === 'cxi' ? 'entry_1/instrument_1/source_1/illumination' : 'PtyPy prepared data holds none'}); give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH${ptypy}`);
   } else if (measured) {
     probe = measured.probe!;
   } else {
