@@ -56,6 +56,16 @@ export function looksLikePtyr(r: Hdf5Reader): boolean {
   return r.kind('content/probe') === 'group';
 }
 
+/**
+ * PtyPy's None (io.h5write stores it as a dataset [0.] whose `type` attribute is 'None'), where a value is needed:
+ * refused saying the file states none, never read as the 0 it holds.
+ */
+function refusePtypyNone(r: Hdf5Reader, key: string, want: string, name: string): void {
+  if (r.kind(key) === 'dataset' && r.attr(key, 'type') === 'None') {
+    throw r.bad(key, want, `None: PtyPy wrote no value, as a PtyScan without its ${name} saves it; prepare the data with the PtyScan's ${name.split(' ')[0]} set`);
+  }
+}
+
 /** Reads a .ptyd file's data, positions and geometry. */
 export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): MeasuredData {
   const keys: Record<string, string> = {};
@@ -87,10 +97,13 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   }
   if (n === 0) throw r.bad(infos[0]!.key, stackWant, `no patterns in ${ids.length === 1 ? 'its chunk' : `any of its ${ids.length} chunks`}`);
 
+  refusePtypyNone(r, 'meta/energy', ENERGY_KEV.what, 'energy (keV)');
+  refusePtypyNone(r, 'meta/distance', DISTANCE_M.what, 'distance (m)');
   const energy = readPhysical(r, ['meta/energy'], ENERGY_KEV);
   const distance = readPhysical(r, ['meta/distance'], DISTANCE_M);
   const psWant = 'the detector pixel size in m: a scalar or [y, x]';
   if (!r.has('meta/psize')) throw r.bad('meta/psize', psWant, 'it missing');
+  refusePtypyNone(r, 'meta/psize', psWant, 'psize (m)');
   const ps = r.readFloat64('meta/psize', psWant, 2);
   if (!(ps.data.length === 1 || ps.data.length === 2)) throw r.bad('meta/psize', psWant, `shape [${ps.shape.join(', ')}]`);
   const pixel: [number, number] = ps.data.length === 2 ? [ps.data[0]!, ps.data[1]!] : [ps.data[0]!, ps.data[0]!];

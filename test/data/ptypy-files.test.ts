@@ -90,3 +90,15 @@ test('lsqml on a .ptyd without a probe names what PtyPy\'s illumination paramete
     'is --init-probe file:recon.ptyr, aperture and propagation are --probe-model aperture:… or fzp:…; docs/real-data.md, "Coming from PtyPy")\n');
   assert.ok(!existsSync(out));
 });
+
+test('meta/energy, distance or psize that PtyPy wrote as None is refused as None, not read as the 0 it stores', async () => {
+  const none = (key: string): string => variant({ datasets: { [key]: { data: new Float64Array([0]) } }, attrs: { [key]: { type: 'None' } } });
+  const energy = none('meta/energy');
+  await refusedWith(energy, "key 'meta/energy': expected the photon energy in keV; found None: PtyPy wrote no value, as a PtyScan without " +
+    "its energy (keV) saves it; prepare the data with the PtyScan's energy set");
+  const psize = none('meta/psize');
+  await refusedWith(psize, "key 'meta/psize': expected the detector pixel size in m: a scalar or [y, x]; found None: PtyPy wrote no value, " +
+    "as a PtyScan without its psize (m) saves it; prepare the data with the PtyScan's psize set");
+  const distance = none('meta/distance');
+  await assert.rejects(readInputData(distance), /key 'meta\/distance': expected the sample–detector distance in m; found None: PtyPy wrote no value/);
+});
