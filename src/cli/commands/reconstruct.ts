@@ -140,7 +140,8 @@ export function register(program: Command): void {
       '<out>/runs/<UTC time>-<filters>/. A job whose result is complete (success, made with the same settings, ' +
       'reconstruction.npz present, input size and SHA-256 unchanged) is skipped as "already complete" unless --force.\n\n' +
       'Every LSQML option can be set in a settings file (--config; `ptychostudy config --print-defaults`); pty-chi\'s ' +
-      'option names and what they are called here: docs/lsqml.md, "pty-chi\'s options here".\n\n' +
+      'option names and what they are called here: docs/lsqml.md, "pty-chi\'s options here"; PtyPy\'s: docs/real-data.md, ' +
+      '"Coming from PtyPy".\n\n' +
       'Each job reads and checks its input as `ptychostudy lsqml` does (NPZ, or measured data in a CXI or PtyPy .ptyd ' +
       'file: docs/real-data.md); input lsqml would refuse is that job\'s recorded failure, and the other jobs go on.\n\n' +
       'Exit codes: 0 every selected job succeeded (or dry run); 1 some job failed (all recorded); 2 bad usage or ' +
