@@ -66,6 +66,21 @@ function refusePtypyNone(r: Hdf5Reader, key: string, want: string, name: string)
   }
 }
 
+/**
+ * PtyScan's rebin factor as it recorded it in `info/rebin` (its parameters, not read otherwise), when it is a whole
+ * number > 1; undefined for none, 1, PtyPy's None, or anything that is not one number (the record only feeds a warning).
+ */
+function ptyscanRebin(r: Hdf5Reader): number | undefined {
+  if (r.kind('info/rebin') !== 'dataset' || r.attr('info/rebin', 'type') === 'None') return undefined;
+  try {
+    const v = r.readScalar('info/rebin', 'PtyScan\'s rebin factor');
+    return Number.isInteger(v) && v > 1 && v <= 32 ? v : undefined;
+  } catch (e) {
+    if (e instanceof Hdf5Error) return undefined;
+    throw e;
+  }
+}
+
 /** Reads a .ptyd file's data, positions and geometry. */
 export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): MeasuredData {
   const keys: Record<string, string> = {};
@@ -199,6 +214,11 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
       if (pixels > 0) warnings.push(`${r.file}: ${shownKeys}: ${pixels} pixel${pixels === 1 ? '' : 's'} of weight 0 masked` +
         (varying > 0 ? `, ${varying} of them of weight 0 in some frames only (a pixel of weight 0 in any frame is masked in all)` : ''));
     } else warnings.push(`${r.file}: ${shownKeys}: PtyPy weights are present but not applied (the detector mask is off: every pixel is fitted)`);
+  }
+  const rebin = ptyscanRebin(r);
+  if (rebin !== undefined) {
+    warnings.push(`${r.file}: key 'info/rebin': ${rebin}: PtyScan averaged ${rebin}×${rebin} detector pixels into each pixel (ptypy ` +
+      `utils rebin_2d), so the patterns hold counts / ${rebin * rebin}, not photon counts; the Poisson noise model takes them as counts`);
   }
   const typeMax = bad ? new Uint8Array(H * W) : undefined;
   const stack = readIntensityStack(r, infos, stackWant, typeMax);

@@ -102,3 +102,19 @@ test('meta/energy, distance or psize that PtyPy wrote as None is refused as None
   const distance = none('meta/distance');
   await assert.rejects(readInputData(distance), /key 'meta\/distance': expected the sample–detector distance in m; found None: PtyPy wrote no value/);
 });
+
+test("a .ptyd PtyScan rebinned (info/rebin 2) is read with a warning that its patterns are means, not photon counts", async () => {
+  const binned = variant({ datasets: { 'info/rebin': { data: new BigInt64Array([2n]), shape: [], dtype: '<q' } }, attrs: { 'info/rebin': { type: 'scalar' } } });
+  const read = await readInputData(binned);
+  assert.ok(read.format === 'ptyd');
+  assert.deepEqual(read.measured.warnings, [`${binned}: key 'info/rebin': 2: PtyScan averaged 2×2 detector pixels into each pixel (ptypy utils ` +
+    'rebin_2d), so the patterns hold counts / 4, not photon counts; the Poisson noise model takes them as counts']);
+  // rebin 1 (PtyScan's record without rebinning) and PtyPy's None say nothing
+  const one = variant({ datasets: { 'info/rebin': { data: new BigInt64Array([1n]), shape: [], dtype: '<q' } } });
+  const none = variant({ datasets: { 'info/rebin': { data: new Float64Array([0]) } }, attrs: { 'info/rebin': { type: 'None' } } });
+  for (const f of [one, none]) {
+    const r = await readInputData(f);
+    assert.ok(r.format === 'ptyd');
+    assert.deepEqual(r.measured.warnings, []);
+  }
+});
