@@ -15,6 +15,7 @@ import type { MaskSource } from './hdf5/mask.js';
 import type { ProbeData } from './measured.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffFile } from './hdf5/signature.js';
+import { ELECTRON_VOLT_J } from './geometry.js';
 
 /** Entries listed at most (groups, datasets and links together); the rest is counted as not listed. */
 export const MAX_LISTED_ENTRIES = 2000;
@@ -121,7 +122,8 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[]): P
     const reads = [
       `${m.format === 'cxi' ? 'CXI' : 'PtyPy .ptyd'}: ${m.n} patterns of ${m.H}×${m.W}`,
       ...Object.entries(m.keys).filter(([what]) => what !== 'probe').map(([what, key]) => `${what}: ${key}`),
-      `wavelength ${p5(g.wavelengthM)} m, detector distance ${p5(g.distanceM)} m, detector pixel [${g.detectorPixelM.map(p5).join(', ')}] m → object pixel [${g.objectPixelM.map(p5).join(', ')}] m`,
+      // the energy in the unit the file stores it in too (PtyPy: keV), so that a unit mistake shows
+      `photon energy ${p5(g.energyJ / ELECTRON_VOLT_J / 1e3)} keV = ${p5(g.energyJ)} J, wavelength ${p5(g.wavelengthM)} m, detector distance ${p5(g.distanceM)} m, detector pixel [${g.detectorPixelM.map(p5).join(', ')}] m → object pixel [${g.objectPixelM.map(p5).join(', ')}] m`,
       `object frame ${m.objectShape[0]}×${m.objectShape[1]} px (margin ${m.margin} px)`,
       m.probe ? `probe: ${m.keys.probe ?? m.probe.source}, ${probeText(m.probe)}` : 'probe: none (give --probe-model or --init-probe file:PATH)',
       m.detectorMask

@@ -10,8 +10,10 @@
  *   meta/distance           m
  *   meta/psize              detector pixel size, m: a scalar or [y, x]
  *   meta/center             (optional) the direct beam in pixels [y, x]; must be within 1 px of [H/2, W/2]
+ *   info/rebin              (optional) PtyScan's rebin factor: > 1 gives a warning (its patterns are means, not counts)
  * A chunk stored as an external link (PtyScan's 'link' mode) is refused: nothing outside the named file
- * is read.
+ * is read; so are PtyPy's None (a [0.] dataset of type 'None') for energy, distance or psize, and positions
+ * never given (a 'list' group of None).
  *
  * Reconstructions, .ptyr (Ptycho.save_run): the probe (`readPtyrProbe`) and the object (`readPtyrObject`, an
  * initial object), each from the first storage in HDF5's order.

@@ -205,6 +205,8 @@ test('--check on HDF5: what a reconstruction reads (patterns, keys, geometry, pr
     '  diffraction: entry_1/data_1/data',
   ].join('\n')), ok.stdout);
   assert.match(ok.stdout, /^  object frame 73×58 px \(margin 2 px\)$/m);
+  // the photon energy in keV (PtyPy's unit) and J (CXI's) beside the wavelength
+  assert.match(ok.stdout, /^  photon energy 8 keV = 1\.2817e-15 J, wavelength 1\.5498e-10 m, detector distance 2 m, detector pixel \[0\.000075, 0\.000075\] m → object pixel \[1\.2915e-7, 1\.2915e-7\] m$/m);
   assert.match(ok.stdout, /^  probe: entry_1\/instrument_1\/source_1\/illumination, 1 mode of 32×32, pixel \[1\.2915e-7, 1\.2915e-7\] m$/m);
   // the same frame `lsqml` reconstructs in
   const noProbe = inspect('--check', fx('scan-noprobe.cxi'));
