@@ -126,7 +126,10 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('LSQML epochs, epoch 0 included: with rescaleProbeIntensityInFirstEpoch (the default, as in pty-chi) epoch 0 only rescales the probe, so at least 2 are needed for an update', 'epochs')),
   batchSize: positiveInt().default(96)
     .meta(doc('positions per minibatch (the reference study\'s 96; pty-chi\'s own default is 100)', 'positions')),
-  noiseModel: z.enum(['gaussian', 'poisson'], { error: 'gaussian or poisson' }).default(D.noiseModel)
+  // PtyPy's ML_type names (docs/real-data.md, "Coming from PtyPy"): 'euclid' fits amplitudes, as gaussian does here
+  noiseModel: z.enum(['gaussian', 'poisson'], {
+    error: (iss) => iss.input === 'euclid' ? 'gaussian or poisson (PtyPy\'s ML_type \'euclid\', which fits amplitudes, is gaussian here)' : 'gaussian or poisson',
+  }).default(D.noiseModel)
     .meta(doc('far-field noise model of the update (pty-chi noise_model)')),
   modes: z.int({ error: MODES }).min(1, { error: MODES }).max(MAX_PROBE_MODES, { error: MODES }).default(1)
     .meta(doc(`incoherent probe modes, at most ${MAX_PROBE_MODES} (MAX_PROBE_MODES) and at most the probe's pixels; extra modes from pty-chi's Hermite recipe (orthogonalize_initial_probe)`)),

@@ -87,6 +87,8 @@ test('a bad value is one SettingsError (exit code 2) naming the setting, the val
   const cases: [Parameters<typeof parseStudySettings>[0], RegExp][] = [
     [{ reconstruction: { epochs: 0 } }, /^`reconstruction\.epochs` 0: expected a positive integer$/],
     [{ reconstruction: { noiseModel: 'laplace' as never } }, /^`reconstruction\.noiseModel` laplace: expected gaussian or poisson$/],
+    // PtyPy's name for the amplitude model gaussian is here
+    [{ reconstruction: { noiseModel: 'euclid' as never } }, /^`reconstruction\.noiseModel` euclid: expected gaussian or poisson \(PtyPy's ML_type 'euclid', which fits amplitudes, is gaussian here\)$/],
     [{ simulation: { doses: [] } }, /^`simulation\.doses` \[\]: expected at least one dose$/],
     [{ simulation: { patchSize: 63 } }, /^`simulation\.patchSize` 63: expected an even integer ≥ 4$/],
     [{ overlap: { views: { dense: 1 } } }, /^`overlap\.views\.dense` 1: expected an overlap fraction in \[0, 1\)$/],
