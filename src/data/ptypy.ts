@@ -163,8 +163,8 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     const want = `positions [${nk}, 2] in m, (y, x) pairs (one per frame of chunks/${ids[c]}/data)`;
     // a PtyScan that had no positions when it saved writes [None, None, …]: a 'list' group of 'None' datasets
     if (r.kind(key) === 'group' && r.attr(key, 'type') === 'list') {
-      throw r.bad(key, want, 'no positions: PtyPy wrote None for each frame, as a PtyScan without positions saves them (PtyPy takes ' +
-        'them from its scan model when it reconstructs); prepare the data with positions (the PtyScan\'s load_positions or positions_theory)');
+      throw r.bad(key, want, 'no positions: PtyPy wrote None for each frame, as a PtyScan without positions saves them; prepare the ' +
+        'data with positions (the PtyScan\'s load_positions or positions_theory)');
     }
     const pinfo = r.info(key, want);
     if (pinfo.kind !== 'float' || pinfo.shape.length !== 2 || pinfo.shape[0] !== nk || pinfo.shape[1] !== 2) {

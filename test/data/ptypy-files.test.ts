@@ -47,8 +47,8 @@ test('a .ptyd whose PtyScan had no positions (None for each frame) is refused sa
   }
   const p = variant({ drop: ['chunks/0/positions'], groups: ['chunks/0/positions'], datasets, attrs });
   await refusedWith(p, "key 'chunks/0/positions': expected positions [20, 2] in m, (y, x) pairs (one per frame of chunks/0/data); " +
-    'found no positions: PtyPy wrote None for each frame, as a PtyScan without positions saves them (PtyPy takes them from its scan ' +
-    "model when it reconstructs); prepare the data with positions (the PtyScan's load_positions or positions_theory)");
+    'found no positions: PtyPy wrote None for each frame, as a PtyScan without positions saves them; prepare the data with positions ' +
+    "(the PtyScan's load_positions or positions_theory)");
 });
 
 test("a .ptyd saved with PtyScan's save='link' is refused naming that layout and save='append'", async () => {
