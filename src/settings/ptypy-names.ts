@@ -36,8 +36,8 @@ const HINTS: Record<string, string> = {
   regdel2amplitude: notHere('Gaussian smoothness prior (reg_del2)'),
   smoothgradient: notHere('gradient smoothing preconditioner (smooth_gradient)'),
   smoothgradientdecay: notHere('gradient smoothing preconditioner (smooth_gradient)'),
-  scaleprecond: notHere('object/probe scaling preconditioner (scale_precond)', 'the object and probe updates are preconditioned by ' +
-    'the illumination and object intensities as in pty-chi, damped by reconstruction.preconditioningDampingFactor'),
+  scaleprecond: notHere('object/probe scaling preconditioner (scale_precond)', 'the object update is divided by the illumination ' +
+    'preconditioner as in pty-chi, damped by reconstruction.preconditioningDampingFactor'),
   scaleprobeobject: notHere('object/probe scaling preconditioner (scale_probe_object)'),
   wavefieldprecond: notHere('wavefield preconditioner (wavefield_precond)', 'see reconstruction.preconditioningDampingFactor'),
   floatingintensities: notHere('floating intensities (a scale fitted per pattern)', 'every pattern keeps its measured scale'),
