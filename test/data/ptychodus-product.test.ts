@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { exportPtychodusProduct } from '../../src/study/export/ptychodus.js';
@@ -149,4 +149,20 @@ test('ptychostudy export: the summary line, and exit 2 with one line for an exis
   assertRefused(ptychostudy(['export', '--input', FX, '--out', out]), 'export', /^ptychostudy export: --out .*cli\.h5: exists; expected a new file name \(or --force to replace it\)$/);
   assert.equal(statSync(out).size, size);
   assert.ok(existsSync(out));
+});
+
+test('export --force refuses to replace the reconstruction it reads when --out names it by another path (a symlinked folder, a hard link)', async () => {
+  const dir = join(root, 'same-file');
+  mkdirSync(join(dir, 'real'), { recursive: true });
+  const rec = join(dir, 'real', 'reconstruction.npz');
+  copyFileSync(npzPath, rec);
+  symlinkSync(join(dir, 'real'), join(dir, 'link'));
+  linkSync(rec, join(dir, 'hard.npz'));
+  const before = readFileSync(rec);
+  await assert.rejects(exportPtychodusProduct({ input: join(dir, 'link'), out: rec, force: true }),
+    /`out` .*real\/reconstruction\.npz: is the reconstruction it exports; expected another file \(\.h5\)$/);
+  await assert.rejects(exportPtychodusProduct({ input: rec, out: join(dir, 'hard.npz'), force: true }),
+    /`out` .*hard\.npz: is the reconstruction it exports; expected another file \(\.h5\)$/);
+  assert.deepEqual(readFileSync(rec), before);
+  assert.deepEqual(readdirSync(join(dir, 'real')), ['reconstruction.npz']);
 });

@@ -82,8 +82,12 @@ export async function exportPtychodusProduct(opts: PtychodusExportOptions): Prom
   const file = reconstructionFile(opts.input);
   const out = resolve(opts.out);
   if (!statSync(dirname(out), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`\`out\` ${opts.out}: its folder ${dirname(out)} does not exist`);
-  if (out === resolve(file)) throw new UsageError(`\`out\` ${opts.out}: is the reconstruction it exports; expected another file (.h5)`);
-  if (statSync(out, { throwIfNoEntry: false }) && !opts.force) throw new UsageError(`\`out\` ${opts.out}: exists; expected a new file name (or \`force\` to replace it)`);
+  // the same file by another path too (a symlinked folder, a hard link): `force` would replace the reconstruction
+  const outStat = statSync(out, { throwIfNoEntry: false }), fileStat = statSync(file, { throwIfNoEntry: false });
+  if (out === resolve(file) || (outStat && fileStat && outStat.dev === fileStat.dev && outStat.ino === fileStat.ino)) {
+    throw new UsageError(`\`out\` ${opts.out}: is the reconstruction it exports; expected another file (.h5)`);
+  }
+  if (outStat && !opts.force) throw new UsageError(`\`out\` ${opts.out}: exists; expected a new file name (or \`force\` to replace it)`);
 
   const r = NpzReader.open(file);
   let product: PtychodusProduct;
