@@ -16,11 +16,11 @@
  * Here: the product's object as an initial object (`readPtychodusObject`), and a reconstruction written as a
  * product (`writePtychodusProduct`). The probe is read by probe-file.ts.
  */
-import { linkSync, lstatSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, openSync, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { tempNameFor } from '../files/atomic.js';
-import type { Hdf5Reader } from './hdf5/reader.js';
+import { innermostHdf5Message, quietly, type Hdf5Reader } from './hdf5/reader.js';
 import { PIXEL_M } from './hdf5/checks.js';
 import { printable, quoted } from '../text.js';
 
@@ -204,11 +204,26 @@ export async function writePtychodusProduct(path: string, p: PtychodusProduct, o
   await lib.ready;
   const tmp = resolve(tempNameFor(path));
   try {
-    const f = new lib.File(tmp, 'w');
+    // created here first, so that a folder that cannot be written is said in one line (HDF5 would print its error
+    // stack and go on with an invalid file)
     try {
-      writeProduct(f, p);
-    } finally {
-      f.close();
+      closeSync(openSync(tmp, 'wx'));
+    } catch (err) {
+      throw new UsageError(`${path}: cannot be written in its folder (${err instanceof Error ? err.message : String(err)})`);
+    }
+    // HDF5's diagnostics (a full disk, …) are caught, not printed: the error says why in one line
+    const w = quietly(() => {
+      const f = new lib.File(tmp, 'w');
+      try {
+        writeProduct(f, p);
+      } finally {
+        f.close();
+      }
+    });
+    if (w.thrown !== undefined || w.diag || w.runtime) {
+      // the system's reason (ENOSPC: 'No space left on device') where HDF5's stack names one, else its innermost message
+      const system = /error message = '([^'\n]*)'/.exec(w.diag)?.[1];
+      throw new Error(`HDF5: ${system ?? innermostHdf5Message(w.diag) ?? (w.thrown instanceof Error ? w.thrown.message : w.runtime.split('\n')[0] ?? 'unknown error')}`);
     }
     if (opts.force) renameSync(tmp, path);
     else {

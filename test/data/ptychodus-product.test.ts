@@ -166,3 +166,11 @@ test('export --force refuses to replace the reconstruction it reads when --out n
   assert.deepEqual(readFileSync(rec), before);
   assert.deepEqual(readdirSync(join(dir, 'real')), ['reconstruction.npz']);
 });
+
+test('ptychostudy export into a folder that cannot be written: exit 2, one line naming --out and the reason, nothing left', () => {
+  // /proc takes no new files, whoever asks (root included)
+  const out = `/proc/ptychostudy-export-${process.pid}.h5`;
+  assertRefused(ptychostudy(['export', '--input', FX, '--out', out]), 'export',
+    new RegExp(`^ptychostudy export: ${out.replace(/[.]/g, '\\.')}: cannot be written in its folder \\((ENOENT|EACCES)[^)]*\\)$`));
+  assert.ok(!readdirSync('/proc').some((n) => n.includes('ptychostudy-export')));
+});

@@ -19,7 +19,8 @@ export function register(program: Command): void {
       'object pixel size and frame origin (measured data: the metres its file gave); the object\'s centre is set so that ' +
       'ptychodus maps each position onto the same object pixel. Synthetic data states no pixel size: give it with --pixel-size. ' +
       'HDF5 records when a file was written: two exports of one reconstruction hold the same values, not the same bytes.\n\n' +
-      'Exit codes: 0 written; 2 bad usage (--out exists without --force) or a broken reconstruction (named), nothing written.')
+      'Exit codes: 0 written; 2 bad usage (--out exists without --force, or its folder cannot be written) or a broken reconstruction ' +
+      '(named), nothing written; 1 the write failed midway (a full disk: the reason in one line), nothing left behind.')
     .option('--input <path>', 'the reconstruction: an `lsqml --out` folder, a Phase F job folder, or its reconstruction.npz (required)')
     .option('--out <file>', 'the product file to write, e.g. scan.h5 (required); written under a temporary name and renamed into place')
     .option('--pixel-size <m>', 'object pixel size in metres, for a reconstruction of data that states none (synthetic data)')

@@ -132,7 +132,7 @@ const pathText = (p: unknown): string => (typeof p === 'string' ? p : Buffer.isB
  * other path is refused (EACCES) and recorded, so no data from outside the file is ever read,
  * whatever HDF5 was asked to follow.
  */
-function quietly<T>(fn: () => T, confine?: Confinement): { value?: T; thrown?: unknown; diag: string; runtime: string } {
+export function quietly<T>(fn: () => T, confine?: Confinement): { value?: T; thrown?: unknown; diag: string; runtime: string } {
   const original = fsMutable.writeSync;
   const originalOpen = fsMutable.openSync;
   const stderr = process.stderr as unknown as { write: (...args: unknown[]) => boolean };
