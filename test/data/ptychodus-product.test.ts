@@ -7,7 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, watch } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { exportPtychodusProduct } from '../../src/study/export/ptychodus.js';
@@ -18,7 +20,7 @@ import { withHdf5 } from '../../src/data/hdf5/reader.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
 import { c64, f64 } from '../../src/npy/types.js';
-import { assertRefused, ptychostudy } from './cli-run.js';
+import { assertRefused, cli, ptychostudy } from './cli-run.js';
 import { tempDir } from '../tmp.js';
 
 const FX = 'test/fixtures/ptychodus';
@@ -173,4 +175,32 @@ test('ptychostudy export into a folder that cannot be written: exit 2, one line 
   assertRefused(ptychostudy(['export', '--input', FX, '--out', out]), 'export',
     new RegExp(`^ptychostudy export: ${out.replace(/[.]/g, '\\.')}: cannot be written in its folder \\((ENOENT|EACCES)[^)]*\\)$`));
   assert.ok(!readdirSync('/proc').some((n) => n.includes('ptychostudy-export')));
+});
+
+test('ptychostudy export stopped by Ctrl-C while its file is being written leaves no temporary file: the file is whole or not there', async () => {
+  // an object large enough that writing it takes a while (16 MiB as HDF5): the signal comes as the temporary file appears
+  const dir = join(root, 'interrupted');
+  mkdirSync(dir);
+  const big = 1024;
+  saveNpz(join(dir, 'reconstruction.npz'), {
+    reconstructed_object: c64([big, big], new Float32Array(2 * big * big).fill(1)),
+    reconstructed_probe: c64([1, 4, 4], new Float32Array(32).fill(1)),
+    positions: f64([2, 2], new Float64Array([4, 4, 4, 6])),
+    loss_history: f64([1], new Float64Array([1])),
+  }, { compress: false });
+  const out = join(dir, 'big.h5');
+  const child = spawn(process.execPath, [cli, 'export', '--input', dir, '--out', out, '--pixel-size', '1e-8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+  let sent = false;
+  const watcher = watch(dir, (_event, name) => { if (!sent && String(name).startsWith('.tmp-')) { sent = true; child.kill('SIGINT'); } });
+  const [code] = await once(child, 'exit') as [number | null, string | null];
+  watcher.close();
+  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.tmp-')), [], `a temporary file left (exit ${code}): ${stderr}`);
+  if (code === 0) await withHdf5(out, (h) => assert.deepEqual(h.info('object').shape, [1, big, big]));
+  else {
+    assert.equal(code, 130, stderr);
+    assert.equal(stderr, 'ptychostudy export: interrupted; nothing written\n');
+    assert.ok(!existsSync(out));
+  }
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
+import { onStop, stoppedWord } from '../interrupt.js';
 import { numberFlag } from '../flags.js';
 import { UsageError } from '../../errors.js';
 
@@ -20,7 +21,9 @@ export function register(program: Command): void {
       'ptychodus maps each position onto the same object pixel. Synthetic data states no pixel size: give it with --pixel-size. ' +
       'HDF5 records when a file was written: two exports of one reconstruction hold the same values, not the same bytes.\n\n' +
       'Exit codes: 0 written; 2 bad usage (--out exists without --force, or its folder cannot be written) or a broken reconstruction ' +
-      '(named), nothing written; 1 the write failed midway (a full disk: the reason in one line), nothing left behind.')
+      '(named), nothing written; 1 the write failed midway (a full disk: the reason in one line), nothing left behind; ' +
+      '130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP): nothing written (a signal that comes while the ' +
+      'file is being written waits until it is whole: the export then ends as written, exit 0).')
     .option('--input <path>', 'the reconstruction: an `lsqml --out` folder, a Phase F job folder, or its reconstruction.npz (required)')
     .option('--out <file>', 'the product file to write, e.g. scan.h5 (required); written under a temporary name and renamed into place')
     .option('--pixel-size <m>', 'object pixel size in metres, for a reconstruction of data that states none (synthetic data)')
@@ -29,10 +32,20 @@ export function register(program: Command): void {
       if (!f.input) throw new UsageError('--input is required (an `lsqml --out` folder, a Phase F job folder or its reconstruction.npz)');
       if (!f.out) throw new UsageError('--out is required (the .h5 file to write)');
       const pixelSizeM = numberFlag('--pixel-size', f.pixelSize);
-      const { exportPtychodusProduct } = await import('../../study/export/ptychodus.js');
-      const r = await exportPtychodusProduct({ input: f.input, out: f.out, force: f.force === true, ...(pixelSizeM !== undefined ? { pixelSizeM } : {}) });
+      // A signal is handled here, between the steps: the product is written (temporary file, HDF5, link or rename) in one
+      // synchronous stretch, which a signal with a listener cannot cut, so it is never left half written.
+      const removeStopHandlers = onStop((signal) => {
+        process.stderr.write(`ptychostudy export: ${stoppedWord(signal)}; nothing written\n`);
+      });
+      let r;
+      try {
+        const { exportPtychodusProduct } = await import('../../study/export/ptychodus.js');
+        r = await exportPtychodusProduct({ input: f.input, out: f.out, force: f.force === true, ...(pixelSizeM !== undefined ? { pixelSizeM } : {}) });
+      } finally {
+        removeStopHandlers();
+      }
       process.stdout.write(`export: ${r.out} (ptychodus product: object [${r.objectShape.join(', ')}], ${r.probeModes} probe mode${r.probeModes === 1 ? '' : 's'}, ` +
         `${r.positions} positions, pixel [${r.pixelM.map((v) => v.toPrecision(6)).join(', ')}] m from ${r.pixelKey ?? '--pixel-size'})\n`);
       return 0;
-    }, { input: '--input', out: '--out', pixelSizeM: '--pixel-size', force: '--force' }));
+    }, { input: '--input', out: '--out', pixelSizeM: '--pixel-size', force: '--force' }, 'own'));
 }
