@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { NpzReader, saveNpz } from '../../src/npy/npz.js';
@@ -16,6 +16,7 @@ import { f32 } from '../../src/npy/types.js';
 import { MAX_SAMPLED_DIFFRACTION_BYTES, readDiffractionSample } from '../../src/study/hub/datasets.js';
 import { readInputPatterns } from '../../src/study/report/input-patterns.js';
 import { tempDir } from '../tmp.js';
+import { npyWithHeader, zipOf } from '../npy/craft.js';
 
 const root = tempDir('input-patterns');
 const FIXTURES = 'test/fixtures/cxi';
@@ -107,4 +108,21 @@ test('a stored diffraction stack over the 1 GiB the report inflates is sampled f
   assert.deepEqual(s.indices, [0, 3000, 5999]);
   assert.equal(s.counts[1]![side * 128 + 128], 49); // counts = (diffraction · 1)²
   assert.equal(s.counts.reduce((a, c) => a + c.reduce((x, v) => x + v, 0), 0), 49);
+});
+
+test('a Fortran-order diffraction stack (NumPy\'s for a transposed array), whose rows are not contiguous, is sampled all the same', async () => {
+  // [n, H, W] = [5, 4, 3], values 0 … 59 in C order, stored column-major
+  const [n, H, W] = [5, 4, 3];
+  const fortran = new Float32Array(n * H * W);
+  for (let i = 0; i < n; i++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) fortran[i + n * (y + H * x)] = (i * H + y) * W + x;
+  const npy = npyWithHeader(`{'descr': '<f4', 'fortran_order': True, 'shape': (${n}, ${H}, ${W}), }`, new Uint8Array(fortran.buffer));
+  for (const level of [0, 6] as const) {
+    const path = join(root, `fortran-${level}.npz`);
+    writeFileSync(path, zipOf({ 'diffraction.npy': npy }, level));
+    const s = await readDiffractionSample(path, [0, 4, 2]);
+    assert.deepEqual(s.indices, [0, 4, 2]);
+    for (const [k, i] of s.indices.entries()) {
+      assert.deepEqual(Array.from(s.counts[k]!), Array.from({ length: H * W }, (_, q) => (i * H * W + q) ** 2), `pattern ${i} (level ${level})`);
+    }
+  }
 });

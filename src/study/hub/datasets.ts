@@ -11,7 +11,7 @@ import { printable, shownJson } from '../../text.js';
 import { checkCoordinates } from '../../data/dataset.js';
 import { readMetadata } from '../../data/metadata.js';
 import { NpzReader } from '../../npy/npz.js';
-import type { NdArray } from '../../npy/types.js';
+import type { NdArray, NumericData } from '../../npy/types.js';
 import type { ComplexImage } from '../../math/image.js';
 import { PHASE_F } from './layout.js';
 
@@ -222,7 +222,7 @@ export interface DiffractionSample {
 }
 
 /**
- * Largest compressed (deflated) diffraction stack the report inflates to draw a few patterns (bytes, inflated): its
+ * Largest compressed (deflated) diffraction stack the report inflates to draw a few patterns (bytes, inflated; a Fortran-order one it reads whole, the same): its
  * rows can only be reached by inflating what comes before them (0.48 s for 256 MiB of float32 counts 0–1023 deflated to 119 MB, measured: about 2 s per GiB); a stored one has its
  * rows read where they lie, whatever its size.
  */
@@ -232,9 +232,10 @@ export const MAX_SAMPLED_PATTERN_PIXELS = 2 ** 24;
 
 /**
  * Patterns `indices` (clamped to the file's, duplicates dropped) of a dataset's `diffraction` [n, H, W],
- * as photon counts. Only those rows are read and held (`NpzReader.readRows`). The member's header is checked
- * first: a pattern of more than `MAX_SAMPLED_PATTERN_PIXELS` pixels, or a deflated stack larger than
- * `MAX_SAMPLED_DIFFRACTION_BYTES`, is refused with an `InputError` rather than read.
+ * as photon counts. Only those rows are read and held (`NpzReader.readRows`), but for a Fortran-order stack, whose
+ * rows are not contiguous: it is read whole. The member's header is checked first: a pattern of more than
+ * `MAX_SAMPLED_PATTERN_PIXELS` pixels, or a deflated or Fortran-order stack larger than `MAX_SAMPLED_DIFFRACTION_BYTES`,
+ * is refused with an `InputError` rather than read.
  */
 export async function readDiffractionSample(path: string, indices: readonly number[]): Promise<DiffractionSample> {
   const r = NpzReader.open(path);
@@ -248,7 +249,17 @@ export async function readDiffractionSample(path: string, indices: readonly numb
       throw new InputError(`${path}: key 'diffraction': ${h.payloadBytes} bytes compressed, more than the ${MAX_SAMPLED_DIFFRACTION_BYTES} the report inflates to sample it`);
     }
     const picked = n === 0 ? [] : [...new Set(indices.map((i) => Math.max(0, Math.min(n - 1, Math.round(i)))))];
-    const { rows } = await r.readRows('diffraction', picked);
+    let rows: NumericData[];
+    if (h.fortranOrder) {
+      // a Fortran-order stack interleaves its patterns (NumPy writes one for a transposed array): read whole, in C order
+      if (h.payloadBytes > MAX_SAMPLED_DIFFRACTION_BYTES) {
+        throw new InputError(`${path}: key 'diffraction': ${h.payloadBytes} bytes in Fortran order (its patterns interleaved), more than the ${MAX_SAMPLED_DIFFRACTION_BYTES} the report reads whole to sample it`);
+      }
+      const whole = r.get('diffraction').data as NumericData;
+      rows = picked.map((i) => whole.subarray(i * H * W, (i + 1) * H * W));
+    } else {
+      ({ rows } = await r.readRows('diffraction', picked));
+    }
     const meta = readMetadata(r);
     const raw = meta.status === 'ok' ? meta.value.intensity_scale : undefined;
     const s = typeof raw === 'number' && Number.isFinite(raw) && raw > 0 ? raw : 1;
