@@ -18,7 +18,7 @@ import { readObjectFile } from '../../src/data/object-file.js';
 import { readCxi } from '../../src/data/cxi.js';
 import { withHdf5 } from '../../src/data/hdf5/reader.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
-import { readMetadata } from '../../src/data/metadata.js';
+import { metadataArray, readMetadata } from '../../src/data/metadata.js';
 import { c64, f64 } from '../../src/npy/types.js';
 import { assertRefused, cli, ptychostudy } from './cli-run.js';
 import { tempDir } from '../tmp.js';
@@ -203,4 +203,25 @@ test('ptychostudy export stopped by Ctrl-C while its file is being written leave
     assert.equal(stderr, 'ptychostudy export: interrupted; nothing written\n');
     assert.ok(!existsSync(out));
   }
+});
+
+test('a reconstruction of a dataset NPZ that states its geometry is exported at its pixel size (--pixel-size refused, as for measured data)', async () => {
+  const dir = join(root, 'npz-geometry');
+  mkdirSync(dir);
+  const dataset = loadNpz('test/fixtures/numpy/phase_c_dataset.npz');
+  delete dataset._metadata;
+  const input = join(dir, 'data.npz');
+  saveNpz(input, { ...dataset, _metadata: metadataArray({ geometry: { object_pixel_size_m_yx: [2e-8, 3e-8], wavelength_m: 1e-10 } }) });
+  const rec = join(dir, 'rec');
+  const run = ptychostudy(['lsqml', '--input', input, '--out', rec, '--epochs', '2']);
+  assert.equal(run.status, 0, run.stderr);
+  await assert.rejects(exportPtychodusProduct({ input: rec, out: join(dir, 'wrong.h5'), pixelSizeM: 5e-6 }),
+    /`pixelSizeM`: the reconstruction's data states its object pixel size, \[2e-8, 3e-8\] m \(_metadata\.geometry\.object_pixel_size_m_yx\); leave `pixelSizeM` out$/);
+  const r = await exportPtychodusProduct({ input: rec, out: join(dir, 'rec.h5') });
+  assert.deepEqual(r.pixelM, [2e-8, 3e-8]);
+  assert.equal(r.pixelKey, '_metadata.geometry.object_pixel_size_m_yx');
+  await withHdf5(join(dir, 'rec.h5'), (h) => {
+    assert.equal(h.attr('object', 'pixel_height_m'), 2e-8);
+    assert.equal(h.attr('object', 'pixel_width_m'), 3e-8);
+  });
 });

@@ -109,6 +109,8 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
       throw new InputError(`${path}: key '_metadata.geometry': expected an object (wavelength_m, object_pixel_size_m_yx, …); found ${shownJson(g, 200)}`);
     }
     geometry = g ? (g as Record<string, unknown>) : undefined;
+    // recorded as measured data's is: `export` takes the object pixel size from it, a probe file of the result its own
+    if (geometry) record.geometry = geometry;
   } else {
     const m = input.measured;
     const placeholder = m.probe ? probeGuessOf(m.probe) : c128([m.H, m.W], new Float64Array(2 * m.H * m.W));
