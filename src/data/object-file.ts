@@ -6,8 +6,9 @@
  *   ptychodus product (.h5)  `object` [H, W] or [1, H, W] (one layer), its pixel size (pixel_height_m,
  *        pixel_width_m) and centre (center_y_m, center_x_m) from its attributes (data/ptychodus.ts)
  *   PtyPy reconstruction (.ptyr)  content/obj/<first storage>/data [1, H, W], pixel size from _psize
- *   CXI  entry_1/image_<k>/data (the CXI format's Image class, first k in numeric order whose data_space is
- *        not 'diffraction'): complex [H, W] or [1, H, W], pixel size = image_size (width, height in m) / [W, H]
+ *   CXI  entry_1/image_<k>/data (the CXI format's Image class, first k in numeric order whose data is complex: a
+ *        phased real-space image; data_space is not read): complex [H, W] or [1, H, W], pixel size = image_size
+ *        (width, height in m) / [W, H]
  * A pixel size the file states must be the data's object pixel size within 1 % (objects are never
  * resampled), and a ptychodus centre must put the object where the data's positions put it (within half
  * a pixel), when the data states its geometry (measured data).
