@@ -106,13 +106,13 @@ export interface ObjectFromFile {
  * A complex object dataset of shape [H, W] or [1, H, W] (one layer of an [L, H, W] stack: a multislice object of
  * L > 1 layers is refused, since ptychostudy reconstructs a single slice), checked from its header before it is read.
  */
-export function readObjectDataset(r: Hdf5Reader, key: string, H: number, W: number, layers: string): Float64Array {
+export function readObjectDataset(r: Hdf5Reader, key: string, H: number, W: number, layers: string, plural = `${layers}s`): Float64Array {
   const want = `a complex object [${H}, ${W}] or [1, ${H}, ${W}] (the object frame of this dataset)`;
   const info = r.info(key, want);
   if (info.kind !== 'complex') throw r.bad(key, want, `dtype ${info.dtype}`);
   const s = info.shape;
   if (s.length === 3 && s[0]! > 1 && s[1] === H && s[2] === W) {
-    throw r.bad(key, `${want}: one ${layers} (ptychostudy reconstructs a single slice)`, `shape [${s.join(', ')}] (${s[0]} ${layers}s)`);
+    throw r.bad(key, `${want}: one ${layers} (ptychostudy reconstructs a single slice)`, `shape [${s.join(', ')}] (${s[0]} ${plural})`);
   }
   if (!((s.length === 2 && s[0] === H && s[1] === W) || (s.length === 3 && s[0] === 1 && s[1] === H && s[2] === W))) {
     throw r.bad(key, want, `shape [${s.join(', ')}]`);

@@ -289,6 +289,6 @@ export function readPtyrObject(r: Hdf5Reader, H: number, W: number): ObjectFromF
   const storage = firstStorage(r, 'content/obj', 'an object');
   const key = `${storage}/data`;
   const pixelM = storagePixel(r, storage, 'object');
-  const data = readObjectDataset(r, key, H, W, 'layer or mode');
+  const data = readObjectDataset(r, key, H, W, 'layer or mode', 'layers or modes');
   return { data, key, ...(pixelM ? { pixelM } : {}) };
 }

@@ -69,6 +69,9 @@ test('an object from a product, a .ptyr or a CXI image is read; a wrong pixel si
     'content/obj/Sscan00G00/_psize': { data: new Float64Array([px[0] * 1.5, px[1]]), shape: [2], dtype: '<d' },
   });
   await assert.rejects(readObjectFile(ptyrBad, H, W, frame), /bad\.ptyr: key 'content\/obj\/Sscan00G00\/data': expected an object sampled at the data's object pixel size/);
+  const ptyrModes = join(root, 'modes.ptyr');
+  writeHdf5(ptyrModes, { 'content/obj/Sscan00G00/data': { data: new Map([['r', new Float32Array(2 * H * W)], ['i', new Float32Array(2 * H * W)]]), shape: [2, H, W] } });
+  await assert.rejects(readObjectFile(ptyrModes, H, W, frame), /modes\.ptyr: key 'content\/obj\/Sscan00G00\/data': expected .*one layer or mode \(ptychostudy reconstructs a single slice\); found shape \[2, 73, 58\] \(2 layers or modes\)$/);
 
   // CXI Image: entry_1/image_1/data complex, image_size = width, height (, depth) in metres
   const cxi = join(root, 'image.cxi');
