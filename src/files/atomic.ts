@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { dirname, basename, join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /** Temporary sibling name used while a file is being written; renamed into place when complete. */
@@ -16,9 +16,14 @@ export type BeforeRename = (path: string, tmp: string) => void;
  * Parent directories are created. `chunks` may be one buffer or several (written in order).
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string | readonly Uint8Array[], beforeRename?: BeforeRename): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = tempNameFor(path);
-  const fd = openSync(tmp, 'w');
+  let fd: number;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(tmp, 'w'); // a full disk can refuse the new file itself (no inode or directory block left)
+  } catch (err) {
+    throw writeFailed(path, err);
+  }
   try {
     const parts = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
     for (const part of parts) {
@@ -27,11 +32,16 @@ export function writeFileAtomic(path: string, data: Uint8Array | string | readon
     }
     fsyncSync(fd);
   } catch (err) {
-    closeSync(fd);
+    try { closeSync(fd); } catch { /* the write's error is the one to report */ }
     rmSync(tmp, { force: true });
     throw writeFailed(path, err);
   }
-  closeSync(fd);
+  try {
+    closeSync(fd); // on NFS and some quota'd file systems the space is found missing only here
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw writeFailed(path, err);
+  }
   try {
     beforeRename?.(path, tmp);
     renameSync(tmp, path);
@@ -42,12 +52,14 @@ export function writeFileAtomic(path: string, data: Uint8Array | string | readon
 }
 
 /**
- * A failed write or sync (a full disk, a file size limit, an I/O error) as an Error naming the file being written:
- * Node's own message ("ENOSPC: no space left on device, write") names none. The code (`ENOSPC`) is kept.
+ * A failed write or sync (a full disk, a quota, a file size limit, an I/O error) as an Error naming the file being
+ * written: Node's own message ("ENOSPC: no space left on device, write") names none, or only a temporary name
+ * ("…, open '<dir>/.tmp-…'"), which is left out. The code (`ENOSPC`, `EDQUOT`) is kept.
  */
-function writeFailed(path: string, err: unknown): Error {
+export function writeFailed(path: string, err: unknown): Error {
   const e = err as NodeJS.ErrnoException;
-  const out: NodeJS.ErrnoException = new Error(`${path}: cannot be written (${e instanceof Error ? e.message : String(err)})`, { cause: err });
+  const why = e instanceof Error ? (e.path !== undefined ? e.message.replace(/ '[^']*'( -> '[^']*')?$/, '') : e.message) : String(err);
+  const out: NodeJS.ErrnoException = new Error(`${path}: cannot be written (${why})`, { cause: err });
   if (e?.code !== undefined) out.code = e.code;
   return out;
 }
@@ -60,4 +72,22 @@ export function writeJsonAtomic(path: string, value: unknown, beforeRename?: Bef
 /** True when a file or directory exists at `path`. */
 export function exists(path: string): boolean {
   return existsSync(path);
+}
+
+/**
+ * A failed write (`writeFailed`) of a file built in a temporary directory (`from`: a report's build, a job's
+ * staging directory) named as the file it was to become (`to`), so the one line a user reads names the place
+ * they know. Other errors are returned as they are.
+ */
+export function namedInPlace(err: unknown, from: string, to: string): unknown {
+  if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && err.message.startsWith(from + sep)) {
+    err.message = to + err.message.slice(from.length);
+  }
+  return err;
+}
+
+/** True for a write that failed for want of space: a full file system (`ENOSPC`) or a quota (`EDQUOT`). */
+export function isOutOfSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }

@@ -35,7 +35,7 @@ import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InputError, UsageError } from '../errors.js';
 import { printable } from '../text.js';
-import { tempNameFor } from './atomic.js';
+import { tempNameFor, writeFailed } from './atomic.js';
 import { entryKind } from './regular.js';
 
 /** Default lease: a lock of another host is stale when its heartbeat is older than this. */
@@ -353,15 +353,20 @@ function writeAll(fd: number, text: string): void {
 function createExclusive(path: string, record: LockRecord): number | null {
   const text = JSON.stringify(record) + '\n';
   const tmp = tempNameFor(path);
-  const w = openSync(tmp, 'wx', 0o644);
+  let w: number;
+  try {
+    w = openSync(tmp, 'wx', 0o644);
+  } catch (err) {
+    throw writeFailed(path, err); // a full disk: the lock's own name, not its temporary one
+  }
   try {
     writeAll(w, text);
-  } catch (err) {
     closeSync(w);
+  } catch (err) {
+    try { closeSync(w); } catch { /* closed, or the write's error is the one to report */ }
     try { unlinkSync(tmp); } catch { /* gone */ }
-    throw err;
+    throw writeFailed(path, err);
   }
-  closeSync(w);
   const fd = openSync(tmp, 'r');
   let linked = false;
   try {
@@ -389,10 +394,17 @@ function createWithExcl(path: string, text: string): number | null {
     fd = openSync(path, 'wx', 0o644);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return null;
-    throw err;
+    throw writeFailed(path, err);
   }
-  writeAll(fd, text);
-  fsyncSync(fd); // on NFS, so that other clients read the record, not an empty file
+  try {
+    writeAll(fd, text);
+    fsyncSync(fd); // on NFS, so that other clients read the record, not an empty file
+  } catch (err) {
+    // a full disk: no empty lock file is left to stand for a holder
+    try { closeSync(fd); } catch { /* the write's error is the one to report */ }
+    try { unlinkSync(path); } catch { /* gone */ }
+    throw writeFailed(path, err);
+  }
   return fd;
 }
 
@@ -583,7 +595,14 @@ function attempt(lockPath: string, owner: string, opts: LockOptions): Attempt {
   let last: LockHolder | null = null;
   for (let i = 0; i < 50; i++) {
     const record = newRecord(owner);
-    const fd = createExclusive(lockPath, record);
+    let fd: number | null;
+    try {
+      fd = createExclusive(lockPath, record);
+    } catch (err) {
+      // a full disk: no lock, and no folder made for it left behind
+      if (madeDir !== undefined) removeEmptyDirs(dirname(lockPath), madeDir);
+      throw err;
+    }
     if (fd !== null) return { lock: hold(lockPath, fd, record, interval, tookOver, madeDir) };
     const st = readLockFile(lockPath);
     if (st === null) continue; // released meanwhile

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../files/atomic.js';
+import { namedInPlace, writeFileAtomic } from '../../files/atomic.js';
 import { removeEntriesStartingWith } from '../../files/dirs.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
@@ -114,6 +114,8 @@ async function writeReport(hub: string, opts: ReportOptions): Promise<ReportResu
     renameSync(join(build, REPORT.index), built.indexPath);
     rmSync(aside, { recursive: true, force: true });
     return { ...built, images: built.images.map((f) => join(plan.imgDir, basename(f))) };
+  } catch (err) {
+    throw namedInPlace(err, build, plan.outDir); // a full disk: the image or page as it was to be named
   } finally {
     rmSync(build, { recursive: true, force: true });
   }

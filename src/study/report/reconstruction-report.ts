@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../files/atomic.js';
+import { namedInPlace, writeFileAtomic } from '../../files/atomic.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { missingDirs, removeEmptyDirs, removeEntriesStartingWith } from '../../files/dirs.js';
 import { LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
@@ -385,9 +385,9 @@ export async function buildReconstructionReport(dir: string, opts: Reconstructio
     return await withLock(join(outDir, REPORT.lock), 'report', 'report directory', () => buildInto(dir, outDir, rec, patterns, inputPath, opts, signal, refuse),
       { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS, ...(signal !== undefined ? { signal } : {}) });
   } catch (err) {
-    if (!(err instanceof StudyAbortedError) && !(err instanceof LockWaitAbortedError)) throw err;
-    removeEmptyDirs(made); // the report folder this call made, while empty
-    throw err instanceof StudyAbortedError ? err : new StudyAbortedError('report', [], err.cause);
+    removeEmptyDirs(made); // no report: the folder this call made, while empty (a stop, a full disk)
+    if (!(err instanceof LockWaitAbortedError)) throw err;
+    throw new StudyAbortedError('report', [], err.cause);
   }
 }
 
@@ -422,6 +422,8 @@ async function buildInto(dir: string, outDir: string, rec: Reconstruction, patte
     renameSync(join(build, REPORT.index), index);
     rmSync(aside, { recursive: true, force: true });
     return { indexPath: index, images: img.files.map((f) => join(finalImg, basename(f))), missing, figures: img.drawn as DrawnFigure[] };
+  } catch (err) {
+    throw namedInPlace(err, build, outDir); // a full disk: the image or page as it was to be named
   } finally {
     rmSync(build, { recursive: true, force: true });
   }

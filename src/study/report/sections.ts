@@ -8,7 +8,7 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../../files/atomic.js';
+import { writeFailed, writeFileAtomic } from '../../files/atomic.js';
 import { HIGHER_IS_BETTER, METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import type { PanelRecord } from '../../report/figure.js';
 import { esc, figure, grid, notAvailable, table, type Cell, type Section } from '../../report/html.js';
@@ -20,6 +20,9 @@ import type { ReportPlan } from './plan.js';
 
 /** A figure the report drew itself, and what each of its panels showed. */
 export interface DrawnFigure { file: string; panels: PanelRecord[] }
+
+/** Error codes of a copy that failed on the side it writes (no space, a quota, a file size limit, the device). */
+const WRITE_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EIO', 'EROFS']);
 
 /** Images written next to the page: `img/<name>`. */
 export class ImageDir {
@@ -33,7 +36,13 @@ export class ImageDir {
     return `${REPORT.images}/${name}`;
   }
   copy(name: string, from: string): string {
-    copyFileSync(from, join(this.dir, name));
+    try {
+      copyFileSync(from, join(this.dir, name));
+    } catch (err) {
+      // a full disk or a quota: one line naming the image being written (Node's names the two paths, the build's temporary one)
+      if (WRITE_FAILURES.has((err as NodeJS.ErrnoException).code ?? '')) throw writeFailed(join(this.dir, name), err);
+      throw err;
+    }
     this.files.push(join(this.dir, name));
     return `${REPORT.images}/${name}`;
   }

@@ -23,7 +23,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
-import { writeJsonAtomic } from '../../files/atomic.js';
+import { writeFailed, writeJsonAtomic } from '../../files/atomic.js';
 
 export const SLURM_DIR = 'slurm';
 export const JOBS_SCHEMA_VERSION = 1;
@@ -258,7 +258,12 @@ export function claimJob(home: string, n: number, step: ArrayStep, job: number, 
   if (existsSync(target)) return false;
   mkdirSync(paths.claims(n, step), { recursive: true });
   const tmp = join(paths.claims(n, step), `.tmp-${job}-${hostname()}-${process.pid}-${Date.now()}`);
-  writeFileSync(tmp, `${JSON.stringify(claim)}\n`, { flag: 'wx' });
+  try {
+    writeFileSync(tmp, `${JSON.stringify(claim)}\n`, { flag: 'wx' });
+  } catch (err) {
+    rmSync(tmp, { force: true }); // a full disk: no half-written claim left behind, and the claim's own name in the message
+    throw writeFailed(target, err);
+  }
   try {
     linkSync(tmp, target);
     return true;
