@@ -19,13 +19,15 @@ export type EngineRunner = (job: LsqmlJobOptions & { input: string; inputNpz: st
 export type WorkerMessage =
   | { type: 'progress'; progress: EpochProgress }
   | { type: 'result'; result: LsqmlJobResult }
-  | { type: 'error'; name: string; message: string; stack?: string };
+  | { type: 'error'; name: string; message: string; stack?: string; code?: string };
 
-/** Error of a job that failed inside its worker (the engine's message, or why the worker died). */
+/** Error of a job that failed inside its worker (the engine's message, or why the worker died; a file error's code, `ENOSPC`). */
 export class JobError extends Error {
-  constructor(message: string, readonly kind: string = 'Error') {
+  readonly code?: string;
+  constructor(message: string, readonly kind: string = 'Error', code?: string) {
     super(message);
     this.name = 'JobError';
+    if (code !== undefined) this.code = code;
   }
 }
 
@@ -51,7 +53,7 @@ export const workerEngine: EngineRunner = ({ signal, ...job }, onProgress) => ne
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'progress') onProgress(m.progress);
     else if (m.type === 'result') settle(() => resolve(m.result));
-    else settle(() => reject(new JobError(m.message, m.name)));
+    else settle(() => reject(new JobError(m.message, m.name, m.code)));
   });
   worker.on('error', (err) => settle(() => reject(new JobError(`worker crashed: ${err.message}`, err.name))));
   worker.on('exit', (code) => settle(() => reject(new JobError(`worker exited (code ${code}) before reporting a result`))));

@@ -21,5 +21,6 @@ try {
   });
 } catch (err) {
   const e = err instanceof Error ? err : new Error(String(err));
-  post({ type: 'error', name: e.name, message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}) });
+  const code = (e as NodeJS.ErrnoException).code;
+  post({ type: 'error', name: e.name, message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}), ...(typeof code === 'string' ? { code } : {}) });
 }

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../files/atomic.js';
+import { namedInPlace, writeFileAtomic } from '../../files/atomic.js';
 import { entriesStartingWith, moveFilesInto } from '../../files/dirs.js';
 import { recordPath } from '../../files/paths.js';
 import { fingerprint, fingerprintSync, type Fingerprint } from '../../files/fingerprint.js';
@@ -88,7 +88,8 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
     });
   } catch (err) {
     if (signal?.aborted) throw err; // stopped, not failed: nothing is recorded
-    error = err instanceof Error ? err.message : String(err);
+    const named = namedInPlace(err, staging, job.outputDir); // a full disk: the file as the job's folder would hold it
+    error = named instanceof Error ? named.message : String(named);
   }
   const fp = await fpPromise;
   const started = await startPromise;

@@ -28,7 +28,7 @@
  * reconstruction.npz, to continue it); the probe is probeGuess (or a probe file), with extra incoherent
  * modes made by pty-chi's Hermite recipe (`orthogonalize_initial_probe`).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
@@ -415,29 +415,39 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     warnings: [...input.warnings, ...emptyWarnings, ...probeWarnings, ...result.warnings],
     run_record: PHASE_F.runRecord,
   };
+  // The result is whole or absent: when one of its files cannot be written (a full disk, a quota), those written
+  // before it by this call are removed again, so that no reconstruction without its figure or run record is taken as complete.
   const npzPath = join(job.outputDir, PHASE_F.reconstruction);
-  saveNpz(npzPath, {
-    reconstructed_object: c64([HO, WO], Float32Array.from(result.object)),
-    reconstructed_probe: c64([opts.modes, N, N], Float32Array.from(result.probe)),
-    loss_history: f64([result.lossHistory.length], Float64Array.from(result.lossHistory)),
-    positions: f64([n, 2], positionsOut),
-    // measured data's detector mask as applied (1 = a pixel left unfitted), in the patterns' own order (DC at [N/2, N/2])
-    ...(input.validMask ? { detector_mask: { dtype: '|u1', shape: [N, N], data: Uint8Array.from(input.validMask, (v) => (v ? 0 : 1)) } } : {}),
-    _metadata: metadataArray(metadata),
-  });
   const runRecordPath = join(job.outputDir, PHASE_F.runRecord);
-  writeJsonAtomic(runRecordPath, {
-    reconstruction: PHASE_F.reconstruction,
-    input_npz: inputPath,
-    host: os.hostname(),
-    threads: result.threads, // the threads that ran: at most one per position of a minibatch
-    created_utc: new Date().toISOString(),
-    total_seconds: seconds,
-    epoch_seconds: result.epochSeconds,
-  });
   const pngPath = join(job.outputDir, PHASE_F.figure);
-  const name = inputPath.split(/[\\/]/).pop() ?? inputPath;
-  const pixelM = objectPixelSizeM(input.record.geometry ?? ds.metadata?.geometry);
-  writeFileAtomic(pngPath, reconstructionPng(result, `LSQML ${name}: ${n} positions, ${result.epochsRun} epochs`, pixelM ? pixelM[1] : null));
+  const written: string[] = [];
+  try {
+    saveNpz(npzPath, {
+      reconstructed_object: c64([HO, WO], Float32Array.from(result.object)),
+      reconstructed_probe: c64([opts.modes, N, N], Float32Array.from(result.probe)),
+      loss_history: f64([result.lossHistory.length], Float64Array.from(result.lossHistory)),
+      positions: f64([n, 2], positionsOut),
+      // measured data's detector mask as applied (1 = a pixel left unfitted), in the patterns' own order (DC at [N/2, N/2])
+      ...(input.validMask ? { detector_mask: { dtype: '|u1', shape: [N, N], data: Uint8Array.from(input.validMask, (v) => (v ? 0 : 1)) } } : {}),
+      _metadata: metadataArray(metadata),
+    });
+    written.push(npzPath);
+    writeJsonAtomic(runRecordPath, {
+      reconstruction: PHASE_F.reconstruction,
+      input_npz: inputPath,
+      host: os.hostname(),
+      threads: result.threads, // the threads that ran: at most one per position of a minibatch
+      created_utc: new Date().toISOString(),
+      total_seconds: seconds,
+      epoch_seconds: result.epochSeconds,
+    });
+    written.push(runRecordPath);
+    const name = inputPath.split(/[\\/]/).pop() ?? inputPath;
+    const pixelM = objectPixelSizeM(input.record.geometry ?? ds.metadata?.geometry);
+    writeFileAtomic(pngPath, reconstructionPng(result, `LSQML ${name}: ${n} positions, ${result.epochsRun} epochs`, pixelM ? pixelM[1] : null));
+  } catch (err) {
+    for (const p of written) rmSync(p, { force: true });
+    throw err;
+  }
   return { reconstructionNpz: npzPath, png: pngPath, runRecord: runRecordPath, log: logPath, epochsRun: result.epochsRun, finalLoss, seconds, nPositions: n, warnings: metadata.warnings };
 }

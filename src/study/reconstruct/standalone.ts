@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { compactUtc, entriesStartingWith, moveFilesInto } from '../../files/dirs.js';
+import { namedInPlace } from '../../files/atomic.js';
 import { checkHistoryDir } from '../../files/earlier.js';
 import { withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
@@ -55,7 +56,7 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
       try {
         result = await runLsqmlJob({ ...job, outputDir: staging }, onProgress);
       } catch (err) {
-        failure = err;
+        failure = namedInPlace(err, staging, out); // a full disk: the file as DIR would hold it
       }
       if (readdirSync(staging).length === 0) {
         rmSync(staging, { recursive: true, force: true });
