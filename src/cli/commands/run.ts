@@ -17,6 +17,7 @@ import { hubRoots } from '../../study/hub/layout.js';
 import type { RunEvent } from '../../study/run/study.js';
 import type { StartedRun } from '../../study/compare/phase.js';
 import { removeEmptyDirs } from '../../files/dirs.js';
+import { isOutOfSpace } from '../../files/atomic.js';
 import { conflictingSettings, readHubSettings, readRunState, recordInterrupted } from '../../study/run/state.js';
 import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { summaryTable } from '../../study/run/summary.js';
@@ -207,7 +208,14 @@ export function register(program: Command): void {
       };
 
       const { runStudy } = await import('../../study/run/study.js'); // loaded when used: a finished hub returns fast
-      const result = await runStudy(hub, settings, onEvent);
+      let result: Awaited<ReturnType<typeof runStudy>>;
+      try {
+        result = await runStudy(hub, settings, onEvent);
+      } catch (e) {
+        // a full disk or a quota: what was finished is kept and recorded; the same line says how to go on
+        if (isOutOfSpace(e) && e instanceof Error) e.message += `; make room, then continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}`;
+        throw e;
+      }
       removeStopHandlers();
       const seconds = (performance.now() - t0) / 1000;
       const table = summaryTable(hubRoots(result.hub).g);

@@ -475,7 +475,12 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       }
       state.phases[name] = { status: 'failed', started, finished: utcSeconds(), detail: err instanceof Error ? err.message : String(err) };
       state.status = 'failed';
-      writeRunState(hub, state);
+      try {
+        writeRunState(hub, state);
+      } catch {
+        // A full disk that failed the phase can fail its record too: the phase's own error is the one to report, and
+        // run.json keeps its last whole state (this phase 'running', never 'complete'), which a resume runs again.
+      }
       throw err;
     }
   };

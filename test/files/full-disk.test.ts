@@ -1,0 +1,167 @@
+/**
+ * A full disk (or a quota, or a file size limit) in the middle of a command never corrupts evidence: the command
+ * ends with one line naming the file it could not write and exit code 1, leaves no temporary file, no half-written
+ * result and no lock behind, records what it was doing as failed (never complete), and the same command continues
+ * once there is room.
+ *
+ * The disk is made full for real. As root (CI's `.ci/run` runs the suite as root) each test mounts a small tmpfs
+ * and fills it with a file of zeros until the chosen number of bytes is left, so the write fails with ENOSPC at
+ * the chosen point. Where mounting is not possible (not root; a container without CAP_SYS_ADMIN) the command runs
+ * under `ulimit -f` instead: the kernel then fails the first write past the limit with EFBIG, through the same
+ * code. No test seam in the program is needed for either. PTYCHOSTUDY_TEST_NO_MOUNT=1 takes the second way as root.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { tempDir } from '../tmp.js';
+import { writeSyntheticDataset } from '../engine/dataset.js';
+
+const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+const mayMount = process.getuid?.() === 0 && process.env.PTYCHOSTUDY_TEST_NO_MOUNT !== '1';
+
+/**
+ * Runs `fn` with a directory on a fresh tmpfs of `kib` KiB (unmounted afterwards, whatever happens), or with
+ * null where none can be mounted.
+ */
+function withTmpfs(kib: number, fn: (dir: string | null) => void): void {
+  const dir = tempDir('full-disk');
+  if (!mayMount || spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kib}k`, 'tmpfs', dir]).status !== 0) {
+    fn(null);
+    return;
+  }
+  try {
+    fn(dir);
+  } finally {
+    const u = spawnSync('umount', [dir], { encoding: 'utf8' });
+    if (u.status !== 0) spawnSync('umount', ['-l', dir]); // still busy: detach it, never leave it mounted
+  }
+}
+
+/** Fills the file system of `dir` with a file of zeros (`dir/filler`) until about `free` bytes are left. */
+function fillUntil(dir: string, free: number): void {
+  const st = statfsSync(dir);
+  const avail = st.bavail * st.bsize;
+  assert.ok(avail > free, `the tmpfs has ${avail} bytes, fewer than the ${free} to leave`);
+  writeFileSync(join(dir, 'filler'), Buffer.alloc(avail - free));
+}
+
+/** The CLI, under `ulimit -f` (in KiB) when `limitKib` is given. */
+function cli(args: string[], limitKib?: number): { status: number | null; stderr: string } {
+  const r = limitKib === undefined
+    ? spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    // POSIX sh counts `ulimit -f` in 512-byte blocks
+    : spawnSync('/bin/sh', ['-c', `ulimit -f ${limitKib * 2} && exec "$@"`, 'sh', process.execPath, CLI, ...args],
+      { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stderr: String(r.stderr) };
+}
+
+/** Every file and folder under `root` (relative paths, sorted), hidden ones included. */
+function listing(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      out.push(relative(root, p));
+      if (e.isDirectory()) walk(p);
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+/** The last line of a command's stderr (progress lines come before it). */
+function lastLine(stderr: string): string {
+  const lines = stderr.trimEnd().split('\n');
+  return lines[lines.length - 1]!;
+}
+
+const data = tempDir('full-disk-data');
+const input = writeSyntheticDataset(join(data, 'data.npz'), { size: 32, height: 80, width: 80, positions: 40, photons: 1e4, poisson: true, seed: 3 }, 2.5).path;
+const LSQML = ['--input', input, '--epochs', '2', '--seed', '1'];
+/** The same reconstruction with room enough: what a continued run must give, byte for byte. */
+const reference = join(data, 'reference');
+{
+  const r = cli(['lsqml', ...LSQML, '--out', reference]);
+  assert.equal(r.status, 0, r.stderr);
+}
+const refNpz = readFileSync(join(reference, 'reconstruction.npz'));
+const refPng = readFileSync(join(reference, 'reconstruction.png'));
+
+test('lsqml: a disk that fills before its figure leaves no reconstruction without it; the same command then finishes', () => {
+  // the NPZ (≈ 45 KiB) fits, the figure (≈ 210 KiB) does not
+  assert.ok(refNpz.length < 60_000 && refPng.length > 180_000, `sizes changed: NPZ ${refNpz.length}, PNG ${refPng.length} bytes`);
+  withTmpfs(1024, (disk) => {
+    const out = join(disk ?? tempDir('full-disk-lsqml'), 'r');
+    let r: { status: number | null; stderr: string };
+    if (disk !== null) {
+      fillUntil(disk, 120 * 1024);
+      r = cli(['lsqml', ...LSQML, '--out', out]);
+      assert.equal(lastLine(r.stderr), `ptychostudy lsqml: ${out}/reconstruction.png: cannot be written (ENOSPC: no space left on device, write)`);
+    } else {
+      r = cli(['lsqml', ...LSQML, '--out', out], 100);
+      assert.equal(lastLine(r.stderr), `ptychostudy lsqml: ${out}/reconstruction.png: cannot be written (EFBIG: file too large, write)`);
+    }
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('ptychostudy')).length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /^\s+at /m, 'a stack trace was printed');
+    // only the log of the epochs run: no reconstruction without its figure and record, no temporary file, no lock
+    assert.deepEqual(listing(out), ['lsqml.log']);
+
+    if (disk !== null) rmSync(join(disk, 'filler')); // room again
+    const again = cli(['lsqml', ...LSQML, '--out', out]);
+    assert.equal(again.status, 0, again.stderr); // not refused as an existing result (--overwrite)
+    assert.ok(readFileSync(join(out, 'reconstruction.npz')).equals(refNpz), 'the continued reconstruction differs');
+    assert.ok(readFileSync(join(out, 'reconstruction.png')).equals(refPng), 'the continued figure differs');
+  });
+});
+
+test('report of an lsqml folder on a full disk: one line naming the lock it could not write; no report folder left', () => {
+  withTmpfs(1024, (disk) => {
+    const dir = join(disk ?? tempDir('full-disk-report'), 'r');
+    const c = cli(['lsqml', ...LSQML, '--out', dir]);
+    assert.equal(c.status, 0, c.stderr);
+    let r: { status: number | null; stderr: string };
+    if (disk !== null) {
+      fillUntil(disk, 0);
+      r = cli(['report', '--out', dir]);
+    } else {
+      r = cli(['report', '--out', dir], 0); // no file may grow at all
+    }
+    const why = disk !== null ? 'ENOSPC: no space left on device' : 'EFBIG: file too large';
+    assert.equal(r.stderr, `ptychostudy report: ${dir}/report/.report.lock: cannot be written (${why}, write)\n`);
+    assert.equal(r.status, 1);
+    assert.deepEqual(listing(dir), ['lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json']);
+  });
+});
+
+test('run: a disk that fills in Phase C records the phase failed, leaves no temporary file or lock, and says how to go on', () => {
+  withTmpfs(4096, (disk) => {
+    const hub = join(disk ?? tempDir('full-disk-run'), 'hub');
+    const tiny = ['run', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1', '--quiet', '--out', hub];
+    // settings.json, design.json and run.json fit; a patched NPZ of Phase C (≈ 750 KiB) does not
+    let r: { status: number | null; stderr: string };
+    if (disk !== null) {
+      fillUntil(disk, 300 * 1024);
+      r = cli(tiny);
+    } else {
+      r = cli(tiny, 300);
+    }
+    assert.equal(r.status, 1, r.stderr);
+    const line = /^ptychostudy run: (.*)\/phase_c\/dose_10000\/patched_(train|test)\.npz: cannot be written \((E[A-Z]+): [^)]*\)(.*)\n$/.exec(r.stderr);
+    assert.ok(line, `not one line naming the Phase C file: ${r.stderr}`);
+    assert.equal(line[1], hub);
+    if (disk !== null) {
+      assert.equal(line[3], 'ENOSPC');
+      assert.equal(line[4], `; make room, then continue with: ptychostudy run --out ${hub}`);
+    } else assert.equal(line[3], 'EFBIG');
+    const state = JSON.parse(readFileSync(join(hub, 'run.json'), 'utf8')) as { status: string; phases: Record<string, { status: string }> };
+    assert.equal(state.status, 'failed');
+    assert.equal(state.phases.design?.status, 'complete');
+    assert.equal(state.phases.generate?.status, 'failed');
+    const files = listing(hub);
+    assert.deepEqual(files.filter((f) => /(^|\/)\.tmp|\.lock$/.test(f)), [], 'a temporary file or a lock was left');
+    assert.ok(!existsSync(join(hub, 'phase_c', 'run_manifest.json')), 'Phase C recorded as written');
+  });
+});
