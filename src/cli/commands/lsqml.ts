@@ -103,7 +103,7 @@ export function register(program: Command): void {
       'file: --config FILE (`ptychostudy config --print-defaults` lists them all); flags override it. pty-chi\'s option ' +
       'names and what they are called here: docs/lsqml.md, "pty-chi\'s options here"; PtyPy\'s parameters (numiter, ' +
       'ML_type, illumination, …) and its .ptyd and .ptyr files: docs/real-data.md, "Coming from PtyPy".\n\n' +
-      'Exit codes: 0 done; 1 the reconstruction diverged or failed; 2 bad usage or bad input, nothing written; ' +
+      'Exit codes: 0 done; 1 the reconstruction diverged or failed (a full disk: the file named, only the log kept); 2 bad usage or bad input, nothing written; ' +
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): the run stops at the end of the epoch under way and writes ' +
       'no result (its log so far moves to <out>/history/ with the next run); the same command starts over.')
     .option('--input <file>', 'dataset: NPZ (diffraction, xcoords, ycoords, probeGuess unless --probe-model or --init-probe file: gives the probe, optional objectGuess), CXI or PtyPy .ptyd (required)')

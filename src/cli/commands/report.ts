@@ -28,7 +28,7 @@ export function register(program: Command): void {
       'patterns of the input file (only if it is still where the run read it and its SHA-256 matches the one recorded), the input ' +
       'file\'s path, size and SHA-256, the settings and options used and software versions. A report that <out>/report/index.html ' +
       'already holds is kept (exit 2) unless --force replaces it.\n\n' +
-      'Exit codes: 0 written; 2 bad usage (--out holds nothing of a hub or reconstruction; a reconstruction\'s report exists ' +
+      'Exit codes: 0 written; 1 a file could not be written (a full disk: named; the earlier report kept); 2 bad usage (--out holds nothing of a hub or reconstruction; a reconstruction\'s report exists ' +
       'without --force) or a broken input (named), the earlier report kept and nothing written.');
   addOutOption(cmd, 'the study hub (its report/ is rewritten), or one reconstruction\'s folder as `lsqml --out` writes it (required)', OLD_OUT);
   cmd

@@ -146,7 +146,7 @@ export function register(program: Command): void {
       'which never change a result. A finished hub returns at once, changing no file. Interrupting (Ctrl-C) leaves a ' +
       'consistent hub and prints the command that continues it.\n' +
       'Every setting (every LSQML option too) can be set in a settings file: `ptychostudy config --print-defaults`.\n' +
-      'Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran), 2 bad usage or input, ' +
+      'Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran) or a file could not be written (a full disk: named), 2 bad usage or input, ' +
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed); in each case finished work is kept.'))
     .action(action('run', async (flags: Flags) => {
       const out = aliased<string>(flags as Record<string, unknown>, '--out', ['--hub']);
