@@ -4,6 +4,9 @@ import { integerFlag } from '../flags.js';
 import { addOutOption, aliased, refuseFileAsHub } from '../options.js';
 import { UsageError } from '../../errors.js';
 import { finishLine, failureLines, stepLine } from '../progress/slurm.js';
+import { isOutOfSpace } from '../../files/atomic.js';
+import { shellJoin } from '../../study/reconstruct/jobs.js';
+import { printable } from '../../text.js';
 
 interface Flags {
   out?: string;
@@ -23,7 +26,8 @@ export function register(program: Command): void {
       'phase, the jobs queued (and why their tasks wait), running, done and failed, and each failure with SLURM\'s reason. ' +
       'When every job has ended it also completes the run\'s merges if nothing else did (idempotent). ' +
       'With --wait: follow until the run is finished (Ctrl-C stops following; nothing is cancelled).\n\n' +
-      'Exit codes: 0 no job failed (so far); 1 some job failed; 2 bad usage (no cluster run in that directory).');
+      'Exit codes: 0 no job failed (so far); 1 some job failed, or the ended jobs\' results cannot be merged (a full disk: ' +
+      'the jobs are shown, then one line naming the file); 2 bad usage (no cluster run in that directory).');
   addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
   cmd
     .option('--submission <n>', 'which submission (default: the latest)')
@@ -40,12 +44,22 @@ export function register(program: Command): void {
       const { followAndReport } = await import('../cluster.js');
       if (f.wait) return followAndReport('status', hub, n, { json: f.json });
       let v = submissionView(hub, n);
-      if (!v.active && v.finish === null && v.rejected === null && await finishSubmission(hub, v.number, 'ptychostudy status') !== null) {
-        v = submissionView(hub, v.number);
+      // A full disk can stop the merge of the ended jobs' results (it writes the manifests and takes the hub's lock):
+      // the jobs are still shown as the records have them, with that one line after them.
+      let unmerged: string | null = null;
+      if (!v.active && v.finish === null && v.rejected === null) {
+        try {
+          if (await finishSubmission(hub, v.number, 'ptychostudy status') !== null) v = submissionView(hub, v.number);
+        } catch (err) {
+          if (!isOutOfSpace(err)) throw err;
+          unmerged = `ptychostudy status: the results of the ended jobs cannot be merged yet: ${(err as Error).message}; ` +
+            `make room, then run ${shellJoin(['ptychostudy', 'status', '--out', hub])} again`;
+        }
       }
-      const failed = v.steps.some((s) => s.failed > 0) || v.rejected !== null || v.finish?.exit_code === 1;
+      const failed = v.steps.some((s) => s.failed > 0) || v.rejected !== null || v.finish?.exit_code === 1 || unmerged !== null;
       if (f.json) {
         process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+        if (unmerged !== null) process.stderr.write(printable(unmerged, Infinity) + '\n');
         return failed ? 1 : 0;
       }
       const all = submissionNumbers(hub);
@@ -62,6 +76,7 @@ export function register(program: Command): void {
       for (const s of v.steps) lines.push(...failureLines(s.step, s.failures));
       if (v.finish?.report) lines.push(`report: ${v.finish.report}`);
       process.stdout.write(lines.join('\n') + '\n');
+      if (unmerged !== null) process.stderr.write(printable(unmerged, Infinity) + '\n');
       return failed ? 1 : 0;
     }, { hub: '--out' }));
 }
