@@ -80,7 +80,7 @@ export function exists(path: string): boolean {
  * they know. Other errors are returned as they are.
  */
 export function namedInPlace(err: unknown, from: string, to: string): unknown {
-  if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && err.message.startsWith(from + sep)) {
+  if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && (err.message.startsWith(from + sep) || err.message.startsWith(`${from}: `))) {
     err.message = to + err.message.slice(from.length);
   }
   return err;

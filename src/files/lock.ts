@@ -380,7 +380,7 @@ function createExclusive(path: string, record: LockRecord): number | null {
       try { unlinkSync(tmp); } catch { /* gone */ }
       if (code === 'EEXIST') return null;
       if (NO_HARD_LINKS.has(code)) return createWithExcl(path, text);
-      throw err;
+      throw writeFailed(path, err); // a full disk (tmpfs counts a link against its inodes): the lock's own name
     }
   }
   unlinkSync(tmp);

@@ -13,7 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tempDir } from '../tmp.js';
 import { writeSyntheticDataset } from '../engine/dataset.js';
@@ -22,12 +22,13 @@ const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const mayMount = process.getuid?.() === 0 && process.env.PTYCHOSTUDY_TEST_NO_MOUNT !== '1';
 
 /**
- * Runs `fn` with a directory on a fresh tmpfs of `kib` KiB (unmounted afterwards, whatever happens), or with
- * null where none can be mounted.
+ * Runs `fn` with a directory on a fresh tmpfs of `kib` KiB (and at most `inodes` files and folders, its root
+ * included) — unmounted afterwards, whatever happens — or with null where none can be mounted.
  */
-function withTmpfs(kib: number, fn: (dir: string | null) => void): void {
+function withTmpfs(kib: number, fn: (dir: string | null) => void, inodes?: number): void {
   const dir = tempDir('full-disk');
-  if (!mayMount || spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kib}k`, 'tmpfs', dir]).status !== 0) {
+  const options = `size=${kib}k${inodes !== undefined ? `,nr_inodes=${inodes}` : ''}`;
+  if (!mayMount || spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]).status !== 0) {
     fn(null);
     return;
   }
@@ -134,6 +135,29 @@ test('report of an lsqml folder on a full disk: one line naming the lock it coul
     assert.equal(r.status, 1);
     assert.deepEqual(listing(dir), ['lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json']);
   });
+});
+
+test('report on a tmpfs out of inodes: the lock\'s link, the image folder and an image are named as themselves, not their temporary names', (t) => {
+  if (!mayMount) { t.skip('needs root to mount a tmpfs with few inodes (a file size limit leaves inodes free: the tests above cover it)'); return; }
+  // the root, the lsqml folder and its 4 files take 6 inodes; the report/ folder a 7th; then, one more each:
+  // the lock's temporary file, its link (tmpfs counts links), the build folder and its img/, an image
+  const expected: [number, string][] = [
+    [8, 'report/.report.lock: cannot be written (ENOSPC: no space left on device, link)'],
+    [9, 'report/img: cannot be written (ENOSPC: no space left on device, mkdir)'],
+    [10, 'report/img/object.png: cannot be written (ENOSPC: no space left on device, open)'],
+  ];
+  for (const [inodes, line] of expected) {
+    withTmpfs(1024, (disk) => {
+      assert.ok(disk !== null, 'the tmpfs could not be mounted');
+      const dir = join(disk, 'r');
+      mkdirSync(dir);
+      for (const f of readdirSync(reference)) writeFileSync(join(dir, f), readFileSync(join(reference, f)), { flag: 'wx' });
+      const r = cli(['report', '--out', dir, '--quiet']);
+      assert.equal(r.stderr, `ptychostudy report: ${dir}/${line}\n`, `${inodes} inodes`);
+      assert.equal(r.status, 1);
+      assert.deepEqual(listing(dir), ['lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json']);
+    }, inodes);
+  }
 });
 
 test('run: a disk that fills in Phase C records the phase failed, leaves no temporary file or lock, and says how to go on', () => {

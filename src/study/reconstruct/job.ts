@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { namedInPlace, writeFileAtomic } from '../../files/atomic.js';
+import { namedInPlace, writeFailed, writeFileAtomic } from '../../files/atomic.js';
 import { entriesStartingWith, moveFilesInto } from '../../files/dirs.js';
 import { recordPath } from '../../files/paths.js';
 import { fingerprint, fingerprintSync, type Fingerprint } from '../../files/fingerprint.js';
@@ -79,7 +79,11 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
   try {
     mkdirSync(job.outputDir, { recursive: true });
     keepInterrupted(job.outputDir, entriesStartingWith(job.outputDir, PHASE_F.stagingPrefix), PHASE_F.stagingPrefix); // a killed run's
-    mkdirSync(staging, { recursive: true });
+    try {
+      mkdirSync(staging, { recursive: true });
+    } catch (err) {
+      throw writeFailed(staging, err); // a full disk (no inode left): named as the job's folder below
+    }
     const settings = threads !== undefined ? { ...job.settings, threads } : job.settings;
     // both names of the input: an engine runner written for the earlier `inputNpz` reads it still
     engineResult = await engine({ input: job.inputNpz, inputNpz: job.inputNpz, outputDir: staging, settings, ...(signal !== undefined ? { signal } : {}) }, (progress) => {

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { compactUtc, entriesStartingWith, moveFilesInto } from '../../files/dirs.js';
-import { namedInPlace } from '../../files/atomic.js';
+import { namedInPlace, writeFailed } from '../../files/atomic.js';
 import { checkHistoryDir } from '../../files/earlier.js';
 import { withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
@@ -50,7 +50,11 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
       const stale = entriesStartingWith(out, STAGING_PREFIX); // killed runs': no other run holds the lock
       const stamp = compactUtc(new Date());
       const staging = join(out, `${STAGING_PREFIX}${stamp}-${process.pid}`);
-      mkdirSync(staging);
+      try {
+        mkdirSync(staging);
+      } catch (err) {
+        throw namedInPlace(writeFailed(staging, err), staging, out); // a full disk (no inode left): DIR named
+      }
       let result: LsqmlJobResult | null = null;
       let failure: unknown = null;
       try {

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { namedInPlace, writeFileAtomic } from '../../files/atomic.js';
+import { namedInPlace, writeFailed, writeFileAtomic } from '../../files/atomic.js';
 import { removeEntriesStartingWith } from '../../files/dirs.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
@@ -124,7 +124,11 @@ async function writeReport(hub: string, opts: ReportOptions): Promise<ReportResu
 async function writeReportInto(hub: string, plan: ReportPlan, build: string, onProgress?: (p: ReportProgress) => void,
   signal?: AbortSignal): Promise<ReportResult> {
   const imgDir = join(build, REPORT.images);
-  mkdirSync(imgDir, { recursive: true });
+  try {
+    mkdirSync(imgDir, { recursive: true });
+  } catch (err) {
+    throw writeFailed(imgDir, err); // a full disk (no inode left): named as report/img, by writeReport
+  }
   const img = new ImageDir(imgDir);
   const ctx = reportContext(plan, img);
   const builders: ((c: typeof ctx) => Section | Promise<Section>)[] = [

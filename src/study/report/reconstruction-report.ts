@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { namedInPlace, writeFileAtomic } from '../../files/atomic.js';
+import { namedInPlace, writeFailed, writeFileAtomic } from '../../files/atomic.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { missingDirs, removeEmptyDirs, removeEntriesStartingWith } from '../../files/dirs.js';
 import { LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
@@ -400,7 +400,11 @@ async function buildInto(dir: string, outDir: string, rec: Reconstruction, patte
   const build = join(outDir, `${BUILD_PREFIX}.${process.pid}.${randomBytes(4).toString('hex')}`);
   try {
     const imgDir = join(build, REPORT.images);
-    mkdirSync(imgDir, { recursive: true });
+    try {
+      mkdirSync(imgDir, { recursive: true });
+    } catch (err) {
+      throw writeFailed(imgDir, err); // a full disk (no inode left): named as report/img below
+    }
     const img = new ImageDir(imgDir);
     const missing: string[] = [];
     const count = 9;
