@@ -19,7 +19,14 @@ import { tempDir } from '../tmp.js';
 import { writeSyntheticDataset } from '../engine/dataset.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
-const mayMount = process.getuid?.() === 0 && process.env.PTYCHOSTUDY_TEST_NO_MOUNT !== '1';
+/** Whether a tmpfs can be mounted here: root, and (in a container) allowed to mount. Tried once. */
+const mayMount = ((): boolean => {
+  if (process.getuid?.() !== 0 || process.env.PTYCHOSTUDY_TEST_NO_MOUNT === '1') return false;
+  const dir = tempDir('full-disk-mount');
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]).status !== 0) return false;
+  spawnSync('umount', [dir]);
+  return true;
+})();
 
 /**
  * Runs `fn` with a directory on a fresh tmpfs of `kib` KiB (and at most `inodes` files and folders, its root
@@ -138,7 +145,7 @@ test('report of an lsqml folder on a full disk: one line naming the lock it coul
 });
 
 test('report on a tmpfs out of inodes: the lock\'s link, the image folder and an image are named as themselves, not their temporary names', (t) => {
-  if (!mayMount) { t.skip('needs root to mount a tmpfs with few inodes (a file size limit leaves inodes free: the tests above cover it)'); return; }
+  if (!mayMount) { t.skip('needs a tmpfs with few inodes, which cannot be mounted here (a file size limit leaves inodes free: the tests above cover it)'); return; }
   // the root, the lsqml folder and its 4 files take 6 inodes; the report/ folder a 7th; then, one more each:
   // the lock's temporary file, its link (tmpfs counts links), the build folder and its img/, an image
   const expected: [number, string][] = [
