@@ -66,9 +66,9 @@ export interface ReconstructionInput {
 /**
  * Wavelength and object pixel size [y, x] the data states: CXI/.ptyd geometry, or `_metadata.geometry` of an
  * NPZ. A value that is present but malformed is refused (naming `path`), never taken for an absent one: it
- * feeds the probe file's pixel-size check and the probe models.
+ * feeds the probe and object files' pixel-size checks and the probe models.
  */
-function sampling(geometry: Record<string, unknown> | undefined, path: string): { wavelengthM?: number; pixelM?: [number, number] } {
+export function sampling(geometry: Record<string, unknown> | undefined, path: string): { wavelengthM?: number; pixelM?: [number, number] } {
   if (!geometry) return {};
   const wl = geometry.wavelength_m, px = geometry.object_pixel_size_m_yx;
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;

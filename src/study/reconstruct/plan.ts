@@ -5,6 +5,7 @@
  * writing them (hub/recorded-files.ts), and a readable existing manifest and skip summary. Reads, never writes.
  */
 import { objectShapeOf, patternSizeOf } from '../../data/dataset.js';
+import { readMetadata } from '../../data/metadata.js';
 import { readObjectFile } from '../../data/object-file.js';
 import { checkProbeModes } from '../../data/memory.js';
 import { readProbeFile } from '../../data/probe-file.js';
@@ -21,6 +22,7 @@ import { checkFilesRead } from '../hub/recorded-files.js';
 import { checkDoses } from '../simulate/plan.js';
 import { applyFilters, validateFilters, type FilterSkip, type JobFilters } from './filters.js';
 import { buildJobs, type MissingJob, type ReconstructionJob } from './jobs.js';
+import { sampling } from './input.js';
 import { readManifest, readSkipSummary } from '../hub/reconstruction-files.js';
 import type { EngineRunner } from './engine-runner.js';
 
@@ -160,11 +162,54 @@ export async function checkInitProbeFits(plan: ReconstructionPlan): Promise<void
  * An object file named by `initObject: file:PATH` is read against each object frame among the selected jobs'
  * inputs (their objectGuess headers) before anything is written: an object of another shape is refused
  * (exit 2) instead of failing every job. An input whose header does not tell its frame is left to its job.
+ * The file is a setting of the whole run, so when every selected input states the same object pixel size
+ * (`_metadata.geometry.object_pixel_size_m_yx`, read alone: nothing else of the input is decoded), a pixel size
+ * the file states is checked against it here too, as each job would (an NPZ states no origin, so there is no
+ * centre to check). Inputs that state different pixel sizes, or some none, or a `_metadata` that cannot be
+ * read, leave that check to each job. The refusal is the job's one line, naming the setting and an input.
  */
 export async function checkInitObjectFits(plan: ReconstructionPlan): Promise<void> {
   const spec = plan.settings.initObject;
   if (!spec.startsWith('file:') || !existsSync(spec.slice(5))) return; // absent: checkStartFilesPresent
-  for (const [H, W] of distinctSizes(plan, objectShapeOf)) await readObjectFile(spec.slice(5), H, W);
+  const common = commonPixelSize(plan);
+  for (const [H, W] of distinctSizes(plan, objectShapeOf)) {
+    try {
+      await readObjectFile(spec.slice(5), H, W, common ? { pixelM: common.pixelM } : {});
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      const stated = common ? `, whose inputs all state the object pixel size [${common.pixelM.join(', ')}] m (_metadata.geometry.object_pixel_size_m_yx, ` +
+        `e.g. ${common.example})` : '';
+      throw new InputError(`${err.message} — the object file reconstruction.initObject names for every selected job${stated}; nothing was written`);
+    }
+  }
+}
+
+/**
+ * The object pixel size [y, x] every selected job's input states in `_metadata.geometry`, or null when they
+ * do not all state the same one (or one cannot be told). Reads only each input's `_metadata`.
+ */
+function commonPixelSize(plan: ReconstructionPlan): { pixelM: [number, number]; example: string } | null {
+  let common: [number, number] | null = null;
+  for (const job of plan.selected) {
+    const px = statedPixelSize(job.inputNpz);
+    if (px === null) return null;
+    if (common !== null && !(px[0] === common[0] && px[1] === common[1])) return null;
+    common = px;
+  }
+  return common && plan.selected.length > 0 ? { pixelM: common, example: plan.selected[0]!.inputNpz } : null;
+}
+
+/** The object pixel size an input NPZ's `_metadata.geometry` states; null when it states none or it cannot be told (its job reads it). */
+function statedPixelSize(path: string): [number, number] | null {
+  const m = readMetadata(path);
+  if (m.status !== 'ok') return null;
+  const g = m.value.geometry;
+  if (g === null || typeof g !== 'object' || Array.isArray(g)) return null;
+  try {
+    return sampling(g as Record<string, unknown>, path).pixelM ?? null;
+  } catch {
+    return null; // malformed: its job refuses it
+  }
 }
 
 /** The distinct [H, W] that `sizeOf` finds in the selected jobs' inputs (from headers; an input it cannot tell is skipped). */
