@@ -114,16 +114,18 @@ test('a bad value is one SettingsError (exit code 2) naming the setting, the val
   assert.equal(namesToFlags('use `overwrite` or `other`', { overwrite: '--overwrite' }), 'use --overwrite or `other`');
 });
 
+/** The issues a settings object is refused with, as "setting: expected", sorted; fails when it is accepted. */
+function refused(input: unknown): string[] {
+  try {
+    parseStudySettings(input as never);
+  } catch (e) {
+    assert.ok(e instanceof SettingsError);
+    return e.issues.map((i) => `${i.setting}: ${i.expected}`).sort();
+  }
+  assert.fail('accepted');
+}
+
 test("pty-chi's own option names get the name used here, or that the engine does not have them", () => {
-  const refused = (input: unknown): string[] => {
-    try {
-      parseStudySettings(input as never);
-    } catch (e) {
-      assert.ok(e instanceof SettingsError);
-      return e.issues.map((i) => `${i.setting}: ${i.expected}`).sort();
-    }
-    assert.fail('accepted');
-  };
   assert.deepEqual(refused({
     object_options: { optimal_step_size_scaler: 0.8 },
     reconstruction: { num_epochs: 80, optimal_step_size_scaler: 0.8, position_correction: true, numProbeModes: 3, batch_size: 64 },
@@ -146,15 +148,6 @@ test("pty-chi's own option names get the name used here, or that the engine does
 });
 
 test("PtyPy's parameter names in a settings file get what they are here, or that they are not here", () => {
-  const refused = (input: unknown): string[] => {
-    try {
-      parseStudySettings(input as never);
-    } catch (e) {
-      assert.ok(e instanceof SettingsError);
-      return e.issues.map((i) => `${i.setting}: ${i.expected}`).sort();
-    }
-    assert.fail('accepted');
-  };
   const got = refused({
     engines: { engine00: { name: 'ML', numiter: 100 } },
     reconstruction: { numiter: 100, ML_type: 'poisson', probe_update_start: 2, floating_intensities: true, illumination: { aperture: { size: 1e-6 } } },
