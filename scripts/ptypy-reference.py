@@ -22,6 +22,14 @@ What it writes in OUTDIR (each HDF5 file gzip'd whole, as NAME.gz, the file itse
                         translations as (y, x) metres, with shape 32, center 'fftshift', psize, distance and
                         energy (keV) of scan.cxi; orientation None;
   scan-transposed.ptyd  the same with orientation 4 (PtyScan transposes every frame before it saves);
+  link.ptyd, crop.ptyd, rebin.ptyd, mask.ptyd, center-rounded.ptyd, center-far.ptyd, no-positions.ptyd,
+  no-energy.ptyd, no-distance.ptyd, no-psize.ptyd
+                        the other cases of a PtyScan docs/real-data.md names, each of the first FEW (4) frames and
+                        positions, as scan.ptyd but: save='link' in chunks of 2 frames (the FILE.part<k> files it links
+                        to are removed: the reader opens nothing outside the named file); the fixture's frames inside
+                        40x40 zeros at CROP_OFFSET, cropped by PtyScan to shape 32 around their beam; rebin 2; weights
+                        (load_weight) of 0 at MASKED_PIXELS; center CENTER_ROUNDED, then CENTER_FAR, without a crop;
+                        load_positions giving None; energy, distance or psize None;
   ml.ptyr               PtyPy's reconstruction (Ptycho, scan model 'Full', PtydScan reading scan.ptyd, engine
                         'ML', ML_type 'poisson', 20 iterations, one probe mode, save_run kind 'minimal' with the
                         views' positions recorded);
@@ -29,7 +37,7 @@ What it writes in OUTDIR (each HDF5 file gzip'd whole, as NAME.gz, the file itse
                         pixel rows and columns of each view (the top-left corner PtyPy cut the probe-sized patch
                         at, View.dlow, in ml.ptyr's object storage), the mean over views of sum |propagator.fw(P*O)|^2
                         (PtyPy's model of the data with its unitary far-field propagator) and of the sum of the
-                        measured patterns, and sum |P|^2 of the saved probe.
+                        measured patterns, and sum |P|^2 of the saved probe; under 'cases', the cases' parameters.
 """
 import gzip
 import json
@@ -40,6 +48,11 @@ from pathlib import Path
 
 
 ITERATIONS = 20
+FEW = 4                           # frames of each case below
+CROP_OFFSET = (5, 3)              # where crop.ptyd's raw 40x40 frames hold the fixture's 32x32 ones (rows, columns)
+MASKED_PIXELS = ((0, 0), (3, 7), (16, 16), (31, 5))  # (row, column) of the pixels of weight 0 in mask.ptyd
+CENTER_ROUNDED = (16.6, 16)       # PtyPy's propagator takes ceil: pixel (17, 16), not the pattern centre (16, 16)
+CENTER_FAR = (18.4, 14)           # more than 1 pixel off
 
 
 def main() -> None:
@@ -95,6 +108,58 @@ def main() -> None:
     prepare('scan.ptyd', None)
     prepare('scan-transposed.ptyd', 4)
 
+    # The other cases PtyScan writes, each as tiny as it can be: the first FEW frames of the fixture.
+    k = FEW
+    mask = np.ones((N, N))
+    for r, c in MASKED_PIXELS:
+        mask[r, c] = 0
+    pad = np.zeros((k, N + 8, N + 8), dtype=np.int32)
+    pad[:, CROP_OFFSET[0]:CROP_OFFSET[0] + N, CROP_OFFSET[1]:CROP_OFFSET[1] + N] = counts[:k]
+
+    class CaseScan(PtyScan):
+        def __init__(self, pars, frames, weight, positions=True):
+            self.frames, self.weight, self.positions = frames, weight, positions
+            super().__init__(pars)
+
+        def load_positions(self):
+            return np.stack([translation[:k, 1], translation[:k, 0]], axis=1) if self.positions else None
+
+        def load_weight(self):
+            return self.weight
+
+        def load(self, indices):
+            return {i: self.frames[i] for i in indices}, {}, {}
+
+    def case(name, frames=None, weight=None, positions=True, chunk=FEW, **pars):
+        for f in [name] + [f'{name}.part{c:03d}' for c in range(FEW)]:
+            if os.path.exists(f):
+                os.remove(f)
+        given = dict(dfile=name, save='append', shape=N, center='fftshift', psize=psize, distance=distance,
+                     energy=energy_kev, orientation=None, num_frames=k, label='fixture')
+        given.update(pars)
+        scan = CaseScan(u.Param(given), counts[:k].astype(np.int32) if frames is None else frames,
+                        np.ones((N, N)) if weight is None else weight, positions)
+        scan.initialize()
+        while scan.auto(chunk) != scan.EOS:
+            pass
+
+    case('link.ptyd', save='link', chunk=k // 2)
+    case('crop.ptyd', frames=pad, weight=np.ones((N + 8, N + 8)),
+         center=(CROP_OFFSET[0] + N // 2, CROP_OFFSET[1] + N // 2))
+    case('rebin.ptyd', rebin=2)
+    case('mask.ptyd', weight=mask)
+    case('center-rounded.ptyd', center=CENTER_ROUNDED)
+    case('center-far.ptyd', center=CENTER_FAR)
+    case('no-positions.ptyd', positions=False)
+    case('no-energy.ptyd', energy=None)
+    case('no-distance.ptyd', distance=None)
+    case('no-psize.ptyd', psize=None)
+    cases = ['link.ptyd', 'crop.ptyd', 'rebin.ptyd', 'mask.ptyd', 'center-rounded.ptyd', 'center-far.ptyd',
+             'no-positions.ptyd', 'no-energy.ptyd', 'no-distance.ptyd', 'no-psize.ptyd']
+    for f in os.listdir('.'):
+        if '.ptyd.part' in f:  # save='link''s chunk files: the reader opens nothing outside the named file
+            os.remove(f)
+
     p = u.Param()
     p.verbose_level = 1
     p.io = u.Param(home='./', rfile='ml.ptyr')
@@ -147,13 +212,16 @@ def main() -> None:
         'view_top_left_rc': top_left,
         'mean_model_sum': float(np.mean(model_sums)),
         'mean_measured_sum': float(np.mean(measured_sums)),
+        'cases': {'files': cases, 'frames': k, 'link_chunk_frames': k // 2, 'crop_raw_shape': [N + 8, N + 8],
+                  'crop_offset_rc': list(CROP_OFFSET), 'rebin': 2, 'masked_pixels_rc': [list(p) for p in MASKED_PIXELS],
+                  'center_rounded': list(CENTER_ROUNDED), 'center_far': list(CENTER_FAR)},
     }
     with open('ptypy-reference.json', 'w') as fh:
         json.dump(record, fh, indent=1)
         fh.write('\n')
     # HDF5 files of many small groups: most of their bytes are headers and free space. Each is kept as PtyPy wrote
     # it, inside a gzip stream (no name, no time: the same bytes for the same file).
-    for name in ('scan.ptyd', 'scan-transposed.ptyd', 'ml.ptyr'):
+    for name in ['scan.ptyd', 'scan-transposed.ptyd', 'ml.ptyr'] + cases:
         with open(name, 'rb') as src, open(name + '.gz', 'wb') as raw:
             with gzip.GzipFile(filename='', mode='wb', fileobj=raw, mtime=0, compresslevel=9) as dst:
                 dst.write(src.read())
