@@ -1,8 +1,9 @@
 /**
- * .ptyd files laid out as PtyPy's PtyScan writes them in cases the fixture does not show (ptypy core/data.py and
+ * .ptyd files laid out by hand, from the fixture's scan.ptyd, as PtyPy's PtyScan writes them (ptypy core/data.py and
  * io/h5rw.py at 1681bec): positions it never had (a 'list' group of 'None' datasets), chunks saved with
  * save='link' (each an external link to FILE.part<k>), and a meta/center that PtyPy's propagator rounds to another
- * pixel than the pattern centre. Each is read or refused saying what it is and what to do.
+ * pixel than the pattern centre, or one it does not. Each is read or refused saying what it is and what to do.
+ * The same cases in files PtyPy itself wrote: ptypy-written.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
