@@ -27,8 +27,8 @@ What it writes in OUTDIR (each HDF5 file gzip'd whole, as NAME.gz, the file itse
                         the other cases of a PtyScan docs/real-data.md names, each of the first FEW (4) frames and
                         positions, as scan.ptyd but: save='link' in chunks of 2 frames (the FILE.part<k> files it links
                         to are removed: the reader opens nothing outside the named file); the fixture's frames inside
-                        40x40 zeros at CROP_OFFSET, cropped by PtyScan to shape 32 around their beam; rebin 2; weights
-                        (load_weight) of 0 at MASKED_PIXELS; center CENTER_ROUNDED, then CENTER_FAR, without a crop;
+                        40x40 zeros at CROP_OFFSET, cropped by PtyScan to shape 32 around their beam; rebin 2 with
+                        weights (load_weight) of 0 at MASKED_PIXELS; those weights alone; center CENTER_ROUNDED, then CENTER_FAR, without a crop;
                         load_positions giving None; energy, distance or psize None;
   ml.ptyr               PtyPy's reconstruction (Ptycho, scan model 'Full', PtydScan reading scan.ptyd, engine
                         'ML', ML_type 'poisson', 20 iterations, one probe mode, save_run kind 'minimal' with the
@@ -146,7 +146,7 @@ def main() -> None:
     case('link.ptyd', save='link', chunk=k // 2)
     case('crop.ptyd', frames=pad, weight=np.ones((N + 8, N + 8)),
          center=(CROP_OFFSET[0] + N // 2, CROP_OFFSET[1] + N // 2))
-    case('rebin.ptyd', rebin=2)
+    case('rebin.ptyd', rebin=2, weight=mask)
     case('mask.ptyd', weight=mask)
     case('center-rounded.ptyd', center=CENTER_ROUNDED)
     case('center-far.ptyd', center=CENTER_FAR)

@@ -1,7 +1,7 @@
 /**
  * The cases of a PtyScan's .ptyd that docs/real-data.md ("Coming from PtyPy") names, each in a file PtyPy itself
  * wrote (test/fixtures/ptypy/, made by scripts/ptypy-reference.py running PtyPy 1681bec's PtyScan on the first 4
- * patterns and positions of test/fixtures/cxi/scan.cxi): save='link', a crop, rebin 2, a mask (weights of 0), a
+ * patterns and positions of test/fixtures/cxi/scan.cxi): save='link', a crop, rebin 2 (of masked frames), a mask (weights of 0), a
  * centre PtyPy rounds to another pixel, one more than 1 pixel off, positions never given, and energy, distance or
  * psize left as None. Each is read through the reader as a user's file is: the values it reads, its warning, or
  * its one-line refusal naming the file, the key, what was expected and what was found.
@@ -84,11 +84,17 @@ test('a crop: 40×40 frames cropped by PtyScan to 32 around center read as the f
   assert.deepEqual(m.warnings, []);
 });
 
-test('rebin 2: 16×16 frames of 2×2 means, pixel size doubled, read with the warning that they are not photon counts', async () => {
+test('rebin 2 of masked frames: 16×16 frames of 2×2 means, pixel size doubled, a bin holding a pixel of weight 0 masked, and the warning that the frames are not photon counts', async () => {
   const p = unpacked('rebin.ptyd');
   const m = await measured(p);
   const b = cases.rebin, n = N / b;
   assert.deepEqual([m.n, m.H, m.W], [k, n, n]);
+  // PtyScan's rebinned weights are booleans: false for a bin that holds a pixel of weight 0 (ptypy core/data.py)
+  const valid = new Uint8Array(n * n).fill(1);
+  for (const [r, c] of cases.masked_pixels_rc) valid[Math.floor(r / b) * n + Math.floor(c / b)] = 0;
+  assert.ok(m.detectorMask);
+  assert.deepEqual(m.detectorMask.valid, valid);
+  assert.equal(m.detectorMask.masked, 4);
   const expected = new Float32Array(k * n * n);
   let fractional = 0;
   for (let f = 0; f < k; f++) {
@@ -96,18 +102,18 @@ test('rebin 2: 16×16 frames of 2×2 means, pixel size doubled, read with the wa
       for (let j = 0; j < n; j++) {
         let sum = 0;
         for (let a = 0; a < b; a++) for (let c = 0; c < b; c++) sum += Math.round(frames[f * N * N + (b * i + a) * N + b * j + c]! ** 2);
-        expected[f * n * n + i * n + j] = Math.sqrt(sum / (b * b));
+        // a masked bin is read as 0, as any masked pixel
+        expected[f * n * n + i * n + j] = valid[i * n + j] ? Math.sqrt(sum / (b * b)) : 0;
         if (sum % (b * b) !== 0) fractional++;
       }
     }
   }
-  assert.deepEqual(m.diffraction, expected);
   assert.ok(fractional > 0, 'some 2×2 means are not whole counts');
+  assert.deepEqual(m.diffraction, expected);
   assert.deepEqual(m.geometry.detectorPixelM, cxi.geometry.detectorPixelM.map((v) => v * b));
   samePositions(m);
-  // PtyScan's rebinned weights are booleans (bins without a masked pixel): none masked here
-  assert.equal(m.detectorMask, undefined);
-  assert.deepEqual(m.warnings, [`${p}: key 'info/rebin': 2: PtyScan averaged 2×2 detector pixels into each pixel (ptypy utils ` +
+  assert.deepEqual(m.warnings, [`${p}: key 'chunks/0/weights': 4 pixels of weight 0 masked`,
+    `${p}: key 'info/rebin': 2: PtyScan averaged 2×2 detector pixels into each pixel (ptypy utils ` +
     'rebin_2d), so the patterns hold counts / 4, not photon counts; the Poisson noise model takes them as counts']);
 });
 
