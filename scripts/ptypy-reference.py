@@ -28,8 +28,8 @@ What it writes in OUTDIR (each HDF5 file gzip'd whole, as NAME.gz, the file itse
                         positions, as scan.ptyd but: save='link' in chunks of 2 frames (the FILE.part<k> files it links
                         to are removed: the reader opens nothing outside the named file); the fixture's frames inside
                         40x40 zeros at CROP_OFFSET, cropped by PtyScan to shape 32 around their beam; rebin 2 with
-                        weights (load_weight) of 0 at MASKED_PIXELS; those weights alone; center CENTER_ROUNDED, then CENTER_FAR, without a crop;
-                        load_positions giving None; energy, distance or psize None;
+                        weights (load_weight) of 0 at MASKED_PIXELS; those weights alone; center CENTER_ROUNDED,
+                        then CENTER_FAR, without a crop; load_positions giving None; energy, distance or psize None;
   ml.ptyr               PtyPy's reconstruction (Ptycho, scan model 'Full', PtydScan reading scan.ptyd, engine
                         'ML', ML_type 'poisson', 20 iterations, one probe mode, save_run kind 'minimal' with the
                         views' positions recorded);
@@ -213,7 +213,7 @@ def main() -> None:
         'mean_model_sum': float(np.mean(model_sums)),
         'mean_measured_sum': float(np.mean(measured_sums)),
         'cases': {'files': cases, 'frames': k, 'link_chunk_frames': k // 2, 'crop_raw_shape': [N + 8, N + 8],
-                  'crop_offset_rc': list(CROP_OFFSET), 'rebin': 2, 'masked_pixels_rc': [list(p) for p in MASKED_PIXELS],
+                  'crop_offset_rc': list(CROP_OFFSET), 'rebin': 2, 'masked_pixels_rc': [list(rc) for rc in MASKED_PIXELS],
                   'center_rounded': list(CENTER_ROUNDED), 'center_far': list(CENTER_FAR)},
     }
     with open('ptypy-reference.json', 'w') as fh:
