@@ -93,7 +93,7 @@ export function register(program: Command): void {
       'the scanned y range, test the rest (x instead with simulation.splitAxis: x in a settings file). ' +
       'Existing outputs are never replaced without --overwrite. ' +
       'The same seed gives byte-identical NPZ files (set SOURCE_DATE_EPOCH to record a fixed time in them).\n\n' +
-      'Exit codes: 0 done; 1 a dose failed for another reason (a full disk; a dose\'s job under --executor slurm); 2 bad usage or bad input (nothing written); ' +
+      'Exit codes: 0 done; 1 a dose could not be written (a full disk) or, under --executor slurm, the job of a dose failed; 2 bad usage or bad input (nothing written); ' +
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): stops after the file under way, names the doses complete (recorded in ' +
       'run_manifest.json) and the other files written, each whole, and the command that finishes (the same with --overwrite).')
     .addOption(new Option('--preset <name>', 'study size: quick (N=64, 320×320 object, 1000 positions) or fly64 (N=128, ' +

@@ -100,7 +100,7 @@ export function register(program: Command): void {
       'parent Phase C metadata), {train,test}_metrics.json and metrics_bundle.json ' +
       '(overlap metrics); and <out>/overlap_manifest.json.\n\n' +
       'Exit codes: 0 done; 1 some dose failed (the others were still written); ' +
-      '2 bad usage (nothing written); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): stops after the view under way, ' +
+      '2 bad usage or bad input (a Phase C file changed since it was written), nothing written; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): stops after the view under way, ' +
       'names the view files written, each whole (overlap_manifest.json is written at the end), and the command that starts over ' +
       '(the same with --overwrite).')
     .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/ directories (required)');
