@@ -23,7 +23,7 @@ import { reconstructionSettingsSha256, stableJson } from '../../settings/fingerp
 import { gridsizeOf, jobKey, PHASE_F, type JobAddress } from '../hub/layout.js';
 import { checkPhaseFFiles, recordedReconstruction } from '../hub/recorded-files.js';
 import { filterLabel, keptByFilters } from './filters.js';
-import { absentStartFiles, checkStartFilesUnchanged, startFileAbsentError } from './start-files.js';
+import { absentStartFiles, checkStartFilesUnchanged, startFileAbsentError, type StartFile } from './start-files.js';
 import { commandFor, type ReconstructionJob } from './jobs.js';
 import { mergeManifest, mergeSkipSummary, relativiseManifest } from './manifest.js';
 import type { ReconstructionPlan } from './plan.js';
@@ -207,11 +207,17 @@ export async function checkStartFilesPresent(plan: ReconstructionPlan, where?: s
   const pending = await jobsToRun(plan);
   if (pending.length === 0) return;
   const f = absent[0]!;
-  // did a job recorded here start from that path (its command names it)? Then the file more likely moved than was mistyped
+  throw startFileAbsentError(f, pending.length, where, startFileUsed(plan, f));
+}
+
+/**
+ * Whether a job recorded in the plan's manifest (or its history) started from the path of `f` (its command names
+ * it): then a file that is not there more likely moved than was mistyped (`startFileAbsentError`'s two ways on).
+ */
+export function startFileUsed(plan: ReconstructionPlan, f: StartFile): boolean {
   const spec = f.setting === 'reconstruction.initProbe' ? plan.settings.initProbe : plan.settings.initObject;
   const named = (r: { command: string[] }): boolean => r.command.includes(spec) || r.command.includes(`file:${f.path}`);
-  const used = (readManifest(plan.manifestPath)?.execution_results ?? []).some((r) => named(r) || r.history.some(named));
-  throw startFileAbsentError(f, pending.length, where, used);
+  return (readManifest(plan.manifestPath)?.execution_results ?? []).some((r) => named(r) || r.history.some(named));
 }
 
 /** Starts a run: lock, resume check, run id, the first merged record; emits the 'plan' event. */

@@ -21,12 +21,12 @@ import type { PhaseGOptions } from '../compare/phase.js';
 import { planComparisons } from '../compare/plan.js';
 import { currentExternalModels } from '../compare/summary.js';
 import { readMetricsSummary } from '../hub/metrics-summary.js';
-import { doseDirName, hubRoots, jobKey, PHASE_C, PHASE_D, PHASE_F, PHASE_G, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
+import { doseDirName, HUB, hubRoots, jobKey, PHASE_C, PHASE_D, PHASE_F, PHASE_G, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
 import { readManifest } from '../hub/reconstruction-files.js';
 import { planOverlap, type OverlapRunOptions } from '../overlap/plan.js';
 import { NO_FILTERS } from '../reconstruct/filters.js';
-import { planReconstruction, type ReconstructionPlanOptions } from '../reconstruct/plan.js';
-import { redoneKeys } from '../reconstruct/record.js';
+import { checkInitObjectFits, checkInitProbeFits, planReconstruction, type ReconstructionPlanOptions } from '../reconstruct/plan.js';
+import { redoneKeys, startFileUsed } from '../reconstruct/record.js';
 import { absentStartFiles, checkStartFilesUnchanged, startFileAbsentError } from '../reconstruct/start-files.js';
 import { planSimulation, type SimulationRunOptions } from '../simulate/plan.js';
 import type { ArrayStep } from './records.js';
@@ -87,8 +87,20 @@ async function completeReconstructions(opts: ReconstructionPlanOptions, settings
   return out;
 }
 
-/** Phase F keys a submission runs: the selected jobs that are not complete (all of them with `force`). */
-async function reconstructKeys(opts: ReconstructionPlanOptions, settings: StudySettings): Promise<string[]> {
+/**
+ * How a submission's Phase F is checked as the local run it stands for: `reconstruct` (`runReconstruction`: the probe
+ * and object files against the selected inputs whatever is left to run; a file that is not there named alone when no
+ * earlier job started from its path), or a study's Phase F (`run`: only when some job is still to run, a file that is not
+ * there named with the hub's settings.json, as `run`'s Phase F check does).
+ */
+type PhaseFCheck = { command: 'reconstruct' } | { command: 'run'; settingsFile: string };
+
+/**
+ * Phase F keys a submission runs: the selected jobs that are not complete (all of them with `force`), after the checks
+ * the local run makes before it writes anything (reconstruct/phase.ts), so that a probe or object file every task would
+ * refuse stops the submission here — nothing submitted, nothing written — not each task once it runs.
+ */
+async function reconstructKeys(opts: ReconstructionPlanOptions, settings: StudySettings, check: PhaseFCheck): Promise<string[]> {
   const plan = planReconstruction(settings, opts, 1);
   // a probe or object file changed since the results the run keeps started from it: refused before anything is submitted
   await checkStartFilesUnchanged(plan.settings, readManifest(plan.manifestPath)?.execution_results ?? [], redoneKeys(plan));
@@ -96,9 +108,18 @@ async function reconstructKeys(opts: ReconstructionPlanOptions, settings: StudyS
   const keys = plan.selected.map((j) => j.key).filter((k) => !complete.has(k));
   // a probe or object file that is not there (a hub copied elsewhere): refused only when some job still needs it
   const absent = absentStartFiles(plan.settings);
-  if (keys.length > 0 && absent.length > 0) throw startFileAbsentError(absent[0]!, keys.length);
-  // The inputs are not read here: the submitting machine (a login node) is not where the jobs run — its memory limit
-  // is not theirs, and a large dataset would be read whole on it. Each job reads and checks its input on its node.
+  if (keys.length > 0 && absent.length > 0) {
+    throw check.command === 'run' ? startFileAbsentError(absent[0]!, keys.length, check.settingsFile)
+      : startFileAbsentError(absent[0]!, keys.length, undefined, startFileUsed(plan, absent[0]!));
+  }
+  // A probe file that cannot serve the inputs' pattern size, an object file of another frame or pixel size than the
+  // inputs state: refused as the local run refuses them. The inputs' headers and `_metadata` are all that is read of
+  // them here — the submitting machine (a login node) is not where the jobs run, its memory limit is not theirs, and a
+  // large dataset would be read whole on it; each job reads and checks its whole input on its node.
+  if (check.command === 'reconstruct' || keys.length > 0) {
+    await checkInitProbeFits(plan);
+    await checkInitObjectFits(plan);
+  }
   return keys;
 }
 
@@ -117,7 +138,8 @@ export async function studySteps(hub: string, settings: StudySettings, complete:
   const fOptions = {
     phaseCRoot: roots.c, phaseDRoot: roots.d, artifactRoot: roots.f, filters: { ...NO_FILTERS }, allowMissingPhaseD: true, force: false,
   };
-  const f = c.length > 0 || d.length > 0 ? matrixKeys(doses) : await reconstructKeys(fOptions, settings);
+  const f = c.length > 0 || d.length > 0 ? matrixKeys(doses)
+    : await reconstructKeys(fOptions, settings, { command: 'run', settingsFile: join(resolve(hub), HUB.settings) });
   if (f.length > 0) steps.push({ step: 'reconstruct', tasks: f, options: fOptions });
   steps.push({
     step: 'compare', tasks: matrixKeys(doses),
@@ -155,7 +177,7 @@ export async function reconstructSteps(settings: StudySettings, opts: Reconstruc
     phaseCRoot: resolve(opts.phaseCRoot), phaseDRoot: resolve(opts.phaseDRoot), artifactRoot: resolve(opts.artifactRoot),
     filters: { ...NO_FILTERS, ...opts.filters }, allowMissingPhaseD: opts.allowMissingPhaseD ?? false, force: opts.force ?? false,
   };
-  const tasks = await reconstructKeys(options, settings);
+  const tasks = await reconstructKeys(options, settings, { command: 'reconstruct' });
   return tasks.length === 0 ? [] : [{ step: 'reconstruct', tasks, options }];
 }
 

@@ -1,0 +1,128 @@
+/**
+ * `reconstruct --executor slurm` and the probe and object files its jobs start from: a file that every job
+ * would refuse (a probe of another pattern size, an object of another pixel size than every input states) is
+ * refused on the submitting machine, with the local run's one line and exit code 2, before any script, record or
+ * sbatch call — not by each array task once the queue runs it. Only the inputs' headers and `_metadata` are read.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../src/errors.js';
+import { loadNpz, saveNpz } from '../../src/npy/npz.js';
+import { c64 } from '../../src/npy/types.js';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import { reconstructSteps, studySteps } from '../../src/study/slurm/plans.js';
+import { writeHdf5, type Entry } from '../data/cxi-builder.js';
+import { DENSE_META, phaseF, testEngine, tmp, unicode0d, writeTree } from '../study/reconstruct-helpers.js';
+import { noSlurm } from './slurm-helpers.js';
+
+const CLI = 'dist/src/cli/main.js';
+
+/** Dense inputs of dose 1000 with 16×16 patterns, a [30, 30] objectGuess and `_metadata.geometry` stating the object pixel size 1e-8 m. */
+function tree(root: string): ReturnType<typeof writeTree> {
+  const t = writeTree(root, { doses: [1000] });
+  for (const split of ['train', 'test'] as const) {
+    const input = join(t.phaseD, 'dose_1000', 'dense', `dense_${split}.npz`);
+    const meta = { ...DENSE_META, geometry: { wavelength_m: 1e-10, object_pixel_size_m_yx: [1e-8, 1e-8] } };
+    saveNpz(input, {
+      ...loadNpz(input), diffraction: { dtype: '<f4', shape: [8, 16, 16], data: new Float32Array(8 * 256) },
+      objectGuess: c64([30, 30], new Float32Array(1800).fill(1)), _metadata: unicode0d(JSON.stringify(meta)),
+    });
+  }
+  return t;
+}
+
+/** A probe NPZ of `n`×`n` (a Gaussian). */
+function probeFile(path: string, n: number): string {
+  const p = new Float32Array(2 * n * n);
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) p[2 * (y * n + x)] = Math.exp(-((x - n / 2) ** 2 + (y - n / 2) ** 2) / 8);
+  saveNpz(path, { probeGuess: c64([n, n], p) });
+  return path;
+}
+
+/** A ptychodus product whose object is [30, 30] ones sampled at `pixelM` (m, both axes). */
+function objectFile(path: string, pixelM: number): string {
+  const complex = (k: number): Entry['data'] => new Map([['r', new Float32Array(k).fill(1)], ['i', new Float32Array(k)]]);
+  writeHdf5(path, {
+    probe: { data: complex(16), shape: [1, 4, 4] },
+    probe_position_x_m: { data: new Float64Array([0, 1e-6]), shape: [2], dtype: '<d' },
+    object: { data: complex(900), shape: [30, 30], attrs: { pixel_height_m: pixelM, pixel_width_m: pixelM } },
+  });
+  return path;
+}
+
+/** Whether `f` rejects with an InputError; its message. */
+async function refusal(f: () => Promise<unknown>): Promise<string> {
+  try {
+    await f();
+  } catch (err) {
+    assert.ok(err instanceof InputError, String(err));
+    return err.message;
+  }
+  assert.fail('expected a refusal');
+}
+
+test('a submission refuses a probe or object file no selected input can use, with the local run\'s message, before anything is written', async () => {
+  const root = tmp('slurm-start-files');
+  const t = tree(root);
+  const small = probeFile(join(root, 'small-probe.npz'), 8), probe = probeFile(join(root, 'probe.npz'), 16);
+  const coarse = objectFile(join(root, 'coarse.h5'), 2e-8), fine = objectFile(join(root, 'fine.h5'), 1e-8);
+  const opts = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters: { dose: 1000, view: 'dense' as const } };
+  const study = (reconstruction: Record<string, unknown>) => parseStudySettings({ simulation: { doses: [1000] }, reconstruction });
+
+  for (const reconstruction of [{ initProbe: `file:${small}` }, { initObject: `file:${coarse}` }]) {
+    const engine = testEngine();
+    const local = await refusal(() => phaseF({ ...opts, doses: [1000], settings: reconstruction, executor: engine.executor }));
+    assert.equal(engine.calls.length, 0);
+    assert.equal(await refusal(() => reconstructSteps(study(reconstruction), opts)), local);
+    assert.equal(existsSync(t.artifact), false, 'nothing written');
+  }
+  assert.match(await refusal(() => reconstructSteps(study({ initProbe: `file:${small}` }), opts)), /key 'probeGuess': expected a complex probe \[16, 16\]/);
+  assert.match(await refusal(() => reconstructSteps(study({ initObject: `file:${coarse}` }), opts)), /found \[2e-8, 2e-8\] m/);
+  // a path no earlier job started from (a new root, most likely a mistyped path): named alone, as the local run names it
+  const typo = { initProbe: `file:${join(root, 'typo.npz')}` };
+  const local = await refusal(() => phaseF({ ...opts, doses: [1000], settings: typo, executor: testEngine().executor }));
+  assert.match(local, /found no file; nothing was written$/);
+  assert.equal(await refusal(() => reconstructSteps(study(typo), opts)), local);
+  // files the inputs can use: the selected jobs are submitted
+  const steps = await reconstructSteps(study({ initProbe: `file:${probe}`, initObject: `file:${fine}` }), opts);
+  assert.deepEqual(steps.map((s) => s.tasks), [['dose_1000/dense/train', 'dose_1000/dense/test']]);
+});
+
+test('a study submission names the hub\'s settings.json for a probe file that is not there, as `run`\'s Phase F check does', async () => {
+  const hub = tmp('slurm-start-files-hub');
+  writeTree(hub, { doses: [1000] }); // phase_c and phase_d of a hub whose Phases C and D are complete
+  const gone = join(hub, 'gone.npz');
+  const settings = parseStudySettings({ simulation: { doses: [1000] }, reconstruction: { initProbe: `file:${gone}` } });
+  const message = await refusal(() => studySteps(hub, settings, (phase) => phase === 'generate' || phase === 'overlap'));
+  assert.ok(message.startsWith(`${gone}: expected the probe file reconstruction.initProbe names (${join(hub, 'settings.json')}), as the 6 jobs still to run ` +
+    'start from it; found no file — if it moved'), message);
+  assert.equal(existsSync(join(hub, 'phase_f')), false, 'nothing written');
+});
+
+const skip = noSlurm();
+
+test('reconstruct --executor slurm with such a file: exit 2, one line as without SLURM, no sbatch call, no slurm/ record', { skip: skip ?? false }, () => {
+  const root = tmp('slurm-start-files-cli');
+  const t = tree(root);
+  // an sbatch in front of SLURM's that only logs that it was called (and submits nothing)
+  const bin = join(root, 'bin'), called = join(root, 'sbatch-called');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'sbatch'), `#!/bin/sh\necho "$@" >> '${called}'\nexit 1\n`);
+  chmodSync(join(bin, 'sbatch'), 0o755);
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1' };
+  const args = ['reconstruct', '--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--out', t.artifact, '--doses', '1000', '--dose', '1000', '--view', 'dense'];
+  const files = [`--init-probe=file:${probeFile(join(root, 'small-probe.npz'), 8)}`, `--init-object=file:${objectFile(join(root, 'coarse.h5'), 2e-8)}`];
+  for (const file of files) {
+    const local = spawnSync(process.execPath, [CLI, ...args, file], { encoding: 'utf8', env });
+    const slurm = spawnSync(process.execPath, [CLI, ...args, file, '--executor', 'slurm', '--detach'], { encoding: 'utf8', env });
+    assert.equal(local.status, 2, local.stderr);
+    assert.equal(slurm.status, 2, slurm.stderr);
+    assert.equal(slurm.stderr.trimEnd().split('\n').length, 1, slurm.stderr);
+    assert.equal(slurm.stderr, local.stderr);
+    assert.equal(existsSync(called), false, 'sbatch was not called');
+    assert.equal(existsSync(t.artifact), false, 'no script, no slurm/jobs.json, nothing written');
+  }
+});
