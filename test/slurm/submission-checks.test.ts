@@ -102,6 +102,18 @@ test('a study submission names the hub\'s settings.json for a probe file that is
   assert.equal(existsSync(join(hub, 'phase_f')), false, 'nothing written');
 });
 
+test('a submission runs again the jobs made with other reconstruction settings, as a local run does; the same settings find them complete', async () => {
+  const t = writeTree(tmp('slurm-settings'), { doses: [1000] });
+  const opts = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters: { view: 'dense' as const } };
+  assert.equal((await phaseF({ ...opts, doses: [1000], settings: { epochs: 2 }, executor: testEngine().executor })).succeeded, 2);
+  const steps = async (epochs: number): Promise<string[][]> =>
+    (await reconstructSteps(parseStudySettings({ simulation: { doses: [1000] }, reconstruction: { epochs } }), opts)).map((s) => s.tasks);
+  assert.deepEqual(await steps(2), []);
+  assert.deepEqual(await steps(3), [['dose_1000/dense/train', 'dose_1000/dense/test']]);
+  const local = await phaseF({ ...opts, doses: [1000], settings: { epochs: 3 }, executor: testEngine().executor });
+  assert.deepEqual([local.executed, local.alreadyComplete], [2, 0]);
+});
+
 const skip = noSlurm();
 
 test('reconstruct --executor slurm with such a file: exit 2, one line as without SLURM, no sbatch call, no slurm/ record', { skip: skip ?? false }, () => {

@@ -92,7 +92,7 @@ function jobRecord(job: ReconstructionJob): JobRecord {
 }
 
 /** Did the earlier result come from these settings? (Results recorded before settings hashes: by their command.) */
-function sameSettings(prior: ExecutionResult, job: ReconstructionJob): boolean {
+export function sameSettings(prior: ExecutionResult, job: ReconstructionJob): boolean {
   if (prior.settings_sha256 !== undefined) return prior.settings_sha256 === reconstructionSettingsSha256(job.settings);
   const OLD: Record<string, string> = { '--input-npz': '--input', '--output-dir': '--out' };
   const noThreads = (c: readonly string[]): string[] => c.filter((a, i) => a !== '--threads' && c[i - 1] !== '--threads').map((a) => OLD[a] ?? a);

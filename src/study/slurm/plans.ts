@@ -6,7 +6,7 @@
  *
  * A resume submits only what is missing or failed: Phase C and D doses whose manifest entry is not a
  * success (or whose files are gone); Phase F jobs that are not complete by Phase F's own rule (an earlier
- * success whose outputs exist and whose input's size and SHA-256 are unchanged) — every job when C or D
+ * success made with the same reconstruction settings whose outputs exist and whose input's size and SHA-256 are unchanged) — every job when C or D
  * runs again, since their inputs are then rewritten first, and Phase F's start makes the exact choice;
  * Phase G, like a local run, compares every job again but those a stopped run finished with the same inputs
  * (compare/reuse.ts).
@@ -26,7 +26,7 @@ import { readManifest } from '../hub/reconstruction-files.js';
 import { planOverlap, type OverlapRunOptions } from '../overlap/plan.js';
 import { NO_FILTERS } from '../reconstruct/filters.js';
 import { checkInitObjectFits, checkInitProbeFits, planReconstruction, type ReconstructionPlanOptions } from '../reconstruct/plan.js';
-import { redoneKeys, startFileUsed } from '../reconstruct/record.js';
+import { redoneKeys, sameSettings, startFileUsed } from '../reconstruct/record.js';
 import { absentStartFiles, checkStartFilesUnchanged, startFileAbsentError } from '../reconstruct/start-files.js';
 import { planSimulation, type SimulationRunOptions } from '../simulate/plan.js';
 import type { ArrayStep } from './records.js';
@@ -72,7 +72,11 @@ function dosesToOverlap(root: string, doses: readonly number[], views: readonly 
     || !views.every((v) => { const p = phaseDViewFiles(root, d, v); return isFile(p.npz.train) && isFile(p.npz.test); }));
 }
 
-/** Keys of the selected Phase F jobs that are complete by Phase F's own rule. */
+/**
+ * Keys of the selected Phase F jobs that are complete by Phase F's own rule (record.ts, `isAlreadyComplete`): a
+ * success made with these reconstruction settings, its reconstruction.npz present, its input's size and SHA-256
+ * unchanged. The recorded outputs' own integrity is checked when the step starts on the cluster, not read here.
+ */
 async function completeReconstructions(opts: ReconstructionPlanOptions, settings: StudySettings): Promise<Set<string>> {
   const plan = planReconstruction(settings, opts, 1);
   const prior = readManifest(plan.manifestPath);
@@ -81,6 +85,7 @@ async function completeReconstructions(opts: ReconstructionPlanOptions, settings
   for (const job of plan.selected) {
     const r = byKey.get(jobKey(job));
     if (r === undefined || r.status !== 'success' || r.input_size === null || r.input_sha256 === null) continue;
+    if (!sameSettings(r, job)) continue; // made with other reconstruction settings: run again, as a local run does
     if (!isFile(join(job.outputDir, PHASE_F.reconstruction)) || statSync(job.inputNpz).size !== r.input_size) continue;
     if ((await fingerprint(job.inputNpz)).sha256 === r.input_sha256) out.add(job.key);
   }
