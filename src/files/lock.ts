@@ -622,6 +622,15 @@ function busyMessage(lockPath: string, place: string, holder: LockHolder, waited
 }
 
 /**
+ * Throws the `LockBusyError` that `tryLock` would throw when a live process holds `lockPath` now; takes nothing and
+ * writes nothing (a command that checks a root before it hands the work to others, who take the lock themselves).
+ */
+export function checkLockFree(lockPath: string, place: string, opts: LockOptions = {}): void {
+  const holder = lockHolder(lockPath, opts);
+  if (holder !== null) throw new LockBusyError(busyMessage(lockPath, place, holder, null), holder);
+}
+
+/**
  * Takes the lock `lockPath` at once, or throws a `LockBusyError` (exit code 2) naming the live holder:
  * "<dir>: another <owner> (pid N) on host H since T is writing into this <place> (lock <path>)".
  * A stale lock is taken over (module comment). Returns the function that releases it.

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
+import { tryLock } from '../../src/files/lock.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
@@ -112,6 +113,21 @@ test('a submission runs again the jobs made with other reconstruction settings, 
   assert.deepEqual(await steps(3), [['dose_1000/dense/train', 'dose_1000/dense/test']]);
   const local = await phaseF({ ...opts, doses: [1000], settings: { epochs: 3 }, executor: testEngine().executor });
   assert.deepEqual([local.executed, local.alreadyComplete], [2, 0]);
+});
+
+test('a submission into an artifact root a local run is writing is refused as a second local run is', async () => {
+  const t = writeTree(tmp('slurm-busy-root'), { doses: [1000] });
+  const opts = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters: { view: 'dense' as const } };
+  mkdirSync(t.artifact);
+  const lock = tryLock(join(t.artifact, '.reconstruct.lock'), 'reconstruct run', 'artifact root'); // a local run under way
+  try {
+    const local = await refusal(() => phaseF({ ...opts, doses: [1000], executor: testEngine().executor }));
+    assert.match(local, /: another reconstruct run \(pid \d+\).* is writing into this artifact root \(lock .*\.reconstruct\.lock\)$/);
+    assert.equal(await refusal(() => reconstructSteps(parseStudySettings({ simulation: { doses: [1000] } }), opts)), local);
+  } finally {
+    lock.release();
+  }
+  assert.equal((await reconstructSteps(parseStudySettings({ simulation: { doses: [1000] } }), opts)).length, 1);
 });
 
 const skip = noSlurm();

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { isFile } from '../../files/dirs.js';
 import { fingerprint } from '../../files/fingerprint.js';
+import { checkLockFree } from '../../files/lock.js';
 import type { StudySettings } from '../../settings/schema.js';
 import type { PhaseGOptions } from '../compare/phase.js';
 import { planComparisons } from '../compare/plan.js';
@@ -125,6 +126,8 @@ async function reconstructKeys(opts: ReconstructionPlanOptions, settings: StudyS
     await checkInitProbeFits(plan);
     await checkInitObjectFits(plan);
   }
+  // a local run writing into the artifact root now: refused as a second local run is, not by the step once it starts
+  checkLockFree(join(plan.artifactRoot, PHASE_F.lock), 'artifact root');
   return keys;
 }
 
