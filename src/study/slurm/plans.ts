@@ -6,10 +6,10 @@
  *
  * A resume submits only what is missing or failed: Phase C and D doses whose manifest entry is not a
  * success (or whose files are gone); Phase F jobs that are not complete by Phase F's own rule (an earlier
- * success made with the same reconstruction settings whose outputs exist and whose input's size and SHA-256 are unchanged) — every job when C or D
- * runs again, since their inputs are then rewritten first, and Phase F's start makes the exact choice;
- * Phase G, like a local run, compares every job again but those a stopped run finished with the same inputs
- * (compare/reuse.ts).
+ * success made with the same reconstruction settings, whose outputs exist and whose input's size and SHA-256 are
+ * unchanged) — every job when C or D runs again, since their inputs are then rewritten first, and Phase F's start
+ * makes the exact choice; Phase G, like a local run, compares every job again but those a stopped run finished
+ * with the same inputs (compare/reuse.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
