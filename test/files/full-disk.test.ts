@@ -196,3 +196,23 @@ test('run: a disk that fills in Phase C records the phase failed, leaves no temp
     assert.ok(!existsSync(join(hub, 'phase_c', 'run_manifest.json')), 'Phase C recorded as written');
   });
 });
+
+test('run: a disk that fills in Phase D records the phase failed and, like Phase C, says how to go on', (t) => {
+  // the file size limit fails Phase C's NPZ first (its files are as large as Phase D's): only a filled tmpfs reaches Phase D
+  if (!mayMount) { t.skip('needs a tmpfs that Phase C fills to the brim, which cannot be mounted here'); return; }
+  withTmpfs(4096, (disk) => {
+    assert.ok(disk !== null, 'the tmpfs could not be mounted');
+    const hub = join(disk, 'hub');
+    // Phase C's two NPZs (≈ 1.5 MiB) and the records fit; Phase D's first NPZ (≈ 750 KiB) does not, its manifest does
+    fillUntil(disk, 1650 * 1024);
+    const r = cli(['run', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1', '--quiet', '--out', hub]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, `ptychostudy run: overlap views failed for 1 dose(s): dose 10000: ${hub}/phase_d/dose_10000/dense/dense_train.npz: ` +
+      `cannot be written (ENOSPC: no space left on device, write); make room, then continue with: ptychostudy run --out ${hub}\n`);
+    const state = JSON.parse(readFileSync(join(hub, 'run.json'), 'utf8')) as { status: string; phases: Record<string, { status: string }> };
+    assert.equal(state.status, 'failed');
+    assert.equal(state.phases.generate?.status, 'complete');
+    assert.equal(state.phases.overlap?.status, 'failed');
+    assert.deepEqual(listing(hub).filter((f) => /(^|\/)\.tmp|\.lock$/.test(f)), [], 'a temporary file or a lock was left');
+  });
+});

@@ -30,6 +30,8 @@ export interface DoseSummary {
   dir: string;
   status: 'ok' | 'failed';
   error?: string;
+  /** The failed file operation's error code (`ENOSPC` for a full disk), when it had one; not recorded in the manifest. */
+  code?: string;
   views: Record<string, { metrics_bundle: string; splits: Record<string, ViewSplitSummary> }>;
 }
 
@@ -91,6 +93,8 @@ export async function* overlapDoses(plan: OverlapPlan, jobs: readonly OverlapJob
       if (err instanceof UsageError) throw err;
       entry.status = 'failed';
       entry.error = err instanceof Error ? err.message : String(err);
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      if (typeof code === 'string') entry.code = code;
       done = (d + 1) * perDose;
       report({ dose, message: `${doseDirName(dose)} failed: ${entry.error}` });
     }

@@ -16,7 +16,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
+import { isOutOfSpace, writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { checkWritableDir } from '../../files/writable.js';
@@ -512,7 +512,11 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       (progress) => onEvent({ type: 'overlap', progress }));
     if (r.failed > 0) {
       const why = r.doses.filter((d) => d.status === 'failed').map((d) => `dose ${d.dose}: ${d.error ?? 'failed'}`).join('; ');
-      throw new Error(`overlap views failed for ${r.failed} dose(s): ${why}`);
+      const e: NodeJS.ErrnoException = new Error(`overlap views failed for ${r.failed} dose(s): ${why}`);
+      // a full disk or a quota keeps its code, so that the run's last line says how to go on once there is room
+      const full = r.doses.find((d) => d.status === 'failed' && isOutOfSpace({ code: d.code }));
+      if (full?.code !== undefined) e.code = full.code;
+      throw e;
     }
     return {
       detail: r.doses.map((d) => Object.entries(d.views).map(([v, x]) =>
