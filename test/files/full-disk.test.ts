@@ -216,3 +216,32 @@ test('run: a disk that fills in Phase D records the phase failed and, like Phase
     assert.deepEqual(listing(hub).filter((f) => /(^|\/)\.tmp|\.lock$/.test(f)), [], 'a temporary file or a lock was left');
   });
 });
+
+test('run: a run.json left \'running\' by a run that could not record its end is resumed, and the next run says so', () => {
+  withTmpfs(4096, (disk) => {
+    const hub = join(disk ?? tempDir('full-disk-unrecorded'), 'hub');
+    const tiny = ['run', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1', '--out', hub];
+    if (disk !== null) fillUntil(disk, 300 * 1024);
+    const first = cli([...tiny, '--quiet'], disk === null ? 300 : undefined);
+    assert.equal(first.status, 1, first.stderr);
+    // run.json as it stays when the phase's failure cannot be written either: its last whole state
+    const path = join(hub, 'run.json');
+    const state = JSON.parse(readFileSync(path, 'utf8')) as { status: string; phases: Record<string, { status: string; started: string }> };
+    assert.equal(state.phases.generate?.status, 'failed');
+    state.status = 'running';
+    state.phases.generate = { status: 'running', started: state.phases.generate.started };
+    writeFileSync(path, JSON.stringify(state, null, 2) + '\n');
+
+    const again = cli(tiny, disk === null ? 300 : undefined); // still no room: it runs Phase C again and fails as before
+    assert.equal(again.status, 1, again.stderr);
+    const lines = again.stderr.trimEnd().split('\n').map((l) => l.replace(/^\[\+[0-9:]+\] /, ''));
+    assert.equal(lines[0], `hub: ${hub} (resuming; complete: design)`);
+    assert.equal(lines[1], '  run.json said \'running\': the run before ended during generate without recording how (it was killed, or run.json ' +
+      'could not be written); generate is done again unless its own record shows it finished');
+    assert.ok(lines.includes('▶ generate…'), again.stderr);
+    assert.match(lastLine(again.stderr), /^ptychostudy run: .*\/phase_c\/dose_10000\/patched_(train|test)\.npz: cannot be written \(E[A-Z]+: /);
+    const after = JSON.parse(readFileSync(path, 'utf8')) as { status: string; phases: Record<string, { status: string }> };
+    assert.equal(after.status, 'failed');
+    assert.equal(after.phases.generate?.status, 'failed');
+  });
+});

@@ -185,6 +185,11 @@ export function register(program: Command): void {
         switch (e.type) {
           case 'hub':
             progress(`hub: ${e.hub}${e.resumed ? ` (resuming; complete: ${e.completed.join(', ') || 'none'})` : ''}`);
+            if (e.unrecorded !== null) {
+              const during = e.unrecorded.phase !== null ? ` during ${e.unrecorded.phase}` : '';
+              progress(`  run.json said 'running': the run before ended${during} without recording how (it was killed, or run.json ` +
+                `could not be written)${during !== '' ? `; ${e.unrecorded.phase} is done again unless its own record shows it finished` : ''}`);
+            }
             break;
           case 'phase-start': progress(`▶ ${e.phase}…`); break;
           case 'phase-skip': progress(`${mark(e.failures)} ${e.phase}: ${paint('skipped', 'skip')} (${e.reason})`); break;

@@ -58,7 +58,13 @@ import {
 } from './state.js';
 
 export type RunEvent =
-  | { type: 'hub'; hub: string; resumed: boolean; completed: PhaseName[] }
+  /**
+   * `unrecorded`: set when the run before ended without recording how (run.json still said 'running' although no
+   * run held the hub: it was killed, or run.json could not be written on a full disk), with the phase it had under
+   * way (null: between two phases); null when it recorded its end. That phase is done again unless its own record
+   * shows it finished.
+   */
+  | { type: 'hub'; hub: string; resumed: boolean; completed: PhaseName[]; unrecorded: { phase: PhaseName | null } | null }
   | { type: 'phase-start'; phase: PhaseName }
   | { type: 'phase-skip'; phase: PhaseName; reason: string; failures: number }
   /** `failures`: the phase's jobs that failed (reconstructions, comparisons); the phase ran to its end. */
@@ -357,7 +363,9 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
   const now = utcSeconds();
   const state: RunState = previous ?? newRunState(settings, packageVersion(), now);
   const completed = PHASES.filter((p) => state.phases[p]?.status === 'complete');
-  onEvent({ type: 'hub', hub, resumed: previous !== null, completed });
+  // run.json says 'running' under the hub's lock, which this process holds: the run that wrote it ended unrecorded
+  const unrecorded = previous?.status === 'running' ? { phase: PHASES.find((p) => previous.phases[p]?.status === 'running') ?? null } : null;
+  onEvent({ type: 'hub', hub, resumed: previous !== null, completed, unrecorded });
 
   const roots = hubRoots(hub);
   // Each phase's root is held (its lock) from the moment this run decides the phase is complete until the run
