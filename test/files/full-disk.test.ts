@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, w
 import { join, relative } from 'node:path';
 import { tempDir } from '../tmp.js';
 import { writeSyntheticDataset } from '../engine/dataset.js';
+import { makeHub } from '../study/compare-hub.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 /** Whether a tmpfs can be mounted here: root, and (in a container) allowed to mount. Tried once. */
@@ -243,5 +244,28 @@ test('run: a run.json left \'running\' by a run that could not record its end is
     const after = JSON.parse(readFileSync(path, 'utf8')) as { status: string; phases: Record<string, { status: string }> };
     assert.equal(after.status, 'failed');
     assert.equal(after.phases.generate?.status, 'failed');
+  });
+});
+
+test('compare on a full disk: the failed job names the file as its folder was to hold it, not the staging folder', () => {
+  withTmpfs(4096, (disk) => {
+    const roots = makeHub(join(disk ?? tempDir('full-disk-compare'), 'hub'), { doses: [10000] });
+    // the metrics CSVs fit; the aligned reconstructions (≈ 70 KiB) do not
+    let r: { status: number | null; stderr: string };
+    const args = ['compare', '--phase-c-root', roots.c, '--phase-f-root', roots.f, '--out', roots.g, '--no-charts', '--split', 'train', '--view', 'baseline', '--quiet'];
+    if (disk !== null) {
+      fillUntil(disk, 40 * 1024);
+      r = cli(args);
+    } else {
+      r = cli(args, 40);
+    }
+    assert.equal(r.status, 1, r.stderr);
+    const job = join(roots.g, 'dose_10000', 'baseline', 'train');
+    const summary = JSON.parse(readFileSync(join(roots.g, 'metrics_summary.json'), 'utf8')) as { rows: { status: string; error?: string }[] };
+    assert.equal(summary.rows.length, 1);
+    assert.equal(summary.rows[0]!.status, 'failed');
+    assert.match(summary.rows[0]!.error ?? '', new RegExp(`^cannot write the job's files in ${job} \\(writing its new files\\): ` +
+      `${job}/reconstructions_aligned\\.npz: cannot be written \\((ENOSPC|EFBIG): `));
+    assert.deepEqual(listing(roots.g).filter((f) => /(^|\/)\.(tmp|staging)|\.lock$/.test(f)), [], 'a temporary file, staging folder or lock was left');
   });
 });

@@ -11,6 +11,7 @@
 import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
+import { writeFailed } from '../../files/atomic.js';
 import { createUniqueDir } from '../../files/dirs.js';
 import { isSafeName, recordPath, SAFE_NAME_RULE } from '../../files/paths.js';
 import { checkWritableDir } from '../../files/writable.js';
@@ -105,7 +106,11 @@ export function archiveJobFiles(outputRoot: string, dir: string): JobArchive | n
 export function stagingDir(dir: string, runId: string): string {
   const s = join(dir, `${STAGING_PREFIX}${runId}`);
   rmSync(s, { recursive: true, force: true });
-  mkdirSync(s, { recursive: true });
+  try {
+    mkdirSync(s, { recursive: true });
+  } catch (err) {
+    throw writeFailed(s, err); // a full disk (no inode left): named as the job's folder by its caller
+  }
   return s;
 }
 

@@ -19,8 +19,8 @@
  */
 import { join, resolve } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
-import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
-import { archiveJobFiles, installStaged, jobFilesRunId, stagingDir, type JobArchive } from './files.js';
+import { namedInPlace, writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
+import { archiveJobFiles, installStaged, jobFilesRunId, STAGING_PREFIX, stagingDir, type JobArchive } from './files.js';
 import { recordPath } from '../../files/paths.js';
 import { InputError } from '../../errors.js';
 import { metadataArray } from '../../data/metadata.js';
@@ -417,11 +417,13 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
   const own = arms[0]!.row;
   let archived: JobArchive | null = null;
   let staging: string | null = null;
+  let stagedIn: string | null = null; // the staging folder's name, for the message of a write that failed in it
   let step = 'writing its new files';
   try {
     const staged: string[] = [];
     let record: { inputs_sha256: string; outputs_sha256: Record<string, string> } | null = null;
     if (ok.length > 0 && extra) {
+      stagedIn = join(outDir, `${STAGING_PREFIX}${run.runId}`);
       staging = stagingDir(outDir, run.runId);
       writeFileAtomic(join(staging, PHASE_G.metricsCsv), metricsCsv(arms));
       writeFileAtomic(join(staging, PHASE_G.frcCsv), frcCsv(arms));
@@ -458,7 +460,9 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
     return { archived, filesRunId: null, error: null };
   } catch (err) {
     if (staging) rmSync(staging, { recursive: true, force: true });
-    const error = `cannot write the job's files in ${outDir} (${step}): ${(err as Error).message}`;
+    // a full disk: the file named as the job's folder was to hold it, never by its staging folder's name
+    const named = stagedIn !== null ? namedInPlace(err, stagedIn, outDir) : err;
+    const error = `cannot write the job's files in ${outDir} (${step}): ${named instanceof Error ? named.message : String(named)}`;
     for (const a of arms) {
       a.row.status = 'failed';
       a.row.error = a.row.error ? `${a.row.error}; ${error}` : error;
