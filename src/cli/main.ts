@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import './start-up.js'; // first: a signal from here on ends with 130 / 143 / 129 (interrupt.ts)
+import { writeSync } from 'node:fs';
 import { Command } from 'commander';
 import { commands } from './commands/index.js';
 import { packageVersion } from '../version.js';
@@ -10,11 +11,26 @@ import { hintUnknownSettingFlags } from './unknown-flag.js';
 // connection dropped) fails every write (EIO): what is left to print is dropped and the command goes on — to its
 // end, or to the stop a SIGHUP asks for (interrupt.ts) — rather than dying of the unhandled error with its records
 // half-written (run.json still "running").
+// A stream redirected to a file on a full disk (`… > out.json`, `… 2> run.log`; ENOSPC, a quota's EDQUOT, a file size
+// limit's EFBIG) is the same: the command goes on and records its work as it would. What went to stdout is the
+// command's product, now incomplete: the command then ends with exit code 1 (not 0) and one line on stderr saying so.
+const GONE = new Set(['EPIPE', 'EIO']);
+const FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+let stdoutFull: NodeJS.ErrnoException | null = null;
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
+    if (GONE.has(err.code ?? '')) return;
+    if (!FULL.has(err.code ?? '')) throw err;
+    if (stream === process.stdout) stdoutFull ??= err;
   });
 }
+process.on('exit', (code) => {
+  if (stdoutFull === null) return;
+  if (code === 0) process.exitCode = 1;
+  try {
+    writeSync(2, `ptychostudy: standard output cannot be written (${stdoutFull.message}): what the command printed there is incomplete\n`);
+  } catch { /* stderr is gone or full too: the exit code says it */ }
+});
 
 const program = new Command();
 program

@@ -13,7 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tempDir } from '../tmp.js';
 import { writeSyntheticDataset } from '../engine/dataset.js';
@@ -268,4 +268,29 @@ test('compare on a full disk: the failed job names the file as its folder was to
       `${job}/reconstructions_aligned\\.npz: cannot be written \\((ENOSPC|EFBIG): `));
     assert.deepEqual(listing(roots.g).filter((f) => /(^|\/)\.(tmp|staging)|\.lock$/.test(f)), [], 'a temporary file, staging folder or lock was left');
   });
+});
+
+test('stdout to a full disk: the command goes on, then ends with exit code 1 and one line saying its output is incomplete', () => {
+  const full = openSync('/dev/full', 'w'); // every write fails with ENOSPC, as a file on a full disk
+  try {
+    const r = spawnSync(process.execPath, [CLI, 'config', '--print-defaults'], { encoding: 'utf8', stdio: ['ignore', full, 'pipe'] });
+    assert.equal(r.stderr, 'ptychostudy: standard output cannot be written (ENOSPC: no space left on device, write): what the command printed there is incomplete\n');
+    assert.equal(r.status, 1);
+  } finally {
+    closeSync(full);
+  }
+});
+
+test('stderr to a full disk (`2> log`): the progress lines are dropped and the command does its work to the end', () => {
+  const full = openSync('/dev/full', 'w');
+  try {
+    const out = join(tempDir('full-disk-stderr'), 'c');
+    const r = spawnSync(process.execPath, [CLI, 'generate', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--out', out],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', full] });
+    assert.equal(r.status, 0);
+    assert.ok(existsSync(join(out, 'run_manifest.json')), 'Phase C was not recorded');
+    assert.deepEqual(listing(out).filter((f) => /(^|\/)\.tmp|\.lock$/.test(f)), []);
+  } finally {
+    closeSync(full);
+  }
 });
