@@ -294,3 +294,20 @@ test('stderr to a full disk (`2> log`): the progress lines are dropped and the c
     closeSync(full);
   }
 });
+
+test('compare on a disk too full for its run\'s lock: one line naming it, and no empty run folder left', () => {
+  withTmpfs(4096, (disk) => {
+    const roots = makeHub(join(disk ?? tempDir('full-disk-compare-run'), 'hub'), { doses: [10000] });
+    const args = ['compare', '--phase-c-root', roots.c, '--phase-f-root', roots.f, '--out', roots.g, '--no-charts', '--split', 'train', '--view', 'baseline', '--quiet'];
+    let r: { status: number | null; stderr: string };
+    if (disk !== null) {
+      fillUntil(disk, 0);
+      r = cli(args);
+    } else {
+      r = cli(args, 0);
+    }
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^ptychostudy compare: ${roots.g}/\\.running-[0-9TZ]+-baseline-train\\.lock: cannot be written \\((ENOSPC|EFBIG): [^)]*\\)\\n$`));
+    assert.deepEqual(existsSync(roots.g) ? listing(roots.g) : [], []);
+  });
+});

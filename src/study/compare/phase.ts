@@ -188,7 +188,14 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   };
 
   // held until the run's snapshot is written: a run that holds it is not stopped, and its jobs are not reused (reuse.ts)
-  const releaseRunning = acquireLock(runningLockPath(opts.outputRoot, runId), 'compare run', 'output root');
+  const runDirs = [...created, resolve(runsDir, runId)];
+  let releaseRunning: () => void;
+  try {
+    releaseRunning = acquireLock(runningLockPath(opts.outputRoot, runId), 'compare run', 'output root');
+  } catch (err) {
+    removeEmptyDirs(runDirs); // a full disk: no run folder is left empty
+    throw err;
+  }
   const rows: SummaryRowCore[] = [];
   const skipped: SkippedJob[] = [];
   const jobs: (JobOutcome & { filesRunId: string | null })[] = [];
@@ -197,7 +204,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   let failed = 0;
   const reusedFrom: string[] = [];
   try {
-    opts.onRunStarted?.({ runId, created: [...created, resolve(runsDir, runId)], release: releaseRunning });
+    opts.onRunStarted?.({ runId, created: runDirs, release: releaseRunning });
     await executor.run(comparisonPhase, run, plan.jobs, onProgress, (job, r) => {
       rows.push(...r.rows);
       if (r.skipped) skipped.push(r.skipped);
@@ -209,7 +216,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
     }, signal);
   } catch (err) {
     releaseRunning();
-    if (err instanceof StudyAbortedError) removeEmptyDirs([...created, resolve(runsDir, runId)]);
+    if (err instanceof StudyAbortedError) removeEmptyDirs(runDirs);
     throw err;
   }
   const reused = reusedFrom.length;
@@ -228,7 +235,14 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const snapshot = join(opts.outputRoot, PHASE_G.runs, runId);
   const snapshotJson = join(snapshot, PHASE_G.summaryJson);
   const phaseC = phaseCMetadataCompliance(opts.phaseCRoot, opts.outputRoot);
-  writeJsonAtomic(snapshotJson, mergeSummary(null, { rows, skipped, record, jobs, phaseC }));
+  try {
+    writeJsonAtomic(snapshotJson, mergeSummary(null, { rows, skipped, record, jobs, phaseC }));
+  } catch (err) {
+    // a full disk: the jobs' own files stay (a later run reuses them); the run folder, still empty, does not
+    releaseRunning();
+    removeEmptyDirs(runDirs);
+    throw err;
+  }
   releaseRunning(); // the snapshot now says this run finished its jobs
   const mdPath = join(opts.outputRoot, PHASE_G.summaryMd);
   const csvPath = join(opts.outputRoot, PHASE_G.summaryCsv);
