@@ -9,6 +9,7 @@
  * the chosen point. Where mounting is not possible (not root; a container without CAP_SYS_ADMIN) the command runs
  * under `ulimit -f` instead: the kernel then fails the first write past the limit with EFBIG, through the same
  * code. No test seam in the program is needed for either. PTYCHOSTUDY_TEST_NO_MOUNT=1 takes the second way as root.
+ * Standard output and error redirected to a full disk are /dev/full, whose every write fails with ENOSPC.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
