@@ -13,7 +13,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tempDir } from '../tmp.js';
@@ -311,4 +311,34 @@ test('compare on a disk too full for its run\'s lock: one line naming it, and no
     assert.match(r.stderr, new RegExp(`^ptychostudy compare: ${roots.g}/\\.running-[0-9TZ]+-baseline-train\\.lock: cannot be written \\((ENOSPC|EFBIG): [^)]*\\)\\n$`));
     assert.deepEqual(existsSync(roots.g) ? listing(roots.g) : [], []);
   });
+});
+
+test('run: Ctrl-C while the disk is full still says what was kept and how to continue, and that run.json says \'running\'', async (t) => {
+  if (!mayMount) { t.skip('needs a tmpfs filled while the run computes, which cannot be mounted here'); return; }
+  const dir = tempDir('full-disk-stop');
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8192k', 'tmpfs', dir]).status !== 0) { t.skip('the tmpfs could not be mounted'); return; }
+  try {
+    const hub = join(dir, 'hub');
+    const child = spawn(process.execPath, [CLI, 'run', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '100000', '--jobs', '1', '--out', hub],
+      { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    await new Promise<void>((res) => {
+      child.stderr.on('data', (d: Buffer) => {
+        const before = stderr;
+        stderr += d.toString();
+        if (!before.includes('[1/6] start') && stderr.includes('[1/6] start')) res(); // Phase F computes its first job
+      });
+      child.on('close', () => res()); // ended before: failed below, never a hang
+    });
+    assert.ok(stderr.includes('[1/6] start') && child.exitCode === null, `the run ended before Phase F: ${stderr}`);
+    fillUntil(dir, 0);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.match(lastLine(stderr), new RegExp(`^ptychostudy run: interrupted; finished work is kept \\(${hub}/run\\.json: cannot be written ` +
+      `\\(ENOSPC: no space left on device, (write|open)\\): it still says 'running'\\)\\. Continue with: ptychostudy run --out ${hub}$`));
+    assert.equal((JSON.parse(readFileSync(join(hub, 'run.json'), 'utf8')) as { status: string }).status, 'running');
+  } finally {
+    if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
+  }
 });

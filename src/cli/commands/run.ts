@@ -172,9 +172,15 @@ export function register(program: Command): void {
       let compareRun: StartedRun | null = null;
       const removeStopHandlers = onStop((signal) => {
         if (compareRun !== null) { compareRun.release(); removeEmptyDirs(compareRun.created); }
-        recordInterrupted(hub);
+        let unrecorded = '';
+        try {
+          recordInterrupted(hub);
+        } catch (e) {
+          // a full disk: run.json keeps its last whole state ('running'), which the next run reports; the line is printed still
+          unrecorded = ` (${e instanceof Error ? e.message : String(e)}: it still says 'running')`;
+        }
         fView?.finish();
-        err.write(`\nptychostudy run: ${stoppedWord(signal)}; finished work is kept. Continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}\n`);
+        err.write(`\nptychostudy run: ${stoppedWord(signal)}; finished work is kept${unrecorded}. Continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}\n`);
       });
 
       // ✓ a phase that ran (or was skipped) without a failed job; ✗ one that ran to its end with failed jobs
