@@ -47,18 +47,23 @@ export function writeFileAtomic(path: string, data: Uint8Array | string | readon
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    // a file system error (a full disk refusing the history folder an earlier file moves to) names the file being
+    // written, as a failed write does; the folder it could not make is named too, the temporary file never
+    const e = err as NodeJS.ErrnoException;
+    if (!(e instanceof Error) || typeof e.syscall !== 'string') throw err; // not a system call's error: as it is
+    throw writeFailed(path, err, e.path !== undefined && e.path !== tmp);
   }
 }
 
 /**
  * A failed write or sync (a full disk, a quota, a file size limit, an I/O error) as an Error naming the file being
  * written: Node's own message ("ENOSPC: no space left on device, write") names none, or only a temporary name
- * ("…, open '<dir>/.tmp-…'"), which is left out. The code (`ENOSPC`, `EDQUOT`) is kept.
+ * ("…, open '<dir>/.tmp-…'"), which is left out unless `keepPath` (a path that is no temporary one: a folder
+ * that could not be made). The code (`ENOSPC`, `EDQUOT`) is kept.
  */
-export function writeFailed(path: string, err: unknown): Error {
+export function writeFailed(path: string, err: unknown, keepPath = false): Error {
   const e = err as NodeJS.ErrnoException;
-  const why = e instanceof Error ? (e.path !== undefined ? e.message.replace(/ '[^']*'( -> '[^']*')?$/, '') : e.message) : String(err);
+  const why = e instanceof Error ? (e.path !== undefined && !keepPath ? e.message.replace(/ '[^']*'( -> '[^']*')?$/, '') : e.message) : String(err);
   const out: NodeJS.ErrnoException = new Error(`${path}: cannot be written (${why})`, { cause: err });
   if (e?.code !== undefined) out.code = e.code;
   return out;

@@ -342,3 +342,21 @@ test('run: Ctrl-C while the disk is full still says what was kept and how to con
     if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
   }
 });
+
+test('generate --overwrite on a tmpfs out of inodes: the file whose earlier version could not be moved to history/ is named, and kept', (t) => {
+  if (!mayMount) { t.skip('needs a tmpfs with few inodes, which cannot be mounted here'); return; }
+  // the root, c/, dose_10000/, its two NPZs and run_manifest.json take 6 inodes; the next file's temporary one a 7th, history/ an 8th
+  withTmpfs(8192, (disk) => {
+    assert.ok(disk !== null, 'the tmpfs could not be mounted');
+    const out = join(disk, 'c');
+    const gen = ['generate', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--out', out];
+    assert.equal(cli(gen).status, 0);
+    const before = readFileSync(join(out, 'dose_10000', 'patched_train.npz'));
+    const r = cli([...gen, '--seed', '7', '--overwrite']); // other bytes: the earlier files go to history/ first
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(lastLine(r.stderr), `ptychostudy generate: ${out}/dose_10000/patched_train.npz: cannot be written ` +
+      `(ENOSPC: no space left on device, mkdir '${out}/history')`);
+    assert.ok(readFileSync(join(out, 'dose_10000', 'patched_train.npz')).equals(before), 'the earlier file was not kept');
+    assert.deepEqual(listing(out).filter((f) => /(^|\/)\.tmp|\.lock$/.test(f)), []);
+  }, 8);
+});
