@@ -3,18 +3,21 @@
  * would refuse (a probe of another pattern size, an object of another pixel size than every input states) is
  * refused on the submitting machine, with the local run's one line and exit code 2, before any script, record or
  * sbatch call — not by each array task once the queue runs it. Only the inputs' headers and `_metadata` are read.
+ * So is a root that a local command is writing (its lock's holder read, no lock taken).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { tryLock } from '../../src/files/lock.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
-import { reconstructSteps, studySteps } from '../../src/study/slurm/plans.js';
+import { runOverlap } from '../../src/study/overlap/phase.js';
+import { runSimulation } from '../../src/study/simulate/phase.js';
+import { generateSteps, overlapSteps, reconstructSteps, studySteps } from '../../src/study/slurm/plans.js';
 import { writeHdf5, type Entry } from '../data/cxi-builder.js';
 import { DENSE_META, phaseF, testEngine, tmp, unicode0d, writeTree } from '../study/reconstruct-helpers.js';
 import { noSlurm } from './slurm-helpers.js';
@@ -128,6 +131,59 @@ test('a submission into an artifact root a local run is writing is refused as a 
     lock.release();
   }
   assert.equal((await reconstructSteps(parseStudySettings({ simulation: { doses: [1000] } }), opts)).length, 1);
+});
+
+test('generate and overlap submissions into a root a local generate or overlap is writing are refused as a second local run is', async () => {
+  const root = tmp('slurm-busy-c-d');
+  const t = writeTree(root, { doses: [1000] });
+  const settings = parseStudySettings({ preset: 'quick', simulation: { doses: [1000] } });
+  const c = join(root, 'new_phase_c'), d = join(root, 'new_phase_d');
+  mkdirSync(c);
+  mkdirSync(d);
+  const cases = [
+    { lock: join(c, '.generate.lock'), owner: 'generate run', place: 'Phase C root',
+      local: () => runSimulation(settings, { outputRoot: c }), slurm: () => generateSteps(settings, { outputRoot: c }) },
+    { lock: join(d, '.overlap.lock'), owner: 'overlap run', place: 'Phase D root',
+      local: () => runOverlap(settings, { phaseCRoot: t.phaseC, outputRoot: d }), slurm: () => overlapSteps(settings, { phaseCRoot: t.phaseC, outputRoot: d }) },
+  ];
+  for (const k of cases) {
+    const lock = tryLock(k.lock, k.owner, k.place); // a local run under way
+    try {
+      const local = await refusal(k.local);
+      assert.match(local, new RegExp(`: another ${k.owner} \\(pid \\d+\\).* is writing into this ${k.place} \\(lock .*\\${k.lock.slice(k.lock.lastIndexOf('/') + 1)}\\)$`));
+      assert.equal(await refusal(async () => k.slurm()), local);
+    } finally {
+      lock.release();
+    }
+  }
+  assert.deepEqual(readdirSync(c), [], 'nothing written');
+  assert.deepEqual(readdirSync(d), [], 'nothing written');
+  assert.deepEqual(generateSteps(settings, { outputRoot: c }).map((s) => s.tasks), [['dose_1000']]);
+  assert.deepEqual(overlapSteps(settings, { phaseCRoot: t.phaseC, outputRoot: d }).map((s) => s.tasks), [['dose_1000']]);
+});
+
+test('a study submission refuses a hub whose Phase C, D or F root a local command is writing, with the line a local run gives', async () => {
+  const hub = tmp('slurm-busy-hub-roots');
+  writeTree(hub, { doses: [1000] });
+  const settings = parseStudySettings({ simulation: { doses: [1000] } });
+  for (const [dir, name, owner, place] of [['phase_c', '.generate.lock', 'generate run', 'Phase C root'], ['phase_d', '.overlap.lock', 'overlap run', 'Phase D root'],
+    ['phase_f', '.reconstruct.lock', 'reconstruct run', 'artifact root']] as const) {
+    mkdirSync(join(hub, dir), { recursive: true });
+    const path = join(hub, dir, name);
+    const lock = tryLock(path, owner, place);
+    try {
+      // what a local run's reading of that root (or its phase, which takes the same lock) refuses it with
+      const local = await refusal(async () => tryLock(path, 'study run (reading)', place));
+      // whether Phases C and D are still to run (Phase F then runs every job) or recorded complete
+      for (const complete of [(): boolean => false, (phase: string): boolean => phase === 'generate' || phase === 'overlap']) {
+        assert.equal(await refusal(() => studySteps(hub, settings, complete)), local);
+      }
+    } finally {
+      lock.release();
+    }
+  }
+  assert.equal(existsSync(join(hub, 'phase_f', 'reconstruction_manifest.json')), false, 'nothing written');
+  assert.deepEqual((await studySteps(hub, settings, () => false)).map((s) => s.step), ['generate', 'overlap', 'reconstruct', 'compare']);
 });
 
 const skip = noSlurm();

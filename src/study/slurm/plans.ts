@@ -131,6 +131,15 @@ async function reconstructKeys(opts: ReconstructionPlanOptions, settings: StudyS
   return keys;
 }
 
+/**
+ * Refuses a root whose lock a live local process holds (`root`, the lock's file name, the place as the local run
+ * names it), with the line the local run's own `tryLock` gives: the lock is only read, never taken, and nothing is
+ * written — the tasks take it themselves when they run.
+ */
+function checkRootsFree(roots: readonly (readonly [root: string, lock: string, place: string])[]): void {
+  for (const [root, lock, place] of roots) checkLockFree(join(root, lock), place);
+}
+
 /** The arrays of a whole study into `hub`, given which phases run.json records as complete. */
 export async function studySteps(hub: string, settings: StudySettings, complete: (phase: ArrayStep) => boolean): Promise<PlannedStep[]> {
   const roots = hubRoots(resolve(hub));
@@ -138,6 +147,10 @@ export async function studySteps(hub: string, settings: StudySettings, complete:
   const views = Object.keys(settings.overlap.views);
   // Checked as the local run checks them, before anything is written (a bad base NPZ, an unwritable hub).
   planSimulation(settings, { outputRoot: roots.c, overwrite: true });
+  // A local command writing into the hub's Phase C, D or F root now (`generate`, `overlap`, `reconstruct` into it): a
+  // local run refuses it when it reads a complete phase's root or starts that phase, the submission at once. Phase G's
+  // root is not: a local `compare` holds its lock only while it merges, and a local run waits for it, as the step does.
+  checkRootsFree([[roots.c, PHASE_C.lock, 'Phase C root'], [roots.d, PHASE_D.lock, 'Phase D root'], [roots.f, PHASE_F.lock, 'artifact root']]);
   const steps: PlannedStep[] = [];
   const c = complete('generate') ? [] : dosesToGenerate(roots.c, doses);
   if (c.length > 0) steps.push({ step: 'generate', tasks: c.map(doseDirName), options: { outputRoot: roots.c, timestamp: null } });
@@ -165,12 +178,14 @@ export async function studySteps(hub: string, settings: StudySettings, complete:
 /** `ptychostudy generate --executor slurm`: every dose of the plan (which refuses existing outputs without overwrite). */
 export function generateSteps(settings: StudySettings, opts: SimulationRunOptions): PlannedStep[] {
   const plan = planSimulation(settings, opts);
+  checkRootsFree([[plan.outputRoot, PHASE_C.lock, 'Phase C root']]); // a local `generate` writing there: refused as it refuses a second one
   return [{ step: 'generate', tasks: plan.jobs.map((j) => j.key), options: { outputRoot: resolve(opts.outputRoot), timestamp: opts.timestamp ?? null } }];
 }
 
 /** `ptychostudy overlap --executor slurm`: every dose the plan selects. */
 export function overlapSteps(settings: StudySettings, opts: OverlapRunOptions): PlannedStep[] {
   const plan = planOverlap(settings, opts);
+  checkRootsFree([[plan.outputRoot, PHASE_D.lock, 'Phase D root']]); // a local `overlap` writing there: refused as it refuses a second one
   return [{
     step: 'overlap', tasks: plan.jobs.map((j) => j.key),
     options: { phaseCRoot: plan.phaseCRoot, outputRoot: plan.outputRoot, views: opts.views ? [...opts.views] : null },
