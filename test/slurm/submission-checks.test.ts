@@ -3,21 +3,23 @@
  * would refuse (a probe of another pattern size, an object of another pixel size than every input states) is
  * refused on the submitting machine, with the local run's one line and exit code 2, before any script, record or
  * sbatch call — not by each array task once the queue runs it. Only the inputs' headers and `_metadata` are read.
- * So is a root that a local command is writing (its lock's holder read, no lock taken).
+ * So is a root that a local command is writing (its lock's holder read, no lock taken) and a hub that is a file.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../src/errors.js';
+import { InputError, UsageError } from '../../src/errors.js';
 import { tryLock } from '../../src/files/lock.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { runOverlap } from '../../src/study/overlap/phase.js';
+import { runStudy } from '../../src/study/run/study.js';
 import { runSimulation } from '../../src/study/simulate/phase.js';
 import { generateSteps, overlapSteps, reconstructSteps, studySteps } from '../../src/study/slurm/plans.js';
+import { submitStudy } from '../../src/study/slurm/submit.js';
 import { writeHdf5, type Entry } from '../data/cxi-builder.js';
 import { DENSE_META, phaseF, testEngine, tmp, unicode0d, writeTree } from '../study/reconstruct-helpers.js';
 import { noSlurm } from './slurm-helpers.js';
@@ -186,7 +188,33 @@ test('a study submission refuses a hub whose Phase C, D or F root a local comman
   assert.deepEqual((await studySteps(hub, settings, () => false)).map((s) => s.step), ['generate', 'overlap', 'reconstruct', 'compare']);
 });
 
+/** The message `f` rejects with (a UsageError or an InputError: exit code 2). */
+async function usageRefusal(f: () => Promise<unknown>): Promise<string> {
+  try {
+    await f();
+  } catch (err) {
+    assert.ok(err instanceof UsageError || err instanceof InputError, String(err));
+    return err.message;
+  }
+  assert.fail('expected a refusal');
+}
+
 const skip = noSlurm();
+
+test('run --executor slurm into a hub that is a file, or under one: the local run\'s one line, nothing written', { skip: skip ?? false }, async () => {
+  const root = tmp('slurm-file-hub');
+  mkdirSync(root, { recursive: true });
+  const file = join(root, 'hub');
+  writeFileSync(file, 'not a hub\n');
+  const settings = parseStudySettings({ preset: 'quick', execution: { executor: 'slurm' } });
+  const env = { argv: ['ptychostudy', 'run'], node: process.execPath, nodeVersion: process.version, entry: CLI, cwd: root };
+  for (const hub of [file, join(file, 'sub')]) {
+    const local = await usageRefusal(() => runStudy(hub, parseStudySettings({ preset: 'quick' })));
+    assert.equal(await usageRefusal(() => submitStudy(hub, settings, env)), local);
+  }
+  assert.match(await usageRefusal(() => submitStudy(join(file, 'sub'), settings, env)), /expected a directory that can be created; found a file at .*hub$/);
+  assert.deepEqual(readdirSync(root), ['hub'], 'nothing written');
+});
 
 test('reconstruct --executor slurm with such a file: exit 2, one line as without SLURM, no sbatch call, no slurm/ record', { skip: skip ?? false }, async () => {
   const root = tmp('slurm-start-files-cli');

@@ -22,6 +22,7 @@ import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { tryLock } from '../../files/lock.js';
+import { checkWritableDir } from '../../files/writable.js';
 import { withAbsolutePaths } from '../../settings/file.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
@@ -284,13 +285,16 @@ export async function submitStudy(hub: string, settings: StudySettings, env: Sub
   progress: SubmitProgress = { current: null }): Promise<Submission | null> {
   requireSlurmCommands();
   checkScriptPaths(hub, env);
+  // a hub that is a file or cannot be written: the local run's one line, not the lock's temporary file
+  if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found a file`);
+  checkWritableDir(hub, '`hub`');
   // the hub's lock, as a local `run` holds it: no submission into a hub a local run is writing (and no
   // local run starts while this one checks and records the hub)
-  const lock = existsSync(hub) && !statSync(hub).isDirectory() ? null : tryLock(join(hub, HUB.lock), 'study submission', 'hub');
+  const lock = tryLock(join(hub, HUB.lock), 'study submission', 'hub');
   try {
     return await submitStudyLocked(hub, withAbsolutePaths(settings), env, progress); // as runStudy: the files named as the hub records them
   } finally {
-    lock?.release();
+    lock.release();
   }
 }
 
