@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../../src/errors.js';
 import { tryLock } from '../../src/files/lock.js';
@@ -118,6 +118,23 @@ test('a submission runs again the jobs made with other reconstruction settings, 
   assert.deepEqual(await steps(3), [['dose_1000/dense/train', 'dose_1000/dense/test']]);
   const local = await phaseF({ ...opts, doses: [1000], settings: { epochs: 3 }, executor: testEngine().executor });
   assert.deepEqual([local.executed, local.alreadyComplete], [2, 0]);
+});
+
+test('a submission refuses a finished job\'s reconstruction.npz that is broken or replaced, with the local run\'s message, not counting it complete', async () => {
+  const t = writeTree(tmp('slurm-broken-output'), { doses: [1000] });
+  const opts = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters: { view: 'dense' as const } };
+  assert.equal((await phaseF({ ...opts, doses: [1000], executor: testEngine().executor })).succeeded, 2);
+  const output = join(t.artifact, 'dose_1000', 'dense', 'train', 'reconstruction.npz');
+  const whole = readFileSync(output);
+  const study = parseStudySettings({ simulation: { doses: [1000] } });
+  assert.deepEqual(await reconstructSteps(study, opts), []);
+  for (const [what, bytes] of [['truncated', whole.subarray(0, 40)], ['replaced', readFileSync(join(t.artifact, 'dose_1000', 'dense', 'test', 'reconstruction.npz'))]] as const) {
+    writeFileSync(output, bytes);
+    const local = await refusal(() => phaseF({ ...opts, doses: [1000], executor: testEngine().executor }));
+    assert.ok(local.startsWith(`${output}: `), `${what}: ${local}`);
+    assert.equal(await refusal(() => reconstructSteps(study, opts)), local, what);
+    assert.deepEqual(readFileSync(output), bytes, `${what}: left as it is`);
+  }
 });
 
 test('a submission into an artifact root a local run is writing is refused as a second local run is', async () => {

@@ -118,6 +118,16 @@ function checkNpzIntact(path: string, what: string): void {
 }
 
 /**
+ * The reconstruction.npz `output` of a recorded success with this job's settings: an `InputError` naming it when it is
+ * broken, or not the file the manifest records the job wrote (size and SHA-256, when recorded). Reads that file only.
+ */
+export function checkFinishedReconstruction(prior: ExecutionResult, output: string): void {
+  checkNpzIntact(output, 'the recorded reconstruction of a finished job');
+  const written = recordedReconstruction(prior, output);
+  if (written !== null) checkPhaseFFiles([written], 'put it back, or run the job again with `force` (the file then moves to its history); nothing was written');
+}
+
+/**
  * Is the earlier result of this job still valid (success, same settings, outputs present, input unchanged)?
  * A recorded success whose reconstruction.npz is present but broken, or whose input no longer has the
  * recorded size and SHA-256 because it is broken (rather than replaced by another valid dataset), is an
@@ -128,9 +138,7 @@ async function isAlreadyComplete(prior: ExecutionResult | undefined, job: Recons
   if (!sameSettings(prior, job)) return false;
   const output = join(job.outputDir, PHASE_F.reconstruction);
   if (!existsSync(output)) return false;
-  checkNpzIntact(output, 'the recorded reconstruction of a finished job');
-  const written = recordedReconstruction(prior, output);
-  if (written !== null) checkPhaseFFiles([written], 'put it back, or run the job again with `force` (the file then moves to its history); nothing was written');
+  checkFinishedReconstruction(prior, output);
   if (statSync(job.inputNpz).size === prior.input_size && (await fingerprint(job.inputNpz)).sha256 === prior.input_sha256) return true;
   checkNpzIntact(job.inputNpz, 'the input of a finished job, changed since it ran,');
   return false;

@@ -11,7 +11,7 @@
  * makes the exact choice; Phase G, like a local run, compares every job again but those a stopped run finished
  * with the same inputs (compare/reuse.ts).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { isFile } from '../../files/dirs.js';
@@ -27,7 +27,7 @@ import { readManifest } from '../hub/reconstruction-files.js';
 import { planOverlap, type OverlapRunOptions } from '../overlap/plan.js';
 import { NO_FILTERS } from '../reconstruct/filters.js';
 import { checkInitObjectFits, checkInitProbeFits, planReconstruction, type ReconstructionPlanOptions } from '../reconstruct/plan.js';
-import { redoneKeys, sameSettings, startFileUsed } from '../reconstruct/record.js';
+import { checkFinishedReconstruction, redoneKeys, sameSettings, startFileUsed } from '../reconstruct/record.js';
 import { absentStartFiles, checkStartFilesUnchanged, startFileAbsentError } from '../reconstruct/start-files.js';
 import { planSimulation, type SimulationRunOptions } from '../simulate/plan.js';
 import type { ArrayStep } from './records.js';
@@ -76,7 +76,8 @@ function dosesToOverlap(root: string, doses: readonly number[], views: readonly 
 /**
  * Keys of the selected Phase F jobs that are complete by Phase F's own rule (record.ts, `isAlreadyComplete`): a
  * success made with these reconstruction settings, its reconstruction.npz present, its input's size and SHA-256
- * unchanged. The recorded outputs' own integrity is checked when the step starts on the cluster, not read here.
+ * unchanged. A reconstruction.npz that is broken, or not the file the manifest records the job wrote, is refused here
+ * with the local run's one line (`checkFinishedReconstruction`: that file is read, the input only hashed).
  */
 async function completeReconstructions(opts: ReconstructionPlanOptions, settings: StudySettings): Promise<Set<string>> {
   const plan = planReconstruction(settings, opts, 1);
@@ -87,7 +88,11 @@ async function completeReconstructions(opts: ReconstructionPlanOptions, settings
     const r = byKey.get(jobKey(job));
     if (r === undefined || r.status !== 'success' || r.input_size === null || r.input_sha256 === null) continue;
     if (!sameSettings(r, job)) continue; // made with other reconstruction settings: run again, as a local run does
-    if (!isFile(join(job.outputDir, PHASE_F.reconstruction)) || statSync(job.inputNpz).size !== r.input_size) continue;
+    const output = join(job.outputDir, PHASE_F.reconstruction);
+    if (!existsSync(output)) continue;
+    // broken, or not the file the job wrote: refused as the local run refuses it, never counted complete
+    checkFinishedReconstruction(r, output);
+    if (statSync(job.inputNpz).size !== r.input_size) continue;
     if ((await fingerprint(job.inputNpz)).sha256 === r.input_sha256) out.add(job.key);
   }
   return out;
