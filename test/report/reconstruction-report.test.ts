@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
@@ -217,4 +217,20 @@ test('an aborted signal stops the build between two sections or while it waits f
   const again = new AbortController();
   await assert.rejects(buildReconstructionReport(dir, { force: true, signal: again.signal, onProgress: () => again.abort() }), StudyAbortedError);
   assert.deepEqual(filesOf(dir), built);
+});
+
+test('a build ended between moving the earlier images aside and moving its own in: the next build puts them back, so a failing one leaves the earlier report whole', async () => {
+  const dir = folder();
+  await buildReconstructionReport(dir);
+  const built = filesOf(dir);
+  const report = join(dir, 'report');
+  // what a build killed between its renames leaves: the earlier images aside, its own build folder half written
+  renameSync(join(report, 'img'), join(report, '.tmp-report-old.4242.0a0b0c0d'));
+  mkdirSync(join(report, '.tmp-report.4242.01020304', 'img'), { recursive: true });
+  writeFileSync(join(report, '.tmp-report.4242.01020304', 'img', 'half.png'), 'half');
+  // the next build fails too (stopped after its first section): the earlier page has its images again, nothing else is left
+  const stop = new AbortController();
+  await assert.rejects(buildReconstructionReport(dir, { force: true, signal: stop.signal, onProgress: () => stop.abort() }), StudyAbortedError);
+  assert.deepEqual(filesOf(dir), built);
+  assert.deepEqual(readdirSync(report).filter((n) => n.startsWith('.tmp-report')), []);
 });

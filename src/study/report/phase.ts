@@ -11,12 +11,11 @@
  * only its temporary directory, which the next build removes (it holds the report directory's lock, so no
  * other build is under way there).
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { namedInPlace, writeFailed, writeFileAtomic } from '../../files/atomic.js';
-import { removeEntriesStartingWith } from '../../files/dirs.js';
+import { clearEndedBuilds, moveBuildIn, newBuildDir } from './build-dir.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { page, type Section } from '../../report/html.js';
@@ -98,21 +97,13 @@ export async function buildReport(hub: string, second?: ReportOptions | number, 
   }
 }
 
-/** Names of a build's temporary directories in the report directory (the new report, the earlier images). */
-const BUILD_PREFIX = '.tmp-report';
-
 async function writeReport(hub: string, opts: ReportOptions): Promise<ReportResult> {
   const plan = planReport(hub, opts.shownRun);
-  removeEntriesStartingWith(plan.outDir, BUILD_PREFIX); // ended builds' (this one holds the lock)
-  const build = join(plan.outDir, `${BUILD_PREFIX}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  clearEndedBuilds(plan.outDir); // ended builds' (this one holds the lock)
+  const build = newBuildDir(plan.outDir);
   try {
     const built = await writeReportInto(hub, plan, build, opts.onProgress, opts.signal);
-    // into place: the images (the earlier ones moved aside first, removed after), then the page
-    const aside = join(plan.outDir, `${BUILD_PREFIX}-old.${process.pid}.${randomBytes(4).toString('hex')}`);
-    if (existsSync(plan.imgDir)) renameSync(plan.imgDir, aside);
-    renameSync(join(build, REPORT.images), plan.imgDir);
-    renameSync(join(build, REPORT.index), built.indexPath);
-    rmSync(aside, { recursive: true, force: true });
+    moveBuildIn(build, plan.outDir);
     return { ...built, images: built.images.map((f) => join(plan.imgDir, basename(f))) };
   } catch (err) {
     throw namedInPlace(err, build, plan.outDir); // a full disk: the image or page as it was to be named

@@ -13,13 +13,13 @@
  * report replaces its own (built in a temporary directory, renamed into place under the report directory's
  * lock; the earlier page stays whole until then).
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { namedInPlace, writeFailed, writeFileAtomic } from '../../files/atomic.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
-import { missingDirs, removeEmptyDirs, removeEntriesStartingWith } from '../../files/dirs.js';
+import { missingDirs, removeEmptyDirs } from '../../files/dirs.js';
+import { clearEndedBuilds, moveBuildIn, newBuildDir } from './build-dir.js';
 import { LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { readMetadata } from '../../data/metadata.js';
@@ -356,9 +356,6 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   return out;
 }
 
-/** Names of a build's temporary directories in the report directory (as the study report names its own). */
-const BUILD_PREFIX = '.tmp-report';
-
 /**
  * Writes `dir/report/index.html` (and its images) of the reconstruction in `dir` (an `lsqml --out` folder).
  * Reads and checks everything first: a damaged input is an `InputError` naming it, with nothing written.
@@ -396,8 +393,8 @@ async function buildInto(dir: string, outDir: string, rec: Reconstruction, patte
   opts: ReconstructionReportOptions, signal: AbortSignal | undefined, refuse: () => UsageError): Promise<ReportResult> {
   const index = join(outDir, REPORT.index);
   if (existsSync(index) && !opts.force) throw refuse(); // another report was written meanwhile
-  removeEntriesStartingWith(outDir, BUILD_PREFIX);
-  const build = join(outDir, `${BUILD_PREFIX}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  clearEndedBuilds(outDir);
+  const build = newBuildDir(outDir);
   try {
     const imgDir = join(build, REPORT.images);
     try {
@@ -420,11 +417,7 @@ async function buildInto(dir: string, outDir: string, rec: Reconstruction, patte
     const subtitle = `${dir} · ${file ?? 'input not recorded'} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`;
     writeFileAtomic(join(build, REPORT.index), page(`ptychostudy — reconstruction report${file ? `: ${file}` : ''}`, subtitle, secs));
     const finalImg = join(outDir, REPORT.images);
-    const aside = join(outDir, `${BUILD_PREFIX}-old.${process.pid}.${randomBytes(4).toString('hex')}`);
-    if (existsSync(finalImg)) renameSync(finalImg, aside);
-    renameSync(imgDir, finalImg);
-    renameSync(join(build, REPORT.index), index);
-    rmSync(aside, { recursive: true, force: true });
+    moveBuildIn(build, outDir);
     return { indexPath: index, images: img.files.map((f) => join(finalImg, basename(f))), missing, figures: img.drawn as DrawnFigure[] };
   } catch (err) {
     throw namedInPlace(err, build, outDir); // a full disk: the image or page as it was to be named
