@@ -81,3 +81,14 @@ export function resizeDataset(path: string, key: string, shape: number[]): void 
     f.close();
   }
 }
+
+/** A ptychodus product whose object is [30, 30] ones sampled at `pixelM` (m, both axes), with a 4 × 4 probe. */
+export function writeProductObject(path: string, pixelM: number): string {
+  const complex = (k: number): Entry['data'] => new Map([['r', new Float32Array(k).fill(1)], ['i', new Float32Array(k)]]);
+  writeHdf5(path, {
+    probe: { data: complex(16), shape: [1, 4, 4] },
+    probe_position_x_m: { data: new Float64Array([0, 1e-6]), shape: [2], dtype: '<d' },
+    object: { data: complex(900), shape: [30, 30], attrs: { pixel_height_m: pixelM, pixel_width_m: pixelM } },
+  });
+  return path;
+}

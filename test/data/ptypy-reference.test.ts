@@ -6,15 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { readInputData } from '../../src/data/input.js';
-import type { MeasuredData } from '../../src/data/measured.js';
 import { readObjectFile } from '../../src/data/object-file.js';
 import { readProbeFile } from '../../src/data/probe-file.js';
 import { createFft2 } from '../../src/math/fft.js';
+import { measured, ptypyUnpacker } from './ptypy-fixtures.js';
 
 const dir = 'test/fixtures/ptypy';
 interface Reference {
@@ -23,21 +20,7 @@ interface Reference {
   mean_model_sum: number; mean_measured_sum: number;
 }
 const ref = JSON.parse(readFileSync(join(dir, 'ptypy-reference.json'), 'utf8')) as Reference;
-const root = mkdtempSync(join(tmpdir(), 'ptychostudy-ptypy-ref-'));
-test.after(() => rmSync(root, { recursive: true, force: true }));
-
-/** The file PtyPy wrote, as it wrote it (kept gzip'd whole in the repository). */
-function unpacked(name: string): string {
-  const p = join(root, name);
-  writeFileSync(p, gunzipSync(readFileSync(join(dir, `${name}.gz`))));
-  return p;
-}
-
-async function measured(path: string): Promise<MeasuredData> {
-  const r = await readInputData(path);
-  assert.ok(r.format === 'ptyd' || r.format === 'cxi', `${path}: read as ${r.format}`);
-  return r.measured;
-}
+const unpacked = ptypyUnpacker('ptychostudy-ptypy-ref-');
 
 const cxi = await measured('test/fixtures/cxi/scan.cxi');
 const ours = await measured('test/fixtures/cxi/scan.ptyd');

@@ -8,14 +8,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { dirname, join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { readInputData } from '../../src/data/input.js';
 import type { MeasuredData } from '../../src/data/measured.js';
+import { measured, ptypyUnpacker } from './ptypy-fixtures.js';
 
 const dir = 'test/fixtures/ptypy';
 interface Cases {
@@ -24,21 +23,12 @@ interface Cases {
 }
 const ref = JSON.parse(readFileSync(join(dir, 'ptypy-reference.json'), 'utf8')) as { ptypy_commit: string; cases: Cases };
 const cases = ref.cases;
-const root = mkdtempSync(join(tmpdir(), 'ptychostudy-ptypy-written-'));
-test.after(() => rmSync(root, { recursive: true, force: true }));
+const unpack = ptypyUnpacker('ptychostudy-ptypy-written-');
 
 /** The file PtyPy wrote, as it wrote it (kept gzip'd whole in the repository), under the name PtyScan gave it. */
 function unpacked(name: string): string {
   assert.ok(cases.files.includes(name), `${name} is one of the script's cases`);
-  const p = join(root, name);
-  writeFileSync(p, gunzipSync(readFileSync(join(dir, `${name}.gz`))));
-  return p;
-}
-
-async function measured(path: string): Promise<MeasuredData> {
-  const r = await readInputData(path);
-  assert.ok(r.format === 'ptyd' || r.format === 'cxi', `${path}: read as ${r.format}`);
-  return r.measured;
+  return unpack(name);
 }
 
 async function refusedWith(path: string, message: string): Promise<void> {
@@ -152,7 +142,7 @@ test('positions never given (PtyPy wrote None for each frame) are refused saying
     'positions: PtyPy wrote None for each frame, as a PtyScan without positions saves them; prepare the data with positions ' +
     "(the PtyScan's load_positions or positions_theory)";
   await refusedWith(p, message);
-  const out = join(root, 'rec');
+  const out = join(dirname(p), 'rec');
   const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lsqml', '--input', p, '--out', out,
     '--probe-model', 'aperture:diameter=2e-6,distance=0'], { encoding: 'utf8' });
   assert.equal(r.status, 2, r.stderr);

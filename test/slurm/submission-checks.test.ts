@@ -20,7 +20,7 @@ import { runStudy } from '../../src/study/run/study.js';
 import { runSimulation } from '../../src/study/simulate/phase.js';
 import { generateSteps, overlapSteps, reconstructSteps, studySteps } from '../../src/study/slurm/plans.js';
 import { submitStudy } from '../../src/study/slurm/submit.js';
-import { writeHdf5, type Entry } from '../data/cxi-builder.js';
+import { writeProductObject } from '../data/cxi-builder.js';
 import { DENSE_META, phaseF, testEngine, tmp, unicode0d, writeTree } from '../study/reconstruct-helpers.js';
 import { noSlurm } from './slurm-helpers.js';
 
@@ -48,17 +48,6 @@ function probeFile(path: string, n: number): string {
   return path;
 }
 
-/** A ptychodus product whose object is [30, 30] ones sampled at `pixelM` (m, both axes). */
-function objectFile(path: string, pixelM: number): string {
-  const complex = (k: number): Entry['data'] => new Map([['r', new Float32Array(k).fill(1)], ['i', new Float32Array(k)]]);
-  writeHdf5(path, {
-    probe: { data: complex(16), shape: [1, 4, 4] },
-    probe_position_x_m: { data: new Float64Array([0, 1e-6]), shape: [2], dtype: '<d' },
-    object: { data: complex(900), shape: [30, 30], attrs: { pixel_height_m: pixelM, pixel_width_m: pixelM } },
-  });
-  return path;
-}
-
 /** Whether `f` rejects with an InputError; its message. */
 async function refusal(f: () => Promise<unknown>): Promise<string> {
   try {
@@ -74,7 +63,7 @@ test('a submission refuses a probe or object file no selected input can use, wit
   const root = tmp('slurm-start-files');
   const t = tree(root);
   const small = probeFile(join(root, 'small-probe.npz'), 8), probe = probeFile(join(root, 'probe.npz'), 16);
-  const coarse = objectFile(join(root, 'coarse.h5'), 2e-8), fine = objectFile(join(root, 'fine.h5'), 1e-8);
+  const coarse = writeProductObject(join(root, 'coarse.h5'), 2e-8), fine = writeProductObject(join(root, 'fine.h5'), 1e-8);
   const opts = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters: { dose: 1000, view: 'dense' as const } };
   const study = (reconstruction: Record<string, unknown>) => parseStudySettings({ simulation: { doses: [1000] }, reconstruction });
 
@@ -243,7 +232,7 @@ test('reconstruct --executor slurm with such a file: exit 2, one line as without
   chmodSync(join(bin, 'sbatch'), 0o755);
   const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1' };
   const args = ['reconstruct', '--phase-c-root', t.phaseC, '--phase-d-root', t.phaseD, '--out', t.artifact, '--doses', '1000', '--dose', '1000', '--view', 'dense'];
-  const probe = probeFile(join(root, 'small-probe.npz'), 8), object = objectFile(join(root, 'coarse.h5'), 2e-8);
+  const probe = probeFile(join(root, 'small-probe.npz'), 8), object = writeProductObject(join(root, 'coarse.h5'), 2e-8);
   for (const [flag, setting] of [[`--init-probe=file:${probe}`, { initProbe: `file:${probe}` }], [`--init-object=file:${object}`, { initObject: `file:${object}` }]] as const) {
     // what the local run refuses it with (the CLI prints it after the command's name)
     const local = await refusal(() => phaseF({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000],

@@ -12,22 +12,11 @@ import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
-import { writeHdf5, type Entry } from '../data/cxi-builder.js';
+import { writeProductObject } from '../data/cxi-builder.js';
 import { DENSE_META, phaseF, testEngine, tmp, unicode0d, writeTree } from './reconstruct-helpers.js';
 
 const CLI = 'dist/src/cli/main.js';
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** A ptychodus product whose object is [30, 30] ones sampled at `pixelM` (m, both axes). */
-function product(path: string, pixelM: number): string {
-  const complex = (k: number): Entry['data'] => new Map([['r', new Float32Array(k).fill(1)], ['i', new Float32Array(k)]]);
-  writeHdf5(path, {
-    probe: { data: complex(16), shape: [1, 4, 4] },
-    probe_position_x_m: { data: new Float64Array([0, 1e-6]), shape: [2], dtype: '<d' },
-    object: { data: complex(900), shape: [30, 30], attrs: { pixel_height_m: pixelM, pixel_width_m: pixelM } },
-  });
-  return path;
-}
 
 /** Gives the dense inputs of dose 1000 a [30, 30] objectGuess and `_metadata.geometry` stating `pixel` [y, x] (train, test). */
 function stateGeometry(phaseD: string, pixel: { train: number; test: number }): string[] {
@@ -43,7 +32,7 @@ test('an object file of another pixel size than every input states is refused on
   const root = tmp('object-geometry');
   const t = writeTree(root, { doses: [1000] });
   const [train] = stateGeometry(t.phaseD, { train: 1e-8, test: 1e-8 });
-  const coarse = product(join(root, 'coarse.h5'), 2e-8), fine = product(join(root, 'fine.h5'), 1e-8);
+  const coarse = writeProductObject(join(root, 'coarse.h5'), 2e-8), fine = writeProductObject(join(root, 'fine.h5'), 1e-8);
   const filters = { dose: 1000, view: 'dense' as const };
   const base = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], filters };
 
