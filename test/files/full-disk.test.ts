@@ -14,7 +14,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tempDir } from '../tmp.js';
 import { writeSyntheticDataset } from '../engine/dataset.js';
@@ -359,4 +359,39 @@ test('generate --overwrite on a tmpfs out of inodes: the file whose earlier vers
     assert.ok(readFileSync(join(out, 'dose_10000', 'patched_train.npz')).equals(before), 'the earlier file was not kept');
     assert.deepEqual(listing(out).filter((f) => /(^|\/)\.tmp|\.lock$/.test(f)), []);
   }, 8);
+});
+
+test('compare whose merge a full disk refuses: its one line says its rows are kept in its run\'s snapshot and that compare again merges them', (t) => {
+  // a file size limit refuses the jobs' files before the summary: only a filled tmpfs reaches the merge
+  if (!mayMount) { t.skip('needs a tmpfs that the jobs and the snapshot fill to the brim, which cannot be mounted here'); return; }
+  withTmpfs(8192, (disk) => {
+    assert.ok(disk !== null, 'the tmpfs could not be mounted');
+    const compare = (g: { c: string; f: string; g: string }): { status: number | null; stderr: string } =>
+      cli(['compare', '--phase-c-root', g.c, '--phase-f-root', g.f, '--out', g.g, '--no-charts', '--split', 'train', '--view', 'baseline', '--quiet']);
+    const roots = makeHub(join(disk, 'hub'), { doses: [10000] });
+    const summary = join(roots.g, 'metrics_summary.json');
+    // the same comparison in a twin hub, with room: what it keeps, less its merged summary (its .json, .md and
+    // .csv), plus a page for the run's lock (held while the snapshot is written), is what is left: the jobs' files
+    // and the run's snapshot fit, and the merged summary does not
+    const twin = makeHub(join(disk, 'twin'), { doses: [10000] });
+    const avail = (): number => { const st = statfsSync(disk); return st.bavail * st.bsize; };
+    const before = avail();
+    assert.equal(compare(twin).status, 0);
+    const pages = (f: string): number => Math.ceil(statSync(join(twin.g, f)).size / 4096) * 4096;
+    fillUntil(disk, before - avail() + 4096 - pages('metrics_summary.json') - pages('metrics_summary.md') - pages('metrics_summary.csv'));
+    const r = compare(roots);
+    assert.equal(r.status, 1, r.stderr);
+    const runs = readdirSync(join(roots.g, 'runs'));
+    assert.equal(runs.length, 1);
+    const snapshot = join(roots.g, 'runs', runs[0]!, 'metrics_summary.json');
+    assert.equal(r.stderr, `ptychostudy compare: ${summary}: cannot be written (ENOSPC: no space left on device, write); ` +
+      `this run's rows are kept in ${snapshot} but were not merged into ${summary}; make room, then compare again to merge them\n`);
+    const kept = JSON.parse(readFileSync(snapshot, 'utf8')) as { rows: { status: string; metrics: unknown }[] };
+    assert.deepEqual(kept.rows.map((x) => x.status), ['ok']);
+    assert.ok(!existsSync(summary), 'a summary was written');
+    rmSync(join(disk, 'filler')); // room again: comparing again merges them
+    assert.equal(compare(roots).status, 0);
+    const merged = JSON.parse(readFileSync(summary, 'utf8')) as { rows: { status: string; metrics: unknown }[] };
+    assert.deepEqual(merged.rows.map((x) => x.metrics), kept.rows.map((x) => x.metrics));
+  });
 });

@@ -6,6 +6,7 @@ import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
 import type { PhaseGOptions, StartedRun } from '../../study/compare/phase.js';
 import { removeEmptyDirs } from '../../files/dirs.js';
+import { isOutOfSpace } from '../../files/atomic.js';
 import { parseModelSpec } from '../../study/compare/plan.js';
 import { SPLITS, VIEWS } from '../../study/hub/layout.js';
 import { OWN_MODEL } from '../../study/hub/metrics-summary.js';
@@ -122,7 +123,7 @@ export function register(program: Command): void {
       const { compareOnCluster } = await import('../cluster.js');
       const onCluster = await compareOnCluster(parseStudySettings({ execution: executorSettingsFromFlags(f) }), opts, f);
       if (onCluster !== null) return onCluster;
-      const { runComparison, reusedNote } = await import('../../study/compare/phase.js'); // loaded when used: the CLI starts fast
+      const { runComparison, reusedNote, rowsKeptUnmerged } = await import('../../study/compare/phase.js'); // loaded when used: the CLI starts fast
       // Ctrl-C or SIGTERM: the handler runs between two jobs (each computes synchronously; the phase yields
       // between them) or during the merge.
       let finished = 0;
@@ -138,6 +139,10 @@ export function register(program: Command): void {
       const s = await runComparison({ ...opts, onRunStarted: (r) => { started = r; } }, (p) => {
         if (p.kind === 'job' || p.kind === 'skip') { finished++; total = p.total ?? total; }
         if (!f.quiet) process.stderr.write(`${p.message}\n`);
+      }).catch((err: unknown) => {
+        // the merge failed (a full disk): the rows are in the run's snapshot, and comparing again merges them
+        if (rowsKeptUnmerged(err)) (err as Error).message += `; ${isOutOfSpace(err) ? 'make room, then ' : ''}compare again to merge them`;
+        throw err;
       }).finally(removeStopHandlers);
       for (const m of opts.models ?? []) {
         if (!s.rows.some((r) => r.model === m.name && r.status !== 'missing')) {

@@ -150,6 +150,13 @@ export function reusedNote(reused: number, from: readonly string[]): string {
   return reused === 0 ? '' : ` (${reused} reused from the stopped run${from.length === 1 ? '' : 's'} ${from.join(', ')})`;
 }
 
+const unmerged = new WeakSet<Error>();
+
+/** Whether `err` ended a comparison after its rows were kept in its run's snapshot, before they were merged (compare again merges them). */
+export function rowsKeptUnmerged(err: unknown): boolean {
+  return err instanceof Error && unmerged.has(err);
+}
+
 /** Runs Phase G (see the module comment). Never throws for a single job's problem: it is recorded. */
 export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGProgress) => void = () => {},
   executor: Executor = localExecutor()): Promise<PhaseGSummary> {
@@ -264,6 +271,11 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
     if (err instanceof LockWaitAbortedError) throw new StudyAbortedError('compare', finishedKeys, err.cause);
     if (err instanceof LockBusyError) {
       throw new Error(`${err.message}; this run's rows are kept in ${snapshotJson} but were not merged into ${summaryPath} (compare again to merge)`);
+    }
+    // a full disk: the rows are in the snapshot; what to do next is the command's to say (compare again; run --out)
+    if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string') {
+      err.message += `; this run's rows are kept in ${snapshotJson} but were not merged into ${summaryPath}`;
+      unmerged.add(err);
     }
     throw err;
   }
