@@ -49,9 +49,11 @@ export function writeFileAtomic(path: string, data: Uint8Array | string | readon
     rmSync(tmp, { force: true });
     // a file system error (a full disk refusing the history folder an earlier file moves to) names the file being
     // written, as a failed write does; the folder it could not make is named too, the temporary file never
-    const e = err as NodeJS.ErrnoException;
+    // (a copy written into that history folder that failed is named by the file being written too, with its reason)
+    const nested = err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall !== 'string' && / cannot be written \(/.test(err.message) ? err.cause : undefined;
+    const e = (nested instanceof Error && typeof (nested as NodeJS.ErrnoException).syscall === 'string' ? nested : err) as NodeJS.ErrnoException;
     if (!(e instanceof Error) || typeof e.syscall !== 'string') throw err; // not a system call's error: as it is
-    throw writeFailed(path, err, e.path !== undefined && e.path !== tmp);
+    throw writeFailed(path, e, e !== err ? false : e.path !== undefined && e.path !== tmp);
   }
 }
 

@@ -12,7 +12,7 @@ import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, re
 import { dirname, join, relative } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
-import { compactUtc, createUniqueDir } from './dirs.js';
+import { compactUtc, createUniqueDir, missingDirs, removeEmptyDirs } from './dirs.js';
 
 /** The directory of a root (or a job's directory) where replaced outputs are kept. */
 export const HISTORY_DIR = 'history';
@@ -51,6 +51,8 @@ export class EarlierFiles {
   private readonly written = new Set<string>();
   private readonly records: { path: string; bytes: Buffer }[] = [];
   private dir: string | null = null;
+  /** The folders this run created for its history directory (`history/` when new, then `replaced-<time>/`), outermost first. */
+  private created: string[] = [];
 
   /** `records`: files under `root` that every run rewrites (manifests); their present content is held until the run keeps a file. */
   constructor(private readonly root: string, records: readonly string[] = []) {
@@ -78,16 +80,42 @@ export class EarlierFiles {
     if (!first || !existsSync(path) || sameBytes(path, tmp)) return;
     const dir = this.historyDirectory();
     const to = join(dir, relative(this.root, path));
-    mkdirSync(dirname(to), { recursive: true });
-    renameSync(path, to);
+    const sub = missingDirs(dirname(to));
+    try {
+      mkdirSync(dirname(to), { recursive: true });
+      renameSync(path, to);
+    } catch (err) {
+      this.removeIfEmpty(sub); // a full disk: the earlier file stays where it was, and no folder made for it is left empty
+      throw err;
+    }
   };
 
   private historyDirectory(): string {
     if (this.dir === null) {
       const parent = join(this.root, HISTORY_DIR);
-      this.dir = join(parent, createUniqueDir(parent, `replaced-${compactUtc(new Date())}`));
-      for (const r of this.records) writeFileAtomic(join(this.dir, relative(this.root, r.path)), r.bytes);
+      const created = missingDirs(parent);
+      try {
+        const dir = join(parent, createUniqueDir(parent, `replaced-${compactUtc(new Date())}`));
+        this.dir = dir;
+        this.created = [...created, dir];
+        for (const r of this.records) writeFileAtomic(join(dir, relative(this.root, r.path)), r.bytes);
+      } catch (err) {
+        this.removeIfEmpty([], this.dir === null ? created : this.created);
+        throw err;
+      }
     }
     return this.dir;
+  }
+
+  /**
+   * Removes the folders `sub` made for a kept file, then this run's history directory and the `history/` it created,
+   * innermost first, while each is empty (a full disk refused what was to go there); never one that holds anything.
+   */
+  private removeIfEmpty(sub: readonly string[], created: readonly string[] = this.created): void {
+    removeEmptyDirs([...created, ...sub]);
+    if (this.dir !== null && !existsSync(this.dir)) {
+      this.dir = null;
+      this.created = [];
+    }
   }
 }

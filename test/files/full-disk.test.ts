@@ -248,7 +248,7 @@ test('run: a run.json left \'running\' by a run that could not record its end is
   });
 });
 
-test('compare on a full disk: the failed job names the file as its folder was to hold it, not the staging folder', () => {
+test('compare on a full disk: the failed job names the file as its folder was to hold it, not the staging folder, and leaves no empty job folder', () => {
   withTmpfs(4096, (disk) => {
     const roots = makeHub(join(disk ?? tempDir('full-disk-compare'), 'hub'), { doses: [10000] });
     // the metrics CSVs fit; the aligned reconstructions (≈ 70 KiB) do not
@@ -268,6 +268,7 @@ test('compare on a full disk: the failed job names the file as its folder was to
     assert.match(summary.rows[0]!.error ?? '', new RegExp(`^cannot write the job's files in ${job} \\(writing its new files\\): ` +
       `${job}/reconstructions_aligned\\.npz: cannot be written \\((ENOSPC|EFBIG): `));
     assert.deepEqual(listing(roots.g).filter((f) => /(^|\/)\.(tmp|staging)|\.lock$/.test(f)), [], 'a temporary file, staging folder or lock was left');
+    assert.ok(!existsSync(join(roots.g, 'dose_10000')), 'the job\'s folder (and its dose and view folders) was left empty');
   });
 });
 
@@ -394,4 +395,25 @@ test('compare whose merge a full disk refuses: its one line says its rows are ke
     const merged = JSON.parse(readFileSync(summary, 'utf8')) as { rows: { status: string; metrics: unknown }[] };
     assert.deepEqual(merged.rows.map((x) => x.metrics), kept.rows.map((x) => x.metrics));
   });
+});
+
+test('generate --overwrite on a tmpfs out of inodes after history/ was made: no empty history folder is left, the earlier file is kept', (t) => {
+  if (!mayMount) { t.skip('needs a tmpfs with few inodes, which cannot be mounted here'); return; }
+  // as above, history/ now fits (the 8th inode); its replaced-<time>/ (9 inodes), or the copy of run_manifest.json in it (10), does not
+  for (const [inodes, what] of [[9, 'mkdir'], [10, 'open']] as const) {
+    withTmpfs(8192, (disk) => {
+      assert.ok(disk !== null, 'the tmpfs could not be mounted');
+      const out = join(disk, 'c');
+      const gen = ['generate', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--out', out];
+      assert.equal(cli(gen).status, 0);
+      const before = listing(out);
+      const kept = readFileSync(join(out, 'dose_10000', 'patched_train.npz'));
+      const r = cli([...gen, '--seed', '7', '--overwrite']);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(lastLine(r.stderr), new RegExp(`^ptychostudy generate: ${out}/dose_10000/patched_train\\.npz: cannot be written ` +
+        `\\(ENOSPC: no space left on device, ${what}`), `${inodes} inodes`);
+      assert.deepEqual(listing(out), before, `${inodes} inodes`);
+      assert.ok(readFileSync(join(out, 'dose_10000', 'patched_train.npz')).equals(kept), 'the earlier file was not kept');
+    }, inodes);
+  }
 });

@@ -12,7 +12,7 @@ import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { writeFailed } from '../../files/atomic.js';
-import { createUniqueDir } from '../../files/dirs.js';
+import { createUniqueDir, missingDirs, removeEmptyDirs } from '../../files/dirs.js';
 import { isSafeName, recordPath, SAFE_NAME_RULE } from '../../files/paths.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { checkHistoryDir, HISTORY_DIR } from '../../files/earlier.js';
@@ -94,10 +94,18 @@ export function archiveJobFiles(outputRoot: string, dir: string): JobArchive | n
   if (present.length === 0) return null;
   const runId = jobFilesRunId(dir);
   const hist = join(dir, HISTORY_DIR);
-  const dest = join(hist, createUniqueDir(hist, runId ?? UNRECORDED));
-  // comparison.json last: until it moves, the folder still names the run its files belong to
-  for (const f of [...present.filter((f) => f !== PHASE_G.json), ...present.filter((f) => f === PHASE_G.json)]) {
-    renameSync(join(dir, f), join(dest, f));
+  const created = missingDirs(hist);
+  let dest: string | null = null;
+  try {
+    dest = join(hist, createUniqueDir(hist, runId ?? UNRECORDED));
+    // comparison.json last: until it moves, the folder still names the run its files belong to
+    for (const f of [...present.filter((f) => f !== PHASE_G.json), ...present.filter((f) => f === PHASE_G.json)]) {
+      renameSync(join(dir, f), join(dest, f));
+    }
+  } catch (err) {
+    // a full disk: the history folders made for the files, while they are still empty, are not left behind
+    removeEmptyDirs(dest === null ? created : [...created, dest]);
+    throw err;
   }
   return { run_id: runId, archived_to: recordPath(outputRoot, dest) };
 }

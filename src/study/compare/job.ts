@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
 import { namedInPlace, writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { archiveJobFiles, installStaged, jobFilesRunId, STAGING_PREFIX, stagingDir, type JobArchive } from './files.js';
+import { missingDirs, removeEmptyDirs } from '../../files/dirs.js';
 import { recordPath } from '../../files/paths.js';
 import { InputError } from '../../errors.js';
 import { metadataArray } from '../../data/metadata.js';
@@ -414,6 +415,7 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
   const outDir = jobDir(run.outputRoot, job);
   const ok = arms.filter((a) => a.row.status === 'ok');
   const hadFiles = existsSync(outDir);
+  const created = missingDirs(outDir); // the job's folder (and its dose and view folders) when this job makes them
   const own = arms[0]!.row;
   let archived: JobArchive | null = null;
   let staging: string | null = null;
@@ -460,6 +462,7 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
     return { archived, filesRunId: null, error: null };
   } catch (err) {
     if (staging) rmSync(staging, { recursive: true, force: true });
+    removeEmptyDirs(created); // a job folder this job made and could fill with nothing is not left behind
     // a full disk: the file named as the job's folder was to hold it, never by its staging folder's name
     const named = stagedIn !== null ? namedInPlace(err, stagedIn, outDir) : err;
     const error = `cannot write the job's files in ${outDir} (${step}): ${named instanceof Error ? named.message : String(named)}`;
