@@ -417,3 +417,30 @@ test('generate --overwrite on a tmpfs out of inodes after history/ was made: no 
     }, inodes);
   }
 });
+
+test('overlap on a full disk keeps the whole views of the failed dose, and reconstruct refuses them as the manifest records the dose failed', () => {
+  withTmpfs(8192, (disk) => {
+    const base = disk ?? tempDir('full-disk-overlap');
+    const c = join(base, 'c'), d = join(base, 'd');
+    assert.equal(cli(['generate', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--out', c]).status, 0);
+    // the dense view's first NPZ (≈ 750 KiB) fits, its second does not
+    let r: { status: number | null; stderr: string };
+    const overlap = ['overlap', '--phase-c-root', c, '--out', d];
+    if (disk !== null) {
+      fillUntil(disk, 1000 * 1024);
+      r = cli(overlap);
+    } else {
+      r = cli(overlap, 1000);
+    }
+    assert.equal(r.status, 1, r.stderr);
+    const manifest = JSON.parse(readFileSync(join(d, 'overlap_manifest.json'), 'utf8')) as { doses: Record<string, { status: string }> };
+    assert.equal(manifest.doses['dose_10000']?.status, 'failed');
+    const kept = join(d, 'dose_10000', 'dense', 'dense_train.npz');
+    assert.ok(existsSync(kept), 'the whole view file written before the failure is not kept');
+    // a reconstruction never takes it for a finished Phase D result
+    const f = cli(['reconstruct', '--phase-c-root', c, '--phase-d-root', d, '--out', join(base, 'f'), '--dose', '1e4', '--view', 'dense', '--split', 'train', '--allow-missing-phase-d', '--dry-run']);
+    assert.equal(f.status, 2, f.stderr);
+    assert.match(f.stderr, new RegExp(`^ptychostudy reconstruct: ${kept}: expected a view overlap_manifest\\.json records; found a file of dose_10000, ` +
+      `which it records as failed \\(.*\\) — nothing was written; make the dose again \\(\`ptychostudy overlap … --dose 10000 --overwrite\`\\), then read its views\\n$`));
+  });
+});

@@ -87,15 +87,21 @@ export function filesRecord(root: string, paths: readonly string[]): Record<stri
 }
 
 /** What Phase D's manifest under `root` records of each view not failed: hashed files, and views recorded before the hashes. */
-function phaseDRecords(root: string, consequence: string): { recorded: RecordedFile[]; legacy: Record<string, string>[] } {
+function phaseDRecords(root: string, consequence: string): { recorded: RecordedFile[]; legacy: Record<string, string>[]; failed: { dir: string; key: string; error: string }[] } {
   const manifest = join(root, PHASE_D.manifest);
   const read = readJsonRecord(manifest, consequence);
   const doses = (read?.value as { doses?: unknown } | null)?.doses;
   const recorded: RecordedFile[] = [];
   const legacy: Record<string, string>[] = [];
-  if (doses === null || typeof doses !== 'object') return { recorded, legacy };
-  for (const entry of Object.values(doses as Record<string, unknown>)) {
-    const e = entry as { dose?: unknown; status?: unknown; views?: unknown } | null;
+  const failed: { dir: string; key: string; error: string }[] = [];
+  if (doses === null || typeof doses !== 'object') return { recorded, legacy, failed };
+  for (const [key, entry] of Object.entries(doses as Record<string, unknown>)) {
+    const e = entry as { dose?: unknown; status?: unknown; views?: unknown; error?: unknown } | null;
+    // a dose recorded failed: whatever files its folder holds (whole views written before the failure, or an earlier
+    // run's) are not its results
+    if (e !== null && typeof e === 'object' && e.status === 'failed' && /^dose_[0-9]+$/.test(key)) {
+      failed.push({ dir: join(root, key), key, error: typeof e.error === 'string' ? e.error : 'no error recorded' });
+    }
     if (e === null || typeof e !== 'object' || e.status === 'failed' || e.views === null || typeof e.views !== 'object') continue;
     for (const v of Object.values(e.views as Record<string, unknown>)) {
       const view = v as Record<string, unknown> | null;
@@ -115,7 +121,7 @@ function phaseDRecords(root: string, consequence: string): { recorded: RecordedF
       }
     }
   }
-  return { recorded, legacy };
+  return { recorded, legacy, failed };
 }
 
 /**
@@ -166,8 +172,14 @@ export function checkFilesRead(paths: readonly string[], roots: { phaseC: string
     for (const file of recordedPhaseCFiles(roots.phaseC)) records.set(resolve(file.path), { file, phase: 'Phase C', manifest: PHASE_C.manifest });
   }
   if (roots.phaseD !== null && under(roots.phaseD)) {
-    for (const file of phaseDRecords(roots.phaseD, consequence).recorded) {
-      records.set(resolve(file.path), { file, phase: 'Phase D', manifest: PHASE_D.manifest });
+    const d = phaseDRecords(roots.phaseD, consequence);
+    for (const file of d.recorded) records.set(resolve(file.path), { file, phase: 'Phase D', manifest: PHASE_D.manifest });
+    for (const p of paths) {
+      const f = d.failed.find((x) => isInside(x.dir, p));
+      if (f !== undefined) {
+        throw new InputError(`${p}: expected a view ${PHASE_D.manifest} records; found a file of ${f.key}, which it records as failed ` +
+          `(${f.error}) — nothing was written; make the dose again (\`ptychostudy overlap … --dose ${f.key.slice(5)} --overwrite\`), then read its views`);
+      }
     }
   }
   for (const p of new Set(paths.map((q) => resolve(q)))) {
