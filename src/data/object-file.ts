@@ -49,8 +49,13 @@ export interface ObjectFrameGeometry {
   originM?: readonly [number, number];
 }
 
-/** Relative difference of pixel sizes accepted (as for probe files). */
+/** Relative difference of pixel sizes accepted, for object and probe files alike (neither is resampled). */
 export const PIXEL_TOLERANCE = 0.01;
+
+/** True when a file's pixel size [y, x] is the data's within PIXEL_TOLERANCE on both axes (never for a NaN). */
+export function samePixelSize(found: readonly [number, number], data: readonly [number, number]): boolean {
+  return [0, 1].every((a) => Math.abs(found[a]! / data[a]! - 1) <= PIXEL_TOLERANCE);
+}
 
 /**
  * Reads the object of `path` for an object frame of `H`×`W`; one-line InputError when there is none, it
@@ -75,12 +80,8 @@ export async function readObjectFile(path: string, H: number, W: number, frame: 
 /** The pixel size and centre an object file states against the data's own (each checked when both are known). */
 function checkObjectGeometry(path: string, o: ObjectFromFile, H: number, W: number, frame: ObjectFrameGeometry): void {
   const p = frame.pixelM;
-  if (o.pixelM && p) {
-    for (const a of [0, 1]) {
-      if (!(Math.abs(o.pixelM[a]! / p[a]! - 1) <= PIXEL_TOLERANCE)) { // NaN too: never accepted
-        throw new InputError(`${path}: key '${o.key}': expected an object sampled at the data's object pixel size [${p.join(', ')}] m (within 1 %); found [${o.pixelM.join(', ')}] m (objects are not resampled)`);
-      }
-    }
+  if (o.pixelM && p && !samePixelSize(o.pixelM, p)) {
+    throw new InputError(`${path}: key '${o.key}': expected an object sampled at the data's object pixel size [${p.join(', ')}] m (within 1 %); found [${o.pixelM.join(', ')}] m (objects are not resampled)`);
   }
   if (o.centerM && p && frame.originM) {
     // the data's frame centre: pixel coordinate (H/2, W/2) in metres

@@ -19,6 +19,7 @@ import { scanFrame, DEFAULT_OBJECT_MARGIN } from '../../data/geometry.js';
 import { readInputData } from '../../data/input.js';
 import { geometryRecord, measuredToDataset, probeGuessOf, type ProbeData } from '../../data/measured.js';
 import { readProbeFile } from '../../data/probe-file.js';
+import { samePixelSize } from '../../data/object-file.js';
 import { checkObjectFrameFits, type LsqmlJobRequest } from '../../data/memory.js';
 import { modelProbe, type ProbeModelSpec } from '../../physics/probe.js';
 import { c128 } from '../../npy/types.js';
@@ -162,12 +163,8 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   } else if (opts.initProbe.startsWith('file:')) {
     const p = await readProbeFile(opts.initProbe.slice(5), N[0], N[1]);
     probe = { ...p, source: `file:${p.source}` };
-    if (probe.pixelM && s.pixelM) {
-      for (const a of [0, 1]) {
-        if (!(Math.abs(probe.pixelM[a]! / s.pixelM[a]! - 1) <= 0.01)) { // NaN too: never accepted
-          throw new InputError(`${probe.source}: expected a probe sampled at the data's object pixel size [${s.pixelM.join(', ')}] m (within 1 %); found [${probe.pixelM.join(', ')}] m (probes are not resampled)`);
-        }
-      }
+    if (probe.pixelM && s.pixelM && !samePixelSize(probe.pixelM, s.pixelM)) {
+      throw new InputError(`${probe.source}: expected a probe sampled at the data's object pixel size [${s.pixelM.join(', ')}] m (within 1 %); found [${probe.pixelM.join(', ')}] m (probes are not resampled)`);
     }
   } else if (input.format === 'npz' && input.dataset.probeAbsent) {
     throw new InputError(`${path}: key 'probeGuess': expected the probe (complex [${N.join(', ')}]); found it missing; give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH`);
