@@ -18,7 +18,7 @@
  */
 import { checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
 import type { MeasuredData, ProbeData } from './measured.js';
-import { DISTANCE_M, ENERGY_J, PIXEL_M, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
+import { DISTANCE_M, ENERGY_J, PIXEL_M, pixelSizeOk, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { CXI_MASK_DO_NOT_USE, countFlags, maskOffRecord, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
@@ -220,7 +220,7 @@ export function readCxiImageObject(r: Hdf5Reader, H: number, W: number): ObjectF
     if (info.elements !== 2 && info.elements !== 3) throw r.bad(sizeKey, want, `shape [${info.shape.join(', ')}]`);
     const s = r.readFloat64(sizeKey, want, 3).data;
     pixelM = [s[1]! / H, s[0]! / W];
-    if (!pixelM.every((p) => Number.isFinite(p) && p > 0 && p < PIXEL_M.max)) throw r.bad(sizeKey, want, `[${Array.from(s).join(', ')}]`);
+    if (!pixelM.every(pixelSizeOk)) throw r.bad(sizeKey, want, `[${Array.from(s).join(', ')}]`);
   }
   const data = readObjectDataset(r, key, H, W, 'image');
   return { data, key, ...(pixelM ? { pixelM } : {}) };

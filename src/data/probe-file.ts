@@ -17,7 +17,7 @@ import { printable, shownJson } from '../text.js';
 import { looksLikePtychodusProduct, productPixel } from './ptychodus.js';
 import type { ProbeData } from './measured.js';
 import { CXI_KEYS, looksLikeCxi, readProbeDataset } from './cxi.js';
-import { DISTANCE_M, ENERGY_J, PIXEL_M, firstPresent, readPhysical } from './hdf5/checks.js';
+import { DISTANCE_M, ENERGY_J, PIXEL_M, pixelSizeOk, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffInputFile } from './hdf5/signature.js';
 import { looksLikePtyr, readPtyrProbe } from './ptypy.js';
@@ -89,7 +89,7 @@ function npzProbePixel(r: NpzReader, path: string): [number, number] | undefined
   if (g === undefined || g === null) return undefined;
   const p = typeof g === 'object' && !Array.isArray(g) ? (g as Record<string, unknown>).object_pixel_size_m_yx : g;
   if (p === undefined && typeof g === 'object' && !Array.isArray(g)) return undefined;
-  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v < PIXEL_M.max;
+  const ok = (v: unknown): v is number => typeof v === 'number' && pixelSizeOk(v);
   if (!(Array.isArray(p) && p.length === 2 && ok(p[0]) && ok(p[1]))) {
     throw new InputError(`${path}: key '${key}': expected the object pixel size [y, x] in m, two numbers > 0 and < ${PIXEL_M.max}; found ${shownJson(p, 200)}`);
   }

@@ -21,7 +21,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { tempNameFor } from '../files/atomic.js';
 import { innermostHdf5Message, quietly, type Hdf5Reader } from './hdf5/reader.js';
-import { PIXEL_M } from './hdf5/checks.js';
+import { PIXEL_M, pixelSizeOk } from './hdf5/checks.js';
 import { printable, quoted } from '../text.js';
 
 /** The product's keys and attribute names (ptychodus's H5ProductFileIO). */
@@ -79,11 +79,10 @@ export function attrPair(r: Hdf5Reader, key: string, names: readonly [string, st
 }
 
 const PIXEL_WHAT = `a number in m, > 0 and < ${PIXEL_M.max}`;
-const pixelOk = (v: number): boolean => Number.isFinite(v) && v > 0 && v < PIXEL_M.max;
 
 /** The pixel size [y, x] of dataset `key` (attributes pixel_height_m, pixel_width_m), when it states one. */
 export function productPixel(r: Hdf5Reader, key: string): [number, number] | undefined {
-  return attrPair(r, key, [PRODUCT_KEYS.pixelHeight, PRODUCT_KEYS.pixelWidth], PIXEL_WHAT, pixelOk);
+  return attrPair(r, key, [PRODUCT_KEYS.pixelHeight, PRODUCT_KEYS.pixelWidth], PIXEL_WHAT, pixelSizeOk);
 }
 
 /** True when the open file has ptychodus's product layout (a root `probe` dataset and probe_position_x_m). */

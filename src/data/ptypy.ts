@@ -26,7 +26,7 @@
  */
 import { ELECTRON_VOLT_J, checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
 import type { MeasuredData, ProbeData } from './measured.js';
-import { DISTANCE_M, PIXEL_M, readPhysical, type PhysicalValue } from './hdf5/checks.js';
+import { DISTANCE_M, PIXEL_M, pixelSizeOk, readPhysical, type PhysicalValue } from './hdf5/checks.js';
 import { Hdf5Error, shown, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
@@ -125,7 +125,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   if (!(ps.data.length === 1 || ps.data.length === 2)) throw r.bad('meta/psize', psWant, `shape [${ps.shape.join(', ')}]`);
   const pixel: [number, number] = ps.data.length === 2 ? [ps.data[0]!, ps.data[1]!] : [ps.data[0]!, ps.data[0]!];
   for (const p of pixel) {
-    if (!(Number.isFinite(p) && p > 0 && p < PIXEL_M.max)) throw r.bad('meta/psize', `${psWant}, > 0 and < ${PIXEL_M.max}`, `[${pixel.join(', ')}] ${PIXEL_M.hint}`);
+    if (!pixelSizeOk(p)) throw r.bad('meta/psize', `${psWant}, > 0 and < ${PIXEL_M.max}`, `[${pixel.join(', ')}] ${PIXEL_M.hint}`);
     if (!(p > PIXEL_M.min)) throw r.bad('meta/psize', `${psWant}, > ${PIXEL_M.min}`, `[${pixel.join(', ')}] ${PIXEL_M.minHint}`);
   }
   Object.assign(keys, { energy: energy.key, distance: distance.key, pixel_size: 'meta/psize', diffraction: ids.map((k) => `chunks/${k}/data`).join(', ') });
@@ -266,7 +266,7 @@ function storagePixel(r: Hdf5Reader, storage: string, what: string): [number, nu
   if (info.elements !== 1 && info.elements !== 2) throw r.bad(psKey, want, `shape [${info.shape.join(', ')}]`);
   const ps = r.readFloat64(psKey, want, 2).data;
   const pixelM: [number, number] = ps.length === 2 ? [ps[0]!, ps[1]!] : [ps[0]!, ps[0]!];
-  if (!pixelM.every((p) => Number.isFinite(p) && p > 0 && p < PIXEL_M.max)) throw r.bad(psKey, want, `[${Array.from(ps).join(', ')}] ${PIXEL_M.hint}`);
+  if (!pixelM.every(pixelSizeOk)) throw r.bad(psKey, want, `[${Array.from(ps).join(', ')}] ${PIXEL_M.hint}`);
   return pixelM;
 }
 

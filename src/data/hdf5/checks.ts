@@ -76,3 +76,8 @@ export const PIXEL_M: PhysicalValue = {
   what: 'the detector pixel size in m', max: 0.01, hint: '(is it in µm or mm?)',
   min: 1e-7, minHint: '(under 0.1 µm, no detector\'s pixel: is it in the right unit? CXI stores metres: 75 µm = 7.5e-5)', unit: 'm',
 };
+
+/** True for a pixel size in m (an object's, a probe's) that is finite, > 0 and below PIXEL_M.max. */
+export function pixelSizeOk(v: number): boolean {
+  return Number.isFinite(v) && v > 0 && v < PIXEL_M.max;
+}

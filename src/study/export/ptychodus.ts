@@ -25,6 +25,7 @@ import { isComplexDtype } from '../../npy/types.js';
 import { checkDecodeFits, memoryLimit } from '../../data/memory.js';
 import { METADATA_KEY, readMetadata } from '../../data/metadata.js';
 import { writePtychodusProduct, type PtychodusProduct } from '../../data/ptychodus.js';
+import { pixelSizeOk } from '../../data/hdf5/checks.js';
 import { shownJson } from '../../text.js';
 import { PHASE_F } from '../hub/layout.js';
 
@@ -76,7 +77,7 @@ const finitePair = (v: unknown, ok: (x: number) => boolean): v is [number, numbe
  */
 export async function exportPtychodusProduct(opts: PtychodusExportOptions): Promise<PtychodusExportResult> {
   if (typeof opts.out !== 'string' || opts.out === '') throw new UsageError('`out` is required (the .h5 file to write)');
-  if (opts.pixelSizeM !== undefined && !(Number.isFinite(opts.pixelSizeM) && opts.pixelSizeM > 0 && opts.pixelSizeM < 0.01)) {
+  if (opts.pixelSizeM !== undefined && !pixelSizeOk(opts.pixelSizeM)) {
     throw new UsageError(`\`pixelSizeM\` ${opts.pixelSizeM}: expected the object pixel size in m, a number > 0 and < 0.01`);
   }
   const file = reconstructionFile(opts.input);
@@ -125,7 +126,7 @@ export async function exportPtychodusProduct(opts: PtychodusExportOptions): Prom
     const px = geometry.object_pixel_size_m_yx;
     let pixelM: [number, number];
     if (px !== undefined) {
-      if (!finitePair(px, (x) => x > 0 && x < 0.01)) throw bad(gkey('object_pixel_size_m_yx'), 'the object pixel size [y, x] in m, two numbers > 0 and < 0.01', shownJson(px, 200));
+      if (!finitePair(px, pixelSizeOk)) throw bad(gkey('object_pixel_size_m_yx'), 'the object pixel size [y, x] in m, two numbers > 0 and < 0.01', shownJson(px, 200));
       if (opts.pixelSizeM !== undefined) throw new UsageError(`\`pixelSizeM\`: the reconstruction's data states its object pixel size, [${px.join(', ')}] m (${gkey('object_pixel_size_m_yx')}); leave \`pixelSizeM\` out`);
       pixelM = [px[0], px[1]];
       pixelKey = gkey('object_pixel_size_m_yx');
