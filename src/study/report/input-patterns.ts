@@ -11,10 +11,7 @@ import { fingerprintSync } from '../../files/fingerprint.js';
 import { Hdf5Reader } from '../../data/hdf5/reader.js';
 import { MAX_PTYD_CHUNKS } from '../../data/ptypy.js';
 import { NpzReader } from '../../npy/npz.js';
-import { readDiffractionSample } from '../hub/datasets.js';
-
-/** Most pixels a pattern drawn may have (4096²). */
-export const MAX_PATTERN_PIXELS = 2 ** 24;
+import { MAX_SAMPLED_PATTERN_PIXELS, readDiffractionSample } from '../hub/datasets.js';
 
 /** Patterns drawn from the input file, or why none are. */
 export type InputPatterns = { rows: { index: number; values: Float64Array }[]; h: number; w: number; source: string; total: number; unit: string } | { why: string };
@@ -75,7 +72,7 @@ async function readHdf5Patterns(path: string, keys: string[], count: number): Pr
       const info = r.info(key, 'a pattern stack [n, H, W]');
       if (info.shape.length !== 3) return { why: `${path}: key '${key}': expected [n, H, W]; found shape [${info.shape.join(', ')}]` };
       const [n, hk, wk] = info.shape as [number, number, number];
-      if (hk * wk > MAX_PATTERN_PIXELS) return { why: `${path}: key '${key}': patterns of ${hk}×${wk} pixels, more than the ${MAX_PATTERN_PIXELS} drawn` };
+      if (hk * wk > MAX_SAMPLED_PATTERN_PIXELS) return { why: `${path}: key '${key}': patterns of ${hk}×${wk} pixels, more than the ${MAX_SAMPLED_PATTERN_PIXELS} drawn` };
       if (stacks.length > 0 && (hk !== h || wk !== w)) return { why: `${path}: key '${key}': patterns of ${hk}×${wk} pixels, not the ${h}×${w} of '${keys[0]}'` };
       h = hk; w = wk;
       stacks.push({ info, first: total, n });
