@@ -291,14 +291,32 @@ export class NpzReader {
    */
   async stream(key: string, onData: (bytes: Uint8Array) => void, sliceBytes = 8 << 20): Promise<MemberHeader> {
     const h = this.header(key);
+    await this.slices(key, (chunk, at) => {
+      const skip = Math.max(0, h.dataOffset - at);
+      if (skip < chunk.length) onData(chunk.subarray(skip));
+    }, sliceBytes);
+    return h;
+  }
+
+  /**
+   * Reads one member to its end in slices, as `stream` does, and keeps nothing: checks what `raw` checks (its
+   * local header, that its data lies within the file, that it inflates to its declared size, its CRC-32) with a few
+   * MiB of memory whatever the member's size. Its `.npy` header is not parsed.
+   */
+  async check(key: string): Promise<void> {
+    await this.slices(key, () => {});
+  }
+
+  /** Every byte of one member (the `.npy` header included), in order, to `onChunk` with its offset; then the length and CRC-32 checks. */
+  private async slices(key: string, onChunk: (chunk: Uint8Array, at: number) => void, sliceBytes = 8 << 20): Promise<void> {
     const { m, label, dataStart } = this.locate(key);
     let pos = 0;
     let crc = 0;
     const deliver = (chunk: Uint8Array): void => {
       if (this.checkCrc) crc = crc32(chunk, crc);
-      const skip = Math.max(0, h.dataOffset - pos);
+      const at = pos;
       pos += chunk.length;
-      if (skip < chunk.length) onData(chunk.subarray(skip));
+      onChunk(chunk, at);
     };
     if (m.method === 0) {
       for (let off = 0; off < m.size; off += sliceBytes) deliver(this.readAt(dataStart + off, Math.min(sliceBytes, m.size - off)));
@@ -334,7 +352,6 @@ export class NpzReader {
       if (pos !== m.size) throw new NpzError(`${label}: member inflates to ${pos} bytes but declares ${m.size} (truncated or corrupt)`);
     }
     if (this.checkCrc && crc !== m.crc32) throw new NpzError(`${label}: CRC-32 mismatch (archive says ${hex(m.crc32)}, data gives ${hex(crc)}); the member is corrupt`);
-    return h;
   }
 
   /**

@@ -15,10 +15,11 @@ import { tryLock } from '../../src/files/lock.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
+import { runComparison } from '../../src/study/compare/phase.js';
 import { runOverlap } from '../../src/study/overlap/phase.js';
 import { runStudy } from '../../src/study/run/study.js';
 import { runSimulation } from '../../src/study/simulate/phase.js';
-import { generateSteps, overlapSteps, reconstructSteps, studySteps } from '../../src/study/slurm/plans.js';
+import { compareSteps, generateSteps, overlapSteps, reconstructSteps, studySteps } from '../../src/study/slurm/plans.js';
 import { submitStudy } from '../../src/study/slurm/submit.js';
 import { writeProductObject } from '../data/cxi-builder.js';
 import { DENSE_META, phaseF, testEngine, tmp, unicode0d, writeTree } from '../study/reconstruct-helpers.js';
@@ -124,6 +125,40 @@ test('a submission refuses a finished job\'s reconstruction.npz that is broken o
     assert.equal(await refusal(() => reconstructSteps(study, opts)), local, what);
     assert.deepEqual(readFileSync(output), bytes, `${what}: left as it is`);
   }
+});
+
+test('a finished job\'s input changed since it ran: refused on the submitting machine when it is broken, as the local run refuses it; run again when it is another dataset', async () => {
+  const t = writeTree(tmp('slurm-changed-input'), { doses: [1000] });
+  const opts = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters: { view: 'dense' as const } };
+  assert.equal((await phaseF({ ...opts, doses: [1000], executor: testEngine().executor })).succeeded, 2);
+  const study = parseStudySettings({ simulation: { doses: [1000] } });
+  const input = join(t.phaseD, 'dose_1000', 'dense', 'dense_train.npz');
+  const whole = readFileSync(input);
+  const flipped = Buffer.from(whole);
+  flipped[Math.floor(whole.length / 2)]! ^= 0xff; // same size, a corrupt member (its CRC-32)
+  for (const [what, bytes] of [['truncated', whole.subarray(0, whole.length - 30)], ['corrupt', flipped]] as const) {
+    writeFileSync(input, bytes);
+    const local = await refusal(() => phaseF({ ...opts, doses: [1000], executor: testEngine().executor }));
+    assert.ok(local.startsWith(`${input}: the input of a finished job, changed since it ran, is broken (`), `${what}: ${local}`);
+    assert.equal(await refusal(() => reconstructSteps(study, opts)), local, what);
+    assert.deepEqual(readFileSync(input), bytes, `${what}: left as it is`);
+  }
+  // another whole dataset in its place: the job is submitted again, as a local run runs it again
+  writeFileSync(input, readFileSync(join(t.phaseD, 'dose_1000', 'dense', 'dense_test.npz')));
+  assert.deepEqual((await reconstructSteps(study, opts)).map((s) => s.tasks), [['dose_1000/dense/train']]);
+});
+
+test('compare --executor slurm into an output root whose metrics_summary.json is broken: the local run\'s one line, not each task\'s failure', async () => {
+  const t = writeTree(tmp('slurm-broken-summary'), { doses: [1000] });
+  assert.equal((await phaseF({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], executor: testEngine().executor })).succeeded, 6);
+  const g = { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, phaseFRoot: t.artifact, outputRoot: join(t.artifact, '..', 'phase_g') };
+  assert.equal(compareSteps(g)[0]!.tasks.length, 6);
+  mkdirSync(g.outputRoot, { recursive: true });
+  writeFileSync(join(g.outputRoot, 'metrics_summary.json'), '{"rows": [');
+  const local = await refusal(() => runComparison(g));
+  assert.match(local, /metrics_summary\.json/);
+  assert.equal(await refusal(async () => compareSteps(g)), local);
+  assert.deepEqual(readdirSync(g.outputRoot), ['metrics_summary.json'], 'nothing written');
 });
 
 test('a submission into an artifact root a local run is writing is refused as a second local run is', async () => {

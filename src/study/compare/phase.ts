@@ -34,7 +34,7 @@ import { writeCharts } from './charts.js';
 import { checkJobOutputs, HISTORY_DIR, jobFilesRunId } from './files.js';
 import { recordPath } from '../../files/paths.js';
 import { compareJob, modelSlug, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
-import { planComparisons, type CompareFilters, type CompareJob, type ExternalModel } from './plan.js';
+import { planComparisons, type CompareFilters, type CompareJob, type ComparePlan, type ExternalModel } from './plan.js';
 import { removeStaleRunningLocks, runningLockPath, usedRunIds } from './reuse.js';
 import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
 import { phaseCMetadataCompliance } from './phase-c-compliance.js';
@@ -157,6 +157,20 @@ export function rowsKeptUnmerged(err: unknown): boolean {
   return err instanceof Error && unmerged.has(err);
 }
 
+/**
+ * What a Phase G run checks before it writes anything (`compare --executor slurm` makes the same checks before it
+ * submits): an output root that is a file, the external models' names, a broken `metrics_summary.json` (the prior
+ * summary is read first), a job directory that cannot be written (a read-only root), a directory where a job's file
+ * belongs, or a job's comparison.json that does not name its run — a later per-job write error is that job's failure.
+ */
+export function checkBeforeComparing(opts: PhaseGOptions, plan: ComparePlan): void {
+  const out = statSync(opts.outputRoot, { throwIfNoEntry: false });
+  if (out && !out.isDirectory()) throw new UsageError(`${opts.outputRoot} exists and is not a directory`);
+  checkModelNames(opts.models ?? []);
+  readMetricsSummary(join(opts.outputRoot, PHASE_G.summaryJson));
+  checkJobOutputs(opts.outputRoot, plan.jobs);
+}
+
 /** Runs Phase G (see the module comment). Never throws for a single job's problem: it is recorded. */
 export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGProgress) => void = () => {},
   executor: Executor = localExecutor()): Promise<PhaseGSummary> {
@@ -170,18 +184,11 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const started = new Date();
   const startedAt = started.toISOString().replace(/\.\d+Z$/, 'Z');
   const plan = planComparisons(opts);
-  const out = statSync(opts.outputRoot, { throwIfNoEntry: false });
-  if (out && !out.isDirectory()) throw new UsageError(`${opts.outputRoot} exists and is not a directory`);
+  checkBeforeComparing(opts, plan);
   const warnings = [...plan.warnings];
   for (const w of plan.warnings) onProgress({ kind: 'warning', message: w });
   const models = opts.models ?? [];
-  checkModelNames(models);
-  // Read the prior summary first: a broken one stops the run before anything is written.
   const summaryPath = join(opts.outputRoot, PHASE_G.summaryJson);
-  readMetricsSummary(summaryPath);
-  // So are a job directory that cannot be written, a directory where a job's file belongs, or a job's
-  // comparison.json that does not name its run: a later per-job write error is that job's failure.
-  checkJobOutputs(opts.outputRoot, plan.jobs);
   const doseTag = opts.dose == null ? '' : (Array.isArray(opts.dose) ? opts.dose : [opts.dose]).map(doseDir).join('+');
   const filterTag = [doseTag, opts.view ?? '', opts.split ?? ''].filter(Boolean).join('-');
   const runsDir = join(opts.outputRoot, PHASE_G.runs);

@@ -99,6 +99,11 @@ export function sameSettings(prior: ExecutionResult, job: ReconstructionJob): bo
   return stableJson(noThreads(prior.command)) === stableJson(noThreads(commandFor(job)));
 }
 
+/** The one line that refuses a finished job's file that cannot be read whole (`err`: why). */
+function brokenFile(path: string, what: string, err: unknown): InputError {
+  return new InputError(`${path}: ${what} is broken (${(err as Error).message.replace(`${path}: `, '')}); repair or remove it (nothing was written)`);
+}
+
 /**
  * Reads every member of the NPZ at `path` (inflated, CRC-checked); throws an `InputError` naming the file
  * when it cannot be read, is not a whole archive or a member is corrupt.
@@ -112,8 +117,7 @@ function checkNpzIntact(path: string, what: string): void {
       r.close();
     }
   } catch (err) {
-    throw new InputError(`${path}: ${what} is broken (${(err as Error).message.replace(`${path}: `, '')}); ` +
-      'repair or remove it (nothing was written)');
+    throw brokenFile(path, what, err);
   }
 }
 
@@ -125,6 +129,23 @@ export function checkFinishedReconstruction(prior: ExecutionResult, output: stri
   checkNpzIntact(output, 'the recorded reconstruction of a finished job');
   const written = recordedReconstruction(prior, output);
   if (written !== null) checkPhaseFFiles([written], 'put it back, or run the job again with `force` (the file then moves to its history); nothing was written');
+}
+
+/**
+ * `checkNpzIntact` for a dataset, which may be larger than the memory of the machine that checks it (a SLURM
+ * submission checks on its login node): every member read to its end in slices (`NpzReader.check`), nothing held.
+ */
+async function checkDatasetIntact(path: string, what: string): Promise<void> {
+  try {
+    const r = NpzReader.open(path);
+    try {
+      for (const key of r.keys()) await r.check(key);
+    } finally {
+      r.close();
+    }
+  } catch (err) {
+    throw brokenFile(path, what, err);
+  }
 }
 
 /**
@@ -140,7 +161,7 @@ async function isAlreadyComplete(prior: ExecutionResult | undefined, job: Recons
   if (!existsSync(output)) return false;
   checkFinishedReconstruction(prior, output);
   if (statSync(job.inputNpz).size === prior.input_size && (await fingerprint(job.inputNpz)).sha256 === prior.input_sha256) return true;
-  checkNpzIntact(job.inputNpz, 'the input of a finished job, changed since it ran,');
+  await checkDatasetIntact(job.inputNpz, 'the input of a finished job, changed since it ran,');
   return false;
 }
 

@@ -11,27 +11,24 @@
  * makes the exact choice; Phase G, like a local run, compares every job again but those a stopped run finished
  * with the same inputs (compare/reuse.ts).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { isFile } from '../../files/dirs.js';
-import { fingerprint } from '../../files/fingerprint.js';
 import { checkLockFree } from '../../files/lock.js';
 import type { StudySettings } from '../../settings/schema.js';
-import type { PhaseGOptions } from '../compare/phase.js';
+import { checkBeforeComparing, type PhaseGOptions } from '../compare/phase.js';
 import { planComparisons } from '../compare/plan.js';
 import { currentExternalModels } from '../compare/summary.js';
 import { readMetricsSummary } from '../hub/metrics-summary.js';
-import { doseDirName, HUB, hubRoots, jobKey, PHASE_C, PHASE_D, PHASE_F, PHASE_G, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
-import { readManifest } from '../hub/reconstruction-files.js';
+import { doseDirName, HUB, hubRoots, PHASE_C, PHASE_D, PHASE_F, PHASE_G, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
 import { planOverlap, type OverlapRunOptions } from '../overlap/plan.js';
 import { NO_FILTERS } from '../reconstruct/filters.js';
 import { checkInitObjectFits, checkInitProbeFits, planReconstruction, type ReconstructionPlanOptions } from '../reconstruct/plan.js';
-import { checkFinishedReconstruction, redoneKeys, sameSettings, startFileUsed } from '../reconstruct/record.js';
-import { absentStartFiles, checkStartFilesUnchanged, startFileAbsentError } from '../reconstruct/start-files.js';
+import { jobsToRun, startFileUsed } from '../reconstruct/record.js';
+import { absentStartFiles, startFileAbsentError } from '../reconstruct/start-files.js';
 import { planSimulation, type SimulationRunOptions } from '../simulate/plan.js';
 import type { ArrayStep } from './records.js';
-import { checkCompareModels } from './steps/compare.js';
 
 /** One array of a submission, before it is submitted. */
 export interface PlannedStep {
@@ -74,31 +71,6 @@ function dosesToOverlap(root: string, doses: readonly number[], views: readonly 
 }
 
 /**
- * Keys of the selected Phase F jobs that are complete by Phase F's own rule (record.ts, `isAlreadyComplete`): a
- * success made with these reconstruction settings, its reconstruction.npz present, its input's size and SHA-256
- * unchanged. A reconstruction.npz that is broken, or not the file the manifest records the job wrote, is refused here
- * with the local run's one line (`checkFinishedReconstruction`: that file is read, the input only hashed).
- */
-async function completeReconstructions(opts: ReconstructionPlanOptions, settings: StudySettings): Promise<Set<string>> {
-  const plan = planReconstruction(settings, opts, 1);
-  const prior = readManifest(plan.manifestPath);
-  const byKey = new Map((prior?.execution_results ?? []).map((r) => [jobKey(r), r]));
-  const out = new Set<string>();
-  for (const job of plan.selected) {
-    const r = byKey.get(jobKey(job));
-    if (r === undefined || r.status !== 'success' || r.input_size === null || r.input_sha256 === null) continue;
-    if (!sameSettings(r, job)) continue; // made with other reconstruction settings: run again, as a local run does
-    const output = join(job.outputDir, PHASE_F.reconstruction);
-    if (!existsSync(output)) continue;
-    // broken, or not the file the job wrote: refused as the local run refuses it, never counted complete
-    checkFinishedReconstruction(r, output);
-    if (statSync(job.inputNpz).size !== r.input_size) continue;
-    if ((await fingerprint(job.inputNpz)).sha256 === r.input_sha256) out.add(job.key);
-  }
-  return out;
-}
-
-/**
  * How a submission's Phase F is checked as the local run it stands for: `reconstruct` (`runReconstruction`: the probe
  * and object files against the selected inputs whatever is left to run; a file that is not there named alone when no
  * earlier job started from its path), or a study's Phase F (`run`: only when some job is still to run, a file that is not
@@ -113,10 +85,11 @@ type PhaseFCheck = { command: 'reconstruct' } | { command: 'run'; settingsFile: 
  */
 async function reconstructKeys(opts: ReconstructionPlanOptions, settings: StudySettings, check: PhaseFCheck): Promise<string[]> {
   const plan = planReconstruction(settings, opts, 1);
-  // a probe or object file changed since the results the run keeps started from it: refused before anything is submitted
-  await checkStartFilesUnchanged(plan.settings, readManifest(plan.manifestPath)?.execution_results ?? [], redoneKeys(plan));
-  const complete = opts.force ? new Set<string>() : await completeReconstructions(opts, settings);
-  const keys = plan.selected.map((j) => j.key).filter((k) => !complete.has(k));
+  // The jobs the local run would execute now (`jobsToRun`: Phase F's own rule, record.ts), after its refusals: a probe or
+  // object file changed since the results the run keeps started from it; a finished job's reconstruction.npz that is
+  // broken or not the file it wrote; a finished job's input, changed since it ran, that is broken rather than another
+  // dataset. Each input is hashed (streamed), and one that changed is read to its end in slices, never held whole.
+  const keys = (await jobsToRun(plan)).map((j) => j.key);
   // a probe or object file that is not there (a hub copied elsewhere): refused only when some job still needs it
   const absent = absentStartFiles(plan.settings);
   if (keys.length > 0 && absent.length > 0) {
@@ -211,8 +184,8 @@ export async function reconstructSteps(settings: StudySettings, opts: Reconstruc
 
 /** `ptychostudy compare --executor slurm`: every job of the plan. */
 export function compareSteps(opts: PhaseGOptions): PlannedStep[] {
-  checkCompareModels(opts.models ?? []);
   const plan = planComparisons(opts);
+  checkBeforeComparing(opts, plan); // a read-only output root, a broken summary, …: refused here as the local run refuses them
   return [{
     step: 'compare', tasks: plan.jobs.map((j) => j.key),
     options: {

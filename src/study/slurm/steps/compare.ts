@@ -16,7 +16,7 @@ import { planComparisons, type CompareJob, type ExternalModel } from '../../comp
 import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome } from '../../compare/summary.js';
 import { phaseCMetadataCompliance } from '../../compare/phase-c-compliance.js';
 import { checkJobOutputs } from '../../compare/files.js';
-import { checkModelNames, reusedNote, withOwner } from '../../compare/phase.js';
+import { reusedNote, withOwner } from '../../compare/phase.js';
 import { removeStaleRunningLocks, usedRunIds } from '../../compare/reuse.js';
 import { recordPath } from '../../../files/paths.js';
 import { doseDirName, jobDir, PHASE_G, SPLITS, VIEWS, type Split, type View } from '../../hub/layout.js';
@@ -59,11 +59,6 @@ export function compareOptions(ctx: StepContext): CompareOptions {
     dose: num(o['dose']), view: VIEWS.find((v) => v === o['view']) ?? null, split: SPLITS.find((v) => v === o['split']) ?? null, models,
     region: o['region'] === 'patches' ? 'patches' : 'illumination', figures: o['figures'] !== false, charts: o['charts'] !== false,
   };
-}
-
-/** The checks `runComparison` makes before it writes anything (the submitting command runs them). */
-export function checkCompareModels(models: readonly ExternalModel[]): void {
-  checkModelNames(models);
 }
 
 function isJobResult(v: unknown): v is CompareJobResult {
