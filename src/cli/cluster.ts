@@ -237,8 +237,12 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
 /** `run`: the whole study. */
 export async function runOnCluster(hub: string, settings: StudySettings, flags: OutputFlags): Promise<number | null> {
   if (settings.execution.executor !== 'slurm') return guardLocal(hub, true, flags);
-  if (!flags.quiet) process.stderr.write(`hub: ${hub}\n`);
-  return submitAndFollow('run', hub, flags, (env, progress) => submitStudy(hub, settings, env, progress));
+  return submitAndFollow('run', hub, flags, async (env, progress) => {
+    const submission = await submitStudy(hub, settings, env, progress);
+    // after the checks, as a local run names its hub once it starts: a refusal is its one line alone
+    if (!flags.quiet) process.stderr.write(`hub: ${hub}\n`);
+    return submission;
+  });
 }
 
 export async function generateOnCluster(settings: StudySettings, opts: SimulationRunOptions, flags: OutputFlags): Promise<number | null> {
