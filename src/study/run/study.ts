@@ -147,7 +147,7 @@ export async function runStudy(hub: string, settings?: StudySettings | StudySett
   checkOptionNames(opts, 'runStudy', optionNames<RunStudyOptions>({ signal: true }));
   const signal = checkSignalOption(opts.signal);
   if (typeof hub !== 'string' || hub === '') throw new UsageError(`\`hub\` ${shown(hub)}: expected a path (the hub directory)`);
-  if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found a file`);
+  checkHubNotFile(hub);
   const checked = studySettingsFor(hub, settings); // a caller's unparsed or bad settings: one SettingsError, before the hub is made
   checkWritableDir(hub, '`hub`'); // a read-only hub: one line naming it, not the lock's temporary file
   // taken at once (a busy hub: LockBusyError naming the holder); a lock taken over while the run held it (its
@@ -155,6 +155,11 @@ export async function runStudy(hub: string, settings?: StudySettings | StudySett
   return withLock(join(hub, HUB.lock), 'study run', 'hub',
     // the files the settings name, as the hub records them (settings.json): the same files wherever a later command runs
     () => studyInHub(hub, withAbsolutePaths(checked), onEvent, signal));
+}
+
+/** A hub path that names a file: refused (one line) by `runStudy` and a study's SLURM submission, first of their checks of the hub. */
+export function checkHubNotFile(hub: string): void {
+  if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found a file`);
 }
 
 export interface RunStudyOptions {

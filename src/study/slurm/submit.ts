@@ -16,7 +16,7 @@
  * `recordStop` records which steps were submitted (they run, and `status` and `cancel` know them) and which
  * were not; finishing such a submission writes no report, and a later submission runs what is missing.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
@@ -35,7 +35,7 @@ import {
   conflictingSettings, newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, writeHubSettings, writeRunState, type RunState,
 } from '../run/state.js';
 import { compareUnchanged, reportUnchanged } from '../run/fingerprints.js';
-import { checkStudyProbe, checkPhaseRootUnchanged, designRecord, HubSettingsError, removeStaleTemporaries, resumeStartFiles } from '../run/study.js';
+import { checkHubNotFile, checkStudyProbe, checkPhaseRootUnchanged, designRecord, HubSettingsError, removeStaleTemporaries, resumeStartFiles } from '../run/study.js';
 import { finishSubmission } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
 import { studySteps, type PlannedStep } from './plans.js';
@@ -286,7 +286,7 @@ export async function submitStudy(hub: string, settings: StudySettings, env: Sub
   requireSlurmCommands();
   checkScriptPaths(hub, env);
   // a hub that is a file or cannot be written: the local run's one line, not the lock's temporary file
-  if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found a file`);
+  checkHubNotFile(hub);
   checkWritableDir(hub, '`hub`');
   // the hub's lock, as a local `run` holds it: no submission into a hub a local run is writing (and no
   // local run starts while this one checks and records the hub)
