@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { parseStudySettings, SettingsError } from '../../src/settings/parse.js';
-import { checkScriptPath, slurmFilePattern, stepScript, type ScriptRequest } from '../../src/study/slurm/script.js';
+import { checkScriptPath, jobName, slurmFilePattern, stepScript, type ScriptRequest } from '../../src/study/slurm/script.js';
 import { addExecutorOptions, executorSettingsFromFlags, type ExecutorFlags } from '../../src/cli/executor-flags.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -30,7 +30,7 @@ test('a step\'s script: every sbatch option as an #SBATCH line, the version, the
   assert.ok(lines.includes('# Node.js: /opt/node 20/bin/node (v20.1.0); ptychostudy: /opt/ptychostudy/dist/src/cli/worker-main.js'));
   const directives = lines.filter((l) => l.startsWith('#SBATCH '));
   assert.deepEqual(directives, [
-    '#SBATCH --job-name=ptychostudy-reconstruct', '#SBATCH --array=0-17', '#SBATCH --output="/data/my hub/slurm/logs/reconstruct-%A_%a.out"',
+    '#SBATCH --job-name=reconstruct-my_hub', '#SBATCH --array=0-17', '#SBATCH --output="/data/my hub/slurm/logs/reconstruct-%A_%a.out"',
     '#SBATCH --open-mode=append', '#SBATCH --chdir=/data', '#SBATCH --dependency=afterany:1234', '#SBATCH --partition=gpu', '#SBATCH --account=beamline-7',
     '#SBATCH --qos=normal', '#SBATCH --time=2:00:00', '#SBATCH --cpus-per-task=4', '#SBATCH --mem=8G', '#SBATCH --constraint=haswell',
     '#SBATCH --comment="dose study"',
@@ -46,6 +46,11 @@ test('the finish job is no array; an array of fewer tasks than jobs; no dependen
   assert.ok(!fin.includes('--array'));
   assert.ok(fin.includes('#SBATCH --dependency=afterany:77'));
   assert.ok(fin.trimEnd().endsWith("worker --hub '/data/my hub' --submission 2 --finish"));
+  // squeue shows a job name's first 8 characters: the step comes first, then the hub's name
+  assert.ok(fin.includes('#SBATCH --job-name=finish-my_hub\n'));
+  assert.equal(jobName('compare', '/shared/studies/fly64'), 'compare-fly64');
+  assert.equal(jobName('generate', '/'), 'generate');
+  assert.equal(jobName('overlap', '/data/dose "50%"\nb'), 'overlap-dose__50___b');
   const first = stepScript(request({ step: 'generate', tasks: 2, jobs: 5, dependency: null, slurm: parseStudySettings().execution.slurm }));
   assert.ok(first.includes('#SBATCH --array=0-1\n'));
   assert.ok(first.includes('# 2 task(s) taking the 5 job(s) of Phase C one at a time'));

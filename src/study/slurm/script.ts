@@ -5,7 +5,7 @@
  * The tasks run that Node.js and that package on the compute nodes, so both must be at those paths there
  * (a shared installation, as for any cluster software); a missing Node.js ends the task with a clear line.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { SlurmSettings } from '../../settings/schema.js';
 import type { StepName } from './records.js';
@@ -68,10 +68,20 @@ function directive(arg: string): string {
   return eq > 0 ? `#SBATCH ${arg.slice(0, eq + 1)}"${arg.slice(eq + 1)}"` : `#SBATCH "${arg}"`;
 }
 
+/**
+ * A step's SLURM job name: the step, then the home's name (`reconstruct-fly64`), so that squeue's default view, which
+ * shows a name's first 8 characters, tells the steps apart, and a wider one the hubs. At most 100 characters; a
+ * character of the name other than a letter, digit, `.`, `_`, `+` or `-` is written `_` (no quoting, no newline).
+ */
+export function jobName(step: StepName, home: string): string {
+  const name = basename(home).replace(/[^\w.+-]/g, '_');
+  return (name === '' ? step : `${step}-${name}`).slice(0, 100);
+}
+
 /** The sbatch options of a step, in the order they are written. */
 export function sbatchOptions(r: ScriptRequest): string[] {
   const s = r.slurm;
-  const opts = [`--job-name=ptychostudy-${r.step}`];
+  const opts = [`--job-name=${jobName(r.step, r.home)}`];
   if (r.step !== 'finish') opts.push(`--array=0-${r.tasks - 1}`);
   // A task that SLURM requeues writes the same log: appended to, it keeps what the earlier run printed.
   opts.push(`--output=${r.output}`, '--open-mode=append', `--chdir=${r.cwd}`);
