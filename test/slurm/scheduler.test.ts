@@ -38,6 +38,12 @@ test('a task\'s fate: SLURM\'s reason in one line; a task removed from its array
   assert.equal(describeFate(fates[2]!, 'about to fail'),
     'ended without writing its result (JobState=FAILED, Reason=NonZeroExitCode, ExitCode=3:0); last line of its log: about to fail');
   assert.equal(describeFate(fates[3]!, null), 'cancelled while queued (SLURM removed the task from its array before it started)');
+  // killed by a signal SLURM did not send (the kernel's OOM killer without memory cgroups, a kill -9): SLURM says
+  // FAILED with Reason=JobLaunchFailure and ExitCode=0:9 (seen on the local cluster); the line names the signal
+  assert.equal(describeFate({ ...fates[2]!, reason: 'JobLaunchFailure', exitCode: '0:9' }, 'reconstruct: job 3 …'),
+    'killed by signal 9 (SIGKILL: the kernel\'s out-of-memory killer, or a kill -9) (JobState=FAILED, Reason=JobLaunchFailure, ExitCode=0:9); ' +
+    'last line of its log: reconstruct: job 3 …');
+  assert.match(describeFate({ ...fates[2]!, exitCode: '0:11' }, null), /^killed by signal 11 \(SIGSEGV\) \(JobState=FAILED/);
   // exit status 3 is not the worker's (0 or 1 after writing its result): no result is waited for
   assert.equal(endedByItself(fates[2]!), false);
   assert.equal(endedByItself({ ...fates[2]!, exitCode: '1:0' }), true);

@@ -7,6 +7,7 @@
  * task cancelled while still queued leaves the array's record at once. Without accounting (sacct needs
  * slurmdbd) that is all there is, so a task that is in no record is described by what can be inferred.
  */
+import { constants as osConstants } from 'node:os';
 import { expandTaskRange, type JobRecord, type QueueEntry } from './scheduler.js';
 
 /** Job states in which a job has not ended (it may still start, run or write its result). */
@@ -89,7 +90,17 @@ export function describeFate(f: TaskFate, logLine: string | null, tookJobs = fal
     case 'PREEMPTED': return `preempted by SLURM ${facts()}`;
     case 'BOOT_FAIL': return `its node could not boot ${facts()}`;
     case 'DEADLINE': return `killed by SLURM at its deadline ${facts()}`;
-    case 'FAILED':
+    case 'FAILED': {
+      // ExitCode is <status>:<signal>. A task killed by a signal SLURM did not send (the kernel's out-of-memory killer
+      // on a cluster without memory cgroups, a kill -9) ends FAILED with a Reason that does not say so (JobLaunchFailure).
+      const signal = Number(/^\d+:(\d+)$/.exec(f.exitCode ?? '')?.[1] ?? 0);
+      if (signal > 0) {
+        const name = Object.entries(osConstants.signals).find(([, n]) => n === signal)?.[0];
+        return `killed by signal ${signal}${name ? ` (${name}${signal === 9 ? ': the kernel\'s out-of-memory killer, or a kill -9' : ''})` : ''} ` +
+          `${facts([`, ExitCode=${f.exitCode}`])}${tail}`;
+      }
+      return `ended without writing its result ${facts([f.exitCode ? `, ExitCode=${f.exitCode}` : ''])}${tail}`;
+    }
     case 'COMPLETED':
     case 'COMPLETING':
       return `ended without writing its result ${facts([f.exitCode ? `, ExitCode=${f.exitCode}` : ''])}${tail}`;
