@@ -1,9 +1,10 @@
 /**
  * A hub or output root on a read-only file system (an archive mounted read-only, a snapshot): `run`, `reconstruct`
  * and `compare` refuse it with one line naming the path and exit code 2, with `--executor slurm` as without it —
- * before any script, record or SLURM command. The tests run as root here, which ignores permission bits, so the
- * roots lie on a tmpfs mounted read-only (root cannot write there either); where `mount` is refused the tests are
- * skipped, saying so.
+ * before any script, record or SLURM command; `cancel` cancels the jobs all the same and says that it could not record
+ * it (exit 1). The tests run as root here, which ignores permission bits, so the roots lie on a tmpfs mounted
+ * read-only (root cannot write there either); where `mount` is refused the tests are skipped, saying so, and the
+ * cancel test where no SLURM answers.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,9 @@ import { InputError } from '../../src/errors.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { runComparison } from '../../src/study/compare/phase.js';
 import { compareSteps, reconstructSteps } from '../../src/study/slurm/plans.js';
+import { JOBS_SCHEMA_VERSION, writeJobs } from '../../src/study/slurm/records.js';
 import { phaseF, testEngine, tmp, writeTree } from '../study/reconstruct-helpers.js';
+import { noSlurm } from './slurm-helpers.js';
 
 const CLI = 'dist/src/cli/main.js';
 const root = tmp('read-only');
@@ -32,19 +35,38 @@ function mountTmpfs(): string | null {
 }
 const skip = mountTmpfs();
 let mounted = skip === null;
+const noCluster = skip ?? noSlurm();
 
 // A Phase C/D tree with a finished Phase F and a hub-like directory, then the whole file system remounted read-only.
 const tree = join(mnt, 'tree');
 const hub = join(mnt, 'hub');
+// a single-phase submission's home whose one job is held in the queue (SLURM's own hold: it never runs)
+const held = join(mnt, 'held');
+let heldJob: string | null = null;
 before(async () => {
   if (skip !== null) return;
   const t = writeTree(tree, { doses: [1000] });
   assert.equal((await phaseF({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], executor: testEngine().executor })).succeeded, 6);
   writeTree(hub, { doses: [1000] });
+  if (noCluster === null) {
+    const sb = spawnSync('sbatch', ['--parsable', '--hold', '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
+    assert.equal(sb.status, 0, sb.stderr);
+    heldJob = sb.stdout.trim().split(';')[0]!;
+    mkdirSync(held);
+    writeJobs(held, { schema_version: JOBS_SCHEMA_VERSION, tool: 'ptychostudy', submissions: [{
+      number: 1, submitted_at: '2026-12-06T00:00:00Z', command: 'generate', argv: ['ptychostudy', 'generate'], version: '0', node: process.execPath,
+      entry: join(process.cwd(), 'dist', 'src', 'cli', 'worker-main.js'), cwd: root, hub: null,
+      settings: parseStudySettings({ simulation: { doses: [1000] } }) as unknown as Record<string, unknown>,
+      steps: [{ step: 'generate', job_id: heldJob, script: 'slurm/generate.sbatch', tasks: ['dose_1000'], array_tasks: 1, depends_on: null,
+        options: { outputRoot: held, timestamp: null } }],
+      cancelled: [], rejected: null,
+    }] });
+  }
   const r = spawnSync('mount', ['-o', 'remount,ro', mnt], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });
 after(() => {
+  if (heldJob !== null) spawnSync('scancel', [heldJob]);
   if (mounted) spawnSync('umount', [mnt]);
   mounted = false;
 });
@@ -102,4 +124,14 @@ test('reconstruct and compare --executor slurm into a read-only root: the local 
       assert.match(localG, /^Phase G output root .*: expected a writable directory; found .* on a read-only file system \(EROFS\)$/);
       assert.equal(await refusal(async () => compareSteps(g)), localG);
     }
+  });
+
+test('cancel on a read-only hub: the jobs are cancelled all the same, and the one line says so and names the file it could not write, exit 1',
+  { skip: noCluster ?? false }, () => {
+    const r = spawnSync(process.execPath, [CLI, 'cancel', '--out', held], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, `ptychostudy cancel: scancel was sent to SLURM jobs ${heldJob}, but recording it in the hub failed: ` +
+      `${held}/slurm/.lock: cannot be written (EROFS: read-only file system, open); SLURM ends them on its own, and once the hub can be written ` +
+      `\`ptychostudy status --out ${held}\` merges what they left\n`);
+    assert.equal(spawnSync('squeue', ['--noheader', '--jobs', heldJob!], { encoding: 'utf8' }).stdout.trim(), '', 'the job was cancelled');
   });

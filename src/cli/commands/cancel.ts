@@ -30,7 +30,8 @@ export function register(program: Command): void {
       '(they depend on it ending, not on it succeeding). ' +
       'Resume later with the command that submitted the run, with --out <hub> (only what is missing or failed is submitted).\n\n' +
       'Exit codes: 0 cancelled (or nothing was running); 1 some job is still queued or running (scancel refused it: ' +
-      'nothing is recorded as cancelled for it; or SLURM had not ended it a minute later); 2 bad usage (no cluster run in that directory); 130, 143, 129 stopped by ' +
+      'nothing is recorded as cancelled for it; or SLURM had not ended it a minute later), or the hub could not be written (read-only, full): ' +
+      'scancel was sent, the line says so and names the file; 2 bad usage (no cluster run in that directory); 130, 143, 129 stopped by ' +
       'Ctrl-C, SIGTERM or SIGHUP (the jobs scancel had cancelled are recorded first; `status` merges what they left).');
   addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
   cmd
@@ -64,13 +65,21 @@ export function register(program: Command): void {
             'merges what they left once they have ended\n'
           : `scancel cancelled none of the jobs (${progress.sent.complaint ?? 'none was queued or running'}); see \`${status}\`\n`));
       });
+      const which = phase === null ? '' : ` (${phase})`;
       let r: Awaited<ReturnType<typeof cancelHome>>;
       try {
         r = await cancelHome(hub, undefined, phase, progress);
+      } catch (err) {
+        // scancel ran, but its record could not be written (a read-only hub, a full disk): the line says both
+        const sent = progress.sent;
+        if (sent === null || sent.ids.length === 0 || progress.recorded !== null || !(err instanceof Error)) throw err;
+        err.message = `scancel was sent to SLURM jobs ${sent.ids.join(', ')}${which}${sent.complaint ? ` (scancel: ${sent.complaint})` : ''}, ` +
+          `but recording it in the hub failed: ${err.message}; SLURM ends them on its own, and once the hub can be written ` +
+          `\`ptychostudy status --out ${shellQuote(hub)}\` merges what they left`;
+        throw err;
       } finally {
         removeStopHandlers();
       }
-      const which = phase === null ? '' : ` (${phase})`;
       if (r.cancelled.length === 0 && r.remaining.length === 0) {
         process.stderr.write(`${hub}: no SLURM job of this hub${phase === null ? '' : `'s ${phase} phase`} is queued or running; nothing to cancel\n`);
       } else if (r.cancelled.length > 0) {
