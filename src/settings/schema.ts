@@ -204,6 +204,18 @@ const SLURM_TIME = /^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d{1,2}|\d+-\d{1,2
 /** A partition, account or QOS name: one word (SLURM names never hold spaces). */
 const slurmName = (what: string) => z.string({ error: `a ${what} name` }).regex(/^[A-Za-z0-9_.+-]+$/, { error: `a ${what} name (letters, digits, _ . + -)` });
 
+/**
+ * The sbatch options every job script sets itself (script.ts): a user's would replace them — `--dependency=afterok:N`
+ * the chain's own `afterany` (a phase would start before the one it reads had ended), `--array` the step's tasks,
+ * `--output` / `--open-mode` the task logs the failure lines quote. Long names as sbatch reads them (any unambiguous
+ * prefix: `--depend=`), and the short `-a`, `-d`, `-o`.
+ */
+const SET_BY_SCRIPT = ['array', 'dependency', 'output', 'open-mode'];
+function setByScript(arg: string): boolean {
+  const long = /^--([^=\s]+)/.exec(arg);
+  return long !== null ? SET_BY_SCRIPT.some((o) => o.startsWith(long[1]!)) : /^-[ado]/.test(arg);
+}
+
 /** How SLURM runs a study's jobs (`executor: 'slurm'`; docs/slurm.md). Each is an sbatch option; null: the cluster's default. */
 export const SlurmSettingsSchema = z.object({
   partition: slurmName('partition').nullable().default(null).meta(doc('partition of every job (sbatch --partition); null: the cluster\'s default')),
@@ -219,6 +231,7 @@ export const SlurmSettingsSchema = z.object({
     .meta(doc('SLURM array tasks of each phase; each takes the phase\'s jobs one after another until none is left (--time applies to a task); null: as many as the partition\'s CPUs hold at once (its CPUs ÷ cpusPerTask), at most one per job')),
   sbatchArgs: z.array(z.string({ error: 'sbatch options' }), { error: 'a list of sbatch options' })
     .refine((a) => a.every((x) => /^-[^\n"]*$/.test(x)), { error: 'sbatch options, each starting with - (no newline or double quote)' })
+    .refine((a) => !a.some(setByScript), { error: 'sbatch options other than --array, --dependency, --output and --open-mode, which every job script sets itself (the chain of arrays and its logs)' })
     .default(() => []).meta(doc('further sbatch options, each as one argument (e.g. --constraint=haswell), written into every job script')),
 }).strict().meta(doc('the SLURM options of every job of a study run with executor slurm'));
 

@@ -91,8 +91,16 @@ test('SLURM settings: defaults leave every choice to the cluster; bad values nam
     [{ tasks: 0 }, /`execution\.slurm\.tasks` 0: expected a positive integer/],
     [{ sbatchArgs: ['constraint=x'] }, /`execution\.slurm\.sbatchArgs` \["constraint=x"\]: expected sbatch options, each starting with -/],
     [{ sbatchArgs: ['--comment="x"'] }, /expected sbatch options/],
+    // options the scripts set themselves: a later #SBATCH line replaces the earlier (seen with sbatch 22.05), so a user's
+    // --dependency=afterok:N would drop the chain's afterany and start a phase before the one it reads had ended
+    ...['--dependency=afterok:1234', '--depend=afterok:1234', '-d afterok:1234', '--array=0-3', '-a0-3', '--output=/tmp/x.out', '-o /tmp/x', '--open-mode=truncate']
+      .map((arg): [Record<string, unknown>, RegExp] => [{ sbatchArgs: ['--hold', arg] },
+        /`execution\.slurm\.sbatchArgs` .*: expected sbatch options other than --array, --dependency, --output and --open-mode, which every job script sets itself/]),
     [{ nodes: 2 }, /`execution\.slurm\.nodes`: expected no such setting/],
   ];
+  // what a cluster user passes besides: kept as given
+  const kept = ['--hold', '--begin=now+60', '--exclusive', '--error=/tmp/e-%A_%a.err', '--job-name=mine', '--deadline=now+1day', '-N1', '--nodelist=n1', '--comment=x'];
+  assert.deepEqual(parseStudySettings({ execution: { slurm: { sbatchArgs: kept } } }).execution.slurm.sbatchArgs, kept);
   for (const [slurm, re] of bad) {
     assert.throws(() => parseStudySettings({ execution: { slurm } as never }), (e: unknown) => e instanceof SettingsError && re.test(e.message), JSON.stringify(slurm));
   }
