@@ -74,7 +74,10 @@ function dosesToOverlap(root: string, doses: readonly number[], views: readonly 
  * How a submission's Phase F is checked as the local run it stands for: `reconstruct` (`runReconstruction`: the probe
  * and object files against the selected inputs whatever is left to run; a file that is not there named alone when no
  * earlier job started from its path), or a study's Phase F (`run`: only when some job is still to run, a file that is not
- * there named with the hub's settings.json, as `run`'s Phase F check does).
+ * there named with the hub's settings.json, as `run`'s Phase F check does). With no Phase F job left, a `run` submits
+ * only Phase G and the finish job, which read neither file (a comparison reads the reconstruction, the ground truth and
+ * the view; the report the records), and a local `run` skips Phase F and its checks too; `checkStudyProbe` has still
+ * read the files that are there against the study's patterns and object.
  */
 type PhaseFCheck = { command: 'reconstruct' } | { command: 'run'; settingsFile: string };
 
