@@ -191,9 +191,29 @@ function writeProduct(f: H5File, p: PtychodusProduct): void {
 }
 
 /**
+ * The time HDF5 records in every object header it writes (access, modification, change and birth times, seconds):
+ * a fixed one, 0 (1970-01-01), not the time of writing, so that one reconstruction gives one file, byte for byte.
+ * h5wasm's HDF5 takes the time from JavaScript's `Date.now` (Emscripten's clock) and offers no way to turn the
+ * times off (H5Pset_obj_track_times is not among its bindings), so `Date.now` gives this time for the duration of
+ * `fn`, which is synchronous: no other JavaScript of this thread runs before it is put back.
+ */
+const PRODUCT_OBJECT_TIME_MS = 0;
+
+function atProductObjectTime<T>(fn: () => T): T {
+  const now = Date.now;
+  Date.now = (): number => PRODUCT_OBJECT_TIME_MS;
+  try {
+    return fn();
+  } finally {
+    Date.now = now;
+  }
+}
+
+/**
  * Writes `p` as a ptychodus product at `path`: into a temporary file beside it, renamed into place when complete.
  * An existing `path` is refused (UsageError) unless `force`, and then replaced whole; without `force` the file is
- * linked into place, so a file another writer put there meanwhile is not replaced either.
+ * linked into place, so a file another writer put there meanwhile is not replaced either. The same `p` gives the
+ * same bytes, whenever it is written (`atProductObjectTime`).
  */
 export async function writePtychodusProduct(path: string, p: PtychodusProduct, opts: { force?: boolean } = {}): Promise<void> {
   const st = lstatSync(path, { throwIfNoEntry: false });
@@ -211,14 +231,14 @@ export async function writePtychodusProduct(path: string, p: PtychodusProduct, o
       throw new UsageError(`${path}: cannot be written in its folder (${err instanceof Error ? err.message : String(err)})`);
     }
     // HDF5's diagnostics (a full disk, …) are caught, not printed: the error says why in one line
-    const w = quietly(() => {
+    const w = quietly(() => atProductObjectTime(() => {
       const f = new lib.File(tmp, 'w');
       try {
         writeProduct(f, p);
       } finally {
         f.close();
       }
-    });
+    }));
     if (w.thrown !== undefined || w.diag || w.runtime) {
       // the system's reason (ENOSPC: 'No space left on device') where HDF5's stack names one, else its innermost message
       const system = /error message = '([^'\n]*)'/.exec(w.diag)?.[1];

@@ -153,6 +153,17 @@ test('ptychostudy export: the summary line, and exit 2 with one line for an exis
   assert.ok(existsSync(out));
 });
 
+test('one reconstruction exported at other times, in this process and by the command, gives the same bytes', async (t) => {
+  // HDF5 records times in every object header: the clock a year on, and the command's own run a moment ago
+  const now = Date.now();
+  t.mock.method(Date, 'now', () => now + 365.25 * 86400e3);
+  const later = join(root, 'a-year-later.h5');
+  await exportPtychodusProduct({ input: npzPath, out: later });
+  t.mock.restoreAll();
+  assert.ok(readFileSync(later).equals(readFileSync(exported)), 'the export a year later');
+  assert.ok(readFileSync(join(root, 'cli.h5')).equals(readFileSync(exported)), 'the export by `ptychostudy export`');
+});
+
 test('export --force refuses to replace the reconstruction it reads when --out names it by another path (a symlinked folder, a hard link)', async () => {
   const dir = join(root, 'same-file');
   mkdirSync(join(dir, 'real'), { recursive: true });

@@ -19,7 +19,8 @@ export function register(program: Command): void {
       'Positions: the object pixel coordinates of reconstruction.npz\'s `positions` turned back into metres with the data\'s ' +
       'object pixel size and frame origin (measured data: the metres its file gave); the object\'s centre is set so that ' +
       'ptychodus maps each position onto the same object pixel. Synthetic data states no pixel size: give it with --pixel-size. ' +
-      'HDF5 records when a file was written: two exports of one reconstruction hold the same values, not the same bytes.\n\n' +
+      'The same reconstruction gives the same bytes, whenever it is exported: the times HDF5 records in its object headers are ' +
+      'a fixed 0 (1970-01-01), not the time of writing.\n\n' +
       'Exit codes: 0 written; 2 bad usage (--out exists without --force, or its folder cannot be written) or a broken reconstruction ' +
       '(named), nothing written; 1 the write failed midway (a full disk: the reason in one line), nothing left behind; ' +
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP): nothing written (a signal that comes while the ' +
