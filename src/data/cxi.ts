@@ -23,7 +23,7 @@ import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.j
 import { checkStackInfo, checkStackOutput, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { CXI_MASK_DO_NOT_USE, countFlags, maskOffRecord, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { MAX_PROBE_MODES } from './memory.js';
-import { readObjectDataset, type ObjectFromFile } from './ptychodus.js';
+import { otherShapeHint, readObjectDataset, type ObjectFromFile } from './ptychodus.js';
 
 export const CXI_KEYS = {
   data: ['entry_1/data_1/data', 'entry_1/instrument_1/detector_1/data'],
@@ -222,6 +222,6 @@ export function readCxiImageObject(r: Hdf5Reader, H: number, W: number): ObjectF
     pixelM = [s[1]! / H, s[0]! / W];
     if (!pixelM.every(pixelSizeOk)) throw r.bad(sizeKey, want, `[${Array.from(s).join(', ')}]`);
   }
-  const data = readObjectDataset(r, key, H, W, 'image');
-  return { data, key, ...(pixelM ? { pixelM } : {}) };
+  const { data, shape } = readObjectDataset(r, key, { H, W, hint: otherShapeHint(H, W) }, 'image');
+  return { data, shape, key, ...(pixelM ? { pixelM } : {}) };
 }

@@ -9,14 +9,17 @@
  *   CXI  entry_1/image_<k>/data (the CXI format's Image class, first k in numeric order whose data is complex: a
  *        phased real-space image; data_space is not read): complex [H, W] or [1, H, W], pixel size = image_size
  *        (width, height in m) / [W, H]
- * A pixel size the file states must be the data's object pixel size within 1 % (objects are never
- * resampled), and a ptychodus centre must put the object where the data's positions put it (within half
- * a pixel), when the data states its geometry (measured data).
+ * A pixel size the file states must be the data's object pixel size within 1 % (objects are never resampled).
  * The object must have the shape of the object frame the reconstruction builds for its dataset ([H, W]:
- * objectGuess's shape, or the frame measured data's positions span); it is never resampled or shifted.
- * Its pixels are read in that frame as they are: an object reconstructed from the same positions (the
- * same dataset) lines up with it.
+ * objectGuess's shape, or the frame measured data's positions span), and its pixels are read in that frame as
+ * they are: an object reconstructed from the same positions (the same dataset) lines up with it. The one
+ * exception is a ptychodus product that states its centre, on data that states its positions in metres (measured
+ * data): its centre says where it lies, so an object of any shape (ptychodus sizes its object its own way) is
+ * placed there, shifted by whole pixels (the offset rounded), its pixels outside the frame left out and the
+ * frame's pixels it does not cover set to 1 (as `ones`), said in one warning; one that covers none of the frame
+ * is refused.
  */
+import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import { NpzReader } from '../npy/npz.js';
 import { isComplexDtype } from '../npy/types.js';
@@ -24,7 +27,7 @@ import { printable } from '../text.js';
 import { formatBytes, memoryLimit, type MemoryLimit } from './memory.js';
 import { withHdf5 } from './hdf5/reader.js';
 import { sniffInputFile } from './hdf5/signature.js';
-import { looksLikePtychodusProduct, readPtychodusObject, type ObjectFromFile } from './ptychodus.js';
+import { looksLikePtychodusProduct, otherShapeHint, readPtychodusObject, type ObjectFromFile } from './ptychodus.js';
 import { looksLikePtyrObject, readPtyrObject } from './ptypy.js';
 import { looksLikeCxiImage, readCxiImageObject } from './cxi.js';
 
@@ -39,6 +42,24 @@ export interface ObjectFileData {
   key: string;
   /** The pixel size [y, x] in m the file states, if any. */
   pixelM?: [number, number];
+  /** A ptychodus object not in the frame as it is (another shape, or another centre), and where it was placed. */
+  placed?: ObjectPlacement;
+  /** One line saying `placed`, for the run's warnings. */
+  warning?: string;
+}
+
+/** Where an object of another shape or centre went in the frame: its [0, 0] at frame pixel `offset` [y, x]. */
+export interface ObjectPlacement {
+  /** The file's object shape [h, w]. */
+  shape: [number, number];
+  /** Frame pixel [y, x] of the file's pixel [0, 0] (rounded to whole pixels). */
+  offset: [number, number];
+  /** The offset before rounding, pixels. */
+  exactOffset: [number, number];
+  /** Frame pixels the file's object covers; the rest are 1 + 0i (`--init-object ones`). */
+  covered: number;
+  /** The file's pixels outside the frame (cropped). */
+  cropped: number;
 }
 
 /** What the data states of its object frame, for the checks of an object file's geometry. */
@@ -66,37 +87,77 @@ export async function readObjectFile(path: string, H: number, W: number, frame: 
   const kind = sniffInputFile(path, 'the object file');
   if (kind === 'zip') return readNpzObject(path, H, W, limit);
   if (kind !== 'hdf5') throw new InputError(`${path}: expected an object file (NPZ, ptychodus .h5, PtyPy .ptyr or CXI); found neither a zip nor an HDF5 signature`);
+  // a ptychodus product that states its centre places an object of any shape, on data whose positions are in metres
+  const placeable = frame.pixelM !== undefined && frame.originM !== undefined;
   const o = await withHdf5(path, (r): ObjectFromFile => {
-    if (looksLikePtychodusProduct(r)) return readPtychodusObject(r, H, W);
+    if (looksLikePtychodusProduct(r)) return readPtychodusObject(r, H, W, placeable);
     if (looksLikePtyrObject(r)) return readPtyrObject(r, H, W);
     if (looksLikeCxiImage(r)) return readCxiImageObject(r, H, W);
     throw new InputError(`${path}: expected an object at 'object' (ptychodus product), content/obj/*/data (PtyPy .ptyr) or entry_1/image_1/data (CXI); ` +
       `found top-level keys [${printable(r.keys('/').join(', '), 1000)}]`);
   }, { memoryLimit: limit });
-  checkObjectGeometry(path, o, H, W, frame);
-  return { data: o.data, path, key: o.key, ...(o.pixelM ? { pixelM: o.pixelM } : {}) };
+  checkObjectPixel(path, o, frame);
+  const base = { path, key: o.key, ...(o.pixelM ? { pixelM: o.pixelM } : {}) };
+  if (!(placeable && o.centerM)) return { ...base, data: o.data };
+  const placed = placement(path, o, H, W, frame.pixelM!, frame.originM!);
+  if (placed === null) return { ...base, data: o.data };
+  return { ...base, data: placeObject(o.data, placed, H, W), placed, warning: placementWarning(path, o.key, placed, H, W) };
 }
 
-/** The pixel size and centre an object file states against the data's own (each checked when both are known). */
-function checkObjectGeometry(path: string, o: ObjectFromFile, H: number, W: number, frame: ObjectFrameGeometry): void {
+/** A pixel size the object file states against the data's own. */
+function checkObjectPixel(path: string, o: ObjectFromFile, frame: ObjectFrameGeometry): void {
   const p = frame.pixelM;
   if (o.pixelM && p && !samePixelSize(o.pixelM, p)) {
     throw new InputError(`${path}: key '${o.key}': expected an object sampled at the data's object pixel size [${p.join(', ')}] m (within 1 %); found [${o.pixelM.join(', ')}] m (objects are not resampled)`);
   }
-  if (o.centerM && p && frame.originM) {
-    // the data's frame centre: pixel coordinate (H/2, W/2) in metres
-    const want: [number, number] = [frame.originM[0] + p[0] * H / 2, frame.originM[1] + p[1] * W / 2];
-    const off = [0, 1].map((a) => (o.centerM![a]! - want[a]!) / p[a]!);
-    if (!off.every((d) => Math.abs(d) <= 0.5)) {
-      throw new InputError(`${path}: key '${o.key}': expected the object centred where the data's positions put its frame, center_y_m, center_x_m = ` +
-        `[${want.map((v) => v.toPrecision(8)).join(', ')}] m (within half a pixel); found [${o.centerM.map((v) => v.toPrecision(8)).join(', ')}] m, ` +
-        `[${off.map((d) => d.toFixed(1)).join(', ')}] pixels off (objects are not shifted)`);
-    }
+}
+
+/**
+ * Where a ptychodus object lies in the data's frame, from its centre: ptychodus's pixel coordinate of metres m is
+ * (m − centre) / pixel + [h/2, w/2], the frame's (m − origin) / pixel, so the file's pixel [0, 0] is the frame's
+ * (centre − origin) / pixel − [h/2, w/2], rounded to whole pixels (objects are not resampled or shifted by less).
+ * null when the object is the frame as it is (same shape, within half a pixel of the frame's centre); an object
+ * that covers none of the frame is refused.
+ */
+function placement(path: string, o: ObjectFromFile, H: number, W: number, pixelM: readonly [number, number], originM: readonly [number, number]): ObjectPlacement | null {
+  const [h, w] = o.shape;
+  const exactOffset: [number, number] = [(o.centerM![0] - originM[0]) / pixelM[0] - h / 2, (o.centerM![1] - originM[1]) / pixelM[1] - w / 2];
+  const offset: [number, number] = [Math.round(exactOffset[0]) + 0, Math.round(exactOffset[1]) + 0]; // + 0: never −0
+  if (h === H && w === W && offset[0] === 0 && offset[1] === 0) return null;
+  const rows = Math.max(0, Math.min(H, offset[0] + h) - Math.max(0, offset[0]));
+  const cols = Math.max(0, Math.min(W, offset[1] + w) - Math.max(0, offset[1]));
+  if (rows === 0 || cols === 0) {
+    const want = [originM[0] + pixelM[0] * H / 2, originM[1] + pixelM[1] * W / 2];
+    throw new InputError(`${path}: key '${o.key}': expected an object that covers some of the data's object frame [${H}, ${W}] (centred at ` +
+      `[${want.map((v) => v.toPrecision(8)).join(', ')}] m, center_y_m, center_x_m); found [${h}, ${w}] centred at [${o.centerM!.map((v) => v.toPrecision(8)).join(', ')}] m, ` +
+      `wholly outside it (is it a reconstruction of another scan?)`);
   }
+  return { shape: [h, w], offset, exactOffset, covered: rows * cols, cropped: h * w - rows * cols };
+}
+
+/** The frame [H, W]: the file's object where `p` puts it, 1 + 0i elsewhere (as `--init-object ones`). */
+function placeObject(src: Float64Array, p: ObjectPlacement, H: number, W: number): Float64Array {
+  const [h, w] = p.shape, [dy, dx] = p.offset;
+  const out = new Float64Array(2 * H * W);
+  for (let j = 0; j < H * W; j++) out[2 * j] = 1;
+  const c0 = Math.max(0, dx), c1 = Math.min(W, dx + w);
+  for (let y = Math.max(0, dy); y < Math.min(H, dy + h); y++) {
+    const from = 2 * ((y - dy) * w + (c0 - dx));
+    out.set(src.subarray(from, from + 2 * (c1 - c0)), 2 * (y * W + c0));
+  }
+  return out;
+}
+
+/** The warning of a placement (the file by its name: it goes into the reconstruction's `_metadata`, which holds no absolute path). */
+function placementWarning(path: string, key: string, p: ObjectPlacement, H: number, W: number): string {
+  const [h, w] = p.shape, [dy, dx] = p.offset;
+  const exact = p.exactOffset.some((v, a) => Math.abs(v - p.offset[a]!) > 1e-6) ? ` (${p.exactOffset.map((v) => v.toFixed(2)).join(', ')}, rounded)` : '';
+  return `${basename(path)}: key '${key}': the object [${h}, ${w}] is placed in the data's object frame [${H}, ${W}] by its centre, its pixel [0, 0] at frame pixel [${dy}, ${dx}]${exact}: ` +
+    `${p.cropped} of its ${h * w} pixels lie outside the frame and are left out, ${H * W - p.covered} of the frame's ${H * W} pixels it does not cover start as 1 (as --init-object ones)`;
 }
 
 function readNpzObject(path: string, H: number, W: number, limit: MemoryLimit): ObjectFileData {
-  const want = `a complex object [${H}, ${W}] (the object frame of this dataset)`;
+  const want = `a complex object [${H}, ${W}] (the object frame of this dataset${otherShapeHint(H, W)})`;
   const r = NpzReader.open(path);
   try {
     const key = OBJECT_FILE_KEYS.find((k) => r.has(k));

@@ -22,6 +22,7 @@ import { UsageError } from '../errors.js';
 import { tempNameFor } from '../files/atomic.js';
 import { innermostHdf5Message, quietly, type Hdf5Reader } from './hdf5/reader.js';
 import { PIXEL_M, pixelSizeOk } from './hdf5/checks.js';
+import { MAX_OBJECT_SIDE } from './geometry.js';
 import { printable, quoted } from '../text.js';
 
 /** The product's keys and attribute names (ptychodus's H5ProductFileIO). */
@@ -94,6 +95,8 @@ export function looksLikePtychodusProduct(r: Hdf5Reader): boolean {
 export interface ObjectFromFile {
   /** Interleaved complex128 [H, W]. */
   data: Float64Array;
+  /** [H, W] as the file holds it: the object frame's, except for a product read with `placeable`. */
+  shape: [number, number];
   key: string;
   /** Object pixel size [y, x], m. */
   pixelM?: [number, number];
@@ -101,36 +104,65 @@ export interface ObjectFromFile {
   centerM?: [number, number];
 }
 
+/** What an object dataset is read as: the frame [H, W], and whether (and why not) another shape is taken. */
+export interface ObjectDatasetFrame {
+  H: number;
+  W: number;
+  /** Any [h, w] (each side at most MAX_OBJECT_SIDE), for an object its file places in the frame. */
+  anyShape?: boolean;
+  /** Added to the expected shape of a refusal: why another shape is not taken, and what to do. */
+  hint?: string;
+}
+
+/** The refusal's hint for an object file that states no centre (NPZ, .ptyr, CXI image): another shape is not placed. */
+export function otherShapeHint(H: number, W: number): string {
+  return `; only a ptychodus product's centre places an object of another shape: crop or pad it to [${H}, ${W}]`;
+}
+
 /**
  * A complex object dataset of shape [H, W] or [1, H, W] (one layer of an [L, H, W] stack: a multislice object of
- * L > 1 layers is refused, since ptychostudy reconstructs a single slice), checked from its header before it is read.
+ * L > 1 layers is refused, since ptychostudy reconstructs a single slice), checked from its header before it is read;
+ * with `anyShape`, of any [h, w] so stored.
  */
-export function readObjectDataset(r: Hdf5Reader, key: string, H: number, W: number, layers: string, plural = `${layers}s`): Float64Array {
-  const want = `a complex object [${H}, ${W}] or [1, ${H}, ${W}] (the object frame of this dataset)`;
+export function readObjectDataset(r: Hdf5Reader, key: string, frame: ObjectDatasetFrame, layers: string, plural = `${layers}s`): { data: Float64Array; shape: [number, number] } {
+  const { H, W } = frame;
+  const want = frame.anyShape
+    ? `a complex object [h, w] or [1, h, w], each side at most ${MAX_OBJECT_SIDE} (placed in this dataset's object frame [${H}, ${W}] by its centre)`
+    : `a complex object [${H}, ${W}] or [1, ${H}, ${W}] (the object frame of this dataset${frame.hint ?? ''})`;
   const info = r.info(key, want);
   if (info.kind !== 'complex') throw r.bad(key, want, `dtype ${info.dtype}`);
   const s = info.shape;
-  if (s.length === 3 && s[0]! > 1 && s[1] === H && s[2] === W) {
+  const fits = (h: number, w: number): boolean => (frame.anyShape ? h >= 1 && w >= 1 && h <= MAX_OBJECT_SIDE && w <= MAX_OBJECT_SIDE : h === H && w === W);
+  if (s.length === 3 && s[0]! > 1 && fits(s[1]!, s[2]!)) {
     throw r.bad(key, `${want}: one ${layers} (ptychostudy reconstructs a single slice)`, `shape [${s.join(', ')}] (${s[0]} ${plural})`);
   }
-  if (!((s.length === 2 && s[0] === H && s[1] === W) || (s.length === 3 && s[0] === 1 && s[1] === H && s[2] === W))) {
+  if (!((s.length === 2 && fits(s[0]!, s[1]!)) || (s.length === 3 && s[0] === 1 && fits(s[1]!, s[2]!)))) {
     throw r.bad(key, want, `shape [${s.join(', ')}]`);
   }
-  const { data } = r.readComplex(key, want, H * W); // bounded, and checked against the memory limit, before it is allocated
+  const shape: [number, number] = [s[s.length - 2]!, s[s.length - 1]!];
+  const { data } = r.readComplex(key, want, shape[0] * shape[1]); // bounded, and checked against the memory limit, before it is allocated
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) throw r.bad(key, `${want}, finite`, `${data[i]} at flat index ${i >> 1}`);
   }
-  return data;
+  return { data, shape };
 }
 
-/** The object of a ptychodus product, its pixel size and centre (each checked when stated). */
-export function readPtychodusObject(r: Hdf5Reader, H: number, W: number): ObjectFromFile {
+/**
+ * The object of a ptychodus product, its pixel size and centre (each checked when stated). With `placeable` (the
+ * data states its positions in metres) a product that states its centre may hold an object of any shape, which
+ * object-file.ts places in the frame by that centre; otherwise the object must have the frame's shape.
+ */
+export function readPtychodusObject(r: Hdf5Reader, H: number, W: number, placeable = false): ObjectFromFile {
   const key = PRODUCT_KEYS.object;
   if (r.kind(key) !== 'dataset') throw r.bad(key, `a complex object [${H}, ${W}] (ptychodus product)`, r.kind(key) === 'missing' ? 'it missing' : `a ${r.kind(key)}`);
   const pixelM = productPixel(r, key);
   const center = attrPair(r, key, [PRODUCT_KEYS.centerY, PRODUCT_KEYS.centerX], 'a finite number in m', Number.isFinite);
-  const data = readObjectDataset(r, key, H, W, 'layer');
-  return { data, key, ...(pixelM ? { pixelM } : {}), ...(center ? { centerM: center } : {}) };
+  const anyShape = placeable && center !== undefined;
+  const hint = anyShape ? '' : placeable
+    ? `; this product states no centre (${PRODUCT_KEYS.centerY}, ${PRODUCT_KEYS.centerX}) to place an object of another shape by: crop or pad it to [${H}, ${W}]`
+    : `; an object of another shape is placed by its centre only on data that states its positions in metres (CXI, PtyPy .ptyd): crop or pad it to [${H}, ${W}]`;
+  const { data, shape } = readObjectDataset(r, key, { H, W, anyShape, hint }, 'layer');
+  return { data, shape, key, ...(pixelM ? { pixelM } : {}), ...(center ? { centerM: center } : {}) };
 }
 
 /** What a product file holds, as `writePtychodusProduct` writes it. */

@@ -33,7 +33,7 @@ import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
 import { countFlags, maskOffRecord, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { checkHdf5ProbeFits } from './memory.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
-import { readObjectDataset, type ObjectFromFile } from './ptychodus.js';
+import { otherShapeHint, readObjectDataset, type ObjectFromFile } from './ptychodus.js';
 
 const ENERGY_KEV: PhysicalValue = {
   what: 'the photon energy in keV', max: 1000, hint: '(is it in eV? PtyPy stores keV)',
@@ -289,6 +289,6 @@ export function readPtyrObject(r: Hdf5Reader, H: number, W: number): ObjectFromF
   const storage = firstStorage(r, 'content/obj', 'an object');
   const key = `${storage}/data`;
   const pixelM = storagePixel(r, storage, 'object');
-  const data = readObjectDataset(r, key, H, W, 'layer or mode', 'layers or modes');
-  return { data, key, ...(pixelM ? { pixelM } : {}) };
+  const { data, shape } = readObjectDataset(r, key, { H, W, hint: otherShapeHint(H, W) }, 'layer or mode', 'layers or modes');
+  return { data, shape, key, ...(pixelM ? { pixelM } : {}) };
 }

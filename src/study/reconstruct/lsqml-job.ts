@@ -241,8 +241,8 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
   if (ds.H !== ds.W) {
     throw new InputError(`${inputPath}: key '${printable(input.diffractionKey)}': expected square diffraction patterns for LSQML (H = W); found ${ds.H}×${ds.W}`);
   }
-  // An object file is read (and refused) before the patterns are converted: its shape must be the object frame's,
-  // and a pixel size (and ptychodus centre) it states the data's.
+  // An object file is read (and refused) before the patterns are converted: its shape must be the object frame's
+  // (a ptychodus product with a centre, on measured data, is placed by it), and a pixel size it states the data's.
   const frame = { ...(input.objectPixelM ? { pixelM: input.objectPixelM } : {}), ...(input.objectOriginM ? { originM: input.objectOriginM } : {}) };
   const objectFile = opts.initObject.startsWith('file:') ? await readObjectFile(opts.initObject.slice(5), HO, WO, frame) : null;
   const n = opts.nImages !== null ? Math.min(opts.nImages, ds.n) : ds.n;
@@ -399,7 +399,9 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     probe_modes: opts.modes,
     // an object file by its name, key, size and SHA-256 (no absolute path: the same inputs give the same bytes)
     init_object: objectFile ? `file:${basename(objectFile.path)}: ${objectFile.key}` : opts.initObject,
-    ...(objectFile && objectFileFp ? { init_object_file: { file: basename(objectFile.path), key: objectFile.key, size_bytes: objectFileFp.size, sha256: objectFileFp.sha256 } } : {}),
+    ...(objectFile && objectFileFp ? { init_object_file: { file: basename(objectFile.path), key: objectFile.key, size_bytes: objectFileFp.size, sha256: objectFileFp.sha256,
+      // a ptychodus object of another shape or centre: its shape, and the frame pixel its pixel [0, 0] went to
+      ...(objectFile.placed ? { object_shape: objectFile.placed.shape, frame_offset_yx: objectFile.placed.offset } : {}) } } : {}),
     init_probe: probeSource,
     // a probe file likewise by its name, size and SHA-256 (its key is in init_probe)
     ...(probePath !== null && probeFileFp ? { init_probe_file: { file: basename(probePath), size_bytes: probeFileFp.size, sha256: probeFileFp.sha256 } } : {}),
@@ -412,7 +414,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     epochs_run: result.epochsRun,
     final_loss: finalLoss,
     loss_history: result.lossHistory,
-    warnings: [...input.warnings, ...emptyWarnings, ...probeWarnings, ...result.warnings],
+    warnings: [...input.warnings, ...(objectFile?.warning ? [objectFile.warning] : []), ...emptyWarnings, ...probeWarnings, ...result.warnings],
     run_record: PHASE_F.runRecord,
   };
   // The result is whole or absent: when one of its files cannot be written (a full disk, a quota), those written
