@@ -16,10 +16,10 @@
  * Here: the product's object as an initial object (`readPtychodusObject`), and a reconstruction written as a
  * product (`writePtychodusProduct`). The probe is read by probe-file.ts.
  */
-import { closeSync, linkSync, lstatSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { tempNameFor } from '../files/atomic.js';
+import { linkNew, tempNameFor } from '../files/atomic.js';
 import { innermostHdf5Message, quietly, type Hdf5Reader } from './hdf5/reader.js';
 import { PIXEL_M, pixelSizeOk } from './hdf5/checks.js';
 import { MAX_OBJECT_SIDE } from './geometry.js';
@@ -244,7 +244,8 @@ function atProductObjectTime<T>(fn: () => T): T {
 /**
  * Writes `p` as a ptychodus product at `path`: into a temporary file beside it, renamed into place when complete.
  * An existing `path` is refused (UsageError) unless `force`, and then replaced whole; without `force` the file is
- * linked into place, so a file another writer put there meanwhile is not replaced either. The same `p` gives the
+ * linked into place (`linkNew`: on a file system without hard links, the name taken by an exclusive create), so a
+ * file another writer put there meanwhile is not replaced either. The same `p` gives the
  * same bytes, whenever it is written (`atProductObjectTime`).
  */
 export async function writePtychodusProduct(path: string, p: PtychodusProduct, opts: { force?: boolean } = {}): Promise<void> {
@@ -277,14 +278,7 @@ export async function writePtychodusProduct(path: string, p: PtychodusProduct, o
       throw new Error(`HDF5: ${system ?? innermostHdf5Message(w.diag) ?? (w.thrown instanceof Error ? w.thrown.message : w.runtime.split('\n')[0] ?? 'unknown error')}`);
     }
     if (opts.force) renameSync(tmp, path);
-    else {
-      try {
-        linkSync(tmp, path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${path}: exists; expected a new file name (or \`force\` to replace it)`);
-        throw err;
-      }
-    }
+    else if (!linkNew(tmp, path)) throw new UsageError(`${path}: exists; expected a new file name (or \`force\` to replace it)`);
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new Error(`${path}: cannot be written (${err instanceof Error ? err.message : String(err)})`, { cause: err });

@@ -1,10 +1,49 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, existsSync, mkdirSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, linkSync, openSync, renameSync, rmSync, statSync, writeSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, basename, join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /** Temporary sibling name used while a file is being written; renamed into place when complete. */
 export function tempNameFor(path: string): string {
   return join(dirname(path), `.tmp-${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`);
+}
+
+/** What link() fails with on a file system without hard links (FAT, exFAT, some FUSE and SMB mounts), or none more for a file. */
+export const NO_HARD_LINKS: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
+
+/**
+ * Puts the complete file `tmp` (beside `path`) at `path` only if no file is there: true when it did, false when `path`
+ * exists, whoever put it there meanwhile (`tmp` is then left for the caller to remove). A hard link, which fails
+ * atomically when the name exists; where the file system has no hard links (NO_HARD_LINKS), the name is taken by an
+ * exclusive create and `tmp` renamed over that empty file, so an empty file is there only between the two calls.
+ * Any other failure is thrown as it is.
+ */
+export function linkNew(tmp: string, path: string): boolean {
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!NO_HARD_LINKS.has(code)) throw err;
+  }
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  const own = fstatSync(fd);
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    // the empty file taken for the name is removed again, if it is still the one made here
+    const now = statSync(path, { throwIfNoEntry: false });
+    if (now && now.dev === own.dev && now.ino === own.ino && now.size === 0) rmSync(path, { force: true });
+    throw err;
+  }
+  return true;
 }
 
 /** Called with the target and the complete temporary file just before the rename (e.g. `EarlierFiles.beforeRename`). */

@@ -35,7 +35,7 @@ import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InputError, UsageError } from '../errors.js';
 import { printable } from '../text.js';
-import { tempNameFor, writeFailed } from './atomic.js';
+import { NO_HARD_LINKS, tempNameFor, writeFailed } from './atomic.js';
 import { entryKind } from './regular.js';
 
 /** Default lease: a lock of another host is stale when its heartbeat is older than this. */
@@ -336,8 +336,6 @@ function newRecord(owner: string): LockRecord {
     start_time: i.startTime, token: randomBytes(8).toString('hex'), acquired_at: new Date().toISOString(),
   };
 }
-
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
 
 function writeAll(fd: number, text: string): void {
   const b = Buffer.from(text, 'utf8');

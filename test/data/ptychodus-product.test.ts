@@ -7,7 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, watch } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
@@ -164,6 +166,25 @@ test('one reconstruction exported at other times, in this process and by the com
   assert.ok(readFileSync(join(root, 'cli.h5')).equals(readFileSync(exported)), 'the export by `ptychostudy export`');
 });
 
+test('export without --force on a file system without hard links: the file is put in place all the same, an existing one still refused', async (t) => {
+  // link() fails with EPERM on FAT and exFAT, with EOPNOTSUPP on some FUSE and SMB mounts
+  const dir = join(root, 'no-hard-links');
+  mkdirSync(dir);
+  const link = t.mock.method(fs, 'linkSync', () => { throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' }); });
+  syncBuiltinESMExports();
+  try {
+    const out = join(dir, 'scan.h5');
+    await exportPtychodusProduct({ input: npzPath, out });
+    assert.equal(link.mock.callCount(), 1, 'the export tried a hard link first');
+    assert.ok(readFileSync(out).equals(readFileSync(exported)));
+    await assert.rejects(exportPtychodusProduct({ input: npzPath, out }), /`out` .*scan\.h5: exists; expected a new file name \(or `force` to replace it\)$/);
+    assert.deepEqual(readdirSync(dir), ['scan.h5'], 'no temporary file left');
+  } finally {
+    t.mock.restoreAll();
+    syncBuiltinESMExports();
+  }
+});
+
 test('export --force refuses to replace the reconstruction it reads when --out names it by another path (a symlinked folder, a hard link)', async () => {
   const dir = join(root, 'same-file');
   mkdirSync(join(dir, 'real'), { recursive: true });
@@ -178,6 +199,13 @@ test('export --force refuses to replace the reconstruction it reads when --out n
     /`out` .*hard\.npz: is the reconstruction it exports; expected another file \(\.h5\)$/);
   assert.deepEqual(readFileSync(rec), before);
   assert.deepEqual(readdirSync(join(dir, 'real')), ['reconstruction.npz']);
+  // a hard link of another file: --force replaces that name only, the other keeps its bytes
+  const other = join(dir, 'other.h5');
+  writeFileSync(other, 'an earlier file');
+  linkSync(other, join(dir, 'linked.h5'));
+  await exportPtychodusProduct({ input: rec, out: join(dir, 'linked.h5'), force: true });
+  assert.equal(readFileSync(other, 'utf8'), 'an earlier file');
+  await withHdf5(join(dir, 'linked.h5'), (h) => assert.deepEqual(h.info('object').shape, [1, H, W]));
 });
 
 test('ptychostudy export into a folder that cannot be written: exit 2, one line naming --out and the reason, nothing left', () => {
