@@ -136,7 +136,7 @@ export const ReconstructionSettingsSchema = z.object({
   seed: nonNegativeInt().default(42)
     .meta(doc('seed of the minibatch order and of the Poisson step perturbation')),
   initObject: z.string().regex(/^(ones|guess|file:.+)$/, { error: 'ones, guess or file:PATH' }).default('ones')
-    .meta(doc('initial object: ones (no ground truth leaks in), the dataset\'s objectGuess (guess), or file:PATH to continue a reconstruction (NPZ reconstructed_object or objectGuess, ptychodus .h5 object, PtyPy .ptyr content/obj, CXI entry_1/image_k; complex [H, W] of the object frame this dataset gives, at its pixel size when both state one)')),
+    .meta(doc('initial object: ones (no ground truth leaks in), the dataset\'s objectGuess (guess), or file:PATH to continue a reconstruction (NPZ reconstructed_object or objectGuess, ptychodus .h5 object, PtyPy .ptyr content/obj, CXI entry_1/image_k; complex [H, W] of the object frame this dataset gives, at its pixel size when both state one; a ptychodus object of another shape, on data with positions in metres, is placed by its centre)')),
   initProbe: z.string().regex(/^(guess|file:.+)$/, { error: 'guess or file:PATH' }).default('guess')
     .meta(doc('initial probe: guess (the dataset\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ptychodus .h5, PtyPy .ptyr)')),
   probeModel: z.string().nullable().default(null)
