@@ -372,14 +372,14 @@ test('compare whose merge a full disk refuses: its one line says its rows are ke
     const roots = makeHub(join(disk, 'hub'), { doses: [10000] });
     const summary = join(roots.g, 'metrics_summary.json');
     // the same comparison in a twin hub, with room: what it keeps, less its merged summary (its .json, .md and
-    // .csv), plus a page for the run's lock (held while the snapshot is written), is what is left: the jobs' files
-    // and the run's snapshot fit, and the merged summary does not
+    // .csv), plus a page for the run's lock (held until its merge has ended) and one for the merge lock, is what is
+    // left: the jobs' files, the run's snapshot and both locks fit, and the merged summary does not
     const twin = makeHub(join(disk, 'twin'), { doses: [10000] });
     const avail = (): number => { const st = statfsSync(disk); return st.bavail * st.bsize; };
     const before = avail();
     assert.equal(compare(twin).status, 0);
     const pages = (f: string): number => Math.ceil(statSync(join(twin.g, f)).size / 4096) * 4096;
-    fillUntil(disk, before - avail() + 4096 - pages('metrics_summary.json') - pages('metrics_summary.md') - pages('metrics_summary.csv'));
+    fillUntil(disk, before - avail() + 2 * 4096 - pages('metrics_summary.json') - pages('metrics_summary.md') - pages('metrics_summary.csv'));
     const r = compare(roots);
     assert.equal(r.status, 1, r.stderr);
     const runs = readdirSync(join(roots.g, 'runs'));
@@ -392,8 +392,12 @@ test('compare whose merge a full disk refuses: its one line says its rows are ke
     assert.ok(!existsSync(summary), 'a summary was written');
     rmSync(join(disk, 'filler')); // room again: comparing again merges them
     assert.equal(compare(roots).status, 0);
-    const merged = JSON.parse(readFileSync(summary, 'utf8')) as { rows: { status: string; metrics: unknown }[] };
+    const merged = JSON.parse(readFileSync(summary, 'utf8')) as { rows: { status: string; metrics: unknown; history: { run_id: string; metrics: unknown }[] }[]; runs: { run_id: string }[] };
     assert.deepEqual(merged.rows.map((x) => x.metrics), kept.rows.map((x) => x.metrics));
+    // the stopped run's own record and rows are merged too: its rows are the history of those compared again
+    assert.equal(merged.runs.length, 2);
+    assert.equal(merged.runs[0]!.run_id, runs[0]);
+    assert.deepEqual(merged.rows.map((x) => x.history.map((h) => [h.run_id, h.metrics])), kept.rows.map((x) => [[runs[0], x.metrics]]));
   });
 });
 

@@ -15,9 +15,10 @@
  * wrote them (its comparison.json names the other run) keeps the current rows it has, this run's rows of
  * it going to `superseded_rows`. A run
  * waits for a busy lock (10 minutes by default); its own snapshot is written before, so a run that gives up
- * waiting keeps its rows there. A job a stopped run finished from the same inputs is taken over, not compared
- * again (reuse.ts); a run holds `.running-<run id>.lock` until its snapshot is written, so that a run still
- * comparing is never taken for a stopped one.
+ * waiting, is stopped while it waits or finds the disk full keeps its rows there, and the next merge into the root
+ * takes them in, its record included (unmerged.ts). A job a stopped run finished from the same inputs is taken
+ * over, not compared again (reuse.ts); a run holds `.running-<run id>.lock` until its merge has ended, so that a
+ * run still comparing or merging is never taken for a stopped one.
  */
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -31,8 +32,8 @@ import {
 } from '../hub/metrics-summary.js';
 import { checkOptionNames, checkSignalOption, localExecutor, StudyAbortedError, optionNames, requirePathOptions, yieldToEventLoop, type Executor, type Phase } from '../phase.js';
 import { writeCharts } from './charts.js';
-import { checkJobOutputs, HISTORY_DIR, jobFilesRunId } from './files.js';
-import { recordPath } from '../../files/paths.js';
+import { checkJobOutputs } from './files.js';
+import { mergeUnmerged, unmergedRuns, withOwner } from './unmerged.js';
 import { compareJob, modelSlug, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ComparePlan, type ExternalModel } from './plan.js';
 import { removeStaleRunningLocks, runningLockPath, usedRunIds } from './reuse.js';
@@ -110,23 +111,7 @@ export const comparisonPhase: Phase<ComparisonRun, CompareJob, CompareJobResult,
   },
 };
 
-/**
- * A job's outcome as the merge needs it: `superseded_by` set when the job's directory no longer holds the
- * files this run left there (another run has replaced them since: its comparison.json names it).
- */
-export function withOwner(outputRoot: string, j: JobOutcome & { filesRunId: string | null }): JobOutcome {
-  const { filesRunId, ...outcome } = j;
-  const dir = jobDir(outputRoot, j);
-  const now = jobFilesRunId(dir);
-  if (now === filesRunId) return outcome;
-  // the later run moved this run's files to history/<this run's id> (unless the name was taken)
-  const mine = filesRunId === null ? null : join(dir, HISTORY_DIR, filesRunId);
-  let own: string | null = null;
-  try {
-    if (mine !== null && jobFilesRunId(mine) === filesRunId) own = recordPath(outputRoot, mine);
-  } catch { /* not this run's folder */ }
-  return { ...outcome, superseded_by: now, own_archived_to: own };
-}
+export { withOwner } from './unmerged.js';
 
 /**
  * External model names must differ from each other and from ours in their file-name form (`modelSlug`: the keys
@@ -167,7 +152,8 @@ export function checkBeforeComparing(opts: PhaseGOptions, plan: ComparePlan): vo
   const out = statSync(opts.outputRoot, { throwIfNoEntry: false });
   if (out && !out.isDirectory()) throw new UsageError(`${opts.outputRoot} exists and is not a directory`);
   checkModelNames(opts.models ?? []);
-  readMetricsSummary(join(opts.outputRoot, PHASE_G.summaryJson));
+  // and so is a broken snapshot of a run whose rows were never merged (its merge, under the lock, takes them in)
+  unmergedRuns(opts.outputRoot, readMetricsSummary(join(opts.outputRoot, PHASE_G.summaryJson)), null);
   checkJobOutputs(opts.outputRoot, plan.jobs);
 }
 
@@ -201,7 +187,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
     total: plan.jobs.length,
   };
 
-  // held until the run's snapshot is written: a run that holds it is not stopped, and its jobs are not reused (reuse.ts)
+  // held until the run's merge has ended: a run that holds it is not stopped, its jobs are not reused (reuse.ts) and its snapshot is its own to merge (unmerged.ts)
   const runDirs = [...created, resolve(runsDir, runId)];
   let releaseRunning: () => void;
   try {
@@ -257,23 +243,31 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
     removeEmptyDirs(runDirs);
     throw err;
   }
-  releaseRunning(); // the snapshot now says this run finished its jobs
+  // the running lock stays held until the merge has ended: another run's merge then never takes this run's snapshot
+  // for that of a run that stopped before merging (unmerged.ts)
   const mdPath = join(opts.outputRoot, PHASE_G.summaryMd);
   const csvPath = join(opts.outputRoot, PHASE_G.summaryCsv);
   const chartsDir = join(opts.outputRoot, PHASE_G.charts);
   let merged: MetricsSummary;
   let charts: string[];
+  let earlier: string[] = [];
   try {
     ({ merged, charts } = await withLock(join(opts.outputRoot, PHASE_G.lock), 'compare run', 'output root', async () => {
       // read again under the lock: another run may have merged since this one started, or replaced the
       // files of one of this run's jobs since (then that job's current rows stay the other run's)
-      const m = mergeSummary(readMetricsSummary(summaryPath), { rows, skipped, record, jobs: jobs.map((j) => withOwner(opts.outputRoot, j)), phaseC });
+      const prior = readMetricsSummary(summaryPath);
+      // the runs that kept their rows in their snapshot without merging them (a full disk, a stop while waiting) first
+      const unmerged = unmergedRuns(opts.outputRoot, prior, runId);
+      earlier = unmerged.map((u) => u.record.run_id);
+      const m = mergeSummary(mergeUnmerged(opts.outputRoot, prior, unmerged, runId),
+        { rows, skipped, record, jobs: jobs.map((j) => withOwner(opts.outputRoot, j)), phaseC });
       writeJsonAtomic(summaryPath, m);
       writeFileAtomic(mdPath, summaryMarkdown(m));
       writeFileAtomic(csvPath, summaryCsv(m));
       return { merged: m, charts: opts.charts === false ? [] : await writeCharts(m, chartsDir) };
     }, { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS, ...(signal !== undefined ? { signal } : {}) }));
   } catch (err) {
+    releaseRunning();
     // stopped while another run merges: every job is finished and its rows are in this run's snapshot; not merged
     if (err instanceof LockWaitAbortedError) throw new StudyAbortedError('compare', finishedKeys, err.cause);
     if (err instanceof LockBusyError) {
@@ -285,6 +279,10 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
       unmerged.add(err);
     }
     throw err;
+  }
+  releaseRunning();
+  if (earlier.length > 0) {
+    onProgress({ kind: 'summary', message: `merged the rows that the earlier run${earlier.length === 1 ? '' : 's'} ${earlier.join(', ')} kept in ${earlier.length === 1 ? 'its snapshot' : 'their snapshots'}` });
   }
   onProgress({ kind: 'summary', message: `metrics summary: ${summaryPath} (${merged.rows.length} rows, ${merged.skipped_jobs.length} skipped jobs)` });
   if (charts.length > 0) onProgress({ kind: 'charts', message: `charts: ${charts.length / 2} metrics in ${chartsDir}` });

@@ -17,6 +17,7 @@ import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome
 import { phaseCMetadataCompliance } from '../../compare/phase-c-compliance.js';
 import { checkJobOutputs } from '../../compare/files.js';
 import { reusedNote, withOwner } from '../../compare/phase.js';
+import { mergeUnmerged, unmergedRuns } from '../../compare/unmerged.js';
 import { removeStaleRunningLocks, usedRunIds } from '../../compare/reuse.js';
 import { recordPath } from '../../../files/paths.js';
 import { doseDirName, jobDir, PHASE_G, SPLITS, VIEWS, type Split, type View } from '../../hub/layout.js';
@@ -158,7 +159,10 @@ export const compareStep: ClusterStep = {
     // A job whose files another run has replaced since keeps that run's rows current (as a local run).
     const outcomes = jobs.map((j) => withOwner(o.outputRoot, j));
     const phaseC = phaseCMetadataCompliance(o.phaseCRoot, o.outputRoot);
-    const merged = mergeSummary(readMetricsSummary(join(o.outputRoot, PHASE_G.summaryJson)), { rows, skipped, record, jobs: outcomes, phaseC });
+    // the runs that kept their rows in their snapshot without merging them (a full disk, a stop while waiting) first
+    const prior = readMetricsSummary(join(o.outputRoot, PHASE_G.summaryJson));
+    const earlier = mergeUnmerged(o.outputRoot, prior, unmergedRuns(o.outputRoot, prior, start.run_id), start.run_id);
+    const merged = mergeSummary(earlier, { rows, skipped, record, jobs: outcomes, phaseC });
     if (failures !== null) {
       writeJsonAtomic(join(o.outputRoot, PHASE_G.runs, start.run_id, PHASE_G.summaryJson),
         mergeSummary(null, { rows, skipped, record, jobs: jobs.map(({ filesRunId: _f, ...j }) => j), phaseC }));
