@@ -19,6 +19,7 @@ import { join, relative } from 'node:path';
 import { tempDir } from '../tmp.js';
 import { writeSyntheticDataset } from '../engine/dataset.js';
 import { makeHub } from '../study/compare-hub.js';
+import { JOBS_SCHEMA_VERSION, slurmPaths, writeJobs } from '../../src/study/slurm/records.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 /** Whether a tmpfs can be mounted here: root, and (in a container) allowed to mount. Tried once. */
@@ -446,5 +447,35 @@ test('overlap on a full disk keeps the whole views of the failed dose, and recon
     assert.equal(f.status, 2, f.stderr);
     assert.match(f.stderr, new RegExp(`^ptychostudy reconstruct: ${kept}: expected a view overlap_manifest\\.json records; found a file of dose_10000, ` +
       `which it records as failed \\(.*\\) — nothing was written; make the dose again \\(\`ptychostudy overlap … --dose 10000 --overwrite\`\\), then read its views\\n$`));
+  });
+});
+
+test('status on a full disk: the jobs are shown as their records have them, then one line naming the lock it could not write, exit 1; with room it finishes the submission', (t) => {
+  // a file size limit does not stop a lock (a page of its own): only a filled tmpfs reaches it
+  if (!mayMount) { t.skip('needs a tmpfs filled to the brim, which cannot be mounted here'); return; }
+  withTmpfs(1024, (disk) => {
+    assert.ok(disk !== null, 'the tmpfs could not be mounted');
+    // a `generate` submission none of whose jobs reached the queue, never finished: `status` finishes it
+    const home = join(disk, 'c');
+    writeJobs(home, {
+      schema_version: JOBS_SCHEMA_VERSION, tool: 'ptychostudy', submissions: [{
+        number: 1, submitted_at: '2026-12-05T00:00:00Z', command: 'generate', argv: ['generate'], version: '0', node: process.execPath,
+        entry: CLI, cwd: disk, hub: null, settings: {}, steps: [], cancelled: [], rejected: null,
+      }],
+    });
+    const before = listing(home);
+    fillUntil(disk, 0);
+    const r = spawnSync(process.execPath, [CLI, 'status', '--out', home], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, new RegExp(`^${home}: submission 1 of 1 \\(generate, 2026-12-05T00:00:00Z\\) — every job has ended\n`));
+    assert.equal(r.stderr, `ptychostudy status: the results of the ended jobs cannot be merged yet: ${home}/slurm/.lock: cannot be written ` +
+      `(ENOSPC: no space left on device, write); make room, then run ptychostudy status --out ${home} again\n`);
+    assert.deepEqual(listing(home), before, 'a lock, a temporary file or a finish record was left');
+    rmSync(join(disk, 'filler'));
+    const again = spawnSync(process.execPath, [CLI, 'status', '--out', home], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(again.stderr, '');
+    assert.match(again.stdout, /— finished, exit code 0\n/);
+    assert.ok(existsSync(slurmPaths(home).finish(1)), 'no finish record');
   });
 });
