@@ -479,3 +479,27 @@ test('status on a full disk: the jobs are shown as their records have them, then
     assert.ok(existsSync(slurmPaths(home).finish(1)), 'no finish record');
   });
 });
+
+test('reconstruct on a disk too full for its first merged record leaves no empty run folder; the next run then runs the job', (t) => {
+  // a file size limit does not stop a skip summary of a few KiB: only a filled tmpfs reaches it
+  if (!mayMount) { t.skip('needs a tmpfs filled to the brim, which cannot be mounted here'); return; }
+  withTmpfs(8192, (disk) => {
+    assert.ok(disk !== null, 'the tmpfs could not be mounted');
+    const c = join(disk, 'c'), f = join(disk, 'f');
+    assert.equal(cli(['generate', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--out', c]).status, 0);
+    const args = ['reconstruct', '--phase-c-root', c, '--phase-d-root', join(disk, 'd'), '--allow-missing-phase-d', '--out', f,
+      '--view', 'baseline', '--split', 'train', '--epochs', '2'];
+    fillUntil(disk, 4096); // a page for the root's lock, none for the skip summary
+    const r = cli(args);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(lastLine(r.stderr), `ptychostudy reconstruct: ${f}/skip_summary.json: cannot be written (ENOSPC: no space left on device, write)`);
+    assert.deepEqual(listing(f), [], 'a run folder, a lock or a temporary file was left');
+    rmSync(join(disk, 'filler'));
+    const again = cli(args);
+    assert.equal(again.status, 0, again.stderr);
+    const runs = readdirSync(join(f, 'runs'));
+    assert.equal(runs.length, 1);
+    const manifest = JSON.parse(readFileSync(join(f, 'reconstruction_manifest.json'), 'utf8')) as { runs: { run_id: string }[] };
+    assert.deepEqual(manifest.runs.map((x) => x.run_id), runs);
+  });
+});

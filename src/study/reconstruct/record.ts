@@ -14,7 +14,7 @@ import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
-import { compactUtc, createUniqueDir } from '../../files/dirs.js';
+import { compactUtc, createUniqueDir, missingDirs, removeEmptyDirs } from '../../files/dirs.js';
 import { fingerprint } from '../../files/fingerprint.js';
 import { releaseChecked, tryLock } from '../../files/lock.js';
 import { recordPath } from '../../files/paths.js';
@@ -202,11 +202,12 @@ function runSkip(run: ReconstructionRun, timestamp: string): SkipSummary {
 
 /** Writes the merged files at the artifact root (each atomically; the manifest last). */
 function writeMerged(run: ReconstructionRun, timestamp: string, finishedAt: string | null,
-  emit: (e: PhaseFEvent) => void): { manifest: Manifest; skip: SkipSummary } {
+  emit: (e: PhaseFEvent) => void, skipWritten?: () => void): { manifest: Manifest; skip: SkipSummary } {
   const { plan } = run;
   const manifest = mergeManifest(run.priorManifest, runManifest(run, timestamp, finishedAt), plan.considered, run.archived);
   const skip = mergeSkipSummary(run.priorSkip, runSkip(run, timestamp), manifest, plan.considered);
   writeJsonAtomic(plan.skipSummaryPath, skip);
+  skipWritten?.(); // from here on the merged files name the run (its skip entries)
   writeJsonAtomic(plan.manifestPath, manifest);
   emit({ type: 'manifest-written', path: plan.manifestPath, results: manifest.execution_results.length });
   return { manifest, skip };
@@ -273,6 +274,7 @@ export async function startReconstruction(plan: ReconstructionPlan, emit: (e: Ph
     }
     const started = new Date();
     const runsDir = join(plan.artifactRoot, PHASE_F.runs);
+    const created = missingDirs(runsDir);
     const runId = createUniqueDir(runsDir, `${compactUtc(started)}-${filterLabel(plan.filters)}${plan.dryRun ? '-dry-run' : ''}`);
     const skippedJobs: SkipEntry[] = [
       ...plan.filterSkips.map((s) => ({ ...s, run_id: runId })),
@@ -289,7 +291,15 @@ export async function startReconstruction(plan: ReconstructionPlan, emit: (e: Ph
       type: 'plan', runId, snapshotDir: run.snapshotDir, totalJobs: plan.allJobs.length, selected: plan.selected.map(ref),
       toRun: toRun.map(ref), alreadyComplete: alreadyComplete.map(ref), skipped: skippedJobs, dryRun: plan.dryRun, concurrency,
     });
-    writeMerged(run, new Date().toISOString(), null, emit);
+    // The first merged record cannot be written (a full disk): the run folder, still empty, is removed with the
+    // folders made for it unless the skip summary was written, which names the run (its snapshot is then kept for it).
+    let named = false;
+    try {
+      writeMerged(run, new Date().toISOString(), null, emit, () => { named = true; });
+    } catch (err) {
+      if (!named) removeEmptyDirs([...created, run.snapshotDir]);
+      throw err;
+    }
     return run;
   } catch (err) {
     release();
