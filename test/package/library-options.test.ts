@@ -66,7 +66,7 @@ test('buildReconstructionReport: its errors name its argument and options as a s
     assert.match(e.message, /^`dir` \S*no-such-folder: no such directory$/);
     return true;
   });
-  await assert.rejects(buildReconstructionReport(dir, { froce: true } as never), /buildReconstructionReport: option `froce`: expected no such option \(it takes `force`, `onProgress`, `lockWaitMs`, `signal`\)/);
+  await assert.rejects(buildReconstructionReport(dir, { froce: true } as never), /buildReconstructionReport: option `froce`: expected no such option \(it takes `force`, `input`, `onProgress`, `lockWaitMs`, `signal`\)/);
   await assert.rejects(buildReport(dir, { signal: 'stop' } as never), /`signal` string: expected an AbortSignal/);
   assert.ok(!existsSync(join(dir, 'report')));
 });

@@ -173,6 +173,27 @@ test('an input file that changed since the run: its patterns are not drawn, and 
   assert.ok(g.missing.includes(`patterns: not drawn — ${join(root, 'nowhere.cxi')} is not there any more`), g.missing.join('\n'));
 });
 
+test('an input path recorded outside the folder\'s parent is not followed: the page says so; the file named with --input is drawn', async () => {
+  // the folder moved elsewhere: reconstruction_run.json still names the data beside where it was written
+  const elsewhere = join(tempDir('reconstruction-report-elsewhere'), 'rec');
+  cpSync(original, elsewhere, { recursive: true });
+  const r = await buildReconstructionReport(elsewhere);
+  assert.ok(!existsSync(join(elsewhere, 'report', 'img', 'patterns.png')), 'a file outside the folder\'s parent was read');
+  assert.ok(r.missing.includes(`patterns: not drawn — the input path reconstruction_run.json records, ${input}, lies outside ` +
+    `${join(elsewhere, '..')} (the folder's parent), and a path read from a file is not followed there; name the file (\`report --input FILE\`) to draw them`), r.missing.join('\n'));
+  // so is a path that climbs out of it
+  const climbing = folder();
+  const runJson = join(climbing, 'reconstruction_run.json');
+  writeFileSync(runJson, readFileSync(runJson, 'utf8').replace(JSON.stringify(input), JSON.stringify('../../../../../../../../etc/hostname')));
+  const c = await buildReconstructionReport(climbing);
+  assert.ok(c.missing.some((m) => m.startsWith('patterns: not drawn — the input path reconstruction_run.json records, ../../')), c.missing.join('\n'));
+  // named by the user, the file is read wherever it is, and still checked against the recorded SHA-256
+  const named = ptychostudy(['report', '--out', elsewhere, '--input', input, '--force', '--quiet']);
+  assert.equal(named.status, 0, named.stderr);
+  assert.ok(existsSync(join(elsewhere, 'report', 'img', 'patterns.png')), 'the named file was not drawn');
+  assert.match(readFileSync(join(elsewhere, 'report', 'index.html'), 'utf8'), /Patterns 0, 20, 39 of the 40 in [^<]*scan\.cxi: entry_1\/data_1\/data/);
+});
+
 test('readRowsFloat64 reads the rows asked for, as the whole dataset holds them', async () => {
   const r = await Hdf5Reader.open(input);
   try {

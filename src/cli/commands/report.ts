@@ -25,7 +25,8 @@ export function register(program: Command): void {
       'One reconstruction: when <out> is a folder `ptychostudy lsqml --out` wrote (reconstruction.npz, no hub files), the page ' +
       'is a report of that reconstruction: object amplitude and phase over the scanned region (scale bar in metres when the data ' +
       'states the pixel size), probe modes with their power fractions, loss per epoch, scan positions, the detector mask, a few ' +
-      'patterns of the input file (only if it is still where the run read it and its SHA-256 matches the one recorded), the input ' +
+      'patterns of the input file (only if its SHA-256 matches the one recorded; the path reconstruction_run.json records is followed only ' +
+      'inside the folder\'s parent directory, so data elsewhere is named with --input FILE), the input ' +
       'file\'s path, size and SHA-256, the settings and options used and software versions. A report that <out>/report/index.html ' +
       'already holds is kept (exit 2) unless --force replaces it.\n\n' +
       'Exit codes: 0 written; 1 a file could not be written (a full disk: named; the earlier report kept); 2 bad usage (--out holds nothing of a hub or reconstruction; a reconstruction\'s report exists ' +
@@ -34,7 +35,9 @@ export function register(program: Command): void {
   cmd
     .option('--quiet', 'print nothing but errors')
     .option('--force', 'with --out an `lsqml` output folder: replace the report it already holds (without --force an existing report is kept and the command exits 2)')
-    .action(action('report', async (f: { out?: string; hub?: string; quiet?: boolean; force?: boolean }) => {
+    .option('--input <file>', 'with --out an `lsqml` output folder: the data file it read, to draw a few of its patterns from (its size and SHA-256 must be ' +
+      'those recorded; without it the recorded path is followed only inside the folder\'s parent directory)')
+    .action(action('report', async (f: { out?: string; hub?: string; quiet?: boolean; force?: boolean; input?: string }) => {
       const hub = aliased<string>(f, '--out', OLD_OUT);
       if (!hub) throw new UsageError('--out is required (the hub)');
       if (!existsSync(hub)) throw new UsageError(`--out ${hub}: no such directory`);
@@ -45,7 +48,10 @@ export function register(program: Command): void {
         // one reconstruction's folder (`lsqml --out`): a report of that reconstruction
         if (existsSync(join(hub, PHASE_F.reconstruction))) {
           const { buildReconstructionReport } = await import('../../study/report/reconstruction-report.js');
-          const r = await buildReconstructionReport(hub, { force: f.force === true, ...(f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) }) });
+          const r = await buildReconstructionReport(hub, {
+            force: f.force === true, ...(f.input !== undefined ? { input: f.input } : {}),
+            ...(f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) }),
+          });
           if (!f.quiet) {
             process.stdout.write(`report: ${r.indexPath} (${r.images.length} images)\n`);
             for (const m of r.missing) process.stderr.write(`not available: ${m}\n`);
@@ -55,6 +61,7 @@ export function register(program: Command): void {
         throw new UsageError(`--out ${hub}: not a study hub (expected one of ${entries.join(', ')}; found none) nor a reconstruction folder (${PHASE_F.reconstruction}, as \`lsqml --out\` writes)`);
       }
       if (f.force) throw new UsageError(`--force: only for the report of one reconstruction (an \`lsqml --out\` folder); a hub's report is rebuilt in place on every run`);
+      if (f.input !== undefined) throw new UsageError(`--input: only for the report of one reconstruction (an \`lsqml --out\` folder); a hub's report draws the patterns of its own Phase C files`);
       const { buildReport } = await import('../../study/report/phase.js');
       const r = await buildReport(hub, f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) });
       if (!f.quiet) {
@@ -62,5 +69,5 @@ export function register(program: Command): void {
         for (const m of r.missing) process.stderr.write(`not available: ${m}\n`);
       }
       return 0;
-    }, { dir: '--out', force: '--force' }));
+    }, { dir: '--out', force: '--force', input: '--input' }));
 }

@@ -7,6 +7,11 @@
  * the file is still where the run read it and its SHA-256 is the one recorded), the input file's
  * provenance, the settings and options used and the software versions.
  *
+ * The input path comes from a file (reconstruction_run.json), so it is followed only inside the folder's
+ * parent directory tree (a data file beside the `lsqml --out` folder, or below that directory); a path
+ * elsewhere is not read, and the page says why and that `input` (`report --input FILE`) names the file. A
+ * file the caller names is read wherever it is. Either way its size and SHA-256 must be those recorded.
+ *
  * Everything the page shows is read and checked before anything is written: a damaged reconstruction.npz
  * (or reconstruction_run.json) is an `InputError` naming it, and no report directory is made. An existing
  * report is kept: building over it is refused unless `force` is given, and then it is replaced as the study
@@ -14,10 +19,11 @@
  * lock; the earlier page stays whole until then).
  */
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { namedInPlace, writeFailed, writeFileAtomic } from '../../files/atomic.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
+import { resolveRecorded } from '../../files/paths.js';
 import { missingDirs, removeEmptyDirs } from '../../files/dirs.js';
 import { clearEndedBuilds, moveBuildIn, newBuildDir } from './build-dir.js';
 import { LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
@@ -63,6 +69,11 @@ const NOT_WRITTEN = 'no report was written';
 export interface ReconstructionReportOptions {
   /** Replace an existing report (else an existing DIR/report/index.html is a UsageError naming --force). */
   force?: boolean;
+  /**
+   * The input file to draw a few patterns from (checked against the size and SHA-256 the reconstruction recorded).
+   * Without it the path reconstruction_run.json records is followed only inside the folder's parent directory tree.
+   */
+  input?: string;
   onProgress?: (p: ReportProgress) => void;
   /** How long to wait for another report of the same folder (ms; default 10 minutes). */
   lockWaitMs?: number;
@@ -159,12 +170,21 @@ function readReconstruction(dir: string): Reconstruction {
 }
 
 /**
- * A few patterns of the input file, read only when the file is where the run read it and its size and
- * SHA-256 are the ones recorded in `_metadata.input` (input-patterns.ts).
+ * A few patterns of the input file, read only when its size and SHA-256 are the ones recorded in `_metadata.input`
+ * (input-patterns.ts): the file `named` by the caller, else the one the run recorded (`recorded`) when it lies inside
+ * the parent directory tree of the folder `dir` (module comment).
  */
-async function patternsOf(rec: Reconstruction, inputPath: string | null): Promise<InputPatterns> {
-  if (inputPath === null) return { why: `${LSQML_FOLDER.run} records no input path` };
-  return readInputPatterns(rec.meta, inputPath, PATTERNS_DRAWN);
+async function patternsOf(rec: Reconstruction, dir: string, recorded: string | null, named: string | undefined): Promise<InputPatterns> {
+  if (named !== undefined) return readInputPatterns(rec.meta, resolve(named), PATTERNS_DRAWN);
+  const remedy = `name the file (\`report --input FILE\`) to draw them`;
+  if (recorded === null) return { why: `${LSQML_FOLDER.run} records no input path; ${remedy}` };
+  const parent = dirname(resolve(dir));
+  const path = resolveRecorded(dir, recorded, [parent]);
+  if (path === null) {
+    return { why: `the input path ${LSQML_FOLDER.run} records, ${recorded}, lies outside ${parent} (the folder's parent), and a path read ` +
+      `from a file is not followed there; ${remedy}` };
+  }
+  return readInputPatterns(rec.meta, path, PATTERNS_DRAWN);
 }
 
 /** One number of `_metadata`, or null. */
@@ -364,7 +384,10 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
 export async function buildReconstructionReport(dir: string, opts: ReconstructionReportOptions = {}): Promise<ReportResult> {
   if (typeof dir !== 'string' || dir === '') throw new UsageError(`\`dir\` ${String(dir)}: expected a path (the folder \`lsqml --out\` wrote)`);
   if (opts === null || typeof opts !== 'object') throw new UsageError(`options ${String(opts)}: expected an object`);
-  checkOptionNames(opts, 'buildReconstructionReport', optionNames<ReconstructionReportOptions>({ force: true, onProgress: true, lockWaitMs: true, signal: true }));
+  checkOptionNames(opts, 'buildReconstructionReport', optionNames<ReconstructionReportOptions>({ force: true, input: true, onProgress: true, lockWaitMs: true, signal: true }));
+  if (opts.input !== undefined && (typeof opts.input !== 'string' || opts.input === '')) {
+    throw new UsageError(`\`input\` ${String(opts.input)}: expected the path of the file the reconstruction read`);
+  }
   const signal = checkSignalOption(opts.signal);
   throwIfStopped(signal, 'report');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`\`dir\` ${dir}: no such directory`);
@@ -374,7 +397,7 @@ export async function buildReconstructionReport(dir: string, opts: Reconstructio
   if (existsSync(index) && !opts.force) throw refuse();
   const rec = readReconstruction(dir);
   const inputPath = rec.run && typeof rec.run.input_npz === 'string' ? rec.run.input_npz : null;
-  const patterns = await patternsOf(rec, inputPath);
+  const patterns = await patternsOf(rec, dir, inputPath, opts.input);
   checkWritableDir(outDir, 'report directory'); // a file in its place, a read-only folder: one line naming it, as the study report says
   const made = missingDirs(outDir);
   mkdirSync(outDir, { recursive: true });
