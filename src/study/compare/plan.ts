@@ -168,7 +168,13 @@ export function planComparisons(opts: PlanOptions): ComparePlan {
             reason = 'Phase F dry run only (no reconstruction)';
           }
         } else if (regularFile(defaultRecon)) {
-          reconstructionNpz = defaultRecon;
+          // without a manifest the layout says what there is; a manifest records every job it ran, so a reconstruction it
+          // does not record is one whose record could not be written (a full disk) or that came by other means: not scored
+          if (m === null) reconstructionNpz = defaultRecon;
+          else {
+            reason = `reconstruction not recorded: ${defaultRecon} is there, but ${join(opts.phaseFRoot, PHASE_F.manifest)} records no result of this job ` +
+              '(its record could not be written, or the file came by other means); run the job again (`ptychostudy reconstruct …`: the file then moves to its history)';
+          }
         } else {
           const s = skips.get(k);
           reason = s ? `Phase F skipped: ${s.reason}`

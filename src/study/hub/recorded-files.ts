@@ -182,10 +182,42 @@ export function checkFilesRead(paths: readonly string[], roots: { phaseC: string
       }
     }
   }
+  // A manifest that records sizes and hashes records every file its phase wrote: a file under its root that it does not
+  // record is one whose record could not be written (a full disk) or that came by other means — never read as evidence.
+  const hashed = {
+    c: roots.phaseC !== null && [...records.values()].some((r) => r.phase === 'Phase C'),
+    d: roots.phaseD !== null && [...records.values()].some((r) => r.phase === 'Phase D') && phaseDRecords(roots.phaseD, consequence).legacy.length === 0,
+  };
   for (const p of new Set(paths.map((q) => resolve(q)))) {
     const r = records.get(p);
     if (r !== undefined) checkRecordedFiles([r.file], r.phase, r.manifest, REMAKE[r.phase]);
+    else if (hashed.c && isInside(roots.phaseC!, p)) throw unrecordedError(p, 'Phase C', PHASE_C.manifest);
+    else if (hashed.d && isInside(roots.phaseD!, p)) throw unrecordedError(p, 'Phase D', PHASE_D.manifest);
   }
+}
+
+/** How a Phase C or D file its phase's manifest does not record is made again (the end of its refusal). */
+const REDO = { 'Phase C': 'ptychostudy generate … --overwrite', 'Phase D': 'ptychostudy overlap … --overwrite' } as const;
+
+/**
+ * The refusal of `path`, a file under a root whose manifest (`manifest`, one that records each file's size and
+ * SHA-256) does not record it: the phase could not write its record (a full disk), or the file came by other means.
+ */
+export function unrecordedError(path: string, phase: keyof typeof REDO, manifest: string): InputError {
+  const dose = /(?:^|[\\/])dose_(\d+)[\\/]/.exec(path)?.[1];
+  return new InputError(`${path}: expected a file ${manifest} records (with the size and SHA-256 ${phase} wrote); found one it does not record — ` +
+    `${phase} could not record it (its manifest could not be written: a full disk?) or it came by other means, so it is not taken as ` +
+    `${phase}'s result; nothing was written; make it again (\`${REDO[phase].replace(' --overwrite', `${dose !== undefined ? ` --dose ${dose}` : ''} --overwrite`)}\`)`);
+}
+
+/**
+ * Refuses (`unrecordedError`) the first of the Phase C datasets `paths` under `root` that its manifest does not record,
+ * when that manifest records sizes and hashes (one written before them, or none, records nothing to go by).
+ */
+export function checkPhaseCRecorded(root: string, paths: readonly string[]): void {
+  const recorded = new Set(recordedPhaseCFiles(root).map((f) => resolve(f.path)));
+  if (recorded.size === 0) return;
+  for (const p of paths) if (!recorded.has(resolve(p))) throw unrecordedError(resolve(p), 'Phase C', PHASE_C.manifest);
 }
 
 /**

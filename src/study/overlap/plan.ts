@@ -5,13 +5,13 @@
  * unless `overwrite` — that no output file exists yet.
  */
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { exists } from '../../files/atomic.js';
-import { checkPhaseCFiles, recordedPhaseCFiles } from '../hub/recorded-files.js';
+import { checkPhaseCFiles, checkPhaseCRecorded, recordedPhaseCFiles } from '../hub/recorded-files.js';
 import { checkWritableDir } from '../../files/writable.js';
 import type { StudySettings } from '../../settings/schema.js';
-import { discoverDoses, doseDirName, phaseDViewFiles } from '../hub/layout.js';
+import { discoverDoses, doseDirName, phaseDViewFiles, SPLITS } from '../hub/layout.js';
 import type { PlannedJob } from '../phase.js';
 import type { EarlierFiles } from '../../files/earlier.js';
 
@@ -92,6 +92,8 @@ export function planOverlap(settings: StudySettings, opts: OverlapRunOptions): O
   // Phase C data replaced or edited since Phase C wrote it (its manifest records size and SHA-256): refused, naming it
   checkPhaseCFiles(recordedPhaseCFiles(phaseCRoot, doses.map((d) => d.dose)),
     'nothing was written; remake Phase C (`ptychostudy generate … --overwrite`) or put the file back');
+  // and so is a dataset the manifest does not record (Phase C could not write its record: a full disk)
+  checkPhaseCRecorded(phaseCRoot, doses.flatMap((d) => SPLITS.map((s) => join(phaseCRoot, doseDirName(d.dose), `patched_${s}.npz`))).filter(exists));
   if (!opts.overwrite) {
     const clash: string[] = [];
     for (const { dose } of doses) {
