@@ -160,9 +160,11 @@ const REMAKE = {
 /**
  * Checks the files a phase is about to read (`paths`: datasets under the Phase C root or the Phase D root)
  * against the size and SHA-256 their producer recorded writing them — Phase C's manifest under `roots.phaseC`,
- * Phase D's under `roots.phaseD` (null: no such root). A file its manifest does not record (a manifest
- * written before these hashes, another layout) is not checked. Throws the `InputError` of `checkPhaseCFiles`
- * for the first changed file in the order of `paths`. Manifests are read only for roots that hold one of `paths`.
+ * Phase D's under `roots.phaseD` (null: no such root). Where that manifest records hashes, a file under its root
+ * that it does not record is refused (`unrecordedError`: its phase could not write its record, or it came by other
+ * means); a root whose manifest records none (written before these hashes, another layout, no manifest) is not
+ * checked. Throws the `InputError` of `checkPhaseCFiles` (or `unrecordedError`) for the first such file in the order
+ * of `paths`. Manifests are read only for roots that hold one of `paths`.
  */
 export function checkFilesRead(paths: readonly string[], roots: { phaseC: string | null; phaseD: string | null }): void {
   const consequence = 'the files read from it cannot be checked against it (nothing was written)';
