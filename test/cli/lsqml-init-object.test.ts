@@ -55,7 +55,9 @@ test('lsqml --init-object file: continues from an earlier reconstruction; the so
   const bytes = readFileSync(firstNpz);
   assert.deepEqual(m.init_object_file, { file: 'reconstruction.npz', key: 'reconstructed_object', size_bytes: bytes.length,
     sha256: createHash('sha256').update(bytes).digest('hex') });
-  assert.equal((m.job_options as { initObject: string }).initObject, `file:${firstNpz}`);
+  // by name in _metadata (its bytes are in init_object_file); where it was, in the run record
+  assert.equal((m.job_options as { initObject: string }).initObject, 'file:reconstruction.npz');
+  assert.equal((JSON.parse(readFileSync(join(next, 'reconstruction_run.json'), 'utf8')) as { init_object_path: string }).init_object_path, firstNpz);
 });
 
 test('an NPZ objectGuess (complex128) is read as the initial object; bad shape, missing key, NaN and dtype are refused', async () => {

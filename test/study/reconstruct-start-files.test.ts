@@ -7,10 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { saveNpz } from '../../src/npy/npz.js';
+import { readMetadata } from '../../src/data/metadata.js';
+import { writeSyntheticDataset } from '../engine/dataset.js';
+import { ptychostudy } from '../data/cli-run.js';
 import { c64 } from '../../src/npy/types.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { ManifestSchema, type Manifest } from '../../src/study/hub/reconstruction-files.js';
@@ -147,4 +150,33 @@ test('a probe file that is not there (a root copied elsewhere): finished jobs ne
   await assert.rejects(phaseF({ ...base, filters: { view: 'sparse' } }), /expected \d+ bytes, SHA-256 .*; found \d+ bytes/);
   copyFileSync(kept, probe);
   assert.equal((await phaseF({ ...base, filters: { view: 'sparse' } })).succeeded, 2);
+});
+
+test('a probe or object file is recorded in _metadata by name, size and SHA-256: the same file in another place gives the same reconstruction bytes', () => {
+  const base = tmp('start-file-places');
+  const data = writeSyntheticDataset(join(base, 'data.npz'), { size: 32, height: 64, width: 64, positions: 24, photons: 1e4, poisson: true, seed: 5 }, 2.5).path;
+  const outs: string[] = [];
+  for (const place of ['a', join('b', 'deeper')]) {
+    // the start files (the dataset itself: its probeGuess and objectGuess) copied to a place of their own
+    const dir = join(base, place);
+    mkdirSync(dir, { recursive: true });
+    cpSync(data, join(dir, 'start.npz'));
+    const out = join(dir, 'rec');
+    const r = ptychostudy(['lsqml', '--input', data, '--out', out, '--epochs', '2', '--seed', '1',
+      '--init-probe', `file:${join(dir, 'start.npz')}`, '--init-object', `file:${join(dir, 'start.npz')}`]);
+    assert.equal(r.status, 0, r.stderr);
+    outs.push(out);
+  }
+  assert.ok(readFileSync(join(outs[0]!, 'reconstruction.npz')).equals(readFileSync(join(outs[1]!, 'reconstruction.npz'))), 'the bytes depend on where the start file is');
+  const read = readMetadata(join(outs[0]!, 'reconstruction.npz'));
+  assert.equal(read.status, 'ok');
+  const meta = (read as { value: Record<string, unknown> }).value;
+  assert.match(String(meta['init_probe']), /^file:start\.npz: probeGuess/);
+  assert.equal((meta['job_options'] as Record<string, unknown>)['initProbe'], 'file:start.npz');
+  assert.equal((meta['reconstruction_settings'] as Record<string, unknown>)['initObject'], 'file:start.npz');
+  assert.doesNotMatch(JSON.stringify(meta), new RegExp(base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'a path of the start files is recorded');
+  // where they were is in the run record
+  const run = JSON.parse(readFileSync(join(outs[0]!, 'reconstruction_run.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal(run['init_probe_path'], join(base, 'a', 'start.npz'));
+  assert.equal(run['init_object_path'], join(base, 'a', 'start.npz'));
 });

@@ -8,13 +8,14 @@
  *   reconstruction.npz  reconstructed_object c8 [H, W], reconstructed_probe c8 [M, N, N],
  *                       loss_history f8, positions f8 [n, 2] ([ycoords, xcoords]), _metadata (0-d '<U'
  *                       JSON: options, every reconstruction setting but the thread count and their SHA-256,
- *                       engine and version, input file name + size + SHA-256, intensity scale); for measured
+ *                       engine and version, input file name + size + SHA-256, a probe or object file it
+ *                       started from by name + size + SHA-256, intensity scale); for measured
  *                       data whose detector mask masked pixels, detector_mask u1 [N, N] (1 = left unfitted,
  *                       DC at [N/2, N/2]). Nothing in
  *                       it depends on when, where or how fast the job ran: the same input, settings and
  *                       seed give the same bytes;
  *   reconstruction_run.json  what does (times per epoch and in all, thread count, host, the input's
- *                       absolute path, creation time);
+ *                       absolute path and those of the start files, creation time);
  *   reconstruction.png  object amplitude and phase, probe (mode 0) amplitude and phase, colour bars, scale
  *                       bars (metres when the data states its pixel size);
  *   lsqml.log           one line per epoch: epoch, loss, seconds (rewritten after every epoch).
@@ -125,10 +126,21 @@ export const ENGINE_NAME = 'ptychostudy-lsqml';
 function jobOptionsRecord(s: ReconstructionSettings): Record<string, unknown> {
   return {
     epochs: s.epochs, batchSize: s.batchSize, noiseModel: s.noiseModel, modes: s.modes, seed: s.seed,
-    initObject: s.initObject, initProbe: s.initProbe,
+    initObject: s.initObject, initProbe: s.initProbe, // by name (startFilesByName): the caller passes them so
     ...(s.probeModel !== null ? { probeModel: s.probeModel } : {}),
     ...(s.nImages !== null ? { nImages: s.nImages } : {}),
   };
+}
+
+/**
+ * The settings with a start file (`initProbe` / `initObject: file:PATH`) named by its file name only, as `_metadata`
+ * records them: the same inputs give the same bytes wherever the file is and however its path was written (a
+ * settings file's relative path becomes absolute or relative to the working directory); the file's size and SHA-256
+ * are recorded beside them (`init_probe_file`, `init_object_file`), its path in reconstruction_run.json.
+ */
+export function startFilesByName(s: ReconstructionSettings): ReconstructionSettings {
+  const name = (v: string): string => (v.startsWith('file:') ? `file:${basename(v.slice(5))}` : v);
+  return { ...s, initObject: name(s.initObject), initProbe: name(s.initProbe) };
 }
 
 /** Interleaved complex128 copy of a complex NdArray. */
@@ -346,7 +358,11 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   } else if (opts.initObject === 'guess') {
     object.set(complexData(ds.objectGuess!));
   } else for (let j = 0; j < HO * WO; j++) object[2 * j] = 1;
-  const { probe, source: probeSource, warnings: probeWarnings } = initialProbe(opts, input.probe, N);
+  // a probe file by its name (startFilesByName), in _metadata and in the warnings it records
+  const given = probePath !== null ? `file:${opts.initProbe.slice(5)}` : null;
+  const probeIn = given !== null && input.probe.source.startsWith(given)
+    ? { ...input.probe, source: `file:${basename(probePath!)}${input.probe.source.slice(given.length)}` } : input.probe;
+  const { probe, source: probeSource, warnings: probeWarnings } = initialProbe(opts, probeIn, N);
 
   const logPath = join(job.outputDir, PHASE_F.engineLog);
   const lines: string[] = [];
@@ -381,16 +397,18 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const finalLoss = result.lossHistory[result.lossHistory.length - 1]!;
 
   const { threads: _threadsAsked, ...engineOptionsRecord } = result.options; // the thread count does not change a result
-  const { threads: _threadsSetting, ...settingsRecord } = opts;
+  const recorded = startFilesByName(opts);
+  const { threads: _threadsSetting, ...settingsRecord } = recorded;
   const metadata = {
     engine: ENGINE_NAME,
     engine_version: packageVersion(),
     algorithm: 'LSQML (pty-chi 8aee9c2 semantics)',
     input: { file: basename(inputPath), size_bytes: statSync(inputPath).size, sha256: fingerprintSync(inputPath).sha256 },
     ...input.record,
-    job_options: jobOptionsRecord(opts),
-    // every setting but the thread count (how fast, not what: it is in reconstruction_run.json)
-    reconstruction_settings: settingsRecord, settings_sha256: reconstructionSettingsSha256(opts),
+    ...(probeIn !== input.probe ? { probe_source: probeIn.source } : {}), // a probe file by its name
+    job_options: jobOptionsRecord(recorded),
+    // every setting but the thread count (how fast, not what: it is in reconstruction_run.json), start files by name
+    reconstruction_settings: settingsRecord, settings_sha256: reconstructionSettingsSha256(recorded),
     engine_options: engineOptionsRecord,
     n_positions: n,
     n_positions_in_file: ds.n,
@@ -437,6 +455,9 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     writeJsonAtomic(runRecordPath, {
       reconstruction: PHASE_F.reconstruction,
       input_npz: inputPath,
+      // where the start files were (_metadata names them by file name, size and SHA-256)
+      ...(probePath !== null ? { init_probe_path: probePath } : {}),
+      ...(objectFile ? { init_object_path: resolve(objectFile.path) } : {}),
       host: os.hostname(),
       threads: result.threads, // the threads that ran: at most one per position of a minibatch
       created_utc: new Date().toISOString(),
