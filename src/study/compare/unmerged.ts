@@ -117,10 +117,15 @@ export function mergeUnmerged(outputRoot: string, summary: MetricsSummary | null
       const key = `${r.dose}|${r.view}|${r.split}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      let now: string | null = null;
-      try { now = jobFilesRunId(jobDir(outputRoot, r)); } catch { now = null; }
+      const dir = jobDir(outputRoot, r);
+      const filesOf = (d: string): string | null => { try { return jobFilesRunId(d); } catch { return null; } };
+      const now = filesOf(dir);
       const job = { dose: r.dose, view: r.view, split: r.split, archived: null };
-      jobs.push(now !== null && later.has(now) ? job : withOwner(outputRoot, { ...job, filesRunId: r.run_id }));
+      // superseded only when a run merged before has moved this run's files to the job's history since (a failed job
+      // whose files never came in, or one whose files a run merged after this one replaced, is not)
+      const own = join(dir, HISTORY_DIR, r.run_id);
+      const moved = now !== r.run_id && now !== null && !later.has(now) && filesOf(own) === r.run_id;
+      jobs.push(moved ? { ...job, superseded_by: now, own_archived_to: recordPath(outputRoot, own) } : job);
     }
     m = mergeSummary(m, { rows: snapshot.rows.map(stripHistory), skipped: snapshot.skipped_jobs, record, jobs });
   }
