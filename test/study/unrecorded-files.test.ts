@@ -39,6 +39,20 @@ test('a Phase D view file that overlap_manifest.json (recording hashes) does not
       'nothing was written; make it again (`ptychostudy overlap … --dose 1000 --overwrite`)');
 });
 
+test('a Phase C dataset run_manifest.json names without hashes (an entry written before them) is read; one it does not name is refused', () => {
+  const c = tempDir('unrecorded-c');
+  const hashed = file(c, 'dose_1000/patched_train.npz', Buffer.from('a'));
+  file(c, 'dose_2000/patched_train.npz', Buffer.from('b'));
+  file(c, 'dose_3000/patched_train.npz', Buffer.from('c'));
+  writeFileSync(join(c, 'run_manifest.json'), JSON.stringify({
+    dose_1000: { dose: 1000, train: 'dose_1000/patched_train.npz', train_size: hashed.size, train_sha256: hashed.sha256 },
+    dose_2000: { dose: 2000, train: 'dose_2000/patched_train.npz' },
+  }));
+  checkFilesRead([join(c, 'dose_1000/patched_train.npz'), join(c, 'dose_2000/patched_train.npz')], { phaseC: c, phaseD: null });
+  assert.throws(() => checkFilesRead([join(c, 'dose_3000/patched_train.npz')], { phaseC: c, phaseD: null }),
+    (e: unknown) => e instanceof InputError && e.message.startsWith(`${join(c, 'dose_3000/patched_train.npz')}: expected a file run_manifest.json records`));
+});
+
 test('overlap refuses a Phase C dose that run_manifest.json does not record (its record could not be written); a compare skips a reconstruction Phase F did not record', () => {
   const root = tempDir('unrecorded');
   const c = join(root, 'c'), f = join(root, 'f');

@@ -53,6 +53,24 @@ export function recordedPhaseCFiles(root: string, doses?: readonly number[]): Re
 }
 
 /**
+ * Every dataset the Phase C manifest under `root` names (resolved), with or without its size and SHA-256 (an entry
+ * written before them); none when there is no manifest.
+ */
+function namedPhaseCFiles(root: string): Set<string> {
+  const read = readJsonRecord(join(root, PHASE_C.manifest), 'Phase C data cannot be checked against it (nothing was written)');
+  const out = new Set<string>();
+  if (read === null || read.value === null || typeof read.value !== 'object') return out;
+  for (const [key, entry] of Object.entries(read.value as Record<string, unknown>)) {
+    if (!/^dose_\d+$/.test(key) || entry === null || typeof entry !== 'object') continue;
+    for (const split of SPLITS) {
+      const rel = (entry as Record<string, unknown>)[split];
+      if (typeof rel === 'string') out.add(resolve(root, rel));
+    }
+  }
+  return out;
+}
+
+/**
  * Throws an `InputError` naming the first file whose bytes are not what Phase C recorded writing (size first,
  * then SHA-256; an absent file is no match either). `remedy` ends the message (what to do about it).
  */
@@ -190,10 +208,11 @@ export function checkFilesRead(paths: readonly string[], roots: { phaseC: string
     c: roots.phaseC !== null && [...records.values()].some((r) => r.phase === 'Phase C'),
     d: roots.phaseD !== null && [...records.values()].some((r) => r.phase === 'Phase D') && phaseDRecords(roots.phaseD, consequence).legacy.length === 0,
   };
+  let namedC: Set<string> | undefined; // read when first needed
   for (const p of new Set(paths.map((q) => resolve(q)))) {
     const r = records.get(p);
     if (r !== undefined) checkRecordedFiles([r.file], r.phase, r.manifest, REMAKE[r.phase]);
-    else if (hashed.c && isInside(roots.phaseC!, p)) throw unrecordedError(p, 'Phase C', PHASE_C.manifest);
+    else if (hashed.c && isInside(roots.phaseC!, p) && !(namedC ??= namedPhaseCFiles(roots.phaseC!)).has(p)) throw unrecordedError(p, 'Phase C', PHASE_C.manifest);
     else if (hashed.d && isInside(roots.phaseD!, p)) throw unrecordedError(p, 'Phase D', PHASE_D.manifest);
   }
 }
@@ -217,9 +236,9 @@ export function unrecordedError(path: string, phase: keyof typeof REDO, manifest
  * when that manifest records sizes and hashes (one written before them, or none, records nothing to go by).
  */
 export function checkPhaseCRecorded(root: string, paths: readonly string[]): void {
-  const recorded = new Set(recordedPhaseCFiles(root).map((f) => resolve(f.path)));
-  if (recorded.size === 0) return;
-  for (const p of paths) if (!recorded.has(resolve(p))) throw unrecordedError(resolve(p), 'Phase C', PHASE_C.manifest);
+  if (recordedPhaseCFiles(root).length === 0) return;
+  const named = namedPhaseCFiles(root); // an entry written before the hashes names its files too
+  for (const p of paths) if (!named.has(resolve(p))) throw unrecordedError(resolve(p), 'Phase C', PHASE_C.manifest);
 }
 
 /**
