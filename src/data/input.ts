@@ -6,7 +6,7 @@
  *          (.ptyr) holds no diffraction data: it is refused with a pointer to its use as a probe file.
  */
 import { InputError } from '../errors.js';
-import { printable } from '../text.js';
+import { counted, printable } from '../text.js';
 import { loadDataset, type Dataset } from './dataset.js';
 import { loadJobDataset } from './job-input.js';
 import type { LsqmlJobRequest } from './memory.js';
@@ -45,4 +45,17 @@ export async function readInputData(path: string, opts: ReadInputOptions = {}): 
     }
     throw new InputError(`${path}: key '${CXI_KEYS.data[0]}': expected CXI diffraction data (or PtyPy's chunks/ and meta/); found top-level keys [${printable(r.keys('/').join(', '), 1000)}]`);
   }, opts);
+}
+
+/**
+ * LSQML's refusals of the patterns themselves, whatever the settings: patterns that are not square, and patterns
+ * without a single count. `ptychostudy lsqml` (and a Phase F job) and `inspect --check` give these same lines.
+ */
+export function nonSquarePatternsMessage(file: string, key: string, H: number, W: number): string {
+  return `${file}: key '${printable(key)}': expected square diffraction patterns for LSQML (H = W); found ${H}×${W}`;
+}
+
+/** See nonSquarePatternsMessage: `n` patterns (those a reconstruction takes) hold no count at all. */
+export function noCountsMessage(file: string, key: string, n: number): string {
+  return `${file}: key '${printable(key)}': expected diffraction patterns with some counts; found ${counted(n, 'pattern')} all zero: there is nothing to reconstruct`;
 }

@@ -7,7 +7,7 @@
  * and entries, so a file of a million groups or a loop of hard links cannot hold it up.
  */
 import { InputError } from '../errors.js';
-import { readInputData } from './input.js';
+import { nonSquarePatternsMessage, noCountsMessage, readInputData } from './input.js';
 import { looksLikeCxi } from './cxi.js';
 import { looksLikePtyd, looksLikePtyr } from './ptypy.js';
 import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
@@ -118,6 +118,10 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[]): P
     const input = await readInputData(path);
     if (input.format === 'npz') throw new Error('an HDF5 file read as an NPZ'); // sniffed as HDF5 before
     const m = input.measured;
+    // what lsqml refuses of the patterns after reading them, refused here in its words
+    const dataKey = m.keys.diffraction ?? 'diffraction';
+    if (m.H !== m.W) throw new InputError(nonSquarePatternsMessage(path, dataKey, m.H, m.W));
+    if (!m.diffraction.some((v) => v !== 0)) throw new InputError(noCountsMessage(path, dataKey, m.n));
     const g = m.geometry;
     const reads = [
       `${m.format === 'cxi' ? 'CXI' : 'PtyPy .ptyd'}: ${m.n} patterns of ${m.H}×${m.W}`,

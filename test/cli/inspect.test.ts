@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { encodeNpz, saveNpz } from '../../src/npy/npz.js';
 import { encodeNpy } from '../../src/npy/npy.js';
 import { metadataArray } from '../../src/data/metadata.js';
 import type { NdArray } from '../../src/npy/types.js';
+import type { Entry } from '../data/cxi-builder.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const fixture = fileURLToPath(new URL('../../../test/fixtures/numpy/phase_c_dataset.npz', import.meta.url));
@@ -220,6 +221,38 @@ test('--check on HDF5: what a reconstruction reads (patterns, keys, geometry, pr
   assert.equal(ext.status, 2);
   assert.ok(ext.stdout.includes(`reconstruction check: 1 problem\n  ${fx('external-raw.cxi')}: key 'entry_1/instrument_1/detector_1/data': its raw data is stored outside the named file`), ext.stdout);
   assert.equal(ext.stderr, '');
+});
+
+test('--check refuses what lsqml refuses of the patterns themselves, in its words: not square, no count at all', async () => {
+  const { fixtureEntries, writeHdf5 } = await import('../data/cxi-builder.js');
+  const entries = await fixtureEntries();
+  const D = 'entry_1/data_1/data', PR = 'entry_1/instrument_1/source_1/illumination';
+  const counts = entries[D]!.data as Uint32Array;
+  // 40 patterns of 32 × 30 (two columns cut), without the 32 × 32 probe (refused on its own shape first)
+  const cut = new Uint32Array(40 * 32 * 30);
+  for (let i = 0; i < 40 * 32; i++) cut.set(counts.subarray(i * 32 + 1, i * 32 + 31), i * 30);
+  const dir = mkdtempSync(join(tmpdir(), 'inspect-'));
+  try {
+    const cases: { name: string; changes: Record<string, Entry | null>; line: string }[] = [
+      { name: 'narrow.cxi', changes: { [D]: { data: cut, shape: [40, 32, 30], dtype: '<I' }, [PR]: null }, line: `key '${D}': expected square diffraction patterns for LSQML (H = W); found 32×30` },
+      { name: 'zeros.cxi', changes: { [D]: { data: new Uint32Array(40 * 32 * 32), shape: [40, 32, 32], dtype: '<I' } }, line: `key '${D}': expected diffraction patterns with some counts; found 40 patterns all zero: there is nothing to reconstruct` },
+    ];
+    for (const c of cases) {
+      const path = join(dir, c.name);
+      writeHdf5(path, { ...entries, ...c.changes });
+      const r = inspect('--check', path);
+      assert.equal(r.status, 2, r.stdout);
+      assert.ok(r.stdout.includes(`reconstruction check: 1 problem\n  ${path}: ${c.line}\n`), r.stdout);
+      // lsqml refuses the file with the same line, writing nothing
+      const out = join(dir, `rec-${c.name}`);
+      const l = spawnSync(process.execPath, [cli, 'lsqml', '--input', path, '--out', out, '--epochs', '2', '--probe-model', 'aperture:diameter=2e-6'], { encoding: 'utf8' });
+      assert.equal(l.status, 2, l.stderr);
+      assert.equal(l.stderr, `ptychostudy lsqml: ${path}: ${c.line}\n`);
+      assert.equal(existsSync(out), false);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('an HDF5 tree is listed within bounds: a file of 2100 groups lists 2000 entries and counts the rest', async () => {

@@ -33,7 +33,8 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { counted, printable, shownJson } from '../../text.js';
+import { printable, shownJson } from '../../text.js';
+import { nonSquarePatternsMessage, noCountsMessage } from '../../data/input.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import type { ProbeData } from '../../data/measured.js';
@@ -251,7 +252,7 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;
   if (ds.H !== ds.W) {
-    throw new InputError(`${inputPath}: key '${printable(input.diffractionKey)}': expected square diffraction patterns for LSQML (H = W); found ${ds.H}×${ds.W}`);
+    throw new InputError(nonSquarePatternsMessage(inputPath, input.diffractionKey, ds.H, ds.W));
   }
   // An object file is read (and refused) before the patterns are converted: its shape must be the object frame's
   // (a ptychodus product with a centre, on measured data, is placed by it), and a pixel size it states the data's.
@@ -281,7 +282,7 @@ function checkPatternTotals(inputPath: string, diffractionKey: string, opts: Rec
     throw new InputError(`${inputPath}: ${key}: expected patterns of at most ${MAX_FLOAT32_PATTERN_TOTAL} photons each${opts.precision === 'float32' ? ' in float32 (its sums would overflow)' : ''}; ` +
       `found pattern ${t.brightest} totalling ${t.maxTotal.toPrecision(3)}${t.scale !== null ? ` (× _metadata.intensity_scale ${t.scale} squared)` : ''}${opts.precision === 'float32' ? ': use precision float64' : ''}`);
   }
-  if (!(t.total > 0)) throw new InputError(`${inputPath}: ${key}: expected diffraction patterns with some counts; found ${counted(t.n, 'pattern')} all zero: there is nothing to reconstruct`);
+  if (!(t.total > 0)) throw new InputError(noCountsMessage(inputPath, diffractionKey, t.n));
 }
 
 /** Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch. */
