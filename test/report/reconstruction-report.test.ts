@@ -59,6 +59,8 @@ test('report of an lsqml folder: object, probe, loss, positions, detector mask, 
   for (const f of imgs) assert.match(html, new RegExp(`img/${f.replace('.', '\\.')}`));
   // the detector mask: the three flagged pixels, from the CXI mask
   assert.match(html, /<td>applied<\/td><td class="num">3 of 1024 \(0\.29 %\)<\/td><td class="wrap">cxi mask entry_1\/instrument_1\/detector_1\/mask: 3<\/td>/);
+  // the loss counts the masked pixels too (pty-chi's loss, every detector pixel): said under the loss curve
+  assert.match(html, /modelled and measured diffraction amplitudes \(docs\/lsqml\.md\)\. Every detector pixel counts in it, the 3 masked ones included, with the 0 they were set to/);
   // provenance as recorded: the path, size and SHA-256 of the input
   const sha = (await import('node:crypto')).createHash('sha256').update(readFileSync(input)).digest('hex');
   assert.ok(html.includes(sha));

@@ -285,7 +285,10 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     const { svg, png } = await renderChart(singleLossChartSpec(rec.loss, { firstEpoch: first, subtitle: 'log scale' }));
     const src = img.write('loss.png', png);
     const svgSrc = img.write('loss.svg', svg);
-    lossParts.push(figure(src, { html: `Loss per epoch (loss_history of reconstruction.npz, ${rec.loss.length} epochs; final ${esc(fmtLoss(lastLoss))}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md).${first ? ' Epoch 0, which only rescales the probe, is left out.' : ''} <a href="${esc(svgSrc)}">SVG</a>` }));
+    // pty-chi's loss sums over every detector pixel: a masked one counts with the 0 it was set to, unfitted
+    const masked = rec.mask?.record.applied === true ? Number(rec.mask.record.pixels_masked) : 0;
+    const maskNote = masked > 0 ? ` Every detector pixel counts in it, the ${formatNumber(masked)} masked ones included, with the 0 they were set to (as pty-chi counts them); they are not fitted, so with a mask the loss stays above the noise level of the fitted pixels (docs/real-data.md, "Detector mask").` : '';
+    lossParts.push(figure(src, { html: `Loss per epoch (loss_history of reconstruction.npz, ${rec.loss.length} epochs; final ${esc(fmtLoss(lastLoss))}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md).${esc(maskNote)}${first ? ' Epoch 0, which only rescales the probe, is left out.' : ''} <a href="${esc(svgSrc)}">SVG</a>` }));
   }
   await done({ id: 'loss', title: 'Convergence', body: lossParts.join('\n') });
 
