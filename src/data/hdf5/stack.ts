@@ -82,12 +82,28 @@ function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base
   return { negatives, atTop };
 }
 
-/** Checks that `info` is a 3-D numeric stack; returns [n, H, W]. */
+/**
+ * [n, H, W] of a stack of patterns of shape `shape`: [n, H, W] itself, or [n, 1, …, 1, H, W] — axes of length 1
+ * between the patterns' index and the pattern (a detector's per-frame axis, as some beamlines write it), which hold
+ * the same values in the same order; undefined for any other shape. The stack is read along its first axis either
+ * way (`Hdf5Reader.readSlabs`, `readRowsFloat64`: one row is one pattern).
+ */
+export function stackShape(shape: readonly number[]): [number, number, number] | undefined {
+  if (shape.length < 3 || shape.slice(1, -2).some((d) => d !== 1)) return undefined;
+  return [shape[0]!, shape[shape.length - 2]!, shape[shape.length - 1]!];
+}
+
+/** Checks that `info` is a numeric stack [n, H, W] (or [n, 1, …, 1, H, W]: `stackShape`); returns [n, H, W]. */
 export function checkStackInfo(r: Hdf5Reader, info: Hdf5DatasetInfo, expected: string): [number, number, number] {
   if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw r.bad(info.key, expected, `dtype ${info.dtype}`);
   if (info.dtype === '<f2' || info.itemsize > 8) throw r.bad(info.key, expected, `dtype ${info.dtype} (unsupported width)`);
-  if (info.shape.length !== 3) throw r.bad(info.key, expected, `shape [${info.shape.join(', ')}]`);
-  const [n, H, W] = info.shape as [number, number, number];
+  const nhw = stackShape(info.shape);
+  if (nhw === undefined) {
+    // a leading axis of length 1 ([1, n, H, W]) is not dropped: the stack is read along its first axis
+    const lead = info.shape.length > 3 && info.shape[0] === 1 ? ' (an axis of length 1 first: store the patterns along the first axis, [n, H, W])' : '';
+    throw r.bad(info.key, expected, `shape [${info.shape.join(', ')}]${lead}`);
+  }
+  const [n, H, W] = nhw;
   if (H < 2 || W < 2) throw r.bad(info.key, expected, `patterns of ${H}×${W} pixels`);
   r.checkReadable(info);
   return [n, H, W];

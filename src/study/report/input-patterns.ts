@@ -9,6 +9,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import { Hdf5Reader } from '../../data/hdf5/reader.js';
+import { stackShape } from '../../data/hdf5/stack.js';
 import { MAX_PTYD_CHUNKS } from '../../data/ptypy.js';
 import { NpzReader } from '../../npy/npz.js';
 import { MAX_SAMPLED_PATTERN_PIXELS, readDiffractionSample } from '../hub/datasets.js';
@@ -70,8 +71,9 @@ async function readHdf5Patterns(path: string, keys: string[], count: number): Pr
     let total = 0, h = 0, w = 0;
     for (const key of keys) {
       const info = r.info(key, 'a pattern stack [n, H, W]');
-      if (info.shape.length !== 3) return { why: `${path}: key '${key}': expected [n, H, W]; found shape [${info.shape.join(', ')}]` };
-      const [n, hk, wk] = info.shape as [number, number, number];
+      const nhw = stackShape(info.shape);
+      if (nhw === undefined) return { why: `${path}: key '${key}': expected [n, H, W]; found shape [${info.shape.join(', ')}]` };
+      const [n, hk, wk] = nhw;
       if (hk * wk > MAX_SAMPLED_PATTERN_PIXELS) return { why: `${path}: key '${key}': patterns of ${hk}×${wk} pixels, more than the ${MAX_SAMPLED_PATTERN_PIXELS} drawn` };
       if (stacks.length > 0 && (hk !== h || wk !== w)) return { why: `${path}: key '${key}': patterns of ${hk}×${wk} pixels, not the ${h}×${w} of '${keys[0]}'` };
       h = hk; w = wk;
