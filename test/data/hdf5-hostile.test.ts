@@ -221,6 +221,22 @@ test('counts: a non-finite value names the pattern and pixel; negative values ar
   assert.equal(m.diffraction[10], 0);
   assert.equal(m.diffraction[11], 2);
   assert.deepEqual(m.warnings, [`${join(root, `v${counter - 1}.cxi`)}: key 'entry_1/data_1/data': 2 negative values set to 0`]);
+  // PILATUS marks gaps −1 and bad pixels −2 in every frame: pixels negative in every pattern are named apart, with
+  // how to mask them (they are fitted as 0 counts), in int32 and int64 alike; one negative in some patterns only is not
+  for (const dtype of ['<i', '<q'] as const) {
+    const pil = new Float64Array(40 * 32 * 32).fill(4);
+    for (let i = 0; i < 40; i++) {
+      for (let row = 0; row < 32; row++) pil[i * 1024 + row * 32 + 7] = -1; // a gap column
+      pil[i * 1024 + 300] = -2; // a bad pixel
+    }
+    pil[5 * 1024 + 600] = -3; // one frame's dark subtraction below zero
+    const data = dtype === '<i' ? Int32Array.from(pil) : BigInt64Array.from(pil, (v) => BigInt(v));
+    const p = await readCxi(variant({ [D]: { data, shape: [40, 32, 32], dtype } }));
+    assert.deepEqual(p.warnings, [`${join(root, `v${counter - 1}.cxi`)}: key 'entry_1/data_1/data': ${40 * 33 + 1} negative values set to 0; 33 pixels are negative ` +
+      'in every pattern, which no count is: a detector\'s mark of gap or bad pixels (PILATUS writes −1 and −2), fitted as 0 counts; ' +
+      'flag them in entry_1/instrument_1/detector_1/mask (bit 0, invalid) to leave them unfitted'], dtype);
+    assert.equal(p.diffraction[7], 0);
+  }
   // the largest value of an integer type marks gap, dead or saturated pixels (Eiger): counted in a warning, for
   // each width (64-bit compared exactly), and masked; it used to be read as 4·10⁹ counts without a word
   const eiger = new Uint32Array(40 * 32 * 32).fill(9);

@@ -130,7 +130,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'threads for the engine, 1 to 256 (default: min(2, cores)); results do not depend on it')
     .option('--precision <p>', 'float32 (default, pty-chi\'s precision) or float64 (for checks)')
     .option('--no-detector-mask', 'measured data (CXI, .ptyd): fit every pixel as read. By default the pixels the file marks as not measured — the CXI ' +
-      'detector mask (bits 0x2ff), PtyPy weights of 0, values at an integer type\'s maximum (detector gaps of an Eiger or Pilatus) — are set to 0 and left ' +
+      'detector mask (bits 0x2ff), PtyPy weights of 0, values at an integer type\'s maximum (detector gaps of an Eiger) — are set to 0 and left ' +
       'unfitted, and _metadata.detector_mask says how many (docs/real-data.md)')
     .option('--overwrite', 'replace an existing reconstruction in --out; its files move to <out>/history/ (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {

@@ -14,6 +14,7 @@
  * saturated pixels) are counted per dataset, for a warning, and, when asked (`typeMaxPixels`), the pixels
  * holding one in any pattern are flagged for the detector mask (hdf5/mask.ts), which sets them to 0.
  */
+import { counted } from '../../text.js';
 import { Hdf5Error, type Hdf5DatasetInfo, type Hdf5Reader } from './reader.js';
 
 export interface IntensityStack {
@@ -24,6 +25,8 @@ export interface IntensityStack {
   amplitudes: Float32Array;
   /** Number of negative values set to 0. */
   negatives: number;
+  /** Pixels holding a negative value in every pattern (a detector's gap or bad-pixel mark: PILATUS writes −1, −2). */
+  negativeEverywhere: number;
   /** Source element type(s), e.g. '<u4'. */
   dtypes: string[];
   /** Per source dataset with any: how many values equal the largest value of its integer type. */
@@ -48,6 +51,21 @@ export function typeMaxWarnings(file: string, stack: IntensityStack, pixels?: nu
     : `the ${pixels} pixel${pixels === 1 ? '' : 's'} holding it in any pattern ${pixels === 1 ? 'is' : 'are'} masked (--no-detector-mask reads them as counts)`));
 }
 
+/**
+ * The warning for negative values (set to 0), or undefined when there are none. Pixels negative in every pattern
+ * (of two or more) are named apart: no count is negative, so they are a detector's mark of gap or bad pixels
+ * (PILATUS writes −1 and −2), which a reconstruction would fit as 0 counts; `maskHow` says how the file would
+ * mark them for the detector mask.
+ */
+export function negativesWarning(where: string, stack: IntensityStack, maskHow: string): string | undefined {
+  if (stack.negatives === 0) return undefined;
+  const k = stack.negativeEverywhere;
+  return `${where}: ${stack.negatives} negative values set to 0` + (stack.n >= 2 && k > 0
+    ? `; ${counted(k, 'pixel')} ${k === 1 ? 'is' : 'are'} negative in every pattern, which no count is: a detector's mark of gap or bad pixels ` +
+      `(PILATUS writes −1 and −2), fitted as 0 counts; ${maskHow} to leave ${k === 1 ? 'it' : 'them'} unfitted`
+    : '');
+}
+
 /** Bytes of source read per slab. */
 const SLAB_BYTES = 16 * 1024 * 1024;
 
@@ -58,7 +76,10 @@ const MAX_VALUE = 3.4028234663852886e38 ** 2;
  * out[base + i] = √src[i] (negative → 0, counted); stops at the first value that is not finite or whose
  * square root float32 cannot hold (NaN fails every test).
  */
-function convert(src: ArrayLike<number>, out: Float32Array, base: number, top: number, flags: Uint8Array | undefined): { negatives: number; atTop: number; bad: number } {
+/** Per pixel of an H × W pattern (`hw` pixels): how many patterns hold a negative value there (made at the first one). */
+interface NegativeCounts { hw: number; counts?: Uint32Array }
+
+function convert(src: ArrayLike<number>, out: Float32Array, base: number, top: number, flags: Uint8Array | undefined, neg: NegativeCounts): { negatives: number; atTop: number; bad: number } {
   let negatives = 0, atTop = 0;
   for (let i = 0; i < src.length; i++) {
     const v = src[i]!;
@@ -66,17 +87,17 @@ function convert(src: ArrayLike<number>, out: Float32Array, base: number, top: n
       out[base + i] = Math.sqrt(v);
       if (v === top) { atTop++; if (flags) flags[(base + i) % flags.length] = 1; }
     }
-    else if (v < 0 && v > -Infinity) { negatives++; out[base + i] = 0; } else return { negatives, atTop, bad: i };
+    else if (v < 0 && v > -Infinity) { negatives++; out[base + i] = 0; (neg.counts ??= new Uint32Array(neg.hw))[(base + i) % neg.hw]!++; } else return { negatives, atTop, bad: i };
   }
   return { negatives, atTop, bad: -1 };
 }
 
-function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base: number, top: bigint | undefined, flags: Uint8Array | undefined): { negatives: number; atTop: number } {
+function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base: number, top: bigint | undefined, flags: Uint8Array | undefined, neg: NegativeCounts): { negatives: number; atTop: number } {
   let negatives = 0, atTop = 0;
   for (let i = 0; i < src.length; i++) {
     const b = src[i]!;
     const v = Number(b);
-    if (v < 0) { negatives++; out[base + i] = 0; } else out[base + i] = Math.sqrt(v);
+    if (v < 0) { negatives++; out[base + i] = 0; (neg.counts ??= new Uint32Array(neg.hw))[(base + i) % neg.hw]!++; } else out[base + i] = Math.sqrt(v);
     if (b === top) { atTop++; if (flags) flags[(base + i) % flags.length] = 1; }
   }
   return { negatives, atTop };
@@ -144,6 +165,7 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
   const atTypeMax: IntensityStack['atTypeMax'] = [];
   if (typeMaxPixels && typeMaxPixels.length !== hw) throw new Error(`typeMaxPixels holds ${typeMaxPixels.length} flags; ${H}×${W} patterns need ${hw}`);
   const flags = typeMaxPixels;
+  const neg: NegativeCounts = { hw };
   for (const info of infos) {
     const perSlab = Math.max(1, Math.floor(SLAB_BYTES / (hw * info.itemsize)));
     const topBig = integerTypeMax(info);
@@ -153,11 +175,11 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
     r.readSlabs(info, perSlab, (src, s) => {
       const base = (row + s) * hw;
       if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
-        const c = convertBig(src, amplitudes, base, topBig, flags);
+        const c = convertBig(src, amplitudes, base, topBig, flags, neg);
         negatives += c.negatives; atTop += c.atTop;
         return;
       }
-      const c = convert(src, amplitudes, base, top, flags);
+      const c = convert(src, amplitudes, base, top, flags, neg);
       atTop += c.atTop;
       if (c.bad >= 0) {
         const p = s + Math.floor(c.bad / hw), px = c.bad % hw;
@@ -168,5 +190,7 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
     if (atTop > 0) atTypeMax.push({ key: info.key, dtype: info.dtype, value: String(topBig), count: atTop });
     row += info.shape[0]!;
   }
-  return { n, H, W, amplitudes, negatives, dtypes: [...new Set(infos.map((i) => i.dtype))], atTypeMax };
+  let negativeEverywhere = 0;
+  if (neg.counts) for (let p = 0; p < hw; p++) if (neg.counts[p] === n) negativeEverywhere++;
+  return { n, H, W, amplitudes, negatives, negativeEverywhere, dtypes: [...new Set(infos.map((i) => i.dtype))], atTypeMax };
 }
