@@ -107,6 +107,26 @@ test('an existing reconstruction is not overwritten without --overwrite (exit 2)
   assert.deepEqual(readdirSync(out).sort(), ['history', 'lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json']);
 });
 
+test('lsqml --overwrite moves the report made of the earlier reconstruction to history/ with it: DIR/report/ never shows another result', () => {
+  const out = join(root, 'run-report');
+  assert.equal(lsqml(['--input', ds.path, '--out', out, '--epochs', '2']).status, 0);
+  const rep = spawnSync(process.execPath, [cli, 'report', '--out', out, '--quiet'], { encoding: 'utf8' });
+  assert.equal(rep.status, 0, rep.stderr);
+  const page = readFileSync(join(out, 'report', 'index.html'), 'utf8');
+  assert.match(page, /<dt>epochs<\/dt><dd>2, final loss /);
+  const over = lsqml(['--input', ds.path, '--out', out, '--epochs', '3', '--overwrite']);
+  assert.equal(over.status, 0, over.stderr);
+  const [kept] = readdirSync(join(out, 'history'));
+  // the earlier report went with the reconstruction it shows, whole; none is left beside the new one
+  assert.deepEqual(readdirSync(join(out, 'history', kept!)).sort(), ['lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json', 'report']);
+  assert.equal(readFileSync(join(out, 'history', kept!, 'report', 'index.html'), 'utf8'), page);
+  assert.equal(existsSync(join(out, 'report')), false);
+  // so `report` writes the new reconstruction's page without --force
+  const again = spawnSync(process.execPath, [cli, 'report', '--out', out, '--quiet'], { encoding: 'utf8' });
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(readFileSync(join(out, 'report', 'index.html'), 'utf8'), /<dt>epochs<\/dt><dd>3, final loss /);
+});
+
 test('lsqml --overwrite that diverges: the earlier run\'s files move to history/ together, the directory holds the failed run\'s log alone', () => {
   const out = join(root, 'run-diverge');
   // 1e9 photons per 32² pattern: the Poisson model in float32 diverges in epoch 1 (docs/lsqml.md), the Gaussian one does not

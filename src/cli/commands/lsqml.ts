@@ -96,7 +96,7 @@ export function register(program: Command): void {
       'Writes <out>/reconstruction.npz (reconstructed_object, reconstructed_probe, loss_history, ' +
       'positions, _metadata with every setting; measured data whose detector mask masked pixels: detector_mask), reconstruction_run.json (times, threads, host), reconstruction.png ' +
       '(object and probe amplitude and phase) and lsqml.log (one line per epoch). They are built in a staging directory ' +
-      'inside <out> and moved in when the run ends; files of an earlier run move to <out>/history/ first. ' +
+      'inside <out> and moved in when the run ends; files of an earlier run, and the report `ptychostudy report --out` made of them (<out>/report/), move to <out>/history/ first. ' +
       'The object starts from ones unless --init-object guess, or --init-object file:PATH continues an earlier ' +
       'reconstruction (its reconstruction.npz, or a ptychodus product: `ptychostudy export` writes one; give --init-probe file:PATH too to carry its probe over).\n\n' +
       'Every LSQML option (step sizes, update plans, preconditioner damping, noise model, …) can be set in a settings ' +
@@ -132,7 +132,7 @@ export function register(program: Command): void {
     .option('--no-detector-mask', 'measured data (CXI, .ptyd): fit every pixel as read. By default the pixels the file marks as not measured — the CXI ' +
       'detector mask (bits 0x2ff), PtyPy weights of 0, values at an integer type\'s maximum (detector gaps of an Eiger) — are set to 0 and left ' +
       'unfitted, and _metadata.detector_mask says how many (docs/real-data.md)')
-    .option('--overwrite', 'replace an existing reconstruction in --out; its files move to <out>/history/ (default: refuse)')
+    .option('--overwrite', 'replace an existing reconstruction in --out; its files, and its report, move to <out>/history/ (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {
       const input = aliased<string>(flags as Record<string, unknown>, '--input', OLD_INPUT);
       const outputDir = aliased<string>(flags as Record<string, unknown>, '--out', OLD_OUT);

@@ -12,10 +12,12 @@ import { JOB_OUTPUT_FILES, PHASE_F } from '../hub/layout.js';
  * Moves the outputs of an earlier result out of `outputDir` into `outputDir/history/<label>` (unique), so a
  * new result never overwrites them. Returns that directory, or null when there was nothing to move.
  * `label` (the earlier run's id, read from the manifest) must be one safe name: nothing moves otherwise.
+ * `also` names further entries of `outputDir` made from that result (the report of an `lsqml` folder), which move
+ * with it.
  */
-export function archiveOutputs(outputDir: string, label: string): string | null {
+export function archiveOutputs(outputDir: string, label: string, also: readonly string[] = []): string | null {
   checkSafeName(label, join(outputDir, PHASE_F.history), 'run id');
-  const present = JOB_OUTPUT_FILES.filter((f) => existsSync(join(outputDir, f)));
+  const present = [...JOB_OUTPUT_FILES, ...also].filter((f) => existsSync(join(outputDir, f)));
   if (present.length === 0) return null;
   const histRoot = join(outputDir, PHASE_F.history);
   const name = createUniqueDir(histRoot, label);

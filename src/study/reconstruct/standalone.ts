@@ -3,8 +3,9 @@
  * directory never mixes the files of two runs and no earlier file is overwritten:
  *
  * - the job runs in a staging directory inside DIR (`.staging-lsqml-<time>-<pid>/`);
- * - when it has written anything (a result, or the log of a run that diverged), the earlier outputs of DIR
- *   move to `DIR/history/replaced-<time>/` and the new files move in, each by an atomic rename;
+ * - when it has written anything (a result, or the log of a run that diverged), the earlier outputs of DIR —
+ *   and the report `ptychostudy report --out DIR` made of them, `DIR/report/` — move to
+ *   `DIR/history/replaced-<time>/` and the new files move in, each by an atomic rename;
  * - when it wrote nothing (bad input, found before the first epoch), DIR is left as it was (a DIR this call
  *   created is removed again);
  * - an existing `reconstruction.npz` is replaced only when `replace` is set (`--overwrite`);
@@ -20,7 +21,7 @@ import { namedInPlace, writeFailed } from '../../files/atomic.js';
 import { checkHistoryDir } from '../../files/earlier.js';
 import { withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
-import { PHASE_F } from '../hub/layout.js';
+import { HUB, PHASE_F } from '../hub/layout.js';
 import { archiveOutputs, keepInterrupted } from './files.js';
 import { runLsqmlJob, type JobProgress, type LsqmlJobOptions, type LsqmlJobResult } from './lsqml-job.js';
 
@@ -67,7 +68,8 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
         throw failure ?? new Error(`the reconstruction wrote nothing into ${staging}`);
       }
       keepInterrupted(out, stale, STAGING_PREFIX);
-      const archivedTo = archiveOutputs(out, `replaced-${stamp}`);
+      // the report of the earlier reconstruction goes with it: DIR/report/ never describes another result than DIR's
+      const archivedTo = archiveOutputs(out, `replaced-${stamp}`, [HUB.report]);
       moveFilesInto(staging, out);
       if (failure !== null) throw failure;
       const moved = (p: string): string => join(out, p.slice(staging.length + 1));
