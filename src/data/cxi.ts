@@ -20,7 +20,7 @@ import { checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometr
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, ENERGY_J, PIXEL_M, pixelSizeOk, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
-import { checkStackInfo, checkStackOutput, negativesWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
+import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { CXI_MASK_DO_NOT_USE, countFlags, maskOffRecord, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { MAX_PROBE_MODES } from './memory.js';
 import { otherShapeHint, readObjectDataset, type ObjectFromFile } from './ptychodus.js';
@@ -170,7 +170,8 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   }
 
   const typeMax = bad ? new Uint8Array(H * W) : undefined;
-  const stack = readIntensityStack(r, [dataInfo], stackWant, typeMax);
+  const stack = readIntensityStack(r, [dataInfo], stackWant, typeMax, bad);
+  if (stack.nonFiniteMasked > 0) warnings.push(nonFiniteMaskedWarning(`${r.file}: key '${dataKey}'`, stack.nonFiniteMasked));
   const negative = negativesWarning(`${r.file}: key '${dataKey}'`, stack, `flag ${stack.negativeEverywhere === 1 ? 'it' : 'them'} in ${CXI_KEYS.mask[0]} (bit 0, invalid)`);
   if (negative !== undefined) warnings.push(negative);
   const mask = bad && typeMax ? maskOf(r, dataKey, stack.amplitudes, bad, typeMax, sources, stack.atTypeMax[0]) : undefined;

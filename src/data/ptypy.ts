@@ -28,7 +28,7 @@ import { ELECTRON_VOLT_J, checkPositionPrecision, frameFromMetres, sparseScanWar
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, PIXEL_M, pixelSizeOk, readPhysical, type PhysicalValue } from './hdf5/checks.js';
 import { Hdf5Error, shown, type Hdf5Reader } from './hdf5/reader.js';
-import { checkStackInfo, checkStackOutput, negativesWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
+import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
 import { countFlags, maskOffRecord, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { checkHdf5ProbeFits } from './memory.js';
@@ -223,7 +223,8 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
       `utils rebin_2d), so the patterns hold counts / ${rebin * rebin}, not photon counts; the Poisson noise model takes them as counts`);
   }
   const typeMax = bad ? new Uint8Array(H * W) : undefined;
-  const stack = readIntensityStack(r, infos, stackWant, typeMax);
+  const stack = readIntensityStack(r, infos, stackWant, typeMax, bad);
+  if (stack.nonFiniteMasked > 0) warnings.push(nonFiniteMaskedWarning(r.file, stack.nonFiniteMasked));
   const negative = negativesWarning(r.file, stack, `give ${stack.negativeEverywhere === 1 ? 'it' : 'them'} weight 0 in chunks/<k>/weights`);
   if (negative !== undefined) warnings.push(negative);
   const mask = bad && typeMax ? maskOf(r, infos[0]!.key, stack.amplitudes, bad, typeMax, sources, stack.atTypeMax[0]) : undefined;

@@ -104,6 +104,29 @@ test('integer-maximum pixels (detector gaps) are masked with the CXI mask, and r
   assert.deepEqual(off.maskRecord.fitted_as_read, [{ source: 'cxi mask', key: MASK }, { source: 'integer maximum', key: D, values: 3, value: '4294967295', dtype: '<u4' }]);
 });
 
+test('non-finite values in pixels the CXI mask masks (NaN in gaps, as flat-field pipelines write) read as the mask\'s 0, noted; anywhere else, or with the mask off, they are refused', async () => {
+  const mask = new Uint32Array(hw);
+  mask[3] = 1; mask[40] = 8;
+  // float32 counts: NaN in both masked pixels of every pattern, ±Infinity in one pattern each; a PILATUS −1 in pixel 3 too
+  const data = Float32Array.from(counts);
+  for (let i = 0; i < n; i++) { data[i * hw + 3] = NaN; data[i * hw + 40] = NaN; }
+  data[7 * hw + 40] = Infinity; data[9 * hw + 3] = -Infinity; data[11 * hw + 3] = -1;
+  const path = variant({ [D]: { data, shape: [n, 32, 32], dtype: '<f' }, [MASK]: { data: mask, shape: [32, 32], dtype: '<I' } });
+  const m = await readCxi(path);
+  // the same amplitudes as the file whose masked pixels hold counts
+  const plain = await readCxi(variant({ [D]: { data: Float32Array.from(counts), shape: [n, 32, 32], dtype: '<f' }, [MASK]: { data: mask, shape: [32, 32], dtype: '<I' } }));
+  assert.deepEqual(m.diffraction, plain.diffraction);
+  assert.deepEqual(maskedPixels(m), [3, 40]);
+  assert.ok(m.warnings.includes(`${path}: key '${D}': ${2 * n - 1} values are not finite (NaN or infinite) in pixels the detector mask masks; read as 0, never fitted`), m.warnings.join('\n'));
+  // the −1 is a negative value set to 0; its pixel is masked already, so it is not named as a gap to mask
+  assert.ok(m.warnings.includes(`${path}: key '${D}': 1 negative values set to 0`), m.warnings.join('\n'));
+  // NaN in a pixel the mask leaves fitted is refused, naming it; with the mask off, the masked ones are too
+  data[5 * hw + 100] = NaN;
+  const outside = variant({ [D]: { data, shape: [n, 32, 32], dtype: '<f' }, [MASK]: { data: mask, shape: [32, 32], dtype: '<I' } });
+  await assert.rejects(readCxi(outside), new RegExp(`^Hdf5Error: ${outside.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: key '${D}': expected diffraction data .*; found NaN in pattern 5 at pixel \\(3, 4\\)$`));
+  await assert.rejects(readCxi(path, { detectorMask: false }), /found NaN in pattern 0 at pixel \(0, 3\)$/);
+});
+
 test('PtyPy weights: 0 = ignore, combined over frames and chunks (a pixel of weight 0 in any frame is masked); a chunk without weights beside others is refused', async () => {
   const path = join(root, 'w.ptyd');
   const w0 = new Uint8Array(20 * hw).fill(1), w1 = new Float64Array(20 * hw).fill(0.5);

@@ -4,11 +4,12 @@
  * row-major, in one preallocated array. The source is read in slabs of whole patterns (about 16 MiB
  * each) so the peak memory is the output plus one slab, whatever the file's size.
  *
- * Checked before anything is allocated: each source is 3-D, numeric, of one pattern size, readable
+ * Checked before anything is allocated: each source is [n, H, W] (or [n, 1, H, W]), numeric, of one pattern size, readable
  * (`Hdf5Reader.checkReadable`: size, filters, chunk layout, data in the file itself), and the
  * float32 output fits the reader's byte limit and the memory limit. A slab never spans more than
  * MAX_CHUNKS_PER_READ chunks (`readSlabs` cuts it at chunk boundaries). While reading:
- * a non-finite value is refused (naming the dataset, pattern and pixel); negative values (a dark
+ * a non-finite value is refused (naming the dataset, pattern and pixel) unless its pixel is one the file's
+ * detector mask masks (`maskedPixels`: then it reads as 0, never fitted); negative values (a dark
  * subtraction below zero) are set to 0 and counted; values at the largest value of an integer type
  * (4294967295 in <u4, 65535 in <u2 …: what detectors such as the Eiger write into gaps and dead or
  * saturated pixels) are counted per dataset, for a warning, and, when asked (`typeMaxPixels`), the pixels
@@ -25,8 +26,10 @@ export interface IntensityStack {
   amplitudes: Float32Array;
   /** Number of negative values set to 0. */
   negatives: number;
-  /** Pixels holding a negative value in every pattern (a detector's gap or bad-pixel mark: PILATUS writes −1, −2). */
+  /** Pixels holding a negative value in every pattern (a detector's gap or bad-pixel mark: PILATUS writes −1, −2), but those the detector mask masks. */
   negativeEverywhere: number;
+  /** Values that are not finite (or too large for float32 amplitudes) in pixels the detector mask masks, read as 0. */
+  nonFiniteMasked: number;
   /** Source element type(s), e.g. '<u4'. */
   dtypes: string[];
   /** Per source dataset with any: how many values equal the largest value of its integer type. */
@@ -66,6 +69,11 @@ export function negativesWarning(where: string, stack: IntensityStack, maskHow: 
     : '');
 }
 
+/** The note of `IntensityStack.nonFiniteMasked`: values that are not finite, in masked pixels, read as 0. */
+export function nonFiniteMaskedWarning(where: string, count: number): string {
+  return `${where}: ${count} value${count === 1 ? ' is' : 's are'} not finite (NaN or infinite) in pixels the detector mask masks; read as 0, never fitted`;
+}
+
 /** Bytes of source read per slab. */
 const SLAB_BYTES = 16 * 1024 * 1024;
 
@@ -76,10 +84,13 @@ const MAX_VALUE = 3.4028234663852886e38 ** 2;
  * out[base + i] = √src[i] (negative → 0, counted); stops at the first value that is not finite or whose
  * square root float32 cannot hold (NaN fails every test).
  */
-/** Per pixel of an H × W pattern (`hw` pixels): how many patterns hold a negative value there (made at the first one). */
-interface NegativeCounts { hw: number; counts?: Uint32Array }
+/**
+ * Per pixel of an H × W pattern (`hw` pixels): how many patterns hold a negative value there (`counts`, made at the
+ * first one), and the pixels the detector mask masks (`masked`), whose values are never fitted.
+ */
+interface PixelBook { hw: number; counts?: Uint32Array; masked?: Uint8Array | undefined; nonFiniteMasked: number }
 
-function convert(src: ArrayLike<number>, out: Float32Array, base: number, top: number, flags: Uint8Array | undefined, neg: NegativeCounts): { negatives: number; atTop: number; bad: number } {
+function convert(src: ArrayLike<number>, out: Float32Array, base: number, top: number, flags: Uint8Array | undefined, book: PixelBook): { negatives: number; atTop: number; bad: number } {
   let negatives = 0, atTop = 0;
   for (let i = 0; i < src.length; i++) {
     const v = src[i]!;
@@ -87,17 +98,20 @@ function convert(src: ArrayLike<number>, out: Float32Array, base: number, top: n
       out[base + i] = Math.sqrt(v);
       if (v === top) { atTop++; if (flags) flags[(base + i) % flags.length] = 1; }
     }
-    else if (v < 0 && v > -Infinity) { negatives++; out[base + i] = 0; (neg.counts ??= new Uint32Array(neg.hw))[(base + i) % neg.hw]!++; } else return { negatives, atTop, bad: i };
+    else if (v < 0 && v > -Infinity) { negatives++; out[base + i] = 0; (book.counts ??= new Uint32Array(book.hw))[(base + i) % book.hw]!++; }
+    // a masked pixel's value is never fitted: NaN there (what flat-field pipelines write into gaps) reads as 0
+    else if (book.masked && book.masked[(base + i) % book.hw]) { book.nonFiniteMasked++; out[base + i] = 0; }
+    else return { negatives, atTop, bad: i };
   }
   return { negatives, atTop, bad: -1 };
 }
 
-function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base: number, top: bigint | undefined, flags: Uint8Array | undefined, neg: NegativeCounts): { negatives: number; atTop: number } {
+function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base: number, top: bigint | undefined, flags: Uint8Array | undefined, book: PixelBook): { negatives: number; atTop: number } {
   let negatives = 0, atTop = 0;
   for (let i = 0; i < src.length; i++) {
     const b = src[i]!;
     const v = Number(b);
-    if (v < 0) { negatives++; out[base + i] = 0; (neg.counts ??= new Uint32Array(neg.hw))[(base + i) % neg.hw]!++; } else out[base + i] = Math.sqrt(v);
+    if (v < 0) { negatives++; out[base + i] = 0; (book.counts ??= new Uint32Array(book.hw))[(base + i) % book.hw]!++; } else out[base + i] = Math.sqrt(v);
     if (b === top) { atTop++; if (flags) flags[(base + i) % flags.length] = 1; }
   }
   return { negatives, atTop };
@@ -145,9 +159,11 @@ export function checkStackOutput(r: Hdf5Reader, key: string, n: number, H: numbe
 /**
  * Reads the stacks `infos` (concatenated along the first axis) as amplitudes. `expected` describes
  * the dataset in messages. `typeMaxPixels` ([H, W]), when given, gets a 1 at every pixel that holds
- * the largest value of its integer type in any pattern.
+ * the largest value of its integer type in any pattern. `maskedPixels` ([H, W]), when given, flags the pixels
+ * the file's detector mask (or weights) masks: a value there that is not finite is read as 0 (counted), not refused,
+ * since the pixel is not fitted (its values are set to 0 afterwards: hdf5/mask.ts).
  */
-export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expected: string, typeMaxPixels?: Uint8Array): IntensityStack {
+export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expected: string, typeMaxPixels?: Uint8Array, maskedPixels?: Uint8Array): IntensityStack {
   if (infos.length === 0) throw new Hdf5Error(`${r.file}: expected ${expected}; found no dataset`);
   let n = 0, H = 0, W = 0;
   for (const info of infos) {
@@ -165,7 +181,8 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
   const atTypeMax: IntensityStack['atTypeMax'] = [];
   if (typeMaxPixels && typeMaxPixels.length !== hw) throw new Error(`typeMaxPixels holds ${typeMaxPixels.length} flags; ${H}×${W} patterns need ${hw}`);
   const flags = typeMaxPixels;
-  const neg: NegativeCounts = { hw };
+  if (maskedPixels && maskedPixels.length !== hw) throw new Error(`maskedPixels holds ${maskedPixels.length} flags; ${H}×${W} patterns need ${hw}`);
+  const book: PixelBook = { hw, masked: maskedPixels, nonFiniteMasked: 0 };
   for (const info of infos) {
     const perSlab = Math.max(1, Math.floor(SLAB_BYTES / (hw * info.itemsize)));
     const topBig = integerTypeMax(info);
@@ -175,11 +192,11 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
     r.readSlabs(info, perSlab, (src, s) => {
       const base = (row + s) * hw;
       if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
-        const c = convertBig(src, amplitudes, base, topBig, flags, neg);
+        const c = convertBig(src, amplitudes, base, topBig, flags, book);
         negatives += c.negatives; atTop += c.atTop;
         return;
       }
-      const c = convert(src, amplitudes, base, top, flags, neg);
+      const c = convert(src, amplitudes, base, top, flags, book);
       atTop += c.atTop;
       if (c.bad >= 0) {
         const p = s + Math.floor(c.bad / hw), px = c.bad % hw;
@@ -191,6 +208,7 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
     row += info.shape[0]!;
   }
   let negativeEverywhere = 0;
-  if (neg.counts) for (let p = 0; p < hw; p++) if (neg.counts[p] === n) negativeEverywhere++;
-  return { n, H, W, amplitudes, negatives, negativeEverywhere, dtypes: [...new Set(infos.map((i) => i.dtype))], atTypeMax };
+  // pixels the detector mask masks already are not fitted: not named again
+  if (book.counts) for (let p = 0; p < hw; p++) if (book.counts[p] === n && !maskedPixels?.[p]) negativeEverywhere++;
+  return { n, H, W, amplitudes, negatives, negativeEverywhere, nonFiniteMasked: book.nonFiniteMasked, dtypes: [...new Set(infos.map((i) => i.dtype))], atTypeMax };
 }
