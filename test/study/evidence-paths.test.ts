@@ -170,6 +170,19 @@ test('a Phase C file without objectGuess (measured data) is not scored, and the 
   assert.equal(s.rows.find((x) => x.split === 'train')!.status, 'ok');
 });
 
+test('a CXI file placed in Phase C (docs/real-data.md) is not scored either: no ground truth, not a "truncated" NPZ', () => {
+  const hub = makeHub(join(root, 'cxi-gt'), { doses: [1000] });
+  cpSync(fileURLToPath(new URL('../../../test/fixtures/cxi/scan.cxi', import.meta.url)), join(hub.c, 'dose_1000', 'patched_test.npz'));
+  const r = ptychostudy(['compare', '--phase-c-root', hub.c, '--phase-f-root', hub.f, '--out', hub.g, '--no-figures', '--no-charts', '--json']);
+  assert.equal(r.status, 1, r.stderr);
+  const s = MetricsSummarySchema.parse(JSON.parse(readFileSync(join(hub.g, 'metrics_summary.json'), 'utf8')));
+  const test = s.rows.find((x) => x.split === 'test')!;
+  assert.equal(test.status, 'failed');
+  assert.match(test.error ?? '', /^no ground truth: .*patched_test\.npz: measured data in an HDF5 file \(CXI or PtyPy \.ptyd\), which has no ground-truth object to score against/);
+  assert.doesNotMatch(test.error ?? '', /unreadable|truncated|zip/);
+  assert.equal(s.rows.find((x) => x.split === 'train')!.status, 'ok');
+});
+
 test('a recorded path that leads out of the roots is never read, even when a file is there', () => {
   const hub = makeHub(join(root, 'escape', 'hub'), { doses: [1000] });
   const outside = join(root, 'escape', 'elsewhere', 'reconstruction.npz');

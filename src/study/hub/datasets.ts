@@ -10,6 +10,7 @@ import { InputError } from '../../errors.js';
 import { printable, shownJson } from '../../text.js';
 import { checkCoordinates } from '../../data/dataset.js';
 import { readMetadata } from '../../data/metadata.js';
+import { isHdf5File } from '../../data/inspect-hdf5.js';
 import { NpzReader } from '../../npy/npz.js';
 import type { NdArray, NumericData } from '../../npy/types.js';
 import type { ComplexImage } from '../../math/image.js';
@@ -72,6 +73,10 @@ export class NoGroundTruthError extends InputError {
 
 /** objectGuess, probeGuess and the scan coordinates of a dataset (the diffraction is never read). */
 export function readGroundTruth(path: string): GroundTruth {
+  // measured data in an HDF5 file (a CXI or .ptyd placed in Phase C, docs/real-data.md) is not a corrupt NPZ
+  if (isHdf5File(path)) {
+    throw new NoGroundTruthError(`${path}: measured data in an HDF5 file (CXI or PtyPy .ptyd), which has no ground-truth object to score against (measured data reconstructs but is not scored)`);
+  }
   return withReader(path, (r) => {
     if (!r.has('objectGuess')) {
       throw new NoGroundTruthError(`${path}: no 'objectGuess': the dataset has no ground-truth object to score against (measured data reconstructs but is not scored)`);
