@@ -57,6 +57,30 @@ for (const columns of [30, 40, 60]) {
     p.done();
     const redraws = term.text.split('\r').filter((l) => l !== '');
     assert.equal(redraws.length, 3, JSON.stringify(term.text));
+    // the status shown before the first epoch (reading the input) is cut to the width too, and the bar replaces it
+    const t2 = new Terminal(columns);
+    const q = progressPrinter(t2, true);
+    q.status('reading /data/beamline/2026/scan_000123.cxi (3.95 GiB) and preparing the first epoch …');
+    q.update({ epoch: 1, epochs: 100, loss: 1, seconds: 1 });
+    q.done();
+    const shown = t2.text.split('\r').filter((l) => l !== '');
+    assert.equal(shown.length, 2, JSON.stringify(t2.text));
+    assert.match(shown[0]!, /^reading /);
+    for (const l of shown) assert.ok(visible(l.replace(/\n$/, '')) < columns, `${JSON.stringify(l)} is too wide`);
     for (const l of redraws) assert.ok(visible(l.replace(/\n$/, '')) < columns, `${JSON.stringify(l)} is too wide`);
   });
 }
+
+test('lsqml\'s status before the first epoch: erased when no epoch comes (a refusal\'s one line stands alone); never printed when piped', () => {
+  const term = new Terminal(80);
+  const p = progressPrinter(term, true);
+  p.status('reading scan.cxi (1.00 GiB) and preparing the first epoch …');
+  p.done();
+  assert.equal(term.text, '\rreading scan.cxi (1.00 GiB) and preparing the first epoch …\x1b[K\r\x1b[K');
+  const piped = new Terminal(80);
+  const q = progressPrinter(piped, false);
+  q.status('reading scan.cxi (1.00 GiB) and preparing the first epoch …');
+  q.update({ epoch: 1, epochs: 2, loss: 1, seconds: 1 });
+  q.done();
+  assert.equal(piped.text, 'epoch 1/2 loss 1.000000e+0 seconds 1.000\n');
+});

@@ -1,11 +1,12 @@
 import { Option, type Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { action } from '../action.js';
 import { integerFlag } from '../flags.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { UsageError } from '../../errors.js';
+import { formatBytes } from '../../data/memory.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { JobProgress } from '../../study/reconstruct/lsqml-job.js';
 import { sameCommand } from '../rerun.js';
@@ -52,11 +53,18 @@ interface LsqmlFlags {
 
 /**
  * Progress: a bar redrawn in place on a terminal (cut to its width, so that it never wraps), one plain line
- * per epoch otherwise.
+ * per epoch otherwise. `status` shows what happens before the first epoch (reading a large input takes seconds)
+ * on a terminal only, in the bar's place: the first epoch's bar replaces it, and `done` erases it when no epoch
+ * came (an error's one line then stands alone); piped, it prints nothing.
  */
-export function progressPrinter(out: NodeJS.WritableStream & { columns?: number }, live: boolean): { update: (p: JobProgress) => void; done: () => void } {
-  let drawn = false;
+export function progressPrinter(out: NodeJS.WritableStream & { columns?: number }, live: boolean): { status: (text: string) => void; update: (p: JobProgress) => void; done: () => void } {
+  let drawn = false, status = false;
   return {
+    status: (text) => {
+      if (!live || drawn) return;
+      out.write(`\r${fit(text, lineWidth(out))}\x1b[K`);
+      status = true;
+    },
     update: (p) => {
       if (live) {
         const width = 30, fill = Math.round((width * p.epoch) / p.epochs);
@@ -67,7 +75,11 @@ export function progressPrinter(out: NodeJS.WritableStream & { columns?: number 
         out.write(`epoch ${p.epoch}/${p.epochs} loss ${p.loss.toExponential(6)} seconds ${p.seconds.toFixed(3)}\n`);
       }
     },
-    done: () => { if (drawn) out.write('\n'); },
+    done: () => {
+      if (drawn) out.write('\n');
+      else if (status) out.write('\r\x1b[K');
+      drawn = false; status = false;
+    },
   };
 }
 
@@ -165,6 +177,7 @@ export function register(program: Command): void {
       const opts = { input, outputDir, settings };
       if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
       const progress = progressPrinter(process.stderr, redrawsInPlace(process.stderr));
+      progress.status(`reading ${opts.input} (${formatBytes(statSync(opts.input).size)}) and preparing the first epoch …`);
       // Ctrl-C or SIGTERM: the job stops at the end of the epoch under way (the event loop runs between
       // epochs). Its files are written only after the last epoch, so none is; the log so far stays in the
       // job's staging directory, which the next run into --out moves to history/ (standalone.ts).
