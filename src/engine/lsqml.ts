@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { InputError, stoppedExitCode, UsageError } from '../errors.js';
 import { allocShared, allocShared32, createFft2, fftfreq, freeShared } from '../math/fft.js';
 import { getArena, WasmFft2F32 } from '../math/fft-wasm.js';
+import { isPowerOfTwo } from '../math/fft-ts.js';
 import { lsqmlWasmKernels, modeKernelsOn, type LsqmlWasm } from './wasm-kernels.js';
 import { Rng } from '../math/rng.js';
 import type { ComplexImage } from '../math/image.js';
@@ -426,6 +427,8 @@ export class LsqmlEngine {
     if (options.precision === 'float32' && precision === 'float64') {
       // recorded in the result (precision), but a run asked for float32 should also say it did not get it
       const why = options.fftBackend === 'ts' ? 'fftBackend ts: the TypeScript loops compute in float64'
+        // the WebAssembly FFT is there, but for power-of-two sizes only (README, Limits): say which it is
+        : !isPowerOfTwo(N) ? `the float32 path needs the WebAssembly FFT, which takes power-of-two sizes only; these patterns are ${N}×${N}`
         : `the float32 path needs the WebAssembly FFT and kernels, which ${fft64.backend !== 'wasm' ? 'are not available here' : `do not take ${N}×${N} patterns`}`;
       engine.warnings.push(`precision float32 was asked for and the run computes in float64 (${why}); results agree to rounding, at the float64 path's speed`);
     }

@@ -69,4 +69,10 @@ test('float32 asked for where only the float64 path runs (the TypeScript loops) 
   const f32 = await run({ precision: 'float32' });
   assert.equal(f32.precision, 'float32');
   assert.deepEqual(f32.warnings, []);
+  // patterns of a size the WebAssembly FFT does not take: the size is the reason, not the machine
+  const odd = syntheticProblem({ size: 12, height: 30, width: 30, positions: 9, photons: 1e4, poisson: true, seed: 4 });
+  const r = await runLsqml(odd.input, { epochs: 2, batchSize: 4, precision: 'float32' });
+  assert.equal(r.precision, 'float64');
+  assert.ok(r.warnings.includes('precision float32 was asked for and the run computes in float64 (the float32 path needs the WebAssembly FFT, ' +
+    'which takes power-of-two sizes only; these patterns are 12×12); results agree to rounding, at the float64 path\'s speed'), r.warnings.join('\n'));
 });
