@@ -195,6 +195,18 @@ test('a dataset whose patterns hold no count: the job\'s recorded failure names 
   rmSync(root, { recursive: true, force: true });
 });
 
+test('a probe file named by a relative path: the manifest and the job\'s _metadata record its absolute path', () => {
+  const root = tmp('cli-relative-probe');
+  const h = measuredHub(root, 'test/fixtures/cxi/scan-noprobe.cxi');
+  copyFileSync('test/fixtures/cxi/probe-product.h5', join(root, 'probe.h5'));
+  const r = spawnSync(process.execPath, [resolve(cli), 'reconstruct', ...measuredJob(h), '--init-probe', 'file:probe.h5'], { encoding: 'utf8', cwd: root });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const manifest = readFileSync(join(h.artifact, 'reconstruction_manifest.json'), 'utf8');
+  assert.ok(manifest.includes(`"initProbe": ${JSON.stringify(`file:${join(root, 'probe.h5')}`)}`), manifest);
+  assert.ok(!manifest.includes('"initProbe": "file:probe.h5"'), manifest);
+  rmSync(root, { recursive: true, force: true });
+});
+
 test('measured data in a hub: the summary counts the whole matrix, and names the missing inputs the filters skip apart from those they select', () => {
   const root = tmp('cli-measured-summary');
   const h = measuredHub(root, 'test/fixtures/cxi/scan.cxi');

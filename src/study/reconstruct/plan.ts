@@ -17,6 +17,7 @@ import { InputError, UsageError } from '../../errors.js';
 import { checkOptionNames, optionNames, requirePathOptions } from '../phase.js';
 import { isDirectory } from '../../files/dirs.js';
 import type { StudySettings } from '../../settings/schema.js';
+import { withAbsolutePaths } from '../../settings/file.js';
 import { jobKey, PHASE_F, SPLITS, VIEWS } from '../hub/layout.js';
 import { checkFilesRead } from '../hub/recorded-files.js';
 import { checkDoses } from '../simulate/plan.js';
@@ -106,7 +107,10 @@ export interface ReconstructionPlan {
  * The plan of a Phase F run (the study's doses are `simulation.doses`). Throws `UsageError` / `InputError`
  * (exit code 2) when the filters, the input roots or an existing manifest are bad.
  */
-export function planReconstruction(settings: StudySettings, opts: ReconstructionPlanOptions, cores: number): ReconstructionPlan {
+export function planReconstruction(given: StudySettings, opts: ReconstructionPlanOptions, cores: number): ReconstructionPlan {
+  // a probe or object file is a setting by its absolute path (README): the manifest records it so, and the settings
+  // hash that decides "already complete" does not depend on the folder the command ran from
+  const settings = withAbsolutePaths(given);
   const phaseCRoot = resolve(opts.phaseCRoot);
   const phaseDRoot = resolve(opts.phaseDRoot);
   const artifactRoot = resolve(opts.artifactRoot);
