@@ -183,6 +183,7 @@ test('report: the detector mask of measured data — pixels masked per source, t
     const a = loadNpz(file);
     a._metadata = metadataArray(meta);
     if (member) a.detector_mask = { dtype: '|u1', shape: [16, 16], data: mask };
+    a.loss_history = { dtype: '<f8', shape: [3], data: Float64Array.from([9, 4, 2]) }; // a loss curve to caption
     saveNpz(file, a);
   };
   const before = readFileSync((await buildReport(root)).indexPath, 'utf8');
@@ -200,6 +201,9 @@ test('report: the detector mask of measured data — pixels masked per source, t
   // At a glance: the mask in one line; every reconstruction is of a measured file, so the doses are folder names
   // (simulated data, before: photons per pattern, no mask line)
   assert.match(html, /<dt>detector mask<\/dt><dd>applied in 1 reconstruction \(17 of 256 pixels masked\); off in 1 \(see Data\)<\/dd>/);
+  // the loss counts the masked pixels (pty-chi's loss, every detector pixel): said under the loss curves, of the one job
+  assert.match(html, /amplitudes \(docs\/lsqml\.md\)\. Jobs with a detector mask \(1 of 2\): their loss counts every detector pixel, the masked ones included/);
+  assert.doesNotMatch(before, /Jobs with a detector mask/);
   assert.match(html, /<dt>doses<\/dt><dd>1e3 \(folder names: measured data has no set dose\)<\/dd>/);
   assert.match(before, /<dt>doses<\/dt><dd>1e3 photons per pattern<\/dd>/);
   assert.doesNotMatch(before, /<dt>detector mask<\/dt>/);

@@ -12,7 +12,7 @@ import { formatLength } from '../../report/scalebar.js';
 import { readFrcCurves } from '../hub/comparison-files.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G } from '../hub/layout.js';
 import { OWN_MODEL, type MetricsSummary } from '../hub/metrics-summary.js';
-import { readLossHistory } from '../hub/reconstruction-arrays.js';
+import { readLossHistory, readReconstructionMaskRecord } from '../hub/reconstruction-arrays.js';
 import { doseLabel, tryOr, type ReportContext } from './sections.js';
 
 /** Convergence: loss against epoch of every job. */
@@ -20,7 +20,7 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
   const { plan, img, na } = ctx;
   const points: LossPoint[] = [];
   const sources = new Set<string>();
-  let jobs = 0;
+  let jobs = 0, masked = 0;
   for (const j of plan.jobs) {
     const dir = jobDir(plan.roots.f, j);
     const h = tryOr(() => readLossHistory(join(dir, PHASE_F.reconstruction), join(dir, PHASE_F.engineLog)),
@@ -28,6 +28,9 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
     if (!h || h.values.length === 0) continue;
     jobs++;
     sources.add(h.source);
+    // a job of measured data whose detector mask left pixels unfitted (a damaged file is the Data section's to name)
+    const mask = existsSync(join(dir, PHASE_F.reconstruction)) ? tryOr(() => readReconstructionMaskRecord(join(dir, PHASE_F.reconstruction)), () => undefined) : null;
+    if (mask?.applied === true && Number(mask.pixels_masked) > 0) masked++;
     // epoch 0 only rescales the probe and its loss, far above the rest, would flatten every curve: left out (stated)
     h.values.forEach((loss, epoch) => { if (epoch > 0 || h.values.length === 1) points.push({ dose: j.dose, view: j.view, split: j.split, epoch, loss }); });
   }
@@ -37,7 +40,9 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
     const { svg, png } = await renderChart(lossChartSpec(points, { subtitle: 'log scale, one panel per dose with its own y axis; colour = view, dash = split' }));
     const src = img.write('loss.png', png);
     const svgSrc = img.write('loss.svg', svg);
-    parts.push(figure(src, { html: `Loss per epoch of every reconstruction (${jobs} jobs; from ${[...sources].map(esc).join(' and ')}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md). Epoch 0, which only rescales the probe, is left out. <a href="${esc(svgSrc)}">SVG</a>` }));
+    // pty-chi's loss sums over every detector pixel: a masked one counts with the 0 it was set to, unfitted
+    const maskNote = masked > 0 ? ` Jobs with a detector mask (${masked} of ${jobs}): their loss counts every detector pixel, the masked ones included, with the 0 they were set to (as pty-chi counts them); they are not fitted, so that loss stays above the noise level of the fitted pixels (docs/real-data.md, "Detector mask").` : '';
+    parts.push(figure(src, { html: `Loss per epoch of every reconstruction (${jobs} jobs; from ${[...sources].map(esc).join(' and ')}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md).${esc(maskNote)} Epoch 0, which only rescales the probe, is left out. <a href="${esc(svgSrc)}">SVG</a>` }));
   }
   return { id: 'loss', title: 'Convergence', body: parts.join('\n') };
 }
