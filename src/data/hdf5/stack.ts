@@ -200,7 +200,9 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
       atTop += c.atTop;
       if (c.bad >= 0) {
         const p = s + Math.floor(c.bad / hw), px = c.bad % hw;
-        throw r.bad(info.key, `${expected}, finite and at most ${MAX_VALUE.toPrecision(4)} (amplitudes are float32)`, `${src[c.bad]} in pattern ${p} at pixel (${Math.floor(px / W)}, ${px % W})`);
+        // with the detector mask on, the way out for a gap filled with NaN: mask that pixel (CXI mask, PtyPy weights)
+        const orMasked = maskedPixels ? ', or in a pixel the detector mask masks' : '';
+        throw r.bad(info.key, `${expected}, finite and at most ${MAX_VALUE.toPrecision(4)} (amplitudes are float32)${orMasked}`, `${src[c.bad]} in pattern ${p} at pixel (${Math.floor(px / W)}, ${px % W})`);
       }
       negatives += c.negatives;
     });
