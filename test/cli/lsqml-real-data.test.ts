@@ -117,7 +117,7 @@ test('an HDF5 file is recognised by its signature, not its name', () => {
 
 test('data without a probe: refused in one line, then reconstructed from a zone-plate model or a probe file', () => {
   refusedInOneLine(['--input-npz', fx('scan-noprobe.cxi')], join(root, 'noprobe'),
-    /scan-noprobe\.cxi: has no probe \(entry_1\/instrument_1\/source_1\/illumination\); give --probe-model aperture:diameter=…\|fzp:.* or --init-probe file:PATH/);
+    /scan-noprobe\.cxi: key 'entry_1\/instrument_1\/source_1\/illumination': expected the probe \(complex \[32, 32\] or \[M, 32, 32\]\); found it missing \(also looked at entry_1\/instrument_1\/source_1\/probe\); give --probe-model aperture:diameter=…\|fzp:.* or --init-probe file:PATH$/);
   // A zone plate in focus whose focus (Airy radius 1.22·Δr ≈ 4 px) is about the fixture's beam.
   const out = join(root, 'fzp');
   const r = lsqml(['--input-npz', fx('scan-noprobe.cxi'), '--output-dir', out, '--epochs', '10', '--batch-size', '10',

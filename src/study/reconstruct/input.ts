@@ -17,6 +17,7 @@ import { InputError, UsageError } from '../../errors.js';
 import type { Dataset } from '../../data/dataset.js';
 import { scanFrame, DEFAULT_OBJECT_MARGIN } from '../../data/geometry.js';
 import { readInputData } from '../../data/input.js';
+import { CXI_KEYS } from '../../data/cxi.js';
 import { geometryRecord, measuredToDataset, probeGuessOf, type ProbeData } from '../../data/measured.js';
 import { readProbeFile } from '../../data/probe-file.js';
 import { samePixelSize } from '../../data/object-file.js';
@@ -172,7 +173,13 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
     // PtyPy's illumination parameters, for a .ptyd: what each is here
     const ptypy = measured.format === 'ptyd' ? ' (PtyPy\'s illumination: model \'recon\' with a .ptyr is --init-probe file:recon.ptyr, aperture and ' +
       'propagation are --probe-model aperture:… or fzp:…; docs/real-data.md, "Coming from PtyPy")' : '';
-    throw new InputError(`${path}: has no probe (${measured.format === 'cxi' ? 'entry_1/instrument_1/source_1/illumination' : 'PtyPy prepared data holds none'}); give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH${ptypy}`);
+    const give = `give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH${ptypy}`;
+    // a CXI file names where its probe would be: file, key, expected, found, as every refusal
+    if (measured.format === 'cxi') {
+      throw new InputError(`${path}: key '${CXI_KEYS.probe[0]}': expected the probe (complex [${N.join(', ')}] or [M, ${N.join(', ')}]); ` +
+        `found it missing (also looked at ${CXI_KEYS.probe[1]}); ${give}`);
+    }
+    throw new InputError(`${path}: has no probe (PtyPy prepared data holds none); ${give}`);
   } else if (measured) {
     probe = measured.probe!;
   } else {
