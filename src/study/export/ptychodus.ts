@@ -26,6 +26,7 @@ import { checkDecodeFits, memoryLimit } from '../../data/memory.js';
 import { METADATA_KEY, readMetadata } from '../../data/metadata.js';
 import { writePtychodusProduct, type PtychodusProduct } from '../../data/ptychodus.js';
 import { pixelSizeOk } from '../../data/hdf5/checks.js';
+import { isHdf5File } from '../../data/inspect-hdf5.js';
 import { shownJson } from '../../text.js';
 import { PHASE_F } from '../hub/layout.js';
 
@@ -64,6 +65,11 @@ function reconstructionFile(input: string): string {
     const f = join(input, PHASE_F.reconstruction);
     if (!statSync(f, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`\`input\` ${input}: holds no ${PHASE_F.reconstruction}; expected a finished reconstruction's folder (\`lsqml --out\`, or a Phase F job folder)`);
     return f;
+  }
+  // an HDF5 file is measured data (or a product already), not a reconstruction.npz that is "truncated or not a zip"
+  if (isHdf5File(input)) {
+    throw new InputError(`${input}: expected a reconstruction (an \`lsqml --out\` folder, a Phase F job folder or its ${PHASE_F.reconstruction}); ` +
+      'found an HDF5 file (measured data or a ptychodus product): reconstruct it first, `ptychostudy lsqml --input FILE --out DIR`, then export DIR');
   }
   return input;
 }
