@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { c128, c64, f64 } from '../../src/npy/types.js';
 import { readMetadata } from '../../src/data/metadata.js';
@@ -28,22 +28,6 @@ function lsqml(out: string, ...extra: string[]) {
 }
 const lossOf = (out: string): Float64Array => loadNpz(join(out, 'reconstruction.npz')).loss_history!.data as Float64Array;
 const metaOf = (out: string): Record<string, unknown> => (readMetadata(loadNpz(join(out, 'reconstruction.npz'))._metadata!) as { value: Record<string, unknown> }).value;
-
-test('a probe or object file named by a relative path is recorded by its absolute path, so the settings hash does not depend on the folder', () => {
-  const first = join(root, 'rel-first');
-  assert.equal(lsqml(first).status, 0);
-  const abs = join(first, 'reconstruction.npz');
-  const fromRoot = (out: string, file: string) => spawnSync(process.execPath, [resolve(cli), 'lsqml', '--input', ds.path, '--out', out, '--epochs', '2',
-    '--init-probe', `file:${file}`, '--init-object', `file:${file}`], { encoding: 'utf8', cwd: root });
-  const rel = join(root, 'rel-relative'), absolute = join(root, 'rel-absolute');
-  assert.equal(fromRoot(rel, 'rel-first/reconstruction.npz').status, 0);
-  assert.equal(fromRoot(absolute, abs).status, 0);
-  const m = metaOf(rel);
-  const settings = m.reconstruction_settings as { initProbe: string; initObject: string };
-  assert.deepEqual([settings.initProbe, settings.initObject], [`file:${abs}`, `file:${abs}`]);
-  assert.equal((m.job_options as { initProbe: string }).initProbe, `file:${abs}`);
-  assert.equal(m.settings_sha256, metaOf(absolute).settings_sha256);
-});
 
 function refused(out: string, file: string, re: RegExp): void {
   const r = lsqml(out, '--init-object', `file:${file}`);

@@ -195,7 +195,7 @@ test('a dataset whose patterns hold no count: the job\'s recorded failure names 
   rmSync(root, { recursive: true, force: true });
 });
 
-test('a probe file named by a relative path: the manifest and the job\'s _metadata record its absolute path', () => {
+test('a probe file named by a relative path: the Phase F manifest records its absolute path, as run records it', () => {
   const root = tmp('cli-relative-probe');
   const h = measuredHub(root, 'test/fixtures/cxi/scan-noprobe.cxi');
   copyFileSync('test/fixtures/cxi/probe-product.h5', join(root, 'probe.h5'));

@@ -185,13 +185,6 @@ test('export without --force on a file system without hard links: the file is pu
   }
 });
 
-test('ptychostudy export of the measured data itself (a CXI file, not its reconstruction): one line saying to reconstruct it first, not "truncated"', () => {
-  const out = join(root, 'data.h5');
-  assertRefused(ptychostudy(['export', '--input', 'test/fixtures/cxi/scan.cxi', '--out', out]), 'export',
-    /^ptychostudy export: test\/fixtures\/cxi\/scan\.cxi: expected a reconstruction \(an `lsqml --out` folder, a Phase F job folder or its reconstruction\.npz\); found an HDF5 file \(measured data or a ptychodus product\): reconstruct it first, `ptychostudy lsqml --input FILE --out DIR`, then export DIR$/);
-  assert.equal(existsSync(out), false);
-});
-
 test('export --force refuses to replace the reconstruction it reads when --out names it by another path (a symlinked folder, a hard link)', async () => {
   const dir = join(root, 'same-file');
   mkdirSync(join(dir, 'real'), { recursive: true });
@@ -270,4 +263,11 @@ test('a reconstruction of a dataset NPZ that states its geometry is exported at 
     assert.equal(h.attr('object', 'pixel_height_m'), 2e-8);
     assert.equal(h.attr('object', 'pixel_width_m'), 3e-8);
   });
+});
+
+test('ptychostudy export of the measured data itself (a CXI file, not its reconstruction): one line saying to reconstruct it first, not "truncated"', () => {
+  const out = join(root, 'data.h5');
+  assertRefused(ptychostudy(['export', '--input', 'test/fixtures/cxi/scan.cxi', '--out', out]), 'export',
+    /^ptychostudy export: test\/fixtures\/cxi\/scan\.cxi: expected a reconstruction \(an `lsqml --out` folder, a Phase F job folder or its reconstruction\.npz\); found an HDF5 file \(measured data or a ptychodus product\): reconstruct it first, `ptychostudy lsqml --input FILE --out DIR`, then export DIR$/);
+  assert.equal(existsSync(out), false);
 });

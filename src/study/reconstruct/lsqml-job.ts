@@ -51,7 +51,6 @@ import { LsqmlDivergenceError, LsqmlInputError, MAX_FLOAT32_PATTERN_TOTAL, runLs
 import { addProbeModes } from '../../engine/probe-modes.js';
 import { engineOptions } from '../../settings/engine-options.js';
 import { checkReconstructionSettings } from '../../settings/parse.js';
-import { withAbsolutePaths } from '../../settings/file.js';
 import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import type { ReconstructionSettings, ReconstructionSettingsInput } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
@@ -289,8 +288,7 @@ function checkPatternTotals(inputPath: string, diffractionKey: string, opts: Rec
 /** Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch. */
 export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProgress) => void): Promise<LsqmlJobResult> {
   // checked first (a JavaScript caller's partial or out-of-bounds settings: one SettingsError), completed with the defaults
-  // a probe or object file is recorded by its absolute path, whatever folder the caller named it from (README)
-  const opts = withAbsolutePaths({ reconstruction: checkReconstructionSettings(job.settings) }).reconstruction;
+  const opts = checkReconstructionSettings(job.settings);
   const inputPath = resolve(jobInput(job));
   if (typeof job.outputDir !== 'string' || job.outputDir === '') throw new UsageError(`\`outputDir\` ${shownJson(job.outputDir)}: expected a path (the directory the outputs go to)`);
   if (job.signal !== undefined && !(job.signal instanceof AbortSignal)) {
