@@ -254,6 +254,25 @@ test('a title wider than its panels (one view of measured data) widens the figur
   assert.match(figure.svg, /<g transform="translate\(\d+ 0\)">/);
 });
 
+test('a subtitle wider than its panels (one probe mode of measured data) widens the figure: no letter is cut at either edge', () => {
+  const probe: Panel = { width: 32, height: 32, values: ramp(32, 32), quantity: 'probe-amplitude' };
+  // the one-reconstruction report's probe figure with one mode, and a line of lower-case letters (wider than most text)
+  for (const subtitle of ['amplitude on each mode\'s full range; phase −π … π; column titles give each mode\'s share of the power',
+    'abcdefghijklmnopqrstuvwxyz abcdefghijklmnopqrstuvwxyz abcdefghijklmnopqrstuvwxyz']) {
+    const { png, figure } = renderFigure([{ label: 'amplitude', cells: [probe] }], { colLabels: ['mode 0 (100.0 %)'], imageSize: 200, title: 'Reconstructed probe', subtitle });
+    const img = PNG.sync.read(png);
+    const zoom = img.width / figure.width;
+    // the subtitle's band (below the 30-px title line, 18 px high): its dark pixels, none in the outermost columns
+    let left = img.width, right = -1;
+    for (let y = Math.ceil(30 * zoom); y < Math.floor(48 * zoom); y++) for (let x = 0; x < img.width; x++) {
+      if (img.data[4 * (y * img.width + x)]! < 160) { left = Math.min(left, x); right = Math.max(right, x); }
+    }
+    assert.ok(right > left, 'subtitle drawn');
+    const margin = Math.floor(4 * zoom);
+    assert.ok(left >= margin && right < img.width - margin, `subtitle spans columns ${left}…${right} of ${img.width}: cut at an edge`);
+  }
+});
+
 test('log-scale panels: decades on the colour bar, zeros take the lowest colour and are counted', () => {
   const v = new Float64Array(100);
   for (let i = 0; i < 100; i++) v[i] = i < 50 ? 0 : 10 ** ((i - 50) / 10);
