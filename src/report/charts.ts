@@ -35,6 +35,8 @@ export interface MetricChartOptions {
   logY?: boolean;
   /** Subtitle line under the title (e.g. "higher is better"). */
   subtitle?: string;
+  /** The phase values' unit, in the phase column's header ("phase (rad)"); amplitude values have none. */
+  phaseUnit?: string;
 }
 
 /**
@@ -48,7 +50,10 @@ export function metricChartSpec(points: readonly MetricPoint[], opts: MetricChar
     title: opts.subtitle ? { text: opts.title, subtitle: opts.subtitle } : opts.title,
     data: { values: values.map((p) => ({ ...p })) },
     facet: {
-      column: { field: 'component', type: 'nominal', title: null, sort: ['amplitude', 'phase'] },
+      column: {
+        field: 'component', type: 'nominal', title: null, sort: ['amplitude', 'phase'],
+        ...(opts.phaseUnit ? { header: { labelExpr: `datum.value === 'phase' ? ${JSON.stringify(`phase (${opts.phaseUnit})`)} : datum.label` } } : {}),
+      },
       row: { field: 'split', type: 'nominal', title: 'split', sort: ['train', 'test'] },
     },
     spec: {

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { renderMetricChart, type MetricPoint } from '../../report/charts.js';
-import { CHART_METRICS, metricLabel, type MetricsSummary } from '../hub/metrics-summary.js';
+import { CHART_METRICS, metricLabel, PHASE_UNIT, type MetricsSummary } from '../hub/metrics-summary.js';
 
 /** Metric-vs-dose charts (SVG + PNG) of every ok row of a summary; returns the image paths. */
 export async function writeCharts(summary: MetricsSummary, dir: string): Promise<string[]> {
@@ -18,7 +18,11 @@ export async function writeCharts(summary: MetricsSummary, dir: string): Promise
       }
     }
     if (points.length === 0) continue;
-    const opts = { title: `${metricLabel(c.metric)} vs dose`, yTitle: metricLabel(c.metric), subtitle: `${c.better} is better`, logY: c.logY ?? false };
+    // units: the phase column's where the phase value has one (MAE rad, MSE rad²); FRC thresholds are ring indices
+    const ring = c.metric === 'frc50' || c.metric === 'frc1over7' ? ' (ring index)' : '';
+    const phaseUnit = PHASE_UNIT[c.metric];
+    const opts = { title: `${metricLabel(c.metric)} vs dose`, yTitle: `${metricLabel(c.metric)}${ring}`, subtitle: `${c.better} is better`, logY: c.logY ?? false,
+      ...(phaseUnit ? { phaseUnit } : {}) };
     const { svg, png } = await renderMetricChart(points, opts);
     const svgPath = join(dir, `${c.metric}.svg`);
     const pngPath = join(dir, `${c.metric}.png`);

@@ -23,14 +23,14 @@ import type { PhaseCCompliance, PhaseCSplitCompliance } from './phase-c-complian
 /** What each metric means (written into the summary so a reader of the JSON alone knows). */
 export const DEFINITIONS: Record<string, string> = {
   alignment: 'ground truth = objectGuess of the reconstruction\'s input dataset, cut to the scanned region; reconstruction registered (upsampled x50 cross-correlation of windowed amplitudes, Fourier shift, border cut), phase plane a·x+b·y+c and least-squares amplitude scale removed; identical for every model (docs/metrics.md)',
-  mae: 'mean |t − p|; phase difference taken on the ground truth\'s branch (no 2π wraps)',
-  mse: 'mean (t − p)²',
+  mae: 'mean |t − p|; amplitude in units of the object\'s transmission |O| (no unit), phase in radians, its difference taken on the ground truth\'s branch (no 2π wraps)',
+  mse: 'mean (t − p)²; amplitude no unit, phase in rad²',
   psnr: '10·log10(peak²/MSE) dB; peak = max ground-truth amplitude (amplitude), 2π (phase); null with an MSE of 0 = infinite (identical images), otherwise not computable',
   psnr_255: 'the reference study\'s PSNR, OpenCV cv2.PSNR: 20·log10(255/(√MSE + 2⁻⁵²)) dB on the same MSE (phase in radians)',
   ssim: 'as PtychoPINN eval_reconstruction: scikit-image structural_similarity defaults (7×7 uniform window); amplitude with data range = ground-truth amplitude range; phase on both phases mapped by (φ+π)/(2π), data range 1',
   ms_ssim: 'PtychoPINN ms_ssim (5 levels of plain SSIM, weights 0.0448/0.2856/0.3001/0.2363/0.1333, [::2,::2], data range max of the two ranges, negative → 1e-4, NaN → 0); amplitude after Gaussian σ = 1 smoothing; phase on the mapped phases (φ+π)/(2π), no smoothing',
   frc50: 'first FRC ring (index, linearly interpolated) below 0.5; ring r = r/n cycles per pixel on the n×n centre square',
-  frc1over7: 'first FRC ring below 1/7',
+  frc1over7: 'first FRC ring (index) below 1/7; the report\'s Resolution section gives both as half-periods n/(2·ring) in pixels',
   registration_offset_dy: 'row shift applied to the reconstruction (pixels)',
   registration_offset_dx: 'column shift applied to the reconstruction (pixels)',
   amplitude_scale: 'factor the reconstruction\'s amplitude was multiplied by',

@@ -173,6 +173,9 @@ export function metricLabel(m: MetricKey): string {
   return LABEL[m];
 }
 
+/** The unit of a metric's phase value where it has one (an amplitude's has none: the object's transmission |O|). */
+export const PHASE_UNIT: Partial<Record<MetricKey, string>> = { mae: 'rad', mse: 'rad²' };
+
 /**
  * A metric of a row as a number: the JSON's null is +∞ for the PSNR of a component whose MSE is 0 (identical
  * images; JSON has no infinity), and stays null (not computable) otherwise.
