@@ -124,6 +124,59 @@ test('report: a comparison whose registration failed says so beside its scores (
   assert.match(html, /<td>LSQML<\/td><td class="good">ok<\/td>/);
 });
 
+test('report: a job of ours scored unregistered is flagged wherever its scores and images are (glance, figure caption, skipped and failed jobs); units of the metrics', async () => {
+  const root = tempDir('report-unregistered');
+  const r = makeHub(root, { doses: [1000] });
+  // our own reconstruction of one job moved by 13 px: more than a quarter of the window, so its registration gives up
+  const rec = join(r.f, 'dose_1000', 'baseline', 'test', 'reconstruction.npz');
+  saveNpz(rec, { ...loadNpz(rec), reconstructed_object: toC64(syntheticObject(H, W, 11, [0, 13])) });
+  await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g });
+  const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  const part = (id: string): string => html.slice(html.indexOf(`<section id="${id}">`), html.indexOf('</section>', html.indexOf(`<section id="${id}">`)));
+  // at a glance: the count, the starred score and what the star means
+  const glance = part('glance');
+  assert.match(glance, /2 of 2 scored against the ground truth, 1 of them with a warning \(see Skipped and failed jobs\)/);
+  assert.match(glance, /<td class="num bad">\d\.\d{3} \/ \d\.\d{3} \*<\/td>/);
+  assert.match(glance, /\* Scored with a warning \(a registration that failed: the unregistered image was scored\)/);
+  assert.match(glance, /test split: one colour scale for the whole grid, [^<]*; not registered \(its registration failed, see Skipped and failed jobs\): dose 1e3 baseline/);
+  // the job's figure: caption and alt text say the dose and the warning
+  assert.match(part('reconstructions'), /<img src="img\/comparison_dose_1000_baseline_test\.png" alt="dose 1e3, baseline, test: ground truth, LSQML and error, amplitude and phase · MS-SSIM [^"]* — warning: registration shift \([^"]*\) exceeds a quarter of the window; the unregistered image was used">/);
+  assert.match(part('reconstructions'), /<figcaption>baseline, test · MS-SSIM [^<]* — warning: registration shift/);
+  assert.match(part('reconstructions'), /<img src="img\/comparison_dose_1000_baseline_train\.png" alt="dose 1e3, baseline, train: [^"]*"><\/a><figcaption>baseline, train · MS-SSIM \d\.\d{3} \/ \d\.\d{3}<\/figcaption>/);
+  assert.match(part('reconstructions'), /Each error map has its own symmetric colour scale/);
+  // skipped and failed jobs: the warning listed with the job
+  const skipped = part('skipped');
+  assert.match(skipped, /<caption>Scored with a warning/);
+  assert.match(skipped, /<tr><td>1e3<\/td><td>baseline<\/td><td>test<\/td><td>LSQML<\/td><td class="wrap">registration shift \(.*\) exceeds a quarter of the window; the unregistered image was used<\/td><\/tr>/);
+  // units: the phase values of MAE and MSE, in the tables and in the charts; FRC thresholds as ring indices
+  assert.match(part('metrics'), /<th>MAE \(phase: rad\)<\/th><th>MSE \(phase: rad²\)<\/th>/);
+  assert.match(part('metrics'), /<th>reconstruction time \(s\)<\/th>/);
+  assert.match(readFileSync(join(r.g, 'charts', 'mae.svg'), 'utf8'), />phase \(rad\)</);
+  assert.match(readFileSync(join(r.g, 'charts', 'mse.svg'), 'utf8'), />phase \(rad²\)</);
+  assert.doesNotMatch(readFileSync(join(r.g, 'charts', 'ms_ssim.svg'), 'utf8'), />phase \(/);
+  assert.match(readFileSync(join(r.g, 'charts', 'frc50.svg'), 'utf8'), />FRC50 \(ring index\)</);
+  assert.match(part('charts'), /MAE against dose \(lower is better\); colour = view, dash = model; columns amplitude, phase \(phase in rad\); each point is one reconstruction \(no repeats, so no error bars\)/);
+});
+
+test('report: the study design lists every setting the study ran with and the command that runs it again; seconds to one decimal', async () => {
+  const root = tempDir('report-provenance');
+  makeHub(root, { doses: [1000] });
+  const all = { preset: 'quick', simulation: { doses: [1000], seed: 42 }, reconstruction: { epochs: 50, batchSize: 96, noiseModel: 'gaussian', objectPlan: { start: 0, stop: null, stride: 1 } } };
+  writeFileSync(join(root, 'settings.json'), JSON.stringify(all));
+  writeFileSync(join(root, 'run.json'), JSON.stringify({ version: '0.1.0', status: 'complete', settings: { preset: 'quick' }, study_settings: all,
+    phases: { generate: { status: 'complete', seconds: 7.97, detail: '1 dose' }, design: { status: 'complete', seconds: 0 } } }));
+  const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  const design = html.slice(html.indexOf('<section id="design">'), html.indexOf('<section id="data">'));
+  assert.match(design, /<caption>every setting of the study \(run\.json study_settings, the same as settings\.json\)<\/caption>/);
+  assert.match(design, /<td>reconstruction\.batchSize<\/td><td class="wrap">96<\/td>/);
+  assert.match(design, /<td>reconstruction\.noiseModel<\/td><td class="wrap">gaussian<\/td>/);
+  assert.match(design, /<td>simulation<\/td><td class="wrap"><span class="kv"><span><b>doses<\/b> 1000<\/span> <span><b>seed<\/b> 42<\/span><\/span><\/td>/);
+  assert.ok(design.includes(`<code>ptychostudy run --config ${join(root, 'settings.json')} --out NEW_HUB</code>`), 'the command that runs the study again');
+  // 7.97 s is 8.0 s, not "8"; 0 s is 0.0 s
+  assert.match(design, /<td>generate<\/td><td>complete<\/td><td class="num">8\.0<\/td>/);
+  assert.match(design, /<td>design<\/td><td>complete<\/td><td class="num">0\.0<\/td>/);
+});
+
 test('report: the means table uses the rows\' decimals, and the page says which metrics are better higher', async () => {
   const root = tempDir('report-means');
   const r = makeHub(root, { doses: [1000, 10000] });

@@ -63,7 +63,11 @@ function phaseGrid(ctx: ReportContext, split: string): { src: string; caption: s
     subtitle: `one colour scale for the whole grid: the ground truth's 0.5–99.5 percentile, ${a} … ${b} rad`,
   });
   const src = img.write(`glance_phase_${split}.png`, png, f.panels);
-  return { src, caption: `${split} split: one colour scale for the whole grid, ${a} … ${b} rad` };
+  // a job whose registration failed is drawn (and scored) unregistered: say which
+  const unaligned = (plan.summary?.rows ?? []).filter((r) => r.model === OWN_MODEL && r.split === split && r.status === 'ok' && r.error && phases.has(`${r.dose}|${r.view}`))
+    .map((r) => `dose ${doseLabel(r.dose)} ${r.view}`);
+  const warn = unaligned.length ? `; not registered (its registration failed, see Skipped and failed jobs): ${unaligned.join(', ')}` : '';
+  return { src, caption: `${split} split: one colour scale for the whole grid, ${a} … ${b} rad${warn}` };
 }
 
 /** Headline scores: MS-SSIM (amplitude / phase) of our model, one row per dose, one column per view. */
@@ -78,7 +82,7 @@ function headline(ctx: ReportContext, split: string): string {
   const known = [...rows, ...ctx.plan.jobs, ...(manifest?.execution_results ?? [])];
   const views = viewsOf(known);
   const doses = dosesOf(known);
-  let unscored = 0;
+  let unscored = 0, warned = 0;
   const body: Cell[][] = doses.map((d) => [doseLabel(d), ...views.map((v): Cell => {
     const r = rows.find((x) => x.dose === d && x.view === v);
     const same = (x: { dose: number; view: string; split: string }): boolean => x.dose === d && x.view === v && x.split === split;
@@ -94,10 +98,18 @@ function headline(ctx: ReportContext, split: string): string {
       unscored++;
       return { html: esc(r.status), cls: 'bad' };
     }
+    if (r.error) {
+      warned++;
+      return { html: `${fmt(r.metrics.ms_ssim?.amplitude, 3)} / ${fmt(r.metrics.ms_ssim?.phase, 3)} *`, cls: 'num bad' };
+    }
     return { html: `${fmt(r.metrics.ms_ssim?.amplitude, 3)} / ${fmt(r.metrics.ms_ssim?.phase, 3)}`, cls: 'num' };
   })]);
   const t = table(['dose', ...views], body, { caption: `MS-SSIM of ${OWN_MODEL}, ${split} split (amplitude / phase; 1 is perfect)` });
-  return unscored ? `${t}\n<p class="small">A job without a score: its reason is under <a href="#skipped">Skipped and failed jobs</a>.</p>` : t;
+  const notes = [
+    unscored ? 'A job without a score: its reason is under <a href="#skipped">Skipped and failed jobs</a>.' : '',
+    warned ? '* Scored with a warning (a registration that failed: the unregistered image was scored), listed under <a href="#skipped">Skipped and failed jobs</a>.' : '',
+  ].filter(Boolean);
+  return notes.length ? `${t}\n<p class="small">${notes.join(' ')}</p>` : t;
 }
 
 /** At a glance: facts, headline scores, the dose × view phase grids. */
@@ -109,13 +121,14 @@ export async function glanceSection(ctx: ReportContext): Promise<Section> {
   const results = plan.manifest?.execution_results ?? [];
   const ok = results.filter((r) => r.status === 'success').length;
   const compared = plan.summary?.rows.filter((r) => r.status === 'ok').length ?? 0;
+  const warned = plan.summary?.rows.filter((r) => r.status === 'ok' && r.error).length ?? 0;
   const facts: [string, string][] = [
     // every reconstruction of measured data (each records its detector mask): the dose is only the folder's name
     ['doses', !doses.length ? 'none found' : plan.reconstructions > 0 && plan.detectorMasks.length === plan.reconstructions
       ? `${doses.map(doseLabel).join(', ')} (folder names: measured data has no set dose)` : `${doses.map(doseLabel).join(', ')} photons per pattern`],
     ['views', views.length ? views.join(', ') : 'none found'],
     ['reconstructions', results.length ? `${ok} of ${results.length} succeeded` : `${plan.jobs.length} job directories`],
-    ['comparisons', plan.summary ? `${compared} of ${plan.summary.rows.length} scored against the ground truth` : 'none'],
+    ['comparisons', plan.summary ? `${compared} of ${plan.summary.rows.length} scored against the ground truth${warned ? `, ${warned} of them with a warning (see Skipped and failed jobs)` : ''}` : 'none'],
     ['pixel size', plan.pixelSizeM ? `${formatLength(plan.pixelSizeM[1])} (x) × ${formatLength(plan.pixelSizeM[0])} (y)`
       : plan.pixelSizesDiffer ? 'differs between the reconstructions, or some do not state it (lengths in pixels)' : 'not stated by the data (lengths in pixels)'],
   ];
@@ -205,7 +218,10 @@ export function reconstructionsSection(ctx: ReportContext): Section {
       const row = rows.find((r) => r.status === 'ok');
       const score = row ? ` · MS-SSIM ${fmt(row.metrics.ms_ssim?.amplitude, 3)} / ${fmt(row.metrics.ms_ssim?.phase, 3)}` : '';
       if (existsSync(cmp)) {
-        tiles.push(figure(img.copy(`comparison_${tag}.png`, cmp), `${j.view}, ${j.split}${score}`));
+        // a registration that failed: the figure shows (and the scores are of) the unregistered image
+        const warning = row?.error ? ` — warning: ${row.error}` : '';
+        tiles.push(figure(img.copy(`comparison_${tag}.png`, cmp), `${j.view}, ${j.split}${score}${warning}`,
+          `dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}: ground truth, ${OWN_MODEL} and error, amplitude and phase${score}${warning}`));
         compared++;
       } else if (existsSync(recPng)) {
         const why = rows.some((r) => r.status !== 'ok')
@@ -220,7 +236,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
   const ALONE = `Phase F's reconstruction.png: the object's amplitude and phase, each on its own 1st–99th percentile range (the share of clipped pixels under each image), and the probe's amplitude and phase (−π … π); nothing is compared with a ground truth there`;
   if (compared > 0) {
     parts.push('<h3>Each job: ground truth, reconstruction and error</h3>');
-    parts.push(`<p class="small">Each figure (click for full size) shows the amplitude row, then the phase row: the ground truth, ${OWN_MODEL} aligned to it, and the error (reconstruction − ground truth); captions give MS-SSIM as amplitude / phase. Amplitude and phase use the ground truth's 0.5–99.5 percentile range: the reconstruction is clipped to it, and the share of clipped pixels is written under each image.${alone > 0 ? ` A job without a comparison shows ${esc(ALONE)}.` : ''}</p>`);
+    parts.push(`<p class="small">Each figure (click for full size) shows the amplitude row, then the phase row: the ground truth, ${OWN_MODEL} aligned to it, and the error (reconstruction − ground truth); captions give MS-SSIM as amplitude / phase. Amplitude and phase use the ground truth's 0.5–99.5 percentile range: the reconstruction is clipped to it, and the share of clipped pixels is written under each image. Each error map has its own symmetric colour scale, ±99th percentile of its own |error| (its colour bar gives the values): error maps of different jobs are not on one scale, so compare them by their colour bars or by the Metrics table.${alone > 0 ? ` A job without a comparison shows ${esc(ALONE)}.` : ''}</p>`);
   } else if (alone > 0) {
     parts.push('<h3>Each job: reconstructed object and probe</h3>');
     parts.push(`<p class="small">No job was compared with a ground truth (measured data has none, or <code>ptychostudy compare</code> has not run). Each figure (click for full size) is ${esc(ALONE)}.</p>`);

@@ -15,7 +15,7 @@ import { esc, figure, grid, notAvailable, table, type Cell, type Section } from 
 import { formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
 import { HUB, PHASE_G, REPORT } from '../hub/layout.js';
-import { CHART_METRICS, metricLabel, metricValue, type MetricsSummary } from '../hub/metrics-summary.js';
+import { CHART_METRICS, metricLabel, metricValue, PHASE_UNIT, type MetricsSummary } from '../hub/metrics-summary.js';
 import type { ReportPlan } from './plan.js';
 
 /** A figure the report drew itself, and what each of its panels showed. */
@@ -170,15 +170,25 @@ export function designSection(ctx: ReportContext): Section {
   }
   const run = plan.run;
   if (run && 'value' in run && run.value && typeof run.value === 'object') {
-    const r = run.value as { settings?: Record<string, unknown>; phases?: Record<string, Record<string, unknown>>; status?: string };
+    const r = run.value as { settings?: Record<string, unknown>; study_settings?: unknown; phases?: Record<string, Record<string, unknown>>; status?: string };
     if (r.settings && JSON.stringify(r.settings) !== JSON.stringify(designSettings)) {
       parts.push(table(['setting', 'value'], settingRows(r.settings), { caption: 'run.json settings' }));
+    }
+    // every setting the study ran with (reconstruction, overlap, execution…), and the command that runs it again
+    const all = r.study_settings;
+    if (all && typeof all === 'object' && !Array.isArray(all)) {
+      const hasFile = existsSync(join(hub, HUB.settings));
+      parts.push(table(['setting', 'value'], settingRows(all as Record<string, unknown>),
+        { caption: `every setting of the study (run.json study_settings${hasFile ? ', the same as settings.json' : ''})`, cls: 'settings' }));
+      if (hasFile) {
+        parts.push(`<p class="small">To run this study again into a new hub, with the same settings and seeds: <code>ptychostudy run --config ${esc(join(hub, HUB.settings))} --out NEW_HUB</code>. The per-job commands of the reconstructions are in <code>phase_f/reconstruction_manifest.json</code> (<code>command</code>).</p>`);
+      }
     }
     if (r.phases) {
       parts.push(table(['phase', 'status', 'seconds', 'detail'], Object.entries(r.phases).map(([k, p]) => [
         k,
         k === 'report' && p.status === 'running' ? 'writing this page' : valueHtml(p.status),
-        typeof p.seconds === 'number' ? Number(p.seconds.toFixed(1)) : null,
+        typeof p.seconds === 'number' ? { html: fmt(p.seconds, 1), cls: 'num' } : null,
         { html: valueHtml(p.detail), cls: 'wrap' },
       ]), { caption: `phases (run.json, study status: ${r.status ?? 'unknown'})` }));
     }
@@ -196,7 +206,7 @@ export function metricsSection(ctx: ReportContext): Section {
   const parts: string[] = [];
   if (!summary) parts.push(summaryNa(ctx));
   else {
-    parts.push(`<p class="small">Every model is registered and phase-aligned to the same ground truth in the same way (${esc(summary.definitions.alignment ?? '')}). Each cell is <b>amplitude / phase</b>. FRC50 and FRC1/7 are ring indices on the compared square; the <a href="#frc">Resolution</a> section converts them to pixels.</p>`);
+    parts.push(`<p class="small">Every model is registered and phase-aligned to the same ground truth in the same way (${esc(summary.definitions.alignment ?? '')}). Each cell is <b>amplitude / phase</b>. Amplitudes are those of the object's transmission |O| (no unit), phases are in radians. FRC50 and FRC1/7 are ring indices on the compared square; the <a href="#frc">Resolution</a> section converts them to pixels. Each row is one reconstruction (one seed, one noise realisation): no spread over repeats is estimated; the train and test rows of a dose and view (two halves of the object, reconstructed separately) give an idea of it.</p>`);
     const pair = (r: MetricsSummary['rows'][number], m: MetricKey, d: number): Cell => r.status === 'ok'
       ? { html: `${fmt(metricValue(r, m, 'amplitude'), d)} / ${fmt(metricValue(r, m, 'phase'), d)}`, cls: 'num' } : null;
     const rows: Cell[][] = summary.rows.map((r) => [
@@ -209,14 +219,14 @@ export function metricsSection(ctx: ReportContext): Section {
       r.status === 'ok' ? `${fmt(r.values.registration_offset_dy, 2)}, ${fmt(r.values.registration_offset_dx, 2)}` : null,
       typeof r.values.computation_time_s === 'number' ? { html: fmt(r.values.computation_time_s, 2), cls: 'num' } : null,
     ]);
-    parts.push(table(['dose', 'view', 'split', 'model', 'status', 'MAE', 'MSE', 'PSNR (dB)', 'SSIM', 'MS-SSIM', 'FRC50', 'FRC1/7', 'offset dy, dx (px)', 'time (s)'], rows,
+    parts.push(table(['dose', 'view', 'split', 'model', 'status', `MAE (phase: ${PHASE_UNIT.mae})`, `MSE (phase: ${PHASE_UNIT.mse})`, 'PSNR (dB)', 'SSIM', 'MS-SSIM', 'FRC50', 'FRC1/7', 'offset dy, dx (px)', 'reconstruction time (s)'], rows,
       { caption: 'All comparisons (one row per dose × view × split × model; amplitude / phase)', empty: 'metrics_summary.json has no rows' }));
     const agg: Cell[][] = [];
     for (const model of summary.models) {
       const a = summary.aggregate_metrics[model] ?? {};
       agg.push([model, a.mae?.n ?? null, ...METRIC_KEYS.map((m): Cell => ({ html: `${fmt(a[m]?.mean_amplitude, DECIMALS[m])} / ${fmt(a[m]?.mean_phase, DECIMALS[m])}`, cls: 'num' }))]);
     }
-    parts.push(table(['model', 'jobs', ...METRIC_KEYS.map(metricLabel)], agg, { caption: 'Means over all compared jobs (every dose, view and split together, so not the score of any one of them; amplitude / phase)', empty: 'no model has results' }));
+    parts.push(table(['model', 'jobs', ...METRIC_KEYS.map((m) => `${metricLabel(m)}${PHASE_UNIT[m] ? ` (phase: ${PHASE_UNIT[m]})` : ''}`)], agg, { caption: 'Means over all compared jobs (every dose, view and split together, so not the score of any one of them; amplitude / phase)', empty: 'no model has results' }));
     parts.push(`<p class="small">Higher is better: ${METRIC_KEYS.filter((m) => HIGHER_IS_BETTER[m]).map((m) => esc(metricLabel(m))).join(', ')}. Lower is better: ${METRIC_KEYS.filter((m) => !HIGHER_IS_BETTER[m]).map((m) => esc(metricLabel(m))).join(', ')}.</p>`);
     const defs = Object.entries(summary.definitions).map(([k, v]): Cell[] => [k, { html: esc(v), cls: 'wrap' }]);
     parts.push(table(['term', 'definition'], defs, { caption: 'Definitions' }));
@@ -238,7 +248,8 @@ export function chartsSection(ctx: ReportContext): Section {
     // FRC50 and FRC1/7 are ring indices on each job's own compared square, whose side differs between jobs
     const ring = c.metric === 'frc50' || c.metric === 'frc1over7'
       ? '; the value is a ring index on each job\'s compared square, whose side n differs between views and jobs, so equal values are not equal resolutions (the <a href="#frc">Resolution</a> section gives half-periods in pixels)' : '';
-    figs.push(figure(src, { html: `${esc(metricLabel(c.metric))} against dose (${c.better} is better); colour = view, dash = model; columns amplitude, phase${ring}${svgNote}` }));
+    const unit = PHASE_UNIT[c.metric] ? ` (phase in ${PHASE_UNIT[c.metric]})` : '';
+    figs.push(figure(src, { html: `${esc(metricLabel(c.metric))} against dose (${c.better} is better); colour = view, dash = model; columns amplitude, phase${esc(unit)}${ring}; each point is one reconstruction (no repeats, so no error bars)${svgNote}` }));
   }
   const parts = figs.length ? [grid(figs, 'pair')] : [na(`charts: none in ${join(roots.g, PHASE_G.charts)}`)];
   return { id: 'charts', title: 'Metric charts', body: parts.join('\n') };
@@ -257,7 +268,7 @@ export function phaseFSection(ctx: ReportContext): Section {
       doseLabel(r.dose), r.view, r.split,
       r.status === 'success' ? { html: 'success', cls: 'good' } : r.status === 'failed' ? { html: 'failed', cls: 'bad' } : r.status,
       r.epochs_run, typeof r.final_loss === 'number' ? { html: esc(r.final_loss.toExponential(3)), cls: 'num' } : null, r.n_positions,
-      Number(r.seconds.toFixed(1)), r.selection_strategy ?? null, r.error === null ? null : { html: esc(r.error), cls: 'wrap' },
+      { html: fmt(r.seconds, 1), cls: 'num' }, r.selection_strategy ?? null, r.error === null ? null : { html: esc(r.error), cls: 'wrap' },
     ]);
     parts.push(table(['dose', 'view', 'split', 'status', 'epochs', 'final loss', 'positions', 'seconds', 'selection', 'error'], rows,
       { caption: 'Reconstruction jobs (reconstruction_manifest.json)', empty: 'the Phase F manifest has no results' }));
@@ -276,9 +287,15 @@ export function skippedSection(ctx: ReportContext): Section {
   for (const r of summary?.rows ?? []) if (r.status !== 'ok') rows.push([doseLabel(r.dose), r.view, r.split, `Phase G, model ${r.model}`, reason(`${r.status}: ${r.error ?? ''}`)]);
   for (const s of skipSummary?.skipped_jobs ?? []) rows.push([doseLabel(s.dose), s.view, s.split, 'Phase F (reconstruct)', reason(s.reason)]);
   for (const r of manifest?.execution_results ?? []) if (r.status === 'failed') rows.push([doseLabel(r.dose), r.view, r.split, 'Phase F (reconstruct)', reason(`failed: ${r.error ?? `return code ${r.returncode}`}`)]);
-  const body = rows.length === 0
+  let body = rows.length === 0
     ? `<p>${summary || manifest ? 'No job was skipped or failed.' : ''}</p>${summary || manifest ? '' : na('skip lists: neither Phase F nor Phase G evidence was found')}`
     : table(['dose', 'view', 'split', 'phase', 'reason'], rows, { caption: 'Skipped or failed jobs' });
+  // scored, but not as the others were: a registration that failed leaves the unregistered image scored
+  const warned = (summary?.rows ?? []).filter((r) => r.status === 'ok' && r.error);
+  if (warned.length) {
+    body += `\n${table(['dose', 'view', 'split', 'model', 'warning'], warned.map((r) => [doseLabel(r.dose), r.view, r.split, r.model, reason(r.error ?? '')]),
+      { caption: 'Scored with a warning (their scores, in the Metrics table and the charts, are of the image as the warning says, not of an aligned one)' })}`;
+  }
   return { id: 'skipped', title: 'Skipped and failed jobs', body };
 }
 
