@@ -13,6 +13,7 @@ import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runComparison } from '../../src/study/compare/phase.js';
+import { comparisonTitle } from '../../src/study/compare/job.js';
 import { buildReport } from '../../src/study/report/phase.js';
 import { planReport } from '../../src/study/report/plan.js';
 import { metadataArray } from '../../src/data/metadata.js';
@@ -130,7 +131,12 @@ test('report: a job of ours scored unregistered is flagged wherever its scores a
   // our own reconstruction of one job moved by 13 px: more than a quarter of the window, so its registration gives up
   const rec = join(r.f, 'dose_1000', 'baseline', 'test', 'reconstruction.npz');
   saveNpz(rec, { ...loadNpz(rec), reconstructed_object: toC64(syntheticObject(H, W, 11, [0, 13])) });
-  await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g });
+  const s = await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g });
+  // the job's comparison.png says so in its title; the other job's keeps the plain one
+  const job = (split: string): { dose: number; view: string; split: string } => ({ dose: 1000, view: 'baseline', split });
+  assert.equal(comparisonTitle(job('test'), s.summary.rows.filter((x) => x.split === 'test')),
+    'dose 1000, baseline, test: aligned to ground truth, except LSQML: not registered (registration failed)');
+  assert.equal(comparisonTitle(job('train'), s.summary.rows.filter((x) => x.split === 'train')), 'dose 1000, baseline, train: aligned to ground truth');
   const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
   const part = (id: string): string => html.slice(html.indexOf(`<section id="${id}">`), html.indexOf('</section>', html.indexOf(`<section id="${id}">`)));
   // at a glance: the count, the starred score and what the star means

@@ -245,12 +245,22 @@ export function comparisonPanels(pairs: readonly AlignedPair[]): Panel[] {
   return [...ampPanels, ...phPanels];
 }
 
-function comparisonFigure(arms: ArmOutcome[], title: string): Buffer | null {
+/**
+ * The comparison figure's title: `dose D, view, split: aligned to ground truth`, and, when a model's registration
+ * failed (an ok row with an error: the unregistered image is drawn and scored), that it is not registered.
+ */
+export function comparisonTitle(job: { dose: number; view: string; split: string }, rows: readonly Pick<SummaryRowCore, 'model' | 'status' | 'error'>[]): string {
+  const unregistered = rows.filter((r) => r.status === 'ok' && r.error).map((r) => r.model);
+  const base = `dose ${job.dose}, ${job.view}, ${job.split}: aligned to ground truth`;
+  return unregistered.length ? `${base}, except ${unregistered.join(', ')}: not registered (registration failed)` : base;
+}
+
+function comparisonFigure(arms: ArmOutcome[], job: { dose: number; view: string; split: string }): Buffer | null {
   const ok = arms.filter((a) => a.aligned);
   if (ok.length === 0) return null;
   const panels = comparisonPanels(ok.map((a) => ({ model: a.row.model, gt: a.aligned!.gt, rec: a.aligned!.rec })));
   return renderPanelsPng(panels, {
-    columns: panels.length / 2, title, imageSize: 180,
+    columns: panels.length / 2, title: comparisonTitle(job, ok.map((a) => a.row)), imageSize: 180,
     subtitle: 'amplitude and phase on the ground truth\'s 0.5–99.5 percentile range (share of clipped pixels under each image); errors ±99th percentile',
   });
 }
@@ -367,7 +377,7 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
     region_mode: regionMode, region_positions: regionSource,
     models: arms.map((a) => ({ model: a.row.model, slug: modelSlug(a.row.model), status: a.row.status, reconstruction: a.row.reconstruction })),
   };
-  const w = writeJobFiles(run, job, arms, { meta, region, regionSource, title: `dose ${job.dose}, ${job.view}, ${job.split}: aligned to ground truth` }, inputs);
+  const w = writeJobFiles(run, job, arms, { meta, region, regionSource }, inputs);
   const ok = arms.filter((a) => a.row.status === 'ok');
   onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: ${briefOf(arms.map((a) => a.row))}` });
   return {
@@ -411,7 +421,7 @@ interface Written {
  * file written beside it (`outputs_sha256`): what a later run checks before it reuses the job (reuse.ts).
  */
 function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
-  extra: { meta: Record<string, unknown>; region: Region; regionSource: string; title: string } | null, inputs: string | null): Written {
+  extra: { meta: Record<string, unknown>; region: Region; regionSource: string } | null, inputs: string | null): Written {
   const outDir = jobDir(run.outputRoot, job);
   const ok = arms.filter((a) => a.row.status === 'ok');
   const hadFiles = existsSync(outDir);
@@ -432,7 +442,7 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
       saveNpz(join(staging, PHASE_G.alignedNpz), alignedNpz(arms, extra.meta));
       staged.push(PHASE_G.metricsCsv, PHASE_G.frcCsv, PHASE_G.alignedNpz);
       if (run.figures !== false) {
-        const png = comparisonFigure(arms, extra.title);
+        const png = comparisonFigure(arms, job);
         if (png) { writeFileAtomic(join(staging, PHASE_G.figure), png); staged.push(PHASE_G.figure); }
       }
       // only a job whose every model was compared can be reused: it records what it read and wrote
