@@ -220,7 +220,10 @@ export function reconstructionsSection(ctx: ReportContext): Section {
       if (existsSync(cmp)) {
         // a registration that failed: the figure shows (and the scores are of) the unregistered image
         const warning = row?.error ? ` — warning: ${row.error}` : '';
-        tiles.push(figure(img.copy(`comparison_${tag}.png`, cmp), `${j.view}, ${j.split}${score}${warning}`,
+        // what was scored: the scanned region of the ground truth, and the window compared after the border cut
+        const g = row?.region, n = row?.compared_shape;
+        const scored = g && n ? `; scored: rows ${g.y0}–${g.y1 - 1}, columns ${g.x0}–${g.x1 - 1} of the ground truth (the scanned region), ${n[0]}×${n[1]} px compared after a ${fmt(row.values.border_px, 0)}-px border cut` : '';
+        tiles.push(figure(img.copy(`comparison_${tag}.png`, cmp), `${j.view}, ${j.split}${score}${scored}${warning}`,
           `dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}: ground truth, ${OWN_MODEL} and error, amplitude and phase${score}${warning}`));
         compared++;
       } else if (existsSync(recPng)) {
