@@ -87,6 +87,8 @@ export interface PanelRecord {
   /** The note under the panel naming the clipped pixels ("12.5 % with 0 photons"), '' when none are clipped. */
   clipNote: string;
   scaleBar: string | null;
+  /** The colour bar's label: the panel's own, else its quantity's unit ("photons", "rad"). */
+  unit: string;
 }
 
 export interface RenderedFigure {
@@ -391,7 +393,7 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
         drawColourBar(parts, { quantity: p.quantity, vmin: res.vmin, vmax: res.vmax, log: res.log, label, clipLow: col.below > 0, clipHigh: col.above > 0, x: x0 + box + PAD + BAR_GAP, y: iy, h: ih });
       }
       rowClip.low ||= col.below > 0; rowClip.high ||= col.above > 0;
-      records.push({ title: p.title ?? '', quantity: p.quantity, colormap: cmap, vmin: res.vmin, vmax: res.vmax, scale: res.log ? 'log' : 'linear', clippedBelow: col.below, clippedAbove: col.above, clipNote: note, scaleBar: sb });
+      records.push({ title: p.title ?? '', quantity: p.quantity, colormap: cmap, vmin: res.vmin, vmax: res.vmax, scale: res.log ? 'log' : 'linear', clippedBelow: col.below, clippedAbove: col.above, clipNote: note, scaleBar: sb, unit: label });
     });
     sharedClip.low ||= rowClip.low; sharedClip.high ||= rowClip.high;
     const first = resolved[ri]!.find((c) => c !== null);

@@ -80,6 +80,8 @@ test('report of an lsqml folder: object, probe, loss, positions, detector mask, 
 test('the object figure is the scanned region with a scale bar in metres; the probe table gives the power fractions', async () => {
   const dir = folder();
   const r = await buildReconstructionReport(dir);
+  // the input file's patterns: its values as stored, not called photons
+  assert.deepEqual([...new Set(r.figures.find((f) => f.file === 'patterns.png')!.panels.map((p) => p.unit))], ['value as stored']);
   const obj = r.figures.find((f) => f.file === 'object.png');
   assert.ok(obj);
   assert.equal(obj.panels.length, 2);

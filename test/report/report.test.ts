@@ -312,6 +312,8 @@ test('report: the patterns of a CXI file in Phase C\'s place are drawn as its re
   // a file's values are not photon counts of a simulation: those under the scale are "below 1", not "with 0 photons"
   assert.ok(drawn.panels.some((p) => p.clippedBelow > 0));
   for (const p of drawn.panels) if (p.clippedBelow > 0) assert.match(p.clipNote, / below 1$/);
+  // nor is its colour bar in photons: the values as the file stores them
+  for (const p of drawn.panels) assert.equal(p.unit, 'value as stored');
   // a file changed since: said, not drawn, and the rest of the page is written
   bytes[bytes.length - 1] ^= 1;
   writeFileSync(input, bytes);

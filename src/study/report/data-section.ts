@@ -137,6 +137,7 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
     label: `dose ${doseLabel(dose)}`,
     cells: Array.from({ length: cols }, (_, k): Panel | null => (s.counts[k]
       ? { width: s.w, height: s.h, values: s.counts[k]!, quantity: 'diffraction', scale: 'log', vmin: 1, vmax, pixelUnit: 'px', belowLabel: measured ? 'below 1' : 'with 0 photons',
+        ...(anyMeasured ? { label: 'value as stored' } : {}),
         ...(sameIndices ? {} : { title: `pattern ${s.indices[k]}` }) }
       : null)),
   }));

@@ -324,7 +324,9 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   else {
     let vmax = 1;
     for (const r of patterns.rows) for (let i = 0; i < r.values.length; i++) if (r.values[i]! > vmax) vmax = r.values[i]!;
-    const f = renderFigure([{ cells: patterns.rows.map((r): Panel => ({ width: patterns.w, height: patterns.h, values: r.values, quantity: 'diffraction', scale: 'log', vmin: 1, vmax, pixelUnit: 'px', belowLabel: 'below 1' })) }], {
+    const f = renderFigure([{ cells: patterns.rows.map((r): Panel => ({ width: patterns.w, height: patterns.h, values: r.values, quantity: 'diffraction', scale: 'log', vmin: 1, vmax, pixelUnit: 'px', belowLabel: 'below 1',
+      // a file's values are what it stores (counts, ADU…), photons only where they are (diffraction · intensity_scale)² of an NPZ
+      ...(patterns.unit.startsWith('counts') ? {} : { label: 'value as stored' }) })) }], {
       colourBars: 'figure', imageSize: 200, colLabels: patterns.rows.map((r) => `pattern ${r.index}`), title: 'Patterns of the input file (log scale)',
       subtitle: 'one colour scale for all: 1 … the brightest pixel; values below 1 take the lowest colour',
     });
