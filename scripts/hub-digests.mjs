@@ -99,7 +99,7 @@ function normaliseJson(v, hubRe) {
 
 /** Blanks the cells of the columns whose header is a time or a duration, in Markdown and HTML tables. */
 function blankTimeColumns(text, hubRe) {
-  const isTime = (h) => /^(time \(s\)|seconds)$/i.test(h.trim());
+  const isTime = (h) => /^((reconstruction )?time \(s\)|seconds)$/i.test(h.trim());
   const lines = text.split('\n');
   let mdCols = null;
   for (let i = 0; i < lines.length; i++) {
