@@ -149,6 +149,8 @@ test('real study: loss curves and FRC curves of every job, resolution in pixels'
   assert.match(frcSection, /Half-period resolution in pixels/);
   // the views' nominal fractions (design.json) are not the measured overlap, and the page says what they set
   assert.match(html, /is not a target for this overlap: it only sets the spacing threshold S = \(1 − f\)·N/);
+  // how many neighbours the overlap is averaged over: Phase D's (the overlap setting), not design.json's neighbor_count
+  assert.match(html, /Overlap: for each position, the mean overlap fraction of its probe disc with those of its 6 nearest neighbours \(<code>neighbor_count<\/code> of <code>metrics_bundle\.json<\/code>\)/);
   // the reconstruction runs table says what its numbers are
   const runs = html.slice(html.indexOf('<section id="phase-f">'), html.indexOf('<section id="skipped">'));
   assert.match(runs, /final loss: the loss of the last epoch/);

@@ -25,6 +25,8 @@ export interface ViewOverlap extends OverlapStats {
   acceptanceRate: number | null;
   insufficient: boolean | null;
   probeDiameter: number | null;
+  /** How many nearest neighbours each position's overlap is averaged over (`neighbor_count`). */
+  neighbourCount: number | null;
   /** The Phase C split the view was cut from. */
   input: OverlapStats | null;
 }
@@ -70,7 +72,7 @@ export function readOverlapBundle(path: string): Partial<Record<'train' | 'test'
       strategy: typeof o.selection_strategy === 'string' ? o.selection_strategy : null,
       candidates: num(o.n_positions), acceptanceRate: num(o.acceptance_rate),
       insufficient: typeof o.insufficient_positions === 'boolean' ? o.insufficient_positions : null,
-      probeDiameter: num(o.probe_diameter_px),
+      probeDiameter: num(o.probe_diameter_px), neighbourCount: num(o.neighbor_count),
       input: input ? stats(input, 'n_images') : null,
     };
   }
