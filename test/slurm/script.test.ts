@@ -37,7 +37,7 @@ test('a step\'s script: every sbatch option as an #SBATCH line, the version, the
   ]);
   // #SBATCH lines must come before the first command, or sbatch ignores them
   assert.ok(lines.findIndex((l) => l.startsWith('#SBATCH')) < lines.findIndex((l) => !l.startsWith('#')));
-  assert.equal(lines.at(-2), "exec '/opt/node 20/bin/node' /opt/ptychostudy/dist/src/cli/worker-main.js worker --hub '/data/my hub' --submission 2 --step reconstruct --task \"$SLURM_ARRAY_TASK_ID\"");
+  assert.equal(lines.at(-2), "exec '/opt/node 20/bin/node' --no-concurrent-recompilation /opt/ptychostudy/dist/src/cli/worker-main.js worker --hub '/data/my hub' --submission 2 --step reconstruct --task \"$SLURM_ARRAY_TASK_ID\"");
   assert.match(s, /if \[ ! -x '\/opt\/node 20\/bin\/node' \]; then\n  echo "ptychostudy: Node.js not found at \/opt\/node 20\/bin\/node on \$\(hostname\)" >&2\n  exit 127/);
 });
 

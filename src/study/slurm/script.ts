@@ -96,9 +96,16 @@ export function sbatchOptions(r: ScriptRequest): string[] {
   return opts;
 }
 
+/**
+ * Node's option for a job's tasks: optimised code compiled on the main thread, not beside it. Node 20 can deadlock as
+ * a process ends while a concurrent optimising compile waits for a garbage collection only the main thread can run
+ * (the same class as nodejs/node#54918); a task would then hold its allocation, its work done, until its time limit.
+ */
+const WORKER_NODE_OPTIONS = ['--no-concurrent-recompilation'] as const;
+
 /** The worker command of a step's tasks. */
 export function workerCommand(r: ScriptRequest): string[] {
-  const base = [r.node, r.entry, 'worker', '--hub', r.home, '--submission', String(r.submission)];
+  const base = [r.node, ...WORKER_NODE_OPTIONS, r.entry, 'worker', '--hub', r.home, '--submission', String(r.submission)];
   return r.step === 'finish' ? [...base, '--finish'] : [...base, '--step', r.step, '--task'];
 }
 
