@@ -11,13 +11,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../src/errors.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { runComparison } from '../../src/study/compare/phase.js';
 import { compareSteps, reconstructSteps } from '../../src/study/slurm/plans.js';
 import { JOBS_SCHEMA_VERSION, writeJobs } from '../../src/study/slurm/records.js';
 import { phaseF, testEngine, tmp, writeTree } from '../study/reconstruct-helpers.js';
-import { noSlurm } from './slurm-helpers.js';
+import { noSlurm, refusal } from './slurm-helpers.js';
 
 const CLI = 'dist/src/cli/main.js';
 const root = tmp('read-only');
@@ -80,16 +79,6 @@ function fakeSlurm(): { env: NodeJS.ProcessEnv; called: string } {
     chmodSync(join(bin, p), 0o755);
   }
   return { env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1' }, called };
-}
-
-async function refusal(f: () => Promise<unknown>): Promise<string> {
-  try {
-    await f();
-  } catch (err) {
-    assert.ok(err instanceof InputError, String(err));
-    return err.message;
-  }
-  assert.fail('expected a refusal');
 }
 
 test('run on a read-only hub (or a new hub under a read-only folder): one line naming it, exit 2, with --executor slurm as without, nothing submitted',

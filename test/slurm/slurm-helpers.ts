@@ -1,5 +1,7 @@
 /** What the SLURM tests share: whether a cluster takes jobs here, and waiting for a condition. */
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { InputError } from '../../src/errors.js';
 import { saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
 
@@ -14,6 +16,17 @@ export function noSlurm(): string | null {
   if (r.status !== 0) return `SLURM does not answer: sinfo: ${(r.stderr || r.stdout).trim()}`;
   if (!/idle|mixed|alloc|completing/.test(r.stdout)) return `no SLURM node takes jobs (sinfo: ${r.stdout.trim() || 'no node'})`;
   return null;
+}
+
+/** The message of the InputError `f` rejects with; fails the test when it resolves or rejects otherwise. */
+export async function refusal(f: () => Promise<unknown>): Promise<string> {
+  try {
+    await f();
+  } catch (err) {
+    assert.ok(err instanceof InputError, String(err));
+    return err.message;
+  }
+  assert.fail('expected a refusal');
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));

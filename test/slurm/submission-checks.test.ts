@@ -23,7 +23,7 @@ import { compareSteps, generateSteps, overlapSteps, reconstructSteps, studySteps
 import { submitStudy } from '../../src/study/slurm/submit.js';
 import { writeProductObject } from '../data/cxi-builder.js';
 import { DENSE_META, phaseF, testEngine, tmp, unicode0d, writeTree } from '../study/reconstruct-helpers.js';
-import { noSlurm } from './slurm-helpers.js';
+import { noSlurm, refusal } from './slurm-helpers.js';
 
 const CLI = 'dist/src/cli/main.js';
 
@@ -47,17 +47,6 @@ function probeFile(path: string, n: number): string {
   for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) p[2 * (y * n + x)] = Math.exp(-((x - n / 2) ** 2 + (y - n / 2) ** 2) / 8);
   saveNpz(path, { probeGuess: c64([n, n], p) });
   return path;
-}
-
-/** Whether `f` rejects with an InputError; its message. */
-async function refusal(f: () => Promise<unknown>): Promise<string> {
-  try {
-    await f();
-  } catch (err) {
-    assert.ok(err instanceof InputError, String(err));
-    return err.message;
-  }
-  assert.fail('expected a refusal');
 }
 
 test('a submission refuses a probe or object file no selected input can use, with the local run\'s message, before anything is written', async () => {
