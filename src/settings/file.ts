@@ -127,17 +127,23 @@ function checkYamlKeys(root: unknown, text: string, file: string): void {
       const seen = new Map<string, number>();
       for (const pair of node.items) {
         const keyNode: unknown = pair.key;
-        const key = isScalar(keyNode) ? String(keyNode.value) : null;
-        if (key !== null && isScalar(keyNode)) {
-          const at = keyNode.range?.[0] ?? 0;
-          const first = seen.get(key);
-          if (first !== undefined) {
-            throw new InputError(`${file}: ${pathText([...path, key])}: expected each setting once; found it twice ` +
-              `(${lineColumn(text, first)} and ${lineColumn(text, at)})`);
-          }
-          seen.set(key, at);
+        // a list or a group as a key (`? [a]`) is no setting's name (JavaScript would make text of it, with a warning),
+        // nor is an empty or null one (`? ` alone, `null:`), which JavaScript makes the name "" (shown as `: no such setting`)
+        if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === 'object') {
+          const at = (keyNode as { range?: [number, number, number] } | null)?.range?.[0];
+          const what = isSeq(keyNode) ? 'a list' : isMap(keyNode) ? 'a group' : keyNode === null || isScalar(keyNode) ? 'an empty (null) key' : 'a value that is no name';
+          throw new InputError(`${file}: ${path.length === 0 ? '' : `${pathText(path)}: `}expected setting names as keys; ` +
+            `found ${what}${at === undefined ? '' : ` (${lineColumn(text, at)})`}`);
         }
-        todo.push({ node: pair.value, path: [...path, key ?? '?'] });
+        const key = String(keyNode.value);
+        const at = keyNode.range?.[0] ?? 0;
+        const first = seen.get(key);
+        if (first !== undefined) {
+          throw new InputError(`${file}: ${pathText([...path, key])}: expected each setting once; found it twice ` +
+            `(${lineColumn(text, first)} and ${lineColumn(text, at)})`);
+        }
+        seen.set(key, at);
+        todo.push({ node: pair.value, path: [...path, key] });
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => todo.push({ node: item, path: [...path, i] }));
@@ -182,15 +188,27 @@ export function parseSettingsText(text: string, file: string): unknown {
   // YAML skips a byte order mark itself; without it, the offsets of the nodes are the text's own
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   // keys given twice are found below, to be named like JSON's (the parser's own message names no key)
-  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: true });
+  // resolveKnownTags off: YAML 1.1's !!binary, !!set, !!omap, !!timestamp would become a Buffer, a Set, a Map or a
+  // Date, which no setting is (a !!binary value was listed as a hundred "no such setting" lines, one per Buffer
+  // method); every tag the core schema does not resolve is refused below, with where it is
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: true, resolveKnownTags: false });
   const bad = doc.errors[0];
   if (bad !== undefined) {
     const at = bad.linePos?.[0];
     const where = at ? `line ${at.line}, column ${at.col}` : '';
     // the composer recurses: nesting deep enough overflows its stack, which it reports as an error
     if (/Maximum call stack size exceeded/.test(bad.message)) throw tooDeep(file, [], where || 'too deep for the YAML parser');
-    const what = bad.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    // (the package's own words for a second document name its API: parseAllDocuments)
+    const what = bad.code === 'MULTIPLE_DOCS' ? 'expected one document; found a second (a line `---` starts one)'
+      : bad.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new InputError(`${file}: not valid YAML${where ? ` (${where})` : ''}: ${printable(what)}`);
+  }
+  const tag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (tag !== undefined) {
+    const at = tag.linePos?.[0];
+    const name = /^Unresolved tag: (\S+)/.exec(tag.message)?.[1]?.replace(/^tag:yaml\.org,2002:/, '!!') ?? 'a tag';
+    throw new InputError(`${file}: not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ` +
+      `expected plain values (numbers, text, true/false, null, lists, groups); found the tag ${printable(name, 60)}`);
   }
   checkYamlKeys(doc.contents, text, file);
   let value: unknown;
@@ -286,7 +304,15 @@ export function readSettingsFile(file: string): StudySettingsInput {
     throw new UsageError(`\`config\` ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(err)})`}`);
   }
   if (size > MAX_SETTINGS_FILE_BYTES) throw new InputError(`${file}: ${size} bytes; a settings file has at most ${MAX_SETTINGS_FILE_BYTES}`);
-  const value = parseSettingsText(readFileSync(file, 'utf8'), file);
+  let text: string;
+  try {
+    // not replaced by U+FFFD: a binary file (or one saved as Latin-1) is said to be one, not read as a value of 'settings'
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(readFileSync(file));
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    throw new InputError(`${file}: expected UTF-8 text (JSON or YAML); found bytes that are not UTF-8`);
+  }
+  const value = parseSettingsText(text, file);
   const issues = settingsIssues(value);
   if (issues.length > 0) throw new SettingsFileError(file, issues);
   return withPathsFrom(value as StudySettingsInput, dirname(file));

@@ -1,0 +1,60 @@
+/**
+ * YAML settings files that parse but hold what no setting is: explicit tags (`!!binary` became a Buffer,
+ * listed as a hundred "no such setting" lines; a custom tag was dropped silently), keys that are lists,
+ * groups or empty, a second document, bytes that are not UTF-8. Each is one line naming the file and
+ * where, exit 2. Also: `config --check` refuses the options it does not use, and `inspect` given a hub or
+ * a settings file says where a hub's settings are and how to check a settings file.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../../src/errors.js';
+import { parseSettingsText, readSettingsFile } from '../../src/settings/file.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-settings-yaml-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The one-line InputError `parseSettingsText` throws for `text`. */
+function refusal(text: string): string {
+  try {
+    parseSettingsText(text, 's.yaml');
+  } catch (err) {
+    assert.ok(err instanceof InputError, String(err));
+    assert.equal(err.message.split('\n').length, 1, err.message);
+    return err.message;
+  }
+  assert.fail(`accepted: ${JSON.stringify(text)}`);
+}
+
+test('a YAML tag is refused in one line naming it and where it is (was: a Buffer, a Date, or the tag dropped)', () => {
+  const plain = 's.yaml: not valid YAML (line 1, column 17): expected plain values (numbers, text, true/false, null, lists, groups); found the tag';
+  assert.equal(refusal('reconstruction: !!binary aGVsbG8=\n'), `${plain} !!binary`);
+  assert.equal(refusal('reconstruction: !!set {a, b}\n'), `${plain} !!set`);
+  assert.equal(refusal('reconstruction: {epochs: !!float 5}\n'), 's.yaml: not valid YAML (line 1, column 26): expected plain values (numbers, text, true/false, null, lists, groups); found the tag !!float');
+  assert.equal(refusal('simulation:\n  baseNpz: !file base.npz\n'), 's.yaml: not valid YAML (line 2, column 12): expected plain values (numbers, text, true/false, null, lists, groups); found the tag !file');
+  // the core schema's own tags still mean what they say
+  assert.deepEqual(parseSettingsText('reconstruction: {epochs: !!int "5", noiseModel: !!str poisson}\n', 's.yaml'), { reconstruction: { epochs: 5, noiseModel: 'poisson' } });
+});
+
+test('a key that is a list, a group or empty is refused in one line (was: a process warning, or a setting named "")', () => {
+  assert.equal(refusal('? [a]\n: 1\n'), 's.yaml: expected setting names as keys; found a list (line 1, column 3)');
+  assert.equal(refusal('reconstruction:\n  {a: 1}: 2\n'), 's.yaml: reconstruction: expected setting names as keys; found a group (line 2, column 3)');
+  assert.equal(refusal('reconstruction:\n  null: 2\n'), 's.yaml: reconstruction: expected setting names as keys; found an empty (null) key (line 2, column 3)');
+  // a number is a name like any other (and then no setting's)
+  assert.deepEqual(parseSettingsText('5: 4\n', 's.yaml'), { 5: 4 });
+});
+
+test('a second YAML document is named as such, not by the parser\'s API', () => {
+  assert.equal(refusal('reconstruction: {epochs: 5}\n---\nreconstruction: {epochs: 6}\n'),
+    's.yaml: not valid YAML (line 2, column 1): expected one document; found a second (a line `---` starts one)');
+});
+
+test('a settings file that is not UTF-8 is refused as such (was: read with U+FFFD and shown as a value)', () => {
+  const file = join(dir, 'latin1.yaml');
+  writeFileSync(file, Buffer.from('reconstruction:\n  noiseModel: poisson # \xe9\n', 'latin1'));
+  assert.throws(() => readSettingsFile(file), { message: `${file}: expected UTF-8 text (JSON or YAML); found bytes that are not UTF-8` });
+  writeFileSync(file, '\ufeffreconstruction:\n  noiseModel: poisson # é\n');
+  assert.deepEqual(readSettingsFile(file), { reconstruction: { noiseModel: 'poisson' } });
+});
