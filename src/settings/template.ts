@@ -33,7 +33,8 @@ const fmt = (x: number): string => String(x);
 
 /** The bounds of a JSON Schema node in words ("integer ≥ 1", "one of gaussian, poisson", "or null"). */
 function bounds(n: JsonNode): string {
-  const variants = n.anyOf ?? [n];
+  // a nullable with no other check is one node of two types (`type: ["string", "null"]`): one variant per type
+  const variants = n.anyOf ?? (Array.isArray(n.type) ? n.type.map((type) => ({ ...n, type })) : [n]);
   const nullable = variants.some((v) => v.type === 'null');
   const parts = variants.filter((v) => v.type !== 'null').map((v): string => {
     if (v.enum) return `one of ${v.enum.join(', ')}`;

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { parseSettingsText, readSettingsFile } from '../../src/settings/file.js';
+import { settingsTemplate } from '../../src/settings/template.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-settings-yaml-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,4 +58,11 @@ test('a settings file that is not UTF-8 is refused as such (was: read with U+FFF
   assert.throws(() => readSettingsFile(file), { message: `${file}: expected UTF-8 text (JSON or YAML); found bytes that are not UTF-8` });
   writeFileSync(file, '\ufeffreconstruction:\n  noiseModel: poisson # é\n');
   assert.deepEqual(readSettingsFile(file), { reconstruction: { noiseModel: 'poisson' } });
+});
+
+test('the commented defaults state a nullable setting\'s type in words (was: "string,null")', () => {
+  const text = settingsTemplate();
+  assert.match(text, /\(allowed: text \| null\)\n {2}probeModel: null\n/);
+  assert.match(text, /\(unit: photons; allowed: number \| null\)\n {2}excludeMeasuredPixelsBelow: null\n/);
+  assert.doesNotMatch(text, /allowed: [^\n]*\w,null/);
 });
