@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { parseSettingsText, readSettingsFile } from '../../src/settings/file.js';
 import { settingsTemplate } from '../../src/settings/template.js';
+import { assertRefused, ptychostudy } from '../data/cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-settings-yaml-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,4 +66,11 @@ test('the commented defaults state a nullable setting\'s type in words (was: "st
   assert.match(text, /\(allowed: text \| null\)\n {2}probeModel: null\n/);
   assert.match(text, /\(unit: photons; allowed: number \| null\)\n {2}excludeMeasuredPixelsBelow: null\n/);
   assert.doesNotMatch(text, /allowed: [^\n]*\w,null/);
+});
+
+test('config --check refuses --json and --preset, which it would ignore', () => {
+  const file = join(dir, 'ok.yaml');
+  writeFileSync(file, 'reconstruction: {epochs: 5}\n');
+  assertRefused(ptychostudy(['config', '--check', file, '--json']), 'config', '--json: only with --print-defaults; --check reads the file as it is');
+  assertRefused(ptychostudy(['config', '--check', file, '--preset', 'fly64']), 'config', '--preset: only with --print-defaults; --check reads the file as it is');
 });

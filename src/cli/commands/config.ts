@@ -40,6 +40,11 @@ export function register(program: Command): void {
       'Exit codes: 0 done (the file is valid); 2 bad usage or an invalid file.'))
     .action(action('config', async (f: Flags) => {
       if ((f.printDefaults ? 1 : 0) + (f.check !== undefined ? 1 : 0) !== 1) throw new UsageError('give one of --print-defaults or --check FILE');
+      // --preset and --json shape the printed file; --check would not use them (they were ignored, silently)
+      if (f.check !== undefined) {
+        const extra = [f.preset !== undefined ? '--preset' : '', f.json ? '--json' : ''].filter(Boolean);
+        if (extra.length > 0) throw new UsageError(`${extra.join(' and ')}: only with --print-defaults; --check reads the file as it is`);
+      }
       if (f.printDefaults) {
         const preset = (f.preset ?? null) as PresetName | null;
         process.stdout.write(f.json ? JSON.stringify(parseStudySettings({ preset }), null, 2) + '\n' : settingsTemplate(preset));
