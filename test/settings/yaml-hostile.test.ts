@@ -7,12 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { parseSettingsText, readSettingsFile } from '../../src/settings/file.js';
 import { settingsTemplate } from '../../src/settings/template.js';
+import { notInspected } from '../../src/cli/commands/inspect.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-settings-yaml-'));
@@ -74,3 +75,16 @@ test('config --check refuses --json and --preset, which it would ignore', () => 
   assertRefused(ptychostudy(['config', '--check', file, '--json']), 'config', '--json: only with --print-defaults; --check reads the file as it is');
   assertRefused(ptychostudy(['config', '--check', file, '--preset', 'fly64']), 'config', '--preset: only with --print-defaults; --check reads the file as it is');
 });
+
+test('inspect of a hub says where its settings are; of a settings file, how to check it', () => {
+  const hub = join(dir, 'hub');
+  mkdirSync(hub);
+  writeFileSync(join(hub, 'run.json'), '{}');
+  assert.equal(notInspected(hub), `${hub}: a hub, not a file; its settings are ${join(hub, 'settings.json')} ` +
+    `(\`ptychostudy config --check ${join(hub, 'settings.json')}\` lists what they change from the defaults), its report ${join(hub, 'report', 'index.html')}`);
+  assert.equal(notInspected(join(hub, 'run.json')), `${join(hub, 'run.json')}: expected an NPZ or HDF5 file; found a JSON or YAML name ` +
+    `(a settings file is checked with \`ptychostudy config --check ${join(hub, 'run.json')}\`)`);
+  assert.equal(notInspected(dir), null, 'a folder that is no hub: inspect says what it is itself');
+  assert.equal(notInspected(join(dir, 'data.npz')), null);
+});
+

@@ -5,6 +5,27 @@ import type { Hdf5Summary } from '../../data/inspect-hdf5.js';
 import { formatShape as shapeStr } from '../../npy/npy.js';
 import { sizeOf } from '../../npy/types.js';
 import { counted, printable } from '../../text.js';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../errors.js';
+import { HUB } from '../../study/hub/layout.js';
+
+/**
+ * What to use instead for a hub directory or a settings file, which `inspect` does not read (it said "not a regular
+ * file" of a hub, and of settings.json that it was "not a valid .npz … truncated or not a zip archive"); null otherwise.
+ */
+export function notInspected(file: string): string | null {
+  let dir = false;
+  try { dir = statSync(file).isDirectory(); } catch { return null; }
+  if (dir && existsSync(join(file, HUB.runState))) {
+    return `${file}: a hub, not a file; its settings are ${join(file, HUB.settings)} ` +
+      `(\`ptychostudy config --check ${join(file, HUB.settings)}\` lists what they change from the defaults), its report ${join(file, HUB.report, 'index.html')}`;
+  }
+  if (!dir && /\.(json|ya?ml)$/i.test(file)) {
+    return `${file}: expected an NPZ or HDF5 file; found a JSON or YAML name (a settings file is checked with \`ptychostudy config --check ${file}\`)`;
+  }
+  return null;
+}
 
 interface InspectFlags {
   json?: boolean;
@@ -123,6 +144,8 @@ export function register(program: Command): void {
       const texts: string[] = [];
       for (const file of files) {
         try {
+          const instead = notInspected(file);
+          if (instead !== null) throw new InputError(instead);
           if (isHdf5File(file)) {
             const s = await summarizeHdf5(file, { check: flags.check });
             if (s.check && !s.check.valid) code = 2;
