@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { parseSettingsText, readSettingsFile } from '../../src/settings/file.js';
 import { settingsTemplate } from '../../src/settings/template.js';
+import { sourceDateEpoch } from '../../src/cli/commands/generate.js';
 import { notInspected } from '../../src/cli/commands/inspect.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
 
@@ -88,3 +89,11 @@ test('inspect of a hub says where its settings are; of a settings file, how to c
   assert.equal(notInspected(join(dir, 'data.npz')), null);
 });
 
+test('SOURCE_DATE_EPOCH past the last time a date holds is refused in one line (was: a RangeError)', () => {
+  assert.equal(sourceDateEpoch('1700000000'), '2023-11-14T22:13:20.000Z');
+  assert.equal(sourceDateEpoch(undefined), null);
+  assert.equal(sourceDateEpoch('8640000000000'), '+275760-09-13T00:00:00.000Z');
+  assert.throws(() => sourceDateEpoch('99999999999999999'),
+    { message: "SOURCE_DATE_EPOCH: expected an integer number of seconds since 1970 (UTC), at most 8640000000000; found '99999999999999999'" });
+  assert.throws(() => sourceDateEpoch('-5'), /SOURCE_DATE_EPOCH: expected an integer number of seconds/);
+});

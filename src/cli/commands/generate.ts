@@ -3,6 +3,7 @@ import { action } from '../action.js';
 import { collect, doseFlags, integerFlag } from '../flags.js';
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { UsageError } from '../../errors.js';
+import { printable } from '../../text.js';
 import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
 import type { PhaseCProgress } from '../../study/simulate/plan.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
@@ -14,12 +15,18 @@ const FLAGS: Record<string, string> = {
   'simulation.seed': '--seed', 'simulation.baseNpz': '--base-npz', ...EXECUTOR_FLAGS,
 };
 
+/** The latest time a Date holds, in seconds (8.64e15 ms). */
+const MAX_DATE_SECONDS = 8.64e12;
+
 /** SOURCE_DATE_EPOCH (seconds since 1970, UTC) as an ISO time, or null when unset. */
-function sourceDateEpoch(): string | null {
-  const v = process.env.SOURCE_DATE_EPOCH;
+export function sourceDateEpoch(v: string | undefined = process.env.SOURCE_DATE_EPOCH): string | null {
   if (v === undefined || v === '') return null;
-  if (!/^\d+$/.test(v)) throw new UsageError(`SOURCE_DATE_EPOCH must be an integer number of seconds, found '${v}'`);
-  return new Date(Number(v) * 1000).toISOString();
+  // a JavaScript Date reaches 8.64e15 ms (year 275760); past it toISOString threw a RangeError
+  const seconds = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(seconds <= MAX_DATE_SECONDS)) {
+    throw new UsageError(`SOURCE_DATE_EPOCH: expected an integer number of seconds since 1970 (UTC), at most ${MAX_DATE_SECONDS}; found '${printable(v, 40)}'`);
+  }
+  return new Date(seconds * 1000).toISOString();
 }
 
 /** Progress to stderr: a redrawn bar on a terminal; otherwise plain lines, at most one every 2 s per stage. */
