@@ -5,7 +5,7 @@
  * one line `FILE: path: expected …, found …`, an unknown key gets the closest known name, exit code 2.
  * What it returns is the file's values as written (not defaulted): the caller puts flags over them.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
@@ -288,6 +288,26 @@ export function withAbsolutePaths<T extends NamesFiles>(values: T): T {
 }
 
 /**
+ * The bytes of `file`, refused past MAX_SETTINGS_FILE_BYTES however many its size (`statSize`) said: a file that
+ * grew since, or one whose size says 0 and that reads on (/proc/self/…), is not read whole into memory.
+ */
+function readAtMost(file: string, statSize: number): Buffer {
+  const chunk = 1 << 16; // whole chunks: some /proc files take reads of a multiple of 8 bytes only
+  const buf = Buffer.alloc(MAX_SETTINGS_FILE_BYTES + chunk);
+  const fd = openSync(file, 'r');
+  let n = 0;
+  try {
+    for (let got = 1; got > 0 && n <= MAX_SETTINGS_FILE_BYTES; n += got) got = readSync(fd, buf, n, chunk, null);
+  } finally {
+    closeSync(fd);
+  }
+  if (n > MAX_SETTINGS_FILE_BYTES) {
+    throw new InputError(`${file}: more than ${MAX_SETTINGS_FILE_BYTES} bytes (its size said ${statSize}); a settings file has at most ${MAX_SETTINGS_FILE_BYTES}`);
+  }
+  return buf.subarray(0, n);
+}
+
+/**
  * Reads and checks a settings file; returns its values as written (throws `SettingsFileError` listing
  * every wrong field) — but for the paths it names (`fileSettings`), which are resolved against the
  * file's folder.
@@ -307,10 +327,20 @@ export function readSettingsFile(file: string): StudySettingsInput {
   let text: string;
   try {
     // not replaced by U+FFFD: a binary file (or one saved as Latin-1) is said to be one, not read as a value of 'settings'
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(readFileSync(file));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(readAtMost(file, size));
   } catch (err) {
+    // a system call's error (EACCES, EISDIR, EIO): said like stat's; the decoder's (not UTF-8) has no system call
+    const { code, syscall } = err as NodeJS.ErrnoException;
+    if (syscall !== undefined) throw new UsageError(`\`config\` ${file}: cannot be read (${code ?? syscall})`);
     if (!(err instanceof TypeError)) throw err;
     throw new InputError(`${file}: expected UTF-8 text (JSON or YAML); found bytes that are not UTF-8`);
+  }
+  const json = /\.json$/i.test(file);
+  // nothing at all (a copy cut short, a file made and never written) is not "every setting at its default", which
+  // YAML would make of it; a file that means that says so: `{}`, or only comments
+  if (/^\ufeff?\s*$/.test(text)) {
+    throw new InputError(`${file}: expected settings (${json ? 'JSON' : 'YAML'}); found ${text.length === 0 ? 'an empty file' : 'only blank space'} ` +
+      `(\`{}\`${json ? '' : ' or a comment'} keeps every setting at its default)`);
   }
   const value = parseSettingsText(text, file);
   const issues = settingsIssues(value);

@@ -1,7 +1,7 @@
 /**
  * YAML settings files that parse but hold what no setting is: explicit tags (`!!binary` became a Buffer,
  * listed as a hundred "no such setting" lines; a custom tag was dropped silently), keys that are lists,
- * groups or empty, a second document, bytes that are not UTF-8. Each is one line naming the file and
+ * groups or empty, a second document, bytes that are not UTF-8, an empty file. Each is one line naming the file and
  * where, exit 2. Also: `config --check` refuses the options it does not use, and `inspect` given a hub or
  * a settings file says where a hub's settings are and how to check a settings file.
  */
@@ -61,6 +61,26 @@ test('a settings file that is not UTF-8 is refused as such (was: read with U+FFF
   assert.throws(() => readSettingsFile(file), { message: `${file}: expected UTF-8 text (JSON or YAML); found bytes that are not UTF-8` });
   writeFileSync(file, '\ufeffreconstruction:\n  noiseModel: poisson # é\n');
   assert.deepEqual(readSettingsFile(file), { reconstruction: { noiseModel: 'poisson' } });
+});
+
+test('an empty settings file is refused, not read as every setting at its default (was: a YAML one ran the defaults)', () => {
+  const yaml = join(dir, 'empty.yaml');
+  const json = join(dir, 'empty.json');
+  writeFileSync(yaml, '');
+  writeFileSync(json, '\n \n');
+  assert.throws(() => readSettingsFile(yaml), { message: `${yaml}: expected settings (YAML); found an empty file (\`{}\` or a comment keeps every setting at its default)` });
+  assert.throws(() => readSettingsFile(json), { message: `${json}: expected settings (JSON); found only blank space (\`{}\` keeps every setting at its default)` });
+  // what it says to write instead is read as the defaults
+  writeFileSync(yaml, '# every setting at its default\n');
+  assert.deepEqual(readSettingsFile(yaml), {});
+  writeFileSync(json, '{}');
+  assert.deepEqual(readSettingsFile(json), {});
+});
+
+test('a settings file is read no further than the size limit, whatever its size said (a /proc file says 0)', { skip: process.platform !== 'linux' }, () => {
+  // /proc/self/pagemap says 0 bytes and reads on for terabytes (8 bytes per virtual page)
+  const file = '/proc/self/pagemap';
+  assert.throws(() => readSettingsFile(file), { message: `${file}: more than 1048576 bytes (its size said 0); a settings file has at most 1048576` });
 });
 
 test('the commented defaults state a nullable setting\'s type in words (was: "string,null")', () => {
