@@ -5,7 +5,7 @@
  * file under the flags (flags override it), a resumed hub's settings under both.
  */
 import { existsSync, statSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readSettingsFile } from '../settings/file.js';
 import { mergeSettings, parseStudySettings } from '../settings/parse.js';
@@ -40,9 +40,20 @@ export function aliased<T>(flags: Record<string, unknown>, flag: string, oldName
   return found?.value as T | undefined;
 }
 
+/**
+ * `--config`'s value; given twice, a usage error: settings files are not layered, and the last one alone was used,
+ * the first dropped without a word (`--config study.yaml --config gpu.yaml` ran without study.yaml's settings).
+ */
+export function oneConfigFile(value: string, previous: string | undefined): string {
+  if (previous !== undefined) {
+    throw new InvalidArgumentError(`given twice (first ${previous}): settings files are not combined; give one, and flags for what differs`);
+  }
+  return value;
+}
+
 /** Adds `--config <file>`. */
 export function addConfigOption(cmd: Command): Command {
-  return cmd.option('--config <file>', 'settings file (JSON or YAML; `ptychostudy config --print-defaults` writes one); flags override it');
+  return cmd.option('--config <file>', 'settings file (JSON or YAML; `ptychostudy config --print-defaults` writes one); flags override it', oneConfigFile);
 }
 
 /** The settings given by `--config` (as written, validated), or {} without it. */

@@ -2,7 +2,7 @@
  * YAML settings files that parse but hold what no setting is: explicit tags (`!!binary` became a Buffer,
  * listed as a hundred "no such setting" lines; a custom tag was dropped silently), keys that are lists,
  * groups or empty, a second document, bytes that are not UTF-8, an empty file. Each is one line naming the file and
- * where, exit 2. Also: `config --check` refuses the options it does not use, and `inspect` given a hub or
+ * where, exit 2; so is `--config` given twice. Also: `config --check` refuses the options it does not use, and `inspect` given a hub or
  * a settings file says where a hub's settings are and how to check a settings file.
  */
 import { test } from 'node:test';
@@ -95,6 +95,14 @@ test('config --check refuses --json and --preset, which it would ignore', () => 
   writeFileSync(file, 'reconstruction: {epochs: 5}\n');
   assertRefused(ptychostudy(['config', '--check', file, '--json']), 'config', '--json: only with --print-defaults; --check reads the file as it is');
   assertRefused(ptychostudy(['config', '--check', file, '--preset', 'fly64']), 'config', '--preset: only with --print-defaults; --check reads the file as it is');
+});
+
+test('--config given twice is refused before anything runs (was: the last file alone was used, the first dropped)', () => {
+  for (const cmd of ['run', 'generate', 'overlap', 'reconstruct', 'lsqml']) {
+    const r = ptychostudy([cmd, '--config', 'a.yaml', '--config=b.yaml', '--out', join(dir, `twice-${cmd}`)]);
+    assert.equal(r.status, 2, `${cmd}: ${r.stderr}`);
+    assert.match(r.stderr, /^error: option '--config <file>' argument 'b\.yaml' is invalid\. given twice \(first a\.yaml\): settings files are not combined; give one, and flags for what differs$/m, cmd);
+  }
 });
 
 test('inspect of a hub says where its settings are; of a settings file, how to check it', () => {
