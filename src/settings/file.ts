@@ -291,7 +291,7 @@ export function withAbsolutePaths<T extends NamesFiles>(values: T): T {
  * The bytes of `file`, refused past MAX_SETTINGS_FILE_BYTES however many its size (`statSize`) said: a file that
  * grew since, or one whose size says 0 and that reads on (/proc/self/…), is not read whole into memory.
  */
-function readAtMost(file: string, statSize: number): Buffer {
+export function readAtMost(file: string, statSize?: number): Buffer {
   const chunk = 1 << 16; // whole chunks: some /proc files take reads of a multiple of 8 bytes only
   const buf = Buffer.alloc(MAX_SETTINGS_FILE_BYTES + chunk);
   const fd = openSync(file, 'r');
@@ -302,7 +302,8 @@ function readAtMost(file: string, statSize: number): Buffer {
     closeSync(fd);
   }
   if (n > MAX_SETTINGS_FILE_BYTES) {
-    throw new InputError(`${file}: more than ${MAX_SETTINGS_FILE_BYTES} bytes (its size said ${statSize}); a settings file has at most ${MAX_SETTINGS_FILE_BYTES}`);
+    throw new InputError(`${file}: more than ${MAX_SETTINGS_FILE_BYTES} bytes${statSize === undefined ? '' : ` (its size said ${statSize})`}; ` +
+      `a settings file has at most ${MAX_SETTINGS_FILE_BYTES}`);
   }
   return buf.subarray(0, n);
 }

@@ -12,7 +12,7 @@
  * read as simulation_seed = reconstruction_seed = seed and overlap_seed = 456 (what those runs used).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parseSettingsText, withAbsolutePaths } from '../../settings/file.js';
+import { parseSettingsText, readAtMost, withAbsolutePaths } from '../../settings/file.js';
 import { isResultNeutral, settingsDifferences, type SettingDifference } from '../../settings/fingerprint.js';
 import { issueLine, settingsIssues } from '../../settings/parse.js';
 import { join } from 'node:path';
@@ -177,8 +177,10 @@ export function readHubSettings(hub: string): StudySettings | null {
   if (!existsSync(path)) return settingsOfRecord(state.settings);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // at most a settings file's size limit: a settings.json grown to gigabytes is refused, not read whole
+    text = readAtMost(path).toString('utf8');
   } catch (err) {
+    if (err instanceof InputError) throw new InputError(`${err.message}; this hub cannot be resumed until it is repaired`);
     throw new InputError(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); this hub cannot be resumed until it is repaired`);
   }
   const value = parseSettingsText(text, path);
