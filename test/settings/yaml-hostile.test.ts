@@ -7,14 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { parseSettingsText, readSettingsFile } from '../../src/settings/file.js';
 import { settingsTemplate } from '../../src/settings/template.js';
-import { parseStudySettings } from '../../src/settings/parse.js';
-import { newRunState, readHubSettings, writeRunState } from '../../src/study/run/state.js';
 import { sourceDateEpoch } from '../../src/cli/commands/generate.js';
 import { notInspected } from '../../src/cli/commands/inspect.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
@@ -83,18 +81,6 @@ test('a settings file is read no further than the size limit, whatever its size 
   // /proc/self/pagemap says 0 bytes and reads on for terabytes (8 bytes per virtual page)
   const file = '/proc/self/pagemap';
   assert.throws(() => readSettingsFile(file), { message: `${file}: more than 1048576 bytes (its size said 0); a settings file has at most 1048576` });
-});
-
-test('a hub\'s settings.json is read no further than a settings file\'s limit (was: read whole, however large)', () => {
-  const hub = join(dir, 'big-hub');
-  mkdirSync(hub);
-  writeRunState(hub, newRunState(parseStudySettings({ preset: 'quick' }), '0.0.0', '2026-01-01T00:00:00Z'));
-  const path = join(hub, 'settings.json');
-  writeFileSync(path, '{}');
-  truncateSync(path, 1 << 30); // 1 GiB, sparse: nothing of it is on the disk
-  assert.throws(() => readHubSettings(hub), {
-    message: `${path}: more than 1048576 bytes; a settings file has at most 1048576; this hub cannot be resumed until it is repaired`,
-  });
 });
 
 test('the commented defaults state a nullable setting\'s type in words (was: "string,null")', () => {

@@ -11,7 +11,7 @@
  * NPZ. Version 1 records had one `seed`, which fed both the simulation and the reconstruction; they are
  * read as simulation_seed = reconstruction_seed = seed and overlap_seed = 456 (what those runs used).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, type Stats } from 'node:fs';
 import { parseSettingsText, readAtMost, withAbsolutePaths } from '../../settings/file.js';
 import { isResultNeutral, settingsDifferences, type SettingDifference } from '../../settings/fingerprint.js';
 import { issueLine, settingsIssues } from '../../settings/parse.js';
@@ -174,7 +174,15 @@ export function readHubSettings(hub: string): StudySettings | null {
   const state = readRunState(hub);
   if (state === null) return null;
   const path = join(hub, SETTINGS_FILE);
-  if (!existsSync(path)) return settingsOfRecord(state.settings);
+  if (!existsSync(path)) {
+    // a link to nothing is a broken settings.json, not an absent one
+    if (lstatOrNull(path) !== null) throw new InputError(`${path}: expected the hub's settings file; found a symbolic link to nothing; this hub cannot be resumed until it is repaired`);
+    // settings.json gone: run.json's full record holds every setting the hub was made with. Its short record (all a
+    // hub from before the full one has) lacks most of them: resuming from it ran the defaults of the rest (a hub of
+    // the Poisson model redid its reconstructions with the Gaussian one)
+    if (state.study_settings !== undefined) return recordedStudySettings(state.study_settings, join(hub, RUN_STATE_FILE));
+    return settingsOfRecord(state.settings);
+  }
   let text: string;
   try {
     // at most a settings file's size limit: a settings.json grown to gigabytes is refused, not read whole
@@ -221,15 +229,24 @@ function checkAgainstRecord(path: string, settings: StudySettings, recorded: Run
  * change a result (`execution`, the thread count) may differ: a resume with `--jobs` writes them there.
  */
 function checkAgainstFullRecord(path: string, settings: StudySettings, recorded: Record<string, unknown>, runPath: string): void {
-  const issues = settingsIssues(recorded);
-  if (issues.length > 0) {
-    throw new InputError(`${runPath}: key 'study_settings': ${issueLine(issues[0]!).replace(/`/g, '')}; this hub cannot be resumed until it is repaired`);
-  }
-  const was = withAbsolutePaths(parseStudySettings(recorded as Parameters<typeof parseStudySettings>[0]));
+  const was = withAbsolutePaths(recordedStudySettings(recorded, runPath));
   const diff = settingsDifferences(was, withAbsolutePaths(settings)).find((d) => !isResultNeutral(d.setting));
   if (diff === undefined) return;
   throw new InputError(`${path}: key '${diff.setting}': expected ${shownJson(diff.was)} (what ${RUN_STATE_FILE} records this hub was made with); ` +
     `found ${shownJson(diff.now)}; it was changed since the hub ran — put the value back, or start a new hub from it (ptychostudy run --config ${path} --out NEW_HUB)`);
+}
+
+/** run.json's full record of the settings (`study_settings`), checked. */
+function recordedStudySettings(recorded: Record<string, unknown>, runPath: string): StudySettings {
+  const issues = settingsIssues(recorded);
+  if (issues.length > 0) {
+    throw new InputError(`${runPath}: key 'study_settings': ${issueLine(issues[0]!).replace(/`/g, '')}; this hub cannot be resumed until it is repaired`);
+  }
+  return parseStudySettings(recorded as Parameters<typeof parseStudySettings>[0]);
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try { return lstatSync(path); } catch { return null; }
 }
 
 /** The settings that differ between a hub and a request and would change its results (empty: it may resume). */
