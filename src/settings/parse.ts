@@ -171,6 +171,12 @@ function toIssues(issue: z.core.$ZodIssue, input: unknown): SettingsIssue[] {
       return { setting: `${where}${key}`, found: undefined, expected: `no such setting${near === null ? ' (check the spelling)' : ` (did you mean ${where}${near}?)`}` };
     });
   }
+  // A name of a group of named entries (a view) that its schema refuses: zod says "Invalid key in record" of the
+  // entry's value; said of the name, with the schema's own words for it
+  if (issue.code === 'invalid_key') {
+    const key = issue.path[issue.path.length - 1];
+    return [{ setting: issue.path.slice(0, -1).map(String).join('.'), found: String(key), expected: issue.issues[0]?.message ?? 'another name' }];
+  }
   // A type without its own message in the schema (a group, a boolean, a path): zod's default message, reworded.
   const expected = issue.code === 'invalid_type' && issue.message.startsWith('Invalid input') ? TYPE_WORDS[issue.expected] ?? issue.expected : issue.message;
   return [{ setting: path, found: valueAt(input, issue.path), expected }];

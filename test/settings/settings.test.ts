@@ -184,3 +184,11 @@ test('run.json records the settings that determine a hub, reads them back, and r
     rmSync(hub, { recursive: true, force: true });
   }
 });
+
+test('a view name the schema refuses is named as the name, with the rule (was: "expected Invalid key in record", found its fraction)', () => {
+  assert.throws(() => parseStudySettings({ overlap: { views: { 'dense view': 0.5, dense: 0.7 } } }), (err: unknown) => {
+    assert.ok(err instanceof SettingsError);
+    assert.deepEqual(err.issues, [{ setting: 'overlap.views', found: 'dense view', expected: 'view names of lowercase letters, digits and _' }]);
+    return true;
+  });
+});
