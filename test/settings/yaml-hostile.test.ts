@@ -105,6 +105,15 @@ test('--config given twice is refused before anything runs (was: the last file a
   }
 });
 
+test('config --check refuses doses that generate and reconstruct refuse: one given twice, two in one dose_<integer> folder', () => {
+  const file = join(dir, 'doses.yaml');
+  writeFileSync(file, 'simulation: {doses: [1e3, 1e4, 1e3]}\n');
+  assertRefused(ptychostudy(['config', '--check', file]), 'config', `${file}: simulation.doses: expected each dose in a folder of its own; found dose 1000 is given twice`);
+  writeFileSync(file, 'simulation: {doses: [1000, 1000.5]}\n');
+  assertRefused(ptychostudy(['config', '--check', file]), 'config',
+    `${file}: simulation.doses: expected each dose in a folder of its own; found doses 1000 and 1000.5 would share the directory dose_1000`);
+});
+
 test('inspect of a hub says where its settings are; of a settings file, how to check it', () => {
   const hub = join(dir, 'hub');
   mkdirSync(hub);

@@ -12,7 +12,7 @@ import { settingsTemplate } from '../../settings/template.js';
 import { counted, printable } from '../../text.js';
 import { optionWarnings } from '../../engine/options.js';
 import { engineOptions } from '../../settings/engine-options.js';
-import { checkSimulationFits } from '../../study/simulate/plan.js';
+import { checkDoses, checkSimulationFits } from '../../study/simulate/plan.js';
 
 interface Flags {
   printDefaults?: boolean;
@@ -59,6 +59,13 @@ export function register(program: Command): void {
       });
       if (missing.length > 0) throw new InputError(missing.join('\n'));
       const settings = parseStudySettings(input);
+      // doses that generate and reconstruct refuse (each dose has its folder dose_<integer part>): refused here too
+      try {
+        checkDoses(settings.simulation.doses);
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        throw new InputError(`${file}: ${e.message.replace(/^`simulation\.doses`: /, 'simulation.doses: expected each dose in a folder of its own; found ')}`);
+      }
       const changed = settingsDifferences(settingsDefaults(), settings);
       const out = process.stdout;
       out.write(`${file}: ${paint('ok', 'good', out)}; ${changed.length === 0 ? 'every setting at its default'
