@@ -114,6 +114,13 @@ test('config --check refuses doses that generate and reconstruct refuse: one giv
     `${file}: simulation.doses: expected each dose in a folder of its own; found doses 1000 and 1000.5 would share the directory dose_1000`);
 });
 
+test('config --check refuses a PTYCHOSTUDY_MEMORY_LIMIT that is no size (was: shown as a warning about the file, exit 0)', () => {
+  const file = join(dir, 'mem.yaml');
+  writeFileSync(file, 'reconstruction: {epochs: 5}\n');
+  assertRefused(ptychostudy(['config', '--check', file], { env: { PTYCHOSTUDY_MEMORY_LIMIT: 'lots' } }), 'config',
+    'PTYCHOSTUDY_MEMORY_LIMIT=lots: expected a positive number of bytes, optionally with a K, M, G or T suffix (e.g. 8G)');
+});
+
 test('inspect of a hub says where its settings are; of a settings file, how to check it', () => {
   const hub = join(dir, 'hub');
   mkdirSync(hub);

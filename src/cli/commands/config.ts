@@ -13,6 +13,7 @@ import { counted, printable } from '../../text.js';
 import { optionWarnings } from '../../engine/options.js';
 import { engineOptions } from '../../settings/engine-options.js';
 import { checkDoses, checkSimulationFits } from '../../study/simulate/plan.js';
+import { memoryLimit } from '../../data/memory.js';
 
 interface Flags {
   printDefaults?: boolean;
@@ -66,6 +67,9 @@ export function register(program: Command): void {
         if (!(e instanceof UsageError)) throw e;
         throw new InputError(`${file}: ${e.message.replace(/^`simulation\.doses`: /, 'simulation.doses: expected each dose in a folder of its own; found ')}`);
       }
+      // the memory limit the size check below uses: a PTYCHOSTUDY_MEMORY_LIMIT that is no size is refused here, before
+      // the file is said to be ok (it was caught with the check's own refusal and shown as a warning about the file)
+      const limit = settings.simulation.baseNpz === null ? memoryLimit() : null;
       const changed = settingsDifferences(settingsDefaults(), settings);
       const out = process.stdout;
       out.write(`${file}: ${paint('ok', 'good', out)}; ${changed.length === 0 ? 'every setting at its default'
@@ -80,11 +84,11 @@ export function register(program: Command): void {
       // a synthetic object too large for this machine's memory limit: generate and run refuse it here (a larger node may
       // take it, so a warning); with a base NPZ the sizes are the file's, which generate checks from its headers
       const sim = settings.simulation;
-      if (sim.baseNpz === null) {
+      if (limit !== null) {
         const setting = (name: 'nImages' | 'nPositions' | 'objectShape') => ({ setting: `simulation.${name}`, value: sim[name] });
         try {
           checkSimulationFits({ objectShape: sim.objectShape, N: sim.patchSize, nPositions: sim.nImages ?? sim.nPositions, doses: sim.doses.length },
-            setting('objectShape'), setting(sim.nImages !== null ? 'nImages' : 'nPositions'));
+            setting('objectShape'), setting(sim.nImages !== null ? 'nImages' : 'nPositions'), limit);
         } catch (e) {
           if (!(e instanceof UsageError)) throw e;
           out.write(`${paint('warning', 'warn', out)}: ${e.message}: generate and run refuse it on this machine\n`);
