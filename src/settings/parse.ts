@@ -163,9 +163,11 @@ function toIssues(issue: z.core.$ZodIssue, input: unknown): SettingsIssue[] {
   if (issue.code === 'unrecognized_keys') {
     const where = path === '' ? '' : `${path}.`;
     const known = settingNamesAt(issue.path);
-    return issue.keys.map((key) => {
+    return issue.keys.map((name) => {
+      // an empty name is shown as "" (`reconstruction.: no such setting` named nothing)
+      const key = name === '' ? '""' : name;
       // a name of pty-chi's or PtyPy's own (batch_size is simply batchSize, but position_correction is not here at all)
-      const near = closestName(key, known);
+      const near = name === '' ? null : closestName(key, known);
       const hint = near !== null && flatName(near) === flatName(key) ? null : ptychiHint(where, key) ?? ptypyHint(where, key);
       if (hint !== null) return { setting: `${where}${key}`, found: undefined, expected: `no such setting (${hint})` };
       return { setting: `${where}${key}`, found: undefined, expected: `no such setting${near === null ? ' (check the spelling)' : ` (did you mean ${where}${near}?)`}` };

@@ -192,3 +192,12 @@ test('a view name the schema refuses is named as the name, with the rule (was: "
     return true;
   });
 });
+
+test('an empty setting name is shown as "" (was: `reconstruction.: no such setting`)', () => {
+  assert.throws(() => parseStudySettings({ '': 1, reconstruction: { '': 2 } } as never), (err: unknown) => {
+    assert.ok(err instanceof SettingsError);
+    assert.deepEqual(err.issues.map((i) => `${i.setting}: ${i.expected}`).sort(),
+      ['"": no such setting (check the spelling)', 'reconstruction."": no such setting (check the spelling)']);
+    return true;
+  });
+});
