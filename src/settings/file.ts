@@ -9,7 +9,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
-import { settingsIssues, shown, SHOWN_VALUE_CHARS, type SettingsIssue } from './parse.js';
+import { doseFolderClash, settingsIssues, shown, SHOWN_VALUE_CHARS, type SettingsIssue } from './parse.js';
 import { printable, shownJson } from '../text.js';
 import { entryKind } from '../files/regular.js';
 import type { StudySettingsInput } from './schema.js';
@@ -345,6 +345,11 @@ export function readSettingsFile(file: string): StudySettingsInput {
   }
   const value = parseSettingsText(text, file);
   const issues = settingsIssues(value);
+  // doses that generate and reconstruct refuse (each has its folder dose_<integer part>): refused with the file's name,
+  // not later under a flag's (`--dose: dose 1000 is given twice`, of a file's doses), and by `config --check`
+  const doses = (value as StudySettingsInput).simulation?.doses;
+  const clash = issues.length === 0 && doses !== undefined ? doseFolderClash(doses) : null;
+  if (clash !== null) issues.push({ setting: 'simulation.doses', found: doses, expected: `each dose in a folder of its own (${clash})` });
   if (issues.length > 0) throw new SettingsFileError(file, issues);
   return withPathsFrom(value as StudySettingsInput, dirname(file));
 }

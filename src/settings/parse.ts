@@ -231,6 +231,20 @@ export function checkReconstructionSettings(input: unknown): ReconstructionSetti
   return checkStudySettings({ reconstruction: input }).reconstruction;
 }
 
+/**
+ * Why two of `doses` would share one dose_<integer part> folder (each dose has its own: study/hub/layout.ts
+ * doseDirName), or null: `dose 1000 is given twice`, `doses 1000 and 1000.5 would share the directory dose_1000`.
+ */
+export function doseFolderClash(doses: readonly number[]): string | null {
+  const seen = new Map<number, number>();
+  for (const d of doses) {
+    const prev = seen.get(Math.trunc(d));
+    if (prev !== undefined) return prev === d ? `dose ${d} is given twice` : `doses ${prev} and ${d} would share the directory dose_${Math.trunc(d)}`;
+    seen.set(Math.trunc(d), d);
+  }
+  return null;
+}
+
 let defaults: StudySettings | null = null;
 
 function deepFreeze<T>(v: T): T {

@@ -105,13 +105,15 @@ test('--config given twice is refused before anything runs (was: the last file a
   }
 });
 
-test('config --check refuses doses that generate and reconstruct refuse: one given twice, two in one dose_<integer> folder', () => {
+test('a settings file\'s doses that generate and reconstruct refuse are refused as the file\'s, by config --check and by run (was: under --dose)', () => {
   const file = join(dir, 'doses.yaml');
   writeFileSync(file, 'simulation: {doses: [1e3, 1e4, 1e3]}\n');
-  assertRefused(ptychostudy(['config', '--check', file]), 'config', `${file}: simulation.doses: expected each dose in a folder of its own; found dose 1000 is given twice`);
+  assertRefused(ptychostudy(['config', '--check', file]), 'config', `${file}: simulation.doses: expected each dose in a folder of its own (dose 1000 is given twice), found [1000,10000,1000]`);
   writeFileSync(file, 'simulation: {doses: [1000, 1000.5]}\n');
   assertRefused(ptychostudy(['config', '--check', file]), 'config',
-    `${file}: simulation.doses: expected each dose in a folder of its own; found doses 1000 and 1000.5 would share the directory dose_1000`);
+    `${file}: simulation.doses: expected each dose in a folder of its own (doses 1000 and 1000.5 would share the directory dose_1000), found [1000,1000.5]`);
+  assertRefused(ptychostudy(['run', '--config', file, '--out', join(dir, 'doses-hub')]), 'run',
+    `${file}: simulation.doses: expected each dose in a folder of its own (doses 1000 and 1000.5 would share the directory dose_1000), found [1000,1000.5]`);
 });
 
 test('config --check refuses a PTYCHOSTUDY_MEMORY_LIMIT that is no size (was: shown as a warning about the file, exit 0)', () => {

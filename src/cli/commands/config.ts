@@ -12,7 +12,7 @@ import { settingsTemplate } from '../../settings/template.js';
 import { counted, printable } from '../../text.js';
 import { optionWarnings } from '../../engine/options.js';
 import { engineOptions } from '../../settings/engine-options.js';
-import { checkDoses, checkSimulationFits } from '../../study/simulate/plan.js';
+import { checkSimulationFits } from '../../study/simulate/plan.js';
 import { memoryLimit } from '../../data/memory.js';
 
 interface Flags {
@@ -60,13 +60,6 @@ export function register(program: Command): void {
       });
       if (missing.length > 0) throw new InputError(missing.join('\n'));
       const settings = parseStudySettings(input);
-      // doses that generate and reconstruct refuse (each dose has its folder dose_<integer part>): refused here too
-      try {
-        checkDoses(settings.simulation.doses);
-      } catch (e) {
-        if (!(e instanceof UsageError)) throw e;
-        throw new InputError(`${file}: ${e.message.replace(/^`simulation\.doses`: /, 'simulation.doses: expected each dose in a folder of its own; found ')}`);
-      }
       // the memory limit the size check below uses: a PTYCHOSTUDY_MEMORY_LIMIT that is no size is refused here, before
       // the file is said to be ok (it was caught with the check's own refusal and shown as a warning about the file)
       const limit = settings.simulation.baseNpz === null ? memoryLimit() : null;

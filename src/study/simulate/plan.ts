@@ -19,7 +19,7 @@ import { NpzError } from '../../npy/errors.js';
 import { sniffFile } from '../../data/hdf5/signature.js';
 import type { NdArray } from '../../npy/types.js';
 import type { ComplexImage } from '../../math/image.js';
-import { shown } from '../../settings/parse.js';
+import { doseFolderClash, shown } from '../../settings/parse.js';
 import type { PresetName, StudySettings } from '../../settings/schema.js';
 import { counted, printable } from '../../text.js';
 import { doseDirName, PHASE_C } from '../hub/layout.js';
@@ -102,18 +102,10 @@ export interface SimulationPlan {
   earlier: EarlierFiles | null;
 }
 
-/** Checks that no two doses share a `dose_<int>` directory; returns the doses. */
+/** Checks that no two doses share a `dose_<int>` directory (doseDirName); returns the doses. */
 export function checkDoses(doses: readonly number[]): number[] {
-  const seen = new Map<string, number>();
-  for (const d of doses) {
-    const dir = doseDirName(d);
-    const prev = seen.get(dir);
-    if (prev !== undefined) {
-      throw new UsageError(prev === d ? `\`simulation.doses\`: dose ${d} is given twice`
-        : `\`simulation.doses\`: doses ${prev} and ${d} would share the directory ${dir}`);
-    }
-    seen.set(dir, d);
-  }
+  const clash = doseFolderClash(doses);
+  if (clash !== null) throw new UsageError(`\`simulation.doses\`: ${clash}`);
   return [...doses];
 }
 
