@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
@@ -143,6 +143,33 @@ test('compare: a run killed while comparing (its running lock left, its process 
   assert.equal(s.reused, 1);
   assert.deepEqual(s.reusedFrom, [killed]);
   assert.ok(!existsSync(lock), 'its stale lock is removed');
+});
+
+test('compare: a run killed before it finished a job (its running lock, empty run folder and a job\'s staging folder left) leaves nothing behind once the next run ends', async () => {
+  const r = makeHub(tempDir('compare-killed-early'), { doses: [1000] });
+  const killed = '20261206T090000Z';
+  // what a process killed with SIGKILL while it wrote its first job's files leaves
+  const lock = runningLockPath(r.g, killed);
+  mkdirSync(join(r.g, 'runs', killed), { recursive: true });
+  const staging = join(r.g, JOBS[0]!, `.staging-${killed}`);
+  mkdirSync(staging, { recursive: true });
+  writeFileSync(join(staging, 'comparison_metrics.csv'), 'model,metric\n');
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e',
+    `import { acquireLock } from ${JSON.stringify(pathToFileURL(join(process.cwd(), 'dist', 'src', 'files', 'lock.js')).href)};` +
+    `acquireLock(${JSON.stringify(lock)}, 'compare run', 'output root'); process.kill(process.pid, 'SIGKILL');`]);
+  assert.equal(child.signal, 'SIGKILL', child.stderr.toString());
+  // a live run's staging folder is not the killed run's: it stays
+  const live = join(r.g, JOBS[1]!, '.staging-20261206T100000Z');
+  mkdirSync(live, { recursive: true });
+  const s = await runComparison(options(r, { figures: false }));
+  assert.equal(s.reused, 0);
+  assert.equal(s.compared, 2);
+  assert.ok(!existsSync(lock), 'its stale lock is removed');
+  assert.ok(!existsSync(staging), 'its staging folder is removed');
+  assert.ok(!existsSync(join(r.g, 'runs', killed)), 'its empty run folder is removed');
+  assert.deepEqual(readdirSync(join(r.g, 'runs')), [s.runId]);
+  assert.ok(existsSync(live), 'a folder no stale lock names stays');
+  assert.deepEqual(readdirSync(r.g).filter((n) => n.startsWith('.')), []);
 });
 
 test('compare: a caller whose onRunStarted throws gets its error, and the run\'s running lock is released', async () => {

@@ -36,7 +36,7 @@ import { checkJobOutputs } from './files.js';
 import { mergeUnmerged, unmergedRuns, withOwner } from './unmerged.js';
 import { compareJob, modelSlug, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ComparePlan, type ExternalModel } from './plan.js';
-import { removeStaleRunningLocks, runningLockPath, usedRunIds } from './reuse.js';
+import { removeStaleRunningLocks, runningLockIds, runningLockPath, usedRunIds } from './reuse.js';
 import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
 import { phaseCMetadataCompliance } from './phase-c-compliance.js';
 
@@ -222,8 +222,9 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const reused = reusedFrom.length;
   const from = [...new Set(reusedFrom)];
   if (reused > 0) onProgress({ kind: 'summary', message: `${compared} compared${reusedNote(reused, from)}` });
-  // the running lock a killed run left (stale: its process is gone) is removed by taking it over
-  removeStaleRunningLocks(opts.outputRoot, from);
+  // the running locks killed runs left (stale: their process is gone) are removed by taking them over, with the
+  // staging folder and empty run folder each left: those of the runs whose jobs this run took over, and any other
+  removeStaleRunningLocks(opts.outputRoot, [...new Set([...from, ...runningLockIds(opts.outputRoot)])].filter((id) => id !== runId));
 
   const record: PhaseGRun = {
     run_id: runId, started_at: startedAt, finished_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),

@@ -27,7 +27,7 @@
  * over a job that run finished — the same numbers and files, since everything they came from is the same.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fingerprintSync } from '../../files/fingerprint.js';
@@ -37,7 +37,7 @@ import { packageVersion } from '../../version.js';
 import { jobDir, PHASE_G } from '../hub/layout.js';
 import { OWN_MODEL, readMetricsSummary, SummaryRowCoreSchema, type SummaryRowCore } from '../hub/metrics-summary.js';
 import type { JobArchive } from './files.js';
-import { HISTORY_DIR, JOB_FILES, jobFilesRunId } from './files.js';
+import { HISTORY_DIR, JOB_FILES, jobFilesRunId, STAGING_PREFIX } from './files.js';
 import { expandPattern, type CompareJob, type ExternalModel } from './plan.js';
 
 /** What the jobs of a run share that a job's record depends on. */
@@ -133,13 +133,40 @@ export function runningLockPath(outputRoot: string, runId: string): string {
   return join(outputRoot, `.running-${runId}.lock`);
 }
 
+/** The run ids of the running locks in `outputRoot` (`.running-<run id>.lock`), live or stale, sorted. */
+export function runningLockIds(outputRoot: string): string[] {
+  let names: string[] = [];
+  try { names = readdirSync(outputRoot); } catch { return []; }
+  return names.flatMap((n) => { const m = /^\.running-(.+)\.lock$/.exec(n); return m ? [m[1]!] : []; }).sort();
+}
+
+/**
+ * What a run killed while comparing left besides its running lock, once that lock is found stale: the staging
+ * folder of the job it was writing (`<dose>/<view>/<split>/.staging-<run id>/`: files never moved into place, so no
+ * summary, comparison.json or history names them) and its run folder `runs/<run id>/` while empty (its snapshot is
+ * written only when every job is done).
+ */
+function removeLeftByKilledRun(outputRoot: string, runId: string): void {
+  const list = (dir: string): string[] => { try { return readdirSync(dir); } catch { return []; } };
+  for (const dose of list(outputRoot).filter((n) => n.startsWith('dose_'))) {
+    for (const view of list(join(outputRoot, dose))) {
+      for (const split of list(join(outputRoot, dose, view))) {
+        const staging = join(outputRoot, dose, view, split, `${STAGING_PREFIX}${runId}`);
+        if (lstatSync(staging, { throwIfNoEntry: false })?.isDirectory()) rmSync(staging, { recursive: true, force: true });
+      }
+    }
+  }
+  try { rmdirSync(join(outputRoot, PHASE_G.runs, runId)); } catch { /* holds its snapshot, or is gone */ }
+}
+
 /**
  * Removes the running locks that the stopped runs `runIds` left (a run killed, or stopped on another host, leaves
- * its `.running-<run id>.lock`), once a run has taken their jobs over — only a lock that is provably stale, by the
- * lock's own rule (files/lock.ts: on this host its process is gone or its pid is another process's now; from
- * another host, no heartbeat for longer than the lease): it is taken over and released. A lock a live process
- * holds stays as it is, and so does anything in a lock's place that is not a lock file. Returns the ids whose lock
- * was removed. A local run and a cluster run's final merge both call it.
+ * its `.running-<run id>.lock`) — only a lock that is provably stale, by the lock's own rule (files/lock.ts: on this
+ * host its process is gone or its pid is another process's now; from another host, no heartbeat for longer than the
+ * lease): it is taken over, what that run left while it wrote a job (its staging folder, its empty run folder) is
+ * removed, and the lock released. A lock a live process holds stays as it is, and so does anything in a lock's place
+ * that is not a lock file. Returns the ids whose lock was removed. A local run and a cluster run's final merge both
+ * call it, with the runs whose jobs they took over and every other running lock of the root (`runningLockIds`).
  */
 export function removeStaleRunningLocks(outputRoot: string, runIds: readonly string[]): string[] {
   const removed: string[] = [];
@@ -149,7 +176,11 @@ export function removeStaleRunningLocks(outputRoot: string, runIds: readonly str
     try {
       const lock = tryLock(path, 'compare run', 'output root');
       const stale = lock.tookOver !== null;
-      lock.release();
+      try {
+        if (stale) removeLeftByKilledRun(outputRoot, id);
+      } finally {
+        lock.release();
+      }
       if (stale) removed.push(id);
     } catch { /* held after all (or not a lock file): left as it is */ }
   }

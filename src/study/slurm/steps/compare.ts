@@ -18,7 +18,7 @@ import { phaseCMetadataCompliance } from '../../compare/phase-c-compliance.js';
 import { checkJobOutputs } from '../../compare/files.js';
 import { reusedNote, withOwner } from '../../compare/phase.js';
 import { mergeUnmerged, unmergedRuns } from '../../compare/unmerged.js';
-import { removeStaleRunningLocks, usedRunIds } from '../../compare/reuse.js';
+import { removeStaleRunningLocks, runningLockIds, usedRunIds } from '../../compare/reuse.js';
 import { recordPath } from '../../../files/paths.js';
 import { doseDirName, jobDir, PHASE_G, SPLITS, VIEWS, type Split, type View } from '../../hub/layout.js';
 import {
@@ -176,8 +176,9 @@ export const compareStep: ClusterStep = {
         const { writeCharts } = await import('../../compare/charts.js');
         await writeCharts(merged, join(o.outputRoot, PHASE_G.charts));
       }
-      // the running locks of the stopped runs whose jobs this run took over, as a local run removes them (stale only)
-      removeStaleRunningLocks(o.outputRoot, from);
+      // the running locks of the stopped runs whose jobs this run took over, and any other a killed run left, as a
+      // local run removes them (stale only)
+      removeStaleRunningLocks(o.outputRoot, [...new Set([...from, ...runningLockIds(o.outputRoot)])]);
     }
     return { complete: true, detail: `${compared} compared${reusedNote(reusedFrom.length, from)}, ${failed} failed, ${skipped.length} skipped` };
   },
