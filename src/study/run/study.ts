@@ -89,12 +89,18 @@ export interface RunResult {
   exitCode: number;
 }
 
+/** The hub's own records: only a process that holds the hub's lock (`run`, a SLURM submission) writes them. */
+export const HUB_RECORDS: readonly string[] = [HUB.runState, HUB.settings, HUB.design];
+
 /**
  * Temporary files left by a process that was killed mid-write (never complete files): those of a pid that
  * no longer runs here and older than a minute, or older than 15 minutes — never one that another process
- * (e.g. a `compare` into this hub's Phase G root) is writing now.
+ * (e.g. a `compare` into this hub's Phase G root, perhaps on another host) is writing now. In `dir` itself, the
+ * temporaries of the files `locked` names (the hub's records, for a caller that holds the hub's lock: no other
+ * process writes them now) go at once when their pid no longer runs here, so that a run resumed right after a
+ * kill leaves none of them behind (a finished hub's resume writes nothing, and would keep them).
  */
-export function removeStaleTemporaries(dir: string, now = Date.now()): void {
+export function removeStaleTemporaries(dir: string, now = Date.now(), locked: readonly string[] = []): void {
   let names: string[];
   try { names = readdirSync(dir); } catch { return; }
   for (const name of names) {
@@ -102,10 +108,12 @@ export function removeStaleTemporaries(dir: string, now = Date.now()): void {
     if (name.startsWith('.tmp-')) {
       try {
         const age = now - statSync(p).mtimeMs;
-        const pid = Number(/\.(\d+)\.[0-9a-f]+$/.exec(name)?.[1] ?? NaN);
+        const m = /^\.tmp-(.+)\.(\d+)\.[0-9a-f]+$/.exec(name);
+        const pid = Number(m?.[2] ?? NaN);
         let running = false;
         try { if (Number.isInteger(pid) && pid > 0) { process.kill(pid, 0); running = true; } } catch (e) { running = (e as NodeJS.ErrnoException).code === 'EPERM'; }
-        if (age > 15 * 60_000 || (!running && age > 60_000)) rmSync(p, { force: true, recursive: true });
+        const ours = m !== null && locked.includes(m[1]!);
+        if (age > 15 * 60_000 || (!running && (ours || age > 60_000))) rmSync(p, { force: true, recursive: true });
       } catch { /* vanished */ }
       continue;
     }
@@ -397,7 +405,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   const begin = (): void => {
     if (worked) return;
     worked = true;
-    if (previous) removeStaleTemporaries(hub);
+    if (previous) removeStaleTemporaries(hub, Date.now(), HUB_RECORDS);
     mkdirSync(hub, { recursive: true });
     state.schema_version = RUN_STATE_SCHEMA_VERSION;
     state.status = 'running';

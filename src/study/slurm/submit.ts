@@ -35,7 +35,7 @@ import {
   conflictingSettings, newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, writeHubSettings, writeRunState, type RunState,
 } from '../run/state.js';
 import { compareUnchanged, reportUnchanged } from '../run/fingerprints.js';
-import { checkHubNotFile, checkStudyProbe, checkPhaseRootUnchanged, designRecord, HubSettingsError, removeStaleTemporaries, resumeStartFiles } from '../run/study.js';
+import { checkHubNotFile, checkStudyProbe, checkPhaseRootUnchanged, designRecord, HubSettingsError, HUB_RECORDS, removeStaleTemporaries, resumeStartFiles } from '../run/study.js';
 import { finishSubmission } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
 import { studySteps, type PlannedStep } from './plans.js';
@@ -336,7 +336,7 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
     checkCarriedModels(o.models, settings.simulation.doses, join(o.outputRoot, PHASE_G.summaryJson),
       `ptychostudy compare ${shellJoin(['--phase-c-root', o.phaseCRoot, '--phase-d-root', o.phaseDRoot, '--phase-f-root', o.phaseFRoot, '--out', o.outputRoot])}`);
   }
-  if (previous) removeStaleTemporaries(hub);
+  if (previous) removeStaleTemporaries(hub, Date.now(), HUB_RECORDS);
   const now = utcSeconds();
   const state: RunState = readRunState(hub) ?? newRunState(settings, packageVersion(), now);
   state.schema_version = RUN_STATE_SCHEMA_VERSION;
