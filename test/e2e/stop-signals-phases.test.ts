@@ -124,3 +124,17 @@ test('a SIGTERM during start-up, before the command has a handler of its own, en
   assert.equal(r.stderr, 'ptychostudy: terminated (SIGTERM)\n');
   assert.ok(!existsSync(join(dir, 'c')), 'nothing written');
 });
+
+test('a SIGINT while the program is still being loaded (before commander is resolved) ends with 130 and one line, not by the signal', async () => {
+  const dir = tempDir('stop-loading');
+  // a module hook that sends SIGINT when the program's modules ask for commander: before the fix, main.ts's static
+  // imports made Node.js load them all before the start-up handler was installed, so the signal killed the process
+  const hook = join(dir, 'int-at-commander.mjs');
+  const resolveHook = "export async function resolve(s, c, next) { if (s === 'commander') process.kill(process.pid, 'SIGINT'); return next(s, c); }";
+  writeFileSync(hook, `import { register } from 'node:module';\nregister(${JSON.stringify('data:text/javascript,' + encodeURIComponent(resolveHook))});\n`);
+  const r = spawnSync(process.execPath, ['--import', hook, CLI, 'generate', '--out', 'c'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.signal, null, 'ended by its handler, not by the signal');
+  assert.equal(r.status, 130, r.stderr);
+  assert.equal(r.stderr, 'ptychostudy: interrupted\n');
+  assert.ok(!existsSync(join(dir, 'c')), 'nothing written');
+});
