@@ -9,13 +9,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tryLock } from '../../src/files/lock.js';
 import { tmp } from '../study/reconstruct-helpers.js';
 import { waitFor } from './child.js';
 import { snapshot } from './tree-snapshot.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+const LOCK_JS = fileURLToPath(new URL('../../src/files/lock.js', import.meta.url));
 const TINY = ['--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1'];
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -41,7 +44,7 @@ test('run --out HUB resumes with the hub\'s own settings; a finished hub changes
   const html = readFileSync(join(hub, 'report', 'index.html'), 'utf8');
   assert.doesNotMatch(html, />running</, 'the report shows a phase as running');
   assert.match(html, /<td>report<\/td><td[^>]*>complete</);
-  const before = snapshot(hub);
+  let before = snapshot(hub);
 
   // 1. No flags at all: nothing to do, nothing written; every phase says it skipped (how long that takes is
   //    measured by `npm run bench -- resume`).
@@ -57,6 +60,30 @@ test('run --out HUB resumes with the hub\'s own settings; a finished hub changes
   const jobs = run(['--out', hub, '--jobs', '2', '--quiet']);
   assert.equal(jobs.status, 0, jobs.stderr);
   assert.deepEqual(changed(before, snapshot(hub)), []);
+
+  // 2b. A `compare` killed before it finished left its running lock, its empty run folder and a job's staging folder;
+  //     the next `run` removes them although Phase G has nothing to do, and keeps a live compare's lock.
+  const g = join(hub, 'phase_g');
+  const killedId = '20261206T100000Z', liveId = '20261206T110000Z';
+  const killedLock = join(g, `.running-${killedId}.lock`);
+  const killed = spawnSync(process.execPath, ['--input-type=module', '-e',
+    `import { tryLock } from ${JSON.stringify(LOCK_JS)}; tryLock(${JSON.stringify(killedLock)}, 'compare run', 'output root'); process.kill(process.pid, 'SIGKILL');`]);
+  assert.equal(killed.signal, 'SIGKILL');
+  mkdirSync(join(g, 'runs', killedId));
+  const dose = readdirSync(g).find((n) => n.startsWith('dose_'))!;
+  const staging = join(g, dose, 'dense', 'train', `.staging-${killedId}`);
+  mkdirSync(staging);
+  writeFileSync(join(staging, 'comparison.json'), '{}');
+  const live = tryLock(join(g, `.running-${liveId}.lock`), 'compare run', 'output root');
+  const cleaned = run(['--out', hub]);
+  assert.equal(cleaned.status, 0, cleaned.stderr);
+  assert.match(cleaned.stderr, new RegExp(`compare: skipped \\(inputs and outputs unchanged; removed what the stopped compare run ${killedId} left`));
+  assert.ok(!existsSync(killedLock) && !existsSync(join(g, 'runs', killedId)) && !existsSync(staging), 'the killed compare\'s leftovers stay');
+  assert.ok(!live.lost && existsSync(join(g, `.running-${liveId}.lock`)), 'a live compare\'s lock was removed');
+  live.release();
+  // every file as it was; only the folders the leftovers were in have new modification times
+  assert.deepEqual(changed(before, snapshot(hub)), ['phase_g/', `phase_g/${dose}/dense/train/`, 'phase_g/runs/']);
+  before = snapshot(hub);
 
   // 3. Settings that would change results are refused, each difference on its own line, from flags or a file.
   const other = run(['--out', hub, '--epochs', '3', '--reconstruction-seed', '7', '--overlap-order', 'raster', '--preset', 'quick']);

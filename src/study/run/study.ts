@@ -569,7 +569,16 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   await phase('compare', async () => {
     readMetricsSummary(join(roots.g, PHASE_G.summaryJson)); // present but broken: InputError naming it, before anything is written
     // failed comparisons are tried again (a full disk since emptied), as failed reconstructions are
-    if ((state.phases.compare?.failures ?? 0) === 0 && compareUnchanged(hub, state)) return 'inputs and outputs unchanged';
+    if ((state.phases.compare?.failures ?? 0) === 0 && compareUnchanged(hub, state)) {
+      // A `compare` killed before it finished left its running lock, its empty run folder and maybe a job's staging
+      // folder: not results (nothing names them) and outside the fingerprints, so a finished hub would keep them for
+      // ever. Only those of a run whose lock is provably stale go (the lock's own rule: its process is gone), as a
+      // compare run removes them; a live compare's lock stays.
+      const { removeStaleRunningLocks, runningLockIds } = await import('../compare/reuse.js');
+      const removed = removeStaleRunningLocks(roots.g, runningLockIds(roots.g));
+      return `inputs and outputs unchanged${removed.length > 0 ? `; removed what the stopped compare run${removed.length === 1 ? '' : 's'} ` +
+        `${removed.join(', ')} left (${removed.length === 1 ? 'its' : 'their'} running lock, staging and empty run folders)` : ''}`;
+    }
     await carriedModels(hub, settings); // Phase G is redone: refused here, before anything is written, when a model's files are gone
     return null;
   }, async () => {
