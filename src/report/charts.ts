@@ -150,7 +150,7 @@ export function lossChartSpec(points: readonly LossPoint[], opts: { title?: stri
  * Loss against epoch of one reconstruction: one line on a log y scale (losses that are not positive and
  * finite are left out; a log scale has no place for them).
  */
-export function singleLossChartSpec(losses: readonly number[], opts: { title?: string; subtitle?: string; firstEpoch?: number } = {}): TopLevelSpec {
+export function singleLossChartSpec(losses: readonly number[], opts: { title?: string; subtitle?: string; firstEpoch?: number; yTitle?: string } = {}): TopLevelSpec {
   const first = opts.firstEpoch ?? 0;
   const values = losses.map((loss, epoch) => ({ epoch, loss })).filter((p) => p.epoch >= first && Number.isFinite(p.loss) && p.loss > 0);
   return {
@@ -161,8 +161,9 @@ export function singleLossChartSpec(losses: readonly number[], opts: { title?: s
     height: 240,
     mark: { type: 'line', strokeWidth: 1.8, point: values.length <= 40 },
     encoding: {
-      x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { zero: false, nice: false } },
-      y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'log' }, axis: { format: '.0e' } },
+      // epochs are whole numbers: no tick between two (a short run would show 1.4, 1.8, …)
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { zero: false, nice: false }, axis: { tickMinStep: 1, format: 'd' } },
+      y: { field: 'loss', type: 'quantitative', title: opts.yTitle ?? 'loss', scale: { type: 'log' }, axis: { format: '.0e' } },
       color: { value: VIEW_COLOURS[0] },
     },
     config: CONFIG,

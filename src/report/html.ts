@@ -42,10 +42,12 @@ export function notAvailable(reason: string): string {
  * An image by relative path, shrunk to the column and linked to its full-size file, with a caption
  * (plain text, or `{ html }`).
  */
-export function figure(src: string, caption: string | { html: string }, alt?: string): string {
+export function figure(src: string, caption: string | { html: string }, alt?: string, width?: number): string {
   const cap = typeof caption === 'string' ? esc(caption) : caption.html;
   const text = alt ?? (typeof caption === 'string' ? caption : caption.html.replace(/<[^>]*>/g, ''));
-  return `<figure><a href="${esc(src)}" title="full size"><img src="${esc(src)}" alt="${esc(text)}"></a><figcaption>${cap}</figcaption></figure>`;
+  // `width` (CSS px): drawn at most that wide (a small figure's PNG is zoomed to 1600 px, which would enlarge its text past the other figures')
+  const w = width !== undefined && Number.isFinite(width) && width > 0 ? ` width="${Math.round(width)}"` : '';
+  return `<figure><a href="${esc(src)}" title="full size"><img src="${esc(src)}"${w} alt="${esc(text)}"></a><figcaption>${cap}</figcaption></figure>`;
 }
 
 /** Figures side by side where the page is wide enough (`cls` 'gallery': tiles at least 380 px wide, one to a row on a phone; 'pair': two up). */

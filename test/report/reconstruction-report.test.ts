@@ -8,10 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
-import { buildReconstructionReport } from '../../src/study/report/reconstruction-report.js';
+import { buildReconstructionReport, rerunCommand } from '../../src/study/report/reconstruction-report.js';
 import { StudyAbortedError } from '../../src/study/phase.js';
 import { UsageError } from '../../src/errors.js';
 import { tryLock } from '../../src/files/lock.js';
@@ -55,12 +56,12 @@ test('report of an lsqml folder: object, probe, loss, positions, detector mask, 
   const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
   for (const id of ['glance', 'object', 'probe', 'loss', 'positions', 'data', 'input', 'settings', 'software']) assert.match(html, new RegExp(`<section id="${id}">`));
   const imgs = readdirSync(join(dir, 'report', 'img')).sort();
-  assert.deepEqual(imgs, ['detector_mask.png', 'loss.png', 'loss.svg', 'object.png', 'patterns.png', 'positions.png', 'probe.png']);
+  assert.deepEqual(imgs, ['detector_mask.png', 'loss.png', 'loss.svg', 'lsqml-settings.json', 'object.png', 'patterns.png', 'positions.png', 'probe.png']);
   for (const f of imgs) assert.match(html, new RegExp(`img/${f.replace('.', '\\.')}`));
   // the detector mask: the three flagged pixels, from the CXI mask
   assert.match(html, /<td>applied<\/td><td class="num">3 of 1024 \(0\.29 %\)<\/td><td class="wrap">cxi mask entry_1\/instrument_1\/detector_1\/mask: 3<\/td>/);
   // the loss counts the masked pixels too (pty-chi's loss, every detector pixel): said under the loss curve
-  assert.match(html, /modelled and measured diffraction amplitudes \(docs\/lsqml\.md\)\. Every detector pixel counts in it, the 3 masked ones included, with the 0 they were set to/);
+  assert.match(html, /so in the unit of the intensities: the file's values as stored \(counts, ADU…; see the patterns under Data\)\. Every detector pixel counts in it, the 3 masked ones included, with the 0 they were set to/);
   // provenance as recorded: the path, size and SHA-256 of the input
   const sha = (await import('node:crypto')).createHash('sha256').update(readFileSync(input)).digest('hex');
   assert.ok(html.includes(sha));
@@ -98,6 +99,54 @@ test('the object figure is the scanned region with a scale bar in metres; the pr
     Math.max(0, Math.floor(Math.min(...xs) - 16)), Math.min(58, Math.ceil(Math.max(...xs) + 16)) - 1]);
   assert.ok((y1 - y0 + 1) * (x1 - x0 + 1) < 73 * 58, m[0]);
   assert.match(html, /<td class="num">0<\/td><td class="num">100\.00 %<\/td>/);
+});
+
+test('the page gives the command that runs the reconstruction again, paths quoted for a shell: run, it writes the same reconstruction.npz', async () => {
+  const dir = join(root, "it's a copy");
+  cpSync(original, dir, { recursive: true });
+  await buildReconstructionReport(dir);
+  const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
+  const m = /<pre><code>(ptychostudy lsqml [^<]*)<\/code><\/pre>/.exec(html);
+  assert.ok(m, 'no command on the page');
+  const command = m[1]!.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const settings = join(dir, 'report', 'img', 'lsqml-settings.json');
+  assert.equal(command, `ptychostudy lsqml --config '${settings.replace(/'/g, "'\\''")}' --input ${input} --out '${dir.replace(/'/g, "'\\''")}-rerun'`);
+  assert.match(html, new RegExp(`the input is the input path reconstruction_run\\.json records \\(input_npz\\), ${input.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.`));
+  assert.equal(JSON.parse(readFileSync(settings, 'utf8')).reconstruction.epochs, 3);
+  const cli = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+  const again = spawnSync('sh', ['-c', command.replace(/^ptychostudy /, `'${process.execPath}' '${cli}' `)], { encoding: 'utf8' });
+  assert.equal(again.status, 0, again.stderr);
+  assert.ok(readFileSync(join(`${dir}-rerun`, 'reconstruction.npz')).equals(readFileSync(join(dir, 'reconstruction.npz'))), 'the command gave another reconstruction');
+});
+
+test('the command names start files by the paths reconstruction_run.json records, and says why when the record does not allow one', () => {
+  const settings = { epochs: 4, initProbe: 'file:probe.npz', initObject: 'file:rec.npz' };
+  const run = { input_npz: '/data/scan.cxi', init_probe_path: '/data/probe.npz', init_object_path: '/data/old run/rec.npz' };
+  const r = rerunCommand({ reconstruction_settings: settings }, run, '/data/out', '/data/out/report/img/lsqml-settings.json', undefined);
+  assert.ok(!('why' in r), JSON.stringify(r));
+  assert.equal(r.command, "ptychostudy lsqml --config /data/out/report/img/lsqml-settings.json --input /data/scan.cxi --out /data/out-rerun");
+  assert.deepEqual(JSON.parse(r.settings).reconstruction, { epochs: 4, initProbe: 'file:/data/probe.npz', initObject: 'file:/data/old run/rec.npz' });
+  const named = rerunCommand({ reconstruction_settings: { epochs: 4 } }, run, '/data/out', '/s.json', '/elsewhere/it is.cxi');
+  assert.ok(!('why' in named) && named.command.includes("--input '/elsewhere/it is.cxi'") && /report --input/.test(named.inputFrom));
+  const why = (meta: Record<string, unknown>, rec: Record<string, unknown> | null): string => { const x = rerunCommand(meta, rec, '/d', '/s.json', undefined); return 'why' in x ? x.why : ''; };
+  assert.match(why({ reconstruction_settings: settings }, { input_npz: '/data/scan.cxi' }), /records no init_probe_path/);
+  assert.match(why({}, run), /records no reconstruction_settings/);
+  assert.match(why({ reconstruction_settings: { epochs: 'many' } }, run), /this version refuses the recorded settings/);
+  assert.match(why({ reconstruction_settings: { epochs: 4 } }, null), /records no input path/);
+});
+
+test('the loss axis names its unit and has whole epochs; a narrow figure is drawn at the object figure\'s scale, not the column\'s width', async () => {
+  const dir = folder();
+  await buildReconstructionReport(dir);
+  const svg = readFileSync(join(dir, 'report', 'img', 'loss.svg'), 'utf8');
+  assert.match(svg, />loss per pixel \(value as stored\)</);
+  assert.doesNotMatch(svg, />\d+\.\d+<\/text>/, 'an epoch tick between two epochs');
+  const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
+  const width = (name: string): number => Number(new RegExp(`<img src="img/${name}" width="(\\d+)"`).exec(html)?.[1] ?? NaN);
+  // one 360-px map beside the object figure's two 360-px panels and colour bars: well under the column's 1000 px
+  assert.ok(width('positions.png') > 300 && width('positions.png') < 600, `positions drawn ${width('positions.png')} px wide`);
+  assert.ok(width('probe.png') < 1000, `probe drawn ${width('probe.png')} px wide`);
+  assert.match(html, /<img src="img\/object\.png" alt=/, 'the object figure fills the column');
 });
 
 test('the same reconstruction gives the same bytes (all but the time of writing); an existing report is kept without --force', async () => {

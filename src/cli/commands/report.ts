@@ -27,7 +27,8 @@ export function register(program: Command): void {
       'states the pixel size), probe modes with their power fractions, loss per epoch, scan positions, the detector mask, a few ' +
       'patterns of the input file (only if its SHA-256 matches the one recorded; the path reconstruction_run.json records is followed only ' +
       'inside the folder\'s parent directory, so data elsewhere is named with --input FILE), the input ' +
-      'file\'s path, size and SHA-256, the settings and options used and software versions. A report that <out>/report/index.html ' +
+      'file\'s path, size and SHA-256, the settings and options used, the `ptychostudy lsqml` command that runs it again (its settings in ' +
+      '<out>/report/img/lsqml-settings.json, for --config; the input is the file --input names, else the recorded path) and software versions. A report that <out>/report/index.html ' +
       'already holds is kept (exit 2) unless --force replaces it.\n\n' +
       'Exit codes: 0 written; 1 a file could not be written (a full disk: named; the earlier report kept); 2 bad usage (--out holds nothing of a hub or reconstruction; a reconstruction\'s report exists ' +
       'without --force) or a broken input (named), the earlier report kept and nothing written.');

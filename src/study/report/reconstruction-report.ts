@@ -36,10 +36,12 @@ import { renderChart, singleLossChartSpec } from '../../report/charts.js';
 import { percentileRange } from '../../report/colormap.js';
 import { renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
 import { esc, figure, grid, notAvailable, page, table, type Cell, type Section } from '../../report/html.js';
-import { renderPositionMapsPng } from '../../report/positions.js';
+import { positionMapsSvg, renderPositionMapsPng } from '../../report/positions.js';
 import { formatLength, objectPixelSizeM } from '../../report/scalebar.js';
 import { formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
+import { checkReconstructionSettings } from '../../settings/parse.js';
+import { shellJoin } from '../reconstruct/jobs.js';
 import { REPORT } from '../hub/layout.js';
 import { float64Of } from '../hub/datasets.js';
 import { readReconstructionMask, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
@@ -61,6 +63,8 @@ const MAX_PROBE_MODES = 50;
 const MODES_DRAWN = 8;
 const MAX_EPOCHS = 10_000_000;
 const MAX_POSITIONS = 10_000_000;
+/** The width (CSS px) the page draws a wide figure at: the largest `figure img` (report/html.ts). */
+const OBJECT_DISPLAY_WIDTH = 1000;
 /** Patterns drawn from the input file. */
 const PATTERNS_DRAWN = 3;
 
@@ -187,6 +191,45 @@ async function patternsOf(rec: Reconstruction, dir: string, recorded: string | n
   return readInputPatterns(rec.meta, path, PATTERNS_DRAWN);
 }
 
+/** The settings file the page's command reads (in the report folder, beside index.html). */
+export const RERUN_SETTINGS = 'lsqml-settings.json';
+
+/**
+ * The command that runs this reconstruction again, built from what it recorded: `_metadata.reconstruction_settings`
+ * (every setting but the thread count, which changes no result) written to `settingsPath` as a settings file
+ * (`{ reconstruction: … }`, for `--config`), the start files at the paths reconstruction_run.json records, the input
+ * file named by the caller (`report --input`) or else the one reconstruction_run.json records, and a new folder
+ * beside `dir`. Paths are quoted for a POSIX shell. `{ why }` when the record does not allow it (no settings, a start
+ * file's path or the input path not recorded, settings this version refuses).
+ */
+export function rerunCommand(meta: Record<string, unknown>, run: Record<string, unknown> | null, dir: string, settingsPath: string,
+  named: string | undefined): { command: string; settings: string; input: string; inputFrom: string } | { why: string } {
+  if (!isRecord(meta.reconstruction_settings)) return { why: '_metadata records no reconstruction_settings' };
+  const settings: Record<string, unknown> = { ...meta.reconstruction_settings };
+  // start files are recorded by name in _metadata, their paths in reconstruction_run.json
+  for (const [key, pathKey] of [['initProbe', 'init_probe_path'], ['initObject', 'init_object_path']] as const) {
+    const v = settings[key];
+    if (typeof v !== 'string' || !v.startsWith('file:')) continue;
+    const path = run?.[pathKey];
+    if (typeof path !== 'string' || path === '') return { why: `${LSQML_FOLDER.run} records no ${pathKey} (the path of ${v.slice(5)}, reconstruction.${key})` };
+    settings[key] = `file:${path}`;
+  }
+  try {
+    checkReconstructionSettings(settings);
+  } catch (err) {
+    return { why: `this version refuses the recorded settings (${(err as Error).message.split('\n')[0]})` };
+  }
+  let input: string, inputFrom: string;
+  if (named !== undefined) { input = resolve(named); inputFrom = 'the file `report --input` named'; }
+  else if (typeof run?.input_npz === 'string' && run.input_npz !== '') { input = run.input_npz; inputFrom = `the input path ${LSQML_FOLDER.run} records (input_npz)`; }
+  else return { why: `${LSQML_FOLDER.run} records no input path; name the file (\`report --input FILE\`)` };
+  const out = `${resolve(dir)}-rerun`;
+  return {
+    command: shellJoin(['ptychostudy', 'lsqml', '--config', settingsPath, '--input', input, '--out', out]),
+    settings: JSON.stringify({ reconstruction: settings }, null, 2) + '\n', input, inputFrom,
+  };
+}
+
 /** One number of `_metadata`, or null. */
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -197,7 +240,7 @@ function fmtLoss(v: number | null): string {
 
 /** The page's sections; images go to `img`. */
 async function sections(rec: Reconstruction, img: ImageDir, missing: string[], patterns: InputPatterns, inputPath: string | null,
-  progress: (title: string) => void, signal: AbortSignal | undefined): Promise<Section[]> {
+  rerun: ReturnType<typeof rerunCommand>, progress: (title: string) => void, signal: AbortSignal | undefined): Promise<Section[]> {
   const na = (what: string): string => { missing.push(what); return notAvailable(what); };
   const { meta } = rec;
   const geometry = isRecord(meta.geometry) ? meta.geometry : null;
@@ -240,7 +283,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   }
   const warnings = Array.isArray(meta.warnings) ? meta.warnings.filter((w): w is string => typeof w === 'string') : [];
   const glance = [`<dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`];
-  glance.push('<p class="small">One reconstruction of measured data: there is no ground truth, so nothing is compared or scored; every image is the reconstruction only.</p>');
+  glance.push('<p class="small">One reconstruction: there is no ground truth, so nothing is compared or scored; every image is the reconstruction only. The command that runs it again is under <a href="#settings">Settings</a>.</p>');
   if (warnings.length) glance.push(table(['warning'], warnings.map((w) => [{ html: esc(w), cls: 'wrap' }]), { caption: 'Warnings the reconstruction recorded (_metadata.warnings)' }));
   await done({ id: 'glance', title: 'At a glance', body: glance.join('\n') });
 
@@ -257,6 +300,10 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     { title: 'object amplitude', width: rw, height: rh, values: amp, quantity: 'object-amplitude', vmin: a0, vmax: a1, pixelSizeM: pixelX },
     { title: 'object phase', width: rw, height: rh, values: ph, quantity: 'object-phase', vmin: p0, vmax: p1, pixelSizeM: pixelX },
   ] }], { imageSize: 360, title: 'Reconstructed object over the scanned region', subtitle: 'each image on its own 1st–99th percentile range' });
+  // Every figure's PNG is zoomed to at least 1600 px, so a narrow one (one probe mode, the scan map) would fill the
+  // column like the wide object figure and its text would come out larger: each is drawn at the object figure's scale
+  // (page pixels per figure pixel), the object figure at the column's width.
+  const shownWidth = (svgWidth: number): number => svgWidth * OBJECT_DISPLAY_WIDTH / objFig.figure.width;
   objParts.push(figure(img.write('object.png', objFig.png, objFig.figure.panels),
     `Amplitude and phase of reconstructed_object over the scanned region (rows ${region.y0}–${region.y1 - 1}, columns ${region.x0}–${region.x1 - 1} of the ${H}×${W} px object: the bounding box of the ${N}-px patches at the scan positions${n ? '' : '; no positions recorded, so the whole object'}), each on its own 1st–99th percentile range (the share of clipped pixels under each image); reconstruction only, no ground truth; ${pixelNote}.`));
   await done({ id: 'object', title: 'Object', body: objParts.join('\n') });
@@ -272,7 +319,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   ];
   const probeFig = renderFigure(probeRows, { colLabels, imageSize: 200, title: 'Reconstructed probe', subtitle: 'amplitude on each mode\'s full range; phase −π … π; column titles give each mode\'s share of the power' });
   const probeParts = [figure(img.write('probe.png', probeFig.png, probeFig.figure.panels),
-    `Amplitude and phase of ${drawn.length < rec.probes.length ? `the first ${drawn.length} of the ${rec.probes.length}` : rec.probes.length === 1 ? 'the' : `all ${rec.probes.length}`} probe mode${rec.probes.length === 1 ? '' : 's'} (reconstructed_probe, ${N}×${rec.probes[0]!.w} px; a probe's global phase is arbitrary); ${pixelNote}.`)];
+    `Amplitude and phase of ${drawn.length < rec.probes.length ? `the first ${drawn.length} of the ${rec.probes.length}` : rec.probes.length === 1 ? 'the' : `all ${rec.probes.length}`} probe mode${rec.probes.length === 1 ? '' : 's'} (reconstructed_probe, ${N}×${rec.probes[0]!.w} px; a probe's global phase is arbitrary); ${pixelNote}.`, undefined, shownWidth(probeFig.figure.width))];
   probeParts.push(table(['mode', 'power fraction', 'power (sum of |P|²)'], powers.map((p, k): Cell[] => [k, { html: esc(pct(total > 0 ? p / total : null, 2)), cls: 'num' }, { html: esc(p.toExponential(4)), cls: 'num' }]),
     { caption: 'Power of each probe mode (its share of the sum over all modes)' }));
   await done({ id: 'probe', title: 'Probe', body: probeParts.join('\n') });
@@ -282,13 +329,18 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   if (!rec.loss || rec.loss.length === 0) lossParts.push(na('loss curve: reconstruction.npz holds no loss_history'));
   else {
     const first = rec.loss.length > 1 ? 1 : 0;
-    const { svg, png } = await renderChart(singleLossChartSpec(rec.loss, { firstEpoch: first, subtitle: 'log scale' }));
+    // (√Ŷ − √y)² has the unit of the intensities y the engine fitted: photons for a dataset NPZ ((diffraction · s)²), the
+    // file's own values (× intensity_scale², 1 when absent) for a CXI or PtyPy file
+    const npz = meta.input_format === 'npz';
+    const unit = npz ? 'photons' : 'value as stored';
+    const { svg, png } = await renderChart(singleLossChartSpec(rec.loss, { firstEpoch: first, subtitle: 'log scale', yTitle: `loss per pixel (${unit})` }));
     const src = img.write('loss.png', png);
     const svgSrc = img.write('loss.svg', svg);
     // pty-chi's loss sums over every detector pixel: a masked one counts with the 0 it was set to, unfitted
     const masked = rec.mask?.record.applied === true ? Number(rec.mask.record.pixels_masked) : 0;
     const maskNote = masked > 0 ? ` Every detector pixel counts in it, the ${formatNumber(masked)} masked ones included, with the 0 they were set to (as pty-chi counts them); they are not fitted, so with a mask the loss stays above the noise level of the fitted pixels (docs/real-data.md, "Detector mask").` : '';
-    lossParts.push(figure(src, { html: `Loss per epoch (loss_history of reconstruction.npz, ${rec.loss.length} epochs; final ${esc(fmtLoss(lastLoss))}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md).${esc(maskNote)}${first ? ' Epoch 0, which only rescales the probe, is left out.' : ''} <a href="${esc(svgSrc)}">SVG</a>` }));
+    lossParts.push(figure(src, { html: `Loss per epoch (loss_history of reconstruction.npz, ${rec.loss.length} epochs; final ${esc(fmtLoss(lastLoss))}): the mean over minibatches of the mean over positions and detector pixels of (√Ŷ − √y)², the squared difference between the modelled and measured diffraction amplitudes (Ŷ, y: modelled and measured intensities; docs/lsqml.md), so in the unit of the intensities: ${npz ? 'photons (the dataset NPZ\'s (diffraction · intensity_scale)²)' : 'the file\'s values as stored (counts, ADU…; see the patterns under Data)'}.${esc(maskNote)}${first ? ' Epoch 0, which only rescales the probe, is left out.' : ''} <a href="${esc(svgSrc)}">SVG</a>` }, undefined,
+      shownWidth(Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1] ?? objFig.figure.width))));
   }
   await done({ id: 'loss', title: 'Convergence', body: lossParts.join('\n') });
 
@@ -296,8 +348,9 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   const posParts: string[] = [];
   if (!n) posParts.push(na(`scan positions: reconstruction.npz holds ${rec.positions ? 'no finite ones' : 'none'}`));
   else {
-    const png = renderPositionMapsPng([[{ title: `n = ${n}`, xs, ys, width: W, height: H }]], { title: 'Scan positions', pixelSizeM: pixelX, size: 360 });
-    posParts.push(figure(img.write('positions.png', png), `Scan centres (positions of reconstruction.npz) in the ${H}×${W} px object frame; ${pixelNote}.`));
+    const cells = [[{ title: `n = ${n}`, xs, ys, width: W, height: H }]], mapOpts = { title: 'Scan positions', pixelSizeM: pixelX, size: 360 };
+    const width = shownWidth(positionMapsSvg(cells, mapOpts).width);
+    posParts.push(figure(img.write('positions.png', renderPositionMapsPng(cells, mapOpts)), `Scan centres (positions of reconstruction.npz) in the ${H}×${W} px object frame; ${pixelNote}.`, undefined, width));
   }
   if (notFinite > 0) posParts.push(na(`${notFinite} scan position${notFinite === 1 ? '' : 's'} of reconstruction.npz: not finite numbers, left out of the map and the scanned region`));
   await done({ id: 'positions', title: 'Scan positions', body: posParts.join('\n') });
@@ -331,7 +384,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
       subtitle: 'one colour scale for all: 1 … the brightest pixel; values below 1 take the lowest colour',
     });
     data.push(figure(img.write('patterns.png', f.png, f.figure.panels),
-      `Patterns ${patterns.rows.map((r) => r.index).join(', ')} of the ${patterns.total} in ${patterns.source} (${patterns.h}×${patterns.w} detector pixels; ${patterns.unit}, before any detector mask), one shared log colour scale from 1 to ${formatNumber(Math.round(vmax))}; the file's size and SHA-256 match those recorded, so these are the data this reconstruction read; the scale bar is in detector pixels.`));
+      `Patterns ${patterns.rows.map((r) => r.index).join(', ')} of the ${patterns.total} in ${patterns.source} (${patterns.h}×${patterns.w} detector pixels; ${patterns.unit}, before any detector mask), one shared log colour scale from 1 to ${formatNumber(Math.round(vmax))}; the file's size and SHA-256 match those recorded, so these are the data this reconstruction read; the scale bar is in detector pixels.`, undefined, shownWidth(f.figure.width)));
   }
   await done({ id: 'data', title: 'Data', body: data.join('\n') });
 
@@ -352,7 +405,18 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   await done({ id: 'input', title: 'Input file', body: inputParts.join('\n') });
 
   // Settings
-  const settings: string[] = [];
+  const settings: string[] = ['<h3>Run it again</h3>'];
+  if ('why' in rerun) settings.push(na(`the command that runs this reconstruction again: ${rerun.why}`));
+  else {
+    const src = `${REPORT.images}/${RERUN_SETTINGS}`;
+    settings.push(`<pre><code>${esc(rerun.command)}</code></pre>`);
+    settings.push(`<p class="small">Runs this reconstruction again into a new folder beside this one: every setting it recorded ` +
+      `(_metadata.reconstruction_settings, all but the thread count, which changes no result) is in <a href="${esc(src)}">${esc(src)}</a>, a settings ` +
+      `file for <code>--config</code>${isRecord(meta.reconstruction_settings) && [meta.reconstruction_settings.initProbe, meta.reconstruction_settings.initObject].some((v) => typeof v === 'string' && v.startsWith('file:')) ? ` (its start files at the paths ${esc(LSQML_FOLDER.run)} records)` : ''}; ` +
+      `the input is ${esc(rerun.inputFrom)}, ${esc(rerun.input)}. The same file, settings and seed give the same reconstruction.npz ` +
+      `(docs/lsqml.md), as long as the file's SHA-256 is still the one recorded (${esc(str(input.sha256)?.slice(0, 12) ?? 'not recorded')}…, Input file). ` +
+      `The paths are quoted for a POSIX shell.</p>`);
+  }
   if (isRecord(meta.job_options)) settings.push(table(['option', 'value'], settingRows(meta.job_options), { caption: 'Options of the run (_metadata.job_options)', cls: 'settings' }));
   if (isRecord(meta.reconstruction_settings)) {
     settings.push(table(['setting', 'value'], settingRows(meta.reconstruction_settings), { caption: `Reconstruction settings (_metadata.reconstruction_settings${typeof meta.settings_sha256 === 'string' ? `; settings hash ${meta.settings_sha256.slice(0, 12)}` : ''})`, cls: 'settings' }));
@@ -435,7 +499,10 @@ async function buildInto(dir: string, outDir: string, rec: Reconstruction, patte
     const count = 9;
     let doneCount = 0;
     let t0 = performance.now();
-    const secs = await sections(rec, img, missing, patterns, inputPath, (title) => {
+    // the command that runs it again reads a settings file beside the images (img/lsqml-settings.json)
+    const rerun = rerunCommand(rec.meta, rec.run, dir, join(resolve(outDir), REPORT.images, RERUN_SETTINGS), opts.input);
+    if (!('why' in rerun)) writeFileAtomic(join(imgDir, RERUN_SETTINGS), rerun.settings);
+    const secs = await sections(rec, img, missing, patterns, inputPath, rerun, (title) => {
       const seconds = (performance.now() - t0) / 1000;
       t0 = performance.now();
       const d = ++doneCount;
