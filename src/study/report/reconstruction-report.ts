@@ -267,12 +267,17 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   const ys = Float64Array.from(finite, (i) => rec.positions![2 * i]!);
   const xs = Float64Array.from(finite, (i) => rec.positions![2 * i + 1]!);
 
+  // (√Ŷ − √y)² has the unit of the intensities y the engine fitted: photons for a dataset NPZ ((diffraction · s)²), the
+  // file's own values for a CXI or PtyPy file
+  const npz = meta.input_format === 'npz';
+  const lossUnit = npz ? 'photons' : 'value as stored';
+
   // At a glance
   const lastLoss = rec.loss && rec.loss.length ? rec.loss[rec.loss.length - 1]! : num(meta.final_loss);
   const facts: [string, string][] = [
     ['input', `${str(input.file) ?? 'not recorded'} (${str(meta.input_format) ?? 'format not recorded'})`],
     ['positions', n ? `${n}${num(meta.n_positions_in_file) !== null && meta.n_positions_in_file !== n ? ` of the file's ${meta.n_positions_in_file}` : ''}` : 'not recorded'],
-    ['epochs', `${num(meta.epochs_run) ?? rec.loss?.length ?? '—'}, final loss ${fmtLoss(lastLoss)}`],
+    ['epochs', `${num(meta.epochs_run) ?? rec.loss?.length ?? '—'}, final loss ${fmtLoss(lastLoss)}${lastLoss === null ? '' : ` (${lossUnit} per pixel)`}`],
     ['object', `${H}×${W} px`],
     ['probe', `${rec.probes.length} mode${rec.probes.length === 1 ? '' : 's'} of ${N}×${rec.probes[0]!.w} px`],
     ['pixel size', pixel ? `${formatLength(pixel[1])} (x) × ${formatLength(pixel[0])} (y)` : 'not stated by the data (lengths in pixels)'],
@@ -329,11 +334,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   if (!rec.loss || rec.loss.length === 0) lossParts.push(na('loss curve: reconstruction.npz holds no loss_history'));
   else {
     const first = rec.loss.length > 1 ? 1 : 0;
-    // (√Ŷ − √y)² has the unit of the intensities y the engine fitted: photons for a dataset NPZ ((diffraction · s)²), the
-    // file's own values (× intensity_scale², 1 when absent) for a CXI or PtyPy file
-    const npz = meta.input_format === 'npz';
-    const unit = npz ? 'photons' : 'value as stored';
-    const { svg, png } = await renderChart(singleLossChartSpec(rec.loss, { firstEpoch: first, subtitle: 'log scale', yTitle: `loss per pixel (${unit})` }));
+    const { svg, png } = await renderChart(singleLossChartSpec(rec.loss, { firstEpoch: first, subtitle: 'log scale', yTitle: `loss per pixel (${lossUnit})` }));
     const src = img.write('loss.png', png);
     const svgSrc = img.write('loss.svg', svg);
     // pty-chi's loss sums over every detector pixel: a masked one counts with the 0 it was set to, unfitted
