@@ -170,13 +170,16 @@ test('report: a job of ours scored unregistered is flagged wherever its scores a
 test('report: the study design lists every setting the study ran with and the command that runs it again; seconds to one decimal', async () => {
   const root = tempDir('report-provenance');
   makeHub(root, { doses: [1000] });
-  const all = { preset: 'quick', simulation: { doses: [1000], seed: 42 }, reconstruction: { epochs: 50, batchSize: 96, noiseModel: 'gaussian', objectPlan: { start: 0, stop: null, stride: 1 } } };
+  const all = { preset: 'quick', simulation: { doses: [1000], seed: 42 }, reconstruction: { epochs: 50, batchSize: 96, noiseModel: 'gaussian', objectPlan: { start: 0, stop: null, stride: 1 } },
+    execution: { jobs: 3, executor: 'slurm' } };
   writeFileSync(join(root, 'settings.json'), JSON.stringify(all));
   writeFileSync(join(root, 'run.json'), JSON.stringify({ version: '0.1.0', status: 'complete', settings: { preset: 'quick' }, study_settings: all,
     phases: { generate: { status: 'complete', seconds: 7.97, detail: '1 dose' }, design: { status: 'complete', seconds: 0 } } }));
   const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
   const design = html.slice(html.indexOf('<section id="design">'), html.indexOf('<section id="data">'));
-  assert.match(design, /<caption>every setting of the study \(run\.json study_settings, the same as settings\.json\)<\/caption>/);
+  assert.match(design, /<caption>every setting of the study that shapes its results \(run\.json study_settings, as settings\.json; how it was executed — executor, jobs, threads — is in run\.json\)<\/caption>/);
+  // how it ran changes no result: a SLURM run's page, or one after a resume with other --jobs, is the local run's
+  assert.doesNotMatch(design, /execution|slurm/);
   assert.match(design, /<td>reconstruction\.batchSize<\/td><td class="wrap">96<\/td>/);
   assert.match(design, /<td>reconstruction\.noiseModel<\/td><td class="wrap">gaussian<\/td>/);
   assert.match(design, /<td>simulation<\/td><td class="wrap"><span class="kv"><span><b>doses<\/b> 1000<\/span> <span><b>seed<\/b> 42<\/span><\/span><\/td>/);

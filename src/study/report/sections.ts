@@ -174,12 +174,15 @@ export function designSection(ctx: ReportContext): Section {
     if (r.settings && JSON.stringify(r.settings) !== JSON.stringify(designSettings)) {
       parts.push(table(['setting', 'value'], settingRows(r.settings), { caption: 'run.json settings' }));
     }
-    // every setting the study ran with (reconstruction, overlap, execution…), and the command that runs it again
+    // every setting the study ran with (simulation, overlap, reconstruction…), and the command that runs it again;
+    // not `execution` (executor, jobs, threads, SLURM options): it changes no result, and a page that showed it would
+    // differ between a local and a SLURM run of one study, or after a resume with other --jobs (run.json records it)
     const all = r.study_settings;
     if (all && typeof all === 'object' && !Array.isArray(all)) {
       const hasFile = existsSync(join(hub, HUB.settings));
-      parts.push(table(['setting', 'value'], settingRows(all as Record<string, unknown>),
-        { caption: `every setting of the study (run.json study_settings${hasFile ? ', the same as settings.json' : ''})`, cls: 'settings' }));
+      const { execution: _execution, ...shown } = all as Record<string, unknown>;
+      parts.push(table(['setting', 'value'], settingRows(shown),
+        { caption: `every setting of the study that shapes its results (run.json study_settings${hasFile ? ', as settings.json' : ''}; how it was executed — executor, jobs, threads — is in run.json)`, cls: 'settings' }));
       if (hasFile) {
         parts.push(`<p class="small">To run this study again into a new hub, with the same settings and seeds: <code>ptychostudy run --config ${esc(join(hub, HUB.settings))} --out NEW_HUB</code>. The per-job commands of the reconstructions are in <code>phase_f/reconstruction_manifest.json</code> (<code>command</code>).</p>`);
       }
