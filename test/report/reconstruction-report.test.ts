@@ -7,14 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { buildReconstructionReport, rerunCommand } from '../../src/study/report/reconstruction-report.js';
 import { StudyAbortedError } from '../../src/study/phase.js';
-import { UsageError } from '../../src/errors.js';
+import { InputError, UsageError } from '../../src/errors.js';
 import { tryLock } from '../../src/files/lock.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
 import { fixtureEntries, writeHdf5 } from '../data/cxi-builder.js';
@@ -246,6 +246,31 @@ test('an input path recorded outside the folder\'s parent is not followed: the p
   assert.equal(named.status, 0, named.stderr);
   assert.ok(existsSync(join(elsewhere, 'report', 'img', 'patterns.png')), 'the named file was not drawn');
   assert.match(readFileSync(join(elsewhere, 'report', 'index.html'), 'utf8'), /Patterns 0, 20, 39 of the 40 in [^<]*scan\.cxi: entry_1\/data_1\/data/);
+});
+
+test('a file named with --input that cannot be drawn is refused in one line, exit 2, with no report written', async () => {
+  const dir = folder();
+  const side = tempDir('reconstruction-report-named');
+  const fifo = join(side, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  symlinkSync(join(side, 'loop-b'), join(side, 'loop-a'));
+  symlinkSync(join(side, 'loop-a'), join(side, 'loop-b'));
+  const grown = join(side, 'grown.cxi');
+  writeFileSync(grown, Buffer.concat([readFileSync(input), Buffer.from('x')]));
+  const want = 'expected the data file the reconstruction read \\(its size and SHA-256 those _metadata.input of reconstruction.npz records\\); found';
+  for (const [file, found] of [[join(side, 'none.cxi'), 'no such file'], [side, 'a directory'], [fifo, 'a named pipe \\(FIFO\\)'],
+    [join(side, 'loop-a'), 'a loop of symbolic links'], [grown, `that ${grown} is \\d+ bytes, not the \\d+ the reconstruction read \\(the file has changed\\)`]] as const) {
+    await assert.rejects(buildReconstructionReport(dir, { input: file }), (err: Error) => {
+      assert.ok(err instanceof InputError, String(err));
+      assert.match(err.message, new RegExp(`^\`input\` ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${want} ${found}$`));
+      return true;
+    });
+    assert.ok(!existsSync(join(dir, 'report')), `a report was written with --input ${file}`);
+  }
+  const cli = ptychostudy(['report', '--out', dir, '--input', side]);
+  assert.equal(cli.status, 2, cli.stderr);
+  assert.match(cli.stderr, /^ptychostudy report: --input .*: expected the data file .*; found a directory\n$/);
+  assert.ok(!existsSync(join(dir, 'report')));
 });
 
 test('readRowsFloat64 reads the rows asked for, as the whole dataset holds them', async () => {

@@ -37,7 +37,8 @@ export function register(program: Command): void {
     .option('--quiet', 'print nothing but errors')
     .option('--force', 'with --out an `lsqml` output folder: replace the report it already holds (without --force an existing report is kept and the command exits 2)')
     .option('--input <file>', 'with --out an `lsqml` output folder: the data file it read, to draw a few of its patterns from (its size and SHA-256 must be ' +
-      'those recorded; without it the recorded path is followed only inside the folder\'s parent directory)')
+      'those recorded, else it is refused, exit 2, nothing written; without it the recorded path is followed only inside the folder\'s parent directory, ' +
+      'and a file that is not there or has changed is only noted on the page)')
     .action(action('report', async (f: { out?: string; hub?: string; quiet?: boolean; force?: boolean; input?: string }) => {
       const hub = aliased<string>(f, '--out', OLD_OUT);
       if (!hub) throw new UsageError('--out is required (the hub)');

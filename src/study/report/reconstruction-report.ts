@@ -10,7 +10,9 @@
  * The input path comes from a file (reconstruction_run.json), so it is followed only inside the folder's
  * parent directory tree (a data file beside the `lsqml --out` folder, or below that directory); a path
  * elsewhere is not read, and the page says why and that `input` (`report --input FILE`) names the file. A
- * file the caller names is read wherever it is. Either way its size and SHA-256 must be those recorded.
+ * file the caller names is read wherever it is. Either way its size and SHA-256 must be those recorded; a named
+ * file that cannot be drawn (none there, a directory, a FIFO, a symbolic-link loop, another size or SHA-256) is an
+ * `InputError` naming it, with nothing written (a recorded path is only noted on the page).
  *
  * Everything the page shows is read and checked before anything is written: a damaged reconstruction.npz
  * (or reconstruction_run.json) is an `InputError` naming it, and no report directory is made. An existing
@@ -18,7 +20,7 @@
  * report replaces its own (built in a temporary directory, renamed into place under the report directory's
  * lock; the earlier page stays whole until then).
  */
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { namedInPlace, writeFailed, writeFileAtomic } from '../../files/atomic.js';
@@ -42,6 +44,7 @@ import { formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
 import { checkReconstructionSettings } from '../../settings/parse.js';
 import { shellJoin } from '../reconstruct/jobs.js';
+import { printable } from '../../text.js';
 import { REPORT } from '../hub/layout.js';
 import { float64Of } from '../hub/datasets.js';
 import { readReconstructionMask, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
@@ -179,7 +182,23 @@ function readReconstruction(dir: string): Reconstruction {
  * the parent directory tree of the folder `dir` (module comment).
  */
 async function patternsOf(rec: Reconstruction, dir: string, recorded: string | null, named: string | undefined): Promise<InputPatterns> {
-  if (named !== undefined) return readInputPatterns(rec.meta, resolve(named), PATTERNS_DRAWN);
+  if (named !== undefined) {
+    // a file the user names is one they mean to be drawn: one that cannot be is refused, before anything is written
+    const expected = 'the data file the reconstruction read (its size and SHA-256 those _metadata.input of reconstruction.npz records)';
+    const refuse = (found: string): InputError => new InputError(`\`input\` ${printable(named, 500)}: expected ${expected}; found ${found}`);
+    let st;
+    try {
+      st = statSync(named);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && lstatSync(named, { throwIfNoEntry: false }) === undefined) throw refuse('no such file');
+      throw refuse(code === 'ELOOP' ? 'a loop of symbolic links' : code === 'ENOENT' ? 'a symbolic link to nothing' : `it unreadable (${printable((err as Error).message, 200)})`);
+    }
+    if (!st.isFile()) throw refuse(st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a named pipe (FIFO)' : 'no regular file');
+    const p = await readInputPatterns(rec.meta, resolve(named), PATTERNS_DRAWN);
+    if ('why' in p) throw refuse(`that ${p.why}`);
+    return p;
+  }
   const remedy = `name the file (\`report --input FILE\`) to draw them`;
   if (recorded === null) return { why: `${LSQML_FOLDER.run} records no input path; ${remedy}` };
   const parent = dirname(resolve(dir));
