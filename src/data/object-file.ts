@@ -17,7 +17,7 @@
  * data): its centre says where it lies, so an object of any shape (ptychodus sizes its object its own way) is
  * placed there, shifted by whole pixels (the offset rounded), its pixels outside the frame left out and the
  * frame's pixels it does not cover set to 1 (as `ones`), said in one warning; one that covers none of the frame
- * is refused.
+ * is refused. Only the object's rows that the frame holds are read (and checked for NaN and infinities).
  */
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
@@ -27,7 +27,7 @@ import { printable } from '../text.js';
 import { formatBytes, memoryLimit, type MemoryLimit } from './memory.js';
 import { withHdf5 } from './hdf5/reader.js';
 import { sniffInputFile } from './hdf5/signature.js';
-import { looksLikePtychodusProduct, otherShapeHint, readPtychodusObject, type ObjectFromFile } from './ptychodus.js';
+import { looksLikePtychodusProduct, otherShapeHint, PRODUCT_KEYS, readPtychodusObject, type ObjectFromFile } from './ptychodus.js';
 import { looksLikePtyrObject, readPtyrObject } from './ptypy.js';
 import { looksLikeCxiImage, readCxiImageObject } from './cxi.js';
 
@@ -90,7 +90,10 @@ export async function readObjectFile(path: string, H: number, W: number, frame: 
   // a ptychodus product that states its centre places an object of any shape, on data whose positions are in metres
   const placeable = frame.pixelM !== undefined && frame.originM !== undefined;
   const o = await withHdf5(path, (r): ObjectFromFile => {
-    if (looksLikePtychodusProduct(r)) return readPtychodusObject(r, H, W, placeable);
+    // only the rows of a placed object that the frame holds are read; one that covers none of it is refused unread
+    if (looksLikePtychodusProduct(r)) {
+      return readPtychodusObject(r, H, W, placeable, (shape, centerM) => rowsInFrame(path, shape, centerM, H, W, frame.pixelM!, frame.originM!));
+    }
     if (looksLikePtyrObject(r)) return readPtyrObject(r, H, W);
     if (looksLikeCxiImage(r)) return readCxiImageObject(r, H, W);
     throw new InputError(`${path}: expected an object at 'object' (ptychodus product), content/obj/*/data (PtyPy .ptyr) or entry_1/image_1/data (CXI); ` +
@@ -101,7 +104,7 @@ export async function readObjectFile(path: string, H: number, W: number, frame: 
   if (!(placeable && o.centerM)) return { ...base, data: o.data };
   const placed = placement(path, o, H, W, frame.pixelM!, frame.originM!);
   if (placed === null) return { ...base, data: o.data };
-  return { ...base, data: placeObject(o.data, placed, H, W), placed, warning: placementWarning(path, o.key, placed, H, W) };
+  return { ...base, data: placeObject(o.data, placed, H, W, o.firstRow ?? 0), placed, warning: placementWarning(path, o.key, placed, H, W) };
 }
 
 /** A pixel size the object file states against the data's own. */
@@ -119,7 +122,7 @@ function checkObjectPixel(path: string, o: ObjectFromFile, frame: ObjectFrameGeo
  * null when the object is the frame as it is (same shape, within half a pixel of the frame's centre); an object
  * that covers none of the frame is refused.
  */
-function placement(path: string, o: ObjectFromFile, H: number, W: number, pixelM: readonly [number, number], originM: readonly [number, number]): ObjectPlacement | null {
+function placement(path: string, o: Pick<ObjectFromFile, 'shape' | 'centerM' | 'key'>, H: number, W: number, pixelM: readonly [number, number], originM: readonly [number, number]): ObjectPlacement | null {
   const [h, w] = o.shape;
   const exactOffset: [number, number] = [(o.centerM![0] - originM[0]) / pixelM[0] - h / 2, (o.centerM![1] - originM[1]) / pixelM[1] - w / 2];
   const offset: [number, number] = [Math.round(exactOffset[0]) + 0, Math.round(exactOffset[1]) + 0]; // + 0: never −0
@@ -135,14 +138,23 @@ function placement(path: string, o: ObjectFromFile, H: number, W: number, pixelM
   return { shape: [h, w], offset, exactOffset, covered: rows * cols, cropped: h * w - rows * cols };
 }
 
-/** The frame [H, W]: the file's object where `p` puts it, 1 + 0i elsewhere (as `--init-object ones`). */
-function placeObject(src: Float64Array, p: ObjectPlacement, H: number, W: number): Float64Array {
+/** The rows [first, count] of an object [h, w] with centre `centerM` that the frame holds where `placement` puts it. */
+function rowsInFrame(path: string, shape: [number, number], centerM: [number, number], H: number, W: number,
+  pixelM: readonly [number, number], originM: readonly [number, number]): [number, number] {
+  const p = placement(path, { shape, centerM, key: PRODUCT_KEYS.object }, H, W, pixelM, originM);
+  if (p === null) return [0, shape[0]];
+  const first = Math.max(0, -p.offset[0]);
+  return [first, Math.min(shape[0], H - p.offset[0]) - first];
+}
+
+/** The frame [H, W]: the file's object where `p` puts it, 1 + 0i elsewhere (as `--init-object ones`); `src` holds its rows from `firstRow`. */
+function placeObject(src: Float64Array, p: ObjectPlacement, H: number, W: number, firstRow: number): Float64Array {
   const [h, w] = p.shape, [dy, dx] = p.offset;
   const out = new Float64Array(2 * H * W);
   for (let j = 0; j < H * W; j++) out[2 * j] = 1;
   const c0 = Math.max(0, dx), c1 = Math.min(W, dx + w);
   for (let y = Math.max(0, dy); y < Math.min(H, dy + h); y++) {
-    const from = 2 * ((y - dy) * w + (c0 - dx));
+    const from = 2 * ((y - dy - firstRow) * w + (c0 - dx));
     out.set(src.subarray(from, from + 2 * (c1 - c0)), 2 * (y * W + c0));
   }
   return out;

@@ -93,10 +93,12 @@ export function looksLikePtychodusProduct(r: Hdf5Reader): boolean {
 
 /** An object read from a file, with the geometry the file states (each part only when stated). */
 export interface ObjectFromFile {
-  /** Interleaved complex128 [H, W]. */
+  /** Interleaved complex128 [H, W], or of a product read with `place`, rows `firstRow …` of [h, w] (those the frame holds). */
   data: Float64Array;
-  /** [H, W] as the file holds it: the object frame's, except for a product read with `placeable`. */
+  /** [H, W] as the file holds it: the object frame's, except for a product read with `place`. */
   shape: [number, number];
+  /** The file's row that `data` starts with (0 unless only some rows were read). */
+  firstRow?: number;
   key: string;
   /** Object pixel size [y, x], m. */
   pixelM?: [number, number];
@@ -112,6 +114,11 @@ export interface ObjectDatasetFrame {
   anyShape?: boolean;
   /** Added to the expected shape of a refusal: why another shape is not taken, and what to do. */
   hint?: string;
+  /**
+   * With `anyShape`: the rows [first, count] of an object of shape [h, w] that are needed (those the frame holds
+   * where it is placed); only they are read. Called with the shape before anything is read; may refuse it.
+   */
+  rowsNeeded?: (shape: [number, number]) => [number, number];
 }
 
 /** The refusal's hint for an object file that states no centre (NPZ, .ptyr, CXI image): another shape is not placed. */
@@ -124,7 +131,7 @@ export function otherShapeHint(H: number, W: number): string {
  * L > 1 layers is refused, since ptychostudy reconstructs a single slice), checked from its header before it is read;
  * with `anyShape`, of any [h, w] so stored.
  */
-export function readObjectDataset(r: Hdf5Reader, key: string, frame: ObjectDatasetFrame, layers: string, plural = `${layers}s`): { data: Float64Array; shape: [number, number] } {
+export function readObjectDataset(r: Hdf5Reader, key: string, frame: ObjectDatasetFrame, layers: string, plural = `${layers}s`): { data: Float64Array; shape: [number, number]; firstRow: number } {
   const { H, W } = frame;
   const want = frame.anyShape
     ? `a complex object [h, w] or [1, h, w], each side at most ${MAX_OBJECT_SIDE} (placed in this dataset's object frame [${H}, ${W}] by its centre)`
@@ -140,19 +147,24 @@ export function readObjectDataset(r: Hdf5Reader, key: string, frame: ObjectDatas
     throw r.bad(key, want, `shape [${s.join(', ')}]`);
   }
   const shape: [number, number] = [s[s.length - 2]!, s[s.length - 1]!];
-  const { data } = r.readComplex(key, want, shape[0] * shape[1]); // bounded, and checked against the memory limit, before it is allocated
+  // an object placed by its centre: only the rows the frame holds (a compressed object of 20 000² needed a minute and
+  // 6 GB, for a frame of 100²); bounded, and checked against the memory limit, before it is allocated
+  const [firstRow, rows] = frame.anyShape && frame.rowsNeeded ? frame.rowsNeeded(shape) : [0, shape[0]];
+  const data = r.readComplexRows(info, want, firstRow, rows);
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]!)) throw r.bad(key, `${want}, finite`, `${data[i]} at flat index ${i >> 1}`);
+    if (!Number.isFinite(data[i]!)) throw r.bad(key, `${want}, finite`, `${data[i]} at flat index ${(i >> 1) + firstRow * shape[1]}`);
   }
-  return { data, shape };
+  return { data, shape, firstRow };
 }
 
 /**
  * The object of a ptychodus product, its pixel size and centre (each checked when stated). With `placeable` (the
  * data states its positions in metres) a product that states its centre may hold an object of any shape, which
- * object-file.ts places in the frame by that centre; otherwise the object must have the frame's shape.
+ * object-file.ts places in the frame by that centre; otherwise the object must have the frame's shape. `rowsNeeded`
+ * (given the shape and centre, before anything is read) says which rows of such an object to read.
  */
-export function readPtychodusObject(r: Hdf5Reader, H: number, W: number, placeable = false): ObjectFromFile {
+export function readPtychodusObject(r: Hdf5Reader, H: number, W: number, placeable = false,
+  rowsNeeded?: (shape: [number, number], centerM: [number, number]) => [number, number]): ObjectFromFile {
   const key = PRODUCT_KEYS.object;
   if (r.kind(key) !== 'dataset') throw r.bad(key, `a complex object [${H}, ${W}] (ptychodus product)`, r.kind(key) === 'missing' ? 'it missing' : `a ${r.kind(key)}`);
   const pixelM = productPixel(r, key);
@@ -161,8 +173,9 @@ export function readPtychodusObject(r: Hdf5Reader, H: number, W: number, placeab
   const hint = anyShape ? '' : placeable
     ? `; this product states no centre (${PRODUCT_KEYS.centerY}, ${PRODUCT_KEYS.centerX}) to place an object of another shape by: crop or pad it to [${H}, ${W}]`
     : `; an object of another shape is placed by its centre only on data that states its positions in metres (CXI, PtyPy .ptyd): crop or pad it to [${H}, ${W}]`;
-  const { data, shape } = readObjectDataset(r, key, { H, W, anyShape, hint }, 'layer');
-  return { data, shape, key, ...(pixelM ? { pixelM } : {}), ...(center ? { centerM: center } : {}) };
+  const rows = anyShape && rowsNeeded ? { rowsNeeded: (shape: [number, number]) => rowsNeeded(shape, center) } : {};
+  const { data, shape, firstRow } = readObjectDataset(r, key, { H, W, anyShape, hint, ...rows }, 'layer');
+  return { data, shape, firstRow, key, ...(pixelM ? { pixelM } : {}), ...(center ? { centerM: center } : {}) };
 }
 
 /** What a product file holds, as `writePtychodusProduct` writes it. */

@@ -146,6 +146,35 @@ test('a ptychodus object of another shape or centre is placed in the frame by it
   await assert.rejects(readObjectFile(coarse, H, W, frame), /coarse\.h5: key 'object': expected an object sampled at the data's object pixel size .*\(objects are not resampled\)$/);
 });
 
+test('a ptychodus object placed by its centre is read only in the rows the frame holds: the rest is neither held in memory nor checked', async () => {
+  // 600 rows more than the frame, in chunks of 7 × 5 (the frame's rows start inside a chunk), the frame's rows at 301 …
+  const [h, w] = [H + 600, W];
+  const re = numbered(h, w);
+  re[5 * w + 2] = NaN; // in a row the frame does not hold
+  const tall = join(root, 'tall.h5');
+  writeHdf5(tall, {
+    probe: { data: new Map([['r', new Float32Array(N * N).fill(1)], ['i', new Float32Array(N * N)]]), shape: [1, N, N] },
+    probe_position_x_m: { data: new Float64Array([0, 1e-6]), shape: [2], dtype: '<d' },
+    object: { data: new Map([['r', re], ['i', re.map((v) => -v)]]), shape: [1, h, w], chunks: [1, 7, 5], attrs: centreAt([-301, 0], h, w) },
+  });
+  // the whole object (16 bytes a pixel as complex128) would not fit this limit; the frame's rows do
+  const limit = { bytes: 16 * H * W + 4096, source: 'a test limit' };
+  const o = await readObjectFile(tall, H, W, frame, limit);
+  assert.deepEqual(o.placed!.offset, [-301, 0]);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+    const v = (y + 301) * w + x + 1, k = 2 * (y * W + x);
+    if (o.data[k] !== v || o.data[k + 1] !== -v) assert.fail(`frame [${y}, ${x}]: ${o.data[k]}, ${o.data[k + 1]} vs ${v}`);
+  }
+  // a NaN in a row the frame holds is refused, at its index in the file's object
+  re[310 * w + 4] = NaN;
+  writeHdf5(join(root, 'tall-nan.h5'), {
+    probe: { data: new Map([['r', new Float32Array(N * N).fill(1)], ['i', new Float32Array(N * N)]]), shape: [1, N, N] },
+    probe_position_x_m: { data: new Float64Array([0, 1e-6]), shape: [2], dtype: '<d' },
+    object: { data: new Map([['r', re], ['i', re.map((v) => -v)]]), shape: [1, h, w], chunks: [1, 7, 5], attrs: centreAt([-301, 0], h, w) },
+  });
+  await assert.rejects(readObjectFile(join(root, 'tall-nan.h5'), H, W, frame, limit), new RegExp(`tall-nan\\.h5: key 'object': expected .*, finite; found NaN at flat index ${310 * w + 4}$`));
+});
+
 test('lsqml continues from a ptychodus object larger than its frame: placed by its centre, said in a warning and recorded', () => {
   const [hl, wl] = [H + 8, W + 8];
   const large = product(join(root, 'continue.h5'), { shape: [1, hl, wl], fill: 0.9, attrs: { pixel_height_m: frame.pixelM[0], pixel_width_m: frame.pixelM[1], ...centreAt([-4, -4], hl, wl) } });

@@ -737,6 +737,46 @@ export class Hdf5Reader {
     return { shape, data: out };
   }
 
+  /**
+   * Rows `start … start + count − 1` of a complex image `info` [h, w] (or [1, …, 1, h, w]) as interleaved (re, im)
+   * float64 [count, w]: only those rows (and the chunks holding them) are read, in slabs that keep to the chunk rows
+   * as `readSlabs` does. Checked as `checkReadable` checks a dataset, and the rows against the memory limit, before
+   * anything is allocated.
+   */
+  readComplexRows(info: Hdf5DatasetInfo, expected: string, start: number, count: number): Float64Array {
+    if (info.kind !== 'complex') throw this.bad(info.key, expected, `dtype ${info.dtype}`);
+    const slabType = SLAB_TYPES[info.dtype];
+    const s = info.shape, lead = s.length - 2;
+    if (!slabType || lead < 0 || s.slice(0, lead).some((d) => d !== 1)) throw this.bad(info.key, expected, `shape ${fmtShape(s)}`);
+    const [h, w] = [s[lead]!, s[lead + 1]!];
+    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= h)) {
+      throw this.bad(info.key, `rows within 0 … ${h - 1}`, `${start} … ${start + count - 1}`);
+    }
+    this.checkReadable(info);
+    this.checkFitsMemory(info.key, 16 * count * w, `${count} rows of ${w} of ${info.dtype} (read as complex128)`);
+    const out = new Float64Array(2 * count * w);
+    if (count === 0 || w === 0) return out;
+    // slabs as readSlabs cuts the image [h, w] (its chunks' last two sides), aligned to them from row 0
+    const image: Hdf5DatasetInfo = { ...info, shape: [h, w], elements: h * w, bytes: h * w * info.itemsize, chunks: info.chunks ? info.chunks.slice(lead) : null };
+    const per = this.rowsPerRead(image, Math.max(1, Math.floor(SLAB_BYTES / Math.max(1, w * info.itemsize))));
+    const M = this.lib.Module;
+    const bytes = Math.min(per, count) * w * info.itemsize;
+    const ptr = M._malloc(bytes);
+    if (!ptr) throw new Hdf5Error(`${this.file}: key '${info.key}': cannot allocate ${bytes} bytes for reading (library memory exhausted)`);
+    try {
+      const ones = Array.from({ length: lead }, () => 1n), zeros = Array.from({ length: lead }, () => 0n);
+      const strides = s.map(() => 1n);
+      for (let a = Math.floor(start / per) * per; a < start + count; a += per) {
+        const r0 = Math.max(a, start), r1 = Math.min(a + per, start + count);
+        this.call(info.key, 'reading', () => M.get_dataset_data(this.h5.file_id, info.path, [...ones, BigInt(r1 - r0), BigInt(w)], [...zeros, BigInt(r0), 0n], strides, BigInt(ptr)));
+        out.set(new slabType[0](M.HEAPU8.buffer, ptr, 2 * (r1 - r0) * w) as Float32Array | Float64Array, 2 * (r0 - start) * w);
+      }
+    } finally {
+      M._free(ptr);
+    }
+    return out;
+  }
+
   /** Attribute `name` of entry `key` (a number, string, typed array…), or undefined when absent. */
   attr(key: string, name: string): unknown {
     const r = this.resolve(key);
