@@ -143,3 +143,17 @@ test('SOURCE_DATE_EPOCH past the last time a date holds is refused in one line (
     { message: "SOURCE_DATE_EPOCH: expected an integer number of seconds since 1970 (UTC), at most 8640000000000; found '99999999999999999'" });
   assert.throws(() => sourceDateEpoch('-5'), /SOURCE_DATE_EPOCH: expected an integer number of seconds/);
 });
+
+test('a settings file of many unknown names lists the first 20 and counts the rest in one line (was: a line for each, 90 000 of them)', () => {
+  const file = join(dir, 'many-names.json');
+  writeFileSync(file, JSON.stringify({ reconstruction: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, 1])) }));
+  assert.throws(() => readSettingsFile(file), (err: Error) => {
+    assert.ok(err instanceof InputError, String(err));
+    const lines = err.message.split('\n');
+    assert.equal(lines.length, 21, lines.slice(0, 3).join('\n'));
+    assert.equal(lines[0], `${file}: reconstruction.k0: no such setting (check the spelling)`);
+    assert.equal(lines[19], `${file}: reconstruction.k19: no such setting (check the spelling)`);
+    assert.equal(lines[20], `${file}: reconstruction: 4980 more names that are no settings (k20, k21, k22, …)`);
+    return true;
+  });
+});
