@@ -54,3 +54,23 @@ test('[1, n, H, W] is refused in one line naming the leading axis of length 1; [
     });
   }
 });
+
+test('a per-pattern detector mask stored as the patterns are, [n, 1, H, W], is read as [n, H, W] (was refused for its shape)', async () => {
+  const MASK = 'entry_1/instrument_1/detector_1/mask';
+  const mask = new Uint32Array(40 * 1024);
+  mask[7] = 1; // pattern 0 only: masked in some patterns, not all
+  for (let i = 0; i < 40; i++) mask[i * 1024 + 100] = 2; // every pattern
+  const stacked = join(root, 'mask-frame-axis.cxi'), plain = join(root, 'mask-plain.cxi');
+  writeHdf5(stacked, { ...entries, [D]: { data: counts, shape: [40, 1, 32, 32], dtype: '<I' }, [MASK]: { data: mask, shape: [40, 1, 32, 32], dtype: '<I' } });
+  writeHdf5(plain, { ...entries, [MASK]: { data: mask, shape: [40, 32, 32], dtype: '<I' } });
+  const a = await readCxi(stacked), b = await readCxi(plain);
+  const valid = a.detectorMask?.valid;
+  assert.ok(valid !== undefined && valid[7] === 0 && valid[100] === 0 && valid[8] === 1, 'the mask was not read');
+  assert.deepEqual(a.detectorMask, b.detectorMask);
+  assert.deepEqual(a.diffraction, b.diffraction);
+  assert.deepEqual(a.warnings.map((w) => w.replace(stacked, 'F')), b.warnings.map((w) => w.replace(plain, 'F')));
+  // one of another count of patterns is still refused
+  const wrong = join(root, 'mask-wrong.cxi');
+  writeHdf5(wrong, { ...entries, [D]: { data: counts, shape: [40, 1, 32, 32], dtype: '<I' }, [MASK]: { data: mask.subarray(0, 20 * 1024), shape: [20, 1, 32, 32], dtype: '<I' } });
+  await assert.rejects(readCxi(wrong), /mask-wrong\.cxi: key 'entry_1\/instrument_1\/detector_1\/mask': expected .* or \[40, 32, 32\] \(one per pattern\); found shape \[20, 1, 32, 32\]$/);
+});

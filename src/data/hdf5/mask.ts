@@ -64,7 +64,7 @@ export interface DetectorMask {
 }
 
 /**
- * Reads the mask datasets `infos` (each [H, W], or [k, H, W] with one mask per frame, `frames` giving the
+ * Reads the mask datasets `infos` (each [H, W], or [k, H, W] — or [k, 1, H, W] — with one mask per frame, `frames` giving the
  * expected k of each) and sets `bad[p] = 1` for every pixel p that `isBad` flags in any frame. Shape and
  * type are checked before anything is read. Returns the number of pixels flagged in some frames but not all.
  * `other`, when given, gets 1 for every pixel holding a value that is not 0 and not flagged (a CXI mask's
@@ -76,7 +76,9 @@ export function readMaskFlags(r: Hdf5Reader, infos: Hdf5DatasetInfo[], frames: n
   infos.forEach((info, j) => {
     if (!kinds.includes(info.kind)) throw r.bad(info.key, expected, `dtype ${info.dtype}`);
     const s = info.shape;
-    const ok = (s.length === 2 && s[0] === H && s[1] === W) || (s.length === 3 && s[0] === frames[j] && s[1] === H && s[2] === W);
+    // one per pattern may be stored as the patterns may: [k, 1, H, W] (axes of length 1 between)
+    const ok = (s.length === 2 && s[0] === H && s[1] === W) ||
+      (s.length >= 3 && s[0] === frames[j] && s.slice(1, -2).every((d) => d === 1) && s[s.length - 2] === H && s[s.length - 1] === W);
     if (!ok) throw r.bad(info.key, `${expected} of shape [${H}, ${W}] (the patterns' size) or [${frames[j]}, ${H}, ${W}] (one per pattern)`, `shape [${s.join(', ')}]`);
     r.checkReadable(info);
   });
