@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { NpzReader, saveNpz } from '../../src/npy/npz.js';
@@ -125,4 +125,15 @@ test('a Fortran-order diffraction stack (NumPy\'s for a transposed array), whose
       assert.deepEqual(Array.from(s.counts[k]!), Array.from({ length: H * W }, (_, q) => (i * H * W + q) ** 2), `pattern ${i} (level ${level})`);
     }
   }
+});
+
+test('a recorded input that is a symbolic link to nothing or a loop of links is said to be one, not gone', async () => {
+  symlinkSync(join(root, 'loop-2'), join(root, 'loop-1'));
+  symlinkSync(join(root, 'loop-1'), join(root, 'loop-2'));
+  symlinkSync(join(root, 'nowhere'), join(root, 'dangling'));
+  for (const name of ['loop-1', 'dangling']) {
+    const p = await readInputPatterns({ input: { sha256: 'ab' } }, join(root, name), 3);
+    assert.deepEqual(p, { why: `${join(root, name)} is a symbolic link that leads to no file (to nothing, or round in a loop)` });
+  }
+  assert.deepEqual(await readInputPatterns({}, join(root, 'absent.cxi'), 3), { why: `${join(root, 'absent.cxi')} is not there any more` });
 });

@@ -6,7 +6,7 @@
  * key the reconstruction recorded (`_metadata.geometry.keys.diffraction`; a `.ptyd`'s lists its chunks, whose
  * rows are numbered on across them as the reconstruction concatenated them).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import { Hdf5Reader } from '../../data/hdf5/reader.js';
 import { stackShape } from '../../data/hdf5/stack.js';
@@ -31,7 +31,11 @@ const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typ
  */
 export async function readInputPatterns(meta: Record<string, unknown>, inputPath: string, count: number): Promise<InputPatterns> {
   const input = isRecord(meta.input) ? meta.input : {};
-  if (!existsSync(inputPath)) return { why: `${inputPath} is not there any more` };
+  if (!existsSync(inputPath)) {
+    // a link that leads nowhere is a broken file, not an absent one
+    const link = lstatSync(inputPath, { throwIfNoEntry: false });
+    return { why: link === undefined ? `${inputPath} is not there any more` : `${inputPath} is a symbolic link that leads to no file (to nothing, or round in a loop)` };
+  }
   const st = statSync(inputPath);
   if (!st.isFile()) return { why: `${inputPath} is not a regular file` };
   if (typeof input.sha256 !== 'string') return { why: 'the reconstruction records no SHA-256 of its input to check the file against' };
