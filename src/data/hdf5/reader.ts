@@ -511,7 +511,7 @@ export class Hdf5Reader {
   checkReadable(info: Hdf5DatasetInfo, limitBytes = this.maxDatasetBytes): void {
     const where = `${this.file}: key '${info.key}'`;
     if (info.bytes > limitBytes) {
-      throw new Hdf5Error(`${where}: declares ${info.bytes} bytes (shape ${fmtShape(info.shape)} of ${info.dtype}), over the limit of ${limitBytes} bytes`);
+      throw new Hdf5Error(`${where}: expected a dataset of at most ${limitBytes} bytes; found one that declares ${info.bytes} bytes (shape ${fmtShape(info.shape)} of ${info.dtype})`);
     }
     const elsewhere = info.virtualSources.filter((v) => v.file !== '.');
     if (elsewhere.length > 0) {
@@ -521,7 +521,7 @@ export class Hdf5Reader {
     // External raw storage first: a dataset stored in another file may well be larger than this one.
     const storage = !info.chunks && info.virtualSources.length === 0 && info.elements > 0 ? this.checkStorageInFile(info) : undefined;
     if (info.filters.length === 0 && info.bytes > this.fileBytes) {
-      throw new Hdf5Error(`${where}: declares ${info.bytes} bytes of uncompressed data (shape ${fmtShape(info.shape)} of ${info.dtype}), more than the whole file (${this.fileBytes} bytes)`);
+      throw new Hdf5Error(`${where}: expected uncompressed data that fits in the file (${this.fileBytes} bytes); found it declares ${info.bytes} bytes (shape ${fmtShape(info.shape)} of ${info.dtype})`);
     }
     for (const f of info.filters) {
       if (!BUILTIN_FILTERS.has(f.id)) {
