@@ -147,8 +147,8 @@ export function readObjectDataset(r: Hdf5Reader, key: string, frame: ObjectDatas
     throw r.bad(key, want, `shape [${s.join(', ')}]`);
   }
   const shape: [number, number] = [s[s.length - 2]!, s[s.length - 1]!];
-  // an object placed by its centre: only the rows the frame holds (a compressed object of 20 000² needed a minute and
-  // 6 GB, for a frame of 100²); bounded, and checked against the memory limit, before it is allocated
+  // an object placed by its centre: only the rows the frame holds (a gzip'd 8000² object of 744 KB, read whole for a
+  // 73 × 58 frame, took 4 s and 1.2 GB); bounded, and checked against the memory limit, before it is allocated
   const [firstRow, rows] = frame.anyShape && frame.rowsNeeded ? frame.rowsNeeded(shape) : [0, shape[0]];
   const data = r.readComplexRows(info, want, firstRow, rows);
   for (let i = 0; i < data.length; i++) {
