@@ -46,7 +46,7 @@ export function register(program: Command): void {
         removeStopHandlers();
       }
       process.stdout.write(`export: ${r.out} (ptychodus product: object [${r.objectShape.join(', ')}], ${r.probeModes} probe mode${r.probeModes === 1 ? '' : 's'}, ` +
-        `${r.positions} positions, pixel [${r.pixelM.map((v) => v.toPrecision(6)).join(', ')}] m from ${r.pixelKey ?? '--pixel-size'})\n`);
+        `${r.positions} position${r.positions === 1 ? '' : 's'}, pixel [${r.pixelM.map((v) => v.toPrecision(6)).join(', ')}] m from ${r.pixelKey ?? '--pixel-size'})\n`);
       return 0;
     }, { input: '--input', out: '--out', pixelSizeM: '--pixel-size', force: '--force' }, 'own'));
 }
