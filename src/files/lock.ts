@@ -613,10 +613,19 @@ function attempt(lockPath: string, owner: string, opts: LockOptions): Attempt {
   return { busy: last ?? { path: lockPath, record: null, legacyPid: null, heartbeatAgeMs: 0, description: 'process (the lock changed hands 50 times)' } };
 }
 
+/**
+ * An owner named "<who> (reading)" holds the lock to read the root (a study run checking a phase it builds on):
+ * said as "another <who> (pid N) … is reading this <place>", not as one writing into it.
+ */
+const READING_OWNER = / \(reading\)$/;
+
 function busyMessage(lockPath: string, place: string, holder: LockHolder, waitedMs: number | null): string {
-  const tail = waitedMs === null ? `is writing into this ${place} (lock ${lockPath})`
+  const reading = holder.record !== null && READING_OWNER.test(holder.record.owner);
+  const who = reading ? holder.description.replace(/^(.*?) \(reading\) \(pid /, '$1 (pid ') : holder.description;
+  const doing = reading ? `is reading this ${place} (no other process writes into it meanwhile)` : `is writing into this ${place}`;
+  const tail = waitedMs === null ? `${doing} (lock ${lockPath})`
     : `still holds this ${place} after a wait of ${seconds(waitedMs)} (lock ${lockPath})`;
-  return `${dirname(lockPath)}: another ${holder.description} ${tail}`;
+  return `${dirname(lockPath)}: another ${who} ${tail}`;
 }
 
 /**

@@ -66,6 +66,19 @@ function refuses(path: string, what: string, holder: RegExp): void {
   }, what);
 }
 
+test('a root held by a study run that reads it is said to be read, not written into', () => {
+  const p = fresh();
+  const release = acquireLock(p, 'study run (reading)', 'artifact root');
+  assert.throws(() => acquireLock(p, 'reconstruct run', 'artifact root'), (e: unknown) => {
+    assert.ok(e instanceof LockBusyError);
+    assert.match(e.message, new RegExp(`: another study run \\(pid ${process.pid}\\) on host ${hostname()} since \\S+Z is reading this artifact root ` +
+      `\\(no other process writes into it meanwhile\\) \\(lock .*\\.test\\.lock\\)$`));
+    assert.doesNotMatch(e.message, /writing into|\(reading\)/);
+    return true;
+  });
+  release();
+});
+
 test('a live holder is named and never taken over; release removes the lock; acquireLock keeps its call shape', () => {
   const p = fresh();
   const release = acquireLock(p, 'reconstruct run', 'artifact root');
