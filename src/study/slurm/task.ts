@@ -42,6 +42,7 @@ import {
 import { scontrolJob, squeue } from './scheduler.js';
 import { loadStep } from './steps/index.js';
 import type { ClusterStep, StepContext, TaskFailure, TaskOutcome } from './steps/step.js';
+import { taskThreads } from './threads.js';
 
 /** How long a finalize waits for the result of a task that ran to its end but whose file is not visible yet. */
 export const RESULT_GRACE_MS = 60_000;
@@ -304,6 +305,10 @@ export async function runTask(home: string, n: number, stepName: ArrayStep, arra
   say(`${stepName}: task ${arrayTask} of ${arrayTasks} (submission ${n}${slurmJob ? `, SLURM job ${slurmJob}` : ''}${restart > 0 ? `, run ${restart + 1}: requeued by SLURM` : ''}) ` +
     `on ${hostname()}, pid ${process.pid}; takes the step's ${record.tasks.length} job(s) one at a time until none is left`);
   const ctx = contextOf(home, submission, record);
+  if (stepName === 'reconstruct') {
+    const note = taskThreads(ctx.settings).note;
+    if (note !== null) say(note);
+  }
   const step = await loadStep(stepName);
   const by = `task ${arrayTask} of ${stepName}`;
 

@@ -28,6 +28,7 @@ import { commandFor, type ReconstructionJob } from '../../reconstruct/jobs.js';
 import { planReconstruction, type ReconstructionPlan, type ReconstructionPlanOptions } from '../../reconstruct/plan.js';
 import { finishReconstruction, recordResult, startReconstruction, type ReconstructionRun } from '../../reconstruct/record.js';
 import { selectionFacts } from '../../reconstruct/selection.js';
+import { taskThreads } from '../threads.js';
 import { slurmPaths, type TaskResult } from '../records.js';
 import { outputRootOption, pathOption, type ClusterStep, type StepContext, type TaskFailure } from './step.js';
 
@@ -67,10 +68,9 @@ function planOf(ctx: StepContext): ReconstructionPlan {
   return plan;
 }
 
-/** Threads of a task's reconstruction: the setting, else the CPUs SLURM gave the task. Results do not depend on it. */
+/** Threads of a task's reconstruction (threads.ts). Results do not depend on it. */
 function threadsOf(ctx: StepContext): number {
-  const fromSlurm = Number.parseInt(process.env['SLURM_CPUS_PER_TASK'] ?? '', 10);
-  return ctx.settings.reconstruction.threads ?? (Number.isInteger(fromSlurm) && fromSlurm > 0 ? fromSlurm : ctx.settings.execution.slurm.cpusPerTask ?? 1);
+  return taskThreads(ctx.settings).threads;
 }
 
 function readPrior<T>(path: string, schema: z.ZodType<T>): T | null {
