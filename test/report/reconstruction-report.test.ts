@@ -67,6 +67,8 @@ test('report of an lsqml folder: object, probe, loss, positions, detector mask, 
   assert.ok(html.includes(sha));
   assert.ok(html.includes(input));
   assert.match(html, new RegExp(`<td>size \\(bytes\\)</td><td class="num">${statSync(input).size}</td>`));
+  // the fixture states no intensity scale: said in words, not as the record's code ("absent (1)")
+  assert.match(html, /<td>intensity scale<\/td><td class="wrap">1 \(the input states none, so 1 is used\)<\/td>/);
   // the patterns drawn are of the input file, whose SHA-256 matched
   assert.match(html, /Patterns 0, 20, 39 of the 40 in [^<]*scan\.cxi: entry_1\/data_1\/data/);
   // settings and options used, software

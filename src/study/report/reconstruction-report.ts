@@ -418,7 +418,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     ['probe source', { html: valueHtml(meta.probe_source), cls: 'wrap' }],
     ['object start', { html: valueHtml(meta.init_object), cls: 'wrap' }],
     ['object frame', { html: valueHtml(meta.object_frame), cls: 'wrap' }],
-    ['intensity scale', { html: `${valueHtml(meta.intensity_scale)} (${valueHtml(meta.intensity_scale_source)})`, cls: 'wrap' }],
+    ['intensity scale', { html: intensityScaleHtml(meta.intensity_scale, meta.intensity_scale_source), cls: 'wrap' }],
   ];
   const inputParts = [table(['item', 'value'], provenance, { caption: 'The input file as the reconstruction recorded it (_metadata.input of reconstruction.npz, reconstruction_run.json)' })];
   if (geometry) inputParts.push(table(['parameter', 'value'], settingRows(geometry), { caption: 'Geometry read from the file (_metadata.geometry)', cls: 'settings' }));
@@ -470,6 +470,17 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
  * Reads and checks everything first: a damaged input is an `InputError` naming it, with nothing written.
  * An existing report is a `UsageError` naming --force unless `opts.force`.
  */
+/**
+ * The intensity scale and where it came from, as a reader says it: "0.5 (the input's _metadata.intensity_scale)",
+ * "1 (the input states none, so 1 is used)"; a source this version does not know is shown as recorded.
+ */
+function intensityScaleHtml(scale: unknown, source: unknown): string {
+  const why = source === 'absent (1)' ? 'the input states none, so 1 is used'
+    : source === '_metadata.intensity_scale' ? "the input's _metadata.intensity_scale"
+      : source === undefined ? 'source not recorded' : null;
+  return `${valueHtml(scale)} (${why === null ? valueHtml(source) : esc(why)})`;
+}
+
 export async function buildReconstructionReport(dir: string, opts: ReconstructionReportOptions = {}): Promise<ReportResult> {
   if (typeof dir !== 'string' || dir === '') throw new UsageError(`\`dir\` ${String(dir)}: expected a path (the folder \`lsqml --out\` wrote)`);
   if (opts === null || typeof opts !== 'object') throw new UsageError(`options ${String(opts)}: expected an object`);
