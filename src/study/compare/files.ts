@@ -8,7 +8,7 @@
  * `checkJobOutputs` is the check a run makes before it writes anything: every job directory writable (or
  * creatable), every output name that exists a regular file, every comparison.json readable with a run id.
  */
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { writeFailed } from '../../files/atomic.js';
@@ -17,6 +17,7 @@ import { isSafeName, recordPath, SAFE_NAME_RULE } from '../../files/paths.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { checkHistoryDir, HISTORY_DIR } from '../../files/earlier.js';
 import { jobDir, PHASE_G, type JobAddress } from '../hub/layout.js';
+import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
 
 /** The files a job leaves in its directory (moved away together when a later run replaces them). */
 export const JOB_FILES = [PHASE_G.metricsCsv, PHASE_G.frcCsv, PHASE_G.alignedNpz, PHASE_G.figure, PHASE_G.json] as const;
@@ -41,8 +42,9 @@ export function jobFilesRunId(dir: string): string | null {
   const path = join(dir, PHASE_G.json);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextAtMost(path, MAX_RECORD_BYTES, 'a record');
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
     throw new InputError(`${path}: cannot read the existing comparison (${code === 'EISDIR' ? 'found a directory' : code ?? String(err)})`);

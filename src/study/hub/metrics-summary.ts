@@ -11,13 +11,13 @@
  * (`reconstruction`, `ground_truth`) are relative to the Phase G root for the hub's own files, absolute for
  * an external model's; they are provenance, never followed.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
 import { printable, shownJson } from '../../text.js';
 import { isSafeName, SAFE_NAME_RULE } from '../../files/paths.js';
 import type { MetricKey } from '../../metrics/index.js';
 import { SPLITS, VIEWS } from './layout.js';
+import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
 
 /** The name our own LSQML reconstructions appear under. */
 export const OWN_MODEL = 'LSQML';
@@ -147,8 +147,9 @@ export type MetricsSummary = z.infer<typeof MetricsSummarySchema>;
 export function readMetricsSummary(path: string): MetricsSummary | null {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextAtMost(path, MAX_RECORD_BYTES, 'a record');
   } catch (err) {
+    if (err instanceof InputError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new InputError(`${path}: cannot read: ${(err as Error).message}`);
   }

@@ -12,11 +12,11 @@
  * files/paths.ts `resolveRecorded`, confined to the roots they were given. Run ids are single safe names
  * (files/paths.ts `isSafeName`): a file naming a run `../x` is refused before anything moves.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
 import { shownJson } from '../../text.js';
 import { isSafeName, SAFE_NAME_RULE } from '../../files/paths.js';
+import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
 
 export const SCHEMA_VERSION = '1.1.0';
 /** Versions this reader accepts: 1.0.0 recorded absolute paths. */
@@ -199,8 +199,9 @@ export function jsonSchemas(): Record<string, string> {
 function readJson<T>(path: string, schema: z.ZodType<T>, what: string): T | null {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextAtMost(path, MAX_RECORD_BYTES, 'a record');
   } catch (err) {
+    if (err instanceof InputError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new InputError(`${path}: cannot read the existing ${what}: ${(err as Error).message}`);
   }

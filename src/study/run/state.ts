@@ -11,8 +11,8 @@
  * NPZ. Version 1 records had one `seed`, which fed both the simulation and the reconstruction; they are
  * read as simulation_seed = reconstruction_seed = seed and overlap_seed = 456 (what those runs used).
  */
-import { existsSync, lstatSync, readFileSync, type Stats } from 'node:fs';
-import { parseSettingsText, readAtMost, withAbsolutePaths } from '../../settings/file.js';
+import { existsSync, lstatSync, type Stats } from 'node:fs';
+import { MAX_SETTINGS_FILE_BYTES, parseSettingsText, readAtMost, withAbsolutePaths } from '../../settings/file.js';
 import { isResultNeutral, settingsDifferences, type SettingDifference } from '../../settings/fingerprint.js';
 import { issueLine, settingsIssues } from '../../settings/parse.js';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
 import { PRESET_NAMES, type StudySettings } from '../../settings/schema.js';
 import { HUB } from '../hub/layout.js';
 import type { PhaseName } from '../phase.js';
+import { readTextAtMost } from '../../files/bounded-read.js';
 
 export const RUN_STATE_FILE = HUB.runState;
 export const RUN_STATE_SCHEMA_VERSION = 3;
@@ -128,8 +129,9 @@ export function readRunState(hub: string): RunState | null {
   if (!existsSync(path)) return null;
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = JSON.parse(readTextAtMost(path, MAX_SETTINGS_FILE_BYTES, 'a hub\'s run.json'));
   } catch (err) {
+    if (err instanceof InputError) throw new InputError(`${err.message}; this hub cannot be resumed — use a new hub`);
     throw new InputError(`${path}: not valid JSON (${(err as Error).message}); this hub cannot be resumed — use a new hub`);
   }
   const v = value as Partial<RunState>;

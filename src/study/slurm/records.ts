@@ -18,12 +18,13 @@
  *
  * Every record is checked against its schema when read (it is input, even when we wrote it).
  */
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
 import { writeFailed, writeJsonAtomic } from '../../files/atomic.js';
+import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
 
 export const SLURM_DIR = 'slurm';
 export const JOBS_SCHEMA_VERSION = 1;
@@ -186,8 +187,9 @@ export function slurmPaths(home: string) {
 export function readRecord<T>(path: string, schema: z.ZodType<T>, what: string): T | null {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextAtMost(path, MAX_RECORD_BYTES, 'a record');
   } catch (err) {
+    if (err instanceof InputError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new InputError(`${path}: cannot read the ${what}: ${(err as Error).message}`);
   }

@@ -1,0 +1,52 @@
+/**
+ * Records read whole are read no further than their bound: a hub's run.json at most 1 MiB (as a settings file),
+ * other records (manifests, summaries) at most MAX_RECORD_BYTES; past it, one line naming the file and the bound,
+ * whatever the size says (a sparse file costs no disk; /proc/self/pagemap says 0 bytes and reads on).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../src/errors.js';
+import { MAX_RECORD_BYTES, readTextAtMost } from '../../src/files/bounded-read.js';
+import { readJsonRecord } from '../../src/files/json-record.js';
+import { readRunState } from '../../src/study/run/state.js';
+import { tempDir } from '../tmp.js';
+
+const root = tempDir('bounded-read');
+
+function refused(fn: () => unknown, message: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof InputError, String(e));
+    assert.equal(e.message.split('\n').length, 1);
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+test('readTextAtMost: the text up to the bound; past it (by its size, or by what it reads) one line naming the file', () => {
+  const p = join(root, 'small.json');
+  writeFileSync(p, '{"a": "é"}');
+  assert.equal(readTextAtMost(p, 10 + 1, 'a record'), '{"a": "é"}');
+  refused(() => readTextAtMost(p, 10, 'a record'), new RegExp(`^${p}: 11 bytes; a record has at most 10$`));
+  refused(() => readTextAtMost('/proc/self/pagemap', 1 << 20, 'a record'),
+    /^\/proc\/self\/pagemap: more than 1048576 bytes \(its size said 0\); a record has at most 1048576$/);
+  assert.throws(() => readTextAtMost(join(root, 'none.json'), 10, 'a record'), { code: 'ENOENT' });
+  assert.throws(() => readTextAtMost(root, 10, 'a record'), { code: 'EISDIR' });
+});
+
+test('a hub\'s run.json past 1 MiB is refused in one line before it is read, as a settings file', () => {
+  const hub = tempDir('bounded-read-hub');
+  const p = join(hub, 'run.json');
+  writeFileSync(p, '');
+  truncateSync(p, (1 << 20) + 1); // sparse
+  refused(() => readRunState(hub), new RegExp(`^${p}: 1048577 bytes; a hub's run\\.json has at most 1048576; this hub cannot be resumed — use a new hub$`));
+});
+
+test('a record past MAX_RECORD_BYTES is a broken record naming the file and the bound', () => {
+  const p = join(root, 'manifest.json');
+  writeFileSync(p, '');
+  truncateSync(p, MAX_RECORD_BYTES + 1); // sparse
+  refused(() => readJsonRecord(p, 'nothing was written'),
+    new RegExp(`^${p}: ${MAX_RECORD_BYTES + 1} bytes; a record has at most ${MAX_RECORD_BYTES}; nothing was written$`));
+});
