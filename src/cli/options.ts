@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { readSettingsFile } from '../settings/file.js';
+import { readSettingsFile, withReconstructionFiles } from '../settings/file.js';
 import { mergeSettings, parseStudySettings } from '../settings/parse.js';
 import type { StudySettings, StudySettingsInput } from '../settings/schema.js';
 
@@ -67,7 +67,7 @@ export function configInput(file: string | undefined): StudySettingsInput {
  */
 export function settingsFrom(config: string | undefined, flags: StudySettingsInput, under: StudySettingsInput = {}): StudySettings {
   const fromFile = configInput(config);
-  const settings = parseStudySettings(mergeSettings(mergeSettings(under, fromFile), flags) as StudySettingsInput);
+  const settings = parseStudySettings(withReconstructionFiles(mergeSettings(mergeSettings(under, fromFile), flags) as StudySettingsInput));
   noteOverriddenSettings(config, fromFile, flags);
   return settings;
 }

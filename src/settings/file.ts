@@ -6,7 +6,7 @@
  * What it returns is the file's values as written (not defaulted): the caller puts flags over them.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
 import { doseFolderClash, settingsIssues, shown, SHOWN_VALUE_CHARS, type SettingsIssue } from './parse.js';
@@ -269,6 +269,31 @@ function mapFilePaths<T extends NamesFiles>(values: T, f: (p: string) => string)
   const object = values.reconstruction?.initObject;
   if (typeof object === 'string' && object.startsWith('file:')) {
     out.reconstruction = { ...values.reconstruction, ...out.reconstruction, initObject: `file:${f(object.slice(5))}` };
+  }
+  return out;
+}
+
+/** The file a finished reconstruction's folder (`lsqml --out`, a Phase F job folder) holds its result in. */
+export const RECONSTRUCTION_FILE = 'reconstruction.npz';
+
+/**
+ * `values` with a start file (`initProbe` / `initObject: file:DIR`) that names a finished reconstruction's folder
+ * — a directory holding reconstruction.npz — naming that file instead, as `export --input DIR` takes it; so the
+ * file is what is read, fingerprinted and recorded. Any other path stays as given (a directory without one is
+ * refused where the file is read).
+ */
+export function withReconstructionFiles<T extends NamesFiles>(values: T): T {
+  const start = (p: string): string => {
+    if (!statSync(p, { throwIfNoEntry: false })?.isDirectory()) return p;
+    const f = join(p, RECONSTRUCTION_FILE);
+    return statSync(f, { throwIfNoEntry: false })?.isFile() ? f : p;
+  };
+  const out = { ...values };
+  const probe = values.reconstruction?.initProbe;
+  if (typeof probe === 'string' && probe.startsWith('file:')) out.reconstruction = { ...values.reconstruction, initProbe: `file:${start(probe.slice(5))}` };
+  const object = values.reconstruction?.initObject;
+  if (typeof object === 'string' && object.startsWith('file:')) {
+    out.reconstruction = { ...values.reconstruction, ...out.reconstruction, initObject: `file:${start(object.slice(5))}` };
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /**
  * Continuing a reconstruction: `--init-object file:PATH` starts the object from an earlier
- * reconstruction.npz (or an NPZ objectGuess) of the same object frame; a file of another shape, without
+ * reconstruction.npz (or its folder, or an NPZ objectGuess) of the same object frame; a file of another shape, without
  * the key, or holding a NaN is refused in one line (exit 2), nothing written.
  */
 import { test } from 'node:test';
@@ -42,9 +42,11 @@ test('lsqml --init-object file: continues from an earlier reconstruction; the so
   const first = join(root, 'first'), fresh = join(root, 'fresh'), next = join(root, 'next');
   assert.equal(lsqml(first).status, 0);
   const firstNpz = join(first, 'reconstruction.npz');
-  const r = lsqml(next, '--init-object', `file:${firstNpz}`, '--init-probe', `file:${firstNpz}`);
+  // the object from the folder `lsqml --out` wrote (taken as its reconstruction.npz), the probe from the file
+  const r = lsqml(next, '--init-object', `file:${first}`, '--init-probe', `file:${firstNpz}`);
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(lsqml(fresh, '--init-probe', `file:${firstNpz}`).status, 0); // the same probe, the object from ones
+  assert.equal(lsqml(fresh, '--init-probe', `file:${first}`).status, 0); // the same probe (by its folder), the object from ones
+  assert.equal((JSON.parse(readFileSync(join(fresh, 'reconstruction_run.json'), 'utf8')) as { init_probe_path: string }).init_probe_path, firstNpz);
   const a = lossOf(first), b = lossOf(next), c = lossOf(fresh);
   const last = a[a.length - 1]!;
   // epoch 0 of the continued run starts where the first run ended, far below a start from ones

@@ -131,10 +131,10 @@ export function register(program: Command): void {
     .option('--modes <n>', `incoherent probe modes, 1 to 50, extra modes from pty-chi's Hermite recipe (default: ${D.modes})`)
     .option('--n-images <n>', 'use only the first n patterns of the file (default: all; more than the file holds: all, with a warning)')
     .option('--seed <n>', `seed of the minibatch order and of the Poisson step perturbation (default: ${D.seed})`)
-    .option('--init-object <how>', 'ones (no ground truth leaks in), guess (the file\'s objectGuess) or file:PATH (NPZ reconstructed_object/objectGuess, ' +
+    .option('--init-object <how>', 'ones (no ground truth leaks in), guess (the file\'s objectGuess) or file:PATH (NPZ reconstructed_object/objectGuess, a finished reconstruction\'s folder for its reconstruction.npz, ' +
       `ptychodus .h5, PtyPy .ptyr, CXI image; complex [H, W] of this dataset's object frame, at its pixel size; a ptychodus object of another ` +
       `shape, on data with positions in metres, is placed by its centre, with a warning) (default: ${D.initObject})`)
-    .option('--init-probe <how>', 'guess (the file\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ' +
+    .option('--init-probe <how>', 'guess (the file\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, a finished reconstruction\'s folder for its reconstruction.npz, CXI, ' +
       `ptychodus .h5, PtyPy .ptyr) (default: ${D.initProbe})`)
     .option('--probe-model <spec>', 'model probe for data without one, lengths in metres: aperture:diameter=D ' +
       '(optionally ,distance=Z) or fzp:diameter=D,outer-zone=DR (or ,focal-length=F; optionally ,stop=S ,defocus=Z); ' +

@@ -166,8 +166,8 @@ export function register(program: Command): void {
     .option('--modes <n>', `probe modes (default: ${D.reconstruction.modes})`)
     .option('--n-images <n>', 'use at most the first n positions of each input (default: all)')
     .option('--seed <s>', `seed of the minibatch order; same seed, same bytes (default: ${D.reconstruction.seed})`)
-    .option('--init-object <o>', `initial object: ones (no ground truth leaks in) | guess (the file's objectGuess) | file:PATH (NPZ reconstructed_object/objectGuess, ptychodus .h5, PtyPy .ptyr, CXI image; of each input's object frame) (default: ${D.reconstruction.initObject})`)
-    .option('--init-probe <p>', `initial probe: guess (the file's probeGuess) | file:PATH (NPZ reconstructed_probe/probeGuess, CXI, ptychodus .h5, PtyPy .ptyr) (default: ${D.reconstruction.initProbe})`)
+    .option('--init-object <o>', `initial object: ones (no ground truth leaks in) | guess (the file's objectGuess) | file:PATH (NPZ reconstructed_object/objectGuess or a finished reconstruction's folder for its reconstruction.npz, ptychodus .h5, PtyPy .ptyr, CXI image; of each input's object frame) (default: ${D.reconstruction.initObject})`)
+    .option('--init-probe <p>', `initial probe: guess (the file's probeGuess) | file:PATH (NPZ reconstructed_probe/probeGuess or a finished reconstruction's folder for its reconstruction.npz, CXI, ptychodus .h5, PtyPy .ptyr) (default: ${D.reconstruction.initProbe})`)
     .option('--probe-model <spec>', 'model probe for measured data without one (CXI without illumination, PtyPy .ptyd), lengths in metres: ' +
       'aperture:diameter=D (optionally ,distance=Z) or fzp:diameter=D,outer-zone=DR (optionally ,stop=S ,defocus=Z); as lsqml --probe-model (docs/real-data.md)')
     .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)');
