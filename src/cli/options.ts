@@ -73,6 +73,34 @@ export function settingsFrom(config: string | undefined, flags: StudySettingsInp
 }
 
 /**
+ * The settings of a settings file that one reconstruction (`lsqml`) does not use — `simulation`, `overlap`,
+ * `execution.jobs` and `execution.slurm` — that differ from their defaults (the file's preset's, if it names
+ * one), by their dotted names; a file `config --print-defaults` wrote, untouched, has none. `execution.executor`
+ * is said on its own.
+ */
+export function settingsLsqmlIgnores(fromFile: StudySettingsInput): string[] {
+  let given: StudySettings, base: StudySettings;
+  try {
+    given = parseStudySettings(fromFile);
+    base = parseStudySettings(fromFile.preset != null ? { preset: fromFile.preset } : {});
+  } catch {
+    return []; // checked with the flags over it (settingsFrom): what the file alone lacks is not this list's business
+  }
+  const out: string[] = [];
+  const walk = (a: unknown, b: unknown, path: string): void => {
+    const isGroup = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+    if (isGroup(a) && isGroup(b)) {
+      for (const k of Object.keys(a)) walk(a[k], b[k], `${path}.${k}`);
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) out.push(path);
+  };
+  walk(given.simulation, base.simulation, 'simulation');
+  walk(given.overlap, base.overlap, 'overlap');
+  walk(given.execution.jobs, base.execution.jobs, 'execution.jobs');
+  walk(given.execution.slurm, base.execution.slurm, 'execution.slurm');
+  return out;
+}
+
+/**
  * One `note:` line on stderr per setting a flag gives with another value than the settings file: the flag wins,
  * and says so. Written when the command ends having run (exit 0 or 1), so that a refusal stays one line.
  */

@@ -9,6 +9,8 @@ import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
 import { tempDir } from '../tmp.js';
 import { fixtureEntries, writeHdf5 } from '../data/cxi-builder.js';
+import { settingsLsqmlIgnores } from '../../src/cli/options.js';
+import { readSettingsFile } from '../../src/settings/file.js';
 
 test('ptychostudy lsqml prints the warnings it records in _metadata.warnings', () => {
   const out = mkdtempSync(join(tmpdir(), 'ptychostudy-lsqml-warnings-'));
@@ -81,11 +83,13 @@ test('patterns without a single count (an aborted scan\'s unwritten rows) are na
 test('a settings file that asks for SLURM: lsqml says it runs on this machine', () => {
   const out = tempDir('lsqml-config-slurm');
   const config = join(out, 'study.json');
-  writeFileSync(config, JSON.stringify({ execution: { executor: 'slurm' }, reconstruction: { epochs: 2, nImages: 1000 } }));
+  writeFileSync(config, JSON.stringify({ execution: { executor: 'slurm', jobs: 3 }, reconstruction: { epochs: 2, nImages: 1000 },
+    simulation: { doses: [1e5], seed: 7 }, overlap: { seed: 456 } })); // overlap.seed at its default: not named
   const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lsqml', '--input', resolve('test/fixtures/cxi/scan.ptyd'), '--out', join(out, 'job'),
     '--config', config, '--init-probe', `file:${resolve('test/fixtures/cxi/probe.ptyr')}`], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /^warning: --config .*study\.json: execution\.executor 'slurm' applies to run and reconstruct; lsqml runs on this machine$/m);
+  assert.match(r.stderr, /^warning: --config .*study\.json: lsqml runs one reconstruction and ignores simulation\.doses, simulation\.seed, execution\.jobs \(settings of the study commands\)$/m);
   assert.match(r.stdout, /in 2 epochs/);
   // more patterns asked for than the file holds: said, not silently capped
   const n = /^reconstructed (\d+) positions/.exec(r.stdout)![1];
@@ -94,4 +98,16 @@ test('a settings file that asks for SLURM: lsqml says it runs on this machine', 
   const files = r.stdout.trim().split('\n').slice(1);
   assert.deepEqual(files.map((f) => f.split('/').pop()), ['reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json', 'lsqml.log']);
   for (const f of files) assert.ok(existsSync(f), f);
+});
+
+test('a settings file config --print-defaults wrote, untouched, names nothing lsqml ignores; one changed, its settings', () => {
+  const dir = tempDir('lsqml-config-defaults');
+  const file = join(dir, 'defaults.yaml');
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'config', '--print-defaults'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  writeFileSync(file, r.stdout);
+  assert.deepEqual(settingsLsqmlIgnores(readSettingsFile(file)), []);
+  assert.deepEqual(settingsLsqmlIgnores({ preset: 'quick' }), []);
+  assert.deepEqual(settingsLsqmlIgnores({ preset: 'quick', overlap: { seed: 9 }, execution: { slurm: { partition: 'gpu' } } }),
+    ['overlap.seed', 'execution.slurm.partition']);
 });

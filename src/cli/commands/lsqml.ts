@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { action } from '../action.js';
 import { integerFlag } from '../flags.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
-import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
+import { addConfigOption, addOutOption, aliased, configInput, settingsFrom, settingsLsqmlIgnores } from '../options.js';
 import { UsageError } from '../../errors.js';
 import { formatBytes } from '../../data/memory.js';
 import { settingsDefaults } from '../../settings/parse.js';
@@ -112,7 +112,8 @@ export function register(program: Command): void {
       'The object starts from ones unless --init-object guess, or --init-object file:PATH continues an earlier ' +
       'reconstruction (its reconstruction.npz, or a ptychodus product: `ptychostudy export` writes one; give --init-probe file:PATH too to carry its probe over).\n\n' +
       'Every LSQML option (step sizes, update plans, preconditioner damping, noise model, …) can be set in a settings ' +
-      'file: --config FILE (`ptychostudy config --print-defaults` lists them all); flags override it. pty-chi\'s option ' +
+      'file: --config FILE (`ptychostudy config --print-defaults` lists them all; its simulation, overlap and execution settings ' +
+      'are not used here, and a warning names those that differ from their defaults); flags override it. pty-chi\'s option ' +
       'names and what they are called here: docs/lsqml.md, "pty-chi\'s options here"; PtyPy\'s parameters (numiter, ' +
       'ML_type, illumination, …) and its .ptyd and .ptyr files: docs/real-data.md, "Coming from PtyPy".\n\n' +
       'Exit codes: 0 done; 1 the reconstruction diverged or failed (a full disk: the file named, only the log kept); 2 bad usage or bad input, nothing written; ' +
@@ -173,6 +174,10 @@ export function register(program: Command): void {
       // a settings file shared with `run` may ask for SLURM: lsqml is one job and runs here, which it says
       if (execution.executor === 'slurm') {
         process.stderr.write(`warning: --config ${flags.config}: execution.executor 'slurm' applies to run and reconstruct; lsqml runs on this machine\n`);
+      }
+      const ignored = settingsLsqmlIgnores(configInput(flags.config));
+      if (ignored.length > 0) {
+        process.stderr.write(`warning: --config ${flags.config}: lsqml runs one reconstruction and ignores ${ignored.join(', ')} (settings of the study commands)\n`);
       }
       const opts = { input, outputDir, settings };
       if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
