@@ -275,6 +275,18 @@ test('a file named with --input that cannot be drawn is refused in one line, exi
   assert.ok(!existsSync(join(dir, 'report')));
 });
 
+test('reconstruction_run.json names the input as `input` (a CXI file here), and as `input_npz` for earlier readers; a folder of an earlier version (input_npz only) is drawn from', async () => {
+  const runJson = join(original, 'reconstruction_run.json');
+  const rec = JSON.parse(readFileSync(runJson, 'utf8')) as Record<string, unknown>;
+  assert.equal(rec.input, input);
+  assert.equal(rec.input_npz, input);
+  const older = folder();
+  const { input: _dropped, ...rest } = rec;
+  writeFileSync(join(older, 'reconstruction_run.json'), JSON.stringify(rest));
+  const r = await buildReconstructionReport(older);
+  assert.ok(existsSync(join(older, 'report', 'img', 'patterns.png')), r.missing.join('\n'));
+});
+
 test('readRowsFloat64 reads the rows asked for, as the whole dataset holds them', async () => {
   const r = await Hdf5Reader.open(input);
   try {

@@ -455,7 +455,8 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     written.push(npzPath);
     writeJsonAtomic(runRecordPath, {
       reconstruction: PHASE_F.reconstruction,
-      input_npz: inputPath,
+      input: inputPath, // the input file, whatever its format
+      input_npz: inputPath, // the same, under its name of earlier versions (read by their reports)
       // where the start files were (_metadata names them by file name, size and SHA-256)
       ...(probePath !== null ? { init_probe_path: probePath } : {}),
       ...(objectFile ? { init_object_path: resolve(objectFile.path) } : {}),

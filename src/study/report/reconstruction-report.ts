@@ -496,7 +496,9 @@ export async function buildReconstructionReport(dir: string, opts: Reconstructio
   const refuse = (): UsageError => new UsageError(`\`dir\` ${dir}: a report of this reconstruction exists (${index}) and is kept; pass \`force\` to replace it`);
   if (existsSync(index) && !opts.force) throw refuse();
   const rec = readReconstruction(dir);
-  const inputPath = rec.run && typeof rec.run.input_npz === 'string' ? rec.run.input_npz : null;
+  // `input` (its name since it is not always an NPZ), else `input_npz` (a folder written by an earlier version)
+  const recorded = rec.run ? rec.run.input ?? rec.run.input_npz : undefined;
+  const inputPath = typeof recorded === 'string' ? recorded : null;
   const patterns = await patternsOf(rec, dir, inputPath, opts.input);
   checkWritableDir(outDir, 'report directory'); // a file in its place, a read-only folder: one line naming it, as the study report says
   const made = missingDirs(outDir);
