@@ -175,9 +175,11 @@ export function register(program: Command): void {
       if (execution.executor === 'slurm') {
         process.stderr.write(`warning: --config ${flags.config}: execution.executor 'slurm' applies to run and reconstruct; lsqml runs on this machine\n`);
       }
+      // said when the command ends having run (exit 0 or 1), as the notes of settingsFrom, so that a refusal stays one line
       const ignored = settingsLsqmlIgnores(configInput(flags.config));
       if (ignored.length > 0) {
-        process.stderr.write(`warning: --config ${flags.config}: lsqml runs one reconstruction and ignores ${ignored.join(', ')} (settings of the study commands)\n`);
+        const line = `warning: --config ${flags.config}: lsqml runs one reconstruction and ignores ${ignored.join(', ')} (settings of the study commands)\n`;
+        process.once('exit', (code) => { if (code === 0 || code === 1) process.stderr.write(line); });
       }
       const opts = { input, outputDir, settings };
       if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
