@@ -150,11 +150,11 @@ test('report of an lsqml folder on a full disk: one line naming the lock it coul
 test('report on a tmpfs out of inodes: the lock\'s link, the image folder and an image are named as themselves, not their temporary names', (t) => {
   if (!mayMount) { t.skip('needs a tmpfs with few inodes, which cannot be mounted here (a file size limit leaves inodes free: the tests above cover it)'); return; }
   // the root, the lsqml folder and its 4 files take 6 inodes; the report/ folder a 7th; then, one more each:
-  // the lock's temporary file, its link (tmpfs counts links), the build folder and its img/, an image
+  // the lock's temporary file, its link (tmpfs counts links), the build folder and its img/, its first file
   const expected: [number, string][] = [
     [8, 'report/.report.lock: cannot be written (ENOSPC: no space left on device, link)'],
     [9, 'report/img: cannot be written (ENOSPC: no space left on device, mkdir)'],
-    [10, 'report/img/object.png: cannot be written (ENOSPC: no space left on device, open)'],
+    [10, 'report/img/lsqml-settings.json: cannot be written (ENOSPC: no space left on device, open)'], // the first file of img/: the settings the page's rerun command names
   ];
   for (const [inodes, line] of expected) {
     withTmpfs(1024, (disk) => {
