@@ -5,12 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { MAX_RECORD_BYTES, readTextAtMost } from '../../src/files/bounded-read.js';
 import { readJsonRecord } from '../../src/files/json-record.js';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import { hubRoots, PHASE_C, PHASE_D } from '../../src/study/hub/layout.js';
+import { phaseCContent } from '../../src/study/run/fingerprints.js';
 import { readRunState } from '../../src/study/run/state.js';
+import { planSimulation } from '../../src/study/simulate/plan.js';
+import { studySteps } from '../../src/study/slurm/plans.js';
 import { tempDir } from '../tmp.js';
 
 const root = tempDir('bounded-read');
@@ -49,4 +54,28 @@ test('a record past MAX_RECORD_BYTES is a broken record naming the file and the 
   truncateSync(p, MAX_RECORD_BYTES + 1); // sparse
   refused(() => readJsonRecord(p, 'nothing was written'),
     new RegExp(`^${p}: ${MAX_RECORD_BYTES + 1} bytes; a record has at most ${MAX_RECORD_BYTES}; nothing was written$`));
+});
+
+test('a phase manifest past MAX_RECORD_BYTES is refused in one line by what plans, fingerprints and submits a study', async () => {
+  const hub = tempDir('bounded-read-manifests');
+  const roots = hubRoots(hub);
+  const sparse = (dir: string, name: string): string => {
+    mkdirSync(dir, { recursive: true });
+    const p = join(dir, name);
+    writeFileSync(p, '');
+    truncateSync(p, MAX_RECORD_BYTES + 1);
+    return p;
+  };
+  const c = sparse(roots.c, PHASE_C.manifest);
+  const line = (p: string): RegExp => new RegExp(`^${p}: ${MAX_RECORD_BYTES + 1} bytes; a record has at most ${MAX_RECORD_BYTES}$`);
+  const settings = parseStudySettings({ simulation: { doses: [1000] } });
+  refused(() => planSimulation(settings, { outputRoot: roots.c, overwrite: false }), line(c));
+  refused(() => phaseCContent(hub), line(c));
+  writeFileSync(c, '{}');
+  const d = sparse(roots.d, PHASE_D.manifest);
+  await assert.rejects(studySteps(hub, settings, () => false), (e: unknown) => {
+    assert.ok(e instanceof InputError, String(e));
+    assert.match(e.message, line(d));
+    return true;
+  });
 });

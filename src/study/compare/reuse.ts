@@ -30,6 +30,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import { lockHolder, tryLock } from '../../files/lock.js';
 import { stableJson } from '../../settings/fingerprint.js';
@@ -244,11 +245,11 @@ export function reusableJob(run: ReuseContext, job: CompareJob, inputs: string |
   const dir = jobDir(run.outputRoot, job);
   let doc: Record<string, unknown>;
   try {
-    const v: unknown = JSON.parse(readFileSync(join(dir, PHASE_G.json), 'utf8'));
+    const v: unknown = JSON.parse(readTextAtMost(join(dir, PHASE_G.json), MAX_RECORD_BYTES, 'a record'));
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
     doc = v as Record<string, unknown>;
   } catch {
-    return null; // none (a broken one was refused before the run began; one broken since fails the job when its files move)
+    return null; // none (a broken or oversized one was refused before the run began; one broken since fails the job when its files move)
   }
   const runId = doc['run_id'];
   if (typeof runId !== 'string' || runId === run.runId || doc['inputs_sha256'] !== inputs) return null;

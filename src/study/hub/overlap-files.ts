@@ -3,8 +3,8 @@
  * docs/overlap.md), read for the report: the measured overlap and counts of the view and, under `input`,
  * of the Phase C split it was cut from (the baseline). Fields that are absent or not numbers are null.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../../errors.js';
+import { readTextAtMost } from '../../files/bounded-read.js';
 
 export interface OverlapStats {
   positions: number | null;
@@ -51,11 +51,10 @@ function stats(o: Record<string, unknown>, countKey: string): OverlapStats {
 
 /** The train and test entries of a metrics bundle (a split that is missing is absent). Broken JSON → InputError. */
 export function readOverlapBundle(path: string): Partial<Record<'train' | 'test', ViewOverlap>> {
-  const size = statSync(path).size;
-  if (size > MAX_BUNDLE_BYTES) throw new InputError(`${path}: ${size} bytes, more than the ${MAX_BUNDLE_BYTES} an overlap bundle may hold`);
+  const text = readTextAtMost(path, MAX_BUNDLE_BYTES, 'an overlap bundle');
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
+    doc = JSON.parse(text);
   } catch (err) {
     throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
   }

@@ -5,10 +5,11 @@
  * data-section.ts, image-sections.ts and curve-sections.ts. Whatever is missing is shown as "not
  * available" with the reason (and listed in `missing`); nothing missing makes the report fail.
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFailed, writeFileAtomic } from '../../files/atomic.js';
+import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
 import { HIGHER_IS_BETTER, METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import type { PanelRecord } from '../../report/figure.js';
 import { esc, figure, grid, notAvailable, table, type Cell, type Section } from '../../report/html.js';
@@ -135,7 +136,7 @@ export function depVersion(name: string): string {
     const p = join(dir, 'node_modules', ...name.split('/'), 'package.json');
     if (existsSync(p)) {
       try {
-        return (JSON.parse(readFileSync(p, 'utf8')) as { version?: string }).version ?? 'unknown';
+        return (JSON.parse(readTextAtMost(p, MAX_RECORD_BYTES, 'a package.json')) as { version?: string }).version ?? 'unknown';
       } catch {
         return 'unknown';
       }

@@ -8,10 +8,11 @@
  * image count, seed, patch size, grid size 1); a base NPZ's probe sets N and its `xcoords` length the
  * default image count, and its `_metadata` (even a pickled one) is never read.
  */
-import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
+import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
 import { checkDecodeFits, formatBytes, MAX_SCAN_POSITIONS, memoryLimit, type MemoryLimit } from '../../data/memory.js';
 import { formatShape } from '../../npy/npy.js';
 import { NpzReader, type MemberHeader } from '../../npy/npz.js';
@@ -342,11 +343,12 @@ export function readRootState(jobs: readonly SimulationJob[], manifestPath: stri
   }
   if (!existsSync(manifestPath)) return null;
   try {
-    const v = JSON.parse(readFileSync(manifestPath, 'utf8')) as unknown;
+    const v = JSON.parse(readTextAtMost(manifestPath, MAX_RECORD_BYTES, 'a record')) as unknown;
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
     return v as Record<string, unknown>;
   } catch (e) {
     if (!overwrite) {
+      if (e instanceof InputError) throw e; // past the bound, in the bounded reader's own words
       throw new InputError(`${manifestPath} is not a valid run manifest (${(e as Error).message}); use \`overwrite\` to replace it`);
     }
     return null;

@@ -11,9 +11,9 @@
  * makes the exact choice; Phase G, like a local run, compares every job again but those a stopped run finished
  * with the same inputs (compare/reuse.ts).
  */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { InputError, UsageError } from '../../errors.js';
+import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
 import { isFile } from '../../files/dirs.js';
 import { checkLockFree } from '../../files/lock.js';
 import type { StudySettings } from '../../settings/schema.js';
@@ -37,11 +37,13 @@ export interface PlannedStep {
   options: Record<string, unknown>;
 }
 
+/** The JSON object at `path`; null when absent or not an object; past MAX_RECORD_BYTES an InputError naming it. */
 function readJsonObject(path: string): Record<string, unknown> | null {
   try {
-    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    const v = JSON.parse(readTextAtMost(path, MAX_RECORD_BYTES, 'a record')) as unknown;
     return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
+  } catch (err) {
+    if (err instanceof InputError) throw err;
     return null;
   }
 }

@@ -24,10 +24,11 @@
  * Finalizing waits while a task may still write a result; a job left without one gets a failure with the
  * reason SLURM gives for the task that took it (fate.ts), merged as that job's failure.
  */
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readSync, fstatSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { UsageError } from '../../errors.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
+import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { parseStudySettings } from '../../settings/parse.js';
 import type { StudySettingsInput } from '../../settings/schema.js';
@@ -68,7 +69,7 @@ function mergeLocks<T>(home: string, step: ClusterStep, ctx: StepContext, fn: ()
 
 function readStart(path: string): unknown | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return JSON.parse(readTextAtMost(path, MAX_RECORD_BYTES, 'a record')) as unknown;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

@@ -6,9 +6,9 @@
  * killed gets an entry `status: "failed"` with the reason (an earlier entry of that dose kept under
  * `previous`).
  */
-import { readFileSync } from 'node:fs';
 import { InputError } from '../../../errors.js';
 import { writeJsonAtomic } from '../../../files/atomic.js';
+import { MAX_RECORD_BYTES, readTextAtMost } from '../../../files/bounded-read.js';
 import { join } from 'node:path';
 import { EarlierFiles } from '../../../files/earlier.js';
 import { recordPath } from '../../../files/paths.js';
@@ -37,7 +37,7 @@ function planOf(ctx: StepContext): SimulationPlan {
 function readManifest(path: string): Record<string, unknown> | null {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextAtMost(path, MAX_RECORD_BYTES, 'a record');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;

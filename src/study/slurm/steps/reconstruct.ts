@@ -12,10 +12,10 @@
  *         immutable snapshot) — so the evidence is what a local run with these results would write.
  * A task killed by SLURM becomes a failed result of its job, its error the SLURM reason.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../../../files/atomic.js';
+import { MAX_RECORD_BYTES, readTextAtMost } from '../../../files/bounded-read.js';
 import { recordPath } from '../../../files/paths.js';
 import { jobKey, PHASE_F } from '../../hub/layout.js';
 import {
@@ -74,7 +74,7 @@ function threadsOf(ctx: StepContext): number {
 }
 
 function readPrior<T>(path: string, schema: z.ZodType<T>): T | null {
-  const value = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  const value = JSON.parse(readTextAtMost(path, MAX_RECORD_BYTES, 'a record')) as unknown;
   return value === null ? null : schema.parse(value);
 }
 
