@@ -100,6 +100,16 @@ test('a settings file that asks for SLURM: lsqml says it runs on this machine', 
   for (const f of files) assert.ok(existsSync(f), f);
 });
 
+test('a refused run with a settings file that asks for SLURM and holds study settings prints only why it was refused', () => {
+  const out = tempDir('lsqml-config-refused');
+  const config = join(out, 'study.json');
+  writeFileSync(config, JSON.stringify({ execution: { executor: 'slurm', jobs: 3 }, simulation: { doses: [1e5] } }));
+  const missing = join(out, 'none.cxi');
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lsqml', '--input', missing, '--out', join(out, 'job'), '--config', config], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, `ptychostudy lsqml: --input ${missing}: no such file\n`);
+});
+
 test('a settings file config --print-defaults wrote, untouched, names nothing lsqml ignores; one changed, its settings', () => {
   const dir = tempDir('lsqml-config-defaults');
   const file = join(dir, 'defaults.yaml');

@@ -171,16 +171,18 @@ export function register(program: Command): void {
           threads: integerFlag('--threads', flags.threads),
         },
       });
-      // a settings file shared with `run` may ask for SLURM: lsqml is one job and runs here, which it says
+      // What the settings file asks for that lsqml does not do is said when the command ends having run (exit 0
+      // or 1), as the notes of settingsFrom, so that a refusal stays one line: a file shared with `run` may ask for
+      // SLURM (lsqml is one job and runs here) and hold settings of the study commands.
+      const configLines: string[] = [];
       if (execution.executor === 'slurm') {
-        process.stderr.write(`warning: --config ${flags.config}: execution.executor 'slurm' applies to run and reconstruct; lsqml runs on this machine\n`);
+        configLines.push(`warning: --config ${flags.config}: execution.executor 'slurm' applies to run and reconstruct; lsqml runs on this machine\n`);
       }
-      // said when the command ends having run (exit 0 or 1), as the notes of settingsFrom, so that a refusal stays one line
       const ignored = settingsLsqmlIgnores(configInput(flags.config));
       if (ignored.length > 0) {
-        const line = `warning: --config ${flags.config}: lsqml runs one reconstruction and ignores ${ignored.join(', ')} (settings of the study commands)\n`;
-        process.once('exit', (code) => { if (code === 0 || code === 1) process.stderr.write(line); });
+        configLines.push(`warning: --config ${flags.config}: lsqml runs one reconstruction and ignores ${ignored.join(', ')} (settings of the study commands)\n`);
       }
+      if (configLines.length > 0) process.once('exit', (code) => { if (code === 0 || code === 1) process.stderr.write(configLines.join('')); });
       const opts = { input, outputDir, settings };
       if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
       const progress = progressPrinter(process.stderr, redrawsInPlace(process.stderr));
