@@ -11,7 +11,9 @@ import { InputError } from '../../src/errors.js';
 import { MAX_RECORD_BYTES, readTextAtMost } from '../../src/files/bounded-read.js';
 import { readJsonRecord } from '../../src/files/json-record.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
+import { readFrcCurves } from '../../src/study/hub/comparison-files.js';
 import { hubRoots, PHASE_C, PHASE_D } from '../../src/study/hub/layout.js';
+import { readOverlapBundle } from '../../src/study/hub/overlap-files.js';
 import { phaseCContent } from '../../src/study/run/fingerprints.js';
 import { readRunState } from '../../src/study/run/state.js';
 import { planSimulation } from '../../src/study/simulate/plan.js';
@@ -78,4 +80,12 @@ test('a phase manifest past MAX_RECORD_BYTES is refused in one line by what plan
     assert.match(e.message, line(d));
     return true;
   });
+});
+
+test('an overlap bundle or an FRC table past its bound is refused in the bounded reader\'s words', () => {
+  const p = join(root, 'big');
+  writeFileSync(p, '');
+  truncateSync(p, MAX_RECORD_BYTES + 1); // sparse; more than either bound
+  refused(() => readOverlapBundle(p), new RegExp(`^${p}: ${MAX_RECORD_BYTES + 1} bytes; an overlap bundle has at most \\d+$`));
+  refused(() => readFrcCurves(p), new RegExp(`^${p}: ${MAX_RECORD_BYTES + 1} bytes; an FRC table has at most \\d+$`));
 });

@@ -4,8 +4,8 @@
  * ground truth it was aligned to (`ground_truth_complex` or `<slug>_ground_truth_complex`, and
  * `<slug>_complex`; the slugs are listed in the file's `_metadata.models`).
  */
-import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../../errors.js';
+import { readTextAtMost } from '../../files/bounded-read.js';
 import { quoted } from '../../text.js';
 import { readMetadata } from '../../data/metadata.js';
 import type { ComplexImage } from '../../math/image.js';
@@ -40,9 +40,7 @@ function csvFields(line: string): string[] {
 
 /** The rows of a job's frc_curves.csv; a header other than Phase G's → InputError. */
 export function readFrcCurves(path: string): FrcRow[] {
-  const size = statSync(path).size;
-  if (size > MAX_CSV_BYTES) throw new InputError(`${path}: ${size} bytes, more than the ${MAX_CSV_BYTES} an FRC table may hold`);
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const lines = readTextAtMost(path, MAX_CSV_BYTES, 'an FRC table').split(/\r?\n/).filter((l) => l.length > 0);
   const want = 'model,frequency_bin,amplitude_frc,phase_frc,spatial_frequency';
   if (lines[0] !== want) throw new InputError(`${path}: expected the header "${want}", found ${quoted(lines[0] ?? '', 80)}`);
   return lines.slice(1).map((line, i) => {
