@@ -232,6 +232,10 @@ test('report: data without a ground truth (measured data) shows each reconstruct
   assert.match(html, /Scan centres of each view \(columns\) and split \(rows\)/);
   const positions = PNG.sync.read(readFileSync(join(dirname(built.indexPath), 'img', 'positions_dose_1000.png')));
   assert.ok(positions.width < positions.height, `${positions.width} × ${positions.height}`);
+  // drawn at the scale of the full grid of views and splits (its text the size of a study's), not zoomed to the
+  // column's width: one column of the three is well under the 1000 px a full grid is drawn at
+  const shown = Number(/<img src="img\/positions_dose_1000\.png" width="(\d+)"/.exec(html)?.[1] ?? NaN);
+  assert.ok(shown > 300 && shown < 600, `positions drawn ${shown} px wide`);
 });
 
 test('report: the detector mask of measured data — pixels masked per source, the mask drawn, a job with the mask off said so; none for simulated data', async () => {

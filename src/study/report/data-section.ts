@@ -11,7 +11,7 @@ import { amplitudeOf, phaseOf } from '../../metrics/index.js';
 import { NpzReader } from '../../npy/npz.js';
 import { renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
 import { esc, figure, grid, table, type Cell, type Section } from '../../report/html.js';
-import { renderPositionMapsPng, type PositionPanel } from '../../report/positions.js';
+import { positionMapsSvg, renderPositionMapsPng, type PositionMapOptions, type PositionPanel } from '../../report/positions.js';
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber } from '../../report/ticks.js';
 import { sniffFile } from '../../data/hdf5/signature.js';
@@ -244,6 +244,22 @@ function readPositions(file: string): ViewPositions {
   } finally { r.close(); }
 }
 
+/** The width (CSS px) the page draws a wide figure at: the largest `figure img` (report/html.ts). */
+const WIDE_DISPLAY_WIDTH = 1000;
+
+/**
+ * The width (CSS px) to draw a positions figure at: that of every view and split (the full grid, drawn at the
+ * column's width) scaled to its own size, so one with fewer panels (a hub of measured data: one view, one split)
+ * keeps its text the size of the full grid's instead of being zoomed to the column's width. Undefined (the
+ * column's width) for a figure as wide as the full grid.
+ */
+function positionsDisplayWidth(cells: readonly (PositionPanel | null)[][], opts: PositionMapOptions): number | undefined {
+  const own = positionMapsSvg(cells, opts).width;
+  const fullCells = SPLITS.map(() => VIEWS.map(() => null));
+  const full = positionMapsSvg(fullCells, { ...opts, colLabels: [...VIEWS], rowLabels: [...SPLITS] }).width;
+  return own < full ? own * WIDE_DISPLAY_WIDTH / full : undefined;
+}
+
 function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
   const { plan, img, na } = ctx;
   const { roots, doses } = plan;
@@ -288,12 +304,14 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
   const rows = SPLITS.flatMap((_s, i) => (perDose.some((p) => p.cells[i]!.some((c) => c)) ? [i] : []));
   for (const g of groups) {
     const cells = rows.map((i) => cols.map((j) => g.cells[i]![j] ?? null));
-    const png = renderPositionMapsPng(cells, {
+    const opts: PositionMapOptions = {
       title: `Scan positions, ${g.label}`, colLabels: cols.map((j) => VIEWS[j]!), rowLabels: rows.map((i) => SPLITS[i]!), pixelSizeM: plan.pixelSizeM?.[1] ?? null,
       ...(diameter ? { discDiameterPx: diameter, subtitle: `dots: scan centres; discs: the ${formatNumber(diameter)}-px probe diameter the overlap is measured with` } : {}),
-    });
+    };
+    const png = renderPositionMapsPng(cells, opts);
     const name = allSame ? 'positions.png' : `positions_${doseDirName(g.dose)}.png`;
-    parts.push(figure(img.write(name, png), `Scan centres of ${cols.length === VIEWS.length && rows.length === SPLITS.length ? 'every' : 'each'} view (columns) and split (rows)${allSame ? ', identical at every dose' : ` at dose ${doseLabel(g.dose)}`}, in the object frame.`));
+    parts.push(figure(img.write(name, png), `Scan centres of ${cols.length === VIEWS.length && rows.length === SPLITS.length ? 'every' : 'each'} view (columns) and split (rows)${allSame ? ', identical at every dose' : ` at dose ${doseLabel(g.dose)}`}, in the object frame.`,
+      undefined, positionsDisplayWidth(cells, opts)));
   }
   // The overlap table: one row per view and split (per dose only where doses differ).
   const rowsFor = (dose: number): { key: string; cells: Cell[] }[] => {
