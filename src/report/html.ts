@@ -23,14 +23,16 @@ function cell(c: Cell, tag: 'td' | 'th'): string {
 
 /**
  * A table in a box that scrolls sideways when the table is wider than the page; a "not available"
- * paragraph instead when there are no rows (a table always has rows).
+ * paragraph instead when there are no rows (a table always has rows). A caption goes above the box, as the
+ * figcaption of a figure holding it: a table's own `<caption>` is as wide as the table, so it wrapped a few
+ * words to a line above a narrow one (and scrolled sideways with a wide one).
  */
 export function table(headers: readonly string[], rows: readonly Cell[][], opts: { caption?: string; empty?: string; cls?: string } = {}): string {
   if (rows.length === 0) return notAvailable(opts.empty ?? 'No rows.');
   const head = `<thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>`;
   const body = rows.map((r) => `<tr>${r.map((c) => cell(c, 'td')).join('')}</tr>`).join('\n');
-  const cap = opts.caption ? `<caption>${esc(opts.caption)}</caption>` : '';
-  return `<div class="scroll"><table${opts.cls ? ` class="${esc(opts.cls)}"` : ''}>${cap}${head}<tbody>\n${body}\n</tbody></table></div>`;
+  const box = `<div class="scroll"><table${opts.cls ? ` class="${esc(opts.cls)}"` : ''}>${head}<tbody>\n${body}\n</tbody></table></div>`;
+  return opts.caption ? `<figure class="tbl"><figcaption>${esc(opts.caption)}</figcaption>${box}</figure>` : box;
 }
 
 /** The standard "not available" note (with the reason). */
@@ -74,7 +76,9 @@ h3 { font-size: 15px; margin: 22px 0 6px; }
 p { max-width: 70em; }
 .scroll { overflow-x: auto; max-width: 100%; margin: 8px 0 16px 0; }
 table { border-collapse: collapse; font-size: 12.5px; background: #fff; }
-caption { text-align: left; font-weight: bold; padding: 4px 0; }
+figure.tbl { margin: 8px 0 16px 0; }
+figure.tbl > figcaption { font-size: 12.5px; font-weight: bold; color: inherit; margin: 0; padding: 4px 0; max-width: 70em; }
+figure.tbl > .scroll { margin: 0; }
 th, td { border: 1px solid #cfd6dd; padding: 3px 7px; text-align: left; vertical-align: top; }
 td { white-space: nowrap; }
 th { background: #eef2f5; }
@@ -109,7 +113,9 @@ pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
   td, td.num { white-space: normal; }
   td.wrap { min-width: 6em; }
   figure, tr, .facts, .na-note { break-inside: avoid; }
-  h2, h3, caption { break-after: avoid; }
+  h2, h3, figure.tbl > figcaption { break-after: avoid; }
+  figure.tbl { break-inside: auto; }
+  figure.tbl > figcaption { font-size: 10px; }
   figure img { max-width: 100%; }
   .gallery { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   a { color: inherit; text-decoration: none; }

@@ -17,7 +17,8 @@ export interface PageFacts {
   /** Every image: its file's width, and the width it is drawn at in the window. */
   images: { src: string; naturalWidth: number; shownWidth: number }[];
   links: string[];
-  tables: { caption: string; rows: number }[];
+  /** Each table: its caption, the lines the caption takes on the page, its body rows. */
+  tables: { caption: string; captionLines: number; rows: number }[];
   text: string;
 }
 
@@ -49,7 +50,7 @@ export async function inspectPrint(file: string, pdf?: string): Promise<PrintFac
       const h1 = document.querySelector('header h1')!, header = document.querySelector('header')!, nav = document.querySelector('nav');
       return {
         cutOff: [...document.querySelectorAll('main *')].filter((e) => getComputedStyle(e).overflowX !== 'visible' && e.scrollWidth > e.clientWidth + 1)
-          .map((e) => ({ caption: e.querySelector('caption')?.textContent ?? e.tagName, contentWidth: e.scrollWidth, boxWidth: e.clientWidth })),
+          .map((e) => ({ caption: e.closest('figure.tbl')?.querySelector('figcaption')?.textContent ?? e.tagName, contentWidth: e.scrollWidth, boxWidth: e.clientWidth })),
         title: { color: getComputedStyle(h1).color, background: getComputedStyle(header).backgroundColor },
         navPrinted: nav !== null && getComputedStyle(nav).display !== 'none',
       };
@@ -83,7 +84,12 @@ export async function inspectPage(file: string, widths: readonly number[], scree
         scrollHeight: document.documentElement.scrollHeight,
         images: [...document.images].map((i) => ({ src: i.getAttribute('src') ?? '', naturalWidth: i.naturalWidth, shownWidth: i.getBoundingClientRect().width })),
         links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href') ?? ''),
-        tables: [...document.querySelectorAll('table')].map((t) => ({ caption: t.querySelector('caption')?.textContent ?? '', rows: t.querySelectorAll('tbody tr').length })),
+        tables: [...document.querySelectorAll('table')].map((t) => {
+          const cap = t.closest('figure.tbl')?.querySelector('figcaption') ?? t.querySelector('caption');
+          const st = cap ? getComputedStyle(cap) : null;
+          const lines = cap && st ? Math.round((cap.getBoundingClientRect().height - parseFloat(st.paddingTop) - parseFloat(st.paddingBottom)) / parseFloat(st.lineHeight)) : 0;
+          return { caption: cap?.textContent ?? '', captionLines: lines, rows: t.querySelectorAll('tbody tr').length };
+        }),
         text: document.body.innerText,
       }));
       const shot = screenshot?.(width);

@@ -40,7 +40,7 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
     assert.doesNotMatch(html, /(src|href)="(\/|https?:|file:)/, 'only relative links');
     assert.match(html, /<b>dense<\/b> 19\.2</, 'numbers formatted');
     assert.doesNotMatch(html, /19\.200000000000003/);
-    assert.match(html, /<caption>design\.json: preset \(its own defaults; the values this study ran with are under settings\)<\/caption>/);
+    assert.match(html, /<figcaption>design\.json: preset \(its own defaults; the values this study ran with are under settings\)<\/figcaption>/);
     // unset settings say what they mean instead of a bare dash
     assert.match(html, /<td>n_images<\/td><td class="wrap">not set: n_positions of the preset, or the base NPZ&#39;s positions<\/td>/);
     assert.match(html, /<td>base_npz<\/td><td class="wrap">none: the synthetic object and probe<\/td>/);
@@ -64,6 +64,9 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
       for (const i of facts.images) assert.ok(i.naturalWidth > 0, `image not loaded: ${i.src}`);
       assert.ok(facts.tables.length >= 5, `${facts.tables.length} tables`);
       for (const tb of facts.tables) assert.ok(tb.rows > 0, `table without rows: ${tb.caption}`);
+      // a caption wraps at the page's width, not at that of its (perhaps narrow) table: on a wide window none of
+      // these (all under 200 characters) takes more than two lines
+      if (facts.viewport >= 1000) for (const tb of facts.tables) assert.ok(tb.captionLines <= 2, `caption on ${tb.captionLines} lines: ${tb.caption}`);
       const all = facts.tables.find((x) => /All comparisons/.test(x.caption));
       assert.equal(all?.rows, 5, 'one metrics row per compared job and model');
       assert.match(facts.text, /MS-SSIM/);
@@ -155,7 +158,7 @@ test('report: a job of ours scored unregistered is flagged wherever its scores a
   assert.match(part('reconstructions'), /Each error map has its own symmetric colour scale/);
   // skipped and failed jobs: the warning listed with the job
   const skipped = part('skipped');
-  assert.match(skipped, /<caption>Scored with a warning/);
+  assert.match(skipped, /<figcaption>Scored with a warning/);
   assert.match(skipped, /<tr><td>1e3<\/td><td>baseline<\/td><td>test<\/td><td>LSQML<\/td><td class="wrap">registration shift \(.*\) exceeds a quarter of the window; the unregistered image was used<\/td><\/tr>/);
   // units: the phase values of MAE and MSE, in the tables and in the charts; FRC thresholds as ring indices
   assert.match(part('metrics'), /<th>MAE \(phase: rad\)<\/th><th>MSE \(phase: rad²\)<\/th>/);
@@ -177,7 +180,7 @@ test('report: the study design lists every setting the study ran with and the co
     phases: { generate: { status: 'complete', seconds: 7.97, detail: '1 dose' }, design: { status: 'complete', seconds: 0 } } }));
   const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
   const design = html.slice(html.indexOf('<section id="design">'), html.indexOf('<section id="data">'));
-  assert.match(design, /<caption>every setting of the study that shapes its results \(run\.json study_settings, as settings\.json; how it was executed — executor, jobs, threads — is in run\.json\)<\/caption>/);
+  assert.match(design, /<figcaption>every setting of the study that shapes its results \(run\.json study_settings, as settings\.json; how it was executed — executor, jobs, threads — is in run\.json\)<\/figcaption>/);
   // how it ran changes no result: a SLURM run's page, or one after a resume with other --jobs, is the local run's
   assert.doesNotMatch(design, /execution|slurm/);
   assert.match(design, /<td>reconstruction\.batchSize<\/td><td class="wrap">96<\/td>/);
@@ -194,7 +197,7 @@ test('report: the means table uses the rows\' decimals, and the page says which 
   const r = makeHub(root, { doses: [1000, 10000] });
   await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train' });
   const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
-  assert.match(html, /<caption>Means over all compared jobs \(every dose, view and split together, so not the score of any one of them; amplitude \/ phase\)<\/caption>/);
+  assert.match(html, /<figcaption>Means over all compared jobs \(every dose, view and split together, so not the score of any one of them; amplitude \/ phase\)<\/figcaption>/);
   const means = html.split('Means over all compared jobs')[1]!.split('</tr>')[1]!;
   const cells = [...means.matchAll(/<td class="num">([^<]*)<\/td>/g)].map((m) => m[1]!);
   // jobs, MAE, MSE, PSNR, PSNR peak 255, SSIM, MS-SSIM, FRC50, FRC1/7
