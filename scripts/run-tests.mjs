@@ -4,7 +4,7 @@
 // Two guards against a test process that never ends. Node 20 can deadlock when a process's event loop ends while a
 // concurrent optimising compile waits for a garbage collection that only the main thread can run (main thread in
 // NodePlatform::DrainTasks, the compile job in CollectionBarrier::AwaitCollectionBackground; nodejs/node#54918 is
-// the same class of shutdown deadlock). Seen once here, under heavy load: every test of the file had passed and the
+// the same class of shutdown deadlock). Seen once here, under heavy load: the file's event loop had run out of work and the
 // process slept for ever.
 // - The test processes optimise on their main thread (--no-concurrent-recompilation, which node --test passes on to
 //   each file's process), so no compile job is left to wait.
