@@ -68,6 +68,13 @@ function cli(args: string[], limitKib?: number): { status: number | null; stderr
   return { status: r.status, stderr: String(r.stderr) };
 }
 
+/** `cli(args)` with `kib` KiB left to write: the tmpfs `disk` filled to leave that much, or (no tmpfs) a file size limit of it. */
+function cliWithRoom(disk: string | null, args: string[], kib: number): { status: number | null; stderr: string } {
+  if (disk === null) return cli(args, kib);
+  fillUntil(disk, kib * 1024);
+  return cli(args);
+}
+
 /** Every file and folder under `root` (relative paths, sorted), hidden ones included. */
 function listing(root: string): string[] {
   const out: string[] = [];
@@ -133,13 +140,7 @@ test('report of an lsqml folder on a full disk: one line naming the lock it coul
     const dir = join(disk ?? tempDir('full-disk-report'), 'r');
     const c = cli(['lsqml', ...LSQML, '--out', dir]);
     assert.equal(c.status, 0, c.stderr);
-    let r: { status: number | null; stderr: string };
-    if (disk !== null) {
-      fillUntil(disk, 0);
-      r = cli(['report', '--out', dir]);
-    } else {
-      r = cli(['report', '--out', dir], 0); // no file may grow at all
-    }
+    const r = cliWithRoom(disk, ['report', '--out', dir], 0); // no file may grow at all
     const why = disk !== null ? 'ENOSPC: no space left on device' : 'EFBIG: file too large';
     assert.equal(r.stderr, `ptychostudy report: ${dir}/report/.report.lock: cannot be written (${why}, write)\n`);
     assert.equal(r.status, 1);
@@ -175,13 +176,7 @@ test('run: a disk that fills in Phase C records the phase failed, leaves no temp
     const hub = join(disk ?? tempDir('full-disk-run'), 'hub');
     const tiny = ['run', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--jobs', '1', '--quiet', '--out', hub];
     // settings.json, design.json and run.json fit; a patched NPZ of Phase C (≈ 750 KiB) does not
-    let r: { status: number | null; stderr: string };
-    if (disk !== null) {
-      fillUntil(disk, 300 * 1024);
-      r = cli(tiny);
-    } else {
-      r = cli(tiny, 300);
-    }
+    const r = cliWithRoom(disk, tiny, 300);
     assert.equal(r.status, 1, r.stderr);
     const line = /^ptychostudy run: (.*)\/phase_c\/dose_10000\/patched_(train|test)\.npz: cannot be written \((E[A-Z]+): [^)]*\)(.*)\n$/.exec(r.stderr);
     assert.ok(line, `not one line naming the Phase C file: ${r.stderr}`);
@@ -253,14 +248,8 @@ test('compare on a full disk: the failed job names the file as its folder was to
   withTmpfs(4096, (disk) => {
     const roots = makeHub(join(disk ?? tempDir('full-disk-compare'), 'hub'), { doses: [10000] });
     // the metrics CSVs fit; the aligned reconstructions (≈ 70 KiB) do not
-    let r: { status: number | null; stderr: string };
     const args = ['compare', '--phase-c-root', roots.c, '--phase-f-root', roots.f, '--out', roots.g, '--no-charts', '--split', 'train', '--view', 'baseline', '--quiet'];
-    if (disk !== null) {
-      fillUntil(disk, 40 * 1024);
-      r = cli(args);
-    } else {
-      r = cli(args, 40);
-    }
+    const r = cliWithRoom(disk, args, 40);
     assert.equal(r.status, 1, r.stderr);
     const job = join(roots.g, 'dose_10000', 'baseline', 'train');
     const summary = JSON.parse(readFileSync(join(roots.g, 'metrics_summary.json'), 'utf8')) as { rows: { status: string; error?: string }[] };
@@ -302,13 +291,7 @@ test('compare on a disk too full for its run\'s lock: one line naming it, and no
   withTmpfs(4096, (disk) => {
     const roots = makeHub(join(disk ?? tempDir('full-disk-compare-run'), 'hub'), { doses: [10000] });
     const args = ['compare', '--phase-c-root', roots.c, '--phase-f-root', roots.f, '--out', roots.g, '--no-charts', '--split', 'train', '--view', 'baseline', '--quiet'];
-    let r: { status: number | null; stderr: string };
-    if (disk !== null) {
-      fillUntil(disk, 0);
-      r = cli(args);
-    } else {
-      r = cli(args, 0);
-    }
+    const r = cliWithRoom(disk, args, 0);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`^ptychostudy compare: ${roots.g}/\\.running-[0-9TZ]+-baseline-train\\.lock: cannot be written \\((ENOSPC|EFBIG): [^)]*\\)\\n$`));
     assert.deepEqual(existsSync(roots.g) ? listing(roots.g) : [], []);
@@ -429,14 +412,8 @@ test('overlap on a full disk keeps the whole views of the failed dose, and recon
     const c = join(base, 'c'), d = join(base, 'd');
     assert.equal(cli(['generate', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--out', c]).status, 0);
     // the dense view's first NPZ (≈ 750 KiB) fits, its second does not
-    let r: { status: number | null; stderr: string };
     const overlap = ['overlap', '--phase-c-root', c, '--out', d];
-    if (disk !== null) {
-      fillUntil(disk, 1000 * 1024);
-      r = cli(overlap);
-    } else {
-      r = cli(overlap, 1000);
-    }
+    const r = cliWithRoom(disk, overlap, 1000);
     assert.equal(r.status, 1, r.stderr);
     const manifest = JSON.parse(readFileSync(join(d, 'overlap_manifest.json'), 'utf8')) as { doses: Record<string, { status: string }> };
     assert.equal(manifest.doses['dose_10000']?.status, 'failed');
