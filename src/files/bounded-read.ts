@@ -18,18 +18,33 @@ export function readTextAtMost(path: string, max: number, what: string): string 
     const st = fstatSync(fd);
     const size = st.size;
     if (st.isFile() && size > max) throw new InputError(`${path}: ${size} bytes; ${what} has at most ${max}`);
-    const parts: Buffer[] = [];
-    let total = 0;
-    while (total <= max) {
-      const b = Buffer.allocUnsafe(1 << 16); // whole chunks: some /proc files take reads of a multiple of 8 bytes only
-      const got = readSync(fd, b, 0, b.length, null);
-      if (got === 0) break;
-      parts.push(b.subarray(0, got));
-      total += got;
-    }
-    if (total > max) throw new InputError(`${path}: more than ${max} bytes (its size said ${size}); ${what} has at most ${max}`);
-    return Buffer.concat(parts, total).toString('utf8');
+    const bytes = readOpenAtMost(fd, max);
+    if (bytes === null) throw new InputError(`${path}: more than ${max} bytes (its size said ${size}); ${what} has at most ${max}`);
+    return bytes.toString('utf8');
   } finally {
     closeSync(fd);
   }
+}
+
+/** The bytes of `path`, or null when it holds more than `max` (then read no further than `max` and one chunk). */
+export function readBytesAtMost(path: string, max: number): Buffer | null {
+  const fd = openSync(path, 'r');
+  try {
+    return readOpenAtMost(fd, max);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readOpenAtMost(fd: number, max: number): Buffer | null {
+  const parts: Buffer[] = [];
+  let total = 0;
+  while (total <= max) {
+    const b = Buffer.allocUnsafe(1 << 16); // whole chunks: some /proc files take reads of a multiple of 8 bytes only
+    const got = readSync(fd, b, 0, b.length, null);
+    if (got === 0) break;
+    parts.push(b.subarray(0, got));
+    total += got;
+  }
+  return total > max ? null : Buffer.concat(parts, total);
 }

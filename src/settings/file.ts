@@ -5,13 +5,14 @@
  * one line `FILE: path: expected …, found …`, an unknown key gets the closest known name, exit code 2.
  * What it returns is the file's values as written (not defaulted): the caller puts flags over them.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
 import { doseFolderClash, settingsIssues, shown, SHOWN_VALUE_CHARS, type SettingsIssue } from './parse.js';
 import { printable, shownJson } from '../text.js';
 import { entryKind } from '../files/regular.js';
+import { readBytesAtMost } from '../files/bounded-read.js';
 import type { StudySettingsInput } from './schema.js';
 
 /** Largest settings file read (a settings file is a few kilobytes). */
@@ -317,20 +318,12 @@ export function withAbsolutePaths<T extends NamesFiles>(values: T): T {
  * grew since, or one whose size says 0 and that reads on (/proc/self/…), is not read whole into memory.
  */
 export function readAtMost(file: string, statSize?: number): Buffer {
-  const chunk = 1 << 16; // whole chunks: some /proc files take reads of a multiple of 8 bytes only
-  const buf = Buffer.alloc(MAX_SETTINGS_FILE_BYTES + chunk);
-  const fd = openSync(file, 'r');
-  let n = 0;
-  try {
-    for (let got = 1; got > 0 && n <= MAX_SETTINGS_FILE_BYTES; n += got) got = readSync(fd, buf, n, chunk, null);
-  } finally {
-    closeSync(fd);
-  }
-  if (n > MAX_SETTINGS_FILE_BYTES) {
+  const bytes = readBytesAtMost(file, MAX_SETTINGS_FILE_BYTES);
+  if (bytes === null) {
     throw new InputError(`${file}: more than ${MAX_SETTINGS_FILE_BYTES} bytes${statSize === undefined ? '' : ` (its size said ${statSize})`}; ` +
       `a settings file has at most ${MAX_SETTINGS_FILE_BYTES}`);
   }
-  return buf.subarray(0, n);
+  return bytes;
 }
 
 /**
