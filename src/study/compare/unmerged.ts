@@ -16,12 +16,11 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
-import { isSafeName } from '../../files/paths.js';
+import { isSafeName, recordPath } from '../../files/paths.js';
 import { lockHolder } from '../../files/lock.js';
 import { shownJson } from '../../text.js';
 import { jobDir, PHASE_G } from '../hub/layout.js';
 import { readMetricsSummary, type MetricsSummary, type PhaseGRun, type SummaryRow } from '../hub/metrics-summary.js';
-import { recordPath } from '../../files/paths.js';
 import { HISTORY_DIR, jobFilesRunId } from './files.js';
 import { runningLockPath } from './reuse.js';
 import { mergeSummary, type JobOutcome } from './summary.js';
