@@ -223,8 +223,9 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const from = [...new Set(reusedFrom)];
   if (reused > 0) onProgress({ kind: 'summary', message: `${compared} compared${reusedNote(reused, from)}` });
   // the running locks killed runs left (stale: their process is gone) are removed by taking them over, with the
-  // staging folder and empty run folder each left: those of the runs whose jobs this run took over, and any other
-  removeStaleRunningLocks(opts.outputRoot, [...new Set([...from, ...runningLockIds(opts.outputRoot)])].filter((id) => id !== runId));
+  // staging folder and empty run folder each left: every lock in the root (those of the runs whose jobs this run
+  // took over among them) but this run's own
+  removeStaleRunningLocks(opts.outputRoot, runningLockIds(opts.outputRoot).filter((id) => id !== runId));
 
   const record: PhaseGRun = {
     run_id: runId, started_at: startedAt, finished_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),

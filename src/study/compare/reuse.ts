@@ -167,7 +167,7 @@ function removeLeftByKilledRun(outputRoot: string, runId: string): void {
  * lease): it is taken over, what that run left while it wrote a job (its staging folder, its empty run folder) is
  * removed, and the lock released. A lock a live process holds stays as it is, and so does anything in a lock's place
  * that is not a lock file. Returns the ids whose lock was removed. A local run and a cluster run's final merge both
- * call it, with the runs whose jobs they took over and every other running lock of the root (`runningLockIds`).
+ * call it with every running lock of the root (`runningLockIds`; those of the runs whose jobs they took over among them).
  */
 export function removeStaleRunningLocks(outputRoot: string, runIds: readonly string[]): string[] {
   const removed: string[] = [];

@@ -176,9 +176,9 @@ export const compareStep: ClusterStep = {
         const { writeCharts } = await import('../../compare/charts.js');
         await writeCharts(merged, join(o.outputRoot, PHASE_G.charts));
       }
-      // the running locks of the stopped runs whose jobs this run took over, and any other a killed run left, as a
+      // the running locks killed runs left (those of the stopped runs whose jobs this run took over among them), as a
       // local run removes them (stale only)
-      removeStaleRunningLocks(o.outputRoot, [...new Set([...from, ...runningLockIds(o.outputRoot)])]);
+      removeStaleRunningLocks(o.outputRoot, runningLockIds(o.outputRoot));
     }
     return { complete: true, detail: `${compared} compared${reusedNote(reusedFrom.length, from)}, ${failed} failed, ${skipped.length} skipped` };
   },
