@@ -109,8 +109,9 @@ function problems(spans: readonly string[], api: Api, runtime: Record<string, un
     const call = ts.isCallExpression(e) || ts.isNewExpression(e) ? e : null;
     const h = head(call !== null ? call.expression : e);
     if (h === null) continue;
-    // a bare lower-case word is an option, a field or a value (`force`, `phase`); globals and error codes are not the package's
-    if (call === null && h.members.length === 0 && !/^[A-Z]/.test(h.name)) continue;
+    // a bare name of the package is a class or type (`ReportResult`) or a constant (`DEFAULT_LSQML_OPTIONS`); another bare
+    // word is an option, a field or a value (`force`, `phase`, `H`); globals and error codes are not the package's
+    if (call === null && h.members.length === 0 && !/^[A-Z][a-z]|^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(h.name)) continue;
     if (h.name in globalThis || GLOBAL_TYPES.has(h.name) || /^E[A-Z]+$/.test(h.name)) continue;
     if (call === null && h.members.length > 0 && !/^[A-Z]/.test(h.name)) continue; // a field of a value (`e.exitCode`)
     if (!api.names.has(h.name)) {
@@ -158,7 +159,8 @@ test('the check itself: an unexported name, a misspelt option, an extra argument
     'NpzReader.openFile(path)', "import { runStudy, runStudies } from 'ptychostudy'",
     // what the page may show: elided, globals, fields, a variable's method
     'runReconstruction(s, { dose: 1e4, … })', 'RangeError', 'ENOSPC', 'SettingsError.issues', 'stop.abort(s)', 'force',
-    'runStudy(hub, settings?, onEvent?, { signal? })', 'NpzReader.open(path)',
+    'runStudy(hub, settings?, onEvent?, { signal? })', 'NpzReader.open(path)', 'H', 'DEFAULT_LSQML_OPTIONS', 'r.keys()',
+    'DEFAULT_LSQML_OPTION',
   ], api, lib), [
     '`runLsqmlJobs({ input })`: runLsqmlJobs is not exported',
     '`LsqmlAbortError`: LsqmlAbortError is not exported',
@@ -166,5 +168,6 @@ test('the check itself: an unexported name, a misspelt option, an extra argument
     '`frcThreshold(curve, 0.5, 1)`: frcThreshold takes at most 2 arguments, not 3',
     '`NpzReader.openFile(path)`: NpzReader.openFile is not a function of the package',
     "`import { runStudy, runStudies } from 'ptychostudy'`: runStudies is not exported",
+    '`DEFAULT_LSQML_OPTION`: DEFAULT_LSQML_OPTION is not exported',
   ]);
 });
