@@ -348,14 +348,46 @@ export function datasetToArrays(ds: Dataset): Record<string, NdArray> {
     xcoords: { dtype: '<f8', shape: [ds.n], data: ds.xcoords },
     ycoords: { dtype: '<f8', shape: [ds.n], data: ds.ycoords },
   };
-  for (const [k, v] of Object.entries(ds.extra)) if (k !== METADATA_KEY) out[k] = v;
+  for (const [k, v] of Object.entries(ds.extra ?? {})) if (k !== METADATA_KEY) out[k] = v;
   if (ds.metadata) out[METADATA_KEY] = metadataArray(ds.metadata);
   return out;
 }
 
-/** Writes a dataset NPZ atomically (compressed unless `opts.compress === false`). */
+/**
+ * Writes a dataset NPZ atomically (compressed unless `opts.compress === false`). A dataset of other parts than
+ * `Dataset`'s (a script's, built in memory) is a DatasetError naming each, before anything is written; `extra`
+ * may be left out.
+ */
 export function saveDataset(path: string, ds: Dataset, opts: NpzWriteOptions = {}): void {
+  checkDatasetParts(path, ds);
   saveNpz(path, datasetToArrays(ds), opts);
+}
+
+/** What `datasetToArrays` takes from a dataset, checked: the counts, the typed arrays and their lengths, the probe. */
+function checkDatasetParts(path: string, ds: unknown): void {
+  const what = (v: unknown): string => (v === null ? 'null' : v === undefined ? 'nothing' : ArrayBuffer.isView(v) ? `a ${v.constructor.name} of ${(v as Float64Array).length} values` : Array.isArray(v) ? `an array of ${v.length}` : typeof v === 'object' ? 'an object' : `${typeof v} ${String(v).slice(0, 40)}`);
+  if (typeof ds !== 'object' || ds === null || Array.isArray(ds)) {
+    throw new DatasetError(path, [`${path}: expected a dataset { n, H, W, diffraction, probeGuess, xcoords, ycoords }; found ${what(ds)}`]);
+  }
+  const d = ds as Record<string, unknown>;
+  const problems: string[] = [];
+  const bad = (key: string, expected: string): void => { problems.push(`${path}: key '${key}': expected ${expected}; found ${what(d[key])}`); };
+  for (const k of ['n', 'H', 'W']) if (!Number.isSafeInteger(d[k]) || (d[k] as number) < 1) bad(k, 'a positive integer');
+  const n = Number.isSafeInteger(d.n) ? d.n as number : NaN;
+  const patterns = n * (d.H as number) * (d.W as number);
+  if (!(d.diffraction instanceof Float32Array) || (Number.isFinite(patterns) && d.diffraction.length !== patterns)) {
+    bad('diffraction', Number.isFinite(patterns) ? `a Float32Array of n·H·W = ${patterns} values` : 'a Float32Array of n·H·W values');
+  }
+  for (const k of ['xcoords', 'ycoords']) {
+    if (!(d[k] instanceof Float64Array) || (Number.isFinite(n) && (d[k] as Float64Array).length !== n)) bad(k, Number.isFinite(n) ? `a Float64Array of n = ${n} values` : 'a Float64Array of n values');
+  }
+  for (const k of ['probeGuess', 'objectGuess']) {
+    const a = d[k];
+    if (a === undefined && k === 'objectGuess') continue;
+    if (typeof a !== 'object' || a === null || !('dtype' in a) || !('shape' in a) || !('data' in a)) bad(k, 'an array { dtype, shape, data }');
+  }
+  if (d.extra !== undefined && (typeof d.extra !== 'object' || d.extra === null)) bad('extra', 'an object of further arrays, or none');
+  if (problems.length > 0) throw new DatasetError(path, problems);
 }
 
 /** Whether a 3-D `diffraction` shape is the legacy [H, W, n] layout: its last axis, not its first, is the coordinates' count. */

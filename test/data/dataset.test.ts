@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatasetError, datasetToArrays, loadDataset, saveDataset, validateDataset } from '../../src/data/dataset.js';
@@ -171,6 +171,28 @@ test('saveDataset → loadDataset round trip keeps extra keys and metadata', () 
     assert.deepEqual(back.diffraction, a.diffraction!.data);
     assert.deepEqual(back.objectGuess!.data, a.objectGuess!.data);
     assert.deepEqual(back.metadata, ds.metadata);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('saveDataset: a dataset built in memory with parts missing or of another kind is a DatasetError naming each, nothing written; `extra` may be left out', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ds-'));
+  try {
+    const p = join(dir, 'd.npz');
+    assert.deepEqual(violations(() => saveDataset(p, null as never)), [`${p}: expected a dataset { n, H, W, diffraction, probeGuess, xcoords, ycoords }; found null`]);
+    const a = validArrays(3, 8, 32);
+    const parts = { n: 3, H: 8, W: 8, diffraction: a.diffraction!.data, probeGuess: a.probeGuess!, xcoords: a.xcoords!.data, ycoords: a.ycoords!.data };
+    assert.deepEqual(violations(() => saveDataset(p, { ...parts, n: 4, ycoords: [1, 2, 3] } as never)), [
+      `${p}: key 'diffraction': expected a Float32Array of n·H·W = 256 values; found a Float32Array of 192 values`,
+      `${p}: key 'xcoords': expected a Float64Array of n = 4 values; found a Float64Array of 3 values`,
+      `${p}: key 'ycoords': expected a Float64Array of n = 4 values; found an array of 3`,
+    ]);
+    assert.deepEqual(violations(() => saveDataset(p, { ...parts, probeGuess: undefined } as never)), [`${p}: key 'probeGuess': expected an array { dtype, shape, data }; found nothing`]);
+    assert.equal(existsSync(p), false);
+    saveDataset(p, parts as never);
+    const back = loadDataset(p);
+    assert.deepEqual([back.n, back.H, back.W, Object.keys(back.extra)], [3, 8, 8, []]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
