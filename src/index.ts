@@ -26,7 +26,7 @@ export { getPreset, type Preset } from './settings/presets.js';
 export { readSettingsFile, parseSettingsText, SettingsFileError } from './settings/file.js';
 export { settingsTemplate } from './settings/template.js';
 export { reconstructionSettingsSha256, settingsDifferences, RESULT_NEUTRAL_SETTINGS, type SettingDifference } from './settings/fingerprint.js';
-export { engineOptions } from './settings/engine-options.js';
+export { checkedEngineOptions as engineOptions } from './settings/checked-engine-options.js';
 
 // the study and its phases
 export { runStudy, DEFAULT_STUDY_PRESET, HubSettingsError, type RunEvent, type RunResult, type RunStudyOptions } from './study/run/study.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  buildReconstructionReport, buildReport, getPreset, loadNpz, parseStudySettings, readMetadata, runComparison, saveNpz, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
+  buildReconstructionReport, buildReport, DEFAULT_LSQML_OPTIONS, engineOptions, getPreset, loadNpz, parseStudySettings, readMetadata, runComparison, saveNpz, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
   SettingsError, UsageError,
 } from '../../src/index.js';
 import { tempDir } from '../tmp.js';
@@ -92,6 +92,20 @@ test('the phases: settings that are not parsed settings, and a missing or misspe
     usage(/`phaseFRoot` undefined: expected a path/));
   await assert.rejects(runComparison(null as never), usage(/options null: expected an object/));
   assert.deepEqual(readdirSync(dir), [], 'nothing written');
+});
+
+test('engineOptions: settings as given are completed by the study\'s defaults, as runLsqmlJob takes them; a misspelt one or a bad thread count is refused', () => {
+  const parsed = parseStudySettings({ reconstruction: { epochs: 20 } }).reconstruction;
+  const given = engineOptions({ epochs: 20 }, 2);
+  assert.deepEqual(given, engineOptions(parsed, 2));
+  assert.deepEqual([given.epochs, given.batchSize, given.seed, given.threads], [20, 96, 42, 2]);
+  assert.deepEqual(Object.keys(given).sort(), Object.keys(DEFAULT_LSQML_OPTIONS).sort());
+  assert.throws(() => engineOptions({ epoch: 20 } as never, 2), settingsError(/`reconstruction\.epoch`: expected no such setting \(did you mean reconstruction\.epochs\?\)/));
+  assert.throws(() => engineOptions(parsed, 0), (e: unknown) => {
+    assert.ok(e instanceof UsageError, String(e));
+    assert.equal(e.message, '`threads` 0: expected a positive integer');
+    return true;
+  });
 });
 
 test('getPreset: an unknown name is a UsageError naming the presets, not undefined', () => {
