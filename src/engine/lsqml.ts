@@ -758,6 +758,15 @@ export class LsqmlEngine {
  * epoch) when the loss diverges, and LsqmlAbortedError when `hooks.signal` is aborted.
  */
 export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions> = {}, hooks: LsqmlHooks = {}): Promise<LsqmlResult> {
+  // a JavaScript caller's hooks that are not an object, or name a hook there is not (`onProgress`): refused, not ignored
+  if (hooks === null || typeof hooks !== 'object') throw new UsageError(`runLsqml: hooks ${hooks === null ? 'null' : typeof hooks}: expected an object ({ onEpoch, signal }) or undefined`);
+  const hookNames = Object.keys({ onEpoch: 0, betweenEpochs: 0, signal: 0 } satisfies Record<keyof LsqmlHooks, 0>);
+  for (const k of Object.keys(hooks)) {
+    if (!hookNames.includes(k)) throw new UsageError(`runLsqml: option \`${k}\`: expected no such option (it takes ${hookNames.map((n) => `\`${n}\``).join(', ')})`);
+  }
+  for (const k of ['onEpoch', 'betweenEpochs'] as const) {
+    if (hooks[k] !== undefined && typeof hooks[k] !== 'function') throw new UsageError(`runLsqml: \`${k}\` ${typeof hooks[k]}: expected a function or undefined`);
+  }
   const signal = hooks.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new UsageError(`\`signal\` ${typeof signal}: expected an AbortSignal (new AbortController().signal) or undefined`);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  InputError, LsqmlAbortedError, LsqmlInputError, UsageError, buildReport, frc, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem,
+  InputError, LsqmlAbortedError, LsqmlInputError, UsageError, buildReport, exportPtychodusProduct, frc, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem,
 } from '../../src/index.js';
 import { studySettingsFor } from '../../src/study/run/study.js';
 import { newRunState, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
@@ -182,5 +182,22 @@ test('an option an entry point does not take is a UsageError naming it and where
     usage(/^runOverlap: option `dose`: expected no such option \(the doses are `doses: \[1e4, …\]`;/));
   await assert.rejects(runSimulation(quick, { outputRoot: c, overwirte: true } as never),
     usage(/^runSimulation: option `overwirte`: expected no such option \(it takes `outputRoot`, `overwrite`, /));
+  assert.deepEqual(readdirSync(dir), [], 'nothing written');
+});
+
+test('runLsqmlJob, exportPtychodusProduct and runLsqml: an option they do not take (a progress callback among the options, a misspelt pixel size), or options that are no object, are a UsageError, not ignored', async () => {
+  const dir = tempDir('lib-names-one');
+  const input = join(dir, 'never-read.npz'), out = join(dir, 'out');
+  await assert.rejects(runLsqmlJob({ input, outputDir: out, settings: { epochs: 2 }, onProgress: () => {} } as never),
+    usage(/^runLsqmlJob: option `onProgress`: expected no such option \(the progress callback is the second argument, runLsqmlJob\(options, onProgress\); it takes `input`, `inputNpz`, `outputDir`, `settings`, `signal`\)$/));
+  await assert.rejects(runLsqmlJob(undefined as never), usage(/^runLsqmlJob: options undefined: expected an object naming `input`, `outputDir`, `settings`$/));
+  await assert.rejects(runLsqmlJob({ input, outputDir: out, settings: {} }, 'progress' as never), usage(/^runLsqmlJob: `onProgress` "progress": expected a function or undefined$/));
+  await assert.rejects(exportPtychodusProduct({ input: dir, out: join(dir, 'p.h5'), pixelSize: 1e-8 } as never),
+    usage(/^exportPtychodusProduct: option `pixelSize`: expected no such option \(it takes `input`, `out`, `force`, `pixelSizeM`\)$/));
+  await assert.rejects(exportPtychodusProduct(undefined as never), usage(/^exportPtychodusProduct: options undefined: expected an object naming `input`, `out`$/));
+  const problem = syntheticProblem({ size: 16, height: 40, width: 40, positions: 4, photons: 1e3 });
+  await assert.rejects(runLsqml(problem.input, { epochs: 2 }, { onProgress: () => {} } as never),
+    usage(/^runLsqml: option `onProgress`: expected no such option \(it takes `onEpoch`, `betweenEpochs`, `signal`\)$/));
+  await assert.rejects(runLsqml(problem.input, { epochs: 2 }, { onEpoch: 1 } as never), usage(/^runLsqml: `onEpoch` number: expected a function or undefined$/));
   assert.deepEqual(readdirSync(dir), [], 'nothing written');
 });

@@ -29,6 +29,7 @@ import { pixelSizeOk } from '../../data/hdf5/checks.js';
 import { isHdf5File } from '../../data/inspect-hdf5.js';
 import { shownJson } from '../../text.js';
 import { PHASE_F } from '../hub/layout.js';
+import { checkOptionNames, optionNames } from '../phase.js';
 
 export interface PtychodusExportOptions {
   /** The reconstruction: a folder holding reconstruction.npz, or that file. */
@@ -82,6 +83,8 @@ const finitePair = (v: unknown, ok: (x: number) => boolean): v is [number, numbe
  * without `force`, …): UsageError, options named in backticks by their names here (the command shows its flags); nothing written.
  */
 export async function exportPtychodusProduct(opts: PtychodusExportOptions): Promise<PtychodusExportResult> {
+  if (opts === null || typeof opts !== 'object') throw new UsageError(`exportPtychodusProduct: options ${shownJson(opts)}: expected an object naming \`input\`, \`out\``);
+  checkOptionNames(opts, 'exportPtychodusProduct', optionNames<PtychodusExportOptions>({ input: true, out: true, force: true, pixelSizeM: true }));
   if (typeof opts.out !== 'string' || opts.out === '') throw new UsageError('`out` is required (the .h5 file to write)');
   if (opts.pixelSizeM !== undefined && !pixelSizeOk(opts.pixelSizeM)) {
     throw new UsageError(`\`pixelSizeM\` ${opts.pixelSizeM}: expected the object pixel size in m, a number > 0 and < 0.01`);

@@ -55,7 +55,7 @@ import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import type { ReconstructionSettings, ReconstructionSettingsInput } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { PHASE_F } from '../hub/layout.js';
-import { yieldToEventLoop } from '../phase.js';
+import { checkOptionNames, optionNames, yieldToEventLoop } from '../phase.js';
 import { readReconstructionInput } from './input.js';
 
 /**
@@ -287,6 +287,12 @@ function checkPatternTotals(inputPath: string, diffractionKey: string, opts: Rec
 
 /** Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch. */
 export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProgress) => void): Promise<LsqmlJobResult> {
+  // a JavaScript caller's options that are not an object, or name an option this entry does not take (`onProgress`, the
+  // second argument): one UsageError, not a TypeError or an option silently ignored
+  if (job === null || typeof job !== 'object') throw new UsageError(`runLsqmlJob: options ${shownJson(job)}: expected an object naming \`input\`, \`outputDir\`, \`settings\``);
+  checkOptionNames(job, 'runLsqmlJob', optionNames<LsqmlJobOptions>({ input: true, inputNpz: true, outputDir: true, settings: true, signal: true }),
+    { onProgress: 'the progress callback is the second argument, runLsqmlJob(options, onProgress)' });
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new UsageError(`runLsqmlJob: \`onProgress\` ${shownJson(onProgress)}: expected a function or undefined`);
   // checked first (a JavaScript caller's partial or out-of-bounds settings: one SettingsError), completed with the defaults
   const opts = checkReconstructionSettings(job.settings);
   const inputPath = resolve(jobInput(job));
