@@ -26,7 +26,7 @@
  *    factor (the object–probe scale ambiguity). Steps 3 and 4 together remove the global complex scale
  *    s·e^{ic}.
  */
-import { amplitudeOf, centreCropComplex, cropComplex, phaseOf, type ComplexImage, type RealImage } from './image.js';
+import { amplitudeOf, centreCropComplex, checkComplexImage, cropComplex, phaseOf, type ComplexImage, type RealImage } from './image.js';
 import { candidateShifts, overlapCorrelation, type IntegerShift } from './coarse-shift.js';
 import { fourierShiftReflect, nextPow2, phaseCrossCorrelation, zeroPad } from './registration.js';
 
@@ -273,6 +273,8 @@ export function applyPhasePlane(img: ComplexImage, p: { a: number; b: number; c:
 
 /** Aligns `rec` to `gt` (same shape): registration, border cut, phase plane, amplitude scale. */
 export function alignReconstruction(gt: ComplexImage, rec: ComplexImage, opts: AlignOptions = {}): Alignment {
+  checkComplexImage(gt, 'alignReconstruction', 'the first image (gt)');
+  checkComplexImage(rec, 'alignReconstruction', 'the second image (rec)');
   if (gt.h !== rec.h || gt.w !== rec.w) throw new RangeError(`alignReconstruction: shapes differ (${gt.h}×${gt.w} vs ${rec.h}×${rec.w})`);
   const up = opts.upsampleFactor ?? 50;
   const minBorder = opts.minBorder ?? 2;

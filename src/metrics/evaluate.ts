@@ -18,7 +18,7 @@
  */
 import { mae, mse, psnrFromMse, psnrOpenCv } from './basic.js';
 import { frc, frcThreshold } from './frc.js';
-import { amplitudeOf, minMax, phaseOf, type ComplexImage, type RealImage } from './image.js';
+import { amplitudeOf, checkComplexImage, minMax, phaseOf, type ComplexImage, type RealImage } from './image.js';
 import { msSsim, ssim } from './ssim.js';
 
 export interface Pair { amplitude: number; phase: number }
@@ -95,6 +95,8 @@ export function msSsimPhase(phT: RealImage, phP: RealImage, sigma = 0): number {
 
 /** All metrics of an aligned ground truth / reconstruction pair. */
 export function computeMetrics(gt: ComplexImage, rec: ComplexImage, opts: MetricOptions = {}): MetricSet {
+  checkComplexImage(gt, 'computeMetrics', 'the first image (gt)');
+  checkComplexImage(rec, 'computeMetrics', 'the second image (rec)');
   const { ampT, ampP, phT, phP } = comparisonImages(gt, rec);
   const amax = minMax(ampT.data)[1];
   const TWO_PI = 2 * Math.PI;

@@ -20,6 +20,19 @@ export function checkSameShape(a: RealImage, b: RealImage, what: string): void {
   if (a.h !== b.h || a.w !== b.w) throw new RangeError(`${what}: shapes differ (${a.h}×${a.w} vs ${b.h}×${b.w})`);
 }
 
+/**
+ * A complex image a metric or the alignment takes: integer h × w and at least 2·h·w values (re, im interleaved; a
+ * view into a longer buffer is fine). A RangeError naming the call otherwise — a real image, or one built by hand
+ * with too few values, would give NaN or a wrong score silently.
+ */
+export function checkComplexImage(img: ComplexImage, what: string, name = 'the image'): void {
+  if (img === null || typeof img !== 'object' || !Number.isInteger(img.h) || !Number.isInteger(img.w) || img.h < 0 || img.w < 0 ||
+    !((img.data?.length ?? -1) >= 2 * img.h * img.w)) {
+    const found = img === null || typeof img !== 'object' ? String(img) : `h ${String(img.h)}, w ${String(img.w)}, ${img.data?.length ?? 'no'} values`;
+    throw new RangeError(`${what}: ${name}: expected a complex image { h, w, data } with 2·h·w values, re and im interleaved (complexImage(h, w, interleaved)); found ${found}`);
+  }
+}
+
 export function realImage(h: number, w: number, data?: ArrayLike<number>): RealImage {
   const d = new Float64Array(h * w);
   if (data) {
@@ -73,6 +86,7 @@ export function centreCropComplex(img: ComplexImage, h: number, w: number): Comp
 
 /** |z| per pixel. */
 export function amplitudeOf(img: ComplexImage): RealImage {
+  checkComplexImage(img, 'amplitudeOf');
   const n = img.h * img.w;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) { const re = img.data[2 * i]!, im = img.data[2 * i + 1]!; out[i] = Math.sqrt(re * re + im * im); }
@@ -81,6 +95,7 @@ export function amplitudeOf(img: ComplexImage): RealImage {
 
 /** arg z ∈ (−π, π] per pixel (atan2). */
 export function phaseOf(img: ComplexImage): RealImage {
+  checkComplexImage(img, 'phaseOf');
   const n = img.h * img.w;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.atan2(img.data[2 * i + 1]!, img.data[2 * i]!);

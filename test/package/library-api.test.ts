@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  InputError, LsqmlAbortedError, LsqmlInputError, UsageError, buildReport, exportPtychodusProduct, frc, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem,
+  InputError, LsqmlAbortedError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem,
 } from '../../src/index.js';
 import { studySettingsFor } from '../../src/study/run/study.js';
 import { newRunState, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
@@ -128,6 +128,17 @@ test('the metrics: an image whose data do not hold h·w values is a RangeError n
   assert.throws(() => frc(a, null as never), /frc: the second image: .*found null/);
   assert.throws(() => ssim(a, realImage(8, 8), 1), /ssim: shapes differ \(16×16 vs 8×8\)/);
   assert.equal(ssim(a, a, 2), 1);
+});
+
+test('the metrics of complex images: a real image, or one with too few values, given to computeMetrics, alignReconstruction, amplitudeOf or phaseOf is a RangeError naming the call, not NaN scores', () => {
+  const z = complexImage(16, 16, Array.from({ length: 512 }, (_, i) => Math.cos(i)));
+  const real = realImage(16, 16);
+  assert.throws(() => computeMetrics(real as never, z), (e: unknown) => e instanceof RangeError &&
+    e.message === 'computeMetrics: the first image (gt): expected a complex image { h, w, data } with 2·h·w values, re and im interleaved (complexImage(h, w, interleaved)); found h 16, w 16, 256 values');
+  assert.throws(() => alignReconstruction(z, { h: 16, w: 16, data: new Float64Array(5) }), /^RangeError: alignReconstruction: the second image \(rec\): .*found h 16, w 16, 5 values$/);
+  assert.throws(() => amplitudeOf(real as never), /^RangeError: amplitudeOf: the image: expected a complex image/);
+  assert.throws(() => phaseOf(null as never), /^RangeError: phaseOf: the image: .*found null$/);
+  assert.equal(computeMetrics(z, z).ssim.amplitude, 1);
 });
 
 test('syntheticProblem: a spec out of range is a UsageError before anything is allocated', () => {
