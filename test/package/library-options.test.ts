@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  buildReconstructionReport, buildReport, DEFAULT_LSQML_OPTIONS, engineOptions, getPreset, loadNpz, parseStudySettings, readMetadata, runComparison, saveNpz, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
+  buildReconstructionReport, buildReport, DEFAULT_LSQML_OPTIONS, engineOptions, getPreset, loadNpz, parseStudySettings, readHubSettings, readMetadata, readRunState, runComparison, saveNpz, runLsqmlJob, runOverlap, runReconstruction, runSimulation, runStudy,
   SettingsError, UsageError,
 } from '../../src/index.js';
 import { tempDir } from '../tmp.js';
@@ -106,6 +106,14 @@ test('engineOptions: settings as given are completed by the study\'s defaults, a
     assert.equal(e.message, '`threads` 0: expected a positive integer');
     return true;
   });
+});
+
+test('readRunState, readHubSettings: a hub that is no path is a UsageError naming it, not a TypeError', () => {
+  for (const read of [readRunState, readHubSettings]) {
+    for (const hub of [undefined, 42, '']) {
+      assert.throws(() => read(hub as never), (e: unknown) => e instanceof UsageError && e.message === `\`hub\` ${JSON.stringify(hub) ?? 'undefined'}: expected a path (the hub directory)`, String(hub));
+    }
+  }
 });
 
 test('getPreset: an unknown name is a UsageError naming the presets, not undefined', () => {

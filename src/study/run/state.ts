@@ -17,7 +17,7 @@ import { isResultNeutral, settingsDifferences, type SettingDifference } from '..
 import { issueLine, settingsIssues } from '../../settings/parse.js';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
+import { InputError, UsageError } from '../../errors.js';
 import { shownJson } from '../../text.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
@@ -125,6 +125,7 @@ function migrate(settings: Record<string, unknown>): Record<string, unknown> {
 
 /** The hub's run.json (its settings checked and in the current form), or null when there is none. */
 export function readRunState(hub: string): RunState | null {
+  if (typeof hub !== 'string' || hub === '') throw new UsageError(`\`hub\` ${shownJson(hub)}: expected a path (the hub directory)`);
   const path = join(hub, RUN_STATE_FILE);
   if (!existsSync(path)) return null;
   let value: unknown;
