@@ -149,6 +149,9 @@ export interface ValidateOptions {
  * `DatasetError` listing every violation. `file` names the source in messages.
  */
 export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file: string, opts: ValidateOptions = {}): { dataset: Dataset; warnings: string[] } {
+  if (arrays === null || typeof arrays !== 'object' || Array.isArray(arrays)) {
+    throw new DatasetError(file, [`${file}: expected the arrays by key ({ diffraction, probeGuess, xcoords, ycoords, … }, as loadNpz gives them); found ${arrays === null ? 'null' : Array.isArray(arrays) ? 'an array' : typeof arrays}`]);
+  }
   const violations: string[] = [];
   const warnings: string[] = [];
   const bad = (key: string, expected: string, found: string): void => { violations.push(`${file}: key '${key}': expected ${expected}; found ${found}`); };

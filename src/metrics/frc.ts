@@ -83,6 +83,10 @@ export function frc(a: RealImage, b: RealImage): FrcResult {
  * rings differ by at most 1e-8 (numpy's `isclose`); the result is kept within [ring − 1, ring].
  */
 export function frcThreshold(curve: ArrayLike<number>, threshold: number): number {
+  if (curve === null || typeof curve !== 'object' || !Number.isSafeInteger(curve.length)) {
+    throw new RangeError(`frcThreshold: the curve: expected an array of correlations per ring (frc(a, b).curve); found ${curve === null ? 'null' : typeof curve === 'object' ? 'an object without a length' : typeof curve}`);
+  }
+  if (typeof threshold !== 'number' || !Number.isFinite(threshold)) throw new RangeError(`frcThreshold: the threshold: expected a number (0.5, 1/7); found ${typeof threshold} ${String(threshold)}`);
   let anyFinite = false;
   for (let i = 0; i < curve.length; i++) {
     const v = curve[i]!;

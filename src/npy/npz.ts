@@ -637,11 +637,16 @@ function putZip64Extra(d: DataView, at: number, values: number[]): void {
  * `compress` (default true) deflates like `np.savez_compressed`; false stores like `np.savez`.
  */
 export function saveNpz(path: string, arrays: Record<string, NdArray> | Map<string, NdArray>, opts: NpzWriteOptions = {}): void {
+  if (typeof path !== 'string' || path === '') throw new UsageError(`saveNpz: \`path\` ${path === '' ? '""' : String(path)}: expected a file name`);
   writeFileAtomic(path, encodeNpz(arrays, opts, path), opts.beforeRename);
 }
 
 /** The bytes of an `.npz` archive, as pieces to be written in order (see `saveNpz`). */
 export function encodeNpz(arrays: Record<string, NdArray> | Map<string, NdArray>, opts: NpzWriteOptions = {}, label = 'npz'): Uint8Array[] {
+  if (arrays === null || typeof arrays !== 'object' || Array.isArray(arrays) || ArrayBuffer.isView(arrays)) {
+    const found = arrays === null ? 'null' : Array.isArray(arrays) ? 'an array' : ArrayBuffer.isView(arrays) ? `a bare ${(arrays as object).constructor.name}` : typeof arrays;
+    throw new NpzError(`${label}: expected the arrays by key ({ name: { dtype, shape, data } } or a Map); found ${found}`);
+  }
   const entries = arrays instanceof Map ? [...arrays.entries()] : Object.entries(arrays);
   const out: Uint8Array[] = [];
   const central: Uint8Array[] = [];

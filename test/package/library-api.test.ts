@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  InputError, LsqmlAbortedError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem,
+  DatasetError, InputError, LsqmlAbortedError, NpzError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, frcThreshold, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem, validateDataset,
 } from '../../src/index.js';
 import { studySettingsFor } from '../../src/study/run/study.js';
 import { newRunState, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
@@ -179,6 +179,21 @@ test('a bare typed array given to saveNpz, or loose parts given to runLsqml, are
   for (const [input, pattern] of cases) {
     await assert.rejects(runLsqml(input as never, { epochs: 2 }), (e: unknown) => e instanceof LsqmlInputError && pattern.test(e.message));
   }
+});
+
+test('saveNpz, validateDataset and frcThreshold given no arrays, no path or no curve: an error of the package naming what is expected, not a TypeError or a number', () => {
+  const dir = tempDir('lib-none');
+  const p = join(dir, 'a.npz');
+  assert.throws(() => saveNpz(p, undefined as never), (e: unknown) => e instanceof NpzError &&
+    e.message === `${p}: expected the arrays by key ({ name: { dtype, shape, data } } or a Map); found undefined`);
+  assert.throws(() => saveNpz(p, new Float64Array(2) as never), /found a bare Float64Array$/);
+  assert.throws(() => saveNpz(undefined as never, {}), usage(/^saveNpz: `path` undefined: expected a file name$/));
+  assert.deepEqual(readdirSync(dir), []);
+  assert.throws(() => validateDataset(null as never, 'd.npz'), (e: unknown) => e instanceof DatasetError &&
+    e.message === 'd.npz: expected the arrays by key ({ diffraction, probeGuess, xcoords, ycoords, … }, as loadNpz gives them); found null');
+  assert.throws(() => frcThreshold({} as never, 0.5), /^RangeError: frcThreshold: the curve: expected an array of correlations per ring \(frc\(a, b\)\.curve\); found an object without a length$/);
+  assert.throws(() => frcThreshold([1, 0.2], '0.5' as never), /^RangeError: frcThreshold: the threshold: expected a number \(0\.5, 1\/7\); found string 0\.5$/);
+  assert.equal(frcThreshold([1, 0.6, 0.4], 0.5), 1.5);
 });
 
 test('an option an entry point does not take is a UsageError naming it and where it belongs, not silently ignored (a filter that selects nothing)', async () => {
