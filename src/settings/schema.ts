@@ -211,7 +211,7 @@ const slurmName = (what: string) => z.string({ error: `a ${what} name` }).regex(
  * prefix: `--depend=`), and the short `-a`, `-d`, `-o`.
  */
 const SET_BY_SCRIPT = ['array', 'dependency', 'output', 'open-mode'];
-function setByScript(arg: string): boolean {
+export function setByScript(arg: string): boolean {
   const long = /^--([^=\s]+)/.exec(arg);
   return long !== null ? SET_BY_SCRIPT.some((o) => o.startsWith(long[1]!)) : /^-[ado]/.test(arg);
 }

@@ -1,15 +1,20 @@
 /**
  * A hub's own settings as a resume reads them (`readHubSettings`): settings.json, bounded like any settings
  * file; when it is gone, run.json's full record of every setting (not its short record over the defaults); a
- * settings.json that is a link to nothing is broken, not absent.
+ * settings.json that is a link to nothing is broken, not absent; sbatch options an earlier version recorded and this one
+ * sets itself are named, with the way to resume.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseStudySettings } from '../../src/settings/parse.js';
+import { runSettings } from '../../src/cli/commands/run.js';
+import { InputError } from '../../src/errors.js';
 import { newRunState, readHubSettings, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
+import type { StepRecord, Submission } from '../../src/study/slurm/records.js';
+import { contextOf } from '../../src/study/slurm/task.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-hub-settings-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,4 +58,51 @@ test('a hub\'s settings.json is read no further than a settings file\'s limit (w
   assert.throws(() => readHubSettings(hub), {
     message: `${path}: more than 1048576 bytes; a settings file has at most 1048576; this hub cannot be resumed until it is repaired`,
   });
+});
+
+/** A hub as an earlier version left it: its settings.json and run.json record `--output=…` among the sbatch options. */
+function hubWithOldSbatchArgs(name: string, withFile = true): string {
+  const hub = hubOf(name, { preset: 'quick', execution: { executor: 'slurm', slurm: { sbatchArgs: ['--hold'] } } }, withFile);
+  for (const file of withFile ? ['settings.json', 'run.json'] : ['run.json']) {
+    const path = join(hub, file);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"--hold"', '"--output=/scratch/%j.out", "--hold"'));
+  }
+  return hub;
+}
+
+test('a hub recording an sbatch option every job script now sets is refused with one line naming it and how to go on (was: "use a new hub")', () => {
+  for (const withFile of [true, false]) {
+    const hub = hubWithOldSbatchArgs(`old-args-${withFile}`, withFile);
+    const [path, key] = withFile ? [join(hub, 'settings.json'), 'execution.slurm.sbatchArgs'] : [join(hub, 'run.json'), 'study_settings.execution.slurm.sbatchArgs'];
+    assert.throws(() => readHubSettings(hub), (err: Error) => {
+      assert.ok(err instanceof InputError);
+      assert.equal(err.message, `${path}: key '${key}': records ["--output=/scratch/%j.out","--hold"]; "--output=/scratch/%j.out" is an sbatch option ` +
+        'that every job script now sets itself (--array, --dependency, --output, --open-mode), so the hub is not submitted with its recorded list; ' +
+        'resume it with the sbatch options to use instead: --slurm-sbatch-arg OPTION (repeatable) replaces the recorded list, ' +
+        'or --config FILE holding {"execution": {"slurm": {"sbatchArgs": []}}} empties it');
+      return true;
+    });
+    // the options given instead replace the recorded list; every other setting is the hub's
+    const s = readHubSettings(hub, ['--hold'])!;
+    assert.deepEqual(s.execution.slurm.sbatchArgs, ['--hold']);
+    assert.deepEqual(s, parseStudySettings({ preset: 'quick', execution: { executor: 'slurm', slurm: { sbatchArgs: ['--hold'] } } }));
+    assert.deepEqual(readHubSettings(hub, [])!.execution.slurm.sbatchArgs, []);
+  }
+});
+
+test('run --out on such a hub resumes with the sbatch options given on the command line, and without them says how to', () => {
+  const hub = hubWithOldSbatchArgs('old-args-run');
+  assert.throws(() => runSettings({}, hub, false), /key 'execution\.slurm\.sbatchArgs': records .*--slurm-sbatch-arg OPTION/);
+  const { settings, resumed } = runSettings({ slurmSbatchArg: ['--hold', '--constraint=haswell'] }, hub, false);
+  assert.equal(resumed, true);
+  assert.deepEqual(settings.execution.slurm.sbatchArgs, ['--hold', '--constraint=haswell']);
+  assert.equal(settings.execution.executor, 'slurm');
+});
+
+test('the tasks of a submission recorded with such an option are still finalized: they read it as no option', () => {
+  const recorded = { preset: 'quick', execution: { executor: 'slurm', slurm: { sbatchArgs: ['--output=/scratch/%j.out', '--hold'] } } };
+  const ctx = contextOf('/hub', { settings: recorded } as unknown as Submission, {} as StepRecord);
+  assert.deepEqual(ctx.settings.execution.slurm.sbatchArgs, []);
+  const fine = contextOf('/hub', { settings: { preset: 'quick', execution: { slurm: { sbatchArgs: ['--hold'] } } } } as unknown as Submission, {} as StepRecord);
+  assert.deepEqual(fine.settings.execution.slurm.sbatchArgs, ['--hold']);
 });

@@ -95,7 +95,8 @@ export function runSettings(flags: Flags, out: string | undefined, force: boolea
   const fromFile = configInput(flags.config);
   const requested = mergeSettings(fromFile, fromFlags) as StudySettingsInput;
   if (flags.quiet !== true) noteOverriddenSettings(flags.config, fromFile, fromFlags);
-  const hubSettings = out !== undefined && readRunState(out) !== null ? readHubSettings(out) : null;
+  // sbatch options given now replace the recorded list before it is checked: a list an earlier version took and this one refuses is replaced so
+  const hubSettings = out !== undefined && readRunState(out) !== null ? readHubSettings(out, requested.execution?.slurm?.sbatchArgs) : null;
   if (hubSettings === null || force) {
     // --force on an existing hub redoes it: its settings under the requested ones, into a new hub beside it.
     const base: StudySettingsInput = hubSettings ?? { preset: DEFAULT_PRESET };

@@ -14,7 +14,7 @@
 import { existsSync, lstatSync, type Stats } from 'node:fs';
 import { MAX_SETTINGS_FILE_BYTES, parseSettingsText, readAtMost, withAbsolutePaths } from '../../settings/file.js';
 import { isResultNeutral, settingsDifferences, type SettingDifference } from '../../settings/fingerprint.js';
-import { issueLine, settingsIssues } from '../../settings/parse.js';
+import { issueLine, settingsIssues, type SettingsIssue } from '../../settings/parse.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, UsageError } from '../../errors.js';
@@ -22,7 +22,7 @@ import { shownJson } from '../../text.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
-import { PRESET_NAMES, type StudySettings } from '../../settings/schema.js';
+import { PRESET_NAMES, setByScript, type StudySettings } from '../../settings/schema.js';
 import { HUB } from '../hub/layout.js';
 import type { PhaseName } from '../phase.js';
 import { readTextAtMost } from '../../files/bounded-read.js';
@@ -173,7 +173,7 @@ export function recordInterrupted(hub: string): void {
  * The settings a hub was made with: its settings.json, or (a hub written before there was one) the
  * record in run.json over the defaults of the time; null when the directory holds no run.json.
  */
-export function readHubSettings(hub: string): StudySettings | null {
+export function readHubSettings(hub: string, sbatchArgs?: readonly string[]): StudySettings | null {
   const state = readRunState(hub);
   if (state === null) return null;
   const path = join(hub, SETTINGS_FILE);
@@ -183,7 +183,7 @@ export function readHubSettings(hub: string): StudySettings | null {
     // settings.json gone: run.json's full record holds every setting the hub was made with. Its short record (all a
     // hub from before the full one has) lacks most of them: resuming from it ran the defaults of the rest (a hub of
     // the Poisson model redid its reconstructions with the Gaussian one)
-    if (state.study_settings !== undefined) return recordedStudySettings(state.study_settings, join(hub, RUN_STATE_FILE));
+    if (state.study_settings !== undefined) return recordedStudySettings(state.study_settings, join(hub, RUN_STATE_FILE), sbatchArgs);
     return settingsOfRecord(state.settings);
   }
   let text: string;
@@ -194,15 +194,52 @@ export function readHubSettings(hub: string): StudySettings | null {
     if (err instanceof InputError) throw new InputError(`${err.message}; this hub cannot be resumed until it is repaired`);
     throw new InputError(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); this hub cannot be resumed until it is repaired`);
   }
-  const value = parseSettingsText(text, path);
+  const value = withSbatchArgs(parseSettingsText(text, path), sbatchArgs);
   const issues = settingsIssues(value);
   if (issues.length > 0) {
+    const refused = refusedSbatchArgs(path, 'execution.slurm.sbatchArgs', issues[0]!);
+    if (refused !== null) throw refused;
     throw new InputError(`${path}: ${issueLine(issues[0]!).replace(/`/g, '')}; this hub cannot be resumed — use a new hub`);
   }
   const settings = parseStudySettings(value as Parameters<typeof parseStudySettings>[0]);
   checkAgainstRecord(path, settings, state.settings);
-  if (state.study_settings !== undefined) checkAgainstFullRecord(path, settings, state.study_settings, join(hub, RUN_STATE_FILE));
+  // the record's sbatch options are compared as settings.json's: they change no result, and settings.json is the file a resume rewrites
+  if (state.study_settings !== undefined) {
+    checkAgainstFullRecord(path, settings, state.study_settings, join(hub, RUN_STATE_FILE), settings.execution.slurm.sbatchArgs);
+  }
   return settings;
+}
+
+/**
+ * A recorded settings value with its `execution.slurm.sbatchArgs` replaced by `args` (a copy), when given: the options a
+ * resume asks for replace the recorded list (docs/slurm.md), so a list this version refuses can be replaced.
+ */
+function withSbatchArgs(value: unknown, args: readonly string[] | undefined): unknown {
+  const isGroup = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (args === undefined || !isGroup(value)) return value;
+  const execution = value.execution === undefined ? {} : value.execution;
+  if (!isGroup(execution)) return value;
+  const slurm = execution.slurm === undefined ? {} : execution.slurm;
+  if (!isGroup(slurm)) return value;
+  return { ...value, execution: { ...execution, slurm: { ...slurm, sbatchArgs: [...args] } } };
+}
+
+/**
+ * The line for a hub whose recorded sbatch options hold one that every job script now sets itself (`--output`,
+ * `--array`, `--dependency`, `--open-mode`; an earlier version took them): the hub is not broken, but its recorded
+ * list is neither submitted nor dropped behind the user's back — the line names the options to give instead.
+ * Null for any other issue.
+ */
+function refusedSbatchArgs(path: string, key: string, issue: SettingsIssue): InputError | null {
+  if (issue.setting !== 'execution.slurm.sbatchArgs' || !Array.isArray(issue.found)) return null;
+  const found = issue.found as unknown[];
+  if (!found.every((a) => typeof a === 'string' && /^-[^\n"]*$/.test(a))) return null;
+  const refused = (found as string[]).filter(setByScript);
+  if (refused.length === 0) return null;
+  return new InputError(`${path}: key '${key}': records ${shownJson(found)}; ${refused.map((a) => shownJson(a)).join(', ')} ` +
+    `${refused.length === 1 ? 'is an sbatch option' : 'are sbatch options'} that every job script now sets itself (--array, --dependency, --output, --open-mode), ` +
+    'so the hub is not submitted with its recorded list; resume it with the sbatch options to use instead: --slurm-sbatch-arg OPTION (repeatable) ' +
+    'replaces the recorded list, or --config FILE holding {"execution": {"slurm": {"sbatchArgs": []}}} empties it');
 }
 
 /** The setting each key of the run.json record stands for (as messages name it). */
@@ -231,8 +268,9 @@ function checkAgainstRecord(path: string, settings: StudySettings, recorded: Run
  * since a resume would redo jobs with it beside results made with the recorded value. Settings that never
  * change a result (`execution`, the thread count) may differ: a resume with `--jobs` writes them there.
  */
-function checkAgainstFullRecord(path: string, settings: StudySettings, recorded: Record<string, unknown>, runPath: string): void {
-  const was = withAbsolutePaths(recordedStudySettings(recorded, runPath));
+function checkAgainstFullRecord(path: string, settings: StudySettings, recorded: Record<string, unknown>, runPath: string,
+  sbatchArgs: readonly string[]): void {
+  const was = withAbsolutePaths(recordedStudySettings(recorded, runPath, sbatchArgs));
   const diff = settingsDifferences(was, withAbsolutePaths(settings)).find((d) => !isResultNeutral(d.setting));
   if (diff === undefined) return;
   throw new InputError(`${path}: key '${diff.setting}': expected ${shownJson(diff.was)} (what ${RUN_STATE_FILE} records this hub was made with); ` +
@@ -240,12 +278,15 @@ function checkAgainstFullRecord(path: string, settings: StudySettings, recorded:
 }
 
 /** run.json's full record of the settings (`study_settings`), checked. */
-function recordedStudySettings(recorded: Record<string, unknown>, runPath: string): StudySettings {
-  const issues = settingsIssues(recorded);
+function recordedStudySettings(recorded: Record<string, unknown>, runPath: string, sbatchArgs: readonly string[] | undefined): StudySettings {
+  const value = withSbatchArgs(recorded, sbatchArgs);
+  const issues = settingsIssues(value);
   if (issues.length > 0) {
+    const refused = refusedSbatchArgs(runPath, 'study_settings.execution.slurm.sbatchArgs', issues[0]!);
+    if (refused !== null) throw refused;
     throw new InputError(`${runPath}: key 'study_settings': ${issueLine(issues[0]!).replace(/`/g, '')}; this hub cannot be resumed until it is repaired`);
   }
-  return parseStudySettings(recorded as Parameters<typeof parseStudySettings>[0]);
+  return parseStudySettings(value as Parameters<typeof parseStudySettings>[0]);
 }
 
 function lstatOrNull(path: string): Stats | null {

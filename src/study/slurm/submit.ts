@@ -316,7 +316,8 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
     throw new UsageError(`\`hub\` ${hub}: the directory exists, is not empty and holds no run.json, so it is not a ptychostudy hub; choose a new \`hub\``);
   }
   if (previous) {
-    const conflicts = conflictingSettings(readHubSettings(hub)!, settings);
+    // the sbatch options change no result; the requested ones replace a recorded list that this version refuses
+    const conflicts = conflictingSettings(readHubSettings(hub, settings.execution.slurm.sbatchArgs)!, settings);
     if (conflicts.length > 0) throw new HubSettingsError(hub, conflicts);
     checkPhaseRootUnchanged(hub, previous, 'generate');
     checkPhaseRootUnchanged(hub, previous, 'overlap');

@@ -31,7 +31,7 @@ import { writeJsonAtomic } from '../../files/atomic.js';
 import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { parseStudySettings } from '../../settings/parse.js';
-import type { StudySettingsInput } from '../../settings/schema.js';
+import { setByScript, type StudySettingsInput } from '../../settings/schema.js';
 import { compareInputs, compareOutputs, phaseCContent, phaseDContent } from '../run/fingerprints.js';
 import { readRunState, writeRunState, type PhaseRecord } from '../run/state.js';
 import { describeMissing, endedByItself, mayStillRun, missingJobs, taskFates, type TaskFate } from './fate.js';
@@ -51,7 +51,18 @@ export const RESULT_GRACE_MS = 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 export function contextOf(home: string, submission: Submission, record: StepRecord): StepContext {
-  return { home, submission, record, settings: parseStudySettings(submission.settings as StudySettingsInput) };
+  return { home, submission, record, settings: parseStudySettings(submittedSettings(submission.settings as StudySettingsInput)) };
+}
+
+/**
+ * The settings a submission's tasks parse. Its sbatch options served when it was submitted and no step reads them: a list
+ * an earlier version recorded holding one that every job script now sets itself (`--output=…`) is read as none, so the
+ * jobs it submitted are still finalized by this version (the record itself is not changed).
+ */
+function submittedSettings(recorded: StudySettingsInput): StudySettingsInput {
+  const args = recorded.execution?.slurm?.sbatchArgs;
+  if (!Array.isArray(args) || !args.some((a) => typeof a === 'string' && setByScript(a))) return recorded;
+  return { ...recorded, execution: { ...recorded.execution, slurm: { ...recorded.execution?.slurm, sbatchArgs: [] } } };
 }
 
 /** The home's lock: every merge, start and record update of a cluster run takes it. */
