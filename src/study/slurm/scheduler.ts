@@ -8,6 +8,7 @@
 import { accessSync, constants } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
+import { UsageError } from '../../errors.js';
 
 /** A SLURM command is missing, refused a request or did not answer (exit code 1: nothing of ours was wrong). */
 export class SlurmError extends Error {
@@ -36,7 +37,7 @@ export function lastLine(text: string): string {
  */
 function call(program: string, args: readonly string[], cwd?: string): Output {
   // spawnSync honours `detached` (a new session, as spawn's) though @types/node leaves it out of its options.
-  const options = { encoding: 'utf8' as const, timeout: CALL_TIMEOUT_MS, cwd, maxBuffer: 64 * 1024 * 1024, detached: true };
+  const options = { encoding: 'utf8' as const, timeout: CALL_TIMEOUT_MS, cwd, maxBuffer: 64 * 1024 * 1024, detached: true, env: commandEnv(program) };
   const r = spawnSync(program, args, options);
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
@@ -45,6 +46,47 @@ function call(program: string, args: readonly string[], cwd?: string): Output {
     throw new SlurmError(`${program}: ${r.error.message}`);
   }
   return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * sbatch's input environment variables that change what the tool relies on and that no option of its job scripts
+ * sets (the options they set are given on sbatch's command line as well, which wins over the environment):
+ * `SBATCH_WAIT` would hold each sbatch until its job ended (the chain's submission would stall, then time out with
+ * the job unrecorded), `SBATCH_ERROR` would take the tasks' error lines out of the logs the failure lines quote,
+ * `SBATCH_EXPORT` would keep the environment (`PTYCHOSTUDY_LOCK_LEASE`, `PTYCHOSTUDY_MEMORY_LIMIT`) from the tasks.
+ * Left out of the tool's sbatch calls; `--slurm-sbatch-arg` gives `--export=…` or `--error=…` deliberately.
+ */
+export const SBATCH_ENV_DROPPED = ['SBATCH_WAIT', 'SBATCH_ERROR', 'SBATCH_EXPORT'] as const;
+
+/** The prefix of the input environment variables of squeue, scontrol and scancel (their defaults of a user's own use). */
+const QUERY_ENV_PREFIX: Readonly<Record<string, string>> = { squeue: 'SQUEUE_', scontrol: 'SCONTROL_', scancel: 'SCANCEL_' };
+
+/**
+ * The environment a SLURM command runs with: this process's, without the input variables that would change what the
+ * tool asked. For sbatch, `SBATCH_ENV_DROPPED`; for squeue, scontrol and scancel, every variable of theirs
+ * (`SQUEUE_STATES`, `SQUEUE_PARTITION`, `SQUEUE_USERS` hide queued jobs from the tool's query, which would then take
+ * them for ended; `SCANCEL_STATE`, `SCANCEL_USER`, `SCANCEL_INTERACTIVE` leave jobs it cancels running): the
+ * tool's calls name the jobs and the fields they want on the command line.
+ */
+export function commandEnv(program: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const prefix = QUERY_ENV_PREFIX[program];
+  const drop = (name: string): boolean => program === 'sbatch'
+    ? (SBATCH_ENV_DROPPED as readonly string[]).includes(name)
+    : prefix !== undefined && name.startsWith(prefix);
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !drop(name)));
+}
+
+/**
+ * Refuses (exit 2, before anything is written) an environment whose `SBATCH_CLUSTERS` sends the jobs to another cluster
+ * than the one squeue, scontrol and scancel ask (they do not read it): the submission could not follow nor cancel its jobs.
+ */
+export function checkSlurmEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  const clusters = env['SBATCH_CLUSTERS'];
+  if (clusters !== undefined && clusters !== '') {
+    throw new UsageError(`SBATCH_CLUSTERS=${JSON.stringify(clusters)}: --executor slurm follows and cancels its jobs with squeue, scontrol and scancel, ` +
+      'which do not read SBATCH_CLUSTERS, so jobs sbatch sent to another cluster could not be followed; unset SBATCH_CLUSTERS ' +
+      '(SLURM_CLUSTERS, which every SLURM command reads, may name one cluster) or submit from a login node of that cluster');
+  }
 }
 
 function missingMessage(program: string): string {
@@ -67,9 +109,14 @@ export function requireSlurmCommands(path = process.env.PATH ?? ''): void {
   }
 }
 
-/** Submits a batch script; returns its job id. A refusal is a SlurmError carrying sbatch's own message. */
-export function sbatch(script: string, cwd: string): string {
-  const r = call('sbatch', ['--parsable', script], cwd);
+/**
+ * Submits a batch script; returns its job id. A refusal is a SlurmError carrying sbatch's own message. `options` are
+ * the script's own `#SBATCH` options, given again on the command line: sbatch takes an input environment variable
+ * (`SBATCH_ARRAY_INX`, `SBATCH_OUTPUT`, `SBATCH_OPEN_MODE`, `SBATCH_TIMELIMIT`, `SBATCH_PARTITION`…) over a script's
+ * line, and the command line over both, so the job is submitted as its script says.
+ */
+export function sbatch(script: string, cwd: string, options: readonly string[]): string {
+  const r = call('sbatch', ['--parsable', ...options, script], cwd);
   const id = r.stdout.trim().split(';')[0] ?? '';
   if (r.status !== 0 || !/^\d+$/.test(id)) {
     throw new SlurmError(lastLine(r.stderr) || lastLine(r.stdout) || `sbatch exited with status ${r.status}`);

@@ -43,8 +43,8 @@ import {
   JOBS_SCHEMA_VERSION, arrayTasksOf, claimScriptPath, readJobs, readRecord, slurmPaths, writeJobs, FinishSchema,
   type JobsRecord, type StepName, type StepRecord, type Submission, type SubmitCommand,
 } from './records.js';
-import { partitionCpus, requireSlurmCommands, sbatch, scancel, squeue, SlurmError } from './scheduler.js';
-import { checkScriptPath, shellQuote, slurmFilePattern, stepScript } from './script.js';
+import { checkSlurmEnvironment, partitionCpus, requireSlurmCommands, sbatch, scancel, squeue, SlurmError } from './scheduler.js';
+import { checkScriptPath, sbatchOptions, shellQuote, slurmFilePattern, stepScript, type ScriptRequest } from './script.js';
 
 /** Where the submitting command runs from, and how the tasks start ptychostudy on the nodes. */
 export interface SubmitEnvironment {
@@ -237,15 +237,16 @@ export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, on
         step: p.step, job_id: null, script: script.relative, tasks: p.tasks, array_tasks: arrayTasks, depends_on: previous, options: p.options,
       };
       const output = slurmFilePattern(paths.logs, p.step === 'finish' ? 'finish-%j.out' : `${p.step}-%A_%a.out`);
-      writeFileAtomic(script.path, stepScript({
+      const request: ScriptRequest = {
         submission: number, step: p.step, home, tasks: arrayTasks, jobs: p.tasks.length,
         dependency: previous, slurm: req.settings.execution.slurm, node: env.node, nodeVersion: env.nodeVersion, entry: env.entry,
         cwd: env.cwd, output, argv: env.argv, version: packageVersion(), writtenAt: submission.submitted_at,
-      }));
+      };
+      writeFileAtomic(script.path, stepScript(request));
       submission.steps.push(record);
       writeJobs(home, jobs);
       try {
-        record.job_id = sbatch(script.path, env.cwd);
+        record.job_id = sbatch(script.path, env.cwd, sbatchOptions(request));
       } catch (err) {
         if (!(err instanceof SlurmError)) throw err;
         submission.steps.pop();
@@ -284,6 +285,7 @@ function isEmptyDir(dir: string): boolean {
 export async function submitStudy(hub: string, settings: StudySettings, env: SubmitEnvironment,
   progress: SubmitProgress = { current: null }): Promise<Submission | null> {
   requireSlurmCommands();
+  checkSlurmEnvironment();
   checkScriptPaths(hub, env);
   // a hub that is a file or cannot be written: the local run's one line, not the lock's temporary file
   checkHubNotFile(hub);
@@ -379,6 +381,7 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
 export async function submitPhase(command: Exclude<SubmitCommand, 'run'>, home: string, settings: StudySettings,
   plan: () => PlannedStep[] | Promise<PlannedStep[]>, env: SubmitEnvironment, progress: SubmitProgress = { current: null }): Promise<Submission | null> {
   requireSlurmCommands();
+  checkSlurmEnvironment();
   checkScriptPaths(home, env);
   // An earlier submission is finished first: what still needs to run is read from its merged evidence.
   await prepareHomes(home, homesWriting(home, false), false);
