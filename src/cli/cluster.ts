@@ -135,7 +135,7 @@ async function submitAndFollow(command: string, home: string, flags: OutputFlags
           `Follow: ${c.follow} · cancel: ${c.cancel}\n`);
       };
     }
-    return await afterSubmission(command, home, submission, flags, stage);
+    return await afterSubmission(command, home, submission, flags, stage, progress.removedStaleRuns ?? []);
   } finally {
     removeStopHandlers();
   }
@@ -143,13 +143,15 @@ async function submitAndFollow(command: string, home: string, flags: OutputFlags
 
 /** Prints where the jobs went; follows them unless detached. Returns the exit code. */
 async function afterSubmission(command: string, home: string, submission: Submission | null, flags: OutputFlags,
-  stage: StopStage): Promise<number> {
+  stage: StopStage, removedStaleRuns: readonly string[]): Promise<number> {
   const err = process.stderr;
   const say = (line: string): void => { if (!flags.quiet) err.write(line + '\n'); };
   if (submission === null) {
     const report = join(hubRoots(home).report, REPORT.index);
     say(`${command}: nothing to submit — every selected job is already complete` +
-      (command === 'run' && existsSync(report) ? ` (report: ${resolve(report)})` : ''));
+      (command === 'run' && existsSync(report) ? ` (report: ${resolve(report)})` : '') +
+      (removedStaleRuns.length > 0 ? `; removed what the stopped compare run${removedStaleRuns.length === 1 ? '' : 's'} ${removedStaleRuns.join(', ')} left ` +
+        `(${removedStaleRuns.length === 1 ? 'its' : 'their'} running lock, staging and empty run folders)` : ''));
     return 0;
   }
   const ids = submission.steps.map((s) => `${s.step} ${s.job_id}${s.step === 'finish' ? '' : ` (${counted(s.tasks.length, 'job')}, ${counted(arrayTasksOf(s), 'task')})`}`);

@@ -5,7 +5,8 @@
  *
  * - a study through SLURM writes the hub a local run writes: every file's digest equal (scripts/hub-digests.mjs)
  * - a job that fails and a task that is scancel'ed mid-job are recorded as failures while the other task takes
- *   the remaining jobs; a resume submits only those two
+ *   the remaining jobs; a resume submits only those two; the finished hub then submits nothing and removes what a
+ *   killed compare left, as a local run does
  * - a task that SLURM requeues mid-job takes its job back when it runs again
  * - 24 array tasks finishing together all land in the manifest, through a stale lock left by a killed holder that the
  *   tasks running at once wait at
@@ -19,6 +20,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadNpz } from '../../src/npy/npz.js';
+import { tryLock } from '../../src/files/lock.js';
 import { ManifestSchema } from '../../src/study/hub/reconstruction-files.js';
 import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
 import { ClaimSchema, JobsRecordSchema, TaskResultSchema, type Claim } from '../../src/study/slurm/records.js';
@@ -266,9 +268,28 @@ test('a failing job and a task scancel\'ed mid-job are recorded as failures whil
       const jobsBefore = readFileSync(join(hub, 'slurm', 'jobs.json'), 'utf8');
       const runBefore = readFileSync(join(hub, 'run.json'), 'utf8');
       const summaryBefore = readFileSync(join(hub, 'phase_g', 'metrics_summary.json'), 'utf8');
+      // What a `compare` killed before it finished left (its running lock, its empty run folder, a job's staging folder)
+      // goes, as a local run of a finished hub removes it; a live compare's lock stays.
+      const g = join(hub, 'phase_g');
+      const killedId = '20261206T100000Z', liveId = '20261206T110000Z';
+      const killedLock = join(g, `.running-${killedId}.lock`);
+      const killed = spawnSync(process.execPath, ['--input-type=module', '-e',
+        `import { tryLock } from ${JSON.stringify(pathToFileURL(resolve('dist', 'src', 'files', 'lock.js')).href)}; ` +
+        `tryLock(${JSON.stringify(killedLock)}, 'compare run', 'output root'); process.kill(process.pid, 'SIGKILL');`]);
+      assert.equal(killed.signal, 'SIGKILL');
+      mkdirSync(join(g, 'runs', killedId));
+      const staging = join(g, 'dose_10000', 'dense', 'train', `.staging-${killedId}`);
+      mkdirSync(staging);
+      writeFileSync(join(staging, 'comparison.json'), '{}');
+      const live = tryLock(join(g, `.running-${liveId}.lock`), 'compare run', 'output root');
       const third = cli(['run', '--executor', 'slurm', '--out', hub]);
+      const liveKept = existsSync(join(g, `.running-${liveId}.lock`)) && !live.lost;
+      live.release();
       assert.equal(third.status, 0, third.stderr);
-      assert.match(third.stderr, /run: nothing to submit — every selected job is already complete \(report: .*index\.html\)/);
+      assert.match(third.stderr, new RegExp('run: nothing to submit — every selected job is already complete \\(report: .*index\\.html\\); ' +
+        `removed what the stopped compare run ${killedId} left \\(its running lock, staging and empty run folders\\)`));
+      assert.ok(!existsSync(killedLock) && !existsSync(join(g, 'runs', killedId)) && !existsSync(staging), 'the killed compare\'s leftovers stay');
+      assert.ok(liveKept, 'a live compare\'s lock was removed');
       assert.equal(readFileSync(join(hub, 'slurm', 'jobs.json'), 'utf8'), jobsBefore, 'no submission');
       assert.equal(readFileSync(join(hub, 'run.json'), 'utf8'), runBefore);
       assert.equal(readFileSync(join(hub, 'phase_g', 'metrics_summary.json'), 'utf8'), summaryBefore);

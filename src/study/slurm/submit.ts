@@ -28,6 +28,7 @@ import type { StudySettings } from '../../settings/schema.js';
 import { packageVersion } from '../../version.js';
 import { designFromSettings } from '../design/design.js';
 import { HUB, hubRoots, PHASE_G } from '../hub/layout.js';
+import { removeStaleRunningLocks, runningLockIds } from '../compare/reuse.js';
 import { checkCarriedModels, type ExternalModel } from '../compare/plan.js';
 import { shellJoin } from '../reconstruct/jobs.js';
 import { yieldToEventLoop, type PhaseName } from '../phase.js';
@@ -163,6 +164,8 @@ export interface SubmitRequest {
  */
 export interface SubmitProgress {
   current: { home: string; jobs: JobsRecord; submission: Submission; planned: StepName[] } | null;
+  /** A finished hub (nothing submitted): the ids of the stopped compare runs whose leftovers were removed. */
+  removedStaleRuns?: string[];
 }
 
 /**
@@ -330,8 +333,14 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
   await prepareHomes(home, homesWriting(home, true), false);
   const complete = (p: PhaseName): boolean => readRunState(hub)?.phases[p]?.status === 'complete';
   const steps = await studySteps(hub, settings, complete);
-  // A finished hub, as a local run finds it: nothing to submit and nothing written.
-  if (isFinished(hub, steps)) return null;
+  // A finished hub, as a local run finds it: nothing to submit and no result written. What a `compare` killed before it
+  // finished left in Phase G (its stale running lock, a job's staging folder, its empty run folder) goes, as a local run
+  // of the finished hub removes it; a live compare's lock stays (the lock's own rule).
+  if (isFinished(hub, steps)) {
+    const g = hubRoots(hub).g;
+    progress.removedStaleRuns = removeStaleRunningLocks(g, runningLockIds(g));
+    return null;
+  }
   // the external models its Phase G compares again must still match a file (a hub copied elsewhere: refused, as a local run)
   const g = steps.find((s) => s.step === 'compare');
   if (g !== undefined) {
