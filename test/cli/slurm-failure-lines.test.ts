@@ -15,14 +15,14 @@ const WHY = 'failed: phase_d/dose_10000/sparse/sparse_test.npz: expected 1234 by
 test('six jobs failed for one reason: one line with their count and the first keys; other reasons keep their own line', () => {
   const same = KEYS.map((key, i) => ({ key, slurmJob: `77_${i % 2}`, message: WHY }));
   const lines = failureLines('reconstruct', same);
-  assert.deepEqual(lines, [`FAILED reconstruct 6 jobs (dose_10000/baseline/train, dose_10000/dense/train, dose_10000/sparse/train and 3 more), each: ${WHY}`]);
+  assert.deepEqual(lines, [`FAILED reconstruct 6 jobs (dose_10000/baseline/train, dose_10000/dense/train, dose_10000/sparse/train and 3 more; SLURM tasks 77_0, 77_1), each: ${WHY}`]);
   // a reason the step's own line already gives is not repeated
   const detail = `the step did not start, so no job ran: ${WHY.replace(/^failed: /, '')}`;
   assert.match(failureLines('reconstruct', same, detail)[0]!, /^FAILED reconstruct 6 jobs \(.*\), each: the reason above$/);
   // one job of its own reason: the line it always had, with its SLURM job
   const mixed = [...same.slice(0, 2), { key: KEYS[2]!, slurmJob: '77_1', message: 'killed by SLURM: out of memory (JobState=OUT_OF_MEMORY)' }];
   assert.deepEqual(failureLines('reconstruct', mixed), [
-    `FAILED reconstruct 2 jobs (dose_10000/baseline/train, dose_10000/dense/train), each: ${WHY}`,
+    `FAILED reconstruct 2 jobs (dose_10000/baseline/train, dose_10000/dense/train; SLURM tasks 77_0, 77_1), each: ${WHY}`,
     'FAILED reconstruct dose_10000/sparse/train (SLURM job 77_1): killed by SLURM: out of memory (JobState=OUT_OF_MEMORY)',
   ]);
 });

@@ -185,7 +185,10 @@ test('a job without a result: the fate of the task that took it, or, untaken, of
   const m = missingJobs([2, 3, 4, 5], (j) => claims.get(j) ?? null, fates);
   assert.deepEqual(m.map((x) => [x.job, x.arrayTask, x.claimed]), [[2, 0, false], [3, 1, false], [4, 0, true], [5, 1, true]]);
   assert.ok(m.every((x) => !mayStillRun(x, fates)));
-  assert.match(describeMissing(m[2]!, 'epoch 7/50'), /^killed by SLURM at its time limit \(JobState=TIMEOUT, TimeLimit=00:01:00\)$/);
+  assert.match(describeMissing(m[2]!, 'epoch 7/50'), /^killed by SLURM at its time limit \(JobState=TIMEOUT, TimeLimit=00:01:00\); the limit is a task's, .* a longer --slurm-time or more --slurm-tasks$/);
+  // Job 2 was not taken: task 0 was killed at its time limit in another job, before reaching it — it never ran (was: the time limit alone)
+  assert.equal(describeMissing(m[0]!, null), 'ended before reaching this job, which no task took and which never ran: killed by SLURM at its time limit ' +
+    '(JobState=TIMEOUT, TimeLimit=00:01:00); the limit is a task\'s, which takes its jobs one after another: resume with a longer --slurm-time or more --slurm-tasks');
   // No task took job 3: it never ran, whatever became of the task of its index.
   assert.equal(describeMissing(m[1]!, null),
     'cancelled before any task took it: it never ran (its task 77_1: JobState=CANCELLED, Reason=JobHeldUser) — by scancel, `ptychostudy cancel` or an administrator');

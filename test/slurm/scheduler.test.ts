@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expandTaskRange, parseScontrol, type JobRecord } from '../../src/study/slurm/scheduler.js';
+import { expandTaskRange, parseSacct, parseScontrol, type JobRecord } from '../../src/study/slurm/scheduler.js';
 import { describeFate, endedByItself, taskFates } from '../../src/study/slurm/fate.js';
 
 const fixture = (name: string): JobRecord[] => parseScontrol(readFileSync(join('test', 'fixtures', 'slurm', `scontrol-${name}.txt`), 'utf8'));
@@ -33,7 +33,8 @@ test('a task\'s fate: SLURM\'s reason in one line; a task removed from its array
   const records = [as(fixture('timeout')[0]!, 0), as(fixture('cancelled-running')[0]!, 1), as(fixture('failed')[0]!, 2)];
   const fates = taskFates('900', 4, [], records);
   assert.deepEqual(fates.map((f) => f.where), ['ended', 'ended', 'ended', 'gone']);
-  assert.equal(describeFate(fates[0]!, null), 'killed by SLURM at its time limit (JobState=TIMEOUT, Reason=TimeLimit, TimeLimit=00:01:00)');
+  assert.equal(describeFate(fates[0]!, null), 'killed by SLURM at its time limit (JobState=TIMEOUT, Reason=TimeLimit, TimeLimit=00:01:00); ' +
+    'the limit is a task\'s, which takes its jobs one after another: resume with a longer --slurm-time or more --slurm-tasks');
   assert.match(describeFate(fates[1]!, null), /^cancelled \(JobState=CANCELLED\) — by scancel/);
   assert.equal(describeFate(fates[2]!, 'about to fail'),
     'ended without writing its result (JobState=FAILED, Reason=NonZeroExitCode, ExitCode=3:0); last line of its log: about to fail');
@@ -63,4 +64,29 @@ test('a task\'s fate: SLURM\'s reason in one line; a task removed from its array
   // a task cancelled while it ran had a node
   assert.equal(fates[1]!.nodeList, 'vm');
   assert.doesNotMatch(describeFate(fates[1]!, null), /never ran/);
+});
+
+test('once scontrol has forgotten a job, sacct\'s records of its tasks say why each ended as scontrol\'s would', () => {
+  // sacct --noheader --parsable2 --allocations --format JobID,State,ExitCode,Timelimit,NodeList (this cluster keeps no
+  // accounting: the lines are written as sacct prints them, `CANCELLED by <uid>` and `None assigned` included)
+  const text = [
+    '3760_0|TIMEOUT|0:15|00:01:00|vm',
+    '3760_1|OUT_OF_MEMORY|0:125|00:01:00|vm',
+    '3760_2|CANCELLED by 1000|0:15|00:01:00|vm',
+    '3760_[3-4]|CANCELLED by 1000|0:0|00:01:00|None assigned',
+    '3760_5|COMPLETED|0:0|00:01:00|vm',
+    '37600_0|TIMEOUT|0:15|00:01:00|vm',
+    '',
+  ].join('\n');
+  const records = parseSacct(text, '3760');
+  assert.equal(records.length, 5, 'another job\'s line is not taken');
+  const fates = taskFates('3760', 7, [], records);
+  assert.deepEqual(fates.map((f) => f.where), ['ended', 'ended', 'ended', 'ended', 'ended', 'ended', 'gone']);
+  assert.match(describeFate(fates[0]!, null), /^killed by SLURM at its time limit \(JobState=TIMEOUT, TimeLimit=00:01:00\); the limit is a task's/);
+  assert.equal(describeFate(fates[1]!, null), 'killed by SLURM: out of memory (JobState=OUT_OF_MEMORY)');
+  assert.equal(describeFate(fates[2]!, null), 'cancelled (JobState=CANCELLED) — by scancel, `ptychostudy cancel` or an administrator');
+  assert.match(describeFate(fates[4]!, null), /^cancelled before it started: it never ran \(JobState=CANCELLED\)/);
+  assert.equal(endedByItself(fates[5]!), true);
+  // no accounting (sacct: "Slurm accounting storage is disabled", exit status 1) leaves the job forgotten, said so
+  assert.match(describeFate(taskFates('3760', 1, [], parseSacct('', '3760'))[0]!, null), /SLURM no longer knows the job .*sacct/);
 });

@@ -215,7 +215,7 @@ test('a Phase F step on SLURM whose input changed after the submission says it d
     assert.equal(shown.status, 1, shown.stderr);
     const failed = shown.stdout.split('\n').filter((l) => l.startsWith('FAILED'));
     assert.equal(failed.length, 1, shown.stdout);
-    assert.match(failed[0]!, /^FAILED reconstruct 6 jobs \(dose_10000\/baseline\/train, .* and 3 more\), each: failed: .*sparse_test\.npz: expected \d+ bytes/);
+    assert.match(failed[0]!, /^FAILED reconstruct 6 jobs \(dose_10000\/baseline\/train, .* and 3 more; SLURM tasks? \d+_\d+[^)]*\), each: failed: .*sparse_test\.npz: expected \d+ bytes/);
     const summary = run(['status', '--out', f, '--wait']);
     assert.equal(summary.status, 1, summary.stderr);
     // once as the follower first sees the failures, once on the step's line of the summary, which its failure line points to

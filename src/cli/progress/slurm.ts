@@ -44,9 +44,13 @@ export function failureLines(step: string, failures: readonly Failure[], said: s
     }
     const shown = 3;
     const keys = group.slice(0, shown).map((f) => f.key).join(', ') + (group.length > shown ? ` and ${group.length - shown} more` : '');
+    // the SLURM tasks that had them, as a single failure's line names its task
+    const tasks = [...new Set(group.flatMap((f) => (f.slurmJob === null ? [] : [f.slurmJob])))];
+    const where = tasks.length === 0 ? ''
+      : `; SLURM task${tasks.length === 1 ? '' : 's'} ${tasks.slice(0, shown).join(', ')}${tasks.length > shown ? ` and ${tasks.length - shown} more` : ''}`;
     const reason = message.replace(/^failed: /, '');
     const text = said !== null && reason.length > 0 && said.includes(reason) ? 'the reason above' : message;
-    lines.push(`FAILED ${step} ${group.length} jobs (${keys}), each: ${text}`);
+    lines.push(`FAILED ${step} ${group.length} jobs (${keys}${where}), each: ${text}`);
   }
   return lines;
 }

@@ -79,7 +79,8 @@ export function describeFate(f: TaskFate, logLine: string | null, tookJobs = fal
     `(JobState=${f.state ?? '?'}${f.reason && f.reason !== 'None' ? `, Reason=${f.reason}` : ''}${extra.join('')})`;
   const tail = logLine ? `; last line of its log: ${logLine}` : '';
   switch (f.state) {
-    case 'TIMEOUT': return `killed by SLURM at its time limit ${facts([f.timeLimit ? `, TimeLimit=${f.timeLimit}` : ''])}`;
+    case 'TIMEOUT': return `killed by SLURM at its time limit ${facts([f.timeLimit ? `, TimeLimit=${f.timeLimit}` : ''])}; ` +
+      'the limit is a task\'s, which takes its jobs one after another: resume with a longer --slurm-time or more --slurm-tasks';
     case 'OUT_OF_MEMORY': return `killed by SLURM: out of memory ${facts()}`;
     case 'CANCELLED':
       // No node was ever given to it (NodeList empty): it was cancelled while it waited in the queue.
@@ -107,7 +108,7 @@ export function describeFate(f: TaskFate, logLine: string | null, tookJobs = fal
     case null:
       return f.arrayKnown
         ? 'cancelled while queued (SLURM removed the task from its array before it started)'
-        : 'left no result, and SLURM no longer knows the job (finished jobs are forgotten after MinJobAge)';
+        : 'left no result, and SLURM no longer knows the job (scontrol forgets a finished job after MinJobAge, and no accounting record of it was found by sacct)';
     default: return `ended by SLURM ${facts()}${tail}`;
   }
 }
@@ -146,6 +147,11 @@ export function describeMissing(m: MissingJob, logLine: string | null): string {
   if (!m.claimed && m.fate.state === 'CANCELLED' && !neverStarted(m.fate)) {
     return `cancelled before any task took it: it never ran (its task ${m.fate.id}: JobState=CANCELLED${m.fate.reason && m.fate.reason !== 'None' ? `, Reason=${m.fate.reason}` : ''})` +
       ' — by scancel, `ptychostudy cancel` or an administrator';
+  }
+  // No task took the job and the task of its index ended otherwise (killed at its time limit, out of memory, …) after
+  // its own jobs: the job itself never ran, which a line naming that task's end alone does not say.
+  if (!m.claimed && m.fate.where === 'ended' && m.fate.state !== 'CANCELLED') {
+    return `ended before reaching this job, which no task took and which never ran: ${describeFate(m.fate, null, true)}`;
   }
   return describeFate(m.fate, m.claimed ? logLine : null, m.claimed);
 }

@@ -202,6 +202,45 @@ export function scontrolJob(jobId: string): JobRecord[] {
   return parseScontrol(r.stdout);
 }
 
+/** The fields asked of sacct, in order (each known to sacct for many releases; `Reason` is not asked: older ones lack it). */
+const SACCT_FORMAT = 'JobID,State,ExitCode,Timelimit,NodeList';
+
+/**
+ * Parses `sacct --noheader --parsable2 --allocations --format JobID,State,ExitCode,Timelimit,NodeList` as scontrol's
+ * records: `123_4|TIMEOUT|0:0|00:01:00|node7` is task 4 of array 123; `123_[5-7]|CANCELLED by 1000|…|None assigned` the
+ * tasks 5 to 7, cancelled before they were given a node (`by <uid>` is left out of the state; the record has no
+ * reason, `None`). Lines of other jobs and of job steps (`123_4.batch`) are skipped.
+ */
+export function parseSacct(text: string, jobId: string): JobRecord[] {
+  const out: JobRecord[] = [];
+  for (const line of text.split('\n')) {
+    const [id, state, exitCode, timeLimit, nodeList] = line.trim().split('|');
+    if (id === undefined || state === undefined || state === '') continue;
+    const m = /^(\d+)(?:_(\d+|\[[\d,\-%:]+\]))?$/.exec(id);
+    if (m === null || m[1] !== jobId) continue;
+    const task = m[2] === undefined ? null : m[2].replace(/^\[|\]$/g, '');
+    out.push({
+      jobId: id, arrayJobId: task === null ? null : m[1]!, arrayTaskId: task, state: state.split(' ')[0]!, reason: 'None',
+      exitCode: exitCode ?? '', timeLimit: timeLimit ?? '', nodeList: nodeList === 'None assigned' ? '' : nodeList ?? '', startTime: '', endTime: '',
+    });
+  }
+  return out;
+}
+
+/**
+ * What SLURM's accounting (sacct, with slurmdbd) records of a job and its array tasks, once scontrol has forgotten it
+ * (`MinJobAge` after its end); empty where there is no accounting (sacct missing, or `accounting storage is disabled`)
+ * or it holds nothing of the job.
+ */
+export function sacctJob(jobId: string): JobRecord[] {
+  try {
+    const r = call('sacct', ['--noheader', '--parsable2', '--allocations', '--jobs', jobId, '--format', SACCT_FORMAT]);
+    return r.status === 0 ? parseSacct(r.stdout, jobId) : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * The CPUs of a partition from `sinfo --format %P|%C` (`debug*|0/2/0/2`: partition, `*` on the default
  * one; allocated/idle/other/total CPUs): the total of `partition`, or of the default partition when null;

@@ -40,7 +40,7 @@ import {
   arrayTasksOf, claimJob, readClaim, readRecord, readResult, readSubmission, replaceClaim, slurmPaths, StepFinalSchema,
   type ArrayStep, type Claim, type StepFinal, type StepRecord, type Submission, type TaskResult,
 } from './records.js';
-import { scontrolJob, squeue } from './scheduler.js';
+import { sacctJob, scontrolJob, squeue } from './scheduler.js';
 import { loadStep } from './steps/index.js';
 import type { ClusterStep, StepContext, TaskFailure, TaskOutcome } from './steps/step.js';
 import { taskThreads } from './threads.js';
@@ -192,7 +192,9 @@ export async function finalizeStep(home: string, submission: Submission, record:
   const jobId = record.job_id;
   const arrayTasks = arrayTasksOf(record);
   if (missing().length > 0 && jobId !== null) {
-    fates = taskFates(jobId, arrayTasks, squeue([jobId]), scontrolJob(jobId));
+    // once scontrol has forgotten the job (MinJobAge after its end), SLURM's accounting may still hold each task's end
+    const records = scontrolJob(jobId);
+    fates = taskFates(jobId, arrayTasks, squeue([jobId]), records.length > 0 ? records : sacctJob(jobId));
     if (missingJobs(missing(), claimedBy, fates).some((m) => mayStillRun(m, fates))) return null;
     // A task that ran to its end wrote its results before it exited; a shared file system may show them late.
     const deadline = Date.now() + (opts.resultGraceMs ?? RESULT_GRACE_MS);
