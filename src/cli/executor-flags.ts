@@ -41,7 +41,7 @@ export function addExecutorOptions(cmd: Command): Command {
     .option('--slurm-mem <size>', 'memory of each task, e.g. 8G')
     .option('--slurm-qos <name>', 'SLURM quality of service')
     .option('--slurm-tasks <n>', 'array tasks of each phase; each takes the phase\'s jobs one after another (default: as many as the partition\'s CPUs hold at once, at most one per job)')
-    .option('--slurm-sbatch-arg <arg>', 'another sbatch option for every job, e.g. --slurm-sbatch-arg=--constraint=haswell (repeatable; not --array, --dependency, --output or --open-mode, which the job scripts set)', collect)
+    .option('--slurm-sbatch-arg <arg>', 'another sbatch option for every job, e.g. --slurm-sbatch-arg=--constraint=haswell (repeatable; not --array, --dependency, --output or --open-mode, which the job scripts set, nor --wait: the command follows the jobs itself)', collect)
     .option('--detach', 'with --executor slurm: print the SLURM job ids and return (follow later with `ptychostudy status --out DIR`)');
 }
 

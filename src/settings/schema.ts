@@ -216,6 +216,16 @@ export function setByScript(arg: string): boolean {
   return long !== null ? SET_BY_SCRIPT.some((o) => o.startsWith(long[1]!)) : /^-[ado]/.test(arg);
 }
 
+/**
+ * sbatch's `--wait` (`-W`): each sbatch would return only once its job had ended, so the chain of arrays would be
+ * submitted a phase at a time, a failed job would read as sbatch refusing the step, and a phase longer than a SLURM
+ * command's time limit would leave its job submitted and unrecorded. The command follows the jobs itself (or returns
+ * with --detach).
+ */
+export function holdsSbatch(arg: string): boolean {
+  return /^(--wait|-W)$/.test(arg);
+}
+
 /** How SLURM runs a study's jobs (`executor: 'slurm'`; docs/slurm.md). Each is an sbatch option; null: the cluster's default. */
 export const SlurmSettingsSchema = z.object({
   partition: slurmName('partition').nullable().default(null).meta(doc('partition of every job (sbatch --partition); null: the cluster\'s default')),
@@ -232,6 +242,7 @@ export const SlurmSettingsSchema = z.object({
   sbatchArgs: z.array(z.string({ error: 'sbatch options' }), { error: 'a list of sbatch options' })
     .refine((a) => a.every((x) => /^-[^\n"]*$/.test(x)), { error: 'sbatch options, each starting with - (no newline or double quote)' })
     .refine((a) => !a.some(setByScript), { error: 'sbatch options other than --array, --dependency, --output and --open-mode, which every job script sets itself (the chain of arrays and its logs)' })
+    .refine((a) => !a.some(holdsSbatch), { error: 'sbatch options other than --wait (-W), which would hold each sbatch until its job ended (the command follows the jobs itself, or returns with --detach)' })
     .default(() => []).meta(doc('further sbatch options, each as one argument (e.g. --constraint=haswell), written into every job script')),
 }).strict().meta(doc('the SLURM options of every job of a study run with executor slurm'));
 

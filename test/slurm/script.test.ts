@@ -96,10 +96,13 @@ test('SLURM settings: defaults leave every choice to the cluster; bad values nam
     ...['--dependency=afterok:1234', '--depend=afterok:1234', '-d afterok:1234', '--array=0-3', '-a0-3', '--output=/tmp/x.out', '-o /tmp/x', '--open-mode=truncate']
       .map((arg): [Record<string, unknown>, RegExp] => [{ sbatchArgs: ['--hold', arg] },
         /`execution\.slurm\.sbatchArgs` .*: expected sbatch options other than --array, --dependency, --output and --open-mode, which every job script sets itself/]),
+    // --wait would hold each sbatch until its job ended: the chain submitted a phase at a time, a long phase unrecorded
+    ...['--wait', '-W'].map((arg): [Record<string, unknown>, RegExp] => [{ sbatchArgs: [arg] },
+      /`execution\.slurm\.sbatchArgs` .*: expected sbatch options other than --wait \(-W\), which would hold each sbatch until its job ended/]),
     [{ nodes: 2 }, /`execution\.slurm\.nodes`: expected no such setting/],
   ];
   // what a cluster user passes besides: kept as given
-  const kept = ['--hold', '--begin=now+60', '--exclusive', '--error=/tmp/e-%A_%a.err', '--job-name=mine', '--deadline=now+1day', '-N1', '--nodelist=n1', '--comment=x'];
+  const kept = ['--wait-all-nodes=1', '--hold', '--begin=now+60', '--exclusive', '--error=/tmp/e-%A_%a.err', '--job-name=mine', '--deadline=now+1day', '-N1', '--nodelist=n1', '--comment=x'];
   assert.deepEqual(parseStudySettings({ execution: { slurm: { sbatchArgs: kept } } }).execution.slurm.sbatchArgs, kept);
   for (const [slurm, re] of bad) {
     assert.throws(() => parseStudySettings({ execution: { slurm } as never }), (e: unknown) => e instanceof SettingsError && re.test(e.message), JSON.stringify(slurm));

@@ -77,9 +77,9 @@ test('a hub recording an sbatch option every job script now sets is refused with
     assert.throws(() => readHubSettings(hub), (err: Error) => {
       assert.ok(err instanceof InputError);
       assert.equal(err.message, `${path}: key '${key}': records ["--output=/scratch/%j.out","--hold"]; "--output=/scratch/%j.out" is an sbatch option ` +
-        'that every job script now sets itself (--array, --dependency, --output, --open-mode), so the hub is not submitted with its recorded list; ' +
-        'resume it with the sbatch options to use instead: --slurm-sbatch-arg OPTION (repeatable) replaces the recorded list, ' +
-        'or --config FILE holding {"execution": {"slurm": {"sbatchArgs": []}}} empties it');
+        'this version refuses (every job script sets --array, --dependency, --output and --open-mode itself; --wait would hold each sbatch until its job ended), ' +
+        'so the hub is not submitted with its recorded list; resume it with the sbatch options to use instead: --slurm-sbatch-arg OPTION (repeatable) ' +
+        'replaces the recorded list, or --config FILE holding {"execution": {"slurm": {"sbatchArgs": []}}} empties it');
       return true;
     });
     // the options given instead replace the recorded list; every other setting is the hub's

@@ -22,7 +22,7 @@ import { shownJson } from '../../text.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
-import { PRESET_NAMES, setByScript, type StudySettings } from '../../settings/schema.js';
+import { holdsSbatch, PRESET_NAMES, setByScript, type StudySettings } from '../../settings/schema.js';
 import { HUB } from '../hub/layout.js';
 import type { PhaseName } from '../phase.js';
 import { readTextAtMost } from '../../files/bounded-read.js';
@@ -226,7 +226,7 @@ function withSbatchArgs(value: unknown, args: readonly string[] | undefined): un
 
 /**
  * The line for a hub whose recorded sbatch options hold one that every job script now sets itself (`--output`,
- * `--array`, `--dependency`, `--open-mode`; an earlier version took them): the hub is not broken, but its recorded
+ * `--array`, `--dependency`, `--open-mode`) or `--wait`, which an earlier version took: the hub is not broken, but its recorded
  * list is neither submitted nor dropped behind the user's back — the line names the options to give instead.
  * Null for any other issue.
  */
@@ -234,12 +234,13 @@ function refusedSbatchArgs(path: string, key: string, issue: SettingsIssue): Inp
   if (issue.setting !== 'execution.slurm.sbatchArgs' || !Array.isArray(issue.found)) return null;
   const found = issue.found as unknown[];
   if (!found.every((a) => typeof a === 'string' && /^-[^\n"]*$/.test(a))) return null;
-  const refused = (found as string[]).filter(setByScript);
+  const refused = (found as string[]).filter((a) => setByScript(a) || holdsSbatch(a));
   if (refused.length === 0) return null;
   return new InputError(`${path}: key '${key}': records ${shownJson(found)}; ${refused.map((a) => shownJson(a)).join(', ')} ` +
-    `${refused.length === 1 ? 'is an sbatch option' : 'are sbatch options'} that every job script now sets itself (--array, --dependency, --output, --open-mode), ` +
-    'so the hub is not submitted with its recorded list; resume it with the sbatch options to use instead: --slurm-sbatch-arg OPTION (repeatable) ' +
-    'replaces the recorded list, or --config FILE holding {"execution": {"slurm": {"sbatchArgs": []}}} empties it');
+    `${refused.length === 1 ? 'is an sbatch option' : 'are sbatch options'} this version refuses (every job script sets --array, --dependency, --output and ` +
+    '--open-mode itself; --wait would hold each sbatch until its job ended), so the hub is not submitted with its recorded list; resume it with the ' +
+    'sbatch options to use instead: --slurm-sbatch-arg OPTION (repeatable) replaces the recorded list, or --config FILE holding ' +
+    '{"execution": {"slurm": {"sbatchArgs": []}}} empties it');
 }
 
 /** The setting each key of the run.json record stands for (as messages name it). */

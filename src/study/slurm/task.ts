@@ -31,7 +31,7 @@ import { writeJsonAtomic } from '../../files/atomic.js';
 import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { parseStudySettings } from '../../settings/parse.js';
-import { setByScript, type StudySettingsInput } from '../../settings/schema.js';
+import { holdsSbatch, setByScript, type StudySettingsInput } from '../../settings/schema.js';
 import { compareInputs, compareOutputs, phaseCContent, phaseDContent } from '../run/fingerprints.js';
 import { readRunState, writeRunState, type PhaseRecord } from '../run/state.js';
 import { describeMissing, endedByItself, mayStillRun, missingJobs, taskFates, type TaskFate } from './fate.js';
@@ -61,7 +61,7 @@ export function contextOf(home: string, submission: Submission, record: StepReco
  */
 function submittedSettings(recorded: StudySettingsInput): StudySettingsInput {
   const args = recorded.execution?.slurm?.sbatchArgs;
-  if (!Array.isArray(args) || !args.some((a) => typeof a === 'string' && setByScript(a))) return recorded;
+  if (!Array.isArray(args) || !args.some((a) => typeof a === 'string' && (setByScript(a) || holdsSbatch(a)))) return recorded;
   return { ...recorded, execution: { ...recorded.execution, slurm: { ...recorded.execution?.slurm, sbatchArgs: [] } } };
 }
 
