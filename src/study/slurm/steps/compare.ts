@@ -7,6 +7,7 @@
  * meanwhile are kept, this run's own earlier merges replaced. The final merge also writes the run's snapshot, the Markdown and CSV
  * tables and the charts. A job whose task SLURM killed becomes a failed row of each model.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic, writeJsonAtomic } from '../../../files/atomic.js';
@@ -15,7 +16,7 @@ import { compareJob, type CompareJobResult, type ComparisonRun } from '../../com
 import { planComparisons, type CompareJob, type ExternalModel } from '../../compare/plan.js';
 import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome } from '../../compare/summary.js';
 import { phaseCMetadataCompliance } from '../../compare/phase-c-compliance.js';
-import { checkJobOutputs } from '../../compare/files.js';
+import { checkJobOutputs, STAGING_PREFIX } from '../../compare/files.js';
 import { reusedNote, withOwner } from '../../compare/phase.js';
 import { mergeUnmerged, unmergedRuns } from '../../compare/unmerged.js';
 import { removeStaleRunningLocks, runningLockIds, usedRunIds } from '../../compare/reuse.js';
@@ -179,6 +180,12 @@ export const compareStep: ClusterStep = {
       // the running locks killed runs left (those of the stopped runs whose jobs this run took over among them), as a
       // local run removes them (stale only)
       removeStaleRunningLocks(o.outputRoot, runningLockIds(o.outputRoot));
+      // A task killed while it wrote a job (scancel, its time limit) left that job's staging folder: no record names its
+      // files. Every task of this run has ended (the final merge waits for them), so it goes, as a killed local run's does.
+      for (const f of failures) {
+        const job = start.jobs.find((j) => j.key === f.key) ?? addressOf(f.key);
+        rmSync(join(jobDir(o.outputRoot, job), `${STAGING_PREFIX}${start.run_id}`), { recursive: true, force: true });
+      }
     }
     return { complete: true, detail: `${compared} compared${reusedNote(reusedFrom.length, from)}, ${failed} failed, ${skipped.length} skipped` };
   },
