@@ -115,11 +115,12 @@ function blankTimeColumns(text, hubRe) {
   out = out.replace(/<table[\s\S]*?<\/table>/g, (table) => {
     const head = /<thead><tr>([\s\S]*?)<\/tr><\/thead>/.exec(table);
     if (!head) return table;
-    const cols = [...head[1].matchAll(/<th>([\s\S]*?)<\/th>/g)].map((m) => isTime(m[1]));
+    const cols = [...head[1].matchAll(/<th(?:\s[^>]*)?>([\s\S]*?)<\/th>/g)].map((m) => isTime(m[1]));
     if (!cols.some(Boolean)) return table;
-    return table.replace(/<tr>((?:<td[\s\S]*?<\/td>)+)<\/tr>/g, (_row, cells) => {
+    // a heading may carry attributes (data-parts) and a row a class (grp: the first of a group)
+    return table.replace(/<tr((?:\s[^>]*)?)>((?:<td[\s\S]*?<\/td>)+)<\/tr>/g, (_row, attrs, cells) => {
       const parts = [...cells.matchAll(/<td[^>]*>[\s\S]*?<\/td>/g)].map((m, k) => (cols[k] ? '<td><t></td>' : m[0]));
-      return `<tr>${parts.join('')}</tr>`;
+      return `<tr${attrs}>${parts.join('')}</tr>`;
     });
   });
   return normaliseString(out, hubRe);

@@ -1,7 +1,8 @@
 /**
  * Small HTML building blocks for the report: escaping, tables, figures, sections and the page shell.
- * Pages are self-contained (inline CSS, no scripts, images referenced by relative path next to the page),
- * so they open from disk without a server. The layout is responsive and never scrolls sideways: images
+ * Pages are self-contained (inline CSS, images referenced by relative path next to the page), so they open
+ * from disk without a server. The one script, inline, sorts the tables marked sortable when a heading is
+ * clicked; it fetches nothing, and with scripts off the page is the same tables in their own order. The layout is responsive and never scrolls sideways: images
  * shrink to the column (each links to its full-size file), wide tables scroll inside their own box.
  * Printed (or saved as PDF) the page is black on white without the navigation bar, and wide tables wrap
  * their cells in a smaller type instead of scrolling, so no column is cut off at the page edge.
@@ -21,17 +22,47 @@ function cell(c: Cell, tag: 'td' | 'th'): string {
   return `<${tag}${typeof c === 'number' ? ' class="num"' : ''}>${esc(c)}</${tag}>`;
 }
 
+/** The text a cell compares by when rows are grouped (plain text, or a pre-built cell's markup). */
+function cellKey(c: Cell): string {
+  return c !== null && typeof c === 'object' ? c.html : c === null || c === undefined ? '' : String(c);
+}
+
+export interface TableOptions {
+  caption?: string;
+  empty?: string;
+  cls?: string;
+  /**
+   * Sortable by its columns (in a browser with scripts on): each heading becomes a button that sorts the rows
+   * by that column, ascending, then descending, then back to the table's own order. The HTML stays the data:
+   * with scripts off (or printed) the table is as written.
+   */
+  sortable?: boolean;
+  /**
+   * Columns (by index) whose cells hold "amplitude / phase": their heading gets one sort button per part
+   * instead of one for the column.
+   */
+  pairs?: readonly number[];
+  /** A column (by index) whose value starts a group: a row where it changes gets a heavier rule above it. */
+  groupBy?: number;
+}
+
 /**
  * A table in a box that scrolls sideways when the table is wider than the page; a "not available"
  * paragraph instead when there are no rows (a table always has rows). A caption goes above the box, as the
  * figcaption of a figure holding it: a table's own `<caption>` is as wide as the table, so it wrapped a few
  * words to a line above a narrow one (and scrolled sideways with a wide one).
  */
-export function table(headers: readonly string[], rows: readonly Cell[][], opts: { caption?: string; empty?: string; cls?: string } = {}): string {
+export function table(headers: readonly string[], rows: readonly Cell[][], opts: TableOptions = {}): string {
   if (rows.length === 0) return notAvailable(opts.empty ?? 'No rows.');
-  const head = `<thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>`;
-  const body = rows.map((r) => `<tr>${r.map((c) => cell(c, 'td')).join('')}</tr>`).join('\n');
-  const box = `<div class="scroll"><table${opts.cls ? ` class="${esc(opts.cls)}"` : ''}>${head}<tbody>\n${body}\n</tbody></table></div>`;
+  const pairs = new Set(opts.pairs ?? []);
+  const head = `<thead><tr>${headers.map((h, i) => `<th${opts.sortable && pairs.has(i) ? ' data-parts="amplitude phase"' : ''}>${esc(h)}</th>`).join('')}</tr></thead>`;
+  const g = opts.groupBy;
+  const body = rows.map((r, i) => {
+    const starts = g !== undefined && i > 0 && cellKey(r[g]) !== cellKey(rows[i - 1]![g]);
+    return `<tr${starts ? ' class="grp"' : ''}>${r.map((c) => cell(c, 'td')).join('')}</tr>`;
+  }).join('\n');
+  const cls = [opts.sortable ? 'sortable' : '', opts.cls ?? ''].filter(Boolean).join(' ');
+  const box = `<div class="scroll"><table${cls ? ` class="${esc(cls)}"` : ''}>${head}<tbody>\n${body}\n</tbody></table></div>`;
   return opts.caption ? `<figure class="tbl"><figcaption>${esc(opts.caption)}</figcaption>${box}</figure>` : box;
 }
 
@@ -87,6 +118,15 @@ td.na, th.na { color: #999; text-align: center; }
 td.bad { color: #a01818; }
 td.good { color: #176b2c; }
 td.wrap { white-space: normal; overflow-wrap: anywhere; min-width: 10em; }
+tr.grp > td { border-top: 2px solid #7d8b99; }
+table.resorted tr.grp > td { border-top: 1px solid #cfd6dd; }
+th button.sort { font: inherit; font-weight: bold; color: inherit; background: none; border: 0; padding: 0; margin: 0; cursor: pointer; text-align: left; }
+th button.sort::after { content: " \\2195"; color: #8a99a8; font-weight: normal; }
+th button.sort[data-dir="asc"]::after { content: " \\25B2"; color: inherit; }
+th button.sort[data-dir="desc"]::after { content: " \\25BC"; color: inherit; }
+th .sort-parts { display: block; white-space: nowrap; font-size: 11px; }
+th .sort-parts button.sort { font-weight: normal; margin-right: 0.7em; }
+th button.sort:focus-visible { outline: 2px solid #1f4e79; }
 td code, td .kv { font-size: 11.5px; }
 .kv span { white-space: nowrap; margin-right: 0.9em; display: inline-block; }
 figure { margin: 8px 0 18px 0; max-width: 100%; }
@@ -112,6 +152,8 @@ pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
   th, td { padding: 1px 3px; }
   td, td.num { white-space: normal; }
   td.wrap { min-width: 6em; }
+  th button.sort::after { content: none; }
+  th .sort-parts { display: none; }
   figure, tr, .facts, .na-note { break-inside: avoid; }
   h2, h3, figure.tbl > figcaption { break-after: avoid; }
   figure.tbl { break-inside: auto; }
@@ -122,10 +164,80 @@ pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
 }
 `;
 
-/** The whole page. */
+/**
+ * Sorting of the tables marked sortable (progressive enhancement: the table in the HTML is the data). Each
+ * heading becomes a button (a column of "amplitude / phase" cells: one per part, "amp." and "phase"); clicks sort the rows
+ * ascending, descending, then back to the table's own order. Numbers compare as numbers (a cell's leading
+ * number: "1e3", "22.4 %", "≤ 1.0"), text as text after every number, empty cells (—) last either way; ties
+ * keep the table's order. A sorted table drops its group rules (they mark the table's own order).
+ */
+export const SORT_SCRIPT = `(function () {
+  function key(td, part) {
+    var t = td ? td.textContent.trim() : '';
+    if (part >= 0) t = (t.split(' / ')[part] || '').trim();
+    if (t === '' || t === '\u2014') return null;
+    var s = t.replace(/\u2212/g, '-');
+    if (/^-?\u221e/.test(s)) return { n: s.charAt(0) === '-' ? -Infinity : Infinity };
+    var m = /^[\u2264\u2265<>~]?\\s*(-?(?:\\d+\\.?\\d*|\\.\\d+)(?:e[-+]?\\d+)?)/i.exec(s);
+    return m ? { n: parseFloat(m[1]) } : { s: t };
+  }
+  function cmp(a, b) {
+    if (a.n !== undefined && b.n !== undefined) return a.n < b.n ? -1 : a.n > b.n ? 1 : 0;
+    if (a.n !== undefined) return -1;
+    if (b.n !== undefined) return 1;
+    return a.s.localeCompare(b.s, 'en', { numeric: true });
+  }
+  function setup(table) {
+    var body = table.tBodies[0], head = table.tHead;
+    if (!body || !head) return;
+    var rows = [].slice.call(body.rows), state = null;
+    function button(th, label, col, part, what) {
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'sort';
+      b.textContent = label;
+      b.title = 'sort the rows by ' + what + ' (again: descending, a third time: the table\\'s own order)';
+      b.addEventListener('click', function () {
+        var dir = state && state.b === b ? (state.dir === 1 ? -1 : 0) : 1;
+        if (state) { state.b.removeAttribute('data-dir'); state.th.removeAttribute('aria-sort'); }
+        state = dir ? { b: b, th: th, dir: dir } : null;
+        var keyed = rows.map(function (r, i) { return { r: r, i: i, k: key(r.cells[col], part) }; });
+        if (dir) {
+          keyed.sort(function (x, y) {
+            if (x.k === null || y.k === null) return x.k === y.k ? x.i - y.i : x.k === null ? 1 : -1;
+            return dir * cmp(x.k, y.k) || x.i - y.i;
+          });
+          b.setAttribute('data-dir', dir === 1 ? 'asc' : 'desc');
+          th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
+        }
+        table.classList.toggle('resorted', dir !== 0);
+        var frag = document.createDocumentFragment();
+        keyed.forEach(function (x) { frag.appendChild(x.r); });
+        body.appendChild(frag);
+      });
+      return b;
+    }
+    [].forEach.call(head.rows[0].cells, function (th, col) {
+      var name = th.textContent, parts = th.getAttribute('data-parts');
+      if (parts) {
+        var box = document.createElement('span');
+        box.className = 'sort-parts';
+        parts.split(' ').forEach(function (p, i) { box.appendChild(button(th, p === 'amplitude' ? 'amp.' : p, col, i, p + ' of ' + name)); });
+        th.appendChild(box);
+      } else {
+        th.textContent = '';
+        th.appendChild(button(th, name, col, -1, name));
+      }
+    });
+  }
+  [].forEach.call(document.querySelectorAll('table.sortable'), setup);
+})();`;
+
+/** The whole page (with the sorting script when a table is sortable). */
 export function page(title: string, subtitle: string, sections: readonly Section[]): string {
   const nav = sections.map((s) => `<a href="#${esc(s.id)}">${esc(s.title)}</a>`).join('\n');
   const body = sections.map((s) => `<section id="${esc(s.id)}"><h2>${esc(s.title)}</h2>\n${s.body}\n</section>`).join('\n');
+  const script = sections.some((s) => s.body.includes('<table class="sortable')) ? `<script>\n${SORT_SCRIPT}\n</script>\n` : '';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -140,7 +252,7 @@ export function page(title: string, subtitle: string, sections: readonly Section
 <main>
 ${body}
 </main>
-</body>
+${script}</body>
 </html>
 `;
 }

@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { runComparison } from '../../src/study/compare/phase.js';
 import { comparisonTitle } from '../../src/study/compare/job.js';
 import { buildReport } from '../../src/study/report/phase.js';
+import { SORT_SCRIPT } from '../../src/report/html.js';
 import { planReport } from '../../src/study/report/plan.js';
 import { metadataArray } from '../../src/data/metadata.js';
 import { makeHub, toC64, H, W } from '../study/compare-hub.js';
@@ -36,7 +37,10 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
     assert.equal(rep.indexPath, join(root, 'report', 'index.html'));
     const html = readFileSync(rep.indexPath, 'utf8');
     for (const id of SECTIONS) assert.match(html, new RegExp(`<section id="${id}">`), id);
-    assert.doesNotMatch(html, /<script/i, 'no scripts');
+    // one script, inline: the tables' sorting (test/report/table-sort.test.ts); nothing loaded from elsewhere
+    assert.equal(html.match(/<script/gi)?.length, 1, 'one script');
+    assert.ok(html.includes(`<script>\n${SORT_SCRIPT}\n</script>`), 'the sorting script, inline');
+    assert.match(html, /<table class="sortable">/);
     assert.doesNotMatch(html, /(src|href)="(\/|https?:|file:)/, 'only relative links');
     assert.match(html, /<b>dense<\/b> 19\.2</, 'numbers formatted');
     assert.doesNotMatch(html, /19\.200000000000003/);

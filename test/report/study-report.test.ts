@@ -50,7 +50,9 @@ function pngWidth(file: string): number {
 
 test('real study: the report renders in Chromium at 1400 and 420 px — no sideways scrolling, every image loads, every full-size link resolves, no console errors', { timeout: 900_000 }, async (t) => {
   const { rep, html } = await study();
-  assert.doesNotMatch(html, /<script/i);
+  // one script, inline (the tables' sorting): nothing loaded from elsewhere
+  assert.equal(html.match(/<script/gi)?.length, 1);
+  assert.doesNotMatch(html, /<script[^>]*\ssrc=/i);
   assert.doesNotMatch(html, /(src|href)="(\/|https?:|file:)/, 'only relative links');
   // each figure is a link to its own full-size file
   const imgs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]!);
@@ -145,12 +147,22 @@ test('real study: loss curves and FRC curves of every job, resolution in pixels'
   assert.match(html, /img\/loss\.png/);
   assert.match(html, /img\/frc_lsqml\.png/);
   const frcSection = html.slice(html.indexOf('<section id="frc">'), html.indexOf('<section id="metrics">'));
-  assert.equal((frcSection.match(/<tr>/g) ?? []).length, 1 + JOBS, 'resolution table: a header and a row per job');
+  assert.equal((frcSection.match(/<tr[ >]/g) ?? []).length, 1 + JOBS, 'resolution table: a header and a row per job');
+  assert.equal((frcSection.match(/<tr class="grp">/g) ?? []).length, DOSES.length - 1, 'a heavier rule where the dose changes');
   assert.match(frcSection, /Half-period resolution in pixels/);
   // the views' nominal fractions (design.json) are not the measured overlap, and the page says what they set
   assert.match(html, /is not a target for this overlap: it only sets the spacing threshold S = \(1 − f\)·N/);
   // how many neighbours the overlap is averaged over: Phase D's (the overlap setting), not design.json's neighbor_count
   assert.match(html, /Overlap: for each position, the mean overlap fraction of its probe disc with those of its 6 nearest neighbours \(<code>neighbor_count<\/code> of <code>metrics_bundle\.json<\/code>\)/);
+  // spacings in pixels to one decimal each, whole numbers too (39.0 beside 15.5)
+  const overlap = html.slice(html.indexOf('Positions and overlap'));
+  const heads = [...overlap.slice(0, overlap.indexOf('</thead>')).matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((m) => m[1]);
+  const spacingCols = [heads.indexOf('median spacing (px)'), heads.indexOf('spacing threshold (px)')];
+  assert.ok(spacingCols.every((c) => c >= 0), heads.join(', '));
+  const overlapRows = [...overlap.slice(0, overlap.indexOf('</table>')).matchAll(/<tr[^>]*>((?:<td[\s\S]*?<\/td>)+)<\/tr>/g)]
+    .map((m) => [...m[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => c[1]));
+  assert.equal(overlapRows.length, VIEWS.length * SPLITS.length * (heads[0] === 'dose' ? DOSES.length : 1));
+  for (const r of overlapRows) for (const c of spacingCols) assert.match(r[c]!, /^(\d+\.\d|—)$/, `spacing ${r[c]} (row ${r.join(' ')})`);
   // the reconstruction runs table says what its numbers are
   const runs = html.slice(html.indexOf('<section id="phase-f">'), html.indexOf('<section id="skipped">'));
   assert.match(runs, /final loss: the loss of the last epoch/);

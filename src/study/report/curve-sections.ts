@@ -71,7 +71,23 @@ function resolutionTable(summary: MetricsSummary, pixelM: number | null): string
       resolutionCell(r.metrics.frc1over7?.amplitude, n, pixelM), resolutionCell(r.metrics.frc1over7?.phase, n, pixelM)]);
   }
   return table(['dose', 'view', 'split', 'model', 'square n (px)', 'FRC 0.5 amplitude', 'FRC 0.5 phase', 'FRC 1/7 amplitude', 'FRC 1/7 phase'], rows,
-    { caption: `Half-period resolution in pixels${pixelM ? ' (and metres)' : ''} where the FRC falls below 0.5 and 1/7`, empty: 'no compared job' });
+    { caption: `Half-period resolution in pixels${pixelM ? ' (and metres)' : ''} where the FRC falls below 0.5 and 1/7`, empty: 'no compared job', sortable: true, groupBy: 0 });
+}
+
+/** Doses per FRC figure at most: each is a column of panels, and more would shrink the figure's text on the page (and paper). */
+export const FRC_DOSES_PER_FIGURE = 3;
+
+/** The doses in consecutive groups of at most `FRC_DOSES_PER_FIGURE`, as even as they go (7 → 3, 2, 2). */
+export function doseGroups(doses: readonly number[]): number[][] {
+  const n = Math.ceil(doses.length / FRC_DOSES_PER_FIGURE);
+  const out: number[][] = [];
+  let at = 0;
+  for (let g = 0; g < n; g++) {
+    const size = Math.floor(doses.length / n) + (g < doses.length % n ? 1 : 0);
+    out.push(doses.slice(at, at + size));
+    at += size;
+  }
+  return out;
 }
 
 /** Resolution: FRC curves and the resolution they give. */
@@ -94,13 +110,21 @@ export async function frcSection(ctx: ReportContext): Promise<Section> {
   parts.push(`<p class="small">The FRC compares the aligned reconstruction and the ground truth ring by ring in Fourier space on the compared square (n × n pixels; ring r is r/n cycles per pixel). The resolution is the half period 1/(2f) at the frequency f where the curve first falls below the threshold (0.5, and 1/7), in pixels${pixelM ? ` and in metres (one pixel is ${formatLength(pixelM)})` : ' (the data states no pixel size)'}; a curve that stays above up to Nyquist (0.5 cycles per pixel) is pixel-limited (≤ 1 px).</p>`);
   if (points.length === 0) parts.push(na('FRC curves: no Phase G frc_curves.csv found'));
   else {
+    const groups = doseGroups([...new Set(points.map((p) => p.dose))].sort((a, b) => a - b));
     for (const model of [...models].sort((a, b) => (a === OWN_MODEL ? -1 : b === OWN_MODEL ? 1 : a.localeCompare(b)))) {
-      const mine = points.filter((p) => p.model === model);
-      const { svg, png } = await renderChart(frcChartSpec(mine, { title: `Fourier ring correlation, ${model}`, subtitle: 'rows amplitude, phase; colour = view, dash = split; grey: 0.5 and 1/7 thresholds' }));
       const slug = model.toLowerCase().replace(/[^a-z0-9]+/g, '_');
-      const src = img.write(`frc_${slug}.png`, png);
-      const svgSrc = img.write(`frc_${slug}.svg`, svg);
-      parts.push(figure(src, { html: `FRC of ${esc(model)} against the ground truth for every compared job, up to Nyquist (the corner rings beyond are left out). <a href="${esc(svgSrc)}">SVG</a>` }));
+      for (const [g, doses] of groups.entries()) {
+        const mine = points.filter((p) => p.model === model && doses.includes(p.dose));
+        if (mine.length === 0) continue;
+        const range = groups.length > 1 ? `, doses ${doseLabel(doses[0]!)}${doses.length > 1 ? ` … ${doseLabel(doses[doses.length - 1]!)}` : ''}` : '';
+        const { svg, png } = await renderChart(frcChartSpec(mine, { title: `Fourier ring correlation, ${model}${range}`, subtitle: 'rows amplitude, phase; colour = view, dash = split; grey: 0.5 and 1/7 thresholds' }));
+        const name = groups.length > 1 ? `frc_${slug}_${g + 1}` : `frc_${slug}`;
+        const src = img.write(`${name}.png`, png);
+        const svgSrc = img.write(`${name}.svg`, svg);
+        // drawn at the chart's own size: a chart of one or two doses is not zoomed to the column (its text would outgrow the page's)
+        const w = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
+        parts.push(figure(src, { html: `FRC of ${esc(model)} against the ground truth for every compared job${esc(range)}, up to Nyquist (the corner rings beyond are left out). <a href="${esc(svgSrc)}">SVG</a>` }, undefined, w ? Number(w[1]) : undefined));
+      }
     }
   }
   if (plan.summary) parts.push(resolutionTable(plan.summary, pixelM));

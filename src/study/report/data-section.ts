@@ -340,7 +340,7 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
   parts.push('<p class="small">Overlap: for each position, the mean overlap fraction of its probe disc with those of ' + kText + ', averaged over positions (Phase D, docs/overlap.md); coverage: the share of the object within half a probe diameter of a position. The baseline is the whole Phase C split. A view\'s nominal fraction f (<code>overlap_views</code> of the design: dense 0.7, sparse 0.2 by default) is not a target for this overlap: it only sets the spacing threshold S = (1 − f)·N, the least distance between two kept positions (N: the side of a diffraction pattern in pixels).</p>');
   const headers = ['view', 'split', 'positions', 'overlap', 'coverage', 'median spacing (px)', 'spacing threshold (px)', 'selection'];
   parts.push(table(sameRows ? headers : ['dose', ...headers], tableRows,
-    { caption: sameRows ? 'Positions and overlap (the same at every dose)' : 'Positions and overlap', empty: 'no Phase C or Phase D datasets found' }));
+    { caption: sameRows ? 'Positions and overlap (the same at every dose)' : 'Positions and overlap', empty: 'no Phase C or Phase D datasets found', sortable: true, ...(sameRows ? {} : { groupBy: 0 }) }));
   if (tableRows.length === 0) ctx.missing.push('position counts');
 }
 
@@ -349,7 +349,8 @@ function overlapRow(view: string, split: string, n: number | null, s: OverlapSta
   return {
     key: `${view}|${split}`,
     cells: [view, split, n, { html: esc(pct(s?.overlap)), cls: 'num' }, { html: esc(pct(s?.coverage)), cls: 'num' },
-      s?.nnMedian != null ? Number(s.nnMedian.toFixed(1)) : null, v?.spacingThreshold != null ? Number(v.spacingThreshold.toFixed(1)) : null, sel],
+            // one decimal each, a whole number too (39.0 beside 15.5, not 39)
+      s?.nnMedian != null ? { html: s.nnMedian.toFixed(1), cls: 'num' } : null, v?.spacingThreshold != null ? { html: v.spacingThreshold.toFixed(1), cls: 'num' } : null, sel],
   };
 }
 

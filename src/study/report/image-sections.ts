@@ -104,7 +104,7 @@ function headline(ctx: ReportContext, split: string): string {
     }
     return { html: `${fmt(r.metrics.ms_ssim?.amplitude, 3)} / ${fmt(r.metrics.ms_ssim?.phase, 3)}`, cls: 'num' };
   })]);
-  const t = table(['dose', ...views], body, { caption: `MS-SSIM of ${OWN_MODEL}, ${split} split (amplitude / phase; 1 is perfect)` });
+  const t = table(['dose', ...views], body, { caption: `MS-SSIM of ${OWN_MODEL}, ${split} split (amplitude / phase; 1 is perfect)`, sortable: true, pairs: views.map((_, i) => i + 1) });
   const notes = [
     unscored ? 'A job without a score: its reason is under <a href="#skipped">Skipped and failed jobs</a>.' : '',
     warned ? '* Scored with a warning (a registration that failed: the unregistered image was scored), listed under <a href="#skipped">Skipped and failed jobs</a>.' : '',

@@ -1,6 +1,6 @@
 /**
  * The HTML report of a hub: one self-contained page, `<hub>/report/index.html`, with its images in
- * `<hub>/report/img/` (relative links; it opens from disk, no server, no scripts). plan.ts reads what the
+ * `<hub>/report/img/` (relative links; it opens from disk, no server; one inline script sorts the tables). plan.ts reads what the
  * hub holds, the section modules build each section (writing its images), and the page is written last.
  * Sections, in page order: at a glance, study design, data, reconstructions, convergence, resolution,
  * metrics, metric charts, reconstruction runs, skipped and failed jobs, software. The page-drawing

@@ -224,7 +224,7 @@ export function metricsSection(ctx: ReportContext): Section {
       typeof r.values.computation_time_s === 'number' ? { html: fmt(r.values.computation_time_s, 2), cls: 'num' } : null,
     ]);
     parts.push(table(['dose', 'view', 'split', 'model', 'status', `MAE (phase: ${PHASE_UNIT.mae})`, `MSE (phase: ${PHASE_UNIT.mse})`, 'PSNR (dB)', 'SSIM', 'MS-SSIM', 'FRC50', 'FRC1/7', 'offset dy, dx (px)', 'reconstruction time (s)'], rows,
-      { caption: 'All comparisons (one row per dose × view × split × model; amplitude / phase)', empty: 'metrics_summary.json has no rows' }));
+      { caption: 'All comparisons (one row per dose × view × split × model; amplitude / phase)', empty: 'metrics_summary.json has no rows', sortable: true, pairs: [5, 6, 7, 8, 9, 10, 11], groupBy: 0 }));
     const agg: Cell[][] = [];
     for (const model of summary.models) {
       const a = summary.aggregate_metrics[model] ?? {};
@@ -275,7 +275,7 @@ export function phaseFSection(ctx: ReportContext): Section {
       { html: fmt(r.seconds, 1), cls: 'num' }, r.selection_strategy ?? null, r.error === null ? null : { html: esc(r.error), cls: 'wrap' },
     ]);
     parts.push(table(['dose', 'view', 'split', 'status', 'epochs', 'final loss', 'positions', 'seconds', 'selection', 'error'], rows,
-      { caption: 'Reconstruction jobs (reconstruction_manifest.json)', empty: 'the Phase F manifest has no results' }));
+      { caption: 'Reconstruction jobs (reconstruction_manifest.json)', empty: 'the Phase F manifest has no results', sortable: true, groupBy: 0 }));
     if (rows.length) parts.push('<p class="small">final loss: the loss of the last epoch (the mean over its minibatches of the mean squared difference between modelled and measured diffraction amplitudes, as in the <a href="#loss">Convergence</a> section); seconds: wall time of the reconstruction; positions: scan positions reconstructed; selection: how the view chose them (full: every position of the split; greedy: positions kept at least the view\'s spacing threshold apart, docs/overlap.md); error: why a failed job failed.</p>');
   } else if (parts.length === 0) parts.push(na(`Phase F manifest: ${join(roots.f, 'reconstruction_manifest.json')} not found`));
   return { id: 'phase-f', title: 'Reconstruction runs', body: parts.join('\n') };
@@ -293,7 +293,7 @@ export function skippedSection(ctx: ReportContext): Section {
   for (const r of manifest?.execution_results ?? []) if (r.status === 'failed') rows.push([doseLabel(r.dose), r.view, r.split, 'Phase F (reconstruct)', reason(`failed: ${r.error ?? `return code ${r.returncode}`}`)]);
   let body = rows.length === 0
     ? `<p>${summary || manifest ? 'No job was skipped or failed.' : ''}</p>${summary || manifest ? '' : na('skip lists: neither Phase F nor Phase G evidence was found')}`
-    : table(['dose', 'view', 'split', 'phase', 'reason'], rows, { caption: 'Skipped or failed jobs' });
+    : table(['dose', 'view', 'split', 'phase', 'reason'], rows, { caption: 'Skipped or failed jobs', sortable: true });
   // scored, but not as the others were: a registration that failed leaves the unregistered image scored
   const warned = (summary?.rows ?? []).filter((r) => r.status === 'ok' && r.error);
   if (warned.length) {
