@@ -15,6 +15,9 @@ const viewColour = { field: 'view', type: 'nominal', title: 'view', sort: VIEW_O
 const splitDash = { field: 'split', type: 'nominal', title: 'split', sort: ['train', 'test'], scale: { domain: ['train', 'test'], range: [[1, 0], [6, 3]] } } as const;
 const CONFIG = { font: 'DejaVu Sans', background: 'white', view: { stroke: '#ccc' } };
 
+/** A dose as the report writes it (`doseLabel`: 300, 1e3, 2.5e4), as a vega expression of an axis label. */
+const DOSE_LABEL = "datum.value < 1000 ? format(datum.value, '~g') : replace(format(datum.value, '~e'), 'e+', 'e')";
+
 /** One point of a metric chart. */
 export interface MetricPoint {
   dose: number;
@@ -61,7 +64,9 @@ export function metricChartSpec(points: readonly MetricPoint[], opts: MetricChar
       height: 170,
       mark: { type: 'line', point: { filled: true, size: 45 }, strokeWidth: 2 },
       encoding: {
-        x: { field: 'dose', type: 'quantitative', scale: { type: 'log' }, title: 'dose (photons per pattern)', axis: { format: '.0e', values: [...new Set(values.map((p) => p.dose))].sort((a, b) => a - b) } },
+        // a tick at each dose, labelled as the page writes doses (300, 2.5e4, 1e5): '.0e' rounded 2.5e4 to "3e+4",
+        // and its longer labels made vega hide the last one of six doses as overlapping (its width is estimated)
+        x: { field: 'dose', type: 'quantitative', scale: { type: 'log' }, title: 'dose (photons per pattern)', axis: { labelExpr: DOSE_LABEL, values: [...new Set(values.map((p) => p.dose))].sort((a, b) => a - b) } },
         y: { field: 'value', type: 'quantitative', title: opts.yTitle, scale: opts.logY ? { type: 'log' } : { zero: false } },
         color: viewColour,
         strokeDash: { field: 'model', type: 'nominal', title: 'model' },
@@ -134,7 +139,8 @@ export function lossChartSpec(points: readonly LossPoint[], opts: { title?: stri
       height: 170,
       mark: { type: 'line', strokeWidth: 1.8 },
       encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { zero: false, nice: false } },
+        // epochs are whole numbers: no tick between two (a short run showed 1.2, 1.4, …)
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { zero: false, nice: false }, axis: { tickMinStep: 1, format: 'd' } },
         y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'log' }, axis: { format: '.0e' } },
         color: viewColour,
         strokeDash: splitDash,

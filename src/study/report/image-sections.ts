@@ -222,7 +222,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
         const warning = row?.error ? ` — warning: ${row.error}` : '';
         // what was scored: the scanned region of the ground truth, and the window compared after the border cut
         const g = row?.region, n = row?.compared_shape;
-        const scored = g && n ? `; scored: rows ${g.y0}–${g.y1 - 1}, columns ${g.x0}–${g.x1 - 1} of the ground truth (the scanned region), ${n[0]}×${n[1]} px compared after a ${fmt(row.values.border_px, 0)}-px border cut` : '';
+        const scored = g && n ? `; scored: rows ${g.y0}–${g.y1 - 1}, columns ${g.x0}–${g.x1 - 1} of the ground truth (the scanned region), ${n[0]}×${n[1]} px compared after cutting ${fmt(row.values.border_px, 0)} px from every edge` : ''; // not "a 8-px border"
         tiles.push(figure(img.copy(`comparison_${tag}.png`, cmp), `${j.view}, ${j.split}${score}${scored}${warning}`,
           `dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}: ground truth, ${OWN_MODEL} and error, amplitude and phase${score}${warning}`));
         compared++;

@@ -1,0 +1,47 @@
+/**
+ * The dose axis of the metric charts (Phase G's charts/, shown in the report): a tick at every dose, each one
+ * labelled and visible, written as the page writes doses (300, 1e3, 2.5e4) — not rounded to one digit, and the
+ * last of six doses not hidden. The epoch axis of the study's loss chart: whole epochs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lossChartSpec, metricChartSpec, vegaLiteToSvg, type LossPoint, type MetricPoint } from '../../src/report/charts.js';
+import { doseLabel } from '../../src/study/report/sections.js';
+
+function points(doses: readonly number[]): MetricPoint[] {
+  const out: MetricPoint[] = [];
+  for (const [i, dose] of doses.entries()) for (const view of ['baseline', 'dense', 'sparse']) for (const split of ['train', 'test']) for (const component of ['amplitude', 'phase']) {
+    out.push({ dose, value: 0.1 * i + (view === 'dense' ? 0.05 : 0), view, model: 'LSQML', split, component });
+  }
+  return out;
+}
+
+/** The dose labels of the first panel's x axis: [text, shown]. */
+async function doseLabels(doses: readonly number[]): Promise<[string, boolean][]> {
+  const svg = await vegaLiteToSvg(metricChartSpec(points(doses), { title: 'MS-SSIM vs dose', yTitle: 'MS-SSIM' }));
+  // x-axis labels sit 15 px below the axis line; the first panel's come first
+  const labels = [...svg.matchAll(/<text [^>]*transform="translate\([\d.-]+,15\)"[^>]*opacity="([\d.]+)"[^>]*>([^<]*)<\/text>/g)];
+  return labels.slice(0, doses.length).map((m) => [m[2]!, Number(m[1]) > 0]);
+}
+
+test('metric chart: every one of six doses has its label, shown', async () => {
+  const doses = [300, 1000, 3000, 10000, 30000, 100000];
+  assert.deepEqual(await doseLabels(doses), doses.map((d) => [doseLabel(d), true]));
+});
+
+test('metric chart: doses that are not round are labelled as they are (2.5e3, not 3e+3)', async () => {
+  const doses = [1000, 2500, 25000, 100000];
+  const got = await doseLabels(doses);
+  assert.deepEqual(got.map(([t]) => t), ['1e3', '2.5e3', '2.5e4', '1e5']);
+  assert.deepEqual(got.map(([t]) => t), doses.map(doseLabel));
+});
+
+test('loss chart of the study: whole epochs only on the epoch axis, for a short run too', async () => {
+  const points: LossPoint[] = [];
+  for (const dose of [1000, 10000]) for (const view of ['baseline', 'dense']) for (let epoch = 1; epoch <= 2; epoch++) points.push({ dose, view, split: 'train', epoch, loss: 0.1 / epoch });
+  const svg = await vegaLiteToSvg(lossChartSpec(points));
+  // the x axis labels (15 px below their axis line) of every panel
+  const xs = [...svg.matchAll(/<text [^>]*transform="translate\([\d.-]+,15\)"[^>]*opacity="1"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+  assert.ok(xs.length >= 4, xs.join(' '));
+  for (const x of xs) assert.match(x, /^\d+$/, `epoch label ${x}`);
+});
