@@ -121,9 +121,9 @@ td.wrap { white-space: normal; overflow-wrap: anywhere; min-width: 10em; }
 tr.grp > td { border-top: 2px solid #7d8b99; }
 table.resorted tr.grp > td { border-top: 1px solid #cfd6dd; }
 th button.sort { font: inherit; font-weight: bold; color: inherit; background: none; border: 0; padding: 0; margin: 0; cursor: pointer; text-align: left; }
-th button.sort::after { content: " \\2195"; color: #8a99a8; font-weight: normal; }
-th button.sort[data-dir="asc"]::after { content: " \\25B2"; color: inherit; }
-th button.sort[data-dir="desc"]::after { content: " \\25BC"; color: inherit; }
+th button.sort::after { content: "\\00a0\\2195"; color: #8a99a8; font-weight: normal; }
+th button.sort[data-dir="asc"]::after { content: "\\00a0\\25B2"; color: inherit; }
+th button.sort[data-dir="desc"]::after { content: "\\00a0\\25BC"; color: inherit; }
 th .sort-parts { display: block; white-space: nowrap; font-size: 11px; }
 th .sort-parts button.sort { font-weight: normal; margin-right: 0.7em; }
 th button.sort:focus-visible { outline: 2px solid #1f4e79; }

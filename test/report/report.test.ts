@@ -37,6 +37,8 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
     assert.equal(rep.indexPath, join(root, 'report', 'index.html'));
     const html = readFileSync(rep.indexPath, 'utf8');
     for (const id of SECTIONS) assert.match(html, new RegExp(`<section id="${id}">`), id);
+    // the doses in the page's header written as everywhere else on the page (1e4, not 10000)
+    assert.match(html, /<header><h1>[^<]*<\/h1><p>hub [^<]* · doses 1e3, 1e4, 1e5 · our model: LSQML<\/p><\/header>/);
     // one script, inline: the tables' sorting (test/report/table-sort.test.ts); nothing loaded from elsewhere
     assert.equal(html.match(/<script/gi)?.length, 1, 'one script');
     assert.ok(html.includes(`<script>\n${SORT_SCRIPT}\n</script>`), 'the sorting script, inline');

@@ -26,7 +26,7 @@ import { frcSection, lossSection } from './curve-sections.js';
 import { dataSection } from './data-section.js';
 import { glanceSection, reconstructionsSection } from './image-sections.js';
 import {
-  chartsSection, designSection, ImageDir, metricsSection, phaseFSection, reportContext, skippedSection, softwareSection,
+  chartsSection, designSection, doseLabel, ImageDir, metricsSection, phaseFSection, reportContext, skippedSection, softwareSection,
   type DrawnFigure,
 } from './sections.js';
 import { checkOptionNames, checkSignalOption, optionNames, StudyAbortedError, throwIfStopped, yieldToEventLoop } from '../phase.js';
@@ -139,7 +139,7 @@ async function writeReportInto(hub: string, plan: ReportPlan, build: string, onP
   }
   throwIfStopped(signal, 'report'); // nothing of this build is kept
   const title = 'ptychostudy — dose/overlap study report';
-  const subtitle = `hub ${hub} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} · doses ${plan.doses.join(', ') || 'none found'} · our model: ${OWN_MODEL}`;
+  const subtitle = `hub ${hub} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} · doses ${plan.doses.map(doseLabel).join(', ') || 'none found'} · our model: ${OWN_MODEL}`;
   writeFileAtomic(join(build, REPORT.index), page(title, subtitle, sections));
   return { indexPath: join(plan.outDir, REPORT.index), images: img.files, missing: ctx.missing, figures: img.drawn };
 }
