@@ -98,7 +98,7 @@ header { background: #243447; color: #fff; padding: 16px clamp(12px, 3vw, 28px);
 header h1 { margin: 0 0 4px 0; font-size: clamp(18px, 4.6vw, 22px); }
 header p { margin: 0; opacity: 0.85; font-size: 13px; overflow-wrap: anywhere; }
 nav { background: #e8edf2; padding: 6px clamp(12px, 3vw, 28px); font-size: 13px; display: flex; flex-wrap: wrap; gap: 2px 14px; }
-@media (min-width: 900px) { nav { position: sticky; top: 0; z-index: 1; } section { scroll-margin-top: 40px; } }
+@media (min-width: 900px) { nav { position: sticky; top: 0; z-index: 1; } section, h3[id] { scroll-margin-top: 40px; } }
 nav a { color: #1f4e79; text-decoration: none; white-space: nowrap; }
 main { padding: 6px clamp(12px, 3vw, 28px) 40px; max-width: 1500px; margin: 0 auto; }
 section { margin-top: 24px; }

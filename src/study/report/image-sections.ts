@@ -245,8 +245,12 @@ export function reconstructionsSection(ctx: ReportContext): Section {
     parts.push(`<p class="small">No job was compared with a ground truth (measured data has none, or <code>ptychostudy compare</code> has not run). Each figure (click for full size) is ${esc(ALONE)}.</p>`);
   }
   let shown = 0;
+  // many doses make a long gallery: a line of links to each dose's heading
+  if (byDose.length > 1) {
+    parts.push(`<p class="small">Go to dose: ${byDose.map(({ dose }) => `<a href="#rec-${esc(doseDirName(dose))}">${esc(doseLabel(dose))}</a>`).join(' · ')}</p>`);
+  }
   for (const { dose, tiles } of byDose) {
-    parts.push(`<h3>dose ${esc(doseLabel(dose))}</h3>`);
+    parts.push(`<h3 id="rec-${esc(doseDirName(dose))}">dose ${esc(doseLabel(dose))}</h3>`);
     parts.push(grid(tiles, 'gallery'));
     shown += tiles.length;
   }
