@@ -284,7 +284,7 @@ test('report: the detector mask of measured data — pixels masked per source, t
   // (simulated data, before: photons per pattern, no mask line)
   assert.match(html, /<dt>detector mask<\/dt><dd>applied in 1 reconstruction \(17 of 256 pixels masked\); off in 1 \(see Data\)<\/dd>/);
   // the loss counts the masked pixels (pty-chi's loss, every detector pixel): said under the loss curves, of the one job
-  assert.match(html, /amplitudes \(docs\/lsqml\.md\)\. Jobs with a detector mask \(1 of 2\): their loss counts every detector pixel, the masked ones included/);
+  assert.match(html, /amplitudes \(docs\/lsqml\.md\), so in the unit of the intensities per detector pixel: [^.]*the values as stored for a CXI or PtyPy file\. Jobs with a detector mask \(1 of 2\): their loss counts every detector pixel, the masked ones included/);
   assert.doesNotMatch(before, /Jobs with a detector mask/);
   assert.match(html, /<dt>doses<\/dt><dd>1e3 \(folder names: measured data has no set dose\)<\/dd>/);
   assert.match(before, /<dt>doses<\/dt><dd>1e3 photons per pattern<\/dd>/);

@@ -166,4 +166,7 @@ test('real study: loss curves and FRC curves of every job, resolution in pixels'
   // the reconstruction runs table says what its numbers are
   const runs = html.slice(html.indexOf('<section id="phase-f">'), html.indexOf('<section id="skipped">'));
   assert.match(runs, /final loss: the loss of the last epoch/);
+  // the loss has a unit: that of the intensities fitted (photons for the study's NPZ datasets)
+  assert.match(runs, /Convergence<\/a> section; per detector pixel, in photons for a dataset NPZ/);
+  assert.match(html, /so in the unit of the intensities per detector pixel: photons for a dataset NPZ/);
 });

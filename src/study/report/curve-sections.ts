@@ -13,7 +13,7 @@ import { readFrcCurves } from '../hub/comparison-files.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G } from '../hub/layout.js';
 import { OWN_MODEL, type MetricsSummary } from '../hub/metrics-summary.js';
 import { readLossHistory, readReconstructionMaskRecord } from '../hub/reconstruction-arrays.js';
-import { doseLabel, tryOr, type ReportContext } from './sections.js';
+import { doseLabel, LOSS_UNIT, tryOr, type ReportContext } from './sections.js';
 
 /** Convergence: loss against epoch of every job. */
 export async function lossSection(ctx: ReportContext): Promise<Section> {
@@ -42,7 +42,7 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
     const svgSrc = img.write('loss.svg', svg);
     // pty-chi's loss sums over every detector pixel: a masked one counts with the 0 it was set to, unfitted
     const maskNote = masked > 0 ? ` Jobs with a detector mask (${masked} of ${jobs}): their loss counts every detector pixel, the masked ones included, with the 0 they were set to (as pty-chi counts them); they are not fitted, so that loss stays above the noise level of the fitted pixels (docs/real-data.md, "Detector mask").` : '';
-    parts.push(figure(src, { html: `Loss per epoch of every reconstruction (${jobs} jobs; from ${[...sources].map(esc).join(' and ')}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md).${esc(maskNote)} Epoch 0, which only rescales the probe, is left out. <a href="${esc(svgSrc)}">SVG</a>` }));
+    parts.push(figure(src, { html: `Loss per epoch of every reconstruction (${jobs} jobs; from ${[...sources].map(esc).join(' and ')}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md), so in the unit of the intensities per detector pixel: ${esc(LOSS_UNIT)}.${esc(maskNote)} Epoch 0, which only rescales the probe, is left out. <a href="${esc(svgSrc)}">SVG</a>` }));
   }
   return { id: 'loss', title: 'Convergence', body: parts.join('\n') };
 }

@@ -200,6 +200,9 @@ export function designSection(ctx: ReportContext): Section {
   return { id: 'design', title: 'Study design', body: parts.join('\n') };
 }
 
+/** The unit of a reconstruction's loss: that of the intensities it fitted. */
+export const LOSS_UNIT = 'photons for a dataset NPZ ((diffraction · intensity_scale)²), the values as stored for a CXI or PtyPy file';
+
 /** Decimals of each metric in the metrics tables (rows and means alike). */
 const DECIMALS: Record<MetricKey, number> = { mae: 4, mse: 5, psnr: 2, psnr_255: 2, ssim: 4, ms_ssim: 4, frc50: 1, frc1over7: 1 };
 
@@ -276,7 +279,7 @@ export function phaseFSection(ctx: ReportContext): Section {
     ]);
     parts.push(table(['dose', 'view', 'split', 'status', 'epochs', 'final loss', 'positions', 'seconds', 'selection', 'error'], rows,
       { caption: 'Reconstruction jobs (reconstruction_manifest.json)', empty: 'the Phase F manifest has no results', sortable: true, groupBy: 0 }));
-    if (rows.length) parts.push('<p class="small">final loss: the loss of the last epoch (the mean over its minibatches of the mean squared difference between modelled and measured diffraction amplitudes, as in the <a href="#loss">Convergence</a> section); seconds: wall time of the reconstruction; positions: scan positions reconstructed; selection: how the view chose them (full: every position of the split; greedy: positions kept at least the view\'s spacing threshold apart, docs/overlap.md); error: why a failed job failed.</p>');
+    if (rows.length) parts.push(`<p class="small">final loss: the loss of the last epoch (the mean over its minibatches of the mean squared difference between modelled and measured diffraction amplitudes, as in the <a href="#loss">Convergence</a> section; per detector pixel, in ${esc(LOSS_UNIT)}); seconds: wall time of the reconstruction; positions: scan positions reconstructed; selection: how the view chose them (full: every position of the split; greedy: positions kept at least the view's spacing threshold apart, docs/overlap.md); error: why a failed job failed.</p>`);
   } else if (parts.length === 0) parts.push(na(`Phase F manifest: ${join(roots.f, 'reconstruction_manifest.json')} not found`));
   return { id: 'phase-f', title: 'Reconstruction runs', body: parts.join('\n') };
 }
