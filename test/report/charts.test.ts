@@ -1,7 +1,8 @@
 /**
  * The dose axis of the metric charts (Phase G's charts/, shown in the report): a tick at every dose, each one
  * labelled and visible, written as the page writes doses (300, 1e3, 2.5e4) — not rounded to one digit, and the
- * last of six doses not hidden. The epoch axis of the study's loss chart: whole epochs.
+ * last of six doses not hidden. A log y axis (MSE) spans the values rather than whole decades. The epoch axis of
+ * the study's loss chart: whole epochs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,4 +45,14 @@ test('loss chart of the study: whole epochs only on the epoch axis, for a short 
   const xs = [...svg.matchAll(/<text [^>]*transform="translate\([\d.-]+,15\)"[^>]*opacity="1"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
   assert.ok(xs.length >= 4, xs.join(' '));
   for (const x of xs) assert.match(x, /^\d+$/, `epoch label ${x}`);
+});
+
+test('metric chart on a log axis (MSE): the y axis spans the values, not the whole decades around them', async () => {
+  const doses = [1000, 10000, 100000];
+  const pts = points(doses).map((p, i) => ({ ...p, value: 0.005 + 0.003 * ((i % 7) / 6) })); // 0.005 … 0.008
+  const svg = await vegaLiteToSvg(metricChartSpec(pts, { title: 'MSE vs dose', yTitle: 'MSE', logY: true }));
+  // y-axis labels sit 7 px left of their axis line
+  const ys = [...svg.matchAll(/<text [^>]*transform="translate\(-7,[\d.-]+\)"[^>]*opacity="1"[^>]*>([^<]*)<\/text>/g)].map((m) => Number(m[1]));
+  assert.ok(ys.length >= 4, ys.join(' '));
+  for (const y of ys) assert.ok(y > 0.004 && y < 0.009, `y label ${y} outside the values' range: the lines would be squeezed into a corner`);
 });
