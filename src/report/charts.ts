@@ -142,7 +142,9 @@ export function lossChartSpec(points: readonly LossPoint[], opts: { title?: stri
       encoding: {
         // epochs are whole numbers: no tick between two (a short run showed 1.2, 1.4, …)
         x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { zero: false, nice: false }, axis: { tickMinStep: 1, format: 'd' } },
-        y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'log' }, axis: { format: '.0e' } },
+        // over the losses' own range (rounded out to decades, the curves of a short run lay flat in a corner); '~e' as
+        // ticks inside one decade are 1.2e-2, 1.4e-2, … ('.0e' rounded them to one digit)
+        y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'log', nice: false, padding: 6 }, axis: { format: '~e' } },
         color: viewColour,
         strokeDash: splitDash,
         detail: [{ field: 'split' }, { field: 'view' }],

@@ -1,8 +1,8 @@
 /**
  * The dose axis of the metric charts (Phase G's charts/, shown in the report): a tick at every dose, each one
  * labelled and visible, written as the page writes doses (300, 1e3, 2.5e4) — not rounded to one digit, and the
- * last of six doses not hidden. A log y axis (MSE) spans the values rather than whole decades. The epoch axis of
- * the study's loss chart: whole epochs.
+ * last of six doses not hidden. A log y axis (MSE, the study's loss) spans the values rather than whole decades. The
+ * epoch axis of the study's loss chart: whole epochs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,7 +37,7 @@ test('metric chart: doses that are not round are labelled as they are (2.5e3, no
   assert.deepEqual(got.map(([t]) => t), doses.map(doseLabel));
 });
 
-test('loss chart of the study: whole epochs only on the epoch axis, for a short run too', async () => {
+test('loss chart of the study: whole epochs only on the epoch axis, for a short run too; its log y axis spans the losses', async () => {
   const points: LossPoint[] = [];
   for (const dose of [1000, 10000]) for (const view of ['baseline', 'dense']) for (let epoch = 1; epoch <= 2; epoch++) points.push({ dose, view, split: 'train', epoch, loss: 0.1 / epoch });
   const svg = await vegaLiteToSvg(lossChartSpec(points));
@@ -45,6 +45,10 @@ test('loss chart of the study: whole epochs only on the epoch axis, for a short 
   const xs = [...svg.matchAll(/<text [^>]*transform="translate\([\d.-]+,15\)"[^>]*opacity="1"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
   assert.ok(xs.length >= 4, xs.join(' '));
   for (const x of xs) assert.match(x, /^\d+$/, `epoch label ${x}`);
+  // losses 0.05 … 0.1: the y labels (7 px left of the axis) lie in that range, not down to 1e-2
+  const ys = [...svg.matchAll(/<text [^>]*transform="translate\(-7,[\d.-]+\)"[^>]*opacity="1"[^>]*>([^<]*)<\/text>/g)].map((m) => Number(m[1]));
+  assert.ok(ys.length >= 4, ys.join(' '));
+  for (const y of ys) assert.ok(y >= 0.045 && y <= 0.11, `loss label ${y} outside the losses' range`);
 });
 
 test('metric chart on a log axis (MSE): the y axis spans the values, not the whole decades around them', async () => {
