@@ -172,7 +172,8 @@ export function singleLossChartSpec(losses: readonly number[], opts: { title?: s
     encoding: {
       // epochs are whole numbers: no tick between two (a short run would show 1.4, 1.8, …)
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { zero: false, nice: false }, axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'loss', type: 'quantitative', title: opts.yTitle ?? 'loss', scale: { type: 'log' }, axis: { format: '.0e' } },
+      // over the losses' own range, as the study's loss chart (lossChartSpec)
+      y: { field: 'loss', type: 'quantitative', title: opts.yTitle ?? 'loss', scale: { type: 'log', nice: false, padding: 6 }, axis: { format: '~e' } },
       color: { value: VIEW_COLOURS[0] },
     },
     config: CONFIG,

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lossChartSpec, metricChartSpec, vegaLiteToSvg, type LossPoint, type MetricPoint } from '../../src/report/charts.js';
+import { lossChartSpec, metricChartSpec, singleLossChartSpec, vegaLiteToSvg, type LossPoint, type MetricPoint } from '../../src/report/charts.js';
 import { doseLabel } from '../../src/study/report/sections.js';
 
 function points(doses: readonly number[]): MetricPoint[] {
@@ -59,4 +59,11 @@ test('metric chart on a log axis (MSE): the y axis spans the values, not the who
   const ys = [...svg.matchAll(/<text [^>]*transform="translate\(-7,[\d.-]+\)"[^>]*opacity="1"[^>]*>([^<]*)<\/text>/g)].map((m) => Number(m[1]));
   assert.ok(ys.length >= 4, ys.join(' '));
   for (const y of ys) assert.ok(y > 0.004 && y < 0.009, `y label ${y} outside the values' range: the lines would be squeezed into a corner`);
+});
+
+test('loss chart of one reconstruction: its log y axis spans the losses too', async () => {
+  const svg = await vegaLiteToSvg(singleLossChartSpec([0.9, 0.16, 0.08, 0.06], { firstEpoch: 1 }));
+  const ys = [...svg.matchAll(/<text [^>]*transform="translate\(-7,[\d.-]+\)"[^>]*opacity="1"[^>]*>([^<]*)<\/text>/g)].map((m) => Number(m[1]));
+  assert.ok(ys.length >= 3, ys.join(' '));
+  for (const y of ys) assert.ok(y >= 0.055 && y <= 0.17, `loss label ${y} outside the losses' range (epoch 0 left out)`);
 });
