@@ -124,8 +124,8 @@ th button.sort { font: inherit; font-weight: bold; color: inherit; background: n
 th button.sort::after { content: "\\00a0\\2195"; color: #8a99a8; font-weight: normal; }
 th button.sort[data-dir="asc"]::after { content: "\\00a0\\25B2"; color: inherit; }
 th button.sort[data-dir="desc"]::after { content: "\\00a0\\25BC"; color: inherit; }
-th .sort-parts { display: block; white-space: nowrap; font-size: 11px; }
-th .sort-parts button.sort { font-weight: normal; margin-right: 0.7em; }
+th .sort-parts { display: block; font-size: 11px; }
+th .sort-parts button.sort { font-weight: normal; margin-right: 0.7em; white-space: nowrap; }
 th button.sort:focus-visible { outline: 2px solid #1f4e79; }
 td code, td .kv { font-size: 11.5px; }
 .kv span { white-space: nowrap; margin-right: 0.9em; display: inline-block; }

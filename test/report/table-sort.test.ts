@@ -81,6 +81,12 @@ test('table: in a browser, a heading sorts the rows by its column (numbers as nu
     assert.deepEqual(await order(), ['300 sparse', '1e3 sparse', '300 dense', '2e4 dense', '1e3 dense']);
     assert.equal(await p.$eval('th:nth-child(3)', (th) => th.getAttribute('aria-sort')), 'descending');
     assert.equal(await p.$eval('th:nth-child(1)', (th) => th.getAttribute('aria-sort')), null, 'one sorted column at a time');
+    // a narrow amplitude / phase column puts its two buttons one under the other rather than widening the table
+    const tops = await p.$eval('th:nth-child(3)', (th) => {
+      (th as HTMLElement).style.width = '1px';
+      return [...th.querySelectorAll('button')].map((b) => b.getBoundingClientRect().top);
+    });
+    assert.ok(tops[1]! > tops[0]!, `buttons at ${tops.join(', ')}`);
     // text: alphabetical
     await p.click('th:nth-child(4) button');
     assert.deepEqual((await order()).slice(0, 1), ['1e3 dense']);
