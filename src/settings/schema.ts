@@ -84,7 +84,11 @@ const fraction = z.number({ error: 'an overlap fraction in [0, 1)' }).min(0, { e
   .lt(1, { error: 'an overlap fraction in [0, 1)' });
 
 export const OverlapSettingsSchema = z.object({
-  views: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'view names of lowercase letters, digits and _' }), fraction)
+  // Only the study's subsets: Phases F and G reconstruct and score baseline (every position), dense and sparse, so a
+  // view of another name would be cut and never reconstructed, and one named baseline would shadow the full scan.
+  views: z.record(z.string().regex(/^(dense|sparse)$/, {
+    error: 'a view named dense or sparse (baseline is every position; Phases F and G reconstruct and score these three views)',
+  }), fraction)
     .refine((v) => Object.keys(v).length > 0, { error: 'at least one view' })
     .default(() => ({ dense: 0.7, sparse: 0.2 }))
     .meta(doc('overlap fraction f of each view; positions keep pairwise distances ≥ S = (1 − f)·N')),

@@ -188,9 +188,22 @@ test('run.json records the settings that determine a hub, reads them back, and r
 test('a view name the schema refuses is named as the name, with the rule (was: "expected Invalid key in record", found its fraction)', () => {
   assert.throws(() => parseStudySettings({ overlap: { views: { 'dense view': 0.5, dense: 0.7 } } }), (err: unknown) => {
     assert.ok(err instanceof SettingsError);
-    assert.deepEqual(err.issues, [{ setting: 'overlap.views', found: 'dense view', expected: 'view names of lowercase letters, digits and _' }]);
+    assert.deepEqual(err.issues, [{ setting: 'overlap.views', found: 'dense view', expected: VIEW_RULE }]);
     return true;
   });
+});
+
+const VIEW_RULE = 'a view named dense or sparse (baseline is every position; Phases F and G reconstruct and score these three views)';
+
+test('overlap views are dense and sparse only: a view of another name would be cut and never reconstructed, one named baseline would shadow the full scan', () => {
+  for (const name of ['medium', 'baseline']) {
+    assert.throws(() => parseStudySettings({ overlap: { views: { dense: 0.7, [name]: 0.5 } } }), (err: unknown) => {
+      assert.ok(err instanceof SettingsError);
+      assert.deepEqual(err.issues, [{ setting: 'overlap.views', found: name, expected: VIEW_RULE }]);
+      return true;
+    });
+  }
+  assert.deepEqual(parseStudySettings({ overlap: { views: { dense: 0.6 } } }).overlap.views, { dense: 0.6 });
 });
 
 test('an empty setting name is shown as "" (was: `reconstruction.: no such setting`)', () => {
