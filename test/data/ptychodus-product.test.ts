@@ -271,3 +271,36 @@ test('ptychostudy export of the measured data itself (a CXI file, not its recons
     /^ptychostudy export: test\/fixtures\/cxi\/scan\.cxi: expected a reconstruction \(an `lsqml --out` folder, a Phase F job folder or its reconstruction\.npz\); found an HDF5 file \(measured data or a ptychodus product\): reconstruct it first, `ptychostudy lsqml --input FILE --out DIR`, then export DIR$/);
   assert.equal(existsSync(out), false);
 });
+
+test('export refuses finite but absurd positions: 1e30 px, a scan wider than the object frame, an origin of 1e30 m; one line, nothing written', async () => {
+  const dir = join(root, 'absurd');
+  mkdirSync(dir);
+  const rec = (name: string, pos: number[], geometry?: Record<string, unknown>): string => {
+    const d = join(dir, name);
+    mkdirSync(d);
+    saveNpz(join(d, 'reconstruction.npz'), {
+      reconstructed_object: c64([8, 10], new Float32Array(160).fill(1)),
+      reconstructed_probe: c64([1, 4, 4], new Float32Array(32).fill(1)),
+      positions: f64([pos.length / 2, 2], new Float64Array(pos)),
+      loss_history: f64([2], new Float64Array([2, 1])),
+      ...(geometry ? { _metadata: metadataArray({ geometry }) } : {}),
+    });
+    return d;
+  };
+  // the 4×4 patch must touch the 8×10 object: −2 ≤ y ≤ 10, −2 ≤ x ≤ 12
+  const far = rec('far', [4, 4, 4, 1e30]);
+  await assert.rejects(exportPtychodusProduct({ input: far, out: join(far, 'p.h5'), pixelSizeM: 1e-8 }),
+    /far\/reconstruction\.npz: key 'positions': expected probe positions \(y, x\) in object pixels whose 4×4 patch touches the 8×10 reconstructed_object \(-2 ≤ x ≤ 12\); found x = 1e\+30 at index 1$/);
+  const wide = rec('wide', [-3, 4, 4, 4, 11, 4]);
+  await assert.rejects(exportPtychodusProduct({ input: wide, out: join(wide, 'p.h5'), pixelSizeM: 1e-8 }),
+    /key 'positions': .*\(-2 ≤ y ≤ 10\); found y = -3 at index 0 \(2 values outside\)$/);
+  const edge = rec('edge', [-2, -2, 10, 12]);
+  assert.equal((await exportPtychodusProduct({ input: edge, out: join(edge, 'p.h5'), pixelSizeM: 1e-8 })).positions, 2, 'patches touching the edge are a scan');
+  const origin = rec('origin', [4, 4, 4, 6], { object_pixel_size_m_yx: [1e-8, 1e-8], object_origin_m_yx: [1e30, 0] });
+  await assert.rejects(exportPtychodusProduct({ input: origin, out: join(origin, 'p.h5') }),
+    /origin\/reconstruction\.npz: key '_metadata\.geometry\.object_origin_m_yx': expected positions in metres that float64 holds to better than 1 object pixel; found origin \[1e\+30,0\] m, positions up to 1\.000e\+30 m, where float64 values are 1\.41e\+22 object pixels of 1\.000e-8 m apart$/);
+  for (const d of [far, wide, origin]) assert.deepEqual(readdirSync(d), ['reconstruction.npz'], 'nothing written');
+  assertRefused(ptychostudy(['export', '--input', far, '--out', join(far, 'p.h5'), '--pixel-size', '1e-8']), 'export',
+    /^ptychostudy export: .*far\/reconstruction\.npz: key 'positions': expected .*; found x = 1e\+30 at index 1$/);
+  assert.deepEqual(readdirSync(far), ['reconstruction.npz']);
+});

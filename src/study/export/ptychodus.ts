@@ -24,6 +24,8 @@ import { NpzReader, type MemberHeader } from '../../npy/npz.js';
 import { isComplexDtype } from '../../npy/types.js';
 import { checkDecodeFits, memoryLimit } from '../../data/memory.js';
 import { METADATA_KEY, readMetadata } from '../../data/metadata.js';
+import { outside } from '../../data/dataset.js';
+import { MAX_POSITION_STEP_PX, floatStep } from '../../data/geometry.js';
 import { writePtychodusProduct, type PtychodusProduct } from '../../data/ptychodus.js';
 import { pixelSizeOk } from '../../data/hdf5/checks.js';
 import { isHdf5File } from '../../data/inspect-hdf5.js';
@@ -172,8 +174,30 @@ export async function exportPtychodusProduct(opts: PtychodusExportOptions): Prom
     const n = hx.shape[0]!;
     const p = positions.data as Float32Array | Float64Array;
     finite('positions', p);
+    // Every patch touches the object, as lsqml's job positions must (job-input.ts): a position beyond is a broken
+    // file, not a scan (1e30 px, or a scan spanning more pixels than the object frame).
+    const N = hp.shape[1]!;
+    for (const [col, axis, size] of [[0, 'y', H], [1, 'x', W]] as const) {
+      const c = Float64Array.from({ length: n }, (_, i) => p[2 * i + col]!);
+      const far = outside(c, -N / 2, size + N / 2);
+      if (far) {
+        throw bad('positions', `probe positions (y, x) in object pixels whose ${N}×${N} patch touches the ${H}×${W} reconstructed_object ` +
+          `(${-N / 2} ≤ ${axis} ≤ ${size + N / 2})`, `${axis} = ${far}`);
+      }
+    }
     const x = new Float64Array(n), y = new Float64Array(n);
     for (let i = 0; i < n; i++) { y[i] = origin[0] + p[2 * i]! * pixelM[0]; x[i] = origin[1] + p[2 * i + 1]! * pixelM[1]; }
+    // The product stores metres as float64: at an origin far out (1e30 m) neighbouring positions become one value.
+    const centreM = [origin[0] + pixelM[0] * H / 2, origin[1] + pixelM[1] * W / 2];
+    let big = Math.max(Math.abs(centreM[0]!), Math.abs(centreM[1]!));
+    for (let i = 0; i < n; i++) big = Math.max(big, Math.abs(x[i]!), Math.abs(y[i]!));
+    const stepPx = floatStep(big, 52) / Math.min(pixelM[0], pixelM[1]);
+    if (!Number.isFinite(big) || stepPx > MAX_POSITION_STEP_PX) {
+      throw bad(og !== undefined ? gkey('object_origin_m_yx') : 'positions',
+        `positions in metres that float64 holds to better than ${MAX_POSITION_STEP_PX} object pixel`,
+        `${og !== undefined ? `origin ${shownJson(og, 100)} m, ` : ''}positions up to ${big.toPrecision(4)} m` +
+        (Number.isFinite(big) ? `, where float64 values are ${stepPx.toPrecision(3)} object pixels of ${Math.min(pixelM[0], pixelM[1]).toPrecision(4)} m apart` : ''));
+    }
     const lossHistory = Float64Array.from(loss.data as Float32Array | Float64Array);
     const input = meta.input as { file?: unknown; sha256?: unknown } | undefined;
     const name = basename(dirname(resolve(file)));
@@ -188,7 +212,7 @@ export async function exportPtychodusProduct(opts: PtychodusExportOptions): Prom
       name, comments, detectorDistanceM: distanceM, probeEnergyEv: energyEv,
       probe: { modes: hp.shape[0]!, size: hp.shape[1]!, data: c64('reconstructed_probe', probe.data as Float32Array | Float64Array) },
       object: { height: H, width: W, data: c64('reconstructed_object', object.data as Float32Array | Float64Array) },
-      pixelM, centerM: [origin[0] + pixelM[0] * H / 2, origin[1] + pixelM[1] * W / 2],
+      pixelM, centerM: [centreM[0]!, centreM[1]!],
       positionsM: { x, y }, lossHistory,
     };
   } finally {
