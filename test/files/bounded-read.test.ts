@@ -18,6 +18,8 @@ import { phaseCContent } from '../../src/study/run/fingerprints.js';
 import { readRunState } from '../../src/study/run/state.js';
 import { planSimulation } from '../../src/study/simulate/plan.js';
 import { studySteps } from '../../src/study/slurm/plans.js';
+import { readPriorRecord, readStartRecord } from '../../src/study/slurm/records.js';
+import { ManifestSchema } from '../../src/study/hub/reconstruction-files.js';
 import { tempDir } from '../tmp.js';
 
 const root = tempDir('bounded-read');
@@ -88,4 +90,28 @@ test('an overlap bundle or an FRC table past its bound is refused in the bounded
   truncateSync(p, MAX_RECORD_BYTES + 1); // sparse; more than either bound
   refused(() => readOverlapBundle(p), new RegExp(`^${p}: ${MAX_RECORD_BYTES + 1} bytes; an overlap bundle has at most \\d+$`));
   refused(() => readFrcCurves(p), new RegExp(`^${p}: ${MAX_RECORD_BYTES + 1} bytes; an FRC table has at most \\d+$`));
+});
+
+test('a SLURM step\'s start record and the evidence it kept (prior-*.json): past MAX_RECORD_BYTES, not JSON or not their schema, one line naming the file', () => {
+  const dir = tempDir('bounded-read-slurm');
+  const start = join(dir, 'start.json'), prior = join(dir, 'prior-manifest.json');
+  assert.equal(readStartRecord(start), undefined, 'no start record: the step has not started');
+  writeFileSync(start, '{"run_id": "r1"}');
+  assert.deepEqual(readStartRecord(start), { run_id: 'r1' });
+  writeFileSync(prior, 'null');
+  assert.equal(readPriorRecord(prior, ManifestSchema, 'manifest kept'), null, 'null: no manifest when the step started');
+  for (const p of [start, prior]) {
+    writeFileSync(p, '');
+    truncateSync(p, MAX_RECORD_BYTES + 1); // sparse
+  }
+  const big = (p: string): RegExp => new RegExp(`^${p}: ${MAX_RECORD_BYTES + 1} bytes; a record has at most ${MAX_RECORD_BYTES}$`);
+  refused(() => readStartRecord(start), big(start));
+  refused(() => readPriorRecord(prior, ManifestSchema, 'manifest kept'), big(prior));
+  writeFileSync(start, '{"run_id": "r1"');
+  refused(() => readStartRecord(start), new RegExp(`^${start}: the step start record is not valid JSON \\(.*\\)$`));
+  writeFileSync(start, '[1, 2]');
+  refused(() => readStartRecord(start), new RegExp(`^${start}: the step start record does not match its schema at \\(top level\\): .*$`));
+  writeFileSync(prior, '{"execution_results": 7}');
+  refused(() => readPriorRecord(prior, ManifestSchema, 'manifest kept'), new RegExp(`^${prior}: the manifest kept does not match its schema at .*$`));
+  refused(() => readPriorRecord(join(dir, 'none.json'), ManifestSchema, 'manifest kept'), /none\.json: the manifest kept is missing; the step wrote it when it started$/);
 });

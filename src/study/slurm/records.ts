@@ -207,6 +207,23 @@ export function readRecord<T>(path: string, schema: z.ZodType<T>, what: string):
   return r.data;
 }
 
+/**
+ * A step's start record (`<n>/<step>/start.json`, an object), or undefined when the step has not started yet; a
+ * broken one (not JSON, not an object, past MAX_RECORD_BYTES) is an InputError naming it, never "not started".
+ */
+export function readStartRecord(path: string): Record<string, unknown> | undefined {
+  return readRecord(path, z.record(z.string(), z.unknown()), 'step start record') ?? undefined;
+}
+
+/**
+ * Evidence a step kept as it started (`prior-*.json`): the value it held, null for none. The step writes it before
+ * any task runs, so an absent one is an InputError too, as a broken one (not JSON, not `schema`, past the bound).
+ */
+export function readPriorRecord<T>(path: string, schema: z.ZodType<T>, what: string): T | null {
+  if (!existsSync(path)) throw new InputError(`${path}: the ${what} is missing; the step wrote it when it started`);
+  return readRecord(path, schema.nullable(), what);
+}
+
 /** The home's jobs.json, or null when nothing was ever submitted from it. */
 export function readJobs(home: string): JobsRecord | null {
   return readRecord(slurmPaths(home).jobs, JobsRecordSchema, 'SLURM jobs record');

@@ -28,7 +28,6 @@ import { existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync } from 
 import { hostname } from 'node:os';
 import { UsageError } from '../../errors.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
-import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { parseStudySettings } from '../../settings/parse.js';
 import { holdsSbatch, setByScript, type StudySettingsInput } from '../../settings/schema.js';
@@ -37,7 +36,7 @@ import { readRunState, writeRunState, type PhaseRecord } from '../run/state.js';
 import { describeMissing, endedByItself, mayStillRun, missingJobs, taskFates, type TaskFate } from './fate.js';
 import { withMergeLock } from './merge-lock.js';
 import {
-  arrayTasksOf, claimJob, readClaim, readRecord, readResult, readSubmission, replaceClaim, slurmPaths, StepFinalSchema,
+  arrayTasksOf, claimJob, readClaim, readRecord, readResult, readStartRecord, readSubmission, replaceClaim, slurmPaths, StepFinalSchema,
   type ArrayStep, type Claim, type StepFinal, type StepRecord, type Submission, type TaskResult,
 } from './records.js';
 import { sacctJob, scontrolJob, squeue } from './scheduler.js';
@@ -78,22 +77,13 @@ function mergeLocks<T>(home: string, step: ClusterStep, ctx: StepContext, fn: ()
   });
 }
 
-function readStart(path: string): unknown | undefined {
-  try {
-    return JSON.parse(readTextAtMost(path, MAX_RECORD_BYTES, 'a record')) as unknown;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 /** The step's start record, made by the first caller (under the home's lock; the phase's own lock inside `start`). */
 async function ensureStarted(ctx: StepContext, step: ClusterStep): Promise<unknown> {
   const path = slurmPaths(ctx.home).start(ctx.submission.number, step.name);
-  const existing = readStart(path);
+  const existing = readStartRecord(path);
   if (existing !== undefined) return existing;
   return homeLock(ctx.home, async () => {
-    const again = readStart(path);
+    const again = readStartRecord(path);
     if (again !== undefined) return again;
     mkdirSync(slurmPaths(ctx.home).step(ctx.submission.number, step.name), { recursive: true });
     const start = await step.start(ctx);
@@ -222,7 +212,7 @@ export async function finalizeStep(home: string, submission: Submission, record:
     const failures = [...asFailures(results.values()), ...killed];
     const kept = [...results.values()].filter((r) => !(r.status === 'failed' && (r.payload === null || r.payload === undefined)));
     // A step none of whose tasks started (all cancelled while queued) is started now, so its failures land in its run.
-    let start = readStart(paths.start(n, name));
+    let start: unknown = readStartRecord(paths.start(n, name));
     let merged: { complete: boolean; detail: string };
     let starting = false;
     try {

@@ -15,7 +15,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../../../files/atomic.js';
-import { MAX_RECORD_BYTES, readTextAtMost } from '../../../files/bounded-read.js';
 import { recordPath } from '../../../files/paths.js';
 import { jobKey, PHASE_F } from '../../hub/layout.js';
 import {
@@ -29,7 +28,7 @@ import { planReconstruction, type ReconstructionPlan, type ReconstructionPlanOpt
 import { finishReconstruction, recordResult, startReconstruction, type ReconstructionRun } from '../../reconstruct/record.js';
 import { selectionFacts } from '../../reconstruct/selection.js';
 import { taskThreads } from '../threads.js';
-import { slurmPaths, type TaskResult } from '../records.js';
+import { readPriorRecord, slurmPaths, type TaskResult } from '../records.js';
 import { outputRootOption, pathOption, type ClusterStep, type StepContext, type TaskFailure } from './step.js';
 
 const StartSchema = z.object({
@@ -73,18 +72,13 @@ function threadsOf(ctx: StepContext): number {
   return taskThreads(ctx.settings).threads;
 }
 
-function readPrior<T>(path: string, schema: z.ZodType<T>): T | null {
-  const value = JSON.parse(readTextAtMost(path, MAX_RECORD_BYTES, 'a record')) as unknown;
-  return value === null ? null : schema.parse(value);
-}
-
 /** The Phase F run of this submission, as `startReconstruction` made it, holding `results`. */
 function rebuildRun(ctx: StepContext, start: Start, results: ExecutionResult[], archived: Map<string, string>): ReconstructionRun {
   const plan = planOf(ctx);
   const paths = slurmPaths(ctx.home);
   const n = ctx.submission.number;
-  const priorManifest = readPrior<Manifest>(paths.prior(n, 'reconstruct', 'manifest'), ManifestSchema);
-  const priorSkip = readPrior<SkipSummary>(paths.prior(n, 'reconstruct', 'skip-summary'), SkipSummarySchema);
+  const priorManifest = readPriorRecord<Manifest>(paths.prior(n, 'reconstruct', 'manifest'), ManifestSchema, 'reconstruction manifest kept as the step started');
+  const priorSkip = readPriorRecord<SkipSummary>(paths.prior(n, 'reconstruct', 'skip-summary'), SkipSummarySchema, 'skip summary kept as the step started');
   const byKey = new Map(plan.selected.map((j) => [j.key, j]));
   const jobs = (keys: string[]): ReconstructionJob[] => keys.map((k) => byKey.get(k)).filter((j): j is ReconstructionJob => j !== undefined);
   return {
