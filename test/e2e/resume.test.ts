@@ -100,6 +100,22 @@ test('run --out HUB resumes with the hub\'s own settings; a finished hub changes
   assert.deepEqual(fromFile.stderr.trim().split('\n').slice(1), [`  reconstruction.batchSize (${file}): hub 96, requested 12`]);
   assert.deepEqual(changed(before, snapshot(hub)), [], 'a refused resume wrote something');
 
+  // 3b. A broken comparison.json makes Phase G's fingerprint differ, so Phase G is redone and refuses it: exit 2, one
+  //     line naming it, and nothing written — run.json keeps Phase G complete (it recorded the refusal as 'failed').
+  const comparison = join(hub, 'phase_g', readdirSync(join(hub, 'phase_g')).find((n) => n.startsWith('dose_'))!, 'dense', 'test', 'comparison.json');
+  const whole = readFileSync(comparison);
+  writeFileSync(comparison, whole.subarray(0, whole.length >> 1));
+  const broken = snapshot(hub);
+  const refused = run(['--out', hub, '--quiet']);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.deepEqual(refused.stderr.trim().split('\n'), [`ptychostudy run: ${comparison}: the existing comparison is not valid JSON (Unexpected end of JSON input); it was left untouched`]);
+  // every file keeps its bytes (run.json is put back; settings.json is written again as it was, and Phase G's locks
+  // come and go in phase_g/, so modification times change)
+  const bytes = (m: Map<string, string>): Map<string, string> => new Map([...m].filter(([k]) => !k.endsWith('/')).map(([k, v]) => [k, v.split(' ')[2]!]));
+  assert.deepEqual(changed(bytes(broken), bytes(snapshot(hub))), [], 'a refused resume wrote something');
+  writeFileSync(comparison, whole);
+  before = snapshot(hub);
+
   // 4. On a copy: Phase G and the report are redone when one of their outputs is gone, Phase F is not.
   const copy = join(hub, '..', 'copy');
   cpSync(hub, copy, { recursive: true });

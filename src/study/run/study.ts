@@ -18,14 +18,15 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from
 import { dirname, join, relative, resolve } from 'node:path';
 import { isOutOfSpace, writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
+import { readBytesAtMost } from '../../files/bounded-read.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { LockWaitAbortedError, MERGE_WAIT_MS, tryLock, waitForLock, withLock, type HeldLock } from '../../files/lock.js';
-import { InputError, UsageError } from '../../errors.js';
+import { exitCodeFor, InputError, UsageError } from '../../errors.js';
 import { readProbeFile } from '../../data/probe-file.js';
 import { checkProbeModes } from '../../data/memory.js';
 import { parseProbeModelSpec } from '../../physics/probe.js';
-import { withAbsolutePaths } from '../../settings/file.js';
+import { MAX_SETTINGS_FILE_BYTES, withAbsolutePaths } from '../../settings/file.js';
 import type { SettingDifference } from '../../settings/fingerprint.js';
 import { checkStudySettings, shown } from '../../settings/parse.js';
 import { getPreset } from '../../settings/presets.js';
@@ -471,6 +472,8 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       await guard?.take();
       return;
     }
+    // run.json as it was, while this run has written nothing else: a phase that refuses its input (exit 2) puts it back
+    const untouched = !worked && previous !== null ? readBytesAtMost(join(hub, HUB.runState), MAX_SETTINGS_FILE_BYTES) : null;
     begin();
     const started = utcSeconds();
     const t0 = performance.now();
@@ -494,6 +497,18 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
         recordInterrupted(hub);
         const e = err instanceof StudyAbortedError ? err : null;
         throw new StudyAbortedError(name, e?.finishedJobs ?? [], e !== null ? e.cause : signal!.reason, completedPhases());
+      }
+      if (untouched !== null && exitCodeFor(err) === 2) {
+        // Bad input (a broken file the phase reads, e.g. a comparison.json Phase G meets when it is redone) refused
+        // before this run did any work: every file of the hub keeps its bytes, run.json's put back (exit 2, nothing
+        // written: README, "Resume"), and the next resume meets the same file. Should that write fail, the phase
+        // stays 'running', which a resume runs again.
+        try {
+          writeFileAtomic(join(hub, HUB.runState), untouched);
+        } catch {
+          // the refusal is the error to report
+        }
+        throw err;
       }
       state.phases[name] = { status: 'failed', started, finished: utcSeconds(), detail: err instanceof Error ? err.message : String(err) };
       state.status = 'failed';
