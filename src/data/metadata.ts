@@ -14,6 +14,7 @@
  */
 import { InputError } from '../errors.js';
 import { printable } from '../text.js';
+import { jsonDepth } from '../files/bounded-read.js';
 import { NpzReader } from '../npy/npz.js';
 import { formatShape } from '../npy/npy.js';
 import { sizeOf, type NdArray } from '../npy/types.js';
@@ -124,23 +125,6 @@ export function parseMetadataJson(text: string): Record<string, unknown> {
     throw new Error(`_metadata JSON is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not an object`);
   }
   return value as Record<string, unknown>;
-}
-
-/** Deepest bracket nesting of JSON text, outside strings; stops counting once past `stopAt`. */
-export function jsonDepth(text: string, stopAt = Infinity): number {
-  let depth = 0;
-  let max = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (ch === 0x22) { // skip a string literal
-      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
-    } else if (ch === 0x5b || ch === 0x7b) {
-      if (++depth > max) { max = depth; if (max > stopAt) return max; }
-    } else if (ch === 0x5d || ch === 0x7d) {
-      depth--;
-    }
-  }
-  return max;
 }
 
 /** Replaces NaN / Infinity / -Infinity tokens outside strings by sentinel strings; null when there were none. */

@@ -26,6 +26,42 @@ export function readTextAtMost(path: string, max: number, what: string): string 
   }
 }
 
+/**
+ * Deepest bracket nesting a record's JSON may have: ours nest 6 levels at most. Deeper JSON parses (V8's parser
+ * does not recurse) but overflows the stack of every recursive consumer after it — schema checks, JSON.stringify,
+ * fingerprints — which ended a command with "Maximum call stack size exceeded" (exit 1).
+ */
+export const MAX_RECORD_JSON_DEPTH = 64;
+
+/** Deepest bracket nesting of JSON text, outside strings; stops counting once past `stopAt`. */
+export function jsonDepth(text: string, stopAt = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22) { // skip a string literal
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) { max = depth; if (max > stopAt) return max; }
+    } else if (ch === 0x5d || ch === 0x7d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+/**
+ * `readTextAtMost` for a JSON record: also an `InputError` "<path>: expected JSON nested at most 64 levels deep
+ * (<what>); found more" before it is parsed.
+ */
+export function readJsonTextAtMost(path: string, max: number, what: string): string {
+  const text = readTextAtMost(path, max, what);
+  if (jsonDepth(text, MAX_RECORD_JSON_DEPTH) > MAX_RECORD_JSON_DEPTH) {
+    throw new InputError(`${path}: expected JSON nested at most ${MAX_RECORD_JSON_DEPTH} levels deep (${what}); found more`);
+  }
+  return text;
+}
+
 /** The bytes of `path`, or null when it holds more than `max` (then read no further than `max` and one chunk). */
 export function readBytesAtMost(path: string, max: number): Buffer | null {
   const fd = openSync(path, 'r');

@@ -9,7 +9,7 @@
 import { lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { InputError } from '../errors.js';
 import { entryKind } from './regular.js';
-import { MAX_RECORD_BYTES, readTextAtMost } from './bounded-read.js';
+import { MAX_RECORD_BYTES, readJsonTextAtMost } from './bounded-read.js';
 
 /** "<path>: <why>; <consequence>" as an `InputError`: for the caller's own checks of the value as well. */
 export function brokenRecord(path: string, why: string, consequence: string): InputError {
@@ -42,7 +42,7 @@ export function readJsonRecord(path: string, consequence: string): { value: unkn
   if (!st.isFile()) throw brokenRecord(path, `expected a JSON file; found ${entryKind(st)}`, consequence);
   let text: string;
   try {
-    text = readTextAtMost(path, MAX_RECORD_BYTES, 'a record');
+    text = readJsonTextAtMost(path, MAX_RECORD_BYTES, 'a record');
   } catch (err) {
     if (err instanceof InputError) throw brokenRecord(path, err.message.slice(path.length + 2), consequence);
     throw brokenRecord(path, `cannot be read (${code(err)})`, consequence);

@@ -115,3 +115,16 @@ test('a SLURM step\'s start record and the evidence it kept (prior-*.json): past
   refused(() => readPriorRecord(prior, ManifestSchema, 'manifest kept'), new RegExp(`^${prior}: the manifest kept does not match its schema at .*$`));
   refused(() => readPriorRecord(join(dir, 'none.json'), ManifestSchema, 'manifest kept'), /none\.json: the manifest kept is missing; the step wrote it when it started$/);
 });
+
+test('a record nested deeper than 64 levels is refused in one line before it is parsed (it overflowed the stack of whatever read it next)', () => {
+  const hub = tempDir('bounded-read-deep');
+  const p = join(hub, 'run.json');
+  const deep = (d: number): string => '['.repeat(d) + ']'.repeat(d);
+  writeFileSync(p, `{"tool": "ptychostudy", "phases": {}, "settings": {"doses": [${deep(200_000)}]}}`);
+  refused(() => readRunState(hub), new RegExp(`^${p}: expected JSON nested at most 64 levels deep \\(a hub's run\\.json\\); found more; this hub cannot be resumed — use a new hub$`));
+  const m = join(hub, 'manifest.json');
+  writeFileSync(m, `{"a": ${deep(65)}, "b": "${'['.repeat(100)}"}`);
+  refused(() => readJsonRecord(m, 'nothing was written'), new RegExp(`^${m}: expected JSON nested at most 64 levels deep \\(a record\\); found more; nothing was written$`));
+  writeFileSync(m, `{"a": ${deep(63)}, "b": "${'['.repeat(100)}"}`);
+  assert.deepEqual(Object.keys(readJsonRecord(m, 'nothing was written')!.value as object), ['a', 'b'], '64 levels, and brackets inside strings, are read');
+});

@@ -17,7 +17,7 @@ import { isSafeName, recordPath, SAFE_NAME_RULE } from '../../files/paths.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { checkHistoryDir, HISTORY_DIR } from '../../files/earlier.js';
 import { jobDir, PHASE_G, type JobAddress } from '../hub/layout.js';
-import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
+import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
 
 /** The files a job leaves in its directory (moved away together when a later run replaces them). */
 export const JOB_FILES = [PHASE_G.metricsCsv, PHASE_G.frcCsv, PHASE_G.alignedNpz, PHASE_G.figure, PHASE_G.json] as const;
@@ -42,7 +42,7 @@ export function jobFilesRunId(dir: string): string | null {
   const path = join(dir, PHASE_G.json);
   let text: string;
   try {
-    text = readTextAtMost(path, MAX_RECORD_BYTES, 'a record');
+    text = readJsonTextAtMost(path, MAX_RECORD_BYTES, 'a record');
   } catch (err) {
     if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;

@@ -30,7 +30,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
+import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import { lockHolder, tryLock } from '../../files/lock.js';
 import { stableJson } from '../../settings/fingerprint.js';
@@ -245,7 +245,7 @@ export function reusableJob(run: ReuseContext, job: CompareJob, inputs: string |
   const dir = jobDir(run.outputRoot, job);
   let doc: Record<string, unknown>;
   try {
-    const v: unknown = JSON.parse(readTextAtMost(join(dir, PHASE_G.json), MAX_RECORD_BYTES, 'a record'));
+    const v: unknown = JSON.parse(readJsonTextAtMost(join(dir, PHASE_G.json), MAX_RECORD_BYTES, 'a record'));
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
     doc = v as Record<string, unknown>;
   } catch {

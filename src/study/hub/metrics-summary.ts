@@ -17,7 +17,7 @@ import { printable, shownJson } from '../../text.js';
 import { isSafeName, SAFE_NAME_RULE } from '../../files/paths.js';
 import type { MetricKey } from '../../metrics/index.js';
 import { SPLITS, VIEWS } from './layout.js';
-import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
+import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
 
 /** The name our own LSQML reconstructions appear under. */
 export const OWN_MODEL = 'LSQML';
@@ -147,7 +147,7 @@ export type MetricsSummary = z.infer<typeof MetricsSummarySchema>;
 export function readMetricsSummary(path: string): MetricsSummary | null {
   let text: string;
   try {
-    text = readTextAtMost(path, MAX_RECORD_BYTES, 'a record');
+    text = readJsonTextAtMost(path, MAX_RECORD_BYTES, 'a record');
   } catch (err) {
     if (err instanceof InputError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;

@@ -4,7 +4,7 @@
  * of the Phase C split it was cut from (the baseline). Fields that are absent or not numbers are null.
  */
 import { InputError } from '../../errors.js';
-import { readTextAtMost } from '../../files/bounded-read.js';
+import { readJsonTextAtMost } from '../../files/bounded-read.js';
 
 export interface OverlapStats {
   positions: number | null;
@@ -51,7 +51,7 @@ function stats(o: Record<string, unknown>, countKey: string): OverlapStats {
 
 /** The train and test entries of a metrics bundle (a split that is missing is absent). Broken JSON → InputError. */
 export function readOverlapBundle(path: string): Partial<Record<'train' | 'test', ViewOverlap>> {
-  const text = readTextAtMost(path, MAX_BUNDLE_BYTES, 'an overlap bundle');
+  const text = readJsonTextAtMost(path, MAX_BUNDLE_BYTES, 'an overlap bundle');
   let doc: unknown;
   try {
     doc = JSON.parse(text);

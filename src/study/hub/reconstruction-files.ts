@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { InputError } from '../../errors.js';
 import { shownJson } from '../../text.js';
 import { isSafeName, SAFE_NAME_RULE } from '../../files/paths.js';
-import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
+import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
 
 export const SCHEMA_VERSION = '1.1.0';
 /** Versions this reader accepts: 1.0.0 recorded absolute paths. */
@@ -199,7 +199,7 @@ export function jsonSchemas(): Record<string, string> {
 function readJson<T>(path: string, schema: z.ZodType<T>, what: string): T | null {
   let text: string;
   try {
-    text = readTextAtMost(path, MAX_RECORD_BYTES, 'a record');
+    text = readJsonTextAtMost(path, MAX_RECORD_BYTES, 'a record');
   } catch (err) {
     if (err instanceof InputError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;

@@ -9,7 +9,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFailed, writeFileAtomic } from '../../files/atomic.js';
-import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
+import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
 import { HIGHER_IS_BETTER, METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import type { PanelRecord } from '../../report/figure.js';
 import { esc, figure, grid, notAvailable, table, type Cell, type Section } from '../../report/html.js';
@@ -136,7 +136,7 @@ export function depVersion(name: string): string {
     const p = join(dir, 'node_modules', ...name.split('/'), 'package.json');
     if (existsSync(p)) {
       try {
-        return (JSON.parse(readTextAtMost(p, MAX_RECORD_BYTES, 'a package.json')) as { version?: string }).version ?? 'unknown';
+        return (JSON.parse(readJsonTextAtMost(p, MAX_RECORD_BYTES, 'a package.json')) as { version?: string }).version ?? 'unknown';
       } catch {
         return 'unknown';
       }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { InputError } from '../../errors.js';
-import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
+import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
 import { stableJson } from '../../settings/fingerprint.js';
 import { HUB, hubRoots, jobDir, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
 import { readManifest } from '../hub/reconstruction-files.js';
@@ -114,7 +114,7 @@ function withoutCircumstances(v: unknown): unknown {
  */
 function manifestContent(root: string, manifest: string): string {
   try {
-    return sha256([stableJson(withoutCircumstances(JSON.parse(readTextAtMost(join(root, manifest), MAX_RECORD_BYTES, 'a record'))))]);
+    return sha256([stableJson(withoutCircumstances(JSON.parse(readJsonTextAtMost(join(root, manifest), MAX_RECORD_BYTES, 'a record'))))]);
   } catch (err) {
     if (err instanceof InputError) throw err; // past the bound: not read, and not hashed whole either
     return fileSha(join(root, manifest)); // absent or not JSON: its bytes (the phase's own check refuses it)

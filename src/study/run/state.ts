@@ -25,7 +25,7 @@ import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
 import { holdsSbatch, PRESET_NAMES, setByScript, type StudySettings } from '../../settings/schema.js';
 import { HUB } from '../hub/layout.js';
 import type { PhaseName } from '../phase.js';
-import { readTextAtMost } from '../../files/bounded-read.js';
+import { readJsonTextAtMost } from '../../files/bounded-read.js';
 
 export const RUN_STATE_FILE = HUB.runState;
 export const RUN_STATE_SCHEMA_VERSION = 3;
@@ -130,7 +130,7 @@ export function readRunState(hub: string): RunState | null {
   if (!existsSync(path)) return null;
   let value: unknown;
   try {
-    value = JSON.parse(readTextAtMost(path, MAX_SETTINGS_FILE_BYTES, 'a hub\'s run.json'));
+    value = JSON.parse(readJsonTextAtMost(path, MAX_SETTINGS_FILE_BYTES, 'a hub\'s run.json'));
   } catch (err) {
     if (err instanceof InputError) throw new InputError(`${err.message}; this hub cannot be resumed — use a new hub`);
     throw new InputError(`${path}: not valid JSON (${(err as Error).message}); this hub cannot be resumed — use a new hub`);

@@ -12,7 +12,7 @@ import { accessSync, closeSync, constants, existsSync, openSync, readSync, statS
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
+import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
 import { checkDecodeFits, formatBytes, MAX_SCAN_POSITIONS, memoryLimit, type MemoryLimit } from '../../data/memory.js';
 import { formatShape } from '../../npy/npy.js';
 import { NpzReader, type MemberHeader } from '../../npy/npz.js';
@@ -343,7 +343,7 @@ export function readRootState(jobs: readonly SimulationJob[], manifestPath: stri
   }
   if (!existsSync(manifestPath)) return null;
   try {
-    const v = JSON.parse(readTextAtMost(manifestPath, MAX_RECORD_BYTES, 'a record')) as unknown;
+    const v = JSON.parse(readJsonTextAtMost(manifestPath, MAX_RECORD_BYTES, 'a record')) as unknown;
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
     return v as Record<string, unknown>;
   } catch (e) {

@@ -13,7 +13,7 @@
  */
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
+import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
 import { isFile } from '../../files/dirs.js';
 import { checkLockFree } from '../../files/lock.js';
 import type { StudySettings } from '../../settings/schema.js';
@@ -40,7 +40,7 @@ export interface PlannedStep {
 /** The JSON object at `path`; null when absent or not an object; past MAX_RECORD_BYTES an InputError naming it. */
 function readJsonObject(path: string): Record<string, unknown> | null {
   try {
-    const v = JSON.parse(readTextAtMost(path, MAX_RECORD_BYTES, 'a record')) as unknown;
+    const v = JSON.parse(readJsonTextAtMost(path, MAX_RECORD_BYTES, 'a record')) as unknown;
     return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
   } catch (err) {
     if (err instanceof InputError) throw err;

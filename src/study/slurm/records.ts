@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
 import { writeFailed, writeJsonAtomic } from '../../files/atomic.js';
-import { MAX_RECORD_BYTES, readTextAtMost } from '../../files/bounded-read.js';
+import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
 
 export const SLURM_DIR = 'slurm';
 export const JOBS_SCHEMA_VERSION = 1;
@@ -187,7 +187,7 @@ export function slurmPaths(home: string) {
 export function readRecord<T>(path: string, schema: z.ZodType<T>, what: string): T | null {
   let text: string;
   try {
-    text = readTextAtMost(path, MAX_RECORD_BYTES, 'a record');
+    text = readJsonTextAtMost(path, MAX_RECORD_BYTES, 'a record');
   } catch (err) {
     if (err instanceof InputError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;

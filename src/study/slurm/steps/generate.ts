@@ -8,7 +8,7 @@
  */
 import { InputError } from '../../../errors.js';
 import { writeJsonAtomic } from '../../../files/atomic.js';
-import { MAX_RECORD_BYTES, readTextAtMost } from '../../../files/bounded-read.js';
+import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../../files/bounded-read.js';
 import { join } from 'node:path';
 import { EarlierFiles } from '../../../files/earlier.js';
 import { recordPath } from '../../../files/paths.js';
@@ -37,7 +37,7 @@ function planOf(ctx: StepContext): SimulationPlan {
 function readManifest(path: string): Record<string, unknown> | null {
   let text: string;
   try {
-    text = readTextAtMost(path, MAX_RECORD_BYTES, 'a record');
+    text = readJsonTextAtMost(path, MAX_RECORD_BYTES, 'a record');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
