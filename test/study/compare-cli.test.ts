@@ -28,6 +28,9 @@ test('ptychostudy compare / report: exit codes, --json, external models, usage e
     const bad = run([...base, '--split', 'test', '--model', `Bad=${join(root, 'bad.npz')}`]);
     assert.equal(bad.status, 1, bad.stderr);
     assert.match(bad.stdout, /compared 2 job\(s\), 2 comparison\(s\) failed/);
+    // --quiet keeps each failed comparison's line (which job, why), and nothing else of the progress
+    assert.match(bad.stderr, /^\[1\/6\] dose_1000\/baseline\/test: .*Bad failed/m, bad.stderr);
+    assert.doesNotMatch(bad.stderr, /summary|charts/, bad.stderr);
     assert.ok(existsSync(join(r.g, 'dose_1000', 'baseline', 'test', 'comparison_metrics.csv')));
     // Usage errors: exit 2, nothing run.
     assert.equal(run(['compare', '--phase-c-root', r.c]).status, 2);

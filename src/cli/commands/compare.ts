@@ -116,7 +116,7 @@ export function register(program: Command): void {
     .option('--no-figures', 'skip comparison.png')
     .option('--no-charts', 'skip the charts')
     .option('--json', 'print a JSON summary on stdout')
-    .option('--quiet', 'no progress on stderr');
+    .option('--quiet', 'no progress on stderr (a failed comparison and a warning are still printed)');
   addExecutorOptions(cmd)
     .action(action('compare', async (f: Flags) => {
       const opts = compareOptionsFromFlags(f);
@@ -138,7 +138,8 @@ export function register(program: Command): void {
       });
       const s = await runComparison({ ...opts, onRunStarted: (r) => { started = r; } }, (p) => {
         if (p.kind === 'job' || p.kind === 'skip') { finished++; total = p.total ?? total; }
-        if (!f.quiet) process.stderr.write(`${p.message}\n`);
+        // --quiet keeps a failed comparison's line: the exit code 1 alone would not say which job failed, or why
+        if (!f.quiet || p.failed === true || p.kind === 'warning') process.stderr.write(`${p.message}\n`);
       }).catch((err: unknown) => {
         // the merge failed (a full disk): the rows are in the run's snapshot, and comparing again merges them
         if (rowsKeptUnmerged(err)) (err as Error).message += `; ${isOutOfSpace(err) ? 'make room, then ' : ''}compare again to merge them`;

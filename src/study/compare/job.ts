@@ -52,6 +52,8 @@ export interface PhaseGProgress {
   split?: string;
   /** One line for a person. */
   message: string;
+  /** A 'job' with a failed comparison (of any model; the message says which and why). */
+  failed?: boolean;
 }
 
 /** What the jobs of one Phase G run share. */
@@ -340,7 +342,7 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
       rows.push(row);
     }
     const w = writeJobFiles(run, job, rows.map((row) => ({ row, metrics: null, aligned: null })), null, null);
-    onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: failed — ${reason}${w.error ? `; ${w.error}` : ''}` });
+    onProgress({ kind: 'job', ...where, failed: true, message: `[${i + 1}/${total}] ${label}: failed — ${reason}${w.error ? `; ${w.error}` : ''}` });
     return { rows, skipped: null, compared: 0, failed: rows.length, archived: w.archived, files_run_id: w.filesRunId };
   }
   // Our reconstruction is read first: the positions it used (e.g. the first `reconstruction.nImages` of the file) define
@@ -379,9 +381,10 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
   };
   const w = writeJobFiles(run, job, arms, { meta, region, regionSource }, inputs);
   const ok = arms.filter((a) => a.row.status === 'ok');
-  onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: ${briefOf(arms.map((a) => a.row))}` });
+  const failed = arms.filter((a) => a.row.status === 'failed').length;
+  onProgress({ kind: 'job', ...where, ...(failed > 0 ? { failed: true } : {}), message: `[${i + 1}/${total}] ${label}: ${briefOf(arms.map((a) => a.row))}` });
   return {
-    rows: arms.map((a) => a.row), skipped: null, compared: ok.length > 0 ? 1 : 0, failed: arms.filter((a) => a.row.status === 'failed').length,
+    rows: arms.map((a) => a.row), skipped: null, compared: ok.length > 0 ? 1 : 0, failed,
     archived: w.archived, files_run_id: w.filesRunId,
   };
 }
