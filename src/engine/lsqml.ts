@@ -227,6 +227,9 @@ function checkInputParts(input: LsqmlInput): void {
   }
 }
 
+/** Set only while `LsqmlEngine.create` calls the constructor: the constructor takes nothing a caller could give it. */
+let creating = false;
+
 export class LsqmlEngine {
   readonly options: LsqmlOptions;
   readonly n: number; readonly N: number; readonly M: number; readonly H: number; readonly W: number;
@@ -259,6 +262,9 @@ export class LsqmlEngine {
 
   private constructor(input: LsqmlInput, options: LsqmlOptions, dims: EngineDims, ctx: Ctx, pool: PhasePool, fft: EngineFft,
     geometry: PatchGeometry, origin: [number, number], maxPatternSum: number) {
+    if (!creating) {
+      throw new UsageError('new LsqmlEngine(…): an engine is made by `await LsqmlEngine.create(input, options)`, which checks the input and starts the worker threads (or run it whole: `await runLsqml(input, options)`)');
+    }
     this.options = options;
     this.n = input.positions.length / 2;
     this.N = dims.N; this.M = dims.M; this.H = dims.H; this.W = dims.W;
@@ -416,7 +422,9 @@ export class LsqmlEngine {
       for (const b of arenaBlocks) freeShared(b);
       throw err;
     }
-    const engine = new LsqmlEngine(input, options, dims, ctx, pool, fft, geometry, origin, maxPatternSum);
+    creating = true;
+    let engine: LsqmlEngine;
+    try { engine = new LsqmlEngine(input, options, dims, ctx, pool, fft, geometry, origin, maxPatternSum); } finally { creating = false; }
     engine.arenaBlocks = arenaBlocks;
     if (kernels && M > 1) {
       const block = allocShared(4 * M * M + 2 * M);

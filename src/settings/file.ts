@@ -166,6 +166,8 @@ function tooDeepPath(value: unknown): (string | number)[] | null {
 
 /** The values a settings file holds, as written (JSON or YAML by content; .json files must be JSON). */
 export function parseSettingsText(text: string, file: string): unknown {
+  if (typeof text !== 'string') throw new UsageError(`parseSettingsText: \`text\` ${text === null ? 'null' : typeof text}: expected the settings file's text (a string)`);
+  if (typeof file !== 'string' || file === '') throw new UsageError(`parseSettingsText: \`file\` ${file === '' ? '""' : file === null ? 'null' : typeof file}: expected the file's name (a string; .json is read as JSON, anything else as YAML)`);
   const json = /\.json$/i.test(file);
   if (json) {
     // A UTF-8 byte order mark (Windows editors write one) is not part of the JSON; YAML skips it itself.

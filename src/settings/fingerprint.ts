@@ -5,6 +5,7 @@
  * schema (a worker thread hashes its own settings without loading zod).
  */
 import { createHash } from 'node:crypto';
+import { UsageError } from '../errors.js';
 import type { ReconstructionSettings } from './schema.js';
 
 /** JSON with every object's keys sorted: the same settings always give the same text. */
@@ -33,6 +34,7 @@ export function isResultNeutral(setting: string): boolean {
  * on measured data (CXI, .ptyd), never on a study's NPZ datasets, so an earlier hub's results keep their hash.
  */
 export function reconstructionSettingsSha256(r: ReconstructionSettings): string {
+  if (!isPlainObject(r)) throw new UsageError(`reconstructionSettingsSha256: the settings ${kindOf(r)}: expected the reconstruction settings (an object, as parseStudySettings(…).reconstruction gives them)`);
   const { threads: _threads, detectorMask, ...rest } = r;
   return createHash('sha256').update(stableJson(detectorMask === false ? { ...rest, detectorMask } : rest)).digest('hex');
 }
@@ -48,11 +50,23 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** Every setting (leaf path; lists compared whole) whose value differs between `was` and `now`. */
-export function settingsDifferences(was: unknown, now: unknown, prefix = ''): SettingDifference[] {
+const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+
+/**
+ * Every setting (leaf path; lists compared whole) whose value differs between `was` and `now`, two sets of
+ * settings (objects; a UsageError names the one that is not).
+ */
+export function settingsDifferences(was: unknown, now: unknown): SettingDifference[] {
+  for (const [name, v] of [['was', was], ['now', now]] as const) {
+    if (!isPlainObject(v)) throw new UsageError(`settingsDifferences: \`${name}\` ${kindOf(v)}: expected a set of settings (an object)`);
+  }
+  return differences(was, now, '');
+}
+
+function differences(was: unknown, now: unknown, prefix: string): SettingDifference[] {
   if (isPlainObject(was) && isPlainObject(now)) {
     const keys = [...new Set([...Object.keys(was), ...Object.keys(now)])];
-    return keys.flatMap((k) => settingsDifferences(was[k], now[k], prefix === '' ? k : `${prefix}.${k}`));
+    return keys.flatMap((k) => differences(was[k], now[k], prefix === '' ? k : `${prefix}.${k}`));
   }
   return stableJson(was) === stableJson(now) ? [] : [{ setting: prefix, was, now }];
 }

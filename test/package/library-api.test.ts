@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  DatasetError, InputError, LsqmlAbortedError, NpzError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, frcThreshold, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem, validateDataset,
+  DatasetError, InputError, LsqmlAbortedError, LsqmlEngine, parseSettingsText, reconstructionSettingsSha256, settingsDifferences, NpzError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, frcThreshold, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem, validateDataset,
 } from '../../src/index.js';
 import { studySettingsFor } from '../../src/study/run/study.js';
 import { newRunState, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
@@ -226,4 +226,16 @@ test('runLsqmlJob, exportPtychodusProduct and runLsqml: an option they do not ta
     usage(/^runLsqml: option `onProgress`: expected no such option \(it takes `onEpoch`, `betweenEpochs`, `signal`\)$/));
   await assert.rejects(runLsqml(problem.input, { epochs: 2 }, { onEpoch: 1 } as never), usage(/^runLsqml: `onEpoch` number: expected a function or undefined$/));
   assert.deepEqual(readdirSync(dir), [], 'nothing written');
+});
+
+test('parseSettingsText, reconstructionSettingsSha256, settingsDifferences and new LsqmlEngine: an argument of the wrong kind is a UsageError naming it, not a TypeError or a silent answer', () => {
+  assert.throws(() => parseSettingsText(5 as never, 'a.yaml'), usage(/^parseSettingsText: `text` number: expected the settings file's text \(a string\)$/));
+  assert.throws(() => parseSettingsText('epochs: 3', undefined as never), usage(/^parseSettingsText: `file` undefined: expected the file's name/));
+  assert.deepEqual(parseSettingsText('reconstruction: {epochs: 3}', 'a.yaml'), { reconstruction: { epochs: 3 } });
+  assert.throws(() => reconstructionSettingsSha256(undefined as never), usage(/^reconstructionSettingsSha256: the settings undefined: expected the reconstruction settings \(an object/));
+  assert.match(reconstructionSettingsSha256(settings()), /^[0-9a-f]{64}$/);
+  assert.throws(() => settingsDifferences(undefined, undefined), usage(/^settingsDifferences: `was` undefined: expected a set of settings \(an object\)$/));
+  assert.throws(() => settingsDifferences({}, [1]), usage(/^settingsDifferences: `now` an array: expected a set of settings/));
+  assert.deepEqual(settingsDifferences({ reconstruction: { epochs: 3 } }, { reconstruction: { epochs: 4 } }), [{ setting: 'reconstruction.epochs', was: 3, now: 4 }]);
+  assert.throws(() => new (LsqmlEngine as unknown as new (...a: unknown[]) => unknown)({}, {}), usage(/^new LsqmlEngine\(…\): an engine is made by `await LsqmlEngine\.create\(input, options\)`/));
 });
