@@ -52,7 +52,10 @@ export interface ReportProgress {
 }
 
 export interface ReportOptions {
-  /** run.json as the page shows it (a `run` shows itself complete). */
+  /**
+   * run.json as the page shows it, in place of the hub's own: the study's `run` passes the record it is about to write,
+   * so that its page shows the run complete. Not for scripts: without it the page shows the hub's run.json.
+   */
   shownRun?: unknown;
   onProgress?: (p: ReportProgress) => void;
   /** How long to wait for another report of the same hub (ms; default 10 minutes). */
