@@ -8,6 +8,7 @@ import type { PhaseGOptions, StartedRun } from '../../study/compare/phase.js';
 import { removeEmptyDirs } from '../../files/dirs.js';
 import { isOutOfSpace } from '../../files/atomic.js';
 import { parseModelSpec } from '../../study/compare/plan.js';
+import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
 import { SPLITS, VIEWS } from '../../study/hub/layout.js';
 import { OWN_MODEL } from '../../study/hub/metrics-summary.js';
 import { parseStudySettings } from '../../settings/parse.js';
@@ -120,6 +121,9 @@ export function register(program: Command): void {
   addExecutorOptions(cmd)
     .action(action('compare', async (f: Flags) => {
       const opts = compareOptionsFromFlags(f);
+      refuseNotFolderKind(opts.phaseCRoot, 'phaseC', '--phase-c-root');
+      refuseNotFolderKind(opts.phaseFRoot, 'phaseF', '--phase-f-root');
+      refuseOtherFolderKind(opts.outputRoot, 'phaseG');
       const { compareOnCluster } = await import('../cluster.js');
       const onCluster = await compareOnCluster(parseStudySettings({ execution: executorSettingsFromFlags(f) }), opts, f);
       if (onCluster !== null) return onCluster;

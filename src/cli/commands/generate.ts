@@ -9,6 +9,7 @@ import type { PhaseCProgress } from '../../study/simulate/plan.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { sameCommand } from '../rerun.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
+import { refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
 
 const FLAGS: Record<string, string> = {
   preset: '--preset', overwrite: '--overwrite', outputRoot: '--out', config: '--config', 'simulation.doses': '--dose', 'simulation.nImages': '--n-images',
@@ -122,6 +123,7 @@ export function register(program: Command): void {
       // Every flag is checked before anything is written.
       const outputRoot = aliased<string>(o as Record<string, unknown>, '--out', OLD_OUT);
       if (outputRoot === undefined) throw new UsageError('--out is required (the directory the datasets are written to)');
+      refuseOtherFolderKind(outputRoot, 'phaseC');
       const given = doseFlags(o.dose) ?? [];
       const settings = settingsFrom(o.config, {
         ...(o.preset !== undefined ? { preset: o.preset as PresetName } : {}),

@@ -11,6 +11,7 @@ import { settingsDefaults } from '../../settings/parse.js';
 import type { JobProgress } from '../../study/reconstruct/lsqml-job.js';
 import { sameCommand } from '../rerun.js';
 import { fit, lineWidth, redrawsInPlace } from '../progress/terminal.js';
+import { refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
 
 /** Old names of --out, --input and --epochs, still accepted (the reference study's ptychi_reconstruct_tike.py). */
 const OLD_OUT = ['--output-dir'];
@@ -151,6 +152,7 @@ export function register(program: Command): void {
       const outputDir = aliased<string>(flags as Record<string, unknown>, '--out', OLD_OUT);
       if (!input) throw new UsageError('--input is required');
       if (!outputDir) throw new UsageError('--out is required');
+      refuseOtherFolderKind(outputDir, 'lsqml');
       if (flags.algorithm !== undefined && flags.algorithm.toUpperCase() !== ALGORITHM) {
         throw new UsageError(`--algorithm: only ${ALGORITHM} is implemented; found '${flags.algorithm}'`);
       }

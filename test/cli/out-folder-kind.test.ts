@@ -1,0 +1,68 @@
+/**
+ * A command given a folder another command made — a study hub as `lsqml --out` or `generate --out`, a hub or an
+ * empty folder as a phase root to compare — refuses it in one line (exit 2), writing and moving nothing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { folderKind, refuseNotFolderKind, refuseOtherFolderKind } from '../../src/study/hub/folder-kind.js';
+import { UsageError } from '../../src/errors.js';
+import { tempDir } from '../tmp.js';
+
+const cli = 'dist/src/cli/main.js';
+const ptychostudy = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+/** A folder holding what a study hub holds at its top (run.json, a report), as `run --out` leaves it. */
+function fakeHub(dir: string): string {
+  mkdirSync(join(dir, 'report'), { recursive: true });
+  writeFileSync(join(dir, 'run.json'), '{}');
+  writeFileSync(join(dir, 'report', 'index.html'), '<html></html>');
+  mkdirSync(join(dir, 'phase_c'));
+  return dir;
+}
+
+const listing = (dir: string): string[] => readdirSync(dir, { recursive: true }).map(String).sort();
+
+test('folderKind names what a folder holds by the file its command leaves; a command refuses a folder of another kind', () => {
+  const dir = tempDir('kind');
+  const hub = fakeHub(join(dir, 'hub'));
+  assert.deepEqual(folderKind(hub), { kind: 'hub', marker: 'run.json' });
+  assert.equal(folderKind(join(dir, 'none')), null);
+  mkdirSync(join(dir, 'c'));
+  writeFileSync(join(dir, 'c', 'run_manifest.json'), '{}');
+  assert.deepEqual(folderKind(join(dir, 'c')), { kind: 'phaseC', marker: 'run_manifest.json' });
+  refuseOtherFolderKind(join(dir, 'c'), 'phaseC');
+  refuseOtherFolderKind(join(dir, 'new'), 'lsqml');
+  assert.throws(() => refuseOtherFolderKind(join(dir, 'c'), 'phaseD'), (e: unknown) => e instanceof UsageError &&
+    /^--out .*c: expected a Phase D root \(`ptychostudy overlap --out`\) or a new folder; found a Phase C root \(`ptychostudy generate --out`\) \(run_manifest\.json\), which this command would change: give a new folder$/.test(e.message));
+  // an older root without its manifest is known by its dose folders
+  mkdirSync(join(dir, 'f', 'dose_1000'), { recursive: true });
+  refuseNotFolderKind(join(dir, 'f'), 'phaseF', '--phase-f-root');
+  assert.throws(() => refuseNotFolderKind(hub, 'phaseF', '--phase-f-root'), (e: unknown) => e instanceof UsageError &&
+    /^--phase-f-root .*hub: expected a Phase F root \(`ptychostudy reconstruct --out`\); found a study hub \(`ptychostudy run --out`\) \(run\.json\): give .*hub\/phase_f, the hub's own$/.test(e.message));
+});
+
+test('lsqml --out HUB and generate --out HUB are refused, exit 2: the hub\'s report stays where it was, nothing is added', () => {
+  const dir = tempDir('kind-cli');
+  const hub = fakeHub(join(dir, 'hub'));
+  const before = listing(hub);
+  const l = ptychostudy('lsqml', '--input', join(dir, 'never-read.npz'), '--out', hub, '--epochs', '2');
+  assert.equal(l.status, 2, l.stderr);
+  assert.match(l.stderr, /^ptychostudy lsqml: --out .*hub: expected one reconstruction \(`ptychostudy lsqml --out`\) or a new folder; found a study hub \(`ptychostudy run --out`\) \(run\.json\), which this command would change: give a new folder\n$/);
+  const g = ptychostudy('generate', '--out', hub, '--n-images', '8', '--dose', '1e4');
+  assert.equal(g.status, 2, g.stderr);
+  assert.match(g.stderr, /^ptychostudy generate: --out .*hub: expected a Phase C root .*: give .*hub\/phase_c \(the hub's own\) or a new folder\n$/);
+  assert.deepEqual(listing(hub), before);
+});
+
+test('compare with an empty folder as its Phase F root is refused, exit 2, and writes no --out', () => {
+  const dir = tempDir('kind-compare');
+  mkdirSync(join(dir, 'c', 'dose_1000'), { recursive: true });
+  mkdirSync(join(dir, 'empty'));
+  const r = ptychostudy('compare', '--phase-c-root', join(dir, 'c'), '--phase-f-root', join(dir, 'empty'), '--out', join(dir, 'g'));
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^ptychostudy compare: --phase-f-root .*empty: expected a Phase F root \(`ptychostudy reconstruct --out`\); found neither its manifest nor a dose_<D>\/ folder: give the folder that command wrote\n$/);
+  assert.deepEqual(readdirSync(dir).sort(), ['c', 'empty']);
+});
