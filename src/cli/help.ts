@@ -30,3 +30,14 @@ export function wrapText(text: string, width = helpWidth()): string {
   }
   return out.join('\n');
 }
+
+/**
+ * commander's own error (an unknown option or command, a missing value, a value its parser refused) as one line,
+ * the way the commands' own errors read: `ptychostudy run: unknown option '--epoch'; did you mean --epochs? (…)`.
+ * commander writes `error: …` and a hint in parentheses on lines of their own.
+ */
+export function oneLineError(who: string, text: string, lists: 'commands' | 'options'): string {
+  const parts = text.split('\n').map((l) => l.trim().replace(/^error: /, '').replace(/^\((.*)\)$/, '$1').replace(/^Did you mean /, 'did you mean '))
+    .filter((l) => l !== '');
+  return `${who}: ${parts.join('; ')} (\`${who} --help\` lists the ${lists})`;
+}

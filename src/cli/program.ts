@@ -7,7 +7,7 @@ import { writeSync } from 'node:fs';
 import { Command } from 'commander';
 import { commands } from './commands/index.js';
 import { packageVersion } from '../version.js';
-import { helpWidth } from './help.js';
+import { helpWidth, oneLineError } from './help.js';
 import { hintUnknownSettingFlags } from './unknown-flag.js';
 
 // A reader that stops early (`ptychostudy … | head`) closes the pipe (EPIPE), and a terminal that hung up (the SSH
@@ -40,9 +40,9 @@ program
   .name('ptychostudy')
   .description('Synthetic ptychography dose/overlap studies: simulate diffraction data at several doses, ' +
     'cut dense and sparse overlap views, reconstruct with LSQML, score against ground truth, report. ' +
-    'Every command writes into the folder named by --out; every setting can also come from a settings file (--config).')
+    'A command writes into the folder --out names: a new one, or one the same command wrote (a hub\'s phase_c/, … for the phase commands); ' +
+    'every setting can also come from a settings file (--config).')
   .version(packageVersion(), '-V, --version', 'print the version')
-  .showHelpAfterError('(run with --help for usage)')
   // Help wraps at spaces to the terminal's width (80 when piped): a terminal never breaks a word.
   .configureHelp({ helpWidth: helpWidth(), minWidthToWrap: 24 })
   .exitOverride((err) => {
@@ -52,6 +52,11 @@ program
   });
 
 for (const register of commands) register(program);
+// commander's own errors are one line naming the command, as every other error is
+program.configureOutput({ outputError: (text, write) => write(`${oneLineError('ptychostudy', text, 'commands')}\n`) });
+for (const cmd of program.commands) {
+  cmd.configureOutput({ outputError: (text, write) => write(`${oneLineError(`ptychostudy ${cmd.name()}`, text, 'options')}\n`) });
+}
 // the commands that read settings files: an unknown flag naming a setting says where that setting goes
 for (const cmd of program.commands) if (cmd.options.some((o) => o.long === '--config')) hintUnknownSettingFlags(cmd);
 

@@ -32,6 +32,9 @@ export function unknownFlagHint(flag: string, longFlags: readonly string[], grou
   const name = flag.slice(2).split('=')[0]!;
   // a flag the command has, spelled otherwise (--batchsize): commander's "did you mean" says it better
   if (longFlags.some((f) => flat(f.slice(2)) === flat(name))) return null;
+  // the plural of a flag the command has, or its singular (--doses for run's --dose, which takes several): the
+  // setting it names has a flag here, and commander's "did you mean" names it
+  if (longFlags.some((f) => flat(`${f.slice(2)}s`) === flat(name) || flat(f.slice(2)) === flat(`${name}s`))) return null;
   // a switch the command has only as its negation (lsqml --no-detector-mask; on by default)
   if (longFlags.some((f) => flat(f.slice(2)) === flat(`no-${name}`))) return `it is on by default; --no-${name} turns it off`;
   const negated = /^no-/.test(name);

@@ -24,6 +24,13 @@ test('an unknown option is a usage error with exit code 2', () => {
   const r = spawnSync(process.execPath, [cli, '--no-such-flag'], { encoding: 'utf8' });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown option/);
+  // a misspelt command or flag: one line naming the command, what was wrong and what was meant
+  const cmd = spawnSync(process.execPath, [cli, 'recontruct', '--out', 'x'], { encoding: 'utf8' });
+  assert.equal(cmd.status, 2);
+  assert.equal(cmd.stderr, "ptychostudy: unknown command 'recontruct'; did you mean reconstruct? (`ptychostudy --help` lists the commands)\n");
+  const flag = spawnSync(process.execPath, [cli, 'run', '--epoch', '3'], { encoding: 'utf8' });
+  assert.equal(flag.status, 2);
+  assert.equal(flag.stderr, "ptychostudy run: unknown option '--epoch'; did you mean --epochs? (`ptychostudy run --help` lists the options)\n");
 });
 
 test('every command that runs jobs on SLURM says that any --slurm-* option implies --executor slurm', () => {

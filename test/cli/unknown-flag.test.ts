@@ -29,16 +29,22 @@ test('an unknown flag naming a setting or a pty-chi option says where it goes; o
   // a flag the command has, spelled otherwise, and a flag that is nothing: commander's own message
   assert.equal(unknownFlagHint('--batchsize', flags), null);
   assert.equal(unknownFlagHint('--frobnicate', flags), null);
+  // the plural of a flag the command has (run's --dose takes several doses): commander's "did you mean --dose", not
+  // "simulation.doses has no flag on this command"
+  assert.equal(unknownFlagHint('--doses', ['--out', '--dose', '--epochs']), null);
+  const doses = spawnSync(process.execPath, [cli, 'run', '--doses', '1e3,1e4'], { encoding: 'utf8' });
+  assert.equal(doses.status, 2, doses.stderr);
+  assert.match(doses.stderr, /^ptychostudy run: unknown option '--doses'; did you mean --dose\? \(`ptychostudy run --help` lists the options\)\n$/);
 
   const r = spawnSync(process.execPath, [cli, 'lsqml', '--input', 'x.npz', '--out', 'nowhere', '--preconditioning-damping-factor', '0.05'], { encoding: 'utf8' });
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /^error: unknown option '--preconditioning-damping-factor'\n\(reconstruction\.preconditioningDampingFactor has no flag on this command: set it in a settings file given with --config FILE;/);
+  assert.match(r.stderr, /^ptychostudy lsqml: unknown option '--preconditioning-damping-factor'; reconstruction\.preconditioningDampingFactor has no flag on this command: set it in a settings file given with --config FILE;/);
   const run = spawnSync(process.execPath, [cli, 'run', '--batch-size', '64'], { encoding: 'utf8' });
   assert.equal(run.status, 2, run.stderr);
-  assert.match(run.stderr, /\(reconstruction\.batchSize has no flag on this command/);
+  assert.match(run.stderr, /; reconstruction\.batchSize has no flag on this command/);
   const rec = spawnSync(process.execPath, [cli, 'reconstruct', '--no-detector-mask'], { encoding: 'utf8' });
   assert.equal(rec.status, 2, rec.stderr);
-  assert.match(rec.stderr, /^error: unknown option '--no-detector-mask'\n\(reconstruction\.detectorMask has no flag on this command: set it \(reconstruction\.detectorMask: false\) in a settings file/);
+  assert.match(rec.stderr, /^ptychostudy reconstruct: unknown option '--no-detector-mask'; reconstruction\.detectorMask has no flag on this command: set it \(reconstruction\.detectorMask: false\) in a settings file/);
 });
 
 test("PtyPy's parameter names as flags say what they are here, and the command-line flag when there is one", () => {
@@ -52,7 +58,7 @@ test("PtyPy's parameter names as flags say what they are here, and the command-l
 
   const r = spawnSync(process.execPath, [cli, 'lsqml', '--input', 'x.ptyd', '--out', 'nowhere', '--numiter', '100'], { encoding: 'utf8' });
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /^error: unknown option '--numiter'\n\(PtyPy's numiter is reconstruction\.epochs, plus one: epoch 0 here only rescales the probe, so numiter N is reconstruction\.epochs N \+ 1; docs\/real-data\.md, "Coming from PtyPy"; on the command line: --epochs\)/);
+  assert.match(r.stderr, /^ptychostudy \w+: unknown option '--numiter'; PtyPy's numiter is reconstruction\.epochs, plus one: epoch 0 here only rescales the probe, so numiter N is reconstruction\.epochs N \+ 1; docs\/real-data\.md, "Coming from PtyPy"; on the command line: --epochs \(`ptychostudy \w+ --help` lists the options\)\n$/);
 });
 
 test('the negation of a number or string setting says the flag takes a value, never "<setting>: false"', () => {
@@ -66,6 +72,6 @@ test('the negation of a number or string setting says the flag takes a value, ne
 
   const run = spawnSync(process.execPath, [cli, 'run', '--no-epochs'], { encoding: 'utf8' });
   assert.equal(run.status, 2, run.stderr);
-  assert.match(run.stderr, /^error: unknown option '--no-epochs'\n\(--epochs takes a value and has no --no- form: --epochs <n>\)/);
+  assert.match(run.stderr, /^ptychostudy run: unknown option '--no-epochs'; --epochs takes a value and has no --no- form: --epochs <n> \(`ptychostudy run --help` lists the options\)\n$/);
   assert.doesNotMatch(run.stderr, /false/);
 });

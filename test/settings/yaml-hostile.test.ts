@@ -101,7 +101,7 @@ test('--config given twice is refused before anything runs (was: the last file a
   for (const cmd of ['run', 'generate', 'overlap', 'reconstruct', 'lsqml']) {
     const r = ptychostudy([cmd, '--config', 'a.yaml', '--config=b.yaml', '--out', join(dir, `twice-${cmd}`)]);
     assert.equal(r.status, 2, `${cmd}: ${r.stderr}`);
-    assert.match(r.stderr, /^error: option '--config <file>' argument 'b\.yaml' is invalid\. given twice \(first a\.yaml\): settings files are not combined; give one, and flags for what differs$/m, cmd);
+    assert.match(r.stderr, /^ptychostudy \w+: option '--config <file>' argument 'b\.yaml' is invalid\. given twice \(first a\.yaml\): settings files are not combined; give one, and flags for what differs \(`ptychostudy \w+ --help` lists the options\)\n$/, cmd);
   }
 });
 
