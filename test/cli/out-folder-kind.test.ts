@@ -66,3 +66,13 @@ test('compare with an empty folder as its Phase F root is refused, exit 2, and w
   assert.match(r.stderr, /^ptychostudy compare: --phase-f-root .*empty: expected a Phase F root \(`ptychostudy reconstruct --out`\); found neither its manifest nor a dose_<D>\/ folder: give the folder that command wrote\n$/);
   assert.deepEqual(readdirSync(dir).sort(), ['c', 'empty']);
 });
+
+test('status and cancel of a hub that ran without SLURM say where its state and its report are', () => {
+  const hub = fakeHub(join(tempDir('kind-status'), 'hub'));
+  for (const cmd of ['status', 'cancel']) {
+    const r = ptychostudy(cmd, '--out', hub);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^ptychostudy ${cmd}: .*hub: no SLURM jobs were submitted from here \\(no .*jobs\\.json\\); .* this hub ran without SLURM: ` +
+      '.*hub/run\\.json records its phases, its report is .*hub/report/index\\.html, and `ptychostudy run --out .*hub` resumes it\\n$'));
+  }
+});

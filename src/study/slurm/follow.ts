@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { isInside } from '../../files/paths.js';
 import { UsageError } from '../../errors.js';
+import { HUB, REPORT } from '../hub/layout.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { releaseChecked, waitForLockSync } from '../../files/lock.js';
 import { finishSubmission } from './finish.js';
@@ -119,7 +120,12 @@ function submissionOf(home: string, n: number | null): Submission {
   const jobs = readJobs(home);
   if (jobs === null || jobs.submissions.length === 0) {
     if (!existsSync(home)) throw new UsageError(`\`hub\` ${home}: expected a hub folder; found no such folder`);
-    throw new UsageError(`${home}: no SLURM jobs were submitted from here (no ${slurmPaths(home).jobs}); \`status\` and \`cancel\` follow runs made with --executor slurm`);
+    // a hub run on this machine: where its state and its report are instead
+    const report = join(home, HUB.report, REPORT.index);
+    const local = existsSync(join(home, HUB.runState))
+      ? `; this hub ran without SLURM: ${join(home, HUB.runState)} records its phases, ${existsSync(report) ? `its report is ${report}, ` : ''}and \`ptychostudy run --out ${home}\` resumes it`
+      : '';
+    throw new UsageError(`${home}: no SLURM jobs were submitted from here (no ${slurmPaths(home).jobs}); \`status\` and \`cancel\` follow runs made with --executor slurm${local}`);
   }
   const s = n === null ? jobs.submissions[jobs.submissions.length - 1]! : jobs.submissions.find((x) => x.number === n);
   if (s === undefined) throw new UsageError(`${slurmPaths(home).jobs}: no submission ${n} (found ${jobs.submissions.map((x) => x.number).join(', ')})`);
