@@ -15,8 +15,10 @@ export function numberFlag(flag: string, text: string | undefined): number | und
 
 /** An integer, or undefined when the flag was not given. */
 export function integerFlag(flag: string, text: string | undefined): number | undefined {
-  const x = numberFlag(flag, text);
-  if (x !== undefined && !Number.isInteger(x)) throw new UsageError(`${flag} ${text}: expected an integer`);
+  if (text === undefined) return undefined;
+  // `--epochs ten` and `--epochs 2.5` alike: an integer is what the flag takes (its bounds are the setting's)
+  const x = text.trim() === '' ? NaN : Number(text);
+  if (!Number.isInteger(x)) throw new UsageError(`${flag} ${text}: expected an integer`);
   return x;
 }
 

@@ -124,7 +124,7 @@ test('executor flags: a SLURM option implies --executor slurm; with --executor l
   assert.equal(parseStudySettings({ execution: executorSettingsFromFlags({}) }).execution.executor, 'local');
   assert.throws(() => executorSettingsFromFlags({ executor: 'local', slurmQos: 'high' }),
     (e: unknown) => e instanceof UsageError && /^--slurm-qos: a SLURM option, but --executor local/.test(e.message));
-  assert.throws(() => executorSettingsFromFlags({ slurmCpusPerTask: 'four' }), /--slurm-cpus-per-task four: expected a number/);
+  assert.throws(() => executorSettingsFromFlags({ slurmCpusPerTask: 'four' }), /--slurm-cpus-per-task four: expected an integer/);
   const bad = addExecutorOptions(new Command('run').exitOverride().configureOutput({ writeErr: () => {} }));
   assert.throws(() => bad.parse(['--executor', 'pbs'], { from: 'user' }), /Allowed choices are local, slurm/);
 });
