@@ -54,7 +54,14 @@ test('lsqml --out HUB and generate --out HUB are refused, exit 2: the hub\'s rep
   const g = ptychostudy('generate', '--out', hub, '--n-images', '8', '--dose', '1e4');
   assert.equal(g.status, 2, g.stderr);
   assert.match(g.stderr, /^ptychostudy generate: --out .*hub: expected a Phase C root .*: give .*hub\/phase_c \(the hub's own\) or a new folder\n$/);
+  // the hub as the Phase C root of overlap or reconstruct: its own phase_c/ is named
+  for (const cmd of ['overlap', 'reconstruct']) {
+    const r = ptychostudy(cmd, '--phase-c-root', hub, ...(cmd === 'reconstruct' ? ['--phase-d-root', join(dir, 'd')] : []), '--out', join(dir, `new-${cmd}`));
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^ptychostudy ${cmd}: --phase-c-root .*hub: expected a Phase C root \\(\`ptychostudy generate --out\`\\); found a study hub .*: give .*hub/phase_c, the hub's own\\n$`));
+  }
   assert.deepEqual(listing(hub), before);
+  assert.deepEqual(readdirSync(dir), ['hub']);
 });
 
 test('compare with an empty folder as its Phase F root is refused, exit 2, and writes no --out', () => {

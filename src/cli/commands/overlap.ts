@@ -9,7 +9,7 @@ import type { OverlapProgress } from '../../study/overlap/plan.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { sameCommand } from '../rerun.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
-import { refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
+import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
 
 const FLAGS: Record<string, string> = {
   phaseCRoot: '--phase-c-root', outputRoot: '--out', config: '--config', overwrite: '--overwrite', doses: '--dose', 'overlap.seed': '--seed', 'overlap.order': '--order',
@@ -123,6 +123,7 @@ export function register(program: Command): void {
       if (!flags.phaseCRoot) throw new UsageError('--phase-c-root is required');
       const outputRoot = aliased<string>(flags as Record<string, unknown>, '--out', OLD_OUT);
       if (!outputRoot) throw new UsageError('--out is required');
+      refuseNotFolderKind(flags.phaseCRoot, 'phaseC', '--phase-c-root');
       refuseOtherFolderKind(outputRoot, 'phaseD');
       const list = (a: string[] | undefined, b: string[] | undefined): string[] => [...(a ?? []), ...(b ?? []).flatMap((v) => collect(v))];
       const doses = list(flags.dose, flags.doses).map(parseDose);

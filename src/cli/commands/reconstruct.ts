@@ -15,7 +15,7 @@ import type { ReconstructionPlanOptions } from '../../study/reconstruct/plan.js'
 import type { JobRef, PhaseFSummary } from '../../study/reconstruct/record.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
 import { counted } from '../../text.js';
-import { refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
+import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
 
 interface Flags extends ExecutorFlags {
   phaseCRoot?: string;
@@ -62,6 +62,7 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
   const phaseDRoot = requiredFlag('--phase-d-root', f.phaseDRoot);
   const artifactRoot = requiredFlag('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT));
   refuseOtherFolderKind(artifactRoot, 'phaseF');
+  refuseNotFolderKind(phaseCRoot, 'phaseC', '--phase-c-root');
   const view = oneFlag('--view', f.view, 'view', VIEWS);
   const split = oneFlag('--split', f.split, 'split', SPLITS);
   const gridsize = oneFlag('--gridsize', f.gridsize, 'gridsize');
