@@ -107,7 +107,7 @@ export function register(program: Command): void {
     .option('--phase-d-root <dir>', 'Phase D root: dose_<D>/<view>/<view>_{train,test}.npz (ground truth of dense/sparse jobs; ' +
       'default: the one the Phase F manifest records)')
     .option('--phase-f-root <dir>', 'Phase F root: reconstruction_manifest.json, dose_<D>/<view>/<split>/reconstruction.npz (required)');
-  addOutOption(cmd, 'where the comparison files go (required)', OLD_OUT);
+  addOutOption(cmd, 'where the comparison files go (required): a new folder, or one `compare` wrote (a hub\'s phase_g/)', OLD_OUT);
   cmd
     .option('--dose <D>', 'only this dose; repeat (or comma-separate) for several', collect)
     .option('--view <view>', `only this view: ${VIEWS.join(' | ')}`, every)

@@ -107,7 +107,7 @@ export function register(program: Command): void {
     .addOption(new Option('--preset <name>', 'study size: quick (N=64, 320×320 object, 1000 positions) or fly64 (N=128, ' +
       '464×464, 10304 positions); default quick').choices([...PRESET_NAMES]));
   addConfigOption(cmd);
-  addOutOption(cmd, 'directory that receives dose_<D>/patched_{train,test}.npz and run_manifest.json (required)', OLD_OUT);
+  addOutOption(cmd, 'directory that receives dose_<D>/patched_{train,test}.npz and run_manifest.json (required): a new folder, or one `generate` wrote (a hub\'s phase_c/)', OLD_OUT);
   cmd
     .option('--dose <photons>', 'expected photons per pattern; repeat (or comma-separate) for several doses (default: 1e3, 1e4, 1e5)', collect)
     .option('--n-images <n>', 'number of scan positions before the split (default: the preset\'s, or the base NPZ\'s xcoords length)', )

@@ -124,7 +124,7 @@ export function register(program: Command): void {
     .addOption(new Option('--input-npz <file>').hideHelp())
     .addOption(new Option('--num-epochs <n>').hideHelp())
     .addOption(new Option('--algorithm <name>').hideHelp());
-  addOutOption(cmd, 'where the outputs are written (required)', OLD_OUT);
+  addOutOption(cmd, 'where the outputs are written (required): a new folder, or one `lsqml` wrote (not a hub or a phase root)', OLD_OUT);
   addConfigOption(cmd);
   cmd
     .option('--epochs <n>', `epochs, epoch 0 included; at least 2, since epoch 0 only rescales the probe as in pty-chi (default: ${D.epochs})`)

@@ -105,7 +105,7 @@ export function register(program: Command): void {
       'names the view files written, each whole (overlap_manifest.json is written at the end), and the command that starts over ' +
       '(the same with --overwrite).')
     .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/ directories (required)');
-  addOutOption(cmd, 'where the views are written (required)', OLD_OUT);
+  addOutOption(cmd, 'where the views are written (required): a new folder, or one `overlap` wrote (a hub\'s phase_d/)', OLD_OUT);
   addConfigOption(cmd);
   cmd
     .option('--dose <D>', 'only this dose; repeat (or comma-separate) for several, e.g. 1e3 = dose_1000 (default: every dose_<D> found)', collect)

@@ -152,7 +152,7 @@ export function register(program: Command): void {
       'and the same command continues.')
     .option('--phase-c-root <dir>', 'Phase C root holding dose_<D>/patched_{train,test}.npz (required)')
     .option('--phase-d-root <dir>', 'Phase D root holding dose_<D>/<view>/<view>_{train,test}.npz (required)');
-  addOutOption(cmd, 'where reconstructions, logs, manifests and run snapshots go; created if missing (required)', OLD_OUT);
+  addOutOption(cmd, 'where reconstructions, logs, manifests and run snapshots go; created if missing (required); a new folder, or one `reconstruct` wrote (a hub\'s phase_f/)', OLD_OUT);
   addConfigOption(cmd);
   cmd
     .option('--dose <D>', 'only the jobs of this dose (photons per pattern, e.g. 1000 or 1e3); repeat (or comma-separate) for several', collect)
