@@ -83,3 +83,13 @@ test('status and cancel of a hub that ran without SLURM say where its state and 
       '.*hub/run\\.json records its phases, its report is .*hub/report/index\\.html, and `ptychostudy run --out .*hub` resumes it\\n$'));
   }
 });
+
+test('report --out HUB/phase_f names the hub whose report it is', () => {
+  const hub = fakeHub(join(tempDir('kind-report'), 'hub'));
+  mkdirSync(join(hub, 'phase_f'));
+  writeFileSync(join(hub, 'phase_f', 'reconstruction_manifest.json'), '{}');
+  const r = ptychostudy('report', '--out', join(hub, 'phase_f'));
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^ptychostudy report: --out .*hub\/phase_f: not a study hub .* nor a reconstruction folder .*; it is a phase's folder of the hub .*hub: give --out .*hub\n$/);
+  assert.deepEqual(readdirSync(join(hub, 'phase_f')), ['reconstruction_manifest.json']);
+});

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { action } from '../action.js';
 import { addOutOption, aliased, refuseFileAsHub } from '../options.js';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { folderKind } from '../../study/hub/folder-kind.js';
 import { UsageError } from '../../errors.js';
 import { HUB, PHASE_F } from '../../study/hub/layout.js';
 
@@ -60,7 +61,10 @@ export function register(program: Command): void {
           }
           return 0;
         }
-        throw new UsageError(`--out ${hub}: not a study hub (expected one of ${entries.join(', ')}; found none) nor a reconstruction folder (${PHASE_F.reconstruction}, as \`lsqml --out\` writes)`);
+        // a phase's folder of a hub (HUB/phase_f): the report is the hub's
+        const up = dirname(resolve(hub));
+        const ofHub = folderKind(hub) !== null && folderKind(up)?.kind === 'hub' ? `; it is a phase's folder of the hub ${dirname(hub)}: give --out ${dirname(hub)}` : '';
+        throw new UsageError(`--out ${hub}: not a study hub (expected one of ${entries.join(', ')}; found none) nor a reconstruction folder (${PHASE_F.reconstruction}, as \`lsqml --out\` writes)${ofHub}`);
       }
       if (f.force) throw new UsageError(`--force: only for the report of one reconstruction (an \`lsqml --out\` folder); a hub's report is rebuilt in place on every run`);
       if (f.input !== undefined) throw new UsageError(`--input: only for the report of one reconstruction (an \`lsqml --out\` folder); a hub's report draws the patterns of its own Phase C files`);
