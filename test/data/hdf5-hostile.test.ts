@@ -83,7 +83,7 @@ test('not HDF5: text, an empty file and random bytes named .cxi are refused by t
   for (let i = 0; i < buf.length; i++) buf[i] = (i * 2654435761) >>> 24;
   writeFileSync(noise, buf);
   await refused(noise, /found neither signature/);
-  await refused(join(root, 'missing.cxi'), /cannot read \(ENOENT/);
+  await refused(join(root, 'missing.cxi'), /missing\.cxi: cannot read \(no such file\)/);
 });
 
 test('corrupted bytes anywhere: the file reads or is refused in one line, never a crash, a hang or a partial result', async () => {

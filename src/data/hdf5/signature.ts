@@ -90,6 +90,9 @@ export function sniffInputFile(path: string, what = ''): FileKind {
   try {
     return sniffFile(path);
   } catch (err) {
-    throw new InputError(`${path}: cannot read${what ? ` ${what}` : ''} (${(err as Error).message})`);
+    // a path that names nothing: said in words, not as Node's `ENOENT: no such file or directory, stat '…'`
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : (err as Error).message;
+    throw new InputError(`${path}: cannot read${what ? ` ${what}` : ''} (${why})`);
   }
 }
