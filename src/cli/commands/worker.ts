@@ -32,8 +32,8 @@ export function register(program: Command): void {
       '143 stopped by SIGTERM (130 SIGINT, 129 SIGHUP).')
     .option('--hub <dir>', 'the hub (or the output root of a single-phase command) holding slurm/jobs.json (required)')
     .option('--submission <n>', 'the submission number in slurm/jobs.json (required)')
-    .option('--step <name>', `the step: ${ARRAY_STEPS.join(' | ')}`)
-    .option('--task <i>', 'the array task index (SLURM_ARRAY_TASK_ID)')
+    .option('--step <name>', `the step: ${ARRAY_STEPS.join(' | ')} (required without --finish)`)
+    .option('--task <i>', 'the array task index, SLURM_ARRAY_TASK_ID (required without --finish)')
     .option('--finish', 'finalize the submission and write its report instead of running a task')
     .action(action('worker', async (f: Flags) => {
       const hub = requiredFlag('--hub', f.hub);
