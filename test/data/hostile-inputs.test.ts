@@ -261,7 +261,9 @@ test('8. a read-only output directory is refused before the reconstruction runs 
   const asUser = process.getuid?.() === 0 ? { uid: 65534 } : {};
   const r = lsqml(good.path, join(ro, 'job'), [], asUser);
   assertRefused(r, 'lsqml', `output directory ${join(ro, 'job')}: expected a writable directory; found ${ro} not writable (EACCES)`);
-  const rr = ptychostudy(['reconstruct', '--phase-c-root', root, '--phase-d-root', root, '--artifact-root', ro, '--doses', '1000', '--allow-missing-phase-d', '--dry-run'], asUser);
+  const pc = join(root, 'read-only-phase-c');
+  mkdirSync(join(pc, 'dose_1000'), { recursive: true });
+  const rr = ptychostudy(['reconstruct', '--phase-c-root', pc, '--phase-d-root', root, '--artifact-root', ro, '--doses', '1000', '--allow-missing-phase-d', '--dry-run'], asUser);
   assertRefused(rr, 'reconstruct', `--out ${ro}: expected a writable directory; found ${ro} not writable (EACCES)`);
   assert.deepEqual(readdirSync(ro), [], 'nothing written');
 });

@@ -61,8 +61,6 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
   const phaseCRoot = requiredFlag('--phase-c-root', f.phaseCRoot);
   const phaseDRoot = requiredFlag('--phase-d-root', f.phaseDRoot);
   const artifactRoot = requiredFlag('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT));
-  refuseOtherFolderKind(artifactRoot, 'phaseF');
-  refuseNotFolderKind(phaseCRoot, 'phaseC', '--phase-c-root');
   const view = oneFlag('--view', f.view, 'view', VIEWS);
   const split = oneFlag('--split', f.split, 'split', SPLITS);
   const gridsize = oneFlag('--gridsize', f.gridsize, 'gridsize');
@@ -83,6 +81,9 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
     },
     execution: { jobs: integerFlag('--jobs', f.jobs), ...executorSettingsFromFlags(f) },
   });
+  // the folders' kinds once every flag value is checked (a bad value is named first, whatever the folders hold)
+  refuseOtherFolderKind(artifactRoot, 'phaseF');
+  refuseNotFolderKind(phaseCRoot, 'phaseC', '--phase-c-root');
   return {
     settings,
     options: {
