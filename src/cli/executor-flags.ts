@@ -7,7 +7,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { StudySettingsInput } from '../settings/schema.js';
-import { collect, integerFlag } from './flags.js';
+import { every, integerFlag } from './flags.js';
 
 export interface ExecutorFlags {
   executor?: string;
@@ -41,7 +41,7 @@ export function addExecutorOptions(cmd: Command): Command {
     .option('--slurm-mem <size>', 'memory of each task, e.g. 8G')
     .option('--slurm-qos <name>', 'SLURM quality of service')
     .option('--slurm-tasks <n>', 'array tasks of each phase; each takes the phase\'s jobs one after another (default: as many as the partition\'s CPUs hold at once, at most one per job)')
-    .option('--slurm-sbatch-arg <arg>', 'another sbatch option for every job, e.g. --slurm-sbatch-arg=--constraint=haswell (repeatable; not --array, --dependency, --output or --open-mode, which the job scripts set, nor --wait: the command follows the jobs itself)', collect)
+    .option('--slurm-sbatch-arg <arg>', 'another sbatch option for every job, e.g. --slurm-sbatch-arg=--constraint=haswell (repeatable; not --array, --dependency, --output or --open-mode, which the job scripts set, nor --wait: the command follows the jobs itself; a comma stays in the option: --slurm-sbatch-arg=--mail-type=END,FAIL)', every)
     .option('--detach', 'with --executor slurm: print the SLURM job ids and return (follow later with `ptychostudy status --out DIR`)');
 }
 

@@ -3,6 +3,7 @@
  * flag); every bound is the settings schema's (src/settings/schema.ts), checked once when the command
  * parses its settings.
  */
+import { InvalidArgumentError } from 'commander';
 import { UsageError } from '../errors.js';
 
 /** A number, or undefined when the flag was not given. */
@@ -32,9 +33,30 @@ export function parseDose(text: string): number {
   return v;
 }
 
-/** Collects a repeatable flag's values; each may also be a comma-separated list (`--dose 1e3,1e4`). */
+/** Why a comma-separated list has an empty item (`1e3,,1e4`, `1e3,`, an empty value), or null when it has none. */
+function emptyItem(text: string): string | null {
+  if (text.trim() === '') return 'an empty value';
+  return text.split(',').some((v) => v.trim() === '') ? 'an empty item in the comma-separated list (two commas in a row, or one at an end)' : null;
+}
+
+/**
+ * The items of one comma-separated flag value (`--doses 1e3,1e4`). An empty item is refused, naming the flag and the
+ * list: dropping it would run with a list other than the one typed.
+ */
+export function listItems(flag: string, text: string): string[] {
+  const why = emptyItem(text);
+  if (why !== null) throw new UsageError(`${flag} ${text}: ${why}`);
+  return text.split(',').map((v) => v.trim());
+}
+
+/**
+ * Collects a repeatable flag's values; each may also be a comma-separated list (`--dose 1e3,1e4`). An empty item is
+ * refused as commander refuses a value (exit 2, one line naming the flag and the value), not dropped.
+ */
 export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter((v) => v.length > 0)];
+  const why = emptyItem(value);
+  if (why !== null) throw new InvalidArgumentError(why);
+  return [...previous, ...value.split(',').map((v) => v.trim())];
 }
 
 /** Collects every value of a flag that takes one value, so that `oneFlag` can refuse a second one (the last must not silently win). */

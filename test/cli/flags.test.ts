@@ -1,7 +1,11 @@
 /** Flag values of the wrong kind are a UsageError saying what the flag takes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { integerFlag } from '../../src/cli/flags.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collect, integerFlag, listItems } from '../../src/cli/flags.js';
 import { UsageError } from '../../src/errors.js';
 
 test('integerFlag: a word or a fraction is refused as "expected an integer" (a word was "expected a number", which 2.5 is)', () => {
@@ -11,4 +15,26 @@ test('integerFlag: a word or a fraction is refused as "expected an integer" (a w
   assert.throws(() => integerFlag('--epochs', ' '), refused(' '));
   assert.equal(integerFlag('--epochs', '1e3'), 1000);
   assert.equal(integerFlag('--epochs', undefined), undefined);
+});
+
+test('comma lists: an empty item is refused naming the flag and the list, not dropped', () => {
+  assert.deepEqual(collect(' 1e4', collect('1e3, 1e5')), ['1e3', '1e5', '1e4']);
+  for (const text of ['1e3,,1e4', '1e3,', ',1e3', '', ' ']) {
+    assert.throws(() => collect(text), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'commander.invalidArgument', text);
+    assert.throws(() => listItems('--doses', text), (e: unknown) => e instanceof UsageError && e.message.startsWith(`--doses ${text}: an empty`), text);
+  }
+  assert.deepEqual(listItems('--doses', '1e3, 1e4'), ['1e3', '1e4']);
+});
+
+test('comma lists on the command line: `--dose 1e3,,1e4` and `--doses 1e3,,1e4` exit 2 in one line, nothing written', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-list-'));
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { encoding: 'utf8' });
+  const gen = cli('generate', '--preset', 'quick', '--dose', '1e3,,1e4', '--out', join(dir, 'c'));
+  assert.equal(gen.status, 2, gen.stderr);
+  assert.match(gen.stderr, /^ptychostudy generate: option '--dose <photons>' argument '1e3,,1e4' is invalid\. an empty item in the comma-separated list/);
+  assert.equal(gen.stderr.trim().split('\n').length, 1, gen.stderr);
+  const rec = cli('reconstruct', '--phase-c-root', join(dir, 'c'), '--phase-d-root', join(dir, 'd'), '--doses', '1e3,1e4,', '--out', join(dir, 'f'));
+  assert.equal(rec.status, 2, rec.stderr);
+  assert.equal(rec.stderr, 'ptychostudy reconstruct: --doses 1e3,1e4,: an empty item in the comma-separated list (two commas in a row, or one at an end)\n');
+  for (const d of ['c', 'f']) assert.ok(!existsSync(join(dir, d)), d);
 });

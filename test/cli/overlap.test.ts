@@ -111,7 +111,7 @@ test('overlap CLI: the reference\'s legacy flags --doses and --views (space-sepa
   const fresh = join(tempDir('cli-d'), 'never');
   const bad = overlap('--phase-c-root', root, '--output-root', fresh, '--views', 'dense', 'medium');
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--view must be dense or sparse, got 'medium'/);
+  assert.match(bad.stderr, /--view medium: expected one of dense, sparse/);
   assert.ok(!existsSync(fresh));
 });
 
@@ -122,7 +122,9 @@ test('overlap CLI: bad usage exits 2 and writes nothing; existing outputs need -
   const cases: [string[], RegExp][] = [
     [['--output-root', fresh], /--phase-c-root is required/],
     [['--phase-c-root', root], /--out is required/],
-    [['--phase-c-root', root, '--output-root', fresh, '--view', 'medium'], /--view must be dense or sparse/],
+    [['--phase-c-root', root, '--output-root', fresh, '--view', 'medium'], /^ptychostudy overlap: --view medium: expected one of dense, sparse\n$/],
+    [['--phase-c-root', root, '--output-root', fresh, '--view', 'dense,'], /--view <view>' argument 'dense,' is invalid\. an empty item/],
+    [['--phase-c-root', root, '--output-root', fresh, '--views', 'dense', 'sparse,,'], /^ptychostudy overlap: --views sparse,,: an empty item/],
     [['--phase-c-root', root, '--output-root', fresh, '--dose', 'abc'], /--dose: expected a positive number/],
     [['--phase-c-root', root, '--output-root', fresh, '--dose', '1e4'], /no dose_10000 directory/],
     [['--phase-c-root', root, '--output-root', fresh, '--seed', '1.5'], /--seed must be a non-negative integer/],

@@ -121,6 +121,11 @@ test('executor flags: a SLURM option implies --executor slurm; with --executor l
   assert.equal(s.slurm.cpusPerTask, 8);
   assert.equal(s.slurm.tasks, 3);
   assert.deepEqual(s.slurm.sbatchArgs, ['--exclusive', '--constraint=a100']);
+  // a comma belongs to the sbatch option (a node list, mail types): one option, not two
+  const comma = addExecutorOptions(new Command('run').exitOverride());
+  comma.parse(['--slurm-sbatch-arg=--mail-type=END,FAIL', '--slurm-sbatch-arg', '--exclude=n1,n2'], { from: 'user' });
+  assert.deepEqual(parseStudySettings({ execution: executorSettingsFromFlags(comma.opts<ExecutorFlags>()) }).execution.slurm.sbatchArgs,
+    ['--mail-type=END,FAIL', '--exclude=n1,n2']);
   assert.equal(parseStudySettings({ execution: executorSettingsFromFlags({}) }).execution.executor, 'local');
   assert.throws(() => executorSettingsFromFlags({ executor: 'local', slurmQos: 'high' }),
     (e: unknown) => e instanceof UsageError && /^--slurm-qos: a SLURM option, but --executor local/.test(e.message));

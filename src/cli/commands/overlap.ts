@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
 import { action } from '../action.js';
-import { collect, parseDose } from '../flags.js';
+import { collect, listItems, parseDose } from '../flags.js';
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
-import { doseDirName } from '../../study/hub/layout.js';
+import { doseDirName, OVERLAP_VIEWS } from '../../study/hub/layout.js';
 import type { OverlapProgress } from '../../study/overlap/plan.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { sameCommand } from '../rerun.js';
@@ -125,10 +125,11 @@ export function register(program: Command): void {
       if (!outputRoot) throw new UsageError('--out is required');
       refuseNotFolderKind(flags.phaseCRoot, 'phaseC', '--phase-c-root');
       refuseOtherFolderKind(outputRoot, 'phaseD');
-      const list = (a: string[] | undefined, b: string[] | undefined): string[] => [...(a ?? []), ...(b ?? []).flatMap((v) => collect(v))];
-      const doses = list(flags.dose, flags.doses).map(parseDose);
-      const views = list(flags.view, flags.views);
-      for (const v of views) if (v !== 'dense' && v !== 'sparse') throw new UsageError(`--view must be dense or sparse, got '${v}'`);
+      const list = (a: string[] | undefined, legacy: string, b: string[] | undefined): string[] =>
+        [...(a ?? []), ...(b ?? []).flatMap((v) => listItems(legacy, v))];
+      const doses = list(flags.dose, '--doses', flags.doses).map(parseDose);
+      const views = list(flags.view, '--views', flags.views);
+      for (const v of views) if (!(OVERLAP_VIEWS as readonly string[]).includes(v)) throw new UsageError(`--view ${v}: expected one of ${OVERLAP_VIEWS.join(', ')}`);
       const settings = settingsFrom(flags.config, {
         overlap: {
           seed: flags.seed !== undefined ? nonNegativeInteger('--seed', flags.seed) : undefined,

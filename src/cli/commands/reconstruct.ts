@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { action } from '../action.js';
-import { collect, doseFlags, every, integerFlag, numberFlag, oneFlag, requiredFlag } from '../flags.js';
+import { collect, doseFlags, every, integerFlag, listItems, numberFlag, oneFlag, requiredFlag } from '../flags.js';
 import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
 import { logPath, ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
@@ -61,10 +61,10 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
   const phaseCRoot = requiredFlag('--phase-c-root', f.phaseCRoot);
   const phaseDRoot = requiredFlag('--phase-d-root', f.phaseDRoot);
   const artifactRoot = requiredFlag('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT));
+  const doses = f.doses === undefined ? undefined : listItems('--doses', f.doses).map((d) => numberFlag('--doses', d)!);
   const view = oneFlag('--view', f.view, 'view', VIEWS);
   const split = oneFlag('--split', f.split, 'split', SPLITS);
   const gridsize = oneFlag('--gridsize', f.gridsize, 'gridsize');
-  const doses = f.doses === undefined ? undefined : f.doses.split(',').map((d) => numberFlag('--doses', d)!);
   const doseFilter = doseFlags(f.dose) ?? [];
   const settings = settingsFrom(f.config, {
     simulation: { doses },
