@@ -7,6 +7,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { MIN_FIGURE_WIDTH, svgToPng, zoomFor } from './figure.js';
+import { doseLabel } from './ticks.js';
 
 const VIEW_ORDER = ['baseline', 'dense', 'sparse'];
 /** Tableau 10's first three: the same colour for a view in every chart. */
@@ -117,9 +118,9 @@ export interface LossPoint {
   loss: number;
 }
 
-/** "1e+3" → "dose 1e3": a facet title. */
+/** "dose 1e3": a facet title. */
 function doseTitle(dose: number): string {
-  return `dose ${dose >= 1000 ? dose.toExponential().replace('e+', 'e') : String(dose)}`;
+  return `dose ${doseLabel(dose)}`;
 }
 
 /**

@@ -119,3 +119,9 @@ export function formatNumber(v: number, digits = 6): string {
   if (a >= 1e15 || a < 1e-4) return v.toExponential(digits - 1).replace(/\.?0+e/, 'e');
   return String(Number(v.toPrecision(digits)));
 }
+
+/** A dose as people write it, everywhere the report and its figures name one: 1e3, 2.5e4, 500. */
+export function doseLabel(d: number): string {
+  if (d >= 1000 && Number.isFinite(d)) return d.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');
+  return formatNumber(d);
+}

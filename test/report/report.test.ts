@@ -148,8 +148,11 @@ test('report: a job of ours scored unregistered is flagged wherever its scores a
   // the job's comparison.png says so in its title; the other job's keeps the plain one
   const job = (split: string): { dose: number; view: string; split: string } => ({ dose: 1000, view: 'baseline', split });
   assert.equal(comparisonTitle(job('test'), s.summary.rows.filter((x) => x.split === 'test')),
-    'dose 1000, baseline, test: aligned to ground truth, except LSQML: not registered (registration failed)');
-  assert.equal(comparisonTitle(job('train'), s.summary.rows.filter((x) => x.split === 'train')), 'dose 1000, baseline, train: aligned to ground truth');
+    'dose 1e3, baseline, test: aligned to ground truth, except LSQML: not registered (registration failed)');
+  assert.equal(comparisonTitle(job('train'), s.summary.rows.filter((x) => x.split === 'train')), 'dose 1e3, baseline, train: aligned to ground truth');
+  // the doses as the rest of the report writes them
+  assert.equal(comparisonTitle({ dose: 25000, view: 'dense', split: 'test' }, []), 'dose 2.5e4, dense, test: aligned to ground truth');
+  assert.equal(comparisonTitle({ dose: 500, view: 'sparse', split: 'train' }, []), 'dose 500, sparse, train: aligned to ground truth');
   const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
   const part = (id: string): string => html.slice(html.indexOf(`<section id="${id}">`), html.indexOf('</section>', html.indexOf(`<section id="${id}">`)));
   // at a glance: the count, the starred score and what the star means
@@ -339,11 +342,11 @@ test('report: the patterns of a CXI file in Phase C\'s place are drawn as its re
   writeFileSync(input, bytes);
   const changed = await buildReport(root);
   assert.ok(!changed.figures.some((d) => d.file === 'data_diffraction.png'));
-  assert.ok(changed.missing.includes(`diffraction at dose 1000: phase_c/dose_1000/patched_train.npz: not drawn — the SHA-256 of ${input} is not the one recorded (the file has changed)`), changed.missing.join('\n'));
+  assert.ok(changed.missing.includes(`diffraction at dose 1e3: phase_c/dose_1000/patched_train.npz: not drawn — the SHA-256 of ${input} is not the one recorded (the file has changed)`), changed.missing.join('\n'));
   // no reconstruction of it: nothing to check the file against, said so
   rmSync(job);
   const none = await buildReport(root);
-  assert.ok(none.missing.some((m) => m.startsWith('diffraction at dose 1000: phase_c/dose_1000/patched_train.npz: measured data in an HDF5 file') && m.endsWith('phase_f/dose_1000/baseline/train/reconstruction.npz is not there')), none.missing.join('\n'));
+  assert.ok(none.missing.some((m) => m.startsWith('diffraction at dose 1e3: phase_c/dose_1000/patched_train.npz: measured data in an HDF5 file') && m.endsWith('phase_f/dose_1000/baseline/train/reconstruction.npz is not there')), none.missing.join('\n'));
 });
 
 test('report: scale bars in metres only when every reconstruction states the same pixel size', async () => {

@@ -34,6 +34,7 @@ import {
 } from '../../metrics/index.js';
 import { percentileRange } from '../../report/colormap.js';
 import { renderPanelsPng, type Panel } from '../../report/figure.js';
+import { doseLabel } from '../../report/ticks.js';
 import { NoGroundTruthError, readGroundTruth, readReconstruction, type GroundTruth, type Reconstruction } from '../hub/datasets.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import { OWN_MODEL, type SkippedJob, type SummaryRowCore } from '../hub/metrics-summary.js';
@@ -253,7 +254,7 @@ export function comparisonPanels(pairs: readonly AlignedPair[]): Panel[] {
  */
 export function comparisonTitle(job: { dose: number; view: string; split: string }, rows: readonly Pick<SummaryRowCore, 'model' | 'status' | 'error'>[]): string {
   const unregistered = rows.filter((r) => r.status === 'ok' && r.error).map((r) => r.model);
-  const base = `dose ${job.dose}, ${job.view}, ${job.split}: aligned to ground truth`;
+  const base = `dose ${doseLabel(job.dose)}, ${job.view}, ${job.split}: aligned to ground truth`;
   return unregistered.length ? `${base}, except ${unregistered.join(', ')}: not registered (registration failed)` : base;
 }
 

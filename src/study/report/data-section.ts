@@ -112,16 +112,16 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
   for (const { dose, file } of files) {
     if (isHdf5(file)) {
       const s = await measuredSample(ctx, dose, file);
-      if (typeof s === 'string') parts.push(na(`diffraction at dose ${dose}: ${s}`)); else samples.push({ dose, s, measured: true });
+      if (typeof s === 'string') parts.push(na(`diffraction at dose ${doseLabel(dose)}: ${s}`)); else samples.push({ dose, s, measured: true });
       continue;
     }
-    const n = tryOr(() => { const r = NpzReader.open(file); try { return r.header('diffraction').shape[0] ?? 0; } finally { r.close(); } }, (m) => parts.push(na(`diffraction at dose ${dose}: ${m}`)));
+    const n = tryOr(() => { const r = NpzReader.open(file); try { return r.header('diffraction').shape[0] ?? 0; } finally { r.close(); } }, (m) => parts.push(na(`diffraction at dose ${doseLabel(dose)}: ${m}`)));
     if (!n) continue;
     const idx = evenlySpread(n, PATTERNS_PER_DOSE);
     try {
       samples.push({ dose, s: await readDiffractionSample(file, idx), measured: false });
     } catch (err) {
-      parts.push(na(`diffraction at dose ${dose}: ${(err as Error).message}`));
+      parts.push(na(`diffraction at dose ${doseLabel(dose)}: ${(err as Error).message}`));
     }
   }
   if (samples.length === 0) return;

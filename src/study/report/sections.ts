@@ -13,7 +13,7 @@ import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.j
 import { HIGHER_IS_BETTER, METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import type { PanelRecord } from '../../report/figure.js';
 import { esc, figure, grid, notAvailable, table, type Cell, type Section } from '../../report/html.js';
-import { formatNumber } from '../../report/ticks.js';
+import { doseLabel, formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
 import { HUB, PHASE_G, REPORT } from '../hub/layout.js';
 import { CHART_METRICS, metricLabel, metricValue, PHASE_UNIT, type MetricsSummary } from '../hub/metrics-summary.js';
@@ -71,11 +71,7 @@ export function tryOr<T>(fn: () => T, onError: (msg: string) => void): T | null 
   }
 }
 
-/** A dose as people write it: 1e3, 2.5e4, 500. */
-export function doseLabel(d: number): string {
-  if (d >= 1000 && Number.isFinite(d)) return d.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');
-  return formatNumber(d);
-}
+export { doseLabel };
 
 /** A fixed-decimals number, or — . */
 export function fmt(v: number | null | undefined, d = 4): string {
