@@ -127,7 +127,8 @@ test('overlap CLI: bad usage exits 2 and writes nothing; existing outputs need -
     [['--phase-c-root', root, '--output-root', fresh, '--views', 'dense', 'sparse,,'], /^ptychostudy overlap: --views sparse,,: an empty item/],
     [['--phase-c-root', root, '--output-root', fresh, '--dose', 'abc'], /--dose: expected a positive number/],
     [['--phase-c-root', root, '--output-root', fresh, '--dose', '1e4'], /no dose_10000 directory/],
-    [['--phase-c-root', root, '--output-root', fresh, '--seed', '1.5'], /--seed must be a non-negative integer/],
+    [['--phase-c-root', root, '--output-root', fresh, '--seed', '1.5'], /^ptychostudy overlap: --seed 1\.5: expected a non-negative integer\n$/],
+    [['--phase-c-root', root, '--output-root', fresh, '--probe-diameter-px', '-3'], /^ptychostudy overlap: --probe-diameter-px -3: expected a positive number\n$/],
     [['--phase-c-root', join(root, 'missing'), '--output-root', fresh], /is not a directory/],
     [['--phase-c-root', root, '--output-root', fresh, '--no-such-flag'], /unknown option/],
   ];

@@ -21,13 +21,13 @@ const OLD_OUT = ['--output-root'];
 
 function positiveNumber(flag: string, text: string): number {
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || !(v > 0)) throw new UsageError(`${flag} must be a positive number, got '${text}'`);
+  if (text.trim() === '' || !Number.isFinite(v) || !(v > 0)) throw new UsageError(`${flag} ${text}: expected a positive number`);
   return v;
 }
 
 function nonNegativeInteger(flag: string, text: string): number {
   const v = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v)) throw new UsageError(`${flag} must be a non-negative integer, got '${text}'`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v)) throw new UsageError(`${flag} ${text}: expected a non-negative integer`);
   return v;
 }
 
