@@ -166,6 +166,14 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
   let n = 0, H = 0, W = 0;
   let diffraction: Float32Array | undefined;
   const d = get('diffraction');
+  // A 3-D diffraction tells [n, H, W] whatever its dtype and values, so the other keys are checked against it in the
+  // same pass (every problem at once: a complex stack and short coordinates are two lines, not one and then the other)
+  const haveShape = d !== undefined && d.shape.length === 3;
+  const legacy = haveShape && isLegacyLayout(d.shape, nCoords);
+  if (haveShape) {
+    const [a, b, c] = d.shape as [number, number, number];
+    [n, H, W] = legacy ? [c, a, b] : [a, b, c];
+  }
   if (d) {
     if (isComplex(d)) bad('diffraction', 'float amplitudes (<f4 or <f8)', `complex dtype ${d.dtype} — diffraction must be float (amplitude), not complex`);
     else if (!isFloat(d)) bad('diffraction', 'float amplitudes (<f4 or <f8)', `dtype ${d.dtype}`);
@@ -173,7 +181,7 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
     else {
       const src = d.data as Float32Array | Float64Array;
       let [a, b, c] = d.shape as [number, number, number];
-      if (isLegacyLayout(d.shape, nCoords)) {
+      if (legacy) {
         warnings.push(`${file}: key 'diffraction': legacy [H, W, n] layout ${formatShape(d.shape)} transposed to [n, H, W] (${c}, ${a}, ${b})`);
         diffraction = transposeHWN(src, a, b, c);
         [a, b, c] = [c, a, b];
@@ -190,12 +198,10 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
       } else if (diffraction === undefined) {
         diffraction = src as Float32Array;
       }
-      [n, H, W] = [a, b, c];
       const why = scanValues(diffraction, true);
       if (why) { bad('diffraction', 'finite amplitudes ≥ 0', why); diffraction = undefined; }
     }
   }
-  const haveShape = diffraction !== undefined || (d !== undefined && d.shape.length === 3 && isFloat(d));
 
   const complex2d = (key: string, hw?: [number, number]): NdArray | undefined => {
     const a = get(key);

@@ -62,6 +62,18 @@ test('complex diffraction is rejected with the reason', () => {
   ]);
 });
 
+test('a complex diffraction stack still gives n, H, W: the other keys are checked against them in the same pass', () => {
+  const a = validArrays();
+  a.diffraction = { dtype: '<c8', shape: [10, 64, 64], data: new Float32Array(2 * 10 * 64 * 64) };
+  a.ycoords = { dtype: '<f8', shape: [9], data: new Float64Array(9) };
+  a.probeGuess = { dtype: '<c8', shape: [32, 32], data: new Float32Array(2 * 32 * 32) };
+  assert.deepEqual(violations(() => validateDataset(a, 'f.npz')), [
+    "f.npz: key 'diffraction': expected float amplitudes (<f4 or <f8); found complex dtype <c8 — diffraction must be float (amplitude), not complex",
+    "f.npz: key 'probeGuess': expected complex (<c8 or <c16) [H, W] = (64, 64); found shape (32, 32)",
+    "f.npz: key 'ycoords': expected float (<f4 or <f8) 1-D array of length n = 10, finite; found length 9 (diffraction has n = 10)",
+  ]);
+});
+
 test('negative and non-finite diffraction values', () => {
   const a = validArrays();
   const d = a.diffraction!.data as Float32Array;
