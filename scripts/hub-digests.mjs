@@ -1,6 +1,6 @@
 // Per-file SHA-256 digests of a study hub with what legitimately differs between two runs of the same
 // settings taken out: wall-clock times and durations, run ids made from the time, the hub's own path,
-// the host name, the engine's thread count and the `execution` settings (who ran the jobs: local or SLURM,
+// the host name, the engine's thread count (its key, and `--threads N` in a job's command line) and the `execution` settings (who ran the jobs: local or SLURM,
 // how many at once; results do not depend on them). Everything else — every array of every NPZ, every
 // manifest field, every figure and chart — must be the same bytes for the same seed. The files listed in
 // BYTE_IDENTICAL need no normalising at all: they are the same bytes wherever and whenever the study runs
@@ -83,7 +83,11 @@ function normaliseString(s, hubRe) {
 
 function normaliseJson(v, hubRe) {
   if (typeof v === 'string') return normaliseString(v, hubRe);
-  if (Array.isArray(v)) return v.map((x) => normaliseJson(x, hubRe));
+  if (Array.isArray(v)) {
+    // a job's command line: `--threads N` is how many threads the job ran on (1 per job when several run at once)
+    const w = v.filter((x, i) => x !== '--threads' && v[i - 1] !== '--threads');
+    return w.map((x) => normaliseJson(x, hubRe));
+  }
   if (v && typeof v === 'object') {
     const out = {};
     // a metrics_summary.json job entry lists the computation time as { metric: 'computation_time_s', value }
@@ -129,7 +133,8 @@ function blankTimeColumns(text, hubRe) {
 function normaliseText(text, hubRe) {
   const t = text
     .replace(/seconds([= ])\d+(\.\d+)?/g, 'seconds$1<t>')
-    .replace(/computation_time_s,[^\n]*/g, 'computation_time_s,<t>');
+    .replace(/computation_time_s,[^\n]*/g, 'computation_time_s,<t>')
+    .replace(/ --threads \d+/g, ''); // a job's command line, as in JSON
   return blankTimeColumns(t, hubRe);
 }
 
@@ -210,10 +215,16 @@ export function hubDigests(hub, dump = null) {
   return out;
 }
 
-/** Runs the tiny study with the built CLI (or `cli`) into `hub` (which must not exist yet). */
-export function runTinyStudy(hub, cli = join(REPO, 'dist', 'src', 'cli', 'main.js')) {
-  const r = spawnSync(process.execPath, [cli, ...TINY_ARGS, '--out', hub], {
-    encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '' },
+/**
+ * Runs the tiny study with the built CLI (or `cli`) into `hub` (which must not exist yet). `variant` runs it
+ * otherwise, where nothing of the byte-identical files may change: `cwd` (the working directory, against which a
+ * relative `hub` is taken), `jobs` (reconstructions at once, each on 1 thread when more than one; default 1, each
+ * on min(2, cores) threads), `env` (added to the environment: TZ, LANG, …).
+ */
+export function runTinyStudy(hub, cli = join(REPO, 'dist', 'src', 'cli', 'main.js'), variant = {}) {
+  const args = TINY_ARGS.map((a, i) => (TINY_ARGS[i - 1] === '--jobs' && variant.jobs !== undefined ? String(variant.jobs) : a));
+  const r = spawnSync(process.execPath, [cli, ...args, '--out', hub], {
+    encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '', ...variant.env }, ...(variant.cwd ? { cwd: variant.cwd } : {}),
   });
   if (r.status !== 0) throw new Error(`the tiny study failed (exit ${r.status}):\n${r.stderr}`);
 }

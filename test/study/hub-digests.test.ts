@@ -3,14 +3,16 @@
  * 2-epoch reconstructions) is run through the CLI and every file's digest — every NPZ array, manifest,
  * log, figure, chart and the report, with times, durations, the host and the hub's path taken out — must
  * equal the committed fixture `test/fixtures/hub-digests/tiny.json` (see its README for when and how it is
- * regenerated). Run a second time into another directory, the files the README names as byte-identical
- * (`BYTE_IDENTICAL`) must be exactly the same bytes, with nothing taken out. That second hub then takes a
+ * regenerated). Run a second time into another directory — a relative path from another working directory, two
+ * jobs at once (so one thread per reconstruction), another time zone and language — it must give the same
+ * digests, and the files the README names as byte-identical (`BYTE_IDENTICAL`) must be exactly the same bytes,
+ * with nothing taken out. That second hub then takes a
  * resumed `run` (stopped during Phase G) and a `compare` of its dense jobs at the same instant: both merge into the one summary and
  * no row of either is lost.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
 import { readMetadata } from '../../src/data/metadata.js';
@@ -22,7 +24,7 @@ type Digests = Record<string, string | Record<string, string>>;
 interface DigestScript {
   FIXTURE: string;
   TINY_ARGS: string[];
-  runTinyStudy(hub: string): void;
+  runTinyStudy(hub: string, cli?: string, variant?: { cwd?: string; jobs?: number; env?: Record<string, string> }): void;
   hubDigests(hub: string): Digests;
   byteIdenticalFiles(hub: string): string[];
 }
@@ -32,10 +34,10 @@ const dir = tempDir('digests');
 const hubA = join(dir, 'first', 'hub');
 const hubB = join(dir, 'second', 'elsewhere', 'hub');
 
-test('the tiny study writes exactly the files and bytes of the committed digests', { timeout: 300_000 }, () => {
+/** Asserts that `hub` holds exactly the files of the committed fixture, each with its digests. */
+function assertFixtureDigests(hub: string): void {
   const expected = JSON.parse(readFileSync(script.FIXTURE, 'utf8')) as Digests;
-  script.runTinyStudy(hubA);
-  const got = script.hubDigests(hubA);
+  const got = script.hubDigests(hub);
   assert.deepEqual(Object.keys(got), Object.keys(expected), 'the hub holds other files than the fixture lists');
   const differ: string[] = [];
   for (const [file, want] of Object.entries(expected)) {
@@ -48,10 +50,22 @@ test('the tiny study writes exactly the files and bytes of the committed digests
     for (const m of extra) differ.push(`${file}:${m} (not in the fixture)`);
   }
   assert.deepEqual(differ, [], `files whose bytes differ from the fixture: ${differ.join(', ')}`);
+}
+
+test('the tiny study writes exactly the files and bytes of the committed digests', { timeout: 300_000 }, () => {
+  script.runTinyStudy(hubA);
+  assertFixtureDigests(hubA);
 });
 
-test('run again into another directory: every file the README names as byte-identical is the same bytes', { timeout: 300_000 }, () => {
-  script.runTinyStudy(hubB);
+test('run again elsewhere, otherwise: every file the README names as byte-identical is the same bytes, the others the same digests', { timeout: 300_000 }, () => {
+  // another directory, named by a relative path from another working directory; two jobs at once, so each
+  // reconstruction runs on 1 thread (the first hub's on min(2, cores)); another time zone and language
+  mkdirSync(join(dir, 'second'), { recursive: true });
+  script.runTinyStudy(join('elsewhere', 'hub'), undefined, {
+    cwd: join(dir, 'second'), jobs: 2, env: { TZ: 'Pacific/Kiritimati', LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' },
+  });
+  // times, durations, the host, the hub's path and the thread count taken out, the other files are the same too
+  assertFixtureDigests(hubB);
   const files = script.byteIdenticalFiles(hubA);
   assert.deepEqual(script.byteIdenticalFiles(hubB), files, 'the same byte-identical files');
   // the tiny study has 1 dose, 2 views × 2 splits of Phase D, 6 jobs: every kind of file is there
@@ -105,4 +119,8 @@ test('a resumed run and a compare of the same hub at the same instant: both merg
     assert.ok(ids.includes(ofRun), `${row.view}/${row.split}: the run's row is kept`);
     if (row.view === 'dense') assert.ok(ids.includes(standalone), `${row.view}/${row.split}: the compare's row is kept`);
   }
+  // the resumed hub's byte-identical files are the same bytes as the uninterrupted first hub's
+  const files = script.byteIdenticalFiles(hubA);
+  assert.deepEqual(script.byteIdenticalFiles(hubB), files);
+  assert.deepEqual(files.filter((f) => !readFileSync(join(hubA, f)).equals(readFileSync(join(hubB, f)))), [], 'byte-identical files that the resume changed');
 });

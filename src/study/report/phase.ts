@@ -12,7 +12,7 @@
  * other build is under way there).
  */
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { namedInPlace, writeFailed, writeFileAtomic } from '../../files/atomic.js';
 import { clearEndedBuilds, moveBuildIn, newBuildDir } from './build-dir.js';
@@ -93,7 +93,9 @@ export async function buildReport(hub: string, second?: ReportOptions | number, 
   checkWritableDir(outDir, 'report directory'); // a read-only hub: one line naming it, before the lock
   try {
     return await withLock(join(outDir, REPORT.lock), 'report', 'report directory',
-      () => writeReport(hub, opts), { waitMs: lockWaitMs, ...(signal !== undefined ? { signal } : {}) });
+      // the page names the hub by its absolute path, whatever path the caller gave (a relative one names no
+      // hub once read from elsewhere, and would make the page's bytes depend on the working directory)
+      () => writeReport(resolve(hub), opts), { waitMs: lockWaitMs, ...(signal !== undefined ? { signal } : {}) });
   } catch (err) {
     if (err instanceof LockWaitAbortedError) throw new StudyAbortedError('report', [], err.cause); // waiting for another build
     throw err;
