@@ -32,6 +32,8 @@ const job = (o: Reconstruction & { inputNpz?: string; outputDir?: string }): Lsq
   return { inputNpz, outputDir, settings: parseStudySettings({ reconstruction: { epochs: 4, batchSize: 16, seed: 1, ...settings } }).reconstruction };
 };
 
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
 function lsqml(args: string[]) {
   return spawnSync(process.execPath, [cli, 'lsqml', ...args], { encoding: 'utf8' });
 }
@@ -82,6 +84,28 @@ test('ptychostudy lsqml writes reconstruction.npz, reconstruction.png and lsqml.
   const obj = Float64Array.from(a.reconstructed_object!.data as Float32Array);
   const err = phaseErrorRms(obj, ds.problem.trueObject, 80, 80, ds.problem.trueProbe, 32, ds.problem.input.positions);
   assert.ok(err < 0.15, `phase error ${err} rad`);
+});
+
+test('lsqml on 1 and on 2 threads, float32 and float64, from another working directory: reconstruction.npz and .png are the same bytes, lsqml.log but its seconds', async () => {
+  const files = (dir: string): string[] => ['reconstruction.npz', 'reconstruction.png'].map((f) => sha256(readFileSync(join(dir, f))));
+  const losses = (dir: string): string => readFileSync(join(dir, 'lsqml.log'), 'utf8').replace(/ seconds \S+/g, '');
+  const threads = (dir: string): unknown => (JSON.parse(readFileSync(join(dir, 'reconstruction_run.json'), 'utf8')) as { threads: unknown }).threads;
+  // float32 (the default) through the command; the second run on two threads, named by a relative --out from
+  // another working directory, in another time zone and language
+  const args = ['--input', ds.path, '--epochs', '4', '--batch-size', '16', '--seed', '1'];
+  const one = join(root, 'threads-1'), two = join(root, 'threads-2');
+  assert.equal(lsqml([...args, '--out', one, '--threads', '1']).status, 0);
+  const r = spawnSync(process.execPath, [join(process.cwd(), cli), 'lsqml', ...args, '--out', 'threads-2', '--threads', '2'],
+    { encoding: 'utf8', cwd: root, env: { ...process.env, TZ: 'Pacific/Kiritimati', LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(files(two), files(one), 'float32: the same bytes on 1 and 2 threads');
+  assert.equal(losses(two), losses(one));
+  assert.deepEqual([threads(one), threads(two)], [1, 2], 'reconstruction_run.json records the thread count that ran');
+  // float64, as the command runs it
+  const f64 = [join(root, 'f64-threads-1'), join(root, 'f64-threads-2')];
+  for (const [i, dir] of f64.entries()) await runLsqmlJob(job({ outputDir: dir, precision: 'float64', threads: i + 1 }));
+  assert.deepEqual(files(f64[1]!), files(f64[0]!), 'float64: the same bytes on 1 and 2 threads');
+  assert.notDeepEqual(files(f64[0]!), files(one), 'the precision is a setting: other bytes');
 });
 
 test('an existing reconstruction is not overwritten without --overwrite (exit 2)', () => {

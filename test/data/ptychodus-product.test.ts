@@ -166,6 +166,19 @@ test('one reconstruction exported at other times, in this process and by the com
   assert.ok(readFileSync(join(root, 'cli.h5')).equals(readFileSync(exported)), 'the export by `ptychostudy export`');
 });
 
+test('the same reconstruction in a folder of the same name elsewhere gives the same bytes; in a folder of another name, its name', async () => {
+  // the product's `name` is the reconstruction's folder name (here the fixture's: ptychodus), nothing else of where it is
+  const moved = join(root, 'elsewhere', 'deeper', 'ptychodus');
+  const renamed = join(root, 'renamed-run');
+  for (const d of [moved, renamed]) { mkdirSync(d, { recursive: true }); copyFileSync(npzPath, join(d, 'reconstruction.npz')); }
+  await exportPtychodusProduct({ input: moved, out: join(root, 'moved.h5') });
+  assert.ok(readFileSync(join(root, 'moved.h5')).equals(readFileSync(exported)), 'the same folder name elsewhere');
+  await exportPtychodusProduct({ input: join(renamed, 'reconstruction.npz'), out: join(root, 'renamed.h5') });
+  const other = readFileSync(join(root, 'renamed.h5'));
+  assert.ok(!other.equals(readFileSync(exported)));
+  assert.ok(other.includes('renamed-run'), 'the product is named after its folder');
+});
+
 test('export without --force on a file system without hard links: the file is put in place all the same, an existing one still refused', async (t) => {
   // link() fails with EPERM on FAT and exFAT, with EOPNOTSUPP on some FUSE and SMB mounts
   const dir = join(root, 'no-hard-links');
