@@ -542,7 +542,8 @@ async function buildInto(dir: string, outDir: string, rec: Reconstruction, patte
       opts.onProgress?.({ done: d, count, section: title, seconds, message: `report: ${d}/${count} ${title} (${seconds.toFixed(1)} s)` });
     }, signal);
     const file = str(isRecord(rec.meta.input) ? rec.meta.input.file : null);
-    const subtitle = `${dir} · ${file ?? 'input not recorded'} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`;
+    // the folder by its absolute path, as the command below names it, whatever path the caller gave
+    const subtitle = `${resolve(dir)} · ${file ?? 'input not recorded'} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`;
     writeFileAtomic(join(build, REPORT.index), page(`ptychostudy — reconstruction report${file ? `: ${file}` : ''}`, subtitle, secs));
     const finalImg = join(outDir, REPORT.images);
     moveBuildIn(build, outDir);
