@@ -6,7 +6,10 @@
  * place. A file rewritten with the same bytes is simply replaced (nothing is lost), and a file the run
  * writes twice is its own the second time. The root's records (its manifest) are rewritten by every run;
  * their content from before the run is written into the same history directory once the run keeps
- * anything, so the history directory says which run the kept files came from.
+ * anything, so the history directory says which run the kept files came from. A run that replaces
+ * outputs without changing their bytes (the same seed again) still rewrites the record with other
+ * bytes (its times, or a record broken by hand): the record as it was is then kept on its own, when
+ * the new one is renamed into place (records must be written with `beforeRename` too).
  */
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -53,6 +56,8 @@ export class EarlierFiles {
   private dir: string | null = null;
   /** The folders this run created for its history directory (`history/` when new, then `replaced-<time>/`), outermost first. */
   private created: string[] = [];
+  /** Whether this run has rewritten an output file that existed before it (same bytes or not). */
+  private replacing = false;
 
   /** `records`: files under `root` that every run rewrites (manifests); their present content is held until the run keeps a file. */
   constructor(private readonly root: string, records: readonly string[] = []) {
@@ -75,7 +80,13 @@ export class EarlierFiles {
 
   /** To be called with an output's path and its complete temporary file just before the rename (see `writeFileAtomic`). */
   readonly beforeRename = (path: string, tmp: string): void => {
+    const record = this.records.find((r) => r.path === path);
+    if (record !== undefined) {
+      if (this.replacing && this.dir === null && !record.bytes.equals(readFileSync(tmp))) this.historyDirectory();
+      return;
+    }
     const first = !this.written.has(path);
+    if (first && existsSync(path)) this.replacing = true;
     this.written.add(path);
     if (!first || !existsSync(path) || sameBytes(path, tmp)) return;
     const dir = this.historyDirectory();

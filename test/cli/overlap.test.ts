@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writePhaseCDose, studySplit, corrupt, tempDir } from '../study/overlap-fixtures.js';
 import { loadNpz } from '../../src/npy/npz.js';
@@ -146,9 +146,15 @@ test('overlap CLI: bad usage exits 2 and writes nothing; existing outputs need -
   assert.equal(again.status, 2);
   assert.match(again.stderr, /sparse_train\.npz already exists .*pass --overwrite/);
   assert.ok(!existsSync(join(out, 'dose_1000', 'dense')), 'a refused run writes nothing');
+  const manifest = readFileSync(join(out, 'overlap_manifest.json'));
   assert.equal(overlap('--phase-c-root', root, '--output-root', out, '--overwrite').status, 0);
   assert.deepEqual(readFileSync(file), before, 'same seed, same bytes');
   assert.ok(existsSync(join(out, 'dose_1000', 'dense', 'dense_test.npz')));
+  // the files of the same bytes are not kept twice, but the manifest the run rewrote is kept as it was
+  const kept = readdirSync(join(out, 'history'));
+  assert.equal(kept.length, 1);
+  assert.deepEqual(readdirSync(join(out, 'history', kept[0]!)), ['overlap_manifest.json']);
+  assert.deepEqual(readFileSync(join(out, 'history', kept[0]!, 'overlap_manifest.json')), manifest);
 });
 
 test('overlap CLI: an --out that is a file is bad usage (exit 2, one line), and the file is left as it was', () => {

@@ -265,12 +265,16 @@ test('a hub that redoes Phase C or D keeps a file of the unfinished run that it 
     state.status = 'running';
     writeFileSync(join(hub, 'run.json'), JSON.stringify(state, null, 2));
   };
-  // Phase C as an unfinished run left it: the same settings rewrite the same bytes, so nothing is kept
+  // Phase C as an unfinished run left it: the same settings rewrite the same bytes, so no data file is kept, only
+  // the manifest as it was (the new one records the new run's times)
   unfinish('generate');
+  const manifestBefore = readFileSync(join(hub, 'phase_c', 'run_manifest.json'));
   const same = run(['--out', hub, '--quiet']);
   assert.equal(same.status, 0, same.stderr);
-  assert.ok(!existsSync(join(hub, 'phase_c', 'history')), 'same bytes: nothing kept');
-  assert.doesNotMatch(json(join(hub, 'run.json')).phases.generate.detail, /kept/);
+  const keptSame = /kept in (phase_c\/history\/replaced-\S+)$/.exec(json(join(hub, 'run.json')).phases.generate.detail)?.[1];
+  assert.ok(keptSame !== undefined, json(join(hub, 'run.json')).phases.generate.detail);
+  assert.deepEqual(readdirSync(join(hub, keptSame)), ['run_manifest.json'], 'same bytes: no data file kept');
+  assert.deepEqual(readFileSync(join(hub, keptSame, 'run_manifest.json')), manifestBefore);
   // a file of the unfinished run with other bytes (e.g. written by another version): kept, and the phase says where
   const train = join(hub, 'phase_c', 'dose_10000', 'patched_train.npz');
   const other = Buffer.concat([readFileSync(train), Buffer.from('other bytes')]);

@@ -75,5 +75,5 @@ export function writeOverlapManifest(path: string, plan: OverlapPlan, results: r
   writeJsonAtomic(path, {
     schema_version: 1, phase: 'D', phase_c_root: rel(plan.phaseCRoot), doses,
     provenance: { phase_d_root: plan.outputRoot, phase_c_root: plan.phaseCRoot },
-  });
+  }, plan.earlier?.beforeRename);
 }

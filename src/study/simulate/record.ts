@@ -76,6 +76,6 @@ export class SimulationManifest {
       doses_this_run: plan.doses,
       provenance: { output_root: resolve(plan.outputRoot) },
     };
-    writeJsonAtomic(plan.manifestPath, orderedManifest(this.entries, run));
+    writeJsonAtomic(plan.manifestPath, orderedManifest(this.entries, run), plan.earlier?.beforeRename);
   }
 }
