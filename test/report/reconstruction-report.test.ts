@@ -152,7 +152,7 @@ test('the loss axis names its unit and has whole epochs; a narrow figure is draw
   assert.match(html, /<img src="img\/object\.png" alt=/, 'the object figure fills the column');
 });
 
-test('the same reconstruction gives the same bytes (all but the time of writing), its folder named by an absolute or a relative path; an existing report is kept without --force', async () => {
+test('the same reconstruction gives the same bytes (all but the time of writing), its folder named by an absolute or a relative path; an existing report is kept without --force, and moves to history/ with it', async () => {
   const dir = folder();
   await buildReconstructionReport(dir);
   const first = filesOf(join(dir, 'report'));
@@ -160,8 +160,13 @@ test('the same reconstruction gives the same bytes (all but the time of writing)
   assertRefused(refused, 'report', /a report of this reconstruction exists \(.*index\.html\) and is kept; pass --force to replace it/);
   assert.deepEqual(filesOf(join(dir, 'report')), first);
   await buildReconstructionReport(relative(process.cwd(), dir), { force: true }); // the page names the folder as it is, not as typed
-  const second = filesOf(join(dir, 'report'));
+  const second = new Map([...filesOf(join(dir, 'report'))].filter(([name]) => !name.startsWith('/history/')));
   assert.deepEqual([...second.keys()].sort(), [...first.keys()].sort());
+  // the report --force replaced is kept whole, page and images, in report/history/replaced-<time>/
+  const kept = readdirSync(join(dir, 'report', 'history'));
+  assert.equal(kept.length, 1);
+  assert.match(kept[0]!, /^replaced-\d{8}T\d{6}Z$/);
+  assert.deepEqual(filesOf(join(dir, 'report', 'history', kept[0]!)), first);
   const stamp = (b: Buffer): string => b.toString('utf8').replace(/generated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/, 'generated T');
   for (const [name, bytes] of first) {
     if (name.endsWith('index.html')) assert.equal(stamp(second.get(name)!), stamp(bytes));

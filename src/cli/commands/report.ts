@@ -22,7 +22,8 @@ export function register(program: Command): void {
       'reconstructions, metric tables, charts, ' +
       'reconstruction runs, skipped/failed jobs with reasons, software versions. Anything missing is shown as ' +
       '"not available". Progress: one line per section on stderr as it is built (none with --quiet). The page is built ' +
-      'in a temporary directory and renamed into place, so an interrupted build leaves the earlier report whole.\n\n' +
+      'in a temporary directory and renamed into place, so an interrupted build leaves the earlier report whole; the report it replaces ' +
+      '(page and images) moves to <out>/report/history/replaced-<time>/.\n\n' +
       'One reconstruction: when <out> is a folder `ptychostudy lsqml --out` wrote (reconstruction.npz, no hub files), the page ' +
       'is a report of that reconstruction: object amplitude and phase over the scanned region (scale bar in metres when the data ' +
       'states the pixel size), probe modes with their power fractions, loss per epoch, scan positions, the detector mask, a few ' +
@@ -33,10 +34,10 @@ export function register(program: Command): void {
       'already holds is kept (exit 2) unless --force replaces it.\n\n' +
       'Exit codes: 0 written; 1 a file could not be written (a full disk: named; the earlier report kept); 2 bad usage (--out holds nothing of a hub or reconstruction; a reconstruction\'s report exists ' +
       'without --force) or a broken input (named), the earlier report kept and nothing written.');
-  addOutOption(cmd, 'the study hub (its report/ is rewritten), or one reconstruction\'s folder as `lsqml --out` writes it (required)', OLD_OUT);
+  addOutOption(cmd, 'the study hub (its report/ is rewritten, the earlier one kept in report/history/), or one reconstruction\'s folder as `lsqml --out` writes it (required)', OLD_OUT);
   cmd
     .option('--quiet', 'print nothing but errors')
-    .option('--force', 'with --out an `lsqml` output folder: replace the report it already holds (without --force an existing report is kept and the command exits 2)')
+    .option('--force', 'with --out an `lsqml` output folder: replace the report it already holds, which moves to report/history/replaced-<time>/ (without --force an existing report is kept and the command exits 2)')
     .option('--input <file>', 'with --out an `lsqml` output folder: the data file it read, to draw a few of its patterns from (its size and SHA-256 must be ' +
       'those recorded, else it is refused, exit 2, nothing written; without it the recorded path is followed only inside the folder\'s parent directory, ' +
       'and a file that is not there or has changed is only noted on the page)')
