@@ -123,6 +123,29 @@ test('compare: a re-run moves the job\'s earlier files into its history; a model
   }
 });
 
+test('compare: a merge that changes the summary keeps the earlier summary, its tables and charts in history/replaced-<time>/', async () => {
+  const h = hub('summary-kept');
+  try {
+    const opts = { phaseCRoot: h.c, phaseDRoot: h.d, phaseFRoot: h.f, outputRoot: h.g, view: 'baseline', figures: false };
+    await runComparison(opts);
+    const names = ['metrics_summary.json', 'metrics_summary.md', 'metrics_summary.csv', ...readdirSync(join(h.g, 'charts')).map((n) => join('charts', n))];
+    assert.ok(names.length > 3, 'charts drawn');
+    const before = new Map(names.map((n) => [n, readFileSync(join(h.g, n))]));
+    await runComparison({ ...opts, region: 'patches' }); // other metrics: every file of the summary changes
+    const kept = readdirSync(join(h.g, 'history'));
+    assert.equal(kept.length, 1);
+    assert.match(kept[0]!, /^replaced-\d{8}T\d{6}Z$/);
+    let changed = 0;
+    for (const [n, bytes] of before) {
+      if (readFileSync(join(h.g, n)).equals(bytes)) assert.ok(!existsSync(join(h.g, 'history', kept[0]!, n)), `${n}: same bytes, kept twice`);
+      else { changed++; assert.ok(readFileSync(join(h.g, 'history', kept[0]!, n)).equals(bytes), `${n}: the earlier file is not kept`); }
+    }
+    assert.ok(changed >= 3 && existsSync(join(h.g, 'history', kept[0]!, 'metrics_summary.json')), `${changed} files changed`);
+  } finally {
+    rmSync(h.root, { recursive: true, force: true });
+  }
+});
+
 test('compare: a job skipped now leaves no current row behind; its earlier rows and files go to history', async () => {
   const h = hub('skip');
   try {

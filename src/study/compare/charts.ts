@@ -1,11 +1,11 @@
 /** Phase G charts: one metric against dose per file, `charts/<metric>.{svg,png}`, one line per view and model. */
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../files/atomic.js';
+import { writeFileAtomic, type BeforeRename } from '../../files/atomic.js';
 import { renderMetricChart, type MetricPoint } from '../../report/charts.js';
 import { CHART_METRICS, metricLabel, PHASE_UNIT, type MetricsSummary } from '../hub/metrics-summary.js';
 
-/** Metric-vs-dose charts (SVG + PNG) of every ok row of a summary; returns the image paths. */
-export async function writeCharts(summary: MetricsSummary, dir: string): Promise<string[]> {
+/** Metric-vs-dose charts (SVG + PNG) of every ok row of a summary; returns the image paths. `beforeRename`: see writeFileAtomic. */
+export async function writeCharts(summary: MetricsSummary, dir: string, beforeRename?: BeforeRename): Promise<string[]> {
   const ok = summary.rows.filter((r) => r.status === 'ok');
   if (ok.length === 0) return [];
   const out: string[] = [];
@@ -26,8 +26,8 @@ export async function writeCharts(summary: MetricsSummary, dir: string): Promise
     const { svg, png } = await renderMetricChart(points, opts);
     const svgPath = join(dir, `${c.metric}.svg`);
     const pngPath = join(dir, `${c.metric}.png`);
-    writeFileAtomic(svgPath, svg);
-    writeFileAtomic(pngPath, png);
+    writeFileAtomic(svgPath, svg, beforeRename);
+    writeFileAtomic(pngPath, png, beforeRename);
     out.push(svgPath, pngPath);
   }
   return out;

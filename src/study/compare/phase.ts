@@ -24,6 +24,7 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
+import { EarlierFiles } from '../../files/earlier.js';
 import { compactUtc, createUniqueDir, missingDirs, removeEmptyDirs } from '../../files/dirs.js';
 import { acquireLock, LockBusyError, LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
@@ -263,10 +264,12 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
       earlier = unmerged.map((u) => u.record.run_id);
       const m = mergeSummary(mergeUnmerged(opts.outputRoot, prior, unmerged, runId),
         { rows, skipped, record, jobs: jobs.map((j) => withOwner(opts.outputRoot, j)), phaseC });
-      writeJsonAtomic(summaryPath, m);
-      writeFileAtomic(mdPath, summaryMarkdown(m));
-      writeFileAtomic(csvPath, summaryCsv(m));
-      return { merged: m, charts: opts.charts === false ? [] : await writeCharts(m, chartsDir) };
+      // the summary, its tables and charts as they were move to history/replaced-<time>/ when this merge changes them
+      const keep = new EarlierFiles(opts.outputRoot);
+      writeJsonAtomic(summaryPath, m, keep.beforeRename);
+      writeFileAtomic(mdPath, summaryMarkdown(m), keep.beforeRename);
+      writeFileAtomic(csvPath, summaryCsv(m), keep.beforeRename);
+      return { merged: m, charts: opts.charts === false ? [] : await writeCharts(m, chartsDir, keep.beforeRename) };
     }, { waitMs: opts.lockWaitMs ?? MERGE_WAIT_MS, ...(signal !== undefined ? { signal } : {}) }));
   } catch (err) {
     releaseRunning();
