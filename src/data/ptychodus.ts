@@ -17,9 +17,10 @@
  * product (`writePtychodusProduct`). The probe is read by probe-file.ts.
  */
 import { closeSync, lstatSync, openSync, renameSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { linkNew, tempNameFor } from '../files/atomic.js';
+import { EarlierFiles } from '../files/earlier.js';
 import { innermostHdf5Message, quietly, type Hdf5Reader } from './hdf5/reader.js';
 import { PIXEL_M, pixelSizeOk } from './hdf5/checks.js';
 import { MAX_OBJECT_SIDE } from './geometry.js';
@@ -256,7 +257,8 @@ function atProductObjectTime<T>(fn: () => T): T {
 
 /**
  * Writes `p` as a ptychodus product at `path`: into a temporary file beside it, renamed into place when complete.
- * An existing `path` is refused (UsageError) unless `force`, and then replaced whole; without `force` the file is
+ * An existing `path` is refused (UsageError) unless `force`, and then replaced whole, the earlier file moving to
+ * `history/replaced-<time>/` beside it when its bytes differ (files/earlier.ts); without `force` the file is
  * linked into place (`linkNew`: on a file system without hard links, the name taken by an exclusive create), so a
  * file another writer put there meanwhile is not replaced either. The same `p` gives the
  * same bytes, whenever it is written (`atProductObjectTime`).
@@ -265,6 +267,7 @@ export async function writePtychodusProduct(path: string, p: PtychodusProduct, o
   const st = lstatSync(path, { throwIfNoEntry: false });
   if (st && !opts.force) throw new UsageError(`${path}: exists; expected a new file name (or \`force\` to replace it)`);
   if (st && !st.isFile()) throw new UsageError(`${path}: exists and is not a regular file; expected a file name`);
+  const earlier = st && opts.force ? new EarlierFiles(dirname(resolve(path))) : null; // a history/ that is not a folder: refused here
   const lib = await import('h5wasm/node');
   await lib.ready;
   const tmp = resolve(tempNameFor(path));
@@ -290,7 +293,10 @@ export async function writePtychodusProduct(path: string, p: PtychodusProduct, o
       const system = /error message = '([^'\n]*)'/.exec(w.diag)?.[1];
       throw new Error(`HDF5: ${system ?? innermostHdf5Message(w.diag) ?? (w.thrown instanceof Error ? w.thrown.message : w.runtime.split('\n')[0] ?? 'unknown error')}`);
     }
-    if (opts.force) renameSync(tmp, path);
+    if (opts.force) {
+      earlier?.beforeRename(path, tmp);
+      renameSync(tmp, path);
+    }
     else if (!linkNew(tmp, path)) throw new UsageError(`${path}: exists; expected a new file name (or \`force\` to replace it)`);
   } catch (err) {
     if (err instanceof UsageError) throw err;

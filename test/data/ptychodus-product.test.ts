@@ -144,6 +144,23 @@ test('export refuses an existing file without --force, a broken reconstruction, 
   assert.deepEqual(readdirSync(synth).sort(), ['reconstruction.npz', 'synth.h5']);
 });
 
+test('export --force keeps the file it replaces with other bytes in history/replaced-<time>/ beside it; the same bytes are not kept twice', async () => {
+  const dir = join(root, 'force-keeps');
+  mkdirSync(dir);
+  const out = join(dir, 'scan.h5');
+  writeFileSync(out, 'an earlier export');
+  await exportPtychodusProduct({ input: FX, out, force: true });
+  const kept = readdirSync(join(dir, 'history'));
+  assert.equal(kept.length, 1);
+  assert.match(kept[0]!, /^replaced-\d{8}T\d{6}Z$/);
+  assert.equal(readFileSync(join(dir, 'history', kept[0]!, 'scan.h5'), 'utf8'), 'an earlier export');
+  const now = readFileSync(out);
+  await exportPtychodusProduct({ input: FX, out, force: true }); // the same reconstruction: the same bytes
+  assert.deepEqual(readdirSync(join(dir, 'history')), kept);
+  assert.deepEqual(readFileSync(out), now);
+  assert.deepEqual(readdirSync(dir).sort(), ['history', 'scan.h5'], 'no temporary file left');
+});
+
 test('ptychostudy export: the summary line, and exit 2 with one line for an existing --out', () => {
   const out = join(root, 'cli.h5');
   const r = ptychostudy(['export', '--input', FX, '--out', out]);

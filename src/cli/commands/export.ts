@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option('--input <path>', 'the reconstruction: an `lsqml --out` folder, a Phase F job folder, or its reconstruction.npz (required)')
     .option('--out <file>', 'the product file to write, e.g. scan.h5 (required); written under a temporary name and renamed into place')
     .option('--pixel-size <m>', 'object pixel size in metres, for a reconstruction of data that states none (synthetic data)')
-    .option('--force', 'replace --out when it exists (without --force an existing file is kept and the command exits 2)')
+    .option('--force', 'replace --out when it exists; a file of other bytes moves to history/replaced-<time>/ in its folder (without --force an existing file is kept and the command exits 2)')
     .action(action('export', async (f: { input?: string; out?: string; pixelSize?: string; force?: boolean }) => {
       if (!f.input) throw new UsageError('--input is required (an `lsqml --out` folder, a Phase F job folder or its reconstruction.npz)');
       if (!f.out) throw new UsageError('--out is required (the .h5 file to write)');
