@@ -114,7 +114,7 @@ export function register(program: Command): void {
     .option('--seed <seed>', 'simulation seed for object, positions and noise (default: 42)', )
     .option('--base-npz <file>', 'take objectGuess and probeGuess from this NPZ instead of the synthetic object and probe (N = probe size)')
     .option('--overwrite', 'replace existing patched_{train,test}.npz files of the selected doses; files that change move to ' +
-      '<out>/history/replaced-<time>/ with the manifest as it was (default: refuse)');
+      '<out>/history/replaced-<time>/ with the manifest as it was (the manifest alone when only it changes) (default: refuse)');
   addExecutorOptions(cmd)
     .action(action('generate', async (o: {
       out?: string; outputRoot?: string; config?: string; preset?: string; dose?: string[]; nImages?: string; seed?: string;

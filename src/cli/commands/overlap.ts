@@ -117,7 +117,7 @@ export function register(program: Command): void {
     .option('--probe-diameter-px <D>', 'disc diameter of the overlap metrics (default: N, the patch size)')
     .option('--neighbor-count <K>', 'neighbours of the image-based overlap metric (default: 6)')
     .option('--overwrite', 'replace existing output files; files that change move to <out>/history/replaced-<time>/ with the ' +
-      'manifest as it was (default: refuse, before writing anything)');
+      'manifest as it was (the manifest alone when only it changes) (default: refuse, before writing anything)');
   addExecutorOptions(cmd)
     .action(action('overlap', async (flags: OverlapFlags) => {
       if (!flags.phaseCRoot) throw new UsageError('--phase-c-root is required');
