@@ -214,7 +214,7 @@ export function readHubSettings(hub: string, sbatchArgs?: readonly string[]): St
  * A recorded settings value with its `execution.slurm.sbatchArgs` replaced by `args` (a copy), when given: the options a
  * resume asks for replace the recorded list (docs/slurm.md), so a list this version refuses can be replaced.
  */
-function withSbatchArgs(value: unknown, args: readonly string[] | undefined): unknown {
+export function withSbatchArgs(value: unknown, args: readonly string[] | undefined): unknown {
   const isGroup = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   if (args === undefined || !isGroup(value)) return value;
   const execution = value.execution === undefined ? {} : value.execution;
@@ -222,6 +222,11 @@ function withSbatchArgs(value: unknown, args: readonly string[] | undefined): un
   const slurm = execution.slurm === undefined ? {} : execution.slurm;
   if (!isGroup(slurm)) return value;
   return { ...value, execution: { ...execution, slurm: { ...slurm, sbatchArgs: [...args] } } };
+}
+
+/** A recorded sbatch option this version refuses: one every job script sets itself (`--output=…`), or `--wait`. */
+export function refusedSbatchArg(arg: unknown): boolean {
+  return typeof arg === 'string' && (setByScript(arg) || holdsSbatch(arg));
 }
 
 /**
@@ -234,7 +239,7 @@ function refusedSbatchArgs(path: string, key: string, issue: SettingsIssue): Inp
   if (issue.setting !== 'execution.slurm.sbatchArgs' || !Array.isArray(issue.found)) return null;
   const found = issue.found as unknown[];
   if (!found.every((a) => typeof a === 'string' && /^-[^\n"]*$/.test(a))) return null;
-  const refused = (found as string[]).filter((a) => setByScript(a) || holdsSbatch(a));
+  const refused = (found as string[]).filter(refusedSbatchArg);
   if (refused.length === 0) return null;
   return new InputError(`${path}: key '${key}': records ${shownJson(found)}; ${refused.map((a) => shownJson(a)).join(', ')} ` +
     `${refused.length === 1 ? 'is an sbatch option' : 'are sbatch options'} this version refuses (every job script sets --array, --dependency, --output and ` +

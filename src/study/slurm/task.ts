@@ -30,9 +30,9 @@ import { UsageError } from '../../errors.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { parseStudySettings } from '../../settings/parse.js';
-import { holdsSbatch, setByScript, type StudySettingsInput } from '../../settings/schema.js';
+import type { StudySettingsInput } from '../../settings/schema.js';
 import { compareInputs, compareOutputs, phaseCContent, phaseDContent } from '../run/fingerprints.js';
-import { readRunState, writeRunState, type PhaseRecord } from '../run/state.js';
+import { readRunState, refusedSbatchArg, withSbatchArgs, writeRunState, type PhaseRecord } from '../run/state.js';
 import { describeMissing, endedByItself, mayStillRun, missingJobs, taskFates, type TaskFate } from './fate.js';
 import { withMergeLock } from './merge-lock.js';
 import {
@@ -60,8 +60,7 @@ export function contextOf(home: string, submission: Submission, record: StepReco
  */
 function submittedSettings(recorded: StudySettingsInput): StudySettingsInput {
   const args = recorded.execution?.slurm?.sbatchArgs;
-  if (!Array.isArray(args) || !args.some((a) => typeof a === 'string' && (setByScript(a) || holdsSbatch(a)))) return recorded;
-  return { ...recorded, execution: { ...recorded.execution, slurm: { ...recorded.execution?.slurm, sbatchArgs: [] } } };
+  return Array.isArray(args) && args.some(refusedSbatchArg) ? withSbatchArgs(recorded, []) as StudySettingsInput : recorded;
 }
 
 /** The home's lock: every merge, start and record update of a cluster run takes it. */
