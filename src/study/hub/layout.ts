@@ -25,6 +25,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HISTORY_DIR } from '../../files/earlier.js';
+import { RECONSTRUCTION_FILE } from '../../settings/file.js';
 
 /** Files and sub-directories at the top of a hub. */
 export const HUB = {
@@ -156,7 +157,7 @@ export const PHASE_F = {
   runs: 'runs',
   lock: '.reconstruct.lock',
   /** A job's outputs. */
-  reconstruction: 'reconstruction.npz',
+  reconstruction: RECONSTRUCTION_FILE,
   figure: 'reconstruction.png',
   /** What varies from one execution to the next (times, threads, host, absolute input path): kept out of the NPZ. */
   runRecord: 'reconstruction_run.json',

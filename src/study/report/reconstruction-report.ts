@@ -45,7 +45,7 @@ import { packageVersion } from '../../version.js';
 import { checkReconstructionSettings } from '../../settings/parse.js';
 import { shellJoin } from '../reconstruct/jobs.js';
 import { printable } from '../../text.js';
-import { REPORT } from '../hub/layout.js';
+import { PHASE_F, REPORT } from '../hub/layout.js';
 import { float64Of } from '../hub/datasets.js';
 import { readReconstructionMask, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
 import { maskSources } from './data-section.js';
@@ -55,7 +55,7 @@ import type { ReportProgress, ReportResult } from './phase.js';
 import { checkOptionNames, checkSignalOption, optionNames, StudyAbortedError, throwIfStopped, yieldToEventLoop } from '../phase.js';
 
 /** The files of an `lsqml --out` folder the report reads. */
-export const LSQML_FOLDER = { reconstruction: 'reconstruction.npz', run: 'reconstruction_run.json' } as const;
+export const LSQML_FOLDER = { reconstruction: PHASE_F.reconstruction, run: PHASE_F.runRecord } as const;
 
 /** Largest reconstructed object drawn (pixels): 8192² . */
 const MAX_OBJECT_PIXELS = 2 ** 26;
