@@ -5,13 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { MAX_RECORD_BYTES, readTextAtMost } from '../../src/files/bounded-read.js';
 import { readJsonRecord } from '../../src/files/json-record.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { readFrcCurves } from '../../src/study/hub/comparison-files.js';
+import { runRecordSeconds } from '../../src/study/hub/datasets.js';
 import { hubRoots, PHASE_C, PHASE_D } from '../../src/study/hub/layout.js';
 import { readOverlapBundle } from '../../src/study/hub/overlap-files.js';
 import { phaseCContent } from '../../src/study/run/fingerprints.js';
@@ -127,4 +128,21 @@ test('a record nested deeper than 64 levels is refused in one line before it is 
   refused(() => readJsonRecord(m, 'nothing was written'), new RegExp(`^${m}: expected JSON nested at most 64 levels deep \\(a record\\); found more; nothing was written$`));
   writeFileSync(m, `{"a": ${deep(63)}, "b": "${'['.repeat(100)}"}`);
   assert.deepEqual(Object.keys(readJsonRecord(m, 'nothing was written')!.value as object), ['a', 'b'], '64 levels, and brackets inside strings, are read');
+});
+
+test('a job\'s reconstruction_run.json, read for its total_seconds, is a record as the others: bounded, 64 levels deep at most, a file', () => {
+  const dir = tempDir('bounded-read-run-record');
+  const npz = join(dir, 'reconstruction.npz'); // only its folder is used
+  const p = join(dir, 'reconstruction_run.json');
+  assert.equal(runRecordSeconds(npz), null, 'no run record: no time');
+  writeFileSync(p, '{"total_seconds": 1.5}');
+  assert.equal(runRecordSeconds(npz), 1.5);
+  writeFileSync(p, `{"total_seconds": 1.5, "x": ${'['.repeat(65)}${']'.repeat(65)}}`);
+  refused(() => runRecordSeconds(npz), new RegExp(`^${p}: expected JSON nested at most 64 levels deep \\(a record\\); found more; `));
+  writeFileSync(p, '');
+  truncateSync(p, MAX_RECORD_BYTES + 1); // sparse
+  refused(() => runRecordSeconds(npz), new RegExp(`^${p}: ${MAX_RECORD_BYTES + 1} bytes; a record has at most ${MAX_RECORD_BYTES}; `));
+  rmSync(p);
+  mkdirSync(p);
+  refused(() => runRecordSeconds(npz), new RegExp(`^${p}: expected a JSON file; found a directory; `));
 });

@@ -4,10 +4,10 @@
  * time and positions): what Phase G compares and the report shows; and a few diffraction patterns of a
  * dataset, in photon counts, for the report's pictures (`readDiffractionSample`).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../../errors.js';
-import { printable, shownJson } from '../../text.js';
+import { readJsonRecord } from '../../files/json-record.js';
+import { shownJson } from '../../text.js';
 import { checkCoordinates } from '../../data/dataset.js';
 import { readMetadata } from '../../data/metadata.js';
 import { isHdf5File } from '../../data/inspect-hdf5.js';
@@ -149,34 +149,16 @@ export function reconstructionSeconds(meta: Record<string, unknown> | null, epoc
   return num(meta?.total_seconds) ?? num(timings?.total_seconds) ?? num(timings?.total_s) ?? null;
 }
 
-const MAX_RUN_RECORD_BYTES = 16 << 20;
-
 /**
  * `total_seconds` of the reconstruction_run.json beside a reconstruction of ours (null when there is
- * none); an InputError naming the file when it is there but unreadable (broken is not absent).
+ * none); an InputError naming the file when it is there but unreadable (broken is not absent). It is read
+ * as every record is (`readJsonRecord`): a regular file, at most MAX_RECORD_BYTES, nested at most 64 levels.
  */
 export function runRecordSeconds(reconstructionNpz: string): number | null {
   const path = join(dirname(reconstructionNpz), PHASE_F.runRecord);
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new InputError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  let text: string;
-  try {
-    const size = fstatSync(fd).size;
-    if (size > MAX_RUN_RECORD_BYTES) throw new InputError(`${path}: expected a run record of at most ${MAX_RUN_RECORD_BYTES} bytes; found ${size}`);
-    const buf = Buffer.alloc(size);
-    let n = 0;
-    while (n < size) { const k = readSync(fd, buf, n, size - n, n); if (k === 0) break; n += k; }
-    text = buf.subarray(0, n).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-  let v: unknown;
-  try { v = JSON.parse(text); } catch (err) { throw new InputError(`${path}: expected JSON; found ${printable((err as Error).message)}`); }
+  const read = readJsonRecord(path, 'the reconstruction time it records (total_seconds) cannot be read');
+  if (read === null) return null;
+  const v = read.value;
   const t = (v as { total_seconds?: unknown } | null)?.total_seconds;
   if (typeof v !== 'object' || v === null || Array.isArray(v) || typeof t !== 'number' || !Number.isFinite(t) || t < 0) {
     throw new InputError(`${path}: key 'total_seconds': expected a non-negative number; found ${shownJson(t)}`);
