@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseStudySettings } from '../../src/settings/parse.js';
+import { parseStudySettings, SettingsError } from '../../src/settings/parse.js';
 import { runSettings } from '../../src/cli/commands/run.js';
 import { InputError } from '../../src/errors.js';
 import { newRunState, readHubSettings, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
@@ -97,6 +97,17 @@ test('run --out on such a hub resumes with the sbatch options given on the comma
   assert.equal(resumed, true);
   assert.deepEqual(settings.execution.slurm.sbatchArgs, ['--hold', '--constraint=haswell']);
   assert.equal(settings.execution.executor, 'slurm');
+});
+
+test('run --out HUB with a refused --slurm-sbatch-arg names the option given, not the hub\'s settings.json (was: "settings.json records [--array=0-3]")', () => {
+  const hub = hubOf('given-args', { preset: 'quick' });
+  assert.throws(() => readHubSettings(hub, ['--array=0-3']), (err: Error) => {
+    assert.ok(err instanceof SettingsError);
+    assert.equal(err.setting, 'execution.slurm.sbatchArgs');
+    assert.doesNotMatch(err.message, /settings\.json|records/);
+    return true;
+  });
+  assert.throws(() => runSettings({ slurmSbatchArg: ['-W'] }, hub, false), (err: Error) => err instanceof SettingsError && /--wait \(-W\)/.test(err.message));
 });
 
 test('the tasks of a submission recorded with such an option are still finalized: they read it as no option', () => {

@@ -14,7 +14,7 @@
 import { existsSync, lstatSync, type Stats } from 'node:fs';
 import { MAX_SETTINGS_FILE_BYTES, parseSettingsText, readAtMost, withAbsolutePaths } from '../../settings/file.js';
 import { isResultNeutral, settingsDifferences, type SettingDifference } from '../../settings/fingerprint.js';
-import { issueLine, settingsIssues, type SettingsIssue } from '../../settings/parse.js';
+import { issueLine, SettingsError, settingsIssues, type SettingsIssue } from '../../settings/parse.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, UsageError } from '../../errors.js';
@@ -176,6 +176,11 @@ export function recordInterrupted(hub: string): void {
 export function readHubSettings(hub: string, sbatchArgs?: readonly string[]): StudySettings | null {
   const state = readRunState(hub);
   if (state === null) return null;
+  // options given now are the caller's: one refused is theirs to change, not the hub's record
+  if (sbatchArgs !== undefined) {
+    const given = settingsIssues({ execution: { slurm: { sbatchArgs } } });
+    if (given.length > 0) throw new SettingsError(given);
+  }
   const path = join(hub, SETTINGS_FILE);
   if (!existsSync(path)) {
     // a link to nothing is a broken settings.json, not an absent one
