@@ -50,6 +50,12 @@ export function unknownFlagHint(flag: string, longFlags: readonly string[], grou
   }
   if (found !== undefined) {
     const where = `${found.group}.${found.setting!}`;
+    // a group of settings whose members have flags here (run --slurm: execution.slurm, the --slurm-* flags)
+    const members = type === 'object' && !negated ? longFlags.filter((f) => f.startsWith(`--${name}-`)) : [];
+    if (members.length > 0) {
+      const executor = found.group === 'execution' && longFlags.includes('--executor') ? `--executor ${name} runs the jobs on SLURM; ` : '';
+      return `${executor}the settings of ${where} have these flags: ${members.join(', ')}`;
+    }
     // a negated boolean setting (--no-detector-mask): the setting, false; any other setting has nothing to negate
     const set = !negated ? 'set it' : type === 'boolean' ? `set it (${where}: false)` : `set it to ${valueWords(type)} (it has no --no- form)`;
     return `${where} has no flag on this command: ${set} in a settings file given with --config FILE; ` +

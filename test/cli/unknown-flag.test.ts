@@ -26,6 +26,9 @@ test('an unknown flag naming a setting or a pty-chi option says where it goes; o
   assert.equal(unknownFlagHint('--no-detector-mask', flags), 'reconstruction.detectorMask has no flag on this command: set it ' +
     '(reconstruction.detectorMask: false) in a settings file given with --config FILE; `ptychostudy config --print-defaults` lists every setting');
   assert.equal(unknownFlagHint('--detector-mask', [...flags, '--no-detector-mask']), 'it is on by default; --no-detector-mask turns it off');
+  // a group whose settings have flags here (was: "execution.slurm has no flag on this command: set it in a settings file")
+  assert.equal(unknownFlagHint('--slurm', ['--out', '--executor', '--slurm-partition', '--slurm-time']),
+    '--executor slurm runs the jobs on SLURM; the settings of execution.slurm have these flags: --slurm-partition, --slurm-time');
   // a flag the command has, spelled otherwise, and a flag that is nothing: commander's own message
   assert.equal(unknownFlagHint('--batchsize', flags), null);
   assert.equal(unknownFlagHint('--frobnicate', flags), null);
