@@ -15,8 +15,8 @@
  * split once for all doses), but sharing never changes a result: a job run alone writes the same bytes.
  * An executor decides which process runs which jobs: `localExecutor` runs them here — in one call when
  * the phase works in this thread, or up to `concurrency` single-job calls at once when each job runs in
- * its own worker thread (Phase F). On a cluster (study/slurm/) each SLURM array task runs
- * `runJobs(plan, [plan.jobs[i]])` for its job in its own process (through `localExecutor`), writes the result
+ * its own worker thread (Phase F). On a cluster (study/slurm/) each SLURM array task takes jobs one after another
+ * and runs `runJobs(plan, [job])` for each in its own process (through `localExecutor`), writes each result
  * record, and the phase's record merges the results read back from those records.
  */
 
