@@ -88,7 +88,7 @@ test('a settings file that asks for SLURM: lsqml says it runs on this machine', 
   const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'lsqml', '--input', resolve('test/fixtures/cxi/scan.ptyd'), '--out', join(out, 'job'),
     '--config', config, '--init-probe', `file:${resolve('test/fixtures/cxi/probe.ptyr')}`], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /^warning: --config .*study\.json: execution\.executor 'slurm' applies to run and reconstruct; lsqml runs on this machine$/m);
+  assert.match(r.stderr, /^warning: --config .*study\.json: execution\.executor 'slurm' applies to run, generate, overlap and reconstruct; lsqml runs on this machine$/m);
   assert.match(r.stderr, /^warning: --config .*study\.json: lsqml runs one reconstruction and ignores simulation\.doses, simulation\.seed, execution\.jobs \(settings of the study commands\)$/m);
   assert.match(r.stdout, /in 2 epochs/);
   // more patterns asked for than the file holds: said, not silently capped

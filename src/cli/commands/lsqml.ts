@@ -178,7 +178,7 @@ export function register(program: Command): void {
       // SLURM (lsqml is one job and runs here) and hold settings of the study commands.
       const configLines: string[] = [];
       if (execution.executor === 'slurm') {
-        configLines.push(`warning: --config ${flags.config}: execution.executor 'slurm' applies to run and reconstruct; lsqml runs on this machine\n`);
+        configLines.push(`warning: --config ${flags.config}: execution.executor 'slurm' applies to run, generate, overlap and reconstruct; lsqml runs on this machine\n`);
       }
       const ignored = settingsLsqmlIgnores(configInput(flags.config));
       if (ignored.length > 0) {
