@@ -16,7 +16,6 @@ import { redrawsInPlace } from './progress/terminal.js';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
 import type { StudySettings } from '../settings/schema.js';
 import type { PhaseGOptions } from '../study/compare/phase.js';
 import type { OverlapRunOptions } from '../study/overlap/plan.js';
@@ -53,9 +52,9 @@ function environment(): SubmitEnvironment {
 /**
  * With the local executor: refuse while SLURM jobs that write `root` are queued or running — of its own
  * home, or of the hub or phase roots around it (`homesWriting`) — and finish the submissions that ended.
+ * (`--detach` without SLURM the command has refused already, with its other flags: executor-flags.ts.)
  */
-async function guardLocal(root: string, isHub: boolean, flags: ExecutorFlags): Promise<null> {
-  if (flags.detach) throw new UsageError('--detach: only with --executor slurm (a local run is followed to its end)');
+async function guardLocal(root: string, isHub: boolean): Promise<null> {
   await prepareHomes(root, homesWriting(root, isHub), true);
   return null;
 }
@@ -238,7 +237,7 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
 
 /** `run`: the whole study. */
 export async function runOnCluster(hub: string, settings: StudySettings, flags: OutputFlags): Promise<number | null> {
-  if (settings.execution.executor !== 'slurm') return guardLocal(hub, true, flags);
+  if (settings.execution.executor !== 'slurm') return guardLocal(hub, true);
   return submitAndFollow('run', hub, flags, async (env, progress) => {
     const submission = await submitStudy(hub, settings, env, progress);
     // after the checks, as a local run names its hub once it starts: a refusal is its one line alone
@@ -248,25 +247,25 @@ export async function runOnCluster(hub: string, settings: StudySettings, flags: 
 }
 
 export async function generateOnCluster(settings: StudySettings, opts: SimulationRunOptions, flags: OutputFlags): Promise<number | null> {
-  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, false, flags);
+  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, false);
   return submitAndFollow('generate', opts.outputRoot, flags,
     (env, progress) => submitPhase('generate', opts.outputRoot, settings, () => generateSteps(settings, opts), env, progress));
 }
 
 export async function overlapOnCluster(settings: StudySettings, opts: OverlapRunOptions, flags: OutputFlags): Promise<number | null> {
-  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, false, flags);
+  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, false);
   return submitAndFollow('overlap', opts.outputRoot, flags,
     (env, progress) => submitPhase('overlap', opts.outputRoot, settings, () => overlapSteps(settings, opts), env, progress));
 }
 
 export async function reconstructOnCluster(settings: StudySettings, opts: ReconstructionPlanOptions, flags: OutputFlags): Promise<number | null> {
-  if (settings.execution.executor !== 'slurm') return guardLocal(opts.artifactRoot, false, flags);
+  if (settings.execution.executor !== 'slurm') return guardLocal(opts.artifactRoot, false);
   return submitAndFollow('reconstruct', opts.artifactRoot, flags,
     (env, progress) => submitPhase('reconstruct', opts.artifactRoot, settings, () => reconstructSteps(settings, opts), env, progress));
 }
 
 export async function compareOnCluster(settings: StudySettings, opts: PhaseGOptions, flags: OutputFlags): Promise<number | null> {
-  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, false, flags);
+  if (settings.execution.executor !== 'slurm') return guardLocal(opts.outputRoot, false);
   return submitAndFollow('compare', opts.outputRoot, flags,
     (env, progress) => submitPhase('compare', opts.outputRoot, settings, () => compareSteps(opts), env, progress));
 }

@@ -59,3 +59,11 @@ export function executorSettingsFromFlags(f: ExecutorFlags): NonNullable<StudySe
   }
   return { executor: (f.executor as 'local' | 'slurm' | undefined) ?? (anySlurm ? 'slurm' : undefined), slurm };
 }
+
+/**
+ * Refuses `--detach` when the jobs run on this machine (a local run is followed to its end). The executor may come
+ * from a settings file, so this is checked once the settings are parsed — and before any folder is looked at.
+ */
+export function refuseDetachWithoutSlurm(executor: 'local' | 'slurm', f: Pick<ExecutorFlags, 'detach'>): void {
+  if (f.detach && executor !== 'slurm') throw new UsageError('--detach: only with --executor slurm (a local run is followed to its end)');
+}

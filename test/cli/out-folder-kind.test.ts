@@ -93,3 +93,30 @@ test('report --out HUB/phase_f names the hub whose report it is', () => {
   assert.match(r.stderr, /^ptychostudy report: --out .*hub\/phase_f: not a study hub .* nor a reconstruction folder .*; it is a phase's folder of the hub .*hub: give --out .*hub\n$/);
   assert.deepEqual(readdirSync(join(hub, 'phase_f')), ['reconstruction_manifest.json']);
 });
+
+test('every command names a bad flag value before it looks at its folders: both faults given, the flag is refused, exit 2, nothing written', () => {
+  const dir = tempDir('kind-flag-first');
+  const hub = fakeHub(join(dir, 'hub'));
+  mkdirSync(join(dir, 'c', 'dose_1000'), { recursive: true });
+  mkdirSync(join(dir, 'empty'));
+  writeFileSync(join(dir, 'a-file'), '');
+  const before = listing(dir);
+  const cases: Array<[string[], RegExp]> = [
+    [['generate', '--out', hub, '--seed', 'ten'], /^ptychostudy generate: --seed ten: expected an integer\n$/],
+    [['overlap', '--phase-c-root', hub, '--out', join(dir, 'new-d'), '--seed', '-1'], /^ptychostudy overlap: --seed -1: expected a non-negative integer\n$/],
+    [['reconstruct', '--phase-c-root', hub, '--phase-d-root', join(dir, 'd'), '--out', join(dir, 'new-f'), '--detach'],
+      /^ptychostudy reconstruct: --detach: only with --executor slurm \(a local run is followed to its end\)\n$/],
+    [['compare', '--phase-c-root', join(dir, 'c'), '--phase-f-root', join(dir, 'empty'), '--out', join(dir, 'new-g'), '--slurm-tasks', '0'],
+      /^ptychostudy compare: --slurm-tasks 0: expected a positive integer\n$/],
+    [['lsqml', '--input', join(dir, 'never-read.npz'), '--out', hub, '--epochs', '1'], /^ptychostudy lsqml: --epochs 1: expected an integer ≥ 2 /],
+    [['status', '--out', join(dir, 'a-file'), '--submission', 'x'], /^ptychostudy status: --submission x: expected an integer\n$/],
+    [['cancel', '--out', join(dir, 'a-file'), '--phase', 'Z'], /^ptychostudy cancel: --phase Z: expected one of /],
+  ];
+  for (const [args, message] of cases) {
+    const r = ptychostudy(...args);
+    assert.equal(r.status, 2, `${args[0]}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+  }
+  assert.deepEqual(listing(dir), before);
+});

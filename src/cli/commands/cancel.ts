@@ -39,8 +39,8 @@ export function register(program: Command): void {
     .action(action('cancel', async (f: { out?: string; hub?: string; phase?: string }) => {
       const hub = aliased<string>(f, '--out', ['--hub']);
       if (!hub) throw new UsageError('--out is required (the hub)');
-      refuseFileAsHub(hub);
       const phase = phaseFlag(f.phase);
+      refuseFileAsHub(hub);
       const { cancelHome, recordInterruptedCancel } = await import('../../study/slurm/follow.js'); // loaded when used: the CLI starts fast
       const { shellQuote } = await import('../../study/slurm/script.js');
       const progress: CancelProgress = { sent: null, recorded: null };

@@ -14,7 +14,7 @@ import { OWN_MODEL } from '../../study/hub/metrics-summary.js';
 import { parseStudySettings } from '../../settings/parse.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { sameCommand } from '../rerun.js';
-import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
 
 const FLAGS: Record<string, string> = { models: '--model', outputRoot: '--out', ...EXECUTOR_FLAGS };
 
@@ -121,11 +121,14 @@ export function register(program: Command): void {
   addExecutorOptions(cmd)
     .action(action('compare', async (f: Flags) => {
       const opts = compareOptionsFromFlags(f);
+      const settings = parseStudySettings({ execution: executorSettingsFromFlags(f) });
+      refuseDetachWithoutSlurm(settings.execution.executor, f);
+      // the folders' kinds once every flag value is checked (a bad value is named first, whatever the folders hold)
+      refuseOtherFolderKind(opts.outputRoot, 'phaseG');
       refuseNotFolderKind(opts.phaseCRoot, 'phaseC', '--phase-c-root');
       refuseNotFolderKind(opts.phaseFRoot, 'phaseF', '--phase-f-root');
-      refuseOtherFolderKind(opts.outputRoot, 'phaseG');
       const { compareOnCluster } = await import('../cluster.js');
-      const onCluster = await compareOnCluster(parseStudySettings({ execution: executorSettingsFromFlags(f) }), opts, f);
+      const onCluster = await compareOnCluster(settings, opts, f);
       if (onCluster !== null) return onCluster;
       const { runComparison, reusedNote, rowsKeptUnmerged } = await import('../../study/compare/phase.js'); // loaded when used: the CLI starts fast
       // Ctrl-C or SIGTERM: the handler runs between two jobs (each computes synchronously; the phase yields

@@ -8,7 +8,7 @@ import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
 import type { PhaseCProgress } from '../../study/simulate/plan.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { sameCommand } from '../rerun.js';
-import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
 import { refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
 
 const FLAGS: Record<string, string> = {
@@ -120,10 +120,10 @@ export function register(program: Command): void {
       out?: string; outputRoot?: string; config?: string; preset?: string; dose?: string[]; nImages?: string; seed?: string;
       baseNpz?: string; overwrite?: boolean;
     } & ExecutorFlags) => {
-      // Every flag is checked before anything is written.
+      // Every flag is checked before anything is written, and before --out is looked at (a bad value is named
+      // first, whatever the folder holds).
       const outputRoot = aliased<string>(o as Record<string, unknown>, '--out', OLD_OUT);
       if (outputRoot === undefined) throw new UsageError('--out is required (the directory the datasets are written to)');
-      refuseOtherFolderKind(outputRoot, 'phaseC');
       const given = doseFlags(o.dose) ?? [];
       const settings = settingsFrom(o.config, {
         ...(o.preset !== undefined ? { preset: o.preset as PresetName } : {}),
@@ -136,6 +136,8 @@ export function register(program: Command): void {
         execution: executorSettingsFromFlags(o),
       }, { preset: 'quick' });
       const timestamp = sourceDateEpoch();
+      refuseDetachWithoutSlurm(settings.execution.executor, o);
+      refuseOtherFolderKind(outputRoot, 'phaseC');
       const { generateOnCluster } = await import('../cluster.js');
       const onCluster = await generateOnCluster(settings, { outputRoot, overwrite: o.overwrite ?? false, timestamp }, o);
       if (onCluster !== null) return onCluster;

@@ -152,7 +152,6 @@ export function register(program: Command): void {
       const outputDir = aliased<string>(flags as Record<string, unknown>, '--out', OLD_OUT);
       if (!input) throw new UsageError('--input is required');
       if (!outputDir) throw new UsageError('--out is required');
-      refuseOtherFolderKind(outputDir, 'lsqml');
       if (flags.algorithm !== undefined && flags.algorithm.toUpperCase() !== ALGORITHM) {
         throw new UsageError(`--algorithm: only ${ALGORITHM} is implemented; found '${flags.algorithm}'`);
       }
@@ -186,6 +185,8 @@ export function register(program: Command): void {
       }
       if (configLines.length > 0) process.once('exit', (code) => { if (code === 0 || code === 1) process.stderr.write(configLines.join('')); });
       const opts = { input, outputDir, settings };
+      // the folder's kind and the input once every flag value is checked (a bad value is named first, whatever --out holds)
+      refuseOtherFolderKind(outputDir, 'lsqml');
       if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
       const progress = progressPrinter(process.stderr, redrawsInPlace(process.stderr));
       progress.status(`reading ${opts.input} (${formatBytes(statSync(opts.input).size)}) and preparing the first epoch …`);

@@ -8,7 +8,7 @@ import { doseDirName, OVERLAP_VIEWS } from '../../study/hub/layout.js';
 import type { OverlapProgress } from '../../study/overlap/plan.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { sameCommand } from '../rerun.js';
-import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
 import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
 
 const FLAGS: Record<string, string> = {
@@ -123,8 +123,6 @@ export function register(program: Command): void {
       if (!flags.phaseCRoot) throw new UsageError('--phase-c-root is required');
       const outputRoot = aliased<string>(flags as Record<string, unknown>, '--out', OLD_OUT);
       if (!outputRoot) throw new UsageError('--out is required');
-      refuseNotFolderKind(flags.phaseCRoot, 'phaseC', '--phase-c-root');
-      refuseOtherFolderKind(outputRoot, 'phaseD');
       const list = (a: string[] | undefined, legacy: string, b: string[] | undefined): string[] =>
         [...(a ?? []), ...(b ?? []).flatMap((v) => listItems(legacy, v))];
       const doses = list(flags.dose, '--doses', flags.doses).map(parseDose);
@@ -139,6 +137,10 @@ export function register(program: Command): void {
         },
         execution: executorSettingsFromFlags(flags),
       });
+      refuseDetachWithoutSlurm(settings.execution.executor, flags);
+      // the folders' kinds once every flag value is checked (a bad value is named first, whatever the folders hold)
+      refuseOtherFolderKind(outputRoot, 'phaseD');
+      refuseNotFolderKind(flags.phaseCRoot, 'phaseC', '--phase-c-root');
       const runOptions = {
         phaseCRoot: flags.phaseCRoot,
         outputRoot,

@@ -13,7 +13,7 @@ import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
 import type { ReconstructionPlanOptions } from '../../study/reconstruct/plan.js';
 import type { JobRef, PhaseFSummary } from '../../study/reconstruct/record.js';
-import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
 import { counted } from '../../text.js';
 import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
 
@@ -81,6 +81,7 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
     },
     execution: { jobs: integerFlag('--jobs', f.jobs), ...executorSettingsFromFlags(f) },
   });
+  refuseDetachWithoutSlurm(settings.execution.executor, f);
   // the folders' kinds once every flag value is checked (a bad value is named first, whatever the folders hold)
   refuseOtherFolderKind(artifactRoot, 'phaseF');
   refuseNotFolderKind(phaseCRoot, 'phaseC', '--phase-c-root');

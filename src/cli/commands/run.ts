@@ -21,7 +21,7 @@ import { isOutOfSpace } from '../../files/atomic.js';
 import { conflictingSettings, readHubSettings, readRunState, recordInterrupted } from '../../study/run/state.js';
 import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { summaryTable } from '../../study/run/summary.js';
-import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, type ExecutorFlags } from '../executor-flags.js';
+import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
 
 interface Flags extends ExecutorFlags {
   preset?: string;
@@ -153,6 +153,7 @@ export function register(program: Command): void {
       const out = aliased<string>(flags as Record<string, unknown>, '--out', ['--hub']);
       const force = flags.force ?? false;
       const { settings } = runSettings(flags, out, force);
+      refuseDetachWithoutSlurm(settings.execution.executor, flags);
       const hub = chooseHub(settings.preset ?? 'study', out, force);
       const { runOnCluster } = await import('../cluster.js');
       const onCluster = await runOnCluster(hub, settings, flags);

@@ -36,8 +36,8 @@ export function register(program: Command): void {
     .action(action('status', async (f: Flags) => {
       const hub = aliased<string>(f as Record<string, unknown>, '--out', ['--hub']);
       if (!hub) throw new UsageError('--out is required (the hub)');
-      refuseFileAsHub(hub);
       const n = integerFlag('--submission', f.submission) ?? null;
+      refuseFileAsHub(hub);
       // loaded when used: the CLI starts fast
       const { submissionNumbers, submissionView } = await import('../../study/slurm/follow.js');
       const { finishSubmission } = await import('../../study/slurm/finish.js');
