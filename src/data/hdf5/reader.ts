@@ -626,25 +626,37 @@ export class Hdf5Reader {
   readSlabs(info: Hdf5DatasetInfo, rowsPerSlab: number, fn: (slab: SlabView, firstRow: number, rows: number) => void): void {
     const slabType = SLAB_TYPES[info.dtype];
     if (!slabType) throw this.bad(info.key, 'an integer, float or complex dataset', `dtype ${info.dtype}`);
-    const [Ctor, lanes] = slabType;
     const scalar = info.shape.length === 0;
     const rows = scalar ? 1 : info.shape[0]!;
     if (rows === 0 || info.elements === 0) return;
-    const rowElems = info.elements / rows;
-    const perSlab = scalar ? 1 : this.rowsPerRead(info, rowsPerSlab);
+    this.readRowRange(info, slabType, 0, 0, rows, scalar ? 1 : this.rowsPerRead(info, rowsPerSlab), fn);
+  }
+
+  /**
+   * The reads of `readSlabs` and `readComplexRows`: rows `start … start + count − 1` along axis `lead` of dataset `info`
+   * (every axis before it of size 1; a 0-d dataset is one row), in reads of at most `per` rows that start at multiples
+   * of `per` from row 0 (so that they keep to the chunk rows `rowsPerRead` chose), each into one buffer of the library's
+   * memory allocated once, handed to `fn` as a view of the rows read (valid only during the call) with the first row's
+   * index and the number of rows.
+   */
+  private readRowRange(info: Hdf5DatasetInfo, [Ctor, lanes]: [SlabCtor, number], lead: number, start: number, count: number, per: number,
+    fn: (slab: SlabView, firstRow: number, rows: number) => void): void {
+    const scalar = info.shape.length === 0;
+    const rest = info.shape.slice(lead + 1).map((d) => BigInt(d));
+    const rowElems = product(info.shape.slice(lead + 1));
     const M = this.lib.Module;
-    const bytes = perSlab * rowElems * info.itemsize;
+    const bytes = Math.min(per, count) * rowElems * info.itemsize;
     const ptr = M._malloc(bytes);
     if (!ptr) throw new Hdf5Error(`${this.file}: key '${info.key}': cannot allocate ${bytes} bytes for reading (library memory exhausted)`);
     try {
-      const rest = info.shape.slice(1).map((d) => BigInt(d));
+      const ones = Array.from({ length: lead }, () => 1n), zeros = Array.from({ length: lead }, () => 0n);
       const strides = info.shape.map(() => 1n);
-      for (let s = 0; s < rows; s += perSlab) {
-        const k = Math.min(perSlab, rows - s);
+      for (let a = Math.floor(start / per) * per; a < start + count; a += per) {
+        const r0 = Math.max(a, start), r1 = Math.min(a + per, start + count);
         this.call(info.key, 'reading', () => M.get_dataset_data(this.h5.file_id, info.path,
-          scalar ? null : [BigInt(k), ...rest], scalar ? null : [BigInt(s), ...rest.map(() => 0n)], scalar ? null : strides, BigInt(ptr)));
+          scalar ? null : [...ones, BigInt(r1 - r0), ...rest], scalar ? null : [...zeros, BigInt(r0), ...rest.map(() => 0n)], scalar ? null : strides, BigInt(ptr)));
         // The view is made after the call: the library's memory may have grown (a new buffer) meanwhile.
-        fn(new Ctor(M.HEAPU8.buffer, ptr, k * rowElems * lanes), s, k);
+        fn(new Ctor(M.HEAPU8.buffer, ptr, (r1 - r0) * rowElems * lanes), r0, r1 - r0);
       }
     } finally {
       M._free(ptr);
@@ -759,21 +771,9 @@ export class Hdf5Reader {
     // slabs as readSlabs cuts the image [h, w] (its chunks' last two sides), aligned to them from row 0
     const image: Hdf5DatasetInfo = { ...info, shape: [h, w], elements: h * w, bytes: h * w * info.itemsize, chunks: info.chunks ? info.chunks.slice(lead) : null };
     const per = this.rowsPerRead(image, Math.max(1, Math.floor(SLAB_BYTES / Math.max(1, w * info.itemsize))));
-    const M = this.lib.Module;
-    const bytes = Math.min(per, count) * w * info.itemsize;
-    const ptr = M._malloc(bytes);
-    if (!ptr) throw new Hdf5Error(`${this.file}: key '${info.key}': cannot allocate ${bytes} bytes for reading (library memory exhausted)`);
-    try {
-      const ones = Array.from({ length: lead }, () => 1n), zeros = Array.from({ length: lead }, () => 0n);
-      const strides = s.map(() => 1n);
-      for (let a = Math.floor(start / per) * per; a < start + count; a += per) {
-        const r0 = Math.max(a, start), r1 = Math.min(a + per, start + count);
-        this.call(info.key, 'reading', () => M.get_dataset_data(this.h5.file_id, info.path, [...ones, BigInt(r1 - r0), BigInt(w)], [...zeros, BigInt(r0), 0n], strides, BigInt(ptr)));
-        out.set(new slabType[0](M.HEAPU8.buffer, ptr, 2 * (r1 - r0) * w) as Float32Array | Float64Array, 2 * (r0 - start) * w);
-      }
-    } finally {
-      M._free(ptr);
-    }
+    this.readRowRange(info, slabType, lead, start, count, per, (slab, r0) => {
+      out.set(slab as Float32Array | Float64Array, 2 * (r0 - start) * w);
+    });
     return out;
   }
 
