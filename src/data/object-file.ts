@@ -89,10 +89,15 @@ export async function readObjectFile(path: string, H: number, W: number, frame: 
   if (kind !== 'hdf5') throw new InputError(`${path}: expected an object file (NPZ, ptychodus .h5, PtyPy .ptyr or CXI); found neither a zip nor an HDF5 signature`);
   // a ptychodus product that states its centre places an object of any shape, on data whose positions are in metres
   const placeable = frame.pixelM !== undefined && frame.originM !== undefined;
+  // where such an object goes (null: the frame as it is), from its shape and centre, before any of it is read
+  let placed = null as ObjectPlacement | null;
   const o = await withHdf5(path, (r): ObjectFromFile => {
     // only the rows of a placed object that the frame holds are read; one that covers none of it is refused unread
     if (looksLikePtychodusProduct(r)) {
-      return readPtychodusObject(r, H, W, placeable, (shape, centerM) => rowsInFrame(path, shape, centerM, H, W, frame.pixelM!, frame.originM!));
+      return readPtychodusObject(r, H, W, placeable, (shape, centerM) => {
+        placed = placement(path, { shape, centerM, key: PRODUCT_KEYS.object }, H, W, frame.pixelM!, frame.originM!);
+        return rowsInFrame(placed, shape[0], H);
+      });
     }
     if (looksLikePtyrObject(r)) return readPtyrObject(r, H, W);
     if (looksLikeCxiImage(r)) return readCxiImageObject(r, H, W);
@@ -101,8 +106,6 @@ export async function readObjectFile(path: string, H: number, W: number, frame: 
   }, { memoryLimit: limit });
   checkObjectPixel(path, o, frame);
   const base = { path, key: o.key, ...(o.pixelM ? { pixelM: o.pixelM } : {}) };
-  if (!(placeable && o.centerM)) return { ...base, data: o.data };
-  const placed = placement(path, o, H, W, frame.pixelM!, frame.originM!);
   if (placed === null) return { ...base, data: o.data };
   return { ...base, data: placeObject(o.data, placed, H, W, o.firstRow ?? 0), placed, warning: placementWarning(path, o.key, placed, H, W) };
 }
@@ -138,13 +141,11 @@ function placement(path: string, o: Pick<ObjectFromFile, 'shape' | 'centerM' | '
   return { shape: [h, w], offset, exactOffset, covered: rows * cols, cropped: h * w - rows * cols };
 }
 
-/** The rows [first, count] of an object [h, w] with centre `centerM` that the frame holds where `placement` puts it. */
-function rowsInFrame(path: string, shape: [number, number], centerM: [number, number], H: number, W: number,
-  pixelM: readonly [number, number], originM: readonly [number, number]): [number, number] {
-  const p = placement(path, { shape, centerM, key: PRODUCT_KEYS.object }, H, W, pixelM, originM);
-  if (p === null) return [0, shape[0]];
+/** The rows [first, count] of an object of `h` rows that a frame of `H` rows holds where placement `p` puts it (null: all). */
+function rowsInFrame(p: ObjectPlacement | null, h: number, H: number): [number, number] {
+  if (p === null) return [0, h];
   const first = Math.max(0, -p.offset[0]);
-  return [first, Math.min(shape[0], H - p.offset[0]) - first];
+  return [first, Math.min(h, H - p.offset[0]) - first];
 }
 
 /** The frame [H, W]: the file's object where `p` puts it, 1 + 0i elsewhere (as `--init-object ones`); `src` holds its rows from `firstRow`. */
