@@ -5,6 +5,11 @@ export function counted(k: number, word: string, plural = `${word}s`): string {
   return `${k} ${k === 1 ? word : plural}`;
 }
 
+/** Shell-quotes an argv for display (only where needed). */
+export function shellJoin(args: readonly string[]): string {
+  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
 /**
  * Characters a message must never carry as they are, because they end the line or drive the terminal:
  * C0 and C1 control characters and DEL (\n, \r, ESC, CSI …), the Unicode line and paragraph separators,

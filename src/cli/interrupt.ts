@@ -12,6 +12,7 @@
 import { closeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { STOP_SIGNAL_EXIT_CODES } from '../errors.js';
+import { sameCommand } from './rerun.js';
 
 export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
@@ -58,13 +59,25 @@ export function onStop(onStop: (signal: StopSignal) => void): () => void {
   };
 }
 
+/**
+ * What a stop during start-up says (`argv`: the arguments after the program name): the command the line names, that its
+ * work had not begun, and the command line that starts it again — the kind of line a command's own handler prints later.
+ * Without a command (`ptychostudy`, `ptychostudy --help`) only the stop.
+ */
+export function startUpStoppedMessage(signal: StopSignal, argv: readonly string[]): string {
+  const command = argv[0];
+  if (command === undefined || !/^[a-z][a-z-]*$/.test(command)) return `ptychostudy: ${stoppedWord(signal)}`;
+  return `ptychostudy ${command}: ${stoppedWord(signal)} while starting, before its work began. Start again with: ${sameCommand(argv)}`;
+}
+
 /** The handler of the start-up (stopDuringStartUp), while installed. */
 let startUp: ((signal: StopSignal) => void) | null = null;
 
 /**
  * From the program's first line until a command's own handler replaces it (`onStop`) or a command that has none
- * begins (`endStartUp`): a signal ends the process with its status and one line, `ptychostudy: interrupted`
- * (or `terminated (SIGTERM)`, `hung up (SIGHUP)`), rather than killing it silently: a parent process (a workflow manager) sees the
+ * begins (`endStartUp`): a signal ends the process with its status and one line, `ptychostudy lsqml: interrupted while
+ * starting, before its work began. Start again with: …` (`startUpStoppedMessage`; `terminated (SIGTERM)`, `hung up
+ * (SIGHUP)`), rather than killing it silently: a parent process (a workflow manager) sees the
  * status a shell would report. The line claims nothing about files: before a command's action nothing is
  * written, and the commands that keep it longer (action.ts `stops: 'own'`) check their inputs first and install
  * their own handler before their work begins (with the local executor the merge of a finished SLURM submission may
@@ -75,7 +88,7 @@ export function stopDuringStartUp(): void {
   if (startUp !== null) return;
   startUp = (signal: StopSignal): void => {
     try {
-      process.stderr.write(`ptychostudy: ${stoppedWord(signal)}\n`);
+      process.stderr.write(`${startUpStoppedMessage(signal, process.argv.slice(2))}\n`);
     } finally {
       process.exit(SIGNAL_EXIT_CODE[signal]);
     }

@@ -1,5 +1,5 @@
 /** The command line a stop message offers, to continue or to start over. */
-import { shellJoin } from '../study/reconstruct/jobs.js';
+import { shellJoin } from '../text.js';
 
 /**
  * The command line that repeats this one (`argv`: its arguments after the program name), with `flag` (e.g.

@@ -114,18 +114,18 @@ test('compare: SIGTERM after a job ends with 143, keeps the finished jobs\' file
   assert.match(again.stderr, new RegExp(`^\\[1/6\\] dose_1000/baseline/train: reused from the stopped run ${escape(stopped)} — `, 'm'));
 });
 
-test('a SIGTERM during start-up, before the command has a handler of its own, ends with 143 and one line; nothing is written', async () => {
+test('a SIGTERM during start-up, before the command has a handler of its own, ends with 143 and one line naming the command and how to start it again; nothing is written', async () => {
   const dir = tempDir('stop-start-up');
   // sends SIGTERM the moment the program installs its first handler (the start-up one), before any command runs
   const hook = join(dir, 'term-at-first-handler.mjs');
   writeFileSync(hook, "const t = setInterval(() => { if (process.listenerCount('SIGTERM') > 0) { clearInterval(t); process.kill(process.pid, 'SIGTERM'); } }, 0);\nt.unref();\n");
   const r = await stopWhen(dir, ['generate', '--out', 'c'], null, 'SIGTERM', ['--import', hook]);
   assert.equal(r.code, 143, r.stderr);
-  assert.equal(r.stderr, 'ptychostudy: terminated (SIGTERM)\n');
+  assert.equal(r.stderr, 'ptychostudy generate: terminated (SIGTERM) while starting, before its work began. Start again with: ptychostudy generate --out c\n');
   assert.ok(!existsSync(join(dir, 'c')), 'nothing written');
 });
 
-test('a SIGINT while the program is still being loaded (before commander is resolved) ends with 130 and one line, not by the signal', async () => {
+test('a SIGINT while the program is still being loaded (before commander is resolved) ends with 130 and one line naming the command, not by the signal', async () => {
   const dir = tempDir('stop-loading');
   // a module hook that sends SIGINT when the program's modules ask for commander: before the fix, main.ts's static
   // imports made Node.js load them all before the start-up handler was installed, so the signal killed the process
@@ -135,6 +135,10 @@ test('a SIGINT while the program is still being loaded (before commander is reso
   const r = spawnSync(process.execPath, ['--import', hook, CLI, 'generate', '--out', 'c'], { cwd: dir, encoding: 'utf8' });
   assert.equal(r.signal, null, 'ended by its handler, not by the signal');
   assert.equal(r.status, 130, r.stderr);
-  assert.equal(r.stderr, 'ptychostudy: interrupted\n');
+  assert.equal(r.stderr, 'ptychostudy generate: interrupted while starting, before its work began. Start again with: ptychostudy generate --out c\n');
+  // without a command, the stop alone
+  const bare = spawnSync(process.execPath, ['--import', hook, CLI, '--help'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(bare.status, 130, bare.stderr);
+  assert.equal(bare.stderr, 'ptychostudy: interrupted\n');
   assert.ok(!existsSync(join(dir, 'c')), 'nothing written');
 });

@@ -152,7 +152,5 @@ export function settingsBeyondCommand(job: ReconstructionJob): string[] {
   return out;
 }
 
-/** Shell-quotes an argv for display (only where needed). */
-export function shellJoin(args: readonly string[]): string {
-  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
+/** Shell-quotes an argv for display (only where needed); src/text.ts, where the CLI's start-up takes it from. */
+export { shellJoin } from '../../text.js';
