@@ -1,7 +1,9 @@
 /**
  * Physical geometry of a far-field ptychography measurement and the object frame it implies.
  *
- *   wavelength          λ = h·c / E                  (E the photon energy in joules; SI constants, exact)
+ *   wavelength          λ = h·c / E                  (photon energy E in joules; SI constants, exact)
+ *                       λ = h·c / √(E·(E + 2·m0·c²))  (electron kinetic energy E: the relativistic de Broglie
+ *                                                      wavelength h / √(2·m0·E·(1 + E/(2·m0·c²))), m0 CODATA 2018)
  *   object pixel size   Δx = λ·z / (N_x·p_x)         (z detector distance, N_x pattern width, p_x detector pixel width)
  *                       Δy = λ·z / (N_y·p_y)
  *   positions           column = x / Δx, row = y / Δy, shifted so the scan fits the object (below)
@@ -22,15 +24,32 @@ export const LIGHT_SPEED_M_S = 299792458;
 /** 1 eV in joules (exact). */
 export const ELECTRON_VOLT_J = 1.602176634e-19;
 
+/** Electron rest mass (kg): CODATA 2018, 9.1093837015(28)e-31 — measured, not exact (h, c and e are). */
+export const ELECTRON_MASS_KG = 9.1093837015e-31;
+
+/**
+ * What a stated energy is the energy of: a photon's (λ = hc/E), or an electron's kinetic energy, the
+ * accelerating voltage times e (the relativistic de Broglie wavelength).
+ */
+export type Radiation = 'photon' | 'electron';
+
+/** The formula each radiation's wavelength comes from, as `inspect` and `_metadata.geometry` state it. */
+export const WAVELENGTH_FORMULA: Readonly<Record<Radiation, string>> = {
+  photon: 'λ = h·c/E (photon energy)',
+  electron: 'λ = h/√(2·m0·E·(1 + E/(2·m0·c²))) (electron kinetic energy, relativistic; m0 CODATA 2018)',
+};
+
 /** Default margin (pixels) between the outermost patch and the object's edge. */
 export const DEFAULT_OBJECT_MARGIN = 2;
 
 /** What the measurement's geometry gives; lengths in metres, pairs as [y, x]. */
 export interface Geometry {
-  /** Photon energy, J and eV. */
+  /** The energy of one photon, or one electron's kinetic energy (`radiation`), J and eV. */
   energyJ: number;
   energyEv: number;
-  /** λ = hc/E, m. */
+  /** What the energy is the energy of; it decides the wavelength's formula (WAVELENGTH_FORMULA). */
+  radiation: Radiation;
+  /** λ of `energyJ` for `radiation`, m. */
   wavelengthM: number;
   /** Sample–detector distance, m. */
   distanceM: number;
@@ -42,9 +61,16 @@ export interface Geometry {
   objectPixelM: [number, number];
 }
 
-/** λ = hc / E for a photon energy E in joules. */
-export function wavelengthFromEnergy(energyJ: number): number {
-  return (PLANCK_J_S * LIGHT_SPEED_M_S) / energyJ;
+/**
+ * The wavelength (m) of radiation of energy E in joules: λ = hc/E for a photon; for an electron of
+ * kinetic energy E, λ = h/p with (pc)² = E² + 2·E·m0c², i.e. λ = hc/√(E·(E + 2·m0·c²)), which is
+ * h/√(2·m0·E·(1 + E/(2·m0·c²))) written so that no step loses digits (300 keV: 1.9687 pm; hc/E gives 4.1328 pm).
+ */
+export function wavelengthFromEnergy(energyJ: number, radiation: Radiation = 'photon'): number {
+  const hc = PLANCK_J_S * LIGHT_SPEED_M_S;
+  if (radiation === 'photon') return hc / energyJ;
+  const restEnergyJ = ELECTRON_MASS_KG * LIGHT_SPEED_M_S * LIGHT_SPEED_M_S;
+  return hc / Math.sqrt(energyJ * (energyJ + 2 * restEnergyJ));
 }
 
 /** Δ = λ·z / (N·p): the object pixel size of an N-pixel pattern of detector pixels p at distance z. */
@@ -52,11 +78,12 @@ export function objectPixelSize(wavelengthM: number, distanceM: number, n: numbe
   return (wavelengthM * distanceM) / (n * detectorPixelM);
 }
 
-/** The geometry record of a measurement; `where` prefixes messages about bad values. */
-export function makeGeometry(energyJ: number, distanceM: number, detectorPixelM: [number, number], patternShape: [number, number]): Geometry {
-  const wavelengthM = wavelengthFromEnergy(energyJ);
+/** The geometry record of a measurement whose energy is that of `radiation` (default: a photon's). */
+export function makeGeometry(energyJ: number, distanceM: number, detectorPixelM: [number, number], patternShape: [number, number],
+  radiation: Radiation = 'photon'): Geometry {
+  const wavelengthM = wavelengthFromEnergy(energyJ, radiation);
   return {
-    energyJ, energyEv: energyJ / ELECTRON_VOLT_J, wavelengthM, distanceM, detectorPixelM, patternShape,
+    energyJ, energyEv: energyJ / ELECTRON_VOLT_J, radiation, wavelengthM, distanceM, detectorPixelM, patternShape,
     objectPixelM: [
       objectPixelSize(wavelengthM, distanceM, patternShape[0], detectorPixelM[0]),
       objectPixelSize(wavelengthM, distanceM, patternShape[1], detectorPixelM[1]),
