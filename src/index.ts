@@ -83,9 +83,9 @@ export { loadDataset, saveDataset, validateDataset, type Dataset, type LoadDatas
 export { readMetadata, type MetadataResult, type MetadataSource } from './data/metadata.js';
 export { readInputData, type InputData, type ReadInputOptions } from './data/input.js';
 export { readCxi, type ReadMeasuredOptions } from './data/cxi.js';
-export type { MeasuredData, ProbeData } from './data/measured.js';
+export type { MeasuredData, ProbeData, RadiationFrom } from './data/measured.js';
 export type { DetectorMask, MaskSource } from './data/hdf5/mask.js';
-export type { Geometry } from './data/geometry.js';
+export type { Geometry, Radiation } from './data/geometry.js';
 export type { LsqmlJobRequest } from './data/memory.js';
 
 // metrics

@@ -7,7 +7,9 @@
  *   positions     entry_1/sample_1/geometry_1/translation, entry_1/data_1/translation
  *                 [n, 3] (or [n, 2]) metres; column 0 = x, column 1 = y of the probe position, as
  *                 ptychodus reads and writes it; z ignored
- *   energy        entry_1/instrument_1/source_1/energy               J
+ *   energy        entry_1/instrument_1/source_1/energy               J: a photon's, or an electron's kinetic energy
+ *   radiation     entry_1/instrument_1/source_1/probe when it is a string (NeXus NXsource `probe`: 'x-ray',
+ *                 'electron', …; optional): which formula turns the energy into the wavelength (readCxiRadiation)
  *   distance      entry_1/instrument_1/detector_1/distance           m
  *   pixel size    entry_1/instrument_1/detector_1/x_pixel_size, y_pixel_size   m
  *   probe         entry_1/instrument_1/source_1/illumination, entry_1/instrument_1/source_1/probe
@@ -16,10 +18,10 @@
  *                 pixels with a bit of CXI_MASK_DO_NOT_USE set are masked (hdf5/mask.ts), and so are pixels
  *                 at the largest value of an integer type (detector gaps); `detectorMask: false` reads neither
  */
-import { checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
-import type { MeasuredData, ProbeData } from './measured.js';
-import { DISTANCE_M, ENERGY_J, PIXEL_M, pixelSizeOk, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
-import { withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
+import { checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, DEFAULT_OBJECT_MARGIN, type Radiation } from './geometry.js';
+import type { MeasuredData, ProbeData, RadiationFrom } from './measured.js';
+import { DISTANCE_M, ELECTRON_ENERGY_J, ENERGY_J, PIXEL_M, pixelSizeOk, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
+import { shown, withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { CXI_MASK_DO_NOT_USE, countFlags, maskOffRecord, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { MAX_PROBE_MODES } from './memory.js';
@@ -29,6 +31,7 @@ export const CXI_KEYS = {
   data: ['entry_1/data_1/data', 'entry_1/instrument_1/detector_1/data'],
   translation: ['entry_1/sample_1/geometry_1/translation', 'entry_1/data_1/translation'],
   energy: ['entry_1/instrument_1/source_1/energy'],
+  radiation: ['entry_1/instrument_1/source_1/probe'],
   distance: ['entry_1/instrument_1/detector_1/distance'],
   xPixel: ['entry_1/instrument_1/detector_1/x_pixel_size'],
   yPixel: ['entry_1/instrument_1/detector_1/y_pixel_size'],
@@ -47,6 +50,51 @@ export interface ReadMeasuredOptions extends Hdf5OpenOptions {
    * they are set to 0 and handed on as `MeasuredData.detectorMask` (default true; false: every pixel as read).
    */
   detectorMask?: boolean;
+  /**
+   * What the file's energy is the energy of (reconstruction.radiation): undefined or null, what the file states
+   * (photon when it states nothing); a value the file contradicts is refused (readCxiRadiation).
+   */
+  radiation?: Radiation | null;
+}
+
+/** NeXus NXsource `probe` values (compared trimmed, in lower case) whose energy is a photon's. */
+export const PHOTON_PROBE_NAMES: readonly string[] = ['x-ray', 'photon', 'ultraviolet', 'visible light'];
+/** Longest radiation text read (characters). */
+export const MAX_RADIATION_CHARS = 64;
+
+/** True when `key` is a string dataset: at …/source_1/probe, the radiation, not a complex probe. */
+function isText(r: Hdf5Reader, key: string): boolean {
+  return r.kind(key) === 'dataset' && r.info(key).kind === 'string';
+}
+
+/**
+ * Which radiation the energy of a CXI file is the energy of, and where that comes from. CXI 1.6's Source class
+ * has no such field (its `energy` is "of each photon"), but CXI takes NeXus's fields where it can, and NeXus's
+ * NXsource has `probe`, a string ('x-ray', 'electron', 'neutron', …): a file of electron data states it at
+ * entry_1/instrument_1/source_1/probe — the path where some writers keep the complex probe instead, so only a
+ * string there is read as the radiation. 'electron' is an electron's kinetic energy; 'x-ray', 'photon',
+ * 'ultraviolet' and 'visible light' a photon's; anything else is refused (no wavelength formula for it). `requested`
+ * (the setting) applies where the file states nothing, and one the file contradicts is refused: a file that states
+ * electrons is never read with the photon formula, nor one that states X-rays with the electron's.
+ */
+export function readCxiRadiation(r: Hdf5Reader, requested?: Radiation | null): { radiation: Radiation; from: RadiationFrom } {
+  const key = CXI_KEYS.radiation[0];
+  if (!isText(r, key)) return requested ? { radiation: requested, from: { source: 'setting' } } : { radiation: 'photon', from: { source: 'default' } };
+  const want = `the radiation (NeXus NXsource probe): 'electron', or 'x-ray' ('photon', 'ultraviolet', 'visible light') for photons`;
+  const text = r.readText(key, want, MAX_RADIATION_CHARS);
+  const t = text.trim().toLowerCase();
+  const stated: Radiation | undefined = t === 'electron' ? 'electron' : PHOTON_PROBE_NAMES.includes(t) ? 'photon' : undefined;
+  if (stated === undefined) throw r.bad(key, want, `'${shown(text)}' (no wavelength formula here for it)`);
+  if (requested && requested !== stated) {
+    throw r.bad(key, `the radiation reconstruction.radiation (--radiation) gives, ${requested === 'electron' ? "'electron'" : "'x-ray' or another photon"}`,
+      `'${shown(text)}': the file and the setting disagree (leave the setting out to read the file as it states, or correct the file)`);
+  }
+  return { radiation: stated, from: { source: 'file', key, stated: text } };
+}
+
+/** The key of the CXI complex probe: the first of CXI_KEYS.probe present, a string at …/source_1/probe (the radiation) passed over. */
+export function cxiProbeKey(r: Hdf5Reader): string | undefined {
+  return CXI_KEYS.probe.find((k) => r.has(k) && !(CXI_KEYS.radiation.includes(k as typeof CXI_KEYS.radiation[number]) && isText(r, k)));
 }
 
 /** True when the open file looks like CXI: it has CXI diffraction data, or at least an entry_1 group. */
@@ -107,7 +155,9 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   if (n === 0) throw r.bad(dataKey, stackWant, `no patterns (shape [${dataInfo.shape.join(', ')}])`);
 
   // Small things first, so a bad geometry is refused before the stack is read.
-  const energy = readPhysical(r, CXI_KEYS.energy, ENERGY_J);
+  const { radiation, from: radiationFrom } = readCxiRadiation(r, opts.radiation);
+  if (radiationFrom.key !== undefined) keys.radiation = radiationFrom.key;
+  const energy = readPhysical(r, CXI_KEYS.energy, radiation === 'electron' ? ELECTRON_ENERGY_J : ENERGY_J);
   const distance = readPhysical(r, CXI_KEYS.distance, DISTANCE_M);
   const px = readPhysical(r, CXI_KEYS.xPixel, PIXEL_M);
   const py = readPhysical(r, CXI_KEYS.yPixel, PIXEL_M);
@@ -129,7 +179,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
     if (!Number.isFinite(xM[i]!) || !Number.isFinite(yM[i]!)) throw r.bad(tKey, `${tWant}, finite`, `(${xM[i]}, ${yM[i]}) at row ${i}`);
   }
 
-  const geometry = makeGeometry(energy.value, distance.value, [py.value, px.value], [H, W]);
+  const geometry = makeGeometry(energy.value, distance.value, [py.value, px.value], [H, W], radiation);
   const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
   const coarse = checkPositionPrecision(xM, yM, geometry.objectPixelM, tInfo.itemsize, `${r.file}: key '${tKey}'`);
   if (coarse !== undefined) warnings.push(coarse);
@@ -138,7 +188,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   if (sparse !== undefined) warnings.push(sparse);
 
   let probe: ProbeData | undefined;
-  const probeKey = firstPresent(r, CXI_KEYS.probe);
+  const probeKey = cxiProbeKey(r);
   if (probeKey !== undefined) {
     probe = readProbeDataset(r, probeKey, H, W, { pixelM: geometry.objectPixelM });
     keys.probe = probeKey;
@@ -179,7 +229,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   return {
     file: r.file, format: 'cxi', n, H, W, diffraction: stack.amplitudes,
     xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },
-    objectShape: frame.objectShape, margin, originM: frame.originM, geometry,
+    objectShape: frame.objectShape, margin, originM: frame.originM, geometry, radiationFrom,
     ...(probe ? { probe } : {}), keys, ...(mask ? { detectorMask: mask } : {}),
     maskRecord: mask?.record ?? (bad ? { applied: true, pixels_masked: 0, pattern_pixels: H * W, sources }
       : maskOffRecord(maskKey !== undefined ? [{ source: 'cxi mask', key: maskKey }] : [], stack.atTypeMax)), warnings,

@@ -12,7 +12,7 @@ import { looksLikeCxi } from './cxi.js';
 import { looksLikePtyd, looksLikePtyr } from './ptypy.js';
 import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
 import type { MaskSource } from './hdf5/mask.js';
-import type { ProbeData } from './measured.js';
+import { radiationText, type ProbeData } from './measured.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffFile } from './hdf5/signature.js';
 import { ELECTRON_VOLT_J } from './geometry.js';
@@ -127,7 +127,8 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[]): P
       `${m.format === 'cxi' ? 'CXI' : 'PtyPy .ptyd'}: ${m.n} patterns of ${m.H}×${m.W}`,
       ...Object.entries(m.keys).filter(([what]) => what !== 'probe').map(([what, key]) => `${what}: ${key}`),
       // the energy in the unit the file stores it in too (PtyPy: keV), so that a unit mistake shows
-      `photon energy ${p5(g.energyJ / ELECTRON_VOLT_J / 1e3)} keV = ${p5(g.energyJ)} J, wavelength ${p5(g.wavelengthM)} m, detector distance ${p5(g.distanceM)} m, detector pixel [${g.detectorPixelM.map(p5).join(', ')}] m → object pixel [${g.objectPixelM.map(p5).join(', ')}] m`,
+      `${g.radiation} energy ${p5(g.energyJ / ELECTRON_VOLT_J / 1e3)} keV = ${p5(g.energyJ)} J, wavelength ${p5(g.wavelengthM)} m, detector distance ${p5(g.distanceM)} m, detector pixel [${g.detectorPixelM.map(p5).join(', ')}] m → object pixel [${g.objectPixelM.map(p5).join(', ')}] m`,
+      `radiation ${radiationText(g.radiation, m.radiationFrom)}`,
       `object frame ${m.objectShape[0]}×${m.objectShape[1]} px (margin ${m.margin} px)`,
       m.probe ? `probe: ${m.keys.probe ?? m.probe.source}, ${probeText(m.probe)}` : 'probe: none (give --probe-model or --init-probe file:PATH)',
       m.detectorMask

@@ -8,7 +8,7 @@
  * coordinates in the object frame of `scanFrame` (smallest scan centre at N/2 + margin).
  */
 import type { Dataset } from './dataset.js';
-import type { Geometry } from './geometry.js';
+import { WAVELENGTH_FORMULA, type Geometry, type Radiation } from './geometry.js';
 import type { DetectorMask } from './hdf5/mask.js';
 import { c128, type NdArray } from '../npy/types.js';
 
@@ -23,6 +23,26 @@ export interface ProbeData {
   pixelM?: [number, number];
   /** Where it came from: 'FILE: key'. */
   source: string;
+}
+
+/**
+ * Where the radiation of measured data comes from: the file's own statement (`key`, the text `stated`),
+ * the setting reconstruction.radiation, the format (PtyPy's meta/energy is always a photon energy), or the
+ * default, photon, for a file that states none.
+ */
+export interface RadiationFrom {
+  source: 'file' | 'setting' | 'format' | 'default';
+  key?: string;
+  stated?: string;
+}
+
+/** One line saying which formula gave the wavelength and why (inspect, _metadata.geometry). */
+export function radiationText(radiation: Radiation, from: RadiationFrom): string {
+  const why = from.source === 'file' ? `as the file states at ${from.key} ('${from.stated}')`
+    : from.source === 'setting' ? 'as reconstruction.radiation (--radiation) says'
+      : from.source === 'format' ? 'PtyPy stores a photon energy in meta/energy (for electron data, the photon energy of the same wavelength)'
+        : 'the file states no radiation (photon unless reconstruction.radiation, --radiation electron, says otherwise)';
+  return `${radiation}: ${WAVELENGTH_FORMULA[radiation]}, ${why}`;
 }
 
 export interface MeasuredData {
@@ -44,6 +64,8 @@ export interface MeasuredData {
   /** Metres at object pixel coordinate 0 [y, x]: position_m = originM + coord·objectPixelM. */
   originM: [number, number];
   geometry: Geometry;
+  /** Where `geometry.radiation` comes from (docs/real-data.md, "Radiation"). */
+  radiationFrom: RadiationFrom;
   /** The file's probe, when it has one. */
   probe?: ProbeData;
   /** Which key each quantity came from. */
@@ -75,7 +97,8 @@ export function measuredToDataset(m: MeasuredData, probeGuess: NdArray): Dataset
 export function geometryRecord(m: MeasuredData): Record<string, unknown> {
   const g = m.geometry;
   return {
-    energy_J: g.energyJ, energy_eV: g.energyEv, wavelength_m: g.wavelengthM, detector_distance_m: g.distanceM,
+    energy_J: g.energyJ, energy_eV: g.energyEv, radiation: g.radiation, wavelength_formula: radiationText(g.radiation, m.radiationFrom),
+    wavelength_m: g.wavelengthM, detector_distance_m: g.distanceM,
     detector_pixel_size_m_yx: g.detectorPixelM, pattern_shape: g.patternShape, object_pixel_size_m_yx: g.objectPixelM,
     object_shape: m.objectShape, object_margin_px: m.margin, object_origin_m_yx: m.originM,
     position_convention: 'x = column, y = row; +x m → +column, +y m → +row (ptychodus); coord = (position_m − origin_m) / pixel_m',

@@ -1,7 +1,8 @@
 /**
  * A probe from a file, recognised by its first bytes:
  *   NPZ      `reconstructed_probe` (ptychostudy) or `probeGuess` (DATA-001): complex [H, W] or [M, H, W]
- *   CXI      entry_1/instrument_1/source_1/illumination (or …/probe); pixel size = λz/(N·p) of the file
+ *   CXI      entry_1/instrument_1/source_1/illumination (or …/probe); pixel size = λz/(N·p) of the file, λ of the
+ *            radiation the file states (…/source_1/probe as a string), else that of the data it is for
  *   ptychodus product (.h5)  `probe` [H, W], [M, H, W] or [OPR, M, H, W] (first OPR mode), pixel size
  *            from its attributes pixel_height_m / pixel_width_m (layout of ptychodus's H5ProductFileIO)
  *   PtyPy reconstruction (.ptyr)  content/probe/<first storage>/data, pixel size from _psize
@@ -10,14 +11,14 @@
 import { InputError } from '../errors.js';
 import { NpzReader } from '../npy/npz.js';
 import { isComplexDtype } from '../npy/types.js';
-import { makeGeometry } from './geometry.js';
+import { makeGeometry, type Radiation } from './geometry.js';
 import { METADATA_KEY, readMetadata } from './metadata.js';
 import { checkHdf5ProbeFits, checkProbeFits } from './memory.js';
 import { printable, shownJson } from '../text.js';
 import { looksLikePtychodusProduct, productPixel } from './ptychodus.js';
 import type { ProbeData } from './measured.js';
-import { CXI_KEYS, looksLikeCxi, readProbeDataset } from './cxi.js';
-import { DISTANCE_M, ENERGY_J, PIXEL_M, pixelSizeOk, firstPresent, readPhysical } from './hdf5/checks.js';
+import { CXI_KEYS, cxiProbeKey, looksLikeCxi, readCxiRadiation, readProbeDataset } from './cxi.js';
+import { DISTANCE_M, ELECTRON_ENERGY_J, ENERGY_J, PIXEL_M, pixelSizeOk, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffInputFile } from './hdf5/signature.js';
 import { looksLikePtyr, readPtyrProbe } from './ptypy.js';
@@ -35,14 +36,16 @@ export function readPtychodusProbe(r: Hdf5Reader, H: number, W: number): ProbeDa
   return readProbeDataset(r, 'probe', H, W, { takeFirstOf4d: true, ...(pixelM ? { pixelM } : {}) });
 }
 
-function readCxiProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
-  const key = firstPresent(r, CXI_KEYS.probe);
+function readCxiProbe(r: Hdf5Reader, H: number, W: number, radiation?: Radiation): ProbeData {
+  const key = cxiProbeKey(r);
   if (key === undefined) throw r.bad(CXI_KEYS.probe[0], `a complex probe [${H}, ${W}]`, `it missing (also looked at ${CXI_KEYS.probe[1]})`);
   let pixelM: [number, number] | undefined;
-  // The CXI probe is sampled like the object: λz/(N·p) of the file's own geometry, when it has one.
+  // The CXI probe is sampled like the object: λz/(N·p) of the file's own geometry, when it has one, λ of the radiation
+  // the file states, or else of the data's (a file that states another radiation than the data's is refused)
   if (CXI_KEYS.energy.every((k) => r.has(k)) && r.has(CXI_KEYS.distance[0]) && r.has(CXI_KEYS.xPixel[0]) && r.has(CXI_KEYS.yPixel[0])) {
-    const g = makeGeometry(readPhysical(r, CXI_KEYS.energy, ENERGY_J).value, readPhysical(r, CXI_KEYS.distance, DISTANCE_M).value,
-      [readPhysical(r, CXI_KEYS.yPixel, PIXEL_M).value, readPhysical(r, CXI_KEYS.xPixel, PIXEL_M).value], [H, W]);
+    const rad = readCxiRadiation(r, radiation).radiation;
+    const g = makeGeometry(readPhysical(r, CXI_KEYS.energy, rad === 'electron' ? ELECTRON_ENERGY_J : ENERGY_J).value, readPhysical(r, CXI_KEYS.distance, DISTANCE_M).value,
+      [readPhysical(r, CXI_KEYS.yPixel, PIXEL_M).value, readPhysical(r, CXI_KEYS.xPixel, PIXEL_M).value], [H, W], rad);
     pixelM = g.objectPixelM;
   }
   checkHdf5ProbeFits(r, key);
@@ -96,13 +99,17 @@ function npzProbePixel(r: NpzReader, path: string): [number, number] | undefined
   return [p[0], p[1]];
 }
 
-/** Reads the probe of `path` for patterns of `H`×`W`; one-line InputError when there is none or it does not fit. */
-export async function readProbeFile(path: string, H: number, W: number): Promise<ProbeData> {
+/**
+ * Reads the probe of `path` for patterns of `H`×`W`; one-line InputError when there is none or it does not fit.
+ * `radiation`: that of the data the probe is for; a CXI file's pixel size comes from its own energy with it when
+ * the file states no radiation (one that states another is refused).
+ */
+export async function readProbeFile(path: string, H: number, W: number, opts: { radiation?: Radiation } = {}): Promise<ProbeData> {
   const kind = sniffInputFile(path, 'the probe file');
   if (kind === 'zip') return readNpzProbe(path, H, W);
   if (kind !== 'hdf5') throw new InputError(`${path}: expected a probe file (NPZ, CXI, ptychodus .h5 or PtyPy .ptyr); found neither a zip nor an HDF5 signature`);
   return withHdf5(path, (r) => {
-    if (looksLikeCxi(r) || firstPresent(r, CXI_KEYS.probe) !== undefined) return readCxiProbe(r, H, W);
+    if (looksLikeCxi(r) || firstPresent(r, CXI_KEYS.probe) !== undefined) return readCxiProbe(r, H, W, opts.radiation);
     if (looksLikePtychodusProduct(r)) return readPtychodusProbe(r, H, W);
     if (looksLikePtyr(r)) return readPtyrProbe(r, H, W);
     throw new InputError(`${path}: expected a probe at ${CXI_KEYS.probe[0]} (CXI), 'probe' (ptychodus product) or content/probe/*/data (PtyPy .ptyr); found top-level keys [${printable(r.keys('/').join(', '), 1000)}]`);

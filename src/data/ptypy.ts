@@ -6,7 +6,9 @@
  *   chunks/<k>/positions    [n_k, 2] metres, (y, x) pairs — the order of PtyPy's array axes
  *   chunks/<k>/weights      (optional) per-pixel weights [n_k, H, W] or [H, W], > 0 = use, 0 = ignore: a pixel
  *                           of weight 0 in any frame is masked (hdf5/mask.ts; all chunks or none have them)
- *   meta/energy             keV
+ *   meta/energy             keV, a photon energy: PtyPy turns it into λ = hc/E, and its Hdf5Loader with
+ *                           `electron_data` writes an electron energy as the photon energy of the same wavelength
+ *                           (reconstruction.radiation: electron is refused for a .ptyd, it would convert it twice)
  *   meta/distance           m
  *   meta/psize              detector pixel size, m: a scalar or [y, x]
  *   meta/center             (optional) the direct beam in pixels [y, x]; must be within 1 px of [H/2, W/2]
@@ -114,6 +116,11 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   }
   if (n === 0) throw r.bad(infos[0]!.key, stackWant, `no patterns in ${ids.length === 1 ? 'its chunk' : `any of its ${ids.length} chunks`}`);
 
+  if (opts.radiation === 'electron') {
+    throw r.bad('meta/energy', `${ENERGY_KEV.what}, as PtyPy stores it, not reconstruction.radiation: electron (--radiation electron)`,
+      'the setting: PtyPy turns meta/energy into the wavelength as a photon energy, and its Hdf5Loader (electron_data) stores electron data ' +
+      'as the photon energy of the same wavelength, so the electron formula would convert it a second time (leave the setting out for a .ptyd)');
+  }
   refusePtypyNone(r, 'meta/energy', ENERGY_KEV.what, 'energy (keV)');
   refusePtypyNone(r, 'meta/distance', DISTANCE_M.what, 'distance (m)');
   const energy = readPhysical(r, ['meta/energy'], ENERGY_KEV);
@@ -232,7 +239,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   return {
     file: r.file, format: 'ptyd', n, H, W, diffraction: stack.amplitudes,
     xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },
-    objectShape: frame.objectShape, margin, originM: frame.originM, geometry, keys,
+    objectShape: frame.objectShape, margin, originM: frame.originM, geometry, radiationFrom: { source: 'format' }, keys,
     ...(mask ? { detectorMask: mask } : {}),
     maskRecord: mask?.record ?? (bad ? { applied: true, pixels_masked: 0, pattern_pixels: H * W, sources }
       : maskOffRecord(keys.weights !== undefined ? [{ source: 'ptypy weights', key: keys.weights }] : [], stack.atTypeMax)), warnings,

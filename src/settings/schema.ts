@@ -150,6 +150,8 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('use only the first n patterns of each dataset (file order); null: all', 'positions')),
   detectorMask: z.boolean({ error: 'true or false' }).default(true)
     .meta(doc('measured data (CXI, PtyPy .ptyd): leave unfitted the pixels its file marks as not measured — the CXI detector mask (bits 0x2ff), PtyPy weights of 0, values at an integer type\'s maximum (detector gaps) — set to 0; false: fit every pixel as read (docs/real-data.md). No effect on a dataset NPZ')),
+  radiation: z.enum(['photon', 'electron'], { error: 'photon or electron (in a settings file also null: as the file states)' }).nullable().default(null)
+    .meta(doc('measured data (CXI): what the file\'s energy is the energy of — photon (λ = hc/E) or electron (kinetic energy, the relativistic de Broglie λ = h/√(2·m0·E·(1 + E/(2·m0·c²)))); null: as the file states (entry_1/instrument_1/source_1/probe, NeXus NXsource probe: \'electron\', \'x-ray\', …), photon when it states none. A value the file contradicts is refused, and so is electron for a PtyPy .ptyd (its meta/energy is a photon energy) and any value for a dataset NPZ (it states no energy) (docs/real-data.md, "Radiation")')),
   threads: z.int({ error: THREADS }).min(1, { error: THREADS }).max(MAX_LSQML_THREADS, { error: THREADS }).nullable().default(null)
     .meta(doc('threads of one reconstruction; null: min(2, cores) for one job, 1 per job when several run at once; results do not depend on it')),
   gaussianNoiseStd: z.number({ error: 'a number > 0' }).positive({ error: 'a number > 0' }).default(D.gaussianNoiseStd)

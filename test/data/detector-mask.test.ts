@@ -195,11 +195,13 @@ test('a mask of another shape or type, or one that masks every pixel, is refused
   assert.match((await readCxi(wrong, { detectorMask: false })).warnings.join('\n'), /a detector mask is present but not applied/);
 });
 
-test('the settings hash: detectorMask at its default (true) leaves it as before the setting existed (earlier hubs resume); false changes it', () => {
+test('the settings hash: detectorMask and radiation at their defaults (true, null) leave it as before the settings existed (earlier hubs resume); other values change it', () => {
   const on = parseStudySettings({}).reconstruction, off = parseStudySettings({ reconstruction: { detectorMask: false } }).reconstruction;
-  const { threads: _t, detectorMask: _d, ...before } = on;
+  const { threads: _t, detectorMask: _d, radiation: _r, ...before } = on;
   assert.equal(reconstructionSettingsSha256(on), createHash('sha256').update(stableJson(before)).digest('hex'));
   assert.notEqual(reconstructionSettingsSha256(off), reconstructionSettingsSha256(on));
+  const electron = parseStudySettings({ reconstruction: { radiation: 'electron' } }).reconstruction;
+  assert.notEqual(reconstructionSettingsSha256(electron), reconstructionSettingsSha256(on));
 });
 
 test('the mask reaches the engine in the patterns\' order: it equals leaving the same pixels out by the engine\'s own threshold', async () => {

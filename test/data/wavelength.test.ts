@@ -1,18 +1,48 @@
 /**
  * The wavelength of measured data: the photon formula λ = hc/E, and for electron data the relativistic de Broglie
  * wavelength of the electron's kinetic energy, against reference values computed in 60-digit arithmetic
- * (scripts/wavelength-reference.py, CODATA 2018).
+ * (scripts/wavelength-reference.py, CODATA 2018); which radiation a CXI file states (NeXus NXsource `probe` at
+ * entry_1/instrument_1/source_1/probe), the setting reconstruction.radiation where it states none, and the refusal
+ * of the two disagreeing, of a radiation without a formula here, and of electron for a .ptyd or an NPZ.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ELECTRON_MASS_KG, ELECTRON_VOLT_J, LIGHT_SPEED_M_S, PLANCK_J_S, wavelengthFromEnergy, type Radiation } from '../../src/data/geometry.js';
+import { readCxi } from '../../src/data/cxi.js';
+import { readInputData } from '../../src/data/input.js';
+import type { MeasuredData } from '../../src/data/measured.js';
+import { readProbeFile } from '../../src/data/probe-file.js';
+import { summarizeHdf5 } from '../../src/data/inspect-hdf5.js';
+import { readReconstructionInput } from '../../src/study/reconstruct/input.js';
+import { InputError } from '../../src/errors.js';
+import { fixtureEntries, fixtureMeasurement, writeHdf5, type Entry } from './cxi-builder.js';
+import { assertRefused, ptychostudy } from './cli-run.js';
 
 interface Row { energy_eV: number; wavelength_m: number }
 const reference = JSON.parse(readFileSync('test/fixtures/wavelength/reference.json', 'utf8')) as {
   constants: { h_J_s: number; c_m_s: number; e_C: number; m0_kg: number }; electron: Row[]; photon: Row[];
 };
 
+const root = mkdtempSync(join(tmpdir(), 'ptychostudy-wavelength-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+// The fixture's measurement as a 300 keV electron data set: positions scaled by λ_electron(300 keV) / λ_photon(8 keV),
+// so that with the electron formula the object frame is the fixture's own
+const entries = await fixtureEntries();
+const base = await fixtureMeasurement();
+const E300 = 300e3 * ELECTRON_VOLT_J;
+const scale = wavelengthFromEnergy(E300, 'electron') / base.geometry.wavelengthM;
+const T = 'entry_1/sample_1/geometry_1/translation', SOURCE = 'entry_1/instrument_1/source_1';
+const translation = Float64Array.from(entries[T]!.data as Float64Array, (v) => v * scale);
+let counter = 0;
+function electronFile(changes: Record<string, Entry | null> = {}): string {
+  const path = join(root, `e${counter++}.cxi`);
+  writeHdf5(path, { ...entries, [T]: { data: translation, shape: [base.n, 3], dtype: '<d' }, [`${SOURCE}/energy`]: { data: E300, dtype: '<d' }, ...changes });
+  return path;
+}
 test('the photon and the electron wavelength equal the 60-digit reference to 1e-12 (relative)', (t) => {
   assert.deepEqual(reference.constants, { h_J_s: PLANCK_J_S, c_m_s: LIGHT_SPEED_M_S, e_C: ELECTRON_VOLT_J, m0_kg: ELECTRON_MASS_KG });
   for (const [radiation, rows] of [['electron', reference.electron], ['photon', reference.photon]] as [Radiation, Row[]][]) {
@@ -29,4 +59,79 @@ test('the photon and the electron wavelength equal the 60-digit reference to 1e-
   const e300 = 300e3 * ELECTRON_VOLT_J;
   assert.equal(Number(wavelengthFromEnergy(e300, 'electron').toPrecision(6)), 1.96875e-12);
   assert.equal(Number(wavelengthFromEnergy(e300, 'photon').toPrecision(6)), 4.13281e-12);
+});
+
+const stating = (text: string): Record<string, Entry> => ({ [`${SOURCE}/probe`]: { data: text } });
+
+async function refused(p: Promise<unknown>, pattern: RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => e instanceof InputError && pattern.test(e.message) && !e.message.includes('\n'));
+}
+
+test('a CXI file stating electrons is read with the electron wavelength: its scan lands in the same object frame', async () => {
+  const path = electronFile(stating('electron'));
+  const m = await readCxi(path);
+  assert.equal(m.geometry.radiation, 'electron');
+  assert.equal(m.geometry.wavelengthM, wavelengthFromEnergy(E300, 'electron'));
+  assert.deepEqual(m.radiationFrom, { source: 'file', key: `${SOURCE}/probe`, stated: 'electron' });
+  assert.equal(m.keys.radiation, `${SOURCE}/probe`);
+  assert.deepEqual(m.objectShape, base.objectShape);
+  for (let i = 0; i < m.n; i++) {
+    assert.ok(Math.abs(m.xcoords[i]! - base.xcoords[i]!) < 1e-6 && Math.abs(m.ycoords[i]! - base.ycoords[i]!) < 1e-6, `position ${i}`);
+  }
+  // the probe still comes from the illumination; the string at …/probe is not taken for one
+  assert.equal(m.keys.probe, `${SOURCE}/illumination`);
+  // and without an illumination the file has no probe (it was refused: "expected a complex probe …; found dtype str")
+  assert.equal((await readCxi(electronFile({ ...stating('electron'), [`${SOURCE}/illumination`]: null }))).probe, undefined);
+  // read with the photon formula (the setting given for a file that states nothing) the scan is 2.1 times smaller in pixels
+  const photon = await readCxi(electronFile(), { radiation: 'photon' });
+  assert.equal(photon.radiationFrom.source, 'setting');
+  const spanX = (x: Float64Array): number => Math.max(...x) - Math.min(...x);
+  assert.ok(Math.abs(spanX(photon.xcoords) / spanX(m.xcoords) - wavelengthFromEnergy(E300, 'electron') / wavelengthFromEnergy(E300, 'photon')) < 1e-9);
+  // a file stating nothing: photon by default, electron by the setting
+  assert.equal((await readCxi('test/fixtures/cxi/scan.cxi')).radiationFrom.source, 'default');
+  const bySetting = await readCxi(electronFile(), { radiation: 'electron' });
+  assert.deepEqual([bySetting.geometry.radiation, bySetting.radiationFrom.source], ['electron', 'setting']);
+  assert.deepEqual(Array.from(bySetting.xcoords), Array.from(m.xcoords));
+  // NeXus spellings of photons, in any case and with spaces around
+  assert.equal((await readCxi(electronFile({ ...stating(' X-ray '), [T]: entries[T]!, [`${SOURCE}/energy`]: entries[`${SOURCE}/energy`]! }))).geometry.radiation, 'photon');
+});
+
+test('a radiation the file and the setting disagree on, or one without a formula here, is refused in one line', async () => {
+  const electron = electronFile(stating('electron'));
+  await refused(readCxi(electron, { radiation: 'photon' }), /key 'entry_1\/instrument_1\/source_1\/probe': expected the radiation reconstruction\.radiation \(--radiation\) gives, 'x-ray' or another photon; found 'electron': the file and the setting disagree/);
+  await refused(readCxi(electronFile(stating('x-ray')), { radiation: 'electron' }), /expected the radiation reconstruction\.radiation \(--radiation\) gives, 'electron'; found 'x-ray'/);
+  await refused(readCxi(electronFile(stating('neutron'))), /key 'entry_1\/instrument_1\/source_1\/probe': expected the radiation \(NeXus NXsource probe\).*; found 'neutron' \(no wavelength formula here for it\)$/);
+  await refused(readCxi(electronFile(stating('e'.repeat(65)))), /found a string of \d+ (characters|bytes) \(more than 64\)/);
+  // an electron energy out of range is named as one
+  await refused(readCxi(electronFile({ ...stating('electron'), [`${SOURCE}/energy`]: { data: 300e3, dtype: '<d' } })), /energy': expected the electron energy in J, < 1e-12; found 300000 \(is it in eV or keV\? CXI stores joules: 300 keV = 4\.8065e-14 J\)/);
+  // PtyPy's meta/energy is a photon energy (its loader stores electron data as the photon energy of the same wavelength)
+  await refused(readInputData('test/fixtures/cxi/scan.ptyd', { radiation: 'electron' }), /scan\.ptyd: key 'meta\/energy': expected the photon energy in keV, as PtyPy stores it, not reconstruction\.radiation: electron/);
+  const ptyd = await readInputData('test/fixtures/cxi/scan.ptyd', { radiation: 'photon' });
+  assert.equal((ptyd as { measured: MeasuredData }).measured.radiationFrom.source, 'format');
+  // an NPZ states no energy to convert
+  await refused(readReconstructionInput('test/fixtures/numpy/phase_c_dataset.npz', { initProbe: 'guess', job: { modes: 1, batchSize: 8 }, radiation: 'electron' }),
+    /phase_c_dataset\.npz: reconstruction\.radiation \(--radiation\) electron: expected measured data stating an energy \(CXI\); found a dataset NPZ/);
+});
+
+test('a CXI probe file is sampled at the wavelength of its own radiation, or of the data\'s; inspect names the formula', async () => {
+  const probeFile = electronFile(stating('electron'));
+  const m = await readCxi(probeFile);
+  assert.deepEqual((await readProbeFile(probeFile, 32, 32)).pixelM, m.geometry.objectPixelM);
+  await refused(readProbeFile(probeFile, 32, 32, { radiation: 'photon' }), /the file and the setting disagree/);
+  // a probe file stating nothing is read with the radiation of the data it is for
+  const silent = electronFile();
+  assert.deepEqual((await readProbeFile(silent, 32, 32, { radiation: 'electron' })).pixelM, m.geometry.objectPixelM);
+  const s = await summarizeHdf5(probeFile, { check: true });
+  assert.ok(s.check?.valid, s.check?.violations.join('; '));
+  assert.ok(s.check.reads.some((l) => /^electron energy 300 keV = 4\.8065e-14 J, wavelength 1\.9687e-12 m,/.test(l)), s.check.reads.join('\n'));
+  assert.ok(s.check.reads.includes(`radiation electron: λ = h/√(2·m0·E·(1 + E/(2·m0·c²))) (electron kinetic energy, relativistic; m0 CODATA 2018), as the file states at ${SOURCE}/probe ('electron')`), s.check.reads.join('\n'));
+});
+
+test('lsqml --radiation: the file\'s statement against the flag is refused in one line, nothing written; a bad value names the flag', () => {
+  const out = join(root, 'out');
+  assertRefused(ptychostudy(['lsqml', '--input', electronFile(stating('electron')), '--out', out, '--radiation', 'photon', '--epochs', '2']), 'lsqml',
+    /e\d+\.cxi: key 'entry_1\/instrument_1\/source_1\/probe': expected the radiation reconstruction\.radiation \(--radiation\) gives, 'x-ray' or another photon; found 'electron'/);
+  assert.equal(existsSync(out), false);
+  assertRefused(ptychostudy(['lsqml', '--input', 'test/fixtures/cxi/scan.cxi', '--out', out, '--radiation', 'proton']), 'lsqml', '--radiation proton: expected photon or electron (in a settings file also null: as the file states)');
+  assert.equal(existsSync(out), false);
 });

@@ -26,7 +26,7 @@ const FLAGS: Record<string, string> = {
   'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images', 'reconstruction.seed': '--seed',
   'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe', 'reconstruction.threads': '--threads',
   'reconstruction.probeModel': '--probe-model', 'reconstruction.precision': '--precision',
-  'reconstruction.detectorMask': '--no-detector-mask',
+  'reconstruction.detectorMask': '--no-detector-mask', 'reconstruction.radiation': '--radiation',
 };
 
 interface LsqmlFlags {
@@ -49,6 +49,7 @@ interface LsqmlFlags {
   threads?: string;
   precision?: string;
   detectorMask?: boolean;
+  radiation?: string;
   overwrite?: boolean;
 }
 
@@ -146,6 +147,10 @@ export function register(program: Command): void {
     .option('--no-detector-mask', 'measured data (CXI, .ptyd): fit every pixel as read. By default the pixels the file marks as not measured — the CXI ' +
       'detector mask (bits 0x2ff), PtyPy weights of 0, values at an integer type\'s maximum (detector gaps of an Eiger) — are set to 0 and left ' +
       'unfitted, and _metadata.detector_mask says how many (docs/real-data.md)')
+    .option('--radiation <r>', 'measured data (CXI): photon or electron, what the file\'s energy is the energy of — photon: λ = hc/E; electron: ' +
+      'the kinetic energy, λ = h/√(2·m0·E·(1 + E/(2·m0·c²))) (relativistic). Default: as the file states at entry_1/instrument_1/source_1/probe ' +
+      '(NeXus NXsource probe: \'electron\', \'x-ray\', …), photon when it states none; refused when the file states the other, for a .ptyd ' +
+      '(PtyPy stores a photon energy) and for an NPZ (docs/real-data.md, "Radiation")')
     .option('--overwrite', 'replace an existing reconstruction in --out; its files, and its report, move to <out>/history/ (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {
       const input = aliased<string>(flags as Record<string, unknown>, '--input', OLD_INPUT);
@@ -168,6 +173,7 @@ export function register(program: Command): void {
           ...(flags.probeModel !== undefined ? { probeModel: flags.probeModel } : {}),
           ...(flags.precision !== undefined ? { precision: flags.precision as 'float32' | 'float64' } : {}),
           ...(flags.detectorMask === false ? { detectorMask: false } : {}),
+          ...(flags.radiation !== undefined ? { radiation: flags.radiation as 'photon' | 'electron' } : {}),
           nImages: integerFlag('--n-images', flags.nImages),
           threads: integerFlag('--threads', flags.threads),
         },

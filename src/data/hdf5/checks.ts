@@ -68,6 +68,11 @@ export const ENERGY_J: PhysicalValue = {
   what: 'the photon energy in J', max: 1e-12, hint: '(is it in eV or keV? CXI stores joules: 8 keV = 1.2817e-15 J)',
   min: 1e-21, minHint: '(under 6 meV: is it in the right unit? CXI stores joules: 8 keV = 1.2817e-15 J)', unit: 'J',
 };
+/** An electron's kinetic energy (the accelerating voltage times e), J: the same limits (6 meV … 6.2 MeV). */
+export const ELECTRON_ENERGY_J: PhysicalValue = {
+  ...ENERGY_J, what: 'the electron energy in J', hint: '(is it in eV or keV? CXI stores joules: 300 keV = 4.8065e-14 J)',
+  minHint: '(under 6 meV: is it in the right unit? CXI stores joules: 300 keV = 4.8065e-14 J)',
+};
 export const DISTANCE_M: PhysicalValue = {
   what: 'the sample–detector distance in m', max: 1000, hint: '(is it in mm?)',
   min: 1e-4, minHint: '(under 0.1 mm: is it in the right unit? CXI stores metres)', unit: 'm',

@@ -727,6 +727,24 @@ export class Hdf5Reader {
   }
 
   /**
+   * A short text: a string dataset holding one string (0-d or of one element), fixed-length of at most
+   * `maxChars` bytes or variable-length, and the string at most `maxChars` characters.
+   */
+  readText(key: string, expected: string, maxChars: number): string {
+    const info = this.info(key, expected);
+    if (info.kind !== 'string') throw this.bad(key, expected, `dtype ${info.dtype}`);
+    if (info.elements !== 1) throw this.bad(key, expected, info.elements === 0 && info.shape.length === 0 ? 'no value (an empty dataspace)' : `shape ${fmtShape(info.shape)}`);
+    const { d } = this.dataset(key, expected);
+    const md = this.call(key, 'reading the metadata', () => d.metadata) as unknown as Record<string, unknown>;
+    if (md.vlen !== true && info.itemsize > maxChars) throw this.bad(key, expected, `a string of ${info.itemsize} bytes (more than ${maxChars})`);
+    let v = this.call(key, 'reading', () => d.value) as unknown;
+    if (Array.isArray(v) && v.length === 1) v = v[0];
+    if (typeof v !== 'string') throw this.bad(key, expected, 'a value that is not text');
+    if (v.length > maxChars) throw this.bad(key, expected, `a string of ${v.length} characters (more than ${maxChars})`);
+    return v;
+  }
+
+  /**
    * A complex dataset as interleaved (re, im) float64, checked against `maxElements` and the memory
    * limit before anything is allocated. With `firstRows`, only that many rows along the first axis
    * are read (and checked).

@@ -15,7 +15,7 @@
 import { basename } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import type { Dataset } from '../../data/dataset.js';
-import { scanFrame, DEFAULT_OBJECT_MARGIN } from '../../data/geometry.js';
+import { scanFrame, DEFAULT_OBJECT_MARGIN, type Radiation } from '../../data/geometry.js';
 import { readInputData } from '../../data/input.js';
 import { CXI_KEYS } from '../../data/cxi.js';
 import { geometryRecord, measuredToDataset, probeGuessOf, type ProbeData } from '../../data/measured.js';
@@ -37,6 +37,11 @@ export interface ReconstructionInputOptions {
   job: LsqmlJobRequest;
   /** Measured data: mask the pixels its file marks as not measured (default true; reconstruction.detectorMask). */
   detectorMask?: boolean;
+  /**
+   * Measured data (CXI): what its energy is the energy of (reconstruction.radiation); null or absent: as the file
+   * states, photon when it states nothing. Refused for an NPZ, which states no energy to convert.
+   */
+  radiation?: Radiation | null;
 }
 
 export interface ReconstructionInput {
@@ -96,7 +101,13 @@ function meanPatternPower(ds: Dataset): number {
 export async function readReconstructionInput(path: string, opts: ReconstructionInputOptions): Promise<ReconstructionInput> {
   if (opts.probeModel && opts.initProbe !== 'guess') throw new UsageError('give either --init-probe file:PATH or --probe-model, not both');
   // An NPZ without probeGuess is read, to take the probe from --probe-model or --init-probe file:, or to be refused below naming both.
-  const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job, probeOptional: true, detectorMask: opts.detectorMask ?? true });
+  const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job, probeOptional: true, detectorMask: opts.detectorMask ?? true,
+    ...(opts.radiation ? { radiation: opts.radiation } : {}) });
+  if (input.format === 'npz' && opts.radiation) {
+    // an NPZ's positions are object pixels and its _metadata.geometry states the wavelength itself: no energy to convert
+    throw new InputError(`${path}: reconstruction.radiation (--radiation) ${opts.radiation}: expected measured data stating an energy (CXI); found a dataset NPZ, ` +
+      'which states none (positions in object pixels; _metadata.geometry.wavelength_m, when present, is the wavelength itself): leave the setting out');
+  }
   const measured = input.format === 'npz' ? undefined : input.measured;
   const record: Record<string, unknown> = { input_format: input.format };
   const warnings: string[] = [];
@@ -162,7 +173,9 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
     record.probe_model = { ...opts.probeModel.model, wavelength_m: wavelengthM, pixel_size_m_yx: pixelM, derived: r.derived, notes: r.notes, power_scale: k };
     warnings.push(...r.notes.map((n) => `--probe-model: ${n}`));
   } else if (opts.initProbe.startsWith('file:')) {
-    const p = await readProbeFile(opts.initProbe.slice(5), N[0], N[1]);
+    // a CXI probe file that states no radiation is read with the data's
+    const dataRadiation = measured?.geometry.radiation ?? (geometry?.radiation === 'electron' || geometry?.radiation === 'photon' ? geometry.radiation : undefined);
+    const p = await readProbeFile(opts.initProbe.slice(5), N[0], N[1], dataRadiation ? { radiation: dataRadiation } : {});
     probe = { ...p, source: `file:${p.source}` };
     if (probe.pixelM && s.pixelM && !samePixelSize(probe.pixelM, s.pixelM)) {
       throw new InputError(`${probe.source}: expected a probe sampled at the data's object pixel size [${s.pixelM.join(', ')}] m (within 1 %); found [${probe.pixelM.join(', ')}] m (probes are not resampled)`);

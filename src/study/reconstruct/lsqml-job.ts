@@ -248,6 +248,7 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
     ...(opts.probeModel !== null ? { probeModel: parseProbeModelSpec(opts.probeModel) } : {}),
     job: { modes: opts.modes, batchSize: opts.batchSize, ...(opts.nImages !== null ? { nImages: opts.nImages } : {}) },
     detectorMask: opts.detectorMask,
+    radiation: opts.radiation,
   });
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;
