@@ -18,6 +18,11 @@ import { readProbeFile } from '../../src/data/probe-file.js';
 import { summarizeHdf5 } from '../../src/data/inspect-hdf5.js';
 import { readReconstructionInput } from '../../src/study/reconstruct/input.js';
 import { InputError } from '../../src/errors.js';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import { runLsqmlJob } from '../../src/study/reconstruct/lsqml-job.js';
+import { exportPtychodusProduct } from '../../src/study/export/ptychodus.js';
+import { withHdf5 } from '../../src/data/hdf5/reader.js';
+import { readMetadata } from '../../src/data/metadata.js';
 import { fixtureEntries, fixtureMeasurement, writeHdf5, type Entry } from './cxi-builder.js';
 import { assertRefused, ptychostudy } from './cli-run.js';
 
@@ -125,6 +130,27 @@ test('a CXI probe file is sampled at the wavelength of its own radiation, or of 
   assert.ok(s.check?.valid, s.check?.violations.join('; '));
   assert.ok(s.check.reads.some((l) => /^electron energy 300 keV = 4\.8065e-14 J, wavelength 1\.9687e-12 m,/.test(l)), s.check.reads.join('\n'));
   assert.ok(s.check.reads.includes(`radiation electron: λ = h/√(2·m0·E·(1 + E/(2·m0·c²))) (electron kinetic energy, relativistic; m0 CODATA 2018), as the file states at ${SOURCE}/probe ('electron')`), s.check.reads.join('\n'));
+});
+
+test('a reconstruction of electron data records its radiation; its ptychodus export gives ptychodus (λ = hc/E) the photon energy of its wavelength', async () => {
+  const input = electronFile(stating('electron'));
+  const settings = parseStudySettings({ reconstruction: { epochs: 2, batchSize: 20, threads: 1 } }).reconstruction;
+  const job = await runLsqmlJob({ inputNpz: input, outputDir: join(root, 'recon'), settings });
+  const meta = readMetadata(job.reconstructionNpz);
+  assert.equal(meta.status, 'ok');
+  const g = (meta as { value: Record<string, unknown> }).value.geometry as Record<string, unknown>;
+  assert.equal(g.radiation, 'electron');
+  assert.equal(g.wavelength_m, wavelengthFromEnergy(E300, 'electron'));
+  assert.match(String(g.wavelength_formula), /^electron: λ = h\/√\(2·m0·E·\(1 \+ E\/\(2·m0·c²\)\)\) .*, as the file states at entry_1\/instrument_1\/source_1\/probe \('electron'\)$/);
+  assert.deepEqual((g.keys as Record<string, string>).radiation, `${SOURCE}/probe`);
+  const out = join(root, 'recon.h5');
+  await exportPtychodusProduct({ input: job.reconstructionNpz, out });
+  await withHdf5(out, (r) => {
+    const ev = r.attr('/', 'probe_energy_eV') as number;
+    // ptychodus's wavelength from it, hc/E, is the electron's
+    assert.ok(Math.abs((PLANCK_J_S * LIGHT_SPEED_M_S) / (ev * ELECTRON_VOLT_J) / wavelengthFromEnergy(E300, 'electron') - 1) < 1e-12, `probe_energy_eV ${ev}`);
+    assert.match(String(r.attr('/', 'comments')), /electron data of 300000 eV: probe_energy_eV 629761\.36 is the photon energy of its wavelength/);
+  });
 });
 
 test('lsqml --radiation: the file\'s statement against the flag is refused in one line, nothing written; a bad value names the flag', () => {

@@ -12,7 +12,9 @@
  *   centre      the metres at pixel coordinate (H/2, W/2): origin + pixel·[H/2, W/2] (ptychodus's mapping then
  *               gives each position its object pixel coordinate back)
  *   pixel size  `_metadata.geometry.object_pixel_size_m_yx`; data without a geometry (synthetic) needs `pixelSizeM`
- *   energy, distance  `_metadata.geometry` energy_eV, detector_distance_m; 0 when the data states none
+ *   energy, distance  `_metadata.geometry` energy_eV, detector_distance_m; 0 when the data states none. ptychodus's
+ *                     wavelength is hc/E, so for electron data (`radiation: 'electron'`) probe_energy_eV is the photon
+ *                     energy of the electron's wavelength, hc/λ, and the comments name the electron energy
  *   loss        loss_history → loss_values, loss_epochs 0 … E − 1
  *   name, comments  the folder's name; engine, version, epochs and the input file's name and SHA-256
  * exposure_time_s, probe_photon_count and mass_attenuation_m2_kg (which ptychodus's reader needs or reads) are 0: not known.
@@ -25,7 +27,7 @@ import { isComplexDtype } from '../../npy/types.js';
 import { checkDecodeFits, memoryLimit } from '../../data/memory.js';
 import { METADATA_KEY, readMetadata } from '../../data/metadata.js';
 import { outside } from '../../data/dataset.js';
-import { MAX_POSITION_STEP_PX, floatStep } from '../../data/geometry.js';
+import { ELECTRON_VOLT_J, LIGHT_SPEED_M_S, MAX_POSITION_STEP_PX, PLANCK_J_S, floatStep, wavelengthFromEnergy } from '../../data/geometry.js';
 import { writePtychodusProduct, type PtychodusProduct } from '../../data/ptychodus.js';
 import { pixelSizeOk } from '../../data/hdf5/checks.js';
 import { isHdf5File } from '../../data/inspect-hdf5.js';
@@ -157,7 +159,12 @@ export async function exportPtychodusProduct(opts: PtychodusExportOptions): Prom
       if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw bad(gkey(k), `${what}, a number > 0 (or no such key)`, shownJson(v, 200));
       return v;
     };
-    const energyEv = optionalPositive('energy_eV', 'the photon energy in eV');
+    const radiation = geometry.radiation;
+    if (radiation !== undefined && radiation !== 'photon' && radiation !== 'electron') throw bad(gkey('radiation'), "'photon' or 'electron' (or no such key)", shownJson(radiation, 200));
+    const statedEv = optionalPositive('energy_eV', radiation === 'electron' ? 'the electron energy in eV' : 'the photon energy in eV');
+    // ptychodus turns probe_energy_eV into λ = hc/E: for electrons it gets the photon energy of the electron's wavelength
+    const energyEv = radiation === 'electron' && statedEv > 0
+      ? (PLANCK_J_S * LIGHT_SPEED_M_S) / wavelengthFromEnergy(statedEv * ELECTRON_VOLT_J, 'electron') / ELECTRON_VOLT_J : statedEv;
     const distanceM = optionalPositive('detector_distance_m', 'the sample–detector distance in m');
 
     const object = r.get('reconstructed_object'), probe = r.get('reconstructed_probe');
@@ -206,6 +213,7 @@ export async function exportPtychodusProduct(opts: PtychodusExportOptions): Prom
       typeof meta.algorithm === 'string' ? meta.algorithm : null,
       typeof meta.epochs_run === 'number' ? `${meta.epochs_run} epochs` : null,
       input && typeof input.file === 'string' ? `input ${input.file}${typeof input.sha256 === 'string' ? ` (SHA-256 ${input.sha256})` : ''}` : null,
+      radiation === 'electron' && statedEv > 0 ? `electron data of ${statedEv} eV: probe_energy_eV ${energyEv.toPrecision(8)} is the photon energy of its wavelength (ptychodus takes λ = hc/E)` : null,
       `exported from ${basename(file)}`,
     ].filter((s): s is string => s !== null).join('; ');
     product = {
