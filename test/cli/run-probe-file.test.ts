@@ -69,7 +69,7 @@ test('run checks an object file against the simulated object\'s shape (or a base
   await assert.rejects(checkStudyProbe(s(object(70, 80), base)), /expected a complex object \[96, 96\]/);
 });
 
-test('run refuses, before writing anything, probe settings every job would refuse: modes over N², a probe model without geometry', async () => {
+test('run refuses, before writing anything, probe settings every job would refuse: modes over N², a probe model without geometry, a radiation', async () => {
   const dir = tempDir('run-probe-settings');
   const s = (reconstruction: Record<string, unknown>) => parseStudySettings({ preset: 'quick', simulation: { patchSize: 4 }, reconstruction });
   await checkStudyProbe(s({ modes: 16 }));
@@ -78,6 +78,8 @@ test('run refuses, before writing anything, probe settings every job would refus
   await checkStudyProbe(s({ probeModel: 'aperture:diameter=1e-6,wavelength=1e-10,pixel=1e-8' }));
   await assert.rejects(checkStudyProbe(s({ probeModel: 'aperture:diameter=1e-6' })),
     /^UsageError: reconstruction\.probeModel: expected wavelength=…,pixel=… \(metres\) in the model, since the study's simulated data states no geometry; found aperture:diameter=1e-6$/);
+  await assert.rejects(checkStudyProbe(s({ radiation: 'electron' })),
+    /^UsageError: reconstruction\.radiation electron: expected null \(left out\), since the study's simulated datasets state no energy/);
   // through the CLI: one line, exit 2, no hub
   const yaml = join(dir, 'modes.yaml');
   writeFileSync(yaml, 'simulation:\n  patchSize: 4\nreconstruction:\n  modes: 20\n');

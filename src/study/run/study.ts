@@ -305,7 +305,8 @@ interface PhaseOutcome {
  * - an object file named by `reconstruction.initObject: file:PATH` is read and must have the simulated object's
  *   shape (simulation.objectShape, or a base NPZ's objectGuess), the reconstructions' object frame;
  * - `reconstruction.modes` must be at most the probe's N² pixels;
- * - `reconstruction.probeModel` must state its wavelength and pixel size: simulated data states no geometry.
+ * - `reconstruction.probeModel` must state its wavelength and pixel size: simulated data states no geometry;
+ * - `reconstruction.radiation` must be null: the simulated datasets state no energy for it to apply to.
  * A base NPZ whose header does not tell the size is left to Phase C, which refuses it. The files in `absent`
  * (resolved paths that a resumed hub's settings name and that are not there) are left to Phase F, which needs
  * them only for jobs still to run (`resumeStartFiles`).
@@ -321,6 +322,10 @@ export async function checkStudyProbe(settings: StudySettings, absent: readonly 
       throw new UsageError(`reconstruction.probeModel: expected wavelength=…,pixel=… (metres) in the model, since the study's simulated data states ` +
         `no geometry; found ${r.probeModel}`);
     }
+  }
+  if (r.radiation !== null) {
+    throw new UsageError(`reconstruction.radiation ${r.radiation}: expected null (left out), since the study's simulated datasets state no ` +
+      `energy for it to apply to (it is for measured CXI data: docs/real-data.md, "Radiation"); found ${r.radiation}`);
   }
   const named = (spec: string): boolean => spec.startsWith('file:') && !absent.includes(resolve(spec.slice(5)));
   if (named(r.initProbe) && N !== null) await readProbeFile(r.initProbe.slice(5), N, N);
