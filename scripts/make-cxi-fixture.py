@@ -19,6 +19,11 @@ known object, stored as:
                       PtyPy's unitary far-field propagator: N times the probe above;
   external-raw.cxi,   one 8 x 8 pattern stored outside the file (HDF5 external storage in /dev/zero; a
   vds-elsewhere.cxi   virtual dataset of scan.cxi): files ptychostudy must refuse (see below);
+  scan-xy.cxi,        6 patterns of 24 x 32 with x_pixel_size 75 um, y_pixel_size 50 um, positions spanning
+  two-translations.cxi  4 um in x and 9 um in y, a non-square probe: a file on which x and y cannot be confused,
+                      read by ptychodus's own CXI reader (scripts/ptychodus-read-cxi.py); the second with
+                      entry_1/data_1/translation a dataset of its own holding x and y swapped (see write_xy);
+                      `make-cxi-fixture.py --xy` writes these two alone;
   object.npy          the true object (complex64, rows x columns) the patterns were simulated from;
   expected.json       every value written: energy, wavelength, distance, pixel sizes, object pixel size,
                       translations, the scan centres in the object's pixels, the probe, library versions.
@@ -107,7 +112,65 @@ x_m = (centre_cols - OBJ_W / 2) * DX
 y_m = (centre_rows - OBJ_H / 2) * DX
 translation = np.stack([x_m, y_m, np.zeros(n)], axis=1)
 
+# The latest file format keeps small files small; its groups (the root group too) would record
+# creation times, so they are made without: the same bytes on every run.
+def group(parent, name):
+    gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+    gcpl.set_obj_track_times(False)
+    return h5py.Group(h5py.h5g.create(parent.id, name.encode(), gcpl=gcpl))
+
+
+def latest_file(path):
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_obj_track_times(False)
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    return h5py.File(h5py.h5f.create(path.encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl))
+
+
+# scan-xy.cxi: a file on which x and y cannot be confused, for scripts/ptychodus-read-cxi.py (what ptychodus's own CXI
+# reader reads of it is test/fixtures/ptychodus/cxi-read-by-ptychodus.json): 6 patterns of 24 rows x 32 columns
+# (uint16 counts), x_pixel_size 75 um and y_pixel_size 50 um, so the object pixel differs in x and y; positions
+# [n, 3] (x, y, z) that span 4 um in x and 9 um in y around an offset (x < 0, y > 0, z = 1 mm); a non-square probe
+# [24, 32] (complex64). two-translations.cxi: the same, but entry_1/data_1/translation is a dataset of its own
+# holding the positions with x and y swapped, instead of a link to entry_1/sample_1/geometry_1/translation (a file
+# in which the two keys disagree: ptychodus reads data_1's, ptychostudy refuses it). Written with the latest file
+# format and no creation times: the same bytes on every run. Their own seed, so that they can be written alone
+# (`make-cxi-fixture.py --xy`) without touching the other files.
+def write_xy():
+    r = np.random.default_rng(SEED + 1)
+    n, h, w = 6, 24, 32
+    energy_j = 6200.0 * EV
+    x_px, y_px = 75e-6, 50e-6
+    xyz = np.stack([-3.0e-6 + 4.0e-6 * r.random(n), 12.0e-6 + 9.0e-6 * r.random(n), np.full(n, 1.0e-3)], axis=1)
+    counts = r.poisson(40.0, size=(n, h, w)).astype(np.uint16)
+    yy, xx = np.mgrid[0:h, 0:w]
+    probe = (np.exp(-((yy - h / 2) ** 2 / 18.0 + (xx - w / 2) ** 2 / 50.0)) * np.exp(1j * 0.1 * (xx - 2 * yy))).astype(np.complex64)
+    for name in ['scan-xy.cxi', 'two-translations.cxi']:
+        with latest_file(os.path.join(OUT, name)) as f:
+            e = group(f, 'entry_1')
+            inst = group(e, 'instrument_1')
+            det = group(inst, 'detector_1')
+            det.create_dataset('data', data=counts)
+            det['distance'] = 1.5
+            det['x_pixel_size'] = x_px
+            det['y_pixel_size'] = y_px
+            src = group(inst, 'source_1')
+            src['energy'] = energy_j
+            src.create_dataset('illumination', data=probe)
+            group(group(e, 'sample_1'), 'geometry_1').create_dataset('translation', data=xyz)
+            d1 = group(e, 'data_1')
+            d1['data'] = h5py.SoftLink('/entry_1/instrument_1/detector_1/data')
+            if name == 'scan-xy.cxi':
+                d1['translation'] = h5py.SoftLink('/entry_1/sample_1/geometry_1/translation')
+            else:
+                d1.create_dataset('translation', data=xyz[:, [1, 0, 2]])
+
+
 os.makedirs(OUT, exist_ok=True)
+if sys.argv[1:] == ['--xy']:
+    write_xy()
+    sys.exit(0)
 
 
 def write_cxi(path, with_probe):
@@ -224,22 +287,6 @@ with h5py.File(os.path.join(OUT, 'probe.ptyr'), 'w') as f:
 #   vds-elsewhere.cxi  the pattern as a virtual dataset of the central 8 x 8 pixels of scan.cxi's first
 #                      pattern, the source named relative to the directory the tests run in (the
 #                      repository root): test/fixtures/cxi/scan.cxi.
-# The latest file format keeps small files small; its groups (the root group too) would record
-# creation times, so they are made without: the same bytes on every run.
-def group(parent, name):
-    gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
-    gcpl.set_obj_track_times(False)
-    return h5py.Group(h5py.h5g.create(parent.id, name.encode(), gcpl=gcpl))
-
-
-def latest_file(path):
-    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
-    fcpl.set_obj_track_times(False)
-    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
-    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
-    return h5py.File(h5py.h5f.create(path.encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl))
-
-
 def write_outside(path, store_data):
     with latest_file(path) as f:
         e = group(f, 'entry_1')
@@ -270,6 +317,7 @@ def vds(det):
 
 write_outside(os.path.join(OUT, 'vds-elsewhere.cxi'), vds)
 
+write_xy()
 np.save(os.path.join(OUT, 'object.npy'), obj)
 
 record = {

@@ -6,7 +6,8 @@
  *                 [n, H, W] counts or intensities, any integer or float type; √ → float32 amplitudes
  *   positions     entry_1/sample_1/geometry_1/translation, entry_1/data_1/translation
  *                 [n, 3] (or [n, 2]) metres; column 0 = x, column 1 = y of the probe position, as
- *                 ptychodus reads and writes it; z ignored
+ *                 ptychodus's CXI reader reads it (checked by running it: test/data/cxi-ptychodus.test.ts);
+ *                 z ignored; when both keys are present as different datasets, they must hold the same values
  *   energy        entry_1/instrument_1/source_1/energy               J: a photon's, or an electron's kinetic energy
  *   radiation     entry_1/instrument_1/source_1/probe when it is a string (NeXus NXsource `probe`: 'x-ray',
  *                 'electron', …; optional): which formula turns the energy into the wavelength (readCxiRadiation)
@@ -167,21 +168,24 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   const tWant = `probe positions [n, 3] (x, y, z in m) with n = ${n} (the number of patterns)`;
   if (tKey === undefined) throw r.bad(CXI_KEYS.translation[0], tWant, `it missing (also looked at ${CXI_KEYS.translation[1]})`);
   keys.translation = tKey;
-  const tInfo = r.info(tKey, tWant);
-  if (tInfo.shape.length !== 2 || tInfo.shape[0] !== n || (tInfo.shape[1] !== 3 && tInfo.shape[1] !== 2)) throw r.bad(tKey, tWant, `shape [${tInfo.shape.join(', ')}]`);
-  if (tInfo.kind !== 'float') throw r.bad(tKey, tWant, `dtype ${tInfo.dtype}`);
-  checkUnits(r, tKey, tWant, 'm');
-  const t = r.readFloat64(tKey, tWant, 3 * n).data;
-  const cols = tInfo.shape[1]!;
-  const xM = new Float64Array(n), yM = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    xM[i] = t[i * cols]!; yM[i] = t[i * cols + 1]!;
-    if (!Number.isFinite(xM[i]!) || !Number.isFinite(yM[i]!)) throw r.bad(tKey, `${tWant}, finite`, `(${xM[i]}, ${yM[i]}) at row ${i}`);
+  const { x: xM, y: yM, itemsize, path: tPath } = readTranslation(r, tKey, n, tWant);
+  // CXI's data_1/translation is a link to the sample's translation; a file in which the two are different datasets
+  // is read as long as they hold the same positions (ptychodus reads data_1/translation, this reader the sample's)
+  const otherKey = CXI_KEYS.translation.find((k) => k !== tKey && r.has(k));
+  if (otherKey !== undefined && r.info(otherKey, tWant).path !== tPath) {
+    const other = readTranslation(r, otherKey, n, tWant);
+    const round = itemsize === 4 || other.itemsize === 4 ? Math.fround : (v: number): number => v;
+    for (let i = 0; i < n; i++) {
+      if (round(other.x[i]!) !== round(xM[i]!) || round(other.y[i]!) !== round(yM[i]!)) {
+        throw r.bad(otherKey, `the probe positions of ${tKey}, or a link to it (ptychodus reads ${otherKey}, ptychostudy ${tKey}: a file in which they differ reads differently in each)`,
+          `other values: row ${i} (x, y) = (${other.x[i]}, ${other.y[i]}) m against (${xM[i]}, ${yM[i]}) m`);
+      }
+    }
   }
 
   const geometry = makeGeometry(energy.value, distance.value, [py.value, px.value], [H, W], radiation);
   const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
-  const coarse = checkPositionPrecision(xM, yM, geometry.objectPixelM, tInfo.itemsize, `${r.file}: key '${tKey}'`);
+  const coarse = checkPositionPrecision(xM, yM, geometry.objectPixelM, itemsize, `${r.file}: key '${tKey}'`);
   if (coarse !== undefined) warnings.push(coarse);
   const frame = frameFromMetres(xM, yM, geometry.objectPixelM, [H, W], margin, `${r.file}: key '${tKey}'`);
   const sparse = sparseScanWarning(frame, [H, W], `${r.file}: key '${tKey}'`);
@@ -236,6 +240,22 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   };
 }
 
+
+/** Probe positions [n, 3] (or [n, 2]) in metres from `key`: column 0 = x, column 1 = y (as ptychodus's CXI reader), finite. */
+function readTranslation(r: Hdf5Reader, key: string, n: number, want: string): { x: Float64Array; y: Float64Array; itemsize: number; path: string } {
+  const info = r.info(key, want);
+  if (info.shape.length !== 2 || info.shape[0] !== n || (info.shape[1] !== 3 && info.shape[1] !== 2)) throw r.bad(key, want, `shape [${info.shape.join(', ')}]`);
+  if (info.kind !== 'float') throw r.bad(key, want, `dtype ${info.dtype}`);
+  checkUnits(r, key, want, 'm');
+  const t = r.readFloat64(key, want, 3 * n).data;
+  const cols = info.shape[1]!;
+  const x = new Float64Array(n), y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = t[i * cols]!; y[i] = t[i * cols + 1]!;
+    if (!Number.isFinite(x[i]!) || !Number.isFinite(y[i]!)) throw r.bad(key, `${want}, finite`, `(${x[i]}, ${y[i]}) at row ${i}`);
+  }
+  return { x, y, itemsize: info.itemsize, path: info.path };
+}
 
 /**
  * The CXI format's Image class (cxidb/CXI cxi_file_format.tex, "Image"): processed image data in
