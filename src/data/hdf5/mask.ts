@@ -18,7 +18,8 @@ import type { Hdf5DatasetInfo, Hdf5Reader } from './reader.js';
 /**
  * The CXI mask bits that mean "do not use this pixel": invalid (bit 0), saturated (1), hot (2), dead (3),
  * shadowed (4), in the peak mask (5), to be ignored (6), bad (7) and missing (9) — PIXEL_IS_IN_MASK of
- * Condor (FXIhub/condor src/utils/pixelmask.py, whose bit table follows the CXI specification). The others
+ * Condor (FXIhub/condor condor/utils/pixelmask.py, whose bit table follows the CXI specification; checked by running
+ * Condor: test/data/cxi-mask-condor.test.ts; bits 5 and 6 are Condor's, not the specification's). The others
  * (8 out of resolution limits, 10 noisy, 11–14 corrections and hit-finding tags) describe a pixel that is
  * still measured.
  */
