@@ -4,7 +4,8 @@
 Usage:
   /usr/bin/python3 scripts/condor-mask-bits.py CONDOR_SOURCE OUT.json
 
-CONDOR_SOURCE is a checkout of github.com/FXIhub/condor (the folder holding condor/). The fixture
+CONDOR_SOURCE is a checkout of github.com/FXIhub/condor (the folder holding condor/), e.g.
+`git clone https://github.com/FXIhub/condor && git -C condor checkout 0506232`. The fixture
 test/fixtures/cxi/mask-bits-condor.json was made from commit 0506232 (a mirror of the repository at
 /work/.mirror/FXIhub+condor/repo, a git directory without a work tree, unpacked with
 `git --git-dir=/work/.mirror/FXIhub+condor/repo archive 0506232 condor | tar -x -C /tmp/condor-src`), with

@@ -4,7 +4,8 @@
 Usage:
   /usr/bin/python3 scripts/ptychodus-read-cxi.py PTYCHODUS_SOURCE OUT.json FILE.cxi [FILE.cxi ...]
 
-PTYCHODUS_SOURCE is a checkout of github.com/AdvancedPhotonSource/ptychodus (the folder holding src/ptychodus).
+PTYCHODUS_SOURCE is a checkout of github.com/AdvancedPhotonSource/ptychodus (the folder holding src/ptychodus), e.g.
+`git clone https://github.com/AdvancedPhotonSource/ptychodus && git -C ptychodus checkout 7ccf581`.
 The fixture test/fixtures/ptychodus/cxi-read-by-ptychodus.json was made from commit 7ccf581, unpacked as for
 scripts/ptychodus-read-product.py (from a mirror of the repository, a git directory without a work tree:
 `git --git-dir=/work/.mirror/AdvancedPhotonSource+ptychodus/repo archive 7ccf581 src | tar -x -C /tmp/ptychodus-src`),
