@@ -19,8 +19,8 @@ known object, stored as:
                       PtyPy's unitary far-field propagator: N times the probe above;
   external-raw.cxi,   one 8 x 8 pattern stored outside the file (HDF5 external storage in /dev/zero; a
   vds-elsewhere.cxi   virtual dataset of scan.cxi): files ptychostudy must refuse (see below);
-  scan-xy.cxi,        6 patterns of 24 x 32 with x_pixel_size 75 um, y_pixel_size 50 um, positions spanning
-  two-translations.cxi  4 um in x and 9 um in y, a non-square probe: a file on which x and y cannot be confused,
+  scan-xy.cxi,        6 patterns of 24 x 32 with x_pixel_size 75 um, y_pixel_size 50 um, positions drawn
+  two-translations.cxi  over 4 um in x and 9 um in y, a non-square probe: a file on which x and y cannot be confused,
                       read by ptychodus's own CXI reader (scripts/ptychodus-read-cxi.py); the second with
                       entry_1/data_1/translation a dataset of its own holding x and y swapped (see write_xy);
                       `make-cxi-fixture.py --xy` writes these two alone;
@@ -131,7 +131,7 @@ def latest_file(path):
 # scan-xy.cxi: a file on which x and y cannot be confused, for scripts/ptychodus-read-cxi.py (what ptychodus's own CXI
 # reader reads of it is test/fixtures/ptychodus/cxi-read-by-ptychodus.json): 6 patterns of 24 rows x 32 columns
 # (uint16 counts), x_pixel_size 75 um and y_pixel_size 50 um, so the object pixel differs in x and y; positions
-# [n, 3] (x, y, z) that span 4 um in x and 9 um in y around an offset (x < 0, y > 0, z = 1 mm); a non-square probe
+# [n, 3] (x, y, z) drawn over 4 um in x and 9 um in y around an offset (x < 0, y > 0, z = 1 mm); a non-square probe
 # [24, 32] (complex64). two-translations.cxi: the same, but entry_1/data_1/translation is a dataset of its own
 # holding the positions with x and y swapped, instead of a link to entry_1/sample_1/geometry_1/translation (a file
 # in which the two keys disagree: ptychodus reads data_1's, ptychostudy refuses it). Written with the latest file
