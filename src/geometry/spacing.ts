@@ -88,6 +88,14 @@ export class SpacingGrid {
   }
 }
 
+/**
+ * The spacing threshold of an overlap view: S = (1 − f)·N px for an overlap fraction f of patches N px wide (the
+ * minimum distance a view's selection keeps between positions; the study design records it per view).
+ */
+export function spacingThreshold(overlapFraction: number, patchSize: number): number {
+  return (1 - overlapFraction) * patchSize;
+}
+
 /** True when every pair of the positions is at distance ≥ s (always true for 0 or 1 position). */
 export function satisfiesSpacing(x: ArrayLike<number>, y: ArrayLike<number>, s: number): boolean {
   checkCoords(x, y);

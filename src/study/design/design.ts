@@ -13,6 +13,7 @@
  * whenever a design is built.
  */
 import { UsageError } from '../../errors.js';
+import { spacingThreshold } from '../../geometry/spacing.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { StudySettings } from '../../settings/schema.js';
 
@@ -66,11 +67,6 @@ export const REFERENCE_METRICS: Readonly<MetricsConfig> = {
 /** Raised by `StudyDesign.validate()`; the messages are the reference study's. */
 export class DesignError extends UsageError {
   constructor(message: string) { super(message); this.name = 'DesignError'; }
-}
-
-/** Spacing threshold of one view: S = (1 − f)·N. */
-export function spacingThreshold(overlapFraction: number, patchSize: number): number {
-  return (1 - overlapFraction) * patchSize;
 }
 
 export class StudyDesign {

@@ -14,10 +14,9 @@ import { sizeOf, isComplexDtype } from '../../npy/types.js';
 import { Rng } from '../../math/rng.js';
 import {
   selectMinSpacing, geometryAcceptance, metricImageBased, metricGroupToGroup, nearestNeighbourStats,
-  coverageFraction, uniquePositions,
+  coverageFraction, uniquePositions, spacingThreshold,
 } from '../../geometry/spacing.js';
 import { settingsDefaults } from '../../settings/parse.js';
-import { spacingThreshold } from '../design/design.js';
 import { counted } from '../../text.js';
 
 /** Version of the `{split}_metrics.json` / `metrics_bundle.json` layout. */
