@@ -24,8 +24,10 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { UsageError } from '../../errors.js';
 import { HISTORY_DIR } from '../../files/earlier.js';
 import { RECONSTRUCTION_FILE } from '../../settings/file.js';
+import { doseFolderClash } from '../../settings/parse.js';
 
 /** Files and sub-directories at the top of a hub. */
 export const HUB = {
@@ -51,6 +53,13 @@ export function hubRoots(hub: string): { c: string; d: string; f: string; g: str
 /** `dose_<int(D)>`, the reference's directory name of a dose (1e3 → dose_1000). */
 export function doseDirName(dose: number): string {
   return `dose_${Math.trunc(dose)}`;
+}
+
+/** Checks that no two doses share a `dose_<int>` directory (doseDirName); returns the doses. */
+export function checkDoses(doses: readonly number[]): number[] {
+  const clash = doseFolderClash(doses);
+  if (clash !== null) throw new UsageError(`\`simulation.doses\`: ${clash}`);
+  return [...doses];
 }
 
 const DOSE_DIR = /^dose_(\d+)$/;

@@ -20,10 +20,10 @@ import { NpzError } from '../../npy/errors.js';
 import { sniffFile } from '../../data/hdf5/signature.js';
 import type { NdArray } from '../../npy/types.js';
 import type { ComplexImage } from '../../math/image.js';
-import { doseFolderClash, shown } from '../../settings/parse.js';
+import { shown } from '../../settings/parse.js';
 import type { PresetName, StudySettings } from '../../settings/schema.js';
 import { counted, printable } from '../../text.js';
-import { doseDirName, PHASE_C } from '../hub/layout.js';
+import { checkDoses, doseDirName, PHASE_C } from '../hub/layout.js';
 import type { PlannedJob } from '../phase.js';
 import type { EarlierFiles } from '../../files/earlier.js';
 
@@ -101,13 +101,6 @@ export interface SimulationPlan {
   compressLevel: number;
   /** Where the outputs this run replaces go (set under the root's lock); null: replaced in place (plans not yet run). */
   earlier: EarlierFiles | null;
-}
-
-/** Checks that no two doses share a `dose_<int>` directory (doseDirName); returns the doses. */
-export function checkDoses(doses: readonly number[]): number[] {
-  const clash = doseFolderClash(doses);
-  if (clash !== null) throw new UsageError(`\`simulation.doses\`: ${clash}`);
-  return [...doses];
 }
 
 /** The nearest existing ancestor of `p` (or `p` itself). */
