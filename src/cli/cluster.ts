@@ -27,14 +27,13 @@ import { arrayTasksOf } from '../study/slurm/records.js';
 import { followSubmission, type SubmissionView } from '../study/slurm/follow.js';
 import { compareSteps, generateSteps, overlapSteps, reconstructSteps } from '../study/slurm/plans.js';
 import { shellQuote } from '../study/slurm/script.js';
-import { shellJoin } from '../study/reconstruct/jobs.js';
 import type { StepRecord, Submission } from '../study/slurm/records.js';
 import {
   homesWriting, prepareHomes, recordStop, submitPhase, submitStudy, type SubmitEnvironment, type SubmitProgress,
 } from '../study/slurm/submit.js';
 import type { ExecutorFlags } from './executor-flags.js';
 import { ClusterProgress, failureLines } from './progress/slurm.js';
-import { counted } from '../text.js';
+import { counted, shellJoin } from '../text.js';
 
 interface OutputFlags extends ExecutorFlags {
   json?: boolean;

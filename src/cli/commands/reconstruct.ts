@@ -7,14 +7,13 @@ import { logPath, ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
 import { onStop, stoppedWord } from '../interrupt.js';
 import { redrawsInPlace } from '../progress/terminal.js';
-import { shellJoin } from '../../study/reconstruct/jobs.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
 import type { ReconstructionPlanOptions } from '../../study/reconstruct/plan.js';
 import type { JobRef, PhaseFSummary } from '../../study/reconstruct/record.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
-import { counted } from '../../text.js';
+import { counted, shellJoin } from '../../text.js';
 import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
 
 interface Flags extends ExecutorFlags {

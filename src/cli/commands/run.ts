@@ -19,7 +19,7 @@ import type { StartedRun } from '../../study/compare/phase.js';
 import { removeEmptyDirs } from '../../files/dirs.js';
 import { isOutOfSpace } from '../../files/atomic.js';
 import { conflictingSettings, readHubSettings, readRunState, recordInterrupted } from '../../study/run/state.js';
-import { shellJoin } from '../../study/reconstruct/jobs.js';
+import { shellJoin } from '../../text.js';
 import { summaryTable } from '../../study/run/summary.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
 

@@ -5,8 +5,7 @@ import { addOutOption, aliased, refuseFileAsHub } from '../options.js';
 import { UsageError } from '../../errors.js';
 import { finishLine, failureLines, stepLine } from '../progress/slurm.js';
 import { isOutOfSpace } from '../../files/atomic.js';
-import { shellJoin } from '../../study/reconstruct/jobs.js';
-import { printable } from '../../text.js';
+import { printable, shellJoin } from '../../text.js';
 
 interface Flags {
   out?: string;

@@ -151,6 +151,3 @@ export function settingsBeyondCommand(job: ReconstructionJob): string[] {
   }
   return out;
 }
-
-/** Shell-quotes an argv for display (only where needed); src/text.ts, where the CLI's start-up takes it from. */
-export { shellJoin } from '../../text.js';

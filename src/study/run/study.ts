@@ -43,7 +43,7 @@ import type { OverlapProgress } from '../overlap/plan.js';
 import { readOverlapManifest } from '../overlap/record.js';
 import { checkPhaseCFiles, checkPhaseDFiles, recordedPhaseCFiles } from '../hub/recorded-files.js';
 import { checkOptionNames, checkSignalOption, optionNames, PHASES, StudyAbortedError, type PhaseName } from '../phase.js';
-import { shellJoin } from '../reconstruct/jobs.js';
+import { shellJoin } from '../../text.js';
 import { planOptions, planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
 import { absentStartFiles, startFileAbsentError } from '../reconstruct/start-files.js';

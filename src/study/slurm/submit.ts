@@ -30,7 +30,7 @@ import { designFromSettings } from '../design/design.js';
 import { HUB, hubRoots, PHASE_G } from '../hub/layout.js';
 import { removeStaleRunningLocks, runningLockIds } from '../compare/reuse.js';
 import { checkCarriedModels, type ExternalModel } from '../compare/plan.js';
-import { shellJoin } from '../reconstruct/jobs.js';
+import { shellJoin } from '../../text.js';
 import { yieldToEventLoop, type PhaseName } from '../phase.js';
 import {
   conflictingSettings, newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, writeHubSettings, writeRunState, type RunState,
