@@ -146,6 +146,40 @@ test('there is no import cycle in src/ (among the imports that run when a module
 });
 
 /**
+ * The folders of src/study/: the phases, each a command's plan → jobs → record (Phase A's design and the export of a
+ * finished reconstruction count as phases), what they share (hub/, the hub's file contract, and phase.ts, the shape
+ * of a phase), and the two that drive phases (run/, the whole study in this process; slurm/, the study as SLURM job
+ * arrays, which reuses run/'s checks).
+ */
+const STUDY_PHASES = ['design', 'simulate', 'overlap', 'reconstruct', 'compare', 'report', 'export'];
+const STUDY_SHARED = ['hub', 'phase.ts'];
+const STUDY_DRIVERS = ['run', 'slurm'];
+
+/** `overlap`, `hub`, … or `phase.ts`: the folder (or file) of src/study/ a module lies in; null outside src/study/. */
+function studyPartOf(file: string): string | null {
+  const parts = relative(SRC, file).split(/[\\/]/);
+  return parts[0] === 'study' ? parts[1]! : null;
+}
+
+test('inside src/study a phase imports no other phase, and what phases share imports no phase: they share through hub/ and phase.ts', () => {
+  const known = [...STUDY_PHASES, ...STUDY_SHARED, ...STUDY_DRIVERS];
+  const parts = new Set(files.map(studyPartOf).filter((p): p is string => p !== null));
+  for (const p of parts) assert.ok(known.includes(p), `src/study/${p} is in none of the lists of this test: add it`);
+  for (const p of [...STUDY_PHASES, ...STUDY_SHARED]) assert.ok(parts.has(p), `src/study/${p} is not there: update this test`);
+  const bad: string[] = [];
+  for (const [from, to] of graph) {
+    const a = studyPartOf(from);
+    if (a === null || STUDY_DRIVERS.includes(a)) continue;
+    for (const t of to) {
+      const b = studyPartOf(t);
+      if (b === null || b === a || STUDY_SHARED.includes(b)) continue;
+      bad.push(`${rel(from)} → ${rel(t)}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+/**
  * The one use of the standard error stream below src/cli that prints nothing: the HDF5 reader replaces
  * its write for the length of one library call, to catch the WebAssembly runtime's own messages
  * ("Cannot enlarge memory …") and turn them into the call's error (`quietly`).
