@@ -17,7 +17,7 @@ import { isSafeName, recordPath, SAFE_NAME_RULE } from '../../files/paths.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { checkHistoryDir, HISTORY_DIR } from '../../files/earlier.js';
 import { jobDir, PHASE_G, type JobAddress } from '../hub/layout.js';
-import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
+import { readRecordValue } from '../hub/json-records.js';
 
 /** The files a job leaves in its directory (moved away together when a later run replaces them). */
 export const JOB_FILES = [PHASE_G.metricsCsv, PHASE_G.frcCsv, PHASE_G.alignedNpz, PHASE_G.figure, PHASE_G.json] as const;
@@ -40,22 +40,12 @@ export interface JobArchive {
  */
 export function jobFilesRunId(dir: string): string | null {
   const path = join(dir, PHASE_G.json);
-  let text: string;
-  try {
-    text = readJsonTextAtMost(path, MAX_RECORD_BYTES, 'a record');
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    throw new InputError(`${path}: cannot read the existing comparison (${code === 'EISDIR' ? 'found a directory' : code ?? String(err)})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path}: the existing comparison is not valid JSON (${(err as Error).message}); it was left untouched`);
-  }
-  const id = (value as { run_id?: unknown } | null)?.run_id;
+  const read = readRecordValue(path, {
+    cannotRead: (err) => `cannot read the existing comparison (${err.code === 'EISDIR' ? 'found a directory' : err.code ?? String(err)})`,
+    notJson: (why) => `the existing comparison is not valid JSON (${why}); it was left untouched`,
+  });
+  if (read === null) return null;
+  const id = (read.value as { run_id?: unknown } | null)?.run_id;
   if (typeof id !== 'string' || !isSafeName(id)) {
     throw new InputError(`${path}: key 'run_id': expected a run id, ${SAFE_NAME_RULE}; found ${JSON.stringify(id ?? null)}`);
   }

@@ -12,12 +12,11 @@
  * an external model's; they are provenance, never followed.
  */
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
 import { printable, shownJson } from '../../text.js';
 import { isSafeName, SAFE_NAME_RULE } from '../../files/paths.js';
 import type { MetricKey } from '../../metrics/index.js';
 import { SPLITS, VIEWS } from './layout.js';
-import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
+import { readCheckedRecord } from './json-records.js';
 
 /** The name our own LSQML reconstructions appear under. */
 export const OWN_MODEL = 'LSQML';
@@ -145,26 +144,11 @@ export type MetricsSummary = z.infer<typeof MetricsSummarySchema>;
 
 /** The summary at `path`; null when there is none; an InputError when it is not a valid summary. */
 export function readMetricsSummary(path: string): MetricsSummary | null {
-  let text: string;
-  try {
-    text = readJsonTextAtMost(path, MAX_RECORD_BYTES, 'a record');
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new InputError(`${path}: cannot read: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message}); it was left untouched — move it away to start a new summary`);
-  }
-  const parsed = MetricsSummarySchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InputError(`${path}: key '${printable(issue.path.join('.')) || '(top level)'}' does not match the metrics summary schema: ${issue.message}; it was left untouched`);
-  }
-  return parsed.data;
+  return readCheckedRecord(path, MetricsSummarySchema, {
+    cannotRead: (err) => `cannot read: ${err.message}`,
+    notJson: (why) => `not valid JSON (${why}); it was left untouched — move it away to start a new summary`,
+    mismatch: (key, why) => `key '${printable(key.join('.')) || '(top level)'}' does not match the metrics summary schema: ${why}; it was left untouched`,
+  });
 }
 
 const LABEL: Record<MetricKey, string> = {

@@ -13,10 +13,9 @@
  * (files/paths.ts `isSafeName`): a file naming a run `../x` is refused before anything moves.
  */
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
 import { shownJson } from '../../text.js';
 import { isSafeName, SAFE_NAME_RULE } from '../../files/paths.js';
-import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
+import { readCheckedRecord } from './json-records.js';
 
 export const SCHEMA_VERSION = '1.1.0';
 /** Versions this reader accepts: 1.0.0 recorded absolute paths. */
@@ -197,28 +196,12 @@ export function jsonSchemas(): Record<string, string> {
 }
 
 function readJson<T>(path: string, schema: z.ZodType<T>, what: string): T | null {
-  let text: string;
-  try {
-    text = readJsonTextAtMost(path, MAX_RECORD_BYTES, 'a record');
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new InputError(`${path}: cannot read the existing ${what}: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path}: the existing ${what} is not valid JSON (${(err as Error).message}); move it away to start a new one`);
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    throw new InputError(`${path}: the existing ${what} does not match its schema at ${where}: ${issue.message}; ` +
-      'it was left untouched (move it away to start a new one)');
-  }
-  return parsed.data;
+  return readCheckedRecord(path, schema, {
+    cannotRead: (err) => `cannot read the existing ${what}: ${err.message}`,
+    notJson: (why) => `the existing ${what} is not valid JSON (${why}); move it away to start a new one`,
+    mismatch: (key, why) => `the existing ${what} does not match its schema at ${key.length > 0 ? key.join('.') : '(top level)'}: ${why}; ` +
+      'it was left untouched (move it away to start a new one)',
+  });
 }
 
 /** The manifest at `path`, `null` when there is none; an `InputError` naming the file and field when it is invalid. */

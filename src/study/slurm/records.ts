@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
 import { writeFailed, writeJsonAtomic } from '../../files/atomic.js';
-import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
+import { readCheckedRecord } from '../hub/json-records.js';
 
 export const SLURM_DIR = 'slurm';
 export const JOBS_SCHEMA_VERSION = 1;
@@ -185,26 +185,11 @@ export function slurmPaths(home: string) {
 
 /** Reads and checks a JSON record; null when the file does not exist; an InputError naming the file otherwise. */
 export function readRecord<T>(path: string, schema: z.ZodType<T>, what: string): T | null {
-  let text: string;
-  try {
-    text = readJsonTextAtMost(path, MAX_RECORD_BYTES, 'a record');
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new InputError(`${path}: cannot read the ${what}: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path}: the ${what} is not valid JSON (${(err as Error).message})`);
-  }
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new InputError(`${path}: the ${what} does not match its schema at ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  return r.data;
+  return readCheckedRecord(path, schema, {
+    cannotRead: (err) => `cannot read the ${what}: ${err.message}`,
+    notJson: (why) => `the ${what} is not valid JSON (${why})`,
+    mismatch: (key, why) => `the ${what} does not match its schema at ${key.join('.') || '(top level)'}: ${why}`,
+  });
 }
 
 /**
