@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { action } from '../action.js';
+import { ENGINE_FLAGS, type EngineFlags } from '../engine-flags.js';
 import { integerFlag } from '../flags.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { addConfigOption, addOutOption, aliased, configInput, settingsFrom, settingsLsqmlIgnores } from '../options.js';
@@ -21,31 +22,19 @@ const OLD_EPOCHS = ['--num-epochs'];
 const ALGORITHM = 'LSQML';
 
 const FLAGS: Record<string, string> = {
-  config: '--config',
-  'reconstruction.epochs': '--epochs', 'reconstruction.batchSize': '--batch-size', 'reconstruction.noiseModel': '--noise-model',
-  'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images', 'reconstruction.seed': '--seed',
-  'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe', 'reconstruction.threads': '--threads',
-  'reconstruction.probeModel': '--probe-model', 'reconstruction.precision': '--precision',
-  'reconstruction.detectorMask': '--no-detector-mask', 'reconstruction.radiation': '--radiation',
+  config: '--config', ...ENGINE_FLAGS,
+  'reconstruction.threads': '--threads', 'reconstruction.precision': '--precision', 'reconstruction.detectorMask': '--no-detector-mask',
+  'reconstruction.radiation': '--radiation',
 };
 
-interface LsqmlFlags {
+interface LsqmlFlags extends EngineFlags {
   input?: string;
   inputNpz?: string;
   out?: string;
   outputDir?: string;
   config?: string;
-  epochs?: string;
   numEpochs?: string;
   algorithm?: string;
-  batchSize?: string;
-  noiseModel?: string;
-  modes?: string;
-  nImages?: string;
-  seed?: string;
-  initObject?: string;
-  initProbe?: string;
-  probeModel?: string;
   threads?: string;
   precision?: string;
   detectorMask?: boolean;

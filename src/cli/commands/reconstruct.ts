@@ -12,11 +12,12 @@ import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
 import type { ReconstructionPlanOptions } from '../../study/reconstruct/plan.js';
 import type { JobRef, PhaseFSummary } from '../../study/reconstruct/record.js';
+import { ENGINE_FLAGS, type EngineFlags } from '../engine-flags.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
 import { counted, shellJoin } from '../../text.js';
 import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
 
-interface Flags extends ExecutorFlags {
+interface Flags extends ExecutorFlags, EngineFlags {
   phaseCRoot?: string;
   phaseDRoot?: string;
   out?: string;
@@ -30,15 +31,6 @@ interface Flags extends ExecutorFlags {
   dryRun?: boolean;
   allowMissingPhaseD?: boolean;
   force?: boolean;
-  epochs?: string;
-  batchSize?: string;
-  noiseModel?: string;
-  modes?: string;
-  nImages?: string;
-  seed?: string;
-  initObject?: string;
-  initProbe?: string;
-  probeModel?: string;
   jobs?: string;
 }
 
@@ -49,10 +41,7 @@ const FLAGS: Record<string, string> = {
   phaseCRoot: '--phase-c-root', phaseDRoot: '--phase-d-root', artifactRoot: '--out', config: '--config',
   allowMissingPhaseD: '--allow-missing-phase-d', force: '--force',
   'filters.dose': '--dose', 'filters.view': '--view', 'filters.split': '--split', 'filters.gridsize': '--gridsize',
-  'simulation.doses': '--doses', 'reconstruction.epochs': '--epochs', 'reconstruction.batchSize': '--batch-size',
-  'reconstruction.noiseModel': '--noise-model', 'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images',
-  'reconstruction.seed': '--seed', 'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe',
-  'reconstruction.probeModel': '--probe-model', 'execution.jobs': '--jobs', ...EXECUTOR_FLAGS,
+  'simulation.doses': '--doses', ...ENGINE_FLAGS, 'execution.jobs': '--jobs', ...EXECUTOR_FLAGS,
 };
 
 /** Parses the flags into the settings and the run's options (usage errors for anything invalid). */
