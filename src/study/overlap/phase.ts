@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { EarlierFiles } from '../../files/earlier.js';
-import { releaseChecked, tryLock } from '../../files/lock.js';
+import { withLock } from '../../files/lock.js';
 import type { StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { PHASE_D } from '../hub/layout.js';
 import { checkStudySettings } from '../../settings/parse.js';
@@ -45,22 +45,15 @@ export async function runOverlap(studySettings: StudySettings | StudySettingsInp
     { dose: 'the doses are `doses: [1e4, …]`', view: 'the views are `views: [\'dense\', …]`' });
   const signal = checkSignalOption(opts.signal);
   const planned = planOverlap(settings, opts);
-  const lockPath = join(planned.outputRoot, PHASE_D.lock);
-  const lock = tryLock(lockPath, 'overlap run', 'Phase D root');
   const manifest = join(planned.outputRoot, PHASE_D.manifest);
-  const doses: DoseSummary[] = [];
-  let earlier: EarlierFiles | null = null;
-  try {
+  return withLock(join(planned.outputRoot, PHASE_D.lock), 'overlap run', 'Phase D root', async () => {
     // again under the lock: another run may have written meanwhile
-    earlier = new EarlierFiles(planned.outputRoot, [manifest]);
+    const earlier = new EarlierFiles(planned.outputRoot, [manifest]);
     const plan = { ...planOverlap(settings, opts), earlier };
     readOverlapManifest(manifest); // a broken manifest stops the run before any view is written
+    const doses: DoseSummary[] = [];
     await executor.run(overlapPhase, plan, plan.jobs, onProgress, (_job, r) => { doses.push(r); }, signal);
     writeOverlapManifest(manifest, plan, doses);
-  } catch (err) {
-    lock.release();
-    throw err;
-  }
-  releaseChecked(lock, lockPath, 'overlap run', 'Phase D root');
-  return { doses, failed: doses.filter((d) => d.status === 'failed').length, manifest, keptIn: earlier?.historyDir ?? null };
+    return { doses, failed: doses.filter((d) => d.status === 'failed').length, manifest, keptIn: earlier.historyDir };
+  });
 }

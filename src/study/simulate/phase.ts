@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { EarlierFiles } from '../../files/earlier.js';
-import { releaseChecked, tryLock } from '../../files/lock.js';
+import { withLock } from '../../files/lock.js';
 import type { PresetName, StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { PHASE_C } from '../hub/layout.js';
 import { checkStudySettings } from '../../settings/parse.js';
@@ -53,13 +53,10 @@ export async function runSimulation(studySettings: StudySettings | StudySettings
     { doses: 'the doses are a setting: `simulation.doses`' });
   const signal = checkSignalOption(opts.signal);
   const planned = planSimulation(settings, opts);
-  const lockPath = join(planned.outputRoot, PHASE_C.lock);
-  const lock = tryLock(lockPath, 'generate run', 'Phase C root');
   const doses: SimulationJobResult[] = [];
-  let plan: SimulationPlan;
-  try {
+  const plan = await withLock(join(planned.outputRoot, PHASE_C.lock), 'generate run', 'Phase C root', async () => {
     // what the root holds, read again under the lock
-    plan = {
+    const plan: SimulationPlan = {
       ...planned, previousManifest: readRootState(planned.jobs, planned.manifestPath, opts.overwrite ?? false),
       earlier: new EarlierFiles(planned.outputRoot, [planned.manifestPath]),
     };
@@ -68,11 +65,8 @@ export async function runSimulation(studySettings: StudySettings | StudySettings
       manifest.add(r);
       doses.push(r);
     }, signal);
-  } catch (err) {
-    lock.release();
-    throw err;
-  }
-  releaseChecked(lock, lockPath, 'generate run', 'Phase C root');
+    return plan;
+  });
   const first = doses[0];
   if (first === undefined) throw new Error('internal: Phase C simulated no dose');
   return {
