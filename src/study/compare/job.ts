@@ -39,9 +39,9 @@ import { NoGroundTruthError, readGroundTruth, readReconstruction, type GroundTru
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import { OWN_MODEL, type SkippedJob, type SummaryRowCore } from '../hub/metrics-summary.js';
 import { csvField, csvNumber } from './csv.js';
-import { expandPattern, type CompareJob, type ExternalModel } from './plan.js';
+import { expandPattern, type CompareJob } from './plan.js';
 import { jnum } from './summary.js';
-import { jobInputsSha256, outputNames, outputsSha256, reusableJob } from './reuse.js';
+import { jobInputsSha256, outputNames, outputsSha256, reusableJob, type ReuseContext } from './reuse.js';
 
 export interface PhaseGProgress {
   kind: 'job' | 'skip' | 'summary' | 'charts' | 'warning';
@@ -57,13 +57,8 @@ export interface PhaseGProgress {
   failed?: boolean;
 }
 
-/** What the jobs of one Phase G run share. */
-export interface ComparisonRun {
-  outputRoot: string;
-  runId: string;
-  models: ExternalModel[];
-  regionMode: 'illumination' | 'patches';
-  figures: boolean;
+/** What the jobs of one Phase G run share: what a job's record depends on, and the count of its jobs. */
+export interface ComparisonRun extends ReuseContext {
   /** Jobs of the run (for the "[i/n]" counters). */
   total: number;
 }
