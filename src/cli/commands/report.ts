@@ -10,6 +10,12 @@ import { HUB, PHASE_F } from '../../study/hub/layout.js';
 /** Old name of --out, still accepted. */
 const OLD_OUT = ['--hub'];
 
+/** The page written (on stdout) and what it could not show (on stderr): the same for a hub's report and one reconstruction's. */
+function printReport(r: { indexPath: string; images: readonly unknown[]; missing: readonly string[] }): void {
+  process.stdout.write(`report: ${r.indexPath} (${r.images.length} images)\n`);
+  for (const m of r.missing) process.stderr.write(`not available: ${m}\n`);
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('report')
@@ -56,10 +62,7 @@ export function register(program: Command): void {
             force: f.force === true, ...(f.input !== undefined ? { input: f.input } : {}),
             ...(f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) }),
           });
-          if (!f.quiet) {
-            process.stdout.write(`report: ${r.indexPath} (${r.images.length} images)\n`);
-            for (const m of r.missing) process.stderr.write(`not available: ${m}\n`);
-          }
+          if (!f.quiet) printReport(r);
           return 0;
         }
         // a phase's folder of a hub (HUB/phase_f): the report is the hub's
@@ -71,10 +74,7 @@ export function register(program: Command): void {
       if (f.input !== undefined) throw new UsageError(`--input: only for the report of one reconstruction (an \`lsqml --out\` folder); a hub's report draws the patterns of its own Phase C files`);
       const { buildReport } = await import('../../study/report/phase.js');
       const r = await buildReport(hub, f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) });
-      if (!f.quiet) {
-        process.stdout.write(`report: ${r.indexPath} (${r.images.length} images)\n`);
-        for (const m of r.missing) process.stderr.write(`not available: ${m}\n`);
-      }
+      if (!f.quiet) printReport(r);
       return 0;
     }, { dir: '--out', force: '--force', input: '--input' }));
 }
