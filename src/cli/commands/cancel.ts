@@ -27,7 +27,8 @@ export function register(program: Command): void {
       '<hub>/slurm/jobs.json), waits until SLURM reports them ended, and merges what they left: every cancelled task ' +
       'becomes a failure of its job in the phase\'s manifest, with SLURM\'s reason. Finished results are kept. ' +
       'With --phase: only the jobs of that phase (a line of `status`); the phases after it still run, on what it left ' +
-      '(they depend on it ending, not on it succeeding). ' +
+      '(they depend on it ending, not on it succeeding). Once every phase of a submission has ended, its finish job is ' +
+      'cancelled too if it is still queued (held, say): nothing of a cancelled submission stays queued. ' +
       'Resume later with the command that submitted the run, with --out <hub> (only what is missing or failed is submitted).\n\n' +
       'Exit codes: 0 cancelled (or nothing was running); 1 some job is still queued or running (scancel refused it: ' +
       'nothing is recorded as cancelled for it; or SLURM had not ended it a minute later), or the hub could not be written (read-only, full): ' +
@@ -80,10 +81,14 @@ export function register(program: Command): void {
       } finally {
         removeStopHandlers();
       }
-      if (r.cancelled.length === 0 && r.remaining.length === 0) {
+      if (r.cancelled.length === 0 && r.remaining.length === 0 && r.finishJobs.length === 0) {
         process.stderr.write(`${hub}: no SLURM job of this hub${phase === null ? '' : `'s ${phase} phase`} is queued or running; nothing to cancel\n`);
       } else if (r.cancelled.length > 0) {
         process.stderr.write(`cancelled SLURM jobs ${r.cancelled.join(', ')}${which}${r.complaint && r.remaining.length === 0 ? ` (scancel: ${r.complaint})` : ''}\n`);
+      }
+      if (r.finishJobs.length > 0) {
+        process.stderr.write(`cancelled the finish job${r.finishJobs.length === 1 ? '' : 's'} ${r.finishJobs.join(', ')} too: still queued with every array of ` +
+          'its submission ended, it had nothing left to do\n');
       }
       if (r.finished.length > 0) process.stderr.write(`merged what they left (submission ${r.finished.join(', ')}); \`ptychostudy status --out ${shellQuote(hub)}\` shows it\n`);
       if (r.remaining.length > 0) {

@@ -6,6 +6,15 @@ import { UsageError } from '../../errors.js';
 import { finishLine, failureLines, stepLine } from '../progress/slurm.js';
 import { isOutOfSpace } from '../../files/atomic.js';
 import { printable, shellJoin } from '../../text.js';
+import type { SubmissionView } from '../../study/slurm/follow.js';
+
+/** How a submission's state heads the view: a cancelled one is never called finished. */
+const HEADER: Record<SubmissionView['state'], string> = {
+  active: ' — jobs queued or running',
+  ended: ' — every job has ended',
+  finished: ' — finished',
+  cancelled: ' — cancelled before it finished (ptychostudy cancel); what its jobs left is merged',
+};
 
 interface Flags {
   out?: string;
@@ -63,7 +72,7 @@ export function register(program: Command): void {
       }
       const all = submissionNumbers(hub);
       const lines = [`${hub}: submission ${v.number} of ${all.length} (${v.command}, ${v.submittedAt})` +
-        `${v.finish !== null ? ` — finished, exit code ${v.finish.exit_code}` : v.active ? ' — jobs queued or running' : ' — every job has ended'}`];
+        `${HEADER[v.state]}${v.finish !== null ? `, exit code ${v.finish.exit_code}` : ''}`];
       if (v.rejected !== null) lines.push(`sbatch refused the ${v.rejected.step} job: ${v.rejected.message}`);
       if (v.stopped !== null) {
         lines.push(`the submitting command was stopped (${v.stopped.signal}, ${v.stopped.at}) before it submitted: ${v.stopped.not_submitted.join(', ')}; ` +

@@ -50,7 +50,7 @@ export function register(program: Command): void {
       });
       if (f.finish) {
         const { finishSubmission } = await import('../../study/slurm/finish.js'); // loaded when used
-        const done = await finishSubmission(hub, n, 'the finish job');
+        const done = await finishSubmission(hub, n, 'the finish job', { finishJob: true });
         if (done === null) throw new UsageError(`submission ${n} of ${hub} still has tasks queued or running; the finish job runs after them`);
         for (const s of done.steps) out(`${s.step}: ${s.detail}${s.failed > 0 ? ` (${s.failed} failed)` : ''}`);
         out(done.report !== null ? `report: ${done.report}` : `finished (exit code of the run: ${done.exit_code})`);

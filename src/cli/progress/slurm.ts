@@ -18,8 +18,17 @@ export function stepLine(s: StepView): string {
 
 export function finishLine(v: SubmissionView): string {
   if (v.finishJob.jobId === null && v.stopped !== null) return `${'finish'.padEnd(16)} job ${'—'.padEnd(8)} not submitted (the submitting command was stopped)`;
-  const state = v.finish !== null ? 'done' : v.finishJob.state === 'ended' ? 'ended' : v.finishJob.state;
-  return `${'finish'.padEnd(16)} job ${(v.finishJob.jobId ?? '—').padEnd(8)} ${state}${v.command === 'run' ? ' (merges, then the report)' : ' (merges)'}`;
+  const what = v.command === 'run' ? ' (merges, then the report)' : ' (merges)';
+  const job = `${'finish'.padEnd(16)} job ${(v.finishJob.jobId ?? '—').padEnd(8)}`;
+  // A held finish job stays queued after its submission is merged by another command: said as it is, never `done`.
+  if (v.finishJob.state === 'queued' || v.finishJob.state === 'running') {
+    const queued = v.finishJob.state === 'queued' ? `queued${v.finishJob.reason !== null ? ` (${v.finishJob.reason})` : ''}` : 'running';
+    return `${job} ${queued}${what}${v.finish !== null ? `; the merges are done (${v.finish.finished_by})` : ''}`;
+  }
+  if (v.finishJob.state === 'cancelled') {
+    return `${job} cancelled${v.finish !== null ? ` — merged by ${v.finish.finished_by}${v.command === 'run' ? `, ${v.finish.report !== null ? 'report written' : 'no report'}` : ''}` : ''}`;
+  }
+  return `${job} ${v.finish !== null ? 'done' : 'ended'}${what}`;
 }
 
 export function failureLine(step: string, f: { key: string; slurmJob: string | null; message: string }): string {

@@ -6,6 +6,11 @@
  *
  * A submission whose command was stopped before it submitted every step (`stopped` in jobs.json) is finished
  * without a report: run.json stays `interrupted`, and the next submission runs the steps that are missing.
+ *
+ * Whoever finishes a submission other than its finish job leaves nothing of it queued: a finish job still held
+ * (a user's `--hold` or `scontrol hold`, which it keeps after the arrays are released or cancelled) would never run
+ * by itself, and it has nothing left to do, so it is cancelled and recorded as cancelled in jobs.json. Under
+ * `ptychostudy cancel` a finish job still queued for any reason is cancelled so.
  */
 import { join, relative } from 'node:path';
 import { utcSeconds } from '../../files/dirs.js';
@@ -13,7 +18,10 @@ import { writeJsonAtomic } from '../../files/atomic.js';
 import { hubRoots, REPORT } from '../hub/layout.js';
 import { reportInputs, reportOutputs } from '../run/fingerprints.js';
 import { readRunState, writeRunState, type RunState } from '../run/state.js';
-import { FinishSchema, readRecord, readSubmission, slurmPaths, type ArrayStep, type Finish, type StepFinal } from './records.js';
+import {
+  FinishSchema, readJobs, readRecord, readSubmission, slurmPaths, writeJobs, type ArrayStep, type Finish, type StepFinal, type Submission,
+} from './records.js';
+import { scancel, squeue, SlurmError, type QueueEntry } from './scheduler.js';
 import { finalizeStep, homeLock, recordPhase } from './task.js';
 
 /** A run is complete when every phase it recorded is (a phase may be complete with failed jobs). */
@@ -21,8 +29,46 @@ function runStatus(state: RunState): RunState['status'] {
   return Object.values(state.phases).every((p) => p?.status === 'complete') ? 'complete' : 'failed';
 }
 
+/**
+ * Whether a queued job is one SLURM never starts by itself: held by its user or an administrator (or held after a
+ * requeue), or waiting on a dependency that can no longer be met.
+ */
+export function neverStarts(q: QueueEntry): boolean {
+  return (q.state === 'PENDING' && /^(JobHeldUser|JobHeldAdmin|DependencyNeverSatisfied)$/.test(q.reason)) || q.state === 'REQUEUE_HOLD';
+}
+
+/**
+ * Cancels the finish job of submission `now` when it is still queued and would never start by itself (held), or,
+ * with `cancelling`, queued at all; records it in jobs.json's `cancelled` (the caller holds the hub's lock). Without
+ * SLURM's commands (a hub copied off the cluster) there is nothing to ask: the record stays as it is.
+ */
+function cancelQueuedFinishJob(home: string, now: Submission, cancelling: boolean): void {
+  const id = now.steps.find((r) => r.step === 'finish')?.job_id ?? null;
+  if (id === null) return;
+  let queued: boolean;
+  try {
+    queued = squeue([id]).some((q) => q.jobId === id && ((cancelling && q.state === 'PENDING') || neverStarts(q)));
+  } catch (err) {
+    if (err instanceof SlurmError) return;
+    throw err;
+  }
+  if (!queued || scancel([id]) !== null) return; // refused (another user's job): it stays, and is not recorded
+  const jobs = readJobs(home);
+  const s = jobs?.submissions.find((x) => x.number === now.number);
+  if (jobs === null || s === undefined) return;
+  s.cancelled.push({ at: utcSeconds(), job_ids: [id] });
+  writeJobs(home, jobs);
+}
+
+export interface FinishOptions {
+  /** `ptychostudy cancel` finishes it: a finish job still queued for any reason is cancelled, not only a held one. */
+  cancelling?: boolean;
+  /** The caller is the finish job itself (running, so never cancelled). */
+  finishJob?: boolean;
+}
+
 /** Finishes submission `n` of `home`; null while one of its tasks may still write a result. */
-export async function finishSubmission(home: string, n: number, by: string): Promise<Finish | null> {
+export async function finishSubmission(home: string, n: number, by: string, opts: FinishOptions = {}): Promise<Finish | null> {
   const path = slurmPaths(home).finish(n);
   const done = readRecord(path, FinishSchema, 'finish record');
   if (done !== null) return done;
@@ -79,6 +125,7 @@ export async function finishSubmission(home: string, n: number, by: string): Pro
         writeRunState(hub, state);
       }
     }
+    if (opts.finishJob !== true) cancelQueuedFinishJob(home, now, opts.cancelling === true);
     const failed = finals.some(({ final }) => final.failed > 0 || !final.complete) || reportFailed || submission.rejected !== null || stopped;
     const finish: Finish = {
       finished_at: utcSeconds(), finished_by: by, exit_code: failed ? 1 : 0, report,

@@ -12,7 +12,7 @@ import { UsageError } from '../../errors.js';
 import { HUB, REPORT } from '../hub/layout.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { releaseChecked, waitForLockSync } from '../../files/lock.js';
-import { finishSubmission } from './finish.js';
+import { finishSubmission, neverStarts } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
 import {
   arrayTasksOf, FinishSchema, readClaim, readJobs, readRecord, readResults, slurmPaths, StepFinalSchema, writeJobs,
@@ -51,9 +51,18 @@ export interface SubmissionView {
   argv: string[];
   submittedAt: string;
   steps: StepView[];
-  finishJob: { jobId: string | null; state: 'queued' | 'running' | 'ended' };
+  /**
+   * The finish job: queued (with SLURM's reason: Dependency, JobHeldUser…), running, ended, or cancelled (recorded so in
+   * jobs.json and no longer queued: by `cancel`, or by whoever finished the submission while it was held).
+   */
+  finishJob: { jobId: string | null; state: 'queued' | 'running' | 'ended' | 'cancelled'; reason: string | null };
   /** Some job of the submission is queued or running. */
   active: boolean;
+  /**
+   * `active`: some job is queued or running; `ended`: none is, and the results are not merged yet; `finished`: merged
+   * (finish.json); `cancelled`: merged, and some job of its arrays was cancelled by `ptychostudy cancel` before it ended.
+   */
+  state: 'active' | 'ended' | 'finished' | 'cancelled';
   finish: Finish | null;
   rejected: { step: string; message: string } | null;
   /** The submitting command was stopped before it submitted `not_submitted` (jobs.json `stopped`). */
@@ -109,10 +118,20 @@ function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): Subm
   // the report where it is now: a hub copied off the cluster holds it under its own path, not the recorded one
   const finish = recorded?.report && s.hub !== null && isInside(s.hub, recorded.report)
     ? { ...recorded, report: join(resolve(home), relative(resolve(s.hub), resolve(recorded.report))) } : recorded;
+  const recordedCancelled = new Set(s.cancelled.flatMap((c) => c.job_ids));
+  const finishId = finishRec?.job_id ?? null;
+  const finishState: SubmissionView['finishJob']['state'] = fq !== undefined ? (fq.state === 'PENDING' || fq.state.startsWith('REQUEUE') ? 'queued' : 'running')
+    : finishId !== null && recordedCancelled.has(finishId) ? 'cancelled' : 'ended';
+  // A finish job held (or never to start) once every array has ended is not waited for: the submission is finished
+  // without it, and whoever finishes it cancels it (finish.ts).
+  const arraysEnded = !queue.some((q) => q.jobId !== finishId && jobIdsOf(s).includes(q.jobId));
+  const active = queue.some((q) => jobIdsOf(s).includes(q.jobId) && !(q.jobId === finishId && arraysEnded && neverStarts(q)));
+  const arraysCancelled = s.steps.some((r) => r.step !== 'finish' && r.job_id !== null && recordedCancelled.has(r.job_id));
   return {
     home, number: s.number, command: s.command, argv: s.argv, submittedAt: s.submitted_at, steps,
-    finishJob: { jobId: finishRec?.job_id ?? null, state: fq === undefined ? 'ended' : fq.state === 'PENDING' ? 'queued' : 'running' },
-    active: queue.some((q) => jobIdsOf(s).includes(q.jobId)), finish, rejected: s.rejected, stopped: s.stopped ?? null, cancelled: s.cancelled,
+    finishJob: { jobId: finishId, state: finishState, reason: fq !== undefined && fq.reason !== '' && fq.reason !== 'None' ? fq.reason : null },
+    active, state: finish !== null ? (arraysCancelled ? 'cancelled' : 'finished') : active ? 'active' : 'ended',
+    finish, rejected: s.rejected, stopped: s.stopped ?? null, cancelled: s.cancelled,
   };
 }
 
@@ -203,16 +222,30 @@ function addCancelled(home: string, ids: readonly string[], at: string): void {
   writeJobs(home, now);
 }
 
+export interface CancelOutcome {
+  /** The jobs scancel was given and SLURM ended (recorded as cancelled). */
+  cancelled: string[];
+  /** Jobs still queued or running after the wait. */
+  remaining: string[];
+  complaint: string | null;
+  /** The submissions finished (merged) afterwards. */
+  finished: number[];
+  /** Finish jobs of those submissions, still queued (held) with nothing left to do, cancelled and recorded when they were finished. */
+  finishJobs: string[];
+}
+
 /**
  * `ptychostudy cancel`: scancel on every queued or running job of `home`'s submissions (recorded in
  * jobs.json) — or, with `phase`, on that step's jobs only — then — once SLURM reports them ended — each
  * submission finished as far as its jobs have ended, so the cancelled tasks are recorded as failures. Returns
  * the job ids cancelled, and those still queued or running after `waitMs` (scancel refused them — another
  * user's jobs, say — or SLURM did not end them in that time). When scancel took every job, they are recorded
- * as cancelled at once, before the wait; `progress` says how far it got, for a stop handler.
+ * as cancelled at once, before the wait; `progress` says how far it got, for a stop handler. A submission finished
+ * here with its finish job still queued (a held one stays queued after its arrays are cancelled) has that job
+ * cancelled too (`finishJobs`), so nothing of a cancelled submission stays in the queue.
  */
 export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep | null = null,
-  progress: CancelProgress = { sent: null, recorded: null }): Promise<{ cancelled: string[]; remaining: string[]; complaint: string | null; finished: number[] }> {
+  progress: CancelProgress = { sent: null, recorded: null }): Promise<CancelOutcome> {
   const jobs = readJobs(home);
   if (jobs === null || jobs.submissions.length === 0) submissionOf(home, null);
   const open = jobs!.submissions.filter((s) => readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') === null);
@@ -239,11 +272,16 @@ export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep
   // Recorded as cancelled: every job when scancel took them all; when it refused some, only those that ended.
   const cancelled = complaint === null ? ids : ids.filter((id) => !left.includes(id));
   if (complaint !== null) await record(cancelled);
+  // Finishing a submission whose arrays have all ended cancels its finish job if still queued (held, say): it is
+  // recorded in jobs.json by finishSubmission and said here, so a cancelled study leaves nothing of its own queued.
+  const recordedBefore = new Set((readJobs(home)?.submissions ?? []).flatMap((s) => s.cancelled.flatMap((c) => c.job_ids)));
   const finished: number[] = [];
   for (const s of open) {
-    if (await finishSubmission(home, s.number, 'ptychostudy cancel') !== null) finished.push(s.number);
+    if (await finishSubmission(home, s.number, 'ptychostudy cancel', { cancelling: true }) !== null) finished.push(s.number);
   }
-  return { cancelled, remaining: left, complaint, finished };
+  const finishJobs = (readJobs(home)?.submissions ?? []).flatMap((s) => s.cancelled.flatMap((c) => c.job_ids))
+    .filter((id) => !recordedBefore.has(id) && !ids.includes(id));
+  return { cancelled, remaining: left, complaint, finished, finishJobs };
 }
 
 /**

@@ -1,0 +1,88 @@
+/**
+ * A held submission (the user's `--hold`, an administrator's `scontrol hold`): its finish job keeps the hold after its
+ * arrays are cancelled or released, so it would stay queued for ever. Whoever finishes the submission — `cancel`,
+ * `status`, a task — cancels it and records it, and `status` never calls the submission finished while it is queued,
+ * nor a cancelled one finished. Nothing here runs on the cluster: every job is held, then cancelled. Skipped where no
+ * SLURM answers.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import { readJobs, writeJobs, type Submission } from '../../src/study/slurm/records.js';
+import { tempDir } from '../tmp.js';
+import { noSlurm } from './slurm-helpers.js';
+
+const skip = noSlurm() ?? false;
+const CLI = resolve('dist', 'src', 'cli', 'main.js');
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const queued = (ids: readonly string[]): string[] =>
+  spawnSync('squeue', ['--noheader', '--format', '%F', '--jobs', ids.join(',')], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.trim() !== '');
+
+test('cancel --phase of a held submission cancels its held finish job too; status then says cancelled, not finished', { skip, timeout: 120_000 }, () => {
+  const dir = tempDir('held-finish');
+  const out = join(dir, 'phase_c');
+  const sub = cli(['generate', '--dose', '1e4', '--n-images', '24', '--executor', 'slurm', '--slurm-sbatch-arg=--hold', '--detach', '--out', out]);
+  assert.equal(sub.status, 0, sub.stderr);
+  const ids = Object.fromEntries(sub.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+  const all = [ids['generate']!, ids['finish']!];
+  try {
+    assert.deepEqual(queued(all).sort(), [...all].sort());
+    const c = cli(['cancel', '--out', out, '--phase', 'C']);
+    assert.equal(c.status, 0, c.stderr);
+    assert.match(c.stderr, new RegExp(`^cancelled SLURM jobs ${ids['generate']} \\(generate\\)\\n` +
+      `cancelled the finish job ${ids['finish']} too: still queued with every array of its submission ended, it had nothing left to do\\n`));
+    assert.deepEqual(queued(all), [], 'nothing of the cancelled submission stays queued');
+    assert.deepEqual(readJobs(out)!.submissions[0]!.cancelled.map((x) => x.job_ids), [[ids['generate']], [ids['finish']]]);
+    const st = cli(['status', '--out', out]);
+    assert.equal(st.status, 1, st.stderr);
+    const lines = st.stdout.split('\n');
+    assert.match(lines[0]!, / — cancelled before it finished \(ptychostudy cancel\); what its jobs left is merged, exit code 1$/);
+    assert.doesNotMatch(st.stdout, /finished, exit code|\bdone \(merges/);
+    assert.ok(lines.includes(`finish           job ${ids['finish']!.padEnd(8)} cancelled — merged by ptychostudy cancel`), st.stdout);
+    const view = JSON.parse(cli(['status', '--out', out, '--json']).stdout) as { state: string; active: boolean; finishJob: { state: string } };
+    assert.equal(view.state, 'cancelled');
+    assert.equal(view.active, false);
+    assert.equal(view.finishJob.state, 'cancelled');
+  } finally {
+    spawnSync('scancel', all);
+  }
+});
+
+test('status finishes a submission whose arrays have ended and whose finish job is held by an administrator, and cancels that job', { skip, timeout: 60_000 }, () => {
+  const dir = tempDir('held-finish-status');
+  const home = join(dir, 'phase_c');
+  mkdirSync(home);
+  // The finish job of a submission whose arrays have all ended (none here), held as an administrator holds it.
+  const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', 'ptychostudy-held-finish', '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
+  assert.equal(sb.status, 0, sb.stderr);
+  const id = sb.stdout.trim().split(';')[0]!;
+  try {
+    spawnSync('scontrol', ['release', id]);
+    const hold = spawnSync('scontrol', ['hold', id], { encoding: 'utf8' });
+    assert.equal(hold.status, 0, hold.stderr);
+    const submission: Submission = {
+      number: 1, submitted_at: '2026-12-06T00:00:00Z', command: 'generate', argv: ['ptychostudy', 'generate'], version: '0', node: process.execPath,
+      entry: resolve('dist', 'src', 'cli', 'worker-main.js'), cwd: dir, hub: null,
+      settings: parseStudySettings({ simulation: { doses: [1000] } }) as unknown as Record<string, unknown>,
+      steps: [{ step: 'finish', job_id: id, script: 'slurm/finish.sbatch', tasks: [], array_tasks: 0, depends_on: null, options: { outputRoot: home, timestamp: null } }],
+      cancelled: [], rejected: null,
+    };
+    writeJobs(home, { schema_version: 1, tool: 'ptychostudy', submissions: [submission] });
+    const st = cli(['status', '--out', home]);
+    assert.equal(st.status, 0, st.stderr);
+    assert.match(st.stdout.split('\n')[0]!, / — finished, exit code 0$/);
+    assert.ok(st.stdout.includes(`finish           job ${id.padEnd(8)} cancelled — merged by ptychostudy status`), st.stdout);
+    assert.deepEqual(queued([id]), [], 'the held finish job is cancelled');
+    assert.deepEqual(readJobs(home)!.submissions[0]!.cancelled.map((x) => x.job_ids), [[id]]);
+  } finally {
+    spawnSync('scancel', [id]);
+  }
+});
