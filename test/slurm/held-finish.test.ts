@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { readJobs, writeJobs, type Submission } from '../../src/study/slurm/records.js';
+import { activeSubmissions } from '../../src/study/slurm/submit.js';
 import { tempDir } from '../tmp.js';
 import { noSlurm } from './slurm-helpers.js';
 
@@ -56,7 +57,7 @@ test('cancel --phase of a held submission cancels its held finish job too; statu
   }
 });
 
-test('status finishes a submission whose arrays have ended and whose finish job is held by an administrator, and cancels that job', { skip, timeout: 60_000 }, () => {
+test('status (and the next command) finishes a submission whose arrays have ended and whose finish job is held by an administrator, and cancels that job', { skip, timeout: 60_000 }, () => {
   const dir = tempDir('held-finish-status');
   const home = join(dir, 'phase_c');
   mkdirSync(home);
@@ -76,6 +77,8 @@ test('status finishes a submission whose arrays have ended and whose finish job 
       cancelled: [], rejected: null,
     };
     writeJobs(home, { schema_version: 1, tool: 'ptychostudy', submissions: [submission] });
+    // the next command does not wait for it either: it finishes the submission rather than refusing to write beside it
+    assert.deepEqual(activeSubmissions(home), []);
     const st = cli(['status', '--out', home]);
     assert.equal(st.status, 0, st.stderr);
     assert.match(st.stdout.split('\n')[0]!, / — finished, exit code 0$/);

@@ -37,7 +37,7 @@ import {
 } from '../run/state.js';
 import { compareUnchanged, reportUnchanged } from '../run/fingerprints.js';
 import { checkHubNotFile, checkStudyProbe, checkPhaseRootUnchanged, designRecord, HubSettingsError, HUB_RECORDS, removeStaleTemporaries, resumeStartFiles } from '../run/study.js';
-import { finishSubmission } from './finish.js';
+import { finishSubmission, neverStarts } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
 import { studySteps, type PlannedStep } from './plans.js';
 import {
@@ -77,8 +77,13 @@ export function activeSubmissions(home: string): { number: number; ids: string[]
   const open = jobs.submissions.filter((s) => readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') === null);
   if (open.length === 0) return [];
   const queue = squeue(open.flatMap(jobIdsOf));
-  return open.map((s) => ({ number: s.number, ids: [...new Set(queue.filter((q) => jobIdsOf(s).includes(q.jobId)).map((q) => q.jobId))] }))
-    .filter((x) => x.ids.length > 0);
+  return open.map((s) => {
+    const mine = queue.filter((q) => jobIdsOf(s).includes(q.jobId));
+    // a finish job held once every array has ended is not waited for: finishing the submission cancels it (finish.ts)
+    const finishId = s.steps.find((r) => r.step === 'finish')?.job_id ?? null;
+    const arraysEnded = !mine.some((q) => q.jobId !== finishId);
+    return { number: s.number, ids: [...new Set(mine.filter((q) => !(arraysEnded && q.jobId === finishId && neverStarts(q))).map((q) => q.jobId))] };
+  }).filter((x) => x.ids.length > 0);
 }
 
 /**
