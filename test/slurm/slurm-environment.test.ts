@@ -8,9 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../../src/errors.js';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import { writeJobs } from '../../src/study/slurm/records.js';
 import { checkSlurmEnvironment, commandEnv, scancel, sbatch, scontrolJob, squeue } from '../../src/study/slurm/scheduler.js';
 import { tempDir } from '../tmp.js';
 import { noSlurm } from './slurm-helpers.js';
@@ -78,5 +80,36 @@ test('where the tool sets nothing, SBATCH_TIMELIMIT applies as the user set it',
     assert.equal(scontrolJob(id)[0]!.timeLimit, '00:09:00');
   } finally {
     spawnSync('scancel', [id]);
+  }
+});
+
+test('without SLURM\'s commands on PATH, a submission, and status or cancel of a submission not finished, stop at once with exit 2 naming the program', () => {
+  const dir = tempDir('no-slurm-commands');
+  const empty = join(dir, 'bin');
+  mkdirSync(empty);
+  const cli = (args: string[]): { status: number | null; stderr: string } => {
+    const r = spawnSync(process.execPath, [resolve('dist', 'src', 'cli', 'main.js'), ...args], { encoding: 'utf8', env: { ...process.env, PATH: empty } });
+    return { status: r.status, stderr: r.stderr };
+  };
+  const hub = join(dir, 'hub');
+  const run = cli(['run', '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--epochs', '2', '--executor', 'slurm', '--out', hub]);
+  assert.equal(run.status, 2, run.stderr);
+  assert.equal(run.stderr, 'ptychostudy run: sbatch not found on PATH: --executor slurm runs SLURM\'s client commands (sbatch, squeue, scontrol, scancel) ' +
+    'on this machine; run from a cluster login node, or use --executor local\n');
+  assert.ok(!existsSync(hub), 'nothing is written');
+  // A submission not finished (no finish.json): following or cancelling it needs squeue.
+  const home = join(dir, 'phase_c');
+  mkdirSync(home);
+  writeJobs(home, { schema_version: 1, tool: 'ptychostudy', submissions: [{
+    number: 1, submitted_at: '2026-12-06T00:00:00Z', command: 'generate', argv: ['ptychostudy', 'generate'], version: '0', node: process.execPath,
+    entry: resolve('dist', 'src', 'cli', 'worker-main.js'), cwd: dir, hub: null,
+    settings: parseStudySettings({ simulation: { doses: [1000] } }) as unknown as Record<string, unknown>,
+    steps: [{ step: 'finish', job_id: '999999', script: 'slurm/finish.sbatch', tasks: [], array_tasks: 0, depends_on: null, options: { outputRoot: home, timestamp: null } }],
+    cancelled: [], rejected: null,
+  }] });
+  for (const command of ['status', 'cancel']) {
+    const r = cli([command, '--out', home]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^ptychostudy ${command}: squeue not found on PATH: --executor slurm runs SLURM's client commands`));
   }
 });

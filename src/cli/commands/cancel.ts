@@ -32,7 +32,7 @@ export function register(program: Command): void {
       'Resume later with the command that submitted the run, with --out <hub> (only what is missing or failed is submitted).\n\n' +
       'Exit codes: 0 cancelled (or nothing was running); 1 some job is still queued or running (scancel refused it: ' +
       'nothing is recorded as cancelled for it; or SLURM had not ended it a minute later), or the hub could not be written (read-only, full): ' +
-      'scancel was sent, the line says so and names the file; 2 bad usage (no cluster run in that directory); 130, 143, 129 stopped by ' +
+      'scancel was sent, the line says so and names the file; 2 bad usage (no cluster run in that directory; squeue, scontrol or scancel not on PATH while a submission is not finished); 130, 143, 129 stopped by ' +
       'Ctrl-C, SIGTERM or SIGHUP (the jobs scancel had cancelled are recorded first; `status` merges what they left).');
   addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
   cmd

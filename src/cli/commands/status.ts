@@ -35,7 +35,7 @@ export function register(program: Command): void {
       'When every job has ended it also completes the run\'s merges if nothing else did (idempotent). ' +
       'With --wait: follow until the run is finished (Ctrl-C stops following; nothing is cancelled).\n\n' +
       'Exit codes: 0 no job failed (so far); 1 some job failed, or the ended jobs\' results cannot be merged (a full disk: ' +
-      'the jobs are shown, then one line naming the file); 2 bad usage (no cluster run in that directory).');
+      'the jobs are shown, then one line naming the file); 2 bad usage (no cluster run in that directory; squeue or scontrol not on PATH while a submission is not finished).');
   addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
   cmd
     .option('--submission <n>', 'which submission (default: the latest)')

@@ -18,7 +18,7 @@ import {
   arrayTasksOf, FinishSchema, readClaim, readJobs, readRecord, readResults, slurmPaths, StepFinalSchema, writeJobs,
   type ArrayStep, type Finish, type Submission,
 } from './records.js';
-import { scancel, squeue, type QueueEntry } from './scheduler.js';
+import { requireSlurmCommands, scancel, squeue, type QueueEntry } from './scheduler.js';
 import { jobIdsOf } from './submit.js';
 
 export interface StepView {
@@ -158,6 +158,7 @@ function submissionOf(home: string, n: number | null): Submission {
 export function submissionView(home: string, n: number | null = null): SubmissionView {
   const s = submissionOf(home, n);
   const finished = readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') !== null;
+  if (!finished) requireSlurmCommands(['squeue', 'scontrol']);
   return viewOf(home, s, finished ? [] : squeue(jobIdsOf(s)));
 }
 
@@ -249,6 +250,7 @@ export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep
   const jobs = readJobs(home);
   if (jobs === null || jobs.submissions.length === 0) submissionOf(home, null);
   const open = jobs!.submissions.filter((s) => readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') === null);
+  if (open.length > 0) requireSlurmCommands(['squeue', 'scontrol', 'scancel']);
   const chosen = phase === null ? null : new Set(open.flatMap((s) => s.steps.filter((r) => r.step === phase && r.job_id !== null).map((r) => r.job_id!)));
   const queue = squeue(open.flatMap(jobIdsOf)).filter((q) => chosen === null || chosen.has(q.jobId));
   const ids = [...new Set(queue.map((q) => q.jobId))];

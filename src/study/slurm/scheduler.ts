@@ -94,9 +94,14 @@ function missingMessage(program: string): string {
     'on this machine; run from a cluster login node, or use --executor local';
 }
 
-/** The programs a submission needs, each found on PATH; a SlurmError naming the first one missing. */
-export function requireSlurmCommands(path = process.env.PATH ?? ''): void {
-  for (const program of ['sbatch', 'squeue', 'scontrol', 'scancel']) {
+/**
+ * The programs a command needs (a submission: all four), each found on PATH; refused otherwise, naming the first one
+ * missing: a UsageError (exit 2), as the command is run where SLURM is not, and it says so before it writes or
+ * submits anything. (A program that goes missing later, in the middle of the work — a task's scontrol on a node — is
+ * a SlurmError of that call: exit 1.)
+ */
+export function requireSlurmCommands(programs: readonly string[] = ['sbatch', 'squeue', 'scontrol', 'scancel'], path = process.env.PATH ?? ''): void {
+  for (const program of programs) {
     const found = path.split(delimiter).filter((d) => d !== '').some((dir) => {
       try {
         accessSync(join(dir, program), constants.X_OK);
@@ -105,7 +110,7 @@ export function requireSlurmCommands(path = process.env.PATH ?? ''): void {
         return false;
       }
     });
-    if (!found) throw new SlurmError(missingMessage(program));
+    if (!found) throw new UsageError(missingMessage(program));
   }
 }
 
