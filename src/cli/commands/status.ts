@@ -32,7 +32,9 @@ export function register(program: Command): void {
     .description(
       'Shows a cluster run (docs/slurm.md) from the scheduler (squeue) and from the jobs\' claims and result records: per ' +
       'phase, the jobs queued (and why their tasks wait), running, done and failed, and each failure with SLURM\'s reason. ' +
-      'When every job has ended it also completes the run\'s merges if nothing else did (idempotent). ' +
+      'When every job has ended it also completes the run\'s merges if nothing else did (idempotent), and cancels a finish job ' +
+      'still held then (it has nothing left to do). The first line says where the submission stands: jobs queued or running, ' +
+      'every job has ended, finished, or — once `ptychostudy cancel` cancelled some of its jobs — cancelled before it finished. ' +
       'With --wait: follow until the run is finished (Ctrl-C stops following; nothing is cancelled).\n\n' +
       'Exit codes: 0 no job failed (so far); 1 some job failed, or the ended jobs\' results cannot be merged (a full disk: ' +
       'the jobs are shown, then one line naming the file); 2 bad usage (no cluster run in that directory; squeue or scontrol not on PATH while a submission is not finished).');
