@@ -204,7 +204,7 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
   const table = v.command === 'run' && v.stopped === null ? summaryTable(hubRoots(home).g) : null;
   if (flags.json) {
     process.stdout.write(JSON.stringify({
-      hub: home, submission: v.number, exit_code: code, report: v.finish?.report ?? null,
+      hub: home, submission: v.number, state: v.state, exit_code: code, report: v.finish?.report ?? null,
       jobs: Object.fromEntries([...v.steps.map((s) => [s.step, s.jobId]), ['finish', v.finishJob.jobId]]),
       steps: v.steps.map((s) => ({ step: s.step, tasks: s.tasks, done: s.done, failed: s.failed, detail: s.detail, failures: s.failures })),
       ...(table !== null ? { summary: table.rows } : {}),
@@ -227,6 +227,11 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
   if (v.stopped !== null) {
     err.write(`ptychostudy ${command}: the submitted jobs have ended, but the command that submitted them was stopped (${v.stopped.signal}) ` +
       `before it submitted ${v.stopped.not_submitted.join(', ')}; submit what is missing with: ${resume}\n`);
+    return code;
+  }
+  if (v.state === 'cancelled') {
+    err.write(`ptychostudy ${command}: cancelled before it finished (ptychostudy cancel); what its jobs left is merged and the cancelled jobs are ` +
+      `recorded as failures. Continue with: ${resume} (the failed and missing jobs are submitted again; finished ones are kept)\n`);
     return code;
   }
   err.write(`ptychostudy ${command}: ${code === 0 ? 'done' : `finished with failures (recorded in the manifests). Fix the cause, then continue with: ${resume} ` +

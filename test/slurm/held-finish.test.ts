@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { readJobs, writeJobs, type Submission } from '../../src/study/slurm/records.js';
 import { activeSubmissions } from '../../src/study/slurm/submit.js';
+import { submissionView } from '../../src/study/slurm/follow.js';
 import { tempDir } from '../tmp.js';
 import { noSlurm } from './slurm-helpers.js';
 
@@ -48,10 +49,14 @@ test('cancel --phase of a held submission cancels its held finish job too; statu
     assert.match(lines[0]!, / — cancelled before it finished \(ptychostudy cancel\); what its jobs left is merged, exit code 1$/);
     assert.doesNotMatch(st.stdout, /finished, exit code|\bdone \(merges/);
     assert.ok(lines.includes(`finish           job ${ids['finish']!.padEnd(8)} cancelled — merged by ptychostudy cancel`), st.stdout);
-    const view = JSON.parse(cli(['status', '--out', out, '--json']).stdout) as { state: string; active: boolean; finishJob: { state: string } };
+    const view = submissionView(out); // what `status --json` prints
     assert.equal(view.state, 'cancelled');
     assert.equal(view.active, false);
     assert.equal(view.finishJob.state, 'cancelled');
+    // following it to its end says the same, never `done`
+    const w = cli(['status', '--out', out, '--wait']);
+    assert.equal(w.status, 1, w.stderr);
+    assert.match(w.stderr, /\nptychostudy status: cancelled before it finished \(ptychostudy cancel\); what its jobs left is merged/);
   } finally {
     spawnSync('scancel', all);
   }

@@ -186,8 +186,10 @@ test('a cluster run that ended with failures says how to continue it', { skip, t
     assert.equal(run(['cancel', '--out', hub]).status, 0);
     const end = run(['status', '--out', hub, '--wait']);
     assert.equal(end.status, 1, end.stderr);
-    assert.equal(end.stderr.trim().split('\n').at(-1), 'ptychostudy status: finished with failures (recorded in the manifests). ' +
-      `Fix the cause, then continue with: ptychostudy run --out ${hub} (the failed and missing jobs are submitted again; finished ones are kept)`);
+    // cancelled, not merely failed: it says so, and how to continue it
+    assert.equal(end.stderr.trim().split('\n').at(-1), 'ptychostudy status: cancelled before it finished (ptychostudy cancel); what its jobs left is ' +
+      `merged and the cancelled jobs are recorded as failures. Continue with: ptychostudy run --out ${hub} (the failed and missing jobs are submitted ` +
+      'again; finished ones are kept)');
   } finally {
     spawnSync('scancel', ids);
   }
