@@ -8,10 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseStudySettings } from '../../src/settings/parse.js';
-import { readJobs, writeJobs, type Submission } from '../../src/study/slurm/records.js';
+import { readJobs, slurmPaths, writeJobs, type Submission } from '../../src/study/slurm/records.js';
 import { activeSubmissions } from '../../src/study/slurm/submit.js';
 import { submissionView } from '../../src/study/slurm/follow.js';
 import { tempDir } from '../tmp.js';
@@ -94,3 +94,46 @@ test('status (and the next command) finishes a submission whose arrays have ende
     spawnSync('scancel', [id]);
   }
 });
+
+test('status of a finished submission cancels its finish job if it is held all the same; a held job of another name under that id is left alone',
+  { skip, timeout: 60_000 }, () => {
+    const dir = tempDir('held-finish-late');
+    const held = (name: string): string => {
+      const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', name, '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
+      assert.equal(sb.status, 0, sb.stderr);
+      return sb.stdout.trim().split(';')[0]!;
+    };
+    // `phase_c`'s finish job is named as its script names it; `copy` records a job id that is another job here (a hub copied from elsewhere)
+    const ours = held('finish-phase_c');
+    const theirs = held('someone-elses-job');
+    try {
+      const finished = (home: string, id: string): void => {
+        mkdirSync(home);
+        writeJobs(home, { schema_version: 1, tool: 'ptychostudy', submissions: [{
+          number: 1, submitted_at: '2026-12-06T00:00:00Z', command: 'generate', argv: ['ptychostudy', 'generate'], version: '0', node: process.execPath,
+          entry: resolve('dist', 'src', 'cli', 'worker-main.js'), cwd: dir, hub: null,
+          settings: parseStudySettings({ simulation: { doses: [1000] } }) as unknown as Record<string, unknown>,
+          steps: [{ step: 'finish', job_id: id, script: 'slurm/finish.sbatch', tasks: [], array_tasks: 0, depends_on: null, options: { outputRoot: home, timestamp: null } }],
+          cancelled: [], rejected: null,
+        }] });
+        const finish = slurmPaths(home).finish(1);
+        mkdirSync(dirname(finish), { recursive: true });
+        writeFileSync(finish, JSON.stringify({ finished_at: '2026-12-06T00:00:01Z', finished_by: 'task 0 of generate', exit_code: 0, report: null, steps: [] }));
+      };
+      const home = join(dir, 'phase_c');
+      const copy = join(dir, 'copy');
+      finished(home, ours);
+      finished(copy, theirs);
+      const st = cli(['status', '--out', home]);
+      assert.equal(st.status, 0, st.stderr);
+      assert.ok(st.stdout.includes(`finish           job ${ours.padEnd(8)} cancelled — merged by task 0 of generate`), st.stdout);
+      assert.deepEqual(queued([ours]), [], 'the held finish job is cancelled');
+      assert.deepEqual(readJobs(home)!.submissions[0]!.cancelled.map((x) => x.job_ids), [[ours]]);
+      const other = cli(['status', '--out', copy]);
+      assert.equal(other.status, 0, other.stderr);
+      assert.deepEqual(queued([theirs]), [theirs], 'a job of another name is not ours to cancel');
+      assert.deepEqual(readJobs(copy)!.submissions[0]!.cancelled, []);
+    } finally {
+      spawnSync('scancel', [ours, theirs]);
+    }
+  });

@@ -50,7 +50,7 @@ export function register(program: Command): void {
       refuseFileAsHub(hub);
       // loaded when used: the CLI starts fast
       const { submissionNumbers, submissionView } = await import('../../study/slurm/follow.js');
-      const { finishSubmission } = await import('../../study/slurm/finish.js');
+      const { cancelHeldFinishJob, finishSubmission } = await import('../../study/slurm/finish.js');
       const { followAndReport } = await import('../cluster.js');
       if (f.wait) return followAndReport('status', hub, n, { json: f.json });
       let v = submissionView(hub, n);
@@ -66,10 +66,21 @@ export function register(program: Command): void {
             `make room, then run ${shellJoin(['ptychostudy', 'status', '--out', hub])} again`;
         }
       }
+      // A finished submission's finish job held in the queue all the same (held after the last task merged it) is cancelled:
+      // the submission is not shown finished with a job of its own queued for ever.
+      let held: string | null = null;
+      if (v.finish !== null && v.finishJob.state !== 'cancelled') {
+        try {
+          if (await cancelHeldFinishJob(hub, v.number) !== null) v = submissionView(hub, v.number);
+        } catch (err) {
+          held = `ptychostudy status: the finish job ${v.finishJob.jobId} is held in SLURM's queue and could not be cancelled: ${(err as Error).message}`;
+        }
+      }
       const failed = v.steps.some((s) => s.failed > 0) || v.rejected !== null || v.finish?.exit_code === 1 || unmerged !== null;
       if (f.json) {
         process.stdout.write(JSON.stringify(v, null, 2) + '\n');
         if (unmerged !== null) process.stderr.write(printable(unmerged, Infinity) + '\n');
+        if (held !== null) process.stderr.write(printable(held, Infinity) + '\n');
         return failed ? 1 : 0;
       }
       const all = submissionNumbers(hub);
@@ -87,6 +98,7 @@ export function register(program: Command): void {
       if (v.finish?.report) lines.push(`report: ${v.finish.report}`);
       process.stdout.write(lines.join('\n') + '\n');
       if (unmerged !== null) process.stderr.write(printable(unmerged, Infinity) + '\n');
+      if (held !== null) process.stderr.write(printable(held, Infinity) + '\n');
       return failed ? 1 : 0;
     }, { hub: '--out' }));
 }

@@ -21,7 +21,8 @@ import { readRunState, writeRunState, type RunState } from '../run/state.js';
 import {
   FinishSchema, readJobs, readRecord, readSubmission, slurmPaths, writeJobs, type ArrayStep, type Finish, type StepFinal, type Submission,
 } from './records.js';
-import { scancel, squeue, SlurmError, type QueueEntry } from './scheduler.js';
+import { scancel, slurmCommandsOnPath, squeue, SlurmError, type QueueEntry } from './scheduler.js';
+import { jobName } from './script.js';
 import { finalizeStep, homeLock, recordPhase } from './task.js';
 
 /** A run is complete when every phase it recorded is (a phase may be complete with failed jobs). */
@@ -58,6 +59,37 @@ function cancelQueuedFinishJob(home: string, now: Submission, cancelling: boolea
   if (jobs === null || s === undefined) return;
   s.cancelled.push({ at: utcSeconds(), job_ids: [id] });
   writeJobs(home, jobs);
+}
+
+/**
+ * The finish job of submission `n`, finished before now, still held in SLURM's queue (a hold put on it after the last
+ * task had merged the submission, or left by an earlier version): cancelled and recorded in jobs.json, so `status`
+ * never shows a finished submission with a job of its own queued for ever. Only where squeue and scancel are on PATH,
+ * and only a job that has the name the submission gave it (a hub copied to another cluster records job ids that name
+ * other jobs there). Returns the job id cancelled, or null.
+ */
+export async function cancelHeldFinishJob(home: string, n: number): Promise<string | null> {
+  const s = readSubmission(home, n);
+  const id = s.steps.find((r) => r.step === 'finish')?.job_id ?? null;
+  if (id === null || s.cancelled.some((c) => c.job_ids.includes(id)) || !slurmCommandsOnPath(['squeue', 'scancel'])) return null;
+  const held = (): boolean => {
+    try {
+      return squeue([id]).some((q) => q.jobId === id && q.name === jobName('finish', home) && neverStarts(q));
+    } catch (err) {
+      if (err instanceof SlurmError) return false;
+      throw err;
+    }
+  };
+  if (!held()) return null;
+  return homeLock(home, () => {
+    if (!held() || scancel([id]) !== null) return null;
+    const jobs = readJobs(home);
+    const now = jobs?.submissions.find((x) => x.number === n);
+    if (jobs === null || now === undefined) return null;
+    now.cancelled.push({ at: utcSeconds(), job_ids: [id] });
+    writeJobs(home, jobs);
+    return id;
+  });
 }
 
 export interface FinishOptions {

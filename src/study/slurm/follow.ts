@@ -12,7 +12,7 @@ import { UsageError } from '../../errors.js';
 import { HUB, REPORT } from '../hub/layout.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { releaseChecked, waitForLockSync } from '../../files/lock.js';
-import { finishSubmission, neverStarts } from './finish.js';
+import { cancelHeldFinishJob, finishSubmission, neverStarts } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
 import {
   arrayTasksOf, FinishSchema, readClaim, readJobs, readRecord, readResults, slurmPaths, StepFinalSchema, writeJobs,
@@ -280,6 +280,10 @@ export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep
   const finished: number[] = [];
   for (const s of open) {
     if (await finishSubmission(home, s.number, 'ptychostudy cancel', { cancelling: true }) !== null) finished.push(s.number);
+  }
+  // A whole cancel also ends the finish job of a submission finished before, held in the queue all the same.
+  if (phase === null) {
+    for (const s of jobs!.submissions) if (!open.includes(s)) await cancelHeldFinishJob(home, s.number);
   }
   const finishJobs = (readJobs(home)?.submissions ?? []).flatMap((s) => s.cancelled.flatMap((c) => c.job_ids))
     .filter((id) => !recordedBefore.has(id) && !ids.includes(id));

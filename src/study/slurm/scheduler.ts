@@ -94,6 +94,16 @@ function missingMessage(program: string): string {
     'on this machine; run from a cluster login node, or use --executor local';
 }
 
+/** Whether every one of `programs` is on PATH. */
+export function slurmCommandsOnPath(programs: readonly string[], path = process.env.PATH ?? ''): boolean {
+  try {
+    requireSlurmCommands(programs, path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The programs a command needs (a submission: all four), each found on PATH; refused otherwise, naming the first one
  * missing: a UsageError (exit 2), as the command is run where SLURM is not, and it says so before it writes or
@@ -138,12 +148,14 @@ export interface QueueEntry {
   task: number | null;
   state: string;
   reason: string;
+  /** The job's name (`finish-fly64`). */
+  name?: string;
 }
 
 /** The queued and running jobs (array tasks one by one) among `jobIds`; jobs SLURM no longer knows are absent. */
 export function squeue(jobIds: readonly string[]): QueueEntry[] {
   if (jobIds.length === 0) return [];
-  const r = call('squeue', ['--noheader', '--array', '--jobs', jobIds.join(','), '--format', '%i|%T|%r']);
+  const r = call('squeue', ['--noheader', '--array', '--jobs', jobIds.join(','), '--format', '%i|%T|%r|%j']);
   if (r.status !== 0) {
     // One id that SLURM no longer knows makes squeue refuse the whole request: it holds nothing we wait for.
     if (/Invalid job id/i.test(r.stderr)) return [];
@@ -151,10 +163,10 @@ export function squeue(jobIds: readonly string[]): QueueEntry[] {
   }
   const out: QueueEntry[] = [];
   for (const line of r.stdout.split('\n')) {
-    const [id, state, reason] = line.trim().split('|');
+    const [id, state, reason, ...name] = line.trim().split('|');
     if (!id || !state) continue;
     const m = /^(\d+)_(\d+)$/.exec(id);
-    out.push({ id, jobId: m ? m[1]! : id, task: m ? Number(m[2]) : null, state, reason: reason ?? '' });
+    out.push({ id, jobId: m ? m[1]! : id, task: m ? Number(m[2]) : null, state, reason: reason ?? '', name: name.join('|') });
   }
   return out;
 }
