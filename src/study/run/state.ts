@@ -11,7 +11,8 @@
  * NPZ. Version 1 records had one `seed`, which fed both the simulation and the reconstruction; they are
  * read as simulation_seed = reconstruction_seed = seed and overlap_seed = 456 (what those runs used).
  */
-import { existsSync, lstatSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { entryKind } from '../../files/regular.js';
 import { MAX_SETTINGS_FILE_BYTES, parseSettingsText, readAtMost, withAbsolutePaths } from '../../settings/file.js';
 import { isResultNeutral, settingsDifferences, type SettingDifference } from '../../settings/fingerprint.js';
 import { issueLine, SettingsError, settingsIssues, type SettingsIssue } from '../../settings/parse.js';
@@ -123,17 +124,47 @@ function migrate(settings: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
-/** The hub's run.json (its settings checked and in the current form), or null when there is none. */
+/**
+ * The hub's run.json (its settings checked and in the current form), or null when nothing is at its path (or the hub is
+ * no directory, which the caller's check of the hub names); anything else there that is not a readable JSON record — a
+ * link to nothing, a directory, a named pipe, a file that cannot be read — is an InputError naming it.
+ */
 export function readRunState(hub: string): RunState | null {
   if (typeof hub !== 'string' || hub === '') throw new UsageError(`\`hub\` ${shownJson(hub)}: expected a path (the hub directory)`);
   const path = join(hub, RUN_STATE_FILE);
-  if (!existsSync(path)) return null;
+  const consequence = 'this hub cannot be resumed — use a new hub';
+  // Checked before it is opened: a named pipe would block the read for ever, and only nothing at the path (ENOENT)
+  // is no run.json — a link to nothing, a directory or a path that cannot be examined is a broken one
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null; // ENOTDIR: the hub is no directory, which its caller's check names
+    throw new InputError(`${path}: expected a hub's run record (a JSON file); found a path that cannot be examined (${code}); ${consequence}`);
+  }
+  if (st.isSymbolicLink()) {
+    try {
+      st = statSync(path);
+    } catch (err) {
+      const code = errorCode(err);
+      throw new InputError(`${path}: expected a hub's run record (a JSON file); found a symbolic link${linkTarget(path)}, ` +
+        `${code === 'ENOENT' ? 'which does not exist' : `which cannot be followed (${code})`}; ${consequence}`);
+    }
+  }
+  if (!st.isFile()) throw new InputError(`${path}: expected a hub's run record (a JSON file); found ${entryKind(st)}; ${consequence}`);
+  let text: string;
+  try {
+    text = readJsonTextAtMost(path, MAX_SETTINGS_FILE_BYTES, 'a hub\'s run.json');
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError(`${err.message}; ${consequence}`);
+    throw new InputError(`${path}: expected a hub's run record (a JSON file); found one that cannot be read (${errorCode(err)}); ${consequence}`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(readJsonTextAtMost(path, MAX_SETTINGS_FILE_BYTES, 'a hub\'s run.json'));
+    value = JSON.parse(text);
   } catch (err) {
-    if (err instanceof InputError) throw new InputError(`${err.message}; this hub cannot be resumed — use a new hub`);
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message}); this hub cannot be resumed — use a new hub`);
+    throw new InputError(`${path}: not valid JSON (${(err as Error).message}); ${consequence}`);
   }
   const v = value as Partial<RunState>;
   if (v.tool !== 'ptychostudy' || typeof v.settings !== 'object' || v.settings === null || typeof v.phases !== 'object') {
@@ -182,6 +213,11 @@ export function readHubSettings(hub: string, sbatchArgs?: readonly string[]): St
     if (given.length > 0) throw new SettingsError(given);
   }
   const path = join(hub, SETTINGS_FILE);
+  // a named pipe would block the read for ever (a directory is refused by the read itself)
+  const kind = statOrNull(path);
+  if (kind !== null && !kind.isFile() && !kind.isDirectory()) {
+    throw new InputError(`${path}: expected the hub's settings file; found ${entryKind(kind)}; this hub cannot be resumed until it is repaired`);
+  }
   if (!existsSync(path)) {
     // a link to nothing is a broken settings.json, not an absent one
     if (lstatOrNull(path) !== null) throw new InputError(`${path}: expected the hub's settings file; found a symbolic link to nothing; this hub cannot be resumed until it is repaired`);
@@ -302,6 +338,19 @@ function recordedStudySettings(recorded: Record<string, unknown>, runPath: strin
 
 function lstatOrNull(path: string): Stats | null {
   try { return lstatSync(path); } catch { return null; }
+}
+
+function statOrNull(path: string): Stats | null {
+  try { return statSync(path); } catch { return null; }
+}
+
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+}
+
+/** " to <target>" for a symbolic link, or '' when it cannot be read. */
+function linkTarget(path: string): string {
+  try { return ` to ${readlinkSync(path)}`; } catch { return ''; }
 }
 
 /** The settings that differ between a hub and a request and would change its results (empty: it may resume). */

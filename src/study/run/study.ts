@@ -27,7 +27,6 @@ import { readProbeFile } from '../../data/probe-file.js';
 import { checkProbeModes } from '../../data/memory.js';
 import { parseProbeModelSpec } from '../../physics/probe.js';
 import { MAX_SETTINGS_FILE_BYTES, withAbsolutePaths } from '../../settings/file.js';
-import type { SettingDifference } from '../../settings/fingerprint.js';
 import { checkStudySettings, shown } from '../../settings/parse.js';
 import { getPreset } from '../../settings/presets.js';
 import type { PresetName, StudySettings, StudySettingsInput } from '../../settings/schema.js';
@@ -53,8 +52,10 @@ import { objectShapeOf } from '../../data/dataset.js';
 import { readObjectFile } from '../../data/object-file.js';
 import { baseProbeSizeOf, planSimulation, type PhaseCProgress } from '../simulate/plan.js';
 import { availableParallelism } from 'node:os';
+import { checkHubPath, openHub } from './open-hub.js';
+export { HubSettingsError } from './open-hub.js';
 import {
-  conflictingSettings, newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, recordInterrupted, runSettingsOf, writeHubSettings, writeRunState,
+  newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, recordInterrupted, runSettingsOf, writeHubSettings, writeRunState,
   type PhaseRecord, type RunState,
 } from './state.js';
 
@@ -156,7 +157,7 @@ export async function runStudy(hub: string, settings?: StudySettings | StudySett
   checkOptionNames(opts, 'runStudy', optionNames<RunStudyOptions>({ signal: true }));
   const signal = checkSignalOption(opts.signal);
   if (typeof hub !== 'string' || hub === '') throw new UsageError(`\`hub\` ${shown(hub)}: expected a path (the hub directory)`);
-  checkHubNotFile(hub);
+  checkHubPath(hub); // a file, a link to nothing, a path that cannot be examined: one line, the same as a SLURM submission's
   const checked = studySettingsFor(hub, settings); // a caller's unparsed or bad settings: one SettingsError, before the hub is made
   checkWritableDir(hub, '`hub`'); // a read-only hub: one line naming it, not the lock's temporary file
   // taken at once (a busy hub: LockBusyError naming the holder); a lock taken over while the run held it (its
@@ -164,11 +165,6 @@ export async function runStudy(hub: string, settings?: StudySettings | StudySett
   return withLock(join(hub, HUB.lock), 'study run', 'hub',
     // the files the settings name, as the hub records them (settings.json): the same files wherever a later command runs
     () => studyInHub(hub, withAbsolutePaths(checked), onEvent, signal));
-}
-
-/** A hub path that names a file: refused (one line) by `runStudy` and a study's SLURM submission, first of their checks of the hub. */
-export function checkHubNotFile(hub: string): void {
-  if (existsSync(hub) && !statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found a file`);
 }
 
 export interface RunStudyOptions {
@@ -276,16 +272,6 @@ export function checkPhaseRootUnchanged(hub: string, state: RunState, name: 'gen
     `remake it from the hub's settings, which gives the same data again: ${command}`);
 }
 
-/** A hub's settings differ from the requested ones in settings that change results. */
-export class HubSettingsError extends UsageError {
-  constructor(readonly hub: string, readonly differences: readonly SettingDifference[]) {
-    super(`${join(hub, HUB.runState)}: this hub was made with other settings; resume it with its own (\`hub\` alone) or start ` +
-      `a new hub (another \`hub\`, or \`force\`):\n` +
-      differences.map((d) => `  \`${d.setting}\`: hub ${shown(d.was)}, requested ${shown(d.now)}`).join('\n'));
-    this.name = 'HubSettingsError';
-  }
-}
-
 /** Why a phase recorded as complete need not run again, or null when it must. */
 type SkipCheck = () => Promise<string | null>;
 
@@ -365,16 +351,8 @@ async function carriedModels(hub: string, settings: StudySettings): Promise<Exte
 /** The study in a hub whose lock this process holds. */
 async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void, signal: AbortSignal | undefined): Promise<RunResult> {
   const design = designFromSettings(settings).validate();
-  const previous = readRunState(hub);
-  if (previous === null && existsSync(hub) && readdirSync(hub).some((n) => n !== HUB.lock && !n.startsWith('.tmp-'))) {
-    // Never write into (and possibly over) files that some other process or person put there.
-    throw new UsageError(`\`hub\` ${hub}: the directory exists, is not empty and holds no run.json, so it is not a ptychostudy hub; choose a new \`hub\``);
-  }
-  if (previous) {
-    // the sbatch options change no result; the requested ones replace a recorded list that this version refuses
-    const conflicts = conflictingSettings(readHubSettings(hub, settings.execution.slurm.sbatchArgs)!, settings);
-    if (conflicts.length > 0) throw new HubSettingsError(hub, conflicts);
-  }
+  // what the hub holds, as a SLURM submission opens it: a folder or run.json that cannot be read is refused, never taken for none
+  const previous = openHub(hub, settings);
   await checkStudyProbe(settings, resumeStartFiles(hub, previous, settings));
   if (previous !== null && previous.phases.compare?.status !== 'complete') await carriedModels(hub, settings); // Phase G will run
   // Phase C's inputs (a base NPZ, the run's memory) are checked as a SLURM submission checks them, before

@@ -16,7 +16,7 @@
  * `recordStop` records which steps were submitted (they run, and `status` and `cancel` know them) and which
  * were not; finishing such a submission writes no report, and a later submission runs what is missing.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
@@ -33,10 +33,11 @@ import { checkCarriedModels, type ExternalModel } from '../compare/plan.js';
 import { shellJoin } from '../../text.js';
 import { yieldToEventLoop, type PhaseName } from '../phase.js';
 import {
-  conflictingSettings, newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, readRunState, writeHubSettings, writeRunState, type RunState,
+  newRunState, RUN_STATE_SCHEMA_VERSION, readRunState, writeHubSettings, writeRunState, type RunState,
 } from '../run/state.js';
 import { compareUnchanged, reportUnchanged } from '../run/fingerprints.js';
-import { checkHubNotFile, checkStudyProbe, checkPhaseRootUnchanged, designRecord, HubSettingsError, HUB_RECORDS, removeStaleTemporaries, resumeStartFiles } from '../run/study.js';
+import { checkHubPath, openHub } from '../run/open-hub.js';
+import { checkStudyProbe, checkPhaseRootUnchanged, designRecord, HUB_RECORDS, removeStaleTemporaries, resumeStartFiles } from '../run/study.js';
 import { finishSubmission, neverStarts } from './finish.js';
 import { withMergeLock } from './merge-lock.js';
 import { studySteps, type PlannedStep } from './plans.js';
@@ -277,14 +278,6 @@ export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, on
   });
 }
 
-function isEmptyDir(dir: string): boolean {
-  try {
-    return readdirSync(dir).every((n) => n === HUB.lock || n.startsWith('.tmp-')); // the lock this submission holds
-  } catch {
-    return true;
-  }
-}
-
 /**
  * A whole study into `hub` on SLURM: the checks `runStudy` makes (a directory that is not a hub, other
  * settings), design.json written here, then every phase that is not complete submitted as an array, and
@@ -295,8 +288,8 @@ export async function submitStudy(hub: string, settings: StudySettings, env: Sub
   requireSlurmCommands();
   checkSlurmEnvironment();
   checkScriptPaths(hub, env);
-  // a hub that is a file or cannot be written: the local run's one line, not the lock's temporary file
-  checkHubNotFile(hub);
+  // a hub that is a file, a link to nothing or cannot be written: the local run's one line, not the lock's temporary file
+  checkHubPath(hub);
   checkWritableDir(hub, '`hub`');
   // the hub's lock, as a local `run` holds it: no submission into a hub a local run is writing (and no
   // local run starts while this one checks and records the hub)
@@ -321,14 +314,9 @@ function isFinished(hub: string, steps: readonly PlannedStep[]): boolean {
 
 async function submitStudyLocked(hub: string, settings: StudySettings, env: SubmitEnvironment, progress: SubmitProgress): Promise<Submission | null> {
   const design = designFromSettings(settings).validate();
-  const previous = readRunState(hub);
-  if (previous === null && !isEmptyDir(hub)) {
-    throw new UsageError(`\`hub\` ${hub}: the directory exists, is not empty and holds no run.json, so it is not a ptychostudy hub; choose a new \`hub\``);
-  }
+  // what the hub holds, as a local run opens it: a folder or run.json that cannot be read is refused, never taken for an empty one
+  const previous = openHub(hub, settings);
   if (previous) {
-    // the sbatch options change no result; the requested ones replace a recorded list that this version refuses
-    const conflicts = conflictingSettings(readHubSettings(hub, settings.execution.slurm.sbatchArgs)!, settings);
-    if (conflicts.length > 0) throw new HubSettingsError(hub, conflicts);
     checkPhaseRootUnchanged(hub, previous, 'generate');
     checkPhaseRootUnchanged(hub, previous, 'overlap');
   }
