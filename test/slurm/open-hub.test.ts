@@ -92,7 +92,7 @@ function mkfifo(path: string): void {
   assert.equal(r.status, 0, r.stderr);
 }
 
-test('a hub path that is a link to nothing, and a run.json or settings.json that is a named pipe, a directory or a link to nothing: one line, local and SLURM', () => {
+test('a hub path that is a link to nothing, a run.json or settings.json that is a named pipe, a directory or a link to nothing, a phase root given for a hub: one line, local and SLURM', () => {
   const root = tmp('open-hub');
   const link = join(root, 'link-hub');
   symlinkSync(join(root, 'gone'), link);
@@ -101,16 +101,22 @@ test('a hub path that is a link to nothing, and a run.json or settings.json that
   mkfifo(join(pipe, 'run.json'));
   mkdirSync(join(dir, 'run.json'));
   symlinkSync(join(root, 'gone.json'), join(dangling, 'run.json'));
+  // a hub's Phase C root given for the hub: not a hub, and what it is named
+  const phaseC = join(root, 'phase_c');
+  mkdirSync(phaseC);
+  writeFileSync(join(phaseC, 'run_manifest.json'), '{}\n');
   hubWithRun(settingsPipe);
   rmSync(join(settingsPipe, 'settings.json'));
   mkfifo(join(settingsPipe, 'settings.json'));
   const resume = 'this hub cannot be resumed — use a new hub';
-  assert.deepEqual(refusals(root, [link, pipe, dir, dangling, settingsPipe]), [
+  assert.deepEqual(refusals(root, [link, pipe, dir, dangling, settingsPipe, phaseC]), [
     `\`hub\` ${link}: expected a directory; found a symbolic link to ${join(root, 'gone')}, which does not exist`,
     `${join(pipe, 'run.json')}: expected a hub's run record (a JSON file); found a named pipe; ${resume}`,
     `${join(dir, 'run.json')}: expected a hub's run record (a JSON file); found a directory; ${resume}`,
     `${join(dangling, 'run.json')}: expected a hub's run record (a JSON file); found a symbolic link to ${join(root, 'gone.json')}, which does not exist; ${resume}`,
     `${join(settingsPipe, 'settings.json')}: expected the hub's settings file; found a named pipe; this hub cannot be resumed until it is repaired`,
+    `\`hub\` ${phaseC}: the directory exists, is not empty and holds no run.json, so it is not a ptychostudy hub (it holds a Phase C root ` +
+      '(`ptychostudy generate --out`): run_manifest.json); choose a new `hub`',
   ]);
 });
 

@@ -32,6 +32,11 @@ const WORDS: Record<FolderKind, string> = {
   phaseG: 'a Phase G root (`ptychostudy compare --out`)',
 };
 
+/** What `kind` is and which command writes it, as a message names it: 'a Phase C root (`ptychostudy generate --out`)'. */
+export function folderKindWords(kind: FolderKind): string {
+  return WORDS[kind];
+}
+
 /** A hub's folder of each phase. */
 const HUB_FOLDER: Partial<Record<FolderKind, string>> = { phaseC: HUB.phaseC, phaseD: HUB.phaseD, phaseF: HUB.phaseF, phaseG: HUB.phaseG };
 

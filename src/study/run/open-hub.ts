@@ -14,6 +14,7 @@ import { entryKind } from '../../files/regular.js';
 import type { SettingDifference } from '../../settings/fingerprint.js';
 import { shown } from '../../settings/parse.js';
 import type { StudySettings } from '../../settings/schema.js';
+import { folderKind, folderKindWords } from '../hub/folder-kind.js';
 import { HUB } from '../hub/layout.js';
 import { conflictingSettings, readHubSettings, readRunState, type RunState } from './state.js';
 
@@ -80,7 +81,10 @@ export function openHub(hub: string, settings: StudySettings): RunState | null {
   if (previous === null) {
     // Never write into (and possibly over) files that some other process or person put there.
     if (names.some((n) => n !== HUB.lock && !n.startsWith('.tmp-'))) {
-      throw new UsageError(`\`hub\` ${hub}: the directory exists, is not empty and holds no run.json, so it is not a ptychostudy hub; choose a new \`hub\``);
+      // the output of another command (a hub's phase root given for the hub) is named, with the file that tells it
+      const found = folderKind(hub);
+      const holds = found !== null && found.kind !== 'hub' ? ` (it holds ${folderKindWords(found.kind)}: ${found.marker})` : '';
+      throw new UsageError(`\`hub\` ${hub}: the directory exists, is not empty and holds no run.json, so it is not a ptychostudy hub${holds}; choose a new \`hub\``);
     }
     return null;
   }
