@@ -48,6 +48,15 @@ export async function readInputData(path: string, opts: ReadInputOptions = {}): 
 }
 
 /**
+ * The refusal of reconstruction.radiation (`--radiation`) for a dataset NPZ, which states no energy to convert:
+ * `lsqml`, a Phase F job and `inspect --check` give this same line.
+ */
+export function npzRadiationMessage(file: string, radiation: string): string {
+  return `${file}: reconstruction.radiation (--radiation) ${radiation}: expected measured data stating an energy (CXI); found a dataset NPZ, ` +
+    'which states none (positions in object pixels; _metadata.geometry.wavelength_m, when present, is the wavelength itself): leave the setting out';
+}
+
+/**
  * LSQML's refusals of the patterns themselves, whatever the settings: patterns that are not square, and patterns
  * without a single count. `ptychostudy lsqml` (and a Phase F job) and `inspect --check` give these same lines.
  */

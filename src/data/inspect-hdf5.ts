@@ -15,7 +15,7 @@ import type { MaskSource } from './hdf5/mask.js';
 import { radiationText, type ProbeData } from './measured.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffFile } from './hdf5/signature.js';
-import { ELECTRON_VOLT_J } from './geometry.js';
+import { ELECTRON_VOLT_J, type Radiation } from './geometry.js';
 
 /** Entries listed at most (groups, datasets and links together); the rest is counted as not listed. */
 export const MAX_LISTED_ENTRIES = 2000;
@@ -106,16 +106,17 @@ const probeText = (p: ProbeData): string =>
  * What a reconstruction makes of the file, as lines: measured data as `lsqml --input` reads it, or — for a
  * PtyPy reconstruction or a ptychodus product, which hold no patterns — the probe `--init-probe file:` reads.
  */
-async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[]): Promise<Hdf5Check> {
+async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], radiation: Radiation | null): Promise<Hdf5Check> {
+  const rad = radiation ? { radiation } : {};
   try {
     const probeEntry = kind === 'PtyPy reconstruction (.ptyr)' ? entries.find((e) => /^content\/probe\/[^/]+\/data$/.test(e.path))
       : kind === 'ptychodus product' ? entries.find((e) => e.path === 'probe') : undefined;
     const shape = probeEntry?.shape;
     if (shape && shape.length >= 2) {
-      const p = await readProbeFile(path, shape[shape.length - 2]!, shape[shape.length - 1]!);
+      const p = await readProbeFile(path, shape[shape.length - 2]!, shape[shape.length - 1]!, rad);
       return { valid: true, reads: [`a probe file (--init-probe file:${path}), no diffraction data: ${p.source}, ${probeText(p)}`], violations: [], warnings: [] };
     }
-    const input = await readInputData(path);
+    const input = await readInputData(path, rad);
     if (input.format === 'npz') throw new Error('an HDF5 file read as an NPZ'); // sniffed as HDF5 before
     const m = input.measured;
     // what lsqml refuses of the patterns after reading them, refused here in its words
@@ -142,11 +143,15 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[]): P
   }
 }
 
-/** The tree of an HDF5 file and, with `check`, what a reconstruction reads from it. Throws InputError when it cannot be opened. */
-export async function summarizeHdf5(path: string, opts: { check?: boolean } = {}): Promise<Hdf5Summary> {
+/**
+ * The tree of an HDF5 file and, with `check`, what a reconstruction reads from it; `radiation` is the setting
+ * reconstruction.radiation (`--radiation`) the file is read with, with the same refusals as a reconstruction's.
+ * Throws InputError when it cannot be opened.
+ */
+export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null } = {}): Promise<Hdf5Summary> {
   const summary = await withHdf5(path, (r): Hdf5Summary => ({ file: path, fileBytes: r.fileBytes, kind: kindOf(r), ...listTree(r),
     listLimits: `at most ${MAX_LISTED_ENTRIES} entries and ${MAX_LISTED_DEPTH} levels of groups are listed` }));
-  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries);
+  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null);
   return summary;
 }
 

@@ -14,6 +14,8 @@ import type { NdArray, NumericData } from '../npy/types.js';
 import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset } from './dataset.js';
 import { checkDecodeFits } from './memory.js';
 import { checkPositionsOnObject } from './job-input.js';
+import { npzRadiationMessage } from './input.js';
+import type { Radiation } from './geometry.js';
 import { MAX_METADATA_BYTES, METADATA_KEY, readMetadata, requireReadableMetadata, type MetadataResult } from './metadata.js';
 
 /**
@@ -177,7 +179,7 @@ function preview(a: NdArray, n = 3, width = 60): string[] | undefined {
  * (a `_metadata` that cannot be decoded included); a `_metadata` that decodes but is not a JSON object,
  * or declares more than MAX_METADATA_BYTES, is reported as unreadable — and fails the check.
  */
-export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean } = {}): Promise<NpzSummary> {
+export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean; radiation?: Radiation | null } = {}): Promise<NpzSummary> {
   let r: NpzReader;
   try {
     r = NpzReader.open(path, opts);
@@ -237,6 +239,8 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
         try { requireReadableMetadata(metadata, path); } catch (err) { violations.push((err as Error).message); }
         warnings = warnings.filter((w) => !w.startsWith(`${path}: key '${METADATA_KEY}': present but unreadable`));
       }
+      // reconstruction.radiation (inspect --radiation) has no energy to apply to in an NPZ: refused as a reconstruction refuses it
+      if (opts.radiation) violations.push(npzRadiationMessage(path, opts.radiation));
       summary.check = { valid: violations.length === 0, violations, warnings };
     }
     return summary;

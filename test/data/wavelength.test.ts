@@ -3,19 +3,22 @@
  * wavelength of the electron's kinetic energy, against reference values computed in 60-digit arithmetic
  * (scripts/wavelength-reference.py, CODATA 2018); which radiation a CXI file states (NeXus NXsource `probe` at
  * entry_1/instrument_1/source_1/probe), the setting reconstruction.radiation where it states none, and the refusal
- * of the two disagreeing, of a radiation without a formula here, and of electron for a .ptyd or an NPZ.
+ * of the two disagreeing, of a radiation without a formula here, and of electron for a .ptyd or an NPZ; the same
+ * setting as a flag of inspect --check and reconstruct.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ELECTRON_MASS_KG, ELECTRON_VOLT_J, LIGHT_SPEED_M_S, PLANCK_J_S, wavelengthFromEnergy, type Radiation } from '../../src/data/geometry.js';
 import { readCxi } from '../../src/data/cxi.js';
-import { readInputData } from '../../src/data/input.js';
+import { npzRadiationMessage, readInputData } from '../../src/data/input.js';
 import type { MeasuredData } from '../../src/data/measured.js';
 import { readProbeFile } from '../../src/data/probe-file.js';
 import { summarizeHdf5 } from '../../src/data/inspect-hdf5.js';
+import { summarizeNpz } from '../../src/data/inspect.js';
+import { optionsFromFlags } from '../../src/cli/commands/reconstruct.js';
 import { readReconstructionInput } from '../../src/study/reconstruct/input.js';
 import { InputError } from '../../src/errors.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
@@ -160,4 +163,43 @@ test('lsqml --radiation: the file\'s statement against the flag is refused in on
   assert.equal(existsSync(out), false);
   assertRefused(ptychostudy(['lsqml', '--input', 'test/fixtures/cxi/scan.cxi', '--out', out, '--radiation', 'proton']), 'lsqml', '--radiation proton: expected photon or electron (in a settings file also null: as the file states)');
   assert.equal(existsSync(out), false);
+});
+
+test('inspect --check --radiation reads a file as lsqml --radiation does: the formula and where it came from, the same refusals', () => {
+  const silent = electronFile();
+  const asElectron = ptychostudy(['inspect', '--check', '--radiation', 'electron', silent]);
+  assert.equal(asElectron.status, 0, asElectron.stderr);
+  assert.match(asElectron.stdout, /^ {2}electron energy 300 keV = 4\.8065e-14 J, wavelength 1\.9687e-12 m,/m);
+  assert.match(asElectron.stdout, /^ {2}radiation electron: λ = h\/√\(2·m0·E·\(1 \+ E\/\(2·m0·c²\)\)\) .*, as reconstruction\.radiation \(--radiation\) says$/m);
+  // the file's statement against the flag: the reconstruction's refusal, exit 2
+  const against = ptychostudy(['inspect', '--check', '--radiation', 'photon', electronFile(stating('electron'))]);
+  assert.equal(against.status, 2);
+  assert.match(against.stdout, /reconstruction check: 1 problem\n {2}\S+e\d+\.cxi: key 'entry_1\/instrument_1\/source_1\/probe': expected the radiation reconstruction\.radiation \(--radiation\) gives, 'x-ray' or another photon; found 'electron'/);
+  // the schema's words for a bad value, and no --radiation without --check (it would say nothing)
+  assertRefused(ptychostudy(['inspect', '--check', '--radiation', 'proton', silent]), 'inspect', '--radiation proton: expected photon or electron (in a settings file also null: as the file states)');
+  assertRefused(ptychostudy(['inspect', '--radiation', 'electron', silent]), 'inspect', /^ptychostudy inspect: --radiation electron: expected with --check/);
+});
+
+test('inspect --check --radiation: a .ptyd and an NPZ are refused as a reconstruction refuses them', async () => {
+  const ptyd = await summarizeHdf5('test/fixtures/cxi/scan.ptyd', { check: true, radiation: 'electron' });
+  assert.equal(ptyd.check?.valid, false);
+  assert.match(ptyd.check.violations[0]!, /scan\.ptyd: key 'meta\/energy': expected the photon energy in keV, as PtyPy stores it, not reconstruction\.radiation: electron/);
+  const npz = await summarizeNpz('test/fixtures/numpy/phase_c_dataset.npz', { check: true, radiation: 'photon' });
+  assert.equal(npz.check?.valid, false);
+  assert.deepEqual(npz.check.violations, [npzRadiationMessage('test/fixtures/numpy/phase_c_dataset.npz', 'photon')]);
+  assert.equal((await summarizeNpz('test/fixtures/numpy/phase_c_dataset.npz', { check: true })).check?.valid, true);
+});
+
+test('reconstruct takes --radiation and --no-detector-mask as lsqml does, into the one settings schema', () => {
+  const phaseC = join(root, 'hub', 'phase_c');
+  mkdirSync(join(phaseC, 'dose_1'), { recursive: true });
+  copyFileSync(electronFile(), join(phaseC, 'dose_1', 'patched_train.npz'));
+  const base = { phaseCRoot: phaseC, phaseDRoot: join(root, 'hub', 'phase_d'), out: join(root, 'hub', 'phase_f') };
+  const given = optionsFromFlags({ ...base, radiation: 'electron', detectorMask: false }).settings.reconstruction;
+  assert.deepEqual([given.radiation, given.detectorMask], ['electron', false]);
+  const left = optionsFromFlags(base).settings.reconstruction;
+  assert.deepEqual([left.radiation, left.detectorMask], [null, true]);
+  assertRefused(ptychostudy(['reconstruct', '--phase-c-root', base.phaseCRoot, '--phase-d-root', base.phaseDRoot, '--out', base.out, '--radiation', 'proton']),
+    'reconstruct', '--radiation proton: expected photon or electron (in a settings file also null: as the file states)');
+  assert.equal(existsSync(base.out), false);
 });

@@ -7,7 +7,8 @@ import { sizeOf } from '../../npy/types.js';
 import { counted, printable } from '../../text.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../errors.js';
+import { InputError, UsageError } from '../../errors.js';
+import { parseStudySettings } from '../../settings/parse.js';
 import { HUB } from '../../study/hub/layout.js';
 
 /**
@@ -30,7 +31,11 @@ export function notInspected(file: string): string | null {
 interface InspectFlags {
   json?: boolean;
   check?: boolean;
+  radiation?: string;
 }
+
+/** How errors of the settings name the one setting inspect takes as a flag. */
+const FLAGS: Record<string, string> = { 'reconstruction.radiation': '--radiation' };
 
 function num(v: number | bigint | null): string {
   if (v === null) return '-';
@@ -130,13 +135,26 @@ export function register(program: Command): void {
       'For an HDF5 file (CXI, PtyPy .ptyd or .ptyr, a ptychodus product): every group, dataset (dtype, shape, ' +
       'bytes, chunks, filters) and link, from the metadata alone; links are shown, not followed. --check reads ' +
       'it as `lsqml --input` does and says what a reconstruction takes from it (patterns, keys, geometry, ' +
-      'probe), or why it refuses it; a PtyPy .ptyr or a ptychodus product is read as `--init-probe file:` reads it.\n\n' +
+      'probe), or why it refuses it; a PtyPy .ptyr or a ptychodus product is read as `--init-probe file:` reads it. ' +
+      'The geometry names the radiation, the formula that turns the energy into the wavelength and where that comes ' +
+      'from (the file, --radiation, the format, or the default: photon): electron data in a CXI file that states no ' +
+      'radiation is read as lsqml reads it with --radiation electron only when given --radiation electron here too.\n\n' +
       'Exit codes: 0 all files read (and valid, with --check); 2 a file could not be read or, with --check, ' +
       'breaks the contract or cannot be reconstructed.')
     .argument('<files...>', 'NPZ or HDF5 files to inspect')
     .option('--json', 'print a JSON array, one object per file')
     .option('--check', 'NPZ: check the dataset contract (DATA-001) and the positions against objectGuess; HDF5: read it as a reconstruction does')
+    .option('--radiation <r>', 'with --check, the setting reconstruction.radiation the files are read with, as lsqml --radiation: photon (λ = hc/E) or ' +
+      'electron (the energy is an electron\'s kinetic energy, λ = h/√(2·m0·E·(1 + E/(2·m0·c²)))). Default: as the file states at ' +
+      'entry_1/instrument_1/source_1/probe, photon when it states none; refused when the file states the other, for a .ptyd and for an NPZ ' +
+      '(docs/real-data.md, "Radiation")')
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
+      // the value as the settings schema parses it (the same words as lsqml's refusal of a bad value)
+      const radiation = flags.radiation === undefined ? null
+        : parseStudySettings({ reconstruction: { radiation: flags.radiation as 'photon' | 'electron' } }).reconstruction.radiation;
+      if (radiation !== null && !flags.check) {
+        throw new UsageError(`--radiation ${radiation}: expected with --check (it says what the energy of a file read as a reconstruction reads it is); found without --check`);
+      }
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
       let code = 0;
@@ -147,13 +165,13 @@ export function register(program: Command): void {
           const instead = notInspected(file);
           if (instead !== null) throw new InputError(instead);
           if (isHdf5File(file)) {
-            const s = await summarizeHdf5(file, { check: flags.check });
+            const s = await summarizeHdf5(file, { check: flags.check, radiation });
             if (s.check && !s.check.valid) code = 2;
             if (flags.json) out.push(hdf5Json(s));
             else texts.push(hdf5Text(s));
             continue;
           }
-          const s = await summarizeNpz(file, { check: flags.check });
+          const s = await summarizeNpz(file, { check: flags.check, radiation });
           if (s.check && !s.check.valid) code = 2;
           if (flags.json) out.push(toJson(s));
           else texts.push(toText(s));
@@ -166,5 +184,5 @@ export function register(program: Command): void {
       }
       process.stdout.write(flags.json ? JSON.stringify(out, null, 2) + '\n' : texts.length ? texts.join('\n\n') + '\n' : '');
       return code;
-    }));
+    }, FLAGS));
 }

@@ -23,8 +23,7 @@ const ALGORITHM = 'LSQML';
 
 const FLAGS: Record<string, string> = {
   config: '--config', ...ENGINE_FLAGS,
-  'reconstruction.threads': '--threads', 'reconstruction.precision': '--precision', 'reconstruction.detectorMask': '--no-detector-mask',
-  'reconstruction.radiation': '--radiation',
+  'reconstruction.threads': '--threads', 'reconstruction.precision': '--precision',
 };
 
 interface LsqmlFlags extends EngineFlags {
@@ -37,8 +36,6 @@ interface LsqmlFlags extends EngineFlags {
   algorithm?: string;
   threads?: string;
   precision?: string;
-  detectorMask?: boolean;
-  radiation?: string;
   overwrite?: boolean;
 }
 

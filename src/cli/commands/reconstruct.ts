@@ -66,6 +66,8 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
       initObject: f.initObject,
       initProbe: f.initProbe,
       ...(f.probeModel !== undefined ? { probeModel: f.probeModel } : {}),
+      ...(f.detectorMask === false ? { detectorMask: false } : {}),
+      ...(f.radiation !== undefined ? { radiation: f.radiation as 'photon' | 'electron' } : {}),
     },
     execution: { jobs: integerFlag('--jobs', f.jobs), ...executorSettingsFromFlags(f) },
   });
@@ -132,7 +134,8 @@ export function register(program: Command): void {
       'other jobs\' results stay. Every run also leaves an immutable copy of its own files under ' +
       '<out>/runs/<UTC time>-<filters>/. A job whose result is complete (success, made with the same settings, ' +
       'reconstruction.npz present, input size and SHA-256 unchanged) is skipped as "already complete" unless --force.\n\n' +
-      'Every LSQML option can be set in a settings file (--config; `ptychostudy config --print-defaults`); pty-chi\'s ' +
+      'Every LSQML option can be set in a settings file (--config; `ptychostudy config --print-defaults`), lsqml\'s --threads and --precision as ' +
+      'reconstruction.threads and reconstruction.precision (here --jobs sets how many jobs share the cores); pty-chi\'s ' +
       'option names and what they are called here: docs/lsqml.md, "pty-chi\'s options here"; PtyPy\'s: docs/real-data.md, ' +
       '"Coming from PtyPy".\n\n' +
       'Each job reads and checks its input as `ptychostudy lsqml` does (NPZ, or measured data in a CXI or PtyPy .ptyd ' +
@@ -163,6 +166,10 @@ export function register(program: Command): void {
     .option('--init-probe <p>', `initial probe: guess (the file's probeGuess) | file:PATH (NPZ reconstructed_probe/probeGuess or a finished reconstruction's folder for its reconstruction.npz, CXI, ptychodus .h5, PtyPy .ptyr) (default: ${D.reconstruction.initProbe})`)
     .option('--probe-model <spec>', 'model probe for measured data without one (CXI without illumination, PtyPy .ptyd), lengths in metres: ' +
       'aperture:diameter=D (optionally ,distance=Z) or fzp:diameter=D,outer-zone=DR (optionally ,stop=S ,defocus=Z); as lsqml --probe-model (docs/real-data.md)')
+    .option('--no-detector-mask', 'measured data (CXI, .ptyd): fit every pixel as read, not leaving out the pixels the file marks as not measured; as lsqml --no-detector-mask (docs/real-data.md)')
+    .option('--radiation <r>', 'measured data (CXI): photon or electron, what the files\' energy is the energy of — photon: λ = hc/E; electron: the kinetic energy, ' +
+      'λ relativistic. Default: as each file states at entry_1/instrument_1/source_1/probe, photon when it states none; a job whose file states the ' +
+      'other, a .ptyd (electron) or an NPZ fails, as lsqml --radiation refuses it (docs/real-data.md, "Radiation")')
     .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)');
   addExecutorOptions(cmd)
     .action(action('reconstruct', async (flags: Flags) => {

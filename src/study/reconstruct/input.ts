@@ -16,7 +16,7 @@ import { basename } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import type { Dataset } from '../../data/dataset.js';
 import { scanFrame, DEFAULT_OBJECT_MARGIN, type Radiation } from '../../data/geometry.js';
-import { readInputData } from '../../data/input.js';
+import { npzRadiationMessage, readInputData } from '../../data/input.js';
 import { CXI_KEYS } from '../../data/cxi.js';
 import { geometryRecord, measuredToDataset, probeGuessOf, type ProbeData } from '../../data/measured.js';
 import { readProbeFile } from '../../data/probe-file.js';
@@ -105,8 +105,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
     ...(opts.radiation ? { radiation: opts.radiation } : {}) });
   if (input.format === 'npz' && opts.radiation) {
     // an NPZ's positions are object pixels and its _metadata.geometry states the wavelength itself: no energy to convert
-    throw new InputError(`${path}: reconstruction.radiation (--radiation) ${opts.radiation}: expected measured data stating an energy (CXI); found a dataset NPZ, ` +
-      'which states none (positions in object pixels; _metadata.geometry.wavelength_m, when present, is the wavelength itself): leave the setting out');
+    throw new InputError(npzRadiationMessage(path, opts.radiation));
   }
   const measured = input.format === 'npz' ? undefined : input.measured;
   const record: Record<string, unknown> = { input_format: input.format };
