@@ -19,9 +19,9 @@
  *                 pixels with a bit of CXI_MASK_DO_NOT_USE set are masked (hdf5/mask.ts), and so are pixels
  *                 at the largest value of an integer type (detector gaps); `detectorMask: false` reads neither
  */
-import { checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, DEFAULT_OBJECT_MARGIN, type Radiation } from './geometry.js';
+import { checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, wavelengthFromEnergy, DEFAULT_OBJECT_MARGIN, ELECTRON_VOLT_J, type Radiation } from './geometry.js';
 import type { MeasuredData, ProbeData, RadiationFrom } from './measured.js';
-import { DISTANCE_M, ELECTRON_ENERGY_J, ENERGY_J, PIXEL_M, pixelSizeOk, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
+import { DISTANCE_M, ELECTRON_ENERGY_J, ENERGY_J, PIXEL_M, UNSTATED_ENERGY_J, UNSTATED_PHOTON_WARN_J, pixelSizeOk, checkUnits, firstPresent, readPhysical } from './hdf5/checks.js';
 import { shown, withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { CXI_MASK_DO_NOT_USE, countFlags, maskOffRecord, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
@@ -93,6 +93,19 @@ export function readCxiRadiation(r: Hdf5Reader, requested?: Radiation | null): {
   return { radiation: stated, from: { source: 'file', key, stated: text } };
 }
 
+/**
+ * The warning of a photon energy of 50 keV or more in a CXI file that states no radiation and was given none
+ * (reconstruction.radiation null): likely electron data read with the photon formula, whose scan then comes out
+ * too small in pixels (2.1 times at 300 keV) with no error. Giving --radiation, either value, silences it.
+ */
+export function unstatedHighEnergyWarning(file: string, key: string, energyJ: number): string {
+  const p5 = (v: number): string => String(Number(v.toPrecision(5)));
+  return `${file}: key '${key}': a photon energy of ${p5(energyJ / ELECTRON_VOLT_J / 1e3)} keV (λ = hc/E = ${p5(wavelengthFromEnergy(energyJ, 'photon'))} m), ` +
+    `and the file states no radiation at ${CXI_KEYS.radiation[0]}: X-ray ptychography rarely goes above 50 keV, electron microscopes work at 60–300 kV. ` +
+    `If this is electron data, give --radiation electron (reconstruction.radiation: electron): λ = ${p5(wavelengthFromEnergy(energyJ, 'electron'))} m; ` +
+    '--radiation photon says it is photon data';
+}
+
 /** The key of the CXI complex probe: the first of CXI_KEYS.probe present, a string at …/source_1/probe (the radiation) passed over. */
 export function cxiProbeKey(r: Hdf5Reader): string | undefined {
   return CXI_KEYS.probe.find((k) => r.has(k) && !(CXI_KEYS.radiation.includes(k as typeof CXI_KEYS.radiation[number]) && isText(r, k)));
@@ -158,7 +171,8 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   // Small things first, so a bad geometry is refused before the stack is read.
   const { radiation, from: radiationFrom } = readCxiRadiation(r, opts.radiation);
   if (radiationFrom.key !== undefined) keys.radiation = radiationFrom.key;
-  const energy = readPhysical(r, CXI_KEYS.energy, radiation === 'electron' ? ELECTRON_ENERGY_J : ENERGY_J);
+  const energy = readPhysical(r, CXI_KEYS.energy, radiation === 'electron' ? ELECTRON_ENERGY_J : radiationFrom.source === 'default' ? UNSTATED_ENERGY_J : ENERGY_J);
+  if (radiationFrom.source === 'default' && energy.value >= UNSTATED_PHOTON_WARN_J) warnings.push(unstatedHighEnergyWarning(r.file, energy.key, energy.value));
   const distance = readPhysical(r, CXI_KEYS.distance, DISTANCE_M);
   const px = readPhysical(r, CXI_KEYS.xPixel, PIXEL_M);
   const py = readPhysical(r, CXI_KEYS.yPixel, PIXEL_M);

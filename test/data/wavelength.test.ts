@@ -4,7 +4,7 @@
  * (scripts/wavelength-reference.py, CODATA 2018); which radiation a CXI file states (NeXus NXsource `probe` at
  * entry_1/instrument_1/source_1/probe), the setting reconstruction.radiation where it states none, and the refusal
  * of the two disagreeing, of a radiation without a formula here, and of electron for a .ptyd or an NPZ; the same
- * setting as a flag of inspect --check and reconstruct.
+ * setting as a flag of inspect --check and reconstruct, and the warning of a high photon energy from a file stating none.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -188,6 +188,19 @@ test('inspect --check --radiation: a .ptyd and an NPZ are refused as a reconstru
   assert.equal(npz.check?.valid, false);
   assert.deepEqual(npz.check.violations, [npzRadiationMessage('test/fixtures/numpy/phase_c_dataset.npz', 'photon')]);
   assert.equal((await summarizeNpz('test/fixtures/numpy/phase_c_dataset.npz', { check: true })).check?.valid, true);
+});
+
+test('a photon energy of 50 keV or more from a file stating no radiation is warned of; an energy in eV names the electron case', async () => {
+  const silent = electronFile();
+  const warned = (await readCxi(silent)).warnings.filter((w) => w.includes('states no radiation'));
+  assert.equal(warned.length, 1);
+  assert.match(warned[0]!, /e\d+\.cxi: key 'entry_1\/instrument_1\/source_1\/energy': a photon energy of 300 keV \(λ = hc\/E = 4\.1328e-12 m\), and the file states no radiation .* If this is electron data, give --radiation electron \(reconstruction\.radiation: electron\): λ = 1\.9687e-12 m;/);
+  // said either way, or stated by the file: no warning; nor at 8 keV
+  for (const m of [await readCxi(silent, { radiation: 'photon' }), await readCxi(silent, { radiation: 'electron' }), await readCxi(electronFile(stating('electron'))), await readCxi('test/fixtures/cxi/scan.cxi')]) {
+    assert.deepEqual(m.warnings.filter((w) => w.includes('states no radiation')), []);
+  }
+  await refused(readCxi(electronFile({ [`${SOURCE}/energy`]: { data: 300e3, dtype: '<d' } })),
+    /energy': expected the photon energy in J, < 1e-12; found 300000 \(is it in eV or keV\? CXI stores joules: 8 keV = 1\.2817e-15 J; for electron data, 300 keV = 4\.8065e-14 J, with --radiation electron when the file states no radiation\)$/);
 });
 
 test('reconstruct takes --radiation and --no-detector-mask as lsqml does, into the one settings schema', () => {

@@ -4,6 +4,7 @@
  * and the message says so.
  */
 import { shown, type Hdf5Reader } from './reader.js';
+import { ELECTRON_VOLT_J } from '../geometry.js';
 
 export interface PhysicalValue {
   /** What it is and its unit, for messages: 'the photon energy in J'. */
@@ -68,6 +69,19 @@ export const ENERGY_J: PhysicalValue = {
   what: 'the photon energy in J', max: 1e-12, hint: '(is it in eV or keV? CXI stores joules: 8 keV = 1.2817e-15 J)',
   min: 1e-21, minHint: '(under 6 meV: is it in the right unit? CXI stores joules: 8 keV = 1.2817e-15 J)', unit: 'J',
 };
+/**
+ * The energy of a CXI file that states no radiation, read as a photon's unless reconstruction.radiation says
+ * electron: the hints name the electron's case too, since electron data often states nothing.
+ */
+export const UNSTATED_ENERGY_J: PhysicalValue = {
+  ...ENERGY_J, hint: '(is it in eV or keV? CXI stores joules: 8 keV = 1.2817e-15 J; for electron data, 300 keV = 4.8065e-14 J, with --radiation electron when the file states no radiation)',
+  minHint: '(under 6 meV: is it in the right unit? CXI stores joules: 8 keV = 1.2817e-15 J; for electron data, 300 keV = 4.8065e-14 J, with --radiation electron when the file states no radiation)',
+};
+/**
+ * A photon energy from a file that states no radiation at or above this (J, 50 keV) is warned of: X-ray ptychography
+ * rarely goes there, and electron microscopes work at 60–300 kV.
+ */
+export const UNSTATED_PHOTON_WARN_J = 50e3 * ELECTRON_VOLT_J;
 /** An electron's kinetic energy (the accelerating voltage times e), J: the same limits (6 meV … 6.2 MeV). */
 export const ELECTRON_ENERGY_J: PhysicalValue = {
   ...ENERGY_J, what: 'the electron energy in J', hint: '(is it in eV or keV? CXI stores joules: 300 keV = 4.8065e-14 J)',
