@@ -19,6 +19,7 @@ import { readProbeFile } from '../../src/data/probe-file.js';
 import { summarizeHdf5 } from '../../src/data/inspect-hdf5.js';
 import { summarizeNpz } from '../../src/data/inspect.js';
 import { optionsFromFlags } from '../../src/cli/commands/reconstruct.js';
+import { energyFact } from '../../src/study/report/reconstruction-report.js';
 import { readReconstructionInput } from '../../src/study/reconstruct/input.js';
 import { InputError } from '../../src/errors.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
@@ -146,6 +147,9 @@ test('a reconstruction of electron data records its radiation; its ptychodus exp
   assert.equal(g.wavelength_m, wavelengthFromEnergy(E300, 'electron'));
   assert.match(String(g.wavelength_formula), /^electron: λ = h\/√\(2·m0·E·\(1 \+ E\/\(2·m0·c²\)\)\) .*, as the file states at entry_1\/instrument_1\/source_1\/probe \('electron'\)$/);
   assert.deepEqual((g.keys as Record<string, string>).radiation, `${SOURCE}/probe`);
+  // the report of the reconstruction (report --out) states it At a glance; a record without radiation is a photon's
+  assert.equal(energyFact(g), `electron (kinetic energy) 300 keV, wavelength 1.96875 pm; ${String(g.wavelength_formula)}`);
+  assert.equal(energyFact({ energy_eV: 8000, wavelength_m: 1.5498e-10 }), 'photon 8 keV, wavelength 154.98 pm');
   const out = join(root, 'recon.h5');
   await exportPtychodusProduct({ input: job.reconstructionNpz, out });
   await withHdf5(out, (r) => {

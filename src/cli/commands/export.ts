@@ -12,7 +12,8 @@ export function register(program: Command): void {
       'Writes the reconstruction an `lsqml --out` folder or a Phase F job folder holds (its reconstruction.npz) as a ' +
       'ptychodus product file (HDF5, the layout of ptychodus\'s H5ProductFileIO): probe modes, object (one layer), probe ' +
       'positions in metres, pixel sizes, probe energy and detector distance where the data states them (0 where it does ' +
-      'not), and the loss per epoch. ptychodus opens it as one of its own products; `lsqml --init-probe file:OUT ' +
+      'not; for electron data the probe energy is the photon energy of the electron\'s wavelength, since ptychodus takes ' +
+      'λ = hc/E, and the comments name the electron energy), and the loss per epoch. ptychodus opens it as one of its own products; `lsqml --init-probe file:OUT ' +
       '--init-object file:OUT` continues from it. A command of its own, not an `lsqml` or `report` flag: it reads a ' +
       'finished result and writes one file in another program\'s format, and it runs on any result, however old, without ' +
       'reconstructing or touching the folder.\n\n' +

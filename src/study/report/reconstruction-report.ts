@@ -256,6 +256,21 @@ function fmtLoss(v: number | null): string {
   return v === null ? '—' : v.toExponential(4);
 }
 
+/**
+ * The energy of measured data as the At a glance facts state it: what it is the energy of, in eV, keV or MeV, the
+ * wavelength and the formula with where it came from (`_metadata.geometry` radiation, energy_eV, wavelength_m,
+ * wavelength_formula; a record without `radiation` is of a photon energy, the only one read then); null without one.
+ */
+export function energyFact(geometry: Record<string, unknown> | null): string | null {
+  const ev = geometry ? num(geometry.energy_eV) : null, lambda = geometry ? num(geometry.wavelength_m) : null;
+  if (geometry === null || ev === null || lambda === null || !(ev > 0) || !(lambda > 0)) return null;
+  const radiation = geometry.radiation === 'electron' ? 'electron' : 'photon';
+  const [f, unit] = ev >= 1e6 ? [1e6, 'MeV'] : ev >= 1e3 ? [1e3, 'keV'] : [1, 'eV'];
+  const formula = str(geometry.wavelength_formula);
+  return `${radiation === 'electron' ? 'electron (kinetic energy)' : 'photon'} ${Number((ev / f).toPrecision(6))} ${unit}, wavelength ${formatLength(lambda)}` +
+    (formula !== null ? `; ${formula}` : '');
+}
+
 /** The page's sections; images go to `img`. */
 async function sections(rec: Reconstruction, img: ImageDir, missing: string[], patterns: InputPatterns, inputPath: string | null,
   rerun: ReturnType<typeof rerunCommand>, progress: (title: string) => void, signal: AbortSignal | undefined): Promise<Section[]> {
@@ -300,6 +315,8 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     ['probe', `${rec.probes.length} mode${rec.probes.length === 1 ? '' : 's'} of ${N}×${rec.probes[0]!.w} px`],
     ['pixel size', pixel ? `${formatLength(pixel[1])} (x) × ${formatLength(pixel[0])} (y)` : 'not stated by the data (lengths in pixels)'],
   ];
+  const energy = energyFact(geometry);
+  if (energy !== null) facts.push(['energy', energy]);
   if (rec.mask) {
     const m = rec.mask.record;
     facts.push(['detector mask', m.applied === true ? `applied: ${formatNumber(Number(m.pixels_masked))} of ${formatNumber(Number(m.pattern_pixels))} pixels masked (see Data)` : 'off (see Data)']);
