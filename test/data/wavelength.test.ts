@@ -19,6 +19,7 @@ import { readProbeFile } from '../../src/data/probe-file.js';
 import { summarizeHdf5 } from '../../src/data/inspect-hdf5.js';
 import { summarizeNpz } from '../../src/data/inspect.js';
 import { optionsFromFlags } from '../../src/cli/commands/reconstruct.js';
+import { commandFor, settingsBeyondCommand, type ReconstructionJob } from '../../src/study/reconstruct/jobs.js';
 import { energyFact } from '../../src/study/report/reconstruction-report.js';
 import { readReconstructionInput } from '../../src/study/reconstruct/input.js';
 import { InputError } from '../../src/errors.js';
@@ -216,6 +217,12 @@ test('reconstruct takes --radiation and --no-detector-mask as lsqml does, into t
   assert.deepEqual([given.radiation, given.detectorMask], ['electron', false]);
   const left = optionsFromFlags(base).settings.reconstruction;
   assert.deepEqual([left.radiation, left.detectorMask], [null, true]);
+  // the lsqml line a job records (the manifest's command, its log, a dry run) reads the file the same way
+  const job = { dose: 1, view: 'baseline', split: 'train', inputNpz: join(phaseC, 'dose_1', 'patched_train.npz'), outputDir: join(base.out, 'dose_1', 'baseline', 'train'),
+    artifactRoot: base.out, algorithm: 'LSQML', settings: given } as unknown as ReconstructionJob;
+  assert.deepEqual(commandFor(job).slice(-3), ['--no-detector-mask', '--radiation', 'electron']);
+  assert.deepEqual(settingsBeyondCommand(job), []);
+  assert.ok(!commandFor({ ...job, settings: left }).some((a) => a === '--radiation' || a === '--no-detector-mask'));
   assertRefused(ptychostudy(['reconstruct', '--phase-c-root', base.phaseCRoot, '--phase-d-root', base.phaseDRoot, '--out', base.out, '--radiation', 'proton']),
     'reconstruct', '--radiation proton: expected photon or electron (in a settings file also null: as the file states)');
   assert.equal(existsSync(base.out), false);

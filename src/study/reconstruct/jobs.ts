@@ -124,12 +124,15 @@ export function commandFor(job: ReconstructionJob, threads?: number, absolute = 
     '--modes', String(s.modes), '--seed', String(s.seed), '--init-object', s.initObject, '--init-probe', s.initProbe];
   if (s.probeModel !== null) args.push('--probe-model', s.probeModel);
   if (s.nImages !== null) args.push('--n-images', String(s.nImages));
+  // how a measured file is read: without them the line would read electron data as photons, or mask what the job fitted
+  if (s.detectorMask === false) args.push('--no-detector-mask');
+  if (s.radiation !== null) args.push('--radiation', s.radiation);
   if (threads !== undefined) args.push('--threads', String(threads));
   return args;
 }
 
 /** The reconstruction settings `commandFor` has no flag for (and that change a result). */
-const FLAGGED = new Set(['epochs', 'batchSize', 'noiseModel', 'modes', 'seed', 'initObject', 'initProbe', 'probeModel', 'nImages', 'threads']);
+const FLAGGED = new Set(['epochs', 'batchSize', 'noiseModel', 'modes', 'seed', 'initObject', 'initProbe', 'probeModel', 'nImages', 'detectorMask', 'radiation', 'threads']);
 
 /**
  * The settings of `job` that differ from the defaults but are not on its `commandFor` line (they come from a
