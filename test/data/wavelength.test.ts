@@ -20,7 +20,7 @@ import { summarizeHdf5 } from '../../src/data/inspect-hdf5.js';
 import { summarizeNpz } from '../../src/data/inspect.js';
 import { optionsFromFlags } from '../../src/cli/commands/reconstruct.js';
 import { commandFor, settingsBeyondCommand, type ReconstructionJob } from '../../src/study/reconstruct/jobs.js';
-import { energyFact } from '../../src/study/report/reconstruction-report.js';
+import { energyFact } from '../../src/study/report/sections.js';
 import { readReconstructionInput } from '../../src/study/reconstruct/input.js';
 import { InputError } from '../../src/errors.js';
 import { parseStudySettings } from '../../src/settings/parse.js';

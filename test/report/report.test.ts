@@ -306,6 +306,23 @@ test('report: the detector mask of measured data — pixels masked per source, t
   assert.match(withCxi, /<img src="img\/data_object_probe\.png"/);
 });
 
+test('report: the energy of measured data — what it is the energy of, the wavelength and its formula, per job; none for simulated data', async () => {
+  const root = tempDir('report-energy');
+  const r = makeHub(root, { doses: [1000] });
+  const before = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  assert.doesNotMatch(before, /Energy and wavelength/, 'simulated data: no energy part');
+  const file = join(r.f, 'dose_1000', 'baseline', 'train', 'reconstruction.npz');
+  const a = loadNpz(file);
+  a._metadata = metadataArray({ input_format: 'cxi', geometry: { energy_J: 4.80653e-14, energy_eV: 300000, radiation: 'electron', wavelength_m: 1.9687489e-12,
+    wavelength_formula: 'electron: λ = h/√(2·m0·E·(1 + E/(2·m0·c²))) (electron kinetic energy, relativistic; m0 CODATA 2018), as reconstruction.radiation (--radiation) says' } });
+  saveNpz(file, a);
+  const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  const data = html.slice(html.indexOf('<section id="data">'), html.indexOf('<section id="reconstructions">'));
+  assert.match(data, /<h3>Energy and wavelength<\/h3>/);
+  assert.match(data, /<tr><td>1e3 baseline train<\/td><td class="wrap">electron \(kinetic energy\) 300 keV, wavelength 1\.96875 pm; electron: λ = h\/√\(2·m0·E·\(1 \+ E\/\(2·m0·c²\)\)\) \(electron kinetic energy, relativistic; m0 CODATA 2018\), as reconstruction\.radiation \(--radiation\) says<\/td><\/tr>/);
+  assert.doesNotMatch(data, /1e3 baseline test<\/td><td class="wrap">(electron|photon)/, 'only the job of measured data');
+});
+
 test('report: the patterns of a CXI file in Phase C\'s place are drawn as its reconstruction read them; a changed file is said, not drawn', async () => {
   const root = tempDir('report-measured-patterns');
   const r = makeHub(root, { doses: [1000] });

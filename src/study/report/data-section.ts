@@ -15,11 +15,11 @@ import { positionMapsSvg, renderPositionMapsPng, type PositionMapOptions, type P
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber } from '../../report/ticks.js';
 import { sniffFile } from '../../data/hdf5/signature.js';
-import { readReconstructionMask, readReconstructionMetadata, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
+import { readReconstructionGeometry, readReconstructionMask, readReconstructionMetadata, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
 import { float64Of, readDiffractionSample, readGroundTruth, type DiffractionSample } from '../hub/datasets.js';
 import { datasetCandidates, doseDirName, jobDir, OVERLAP_VIEWS, PHASE_C, PHASE_F, phaseCSplitFile, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
 import { readOverlapBundle, type OverlapStats, type ViewOverlap } from '../hub/overlap-files.js';
-import { doseLabel, pct, tryOr, type ReportContext } from './sections.js';
+import { doseLabel, energyFact, pct, tryOr, type ReportContext } from './sections.js';
 import { evenlySpread, readInputPatterns } from './input-patterns.js';
 import { yieldToEventLoop } from '../phase.js';
 
@@ -232,6 +232,28 @@ function detectorMasks(ctx: ReportContext, parts: string[]): void {
   parts.push(grid([figure(src, `Detector mask ${about}: black pixels were masked — no far-field constraint, their values set to 0 — white pixels were fitted; from detector_mask of reconstruction.npz; the scale bar is in detector pixels.`)], 'gallery'));
 }
 
+/**
+ * The energy of every reconstruction of measured data (`_metadata.geometry`: what it is the energy of, the
+ * wavelength, its formula and where that came from: the file, reconstruction.radiation, the format or the default).
+ * Nothing for a hub of simulated data (its datasets state no energy).
+ */
+function energies(ctx: ReportContext, parts: string[]): void {
+  const { plan, na } = ctx;
+  const rows: Cell[][] = [];
+  for (const j of plan.jobs) {
+    const npz = join(jobDir(plan.roots.f, j), PHASE_F.reconstruction);
+    if (!existsSync(npz)) continue;
+    const g = tryOr(() => readReconstructionGeometry(npz), (e) => parts.push(na(`energy: ${e}`)));
+    const fact = g !== null && typeof g === 'object' && !Array.isArray(g) ? energyFact(g as Record<string, unknown>) : null;
+    if (fact !== null) rows.push([`${doseLabel(j.dose)} ${j.view} ${j.split}`, { html: esc(fact), cls: 'wrap' }]);
+  }
+  if (rows.length === 0) return;
+  parts.push('<h3>Energy and wavelength</h3>');
+  parts.push(table(['job', 'energy, wavelength and its formula'], rows, {
+    caption: 'What each reconstruction of measured data took the file\'s energy to be (_metadata.geometry of reconstruction.npz; docs/real-data.md, "Radiation: photons or electrons")',
+  }));
+}
+
 interface ViewPositions { xs: Float64Array; ys: Float64Array; frame: { w: number; h: number } | null }
 
 function readPositions(file: string): ViewPositions {
@@ -357,7 +379,7 @@ function overlapRow(view: string, split: string, n: number | null, s: OverlapSta
 /** Data: the ground-truth object and probe, diffraction patterns, scan positions, overlap per view. */
 export async function dataSection(ctx: ReportContext): Promise<Section> {
   const parts: string[] = [];
-  for (const part of [objectAndProbe, diffraction, detectorMasks, positionsAndOverlap]) {
+  for (const part of [objectAndProbe, diffraction, energies, detectorMasks, positionsAndOverlap]) {
     await yieldToEventLoop(); // let signals (Ctrl-C) through between the parts' figures
     await part(ctx, parts);
   }

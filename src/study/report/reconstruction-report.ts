@@ -49,7 +49,7 @@ import { float64Of } from '../hub/datasets.js';
 import { readReconstructionMask, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
 import { maskSources } from './data-section.js';
 import { readInputPatterns, type InputPatterns } from './input-patterns.js';
-import { depVersion, ImageDir, pct, settingRows, valueHtml, type DrawnFigure } from './sections.js';
+import { depVersion, energyFact, ImageDir, pct, settingRows, valueHtml, type DrawnFigure } from './sections.js';
 import type { ReportProgress, ReportResult } from './phase.js';
 import { checkOptionNames, checkSignalOption, optionNames, StudyAbortedError, throwIfStopped, yieldToEventLoop } from '../phase.js';
 
@@ -254,21 +254,6 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 function fmtLoss(v: number | null): string {
   return v === null ? '—' : v.toExponential(4);
-}
-
-/**
- * The energy of measured data as the At a glance facts state it: what it is the energy of, in eV, keV or MeV, the
- * wavelength and the formula with where it came from (`_metadata.geometry` radiation, energy_eV, wavelength_m,
- * wavelength_formula; a record without `radiation` is of a photon energy, the only one read then); null without one.
- */
-export function energyFact(geometry: Record<string, unknown> | null): string | null {
-  const ev = geometry ? num(geometry.energy_eV) : null, lambda = geometry ? num(geometry.wavelength_m) : null;
-  if (geometry === null || ev === null || lambda === null || !(ev > 0) || !(lambda > 0)) return null;
-  const radiation = geometry.radiation === 'electron' ? 'electron' : 'photon';
-  const [f, unit] = ev >= 1e6 ? [1e6, 'MeV'] : ev >= 1e3 ? [1e3, 'keV'] : [1, 'eV'];
-  const formula = str(geometry.wavelength_formula);
-  return `${radiation === 'electron' ? 'electron (kinetic energy)' : 'photon'} ${Number((ev / f).toPrecision(6))} ${unit}, wavelength ${formatLength(lambda)}` +
-    (formula !== null ? `; ${formula}` : '');
 }
 
 /** The page's sections; images go to `img`. */

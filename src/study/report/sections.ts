@@ -16,6 +16,7 @@ import { esc, figure, grid, notAvailable, table, type Cell, type Section } from 
 import { doseLabel, formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
 import { HUB, PHASE_G, REPORT } from '../hub/layout.js';
+import { formatLength } from '../../report/scalebar.js';
 import { CHART_METRICS, metricLabel, metricValue, PHASE_UNIT, type MetricsSummary } from '../hub/metrics-summary.js';
 import type { ReportPlan } from './plan.js';
 
@@ -100,6 +101,23 @@ export function valueHtml(v: unknown): string {
     return `<span class="kv">${entries.map(([k, x]) => `<span><b>${esc(k)}</b> ${valueHtml(x)}</span>`).join(' ')}</span>`;
   }
   return esc(String(v));
+}
+
+/**
+ * The energy of measured data as the report of one reconstruction (At a glance) and
+ * the hub report's Data section state it: what it is the energy of, in eV, keV or MeV, the
+ * wavelength and the formula with where it came from (`_metadata.geometry` radiation, energy_eV, wavelength_m,
+ * wavelength_formula; a record without `radiation` is of a photon energy, the only one read then); null without one.
+ */
+export function energyFact(geometry: Record<string, unknown> | null): string | null {
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const ev = geometry ? num(geometry.energy_eV) : null, lambda = geometry ? num(geometry.wavelength_m) : null;
+  if (geometry === null || ev === null || lambda === null || !(ev > 0) || !(lambda > 0)) return null;
+  const radiation = geometry.radiation === 'electron' ? 'electron' : 'photon';
+  const [f, unit] = ev >= 1e6 ? [1e6, 'MeV'] : ev >= 1e3 ? [1e3, 'keV'] : [1, 'eV'];
+  const formula = typeof geometry.wavelength_formula === 'string' ? geometry.wavelength_formula : null;
+  return `${radiation === 'electron' ? 'electron (kinetic energy)' : 'photon'} ${Number((ev / f).toPrecision(6))} ${unit}, wavelength ${formatLength(lambda)}` +
+    (formula !== null ? `; ${formula}` : '');
 }
 
 /** What an unset (null) setting of design.json or of the reconstruction settings means, by its key; any other null is "not set". */
