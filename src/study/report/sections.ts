@@ -120,11 +120,10 @@ export function energyFact(geometry: Record<string, unknown> | null): string | n
     (formula !== null ? `; ${formula}` : '');
 }
 
-/** What an unset (null) setting of design.json or of the reconstruction settings means, by its key; any other null is "not set". */
+/** What an unset (null) setting of design.json means, by its key; any other null is "not set". */
 const UNSET: Record<string, string> = {
   n_images: 'not set: n_positions of the preset, or the base NPZ\'s positions',
   base_npz: 'none: the synthetic object and probe',
-  radiation: 'not set: as the file states (photon when it states none)',
 };
 
 /** Rows (key, value) of an object: nested objects of scalars stay one row, deeper ones are flattened with dotted keys. */
