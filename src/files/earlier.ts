@@ -11,20 +11,39 @@
  * bytes (its times, or a record broken by hand): the record as it was is then kept on its own, when
  * the new one is renamed into place (records must be written with `beforeRename` too).
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, readFileSync, readSync, renameSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { MAX_RECORD_BYTES, readBytesAtMost } from './bounded-read.js';
+import { openForReading } from './regular.js';
 import { compactUtc, createUniqueDir, missingDirs, removeEmptyDirs } from './dirs.js';
 
 /** The directory of a root (or a job's directory) where replaced outputs are kept. */
 export const HISTORY_DIR = 'history';
 
-/** Whether two regular files hold the same bytes (read in 1 MiB blocks). */
+/**
+ * Whether two regular files hold the same bytes (read in 1 MiB blocks). An `a` that is no regular file (a named pipe
+ * or a directory put where an output was) holds other bytes: it is never opened in a way that could block
+ * (`openForReading`), and is kept like any other earlier output.
+ */
 export function sameBytes(a: string, b: string): boolean {
-  if (statSync(a).size !== statSync(b).size) return false;
-  const fa = openSync(a, 'r'), fb = openSync(b, 'r');
+  let fa: number;
   try {
+    fa = openForReading(a).fd;
+  } catch (err) {
+    if (err instanceof InputError) return false;
+    throw err;
+  }
+  let fb: number;
+  try {
+    fb = openForReading(b).fd;
+  } catch (err) {
+    closeSync(fa);
+    throw err;
+  }
+  try {
+    if (fstatSync(fa).size !== fstatSync(fb).size) return false;
     const ba = Buffer.allocUnsafe(1 << 20), bb = Buffer.allocUnsafe(1 << 20);
     for (;;) {
       const na = readSync(fa, ba, 0, ba.length, null);
@@ -64,12 +83,17 @@ export class EarlierFiles {
     checkHistoryDir(root);
     for (const path of records) {
       this.written.add(path);
-      if (!existsSync(path)) continue;
+      if (lstatSync(path, { throwIfNoEntry: false }) === undefined) continue;
+      const keep = 'it would be kept with the files this run replaces';
+      let bytes: Buffer | null;
       try {
-        this.records.push({ path, bytes: readFileSync(path) });
+        bytes = readBytesAtMost(path, MAX_RECORD_BYTES);
       } catch (err) {
-        throw new InputError(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it would be kept with the files this run replaces`);
+        if (err instanceof InputError) throw new InputError(`${err.message}; ${keep}`);
+        throw new InputError(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ${keep}`);
       }
+      if (bytes === null) throw new InputError(`${path}: more than ${MAX_RECORD_BYTES} bytes; a record has at most ${MAX_RECORD_BYTES}; ${keep}`);
+      this.records.push({ path, bytes });
     }
   }
 

@@ -1,6 +1,10 @@
-/** Size and SHA-256 of files: what manifests record of their inputs. */
+/**
+ * Size and SHA-256 of files: what manifests record of their inputs. Only a regular file is read (`openForReading`):
+ * a named pipe, a device or a directory is an `InputError` naming it, never a wait for a writer or an endless read.
+ */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, readSync } from 'node:fs';
+import { openForReading } from './regular.js';
 
 export interface Fingerprint {
   size: number;
@@ -12,7 +16,8 @@ export function fingerprint(path: string): Promise<Fingerprint> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
     let size = 0;
-    const s = createReadStream(path, { highWaterMark: 1 << 20 });
+    const { fd } = openForReading(path); // throws inside the executor: the promise rejects
+    const s = createReadStream(path, { fd, highWaterMark: 1 << 20 });
     s.on('data', (chunk) => {
       const b = chunk as Buffer;
       size += b.length;
@@ -37,7 +42,7 @@ export function fingerprintOfBytes(pieces: readonly Uint8Array[]): Fingerprint {
 /** Size and SHA-256 of a file, read synchronously in 4 MiB blocks. */
 export function fingerprintSync(path: string): Fingerprint {
   const h = createHash('sha256');
-  const fd = openSync(path, 'r');
+  const { fd } = openForReading(path);
   let size = 0;
   try {
     const buf = Buffer.allocUnsafe(1 << 22);

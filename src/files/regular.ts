@@ -6,7 +6,7 @@
  * also opens without blocking and checks the descriptor it got, so an entry swapped for a pipe between
  * the two calls is refused too.
  */
-import { closeSync, constants, fstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { InputError } from '../errors.js';
 
 /** What a file system entry is, in words: 'a directory', 'a named pipe', 'a socket', … */
@@ -28,7 +28,7 @@ function openFailure(err: unknown): string {
 
 /**
  * Why `path` is no regular file that can be read — "cannot open (no such file)", "not a regular file
- * (a named pipe)" — or null when it is one. Only stats the path (symbolic links followed): nothing is
+ * (a named pipe)", "a loop of symbolic links" — or null when it is one. Only stats the path (symbolic links followed): nothing is
  * opened, so a named pipe cannot block.
  */
 export function notARegularFile(path: string): string | null {
@@ -36,7 +36,7 @@ export function notARegularFile(path: string): string | null {
   try {
     st = statSync(path);
   } catch (err) {
-    return openFailure(err);
+    return brokenLink(path, err) ?? openFailure(err);
   }
   return st.isFile() ? null : `not a regular file (${entryKind(st)})`;
 }
@@ -81,5 +81,64 @@ export function openRegularFile(path: string): { fd: number; size: number } | { 
   } catch (err) {
     closeSync(fd);
     return { why: openFailure(err) };
+  }
+}
+
+/**
+ * What a failed stat() or open() of `path` met when it is a symbolic link that leads nowhere — "a loop of symbolic
+ * links", "a symbolic link to TARGET, which does not exist" — or null for any other failure (nothing at the path,
+ * EACCES, …).
+ */
+export function brokenLink(path: string, err: unknown): string | null {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') return 'a loop of symbolic links';
+  if (code !== 'ENOENT' && code !== 'ENOTDIR') return null;
+  let st: Stats | undefined;
+  try { st = lstatSync(path, { throwIfNoEntry: false }); } catch { return null; }
+  if (!st?.isSymbolicLink()) return null;
+  let target = '';
+  try { target = ` to ${readlinkSync(path)}`; } catch { /* the link went away meanwhile */ }
+  return `a symbolic link${target}, which does not exist`;
+}
+
+/**
+ * Opens `path` for reading, never blocking and never anything but a regular file: opened with O_NONBLOCK (a
+ * named pipe's `open()` then returns at once instead of waiting for a writer) and the descriptor's own fstat()
+ * checked, so no stat-then-open race can slip a pipe or a device in. Throws an `InputError` naming the path for
+ * an entry that is there but no file to read — "<path>: not a regular file (a named pipe)", "<path>: a symbolic
+ * link to <target>, which does not exist", "<path>: a loop of symbolic links" — so that a caller that takes
+ * ENOENT for "absent" never takes a broken link for one; any other failure (ENOENT: nothing at the path,
+ * EACCES, …) is Node's own error, with its `code`. Returns the descriptor and the file's size; the caller
+ * closes it.
+ */
+export function openForReading(path: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    const broken = brokenLink(path, err);
+    if (broken !== null) throw new InputError(`${path}: ${broken}`);
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new InputError(`${path}: not a regular file (${entryKind(st)})`);
+    return { fd, size: st.size };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/**
+ * `statSync(path, { throwIfNoEntry: false })` that words its other failures: undefined when nothing is at the path
+ * (or only a symbolic link to nothing), the entry's Stats otherwise, and an `InputError` "<path>: a loop of symbolic
+ * links" (or "<path>: cannot be examined (EACCES)") where Node throws ELOOP and the command ended with exit 1.
+ */
+export function statEntry(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (err) {
+    throw new InputError(`${path}: ${brokenLink(path, err) ?? `cannot be examined (${(err as NodeJS.ErrnoException).code ?? String(err)})`}`);
   }
 }

@@ -5,7 +5,7 @@
  * one line `FILE: path: expected …, found …`, an unknown key gets the closest known name, exit code 2.
  * What it returns is the file's values as written (not defaulted): the caller puts flags over them.
  */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
@@ -286,10 +286,12 @@ export const RECONSTRUCTION_FILE = 'reconstruction.npz';
  * refused where the file is read).
  */
 export function withReconstructionFiles<T extends NamesFiles>(values: T): T {
+  // a path that cannot be stat'ed (a loop of symbolic links) stays as given: it is refused where it is read
+  const st = (p: string): Stats | undefined => { try { return statSync(p, { throwIfNoEntry: false }); } catch { return undefined; } };
   const start = (p: string): string => {
-    if (!statSync(p, { throwIfNoEntry: false })?.isDirectory()) return p;
+    if (!st(p)?.isDirectory()) return p;
     const f = join(p, RECONSTRUCTION_FILE);
-    return statSync(f, { throwIfNoEntry: false })?.isFile() ? f : p;
+    return st(f)?.isFile() ? f : p;
   };
   const out = { ...values };
   const probe = values.reconstruction?.initProbe;

@@ -31,7 +31,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.js';
 import { formatBytes, memoryLimit, type MemoryLimit } from '../memory.js';
-import { sniffFile } from './signature.js';
+import { hdf5DataEnd, sniffFile } from './signature.js';
 import { entryKind } from '../../files/regular.js';
 
 type H5wasm = typeof import('h5wasm/node');
@@ -45,6 +45,12 @@ export class Hdf5Error extends InputError {
 
 /** Largest dataset (declared shape × item size) read by default: 4 GiB, as `maxMemberBytes` of the NPZ reader. */
 export const DEFAULT_MAX_DATASET_BYTES = 4 * 1024 ** 3;
+
+/**
+ * Bytes an HDF5 file may hold after the end of its data (its superblock's end-of-file address) beyond as many again
+ * as the data: 64 MiB. HDF5 itself ignores them; a file past it is refused (`Hdf5Reader.open`).
+ */
+export const MAX_TRAILING_BYTES = 64 * 1024 ** 2;
 
 /**
  * Soft links followed to resolve one path before it is refused (a loop, or a chain no writer makes):
@@ -308,6 +314,13 @@ export class Hdf5Reader {
     }
     if (kind !== 'hdf5') {
       throw new Hdf5Error(`${path}: not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, …; ${st.size} bytes)`);
+    }
+    // A file far longer than its HDF5 data (a sparse file of 100 GB around a few kB of HDF5) is refused: every byte
+    // of an input is read once for its SHA-256, which then took minutes. Some slack is left for writers that pad.
+    const end = hdf5DataEnd(path);
+    if (end !== null && st.size > 2 * end + MAX_TRAILING_BYTES) {
+      throw new Hdf5Error(`${path}: expected an HDF5 file that ends near where its superblock says its data ends (byte ${end}); ` +
+        `found ${st.size} bytes, ${st.size - end} of them after its end`);
     }
     const lib = await library();
     const confine: Confinement = { path: resolve(path), dev: st.dev, ino: st.ino, outside: [] };

@@ -11,7 +11,7 @@
  * opened non-blocking and examined again through the descriptor (it may have been swapped meanwhile).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { entryKind, refuseNonRegular } from '../../files/regular.js';
+import { brokenLink, entryKind, refuseNonRegular } from '../../files/regular.js';
 import { InputError } from '../../errors.js';
 
 export const HDF5_SIGNATURE = Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -92,7 +92,37 @@ export function sniffInputFile(path: string, what = ''): FileKind {
   } catch (err) {
     // a path that names nothing: said in words, not as Node's `ENOENT: no such file or directory, stat '…'`
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : (err as Error).message;
+    const why = brokenLink(path, err) ?? (code === 'ENOENT' ? 'no such file' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : (err as Error).message);
     throw new InputError(`${path}: cannot read${what ? ` ${what}` : ''} (${why})`);
+  }
+}
+
+/**
+ * Where the HDF5 data of a file ends, by its superblock: the superblock's own position plus its "end of file
+ * address" (HDF5 File Format Specification, superblock versions 0–3). Null when the superblock cannot be read or
+ * holds no such address (the HDF5 library then has its say).
+ */
+export function hdf5DataEnd(path: string): number | null {
+  const at = hdf5SignatureOffset(path);
+  if (at === null) return null;
+  const fd = openRegularFile(path);
+  try {
+    const b = Buffer.alloc(64);
+    if (readAt(fd, b, at) < 32) return null;
+    const version = b[8]!;
+    const sizeOfOffsets = version <= 1 ? b[13]! : b[9]!;
+    if (![2, 4, 8].includes(sizeOfOffsets)) return null;
+    // versions 0 and 1: base, free-space and end-of-file addresses after 24 (v1: 28) bytes; 2 and 3: base,
+    // superblock extension and end-of-file addresses after 12
+    const first = version === 0 ? 24 : version === 1 ? 28 : version <= 3 ? 12 : -1;
+    if (first < 0) return null;
+    const eofAt = first + 2 * sizeOfOffsets;
+    if (eofAt + sizeOfOffsets > b.length) return null;
+    let eof = 0;
+    for (let k = sizeOfOffsets - 1; k >= 0; k--) eof = eof * 256 + b[eofAt + k]!;
+    if (eof >= 2 ** 53 || eof === 2 ** (8 * sizeOfOffsets) - 1) return null; // "undefined address": all bits set
+    return at + eof;
+  } finally {
+    closeSync(fd);
   }
 }

@@ -20,13 +20,13 @@
  * over, not compared again (reuse.ts); a run holds `.running-<run id>.lock` until its merge has ended, so that a
  * run still comparing or merging is never taken for a stopped one.
  */
-import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { EarlierFiles } from '../../files/earlier.js';
 import { compactUtc, createUniqueDir, missingDirs, removeEmptyDirs } from '../../files/dirs.js';
 import { acquireLock, LockBusyError, LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
+import { statEntry } from '../../files/regular.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import {
   OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
@@ -150,7 +150,7 @@ export function rowsKeptUnmerged(err: unknown): boolean {
  * belongs, or a job's comparison.json that does not name its run — a later per-job write error is that job's failure.
  */
 export function checkBeforeComparing(opts: PhaseGOptions, plan: ComparePlan): void {
-  const out = statSync(opts.outputRoot, { throwIfNoEntry: false });
+  const out = statEntry(opts.outputRoot);
   if (out && !out.isDirectory()) throw new UsageError(`${opts.outputRoot} exists and is not a directory`);
   checkModelNames(opts.models ?? []);
   // and so is a broken snapshot of a run whose rows were never merged (its merge, under the lock, takes them in)

@@ -19,7 +19,7 @@
  *   name, comments  the folder's name; engine, version, epochs and the input file's name and SHA-256
  * exposure_time_s, probe_photon_count and mass_attenuation_m2_kg (which ptychodus's reader needs or reads) are 0: not known.
  */
-import { statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { NpzReader, type MemberHeader } from '../../npy/npz.js';
@@ -31,6 +31,7 @@ import { ELECTRON_VOLT_J, LIGHT_SPEED_M_S, MAX_POSITION_STEP_PX, PLANCK_J_S, flo
 import { writePtychodusProduct, type PtychodusProduct } from '../../data/ptychodus.js';
 import { pixelSizeOk } from '../../data/hdf5/checks.js';
 import { isHdf5File } from '../../data/inspect-hdf5.js';
+import { brokenLink, statEntry } from '../../files/regular.js';
 import { shownJson } from '../../text.js';
 import { PHASE_F } from '../hub/layout.js';
 import { checkOptionNames, optionNames } from '../phase.js';
@@ -63,12 +64,13 @@ function reconstructionFile(input: string): string {
   let st;
   try {
     st = statSync(input);
-  } catch {
-    throw new UsageError(`\`input\` ${input}: no such file or folder; expected an \`lsqml --out\` folder, a Phase F job folder or its ${PHASE_F.reconstruction}`);
+  } catch (err) {
+    throw new UsageError(`\`input\` ${input}: ${brokenLink(input, err) ?? 'no such file or folder'}; expected an \`lsqml --out\` folder, a Phase F job folder or its ${PHASE_F.reconstruction}`);
   }
   if (st.isDirectory()) {
     const f = join(input, PHASE_F.reconstruction);
-    if (!statSync(f, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`\`input\` ${input}: holds no ${PHASE_F.reconstruction}; expected a finished reconstruction's folder (\`lsqml --out\`, or a Phase F job folder)`);
+    // anything at that name (a named pipe, a dangling link) is the folder's result, refused where it is read
+    if (lstatSync(f, { throwIfNoEntry: false }) === undefined) throw new UsageError(`\`input\` ${input}: holds no ${PHASE_F.reconstruction}; expected a finished reconstruction's folder (\`lsqml --out\`, or a Phase F job folder)`);
     return f;
   }
   // an HDF5 file is measured data (or a product already), not a reconstruction.npz that is "truncated or not a zip"
@@ -97,7 +99,7 @@ export async function exportPtychodusProduct(opts: PtychodusExportOptions): Prom
   const out = resolve(opts.out);
   if (!statSync(dirname(out), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`\`out\` ${opts.out}: its folder ${dirname(out)} does not exist`);
   // the same file by another path too (a symlinked folder, a hard link): `force` would replace the reconstruction
-  const outStat = statSync(out, { throwIfNoEntry: false }), fileStat = statSync(file, { throwIfNoEntry: false });
+  const outStat = statEntry(out), fileStat = statEntry(file);
   if (out === resolve(file) || (outStat && fileStat && outStat.dev === fileStat.dev && outStat.ino === fileStat.ino)) {
     throw new UsageError(`\`out\` ${opts.out}: is the reconstruction it exports; expected another file (.h5)`);
   }

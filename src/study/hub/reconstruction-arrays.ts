@@ -3,8 +3,9 @@
  * (`reconstructed_probe` [M, N, N] of reconstruction.npz), the loss per epoch (`loss_history`, else the
  * job's `lsqml.log`) and the object pixel size its `_metadata.geometry` states (measured data).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { InputError } from '../../errors.js';
+import { readTextAtMost } from '../../files/bounded-read.js';
 import { readMetadata } from '../../data/metadata.js';
 import type { ComplexImage } from '../../math/image.js';
 import { NpzReader } from '../../npy/npz.js';
@@ -94,10 +95,9 @@ export function readLossHistory(npzPath: string, logPath: string): { values: num
       r.close();
     }
   }
-  if (existsSync(logPath)) {
-    const size = statSync(logPath).size;
-    if (size > MAX_LOG_BYTES) throw new InputError(`${logPath}: ${size} bytes, more than the ${MAX_LOG_BYTES} a loss log may hold`);
-    return { values: parseLossLog(readFileSync(logPath, 'utf8')), source: 'lsqml.log' };
+  // anything at the path (a dangling link too) is read: only a regular file, bounded (`readTextAtMost`)
+  if (lstatSync(logPath, { throwIfNoEntry: false }) !== undefined) {
+    return { values: parseLossLog(readTextAtMost(logPath, MAX_LOG_BYTES, 'a loss log')), source: 'lsqml.log' };
   }
   return null;
 }

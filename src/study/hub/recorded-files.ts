@@ -13,10 +13,10 @@
  * relative to the manifest's root, so a copied hub is checked against its own files.
  */
 import { join, relative, resolve, sep } from 'node:path';
-import { statSync } from 'node:fs';
 import { InputError } from '../../errors.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import { readJsonRecord } from '../../files/json-record.js';
+import { statEntry } from '../../files/regular.js';
 import { isInside } from '../../files/paths.js';
 import { PHASE_C, PHASE_D, PHASE_F, SPLITS } from './layout.js';
 
@@ -81,7 +81,7 @@ export function checkPhaseCFiles(files: readonly RecordedFile[], remedy: string)
 function checkRecordedFiles(files: readonly RecordedFile[], phase: string, manifest: string, remedy: string): void {
   for (const f of files) {
     const expected = `${f.size} bytes, SHA-256 ${f.sha256.slice(0, 16)}…`;
-    const st = statSync(f.path, { throwIfNoEntry: false });
+    const st = statEntry(f.path);
     const why = (found: string): InputError => new InputError(`${f.path}: expected ${expected} (what ${manifest} records ${phase} wrote); ` +
       `found ${found}; it was changed since ${phase} wrote it — ${remedy}`);
     if (st === undefined) throw why('no file');

@@ -13,10 +13,11 @@
  * has some refuses at once with one line naming the path and what to do (`startFileAbsentError`), before
  * anything is written. A finished hub is resumed, compared and reported without it.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 import { fingerprint, type Fingerprint } from '../../files/fingerprint.js';
+import { statEntry } from '../../files/regular.js';
 import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { counted } from '../../text.js';
@@ -89,7 +90,7 @@ export async function checkStartFilesUnchanged(settings: StudySettings['reconstr
       const rec = r[f.field];
       if (rec === undefined) continue;
       if (found === null) {
-        const st = statSync(f.path, { throwIfNoEntry: false });
+        const st = statEntry(f.path);
         found = st === undefined ? 'no file' : !st.isFile() ? 'something that is not a file' : await fingerprint(f.path);
       }
       if (found === 'no file') break; // nothing can start from it: the jobs still to run refuse it (startFileAbsentError)

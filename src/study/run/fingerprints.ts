@@ -42,7 +42,8 @@ function treeListing(dir: string, skip: readonly string[] = []): string {
       const p = join(d, name);
       const rel = relative(dir, p);
       if (skip.includes(rel) || name.startsWith('.')) continue;
-      const st = statSync(p, { throwIfNoEntry: false });
+      let st;
+      try { st = statSync(p, { throwIfNoEntry: false }); } catch { out.push(`${rel} unreadable`); continue; } // a loop of symbolic links
       if (st?.isDirectory()) walk(p);
       else if (st) out.push(`${rel} ${st.size}`);
     }

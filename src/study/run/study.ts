@@ -21,6 +21,7 @@ import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
 import { readBytesAtMost } from '../../files/bounded-read.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { checkWritableDir } from '../../files/writable.js';
+import { statEntry } from '../../files/regular.js';
 import { LockWaitAbortedError, MERGE_WAIT_MS, tryLock, waitForLock, withLock, type HeldLock } from '../../files/lock.js';
 import { exitCodeFor, InputError, UsageError } from '../../errors.js';
 import { readProbeFile } from '../../data/probe-file.js';
@@ -208,7 +209,7 @@ class RootGuard {
 
   async take(): Promise<void> {
     if (this.lock !== null) return;
-    const st = statSync(this.root, { throwIfNoEntry: false });
+    const st = statEntry(this.root);
     this.times = st?.isDirectory() ? { atime: st.atime, mtime: st.mtime } : null;
     const path = join(this.root, this.lockName);
     // a wait for another process's lock ends when the signal is aborted (LockWaitAbortedError, the lock not taken)

@@ -8,11 +8,12 @@
  * image count, seed, patch size, grid size 1); a base NPZ's probe sets N and its `xcoords` length the
  * default image count, and its `_metadata` (even a pickled one) is never read.
  */
-import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
+import { openForReading } from '../../files/regular.js';
 import { checkDecodeFits, formatBytes, MAX_SCAN_POSITIONS, memoryLimit, type MemoryLimit } from '../../data/memory.js';
 import { formatShape } from '../../npy/npy.js';
 import { NpzReader, type MemberHeader } from '../../npy/npz.js';
@@ -186,7 +187,7 @@ function coordinateCount(reader: NpzReader, path: string): number | null {
 /** The SHA-256 of a file, read 8 MiB at a time (a base NPZ may be large; it is never held whole). */
 function sha256OfFile(path: string): { sha256: string; bytes: number } {
   const hash = createHash('sha256');
-  const fd = openSync(path, 'r');
+  const { fd } = openForReading(path);
   try {
     const buf = Buffer.allocUnsafe(8 << 20);
     let bytes = 0;

@@ -24,11 +24,12 @@
  * Finalizing waits while a task may still write a result; a job left without one gets a failure with the
  * reason SLURM gives for the task that took it (fate.ts), merged as that job's failure.
  */
-import { existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync } from 'node:fs';
+import { existsSync, mkdirSync, closeSync, readSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { UsageError } from '../../errors.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
+import { openForReading } from '../../files/regular.js';
 import { parseStudySettings } from '../../settings/parse.js';
 import type { StudySettingsInput } from '../../settings/schema.js';
 import { compareInputs, compareOutputs, phaseCContent, phaseDContent } from '../run/fingerprints.js';
@@ -93,14 +94,13 @@ async function ensureStarted(ctx: StepContext, step: ClusterStep): Promise<unkno
 
 /** The last line a task printed (from the end of its SLURM log), or null. */
 function lastLogLine(path: string): string | null {
-  let fd: number;
+  let fd: number, size: number;
   try {
-    fd = openSync(path, 'r');
+    ({ fd, size } = openForReading(path)); // a named pipe in its place: no line, rather than a wait for a writer
   } catch {
     return null;
   }
   try {
-    const size = fstatSync(fd).size;
     const n = Math.min(size, 4096);
     const buf = Buffer.alloc(n);
     readSync(fd, buf, 0, n, size - n);
