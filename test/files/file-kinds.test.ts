@@ -19,6 +19,7 @@ import { withReconstructionFiles } from '../../src/settings/file.js';
 import { readMetricsSummary } from '../../src/study/hub/metrics-summary.js';
 import { readLossHistory } from '../../src/study/hub/reconstruction-arrays.js';
 import { readRunState } from '../../src/study/run/state.js';
+import { ImageDir } from '../../src/study/report/sections.js';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { fileURLToPath } from 'node:url';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
@@ -166,4 +167,17 @@ test('an HDF5 file extended to 100 GiB (sparse) is refused from its superblock b
   copyFileSync(scan, padded);
   truncateSync(padded, 2 * 2 ** 20);
   (await Hdf5Reader.open(padded)).close();
+});
+
+test('the report copies a hub\'s figure only from a regular file: a named pipe hung it, a link to /dev/zero filled the disk', () => {
+  const d = fresh();
+  const img = new ImageDir(fresh());
+  const png = join(d, 'comparison.png');
+  withPipe(png, () => refused(() => img.copy('a.png', png), new RegExp(`^${esc(png)}: not a regular file \\(a named pipe\\)$`)));
+  const zero = join(d, 'zero.png');
+  symlinkSync('/dev/zero', zero);
+  refused(() => img.copy('b.png', zero), /zero\.png: not a regular file \(a character device\)$/);
+  writeFileSync(join(d, 'ok.png'), 'png bytes');
+  assert.equal(img.copy('c.png', join(d, 'ok.png')), 'img/c.png');
+  assert.deepEqual(img.files, [join(img.dir, 'c.png')]);
 });

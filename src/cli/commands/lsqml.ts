@@ -7,6 +7,7 @@ import { integerFlag } from '../flags.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { addConfigOption, addOutOption, aliased, configInput, settingsFrom, settingsLsqmlIgnores } from '../options.js';
 import { UsageError } from '../../errors.js';
+import { brokenLink } from '../../files/regular.js';
 import { formatBytes } from '../../data/memory.js';
 import { settingsDefaults } from '../../settings/parse.js';
 import type { JobProgress } from '../../study/reconstruct/lsqml-job.js';
@@ -179,7 +180,11 @@ export function register(program: Command): void {
       const opts = { input, outputDir, settings };
       // the folder's kind and the input once every flag value is checked (a bad value is named first, whatever --out holds)
       refuseOtherFolderKind(outputDir, 'lsqml');
-      if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
+      if (!existsSync(opts.input)) {
+        let why = 'no such file';
+        try { statSync(opts.input); } catch (err) { why = brokenLink(opts.input, err) ?? why; }
+        throw new UsageError(`--input ${opts.input}: ${why}`);
+      }
       const progress = progressPrinter(process.stderr, redrawsInPlace(process.stderr));
       progress.status(`reading ${opts.input} (${formatBytes(statSync(opts.input).size)}) and preparing the first epoch …`);
       // Ctrl-C or SIGTERM: the job stops at the end of the epoch under way (the event loop runs between

@@ -5,11 +5,12 @@
  * data-section.ts, image-sections.ts and curve-sections.ts. Whatever is missing is shown as "not
  * available" with the reason (and listed in `missing`); nothing missing makes the report fail.
  */
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFailed, writeFileAtomic } from '../../files/atomic.js';
-import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
+import { MAX_RECORD_BYTES, readBytesAtMost, readJsonTextAtMost } from '../../files/bounded-read.js';
+import { InputError } from '../../errors.js';
 import { HIGHER_IS_BETTER, METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import type { PanelRecord } from '../../report/figure.js';
 import { esc, figure, grid, notAvailable, table, type Cell, type Section } from '../../report/html.js';
@@ -26,6 +27,9 @@ export interface DrawnFigure { file: string; panels: PanelRecord[] }
 /** Error codes of a copy that failed on the side it writes (no space, a quota, a file size limit, the device). */
 const WRITE_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EIO', 'EROFS']);
 
+/** The largest figure the report copies from a hub: 64 MiB (a Phase G comparison PNG is ~100 kB). */
+export const MAX_COPIED_IMAGE_BYTES = 64 << 20;
+
 /** Images written next to the page: `img/<name>`. */
 export class ImageDir {
   readonly files: string[] = [];
@@ -37,9 +41,16 @@ export class ImageDir {
     if (panels) this.drawn.push({ file: name, panels });
     return `${REPORT.images}/${name}`;
   }
+  /**
+   * Copies a figure of the hub (a Phase G PNG or SVG) next to the page. Only a regular file of at most
+   * MAX_COPIED_IMAGE_BYTES is copied (`readBytesAtMost`): a named pipe in its place made `copyFileSync` wait for a
+   * writer for ever, and a link to /dev/zero copied zeros until the disk was full.
+   */
   copy(name: string, from: string): string {
+    const bytes = readBytesAtMost(from, MAX_COPIED_IMAGE_BYTES);
+    if (bytes === null) throw new InputError(`${from}: more than ${MAX_COPIED_IMAGE_BYTES} bytes; a figure the report copies has at most ${MAX_COPIED_IMAGE_BYTES}`);
     try {
-      copyFileSync(from, join(this.dir, name));
+      writeFileSync(join(this.dir, name), bytes);
     } catch (err) {
       // a full disk or a quota: one line naming the image being written (Node's names the two paths, the build's temporary one)
       if (WRITE_FAILURES.has((err as NodeJS.ErrnoException).code ?? '')) throw writeFailed(join(this.dir, name), err);
