@@ -14,7 +14,8 @@ import { InputError } from '../../src/errors.js';
 import { readBytesAtMost, readTextAtMost } from '../../src/files/bounded-read.js';
 import { EarlierFiles, sameBytes } from '../../src/files/earlier.js';
 import { fingerprint, fingerprintSync } from '../../src/files/fingerprint.js';
-import { openForReading } from '../../src/files/regular.js';
+import { openForReading, statEntry } from '../../src/files/regular.js';
+import { checkPhaseCFiles } from '../../src/study/hub/recorded-files.js';
 import { withReconstructionFiles } from '../../src/settings/file.js';
 import { readMetricsSummary } from '../../src/study/hub/metrics-summary.js';
 import { readLossHistory } from '../../src/study/hub/reconstruction-arrays.js';
@@ -180,4 +181,13 @@ test('the report copies a hub\'s figure only from a regular file: a named pipe h
   writeFileSync(join(d, 'ok.png'), 'png bytes');
   assert.equal(img.copy('c.png', join(d, 'ok.png')), 'img/c.png');
   assert.deepEqual(img.files, [join(img.dir, 'c.png')]);
+});
+
+test('a loop of symbolic links where a hub file is recorded is one line, exit 2 (statSync threw ELOOP: exit 1)', () => {
+  const d = fresh();
+  const loop = join(d, 'patched_test.npz');
+  symlinkSync('patched_test.npz', loop);
+  refused(() => statEntry(loop), new RegExp(`^${esc(loop)}: a loop of symbolic links$`));
+  assert.equal(statEntry(join(d, 'none')), undefined);
+  refused(() => checkPhaseCFiles([{ path: loop, dose: 1000, size: 10, sha256: '0'.repeat(64) }], 'remake Phase C'), new RegExp(`^${esc(loop)}: a loop of symbolic links$`));
 });

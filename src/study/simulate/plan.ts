@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
-import { openForReading } from '../../files/regular.js';
+import { brokenLink, openForReading } from '../../files/regular.js';
 import { checkDecodeFits, formatBytes, MAX_SCAN_POSITIONS, memoryLimit, type MemoryLimit } from '../../data/memory.js';
 import { formatShape } from '../../npy/npy.js';
 import { NpzReader, type MemberHeader } from '../../npy/npz.js';
@@ -206,7 +206,11 @@ function sha256OfFile(path: string): { sha256: string; bytes: number } {
  * declares is refused, never planned from.
  */
 export function loadBaseNpz(path: string, beforeDecoding: (shape: BaseShape) => void = () => {}): BaseInput {
-  if (!existsSync(path)) throw new InputError(`base NPZ ${path}: no such file`);
+  if (!existsSync(path)) {
+    let why = 'no such file';
+    try { statSync(path); } catch (err) { why = brokenLink(path, err) ?? why; }
+    throw new InputError(`base NPZ ${path}: ${why}`);
+  }
   let reader: NpzReader;
   try {
     reader = NpzReader.open(path);
