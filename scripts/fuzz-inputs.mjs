@@ -24,13 +24,20 @@
 //              partial (exit ≠ 0 yet the output or the hub changed)
 //
 // usage: node scripts/fuzz-inputs.mjs [--cases N] [--seed S] [--timeout SEC] [--rss-cap MIB]
-//          [--only TARGET[,TARGET]] [--case K] [--work DIR] [--keep] [--list] [--dist DIR]
+//          [--only TARGET[,TARGET]] [--case K] [--work DIR] [--keep] [--list] [--dist DIR] [--kinds [KIND,…]]
+// --kinds: instead of mutated bytes, put each file kind that is no readable file in place of every target's file and run
+// every command that reads it, once each (target × command × kind; no randomness, --cases is ignored): fifo (a named
+// pipe no one writes to), dir (a directory), dev-zero and dev-urandom (symbolic links to those devices), loop (a
+// symbolic link to itself), dangling (a symbolic link to nothing), sparse (the file itself, extended to 100 GiB of
+// zeros without using the disk). Each must be refused in one line naming the file, or (a batch command) be a failed job;
+// exit 0 passes only for a sparse file (a valid file with a tail of zeros may be read) and for `report` (which shows a
+// hub file it cannot read as not available). The summary's `kinds` holds the outcome of each target × command × kind.
 // Needs a build (`npm run build`; --dist: another build's dist folder, e.g. a copy that a rebuild leaves alone). Prints one line per violation while it runs and a JSON summary on stdout:
 // cases, the count of each class per target and command, and for each violation its case number, command,
 // mutation, exit code, first line, time and peak RSS. Same seed, same cases: the same --seed and --only with
 // --case K runs case K alone (--keep keeps its files, under WORK/kept-K, with --work WORK to keep WORK itself).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,7 +131,9 @@ function treeState(root) {
   const walk = (d) => {
     for (const name of readdirSync(d)) {
       const p = join(d, name), st = lstatSync(p);
-      if (st.isDirectory()) { out.set(relative(root, p) + '/', 'dir'); walk(p); } else out.set(relative(root, p), `${st.size} ${st.isFile() ? createHash('sha256').update(readFileSync(p)).digest('hex') : 'special'}`);
+      // a file larger than 1 GiB is a --kinds sparse file: its size and time stand for its bytes
+      const digest = () => st.size > 2 ** 30 ? `sparse ${st.mtimeMs}` : createHash('sha256').update(readFileSync(p)).digest('hex');
+      if (st.isDirectory()) { out.set(relative(root, p) + '/', 'dir'); walk(p); } else out.set(relative(root, p), `${st.size} ${st.isFile() ? digest() : 'special'}`);
     }
   };
   if (statSync(root).isDirectory()) walk(root); else out.set('', createHash('sha256').update(readFileSync(root)).digest('hex'));
@@ -465,6 +474,10 @@ function targets(base) {
     'hub-comparison': hubRecord('phase_g/dose_10000/dense/test/comparison.json', pick('resume', 'compare', 'report')),
     'hub-reconstruction-npz': { src: join(hub, job, 'reconstruction.npz'), hubFile: `${job}/reconstruction.npz`, mutators: NPZ, cmds: pick('resume', 'compare', 'report') },
     'hub-phase-c-npz': { src: join(hub, 'phase_c/dose_10000/patched_test.npz'), hubFile: 'phase_c/dose_10000/patched_test.npz', mutators: NPZ, cmds: pick('resume', 'compare') },
+    // --kinds only (not in the mutation cases, whose order it would change): a figure the report copies
+    ...(args.includes('--kinds') ? {
+      'hub-comparison-png': { src: join(hub, 'phase_g/dose_10000/dense/test/comparison.png'), hubFile: 'phase_g/dose_10000/dense/test/comparison.png', mutators: BIN, cmds: pick('report') },
+    } : {}),
   };
 }
 
@@ -505,6 +518,70 @@ if (args.includes('--list')) { console.log(names.join('\n')); process.exit(0); }
 const t0 = Date.now();
 const summary = { seed: SEED, cases: 0, timeout_s: TIMEOUT_S, rss_cap_mib: RSS_CAP_MIB, classes: {}, by_target: {}, violations: [], max_ms: 0, max_rss_mib: 0 };
 const caseDir = join(WORK, 'case');
+
+// ---------- file kinds (--kinds)
+const KINDS = {
+  fifo(f) { const r = spawnSync('mkfifo', [f]); if (r.status !== 0) throw new Error(`mkfifo ${f} failed`); },
+  dir(f) { mkdirSync(f); },
+  'dev-zero'(f) { symlinkSync('/dev/zero', f); },
+  'dev-urandom'(f) { symlinkSync('/dev/urandom', f); },
+  loop(f) { symlinkSync(basename(f), f); },
+  dangling(f) { symlinkSync(`${basename(f)}.nothing-here`, f); },
+  sparse(f, src) { writeFileSync(f, readFileSync(src)); truncateSync(f, 100 * 2 ** 30); },
+};
+/** Prepares case `c` of target `t`: copies what it needs into caseDir; returns the file to replace, the command line and what must not change. */
+function prepare(t, cmdName) {
+  rmSync(caseDir, { recursive: true, force: true });
+  mkdirSync(caseDir, { recursive: true });
+  if (t.hubFile) {
+    const h = join(caseDir, 'hub');
+    cpSync(join(base, 'hub'), h, { recursive: true, preserveTimestamps: true });
+    return { file: join(h, t.hubFile), argv: t.cmds(h)[cmdName], outPaths: [h] };
+  }
+  if (t.lsqmlFile) {
+    const d = join(caseDir, 'lsqml');
+    cpSync(join(base, 'lsqml'), d, { recursive: true, preserveTimestamps: true });
+    return { file: join(d, t.lsqmlFile), argv: t.cmds(d)[cmdName], outPaths: [d, `${d}.h5`] };
+  }
+  const o = join(caseDir, 'out');
+  const file = join(caseDir, basename(t.src));
+  return { file, argv: t.cmds(file, o)[cmdName], outPaths: [o, `${o}.h5`] };
+}
+if (args.includes('--kinds')) {
+  const i = args.indexOf('--kinds'), list = args[i + 1] && !args[i + 1].startsWith('--') ? args[i + 1].split(',') : Object.keys(KINDS);
+  summary.kinds = {};
+  for (const tname of names) {
+    const t = all[tname];
+    for (const cmdName of Object.keys(t.cmds('F', 'O'))) {
+      for (const kind of list) {
+        const { file, argv, outPaths } = prepare(t, cmdName);
+        rmSync(file, { force: true, recursive: true });
+        KINDS[kind](file, t.src);
+        const before = outPaths.map(treeState);
+        const r = await runCli(argv, { timeoutS: t.hubFile ? Math.max(TIMEOUT_S, 30) : TIMEOUT_S });
+        const { cls, first } = classify(r, cmdName, argv, file, outPaths, before);
+        summary.cases++;
+        summary.classes[cls] = (summary.classes[cls] ?? 0) + 1;
+        (summary.kinds[`${tname} ${cmdName}`] ??= {})[kind] = cls;
+        summary.max_ms = Math.max(summary.max_ms, Math.round(r.ms));
+        summary.max_rss_mib = Math.max(summary.max_rss_mib, r.rssMiB ?? 0);
+        // exit 0 is right for a sparse copy of a valid file (it is one) and for `report`, which draws what it can of a
+        // hub and shows a file it cannot read as not available; anywhere else a file that is no file was not refused
+        const fine = ['refused', 'job-failed'].includes(cls) || (cls === 'ok' && (kind === 'sparse' || cmdName === 'report'));
+        if (!fine) {
+          const v = { target: tname, command: cmdName, kind, class: cls, exit: r.code, first: first.slice(0, 300), ms: Math.round(r.ms), rss_mib: r.rssMiB };
+          summary.violations.push(v);
+          process.stderr.write(`fuzz-inputs: ${cls}: ${tname} ${cmdName} (${kind}) exit ${r.code}: ${v.first}\n`);
+        } else process.stderr.write(`fuzz-inputs: ${cls}: ${tname} ${cmdName} (${kind}): ${first.slice(0, 200)}\n`);
+      }
+    }
+  }
+  rmSync(caseDir, { recursive: true, force: true });
+  summary.seconds = Math.round((Date.now() - t0) / 1000);
+  console.log(JSON.stringify(summary, null, 1));
+  if (!opt('work', '') && !KEEP) rmSync(WORK, { recursive: true, force: true });
+  process.exit(summary.violations.length ? 1 : 0);
+}
 for (let c = 0; c < CASES; c++) {
   if (ONLY_CASE !== null && c !== ONLY_CASE) continue;
   const tname = names[c % names.length], t = all[tname];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManifestSchema, SkipSummarySchema, type Manifest, type SkipSummary } from '../../src/study/hub/reconstruction-files.js';
 import { InputError, UsageError } from '../../src/errors.js';
@@ -187,6 +187,14 @@ test('resume: complete jobs are skipped; a changed input re-runs and the old res
   const dt4 = readManifest(t.artifact).execution_results.find((r) => r.view === 'dense' && r.split === 'test')!;
   assert.deepEqual(dt4.history.map((h) => h.run_id), [r1.runId, r3.runId]);
   assert.equal(readdirSync(join(t.artifact, 'dose_1000', 'dense', 'test', 'history')).length, 2);
+
+  // a finished job's reconstruction.npz replaced by a link to nothing is broken, not absent: refused, nothing re-run
+  const rec = join(t.artifact, 'dose_1000', 'dense', 'train', 'reconstruction.npz');
+  rmSync(rec);
+  symlinkSync('gone.npz', rec);
+  await assert.rejects(phaseF(base), (e: unknown) => e instanceof InputError &&
+    e.message === `${rec}: the recorded reconstruction of a finished job is broken (a symbolic link to gone.npz, which does not exist); repair or remove it (nothing was written)`);
+  assert.equal(engine.calls.length, 8, 'nothing re-ran');
   rmSync(root, { recursive: true, force: true });
 });
 

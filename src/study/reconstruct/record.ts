@@ -10,7 +10,7 @@
  * run keeps every finished job); `finishReconstruction` writes the run's own immutable snapshot, the
  * merged files once more with the same timestamp, and releases the lock.
  */
-import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
@@ -158,7 +158,8 @@ async function isAlreadyComplete(prior: ExecutionResult | undefined, job: Recons
   if (prior === undefined || prior.status !== 'success' || prior.input_size === null || prior.input_sha256 === null) return false;
   if (!sameSettings(prior, job)) return false;
   const output = join(job.outputDir, PHASE_F.reconstruction);
-  if (!existsSync(output)) return false;
+  // nothing at the path: the job runs again; anything else (a dangling link, a loop, a named pipe) is read and refused
+  if (lstatSync(output, { throwIfNoEntry: false }) === undefined) return false;
   checkFinishedReconstruction(prior, output);
   if (statSync(job.inputNpz).size === prior.input_size && (await fingerprint(job.inputNpz)).sha256 === prior.input_sha256) return true;
   await checkDatasetIntact(job.inputNpz, 'the input of a finished job, changed since it ran,');
