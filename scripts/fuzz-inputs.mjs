@@ -30,8 +30,9 @@
 // pipe no one writes to), dir (a directory), dev-zero and dev-urandom (symbolic links to those devices), loop (a
 // symbolic link to itself), dangling (a symbolic link to nothing), sparse (the file itself, extended to 100 GiB of
 // zeros without using the disk). Each must be refused in one line naming the file, or (a batch command) be a failed job;
-// exit 0 passes only for a sparse file (a valid file with a tail of zeros may be read) and for `report` (which shows a
-// hub file it cannot read as not available). The summary's `kinds` holds the outcome of each target × command × kind.
+// exit 0 passes only for a sparse file (a valid file with a tail of zeros may be read), for `report` (which shows a
+// hub file it cannot read as not available) and for a resumed `run` that changed nothing in the hub (a complete hub
+// whose inputs are unchanged: a job's files are not read). The summary's `kinds` holds the outcome of each target × command × kind.
 // Needs a build (`npm run build`; --dist: another build's dist folder, e.g. a copy that a rebuild leaves alone). Prints one line per violation while it runs and a JSON summary on stdout:
 // cases, the count of each class per target and command, and for each violation its case number, command,
 // mutation, exit code, first line, time and peak RSS. Same seed, same cases: the same --seed and --only with
@@ -567,7 +568,10 @@ if (args.includes('--kinds')) {
         summary.max_rss_mib = Math.max(summary.max_rss_mib, r.rssMiB ?? 0);
         // exit 0 is right for a sparse copy of a valid file (it is one) and for `report`, which draws what it can of a
         // hub and shows a file it cannot read as not available; anywhere else a file that is no file was not refused
-        const fine = ['refused', 'job-failed'].includes(cls) || (cls === 'ok' && (kind === 'sparse' || cmdName === 'report'));
+        // and for a resumed `run` that changed nothing (a complete hub whose inputs are unchanged: a job's files are not read)
+        const unchanged = () => outPaths.every((p, k) => treeChanges(before[k], treeState(p)).length === 0);
+        const fine = ['refused', 'job-failed'].includes(cls) ||
+          (cls === 'ok' && (kind === 'sparse' || cmdName === 'report' || (cmdName === 'resume' && unchanged())));
         if (!fine) {
           const v = { target: tname, command: cmdName, kind, class: cls, exit: r.code, first: first.slice(0, 300), ms: Math.round(r.ms), rss_mib: r.rssMiB };
           summary.violations.push(v);

@@ -64,13 +64,13 @@ export function readJsonTextAtMost(path: string, max: number, what: string): str
 }
 
 /**
- * The bytes of `path`, or null when it holds more than `max` (then read no further than `max` and one chunk). Not a
- * regular file: an `InputError` naming it, as `readTextAtMost`.
+ * The bytes of `path`, or null when it holds more than `max` (by its size, before reading; or by what it reads, then no
+ * further than `max` and one chunk). Not a regular file: an `InputError` naming it, as `readTextAtMost`.
  */
 export function readBytesAtMost(path: string, max: number): Buffer | null {
-  const { fd } = openForReading(path);
+  const { fd, size } = openForReading(path);
   try {
-    return readOpenAtMost(fd, max);
+    return size > max ? null : readOpenAtMost(fd, max);
   } finally {
     closeSync(fd);
   }

@@ -170,7 +170,7 @@ test('an HDF5 file extended to 100 GiB (sparse) is refused from its superblock b
   (await Hdf5Reader.open(padded)).close();
 });
 
-test('the report copies a hub\'s figure only from a regular file: a named pipe hung it, a link to /dev/zero filled the disk', () => {
+test('the report copies a hub\'s figure only from a regular file: a named pipe hung it, a sparse 100 GiB PNG was copied whole', () => {
   const d = fresh();
   const img = new ImageDir(fresh());
   const png = join(d, 'comparison.png');
@@ -178,6 +178,10 @@ test('the report copies a hub\'s figure only from a regular file: a named pipe h
   const zero = join(d, 'zero.png');
   symlinkSync('/dev/zero', zero);
   refused(() => img.copy('b.png', zero), /zero\.png: not a regular file \(a character device\)$/);
+  const sparse = join(d, 'sparse.png');
+  writeFileSync(sparse, '');
+  truncateSync(sparse, 100 * 2 ** 30);
+  refused(() => img.copy('s.png', sparse), /sparse\.png: more than 67108864 bytes; a figure the report copies has at most 67108864$/);
   writeFileSync(join(d, 'ok.png'), 'png bytes');
   assert.equal(img.copy('c.png', join(d, 'ok.png')), 'img/c.png');
   assert.deepEqual(img.files, [join(img.dir, 'c.png')]);

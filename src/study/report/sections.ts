@@ -44,7 +44,8 @@ export class ImageDir {
   /**
    * Copies a figure of the hub (a Phase G PNG or SVG) next to the page. Only a regular file of at most
    * MAX_COPIED_IMAGE_BYTES is copied (`readBytesAtMost`): a named pipe in its place made `copyFileSync` wait for a
-   * writer for ever, and a link to /dev/zero copied zeros until the disk was full.
+   * writer for ever, a directory ended the report with Node's EISDIR (exit 1), a link to /dev/zero was copied as an
+   * empty image, and a sparse 100 GiB PNG was copied byte for byte.
    */
   copy(name: string, from: string): string {
     const bytes = readBytesAtMost(from, MAX_COPIED_IMAGE_BYTES);
