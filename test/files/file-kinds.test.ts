@@ -20,7 +20,7 @@ import { withReconstructionFiles } from '../../src/settings/file.js';
 import { readMetricsSummary } from '../../src/study/hub/metrics-summary.js';
 import { readLossHistory } from '../../src/study/hub/reconstruction-arrays.js';
 import { readRunState } from '../../src/study/run/state.js';
-import { ImageDir } from '../../src/study/report/sections.js';
+import { ImageDir, present } from '../../src/study/report/sections.js';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { fileURLToPath } from 'node:url';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
@@ -182,6 +182,12 @@ test('the report copies a hub\'s figure only from a regular file: a named pipe h
   writeFileSync(sparse, '');
   truncateSync(sparse, 100 * 2 ** 30);
   refused(() => img.copy('s.png', sparse), /sparse\.png: more than 67108864 bytes; a figure the report copies has at most 67108864$/);
+  // a dangling link is a figure that is there, and broken (it was skipped as absent)
+  const dangling = join(d, 'dangling.png');
+  symlinkSync('gone.png', dangling);
+  assert.equal(present(dangling), true);
+  assert.equal(present(join(d, 'none.png')), false);
+  refused(() => img.copy('d.png', dangling), /dangling\.png: a symbolic link to gone\.png, which does not exist$/);
   writeFileSync(join(d, 'ok.png'), 'png bytes');
   assert.equal(img.copy('c.png', join(d, 'ok.png')), 'img/c.png');
   assert.deepEqual(img.files, [join(img.dir, 'c.png')]);

@@ -15,7 +15,7 @@ import { readAlignedPair } from '../hub/comparison-files.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
 import { readReconstructedProbe } from '../hub/reconstruction-arrays.js';
-import { doseLabel, fmt, tryOr, type ReportContext } from './sections.js';
+import { doseLabel, fmt, present, tryOr, type ReportContext } from './sections.js';
 import { yieldToEventLoop } from '../phase.js';
 
 /** Views that occur among the jobs, in the canonical order. */
@@ -217,7 +217,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
       const rows = summary?.rows.filter((r) => r.model === OWN_MODEL && r.dose === j.dose && r.view === j.view && r.split === j.split) ?? [];
       const row = rows.find((r) => r.status === 'ok');
       const score = row ? ` · MS-SSIM ${fmt(row.metrics.ms_ssim?.amplitude, 3)} / ${fmt(row.metrics.ms_ssim?.phase, 3)}` : '';
-      if (existsSync(cmp)) {
+      if (present(cmp)) {
         // a registration that failed: the figure shows (and the scores are of) the unregistered image
         const warning = row?.error ? ` — warning: ${row.error}` : '';
         // what was scored: the scanned region of the ground truth, and the window compared after the border cut
@@ -226,7 +226,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
         tiles.push(figure(img.copy(`comparison_${tag}.png`, cmp), `${j.view}, ${j.split}${score}${scored}${warning}`,
           `dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}: ground truth, ${OWN_MODEL} and error, amplitude and phase${score}${warning}`));
         compared++;
-      } else if (existsSync(recPng)) {
+      } else if (present(recPng)) {
         const why = rows.some((r) => r.status !== 'ok')
           ? { html: `${esc(j.view)}, ${esc(j.split)}: reconstruction only — its comparison failed (reason under <a href="#skipped">Skipped and failed jobs</a>)` }
           : `${j.view}, ${j.split}: reconstruction only (not compared)`;

@@ -5,7 +5,7 @@
  * data-section.ts, image-sections.ts and curve-sections.ts. Whatever is missing is shown as "not
  * available" with the reason (and listed in `missing`); nothing missing makes the report fail.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFailed, writeFileAtomic } from '../../files/atomic.js';
@@ -26,6 +26,11 @@ export interface DrawnFigure { file: string; panels: PanelRecord[] }
 
 /** Error codes of a copy that failed on the side it writes (no space, a quota, a file size limit, the device). */
 const WRITE_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EIO', 'EROFS']);
+
+/** Whether anything is at `path` — a dangling link too, which `copy` then refuses as broken rather than skip as absent. */
+export function present(path: string): boolean {
+  try { return lstatSync(path, { throwIfNoEntry: false }) !== undefined; } catch { return false; }
+}
 
 /** The largest figure the report copies from a hub: 64 MiB (a Phase G comparison PNG is ~100 kB). */
 export const MAX_COPIED_IMAGE_BYTES = 64 << 20;
@@ -275,9 +280,9 @@ export function chartsSection(ctx: ReportContext): Section {
   for (const c of CHART_METRICS) {
     const png = join(roots.g, PHASE_G.charts, `${c.metric}.png`);
     const svg = join(roots.g, PHASE_G.charts, `${c.metric}.svg`);
-    if (!existsSync(png)) continue;
+    if (!present(png)) continue;
     const src = img.copy(`chart_${c.metric}.png`, png);
-    const svgNote = existsSync(svg) ? ` · <a href="${esc(img.copy(`chart_${c.metric}.svg`, svg))}">SVG</a>` : '';
+    const svgNote = present(svg) ? ` · <a href="${esc(img.copy(`chart_${c.metric}.svg`, svg))}">SVG</a>` : '';
     // FRC50 and FRC1/7 are ring indices on each job's own compared square, whose side differs between jobs
     const ring = c.metric === 'frc50' || c.metric === 'frc1over7'
       ? '; the value is a ring index on each job\'s compared square, whose side n differs between views and jobs, so equal values are not equal resolutions (the <a href="#frc">Resolution</a> section gives half-periods in pixels)' : '';
