@@ -28,8 +28,8 @@ function openFailure(err: unknown): string {
 
 /**
  * Why `path` is no regular file that can be read — "cannot open (no such file)", "not a regular file
- * (a named pipe)", "a loop of symbolic links" — or null when it is one. Only stats the path (symbolic links followed): nothing is
- * opened, so a named pipe cannot block.
+ * (a named pipe)", "a loop of symbolic links" — or null when it is one. Only stats the path (symbolic
+ * links followed): nothing is opened, so a named pipe cannot block.
  */
 export function notARegularFile(path: string): string | null {
   let st: Stats;
