@@ -94,10 +94,10 @@ test('openForReading and the bounded readers: a pipe, a directory, a device, a l
 test('JSON records of a hub: run.json and a metrics summary as a named pipe are refused (were a hang); a dangling run.json is broken, not absent', () => {
   const hub = fresh();
   const runJson = join(hub, 'run.json');
-  withPipe(runJson, () => refused(() => readRunState(hub), new RegExp(`^${esc(runJson)}: not a regular file \\(a named pipe\\); this hub cannot be resumed`)));
+  withPipe(runJson, () => refused(() => readRunState(hub), new RegExp(`^${esc(runJson)}: expected a hub's run record \\(a JSON file\\); found a named pipe; this hub cannot be resumed`)));
   const other = fresh();
   symlinkSync('gone.json', join(other, 'run.json'));
-  refused(() => readRunState(other), /run\.json: a symbolic link to gone\.json, which does not exist; this hub cannot be resumed/);
+  refused(() => readRunState(other), /run\.json: expected a hub's run record \(a JSON file\); found a symbolic link to gone\.json, which does not exist; this hub cannot be resumed/);
   const summary = join(fresh(), 'metrics_summary.json');
   withPipe(summary, () => refused(() => readMetricsSummary(summary), new RegExp(`^${esc(summary)}: not a regular file \\(a named pipe\\)$`)));
 });
