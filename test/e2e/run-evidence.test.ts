@@ -61,7 +61,7 @@ test('run: a settings.json that is a directory is one line naming it, exit 2', (
   mkdirSync(join(hub, 'settings.json'));
   const r = cli(['run', '--out', hub]);
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /settings\.json: cannot be read \(EISDIR\)/);
+  assert.match(r.stderr, /settings\.json: not a regular file \(a directory\); this hub cannot be resumed/);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
 
