@@ -30,6 +30,8 @@ const HINTS: Record<string, string> = {
   probemodes: 'the number of incoherent probe modes is reconstruction.modes',
   numprobemodes: 'the number of incoherent probe modes is reconstruction.modes',
   nprobemodes: 'the number of incoherent probe modes is reconstruction.modes',
+  orthogonalizeinitialprobe: 'pty-chi\'s orthogonalize_initial_probe is done by reconstruction.modes: with more modes than the probe holds, the extra ones come from its Hermite recipe',
+  validpixelmask: 'pty-chi\'s valid_pixel_mask is the measured data\'s own detector mask here, applied unless reconstruction.detectorMask is false; docs/real-data.md, "Detector mask"',
   initialguess: 'the initial object and probe are reconstruction.initObject (ones, guess or file:PATH) and reconstruction.initProbe (guess or file:PATH)',
   // always on here
   singleslicesolveobjprbstepsizejointly: 'the joint object–probe step solve is the only one here (pty-chi\'s default, true)',

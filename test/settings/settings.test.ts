@@ -147,6 +147,16 @@ test("pty-chi's own option names get the name used here, or that the engine does
   assert.match(readFileSync('docs/lsqml.md', 'utf8'), /^## pty-chi's options here$/m);
 });
 
+test("every pty-chi name of docs/lsqml.md's table gets what it is here, not a spelling guess", () => {
+  const got = refused({ reconstruction: { valid_pixel_mask: true, orthogonalize_initial_probe: true } });
+  assert.deepEqual(got, [
+    'reconstruction.orthogonalize_initial_probe: no such setting (pty-chi\'s orthogonalize_initial_probe is done by ' +
+      'reconstruction.modes: with more modes than the probe holds, the extra ones come from its Hermite recipe)',
+    'reconstruction.valid_pixel_mask: no such setting (pty-chi\'s valid_pixel_mask is the measured data\'s own detector ' +
+      'mask here, applied unless reconstruction.detectorMask is false; docs/real-data.md, "Detector mask")',
+  ]);
+});
+
 test("PtyPy's parameter names in a settings file get what they are here, or that they are not here", () => {
   const got = refused({
     engines: { engine00: { name: 'ML', numiter: 100 } },
