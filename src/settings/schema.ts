@@ -118,9 +118,10 @@ const TOO_FEW_EPOCHS = 'an integer ≥ 2 (epoch 0 only rescales the probe, so 1 
 /** What a plan's stop must be: a plan with stop ≤ start schedules no epoch at all. */
 const PLAN_STOP = (optimizable: string) => `an integer > start, or null (a stop at or before the start schedules no epoch; set ${optimizable} to false to turn it off)`;
 const plan = (what: string, defaults: LsqmlOptions['objectPlan'], optimizable: string) => z.object({
-  start: nonNegativeInt().default(0).meta(doc('first epoch')),
-  stop: positiveInt('an integer ≥ 1 or null').nullable().default(null).meta(doc('first epoch no longer included, after start; null: never')),
-  stride: positiveInt().default(1).meta(doc('every stride-th epoch from start')),
+  // a plan given in part keeps the rest of its own defaults (ambiguityPlan's stride is 10)
+  start: nonNegativeInt().default(defaults.start).meta(doc('first epoch')),
+  stop: positiveInt('an integer ≥ 1 or null').nullable().default(defaults.stop).meta(doc('first epoch no longer included, after start; null: never')),
+  stride: positiveInt().default(defaults.stride).meta(doc('every stride-th epoch from start')),
 }).strict().superRefine((p, ctx) => {
   if (p.stop !== null && p.stop >= 1 && p.stop <= p.start) ctx.addIssue({ code: 'custom', path: ['stop'], input: p.stop, message: PLAN_STOP(optimizable) });
 }).default(() => ({ ...defaults })).meta(doc(`${what} (pty-chi optimization_plan: epochs e with start ≤ e < stop, (e − start) mod stride = 0)`));

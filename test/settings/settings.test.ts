@@ -147,6 +147,12 @@ test("pty-chi's own option names get the name used here, or that the engine does
   assert.match(readFileSync('docs/lsqml.md', 'utf8'), /^## pty-chi's options here$/m);
 });
 
+test('an update plan given in part keeps the rest of its own defaults (ambiguityPlan: stride 10)', () => {
+  const r = parseStudySettings({ reconstruction: { ambiguityPlan: { start: 20 }, objectPlan: { stride: 2 } } }).reconstruction;
+  assert.deepEqual(r.ambiguityPlan, { start: 20, stop: null, stride: 10 });
+  assert.deepEqual(r.objectPlan, { start: 0, stop: null, stride: 2 });
+});
+
 test("every pty-chi name of docs/lsqml.md's table gets what it is here, not a spelling guess", () => {
   const got = refused({ reconstruction: { valid_pixel_mask: true, orthogonalize_initial_probe: true } });
   assert.deepEqual(got, [
