@@ -12,13 +12,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCxi } from '../../src/data/cxi.js';
 import { readInputData } from '../../src/data/input.js';
 import { readProbeFile } from '../../src/data/probe-file.js';
-import { hdf5SignatureOffset } from '../../src/data/hdf5/signature.js';
+import { hdf5DataEnd, hdf5SignatureOffset } from '../../src/data/hdf5/signature.js';
 
 const PY = '/usr/bin/python3';
 const probe = spawnSync(PY, ['-c', 'import h5py, numpy'], { encoding: 'utf8' });
@@ -83,6 +83,9 @@ test('h5py-written CXI variants read with h5py\'s values; a plugin filter is ref
       assert.deepEqual(m.geometry.detectorPixelM, [110e-6, 55e-6], `${name}: [y, x] pixel sizes`);
     }
     assert.equal(hdf5SignatureOffset(join(dir, 'userblock.cxi')), 512);
+    // HDF5 records the end of its data counted from byte 0, the user block included: the file's own length
+    assert.equal(hdf5DataEnd(join(dir, 'userblock.cxi')), statSync(join(dir, 'userblock.cxi')).size);
+    assert.equal(hdf5DataEnd(join(dir, 'u16.cxi')), statSync(join(dir, 'u16.cxi')).size);
     const alt = await readCxi(join(dir, 'alt.cxi'));
     assert.equal(alt.keys.translation, 'entry_1/data_1/translation');
     assert.equal(alt.probe!.modes, 2);

@@ -98,9 +98,12 @@ export function sniffInputFile(path: string, what = ''): FileKind {
 }
 
 /**
- * Where the HDF5 data of a file ends, by its superblock: the superblock's own position plus its "end of file
- * address" (HDF5 File Format Specification, superblock versions 0–3). Null when the superblock cannot be read or
- * holds no such address (the HDF5 library then has its say).
+ * Where the HDF5 data of a file ends, by its superblock (HDF5 File Format Specification, superblock versions 0–3):
+ * its "end of file address" taken from its base address to where the superblock lies. The HDF5 library writes the
+ * end address counted from byte 0 of the file, user block included, beside a base address equal to the
+ * superblock's position (h5py's `userblock_size=512`: base 512, end = the file's length); a file that got bytes
+ * prepended keeps base 0 and is read from where the superblock was found, so its end moves with it. Null when the
+ * superblock cannot be read or holds no such address (the HDF5 library then has its say).
  */
 export function hdf5DataEnd(path: string): number | null {
   const at = hdf5SignatureOffset(path);
@@ -118,10 +121,14 @@ export function hdf5DataEnd(path: string): number | null {
     if (first < 0) return null;
     const eofAt = first + 2 * sizeOfOffsets;
     if (eofAt + sizeOfOffsets > b.length) return null;
-    let eof = 0;
-    for (let k = sizeOfOffsets - 1; k >= 0; k--) eof = eof * 256 + b[eofAt + k]!;
-    if (eof >= 2 ** 53 || eof === 2 ** (8 * sizeOfOffsets) - 1) return null; // "undefined address": all bits set
-    return at + eof;
+    const address = (p: number): number | null => {
+      let v = 0;
+      for (let k = sizeOfOffsets - 1; k >= 0; k--) v = v * 256 + b[p + k]!;
+      return v >= 2 ** 53 || v === 2 ** (8 * sizeOfOffsets) - 1 ? null : v; // "undefined address": all bits set
+    };
+    const base = address(first), eof = address(eofAt);
+    if (base === null || eof === null || eof < base) return null;
+    return at + (eof - base);
   } finally {
     closeSync(fd);
   }
