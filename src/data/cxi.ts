@@ -75,10 +75,11 @@ function isText(r: Hdf5Reader, key: string): boolean {
  * entry_1/instrument_1/source_1/probe — the path where some writers keep the complex probe instead, so only a
  * string there is read as the radiation. 'electron' is an electron's kinetic energy; 'x-ray', 'photon',
  * 'ultraviolet' and 'visible light' a photon's; anything else is refused (no wavelength formula for it). `requested`
- * (the setting) applies where the file states nothing, and one the file contradicts is refused: a file that states
+ * (the setting, or with `requestedBy` 'data' the radiation of the data a probe file is for) applies where the file
+ * states nothing, and one the file contradicts is refused, naming which of the two it contradicts: a file that states
  * electrons is never read with the photon formula, nor one that states X-rays with the electron's.
  */
-export function readCxiRadiation(r: Hdf5Reader, requested?: Radiation | null): { radiation: Radiation; from: RadiationFrom } {
+export function readCxiRadiation(r: Hdf5Reader, requested?: Radiation | null, requestedBy: 'setting' | 'data' = 'setting'): { radiation: Radiation; from: RadiationFrom } {
   const key = CXI_KEYS.radiation[0];
   if (!isText(r, key)) return requested ? { radiation: requested, from: { source: 'setting' } } : { radiation: 'photon', from: { source: 'default' } };
   const want = `the radiation (NeXus NXsource probe): 'electron', or 'x-ray' ('photon', 'ultraviolet', 'visible light') for photons`;
@@ -87,7 +88,14 @@ export function readCxiRadiation(r: Hdf5Reader, requested?: Radiation | null): {
   const stated: Radiation | undefined = t === 'electron' ? 'electron' : PHOTON_PROBE_NAMES.includes(t) ? 'photon' : undefined;
   if (stated === undefined) throw r.bad(key, want, `'${shown(text)}' (no wavelength formula here for it)`);
   if (requested && requested !== stated) {
-    throw r.bad(key, `the radiation reconstruction.radiation (--radiation) gives, ${requested === 'electron' ? "'electron'" : "'x-ray' or another photon"}`,
+    const want = requested === 'electron' ? "'electron'" : "'x-ray' or another photon";
+    // a probe file (--init-probe file:) is checked against the data it is for, whose radiation need not be a setting
+    if (requestedBy === 'data') {
+      throw r.bad(key, `the radiation of the data this probe is for, ${want}`,
+        `'${shown(text)}': the probe file and the data disagree (a probe is sampled at the wavelength of the radiation its file states: ` +
+        'give a probe of the same radiation, or correct the file)');
+    }
+    throw r.bad(key, `the radiation reconstruction.radiation (--radiation) gives, ${want}`,
       `'${shown(text)}': the file and the setting disagree (leave the setting out to read the file as it states, or correct the file)`);
   }
   return { radiation: stated, from: { source: 'file', key, stated: text } };

@@ -43,7 +43,7 @@ function readCxiProbe(r: Hdf5Reader, H: number, W: number, radiation?: Radiation
   // The CXI probe is sampled like the object: λz/(N·p) of the file's own geometry, when it has one, λ of the radiation
   // the file states, or else of the data's (a file that states another radiation than the data's is refused)
   if (CXI_KEYS.energy.every((k) => r.has(k)) && r.has(CXI_KEYS.distance[0]) && r.has(CXI_KEYS.xPixel[0]) && r.has(CXI_KEYS.yPixel[0])) {
-    const rad = readCxiRadiation(r, radiation).radiation;
+    const rad = readCxiRadiation(r, radiation, 'data').radiation;
     const g = makeGeometry(readPhysical(r, CXI_KEYS.energy, rad === 'electron' ? ELECTRON_ENERGY_J : ENERGY_J).value, readPhysical(r, CXI_KEYS.distance, DISTANCE_M).value,
       [readPhysical(r, CXI_KEYS.yPixel, PIXEL_M).value, readPhysical(r, CXI_KEYS.xPixel, PIXEL_M).value], [H, W], rad);
     pixelM = g.objectPixelM;

@@ -127,7 +127,9 @@ test('a CXI probe file is sampled at the wavelength of its own radiation, or of 
   const probeFile = electronFile(stating('electron'));
   const m = await readCxi(probeFile);
   assert.deepEqual((await readProbeFile(probeFile, 32, 32)).pixelM, m.geometry.objectPixelM);
-  await refused(readProbeFile(probeFile, 32, 32, { radiation: 'photon' }), /the file and the setting disagree/);
+  // the radiation it is checked against is the data's, which need not come from the setting: the refusal says so
+  await refused(readProbeFile(probeFile, 32, 32, { radiation: 'photon' }),
+    /key 'entry_1\/instrument_1\/source_1\/probe': expected the radiation of the data this probe is for, 'x-ray' or another photon; found 'electron': the probe file and the data disagree/);
   // a probe file stating nothing is read with the radiation of the data it is for
   const silent = electronFile();
   assert.deepEqual((await readProbeFile(silent, 32, 32, { radiation: 'electron' })).pixelM, m.geometry.objectPixelM);
