@@ -66,22 +66,29 @@ test('status (and the next command) finishes a submission whose arrays have ende
   const dir = tempDir('held-finish-status');
   const home = join(dir, 'phase_c');
   mkdirSync(home);
-  // The finish job of a submission whose arrays have all ended (none here), held as an administrator holds it.
-  const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', 'ptychostudy-held-finish', '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
-  assert.equal(sb.status, 0, sb.stderr);
-  const id = sb.stdout.trim().split(';')[0]!;
+  // The finish job of a submission whose arrays have all ended (none here), held as an administrator holds it, named
+  // as its script names it; a copy of the hub records a job id that names another job here, which is left alone.
+  const held = (name: string): string => {
+    const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', name, '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
+    assert.equal(sb.status, 0, sb.stderr);
+    return sb.stdout.trim().split(';')[0]!;
+  };
+  const id = held('finish-phase_c');
+  const theirs = held('someone-elses-job');
   try {
-    spawnSync('scontrol', ['release', id]);
-    const hold = spawnSync('scontrol', ['hold', id], { encoding: 'utf8' });
-    assert.equal(hold.status, 0, hold.stderr);
-    const submission: Submission = {
+    for (const j of [id, theirs]) {
+      spawnSync('scontrol', ['release', j]);
+      const hold = spawnSync('scontrol', ['hold', j], { encoding: 'utf8' });
+      assert.equal(hold.status, 0, hold.stderr);
+    }
+    const submission = (home: string, id: string): Submission => ({
       number: 1, submitted_at: '2026-12-06T00:00:00Z', command: 'generate', argv: ['ptychostudy', 'generate'], version: '0', node: process.execPath,
       entry: resolve('dist', 'src', 'cli', 'worker-main.js'), cwd: dir, hub: null,
       settings: parseStudySettings({ simulation: { doses: [1000] } }) as unknown as Record<string, unknown>,
       steps: [{ step: 'finish', job_id: id, script: 'slurm/finish.sbatch', tasks: [], array_tasks: 0, depends_on: null, options: { outputRoot: home, timestamp: null } }],
       cancelled: [], rejected: null,
-    };
-    writeJobs(home, { schema_version: 1, tool: 'ptychostudy', submissions: [submission] });
+    });
+    writeJobs(home, { schema_version: 1, tool: 'ptychostudy', submissions: [submission(home, id)] });
     // the next command does not wait for it either: it finishes the submission rather than refusing to write beside it
     assert.deepEqual(activeSubmissions(home), []);
     const st = cli(['status', '--out', home]);
@@ -90,8 +97,16 @@ test('status (and the next command) finishes a submission whose arrays have ende
     assert.ok(st.stdout.includes(`finish           job ${id.padEnd(8)} cancelled — merged by ptychostudy status`), st.stdout);
     assert.deepEqual(queued([id]), [], 'the held finish job is cancelled');
     assert.deepEqual(readJobs(home)!.submissions[0]!.cancelled.map((x) => x.job_ids), [[id]]);
+    const copy = join(dir, 'copy');
+    mkdirSync(copy);
+    writeJobs(copy, { schema_version: 1, tool: 'ptychostudy', submissions: [submission(copy, theirs)] });
+    const other = cli(['status', '--out', copy]);
+    assert.equal(other.status, 0, other.stderr);
+    assert.match(other.stdout.split('\n')[0]!, / — finished, exit code 0$/);
+    assert.deepEqual(queued([theirs]), [theirs], 'a job of another name is not ours to cancel');
+    assert.deepEqual(readJobs(copy)!.submissions[0]!.cancelled, []);
   } finally {
-    spawnSync('scancel', [id]);
+    spawnSync('scancel', [id, theirs]);
   }
 });
 

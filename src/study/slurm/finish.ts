@@ -41,14 +41,16 @@ export function neverStarts(q: QueueEntry): boolean {
 /**
  * Cancels the finish job of submission `now` when it is still queued and would never start by itself (held), or,
  * with `cancelling`, queued at all; records it in jobs.json's `cancelled` (the caller holds the hub's lock). Without
- * SLURM's commands (a hub copied off the cluster) there is nothing to ask: the record stays as it is.
+ * SLURM's commands (a hub copied off the cluster) there is nothing to ask: the record stays as it is. Only a job with
+ * the name the submission gave it is cancelled, as in `cancelHeldFinishJob` (a hub copied to another cluster records
+ * job ids that name other jobs there).
  */
 function cancelQueuedFinishJob(home: string, now: Submission, cancelling: boolean): void {
   const id = now.steps.find((r) => r.step === 'finish')?.job_id ?? null;
   if (id === null) return;
   let queued: boolean;
   try {
-    queued = squeue([id]).some((q) => q.jobId === id && ((cancelling && q.state === 'PENDING') || neverStarts(q)));
+    queued = squeue([id]).some((q) => q.jobId === id && q.name === jobName('finish', home) && ((cancelling && q.state === 'PENDING') || neverStarts(q)));
   } catch (err) {
     if (err instanceof SlurmError) return;
     throw err;
