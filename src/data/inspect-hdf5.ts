@@ -103,6 +103,15 @@ const probeText = (p: ProbeData): string =>
   `${p.modes} mode${p.modes === 1 ? '' : 's'} of ${p.height}×${p.width}${p.pixelM ? `, pixel [${p.pixelM.map(p5).join(', ')}] m` : ''}`;
 
 /**
+ * The refusal of `inspect --check --radiation` for a PtyPy reconstruction or a ptychodus product: a probe file that
+ * states its own pixel size and no energy, so the setting would change nothing (an NPZ is refused likewise).
+ */
+export function probeFileRadiationMessage(file: string, kind: string, radiation: Radiation): string {
+  return `${file}: reconstruction.radiation (--radiation) ${radiation}: expected measured data stating an energy (CXI); found a ${kind}, ` +
+    'a probe file that states its pixel size and no energy (the setting applies to the data it is for): leave the setting out';
+}
+
+/**
  * What a reconstruction makes of the file, as lines: measured data as `lsqml --input` reads it, or — for a
  * PtyPy reconstruction or a ptychodus product, which hold no patterns — the probe `--init-probe file:` reads.
  */
@@ -114,7 +123,9 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
     const shape = probeEntry?.shape;
     if (shape && shape.length >= 2) {
       const p = await readProbeFile(path, shape[shape.length - 2]!, shape[shape.length - 1]!, rad);
-      return { valid: true, reads: [`a probe file (--init-probe file:${path}), no diffraction data: ${p.source}, ${probeText(p)}`], violations: [], warnings: [] };
+      // the setting has nothing to apply to: such a file states its pixel size, and no energy (as an NPZ is refused)
+      const violations = radiation ? [probeFileRadiationMessage(path, kind, radiation)] : [];
+      return { valid: violations.length === 0, reads: [`a probe file (--init-probe file:${path}), no diffraction data: ${p.source}, ${probeText(p)}`], violations, warnings: [] };
     }
     const input = await readInputData(path, rad);
     if (input.format === 'npz') throw new Error('an HDF5 file read as an NPZ'); // sniffed as HDF5 before

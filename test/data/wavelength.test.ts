@@ -16,7 +16,7 @@ import { readCxi } from '../../src/data/cxi.js';
 import { npzRadiationMessage, readInputData } from '../../src/data/input.js';
 import type { MeasuredData } from '../../src/data/measured.js';
 import { readProbeFile } from '../../src/data/probe-file.js';
-import { summarizeHdf5 } from '../../src/data/inspect-hdf5.js';
+import { probeFileRadiationMessage, summarizeHdf5 } from '../../src/data/inspect-hdf5.js';
 import { summarizeNpz } from '../../src/data/inspect.js';
 import { optionsFromFlags } from '../../src/cli/commands/reconstruct.js';
 import { commandFor, settingsBeyondCommand, type ReconstructionJob } from '../../src/study/reconstruct/jobs.js';
@@ -187,7 +187,7 @@ test('inspect --check --radiation reads a file as lsqml --radiation does: the fo
   assertRefused(ptychostudy(['inspect', '--radiation', 'electron', silent]), 'inspect', /^ptychostudy inspect: --radiation electron: expected with --check/);
 });
 
-test('inspect --check --radiation: a .ptyd and an NPZ are refused as a reconstruction refuses them', async () => {
+test('inspect --check --radiation: a .ptyd and an NPZ are refused as a reconstruction refuses them, a probe file as having no energy', async () => {
   const ptyd = await summarizeHdf5('test/fixtures/cxi/scan.ptyd', { check: true, radiation: 'electron' });
   assert.equal(ptyd.check?.valid, false);
   assert.match(ptyd.check.violations[0]!, /scan\.ptyd: key 'meta\/energy': expected the photon energy in keV, as PtyPy stores it, not reconstruction\.radiation: electron/);
@@ -195,6 +195,13 @@ test('inspect --check --radiation: a .ptyd and an NPZ are refused as a reconstru
   assert.equal(npz.check?.valid, false);
   assert.deepEqual(npz.check.violations, [npzRadiationMessage('test/fixtures/numpy/phase_c_dataset.npz', 'photon')]);
   assert.equal((await summarizeNpz('test/fixtures/numpy/phase_c_dataset.npz', { check: true })).check?.valid, true);
+  // a ptychodus product states its pixel size and no energy: the setting has nothing to apply to (it was ignored)
+  const product = 'test/fixtures/cxi/probe-product.h5';
+  const p = await summarizeHdf5(product, { check: true, radiation: 'electron' });
+  assert.equal(p.check?.valid, false);
+  assert.deepEqual(p.check.violations, [probeFileRadiationMessage(product, 'ptychodus product', 'electron')]);
+  assert.match(p.check.violations[0]!, /^test\/fixtures\/cxi\/probe-product\.h5: reconstruction\.radiation \(--radiation\) electron: expected measured data stating an energy \(CXI\); found a ptychodus product, /);
+  assert.equal((await summarizeHdf5(product, { check: true })).check?.valid, true);
 });
 
 test('a photon energy of 50 keV or more from a file stating no radiation is warned of; an energy in eV names the electron case', async () => {

@@ -146,7 +146,8 @@ export function register(program: Command): void {
     .option('--check', 'NPZ: check the dataset contract (DATA-001) and the positions against objectGuess; HDF5: read it as a reconstruction does')
     .option('--radiation <r>', 'with --check, the setting reconstruction.radiation the files are read with, as lsqml --radiation: photon (λ = hc/E) or ' +
       'electron (the energy is an electron\'s kinetic energy, λ = h/√(2·m0·E·(1 + E/(2·m0·c²)))). Default: as the file states at ' +
-      'entry_1/instrument_1/source_1/probe, photon when it states none; refused when the file states the other, for a .ptyd and for an NPZ ' +
+      'entry_1/instrument_1/source_1/probe, photon when it states none; refused when the file states the other, for a .ptyd, for an NPZ ' +
+      'and for a probe file (.ptyr, ptychodus product) ' +
       '(docs/real-data.md, "Radiation")')
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
       // the value as the settings schema parses it (the same words as lsqml's refusal of a bad value)
