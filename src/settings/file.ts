@@ -11,7 +11,7 @@ import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
 import { doseFolderClash, settingsIssues, shown, SHOWN_VALUE_CHARS, type SettingsIssue } from './parse.js';
 import { printable, shownJson } from '../text.js';
-import { entryKind } from '../files/regular.js';
+import { brokenLink, entryKind } from '../files/regular.js';
 import { readBytesAtMost } from '../files/bounded-read.js';
 import type { StudySettingsInput } from './schema.js';
 
@@ -344,7 +344,8 @@ export function readSettingsFile(file: string): StudySettingsInput {
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`\`config\` ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(err)})`}`);
+    // a link to nothing or a loop of links is named as every reader names it, not as a file that is not there
+    throw new UsageError(`\`config\` ${file}: ${brokenLink(file, err) ?? (code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(err)})`)}`);
   }
   if (size > MAX_SETTINGS_FILE_BYTES) throw new InputError(`${file}: ${size} bytes; a settings file has at most ${MAX_SETTINGS_FILE_BYTES}`);
   let text: string;

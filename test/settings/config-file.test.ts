@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSettingsText, readSettingsFile, SettingsFileError } from '../../src/settings/file.js';
 import { parseStudySettings, settingsDefaults } from '../../src/settings/parse.js';
@@ -177,6 +177,12 @@ test('hostile or broken settings files are refused with one line: syntax, duplic
   writeFileSync(join(dir, 'big.yaml'), `# ${'x'.repeat(1 << 20)}\n`);
   assert.match(ptychostudy(['config', '--check', join(dir, 'big.yaml')]).stderr, /big\.yaml: \d+ bytes; a settings file has at most 1048576/);
   assert.match(ptychostudy(['config', '--check', join(dir, 'missing.yaml')]).stderr, /--check \S+missing\.yaml: no such file/);
+  // a link to nothing and a loop of links are named as such, as every input file is (not 'no such file', 'cannot open (ELOOP)')
+  symlinkSync('gone.yaml', join(dir, 'dangling.yaml'));
+  symlinkSync('loop-b.yaml', join(dir, 'loop-a.yaml'));
+  symlinkSync('loop-a.yaml', join(dir, 'loop-b.yaml'));
+  assert.throws(() => readSettingsFile(join(dir, 'dangling.yaml')), (e: unknown) => e instanceof Error && e.message === `\`config\` ${join(dir, 'dangling.yaml')}: a symbolic link to gone.yaml, which does not exist`);
+  assert.throws(() => readSettingsFile(join(dir, 'loop-a.yaml')), (e: unknown) => e instanceof Error && e.message === `\`config\` ${join(dir, 'loop-a.yaml')}: a loop of symbolic links`);
   // a folder or a named pipe given as the settings file says what it is (a pipe is never opened: it would block)
   const pipe = join(dir, 'pipe.yaml');
   spawnSync('mkfifo', [pipe]);
