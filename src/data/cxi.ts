@@ -114,6 +114,15 @@ export function unstatedHighEnergyWarning(file: string, key: string, energyJ: nu
     '--radiation photon says it is photon data';
 }
 
+/**
+ * Where a missing CXI probe was also looked for, for the refusal: "also looked at …/source_1/probe", and when a string
+ * is there (`radiationKey`, the file's statement of its radiation) that it holds the radiation, not a probe.
+ */
+export function probeAlsoLookedAt(radiationKey: string | undefined): string {
+  const other = CXI_KEYS.probe[1];
+  return `also looked at ${other}${radiationKey === other ? ', which holds the radiation (a string), not a complex probe' : ''}`;
+}
+
 /** The key of the CXI complex probe: the first of CXI_KEYS.probe present, a string at …/source_1/probe (the radiation) passed over. */
 export function cxiProbeKey(r: Hdf5Reader): string | undefined {
   return CXI_KEYS.probe.find((k) => r.has(k) && !(CXI_KEYS.radiation.includes(k as typeof CXI_KEYS.radiation[number]) && isText(r, k)));

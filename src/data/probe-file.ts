@@ -17,7 +17,7 @@ import { checkHdf5ProbeFits, checkProbeFits } from './memory.js';
 import { printable, shownJson } from '../text.js';
 import { looksLikePtychodusProduct, productPixel } from './ptychodus.js';
 import type { ProbeData } from './measured.js';
-import { CXI_KEYS, cxiProbeKey, looksLikeCxi, readCxiRadiation, readProbeDataset } from './cxi.js';
+import { CXI_KEYS, cxiProbeKey, looksLikeCxi, probeAlsoLookedAt, readCxiRadiation, readProbeDataset } from './cxi.js';
 import { DISTANCE_M, ELECTRON_ENERGY_J, ENERGY_J, PIXEL_M, pixelSizeOk, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffInputFile } from './hdf5/signature.js';
@@ -38,7 +38,9 @@ export function readPtychodusProbe(r: Hdf5Reader, H: number, W: number): ProbeDa
 
 function readCxiProbe(r: Hdf5Reader, H: number, W: number, radiation?: Radiation): ProbeData {
   const key = cxiProbeKey(r);
-  if (key === undefined) throw r.bad(CXI_KEYS.probe[0], `a complex probe [${H}, ${W}]`, `it missing (also looked at ${CXI_KEYS.probe[1]})`);
+  if (key === undefined) {
+    throw r.bad(CXI_KEYS.probe[0], `a complex probe [${H}, ${W}]`, `it missing (${probeAlsoLookedAt(r.has(CXI_KEYS.probe[1]) ? CXI_KEYS.radiation[0] : undefined)})`);
+  }
   let pixelM: [number, number] | undefined;
   // The CXI probe is sampled like the object: λz/(N·p) of the file's own geometry, when it has one, λ of the radiation
   // the file states, or else of the data's (a file that states another radiation than the data's is refused)

@@ -130,6 +130,13 @@ test('a CXI probe file is sampled at the wavelength of its own radiation, or of 
   // the radiation it is checked against is the data's, which need not come from the setting: the refusal says so
   await refused(readProbeFile(probeFile, 32, 32, { radiation: 'photon' }),
     /key 'entry_1\/instrument_1\/source_1\/probe': expected the radiation of the data this probe is for, 'x-ray' or another photon; found 'electron': the probe file and the data disagree/);
+  // without a complex probe, the refusal says that the string at …/source_1/probe is the radiation (it said only
+  // 'also looked at' there, as if nothing were at that key)
+  const noProbe = electronFile({ ...stating('electron'), [`${SOURCE}/illumination`]: null });
+  const why = `found it missing (also looked at ${SOURCE}/probe, which holds the radiation (a string), not a complex probe)`;
+  await refused(readProbeFile(noProbe, 32, 32), new RegExp(`key '${SOURCE}/illumination': expected a complex probe \\[32, 32\\]; ${why.replace(/[()[\]]/g, '\\$&')}$`));
+  await refused(readReconstructionInput(noProbe, { initProbe: 'guess', job: { modes: 1, batchSize: 8 } }),
+    new RegExp(`key '${SOURCE}/illumination': expected the probe .*; ${why.replace(/[()[\]]/g, '\\$&')}; give --probe-model`));
   // a probe file stating nothing is read with the radiation of the data it is for
   const silent = electronFile();
   assert.deepEqual((await readProbeFile(silent, 32, 32, { radiation: 'electron' })).pixelM, m.geometry.objectPixelM);

@@ -17,7 +17,7 @@ import { InputError, UsageError } from '../../errors.js';
 import type { Dataset } from '../../data/dataset.js';
 import { scanFrame, DEFAULT_OBJECT_MARGIN, type Radiation } from '../../data/geometry.js';
 import { npzRadiationMessage, readInputData } from '../../data/input.js';
-import { CXI_KEYS } from '../../data/cxi.js';
+import { CXI_KEYS, probeAlsoLookedAt } from '../../data/cxi.js';
 import { geometryRecord, measuredToDataset, probeGuessOf, type ProbeData } from '../../data/measured.js';
 import { readProbeFile } from '../../data/probe-file.js';
 import { samePixelSize } from '../../data/object-file.js';
@@ -189,7 +189,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
     // a CXI file names where its probe would be: file, key, expected, found, as every refusal
     if (measured.format === 'cxi') {
       throw new InputError(`${path}: key '${CXI_KEYS.probe[0]}': expected the probe (complex [${N.join(', ')}] or [M, ${N.join(', ')}]); ` +
-        `found it missing (also looked at ${CXI_KEYS.probe[1]}); ${give}`);
+        `found it missing (${probeAlsoLookedAt(measured.keys.radiation)}); ${give}`);
     }
     throw new InputError(`${path}: has no probe (PtyPy prepared data holds none); ${give}`);
   } else if (measured) {
