@@ -20,8 +20,8 @@ import { noSlurm } from './slurm-helpers.js';
 const skip = noSlurm() ?? false;
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+function cli(args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' }, ...(cwd ? { cwd } : {}) });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -91,7 +91,8 @@ test('status (and the next command) finishes a submission whose arrays have ende
     writeJobs(home, { schema_version: 1, tool: 'ptychostudy', submissions: [submission(home, id)] });
     // the next command does not wait for it either: it finishes the submission rather than refusing to write beside it
     assert.deepEqual(activeSubmissions(home), []);
-    const st = cli(['status', '--out', home]);
+    // given as `.` from inside it: the job's name is that of the folder, as the submission resolved it
+    const st = cli(['status', '--out', '.'], home);
     assert.equal(st.status, 0, st.stderr);
     assert.match(st.stdout.split('\n')[0]!, / — finished, exit code 0$/);
     assert.ok(st.stdout.includes(`finish           job ${id.padEnd(8)} cancelled — merged by ptychostudy status`), st.stdout);
@@ -139,7 +140,7 @@ test('status of a finished submission cancels its finish job if it is held all t
       const copy = join(dir, 'copy');
       finished(home, ours);
       finished(copy, theirs);
-      const st = cli(['status', '--out', home]);
+      const st = cli(['status', '--out', './'], home); // the folder's own name, however it is given
       assert.equal(st.status, 0, st.stderr);
       assert.ok(st.stdout.includes(`finish           job ${ours.padEnd(8)} cancelled — merged by task 0 of generate`), st.stdout);
       assert.deepEqual(queued([ours]), [], 'the held finish job is cancelled');

@@ -12,7 +12,7 @@
  * by itself, and it has nothing left to do, so it is cancelled and recorded as cancelled in jobs.json. Under
  * `ptychostudy cancel` a finish job still queued for any reason is cancelled so.
  */
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { utcSeconds } from '../../files/dirs.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { hubRoots, REPORT } from '../hub/layout.js';
@@ -43,14 +43,14 @@ export function neverStarts(q: QueueEntry): boolean {
  * with `cancelling`, queued at all; records it in jobs.json's `cancelled` (the caller holds the hub's lock). Without
  * SLURM's commands (a hub copied off the cluster) there is nothing to ask: the record stays as it is. Only a job with
  * the name the submission gave it is cancelled, as in `cancelHeldFinishJob` (a hub copied to another cluster records
- * job ids that name other jobs there).
+ * job ids that name other jobs there); the name is that of the resolved home, as the submission resolved it (`--out .`).
  */
 function cancelQueuedFinishJob(home: string, now: Submission, cancelling: boolean): void {
   const id = now.steps.find((r) => r.step === 'finish')?.job_id ?? null;
   if (id === null) return;
   let queued: boolean;
   try {
-    queued = squeue([id]).some((q) => q.jobId === id && q.name === jobName('finish', home) && ((cancelling && q.state === 'PENDING') || neverStarts(q)));
+    queued = squeue([id]).some((q) => q.jobId === id && q.name === jobName('finish', resolve(home)) && ((cancelling && q.state === 'PENDING') || neverStarts(q)));
   } catch (err) {
     if (err instanceof SlurmError) return;
     throw err;
@@ -76,7 +76,7 @@ export async function cancelHeldFinishJob(home: string, n: number): Promise<stri
   if (id === null || s.cancelled.some((c) => c.job_ids.includes(id)) || !slurmCommandsOnPath(['squeue', 'scancel'])) return null;
   const held = (): boolean => {
     try {
-      return squeue([id]).some((q) => q.jobId === id && q.name === jobName('finish', home) && neverStarts(q));
+      return squeue([id]).some((q) => q.jobId === id && q.name === jobName('finish', resolve(home)) && neverStarts(q));
     } catch (err) {
       if (err instanceof SlurmError) return false;
       throw err;
