@@ -6,9 +6,8 @@
  * (`lstat` answers ENOENT); a dangling link, a path that cannot be examined (EACCES, ENOTDIR) or something
  * that is not a file (a directory) is a broken record.
  */
-import { lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { InputError } from '../errors.js';
-import { entryKind } from './regular.js';
+import { entryKind, examineEntry } from './regular.js';
 import { MAX_RECORD_BYTES, readJsonTextAtMost } from './bounded-read.js';
 
 /** "<path>: <why>; <consequence>" as an `InputError`: for the caller's own checks of the value as well. */
@@ -22,23 +21,13 @@ function code(err: unknown): string {
 
 /** The parsed JSON at `path`, or null when nothing is at the path; see the module comment. */
 export function readJsonRecord(path: string, consequence: string): { value: unknown } | null {
-  let st: Stats;
-  try {
-    st = lstatSync(path);
-  } catch (err) {
-    if (code(err) === 'ENOENT') return null;
-    throw brokenRecord(path, `expected a JSON file; found a path that cannot be examined (${code(err)})`, consequence);
+  const found = examineEntry(path);
+  if ('absent' in found && found.absent === 'ENOENT') return null;
+  if (!('st' in found)) {
+    const why = 'why' in found ? found.why : `a path that cannot be examined (${found.absent})`;
+    throw brokenRecord(path, `expected a JSON file; found ${why}`, consequence);
   }
-  if (st.isSymbolicLink()) {
-    try {
-      st = statSync(path);
-    } catch (err) {
-      let target = '';
-      try { target = ` to ${readlinkSync(path)}`; } catch { /* the link went away meanwhile */ }
-      const why = code(err) === 'ENOENT' ? 'which does not exist' : `which cannot be followed (${code(err)})`;
-      throw brokenRecord(path, `expected a JSON file; found a symbolic link${target}, ${why}`, consequence);
-    }
-  }
+  const st = found.st;
   if (!st.isFile()) throw brokenRecord(path, `expected a JSON file; found ${entryKind(st)}`, consequence);
   let text: string;
   try {

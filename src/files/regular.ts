@@ -142,3 +142,34 @@ export function statEntry(path: string): Stats | undefined {
     throw new InputError(`${path}: ${brokenLink(path, err) ?? `cannot be examined (${(err as NodeJS.ErrnoException).code ?? String(err)})`}`);
   }
 }
+
+/** What `examineEntry` found at a path. */
+export type Examined = { st: Stats } | { absent: 'ENOENT' | 'ENOTDIR' } | { why: string };
+
+/**
+ * What is at `path`, a symbolic link followed, without opening anything (so a named pipe cannot block): its Stats;
+ * `absent` when nothing is there (ENOENT — a dangling link is not nothing — or ENOTDIR: a file where a folder of the
+ * path should be, which a caller may name as its folder's fault or as this path's); otherwise why it cannot be taken as any entry, in
+ * the words after "found": "a path that cannot be examined (EACCES)", "a symbolic link to T, which does not exist",
+ * "a symbolic link to T, which cannot be followed (ELOOP)".
+ */
+export function examineEntry(path: string): Examined {
+  const codeOf = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch (err) {
+    const code = codeOf(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { absent: code };
+    return { why: `a path that cannot be examined (${code})` };
+  }
+  if (!st.isSymbolicLink()) return { st };
+  try {
+    return { st: statSync(path) };
+  } catch (err) {
+    let target = '';
+    try { target = ` to ${readlinkSync(path)}`; } catch { /* the link went away meanwhile */ }
+    const code = codeOf(err);
+    return { why: `a symbolic link${target}, ${code === 'ENOENT' ? 'which does not exist' : `which cannot be followed (${code})`}` };
+  }
+}

@@ -7,10 +7,10 @@
  * `checkHubPath` comes first, before the hub's lock is taken (whose file would otherwise be the error); `openHub`
  * then reads what the folder holds, under that lock.
  */
-import { lstatSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { entryKind } from '../../files/regular.js';
+import { entryKind, examineEntry } from '../../files/regular.js';
 import type { SettingDifference } from '../../settings/fingerprint.js';
 import { shown } from '../../settings/parse.js';
 import type { StudySettings } from '../../settings/schema.js';
@@ -38,25 +38,10 @@ function errorCode(err: unknown): string {
  * to nothing, any other entry or a path that cannot be examined (EACCES, EIO, ELOOP): one line naming it.
  */
 export function checkHubPath(hub: string): void {
-  let st: Stats;
-  try {
-    st = lstatSync(hub);
-  } catch (err) {
-    const code = errorCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return;
-    throw new InputError(`\`hub\` ${hub}: expected a directory; found a path that cannot be examined (${code})`);
-  }
-  if (st.isSymbolicLink()) {
-    try {
-      st = statSync(hub);
-    } catch (err) {
-      let target = '';
-      try { target = ` to ${readlinkSync(hub)}`; } catch { /* the link went away meanwhile */ }
-      const code = errorCode(err);
-      throw new InputError(`\`hub\` ${hub}: expected a directory; found a symbolic link${target}, ` +
-        `${code === 'ENOENT' ? 'which does not exist' : `which cannot be followed (${code})`}`);
-    }
-  }
+  const found = examineEntry(hub);
+  if ('absent' in found) return;
+  if ('why' in found) throw new InputError(`\`hub\` ${hub}: expected a directory; found ${found.why}`);
+  const st = found.st;
   if (!st.isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory; found ${st.isFile() ? 'a file' : entryKind(st)}`);
 }
 

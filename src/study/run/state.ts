@@ -11,8 +11,8 @@
  * NPZ. Version 1 records had one `seed`, which fed both the simulation and the reconstruction; they are
  * read as simulation_seed = reconstruction_seed = seed and overlap_seed = 456 (what those runs used).
  */
-import { existsSync, lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
-import { entryKind } from '../../files/regular.js';
+import { existsSync, lstatSync, statSync, type Stats } from 'node:fs';
+import { entryKind, examineEntry } from '../../files/regular.js';
 import { MAX_SETTINGS_FILE_BYTES, parseSettingsText, readAtMost, withAbsolutePaths } from '../../settings/file.js';
 import { isResultNeutral, settingsDifferences, type SettingDifference } from '../../settings/fingerprint.js';
 import { issueLine, SettingsError, settingsIssues, type SettingsIssue } from '../../settings/parse.js';
@@ -133,25 +133,13 @@ export function readRunState(hub: string): RunState | null {
   if (typeof hub !== 'string' || hub === '') throw new UsageError(`\`hub\` ${shownJson(hub)}: expected a path (the hub directory)`);
   const path = join(hub, RUN_STATE_FILE);
   const consequence = 'this hub cannot be resumed — use a new hub';
-  // Checked before it is opened: a named pipe would block the read for ever, and only nothing at the path (ENOENT)
-  // is no run.json — a link to nothing, a directory or a path that cannot be examined is a broken one
-  let st: Stats;
-  try {
-    st = lstatSync(path);
-  } catch (err) {
-    const code = errorCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null; // ENOTDIR: the hub is no directory, which its caller's check names
-    throw new InputError(`${path}: expected a hub's run record (a JSON file); found a path that cannot be examined (${code}); ${consequence}`);
-  }
-  if (st.isSymbolicLink()) {
-    try {
-      st = statSync(path);
-    } catch (err) {
-      const code = errorCode(err);
-      throw new InputError(`${path}: expected a hub's run record (a JSON file); found a symbolic link${linkTarget(path)}, ` +
-        `${code === 'ENOENT' ? 'which does not exist' : `which cannot be followed (${code})`}; ${consequence}`);
-    }
-  }
+  // Checked before it is opened: a named pipe would block the read for ever, and only nothing at the path (ENOENT;
+  // ENOTDIR: the hub is no directory, which its caller's check names) is no run.json — a link to nothing, a
+  // directory or a path that cannot be examined is a broken one
+  const found = examineEntry(path);
+  if ('absent' in found) return null;
+  if ('why' in found) throw new InputError(`${path}: expected a hub's run record (a JSON file); found ${found.why}; ${consequence}`);
+  const st = found.st;
   if (!st.isFile()) throw new InputError(`${path}: expected a hub's run record (a JSON file); found ${entryKind(st)}; ${consequence}`);
   let text: string;
   try {
@@ -346,11 +334,6 @@ function statOrNull(path: string): Stats | null {
 
 function errorCode(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-}
-
-/** " to <target>" for a symbolic link, or '' when it cannot be read. */
-function linkTarget(path: string): string {
-  try { return ` to ${readlinkSync(path)}`; } catch { return ''; }
 }
 
 /** The settings that differ between a hub and a request and would change its results (empty: it may resume). */
