@@ -30,9 +30,10 @@
 // pipe no one writes to), dir (a directory), dev-zero and dev-urandom (symbolic links to those devices), loop (a
 // symbolic link to itself), dangling (a symbolic link to nothing), sparse (the file itself, extended to 100 GiB of
 // zeros without using the disk). Each must be refused in one line naming the file, or (a batch command) be a failed job;
-// exit 0 passes only for a sparse file (a valid file with a tail of zeros may be read), for `report` (which shows a
-// hub file it cannot read as not available) and for a resumed `run` that changed nothing in the hub (a complete hub
-// whose inputs are unchanged: a job's files are not read). The summary's `kinds` holds the outcome of each target × command × kind.
+// exit 0 passes only for a sparse file (a valid file with a tail of zeros may be read), for `report` of a file it does
+// not read, and for a resumed `run` that changed nothing in the hub (a complete hub whose inputs are unchanged: a job's
+// files are not read); `report` of a hub passes with exit 1 when its stderr names the file as broken evidence (the page
+// is written from the rest: docs/limits.md). The summary's `kinds` holds the outcome of each target × command × kind.
 // Needs a build (`npm run build`; --dist: another build's dist folder, e.g. a copy that a rebuild leaves alone). Prints one line per violation while it runs and a JSON summary on stdout:
 // cases, the count of each class per target and command, and for each violation its case number, command,
 // mutation, exit code, first line, time and peak RSS. Same seed, same cases: the same --seed and --only with
@@ -497,6 +498,12 @@ function classify(r, cmdName, argv, file, outPaths, before) {
   if (r.code === 1 && BATCH.includes(cmdName) && (r.stderr + r.stdout).includes(basename(file)) && /failed/.test(r.stderr + r.stdout)) {
     return { cls: 'job-failed', first: (r.stderr + r.stdout).split('\n').find((l) => l.includes(basename(file))) ?? first };
   }
+  // `report` of a hub writes its page from the rest of the evidence and names each broken file, one line each: exit 1
+  // (docs/limits.md, "File kinds")
+  if (r.code === 1 && cmdName === 'report') {
+    const named = r.stderr.split('\n').find((l) => l.startsWith(`${file}: `) && l.endsWith('(broken evidence: the report shows it as broken)'));
+    if (named) return { cls: 'broken-evidence', first: named };
+  }
   const changed = outPaths.flatMap((p, k) => treeChanges(before[k], treeState(p)).map((c) => `${basename(p)}:${c}`));
   if (changed.length) return { cls: 'partial', first: `${first} [changed: ${changed.slice(0, 6).join(', ')}]` };
   if (r.code === 1) return { cls: 'exit1', first };
@@ -566,11 +573,11 @@ if (args.includes('--kinds')) {
         (summary.kinds[`${tname} ${cmdName}`] ??= {})[kind] = cls;
         summary.max_ms = Math.max(summary.max_ms, Math.round(r.ms));
         summary.max_rss_mib = Math.max(summary.max_rss_mib, r.rssMiB ?? 0);
-        // exit 0 is right for a sparse copy of a valid file (it is one) and for `report`, which draws what it can of a
-        // hub and shows a file it cannot read as not available; anywhere else a file that is no file was not refused
+        // exit 0 is right for a sparse copy of a valid file (it is one) and for `report` of a file it does not read; anywhere
+        // else a file that is no file was not refused
         // and for a resumed `run` that changed nothing (a complete hub whose inputs are unchanged: a job's files are not read)
         const unchanged = () => outPaths.every((p, k) => treeChanges(before[k], treeState(p)).length === 0);
-        const fine = ['refused', 'job-failed'].includes(cls) ||
+        const fine = ['refused', 'job-failed', 'broken-evidence'].includes(cls) ||
           (cls === 'ok' && (kind === 'sparse' || cmdName === 'report' || (cmdName === 'resume' && unchanged())));
         if (!fine) {
           const v = { target: tname, command: cmdName, kind, class: cls, exit: r.code, first: first.slice(0, 300), ms: Math.round(r.ms), rss_mib: r.rssMiB };
@@ -630,7 +637,7 @@ for (let c = 0; c < CASES; c++) {
   (summary.by_target[key] ??= {})[cls] = (summary.by_target[key][cls] ?? 0) + 1;
   summary.max_ms = Math.max(summary.max_ms, Math.round(r.ms));
   summary.max_rss_mib = Math.max(summary.max_rss_mib, r.rssMiB ?? 0);
-  if (!['ok', 'refused', 'job-failed'].includes(cls)) {
+  if (!['ok', 'refused', 'job-failed', 'broken-evidence'].includes(cls)) {
     const v = { case: c, target: tname, command: cmdName, mutation: `${mname}: ${mutated.what}`, class: cls, exit: r.code, first: first.slice(0, 300), ms: Math.round(r.ms), rss_mib: r.rssMiB };
     summary.violations.push(v);
     process.stderr.write(`fuzz-inputs: case ${c} ${cls}: ${tname} ${cmdName} (${v.mutation}) exit ${r.code}: ${v.first}\n`);

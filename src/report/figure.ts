@@ -48,6 +48,8 @@ export interface FigureRow {
   label?: string;
   /** Images of the row; null is an empty cell ("not available"). */
   cells: (Panel | null)[];
+  /** Text of each empty cell where it is not the figure's `emptyText` (e.g. "broken" where the file is there but unreadable). */
+  emptyTexts?: (string | undefined)[];
 }
 
 export interface GridOptions {
@@ -369,7 +371,7 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
       if (!p) {
         const h = rowBox[ri]!;
         parts.push(`<rect x="${x0}" y="${imgTop}" width="${box}" height="${h}" fill="#f2f2f2" stroke="#bbb" stroke-width="0.6"/>`);
-        parts.push(`<text x="${x0 + box / 2}" y="${imgTop + h / 2 + 4}" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#777">${escapeXml(opts.emptyText ?? 'not available')}</text>`);
+        parts.push(`<text x="${x0 + box / 2}" y="${imgTop + h / 2 + 4}" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#777">${escapeXml(r.emptyTexts?.[ci] ?? opts.emptyText ?? 'not available')}</text>`);
         return;
       }
       const res = resolved[ri]![ci]!;

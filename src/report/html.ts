@@ -71,6 +71,11 @@ export function notAvailable(reason: string): string {
   return `<p class="na-note"><strong>Not available:</strong> ${esc(reason)}</p>`;
 }
 
+/** The note that stands where a part of the page would be, when the file it is drawn from is there but broken. */
+export function brokenNote(reason: string): string {
+  return `<p class="na-note"><strong>Broken:</strong> ${esc(reason)}</p>`;
+}
+
 /**
  * An image by relative path, shrunk to the column and linked to its full-size file, with a caption
  * (plain text, or `{ html }`).

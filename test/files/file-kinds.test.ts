@@ -23,6 +23,7 @@ import { readRunState } from '../../src/study/run/state.js';
 import { ImageDir, present } from '../../src/study/report/sections.js';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
 import { tempDir } from '../tmp.js';
 
@@ -188,7 +189,7 @@ test('the report copies a hub\'s figure only from a regular file: a named pipe h
   assert.equal(present(dangling), true);
   assert.equal(present(join(d, 'none.png')), false);
   refused(() => img.copy('d.png', dangling), /dangling\.png: a symbolic link to gone\.png, which does not exist$/);
-  writeFileSync(join(d, 'ok.png'), 'png bytes');
+  writeFileSync(join(d, 'ok.png'), PNG.sync.write(new PNG({ width: 1, height: 1 })));
   assert.equal(img.copy('c.png', join(d, 'ok.png')), 'img/c.png');
   assert.deepEqual(img.files, [join(img.dir, 'c.png')]);
 });

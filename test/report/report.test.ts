@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { PNG } from 'pngjs';
 import { createHash } from 'node:crypto';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
@@ -118,6 +119,50 @@ test('report: an empty hub still gives a page, with every missing piece "not ava
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('report: broken evidence — a truncated metrics summary, an overwritten figure, a named pipe as a chart, a directory as a reconstruction — is named as broken, the rest is drawn, exit 1', async () => {
+  const root = tempDir('report-broken');
+  const r = makeHub(root, { doses: [1000] });
+  await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g });
+  const healthy = await buildReport(root);
+  assert.deepEqual(healthy.broken, []);
+  assert.doesNotMatch(readFileSync(healthy.indexPath, 'utf8'), /id="broken"|Broken/);
+  const summary = join(r.g, 'metrics_summary.json');
+  truncateSync(summary, 100);
+  const png = join(r.g, 'dose_1000', 'baseline', 'train', 'comparison.png');
+  writeFileSync(png, readFileSync(png).subarray(0, 200)); // cut short: its signature is there, its end is not
+  const chart = join(r.g, 'charts', 'mae.png');
+  unlinkSync(chart);
+  assert.equal(spawnSync('mkfifo', [chart]).status, 0);
+  const npz = join(r.f, 'dose_1000', 'baseline', 'test', 'reconstruction.npz');
+  rmSync(npz);
+  mkdirSync(npz);
+  const rep = await buildReport(root);
+  assert.deepEqual(rep.broken.map((b) => b.file).sort(), [chart, png, npz, summary].sort());
+  assert.match(rep.broken.find((b) => b.file === chart)!.reason, /^not a regular file \(a named pipe\)$/);
+  assert.match(rep.broken.find((b) => b.file === npz)!.reason, /^not a regular file \(a directory\)$/);
+  assert.match(rep.broken.find((b) => b.file === png)!.reason, /^expected a whole PNG image/);
+  assert.match(rep.broken.find((b) => b.file === summary)!.reason, /not valid JSON/);
+  const html = readFileSync(rep.indexPath, 'utf8');
+  // the broken files first, each once, with why; where their part would be, "Broken", never "not available"
+  assert.match(html, /<section id="broken">[\s\S]*Broken evidence/);
+  for (const f of [chart, png, npz, summary]) assert.equal(html.split(`<code>${f}</code>`).length - 1, 1, f);
+  assert.match(html, /Broken:<\/strong> Phase G metrics: [^<]*metrics_summary\.json: not valid JSON/);
+  assert.match(html, /Broken:<\/strong> comparison figure of dose 1e3, baseline, train: /);
+  assert.match(html, /Broken:<\/strong> chart of MAE: /);
+  assert.match(html, /<dd>broken: metrics_summary\.json could not be read/);
+  assert.doesNotMatch(html, /Not available:<\/strong> (Phase G metrics|charts|reconstruction images)/);
+  assert.ok(rep.missing.every((m) => !m.includes('metrics_summary.json')), rep.missing.join('; '));
+  // the rest of the evidence is still drawn: the other charts, the test job's comparison figure
+  assert.ok(rep.images.some((f) => f.endsWith('chart_mse.png')));
+  assert.ok(rep.images.some((f) => f.endsWith('comparison_dose_1000_baseline_test.png')));
+  // the command: the page is written, one line per broken file on stderr, exit 1
+  const cli = spawnSync(process.execPath, [join(process.cwd(), 'dist', 'src', 'cli', 'main.js'), 'report', '--out', root, '--quiet'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(cli.status, 1, cli.stderr);
+  const lines = cli.stderr.trim().split('\n');
+  assert.equal(lines.length, 4, cli.stderr);
+  for (const f of [chart, png, npz, summary]) assert.equal(lines.filter((l) => l.startsWith(`${f}: `)).length, 1, cli.stderr);
 });
 
 test('report: a comparison whose registration failed says so beside its scores (Markdown summary and page)', async () => {

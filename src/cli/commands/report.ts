@@ -16,6 +16,11 @@ function printReport(r: { indexPath: string; images: readonly unknown[]; missing
   for (const m of r.missing) process.stderr.write(`not available: ${m}\n`);
 }
 
+/** One line per hub file that is there but broken (printed with --quiet too: it makes the exit code 1). */
+function printBroken(broken: readonly { file: string; reason: string }[]): void {
+  for (const b of broken) process.stderr.write(`${b.file}: ${b.reason} (broken evidence: the report shows it as broken)\n`);
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('report')
@@ -27,7 +32,9 @@ export function register(program: Command): void {
       'study design, data (object, probe, position maps with counts; for measured data, the detector mask each reconstruction applied), ' +
       'reconstructions, metric tables, charts, ' +
       'reconstruction runs, skipped/failed jobs with reasons, software versions. Anything missing is shown as ' +
-      '"not available". Progress: one line per section on stderr as it is built (none with --quiet). The page is built ' +
+      '"not available". A hub file that is there but cannot be read (a directory or named pipe in its place, a dangling link, a truncated ' +
+      'or corrupt file, a figure over 64 MiB) is not taken for a missing one: the report is still written from the rest, lists it under ' +
+      '"Broken evidence" with the reason, marks what it would have shown "Broken", prints one line per broken file on stderr and exits 1. Progress: one line per section on stderr as it is built (none with --quiet). The page is built ' +
       'in a temporary directory and renamed into place, so an interrupted build leaves the earlier report whole; the report it replaces ' +
       '(page and images) moves to <out>/report/history/replaced-<time>/.\n\n' +
       'One reconstruction: when <out> is a folder `ptychostudy lsqml --out` wrote (reconstruction.npz, no hub files), the page ' +
@@ -38,8 +45,8 @@ export function register(program: Command): void {
       'file\'s path, size and SHA-256, the settings and options used, the `ptychostudy lsqml` command that runs it again (its settings in ' +
       '<out>/report/img/lsqml-settings.json, for --config; the input is the file --input names, else the recorded path) and software versions. A report that <out>/report/index.html ' +
       'already holds is kept (exit 2) unless --force replaces it.\n\n' +
-      'Exit codes: 0 written; 1 a file could not be written (a full disk: named; the earlier report kept); 2 bad usage (--out holds nothing of a hub or reconstruction; a reconstruction\'s report exists ' +
-      'without --force) or a broken input (named), the earlier report kept and nothing written.');
+      'Exit codes: 0 written; 1 written, but a hub file is broken (each named on stderr and in the page), or a file could not be written (a full disk: named; the earlier report kept); 2 bad usage (--out holds nothing of a hub or reconstruction; a reconstruction\'s report exists ' +
+      'without --force) or a broken file of one reconstruction\'s folder (named), the earlier report kept and nothing written.');
   addOutOption(cmd, 'the study hub (its report/ is rewritten, the earlier one kept in report/history/), or one reconstruction\'s folder as `lsqml --out` writes it (required)', OLD_OUT);
   cmd
     .option('--quiet', 'print nothing but errors')
@@ -75,6 +82,7 @@ export function register(program: Command): void {
       const { buildReport } = await import('../../study/report/phase.js');
       const r = await buildReport(hub, f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) });
       if (!f.quiet) printReport(r);
-      return 0;
+      printBroken(r.broken);
+      return r.broken.length > 0 ? 1 : 0;
     }, { dir: '--out', force: '--force', input: '--input' }));
 }

@@ -18,10 +18,10 @@ export interface ReconstructedProbe {
 }
 
 /** Mode 0 of `reconstructed_probe` ([N, N] or [M, N, N], complex). */
-export function readReconstructedProbe(path: string): ReconstructedProbe {
+export function readReconstructedProbe(path: string): ReconstructedProbe | null {
   const r = NpzReader.open(path);
   try {
-    if (!r.has('reconstructed_probe')) throw new InputError(`${path}: no 'reconstructed_probe'`);
+    if (!r.has('reconstructed_probe')) return null; // a reconstruction of another code may hold none: not a broken file
     const a = r.get('reconstructed_probe');
     if ((a.dtype !== '<c8' && a.dtype !== '<c16') || a.shape.length < 2 || a.shape.length > 3) {
       throw new InputError(`${path}: key 'reconstructed_probe': expected complex [M, N, N], found ${a.dtype} [${a.shape.join(', ')}]`);

@@ -13,7 +13,7 @@ import { readFrcCurves } from '../hub/comparison-files.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G } from '../hub/layout.js';
 import { OWN_MODEL, type MetricsSummary } from '../hub/metrics-summary.js';
 import { readLossHistory, readReconstructionMaskRecord } from '../hub/reconstruction-arrays.js';
-import { doseLabel, LOSS_UNIT, tryOr, type ReportContext } from './sections.js';
+import { doseLabel, LOSS_UNIT, present, tryOr, type ReportContext } from './sections.js';
 
 /** Convergence: loss against epoch of every job. */
 export async function lossSection(ctx: ReportContext): Promise<Section> {
@@ -21,10 +21,12 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
   const points: LossPoint[] = [];
   const sources = new Set<string>();
   let jobs = 0, masked = 0;
+  const brokenNotes: string[] = [];
   for (const j of plan.jobs) {
     const dir = jobDir(plan.roots.f, j);
-    const h = tryOr(() => readLossHistory(join(dir, PHASE_F.reconstruction), join(dir, PHASE_F.engineLog)),
-      (m) => ctx.missing.push(`loss of ${doseDirName(j.dose)}/${j.view}/${j.split}: ${m}`));
+    const npz = join(dir, PHASE_F.reconstruction), log = join(dir, PHASE_F.engineLog);
+    const h = tryOr(() => readLossHistory(npz, log),
+      (m) => brokenNotes.push(ctx.bad(`loss of ${doseDirName(j.dose)}/${j.view}/${j.split}`, m.startsWith(log) ? log : npz, m)));
     if (!h || h.values.length === 0) continue;
     jobs++;
     sources.add(h.source);
@@ -35,7 +37,8 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
     h.values.forEach((loss, epoch) => { if (epoch > 0 || h.values.length === 1) points.push({ dose: j.dose, view: j.view, split: j.split, epoch, loss }); });
   }
   const parts: string[] = [];
-  if (points.length === 0) parts.push(na('loss curves: no reconstruction.npz loss_history or lsqml.log found'));
+  parts.push(...brokenNotes);
+  if (points.length === 0) { if (brokenNotes.length === 0) parts.push(na('loss curves: no reconstruction.npz loss_history or lsqml.log found')); }
   else {
     const { svg, png } = await renderChart(lossChartSpec(points, { subtitle: 'log scale, one panel per dose with its own y axis; colour = view, dash = split' }));
     const src = img.write('loss.png', png);
@@ -95,10 +98,11 @@ export async function frcSection(ctx: ReportContext): Promise<Section> {
   const { plan, img, na } = ctx;
   const points: FrcPoint[] = [];
   const models = new Set<string>();
+  const brokenNotes: string[] = [];
   for (const j of plan.jobs) {
     const file = join(jobDir(plan.roots.g, j), PHASE_G.frcCsv);
-    if (!existsSync(file)) continue;
-    const rows = tryOr(() => readFrcCurves(file), (m) => ctx.missing.push(`FRC curves: ${m}`));
+    if (!present(file)) continue;
+    const rows = tryOr(() => readFrcCurves(file), (m) => brokenNotes.push(ctx.bad(`FRC curves of ${doseDirName(j.dose)}/${j.view}/${j.split}`, file, m)));
     for (const r of rows ?? []) {
       models.add(r.model);
       points.push({ dose: j.dose, view: j.view, split: j.split, model: r.model, component: 'amplitude', frequency: r.frequency, frc: r.amplitude });
@@ -108,7 +112,8 @@ export async function frcSection(ctx: ReportContext): Promise<Section> {
   const pixelM = plan.pixelSizeM?.[1] ?? null;
   const parts: string[] = [];
   parts.push(`<p class="small">The FRC compares the aligned reconstruction and the ground truth ring by ring in Fourier space on the compared square (n × n pixels; ring r is r/n cycles per pixel). The resolution is the half period 1/(2f) at the frequency f where the curve first falls below the threshold (0.5, and 1/7), in pixels${pixelM ? ` and in metres (one pixel is ${formatLength(pixelM)})` : ' (the data states no pixel size)'}; a curve that stays above up to Nyquist (0.5 cycles per pixel) is pixel-limited (≤ 1 px).</p>`);
-  if (points.length === 0) parts.push(na('FRC curves: no Phase G frc_curves.csv found'));
+  parts.push(...brokenNotes);
+  if (points.length === 0) { if (brokenNotes.length === 0) parts.push(na('FRC curves: no Phase G frc_curves.csv found')); }
   else {
     const groups = doseGroups([...new Set(points.map((p) => p.dose))].sort((a, b) => a - b));
     for (const model of [...models].sort((a, b) => (a === OWN_MODEL ? -1 : b === OWN_MODEL ? 1 : a.localeCompare(b)))) {

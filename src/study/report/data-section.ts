@@ -19,7 +19,7 @@ import { readReconstructionGeometry, readReconstructionMask, readReconstructionM
 import { float64Of, readDiffractionSample, readGroundTruth, type DiffractionSample } from '../hub/datasets.js';
 import { datasetCandidates, doseDirName, jobDir, OVERLAP_VIEWS, PHASE_C, PHASE_F, phaseCSplitFile, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
 import { readOverlapBundle, type OverlapStats, type ViewOverlap } from '../hub/overlap-files.js';
-import { doseLabel, energyFact, pct, tryOr, type ReportContext } from './sections.js';
+import { doseLabel, energyFact, pct, present, tryOr, type ReportContext } from './sections.js';
 import { evenlySpread, readInputPatterns } from './input-patterns.js';
 import { yieldToEventLoop } from '../phase.js';
 
@@ -38,15 +38,15 @@ const isHdf5 = (file: string): boolean => tryOr(() => sniffFile(file) === 'hdf5'
 
 function objectAndProbe(ctx: ReportContext, parts: string[]): void {
   const { plan, img, na } = ctx;
-  const inputs = plan.doses.flatMap((d) => SPLITS.map((s) => phaseCSplitFile(plan.roots.c, d, s))).filter((p) => existsSync(p));
+  const inputs = plan.doses.flatMap((d) => SPLITS.map((s) => phaseCSplitFile(plan.roots.c, d, s))).filter((p) => present(p));
   const hdf5 = inputs.filter(isHdf5);
   if (hdf5.length > 0) {
     parts.push(na(`ground truth and scan positions of ${hdf5.map((f) => relative(plan.hub, f)).join(', ')}: measured data in an HDF5 file (CXI or PtyPy .ptyd), `
       + 'which has no ground truth; the report draws its patterns (those of the train split, below) but not its positions; `ptychostudy inspect --check FILE` lists what the file holds'));
   }
-  const firstInput = plan.doses.map((d) => phaseCSplitFile(plan.roots.c, d, 'train')).find((p) => existsSync(p) && !hdf5.includes(p));
+  const firstInput = plan.doses.map((d) => phaseCSplitFile(plan.roots.c, d, 'train')).find((p) => present(p) && !hdf5.includes(p));
   if (!firstInput) { if (hdf5.length === 0) parts.push(na(`data: no Phase C dataset (${join(plan.roots.c, 'dose_<D>', PHASE_C.split('train'))})`)); return; }
-  const gt = tryOr(() => readGroundTruth(firstInput), (m) => parts.push(na(`object and probe: ${m}`)));
+  const gt = tryOr(() => readGroundTruth(firstInput), (m) => parts.push(ctx.bad('object and probe', firstInput, m)));
   if (!gt) return;
   const split = (c: ComplexImage): [Float64Array, Float64Array] => [amplitudeOf(c).data, phaseOf(c).data];
   const [oa, op] = split(gt.object);
@@ -106,7 +106,7 @@ async function measuredSample(ctx: ReportContext, dose: number, file: string): P
 
 async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
   const { plan, img, na } = ctx;
-  const files = plan.doses.map((d) => ({ dose: d, file: phaseCSplitFile(plan.roots.c, d, 'train') })).filter((x) => existsSync(x.file));
+  const files = plan.doses.map((d) => ({ dose: d, file: phaseCSplitFile(plan.roots.c, d, 'train') })).filter((x) => present(x.file));
   if (files.length === 0) return; // the object/probe note already says there is no Phase C data
   const samples: DoseSample[] = [];
   for (const { dose, file } of files) {
@@ -115,13 +115,13 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
       if (typeof s === 'string') parts.push(na(`diffraction at dose ${doseLabel(dose)}: ${s}`)); else samples.push({ dose, s, measured: true });
       continue;
     }
-    const n = tryOr(() => { const r = NpzReader.open(file); try { return r.header('diffraction').shape[0] ?? 0; } finally { r.close(); } }, (m) => parts.push(na(`diffraction at dose ${doseLabel(dose)}: ${m}`)));
+    const n = tryOr(() => { const r = NpzReader.open(file); try { return r.header('diffraction').shape[0] ?? 0; } finally { r.close(); } }, (m) => parts.push(ctx.bad(`diffraction at dose ${doseLabel(dose)}`, file, m)));
     if (!n) continue;
     const idx = evenlySpread(n, PATTERNS_PER_DOSE);
     try {
       samples.push({ dose, s: await readDiffractionSample(file, idx), measured: false });
     } catch (err) {
-      parts.push(na(`diffraction at dose ${doseLabel(dose)}: ${(err as Error).message}`));
+      parts.push(ctx.bad(`diffraction at dose ${doseLabel(dose)}`, file, err));
     }
   }
   if (samples.length === 0) return;
@@ -182,12 +182,12 @@ export function maskSources(record: Record<string, unknown>): string {
  * and the mask itself. Nothing for a hub of simulated data (its reconstructions record no mask).
  */
 function detectorMasks(ctx: ReportContext, parts: string[]): void {
-  const { plan, img, na } = ctx;
+  const { plan, img } = ctx;
   const found: { job: string; m: ReconstructionMask }[] = [];
   for (const j of plan.jobs) {
     const npz = join(jobDir(plan.roots.f, j), PHASE_F.reconstruction);
-    if (!existsSync(npz)) continue;
-    const m = tryOr(() => readReconstructionMask(npz), (e) => parts.push(na(`detector mask: ${e}`)));
+    if (!present(npz)) continue;
+    const m = tryOr(() => readReconstructionMask(npz), (e) => parts.push(ctx.bad('detector mask', npz, e)));
     if (m) found.push({ job: `${doseLabel(j.dose)} ${j.view} ${j.split}`, m });
   }
   if (found.length === 0) return;
@@ -238,12 +238,12 @@ function detectorMasks(ctx: ReportContext, parts: string[]): void {
  * Nothing for a hub of simulated data (its datasets state no energy).
  */
 function energies(ctx: ReportContext, parts: string[]): void {
-  const { plan, na } = ctx;
+  const { plan } = ctx;
   const rows: Cell[][] = [];
   for (const j of plan.jobs) {
     const npz = join(jobDir(plan.roots.f, j), PHASE_F.reconstruction);
-    if (!existsSync(npz)) continue;
-    const g = tryOr(() => readReconstructionGeometry(npz), (e) => parts.push(na(`energy: ${e}`)));
+    if (!present(npz)) continue;
+    const g = tryOr(() => readReconstructionGeometry(npz), (e) => parts.push(ctx.bad('energy', npz, e)));
     const fact = g !== null && typeof g === 'object' && !Array.isArray(g) ? energyFact(g as Record<string, unknown>) : null;
     if (fact !== null) rows.push([`${doseLabel(j.dose)} ${j.view} ${j.split}`, { html: esc(fact), cls: 'wrap' }]);
   }
@@ -283,7 +283,7 @@ function positionsDisplayWidth(cells: readonly (PositionPanel | null)[][], opts:
 }
 
 function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
-  const { plan, img, na } = ctx;
+  const { plan, img } = ctx;
   const { roots, doses } = plan;
   // Positions of every dose; one figure when every dose holds the same ones.
   const perDose: { dose: number; cells: (PositionPanel | null)[][]; key: string }[] = [];
@@ -295,8 +295,8 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
     for (const split of SPLITS) {
       const row: (PositionPanel | null)[] = [];
       for (const view of VIEWS) {
-        const file = datasetCandidates(roots.c, roots.d, dose, view, split).find((p) => existsSync(p) && !isHdf5(p));
-        const pos = file ? tryOr(() => readPositions(file), (m) => unreadable.push(`${relative(plan.hub, file)}: ${m}`)) : null;
+        const file = datasetCandidates(roots.c, roots.d, dose, view, split).find((p) => present(p) && !isHdf5(p));
+        const pos = file ? tryOr(() => readPositions(file), (m) => unreadable.push(ctx.bad(`positions of dose ${doseLabel(dose)}, ${view}, ${split}`, file, m))) : null;
         if (!pos) { row.push(null); key += '|-'; continue; }
         counts.set(`${dose}|${view}|${split}`, pos.xs.length);
         key += `|${pos.xs.join(',')};${pos.ys.join(',')}`;
@@ -307,13 +307,13 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
     }
     if (cells.some((r) => r.some((c) => c))) perDose.push({ dose, cells, key });
   }
-  for (const u of unreadable) parts.push(na(`positions: ${u}`));
+  parts.push(...unreadable);
   const bundles = new Map<string, Partial<Record<'train' | 'test', ViewOverlap>>>();
   for (const dose of doses) {
     for (const view of OVERLAP_VIEWS) {
       const f = phaseDViewFiles(roots.d, dose, view).bundle;
-      if (!existsSync(f)) continue;
-      const b = tryOr(() => readOverlapBundle(f), (m) => parts.push(na(`overlap metrics: ${m}`)));
+      if (!present(f)) continue;
+      const b = tryOr(() => readOverlapBundle(f), (m) => parts.push(ctx.bad('overlap metrics', f, m)));
       if (b) bundles.set(`${dose}|${view}`, b);
     }
   }

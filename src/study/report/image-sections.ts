@@ -3,7 +3,6 @@
  * the aligned phase images per split, on one colour scale) and "Reconstructions" (the reconstructed probe
  * of every dose and view, and each job's comparison figure, linked to full size).
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { amplitudeOf, comparisonImages, phaseOf } from '../../metrics/index.js';
 import { percentileRange } from '../../report/colormap.js';
@@ -15,7 +14,7 @@ import { readAlignedPair } from '../hub/comparison-files.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
 import { readReconstructedProbe } from '../hub/reconstruction-arrays.js';
-import { doseLabel, fmt, present, tryOr, type ReportContext } from './sections.js';
+import { copyOrBroken, doseLabel, fmt, present, tryOr, type ReportContext } from './sections.js';
 import { yieldToEventLoop } from '../phase.js';
 
 /** Views that occur among the jobs, in the canonical order. */
@@ -28,16 +27,17 @@ function dosesOf(jobs: readonly JobAddress[]): number[] {
 }
 
 /** The dose × view grid of phases of one split (ground truth on top), or null when nothing was compared. */
-function phaseGrid(ctx: ReportContext, split: string): { src: string; caption: string } | null {
+function phaseGrid(ctx: ReportContext, split: string, notes: string[]): { src: string; caption: string } | null {
   const { plan, img } = ctx;
   const jobs = plan.jobs.filter((j) => j.split === split);
   const views = viewsOf(jobs);
   const doses = dosesOf(jobs);
   const phases = new Map<string, { gt: Panel; rec: Panel }>();
+  const brokenCells = new Set<string>();
   for (const j of jobs) {
     const file = join(jobDir(plan.roots.g, j), PHASE_G.alignedNpz);
-    if (!existsSync(file)) continue;
-    const pair = tryOr(() => readAlignedPair(file, OWN_MODEL), (m) => ctx.missing.push(`aligned images of ${doseDirName(j.dose)}/${j.view}/${j.split}: ${m}`));
+    if (!present(file)) continue;
+    const pair = tryOr(() => readAlignedPair(file, OWN_MODEL), (m) => { notes.push(ctx.bad(`aligned images of ${doseDirName(j.dose)}/${j.view}/${j.split}`, file, m)); brokenCells.add(`${j.dose}|${j.view}`); });
     if (!pair) continue;
     const c = comparisonImages(pair.gt, pair.rec);
     const w = pair.gt.w, h = pair.gt.h;
@@ -55,7 +55,10 @@ function phaseGrid(ctx: ReportContext, split: string): { src: string; caption: s
   const withRange = (p: Panel | null | undefined): Panel | null => (p ? { ...p, vmin: lo, vmax: hi, pixelSizeM } : null);
   const rows: FigureRow[] = [
     { label: 'ground truth', cells: gtCells.map(withRange) },
-    ...doses.map((d) => ({ label: `dose ${doseLabel(d)}`, cells: views.map((v) => withRange(phases.get(`${d}|${v}`)?.rec)) })),
+    ...doses.map((d) => ({
+      label: `dose ${doseLabel(d)}`, cells: views.map((v) => withRange(phases.get(`${d}|${v}`)?.rec)),
+      ...(views.some((v) => brokenCells.has(`${d}|${v}`)) ? { emptyTexts: views.map((v) => (brokenCells.has(`${d}|${v}`) ? 'broken' : undefined)) } : {}),
+    })),
   ];
   const [a, b] = formatTicks([lo, hi].map((x) => Number(x.toPrecision(3))));
   const { png, figure: f } = renderFigure(rows, {
@@ -127,8 +130,9 @@ export async function glanceSection(ctx: ReportContext): Promise<Section> {
     ['doses', !doses.length ? 'none found' : plan.reconstructions > 0 && plan.detectorMasks.length === plan.reconstructions
       ? `${doses.map(doseLabel).join(', ')} (folder names: measured data has no set dose)` : `${doses.map(doseLabel).join(', ')} photons per pattern`],
     ['views', views.length ? views.join(', ') : 'none found'],
-    ['reconstructions', results.length ? `${ok} of ${results.length} succeeded` : `${plan.jobs.length} job directories`],
-    ['comparisons', plan.summary ? `${compared} of ${plan.summary.rows.length} scored against the ground truth${warned ? `, ${warned} of them with a warning (see Skipped and failed jobs)` : ''}` : 'none'],
+    ['reconstructions', results.length ? `${ok} of ${results.length} succeeded` : `${plan.jobs.length} job directories${plan.manifestError !== null ? ' (the Phase F manifest is broken: see Broken evidence)' : ''}`],
+    ['comparisons', plan.summary ? `${compared} of ${plan.summary.rows.length} scored against the ground truth${warned ? `, ${warned} of them with a warning (see Skipped and failed jobs)` : ''}`
+      : plan.summaryError !== null ? 'broken: metrics_summary.json could not be read (see Broken evidence)' : 'none'],
     ['pixel size', plan.pixelSizeM ? `${formatLength(plan.pixelSizeM[1])} (x) × ${formatLength(plan.pixelSizeM[0])} (y)`
       : plan.pixelSizesDiffer ? 'differs between the reconstructions, or some do not state it (lengths in pixels)' : 'not stated by the data (lengths in pixels)'],
   ];
@@ -142,31 +146,36 @@ export async function glanceSection(ctx: ReportContext): Promise<Section> {
   const split = plan.summary?.rows.some((r) => r.split === 'test') ? 'test' : 'train';
   parts.push(headline(ctx, split));
   const grids: { src: string; caption: string }[] = [];
+  const brokenNotes: string[] = [];
   for (const s of SPLITS) {
     await yieldToEventLoop(); // each grid takes seconds at fly64 size: let signals (Ctrl-C) through between them
-    const g = phaseGrid(ctx, s);
+    const g = phaseGrid(ctx, s, brokenNotes);
     if (g !== null) grids.push(g);
   }
-  if (grids.length === 0) parts.push(ctx.na('phase grid: no Phase G reconstructions_aligned.npz found (run ptychostudy compare)'));
-  else {
+  if (grids.length === 0) {
+    if (brokenNotes.length === 0) parts.push(ctx.na('phase grid: no Phase G reconstructions_aligned.npz found (run ptychostudy compare)'));
+  } else {
     parts.push(`<p class="small">Object phase of every reconstruction by ${esc(OWN_MODEL)} after registration to the ground truth (offset, global phase and phase ramp removed; moved onto the ground truth's branch), each over its job's compared region, with the ground truth on top. One colour scale for the whole grid (stated under each figure): the ground truth's 0.5–99.5 percentile; values outside are clipped, and the share of clipped pixels is written under each image. Click a figure for its full size.</p>`);
     parts.push(grid(grids.map((g) => figure(g.src, `${g.caption}.`)), 'pair'));
   }
+  parts.push(...brokenNotes);
   return { id: 'glance', title: 'At a glance', body: parts.join('\n') };
 }
 
 /** Amplitude (each probe over its own maximum) and phase of the reconstructed probe, dose × view, of one split. */
-function probeGrids(ctx: ReportContext, split: string): string[] {
+function probeGrids(ctx: ReportContext, split: string, notes: string[]): string[] {
   const { plan, img } = ctx;
   const jobs = plan.jobs.filter((j) => j.split === split);
   const views = viewsOf(jobs);
   const doses = dosesOf(jobs);
   const probes = new Map<string, { amp: Float64Array; phase: Float64Array; w: number; h: number; modes: number }>();
+  const brokenCells = new Set<string>();
   for (const j of jobs) {
     const file = join(jobDir(plan.roots.f, j), PHASE_F.reconstruction);
-    if (!existsSync(file)) continue;
-    const p = tryOr(() => readReconstructedProbe(file), (m) => ctx.missing.push(`probe of ${doseDirName(j.dose)}/${j.view}/${j.split}: ${m}`));
-    if (!p) continue;
+    if (!present(file)) continue;
+    const p = tryOr(() => readReconstructedProbe(file) ?? 'none', (m) => { notes.push(ctx.bad(`probe of ${doseDirName(j.dose)}/${j.view}/${j.split}`, file, m)); brokenCells.add(`${j.dose}|${j.view}`); });
+    if (p === 'none') ctx.missing.push(`probe of ${doseDirName(j.dose)}/${j.view}/${j.split}: ${file}: no 'reconstructed_probe'`);
+    if (p === null || p === 'none') continue;
     const amp = amplitudeOf(p.probe).data;
     let max = 0;
     for (let i = 0; i < amp.length; i++) if (amp[i]! > max) max = amp[i]!;
@@ -179,6 +188,7 @@ function probeGrids(ctx: ReportContext, split: string): string[] {
   const mode = modes > 1 ? ` (mode 0 of ${modes})` : '';
   const build = (which: 'amp' | 'phase'): FigureRow[] => doses.map((d) => ({
     label: `dose ${doseLabel(d)}`,
+    ...(views.some((v) => brokenCells.has(`${d}|${v}`)) ? { emptyTexts: views.map((v) => (brokenCells.has(`${d}|${v}`) ? 'broken' : undefined)) } : {}),
     cells: views.map((v): Panel | null => {
       const p = probes.get(`${d}|${v}`);
       if (!p) return null;
@@ -197,14 +207,16 @@ function probeGrids(ctx: ReportContext, split: string): string[] {
 
 /** Reconstructions: the reconstructed probes, and each job's comparison figure (or its reconstruction when not compared). */
 export function reconstructionsSection(ctx: ReportContext): Section {
-  const { plan, img, na } = ctx;
+  const { plan, na } = ctx;
   const { roots, summary } = plan;
   const parts: string[] = [];
   const split = plan.jobs.some((j) => j.split === 'train') ? 'train' : 'test';
-  const probes = probeGrids(ctx, split);
+  const brokenNotes: string[] = [];
+  const probes = probeGrids(ctx, split, brokenNotes);
   parts.push('<h3>Reconstructed probe</h3>');
   if (probes.length) parts.push(grid(probes, 'pair'));
-  else parts.push(na('reconstructed probes: no Phase F reconstruction.npz found'));
+  else if (brokenNotes.length === 0) parts.push(na('reconstructed probes: no Phase F reconstruction.npz found'));
+  parts.push(...brokenNotes);
   // each job's figure: its comparison, else its reconstruction alone (not compared, or its comparison failed)
   const byDose: { dose: number; tiles: string[] }[] = [];
   let compared = 0, alone = 0;
@@ -223,14 +235,18 @@ export function reconstructionsSection(ctx: ReportContext): Section {
         // what was scored: the scanned region of the ground truth, and the window compared after the border cut
         const g = row?.region, n = row?.compared_shape;
         const scored = g && n ? `; scored: rows ${g.y0}–${g.y1 - 1}, columns ${g.x0}–${g.x1 - 1} of the ground truth (the scanned region), ${n[0]}×${n[1]} px compared after cutting ${fmt(row.values.border_px, 0)} px from every edge` : ''; // not "a 8-px border"
-        tiles.push(figure(img.copy(`comparison_${tag}.png`, cmp), `${j.view}, ${j.split}${score}${scored}${warning}`,
+        const src = copyOrBroken(ctx, `comparison figure of dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}`, `comparison_${tag}.png`, cmp);
+        if (typeof src !== 'string') { tiles.push(src.note); continue; }
+        tiles.push(figure(src, `${j.view}, ${j.split}${score}${scored}${warning}`,
           `dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}: ground truth, ${OWN_MODEL} and error, amplitude and phase${score}${warning}`));
         compared++;
       } else if (present(recPng)) {
         const why = rows.some((r) => r.status !== 'ok')
           ? { html: `${esc(j.view)}, ${esc(j.split)}: reconstruction only — its comparison failed (reason under <a href="#skipped">Skipped and failed jobs</a>)` }
           : `${j.view}, ${j.split}: reconstruction only (not compared)`;
-        tiles.push(figure(img.copy(`reconstruction_${tag}.png`, recPng), why, `${j.view}, ${j.split}: reconstruction only`));
+        const src = copyOrBroken(ctx, `reconstruction figure of dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}`, `reconstruction_${tag}.png`, recPng);
+        if (typeof src !== 'string') { tiles.push(src.note); continue; }
+        tiles.push(figure(src, why, `${j.view}, ${j.split}: reconstruction only`));
         alone++;
       }
     }

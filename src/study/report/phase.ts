@@ -26,8 +26,8 @@ import { frcSection, lossSection } from './curve-sections.js';
 import { dataSection } from './data-section.js';
 import { glanceSection, reconstructionsSection } from './image-sections.js';
 import {
-  chartsSection, designSection, doseLabel, ImageDir, metricsSection, phaseFSection, reportContext, skippedSection, softwareSection,
-  type DrawnFigure,
+  brokenSection, chartsSection, designSection, doseLabel, ImageDir, metricsSection, phaseFSection, reportContext, skippedSection, softwareSection,
+  type BrokenFile, type DrawnFigure,
 } from './sections.js';
 import { checkOptionNames, checkSignalOption, optionNames, StudyAbortedError, throwIfStopped, yieldToEventLoop } from '../phase.js';
 
@@ -37,6 +37,12 @@ export interface ReportResult {
   images: string[];
   /** Parts of the hub that were not available (each also shown in the page). */
   missing: string[];
+  /**
+   * Files of the hub that are there but could not be read (a directory or a named pipe where a file should be, a
+   * dangling link, a truncated or corrupt file, one over its size bound), with why: the page is still written, names
+   * each in its "Broken evidence" section and marks what it would have shown "Broken"; `ptychostudy report` then exits 1.
+   */
+  broken: BrokenFile[];
   /** The image figures the report drew itself, with what each panel showed (quantity, colour map, range). */
   figures: DrawnFigure[];
 }
@@ -143,8 +149,11 @@ async function writeReportInto(hub: string, plan: ReportPlan, build: string, onP
     onProgress?.({ done, count, section: section.title, seconds, message: `report: ${done}/${count} ${section.title} (${seconds.toFixed(1)} s)` });
   }
   throwIfStopped(signal, 'report'); // nothing of this build is kept
+  // the files that are there but broken, first on the page (none for a healthy hub, whose page is as it was)
+  const broken = brokenSection(ctx.broken);
+  if (broken !== null) sections.unshift(broken);
   const title = 'ptychostudy — dose/overlap study report';
   const subtitle = `hub ${hub} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} · doses ${plan.doses.map(doseLabel).join(', ') || 'none found'} · our model: ${OWN_MODEL}`;
   writeFileAtomic(join(build, REPORT.index), page(title, subtitle, sections));
-  return { indexPath: join(plan.outDir, REPORT.index), images: img.files, missing: ctx.missing, figures: img.drawn };
+  return { indexPath: join(plan.outDir, REPORT.index), images: img.files, missing: ctx.missing, broken: ctx.broken, figures: img.drawn };
 }

@@ -3,19 +3,19 @@
  * (every dose × view × split with a Phase F directory or a Phase G row), Phase G's metrics summary, Phase
  * F's manifest and skip summary (each a value, or why it is not available), and the object pixel size
  * when every reconstruction states the same one. A file that is absent becomes a "not available" note (a partial hub still
- * gets a report); one that is present but broken (not readable, not valid JSON, not what it should be) is an
- * `InputError` naming it, thrown before anything is written, so a good report is never replaced by one that
- * silently lacks that file's part.
+ * gets a report); one that is there but broken (not a regular file, too large, not valid JSON, not what it should be)
+ * is listed in `broken` with the reason: the page names it in its "Broken evidence" section, marks its part "Broken",
+ * and `report` exits 1 — the rest of the evidence is still shown, and the broken file is never taken for an absent one.
  */
 import { existsSync } from 'node:fs';
-import { InputError } from '../../errors.js';
-import { brokenRecord, readJsonRecord } from '../../files/json-record.js';
+import { readJsonRecord } from '../../files/json-record.js';
 import { join } from 'node:path';
 import { objectPixelSizeM } from '../../report/scalebar.js';
 import { compareJobs, dosesUnder, HUB, hubRoots, jobDir, PHASE_F, PHASE_G, REPORT, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
 import { readReconstructionGeometry, readReconstructionMaskRecord } from '../hub/reconstruction-arrays.js';
 import { readMetricsSummary, type MetricsSummary } from '../hub/metrics-summary.js';
 import { readManifest, readSkipSummary, type Manifest, type SkipSummary } from '../hub/reconstruction-files.js';
+import { addBroken, present, type BrokenFile } from './sections.js';
 
 export type JsonRead = { value: unknown } | { error: string } | null;
 
@@ -45,26 +45,25 @@ export interface ReportPlan {
   detectorMasks: Record<string, unknown>[];
   /** Reconstructions (reconstruction.npz) found. */
   reconstructions: number;
+  /** Files of the hub that are there but could not be read (summary, manifests, design.json, run.json, reconstructions), with why. */
+  broken: BrokenFile[];
 }
 
-/** The JSON file at `path`: null when absent, its value, or an `InputError` naming it when present but broken. */
-export function readJsonFile(path: string): JsonRead {
-  return readJsonRecord(path, REPORT_NOT_WRITTEN);
-}
-
-const REPORT_NOT_WRITTEN = 'the report was not written (an earlier report is kept) — repair the file or remove it';
-
-function brokenInput(path: string, why: string): InputError {
-  return brokenRecord(path, why, REPORT_NOT_WRITTEN);
-}
-
-/** A hub file's reader's result; its error as an `InputError` naming the file (readers name it already, most of them). */
-function present<T>(path: string, read: () => T): T {
+/** The JSON file at `path`: null when absent, its value, or `{ error }` (the file added to `broken`) when there but broken. */
+function readJsonFile(path: string, broken: BrokenFile[]): JsonRead {
   try {
-    return read();
+    return readJsonRecord(path, '');
   } catch (err) {
-    const message = (err as Error).message;
-    throw brokenInput(path, message.startsWith(path) ? message.slice(path.length).replace(/^:\s*/, '') : message);
+    return { error: addBroken(broken, path, err) };
+  }
+}
+
+/** A hub file's reader's result (null when absent), or null with the file added to `broken` when it is there but broken. */
+function readOrBroken<T>(path: string, read: () => T | null, broken: BrokenFile[]): { value: T | null; error: string | null } {
+  try {
+    return { value: read(), error: null };
+  } catch (err) {
+    return { value: null, error: addBroken(broken, path, err) };
   }
 }
 
@@ -83,9 +82,10 @@ export function planReport(hub: string, shownRun?: unknown): ReportPlan {
   const summaryPath = join(roots.g, PHASE_G.summaryJson);
   const manifestPath = join(roots.f, PHASE_F.manifest);
   const skipPath = join(roots.f, PHASE_F.skipSummary);
-  const summary = { value: present(summaryPath, () => readMetricsSummary(summaryPath)), error: null };
-  const manifest = { value: present(manifestPath, () => readManifest(manifestPath)), error: null };
-  const skip = { value: present(skipPath, () => readSkipSummary(skipPath)), error: null };
+  const broken: BrokenFile[] = [];
+  const summary = readOrBroken(summaryPath, () => readMetricsSummary(summaryPath), broken);
+  const manifest = readOrBroken(manifestPath, () => readManifest(manifestPath), broken);
+  const skip = readOrBroken(skipPath, () => readSkipSummary(skipPath), broken);
   const found = new Map<string, JobAddress>();
   for (const r of summary.value?.rows ?? []) found.set(`${r.dose}|${r.view}|${r.split}`, { dose: r.dose, view: r.view, split: r.split });
   for (const dose of dosesUnder(roots.f)) for (const view of VIEWS) for (const split of SPLITS) {
@@ -99,22 +99,25 @@ export function planReport(hub: string, shownRun?: unknown): ReportPlan {
   let reconstructions = 0;
   for (const j of jobs) {
     const npz = join(jobDir(roots.f, j), PHASE_F.reconstruction);
-    if (!existsSync(npz)) continue;
+    if (!present(npz)) continue;
+    // a broken reconstruction (a directory, a truncated file) is listed as broken and states no pixel size
+    const geometry = readOrBroken(npz, () => readReconstructionGeometry(npz), broken);
+    if (geometry.error !== null) continue;
     reconstructions++;
-    const p = attempt(() => objectPixelSizeM(readReconstructionGeometry(npz))).value;
+    const p = attempt(() => objectPixelSizeM(geometry.value)).value;
     sizes.set(p ? p.join(' ') : 'none', p);
-    const m = attempt(() => readReconstructionMaskRecord(npz)).value;
+    const m = readOrBroken(npz, () => readReconstructionMaskRecord(npz), broken).value;
     if (m) detectorMasks.push(m);
   }
   const pixelSizeM = sizes.size === 1 ? [...sizes.values()][0]! : null;
   const pixelSizesDiffer = sizes.size > 1;
   return {
     hub, roots, outDir, jobs, pixelSizeM, pixelSizesDiffer, detectorMasks, reconstructions, imgDir: join(outDir, REPORT.images),
-    design: readJsonFile(join(hub, HUB.design)),
-    run: shownRun !== undefined ? { value: shownRun } : readJsonFile(join(hub, HUB.runState)),
+    design: readJsonFile(join(hub, HUB.design), broken),
+    run: shownRun !== undefined ? { value: shownRun } : readJsonFile(join(hub, HUB.runState), broken),
     doses: [...new Set([...dosesUnder(roots.c), ...dosesUnder(roots.f)])].sort((a, b) => a - b),
     summary: summary.value, summaryError: summary.error,
     manifest: manifest.value, manifestError: manifest.error,
-    skipSummary: skip.value, skipSummaryError: skip.error,
+    skipSummary: skip.value, skipSummaryError: skip.error, broken,
   };
 }

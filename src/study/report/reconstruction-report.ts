@@ -548,7 +548,7 @@ async function buildInto(dir: string, outDir: string, rec: Reconstruction, patte
     writeFileAtomic(join(build, REPORT.index), page(`ptychostudy — reconstruction report${file ? `: ${file}` : ''}`, subtitle, secs));
     const finalImg = join(outDir, REPORT.images);
     moveBuildIn(build, outDir);
-    return { indexPath: index, images: img.files.map((f) => join(finalImg, basename(f))), missing, figures: img.drawn as DrawnFigure[] };
+    return { indexPath: index, images: img.files.map((f) => join(finalImg, basename(f))), missing, broken: [], figures: img.drawn as DrawnFigure[] };
   } catch (err) {
     throw namedInPlace(err, build, outDir); // a full disk: the image or page as it was to be named
   } finally {

@@ -13,10 +13,10 @@ import { MAX_RECORD_BYTES, readBytesAtMost, readJsonTextAtMost } from '../../fil
 import { InputError } from '../../errors.js';
 import { HIGHER_IS_BETTER, METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import type { PanelRecord } from '../../report/figure.js';
-import { esc, figure, grid, notAvailable, table, type Cell, type Section } from '../../report/html.js';
+import { brokenNote, esc, figure, grid, notAvailable, table, type Cell, type Section } from '../../report/html.js';
 import { doseLabel, formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
-import { HUB, PHASE_G, REPORT } from '../hub/layout.js';
+import { HUB, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
 import { formatLength } from '../../report/scalebar.js';
 import { CHART_METRICS, metricLabel, metricValue, PHASE_UNIT, type MetricsSummary } from '../hub/metrics-summary.js';
 import type { ReportPlan } from './plan.js';
@@ -34,6 +34,10 @@ export function present(path: string): boolean {
 
 /** The largest figure the report copies from a hub: 64 MiB (a Phase G comparison PNG is ~100 kB). */
 export const MAX_COPIED_IMAGE_BYTES = 64 << 20;
+
+/** The 8 bytes every PNG starts with, and its IEND chunk (length 0, type, CRC), the last 12 bytes of every whole PNG. */
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const PNG_IEND = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
 
 /** Images written next to the page: `img/<name>`. */
 export class ImageDir {
@@ -53,8 +57,26 @@ export class ImageDir {
    * empty image, and a sparse 100 GiB PNG was copied byte for byte.
    */
   copy(name: string, from: string): string {
+    return this.put(name, ImageDir.read(from));
+  }
+  /** The bytes of a hub figure (`copy`), or an error naming it when it is no regular file or over the bound. */
+  static read(from: string): Buffer {
     const bytes = readBytesAtMost(from, MAX_COPIED_IMAGE_BYTES);
     if (bytes === null) throw new InputError(`${from}: more than ${MAX_COPIED_IMAGE_BYTES} bytes; a figure the report copies has at most ${MAX_COPIED_IMAGE_BYTES}`);
+    // a truncated or overwritten figure would be a broken image on the page: a PNG must start with its signature and
+    // end with its IEND chunk, an SVG must hold one <svg> element to its end (no decoding: only what a cut or a
+    // foreign file breaks)
+    if (from.endsWith('.png') && !(bytes.subarray(0, 8).equals(PNG_SIGNATURE) && bytes.subarray(-12).equals(PNG_IEND))) {
+      throw new InputError(`${from}: expected a whole PNG image (signature first, IEND chunk last); found ${bytes.length} bytes that are not one (truncated or overwritten)`);
+    }
+    if (from.endsWith('.svg')) {
+      const text = bytes.toString('utf8');
+      if (!/<svg[\s>]/.test(text) || !/<\/svg>\s*$/.test(text)) throw new InputError(`${from}: expected a whole SVG image (<svg …> to </svg>); found ${bytes.length} bytes that are not one (truncated or overwritten)`);
+    }
+    return bytes;
+  }
+  /** Writes the bytes `read` returned as `img/<name>` (a write that fails stops the report: it is no hub file's fault). */
+  put(name: string, bytes: Buffer): string {
     try {
       writeFileSync(join(this.dir, name), bytes);
     } catch (err) {
@@ -67,17 +89,72 @@ export class ImageDir {
   }
 }
 
-/** What every section builder gets: the plan, the image directory, and `na` (a "not available" note, also listed in `missing`). */
+/** A hub file that is there but could not be read (not an absent one), and why. */
+export interface BrokenFile { file: string; reason: string }
+
+/** What every section builder gets: the plan, the image directory, `na` (a "not available" note, also listed in `missing`) and `bad` (a "broken" note, the file also listed in `broken`). */
 export interface ReportContext {
   plan: ReportPlan;
   img: ImageDir;
   na: (what: string) => string;
   missing: string[];
+  /**
+   * A file that is there but broken: listed once in `broken` (and in the page's "Broken evidence" section) with
+   * the reason, and the note that stands where its part would have been ("Broken: WHAT: FILE: REASON").
+   */
+  bad: (what: string, file: string, err: unknown) => string;
+  broken: BrokenFile[];
+}
+
+/** The reason of a reader's error, without the file's path that most readers put first. */
+export function brokenReason(file: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return (message.startsWith(file) ? message.slice(file.length).replace(/^:\s*/, '') : message).replace(/;\s*$/, '');
+}
+
+/** Adds `file` to `broken` (once: a file read by two sections is one broken file) and returns its reason. */
+export function addBroken(broken: BrokenFile[], file: string, err: unknown): string {
+  const reason = brokenReason(file, err);
+  if (!broken.some((b) => b.file === file)) broken.push({ file, reason });
+  return reason;
 }
 
 export function reportContext(plan: ReportPlan, img: ImageDir): ReportContext {
   const missing: string[] = [];
-  return { plan, img, missing, na: (what) => { missing.push(what); return notAvailable(what); } };
+  const broken: BrokenFile[] = [...plan.broken];
+  return {
+    plan, img, missing, broken,
+    na: (what) => { missing.push(what); return notAvailable(what); },
+    bad: (what, file, err) => brokenNote(`${what}: ${file}: ${addBroken(broken, file, err)}`),
+  };
+}
+
+/**
+ * The page's "Broken evidence" section: every hub file that is there but could not be read, with the reason (each
+ * part of the page it would have shown says "Broken" instead). Null when there is none, so that a healthy hub's page
+ * is as it was.
+ */
+export function brokenSection(broken: readonly BrokenFile[]): Section | null {
+  if (broken.length === 0) return null;
+  return {
+    id: 'broken', title: 'Broken evidence',
+    body: `<p class="na-note"><strong>${broken.length === 1 ? 'One file' : `${broken.length} files`} of the hub ${broken.length === 1 ? 'is' : 'are'} there but could not be read.</strong> ` +
+      'What ' + (broken.length === 1 ? 'it' : 'they') + ' would have shown is marked "Broken" below; the rest of the page is drawn from the other files. ' +
+      'Repair or remove each file (an absent one is shown as not available) and run the report again.</p>\n' +
+      table(['file', 'why it could not be read'], broken.map((b): Cell[] => [{ html: `<code>${esc(b.file)}</code>`, cls: 'wrap' }, { html: esc(b.reason), cls: 'wrap' }]),
+        { caption: 'Broken evidence (files that are there but could not be read)' }),
+  };
+}
+
+/** A hub figure copied next to the page (its relative path), or the "Broken" note when it is there but cannot be copied. */
+export function copyOrBroken(ctx: ReportContext, what: string, name: string, from: string): string | { note: string } {
+  let bytes: Buffer;
+  try {
+    bytes = ImageDir.read(from);
+  } catch (err) {
+    return { note: ctx.bad(what, from, err) };
+  }
+  return ctx.img.put(name, bytes);
 }
 
 export function tryOr<T>(fn: () => T, onError: (msg: string) => void): T | null {
@@ -157,7 +234,8 @@ export function settingRows(o: Record<string, unknown>, prefix = ''): Cell[][] {
 
 function summaryNa(ctx: ReportContext): string {
   const { plan } = ctx;
-  return ctx.na(plan.summaryError ? `Phase G metrics: ${plan.summaryError}` : `Phase G metrics: ${join(plan.roots.g, PHASE_G.summaryJson)} not found (run ptychostudy compare)`);
+  const file = join(plan.roots.g, PHASE_G.summaryJson);
+  return plan.summaryError ? ctx.bad('Phase G metrics', file, plan.summaryError) : ctx.na(`Phase G metrics: ${file} not found (run ptychostudy compare)`);
 }
 
 /** Version of an installed dependency: its package.json in the nearest node_modules above this file. */
@@ -180,14 +258,14 @@ export function depVersion(name: string): string {
 
 /** Study design: design.json (one table per group), run.json's settings where they differ, the phases. */
 export function designSection(ctx: ReportContext): Section {
-  const { plan, na } = ctx;
+  const { plan, na, bad } = ctx;
   const { hub } = plan;
   const parts: string[] = [];
   const design = plan.design;
   let designSettings: unknown = undefined;
   if (design === null) parts.push(na(`study design: ${join(hub, HUB.design)} not found`));
-  else if ('error' in design) parts.push(na(`study design: design.json is not valid JSON (${design.error})`));
-  else if (!design.value || typeof design.value !== 'object' || Array.isArray(design.value)) parts.push(na('study design: design.json is not an object'));
+  else if ('error' in design) parts.push(bad('study design', join(hub, HUB.design), design.error));
+  else if (!design.value || typeof design.value !== 'object' || Array.isArray(design.value)) parts.push(bad('study design', join(hub, HUB.design), 'expected a JSON object'));
   else {
     const obj = design.value as Record<string, unknown>;
     designSettings = obj.settings;
@@ -201,6 +279,7 @@ export function designSection(ctx: ReportContext): Section {
     if (loose.length) parts.push(table(['parameter', 'value'], loose, { caption: 'design.json' }));
   }
   const run = plan.run;
+  if (run && 'error' in run) parts.push(bad('settings and phases of the run', join(hub, HUB.runState), run.error));
   if (run && 'value' in run && run.value && typeof run.value === 'object') {
     const r = run.value as { settings?: Record<string, unknown>; study_settings?: unknown; phases?: Record<string, Record<string, unknown>>; status?: string };
     if (r.settings && JSON.stringify(r.settings) !== JSON.stringify(designSettings)) {
@@ -274,33 +353,38 @@ export function metricsSection(ctx: ReportContext): Section {
 
 /** Charts: metric against dose (Phase G's charts, PNG linked to full size, SVG beside it). */
 export function chartsSection(ctx: ReportContext): Section {
-  const { plan, img, na } = ctx;
+  const { plan, na } = ctx;
   const { roots } = plan;
   const figs: string[] = [];
+  const broken: string[] = [];
   for (const c of CHART_METRICS) {
     const png = join(roots.g, PHASE_G.charts, `${c.metric}.png`);
     const svg = join(roots.g, PHASE_G.charts, `${c.metric}.svg`);
     if (!present(png)) continue;
-    const src = img.copy(`chart_${c.metric}.png`, png);
-    const svgNote = present(svg) ? ` · <a href="${esc(img.copy(`chart_${c.metric}.svg`, svg))}">SVG</a>` : '';
+    const src = copyOrBroken(ctx, `chart of ${metricLabel(c.metric)}`, `chart_${c.metric}.png`, png);
+    if (typeof src !== 'string') { broken.push(src.note); continue; }
+    const svgSrc = present(svg) ? copyOrBroken(ctx, `chart of ${metricLabel(c.metric)} (SVG)`, `chart_${c.metric}.svg`, svg) : null;
+    if (svgSrc !== null && typeof svgSrc !== 'string') broken.push(svgSrc.note);
+    const svgNote = typeof svgSrc === 'string' ? ` · <a href="${esc(svgSrc)}">SVG</a>` : '';
     // FRC50 and FRC1/7 are ring indices on each job's own compared square, whose side differs between jobs
     const ring = c.metric === 'frc50' || c.metric === 'frc1over7'
       ? '; the value is a ring index on each job\'s compared square, whose side n differs between views and jobs, so equal values are not equal resolutions (the <a href="#frc">Resolution</a> section gives half-periods in pixels)' : '';
     const unit = PHASE_UNIT[c.metric] ? ` (phase in ${PHASE_UNIT[c.metric]})` : '';
     figs.push(figure(src, { html: `${esc(metricLabel(c.metric))} against dose (${c.better} is better); colour = view, dash = model; columns amplitude, phase${esc(unit)}${ring}; each point is one reconstruction (no repeats, so no error bars)${svgNote}` }));
   }
-  const parts = figs.length ? [grid(figs, 'pair')] : [na(`charts: none in ${join(roots.g, PHASE_G.charts)}`)];
+  const parts = figs.length ? [grid(figs, 'pair')] : broken.length ? [] : [na(`charts: none in ${join(roots.g, PHASE_G.charts)}`)];
+  parts.push(...broken);
   return { id: 'charts', title: 'Metric charts', body: parts.join('\n') };
 }
 
 /** Reconstruction runs: every job of the Phase F manifest. */
 export function phaseFSection(ctx: ReportContext): Section {
-  const { plan, na } = ctx;
+  const { plan, na, bad } = ctx;
   const { roots } = plan;
   const parts: string[] = [];
   const { manifest } = plan;
-  if (plan.manifestError !== null) parts.push(na(`Phase F manifest: ${plan.manifestError}`));
-  if (plan.skipSummaryError !== null) parts.push(na(`Phase F skip summary: ${plan.skipSummaryError}`));
+  if (plan.manifestError !== null) parts.push(bad('Phase F manifest', join(roots.f, PHASE_F.manifest), plan.manifestError));
+  if (plan.skipSummaryError !== null) parts.push(bad('Phase F skip summary', join(roots.f, PHASE_F.skipSummary), plan.skipSummaryError));
   if (manifest) {
     const rows: Cell[][] = manifest.execution_results.map((r) => [
       doseLabel(r.dose), r.view, r.split,
