@@ -30,6 +30,8 @@ export interface PositionMapOptions {
   minWidth?: number;
   /** Text of an empty (null) cell (default "not available"). */
   emptyText?: string;
+  /** Text of each empty cell, by row and column, where it is not `emptyText` (e.g. "broken": the file is there but unreadable). */
+  emptyTexts?: (string | undefined)[][];
 }
 
 const FONT = 'DejaVu Sans, sans-serif';
@@ -61,7 +63,7 @@ export function positionMapsSvg(rows: readonly (PositionPanel | null)[][], opts:
         // a view or split without positions (its dataset not found): said so, not a blank that reads as zero positions
         const ex = labelW + c * cellW + pad, ey = y0 + pad + titleH;
         parts.push(`<rect class="empty" x="${ex}" y="${ey}" width="${size}" height="${size}" fill="#f2f2f2" stroke="#bbb" stroke-width="0.6"/>`);
-        parts.push(`<text x="${ex + size / 2}" y="${ey + size / 2 + 4}" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#777">${escapeXml(opts.emptyText ?? 'not available')}</text>`);
+        parts.push(`<text x="${ex + size / 2}" y="${ey + size / 2 + 4}" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#777">${escapeXml(opts.emptyTexts?.[r]?.[c] ?? opts.emptyText ?? 'not available')}</text>`);
         return;
       }
       const s = size / Math.max(p.width, p.height, 1);

@@ -299,3 +299,14 @@ test('position maps: a panel per view and split, probe discs, a scale bar', () =
   assert.match(svg, />not available<\/text>/);
   assert.match(positionMapsSvg([[null, { title: 'n = 3', xs, ys, width: 100, height: 50 }]], { emptyText: 'no dataset found' }).svg, />no dataset found<\/text>/);
 });
+
+test('an empty cell says why: "broken" where its row or map names it so, the figure\'s text (default "not available") elsewhere', () => {
+  const img: Panel = { width: 2, height: 2, values: Float64Array.of(0, 1, 2, 3), quantity: 'object-phase' };
+  const texts = (svg: string): string[] => [...svg.matchAll(/fill="#777">([^<]*)<\/text>/g)].map((m) => m[1]!);
+  const grid = layoutFigure([{ cells: [img, null, null], emptyTexts: [undefined, 'broken', undefined] }], { imageSize: 40 });
+  assert.deepEqual(texts(grid.svg), ['broken', 'not available']);
+  const plain = layoutFigure([{ cells: [img, null] }], { imageSize: 40, emptyText: 'not compared' });
+  assert.deepEqual(texts(plain.svg), ['not compared']);
+  const map = positionMapsSvg([[null, null]], { emptyTexts: [['broken', undefined]] });
+  assert.deepEqual(texts(map.svg), ['broken', 'not available']);
+});

@@ -289,6 +289,7 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
   const perDose: { dose: number; cells: (PositionPanel | null)[][]; key: string }[] = [];
   const counts = new Map<string, number>();
   const unreadable: string[] = [];
+  const brokenCells = new Set<string>();
   for (const dose of doses) {
     const cells: (PositionPanel | null)[][] = [];
     let key = '';
@@ -296,7 +297,7 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
       const row: (PositionPanel | null)[] = [];
       for (const view of VIEWS) {
         const file = datasetCandidates(roots.c, roots.d, dose, view, split).find((p) => present(p) && !isHdf5(p));
-        const pos = file ? tryOr(() => readPositions(file), (m) => unreadable.push(ctx.bad(`positions of dose ${doseLabel(dose)}, ${view}, ${split}`, file, m))) : null;
+        const pos = file ? tryOr(() => readPositions(file), (m) => { unreadable.push(ctx.bad(`positions of dose ${doseLabel(dose)}, ${view}, ${split}`, file, m)); brokenCells.add(`${dose}|${split}|${view}`); }) : null;
         if (!pos) { row.push(null); key += '|-'; continue; }
         counts.set(`${dose}|${view}|${split}`, pos.xs.length);
         key += `|${pos.xs.join(',')};${pos.ys.join(',')}`;
@@ -326,7 +327,11 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
   const rows = SPLITS.flatMap((_s, i) => (perDose.some((p) => p.cells[i]!.some((c) => c)) ? [i] : []));
   for (const g of groups) {
     const cells = rows.map((i) => cols.map((j) => g.cells[i]![j] ?? null));
+    // a cell whose dataset is there but broken says so (at every dose, when one figure stands for all)
+    const isBroken = (i: number, j: number): boolean => (allSame ? doses : [g.dose]).some((d) => brokenCells.has(`${d}|${SPLITS[i]!}|${VIEWS[j]!}`));
+    const emptyTexts = rows.map((i) => cols.map((j) => (isBroken(i, j) ? 'broken' : undefined)));
     const opts: PositionMapOptions = {
+      ...(emptyTexts.some((r) => r.some((t) => t !== undefined)) ? { emptyTexts } : {}),
       title: `Scan positions, ${g.label}`, colLabels: cols.map((j) => VIEWS[j]!), rowLabels: rows.map((i) => SPLITS[i]!), pixelSizeM: plan.pixelSizeM?.[1] ?? null,
       ...(diameter ? { discDiameterPx: diameter, subtitle: `dots: scan centres; discs: the ${formatNumber(diameter)}-px probe diameter the overlap is measured with` } : {}),
     };

@@ -54,7 +54,12 @@ function phaseGrid(ctx: ReportContext, split: string, notes: string[]): { src: s
   const pixelSizeM = plan.pixelSizeM?.[1] ?? null;
   const withRange = (p: Panel | null | undefined): Panel | null => (p ? { ...p, vmin: lo, vmax: hi, pixelSizeM } : null);
   const rows: FigureRow[] = [
-    { label: 'ground truth', cells: gtCells.map(withRange) },
+    {
+      label: 'ground truth', cells: gtCells.map(withRange),
+      // a column whose only aligned images are broken: its ground truth is in those files too
+      ...(views.some((v, i) => gtCells[i] === null && doses.some((d) => brokenCells.has(`${d}|${v}`)))
+        ? { emptyTexts: views.map((v, i) => (gtCells[i] === null && doses.some((d) => brokenCells.has(`${d}|${v}`)) ? 'broken' : undefined)) } : {}),
+    },
     ...doses.map((d) => ({
       label: `dose ${doseLabel(d)}`, cells: views.map((v) => withRange(phases.get(`${d}|${v}`)?.rec)),
       ...(views.some((v) => brokenCells.has(`${d}|${v}`)) ? { emptyTexts: views.map((v) => (brokenCells.has(`${d}|${v}`) ? 'broken' : undefined)) } : {}),
