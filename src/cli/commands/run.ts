@@ -231,6 +231,8 @@ export function register(program: Command): void {
       }
       removeStopHandlers();
       const seconds = (performance.now() - t0) / 1000;
+      // a hub file the report found there but broken: one line each (also with --quiet and --json), exit 1
+      for (const b of result.reportBroken) process.stderr.write(`${b.file}: ${b.reason} (broken evidence: the report shows it as broken)\n`);
       const table = summaryTable(hubRoots(result.hub).g);
       if (flags.json) {
         process.stdout.write(JSON.stringify({
@@ -248,7 +250,8 @@ export function register(program: Command): void {
           const notScored = table.rows.filter((r) => r.status !== 'ok').length;
           if (failedJobs.length > 0) say(`${paint('FAILED', 'bad')} in this run:\n${failedJobs.join('\n')}`);
           const count = Math.max(failedJobs.length, notScored);
-          say(`finished with ${count > 0 ? `${count} failed job${count === 1 ? '' : 's'}` : 'failures'} in ${fmtSeconds(seconds)}. Report: ${result.reportPath}`);
+          const broken = result.reportBroken.length;
+          say(`finished with ${count > 0 ? `${count} failed job${count === 1 ? '' : 's'}` : broken > 0 ? `${broken} broken hub file${broken === 1 ? '' : 's'} (named above and in the report's Broken evidence)` : 'failures'} in ${fmtSeconds(seconds)}. Report: ${result.reportPath}`);
           say(`Fix the cause, then continue with: ${shellJoin(['ptychostudy', 'run', '--out', result.hub])} (failed jobs are retried; finished ones are kept)`);
         } else {
           say(result.worked ? `done in ${fmtSeconds(seconds)}. Report: ${result.reportPath}`

@@ -3,7 +3,9 @@
  * number formats) and the sections made of the hub's records: study design, metrics, metric charts,
  * Phase F runs, skipped and failed jobs, software versions. The picture sections are in
  * data-section.ts, image-sections.ts and curve-sections.ts. Whatever is missing is shown as "not
- * available" with the reason (and listed in `missing`); nothing missing makes the report fail.
+ * available" with the reason (and listed in `missing`); nothing missing makes the report fail. A file that is there
+ * but cannot be read is "Broken" where its part would be and listed once in `broken` (the page's "Broken evidence"
+ * section; `report` exits 1), never shown as absent.
  */
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -36,6 +36,7 @@ import type { PhaseGSummary, StartedRun } from '../compare/phase.js';
 import type { ExternalModel } from '../compare/plan.js';
 import type { PhaseGProgress } from '../compare/job.js';
 import type { ReportProgress } from '../report/phase.js';
+import type { BrokenFile } from '../report/sections.js';
 import { designFromSettings, type StudyDesign } from '../design/design.js';
 import { readMetricsSummary } from '../hub/metrics-summary.js';
 import { HUB, hubRoots, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
@@ -88,8 +89,10 @@ export interface RunResult {
   reconstruct: PhaseFSummary | null;
   compare: PhaseGSummary | null;
   reportPath: string | null;
-  /** 0 all good, 1 some reconstruction or comparison failed (everything else ran and was recorded). */
+  /** 0 all good, 1 some reconstruction or comparison failed, or the report named broken evidence (everything else ran and was recorded). */
   exitCode: number;
+  /** Hub files the report built by this call found there but broken (each named on its page); empty when it was not rebuilt. */
+  reportBroken: BrokenFile[];
 }
 
 /** The hub's own records: only a process that holds the hub's lock (`run`, a SLURM submission) writes them. */
@@ -604,6 +607,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   });
 
   const reportPath = join(roots.report, REPORT.index);
+  let reportBroken: BrokenFile[] = [];
   await phase('report', async () => {
     return reportUnchanged(hub, state) ? 'inputs and outputs unchanged' : null;
   }, async (started) => {
@@ -616,7 +620,8 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     shown.status = 'complete';
     shown.updated = utcSeconds();
     const { buildReport } = await import('../report/phase.js');
-    await buildReport(hub, { shownRun: shown, onProgress: (progress) => onEvent({ type: 'report', progress }), ...stopping });
+    reportBroken = (await buildReport(hub, { shownRun: shown, onProgress: (progress) => onEvent({ type: 'report', progress }), ...stopping })).broken;
+    if (reportBroken.length > 0) exitCode = 1; // the page is written, from the rest of the evidence
     return { detail, fingerprints: () => ({ inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) }) };
   });
 
@@ -624,7 +629,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     state.status = 'complete';
     writeRunState(hub, state);
   }
-  return { hub, worked, state, reconstruct, compare, reportPath: existsSync(reportPath) ? reportPath : null, exitCode };
+  return { hub, worked, state, reconstruct, compare, reportPath: existsSync(reportPath) ? reportPath : null, exitCode, reportBroken };
 }
 
 /**

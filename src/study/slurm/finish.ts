@@ -123,7 +123,7 @@ export async function finishSubmission(home: string, n: number, by: string, opts
     if (now.steps.some((r) => r.step !== 'finish' && !finals.some((f) => f.step === r.step))) return null;
     const stopped = now.stopped !== undefined;
     let report: string | null = null;
-    let reportFailed = false;
+    let reportFailed = false, reportBroken = false;
     if (submission.command === 'run' && submission.hub !== null && submission.rejected === null && !stopped) {
       // As in a local run, the report shows run.json as it will be: its own phase written, the run complete
       // (unless a phase failed); run.json itself says so only once the report is in place (recordPhase), so
@@ -146,8 +146,10 @@ export async function finishSubmission(home: string, n: number, by: string, opts
       try {
         // The report's renderer is loaded only here (tasks never need it).
         const { buildReport } = await import('../report/phase.js');
-        report = (await buildReport(hub, shown !== undefined ? { shownRun: shown } : {})).indexPath;
-        recordPhase(submission, 'report', 'complete', relative(hub, reportPath),
+        const built = await buildReport(hub, shown !== undefined ? { shownRun: shown } : {});
+        report = built.indexPath;
+        reportBroken = built.broken.length > 0; // the page is written from the rest; the finish exits 1, as `report` does
+        recordPhase(submission, 'report', 'complete', relative(hub, reportPath) + (reportBroken ? ` (broken evidence: ${built.broken.map((b) => relative(hub, b.file)).join(', ')})` : ''),
           inputs !== null ? { inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) } : {});
       } catch (err) {
         reportFailed = true;
@@ -160,7 +162,7 @@ export async function finishSubmission(home: string, n: number, by: string, opts
       }
     }
     if (opts.finishJob !== true) cancelQueuedFinishJob(home, now, opts.cancelling === true);
-    const failed = finals.some(({ final }) => final.failed > 0 || !final.complete) || reportFailed || submission.rejected !== null || stopped;
+    const failed = finals.some(({ final }) => final.failed > 0 || !final.complete) || reportFailed || reportBroken || submission.rejected !== null || stopped;
     const finish: Finish = {
       finished_at: utcSeconds(), finished_by: by, exit_code: failed ? 1 : 0, report,
       steps: finals.map(({ step, final }) => ({ step, complete: final.complete, failed: final.failed, detail: final.detail })),
