@@ -152,6 +152,7 @@ test('report: broken evidence — a truncated metrics summary, an overwritten fi
   assert.match(html, /Broken:<\/strong> comparison figure of dose 1e3, baseline, train: /);
   assert.match(html, /Broken:<\/strong> chart of MAE: /);
   assert.match(html, /<dd>broken: metrics_summary\.json could not be read/);
+  assert.match(html, /Broken:<\/strong> skipped and failed jobs it lists: [^<]*metrics_summary\.json: /);
   assert.doesNotMatch(html, /Not available:<\/strong> (Phase G metrics|charts|reconstruction images)/);
   assert.ok(rep.missing.every((m) => !m.includes('metrics_summary.json')), rep.missing.join('; '));
   // the rest of the evidence is still drawn: the other charts, the test job's comparison figure

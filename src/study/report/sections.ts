@@ -411,8 +411,12 @@ export function skippedSection(ctx: ReportContext): Section {
   for (const r of summary?.rows ?? []) if (r.status !== 'ok') rows.push([doseLabel(r.dose), r.view, r.split, `Phase G, model ${r.model}`, reason(`${r.status}: ${r.error ?? ''}`)]);
   for (const s of skipSummary?.skipped_jobs ?? []) rows.push([doseLabel(s.dose), s.view, s.split, 'Phase F (reconstruct)', reason(s.reason)]);
   for (const r of manifest?.execution_results ?? []) if (r.status === 'failed') rows.push([doseLabel(r.dose), r.view, r.split, 'Phase F (reconstruct)', reason(`failed: ${r.error ?? `return code ${r.returncode}`}`)]);
+  // a list read from a broken file is not known to be empty: said so (the file is in Broken evidence)
+  const unread = [plan.summaryError !== null ? join(plan.roots.g, PHASE_G.summaryJson) : null, plan.manifestError !== null ? join(plan.roots.f, PHASE_F.manifest) : null,
+    plan.skipSummaryError !== null ? join(plan.roots.f, PHASE_F.skipSummary) : null].filter((f): f is string => f !== null);
+  const brokenLists = unread.map((f) => ctx.bad('skipped and failed jobs it lists', f, plan.broken.find((b) => b.file === f)?.reason ?? 'could not be read')).join('\n');
   let body = rows.length === 0
-    ? `<p>${summary || manifest ? 'No job was skipped or failed.' : ''}</p>${summary || manifest ? '' : na('skip lists: neither Phase F nor Phase G evidence was found')}`
+    ? `<p>${summary || manifest ? (unread.length ? 'No job of the files that could be read was skipped or failed.' : 'No job was skipped or failed.') : ''}</p>${summary || manifest || unread.length ? '' : na('skip lists: neither Phase F nor Phase G evidence was found')}`
     : table(['dose', 'view', 'split', 'phase', 'reason'], rows, { caption: 'Skipped or failed jobs', sortable: true });
   // scored, but not as the others were: a registration that failed leaves the unregistered image scored
   const warned = (summary?.rows ?? []).filter((r) => r.status === 'ok' && r.error);
@@ -420,6 +424,7 @@ export function skippedSection(ctx: ReportContext): Section {
     body += `\n${table(['dose', 'view', 'split', 'model', 'warning'], warned.map((r) => [doseLabel(r.dose), r.view, r.split, r.model, reason(r.error ?? '')]),
       { caption: 'Scored with a warning (their scores, in the Metrics table and the charts, are of the image as the warning says, not of an aligned one)' })}`;
   }
+  if (brokenLists) body = `${brokenLists}\n${body}`;
   return { id: 'skipped', title: 'Skipped and failed jobs', body };
 }
 
