@@ -52,7 +52,7 @@ export { runComparison, type PhaseGOptions, type PhaseGSummary, type StartedRun 
 export type { PhaseGProgress } from './study/compare/job.js';
 export type { CompareFilters, ExternalModel } from './study/compare/plan.js';
 export type { MetricsSummary, SummaryRowCore, SkippedJob } from './study/hub/metrics-summary.js';
-export type { DrawnFigure } from './study/report/sections.js';
+export type { BrokenFile, DrawnFigure } from './study/report/sections.js';
 export type { PanelRecord } from './report/figure.js';
 export type { ColormapName } from './report/colormap.js';
 export type { Quantity } from './report/quantities.js';
