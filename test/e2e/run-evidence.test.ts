@@ -387,3 +387,26 @@ test('run: a compare killed after its merge (before run.json records it) is not 
   const again = cli(['run', '--out', hub]);
   assert.match(again.stderr, /nothing to do/);
 });
+
+test('run: a chart PNG overwritten in place (same size) while the report is rebuilt is exit 1 naming it; the page is written and lists it', { timeout: 120_000 }, () => {
+  const hub = hubCopy('broken-chart');
+  const charts = join(hub, 'phase_g', 'charts');
+  const png = readdirSync(charts).filter((f) => f.endsWith('.png')).sort()[0]!;
+  const file = join(charts, png);
+  // the same size: Phase G's outputs fingerprint (names and sizes) is unchanged, so compare is not redone; the IEND chunk is gone
+  const bytes = readFileSync(file);
+  bytes.fill(0, bytes.length - 12);
+  writeFileSync(file, bytes);
+  rmSync(join(hub, 'report', 'index.html')); // the report's output changed: the report phase is redone
+  const compare = json(join(hub, 'run.json')).phases.compare;
+  const r = cli(['run', '--out', hub]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.deepEqual(json(join(hub, 'run.json')).phases.compare, compare, 'compare was redone (and wrote the chart again)');
+  const lines = r.stderr.split('\n').filter((l) => l.includes('broken evidence'));
+  assert.equal(lines.length, 1, r.stderr);
+  assert.ok(lines[0]!.startsWith(`${file}: expected a whole PNG image`), lines[0]);
+  const page = readFileSync(join(hub, 'report', 'index.html'), 'utf8');
+  assert.match(page, /Broken evidence/);
+  assert.ok(page.includes(file), 'the page does not name the broken chart');
+  assert.equal(json(join(hub, 'run.json')).phases.report.status, 'complete');
+});
