@@ -195,7 +195,10 @@ export function recordInterrupted(hub: string): void {
 export function readHubSettings(hub: string, sbatchArgs?: readonly string[]): StudySettings | null {
   const state = readRunState(hub);
   if (state === null) return null;
-  // options given now are the caller's: one refused is theirs to change, not the hub's record
+  // Options given now are the caller's, not yet parsed (`run --out HUB` passes its --slurm-sbatch-arg flags as given; a
+  // library caller its own list): the schema checks them here, where they enter, before they replace the recorded list,
+  // so that one refused names the option given and not the hub's settings.json ("records […]"). Not a second check:
+  // without it the refusal would come from the merged value below and name the wrong file.
   if (sbatchArgs !== undefined) {
     const given = settingsIssues({ execution: { slurm: { sbatchArgs } } });
     if (given.length > 0) throw new SettingsError(given);
