@@ -174,7 +174,7 @@ async function afterSubmission(command: string, home: string, submission: Submis
  * `stage`: the stop handler of a command that submitted, which the following's own takes over (else one is installed here).
  */
 export async function followAndReport(command: string, home: string, n: number | null, flags: OutputFlags,
-  stage: StopStage | null = null): Promise<number> {
+  stage: StopStage | null = null, whenFinished?: (v: SubmissionView) => Promise<SubmissionView>): Promise<number> {
   const err = process.stderr;
   const progress = flags.quiet ? null : new ClusterProgress(err, redrawsInPlace(err));
   let last: SubmissionView | null = null;
@@ -189,8 +189,9 @@ export async function followAndReport(command: string, home: string, n: number |
   if (stage !== null) stage.following = stopFollowing;
   else removeStopHandlers = onStop(stopFollowing);
   try {
-    const v = await followSubmission(home, n, (view) => { last = view; progress?.update(view); }, { by: `ptychostudy ${command} (following)` });
+    let v = await followSubmission(home, n, (view) => { last = view; progress?.update(view); }, { by: `ptychostudy ${command} (following)` });
     progress?.finish();
+    if (whenFinished !== undefined) v = await whenFinished(v);
     return report(command, home, v, flags);
   } finally {
     removeStopHandlers();

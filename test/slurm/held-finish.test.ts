@@ -111,35 +111,39 @@ test('status (and the next command) finishes a submission whose arrays have ende
   }
 });
 
+/** A job that does nothing, held from the start, under `name`: its id. */
+function heldJob(name: string): string {
+  const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', name, '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
+  assert.equal(sb.status, 0, sb.stderr);
+  return sb.stdout.trim().split(';')[0]!;
+}
+
+/** `home` holding one submission, finished by its last task, whose finish job is `id`. */
+function finishedSubmission(dir: string, home: string, id: string): void {
+  mkdirSync(home);
+  writeJobs(home, { schema_version: 1, tool: 'ptychostudy', submissions: [{
+    number: 1, submitted_at: '2026-12-06T00:00:00Z', command: 'generate', argv: ['ptychostudy', 'generate'], version: '0', node: process.execPath,
+    entry: resolve('dist', 'src', 'cli', 'worker-main.js'), cwd: dir, hub: null,
+    settings: parseStudySettings({ simulation: { doses: [1000] } }) as unknown as Record<string, unknown>,
+    steps: [{ step: 'finish', job_id: id, script: 'slurm/finish.sbatch', tasks: [], array_tasks: 0, depends_on: null, options: { outputRoot: home, timestamp: null } }],
+    cancelled: [], rejected: null,
+  }] });
+  const finish = slurmPaths(home).finish(1);
+  mkdirSync(dirname(finish), { recursive: true });
+  writeFileSync(finish, JSON.stringify({ finished_at: '2026-12-06T00:00:01Z', finished_by: 'task 0 of generate', exit_code: 0, report: null, steps: [] }));
+}
+
 test('status of a finished submission cancels its finish job if it is held all the same; a held job of another name under that id is left alone',
   { skip, timeout: 60_000 }, () => {
     const dir = tempDir('held-finish-late');
-    const held = (name: string): string => {
-      const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', name, '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
-      assert.equal(sb.status, 0, sb.stderr);
-      return sb.stdout.trim().split(';')[0]!;
-    };
     // `phase_c`'s finish job is named as its script names it; `copy` records a job id that is another job here (a hub copied from elsewhere)
-    const ours = held('finish-phase_c');
-    const theirs = held('someone-elses-job');
+    const ours = heldJob('finish-phase_c');
+    const theirs = heldJob('someone-elses-job');
     try {
-      const finished = (home: string, id: string): void => {
-        mkdirSync(home);
-        writeJobs(home, { schema_version: 1, tool: 'ptychostudy', submissions: [{
-          number: 1, submitted_at: '2026-12-06T00:00:00Z', command: 'generate', argv: ['ptychostudy', 'generate'], version: '0', node: process.execPath,
-          entry: resolve('dist', 'src', 'cli', 'worker-main.js'), cwd: dir, hub: null,
-          settings: parseStudySettings({ simulation: { doses: [1000] } }) as unknown as Record<string, unknown>,
-          steps: [{ step: 'finish', job_id: id, script: 'slurm/finish.sbatch', tasks: [], array_tasks: 0, depends_on: null, options: { outputRoot: home, timestamp: null } }],
-          cancelled: [], rejected: null,
-        }] });
-        const finish = slurmPaths(home).finish(1);
-        mkdirSync(dirname(finish), { recursive: true });
-        writeFileSync(finish, JSON.stringify({ finished_at: '2026-12-06T00:00:01Z', finished_by: 'task 0 of generate', exit_code: 0, report: null, steps: [] }));
-      };
       const home = join(dir, 'phase_c');
       const copy = join(dir, 'copy');
-      finished(home, ours);
-      finished(copy, theirs);
+      finishedSubmission(dir, home, ours);
+      finishedSubmission(dir, copy, theirs);
       const st = cli(['status', '--out', './'], home); // the folder's own name, however it is given
       assert.equal(st.status, 0, st.stderr);
       assert.ok(st.stdout.includes(`finish           job ${ours.padEnd(8)} cancelled — merged by task 0 of generate`), st.stdout);
@@ -153,3 +157,21 @@ test('status of a finished submission cancels its finish job if it is held all t
       spawnSync('scancel', [ours, theirs]);
     }
   });
+
+test('status --wait of a finished submission cancels its finish job if it is held all the same, as status does', { skip, timeout: 60_000 }, () => {
+  const dir = tempDir('held-finish-wait');
+  const home = join(dir, 'phase_c');
+  const id = heldJob('finish-phase_c');
+  try {
+    finishedSubmission(dir, home, id);
+    const w = cli(['status', '--out', home, '--wait']);
+    assert.equal(w.status, 0, w.stderr);
+    assert.match(w.stderr, /ptychostudy status: done\n$/);
+    assert.deepEqual(queued([id]), [], 'the held finish job is cancelled');
+    assert.deepEqual(readJobs(home)!.submissions[0]!.cancelled.map((x) => x.job_ids), [[id]]);
+    const st = cli(['status', '--out', home]);
+    assert.ok(st.stdout.includes(`finish           job ${id.padEnd(8)} cancelled — merged by task 0 of generate`), st.stdout);
+  } finally {
+    spawnSync('scancel', [id]);
+  }
+});

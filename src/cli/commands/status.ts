@@ -16,6 +16,22 @@ const HEADER: Record<SubmissionView['state'], string> = {
   cancelled: ' — cancelled before it finished (ptychostudy cancel); what its jobs left is merged',
 };
 
+/**
+ * A finished submission's finish job held in the queue all the same (held after the last task merged it, or left so by an
+ * earlier version) is cancelled and recorded: the submission is not shown finished with a job of its own queued for ever.
+ * The view as it is then, and the line to print when the job could not be cancelled (else null).
+ */
+async function cancelHeldFinish(hub: string, v: SubmissionView): Promise<{ view: SubmissionView; held: string | null }> {
+  if (v.finish === null || v.finishJob.state === 'cancelled') return { view: v, held: null };
+  const { cancelHeldFinishJob } = await import('../../study/slurm/finish.js');
+  const { submissionView } = await import('../../study/slurm/follow.js');
+  try {
+    return { view: await cancelHeldFinishJob(hub, v.number) !== null ? submissionView(hub, v.number) : v, held: null };
+  } catch (err) {
+    return { view: v, held: `ptychostudy status: the finish job ${v.finishJob.jobId} is held in SLURM's queue and could not be cancelled: ${(err as Error).message}` };
+  }
+}
+
 interface Flags {
   out?: string;
   hub?: string;
@@ -35,7 +51,8 @@ export function register(program: Command): void {
       'When every job has ended it also completes the run\'s merges if nothing else did (idempotent), and cancels a finish job ' +
       'still held then (it has nothing left to do). The first line says where the submission stands: jobs queued or running, ' +
       'every job has ended, finished, or — once `ptychostudy cancel` cancelled some of its jobs — cancelled before it finished. ' +
-      'With --wait: follow until the run is finished (Ctrl-C stops following; nothing is cancelled).\n\n' +
+      'With --wait: follow until the run is finished (Ctrl-C stops following; nothing is cancelled), then cancel its finish job if it is held ' +
+      'all the same, as without --wait.\n\n' +
       'Exit codes: 0 no job failed (so far); 1 some job failed, or the ended jobs\' results cannot be merged (a full disk: ' +
       'the jobs are shown, then one line naming the file); 2 bad usage (no cluster run in that directory; squeue or scontrol not on PATH while a submission is not finished).');
   addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
@@ -50,9 +67,16 @@ export function register(program: Command): void {
       refuseFileAsHub(hub);
       // loaded when used: the CLI starts fast
       const { submissionNumbers, submissionView } = await import('../../study/slurm/follow.js');
-      const { cancelHeldFinishJob, finishSubmission } = await import('../../study/slurm/finish.js');
+      const { finishSubmission } = await import('../../study/slurm/finish.js');
       const { followAndReport } = await import('../cluster.js');
-      if (f.wait) return followAndReport('status', hub, n, { json: f.json });
+      // followed to its end (at once when it had finished before), the finish job is looked at as without --wait
+      if (f.wait) {
+        return followAndReport('status', hub, n, { json: f.json }, null, async (finished) => {
+          const { view, held } = await cancelHeldFinish(hub, finished);
+          if (held !== null) process.stderr.write(printable(held, Infinity) + '\n');
+          return view;
+        });
+      }
       let v = submissionView(hub, n);
       // A full disk can stop the merge of the ended jobs' results (it writes the manifests and takes the hub's lock):
       // the jobs are still shown as the records have them, with that one line after them.
@@ -66,16 +90,9 @@ export function register(program: Command): void {
             `make room, then run ${shellJoin(['ptychostudy', 'status', '--out', hub])} again`;
         }
       }
-      // A finished submission's finish job held in the queue all the same (held after the last task merged it) is cancelled:
-      // the submission is not shown finished with a job of its own queued for ever.
-      let held: string | null = null;
-      if (v.finish !== null && v.finishJob.state !== 'cancelled') {
-        try {
-          if (await cancelHeldFinishJob(hub, v.number) !== null) v = submissionView(hub, v.number);
-        } catch (err) {
-          held = `ptychostudy status: the finish job ${v.finishJob.jobId} is held in SLURM's queue and could not be cancelled: ${(err as Error).message}`;
-        }
-      }
+      const checked = await cancelHeldFinish(hub, v);
+      v = checked.view;
+      const held = checked.held;
       const failed = v.steps.some((s) => s.failed > 0) || v.rejected !== null || v.finish?.exit_code === 1 || unmerged !== null;
       if (f.json) {
         process.stdout.write(JSON.stringify(v, null, 2) + '\n');
