@@ -172,6 +172,7 @@ async function afterSubmission(command: string, home: string, submission: Submis
 /**
  * Follows submission `n` of `home` to its end with a progress view; prints the outcome; returns its exit code.
  * `stage`: the stop handler of a command that submitted, which the following's own takes over (else one is installed here).
+ * `whenFinished`: what the caller does with the finished submission before its outcome is printed (the view it returns is printed).
  */
 export async function followAndReport(command: string, home: string, n: number | null, flags: OutputFlags,
   stage: StopStage | null = null, whenFinished?: (v: SubmissionView) => Promise<SubmissionView>): Promise<number> {
