@@ -2,7 +2,8 @@
  * What `run`, `overlap` and `report` do with evidence that is broken or busy: a present but broken record is
  * an error naming the file (exit 2) and is never replaced or treated as absent; a root another process is
  * writing is not read or skipped over; a finished phase is not redone and a killed phase is not recorded
- * complete. One tiny hub is built once and copied for each case.
+ * complete. A file only the report reads that is there but broken is named (exit 1) and listed on the page, which is
+ * written from the rest. One tiny hub is built once and copied for each case.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -309,15 +310,21 @@ test('run: a hub whose Phase D manifest predates file hashes still refuses a tru
   }
 });
 
-test('report: a present but broken input is exit 2 naming it and the earlier report is kept; an absent one is "not available"', { timeout: 120_000 }, () => {
+test('report: a present but broken input is exit 1 naming it, the page lists it and the earlier report is kept; an absent one is "not available"', { timeout: 120_000 }, () => {
   for (const file of ['phase_g/metrics_summary.json', 'design.json', 'phase_f/reconstruction_manifest.json']) {
     const hub = hubCopy('broken-report');
+    const earlier = readFileSync(join(hub, 'report', 'index.html'));
     truncateSync(join(hub, file), 30);
-    const before = listing(hub);
     const r = cli(['report', '--out', hub]);
-    assert.equal(r.status, 2, `${file}: ${r.stderr}`);
-    assert.match(r.stderr, new RegExp(`${file.replace(/[./]/g, '\\$&')}: `), file);
-    assert.deepEqual(listing(hub), before, `${file}: the report was replaced`);
+    assert.equal(r.status, 1, `${file}: ${r.stderr}`);
+    const lines = r.stderr.split('\n').filter((l) => l.includes('(broken evidence'));
+    assert.equal(lines.length, 1, `${file}: ${r.stderr}`);
+    assert.ok(lines[0]!.startsWith(`${join(hub, file)}: `), lines[0]);
+    assert.ok(readFileSync(join(hub, 'report', 'index.html'), 'utf8').includes(join(hub, file)), `${file}: the page does not name it`);
+    const history = join(hub, 'report', 'history');
+    const kept = readdirSync(history).filter((d) => d.startsWith('replaced-'));
+    assert.equal(kept.length, 1, `${file}: ${kept.join(', ')}`);
+    assert.deepEqual(readFileSync(join(history, kept[0]!, 'index.html')), earlier, `${file}: the earlier report was not kept`);
   }
   const hub = hubCopy('absent-report');
   rmSync(join(hub, 'design.json'));
