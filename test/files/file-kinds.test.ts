@@ -100,7 +100,7 @@ test('JSON records of a hub: run.json and a metrics summary as a named pipe are 
   symlinkSync('gone.json', join(other, 'run.json'));
   refused(() => readRunState(other), /run\.json: expected a hub's run record \(a JSON file\); found a symbolic link to gone\.json, which does not exist; this hub cannot be resumed/);
   const summary = join(fresh(), 'metrics_summary.json');
-  withPipe(summary, () => refused(() => readMetricsSummary(summary), new RegExp(`^${esc(summary)}: not a regular file \\(a named pipe\\)$`)));
+  withPipe(summary, () => refused(() => readMetricsSummary(summary), new RegExp(`^${esc(summary)}: expected a JSON file; found a named pipe$`)));
 });
 
 test('fingerprints (the SHA-256 manifests record) refuse a named pipe, sync and streamed (a hang, and a stuck read thread)', async () => {

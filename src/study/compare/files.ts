@@ -41,7 +41,7 @@ export interface JobArchive {
 export function jobFilesRunId(dir: string): string | null {
   const path = join(dir, PHASE_G.json);
   const read = readRecordValue(path, {
-    cannotRead: (err) => `cannot read the existing comparison (${err.code === 'EISDIR' ? 'found a directory' : err.code ?? String(err)})`,
+    cannotRead: (err) => `cannot read the existing comparison (${err.code ?? String(err)})`,
     notJson: (why) => `the existing comparison is not valid JSON (${why}); it was left untouched`,
   });
   if (read === null) return null;

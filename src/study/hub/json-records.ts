@@ -1,21 +1,17 @@
 /**
- * Reading a JSON record the study writes and reads back (a manifest, a summary, a SLURM submission's records):
- * at most MAX_RECORD_BYTES and nested at most 64 levels (`readJsonTextAtMost`, whose InputError is passed on as
- * it is), null when there is no file at the path (ENOENT), and otherwise an InputError "<path>: …" for a file
- * that cannot be read, is not JSON or does not match its schema — never taken for an absent record. Each reader
- * words its own messages (`RecordWording`): what it reads and what it leaves untouched.
+ * Reading a JSON record the study writes and reads back (a manifest, a summary, a SLURM submission's records) with
+ * the files/ reader (`readWordedRecord`, which decides absent from broken and bounds the read): null when nothing
+ * is at the path, and otherwise an InputError "<path>: …" for a record that is no file ("expected a JSON file; found
+ * a directory"), is past the bound (the bounded read's own words), cannot be read, is not JSON or does not match
+ * its schema — never taken for an absent record. Each reader words the last three itself (`RecordWording`): what
+ * it reads and what it leaves untouched.
  */
 import type { z } from 'zod';
 import { InputError } from '../../errors.js';
-import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
+import { readWordedRecord, type RecordWording as FileRecordWording } from '../../files/json-record.js';
 
-/** The words after "<path>: " of each way a record can be broken. */
-export interface RecordWording {
-  /** The file is there but cannot be read: the read's error. */
-  cannotRead(err: NodeJS.ErrnoException): string;
-  /** The file is not JSON: the parser's message. */
-  notJson(why: string): string;
-}
+/** The words after "<path>: " of a record that cannot be read or is not JSON. */
+export type RecordWording = Pick<FileRecordWording, 'cannotRead' | 'notJson'>;
 
 /** A record checked against a schema: also the words for its first mismatch. */
 export interface CheckedRecordWording extends RecordWording {
@@ -23,24 +19,17 @@ export interface CheckedRecordWording extends RecordWording {
   mismatch(path: readonly PropertyKey[], message: string): string;
 }
 
-/** The parsed JSON at `path`; null when there is no file there; see the module comment. */
+/** The parsed JSON at `path`; null when nothing is there; see the module comment. */
 export function readRecordValue(path: string, say: RecordWording): { value: unknown } | null {
-  let text: string;
-  try {
-    text = readJsonTextAtMost(path, MAX_RECORD_BYTES, 'a record');
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new InputError(`${path}: ${say.cannotRead(err as NodeJS.ErrnoException)}`);
-  }
-  try {
-    return { value: JSON.parse(text) as unknown };
-  } catch (err) {
-    throw new InputError(`${path}: ${say.notJson((err as Error).message)}`);
-  }
+  return readWordedRecord(path, {
+    notAFile: (found) => `expected a JSON file; found ${found}`,
+    refused: (why) => why,
+    cannotRead: say.cannotRead,
+    notJson: say.notJson,
+  });
 }
 
-/** The record at `path` as `schema` reads it; null when there is no file there; see the module comment. */
+/** The record at `path` as `schema` reads it; null when nothing is there; see the module comment. */
 export function readCheckedRecord<T>(path: string, schema: z.ZodType<T>, say: CheckedRecordWording): T | null {
   const read = readRecordValue(path, say);
   if (read === null) return null;
