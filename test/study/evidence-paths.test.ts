@@ -100,7 +100,7 @@ test('a run id that is not one safe name, anywhere in the Phase F evidence: reco
   assert.deepEqual(snapshot(join(root, 'runid')), before);
 });
 
-test('a metrics summary naming a view, split or run id that is not the study\'s: compare refuses before writing; the report does not follow it', () => {
+test('a metrics summary naming a view, split or run id that is not the study\'s: compare refuses before writing; the report names it as broken and does not follow it', () => {
   const hub = makeHub(join(root, 'summary'), { doses: [1000] });
   const base = ['compare', '--phase-c-root', hub.c, '--phase-f-root', hub.f, '--out', hub.g, '--no-figures', '--no-charts', '--quiet'];
   assert.equal(ptychostudy(base).status, 0);
@@ -118,9 +118,18 @@ test('a metrics summary naming a view, split or run id that is not the study\'s:
     const line = new RegExp(`${path}: key '${key.replace(/\./g, '\\.')}' does not match the metrics summary schema: .*${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`);
     refused(ptychostudy(base), 'compare', line);
     assert.deepEqual(snapshot(join(root, 'summary')), before, `${key}: nothing written`);
-    // the report refuses it too (a present but broken record), neither reading nor writing where it points
-    refused(ptychostudy(['report', '--hub', join(root, 'summary')]), 'report', line);
-    assert.deepEqual(snapshot(join(root, 'summary')), before, `${key}: the report wrote nothing`);
+    // the report names it as broken evidence (exit 1, its page written from the rest), neither reading nor writing
+    // where it points: nothing outside the report's own folder changes
+    const reportDir = join(root, 'summary', 'report');
+    const outsideReport = (l: string[]): string[] => l.filter((e) => !e.startsWith(reportDir));
+    const r = ptychostudy(['report', '--hub', join(root, 'summary')]);
+    assert.equal(r.status, 1, `${key}: exit ${r.status}: ${r.stderr}`);
+    const named = r.stderr.split('\n').filter((l) => l.includes('(broken evidence'));
+    assert.equal(named.length, 1, r.stderr);
+    assert.match(named[0]!, line);
+    assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+    assert.match(readFileSync(join(reportDir, 'index.html'), 'utf8'), /Broken evidence/);
+    assert.deepEqual(outsideReport(snapshot(join(root, 'summary'))), outsideReport(before), `${key}: the report wrote outside its folder`);
   }
 });
 
