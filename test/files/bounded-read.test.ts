@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
+import { refused } from './refused.js';
 import { MAX_RECORD_BYTES, readTextAtMost } from '../../src/files/bounded-read.js';
 import { readJsonRecord } from '../../src/files/json-record.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
@@ -24,15 +25,6 @@ import { ManifestSchema } from '../../src/study/hub/reconstruction-files.js';
 import { tempDir } from '../tmp.js';
 
 const root = tempDir('bounded-read');
-
-function refused(fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof InputError, String(e));
-    assert.equal(e.message.split('\n').length, 1);
-    assert.match(e.message, message);
-    return true;
-  });
-}
 
 test('readTextAtMost: the text up to the bound; past it (by its size, or by what it reads) one line naming the file', () => {
   const p = join(root, 'small.json');

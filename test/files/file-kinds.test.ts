@@ -11,6 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
+import { refused } from './refused.js';
 import { readBytesAtMost, readTextAtMost } from '../../src/files/bounded-read.js';
 import { EarlierFiles, sameBytes } from '../../src/files/earlier.js';
 import { fingerprint, fingerprintSync } from '../../src/files/fingerprint.js';
@@ -47,15 +48,6 @@ function withPipe<T>(path: string, fn: () => T): T {
   } finally {
     unblock();
   }
-}
-
-function refused(fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof InputError, String(e));
-    assert.equal(e.message.split('\n').length, 1);
-    assert.match(e.message, message);
-    return true;
-  });
 }
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
