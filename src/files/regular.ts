@@ -63,23 +63,9 @@ export function refuseNonRegular(path: string, what = ''): void {
  * `notARegularFile` words it); the caller turns that into its own error.
  */
 export function openRegularFile(path: string): { fd: number; size: number } | { why: string } {
-  const why = notARegularFile(path);
-  if (why !== null) return { why };
-  let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    return openNonBlocking(path);
   } catch (err) {
-    return { why: openFailure(err) };
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
-      closeSync(fd);
-      return { why: `not a regular file (${entryKind(st)})` };
-    }
-    return { fd, size: st.size };
-  } catch (err) {
-    closeSync(fd);
     return { why: openFailure(err) };
   }
 }
@@ -112,17 +98,36 @@ export function brokenLink(path: string, err: unknown): string | null {
  * closes it.
  */
 export function openForReading(path: string): { fd: number; size: number } {
+  const opened = openNonBlocking(path);
+  if ('why' in opened) throw new InputError(`${path}: ${opened.why}`);
+  return opened;
+}
+
+/**
+ * The one way both openers above open: an entry that is there but no regular file is not opened at all (opening a
+ * device can do something: a tape rewinds, a watchdog arms) — "not a regular file (a named pipe)"; then a
+ * non-blocking open and fstat() of the descriptor (the entry may have been swapped meanwhile); a failed open at a
+ * symbolic link that leads nowhere is said in words (`brokenLink`). Any other failure is Node's own error, thrown
+ * as the open (or fstat) gave it, so a caller that takes ENOENT for "absent" sees exactly that.
+ */
+function openNonBlocking(path: string): { fd: number; size: number } | { why: string } {
+  let before: Stats | undefined;
+  try { before = statSync(path); } catch { /* the open below meets the same failure and says it */ }
+  if (before !== undefined && !before.isFile()) return { why: `not a regular file (${entryKind(before)})` };
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
     const broken = brokenLink(path, err);
-    if (broken !== null) throw new InputError(`${path}: ${broken}`);
+    if (broken !== null) return { why: broken };
     throw err;
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new InputError(`${path}: not a regular file (${entryKind(st)})`);
+    if (!st.isFile()) {
+      closeSync(fd);
+      return { why: `not a regular file (${entryKind(st)})` };
+    }
     return { fd, size: st.size };
   } catch (err) {
     closeSync(fd);
