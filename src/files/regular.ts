@@ -82,9 +82,12 @@ export function brokenLink(path: string, err: unknown): string | null {
   let st: Stats | undefined;
   try { st = lstatSync(path, { throwIfNoEntry: false }); } catch { return null; }
   if (!st?.isSymbolicLink()) return null;
-  let target = '';
-  try { target = ` to ${readlinkSync(path)}`; } catch { /* the link went away meanwhile */ }
-  return `a symbolic link${target}, which does not exist`;
+  return `a symbolic link${linkTarget(path)}, which does not exist`;
+}
+
+/** " to <target>" of the symbolic link at `path`, or '' when it went away meanwhile. */
+function linkTarget(path: string): string {
+  try { return ` to ${readlinkSync(path)}`; } catch { return ''; }
 }
 
 /**
@@ -172,9 +175,7 @@ export function examineEntry(path: string): Examined {
   try {
     return { st: statSync(path) };
   } catch (err) {
-    let target = '';
-    try { target = ` to ${readlinkSync(path)}`; } catch { /* the link went away meanwhile */ }
     const code = codeOf(err);
-    return { why: `a symbolic link${target}, ${code === 'ENOENT' ? 'which does not exist' : `which cannot be followed (${code})`}` };
+    return { why: `a symbolic link${linkTarget(path)}, ${code === 'ENOENT' ? 'which does not exist' : `which cannot be followed (${code})`}` };
   }
 }
