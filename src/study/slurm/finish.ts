@@ -38,60 +38,62 @@ export function neverStarts(q: QueueEntry): boolean {
   return (q.state === 'PENDING' && /^(JobHeldUser|JobHeldAdmin|DependencyNeverSatisfied)$/.test(q.reason)) || q.state === 'REQUEUE_HOLD';
 }
 
+/** The job id of submission `s`'s finish job, or null when it has none. */
+function finishJobId(s: Submission): string | null {
+  return s.steps.find((r) => r.step === 'finish')?.job_id ?? null;
+}
+
+/**
+ * Whether job `id` is in SLURM's queue as `home`'s finish job (the name the submission gave it, from the resolved home
+ * as the submission resolved it, `--out .`: a hub copied to another cluster records job ids that name other jobs there)
+ * in a state `cancel` takes; false when squeue cannot answer.
+ */
+function queuedAsFinishJob(home: string, id: string, cancel: (q: QueueEntry) => boolean): boolean {
+  try {
+    return squeue([id]).some((q) => q.jobId === id && q.name === jobName('finish', resolve(home)) && cancel(q));
+  } catch (err) {
+    if (err instanceof SlurmError) return false;
+    throw err;
+  }
+}
+
+/**
+ * Cancels job `id` and records it in submission `n`'s `cancelled` in jobs.json (the caller holds the hub's lock);
+ * false when scancel refused it (another user's job: it stays, and is not recorded) or the record is gone.
+ */
+function cancelAndRecord(home: string, n: number, id: string): boolean {
+  if (scancel([id]) !== null) return false;
+  const jobs = readJobs(home);
+  const s = jobs?.submissions.find((x) => x.number === n);
+  if (jobs === null || s === undefined) return false;
+  s.cancelled.push({ at: utcSeconds(), job_ids: [id] });
+  writeJobs(home, jobs);
+  return true;
+}
+
 /**
  * Cancels the finish job of submission `now` when it is still queued and would never start by itself (held), or,
  * with `cancelling`, queued at all; records it in jobs.json's `cancelled` (the caller holds the hub's lock). Without
- * SLURM's commands (a hub copied off the cluster) there is nothing to ask: the record stays as it is. Only a job with
- * the name the submission gave it is cancelled, as in `cancelHeldFinishJob` (a hub copied to another cluster records
- * job ids that name other jobs there); the name is that of the resolved home, as the submission resolved it (`--out .`).
+ * SLURM's commands (a hub copied off the cluster) there is nothing to ask: the record stays as it is.
  */
 function cancelQueuedFinishJob(home: string, now: Submission, cancelling: boolean): void {
-  const id = now.steps.find((r) => r.step === 'finish')?.job_id ?? null;
-  if (id === null) return;
-  let queued: boolean;
-  try {
-    queued = squeue([id]).some((q) => q.jobId === id && q.name === jobName('finish', resolve(home)) && ((cancelling && q.state === 'PENDING') || neverStarts(q)));
-  } catch (err) {
-    if (err instanceof SlurmError) return;
-    throw err;
-  }
-  if (!queued || scancel([id]) !== null) return; // refused (another user's job): it stays, and is not recorded
-  const jobs = readJobs(home);
-  const s = jobs?.submissions.find((x) => x.number === now.number);
-  if (jobs === null || s === undefined) return;
-  s.cancelled.push({ at: utcSeconds(), job_ids: [id] });
-  writeJobs(home, jobs);
+  const id = finishJobId(now);
+  if (id === null || !queuedAsFinishJob(home, id, (q) => (cancelling && q.state === 'PENDING') || neverStarts(q))) return;
+  cancelAndRecord(home, now.number, id);
 }
 
 /**
  * The finish job of submission `n`, finished before now, still held in SLURM's queue (a hold put on it after the last
  * task had merged the submission, or left by an earlier version): cancelled and recorded in jobs.json, so `status`
  * never shows a finished submission with a job of its own queued for ever. Only where squeue and scancel are on PATH,
- * and only a job that has the name the submission gave it (a hub copied to another cluster records job ids that name
- * other jobs there). Returns the job id cancelled, or null.
+ * and only a job that has the name the submission gave it. Returns the job id cancelled, or null.
  */
 export async function cancelHeldFinishJob(home: string, n: number): Promise<string | null> {
   const s = readSubmission(home, n);
-  const id = s.steps.find((r) => r.step === 'finish')?.job_id ?? null;
+  const id = finishJobId(s);
   if (id === null || s.cancelled.some((c) => c.job_ids.includes(id)) || !slurmCommandsOnPath(['squeue', 'scancel'])) return null;
-  const held = (): boolean => {
-    try {
-      return squeue([id]).some((q) => q.jobId === id && q.name === jobName('finish', resolve(home)) && neverStarts(q));
-    } catch (err) {
-      if (err instanceof SlurmError) return false;
-      throw err;
-    }
-  };
-  if (!held()) return null;
-  return homeLock(home, () => {
-    if (!held() || scancel([id]) !== null) return null;
-    const jobs = readJobs(home);
-    const now = jobs?.submissions.find((x) => x.number === n);
-    if (jobs === null || now === undefined) return null;
-    now.cancelled.push({ at: utcSeconds(), job_ids: [id] });
-    writeJobs(home, jobs);
-    return id;
-  });
+  if (!queuedAsFinishJob(home, id, neverStarts)) return null;
+  return homeLock(home, () => (queuedAsFinishJob(home, id, neverStarts) && cancelAndRecord(home, n, id) ? id : null));
 }
 
 export interface FinishOptions {
