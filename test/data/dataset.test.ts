@@ -209,3 +209,30 @@ test('saveDataset: a dataset built in memory with parts missing or of another ki
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('no spacing gate: positions 40 px and 20 px apart pass, and float64 amplitudes are read as float32 with a warning', () => {
+  for (const step of [40, 20]) {
+    const a = validArrays();
+    const xs = Float64Array.from({ length: 10 }, (_, i) => 10 + step * i);
+    a.xcoords = { dtype: '<f8', shape: [10], data: xs };
+    a.ycoords = { dtype: '<f8', shape: [10], data: Float64Array.from(xs) };
+    const { dataset, warnings } = validateDataset(a, 'f.npz');
+    assert.equal(dataset.n, 10, `${step} px`);
+    assert.deepEqual(warnings, [], `${step} px`);
+  }
+  const a = validArrays();
+  const f4 = a.diffraction!.data as Float32Array;
+  a.diffraction = { dtype: '<f8', shape: [10, 64, 64], data: Float64Array.from(f4) };
+  const { dataset, warnings } = validateDataset(a, 'f.npz');
+  assert.ok(dataset.diffraction instanceof Float32Array);
+  assert.deepEqual(dataset.diffraction, f4);
+  assert.deepEqual(warnings, ["f.npz: key 'diffraction': float64 converted to float32"]);
+});
+
+test('xcoords shorter than the diffraction stack is refused, naming xcoords and both lengths', () => {
+  const a = validArrays();
+  a.xcoords = { dtype: '<f8', shape: [5], data: (a.xcoords!.data as Float64Array).slice(0, 5) };
+  assert.deepEqual(violations(() => validateDataset(a, 'f.npz')), [
+    "f.npz: key 'xcoords': expected float (<f4 or <f8) 1-D array of length n = 10, finite; found length 5 (diffraction has n = 10)",
+  ]);
+});
