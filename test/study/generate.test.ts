@@ -71,6 +71,11 @@ test('two doses: valid DATA-001 files, photons within 3σ of the dose, complete 
         assert.equal(ds.metadata!.dose, dose);
         for (const k of ['xcoords_start', 'ycoords_start', 'scan_index']) assert.ok(k in ds.extra, `${k} written`);
       }
+      for (const split of ['train', 'test']) {
+        // no single-patch `Y` copied to both splits: the ground truth is objectGuess at the coordinates
+        const members = Object.keys(loadNpz(join(dir, `patched_${split}.npz`))).sort();
+        assert.deepEqual(members, ['_metadata', 'diffraction', 'objectGuess', 'probeGuess', 'scan_index', 'xcoords', 'xcoords_start', 'ycoords', 'ycoords_start']);
+      }
       // split: disjoint and complete, train strictly below the split point
       const meta = train.metadata!;
       const split = (meta.data_transformations as Array<{ operation: string; parameters: Record<string, number> }>)

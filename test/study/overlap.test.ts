@@ -250,6 +250,17 @@ test('buildOverlapViews: every dose × view × split written with metrics, bundl
           assert.equal(metrics[key], m[key], `${key} differs between metrics and _metadata`);
         }
         assert.equal(metrics['metrics_version'], '1.0');
+        // one position per group: no group-based metric 1, metrics 2 and 3 in [0, 1], the reference's counts
+        assert.equal(metrics['gridsize'], 1);
+        assert.ok(!('metric_1_group_based_avg' in metrics));
+        for (const key of ['metric_2_image_based_avg', 'metric_3_group_to_group_avg']) {
+          const v = metrics[key] as number;
+          assert.ok(typeof v === 'number' && v >= 0 && v <= 1, `${key} ${v}`);
+        }
+        assert.equal(metrics['n_images_total'], src['xcoords'].shape[0]);
+        assert.equal(metrics['n_images_subsampled'], m['n_accepted']);
+        assert.equal(metrics['n_groups_actual'], m['n_accepted']);
+        assert.ok(Number.isInteger(metrics['n_unique_images']) && (metrics['n_unique_images'] as number) <= (m['n_accepted'] as number));
       }
     }
   }
