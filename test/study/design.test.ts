@@ -54,6 +54,12 @@ test('toJSON() has exactly the nine reference keys and round-trips', () => {
   const j = d.toJSON();
   assert.deepEqual(Object.keys(j), ['dose_list', 'gridsizes', 'neighbor_count', 'patch_size_pixels', 'overlap_views',
     'spacing_thresholds', 'train_test_split_axis', 'rng_seeds', 'metrics_config']);
+  assert.deepEqual(j, {
+    dose_list: [1e3, 1e4, 1e5], gridsizes: [1, 2], neighbor_count: 7, patch_size_pixels: 128,
+    overlap_views: { dense: 0.7, sparse: 0.2 }, spacing_thresholds: { dense: (1 - 0.7) * 128, sparse: (1 - 0.2) * 128 },
+    train_test_split_axis: 'y', rng_seeds: { simulation: 42, grouping: 123, subsampling: 456 },
+    metrics_config: { ms_ssim_sigma: 1.0, emphasize_phase: true, report_amplitude: true, frc_threshold: 0.5 },
+  });
   const parsed = JSON.parse(JSON.stringify(d)) as unknown;
   assert.deepEqual(parsed, j);
   assert.deepEqual(StudyDesign.fromJSON(parsed).toJSON(), j);

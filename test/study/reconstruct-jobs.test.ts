@@ -31,6 +31,9 @@ test('the matrix has 18 jobs in the reference order with the reference paths', (
   }
   assert.equal(jobs[0]!.algorithm, 'LSQML');
   assert.equal(jobs[0]!.settings.epochs, 50);
+  // the object starts from ones (no ground truth in), and no cap on the patterns read (the reference's script took 2000)
+  assert.equal(jobs[0]!.settings.initObject, 'ones');
+  assert.equal(jobs[0]!.settings.nImages, null);
   const cmd = commandFor(jobs[0]!);
   assert.deepEqual(cmd.slice(0, 2), ['ptychostudy', 'lsqml']);
   assert.equal(cmd[cmd.indexOf('--epochs') + 1], '50');
