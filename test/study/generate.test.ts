@@ -151,6 +151,8 @@ test('existing outputs are never replaced without overwrite; run_manifest keeps 
     await generate(preset, { outputRoot: root, doses: [1e4] });
     await generate(preset, { outputRoot: root, doses: [1e3], seed: 7, overwrite: true });
     assert.ok(!readFileSync(file).equals(before), 'replaced with --overwrite');
+    assert.ok(existsSync(join(root, 'dose_10000', 'patched_train.npz')) && existsSync(join(root, 'dose_10000', 'patched_test.npz')),
+      'a run of one dose leaves the other doses\' files where they are');
     const manifest = JSON.parse(readFileSync(join(root, 'run_manifest.json'), 'utf8')) as Record<string, { seed?: number }>;
     assert.deepEqual(Object.keys(manifest), ['dose_1000', 'dose_10000', '_run']);
     assert.equal(manifest.dose_1000.seed, 7);
