@@ -17,6 +17,11 @@ be as the reference writes it; with plain NumPy for the malformed ones), runs th
     <out>/reference.json               per hub, the `phase_c_metadata_compliance` the reference wrote
                                        (its absolute hub path replaced by `<hub>`), with its key order
 
+One more hub, `aggregates`, holds no Phase C files but a manifest of two successful comparison jobs and their
+`comparison_metrics.csv` (the numbers of the reference's own summary test, plus a row with an empty phase cell and
+a value row); for it reference.json also records the `summary` the reference wrote: counts, the per-job metric
+entries and `aggregate_metrics` (for `test/study/compare-summary.test.ts`).
+
 No code of the reference is copied into this project: it is read from the given files at run time. The
 file records the SHA-256 of each definition's syntax tree without its docstring (`ast.dump`), which does not
 depend on comments, docstrings or layout.
@@ -159,7 +164,34 @@ def write_bad_dose_name(pc, manager):
     manager.save_with_metadata(str(pc / 'dose_high' / 'patched_train.npz'), arrays(), meta(CANONICAL))
 
 
-HUBS = [('mixed', write_mixed), ('bad-dose-name', write_bad_dose_name), ('no-phase-c', None)]
+# Two dense jobs of dose 1000, as a comparison writes them: model, metric, amplitude, phase, value (strings as in the
+# CSV). The last two rows: a pair with an empty phase cell (a metric that could not be computed), and a value row.
+AGGREGATE_JOBS = {
+    'train': [('PtychoPINN', 'ms_ssim', '0.950000', '0.920000', ''), ('Baseline', 'ms_ssim', '0.930000', '0.900000', ''),
+              ('PtychoPINN', 'mae', '0.025000', '0.035000', ''), ('Baseline', 'mae', '0.030000', '0.040000', ''),
+              ('PtyChi', 'ms_ssim', '0.700000', '0.800000', ''), ('PtychoPINN', 'computation_time_s', '', '', '12.500000')],
+    'test': [('PtychoPINN', 'ms_ssim', '0.945000', '0.915000', ''), ('Baseline', 'ms_ssim', '0.925000', '0.895000', ''),
+             ('PtychoPINN', 'mae', '0.027000', '0.037000', ''), ('Baseline', 'mae', '0.032000', '0.042000', ''),
+             ('PtyChi', 'ms_ssim', '0.600000', '', ''), ('PtychoPINN', 'computation_time_s', '', '', '11.000000')],
+}
+
+
+def write_aggregate_jobs(analysis):
+    results = []
+    for split, rows in AGGREGATE_JOBS.items():
+        job = analysis / 'dose_1000' / 'dense' / split
+        job.mkdir(parents=True)
+        with open(job / 'comparison_metrics.csv', 'w', newline='', encoding='utf-8') as f:
+            w = csv.writer(f)
+            w.writerow(['model', 'metric', 'amplitude', 'phase', 'value'])
+            w.writerows(rows)
+        results.append({'dose': 1000, 'view': 'dense', 'split': split, 'returncode': 0, 'log_path': f'dose_1000/dense/{split}/comparison.log'})
+    return {'n_jobs': 2, 'n_executed': 2, 'n_success': 2, 'n_failed': 0, 'execution_results': results}
+
+
+# (name, writer of its Phase C files, writer of its comparison results)
+HUBS = [('mixed', write_mixed, None), ('bad-dose-name', write_bad_dose_name, None), ('no-phase-c', None, None),
+        ('aggregates', None, write_aggregate_jobs)]
 
 
 def scrub(value, hub):
@@ -184,16 +216,20 @@ def main():
     out.mkdir(parents=True)
     records = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, write in HUBS:
+        for name, write, jobs in HUBS:
             hub = Path(tmp) / name
             (hub / 'analysis').mkdir(parents=True)
-            (hub / 'analysis' / 'comparison_manifest.json').write_text(json.dumps({'n_jobs': 0, 'n_success': 0, 'n_failed': 0, 'execution_results': []}))
+            manifest = {'n_jobs': 0, 'n_success': 0, 'n_failed': 0, 'execution_results': []} if jobs is None else jobs(hub / 'analysis')
+            (hub / 'analysis' / 'comparison_manifest.json').write_text(json.dumps(manifest))
             if write is not None:
                 write(hub / 'data' / 'phase_c', manager)
             summarize(hub)
             with open(hub / 'analysis' / 'metrics_summary.json', encoding='utf-8') as f:
-                record = scrub(json.load(f)['phase_c_metadata_compliance'], str(hub.resolve()))
+                summary = json.load(f)
+            record = scrub(summary['phase_c_metadata_compliance'], str(hub.resolve()))
             records[name] = {'phase_c_metadata_compliance': record, 'key_order': list(record.keys())}
+            if jobs is not None:
+                records[name]['summary'] = {k: summary[k] for k in ('n_jobs', 'n_success', 'n_failed', 'jobs', 'aggregate_metrics')}
             if write is not None:
                 shutil.copytree(hub / 'data', out / name / 'data')
     doc = {

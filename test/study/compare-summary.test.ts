@@ -1,12 +1,15 @@
 /**
  * What `metrics_summary.json` says of a set of comparison rows: the per-job list of `{model, metric, amplitude,
  * phase}` / `{model, metric, value}`, the job counts, and the per-model aggregates (mean over the jobs; best =
- * highest for SSIM and MS-SSIM, none for MAE) — the rules of the reference study's Phase G summary, on the numbers
- * its own test used (two dense jobs of dose 1000; PtychoPINN MS-SSIM 0.95 / 0.92 and 0.945 / 0.915). Also the
- * order and count of the jobs a comparison plans.
+ * highest for SSIM and MS-SSIM, none for MAE), against what the reference study's own `summarize_phase_g_outputs`
+ * wrote for the same two dense jobs of dose 1000 (the numbers of its own test: PtychoPINN MS-SSIM 0.95 / 0.92 and
+ * 0.945 / 0.915): hub `aggregates` of test/fixtures/phase-c-compliance/reference.json, made by
+ * scripts/make-phase-c-compliance-fixture.py. Also the order and count of the jobs a comparison plans.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildSummary } from '../../src/study/compare/summary.js';
 import { planComparisons } from '../../src/study/compare/plan.js';
 import type { SummaryRow } from '../../src/study/hub/metrics-summary.js';
@@ -14,6 +17,15 @@ import { makeHub } from './compare-hub.js';
 import { tempDir } from '../tmp.js';
 
 type Pairs = Record<string, [number, number]>;
+
+interface ReferenceSummary {
+  n_jobs: number; n_success: number; n_failed: number;
+  jobs: { dose: number; view: string; split: string; metrics: { model: string; metric: string; amplitude?: number; phase?: number; value?: number }[] }[];
+  aggregate_metrics: Record<string, Record<string, Record<string, number>>>;
+}
+const reference = (JSON.parse(readFileSync(join('test', 'fixtures', 'phase-c-compliance', 'reference.json'), 'utf8')) as {
+  hubs: Record<string, { summary?: ReferenceSummary }>;
+}).hubs.aggregates!.summary!;
 
 function row(split: 'train' | 'test', model: string, metrics: Pairs, values: Record<string, number> = {}, status: 'ok' | 'failed' = 'ok'): SummaryRow {
   return {
@@ -32,7 +44,7 @@ test('metrics_summary: per-job metric entries, counts, and per-model means and b
   const rows = [
     row('train', 'PtychoPINN', { ms_ssim: [0.95, 0.92], mae: [0.025, 0.035] }, { computation_time_s: 12.5 }),
     row('train', 'Baseline', { ms_ssim: [0.93, 0.90], mae: [0.03, 0.04] }),
-    row('test', 'PtychoPINN', { ms_ssim: [0.945, 0.915], mae: [0.027, 0.037] }),
+    row('test', 'PtychoPINN', { ms_ssim: [0.945, 0.915], mae: [0.027, 0.037] }, { computation_time_s: 11 }),
     row('test', 'Baseline', { ms_ssim: [0.925, 0.895], mae: [0.032, 0.042] }),
   ];
   const s = buildSummary(rows, [], []);
@@ -44,6 +56,22 @@ test('metrics_summary: per-job metric entries, counts, and per-model means and b
   assert.deepEqual(first.find((m) => m.model === 'PtychoPINN' && m.metric === 'ms_ssim'), { model: 'PtychoPINN', metric: 'ms_ssim', amplitude: 0.95, phase: 0.92 });
   assert.deepEqual(first.find((m) => m.model === 'Baseline' && m.metric === 'mae'), { model: 'Baseline', metric: 'mae', amplitude: 0.03, phase: 0.04 });
   assert.deepEqual(first.find((m) => m.metric === 'computation_time_s'), { model: 'PtychoPINN', metric: 'computation_time_s', value: 12.5 });
+  // the reference's own summary of the same CSVs: the same counts, entries and aggregates for these two models
+  assert.deepEqual([reference.n_jobs, reference.n_success, reference.n_failed], [s.n_jobs, s.n_success, s.n_failed]);
+  for (const [i, j] of reference.jobs.entries()) {
+    assert.deepEqual([j.dose, j.view, j.split], [s.jobs[i]!.dose, s.jobs[i]!.view, s.jobs[i]!.split]);
+    for (const e of j.metrics.filter((m) => m.model === 'PtychoPINN' || m.model === 'Baseline')) {
+      assert.deepEqual(s.jobs[i]!.metrics.find((m) => m.model === e.model && m.metric === e.metric), e, `${j.split} ${e.model} ${e.metric}`);
+    }
+  }
+  for (const model of ['PtychoPINN', 'Baseline']) {
+    for (const metric of ['ms_ssim', 'mae']) {
+      const ref = reference.aggregate_metrics[model]![metric]!;
+      const ours = s.aggregate_metrics[model]![metric]!;
+      for (const [k, v] of Object.entries(ref)) close(ours[k], v, `${model} ${metric} ${k} (reference)`);
+      for (const k of ['best_amplitude', 'best_phase']) assert.equal(k in ours, k in ref, `${model} ${metric} ${k} present as in the reference`);
+    }
+  }
 
   const agg = s.aggregate_metrics;
   assert.deepEqual(Object.keys(agg), ['Baseline', 'PtychoPINN'], 'models sorted');
@@ -75,6 +103,14 @@ test('metrics_summary: a job with a failed row counts as failed (n_success + n_f
   assert.equal(s.n_success, 1);
   assert.equal(s.n_success + s.n_failed, s.n_jobs);
   close(s.aggregate_metrics.PtychoPINN!.ms_ssim!.mean_amplitude, 0.95, 'mean over the ok row only');
+  // a value that is not a number (null) is left out of its own mean; the other half of the pair still counts.
+  // The reference left out the whole CSV row (fixture: PtyChi 0.70 / 0.80 of the train job, 0.60 / empty of the test job)
+  const gap = row('test', 'PtyChi', { ms_ssim: [0.6, 0.8] });
+  gap.metrics.ms_ssim!.phase = null;
+  const t = buildSummary([row('train', 'PtyChi', { ms_ssim: [0.7, 0.8] }), gap], [], []);
+  close(t.aggregate_metrics.PtyChi!.ms_ssim!.mean_amplitude, 0.65, 'both amplitudes');
+  close(t.aggregate_metrics.PtyChi!.ms_ssim!.mean_phase, 0.8, 'the one phase');
+  close(reference.aggregate_metrics.PtyChi!.ms_ssim!.mean_amplitude, 0.7, 'the reference: the train row alone');
   assert.deepEqual(s.jobs[1]!.metrics.filter((m) => m.model === 'PtychoPINN'), [], 'a failed row lists no metrics');
 });
 
