@@ -111,6 +111,9 @@ test('metrics_summary: a job with a failed row counts as failed (n_success + n_f
   close(t.aggregate_metrics.PtyChi!.ms_ssim!.mean_amplitude, 0.65, 'both amplitudes');
   close(t.aggregate_metrics.PtyChi!.ms_ssim!.mean_phase, 0.8, 'the one phase');
   close(reference.aggregate_metrics.PtyChi!.ms_ssim!.mean_amplitude, 0.7, 'the reference: the train row alone');
+  // and its per-job entry keeps the computed half (null for the other); the reference's lists neither value
+  assert.deepEqual(t.jobs[1]!.metrics.find((m) => m.metric === 'ms_ssim'), { model: 'PtyChi', metric: 'ms_ssim', amplitude: 0.6, phase: null });
+  assert.deepEqual(reference.jobs[1]!.metrics.find((m) => m.model === 'PtyChi'), { model: 'PtyChi', metric: 'ms_ssim' });
   assert.deepEqual(s.jobs[1]!.metrics.filter((m) => m.model === 'PtychoPINN'), [], 'a failed row lists no metrics');
 });
 
