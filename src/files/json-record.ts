@@ -5,7 +5,8 @@
  * (EACCES, ENOTDIR) or something that is not a file (a directory, a named pipe) is a broken record, as is a file that
  * cannot be read, holds more than MAX_RECORD_BYTES, nests deeper than 64 levels or is not JSON. A broken record is
  * an `InputError` "<path>: …" whose words after the path the caller chooses (`RecordWording`); `readJsonRecord`
- * words them all alike: "<path>: <why>; <consequence>" (what the caller will not do because of it).
+ * words them all alike: "<path>: <why>; <consequence>" (what the caller will not do because of it), or "<path>: <why>"
+ * for a caller that names no consequence (the report, which lists the file and why under "Broken evidence").
  */
 import { InputError } from '../errors.js';
 import { entryKind, examineEntry } from './regular.js';
@@ -23,9 +24,9 @@ export interface RecordWording {
   notJson(why: string): string;
 }
 
-/** "<path>: <why>; <consequence>" as an `InputError`: for the caller's own checks of the value as well. */
-export function brokenRecord(path: string, why: string, consequence: string): InputError {
-  return new InputError(`${path}: ${why}; ${consequence}`);
+/** "<path>: <why>; <consequence>" (no consequence: "<path>: <why>") as an `InputError`: for the caller's own checks of the value as well. */
+export function brokenRecord(path: string, why: string, consequence?: string): InputError {
+  return new InputError(`${path}: ${why}${consequence === undefined ? '' : `; ${consequence}`}`);
 }
 
 /** The parsed JSON at `path`, or null when nothing is at the path; a broken record as `say` words it (see the module comment). */
@@ -51,12 +52,16 @@ export function readWordedRecord(path: string, say: RecordWording): { value: unk
   }
 }
 
-/** The parsed JSON at `path`, or null when nothing is at the path; broken: "<path>: <why>; <consequence>". */
-export function readJsonRecord(path: string, consequence: string): { value: unknown } | null {
+/**
+ * The parsed JSON at `path`, or null when nothing is at the path; broken: "<path>: <why>; <consequence>", or
+ * "<path>: <why>" when `consequence` is left out.
+ */
+export function readJsonRecord(path: string, consequence?: string): { value: unknown } | null {
+  const then = consequence === undefined ? '' : `; ${consequence}`;
   return readWordedRecord(path, {
-    notAFile: (found) => `expected a JSON file; found ${found}; ${consequence}`,
-    refused: (why) => `${why}; ${consequence}`,
-    cannotRead: (err) => `cannot be read (${err.code ?? err.message}); ${consequence}`,
-    notJson: (why) => `not valid JSON (${why}); ${consequence}`,
+    notAFile: (found) => `expected a JSON file; found ${found}${then}`,
+    refused: (why) => `${why}${then}`,
+    cannotRead: (err) => `cannot be read (${err.code ?? err.message})${then}`,
+    notJson: (why) => `not valid JSON (${why})${then}`,
   });
 }

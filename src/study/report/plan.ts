@@ -52,7 +52,7 @@ export interface ReportPlan {
 /** The JSON file at `path`: null when absent, its value, or `{ error }` (the file added to `broken`) when there but broken. */
 function readJsonFile(path: string, broken: BrokenFile[]): JsonRead {
   try {
-    return readJsonRecord(path, '');
+    return readJsonRecord(path);
   } catch (err) {
     return { error: addBroken(broken, path, err) };
   }

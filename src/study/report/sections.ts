@@ -111,7 +111,7 @@ export interface ReportContext {
 /** The reason of a reader's error, without the file's path that most readers put first. */
 export function brokenReason(file: string, err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return (message.startsWith(file) ? message.slice(file.length).replace(/^:\s*/, '') : message).replace(/;\s*$/, '');
+  return message.startsWith(file) ? message.slice(file.length).replace(/^:\s*/, '') : message;
 }
 
 /** Adds `file` to `broken` (once: a file read by two sections is one broken file) and returns its reason. */

@@ -201,12 +201,15 @@ export function readStartRecord(path: string): Record<string, unknown> | undefin
 }
 
 /**
- * Evidence a step kept as it started (`prior-*.json`): the value it held, null for none. The step writes it before
- * any task runs, so an absent one is an InputError too, as a broken one (not JSON, not `schema`, past the bound).
+ * Evidence a step kept as it started (`prior-*.json`): the value it held, null for none (JSON null). The step writes
+ * it before any task runs, so an absent one (nothing at the path) is an InputError too, as a broken one: a dangling
+ * link, a directory (`readRecord`'s words: "expected a JSON file; found …"), not JSON, not `schema`, past the bound.
  */
 export function readPriorRecord<T>(path: string, schema: z.ZodType<T>, what: string): T | null {
-  if (!existsSync(path)) throw new InputError(`${path}: the ${what} is missing; the step wrote it when it started`);
-  return readRecord(path, schema.nullable(), what);
+  // wrapped, so that the JSON null the step kept is told apart from nothing at the path (readRecord's null)
+  const kept = readRecord(path, schema.nullable().transform((value) => ({ value })), what);
+  if (kept === null) throw new InputError(`${path}: the ${what} is missing; the step wrote it when it started`);
+  return kept.value;
 }
 
 /** The home's jobs.json, or null when nothing was ever submitted from it. */
