@@ -75,11 +75,11 @@ console.log(JSON.stringify(out));`;
     `InputError: ${fifo}: not a regular file (a named pipe)`,
     `InputError: ${fifo}: not a regular file (a named pipe)`,
     `Hdf5Error: ${fifo}: not a regular file (a named pipe)`,
-    'NotRegularFileError: not a regular file (a named pipe)',
+    `InputError: ${fifo}: not a regular file (a named pipe)`,
     `InputError: ${dir}: not a regular file (a directory)`,
     `InputError: ${dir}: not a regular file (a directory)`,
     `Hdf5Error: ${dir}: not a regular file (a directory)`,
-    'NotRegularFileError: not a regular file (a directory)',
+    `InputError: ${dir}: not a regular file (a directory)`,
   ]);
   const out = join(root, 'out-fifo');
   refusedByCli(lsqml(['--input', fifo], out), out, /^ptychostudy lsqml: .*scan\.cxi: not a regular file \(a named pipe\)$/);

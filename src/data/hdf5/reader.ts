@@ -31,7 +31,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.js';
 import { formatBytes, memoryLimit, type MemoryLimit } from '../memory.js';
-import { hdf5DataEnd, sniffFile } from './signature.js';
+import { hdf5DataEnd, sniffFile, unreadableWhy } from './signature.js';
 import { entryKind } from '../../files/regular.js';
 
 type H5wasm = typeof import('h5wasm/node');
@@ -310,7 +310,7 @@ export class Hdf5Reader {
     try {
       kind = sniffFile(path);
     } catch (err) {
-      throw new Hdf5Error(`${path}: cannot read (${(err as Error).message})`);
+      throw new Hdf5Error(`${path}: cannot read (${unreadableWhy(path, err)})`);
     }
     if (kind !== 'hdf5') {
       throw new Hdf5Error(`${path}: not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, …; ${st.size} bytes)`);

@@ -6,38 +6,25 @@
  * a user block, at byte 512, 1024, 2048, … (a power of two ≥ 512), which is where the HDF5 library
  * itself searches.
  *
- * Only a regular file is opened: a named pipe (FIFO) blocks `open` until some other process writes to
- * it, forever if none does, and a device can be endless. The path is examined with stat() first, then
- * opened non-blocking and examined again through the descriptor (it may have been swapped meanwhile).
+ * Only a regular file is opened (files/regular.ts, `openForReading`): a named pipe (FIFO) blocks `open` until some
+ * other process writes to it, forever if none does, and a device can be endless. Anything else at the path is an
+ * `InputError` naming it ("<path>: not a regular file (a named pipe)"); a path that names nothing is Node's ENOENT.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { brokenLink, entryKind, refuseNonRegular } from '../../files/regular.js';
+import { closeSync, readSync } from 'node:fs';
+import { brokenLink, openForReading, refuseNonRegular } from '../../files/regular.js';
 import { InputError } from '../../errors.js';
 
 export const HDF5_SIGNATURE = Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** Thrown for a path that exists but is not a regular file; the message is "not a regular file (a named pipe)". */
-export class NotRegularFileError extends Error {
-  constructor(readonly what: string) { super(`not a regular file (${what})`); this.name = 'NotRegularFileError'; }
-}
-
 /**
- * Opens `path` read-only if it is a regular file, without ever blocking: stat() first (a named pipe,
- * a directory or a device is refused before it is opened), then a non-blocking open and fstat() of the
- * descriptor. Throws NotRegularFileError, or Node's own error (ENOENT, EACCES, …).
+ * Why `path` could not be opened or read, in the words after "cannot read (": the words of `openForReading`'s
+ * `InputError` after the path ("not a regular file (a named pipe)", "a symbolic link to T, which does not exist"),
+ * "no such file", or Node's own message.
  */
-export function openRegularFile(path: string): number {
-  const st = statSync(path);
-  if (!st.isFile()) throw new NotRegularFileError(entryKind(st));
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const now = fstatSync(fd);
-    if (!now.isFile()) throw new NotRegularFileError(entryKind(now));
-    return fd;
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
+export function unreadableWhy(path: string, err: unknown): string {
+  if (err instanceof InputError && err.message.startsWith(`${path}: `)) return err.message.slice(path.length + 2);
+  const code = (err as NodeJS.ErrnoException).code;
+  return brokenLink(path, err) ?? (code === 'ENOENT' ? 'no such file' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : (err as Error).message);
 }
 
 function readAt(fd: number, buf: Uint8Array, position: number): number {
@@ -48,9 +35,8 @@ const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length &
 
 /** Byte offset of the HDF5 signature (0, 512, 1024, …), or null when the file carries none. */
 export function hdf5SignatureOffset(path: string): number | null {
-  const fd = openRegularFile(path);
+  const { fd, size } = openForReading(path);
   try {
-    const size = fstatSync(fd).size;
     const buf = new Uint8Array(8);
     for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
       if (readAt(fd, buf, off) === 8 && equal(buf, HDF5_SIGNATURE)) return off;
@@ -65,10 +51,10 @@ export type FileKind = 'hdf5' | 'zip' | 'unknown';
 
 /**
  * What the file is, from its first bytes: 'hdf5', 'zip' (an .npz) or 'unknown'. Throws for anything
- * but a regular file (NotRegularFileError: "not a regular file (a named pipe)") before opening it.
+ * but a regular file (an `InputError` "<path>: not a regular file (a named pipe)") before opening it.
  */
 export function sniffFile(path: string): FileKind {
-  const fd = openRegularFile(path);
+  const { fd } = openForReading(path);
   try {
     const head = new Uint8Array(8);
     const n = readAt(fd, head, 0);
@@ -90,10 +76,8 @@ export function sniffInputFile(path: string, what = ''): FileKind {
   try {
     return sniffFile(path);
   } catch (err) {
-    // a path that names nothing: said in words, not as Node's `ENOENT: no such file or directory, stat '…'`
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = brokenLink(path, err) ?? (code === 'ENOENT' ? 'no such file' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : (err as Error).message);
-    throw new InputError(`${path}: cannot read${what ? ` ${what}` : ''} (${why})`);
+    // a path that names nothing: said in words, not as Node's `ENOENT: no such file or directory, open '…'`
+    throw new InputError(`${path}: cannot read${what ? ` ${what}` : ''} (${unreadableWhy(path, err)})`);
   }
 }
 
@@ -108,7 +92,7 @@ export function sniffInputFile(path: string, what = ''): FileKind {
 export function hdf5DataEnd(path: string): number | null {
   const at = hdf5SignatureOffset(path);
   if (at === null) return null;
-  const fd = openRegularFile(path);
+  const { fd } = openForReading(path);
   try {
     const b = Buffer.alloc(64);
     if (readAt(fd, b, at) < 32) return null;
