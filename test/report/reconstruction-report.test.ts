@@ -2,13 +2,14 @@
  * `ptychostudy report --out DIR` on the folder `lsqml --out DIR` wrote: a report of that one reconstruction
  * (object, probe modes, loss, positions, detector mask, a few patterns of the input file when its SHA-256
  * still matches, provenance, settings, software); the same reconstruction gives the same bytes; an existing
- * report is kept unless --force; a damaged reconstruction.npz is one line, exit 2, nothing written. One tiny
+ * report is kept unless --force; a damaged reconstruction.npz is one line, exit 2, nothing written; a broken
+ * reconstruction_run.json is named under "Broken evidence" on a page drawn from the rest, exit 1. One tiny
  * lsqml run (3 epochs) of the CXI fixture with a detector mask serves every test.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
@@ -175,18 +176,48 @@ test('the same reconstruction gives the same bytes (all but the time of writing)
   assert.match(first.get('/index.html')!.toString('utf8'), /generated \d{4}-/);
 });
 
-test('a damaged reconstruction.npz or reconstruction_run.json: one line naming it, exit 2, nothing written', () => {
+test('a damaged reconstruction.npz: one line naming it, exit 2, nothing written (there is nothing to show)', () => {
   const dir = folder();
   const npz = join(dir, 'reconstruction.npz');
   truncateSync(npz, Math.floor(statSync(npz).size / 2));
   assertRefused(ptychostudy(['report', '--out', dir]), 'report', new RegExp(`^ptychostudy report: ${npz.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*no report was written`));
   assert.ok(!existsSync(join(dir, 'report')));
-  // a reconstruction_run.json that is not JSON is as damaged: named, nothing written
-  const other = folder();
-  const runJson = join(other, 'reconstruction_run.json');
+});
+
+test('a broken reconstruction_run.json is broken evidence: the page is written from reconstruction.npz and names it, one stderr line, exit 1', async () => {
+  const esc = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // not JSON, a directory, a dangling link, JSON that is no object: each named with why, never taken for an absent record
+  const cases: [string, (p: string) => void, string][] = [
+    ['not JSON', (p) => writeFileSync(p, '{"input_npz": '), 'not valid JSON \\(.*\\)'],
+    ['a directory', (p) => { rmSync(p); mkdirSync(p); }, 'expected a JSON file; found a directory'],
+    ['a dangling link', (p) => { rmSync(p); symlinkSync('moved-away.json', p); }, 'expected a JSON file; found a symbolic link to moved-away\\.json, which does not exist'],
+    ['an array', (p) => writeFileSync(p, '[1, 2]'), 'expected a JSON object; found \\[1,2\\]'],
+  ];
+  for (const [kind, breakIt, why] of cases) {
+    const dir = folder();
+    const runJson = join(dir, 'reconstruction_run.json');
+    breakIt(runJson);
+    const r = ptychostudy(['report', '--out', dir, '--quiet']);
+    assert.equal(r.status, 1, `${kind}: exit ${r.status}: ${r.stderr}`);
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 1, `${kind}: one line expected:\n${r.stderr}`);
+    assert.match(lines[0]!, new RegExp(`^${esc(runJson)}: ${why} \\(broken evidence: the report shows it as broken\\)$`), kind);
+    const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
+    assert.match(html, /<section id="broken">/, kind);
+    assert.ok(html.indexOf('<section id="broken">') < html.indexOf('<section id="glance">'), `${kind}: Broken evidence first`);
+    assert.match(html, /One file of this reconstruction&#39;s folder is there but could not be read|One file of this reconstruction's folder is there but could not be read/, kind);
+    assert.match(html, /<strong>Broken:<\/strong> the run&#39;s record: |<strong>Broken:<\/strong> the run's record: /, kind);
+    assert.doesNotMatch(html, /reconstruction_run\.json not found/, `${kind}: never shown as absent`);
+    for (const id of ['object', 'probe', 'loss', 'positions']) assert.match(html, new RegExp(`<section id="${id}">`), kind);
+  }
+  // the library call returns it as `broken`, as buildReport does for a hub file
+  const dir = folder();
+  const runJson = join(dir, 'reconstruction_run.json');
   writeFileSync(runJson, '{"input_npz": ');
-  assertRefused(ptychostudy(['report', '--out', other]), 'report', new RegExp(`^ptychostudy report: ${runJson.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*no report was written`));
-  assert.ok(!existsSync(join(other, 'report')));
+  const built = await buildReconstructionReport(dir);
+  assert.deepEqual(built.broken.map((b) => b.file), [runJson]);
+  assert.match(built.broken[0]!.reason, /^not valid JSON \(/);
+  assert.ok(built.missing.some((m) => m.includes('reconstruction_run.json is there but could not be read (see Broken evidence)')), built.missing.join('\n'));
 });
 
 test('a probe whose header declares a wrong shape is refused from the header, before its data is read', async () => {

@@ -45,8 +45,8 @@ export function register(program: Command): void {
       'file\'s path, size and SHA-256, the settings and options used, the `ptychostudy lsqml` command that runs it again (its settings in ' +
       '<out>/report/img/lsqml-settings.json, for --config; the input is the file --input names, else the recorded path) and software versions. A report that <out>/report/index.html ' +
       'already holds is kept (exit 2) unless --force replaces it.\n\n' +
-      'Exit codes: 0 written; 1 written, but a hub file is broken (each named on stderr and in the page), or a file could not be written (a full disk: named; the earlier report kept); 2 bad usage (--out holds nothing of a hub or reconstruction; a reconstruction\'s report exists ' +
-      'without --force) or a broken file of one reconstruction\'s folder (named), the earlier report kept and nothing written.');
+      'Exit codes: 0 written; 1 written, but a hub file, or the reconstruction_run.json of one reconstruction\'s folder, is broken (each named on stderr and in the page), or a file could not be written (a full disk: named; the earlier report kept); 2 bad usage (--out holds nothing of a hub or reconstruction; a reconstruction\'s report exists ' +
+      'without --force) or a broken reconstruction.npz of one reconstruction\'s folder (named: there is nothing to show), the earlier report kept and nothing written.');
   addOutOption(cmd, 'the study hub (its report/ is rewritten, the earlier one kept in report/history/), or one reconstruction\'s folder as `lsqml --out` writes it (required)', OLD_OUT);
   cmd
     .option('--quiet', 'print nothing but errors')
@@ -70,7 +70,8 @@ export function register(program: Command): void {
             ...(f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) }),
           });
           if (!f.quiet) printReport(r);
-          return 0;
+          printBroken(r.broken);
+          return r.broken.length > 0 ? 1 : 0;
         }
         // a phase's folder of a hub (HUB/phase_f): the report is the hub's
         const up = dirname(resolve(hub));

@@ -14,9 +14,13 @@
  * file that cannot be drawn (none there, a directory, a FIFO, a symbolic-link loop, another size or SHA-256) is an
  * `InputError` naming it, with nothing written (a recorded path is only noted on the page).
  *
- * Everything the page shows is read and checked before anything is written: a damaged reconstruction.npz
- * (or reconstruction_run.json) is an `InputError` naming it, and no report directory is made. An existing
- * report is kept: building over it is refused unless `force` is given, and then it is replaced as the study
+ * Everything the page shows is read and checked before anything is written: a damaged reconstruction.npz is an
+ * `InputError` naming it, and no report directory is made (there is nothing to show). reconstruction_run.json is
+ * secondary evidence (the run's host, times, the input path and start files): one that is there but broken (not
+ * JSON, not an object, a directory, a dangling link, past the bound) is listed as the study report lists a broken hub
+ * file — the page is written from reconstruction.npz, names the file and why under "Broken evidence" and where its
+ * part would be, and the result lists it in `broken` (`report` exits 1). An existing report is kept: building over
+ * it is refused unless `force` is given, and then it is replaced as the study
  * report replaces its own (built in a temporary directory, renamed into place under the report directory's
  * lock; the earlier page stays whole until then).
  */
@@ -37,7 +41,7 @@ import { NpzReader } from '../../npy/npz.js';
 import { renderChart, singleLossChartSpec } from '../../report/charts.js';
 import { percentileRange } from '../../report/colormap.js';
 import { renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
-import { esc, figure, grid, notAvailable, page, table, type Cell, type Section } from '../../report/html.js';
+import { brokenNote, esc, figure, grid, notAvailable, page, table, type Cell, type Section } from '../../report/html.js';
 import { positionMapsSvg, renderPositionMapsPng } from '../../report/positions.js';
 import { formatLength, objectPixelSizeM } from '../../report/scalebar.js';
 import { formatNumber } from '../../report/ticks.js';
@@ -49,7 +53,7 @@ import { float64Of } from '../hub/datasets.js';
 import { readReconstructionMask, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
 import { maskSources } from './data-section.js';
 import { readInputPatterns, type InputPatterns } from './input-patterns.js';
-import { depVersion, energyFact, ImageDir, pct, settingRows, valueHtml, type DrawnFigure } from './sections.js';
+import { brokenReason, brokenSection, depVersion, energyFact, ImageDir, pct, settingRows, valueHtml, type BrokenFile, type DrawnFigure } from './sections.js';
 import type { ReportProgress, ReportResult } from './phase.js';
 import { checkOptionNames, checkSignalOption, optionNames, StudyAbortedError, throwIfStopped, yieldToEventLoop } from '../phase.js';
 
@@ -104,7 +108,10 @@ interface Reconstruction {
   positions: Float64Array | null;
   meta: Record<string, unknown>;
   mask: ReconstructionMask | null;
+  /** reconstruction_run.json, or null when it is absent or broken. */
   run: Record<string, unknown> | null;
+  /** Why reconstruction_run.json is there but could not be read, or null (absent, or read). */
+  runBroken: string | null;
 }
 
 /** Whether `dir` is a folder `lsqml --out` wrote (it holds reconstruction.npz). */
@@ -140,7 +147,7 @@ function optionalFloats(r: NpzReader, path: string, key: string, shapeOk: (s: nu
 /** Reads and checks everything the page shows; an `InputError` naming the file when anything is damaged. */
 function readReconstruction(dir: string): Reconstruction {
   const npz = join(dir, LSQML_FOLDER.reconstruction);
-  let rec: Omit<Reconstruction, 'mask' | 'run'>;
+  let rec: Omit<Reconstruction, 'mask' | 'run' | 'runBroken'>;
   let mask: ReconstructionMask | null;
   try {
     const r = NpzReader.open(npz);
@@ -169,11 +176,20 @@ function readReconstruction(dir: string): Reconstruction {
     const message = (err as Error).message;
     throw brokenRecord(npz, message.startsWith(npz) ? message.slice(npz.length).replace(/^:\s*/, '') : message, NOT_WRITTEN);
   }
+  // secondary evidence: broken, it is named on the page (Broken evidence), which is drawn from reconstruction.npz
   const runPath = join(dir, LSQML_FOLDER.run);
-  const run = readJsonRecord(runPath, NOT_WRITTEN);
-  if (run !== null && !isRecord(run.value)) throw brokenRecord(runPath, 'expected a JSON object', NOT_WRITTEN);
-  return { ...rec, mask, run: run ? run.value as Record<string, unknown> : null };
+  try {
+    const run = readJsonRecord(runPath);
+    if (run !== null && !isRecord(run.value)) throw brokenRecord(runPath, `expected a JSON object; found ${JSON.stringify(run.value).slice(0, 60)}`);
+    return { ...rec, mask, run: run ? run.value as Record<string, unknown> : null, runBroken: null };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    return { ...rec, mask, run: null, runBroken: brokenReason(runPath, err) };
+  }
 }
+
+/** What a part of the page that needs reconstruction_run.json says when the file is broken. */
+const RUN_BROKEN = `${LSQML_FOLDER.run} is there but could not be read (see Broken evidence)`;
 
 /**
  * A few patterns of the input file, read only when its size and SHA-256 are the ones recorded in `_metadata.input`
@@ -199,7 +215,7 @@ async function patternsOf(rec: Reconstruction, dir: string, recorded: string | n
     return p;
   }
   const remedy = `name the file (\`report --input FILE\`) to draw them`;
-  if (recorded === null) return { why: `${LSQML_FOLDER.run} records no input path; ${remedy}` };
+  if (recorded === null) return { why: `${rec.runBroken !== null ? `the input path is not known: ${RUN_BROKEN}` : `${LSQML_FOLDER.run} records no input path`}; ${remedy}` };
   const parent = dirname(resolve(dir));
   const path = resolveRecorded(dir, recorded, [parent]);
   if (path === null) {
@@ -450,7 +466,8 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
       ['wall time (s)', num(r.total_seconds) === null ? null : Number((r.total_seconds as number).toFixed(2))],
       ['FFT', `${valueHtml(meta.fft_backend)}${meta.wasm_kernels === true ? ', WebAssembly kernels' : ''}`], ['precision', str(meta.precision)],
     ], { caption: `The run (${LSQML_FOLDER.run})` }));
-  } else settings.push(na(`the run's record: ${join(rec.dir, LSQML_FOLDER.run)} not found`));
+  } else if (rec.runBroken !== null) settings.push(brokenNote(`the run's record: ${join(rec.dir, LSQML_FOLDER.run)}: ${rec.runBroken}`));
+  else settings.push(na(`the run's record: ${join(rec.dir, LSQML_FOLDER.run)} not found`));
   await done({ id: 'settings', title: 'Settings', body: settings.join('\n') });
 
   // Software
@@ -468,7 +485,8 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
 
 /**
  * Writes `dir/report/index.html` (and its images) of the reconstruction in `dir` (an `lsqml --out` folder).
- * Reads and checks everything first: a damaged input is an `InputError` naming it, with nothing written.
+ * Reads and checks everything first: a damaged reconstruction.npz is an `InputError` naming it, with nothing written;
+ * a broken reconstruction_run.json is listed in the result's `broken` and on the page (module comment).
  * An existing report is a `UsageError` naming --force unless `opts.force`.
  */
 /**
@@ -534,7 +552,9 @@ async function buildInto(dir: string, outDir: string, rec: Reconstruction, patte
     let doneCount = 0;
     let t0 = performance.now();
     // the command that runs it again reads a settings file beside the images (img/lsqml-settings.json)
-    const rerun = rerunCommand(rec.meta, rec.run, dir, join(resolve(outDir), REPORT.images, RERUN_SETTINGS), opts.input);
+    const command = rerunCommand(rec.meta, rec.run, dir, join(resolve(outDir), REPORT.images, RERUN_SETTINGS), opts.input);
+    // what the record would have said is not known when it is broken: the page says so rather than "records no …"
+    const rerun = 'why' in command && rec.runBroken !== null ? { why: `${command.why.replace(`${LSQML_FOLDER.run} records no `, 'no ')} (${RUN_BROKEN})` } : command;
     if (!('why' in rerun)) writeFileAtomic(join(imgDir, RERUN_SETTINGS), rerun.settings);
     const secs = await sections(rec, img, missing, patterns, inputPath, rerun, (title) => {
       const seconds = (performance.now() - t0) / 1000;
@@ -542,13 +562,17 @@ async function buildInto(dir: string, outDir: string, rec: Reconstruction, patte
       const d = ++doneCount;
       opts.onProgress?.({ done: d, count, section: title, seconds, message: `report: ${d}/${count} ${title} (${seconds.toFixed(1)} s)` });
     }, signal);
+    // a secondary file that is there but broken: first on the page, as in the study report (none: the page is as it was)
+    const broken: BrokenFile[] = rec.runBroken !== null ? [{ file: join(dir, LSQML_FOLDER.run), reason: rec.runBroken }] : [];
+    const brokenPart = brokenSection(broken, "of this reconstruction's folder");
+    if (brokenPart !== null) secs.unshift(brokenPart);
     const file = str(isRecord(rec.meta.input) ? rec.meta.input.file : null);
     // the folder by its absolute path, as the command below names it, whatever path the caller gave
     const subtitle = `${resolve(dir)} · ${file ?? 'input not recorded'} · generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`;
     writeFileAtomic(join(build, REPORT.index), page(`ptychostudy — reconstruction report${file ? `: ${file}` : ''}`, subtitle, secs));
     const finalImg = join(outDir, REPORT.images);
     moveBuildIn(build, outDir);
-    return { indexPath: index, images: img.files.map((f) => join(finalImg, basename(f))), missing, broken: [], figures: img.drawn as DrawnFigure[] };
+    return { indexPath: index, images: img.files.map((f) => join(finalImg, basename(f))), missing, broken, figures: img.drawn as DrawnFigure[] };
   } catch (err) {
     throw namedInPlace(err, build, outDir); // a full disk: the image or page as it was to be named
   } finally {

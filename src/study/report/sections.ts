@@ -132,15 +132,15 @@ export function reportContext(plan: ReportPlan, img: ImageDir): ReportContext {
 }
 
 /**
- * The page's "Broken evidence" section: every hub file that is there but could not be read, with the reason (each
- * part of the page it would have shown says "Broken" instead). Null when there is none, so that a healthy hub's page
- * is as it was.
+ * The page's "Broken evidence" section: every hub file (`of`: "of this reconstruction's folder" for the report of one
+ * reconstruction) that is there but could not be read, with the reason (each part of the page it would have shown
+ * says "Broken" instead). Null when there is none, so that a healthy hub's page is as it was.
  */
-export function brokenSection(broken: readonly BrokenFile[]): Section | null {
+export function brokenSection(broken: readonly BrokenFile[], of = 'of the hub'): Section | null {
   if (broken.length === 0) return null;
   return {
     id: 'broken', title: 'Broken evidence',
-    body: `<p class="na-note"><strong>${broken.length === 1 ? 'One file' : `${broken.length} files`} of the hub ${broken.length === 1 ? 'is' : 'are'} there but could not be read.</strong> ` +
+    body: `<p class="na-note"><strong>${broken.length === 1 ? 'One file' : `${broken.length} files`} ${esc(of)} ${broken.length === 1 ? 'is' : 'are'} there but could not be read.</strong> ` +
       'What ' + (broken.length === 1 ? 'it' : 'they') + ' would have shown is marked "Broken" below; the rest of the page is drawn from the other files. ' +
       'Repair or remove each file (an absent one is shown as not available) and run the report again.</p>\n' +
       table(['file', 'why it could not be read'], broken.map((b): Cell[] => [{ html: `<code>${esc(b.file)}</code>`, cls: 'wrap' }, { html: esc(b.reason), cls: 'wrap' }]),
