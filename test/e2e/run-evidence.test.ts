@@ -395,7 +395,7 @@ test('run: a compare killed after its merge (before run.json records it) is not 
   assert.match(again.stderr, /nothing to do/);
 });
 
-test('run: a chart PNG overwritten in place (same size) while the report is rebuilt is exit 1 naming it; the page is written and lists it', { timeout: 120_000 }, () => {
+test('run: a chart PNG overwritten in place (same size) while the report is rebuilt is exit 1 naming it; the page is written and lists it; every later run names it again until it is repaired', { timeout: 120_000 }, () => {
   const hub = hubCopy('broken-chart');
   const charts = join(hub, 'phase_g', 'charts');
   const png = readdirSync(charts).filter((f) => f.endsWith('.png')).sort()[0]!;
@@ -415,5 +415,25 @@ test('run: a chart PNG overwritten in place (same size) while the report is rebu
   const page = readFileSync(join(hub, 'report', 'index.html'), 'utf8');
   assert.match(page, /Broken evidence/);
   assert.ok(page.includes(file), 'the page does not name the broken chart');
-  assert.equal(json(join(hub, 'run.json')).phases.report.status, 'complete');
+  const recorded = json(join(hub, 'run.json')).phases.report;
+  assert.equal(recorded.status, 'complete');
+  assert.equal(recorded.failures, 1, 'the broken file is recorded as the report\'s failure');
+  // run again with nothing changed: the report is built again and names the file still broken (exit 1), never
+  // skipped as "inputs and outputs unchanged" with exit 0
+  const again = cli(['run', '--out', hub]);
+  assert.equal(again.status, 1, again.stderr);
+  assert.doesNotMatch(again.stderr, /report: skipped/);
+  const lines2 = again.stderr.split('\n').filter((l) => l.includes('broken evidence: the report shows it as broken'));
+  assert.equal(lines2.length, 1, again.stderr);
+  assert.ok(lines2[0]!.startsWith(`${file}: expected a whole PNG image`), lines2[0]);
+  assert.deepEqual(json(join(hub, 'run.json')).phases.compare, compare, 'compare was redone');
+  // repaired: the next run builds a page without broken evidence, exit 0, and the one after skips it
+  writeFileSync(file, readFileSync(join(base, 'phase_g', 'charts', png)));
+  const repaired = cli(['run', '--out', hub]);
+  assert.equal(repaired.status, 0, repaired.stderr);
+  assert.doesNotMatch(readFileSync(join(hub, 'report', 'index.html'), 'utf8'), /Broken evidence/);
+  assert.equal(json(join(hub, 'run.json')).phases.report.failures, undefined);
+  const idle = cli(['run', '--out', hub]);
+  assert.equal(idle.status, 0, idle.stderr);
+  assert.match(idle.stdout + idle.stderr, /nothing to do/);
 });

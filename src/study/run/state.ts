@@ -59,7 +59,10 @@ export interface PhaseRecord {
    * Phases C and D (what their roots hold, run/fingerprints.ts) make a resume stop when it changed.
    */
   outputs_sha256?: string;
-  /** Jobs of the phase that failed (its exit code is 1 when some did, even when a resume skips it). */
+  /**
+   * Jobs of the phase that failed (its exit code is 1 when some did, even when a resume skips it); of the report, the
+   * hub files it found there but broken (a resume builds it again while there are any).
+   */
   failures?: number;
 }
 

@@ -9,7 +9,8 @@
  * the phase runs again). An incomplete Phase C or D is rebuilt (same settings and seeds give the same
  * bytes); Phase F keeps every finished job made with the same settings (its own resume), runs only the
  * others, and is not entered at all when none is left; Phase G and the report are redone only when the
- * fingerprint of what they read (or of what they wrote) differs from the one recorded in run.json. A
+ * fingerprint of what they read (or of what they wrote) differs from the one recorded in run.json, or when their
+ * record counts failures (failed comparisons; hub files the report found there but broken, each named again). A
  * finished hub therefore resumes without writing anything: no new snapshot, no changed timing. Each
  * phase's code (charts, HDF5, the engine) is loaded only when that phase runs, so such a resume takes a
  * fraction of a second.
@@ -609,7 +610,10 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   const reportPath = join(roots.report, REPORT.index);
   let reportBroken: BrokenFile[] = [];
   await phase('report', async () => {
-    return reportUnchanged(hub, state) ? 'inputs and outputs unchanged' : null;
+    // A report that named broken evidence is built again, as failed comparisons are tried again: the files it found
+    // broken are not all in its fingerprints (a reconstruction, a figure rewritten at its size), so a repaired one
+    // shows, and one still broken is named again (exit 1) rather than passed over as "unchanged".
+    return (state.phases.report?.failures ?? 0) === 0 && reportUnchanged(hub, state) ? 'inputs and outputs unchanged' : null;
   }, async (started) => {
     // The page shows run.json as it will be once the report is in place (the run and this phase complete); run.json
     // itself says so only after the report is built and renamed into place (phase()), so a killed build is not complete.
@@ -621,8 +625,10 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     shown.updated = utcSeconds();
     const { buildReport } = await import('../report/phase.js');
     reportBroken = (await buildReport(hub, { shownRun: shown, onProgress: (progress) => onEvent({ type: 'report', progress }), ...stopping })).broken;
-    if (reportBroken.length > 0) exitCode = 1; // the page is written, from the rest of the evidence
-    return { detail, fingerprints: () => ({ inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) }) };
+    // the page is written, from the rest of the evidence; the broken files are its failures (exit 1, and the next run
+    // builds it again; each is named on stderr once, by the command)
+    const broken = reportBroken.length;
+    return { detail, ...(broken > 0 ? { failures: broken } : {}), fingerprints: () => ({ inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) }) };
   });
 
   if (worked) {

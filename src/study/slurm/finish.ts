@@ -152,7 +152,8 @@ export async function finishSubmission(home: string, n: number, by: string, opts
         report = built.indexPath;
         reportBroken = built.broken.length > 0; // the page is written from the rest; the finish exits 1, as `report` does
         recordPhase(submission, 'report', 'complete', relative(hub, reportPath) + (reportBroken ? ` (broken evidence: ${built.broken.map((b) => relative(hub, b.file)).join(', ')})` : ''),
-          inputs !== null ? { inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) } : {});
+          // the broken files are the phase's failures, as a local run records them: the next run builds the report again
+          { ...(reportBroken ? { failures: built.broken.length } : {}), ...(inputs !== null ? { inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) } : {}) });
       } catch (err) {
         reportFailed = true;
         recordPhase(submission, 'report', 'failed', (err as Error).message);
