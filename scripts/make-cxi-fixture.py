@@ -24,6 +24,13 @@ known object, stored as:
                       read by ptychodus's own CXI reader (scripts/ptychodus-read-cxi.py); the second with
                       entry_1/data_1/translation a dataset of its own holding x and y swapped (see write_xy);
                       `make-cxi-fixture.py --xy` writes these two alone;
+  frames.cxi          scan.cxi's measurement as a detector would record it at twice the sampling (written from
+                      scan.cxi: `make-cxi-fixture.py --frames` writes it alone): each count c split into 2 x 2 pixels
+                      (c - 3 floor(c/4), then floor(c/4) three times) of half the pixel size, the 64 x 64 window at
+                      rows 6..69, columns 40..103 of 80 x 112 frames (beam at [38, 72]) whose other pixels hold
+                      1000 + (flat pixel index mod 7), and a mask [80, 112] (see write_frames): cropping the window
+                      and binning it 2 x 2 gives scan.cxi back (test/data/crop-bin.test.ts, with what ptychodus's own
+                      crop and binning make of it: scripts/ptychodus-read-cxi.py --crop 38,72,64 --bin 2);
   object.npy          the true object (complex64, rows x columns) the patterns were simulated from;
   expected.json       every value written: energy, wavelength, distance, pixel sizes, object pixel size,
                       translations, the scan centres in the object's pixels, the probe, library versions.
@@ -167,9 +174,61 @@ def write_xy():
                 d1.create_dataset('translation', data=xyz[:, [1, 0, 2]])
 
 
+# frames.cxi (module docstring): scan.cxi's counts, probe and geometry at twice the sampling, off centre in larger
+# frames, with a CXI mask of the frames' size: one sub-pixel of binned pixel (5, 7) invalid (bit 0), all four of
+# (20, 3) saturated (bit 1), one of (9, 3) noisy (bit 10: measured), and two pixels outside the window (bits 0, 3).
+FRAMES_SHAPE, FRAMES_WINDOW = (80, 112), (6, 40)
+
+
+def write_frames():
+    with h5py.File(os.path.join(OUT, 'scan.cxi'), 'r') as f:
+        c = f['entry_1/instrument_1/detector_1/data'][()].astype(np.uint32)
+        probe_in = f['entry_1/instrument_1/source_1/illumination'][()]
+        xyz = f['entry_1/sample_1/geometry_1/translation'][()]
+        energy_j = float(f['entry_1/instrument_1/source_1/energy'][()])
+        distance = float(f['entry_1/instrument_1/detector_1/distance'][()])
+        pixel = float(f['entry_1/instrument_1/detector_1/x_pixel_size'][()])
+    n, h, w = c.shape
+    fh, fw = FRAMES_SHAPE
+    y0, x0 = FRAMES_WINDOW
+    frames = np.empty((n, fh, fw), dtype=np.uint32)
+    frames[:] = (1000 + np.arange(fh * fw) % 7).reshape(fh, fw)
+    q = c // 4
+    win = frames[:, y0:y0 + 2 * h, x0:x0 + 2 * w]
+    win[:, 0::2, 0::2] = c - 3 * q
+    win[:, 0::2, 1::2] = q
+    win[:, 1::2, 0::2] = q
+    win[:, 1::2, 1::2] = q
+    mask = np.zeros((fh, fw), dtype=np.uint32)
+    mask[y0 + 2 * 5 + 1, x0 + 2 * 7] = 1
+    mask[y0 + 2 * 20:y0 + 2 * 20 + 2, x0 + 2 * 3:x0 + 2 * 3 + 2] = 2
+    mask[y0 + 2 * 9, x0 + 2 * 3 + 1] = 0x400
+    mask[0, 0] = 1
+    mask[fh - 1, fw - 1] = 8
+    with latest_file(os.path.join(OUT, 'frames.cxi')) as f:
+        e = group(f, 'entry_1')
+        inst = group(e, 'instrument_1')
+        det = group(inst, 'detector_1')
+        det.create_dataset('data', data=frames, chunks=(1, fh, fw), compression='gzip', compression_opts=6)
+        det.create_dataset('mask', data=mask, compression='gzip', compression_opts=6)
+        det['distance'] = distance
+        det['x_pixel_size'] = pixel / 2
+        det['y_pixel_size'] = pixel / 2
+        src = group(inst, 'source_1')
+        src['energy'] = energy_j
+        src.create_dataset('illumination', data=probe_in)
+        group(group(e, 'sample_1'), 'geometry_1').create_dataset('translation', data=xyz)
+        d1 = group(e, 'data_1')
+        d1['data'] = h5py.SoftLink('/entry_1/instrument_1/detector_1/data')
+        d1['translation'] = h5py.SoftLink('/entry_1/sample_1/geometry_1/translation')
+
+
 os.makedirs(OUT, exist_ok=True)
 if sys.argv[1:] == ['--xy']:
     write_xy()
+    sys.exit(0)
+if sys.argv[1:] == ['--frames']:
+    write_frames()
     sys.exit(0)
 
 

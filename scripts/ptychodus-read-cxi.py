@@ -2,7 +2,7 @@
 """Reads CXI files with ptychodus's own CXI reader plugin, and writes what it read as JSON.
 
 Usage:
-  /usr/bin/python3 scripts/ptychodus-read-cxi.py PTYCHODUS_SOURCE OUT.json FILE.cxi [FILE.cxi ...]
+  /usr/bin/python3 scripts/ptychodus-read-cxi.py PTYCHODUS_SOURCE OUT.json [--crop CY,CX,SIZE --bin B] FILE.cxi [FILE.cxi ...]
 
 PTYCHODUS_SOURCE is a checkout of github.com/AdvancedPhotonSource/ptychodus (the folder holding src/ptychodus), e.g.
 `git clone https://github.com/AdvancedPhotonSource/ptychodus && git -C ptychodus checkout 7ccf581`.
@@ -13,6 +13,20 @@ with
   /usr/bin/python3 scripts/ptychodus-read-cxi.py /tmp/ptychodus-src test/fixtures/ptychodus/cxi-read-by-ptychodus.json \\
     test/fixtures/cxi/scan.cxi test/fixtures/cxi/scan-noprobe.cxi test/fixtures/cxi/scan-xy.cxi test/fixtures/cxi/two-translations.cxi
 (scan-xy.cxi and two-translations.cxi: `/usr/bin/python3 scripts/make-cxi-fixture.py --xy`).
+test/fixtures/ptychodus/cxi-crop-bin-by-ptychodus.json, what ptychodus's own crop and binning make of frames.cxi
+(`make-cxi-fixture.py --frames`), was made from the same commit with
+  /usr/bin/python3 scripts/ptychodus-read-cxi.py /tmp/ptychodus-src test/fixtures/ptychodus/cxi-crop-bin-by-ptychodus.json \\
+    --crop 38,72,64 --bin 2 test/fixtures/cxi/frames.cxi
+
+With --crop and --bin, the patterns ptychodus's reader returned are also put through ptychodus's own
+DiffractionPatternCrop and DiffractionPatternBinning (src/ptychodus/model/diffraction/processor.py, loaded from its
+file alone and run unchanged; crop centre x = CX, y = CY, width = height = SIZE, bin sizes x = y = B), and so are the
+file's bad pixels: ptychodus's CXI reader does not read entry_1/instrument_1/detector_1/mask (a TODO in it; its bad
+pixels come from a file of their own), so the script hands it the mask's "do not use" pixels, mask & 0x2ff != 0, as
+ptychostudy reads them, through process_bad_pixels. Recorded under 'processed': the patterns' shape, dtype, counts per
+pattern, the SHA-256 of the patterns as little-endian int64, the flat indices of the bad pixels ptychodus keeps, the
+processed pixel size (bin x the file's, PatternAxisSizer.get_processed_pixel_size_m) and the object-plane pixel of
+ProductGeometry for the processed extent.
 
 Nothing is fetched or installed. The script puts PTYCHODUS_SOURCE/src on sys.path and runs the plugin
 ptychodus.plugins.cxi_file unchanged: CXIDiffractionFileReader.read (patterns, detector distance, pixel size,
@@ -114,7 +128,49 @@ def attempt(fn):
         return None, {'error': type(e).__name__, 'message': str(e)}
 
 
-def read_file(path: Path, readers, ProductGeometry) -> dict:  # noqa: N803
+def load_processor(source: Path):
+    """ptychodus's model/diffraction/processor.py, alone (it imports numpy and ptychodus.api only)."""
+    path = source / 'src' / 'ptychodus' / 'model' / 'diffraction' / 'processor.py'
+    spec = importlib.util.spec_from_file_location('ptychodus_diffraction_processor', path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def process(path: Path, patterns, crop, bin_size, processor, ProductGeometry, positions, meta) -> dict:  # noqa: N803
+    import hashlib
+    import h5py
+    import numpy
+    from ptychodus.api.diffraction import CropCenter
+    from ptychodus.api.geometry import ImageExtent
+    cy, cx, size = crop
+    p = processor.DiffractionPatternProcessor(
+        crop=processor.DiffractionPatternCrop(CropCenter(position_x_px=cx, position_y_px=cy), ImageExtent(width_px=size, height_px=size)),
+        filter_values=None, binning=processor.DiffractionPatternBinning(bin_size_x=bin_size, bin_size_y=bin_size),
+        padding=None, hflip=False, vflip=False, transpose=False)
+    with h5py.File(path, 'r') as f:
+        mask = f['entry_1/instrument_1/detector_1/mask'][()]
+    bad = p.process_bad_pixels((mask & 0x2ff) != 0)
+    out = p.crop.apply(patterns)
+    out = p.binning.apply(out)
+    width_m = bin_size * meta.detector_pixel_geometry.width_m
+    height_m = bin_size * meta.detector_pixel_geometry.height_m
+    sizer = _Sizer(out.shape[-1] * width_m, out.shape[-2] * height_m)
+    geometry = ProductGeometry(sizer, _Metadata(meta.probe_energy_eV, meta.detector_distance_m), _Positions(positions))
+    px = geometry.get_object_plane_pixel_geometry()
+    return {
+        'crop_center_yx': [cy, cx], 'crop_size': size, 'bin_size': bin_size,
+        'patterns_shape': list(out.shape), 'patterns_dtype': str(out.dtype),
+        'counts_sum_per_pattern': [float(v) for v in out.reshape(out.shape[0], -1).astype(numpy.float64).sum(axis=1)],
+        'patterns_int64_le_sha256': hashlib.sha256(out.astype('<i8').tobytes()).hexdigest(),
+        'bad_pixels_shape': list(bad.shape), 'bad_pixels_flat': [int(i) for i in numpy.flatnonzero(bad)],
+        'pixel_width_m': width_m, 'pixel_height_m': height_m,
+        'object_plane': {'wavelength_m': geometry.probe_wavelength_m, 'pixel_width_m': px.width_m, 'pixel_height_m': px.height_m},
+    }
+
+
+def read_file(path: Path, readers, ProductGeometry, processing=None) -> dict:  # noqa: N803
     import numpy
     diffraction_reader, position_reader, probe_reader = readers
     record: dict = {}
@@ -161,13 +217,26 @@ def read_file(path: Path, readers, ProductGeometry) -> dict:  # noqa: N803
         geometry = ProductGeometry(sizer, _Metadata(d['probe_energy_eV'], d['detector_distance_m']), _Positions(positions))
         px = geometry.get_object_plane_pixel_geometry()
         record['object_plane'] = {'wavelength_m': geometry.probe_wavelength_m, 'pixel_width_m': px.width_m, 'pixel_height_m': px.height_m}
+        if processing is not None:
+            crop, bin_size, processor = processing
+            record['processed'] = process(path, patterns, crop, bin_size, processor, ProductGeometry, positions, meta)
     return record
 
 
 def main() -> None:
     if len(sys.argv) < 4:
         sys.exit(__doc__.split('\n\n')[1])
-    source, out, files = Path(sys.argv[1]), Path(sys.argv[2]), [Path(f) for f in sys.argv[3:]]
+    source, out, args = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]
+    crop = bin_size = None
+    while args and args[0] in ('--crop', '--bin'):
+        if args[0] == '--crop':
+            crop = tuple(int(v) for v in args[1].split(','))
+        else:
+            bin_size = int(args[1])
+        args = args[2:]
+    if (crop is None) != (bin_size is None) or (crop is not None and len(crop) != 3):
+        sys.exit('--crop CY,CX,SIZE and --bin B come together')
+    files = [Path(f) for f in args]
     if not (source / 'src' / 'ptychodus' / 'plugins' / 'cxi_file.py').is_file():
         sys.exit(f'{source}: expected a ptychodus checkout (src/ptychodus/plugins/cxi_file.py); found none')
     sys.path.insert(0, str(source / 'src'))
@@ -177,13 +246,16 @@ def main() -> None:
     from ptychodus.plugins.cxi_file import CXIDiffractionFileReader, CXIPositionFileReader, CXIProbeFileReader
     product_geometry = load_product_geometry(source)
     readers = (CXIDiffractionFileReader(), CXIPositionFileReader(), CXIProbeFileReader())
+    processing = (crop, bin_size, load_processor(source)) if crop is not None else None
 
     record = {
         'source': 'ptychodus CXIDiffractionFileReader, CXIPositionFileReader, CXIProbeFileReader (src/ptychodus/plugins/cxi_file.py) '
-                  'and ProductGeometry (src/ptychodus/model/product/geometry.py), run by scripts/ptychodus-read-cxi.py',
+                  'and ProductGeometry (src/ptychodus/model/product/geometry.py)' +
+                  (', DiffractionPatternCrop and DiffractionPatternBinning (src/ptychodus/model/diffraction/processor.py)' if crop else '') +
+                  ', run by scripts/ptychodus-read-cxi.py',
         'stubbed': STUBBED,
         'libraries': {'python': sys.version.split()[0], 'numpy': numpy.__version__, 'h5py': h5py.__version__, 'hdf5': h5py.version.hdf5_version},
-        'files': {f.name: read_file(f, readers, product_geometry) for f in files},
+        'files': {f.name: read_file(f, readers, product_geometry, processing) for f in files},
     }
     out.write_text(json.dumps(record, indent=1) + '\n')
 

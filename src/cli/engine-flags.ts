@@ -2,8 +2,13 @@
  * The engine flags both commands that reconstruct take (`lsqml`: one dataset; `reconstruct`: every job of
  * Phase F), one for each setting of the `reconstruction` group they share (src/settings/schema.ts). Each command
  * words their help for what it runs and puts their values into its settings itself; `lsqml` adds its own
- * (`--threads`, `--precision`, the old `--num-epochs`).
+ * (`--threads`, `--precision`, the old `--num-epochs`). The frame flags (`--crop-center`, `--crop-size`, `--bin-size`)
+ * are declared here once, for `lsqml`, `reconstruct` and `inspect --check` (`addFrameOptions`, `frameSettings`).
  */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { integerFlag } from './flags.js';
+
 
 export interface EngineFlags {
   epochs?: string;
@@ -17,6 +22,9 @@ export interface EngineFlags {
   probeModel?: string;
   detectorMask?: boolean;
   radiation?: string;
+  cropCenter?: string;
+  cropSize?: string;
+  binSize?: string;
 }
 
 /** The flag of each of those settings (library messages name settings in backticks; commands show flags). */
@@ -25,4 +33,37 @@ export const ENGINE_FLAGS: Record<string, string> = {
   'reconstruction.modes': '--modes', 'reconstruction.nImages': '--n-images', 'reconstruction.seed': '--seed',
   'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe', 'reconstruction.probeModel': '--probe-model',
   'reconstruction.detectorMask': '--no-detector-mask', 'reconstruction.radiation': '--radiation',
+  'reconstruction.crop': '--crop-center/--crop-size', 'reconstruction.crop.center': '--crop-center', 'reconstruction.crop.size': '--crop-size',
+  'reconstruction.binSize': '--bin-size',
 };
+
+/**
+ * The flags of reconstruction.crop and reconstruction.binSize: how the detector frames of measured data become the
+ * patterns (src/data/hdf5/frames.ts). `what` names the files the command reads.
+ */
+export function addFrameOptions(cmd: Command, what: string): Command {
+  return cmd
+    .option('--crop-center <y,x>', `measured data (CXI, .ptyd): the centre of the window read from each detector frame of ${what}, row then column in the ` +
+      'file\'s pixels (ptychodus CropCenterYInPixels, CropCenterXInPixels); it becomes the patterns\' centre, where the direct beam belongs. With --crop-size')
+    .option('--crop-size <n>', 'the side of that square window in pixels (ptychodus CropWidthInPixels, CropHeightInPixels), a power of two for the fast FFT; ' +
+      'a window not wholly inside the frames is refused (nothing is padded or moved). With --crop-center')
+    .option('--bin-size <b>', 'measured data: sum b × b pixels into one after the crop (ptychodus BinSizeX, BinSizeY): counts stay counts, the detector pixel ' +
+      'becomes b times larger; b must divide --crop-size (or the frames\' sides). A binned pixel is masked when any of its pixels is (docs/real-data.md, ' +
+      '"Cropping and binning detector frames") (default: 1)');
+}
+
+/** reconstruction.crop and reconstruction.binSize from the flags (the schema checks their bounds), or nothing. */
+export function frameSettings(flags: Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize'>): { crop?: { center: [number, number]; size: number }; binSize?: number } {
+  if ((flags.cropCenter === undefined) !== (flags.cropSize === undefined)) {
+    const [given, missing] = flags.cropCenter === undefined ? [`--crop-size ${flags.cropSize}`, '--crop-center Y,X'] : [`--crop-center ${flags.cropCenter}`, '--crop-size N'];
+    throw new UsageError(`${given}: expected ${missing} with it (a crop is a centre and a size); found it missing`);
+  }
+  let crop: { center: [number, number]; size: number } | undefined;
+  if (flags.cropCenter !== undefined) {
+    const m = /^\s*(-?\d+)\s*,\s*(-?\d+)\s*$/.exec(flags.cropCenter);
+    if (!m) throw new UsageError(`--crop-center ${flags.cropCenter}: expected Y,X, two integers (row, column in the file's pixels); found ${flags.cropCenter}`);
+    crop = { center: [Number(m[1]), Number(m[2])], size: integerFlag('--crop-size', flags.cropSize)! };
+  }
+  const binSize = integerFlag('--bin-size', flags.binSize);
+  return { ...(crop ? { crop } : {}), ...(binSize !== undefined ? { binSize } : {}) };
+}

@@ -26,6 +26,7 @@ import { shown, withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/r
 import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { CXI_MASK_DO_NOT_USE, countFlags, maskOffRecord, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { MAX_PROBE_MODES } from './memory.js';
+import { binFlags, cropFlags, frameRecord, frameWindow, type FramePrep, type FrameWindow } from './hdf5/frames.js';
 import { otherShapeHint, readObjectDataset, type ObjectFromFile } from './ptychodus.js';
 
 export const CXI_KEYS = {
@@ -56,6 +57,11 @@ export interface ReadMeasuredOptions extends Hdf5OpenOptions {
    * (photon when it states nothing); a value the file contradicts is refused (readCxiRadiation).
    */
   radiation?: Radiation | null;
+  /**
+   * Measured data: the window of the file's frames to read and the binning (reconstruction.crop, binSize;
+   * hdf5/frames.ts); absent: the frames as they are.
+   */
+  frames?: FramePrep;
 }
 
 /** NeXus NXsource `probe` values (compared trimmed, in lower case) whose energy is a photon's. */
@@ -181,9 +187,12 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   keys.diffraction = dataKey;
   const dataInfo = r.info(dataKey, stackWant);
   // Type, shape and size of the stack first: a huge or malformed declaration is refused before anything else.
-  const [n, H, W] = checkStackInfo(r, dataInfo, stackWant);
+  const [n, FH, FW] = checkStackInfo(r, dataInfo, stackWant);
   // an empty stack (a scan that recorded nothing) is named as such, before its positions are looked at
   if (n === 0) throw r.bad(dataKey, stackWant, `no patterns (shape [${dataInfo.shape.join(', ')}])`);
+  // the patterns: the file's frames [FH, FW], or the window of them the settings crop and bin (checked before any read)
+  const win = frameWindow(r, dataKey, FH, FW, opts.frames, warnings);
+  const [H, W] = win.out;
 
   // Small things first, so a bad geometry is refused before the stack is read.
   const { radiation, from: radiationFrom } = readCxiRadiation(r, opts.radiation);
@@ -214,7 +223,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
     }
   }
 
-  const geometry = makeGeometry(energy.value, distance.value, [py.value, px.value], [H, W], radiation);
+  const geometry = makeGeometry(energy.value, distance.value, [py.value * win.bin, px.value * win.bin], [H, W], radiation);
   const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
   const coarse = checkPositionPrecision(xM, yM, geometry.objectPixelM, itemsize, `${r.file}: key '${tKey}'`);
   if (coarse !== undefined) warnings.push(coarse);
@@ -223,27 +232,35 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   if (sparse !== undefined) warnings.push(sparse);
 
   let probe: ProbeData | undefined;
+  let probeNotUsed: string | undefined;
   const probeKey = cxiProbeKey(r);
   if (probeKey !== undefined) {
-    probe = readProbeDataset(r, probeKey, H, W, { pixelM: geometry.objectPixelM });
     keys.probe = probeKey;
+    // frames cropped or binned: a probe of the file's frames' size is sampled at another pixel size; not used
+    const ps = win.whole ? undefined : r.info(probeKey).shape;
+    if (ps !== undefined && (ps.length < 2 || ps[ps.length - 2] !== H || ps[ps.length - 1] !== W)) {
+      probeNotUsed = `shape [${ps.join(', ')}], not of the ${H}×${W} patterns ${prepFlagsOf(win)} makes`;
+      warnings.push(`${r.file}: key '${probeKey}': the file's probe, of ${probeNotUsed}, is not used`);
+    } else probe = readProbeDataset(r, probeKey, H, W, { pixelM: geometry.objectPixelM });
   }
   const useMask = opts.detectorMask ?? true;
-  if (useMask) checkStackOutput(r, dataKey, n, H, W); // the stack's own bound first: the mask's arrays are [H, W]
+  if (useMask) checkStackOutput(r, dataKey, n, H, W); // the stack's own bound first: the mask's arrays are [FH, FW]
   const maskKey = firstPresent(r, CXI_KEYS.mask);
-  const bad = useMask ? new Uint8Array(H * W) : undefined;
+  const bad = useMask ? new Uint8Array(FH * FW) : undefined;
   const sources: MaskSource[] = [];
   if (maskKey !== undefined) {
     keys.mask = maskKey;
     if (bad) {
       // the mask is checked and read before the stack: a malformed one is refused before the big read
       const want = 'a CXI detector mask (an integer bit field per pixel, 0 = good)';
-      const other = new Uint8Array(H * W);
-      const varying = readMaskFlags(r, [r.info(maskKey, want)], [n], H, W, want, ['int', 'uint', 'bool'], cxiMaskBad, bad, other);
-      const pixels = countFlags(bad);
+      const otherFull = new Uint8Array(FH * FW);
+      const varying = readMaskFlags(r, [r.info(maskKey, want)], [n], FH, FW, want, ['int', 'uint', 'bool'], cxiMaskBad, bad, otherFull);
+      // counted in the patterns (cropped, binned: a binned pixel is masked when any of its pixels is)
+      const badOut = patternFlags(win, bad), other = patternFlags(win, otherFull);
+      const pixels = countFlags(badOut);
       // pixels whose mask value is not 0 but carries none of the "do not use" bits (noisy, out of resolution, corrected, …): fitted
       let tagged = 0;
-      for (let p = 0; p < H * W; p++) if (other[p] && !bad[p]) tagged++;
+      for (let p = 0; p < H * W; p++) if (other[p] && !badOut[p]) tagged++;
       sources.push({ source: 'cxi mask', key: maskKey, pixels, bits: `0x${CXI_MASK_DO_NOT_USE.toString(16)}`, ...(varying > 0 ? { pixels_masked_in_some_patterns_only: varying } : {}),
         ...(tagged > 0 ? { pixels_with_other_bits_only_fitted: tagged } : {}) });
       if (pixels > 0) warnings.push(`${r.file}: key '${maskKey}': ${pixels} pixel${pixels === 1 ? '' : 's'} flagged not to be used (CXI mask bits 0x${CXI_MASK_DO_NOT_USE.toString(16)}: ` +
@@ -254,23 +271,38 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
     } else warnings.push(`${r.file}: key '${maskKey}': a detector mask is present but not applied (the detector mask is off: every pixel is fitted)`);
   }
 
-  const typeMax = bad ? new Uint8Array(H * W) : undefined;
-  const stack = readIntensityStack(r, [dataInfo], stackWant, typeMax, bad);
+  // of the window of the frames that is read ([FH, FW] uncropped); binned into the patterns' after the read
+  const typeMax = bad ? new Uint8Array(win.h * win.w) : undefined;
+  const stack = readIntensityStack(r, [dataInfo], stackWant, typeMax, bad ? cropFlags(win, bad) : undefined, win);
   if (stack.nonFiniteMasked > 0) warnings.push(nonFiniteMaskedWarning(`${r.file}: key '${dataKey}'`, stack.nonFiniteMasked));
   const negative = negativesWarning(`${r.file}: key '${dataKey}'`, stack, `flag ${stack.negativeEverywhere === 1 ? 'it' : 'them'} in ${CXI_KEYS.mask[0]} (bit 0, invalid)`);
   if (negative !== undefined) warnings.push(negative);
-  const mask = bad && typeMax ? maskOf(r, dataKey, stack.amplitudes, bad, typeMax, sources, stack.atTypeMax[0]) : undefined;
-  warnings.push(...typeMaxWarnings(r.file, stack, typeMax ? countFlags(typeMax) : undefined));
+  const typeMaxOut = typeMax ? binFlags(win, typeMax) : undefined;
+  const mask = bad && typeMaxOut ? maskOf(r, dataKey, stack.amplitudes, patternFlags(win, bad), typeMaxOut, sources, stack.atTypeMax[0]) : undefined;
+  warnings.push(...typeMaxWarnings(r.file, stack, typeMaxOut ? countFlags(typeMaxOut) : undefined));
   return {
     file: r.file, format: 'cxi', n, H, W, diffraction: stack.amplitudes,
     xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },
     objectShape: frame.objectShape, margin, originM: frame.originM, geometry, radiationFrom,
-    ...(probe ? { probe } : {}), keys, ...(mask ? { detectorMask: mask } : {}),
+    ...(probe ? { probe } : {}), ...(probeNotUsed ? { probeNotUsed } : {}), keys, ...(mask ? { detectorMask: mask } : {}),
+    ...(win.whole ? {} : { frames: frameRecord(win, opts.frames!, [py.value, px.value]) }),
     maskRecord: mask?.record ?? (bad ? { applied: true, pixels_masked: 0, pattern_pixels: H * W, sources }
       : maskOffRecord(maskKey !== undefined ? [{ source: 'cxi mask', key: maskKey }] : [], stack.atTypeMax)), warnings,
   };
 }
 
+
+/** Flags [FH, FW] of the file's frames → those of the patterns (hdf5/frames.ts: cropped, then binned with any). */
+export function patternFlags(win: FrameWindow, flags: Uint8Array): Uint8Array {
+  return win.whole ? flags : binFlags(win, cropFlags(win, flags));
+}
+
+/** The settings' flags that made the patterns of `win`, for messages. */
+function prepFlagsOf(win: FrameWindow): string {
+  const crop = win.h !== win.fileShape[0] || win.w !== win.fileShape[1] ? `a ${win.h}×${win.w} crop` : '';
+  const bin = win.bin > 1 ? `${win.bin}×${win.bin} binning` : '';
+  return [crop, bin].filter(Boolean).join(' and ') + ` of the ${win.fileShape.join('×')} frames`;
+}
 
 /** Probe positions [n, 3] (or [n, 2]) in metres from `key`: column 0 = x, column 1 = y (as ptychodus's CXI reader), finite. */
 function readTranslation(r: Hdf5Reader, key: string, n: number, want: string): { x: Float64Array; y: Float64Array; itemsize: number; path: string } {

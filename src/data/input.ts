@@ -57,6 +57,16 @@ export function npzRadiationMessage(file: string, radiation: string): string {
 }
 
 /**
+ * The refusal of reconstruction.crop and reconstruction.binSize (`--crop-center`, `--crop-size`, `--bin-size`) for a
+ * file that holds no detector frames (`what`: a dataset NPZ, whose patterns are amplitudes already made, or a probe
+ * file): `lsqml`, a Phase F job and `inspect --check` give this same line.
+ */
+export function frameSettingsMessage(file: string, what: string): string {
+  return `${file}: reconstruction.crop / reconstruction.binSize (--crop-center, --crop-size, --bin-size): expected measured data holding ` +
+    `detector frames (CXI, PtyPy .ptyd); found ${what}, whose patterns are not cropped or binned here: leave the settings out`;
+}
+
+/**
  * LSQML's refusals of the patterns themselves, whatever the settings: patterns that are not square, and patterns
  * without a single count. `ptychostudy lsqml` (and a Phase F job) and `inspect --check` give these same lines.
  */

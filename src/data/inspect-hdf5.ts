@@ -7,7 +7,8 @@
  * and entries, so a file of a million groups or a loop of hard links cannot hold it up.
  */
 import { InputError } from '../errors.js';
-import { nonSquarePatternsMessage, noCountsMessage, readInputData } from './input.js';
+import { frameSettingsMessage, nonSquarePatternsMessage, noCountsMessage, readInputData } from './input.js';
+import type { FramePrep } from './hdf5/frames.js';
 import { looksLikeCxi } from './cxi.js';
 import { looksLikePtyd, looksLikePtyr } from './ptypy.js';
 import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
@@ -45,6 +46,8 @@ export interface Hdf5Check {
   warnings: string[];
   /** Measured data: the detector mask as a reconstruction records it (`_metadata.detector_mask`). */
   detector_mask?: Record<string, unknown>;
+  /** Measured data cropped or binned: how its frames were made into the patterns (`_metadata.geometry.frames`). */
+  frames?: Record<string, unknown>;
 }
 
 export interface Hdf5Summary {
@@ -115,8 +118,9 @@ export function probeFileRadiationMessage(file: string, kind: string, radiation:
  * What a reconstruction makes of the file, as lines: measured data as `lsqml --input` reads it, or — for a
  * PtyPy reconstruction or a ptychodus product, which hold no patterns — the probe `--init-probe file:` reads.
  */
-async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], radiation: Radiation | null): Promise<Hdf5Check> {
+async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], radiation: Radiation | null, frames?: FramePrep): Promise<Hdf5Check> {
   const rad = radiation ? { radiation } : {};
+  const cropped = frames !== undefined && (frames.crop != null || (frames.binSize ?? 1) !== 1);
   try {
     const probeEntry = kind === 'PtyPy reconstruction (.ptyr)' ? entries.find((e) => /^content\/probe\/[^/]+\/data$/.test(e.path))
       : kind === 'ptychodus product' ? entries.find((e) => e.path === 'probe') : undefined;
@@ -125,9 +129,10 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       const p = await readProbeFile(path, shape[shape.length - 2]!, shape[shape.length - 1]!, rad);
       // the setting has nothing to apply to: such a file states its pixel size, and no energy (as an NPZ is refused)
       const violations = radiation ? [probeFileRadiationMessage(path, kind, radiation)] : [];
+      if (cropped) violations.push(frameSettingsMessage(path, `a ${kind}, a probe file`));
       return { valid: violations.length === 0, reads: [`a probe file (--init-probe file:${path}), no diffraction data: ${p.source}, ${probeText(p)}`], violations, warnings: [] };
     }
-    const input = await readInputData(path, rad);
+    const input = await readInputData(path, { ...rad, ...(cropped ? { frames } : {}) });
     if (input.format === 'npz') throw new Error('an HDF5 file read as an NPZ'); // sniffed as HDF5 before
     const m = input.measured;
     // what lsqml refuses of the patterns after reading them, refused here in its words
@@ -141,13 +146,16 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       // the energy in the unit the file stores it in too (PtyPy: keV), so that a unit mistake shows
       `${g.radiation} energy ${p5(g.energyJ / ELECTRON_VOLT_J / 1e3)} keV = ${p5(g.energyJ)} J, wavelength ${p5(g.wavelengthM)} m, detector distance ${p5(g.distanceM)} m, detector pixel [${g.detectorPixelM.map(p5).join(', ')}] m → object pixel [${g.objectPixelM.map(p5).join(', ')}] m`,
       `radiation ${radiationText(g.radiation, m.radiationFrom)}`,
+      ...(m.frames ? [`frames: ${(m.frames.file_frame_shape as number[]).join('×')} in the file → ${m.H}×${m.W} patterns: ${String(m.frames.how)}; ` +
+        `detector pixel [${(m.frames.file_pixel_size_m_yx as number[]).map(p5).join(', ')}] m in the file`] : []),
       `object frame ${m.objectShape[0]}×${m.objectShape[1]} px (margin ${m.margin} px)`,
-      m.probe ? `probe: ${m.keys.probe ?? m.probe.source}, ${probeText(m.probe)}` : 'probe: none (give --probe-model or --init-probe file:PATH)',
+      m.probe ? `probe: ${m.keys.probe ?? m.probe.source}, ${probeText(m.probe)}`
+        : m.probeNotUsed ? `probe: ${m.keys.probe} not used (${m.probeNotUsed}); give --probe-model or --init-probe file:PATH` : 'probe: none (give --probe-model or --init-probe file:PATH)',
       m.detectorMask
         ? `detector mask: ${m.detectorMask.masked} of ${m.H * m.W} pixels masked (${(m.maskRecord.sources as MaskSource[]).filter((s) => s.pixels > 0).map((s) => `${s.source} ${s.key}: ${s.pixels}`).join('; ')}; --no-detector-mask fits every pixel)`
         : 'detector mask: no pixel masked',
     ];
-    return { valid: true, reads, violations: [], warnings: [...m.warnings], detector_mask: m.maskRecord };
+    return { valid: true, reads, violations: [], warnings: [...m.warnings], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     return { valid: false, reads: [], violations: [err.message], warnings: [] };
@@ -159,10 +167,10 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
  * reconstruction.radiation (`--radiation`) the file is read with, with the same refusals as a reconstruction's.
  * Throws InputError when it cannot be opened.
  */
-export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null } = {}): Promise<Hdf5Summary> {
+export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep } = {}): Promise<Hdf5Summary> {
   const summary = await withHdf5(path, (r): Hdf5Summary => ({ file: path, fileBytes: r.fileBytes, kind: kindOf(r), ...listTree(r),
     listLimits: `at most ${MAX_LISTED_ENTRIES} entries and ${MAX_LISTED_DEPTH} levels of groups are listed` }));
-  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null);
+  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames);
   return summary;
 }
 

@@ -14,8 +14,9 @@ import type { NdArray, NumericData } from '../npy/types.js';
 import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset } from './dataset.js';
 import { checkDecodeFits } from './memory.js';
 import { checkPositionsOnObject } from './job-input.js';
-import { npzRadiationMessage } from './input.js';
+import { npzRadiationMessage, frameSettingsMessage } from './input.js';
 import type { Radiation } from './geometry.js';
+import type { FramePrep } from './hdf5/frames.js';
 import { MAX_METADATA_BYTES, METADATA_KEY, readMetadata, requireReadableMetadata, type MetadataResult } from './metadata.js';
 
 /**
@@ -179,7 +180,7 @@ function preview(a: NdArray, n = 3, width = 60): string[] | undefined {
  * (a `_metadata` that cannot be decoded included); a `_metadata` that decodes but is not a JSON object,
  * or declares more than MAX_METADATA_BYTES, is reported as unreadable — and fails the check.
  */
-export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean; radiation?: Radiation | null } = {}): Promise<NpzSummary> {
+export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean; radiation?: Radiation | null; frames?: FramePrep } = {}): Promise<NpzSummary> {
   let r: NpzReader;
   try {
     r = NpzReader.open(path, opts);
@@ -241,6 +242,8 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
       }
       // reconstruction.radiation (inspect --radiation) has no energy to apply to in an NPZ: refused as a reconstruction refuses it
       if (opts.radiation) violations.push(npzRadiationMessage(path, opts.radiation));
+      // and so have reconstruction.crop and binSize (--crop-center, --crop-size, --bin-size) no detector frames to make patterns of
+      if (opts.frames && (opts.frames.crop != null || (opts.frames.binSize ?? 1) !== 1)) violations.push(frameSettingsMessage(path, 'a dataset NPZ'));
       summary.check = { valid: violations.length === 0, violations, warnings };
     }
     return summary;

@@ -68,6 +68,13 @@ export interface MeasuredData {
   radiationFrom: RadiationFrom;
   /** The file's probe, when it has one. */
   probe?: ProbeData;
+  /** Why the file's probe is not used (it is not of the cropped or binned patterns' size), when it is not. */
+  probeNotUsed?: string;
+  /**
+   * How the file's frames were made into the patterns when they were cropped or binned (hdf5/frames.ts
+   * `frameRecord`: window, bin size, the file's frame shape and pixel size); absent: as the file holds them.
+   */
+  frames?: Record<string, unknown>;
   /** Which key each quantity came from. */
   keys: Record<string, string>;
   /**
@@ -102,6 +109,6 @@ export function geometryRecord(m: MeasuredData): Record<string, unknown> {
     detector_pixel_size_m_yx: g.detectorPixelM, pattern_shape: g.patternShape, object_pixel_size_m_yx: g.objectPixelM,
     object_shape: m.objectShape, object_margin_px: m.margin, object_origin_m_yx: m.originM,
     position_convention: 'x = column, y = row; +x m → +column, +y m → +row (ptychodus); coord = (position_m − origin_m) / pixel_m',
-    keys: m.keys,
+    keys: m.keys, ...(m.frames ? { frames: m.frames } : {}),
   };
 }

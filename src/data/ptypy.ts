@@ -31,7 +31,8 @@ import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, PIXEL_M, pixelSizeOk, readPhysical, type PhysicalValue } from './hdf5/checks.js';
 import { Hdf5Error, shown, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
-import { readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
+import { patternFlags, readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
+import { binFlags, cropFlags, frameRecord, frameWindow } from './hdf5/frames.js';
 import { countFlags, maskOffRecord, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { checkHdf5ProbeFits } from './memory.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
@@ -115,6 +116,10 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     n += nk;
   }
   if (n === 0) throw r.bad(infos[0]!.key, stackWant, `no patterns in ${ids.length === 1 ? 'its chunk' : `any of its ${ids.length} chunks`}`);
+  // the patterns: the file's frames [FH, FW], or the window of them the settings crop and bin (checked before any read)
+  const [FH, FW] = [H, W];
+  const win = frameWindow(r, infos[0]!.key, FH, FW, opts.frames, warnings);
+  [H, W] = win.out;
 
   if (opts.radiation === 'electron') {
     throw r.bad('meta/energy', `${ENERGY_KEV.what}, as PtyPy stores it, not reconstruction.radiation: electron (--radiation electron)`,
@@ -147,15 +152,22 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw r.bad('meta/center', want, `dtype ${info.dtype}`);
     if (info.elements !== 2) throw r.bad('meta/center', want, `shape [${info.shape.join(', ')}]`);
     const c = r.readFloat64('meta/center', want, 2).data;
-    if (!(Math.abs(c[0]! - H / 2) <= 1 && Math.abs(c[1]! - W / 2) <= 1)) {
-      throw r.bad('meta/center', `the direct beam within 1 pixel of the pattern centre [${H / 2}, ${W / 2}] (ptychostudy does not re-centre)`,
+    const crop = opts.frames?.crop;
+    if (crop) {
+      // the crop puts its own centre at the patterns' centre: PtyPy's centre, when far from it, is said
+      if (!(Math.abs(c[0]! - crop.center[0]) <= 1 && Math.abs(c[1]! - crop.center[1]) <= 1)) {
+        warnings.push(`${r.file}: key 'meta/center': [${c[0]}, ${c[1]}], more than 1 pixel from the crop's centre [${crop.center.join(', ')}] ` +
+          '(--crop-center), which is put at the patterns\' centre');
+      }
+    } else if (!(Math.abs(c[0]! - FH / 2) <= 1 && Math.abs(c[1]! - FW / 2) <= 1)) {
+      throw r.bad('meta/center', `the direct beam within 1 pixel of the pattern centre [${FH / 2}, ${FW / 2}] (ptychostudy does not re-centre)`,
         `[${c[0]}, ${c[1]}] (prepare the frames again with the beam at their centre: PtyScan with a shape smaller than the raw frames ` +
         'crops them around center and writes center = shape/2)');
     }
     // PtyPy's far-field propagator puts the optical axis at ⌈center⌉ (core/manager.py); here it is at the pattern
     // centre, the pixel FFT-shifted data has its zero frequency at
-    const axis = [Math.ceil(c[0]!), Math.ceil(c[1]!)], mid = [Math.floor(H / 2), Math.floor(W / 2)];
-    if (axis[0] !== mid[0] || axis[1] !== mid[1]) {
+    const axis = [Math.ceil(c[0]!), Math.ceil(c[1]!)], mid = [Math.floor(FH / 2), Math.floor(FW / 2)];
+    if (!crop && (axis[0] !== mid[0] || axis[1] !== mid[1])) {
       warnings.push(`${r.file}: key 'meta/center': [${c[0]}, ${c[1]}], which PtyPy rounds to the pixel [${axis.join(', ')}], is read as the ` +
         `pattern centre [${mid.join(', ')}] (ptychostudy does not re-centre): the probe has to take up a tilt of the beam's offset`);
     }
@@ -187,7 +199,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   }
   keys.positions = ids.map((k) => `chunks/${k}/positions`).join(', ');
 
-  const geometry = makeGeometry(energy.value * 1e3 * ELECTRON_VOLT_J, distance.value, pixel, [H, W]);
+  const geometry = makeGeometry(energy.value * 1e3 * ELECTRON_VOLT_J, distance.value, [pixel[0] * win.bin, pixel[1] * win.bin], [H, W]);
   const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
   row = 0;
   for (let c = 0; c < ids.length; c++) {
@@ -202,10 +214,10 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
 
   // PtyPy's weights: read (and checked) before the stack, combined into one mask for every frame
   const useMask = opts.detectorMask ?? true;
-  if (useMask) checkStackOutput(r, infos[0]!.key, n, H, W); // the stack's own bound first: the mask's arrays are [H, W]
+  if (useMask) checkStackOutput(r, infos[0]!.key, n, H, W); // the stack's own bound first: the mask's arrays are [FH, FW]
   const weightKeys = ids.map((k) => `chunks/${k}/weights`);
   const withWeights = weightKeys.filter((k) => r.kind(k) !== 'missing');
-  const bad = useMask ? new Uint8Array(H * W) : undefined;
+  const bad = useMask ? new Uint8Array(FH * FW) : undefined;
   const sources: MaskSource[] = [];
   const shownKeys = withWeights.length === 1 ? `key '${withWeights[0]}'` : `keys 'chunks/*/weights' (${withWeights.length} chunks)`;
   if (withWeights.length > 0) {
@@ -217,8 +229,9 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
         const missing = weightKeys.find((k) => !withWeights.includes(k))!;
         throw r.bad(missing, `${want} in every chunk, as in ${withWeights[0]}`, 'it missing');
       }
-      const varying = readMaskFlags(r, weightKeys.map((k) => r.info(k, want)), infos.map((i) => i.shape[0]!), H, W, want, ['int', 'uint', 'bool', 'float'], ptypyWeightBad, bad);
-      const pixels = countFlags(bad);
+      const varying = readMaskFlags(r, weightKeys.map((k) => r.info(k, want)), infos.map((i) => i.shape[0]!), FH, FW, want, ['int', 'uint', 'bool', 'float'], ptypyWeightBad, bad);
+      // counted in the patterns (cropped, binned: a binned pixel is masked when any of its pixels is)
+      const pixels = countFlags(patternFlags(win, bad));
       sources.push({ source: 'ptypy weights', key: keys.weights, pixels, ...(varying > 0 ? { pixels_masked_in_some_frames_only: varying } : {}) });
       if (pixels > 0) warnings.push(`${r.file}: ${shownKeys}: ${pixels} pixel${pixels === 1 ? '' : 's'} of weight 0 masked` +
         (varying > 0 ? `, ${varying} of them of weight 0 in some frames only (a pixel of weight 0 in any frame is masked in all)` : ''));
@@ -229,18 +242,21 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     warnings.push(`${r.file}: key 'info/rebin': ${rebin}: PtyScan averaged ${rebin}×${rebin} detector pixels into each pixel (ptypy ` +
       `utils rebin_2d), so the patterns hold counts / ${rebin * rebin}, not photon counts; the Poisson noise model takes them as counts`);
   }
-  const typeMax = bad ? new Uint8Array(H * W) : undefined;
-  const stack = readIntensityStack(r, infos, stackWant, typeMax, bad);
+  // of the window of the frames that is read ([FH, FW] uncropped); binned into the patterns' after the read
+  const typeMax = bad ? new Uint8Array(win.h * win.w) : undefined;
+  const stack = readIntensityStack(r, infos, stackWant, typeMax, bad ? cropFlags(win, bad) : undefined, win);
   if (stack.nonFiniteMasked > 0) warnings.push(nonFiniteMaskedWarning(r.file, stack.nonFiniteMasked));
   const negative = negativesWarning(r.file, stack, `give ${stack.negativeEverywhere === 1 ? 'it' : 'them'} weight 0 in chunks/<k>/weights`);
   if (negative !== undefined) warnings.push(negative);
-  const mask = bad && typeMax ? maskOf(r, infos[0]!.key, stack.amplitudes, bad, typeMax, sources, stack.atTypeMax[0]) : undefined;
-  warnings.push(...typeMaxWarnings(r.file, stack, typeMax ? countFlags(typeMax) : undefined));
+  const typeMaxOut = typeMax ? binFlags(win, typeMax) : undefined;
+  const mask = bad && typeMaxOut ? maskOf(r, infos[0]!.key, stack.amplitudes, patternFlags(win, bad), typeMaxOut, sources, stack.atTypeMax[0]) : undefined;
+  warnings.push(...typeMaxWarnings(r.file, stack, typeMaxOut ? countFlags(typeMaxOut) : undefined));
   return {
     file: r.file, format: 'ptyd', n, H, W, diffraction: stack.amplitudes,
     xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },
     objectShape: frame.objectShape, margin, originM: frame.originM, geometry, radiationFrom: { source: 'format' }, keys,
     ...(mask ? { detectorMask: mask } : {}),
+    ...(win.whole ? {} : { frames: frameRecord(win, opts.frames!, pixel) }),
     maskRecord: mask?.record ?? (bad ? { applied: true, pixels_masked: 0, pattern_pixels: H * W, sources }
       : maskOffRecord(keys.weights !== undefined ? [{ source: 'ptypy weights', key: keys.weights }] : [], stack.atTypeMax)), warnings,
   };

@@ -32,12 +32,14 @@ export function isResultNeutral(setting: string): boolean {
  * SHA-256 of the reconstruction settings a result depends on (every setting but the thread count).
  * `detectorMask` and `radiation`, added after hubs recorded these hashes, are left out at their defaults (true,
  * null): they act only on measured data (CXI, .ptyd), never on a study's NPZ datasets, so an earlier hub's results
- * keep their hash.
+ * keep their hash. `crop` and `binSize` (measured data's frames) have no default: absent, they are not hashed; a
+ * crop of null and a binSize of 1 (neither crops nor bins) are left out as absent.
  */
 export function reconstructionSettingsSha256(r: ReconstructionSettings): string {
   if (!isPlainObject(r)) throw new UsageError(`reconstructionSettingsSha256: the settings ${kindOf(r)}: expected the reconstruction settings (an object, as parseStudySettings(…).reconstruction gives them)`);
-  const { threads: _threads, detectorMask, radiation, ...rest } = r;
-  return createHash('sha256').update(stableJson({ ...rest, ...(detectorMask === false ? { detectorMask } : {}), ...(radiation != null ? { radiation } : {}) })).digest('hex');
+  const { threads: _threads, detectorMask, radiation, crop, binSize, ...rest } = r;
+  return createHash('sha256').update(stableJson({ ...rest, ...(detectorMask === false ? { detectorMask } : {}), ...(radiation != null ? { radiation } : {}),
+    ...(crop != null ? { crop } : {}), ...(binSize !== undefined && binSize !== 1 ? { binSize } : {}) })).digest('hex');
 }
 
 /** One setting whose value differs. */

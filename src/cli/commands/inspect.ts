@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { parseStudySettings } from '../../settings/parse.js';
 import { HUB } from '../../study/hub/layout.js';
+import { ENGINE_FLAGS, addFrameOptions, frameSettings, type EngineFlags } from '../engine-flags.js';
 
 /**
  * What to use instead for a hub directory or a settings file, which `inspect` does not read (it said "not a regular
@@ -28,14 +29,17 @@ export function notInspected(file: string): string | null {
   return null;
 }
 
-interface InspectFlags {
+interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize'> {
   json?: boolean;
   check?: boolean;
   radiation?: string;
 }
 
-/** How errors of the settings name the one setting inspect takes as a flag. */
-const FLAGS: Record<string, string> = { 'reconstruction.radiation': '--radiation' };
+/** How errors of the settings name the settings inspect takes as flags. */
+const FLAGS: Record<string, string> = {
+  'reconstruction.radiation': '--radiation', 'reconstruction.crop': ENGINE_FLAGS['reconstruction.crop']!, 'reconstruction.crop.center': '--crop-center',
+  'reconstruction.crop.size': '--crop-size', 'reconstruction.binSize': '--bin-size',
+};
 
 function num(v: number | bigint | null): string {
   if (v === null) return '-';
@@ -124,7 +128,7 @@ function hdf5Text(s: Hdf5Summary): string {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('inspect')
     .summary('keys, dtypes, shapes, statistics and _metadata of NPZ files; the tree of HDF5 files (CXI, PtyPy, ptychodus)')
     .description(
@@ -148,13 +152,21 @@ export function register(program: Command): void {
       'electron (the energy is an electron\'s kinetic energy, λ = h/√(2·m0·E·(1 + E/(2·m0·c²)))). Default: as the file states at ' +
       'entry_1/instrument_1/source_1/probe, photon when it states none; refused when the file states the other, for a .ptyd, for an NPZ ' +
       'and for a probe file (.ptyr, ptychodus product) ' +
-      '(docs/real-data.md, "Radiation")')
+      '(docs/real-data.md, "Radiation")');
+  addFrameOptions(cmd, 'the file, with --check, as lsqml reads it (refused for an NPZ and a probe file)')
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
       // the value as the settings schema parses it (the same words as lsqml's refusal of a bad value)
       const radiation = flags.radiation === undefined ? null
         : parseStudySettings({ reconstruction: { radiation: flags.radiation as 'photon' | 'electron' } }).reconstruction.radiation;
       if (radiation !== null && !flags.check) {
         throw new UsageError(`--radiation ${radiation}: expected with --check (it says what the energy of a file read as a reconstruction reads it is); found without --check`);
+      }
+      const given = frameSettings(flags);
+      const parsed = parseStudySettings({ reconstruction: given }).reconstruction;
+      const frames = parsed.crop != null || parsed.binSize !== undefined ? { crop: parsed.crop, binSize: parsed.binSize } : undefined;
+      if (frames && !flags.check) {
+        throw new UsageError(`${[flags.cropCenter !== undefined ? '--crop-center, --crop-size' : '', flags.binSize !== undefined ? '--bin-size' : ''].filter(Boolean).join(', ')}: ` +
+          'expected with --check (they say how a reconstruction makes the patterns of the detector frames); found without --check');
       }
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
@@ -166,13 +178,13 @@ export function register(program: Command): void {
           const instead = notInspected(file);
           if (instead !== null) throw new InputError(instead);
           if (isHdf5File(file)) {
-            const s = await summarizeHdf5(file, { check: flags.check, radiation });
+            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}) });
             if (s.check && !s.check.valid) code = 2;
             if (flags.json) out.push(hdf5Json(s));
             else texts.push(hdf5Text(s));
             continue;
           }
-          const s = await summarizeNpz(file, { check: flags.check, radiation });
+          const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}) });
           if (s.check && !s.check.valid) code = 2;
           if (flags.json) out.push(toJson(s));
           else texts.push(toText(s));

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { action } from '../action.js';
-import { ENGINE_FLAGS, type EngineFlags } from '../engine-flags.js';
+import { ENGINE_FLAGS, addFrameOptions, frameSettings, type EngineFlags } from '../engine-flags.js';
 import { integerFlag } from '../flags.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { addConfigOption, addOutOption, aliased, configInput, settingsFrom, settingsLsqmlIgnores } from '../options.js';
@@ -137,7 +137,8 @@ export function register(program: Command): void {
     .option('--radiation <r>', 'measured data (CXI): photon or electron, what the file\'s energy is the energy of — photon: λ = hc/E; electron: ' +
       'the kinetic energy, λ = h/√(2·m0·E·(1 + E/(2·m0·c²))) (relativistic). Default: as the file states at entry_1/instrument_1/source_1/probe ' +
       '(NeXus NXsource probe: \'electron\', \'x-ray\', …), photon when it states none; refused when the file states the other, for a .ptyd ' +
-      '(PtyPy stores a photon energy) and for an NPZ (docs/real-data.md, "Radiation")')
+      '(PtyPy stores a photon energy) and for an NPZ (docs/real-data.md, "Radiation")');
+  addFrameOptions(cmd, 'the file (refused for a dataset NPZ)')
     .option('--overwrite', 'replace an existing reconstruction in --out; its files, and its report, move to <out>/history/ (default: refuse)')
     .action(action('lsqml', async (flags: LsqmlFlags) => {
       const input = aliased<string>(flags as Record<string, unknown>, '--input', OLD_INPUT);
@@ -161,6 +162,7 @@ export function register(program: Command): void {
           ...(flags.precision !== undefined ? { precision: flags.precision as 'float32' | 'float64' } : {}),
           ...(flags.detectorMask === false ? { detectorMask: false } : {}),
           ...(flags.radiation !== undefined ? { radiation: flags.radiation as 'photon' | 'electron' } : {}),
+          ...frameSettings(flags),
           nImages: integerFlag('--n-images', flags.nImages),
           threads: integerFlag('--threads', flags.threads),
         },

@@ -12,7 +12,7 @@ import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
 import type { ReconstructionPlanOptions } from '../../study/reconstruct/plan.js';
 import type { JobRef, PhaseFSummary } from '../../study/reconstruct/record.js';
-import { ENGINE_FLAGS, type EngineFlags } from '../engine-flags.js';
+import { ENGINE_FLAGS, addFrameOptions, frameSettings, type EngineFlags } from '../engine-flags.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
 import { counted, shellJoin } from '../../text.js';
 import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
@@ -68,6 +68,7 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
       ...(f.probeModel !== undefined ? { probeModel: f.probeModel } : {}),
       ...(f.detectorMask === false ? { detectorMask: false } : {}),
       ...(f.radiation !== undefined ? { radiation: f.radiation as 'photon' | 'electron' } : {}),
+      ...frameSettings(f),
     },
     execution: { jobs: integerFlag('--jobs', f.jobs), ...executorSettingsFromFlags(f) },
   });
@@ -169,7 +170,8 @@ export function register(program: Command): void {
     .option('--no-detector-mask', 'measured data (CXI, .ptyd): fit every pixel as read, not leaving out the pixels the file marks as not measured; as lsqml --no-detector-mask (docs/real-data.md)')
     .option('--radiation <r>', 'measured data (CXI): photon or electron, what the files\' energy is the energy of — photon: λ = hc/E; electron: the kinetic energy, ' +
       'λ relativistic. Default: as each file states at entry_1/instrument_1/source_1/probe, photon when it states none; a job whose file states the ' +
-      'other, a .ptyd (electron) or an NPZ fails, as lsqml --radiation refuses it (docs/real-data.md, "Radiation")')
+      'other, a .ptyd (electron) or an NPZ fails, as lsqml --radiation refuses it (docs/real-data.md, "Radiation")');
+  addFrameOptions(cmd, 'each input (a job whose input is a dataset NPZ fails, as lsqml refuses it)')
     .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)');
   addExecutorOptions(cmd)
     .action(action('reconstruct', async (flags: Flags) => {

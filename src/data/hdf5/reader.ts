@@ -223,6 +223,8 @@ export interface Hdf5OpenOptions {
 export type EntryKind = 'group' | 'dataset' | 'missing' | 'other';
 
 /** A slab of a numeric dataset as read: a typed array of its element type (complex: interleaved re, im). */
+/** A window of the last two axes (a frame's rows y0 … y0 + h − 1, columns x0 … x0 + w − 1) that `readSlabs` reads alone. */
+export interface SlabWindow { y0: number; x0: number; h: number; w: number }
 export type SlabView = Uint8Array | Uint16Array | Uint32Array | BigUint64Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
 type SlabCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => SlabView;
 /** Typed array of each readable dtype, and how many of its values one element is (2 for complex). */
@@ -636,13 +638,20 @@ export class Hdf5Reader {
    * fresh memory costs about 0.9 s per GB). HDF5 converts the stored type (any byte order) to native
    * little-endian. A 0-d dataset is one slab of one row.
    */
-  readSlabs(info: Hdf5DatasetInfo, rowsPerSlab: number, fn: (slab: SlabView, firstRow: number, rows: number) => void): void {
+  readSlabs(info: Hdf5DatasetInfo, rowsPerSlab: number, fn: (slab: SlabView, firstRow: number, rows: number) => void, window?: SlabWindow): void {
     const slabType = SLAB_TYPES[info.dtype];
     if (!slabType) throw this.bad(info.key, 'an integer, float or complex dataset', `dtype ${info.dtype}`);
     const scalar = info.shape.length === 0;
     const rows = scalar ? 1 : info.shape[0]!;
     if (rows === 0 || info.elements === 0) return;
-    this.readRowRange(info, slabType, 0, 0, rows, scalar ? 1 : this.rowsPerRead(info, rowsPerSlab), fn);
+    if (window !== undefined) {
+      const s = info.shape, [h, w] = [s[s.length - 2]!, s[s.length - 1]!];
+      const ok = s.length >= 3 && [window.y0, window.x0, window.h, window.w].every((v) => Number.isInteger(v) && v >= 0) &&
+        window.h >= 1 && window.w >= 1 && window.y0 + window.h <= h && window.x0 + window.w <= w;
+      if (!ok) throw new Error(`window rows ${window.y0} + ${window.h}, columns ${window.x0} + ${window.w} outside the ${h}×${w} frames of ${info.key}`);
+    }
+    // the number of rows per read is that of whole frames: a window of them reads less, over no more chunks
+    this.readRowRange(info, slabType, 0, 0, rows, scalar ? 1 : this.rowsPerRead(info, rowsPerSlab), fn, window);
   }
 
   /**
@@ -653,10 +662,17 @@ export class Hdf5Reader {
    * index and the number of rows.
    */
   private readRowRange(info: Hdf5DatasetInfo, [Ctor, lanes]: [SlabCtor, number], lead: number, start: number, count: number, per: number,
-    fn: (slab: SlabView, firstRow: number, rows: number) => void): void {
+    fn: (slab: SlabView, firstRow: number, rows: number) => void, window?: SlabWindow): void {
     const scalar = info.shape.length === 0;
-    const rest = info.shape.slice(lead + 1).map((d) => BigInt(d));
-    const rowElems = product(info.shape.slice(lead + 1));
+    const restShape = info.shape.slice(lead + 1);
+    const restOffset = restShape.map(() => 0);
+    if (window !== undefined) {
+      // the last two axes (the frame) read from [y0, x0], h × w
+      restShape.splice(-2, 2, window.h, window.w);
+      restOffset.splice(-2, 2, window.y0, window.x0);
+    }
+    const rest = restShape.map((d) => BigInt(d));
+    const rowElems = product(restShape);
     const M = this.lib.Module;
     const bytes = Math.min(per, count) * rowElems * info.itemsize;
     const ptr = M._malloc(bytes);
@@ -667,7 +683,7 @@ export class Hdf5Reader {
       for (let a = Math.floor(start / per) * per; a < start + count; a += per) {
         const r0 = Math.max(a, start), r1 = Math.min(a + per, start + count);
         this.call(info.key, 'reading', () => M.get_dataset_data(this.h5.file_id, info.path,
-          scalar ? null : [...ones, BigInt(r1 - r0), ...rest], scalar ? null : [...zeros, BigInt(r0), ...rest.map(() => 0n)], scalar ? null : strides, BigInt(ptr)));
+          scalar ? null : [...ones, BigInt(r1 - r0), ...rest], scalar ? null : [...zeros, BigInt(r0), ...restOffset.map((o) => BigInt(o))], scalar ? null : strides, BigInt(ptr)));
         // The view is made after the call: the library's memory may have grown (a new buffer) meanwhile.
         fn(new Ctor(M.HEAPU8.buffer, ptr, (r1 - r0) * rowElems * lanes), r0, r1 - r0);
       }

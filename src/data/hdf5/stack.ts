@@ -17,6 +17,7 @@
  */
 import { counted } from '../../text.js';
 import { Hdf5Error, type Hdf5DatasetInfo, type Hdf5Reader } from './reader.js';
+import type { FrameWindow } from './frames.js';
 
 export interface IntensityStack {
   n: number;
@@ -90,12 +91,12 @@ const MAX_VALUE = 3.4028234663852886e38 ** 2;
  */
 interface PixelBook { hw: number; counts?: Uint32Array; masked?: Uint8Array | undefined; nonFiniteMasked: number }
 
-function convert(src: ArrayLike<number>, out: Float32Array, base: number, top: number, flags: Uint8Array | undefined, book: PixelBook): { negatives: number; atTop: number; bad: number } {
+function convert(src: ArrayLike<number>, out: Float32Array | Float64Array, base: number, top: number, flags: Uint8Array | undefined, book: PixelBook, root = true): { negatives: number; atTop: number; bad: number } {
   let negatives = 0, atTop = 0;
   for (let i = 0; i < src.length; i++) {
     const v = src[i]!;
     if (v >= 0 && v <= MAX_VALUE) {
-      out[base + i] = Math.sqrt(v);
+      out[base + i] = root ? Math.sqrt(v) : v;
       if (v === top) { atTop++; if (flags) flags[(base + i) % flags.length] = 1; }
     }
     else if (v < 0 && v > -Infinity) { negatives++; out[base + i] = 0; (book.counts ??= new Uint32Array(book.hw))[(base + i) % book.hw]!++; }
@@ -106,12 +107,12 @@ function convert(src: ArrayLike<number>, out: Float32Array, base: number, top: n
   return { negatives, atTop, bad: -1 };
 }
 
-function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base: number, top: bigint | undefined, flags: Uint8Array | undefined, book: PixelBook): { negatives: number; atTop: number } {
+function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array | Float64Array, base: number, top: bigint | undefined, flags: Uint8Array | undefined, book: PixelBook, root = true): { negatives: number; atTop: number } {
   let negatives = 0, atTop = 0;
   for (let i = 0; i < src.length; i++) {
     const b = src[i]!;
     const v = Number(b);
-    if (v < 0) { negatives++; out[base + i] = 0; (book.counts ??= new Uint32Array(book.hw))[(base + i) % book.hw]!++; } else out[base + i] = Math.sqrt(v);
+    if (v < 0) { negatives++; out[base + i] = 0; (book.counts ??= new Uint32Array(book.hw))[(base + i) % book.hw]!++; } else out[base + i] = root ? Math.sqrt(v) : v;
     if (b === top) { atTop++; if (flags) flags[(base + i) % flags.length] = 1; }
   }
   return { negatives, atTop };
@@ -126,6 +127,20 @@ function convertBig(src: BigInt64Array | BigUint64Array, out: Float32Array, base
 export function stackShape(shape: readonly number[]): [number, number, number] | undefined {
   if (shape.length < 3 || shape.slice(1, -2).some((d) => d !== 1)) return undefined;
   return [shape[0]!, shape[shape.length - 2]!, shape[shape.length - 1]!];
+}
+
+/**
+ * One window [h, w] of intensities (`src` from `at`, rows of `w`) summed b × b into `acc` [h/b, w/b] and written as
+ * float32 √ into `out` from `outAt`: the sum of counts is exact in float64 (below 2^53), its square root rounded once.
+ */
+function binFrame(src: Float64Array, at: number, w: number, b: number, acc: Float64Array, ow: number, out: Float32Array, outAt: number): void {
+  acc.fill(0);
+  const h = (acc.length / ow) * b;
+  for (let y = 0; y < h; y++) {
+    const row = Math.floor(y / b) * ow, s = at + y * w;
+    for (let x = 0; x < w; x++) acc[row + Math.floor(x / b)]! += src[s + x]!;
+  }
+  for (let i = 0; i < acc.length; i++) out[outAt + i] = Math.sqrt(acc[i]!);
 }
 
 /** Checks that `info` is a numeric stack [n, H, W] (or [n, 1, …, 1, H, W]: `stackShape`); returns [n, H, W]. */
@@ -161,9 +176,11 @@ export function checkStackOutput(r: Hdf5Reader, key: string, n: number, H: numbe
  * the dataset in messages. `typeMaxPixels` ([H, W]), when given, gets a 1 at every pixel that holds
  * the largest value of its integer type in any pattern. `maskedPixels` ([H, W]), when given, flags the pixels
  * the file's detector mask (or weights) masks: a value there that is not finite is read as 0 (counted), not refused,
- * since the pixel is not fitted (its values are set to 0 afterwards: hdf5/mask.ts).
+ * since the pixel is not fitted (its values are set to 0 afterwards: hdf5/mask.ts). With `window` (frames.ts), only
+ * that window of each frame is read (`typeMaxPixels` and `maskedPixels` are then of the window, [h, w]) and, binned,
+ * b × b intensities are summed before the square root; the result's H and W are the patterns' (`window.out`).
  */
-export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expected: string, typeMaxPixels?: Uint8Array, maskedPixels?: Uint8Array): IntensityStack {
+export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expected: string, typeMaxPixels?: Uint8Array, maskedPixels?: Uint8Array, window?: FrameWindow): IntensityStack {
   if (infos.length === 0) throw new Hdf5Error(`${r.file}: expected ${expected}; found no dataset`);
   let n = 0, H = 0, W = 0;
   for (const info of infos) {
@@ -173,9 +190,16 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
     n += k;
   }
   if (n === 0) throw r.bad(infos[0]!.key, expected, 'no patterns (n = 0)');
-  checkStackOutput(r, infos[0]!.key, n, H, W);
-  const amplitudes = new Float32Array(n * H * W);
-  const hw = H * W;
+  // the window of each frame that is read (the whole frame unless cropped) and the patterns it makes (binned)
+  const win = window && !window.whole ? window : undefined;
+  if (win && (win.fileShape[0] !== H || win.fileShape[1] !== W)) throw new Error(`the window is of ${win.fileShape.join('×')} frames; the stack's are ${H}×${W}`);
+  const slabWindow = win ? { y0: win.y0, x0: win.x0, h: win.h, w: win.w } : undefined;
+  if (win) { H = win.h; W = win.w; }
+  const bin = win?.bin ?? 1;
+  const [oh, ow] = win ? win.out : [H, W];
+  checkStackOutput(r, infos[0]!.key, n, oh, ow);
+  const amplitudes = new Float32Array(n * oh * ow);
+  const hw = H * W, ohw = oh * ow;
   let negatives = 0;
   let row = 0;
   const atTypeMax: IntensityStack['atTypeMax'] = [];
@@ -183,34 +207,41 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
   const flags = typeMaxPixels;
   if (maskedPixels && maskedPixels.length !== hw) throw new Error(`maskedPixels holds ${maskedPixels.length} flags; ${H}×${W} patterns need ${hw}`);
   const book: PixelBook = { hw, masked: maskedPixels, nonFiniteMasked: 0 };
+  // binned: each slab's window as float64 intensities first (summed exactly, then √)
+  let sums: Float64Array | undefined, binned: Float64Array | undefined;
   for (const info of infos) {
-    const perSlab = Math.max(1, Math.floor(SLAB_BYTES / (hw * info.itemsize)));
+    const perSlab = Math.max(1, Math.floor(SLAB_BYTES / (hw * (bin > 1 ? Math.max(8, info.itemsize) : info.itemsize))));
+    if (bin > 1 && (sums === undefined || sums.length < Math.min(perSlab, n) * hw)) { sums = new Float64Array(Math.min(perSlab, n) * hw); binned = new Float64Array(ohw); }
     const topBig = integerTypeMax(info);
     // 64-bit maxima are not exact as numbers; they are compared as bigints (convertBig)
     const top = topBig !== undefined && info.itemsize < 8 ? Number(topBig) : NaN;
     let atTop = 0;
-    r.readSlabs(info, perSlab, (src, s) => {
-      const base = (row + s) * hw;
+    r.readSlabs(info, perSlab, (src, s, rows) => {
+      const base = bin > 1 ? 0 : (row + s) * hw;
+      const out = bin > 1 ? sums! : amplitudes;
       if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
-        const c = convertBig(src, amplitudes, base, topBig, flags, book);
+        const c = convertBig(src, out, base, topBig, flags, book, bin === 1);
         negatives += c.negatives; atTop += c.atTop;
-        return;
+      } else {
+        const c = convert(src, out, base, top, flags, book, bin === 1);
+        atTop += c.atTop;
+        if (c.bad >= 0) {
+          const p = s + Math.floor(c.bad / hw), px = c.bad % hw;
+          // with the detector mask on, the way out for a gap filled with NaN: mask that pixel (CXI mask, PtyPy weights)
+          const orMasked = maskedPixels ? ', or in a pixel the detector mask masks' : '';
+          // the pixel as the file numbers it
+          const [py, pxx] = [Math.floor(px / W) + (slabWindow?.y0 ?? 0), (px % W) + (slabWindow?.x0 ?? 0)];
+          throw r.bad(info.key, `${expected}, finite and at most ${MAX_VALUE.toPrecision(4)} (amplitudes are float32)${orMasked}`, `${src[c.bad]} in pattern ${p} at pixel (${py}, ${pxx})`);
+        }
+        negatives += c.negatives;
       }
-      const c = convert(src, amplitudes, base, top, flags, book);
-      atTop += c.atTop;
-      if (c.bad >= 0) {
-        const p = s + Math.floor(c.bad / hw), px = c.bad % hw;
-        // with the detector mask on, the way out for a gap filled with NaN: mask that pixel (CXI mask, PtyPy weights)
-        const orMasked = maskedPixels ? ', or in a pixel the detector mask masks' : '';
-        throw r.bad(info.key, `${expected}, finite and at most ${MAX_VALUE.toPrecision(4)} (amplitudes are float32)${orMasked}`, `${src[c.bad]} in pattern ${p} at pixel (${Math.floor(px / W)}, ${px % W})`);
-      }
-      negatives += c.negatives;
-    });
+      if (bin > 1) for (let f = 0; f < rows; f++) binFrame(sums!, f * hw, W, bin, binned!, ow, amplitudes, (row + s + f) * ohw);
+    }, slabWindow);
     if (atTop > 0) atTypeMax.push({ key: info.key, dtype: info.dtype, value: String(topBig), count: atTop });
     row += info.shape[0]!;
   }
   let negativeEverywhere = 0;
   // pixels the detector mask masks already are not fitted: not named again
   if (book.counts) for (let p = 0; p < hw; p++) if (book.counts[p] === n && !maskedPixels?.[p]) negativeEverywhere++;
-  return { n, H, W, amplitudes, negatives, negativeEverywhere, nonFiniteMasked: book.nonFiniteMasked, dtypes: [...new Set(infos.map((i) => i.dtype))], atTypeMax };
+  return { n, H: oh, W: ow, amplitudes, negatives, negativeEverywhere, nonFiniteMasked: book.nonFiniteMasked, dtypes: [...new Set(infos.map((i) => i.dtype))], atTypeMax };
 }

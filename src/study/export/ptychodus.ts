@@ -16,7 +16,9 @@
  *                     wavelength is hc/E, so for electron data (`radiation: 'electron'`) probe_energy_eV is the photon
  *                     energy of the electron's wavelength, hc/λ, and the comments name the electron energy
  *   loss        loss_history → loss_values, loss_epochs 0 … E − 1
- *   name, comments  the folder's name; engine, version, epochs and the input file's name and SHA-256
+ *   name, comments  the folder's name; engine, version, epochs and the input file's name and SHA-256; for frames
+ *                   cropped or binned (`_metadata.geometry.frames`), the patterns' size and detector pixel size (b × the
+ *                   file's) and the window: a product has no key of its own for the detector pixel
  * exposure_time_s, probe_photon_count and mass_attenuation_m2_kg (which ptychodus's reader needs or reads) are 0: not known.
  */
 import { lstatSync, statSync } from 'node:fs';
@@ -35,6 +37,19 @@ import { brokenLink, statEntry } from '../../files/regular.js';
 import { shownJson } from '../../text.js';
 import { PHASE_F } from '../hub/layout.js';
 import { checkOptionNames, optionNames } from '../phase.js';
+
+/**
+ * The comment of a reconstruction whose patterns were cropped or binned from the file's detector frames
+ * (`geometry.frames`, data/hdf5/frames.ts): the detector pixel the object pixel λz/(N·p) came from, binned.
+ */
+function framesComment(geometry: Record<string, unknown>): string | null {
+  const f = geometry.frames;
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) return null;
+  const r = f as Record<string, unknown>, px = geometry.detector_pixel_size_m_yx;
+  const pair = (v: unknown): string => (Array.isArray(v) ? `[${v.map((x) => (typeof x === 'number' ? Number(x.toPrecision(6)) : String(x))).join(', ')}]` : String(v));
+  return `patterns ${pair(r.pattern_shape)} made of the file's ${pair(r.file_frame_shape)} frames (${String(r.how)}): detector pixel ${pair(px)} m ` +
+    `(${String(r.bin_size)} × the file's ${pair(r.file_pixel_size_m_yx)} m)`;
+}
 
 export interface PtychodusExportOptions {
   /** The reconstruction: a folder holding reconstruction.npz, or that file. */
@@ -215,6 +230,7 @@ export async function exportPtychodusProduct(opts: PtychodusExportOptions): Prom
       typeof meta.algorithm === 'string' ? meta.algorithm : null,
       typeof meta.epochs_run === 'number' ? `${meta.epochs_run} epochs` : null,
       input && typeof input.file === 'string' ? `input ${input.file}${typeof input.sha256 === 'string' ? ` (SHA-256 ${input.sha256})` : ''}` : null,
+      framesComment(geometry),
       radiation === 'electron' && statedEv > 0 ? `electron data of ${statedEv} eV: probe_energy_eV ${energyEv.toPrecision(8)} is the photon energy of its wavelength (ptychodus takes λ = hc/E)` : null,
       `exported from ${basename(file)}`,
     ].filter((s): s is string => s !== null).join('; ');

@@ -16,7 +16,8 @@ import { basename } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import type { Dataset } from '../../data/dataset.js';
 import { scanFrame, DEFAULT_OBJECT_MARGIN, type Radiation } from '../../data/geometry.js';
-import { npzRadiationMessage, readInputData } from '../../data/input.js';
+import { frameSettingsMessage, npzRadiationMessage, readInputData } from '../../data/input.js';
+import type { FramePrep } from '../../data/hdf5/frames.js';
 import { CXI_KEYS, probeAlsoLookedAt } from '../../data/cxi.js';
 import { geometryRecord, measuredToDataset, probeGuessOf, type ProbeData } from '../../data/measured.js';
 import { readProbeFile } from '../../data/probe-file.js';
@@ -42,6 +43,11 @@ export interface ReconstructionInputOptions {
    * states, photon when it states nothing. Refused for an NPZ, which states no energy to convert.
    */
   radiation?: Radiation | null;
+  /**
+   * Measured data: the crop and binning of its detector frames (reconstruction.crop, binSize; data/hdf5/frames.ts).
+   * Refused for an NPZ, whose patterns are amplitudes already made.
+   */
+  frames?: FramePrep;
 }
 
 export interface ReconstructionInput {
@@ -101,12 +107,14 @@ function meanPatternPower(ds: Dataset): number {
 export async function readReconstructionInput(path: string, opts: ReconstructionInputOptions): Promise<ReconstructionInput> {
   if (opts.probeModel && opts.initProbe !== 'guess') throw new UsageError('give either --init-probe file:PATH or --probe-model, not both');
   // An NPZ without probeGuess is read, to take the probe from --probe-model or --init-probe file:, or to be refused below naming both.
+  const cropped = opts.frames !== undefined && (opts.frames.crop != null || (opts.frames.binSize ?? 1) !== 1);
   const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job, probeOptional: true, detectorMask: opts.detectorMask ?? true,
-    ...(opts.radiation ? { radiation: opts.radiation } : {}) });
+    ...(opts.radiation ? { radiation: opts.radiation } : {}), ...(cropped ? { frames: opts.frames } : {}) });
   if (input.format === 'npz' && opts.radiation) {
     // an NPZ's positions are object pixels and its _metadata.geometry states the wavelength itself: no energy to convert
     throw new InputError(npzRadiationMessage(path, opts.radiation));
   }
+  if (input.format === 'npz' && cropped) throw new InputError(frameSettingsMessage(path, 'a dataset NPZ'));
   const measured = input.format === 'npz' ? undefined : input.measured;
   const record: Record<string, unknown> = { input_format: input.format };
   const warnings: string[] = [];
@@ -187,6 +195,11 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
       'propagation are --probe-model aperture:… or fzp:…; docs/real-data.md, "Coming from PtyPy")' : '';
     const give = `give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH${ptypy}`;
     // a CXI file names where its probe would be: file, key, expected, found, as every refusal
+    if (measured.probeNotUsed !== undefined) {
+      // the file's probe is of its frames, not of the cropped or binned patterns
+      throw new InputError(`${path}: key '${measured.keys.probe}': expected the probe of the ${N.join('×')} patterns (complex [${N.join(', ')}] or [M, ${N.join(', ')}]); ` +
+        `found ${measured.probeNotUsed}; ${give}`);
+    }
     if (measured.format === 'cxi') {
       throw new InputError(`${path}: key '${CXI_KEYS.probe[0]}': expected the probe (complex [${N.join(', ')}] or [M, ${N.join(', ')}]); ` +
         `found it missing (${probeAlsoLookedAt(measured.keys.radiation)}); ${give}`);

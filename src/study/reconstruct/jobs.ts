@@ -127,12 +127,14 @@ export function commandFor(job: ReconstructionJob, threads?: number, absolute = 
   // how a measured file is read: without them the line would read electron data as photons, or mask what the job fitted
   if (s.detectorMask === false) args.push('--no-detector-mask');
   if (s.radiation !== null) args.push('--radiation', s.radiation);
+  if (s.crop != null) args.push('--crop-center', `${s.crop.center[0]},${s.crop.center[1]}`, '--crop-size', String(s.crop.size));
+  if (s.binSize !== undefined && s.binSize !== 1) args.push('--bin-size', String(s.binSize));
   if (threads !== undefined) args.push('--threads', String(threads));
   return args;
 }
 
 /** The reconstruction settings `commandFor` has no flag for (and that change a result). */
-const FLAGGED = new Set(['epochs', 'batchSize', 'noiseModel', 'modes', 'seed', 'initObject', 'initProbe', 'probeModel', 'nImages', 'detectorMask', 'radiation', 'threads']);
+const FLAGGED = new Set(['epochs', 'batchSize', 'noiseModel', 'modes', 'seed', 'initObject', 'initProbe', 'probeModel', 'nImages', 'detectorMask', 'radiation', 'crop', 'binSize', 'threads']);
 
 /**
  * The settings of `job` that differ from the defaults but are not on its `commandFor` line (they come from a

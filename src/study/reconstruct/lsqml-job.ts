@@ -249,6 +249,7 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
     job: { modes: opts.modes, batchSize: opts.batchSize, ...(opts.nImages !== null ? { nImages: opts.nImages } : {}) },
     detectorMask: opts.detectorMask,
     radiation: opts.radiation,
+    ...(opts.crop != null || opts.binSize !== undefined ? { frames: { crop: opts.crop, binSize: opts.binSize } } : {}),
   });
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;

@@ -56,6 +56,10 @@ export async function readInputPatterns(meta: Record<string, unknown>, inputPath
     if (typeof keys.diffraction !== 'string' || keys.diffraction === '') {
       return { why: 'the reconstruction records no key of the patterns (_metadata.geometry.keys.diffraction)' };
     }
+    // frames cropped or binned: the file's rows are not the patterns the reconstruction fitted
+    if (isRecord(geometry.frames)) {
+      return { why: `the reconstruction fitted patterns made of the file's frames (_metadata.geometry.frames: ${String(geometry.frames.how)}), not the frames as stored` };
+    }
     // a .ptyd keeps its frames in chunks, which the key lists in the order the reconstruction concatenated them
     return await readHdf5Patterns(inputPath, keys.diffraction.split(', '), count);
   } catch (err) {

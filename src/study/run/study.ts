@@ -297,7 +297,8 @@ interface PhaseOutcome {
  *   shape (simulation.objectShape, or a base NPZ's objectGuess), the reconstructions' object frame;
  * - `reconstruction.modes` must be at most the probe's N² pixels;
  * - `reconstruction.probeModel` must state its wavelength and pixel size: simulated data states no geometry;
- * - `reconstruction.radiation` must be null: the simulated datasets state no energy for it to apply to.
+ * - `reconstruction.radiation` must be null: the simulated datasets state no energy for it to apply to;
+ * - `reconstruction.crop` and `binSize` must be left out: the simulated datasets hold patterns, not detector frames.
  * A base NPZ whose header does not tell the size is left to Phase C, which refuses it. The files in `absent`
  * (resolved paths that a resumed hub's settings name and that are not there) are left to Phase F, which needs
  * them only for jobs still to run (`resumeStartFiles`).
@@ -317,6 +318,11 @@ export async function checkStudyProbe(settings: StudySettings, absent: readonly 
   if (r.radiation !== null) {
     throw new UsageError(`reconstruction.radiation ${r.radiation}: expected null (left out), since the study's simulated datasets state no ` +
       `energy for it to apply to (it is for measured CXI data: docs/real-data.md, "Radiation"); found ${r.radiation}`);
+  }
+  if (r.crop != null || (r.binSize ?? 1) !== 1) {
+    const found = [r.crop != null ? `crop ${JSON.stringify(r.crop)}` : '', (r.binSize ?? 1) !== 1 ? `binSize ${r.binSize}` : ''].filter(Boolean).join(', ');
+    throw new UsageError(`reconstruction.crop / reconstruction.binSize: expected them left out, since the study's simulated datasets hold ` +
+      `patterns of simulation.patchSize, not detector frames (they are for measured CXI and .ptyd data: docs/real-data.md, "Cropping and binning detector frames"); found ${found}`);
   }
   const named = (spec: string): boolean => spec.startsWith('file:') && !absent.includes(resolve(spec.slice(5)));
   if (named(r.initProbe) && N !== null) await readProbeFile(r.initProbe.slice(5), N, N);
