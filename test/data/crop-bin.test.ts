@@ -120,6 +120,8 @@ test('refused before anything is read, one line naming file, key, expected and f
     `a 64×64 window inside the file's ${FH}×${FW} frames (centre rows 32 … 48, columns 32 … 80; nothing is padded or moved); found rows 6 … 69, columns 58 … 121`);
   await refused({ frames: { crop: { center: [20, CX], size: 64 } } }, `${finePath}: key '${D}': expected reconstruction.crop (--crop-center 20,${CX} --crop-size 64): ` +
     `a 64×64 window inside the file's ${FH}×${FW} frames (centre rows 32 … 48, columns 32 … 80; nothing is padded or moved); found rows -12 … 51, columns 40 … 103`);
+  await refused({ frames: { crop: { center: [40, 56], size: 96 } } }, `${finePath}: key '${D}': expected reconstruction.crop (--crop-center 40,56 --crop-size 96): ` +
+    `a 96×96 window inside the file's ${FH}×${FW} frames (at most 80 pixels a side; nothing is padded or moved); found rows -8 … 87, columns 8 … 103`);
   await refused({ frames: { binSize: 3 } }, `${finePath}: key '${D}': expected reconstruction.binSize (--bin-size 3): a bin size that divides the file's frames' sides; found ${FH}×${FW} frames`);
   // a side that is not a power of two: a warning, not a refusal
   const m = await readCxi(finePath, { frames: { crop: { center: [CY, CX], size: 48 } } });

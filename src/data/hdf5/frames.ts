@@ -63,8 +63,10 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
     const [cy, cx] = crop.center, N = crop.size, half = Math.floor(N / 2);
     y0 = cy - half; x0 = cx - half; h = N; w = N;
     if (y0 < 0 || x0 < 0 || y0 + N > H || x0 + N > W) {
-      throw r.bad(key, `reconstruction.crop (${flags}): a ${N}×${N} window inside the file's ${H}×${W} frames (centre rows ${half} … ${H - N + half}, ` +
-        `columns ${half} … ${W - N + half}; nothing is padded or moved)`, `rows ${y0} … ${y0 + N - 1}, columns ${x0} … ${x0 + N - 1}`);
+      // where the centre may be, or that no window of that size fits
+      const room = N > H || N > W ? `at most ${Math.min(H, W)} pixels a side` : `centre rows ${half} … ${H - N + half}, columns ${half} … ${W - N + half}`;
+      throw r.bad(key, `reconstruction.crop (${flags}): a ${N}×${N} window inside the file's ${H}×${W} frames (${room}; nothing is padded or moved)`,
+        `rows ${y0} … ${y0 + N - 1}, columns ${x0} … ${x0 + N - 1}`);
     }
   }
   if (h % bin !== 0 || w % bin !== 0) {
@@ -73,7 +75,7 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
   const out: [number, number] = [h / bin, w / bin];
   if (!powerOfTwo(out[0]) || !powerOfTwo(out[1])) {
     warnings.push(`${r.file}: key '${key}': ${flags} makes ${out[0]}×${out[1]} patterns, not a power of two: the WebAssembly FFT (and so ` +
-      '--precision float32, the default) needs one; the reconstruction runs in float64 with the slower TypeScript FFT, or is refused (docs/real-data.md)');
+      '--precision float32, the default) needs one: the reconstruction runs in float64 with the slower TypeScript FFT (fftBackend wasm refuses it; docs/fft.md)');
   }
   return { fileShape: [H, W], y0, x0, h, w, bin, out, whole: false };
 }
