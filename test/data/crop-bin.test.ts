@@ -129,6 +129,20 @@ test('refused before anything is read, one line naming file, key, expected and f
   assert.ok(m.warnings.some((w) => w.includes('--crop-center 38,72 --crop-size 48 makes 48×48 patterns, not a power of two')), m.warnings.join('\n'));
 });
 
+test('the memory limit applies to the patterns made, not to the whole frames: a crop of frames too large to hold reads within it', async () => {
+  const path = join(root, 'noprobe.cxi');
+  writeHdf5(path, { ...entries, [D]: { data: fine, shape: [n, FH, FW], dtype: '<I', chunks: [1, FH, FW] },
+    'entry_1/instrument_1/source_1/illumination': null });
+  const memoryLimit = { bytes: 1_000_000, source: 'a test\'s 1 MB' };
+  // the whole frames as float32: 40 × 80 × 112 × 4 = 1.43 MB, refused before anything is read
+  await assert.rejects(readCxi(path, { memoryLimit }), /expected values that fit the memory limit of .* \(a test's 1 MB\); found 40 patterns of 80×112 \(float32 amplitudes\), which needs 1\.37 MiB$/);
+  // the 64 × 64 window (655 kB), and binned (164 kB), read
+  const cropped = await readCxi(path, { memoryLimit, frames: { crop: frames.crop } });
+  assert.equal(cropped.diffraction.length, n * 64 * 64);
+  const binned = await readCxi(path, { memoryLimit, frames });
+  assert.deepEqual(binned.diffraction, plain.diffraction);
+});
+
 test('the settings: parsed once from the schema (bin size dividing the crop), left out of the settings hash when absent, refused by the simulated study', async () => {
   const s = parseStudySettings({ reconstruction: { crop: { center: [CY, CX], size: 64 }, binSize: 2 } });
   assert.deepEqual([s.reconstruction.crop, s.reconstruction.binSize], [{ center: [CY, CX], size: 64 }, 2]);
