@@ -20,10 +20,10 @@ test('six jobs failed for one reason: one line with their count and the first ke
   const detail = `the step did not start, so no job ran: ${WHY.replace(/^failed: /, '')}`;
   assert.match(failureLines('reconstruct', same, detail)[0]!, /^FAILED reconstruct 6 jobs \(.*\), each: the reason above$/);
   // one job of its own reason: the line it always had, with its SLURM job
-  const mixed = [...same.slice(0, 2), { key: KEYS[2]!, slurmJob: '77_1', message: 'killed by SLURM: out of memory (JobState=OUT_OF_MEMORY)' }];
+  const mixed = [...same.slice(0, 2), { key: KEYS[2]!, slurmJob: '77_1', message: 'killed at its memory limit by the out-of-memory killer of the cgroup SLURM ran it in (JobState=OUT_OF_MEMORY, Reason=OutOfMemory)' }];
   assert.deepEqual(failureLines('reconstruct', mixed), [
     `FAILED reconstruct 2 jobs (dose_10000/baseline/train, dose_10000/dense/train; SLURM tasks 77_0, 77_1), each: ${WHY}`,
-    'FAILED reconstruct dose_10000/sparse/train (SLURM job 77_1): killed by SLURM: out of memory (JobState=OUT_OF_MEMORY)',
+    'FAILED reconstruct dose_10000/sparse/train (SLURM job 77_1): killed at its memory limit by the out-of-memory killer of the cgroup SLURM ran it in (JobState=OUT_OF_MEMORY, Reason=OutOfMemory)',
   ]);
 });
 

@@ -66,6 +66,28 @@ test('a task\'s fate: SLURM\'s reason in one line; a task removed from its array
   assert.doesNotMatch(describeFate(fates[1]!, null), /never ran/);
 });
 
+test('a task killed at its memory limit is named so, with the memory it asked and the setting that raises it', () => {
+  const [n] = fixture('out-of-memory');
+  assert.equal(n!.state, 'OUT_OF_MEMORY');
+  assert.equal(n!.memory, 'MinMemoryNode=2G');
+  const [c] = fixture('out-of-memory-per-cpu');
+  assert.equal(c!.memory, 'MinMemoryCPU=1G');
+  // a job that asked no memory (MinMemoryNode=0) names none
+  assert.equal(fixture('timeout')[0]!.memory, '');
+  const as = (r: JobRecord, task: number): JobRecord => ({ ...r, arrayJobId: '910', arrayTaskId: String(task) });
+  const fates = taskFates('910', 3, [], [as(n!, 0), as(c!, 1), as({ ...n!, memory: '' }, 2)]);
+  const slurmstepd = 'slurmstepd: error: Detected 1 oom-kill event(s) in StepId=910_0.batch. Some of your processes may have been killed by the cgroup out-of-memory handler.';
+  assert.equal(describeFate(fates[0]!, slurmstepd),
+    'killed at its memory limit by the out-of-memory killer of the cgroup SLURM ran it in (JobState=OUT_OF_MEMORY, Reason=OutOfMemory, MinMemoryNode=2G); ' +
+    `the limit is a task's and holds for each job it runs, one after another: resume with a larger --slurm-mem; last line of its log: ${slurmstepd}`);
+  // asked per CPU (--slurm-sbatch-arg=--mem-per-cpu=…): --slurm-mem would be refused beside it, so that option is named
+  assert.match(describeFate(fates[1]!, null), /\(JobState=OUT_OF_MEMORY, Reason=OutOfMemory, MinMemoryCPU=1G\); .*resume with a larger --slurm-sbatch-arg=--mem-per-cpu=…$/);
+  assert.match(describeFate(fates[2]!, null), /\(JobState=OUT_OF_MEMORY, Reason=OutOfMemory\); .*resume with a larger --slurm-mem$/);
+  // never the words of a task that ended by itself, nor of one the user cancelled
+  assert.equal(endedByItself(fates[0]!), false);
+  assert.doesNotMatch(describeFate(fates[0]!, null), /cancelled|time limit|without writing/);
+});
+
 test('once scontrol has forgotten a job, sacct\'s records of its tasks say why each ended as scontrol\'s would', () => {
   // sacct --noheader --parsable2 --allocations --format JobID,State,ExitCode,Timelimit,NodeList (this cluster keeps no
   // accounting: the lines are written as sacct prints them, `CANCELLED by <uid>` and `None assigned` included)
@@ -83,7 +105,7 @@ test('once scontrol has forgotten a job, sacct\'s records of its tasks say why e
   const fates = taskFates('3760', 7, [], records);
   assert.deepEqual(fates.map((f) => f.where), ['ended', 'ended', 'ended', 'ended', 'ended', 'ended', 'gone']);
   assert.match(describeFate(fates[0]!, null), /^killed by SLURM at its time limit \(JobState=TIMEOUT, TimeLimit=00:01:00\); the limit is a task's/);
-  assert.equal(describeFate(fates[1]!, null), 'killed by SLURM: out of memory (JobState=OUT_OF_MEMORY)');
+  assert.match(describeFate(fates[1]!, null), /^killed at its memory limit by the out-of-memory killer of the cgroup SLURM ran it in \(JobState=OUT_OF_MEMORY\); .*--slurm-mem$/);
   assert.equal(describeFate(fates[2]!, null), 'cancelled (JobState=CANCELLED) — by scancel, `ptychostudy cancel` or an administrator');
   assert.match(describeFate(fates[4]!, null), /^cancelled before it started: it never ran \(JobState=CANCELLED\)/);
   assert.equal(endedByItself(fates[5]!), true);

@@ -28,6 +28,8 @@ export interface TaskFate {
   reason: string | null;
   exitCode: string | null;
   timeLimit: string | null;
+  /** The memory the task asked (`MinMemoryNode=8G`, `MinMemoryCPU=2G`), from scontrol; null or absent when none or not known. */
+  memory?: string | null;
   nodeList: string | null;
   /** gone: whether SLURM still knows the array (then the task was removed from it while queued). */
   arrayKnown: boolean;
@@ -52,7 +54,7 @@ export function taskFates(jobId: string, count: number, queue: readonly QueueEnt
       : isActiveState(state) ? 'running' : 'ended';
     fates.push({
       ...base, where, state, reason: q?.reason ?? r?.reason ?? null, exitCode: r?.exitCode ?? null,
-      timeLimit: r?.timeLimit ?? null, nodeList: r?.nodeList ?? null,
+      timeLimit: r?.timeLimit ?? null, memory: r?.memory || null, nodeList: r?.nodeList ?? null,
     });
   }
   return fates;
@@ -81,7 +83,12 @@ export function describeFate(f: TaskFate, logLine: string | null, tookJobs = fal
   switch (f.state) {
     case 'TIMEOUT': return `killed by SLURM at its time limit ${facts([f.timeLimit ? `, TimeLimit=${f.timeLimit}` : ''])}; ` +
       'the limit is a task\'s, which takes its jobs one after another: resume with a longer --slurm-time or more --slurm-tasks';
-    case 'OUT_OF_MEMORY': return `killed by SLURM: out of memory ${facts()}`;
+    case 'OUT_OF_MEMORY':
+      // The kernel's out-of-memory killer of the task's cgroup ended it (slurmstepd saw the event); the limit is the
+      // memory the task asked (--mem, or --mem-per-cpu times its CPUs), or the cluster's default when it asked none.
+      return `killed at its memory limit by the out-of-memory killer of the cgroup SLURM ran it in ${facts([f.memory ? `, ${f.memory}` : ''])}; ` +
+        'the limit is a task\'s and holds for each job it runs, one after another: resume with ' +
+        `${f.memory?.startsWith('MinMemoryCPU=') === true ? 'a larger --slurm-sbatch-arg=--mem-per-cpu=…' : 'a larger --slurm-mem'}${tail}`;
     case 'CANCELLED':
       // No node was ever given to it (NodeList empty): it was cancelled while it waited in the queue.
       return neverStarted(f) && !tookJobs

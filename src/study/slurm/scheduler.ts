@@ -181,9 +181,23 @@ export interface JobRecord {
   reason: string;
   exitCode: string;
   timeLimit: string;
+  /** The memory asked (`MinMemoryNode=8G` for --mem, `MinMemoryCPU=2G` for --mem-per-cpu); '' when none was asked or not known. */
+  memory: string;
   nodeList: string;
   startTime: string;
   endTime: string;
+}
+
+/**
+ * The memory a job asked, as scontrol names it: `MinMemoryNode=8G` (--mem) or `MinMemoryCPU=2G` (--mem-per-cpu); ''
+ * when it asked none (`MinMemoryNode=0`: the node's whole memory, or the cluster's default).
+ */
+function memoryAsked(kv: ReadonlyMap<string, string>): string {
+  for (const key of ['MinMemoryNode', 'MinMemoryCPU']) {
+    const v = kv.get(key);
+    if (v !== undefined && v !== '' && v !== '0') return `${key}=${v}`;
+  }
+  return '';
 }
 
 /** Parses `scontrol show job --oneliner` output (one record per line, `Key=Value` words). */
@@ -201,6 +215,7 @@ export function parseScontrol(text: string): JobRecord[] {
       reason: kv.get('Reason') ?? 'None',
       exitCode: kv.get('ExitCode') ?? '',
       timeLimit: kv.get('TimeLimit') ?? '',
+      memory: memoryAsked(kv),
       nodeList: kv.get('NodeList') ?? '',
       startTime: kv.get('StartTime') ?? '',
       endTime: kv.get('EndTime') ?? '',
@@ -238,7 +253,7 @@ export function parseSacct(text: string, jobId: string): JobRecord[] {
     const task = m[2] === undefined ? null : m[2].replace(/^\[|\]$/g, '');
     out.push({
       jobId: id, arrayJobId: task === null ? null : m[1]!, arrayTaskId: task, state: state.split(' ')[0]!, reason: 'None',
-      exitCode: exitCode ?? '', timeLimit: timeLimit ?? '', nodeList: nodeList === 'None assigned' ? '' : nodeList ?? '', startTime: '', endTime: '',
+      exitCode: exitCode ?? '', timeLimit: timeLimit ?? '', memory: '', nodeList: nodeList === 'None assigned' ? '' : nodeList ?? '', startTime: '', endTime: '',
     });
   }
   return out;
