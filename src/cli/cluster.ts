@@ -24,7 +24,7 @@ import { summaryTable } from '../study/run/summary.js';
 import type { SimulationRunOptions } from '../study/simulate/plan.js';
 import { hubRoots, REPORT } from '../study/hub/layout.js';
 import { arrayTasksOf } from '../study/slurm/records.js';
-import { followSubmission, type SubmissionView } from '../study/slurm/follow.js';
+import { askedLimits, followSubmission, submissionView, type SubmissionView } from '../study/slurm/follow.js';
 import { compareSteps, generateSteps, overlapSteps, reconstructSteps } from '../study/slurm/plans.js';
 import { shellQuote } from '../study/slurm/script.js';
 import type { StepRecord, Submission } from '../study/slurm/records.js';
@@ -33,6 +33,7 @@ import {
 } from '../study/slurm/submit.js';
 import type { ExecutorFlags } from './executor-flags.js';
 import { ClusterProgress, failureLines } from './progress/slurm.js';
+import { limitResumeAdvice, repeatedLimitWarning } from './slurm-limits.js';
 import { counted, shellJoin } from '../text.js';
 
 interface OutputFlags extends ExecutorFlags {
@@ -139,6 +140,20 @@ async function submitAndFollow(command: string, home: string, flags: OutputFlags
   }
 }
 
+/**
+ * The warning for a submission that asks again the limits that cost the one before it jobs (time limit, memory); null
+ * when there is none, or the one before cannot be read from its records alone (not finished).
+ */
+function repeatedLimits(home: string, submission: Submission): string | null {
+  if (submission.number <= 1) return null;
+  try {
+    const earlier = submissionView(home, submission.number - 1);
+    return earlier.finish === null ? null : repeatedLimitWarning(earlier, askedLimits(submission));
+  } catch {
+    return null;
+  }
+}
+
 /** Prints where the jobs went; follows them unless detached. Returns the exit code. */
 async function afterSubmission(command: string, home: string, submission: Submission | null, flags: OutputFlags,
   stage: StopStage, removedStaleRuns: readonly string[]): Promise<number> {
@@ -155,6 +170,8 @@ async function afterSubmission(command: string, home: string, submission: Submis
   const ids = submission.steps.map((s) => `${s.step} ${s.job_id}${s.step === 'finish' ? '' : ` (${counted(s.tasks.length, 'job')}, ${counted(arrayTasksOf(s), 'task')})`}`);
   say(`submitted to SLURM (submission ${submission.number} of ${home}): ${ids.join(' → ')}`);
   say(`  scripts: ${resolve(home, 'slurm')}/*.sbatch · task logs: ${resolve(home, 'slurm', 'logs')}/`);
+  const repeated = repeatedLimits(home, submission);
+  if (repeated !== null) say(`${repeated} (to change it now: ${hubCommands(home).cancel}, then resume with the new limit)`);
   if (flags.detach) {
     if (flags.json) {
       process.stdout.write(JSON.stringify({ hub: home, submission: submission.number, jobs: Object.fromEntries(submission.steps.map((s) => [s.step, s.job_id])) }, null, 2) + '\n');
@@ -225,7 +242,8 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
   if (table !== null) err.write(`\n${table.text}\n\n`);
   if (v.finish?.report) err.write(`Report: ${v.finish.report}\n`);
   // A study resumes from its hub's own settings (its command line may not name the hub); a phase by the command that submitted it.
-  const resume = v.command === 'run' ? shellJoin(['ptychostudy', 'run', '--out', home]) : shellJoin(v.argv);
+  const resumeArgv = v.command === 'run' ? ['ptychostudy', 'run', '--out', home] : v.argv;
+  const resume = shellJoin(resumeArgv);
   if (v.stopped !== null) {
     err.write(`ptychostudy ${command}: the submitted jobs have ended, but the command that submitted them was stopped (${v.stopped.signal}) ` +
       `before it submitted ${v.stopped.not_submitted.join(', ')}; submit what is missing with: ${resume}\n`);
@@ -236,7 +254,9 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
       `recorded as failures. Continue with: ${resume} (the failed and missing jobs are submitted again; finished ones are kept)\n`);
     return code;
   }
-  err.write(`ptychostudy ${command}: ${code === 0 ? 'done' : `finished with failures (recorded in the manifests). Fix the cause, then continue with: ${resume} ` +
+  const limits = code === 0 ? null : limitResumeAdvice(v, resumeArgv);
+  err.write(`ptychostudy ${command}: ${code === 0 ? 'done' : limits !== null ? `finished with failures (recorded in the manifests): ${limits}`
+    : `finished with failures (recorded in the manifests). Fix the cause, then continue with: ${resume} ` +
     '(the failed and missing jobs are submitted again; finished ones are kept)'}\n`);
   return code;
 }

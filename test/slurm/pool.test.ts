@@ -16,7 +16,7 @@ import { claimJob, readClaim, replaceClaim, slurmPaths, type Claim, type StepRec
 import { parsePartitionCpus } from '../../src/study/slurm/scheduler.js';
 import { arrayTaskCount, homesWriting, prepareHomes } from '../../src/study/slurm/submit.js';
 import { InputError } from '../../src/errors.js';
-import { jobOrder, readAllResults, takeBackJobs } from '../../src/study/slurm/task.js';
+import { jobOrder, missingFailure, readAllResults, takeBackJobs } from '../../src/study/slurm/task.js';
 
 test('array size: slurm.tasks when set, else the partition\'s CPUs ÷ CPUs per task, else one task per job; never more than the jobs', () => {
   const s = (slurm: Record<string, unknown>) => parseStudySettings({ execution: { slurm } } as never);
@@ -194,6 +194,10 @@ test('a job without a result: the fate of the task that took it, or, untaken, of
     'cancelled before any task took it: it never ran (its task 77_1: JobState=CANCELLED, Reason=JobHeldUser) — by scancel, `ptychostudy cancel` or an administrator');
   // Job 5 was taken by task 1: cancelled, not said never to have run, even where SLURM's record shows no node (requeued).
   assert.match(describeMissing(m[3]!, null), /^cancelled \(JobState=CANCELLED, Reason=JobHeldUser\) — by scancel/);
+  // the failure records the JobState of the task it is blamed on, taken or not: the closing line names the limit from it
+  assert.deepEqual([m[0]!, m[2]!].map((x) => missingFailure(x, `key ${x.job}`, null).slurm_state), ['TIMEOUT', 'TIMEOUT']);
+  assert.equal(missingFailure(m[3]!, 'key 5', null).slurm_state, 'CANCELLED');
+  assert.equal(missingFailure(missingJobs([1], () => null, [fate(0, 'gone', null)])[0]!, 'key 1', null).slurm_state, undefined);
   const held = missingJobs([3, 5], (j) => claims.get(j) ?? null, [fates[0]!, { ...fates[1]!, nodeList: '' }]);
   assert.match(describeMissing(held[0]!, null), /^cancelled before it started: it never ran \(JobState=CANCELLED, Reason=JobHeldUser\)/);
   assert.match(describeMissing(held[1]!, null), /^cancelled \(JobState=CANCELLED, Reason=JobHeldUser\) — by scancel/);

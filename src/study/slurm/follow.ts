@@ -39,8 +39,34 @@ export interface StepView {
   waiting: string[];
   /** Whether the step's results are merged for good (final.json). */
   final: boolean;
-  failures: { key: string; slurmJob: string | null; message: string }[];
+  /** slurmState: SLURM's JobState of the task that left the job without a result (TIMEOUT, OUT_OF_MEMORY…), when known. */
+  failures: { key: string; slurmJob: string | null; message: string; slurmState?: string }[];
   detail: string | null;
+}
+
+/** The limits a submission's tasks asked of SLURM, as its settings recorded them (null: the cluster's default). */
+export interface AskedLimits {
+  /** `--slurm-time`. */
+  time: string | null;
+  /** `--slurm-mem`. */
+  mem: string | null;
+  /** `--slurm-tasks`. */
+  tasks: number | null;
+  /** The memory is asked per CPU (`--slurm-sbatch-arg=--mem-per-cpu=…`). */
+  memPerCpu: boolean;
+}
+
+/** The limits submission `s` asked (its recorded settings: `execution.slurm`). */
+export function askedLimits(s: Submission): AskedLimits {
+  const execution = s.settings['execution'];
+  const slurm = typeof execution === 'object' && execution !== null ? (execution as Record<string, unknown>)['slurm'] : undefined;
+  const get = (k: string): unknown => (typeof slurm === 'object' && slurm !== null ? (slurm as Record<string, unknown>)[k] : undefined);
+  const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null);
+  const args = get('sbatchArgs');
+  return {
+    time: text(get('time')), mem: text(get('mem')), tasks: typeof get('tasks') === 'number' ? get('tasks') as number : null,
+    memPerCpu: Array.isArray(args) && args.some((a) => typeof a === 'string' && /^--mem-per-cpu(=|$)/.test(a)),
+  };
 }
 
 export interface SubmissionView {
@@ -68,6 +94,8 @@ export interface SubmissionView {
   /** The submitting command was stopped before it submitted `not_submitted` (jobs.json `stopped`). */
   stopped: { at: string; signal: string; not_submitted: string[] } | null;
   cancelled: { at: string; job_ids: string[] }[];
+  /** The limits its tasks asked of SLURM (time, memory, tasks). */
+  limits: AskedLimits;
 }
 
 function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): SubmissionView {
@@ -106,7 +134,7 @@ function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): Subm
       }
     }
     if (final !== null) {
-      v.failures = final.failures.map((f) => ({ key: f.key, slurmJob: f.slurm_job, message: f.message }));
+      v.failures = final.failures.map((f) => ({ key: f.key, slurmJob: f.slurm_job, message: f.message, ...(f.slurm_state !== undefined ? { slurmState: f.slurm_state } : {}) }));
     } else {
       for (const r of results.values()) if (r.status === 'failed') v.failures.push({ key: r.key, slurmJob: r.slurm_job, message: `failed: ${r.error ?? ''}` });
     }
@@ -131,7 +159,7 @@ function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): Subm
     home, number: s.number, command: s.command, argv: s.argv, submittedAt: s.submitted_at, steps,
     finishJob: { jobId: finishId, state: finishState, reason: fq !== undefined && fq.reason !== '' && fq.reason !== 'None' ? fq.reason : null },
     active, state: finish !== null ? (arraysCancelled ? 'cancelled' : 'finished') : active ? 'active' : 'ended',
-    finish, rejected: s.rejected, stopped: s.stopped ?? null, cancelled: s.cancelled,
+    finish, rejected: s.rejected, stopped: s.stopped ?? null, cancelled: s.cancelled, limits: askedLimits(s),
   };
 }
 

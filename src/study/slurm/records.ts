@@ -148,7 +148,11 @@ export const StepFinalSchema = z.object({
   /** Whether the phase did everything it should (run.json: complete or failed). */
   complete: z.boolean(),
   detail: z.string(),
-  failures: z.array(z.object({ task: z.number().int(), key: z.string(), slurm_job: z.string().nullable(), message: z.string() }).strict()),
+  failures: z.array(z.object({
+    task: z.number().int(), key: z.string(), slurm_job: z.string().nullable(), message: z.string(),
+    /** SLURM's JobState of the task that left the job without a result (`TIMEOUT`, `OUT_OF_MEMORY`, `CANCELLED`…), when SLURM gave one. */
+    slurm_state: z.string().optional(),
+  }).strict()),
 }).strict();
 export type StepFinal = z.infer<typeof StepFinalSchema>;
 

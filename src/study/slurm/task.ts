@@ -34,7 +34,7 @@ import { parseStudySettings } from '../../settings/parse.js';
 import type { StudySettingsInput } from '../../settings/schema.js';
 import { compareInputs, compareOutputs, phaseCContent, phaseDContent } from '../run/fingerprints.js';
 import { readRunState, refusedSbatchArg, withSbatchArgs, writeRunState, type PhaseRecord } from '../run/state.js';
-import { describeMissing, endedByItself, mayStillRun, missingJobs, taskFates, type TaskFate } from './fate.js';
+import { describeMissing, endedByItself, mayStillRun, missingJobs, taskFates, type MissingJob, type TaskFate } from './fate.js';
 import { withMergeLock } from './merge-lock.js';
 import {
   arrayTasksOf, claimJob, readClaim, readRecord, readResult, readStartRecord, readSubmission, replaceClaim, slurmPaths, StepFinalSchema,
@@ -157,6 +157,14 @@ export function recordPhase(submission: Submission, phase: ArrayStep | 'report',
   writeRunState(submission.hub, state);
 }
 
+/**
+ * The failure recorded for a job left without a result: why, in one line (describeMissing), and the JobState of the
+ * task it is blamed on (`TIMEOUT`, `OUT_OF_MEMORY`…), by which the closing line names the limit to raise.
+ */
+export function missingFailure(m: MissingJob, key: string, logLine: string | null): TaskFailure {
+  return { task: m.job, key, slurm_job: m.fate.id, message: describeMissing(m, logLine), ...(m.fate.state !== null ? { slurm_state: m.fate.state } : {}) };
+}
+
 export interface FinalizeOptions {
   /** Who finalizes (recorded in final.json): `task 3 of reconstruct`, `the finish job`, `ptychostudy status`… */
   by: string;
@@ -204,10 +212,8 @@ export async function finalizeStep(home: string, submission: Submission, record:
         message: 'was never submitted (sbatch refused the submission, or the submitting command stopped before it)',
       }))
       // No fates were looked up when every job had its result at first look: SLURM is then not asked again.
-      : missingJobs(missing(), claimedBy, fates.length > 0 ? fates : taskFates(jobId, arrayTasks, [], [])).map((m) => ({
-        task: m.job, key: record.tasks[m.job]!, slurm_job: m.fate.id,
-        message: describeMissing(m, lastLogLine(paths.log(name, jobId, m.arrayTask))),
-      }));
+      : missingJobs(missing(), claimedBy, fates.length > 0 ? fates : taskFates(jobId, arrayTasks, [], []))
+        .map((m) => missingFailure(m, record.tasks[m.job]!, lastLogLine(paths.log(name, jobId, m.arrayTask))));
     const failures = [...asFailures(results.values()), ...killed];
     const kept = [...results.values()].filter((r) => !(r.status === 'failed' && (r.payload === null || r.payload === undefined)));
     // A step none of whose tasks started (all cancelled while queued) is started now, so its failures land in its run.

@@ -41,6 +41,8 @@ export interface TaskFailure {
   key: string;
   slurm_job: string | null;
   message: string;
+  /** SLURM's JobState of the task that left the job without a result (`TIMEOUT`, `OUT_OF_MEMORY`…), when SLURM gave one. */
+  slurm_state?: string;
 }
 
 /** What a merge found: whether the phase did all it should, and one line for run.json. */
