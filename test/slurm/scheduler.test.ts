@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expandTaskRange, parseSacct, parseScontrol, type JobRecord } from '../../src/study/slurm/scheduler.js';
-import { describeFate, endedByItself, taskFates } from '../../src/study/slurm/fate.js';
+import { describeFate, describeMissing, endedByItself, missingJobs, settledFates, taskFates } from '../../src/study/slurm/fate.js';
 
 const fixture = (name: string): JobRecord[] => parseScontrol(readFileSync(join('test', 'fixtures', 'slurm', `scontrol-${name}.txt`), 'utf8'));
 
@@ -86,6 +86,33 @@ test('a task killed at its memory limit is named so, with the memory it asked an
   // never the words of a task that ended by itself, nor of one the user cancelled
   assert.equal(endedByItself(fates[0]!), false);
   assert.doesNotMatch(describeFate(fates[0]!, null), /cancelled|time limit|without writing/);
+});
+
+test('a task still COMPLETING is asked again until SLURM says how it ended, so a time limit is not taken for an end of its own', async () => {
+  const [completing, ended] = fixture('completing-timeout');
+  assert.equal(completing!.state, 'COMPLETING');
+  assert.equal(ended!.state, 'TIMEOUT');
+  const as = (r: JobRecord): JobRecord => ({ ...r, arrayJobId: '920', arrayTaskId: '0' });
+  const squeueSays = { id: '920_0', jobId: '920', task: 0, state: 'COMPLETING', reason: 'TimeLimit' };
+  // what SLURM answers on each look: twice still COMPLETING (squeue and scontrol alike), then its end
+  const looks = [[[squeueSays], [as(completing!)]], [[squeueSays], [as(completing!)]], [[], [as(ended!)]]] as const;
+  let n = 0;
+  const look = () => { const [q, r] = looks[Math.min(n++, looks.length - 1)]!; return taskFates('920', 1, q, r); };
+  const slept: number[] = [];
+  const fates = await settledFates(look, 60_000, 1000, async (ms) => { slept.push(ms); });
+  assert.equal(n, 3);
+  assert.deepEqual(slept, [1000, 1000]);
+  const [m] = missingJobs([0], () => 0, fates);
+  assert.match(describeMissing(m!, null), /^killed by SLURM at its time limit \(JobState=TIMEOUT, Reason=TimeLimit, TimeLimit=00:01:00\)/);
+  // taken at the first look, the job was said to have ended without its result, and waited for as if the task had ended by itself
+  const early = taskFates('920', 1, [squeueSays], [as(completing!)]);
+  assert.equal(endedByItself(early[0]!), true);
+  assert.match(describeMissing(missingJobs([0], () => 0, early)[0]!, null), /^ended without writing its result \(JobState=COMPLETING/);
+  // bounded: a task that stays COMPLETING is taken as it is once the wait is over
+  n = 0;
+  const stuck = await settledFates(() => { n++; return early; }, 0, 1000, async () => {});
+  assert.equal(stuck[0]!.state, 'COMPLETING');
+  assert.equal(n, 1);
 });
 
 test('once scontrol has forgotten a job, sacct\'s records of its tasks say why each ended as scontrol\'s would', () => {

@@ -60,6 +60,23 @@ export function taskFates(jobId: string, count: number, queue: readonly QueueEnt
   return fates;
 }
 
+/**
+ * SLURM shows a task whose processes are still being ended and cleaned up as `COMPLETING`, in squeue and scontrol alike,
+ * which hides how it ended: killed at its time limit, cancelled, or done (a task that ignores SIGTERM stays so for the
+ * cluster's KillWait). The next array's `afterany` dependency is met meanwhile, so its first task may finalize the step
+ * then. The fates are asked again (`look`) until no task is COMPLETING, for at most `waitMs`; then they are taken as they are.
+ */
+export async function settledFates(look: () => TaskFate[], waitMs: number, pollMs = 1000,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((done) => setTimeout(done, ms))): Promise<TaskFate[]> {
+  const deadline = Date.now() + waitMs;
+  let fates = look();
+  while (fates.some((f) => f.state === 'COMPLETING') && Date.now() < deadline) {
+    await sleep(pollMs);
+    fates = look();
+  }
+  return fates;
+}
+
 /** Whether a task that ended this way ran its command to the end (so it wrote its result before exiting). */
 export function endedByItself(f: TaskFate): boolean {
   // The worker exits 0 when its job did its work and 1 when the job failed, both after writing the result.

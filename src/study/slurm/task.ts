@@ -34,7 +34,7 @@ import { parseStudySettings } from '../../settings/parse.js';
 import type { StudySettingsInput } from '../../settings/schema.js';
 import { compareInputs, compareOutputs, phaseCContent, phaseDContent } from '../run/fingerprints.js';
 import { readRunState, refusedSbatchArg, withSbatchArgs, writeRunState, type PhaseRecord } from '../run/state.js';
-import { describeMissing, endedByItself, mayStillRun, missingJobs, taskFates, type MissingJob, type TaskFate } from './fate.js';
+import { describeMissing, endedByItself, mayStillRun, missingJobs, settledFates, taskFates, type MissingJob, type TaskFate } from './fate.js';
 import { withMergeLock } from './merge-lock.js';
 import {
   arrayTasksOf, claimJob, readClaim, readRecord, readResult, readStartRecord, readSubmission, replaceClaim, slurmPaths, StepFinalSchema,
@@ -190,8 +190,12 @@ export async function finalizeStep(home: string, submission: Submission, record:
   const arrayTasks = arrayTasksOf(record);
   if (missing().length > 0 && jobId !== null) {
     // once scontrol has forgotten the job (MinJobAge after its end), SLURM's accounting may still hold each task's end
-    const records = scontrolJob(jobId);
-    fates = taskFates(jobId, arrayTasks, squeue([jobId]), records.length > 0 ? records : sacctJob(jobId));
+    const look = (): TaskFate[] => {
+      const records = scontrolJob(jobId);
+      return taskFates(jobId, arrayTasks, squeue([jobId]), records.length > 0 ? records : sacctJob(jobId));
+    };
+    // a task still COMPLETING shows neither how it ended nor whether it wrote its result: asked again until it has ended
+    fates = await settledFates(look, opts.resultGraceMs ?? RESULT_GRACE_MS);
     if (missingJobs(missing(), claimedBy, fates).some((m) => mayStillRun(m, fates))) return null;
     // A task that ran to its end wrote its results before it exited; a shared file system may show them late.
     const deadline = Date.now() + (opts.resultGraceMs ?? RESULT_GRACE_MS);
