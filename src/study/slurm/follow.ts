@@ -20,6 +20,8 @@ import {
 } from './records.js';
 import { requireSlurmCommands, scancel, squeue, type QueueEntry } from './scheduler.js';
 import { jobIdsOf } from './submit.js';
+import { submissionSettings } from './task.js';
+import type { StudySettings } from '../../settings/schema.js';
 
 export interface StepView {
   step: ArrayStep;
@@ -56,17 +58,15 @@ export interface AskedLimits {
   memPerCpu: boolean;
 }
 
-/** The limits submission `s` asked (its recorded settings: `execution.slurm`). */
+/** The limits submission `s` asked (its recorded settings, parsed as its tasks parse them); all null when they cannot be read. */
 export function askedLimits(s: Submission): AskedLimits {
-  const execution = s.settings['execution'];
-  const slurm = typeof execution === 'object' && execution !== null ? (execution as Record<string, unknown>)['slurm'] : undefined;
-  const get = (k: string): unknown => (typeof slurm === 'object' && slurm !== null ? (slurm as Record<string, unknown>)[k] : undefined);
-  const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null);
-  const args = get('sbatchArgs');
-  return {
-    time: text(get('time')), mem: text(get('mem')), tasks: typeof get('tasks') === 'number' ? get('tasks') as number : null,
-    memPerCpu: Array.isArray(args) && args.some((a) => typeof a === 'string' && /^--mem-per-cpu(=|$)/.test(a)),
-  };
+  let slurm: StudySettings['execution']['slurm'];
+  try {
+    slurm = submissionSettings(s).execution.slurm;
+  } catch {
+    return { time: null, mem: null, tasks: null, memPerCpu: false };
+  }
+  return { time: slurm.time, mem: slurm.mem, tasks: slurm.tasks, memPerCpu: slurm.sbatchArgs.some((a) => /^--mem-per-cpu(=|$)/.test(a)) };
 }
 
 export interface SubmissionView {

@@ -31,7 +31,7 @@ import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { openForReading } from '../../files/regular.js';
 import { parseStudySettings } from '../../settings/parse.js';
-import type { StudySettingsInput } from '../../settings/schema.js';
+import type { StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { compareInputs, compareOutputs, phaseCContent, phaseDContent } from '../run/fingerprints.js';
 import { readRunState, refusedSbatchArg, withSbatchArgs, writeRunState, type PhaseRecord } from '../run/state.js';
 import { describeMissing, endedByItself, mayStillRun, missingJobs, settledFates, taskFates, type MissingJob, type TaskFate } from './fate.js';
@@ -51,7 +51,12 @@ export const RESULT_GRACE_MS = 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 export function contextOf(home: string, submission: Submission, record: StepRecord): StepContext {
-  return { home, submission, record, settings: parseStudySettings(submittedSettings(submission.settings as StudySettingsInput)) };
+  return { home, submission, record, settings: submissionSettings(submission) };
+}
+
+/** The settings a submission's tasks run with, parsed from its record (as each task parses them). */
+export function submissionSettings(submission: Submission): StudySettings {
+  return parseStudySettings(submittedSettings(submission.settings as StudySettingsInput));
 }
 
 /**
