@@ -1,7 +1,7 @@
 /**
  * Running `ptychostudy` in a child process as a user does, for the tests of hostile input: the exit code,
  * both streams, the wall time and (optionally) the peak resident memory; and the assertion every refusal
- * must pass (exit 2, one line, no stack trace, well under a hang guard).
+ * must pass (exit 2, one line, no stack trace, under a 30-s hang guard: generous, since the suite runs on a loaded machine).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -52,7 +52,7 @@ export function ptychostudy(args: string[], opts: RunOptions = {}): Run {
   return out;
 }
 
-/** Exit 2, stderr exactly `ptychostudy <cmd>: <line>` (one line), no stack trace, well under 10 s. */
+/** Exit 2, stderr exactly `ptychostudy <cmd>: <line>` (one line), no stack trace, under 30 s (a hang guard, not a timing claim). */
 export function assertRefused(r: Run, cmd: string, line: string | RegExp): void {
   assert.equal(r.signal, null, `killed by ${r.signal} after ${r.seconds.toFixed(1)} s (a hang?): ${r.stderr}`);
   assert.equal(r.status, 2, `exit ${r.status}: ${r.stderr}`);
@@ -62,5 +62,5 @@ export function assertRefused(r: Run, cmd: string, line: string | RegExp): void 
   else assert.match(lines[0]!, line);
   assert.doesNotMatch(r.stderr + r.stdout, /^\s+at /m, 'no stack trace');
   assert.doesNotMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no control character on stderr');
-  assert.ok(r.seconds < 10, `hang guard: ${r.seconds.toFixed(1)} s`);
+  assert.ok(r.seconds < 30, `hang guard: ${r.seconds.toFixed(1)} s`);
 }
