@@ -254,7 +254,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
       // the mask is checked and read before the stack: a malformed one is refused before the big read
       const want = 'a CXI detector mask (an integer bit field per pixel, 0 = good)';
       const otherFull = new Uint8Array(FH * FW);
-      const varying = readMaskFlags(r, [r.info(maskKey, want)], [n], FH, FW, want, ['int', 'uint', 'bool'], cxiMaskBad, bad, otherFull);
+      const varying = readMaskFlags(r, [r.info(maskKey, want)], [n], FH, FW, want, ['int', 'uint', 'bool'], cxiMaskBad, bad, otherFull, win);
       // counted in the patterns (cropped, binned: a binned pixel is masked when any of its pixels is)
       const badOut = patternFlags(win, bad), other = patternFlags(win, otherFull);
       const pixels = countFlags(badOut);

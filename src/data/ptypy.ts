@@ -229,7 +229,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
         const missing = weightKeys.find((k) => !withWeights.includes(k))!;
         throw r.bad(missing, `${want} in every chunk, as in ${withWeights[0]}`, 'it missing');
       }
-      const varying = readMaskFlags(r, weightKeys.map((k) => r.info(k, want)), infos.map((i) => i.shape[0]!), FH, FW, want, ['int', 'uint', 'bool', 'float'], ptypyWeightBad, bad);
+      const varying = readMaskFlags(r, weightKeys.map((k) => r.info(k, want)), infos.map((i) => i.shape[0]!), FH, FW, want, ['int', 'uint', 'bool', 'float'], ptypyWeightBad, bad, undefined, win);
       // counted in the patterns (cropped, binned: a binned pixel is masked when any of its pixels is)
       const pixels = countFlags(patternFlags(win, bad));
       sources.push({ source: 'ptypy weights', key: keys.weights, pixels, ...(varying > 0 ? { pixels_masked_in_some_frames_only: varying } : {}) });

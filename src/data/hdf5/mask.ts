@@ -14,6 +14,7 @@
  * epoch-0 probe rescaling and its reported loss use every pixel of the data; docs/lsqml.md).
  */
 import type { Hdf5DatasetInfo, Hdf5Reader } from './reader.js';
+import type { FrameWindow } from './frames.js';
 
 /**
  * The CXI mask bits that mean "do not use this pixel": invalid (bit 0), saturated (1), hot (2), dead (3),
@@ -67,12 +68,14 @@ export interface DetectorMask {
 /**
  * Reads the mask datasets `infos` (each [H, W], or [k, H, W] — or [k, 1, H, W] — with one mask per frame, `frames` giving the
  * expected k of each) and sets `bad[p] = 1` for every pixel p that `isBad` flags in any frame. Shape and
- * type are checked before anything is read. Returns the number of pixels flagged in some frames but not all.
- * `other`, when given, gets 1 for every pixel holding a value that is not 0 and not flagged (a CXI mask's
- * bits that leave a pixel measured) in some frame.
+ * type are checked before anything is read. Returns the number of pixels flagged in some frames but not all (a mask
+ * [H, W] counts as one frame), counted in the patterns `win` makes (hdf5/frames.ts: the window cropped, then binned,
+ * a binned pixel flagged in a frame when any of its pixels is) — the pixels a reconstruction fits — or in the file's
+ * frames without `win`. `other`, when given, gets 1 for every pixel holding a value that is not 0 and not flagged (a
+ * CXI mask's bits that leave a pixel measured) in some frame.
  */
 export function readMaskFlags(r: Hdf5Reader, infos: Hdf5DatasetInfo[], frames: number[], H: number, W: number, expected: string,
-  kinds: readonly Hdf5DatasetInfo['kind'][], isBad: (v: number | bigint) => boolean, bad: Uint8Array, other?: Uint8Array): number {
+  kinds: readonly Hdf5DatasetInfo['kind'][], isBad: (v: number | bigint) => boolean, bad: Uint8Array, other?: Uint8Array, win?: FrameWindow): number {
   const hw = H * W;
   infos.forEach((info, j) => {
     if (!kinds.includes(info.kind)) throw r.bad(info.key, expected, `dtype ${info.dtype}`);
@@ -83,24 +86,34 @@ export function readMaskFlags(r: Hdf5Reader, infos: Hdf5DatasetInfo[], frames: n
     if (!ok) throw r.bad(info.key, `${expected} of shape [${H}, ${W}] (the patterns' size) or [${frames[j]}, ${H}, ${W}] (one per pattern)`, `shape [${s.join(', ')}]`);
     r.checkReadable(info);
   });
-  const all = new Uint8Array(hw).fill(1);
+  // each file pixel's pixel of the patterns (-1 outside the window), and per pattern pixel in how many frames it is flagged
+  const [oh, ow] = win && !win.whole ? win.out : [H, W];
+  const to = new Int32Array(hw);
+  for (let p = 0; p < hw; p++) {
+    const y = Math.floor(p / W) - (win?.y0 ?? 0), x = (p % W) - (win?.x0 ?? 0), b = win?.bin ?? 1;
+    to[p] = win && !win.whole && (y < 0 || x < 0 || y >= win.h || x >= win.w) ? -1 : Math.floor(y / b) * ow + Math.floor(x / b);
+  }
+  const flagged = new Uint32Array(oh * ow), inFrame = new Uint8Array(oh * ow);
+  let total = 0;
+  const endFrame = (): void => {
+    for (let o = 0; o < inFrame.length; o++) flagged[o]! += inFrame[o]!;
+    inFrame.fill(0);
+    total++;
+  };
   for (const info of infos) {
     const rowElems = info.elements / info.shape[0]!;
     r.readSlabs(info, Math.max(1, Math.floor(SLAB_BYTES / (rowElems * info.itemsize))), (slab, first) => {
       let p = (first * rowElems) % hw;
       for (let i = 0; i < slab.length; i++) {
         const v = slab[i]!;
-        if (isBad(v)) bad[p] = 1;
-        else {
-          all[p] = 0;
-          if (other && Number(v) !== 0) other[p] = 1;
-        }
-        if (++p === hw) p = 0;
+        if (isBad(v)) { bad[p] = 1; if (to[p]! >= 0) inFrame[to[p]!] = 1; }
+        else if (other && Number(v) !== 0) other[p] = 1;
+        if (++p === hw) { p = 0; endFrame(); }
       }
     });
   }
   let varying = 0;
-  for (let p = 0; p < hw; p++) if (bad[p] && !all[p]) varying++;
+  for (let o = 0; o < flagged.length; o++) if (flagged[o]! > 0 && flagged[o]! < total) varying++;
   return varying;
 }
 
