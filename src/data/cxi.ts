@@ -27,6 +27,7 @@ import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarn
 import { CXI_MASK_DO_NOT_USE, countFlags, maskOffRecord, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { MAX_PROBE_MODES } from './memory.js';
 import { binFlags, cropFlags, frameRecord, frameWindow, type FramePrep, type FrameWindow } from './hdf5/frames.js';
+import { estimateBeam, type BeamEstimate } from './hdf5/beam.js';
 import { otherShapeHint, readObjectDataset, type ObjectFromFile } from './ptychodus.js';
 
 export const CXI_KEYS = {
@@ -359,4 +360,25 @@ export function readCxiImageObject(r: Hdf5Reader, H: number, W: number): ObjectF
   }
   const { data, shape } = readObjectDataset(r, key, { H, W, hint: otherShapeHint(H, W) }, 'image');
   return { data, shape, key, ...(pixelM ? { pixelM } : {}) };
+}
+
+/**
+ * Where the direct beam is on the file's frames (hdf5/beam.ts), for `inspect`: the stack checked as a reconstruction
+ * checks it, the CXI mask read whole as a reconstruction reads it (any "do not use" bit in any frame masks the pixel).
+ */
+export function cxiBeam(r: Hdf5Reader): BeamEstimate {
+  const want = 'diffraction data [n, H, W] (counts or intensities, integer or float)';
+  const dataKey = firstPresent(r, CXI_KEYS.data);
+  if (dataKey === undefined) throw r.bad(CXI_KEYS.data[0], want, `it missing (also looked at ${CXI_KEYS.data[1]})`);
+  const info = r.info(dataKey, want);
+  const [n, H, W] = checkStackInfo(r, info, want);
+  if (n === 0) throw r.bad(dataKey, want, `no patterns (shape [${info.shape.join(', ')}])`);
+  const maskKey = firstPresent(r, CXI_KEYS.mask);
+  let bad: Uint8Array | undefined;
+  if (maskKey !== undefined) {
+    const mwant = 'a CXI detector mask (an integer bit field per pixel, 0 = good)';
+    bad = new Uint8Array(H * W);
+    readMaskFlags(r, [r.info(maskKey, mwant)], [n], H, W, mwant, ['int', 'uint', 'bool'], cxiMaskBad, bad);
+  }
+  return estimateBeam(r, [info], H, W, bad);
 }

@@ -9,8 +9,9 @@
 import { InputError } from '../errors.js';
 import { frameSettingsMessage, nonSquarePatternsMessage, noCountsMessage, readInputData } from './input.js';
 import type { FramePrep } from './hdf5/frames.js';
-import { looksLikeCxi } from './cxi.js';
-import { looksLikePtyd, looksLikePtyr } from './ptypy.js';
+import { cxiBeam, looksLikeCxi } from './cxi.js';
+import { looksLikePtyd, looksLikePtyr, ptydBeam } from './ptypy.js';
+import type { BeamEstimate } from './hdf5/beam.js';
 import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
 import type { MaskSource } from './hdf5/mask.js';
 import { radiationText, type ProbeData } from './measured.js';
@@ -60,6 +61,11 @@ export interface Hdf5Summary {
   notListed: number;
   /** Those bounds, in words. */
   listLimits: string;
+  /**
+   * Measured data (CXI, .ptyd): where the direct beam is on the file's frames (hdf5/beam.ts), or why it was not
+   * estimated (the frames cannot be read: `--check` says why in the words of a reconstruction).
+   */
+  beam?: BeamEstimate | { error: string };
   check?: Hdf5Check;
 }
 
@@ -168,8 +174,20 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
  * Throws InputError when it cannot be opened.
  */
 export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep } = {}): Promise<Hdf5Summary> {
-  const summary = await withHdf5(path, (r): Hdf5Summary => ({ file: path, fileBytes: r.fileBytes, kind: kindOf(r), ...listTree(r),
-    listLimits: `at most ${MAX_LISTED_ENTRIES} entries and ${MAX_LISTED_DEPTH} levels of groups are listed` }));
+  const summary = await withHdf5(path, (r): Hdf5Summary => {
+    const kind = kindOf(r);
+    const s: Hdf5Summary = { file: path, fileBytes: r.fileBytes, kind, ...listTree(r),
+      listLimits: `at most ${MAX_LISTED_ENTRIES} entries and ${MAX_LISTED_DEPTH} levels of groups are listed` };
+    if (kind === 'CXI' || kind === 'PtyPy prepared data (.ptyd)') {
+      try {
+        s.beam = kind === 'CXI' ? cxiBeam(r) : ptydBeam(r);
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        s.beam = { error: err.message };
+      }
+    }
+    return s;
+  });
   if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames);
   return summary;
 }

@@ -33,6 +33,7 @@ import { Hdf5Error, shown, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { patternFlags, readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
 import { binFlags, cropFlags, frameRecord, frameWindow } from './hdf5/frames.js';
+import { estimateBeam, type BeamEstimate } from './hdf5/beam.js';
 import { countFlags, maskOffRecord, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { checkHdf5ProbeFits } from './memory.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
@@ -316,4 +317,33 @@ export function readPtyrObject(r: Hdf5Reader, H: number, W: number): ObjectFromF
   const pixelM = storagePixel(r, storage, 'object');
   const { data, shape } = readObjectDataset(r, key, { H, W, hint: otherShapeHint(H, W) }, 'layer or mode', 'layers or modes');
   return { data, shape, key, ...(pixelM ? { pixelM } : {}) };
+}
+
+/**
+ * Where the direct beam is on the file's frames (hdf5/beam.ts), for `inspect`: the chunks' stacks checked as a
+ * reconstruction checks them, numbered on from one chunk to the next, and PtyPy's weights read as a reconstruction
+ * reads them (weight 0 in any frame masks the pixel).
+ */
+export function ptydBeam(r: Hdf5Reader): BeamEstimate {
+  const ids = r.keys('chunks').filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
+  if (ids.length > MAX_PTYD_CHUNKS) throw r.bad('chunks', `at most ${MAX_PTYD_CHUNKS} chunk groups`, `${ids.length} chunk groups`);
+  if (ids.length === 0) throw r.bad('chunks', 'chunk groups chunks/0, chunks/1, … (PtyPy prepared data)', 'none');
+  const want = 'diffraction data [n, H, W] (PtyPy chunk)';
+  const infos = ids.map((k) => r.info(`chunks/${k}/data`, want));
+  let H = 0, W = 0;
+  for (const info of infos) {
+    const [, h, w] = checkStackInfo(r, info, want);
+    if (H === 0) { H = h; W = w; }
+    if (h !== H || w !== W) throw r.bad(info.key, `${want} of ${H}×${W} patterns (as the first)`, `shape [${info.shape.join(', ')}]`);
+  }
+  const withData = infos.filter((i) => i.shape[0]! > 0);
+  if (withData.length === 0) throw r.bad(infos[0]!.key, want, 'no patterns in any chunk');
+  const weightKeys = ids.map((k) => `chunks/${k}/weights`);
+  let bad: Uint8Array | undefined;
+  if (weightKeys.every((k) => r.kind(k) !== 'missing')) {
+    const wwant = 'PtyPy weights per pixel (> 0: use, 0: ignore)';
+    bad = new Uint8Array(H * W);
+    readMaskFlags(r, weightKeys.map((k) => r.info(k, wwant)), infos.map((i) => i.shape[0]!), H, W, wwant, ['int', 'uint', 'bool', 'float'], ptypyWeightBad, bad);
+  }
+  return estimateBeam(r, withData, H, W, bad);
 }

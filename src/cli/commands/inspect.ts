@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { action, errorLines } from '../action.js';
 import type { ArrayStats, NpzSummary } from '../../data/inspect.js';
 import type { Hdf5Summary } from '../../data/inspect-hdf5.js';
+import type { BeamEstimate } from '../../data/hdf5/beam.js';
 import { formatShape as shapeStr } from '../../npy/npy.js';
 import { sizeOf } from '../../npy/types.js';
 import { counted, printable } from '../../text.js';
@@ -100,10 +101,11 @@ function toText(s: NpzSummary): string {
 }
 
 function hdf5Json(s: Hdf5Summary): Record<string, unknown> {
-  return { file: s.file, file_bytes: s.fileBytes, format: 'hdf5', kind: s.kind, entries: s.entries, not_listed: s.notListed, ...(s.check ? { check: s.check } : {}) };
+  return { file: s.file, file_bytes: s.fileBytes, format: 'hdf5', kind: s.kind, entries: s.entries, not_listed: s.notListed, ...(s.beam ? { beam: s.beam } : {}),
+    ...(s.check ? { check: s.check } : {}) };
 }
 
-function hdf5Text(s: Hdf5Summary): string {
+function hdf5Text(s: Hdf5Summary, beamLines: (b: BeamEstimate) => string[]): string {
   const rows: string[][] = [['path', 'type', 'dtype', 'shape', 'bytes', 'chunks', 'filters']];
   for (const e of s.entries) {
     if (e.type === 'soft link' || e.type === 'external link') rows.push([e.path, e.type, `→ ${e.target ?? ''}`, '', '', '', '']);
@@ -119,6 +121,7 @@ function hdf5Text(s: Hdf5Summary): string {
     lines.push('  ' + r.slice(0, last + 1).map((cell, c) => (c === last ? cell : cell.padEnd(widths[c]!))).join('  '));
   }
   if (s.notListed > 0) lines.push(`  (at least ${counted(s.notListed, 'more entry', 'more entries')} not listed: ${s.listLimits})`);
+  if (s.beam) lines.push(...('error' in s.beam ? [`direct beam: not estimated (${s.beam.error})`] : beamLines(s.beam)));
   if (s.check) {
     if (s.check.valid) lines.push('reconstruction check: readable', ...s.check.reads.map((l) => `  ${l}`));
     else lines.push(`reconstruction check: ${counted(s.check.violations.length, 'problem')}`, ...s.check.violations.map((v) => `  ${v}`));
@@ -140,6 +143,12 @@ export function register(program: Command): void {
       'bytes, chunks, filters) and link, from the metadata alone; links are shown, not followed. --check reads ' +
       'it as `lsqml --input` does and says what a reconstruction takes from it (patterns, keys, geometry, ' +
       'probe), or why it refuses it; a PtyPy .ptyr or a ptychodus product is read as `--init-probe file:` reads it. ' +
+      'Of measured data (CXI, .ptyd), with or without --check: where the direct beam is on the file\'s frames, [y, x] in its pixels — ' +
+      'the centre of mass of the bright part of the summed pattern (above the median pixel plus 10 % of the way to the brightest) ' +
+      'and the brightest pixel, masked pixels left out — and, when the frames are not centred on it or not a square power of two, ' +
+      'a suggested --crop-center Y,X --crop-size N (N the largest power of two whose window fits, at most 512). At most 64 patterns, ' +
+      'evenly spread, are summed: the time is that of reading 64 frames whatever the file\'s size. A beam stop or a masked centre ' +
+      'moves the brightest pixel, not the centre (docs/real-data.md, "Where the beam is"). ' +
       'The geometry names the radiation, the formula that turns the energy into the wavelength and where that comes ' +
       'from (the file, --radiation, the format, or the default: photon): electron data in a CXI file that states no ' +
       'radiation is read as lsqml reads it with --radiation electron only when given --radiation electron here too.\n\n' +
@@ -170,6 +179,7 @@ export function register(program: Command): void {
       }
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
+      const { beamLines } = await import('../../data/hdf5/beam.js');
       let code = 0;
       const out: Record<string, unknown>[] = [];
       const texts: string[] = [];
@@ -181,7 +191,7 @@ export function register(program: Command): void {
             const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}) });
             if (s.check && !s.check.valid) code = 2;
             if (flags.json) out.push(hdf5Json(s));
-            else texts.push(hdf5Text(s));
+            else texts.push(hdf5Text(s, beamLines));
             continue;
           }
           const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}) });

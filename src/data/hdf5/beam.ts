@@ -1,0 +1,155 @@
+/**
+ * Where the direct beam is on a file's detector frames (`inspect`, `inspect --check`), so that a user holding whole
+ * frames knows what to give `--crop-center Y,X --crop-size N` (hdf5/frames.ts; docs/real-data.md, "Where the beam is").
+ *
+ *   summed   at most BEAM_PATTERNS patterns, evenly spread over the file's (first and last included; all of them when
+ *            there are fewer), summed per pixel in float64: the direct beam is at the same detector pixel in every
+ *            pattern, while the sample's structure moves with the scan, so a bounded sample finds it as well as all of
+ *            them would, and the time is that of reading BEAM_PATTERNS frames whatever the file's size. Each pattern is
+ *            read alone (`Hdf5Reader.readRowsFloat64`), the sum and one frame held (checked against the memory limit).
+ *   left out pixels the file's detector mask masks (CXI mask bits 0x2ff, PtyPy weights 0), values at their integer
+ *            type's maximum (gaps, dead and saturated pixels) and values that are not finite, in any pattern summed;
+ *            negative values count as 0.
+ *   centre   the centre of mass of the bright part of the summed pattern: the weights are the sum less a threshold,
+ *            the background (the median unmasked pixel) plus BEAM_THRESHOLD of the way to the brightest pixel, over the
+ *            pixels above it. A plain centre of mass of whole frames is pulled towards the frames' centre by every
+ *            background count (on test/fixtures/cxi/frames.cxi, whose frames hold 1000 counts a pixel outside the
+ *            beam's window, it lies 14 columns off); the bright part is the beam and the pattern about it. A beam stop
+ *            or a masked, saturated centre leaves a ring about the beam, whose centre of mass is still the beam's.
+ *   brightest the brightest unmasked pixel of the sum (the first in row-major order on a tie). It is off the beam when
+ *            the beam is stopped or masked (it lands on the ring), or at a hot pixel the mask does not flag.
+ *
+ * A suggested crop is made when the frames are not centred on the beam (within 1 pixel of [⌊H/2⌋, ⌊W/2⌋]) or are not a
+ * square power of two: the centre rounded to whole pixels, and the largest power of two, at most SUGGESTED_CROP_MAX,
+ * whose window fits inside the frames about it.
+ */
+import { integerTypeMax } from './stack.js';
+import type { Hdf5DatasetInfo, Hdf5Reader } from './reader.js';
+
+/** Patterns summed at most. */
+export const BEAM_PATTERNS = 64;
+/** Fraction of the way from the background to the brightest pixel below which pixels are left out of the centre. */
+export const BEAM_THRESHOLD = 0.1;
+/** The largest crop suggested: FFTs of larger patterns cost N² log N for a resolution few scans need; a larger one may be given. */
+export const SUGGESTED_CROP_MAX = 512;
+
+export interface BeamEstimate {
+  /** The file's frames [H, W]. */
+  frame_shape: [number, number];
+  patterns: number;
+  /** Indices of the patterns summed (numbered on across a .ptyd's chunks). */
+  patterns_summed: number[];
+  /** Pixels left out: the detector mask's, and those holding an integer type's maximum or a non-finite value in a pattern summed. */
+  pixels_left_out: number;
+  /** The summed pattern's median unmasked pixel, and the threshold of the centre of mass. */
+  background: number;
+  threshold: number;
+  /** The centre of mass of the sum above the threshold, [y, x] in the file's pixels (2 decimals); null when no pixel is above it. */
+  centre_yx: [number, number] | null;
+  brightest_pixel_yx: [number, number];
+  brightest_value: number;
+  /** True when the rounded centre is within 1 pixel of [⌊H/2⌋, ⌊W/2⌋]. */
+  frames_centred: boolean;
+  suggestion: { crop_center: [number, number]; crop_size: number; flags: string } | null;
+  /** Why there is no suggestion, or what to look at; one sentence each. */
+  notes: string[];
+}
+
+/** `k` indices evenly spread over 0 … n − 1, first and last included (all of them when n ≤ k). */
+export function evenIndices(n: number, k: number): number[] {
+  return k >= n ? [...Array(n).keys()] : Array.from({ length: k }, (_, i) => Math.round((i * (n - 1)) / (k - 1)));
+}
+
+const powerOfTwo = (n: number): boolean => n >= 1 && (n & (n - 1)) === 0;
+const round2 = (v: number): number => Math.round(v * 100) / 100;
+
+/**
+ * The direct beam of the stacks `infos` ([n_k, H, W] each, taken as one stack of their rows in order), `masked` ([H, W],
+ * 1 = masked) the file's detector mask. The stacks are checked as a reconstruction checks them (`checkStackInfo`) by the
+ * caller; the sum and one frame are checked against the memory limit here before they are allocated.
+ */
+export function estimateBeam(r: Hdf5Reader, infos: Hdf5DatasetInfo[], H: number, W: number, masked: Uint8Array | undefined): BeamEstimate {
+  const hw = H * W;
+  r.checkFitsMemory(infos[0]!.key, hw * (8 + 8 + 8 + 1), `the sum of frames of ${H}×${W} (float64) to find the direct beam`);
+  const stacks: { info: Hdf5DatasetInfo; first: number; n: number }[] = [];
+  let n = 0;
+  for (const info of infos) { stacks.push({ info, first: n, n: info.shape[0]! }); n += info.shape[0]!; }
+  const rows = evenIndices(n, BEAM_PATTERNS);
+  const sum = new Float64Array(hw);
+  const out = new Uint8Array(hw);
+  if (masked) out.set(masked);
+  for (const row of rows) {
+    const s = stacks.find((x) => row >= x.first && row < x.first + x.n)!;
+    const top = integerTypeMax(s.info);
+    const topValue = top === undefined ? NaN : Number(top);
+    const v = r.readRowsFloat64(s.info, [row - s.first])[0]!;
+    for (let p = 0; p < hw; p++) {
+      const x = v[p]!;
+      if (!Number.isFinite(x) || x === topValue) out[p] = 1;
+      else if (x > 0) sum[p]! += x;
+    }
+  }
+  let left = 0, best = -1, bestValue = -Infinity;
+  for (let p = 0; p < hw; p++) left += out[p]!;
+  const kept = new Float64Array(hw - left);
+  for (let p = 0, k = 0; p < hw; p++) {
+    if (out[p]) continue;
+    kept[k++] = sum[p]!;
+    if (sum[p]! > bestValue) { bestValue = sum[p]!; best = p; }
+  }
+  const notes: string[] = [];
+  const base = { frame_shape: [H, W] as [number, number], patterns: n, patterns_summed: rows, pixels_left_out: left };
+  if (best < 0 || !(bestValue > 0)) {
+    notes.push(best < 0 ? 'every pixel is masked' : 'no unmasked pixel holds a count in the patterns summed');
+    return { ...base, background: 0, threshold: 0, centre_yx: null, brightest_pixel_yx: best < 0 ? [0, 0] : [Math.floor(best / W), best % W],
+      brightest_value: best < 0 ? 0 : bestValue, frames_centred: false, suggestion: null, notes };
+  }
+  kept.sort();
+  const background = kept[Math.floor((kept.length - 1) / 2)]!;
+  const threshold = background + BEAM_THRESHOLD * (bestValue - background);
+  let sw = 0, sy = 0, sx = 0;
+  for (let p = 0; p < hw; p++) {
+    if (out[p] || !(sum[p]! > threshold)) continue;
+    const w = sum[p]! - threshold;
+    sw += w; sy += w * Math.floor(p / W); sx += w * (p % W);
+  }
+  const brightest: [number, number] = [Math.floor(best / W), best % W];
+  // the brightest pixel is above the threshold whenever it is above the background: sw > 0 then
+  const centre: [number, number] = sw > 0 ? [sy / sw, sx / sw] : [brightest[0], brightest[1]];
+  const c: [number, number] = [Math.round(centre[0]), Math.round(centre[1])];
+  const frames_centred = Math.abs(c[0] - Math.floor(H / 2)) <= 1 && Math.abs(c[1] - Math.floor(W / 2)) <= 1;
+  const apart = Math.hypot(centre[0] - brightest[0], centre[1] - brightest[1]);
+  if (apart > 2) {
+    notes.push(`the brightest pixel is ${round2(apart)} pixels from the centre: a beam stop, a saturated or masked centre, or a hot pixel the mask ` +
+      'does not flag, or a beam that is not the brightest part of the patterns; look at a pattern before cropping');
+  }
+  let suggestion: BeamEstimate['suggestion'] = null;
+  if (!(frames_centred && H === W && powerOfTwo(H))) {
+    const room = 2 * Math.min(c[0], H - c[0], c[1], W - c[1]);
+    let size = 1;
+    while (size * 2 <= Math.min(room, SUGGESTED_CROP_MAX)) size *= 2;
+    if (size >= 2) suggestion = { crop_center: c, crop_size: size, flags: `--crop-center ${c[0]},${c[1]} --crop-size ${size}` };
+    else notes.push('the beam is at the frames\' edge: no window about it fits inside them');
+  }
+  return { ...base, background, threshold, centre_yx: [round2(centre[0]), round2(centre[1])], brightest_pixel_yx: brightest, brightest_value: bestValue,
+    frames_centred, suggestion, notes };
+}
+
+/** The estimate in words, one line each (inspect). */
+export function beamLines(b: BeamEstimate): string[] {
+  const summed = b.patterns_summed.length === b.patterns ? `all ${b.patterns} patterns` : `${b.patterns_summed.length} of the ${b.patterns} patterns (evenly spread)`;
+  const lines = [b.centre_yx === null
+    ? `direct beam: not found (${b.notes.join('; ')}; ${summed} summed)`
+    : `direct beam: centre [${b.centre_yx.join(', ')}] (centre of mass of the summed pattern above ${BEAM_THRESHOLD * 100} % of the way from its ` +
+      `background ${b.background} to its brightest pixel), brightest pixel [${b.brightest_pixel_yx.join(', ')}] (${b.brightest_value}); [y, x] in the file's ` +
+      `${b.frame_shape.join('×')} frames; ${summed} summed, ${b.pixels_left_out} masked pixel${b.pixels_left_out === 1 ? '' : 's'} left out`];
+  if (b.centre_yx !== null) {
+    if (b.suggestion) {
+      const why = [b.frames_centred ? '' : `not centred on it (their centre is [${Math.floor(b.frame_shape[0] / 2)}, ${Math.floor(b.frame_shape[1] / 2)}])`,
+        b.frame_shape[0] === b.frame_shape[1] && powerOfTwo(b.frame_shape[0]) ? '' : 'not a square power of two'].filter(Boolean).join(' and ');
+      lines.push(`  the frames are ${why}: crop them about it with ${b.suggestion.flags}`);
+    } else if (b.frames_centred && b.frame_shape[0] === b.frame_shape[1] && powerOfTwo(b.frame_shape[0])) lines.push('  the frames are centred on it: no crop is needed');
+    for (const note of b.notes) lines.push(`  note: ${note}`);
+  }
+  return lines;
+}

@@ -1,0 +1,102 @@
+/**
+ * Where the direct beam is (src/data/hdf5/beam.ts): `inspect` of measured data says it — the centre of mass of the
+ * bright part of the summed pattern and its brightest pixel, in the file's pixels — and suggests a crop about it.
+ * Files whose beam is placed here: a Gaussian spot at [21, 47] of 60 × 90 frames over a flat background, with and
+ * without a beam stop (a 5 × 5 masked centre); test/fixtures/cxi/frames.cxi, whose direct beam make-cxi-fixture.py
+ * --frames spread over rows 38–39 and columns 72–73; a PtyPy fixture with a masked pixel at its beam.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { summarizeHdf5 } from '../../src/data/inspect-hdf5.js';
+import { BEAM_PATTERNS, beamLines, evenIndices, type BeamEstimate } from '../../src/data/hdf5/beam.js';
+import { writeHdf5 } from './cxi-builder.js';
+import { ptychostudy } from './cli-run.js';
+import { ptypyUnpacker } from './ptypy-fixtures.js';
+import { tempDir } from '../tmp.js';
+
+const root = tempDir('beam');
+const unpack = ptypyUnpacker('ptychostudy-beam-');
+const D = 'entry_1/data_1/data', MASK = 'entry_1/instrument_1/detector_1/mask';
+const n = 100, H = 60, W = 90, BY = 21, BX = 47;
+// the spot is symmetric about [BY, BX] (so is its rounding): its centre of mass is the beam's pixel exactly
+const frames = new Uint16Array(n * H * W);
+for (let i = 0; i < n; i++) {
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) frames[i * H * W + y * W + x] = 5 + Math.round(20000 * Math.exp(-((y - BY) ** 2 + (x - BX) ** 2) / 18));
+}
+frames[3 * W + 4] = 65535; // pattern 0: the largest uint16, a gap or saturated pixel: left out
+const spot = join(root, 'spot.cxi');
+writeHdf5(spot, { [D]: { data: frames, shape: [n, H, W], dtype: '<H' } });
+const stopMask = new Uint32Array(H * W);
+for (let y = BY - 2; y <= BY + 2; y++) for (let x = BX - 2; x <= BX + 2; x++) stopMask[y * W + x] = 1 << 4; // shadowed
+const stopped = join(root, 'stopped.cxi');
+writeHdf5(stopped, { [D]: { data: frames, shape: [n, H, W], dtype: '<H' }, [MASK]: { data: stopMask, shape: [H, W], dtype: '<I' } });
+
+const beamOf = async (path: string): Promise<BeamEstimate> => {
+  const b = (await summarizeHdf5(path)).beam;
+  assert.ok(b !== undefined && !('error' in b), JSON.stringify(b));
+  return b;
+};
+
+test('a spot placed at [21, 47]: found there, summed over 64 patterns evenly spread, the crop about it suggested', async () => {
+  const b = await beamOf(spot);
+  assert.deepEqual(b.centre_yx, [BY, BX]);
+  assert.deepEqual(b.brightest_pixel_yx, [BY, BX]);
+  const k = BEAM_PATTERNS;
+  assert.equal(b.brightest_value, k * 20005);
+  assert.equal(b.background, k * 5);
+  assert.equal(b.threshold, k * 5 + 0.1 * k * 20000);
+  assert.equal(b.pixels_left_out, 1); // the largest uint16 in pattern 0
+  assert.equal(b.patterns, n);
+  assert.equal(b.patterns_summed.length, BEAM_PATTERNS);
+  assert.deepEqual(b.patterns_summed, evenIndices(n, BEAM_PATTERNS));
+  assert.deepEqual([b.patterns_summed[0], b.patterns_summed[1], b.patterns_summed[63]], [0, 2, 99]);
+  assert.equal(b.frames_centred, false);
+  // the largest power of two whose window fits about row 21: 2·21 = 42 → 32
+  assert.deepEqual(b.suggestion, { crop_center: [BY, BX], crop_size: 32, flags: '--crop-center 21,47 --crop-size 32' });
+  assert.deepEqual(b.notes, []);
+  // the command's text and JSON say the same
+  const r = ptychostudy(['inspect', spot]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stdout.includes(`direct beam: centre [21, 47] (centre of mass of the summed pattern above 10 % of the way from its background 320 to its ` +
+    `brightest pixel), brightest pixel [21, 47] (1280320); [y, x] in the file's 60×90 frames; 64 of the 100 patterns (evenly spread) summed, 1 masked pixel left out\n` +
+    `  the frames are not centred on it (their centre is [30, 45]) and not a square power of two: crop them about it with --crop-center 21,47 --crop-size 32\n`), r.stdout);
+  const j = ptychostudy(['inspect', '--json', spot]);
+  assert.equal(j.status, 0, j.stderr);
+  assert.deepEqual((JSON.parse(j.stdout) as { beam: unknown }[])[0]!.beam, JSON.parse(JSON.stringify(b)));
+});
+
+test('a beam stop (its 5 × 5 centre masked): the centre of mass of the ring is still the beam, the brightest pixel is not, and a note says so', async () => {
+  const b = await beamOf(stopped);
+  assert.deepEqual(b.centre_yx, [BY, BX]);
+  assert.deepEqual(b.brightest_pixel_yx, [BY - 3, BX]); // the first of the ring's four brightest in row-major order
+  assert.equal(b.pixels_left_out, 26);
+  assert.equal(b.suggestion!.flags, '--crop-center 21,47 --crop-size 32');
+  assert.equal(b.notes.length, 1);
+  assert.match(b.notes[0]!, /^the brightest pixel is 3 pixels from the centre: a beam stop, a saturated or masked centre/);
+  assert.ok(beamLines(b).includes(`  note: ${b.notes[0]}`));
+});
+
+test('frames.cxi: its beam, split over rows 38–39 and columns 72–73, is found between them; plain inspect and --check both say it', async () => {
+  const path = 'test/fixtures/cxi/frames.cxi';
+  const b = await beamOf(path);
+  // each count of the fixture's DC pixel is split into the 2 × 2 pixels [38 … 39, 72 … 73], the most into the top-left
+  assert.deepEqual(b.brightest_pixel_yx, [38, 72]);
+  assert.ok(Math.abs(b.centre_yx![0] - 38.5) < 0.05 && Math.abs(b.centre_yx![1] - 72.5) < 0.05, String(b.centre_yx));
+  assert.deepEqual(b.centre_yx, [38.49, 72.52]);
+  // the 1000 + (index mod 7) counts of every pixel outside the window are the background, not the beam
+  assert.equal(b.background, 40000);
+  assert.equal(b.pixels_left_out, 7); // the CXI mask's "do not use" pixels
+  assert.deepEqual(b.suggestion, { crop_center: [38, 73], crop_size: 64, flags: '--crop-center 38,73 --crop-size 64' });
+  const c = await summarizeHdf5(path, { check: true });
+  assert.deepEqual(c.beam, b);
+});
+
+test('a .ptyd whose beam pixel has weight 0: left out, the frames said centred on the beam (no crop)', async () => {
+  const path = unpack('mask.ptyd');
+  const b = await beamOf(path);
+  assert.equal(b.frames_centred, true);
+  assert.equal(b.suggestion, null);
+  assert.ok(b.pixels_left_out > 0);
+  assert.ok(beamLines(b).includes('  the frames are centred on it: no crop is needed'));
+});
