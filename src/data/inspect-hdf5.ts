@@ -1,7 +1,7 @@
 /**
  * `inspect` of an HDF5 file (CXI, PtyPy .ptyd or .ptyr, a ptychodus product, any other HDF5): its tree of
- * groups, datasets and links from their metadata alone (no value is read), and with `check` what a
- * reconstruction makes of it — measured data as `lsqml --input` reads it, or the probe of a probe file as
+ * groups, datasets and links from their metadata alone (no value is read for it); of measured data (CXI, .ptyd)
+ * where the direct beam is (hdf5/beam.ts: at most 64 patterns read); and with `check` what a reconstruction makes of it — measured data as `lsqml --input` reads it, or the probe of a probe file as
  * `--init-probe file:` reads it: the same reading, so the same refusals. Soft and external
  * links are shown, never followed (an external link's file is never opened); the walk is bounded in depth
  * and entries, so a file of a million groups or a loop of hard links cannot hold it up.

@@ -14,7 +14,7 @@
  *            the background (the median unmasked pixel) plus BEAM_THRESHOLD of the way to the brightest pixel, over the
  *            pixels above it. A plain centre of mass of whole frames is pulled towards the frames' centre by every
  *            background count (on test/fixtures/cxi/frames.cxi, whose frames hold 1000 counts a pixel outside the
- *            beam's window, it lies 14 columns off); the bright part is the beam and the pattern about it. A beam stop
+ *            beam's window, it lies 29 columns off); the bright part is the beam and the pattern about it. A beam stop
  *            or a masked, saturated centre leaves a ring about the beam, whose centre of mass is still the beam's.
  *   brightest the brightest unmasked pixel of the sum (the first in row-major order on a tie). It is off the beam when
  *            the beam is stopped or masked (it lands on the ring), or at a hot pixel the mask does not flag.
