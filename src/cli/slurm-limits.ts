@@ -14,6 +14,8 @@ export function jobsLostToLimits(v: SubmissionView): { time: number; memory: num
 }
 
 const asked = (flag: string, value: string | null, otherwise: string): string => (value !== null ? `${flag} ${value}` : `no ${flag}: ${otherwise}`);
+/** `--mem-per-cpu 2G` (its value as recorded; none named: the option alone). */
+const perCpu = (value: string): string => (value !== '' ? `--mem-per-cpu ${value}` : '--mem-per-cpu');
 
 /**
  * What the closing line of finished submission `v` says instead of its plain `continue with` when jobs were lost to a
@@ -32,10 +34,10 @@ export function limitResumeAdvice(v: SubmissionView, resume: readonly string[]):
     values.push(`LIMIT longer than ${v.limits.time ?? 'the default'}, or more --slurm-tasks: fewer jobs per task`);
   }
   if (lost.memory > 0) {
-    if (v.limits.memPerCpu) {
-      what.push(`${counted(lost.memory, 'job')} to their tasks' memory limit (--mem-per-cpu, in --slurm-sbatch-arg)`);
+    if (v.limits.memPerCpu !== null) {
+      what.push(`${counted(lost.memory, 'job')} to their tasks' memory limit (${perCpu(v.limits.memPerCpu)}, in --slurm-sbatch-arg)`);
       flags.push('--slurm-sbatch-arg=--mem-per-cpu=SIZE');
-      values.push('SIZE larger than before; --slurm-sbatch-arg replaces the whole list: give the others again');
+      values.push(`SIZE larger than ${v.limits.memPerCpu || 'before'}; --slurm-sbatch-arg replaces the whole list: give the others again`);
     } else {
       what.push(`${counted(lost.memory, 'job')} to their tasks' memory limit (${asked('--slurm-mem', v.limits.mem, 'the cluster\'s default')})`);
       flags.push('--slurm-mem', 'SIZE');
@@ -58,10 +60,11 @@ export function repeatedLimitWarning(earlier: SubmissionView, now: AskedLimits):
     parts.push(`${counted(lost.time, 'job')} to its tasks' time limit (${asked('--slurm-time', before.time, 'the partition\'s default')}), ` +
       `and this submission asks the same limit with as many tasks (give a longer --slurm-time or more --slurm-tasks)`);
   }
+  // the same memory: the same --slurm-mem and the same --mem-per-cpu value (a raised --mem-per-cpu is not the same)
   if (lost.memory > 0 && now.mem === before.mem && now.memPerCpu === before.memPerCpu) {
-    parts.push(`${counted(lost.memory, 'job')} to its tasks' memory limit (${before.memPerCpu ? '--mem-per-cpu, in --slurm-sbatch-arg'
+    parts.push(`${counted(lost.memory, 'job')} to its tasks' memory limit (${before.memPerCpu !== null ? `${perCpu(before.memPerCpu)}, in --slurm-sbatch-arg`
       : asked('--slurm-mem', before.mem, 'the cluster\'s default')}), and this submission asks the same memory ` +
-      `(give ${before.memPerCpu ? 'a larger --slurm-sbatch-arg=--mem-per-cpu=…' : 'a larger --slurm-mem'})`);
+      `(give ${before.memPerCpu !== null ? 'a larger --slurm-sbatch-arg=--mem-per-cpu=…' : 'a larger --slurm-mem'})`);
   }
   return parts.length === 0 ? null
     : `warning: submission ${earlier.number} lost ${parts.join('; and ')}: the jobs submitted again may be killed the same way`;

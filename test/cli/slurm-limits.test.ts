@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { limitResumeAdvice, repeatedLimitWarning } from '../../src/cli/slurm-limits.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { submissionView, type AskedLimits, type SubmissionView } from '../../src/study/slurm/follow.js';
+import { askedLimits, submissionView, type AskedLimits, type SubmissionView } from '../../src/study/slurm/follow.js';
 import { JOBS_SCHEMA_VERSION, slurmPaths, writeJobs, type Submission } from '../../src/study/slurm/records.js';
 import { tempDir } from '../tmp.js';
 
@@ -20,7 +20,7 @@ function view(failures: { key: string; message: string; slurmState?: string }[],
     home: '/shared/h2', number: 1, command: 'run', argv: ['ptychostudy', 'run'], state: 'finished', submittedAt: '2026-12-06T22:54:51Z', active: false, rejected: null, cancelled: [], stopped: null,
     finish: { finished_at: '2026-12-06T22:56:40Z', finished_by: 'task 0 of compare', exit_code: 1, report: null, steps: [] },
     finishJob: { jobId: '5320', state: 'ended', reason: null },
-    limits: { time: '1', mem: null, tasks: 1, memPerCpu: false, ...limits },
+    limits: { time: '1', mem: null, tasks: 1, memPerCpu: null, ...limits },
     steps: [{ step: 'reconstruct', jobId: '5318', tasks: 6, arrayTasks: 1, queued: 0, running: 0, done: 3, failed: failures.length, waiting: [], final: true,
       failures: failures.map((f) => ({ slurmJob: '5318_0', ...f })), detail: null }],
   } as SubmissionView;
@@ -42,7 +42,8 @@ test('jobs lost to the memory limit: --slurm-mem, or --mem-per-cpu where that is
   const oom = { key: 'dose_10000/dense/train', message: 'killed at its memory limit …', slurmState: 'OUT_OF_MEMORY' };
   assert.match(limitResumeAdvice(view([oom], { mem: '2G' }), RESUME)!,
     /^lost 1 job to their tasks' memory limit \(--slurm-mem 2G\), which the hub records .*: ptychostudy run --out \/shared\/h2 --slurm-mem SIZE \(SIZE larger than 2G;/);
-  assert.match(limitResumeAdvice(view([oom], { memPerCpu: true }), RESUME)!, /--slurm-sbatch-arg=--mem-per-cpu=SIZE \(SIZE larger than before; --slurm-sbatch-arg replaces the whole list/);
+  assert.match(limitResumeAdvice(view([oom], { memPerCpu: '1G' }), RESUME)!,
+    /^lost 1 job to their tasks' memory limit \(--mem-per-cpu 1G, in --slurm-sbatch-arg\), .*--slurm-sbatch-arg=--mem-per-cpu=SIZE \(SIZE larger than 1G; --slurm-sbatch-arg replaces the whole list/);
 });
 
 test('failures of other causes keep the plain closing line', () => {
@@ -54,7 +55,7 @@ test('failures of other causes keep the plain closing line', () => {
 
 test('a resume that asks the limits that cost the submission before it jobs is warned; a raised limit or more tasks is not', () => {
   const earlier = view([{ key: 'a', message: TIMEOUT, slurmState: 'TIMEOUT' }, { key: 'b', message: TIMEOUT, slurmState: 'TIMEOUT' }]);
-  const same: AskedLimits = { time: '1', mem: null, tasks: 1, memPerCpu: false };
+  const same: AskedLimits = { time: '1', mem: null, tasks: 1, memPerCpu: null };
   assert.equal(repeatedLimitWarning(earlier, same),
     'warning: submission 1 lost 2 jobs to its tasks\' time limit (--slurm-time 1), and this submission asks the same limit with as many tasks ' +
     '(give a longer --slurm-time or more --slurm-tasks): the jobs submitted again may be killed the same way');
@@ -63,6 +64,11 @@ test('a resume that asks the limits that cost the submission before it jobs is w
   const oom = view([{ key: 'a', message: 'killed at its memory limit …', slurmState: 'OUT_OF_MEMORY' }], { mem: '2G' });
   assert.match(repeatedLimitWarning(oom, { ...same, mem: '2G' })!, /lost 1 job to its tasks' memory limit \(--slurm-mem 2G\), and this submission asks the same memory \(give a larger --slurm-mem\)/);
   assert.equal(repeatedLimitWarning(oom, { ...same, mem: '4G' }), null);
+  // memory asked per CPU: the same value is warned of; a raised --mem-per-cpu is not the same memory
+  const perCpu = view([{ key: 'a', message: 'killed at its memory limit …', slurmState: 'OUT_OF_MEMORY' }], { memPerCpu: '1G' });
+  assert.match(repeatedLimitWarning(perCpu, { ...same, memPerCpu: '1G' })!,
+    /lost 1 job to its tasks' memory limit \(--mem-per-cpu 1G, in --slurm-sbatch-arg\), and this submission asks the same memory \(give a larger --slurm-sbatch-arg=--mem-per-cpu=…\)/);
+  assert.equal(repeatedLimitWarning(perCpu, { ...same, memPerCpu: '4G' }), null);
   assert.equal(repeatedLimitWarning(view([{ key: 'a', message: 'failed: x' }]), same), null);
 });
 
@@ -83,7 +89,19 @@ test('status of a finished submission reads the JobState and the limits from the
   }));
   writeFileSync(paths.finish(1), JSON.stringify({ finished_at: '2026-12-06T23:05:40Z', finished_by: 'task 0 of compare', exit_code: 1, report: null, steps: [] }));
   const v = submissionView(home);
-  assert.deepEqual(v.limits, { time: '1', mem: '2G', tasks: 1, memPerCpu: false });
+  assert.deepEqual(v.limits, { time: '1', mem: '2G', tasks: 1, memPerCpu: null });
   assert.equal(v.steps[0]!.failures[0]!.slurmState, 'TIMEOUT');
   assert.match(limitResumeAdvice(v, ['ptychostudy', 'run', '--out', home])!, /^lost 1 job to their tasks' time limit \(--slurm-time 1\), .* --slurm-time LIMIT \(LIMIT longer than 1,/);
+});
+
+test('the memory a submission asked per CPU is read with its value, so that a resume raising it is not told it asks the same', () => {
+  const base = { number: 1, submitted_at: '2026-12-06T23:04:16Z', command: 'run', argv: ['ptychostudy', 'run'], version: '0', node: '/usr/bin/node', entry: '/x', cwd: '/',
+    hub: null, steps: [], cancelled: [], rejected: null } as unknown as Submission;
+  const withArgs = (sbatchArgs: string[]): Submission => ({ ...base, settings: { execution: { executor: 'slurm', slurm: { sbatchArgs } } } });
+  assert.equal(askedLimits(withArgs(['--constraint=haswell', '--mem-per-cpu=1G'])).memPerCpu, '1G');
+  assert.equal(askedLimits(withArgs(['--mem-per-cpu 4G'])).memPerCpu, '4G');
+  assert.equal(askedLimits(withArgs(['--constraint=haswell'])).memPerCpu, null);
+  const earlier = view([{ key: 'a', message: 'killed at its memory limit …', slurmState: 'OUT_OF_MEMORY' }], askedLimits(withArgs(['--mem-per-cpu=1G'])));
+  assert.equal(repeatedLimitWarning(earlier, askedLimits(withArgs(['--mem-per-cpu=4G']))), null);
+  assert.match(repeatedLimitWarning(earlier, askedLimits(withArgs(['--mem-per-cpu=1G'])))!, /asks the same memory/);
 });

@@ -54,8 +54,24 @@ export interface AskedLimits {
   mem: string | null;
   /** `--slurm-tasks`. */
   tasks: number | null;
-  /** The memory is asked per CPU (`--slurm-sbatch-arg=--mem-per-cpu=…`). */
-  memPerCpu: boolean;
+  /**
+   * The memory asked per CPU (`--slurm-sbatch-arg=--mem-per-cpu=2G`: '2G'; '' when the option names no value), or null
+   * when it is not asked per CPU.
+   */
+  memPerCpu: string | null;
+}
+
+/**
+ * The value of the last `--mem-per-cpu` among sbatch options, each one argument (`--mem-per-cpu=2G`, or `--mem-per-cpu 2G`
+ * as an #SBATCH line takes it): '2G'; '' for the option without a value; null when none asks memory per CPU.
+ */
+function memPerCpuOf(args: readonly string[]): string | null {
+  let value: string | null = null;
+  for (const a of args) {
+    const m = /^--mem-per-cpu(?:(?:=|\s+)(.*))?$/.exec(a.trim());
+    if (m) value = (m[1] ?? '').trim();
+  }
+  return value;
 }
 
 /** The limits submission `s` asked (its recorded settings, parsed as its tasks parse them); all null when they cannot be read. */
@@ -64,9 +80,9 @@ export function askedLimits(s: Submission): AskedLimits {
   try {
     slurm = submissionSettings(s).execution.slurm;
   } catch {
-    return { time: null, mem: null, tasks: null, memPerCpu: false };
+    return { time: null, mem: null, tasks: null, memPerCpu: null };
   }
-  return { time: slurm.time, mem: slurm.mem, tasks: slurm.tasks, memPerCpu: slurm.sbatchArgs.some((a) => /^--mem-per-cpu(=|$)/.test(a)) };
+  return { time: slurm.time, mem: slurm.mem, tasks: slurm.tasks, memPerCpu: memPerCpuOf(slurm.sbatchArgs) };
 }
 
 export interface SubmissionView {
