@@ -108,6 +108,38 @@ test('the detector mask is cropped and binned with it: a binned pixel is masked 
   }
 });
 
+test('binned sums too large for float32 amplitudes are refused naming the pattern and pixels, unless the detector mask masks the bin', async () => {
+  // each value within float32's range as an amplitude (√1e77 ≈ 3.2e38), their 2 × 2 sum not: the amplitude would be Infinity
+  const big = Float64Array.from(fine);
+  for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) big[1 * FH * FW + (Y0 + 2 * 4 + dy) * FW + X0 + 2 * 6 + dx] = 1e77;
+  const write = (name: string, mask?: Uint32Array): string => {
+    const path = join(root, name);
+    writeHdf5(path, { ...entries, [D]: { data: big, shape: [n, FH, FW], dtype: '<d' },
+      'entry_1/instrument_1/detector_1/x_pixel_size': { data: px[1] / 2, dtype: '<d' },
+      'entry_1/instrument_1/detector_1/y_pixel_size': { data: px[0] / 2, dtype: '<d' },
+      ...(mask ? { [MASK]: { data: mask, shape: [FH, FW], dtype: '<I' } } : {}) });
+    return path;
+  };
+  const path = write('huge.cxi');
+  await assert.rejects(readCxi(path, { frames }), (err: Error) => {
+    assert.ok(err instanceof InputError);
+    assert.equal(err.message, `${path}: key '${D}': expected diffraction data [n, H, W] (counts or intensities, integer or float), whose 2×2 sums (--bin-size 2) ` +
+      `are at most 1.158e+77 (amplitudes are float32); found a sum of 4e+77 in pattern 1 over rows ${Y0 + 8} … ${Y0 + 9}, columns ${X0 + 12} … ${X0 + 13}`);
+    return true;
+  });
+  // not binned, each value is read (its amplitude is finite)
+  const whole = await readCxi(path, { frames: { crop: { center: [CY, CX], size: 64 } } });
+  assert.ok(Number.isFinite(whole.diffraction[64 * 64 + 8 * 64 + 12]!));
+  // one of the bin's pixels masked: the bin is masked, its value never fitted
+  const mask = new Uint32Array(FH * FW);
+  mask[(Y0 + 8) * FW + X0 + 12] = 1;
+  const m = await readCxi(write('huge-masked.cxi', mask), { frames });
+  assert.equal(m.detectorMask!.valid[4 * N + 6], 0);
+  assert.ok(m.diffraction.every((v) => Number.isFinite(v)));
+  assert.equal(m.diffraction[N * N + 4 * N + 6], 0);
+  assert.equal(m.diffraction[N * N + 4 * N + 7], plain.diffraction[N * N + 4 * N + 7]);
+});
+
 test('refused before anything is read, one line naming file, key, expected and found: a window outside the frames, a bin size that does not divide them', async () => {
   const refused = async (prep: Parameters<typeof readCxi>[1], line: string): Promise<void> => {
     await assert.rejects(readCxi(finePath, prep), (err: Error) => {

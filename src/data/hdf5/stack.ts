@@ -132,15 +132,28 @@ export function stackShape(shape: readonly number[]): [number, number, number] |
 /**
  * One window [h, w] of intensities (`src` from `at`, rows of `w`) summed b × b into `acc` [h/b, w/b] and written as
  * float32 √ into `out` from `outAt`: the sum of counts is exact in float64 (below 2^53), its square root rounded once.
+ * A sum whose square root float32 cannot hold (above MAX_VALUE, each value being at most that) is refused: the index of
+ * the first such binned pixel is returned (-1: none), unless one of its pixels is one `masked` ([h, w]) flags, whose
+ * bin the detector mask leaves unfitted (written 0, as a masked pixel's value that is not finite is read).
  */
-function binFrame(src: Float64Array, at: number, w: number, b: number, acc: Float64Array, ow: number, out: Float32Array, outAt: number): void {
+function binFrame(src: Float64Array, at: number, w: number, b: number, acc: Float64Array, ow: number, out: Float32Array, outAt: number,
+  masked: Uint8Array | undefined): number {
   acc.fill(0);
   const h = (acc.length / ow) * b;
   for (let y = 0; y < h; y++) {
     const row = Math.floor(y / b) * ow, s = at + y * w;
     for (let x = 0; x < w; x++) acc[row + Math.floor(x / b)]! += src[s + x]!;
   }
-  for (let i = 0; i < acc.length; i++) out[outAt + i] = Math.sqrt(acc[i]!);
+  for (let i = 0; i < acc.length; i++) {
+    const v = acc[i]!;
+    if (v <= MAX_VALUE) { out[outAt + i] = Math.sqrt(v); continue; }
+    const [y0, x0] = [Math.floor(i / ow) * b, (i % ow) * b];
+    let binMasked = false;
+    for (let y = y0; y < y0 + b && !binMasked; y++) for (let x = x0; x < x0 + b; x++) if (masked?.[y * w + x]) { binMasked = true; break; }
+    if (!binMasked) return i;
+    out[outAt + i] = 0;
+  }
+  return -1;
 }
 
 /** Checks that `info` is a numeric stack [n, H, W] (or [n, 1, …, 1, H, W]: `stackShape`); returns [n, H, W]. */
@@ -235,7 +248,16 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
         }
         negatives += c.negatives;
       }
-      if (bin > 1) for (let f = 0; f < rows; f++) binFrame(sums!, f * hw, W, bin, binned!, ow, amplitudes, (row + s + f) * ohw);
+      if (bin > 1) {
+        for (let f = 0; f < rows; f++) {
+          const big = binFrame(sums!, f * hw, W, bin, binned!, ow, amplitudes, (row + s + f) * ohw, maskedPixels);
+          if (big < 0) continue;
+          // the window's pixels of that bin as the file numbers them
+          const [by, bx] = [Math.floor(big / ow) * bin + (slabWindow?.y0 ?? 0), (big % ow) * bin + (slabWindow?.x0 ?? 0)];
+          throw r.bad(info.key, `${expected}, whose ${bin}×${bin} sums (--bin-size ${bin}) are at most ${MAX_VALUE.toPrecision(4)} (amplitudes are float32)`,
+            `a sum of ${binned![big]} in pattern ${s + f} over rows ${by} … ${by + bin - 1}, columns ${bx} … ${bx + bin - 1}`);
+        }
+      }
     }, slabWindow);
     if (atTop > 0) atTypeMax.push({ key: info.key, dtype: info.dtype, value: String(topBig), count: atTop });
     row += info.shape[0]!;
