@@ -168,7 +168,15 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     // PtyPy's far-field propagator puts the optical axis at ⌈center⌉ (core/manager.py); here it is at the pattern
     // centre, the pixel FFT-shifted data has its zero frequency at
     const axis = [Math.ceil(c[0]!), Math.ceil(c[1]!)], mid = [Math.floor(FH / 2), Math.floor(FW / 2)];
-    if (!crop && (axis[0] !== mid[0] || axis[1] !== mid[1])) {
+    if (crop) {
+      // within 1 pixel of the crop's centre, but PtyPy's axis another pixel: the crop's centre is what lands at the patterns' centre
+      const near = Math.abs(c[0]! - crop.center[0]) <= 1 && Math.abs(c[1]! - crop.center[1]) <= 1;
+      if (near && (axis[0] !== crop.center[0] || axis[1] !== crop.center[1])) {
+        warnings.push(`${r.file}: key 'meta/center': [${c[0]}, ${c[1]}], which PtyPy rounds to the pixel [${axis.join(', ')}], is not the crop's centre ` +
+          `[${crop.center.join(', ')}] (--crop-center), which is put at the patterns' centre: the probe has to take up a tilt of the beam's offset ` +
+          `(--crop-center ${axis.join(',')} puts PtyPy's pixel there)`);
+      }
+    } else if (axis[0] !== mid[0] || axis[1] !== mid[1]) {
       warnings.push(`${r.file}: key 'meta/center': [${c[0]}, ${c[1]}], which PtyPy rounds to the pixel [${axis.join(', ')}], is read as the ` +
         `pattern centre [${mid.join(', ')}] (ptychostudy does not re-centre): the probe has to take up a tilt of the beam's offset`);
     }

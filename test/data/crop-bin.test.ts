@@ -256,6 +256,13 @@ test('PtyPy .ptyd frames: the same crop and binning, meta/center checked against
   const far = await withHdf5(ptyd([CY + 3, CX]), (r) => readPtydFrom(r, { frames }));
   assert.ok(far.warnings.some((w) => w.endsWith(`key 'meta/center': [${CY + 3}, ${CX}], more than 1 pixel from the crop's centre [${CY}, ${CX}] (--crop-center), which is put at the patterns' centre`)), far.warnings.join('\n'));
   await assert.rejects(withHdf5(ptyd([CY, CX]), (r) => readPtydFrom(r, {})), /key 'meta\/center': expected the direct beam within 1 pixel of the pattern centre \[40, 56\]/);
+  // within 1 pixel, but PtyPy's axis (⌈center⌉) another pixel than the crop's centre: said, as without a crop for the frames' centre
+  const rounded = await withHdf5(ptyd([CY + 0.6, CX]), (r) => readPtydFrom(r, { frames }));
+  assert.ok(rounded.warnings.some((w) => w.endsWith(`key 'meta/center': [${CY + 0.6}, ${CX}], which PtyPy rounds to the pixel [${CY + 1}, ${CX}], is not the crop's centre ` +
+    `[${CY}, ${CX}] (--crop-center), which is put at the patterns' centre: the probe has to take up a tilt of the beam's offset (--crop-center ${CY + 1},${CX} puts PtyPy's pixel there)`)),
+  rounded.warnings.join('\n'));
+  const same = await withHdf5(ptyd([CY - 0.5, CX]), (r) => readPtydFrom(r, { frames }));
+  assert.ok(!same.warnings.some((w) => w.includes('meta/center')), same.warnings.join('\n'));
 });
 
 test('against ptychodus\'s own crop and binning of frames.cxi: the same counts, pixel sizes and object pixel; its bad pixels a subset of our mask', async () => {
