@@ -173,6 +173,13 @@ test('the memory limit applies to the patterns made, not to the whole frames: a 
   assert.equal(cropped.diffraction.length, n * 64 * 64);
   const binned = await readCxi(path, { memoryLimit, frames });
   assert.deepEqual(binned.diffraction, plain.diffraction);
+  // binned coarsely, the patterns are small but each frame's window is held as float64 to be summed: counted too
+  // (80 × 112 × 8 = 71.7 kB beside 40 patterns of 5 × 7, 5.6 kB)
+  const small = { bytes: 50_000, source: 'a test\'s 50 kB' };
+  await assert.rejects(readCxi(path, { memoryLimit: small, frames: { binSize: 16 } }),
+    /key 'entry_1\/data_1\/data': expected values that fit the memory limit of .* \(a test's 50 kB\); found 40 patterns of 5×7 \(float32 amplitudes\) binned from 80×112 windows, each held as float64 intensities, which needs 75\.7 KiB$/);
+  const coarse = await readCxi(path, { memoryLimit: { bytes: 100_000, source: 'a test\'s 100 kB' }, frames: { binSize: 16 } });
+  assert.deepEqual([coarse.H, coarse.W], [5, 7]);
 });
 
 test('the settings: parsed once from the schema (bin size dividing the crop), left out of the settings hash when absent, refused by the simulated study', async () => {

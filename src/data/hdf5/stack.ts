@@ -16,7 +16,7 @@
  * holding one in any pattern are flagged for the detector mask (hdf5/mask.ts), which sets them to 0.
  */
 import { counted } from '../../text.js';
-import { Hdf5Error, type Hdf5DatasetInfo, type Hdf5Reader } from './reader.js';
+import { Hdf5Error, type Hdf5DatasetInfo, type Hdf5Reader, type SlabView } from './reader.js';
 import type { FrameWindow } from './frames.js';
 
 export interface IntensityStack {
@@ -211,8 +211,16 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
   const bin = win?.bin ?? 1;
   const [oh, ow] = win ? win.out : [H, W];
   checkStackOutput(r, infos[0]!.key, n, oh, ow);
-  const amplitudes = new Float32Array(n * oh * ow);
   const hw = H * W, ohw = oh * ow;
+  // binned: one frame's window as float64 intensities at a time (summed exactly, then √), held with the patterns: both
+  // within the memory limit (a large frame binned coarsely makes small patterns, but its window is held whole)
+  let sums: Float64Array | undefined, binned: Float64Array | undefined;
+  if (bin > 1) {
+    const bytes = n * ohw * 4 + (hw + ohw) * 8;
+    r.checkFitsMemory(infos[0]!.key, bytes, `${n} patterns of ${oh}×${ow} (float32 amplitudes) binned from ${H}×${W} windows, each held as float64 intensities`);
+    sums = new Float64Array(hw); binned = new Float64Array(ohw);
+  }
+  const amplitudes = new Float32Array(n * oh * ow);
   let negatives = 0;
   let row = 0;
   const atTypeMax: IntensityStack['atTypeMax'] = [];
@@ -220,43 +228,42 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
   const flags = typeMaxPixels;
   if (maskedPixels && maskedPixels.length !== hw) throw new Error(`maskedPixels holds ${maskedPixels.length} flags; ${H}×${W} patterns need ${hw}`);
   const book: PixelBook = { hw, masked: maskedPixels, nonFiniteMasked: 0 };
-  // binned: each slab's window as float64 intensities first (summed exactly, then √)
-  let sums: Float64Array | undefined, binned: Float64Array | undefined;
   for (const info of infos) {
-    const perSlab = Math.max(1, Math.floor(SLAB_BYTES / (hw * (bin > 1 ? Math.max(8, info.itemsize) : info.itemsize))));
-    if (bin > 1 && (sums === undefined || sums.length < Math.min(perSlab, n) * hw)) { sums = new Float64Array(Math.min(perSlab, n) * hw); binned = new Float64Array(ohw); }
+    const perSlab = Math.max(1, Math.floor(SLAB_BYTES / (hw * info.itemsize)));
     const topBig = integerTypeMax(info);
     // 64-bit maxima are not exact as numbers; they are compared as bigints (convertBig)
     const top = topBig !== undefined && info.itemsize < 8 ? Number(topBig) : NaN;
     let atTop = 0;
-    r.readSlabs(info, perSlab, (src, s, rows) => {
-      const base = bin > 1 ? 0 : (row + s) * hw;
-      const out = bin > 1 ? sums! : amplitudes;
+    /** √ (or, binned, the intensities themselves) of `src` into `out` from `base`; `first`: the pattern (of this dataset) src starts with. */
+    const take = (src: SlabView, out: Float32Array | Float64Array, base: number, first: number): void => {
       if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
         const c = convertBig(src, out, base, topBig, flags, book, bin === 1);
         negatives += c.negatives; atTop += c.atTop;
-      } else {
-        const c = convert(src, out, base, top, flags, book, bin === 1);
-        atTop += c.atTop;
-        if (c.bad >= 0) {
-          const p = s + Math.floor(c.bad / hw), px = c.bad % hw;
-          // with the detector mask on, the way out for a gap filled with NaN: mask that pixel (CXI mask, PtyPy weights)
-          const orMasked = maskedPixels ? ', or in a pixel the detector mask masks' : '';
-          // the pixel as the file numbers it
-          const [py, pxx] = [Math.floor(px / W) + (slabWindow?.y0 ?? 0), (px % W) + (slabWindow?.x0 ?? 0)];
-          throw r.bad(info.key, `${expected}, finite and at most ${MAX_VALUE.toPrecision(4)} (amplitudes are float32)${orMasked}`, `${src[c.bad]} in pattern ${p} at pixel (${py}, ${pxx})`);
-        }
-        negatives += c.negatives;
+        return;
       }
-      if (bin > 1) {
-        for (let f = 0; f < rows; f++) {
-          const big = binFrame(sums!, f * hw, W, bin, binned!, ow, amplitudes, (row + s + f) * ohw, maskedPixels);
-          if (big < 0) continue;
-          // the window's pixels of that bin as the file numbers them
-          const [by, bx] = [Math.floor(big / ow) * bin + (slabWindow?.y0 ?? 0), (big % ow) * bin + (slabWindow?.x0 ?? 0)];
-          throw r.bad(info.key, `${expected}, whose ${bin}×${bin} sums (--bin-size ${bin}) are at most ${MAX_VALUE.toPrecision(4)} (amplitudes are float32)`,
-            `a sum of ${binned![big]} in pattern ${s + f} over rows ${by} … ${by + bin - 1}, columns ${bx} … ${bx + bin - 1}`);
-        }
+      const c = convert(src, out, base, top, flags, book, bin === 1);
+      atTop += c.atTop;
+      if (c.bad >= 0) {
+        const p = first + Math.floor(c.bad / hw), px = c.bad % hw;
+        // with the detector mask on, the way out for a gap filled with NaN: mask that pixel (CXI mask, PtyPy weights)
+        const orMasked = maskedPixels ? ', or in a pixel the detector mask masks' : '';
+        // the pixel as the file numbers it
+        const [py, pxx] = [Math.floor(px / W) + (slabWindow?.y0 ?? 0), (px % W) + (slabWindow?.x0 ?? 0)];
+        throw r.bad(info.key, `${expected}, finite and at most ${MAX_VALUE.toPrecision(4)} (amplitudes are float32)${orMasked}`, `${src[c.bad]} in pattern ${p} at pixel (${py}, ${pxx})`);
+      }
+      negatives += c.negatives;
+    };
+    r.readSlabs(info, perSlab, (src, s, rows) => {
+      if (bin === 1) { take(src, amplitudes, (row + s) * hw, s); return; }
+      // binned: one frame's window at a time as float64 intensities (summed exactly, then √)
+      for (let f = 0; f < rows; f++) {
+        take(src.subarray(f * hw, (f + 1) * hw), sums!, 0, s + f);
+        const big = binFrame(sums!, 0, W, bin, binned!, ow, amplitudes, (row + s + f) * ohw, maskedPixels);
+        if (big < 0) continue;
+        // the window's pixels of that bin as the file numbers them
+        const [by, bx] = [Math.floor(big / ow) * bin + (slabWindow?.y0 ?? 0), (big % ow) * bin + (slabWindow?.x0 ?? 0)];
+        throw r.bad(info.key, `${expected}, whose ${bin}×${bin} sums (--bin-size ${bin}) are at most ${MAX_VALUE.toPrecision(4)} (amplitudes are float32)`,
+          `a sum of ${binned![big]} in pattern ${s + f} over rows ${by} … ${by + bin - 1}, columns ${bx} … ${bx + bin - 1}`);
       }
     }, slabWindow);
     if (atTop > 0) atTypeMax.push({ key: info.key, dtype: info.dtype, value: String(topBig), count: atTop });
