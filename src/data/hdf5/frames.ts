@@ -5,7 +5,8 @@
  * "Cropping and binning detector frames").
  *
  *   crop    a size × size window of the file's frames, rows cy − ⌊size/2⌋ … cy − ⌊size/2⌋ + size − 1 and the same
- *           columns about cx (ptychodus's slice center − size//2 : center + size//2): the given centre lands at
+ *           columns about cx (ptychodus's slice center − size//2 : center + size//2 for an even size; for an odd one
+ *           its slice holds size − 1 pixels, this window size): the given centre lands at
  *           [⌊size/2⌋, ⌊size/2⌋], where this engine puts the direct beam. A window not wholly inside the frames is
  *           refused (ptychodus moves the centre until it fits; nothing is padded or moved here);
  *   bin     b × b pixels summed into one (counts stay counts, so the Poisson model stays right); the detector pixel
