@@ -740,14 +740,48 @@ export function fftProductDif32(dst: usize, a: usize, aStride: usize, b: usize, 
 // Row stage of the upsampled (matrix-multiply) DFT of image registration (src/metrics/registration.ts,
 // `upsampledDft`): out[ky][u] = Σ_k K[k][u] · data[ky][k] for complex data (h×w, interleaved), a complex
 // kernel given transposed as real and imaginary parts kr, ki ([w][size]), out h×size interleaved. Two
-// grid points u per f64x2; each lane adds its terms in k order with the scalar code's operations
+// grid points u per f64x2, eight per pass; each lane adds its terms in k order with the scalar code's operations
 // (sr += cr·dr − ci·di, si += cr·di + ci·dr), so the sums are the same to the last bit.
 export function upsampledDftRows(data: usize, h: i32, w: i32, kr: usize, ki: usize, size: i32, out: usize): void {
   const pairs = size & ~1;
+  const octets = size & ~7;
   for (let ky = 0; ky < h; ky++) {
     const row = data + ((<usize>ky * <usize>w) << 4);
     const o = out + ((<usize>ky * <usize>size) << 4);
-    for (let u = 0; u < pairs; u += 2) {
+    // Eight grid points at a time: four independent sums per part, so that the additions of one do not wait
+    // on those of another (each lane still adds its own terms in k order, as below).
+    for (let u = 0; u < octets; u += 8) {
+      let r0 = f64x2.splat(0), r1 = f64x2.splat(0), r2 = f64x2.splat(0), r3 = f64x2.splat(0);
+      let i0 = f64x2.splat(0), i1 = f64x2.splat(0), i2 = f64x2.splat(0), i3 = f64x2.splat(0);
+      for (let k = 0; k < w; k++) {
+        const dr = f64x2.splat(load<f64>(row + (<usize>k << 4)));
+        const di = f64x2.splat(load<f64>(row + (<usize>k << 4) + 8));
+        const off = (<usize>k * <usize>size + <usize>u) << 3;
+        const a = kr + off, b = ki + off;
+        const c0 = v128.load(a), s0 = v128.load(b);
+        const c1 = v128.load(a, 16), s1 = v128.load(b, 16);
+        const c2 = v128.load(a, 32), s2 = v128.load(b, 32);
+        const c3 = v128.load(a, 48), s3 = v128.load(b, 48);
+        r0 = f64x2.add(r0, f64x2.sub(f64x2.mul(c0, dr), f64x2.mul(s0, di)));
+        i0 = f64x2.add(i0, f64x2.add(f64x2.mul(c0, di), f64x2.mul(s0, dr)));
+        r1 = f64x2.add(r1, f64x2.sub(f64x2.mul(c1, dr), f64x2.mul(s1, di)));
+        i1 = f64x2.add(i1, f64x2.add(f64x2.mul(c1, di), f64x2.mul(s1, dr)));
+        r2 = f64x2.add(r2, f64x2.sub(f64x2.mul(c2, dr), f64x2.mul(s2, di)));
+        i2 = f64x2.add(i2, f64x2.add(f64x2.mul(c2, di), f64x2.mul(s2, dr)));
+        r3 = f64x2.add(r3, f64x2.sub(f64x2.mul(c3, dr), f64x2.mul(s3, di)));
+        i3 = f64x2.add(i3, f64x2.add(f64x2.mul(c3, di), f64x2.mul(s3, dr)));
+      }
+      const q = o + (<usize>u << 4);
+      store<f64>(q, f64x2.extract_lane(r0, 0)); store<f64>(q, f64x2.extract_lane(i0, 0), 8);
+      store<f64>(q, f64x2.extract_lane(r0, 1), 16); store<f64>(q, f64x2.extract_lane(i0, 1), 24);
+      store<f64>(q, f64x2.extract_lane(r1, 0), 32); store<f64>(q, f64x2.extract_lane(i1, 0), 40);
+      store<f64>(q, f64x2.extract_lane(r1, 1), 48); store<f64>(q, f64x2.extract_lane(i1, 1), 56);
+      store<f64>(q, f64x2.extract_lane(r2, 0), 64); store<f64>(q, f64x2.extract_lane(i2, 0), 72);
+      store<f64>(q, f64x2.extract_lane(r2, 1), 80); store<f64>(q, f64x2.extract_lane(i2, 1), 88);
+      store<f64>(q, f64x2.extract_lane(r3, 0), 96); store<f64>(q, f64x2.extract_lane(i3, 0), 104);
+      store<f64>(q, f64x2.extract_lane(r3, 1), 112); store<f64>(q, f64x2.extract_lane(i3, 1), 120);
+    }
+    for (let u = octets; u < pairs; u += 2) {
       let r = f64x2.splat(0), im = f64x2.splat(0);
       for (let k = 0; k < w; k++) {
         const dr = f64x2.splat(load<f64>(row + (<usize>k << 4)));

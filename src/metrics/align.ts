@@ -28,7 +28,7 @@
  */
 import { amplitudeOf, centreCropComplex, checkComplexImage, cropComplex, phaseOf, type ComplexImage, type RealImage } from './image.js';
 import { candidateShifts, overlapCorrelation, type IntegerShift } from './coarse-shift.js';
-import { fourierShiftReflect, nextPow2, phaseCrossCorrelation, zeroPad } from './registration.js';
+import { crossCorrelator, fourierShiftReflect, nextPow2, zeroPad } from './registration.js';
 
 /** A window of rows [y0, y1) and columns [x0, x1). */
 export interface Region { y0: number; y1: number; x0: number; x1: number }
@@ -295,13 +295,13 @@ export function alignReconstruction(gt: ComplexImage, rec: ComplexImage, opts: A
     // adds no edge; the FFTs are fast).
     const PH = nextPow2(gt.h), PW = nextPow2(gt.w);
     const feature = (img: ComplexImage): RealImage => zeroPad(taper(usePhase ? phaseOf(img) : amplitudeOf(img)), PH, PW);
-    const ref = feature(gt);
+    const correlate = crossCorrelator(feature(gt), up, { normalization: 'none' });
     /** Rounds of tapered correlation, each on the image shifted by the sum so far, from (y0, x0). */
     const refine = (y0: number, x0: number): [number, number] => {
       let ty = y0, tx = x0;
       for (let it = 0; it < 4; it++) {
         const moved = it === 0 && ty === 0 && tx === 0 ? rec : fourierShiftReflect(rec, ty, tx);
-        const r = phaseCrossCorrelation(ref, feature(moved), up, { normalization: 'none' });
+        const r = correlate(feature(moved));
         if (!Number.isFinite(r.dy) || !Number.isFinite(r.dx)) return [NaN, NaN];
         ty += r.dy; tx += r.dx;
         if (Math.max(Math.abs(r.dy), Math.abs(r.dx)) < 1 / up) break;

@@ -40,6 +40,32 @@ function spectrum(img: RealImage | ComplexImage, complex: boolean): Float64Array
   return buf;
 }
 
+/** The last few kernels of the upsampled DFT (a registration's rounds, and its jobs, mostly share their offsets). */
+const kernelMemo: { n: number; upsample: number; size: number; off: number; re: Float64Array; im: Float64Array }[] = [];
+const KERNEL_MEMO_SIZE = 8;
+
+/**
+ * exp(−2πi (u − off) f[k]) for u < size and f = fftfreq(n, upsample), transposed: real and imaginary parts, [k][u].
+ * Kept for the next call with the same arguments (the same values; the tables are never written to).
+ */
+function dftKernel(n: number, upsample: number, size: number, off: number): [Float64Array, Float64Array] {
+  const hit = kernelMemo.find((m) => m.n === n && m.upsample === upsample && m.size === size && Object.is(m.off, off));
+  if (hit) return [hit.re, hit.im];
+  const f = fftfreq(n, upsample);
+  const re = new Float64Array(size * n), im = new Float64Array(size * n);
+  for (let k = 0; k < n; k++) {
+    const fk = f[k]!;
+    for (let u = 0; u < size; u++) {
+      const a = -2 * Math.PI * (u - off) * fk;
+      re[k * size + u] = Math.cos(a);
+      im[k * size + u] = Math.sin(a);
+    }
+  }
+  kernelMemo.push({ n, upsample, size, off, re, im });
+  if (kernelMemo.length > KERNEL_MEMO_SIZE) kernelMemo.shift();
+  return [re, im];
+}
+
 /**
  * Σ over the spectrum of `data` (h×w, interleaved) of exp(−2πi·(u − off)·f(k)) along each axis, on an
  * `size`×`size` grid: scikit-image's `_upsampled_dft` (f = fftfreq(n, u)).
@@ -47,55 +73,47 @@ function spectrum(img: RealImage | ComplexImage, complex: boolean): Float64Array
  */
 export function upsampledDft(data: Float64Array, h: number, w: number, size: number, upsample: number,
   offY: number, offX: number): Float64Array {
-  const fy = fftfreq(h, upsample);
-  const fx = fftfreq(w, upsample);
-  // kernel_x[u][kx] = exp(−2πi (u − offX) fx[kx]); first contract over columns: T[ky][ux]
-  let T: Float64Array = new Float64Array(2 * h * size);
-  const kxr = new Float64Array(size * w), kxi = new Float64Array(size * w);
-  for (let u = 0; u < size; u++) {
-    for (let k = 0; k < w; k++) {
-      const a = -2 * Math.PI * (u - offX) * fx[k]!;
-      kxr[u * w + k] = Math.cos(a);
-      kxi[u * w + k] = Math.sin(a);
-    }
-  }
-  // The wasm kernel, when there is one, does this stage two grid points per SIMD vector with the same
-  // operations in the same order (the same T to the last bit); it takes the kernel transposed.
-  const trR = new Float64Array(size * w), trI = new Float64Array(size * w);
-  for (let u = 0; u < size; u++) for (let k = 0; k < w; k++) { trR[k * size + u] = kxr[u * w + k]!; trI[k * size + u] = kxi[u * w + k]!; }
-  const fromWasm = useWasmRows ? upsampledDftRowsWasm(data, h, w, trR, trI, size) : null;
-  if (fromWasm) T = fromWasm;
-  else for (let ky = 0; ky < h; ky++) {
-    for (let u = 0; u < size; u++) {
-      let sr = 0, si = 0;
-      for (let k = 0; k < w; k++) {
-        const dr = data[2 * (ky * w + k)]!, di = data[2 * (ky * w + k) + 1]!;
-        const cr = kxr[u * w + k]!, ci = kxi[u * w + k]!;
-        sr += cr * dr - ci * di;
-        si += cr * di + ci * dr;
+  // kernel_x[u][kx] = exp(−2πi (u − offX) fx[kx]); first contract over columns: T[ky][ux].
+  // The wasm kernel, when there is one, does this stage eight grid points per pass with the same operations
+  // in the same order as the scalar loop below (the same T to the last bit); it takes the kernel transposed.
+  const [trR, trI] = dftKernel(w, upsample, size, offX);
+  let T = useWasmRows ? upsampledDftRowsWasm(data, h, w, trR, trI, size) : null;
+  if (T === null) {
+    T = new Float64Array(2 * h * size);
+    for (let ky = 0; ky < h; ky++) {
+      for (let u = 0; u < size; u++) {
+        let sr = 0, si = 0;
+        for (let k = 0; k < w; k++) {
+          const dr = data[2 * (ky * w + k)]!, di = data[2 * (ky * w + k) + 1]!;
+          const cr = trR[k * size + u]!, ci = trI[k * size + u]!;
+          sr += cr * dr - ci * di;
+          si += cr * di + ci * dr;
+        }
+        T[2 * (ky * size + u)] = sr;
+        T[2 * (ky * size + u) + 1] = si;
       }
-      T[2 * (ky * size + u)] = sr;
-      T[2 * (ky * size + u) + 1] = si;
     }
   }
+  // Then over rows: out[v][u] = Σ_k kernel_y[v][k] · T[k][u], each sum taken in k order (rows of T are read
+  // whole, every grid point u of a row v accumulating at once).
+  // kernel_y[v][ky] = exp(−2πi (v − offY) fy[ky]), held transposed as kernel_x is: [ky][v]
+  const [kyR, kyI] = dftKernel(h, upsample, size, offY);
   const out = new Float64Array(2 * size * size);
+  const accR = new Float64Array(size), accI = new Float64Array(size);
   for (let v = 0; v < size; v++) {
-    const kyr = new Float64Array(h), kyi = new Float64Array(h);
+    accR.fill(0);
+    accI.fill(0);
     for (let k = 0; k < h; k++) {
-      const a = -2 * Math.PI * (v - offY) * fy[k]!;
-      kyr[k] = Math.cos(a);
-      kyi[k] = Math.sin(a);
-    }
-    for (let u = 0; u < size; u++) {
-      let sr = 0, si = 0;
-      for (let k = 0; k < h; k++) {
-        const dr = T[2 * (k * size + u)]!, di = T[2 * (k * size + u) + 1]!;
-        sr += kyr[k]! * dr - kyi[k]! * di;
-        si += kyr[k]! * di + kyi[k]! * dr;
+      const cr = kyR[k * size + v]!, ci = kyI[k * size + v]!;
+      const row = 2 * k * size;
+      for (let u = 0; u < size; u++) {
+        const dr = T[row + 2 * u]!, di = T[row + 2 * u + 1]!;
+        accR[u] += cr * dr - ci * di;
+        accI[u] += cr * di + ci * dr;
       }
-      out[2 * (v * size + u)] = sr;
-      out[2 * (v * size + u) + 1] = si;
     }
+    const o = 2 * v * size;
+    for (let u = 0; u < size; u++) { out[o + 2 * u] = accR[u]!; out[o + 2 * u + 1] = accI[u]!; }
   }
   return out;
 }
@@ -119,47 +137,69 @@ export function phaseCrossCorrelation(reference: RealImage | ComplexImage, movin
   if (reference.h !== moving.h || reference.w !== moving.w) {
     throw new RangeError(`phaseCrossCorrelation: shapes differ (${reference.h}×${reference.w} vs ${moving.h}×${moving.w})`);
   }
+  return crossCorrelator(reference, upsampleFactor, opts)(moving);
+}
+
+/**
+ * `phaseCrossCorrelation` against one reference, for several moving images (the rounds of a registration): the
+ * reference's spectrum is taken once and the buffers are reused, with the same values as separate calls.
+ */
+export function crossCorrelator(reference: RealImage | ComplexImage, upsampleFactor = 50,
+  opts: { complex?: boolean; normalization?: 'phase' | 'none' } = {}): (moving: RealImage | ComplexImage) => Registration {
   const complex = opts.complex ?? false;
   const phaseNorm = (opts.normalization ?? 'phase') === 'phase';
   const { h, w } = reference;
   const n = h * w;
-  for (const img of [reference, moving]) {
-    for (let i = 0; i < img.data.length; i++) if (!Number.isFinite(img.data[i]!)) return { dy: NaN, dx: NaN };
-  }
-  const A = spectrum(reference, complex);
-  const B = spectrum(moving, complex);
+  const allFinite = (img: RealImage | ComplexImage): boolean => {
+    for (let i = 0; i < img.data.length; i++) if (!Number.isFinite(img.data[i]!)) return false;
+    return true;
+  };
+  const referenceFinite = allFinite(reference);
+  const fft = createFft2(h, w);
+  let A: Float64Array | null = null; // the reference's spectrum, once a finite moving image needs it
+  const B = new Float64Array(2 * n);
   const prod = new Float64Array(2 * n);
+  const cc = new Float64Array(2 * n);
   const floor = 100 * Number.EPSILON;
-  for (let i = 0; i < n; i++) {
-    const ar = A[2 * i]!, ai = A[2 * i + 1]!, br = B[2 * i]!, bi = B[2 * i + 1]!;
-    let re = ar * br + ai * bi;
-    let im = ai * br - ar * bi;
-    const m = phaseNorm ? Math.max(Math.hypot(re, im), floor) : 1;
-    re /= m; im /= m;
-    prod[2 * i] = re;
-    prod[2 * i + 1] = im;
-  }
-  const cc = Float64Array.from(prod);
-  createFft2(h, w).inverse(cc, 1);
-  const peak = argmaxAbs(cc, n);
-  let sy = Math.floor(peak / w);
-  let sx = peak % w;
-  if (sy > Math.trunc(h / 2)) sy -= h;
-  if (sx > Math.trunc(w / 2)) sx -= w;
-  if (upsampleFactor <= 1) return { dy: h === 1 ? 0 : sy, dx: w === 1 ? 0 : sx };
-  const u = upsampleFactor;
-  sy = Math.round(sy * u) / u;
-  sx = Math.round(sx * u) / u;
-  const size = Math.ceil(u * 1.5);
-  const dftShift = Math.trunc(size / 2);
-  // conj(product) through the upsampled DFT, then conj of the result: |·| is all that matters for the peak.
-  const conjProd = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) { conjProd[2 * i] = prod[2 * i]!; conjProd[2 * i + 1] = -prod[2 * i + 1]!; }
-  const up = upsampledDft(conjProd, h, w, size, u, dftShift - sy * u, dftShift - sx * u);
-  const p = argmaxAbs(up, size * size);
-  const my = Math.floor(p / size) - dftShift;
-  const mx = (p % size) - dftShift;
-  return { dy: h === 1 ? 0 : sy + my / u, dx: w === 1 ? 0 : sx + mx / u };
+  return (moving) => {
+    if (moving.h !== h || moving.w !== w) {
+      throw new RangeError(`phaseCrossCorrelation: shapes differ (${h}×${w} vs ${moving.h}×${moving.w})`);
+    }
+    if (!referenceFinite || !allFinite(moving)) return { dy: NaN, dx: NaN };
+    A ??= spectrum(reference, complex);
+    if (complex) B.set(moving.data.subarray(0, 2 * n));
+    else for (let i = 0; i < n; i++) { B[2 * i] = moving.data[i]!; B[2 * i + 1] = 0; }
+    fft.forward(B, 1);
+    for (let i = 0; i < n; i++) {
+      const ar = A[2 * i]!, ai = A[2 * i + 1]!, br = B[2 * i]!, bi = B[2 * i + 1]!;
+      let re = ar * br + ai * bi;
+      let im = ai * br - ar * bi;
+      const m = phaseNorm ? Math.max(Math.hypot(re, im), floor) : 1;
+      re /= m; im /= m;
+      prod[2 * i] = re;
+      prod[2 * i + 1] = im;
+    }
+    cc.set(prod);
+    fft.inverse(cc, 1);
+    const peak = argmaxAbs(cc, n);
+    let sy = Math.floor(peak / w);
+    let sx = peak % w;
+    if (sy > Math.trunc(h / 2)) sy -= h;
+    if (sx > Math.trunc(w / 2)) sx -= w;
+    if (upsampleFactor <= 1) return { dy: h === 1 ? 0 : sy, dx: w === 1 ? 0 : sx };
+    const u = upsampleFactor;
+    sy = Math.round(sy * u) / u;
+    sx = Math.round(sx * u) / u;
+    const size = Math.ceil(u * 1.5);
+    const dftShift = Math.trunc(size / 2);
+    // conj(product) through the upsampled DFT, then conj of the result: |·| is all that matters for the peak.
+    for (let i = 0; i < n; i++) prod[2 * i + 1] = -prod[2 * i + 1]!;
+    const up = upsampledDft(prod, h, w, size, u, dftShift - sy * u, dftShift - sx * u);
+    const p = argmaxAbs(up, size * size);
+    const my = Math.floor(p / size) - dftShift;
+    const mx = (p % size) - dftShift;
+    return { dy: h === 1 ? 0 : sy + my / u, dx: w === 1 ? 0 : sx + mx / u };
+  };
 }
 
 /** out(y, x) = img(y − dy, x − dx), by a phase ramp on the spectrum (circular). Complex in, complex out. */
@@ -167,6 +207,12 @@ export function fourierShift(img: ComplexImage, dy: number, dx: number): Complex
   const { h, w } = img;
   const buf = Float64Array.from(img.data);
   if (dy === 0 && dx === 0) return { h, w, data: buf };
+  shiftInPlace(buf, h, w, dy, dx);
+  return { h, w, data: buf };
+}
+
+/** `fourierShift` of the h×w interleaved complex image in `buf`, in place. */
+function shiftInPlace(buf: Float64Array, h: number, w: number, dy: number, dx: number): void {
   const fft = createFft2(h, w);
   fft.forward(buf, 1);
   const fy = fftfreq(h);
@@ -186,7 +232,6 @@ export function fourierShift(img: ComplexImage, dy: number, dx: number): Complex
     }
   }
   fft.inverse(buf, 1);
-  return { h, w, data: buf };
 }
 
 /** The smallest power of two ≥ n. */
@@ -216,16 +261,19 @@ export function fourierShiftReflect(img: ComplexImage, dy: number, dx: number, p
   const H = nextPow2(h + 2 * pad), W = nextPow2(w + 2 * pad);
   const top = Math.floor((H - h) / 2), left = Math.floor((W - w) / 2);
   const ext = new Float64Array(2 * H * W);
+  const col = new Int32Array(W);
+  for (let x = 0; x < W; x++) col[x] = 2 * reflectIndex(x - left, w);
   for (let y = 0; y < H; y++) {
-    const sy = reflectIndex(y - top, h);
+    const src = 2 * reflectIndex(y - top, h) * w;
+    const dst = 2 * y * W;
     for (let x = 0; x < W; x++) {
-      const sx = reflectIndex(x - left, w);
-      ext[2 * (y * W + x)] = img.data[2 * (sy * w + sx)]!;
-      ext[2 * (y * W + x) + 1] = img.data[2 * (sy * w + sx) + 1]!;
+      const s = src + col[x]!;
+      ext[dst + 2 * x] = img.data[s]!;
+      ext[dst + 2 * x + 1] = img.data[s + 1]!;
     }
   }
-  const shifted = fourierShift({ h: H, w: W, data: ext }, dy, dx);
+  shiftInPlace(ext, H, W, dy, dx);
   const out = new Float64Array(2 * h * w);
-  for (let y = 0; y < h; y++) out.set(shifted.data.subarray(2 * ((y + top) * W + left), 2 * ((y + top) * W + left + w)), 2 * y * w);
+  for (let y = 0; y < h; y++) out.set(ext.subarray(2 * ((y + top) * W + left), 2 * ((y + top) * W + left + w)), 2 * y * w);
   return { h, w, data: out };
 }

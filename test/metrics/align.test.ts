@@ -4,7 +4,7 @@ import {
   alignReconstruction, computeMetrics, cutToRegion, fitPlane, scannedRegion, wrapPhase,
 } from '../../src/metrics/index.js';
 import { addNoise, rampAndScale, syntheticObject } from './synthetic.js';
-import { setUpsampledDftWasm, upsampledDft } from '../../src/metrics/registration.js';
+import { crossCorrelator, fourierShift, phaseCrossCorrelation, setUpsampledDftWasm, upsampledDft } from '../../src/metrics/registration.js';
 import { getArena } from '../../src/math/fft-wasm.js';
 
 test('identical images: MAE 0, MSE 0, SSIM 1, MS-SSIM 1, FRC 1 everywhere, PSNR infinite', () => {
@@ -175,6 +175,26 @@ test('upsampled DFT: the wasm row stage gives the scalar code\'s values bit for 
     } finally {
       setUpsampledDftWasm(true);
     }
+  }
+});
+
+test('a cross-correlator reused for several moving images gives what a separate call gives for each', () => {
+  const gt = syntheticObject(24, 40);
+  const amp = (img: { h: number; w: number; data: Float64Array }): { h: number; w: number; data: Float64Array } =>
+    ({ h: img.h, w: img.w, data: Float64Array.from({ length: img.h * img.w }, (_, i) => Math.hypot(img.data[2 * i]!, img.data[2 * i + 1]!)) });
+  const moved = [fourierShift(gt, 1.3, -2.7), fourierShift(gt, -0.4, 3.1), gt];
+  const broken = { ...moved[0]!, data: Float64Array.from(moved[0]!.data) };
+  broken.data[17] = NaN;
+  for (const [complex, normalization] of [[false, 'none'], [false, 'phase'], [true, 'phase']] as const) {
+    const ref = complex ? gt : amp(gt);
+    const images = [...moved, broken, moved[0]!].map((m) => (complex ? m : amp(m)));
+    const correlate = crossCorrelator(ref, 50, { complex, normalization });
+    const got = images.map((m) => correlate(m));
+    const separate = images.map((m) => phaseCrossCorrelation(ref, m, 50, { complex, normalization }));
+    assert.deepEqual(got, separate, `complex ${complex}, normalization ${normalization}`);
+    assert.ok(Number.isNaN(got[3]!.dy), 'a non-finite image gives NaN');
+    assert.notDeepEqual(got[0], got[1]);
+    assert.deepEqual(got[4], got[0], 'the same image again, after others: the same answer');
   }
 });
 
