@@ -12,7 +12,7 @@
  * shows can be checked from its SVG.
  */
 import { existsSync } from 'node:fs';
-import { Resvg } from '@resvg/resvg-js';
+import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
 import { colormapLut, encodePngRgba, lutIndex, type ColormapName } from './colormap.js';
 import { colormapOf, QUANTITIES, type Quantity } from './quantities.js';
 import { scaleBarFor } from './scalebar.js';
@@ -422,9 +422,8 @@ const DEJAVU = [
   '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
 ];
 
-/** Renders an SVG string to PNG with resvg (system fonts; DejaVu Sans preferred). */
-export function svgToPng(svg: string, scale = 1): Buffer {
-  const resvg = new Resvg(svg, {
+function resvgOptions(scale: number): ResvgRenderOptions {
+  return {
     fitTo: scale === 1 ? { mode: 'original' } : { mode: 'zoom', value: scale },
     background: '#ffffff',
     font: {
@@ -433,8 +432,20 @@ export function svgToPng(svg: string, scale = 1): Buffer {
       defaultFontFamily: 'DejaVu Sans',
       sansSerifFamily: 'DejaVu Sans',
     },
-  });
-  return resvg.render().asPng();
+  };
+}
+
+/** Renders an SVG string to PNG with resvg (system fonts; DejaVu Sans preferred). */
+export function svgToPng(svg: string, scale = 1): Buffer {
+  return new Resvg(svg, resvgOptions(scale)).render().asPng();
+}
+
+/**
+ * `svgToPng` with the SVG parsed and drawn on libuv's thread pool (resvg's `renderAsync`), so this thread can
+ * compute meanwhile; the PNG is encoded here. The same bytes as `svgToPng`.
+ */
+export async function svgToPngAsync(svg: string, scale = 1): Promise<Buffer> {
+  return (await renderAsync(svg, resvgOptions(scale))).asPng();
 }
 
 /** The zoom that makes an SVG `width` wide at least `minWidth` pixels (and at least `scale`). */
@@ -464,4 +475,14 @@ export function renderPanelsSvg(panels: readonly Panel[], opts: FigureOptions = 
 /** PNG of panels in rows of `columns`, each with its own colour bar (at least `minWidth` wide). */
 export function renderPanelsPng(panels: readonly Panel[], opts: FigureOptions = {}): Buffer {
   return renderFigure(panelRows(panels, opts.columns), { ...opts, colourBars: 'panel' }).png;
+}
+
+/**
+ * `renderPanelsPng` drawn off this thread (`svgToPngAsync`): the figure is laid out now (a bad panel throws here),
+ * the PNG comes later, the same bytes.
+ */
+export function renderPanelsPngAsync(panels: readonly Panel[], opts: FigureOptions = {}): Promise<Buffer> {
+  const o: GridOptions = { ...opts, colourBars: 'panel' };
+  const figure = layoutFigure(panelRows(panels, opts.columns), o);
+  return svgToPngAsync(figure.svg, zoomFor(figure.width, o.scale ?? 1, o.minWidth));
 }

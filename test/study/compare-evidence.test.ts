@@ -206,7 +206,7 @@ test('compare: a job whose files cannot be written is that job\'s failure; its e
     const before = listing(dir);
     writeFileSync(join(dir, 'history'), 'in the way'); // past the up-front check: the earlier files cannot move
     const run = { outputRoot: h.g, runId: '20261205T000000Z-test', models: [], regionMode: 'illumination' as const, figures: true, total: 1 };
-    const r = compareJob(run, job, () => {});
+    const r = await compareJob(run, job, () => {});
     assert.equal(r.compared, 0);
     assert.equal(r.failed, 1);
     assert.equal(r.rows[0]!.status, 'failed');

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { runComparison } from '../../src/study/compare/phase.js';
+import { StudyAbortedError } from '../../src/study/phase.js';
 import { regionOf } from '../../src/study/compare/job.js';
 import { scannedRegion } from '../../src/metrics/index.js';
 import { expandPattern, parseModelSpec } from '../../src/study/compare/plan.js';
@@ -63,6 +64,25 @@ test('compare: per-job files, merged summary, charts; metrics improve with dose'
       assert.ok(ms[0]! < ms[1]! && ms[1]! < ms[2]!, `ms_ssim ${component} ${ms}`);
       assert.ok(mae[0]! > mae[1]! && mae[1]! > mae[2]!, `mae ${component} ${mae}`);
     }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('compare: stopped after its first job, the job computed meanwhile (while the first one\'s figure was drawn) leaves no file', async () => {
+  const root = tmp();
+  try {
+    const r = makeHub(root);
+    const stop = new AbortController();
+    const jobs: string[] = [];
+    await assert.rejects(runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, view: 'baseline', signal: stop.signal }, (p) => {
+      if (p.kind === 'job') { jobs.push(`${p.dose}/${p.split}`); stop.abort(); }
+    }), (e: unknown) => e instanceof StudyAbortedError && e.finishedJobs.length === 1);
+    assert.deepEqual(jobs, ['1000/train'], 'one job reported');
+    assert.deepEqual(readdirSync(join(r.g, 'dose_1000', 'baseline', 'train')).sort(),
+      ['comparison.json', 'comparison.png', 'comparison_metrics.csv', 'frc_curves.csv', 'reconstructions_aligned.npz']);
+    assert.ok(!existsSync(join(r.g, 'dose_1000', 'baseline', 'test')), 'the second job wrote nothing, not even its folder');
+    assert.ok(!existsSync(join(r.g, 'metrics_summary.json')));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -33,7 +33,7 @@ import {
   type MetricSet, type Region,
 } from '../../metrics/index.js';
 import { percentileRange } from '../../report/colormap.js';
-import { renderPanelsPng, type Panel } from '../../report/figure.js';
+import { renderPanelsPngAsync, type Panel } from '../../report/figure.js';
 import { doseLabel } from '../../report/ticks.js';
 import { NoGroundTruthError, readGroundTruth, readReconstruction, type GroundTruth, type Reconstruction } from '../hub/datasets.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
@@ -253,14 +253,26 @@ export function comparisonTitle(job: { dose: number; view: string; split: string
   return unregistered.length ? `${base}, except ${unregistered.join(', ')}: not registered (registration failed)` : base;
 }
 
-function comparisonFigure(arms: ArmOutcome[], job: { dose: number; view: string; split: string }): Buffer | null {
+/**
+ * The comparison figure, drawn off this thread (renderPanelsPngAsync); null when no model was aligned. A figure
+ * that cannot be drawn rejects when awaited (the job's files then fail, as any write of them); one never awaited
+ * (the run stopped before the job's files were written) is no unhandled rejection.
+ */
+function comparisonFigure(arms: ArmOutcome[], job: { dose: number; view: string; split: string }): Promise<Buffer | null> {
   const ok = arms.filter((a) => a.aligned);
-  if (ok.length === 0) return null;
-  const panels = comparisonPanels(ok.map((a) => ({ model: a.row.model, gt: a.aligned!.gt, rec: a.aligned!.rec })));
-  return renderPanelsPng(panels, {
-    columns: panels.length / 2, title: comparisonTitle(job, ok.map((a) => a.row)), imageSize: 180,
-    subtitle: 'amplitude and phase on the ground truth\'s 0.5–99.5 percentile range (share of clipped pixels under each image); errors ±99th percentile',
-  });
+  if (ok.length === 0) return Promise.resolve(null);
+  let png: Promise<Buffer>;
+  try {
+    const panels = comparisonPanels(ok.map((a) => ({ model: a.row.model, gt: a.aligned!.gt, rec: a.aligned!.rec })));
+    png = renderPanelsPngAsync(panels, {
+      columns: panels.length / 2, title: comparisonTitle(job, ok.map((a) => a.row)), imageSize: 180,
+      subtitle: 'amplitude and phase on the ground truth\'s 0.5–99.5 percentile range (share of clipped pixels under each image); errors ±99th percentile',
+    });
+  } catch (err) {
+    png = Promise.reject(err);
+  }
+  png.catch(() => {});
+  return png;
 }
 
 interface RegionInputs { H: number; W: number; N: number; ys: Float64Array; xs: Float64Array; probeIntensity: Float64Array | null }
@@ -292,8 +304,22 @@ export function regionOf(H: number, W: number, ys: ArrayLike<number>, xs: ArrayL
   return region;
 }
 
-/** Compares one job (see the module comment); never throws for the job's own problems. */
-export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: PhaseGProgress) => void): CompareJobResult {
+/** Compares one job (see the module comment); never rejects for the job's own problems. */
+export async function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: PhaseGProgress) => void): Promise<CompareJobResult> {
+  return prepareJob(run, job, onProgress)();
+}
+
+/** What `prepareJob` leaves to do: the job's files, its progress line and result. */
+export type FinishJob = () => Promise<CompareJobResult>;
+
+/**
+ * The part of `compareJob` that writes nothing — reading, alignment, metrics, and the comparison figure, drawn on
+ * libuv's thread pool from here on — and the rest to call: the job's files (or their move to its history, for a
+ * skipped job), its progress line and result. comparisonPhase.runJobs computes the next job while a job's figure
+ * is drawn; a job whose rest is never called (the run stopped in between) leaves nothing on disk. Never throws
+ * for the job's own problems, nor does the rest.
+ */
+export function prepareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: PhaseGProgress) => void): FinishJob {
   const { runId, models, regionMode, total } = run;
   const i = job.index;
   const where = { index: i + 1, total, dose: job.dose, view: job.view, split: job.split };
@@ -302,27 +328,31 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
   const externals = models.map((m) => ({ m, path: expandPattern(m.pattern, job) }));
   const present = externals.filter((e) => existsSync(e.path));
   if ((job.reconstructionNpz === null && present.length === 0) || job.inputNpz === null) {
-    let reason = job.inputNpz === null
-      ? (job.reason ?? 'ground-truth dataset not found')
-      : job.reason ?? 'no reconstruction';
-    // the job's earlier files are no longer its current result: they move to its history
-    let archived: JobArchive | null = null;
-    let files: string | null = null;
-    try {
-      archived = archiveJobFiles(run.outputRoot, jobDir(run.outputRoot, job));
-    } catch (err) {
-      reason += `; its earlier files could not be moved to ${HISTORY_NOTE}: ${(err as Error).message}`;
-      files = currentFilesRunId(jobDir(run.outputRoot, job));
-    }
-    onProgress({ kind: 'skip', ...where, message: `[${i + 1}/${total}] ${label}: skipped — ${reason}` });
-    return { rows: [], skipped: { dose: job.dose, view: job.view, split: job.split, reason, run_id: runId }, compared: 0, failed: 0, archived, files_run_id: files };
+    return async () => {
+      let reason = job.inputNpz === null
+        ? (job.reason ?? 'ground-truth dataset not found')
+        : job.reason ?? 'no reconstruction';
+      // the job's earlier files are no longer its current result: they move to its history
+      let archived: JobArchive | null = null;
+      let files: string | null = null;
+      try {
+        archived = archiveJobFiles(run.outputRoot, jobDir(run.outputRoot, job));
+      } catch (err) {
+        reason += `; its earlier files could not be moved to ${HISTORY_NOTE}: ${(err as Error).message}`;
+        files = currentFilesRunId(jobDir(run.outputRoot, job));
+      }
+      onProgress({ kind: 'skip', ...where, message: `[${i + 1}/${total}] ${label}: skipped — ${reason}` });
+      return { rows: [], skipped: { dose: job.dose, view: job.view, split: job.split, reason, run_id: runId }, compared: 0, failed: 0, archived, files_run_id: files };
+    };
   }
   // a stopped run's finished job whose inputs, settings and files are provably the same: taken over as it is
   const inputs = jobInputsSha256(run, job);
   const reused = reusableJob(run, job, inputs);
   if (reused !== null) {
-    onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: reused from the stopped run ${reused.runId} — ${briefOf(reused.rows)}` });
-    return { rows: reused.rows, skipped: null, compared: 1, failed: 0, archived: reused.archived, files_run_id: reused.runId, reused_from: reused.runId };
+    return async () => {
+      onProgress({ kind: 'job', ...where, message: `[${i + 1}/${total}] ${label}: reused from the stopped run ${reused.runId} — ${briefOf(reused.rows)}` });
+      return { rows: reused.rows, skipped: null, compared: 1, failed: 0, archived: reused.archived, files_run_id: reused.runId, reused_from: reused.runId };
+    };
   }
   let gt: GroundTruth;
   try {
@@ -337,9 +367,11 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
       row.error = reason;
       rows.push(row);
     }
-    const w = writeJobFiles(run, job, rows.map((row) => ({ row, metrics: null, aligned: null })), null, null);
-    onProgress({ kind: 'job', ...where, failed: true, message: `[${i + 1}/${total}] ${label}: failed — ${reason}${w.error ? `; ${w.error}` : ''}` });
-    return { rows, skipped: null, compared: 0, failed: rows.length, archived: w.archived, files_run_id: w.filesRunId };
+    return async () => {
+      const w = await writeJobFiles(run, job, rows.map((row) => ({ row, metrics: null, aligned: null })), null, null, null);
+      onProgress({ kind: 'job', ...where, failed: true, message: `[${i + 1}/${total}] ${label}: failed — ${reason}${w.error ? `; ${w.error}` : ''}` });
+      return { rows, skipped: null, compared: 0, failed: rows.length, archived: w.archived, files_run_id: w.filesRunId };
+    };
   }
   // Our reconstruction is read first: the positions it used (e.g. the first `reconstruction.nImages` of the file) define
   // the scanned region, the same region for every model of the job.
@@ -375,13 +407,17 @@ export function compareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
     region_mode: regionMode, region_positions: regionSource,
     models: arms.map((a) => ({ model: a.row.model, slug: modelSlug(a.row.model), status: a.row.status, reconstruction: a.row.reconstruction })),
   };
-  const w = writeJobFiles(run, job, arms, { meta, region, regionSource }, inputs);
-  const ok = arms.filter((a) => a.row.status === 'ok');
-  const failed = arms.filter((a) => a.row.status === 'failed').length;
-  onProgress({ kind: 'job', ...where, ...(failed > 0 ? { failed: true } : {}), message: `[${i + 1}/${total}] ${label}: ${briefOf(arms.map((a) => a.row))}` });
-  return {
-    rows: arms.map((a) => a.row), skipped: null, compared: ok.length > 0 ? 1 : 0, failed,
-    archived: w.archived, files_run_id: w.filesRunId,
+  // drawn meanwhile (only when the job writes it: a model was compared and figures are on)
+  const figure = run.figures !== false && arms.some((a) => a.row.status === 'ok') ? comparisonFigure(arms, job) : null;
+  return async () => {
+    const w = await writeJobFiles(run, job, arms, { meta, region, regionSource }, inputs, figure);
+    const ok = arms.filter((a) => a.row.status === 'ok');
+    const failed = arms.filter((a) => a.row.status === 'failed').length;
+    onProgress({ kind: 'job', ...where, ...(failed > 0 ? { failed: true } : {}), message: `[${i + 1}/${total}] ${label}: ${briefOf(arms.map((a) => a.row))}` });
+    return {
+      rows: arms.map((a) => a.row), skipped: null, compared: ok.length > 0 ? 1 : 0, failed,
+      archived: w.archived, files_run_id: w.filesRunId,
+    };
   };
 }
 
@@ -419,8 +455,9 @@ interface Written {
  * model was compared and `inputs` is known, comparison.json records it (`inputs_sha256`) and the SHA-256 of each
  * file written beside it (`outputs_sha256`): what a later run checks before it reuses the job (reuse.ts).
  */
-function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
-  extra: { meta: Record<string, unknown>; region: Region; regionSource: string } | null, inputs: string | null): Written {
+async function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
+  extra: { meta: Record<string, unknown>; region: Region; regionSource: string } | null, inputs: string | null,
+  figure: Promise<Buffer | null> | null): Promise<Written> {
   const outDir = jobDir(run.outputRoot, job);
   const ok = arms.filter((a) => a.row.status === 'ok');
   const hadFiles = existsSync(outDir);
@@ -441,7 +478,7 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
       saveNpz(join(staging, PHASE_G.alignedNpz), alignedNpz(arms, extra.meta));
       staged.push(PHASE_G.metricsCsv, PHASE_G.frcCsv, PHASE_G.alignedNpz);
       if (run.figures !== false) {
-        const png = comparisonFigure(arms, job);
+        const png = await (figure ?? comparisonFigure(arms, job));
         if (png) { writeFileAtomic(join(staging, PHASE_G.figure), png); staged.push(PHASE_G.figure); }
       }
       // only a job whose every model was compared can be reused: it records what it read and wrote

@@ -35,7 +35,7 @@ import { checkOptionNames, checkSignalOption, localExecutor, StudyAbortedError, 
 import { writeCharts } from './charts.js';
 import { checkJobOutputs } from './files.js';
 import { mergeUnmerged, unmergedRuns, withOwner } from './unmerged.js';
-import { compareJob, modelSlug, type CompareJobResult, type ComparisonRun, type PhaseGProgress } from './job.js';
+import { modelSlug, prepareJob, type CompareJobResult, type ComparisonRun, type FinishJob, type PhaseGProgress } from './job.js';
 import { planComparisons, type CompareFilters, type CompareJob, type ComparePlan, type ExternalModel } from './plan.js';
 import { removeStaleRunningLocks, runningLockIds, runningLockPath, usedRunIds } from './reuse.js';
 import { mergeSummary, modelRecord, summaryCsv, summaryMarkdown, type JobOutcome } from './summary.js';
@@ -104,11 +104,25 @@ export interface PhaseGSummary {
 export const comparisonPhase: Phase<ComparisonRun, CompareJob, CompareJobResult, PhaseGProgress> = {
   name: 'compare',
   local: 'together',
-  async *runJobs(run, jobs, emit) {
+  // Each job's figure is drawn on libuv's thread pool while this thread computes the next job (prepareJob), whose
+  // files are written after those of the job before it. A job computed when the run stops (after the job before
+  // it was handed over) has written nothing and is dropped.
+  async *runJobs(run, jobs, emit, signal) {
+    let previous: FinishJob | null = null;
     for (const job of jobs) {
       await yieldToEventLoop(); // a job computes synchronously: let signals (Ctrl-C) and progress through between jobs
-      yield compareJob(run, job, emit);
+      if (signal?.aborted) break;
+      let next: FinishJob;
+      try {
+        next = prepareJob(run, job, emit);
+      } catch (err) {
+        if (previous !== null) yield await previous(); // the job before keeps its files and result
+        throw err;
+      }
+      if (previous !== null) yield await previous();
+      previous = next;
     }
+    if (previous !== null) yield await previous();
   },
 };
 
