@@ -587,28 +587,54 @@ const DOS_DATE_1980_01_01 = (0 << 9) | (1 << 5) | 1;
 
 interface PreparedMember { name: Uint8Array; utf8: boolean; method: number; crc: number; usize: number; csize: number; parts: Uint8Array[] }
 
+/** A member as stored (`parts`), before it is deflated: its name, CRC and size, and the slices to deflate. */
+interface MemberSource { member: PreparedMember; slices: Uint8Array[] | null }
+
+/** `err` as an NpzError naming the archive and the key (errors of the npy encoder are kept as they are). */
+function memberError(err: unknown, key: string, label: string): Error {
+  if (err instanceof NpyError || err instanceof NpzError) return err;
+  return new NpzError(`${label}: key '${key}': ${err instanceof Error ? err.message : String(err)}`);
+}
+
+function memberSource(key: string, arr: NdArray, opts: NpzWriteOptions, label: string): MemberSource {
+  try {
+    const why = unsafeName(key);
+    if (why) throw new NpzError(`${label}: key ${quoted(key)} ${why}`);
+    const npy = encodeNpyParts(arr, `${label}: key '${key}'`);
+    let crc = 0;
+    let usize = 0;
+    for (const part of npy) { crc = crc32(part, crc); usize += part.length; }
+    const nameStr = `${key}.npy`;
+    const name = new TextEncoder().encode(nameStr);
+    const utf8 = /[^\x20-\x7e]/.test(nameStr);
+    const member: PreparedMember = { name, utf8, method: 0, crc, usize, csize: usize, parts: npy };
+    if (opts.compress === false) return { member, slices: null };
+    // Deflated slice by slice, each ending in a sync flush (the last one finishes the stream): the
+    // concatenation is one valid raw deflate stream, and no slice needs a concatenated copy of the data.
+    const slices: Uint8Array[] = [];
+    for (const part of npy) for (let o = 0; o < part.length; o += DEFLATE_SLICE) slices.push(part.subarray(o, o + DEFLATE_SLICE));
+    return { member, slices };
+  } catch (err) {
+    throw memberError(err, key, label);
+  }
+}
+
+function deflateOptions(opts: NpzWriteOptions, last: boolean): zlib.ZlibOptions {
+  return { level: opts.level ?? 6, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH };
+}
+
+function deflated(m: PreparedMember, parts: Uint8Array[]): PreparedMember {
+  return { ...m, method: 8, parts, csize: parts.reduce((n, p) => n + p.length, 0) };
+}
+
 function prepareMember(key: string, arr: NdArray, opts: NpzWriteOptions, label: string): PreparedMember {
-  const why = unsafeName(key);
-  if (why) throw new NpzError(`${label}: key ${quoted(key)} ${why}`);
-  const npy = encodeNpyParts(arr, `${label}: key '${key}'`);
-  let crc = 0;
-  let usize = 0;
-  for (const part of npy) { crc = crc32(part, crc); usize += part.length; }
-  const nameStr = `${key}.npy`;
-  const name = new TextEncoder().encode(nameStr);
-  const utf8 = /[^\x20-\x7e]/.test(nameStr);
-  if (opts.compress === false) return { name, utf8, method: 0, crc, usize, csize: usize, parts: npy };
-  // Deflate slice by slice, each ending in a sync flush (the last one finishes the stream): the
-  // concatenation is one valid raw deflate stream, and no slice needs a concatenated copy of the data.
-  const slices: Uint8Array[] = [];
-  for (const part of npy) for (let o = 0; o < part.length; o += DEFLATE_SLICE) slices.push(part.subarray(o, o + DEFLATE_SLICE));
-  const level = opts.level ?? 6;
-  const parts = slices.map((s, i) => zlib.deflateRawSync(s, {
-    level,
-    finishFlush: i === slices.length - 1 ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-  }));
-  const csize = parts.reduce((n, p) => n + p.length, 0);
-  return { name, utf8, method: 8, crc, usize, csize, parts };
+  const { member, slices } = memberSource(key, arr, opts, label);
+  if (slices === null) return member;
+  try {
+    return deflated(member, slices.map((s, i) => zlib.deflateRawSync(s, deflateOptions(opts, i === slices.length - 1))));
+  } catch (err) {
+    throw memberError(err, key, label);
+  }
 }
 
 /** Version needed … extra-field length: the fields a local header (at 4) and a central entry (at 6) share. */
@@ -641,24 +667,41 @@ export function saveNpz(path: string, arrays: Record<string, NdArray> | Map<stri
   writeFileAtomic(path, encodeNpz(arrays, opts, path), opts.beforeRename);
 }
 
-/** The bytes of an `.npz` archive, as pieces to be written in order (see `saveNpz`). */
-export function encodeNpz(arrays: Record<string, NdArray> | Map<string, NdArray>, opts: NpzWriteOptions = {}, label = 'npz'): Uint8Array[] {
+function entriesOf(arrays: Record<string, NdArray> | Map<string, NdArray>, label: string): [string, NdArray][] {
   if (arrays === null || typeof arrays !== 'object' || Array.isArray(arrays) || ArrayBuffer.isView(arrays)) {
     const found = arrays === null ? 'null' : Array.isArray(arrays) ? 'an array' : ArrayBuffer.isView(arrays) ? `a bare ${(arrays as object).constructor.name}` : typeof arrays;
     throw new NpzError(`${label}: expected the arrays by key ({ name: { dtype, shape, data } } or a Map); found ${found}`);
   }
-  const entries = arrays instanceof Map ? [...arrays.entries()] : Object.entries(arrays);
+  return arrays instanceof Map ? [...arrays.entries()] : Object.entries(arrays);
+}
+
+/** The bytes of an `.npz` archive, as pieces to be written in order (see `saveNpz`). */
+export function encodeNpz(arrays: Record<string, NdArray> | Map<string, NdArray>, opts: NpzWriteOptions = {}, label = 'npz'): Uint8Array[] {
+  const entries = entriesOf(arrays, label);
+  return archiveOf(entries.map(([key, arr]) => prepareMember(key, arr, opts, label)), opts);
+}
+
+/**
+ * `encodeNpz` with the members deflated on libuv's thread pool (several at once), so that this thread can work
+ * meanwhile: the same bytes. The arrays are checked and read now (a bad key or array throws here); their data must
+ * not change until the promise settles.
+ */
+export function encodeNpzAsync(arrays: Record<string, NdArray> | Map<string, NdArray>, opts: NpzWriteOptions = {}, label = 'npz'): Promise<Uint8Array[]> {
+  const sources = entriesOf(arrays, label).map(([key, arr]) => ({ key, ...memberSource(key, arr, opts, label) }));
+  const deflate = (s: Uint8Array, last: boolean, key: string): Promise<Uint8Array> => new Promise((done, fail) => {
+    zlib.deflateRaw(s, deflateOptions(opts, last), (err, out) => (err ? fail(memberError(err, key, label)) : done(out)));
+  });
+  return Promise.all(sources.map(async ({ key, member, slices }) => (slices === null ? member
+    : deflated(member, await Promise.all(slices.map((s, i) => deflate(s, i === slices.length - 1, key)))))))
+    .then((members) => archiveOf(members, opts));
+}
+
+/** The archive's pieces around its prepared members, in order: local headers and data, central directory, end records. */
+function archiveOf(members: PreparedMember[], opts: NpzWriteOptions): Uint8Array[] {
   const out: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
-  for (const [key, arr] of entries) {
-    let m: PreparedMember;
-    try {
-      m = prepareMember(key, arr, opts, label);
-    } catch (err) {
-      if (err instanceof NpyError || err instanceof NpzError) throw err;
-      throw new NpzError(`${label}: key '${key}': ${err instanceof Error ? err.message : String(err)}`);
-    }
+  for (const m of members) {
     const zip64 = opts.forceZip64 === true || m.usize >= U32_MAX || m.csize >= U32_MAX || offset >= U32_MAX;
     const version = zip64 ? 45 : 20;
     const flags = m.utf8 ? 0x800 : 0;
@@ -685,7 +728,7 @@ export function encodeNpz(arrays: Record<string, NdArray> | Map<string, NdArray>
   const cdOffset = offset;
   const cdSize = central.reduce((n, p) => n + p.length, 0);
   out.push(...central);
-  const zip64End = opts.forceZip64 === true || entries.length >= 0xffff || cdOffset >= U32_MAX || cdSize >= U32_MAX;
+  const zip64End = opts.forceZip64 === true || members.length >= 0xffff || cdOffset >= U32_MAX || cdSize >= U32_MAX;
   if (zip64End) {
     const z = new Uint8Array(56 + 20);
     const d = new DataView(z.buffer);
@@ -693,8 +736,8 @@ export function encodeNpz(arrays: Record<string, NdArray> | Map<string, NdArray>
     d.setBigUint64(4, 44n, true);
     d.setUint16(12, (3 << 8) | 45, true);
     d.setUint16(14, 45, true);
-    d.setBigUint64(24, BigInt(entries.length), true);
-    d.setBigUint64(32, BigInt(entries.length), true);
+    d.setBigUint64(24, BigInt(members.length), true);
+    d.setBigUint64(32, BigInt(members.length), true);
     d.setBigUint64(40, BigInt(cdSize), true);
     d.setBigUint64(48, BigInt(cdOffset), true);
     d.setUint32(56, SIG_ZIP64_LOCATOR, true);
@@ -705,8 +748,8 @@ export function encodeNpz(arrays: Record<string, NdArray> | Map<string, NdArray>
   const e = new Uint8Array(22);
   const d = new DataView(e.buffer);
   d.setUint32(0, SIG_EOCD, true);
-  d.setUint16(8, zip64End ? 0xffff : entries.length, true);
-  d.setUint16(10, zip64End ? 0xffff : entries.length, true);
+  d.setUint16(8, zip64End ? 0xffff : members.length, true);
+  d.setUint16(10, zip64End ? 0xffff : members.length, true);
   d.setUint32(12, zip64End ? U32_MAX : cdSize, true);
   d.setUint32(16, zip64End ? U32_MAX : cdOffset, true);
   out.push(e);

@@ -25,7 +25,7 @@ import { missingDirs, removeEmptyDirs } from '../../files/dirs.js';
 import { recordPath } from '../../files/paths.js';
 import { InputError } from '../../errors.js';
 import { metadataArray } from '../../data/metadata.js';
-import { saveNpz } from '../../npy/npz.js';
+import { encodeNpzAsync, saveNpz } from '../../npy/npz.js';
 import { c64, f32, f64, type NdArray } from '../../npy/types.js';
 import type { ComplexImage } from '../../math/image.js';
 import {
@@ -255,24 +255,34 @@ export function comparisonTitle(job: { dose: number; view: string; split: string
 
 /**
  * The comparison figure, drawn off this thread (renderPanelsPngAsync); null when no model was aligned. A figure
- * that cannot be drawn rejects when awaited (the job's files then fail, as any write of them); one never awaited
- * (the run stopped before the job's files were written) is no unhandled rejection.
+ * that cannot be drawn rejects when awaited (the job's files then fail, as any write of them).
  */
 function comparisonFigure(arms: ArmOutcome[], job: { dose: number; view: string; split: string }): Promise<Buffer | null> {
   const ok = arms.filter((a) => a.aligned);
   if (ok.length === 0) return Promise.resolve(null);
-  let png: Promise<Buffer>;
-  try {
+  return later(() => {
     const panels = comparisonPanels(ok.map((a) => ({ model: a.row.model, gt: a.aligned!.gt, rec: a.aligned!.rec })));
-    png = renderPanelsPngAsync(panels, {
+    return renderPanelsPngAsync(panels, {
       columns: panels.length / 2, title: comparisonTitle(job, ok.map((a) => a.row)), imageSize: 180,
       subtitle: 'amplitude and phase on the ground truth\'s 0.5–99.5 percentile range (share of clipped pixels under each image); errors ±99th percentile',
     });
+  });
+}
+
+/**
+ * The promise `start` returns, or one rejected with what it threw: an error of work started ahead surfaces where
+ * the result is awaited (writing the job's files), and one never awaited (the run stopped first) is no unhandled
+ * rejection.
+ */
+function later<T>(start: () => Promise<T>): Promise<T> {
+  let p: Promise<T>;
+  try {
+    p = start();
   } catch (err) {
-    png = Promise.reject(err);
+    p = Promise.reject(err);
   }
-  png.catch(() => {});
-  return png;
+  p.catch(() => {});
+  return p;
 }
 
 interface RegionInputs { H: number; W: number; N: number; ys: Float64Array; xs: Float64Array; probeIntensity: Float64Array | null }
@@ -313,11 +323,12 @@ export async function compareJob(run: ComparisonRun, job: CompareJob, onProgress
 export type FinishJob = () => Promise<CompareJobResult>;
 
 /**
- * The part of `compareJob` that writes nothing — reading, alignment, metrics, and the comparison figure, drawn on
- * libuv's thread pool from here on — and the rest to call: the job's files (or their move to its history, for a
- * skipped job), its progress line and result. comparisonPhase.runJobs computes the next job while a job's figure
- * is drawn; a job whose rest is never called (the run stopped in between) leaves nothing on disk. Never throws
- * for the job's own problems, nor does the rest.
+ * The part of `compareJob` that writes nothing — reading, alignment, metrics, and from here on, on libuv's thread
+ * pool, the drawing of the comparison figure and the deflating of reconstructions_aligned.npz — and the rest to
+ * call: the job's files (or their move to its history, for a skipped job), its progress line and result.
+ * comparisonPhase.runJobs computes the next job while a job's figure is drawn and its arrays deflated; a job whose
+ * rest is never called (the run stopped in between) leaves nothing on disk. Never throws for the job's own
+ * problems, nor does the rest.
  */
 export function prepareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: PhaseGProgress) => void): FinishJob {
   const { runId, models, regionMode, total } = run;
@@ -368,7 +379,7 @@ export function prepareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
       rows.push(row);
     }
     return async () => {
-      const w = await writeJobFiles(run, job, rows.map((row) => ({ row, metrics: null, aligned: null })), null, null, null);
+      const w = await writeJobFiles(run, job, rows.map((row) => ({ row, metrics: null, aligned: null })), null, null, {});
       onProgress({ kind: 'job', ...where, failed: true, message: `[${i + 1}/${total}] ${label}: failed — ${reason}${w.error ? `; ${w.error}` : ''}` });
       return { rows, skipped: null, compared: 0, failed: rows.length, archived: w.archived, files_run_id: w.filesRunId };
     };
@@ -407,10 +418,12 @@ export function prepareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
     region_mode: regionMode, region_positions: regionSource,
     models: arms.map((a) => ({ model: a.row.model, slug: modelSlug(a.row.model), status: a.row.status, reconstruction: a.row.reconstruction })),
   };
-  // drawn meanwhile (only when the job writes it: a model was compared and figures are on)
-  const figure = run.figures !== false && arms.some((a) => a.row.status === 'ok') ? comparisonFigure(arms, job) : null;
+  // drawn and deflated meanwhile (only what the job writes: a model was compared; the figure when figures are on)
+  const anyOk = arms.some((a) => a.row.status === 'ok');
+  const figure = run.figures !== false && anyOk ? comparisonFigure(arms, job) : null;
+  const npz = anyOk ? later(() => encodeNpzAsync(alignedNpz(arms, meta), {}, join(jobDir(run.outputRoot, job), `${STAGING_PREFIX}${runId}`, PHASE_G.alignedNpz))) : null;
   return async () => {
-    const w = await writeJobFiles(run, job, arms, { meta, region, regionSource }, inputs, figure);
+    const w = await writeJobFiles(run, job, arms, { meta, region, regionSource }, inputs, { figure, npz });
     const ok = arms.filter((a) => a.row.status === 'ok');
     const failed = arms.filter((a) => a.row.status === 'failed').length;
     onProgress({ kind: 'job', ...where, ...(failed > 0 ? { failed: true } : {}), message: `[${i + 1}/${total}] ${label}: ${briefOf(arms.map((a) => a.row))}` });
@@ -457,7 +470,7 @@ interface Written {
  */
 async function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
   extra: { meta: Record<string, unknown>; region: Region; regionSource: string } | null, inputs: string | null,
-  figure: Promise<Buffer | null> | null): Promise<Written> {
+  started: { figure?: Promise<Buffer | null> | null; npz?: Promise<Uint8Array[]> | null }): Promise<Written> {
   const outDir = jobDir(run.outputRoot, job);
   const ok = arms.filter((a) => a.row.status === 'ok');
   const hadFiles = existsSync(outDir);
@@ -475,10 +488,12 @@ async function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutco
       staging = stagingDir(outDir, run.runId);
       writeFileAtomic(join(staging, PHASE_G.metricsCsv), metricsCsv(arms));
       writeFileAtomic(join(staging, PHASE_G.frcCsv), frcCsv(arms));
-      saveNpz(join(staging, PHASE_G.alignedNpz), alignedNpz(arms, extra.meta));
+      const npzPath = join(staging, PHASE_G.alignedNpz);
+      if (started.npz) writeFileAtomic(npzPath, await started.npz);
+      else saveNpz(npzPath, alignedNpz(arms, extra.meta));
       staged.push(PHASE_G.metricsCsv, PHASE_G.frcCsv, PHASE_G.alignedNpz);
       if (run.figures !== false) {
-        const png = await (figure ?? comparisonFigure(arms, job));
+        const png = await (started.figure ?? comparisonFigure(arms, job));
         if (png) { writeFileAtomic(join(staging, PHASE_G.figure), png); staged.push(PHASE_G.figure); }
       }
       // only a job whose every model was compared can be reused: it records what it read and wrote

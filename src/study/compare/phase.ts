@@ -104,7 +104,8 @@ export interface PhaseGSummary {
 export const comparisonPhase: Phase<ComparisonRun, CompareJob, CompareJobResult, PhaseGProgress> = {
   name: 'compare',
   local: 'together',
-  // Each job's figure is drawn on libuv's thread pool while this thread computes the next job (prepareJob), whose
+  // Each job's figure is drawn and its aligned arrays deflated on libuv's thread pool while this thread computes
+  // the next job (prepareJob), whose
   // files are written after those of the job before it. A job computed when the run stops (after the job before
   // it was handed over) has written nothing and is dropped.
   async *runJobs(run, jobs, emit, signal) {
