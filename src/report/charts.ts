@@ -6,7 +6,7 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { MIN_FIGURE_WIDTH, svgToPng, zoomFor } from './figure.js';
+import { MIN_FIGURE_WIDTH, svgToPng, svgToPngAsync, zoomFor } from './figure.js';
 import { doseLabel } from './ticks.js';
 
 const VIEW_ORDER = ['baseline', 'dense', 'sparse'];
@@ -95,6 +95,12 @@ export async function vegaLiteToSvg(spec: TopLevelSpec): Promise<string> {
 export function chartPng(svg: string): Buffer {
   const m = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
   return svgToPng(svg, zoomFor(m ? Number(m[1]) : MIN_FIGURE_WIDTH / 2, 2));
+}
+
+/** `chartPng` drawn on libuv's thread pool (`svgToPngAsync`): the same bytes. */
+export function chartPngAsync(svg: string): Promise<Buffer> {
+  const m = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
+  return svgToPngAsync(svg, zoomFor(m ? Number(m[1]) : MIN_FIGURE_WIDTH / 2, 2));
 }
 
 /** Any vega-lite chart as SVG and PNG. */

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lossChartSpec, metricChartSpec, singleLossChartSpec, vegaLiteToSvg, type LossPoint, type MetricPoint } from '../../src/report/charts.js';
+import { chartPng, chartPngAsync, lossChartSpec, metricChartSpec, singleLossChartSpec, vegaLiteToSvg, type LossPoint, type MetricPoint } from '../../src/report/charts.js';
 import { doseLabel } from '../../src/study/report/sections.js';
 
 function points(doses: readonly number[]): MetricPoint[] {
@@ -66,4 +66,11 @@ test('loss chart of one reconstruction: its log y axis spans the losses too', as
   const ys = [...svg.matchAll(/<text [^>]*transform="translate\(-7,[\d.-]+\)"[^>]*opacity="1"[^>]*>([^<]*)<\/text>/g)].map((m) => Number(m[1]));
   assert.ok(ys.length >= 3, ys.join(' '));
   for (const y of ys) assert.ok(y >= 0.055 && y <= 0.17, `loss label ${y} outside the losses' range (epoch 0 left out)`);
+});
+
+test('a chart\'s PNG drawn off the main thread is the same bytes as drawn on it', async () => {
+  const svg = await vegaLiteToSvg(metricChartSpec(points([1e3, 1e4, 1e5]), { title: 'MS-SSIM vs dose', yTitle: 'MS-SSIM', subtitle: 'higher is better', logY: false }));
+  const png = chartPng(svg);
+  assert.ok((await chartPngAsync(svg)).equals(png));
+  assert.ok(png.length > 10_000, `${png.length} bytes`);
 });

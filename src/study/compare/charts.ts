@@ -1,7 +1,7 @@
 /** Phase G charts: one metric against dose per file, `charts/<metric>.{svg,png}`, one line per view and model. */
 import { join } from 'node:path';
 import { writeFileAtomic, type BeforeRename } from '../../files/atomic.js';
-import { renderMetricChart, type MetricPoint } from '../../report/charts.js';
+import { chartPngAsync, metricChartSpec, vegaLiteToSvg, type MetricPoint } from '../../report/charts.js';
 import { CHART_METRICS, metricLabel, PHASE_UNIT, type MetricsSummary } from '../hub/metrics-summary.js';
 
 /** Metric-vs-dose charts (SVG + PNG) of every ok row of a summary; returns the image paths. `beforeRename`: see writeFileAtomic. */
@@ -9,6 +9,18 @@ export async function writeCharts(summary: MetricsSummary, dir: string, beforeRe
   const ok = summary.rows.filter((r) => r.status === 'ok');
   if (ok.length === 0) return [];
   const out: string[] = [];
+  // A chart's PNG is drawn on libuv's thread pool while the next chart's SVG is laid out here; each chart's two
+  // files are written, in order, before the next chart's (what a failure leaves is what it was).
+  let pending: { svgPath: string; pngPath: string; svg: string; png: Promise<Buffer> } | null = null;
+  const flush = async (): Promise<void> => {
+    if (pending === null) return;
+    const { svgPath, pngPath, svg, png } = pending;
+    pending = null;
+    const bytes = await png;
+    writeFileAtomic(svgPath, svg, beforeRename);
+    writeFileAtomic(pngPath, bytes, beforeRename);
+    out.push(svgPath, pngPath);
+  };
   for (const c of CHART_METRICS) {
     const points: MetricPoint[] = [];
     for (const r of ok) {
@@ -23,13 +35,24 @@ export async function writeCharts(summary: MetricsSummary, dir: string, beforeRe
     const phaseUnit = PHASE_UNIT[c.metric];
     const opts = { title: `${metricLabel(c.metric)} vs dose`, yTitle: `${metricLabel(c.metric)}${ring}`, subtitle: `${c.better} is better`, logY: c.logY ?? false,
       ...(phaseUnit ? { phaseUnit } : {}) };
-    const { svg, png } = await renderMetricChart(points, opts);
-    const svgPath = join(dir, `${c.metric}.svg`);
-    const pngPath = join(dir, `${c.metric}.png`);
-    writeFileAtomic(svgPath, svg, beforeRename);
-    writeFileAtomic(pngPath, png, beforeRename);
-    out.push(svgPath, pngPath);
+    let svg: string;
+    try {
+      svg = await vegaLiteToSvg(metricChartSpec(points, opts));
+    } catch (err) {
+      await flush();
+      throw err;
+    }
+    await flush();
+    let png: Promise<Buffer>;
+    try {
+      png = chartPngAsync(svg);
+    } catch (err) {
+      png = Promise.reject(err);
+    }
+    png.catch(() => {}); // no unhandled rejection while the next chart is laid out: flush awaits it
+    pending = { svgPath: join(dir, `${c.metric}.svg`), pngPath: join(dir, `${c.metric}.png`), svg, png };
   }
+  await flush();
   return out;
 }
 
