@@ -255,7 +255,7 @@ export function comparisonTitle(job: { dose: number; view: string; split: string
 
 /**
  * The comparison figure, drawn off this thread (renderPanelsPngAsync); null when no model was aligned. A figure
- * that cannot be drawn rejects when awaited (the job's files then fail, as any write of them).
+ * that cannot be drawn fails the job's files, as any write of them does (writeJobFiles).
  */
 function comparisonFigure(arms: ArmOutcome[], job: { dose: number; view: string; split: string }): Promise<Buffer | null> {
   const ok = arms.filter((a) => a.aligned);
@@ -283,6 +283,22 @@ function later<T>(start: () => Promise<T>): Promise<T> {
   }
   p.catch(() => {});
   return p;
+}
+
+/** A promise's outcome, kept until it is used: its value, or the error it rejected with (thrown by `unwrap`). */
+type Settled<T> = { value: T } | { error: unknown };
+
+async function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  try {
+    return { value: await p };
+  } catch (error) {
+    return { error };
+  }
+}
+
+function unwrap<T>(s: Settled<T>): T {
+  if ('error' in s) throw s.error;
+  return s.value;
 }
 
 interface RegionInputs { H: number; W: number; N: number; ys: Float64Array; xs: Float64Array; probeIntensity: Float64Array | null }
@@ -379,7 +395,7 @@ export function prepareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
       rows.push(row);
     }
     return async () => {
-      const w = await writeJobFiles(run, job, rows.map((row) => ({ row, metrics: null, aligned: null })), null, null, {});
+      const w = writeJobFiles(run, job, rows.map((row) => ({ row, metrics: null, aligned: null })), null, null);
       onProgress({ kind: 'job', ...where, failed: true, message: `[${i + 1}/${total}] ${label}: failed — ${reason}${w.error ? `; ${w.error}` : ''}` });
       return { rows, skipped: null, compared: 0, failed: rows.length, archived: w.archived, files_run_id: w.filesRunId };
     };
@@ -423,7 +439,10 @@ export function prepareJob(run: ComparisonRun, job: CompareJob, onProgress: (p: 
   const figure = run.figures !== false && anyOk ? comparisonFigure(arms, job) : null;
   const npz = anyOk ? later(() => encodeNpzAsync(alignedNpz(arms, meta), {}, join(jobDir(run.outputRoot, job), `${STAGING_PREFIX}${runId}`, PHASE_G.alignedNpz))) : null;
   return async () => {
-    const w = await writeJobFiles(run, job, arms, { meta, region, regionSource }, inputs, { figure, npz });
+    // both settled before the job's first write: a stop (Ctrl-C ends the process) while they are awaited leaves
+    // nothing of the job, as one between two jobs
+    const [png, arrays] = await Promise.all([figure === null ? null : settle(figure), npz === null ? null : settle(npz)]);
+    const w = writeJobFiles(run, job, arms, { meta, region, regionSource, png, npz: arrays }, inputs);
     const ok = arms.filter((a) => a.row.status === 'ok');
     const failed = arms.filter((a) => a.row.status === 'failed').length;
     onProgress({ kind: 'job', ...where, ...(failed > 0 ? { failed: true } : {}), message: `[${i + 1}/${total}] ${label}: ${briefOf(arms.map((a) => a.row))}` });
@@ -468,9 +487,12 @@ interface Written {
  * model was compared and `inputs` is known, comparison.json records it (`inputs_sha256`) and the SHA-256 of each
  * file written beside it (`outputs_sha256`): what a later run checks before it reuses the job (reuse.ts).
  */
-async function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
-  extra: { meta: Record<string, unknown>; region: Region; regionSource: string } | null, inputs: string | null,
-  started: { figure?: Promise<Buffer | null> | null; npz?: Promise<Uint8Array[]> | null }): Promise<Written> {
+function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
+  extra: {
+    meta: Record<string, unknown>; region: Region; regionSource: string;
+    /** The figure drawn and the arrays deflated ahead (prepareJob); null: not made (no figures; no model compared). */
+    png: Settled<Buffer | null> | null; npz: Settled<Uint8Array[]> | null;
+  } | null, inputs: string | null): Written {
   const outDir = jobDir(run.outputRoot, job);
   const ok = arms.filter((a) => a.row.status === 'ok');
   const hadFiles = existsSync(outDir);
@@ -489,11 +511,11 @@ async function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutco
       writeFileAtomic(join(staging, PHASE_G.metricsCsv), metricsCsv(arms));
       writeFileAtomic(join(staging, PHASE_G.frcCsv), frcCsv(arms));
       const npzPath = join(staging, PHASE_G.alignedNpz);
-      if (started.npz) writeFileAtomic(npzPath, await started.npz);
+      if (extra.npz) writeFileAtomic(npzPath, unwrap(extra.npz));
       else saveNpz(npzPath, alignedNpz(arms, extra.meta));
       staged.push(PHASE_G.metricsCsv, PHASE_G.frcCsv, PHASE_G.alignedNpz);
-      if (run.figures !== false) {
-        const png = await (started.figure ?? comparisonFigure(arms, job));
+      if (run.figures !== false && extra.png) {
+        const png = unwrap(extra.png);
         if (png) { writeFileAtomic(join(staging, PHASE_G.figure), png); staged.push(PHASE_G.figure); }
       }
       // only a job whose every model was compared can be reused: it records what it read and wrote
