@@ -102,6 +102,9 @@ test('compare: SIGTERM after a job ends with 143, keeps the finished jobs\' file
     assert.equal(existsSync(join(dir, 'comparison.json')), i < done, dir);
     if (i < done) assert.ok(loadNpz(join(dir, 'reconstructions_aligned.npz')), `${dir}: a whole NPZ`);
   });
+  // nothing of a job under way (computed, its arrays deflating, when the signal came): no staging folder, no file
+  const left = (readdirSync(hub.g, { recursive: true }) as string[]).filter((f) => f.includes('.staging-'));
+  assert.deepEqual(left, [], 'no staging folder is left');
   assert.ok(!existsSync(join(hub.g, 'metrics_summary.json')));
   // the run folder it reserved holds nothing (its snapshot comes once every job is done): it is not left behind,
   // nor is runs/, which this run created
