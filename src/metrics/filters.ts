@@ -38,11 +38,17 @@ export function gaussianFilter(img: RealImage, sigma: number): RealImage {
   const k = gaussianKernel1d(sigma);
   const r = (k.length - 1) / 2;
   // axis 0 (rows direction) first, then axis 1, as scipy does; the order only changes rounding.
+  // The reflected index of every tap, once per axis: ys[(y, j)] = reflectIndex(y + j − r, h) · w, xs likewise.
+  const n = 2 * r + 1;
+  const ys = new Int32Array(h * n), xs = new Int32Array(w * n);
+  for (let y = 0; y < h; y++) for (let j = 0; j < n; j++) ys[y * n + j] = reflectIndex(y + j - r, h) * w;
+  for (let x = 0; x < w; x++) for (let j = 0; j < n; j++) xs[x * n + j] = reflectIndex(x + j - r, w);
   const tmp = new Float64Array(h * w);
   for (let y = 0; y < h; y++) {
+    const t = y * n;
     for (let x = 0; x < w; x++) {
       let s = 0;
-      for (let j = -r; j <= r; j++) s += k[j + r]! * img.data[reflectIndex(y + j, h) * w + x]!;
+      for (let j = 0; j < n; j++) s += k[j]! * img.data[ys[t + j]! + x]!;
       tmp[y * w + x] = s;
     }
   }
@@ -50,8 +56,9 @@ export function gaussianFilter(img: RealImage, sigma: number): RealImage {
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let x = 0; x < w; x++) {
+      const t = x * n;
       let s = 0;
-      for (let j = -r; j <= r; j++) s += k[j + r]! * tmp[row + reflectIndex(x + j, w)]!;
+      for (let j = 0; j < n; j++) s += k[j]! * tmp[row + xs[t + j]!]!;
       out[row + x] = s;
     }
   }
