@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
@@ -87,6 +87,27 @@ test('ptychostudy compare takes the reference comparison CLI\'s --artifact-root 
     const both = run([...base, '--out', join(root, 'a'), '--artifact-root', join(root, 'b')]);
     assert.equal(both.status, 2);
     assert.match(both.stderr, /--out and --artifact-root name the same option with different values/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('ptychostudy compare whose charts cannot be written after the merge: its line says the rows are merged, not that they were kept unmerged', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ptychostudy-compare-cli-'));
+  try {
+    const r = makeHub(root, { doses: [1000] });
+    mkdirSync(r.g, { recursive: true });
+    writeFileSync(join(r.g, 'charts'), 'a file where the charts folder goes\n'); // the first chart's write fails, after the merge
+    const res = run(['compare', '--phase-c-root', r.c, '--phase-d-root', r.d, '--phase-f-root', r.f, '--out', r.g, '--quiet', '--no-figures',
+      '--split', 'train', '--view', 'baseline']);
+    assert.equal(res.status, 1, res.stderr);
+    const summary = join(r.g, 'metrics_summary.json');
+    const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    assert.match(res.stderr, new RegExp(`^ptychostudy compare: ${esc(r.g)}/charts/\\w+\\.svg: cannot be written \\([^)]*\\); this run's rows are merged into ${esc(summary)}, ` +
+      'but metrics_summary\\.md, metrics_summary\\.csv and the charts are not all written from it; compare again to write them\\n$'), res.stderr);
+    const merged = JSON.parse(readFileSync(summary, 'utf8')) as { runs: { run_id: string }[]; rows: { run_id: string; status: string }[] };
+    assert.equal(merged.runs.length, 1);
+    assert.deepEqual(merged.rows.map((x) => [x.run_id, x.status]), [[merged.runs[0]!.run_id, 'ok']]);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

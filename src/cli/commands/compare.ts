@@ -130,7 +130,7 @@ export function register(program: Command): void {
       const { compareOnCluster } = await import('../cluster.js');
       const onCluster = await compareOnCluster(settings, opts, f);
       if (onCluster !== null) return onCluster;
-      const { runComparison, reusedNote, rowsKeptUnmerged } = await import('../../study/compare/phase.js'); // loaded when used: the CLI starts fast
+      const { runComparison, reusedNote, rowsKeptUnmerged, summaryFilesUnwritten } = await import('../../study/compare/phase.js'); // loaded when used: the CLI starts fast
       // Ctrl-C or SIGTERM: the handler runs between two jobs (each computes synchronously; the phase yields
       // between them) or during the merge.
       let finished = 0;
@@ -150,6 +150,8 @@ export function register(program: Command): void {
       }).catch((err: unknown) => {
         // the merge failed (a full disk): the rows are in the run's snapshot, and comparing again merges them
         if (rowsKeptUnmerged(err)) (err as Error).message += `; ${isOutOfSpace(err) ? 'make room, then ' : ''}compare again to merge them`;
+        // merged, and a table or chart made from the summary not written: comparing again writes them
+        else if (summaryFilesUnwritten(err)) (err as Error).message += `; ${isOutOfSpace(err) ? 'make room, then ' : ''}compare again to write them`;
         throw err;
       }).finally(removeStopHandlers);
       for (const m of opts.models ?? []) {

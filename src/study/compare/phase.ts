@@ -152,10 +152,20 @@ export function reusedNote(reused: number, from: readonly string[]): string {
 }
 
 const unmerged = new WeakSet<Error>();
+const tablesUnwritten = new WeakSet<Error>();
 
 /** Whether `err` ended a comparison after its rows were kept in its run's snapshot, before they were merged (compare again merges them). */
 export function rowsKeptUnmerged(err: unknown): boolean {
   return err instanceof Error && unmerged.has(err);
+}
+
+/**
+ * Whether `err` ended a comparison after its rows were merged into metrics_summary.json, while the files made from
+ * it (metrics_summary.md, metrics_summary.csv, the charts) were written: some of them are missing or an earlier
+ * run's (compare again writes them).
+ */
+export function summaryFilesUnwritten(err: unknown): boolean {
+  return err instanceof Error && tablesUnwritten.has(err);
 }
 
 /**
@@ -269,6 +279,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   let merged: MetricsSummary;
   let charts: string[];
   let earlier: string[] = [];
+  let summaryMerged = false; // metrics_summary.json holds this run's rows: what fails after it is the files made from it
   try {
     ({ merged, charts } = await withLock(join(opts.outputRoot, PHASE_G.lock), 'compare run', 'output root', async () => {
       // read again under the lock: another run may have merged since this one started, or replaced the
@@ -282,6 +293,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
       // the summary, its tables and charts as they were move to history/replaced-<time>/ when this merge changes them
       const keep = new EarlierFiles(opts.outputRoot);
       writeJsonAtomic(summaryPath, m, keep.beforeRename);
+      summaryMerged = true;
       writeFileAtomic(mdPath, summaryMarkdown(m), keep.beforeRename);
       writeFileAtomic(csvPath, summaryCsv(m), keep.beforeRename);
       return { merged: m, charts: opts.charts === false ? [] : await writeCharts(m, chartsDir, keep.beforeRename) };
@@ -295,8 +307,13 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
     }
     // a full disk: the rows are in the snapshot; what to do next is the command's to say (compare again; run --out)
     if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string') {
-      err.message += `; this run's rows are kept in ${snapshotJson} but were not merged into ${summaryPath}`;
-      unmerged.add(err);
+      if (summaryMerged) {
+        err.message += `; this run's rows are merged into ${summaryPath}, but ${PHASE_G.summaryMd}, ${PHASE_G.summaryCsv} and the charts are not all written from it`;
+        tablesUnwritten.add(err);
+      } else {
+        err.message += `; this run's rows are kept in ${snapshotJson} but were not merged into ${summaryPath}`;
+        unmerged.add(err);
+      }
     }
     throw err;
   }
