@@ -105,9 +105,9 @@ export const comparisonPhase: Phase<ComparisonRun, CompareJob, CompareJobResult,
   name: 'compare',
   local: 'together',
   // Each job's figure is drawn and its aligned arrays deflated on libuv's thread pool while this thread computes
-  // the next job (prepareJob), whose
-  // files are written after those of the job before it. A job computed when the run stops (after the job before
-  // it was handed over) has written nothing and is dropped.
+  // the next job (prepareJob), whose files are written after those of the job before it. After a stop (signal) no
+  // further job is started; a job already computed is still written in full and handed over, so nothing computed
+  // is lost and nothing is half-written.
   async *runJobs(run, jobs, emit, signal) {
     let previous: FinishJob | null = null;
     for (const job of jobs) {

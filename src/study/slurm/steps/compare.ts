@@ -111,7 +111,8 @@ export const compareStep: ClusterStep = {
     const run: ComparisonRun = {
       outputRoot: o.outputRoot, runId: start.run_id, models: o.models, regionMode: o.region, figures: o.figures, total: start.jobs.length,
     };
-    // compareJob is the whole of Phase G's job (comparisonPhase.runJobs calls it once per job).
+    // compareJob is the whole of Phase G's job, the same work comparisonPhase.runJobs does per job (there split in
+    // prepareJob and its FinishJob, so that the next job is computed while this one's files are made).
     const r = await compareJob(run, job, (p) => say(p.message));
     const errors = r.rows.filter((row) => row.status === 'failed').map((row) => `${row.model}: ${row.error ?? 'failed'}`);
     return { status: r.failed > 0 ? 'failed' : 'ok', error: errors.length > 0 ? errors.join('; ') : null, payload: r };
