@@ -8,11 +8,10 @@
  * draws the figures and deflates the arrays on libuv's thread pool while it computes the next job, so its wall
  * time is below the sum of the stages on a machine with a core to spare.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { cliSeconds, median } from './cli-timing.js';
 import { readGroundTruth, readReconstruction } from '../src/study/hub/datasets.js';
 import { alignReconstruction, amplitudeOf, computeMetrics, cutToRegion, phaseOf, scannedRegion } from '../src/metrics/index.js';
 import { comparisonPanels } from '../src/study/compare/job.js';
@@ -20,17 +19,8 @@ import { renderPanelsPng } from '../src/report/figure.js';
 import { encodeNpz } from '../src/npy/npz.js';
 import { c64, f32, type NdArray } from '../src/npy/types.js';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const RUNS = 3;
 
-function seconds(args: string[]): number {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  if (r.status !== 0) throw new Error(`ptychostudy ${args.join(' ')}: exit ${r.status}: ${r.stderr.slice(-400)}`);
-  return (performance.now() - t0) / 1000;
-}
-
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]!; };
 const ms = (xs: number[]): number => +median(xs).toFixed(1);
 
 export async function run(): Promise<Record<string, unknown>> {
@@ -38,12 +28,12 @@ export async function run(): Promise<Record<string, unknown>> {
   try {
     const hub = join(root, 'hub');
     const load0 = loadavg()[0]!;
-    const made = seconds(['run', '--preset', 'quick', '--out', hub, '--quiet']);
+    const made = cliSeconds(['run', '--preset', 'quick', '--out', hub, '--quiet']);
     const roots = ['--phase-c-root', join(hub, 'phase_c'), '--phase-f-root', join(hub, 'phase_f'), '--quiet'];
     const full: number[] = [], bare: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      full.push(seconds(['compare', ...roots, '--out', join(root, `g${i}`)]));
-      bare.push(seconds(['compare', ...roots, '--no-figures', '--no-charts', '--out', join(root, `b${i}`)]));
+      full.push(cliSeconds(['compare', ...roots, '--out', join(root, `g${i}`)]));
+      bare.push(cliSeconds(['compare', ...roots, '--no-figures', '--no-charts', '--out', join(root, `b${i}`)]));
     }
     const stages: Record<string, number[]> = { read: [], region: [], align: [], metrics: [], figure: [], npz: [] };
     const time = <T>(k: string, f: () => T): T => { const t0 = performance.now(); const r = f(); stages[k]!.push(performance.now() - t0); return r; };
