@@ -144,10 +144,12 @@ export function register(program: Command): void {
       'Hub layout: run.json, settings.json, design.json, phase_c/, phase_d/, phase_f/, phase_g/, report/index.html.\n' +
       'Resume: `ptychostudy run --out HUB` continues with the hub\'s own settings; a flag or --config value that differs ' +
       'from them is refused with the list of differences, except --jobs (and other execution settings, and threads), ' +
-      'which never change a result. A finished hub returns at once, changing no file. Interrupting (Ctrl-C) leaves a ' +
+      'which never change a result. A finished hub returns at once, changing no file (but for a report that named broken hub files: it is ' +
+      'built again, the earlier page moved to report/history/). Interrupting (Ctrl-C) leaves a ' +
       'consistent hub and prints the command that continues it.\n' +
       'Every setting (every LSQML option too) can be set in a settings file: `ptychostudy config --print-defaults`.\n' +
-      'Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran) or a file could not be written (a full disk: named), 2 bad usage or input, ' +
+      'Exit codes: 0 success, 1 some reconstruction or comparison failed (the rest ran), the report was written but a hub file it reads is there and ' +
+      'broken (each named on stderr and under "Broken evidence" in the page), or a file could not be written (a full disk: named), 2 bad usage or input, ' +
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed); in each case finished work is kept.'))
     .action(action('run', async (flags: Flags) => {
       const out = aliased<string>(flags as Record<string, unknown>, '--out', ['--hub']);
