@@ -34,6 +34,8 @@ export const ENGINE_FLAGS: Record<string, string> = {
   'reconstruction.initObject': '--init-object', 'reconstruction.initProbe': '--init-probe', 'reconstruction.probeModel': '--probe-model',
   'reconstruction.detectorMask': '--no-detector-mask', 'reconstruction.radiation': '--radiation',
   'reconstruction.crop': '--crop-center/--crop-size', 'reconstruction.crop.center': '--crop-center', 'reconstruction.crop.size': '--crop-size',
+  // the schema names a bad coordinate by its index (`reconstruction.crop.center.0`): both are the one flag
+  'reconstruction.crop.center.0': '--crop-center', 'reconstruction.crop.center.1': '--crop-center',
   'reconstruction.binSize': '--bin-size',
 };
 

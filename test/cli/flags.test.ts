@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collect, integerFlag, listItems } from '../../src/cli/flags.js';
@@ -37,4 +37,23 @@ test('comma lists on the command line: `--dose 1e3,,1e4` and `--doses 1e3,,1e4` 
   assert.equal(rec.status, 2, rec.stderr);
   assert.equal(rec.stderr, 'ptychostudy reconstruct: --doses 1e3,1e4,: an empty item in the comma-separated list (two commas in a row, or one at an end)\n');
   for (const d of ['c', 'f']) assert.ok(!existsSync(join(dir, d)), d);
+});
+
+test('--crop-center with a negative coordinate: lsqml, reconstruct and inspect name the flag, not the setting\'s index', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-crop-'));
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { encoding: 'utf8' });
+  const cxi = join('test', 'fixtures', 'cxi', 'frames.cxi');
+  const runs: [string, string[]][] = [
+    ['lsqml', ['--input', cxi, '--out', join(dir, 'l'), '--crop-center', '-1,72', '--crop-size', '16']],
+    ['reconstruct', ['--phase-c-root', join(dir, 'c'), '--phase-d-root', join(dir, 'd'), '--out', join(dir, 'f'), '--crop-center', '38,-2', '--crop-size', '16']],
+    ['inspect', ['--check', '--crop-center', '-1,72', '--crop-size', '16', cxi]],
+  ];
+  for (const [cmd, args] of runs) {
+    const r = cli(cmd, ...args);
+    assert.equal(r.status, 2, r.stderr);
+    const found = cmd === 'reconstruct' ? '-2' : '-1';
+    assert.equal(r.stderr, `ptychostudy ${cmd}: --crop-center ${found}: expected two integers [y, x] ≥ 0 (pixels of the file's frames)\n`);
+  }
+  for (const d of ['l', 'f']) assert.ok(!existsSync(join(dir, d)), d);
+  rmSync(dir, { recursive: true, force: true });
 });

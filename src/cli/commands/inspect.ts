@@ -39,6 +39,7 @@ interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'bi
 /** How errors of the settings name the settings inspect takes as flags. */
 const FLAGS: Record<string, string> = {
   'reconstruction.radiation': '--radiation', 'reconstruction.crop': ENGINE_FLAGS['reconstruction.crop']!, 'reconstruction.crop.center': '--crop-center',
+  'reconstruction.crop.center.0': '--crop-center', 'reconstruction.crop.center.1': '--crop-center',
   'reconstruction.crop.size': '--crop-size', 'reconstruction.binSize': '--bin-size',
 };
 
