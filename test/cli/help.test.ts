@@ -54,6 +54,12 @@ test('run --help names the exit code of an interrupted run', () => {
   assert.match(text, /Exit codes: 0 success, 1 .*the report was written but a hub file it reads is there and broken.*, 2 bad usage/);
 });
 
+test('status --help: exit 1 also for a finished submission whose report named broken hub files (the finish job records exit 1)', () => {
+  const r = spawnSync(process.execPath, [cli, 'status', '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout.replace(/\s+/g, ' '), /Exit codes: 0 no job failed \(so far\); 1 some job failed, .*the report was written but named broken hub files/);
+});
+
 test('reconstruct --help names every file a job leaves in its directory', async () => {
   const { JOB_OUTPUT_FILES } = await import('../../src/study/hub/layout.js');
   const r = spawnSync(process.execPath, [cli, 'reconstruct', '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '400' } });

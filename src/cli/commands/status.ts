@@ -53,7 +53,8 @@ export function register(program: Command): void {
       'every job has ended, finished, or — once `ptychostudy cancel` cancelled some of its jobs — cancelled before it finished. ' +
       'With --wait: follow until the run is finished (Ctrl-C stops following; nothing is cancelled), then cancel its finish job if it is held ' +
       'all the same, as without --wait.\n\n' +
-      'Exit codes: 0 no job failed (so far); 1 some job failed, or the ended jobs\' results cannot be merged (a full disk: ' +
+      'Exit codes: 0 no job failed (so far); 1 some job failed, sbatch refused a step, the report was written but named broken hub files ' +
+      '(README, "Resume"), or the ended jobs\' results cannot be merged (a full disk: ' +
       'the jobs are shown, then one line naming the file); 2 bad usage (no cluster run in that directory; squeue or scontrol not on PATH while a submission is not finished).');
   addOutOption(cmd, 'the hub, or the output root of a single-phase command (required)', ['--hub']);
   cmd
