@@ -47,7 +47,8 @@ export function addFrameOptions(cmd: Command, what: string): Command {
   return cmd
     .option('--crop-center <y,x>', `measured data (CXI, .ptyd): the centre of the window read from each detector frame of ${what}, row then column in the ` +
       'file\'s pixels (ptychodus CropCenterYInPixels, CropCenterXInPixels); it becomes the patterns\' centre, where the direct beam belongs. With --crop-size')
-    .option('--crop-size <n>', 'the side of that square window in pixels (ptychodus CropWidthInPixels, CropHeightInPixels), a power of two for the fast FFT; ' +
+    .option('--crop-size <n>', 'the side of that square window in pixels (ptychodus CropWidthInPixels, CropHeightInPixels); the patterns\' side, this over --bin-size, a power of two ' +
+      'for the fast FFT; ' +
       'a window not wholly inside the frames is refused (nothing is padded or moved). With --crop-center')
     .option('--bin-size <b>', 'measured data: sum b × b pixels into one after the crop (ptychodus BinSizeX, BinSizeY): counts stay counts, the detector pixel ' +
       'becomes b times larger; b must divide --crop-size (or the frames\' sides). A binned pixel is masked when any of its pixels is (docs/real-data.md, ' +
