@@ -33,7 +33,7 @@ import { Hdf5Error, shown, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { patternFlags, readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
 import { binFlags, cropFlags, frameRecord, frameWindow } from './hdf5/frames.js';
-import { estimateBeam, type BeamEstimate } from './hdf5/beam.js';
+import { estimateBeam, suggestedCropSize, type BeamEstimate } from './hdf5/beam.js';
 import { countFlags, maskOffRecord, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { checkHdf5ProbeFits } from './memory.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
@@ -161,8 +161,13 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
           '(--crop-center), which is put at the patterns\' centre');
       }
     } else if (!(Math.abs(c[0]! - FH / 2) <= 1 && Math.abs(c[1]! - FW / 2) <= 1)) {
+      // a crop about PtyPy's pixel (⌈center⌉) puts the beam at the patterns' centre, when a window fits about it
+      const at: [number, number] = [Math.ceil(c[0]!), Math.ceil(c[1]!)];
+      const size = at.every((v) => v >= 0) ? suggestedCropSize(at, FH, FW) : null;
+      const crop = size !== null ? `crop them about the beam: --crop-center ${at.join(',')} --crop-size ${size} (PtyPy's pixel ⌈center⌉, ` +
+        'the largest power-of-two window that fits inside the frames about it), or ' : '';
       throw r.bad('meta/center', `the direct beam within 1 pixel of the pattern centre [${FH / 2}, ${FW / 2}] (ptychostudy does not re-centre)`,
-        `[${c[0]}, ${c[1]}] (prepare the frames again with the beam at their centre: PtyScan with a shape smaller than the raw frames ` +
+        `[${c[0]}, ${c[1]}] (${crop}prepare the frames again with the beam at their centre: PtyScan with a shape smaller than the raw frames ` +
         'crops them around center and writes center = shape/2)');
     }
     // PtyPy's far-field propagator puts the optical axis at ⌈center⌉ (core/manager.py); here it is at the pattern

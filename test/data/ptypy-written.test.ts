@@ -131,9 +131,16 @@ test('a centre PtyPy rounds to another pixel ([16.6, 16] → [17, 16]) is read w
   assert.deepEqual(m.warnings, [`${rounded}: key 'meta/center': [16.6, 16], which PtyPy rounds to the pixel [17, 16], is read as the ` +
     "pattern centre [16, 16] (ptychostudy does not re-centre): the probe has to take up a tilt of the beam's offset"]);
   assert.deepEqual(cases.center_far, [18.4, 14]);
-  await refusedWith(unpacked('center-far.ptyd'), "key 'meta/center': expected the direct beam within 1 pixel of the pattern centre [16, 16] " +
-    '(ptychostudy does not re-centre); found [18.4, 14] (prepare the frames again with the beam at their centre: PtyScan with a shape ' +
-    'smaller than the raw frames crops them around center and writes center = shape/2)');
+  const far = unpacked('center-far.ptyd');
+  await refusedWith(far, "key 'meta/center': expected the direct beam within 1 pixel of the pattern centre [16, 16] " +
+    '(ptychostudy does not re-centre); found [18.4, 14] (crop them about the beam: --crop-center 19,14 --crop-size 16 (PtyPy\'s pixel ⌈center⌉, ' +
+    'the largest power-of-two window that fits inside the frames about it), or prepare the frames again with the beam at their centre: ' +
+    'PtyScan with a shape smaller than the raw frames crops them around center and writes center = shape/2)');
+  // the crop it names reads the file: the beam at the patterns' centre, no warning
+  const r = await readInputData(far, { frames: { crop: { center: [19, 14], size: 16 } } });
+  assert.ok(r.format === 'ptyd');
+  assert.deepEqual([r.measured.n, r.measured.H, r.measured.W], [4, 16, 16]);
+  assert.deepEqual(r.measured.warnings, []);
 });
 
 test('positions never given (PtyPy wrote None for each frame) are refused saying so; lsqml exits 2 in one line, writing nothing', async () => {

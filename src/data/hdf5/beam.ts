@@ -33,6 +33,17 @@ export const BEAM_THRESHOLD = 0.1;
 /** The largest crop suggested: FFTs of larger patterns cost N² log N for a resolution few scans need; a larger one may be given. */
 export const SUGGESTED_CROP_MAX = 512;
 
+/**
+ * The crop size suggested about whole pixel `c` [y, x] of frames [H, W]: the largest power of two, at most
+ * SUGGESTED_CROP_MAX, whose window fits inside the frames about it; null when none does (the beam at their edge).
+ */
+export function suggestedCropSize(c: readonly [number, number], H: number, W: number): number | null {
+  const room = 2 * Math.min(c[0], H - c[0], c[1], W - c[1]);
+  let size = 1;
+  while (size * 2 <= Math.min(room, SUGGESTED_CROP_MAX)) size *= 2;
+  return size >= 2 ? size : null;
+}
+
 export interface BeamEstimate {
   /** The file's frames [H, W]. */
   frame_shape: [number, number];
@@ -125,10 +136,8 @@ export function estimateBeam(r: Hdf5Reader, infos: Hdf5DatasetInfo[], H: number,
   }
   let suggestion: BeamEstimate['suggestion'] = null;
   if (!(frames_centred && H === W && powerOfTwo(H))) {
-    const room = 2 * Math.min(c[0], H - c[0], c[1], W - c[1]);
-    let size = 1;
-    while (size * 2 <= Math.min(room, SUGGESTED_CROP_MAX)) size *= 2;
-    if (size >= 2) suggestion = { crop_center: c, crop_size: size, flags: `--crop-center ${c[0]},${c[1]} --crop-size ${size}` };
+    const size = suggestedCropSize(c, H, W);
+    if (size !== null) suggestion = { crop_center: c, crop_size: size, flags: `--crop-center ${c[0]},${c[1]} --crop-size ${size}` };
     else notes.push('the beam is at the frames\' edge: no window about it fits inside them');
   }
   return { ...base, background, threshold, centre_yx: [round2(centre[0]), round2(centre[1])], brightest_pixel_yx: brightest, brightest_value: bestValue,
