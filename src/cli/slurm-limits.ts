@@ -16,6 +16,8 @@ export function jobsLostToLimits(v: SubmissionView): { time: number; memory: num
 const asked = (flag: string, value: string | null, otherwise: string): string => (value !== null ? `${flag} ${value}` : `no ${flag}: ${otherwise}`);
 /** `--mem-per-cpu 2G` (its value as recorded; none named: the option alone). */
 const perCpu = (value: string): string => (value !== '' ? `--mem-per-cpu ${value}` : '--mem-per-cpu');
+/** `--mem 4G` given in --slurm-sbatch-arg (its value as recorded; none named: the option alone). */
+const memArg = (value: string): string => (value !== '' ? `--mem ${value}` : '--mem');
 
 /**
  * What the closing line of finished submission `v` says instead of its plain `continue with` when jobs were lost to a
@@ -38,6 +40,11 @@ export function limitResumeAdvice(v: SubmissionView, resume: readonly string[]):
       what.push(`${counted(lost.memory, 'job')} to their tasks' memory limit (${perCpu(v.limits.memPerCpu)}, in --slurm-sbatch-arg)`);
       flags.push('--slurm-sbatch-arg=--mem-per-cpu=SIZE');
       values.push(`SIZE larger than ${v.limits.memPerCpu || 'before'}; --slurm-sbatch-arg replaces the whole list: give the others again`);
+    } else if (v.limits.memArg != null) {
+      // --mem in --slurm-sbatch-arg follows --slurm-mem among the job's options: SLURM applies it
+      what.push(`${counted(lost.memory, 'job')} to their tasks' memory limit (${memArg(v.limits.memArg)}, in --slurm-sbatch-arg)`);
+      flags.push('--slurm-sbatch-arg=--mem=SIZE');
+      values.push(`SIZE larger than ${v.limits.memArg || 'before'}; --slurm-sbatch-arg replaces the whole list: give the others again`);
     } else {
       what.push(`${counted(lost.memory, 'job')} to their tasks' memory limit (${asked('--slurm-mem', v.limits.mem, 'the cluster\'s default')})`);
       flags.push('--slurm-mem', 'SIZE');
@@ -61,10 +68,11 @@ export function repeatedLimitWarning(earlier: SubmissionView, now: AskedLimits):
       `and this submission asks the same limit with as many tasks (give a longer --slurm-time or more --slurm-tasks)`);
   }
   // the same memory: the same --slurm-mem and the same --mem-per-cpu value (a raised --mem-per-cpu is not the same)
-  if (lost.memory > 0 && now.mem === before.mem && now.memPerCpu === before.memPerCpu) {
-    parts.push(`${counted(lost.memory, 'job')} to its tasks' memory limit (${before.memPerCpu !== null ? `${perCpu(before.memPerCpu)}, in --slurm-sbatch-arg`
-      : asked('--slurm-mem', before.mem, 'the cluster\'s default')}), and this submission asks the same memory ` +
-      `(give ${before.memPerCpu !== null ? 'a larger --slurm-sbatch-arg=--mem-per-cpu=…' : 'a larger --slurm-mem'})`);
+  if (lost.memory > 0 && now.mem === before.mem && now.memPerCpu === before.memPerCpu && (now.memArg ?? null) === (before.memArg ?? null)) {
+    const [was, raise] = before.memPerCpu !== null ? [`${perCpu(before.memPerCpu)}, in --slurm-sbatch-arg`, 'a larger --slurm-sbatch-arg=--mem-per-cpu=…']
+      : before.memArg != null ? [`${memArg(before.memArg)}, in --slurm-sbatch-arg`, 'a larger --slurm-sbatch-arg=--mem=…']
+        : [asked('--slurm-mem', before.mem, 'the cluster\'s default'), 'a larger --slurm-mem'];
+    parts.push(`${counted(lost.memory, 'job')} to its tasks' memory limit (${was}), and this submission asks the same memory (give ${raise})`);
   }
   return parts.length === 0 ? null
     : `warning: submission ${earlier.number} lost ${parts.join('; and ')}: the jobs submitted again may be killed the same way`;

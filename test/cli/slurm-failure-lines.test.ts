@@ -34,7 +34,7 @@ test('a following command prints six failures of one reason once', () => {
   const view = {
     home: 'hub', number: 1, command: 'reconstruct', submittedAt: '2026-01-01T00:00:00Z', active: false, finish: null, rejected: null, cancelled: [],
     stopped: null, finishJob: { jobId: '78', state: 'ended' },
-    steps: [{ step: 'reconstruct', jobId: '77', tasks: 6, arrayTasks: 2, queued: 0, running: 0, done: 0, failed: 6, waiting: [], final: true,
+    steps: [{ step: 'reconstruct', jobId: '77', tasks: 6, arrayTasks: 2, queued: 0, requeued: 0, requeuedWaiting: [], running: 0, done: 0, failed: 6, waiting: [], final: true,
       failures: KEYS.map((key) => ({ key, slurmJob: '77_0', message: WHY })), detail: null }],
   } as unknown as SubmissionView;
   progress.update(view);

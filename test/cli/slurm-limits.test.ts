@@ -20,8 +20,8 @@ function view(failures: { key: string; message: string; slurmState?: string }[],
     home: '/shared/h2', number: 1, command: 'run', argv: ['ptychostudy', 'run'], state: 'finished', submittedAt: '2026-12-06T22:54:51Z', active: false, rejected: null, cancelled: [], stopped: null,
     finish: { finished_at: '2026-12-06T22:56:40Z', finished_by: 'task 0 of compare', exit_code: 1, report: null, steps: [] },
     finishJob: { jobId: '5320', state: 'ended', reason: null },
-    limits: { time: '1', mem: null, tasks: 1, memPerCpu: null, ...limits },
-    steps: [{ step: 'reconstruct', jobId: '5318', tasks: 6, arrayTasks: 1, queued: 0, running: 0, done: 3, failed: failures.length, waiting: [], final: true,
+    limits: { time: '1', mem: null, tasks: 1, memPerCpu: null, memArg: null, ...limits },
+    steps: [{ step: 'reconstruct', jobId: '5318', tasks: 6, arrayTasks: 1, queued: 0, requeued: 0, requeuedWaiting: [], running: 0, done: 3, failed: failures.length, waiting: [], final: true,
       failures: failures.map((f) => ({ slurmJob: '5318_0', ...f })), detail: null }],
   } as SubmissionView;
 }
@@ -55,7 +55,7 @@ test('failures of other causes keep the plain closing line', () => {
 
 test('a resume that asks the limits that cost the submission before it jobs is warned; a raised limit or more tasks is not', () => {
   const earlier = view([{ key: 'a', message: TIMEOUT, slurmState: 'TIMEOUT' }, { key: 'b', message: TIMEOUT, slurmState: 'TIMEOUT' }]);
-  const same: AskedLimits = { time: '1', mem: null, tasks: 1, memPerCpu: null };
+  const same: AskedLimits = { time: '1', mem: null, tasks: 1, memPerCpu: null, memArg: null };
   assert.equal(repeatedLimitWarning(earlier, same),
     'warning: submission 1 lost 2 jobs to its tasks\' time limit (--slurm-time 1), and this submission asks the same limit with as many tasks ' +
     '(give a longer --slurm-time or more --slurm-tasks): the jobs submitted again may be killed the same way');
@@ -89,7 +89,7 @@ test('status of a finished submission reads the JobState and the limits from the
   }));
   writeFileSync(paths.finish(1), JSON.stringify({ finished_at: '2026-12-06T23:05:40Z', finished_by: 'task 0 of compare', exit_code: 1, report: null, steps: [] }));
   const v = submissionView(home);
-  assert.deepEqual(v.limits, { time: '1', mem: '2G', tasks: 1, memPerCpu: null });
+  assert.deepEqual(v.limits, { time: '1', mem: '2G', tasks: 1, memPerCpu: null, memArg: null });
   assert.equal(v.steps[0]!.failures[0]!.slurmState, 'TIMEOUT');
   assert.match(limitResumeAdvice(v, ['ptychostudy', 'run', '--out', home])!, /^lost 1 job to their tasks' time limit \(--slurm-time 1\), .* --slurm-time LIMIT \(LIMIT longer than 1,/);
 });
@@ -104,4 +104,20 @@ test('the memory a submission asked per CPU is read with its value, so that a re
   const earlier = view([{ key: 'a', message: 'killed at its memory limit …', slurmState: 'OUT_OF_MEMORY' }], askedLimits(withArgs(['--mem-per-cpu=1G'])));
   assert.equal(repeatedLimitWarning(earlier, askedLimits(withArgs(['--mem-per-cpu=4G']))), null);
   assert.match(repeatedLimitWarning(earlier, askedLimits(withArgs(['--mem-per-cpu=1G'])))!, /asks the same memory/);
+});
+
+test('memory asked with --slurm-sbatch-arg=--mem=… is named as asked after an out-of-memory kill, and raised there', () => {
+  const base = { number: 1, submitted_at: '2026-12-06T23:04:16Z', command: 'run', argv: ['ptychostudy', 'run'], version: '0', node: '/usr/bin/node', entry: '/x', cwd: '/',
+    hub: null, steps: [], cancelled: [], rejected: null } as unknown as Submission;
+  const withArgs = (sbatchArgs: string[], mem: string | null = null): Submission => ({ ...base, settings: { execution: { executor: 'slurm', slurm: { mem, sbatchArgs } } } });
+  assert.equal(askedLimits(withArgs(['--constraint=haswell', '--mem=3G'])).memArg, '3G');
+  assert.equal(askedLimits(withArgs(['--mem-per-cpu=1G'])).memArg, null);
+  const oom = { key: 'dose_10000/dense/train', message: 'killed at its memory limit …', slurmState: 'OUT_OF_MEMORY' };
+  // --mem in the list follows --slurm-mem among the job's options: it is the one SLURM applied
+  const v = view([oom], askedLimits(withArgs(['--mem=3G'], '2G')));
+  const advice = limitResumeAdvice(v, RESUME)!;
+  assert.match(advice, /^lost 1 job to their tasks' memory limit \(--mem 3G, in --slurm-sbatch-arg\), which the hub records .*: ptychostudy run --out \/shared\/h2 --slurm-sbatch-arg=--mem=SIZE \(SIZE larger than 3G; --slurm-sbatch-arg replaces the whole list/);
+  assert.doesNotMatch(advice, /cluster's default|--slurm-mem/);
+  assert.match(repeatedLimitWarning(v, askedLimits(withArgs(['--mem=3G'], '2G')))!, /memory limit \(--mem 3G, in --slurm-sbatch-arg\), and this submission asks the same memory \(give a larger --slurm-sbatch-arg=--mem=…\)/);
+  assert.equal(repeatedLimitWarning(v, askedLimits(withArgs(['--mem=8G'], '2G'))), null);
 });

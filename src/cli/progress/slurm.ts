@@ -12,6 +12,8 @@ export function stepLine(s: StepView): string {
   const parts = [`${s.done}/${s.tasks} done`];
   if (s.running > 0) parts.push(`${s.running} running`);
   if (s.queued > 0) parts.push(`${s.queued} queued${s.waiting.length > 0 ? ` (${s.waiting.join(', ')})` : ''}`);
+  // a requeued task waits for its own reason (BeginTime…) to take back the job it holds
+  if (s.requeued > 0) parts.push(`${s.requeued} requeued${s.requeuedWaiting.length > 0 ? ` (${s.requeuedWaiting.join(', ')})` : ''}`);
   if (s.failed > 0) parts.push(`${s.failed} failed`);
   return `${`${s.step} (${PHASE_LETTER[s.step]})`.padEnd(16)} job ${(s.jobId ?? '—').padEnd(8)} ${parts.join(' · ')}${s.final ? ' ✓ merged' : ''}`;
 }

@@ -30,14 +30,21 @@ export interface StepView {
   tasks: number;
   /** The SLURM array tasks that take them. */
   arrayTasks: number;
-  /** Jobs no task has taken yet while some task of the array is still queued or running, and jobs whose task SLURM requeued. */
+  /** Jobs no task has taken yet while some task of the array is still queued or running. */
   queued: number;
+  /** Jobs taken by a task SLURM requeued, which waits to run again and take them back. */
+  requeued: number;
+  /** Why each requeued task that holds a job waits (`task 3: BeginTime`). */
+  requeuedWaiting: string[];
   /** Jobs taken by a task that is running. */
   running: number;
   done: number;
   /** Jobs that failed, or were left without a result by a task that ended. */
   failed: number;
-  /** Why queued tasks wait (SLURM's reasons: Dependency, Resources, Priority, JobHeldUser…). */
+  /**
+   * Why the queued tasks that hold no job wait, those that take the jobs no task has taken yet (SLURM's reasons:
+   * Dependency, Resources, Priority, JobHeldUser…); empty when none is queued (the running tasks take those jobs).
+   */
   waiting: string[];
   /** Whether the step's results are merged for good (final.json). */
   final: boolean;
@@ -59,16 +66,21 @@ export interface AskedLimits {
    * when it is not asked per CPU.
    */
   memPerCpu: string | null;
+  /**
+   * The memory asked with `--slurm-sbatch-arg=--mem=4G` ('4G'; '' when the option names no value), or null when none is
+   * asked so. It follows --slurm-mem among the job's options, so it is the one SLURM applies.
+   */
+  memArg: string | null;
 }
 
 /**
- * The value of the last `--mem-per-cpu` among sbatch options, each one argument (`--mem-per-cpu=2G`, or `--mem-per-cpu 2G`
- * as an #SBATCH line takes it): '2G'; '' for the option without a value; null when none asks memory per CPU.
+ * The value of the last `option` (`--mem-per-cpu` or `--mem`) among sbatch options, each one argument (`--mem-per-cpu=2G`,
+ * or `--mem-per-cpu 2G` as an #SBATCH line takes it): '2G'; '' for the option without a value; null when none gives it.
  */
-function memPerCpuOf(args: readonly string[]): string | null {
+function memOptionOf(args: readonly string[], option: '--mem' | '--mem-per-cpu'): string | null {
   let value: string | null = null;
   for (const a of args) {
-    const m = /^--mem-per-cpu(?:(?:=|\s+)(.*))?$/.exec(a.trim());
+    const m = new RegExp(`^${option}(?:(?:=|\\s+)(.*))?$`).exec(a.trim());
     if (m) value = (m[1] ?? '').trim();
   }
   return value;
@@ -80,9 +92,10 @@ export function askedLimits(s: Submission): AskedLimits {
   try {
     slurm = submissionSettings(s).execution.slurm;
   } catch {
-    return { time: null, mem: null, tasks: null, memPerCpu: null };
+    return { time: null, mem: null, tasks: null, memPerCpu: null, memArg: null };
   }
-  return { time: slurm.time, mem: slurm.mem, tasks: slurm.tasks, memPerCpu: memPerCpuOf(slurm.sbatchArgs) };
+  return { time: slurm.time, mem: slurm.mem, tasks: slurm.tasks, memPerCpu: memOptionOf(slurm.sbatchArgs, '--mem-per-cpu'),
+    memArg: memOptionOf(slurm.sbatchArgs, '--mem') };
 }
 
 export interface SubmissionView {
@@ -114,7 +127,8 @@ export interface SubmissionView {
   limits: AskedLimits;
 }
 
-function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): SubmissionView {
+/** The view of submission `s` of `home`, given its jobs SLURM still shows (`queue`: squeue's). */
+export function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): SubmissionView {
   const paths = slurmPaths(home);
   const steps: StepView[] = [];
   for (const rec of s.steps) {
@@ -123,11 +137,13 @@ function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): Subm
     const final = readRecord(paths.final(s.number, rec.step), StepFinalSchema, 'step record');
     const mine = new Map(queue.filter((q) => q.jobId === rec.job_id && q.task !== null).map((q) => [q.task!, q]));
     const v: StepView = {
-      step: rec.step, jobId: rec.job_id, tasks: rec.tasks.length, arrayTasks: arrayTasksOf(rec), queued: 0, running: 0, done: 0, failed: 0, waiting: [],
-      final: final !== null, failures: [], detail: final?.detail ?? null,
+      step: rec.step, jobId: rec.job_id, tasks: rec.tasks.length, arrayTasks: arrayTasksOf(rec), queued: 0, requeued: 0, running: 0, done: 0, failed: 0,
+      waiting: [], requeuedWaiting: [], final: final !== null, failures: [], detail: final?.detail ?? null,
     };
     const isQueued = (q: QueueEntry): boolean => q.state === 'PENDING' || q.state.startsWith('REQUEUE');
-    for (const q of mine.values()) if (isQueued(q) && q.reason && q.reason !== 'None' && !v.waiting.includes(q.reason)) v.waiting.push(q.reason);
+    const reasonOf = (q: QueueEntry): string | null => (q.reason && q.reason !== 'None' ? q.reason : null);
+    /** Array tasks that hold a job without its result: a queued one is a requeued task waiting to take it back. */
+    const holding = new Set<number>();
     for (let j = 0; j < rec.tasks.length; j++) {
       const r = results.get(j);
       if (r !== undefined) {
@@ -141,13 +157,20 @@ function viewOf(home: string, s: Submission, queue: readonly QueueEntry[]): Subm
         // take it back; a task that ended without its result is counted failed (the final merge records SLURM's reason).
         const q = mine.get(claim.array_task);
         if (q === undefined) v.failed++;
-        else if (isQueued(q)) v.queued++;
+        else if (isQueued(q)) { v.requeued++; holding.add(claim.array_task); }
         else v.running++;
       } else if (final === null && mine.size > 0) {
         v.queued++;
       } else {
         v.failed++;
       }
+    }
+    // which task waits for what: a requeued task's reason (BeginTime…) is not that of the jobs no task has taken yet
+    for (const [task, q] of [...mine].sort((a, b) => a[0] - b[0])) {
+      const reason = reasonOf(q);
+      if (!isQueued(q) || reason === null) continue;
+      if (holding.has(task)) v.requeuedWaiting.push(`task ${task}: ${reason}`);
+      else if (!v.waiting.includes(reason)) v.waiting.push(reason);
     }
     if (final !== null) {
       v.failures = final.failures.map((f) => ({ key: f.key, slurmJob: f.slurm_job, message: f.message, ...(f.slurm_state !== undefined ? { slurmState: f.slurm_state } : {}) }));
