@@ -221,6 +221,8 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
   const err = process.stderr;
   const code = v.finish?.exit_code ?? 1;
   const table = v.command === 'run' && v.stopped === null ? summaryTable(hubRoots(home).g) : null;
+  // a hub file the report found there but broken: one line each (also with --quiet and --json), as a local run says them
+  for (const b of v.finish?.broken ?? []) err.write(`${b.file}: ${b.reason} (broken evidence: the report shows it as broken)\n`);
   if (flags.json) {
     process.stdout.write(JSON.stringify({
       hub: home, submission: v.number, state: v.state, exit_code: code, report: v.finish?.report ?? null,
@@ -254,11 +256,30 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
       `recorded as failures. Continue with: ${resume} (the failed and missing jobs are submitted again; finished ones are kept)\n`);
     return code;
   }
-  const limits = code === 0 ? null : limitResumeAdvice(v, resumeArgv);
-  err.write(`ptychostudy ${command}: ${code === 0 ? 'done' : limits !== null ? `finished with failures (recorded in the manifests): ${limits}`
-    : `finished with failures (recorded in the manifests). Fix the cause, then continue with: ${resume} ` +
-    '(the failed and missing jobs are submitted again; finished ones are kept)'}\n`);
+  err.write(`${closingLine(command, v, resumeArgv)}\n`);
   return code;
+}
+
+/**
+ * The last line of finished submission `v` (neither stopped nor cancelled): done, or its failures and how to go on
+ * (`resumeArgv`: the command that resumes it). A submission whose only failure is hub files its report found broken
+ * names them, as a local run does: its jobs recorded none.
+ */
+export function closingLine(command: string, v: SubmissionView, resumeArgv: readonly string[]): string {
+  const code = v.finish?.exit_code ?? 1;
+  if (code === 0) return `ptychostudy ${command}: done`;
+  const resume = shellJoin([...resumeArgv]);
+  const limits = limitResumeAdvice(v, resumeArgv);
+  if (limits !== null) return `ptychostudy ${command}: finished with failures (recorded in the manifests): ${limits}`;
+  const broken = v.finish?.broken ?? [];
+  const jobsFailed = v.rejected !== null || v.steps.some((s) => s.failed > 0 || s.failures.length > 0)
+    || (v.finish?.steps ?? []).some((s) => s.failed > 0 || !s.complete);
+  if (broken.length > 0 && !jobsFailed) {
+    return `ptychostudy ${command}: finished with ${counted(broken.length, 'broken hub file')} (named above and in the report's Broken evidence; ` +
+      `its page is written from the rest). Fix the cause, then continue with: ${resume} (the report is built again; finished jobs are kept)`;
+  }
+  return `ptychostudy ${command}: finished with failures (recorded in the manifests). Fix the cause, then continue with: ${resume} ` +
+    '(the failed and missing jobs are submitted again; finished ones are kept)';
 }
 
 /** `run`: the whole study. */

@@ -126,6 +126,7 @@ export async function finishSubmission(home: string, n: number, by: string, opts
     const stopped = now.stopped !== undefined;
     let report: string | null = null;
     let reportFailed = false, reportBroken = false;
+    let broken: { file: string; reason: string }[] = [];
     if (submission.command === 'run' && submission.hub !== null && submission.rejected === null && !stopped) {
       // As in a local run, the report shows run.json as it will be: its own phase written, the run complete
       // (unless a phase failed); run.json itself says so only once the report is in place (recordPhase), so
@@ -151,6 +152,7 @@ export async function finishSubmission(home: string, n: number, by: string, opts
         const built = await buildReport(hub, shown !== undefined ? { shownRun: shown } : {});
         report = built.indexPath;
         reportBroken = built.broken.length > 0; // the page is written from the rest; the finish exits 1, as `report` does
+        broken = built.broken.map((b) => ({ file: b.file, reason: b.reason }));
         recordPhase(submission, 'report', 'complete', relative(hub, reportPath) + (reportBroken ? ` (broken evidence: ${built.broken.map((b) => relative(hub, b.file)).join(', ')})` : ''),
           // the broken files are the phase's failures, as a local run records them: the next run builds the report again
           { ...(reportBroken ? { failures: built.broken.length } : {}), ...(inputs !== null ? { inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) } : {}) });
@@ -169,6 +171,7 @@ export async function finishSubmission(home: string, n: number, by: string, opts
     const finish: Finish = {
       finished_at: utcSeconds(), finished_by: by, exit_code: failed ? 1 : 0, report,
       steps: finals.map(({ step, final }) => ({ step, complete: final.complete, failed: final.failed, detail: final.detail })),
+      ...(broken.length > 0 ? { broken } : {}),
     };
     writeJsonAtomic(path, finish);
     return finish;
