@@ -102,3 +102,33 @@ test('a .ptyd whose beam pixel has weight 0: left out, the frames said centred o
   assert.deepEqual(b.centre_yx, [15.66, 16.14]);
   assert.ok(beamLines(b).includes('  the frames are centred on it: no crop is needed'));
 });
+
+test('hot pixels the mask does not flag, bright in every pattern but alone: left out of the centre and named; the beam still found', async () => {
+  // the spot's frames with two unflagged hot pixels far from the beam: one brighter than the beam, one above the threshold
+  const hot = Uint16Array.from(frames);
+  const HOT: [number, number, number][] = [[55, 3, 60000], [4, 85, 5000]];
+  for (let i = 0; i < n; i++) for (const [y, x, v] of HOT) hot[i * H * W + y * W + x] = v;
+  const path = join(root, 'hot.cxi');
+  writeHdf5(path, { [D]: { data: hot, shape: [n, H, W], dtype: '<H' } });
+  const b = await beamOf(path);
+  assert.deepEqual(b.centre_yx, [BY, BX]);
+  assert.deepEqual(b.brightest_pixel_yx, [BY, BX]);
+  assert.equal(b.brightest_value, BEAM_PATTERNS * 20005);
+  assert.deepEqual(b.isolated_pixels_yx, [[4, 85], [55, 3]]);
+  assert.equal(b.suggestion!.flags, '--crop-center 21,47 --crop-size 32');
+  assert.deepEqual(b.notes, ['2 pixels bright but alone (no unmasked neighbour above the threshold) left out of the centre: [4, 85], [55, 3], ' +
+    'hot pixels the detector mask does not flag? A crop that holds them fits them as counts']);
+  // the spot itself, and a beam stop's ring, are not alone: nothing is left out of them
+  assert.deepEqual((await beamOf(spot)).isolated_pixels_yx, []);
+  assert.deepEqual((await beamOf(stopped)).isolated_pixels_yx, []);
+});
+
+test('a beam of one pixel (all its neighbours dark) is still the beam: alone but nothing brighter that is not', async () => {
+  const one = new Uint16Array(4 * 16 * 16);
+  for (let i = 0; i < 4; i++) { one.fill(2, i * 256, (i + 1) * 256); one[i * 256 + 5 * 16 + 9] = 3000; }
+  const path = join(root, 'one.cxi');
+  writeHdf5(path, { [D]: { data: one, shape: [4, 16, 16], dtype: '<H' } });
+  const b = await beamOf(path);
+  assert.deepEqual(b.centre_yx, [5, 9]);
+  assert.deepEqual(b.isolated_pixels_yx, []);
+});

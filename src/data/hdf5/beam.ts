@@ -16,8 +16,10 @@
  *            background count (on test/fixtures/cxi/frames.cxi, whose frames hold 1000 counts a pixel outside the
  *            beam's window, it lies 29 columns off); the bright part is the beam and the pattern about it. A beam stop
  *            or a masked, saturated centre leaves a ring about the beam, whose centre of mass is still the beam's.
- *   brightest the brightest unmasked pixel of the sum (the first in row-major order on a tie). It is off the beam when
- *            the beam is stopped or masked (it lands on the ring), or at a hot pixel the mask does not flag.
+ *   alone    a pixel above the threshold none of whose unmasked neighbours is above it: a hot pixel the mask does not
+ *            flag (the beam's bright part spans at least 2 pixels). Left out of the centre, and listed.
+ *   brightest the brightest unmasked pixel of the sum that is not alone (the first in row-major order on a tie). It is
+ *            off the beam when the beam is stopped or masked (it lands on the ring), or at hot pixels that touch.
  *
  * A suggested crop is made when the frames are not centred on the beam (within 1 pixel of [⌊H/2⌋, ⌊W/2⌋]) or are not a
  * square power of two: the centre rounded to whole pixels, and the largest power of two, at most SUGGESTED_CROP_MAX,
@@ -32,6 +34,8 @@ export const BEAM_PATTERNS = 64;
 export const BEAM_THRESHOLD = 0.1;
 /** The largest crop suggested: FFTs of larger patterns cost N² log N for a resolution few scans need; a larger one may be given. */
 export const SUGGESTED_CROP_MAX = 512;
+/** Bright pixels standing alone (hot pixels the mask does not flag) set aside at most before the brightest is taken as the beam's. */
+export const BEAM_ISOLATED_MAX = 64;
 
 /**
  * The crop size suggested about whole pixel `c` [y, x] of frames [H, W]: the largest power of two, at most
@@ -57,8 +61,11 @@ export interface BeamEstimate {
   threshold: number;
   /** The centre of mass of the sum above the threshold, [y, x] in the file's pixels (2 decimals); null when no pixel is above it. */
   centre_yx: [number, number] | null;
+  /** The brightest unmasked pixel that does not stand alone, and its sum. */
   brightest_pixel_yx: [number, number];
   brightest_value: number;
+  /** Pixels above the threshold (or brighter than the brightest) none of whose unmasked neighbours is above it: hot pixels the mask does not flag, left out of the centre. */
+  isolated_pixels_yx: [number, number][];
   /** True when the rounded centre is within 1 pixel of [⌊H/2⌋, ⌊W/2⌋]. */
   frames_centred: boolean;
   suggestion: { crop_center: [number, number]; crop_size: number; flags: string } | null;
@@ -112,17 +119,54 @@ export function estimateBeam(r: Hdf5Reader, infos: Hdf5DatasetInfo[], H: number,
   const base = { frame_shape: [H, W] as [number, number], patterns: n, patterns_summed: rows, pixels_left_out: left };
   if (best < 0 || !(bestValue > 0)) {
     notes.push(best < 0 ? 'every pixel is masked' : 'no unmasked pixel holds a count in the patterns summed');
-    return { ...base, background: 0, threshold: 0, centre_yx: null, brightest_pixel_yx: best < 0 ? [0, 0] : [Math.floor(best / W), best % W],
+    return { ...base, background: 0, threshold: 0, centre_yx: null, isolated_pixels_yx: [], brightest_pixel_yx: best < 0 ? [0, 0] : [Math.floor(best / W), best % W],
       brightest_value: best < 0 ? 0 : bestValue, frames_centred: false, suggestion: null, notes };
   }
   kept.sort();
   const background = kept[Math.floor((kept.length - 1) / 2)]!;
+  // Whether pixel p stands alone above level t: it has unmasked neighbours (of its 8) and none of them is above t.
+  const alone = (p: number, t: number): boolean => {
+    const y = Math.floor(p / W), x = p % W;
+    let seen = 0;
+    for (let yy = Math.max(0, y - 1); yy <= Math.min(H - 1, y + 1); yy++) {
+      for (let xx = Math.max(0, x - 1); xx <= Math.min(W - 1, x + 1); xx++) {
+        const q = yy * W + xx;
+        if (q === p || out[q]) continue;
+        if (sum[q]! > t) return false;
+        seen++;
+      }
+    }
+    return seen > 0;
+  };
+  // A hot pixel the mask does not flag is bright in every pattern, as the beam is, but alone: the beam's bright part is
+  // never one pixel (its far-field spot spans the detector's oversampling, ≥ 2 pixels). The brightest pixel that stands
+  // alone above BEAM_THRESHOLD of its own height is set aside, and the next brightest tried, at most BEAM_ISOLATED_MAX
+  // times; when every pixel tried stands alone, the first is taken as the beam.
+  const isolated = new Set<number>();
+  const first = best, firstValue = bestValue;
+  while (isolated.size < BEAM_ISOLATED_MAX && alone(best, background + BEAM_THRESHOLD * (bestValue - background))) {
+    isolated.add(best);
+    let next = -1, nextValue = -Infinity;
+    for (let p = 0; p < hw; p++) if (!out[p] && !isolated.has(p) && sum[p]! > nextValue) { nextValue = sum[p]!; next = p; }
+    if (next < 0 || !(nextValue > background)) { isolated.clear(); best = first; bestValue = firstValue; break; }
+    best = next; bestValue = nextValue;
+  }
   const threshold = background + BEAM_THRESHOLD * (bestValue - background);
+  // every pixel above the threshold that stands alone is left out of the centre, the brighter ones set aside above included
+  for (let p = 0; p < hw; p++) if (!out[p] && sum[p]! > threshold && p !== best && alone(p, threshold)) isolated.add(p);
   let sw = 0, sy = 0, sx = 0;
   for (let p = 0; p < hw; p++) {
-    if (out[p] || !(sum[p]! > threshold)) continue;
+    if (out[p] || !(sum[p]! > threshold) || isolated.has(p)) continue;
     const w = sum[p]! - threshold;
     sw += w; sy += w * Math.floor(p / W); sx += w * (p % W);
+  }
+  const isolated_pixels_yx = [...isolated].sort((a, b) => a - b).map((p): [number, number] => [Math.floor(p / W), p % W]);
+  if (isolated_pixels_yx.length > 0) {
+    const shown = isolated_pixels_yx.slice(0, 8).map((q) => `[${q.join(', ')}]`).join(', ');
+    const one = isolated_pixels_yx.length === 1;
+    notes.push(`${one ? 'a pixel' : `${isolated_pixels_yx.length} pixels`} bright but alone (no unmasked neighbour above the threshold) left out of the ` +
+      `centre: ${shown}${isolated_pixels_yx.length > 8 ? ', …' : ''}, ${one ? 'a hot pixel' : 'hot pixels'} the detector mask does not flag? A crop ` +
+      `that holds ${one ? 'it fits it' : 'them fits them'} as counts`);
   }
   const brightest: [number, number] = [Math.floor(best / W), best % W];
   // the brightest pixel is above the threshold whenever it is above the background: sw > 0 then
@@ -141,7 +185,7 @@ export function estimateBeam(r: Hdf5Reader, infos: Hdf5DatasetInfo[], H: number,
     else notes.push('the beam is at the frames\' edge: no window about it fits inside them');
   }
   return { ...base, background, threshold, centre_yx: [round2(centre[0]), round2(centre[1])], brightest_pixel_yx: brightest, brightest_value: bestValue,
-    frames_centred, suggestion, notes };
+    isolated_pixels_yx, frames_centred, suggestion, notes };
 }
 
 /** The estimate in words, one line each (inspect). */
