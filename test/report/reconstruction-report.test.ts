@@ -384,3 +384,24 @@ test('a build ended between moving the earlier images aside and moving its own i
   assert.deepEqual(filesOf(dir), built);
   assert.deepEqual(readdirSync(report).filter((n) => n.startsWith('.tmp-report')), []);
 });
+
+test('a masked pixel holding a detector gap\'s value (the largest uint32) does not take the patterns\' colour scale: it ends at the brightest fitted pixel', async () => {
+  const counts = Uint32Array.from(entries[D]!.data as Uint32Array);
+  const [n, h, w] = entries[D]!.shape as [number, number, number];
+  for (let i = 0; i < n; i++) counts[i * h * w + 500] = 4294967295; // mask pixel 500 (bit 9, missing) is a gap in every pattern
+  const gapped = join(root, 'gapped.cxi');
+  writeHdf5(gapped, { ...entries, [D]: { data: counts, shape: [n, h, w], dtype: '<I' }, [MASK]: { data: mask, shape: [32, 32], dtype: '<I' } });
+  const dir = join(root, 'gapped');
+  const run2 = ptychostudy(['lsqml', '--input', gapped, '--out', dir, '--epochs', '2']);
+  assert.equal(run2.status, 0, run2.stderr);
+  const r = await buildReconstructionReport(dir);
+  const html = readFileSync(r.indexPath, 'utf8');
+  const m = /Patterns ([\d, ]+) of the 40 in .*?one shared log colour scale from 1 to ([\d,]+) \(the brightest pixel the reconstruction fitted: 1 masked pixel holds more/.exec(html);
+  assert.ok(m, 'the colour scale of the fitted pixels is stated');
+  let brightest = 0;
+  for (const i of m[1]!.split(', ').map(Number)) {
+    for (let p = 0; p < h * w; p++) if (mask[p] === 0 && counts[i * h * w + p]! > brightest) brightest = counts[i * h * w + p]!;
+  }
+  assert.equal(Number(m[2]!.replace(/,/g, '')), brightest);
+  assert.ok(brightest < 1e6);
+});

@@ -412,16 +412,24 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   data.push('<h3>Patterns of the input file</h3>');
   if ('why' in patterns) data.push(na(`patterns: not drawn — ${patterns.why}`));
   else {
-    let vmax = 1;
-    for (const r of patterns.rows) for (let i = 0; i < r.values.length; i++) if (r.values[i]! > vmax) vmax = r.values[i]!;
+    // The colour scale ends at the brightest pixel the reconstruction fitted: a masked pixel's value (a module gap's or a
+    // saturated pixel's integer maximum, summed over a bin: ~10¹⁰) would take the scale and leave the patterns dark.
+    const m = rec.mask?.record.applied === true ? rec.mask.mask : null;
+    const masked = m !== null && m.h === patterns.h && m.w === patterns.w ? m.data : null;
+    let vmax = 1, maskedAbove = 0;
+    for (const r of patterns.rows) for (let i = 0; i < r.values.length; i++) if (!masked?.[i] && r.values[i]! > vmax) vmax = r.values[i]!;
+    if (masked) for (let i = 0; i < masked.length; i++) if (masked[i] && patterns.rows.some((r) => r.values[i]! > vmax)) maskedAbove++;
+    const scaleNote = maskedAbove > 0
+      ? ` (the brightest pixel the reconstruction fitted: ${formatNumber(maskedAbove)} masked pixel${maskedAbove === 1 ? ' holds' : 's hold'} more, drawn in the scale's top colour — a detector gap's or saturated pixel's value, not counts)`
+      : '';
     const f = renderFigure([{ cells: patterns.rows.map((r): Panel => ({ width: patterns.w, height: patterns.h, values: r.values, quantity: 'diffraction', scale: 'log', vmin: 1, vmax, pixelUnit: 'px', belowLabel: 'below 1',
       // a file's values are what it stores (counts, ADU…), photons only where they are (diffraction · intensity_scale)² of an NPZ
       ...(patterns.unit.startsWith('counts') ? {} : { label: 'value as stored' }) })) }], {
       colourBars: 'figure', imageSize: 200, colLabels: patterns.rows.map((r) => `pattern ${r.index}`), title: 'Patterns of the input file (log scale)',
-      subtitle: 'one colour scale for all: 1 … the brightest pixel; values below 1 take the lowest colour',
+      subtitle: `one colour scale for all: 1 … the brightest ${masked ? 'fitted ' : ''}pixel; values below 1 take the lowest colour`,
     });
     data.push(figure(img.write('patterns.png', f.png, f.figure.panels),
-      `Patterns ${patterns.rows.map((r) => r.index).join(', ')} of the ${patterns.total} in ${patterns.source} (${patterns.h}×${patterns.w} detector pixels; ${patterns.unit}, before any detector mask), one shared log colour scale from 1 to ${formatNumber(Math.round(vmax))}; the file's size and SHA-256 match those recorded, so these are the data this reconstruction read; the scale bar is in detector pixels.`, undefined, shownWidth(f.figure.width)));
+      `Patterns ${patterns.rows.map((r) => r.index).join(', ')} of the ${patterns.total} in ${patterns.source} (${patterns.h}×${patterns.w} detector pixels; ${patterns.unit}, before any detector mask), one shared log colour scale from 1 to ${formatNumber(Math.round(vmax))}${scaleNote}; the file's size and SHA-256 match those recorded, so these are the data this reconstruction read; the scale bar is in detector pixels.`, undefined, shownWidth(f.figure.width)));
   }
   await done({ id: 'data', title: 'Data', body: data.join('\n') });
 
