@@ -70,8 +70,10 @@ export function frameSettingsMessage(file: string, what: string): string {
  * LSQML's refusals of the patterns themselves, whatever the settings: patterns that are not square, and patterns
  * without a single count. `ptychostudy lsqml` (and a Phase F job) and `inspect --check` give these same lines.
  */
-export function nonSquarePatternsMessage(file: string, key: string, H: number, W: number): string {
-  return `${file}: key '${printable(key)}': expected square diffraction patterns for LSQML (H = W); found ${H}×${W}`;
+export function nonSquarePatternsMessage(file: string, key: string, H: number, W: number, frames = false): string {
+  // measured data's detector frames (CXI, .ptyd) are made square by a crop about the beam, which inspect suggests
+  const crop = frames ? `: crop the detector frames to a square about the direct beam with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${file}\` says where the beam is and suggests both)` : '';
+  return `${file}: key '${printable(key)}': expected square diffraction patterns for LSQML (H = W); found ${H}×${W}${crop}`;
 }
 
 /** See nonSquarePatternsMessage: `n` patterns (those a reconstruction takes) hold no count at all. */

@@ -143,7 +143,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
     const m = input.measured;
     // what lsqml refuses of the patterns after reading them, refused here in its words
     const dataKey = m.keys.diffraction ?? 'diffraction';
-    if (m.H !== m.W) throw new InputError(nonSquarePatternsMessage(path, dataKey, m.H, m.W));
+    if (m.H !== m.W) throw new InputError(nonSquarePatternsMessage(path, dataKey, m.H, m.W, true));
     if (!m.diffraction.some((v) => v !== 0)) throw new InputError(noCountsMessage(path, dataKey, m.n));
     const g = m.geometry;
     const reads = [

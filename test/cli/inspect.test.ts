@@ -234,7 +234,7 @@ test('--check refuses what lsqml refuses of the patterns themselves, in its word
   const dir = mkdtempSync(join(tmpdir(), 'inspect-'));
   try {
     const cases: { name: string; changes: Record<string, Entry | null>; line: string }[] = [
-      { name: 'narrow.cxi', changes: { [D]: { data: cut, shape: [40, 32, 30], dtype: '<I' }, [PR]: null }, line: `key '${D}': expected square diffraction patterns for LSQML (H = W); found 32×30` },
+      { name: 'narrow.cxi', changes: { [D]: { data: cut, shape: [40, 32, 30], dtype: '<I' }, [PR]: null }, line: `key '${D}': expected square diffraction patterns for LSQML (H = W); found 32×30: crop the detector frames to a square about the direct beam with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${join(dir, 'narrow.cxi')}\` says where the beam is and suggests both)` },
       { name: 'zeros.cxi', changes: { [D]: { data: new Uint32Array(40 * 32 * 32), shape: [40, 32, 32], dtype: '<I' } }, line: `key '${D}': expected diffraction patterns with some counts; found 40 patterns all zero: there is nothing to reconstruct` },
     ];
     for (const c of cases) {

@@ -29,3 +29,18 @@ test('32×30 diffraction patterns: lsqml refuses them naming the file and the ke
     `${file}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found 32×30`);
   assert.ok(!existsSync(out), 'nothing written');
 });
+
+test('a CXI file of whole detector frames (32×30): the refusal says to crop them about the beam, and where to find it', async () => {
+  const { fixtureEntries, writeHdf5 } = await import('../data/cxi-builder.js');
+  const entries = await fixtureEntries();
+  const D = 'entry_1/data_1/data', counts = entries[D]!.data as Uint32Array;
+  const cut = new Uint32Array(40 * 32 * 30);
+  for (let i = 0; i < 40 * 32; i++) cut.set(counts.subarray(i * 32 + 1, i * 32 + 31), i * 30);
+  const file = join(root, 'frames.cxi');
+  writeHdf5(file, { ...entries, [D]: { data: cut, shape: [40, 32, 30], dtype: '<I' }, 'entry_1/instrument_1/source_1/illumination': null });
+  const out = join(root, 'f');
+  assertRefused(ptychostudy(['lsqml', '--input', file, '--out', out, '--epochs', '2', '--probe-model', 'aperture:diameter=1e-6']), 'lsqml',
+    `${file}: key '${D}': expected square diffraction patterns for LSQML (H = W); found 32×30: crop the detector frames to a square about the ` +
+    `direct beam with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${file}\` says where the beam is and suggests both)`);
+  assert.ok(!existsSync(out), 'nothing written');
+});

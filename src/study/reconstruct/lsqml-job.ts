@@ -254,7 +254,7 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;
   if (ds.H !== ds.W) {
-    throw new InputError(nonSquarePatternsMessage(inputPath, input.diffractionKey, ds.H, ds.W));
+    throw new InputError(nonSquarePatternsMessage(inputPath, input.diffractionKey, ds.H, ds.W, input.format !== 'npz'));
   }
   // An object file is read (and refused) before the patterns are converted: its shape must be the object frame's
   // (a ptychodus product with a centre, on measured data, is placed by it), and a pixel size it states the data's.
