@@ -128,6 +128,24 @@ function noPresetNote(values: StudySettings): string[] {
   ];
 }
 
+/**
+ * reconstruction.crop and reconstruction.binSize (measured data's frames) have no value by default — absent, they are not
+ * written into a study's files — so they are not among the values: listed commented out, with their documentation, above
+ * the setting that follows them, so that the file names every setting (uncommented, a crop of the frames).
+ */
+function listUnset(doc: Document, schema: JsonNode): void {
+  const rec = doc.get('reconstruction', true);
+  const props = schema.properties?.reconstruction?.properties;
+  if (!isMap(rec) || props === undefined) return;
+  const after = rec.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === 'threads');
+  if (after === undefined || !isScalar(after.key)) return;
+  const unset = [
+    comment(props.crop), ' crop: { center: [Y, X], size: N }   # e.g. the suggestion of `ptychostudy inspect FILE`',
+    comment(props.binSize), ' binSize: 1',
+  ].filter((l): l is string => l !== undefined);
+  after.key.commentBefore = [...unset, after.key.commentBefore ?? ''].filter(Boolean).join('\n');
+}
+
 /** The commented YAML settings file of the defaults (`preset` null) or of a preset's values. */
 export function settingsTemplate(preset: PresetName | null = null): string {
   const values = parseStudySettings({ preset });
@@ -142,5 +160,6 @@ export function settingsTemplate(preset: PresetName | null = null): string {
     ...(preset === null ? noPresetNote(values) : []),
   ].join('\n');
   annotate(doc.contents as YamlNode, schema);
+  listUnset(doc, schema);
   return doc.toString({ lineWidth: 0 });
 }

@@ -255,3 +255,12 @@ test('lsqml with a settings file: the reconstruction\'s _metadata holds every ef
   assert.equal(v.engine_options.preconditioningDampingFactor, 0.2, 'the engine ran with the file\'s value');
   assert.equal(v.engine_options.gaussianNoiseStd, 0.25);
 });
+
+test('config --print-defaults names the crop and binning of measured data\'s frames, which have no value by default: commented out, uncommented they read', () => {
+  const t = settingsTemplate();
+  assert.match(t, /\n {2}# measured data \(CXI, PtyPy \.ptyd\): read only a size × size window of each detector frame about\n(?: {2}#.*\n)*? {2}# crop: \{ center: \[Y, X\], size: N \} {3}# e\.g\. the suggestion of `ptychostudy inspect FILE`\n/);
+  assert.match(t, /\n {2}# \(unit: pixels; allowed: integer ≥ 1, ≤ 64\)\n {2}# binSize: 1\n(?: {2}#.*\n)* {2}threads: null\n/);
+  const edited = t.replace('# crop: { center: [Y, X], size: N }', 'crop: { center: [301, 517], size: 256 }').replace('# binSize: 1', 'binSize: 2');
+  const s = parseStudySettings(parseSettingsText(edited, 'crop.yaml') as never);
+  assert.deepEqual([s.reconstruction.crop, s.reconstruction.binSize], [{ center: [301, 517], size: 256 }, 2]);
+});
