@@ -434,3 +434,32 @@ test('report: scale bars in metres only when every reconstruction states the sam
   const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
   assert.match(html, /<dt>pixel size<\/dt><dd>differs between the reconstructions, or some do not state it \(lengths in pixels\)<\/dd>/);
 });
+
+test('report: a masked pixel of a CXI file in Phase C\'s place holding a detector gap\'s value does not take the patterns\' colour scale', async () => {
+  const { fixtureEntries, writeHdf5 } = await import('../data/cxi-builder.js');
+  const root = tempDir('report-measured-gap');
+  const r = makeHub(root, { doses: [1000] });
+  const entries = await fixtureEntries();
+  const D = 'entry_1/data_1/data';
+  const counts = Uint32Array.from(entries[D]!.data as Uint32Array);
+  for (let i = 0; i < 40; i++) counts[i * 1024 + 500] = 4294967295; // a gap pixel in every pattern
+  const input = join(r.c, 'dose_1000', 'patched_train.npz');
+  writeHdf5(input, { ...entries, [D]: { data: counts, shape: [40, 32, 32], dtype: '<I' } });
+  const bytes = readFileSync(input);
+  const job = join(r.f, 'dose_1000', 'baseline', 'train', 'reconstruction.npz');
+  const a = loadNpz(job);
+  a._metadata = metadataArray({ input_format: 'cxi', input: { file: 'patched_train.npz', size_bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
+    geometry: { keys: { diffraction: D } }, detector_mask: { applied: true, pixels_masked: 1, pattern_pixels: 1024, sources: [{ source: 'integer maximum', key: D, pixels: 1 }] } });
+  const mask = new Uint8Array(1024);
+  mask[500] = 1;
+  a.detector_mask = { dtype: '|u1', shape: [32, 32], data: mask };
+  saveNpz(job, a);
+  const built = await buildReport(root);
+  const drawn = built.figures.find((d) => d.file === 'data_diffraction.png');
+  assert.ok(drawn, built.missing.join('\n'));
+  let brightest = 0;
+  for (const i of [0, 20, 39]) for (let p = 0; p < 1024; p++) if (p !== 500 && counts[i * 1024 + p]! > brightest) brightest = counts[i * 1024 + p]!;
+  assert.equal(drawn.panels[0]!.vmax, brightest);
+  const html = readFileSync(built.indexPath, 'utf8');
+  assert.match(html, /one shared log colour scale from 1 to [\d, ]+ \(the brightest pixel the reconstructions fitted: 1 masked pixel holds more/);
+});

@@ -83,13 +83,13 @@ function samePositions(files: string[], indices: number[]): boolean {
 }
 
 /** A few patterns of one dose's train split: a dataset NPZ's, or those of the measured file its reconstruction read. */
-interface DoseSample { dose: number; s: DiffractionSample; measured: boolean }
+interface DoseSample { dose: number; s: DiffractionSample; measured: boolean; masked?: Uint8Array | null }
 
 /**
  * Patterns of a CXI or .ptyd file in Phase C's place: drawn as the reconstruction of that file read them, when
  * the file's size and SHA-256 are still those the reconstruction recorded (input-patterns.ts); else why not.
  */
-async function measuredSample(ctx: ReportContext, dose: number, file: string): Promise<DiffractionSample | string> {
+async function measuredSample(ctx: ReportContext, dose: number, file: string): Promise<{ s: DiffractionSample; masked: Uint8Array | null } | string> {
   const { plan } = ctx;
   const npz = join(jobDir(plan.roots.f, { dose, view: 'baseline', split: 'train' }), PHASE_F.reconstruction);
   const name = relative(plan.hub, file);
@@ -101,7 +101,10 @@ async function measuredSample(ctx: ReportContext, dose: number, file: string): P
   if (meta === null) return `${name}: not drawn — ${why}`;
   const p = await readInputPatterns(meta, file, PATTERNS_PER_DOSE);
   if ('why' in p) return `${name}: not drawn — ${p.why}`;
-  return { path: file, h: p.h, w: p.w, n: p.total, indices: p.rows.map((r) => r.index), counts: p.rows.map((r) => r.values), intensityScale: 1 };
+  // the pixels the reconstruction masked (gaps, saturated pixels: their values are no counts), left out of the colour scale
+  const m = tryOr(() => readReconstructionMask(npz), () => undefined)?.mask ?? null;
+  const masked = m !== null && m.h === p.h && m.w === p.w ? m.data : null;
+  return { s: { path: file, h: p.h, w: p.w, n: p.total, indices: p.rows.map((r) => r.index), counts: p.rows.map((r) => r.values), intensityScale: 1 }, masked };
 }
 
 async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
@@ -112,7 +115,7 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
   for (const { dose, file } of files) {
     if (isHdf5(file)) {
       const s = await measuredSample(ctx, dose, file);
-      if (typeof s === 'string') parts.push(na(`diffraction at dose ${doseLabel(dose)}: ${s}`)); else samples.push({ dose, s, measured: true });
+      if (typeof s === 'string') parts.push(na(`diffraction at dose ${doseLabel(dose)}: ${s}`)); else samples.push({ dose, s: s.s, measured: true, masked: s.masked });
       continue;
     }
     const n = tryOr(() => { const r = NpzReader.open(file); try { return r.header('diffraction').shape[0] ?? 0; } finally { r.close(); } }, (m) => parts.push(ctx.bad(`diffraction at dose ${doseLabel(dose)}`, file, m)));
@@ -125,8 +128,13 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
     }
   }
   if (samples.length === 0) return;
-  let vmax = 1;
-  for (const { s } of samples) for (const c of s.counts) for (let i = 0; i < c.length; i++) if (c[i]! > vmax) vmax = c[i]!;
+  // the scale ends at the brightest pixel fitted: a masked pixel's value (a detector gap's integer maximum, ~10¹⁰ summed
+  // over a bin) would take it and leave the patterns dark; such pixels are drawn in its top colour
+  let vmax = 1, maskedAbove = 0;
+  for (const { s, masked } of samples) for (const c of s.counts) for (let i = 0; i < c.length; i++) if (!masked?.[i] && c[i]! > vmax) vmax = c[i]!;
+  for (const { s, masked } of samples) {
+    if (masked) for (let i = 0; i < masked.length; i++) if (masked[i] && s.counts.some((c) => c[i]! > vmax)) maskedAbove++;
+  }
   const cols = Math.max(...samples.map((x) => x.s.counts.length));
   // one column per pattern index when every dose has the same ones (files of one scan); else each panel says its own
   const indices = samples[0]!.s.indices;
@@ -147,7 +155,7 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
     colourBars: 'figure', imageSize: 200, ...(sameIndices ? { colLabels: indices.map((i) => `pattern ${i}`) } : {}),
     title: anyMeasured ? 'Diffraction patterns (log scale)' : 'Diffraction patterns (photon counts, log scale)',
     subtitle: anyMeasured
-      ? 'one colour scale for all: 1 … the brightest pixel; values below 1 take the lowest colour'
+      ? `one colour scale for all: 1 … the brightest ${samples.some((x) => x.masked) ? 'fitted ' : ''}pixel; values below 1 take the lowest colour`
       : 'one colour scale for all: 1 photon … the brightest pixel; pixels with 0 photons take the lowest colour',
   });
   const src = img.write('data_diffraction.png', png, f.panels);
@@ -160,7 +168,7 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
       : '',
   ].filter(Boolean).join('; ');
   parts.push(figure(src, `${which} of the train split of each dose (${samples[0]!.s.h}×${samples[0]!.s.w} detector pixels, DC at the centre)`
-    + `${same ? ', the same scan positions at every dose' : ''}: ${values}, one shared log colour scale from 1${anyMeasured ? '' : ' photon'} to ${formatNumber(Math.round(vmax))}; the scale bar is in detector pixels.`));
+    + `${same ? ', the same scan positions at every dose' : ''}: ${values}, one shared log colour scale from 1${anyMeasured ? '' : ' photon'} to ${formatNumber(Math.round(vmax))}${maskedAbove > 0 ? ` (the brightest pixel the reconstructions fitted: ${formatNumber(maskedAbove)} masked pixel${maskedAbove === 1 ? ' holds' : 's hold'} more, drawn in the scale's top colour — a detector gap's or saturated pixel's value, not counts)` : ''}; the scale bar is in detector pixels.`));
 }
 
 /** What a `_metadata.detector_mask` source says: "cxi mask entry_1/…/mask: 8". */
