@@ -146,7 +146,8 @@ export function register(program: Command): void {
       'probe), or why it refuses it; a PtyPy .ptyr or a ptychodus product is read as `--init-probe file:` reads it. ' +
       'Of measured data (CXI, .ptyd), with or without --check: where the direct beam is on the file\'s frames, [y, x] in its pixels — ' +
       'the centre of mass of the bright part of the summed pattern (above the median pixel plus 10 % of the way to the brightest) ' +
-      'and the brightest pixel, masked pixels left out — and, when the frames are not centred on it or not a square power of two, ' +
+      'and the brightest pixel, masked pixels left out, and bright pixels alone (no neighbour above the threshold: hot pixels the ' +
+      'mask does not flag) left out and named — and, when the frames are not centred on it or not a square power of two, ' +
       'a suggested --crop-center Y,X --crop-size N (N the largest power of two whose window fits, at most 512). At most 64 patterns, ' +
       'evenly spread, are summed: the time is that of reading 64 frames whatever the file\'s size. A beam stop or a masked centre ' +
       'moves the brightest pixel, not the centre (docs/real-data.md, "Where the beam is"). ' +
