@@ -99,7 +99,8 @@ test('a .ptyd whose beam pixel has weight 0: left out, the frames said centred o
   assert.equal(b.suggestion, null);
   assert.equal(b.pixels_left_out, 4); // the fixture's four pixels of weight 0, its beam pixel [16, 16] one of them
   assert.deepEqual(b.brightest_pixel_yx, [15, 16]);
-  assert.deepEqual(b.centre_yx, [15.66, 16.14]);
+  // the centre of mass of the bright pixels whose mirror image about it is not left out (the fixture's DC is at [16, 16])
+  assert.deepEqual(b.centre_yx, [15.73, 16.15]);
   assert.ok(beamLines(b).includes('  the frames are centred on it: no crop is needed'));
 });
 
@@ -131,4 +132,15 @@ test('a beam of one pixel (all its neighbours dark) is still the beam: alone but
   const b = await beamOf(path);
   assert.deepEqual(b.centre_yx, [5, 9]);
   assert.deepEqual(b.isolated_pixels_yx, []);
+});
+
+test('a detector gap beside the beam (two masked columns, 2 and 3 pixels left of it): the centre is not pushed away from it', async () => {
+  const gapMask = new Uint32Array(H * W);
+  for (let y = 0; y < H; y++) gapMask[y * W + BX - 3] = gapMask[y * W + BX - 2] = 512; // missing: a module gap
+  const path = join(root, 'gap.cxi');
+  writeHdf5(path, { [D]: { data: frames, shape: [n, H, W], dtype: '<H' }, [MASK]: { data: gapMask, shape: [H, W], dtype: '<I' } });
+  const b = await beamOf(path);
+  // the pixels whose mirror images the gap holds are left out with it: the spot's centre of mass is its centre again
+  assert.deepEqual(b.centre_yx, [BY, BX]);
+  assert.equal(b.suggestion!.flags, '--crop-center 21,47 --crop-size 32');
 });

@@ -15,7 +15,8 @@
  *            pixels above it. A plain centre of mass of whole frames is pulled towards the frames' centre by every
  *            background count (on test/fixtures/cxi/frames.cxi, whose frames hold 1000 counts a pixel outside the
  *            beam's window, it lies 29 columns off); the bright part is the beam and the pattern about it. A beam stop
- *            or a masked, saturated centre leaves a ring about the beam, whose centre of mass is still the beam's.
+ *            or a masked, saturated centre leaves a ring about the beam, whose centre of mass is still the beam's. Then
+ *            again over the bright pixels whose mirror image about the centre is not left out (a gap on one side).
  *   alone    a pixel above the threshold none of whose unmasked neighbours is above it: a hot pixel the mask does not
  *            flag (the beam's bright part spans at least 2 pixels). Left out of the centre, and listed.
  *   brightest the brightest unmasked pixel of the sum that is not alone (the first in row-major order on a tie). It is
@@ -34,6 +35,8 @@ export const BEAM_PATTERNS = 64;
 export const BEAM_THRESHOLD = 0.1;
 /** The largest crop suggested: FFTs of larger patterns cost N² log N for a resolution few scans need; a larger one may be given. */
 export const SUGGESTED_CROP_MAX = 512;
+/** Passes of the centre of mass over the bright pixels whose mirror image about the centre is not left out. */
+export const BEAM_SYMMETRIC_PASSES = 3;
 /** Bright pixels standing alone (hot pixels the mask does not flag) set aside at most before the brightest is taken as the beam's. */
 export const BEAM_ISOLATED_MAX = 64;
 
@@ -154,11 +157,29 @@ export function estimateBeam(r: Hdf5Reader, infos: Hdf5DatasetInfo[], H: number,
   const threshold = background + BEAM_THRESHOLD * (bestValue - background);
   // every pixel above the threshold that stands alone is left out of the centre, the brighter ones set aside above included
   for (let p = 0; p < hw; p++) if (!out[p] && sum[p]! > threshold && p !== best && alone(p, threshold)) isolated.add(p);
-  let sw = 0, sy = 0, sx = 0;
-  for (let p = 0; p < hw; p++) {
-    if (out[p] || !(sum[p]! > threshold) || isolated.has(p)) continue;
-    const w = sum[p]! - threshold;
-    sw += w; sy += w * Math.floor(p / W); sx += w * (p % W);
+  // The centre of mass of the bright pixels; then again, BEAM_SYMMETRIC_PASSES times, of those whose mirror image about the
+  // centre found is inside the frames and not left out: a masked gap or pixel on one side of the beam would pull the
+  // centre to the other side (an Eiger module gap two columns from the beam moved it 0.65 pixel), its mirror image does not.
+  const bright = (p: number): boolean => !out[p] && sum[p]! > threshold && !isolated.has(p);
+  const centreOf = (mirror: [number, number] | null): [number, number, number] => {
+    let sw = 0, sy = 0, sx = 0;
+    for (let p = 0; p < hw; p++) {
+      if (!bright(p)) continue;
+      const y = Math.floor(p / W), x = p % W;
+      if (mirror !== null) {
+        const my = mirror[0] - y, mx = mirror[1] - x;
+        if (my < 0 || my >= H || mx < 0 || mx >= W || out[my * W + mx] || isolated.has(my * W + mx)) continue;
+      }
+      const w = sum[p]! - threshold;
+      sw += w; sy += w * y; sx += w * x;
+    }
+    return [sw, sy, sx];
+  };
+  let [sw, sy, sx] = centreOf(null);
+  for (let pass = 0; pass < BEAM_SYMMETRIC_PASSES && sw > 0; pass++) {
+    const [w2, y2, x2] = centreOf([Math.round((2 * sy) / sw), Math.round((2 * sx) / sw)]);
+    if (!(w2 > 0)) break;
+    [sw, sy, sx] = [w2, y2, x2];
   }
   const isolated_pixels_yx = [...isolated].sort((a, b) => a - b).map((p): [number, number] => [Math.floor(p / W), p % W]);
   if (isolated_pixels_yx.length > 0) {
