@@ -264,3 +264,15 @@ test('config --print-defaults names the crop and binning of measured data\'s fra
   const s = parseStudySettings(parseSettingsText(edited, 'crop.yaml') as never);
   assert.deepEqual([s.reconstruction.crop, s.reconstruction.binSize], [{ center: [301, 517], size: 256 }, 2]);
 });
+
+test('config --check: a crop of null and a bin size of 1 are the defaults (absent means them); another bin size differs from 1', () => {
+  const dir = tmp('config-crop');
+  writeFileSync(join(dir, 'none.yaml'), 'reconstruction:\n  crop: null\n  binSize: 1\n');
+  const none = ptychostudy(['config', '--check', join(dir, 'none.yaml')]);
+  assert.equal(none.status, 0, none.stderr);
+  assert.match(none.stdout, /ok; every setting at its default\n/);
+  writeFileSync(join(dir, 'crop.yaml'), 'reconstruction:\n  crop: { center: [301, 517], size: 256 }\n  binSize: 2\n');
+  const crop = ptychostudy(['config', '--check', join(dir, 'crop.yaml')]);
+  assert.equal(crop.status, 0, crop.stderr);
+  assert.ok(crop.stdout.includes('  reconstruction.crop: {"center":[301,517],"size":256} (default null)\n  reconstruction.binSize: 2 (default 1)\n'), crop.stdout);
+});

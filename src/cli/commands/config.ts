@@ -6,7 +6,7 @@ import { InputError, UsageError } from '../../errors.js';
 import { fileSettings, readSettingsFile } from '../../settings/file.js';
 import { notARegularFile } from '../../files/regular.js';
 import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
-import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
+import { PRESET_NAMES, type PresetName, type StudySettings } from '../../settings/schema.js';
 import { settingsDifferences } from '../../settings/fingerprint.js';
 import { settingsTemplate } from '../../settings/template.js';
 import { counted, printable } from '../../text.js';
@@ -63,7 +63,10 @@ export function register(program: Command): void {
       // the memory limit the size check below uses: a PTYCHOSTUDY_MEMORY_LIMIT that is no size is refused here, before
       // the file is said to be ok (it was caught with the check's own refusal and shown as a warning about the file)
       const limit = settings.simulation.baseNpz === null ? memoryLimit() : null;
-      const changed = settingsDifferences(settingsDefaults(), settings);
+      // crop and binSize have no value by default (absent: not written into a study's files); absent is a crop of null and
+      // a bin size of 1, so they are compared as such: a file giving those values changes nothing, one giving 2 says "(default 1)"
+      const unset = <T extends StudySettings>(v: T): T => ({ ...v, reconstruction: { ...v.reconstruction, crop: v.reconstruction.crop ?? null, binSize: v.reconstruction.binSize ?? 1 } });
+      const changed = settingsDifferences(unset(settingsDefaults()), unset(settings));
       const out = process.stdout;
       out.write(`${file}: ${paint('ok', 'good', out)}; ${changed.length === 0 ? 'every setting at its default'
         : `${counted(changed.length, 'setting')} differ${changed.length === 1 ? 's' : ''} from the defaults:`}\n`);
