@@ -278,3 +278,28 @@ test('no file given is a usage error (exit 2)', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /missing required argument 'files'/);
 });
+
+test('--check --config FILE reads the files with the settings file\'s crop and binning (flags over it); --config without --check is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'inspect-config-'));
+  try {
+    const frames = 'test/fixtures/cxi/frames.cxi';
+    const config = join(dir, 'crop.yaml');
+    writeFileSync(config, 'reconstruction:\n  crop: { center: [38, 72], size: 64 }\n  binSize: 2\n');
+    const byFile = inspect('--check', '--config', config, frames);
+    assert.equal(byFile.status, 0, byFile.stderr);
+    const byFlags = inspect('--check', '--crop-center', '38,72', '--crop-size', '64', '--bin-size', '2', frames);
+    assert.equal(byFlags.status, 0, byFlags.stderr);
+    assert.equal(byFile.stdout, byFlags.stdout);
+    assert.match(byFile.stdout, /\n {2}frames: 80×112 in the file → 32×32 patterns: file rows 6 … 69, columns 40 … 103, 2×2 pixels summed/);
+    const over = inspect('--check', '--config', config, '--bin-size', '1', frames);
+    assert.equal(over.status, 0, over.stderr);
+    assert.match(over.stdout, /\n {2}frames: 80×112 in the file → 64×64 patterns: file rows 6 … 69, columns 40 … 103;/);
+    assert.equal(over.stderr, `note: the command line's reconstruction.binSize 1 was used, not ${config}'s 2\n`);
+    const plain = inspect('--config', config, frames);
+    assert.equal(plain.status, 2);
+    assert.equal(plain.stderr, `ptychostudy inspect: --config ${config}: expected with --check (its settings say how a reconstruction reads the files); found without --check\n`);
+    assert.equal(plain.stdout, '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

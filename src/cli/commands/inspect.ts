@@ -12,6 +12,7 @@ import { InputError, UsageError } from '../../errors.js';
 import { parseStudySettings } from '../../settings/parse.js';
 import { HUB } from '../../study/hub/layout.js';
 import { ENGINE_FLAGS, addFrameOptions, frameSettings, type EngineFlags } from '../engine-flags.js';
+import { oneConfigFile, settingsFrom } from '../options.js';
 
 /**
  * What to use instead for a hub directory or a settings file, which `inspect` does not read (it said "not a regular
@@ -34,6 +35,7 @@ interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'bi
   json?: boolean;
   check?: boolean;
   radiation?: string;
+  config?: string;
 }
 
 /** How errors of the settings name the settings inspect takes as flags. */
@@ -165,15 +167,19 @@ export function register(program: Command): void {
       'and for a probe file (.ptyr, ptychodus product) ' +
       '(docs/real-data.md, "Radiation")');
   addFrameOptions(cmd, 'the file, with --check, as lsqml reads it (refused for an NPZ and a probe file)')
+    .option('--config <file>', 'with --check: a settings file (as lsqml --config takes) whose reconstruction.crop, reconstruction.binSize and ' +
+      'reconstruction.radiation the files are read with; flags override it', oneConfigFile)
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
-      // the value as the settings schema parses it (the same words as lsqml's refusal of a bad value)
-      const radiation = flags.radiation === undefined ? null
-        : parseStudySettings({ reconstruction: { radiation: flags.radiation as 'photon' | 'electron' } }).reconstruction.radiation;
+      if (flags.config !== undefined && !flags.check) {
+        throw new UsageError(`--config ${flags.config}: expected with --check (its settings say how a reconstruction reads the files); found without --check`);
+      }
+      // the values as the settings schema parses them (the same words as lsqml's refusal of a bad value), over the settings file's
+      const given = { ...frameSettings(flags), ...(flags.radiation !== undefined ? { radiation: flags.radiation as 'photon' | 'electron' } : {}) };
+      const parsed = (flags.config !== undefined ? settingsFrom(flags.config, { reconstruction: given }) : parseStudySettings({ reconstruction: given })).reconstruction;
+      const radiation = parsed.radiation;
       if (radiation !== null && !flags.check) {
         throw new UsageError(`--radiation ${radiation}: expected with --check (it says what the energy of a file read as a reconstruction reads it is); found without --check`);
       }
-      const given = frameSettings(flags);
-      const parsed = parseStudySettings({ reconstruction: given }).reconstruction;
       const frames = parsed.crop != null || parsed.binSize !== undefined ? { crop: parsed.crop, binSize: parsed.binSize } : undefined;
       if (frames && !flags.check) {
         throw new UsageError(`${[flags.cropCenter !== undefined ? '--crop-center, --crop-size' : '', flags.binSize !== undefined ? '--bin-size' : ''].filter(Boolean).join(', ')}: ` +
