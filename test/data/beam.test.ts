@@ -60,7 +60,10 @@ test('a spot placed at [21, 47]: found there, summed over 64 patterns evenly spr
   assert.equal(r.status, 0, r.stderr);
   assert.ok(r.stdout.includes(`direct beam: centre [21, 47] (centre of mass of the summed pattern above 10 % of the way from its background 320 to its ` +
     `brightest pixel), brightest pixel [21, 47] (1280320); [y, x] in the file's 60×90 frames; 64 of the 100 patterns (evenly spread) summed, 1 masked pixel left out\n` +
-    `  the frames are not centred on it (their centre is [30, 45]) and not a square power of two: crop them about it with --crop-center 21,47 --crop-size 32\n`), r.stdout);
+    `  the frames are not centred on it (their centre is [30, 45]) and not a square power of two: crop them about it with --crop-center 21,47 --crop-size 32\n` +
+    `  next: ptychostudy inspect --check --crop-center 21,47 --crop-size 32 ${spot}\n`), r.stdout);
+  // with --check the file is read as it is (its own check says what is wrong): no next command
+  assert.doesNotMatch(ptychostudy(['inspect', '--check', spot]).stdout, /next: /);
   const j = ptychostudy(['inspect', '--json', spot]);
   assert.equal(j.status, 0, j.stderr);
   assert.deepEqual((JSON.parse(j.stdout) as { beam: unknown }[])[0]!.beam, JSON.parse(JSON.stringify(b)));

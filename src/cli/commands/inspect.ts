@@ -13,6 +13,7 @@ import { parseStudySettings } from '../../settings/parse.js';
 import { HUB } from '../../study/hub/layout.js';
 import { ENGINE_FLAGS, addFrameOptions, frameSettings, type EngineFlags } from '../engine-flags.js';
 import { oneConfigFile, settingsFrom } from '../options.js';
+import { shellQuote } from '../../study/slurm/script.js';
 
 /**
  * What to use instead for a hub directory or a settings file, which `inspect` does not read (it said "not a regular
@@ -125,6 +126,8 @@ function hdf5Text(s: Hdf5Summary, beamLines: (b: BeamEstimate) => string[]): str
   }
   if (s.notListed > 0) lines.push(`  (at least ${counted(s.notListed, 'more entry', 'more entries')} not listed: ${s.listLimits})`);
   if (s.beam) lines.push(...('error' in s.beam ? [`direct beam: not estimated (${s.beam.error})`] : beamLines(s.beam)));
+  // the command that reads the file as a reconstruction would with the crop suggested, ready to run
+  if (s.beam && !('error' in s.beam) && s.beam.suggestion && !s.check) lines.push(`  next: ptychostudy inspect --check ${s.beam.suggestion.flags} ${shellQuote(s.file)}`);
   if (s.check) {
     if (s.check.valid) lines.push('reconstruction check: readable', ...s.check.reads.map((l) => `  ${l}`));
     else lines.push(`reconstruction check: ${counted(s.check.violations.length, 'problem')}`, ...s.check.violations.map((v) => `  ${v}`));
