@@ -147,3 +147,18 @@ test('a detector gap beside the beam (two masked columns, 2 and 3 pixels left of
   assert.deepEqual(b.centre_yx, [BY, BX]);
   assert.equal(b.suggestion!.flags, '--crop-center 21,47 --crop-size 32');
 });
+
+test('inspect --check with a crop says whether the beam found lands at the patterns\' centre, or how far from it (binned: in pattern pixels)', () => {
+  // frames.cxi's beam is at [38.49, 72.52] (above)
+  const frames = 'test/fixtures/cxi/frames.cxi';
+  const check = (...flags: string[]): string => { const r = ptychostudy(['inspect', '--check', ...flags, frames]); assert.equal(r.status, 0, r.stderr); return r.stdout; };
+  const centred = '\n  direct beam: at the patterns\' centre (within half a pattern pixel), where the engine puts it\n';
+  assert.ok(check('--crop-center', '38,73', '--crop-size', '64').includes(centred));
+  assert.ok(check('--crop-center', '38,76', '--crop-size', '64').includes('\n  warning: the direct beam found above ([38.49, 72.52] in the file\'s pixels) lies ' +
+    '[0.49, -3.48] pattern pixels from the patterns\' centre, where the engine puts it: the crop is not centred on the beam (suggested: --crop-center 38,73 --crop-size 64)\n'));
+  // binned 2 × 2, the centre pixel holds file pixels 38 … 39 and 72 … 73, whose middle [38.5, 72.5] is the beam's
+  assert.ok(check('--crop-center', '38,72', '--crop-size', '64', '--bin-size', '2').includes(centred));
+  assert.ok(check('--crop-center', '36,72', '--crop-size', '64', '--bin-size', '2').includes('lies [1, 0.01] pattern pixels from the patterns\' centre'));
+  // without a crop, nothing is said of it
+  assert.doesNotMatch(ptychostudy(['inspect', '--check', 'test/fixtures/cxi/scan.cxi']).stdout, /direct beam: at the patterns|the crop is not centred/);
+});

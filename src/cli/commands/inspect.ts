@@ -109,6 +109,22 @@ function hdf5Json(s: Hdf5Summary): Record<string, unknown> {
     ...(s.check ? { check: s.check } : {}) };
 }
 
+/**
+ * Where the direct beam found on the file's frames lands in the patterns a crop given with --check makes: their centre
+ * pixel [n/2, n/2] holds file pixels Y … Y + B − 1 of the crop centre Y (bin B), whose middle is Y + (B − 1)/2; a beam
+ * more than half a pattern pixel from it is not where the engine puts the direct beam. No line without a crop or a beam.
+ */
+function beamInCrop(s: Hdf5Summary): string[] {
+  const f = s.check?.frames, b = s.beam;
+  if (!f || !b || 'error' in b || b.centre_yx === null || !Array.isArray(f.crop_center_yx)) return [];
+  const [cy, cx] = f.crop_center_yx as [number, number], bin = Number(f.bin_size ?? 1);
+  const off = [(b.centre_yx[0] - (cy + (bin - 1) / 2)) / bin, (b.centre_yx[1] - (cx + (bin - 1) / 2)) / bin];
+  const r = (v: number): number => Math.round(v * 100) / 100 + 0;
+  if (Math.abs(off[0]!) <= 0.5 && Math.abs(off[1]!) <= 0.5) return [`  direct beam: at the patterns' centre (within half a pattern pixel), where the engine puts it`];
+  return [`  warning: the direct beam found above ([${b.centre_yx.join(', ')}] in the file's pixels) lies [${off.map(r).join(', ')}] pattern pixels ` +
+    `from the patterns' centre, where the engine puts it: the crop is not centred on the beam${b.suggestion ? ` (suggested: ${b.suggestion.flags})` : ''}`];
+}
+
 function hdf5Text(s: Hdf5Summary, beamLines: (b: BeamEstimate) => string[]): string {
   const rows: string[][] = [['path', 'type', 'dtype', 'shape', 'bytes', 'chunks', 'filters']];
   for (const e of s.entries) {
@@ -129,7 +145,7 @@ function hdf5Text(s: Hdf5Summary, beamLines: (b: BeamEstimate) => string[]): str
   // the command that reads the file as a reconstruction would with the crop suggested, ready to run
   if (s.beam && !('error' in s.beam) && s.beam.suggestion && !s.check) lines.push(`  next: ptychostudy inspect --check ${s.beam.suggestion.flags} ${shellQuote(s.file)}`);
   if (s.check) {
-    if (s.check.valid) lines.push('reconstruction check: readable', ...s.check.reads.map((l) => `  ${l}`));
+    if (s.check.valid) lines.push('reconstruction check: readable', ...s.check.reads.map((l) => `  ${l}`), ...beamInCrop(s));
     else lines.push(`reconstruction check: ${counted(s.check.violations.length, 'problem')}`, ...s.check.violations.map((v) => `  ${v}`));
     for (const w of s.check.warnings) lines.push(`  warning: ${w}`);
   }
