@@ -97,14 +97,6 @@ function annotate(node: YamlNode | null | undefined, schema: JsonNode | undefine
     annotate(pair.value as YamlNode, nested);
     if (isMap(pair.value) && !nested) pair.value.flow = false;
   }
-  // a setting whose default is to be absent (reconstruction.crop, binSize: left out of the settings and their hash
-  // unless given) has no line of its own: documented at the end of its group, its default commented out
-  const present = new Set(node.items.flatMap((p) => (isPair(p) && isScalar(p.key) ? [String(p.key.value)] : [])));
-  const absent = Object.entries(schema?.properties ?? {}).filter(([name, child]) => !present.has(name) && !child.properties);
-  if (absent.length > 0) {
-    node.comment = absent.flatMap(([name, child]) => [comment(child) ?? '', ` ${name}: ${JSON.stringify((child as { default?: unknown }).default ?? null)}`])
-      .filter((l) => l !== '').join('\n');
-  }
 }
 
 /** The size of a study's simulation, in words. */
