@@ -222,7 +222,7 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
   const code = v.finish?.exit_code ?? 1;
   const table = v.command === 'run' && v.stopped === null ? summaryTable(hubRoots(home).g) : null;
   // a hub file the report found there but broken: one line each (also with --quiet and --json), as a local run says them
-  for (const b of v.finish?.broken ?? []) err.write(`${b.file}: ${b.reason} (broken evidence: the report shows it as broken)\n`);
+  for (const b of v.finish?.broken ?? []) err.write(`${resolve(home, b.file)}: ${b.reason} (broken evidence: the report shows it as broken)\n`);
   if (flags.json) {
     process.stdout.write(JSON.stringify({
       hub: home, submission: v.number, state: v.state, exit_code: code, report: v.finish?.report ?? null,

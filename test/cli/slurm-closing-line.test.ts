@@ -10,7 +10,7 @@ import type { SubmissionView } from '../../src/study/slurm/follow.js';
 import { FinishSchema, type Finish } from '../../src/study/slurm/records.js';
 
 const RESUME = ['ptychostudy', 'run', '--out', '/shared/h2'];
-const BROKEN = [{ file: '/shared/h2/phase_g/metrics_summary.json', reason: 'not valid JSON (Unexpected end of JSON input)' }];
+const BROKEN = [{ file: 'phase_g/metrics_summary.json', reason: 'not valid JSON (Unexpected end of JSON input)' }];
 
 function view(finish: Finish, failed = 0): SubmissionView {
   return {

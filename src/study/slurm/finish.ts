@@ -152,7 +152,7 @@ export async function finishSubmission(home: string, n: number, by: string, opts
         const built = await buildReport(hub, shown !== undefined ? { shownRun: shown } : {});
         report = built.indexPath;
         reportBroken = built.broken.length > 0; // the page is written from the rest; the finish exits 1, as `report` does
-        broken = built.broken.map((b) => ({ file: b.file, reason: b.reason }));
+        broken = built.broken.map((b) => ({ file: relative(hub, b.file), reason: b.reason })); // hub-relative: the record stays true when the hub moves
         recordPhase(submission, 'report', 'complete', relative(hub, reportPath) + (reportBroken ? ` (broken evidence: ${built.broken.map((b) => relative(hub, b.file)).join(', ')})` : ''),
           // the broken files are the phase's failures, as a local run records them: the next run builds the report again
           { ...(reportBroken ? { failures: built.broken.length } : {}), ...(inputs !== null ? { inputs_sha256: inputs, outputs_sha256: reportOutputs(hub) } : {}) });

@@ -162,7 +162,8 @@ export const FinishSchema = z.object({
   exit_code: z.union([z.literal(0), z.literal(1)]),
   report: z.string().nullable(),
   steps: z.array(z.object({ step: z.string(), complete: z.boolean(), failed: z.number().int(), detail: z.string() }).strict()),
-  /** Hub files the report found there but broken (it is written from the rest; exit 1); absent when none was. */
+  /** Hub files the report found there but broken (it is written from the rest; exit 1), relative to the hub (absolute in
+   *  records written before); absent when none was. */
   broken: z.array(z.object({ file: z.string(), reason: z.string() }).strict()).optional(),
 }).strict();
 export type Finish = z.infer<typeof FinishSchema>;
