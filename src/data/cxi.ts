@@ -26,7 +26,7 @@ import { shown, withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/r
 import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { CXI_MASK_DO_NOT_USE, countFlags, maskOffRecord, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { MAX_PROBE_MODES } from './memory.js';
-import { binFlags, cropFlags, frameRecord, frameWindow, type FramePrep, type FrameWindow } from './hdf5/frames.js';
+import { binFlags, checkSquarePatterns, cropFlags, frameRecord, frameWindow, type FramePrep, type FrameWindow } from './hdf5/frames.js';
 import { estimateBeam, type BeamEstimate } from './hdf5/beam.js';
 import { otherShapeHint, readObjectDataset, type ObjectFromFile } from './ptychodus.js';
 
@@ -63,6 +63,11 @@ export interface ReadMeasuredOptions extends Hdf5OpenOptions {
    * hdf5/frames.ts); absent: the frames as they are.
    */
   frames?: FramePrep;
+  /**
+   * The patterns must be square (an LSQML reconstruction, `inspect --check`): patterns of another shape after the
+   * crop and the binning are refused from the dataset's shape, before anything else is read (nonSquarePatternsMessage).
+   */
+  squarePatterns?: boolean;
 }
 
 /** NeXus NXsource `probe` values (compared trimmed, in lower case) whose energy is a photon's. */
@@ -193,6 +198,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   if (n === 0) throw r.bad(dataKey, stackWant, `no patterns (shape [${dataInfo.shape.join(', ')}])`);
   // the patterns: the file's frames [FH, FW], or the window of them the settings crop and bin (checked before any read)
   const win = frameWindow(r, dataKey, FH, FW, opts.frames, warnings);
+  if (opts.squarePatterns) checkSquarePatterns(r, dataKey, win);
   const [H, W] = win.out;
 
   // Small things first, so a bad geometry is refused before the stack is read.

@@ -15,6 +15,7 @@ import type { MeasuredData } from './measured.js';
 import { looksLikePtyd, looksLikePtyr, readPtydFrom } from './ptypy.js';
 import { looksLikePtychodusProduct } from './probe-file.js';
 import { withHdf5 } from './hdf5/reader.js';
+import { nonSquarePatternsMessage } from './hdf5/frames.js';
 import { sniffInputFile } from './hdf5/signature.js';
 
 export interface ReadInputOptions extends ReadMeasuredOptions {
@@ -67,14 +68,11 @@ export function frameSettingsMessage(file: string, what: string): string {
 }
 
 /**
- * LSQML's refusals of the patterns themselves, whatever the settings: patterns that are not square, and patterns
- * without a single count. `ptychostudy lsqml` (and a Phase F job) and `inspect --check` give these same lines.
+ * LSQML's refusals of the patterns themselves, whatever the settings: patterns that are not square
+ * (`nonSquarePatternsMessage`, hdf5/frames.ts: measured data's are refused from the header, before the read), and
+ * patterns without a single count. `ptychostudy lsqml` (and a Phase F job) and `inspect --check` give these same lines.
  */
-export function nonSquarePatternsMessage(file: string, key: string, H: number, W: number, frames = false): string {
-  // measured data's detector frames (CXI, .ptyd) are made square by a crop about the beam, which inspect suggests
-  const crop = frames ? `: crop the detector frames to a square about the direct beam with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${file}\` says where the beam is and suggests both)` : '';
-  return `${file}: key '${printable(key)}': expected square diffraction patterns for LSQML (H = W); found ${H}×${W}${crop}`;
-}
+export { nonSquarePatternsMessage };
 
 /** See nonSquarePatternsMessage: `n` patterns (those a reconstruction takes) hold no count at all. */
 export function noCountsMessage(file: string, key: string, n: number): string {

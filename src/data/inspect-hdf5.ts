@@ -7,7 +7,7 @@
  * and entries, so a file of a million groups or a loop of hard links cannot hold it up.
  */
 import { InputError } from '../errors.js';
-import { frameSettingsMessage, nonSquarePatternsMessage, noCountsMessage, readInputData } from './input.js';
+import { frameSettingsMessage, noCountsMessage, readInputData } from './input.js';
 import type { FramePrep } from './hdf5/frames.js';
 import { cxiBeam, looksLikeCxi } from './cxi.js';
 import { looksLikePtyd, looksLikePtyr, ptydBeam } from './ptypy.js';
@@ -138,12 +138,11 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       if (cropped) violations.push(frameSettingsMessage(path, `a ${kind}, a probe file`));
       return { valid: violations.length === 0, reads: [`a probe file (--init-probe file:${path}), no diffraction data: ${p.source}, ${probeText(p)}`], violations, warnings: [] };
     }
-    const input = await readInputData(path, { ...rad, ...(cropped ? { frames } : {}) });
+    const input = await readInputData(path, { ...rad, squarePatterns: true, ...(cropped ? { frames } : {}) });
     if (input.format === 'npz') throw new Error('an HDF5 file read as an NPZ'); // sniffed as HDF5 before
     const m = input.measured;
-    // what lsqml refuses of the patterns after reading them, refused here in its words
+    // what lsqml refuses of the patterns, refused here in its words (patterns that are not square: by the reader, before the read)
     const dataKey = m.keys.diffraction ?? 'diffraction';
-    if (m.H !== m.W) throw new InputError(nonSquarePatternsMessage(path, dataKey, m.H, m.W, true));
     if (!m.diffraction.some((v) => v !== 0)) throw new InputError(noCountsMessage(path, dataKey, m.n));
     const g = m.geometry;
     const reads = [

@@ -32,7 +32,7 @@ import { DISTANCE_M, PIXEL_M, pixelSizeOk, readPhysical, type PhysicalValue } fr
 import { Hdf5Error, shown, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { patternFlags, readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
-import { binFlags, cropFlags, frameRecord, frameWindow } from './hdf5/frames.js';
+import { binFlags, checkSquarePatterns, cropFlags, frameRecord, frameWindow } from './hdf5/frames.js';
 import { estimateBeam, suggestedCropSize, type BeamEstimate } from './hdf5/beam.js';
 import { countFlags, maskOffRecord, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { checkHdf5ProbeFits } from './memory.js';
@@ -120,6 +120,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   // the patterns: the file's frames [FH, FW], or the window of them the settings crop and bin (checked before any read)
   const [FH, FW] = [H, W];
   const win = frameWindow(r, infos[0]!.key, FH, FW, opts.frames, warnings);
+  if (opts.squarePatterns) checkSquarePatterns(r, ids.map((k) => `chunks/${k}/data`).join(', '), win);
   [H, W] = win.out;
 
   if (opts.radiation === 'electron') {

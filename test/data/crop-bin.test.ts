@@ -263,6 +263,9 @@ test('PtyPy .ptyd frames: the same crop and binning, meta/center checked against
   const far = await withHdf5(ptyd([CY + 3, CX]), (r) => readPtydFrom(r, { frames }));
   assert.ok(far.warnings.some((w) => w.endsWith(`key 'meta/center': [${CY + 3}, ${CX}], more than 1 pixel from the crop's centre [${CY}, ${CX}] (--crop-center), which is put at the patterns' centre`)), far.warnings.join('\n'));
   await assert.rejects(withHdf5(ptyd([CY, CX]), (r) => readPtydFrom(r, {})), /key 'meta\/center': expected the direct beam within 1 pixel of the pattern centre \[40, 56\]/);
+  // read for LSQML (squarePatterns), the whole 80 × 112 frames are refused from the chunks' shape first, with the advice to crop
+  await assert.rejects(withHdf5(ptyd([CY, CX]), (r) => readPtydFrom(r, { squarePatterns: true })), (e: Error) => e instanceof InputError &&
+    e.message.endsWith(`key 'chunks/0/data, chunks/1/data': expected square diffraction patterns for LSQML (H = W); found ${FH}×${FW}: crop the detector frames to a square about the direct beam with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${join(root, `frames-${CY}-${CX}.ptyd`)}\` says where the beam is and suggests both)`));
   // within 1 pixel, but PtyPy's axis (⌈center⌉) another pixel than the crop's centre: said, as without a crop for the frames' centre
   const rounded = await withHdf5(ptyd([CY + 0.6, CX]), (r) => readPtydFrom(r, { frames }));
   assert.ok(rounded.warnings.some((w) => w.endsWith(`key 'meta/center': [${CY + 0.6}, ${CX}], which PtyPy rounds to the pixel [${CY + 1}, ${CX}], is not the crop's centre ` +

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
 
@@ -43,4 +43,30 @@ test('a CXI file of whole detector frames (32×30): the refusal says to crop the
     `${file}: key '${D}': expected square diffraction patterns for LSQML (H = W); found 32×30: crop the detector frames to a square about the ` +
     `direct beam with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${file}\` says where the beam is and suggests both)`);
   assert.ok(!existsSync(out), 'nothing written');
+  // under a memory limit the 40 patterns' amplitudes (150 KiB) do not fit, the same line: refused before the read
+  assertRefused(ptychostudy(['lsqml', '--input', file, '--out', out, '--epochs', '2', '--probe-model', 'aperture:diameter=1e-6'],
+    { env: { PTYCHOSTUDY_MEMORY_LIMIT: '100K' } }), 'lsqml', `${file}: key '${D}': expected square diffraction patterns for LSQML (H = W); found 32×30: ` +
+    `crop the detector frames to a square about the direct beam with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${file}\` says where the beam is and suggests both)`);
+  assert.ok(!existsSync(out), 'nothing written');
+});
+
+test('whole 80×112 frames (frames.cxi): refused from the dataset\'s shape before the read, also under a memory limit the stack would not fit', () => {
+  // the 40 frames take 1.4 MB as float32 amplitudes, the whole-frame mask and the sum that finds the beam hundreds of
+  // KiB; the header, the geometry and the positions (960 bytes) fit 100 KiB: the square advice, not a memory refusal
+  const file = resolve('test/fixtures/cxi/frames.cxi'), D = 'entry_1/data_1/data';
+  const line = `${file}: key '${D}': expected square diffraction patterns for LSQML (H = W); found 80×112: crop the detector frames to a square ` +
+    `about the direct beam with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${file}\` says where the beam is and suggests both)`;
+  const env = { PTYCHOSTUDY_MEMORY_LIMIT: '100K' };
+  const out = join(root, 'frames');
+  // its 32 × 32 illumination, not of the frames' size, is not what is refused either: the patterns' shape comes first
+  assertRefused(ptychostudy(['lsqml', '--input', file, '--out', out, '--epochs', '2'], { env }), 'lsqml', line);
+  assert.ok(!existsSync(out), 'nothing written');
+  const check = ptychostudy(['inspect', '--check', file], { env });
+  assert.equal(check.status, 2, check.stderr);
+  assert.ok(check.stdout.split('\n').includes(`  ${line}`), check.stdout);
+  // without --check, inspect reports the file (its tree), whatever the frames' shape
+  const plain = ptychostudy(['inspect', file]);
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.match(plain.stdout, /entry_1\/instrument_1\/detector_1\/data +dataset +<u4 +\(40, 80, 112\)/);
+  assert.match(plain.stdout, /crop them about it with --crop-center 38,73 --crop-size 64/);
 });

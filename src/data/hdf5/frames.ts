@@ -17,6 +17,8 @@
  * The stack is read a slab of frames at a time, and of each frame only the window (`Hdf5Reader.readSlabs` with a
  * window): whole frames are never held, whatever the file's frame size.
  */
+import { InputError } from '../../errors.js';
+import { printable } from '../../text.js';
 import type { Hdf5Reader, SlabWindow } from './reader.js';
 
 /** The settings that make the frames (absent: the file's frames as they are). */
@@ -79,6 +81,27 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
       '--precision float32, the default) needs one: the reconstruction runs in float64 with the slower TypeScript FFT (fftBackend wasm refuses it; docs/fft.md)');
   }
   return { fileShape: [H, W], y0, x0, h, w, bin, out, whole: false };
+}
+
+/**
+ * LSQML's refusal of patterns that are not square, whatever the settings (`frames`: the file holds detector frames,
+ * CXI or .ptyd, which a crop about the beam makes square). `ptychostudy lsqml` (and a Phase F job) and
+ * `inspect --check` give this same line.
+ */
+export function nonSquarePatternsMessage(file: string, key: string, H: number, W: number, frames = false): string {
+  // measured data's detector frames (CXI, .ptyd) are made square by a crop about the beam, which inspect suggests
+  const crop = frames ? `: crop the detector frames to a square about the direct beam with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${file}\` says where the beam is and suggests both)` : '';
+  return `${file}: key '${printable(key)}': expected square diffraction patterns for LSQML (H = W); found ${H}×${W}${crop}`;
+}
+
+/**
+ * For a reader asked for square patterns (ReadMeasuredOptions.squarePatterns): refuses a window whose patterns are
+ * not square, from the dataset's shape and the settings alone — before the probe, the mask or the stack is read, so
+ * that whole frames of a large detector get the advice to crop them, not a memory refusal after seconds of reading.
+ */
+export function checkSquarePatterns(r: Hdf5Reader, key: string, win: FrameWindow): void {
+  const [H, W] = win.out;
+  if (H !== W) throw new InputError(nonSquarePatternsMessage(r.file, key, H, W, true));
 }
 
 /** Flags [H, W] of the file's frames → those of the window [h, w]. */

@@ -108,7 +108,8 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   if (opts.probeModel && opts.initProbe !== 'guess') throw new UsageError('give either --init-probe file:PATH or --probe-model, not both');
   // An NPZ without probeGuess is read, to take the probe from --probe-model or --init-probe file:, or to be refused below naming both.
   const cropped = opts.frames !== undefined && (opts.frames.crop != null || (opts.frames.binSize ?? 1) !== 1);
-  const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job, probeOptional: true, detectorMask: opts.detectorMask ?? true,
+  // squarePatterns: measured data's patterns that are not square are refused from the header, before the read
+  const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job, probeOptional: true, detectorMask: opts.detectorMask ?? true, squarePatterns: true,
     ...(opts.radiation ? { radiation: opts.radiation } : {}), ...(cropped ? { frames: opts.frames } : {}) });
   if (input.format === 'npz' && opts.radiation) {
     // an NPZ's positions are object pixels and its _metadata.geometry states the wavelength itself: no energy to convert
