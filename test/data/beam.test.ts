@@ -159,6 +159,15 @@ test('inspect --check with a crop says whether the beam found lands at the patte
   // binned 2 × 2, the centre pixel holds file pixels 38 … 39 and 72 … 73, whose middle [38.5, 72.5] is the beam's
   assert.ok(check('--crop-center', '38,72', '--crop-size', '64', '--bin-size', '2').includes(centred));
   assert.ok(check('--crop-center', '36,72', '--crop-size', '64', '--bin-size', '2').includes('lies [1, 0.01] pattern pixels from the patterns\' centre'));
+  // with a crop, no crop is suggested as if none were given: only where the beam lands (the warning names the suggestion)
+  for (const at of ['38,73', '38,76']) {
+    const out = check('--crop-center', at, '--crop-size', '64');
+    assert.doesNotMatch(out, /the frames are not centred on it|crop them about it with|no crop is needed|\n {2}next: /, out);
+  }
+  // a crop the check refuses (outside the frames) lands nowhere: the suggestion stays, the one help left
+  const outside = ptychostudy(['inspect', '--check', '--crop-center', '10,10', '--crop-size', '64', frames]);
+  assert.equal(outside.status, 2, outside.stderr);
+  assert.match(outside.stdout, /\n {2}the frames are not centred on it \(their centre is \[40, 56\]\) and not a square power of two: crop them about it with --crop-center 38,73 --crop-size 64\n/);
   // without a crop, nothing is said of it
   assert.doesNotMatch(ptychostudy(['inspect', '--check', 'test/fixtures/cxi/scan.cxi']).stdout, /direct beam: at the patterns|the crop is not centred/);
 });

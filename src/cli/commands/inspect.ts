@@ -125,7 +125,7 @@ function beamInCrop(s: Hdf5Summary): string[] {
     `from the patterns' centre, where the engine puts it: the crop is not centred on the beam${b.suggestion ? ` (suggested: ${b.suggestion.flags})` : ''}`];
 }
 
-function hdf5Text(s: Hdf5Summary, beamLines: (b: BeamEstimate) => string[]): string {
+function hdf5Text(s: Hdf5Summary, beamLines: (b: BeamEstimate, opts: { cropped?: boolean }) => string[]): string {
   const rows: string[][] = [['path', 'type', 'dtype', 'shape', 'bytes', 'chunks', 'filters']];
   for (const e of s.entries) {
     if (e.type === 'soft link' || e.type === 'external link') rows.push([e.path, e.type, `→ ${e.target ?? ''}`, '', '', '', '']);
@@ -141,7 +141,9 @@ function hdf5Text(s: Hdf5Summary, beamLines: (b: BeamEstimate) => string[]): str
     lines.push('  ' + r.slice(0, last + 1).map((cell, c) => (c === last ? cell : cell.padEnd(widths[c]!))).join('  '));
   }
   if (s.notListed > 0) lines.push(`  (at least ${counted(s.notListed, 'more entry', 'more entries')} not listed: ${s.listLimits})`);
-  if (s.beam) lines.push(...('error' in s.beam ? [`direct beam: not estimated (${s.beam.error})`] : beamLines(s.beam)));
+  // a crop read by the check: where the beam lands in its patterns (beamInCrop), not a crop suggested as if none were given
+  const cropped = Array.isArray(s.check?.frames?.crop_center_yx);
+  if (s.beam) lines.push(...('error' in s.beam ? [`direct beam: not estimated (${s.beam.error})`] : beamLines(s.beam, { cropped })));
   // the command that reads the file as a reconstruction would with the crop suggested, ready to run
   if (s.beam && !('error' in s.beam) && s.beam.suggestion && !s.check) lines.push(`  next: ptychostudy inspect --check ${s.beam.suggestion.flags} ${shellQuote(s.file)}`);
   if (s.check) {
@@ -169,7 +171,8 @@ export function register(program: Command): void {
       'the centre of mass of the bright part of the summed pattern (above the median pixel plus 10 % of the way to the brightest) ' +
       'and the brightest pixel, masked pixels left out, and bright pixels alone (no neighbour above the threshold: hot pixels the ' +
       'mask does not flag) left out and named — and, when the frames are not centred on it or not a square power of two, ' +
-      'a suggested --crop-center Y,X --crop-size N (N the largest power of two whose window fits, at most 512). At most 64 patterns, ' +
+      'a suggested --crop-center Y,X --crop-size N (N the largest power of two whose window fits, at most 512); with --check and a ' +
+      'crop given, whether the beam lands at the patterns\' centre instead. At most 64 patterns, ' +
       'evenly spread, are summed: the time is that of reading 64 frames whatever the file\'s size. A beam stop or a masked centre ' +
       'moves the brightest pixel, not the centre (docs/real-data.md, "Where the beam is"). ' +
       'The geometry names the radiation, the formula that turns the energy into the wavelength and where that comes ' +

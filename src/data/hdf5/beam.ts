@@ -209,8 +209,11 @@ export function estimateBeam(r: Hdf5Reader, infos: Hdf5DatasetInfo[], H: number,
     isolated_pixels_yx, frames_centred, suggestion, notes };
 }
 
-/** The estimate in words, one line each (inspect). */
-export function beamLines(b: BeamEstimate): string[] {
+/**
+ * The estimate in words, one line each (inspect). `cropped`: the frames are read with a crop (`inspect --check
+ * --crop-center …`), and where the beam lands in its patterns is said instead: no crop is suggested, nor said needless.
+ */
+export function beamLines(b: BeamEstimate, opts: { cropped?: boolean } = {}): string[] {
   const summed = b.patterns_summed.length === b.patterns ? `all ${b.patterns} patterns` : `${b.patterns_summed.length} of the ${b.patterns} patterns (evenly spread)`;
   const lines = [b.centre_yx === null
     ? `direct beam: not found (${b.notes.join('; ')}; ${summed} summed)`
@@ -218,6 +221,8 @@ export function beamLines(b: BeamEstimate): string[] {
       `background ${b.background} to its brightest pixel), brightest pixel [${b.brightest_pixel_yx.join(', ')}] (${b.brightest_value}); [y, x] in the file's ` +
       `${b.frame_shape.join('×')} frames; ${summed} summed, ${b.pixels_left_out} masked pixel${b.pixels_left_out === 1 ? '' : 's'} left out`];
   if (b.centre_yx !== null) {
+    // with a crop, where the beam lands in its patterns is said by the check (inspect), not what to crop
+    if (opts.cropped) { for (const note of b.notes) lines.push(`  note: ${note}`); return lines; }
     if (b.suggestion) {
       const why = [b.frames_centred ? '' : `not centred on it (their centre is [${Math.floor(b.frame_shape[0] / 2)}, ${Math.floor(b.frame_shape[1] / 2)}])`,
         b.frame_shape[0] === b.frame_shape[1] && powerOfTwo(b.frame_shape[0]) ? '' : 'not a square power of two'].filter(Boolean).join(' and ');
