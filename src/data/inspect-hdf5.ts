@@ -6,7 +6,7 @@
  * links are shown, never followed (an external link's file is never opened); the walk is bounded in depth
  * and entries, so a file of a million groups or a loop of hard links cannot hold it up.
  */
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { frameSettingsMessage, noCountsMessage, readInputData } from './input.js';
 import type { FramePrep } from './hdf5/frames.js';
 import { cxiBeam, looksLikeCxi } from './cxi.js';
@@ -14,7 +14,7 @@ import { looksLikePtyd, looksLikePtyr, ptydBeam } from './ptypy.js';
 import type { BeamEstimate } from './hdf5/beam.js';
 import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
 import type { MaskSource } from './hdf5/mask.js';
-import { radiationText, type ProbeData } from './measured.js';
+import { radiationText, type MeasuredData, type ProbeData } from './measured.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffFile } from './hdf5/signature.js';
 import { ELECTRON_VOLT_J, type Radiation } from './geometry.js';
@@ -121,10 +121,17 @@ export function probeFileRadiationMessage(file: string, kind: string, radiation:
 }
 
 /**
+ * The probe of reconstruction.probeModel for the patterns read, as `lsqml` makes it (given by the caller, which holds the
+ * model: `inspect --check --config FILE`), with the model's remarks; it throws UsageError as `lsqml --probe-model` does.
+ */
+export type ProbeModelOf = (m: MeasuredData) => { probe: ProbeData; notes: string[] };
+
+/**
  * What a reconstruction makes of the file, as lines: measured data as `lsqml --input` reads it, or — for a
  * PtyPy reconstruction or a ptychodus product, which hold no patterns — the probe `--init-probe file:` reads.
  */
-async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], radiation: Radiation | null, frames?: FramePrep): Promise<Hdf5Check> {
+async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], radiation: Radiation | null, frames?: FramePrep,
+  probeModel?: ProbeModelOf): Promise<Hdf5Check> {
   const rad = radiation ? { radiation } : {};
   const cropped = frames !== undefined && (frames.crop != null || (frames.binSize ?? 1) !== 1);
   try {
@@ -145,6 +152,14 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
     const dataKey = m.keys.diffraction ?? 'diffraction';
     if (!m.diffraction.some((v) => v !== 0)) throw new InputError(noCountsMessage(path, dataKey, m.n));
     const g = m.geometry;
+    let modelled: ReturnType<ProbeModelOf> | undefined;
+    try {
+      modelled = probeModel?.(m);
+    } catch (err) {
+      // lsqml's refusal of the model for this data, in its words, as this file's problem
+      if (err instanceof UsageError) throw new InputError(err.message);
+      throw err;
+    }
     const reads = [
       `${m.format === 'cxi' ? 'CXI' : 'PtyPy .ptyd'}: ${m.n} patterns of ${m.H}×${m.W}`,
       ...Object.entries(m.keys).filter(([what]) => what !== 'probe').map(([what, key]) => `${what}: ${key}`),
@@ -154,13 +169,14 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       ...(m.frames ? [`frames: ${(m.frames.file_frame_shape as number[]).join('×')} in the file → ${m.H}×${m.W} patterns: ${String(m.frames.how)}; ` +
         `detector pixel [${(m.frames.file_pixel_size_m_yx as number[]).map(p5).join(', ')}] m in the file`] : []),
       `object frame ${m.objectShape[0]}×${m.objectShape[1]} px (margin ${m.margin} px)`,
-      m.probe ? `probe: ${m.keys.probe ?? m.probe.source}, ${probeText(m.probe)}`
+      modelled ? `probe: ${modelled.probe.source} (reconstruction.probeModel), ${probeText(modelled.probe)}`
+        : m.probe ? `probe: ${m.keys.probe ?? m.probe.source}, ${probeText(m.probe)}`
         : m.probeNotUsed ? `probe: ${m.keys.probe} not used (${m.probeNotUsed}); give --probe-model or --init-probe file:PATH` : 'probe: none (give --probe-model or --init-probe file:PATH)',
       m.detectorMask
         ? `detector mask: ${m.detectorMask.masked} of ${m.H * m.W} pixels masked (${(m.maskRecord.sources as MaskSource[]).filter((s) => s.pixels > 0).map((s) => `${s.source} ${s.key}: ${s.pixels}`).join('; ')}; --no-detector-mask fits every pixel)`
         : 'detector mask: no pixel masked',
     ];
-    return { valid: true, reads, violations: [], warnings: [...m.warnings], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
+    return { valid: true, reads, violations: [], warnings: [...m.warnings, ...(modelled?.notes ?? []).map((n) => `--probe-model: ${n}`)], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     return { valid: false, reads: [], violations: [err.message], warnings: [] };
@@ -172,7 +188,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
  * reconstruction.radiation (`--radiation`) the file is read with, with the same refusals as a reconstruction's.
  * Throws InputError when it cannot be opened.
  */
-export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep } = {}): Promise<Hdf5Summary> {
+export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; probeModel?: ProbeModelOf } = {}): Promise<Hdf5Summary> {
   const summary = await withHdf5(path, (r): Hdf5Summary => {
     const kind = kindOf(r);
     const s: Hdf5Summary = { file: path, fileBytes: r.fileBytes, kind, ...listTree(r),
@@ -187,7 +203,7 @@ export async function summarizeHdf5(path: string, opts: { check?: boolean; radia
     }
     return s;
   });
-  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames);
+  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames, opts.probeModel);
   return summary;
 }
 

@@ -279,6 +279,27 @@ test('no file given is a usage error (exit 2)', () => {
   assert.match(r.stderr, /missing required argument 'files'/);
 });
 
+test('--check --config FILE with reconstruction.probeModel: the probe is the model, made for the patterns read, as lsqml makes it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'inspect-probe-model-'));
+  try {
+    const frames = 'test/fixtures/cxi/frames.cxi';
+    const config = join(dir, 'model.yaml');
+    // the file's 32 × 32 illumination is not of the 64 × 64 patterns the crop makes: without the model there is no probe
+    writeFileSync(config, 'reconstruction:\n  crop: { center: [38, 72], size: 64 }\n  probeModel: "aperture:diameter=2e-6"\n');
+    const r = inspect('--check', '--config', config, frames);
+    assert.equal(r.status, 0, r.stderr);
+    const objectPixel = /→ object pixel \[([^\]]+)\] m\n/.exec(r.stdout)?.[1];
+    assert.ok(objectPixel, r.stdout);
+    assert.ok(r.stdout.includes(`\n  probe: model aperture (reconstruction.probeModel), 1 mode of 64×64, pixel [${objectPixel}] m\n`), r.stdout);
+    assert.doesNotMatch(r.stdout, /probe: (none|entry_1\S+ not used)|give --probe-model/);
+    // the same file and crop without the model: the probe lsqml would lack is named
+    writeFileSync(config, 'reconstruction:\n  crop: { center: [38, 72], size: 64 }\n');
+    assert.match(inspect('--check', '--config', config, frames).stdout, /\n {2}probe: entry_1\/instrument_1\/source_1\/illumination not used \(.*\); give --probe-model or --init-probe file:PATH\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('--check --config FILE reads the files with the settings file\'s crop and binning (flags over it); --config without --check is refused', () => {
   const dir = mkdtempSync(join(tmpdir(), 'inspect-config-'));
   try {

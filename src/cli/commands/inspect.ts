@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action, errorLines } from '../action.js';
 import type { ArrayStats, NpzSummary } from '../../data/inspect.js';
-import type { Hdf5Summary } from '../../data/inspect-hdf5.js';
+import type { Hdf5Summary, ProbeModelOf } from '../../data/inspect-hdf5.js';
 import type { BeamEstimate } from '../../data/hdf5/beam.js';
 import { formatShape as shapeStr } from '../../npy/npy.js';
 import { sizeOf } from '../../npy/types.js';
@@ -190,7 +190,7 @@ export function register(program: Command): void {
       '(docs/real-data.md, "Radiation")');
   addFrameOptions(cmd, 'the file, with --check, as lsqml reads it (refused for an NPZ and a probe file)')
     .option('--config <file>', 'with --check: a settings file (as lsqml --config takes) whose reconstruction.crop, reconstruction.binSize and ' +
-      'reconstruction.radiation the files are read with; flags override it', oneConfigFile)
+      'reconstruction.radiation the files are read with, and whose reconstruction.probeModel makes the probe of measured data as lsqml makes it; flags override it', oneConfigFile)
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
       if (flags.config !== undefined && !flags.check) {
         throw new UsageError(`--config ${flags.config}: expected with --check (its settings say how a reconstruction reads the files); found without --check`);
@@ -207,6 +207,14 @@ export function register(program: Command): void {
         throw new UsageError(`${[flags.cropCenter !== undefined ? '--crop-center, --crop-size' : '', flags.binSize !== undefined ? '--bin-size' : ''].filter(Boolean).join(', ')}: ` +
           'expected with --check (they say how a reconstruction makes the patterns of the detector frames); found without --check');
       }
+      // the settings file's reconstruction.probeModel: the probe lsqml would start from, made as lsqml makes it
+      let probeModel: ProbeModelOf | undefined;
+      if (parsed.probeModel !== null) {
+        const { parseProbeModelSpec } = await import('../../physics/probe.js');
+        const { modelProbeFor } = await import('../../study/reconstruct/input.js');
+        const spec = parseProbeModelSpec(parsed.probeModel);
+        probeModel = (m) => modelProbeFor(m.file, spec, [m.H, m.W], { wavelengthM: m.geometry.wavelengthM, pixelM: m.geometry.objectPixelM }, m.diffraction, m.n);
+      }
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
       const { beamLines } = await import('../../data/hdf5/beam.js');
@@ -218,7 +226,7 @@ export function register(program: Command): void {
           const instead = notInspected(file);
           if (instead !== null) throw new InputError(instead);
           if (isHdf5File(file)) {
-            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}) });
+            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(probeModel ? { probeModel } : {}) });
             if (s.check && !s.check.valid) code = 2;
             if (flags.json) out.push(hdf5Json(s));
             else texts.push(hdf5Text(s, beamLines));

@@ -95,12 +95,42 @@ export function sampling(geometry: Record<string, unknown> | undefined, path: st
   };
 }
 
-/** Mean over patterns of Σ amplitude². */
-function meanPatternPower(ds: Dataset): number {
-  const hw = ds.H * ds.W;
+/** Mean over the first n patterns of amplitudes [n, hw] of Σ amplitude². */
+function meanPatternPower(diffraction: ArrayLike<number>, n: number, hw: number): number {
   let s = 0;
-  for (let i = 0; i < ds.n * hw; i++) s += ds.diffraction[i]! * ds.diffraction[i]!;
-  return s / ds.n;
+  for (let i = 0; i < n * hw; i++) s += diffraction[i]! * diffraction[i]!;
+  return s / n;
+}
+
+/**
+ * The probe of reconstruction.probeModel (`--probe-model`) for patterns [n, H, W] (`diffraction`, amplitudes) sampled at
+ * `s` (the data's wavelength and object pixel; the model's own wavelength= and pixel= first), scaled to the patterns'
+ * mean power, as `lsqml` makes it — and `inspect --check --config` shows it. `notes`: the model's remarks, said as warnings.
+ */
+export function modelProbeFor(path: string, spec: ProbeModelSpec, N: readonly [number, number], s: { wavelengthM?: number; pixelM?: [number, number] },
+  diffraction: ArrayLike<number>, n: number): { probe: ProbeData; record: Record<string, unknown>; notes: string[] } {
+  const wavelengthM = spec.wavelengthM ?? s.wavelengthM;
+  const pixelM = spec.pixelM !== undefined ? [spec.pixelM, spec.pixelM] as [number, number] : s.pixelM;
+  if (wavelengthM === undefined || pixelM === undefined) {
+    throw new UsageError(`--probe-model needs the wavelength and the object pixel size: ${path} states ${wavelengthM === undefined ? 'no wavelength' : 'no pixel size'}; add wavelength=…,pixel=… (metres) to the model`);
+  }
+  let r;
+  try {
+    r = modelProbe(spec.model, { height: N[0], width: N[1], wavelengthM, pixelM });
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(`--probe-model: ${err.message}`);
+    throw err;
+  }
+  const data = r.probe.data;
+  let p2 = 0;
+  for (let i = 0; i < data.length; i++) p2 += data[i]! * data[i]!;
+  const k = Math.sqrt(meanPatternPower(diffraction, n, N[0] * N[1]) / (N[0] * N[1]) / p2);
+  if (Number.isFinite(k) && k > 0) for (let i = 0; i < data.length; i++) data[i]! *= k;
+  return {
+    probe: { modes: 1, height: N[0], width: N[1], data, pixelM, source: `model ${spec.model.kind}` },
+    record: { ...spec.model, wavelength_m: wavelengthM, pixel_size_m_yx: pixelM, derived: r.derived, notes: r.notes, power_scale: k },
+    notes: r.notes,
+  };
 }
 
 /** Reads `path` and resolves the object frame and the initial probe (see the module comment). */
@@ -160,26 +190,10 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   let probe: ProbeData;
   const s = sampling(geometry, path);
   if (opts.probeModel) {
-    const wavelengthM = opts.probeModel.wavelengthM ?? s.wavelengthM;
-    const pixelM = opts.probeModel.pixelM !== undefined ? [opts.probeModel.pixelM, opts.probeModel.pixelM] as [number, number] : s.pixelM;
-    if (wavelengthM === undefined || pixelM === undefined) {
-      throw new UsageError(`--probe-model needs the wavelength and the object pixel size: ${path} states ${wavelengthM === undefined ? 'no wavelength' : 'no pixel size'}; add wavelength=…,pixel=… (metres) to the model`);
-    }
-    let r;
-    try {
-      r = modelProbe(opts.probeModel.model, { height: N[0], width: N[1], wavelengthM, pixelM });
-    } catch (err) {
-      if (err instanceof RangeError) throw new UsageError(`--probe-model: ${err.message}`);
-      throw err;
-    }
-    const data = r.probe.data;
-    let p2 = 0;
-    for (let i = 0; i < data.length; i++) p2 += data[i]! * data[i]!;
-    const k = Math.sqrt(meanPatternPower(dataset) / (N[0] * N[1]) / p2);
-    if (Number.isFinite(k) && k > 0) for (let i = 0; i < data.length; i++) data[i]! *= k;
-    probe = { modes: 1, height: N[0], width: N[1], data, pixelM, source: `model ${opts.probeModel.model.kind}` };
-    record.probe_model = { ...opts.probeModel.model, wavelength_m: wavelengthM, pixel_size_m_yx: pixelM, derived: r.derived, notes: r.notes, power_scale: k };
-    warnings.push(...r.notes.map((n) => `--probe-model: ${n}`));
+    const m = modelProbeFor(path, opts.probeModel, N, s, dataset.diffraction, dataset.n);
+    probe = m.probe;
+    record.probe_model = m.record;
+    warnings.push(...m.notes.map((n) => `--probe-model: ${n}`));
   } else if (opts.initProbe.startsWith('file:')) {
     // a CXI probe file that states no radiation is read with the data's
     const dataRadiation = measured?.geometry.radiation ?? (geometry?.radiation === 'electron' || geometry?.radiation === 'photon' ? geometry.radiation : undefined);
