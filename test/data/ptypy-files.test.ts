@@ -78,7 +78,9 @@ test("meta/center: one PtyPy rounds to another pixel than the pattern centre is 
   assert.deepEqual(half.measured.warnings, []);
   const far = center([18.4, 14]);
   await refusedWith(far, "key 'meta/center': expected the direct beam within 1 pixel of the pattern centre [16, 16] (ptychostudy does not " +
-    're-centre); found [18.4, 14] (prepare the frames again with the beam at their centre: PtyScan with a shape smaller than the raw frames ' +
+    're-centre); found [18.4, 14] (crop them about the beam: --crop-center 19,14 --crop-size 16 (PtyPy\'s pixel ⌈center⌉, the largest ' +
+    'power-of-two window that fits inside the frames about it), or prepare the frames again with the beam at their centre: PtyScan with a ' +
+    'shape smaller than the raw frames ' +
     'crops them around center and writes center = shape/2)');
 });
 
