@@ -104,6 +104,18 @@ export function checkSquarePatterns(r: Hdf5Reader, key: string, win: FrameWindow
   if (H !== W) throw new InputError(nonSquarePatternsMessage(r.file, key, H, W, true));
 }
 
+/**
+ * The b × b sums of an h × w window of `src` (its first value at `at`, rows `stride` apart) into `acc` [h/b, w/b]
+ * (`ow` = w/b columns), float64 and in row order: the binning of the reader (stack.ts) and of the report's patterns.
+ */
+export function sumBins(src: Float64Array, at: number, stride: number, h: number, w: number, b: number, acc: Float64Array, ow: number): void {
+  acc.fill(0);
+  for (let y = 0; y < h; y++) {
+    const row = Math.floor(y / b) * ow, s = at + y * stride;
+    for (let x = 0; x < w; x++) acc[row + Math.floor(x / b)]! += src[s + x]!;
+  }
+}
+
 /** Flags [H, W] of the file's frames → those of the window [h, w]. */
 export function cropFlags(win: FrameWindow, flags: Uint8Array): Uint8Array {
   if (win.h === win.fileShape[0] && win.w === win.fileShape[1]) return flags;

@@ -17,7 +17,7 @@
  */
 import { counted } from '../../text.js';
 import { Hdf5Error, type Hdf5DatasetInfo, type Hdf5Reader, type SlabView } from './reader.js';
-import type { FrameWindow } from './frames.js';
+import { sumBins, type FrameWindow } from './frames.js';
 
 export interface IntensityStack {
   n: number;
@@ -138,12 +138,7 @@ export function stackShape(shape: readonly number[]): [number, number, number] |
  */
 function binFrame(src: Float64Array, at: number, w: number, b: number, acc: Float64Array, ow: number, out: Float32Array, outAt: number,
   masked: Uint8Array | undefined): number {
-  acc.fill(0);
-  const h = (acc.length / ow) * b;
-  for (let y = 0; y < h; y++) {
-    const row = Math.floor(y / b) * ow, s = at + y * w;
-    for (let x = 0; x < w; x++) acc[row + Math.floor(x / b)]! += src[s + x]!;
-  }
+  sumBins(src, at, w, (acc.length / ow) * b, w, b, acc, ow);
   for (let i = 0; i < acc.length; i++) {
     const v = acc[i]!;
     if (v <= MAX_VALUE) { out[outAt + i] = Math.sqrt(v); continue; }

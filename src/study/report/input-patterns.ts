@@ -8,6 +8,7 @@
  */
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { fingerprintSync } from '../../files/fingerprint.js';
+import { sumBins } from '../../data/hdf5/frames.js';
 import { Hdf5Reader } from '../../data/hdf5/reader.js';
 import { stackShape } from '../../data/hdf5/stack.js';
 import { MAX_PTYD_CHUNKS } from '../../data/ptypy.js';
@@ -113,10 +114,7 @@ function makePattern(v: Float64Array, fh: number, fw: number, m: MadeFrames): { 
   if (m.y0 < 0 || m.x0 < 0 || m.y0 + h > fh || m.x0 + w > fw || h % m.bin !== 0 || w % m.bin !== 0) return undefined;
   const oh = h / m.bin, ow = w / m.bin;
   const out = new Float64Array(oh * ow);
-  for (let y = 0; y < h; y++) {
-    const row = Math.floor(y / m.bin) * ow, src = (m.y0 + y) * fw + m.x0;
-    for (let x = 0; x < w; x++) out[row + Math.floor(x / m.bin)]! += v[src + x]!;
-  }
+  sumBins(v, m.y0 * fw + m.x0, fw, h, w, m.bin, out, ow);
   return { values: out, h: oh, w: ow };
 }
 
