@@ -26,6 +26,7 @@
  * square power of two: the centre rounded to whole pixels, and the largest power of two, at most SUGGESTED_CROP_MAX,
  * whose window fits inside the frames about it.
  */
+import { powerOfTwo } from './frames.js';
 import { integerTypeMax } from './stack.js';
 import type { Hdf5DatasetInfo, Hdf5Reader } from './reader.js';
 
@@ -81,7 +82,6 @@ export function evenIndices(n: number, k: number): number[] {
   return k >= n ? [...Array(n).keys()] : Array.from({ length: k }, (_, i) => Math.round((i * (n - 1)) / (k - 1)));
 }
 
-const powerOfTwo = (n: number): boolean => n >= 1 && (n & (n - 1)) === 0;
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
 /**

@@ -41,7 +41,7 @@ export interface FrameWindow extends SlabWindow {
 }
 
 /** True when `n` is a power of two. */
-const powerOfTwo = (n: number): boolean => n >= 1 && (n & (n - 1)) === 0;
+export const powerOfTwo = (n: number): boolean => n >= 1 && (n & (n - 1)) === 0;
 
 /** The flags of the settings, for messages. */
 export function prepFlags(prep: FramePrep): string {

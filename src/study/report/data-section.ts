@@ -20,7 +20,8 @@ import { float64Of, readDiffractionSample, readGroundTruth, type DiffractionSamp
 import { datasetCandidates, doseDirName, jobDir, OVERLAP_VIEWS, PHASE_C, PHASE_F, phaseCSplitFile, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
 import { readOverlapBundle, type OverlapStats, type ViewOverlap } from '../hub/overlap-files.js';
 import { doseLabel, energyFact, pct, present, tryOr, type ReportContext } from './sections.js';
-import { evenlySpread, readInputPatterns } from './input-patterns.js';
+import { evenIndices } from '../../data/hdf5/beam.js';
+import { readInputPatterns } from './input-patterns.js';
 import { yieldToEventLoop } from '../phase.js';
 
 /** Patterns shown per dose. */
@@ -120,7 +121,7 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
     }
     const n = tryOr(() => { const r = NpzReader.open(file); try { return r.header('diffraction').shape[0] ?? 0; } finally { r.close(); } }, (m) => parts.push(ctx.bad(`diffraction at dose ${doseLabel(dose)}`, file, m)));
     if (!n) continue;
-    const idx = evenlySpread(n, PATTERNS_PER_DOSE);
+    const idx = evenIndices(n, PATTERNS_PER_DOSE);
     try {
       samples.push({ dose, s: await readDiffractionSample(file, idx), measured: false });
     } catch (err) {

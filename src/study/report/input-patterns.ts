@@ -8,6 +8,7 @@
  */
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { fingerprintSync } from '../../files/fingerprint.js';
+import { evenIndices } from '../../data/hdf5/beam.js';
 import { sumBins } from '../../data/hdf5/frames.js';
 import { Hdf5Reader } from '../../data/hdf5/reader.js';
 import { stackShape } from '../../data/hdf5/stack.js';
@@ -18,10 +19,6 @@ import { MAX_SAMPLED_PATTERN_PIXELS, readDiffractionSample } from '../hub/datase
 /** Patterns drawn from the input file, or why none are. */
 export type InputPatterns = { rows: { index: number; values: Float64Array }[]; h: number; w: number; source: string; total: number; unit: string } | { why: string };
 
-/** `k` indices spread evenly over `0 … n − 1`, first and last included (all of them when `n ≤ k`). */
-export function evenlySpread(n: number, k: number): number[] {
-  return k >= n ? [...Array(n).keys()] : Array.from({ length: k }, (_, i) => Math.round((i * (n - 1)) / (k - 1)));
-}
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -48,7 +45,7 @@ export async function readInputPatterns(meta: Record<string, unknown>, inputPath
     if (meta.input_format === 'npz') {
       const n = (() => { const r = NpzReader.open(inputPath); try { return r.has('diffraction') ? r.header('diffraction').shape[0] ?? 0 : 0; } finally { r.close(); } })();
       if (!n) return { why: `${inputPath} holds no patterns ('diffraction')` };
-      const s = await readDiffractionSample(inputPath, evenlySpread(n, count));
+      const s = await readDiffractionSample(inputPath, evenIndices(n, count));
       return { rows: s.indices.map((index, k) => ({ index, values: s.counts[k]! })), h: s.h, w: s.w, source: `${inputPath}: diffraction`, total: n,
         unit: 'counts = (diffraction · intensity_scale)²' };
     }
@@ -143,7 +140,7 @@ async function readHdf5Patterns(path: string, keys: string[], count: number, mad
     if (total === 0) return { why: `${path}: key '${keys.join(', ')}' holds no patterns` };
     const rows: { index: number; values: Float64Array }[] = [];
     let ph = h, pw = w;
-    for (const index of evenlySpread(total, count)) {
+    for (const index of evenIndices(total, count)) {
       const s = stacks.find((x) => index >= x.first && index < x.first + x.n)!;
       const v = r.readRowsFloat64(s.info, [index - s.first])[0]!;
       if (made === undefined) { rows.push({ index, values: v }); continue; }
