@@ -134,6 +134,32 @@ const plan = (what: string, defaults: LsqmlOptions['objectPlan'], optimizable: s
   if (p.stop !== null && p.stop >= 1 && p.stop <= p.start) ctx.addIssue({ code: 'custom', path: ['stop'], input: p.stop, message: PLAN_STOP(optimizable) });
 }).default(() => ({ ...defaults })).meta(doc(`${what} (pty-chi optimization_plan: epochs e with start ≤ e < stop, (e − start) mod stride = 0)`));
 
+// reconstruction.crop and reconstruction.binSize, optional with no default value filled in (the JSON Schema states the
+// value that absent means): absent, they are not written into a study's files, whose bytes stay as they were. Their
+// own schema too (FrameSettingsSchema): the report reads them back from a reconstruction's _metadata with it.
+const CropSetting = z.object({
+  center: z.tuple([cropPixel(), cropPixel()], { error: CROP_CENTER }).meta(doc('the window\'s centre [y, x] in the file\'s frames, row then column (ptychodus CropCenterYInPixels, CropCenterXInPixels): it becomes the patterns\' centre [size/2, size/2]', 'pixels')),
+  size: z.int({ error: CROP_SIZE }).min(2, { error: CROP_SIZE }).max(MAX_CROP_SIZE, { error: CROP_SIZE })
+    .meta(doc('side of the square window (ptychodus CropWidthInPixels, CropHeightInPixels); a power of two for the WebAssembly FFT', 'pixels')),
+}, { error: 'a group: center [y, x] and size, or null' }).strict().nullable().optional()
+  .meta({ ...doc('measured data (CXI, PtyPy .ptyd): read only a size × size window of each detector frame about center (ptychodus\'s crop), refused when not wholly inside the frames; the detector mask is cropped alike. null (or absent): the frames as stored, direct beam at their centre (docs/real-data.md, "Cropping and binning detector frames")'), default: null });
+const BinSizeSetting = z.int({ error: BIN_SIZE }).min(1, { error: BIN_SIZE }).max(MAX_BIN_SIZE, { error: BIN_SIZE }).optional()
+  .meta({ ...doc('measured data (CXI, PtyPy .ptyd): sum b × b detector pixels into one after the crop (ptychodus BinSizeX, BinSizeY): counts stay counts, the detector pixel becomes b times larger; it must divide the crop size (or the frames\' sides). A binned pixel is masked when any of its pixels is. 1 (or absent): no binning', 'pixels'), default: 1 });
+
+/** The bin size must divide the crop's side (one issue at `binSize`). */
+function cropBinIssues(r: { crop?: { size: number } | null | undefined; binSize?: number | undefined }, ctx: z.core.$RefinementCtx): void {
+  if (r.crop != null && r.binSize !== undefined && r.crop.size % r.binSize !== 0) {
+    ctx.addIssue({ code: 'custom', path: ['binSize'], input: r.binSize, message: `a divisor of the crop size ${r.crop.size} (reconstruction.crop.size, --crop-size)` });
+  }
+}
+
+/**
+ * reconstruction.crop and reconstruction.binSize alone, with the same bounds and words as in the reconstruction group
+ * (other keys are ignored): how a reader of a recorded `_metadata.reconstruction_settings` (the report's
+ * drawn patterns) parses the frames a reconstruction made, as the settings parse made them.
+ */
+export const FrameSettingsSchema = z.object({ crop: CropSetting, binSize: BinSizeSetting }).superRefine(cropBinIssues);
+
 export const ReconstructionSettingsSchema = z.object({
   epochs: positiveInt().default(STUDY_EPOCHS)
     .meta(doc('LSQML epochs, epoch 0 included: with rescaleProbeIntensityInFirstEpoch (the default, as in pty-chi) epoch 0 only rescales the probe, so at least 2 are needed for an update', 'epochs')),
@@ -161,16 +187,8 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('measured data (CXI, PtyPy .ptyd): leave unfitted the pixels its file marks as not measured — the CXI detector mask (bits 0x2ff), PtyPy weights of 0, values at an integer type\'s maximum (detector gaps) — set to 0; false: fit every pixel as read (docs/real-data.md). No effect on a dataset NPZ')),
   radiation: z.enum(['photon', 'electron'], { error: 'photon or electron (in a settings file also null: as the file states)' }).nullable().default(null)
     .meta(doc('measured data (CXI): what the file\'s energy is the energy of — photon (λ = hc/E) or electron (kinetic energy, the relativistic de Broglie λ = h/√(2·m0·E·(1 + E/(2·m0·c²)))); null: as the file states (entry_1/instrument_1/source_1/probe, NeXus NXsource probe: \'electron\', \'x-ray\', …), photon when it states none. A value the file contradicts is refused, and so is electron for a PtyPy .ptyd (its meta/energy is a photon energy) and any value for a dataset NPZ (it states no energy) (docs/real-data.md, "Radiation")')),
-  // optional, no default value filled in (the JSON Schema states the value that absent means): absent, they are not
-  // written into a study's files, whose bytes stay as they were
-  crop: z.object({
-    center: z.tuple([cropPixel(), cropPixel()], { error: CROP_CENTER }).meta(doc('the window\'s centre [y, x] in the file\'s frames, row then column (ptychodus CropCenterYInPixels, CropCenterXInPixels): it becomes the patterns\' centre [size/2, size/2]', 'pixels')),
-    size: z.int({ error: CROP_SIZE }).min(2, { error: CROP_SIZE }).max(MAX_CROP_SIZE, { error: CROP_SIZE })
-      .meta(doc('side of the square window (ptychodus CropWidthInPixels, CropHeightInPixels); a power of two for the WebAssembly FFT', 'pixels')),
-  }, { error: 'a group: center [y, x] and size, or null' }).strict().nullable().optional()
-    .meta({ ...doc('measured data (CXI, PtyPy .ptyd): read only a size × size window of each detector frame about center (ptychodus\'s crop), refused when not wholly inside the frames; the detector mask is cropped alike. null (or absent): the frames as stored, direct beam at their centre (docs/real-data.md, "Cropping and binning detector frames")'), default: null }),
-  binSize: z.int({ error: BIN_SIZE }).min(1, { error: BIN_SIZE }).max(MAX_BIN_SIZE, { error: BIN_SIZE }).optional()
-    .meta({ ...doc('measured data (CXI, PtyPy .ptyd): sum b × b detector pixels into one after the crop (ptychodus BinSizeX, BinSizeY): counts stay counts, the detector pixel becomes b times larger; it must divide the crop size (or the frames\' sides). A binned pixel is masked when any of its pixels is. 1 (or absent): no binning', 'pixels'), default: 1 }),
+  crop: CropSetting,
+  binSize: BinSizeSetting,
   threads: z.int({ error: THREADS }).min(1, { error: THREADS }).max(MAX_LSQML_THREADS, { error: THREADS }).nullable().default(null)
     .meta(doc('threads of one reconstruction; null: min(2, cores) for one job, 1 per job when several run at once; results do not depend on it')),
   gaussianNoiseStd: z.number({ error: 'a number > 0' }).positive({ error: 'a number > 0' }).default(D.gaussianNoiseStd)
@@ -220,9 +238,7 @@ export const ReconstructionSettingsSchema = z.object({
 }).strict().superRefine((r, ctx) => {
   // The engine runs 1 epoch when asked (pty-chi parity tests do); a study never wants a run that updates nothing.
   if (r.epochs === 1 && r.rescaleProbeIntensityInFirstEpoch) ctx.addIssue({ code: 'custom', path: ['epochs'], input: r.epochs, message: TOO_FEW_EPOCHS });
-  if (r.crop != null && r.binSize !== undefined && r.crop.size % r.binSize !== 0) {
-    ctx.addIssue({ code: 'custom', path: ['binSize'], input: r.binSize, message: `a divisor of the crop size ${r.crop.size} (reconstruction.crop.size, --crop-size)` });
-  }
+  cropBinIssues(r, ctx);
 }).brand<'ReconstructionSettings'>();
 
 // ─── execution ───────────────────────────────────────────────────────────────────────────────────────

@@ -9,11 +9,14 @@
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import { evenIndices } from '../../data/hdf5/beam.js';
-import { sumBins } from '../../data/hdf5/frames.js';
+import { frameWindow, sumBins, type FramePrep, type FrameWindow } from '../../data/hdf5/frames.js';
 import { Hdf5Reader } from '../../data/hdf5/reader.js';
 import { stackShape } from '../../data/hdf5/stack.js';
 import { MAX_PTYD_CHUNKS } from '../../data/ptypy.js';
 import { NpzReader } from '../../npy/npz.js';
+import { InputError } from '../../errors.js';
+import { FrameSettingsSchema } from '../../settings/schema.js';
+import { shownJson } from '../../text.js';
 import { MAX_SAMPLED_PATTERN_PIXELS, readDiffractionSample } from '../hub/datasets.js';
 
 /** Patterns drawn from the input file, or why none are. */
@@ -57,9 +60,9 @@ export async function readInputPatterns(meta: Record<string, unknown>, inputPath
     // frames cropped or binned: the patterns are made of the rows as the reconstruction made them
     let made: MadeFrames | undefined;
     if (isRecord(geometry.frames)) {
-      const m = madeFrames(meta, geometry.frames);
-      if (typeof m === 'string') return { why: m };
-      made = m;
+      const prep = recordedFramePrep(meta);
+      if (typeof prep === 'string') return { why: prep };
+      made = { prep, frames: geometry.frames };
     }
     // a .ptyd keeps its frames in chunks, which the key lists in the order the reconstruction concatenated them
     return await readHdf5Patterns(inputPath, keys.diffraction.split(', '), count, made);
@@ -68,51 +71,57 @@ export async function readInputPatterns(meta: Record<string, unknown>, inputPath
   }
 }
 
-/** How a reconstruction made its patterns of the file's frames: the window's first row and column, side, and bin size. */
-interface MadeFrames { y0: number; x0: number; size: number | null; bin: number }
+/** How a reconstruction made its patterns of the file's frames: its settings, and the window it recorded (`_metadata.geometry.frames`). */
+interface MadeFrames { prep: FramePrep; frames: Record<string, unknown> }
 
-const isInt = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+const MADE = 'the reconstruction fitted patterns made of the file\'s frames (_metadata.geometry.frames)';
 
 /**
- * The crop and binning the reconstruction read its file with, from `_metadata.reconstruction_settings` (`crop`:
- * {center: [y, x], size}, `binSize`), checked against the window `_metadata.geometry.frames` records; why not, as a
- * sentence, when they are missing, malformed or disagree (the record is read from a file: hostile).
+ * The crop and binning the reconstruction read its file with: `_metadata.reconstruction_settings` (`crop`:
+ * {center: [y, x], size}, `binSize`) parsed by the settings schema's own pieces (FrameSettingsSchema), so with the
+ * bounds and words of the settings parse; why not, as a sentence naming the key, what was expected and what was found,
+ * when they are missing or malformed (the record is read from a file: hostile).
  */
-function madeFrames(meta: Record<string, unknown>, frames: Record<string, unknown>): MadeFrames | string {
-  const settings = isRecord(meta.reconstruction_settings) ? meta.reconstruction_settings : undefined;
-  const where = 'the reconstruction fitted patterns made of the file\'s frames (_metadata.geometry.frames)';
-  if (settings === undefined) return `${where}, but records no _metadata.reconstruction_settings to make them alike`;
-  const crop = settings.crop, bin = settings.binSize ?? 1;
-  if (!isInt(bin, 1, 64)) return `${where}, but _metadata.reconstruction_settings.binSize is not a whole number 1 … 64`;
-  let made: MadeFrames = { y0: 0, x0: 0, size: null, bin };
-  if (crop !== undefined && crop !== null) {
-    const c = isRecord(crop) ? crop : {};
-    const center = Array.isArray(c.center) ? c.center : [];
-    if (!(center.length === 2 && isInt(center[0], 0, 2 ** 31) && isInt(center[1], 0, 2 ** 31) && isInt(c.size, 2, 16384) && (c.size as number) % bin === 0)) {
-      return `${where}, but _metadata.reconstruction_settings.crop is not {center: [y, x], size} of whole numbers with a size 2 … 16384 that the bin size divides`;
-    }
-    const half = Math.floor((c.size as number) / 2);
-    made = { y0: (center[0] as number) - half, x0: (center[1] as number) - half, size: c.size as number, bin };
+function recordedFramePrep(meta: Record<string, unknown>): FramePrep | string {
+  const settings = meta.reconstruction_settings;
+  if (!isRecord(settings)) return `${MADE}, but records no _metadata.reconstruction_settings to make them alike`;
+  const parsed = FrameSettingsSchema.safeParse(settings);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    let found: unknown = settings;
+    for (const k of issue.path) found = found !== null && typeof found === 'object' ? (found as Record<PropertyKey, unknown>)[k] : undefined;
+    return `${MADE}, but its key '_metadata.reconstruction_settings.${issue.path.map(String).join('.')}': expected ${issue.message}; found ${shownJson(found, 200)}`;
   }
-  // the window the reconstruction recorded is the one these settings make
-  const rows = frames.window_rows, cols = frames.window_columns;
-  if (made.size !== null && (!Array.isArray(rows) || !Array.isArray(cols) || rows[0] !== made.y0 || cols[0] !== made.x0 || frames.bin_size !== bin)) {
-    return `${where}, but its window (rows ${JSON.stringify(rows)}, columns ${JSON.stringify(cols)}, bin ${JSON.stringify(frames.bin_size)}) is not the one _metadata.reconstruction_settings makes`;
-  }
-  return made;
+  return { crop: parsed.data.crop ?? null, binSize: parsed.data.binSize ?? 1 };
 }
 
+const pair = (v: unknown, a: number, b: number): boolean => Array.isArray(v) && v.length === 2 && v[0] === a && v[1] === b;
+
 /**
- * A frame [fh, fw] (`v`) as the reconstruction made it into a pattern: the window cropped, then b × b values summed;
- * undefined when the window does not lie inside the frame or the bin size does not divide it.
+ * The window the recorded settings make on the file's [h, w] frames, as the reader makes it (frames.ts frameWindow:
+ * the same rows, columns and refusals), checked against the window the reconstruction recorded; why not, as a sentence.
  */
-function makePattern(v: Float64Array, fh: number, fw: number, m: MadeFrames): { values: Float64Array; h: number; w: number } | undefined {
-  const [h, w] = m.size === null ? [fh, fw] : [m.size, m.size];
-  if (m.y0 < 0 || m.x0 < 0 || m.y0 + h > fh || m.x0 + w > fw || h % m.bin !== 0 || w % m.bin !== 0) return undefined;
-  const oh = h / m.bin, ow = w / m.bin;
-  const out = new Float64Array(oh * ow);
-  sumBins(v, m.y0 * fw + m.x0, fw, h, w, m.bin, out, ow);
-  return { values: out, h: oh, w: ow };
+function madeWindow(r: Hdf5Reader, key: string, h: number, w: number, made: MadeFrames): FrameWindow | string {
+  let win: FrameWindow;
+  try {
+    win = frameWindow(r, key, h, w, made.prep, []);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    return `the crop and binning the reconstruction recorded do not make a window of the file's ${h}×${w} frames: ${err.message}`;
+  }
+  const f = made.frames;
+  if (!pair(f.window_rows, win.y0, win.y0 + win.h) || !pair(f.window_columns, win.x0, win.x0 + win.w) || f.bin_size !== win.bin) {
+    return `${MADE}, but its window (rows ${shownJson(f.window_rows, 100)}, columns ${shownJson(f.window_columns, 100)}, bin ${shownJson(f.bin_size, 100)}) ` +
+      `is not the one _metadata.reconstruction_settings makes (rows [${win.y0}, ${win.y0 + win.h}], columns [${win.x0}, ${win.x0 + win.w}], bin ${win.bin})`;
+  }
+  return win;
+}
+
+/** A frame [·, fw] (`v`) as the reconstruction made it into a pattern [h/b, w/b]: the window cropped, then b × b values summed. */
+function makePattern(v: Float64Array, fw: number, win: FrameWindow): Float64Array {
+  const out = new Float64Array(win.out[0] * win.out[1]);
+  sumBins(v, win.y0 * fw + win.x0, fw, win.h, win.w, win.bin, out, win.out[1]);
+  return out;
 }
 
 /**
@@ -138,23 +147,25 @@ async function readHdf5Patterns(path: string, keys: string[], count: number, mad
       total += n;
     }
     if (total === 0) return { why: `${path}: key '${keys.join(', ')}' holds no patterns` };
+    // the window of the frames, once for every chunk (they share one frame size)
+    let win: FrameWindow | undefined;
+    if (made !== undefined) {
+      const m = madeWindow(r, keys[0]!, h, w, made);
+      if (typeof m === 'string') return { why: m };
+      win = m;
+    }
     const rows: { index: number; values: Float64Array }[] = [];
-    let ph = h, pw = w;
     for (const index of evenIndices(total, count)) {
       const s = stacks.find((x) => index >= x.first && index < x.first + x.n)!;
       const v = r.readRowsFloat64(s.info, [index - s.first])[0]!;
-      if (made === undefined) { rows.push({ index, values: v }); continue; }
-      const p = makePattern(v, h, w, made);
-      if (p === undefined) return { why: `${path}: the crop and binning the reconstruction recorded do not fit the file's ${h}×${w} frames` };
-      rows.push({ index, values: p.values });
-      ph = p.h; pw = p.w;
+      rows.push({ index, values: win === undefined ? v : makePattern(v, w, win) });
     }
     let source = keys.length === 1 ? `${path}: ${keys[0]}` : `${path}: ${keys[0]} … ${keys[keys.length - 1]} (${keys.length} chunks, their patterns numbered on from one to the next)`;
-    if (made !== undefined) {
-      const [wh, ww] = made.size === null ? [h, w] : [made.size, made.size];
-      source += `, its ${h}×${w} frames made into patterns as the reconstruction made them: rows ${made.y0} … ${made.y0 + wh - 1}, columns ${made.x0} … ${made.x0 + ww - 1}`;
+    if (win !== undefined) {
+      source += `, its ${h}×${w} frames made into patterns as the reconstruction made them: rows ${win.y0} … ${win.y0 + win.h - 1}, columns ${win.x0} … ${win.x0 + win.w - 1}`;
     }
-    return { rows, h: ph, w: pw, source, total, unit: made !== undefined && made.bin > 1 ? `values as stored in the file, summed ${made.bin}×${made.bin}` : 'values as stored in the file' };
+    const [ph, pw] = win === undefined ? [h, w] : win.out;
+    return { rows, h: ph, w: pw, source, total, unit: win !== undefined && win.bin > 1 ? `values as stored in the file, summed ${win.bin}×${win.bin}` : 'values as stored in the file' };
   } finally {
     r.close();
   }
