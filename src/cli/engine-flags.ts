@@ -3,11 +3,13 @@
  * Phase F), one for each setting of the `reconstruction` group they share (src/settings/schema.ts). Each command
  * words their help for what it runs and puts their values into its settings itself; `lsqml` adds its own
  * (`--threads`, `--precision`, the old `--num-epochs`). The frame flags (`--crop-center`, `--crop-size`, `--bin-size`)
- * are declared here once, for `lsqml`, `reconstruct` and `inspect --check` (`addFrameOptions`, `frameSettings`).
+ * are declared here once, for `lsqml`, `reconstruct` and `inspect --check` (`addFrameOptions`, `frameSettings`), and
+ * the probe flags (`--init-probe`, `--probe-model`) once for `lsqml` and `inspect --check` (`addProbeOptions`).
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { integerFlag } from './flags.js';
+import { settingsDefaults } from '../settings/parse.js';
 
 
 export interface EngineFlags {
@@ -53,6 +55,19 @@ export function addFrameOptions(cmd: Command, what: string): Command {
     .option('--bin-size <b>', 'measured data: sum b × b pixels into one after the crop (ptychodus BinSizeX, BinSizeY): counts stay counts, the detector pixel ' +
       'becomes b times larger; b must divide --crop-size (or the frames\' sides). A binned pixel is masked when any of its pixels is (docs/real-data.md, ' +
       '"Cropping and binning detector frames") (default: 1)');
+}
+
+/**
+ * The flags of reconstruction.initProbe and reconstruction.probeModel: the probe a reconstruction starts from. `before`
+ * opens both help texts (what the command does with them).
+ */
+export function addProbeOptions(cmd: Command, before = ''): Command {
+  return cmd
+    .option('--init-probe <how>', `${before}guess (the file's probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, a finished reconstruction's ` +
+      `folder for its reconstruction.npz, CXI, ptychodus .h5, PtyPy .ptyr) (default: ${settingsDefaults().reconstruction.initProbe})`)
+    .option('--probe-model <spec>', `${before}model probe for data without one, lengths in metres: aperture:diameter=D ` +
+      '(optionally ,distance=Z) or fzp:diameter=D,outer-zone=DR (or ,focal-length=F; optionally ,stop=S ,defocus=Z); ' +
+      'add ,wavelength=…,pixel=… when the data states no geometry (docs/real-data.md)');
 }
 
 /** reconstruction.crop and reconstruction.binSize from the flags (the schema checks their bounds), or nothing. */

@@ -121,17 +121,20 @@ export function probeFileRadiationMessage(file: string, kind: string, radiation:
 }
 
 /**
- * The probe of reconstruction.probeModel for the patterns read, as `lsqml` makes it (given by the caller, which holds the
- * model: `inspect --check --config FILE`), with the model's remarks; it throws UsageError as `lsqml --probe-model` does.
+ * The probe a reconstruction starts from when its settings give one, for the patterns read, as `lsqml` makes it (given
+ * by the caller, which holds the settings: `inspect --check` with --probe-model, --init-probe file:PATH or --config FILE):
+ * reconstruction.probeModel's model, or reconstruction.initProbe's file read for the patterns' size after the crop and
+ * binning; `setting` names which, `notes` are said as warnings. It throws as `lsqml` does: InputError for a probe
+ * file that does not fit, UsageError for a model the data cannot make.
  */
-export type ProbeModelOf = (m: MeasuredData) => { probe: ProbeData; notes: string[] };
+export type InitialProbeOf = (m: MeasuredData) => Promise<{ probe: ProbeData; setting: 'reconstruction.probeModel' | 'reconstruction.initProbe'; notes: string[] }>;
 
 /**
  * What a reconstruction makes of the file, as lines: measured data as `lsqml --input` reads it, or — for a
  * PtyPy reconstruction or a ptychodus product, which hold no patterns — the probe `--init-probe file:` reads.
  */
 async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], radiation: Radiation | null, frames?: FramePrep,
-  probeModel?: ProbeModelOf): Promise<Hdf5Check> {
+  initialProbe?: InitialProbeOf): Promise<Hdf5Check> {
   const rad = radiation ? { radiation } : {};
   const cropped = frames !== undefined && (frames.crop != null || (frames.binSize ?? 1) !== 1);
   try {
@@ -152,11 +155,11 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
     const dataKey = m.keys.diffraction ?? 'diffraction';
     if (!m.diffraction.some((v) => v !== 0)) throw new InputError(noCountsMessage(path, dataKey, m.n));
     const g = m.geometry;
-    let modelled: ReturnType<ProbeModelOf> | undefined;
+    let given: Awaited<ReturnType<InitialProbeOf>> | undefined;
     try {
-      modelled = probeModel?.(m);
+      given = await initialProbe?.(m);
     } catch (err) {
-      // lsqml's refusal of the model for this data, in its words, as this file's problem
+      // lsqml's refusal of the model or the probe file for this data, in its words, as this file's problem
       if (err instanceof UsageError) throw new InputError(err.message);
       throw err;
     }
@@ -169,14 +172,14 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       ...(m.frames ? [`frames: ${(m.frames.file_frame_shape as number[]).join('×')} in the file → ${m.H}×${m.W} patterns: ${String(m.frames.how)}; ` +
         `detector pixel [${(m.frames.file_pixel_size_m_yx as number[]).map(p5).join(', ')}] m in the file`] : []),
       `object frame ${m.objectShape[0]}×${m.objectShape[1]} px (margin ${m.margin} px)`,
-      modelled ? `probe: ${modelled.probe.source} (reconstruction.probeModel), ${probeText(modelled.probe)}`
+      given ? `probe: ${given.probe.source} (${given.setting}), ${probeText(given.probe)}${given.setting === 'reconstruction.initProbe' ? ', the patterns\' size' : ''}`
         : m.probe ? `probe: ${m.keys.probe ?? m.probe.source}, ${probeText(m.probe)}`
         : m.probeNotUsed ? `probe: ${m.keys.probe} not used (${m.probeNotUsed}); give --probe-model or --init-probe file:PATH` : 'probe: none (give --probe-model or --init-probe file:PATH)',
       m.detectorMask
         ? `detector mask: ${m.detectorMask.masked} of ${m.H * m.W} pixels masked (${(m.maskRecord.sources as MaskSource[]).filter((s) => s.pixels > 0).map((s) => `${s.source} ${s.key}: ${s.pixels}`).join('; ')}; --no-detector-mask fits every pixel)`
         : 'detector mask: no pixel masked',
     ];
-    return { valid: true, reads, violations: [], warnings: [...m.warnings, ...(modelled?.notes ?? []).map((n) => `--probe-model: ${n}`)], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
+    return { valid: true, reads, violations: [], warnings: [...m.warnings, ...(given?.notes ?? [])], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     return { valid: false, reads: [], violations: [err.message], warnings: [] };
@@ -188,7 +191,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
  * reconstruction.radiation (`--radiation`) the file is read with, with the same refusals as a reconstruction's.
  * Throws InputError when it cannot be opened.
  */
-export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; probeModel?: ProbeModelOf } = {}): Promise<Hdf5Summary> {
+export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf } = {}): Promise<Hdf5Summary> {
   const summary = await withHdf5(path, (r): Hdf5Summary => {
     const kind = kindOf(r);
     const s: Hdf5Summary = { file: path, fileBytes: r.fileBytes, kind, ...listTree(r),
@@ -203,7 +206,7 @@ export async function summarizeHdf5(path: string, opts: { check?: boolean; radia
     }
     return s;
   });
-  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames, opts.probeModel);
+  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames, opts.initialProbe);
   return summary;
 }
 

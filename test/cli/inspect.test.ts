@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { encodeNpz, saveNpz } from '../../src/npy/npz.js';
@@ -295,6 +295,33 @@ test('--check --config FILE with reconstruction.probeModel: the probe is the mod
     // the same file and crop without the model: the probe lsqml would lack is named
     writeFileSync(config, 'reconstruction:\n  crop: { center: [38, 72], size: 64 }\n');
     assert.match(inspect('--check', '--config', config, frames).stdout, /\n {2}probe: entry_1\/instrument_1\/source_1\/illumination not used \(.*\); give --probe-model or --init-probe file:PATH\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--check with reconstruction.initProbe file:PATH (--config or --init-probe): the probe file read for the patterns after the crop and binning, refused in lsqml\'s words', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'inspect-probe-file-'));
+  try {
+    const frames = 'test/fixtures/cxi/frames.cxi', scan = resolve('test/fixtures/cxi/scan.cxi'), ptyr = resolve('test/fixtures/cxi/probe.ptyr');
+    const config = join(dir, 'probe.yaml');
+    writeFileSync(config, `reconstruction:\n  crop: { center: [38, 72], size: 64 }\n  binSize: 2\n  initProbe: "file:${scan}"\n`);
+    const r = inspect('--check', '--config', config, frames);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.includes(`\n  probe: file:${scan}: entry_1/instrument_1/source_1/illumination (reconstruction.initProbe), 1 mode of 32×32, ` +
+      'pixel [1.2915e-7, 1.2915e-7] m, the patterns\' size\n'), r.stdout);
+    // the flags over the file: 64 × 64 patterns (no binning), which the 32 × 32 probe of the .ptyr does not fit: exit 2 with
+    // lsqml's refusal (`lsqml --input frames.cxi --crop-center 38,72 --crop-size 64 --init-probe file:probe.ptyr` says the same)
+    const bad = inspect('--check', '--config', config, '--bin-size', '1', '--init-probe', `file:${ptyr}`, frames);
+    assert.equal(bad.status, 2, bad.stdout);
+    const refusal = `${ptyr}: key 'content/probe/Sscan00G00/data': expected a complex probe [64, 64] or [M, 64, 64] (the size of the diffraction patterns); found shape [1, 32, 32]`;
+    assert.ok(bad.stdout.includes(`\nreconstruction check: 1 problem\n  ${refusal}\n`), bad.stdout);
+    // a model and a file together, and either flag without --check: refused (exit 2)
+    const both = inspect('--check', '--init-probe', `file:${ptyr}`, '--probe-model', 'aperture:diameter=2e-6', frames);
+    assert.deepEqual([both.status, both.stderr, both.stdout], [2, 'ptychostudy inspect: give either --init-probe file:PATH or --probe-model, not both\n', '']);
+    const unchecked = inspect('--probe-model', 'aperture:diameter=2e-6', frames);
+    assert.deepEqual([unchecked.status, unchecked.stdout], [2, '']);
+    assert.match(unchecked.stderr, /--probe-model aperture:diameter=2e-6: expected with --check/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action, errorLines } from '../action.js';
 import type { ArrayStats, NpzSummary } from '../../data/inspect.js';
-import type { Hdf5Summary, ProbeModelOf } from '../../data/inspect-hdf5.js';
+import type { Hdf5Summary, InitialProbeOf } from '../../data/inspect-hdf5.js';
 import type { BeamEstimate } from '../../data/hdf5/beam.js';
 import { formatShape as shapeStr } from '../../npy/npy.js';
 import { sizeOf } from '../../npy/types.js';
@@ -9,9 +9,8 @@ import { counted, printable } from '../../text.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { parseStudySettings } from '../../settings/parse.js';
 import { HUB } from '../../study/hub/layout.js';
-import { ENGINE_FLAGS, addFrameOptions, frameSettings, type EngineFlags } from '../engine-flags.js';
+import { ENGINE_FLAGS, addFrameOptions, addProbeOptions, frameSettings, type EngineFlags } from '../engine-flags.js';
 import { oneConfigFile, settingsFrom } from '../options.js';
 import { shellQuote } from '../../study/slurm/script.js';
 
@@ -32,7 +31,7 @@ export function notInspected(file: string): string | null {
   return null;
 }
 
-interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize'> {
+interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize' | 'initProbe' | 'probeModel'> {
   json?: boolean;
   check?: boolean;
   radiation?: string;
@@ -44,6 +43,7 @@ const FLAGS: Record<string, string> = {
   'reconstruction.radiation': '--radiation', 'reconstruction.crop': ENGINE_FLAGS['reconstruction.crop']!, 'reconstruction.crop.center': '--crop-center',
   'reconstruction.crop.center.0': '--crop-center', 'reconstruction.crop.center.1': '--crop-center',
   'reconstruction.crop.size': '--crop-size', 'reconstruction.binSize': '--bin-size',
+  'reconstruction.initProbe': '--init-probe', 'reconstruction.probeModel': '--probe-model',
 };
 
 function num(v: number | bigint | null): string {
@@ -188,16 +188,20 @@ export function register(program: Command): void {
       'entry_1/instrument_1/source_1/probe, photon when it states none; refused when the file states the other, for a .ptyd, for an NPZ ' +
       'and for a probe file (.ptyr, ptychodus product) ' +
       '(docs/real-data.md, "Radiation")');
-  addFrameOptions(cmd, 'the file, with --check, as lsqml reads it (refused for an NPZ and a probe file)')
+  addFrameOptions(cmd, 'the file, with --check, as lsqml reads it (refused for an NPZ and a probe file)');
+  addProbeOptions(cmd, 'with --check, measured data (CXI, .ptyd): the probe a reconstruction starts from, read or made as lsqml does for the patterns ' +
+    'after the crop and binning and shown on the probe line (a probe file that does not fit them refused in lsqml\'s words; not read for an NPZ): ')
     .option('--config <file>', 'with --check: a settings file (as lsqml --config takes) whose reconstruction.crop, reconstruction.binSize and ' +
-      'reconstruction.radiation the files are read with, and whose reconstruction.probeModel makes the probe of measured data as lsqml makes it; flags override it', oneConfigFile)
+      'reconstruction.radiation the files are read with, and whose reconstruction.probeModel or reconstruction.initProbe file:PATH gives the probe of ' +
+      'measured data as lsqml takes it; flags override it', oneConfigFile)
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
       if (flags.config !== undefined && !flags.check) {
         throw new UsageError(`--config ${flags.config}: expected with --check (its settings say how a reconstruction reads the files); found without --check`);
       }
       // the values as the settings schema parses them (the same words as lsqml's refusal of a bad value), over the settings file's
-      const given = { ...frameSettings(flags), ...(flags.radiation !== undefined ? { radiation: flags.radiation as 'photon' | 'electron' } : {}) };
-      const parsed = (flags.config !== undefined ? settingsFrom(flags.config, { reconstruction: given }) : parseStudySettings({ reconstruction: given })).reconstruction;
+      const given = { ...frameSettings(flags), ...(flags.radiation !== undefined ? { radiation: flags.radiation as 'photon' | 'electron' } : {}),
+        ...(flags.initProbe !== undefined ? { initProbe: flags.initProbe } : {}), ...(flags.probeModel !== undefined ? { probeModel: flags.probeModel } : {}) };
+      const parsed = settingsFrom(flags.config, { reconstruction: given }).reconstruction;
       const radiation = parsed.radiation;
       if (radiation !== null && !flags.check) {
         throw new UsageError(`--radiation ${radiation}: expected with --check (it says what the energy of a file read as a reconstruction reads it is); found without --check`);
@@ -207,13 +211,24 @@ export function register(program: Command): void {
         throw new UsageError(`${[flags.cropCenter !== undefined ? '--crop-center, --crop-size' : '', flags.binSize !== undefined ? '--bin-size' : ''].filter(Boolean).join(', ')}: ` +
           'expected with --check (they say how a reconstruction makes the patterns of the detector frames); found without --check');
       }
-      // the settings file's reconstruction.probeModel: the probe lsqml would start from, made as lsqml makes it
-      let probeModel: ProbeModelOf | undefined;
+      const probeGiven = [flags.initProbe !== undefined ? `--init-probe ${flags.initProbe}` : '', flags.probeModel !== undefined ? `--probe-model ${flags.probeModel}` : ''].filter(Boolean);
+      if (probeGiven.length > 0 && !flags.check) {
+        throw new UsageError(`${probeGiven.join(', ')}: expected with --check (they say which probe a reconstruction starts from); found without --check`);
+      }
+      // reconstruction.probeModel or initProbe file:PATH: the probe lsqml would start from, made or read as lsqml does
+      const { BOTH_PROBES_MESSAGE, modelProbeFor, probeFromFile } = await import('../../study/reconstruct/input.js');
+      if (parsed.probeModel !== null && parsed.initProbe !== 'guess') throw new UsageError(BOTH_PROBES_MESSAGE);
+      let initialProbe: InitialProbeOf | undefined;
       if (parsed.probeModel !== null) {
         const { parseProbeModelSpec } = await import('../../physics/probe.js');
-        const { modelProbeFor } = await import('../../study/reconstruct/input.js');
         const spec = parseProbeModelSpec(parsed.probeModel);
-        probeModel = (m) => modelProbeFor(m.file, spec, [m.H, m.W], { wavelengthM: m.geometry.wavelengthM, pixelM: m.geometry.objectPixelM }, m.diffraction, m.n);
+        initialProbe = async (m) => {
+          const { probe, notes } = modelProbeFor(m.file, spec, [m.H, m.W], { wavelengthM: m.geometry.wavelengthM, pixelM: m.geometry.objectPixelM }, m.diffraction, m.n);
+          return { probe, setting: 'reconstruction.probeModel', notes: notes.map((n) => `--probe-model: ${n}`) };
+        };
+      } else if (parsed.initProbe.startsWith('file:')) {
+        const spec = parsed.initProbe;
+        initialProbe = async (m) => ({ probe: await probeFromFile(spec, [m.H, m.W], { pixelM: m.geometry.objectPixelM }, m.geometry.radiation), setting: 'reconstruction.initProbe', notes: [] });
       }
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
@@ -226,7 +241,7 @@ export function register(program: Command): void {
           const instead = notInspected(file);
           if (instead !== null) throw new InputError(instead);
           if (isHdf5File(file)) {
-            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(probeModel ? { probeModel } : {}) });
+            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}) });
             if (s.check && !s.check.valid) code = 2;
             if (flags.json) out.push(hdf5Json(s));
             else texts.push(hdf5Text(s, beamLines));

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { action } from '../action.js';
-import { ENGINE_FLAGS, addFrameOptions, frameSettings, type EngineFlags } from '../engine-flags.js';
+import { ENGINE_FLAGS, addFrameOptions, addProbeOptions, frameSettings, type EngineFlags } from '../engine-flags.js';
 import { integerFlag } from '../flags.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { addConfigOption, addOutOption, aliased, configInput, settingsFrom, settingsLsqmlIgnores } from '../options.js';
@@ -123,12 +123,8 @@ export function register(program: Command): void {
     .option('--seed <n>', `seed of the minibatch order and of the Poisson step perturbation (default: ${D.seed})`)
     .option('--init-object <how>', 'ones (no ground truth leaks in), guess (the file\'s objectGuess) or file:PATH (NPZ reconstructed_object/objectGuess, a finished reconstruction\'s folder for its reconstruction.npz, ' +
       `ptychodus .h5, PtyPy .ptyr, CXI image; complex [H, W] of this dataset's object frame, at its pixel size; a ptychodus object of another ` +
-      `shape, on data with positions in metres, is placed by its centre, with a warning) (default: ${D.initObject})`)
-    .option('--init-probe <how>', 'guess (the file\'s probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, a finished reconstruction\'s folder for its reconstruction.npz, CXI, ' +
-      `ptychodus .h5, PtyPy .ptyr) (default: ${D.initProbe})`)
-    .option('--probe-model <spec>', 'model probe for data without one, lengths in metres: aperture:diameter=D ' +
-      '(optionally ,distance=Z) or fzp:diameter=D,outer-zone=DR (or ,focal-length=F; optionally ,stop=S ,defocus=Z); ' +
-      'add ,wavelength=…,pixel=… when the data states no geometry (docs/real-data.md)')
+      `shape, on data with positions in metres, is placed by its centre, with a warning) (default: ${D.initObject})`);
+  addProbeOptions(cmd)
     .option('--threads <n>', 'threads for the engine, 1 to 256 (default: min(2, cores)); results do not depend on it')
     .option('--precision <p>', 'float32 (default, pty-chi\'s precision) or float64 (for checks)')
     .option('--no-detector-mask', 'measured data (CXI, .ptyd): fit every pixel as read. By default the pixels the file marks as not measured — the CXI ' +

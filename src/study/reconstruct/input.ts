@@ -133,9 +133,27 @@ export function modelProbeFor(path: string, spec: ProbeModelSpec, N: readonly [n
   };
 }
 
+/** The refusal of a probe model and a probe file given together (reconstruction.probeModel, reconstruction.initProbe). */
+export const BOTH_PROBES_MESSAGE = 'give either --init-probe file:PATH or --probe-model, not both';
+
+/**
+ * The probe of `initProbe` `file:PATH` for patterns `N` sampled at `s` (the data's object pixel, when it states one),
+ * as `lsqml` reads it — and `inspect --check` shows it: the file's probe of the patterns' size (never resampled,
+ * modes kept; a CXI probe file that states no radiation read with the data's `radiation`), refused when it states
+ * another pixel size than the data's (within 1 %).
+ */
+export async function probeFromFile(initProbe: string, N: readonly [number, number], s: { pixelM?: [number, number] }, radiation?: Radiation): Promise<ProbeData> {
+  const p = await readProbeFile(initProbe.slice(5), N[0], N[1], radiation ? { radiation } : {});
+  const probe = { ...p, source: `file:${p.source}` };
+  if (probe.pixelM && s.pixelM && !samePixelSize(probe.pixelM, s.pixelM)) {
+    throw new InputError(`${probe.source}: expected a probe sampled at the data's object pixel size [${s.pixelM.join(', ')}] m (within 1 %); found [${probe.pixelM.join(', ')}] m (probes are not resampled)`);
+  }
+  return probe;
+}
+
 /** Reads `path` and resolves the object frame and the initial probe (see the module comment). */
 export async function readReconstructionInput(path: string, opts: ReconstructionInputOptions): Promise<ReconstructionInput> {
-  if (opts.probeModel && opts.initProbe !== 'guess') throw new UsageError('give either --init-probe file:PATH or --probe-model, not both');
+  if (opts.probeModel && opts.initProbe !== 'guess') throw new UsageError(BOTH_PROBES_MESSAGE);
   // An NPZ without probeGuess is read, to take the probe from --probe-model or --init-probe file:, or to be refused below naming both.
   const cropped = opts.frames !== undefined && (opts.frames.crop != null || (opts.frames.binSize ?? 1) !== 1);
   // squarePatterns: measured data's patterns that are not square are refused from the header, before the read
@@ -197,11 +215,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   } else if (opts.initProbe.startsWith('file:')) {
     // a CXI probe file that states no radiation is read with the data's
     const dataRadiation = measured?.geometry.radiation ?? (geometry?.radiation === 'electron' || geometry?.radiation === 'photon' ? geometry.radiation : undefined);
-    const p = await readProbeFile(opts.initProbe.slice(5), N[0], N[1], dataRadiation ? { radiation: dataRadiation } : {});
-    probe = { ...p, source: `file:${p.source}` };
-    if (probe.pixelM && s.pixelM && !samePixelSize(probe.pixelM, s.pixelM)) {
-      throw new InputError(`${probe.source}: expected a probe sampled at the data's object pixel size [${s.pixelM.join(', ')}] m (within 1 %); found [${probe.pixelM.join(', ')}] m (probes are not resampled)`);
-    }
+    probe = await probeFromFile(opts.initProbe, N, s, dataRadiation);
   } else if (input.format === 'npz' && input.dataset.probeAbsent) {
     throw new InputError(`${path}: key 'probeGuess': expected the probe (complex [${N.join(', ')}]); found it missing; give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH`);
   } else if (measured && !measured.probe) {
