@@ -91,3 +91,5 @@ export type { LsqmlJobRequest } from './data/memory.js';
 
 // metrics
 export * from './metrics/index.js';
+// A script's local runs keep off the roots of queued or running SLURM jobs, as the command line's do (study/slurm/local-guard.ts).
+import './study/slurm/local-guard.js';

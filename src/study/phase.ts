@@ -122,6 +122,25 @@ export function checkSignalOption(signal: unknown): AbortSignal | undefined {
   return signal;
 }
 
+/** What a local run checks before it writes `root` (a study hub when `isHub`, else one phase's root). */
+export type LocalRunCheck = (root: string, isHub: boolean) => Promise<void>;
+
+let localRunCheck: LocalRunCheck | null = null;
+
+/**
+ * Sets the check `checkLocalRun` makes: the library's entry (src/index.ts, through slurm/local-guard.ts) sets the one
+ * that refuses a root SLURM jobs still write, so that the phases need not import the SLURM code that drives them.
+ * The command line checks that itself, before it says anything of its run (cli/cluster.ts), and sets none.
+ */
+export function setLocalRunCheck(check: LocalRunCheck | null): void {
+  localRunCheck = check;
+}
+
+/** The check `setLocalRunCheck` set, for `root`; nothing when none is set. */
+export async function checkLocalRun(root: string, isHub: boolean): Promise<void> {
+  if (localRunCheck !== null) await localRunCheck(root, isHub);
+}
+
 /** Throws StudyAbortedError for `phase` when `signal` is aborted. */
 export function throwIfStopped(signal: AbortSignal | undefined, phase: PhaseName, finishedJobs: readonly string[] = []): void {
   if (signal?.aborted) throw new StudyAbortedError(phase, finishedJobs, signal.reason);

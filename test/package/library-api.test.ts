@@ -5,10 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  DatasetError, InputError, LsqmlAbortedError, LsqmlEngine, parseSettingsText, reconstructionSettingsSha256, settingsDifferences, NpzError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, frcThreshold, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem, validateDataset,
+  DatasetError, InputError, LsqmlAbortedError, runStudy, LsqmlEngine, parseSettingsText, reconstructionSettingsSha256, settingsDifferences, NpzError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, frcThreshold, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem, validateDataset,
 } from '../../src/index.js';
 import { studySettingsFor } from '../../src/study/run/study.js';
 import { newRunState, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
@@ -238,4 +238,26 @@ test('parseSettingsText, reconstructionSettingsSha256, settingsDifferences and n
   assert.throws(() => settingsDifferences({}, [1]), usage(/^settingsDifferences: `now` an array: expected a set of settings/));
   assert.deepEqual(settingsDifferences({ reconstruction: { epochs: 3 } }, { reconstruction: { epochs: 4 } }), [{ setting: 'reconstruction.epochs', was: 3, now: 4 }]);
   assert.throws(() => new (LsqmlEngine as unknown as new (...a: unknown[]) => unknown)({}, {}), usage(/^new LsqmlEngine\(…\): an engine is made by `await LsqmlEngine\.create\(input, options\)`/));
+});
+
+test('runStudy and runSimulation look for SLURM jobs that write the hub or the root before they write, as the command line does: a SLURM record that cannot be read is an InputError naming it, nothing run', async () => {
+  const hub = join(tempDir('lib-slurm-guard'), 'hub');
+  const quick = parseStudySettings({ preset: 'quick', simulation: { doses: [1e4] } });
+  writeHubSettings(hub, quick);
+  writeRunState(hub, newRunState(quick, '0.1.0', '2026-01-01T00:00:00Z'));
+  mkdirSync(join(hub, 'slurm'), { recursive: true });
+  const record = join(hub, 'slurm', 'jobs.json');
+  writeFileSync(record, '{ broken');
+  const named = (e: unknown): boolean => {
+    assert.ok(e instanceof InputError, `expected an InputError, got ${String(e)}`);
+    assert.ok(e.message.startsWith(`${record}: the SLURM jobs record is not valid JSON`), e.message);
+    return true;
+  };
+  // an aborted signal: code that did not look would stop at once instead (StudyAbortedError)
+  const signal = AbortSignal.abort();
+  const before = readFileSync(join(hub, 'run.json'), 'utf8');
+  await assert.rejects(runStudy(hub, undefined, undefined, { signal }), named);
+  await assert.rejects(runSimulation(quick, { outputRoot: join(hub, 'phase_c'), signal }), named);
+  assert.deepEqual(readdirSync(hub).sort(), ['run.json', 'settings.json', 'slurm'], 'nothing written');
+  assert.equal(readFileSync(join(hub, 'run.json'), 'utf8'), before);
 });

@@ -31,7 +31,7 @@ import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import {
   OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
 } from '../hub/metrics-summary.js';
-import { checkOptionNames, checkSignalOption, localExecutor, StudyAbortedError, optionNames, requirePathOptions, yieldToEventLoop, type Executor, type Phase } from '../phase.js';
+import { checkLocalRun, checkOptionNames, checkSignalOption, localExecutor, StudyAbortedError, optionNames, requirePathOptions, yieldToEventLoop, type Executor, type Phase } from '../phase.js';
 import { writeCharts } from './charts.js';
 import { checkJobOutputs } from './files.js';
 import { mergeUnmerged, unmergedRuns, withOwner } from './unmerged.js';
@@ -197,6 +197,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const startedAt = started.toISOString().replace(/\.\d+Z$/, 'Z');
   const plan = planComparisons(opts);
   checkBeforeComparing(opts, plan);
+  await checkLocalRun(opts.outputRoot, false);
   const warnings = [...plan.warnings];
   for (const w of plan.warnings) onProgress({ kind: 'warning', message: w });
   const models = opts.models ?? [];

@@ -10,7 +10,7 @@ import { withLock } from '../../files/lock.js';
 import type { StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { PHASE_D } from '../hub/layout.js';
 import { checkStudySettings } from '../../settings/parse.js';
-import { checkOptionNames, checkSignalOption, localExecutor, optionNames, requirePathOptions, type Executor, type Phase } from '../phase.js';
+import { checkLocalRun, checkOptionNames, checkSignalOption, localExecutor, optionNames, requirePathOptions, type Executor, type Phase } from '../phase.js';
 import { overlapDoses, type DoseSummary } from './job.js';
 import { planOverlap, type OverlapJob, type OverlapPlan, type OverlapProgress, type OverlapRunOptions } from './plan.js';
 import { readOverlapManifest, writeOverlapManifest } from './record.js';
@@ -45,6 +45,7 @@ export async function runOverlap(studySettings: StudySettings | StudySettingsInp
     { dose: 'the doses are `doses: [1e4, …]`', view: 'the views are `views: [\'dense\', …]`' });
   const signal = checkSignalOption(opts.signal);
   const planned = planOverlap(settings, opts);
+  await checkLocalRun(planned.outputRoot, false);
   const manifest = join(planned.outputRoot, PHASE_D.manifest);
   return withLock(join(planned.outputRoot, PHASE_D.lock), 'overlap run', 'Phase D root', async () => {
     // again under the lock: another run may have written meanwhile

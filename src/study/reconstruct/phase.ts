@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import type { StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { checkStudySettings } from '../../settings/parse.js';
-import { checkSignalOption, localExecutor, optionNames, type Executor } from '../phase.js';
+import { checkLocalRun, checkSignalOption, localExecutor, optionNames, type Executor } from '../phase.js';
 import { reconstructionPhase } from './job.js';
 import { checkInitObjectFits, checkInitProbeFits, planOptions, planReconstruction, type ReconstructionRunOptions } from './plan.js';
 import { checkStartFilesPresent, finishReconstruction, recordResult, startReconstruction, type PhaseFEvent, type PhaseFSummary } from './record.js';
@@ -37,6 +37,7 @@ export async function runReconstruction(studySettings: StudySettings | StudySett
   const settings = checkStudySettings(studySettings);
   const signal = checkSignalOption(opts?.signal);
   const plan = planReconstruction(settings, planOptions(opts, optionNames<ReconstructionExecution>({ executor: true, settingsFile: true, signal: true })), availableParallelism());
+  await checkLocalRun(plan.artifactRoot, false);
   await checkStartFilesPresent(plan, opts.settingsFile);
   await checkInitProbeFits(plan);
   await checkInitObjectFits(plan);

@@ -44,7 +44,7 @@ import { HUB, hubRoots, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hu
 import type { OverlapProgress } from '../overlap/plan.js';
 import { readOverlapManifest } from '../overlap/record.js';
 import { checkPhaseCFiles, checkPhaseDFiles, recordedPhaseCFiles } from '../hub/recorded-files.js';
-import { checkOptionNames, checkSignalOption, optionNames, PHASES, StudyAbortedError, type PhaseName } from '../phase.js';
+import { checkLocalRun, checkOptionNames, checkSignalOption, optionNames, PHASES, StudyAbortedError, type PhaseName } from '../phase.js';
 import { shellJoin } from '../../text.js';
 import { planOptions, planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
@@ -164,6 +164,7 @@ export async function runStudy(hub: string, settings?: StudySettings | StudySett
   if (typeof hub !== 'string' || hub === '') throw new UsageError(`\`hub\` ${shown(hub)}: expected a path (the hub directory)`);
   checkHubPath(hub); // a file, a link to nothing, a path that cannot be examined: one line, the same as a SLURM submission's
   const checked = studySettingsFor(hub, settings); // a caller's unparsed or bad settings: one SettingsError, before the hub is made
+  await checkLocalRun(hub, true); // never beside SLURM jobs of this hub (or of its phase roots) that are queued or running
   checkWritableDir(hub, '`hub`'); // a read-only hub: one line naming it, not the lock's temporary file
   // taken at once (a busy hub: LockBusyError naming the holder); a lock taken over while the run held it (its
   // heartbeat stopped for longer than the lease) ends the run with an error saying so (withLock)

@@ -9,7 +9,7 @@ import { withLock } from '../../files/lock.js';
 import type { PresetName, StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { PHASE_C } from '../hub/layout.js';
 import { checkStudySettings } from '../../settings/parse.js';
-import { checkOptionNames, checkSignalOption, localExecutor, optionNames, requirePathOptions, type Executor, type Phase } from '../phase.js';
+import { checkLocalRun, checkOptionNames, checkSignalOption, localExecutor, optionNames, requirePathOptions, type Executor, type Phase } from '../phase.js';
 import { simulateDoses, type SimulationJobResult } from './job.js';
 import {
   planSimulation, readRootState, type PhaseCProgress, type SimulationJob, type SimulationPlan, type SimulationRunOptions,
@@ -53,6 +53,7 @@ export async function runSimulation(studySettings: StudySettings | StudySettings
     { doses: 'the doses are a setting: `simulation.doses`' });
   const signal = checkSignalOption(opts.signal);
   const planned = planSimulation(settings, opts);
+  await checkLocalRun(planned.outputRoot, false);
   const doses: SimulationJobResult[] = [];
   const plan = await withLock(join(planned.outputRoot, PHASE_C.lock), 'generate run', 'Phase C root', async () => {
     // what the root holds, read again under the lock

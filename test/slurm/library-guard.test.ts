@@ -1,0 +1,40 @@
+/**
+ * The library's entry points keep off the roots of queued SLURM jobs, as the command line does: a script's
+ * `runStudy(hub)` or `runSimulation` into a hub whose submission is held in the queue is refused, naming the
+ * jobs, instead of running locally beside them (their merges would then drop what it wrote). Skipped, saying
+ * why, where no SLURM answers.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError, runSimulation, runStudy, readHubSettings } from '../../src/index.js';
+import { tempDir } from '../tmp.js';
+import { noSlurm } from './slurm-helpers.js';
+
+const CLI = resolve('dist', 'src', 'cli', 'main.js');
+const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
+
+test('runStudy and runSimulation refuse a hub whose SLURM jobs are queued, as `ptychostudy run` does, and write nothing', { skip: noSlurm() ?? false, timeout: 300_000 }, async () => {
+  const hub = join(tempDir('lib-slurm-held'), 'hub');
+  const sub = cli(['run', '--preset', 'quick', '--n-images', '24', '--epochs', '2', '--dose', '1e4', '--executor', 'slurm',
+    '--slurm-sbatch-arg=--hold', '--detach', '--quiet', '--out', hub]);
+  assert.equal(sub.status, 0, sub.stderr);
+  try {
+    const queued = (pattern: RegExp) => (e: unknown): boolean => {
+      assert.ok(e instanceof UsageError, `expected a UsageError, got ${String(e)}`);
+      assert.match(e.message, pattern);
+      return true;
+    };
+    const before = readdirSync(hub).sort();
+    await assert.rejects(runStudy(hub), queued(/: SLURM jobs of this hub are queued or running \(submission 1: \d+/));
+    const settings = readHubSettings(hub)!;
+    await assert.rejects(runSimulation(settings, { outputRoot: join(hub, 'phase_c') }), queued(/, which write this root, are queued or running/));
+    assert.deepEqual(readdirSync(hub).sort(), before, 'nothing written');
+    assert.ok(!existsSync(join(hub, 'phase_c', 'dose_10000')));
+  } finally {
+    const c = cli(['cancel', '--out', hub]);
+    assert.equal(c.status, 0, c.stderr);
+  }
+});
