@@ -4,8 +4,7 @@
  * loss against epoch, FRC against spatial frequency. Every chart colours the views alike (baseline,
  * dense, sparse in that order, fixed colours) and draws splits or models with dashes.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { MIN_FIGURE_WIDTH, svgToPng, svgToPngAsync, zoomFor } from './figure.js';
 import { doseLabel } from './ticks.js';
 
@@ -81,8 +80,13 @@ export function metricChartSpec(points: readonly MetricPoint[], opts: MetricChar
   } as TopLevelSpec;
 }
 
-/** SVG text of a vega-lite spec, rendered without a browser or canvas. */
+/**
+ * SVG text of a vega-lite spec, rendered without a browser or canvas. vega and vega-lite are loaded here, when a
+ * chart is drawn, not with the package: vega's canvas module awaits at its top level, which would make
+ * `require('ptychostudy')` (a CommonJS script, Node.js ≥ 20.19) fail with ERR_REQUIRE_ASYNC_MODULE.
+ */
 export async function vegaLiteToSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

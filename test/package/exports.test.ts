@@ -13,6 +13,7 @@ import * as lib from '../../src/index.js';
 import { tempDir } from '../tmp.js';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 
 const ENTRY = fileURLToPath(new URL('../../src/index.d.ts', import.meta.url));
 
@@ -83,4 +84,13 @@ test('the engine\'s bad-input error is an InputError (exit code 2), as every rea
   assert.ok(e instanceof lib.InputError);
   assert.equal(lib.exitCodeFor(e), 2);
   assert.equal(e.name, 'LsqmlInputError');
+});
+
+test('a CommonJS script can require the package where Node.js loads ES modules by require (20.19 and later): nothing it loads with the package awaits at the top level', (t) => {
+  if (!(process.features as { require_module?: boolean }).require_module) { t.skip(`Node.js ${process.version} cannot require an ES module`); return; }
+  const entry = fileURLToPath(new URL('../../src/index.js', import.meta.url));
+  const r = spawnSync(process.execPath, ['-e', `const p = require(${JSON.stringify(entry)}); console.log(typeof p.runLsqml, typeof p.buildReport)`],
+    { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'function function');
 });

@@ -89,8 +89,8 @@ function head(e: ts.Expression): { name: string; members: string[] } | null {
   return ts.isIdentifier(x) ? { name: x.text, members } : null;
 }
 
-/** Names of Node's and TypeScript's own types the page may name (runtime globals are looked up in `globalThis`). */
-const GLOBAL_TYPES = new Set(['NodeJS', 'Partial', 'Record', 'Promise']);
+/** Names of Node's and TypeScript's own types the page may name, and CommonJS's `require` (an ES module's `globalThis` has none; runtime globals are looked up there). */
+const GLOBAL_TYPES = new Set(['NodeJS', 'Partial', 'Record', 'Promise', 'require']);
 
 /** What is wrong with the calls and names the spans show; empty when every one is the package's. */
 function problems(spans: readonly string[], api: Api, runtime: Record<string, unknown>): string[] {
@@ -160,7 +160,7 @@ test('the check itself: an unexported name, a misspelt option, an extra argument
     // what the page may show: elided, globals, fields, a variable's method
     'runReconstruction(s, { dose: 1e4, … })', 'RangeError', 'ENOSPC', 'SettingsError.issues', 'stop.abort(s)', 'force',
     'runStudy(hub, settings?, onEvent?, { signal? })', 'NpzReader.open(path)', 'H', 'DEFAULT_LSQML_OPTIONS', 'r.keys()',
-    'DEFAULT_LSQML_OPTION',
+    'DEFAULT_LSQML_OPTION', "require('ptychostudy')",
   ], api, lib), [
     '`runLsqmlJobs({ input })`: runLsqmlJobs is not exported',
     '`LsqmlAbortError`: LsqmlAbortError is not exported',
