@@ -51,7 +51,7 @@ export type {
 export { runComparison, type PhaseGOptions, type PhaseGSummary, type StartedRun } from './study/compare/phase.js';
 export type { PhaseGProgress } from './study/compare/job.js';
 export type { CompareFilters, ExternalModel } from './study/compare/plan.js';
-export type { MetricsSummary, SummaryRowCore, SkippedJob } from './study/hub/metrics-summary.js';
+export { readMetricsSummary, metricValue, type MetricsSummary, type SummaryRowCore, type SkippedJob } from './study/hub/metrics-summary.js';
 export type { BrokenFile, DrawnFigure } from './study/report/sections.js';
 export type { PanelRecord } from './report/figure.js';
 export type { ColormapName } from './report/colormap.js';

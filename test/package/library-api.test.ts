@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  DatasetError, InputError, LsqmlAbortedError, runStudy, LsqmlEngine, parseSettingsText, reconstructionSettingsSha256, settingsDifferences, NpzError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, frcThreshold, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem, validateDataset,
+  DatasetError, InputError, LsqmlAbortedError, readMetricsSummary, runStudy, LsqmlEngine, parseSettingsText, reconstructionSettingsSha256, settingsDifferences, NpzError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, frcThreshold, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem, validateDataset,
 } from '../../src/index.js';
 import { studySettingsFor } from '../../src/study/run/study.js';
 import { newRunState, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
@@ -260,4 +260,12 @@ test('runStudy and runSimulation look for SLURM jobs that write the hub or the r
   await assert.rejects(runSimulation(quick, { outputRoot: join(hub, 'phase_c'), signal }), named);
   assert.deepEqual(readdirSync(hub).sort(), ['run.json', 'settings.json', 'slurm'], 'nothing written');
   assert.equal(readFileSync(join(hub, 'run.json'), 'utf8'), before);
+});
+
+test('readMetricsSummary: a hub\'s phase_g/metrics_summary.json as its schema gives it; null when there is none, an InputError naming it when it is broken', () => {
+  const dir = tempDir('lib-summary');
+  assert.equal(readMetricsSummary(join(dir, 'metrics_summary.json')), null);
+  writeFileSync(join(dir, 'metrics_summary.json'), '{ "schema_version": "1.0.0" }');
+  assert.throws(() => readMetricsSummary(join(dir, 'metrics_summary.json')),
+    (e: unknown) => e instanceof InputError && e.message.startsWith(`${join(dir, 'metrics_summary.json')}: key `) && /metrics summary schema/.test(e.message));
 });
