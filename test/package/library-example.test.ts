@@ -1,7 +1,9 @@
 /**
  * The script of docs/library.md runs as it stands against the built library: its import of 'ptychostudy' is
  * pointed at dist/src/index.js, it reconstructs the CXI fixture, and what it prints is what the page says it
- * does. A change of a name, a default or an error that the page relies on fails here.
+ * does. A change of a name, a default or an error that the page relies on fails here. It also type-checks, as
+ * a script whose editor checks it against the package's declarations (`// @ts-check`, strict) sees it: a promise
+ * used as its value, an option or a field that is not declared, fails here too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,15 +11,36 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { tempDir } from '../tmp.js';
 
 const at = (p: string): string => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 
-test('docs/library.md: the example script runs and does what the page says', () => {
+function pageScript(): string {
   const page = readFileSync(at('docs/library.md'), 'utf8');
   const blocks = [...page.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
   assert.equal(blocks.length, 1, 'one script on the page');
-  const script = blocks[0]!;
+  return blocks[0]!;
+}
+
+test('docs/library.md: the example script type-checks against the package\'s declarations (checkJs, strict)', () => {
+  const file = join(tempDir('lib-example-types'), 'example.mjs');
+  writeFileSync(file, pageScript());
+  const program = ts.createProgram([file], {
+    allowJs: true, checkJs: true, strict: true, noEmit: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    paths: { ptychostudy: [fileURLToPath(new URL('../../src/index.d.ts', import.meta.url))] },
+    typeRoots: [at('node_modules/@types')], types: ['node'],
+  });
+  const errors = ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file && d.start !== undefined ? `line ${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : '';
+    return where + ts.flattenDiagnosticMessageText(d.messageText, '\n');
+  });
+  assert.deepEqual(errors, []);
+});
+
+test('docs/library.md: the example script runs and does what the page says', () => {
+  const script = pageScript();
   assert.match(script, /from 'ptychostudy';/);
   const dir = tempDir('lib-example');
   const file = join(dir, 'example.mjs');
