@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  DatasetError, InputError, LsqmlAbortedError, readMetricsSummary, runStudy, LsqmlEngine, parseSettingsText, reconstructionSettingsSha256, settingsDifferences, NpzError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, frcThreshold, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem, validateDataset,
+  DatasetError, InputError, LockBusyError, LsqmlAbortedError, loadNpz, readMetricsSummary, runStudy, LsqmlEngine, parseSettingsText, reconstructionSettingsSha256, settingsDifferences, NpzError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, frcThreshold, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem, validateDataset,
 } from '../../src/index.js';
 import { studySettingsFor } from '../../src/study/run/study.js';
 import { newRunState, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
@@ -41,6 +41,26 @@ test('runLsqmlJob: the input is `input` (here a CXI file); the earlier `inputNpz
   await assert.rejects(runLsqmlJob({ input: CXI, outputDir: join(dir, 'a'), settings: settings({ epochs: 2 }) }),
     usage(/`outputDir` .*a: holds an earlier reconstruction \(reconstruction\.npz\), which is never replaced/));
   assert.deepEqual(readFileSync(a.reconstructionNpz), before);
+});
+
+test('runLsqmlJob holds the output directory\'s lock, as `ptychostudy lsqml` does: a second run into the same folder at the same time is refused at once, the first one\'s result kept', async () => {
+  const dir = tempDir('lib-same-dir');
+  const out = join(dir, 'out');
+  const [first, second] = await Promise.allSettled([
+    runLsqmlJob({ input: CXI, outputDir: out, settings: settings() }),
+    runLsqmlJob({ input: CXI, outputDir: out, settings: settings({ epochs: 2 }) }),
+  ]);
+  assert.equal(first.status, 'fulfilled', first.status === 'rejected' ? String(first.reason) : '');
+  assert.equal(second.status, 'rejected');
+  const e = (second as PromiseRejectedResult).reason as unknown;
+  assert.ok(e instanceof LockBusyError, `expected a LockBusyError, got ${String(e)}`);
+  assert.match(e.message, /another lsqml \(pid \d+\) .* is writing into this output directory \(lock .*\.lsqml\.lock\)/);
+  const { loss_history: loss } = loadNpz(join(out, 'reconstruction.npz'), ['loss_history']);
+  assert.deepEqual(loss!.shape, [3], 'the first run\'s 3 epochs, not the second\'s 2');
+  assert.deepEqual(readdirSync(out).sort(), ['lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json'], 'no lock left');
+  // an output directory the call made is removed again when nothing was written (bad input)
+  await assert.rejects(runLsqmlJob({ input: join(dir, 'none.npz'), outputDir: join(dir, 'made'), settings: settings() }), InputError);
+  assert.deepEqual(readdirSync(dir), ['out']);
 });
 
 test('runLsqmlJob: an aborted signal stops the run at the end of the epoch: LsqmlAbortedError, and no reconstruction is written', async () => {

@@ -287,8 +287,11 @@ function checkPatternTotals(inputPath: string, diffractionKey: string, opts: Rec
   if (!(t.total > 0)) throw new InputError(noCountsMessage(inputPath, diffractionKey, t.n));
 }
 
-/** Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch. */
-export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProgress) => void): Promise<LsqmlJobResult> {
+/**
+ * The options of `runLsqmlJob` checked, before anything is read or written: its reconstruction settings (completed
+ * with the defaults) and its input file's absolute path. A UsageError (a SettingsError) names what is wrong.
+ */
+export function checkJobOptions(job: LsqmlJobOptions, onProgress?: (p: JobProgress) => void): { opts: ReconstructionSettings; inputPath: string } {
   // a JavaScript caller's options that are not an object, or name an option this entry does not take (`onProgress`, the
   // second argument): one UsageError, not a TypeError or an option silently ignored
   if (job === null || typeof job !== 'object') throw new UsageError(`runLsqmlJob: options ${shownJson(job)}: expected an object naming \`input\`, \`outputDir\`, \`settings\``);
@@ -303,6 +306,16 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     throw new UsageError(`\`signal\` ${typeof job.signal}: expected an AbortSignal (new AbortController().signal) or undefined`);
   }
   checkWritableDir(job.outputDir, 'output directory');
+  return { opts, inputPath };
+}
+
+/**
+ * Runs one reconstruction job; see the module comment. Bad input → InputError; divergence → Error naming the epoch.
+ * It takes no lock: Phase F runs it under its root's lock, `ptychostudy lsqml` under the output directory's, and the
+ * library exports `runLsqmlJobLocked` (standalone.ts) in its name.
+ */
+export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProgress) => void): Promise<LsqmlJobResult> {
+  const { opts, inputPath } = checkJobOptions(job, onProgress);
   // an earlier result is never replaced: `ptychostudy lsqml --overwrite` (standalone.ts) moves it to history/ first
   const earlier = join(job.outputDir, PHASE_F.reconstruction);
   if (existsSync(earlier)) throw new UsageError(`\`outputDir\` ${job.outputDir}: holds an earlier reconstruction (${PHASE_F.reconstruction}), which is never replaced; expected a directory without one`);

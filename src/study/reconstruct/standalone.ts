@@ -23,7 +23,7 @@ import { withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { HUB, PHASE_F } from '../hub/layout.js';
 import { archiveOutputs, keepInterrupted } from './files.js';
-import { runLsqmlJob, type JobProgress, type LsqmlJobOptions, type LsqmlJobResult } from './lsqml-job.js';
+import { checkJobOptions, runLsqmlJob, type JobProgress, type LsqmlJobOptions, type LsqmlJobResult } from './lsqml-job.js';
 
 /** The lock a standalone reconstruction holds in its output directory. */
 export const STANDALONE_LOCK = '.lsqml.lock';
@@ -81,3 +81,25 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
   }
 }
 
+
+/**
+ * One reconstruction of a file into `outputDir` (the library's `runLsqmlJob`): reads the input, runs LSQML and
+ * writes reconstruction.npz (read it with `loadNpz`), reconstruction.png, reconstruction_run.json and lsqml.log
+ * into `outputDir`, as `ptychostudy lsqml` does. The options are checked first (a misspelt or out-of-range
+ * setting: a SettingsError naming it). The whole run holds `outputDir/.lsqml.lock`, as `ptychostudy lsqml --out`
+ * does, so a second run into the same folder, of this process or another, is refused at once (a LockBusyError
+ * naming the holder) instead of writing beside it; an `outputDir` that holds a reconstruction.npz already is
+ * refused (a UsageError: an earlier result is never replaced). An `outputDir` this call made is removed again
+ * when nothing was written into it. `onProgress` gets `{ epoch, epochs, loss, seconds }` after every epoch.
+ */
+export async function runLsqmlJobLocked(job: LsqmlJobOptions, onProgress?: (p: JobProgress) => void): Promise<LsqmlJobResult> {
+  checkJobOptions(job, onProgress);
+  const out = resolve(job.outputDir);
+  const created = !existsSync(out);
+  mkdirSync(out, { recursive: true });
+  try {
+    return await withLock(join(out, STANDALONE_LOCK), 'lsqml', 'output directory', () => runLsqmlJob(job, onProgress));
+  } finally {
+    if (created && readdirSync(out).length === 0) rmdirSync(out);
+  }
+}
