@@ -81,7 +81,6 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
   }
 }
 
-
 /**
  * One reconstruction of a file into `outputDir` (the library's `runLsqmlJob`): reads the input, runs LSQML and
  * writes reconstruction.npz (read it with `loadNpz`), reconstruction.png, reconstruction_run.json and lsqml.log
