@@ -3,7 +3,7 @@
  * the tarball installed into an empty project with the runtime dependencies only (`--omit=dev`) runs its
  * `ptychostudy` binary with no build step — help, a settings file, a tiny generate and a 2-epoch LSQML
  * reconstruction (worker threads and WebAssembly from the package) — and imports as a library with its
- * type declarations. Skipped, with the reason, where npm is missing or cannot reach its registry or cache.
+ * type declarations (and requires from CommonJS where Node.js can). Skipped, with the reason, where npm is missing or cannot reach its registry or cache.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,4 +79,10 @@ test('npm pack ships the built tool; installed from the tarball it runs and impo
   const types = readFileSync(join(app, 'node_modules', 'ptychostudy', 'dist', 'src', 'index.d.ts'), 'utf8');
   assert.match(types, /runStudy/);
   assert.match(types, /StudySettings/);
+  // a CommonJS script of the project requires it, where Node.js loads ES modules by require (20.19 and later)
+  if ((process.features as { require_module?: boolean }).require_module) {
+    const cjs = spawnSync(process.execPath, ['-e', "const p = require('ptychostudy'); console.log(typeof p.runLsqmlJob)"], { cwd: app, encoding: 'utf8', env });
+    assert.equal(cjs.status, 0, cjs.stderr);
+    assert.equal(cjs.stdout.trim(), 'function');
+  }
 });
