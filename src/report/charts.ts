@@ -95,27 +95,55 @@ export async function vegaLiteToSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/**
+ * What a chart's PNG is drawn for: its name (the chart's title) and the file it is to be written to, so that a chart
+ * resvg cannot draw is named in one line (`…/report/img/loss.png: the chart "Loss per epoch" could not be drawn: …`)
+ * rather than by resvg's own words alone ("SVG data parsing failed cause …"), which name neither.
+ */
+export interface ChartTarget { chart: string; file: string }
+
+/** resvg's error, named by the chart and its file (one line; the original error is its `cause`). */
+export function chartFailed(target: ChartTarget, err: unknown): Error {
+  const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').trim();
+  return new Error(`${target.file}: the chart "${target.chart}" could not be drawn as PNG (resvg: ${reason})`, { cause: err });
+}
+
 /** The PNG of a chart's SVG: at least 2× (sharp text) and at least 1600 px wide. */
-export function chartPng(svg: string): Buffer {
+export function chartPng(svg: string, target?: ChartTarget): Buffer {
   const m = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
-  return svgToPng(svg, zoomFor(m ? Number(m[1]) : MIN_FIGURE_WIDTH / 2, 2));
+  try {
+    return svgToPng(svg, zoomFor(m ? Number(m[1]) : MIN_FIGURE_WIDTH / 2, 2));
+  } catch (err) {
+    throw target ? chartFailed(target, err) : err;
+  }
 }
 
 /** `chartPng` drawn on libuv's thread pool (`svgToPngAsync`): the same bytes. */
-export function chartPngAsync(svg: string): Promise<Buffer> {
+export async function chartPngAsync(svg: string, target?: ChartTarget): Promise<Buffer> {
   const m = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
-  return svgToPngAsync(svg, zoomFor(m ? Number(m[1]) : MIN_FIGURE_WIDTH / 2, 2));
+  try {
+    return await svgToPngAsync(svg, zoomFor(m ? Number(m[1]) : MIN_FIGURE_WIDTH / 2, 2));
+  } catch (err) {
+    throw target ? chartFailed(target, err) : err;
+  }
 }
 
-/** Any vega-lite chart as SVG and PNG. */
-export async function renderChart(spec: TopLevelSpec): Promise<{ svg: string; png: Buffer }> {
+/** The text of a spec's title ("Loss per epoch"), or 'chart' when it has none. */
+export function chartTitle(spec: TopLevelSpec): string {
+  const t = (spec as { title?: unknown }).title;
+  const text = typeof t === 'string' ? t : t !== null && typeof t === 'object' ? (t as { text?: unknown }).text : undefined;
+  return typeof text === 'string' && text !== '' ? text : Array.isArray(text) ? text.join(' ') : 'chart';
+}
+
+/** Any vega-lite chart as SVG and PNG; `file`: where its PNG is to be written, named with the chart if resvg fails. */
+export async function renderChart(spec: TopLevelSpec, file?: string): Promise<{ svg: string; png: Buffer }> {
   const svg = await vegaLiteToSvg(spec);
-  return { svg, png: chartPng(svg) };
+  return { svg, png: chartPng(svg, file !== undefined ? { chart: chartTitle(spec), file } : undefined) };
 }
 
 /** A metric chart as SVG and PNG. */
-export async function renderMetricChart(points: readonly MetricPoint[], opts: MetricChartOptions): Promise<{ svg: string; png: Buffer }> {
-  return renderChart(metricChartSpec(points, opts));
+export async function renderMetricChart(points: readonly MetricPoint[], opts: MetricChartOptions, file?: string): Promise<{ svg: string; png: Buffer }> {
+  return renderChart(metricChartSpec(points, opts), file);
 }
 
 /** One epoch of one reconstruction's loss. */

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chartPng, chartPngAsync, lossChartSpec, metricChartSpec, singleLossChartSpec, vegaLiteToSvg, type LossPoint, type MetricPoint } from '../../src/report/charts.js';
+import { chartPng, chartPngAsync, chartTitle, lossChartSpec, metricChartSpec, singleLossChartSpec, vegaLiteToSvg, type LossPoint, type MetricPoint } from '../../src/report/charts.js';
 import { doseLabel } from '../../src/study/report/sections.js';
 
 function points(doses: readonly number[]): MetricPoint[] {
@@ -73,4 +73,19 @@ test('a chart\'s PNG drawn off the main thread is the same bytes as drawn on it'
   const png = chartPng(svg);
   assert.ok((await chartPngAsync(svg)).equals(png));
   assert.ok(png.length > 10_000, `${png.length} bytes`);
+});
+
+test('a chart resvg cannot draw is named in one line by its title and the file it was for, with resvg\'s reason', async () => {
+  const file = '/hub/report/img/loss.png';
+  const broken = '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300"><g><text>Loss per epoch</text>'; // cut: never closed
+  for (const draw of [() => chartPng(broken, { chart: 'Loss per epoch', file }), () => chartPngAsync(broken, { chart: 'Loss per epoch', file })]) {
+    await assert.rejects(async () => draw(), (err: Error) => {
+      assert.match(err.message, /^\/hub\/report\/img\/loss\.png: the chart "Loss per epoch" could not be drawn as PNG \(resvg: SVG data parsing failed[^\n]*\)$/);
+      assert.ok(err.cause instanceof Error, 'resvg\'s own error kept as the cause');
+      return true;
+    });
+  }
+  // the title a spec gives is the chart's name
+  assert.equal(chartTitle(lossChartSpec([])), 'Loss per epoch');
+  assert.equal(chartTitle(metricChartSpec([], { title: 'MSE vs dose', yTitle: 'MSE', subtitle: 'lower is better' })), 'MSE vs dose');
 });

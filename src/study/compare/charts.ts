@@ -43,12 +43,8 @@ export async function writeCharts(summary: MetricsSummary, dir: string, beforeRe
       throw err;
     }
     await flush();
-    let png: Promise<Buffer>;
-    try {
-      png = chartPngAsync(svg);
-    } catch (err) {
-      png = Promise.reject(err);
-    }
+    // a chart resvg cannot draw is named by its title and its file, not by resvg's words alone
+    const png = chartPngAsync(svg, { chart: opts.title, file: join(dir, `${c.metric}.png`) });
     png.catch(() => {}); // no unhandled rejection while the next chart is laid out: flush awaits it
     pending = { svgPath: join(dir, `${c.metric}.svg`), pngPath: join(dir, `${c.metric}.png`), svg, png };
   }

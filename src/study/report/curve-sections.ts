@@ -40,7 +40,7 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
   parts.push(...brokenNotes);
   if (points.length === 0) { if (brokenNotes.length === 0) parts.push(na('loss curves: no reconstruction.npz loss_history or lsqml.log found')); }
   else {
-    const { svg, png } = await renderChart(lossChartSpec(points, { subtitle: 'log scale, one panel per dose with its own y axis; colour = view, dash = split' }));
+    const { svg, png } = await renderChart(lossChartSpec(points, { subtitle: 'log scale, one panel per dose with its own y axis; colour = view, dash = split' }), join(plan.imgDir, 'loss.png'));
     const src = img.write('loss.png', png);
     const svgSrc = img.write('loss.svg', svg);
     // pty-chi's loss sums over every detector pixel: a masked one counts with the 0 it was set to, unfitted
@@ -122,8 +122,9 @@ export async function frcSection(ctx: ReportContext): Promise<Section> {
         const mine = points.filter((p) => p.model === model && doses.includes(p.dose));
         if (mine.length === 0) continue;
         const range = groups.length > 1 ? `, doses ${doseLabel(doses[0]!)}${doses.length > 1 ? ` … ${doseLabel(doses[doses.length - 1]!)}` : ''}` : '';
-        const { svg, png } = await renderChart(frcChartSpec(mine, { title: `Fourier ring correlation, ${model}${range}`, subtitle: 'rows amplitude, phase; colour = view, dash = split; grey: 0.5 and 1/7 thresholds' }));
         const name = groups.length > 1 ? `frc_${slug}_${g + 1}` : `frc_${slug}`;
+        const { svg, png } = await renderChart(frcChartSpec(mine, { title: `Fourier ring correlation, ${model}${range}`, subtitle: 'rows amplitude, phase; colour = view, dash = split; grey: 0.5 and 1/7 thresholds' }),
+          join(plan.imgDir, `${name}.png`));
         const src = img.write(`${name}.png`, png);
         const svgSrc = img.write(`${name}.svg`, svg);
         // drawn at the chart's own size: a chart of one or two doses is not zoomed to the column (its text would outgrow the page's)

@@ -274,7 +274,7 @@ function fmtLoss(v: number | null): string {
 
 /** The page's sections; images go to `img`. */
 async function sections(rec: Reconstruction, img: ImageDir, missing: string[], patterns: InputPatterns, inputPath: string | null,
-  rerun: ReturnType<typeof rerunCommand>, progress: (title: string) => void, signal: AbortSignal | undefined): Promise<Section[]> {
+  rerun: ReturnType<typeof rerunCommand>, progress: (title: string) => void, signal: AbortSignal | undefined, finalImg: string): Promise<Section[]> {
   const na = (what: string): string => { missing.push(what); return notAvailable(what); };
   const { meta } = rec;
   const geometry = isRecord(meta.geometry) ? meta.geometry : null;
@@ -370,7 +370,8 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   if (!rec.loss || rec.loss.length === 0) lossParts.push(na('loss curve: reconstruction.npz holds no loss_history'));
   else {
     const first = rec.loss.length > 1 ? 1 : 0;
-    const { svg, png } = await renderChart(singleLossChartSpec(rec.loss, { firstEpoch: first, subtitle: 'log scale', yTitle: `loss per pixel (${lossUnit})` }));
+    const { svg, png } = await renderChart(singleLossChartSpec(rec.loss, { firstEpoch: first, subtitle: 'log scale', yTitle: `loss per pixel (${lossUnit})` }),
+      join(finalImg, 'loss.png'));
     const src = img.write('loss.png', png);
     const svgSrc = img.write('loss.svg', svg);
     // pty-chi's loss sums over every detector pixel: a masked one counts with the 0 it was set to, unfitted
@@ -569,7 +570,7 @@ async function buildInto(dir: string, outDir: string, rec: Reconstruction, patte
       t0 = performance.now();
       const d = ++doneCount;
       opts.onProgress?.({ done: d, count, section: title, seconds, message: `report: ${d}/${count} ${title} (${seconds.toFixed(1)} s)` });
-    }, signal);
+    }, signal, join(outDir, REPORT.images));
     // a secondary file that is there but broken: first on the page, as in the study report (none: the page is as it was)
     const broken: BrokenFile[] = rec.runBroken !== null ? [{ file: join(dir, LSQML_FOLDER.run), reason: rec.runBroken }] : [];
     const brokenPart = brokenSection(broken, "of this reconstruction's folder");
