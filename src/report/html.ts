@@ -5,7 +5,8 @@
  * clicked; it fetches nothing, and with scripts off the page is the same tables in their own order. The layout is responsive and never scrolls sideways: images
  * shrink to the column (each links to its full-size file), wide tables scroll inside their own box.
  * Printed (or saved as PDF) the page is black on white without the navigation bar, and wide tables wrap
- * their cells in a smaller type instead of scrolling, so no column is cut off at the page edge.
+ * their cells in a smaller type instead of scrolling, so no column is cut off at the page edge: a cell's key–value
+ * pairs and notes take the table's type and wrap too, and a command (`pre`) wraps rather than scrolls.
  */
 
 /** Escapes text for HTML content and attribute values. */
@@ -157,6 +158,9 @@ pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
   th, td { padding: 1px 3px; }
   td, td.num { white-space: normal; }
   td.wrap { min-width: 6em; }
+  td code, td .kv, td .small { font-size: inherit; }
+  .kv span { white-space: normal; }
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; overflow: visible; }
   th button.sort::after { content: none; }
   th .sort-parts { display: none; }
   figure, tr, .facts, .na-note { break-inside: avoid; }

@@ -28,6 +28,12 @@ export interface PrintFacts {
   width: number;
   /** Boxes whose content is wider than the printable area (cut off on paper), by their table's caption. */
   cutOff: { caption: string; contentWidth: number; boxWidth: number }[];
+  /**
+   * Tables, cells and code blocks that reach past the printable area's right edge (their end is off the paper:
+   * a box that does not scroll in print, `overflow: visible`, spills rather than scrolls), by their table's caption
+   * or their tag, with where they end.
+   */
+  spill: { caption: string; right: number }[];
   /** The page title's colour and its header's background. */
   title: { color: string; background: string };
   /** Whether the navigation bar is printed. */
@@ -51,6 +57,8 @@ export async function inspectPrint(file: string, pdf?: string): Promise<PrintFac
       return {
         cutOff: [...document.querySelectorAll('main *')].filter((e) => getComputedStyle(e).overflowX !== 'visible' && e.scrollWidth > e.clientWidth + 1)
           .map((e) => ({ caption: e.closest('figure.tbl')?.querySelector('figcaption')?.textContent ?? e.tagName, contentWidth: e.scrollWidth, boxWidth: e.clientWidth })),
+        spill: [...document.querySelectorAll('main table, main td, main th, main pre')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+          .map((e) => ({ caption: e.closest('figure.tbl')?.querySelector('figcaption')?.textContent ?? e.tagName, right: Math.round(e.getBoundingClientRect().right) })),
         title: { color: getComputedStyle(h1).color, background: getComputedStyle(header).backgroundColor },
         navPrinted: nav !== null && getComputedStyle(nav).display !== 'none',
       };

@@ -90,6 +90,7 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
     // printed (or saved as PDF): every column of every table on the paper, a title that needs no background
     const print = await inspectPrint(rep.indexPath);
     assert.deepEqual(print.cutOff, [], `cut off at the edge of an A4 page (${print.width} px)`);
+    assert.deepEqual(print.spill, [], `past the edge of an A4 page (${print.width} px)`);
     assert.equal(print.title.color, 'rgb(17, 17, 17)', 'dark title (browsers leave backgrounds out of print)');
     assert.equal(print.navPrinted, false, 'no navigation bar on paper');
     assert.ok(readFileSync(shots(420)).length > 10000, 'screenshot taken');
