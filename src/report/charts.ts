@@ -18,6 +18,24 @@ const CONFIG = { font: 'DejaVu Sans', background: 'white', view: { stroke: '#ccc
 /** A dose as the report writes it (`doseLabel`: 300, 1e3, 2.5e4), as a vega expression of an axis label. */
 const DOSE_LABEL = "datum.value < 1000 ? format(datum.value, '~g') : replace(format(datum.value, '~e'), 'e+', 'e')";
 
+/**
+ * A loss axis's label (log scale) as a reader writes numbers: plain from 0.001 to below 10 000 (0.05, 2, 10), a power
+ * of ten beyond (5e-4, 2e5). '~e' wrote every label so (5e-2, 1e+0, 2e+0, 1e+1), unlike the page's own numbers. Over
+ * more than a decade (`decades`) only 1, 2 and 5 times a power of ten are labelled: with every tick of a decade labelled,
+ * vega hid the overlapping ones, and with them the decades' own labels (1, 10) while 3, 4, 7, 9 stayed.
+ */
+function logLabel(decades: boolean): string {
+  const text = "abs(datum.value) >= 0.001 && abs(datum.value) < 10000 ? format(datum.value, '~g') : replace(format(datum.value, '~e'), 'e+', 'e')";
+  return decades ? `test(regexp('^[125]e'), format(datum.value, '.1~e')) ? (${text}) : ''` : text;
+}
+
+/** Whether positive `values` span more than a decade (max > 10 × min). */
+function spansDecades(values: readonly number[]): boolean {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  return values.length > 0 && hi > 10 * lo;
+}
+
 /** One point of a metric chart. */
 export interface MetricPoint {
   dose: number;
@@ -168,6 +186,8 @@ function doseTitle(dose: number): string {
 export function lossChartSpec(points: readonly LossPoint[], opts: { title?: string; subtitle?: string } = {}): TopLevelSpec {
   const values = points.filter((p) => Number.isFinite(p.loss) && p.loss > 0).map((p) => ({ ...p, panel: doseTitle(p.dose) }));
   const order = [...new Set([...values].sort((a, b) => a.dose - b.dose).map((p) => p.panel))];
+  // each panel has its own y scale: labels thinned to 1, 2, 5 × 10^k only where every panel spans decades
+  const everyPanelSpansDecades = order.every((panel) => spansDecades(values.filter((p) => p.panel === panel).map((p) => p.loss)));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: opts.title ?? 'Loss per epoch', ...(opts.subtitle ? { subtitle: opts.subtitle } : {}) },
@@ -181,9 +201,9 @@ export function lossChartSpec(points: readonly LossPoint[], opts: { title?: stri
       encoding: {
         // epochs are whole numbers: no tick between two (a short run showed 1.2, 1.4, …)
         x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { zero: false, nice: false }, axis: { tickMinStep: 1, format: 'd' } },
-        // over the losses' own range (rounded out to decades, the curves of a short run lay flat in a corner); '~e' as
-        // ticks inside one decade are 1.2e-2, 1.4e-2, … ('.0e' rounded them to one digit)
-        y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'log', nice: false, padding: 6 }, axis: { format: '~e' } },
+        // over the losses' own range (rounded out to decades, the curves of a short run lay flat in a corner); labels as
+        // logLabel writes them: ticks inside one decade are 0.012, 0.014, … ('.0e' rounded them to one digit)
+        y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'log', nice: false, padding: 6 }, axis: { labelExpr: logLabel(everyPanelSpansDecades) } },
         color: viewColour,
         strokeDash: splitDash,
         detail: [{ field: 'split' }, { field: 'view' }],
@@ -212,7 +232,7 @@ export function singleLossChartSpec(losses: readonly number[], opts: { title?: s
       // epochs are whole numbers: no tick between two (a short run would show 1.4, 1.8, …)
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { zero: false, nice: false }, axis: { tickMinStep: 1, format: 'd' } },
       // over the losses' own range, as the study's loss chart (lossChartSpec)
-      y: { field: 'loss', type: 'quantitative', title: opts.yTitle ?? 'loss', scale: { type: 'log', nice: false, padding: 6 }, axis: { format: '~e' } },
+      y: { field: 'loss', type: 'quantitative', title: opts.yTitle ?? 'loss', scale: { type: 'log', nice: false, padding: 6 }, axis: { labelExpr: logLabel(spansDecades(values.map((p) => p.loss))) } },
       color: { value: VIEW_COLOURS[0] },
     },
     config: CONFIG,

@@ -89,3 +89,22 @@ test('a chart resvg cannot draw is named in one line by its title and the file i
   assert.equal(chartTitle(lossChartSpec([])), 'Loss per epoch');
   assert.equal(chartTitle(metricChartSpec([], { title: 'MSE vs dose', yTitle: 'MSE', subtitle: 'lower is better' })), 'MSE vs dose');
 });
+
+test('a loss axis is labelled as the page writes numbers: 0.5, 2, 10 — not 5e-1, 2e+0, 1e+1; a power of ten only below 0.001', async () => {
+  const labels = async (losses: number[]): Promise<string[]> => {
+    const svg = await vegaLiteToSvg(singleLossChartSpec(losses, { firstEpoch: 0 }));
+    return [...svg.matchAll(/<text [^>]*transform="translate\(-7,[\d.-]+\)"[^>]*opacity="1"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+  };
+  const decades = await labels([14, 5, 2, 0.9, 0.4, 0.2]);
+  assert.ok(decades.length >= 4, decades.join(' '));
+  for (const l of decades) assert.match(l, /^\d+(\.\d+)?$/, `label ${l} of a loss between 0.2 and 14`);
+  assert.ok(decades.includes('10') && decades.includes('1'), decades.join(' '));
+  const small = await labels([4e-3, 2e-3, 9e-4, 5e-4, 3e-4]);
+  for (const l of small) assert.match(l, /^(0\.00\d+|\de-4)$/, `label ${l} of a loss between 3e-4 and 4e-3`);
+  assert.ok(small.some((l) => /e-4$/.test(l)) && small.some((l) => l.startsWith('0.00')), small.join(' '));
+  // the study's loss chart too
+  const svg = await vegaLiteToSvg(lossChartSpec([1, 2, 3, 4].map((epoch) => ({ dose: 1000, view: 'baseline', split: 'train', epoch, loss: 8 / epoch ** 2 }))));
+  const ys = [...svg.matchAll(/<text [^>]*transform="translate\(-7,[\d.-]+\)"[^>]*opacity="1"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+  assert.ok(ys.length >= 3, ys.join(' '));
+  for (const l of ys) assert.doesNotMatch(l, /e/, `label ${l}`);
+});
