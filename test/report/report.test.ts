@@ -18,6 +18,7 @@ import { comparisonTitle } from '../../src/study/compare/job.js';
 import { buildReport } from '../../src/study/report/phase.js';
 import { SORT_SCRIPT } from '../../src/report/html.js';
 import { planReport } from '../../src/study/report/plan.js';
+import { runFacts } from '../../src/study/report/image-sections.js';
 import { metadataArray } from '../../src/data/metadata.js';
 import { makeHub, toC64, H, W } from '../study/compare-hub.js';
 import { parseModelSpec } from '../../src/study/compare/plan.js';
@@ -463,4 +464,17 @@ test('report: a masked pixel of a CXI file in Phase C\'s place holding a detecto
   assert.equal(drawn.panels[0]!.vmax, brightest);
   const html = readFileSync(built.indexPath, 'utf8');
   assert.match(html, /one shared log colour scale from 1 to [\d, ]+ \(the brightest pixel the reconstructions fitted: 1 masked pixel holds more/);
+});
+
+test('at a glance, from run.json: preset, epochs and seeds, when and by which version the study ran; nothing made up where it is missing or broken', () => {
+  const run = { version: '0.1.0', created: '2026-12-07T01:52:45Z', status: 'complete',
+    study_settings: { preset: 'fly64', simulation: { seed: 7 }, overlap: { seed: 456 }, reconstruction: { seed: 3, epochs: 100 } } };
+  assert.deepEqual(runFacts({ value: run }), {
+    settings: 'preset fly64; 100 epochs; seeds: simulation 7, overlap 456, reconstruction 3 (every setting under Study design)',
+    run: 'started 2026-12-07T01:52:45Z, by ptychostudy 0.1.0, status complete (run.json; versions under Software)',
+  });
+  // a hub of an earlier version without study_settings; a seed that is not a number is left out, not written
+  assert.deepEqual(runFacts({ value: { version: '0.0.9', status: 'running', study_settings: { simulation: { seed: 'x' } } } }),
+    { settings: '', run: 'by ptychostudy 0.0.9, status running (run.json; versions under Software)' });
+  for (const r of [null, { error: 'Unexpected end of JSON input' }, { value: null }, { value: [1, 2] }]) assert.deepEqual(runFacts(r), { settings: '', run: '' });
 });

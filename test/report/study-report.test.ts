@@ -125,6 +125,9 @@ test('real study: the dose × view grid of phases, on one colour scale that the 
   assert.match(html, /one colour scale for the whole grid, −?\d\.\d+ … \d\.\d+ rad/);
   const glance = html.slice(html.indexOf('<section id="glance">'), html.indexOf('<section id="design">'));
   assert.equal((glance.match(/<tr>/g) ?? []).length, 1 + DOSES.length, 'headline MS-SSIM table: a header and a row per dose');
+  // what the study is known by, at the top: its preset, epochs and seeds (the defaults here), when and by what it ran
+  assert.match(glance, /<dt>settings<\/dt><dd>preset quick; 2 epochs; seeds: simulation 42, overlap 456, reconstruction 42 \(every setting under Study design\)<\/dd>/);
+  assert.match(glance, /<dt>run<\/dt><dd>started \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, by ptychostudy \d+\.\d+\.\d+, status complete \(run\.json; versions under Software\)<\/dd>/);
   // the reconstructed probes, one per dose × view of a split
   const probe = rep.figures.find((f) => f.file === 'probe_amplitude_train.png');
   assert.equal(probe?.panels.length, DOSES.length * VIEWS.length);

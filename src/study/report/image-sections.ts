@@ -120,6 +120,28 @@ function headline(ctx: ReportContext, split: string): string {
   return notes.length ? `${t}\n<p class="small">${notes.join(' ')}</p>` : t;
 }
 
+/**
+ * What a reader needs to know the study by, from run.json: its preset, epochs and seeds (every setting is under Study
+ * design), and when and by which version it ran. Empty strings where run.json is missing or broken (Study design
+ * says so) or a value is not recorded.
+ */
+export function runFacts(run: ReportContext['plan']['run']): { settings: string; run: string } {
+  const r = run && 'value' in run && run.value !== null && typeof run.value === 'object' ? run.value as Record<string, unknown> : null;
+  const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : {});
+  const s = obj(r?.study_settings);
+  const num = (v: unknown): string | null => (typeof v === 'number' && Number.isFinite(v) ? String(v) : null);
+  const seeds = ([['simulation', obj(s.simulation).seed], ['overlap', obj(s.overlap).seed], ['reconstruction', obj(s.reconstruction).seed]] as const)
+    .filter(([, v]) => num(v) !== null).map(([k, v]) => `${k} ${num(v)}`);
+  const epochs = num(obj(s.reconstruction).epochs);
+  const settings = [typeof s.preset === 'string' ? `preset ${s.preset}` : '', epochs !== null ? `${epochs} epochs` : '',
+    seeds.length ? `seeds: ${seeds.join(', ')}` : ''].filter(Boolean).join('; ');
+  const created = typeof r?.created === 'string' ? r.created : null;
+  const version = typeof r?.version === 'string' ? r.version : null;
+  const status = typeof r?.status === 'string' ? r.status : null;
+  const runText = [created ? `started ${created}` : '', version ? `by ptychostudy ${version}` : '', status ? `status ${status}` : ''].filter(Boolean).join(', ');
+  return { settings: settings ? `${settings} (every setting under Study design)` : '', run: runText ? `${runText} (run.json; versions under Software)` : '' };
+}
+
 /** At a glance: facts, headline scores, the dose × view phase grids. */
 export async function glanceSection(ctx: ReportContext): Promise<Section> {
   const { plan } = ctx;
@@ -141,6 +163,9 @@ export async function glanceSection(ctx: ReportContext): Promise<Section> {
     ['pixel size', plan.pixelSizeM ? `${formatLength(plan.pixelSizeM[1])} (x) × ${formatLength(plan.pixelSizeM[0])} (y)`
       : plan.pixelSizesDiffer ? 'differs between the reconstructions, or some do not state it (lengths in pixels)' : 'not stated by the data (lengths in pixels)'],
   ];
+  const made = runFacts(plan.run);
+  if (made.settings) facts.push(['settings', made.settings]);
+  if (made.run) facts.push(['run', made.run]);
   if (plan.detectorMasks.length > 0) {
     const on = plan.detectorMasks.filter((m) => m.applied === true);
     const counts = [...new Set(on.map((m) => `${formatNumber(Number(m.pixels_masked))} of ${formatNumber(Number(m.pattern_pixels))} pixels`))];
