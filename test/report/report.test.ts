@@ -43,6 +43,8 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
     const rec = html.slice(html.indexOf('<section id="reconstructions">'), html.indexOf('<section id="loss">'));
     assert.match(rec, /Go to dose: <a href="#rec-dose_1000">1e3<\/a> · <a href="#rec-dose_10000">1e4<\/a> · <a href="#rec-dose_100000">1e5<\/a>/);
     for (const d of ['1000', '10000', '100000']) assert.equal(rec.split(`<h3 id="rec-dose_${d}">dose `).length, 2, `one heading of dose ${d}`);
+    // the phase grids' alt text says what they show (their caption, under them, gives only the colour scale)
+    assert.match(html, /<img src="img\/glance_phase_train\.png" alt="Object phase, train split: the ground truth \(top row\) and LSQML at dose 1e3, 1e4, 1e5 \(one row each\), view baseline \(columns\), aligned to the ground truth, on one colour scale −?\d[^"]* rad[^"]*\.">/);
     // the doses in the page's header written as everywhere else on the page (1e4, not 10000)
     assert.match(html, /<header><h1>[^<]*<\/h1><p>hub [^<]* · doses 1e3, 1e4, 1e5 · our model: LSQML<\/p><\/header>/);
     // one script, inline: the tables' sorting (test/report/table-sort.test.ts); nothing loaded from elsewhere

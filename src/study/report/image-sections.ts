@@ -27,7 +27,7 @@ function dosesOf(jobs: readonly JobAddress[]): number[] {
 }
 
 /** The dose × view grid of phases of one split (ground truth on top), or null when nothing was compared. */
-function phaseGrid(ctx: ReportContext, split: string, notes: string[]): { src: string; caption: string } | null {
+function phaseGrid(ctx: ReportContext, split: string, notes: string[]): { src: string; caption: string; alt: string } | null {
   const { plan, img } = ctx;
   const jobs = plan.jobs.filter((j) => j.split === split);
   const views = viewsOf(jobs);
@@ -75,7 +75,10 @@ function phaseGrid(ctx: ReportContext, split: string, notes: string[]): { src: s
   const unaligned = (plan.summary?.rows ?? []).filter((r) => r.model === OWN_MODEL && r.split === split && r.status === 'ok' && r.error && phases.has(`${r.dose}|${r.view}`))
     .map((r) => `dose ${doseLabel(r.dose)} ${r.view}`);
   const warn = unaligned.length ? `; not registered (its registration failed, see Skipped and failed jobs): ${unaligned.join(', ')}` : '';
-  return { src, caption: `${split} split: one colour scale for the whole grid, ${a} … ${b} rad${warn}` };
+  // the caption is under the figure; its text alone (the alt text before) did not say what the picture is
+  const alt = `Object phase, ${split} split: the ground truth (top row) and ${OWN_MODEL} at dose ${doses.map(doseLabel).join(', ')} (one row each), `
+    + `view${views.length === 1 ? '' : 's'} ${views.join(', ')} (columns), aligned to the ground truth, on one colour scale ${a} … ${b} rad${warn}`;
+  return { src, caption: `${split} split: one colour scale for the whole grid, ${a} … ${b} rad${warn}`, alt };
 }
 
 /** Headline scores: MS-SSIM (amplitude / phase) of our model, one row per dose, one column per view. */
@@ -175,7 +178,7 @@ export async function glanceSection(ctx: ReportContext): Promise<Section> {
   parts.push(`<dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`);
   const split = plan.summary?.rows.some((r) => r.split === 'test') ? 'test' : 'train';
   parts.push(headline(ctx, split));
-  const grids: { src: string; caption: string }[] = [];
+  const grids: { src: string; caption: string; alt: string }[] = [];
   const brokenNotes: string[] = [];
   for (const s of SPLITS) {
     await yieldToEventLoop(); // each grid takes seconds at fly64 size: let signals (Ctrl-C) through between them
@@ -186,7 +189,7 @@ export async function glanceSection(ctx: ReportContext): Promise<Section> {
     if (brokenNotes.length === 0) parts.push(ctx.na('phase grid: no Phase G reconstructions_aligned.npz found (run ptychostudy compare)'));
   } else {
     parts.push(`<p class="small">Object phase of every reconstruction by ${esc(OWN_MODEL)} after registration to the ground truth (offset, global phase and phase ramp removed; moved onto the ground truth's branch), each over its job's compared region, with the ground truth on top. One colour scale for the whole grid (stated under each figure): the ground truth's 0.5–99.5 percentile; values outside are clipped, and the share of clipped pixels is written under each image. Click a figure for its full size.</p>`);
-    parts.push(grid(grids.map((g) => figure(g.src, `${g.caption}.`)), 'pair'));
+    parts.push(grid(grids.map((g) => figure(g.src, `${g.caption}.`, `${g.alt}.`)), 'pair'));
   }
   parts.push(...brokenNotes);
   return { id: 'glance', title: 'At a glance', body: parts.join('\n') };
