@@ -80,6 +80,8 @@ test('report of an lsqml folder: object, probe, loss, positions, detector mask, 
   assert.match(html, /ptychostudy-lsqml 0\.\d+\.\d+/);
   // no ground truth: nothing scored, and said so
   assert.match(html, /there is no ground truth, so nothing is compared or scored/);
+  // what the reconstruction is known by, at the top: its seed, when and by which engine it ran
+  assert.match(html, /<dt>run<\/dt><dd>seed 42, started \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z, by ptychostudy-lsqml \d+\.\d+\.\d+ \(every setting under Settings\)<\/dd>/);
 });
 
 test('the object figure is the scanned region with a scale bar in metres; the probe table gives the power fractions', async () => {

@@ -318,6 +318,12 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   ];
   const energy = energyFact(geometry);
   if (energy !== null) facts.push(['energy', energy]);
+  // what the reconstruction is known by, at the top (its every setting is under Settings, versions under Software)
+  const seed = isRecord(meta.reconstruction_settings) ? num(meta.reconstruction_settings.seed) : null;
+  const engine = `${str(meta.engine) ?? ''} ${str(meta.engine_version) ?? ''}`.trim();
+  const started = rec.run ? str(rec.run.created_utc) : null;
+  const made = [seed !== null ? `seed ${seed}` : '', started !== null ? `started ${started}` : '', engine ? `by ${engine}` : ''].filter(Boolean).join(', ');
+  if (made) facts.push(['run', `${made} (every setting under Settings)`]);
   if (rec.mask) {
     const m = rec.mask.record;
     facts.push(['detector mask', m.applied === true ? `applied: ${formatNumber(Number(m.pixels_masked))} of ${formatNumber(Number(m.pattern_pixels))} pixels masked (see Data)` : 'off (see Data)']);
