@@ -20,7 +20,6 @@ import { tryLock } from '../../src/files/lock.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
 import { fixtureEntries, writeHdf5 } from '../data/cxi-builder.js';
 import { tempDir } from '../tmp.js';
-import { HAVE_CHROMIUM, inspectPrint } from './chromium.js';
 
 const root = tempDir('reconstruction-report');
 const D = 'entry_1/data_1/data', MASK = 'entry_1/instrument_1/detector_1/mask';
@@ -410,22 +409,4 @@ test('a masked pixel holding a detector gap\'s value (the largest uint32) does n
   }
   assert.equal(Number(m[2]!.replace(/,/g, '')), brightest);
   assert.ok(brightest < 1e6);
-});
-
-test('printed (or saved as PDF): the command that runs it again and the geometry of cropped, binned frames stay on the paper', async (t) => {
-  if (!HAVE_CHROMIUM) { t.skip('/usr/bin/chromium not installed'); return; }
-  // whole detector frames cropped about the beam and binned: the geometry table's `frames` row holds the longest
-  // key–value pairs of any report, and the command names three absolute paths
-  const frames = join(root, 'frames.cxi');
-  cpSync('test/fixtures/cxi/frames.cxi', frames);
-  const dir = join(root, 'cropped-frames');
-  const r = ptychostudy(['lsqml', '--input', frames, '--out', dir, '--epochs', '2', '--crop-center', '38,72', '--crop-size', '64', '--bin-size', '2']);
-  assert.equal(r.status, 0, r.stderr);
-  const rep = await buildReconstructionReport(dir);
-  const html = readFileSync(rep.indexPath, 'utf8');
-  assert.match(html, /<pre><code>ptychostudy lsqml --config /);
-  assert.match(html, /<td>frames<\/td>/);
-  const print = await inspectPrint(rep.indexPath);
-  assert.deepEqual(print.cutOff, [], `cut off at the edge of an A4 page (${print.width} px)`);
-  assert.deepEqual(print.spill, [], `past the edge of an A4 page (${print.width} px)`);
 });

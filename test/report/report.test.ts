@@ -16,7 +16,8 @@ import { dirname, join } from 'node:path';
 import { runComparison } from '../../src/study/compare/phase.js';
 import { comparisonTitle } from '../../src/study/compare/job.js';
 import { buildReport } from '../../src/study/report/phase.js';
-import { SORT_SCRIPT } from '../../src/report/html.js';
+import { page, SORT_SCRIPT, table } from '../../src/report/html.js';
+import { settingRows } from '../../src/study/report/sections.js';
 import { planReport } from '../../src/study/report/plan.js';
 import { runFacts } from '../../src/study/report/image-sections.js';
 import { metadataArray } from '../../src/data/metadata.js';
@@ -479,4 +480,27 @@ test('at a glance, from run.json: preset, epochs and seeds, when and by which ve
   assert.deepEqual(runFacts({ value: { version: '0.0.9', status: 'running', study_settings: { simulation: { seed: 'x' } } } }),
     { settings: '', run: 'by ptychostudy 0.0.9, status running (run.json; versions under Software)' });
   for (const r of [null, { error: 'Unexpected end of JSON input' }, { value: null }, { value: [1, 2] }]) assert.deepEqual(runFacts(r), { settings: '', run: '' });
+});
+
+test('printed (or saved as PDF): the command that runs a reconstruction again and the geometry of cropped, binned frames stay on the paper', async (t) => {
+  if (!HAVE_CHROMIUM) { t.skip('/usr/bin/chromium not installed'); return; }
+  // the longest key–value cells of any report: _metadata.geometry of `lsqml --input frames.cxi --crop-center 38,72
+  // --crop-size 64 --bin-size 2` (its `frames` and `keys`), and the command with three absolute paths, as the report
+  // of one reconstruction lays them out
+  const geometry = {
+    energy_eV: 8000, wavelength_formula: 'photon: λ = h·c/E (photon energy), the file states no radiation (photon unless reconstruction.radiation, --radiation electron, says otherwise)',
+    keys: { diffraction: 'entry_1/data_1/data', energy: 'entry_1/instrument_1/source_1/energy', distance: 'entry_1/instrument_1/detector_1/distance',
+      x_pixel_size: 'entry_1/instrument_1/detector_1/x_pixel_size', y_pixel_size: 'entry_1/instrument_1/detector_1/y_pixel_size',
+      translation: 'entry_1/sample_1/geometry_1/translation', probe: 'entry_1/instrument_1/source_1/illumination', mask: 'entry_1/instrument_1/detector_1/mask' },
+    frames: { file_frame_shape: [80, 112], crop_center_yx: [38, 72], crop_size: 64, window_rows: [6, 70], window_columns: [40, 104], bin_size: 2, pattern_shape: [32, 32],
+      file_pixel_size_m_yx: [3.75e-5, 3.75e-5], how: 'file rows 6 … 69, columns 40 … 103, 2×2 pixels summed (counts); a binned pixel is masked when any of its pixels is' },
+  };
+  const dir = tempDir('report-print');
+  const command = `ptychostudy lsqml --config ${dir}/a-reconstruction/report/img/lsqml-settings.json --input ${dir}/measured/frames.cxi --out ${dir}/a-reconstruction-rerun`;
+  const file = join(dir, 'index.html');
+  writeFileSync(file, page('print', 'A4', [{ id: 'input', title: 'Input file', body: table(['parameter', 'value'], settingRows(geometry), { caption: 'Geometry read from the file (_metadata.geometry)', cls: 'settings' }) },
+    { id: 'settings', title: 'Settings', body: `<pre><code>${command}</code></pre>` }]));
+  const print = await inspectPrint(file);
+  assert.deepEqual(print.cutOff, [], `cut off at the edge of an A4 page (${print.width} px)`);
+  assert.deepEqual(print.spill, [], `past the edge of an A4 page (${print.width} px)`);
 });
