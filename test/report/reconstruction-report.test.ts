@@ -92,6 +92,9 @@ test('the object figure is the scanned region with a scale bar in metres; the pr
   assert.ok(obj);
   assert.equal(obj.panels.length, 2);
   for (const p of obj.panels) assert.match(String(p.scaleBar), /\d (nm|µm)$/, `scale bar ${p.scaleBar}`);
+  // every colour bar says what it shows: |O| and |P| (moduli, no unit), phases in rad
+  assert.deepEqual(obj.panels.map((p) => p.unit), ['|O|', 'rad']);
+  assert.deepEqual(r.figures.find((f) => f.file === 'probe.png')!.panels.map((p) => p.unit), ['|P|', 'rad']);
   const html = readFileSync(r.indexPath, 'utf8');
   // 40 positions, 32-px patches: the bounding box of the patches, inside the 73×58 object frame and smaller than it
   const m = /rows (\d+)–(\d+), columns (\d+)–(\d+) of the 73×58 px object/.exec(html);

@@ -344,7 +344,8 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   const amp = amplitudeOf(obj).data, ph = phaseOf(obj).data;
   const [a0, a1] = percentileRange(amp, 0.01, 0.99), [p0, p1] = percentileRange(ph, 0.01, 0.99);
   const objFig = renderFigure([{ cells: [
-    { title: 'object amplitude', width: rw, height: rh, values: amp, quantity: 'object-amplitude', vmin: a0, vmax: a1, pixelSizeM: pixelX },
+    // each colour bar names what it shows: |O| (the transmission's modulus, no unit), the phase in rad
+    { title: 'object amplitude', width: rw, height: rh, values: amp, quantity: 'object-amplitude', vmin: a0, vmax: a1, pixelSizeM: pixelX, label: '|O|' },
     { title: 'object phase', width: rw, height: rh, values: ph, quantity: 'object-phase', vmin: p0, vmax: p1, pixelSizeM: pixelX },
   ] }], { imageSize: 360, title: 'Reconstructed object over the scanned region', subtitle: 'each image on its own 1st–99th percentile range' });
   // Every figure's PNG is zoomed to at least 1600 px, so a narrow one (one probe mode, the scan map) would fill the
@@ -361,7 +362,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   const drawn = rec.probes.slice(0, MODES_DRAWN);
   const colLabels = drawn.map((_, k) => `mode ${k} (${pct(total > 0 ? powers[k]! / total : null)})`);
   const probeRows: FigureRow[] = [
-    { label: 'amplitude', cells: drawn.map((p): Panel => ({ width: p.w, height: p.h, values: amplitudeOf(p).data, quantity: 'probe-amplitude', pixelSizeM: pixelX })) },
+    { label: 'amplitude', cells: drawn.map((p): Panel => ({ width: p.w, height: p.h, values: amplitudeOf(p).data, quantity: 'probe-amplitude', pixelSizeM: pixelX, label: '|P|' })) },
     { label: 'phase', cells: drawn.map((p): Panel => ({ width: p.w, height: p.h, values: phaseOf(p).data, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM: pixelX })) },
   ];
   const probeFig = renderFigure(probeRows, { colLabels, imageSize: 200, title: 'Reconstructed probe', subtitle: 'amplitude on each mode\'s full range; phase −π … π; column titles give each mode\'s share of the power' });
