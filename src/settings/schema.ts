@@ -190,7 +190,7 @@ export const ReconstructionSettingsSchema = z.object({
   crop: CropSetting,
   binSize: BinSizeSetting,
   threads: z.int({ error: THREADS }).min(1, { error: THREADS }).max(MAX_LSQML_THREADS, { error: THREADS }).nullable().default(null)
-    .meta(doc('threads of one reconstruction; null: min(2, cores) for one job, 1 per job when several run at once; results do not depend on it')),
+    .meta(doc('threads of one reconstruction; null: min(2, cores) for one job (in a SLURM job: the CPUs SLURM gave its task), 1 per job when several run at once; results do not depend on it')),
   gaussianNoiseStd: z.number({ error: 'a number > 0' }).positive({ error: 'a number > 0' }).default(D.gaussianNoiseStd)
     .meta(doc('σ of the Gaussian model (pty-chi gaussian_noise_std; 0.5 is the modulus projection)')),
   rescaleProbeIntensityInFirstEpoch: z.boolean().default(D.rescaleProbeIntensityInFirstEpoch)

@@ -108,6 +108,16 @@ test('lsqml on 1 and on 2 threads, float32 and float64, from another working dir
   assert.notDeepEqual(files(f64[0]!), files(one), 'the precision is a setting: other bytes');
 });
 
+test('inside a SLURM job lsqml without --threads runs as many threads as SLURM gave the task, not one per core of the node', () => {
+  // A cluster that does not bind tasks to their CPUs (task/none) leaves the affinity mask the whole node: a task given
+  // one CPU ran min(2, cores) threads.
+  const out = join(root, 'slurm-task');
+  const env = { ...process.env, SLURM_JOB_ID: '6288', SLURM_CPUS_PER_TASK: '1', SLURM_CPUS_ON_NODE: '1' };
+  const r = spawnSync(process.execPath, [cli, 'lsqml', '--input', ds.path, '--out', out, '--epochs', '2'], { encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal((JSON.parse(readFileSync(join(out, 'reconstruction_run.json'), 'utf8')) as { threads: unknown }).threads, 1);
+});
+
 test('an existing reconstruction is not overwritten without --overwrite (exit 2)', () => {
   const out = join(root, 'run2');
   assert.equal(lsqml(['--input-npz', ds.path, '--output-dir', out, '--epochs', '2']).status, 0);

@@ -125,7 +125,8 @@ export function register(program: Command): void {
       `ptychodus .h5, PtyPy .ptyr, CXI image; complex [H, W] of this dataset's object frame, at its pixel size; a ptychodus object of another ` +
       `shape, on data with positions in metres, is placed by its centre, with a warning) (default: ${D.initObject})`);
   addProbeOptions(cmd)
-    .option('--threads <n>', 'threads for the engine, 1 to 256 (default: min(2, cores)); results do not depend on it')
+    .option('--threads <n>', 'threads for the engine, 1 to 256 (default: min(2, cores); in a SLURM job, the CPUs SLURM gave its task: SLURM_CPUS_PER_TASK, ' +
+      'else SLURM_CPUS_ON_NODE); results do not depend on it')
     .option('--precision <p>', 'float32 (default, pty-chi\'s precision) or float64 (for checks)')
     .option('--no-detector-mask', 'measured data (CXI, .ptyd): fit every pixel as read. By default the pixels the file marks as not measured — the CXI ' +
       'detector mask (bits 0x2ff), PtyPy weights of 0, values at an integer type\'s maximum (detector gaps of an Eiger) — are set to 0 and left ' +

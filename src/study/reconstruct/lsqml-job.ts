@@ -49,6 +49,7 @@ import { renderPanelsPng, type Panel } from '../../report/figure.js';
 import { objectPixelSizeM } from '../../report/scalebar.js';
 import { LsqmlDivergenceError, LsqmlInputError, MAX_FLOAT32_PATTERN_TOTAL, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
 import { addProbeModes } from '../../engine/probe-modes.js';
+import { defaultLsqmlThreads } from '../../engine/cpus.js';
 import { engineOptions } from '../../settings/engine-options.js';
 import { checkReconstructionSettings } from '../../settings/parse.js';
 import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
@@ -365,7 +366,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   }
 
   const emptyWarnings = empty.length === 0 ? [] : [emptyPatternsWarning(inputPath, input.diffractionKey, empty, n)];
-  const options = engineOptions(opts, opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism())));
+  const options = engineOptions(opts, opts.threads ?? defaultLsqmlThreads());
   const origin = positionOrigin(HO, WO, options.originConvention);
   const positions = new Float64Array(2 * n);
   const positionsOut = new Float64Array(2 * n);

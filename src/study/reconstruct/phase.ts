@@ -6,9 +6,9 @@
  * `runReconstruction` is the code path of `ptychostudy reconstruct` and of the whole-study runner; it
  * neither parses argv nor prints.
  */
-import { availableParallelism } from 'node:os';
 import type { StudySettings, StudySettingsInput } from '../../settings/schema.js';
 import { checkStudySettings } from '../../settings/parse.js';
+import { usableCpus } from '../../engine/cpus.js';
 import { checkLocalRun, checkSignalOption, localExecutor, optionNames, type Executor } from '../phase.js';
 import { reconstructionPhase } from './job.js';
 import { checkInitObjectFits, checkInitProbeFits, planOptions, planReconstruction, type ReconstructionRunOptions } from './plan.js';
@@ -36,7 +36,7 @@ export async function runReconstruction(studySettings: StudySettings | StudySett
   onEvent: (e: PhaseFEvent) => void = () => {}): Promise<PhaseFSummary> {
   const settings = checkStudySettings(studySettings);
   const signal = checkSignalOption(opts?.signal);
-  const plan = planReconstruction(settings, planOptions(opts, optionNames<ReconstructionExecution>({ executor: true, settingsFile: true, signal: true })), availableParallelism());
+  const plan = planReconstruction(settings, planOptions(opts, optionNames<ReconstructionExecution>({ executor: true, settingsFile: true, signal: true })), usableCpus());
   await checkLocalRun(plan.artifactRoot, false);
   await checkStartFilesPresent(plan, opts.settingsFile);
   await checkInitProbeFits(plan);

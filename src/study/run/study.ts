@@ -27,6 +27,7 @@ import { LockWaitAbortedError, MERGE_WAIT_MS, tryLock, waitForLock, withLock, ty
 import { exitCodeFor, InputError, UsageError } from '../../errors.js';
 import { readProbeFile } from '../../data/probe-file.js';
 import { checkProbeModes } from '../../data/memory.js';
+import { usableCpus } from '../../engine/cpus.js';
 import { parseProbeModelSpec } from '../../physics/probe.js';
 import { MAX_SETTINGS_FILE_BYTES, withAbsolutePaths } from '../../settings/file.js';
 import { checkStudySettings, shown } from '../../settings/parse.js';
@@ -54,7 +55,6 @@ import { compareInputs, compareOutputs, compareUnchanged, phaseCContent, phaseDC
 import { objectShapeOf } from '../../data/dataset.js';
 import { readObjectFile } from '../../data/object-file.js';
 import { baseProbeSizeOf, planSimulation, type PhaseCProgress } from '../simulate/plan.js';
-import { availableParallelism } from 'node:os';
 import { checkHubPath, openHub } from './open-hub.js';
 export { HubSettingsError } from './open-hub.js';
 import {
@@ -560,7 +560,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   // Phase F keeps finished jobs itself; it is entered only when some job is not complete with these settings.
   const fOptions = { phaseCRoot: roots.c, phaseDRoot: roots.d, outputRoot: roots.f, allowMissingPhaseD: true };
   await phase('reconstruct', async () => {
-    const plan = planReconstruction(settings, planOptions(fOptions), availableParallelism());
+    const plan = planReconstruction(settings, planOptions(fOptions), usableCpus());
     const pending = await jobsToRun(plan);
     const absent = absentStartFiles(settings.reconstruction);
     if (pending.length > 0 && absent.length > 0) throw startFileAbsentError(absent[0]!, pending.length, join(hub, HUB.settings));
