@@ -18,6 +18,8 @@ import { radiationText, type MeasuredData, type ProbeData } from './measured.js'
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffFile } from './hdf5/signature.js';
 import { ELECTRON_VOLT_J, type Radiation } from './geometry.js';
+import { checkObjectFrameFits, formatBytes, measuredJobBytes, memoryLimit, type LsqmlJobRequest } from './memory.js';
+import { counted, printable } from '../text.js';
 
 /** Entries listed at most (groups, datasets and links together); the rest is counted as not listed. */
 export const MAX_LISTED_ENTRIES = 2000;
@@ -134,7 +136,7 @@ export type InitialProbeOf = (m: MeasuredData) => Promise<{ probe: ProbeData; se
  * PtyPy reconstruction or a ptychodus product, which hold no patterns — the probe `--init-probe file:` reads.
  */
 async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], radiation: Radiation | null, frames?: FramePrep,
-  initialProbe?: InitialProbeOf): Promise<Hdf5Check> {
+  initialProbe?: InitialProbeOf, job?: LsqmlJobRequest): Promise<Hdf5Check> {
   const rad = radiation ? { radiation } : {};
   const cropped = frames !== undefined && (frames.crop != null || (frames.binSize ?? 1) !== 1);
   try {
@@ -154,6 +156,14 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
     // what lsqml refuses of the patterns, refused here in its words (patterns that are not square: by the reader, before the read)
     const dataKey = m.keys.diffraction ?? 'diffraction';
     if (!m.diffraction.some((v) => v !== 0)) throw new InputError(noCountsMessage(path, dataKey, m.n));
+    // the memory the reconstruction needs, and lsqml's refusal when it is over the limit
+    const memory: string[] = [];
+    if (job) {
+      const limit = memoryLimit();
+      const positionKey = m.keys.translation ?? m.keys.positions; // as lsqml names it (study/reconstruct/input.ts)
+      checkObjectFrameFits(path, m.objectShape, { n: m.n, H: m.H, W: m.W, ...(positionKey ? { positionKeys: `key '${printable(positionKey)}'` } : {}) }, job, limit);
+      memory.push(memoryLine(measuredJobBytes(m.objectShape, m, job), job, limit));
+    }
     const g = m.geometry;
     let given: Awaited<ReturnType<InitialProbeOf>> | undefined;
     try {
@@ -178,6 +188,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       m.detectorMask
         ? `detector mask: ${m.detectorMask.masked} of ${m.H * m.W} pixels masked (${(m.maskRecord.sources as MaskSource[]).filter((s) => s.pixels > 0).map((s) => `${s.source} ${s.key}: ${s.pixels}`).join('; ')}; --no-detector-mask fits every pixel)`
         : 'detector mask: no pixel masked',
+      ...memory,
     ];
     return { valid: true, reads, violations: [], warnings: [...m.warnings, ...(given?.notes ?? [])], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
   } catch (err) {
@@ -186,12 +197,19 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
   }
 }
 
+/** The line of `inspect --check` that says what a reconstruction needs, for sizing a batch job's memory (`--mem`). */
+function memoryLine(bytes: number, job: LsqmlJobRequest, limit: { bytes: number; source: string }): string {
+  const images = job.nImages !== undefined ? `, the first ${job.nImages} patterns` : '';
+  return `memory: a reconstruction (${counted(job.modes, 'probe mode')}, batches of ${job.batchSize}${images}) needs at most about ${formatBytes(bytes)}; ` +
+    `the limit here is ${formatBytes(limit.bytes)} (${limit.source})`;
+}
+
 /**
  * The tree of an HDF5 file and, with `check`, what a reconstruction reads from it; `radiation` is the setting
  * reconstruction.radiation (`--radiation`) the file is read with, with the same refusals as a reconstruction's.
  * Throws InputError when it cannot be opened.
  */
-export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf } = {}): Promise<Hdf5Summary> {
+export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf; job?: LsqmlJobRequest } = {}): Promise<Hdf5Summary> {
   const summary = await withHdf5(path, (r): Hdf5Summary => {
     const kind = kindOf(r);
     const s: Hdf5Summary = { file: path, fileBytes: r.fileBytes, kind, ...listTree(r),
@@ -206,7 +224,7 @@ export async function summarizeHdf5(path: string, opts: { check?: boolean; radia
     }
     return s;
   });
-  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames, opts.initialProbe);
+  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames, opts.initialProbe, opts.job);
   return summary;
 }
 

@@ -172,6 +172,19 @@ export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string,
 }
 
 /**
+ * The estimated peak (`lsqmlJobBytes`) of an LSQML job of `data.n` patterns of H × W (held as float32 once read)
+ * on an object frame of `objectShape`: what `checkObjectFrameFits` holds against the memory limit, and what
+ * `inspect --check` prints for sizing a batch job's memory.
+ */
+export function measuredJobBytes(objectShape: readonly [number, number], data: { n: number; H: number; W: number }, job: LsqmlJobRequest): number {
+  const nUsed = job.nImages !== undefined ? Math.min(job.nImages, data.n) : data.n;
+  return lsqmlJobBytes({
+    nFile: data.n, nUsed, N: Math.max(data.H, data.W), diffractionItemBytes: 4, objectHeight: objectShape[0], objectWidth: objectShape[1],
+    modes: job.modes, batchSize: job.batchSize,
+  });
+}
+
+/**
  * For data without an objectGuess (measured data): the object frame made from the scan extent
  * (`objectShape`) must fit one typed array and, with the patterns, the memory limit. A scan whose
  * coordinates are spread over millions of pixels (a unit mistake) is refused here, before the
@@ -185,11 +198,7 @@ export function checkObjectFrameFits(file: string, objectShape: readonly [number
   if (2 * HO * WO > MAX_TYPED_ARRAY_LENGTH) {
     throw new InputError(`${what}: expected a scan whose object frame has at most ${MAX_TYPED_ARRAY_LENGTH / 2} pixels; found a frame of ${HO}×${WO} (check the position units)`);
   }
-  const nUsed = job.nImages !== undefined ? Math.min(job.nImages, data.n) : data.n;
-  const need = lsqmlJobBytes({
-    nFile: data.n, nUsed, N: Math.max(data.H, data.W), diffractionItemBytes: 4, objectHeight: HO, objectWidth: WO,
-    modes: job.modes, batchSize: job.batchSize,
-  });
+  const need = measuredJobBytes(objectShape, data, job);
   if (need > limit.bytes) {
     throw new InputError(`${what}: expected a reconstruction that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
       `found an object frame of ${HO}×${WO} from the scan extent, for which an LSQML job needs about ${formatBytes(need)}` +

@@ -223,6 +223,35 @@ test('--check on HDF5: what a reconstruction reads (patterns, keys, geometry, pr
   assert.equal(ext.stderr, '');
 });
 
+test('--check says the memory a reconstruction needs (for a batch job\'s --mem), and refuses what lsqml refuses for memory, in its words', () => {
+  const fx = fileURLToPath(new URL('../../../test/fixtures/cxi/scan.cxi', import.meta.url));
+  const line = (stdout: string): string => /^  memory: (.*)$/m.exec(stdout)?.[1] ?? `no memory line in:\n${stdout}`;
+  const one = inspect('--check', fx);
+  assert.equal(one.status, 0, one.stderr);
+  assert.match(line(one.stdout), /^a reconstruction \(1 probe mode, batches of 96\) needs at most about 195\.\d MiB; the limit here is .+ \(half of this machine's .+\)$/);
+  // the settings file's modes and batch size, as lsqml takes them
+  const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-inspect-memory-'));
+  try {
+    const settings = join(dir, 'scans.yaml');
+    writeFileSync(settings, 'reconstruction:\n  modes: 3\n');
+    const three = inspect('--check', '--config', settings, fx);
+    // 48 B per probe-mode pixel of a minibatch (docs/limits.md): 3 × 40 of 32 × 32 instead of 1 × 40, 3.75 MiB more
+    const mib = (text: string): number => Number(/needs at most about ([\d.]+) MiB/.exec(text)?.[1]);
+    assert.match(line(three.stdout), /^a reconstruction \(3 probe modes, batches of 96\) needs at most about [\d.]+ MiB; the limit here is/);
+    assert.ok(Math.abs(mib(line(three.stdout)) - mib(line(one.stdout)) - 3.75) < 0.15, `${line(one.stdout)}\n${line(three.stdout)}`);
+    // below the limit lsqml refuses it: so does the check, with lsqml's line (before, the check said "readable")
+    const env = { ...process.env, PTYCHOSTUDY_MEMORY_LIMIT: '100M' };
+    const refused = spawnSync(process.execPath, [cli, 'inspect', '--check', fx], { encoding: 'utf8', env });
+    const lsqml = spawnSync(process.execPath, [cli, 'lsqml', '--input', fx, '--out', join(dir, 'out')], { encoding: 'utf8', env });
+    assert.equal(lsqml.status, 2, lsqml.stderr);
+    assert.equal(refused.status, 2, refused.stdout);
+    assert.ok(refused.stdout.includes(`reconstruction check: 1 problem\n  ${lsqml.stderr.replace(/^ptychostudy lsqml: /, '').trim()}`), `${refused.stdout}\n${lsqml.stderr}`);
+    assert.match(lsqml.stderr, /needs about 195\.\d MiB/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('--check refuses what lsqml refuses of the patterns themselves, in its words: not square, no count at all', async () => {
   const { fixtureEntries, writeHdf5 } = await import('../data/cxi-builder.js');
   const entries = await fixtureEntries();

@@ -166,7 +166,7 @@ export function register(program: Command): void {
       'For an HDF5 file (CXI, PtyPy .ptyd or .ptyr, a ptychodus product): every group, dataset (dtype, shape, ' +
       'bytes, chunks, filters) and link, from the metadata alone; links are shown, not followed. --check reads ' +
       'it as `lsqml --input` does and says what a reconstruction takes from it (patterns, keys, geometry, ' +
-      'probe), or why it refuses it; a PtyPy .ptyr or a ptychodus product is read as `--init-probe file:` reads it. ' +
+      'probe, and the memory a reconstruction needs at its peak with --config\'s modes and batch size), or why it refuses it; a PtyPy .ptyr or a ptychodus product is read as `--init-probe file:` reads it. ' +
       'Of measured data (CXI, .ptyd), with or without --check: where the direct beam is on the file\'s frames, [y, x] in its pixels — ' +
       'the centre of mass of the bright part of the summed pattern (above the median pixel plus 10 % of the way to the brightest) ' +
       'and the brightest pixel, masked pixels left out, and bright pixels alone (no neighbour above the threshold: hot pixels the ' +
@@ -182,7 +182,7 @@ export function register(program: Command): void {
       'breaks the contract or cannot be reconstructed.')
     .argument('<files...>', 'NPZ or HDF5 files to inspect')
     .option('--json', 'print a JSON array, one object per file')
-    .option('--check', 'NPZ: check the dataset contract (DATA-001) and the positions against objectGuess; HDF5: read it as a reconstruction does')
+    .option('--check', 'NPZ: check the dataset contract (DATA-001) and the positions against objectGuess; HDF5: read it as a reconstruction does, and of measured data say the memory a reconstruction needs (for a batch job\'s --mem; refused, as lsqml refuses it, over the limit)')
     .option('--radiation <r>', 'with --check, the setting reconstruction.radiation the files are read with, as lsqml --radiation: photon (λ = hc/E) or ' +
       'electron (the energy is an electron\'s kinetic energy, λ = h/√(2·m0·E·(1 + E/(2·m0·c²)))). Default: as the file states at ' +
       'entry_1/instrument_1/source_1/probe, photon when it states none; refused when the file states the other, for a .ptyd, for an NPZ ' +
@@ -241,7 +241,8 @@ export function register(program: Command): void {
           const instead = notInspected(file);
           if (instead !== null) throw new InputError(instead);
           if (isHdf5File(file)) {
-            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}) });
+            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}),
+              job: { modes: parsed.modes, batchSize: parsed.batchSize, ...(parsed.nImages !== null ? { nImages: parsed.nImages } : {}) } });
             if (s.check && !s.check.valid) code = 2;
             if (flags.json) out.push(hdf5Json(s));
             else texts.push(hdf5Text(s, beamLines));
