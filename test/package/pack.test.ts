@@ -36,7 +36,7 @@ test('npm pack ships the built tool; installed from the tarball it runs and impo
   const files = info.files.map((f) => f.path);
   for (const f of ['dist/src/cli/main.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/wasm/fft.wasm', 'dist/wasm/lsqml.wasm',
     'dist/src/study/reconstruct/engine-worker.js', 'dist/src/engine/lsqml-worker.js', 'dist/src/math/fft-worker.js',
-    'schemas/settings.schema.json', 'package.json', 'README.md', 'LICENSE']) {
+    'schemas/settings.schema.json', 'package.json', 'README.md', 'LICENSE', 'examples/slurm-scans.sh']) {
     assert.ok(files.includes(f), `${f} is not in the package`);
   }
   const stray = files.filter((f) => /^(test|dist\/test|dist\/bench|src|assembly|bench|scripts)\/|\.map$/.test(f));

@@ -1,0 +1,87 @@
+/**
+ * examples/slurm-scans.sh, the recipe for many scans of one's own (docs/slurm.md, "Many scans of your own"): it refuses
+ * a missing list or two inputs of one name (exit 2, one line, nothing submitted or written); with --local it runs the
+ * scans one after another, a failed one not stopping the others, and a second start skips the finished ones; submitted
+ * to the local SLURM cluster (skipped, saying why, where none answers) it runs one array task per input, each on the
+ * threads SLURM gave it, and sbatch --wait exits 0. Two 2-epoch reconstructions of test/fixtures/cxi/scan.cxi each way.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../tmp.js';
+import { noSlurm } from './slurm-helpers.js';
+
+const script = fileURLToPath(new URL('../../../examples/slurm-scans.sh', import.meta.url));
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const scan = fileURLToPath(new URL('../../../test/fixtures/cxi/scan.cxi', import.meta.url));
+const skip = noSlurm() ?? false;
+
+/** A folder holding scans a.cxi and b.cxi (the fixture), a settings file of 2 epochs and the list `list.txt`. */
+function scans(label: string, names = ['a.cxi', 'b.cxi']): string {
+  const dir = tempDir(label);
+  for (const n of names) copyFileSync(scan, join(dir, n));
+  writeFileSync(join(dir, 'scans.yaml'), 'reconstruction:\n  epochs: 2\n');
+  writeFileSync(join(dir, 'list.txt'), `# two scans\n${names.map((n) => join(dir, n)).join('\n')}\n\n`);
+  return dir;
+}
+
+function run(args: string[], cwd: string, timeout = 60_000) {
+  return spawnSync('bash', [script, ...args], {
+    cwd, encoding: 'utf8', timeout, killSignal: 'SIGKILL',
+    env: { ...process.env, PTYCHOSTUDY: `${process.execPath} ${cli}`, PTYCHOSTUDY_DEBUG: '', OVERWRITE: '' },
+  });
+}
+
+const threadsOf = (dir: string): unknown => (JSON.parse(readFileSync(join(dir, 'reconstruction_run.json'), 'utf8')) as { threads: unknown }).threads;
+
+test('a missing list, or two inputs of one name, is refused in one line (exit 2) before anything is submitted or written', () => {
+  const dir = scans('scans-refused');
+  const missing = run(['--local', 'absent.txt', 'scans.yaml', 'out'], dir);
+  assert.equal(missing.status, 2, missing.stderr);
+  assert.equal(missing.stderr, 'slurm-scans.sh: LIST absent.txt: expected a file naming one input per line; found no such file\n');
+  assert.equal(run(['absent.txt', 'scans.yaml', 'out', '--wait'], dir).status, 2, 'the submission refuses it too');
+  writeFileSync(join(dir, 'same.txt'), `a.cxi\n${join(dir, 'a.cxi')}\n`);
+  const same = run(['same.txt', 'scans.yaml', 'out'], dir);
+  assert.equal(same.status, 2, same.stderr);
+  assert.match(same.stderr, /^slurm-scans\.sh: LIST same\.txt: inputs a\.cxi and \S+\/a\.cxi: expected one input per name; found two named a \(both would go to out\/a\)\n$/);
+  assert.equal(existsSync(join(dir, 'out')), false);
+});
+
+test('--local: each scan ends with one line, a failed one does not stop the next, exit 1; started again, the finished scan is skipped', () => {
+  const dir = scans('scans-local', ['a.cxi']);
+  writeFileSync(join(dir, 'broken.cxi'), 'not an HDF5 file\n');
+  writeFileSync(join(dir, 'list.txt'), 'broken.cxi\na.cxi\n');
+  const first = run(['--local', 'list.txt', 'scans.yaml', 'out'], dir);
+  assert.equal(first.status, 1, first.stderr);
+  assert.equal(first.stdout, 'scan broken: FAILED, exit 2 (broken.cxi)\nscan a: done (a.cxi)\nscans: 1 done, 0 skipped, 1 failed (logs: out/logs/)\n');
+  assert.ok(existsSync(join(dir, 'out', 'a', 'reconstruction.npz')));
+  assert.match(readFileSync(join(dir, 'out', 'logs', 'broken.log'), 'utf8'), /^ptychostudy lsqml: .*broken\.cxi: /m);
+  const again = run(['--local', 'list.txt', 'scans.yaml', 'out'], dir);
+  assert.equal(again.status, 1, again.stderr);
+  assert.equal(again.stdout, 'scan broken: FAILED, exit 2 (broken.cxi)\nscan a: skipped (a.cxi)\nscans: 0 done, 1 skipped, 1 failed (logs: out/logs/)\n');
+});
+
+test('submitted to SLURM: one array task per input, on the one CPU each was given; sbatch --wait exits 0 and each log ends with its line',
+  { skip, timeout: 120_000 }, () => {
+    const dir = scans('scans-slurm');
+    let job: string | undefined;
+    try {
+      const r = run(['list.txt', 'scans.yaml', 'out', '--wait', '--cpus-per-task=1', '--time=5'], dir, 100_000);
+      job = /Submitted batch job (\d+)/.exec(r.stdout)?.[1];
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+      assert.ok(job, r.stdout);
+      for (const name of ['a', 'b']) {
+        assert.ok(existsSync(join(dir, 'out', name, 'reconstruction.npz')), `${name}: no reconstruction`);
+        assert.equal(threadsOf(join(dir, 'out', name)), 1, 'the threads SLURM gave the task (--cpus-per-task=1), not the node\'s');
+      }
+      const logs = readdirSync(join(dir, 'out', 'logs')).sort();
+      assert.deepEqual(logs, [`${job}_0.out`, `${job}_1.out`]);
+      const last = logs.map((l) => readFileSync(join(dir, 'out', 'logs', l), 'utf8').trimEnd().split('\n').pop());
+      assert.deepEqual(last, [`scan a: done (${join(dir, 'a.cxi')})`, `scan b: done (${join(dir, 'b.cxi')})`]);
+    } finally {
+      if (job !== undefined) spawnSync('scancel', [job]);
+    }
+  });
