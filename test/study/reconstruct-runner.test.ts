@@ -285,3 +285,23 @@ test('two runs into one root never interleave; a stale lock is taken over; same-
   assert.equal(createUniqueDir(parent, '20261128T000000Z-all'), '20261128T000000Z-all-3');
   rmSync(root, { recursive: true, force: true });
 });
+
+test('inside a SLURM job Phase F runs at most as many jobs at once as SLURM gave the task CPUs (a task/none cluster leaves every core in the affinity mask)', async () => {
+  const root = tmp('runner-slurm');
+  const t = writeTree(root, { doses: [1000], views: ['dense'] });
+  const engine = testEngine();
+  const plans: number[] = [];
+  const saved = { ...process.env };
+  Object.assign(process.env, { SLURM_JOB_ID: '6288', SLURM_CPUS_PER_TASK: '1', SLURM_CPUS_ON_NODE: '1' });
+  try {
+    await phaseF({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, allowMissingPhaseD: true, settings: { epochs: 2 }, executor: engine.executor },
+      (e) => { if (e.type === 'plan') plans.push(e.concurrency); });
+  } finally {
+    for (const k of ['SLURM_JOB_ID', 'SLURM_CPUS_PER_TASK', 'SLURM_CPUS_ON_NODE']) {
+      if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    }
+  }
+  assert.equal(engine.calls.length, 4, 'baseline and dense, train and test');
+  assert.deepEqual(plans, [1], 'one job at a time on the one CPU SLURM gave');
+  assert.ok(engine.calls.every((c) => c.settings.threads === null || c.settings.threads === undefined), 'the job takes the engine\'s default threads (1 there)');
+});
