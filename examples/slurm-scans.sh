@@ -25,7 +25,8 @@
 #   scan <name>: FAILED, exit N (<input>)   lsqml's exit status: 1 it diverged or a file could not be written,
 #                                           2 bad input, 143 stopped by SIGTERM (SLURM's time limit, scancel)
 # A SLURM task exits with lsqml's status (0 when skipped), so sacct shows which scans failed. A failed scan does
-# not stop the others. --local ends with `scans: D done, S skipped, F failed` and exits 1 when a scan failed.
+# not stop the others. --local ends with `scans: D done, S skipped, F failed` and exits 1 when a scan failed;
+# Ctrl-C (or SIGTERM, a hang-up) stops lsqml at the end of its epoch and the loop after it, with lsqml's status.
 # Starting the same LIST again reconstructs only the scans without a result (the failed ones, those never
 # run); OVERWRITE=1 reconstructs every scan again, the earlier files moving to OUT/<name>/history/. lsqml's own
 # log of each scan is OUT/<name>/lsqml.log.
@@ -65,18 +66,25 @@ scan_name() {
   printf '%s\n' "${base%.*}"
 }
 
-# One scan: the input into OUT/<name>/, ending with its one line; returns lsqml's exit status (0 when skipped).
+# One scan: the input into OUT/<name>/, ending with its one line (also appended to LOG when given, which then
+# takes lsqml's output); sets `result` (done, skipped, failed) and returns lsqml's exit status (0 when skipped).
 one_scan() {
-  local input=$1 out=$2 name dir rc
+  local input=$1 out=$2 log=${3:-} name dir rc line
   name=$(scan_name "$input")
   dir=$out/$name
   if [ -z "${OVERWRITE:-}" ] && [ -e "$dir/reconstruction.npz" ]; then
-    echo "scan $name: skipped ($input)"
-    return 0
+    result=skipped rc=0 line="scan $name: skipped ($input)"
+  else
+    if [ -n "$log" ]; then
+      $ptychostudy lsqml --config "$settings" --input "$input" --out "$dir" ${OVERWRITE:+--overwrite} >>"$log" 2>&1
+    else
+      $ptychostudy lsqml --config "$settings" --input "$input" --out "$dir" ${OVERWRITE:+--overwrite}
+    fi
+    rc=$?
+    if [ $rc -eq 0 ]; then result=done line="scan $name: done ($input)"; else result=failed line="scan $name: FAILED, exit $rc ($input)"; fi
   fi
-  $ptychostudy lsqml --config "$settings" --input "$input" --out "$dir" ${OVERWRITE:+--overwrite}
-  rc=$?
-  if [ $rc -eq 0 ]; then echo "scan $name: done ($input)"; else echo "scan $name: FAILED, exit $rc ($input)"; fi
+  echo "$line"
+  [ -z "$log" ] || echo "$line" >>"$log"
   return $rc
 }
 
@@ -127,13 +135,23 @@ made_out=
 mkdir -p "$out/logs" || exit 1
 
 if [ -n "$local_run" ]; then
-  # --- here, one scan after another; lsqml's lines go to OUT/logs/<name>.log (appended)
+  # --- here, one scan after another; lsqml's lines go to OUT/logs/<name>.log (appended). Ctrl-C, SIGTERM or a
+  # hang-up stops lsqml at the end of its epoch (it exits 130, 143 or 129), then the loop: the shell waits for lsqml
+  # and runs its trap, and the scans not reached are started by the same command again.
+  stop=
+  trap 'stop=130' INT
+  trap 'stop=143' TERM
+  trap 'stop=129' HUP
   done=0 skipped=0 failed=0
   for input in "${inputs[@]}"; do
-    log=$out/logs/$(scan_name "$input").log
-    line=$(one_scan "$input" "$out" 2>>"$log" | tee -a "$log" | tail -n 1)
-    echo "$line"
-    case "$line" in *': done ('*) done=$((done + 1)) ;; *': skipped ('*) skipped=$((skipped + 1)) ;; *) failed=$((failed + 1)) ;; esac
+    one_scan "$input" "$out" "$out/logs/$(scan_name "$input").log"
+    rc=$?
+    case $result in done) done=$((done + 1)) ;; skipped) skipped=$((skipped + 1)) ;; *) failed=$((failed + 1)) ;; esac
+    case $rc in 129 | 130 | 143) stop=${stop:-$rc} ;; esac
+    if [ -n "$stop" ]; then
+      echo "scans: stopped (exit $stop) in scan $(scan_name "$input"), after $done done, $skipped skipped, $failed failed (this one included); the same command goes on (logs: $out/logs/)"
+      exit "$stop"
+    fi
   done
   echo "scans: $done done, $skipped skipped, $failed failed (logs: $out/logs/)"
   [ $failed -eq 0 ] || exit 1

@@ -7,12 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../tmp.js';
-import { noSlurm } from './slurm-helpers.js';
+import { noSlurm, waitFor } from './slurm-helpers.js';
 
 const script = fileURLToPath(new URL('../../../examples/slurm-scans.sh', import.meta.url));
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -62,6 +62,30 @@ test('--local: each scan ends with one line, a failed one does not stop the next
   const again = run(['--local', 'list.txt', 'scans.yaml', 'out'], dir);
   assert.equal(again.status, 1, again.stderr);
   assert.equal(again.stdout, 'scan broken: FAILED, exit 2 (broken.cxi)\nscan a: skipped (a.cxi)\nscans: 0 done, 1 skipped, 1 failed (logs: out/logs/)\n');
+});
+
+test('--local: Ctrl-C stops lsqml at the end of its epoch and the loop after it (lsqml handles the signal, so the shell alone would go on), exit 130', async () => {
+  const dir = scans('scans-stop');
+  writeFileSync(join(dir, 'scans.yaml'), 'reconstruction:\n  epochs: 1000000\n');
+  const child = spawn('bash', [script, '--local', 'list.txt', 'scans.yaml', 'out'], {
+    cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PTYCHOSTUDY: `${process.execPath} ${cli}`, PTYCHOSTUDY_DEBUG: '', OVERWRITE: '' },
+  });
+  let stdout = '';
+  child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+  const ended = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+  const log = join(dir, 'out', 'logs', 'a.log');
+  try {
+    await waitFor('the first epoch of scan a', () => existsSync(log) && /^epoch 1\//m.test(readFileSync(log, 'utf8')), 60_000, 50);
+    process.kill(-child.pid!, 'SIGINT'); // the terminal's Ctrl-C: the whole foreground process group
+    assert.equal(await ended, 130, stdout);
+  } finally {
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* ended */ }
+  }
+  assert.equal(stdout, 'scan a: FAILED, exit 130 (' + join(dir, 'a.cxi') + ')\n' +
+    'scans: stopped (exit 130) in scan a, after 0 done, 0 skipped, 1 failed (this one included); the same command goes on (logs: out/logs/)\n');
+  assert.equal(existsSync(join(dir, 'out', 'b')), false, 'scan b was not started');
+  assert.match(readFileSync(log, 'utf8'), /^ptychostudy lsqml: interrupted after \d+ of 1000000 epochs; no result was written/m);
 });
 
 test('submitted to SLURM: one array task per input, on the one CPU each was given; sbatch --wait exits 0 and each log ends with its line',
