@@ -89,11 +89,12 @@ test('--local: Ctrl-C stops lsqml at the end of its epoch and the loop after it 
 });
 
 test('submitted to SLURM: one array task per input, on the one CPU each was given; sbatch --wait exits 0 and each log ends with its line',
-  { skip, timeout: 120_000 }, () => {
+  { skip, timeout: 660_000 }, () => {
     const dir = scans('scans-slurm');
     let job: string | undefined;
     try {
-      const r = run(['list.txt', 'scans.yaml', 'out', '--wait', '--cpus-per-task=1', '--time=5'], dir, 100_000);
+      // the array may wait in the queue behind another test file's jobs (the suite runs two files at once): a long guard
+      const r = run(['list.txt', 'scans.yaml', 'out', '--wait', '--cpus-per-task=1', '--time=5'], dir, 600_000);
       job = /Submitted batch job (\d+)/.exec(r.stdout)?.[1];
       assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
       assert.ok(job, r.stdout);
