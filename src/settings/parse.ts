@@ -158,6 +158,50 @@ export function settingNamesAt(path: readonly PropertyKey[]): string[] {
   return Object.keys(objectShapeAt(path) ?? {});
 }
 
+/** Every setting's path, groups included (`reconstruction`, `reconstruction.crop`, `reconstruction.crop.size`); not a view's name. */
+function allSettingPaths(): string[][] {
+  const out: string[][] = [];
+  const walk = (path: string[]): void => {
+    for (const k of Object.keys(objectShapeAt(path) ?? {})) {
+      out.push([...path, k]);
+      if (path.length < 4) walk([...path, k]);
+    }
+  };
+  walk([]);
+  return out;
+}
+
+let settingPaths: string[][] | null = null;
+
+/**
+ * The settings of another group that `key`, unknown in the group at `group`, names — as the last part of their path
+ * (`simulation.epochs` is reconstruction.epochs, `execution.threads` reconstruction.threads, a bare `epochs`
+ * reconstruction.epochs) or as its last two run together (`crop_size` is reconstruction.crop.size) — with '_', '-' and
+ * case ignored, as `closestName` ignores them: the key is right, its place in the file is not.
+ */
+export function settingsElsewhere(key: string, group: readonly PropertyKey[]): string[] {
+  const flat = flatName(key);
+  if (flat === '') return [];
+  const here = group.map(String).join('.');
+  return (settingPaths ??= allSettingPaths()).filter((p) => {
+    const parent = p.slice(0, -1).join('.');
+    if (flatName(p[p.length - 1]!) === flat) return parent !== here;
+    return p.length >= 2 && flatName(p.slice(-2).join('')) === flat;
+  }).map((p) => p.join('.'));
+}
+
+/** `a`, `a or b`, `a, b or c`. */
+function orList(names: readonly string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+}
+
+/**
+ * Names that people give a data file in a settings file: the data is no setting (one file serves runs of several
+ * datasets); `lsqml` reads it from --input, `reconstruct` and `run` from Phase C.
+ */
+const DATA_FILE_NAMES = new Set(['input', 'inputfile', 'inputnpz', 'inputpath', 'data', 'datafile', 'datapath', 'dataset', 'file', 'filename', 'path']);
+const DATA_FILE_HINT = 'the data file is not a setting: lsqml reads it from --input FILE; reconstruct and run reconstruct the datasets of Phase C';
+
 /** Unknown setting names of one group listed one a line; more are counted in one line. */
 export const MAX_UNKNOWN_LISTED = 20;
 
@@ -176,8 +220,15 @@ function toIssues(issue: z.core.$ZodIssue, input: unknown): SettingsIssue[] {
       const key = name === '' ? '""' : name;
       // a name of pty-chi's or PtyPy's own (batch_size is simply batchSize, but position_correction is not here at all)
       const near = name === '' ? null : closestName(key, known);
-      const hint = near !== null && flatName(near) === flatName(key) ? null : ptychiHint(where, key) ?? ptypyHint(where, key);
+      const sameName = near !== null && flatName(near) === flatName(key);
+      const topOrEngine = where === '' || where === 'reconstruction.';
+      const hint = sameName ? null : ptychiHint(where, key) ?? ptypyHint(where, key) ??
+        (topOrEngine && DATA_FILE_NAMES.has(flatName(key)) ? DATA_FILE_HINT : null);
       if (hint !== null) return { setting: `${where}${key}`, found: undefined, expected: `no such setting (${hint})` };
+      // a setting of another group (`simulation.epochs`, `reconstruction.doses`, a bare `epochs`): that one, before a
+      // near name of this group (`reconstruction.doses` was "did you mean reconstruction.modes?")
+      const elsewhere = sameName || name === '' ? [] : settingsElsewhere(name, issue.path);
+      if (elsewhere.length > 0) return { setting: `${where}${key}`, found: undefined, expected: `no such setting (did you mean ${orList(elsewhere)}?)` };
       return { setting: `${where}${key}`, found: undefined, expected: `no such setting${near === null ? ' (check the spelling)' : ` (did you mean ${where}${near}?)`}` };
     }), ...more];
   }

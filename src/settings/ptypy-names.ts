@@ -13,6 +13,7 @@ const FROM_FILE = (name: string, where: string): string =>
   `PtyPy's ${name} is read from the data file here (${where}), never set; ${SEE}`;
 const TREE = 'PtyPy\'s parameter tree is not read here: the engine\'s settings are the group reconstruction ' +
   `(numiter is reconstruction.epochs, ML_type reconstruction.noiseModel, …) and the data's come from the file (--input); ${SEE}`;
+const CROP = 'docs/real-data.md, "Cropping and binning detector frames"';
 const PROBE_MODEL = 'PtyPy\'s illumination model is --probe-model (reconstruction.probeModel): aperture.size with propagation.parallel is ' +
   'aperture:diameter=D,distance=Z; with propagation.focussed it is fzp:diameter=D,focal-length=F,defocus=Z (central_stop, a fraction ' +
   `of the size there, is stop= in metres here); a .ptyr's probe is --init-probe file:PATH; ${SEE}`;
@@ -23,6 +24,7 @@ const HINTS: Record<string, string> = {
   engines: TREE,
   engine: TREE,
   scans: TREE,
+  scan: TREE,
   scandata: TREE,
   ptycho: TREE,
   // engines.<name>
@@ -54,9 +56,16 @@ const HINTS: Record<string, string> = {
   psize: FROM_FILE('psize', 'a .ptyd\'s meta/psize, the detector pixel in m'),
   energy: FROM_FILE('energy', 'a .ptyd\'s meta/energy in keV; CXI stores J'),
   distance: FROM_FILE('distance', 'a .ptyd\'s meta/distance in m'),
-  center: FROM_FILE('center', 'a .ptyd\'s meta/center, which must be the pattern centre: nothing is re-centred'),
-  autocenter: notHere('auto_center', 'nothing is re-centred: the direct beam must be at the pattern centre'),
-  rebin: notHere('rebin', 'the patterns are reconstructed at the size the file holds'),
+  // PtyScan crops the raw frames to `shape` about `center` and rebins them before it saves; the same steps on the frames
+  // a file holds are reconstruction.crop and reconstruction.binSize here (docs/real-data.md, "Cropping and binning")
+  center: 'PtyPy\'s data center (the beam\'s pixel in the raw frames, about which PtyScan crops them to shape) is reconstruction.crop.center ' +
+    `(--crop-center Y,X) here, with reconstruction.crop.size (--crop-size N) for shape; a .ptyd's meta/center is read from the file; ${CROP}`,
+  shape: 'PtyPy\'s data shape (the frames cropped about center) is reconstruction.crop.size (--crop-size N) here, with reconstruction.crop.center ' +
+    `(--crop-center Y,X) for center; ${CROP}`,
+  autocenter: notHere('auto_center', 'the direct beam is not found by itself: ptychostudy inspect FILE finds it and suggests reconstruction.crop ' +
+    '(--crop-center Y,X --crop-size N), which puts it at the patterns\' centre'),
+  rebin: 'PtyPy\'s rebin is reconstruction.binSize (--bin-size B) here, but PtyScan averages the B × B pixels and this sums them, so counts ' +
+    `stay counts; ${CROP}`,
   dfile: 'PtyPy\'s dfile (the .ptyd file) is the option --input FILE (lsqml)',
   // scans.<name>.illumination and coherence
   illumination: PROBE_MODEL,

@@ -147,6 +147,45 @@ test("pty-chi's own option names get the name used here, or that the engine does
   assert.match(readFileSync('docs/lsqml.md', 'utf8'), /^## pty-chi's options here$/m);
 });
 
+test('a setting put in the wrong group, or in none, is refused naming where it is (was: "check the spelling", or a near name of the wrong group)', () => {
+  assert.deepEqual(refused({ epochs: 80, simulation: { epochs: 80 } }), [
+    'epochs: no such setting (did you mean reconstruction.epochs?)',
+    'simulation.epochs: no such setting (did you mean reconstruction.epochs?)',
+  ]);
+  // a near name of this group came first: reconstruction.doses was "did you mean reconstruction.modes?"
+  assert.deepEqual(refused({ reconstruction: { doses: [1e3] } }), ['reconstruction.doses: no such setting (did you mean simulation.doses?)']);
+  assert.deepEqual(refused({ execution: { threads: 4 }, reconstruction: { jobs: 2 } }), [
+    'execution.threads: no such setting (did you mean reconstruction.threads?)',
+    'reconstruction.jobs: no such setting (did you mean execution.jobs?)',
+  ]);
+  // a group's setting run together with it, spelled as people spell it
+  assert.deepEqual(refused({ reconstruction: { crop_size: 64, cropCenter: [1, 2] } }), [
+    'reconstruction.cropCenter: no such setting (did you mean reconstruction.crop.center?)',
+    'reconstruction.crop_size: no such setting (did you mean reconstruction.crop.size?)',
+  ]);
+  // a name several groups have: each
+  assert.deepEqual(refused({ execution: { seed: 1 } }), ['execution.seed: no such setting (did you mean simulation.seed, overlap.seed or reconstruction.seed?)']);
+  // the data file is no setting
+  assert.deepEqual(refused({ input: 'scan.cxi', reconstruction: { dataFile: 'scan.cxi' } }), [
+    'input: no such setting (the data file is not a setting: lsqml reads it from --input FILE; reconstruct and run reconstruct the datasets of Phase C)',
+    'reconstruction.dataFile: no such setting (the data file is not a setting: lsqml reads it from --input FILE; reconstruct and run reconstruct the datasets of Phase C)',
+  ]);
+  // a typo in the right group keeps its "did you mean"
+  assert.deepEqual(refused({ reconstruction: { epoch: 80 } }), ['reconstruction.epoch: no such setting (did you mean reconstruction.epochs?)']);
+});
+
+test("PtyPy's crop, centre and rebin are named as this tool's crop and binning (was: 'not available', 'nothing is re-centred')", () => {
+  const got = refused({ scan: { data: {} }, reconstruction: { rebin: 2, shape: 64, center: [38, 73], auto_center: true } });
+  assert.equal(got.length, 5, got.join('\n'));
+  assert.match(got[0]!, /^reconstruction\.auto_center: no such setting \(PtyPy's auto_center is not available here: .*ptychostudy inspect FILE finds it and suggests reconstruction\.crop/);
+  assert.match(got[1]!, /^reconstruction\.center: no such setting \(PtyPy's data center .* is reconstruction\.crop\.center \(--crop-center Y,X\)/);
+  assert.match(got[2]!, /^reconstruction\.rebin: no such setting \(PtyPy's rebin is reconstruction\.binSize \(--bin-size B\) here, but PtyScan averages the B × B pixels and this sums them/);
+  assert.match(got[3]!, /^reconstruction\.shape: no such setting \(PtyPy's data shape .* is reconstruction\.crop\.size \(--crop-size N\)/);
+  assert.match(got[4]!, /^scan: no such setting \(PtyPy's parameter tree is not read here/);
+  for (const g of got) assert.doesNotMatch(g, /nothing is re-centred|reconstructed at the size the file holds/);
+  assert.match(readFileSync('docs/real-data.md', 'utf8'), /^## Cropping and binning detector frames$/m);
+});
+
 test('an update plan given in part keeps the rest of its own defaults (ambiguityPlan: stride 10)', () => {
   const r = parseStudySettings({ reconstruction: { ambiguityPlan: { start: 20 }, objectPlan: { stride: 2 } } }).reconstruction;
   assert.deepEqual(r.ambiguityPlan, { start: 20, stop: null, stride: 10 });
