@@ -65,7 +65,7 @@ test('config --check reports a file a settings file names but that is not there'
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stderr,
     `ptychostudy config: ${missing}: simulation.baseNpz: expected a file (a relative path is taken from the folder of ${missing}); found ${join(sub, 'nothere.npz')}: cannot open (no such file)\n` +
-    `ptychostudy config: ${missing}: reconstruction.initProbe: expected a file (a relative path is taken from the folder of ${missing}); found ${join(sub, 'noprobe.npz')}: cannot open (no such file)\n`);
+    `ptychostudy config: ${missing}: reconstruction.initProbe: expected a file or a finished reconstruction's folder (holding reconstruction.npz) (a relative path is taken from the folder of ${missing}); found ${join(sub, 'noprobe.npz')}: cannot open (no such file)\n`);
   assert.equal(r.stdout, '');
   // a directory is no file either
   const dir = join(sub, 'dir.json');
@@ -80,6 +80,24 @@ test('config --check reports a file a settings file names but that is not there'
   assert.equal(r2.status, 0, r2.stderr);
   assert.match(r2.stdout, new RegExp(`simulation\\.baseNpz: "${join(sub, 'here.npz').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" \\(default null\\)`));
   assert.ok(existsSync(join(sub, 'here.npz')));
+});
+
+test('config --check takes a start file that names a finished reconstruction\'s folder, as lsqml does (was: refused as a directory)', () => {
+  const sub = join(root, 'continue');
+  mkdirSync(join(sub, 'prev'), { recursive: true });
+  mkdirSync(join(sub, 'empty'));
+  saveNpz(join(sub, 'prev', 'reconstruction.npz'), { reconstructed_object: onesC8(8, 8), reconstructed_probe: onesC8(4, 4) });
+  const cont = join(sub, 'continue.yaml');
+  writeFileSync(cont, 'reconstruction:\n  initProbe: file:prev\n  initObject: file:prev\n');
+  const r = ptychostudy(['config', '--check', cont]);
+  assert.equal(r.status, 0, r.stderr);
+  // shown as the file that is read
+  assert.match(r.stdout, /reconstruction\.initProbe: "file:[^"]*prev\/reconstruction\.npz" \(default "guess"\)/);
+  // a folder without one is refused, saying what was expected
+  const empty = join(sub, 'empty.yaml');
+  writeFileSync(empty, 'reconstruction:\n  initProbe: file:empty\n');
+  assertRefused(ptychostudy(['config', '--check', empty]), 'config',
+    `${empty}: reconstruction.initProbe: expected a file or a finished reconstruction's folder (holding reconstruction.npz) (a relative path is taken from the folder of ${empty}); found ${join(sub, 'empty')}: not a regular file (a directory)`);
 });
 
 test('a hub records the files its settings name as absolute paths: its settings.json works as --config from anywhere, and a resume from elsewhere is not a conflict', { timeout: 300_000 }, () => {

@@ -3,7 +3,7 @@ import { action } from '../action.js';
 import { wrapText } from '../help.js';
 import { paint } from '../style.js';
 import { InputError, UsageError } from '../../errors.js';
-import { fileSettings, readSettingsFile } from '../../settings/file.js';
+import { fileSettings, readSettingsFile, RECONSTRUCTION_FILE, withReconstructionFiles } from '../../settings/file.js';
 import { notARegularFile } from '../../files/regular.js';
 import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
 import { PRESET_NAMES, type PresetName, type StudySettings } from '../../settings/schema.js';
@@ -52,11 +52,14 @@ export function register(program: Command): void {
         return 0;
       }
       const file = f.check!;
-      const input = readSettingsFile(file);
+      // a start file may name a finished reconstruction's folder, for its reconstruction.npz, as every command that
+      // reconstructs takes it (settingsFrom): shown as that file, the one that is read
+      const input = withReconstructionFiles(readSettingsFile(file));
       // the files it names must be there (a run would stop at them later, after other work)
       const missing = fileSettings(input).flatMap(({ setting, path }) => {
         const why = notARegularFile(path);
-        return why === null ? [] : [`${file}: ${setting}: expected a file (a relative path is taken from the folder of ${file}); found ${printable(path)}: ${why}`];
+        const what = setting === 'simulation.baseNpz' ? 'a file' : `a file or a finished reconstruction's folder (holding ${RECONSTRUCTION_FILE})`;
+        return why === null ? [] : [`${file}: ${setting}: expected ${what} (a relative path is taken from the folder of ${file}); found ${printable(path)}: ${why}`];
       });
       if (missing.length > 0) throw new InputError(missing.join('\n'));
       const settings = parseStudySettings(input);
