@@ -164,10 +164,34 @@ function tooDeepPath(value: unknown): (string | number)[] | null {
   return null;
 }
 
+/**
+ * JSON.parse's complaint (`Expected property name or '}' in JSON at position 4`) as a settings file's refusal says it:
+ * the line and column instead of the offset, and what people write into JSON that it does not take — a comment, a
+ * comma before a closing bracket, text in single quotes — named.
+ */
+function jsonComplaint(text: string, message: string): string {
+  const m = / (?:in JSON )?at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(message);
+  if (m === null) return `(${printable(message)})`;
+  const at = Number(m[1]);
+  const rest = text.slice(at);
+  const why = /^(?:\/\/|\/\*|#)/.test(rest) ? 'a comment, which JSON does not allow (a YAML file, .yaml, may hold # comments and reads JSON as it is)'
+    : /^[}\]]/.test(rest) && text.slice(0, at).trimEnd().endsWith(',') ? 'a comma before a closing bracket, which JSON does not allow'
+      : rest.startsWith("'") ? 'text in single quotes: JSON takes double quotes' : '';
+  return `(${lineColumn(text, at)}): ${printable(message.slice(0, m.index))}${why === '' ? '' : `; ${why}`}`;
+}
+
+/** A line `[group]` and a line `key = value`: TOML, which people use for settings too. */
+function looksLikeToml(text: string): boolean {
+  return /^\s*\[[A-Za-z_][\w.-]*\]\s*(?:#.*)?$/m.test(text) && /^\s*[A-Za-z_][\w.-]*\s*=/m.test(text);
+}
+
+const NOT_TOML = 'settings files are JSON (a .json file) or YAML (any other name); TOML is not read';
+
 /** The values a settings file holds, as written (JSON or YAML by content; .json files must be JSON). */
 export function parseSettingsText(text: string, file: string): unknown {
   if (typeof text !== 'string') throw new UsageError(`parseSettingsText: \`text\` ${text === null ? 'null' : typeof text}: expected the settings file's text (a string)`);
   if (typeof file !== 'string' || file === '') throw new UsageError(`parseSettingsText: \`file\` ${file === '' ? '""' : file === null ? 'null' : typeof file}: expected the file's name (a string; .json is read as JSON, anything else as YAML)`);
+  if (/\.toml$/i.test(file)) throw new InputError(`${file}: expected JSON or YAML; found a .toml file (${NOT_TOML})`);
   const json = /\.json$/i.test(file);
   if (json) {
     // A UTF-8 byte order mark (Windows editors write one) is not part of the JSON; YAML skips it itself.
@@ -182,7 +206,7 @@ export function parseSettingsText(text: string, file: string): unknown {
         const doc = parseDocument(text);
         yaml = doc.errors.length === 0 && isMap(doc.contents) && doc.contents.flow !== true; // block style: not JSON gone wrong
       } catch { /* not YAML either */ }
-      throw new InputError(`${file}: not valid JSON (${printable((err as Error).message)})` +
+      throw new InputError(`${file}: not valid JSON ${jsonComplaint(text, (err as Error).message)}` +
         (yaml ? '; it reads as YAML: a .json file must hold JSON, so name it .yaml (or .yml)' : ''));
     }
     checkJsonStructure(text, file);
@@ -204,7 +228,7 @@ export function parseSettingsText(text: string, file: string): unknown {
     // (the package's own words for a second document name its API: parseAllDocuments)
     const what = bad.code === 'MULTIPLE_DOCS' ? 'expected one document; found a second (a line `---` starts one)'
       : bad.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new InputError(`${file}: not valid YAML${where ? ` (${where})` : ''}: ${printable(what)}`);
+    throw new InputError(`${file}: not valid YAML${where ? ` (${where})` : ''}: ${printable(what)}${looksLikeToml(text) ? `; it reads as TOML: ${NOT_TOML}` : ''}`);
   }
   const tag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
   if (tag !== undefined) {

@@ -141,6 +141,32 @@ test('config --check warns of a synthetic object that the memory limit of this m
   assert.doesNotMatch(ptychostudy(['config', '--check', file], { PTYCHOSTUDY_MEMORY_LIMIT: '64G' }).stdout, /warning/);
 });
 
+test('JSON written by hand — a comment, a comma before a closing bracket, single quotes — is refused naming the line and column and what JSON does not allow; TOML is named (was: "at position 4", "Unexpected scalar")', () => {
+  const refusal = (text: string, file: string): string => {
+    try { parseSettingsText(text, file); } catch (e) { return (e as Error).message; }
+    return assert.fail(`${file} accepted`);
+  };
+  const COMMENT = '; a comment, which JSON does not allow (a YAML file, .yaml, may hold # comments and reads JSON as it is)';
+  for (const c of ['// my run', '/* my run */', '# my run']) {
+    const m = refusal(`{\n  ${c}\n  "reconstruction": {"epochs": 80}\n}\n`, 's.json');
+    assert.ok(m.startsWith('s.json: not valid JSON (line 2, column 3): ') && m.endsWith(COMMENT), m);
+    assert.doesNotMatch(m, /position/);
+  }
+  // CRLF line ends and tabs are JSON's blank space: the line and column are still the editor's
+  assert.match(refusal('{\r\n\t"reconstruction": {\r\n\t\t"epochs": 80,\r\n\t}\r\n}\r\n', 'crlf.json'),
+    /^crlf\.json: not valid JSON \(line 4, column 2\): .*; a comma before a closing bracket, which JSON does not allow$/);
+  assert.match(refusal("{'reconstruction': {'epochs': 80}}", 'q.json'), /^q\.json: not valid JSON \(line 1, column 2\): .*; text in single quotes: JSON takes double quotes$/);
+  // an error JSON.parse gives no place for keeps its own words
+  assert.match(refusal('{"reconstruction": ', 'cut.json'), /^cut\.json: not valid JSON \(Unexpected end of JSON input\)$/);
+  // TOML: by its name, or by its look in a file read as YAML
+  const TOML = 'settings files are JSON (a .json file) or YAML (any other name); TOML is not read';
+  assert.equal(refusal('[reconstruction]\nepochs = 80\n', 'study.toml'), `study.toml: expected JSON or YAML; found a .toml file (${TOML})`);
+  assert.equal(refusal('reconstruction.epochs = 80\n', 'study.TOML'), `study.TOML: expected JSON or YAML; found a .toml file (${TOML})`);
+  assert.match(refusal('[reconstruction]\nepochs = 80\nnoiseModel = "poisson"\n', 'study.yaml'), new RegExp(`^study\\.yaml: not valid YAML \\(line 2, column 1\\): .*; it reads as TOML: ${TOML.replace(/[.()]/g, '\\$&')}$`));
+  // YAML itself is not taken for TOML
+  assert.doesNotMatch(refusal('reconstruction: [1\n', 'y.yaml'), /TOML/);
+});
+
 test('hostile or broken settings files are refused with one line: syntax, duplicate keys, alias bombs, size, not a mapping', () => {
   const dir = tmp('config-hostile');
   const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) =>
@@ -152,7 +178,7 @@ test('hostile or broken settings files are refused with one line: syntax, duplic
     ['dup-flow.yaml', 'execution: {slurm: {sbatchArgs: [{a: 1, a: 2}]}}\n', /dup-flow\.yaml: execution\.slurm\.sbatchArgs\.0\.a: expected each setting once; found it twice \(line 1, column 35 and line 1, column 41\)$/m],
     ['bomb.yaml', bomb, /bomb\.yaml: not valid YAML: .*[Aa]lias/],
     ['list.yaml', '- 1\n- 2\n', /list\.yaml: \(settings\): expected an object of settings groups, found \[1,2\]/],
-    ['bad.json', '{"reconstruction": {"epochs": 5,}}', /bad\.json: not valid JSON \([^)]*\)$/m],
+    ['bad.json', '{"reconstruction": {"epochs": 5,}}', /bad\.json: not valid JSON \(line 1, column 33\): [^;]*; a comma before a closing bracket, which JSON does not allow$/m],
     // YAML saved as .json (the template is YAML): the line says so and what to do
     ['yaml.json', 'reconstruction:\n  epochs: 5\n', /yaml\.json: not valid JSON \(.*\); it reads as YAML: a \.json file must hold JSON, so name it \.yaml \(or \.yml\)$/m],
   ];
