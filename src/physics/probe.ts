@@ -350,8 +350,12 @@ export function apertureProbe(m: ApertureModel, s: ProbeSampling, opts: ModelPro
   const [py, px] = s.pixelM;
   const { height: h, width: w } = s;
   const R = m.diameterM / 2;
-  if (m.diameterM >= Math.min(h * py, w * px)) throw new RangeError(`aperture diameter ${m.diameterM} m does not fit the probe window ${h * py} × ${w * px} m (${h}×${w} pixels of ${py} × ${px} m)`);
-  if (m.diameterM < 2 * Math.max(py, px)) throw new RangeError(`aperture diameter ${m.diameterM} m is under two pixels (${Math.max(py, px)} m): it cannot be sampled`);
+  // lengths in 4 digits, in exponent notation (a measured pixel's products were shown as 0.000004132806614440009)
+  const m4 = (v: number): string => Number(v.toPrecision(4)).toExponential();
+  if (m.diameterM >= Math.min(h * py, w * px)) {
+    throw new RangeError(`aperture diameter ${m4(m.diameterM)} m does not fit the probe window ${m4(h * py)} × ${m4(w * px)} m (${h}×${w} pixels of ${m4(py)} × ${m4(px)} m)`);
+  }
+  if (m.diameterM < 2 * Math.max(py, px)) throw new RangeError(`aperture diameter ${m4(m.diameterM)} m is under two pixels (${m4(Math.max(py, px))} m): it cannot be sampled`);
   const zMax = Math.min(h * py * py, w * px * px) / s.wavelengthM;
   if (m.distanceM > zMax) throw new RangeError(`aperture distance ${m.distanceM} m exceeds min(N·Δ²)/λ = ${zMax.toExponential(2)} m, where the angular spectrum stops being valid and the aperture's diffraction leaves the ${h}×${w} window; reduce the distance or use a probe file`);
   const buf = new Float64Array(2 * h * w);

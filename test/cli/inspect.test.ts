@@ -347,7 +347,7 @@ test('--check with reconstruction.initProbe file:PATH (--config or --init-probe)
     assert.ok(bad.stdout.includes(`\nreconstruction check: 1 problem\n  ${refusal}\n`), bad.stdout);
     // a model and a file together, and either flag without --check: refused (exit 2)
     const both = inspect('--check', '--init-probe', `file:${ptyr}`, '--probe-model', 'aperture:diameter=2e-6', frames);
-    assert.deepEqual([both.status, both.stderr, both.stdout], [2, 'ptychostudy inspect: give either --init-probe file:PATH or --probe-model, not both\n', '']);
+    assert.deepEqual([both.status, both.stderr, both.stdout], [2, 'ptychostudy inspect: give either reconstruction.initProbe file:PATH (--init-probe) or reconstruction.probeModel (--probe-model), not both\n', '']);
     const unchecked = inspect('--probe-model', 'aperture:diameter=2e-6', frames);
     assert.deepEqual([unchecked.status, unchecked.stdout], [2, '']);
     assert.match(unchecked.stderr, /--probe-model aperture:diameter=2e-6: expected with --check/);

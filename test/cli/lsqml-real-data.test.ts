@@ -153,9 +153,9 @@ test('a probe file sampled at another pixel size, a bad model, or both probe opt
     /wrong-pixel\.h5: probe: expected a probe sampled at the data's object pixel size \[1\.29\d*e-7, 1\.29\d*e-7\] m \(within 1 %\); found \[2e-7, 2e-7\] m/);
   refusedInOneLine(['--input-npz', fx('scan-noprobe.cxi'), '--probe-model', 'fzp:diameter=1e-4'], join(root, 'bm'), /--probe-model fzp:diameter=1e-4: expected a valid probe model \(fzp needs exactly one of outer-zone/);
   refusedInOneLine(['--input-npz', fx('scan-noprobe.cxi'), '--probe-model', 'aperture:diameter=1e-6', '--init-probe', `file:${fx('probe.ptyr')}`], join(root, 'both'),
-    /give either --init-probe file:PATH or --probe-model, not both/);
+    /give either reconstruction\.initProbe file:PATH \(--init-probe\) or reconstruction\.probeModel \(--probe-model\), not both/);
   refusedInOneLine(['--input-npz', fx('scan-noprobe.cxi'), '--probe-model', 'fzp:diameter=160e-6,outer-zone=50e-9,defocus=3e-3'], join(root, 'wide'),
-    /--probe-model: the defocused beam .* is wider than the probe window/);
+    /reconstruction\.probeModel \(--probe-model\): the defocused beam .* is wider than the probe window/);
 });
 
 test('a dataset NPZ without objectGuess reconstructs (frame from the scan); --init-object guess is refused', () => {

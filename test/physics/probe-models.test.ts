@@ -52,6 +52,10 @@ test('aperture: distances beyond N·Δ²/λ, discs wider than the window or unde
   const s: ProbeSampling = { height: 64, width: 64, wavelengthM: 1e-10, pixelM: [10e-9, 10e-9] };
   assert.throws(() => apertureProbe({ kind: 'aperture', diameterM: 200e-9, distanceM: 1e-4 }, s), /exceeds min\(N·Δ²\)\/λ = 6\.40e-5 m/);
   assert.throws(() => apertureProbe({ kind: 'aperture', diameterM: 700e-9, distanceM: 0 }, s), /does not fit the probe window/);
+  // the window in 4 digits (was 4.132806614440009e-6 of a measured pixel size's product)
+  const measured: ProbeSampling = { height: 32, width: 32, wavelengthM: 1e-10, pixelM: [1.2915020670125029e-7, 1.2915020670125029e-7] };
+  assert.throws(() => apertureProbe({ kind: 'aperture', diameterM: 5e-6, distanceM: 0 }, measured),
+    { message: 'aperture diameter 5e-6 m does not fit the probe window 4.133e-6 × 4.133e-6 m (32×32 pixels of 1.292e-7 × 1.292e-7 m)' });
   assert.throws(() => apertureProbe({ kind: 'aperture', diameterM: 15e-9, distanceM: 0 }, s), /under two pixels/);
 });
 

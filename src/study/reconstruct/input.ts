@@ -112,13 +112,13 @@ export function modelProbeFor(path: string, spec: ProbeModelSpec, N: readonly [n
   const wavelengthM = spec.wavelengthM ?? s.wavelengthM;
   const pixelM = spec.pixelM !== undefined ? [spec.pixelM, spec.pixelM] as [number, number] : s.pixelM;
   if (wavelengthM === undefined || pixelM === undefined) {
-    throw new UsageError(`--probe-model needs the wavelength and the object pixel size: ${path} states ${wavelengthM === undefined ? 'no wavelength' : 'no pixel size'}; add wavelength=…,pixel=… (metres) to the model`);
+    throw new UsageError(`reconstruction.probeModel (--probe-model) needs the wavelength and the object pixel size: ${path} states ${wavelengthM === undefined ? 'no wavelength' : 'no pixel size'}; add wavelength=…,pixel=… (metres) to the model`);
   }
   let r;
   try {
     r = modelProbe(spec.model, { height: N[0], width: N[1], wavelengthM, pixelM });
   } catch (err) {
-    if (err instanceof RangeError) throw new UsageError(`--probe-model: ${err.message}`);
+    if (err instanceof RangeError) throw new UsageError(`reconstruction.probeModel (--probe-model): ${err.message}`);
     throw err;
   }
   const data = r.probe.data;
@@ -134,7 +134,7 @@ export function modelProbeFor(path: string, spec: ProbeModelSpec, N: readonly [n
 }
 
 /** The refusal of a probe model and a probe file given together (reconstruction.probeModel, reconstruction.initProbe). */
-export const BOTH_PROBES_MESSAGE = 'give either --init-probe file:PATH or --probe-model, not both';
+export const BOTH_PROBES_MESSAGE = 'give either reconstruction.initProbe file:PATH (--init-probe) or reconstruction.probeModel (--probe-model), not both';
 
 /**
  * The probe of `initProbe` `file:PATH` for patterns `N` sampled at `s` (the data's object pixel, when it states one),
