@@ -34,7 +34,10 @@ const LOOKS_LIKE_VALUE = /^\s*(?:[-+]?(?:\d|\.\d|Infinity|NaN)[\w.+-]*|true|fals
  * that reads as a number, true, false or null is quoted: `epochs: "5"` is found "5" (text), not 5.
  */
 export function fileIssueLine(i: SettingsIssue): string {
-  const found = typeof i.found === 'string' && LOOKS_LIKE_VALUE.test(i.found) ? `${shownJson(i.found, SHOWN_VALUE_CHARS)} (text)` : shown(i.found);
+  // YAML 1.1's booleans (yes, no, on, off), which many YAML files still hold, are text in YAML 1.2: said so
+  const yaml11 = i.expected === 'true or false' && typeof i.found === 'string' && /^(?:y|yes|n|no|on|off)$/i.test(i.found);
+  const found = yaml11 ? `${shownJson(i.found, SHOWN_VALUE_CHARS)} (text: YAML 1.2 reads yes, no, on and off as text; write true or false)`
+    : typeof i.found === 'string' && LOOKS_LIKE_VALUE.test(i.found) ? `${shownJson(i.found, SHOWN_VALUE_CHARS)} (text)` : shown(i.found);
   return `${printable(i.setting)}: ${i.found === undefined ? i.expected : `expected ${i.expected}, found ${found}`}`;
 }
 

@@ -100,7 +100,8 @@ test('a value of the wrong type says what was expected in plain words; quoted nu
     `${file}: execution: expected a group of settings (name: value pairs), found 5`,
     `${file}: reconstruction.epochs: expected a positive integer, found "5" (text)`,
     `${file}: reconstruction.seed: expected a non-negative integer, found "-3" (text)`,
-    `${file}: reconstruction.objectOptimizable: expected true or false, found yes`,
+    // (was: found yes, which read as YAML's yes)
+    `${file}: reconstruction.objectOptimizable: expected true or false, found "yes" (text: YAML 1.2 reads yes, no, on and off as text; write true or false)`,
     `${file}: reconstruction.objectPlan: expected a group of settings (name: value pairs), found 2`,
     `${file}: reconstruction.initProbe: expected text, found 7`,
     `${file}: reconstruction.fftBackend: expected auto, ts or wasm, found "null" (text)`,
