@@ -7,8 +7,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { readSettingsFile, withReconstructionFiles } from '../settings/file.js';
-import { mergeSettings, parseStudySettings } from '../settings/parse.js';
+import { fileIssueLine, readSettingsFile, withReconstructionFiles } from '../settings/file.js';
+import { issueLine, mergeSettings, parseStudySettings, SettingsError } from '../settings/parse.js';
 import type { StudySettings, StudySettingsInput } from '../settings/schema.js';
 
 /** Adds `--out <dir>` (described by `what`) and the hidden old names of the same option. */
@@ -67,9 +67,36 @@ export function configInput(file: string | undefined): StudySettingsInput {
  */
 export function settingsFrom(config: string | undefined, flags: StudySettingsInput, under: StudySettingsInput = {}): StudySettings {
   const fromFile = configInput(config);
-  const settings = parseStudySettings(withReconstructionFiles(mergeSettings(mergeSettings(under, fromFile), flags) as StudySettingsInput));
+  let settings: StudySettings;
+  try {
+    settings = parseStudySettings(withReconstructionFiles(mergeSettings(mergeSettings(under, fromFile), flags) as StudySettingsInput));
+  } catch (err) {
+    throw config !== undefined && err instanceof SettingsError ? namedBySource(err, config, fromFile, flags) : err;
+  }
   noteOverriddenSettings(config, fromFile, flags);
   return settings;
+}
+
+/** Whether `values` gives the setting at dotted `path`, or a group above it (undefined: not given). */
+function gives(values: unknown, path: string): boolean {
+  let v = values;
+  for (const k of path.split('.')) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return true; // a value above the path: it gave that
+    v = (v as Record<string, unknown>)[k];
+    if (v === undefined) return false;
+  }
+  return true;
+}
+
+/**
+ * A refusal of the settings once the flags are put over the file (a check of two settings together: a bin size that
+ * does not divide a crop size the flags give): a setting that only the file gives is named as the file names it —
+ * `FILE: reconstruction.binSize: expected …, found 3` — not by a flag that was not given; the rest by their flags.
+ */
+function namedBySource(err: SettingsError, config: string, fromFile: unknown, flags: unknown): Error {
+  if (!err.issues.some((i) => gives(fromFile, i.setting) && !gives(flags, i.setting))) return err;
+  return new SettingsError(err.issues, err.issues.map((i) => gives(fromFile, i.setting) && !gives(flags, i.setting)
+    ? `${config}: ${fileIssueLine(i)}` : issueLine(i)).join('\n'));
 }
 
 /**

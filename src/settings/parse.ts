@@ -28,8 +28,9 @@ export class SettingsError extends UsageError {
   readonly setting: string;
   readonly found: unknown;
   readonly expected: string;
-  constructor(readonly issues: readonly SettingsIssue[]) {
-    super(issues.map(issueLine).join('\n'));
+  /** `message`: the issues' lines, unless the caller words them (a command naming some by the file they came from). */
+  constructor(readonly issues: readonly SettingsIssue[], message?: string) {
+    super(message ?? issues.map(issueLine).join('\n'));
     this.name = 'SettingsError';
     this.setting = issues[0]!.setting;
     this.found = issues[0]!.found;

@@ -11,6 +11,9 @@ import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSettingsText, readSettingsFile, SettingsFileError } from '../../src/settings/file.js';
 import { parseStudySettings, settingsDefaults } from '../../src/settings/parse.js';
+import { settingsFrom } from '../../src/cli/options.js';
+import { namesToFlags } from '../../src/cli/action.js';
+import { UsageError } from '../../src/errors.js';
 import { settingsTemplate } from '../../src/settings/template.js';
 import { reconstructionSettingsSha256 } from '../../src/settings/fingerprint.js';
 import { loadNpz } from '../../src/npy/npz.js';
@@ -166,6 +169,18 @@ test('JSON written by hand — a comment, a comma before a closing bracket, sing
   assert.match(refusal('[reconstruction]\nepochs = 80\nnoiseModel = "poisson"\n', 'study.yaml'), new RegExp(`^study\\.yaml: not valid YAML \\(line 2, column 1\\): .*; it reads as TOML: ${TOML.replace(/[.()]/g, '\\$&')}$`));
   // YAML itself is not taken for TOML
   assert.doesNotMatch(refusal('reconstruction: [1\n', 'y.yaml'), /TOML/);
+});
+
+test('a setting the file gives that a flag makes wrong is refused naming the file and its key, not a flag that was not given (was: --bin-size 3)', () => {
+  const dir = tmp('config-source');
+  const file = join(dir, 'bin.yaml');
+  writeFileSync(file, 'reconstruction:\n  binSize: 3\n');
+  const crop = { reconstruction: { crop: { center: [38, 73] as [number, number], size: 64 } } };
+  assert.throws(() => settingsFrom(file, crop), (e: Error) => e instanceof UsageError &&
+    e.message === `${file}: reconstruction.binSize: expected a divisor of the crop size 64 (reconstruction.crop.size, --crop-size), found 3`);
+  // given by a flag, it is the flag's (shown under its name by the command)
+  assert.throws(() => settingsFrom(file, { reconstruction: { ...crop.reconstruction, binSize: 5 } }), (e: Error) => e instanceof UsageError &&
+    namesToFlags(e.message, { 'reconstruction.binSize': '--bin-size' }) === '--bin-size 5: expected a divisor of the crop size 64 (reconstruction.crop.size, --crop-size)');
 });
 
 test('hostile or broken settings files are refused with one line: syntax, duplicate keys, alias bombs, size, not a mapping', () => {
