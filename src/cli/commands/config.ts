@@ -27,8 +27,11 @@ export function register(program: Command): void {
     .command('config')
     .summary('settings files: print a commented starting file, or check one')
     .description('Settings files hold any part of the settings schema — groups simulation, overlap, reconstruction (every ' +
-      'LSQML option) and execution — in JSON or YAML, and are given to run, generate, overlap, reconstruct and lsqml with ' +
-      '--config FILE (flags override the file). A hub keeps its own settings in HUB/settings.json, which is such a file.')
+      'LSQML option) and execution — in JSON or YAML (a .json file is read as JSON, any other as YAML; TOML is not read), and are given to run, generate, overlap, reconstruct and lsqml with ' +
+      '--config FILE (flags override the file). A hub keeps its own settings in HUB/settings.json, which is such a file; ' +
+      '`ptychostudy report --out DIR` writes a finished reconstruction\'s (an lsqml folder or a Phase F job\'s) as DIR/report/img/lsqml-settings.json, ' +
+      'with the command that runs it again. A relative path in a file (simulation.baseNpz, reconstruction.initProbe/initObject file:PATH) is ' +
+      'taken from the file\'s folder; a flag\'s from the working directory.')
     .option('--print-defaults', 'print a settings file (YAML) with every setting at its default, each with its documentation, unit and bounds as ' +
       'comments (the defaults name no preset: the simulation is the reference size, not the quick study a command makes without a file)')
     .addOption(new Option('--preset <name>', 'with --print-defaults: the values of this preset instead of the defaults').choices([...PRESET_NAMES]))
