@@ -117,7 +117,8 @@ export function settingsLsqmlIgnores(fromFile: StudySettingsInput): string[] {
   const walk = (a: unknown, b: unknown, path: string): void => {
     const isGroup = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
     if (isGroup(a) && isGroup(b)) {
-      for (const k of Object.keys(a)) walk(a[k], b[k], `${path}.${k}`);
+      // the keys of both: a file's overlap.views without the preset's sparse view changes the study too
+      for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) walk(a[k], b[k], `${path}.${k}`);
     } else if (JSON.stringify(a) !== JSON.stringify(b)) out.push(path);
   };
   walk(given.simulation, base.simulation, 'simulation');

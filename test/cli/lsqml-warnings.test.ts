@@ -120,4 +120,6 @@ test('a settings file config --print-defaults wrote, untouched, names nothing ls
   assert.deepEqual(settingsLsqmlIgnores({ preset: 'quick' }), []);
   assert.deepEqual(settingsLsqmlIgnores({ preset: 'quick', overlap: { seed: 9 }, execution: { slurm: { partition: 'gpu' } } }),
     ['overlap.seed', 'execution.slurm.partition']);
+  // a view the file leaves out (was: not named, only the views it gives were compared)
+  assert.deepEqual(settingsLsqmlIgnores({ preset: 'quick', overlap: { views: { dense: 0.7 } } }), ['overlap.views.sparse']);
 });
