@@ -203,6 +203,9 @@ function orList(names: readonly string[]): string {
 const DATA_FILE_NAMES = new Set(['input', 'inputfile', 'inputnpz', 'inputpath', 'data', 'datafile', 'datapath', 'dataset', 'file', 'filename', 'path']);
 const DATA_FILE_HINT = 'the data file is not a setting: lsqml reads it from --input FILE; reconstruct and run reconstruct the datasets of Phase C';
 
+const COMMENT_HINT = 'it begins with a // or /* comment, which YAML does not have (its comments begin with #) and JSON neither: ' +
+  'the comment and the name after it were read as one name';
+
 /** Unknown setting names of one group listed one a line; more are counted in one line. */
 export const MAX_UNKNOWN_LISTED = 20;
 
@@ -223,8 +226,10 @@ function toIssues(issue: z.core.$ZodIssue, input: unknown): SettingsIssue[] {
       const near = name === '' ? null : closestName(key, known);
       const sameName = near !== null && flatName(near) === flatName(key);
       const topOrEngine = where === '' || where === 'reconstruction.';
-      const hint = sameName ? null : ptychiHint(where, key) ?? ptypyHint(where, key) ??
-        (topOrEngine && DATA_FILE_NAMES.has(flatName(key)) ? DATA_FILE_HINT : null);
+      // a JSON file with // comments, read as YAML (.yaml, .jsonc): the comment and the key under it make one plain name
+      const comment = /^\s*(?:\/\/|\/\*)/.test(name) ? COMMENT_HINT : null;
+      const hint = comment ?? (sameName ? null : ptychiHint(where, key) ?? ptypyHint(where, key) ??
+        (topOrEngine && DATA_FILE_NAMES.has(flatName(key)) ? DATA_FILE_HINT : null));
       if (hint !== null) return { setting: `${where}${key}`, found: undefined, expected: `no such setting (${hint})` };
       // a setting of another group (`simulation.epochs`, `reconstruction.doses`, a bare `epochs`): that one, before a
       // near name of this group (`reconstruction.doses` was "did you mean reconstruction.modes?")

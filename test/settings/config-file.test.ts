@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSettingsText, readSettingsFile, SettingsFileError } from '../../src/settings/file.js';
-import { parseStudySettings, settingsDefaults } from '../../src/settings/parse.js';
+import { fileIssueLine, parseSettingsText, readSettingsFile, SettingsFileError } from '../../src/settings/file.js';
+import { parseStudySettings, SettingsError, settingsDefaults } from '../../src/settings/parse.js';
 import { settingsFrom } from '../../src/cli/options.js';
 import { namesToFlags } from '../../src/cli/action.js';
 import { UsageError } from '../../src/errors.js';
@@ -145,6 +145,12 @@ test('config --check warns of a synthetic object that the memory limit of this m
   assert.doesNotMatch(ptychostudy(['config', '--check', file], { PTYCHOSTUDY_MEMORY_LIMIT: '64G' }).stdout, /warning/);
 });
 
+/** The one line of the issues of settings values (as a file's refusal words them). */
+function parseStudySettingsIssue(values: unknown): string {
+  try { parseStudySettings(values as never); } catch (e) { return (e as SettingsError).issues.map(fileIssueLine).join('\n'); }
+  return assert.fail('accepted');
+}
+
 test('JSON written by hand — a comment, a comma before a closing bracket, single quotes — is refused naming the line and column and what JSON does not allow; TOML is named (was: "at position 4", "Unexpected scalar")', () => {
   const refusal = (text: string, file: string): string => {
     try { parseSettingsText(text, file); } catch (e) { return (e as Error).message; }
@@ -167,6 +173,10 @@ test('JSON written by hand — a comment, a comma before a closing bracket, sing
   assert.equal(refusal('[reconstruction]\nepochs = 80\n', 'study.toml'), `study.toml: expected JSON or YAML; found a .toml file (${TOML})`);
   assert.equal(refusal('reconstruction.epochs = 80\n', 'study.TOML'), `study.TOML: expected JSON or YAML; found a .toml file (${TOML})`);
   assert.match(refusal('[reconstruction]\nepochs = 80\nnoiseModel = "poisson"\n', 'study.yaml'), new RegExp(`^study\\.yaml: not valid YAML \\(line 2, column 1\\): .*; it reads as TOML: ${TOML.replace(/[.()]/g, '\\$&')}$`));
+  // JSON with a // comment read as YAML (.yaml, .jsonc): the comment and the key after it are one name, said so (was: check the spelling)
+  const jsonc = parseStudySettingsIssue(parseSettingsText('{\n  // my run\n  "reconstruction": {"epochs": 80}\n}\n', 's.jsonc'));
+  assert.equal(jsonc, '// my run "reconstruction": no such setting (it begins with a // or /* comment, which YAML does not have (its comments ' +
+    'begin with #) and JSON neither: the comment and the name after it were read as one name)');
   // YAML itself is not taken for TOML
   assert.doesNotMatch(refusal('reconstruction: [1\n', 'y.yaml'), /TOML/);
 });
