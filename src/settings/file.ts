@@ -38,6 +38,7 @@ export function fileIssueLine(i: SettingsIssue): string {
   const yaml11 = i.expected === 'true or false' && typeof i.found === 'string' && /^(?:y|yes|n|no|on|off)$/i.test(i.found);
   const found = yaml11 ? `${shownJson(i.found, SHOWN_VALUE_CHARS)} (text: YAML 1.2 reads yes, no, on and off as text; write true or false)`
     : typeof i.found === 'string' && LOOKS_LIKE_VALUE.test(i.found) ? `${shownJson(i.found, SHOWN_VALUE_CHARS)} (text)` : shown(i.found);
+  if (i.missing) return `${printable(i.setting)}: expected ${i.expected}, found it missing`;
   return `${printable(i.setting)}: ${i.found === undefined ? i.expected : `expected ${i.expected}, found ${found}`}`;
 }
 

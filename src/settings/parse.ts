@@ -20,6 +20,8 @@ export interface SettingsIssue {
   setting: string;
   found: unknown;
   expected: string;
+  /** A setting a group needs that is not there (`crop` without `center`): found is undefined, as for an unknown name. */
+  missing?: true;
 }
 
 /** Settings with values outside their bounds, or unknown settings: one line per wrong field (exit code 2). */
@@ -40,6 +42,7 @@ export class SettingsError extends UsageError {
 
 /** `setting` value: expected … (the line an issue is shown as). */
 export function issueLine(i: SettingsIssue): string {
+  if (i.missing) return `\`${printable(i.setting)}\`: expected ${i.expected}; found it missing`;
   return `\`${printable(i.setting)}\`${i.found === undefined ? '' : ` ${shown(i.found)}`}: expected ${i.expected}`;
 }
 
@@ -246,7 +249,10 @@ function toIssues(issue: z.core.$ZodIssue, input: unknown): SettingsIssue[] {
   }
   // A type without its own message in the schema (a group, a boolean, a path): zod's default message, reworded.
   const expected = issue.code === 'invalid_type' && issue.message.startsWith('Invalid input') ? TYPE_WORDS[issue.expected] ?? issue.expected : issue.message;
-  return [{ setting: path, found: valueAt(input, issue.path), expected }];
+  const found = valueAt(input, issue.path);
+  // a setting its group needs, not given (`crop: { size: 64 }`): said to be missing (was shown as the bare rule)
+  if (found === undefined && issue.code === 'invalid_type') return [{ setting: path, found, expected, missing: true }];
+  return [{ setting: path, found, expected }];
 }
 
 function check(input: unknown): { issues: SettingsIssue[]; settings: StudySettings | null } {

@@ -13,6 +13,7 @@ import { SETTINGS_SCHEMA_FILE, settingsJsonSchema } from '../../src/settings/sch
 import { engineOptions } from '../../src/settings/engine-options.js';
 import { runSettingsOf, settingsOfRecord, readRunState } from '../../src/study/run/state.js';
 import { namesToFlags } from '../../src/cli/action.js';
+import { fileIssueLine } from '../../src/settings/file.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -172,6 +173,15 @@ test('a setting put in the wrong group, or in none, is refused naming where it i
   ]);
   // a typo in the right group keeps its "did you mean"
   assert.deepEqual(refused({ reconstruction: { epoch: 80 } }), ['reconstruction.epoch: no such setting (did you mean reconstruction.epochs?)']);
+});
+
+test('a setting its group needs and that is not given is said to be missing (was: the bare rule, "reconstruction.crop.center: two integers …")', () => {
+  assert.deepEqual(refused({ reconstruction: { crop: { size: 64 } } }), ['reconstruction.crop.center: two integers [y, x] ≥ 0 (pixels of the file\'s frames)']);
+  let err: unknown;
+  try { parseStudySettings({ reconstruction: { crop: { size: 64 } } } as never); } catch (e) { err = e; }
+  assert.ok(err instanceof SettingsError);
+  assert.equal(err.message, '`reconstruction.crop.center`: expected two integers [y, x] ≥ 0 (pixels of the file\'s frames); found it missing');
+  assert.equal(fileIssueLine(err.issues[0]!), 'reconstruction.crop.center: expected two integers [y, x] ≥ 0 (pixels of the file\'s frames), found it missing');
 });
 
 test("PtyPy's crop, centre and rebin are named as this tool's crop and binning (was: 'not available', 'nothing is re-centred')", () => {
