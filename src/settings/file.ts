@@ -401,6 +401,15 @@ export function readSettingsFile(file: string): StudySettingsInput {
   const doses = (value as StudySettingsInput).simulation?.doses;
   const clash = issues.length === 0 && doses !== undefined ? doseFolderClash(doses) : null;
   if (clash !== null) issues.push({ setting: 'simulation.doses', found: doses, expected: `each dose in a folder of its own (${clash})` });
+  // `~/data/base.npz`: the shell's home folder, which a settings file does not expand (it named a folder `~` beside the file)
+  if (issues.length === 0) {
+    for (const { setting, path } of fileSettings(value as StudySettingsInput)) {
+      if (/^~(?:[/\\]|$)/.test(path)) {
+        issues.push({ setting, found: path, expected: 'a path without ~ (a shell puts your home folder for it, a settings file does not): ' +
+          'the absolute path, or one relative to the folder of this file' });
+      }
+    }
+  }
   if (issues.length > 0) throw new SettingsFileError(file, issues);
   return withPathsFrom(value as StudySettingsInput, dirname(file));
 }

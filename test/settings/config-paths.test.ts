@@ -56,6 +56,20 @@ test('a relative initObject file:PATH is read from the settings file\'s folder, 
   assert.equal(r.initProbe, `file:${join(sub, 'old', 'reconstruction.npz')}`);
 });
 
+test('a path beginning with ~ in a settings file is refused saying that nothing expands it (was: a file ~/… beside the settings file, not there)', () => {
+  const sub = join(root, 'tilde');
+  mkdirSync(sub);
+  const file = join(sub, 'tilde.yaml');
+  writeFileSync(file, 'simulation:\n  baseNpz: ~/data/base.npz\nreconstruction:\n  initProbe: file:~/scan/probe.h5\n  initObject: file:~user/o.npz\n');
+  const r = ptychostudy(['config', '--check', file]);
+  assert.equal(r.status, 2, r.stderr);
+  const rule = 'a path without ~ (a shell puts your home folder for it, a settings file does not): the absolute path, or one relative to the folder of this file';
+  assert.deepEqual(r.stderr.trim().split('\n'), [
+    `ptychostudy config: ${file}: simulation.baseNpz: expected ${rule}, found ~/data/base.npz`,
+    `ptychostudy config: ${file}: reconstruction.initProbe: expected ${rule}, found ~/scan/probe.h5`,
+  ]);
+});
+
 test('config --check reports a file a settings file names but that is not there', () => {
   const sub = join(root, 'check');
   mkdirSync(sub);
