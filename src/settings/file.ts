@@ -36,7 +36,10 @@ const LOOKS_LIKE_VALUE = /^\s*(?:[-+]?(?:\d|\.\d|Infinity|NaN)[\w.+-]*|true|fals
 export function fileIssueLine(i: SettingsIssue): string {
   // YAML 1.1's booleans (yes, no, on, off), which many YAML files still hold, are text in YAML 1.2: said so
   const yaml11 = i.expected === 'true or false' && typeof i.found === 'string' && /^(?:y|yes|n|no|on|off)$/i.test(i.found);
-  const found = yaml11 ? `${shownJson(i.found, SHOWN_VALUE_CHARS)} (text: YAML 1.2 reads yes, no, on and off as text; write true or false)`
+  // `reconstruction:` with every line under it commented out: YAML's null, not an empty group
+  const emptyGroup = i.found === null && i.expected.startsWith('a group of settings');
+  const found = emptyGroup ? 'null (nothing under the name: write {} for an empty group, or leave the name out)'
+    : yaml11 ? `${shownJson(i.found, SHOWN_VALUE_CHARS)} (text: YAML 1.2 reads yes, no, on and off as text; write true or false)`
     : typeof i.found === 'string' && LOOKS_LIKE_VALUE.test(i.found) ? `${shownJson(i.found, SHOWN_VALUE_CHARS)} (text)` : shown(i.found);
   if (i.missing) return `${printable(i.setting)}: expected ${i.expected}, found it missing`;
   return `${printable(i.setting)}: ${i.found === undefined ? i.expected : `expected ${i.expected}, found ${found}`}`;

@@ -152,6 +152,8 @@ function parseStudySettingsIssue(values: unknown): string {
 }
 
 test('JSON written by hand — a comment, a comma before a closing bracket, single quotes — is refused naming the line and column and what JSON does not allow; TOML is named (was: "at position 4", "Unexpected scalar")', () => {
+  const hand = tmp('config-by-hand');
+  const writeTo = (name: string, text: string): string => { writeFileSync(join(hand, name), text); return join(hand, name); };
   const refusal = (text: string, file: string): string => {
     try { parseSettingsText(text, file); } catch (e) { return (e as Error).message; }
     return assert.fail(`${file} accepted`);
@@ -173,6 +175,9 @@ test('JSON written by hand — a comment, a comma before a closing bracket, sing
   assert.equal(refusal('[reconstruction]\nepochs = 80\n', 'study.toml'), `study.toml: expected JSON or YAML; found a .toml file (${TOML})`);
   assert.equal(refusal('reconstruction.epochs = 80\n', 'study.TOML'), `study.TOML: expected JSON or YAML; found a .toml file (${TOML})`);
   assert.match(refusal('[reconstruction]\nepochs = 80\nnoiseModel = "poisson"\n', 'study.yaml'), new RegExp(`^study\\.yaml: not valid YAML \\(line 2, column 1\\): .*; it reads as TOML: ${TOML.replace(/[.()]/g, '\\$&')}$`));
+  // a group whose every line is commented out is YAML's null: said how to write an empty one (was: found null)
+  assert.throws(() => readSettingsFile(writeTo('nul.yaml', 'reconstruction:\n#  epochs: 80\nsimulation:\n  doses: [1e3]\n')),
+    { message: `${join(hand, 'nul.yaml')}: reconstruction: expected a group of settings (name: value pairs), found null (nothing under the name: write {} for an empty group, or leave the name out)` });
   // JSON with a // comment read as YAML (.yaml, .jsonc): the comment and the key after it are one name, said so (was: check the spelling)
   const jsonc = parseStudySettingsIssue(parseSettingsText('{\n  // my run\n  "reconstruction": {"epochs": 80}\n}\n', 's.jsonc'));
   assert.equal(jsonc, '// my run "reconstruction": no such setting (it begins with a // or /* comment, which YAML does not have (its comments ' +
