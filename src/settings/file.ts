@@ -362,6 +362,18 @@ export function readAtMost(file: string, statSize?: number): Buffer {
 }
 
 /**
+ * The settings file a folder given as `--config` holds, said as a hint: a hub's settings.json, the settings a report of a
+ * finished reconstruction wrote (report/img/lsqml-settings.json); '' for any other folder.
+ */
+function settingsFileIn(dir: string): string {
+  const isFile = (p: string): boolean => { try { return statSync(p).isFile(); } catch { return false; } };
+  for (const [rel, what] of [['settings.json', 'a hub\'s settings'], [join('report', 'img', 'lsqml-settings.json'), 'the settings of its reconstruction']] as const) {
+    if (isFile(join(dir, rel))) return `; ${what}: ${join(dir, rel)}`;
+  }
+  return isFile(join(dir, RECONSTRUCTION_FILE)) ? `; a finished reconstruction's settings: \`ptychostudy report --out ${dir}\` writes them as ${join(dir, 'report', 'img', 'lsqml-settings.json')}` : '';
+}
+
+/**
  * Reads and checks a settings file; returns its values as written (throws `SettingsFileError` listing
  * every wrong field) — but for the paths it names (`fileSettings`), which are resolved against the
  * file's folder.
@@ -370,7 +382,7 @@ export function readSettingsFile(file: string): StudySettingsInput {
   let size: number;
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw new UsageError(`\`config\` ${file}: not a regular file (${entryKind(st)})`);
+    if (!st.isFile()) throw new UsageError(`\`config\` ${file}: not a regular file (${entryKind(st)})${st.isDirectory() ? settingsFileIn(file) : ''}`);
     size = st.size;
   } catch (err) {
     if (err instanceof UsageError) throw err;

@@ -70,6 +70,23 @@ test('a path beginning with ~ in a settings file is refused saying that nothing 
   ]);
 });
 
+test('a folder given as the settings file names the settings file it holds: a hub\'s settings.json, a reconstruction\'s (was: only "not a regular file")', () => {
+  const hub = join(root, 'folder-hub');
+  mkdirSync(hub);
+  writeFileSync(join(hub, 'settings.json'), '{}');
+  assert.throws(() => readSettingsFile(hub), { message: `\`config\` ${hub}: not a regular file (a directory); a hub's settings: ${join(hub, 'settings.json')}` });
+  const job = join(root, 'folder-job');
+  mkdirSync(job);
+  saveNpz(join(job, 'reconstruction.npz'), { reconstructed_object: onesC8(8, 8) });
+  assert.throws(() => readSettingsFile(job), { message: `\`config\` ${job}: not a regular file (a directory); a finished reconstruction's settings: ` +
+    `\`ptychostudy report --out ${job}\` writes them as ${join(job, 'report', 'img', 'lsqml-settings.json')}` });
+  mkdirSync(join(job, 'report', 'img'), { recursive: true });
+  writeFileSync(join(job, 'report', 'img', 'lsqml-settings.json'), '{}');
+  assert.throws(() => readSettingsFile(job), { message: `\`config\` ${job}: not a regular file (a directory); the settings of its reconstruction: ${join(job, 'report', 'img', 'lsqml-settings.json')}` });
+  // any other folder: as before
+  assert.throws(() => readSettingsFile(root), { message: `\`config\` ${root}: not a regular file (a directory)` });
+});
+
 test('config --check reports a file a settings file names but that is not there', () => {
   const sub = join(root, 'check');
   mkdirSync(sub);
