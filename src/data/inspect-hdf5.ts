@@ -190,7 +190,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
         : 'detector mask: no pixel masked',
       ...memory,
     ];
-    return { valid: true, reads, violations: [], warnings: [...m.warnings, ...(given?.notes ?? [])], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
+    return { valid: true, reads, violations: [], warnings: [...m.warnings, ...(given?.notes ?? []).map((n) => `${given!.setting === 'reconstruction.probeModel' ? 'reconstruction.probeModel (--probe-model)' : 'reconstruction.initProbe (--init-probe)'}: ${n}`)], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     return { valid: false, reads: [], violations: [err.message], warnings: [] };

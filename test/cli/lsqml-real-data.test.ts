@@ -158,6 +158,17 @@ test('a probe file sampled at another pixel size, a bad model, or both probe opt
     /reconstruction\.probeModel \(--probe-model\): the defocused beam .* is wider than the probe window/);
 });
 
+test('a probe model from a settings file is named as the setting, with its flag, in refusals and notes (was: --probe-model, a flag not given)', () => {
+  const config = join(root, 'model.yaml');
+  writeFileSync(config, 'reconstruction:\n  probeModel: aperture:diameter=1e-6\n  initProbe: file:' + join(process.cwd(), fx('probe.ptyr')) + '\n');
+  refusedInOneLine(['--input', fx('scan-noprobe.cxi'), '--config', config], join(root, 'both-file'),
+    /^ptychostudy lsqml: give either reconstruction\.initProbe file:PATH \(--init-probe\) or reconstruction\.probeModel \(--probe-model\), not both$/);
+  writeFileSync(config, 'reconstruction:\n  probeModel: fzp:diameter=2e-6,outer-zone=5e-8\n');
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'inspect', '--check', '--config', config, fx('scan-noprobe.cxi')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ {2}warning: reconstruction\.probeModel \(--probe-model\): the zone plate's cone \(half-angle 0\.00155 rad\) is wider than the detector's/m);
+});
+
 test('a dataset NPZ without objectGuess reconstructs (frame from the scan); --init-object guess is refused', () => {
   const npz = join(root, 'measured.npz');
   const ds = measuredToDataset(measured, probeGuessOf(measured.probe!));

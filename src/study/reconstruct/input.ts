@@ -211,7 +211,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
     const m = modelProbeFor(path, opts.probeModel, N, s, dataset.diffraction, dataset.n);
     probe = m.probe;
     record.probe_model = m.record;
-    warnings.push(...m.notes.map((n) => `--probe-model: ${n}`));
+    warnings.push(...m.notes.map((n) => `reconstruction.probeModel (--probe-model): ${n}`));
   } else if (opts.initProbe.startsWith('file:')) {
     // a CXI probe file that states no radiation is read with the data's
     const dataRadiation = measured?.geometry.radiation ?? (geometry?.radiation === 'electron' || geometry?.radiation === 'photon' ? geometry.radiation : undefined);
