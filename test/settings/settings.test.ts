@@ -171,6 +171,13 @@ test('a setting put in the wrong group, or in none, is refused naming where it i
     'input: no such setting (the data file is not a setting: lsqml reads it from --input FILE; reconstruct and run reconstruct the datasets of Phase C)',
     'reconstruction.dataFile: no such setting (the data file is not a setting: lsqml reads it from --input FILE; reconstruct and run reconstruct the datasets of Phase C)',
   ]);
+  // other words for a setting
+  assert.deepEqual(refused({ reconstruction: { iterations: 80, use_mask: false, gpu: true, algorithm: 'ML' } }), [
+    'reconstruction.algorithm: no such setting (LSQML (pty-chi\'s) is the one engine here)',
+    'reconstruction.gpu: no such setting (the engine runs on the CPU (WebAssembly kernels); its threads are reconstruction.threads, jobs at once execution.jobs)',
+    'reconstruction.iterations: no such setting (the number of iterations is reconstruction.epochs (epoch 0 included))',
+    'reconstruction.use_mask: no such setting (the detector mask of measured data is applied unless reconstruction.detectorMask is false)',
+  ]);
   // a typo in the right group keeps its "did you mean"
   assert.deepEqual(refused({ reconstruction: { epoch: 80 } }), ['reconstruction.epoch: no such setting (did you mean reconstruction.epochs?)']);
 });
