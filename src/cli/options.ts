@@ -53,7 +53,7 @@ export function oneConfigFile(value: string, previous: string | undefined): stri
 
 /** Adds `--config <file>`. */
 export function addConfigOption(cmd: Command): Command {
-  return cmd.option('--config <file>', 'settings file (JSON or YAML; `ptychostudy config --print-defaults` writes one); flags override it', oneConfigFile);
+  return cmd.option('--config <file>', 'settings file (JSON or YAML; `ptychostudy config --print-defaults` writes one); flags override it, and a relative path in it is taken from its folder', oneConfigFile);
 }
 
 /** The settings given by `--config` (as written, validated), or {} without it. */
