@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { settingNamesAt, settingTypeAt } from '../settings/parse.js';
 import { ptychiHint } from '../settings/ptychi-names.js';
 import { ptypyHint } from '../settings/ptypy-names.js';
+import { otherNameHint } from '../settings/other-names.js';
 
 const GROUPS = ['reconstruction', 'simulation', 'overlap', 'execution'] as const;
 
@@ -61,7 +62,7 @@ export function unknownFlagHint(flag: string, longFlags: readonly string[], grou
     return `${where} has no flag on this command: ${set} in a settings file given with --config FILE; ` +
       '`ptychostudy config --print-defaults` lists every setting';
   }
-  const hint = ptychiHint('reconstruction.', name) ?? ptypyHint('reconstruction.', name);
+  const hint = ptychiHint('reconstruction.', name) ?? ptypyHint('reconstruction.', name) ?? otherNameHint('reconstruction.', name);
   if (hint === null) return null;
   // pty-chi's name of a setting this command has a flag for (--num-modes: --modes): name the flag too
   const named = [...hint.matchAll(/reconstruction\.(\w+)/g)].map((m) => m[1]!);

@@ -11,6 +11,7 @@ import { printable, shownJson } from '../text.js';
 import { getPreset } from './presets.js';
 import { ptychiHint } from './ptychi-names.js';
 import { ptypyHint } from './ptypy-names.js';
+import { otherNameHint } from './other-names.js';
 import {
   PRESET_NAMES, StudySettingsSchema, type PresetName, type ReconstructionSettings, type StudySettings, type StudySettingsInput,
 } from './schema.js';
@@ -199,24 +200,6 @@ function orList(names: readonly string[]): string {
   return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
 }
 
-/**
- * Other words people use for a setting of the top level or of `reconstruction`, by name with '_', '-' taken out and in
- * lower case (as pty-chi's and PtyPy's names are looked up): what each is here. A data file is no setting (one file
- * serves runs of several datasets): `lsqml` reads it from --input, `reconstruct` and `run` from Phase C.
- */
-const DATA_FILE_HINT = 'the data file is not a setting: lsqml reads it from --input FILE; reconstruct and run reconstruct the datasets of Phase C';
-const EPOCHS_HINT = 'the number of iterations is reconstruction.epochs (epoch 0 included)';
-const MASK_HINT = 'the detector mask of measured data is applied unless reconstruction.detectorMask is false';
-const DEVICE_HINT = 'the engine runs on the CPU (WebAssembly kernels); its threads are reconstruction.threads, jobs at once execution.jobs';
-const OTHER_NAMES: Record<string, string> = {
-  ...Object.fromEntries(['input', 'inputfile', 'inputnpz', 'inputpath', 'data', 'datafile', 'datapath', 'dataset', 'file', 'filename', 'path']
-    .map((n) => [n, DATA_FILE_HINT])),
-  ...Object.fromEntries(['iterations', 'iteration', 'iters', 'niter', 'niters', 'numiterations', 'niterations', 'maxiter', 'nepochs'].map((n) => [n, EPOCHS_HINT])),
-  ...Object.fromEntries(['mask', 'usemask', 'applymask', 'masked'].map((n) => [n, MASK_HINT])),
-  ...Object.fromEntries(['device', 'gpu', 'usegpu', 'cuda', 'gpus'].map((n) => [n, DEVICE_HINT])),
-  algorithm: 'LSQML (pty-chi\'s) is the one engine here',
-  method: 'LSQML (pty-chi\'s) is the one engine here',
-};
 
 const COMMENT_HINT = 'it begins with a // or /* comment, which YAML does not have (its comments begin with #) and JSON neither: ' +
   'the comment and the name after it were read as one name';
@@ -240,11 +223,10 @@ function toIssues(issue: z.core.$ZodIssue, input: unknown): SettingsIssue[] {
       // a name of pty-chi's or PtyPy's own (batch_size is simply batchSize, but position_correction is not here at all)
       const near = name === '' ? null : closestName(key, known);
       const sameName = near !== null && flatName(near) === flatName(key);
-      const topOrEngine = where === '' || where === 'reconstruction.';
       // a JSON file with // comments, read as YAML (.yaml, .jsonc): the comment and the key under it make one plain name
       const comment = /^\s*(?:\/\/|\/\*)/.test(name) ? COMMENT_HINT : null;
       const hint = comment ?? (sameName ? null : ptychiHint(where, key) ?? ptypyHint(where, key) ??
-        (topOrEngine && Object.prototype.hasOwnProperty.call(OTHER_NAMES, flatName(key)) ? OTHER_NAMES[flatName(key)]! : null));
+        otherNameHint(where, key));
       if (hint !== null) return { setting: `${where}${key}`, found: undefined, expected: `no such setting (${hint})` };
       // a setting of another group (`simulation.epochs`, `reconstruction.doses`, a bare `epochs`): that one, before a
       // near name of this group (`reconstruction.doses` was "did you mean reconstruction.modes?")

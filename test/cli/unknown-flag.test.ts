@@ -29,6 +29,9 @@ test('an unknown flag naming a setting or a pty-chi option says where it goes; o
   // a group whose settings have flags here (was: "execution.slurm has no flag on this command: set it in a settings file")
   assert.equal(unknownFlagHint('--slurm', ['--out', '--executor', '--slurm-partition', '--slurm-time']),
     '--executor slurm runs the jobs on SLURM; the settings of execution.slurm have these flags: --slurm-partition, --slurm-time');
+  // other words for a setting (was: commander's message alone)
+  assert.equal(unknownFlagHint('--iterations', flags), 'the number of iterations is reconstruction.epochs (epoch 0 included); on the command line: --epochs');
+  assert.match(unknownFlagHint('--gpu', flags)!, /^the engine runs on the CPU/);
   // a flag the command has, spelled otherwise, and a flag that is nothing: commander's own message
   assert.equal(unknownFlagHint('--batchsize', flags), null);
   assert.equal(unknownFlagHint('--frobnicate', flags), null);
