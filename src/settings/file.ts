@@ -178,10 +178,18 @@ function tooDeepPath(value: unknown): (string | number)[] | null {
  */
 function jsonComplaint(text: string, message: string): string {
   const m = / (?:in JSON )?at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(message);
+  // NaN and Infinity (Python's json.dump writes them): JSON.parse names no place for them; the first is found here
+  const nonNumber = /[:[,]\s*(-?Infinity|NaN)\b/.exec(text);
+  if (m === null && /^Unexpected token '[NI]'/.test(message) && nonNumber !== null) {
+    const at = nonNumber.index + nonNumber[0].length - nonNumber[1]!.length;
+    return `(${lineColumn(text, at)}): ${nonNumber[1]} is not a JSON number (a setting's number is finite; null where a setting takes none)`;
+  }
   if (m === null) return `(${printable(message)})`;
-  const at = Number(m[1]);
+  // -Infinity: JSON.parse names the place after the minus sign
+  const at = Number(m[1]) - (text[Number(m[1]) - 1] === '-' && /^(?:Infinity|NaN)\b/.test(text.slice(Number(m[1]))) ? 1 : 0);
   const rest = text.slice(at);
-  const why = /^(?:\/\/|\/\*|#)/.test(rest) ? 'a comment, which JSON does not allow (a YAML file, .yaml, may hold # comments and reads JSON as it is)'
+  const why = /^-?(?:Infinity|NaN)\b/.test(rest) ? `${/^-?\w+/.exec(rest)![0]} is not a JSON number (a setting's number is finite; null where a setting takes none)`
+    : /^(?:\/\/|\/\*|#)/.test(rest) ? 'a comment, which JSON does not allow (a YAML file, .yaml, may hold # comments and reads JSON as it is)'
     : /^[}\]]/.test(rest) && text.slice(0, at).trimEnd().endsWith(',') ? 'a comma before a closing bracket, which JSON does not allow'
       : rest.startsWith("'") ? 'text in single quotes: JSON takes double quotes' : '';
   return `(${lineColumn(text, at)}): ${printable(message.slice(0, m.index))}${why === '' ? '' : `; ${why}`}`;

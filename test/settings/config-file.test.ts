@@ -168,6 +168,13 @@ test('JSON written by hand — a comment, a comma before a closing bracket, sing
   assert.match(refusal('{\r\n\t"reconstruction": {\r\n\t\t"epochs": 80,\r\n\t}\r\n}\r\n', 'crlf.json'),
     /^crlf\.json: not valid JSON \(line 4, column 2\): .*; a comma before a closing bracket, which JSON does not allow$/);
   assert.match(refusal("{'reconstruction': {'epochs': 80}}", 'q.json'), /^q\.json: not valid JSON \(line 1, column 2\): .*; text in single quotes: JSON takes double quotes$/);
+  // NaN and Infinity, which Python's json.dump writes: named, with their place (was: "Unexpected token 'N', …")
+  assert.equal(refusal('{"simulation": {"doses": [1e4,\n  NaN]}}', 'nan.json'),
+    "nan.json: not valid JSON (line 2, column 3): NaN is not a JSON number (a setting's number is finite; null where a setting takes none)");
+  assert.equal(refusal('{"reconstruction": {"probePlan": {"stop": Infinity}}}', 'inf.json'),
+    "inf.json: not valid JSON (line 1, column 43): Infinity is not a JSON number (a setting's number is finite; null where a setting takes none)");
+  assert.match(refusal('{"reconstruction": {"probePlan": {"stop": -Infinity}}}', 'minf.json'),
+    /^minf\.json: not valid JSON \(line 1, column 43\): .*; -Infinity is not a JSON number/);
   // an error JSON.parse gives no place for keeps its own words
   assert.match(refusal('{"reconstruction": ', 'cut.json'), /^cut\.json: not valid JSON \(Unexpected end of JSON input\)$/);
   // TOML: by its name, or by its look in a file read as YAML
