@@ -224,7 +224,7 @@ export function register(program: Command): void {
         const spec = parseProbeModelSpec(parsed.probeModel);
         initialProbe = async (m) => {
           const { probe, notes } = modelProbeFor(m.file, spec, [m.H, m.W], { wavelengthM: m.geometry.wavelengthM, pixelM: m.geometry.objectPixelM }, m.diffraction, m.n);
-          return { probe, setting: 'reconstruction.probeModel', notes: notes.map((n) => `--probe-model: ${n}`) };
+          return { probe, setting: 'reconstruction.probeModel', notes };
         };
       } else if (parsed.initProbe.startsWith('file:')) {
         const spec = parsed.initProbe;
