@@ -6,7 +6,7 @@
  *          (.ptyr) holds no diffraction data: it is refused with a pointer to its use as a probe file.
  */
 import { InputError } from '../errors.js';
-import { counted, printable } from '../text.js';
+import { counted, printable, shownJson } from '../text.js';
 import { loadDataset, type Dataset } from './dataset.js';
 import { loadJobDataset } from './job-input.js';
 import type { LsqmlJobRequest } from './memory.js';
@@ -77,4 +77,35 @@ export { nonSquarePatternsMessage };
 /** See nonSquarePatternsMessage: `n` patterns (those a reconstruction takes) hold no count at all. */
 export function noCountsMessage(file: string, key: string, n: number): string {
   return `${file}: key '${printable(key)}': expected diffraction patterns with some counts; found ${counted(n, 'pattern')} all zero: there is nothing to reconstruct`;
+}
+
+/**
+ * The `_metadata.geometry` of a dataset NPZ (what it states of the wavelength and pixel sizes), or undefined when it
+ * has none; one that is not an object is refused, naming `path`. `lsqml` and `inspect --check` read it so.
+ */
+export function npzGeometry(dataset: Pick<Dataset, 'metadata'>, path: string): Record<string, unknown> | undefined {
+  const g = dataset.metadata?.geometry;
+  if (g !== undefined && g !== null && (typeof g !== 'object' || Array.isArray(g))) {
+    throw new InputError(`${path}: key '_metadata.geometry': expected an object (wavelength_m, object_pixel_size_m_yx, …); found ${shownJson(g, 200)}`);
+  }
+  return g ? (g as Record<string, unknown>) : undefined;
+}
+
+/**
+ * Wavelength and object pixel size [y, x] the data states: CXI/.ptyd geometry, or `_metadata.geometry` of an
+ * NPZ. A value that is present but malformed is refused (naming `path`), never taken for an absent one: it
+ * feeds the probe and object files' pixel-size checks and the probe models.
+ */
+export function sampling(geometry: Record<string, unknown> | undefined, path: string): { wavelengthM?: number; pixelM?: [number, number] } {
+  if (!geometry) return {};
+  const wl = geometry.wavelength_m, px = geometry.object_pixel_size_m_yx;
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+  const bad = (key: string, expected: string, v: unknown): InputError =>
+    new InputError(`${path}: key '_metadata.geometry.${key}': expected ${expected}; found ${shownJson(v, 200)}`);
+  if (wl !== undefined && !ok(wl)) throw bad('wavelength_m', 'the wavelength in m, a number > 0', wl);
+  if (px !== undefined && !(Array.isArray(px) && px.length === 2 && ok(px[0]) && ok(px[1]))) throw bad('object_pixel_size_m_yx', 'the object pixel size [y, x] in m, two numbers > 0', px);
+  return {
+    ...(ok(wl) ? { wavelengthM: wl } : {}),
+    ...(Array.isArray(px) ? { pixelM: [px[0], px[1]] as [number, number] } : {}),
+  };
 }

@@ -14,7 +14,8 @@ import { looksLikePtyd, looksLikePtyr, ptydBeam } from './ptypy.js';
 import type { BeamEstimate } from './hdf5/beam.js';
 import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
 import type { MaskSource } from './hdf5/mask.js';
-import { radiationText, type MeasuredData, type ProbeData } from './measured.js';
+import { radiationText } from './measured.js';
+import { givenProbeLine, probeText, type GivenProbe, type InitialProbeOf } from './inspect.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffFile } from './hdf5/signature.js';
 import { ELECTRON_VOLT_J, type Radiation } from './geometry.js';
@@ -110,8 +111,6 @@ function listTree(r: Hdf5Reader): { entries: Hdf5Entry[]; notListed: number } {
 
 const p5 = (v: number): string => String(Number(v.toPrecision(5)));
 
-const probeText = (p: ProbeData): string =>
-  `${p.modes} mode${p.modes === 1 ? '' : 's'} of ${p.height}×${p.width}${p.pixelM ? `, pixel [${p.pixelM.map(p5).join(', ')}] m` : ''}`;
 
 /**
  * The refusal of `inspect --check --radiation` for a PtyPy reconstruction or a ptychodus product: a probe file that
@@ -121,15 +120,6 @@ export function probeFileRadiationMessage(file: string, kind: string, radiation:
   return `${file}: reconstruction.radiation (--radiation) ${radiation}: expected measured data stating an energy (CXI); found a ${kind}, ` +
     'a probe file that states its pixel size and no energy (the setting applies to the data it is for): leave the setting out';
 }
-
-/**
- * The probe a reconstruction starts from when its settings give one, for the patterns read, as `lsqml` makes it (given
- * by the caller, which holds the settings: `inspect --check` with --probe-model, --init-probe file:PATH or --config FILE):
- * reconstruction.probeModel's model, or reconstruction.initProbe's file read for the patterns' size after the crop and
- * binning; `setting` names which, `notes` are said as warnings. It throws as `lsqml` does: InputError for a probe
- * file that does not fit, UsageError for a model the data cannot make.
- */
-export type InitialProbeOf = (m: MeasuredData) => Promise<{ probe: ProbeData; setting: 'reconstruction.probeModel' | 'reconstruction.initProbe'; notes: string[] }>;
 
 /**
  * What a reconstruction makes of the file, as lines: measured data as `lsqml --input` reads it, or — for a
@@ -165,9 +155,9 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       memory.push(memoryLine(measuredJobBytes(m.objectShape, m, job), job, limit));
     }
     const g = m.geometry;
-    let given: Awaited<ReturnType<InitialProbeOf>> | undefined;
+    let given: GivenProbe | undefined;
     try {
-      given = await initialProbe?.(m);
+      given = await initialProbe?.({ file: m.file, H: m.H, W: m.W, n: m.n, diffraction: m.diffraction, wavelengthM: g.wavelengthM, pixelM: g.objectPixelM, radiation: g.radiation });
     } catch (err) {
       // lsqml's refusal of the model or the probe file for this data, in its words, as this file's problem
       if (err instanceof UsageError) throw new InputError(err.message);
@@ -182,7 +172,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       ...(m.frames ? [`frames: ${(m.frames.file_frame_shape as number[]).join('×')} in the file → ${m.H}×${m.W} patterns: ${String(m.frames.how)}; ` +
         `detector pixel [${(m.frames.file_pixel_size_m_yx as number[]).map(p5).join(', ')}] m in the file`] : []),
       `object frame ${m.objectShape[0]}×${m.objectShape[1]} px (margin ${m.margin} px)`,
-      given ? `probe: ${given.probe.source} (${given.setting}), ${probeText(given.probe)}${given.setting === 'reconstruction.initProbe' ? ', the patterns\' size' : ''}`
+      given ? givenProbeLine(given)
         : m.probe ? `probe: ${m.keys.probe ?? m.probe.source}, ${probeText(m.probe)}`
         : m.probeNotUsed ? `probe: ${m.keys.probe} not used (${m.probeNotUsed}); give --probe-model or --init-probe file:PATH` : 'probe: none (give --probe-model or --init-probe file:PATH)',
       m.detectorMask

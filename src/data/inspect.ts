@@ -5,19 +5,60 @@
  * larger than INSPECT_WHOLE_BYTES is summarised slice by slice instead of read whole. The check needs
  * the DATA-001 keys in memory together: their sizes are checked against the memory limit first.
  */
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { NpzError } from '../npy/errors.js';
 import { NpzReader, type MemberHeader, type NpzReadOptions } from '../npy/npz.js';
 import { sniffFile } from './hdf5/signature.js';
 import { decodeNumeric, type DtypeInfo } from '../npy/npy.js';
 import type { NdArray, NumericData } from '../npy/types.js';
-import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset } from './dataset.js';
+import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset, type Dataset } from './dataset.js';
 import { checkDecodeFits } from './memory.js';
 import { checkPositionsOnObject } from './job-input.js';
-import { npzRadiationMessage, frameSettingsMessage } from './input.js';
+import { npzGeometry, npzRadiationMessage, frameSettingsMessage, sampling } from './input.js';
 import type { Radiation } from './geometry.js';
 import type { FramePrep } from './hdf5/frames.js';
+import type { ProbeData } from './measured.js';
 import { MAX_METADATA_BYTES, METADATA_KEY, readMetadata, requireReadableMetadata, type MetadataResult } from './metadata.js';
+
+/**
+ * The patterns a reconstruction's starting probe is made or read for, whatever the input: their size and number, the
+ * amplitudes (the model probe is scaled to their mean power), and what the data states of its sampling and radiation.
+ */
+export interface ProbePatterns {
+  file: string;
+  H: number;
+  W: number;
+  n: number;
+  /** Amplitudes [n, H, W]. */
+  diffraction: ArrayLike<number>;
+  wavelengthM?: number;
+  /** The object pixel size [y, x] in m. */
+  pixelM?: [number, number];
+  radiation?: Radiation;
+}
+
+/** See InitialProbeOf. */
+export interface GivenProbe { probe: ProbeData; setting: 'reconstruction.probeModel' | 'reconstruction.initProbe'; notes: string[] }
+
+/**
+ * The probe a reconstruction starts from when its settings give one, for the patterns read, as `lsqml` makes it (given
+ * by the caller, which holds the settings: `inspect --check` with --probe-model, --init-probe file:PATH or --config FILE):
+ * reconstruction.probeModel's model, or reconstruction.initProbe's file read for the patterns' size (measured data: after
+ * the crop and binning); `setting` names which, `notes` are said as warnings. It throws as `lsqml` does: InputError for
+ * a probe file that does not fit, UsageError for a model the data cannot make. A dataset NPZ and measured data alike.
+ */
+export type InitialProbeOf = (p: ProbePatterns) => Promise<GivenProbe>;
+
+const p5 = (v: number): string => String(Number(v.toPrecision(5)));
+
+/** A probe's modes, size and (when stated) pixel size, as `inspect --check` shows it. */
+export const probeText = (p: Pick<ProbeData, 'modes' | 'height' | 'width' | 'pixelM'>): string =>
+  `${p.modes} mode${p.modes === 1 ? '' : 's'} of ${p.height}×${p.width}${p.pixelM ? `, pixel [${p.pixelM.map(p5).join(', ')}] m` : ''}`;
+
+/** The probe line of `inspect --check` for a probe the settings give. */
+export function givenProbeLine(given: GivenProbe): string {
+  return `probe: ${given.probe.source} (${given.setting}), ${probeText(given.probe)}${given.setting === 'reconstruction.initProbe' ? ', the patterns\' size' : ''}`;
+}
 
 /**
  * Members up to this many bytes are read whole; larger numeric ones are summarised slice by slice
@@ -56,8 +97,8 @@ export interface NpzSummary {
   fileBytes: number;
   keys: KeySummary[];
   metadata: MetadataResult;
-  /** Present when the DATA-001 check was asked for. */
-  check?: { valid: boolean; violations: string[]; warnings: string[] };
+  /** Present when the DATA-001 check was asked for; `reads`: what a reconstruction takes besides the contract (its probe), when valid. */
+  check?: { valid: boolean; reads: string[]; violations: string[]; warnings: string[] };
 }
 
 /**
@@ -176,11 +217,27 @@ function preview(a: NdArray, n = 3, width = 60): string[] | undefined {
 }
 
 /**
+ * The probe a reconstruction of the dataset starts from, as `lsqml` takes it: the settings' model or probe file
+ * (`initialProbe`, for the patterns and what `_metadata.geometry` states of their sampling), else probeGuess.
+ * Throws lsqml's refusals: InputError (a malformed `_metadata.geometry`, a probe file that does not fit) or UsageError.
+ */
+async function npzProbe(path: string, ds: Dataset, initialProbe?: InitialProbeOf): Promise<{ line: string; notes: string[] }> {
+  const geometry = npzGeometry(ds, path);
+  const s = sampling(geometry, path);
+  if (initialProbe) {
+    const radiation = geometry?.radiation === 'electron' || geometry?.radiation === 'photon' ? geometry.radiation : undefined;
+    const given = await initialProbe({ file: path, H: ds.H, W: ds.W, n: ds.n, diffraction: ds.diffraction, ...s, ...(radiation ? { radiation } : {}) });
+    return { line: givenProbeLine(given), notes: given.notes };
+  }
+  return { line: `probe: probeGuess, ${probeText({ modes: 1, height: ds.H, width: ds.W })}`, notes: [] };
+}
+
+/**
  * Reads an NPZ key by key and summarises it. Throws NpzError / NpyError when a key cannot be decoded
  * (a `_metadata` that cannot be decoded included); a `_metadata` that decodes but is not a JSON object,
  * or declares more than MAX_METADATA_BYTES, is reported as unreadable — and fails the check.
  */
-export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean; radiation?: Radiation | null; frames?: FramePrep } = {}): Promise<NpzSummary> {
+export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf } = {}): Promise<NpzSummary> {
   let r: NpzReader;
   try {
     r = NpzReader.open(path, opts);
@@ -226,11 +283,22 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
     if (opts.check) {
       let violations: string[] = [];
       let warnings: string[] = [];
+      const reads: string[] = [];
       try {
-        const checked = validateDataset(held, path, { metadata });
+        // a probe the settings give stands for a missing probeGuess, as lsqml takes it
+        const checked = validateDataset(held, path, { metadata, ...(opts.initialProbe ? { probeOptional: true } : {}) });
         warnings = checked.warnings;
         // what every reconstruction of the file would refuse besides the contract
         try { checkPositionsOnObject(checked.dataset); } catch (err) { if (!(err instanceof InputError)) throw err; violations.push(err.message); }
+        // the probe it starts from: read or made as lsqml does, refused in its words
+        try {
+          const probe = await npzProbe(path, checked.dataset, opts.initialProbe);
+          reads.push(probe.line);
+          warnings.push(...probe.notes);
+        } catch (err) {
+          if (!(err instanceof InputError) && !(err instanceof UsageError)) throw err;
+          violations.push(err.message);
+        }
       } catch (err) {
         if (!(err instanceof DatasetError)) throw err;
         violations = [...err.violations];
@@ -244,7 +312,7 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
       if (opts.radiation) violations.push(npzRadiationMessage(path, opts.radiation));
       // and so have reconstruction.crop and binSize (--crop-center, --crop-size, --bin-size) no detector frames to make patterns of
       if (opts.frames && (opts.frames.crop != null || (opts.frames.binSize ?? 1) !== 1)) violations.push(frameSettingsMessage(path, 'a dataset NPZ'));
-      summary.check = { valid: violations.length === 0, violations, warnings };
+      summary.check = { valid: violations.length === 0, reads: violations.length === 0 ? reads : [], violations, warnings };
     }
     return summary;
   } finally {

@@ -356,6 +356,39 @@ test('--check with reconstruction.initProbe file:PATH (--config or --init-probe)
   }
 });
 
+test('--check of a dataset NPZ names the probe lsqml starts from: probeGuess, or the --init-probe file / --probe-model one, refused in lsqml\'s words', () => {
+  withDir((dir) => {
+    const p = join(dir, 'ok.npz');
+    saveNpz(p, dataset());
+    const plain = inspect('--check', p);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.ok(plain.stdout.includes('\nDATA-001 check: valid dataset\n  probe: probeGuess, 1 mode of 8×8\n'), plain.stdout);
+    // a probe file of 16 × 16 for 8 × 8 patterns: inspect --check refuses it (exit 2) as lsqml does, in the same words
+    const probe16 = join(dir, 'probe16.npz');
+    saveNpz(probe16, { probeGuess: { dtype: '<c8', shape: [16, 16], data: new Float32Array(512).fill(1) } });
+    const bad = inspect('--check', '--init-probe', `file:${probe16}`, p);
+    assert.equal(bad.status, 2, bad.stdout);
+    const refusal = /\nDATA-001 check: 1 problem\n {2}(.+)\n/.exec(bad.stdout)?.[1];
+    assert.ok(refusal?.startsWith(`${probe16}: `) && refusal.includes('16, 16'), bad.stdout);
+    const l = spawnSync(process.execPath, [cli, 'lsqml', '--input', p, '--out', join(dir, 'recon'), '--epochs', '2', '--init-probe', `file:${probe16}`], { encoding: 'utf8' });
+    assert.deepEqual([l.status, l.stderr], [2, `ptychostudy lsqml: ${refusal}\n`]);
+    assert.equal(existsSync(join(dir, 'recon')), false);
+    // a settings file's initProbe file:PATH that fits: read and shown; it stands for a missing probeGuess, as lsqml takes it
+    const { probeGuess: _, ...rest } = dataset();
+    const noProbe = join(dir, 'no-probe.npz');
+    saveNpz(noProbe, rest);
+    const config = join(dir, 'probe.yaml');
+    writeFileSync(config, `reconstruction:\n  initProbe: "file:${p}"\n`);
+    const byFile = inspect('--check', '--json', '--config', config, p, noProbe);
+    assert.equal(byFile.status, 0, byFile.stdout);
+    assert.deepEqual((JSON.parse(byFile.stdout) as Array<{ check: { reads: string[] } }>).map((f) => f.check.reads),
+      [0, 1].map(() => [`probe: file:${p}: probeGuess (reconstruction.initProbe), 1 mode of 8×8, the patterns' size`]));
+    const model = inspect('--check', '--probe-model', 'aperture:diameter=5e-8,wavelength=1e-10,pixel=1e-8', noProbe);
+    assert.equal(model.status, 0, model.stdout);
+    assert.ok(model.stdout.includes('\nDATA-001 check: valid dataset\n  probe: model aperture (reconstruction.probeModel), 1 mode of 8×8, pixel [1e-8, 1e-8] m\n'), model.stdout);
+  });
+});
+
 test('--check --config FILE reads the files with the settings file\'s crop and binning (flags over it); --config without --check is refused', () => {
   const dir = mkdtempSync(join(tmpdir(), 'inspect-config-'));
   try {

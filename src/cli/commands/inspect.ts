@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action, errorLines } from '../action.js';
-import type { ArrayStats, NpzSummary } from '../../data/inspect.js';
-import type { Hdf5Summary, InitialProbeOf } from '../../data/inspect-hdf5.js';
+import type { ArrayStats, InitialProbeOf, NpzSummary } from '../../data/inspect.js';
+import type { Hdf5Summary } from '../../data/inspect-hdf5.js';
 import type { BeamEstimate } from '../../data/hdf5/beam.js';
 import { formatShape as shapeStr } from '../../npy/npy.js';
 import { sizeOf } from '../../npy/types.js';
@@ -96,7 +96,7 @@ function toText(s: NpzSummary): string {
   else if (m.status === 'error') lines.push(`_metadata: present but unreadable: ${m.error}`);
   else lines.push('_metadata:', ...JSON.stringify(m.value, null, 2).split('\n').map((l) => `  ${l}`));
   if (s.check) {
-    if (s.check.valid) lines.push('DATA-001 check: valid dataset');
+    if (s.check.valid) lines.push('DATA-001 check: valid dataset', ...s.check.reads.map((l) => `  ${l}`));
     else lines.push(`DATA-001 check: ${counted(s.check.violations.length, 'problem')}`, ...s.check.violations.map((v) => `  ${v}`));
     for (const w of s.check.warnings) lines.push(`  warning: ${w}`);
   }
@@ -162,7 +162,8 @@ export function register(program: Command): void {
       'For each FILE.npz: every key with its dtype, shape, storage, and for numeric keys min / max / mean / ' +
       'NaN count (of the modulus |z| for complex keys), then the decoded _metadata (0-d string, bytes or a ' +
       'pickled string, read without executing anything). --check also checks the dataset contract (DATA-001) ' +
-      'and that every scan position\'s patch touches objectGuess, as a reconstruction requires.\n\n' +
+      'and that every scan position\'s patch touches objectGuess, as a reconstruction requires, and names the probe a reconstruction starts ' +
+      'from (probeGuess, or the one --probe-model or --init-probe file:PATH gives, refused as lsqml refuses it).\n\n' +
       'For an HDF5 file (CXI, PtyPy .ptyd or .ptyr, a ptychodus product): every group, dataset (dtype, shape, ' +
       'bytes, chunks, filters) and link, from the metadata alone; links are shown, not followed. --check reads ' +
       'it as `lsqml --input` does and says what a reconstruction takes from it (patterns, keys, geometry, ' +
@@ -189,11 +190,11 @@ export function register(program: Command): void {
       'and for a probe file (.ptyr, ptychodus product) ' +
       '(docs/real-data.md, "Radiation")');
   addFrameOptions(cmd, 'the file, with --check, as lsqml reads it (refused for an NPZ and a probe file)');
-  addProbeOptions(cmd, 'with --check, measured data (CXI, .ptyd): the probe a reconstruction starts from, read or made as lsqml does for the patterns ' +
-    'after the crop and binning and shown on the probe line (a probe file that does not fit them refused in lsqml\'s words; not read for an NPZ): ')
+  addProbeOptions(cmd, 'with --check: the probe a reconstruction starts from, read or made as lsqml does for the patterns (of measured data: ' +
+    'after the crop and binning) and shown on the probe line (a probe file that does not fit them refused in lsqml\'s words, for an NPZ as for CXI or .ptyd): ')
     .option('--config <file>', 'with --check: a settings file (as lsqml --config takes) whose reconstruction.crop, reconstruction.binSize and ' +
-      'reconstruction.radiation the files are read with, and whose reconstruction.probeModel or reconstruction.initProbe file:PATH gives the probe of ' +
-      'measured data as lsqml takes it; flags override it', oneConfigFile)
+      'reconstruction.radiation the files are read with, and whose reconstruction.probeModel or reconstruction.initProbe file:PATH gives the probe ' +
+      'as lsqml takes it; flags override it', oneConfigFile)
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
       if (flags.config !== undefined && !flags.check) {
         throw new UsageError(`--config ${flags.config}: expected with --check (its settings say how a reconstruction reads the files); found without --check`);
@@ -223,12 +224,12 @@ export function register(program: Command): void {
         const { parseProbeModelSpec } = await import('../../physics/probe.js');
         const spec = parseProbeModelSpec(parsed.probeModel);
         initialProbe = async (m) => {
-          const { probe, notes } = modelProbeFor(m.file, spec, [m.H, m.W], { wavelengthM: m.geometry.wavelengthM, pixelM: m.geometry.objectPixelM }, m.diffraction, m.n);
+          const { probe, notes } = modelProbeFor(m.file, spec, [m.H, m.W], { ...(m.wavelengthM ? { wavelengthM: m.wavelengthM } : {}), ...(m.pixelM ? { pixelM: m.pixelM } : {}) }, m.diffraction, m.n);
           return { probe, setting: 'reconstruction.probeModel', notes };
         };
       } else if (parsed.initProbe.startsWith('file:')) {
         const spec = parsed.initProbe;
-        initialProbe = async (m) => ({ probe: await probeFromFile(spec, [m.H, m.W], { pixelM: m.geometry.objectPixelM }, m.geometry.radiation), setting: 'reconstruction.initProbe', notes: [] });
+        initialProbe = async (m) => ({ probe: await probeFromFile(spec, [m.H, m.W], m.pixelM ? { pixelM: m.pixelM } : {}, m.radiation), setting: 'reconstruction.initProbe', notes: [] });
       }
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
@@ -248,7 +249,7 @@ export function register(program: Command): void {
             else texts.push(hdf5Text(s, beamLines));
             continue;
           }
-          const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}) });
+          const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}) });
           if (s.check && !s.check.valid) code = 2;
           if (flags.json) out.push(toJson(s));
           else texts.push(toText(s));

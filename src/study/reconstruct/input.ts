@@ -16,7 +16,7 @@ import { basename } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import type { Dataset } from '../../data/dataset.js';
 import { scanFrame, DEFAULT_OBJECT_MARGIN, type Radiation } from '../../data/geometry.js';
-import { frameSettingsMessage, npzRadiationMessage, readInputData } from '../../data/input.js';
+import { frameSettingsMessage, npzGeometry, npzRadiationMessage, readInputData, sampling } from '../../data/input.js';
 import type { FramePrep } from '../../data/hdf5/frames.js';
 import { CXI_KEYS, probeAlsoLookedAt } from '../../data/cxi.js';
 import { geometryRecord, measuredToDataset, probeGuessOf, type ProbeData } from '../../data/measured.js';
@@ -25,7 +25,7 @@ import { samePixelSize } from '../../data/object-file.js';
 import { checkObjectFrameFits, type LsqmlJobRequest } from '../../data/memory.js';
 import { modelProbe, type ProbeModelSpec } from '../../physics/probe.js';
 import { c128 } from '../../npy/types.js';
-import { printable, shownJson } from '../../text.js';
+import { printable } from '../../text.js';
 
 export interface ReconstructionInputOptions {
   /** 'guess' (the input's own probe) or 'file:PATH'. */
@@ -74,25 +74,6 @@ export interface ReconstructionInput {
   /** Measured data: metres [y, x] at the object frame's pixel coordinate 0 (position_m = originM + coord·pixel). */
   objectOriginM?: [number, number];
   warnings: string[];
-}
-
-/**
- * Wavelength and object pixel size [y, x] the data states: CXI/.ptyd geometry, or `_metadata.geometry` of an
- * NPZ. A value that is present but malformed is refused (naming `path`), never taken for an absent one: it
- * feeds the probe and object files' pixel-size checks and the probe models.
- */
-export function sampling(geometry: Record<string, unknown> | undefined, path: string): { wavelengthM?: number; pixelM?: [number, number] } {
-  if (!geometry) return {};
-  const wl = geometry.wavelength_m, px = geometry.object_pixel_size_m_yx;
-  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
-  const bad = (key: string, expected: string, v: unknown): InputError =>
-    new InputError(`${path}: key '_metadata.geometry.${key}': expected ${expected}; found ${shownJson(v, 200)}`);
-  if (wl !== undefined && !ok(wl)) throw bad('wavelength_m', 'the wavelength in m, a number > 0', wl);
-  if (px !== undefined && !(Array.isArray(px) && px.length === 2 && ok(px[0]) && ok(px[1]))) throw bad('object_pixel_size_m_yx', 'the object pixel size [y, x] in m, two numbers > 0', px);
-  return {
-    ...(ok(wl) ? { wavelengthM: wl } : {}),
-    ...(Array.isArray(px) ? { pixelM: [px[0], px[1]] as [number, number] } : {}),
-  };
 }
 
 /** Mean over the first n patterns of amplitudes [n, hw] of Σ amplitude². */
@@ -173,11 +154,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   let geometry: Record<string, unknown> | undefined;
   if (input.format === 'npz') {
     dataset = input.dataset;
-    const g = dataset.metadata?.geometry;
-    if (g !== undefined && g !== null && (typeof g !== 'object' || Array.isArray(g))) {
-      throw new InputError(`${path}: key '_metadata.geometry': expected an object (wavelength_m, object_pixel_size_m_yx, …); found ${shownJson(g, 200)}`);
-    }
-    geometry = g ? (g as Record<string, unknown>) : undefined;
+    geometry = npzGeometry(dataset, path);
     // recorded as measured data's is: `export` takes the object pixel size from it, a probe file of the result its own
     if (geometry) record.geometry = geometry;
   } else {

@@ -22,7 +22,7 @@ import { checkDoses, jobKey, PHASE_F, SPLITS, VIEWS } from '../hub/layout.js';
 import { checkFilesRead } from '../hub/recorded-files.js';
 import { applyFilters, validateFilters, type FilterSkip, type JobFilters } from './filters.js';
 import { buildJobs, type MissingJob, type ReconstructionJob } from './jobs.js';
-import { sampling } from './input.js';
+import { sampling } from '../../data/input.js';
 import { readManifest, readSkipSummary } from '../hub/reconstruction-files.js';
 import type { EngineRunner } from './engine-runner.js';
 
