@@ -4,7 +4,7 @@
  * words their help for what it runs and puts their values into its settings itself; `lsqml` adds its own
  * (`--threads`, `--precision`, the old `--num-epochs`). The frame flags (`--crop-center`, `--crop-size`, `--bin-size`)
  * are declared here once, for `lsqml`, `reconstruct` and `inspect --check` (`addFrameOptions`, `frameSettings`), and
- * the probe flags (`--init-probe`, `--probe-model`) once for `lsqml` and `inspect --check` (`addProbeOptions`).
+ * the probe flags (`--init-probe`, `--probe-model`) once for `lsqml`, `reconstruct` and `inspect --check` (`addProbeOptions`).
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';

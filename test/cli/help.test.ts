@@ -86,6 +86,25 @@ test('reconstruct and lsqml --help name the same kinds of --init-probe file (bot
   }
 });
 
+test('lsqml, reconstruct and inspect --help give --init-probe and --probe-model one text (addProbeOptions), each command\'s opening before it', () => {
+  const text = (c: string, flag: string): string => {
+    const r = spawnSync(process.execPath, [cli, c, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '400' } });
+    assert.equal(r.status, 0);
+    // the option's lines: its first, then those that carry on its text (indented further, no flag of their own)
+    const lines = r.stdout.split('\n');
+    const at = lines.findIndex((l) => l.trimStart().startsWith(flag));
+    assert.ok(at >= 0, `${c} --help: ${flag}`);
+    const rest = lines.slice(at + 1);
+    const end = rest.findIndex((l) => !/^ {6,}\S/.test(l) || l.trimStart().startsWith('-'));
+    return [lines[at]!, ...rest.slice(0, end < 0 ? rest.length : end)].map((l) => l.trim()).join(' ').slice(flag.length).trim();
+  };
+  for (const flag of ['--init-probe <how>', '--probe-model <spec>']) {
+    const lsqml = text('lsqml', flag);
+    assert.match(lsqml, /^(guess|model probe) /);
+    for (const c of ['reconstruct', 'inspect']) assert.ok(text(c, flag).endsWith(`: ${lsqml}`), `${c} ${flag}: ${text(c, flag)}`);
+  }
+});
+
 test('reconstruct and lsqml --help name the same kinds of --init-object file (both read it with readObjectFile)', () => {
   for (const c of ['reconstruct', 'lsqml']) {
     const r = spawnSync(process.execPath, [cli, c, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '400' } });

@@ -12,7 +12,7 @@ import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
 import type { ReconstructionPlanOptions } from '../../study/reconstruct/plan.js';
 import type { JobRef, PhaseFSummary } from '../../study/reconstruct/record.js';
-import { ENGINE_FLAGS, addFrameOptions, frameSettings, type EngineFlags } from '../engine-flags.js';
+import { ENGINE_FLAGS, addFrameOptions, addProbeOptions, frameSettings, type EngineFlags } from '../engine-flags.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
 import { counted, shellJoin } from '../../text.js';
 import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
@@ -163,10 +163,8 @@ export function register(program: Command): void {
     .option('--modes <n>', `probe modes (default: ${D.reconstruction.modes})`)
     .option('--n-images <n>', 'use at most the first n positions of each input (default: all)')
     .option('--seed <s>', `seed of the minibatch order; same seed, same bytes (default: ${D.reconstruction.seed})`)
-    .option('--init-object <o>', `initial object: ones (no ground truth leaks in) | guess (the file's objectGuess) | file:PATH (NPZ reconstructed_object/objectGuess or a finished reconstruction's folder for its reconstruction.npz, ptychodus .h5, PtyPy .ptyr, CXI image; of each input's object frame) (default: ${D.reconstruction.initObject})`)
-    .option('--init-probe <p>', `initial probe: guess (the file's probeGuess) | file:PATH (NPZ reconstructed_probe/probeGuess or a finished reconstruction's folder for its reconstruction.npz, CXI, ptychodus .h5, PtyPy .ptyr) (default: ${D.reconstruction.initProbe})`)
-    .option('--probe-model <spec>', 'model probe for measured data without one (CXI without illumination, PtyPy .ptyd), lengths in metres: ' +
-      'aperture:diameter=D (optionally ,distance=Z) or fzp:diameter=D,outer-zone=DR (optionally ,stop=S ,defocus=Z); as lsqml --probe-model (docs/real-data.md)')
+    .option('--init-object <o>', `initial object: ones (no ground truth leaks in) | guess (the file's objectGuess) | file:PATH (NPZ reconstructed_object/objectGuess or a finished reconstruction's folder for its reconstruction.npz, ptychodus .h5, PtyPy .ptyr, CXI image; of each input's object frame) (default: ${D.reconstruction.initObject})`);
+  addProbeOptions(cmd, 'the probe each job starts from, as lsqml takes it for the job\'s input: ')
     .option('--no-detector-mask', 'measured data (CXI, .ptyd): fit every pixel as read, not leaving out the pixels the file marks as not measured; as lsqml --no-detector-mask (docs/real-data.md)')
     .option('--radiation <r>', 'measured data (CXI): photon or electron, what the files\' energy is the energy of — photon: λ = hc/E; electron: the kinetic energy, ' +
       'λ relativistic. Default: as each file states at entry_1/instrument_1/source_1/probe, photon when it states none; a job whose file states the ' +
