@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { fileIssueLine, readSettingsFile, withReconstructionFiles } from '../settings/file.js';
+import { fileIssueLine, readConfigFile, withReconstructionFiles } from '../settings/file.js';
 import { issueLine, mergeSettings, parseStudySettings, SettingsError } from '../settings/parse.js';
 import type { StudySettings, StudySettingsInput } from '../settings/schema.js';
 
@@ -58,7 +58,7 @@ export function addConfigOption(cmd: Command): Command {
 
 /** The settings given by `--config` (as written, validated), or {} without it. */
 export function configInput(file: string | undefined): StudySettingsInput {
-  return file === undefined ? {} : readSettingsFile(file);
+  return file === undefined ? {} : readConfigFile(file);
 }
 
 /**

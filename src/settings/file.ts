@@ -384,19 +384,32 @@ function settingsFileIn(dir: string): string {
 /**
  * Reads and checks a settings file; returns its values as written (throws `SettingsFileError` listing
  * every wrong field) — but for the paths it names (`fileSettings`), which are resolved against the
- * file's folder.
+ * file's folder. A file that is not there or cannot be read is a UsageError naming the file.
  */
 export function readSettingsFile(file: string): StudySettingsInput {
+  return readSettingsAs(file, file);
+}
+
+/**
+ * readSettingsFile for a command's settings file option: a file that is not there or cannot be read is named as the
+ * option `config` (`--config FILE: no such file`; `config --check` shows its own flag), its wrong fields as the file's.
+ */
+export function readConfigFile(file: string): StudySettingsInput {
+  return readSettingsAs(file, `\`config\` ${file}`);
+}
+
+/** readSettingsFile, its file named `named` when it cannot be opened or read. */
+function readSettingsAs(file: string, named: string): StudySettingsInput {
   let size: number;
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw new UsageError(`\`config\` ${file}: not a regular file (${entryKind(st)})${st.isDirectory() ? settingsFileIn(file) : ''}`);
+    if (!st.isFile()) throw new UsageError(`${named}: not a regular file (${entryKind(st)})${st.isDirectory() ? settingsFileIn(file) : ''}`);
     size = st.size;
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     // a link to nothing or a loop of links is named as every reader names it, not as a file that is not there
-    throw new UsageError(`\`config\` ${file}: ${brokenLink(file, err) ?? (code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(err)})`)}`);
+    throw new UsageError(`${named}: ${brokenLink(file, err) ?? (code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(err)})`)}`);
   }
   if (size > MAX_SETTINGS_FILE_BYTES) throw new InputError(`${file}: ${size} bytes; a settings file has at most ${MAX_SETTINGS_FILE_BYTES}`);
   let text: string;
@@ -406,7 +419,7 @@ export function readSettingsFile(file: string): StudySettingsInput {
   } catch (err) {
     // a system call's error (EACCES, EISDIR, EIO): said like stat's; the decoder's (not UTF-8) has no system call
     const { code, syscall } = err as NodeJS.ErrnoException;
-    if (syscall !== undefined) throw new UsageError(`\`config\` ${file}: cannot be read (${code ?? syscall})`);
+    if (syscall !== undefined) throw new UsageError(`${named}: cannot be read (${code ?? syscall})`);
     if (!(err instanceof TypeError)) throw err;
     throw new InputError(`${file}: expected UTF-8 text (JSON or YAML); found bytes that are not UTF-8`);
   }

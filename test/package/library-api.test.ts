@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  DatasetError, InputError, LockBusyError, LsqmlAbortedError, loadNpz, readMetricsSummary, runStudy, LsqmlEngine, parseSettingsText, reconstructionSettingsSha256, settingsDifferences, NpzError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, frcThreshold, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem, validateDataset,
+  DatasetError, InputError, LockBusyError, LsqmlAbortedError, loadNpz, readMetricsSummary, runStudy, LsqmlEngine, parseSettingsText, reconstructionSettingsSha256, settingsDifferences, NpzError, LsqmlInputError, UsageError, alignReconstruction, amplitudeOf, buildReport, complexImage, computeMetrics, exportPtychodusProduct, frc, frcThreshold, runComparison, runOverlap, runReconstruction, runSimulation, saveNpz, msSsim, parseStudySettings, phaseOf, realImage, runLsqml, runLsqmlJob, ssim, syntheticProblem, validateDataset, readSettingsFile,
 } from '../../src/index.js';
 import { studySettingsFor } from '../../src/study/run/study.js';
 import { newRunState, writeHubSettings, writeRunState } from '../../src/study/run/state.js';
@@ -288,4 +288,14 @@ test('readMetricsSummary: a hub\'s phase_g/metrics_summary.json as its schema gi
   writeFileSync(join(dir, 'metrics_summary.json'), '{ "schema_version": "1.0.0" }');
   assert.throws(() => readMetricsSummary(join(dir, 'metrics_summary.json')),
     (e: unknown) => e instanceof InputError && e.message.startsWith(`${join(dir, 'metrics_summary.json')}: key `) && /metrics summary schema/.test(e.message));
+});
+
+test('readSettingsFile: a file that is not there, or a folder, is a UsageError naming the path the script gave, not the command line\'s --config', () => {
+  const dir = tempDir('library-settings');
+  const missing = join(dir, 'study.yaml');
+  const refused = (message: string) => (e: unknown): boolean => e instanceof UsageError && e.exitCode === 2 && e.message === message;
+  assert.throws(() => readSettingsFile(missing), refused(`${missing}: no such file`));
+  assert.throws(() => readSettingsFile(dir), refused(`${dir}: not a regular file (a directory)`));
+  writeFileSync(missing, 'reconstruction: { epochs: 3 }\n');
+  assert.deepEqual(readSettingsFile(missing), { reconstruction: { epochs: 3 } });
 });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileIssueLine, parseSettingsText, readSettingsFile, SettingsFileError } from '../../src/settings/file.js';
+import { fileIssueLine, parseSettingsText, readConfigFile, readSettingsFile, SettingsFileError } from '../../src/settings/file.js';
 import { parseStudySettings, SettingsError, settingsDefaults } from '../../src/settings/parse.js';
 import { settingsFrom } from '../../src/cli/options.js';
 import { namesToFlags } from '../../src/cli/action.js';
@@ -245,8 +245,10 @@ test('hostile or broken settings files are refused with one line: syntax, duplic
   symlinkSync('gone.yaml', join(dir, 'dangling.yaml'));
   symlinkSync('loop-b.yaml', join(dir, 'loop-a.yaml'));
   symlinkSync('loop-a.yaml', join(dir, 'loop-b.yaml'));
-  assert.throws(() => readSettingsFile(join(dir, 'dangling.yaml')), (e: unknown) => e instanceof Error && e.message === `\`config\` ${join(dir, 'dangling.yaml')}: a symbolic link to gone.yaml, which does not exist`);
-  assert.throws(() => readSettingsFile(join(dir, 'loop-a.yaml')), (e: unknown) => e instanceof Error && e.message === `\`config\` ${join(dir, 'loop-a.yaml')}: a loop of symbolic links`);
+  // (a script's readSettingsFile names the file; a command's readConfigFile names the option, shown as its flag)
+  assert.throws(() => readSettingsFile(join(dir, 'dangling.yaml')), (e: unknown) => e instanceof Error && e.message === `${join(dir, 'dangling.yaml')}: a symbolic link to gone.yaml, which does not exist`);
+  assert.throws(() => readConfigFile(join(dir, 'dangling.yaml')), (e: unknown) => e instanceof Error && e.message === `\`config\` ${join(dir, 'dangling.yaml')}: a symbolic link to gone.yaml, which does not exist`);
+  assert.throws(() => readSettingsFile(join(dir, 'loop-a.yaml')), (e: unknown) => e instanceof Error && e.message === `${join(dir, 'loop-a.yaml')}: a loop of symbolic links`);
   // a folder or a named pipe given as the settings file says what it is (a pipe is never opened: it would block)
   const pipe = join(dir, 'pipe.yaml');
   spawnSync('mkfifo', [pipe]);

@@ -3,7 +3,7 @@ import { action } from '../action.js';
 import { wrapText } from '../help.js';
 import { paint } from '../style.js';
 import { InputError, UsageError } from '../../errors.js';
-import { fileSettings, readSettingsFile, RECONSTRUCTION_FILE, withReconstructionFiles } from '../../settings/file.js';
+import { fileSettings, readConfigFile, RECONSTRUCTION_FILE, withReconstructionFiles } from '../../settings/file.js';
 import { notARegularFile } from '../../files/regular.js';
 import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
 import { PRESET_NAMES, type PresetName, type StudySettings } from '../../settings/schema.js';
@@ -57,7 +57,7 @@ export function register(program: Command): void {
       const file = f.check!;
       // a start file may name a finished reconstruction's folder, for its reconstruction.npz, as every command that
       // reconstructs takes it (settingsFrom): shown as that file, the one that is read
-      const input = withReconstructionFiles(readSettingsFile(file));
+      const input = withReconstructionFiles(readConfigFile(file));
       // the files it names must be there (a run would stop at them later, after other work)
       const missing = fileSettings(input).flatMap(({ setting, path }) => {
         const why = notARegularFile(path);
