@@ -15,7 +15,7 @@ import type { BeamEstimate } from './hdf5/beam.js';
 import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
 import type { MaskSource } from './hdf5/mask.js';
 import { radiationText } from './measured.js';
-import { givenProbeLine, probeText, type GivenProbe, type InitialProbeOf } from './inspect.js';
+import { givenProbeLine, givenProbeSetting, probeText, type GivenProbe, type InitialProbeOf } from './inspect.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffFile } from './hdf5/signature.js';
 import { ELECTRON_VOLT_J, type Radiation } from './geometry.js';
@@ -180,7 +180,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
         : 'detector mask: no pixel masked',
       ...memory,
     ];
-    return { valid: true, reads, violations: [], warnings: [...m.warnings, ...(given?.notes ?? []).map((n) => `${given!.setting === 'reconstruction.probeModel' ? 'reconstruction.probeModel (--probe-model)' : 'reconstruction.initProbe (--init-probe)'}: ${n}`)], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
+    return { valid: true, reads, violations: [], warnings: [...m.warnings, ...(given?.notes ?? []).map((n) => `${givenProbeSetting(given!)}: ${n}`)], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     return { valid: false, reads: [], violations: [err.message], warnings: [] };

@@ -55,6 +55,11 @@ const p5 = (v: number): string => String(Number(v.toPrecision(5)));
 export const probeText = (p: Pick<ProbeData, 'modes' | 'height' | 'width' | 'pixelM'>): string =>
   `${p.modes} mode${p.modes === 1 ? '' : 's'} of ${p.height}×${p.width}${p.pixelM ? `, pixel [${p.pixelM.map(p5).join(', ')}] m` : ''}`;
 
+/** The setting that gave the probe, with its flag: how its notes are named as warnings (as lsqml names them). */
+export function givenProbeSetting(given: GivenProbe): string {
+  return given.setting === 'reconstruction.probeModel' ? 'reconstruction.probeModel (--probe-model)' : 'reconstruction.initProbe (--init-probe)';
+}
+
 /** The probe line of `inspect --check` for a probe the settings give. */
 export function givenProbeLine(given: GivenProbe): string {
   return `probe: ${given.probe.source} (${given.setting}), ${probeText(given.probe)}${given.setting === 'reconstruction.initProbe' ? ', the patterns\' size' : ''}`;
@@ -227,7 +232,7 @@ async function npzProbe(path: string, ds: Dataset, initialProbe?: InitialProbeOf
   if (initialProbe) {
     const radiation = geometry?.radiation === 'electron' || geometry?.radiation === 'photon' ? geometry.radiation : undefined;
     const given = await initialProbe({ file: path, H: ds.H, W: ds.W, n: ds.n, diffraction: ds.diffraction, ...s, ...(radiation ? { radiation } : {}) });
-    return { line: givenProbeLine(given), notes: given.notes };
+    return { line: givenProbeLine(given), notes: given.notes.map((n) => `${givenProbeSetting(given)}: ${n}`) };
   }
   return { line: `probe: probeGuess, ${probeText({ modes: 1, height: ds.H, width: ds.W })}`, notes: [] };
 }
