@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
-import { readSettingsFile } from '../../src/settings/file.js';
+import { readConfigFile, readSettingsFile } from '../../src/settings/file.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
 import { onesC8 } from '../npy/helpers.js';
 
@@ -74,17 +74,17 @@ test('a folder given as the settings file names the settings file it holds: a hu
   const hub = join(root, 'folder-hub');
   mkdirSync(hub);
   writeFileSync(join(hub, 'settings.json'), '{}');
-  assert.throws(() => readSettingsFile(hub), { message: `\`config\` ${hub}: not a regular file (a directory); a hub's settings: ${join(hub, 'settings.json')}` });
+  assert.throws(() => readConfigFile(hub), { message: `\`config\` ${hub}: not a regular file (a directory); a hub's settings: ${join(hub, 'settings.json')}` });
   const job = join(root, 'folder-job');
   mkdirSync(job);
   saveNpz(join(job, 'reconstruction.npz'), { reconstructed_object: onesC8(8, 8) });
-  assert.throws(() => readSettingsFile(job), { message: `\`config\` ${job}: not a regular file (a directory); a finished reconstruction's settings: ` +
+  assert.throws(() => readConfigFile(job), { message: `\`config\` ${job}: not a regular file (a directory); a finished reconstruction's settings: ` +
     `\`ptychostudy report --out ${job}\` writes them as ${join(job, 'report', 'img', 'lsqml-settings.json')}` });
   mkdirSync(join(job, 'report', 'img'), { recursive: true });
   writeFileSync(join(job, 'report', 'img', 'lsqml-settings.json'), '{}');
-  assert.throws(() => readSettingsFile(job), { message: `\`config\` ${job}: not a regular file (a directory); the settings of its reconstruction: ${join(job, 'report', 'img', 'lsqml-settings.json')}` });
+  assert.throws(() => readConfigFile(job), { message: `\`config\` ${job}: not a regular file (a directory); the settings of its reconstruction: ${join(job, 'report', 'img', 'lsqml-settings.json')}` });
   // any other folder: as before
-  assert.throws(() => readSettingsFile(root), { message: `\`config\` ${root}: not a regular file (a directory)` });
+  assert.throws(() => readConfigFile(root), { message: `\`config\` ${root}: not a regular file (a directory)` });
 });
 
 test('config --check reports a file a settings file names but that is not there', () => {
