@@ -127,7 +127,7 @@ test('FRC section: six doses give two figures of three doses each, drawn at thei
   const summary = {
     rows: jobs.map((j) => ({ ...j, model: 'LSQML', status: 'ok', compared_shape: [64, 64], metrics: { frc50: { amplitude: 5, phase: 3 }, frc1over7: { amplitude: 12, phase: 9 } } })),
   } as unknown as ReportPlan['summary'];
-  const plan = { hub, roots, jobs, pixelSizeM: null, summary, broken: [] } as unknown as ReportPlan;
+  const plan = { hub, roots, jobs, pixelSizeM: null, summary, broken: [], imgDir } as unknown as ReportPlan;
   const ctx = reportContext(plan, new ImageDir(imgDir));
   const s = await frcSection(ctx);
   const figs = [...s.body.matchAll(/<img src="img\/(frc_[^"]+)" width="(\d+)"/g)].map((m) => m[1]);
