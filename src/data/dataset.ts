@@ -15,6 +15,7 @@ import { METADATA_KEY, metadataArray, readMetadata, requireReadableMetadata, typ
 import { checkDecodeFits } from './memory.js';
 import { counted } from '../text.js';
 import { floatStep, WARN_POSITION_STEP_PX } from './geometry.js';
+import { nonSquarePatternsMessage } from './hdf5/frames.js';
 
 export const REQUIRED_KEYS = ['diffraction', 'probeGuess', 'xcoords', 'ycoords'] as const;
 export const OPTIONAL_KEYS = ['objectGuess', 'xcoords_start', 'ycoords_start', 'scan_index', 'Y', 'ground_truth_patches', 'filenames', METADATA_KEY] as const;
@@ -317,6 +318,11 @@ export interface LoadDatasetOptions extends NpzReadOptions {
    * the memory limit (`checkDecodeFits`).
    */
   beforeDecode?: (headers: Record<string, MemberHeader>) => void;
+  /**
+   * Patterns that are not square are refused from `diffraction`'s header (LSQML's line, `nonSquarePatternsMessage`),
+   * before the memory checks and before any member is inflated, as the CXI and .ptyd readers refuse them.
+   */
+  squarePatterns?: boolean;
 }
 
 /**
@@ -336,6 +342,7 @@ export function loadDataset(path: string, opts: LoadDatasetOptions = {}): Datase
     const headers: Record<string, MemberHeader> = {};
     for (const k of keys) headers[k] = r.header(k);
     checkCoordinateCounts(path, headers);
+    if (opts.squarePatterns) checkSquareFromHeaders(path, headers);
     checkDecodeFits(path, headers);
     opts.beforeDecode?.(headers);
     const arrays: Record<string, NdArray> = {};
@@ -417,6 +424,19 @@ function checkCoordinateCounts(path: string, headers: Readonly<Record<string, Me
     }
   }
   if (violations.length > 0) throw new DatasetError(path, violations);
+}
+
+/**
+ * LSQML's refusal of patterns that are not square, from the headers: a 3-D float `diffraction` [n, H, W] (or a legacy
+ * [H, W, n], told by `xcoords`) whose H ≠ W. Other shapes and dtypes are left to the contract (validateDataset).
+ */
+function checkSquareFromHeaders(path: string, headers: Readonly<Record<string, MemberHeader>>): void {
+  const d = headers.diffraction, x = headers.xcoords;
+  if (!d || d.shape.length !== 3 || !isFloatDtype(d.descr)) return;
+  const nCoords = x && x.shape.length === 1 ? x.shape[0] : undefined;
+  const [a, b, c] = d.shape as [number, number, number];
+  const [H, W] = isLegacyLayout(d.shape, nCoords) ? [a, b] : [b, c];
+  if (H !== W) throw new InputError(nonSquarePatternsMessage(path, 'diffraction', H, W));
 }
 
 function isLegacyLayout(shape: readonly number[], nCoords: number | undefined): boolean {

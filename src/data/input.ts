@@ -34,7 +34,8 @@ export type InputData =
 export async function readInputData(path: string, opts: ReadInputOptions = {}): Promise<InputData> {
   const kind = sniffInputFile(path);
   if (kind === 'zip') {
-    const probe = opts.probeOptional ? { probeOptional: true } : {};
+    // squarePatterns: patterns that are not square are refused from diffraction's header, before anything is inflated
+    const probe = { ...(opts.probeOptional ? { probeOptional: true } : {}), ...(opts.squarePatterns ? { squarePatterns: true } : {}) };
     return { format: 'npz', dataset: opts.job ? loadJobDataset(path, opts.job, probe) : loadDataset(path, probe) };
   }
   if (kind !== 'hdf5') throw new InputError(`${path}: expected a dataset NPZ (zip) or an HDF5 file (CXI, PtyPy .ptyd); found neither signature in its first bytes`);

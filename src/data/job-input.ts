@@ -6,14 +6,16 @@
  * position must put its patch on the object (`checkPositionsOnObject`) and the probe must have some
  * intensity (`checkProbeHasIntensity`). With `probeOptional` an absent `probeGuess` is allowed
  * (`Dataset.probeAbsent`): the caller gives the probe, or refuses the data naming how to give one.
+ * With `squarePatterns` patterns that are not square are refused from diffraction's header, before any read.
  */
 import { InputError } from '../errors.js';
 import { loadDataset, outside, type Dataset } from './dataset.js';
 import { checkLsqmlJobFits, type LsqmlJobRequest } from './memory.js';
 
-export function loadJobDataset(path: string, job: LsqmlJobRequest, opts: { probeOptional?: boolean } = {}): Dataset {
+export function loadJobDataset(path: string, job: LsqmlJobRequest, opts: { probeOptional?: boolean; squarePatterns?: boolean } = {}): Dataset {
   const ds = loadDataset(path, {
     keys: 'required', metadata: 'strict', beforeDecode: (headers) => checkLsqmlJobFits(path, headers, job), ...(opts.probeOptional ? { probeOptional: true } : {}),
+    ...(opts.squarePatterns ? { squarePatterns: true } : {}),
   });
   if (ds.objectGuess) checkPositionsOnObject(ds, job.nImages);
   if (!ds.probeAbsent) checkProbeHasIntensity(ds);

@@ -25,8 +25,22 @@ test('32×30 diffraction patterns: lsqml refuses them naming the file and the ke
     xcoords: { dtype: '<f8', shape: [n], data: coords }, ycoords: { dtype: '<f8', shape: [n], data: Float64Array.from(coords) },
   });
   const out = join(root, 'o');
-  assertRefused(ptychostudy(['lsqml', '--input', file, '--out', out, '--epochs', '2']), 'lsqml',
-    `${file}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found 32×30`);
+  const line = `${file}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found 32×30`;
+  assertRefused(ptychostudy(['lsqml', '--input', file, '--out', out, '--epochs', '2']), 'lsqml', line);
+  assert.ok(!existsSync(out), 'nothing written');
+  // refused from diffraction's header, before any member is inflated: under a memory limit the file's arrays (70 KiB)
+  // and the job do not fit, but the headers do, the same line comes, not the memory refusal
+  assertRefused(ptychostudy(['lsqml', '--input', file, '--out', out, '--epochs', '2'], { env: { PTYCHOSTUDY_MEMORY_LIMIT: '40K' } }), 'lsqml', line);
+  assert.ok(!existsSync(out), 'nothing written');
+  // a legacy [H, W, n] stack (its last axis the coordinates' count): the same line, from the header too
+  const legacy = join(root, 'oblong-legacy.npz');
+  saveNpz(legacy, {
+    diffraction: { dtype: '<f4', shape: [H, W, n], data: new Float32Array(n * H * W).fill(1) },
+    probeGuess: { dtype: '<c8', shape: [H, W], data: probe },
+    xcoords: { dtype: '<f8', shape: [n], data: coords }, ycoords: { dtype: '<f8', shape: [n], data: Float64Array.from(coords) },
+  });
+  assertRefused(ptychostudy(['lsqml', '--input', legacy, '--out', out, '--epochs', '2'], { env: { PTYCHOSTUDY_MEMORY_LIMIT: '20K' } }), 'lsqml',
+    `${legacy}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found 32×30`);
   assert.ok(!existsSync(out), 'nothing written');
 });
 
