@@ -14,7 +14,7 @@ import type { NdArray, NumericData } from '../npy/types.js';
 import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset, type Dataset } from './dataset.js';
 import { checkDecodeFits } from './memory.js';
 import { checkPositionsOnObject } from './job-input.js';
-import { npzGeometry, npzRadiationMessage, frameSettingsMessage, sampling } from './input.js';
+import { npzGeometry, npzRadiationMessage, frameSettingsMessage, nonSquarePatternsMessage, sampling } from './input.js';
 import type { Radiation } from './geometry.js';
 import type { FramePrep } from './hdf5/frames.js';
 import type { ProbeData } from './measured.js';
@@ -293,7 +293,9 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
         // a probe the settings give stands for a missing probeGuess, as lsqml takes it
         const checked = validateDataset(held, path, { metadata, ...(opts.initialProbe ? { probeOptional: true } : {}) });
         warnings = checked.warnings;
-        // what every reconstruction of the file would refuse besides the contract
+        // what every reconstruction of the file would refuse besides the contract: patterns that are not square, positions off the object
+        const { H, W } = checked.dataset;
+        if (H !== W) violations.push(nonSquarePatternsMessage(path, 'diffraction', H, W));
         try { checkPositionsOnObject(checked.dataset); } catch (err) { if (!(err instanceof InputError)) throw err; violations.push(err.message); }
         // the probe it starts from: read or made as lsqml does, refused in its words
         try {

@@ -151,6 +151,8 @@ export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string,
   const nCoords = headers.xcoords?.shape.length === 1 ? headers.xcoords.shape[0] : undefined;
   const [a, b, c] = d.shape as [number, number, number];
   const [nFile, N] = nCoords !== undefined && a !== nCoords && c === nCoords ? [c, a] : [a, b];
+  // patterns of no pixel: the data's fault, named as such (the mode count's bound N² would otherwise blame --modes)
+  if (N < 1) throw new InputError(`${file}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape ${formatShape(d.shape)}`);
   checkProbeModes(job.modes, { N, file });
   // Without an objectGuess the object frame comes from the coordinates, checked once they are read
   // (checkObjectFrameFits); here the diffraction alone is checked.
@@ -165,7 +167,8 @@ export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string,
   const need = lsqmlJobBytes(shape);
   if (need <= limit.bytes) return;
   const objectPart = 200 * HO * WO;
-  const diffractionPart = (2 * d.info.itemsize + 8) * nFile * N * N;
+  // the minibatch's term grows with the patterns' size N², a size the diffraction sets
+  const diffractionPart = need - 192 * 2 ** 20 - objectPart;
   const [key, h] = o && objectPart >= diffractionPart ? ['objectGuess', o] : ['diffraction', d];
   throw new InputError(`${file}: key '${key}': expected a reconstruction that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
     `found shape ${formatShape(h.shape)}, for which an LSQML job with ${counted(job.modes, 'mode')} needs about ${formatBytes(need)}`);

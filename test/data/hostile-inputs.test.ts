@@ -288,6 +288,23 @@ test('8. a coordinate of 1e300, or one that puts its patch off the object, is re
   assert.ok(!existsSync(out), 'nothing written');
 });
 
+test('8. patterns of no pixel are the data\'s fault: lsqml names diffraction, not --modes; a pattern size whose job cannot fit names diffraction too', () => {
+  const none = encodeNpy({ dtype: '<f8', shape: [0], data: new Float64Array(0) });
+  // 3 patterns of 0×0 beside a 0×0 probe: the bound of the modes (N² = 0) said `--modes 1: expected at most 0 incoherent probe modes`
+  const empty = datasetWith('patterns-0x0.npz', { diffraction: encodeNpy({ dtype: '<f4', shape: [3, 0, 0], data: new Float32Array(0) }),
+    probeGuess: encodeNpy({ dtype: '<c8', shape: [0, 0], data: new Float32Array(0) }),
+    xcoords: encodeNpy({ dtype: '<f8', shape: [3], data: new Float64Array(3) }), ycoords: encodeNpy({ dtype: '<f8', shape: [3], data: new Float64Array(3) }) });
+  const out = outDir();
+  assertRefused(lsqml(empty, out), 'lsqml', `${empty}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape (3, 0, 0)`);
+  assert.ok(!existsSync(out), 'nothing written');
+  // no pattern of 2³² × 2³² pixels (a 300-byte file): the minibatch of such patterns cannot fit, which is the diffraction's
+  // size, not the 48 × 48 objectGuess's that the line named
+  const wide = datasetWith('patterns-2e32.npz', { diffraction: npyWithHeader(headerDict('<f4', [0, 2 ** 32, 2 ** 32])), xcoords: none, ycoords: none });
+  assertRefused(lsqml(wide, out), 'lsqml', new RegExp(`^ptychostudy lsqml: ${wide.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: key 'diffraction': expected a reconstruction that fits the memory limit of .*; ` +
+    'found shape \\(0, 4294967296, 4294967296\\), for which an LSQML job with 1 mode needs about '));
+  assert.ok(!existsSync(out), 'nothing written');
+});
+
 test.after(() => {
   try { chmodSync(join(root, 'read-only'), 0o755); } catch { /* not made */ }
   rmSync(root, { recursive: true, force: true });

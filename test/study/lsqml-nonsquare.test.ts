@@ -32,6 +32,10 @@ test('32×30 diffraction patterns: lsqml refuses them naming the file and the ke
   // and the job do not fit, but the headers do, the same line comes, not the memory refusal
   assertRefused(ptychostudy(['lsqml', '--input', file, '--out', out, '--epochs', '2'], { env: { PTYCHOSTUDY_MEMORY_LIMIT: '40K' } }), 'lsqml', line);
   assert.ok(!existsSync(out), 'nothing written');
+  // inspect --check lists it as lsqml refuses it
+  const check = ptychostudy(['inspect', '--check', file]);
+  assert.equal(check.status, 2, check.stderr);
+  assert.ok(check.stdout.split('\n').includes(`  ${line}`), check.stdout);
   // a legacy [H, W, n] stack (its last axis the coordinates' count): the same line, from the header too
   const legacy = join(root, 'oblong-legacy.npz');
   saveNpz(legacy, {
