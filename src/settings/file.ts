@@ -255,7 +255,11 @@ export function parseSettingsText(text: string, file: string): unknown {
   checkYamlKeys(doc.contents, text, file);
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: 100 }) ?? {};
+    // a document of comments only has no contents: every default, as `{}`; a document that says `null` (or `~`) is a
+    // value, refused as `null` is in a .json file (it ran every default, as an empty file did)
+    const c = doc.contents;
+    const nothing = c === null || (isScalar(c) && c.value === null && c.range[0] === c.range[1]); // `---` with nothing after it
+    value = nothing ? {} : doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     throw new InputError(`${file}: not valid YAML: ${printable((err as Error).message)}`);
   }
@@ -434,8 +438,9 @@ function readSettingsAs(file: string, named: string): StudySettingsInput {
   const issues = settingsIssues(value);
   // doses that generate and reconstruct refuse (each has its folder dose_<integer part>): refused with the file's name,
   // not later under a flag's (`--dose: dose 1000 is given twice`, of a file's doses), and by `config --check`
-  const doses = (value as StudySettingsInput).simulation?.doses;
-  const clash = issues.length === 0 && doses !== undefined ? doseFolderClash(doses) : null;
+  // (looked at only in settings that are whole: a file holding `null` is one issue, not a TypeError here)
+  const doses = issues.length === 0 ? (value as StudySettingsInput).simulation?.doses : undefined;
+  const clash = doses !== undefined ? doseFolderClash(doses) : null;
   if (clash !== null) issues.push({ setting: 'simulation.doses', found: doses, expected: `each dose in a folder of its own (${clash})` });
   // `~/data/base.npz`: the shell's home folder, which a settings file does not expand (it named a folder `~` beside the file)
   if (issues.length === 0) {

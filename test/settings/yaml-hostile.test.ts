@@ -77,6 +77,19 @@ test('an empty settings file is refused, not read as every setting at its defaul
   assert.deepEqual(readSettingsFile(json), {});
 });
 
+test('a settings file holding null is refused in one line, exit 2 (was: a TypeError, exit 1, for JSON; every default for YAML)', () => {
+  const cases: [string, string][] = [['null.json', 'null\n'], ['null.yaml', 'null\n'], ['tilde.yaml', '~\n'], ['doc.yaml', '--- null\n# nothing else\n']];
+  for (const [name, text] of cases) {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    assertRefused(ptychostudy(['config', '--check', file]), 'config', `${file}: (settings): expected an object of settings groups, found null`);
+  }
+  // a document of comments only still means every default
+  const comments = join(dir, 'comments.yaml');
+  writeFileSync(comments, '---\n# every setting at its default\n');
+  assert.deepEqual(readSettingsFile(comments), {});
+});
+
 test('a settings file is read no further than the size limit, whatever its size said (a /proc file says 0)', { skip: process.platform !== 'linux' }, () => {
   // /proc/self/pagemap says 0 bytes and reads on for terabytes (8 bytes per virtual page)
   const file = '/proc/self/pagemap';
