@@ -9,6 +9,7 @@
  * for a caller that names no consequence (the report, which lists the file and why under "Broken evidence").
  */
 import { InputError } from '../errors.js';
+import { printable } from '../text.js';
 import { entryKind, examineEntry } from './regular.js';
 import { MAX_RECORD_BYTES, readJsonTextAtMost } from './bounded-read.js';
 
@@ -48,7 +49,8 @@ export function readWordedRecord(path: string, say: RecordWording): { value: unk
   try {
     return { value: JSON.parse(text) as unknown };
   } catch (err) {
-    throw new InputError(`${path}: ${say.notJson((err as Error).message)}`);
+    // JSON.parse quotes the text near the fault, line breaks included: escaped, so that the refusal stays one line
+    throw new InputError(`${path}: ${say.notJson(printable((err as Error).message))}`);
   }
 }
 

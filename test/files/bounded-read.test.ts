@@ -138,3 +138,22 @@ test('a job\'s reconstruction_run.json, read for its total_seconds, is a record 
   mkdirSync(p);
   refused(() => runRecordSeconds(npz), new RegExp(`^${p}: expected a JSON file; found a directory; `));
 });
+
+test('a record that is not JSON, or JSON that is no object, is refused in one line: the parser\'s quote of a line break is escaped, null is no record', () => {
+  const hub = tempDir('bounded-read-not-json');
+  const p = join(hub, 'run.json');
+  // a byte order mark (an editor's) before a record whose first line ends: JSON.parse's message quoted `"\ufeff{\n  "sche"…`
+  writeFileSync(p, '\ufeff{\n  "schema_version": "1.0.0"\n}\n');
+  refused(() => readRunState(hub), new RegExp(`^${p}: not valid JSON \\(Unexpected token .*\\\\n.*; this hub cannot be resumed — use a new hub$`));
+  const m = join(hub, 'manifest.json');
+  writeFileSync(m, '{\n  "a": 1,\n  "b": tru\n}\n');
+  refused(() => readJsonRecord(m, 'nothing was written'), new RegExp(`^${m}: not valid JSON \\(.*; nothing was written$`));
+  const b = join(hub, 'metrics_bundle.json');
+  writeFileSync(b, '{\n  "train": ,\n}\n');
+  refused(() => readOverlapBundle(b), new RegExp(`^${b}: not valid JSON \\(.*\\)$`));
+  // null, a list, a number: no run record (null was a TypeError, "Cannot read properties of null (reading 'tool')", exit 1)
+  for (const text of ['null', '[]', '5', '{"tool": "ptychostudy", "settings": {}, "phases": null}']) {
+    writeFileSync(p, text);
+    refused(() => readRunState(hub), new RegExp(`^${p}: not a ptychostudy run record \\(expected keys tool, settings, phases\\); use a new hub$`));
+  }
+});

@@ -4,6 +4,7 @@
  * of the Phase C split it was cut from (the baseline). Fields that are absent or not numbers are null.
  */
 import { InputError } from '../../errors.js';
+import { printable } from '../../text.js';
 import { readJsonTextAtMost } from '../../files/bounded-read.js';
 
 export interface OverlapStats {
@@ -56,7 +57,7 @@ export function readOverlapBundle(path: string): Partial<Record<'train' | 'test'
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
+    throw new InputError(`${path}: not valid JSON (${printable((err as Error).message)})`);
   }
   const root = obj(doc);
   if (!root) throw new InputError(`${path}: expected an object with train and test entries`);

@@ -19,7 +19,7 @@ import { issueLine, SettingsError, settingsIssues, type SettingsIssue } from '..
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, UsageError } from '../../errors.js';
-import { shownJson } from '../../text.js';
+import { printable, shownJson } from '../../text.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
@@ -155,10 +155,12 @@ export function readRunState(hub: string): RunState | null {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message}); ${consequence}`);
+    throw new InputError(`${path}: not valid JSON (${printable((err as Error).message)}); ${consequence}`);
   }
-  const v = value as Partial<RunState>;
-  if (v.tool !== 'ptychostudy' || typeof v.settings !== 'object' || v.settings === null || typeof v.phases !== 'object') {
+  // JSON that is no object (null, a list, a number) is no run record either, as one without its keys
+  const v = (value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {}) as Partial<RunState>;
+  if (v.tool !== 'ptychostudy' || typeof v.settings !== 'object' || v.settings === null || Array.isArray(v.settings) ||
+    typeof v.phases !== 'object' || v.phases === null || Array.isArray(v.phases)) {
     throw new InputError(`${path}: not a ptychostudy run record (expected keys tool, settings, phases); use a new hub`);
   }
   const parsed = RunSettingsSchema.safeParse(migrate(v.settings as Record<string, unknown>));

@@ -7,6 +7,7 @@
  * `previous`).
  */
 import { InputError } from '../../../errors.js';
+import { printable } from '../../../text.js';
 import { writeJsonAtomic } from '../../../files/atomic.js';
 import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../../files/bounded-read.js';
 import { join } from 'node:path';
@@ -47,7 +48,7 @@ function readManifest(path: string): Record<string, unknown> | null {
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
     throw new Error('not a JSON object');
   } catch (err) {
-    throw new InputError(`${path}: not a valid run manifest (${(err as Error).message}); it was left untouched`);
+    throw new InputError(`${path}: not a valid run manifest (${printable((err as Error).message)}); it was left untouched`);
   }
 }
 
