@@ -171,3 +171,21 @@ test('inspect --check with a crop says whether the beam found lands at the patte
   // without a crop, nothing is said of it
   assert.doesNotMatch(ptychostudy(['inspect', '--check', 'test/fixtures/cxi/scan.cxi']).stdout, /direct beam: at the patterns|the crop is not centred/);
 });
+
+test('patterns chunked many to a chunk: the estimate reads as many as cost 64 patterns\' inflation, not 64 whole chunks', async () => {
+  // HDF5 inflates a chunk whole for each read: 64 patterns read one by one from a chunk of 1024 (a 250 KB file, one
+  // gzip'd chunk of 256 MiB) took 64 × 1 s; here 100 patterns in chunks of 25: 64 / 25 → 2 reads, first and last
+  const file = join(root, 'chunked-25.cxi');
+  writeHdf5(file, { [D]: { data: frames, shape: [n, H, W], dtype: '<H', chunks: [25, H, W], gzip: 4 } });
+  const b = await beamOf(file);
+  assert.deepEqual(b.patterns_summed, [0, 99]);
+  assert.deepEqual(b.centre_yx, [BY, BX]);
+  // all 100 in one chunk: one read, the first pattern
+  const whole = join(root, 'chunked-100.cxi');
+  writeHdf5(whole, { [D]: { data: frames, shape: [n, H, W], dtype: '<H', chunks: [n, H, W], gzip: 4 } });
+  assert.deepEqual((await beamOf(whole)).patterns_summed, [0]);
+  // one pattern to a chunk: 64 patterns, as before
+  const single = join(root, 'chunked-1.cxi');
+  writeHdf5(single, { [D]: { data: frames, shape: [n, H, W], dtype: '<H', chunks: [1, H, W], gzip: 4 } });
+  assert.equal((await beamOf(single)).patterns_summed.length, BEAM_PATTERNS);
+});

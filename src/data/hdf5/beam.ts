@@ -7,6 +7,7 @@
  *            pattern, while the sample's structure moves with the scan, so a bounded sample finds it as well as all of
  *            them would, and the time is that of reading BEAM_PATTERNS frames whatever the file's size. Each pattern is
  *            read alone (`Hdf5Reader.readRowsFloat64`), the sum and one frame held (checked against the memory limit).
+ *            Fewer when the file's chunks hold several patterns each (`beamPatterns`): each read inflates its chunks whole.
  *   left out pixels the file's detector mask masks (CXI mask bits 0x2ff, PtyPy weights 0), values at their integer
  *            type's maximum (gaps, dead and saturated pixels) and values that are not finite, in any pattern summed;
  *            negative values count as 0.
@@ -77,9 +78,29 @@ export interface BeamEstimate {
   notes: string[];
 }
 
+/**
+ * How many patterns the beam estimate reads: BEAM_PATTERNS, fewer when the stacks' chunks hold several patterns each.
+ * HDF5 inflates every chunk a read touches, whole, and each read opens the dataset anew (its chunk cache with it), so
+ * one pattern read from a chunk of c patterns costs c patterns' inflation: a 250 KB file whose 1024 patterns of 256²
+ * were one gzip'd chunk of 256 MiB took 64 × 1 s (the sum of 64 patterns). The reads are cut to cost at most
+ * BEAM_PATTERNS patterns' worth of chunks (and at least one read).
+ */
+export function beamPatterns(infos: readonly Hdf5DatasetInfo[]): number {
+  let perPattern = 1; // chunk elements inflated per element of a pattern read
+  for (const info of infos) {
+    const c = info.chunks, rowElems = info.elements / Math.max(1, info.shape[0]!);
+    if (!c || c.length !== info.shape.length || rowElems === 0) continue;
+    const perRow = info.shape.slice(1).reduce((a, s, i) => a * Math.ceil(s / c[i + 1]!), 1);
+    perPattern = Math.max(perPattern, (perRow * c.reduce((a, d) => a * d, 1)) / rowElems);
+  }
+  return Math.max(1, Math.min(BEAM_PATTERNS, Math.floor(BEAM_PATTERNS / perPattern)));
+}
+
 /** `k` indices evenly spread over 0 … n − 1, first and last included (all of them when n ≤ k). */
 export function evenIndices(n: number, k: number): number[] {
-  return k >= n ? [...Array(n).keys()] : Array.from({ length: k }, (_, i) => Math.round((i * (n - 1)) / (k - 1)));
+  if (k >= n) return [...Array(n).keys()];
+  if (k <= 1) return k === 1 ? [0] : []; // (the spacing of one index would be 0 / 0)
+  return Array.from({ length: k }, (_, i) => Math.round((i * (n - 1)) / (k - 1)));
 }
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
@@ -95,7 +116,7 @@ export function estimateBeam(r: Hdf5Reader, infos: Hdf5DatasetInfo[], H: number,
   const stacks: { info: Hdf5DatasetInfo; first: number; n: number }[] = [];
   let n = 0;
   for (const info of infos) { stacks.push({ info, first: n, n: info.shape[0]! }); n += info.shape[0]!; }
-  const rows = evenIndices(n, BEAM_PATTERNS);
+  const rows = evenIndices(n, beamPatterns(infos));
   const sum = new Float64Array(hw);
   const out = new Uint8Array(hw);
   if (masked) out.set(masked);
