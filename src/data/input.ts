@@ -75,6 +75,11 @@ export function frameSettingsMessage(file: string, what: string): string {
  */
 export { nonSquarePatternsMessage };
 
+/** See nonSquarePatternsMessage: a file of no pattern at all. */
+export function noPatternsMessage(file: string): string {
+  return `${file}: no diffraction patterns to reconstruct`;
+}
+
 /** See nonSquarePatternsMessage: `n` patterns (those a reconstruction takes) hold no count at all. */
 export function noCountsMessage(file: string, key: string, n: number): string {
   return `${file}: key '${printable(key)}': expected diffraction patterns with some counts; found ${counted(n, 'pattern')} all zero: there is nothing to reconstruct`;

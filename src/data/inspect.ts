@@ -12,9 +12,9 @@ import { sniffFile } from './hdf5/signature.js';
 import { decodeNumeric, type DtypeInfo } from '../npy/npy.js';
 import type { NdArray, NumericData } from '../npy/types.js';
 import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset, type Dataset } from './dataset.js';
-import { checkDecodeFits } from './memory.js';
-import { checkPositionsOnObject } from './job-input.js';
-import { npzGeometry, npzRadiationMessage, frameSettingsMessage, nonSquarePatternsMessage, sampling } from './input.js';
+import { checkDecodeFits, noPixelPatternsMessage } from './memory.js';
+import { checkPositionsOnObject, checkProbeHasIntensity } from './job-input.js';
+import { npzGeometry, npzRadiationMessage, frameSettingsMessage, nonSquarePatternsMessage, noCountsMessage, noPatternsMessage, sampling } from './input.js';
 import type { Radiation } from './geometry.js';
 import type { FramePrep } from './hdf5/frames.js';
 import type { ProbeData } from './measured.js';
@@ -294,8 +294,13 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
         const checked = validateDataset(held, path, { metadata, ...(opts.initialProbe ? { probeOptional: true } : {}) });
         warnings = checked.warnings;
         // what every reconstruction of the file would refuse besides the contract: patterns that are not square, positions off the object
-        const { H, W } = checked.dataset;
+        // (and the patterns' and the probe's own refusals: of no pixel, no pattern, no count, a zero probe)
+        const { n, H, W } = checked.dataset;
         if (H !== W) violations.push(nonSquarePatternsMessage(path, 'diffraction', H, W));
+        else if (H === 0) violations.push(noPixelPatternsMessage(path, held.diffraction!.shape));
+        if (n === 0) violations.push(noPatternsMessage(path));
+        else if (H * W > 0 && checked.dataset.diffraction.every((v) => v === 0)) violations.push(noCountsMessage(path, 'diffraction', n));
+        if (H * W > 0 && !checked.dataset.probeAbsent) try { checkProbeHasIntensity(checked.dataset); } catch (err) { if (!(err instanceof InputError)) throw err; violations.push(err.message); }
         try { checkPositionsOnObject(checked.dataset); } catch (err) { if (!(err instanceof InputError)) throw err; violations.push(err.message); }
         // the probe it starts from: read or made as lsqml does, refused in its words
         try {

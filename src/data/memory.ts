@@ -103,6 +103,11 @@ export function checkDecodeFits(file: string, headers: Readonly<Record<string, M
   }
 }
 
+/** LSQML's refusal of patterns of no pixel (`shape`: diffraction's); `lsqml`, a Phase F job and `inspect --check` give this line. */
+export function noPixelPatternsMessage(file: string, shape: readonly number[]): string {
+  return `${file}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape ${formatShape(shape)}`;
+}
+
 export interface LsqmlJobShape {
   /** Patterns in the file, and how many the job uses. */
   nFile: number;
@@ -152,7 +157,7 @@ export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string,
   const [a, b, c] = d.shape as [number, number, number];
   const [nFile, N] = nCoords !== undefined && a !== nCoords && c === nCoords ? [c, a] : [a, b];
   // patterns of no pixel: the data's fault, named as such (the mode count's bound N² would otherwise blame --modes)
-  if (N < 1) throw new InputError(`${file}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape ${formatShape(d.shape)}`);
+  if (N < 1) throw new InputError(noPixelPatternsMessage(file, d.shape));
   checkProbeModes(job.modes, { N, file });
   // Without an objectGuess the object frame comes from the coordinates, checked once they are read
   // (checkObjectFrameFits); here the diffraction alone is checked.

@@ -288,7 +288,7 @@ test('8. a coordinate of 1e300, or one that puts its patch off the object, is re
   assert.ok(!existsSync(out), 'nothing written');
 });
 
-test('8. patterns of no pixel are the data\'s fault: lsqml names diffraction, not --modes; a pattern size whose job cannot fit names diffraction too', () => {
+test('8. patterns of no pixel are the data\'s fault: lsqml names diffraction, not --modes; a pattern size whose job cannot fit names diffraction too; inspect --check lists what lsqml refuses of the patterns and the probe', () => {
   const none = encodeNpy({ dtype: '<f8', shape: [0], data: new Float64Array(0) });
   // 3 patterns of 0×0 beside a 0×0 probe: the bound of the modes (N² = 0) said `--modes 1: expected at most 0 incoherent probe modes`
   const empty = datasetWith('patterns-0x0.npz', { diffraction: encodeNpy({ dtype: '<f4', shape: [3, 0, 0], data: new Float32Array(0) }),
@@ -296,6 +296,22 @@ test('8. patterns of no pixel are the data\'s fault: lsqml names diffraction, no
     xcoords: encodeNpy({ dtype: '<f8', shape: [3], data: new Float64Array(3) }), ycoords: encodeNpy({ dtype: '<f8', shape: [3], data: new Float64Array(3) }) });
   const out = outDir();
   assertRefused(lsqml(empty, out), 'lsqml', `${empty}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape (3, 0, 0)`);
+  assert.ok(!existsSync(out), 'nothing written');
+  // inspect --check lists what lsqml refuses (it passed each of these files)
+  const listed = (file: string, line: string): void => {
+    const r = ptychostudy(['inspect', '--check', file]);
+    assert.equal(r.status, 2, r.stdout);
+    assert.ok(r.stdout.split('\n').includes(`  ${line}`), r.stdout);
+  };
+  listed(empty, `${empty}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape (3, 0, 0)`);
+  const noPatterns = datasetWith('patterns-none.npz', { diffraction: encodeNpy({ dtype: '<f4', shape: [0, 16, 16], data: new Float32Array(0) }), xcoords: none, ycoords: none });
+  assertRefused(lsqml(noPatterns, out), 'lsqml', `${noPatterns}: no diffraction patterns to reconstruct`);
+  listed(noPatterns, `${noPatterns}: no diffraction patterns to reconstruct`);
+  const dark = datasetArrays('patterns-dark.npz', (a) => { a.diffraction = { ...a.diffraction!, data: new Float32Array((a.diffraction!.data as Float32Array).length) }; });
+  assertRefused(lsqml(dark, out), 'lsqml', `${dark}: key 'diffraction': expected diffraction patterns with some counts; found 16 patterns all zero: there is nothing to reconstruct`);
+  listed(dark, `${dark}: key 'diffraction': expected diffraction patterns with some counts; found 16 patterns all zero: there is nothing to reconstruct`);
+  const zeroProbe = datasetArrays('probe-zero-check.npz', (a) => { a.probeGuess = { dtype: '<c8', shape: [16, 16], data: new Float32Array(512) }; });
+  listed(zeroProbe, `${zeroProbe}: key 'probeGuess': expected a probe with non-zero intensity; found all 256 values zero`);
   assert.ok(!existsSync(out), 'nothing written');
   // no pattern of 2³² × 2³² pixels (a 300-byte file): the minibatch of such patterns cannot fit, which is the diffraction's
   // size, not the 48 × 48 objectGuess's that the line named

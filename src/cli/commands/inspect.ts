@@ -162,7 +162,8 @@ export function register(program: Command): void {
       'For each FILE.npz: every key with its dtype, shape, storage, and for numeric keys min / max / mean / ' +
       'NaN count (of the modulus |z| for complex keys), then the decoded _metadata (0-d string, bytes or a ' +
       'pickled string, read without executing anything). --check also checks the dataset contract (DATA-001) ' +
-      'and that every scan position\'s patch touches objectGuess, as a reconstruction requires, and names the probe a reconstruction starts ' +
+      'and that every scan position\'s patch touches objectGuess, as a reconstruction requires, what lsqml refuses of the patterns ' +
+      'and the probe (not square, no pixel, no pattern, no count, a zero probeGuess), and names the probe a reconstruction starts ' +
       'from (probeGuess, or the one --probe-model or --init-probe file:PATH gives, refused as lsqml refuses it).\n\n' +
       'For an HDF5 file (CXI, PtyPy .ptyd or .ptyr, a ptychodus product): every group, dataset (dtype, shape, ' +
       'bytes, chunks, filters) and link, from the metadata alone; links are shown, not followed. --check reads ' +
@@ -174,7 +175,7 @@ export function register(program: Command): void {
       'mask does not flag) left out and named — and, when the frames are not centred on it or not a square power of two, ' +
       'a suggested --crop-center Y,X --crop-size N (N the largest power of two whose window fits, at most 512); with --check and a ' +
       'crop given, whether the beam lands at the patterns\' centre instead. At most 64 patterns, ' +
-      'evenly spread, are summed: the time is that of reading 64 frames whatever the file\'s size. A beam stop or a masked centre ' +
+      'evenly spread, are summed (fewer where a chunk holds several, as many as cost 64 frames\' decompression): the time is that of reading 64 frames whatever the file\'s size. A beam stop or a masked centre ' +
       'moves the brightest pixel, not the centre (docs/real-data.md, "Where the beam is"). ' +
       'The geometry names the radiation, the formula that turns the energy into the wavelength and where that comes ' +
       'from (the file, --radiation, the format, or the default: photon): electron data in a CXI file that states no ' +

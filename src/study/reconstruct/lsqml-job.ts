@@ -34,7 +34,7 @@ import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { printable, shownJson } from '../../text.js';
-import { nonSquarePatternsMessage, noCountsMessage } from '../../data/input.js';
+import { nonSquarePatternsMessage, noCountsMessage, noPatternsMessage } from '../../data/input.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import type { ProbeData } from '../../data/measured.js';
@@ -262,7 +262,7 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
   const frame = { ...(input.objectPixelM ? { pixelM: input.objectPixelM } : {}), ...(input.objectOriginM ? { originM: input.objectOriginM } : {}) };
   const objectFile = opts.initObject.startsWith('file:') ? await readObjectFile(opts.initObject.slice(5), HO, WO, frame) : null;
   const n = opts.nImages !== null ? Math.min(opts.nImages, ds.n) : ds.n;
-  if (n < 1) throw new InputError(`${inputPath}: no diffraction patterns to reconstruct`);
+  if (n < 1) throw new InputError(noPatternsMessage(inputPath));
   // Intensity scale from _metadata (recorded either way).
   const rawScale = (ds.metadata ?? {}).intensity_scale;
   const scalePresent = typeof rawScale === 'number' && Number.isFinite(rawScale) && rawScale > 0;
