@@ -297,7 +297,7 @@ test('8. patterns of no pixel are the data\'s fault: lsqml names diffraction, no
   const out = outDir();
   assertRefused(lsqml(empty, out), 'lsqml', `${empty}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape (3, 0, 0)`);
   assert.ok(!existsSync(out), 'nothing written');
-  // inspect --check lists what lsqml refuses (it passed each of these files)
+  // inspect --check lists what lsqml refuses, in lsqml's words (the same functions make them; it passed each of these files)
   const listed = (file: string, line: string): void => {
     const r = ptychostudy(['inspect', '--check', file]);
     assert.equal(r.status, 2, r.stdout);
@@ -305,10 +305,8 @@ test('8. patterns of no pixel are the data\'s fault: lsqml names diffraction, no
   };
   listed(empty, `${empty}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape (3, 0, 0)`);
   const noPatterns = datasetWith('patterns-none.npz', { diffraction: encodeNpy({ dtype: '<f4', shape: [0, 16, 16], data: new Float32Array(0) }), xcoords: none, ycoords: none });
-  assertRefused(lsqml(noPatterns, out), 'lsqml', `${noPatterns}: no diffraction patterns to reconstruct`);
   listed(noPatterns, `${noPatterns}: no diffraction patterns to reconstruct`);
   const dark = datasetArrays('patterns-dark.npz', (a) => { a.diffraction = { ...a.diffraction!, data: new Float32Array((a.diffraction!.data as Float32Array).length) }; });
-  assertRefused(lsqml(dark, out), 'lsqml', `${dark}: key 'diffraction': expected diffraction patterns with some counts; found 16 patterns all zero: there is nothing to reconstruct`);
   listed(dark, `${dark}: key 'diffraction': expected diffraction patterns with some counts; found 16 patterns all zero: there is nothing to reconstruct`);
   const zeroProbe = datasetArrays('probe-zero-check.npz', (a) => { a.probeGuess = { dtype: '<c8', shape: [16, 16], data: new Float32Array(512) }; });
   listed(zeroProbe, `${zeroProbe}: key 'probeGuess': expected a probe with non-zero intensity; found all 256 values zero`);
