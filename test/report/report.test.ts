@@ -211,7 +211,7 @@ test('report: a job of ours scored unregistered is flagged wherever its scores a
   assert.match(glance, /2 of 2 scored against the ground truth, 1 of them with a warning \(see Skipped and failed jobs\)/);
   assert.match(glance, /<td class="num bad">\d\.\d{3} \/ \d\.\d{3} \*<\/td>/);
   assert.match(glance, /\* Scored with a warning \(a registration that failed: the unregistered image was scored\)/);
-  assert.match(glance, /test split: one colour scale for the whole grid, [^<]*; not registered \(its registration failed, see Skipped and failed jobs\): dose 1e3 baseline/);
+  assert.match(glance, /test split: one colour scale for both grids \(train and test\), [^<]*; not registered \(its registration failed, see Skipped and failed jobs\): dose 1e3 baseline/);
   // the job's figure: caption and alt text say the dose and the warning
   assert.match(part('reconstructions'), /<img src="img\/comparison_dose_1000_baseline_test\.png" alt="dose 1e3, baseline, test: ground truth, LSQML and error, amplitude and phase · MS-SSIM [^"]* — warning: registration shift \([^"]*\) exceeds a quarter of the window; the unregistered image was used">/);
   assert.match(part('reconstructions'), /<figcaption>baseline, test · MS-SSIM [^<]* — warning: registration shift/);

@@ -122,7 +122,12 @@ test('real study: the dose × view grid of phases, on one colour scale that the 
     }
     assert.match(html, new RegExp(`img/glance_phase_${split}\\.png`));
   }
-  assert.match(html, /one colour scale for the whole grid, −?\d\.\d+ … \d\.\d+ rad/);
+  // the two grids stand side by side to be compared: one colour scale for both, stated under each
+  const ranges = SPLITS.map((split) => rep.figures.find((f) => f.file === `glance_phase_${split}.png`)!.panels[0]!).map((p) => [p.vmin, p.vmax]);
+  assert.deepEqual(ranges[1], ranges[0], 'the train and test grids on one colour scale');
+  const captions = SPLITS.map((split) => new RegExp(`<figcaption>${split} split: one colour scale for both grids \\(train and test\\), (−?\\d\\.\\d+ … \\d\\.\\d+) rad`).exec(html)?.[1]);
+  assert.ok(captions[0] !== undefined, 'the caption states the scale');
+  assert.equal(captions[1], captions[0], 'both captions state the one scale');
   const glance = html.slice(html.indexOf('<section id="glance">'), html.indexOf('<section id="design">'));
   assert.equal((glance.match(/<tr>/g) ?? []).length, 1 + DOSES.length, 'headline MS-SSIM table: a header and a row per dose');
   // what the study is known by, at the top: its preset, epochs and seeds (the defaults here), when and by what it ran

@@ -1,6 +1,6 @@
 /**
  * The report's image sections: "At a glance" (key facts, the headline scores, and a dose × view grid of
- * the aligned phase images per split, on one colour scale) and "Reconstructions" (the reconstructed probe
+ * the aligned phase images per split, all on one colour scale, the splits' grids too) and "Reconstructions" (the reconstructed probe
  * of every dose and view, and each job's comparison figure, linked to full size).
  */
 import { join } from 'node:path';
@@ -26,9 +26,20 @@ function dosesOf(jobs: readonly JobAddress[]): number[] {
   return [...new Set(jobs.map((j) => j.dose))].sort((a, b) => a - b);
 }
 
-/** The dose × view grid of phases of one split (ground truth on top), or null when nothing was compared. */
-function phaseGrid(ctx: ReportContext, split: string, notes: string[]): { src: string; caption: string; alt: string } | null {
-  const { plan, img } = ctx;
+/** The aligned phases of one split's jobs (ground truth and reconstruction), by `dose|view`, and the cells whose files are broken. */
+interface SplitPhases {
+  split: string;
+  views: string[];
+  doses: number[];
+  phases: Map<string, { gt: Panel; rec: Panel }>;
+  brokenCells: Set<string>;
+  /** The ground-truth panel of each view (that of its first dose with one), the grid's top row. */
+  gtCells: (Panel | null)[];
+}
+
+/** Reads the aligned phases of one split, or null when nothing was compared. */
+function splitPhases(ctx: ReportContext, split: string, notes: string[]): SplitPhases | null {
+  const { plan } = ctx;
   const jobs = plan.jobs.filter((j) => j.split === split);
   const views = viewsOf(jobs);
   const doses = dosesOf(jobs);
@@ -47,10 +58,23 @@ function phaseGrid(ctx: ReportContext, split: string, notes: string[]): { src: s
     });
   }
   if (phases.size === 0) return null;
-  // One colour scale for the whole grid: the ground truth's 0.5–99.5 percentile (over the ground-truth row).
   const gtCells = views.map((v) => doses.map((d) => phases.get(`${d}|${v}`)?.gt).find((p) => p) ?? null);
-  const gtValues = gtCells.flatMap((p) => (p ? Array.from(p.values) : []));
-  const [lo, hi] = percentileRange(gtValues, 0.005, 0.995);
+  return { split, views, doses, phases, brokenCells, gtCells };
+}
+
+/**
+ * The colour range of the phase grids, shown side by side to be compared: the ground truth's 0.5–99.5 percentile over
+ * the ground-truth row of every grid together, so that one colour is one phase in all of them.
+ */
+function sharedPhaseRange(grids: readonly { gtCells: readonly (Panel | null)[] }[]): [number, number] {
+  const values = grids.flatMap((g) => g.gtCells.flatMap((p) => (p ? Array.from(p.values) : [])));
+  return percentileRange(values, 0.005, 0.995);
+}
+
+/** The dose × view grid of phases of one split (ground truth on top), on the colour range `[lo, hi]`. */
+function phaseGrid(ctx: ReportContext, s: SplitPhases, [lo, hi]: [number, number], scale: { words: string; rule: string }): { src: string; caption: string; alt: string } {
+  const { plan, img } = ctx;
+  const { split, views, doses, phases, brokenCells, gtCells } = s;
   const pixelSizeM = plan.pixelSizeM?.[1] ?? null;
   const withRange = (p: Panel | null | undefined): Panel | null => (p ? { ...p, vmin: lo, vmax: hi, pixelSizeM } : null);
   const rows: FigureRow[] = [
@@ -68,7 +92,7 @@ function phaseGrid(ctx: ReportContext, split: string, notes: string[]): { src: s
   const [a, b] = formatTicks([lo, hi].map((x) => Number(x.toPrecision(3))));
   const { png, figure: f } = renderFigure(rows, {
     colourBars: 'figure', colLabels: views, imageSize: 220, emptyText: 'not compared (see failed jobs)', title: `Object phase, ${split} split: ground truth and ${OWN_MODEL} at every dose and view`,
-    subtitle: `one colour scale for the whole grid: the ground truth's 0.5–99.5 percentile, ${a} … ${b} rad`,
+    subtitle: `${scale.words}: ${scale.rule}, ${a} … ${b} rad`,
   });
   const src = img.write(`glance_phase_${split}.png`, png, f.panels);
   // a job whose registration failed is drawn (and scored) unregistered: say which
@@ -78,7 +102,7 @@ function phaseGrid(ctx: ReportContext, split: string, notes: string[]): { src: s
   // the caption is under the figure; its text alone (the alt text before) did not say what the picture is
   const alt = `Object phase, ${split} split: the ground truth (top row) and ${OWN_MODEL} at dose ${doses.map(doseLabel).join(', ')} (one row each), `
     + `view${views.length === 1 ? '' : 's'} ${views.join(', ')} (columns), aligned to the ground truth, on one colour scale ${a} … ${b} rad${warn}`;
-  return { src, caption: `${split} split: one colour scale for the whole grid, ${a} … ${b} rad${warn}`, alt };
+  return { src, caption: `${split} split: ${scale.words}, ${a} … ${b} rad${warn}`, alt };
 }
 
 /** Headline scores: MS-SSIM (amplitude / phase) of our model, one row per dose, one column per view. */
@@ -180,15 +204,25 @@ export async function glanceSection(ctx: ReportContext): Promise<Section> {
   parts.push(headline(ctx, split));
   const grids: { src: string; caption: string; alt: string }[] = [];
   const brokenNotes: string[] = [];
+  const read: SplitPhases[] = [];
   for (const s of SPLITS) {
+    const p = splitPhases(ctx, s, brokenNotes);
+    if (p !== null) read.push(p);
+  }
+  // the grids stand side by side to be compared: one colour scale for all of them
+  const range = read.length ? sharedPhaseRange(read) : null;
+  const both = read.length > 1;
+  const scale = both
+    ? { words: `one colour scale for both grids (${read.map((p) => p.split).join(' and ')})`, rule: 'the ground truth\'s 0.5–99.5 percentile over both splits' }
+    : { words: 'one colour scale for the whole grid', rule: 'the ground truth\'s 0.5–99.5 percentile' };
+  for (const p of read) {
     await yieldToEventLoop(); // each grid takes seconds at fly64 size: let signals (Ctrl-C) through between them
-    const g = phaseGrid(ctx, s, brokenNotes);
-    if (g !== null) grids.push(g);
+    grids.push(phaseGrid(ctx, p, range!, scale));
   }
   if (grids.length === 0) {
     if (brokenNotes.length === 0) parts.push(ctx.na('phase grid: no Phase G reconstructions_aligned.npz found (run ptychostudy compare)'));
   } else {
-    parts.push(`<p class="small">Object phase of every reconstruction by ${esc(OWN_MODEL)} after registration to the ground truth (offset, global phase and phase ramp removed; moved onto the ground truth's branch), each over its job's compared region, with the ground truth on top. One colour scale for the whole grid (stated under each figure): the ground truth's 0.5–99.5 percentile; values outside are clipped, and the share of clipped pixels is written under each image. Click a figure for its full size.</p>`);
+    parts.push(`<p class="small">Object phase of every reconstruction by ${esc(OWN_MODEL)} after registration to the ground truth (offset, global phase and phase ramp removed; moved onto the ground truth's branch), each over its job's compared region, with the ground truth on top. ${both ? 'One colour scale for both grids, so that a colour is the same phase in each (stated under each figure): the ground truth\'s 0.5–99.5 percentile over the ground-truth rows of the two splits together' : 'One colour scale for the whole grid (stated under the figure): the ground truth\'s 0.5–99.5 percentile'}; values outside are clipped, and the share of clipped pixels is written under each image. Click a figure for its full size.</p>`);
     parts.push(grid(grids.map((g) => figure(g.src, `${g.caption}.`, `${g.alt}.`)), 'pair'));
   }
   parts.push(...brokenNotes);
