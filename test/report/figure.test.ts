@@ -10,7 +10,7 @@ import { clipNote, colourBarTicks, layoutFigure, MIN_FIGURE_WIDTH, renderFigure,
 import { positionMapsSvg } from '../../src/report/positions.js';
 import { colormapOf, QUANTITIES, QUANTITY_NAMES } from '../../src/report/quantities.js';
 import { formatLength, objectPixelSizeM, scaleBarFor } from '../../src/report/scalebar.js';
-import { formatLogTicks, formatNumber, formatTicks, linearTicks, logTicks, niceLength, tickStep } from '../../src/report/ticks.js';
+import { doseLabel, formatLogTicks, formatNumber, formatTicks, linearTicks, logTicks, niceLength, tickStep } from '../../src/report/ticks.js';
 
 const COLORMAP_FIXTURE = 'test/fixtures/report/colormaps.json';
 
@@ -135,6 +135,10 @@ test('numbers in tables: 19.200000000000003 → 19.2', () => {
   assert.equal(formatNumber(0.11224489795918367), '0.112245');
   assert.equal(formatNumber(100000), '100000');
   assert.equal(formatNumber(1.5e-7), '1.5e-7');
+});
+
+test('a dose is written one way: 1e3, 2.5e4, 500', () => {
+  assert.deepEqual([1000, 10000, 100000, 25000, 500].map(doseLabel), ['1e3', '1e4', '1e5', '2.5e4', '500']);
 });
 
 test('scale bars: a round length near a fifth of the width, in pixels or in metres', () => {

@@ -249,7 +249,7 @@ test('report: the study design lists every setting the study ran with and the co
   assert.doesNotMatch(design, /execution|slurm/);
   assert.match(design, /<td>reconstruction\.batchSize<\/td><td class="wrap">96<\/td>/);
   assert.match(design, /<td>reconstruction\.noiseModel<\/td><td class="wrap">gaussian<\/td>/);
-  assert.match(design, /<td>simulation<\/td><td class="wrap"><span class="kv"><span><b>doses<\/b> 1000<\/span> <span><b>seed<\/b> 42<\/span><\/span><\/td>/);
+  assert.match(design, /<td>simulation<\/td><td class="wrap"><span class="kv"><span><b>doses<\/b> 1e3<\/span> <span><b>seed<\/b> 42<\/span><\/span><\/td>/);
   assert.ok(design.includes(`<code>ptychostudy run --config ${join(root, 'settings.json')} --out NEW_HUB</code>`), 'the command that runs the study again');
   // 7.97 s is 8.0 s, not "8"; 0 s is 0.0 s
   assert.match(design, /<td>generate<\/td><td>complete<\/td><td class="num">8\.0<\/td>/);

@@ -174,6 +174,12 @@ test('real study: loss curves and FRC curves of every job, resolution in pixels'
   // the reconstruction runs table says what its numbers are
   const runs = html.slice(html.indexOf('<section id="phase-f">'), html.indexOf('<section id="skipped">'));
   assert.match(runs, /final loss: the loss of the last epoch/);
+  // doses as the rest of the page writes them: 1e3, in the settings and in the phases' details too
+  const design = html.slice(html.indexOf('<section id="design">'), html.indexOf('<section id="data">'));
+  assert.match(design, /<td>dose_list<\/td><td class="wrap">1e3, 1e5<\/td>/);
+  assert.match(design, /<b>doses<\/b> 1e3, 1e5<\/span>/);
+  assert.match(design, /<td>overlap<\/td><td>complete<\/td><td class="num">[\d.]+<\/td><td class="wrap">dense@1e3: \d+\+\d+, sparse@1e3: \d+\+\d+; dense@1e5: /);
+  assert.doesNotMatch(design, /@1000|1000, 100000/);
   // the loss has a unit: that of the intensities fitted (photons for the study's NPZ datasets)
   assert.match(runs, /Convergence<\/a> section; per detector pixel, in photons for a dataset NPZ/);
   assert.match(html, /so in the unit of the intensities per detector pixel: photons for a dataset NPZ/);

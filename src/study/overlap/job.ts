@@ -11,6 +11,7 @@ import { saveNpz } from '../../npy/npz.js';
 import type { SelectionStrategy } from '../../geometry/spacing.js';
 import { doseDirName, PHASE_C, phaseDViewFiles, SPLITS, type Split } from '../hub/layout.js';
 import { yieldToEventLoop } from '../phase.js';
+import { doseLabel } from '../../report/ticks.js';
 import type { OverlapJob, OverlapPlan, OverlapProgress } from './plan.js';
 import { buildView, inputMetrics, loadPhaseCSplit, metricsSettings, type PhaseCSplit, type ViewRequest } from './view.js';
 
@@ -33,6 +34,15 @@ export interface DoseSummary {
   /** The failed file operation's error code (`ENOSPC` for a full disk), when it had one; not recorded in the manifest. */
   code?: string;
   views: Record<string, { metrics_bundle: string; splits: Record<string, ViewSplitSummary> }>;
+}
+
+/**
+ * The positions each view kept, per dose, as a run records and prints Phase D's outcome (run.json's phase detail):
+ * `dense@1e3: 55+55, sparse@1e3: 10+12; dense@1e4: …` (train+test; the dose as the report writes one).
+ */
+export function keptPositionsText(doses: readonly DoseSummary[]): string {
+  return doses.map((d) => Object.entries(d.views).map(([v, x]) =>
+    `${v}@${doseLabel(d.dose)}: ${Object.values(x.splits).map((s) => s.n_accepted).join('+')}`).join(', ')).join('; ');
 }
 
 /** Runs the `jobs` (doses) of the plan in order; yields each dose's summary when its files are written. */

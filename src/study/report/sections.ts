@@ -185,16 +185,22 @@ function isScalar(v: unknown): v is string | number | boolean | null {
   return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 }
 
-/** A settings value as readable HTML: numbers formatted, lists joined, objects as "key value" pairs. */
-export function valueHtml(v: unknown): string {
+/** Settings and design keys whose numbers are doses (photons per pattern): written as `doseLabel` writes a dose. */
+const DOSE_KEYS = new Set(['doses', 'dose_list', 'dose']);
+
+/**
+ * A settings value as readable HTML: numbers formatted (those of a dose key, `doses` or `dose_list`, as the rest
+ * of the report writes a dose: 1e3, not 1000), lists joined, objects as "key value" pairs. `key` names the value.
+ */
+export function valueHtml(v: unknown, key?: string): string {
   if (v === null || v === undefined) return '—';
-  if (typeof v === 'number') return esc(formatNumber(v));
+  if (typeof v === 'number') return esc(key !== undefined && DOSE_KEYS.has(key) ? doseLabel(v) : formatNumber(v));
   if (typeof v === 'string' || typeof v === 'boolean') return esc(String(v));
-  if (Array.isArray(v)) return v.every(isScalar) ? v.map(valueHtml).join(', ') : `[${v.map(valueHtml).join('; ')}]`;
+  if (Array.isArray(v)) return v.every(isScalar) ? v.map((x) => valueHtml(x, key)).join(', ') : `[${v.map((x) => valueHtml(x, key)).join('; ')}]`;
   if (typeof v === 'object') {
     const entries = Object.entries(v as Record<string, unknown>);
     if (entries.length === 0) return '—';
-    return `<span class="kv">${entries.map(([k, x]) => `<span><b>${esc(k)}</b> ${valueHtml(x)}</span>`).join(' ')}</span>`;
+    return `<span class="kv">${entries.map(([k, x]) => `<span><b>${esc(k)}</b> ${valueHtml(x, k)}</span>`).join(' ')}</span>`;
   }
   return esc(String(v));
 }
@@ -230,7 +236,7 @@ export function settingRows(o: Record<string, unknown>, prefix = ''): Cell[][] {
     if (v && typeof v === 'object' && !Array.isArray(v) && !Object.values(v).every((x) => isScalar(x) || (Array.isArray(x) && x.every(isScalar)))) {
       return settingRows(v as Record<string, unknown>, `${key}.`);
     }
-    return [[key, { html: valueHtml(v), cls: 'wrap' }]];
+    return [[key, { html: valueHtml(v, k), cls: 'wrap' }]];
   });
 }
 
@@ -276,7 +282,7 @@ export function designSection(ctx: ReportContext): Section {
       // the preset describes its own defaults (doses, epochs, …); flags and settings files may have changed them
       const caption = group === 'preset' && obj.settings ? 'design.json: preset (its own defaults; the values this study ran with are under settings)' : `design.json: ${group}`;
       if (v && typeof v === 'object' && !Array.isArray(v)) parts.push(table(['parameter', 'value'], settingRows(v as Record<string, unknown>), { caption, cls: 'settings' }));
-      else loose.push([group, { html: valueHtml(v), cls: 'wrap' }]);
+      else loose.push([group, { html: valueHtml(v, group), cls: 'wrap' }]);
     }
     if (loose.length) parts.push(table(['parameter', 'value'], loose, { caption: 'design.json' }));
   }

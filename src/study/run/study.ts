@@ -47,6 +47,7 @@ import { readOverlapManifest } from '../overlap/record.js';
 import { checkPhaseCFiles, checkPhaseDFiles, recordedPhaseCFiles } from '../hub/recorded-files.js';
 import { checkLocalRun, checkOptionNames, checkSignalOption, optionNames, PHASES, StudyAbortedError, type PhaseName } from '../phase.js';
 import { shellJoin } from '../../text.js';
+import { keptPositionsText } from '../overlap/job.js';
 import { planOptions, planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
 import { absentStartFiles, startFileAbsentError } from '../reconstruct/start-files.js';
@@ -551,8 +552,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       throw e;
     }
     return {
-      detail: r.doses.map((d) => Object.entries(d.views).map(([v, x]) =>
-        `${v}@${d.dose}: ${Object.values(x.splits).map((s) => s.n_accepted).join('+')}`).join(', ')).join('; ') + keptNote(hub, r.keptIn),
+      detail: keptPositionsText(r.doses) + keptNote(hub, r.keptIn),
       fingerprints: () => ({ outputs_sha256: phaseDContent(hub) }),
     };
   });

@@ -6,7 +6,8 @@
 import { join, resolve } from 'node:path';
 import { EarlierFiles } from '../../../files/earlier.js';
 import { PHASE_D } from '../../hub/layout.js';
-import type { DoseSummary } from '../../overlap/job.js';
+import { keptPositionsText, type DoseSummary } from '../../overlap/job.js';
+import { doseLabel } from '../../../report/ticks.js';
 import { overlapPhase } from '../../overlap/phase.js';
 import { planOverlap, type OverlapPlan } from '../../overlap/plan.js';
 import { writeOverlapManifest } from '../../overlap/record.js';
@@ -72,8 +73,8 @@ export const overlapStep: ClusterStep = {
     const ok = summaries.filter((s) => s.status === 'ok');
     return {
       complete: failed.length === 0 && ok.length === expected,
-      detail: ok.map((d) => Object.entries(d.views).map(([v, x]) => `${v}@${d.dose}: ${Object.values(x.splits).map((s) => s.n_accepted).join('+')}`).join(', ')).join('; ') +
-        (failed.length > 0 ? `${ok.length > 0 ? '; ' : ''}${failed.length} dose(s) failed: ${failed.map((d) => `dose ${d.dose}: ${d.error ?? 'failed'}`).join('; ')}` : ''),
+      detail: keptPositionsText(ok) +
+        (failed.length > 0 ? `${ok.length > 0 ? '; ' : ''}${failed.length} dose(s) failed: ${failed.map((d) => `dose ${doseLabel(d.dose)}: ${d.error ?? 'failed'}`).join('; ')}` : ''),
     };
   },
 };
