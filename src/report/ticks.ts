@@ -120,6 +120,15 @@ export function formatNumber(v: number, digits = 6): string {
   return String(Number(v.toPrecision(digits)));
 }
 
+/**
+ * A reconstruction's loss as the reports write it, everywhere they name one (a study's runs table, the page of one
+ * reconstruction): four significant digits in exponent form, 2.270e-2, 6.300e+0; — where there is none.
+ */
+export function formatLoss(v: number | null | undefined): string {
+  if (typeof v !== 'number' || Number.isNaN(v)) return '—';
+  return Number.isFinite(v) ? v.toExponential(3) : v > 0 ? '∞' : '−∞';
+}
+
 /** A dose as people write it, everywhere the report and its figures name one: 1e3, 2.5e4, 500. */
 export function doseLabel(d: number): string {
   if (d >= 1000 && Number.isFinite(d)) return d.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');

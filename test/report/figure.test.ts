@@ -10,7 +10,7 @@ import { clipNote, colourBarTicks, layoutFigure, MIN_FIGURE_WIDTH, renderFigure,
 import { positionMapsSvg } from '../../src/report/positions.js';
 import { colormapOf, QUANTITIES, QUANTITY_NAMES } from '../../src/report/quantities.js';
 import { formatLength, objectPixelSizeM, scaleBarFor } from '../../src/report/scalebar.js';
-import { doseLabel, formatLogTicks, formatNumber, formatTicks, linearTicks, logTicks, niceLength, tickStep } from '../../src/report/ticks.js';
+import { doseLabel, formatLogTicks, formatLoss, formatNumber, formatTicks, linearTicks, logTicks, niceLength, tickStep } from '../../src/report/ticks.js';
 
 const COLORMAP_FIXTURE = 'test/fixtures/report/colormaps.json';
 
@@ -135,6 +135,14 @@ test('numbers in tables: 19.200000000000003 → 19.2', () => {
   assert.equal(formatNumber(0.11224489795918367), '0.112245');
   assert.equal(formatNumber(100000), '100000');
   assert.equal(formatNumber(1.5e-7), '1.5e-7');
+});
+
+test('a loss is written one way in every report: four significant digits, exponent form', () => {
+  assert.equal(formatLoss(0.078393), '7.839e-2');
+  assert.equal(formatLoss(0.0227), '2.270e-2');
+  assert.equal(formatLoss(6.3), '6.300e+0');
+  assert.equal(formatLoss(null), '—');
+  assert.equal(formatLoss(Infinity), '∞');
 });
 
 test('a dose is written one way: 1e3, 2.5e4, 500', () => {

@@ -153,7 +153,7 @@ test('the loss axis names its unit and has whole epochs; a narrow figure is draw
   assert.ok(epochs.length >= 1, 'epoch labels');
   for (const e of epochs) assert.match(e, /^\d+$/, `epoch tick ${e} between two epochs`);
   const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
-  assert.match(html, /<dt>epochs<\/dt><dd>3, final loss \d\.\d{4}e[+-]\d+ \(value as stored per pixel\)<\/dd>/);
+  assert.match(html, /<dt>epochs<\/dt><dd>3, final loss \d\.\d{3}e[+-]\d+ \(value as stored per pixel\)<\/dd>/);
   const width = (name: string): number => Number(new RegExp(`<img src="img/${name}" width="(\\d+)"`).exec(html)?.[1] ?? NaN);
   // one 360-px map beside the object figure's two 360-px panels and colour bars: well under the column's 1000 px
   assert.ok(width('positions.png') > 300 && width('positions.png') < 600, `positions drawn ${width('positions.png')} px wide`);

@@ -174,6 +174,10 @@ test('real study: loss curves and FRC curves of every job, resolution in pixels'
   // the reconstruction runs table says what its numbers are
   const runs = html.slice(html.indexOf('<section id="phase-f">'), html.indexOf('<section id="skipped">'));
   assert.match(runs, /final loss: the loss of the last epoch/);
+  // a loss as the page of one reconstruction writes it (formatLoss: 2.270e-2)
+  const losses = [...runs.matchAll(/<td class="good">success<\/td><td class="num">\d+<\/td><td class="num">([^<]*)<\/td>/g)].map((m) => m[1]);
+  assert.equal(losses.length, JOBS, runs.slice(0, 2000));
+  for (const l of losses) assert.match(l!, /^\d\.\d{3}e[+-]\d+$/);
   // doses as the rest of the page writes them: 1e3, in the settings and in the phases' details too
   const design = html.slice(html.indexOf('<section id="design">'), html.indexOf('<section id="data">'));
   assert.match(design, /<td>dose_list<\/td><td class="wrap">1e3, 1e5<\/td>/);

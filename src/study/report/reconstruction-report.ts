@@ -44,7 +44,7 @@ import { renderFigure, type FigureRow, type Panel } from '../../report/figure.js
 import { brokenNote, esc, figure, grid, notAvailable, page, table, type Cell, type Section } from '../../report/html.js';
 import { positionMapsSvg, renderPositionMapsPng } from '../../report/positions.js';
 import { formatLength, objectPixelSizeM } from '../../report/scalebar.js';
-import { formatNumber } from '../../report/ticks.js';
+import { formatLoss, formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
 import { checkReconstructionSettings } from '../../settings/parse.js';
 import { printable, shellJoin } from '../../text.js';
@@ -268,10 +268,6 @@ export function rerunCommand(meta: Record<string, unknown>, run: Record<string, 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-function fmtLoss(v: number | null): string {
-  return v === null ? '—' : v.toExponential(4);
-}
-
 /** The page's sections; images go to `img`. */
 async function sections(rec: Reconstruction, img: ImageDir, missing: string[], patterns: InputPatterns, inputPath: string | null,
   rerun: ReturnType<typeof rerunCommand>, progress: (title: string) => void, signal: AbortSignal | undefined, finalImg: string): Promise<Section[]> {
@@ -311,7 +307,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   const facts: [string, string][] = [
     ['input', `${str(input.file) ?? 'not recorded'} (${str(meta.input_format) ?? 'format not recorded'})`],
     ['positions', n ? `${n}${num(meta.n_positions_in_file) !== null && meta.n_positions_in_file !== n ? ` of the file's ${meta.n_positions_in_file}` : ''}` : 'not recorded'],
-    ['epochs', `${num(meta.epochs_run) ?? rec.loss?.length ?? '—'}, final loss ${fmtLoss(lastLoss)}${lastLoss === null ? '' : ` (${lossUnit} per pixel)`}`],
+    ['epochs', `${num(meta.epochs_run) ?? rec.loss?.length ?? '—'}, final loss ${formatLoss(lastLoss)}${lastLoss === null ? '' : ` (${lossUnit} per pixel)`}`],
     ['object', `${H}×${W} px`],
     ['probe', `${rec.probes.length} mode${rec.probes.length === 1 ? '' : 's'} of ${N}×${rec.probes[0]!.w} px`],
     ['pixel size', pixel ? `${formatLength(pixel[1])} (x) × ${formatLength(pixel[0])} (y)` : 'not stated by the data (lengths in pixels)'],
@@ -384,7 +380,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     // pty-chi's loss sums over every detector pixel: a masked one counts with the 0 it was set to, unfitted
     const masked = rec.mask?.record.applied === true ? Number(rec.mask.record.pixels_masked) : 0;
     const maskNote = masked > 0 ? ` Every detector pixel counts in it, the ${formatNumber(masked)} masked ones included, with the 0 they were set to (as pty-chi counts them); they are not fitted, so with a mask the loss stays above the noise level of the fitted pixels (docs/real-data.md, "Detector mask").` : '';
-    lossParts.push(figure(src, { html: `Loss per epoch (loss_history of reconstruction.npz, ${rec.loss.length} epochs; final ${esc(fmtLoss(lastLoss))}): the mean over minibatches of the mean over positions and detector pixels of (√Ŷ − √y)², the squared difference between the modelled and measured diffraction amplitudes (Ŷ, y: modelled and measured intensities; docs/lsqml.md), so in the unit of the intensities: ${npz ? 'photons (the dataset NPZ\'s (diffraction · intensity_scale)²)' : 'the file\'s values as stored (counts, ADU…; see the patterns under Data)'}.${esc(maskNote)}${first ? ' Epoch 0, which only rescales the probe, is left out.' : ''} <a href="${esc(svgSrc)}">SVG</a>` }, undefined,
+    lossParts.push(figure(src, { html: `Loss per epoch (loss_history of reconstruction.npz, ${rec.loss.length} epochs; final ${esc(formatLoss(lastLoss))}): the mean over minibatches of the mean over positions and detector pixels of (√Ŷ − √y)², the squared difference between the modelled and measured diffraction amplitudes (Ŷ, y: modelled and measured intensities; docs/lsqml.md), so in the unit of the intensities: ${npz ? 'photons (the dataset NPZ\'s (diffraction · intensity_scale)²)' : 'the file\'s values as stored (counts, ADU…; see the patterns under Data)'}.${esc(maskNote)}${first ? ' Epoch 0, which only rescales the probe, is left out.' : ''} <a href="${esc(svgSrc)}">SVG</a>` }, undefined,
       shownWidth(Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1] ?? objFig.figure.width))));
   }
   await done({ id: 'loss', title: 'Convergence', body: lossParts.join('\n') });

@@ -16,7 +16,7 @@ import { InputError } from '../../errors.js';
 import { HIGHER_IS_BETTER, METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import type { PanelRecord } from '../../report/figure.js';
 import { brokenNote, esc, figure, grid, notAvailable, table, type Cell, type Section } from '../../report/html.js';
-import { doseLabel, formatNumber } from '../../report/ticks.js';
+import { doseLabel, formatLoss, formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
 import { HUB, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
 import { formatLength } from '../../report/scalebar.js';
@@ -397,7 +397,7 @@ export function phaseFSection(ctx: ReportContext): Section {
     const rows: Cell[][] = manifest.execution_results.map((r) => [
       doseLabel(r.dose), r.view, r.split,
       r.status === 'success' ? { html: 'success', cls: 'good' } : r.status === 'failed' ? { html: 'failed', cls: 'bad' } : r.status,
-      r.epochs_run, typeof r.final_loss === 'number' ? { html: esc(r.final_loss.toExponential(3)), cls: 'num' } : null, r.n_positions,
+      r.epochs_run, typeof r.final_loss === 'number' ? { html: esc(formatLoss(r.final_loss)), cls: 'num' } : null, r.n_positions,
       { html: fmt(r.seconds, 1), cls: 'num' }, r.selection_strategy ?? null, r.error === null ? null : { html: esc(r.error), cls: 'wrap' },
     ]);
     parts.push(table(['dose', 'view', 'split', 'status', 'epochs', 'final loss', 'positions', 'seconds', 'selection', 'error'], rows,
