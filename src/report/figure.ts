@@ -9,11 +9,12 @@
  * Debian). Colour bars are per image (`colourBars: 'panel'`), one per row whose images share the first
  * one's range (`'row'`), or one for the whole figure (`'figure'`). Each panel's `<g>` carries
  * `data-quantity`, `data-colormap`, `data-vmin`, `data-vmax` and the clipped shares, so what a figure
- * shows can be checked from its SVG.
+ * shows can be checked from its SVG. A probe phase given its amplitude is drawn grey where |P| is below
+ * `PROBE_PHASE_FADE` of its maximum (`data-faded`: the share of such pixels).
  */
 import { existsSync } from 'node:fs';
 import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
-import { colormapLut, encodePngRgba, lutIndex, type ColormapName } from './colormap.js';
+import { colormapLut, encodePngRgba, finiteRange, lutIndex, type ColormapName } from './colormap.js';
 import { colormapOf, QUANTITIES, type Quantity } from './quantities.js';
 import { scaleBarFor } from './scalebar.js';
 import { formatLogTicks, formatTicks, linearTicks, logTicks } from './ticks.js';
@@ -41,6 +42,12 @@ export interface Panel {
   scaleBar?: boolean;
   /** How the clip note names the pixels below the range (default "below"; e.g. "with 0 photons"). */
   belowLabel?: string;
+  /**
+   * A probe phase's amplitude |P|, pixel for pixel (`width · height` values): where it is below `PROBE_PHASE_FADE` of
+   * its largest finite value the phase is noise, and the pixel is drawn in `FADE_RGB` instead of its colour (a note
+   * under the panel says so). Only for a 'probe-phase' panel; an object's phase is drawn as it is everywhere.
+   */
+  amplitude?: ArrayLike<number>;
 }
 
 export interface FigureRow {
@@ -88,6 +95,8 @@ export interface PanelRecord {
   clippedAbove: number;
   /** The note under the panel naming the clipped pixels ("12.5 % with 0 photons"), '' when none are clipped. */
   clipNote: string;
+  /** Share of the pixels drawn in the fade colour (a probe phase where |P| is below `PROBE_PHASE_FADE` of its maximum). */
+  faded: number;
   scaleBar: string | null;
   /** The colour bar's label: the panel's own, else its quantity's unit ("photons", "rad"). */
   unit: string;
@@ -102,6 +111,18 @@ export interface RenderedFigure {
 }
 
 export const MIN_FIGURE_WIDTH = 1600;
+
+/**
+ * A probe phase is drawn only where the probe's amplitude carries it: at a pixel whose |P| is below this fraction
+ * of the panel's largest |P|, the phase (noise there) is replaced by `FADE_RGB`, as ptychography viewers grey out
+ * the phase outside the beam.
+ */
+export const PROBE_PHASE_FADE = 0.05;
+/** The fade colour, mid grey #707070: at least 70 (of 441) from every colour of the cyclic phase map (twilight). */
+export const FADE_RGB: readonly [number, number, number] = [0x70, 0x70, 0x70];
+/** The note under a faded probe phase, and the words a caption uses for the rule. */
+export const FADE_NOTE = `grey: |P| < ${100 * PROBE_PHASE_FADE} % of max`;
+export const FADE_RULE = `grey where |P| is below ${100 * PROBE_PHASE_FADE} % of its maximum (the phase is noise there)`;
 
 const FONT = 'DejaVu Sans, sans-serif';
 const PAD = 10;
@@ -168,8 +189,8 @@ function ownRange(p: Panel): [number, number] {
   return [p.vmin ?? lo, p.vmax ?? hi];
 }
 
-/** RGBA of a panel through its colour map, and how many finite pixels fall below / above the range. */
-function colourise(r: Resolved): { rgba: Uint8Array; below: number; above: number } {
+/** RGBA of a panel through its colour map, how many finite pixels fall below / above the range, and the faded share. */
+function colourise(r: Resolved): { rgba: Uint8Array; below: number; above: number; faded: number } {
   const { p, vmin, vmax, log } = r;
   const lut = colormapLut(colormapOf(p.quantity));
   const a = log ? Math.log10(vmin) : vmin;
@@ -177,11 +198,18 @@ function colourise(r: Resolved): { rgba: Uint8Array; below: number; above: numbe
   const span = b - a;
   const inv = span > 0 && Number.isFinite(span) ? 1 / span : 0;
   const out = new Uint8Array(p.values.length * 4);
-  let below = 0, above = 0, finite = 0;
+  const amp = p.amplitude;
+  const fadeBelow = amp ? PROBE_PHASE_FADE * finiteRange(amp)[1] : -Infinity;
+  let below = 0, above = 0, finite = 0, faded = 0;
   for (let i = 0; i < p.values.length; i++) {
     const v = p.values[i]!;
     if (!Number.isFinite(v)) continue; // stays transparent
     finite++;
+    if (amp && !(amp[i]! >= fadeBelow)) { // no phase to speak of: the fade colour, not counted as clipped
+      faded++;
+      out[4 * i] = FADE_RGB[0]; out[4 * i + 1] = FADE_RGB[1]; out[4 * i + 2] = FADE_RGB[2]; out[4 * i + 3] = 255;
+      continue;
+    }
     if (v < vmin) below++;
     else if (v > vmax) above++;
     const x = log ? (v > 0 ? Math.log10(v) : -Infinity) : v;
@@ -192,7 +220,7 @@ function colourise(r: Resolved): { rgba: Uint8Array; below: number; above: numbe
     out[4 * i + 3] = 255;
   }
   const n = Math.max(1, finite);
-  return { rgba: out, below: below / n, above: above / n };
+  return { rgba: out, below: below / n, above: above / n, faded: faded / n };
 }
 
 const barCache = new Map<ColormapName, string>();
@@ -292,6 +320,9 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
     if (p && (!(p.width > 0 && p.height > 0) || p.values.length !== p.width * p.height)) {
       throw new Error(`renderFigure: panel "${p.title ?? ''}" has ${p.values.length} values for ${p.width}×${p.height}`);
     }
+    if (p?.amplitude && (p.quantity !== 'probe-phase' || p.amplitude.length !== p.values.length)) {
+      throw new Error(`renderFigure: panel "${p.title ?? ''}" (${p.quantity}) has an amplitude of ${p.amplitude.length} values: only a probe phase fades, by an amplitude of ${p.values.length}`);
+    }
   }
   const mode = opts.colourBars ?? 'panel';
   const box = opts.imageSize ?? 200;
@@ -329,7 +360,7 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
   };
   const rowBox = rows.map((r) => Math.max(box * 0.35, ...r.cells.map((p) => (p ? fit(p)[1] : 0))));
   const rowTitle = rows.map((r) => (r.cells.some((p) => p?.title) ? TITLE_H : 0));
-  const rowNote = coloured.map((r) => (r.some((c) => c && (c.below > 0 || c.above > 0)) ? NOTE_H : 0));
+  const rowNote = coloured.map((r) => (r.some((c) => c && (c.below > 0 || c.above > 0 || c.faded > 0)) ? NOTE_H : 0));
   const rowH = rows.map((_, i) => PAD + rowTitle[i]! + rowBox[i]! + rowNote[i]! + PAD + (mode === 'panel' ? 6 : 0));
   const rowTop: number[] = [];
   rowH.reduce((acc, h, i) => { rowTop[i] = acc; return acc + h; }, top);
@@ -380,7 +411,7 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
       const ix = x0 + (box - iw) / 2;
       const iy = imgTop + (rowBox[ri]! - ih) / 2;
       const cmap = colormapOf(p.quantity);
-      parts.push(`<g class="panel" data-quantity="${p.quantity}" data-colormap="${cmap}" data-vmin="${res.vmin}" data-vmax="${res.vmax}" data-scale="${res.log ? 'log' : 'linear'}" data-clipped-below="${col.below}" data-clipped-above="${col.above}">`);
+      parts.push(`<g class="panel" data-quantity="${p.quantity}" data-colormap="${cmap}" data-vmin="${res.vmin}" data-vmax="${res.vmax}" data-scale="${res.log ? 'log' : 'linear'}" data-clipped-below="${col.below}" data-clipped-above="${col.above}"${p.amplitude ? ` data-faded="${col.faded}"` : ''}>`);
       if (p.title) parts.push(`<text x="${x0 + box / 2}" y="${imgTop - 6}" text-anchor="middle" font-family="${FONT}" font-size="13" fill="#111">${escapeXml(p.title)}</text>`);
       // decoded again by resvg only: written the fast way (the figure's pixels do not depend on it)
       const uri = dataUri(encodePngRgba(p.width, p.height, col.rgba, true));
@@ -388,14 +419,15 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
       parts.push(`<rect x="${ix}" y="${iy}" width="${iw}" height="${ih}" fill="none" stroke="#888" stroke-width="0.5"/>`);
       const sb = drawScaleBar(parts, p, ix, iy, iw, ih);
       const note = clipNote(col.below, col.above, p.belowLabel);
-      if (note) parts.push(`<text class="clip" x="${x0 + box / 2}" y="${imgTop + rowBox[ri]! + NOTE_H - 2}" text-anchor="middle" font-family="${FONT}" font-size="10" fill="#8a4b00">${escapeXml(note)}</text>`);
+      const shown = [note, col.faded > 0 ? FADE_NOTE : ''].filter(Boolean).join('; ');
+      if (shown) parts.push(`<text class="clip" x="${x0 + box / 2}" y="${imgTop + rowBox[ri]! + NOTE_H - 2}" text-anchor="middle" font-family="${FONT}" font-size="10" fill="#8a4b00">${escapeXml(shown)}</text>`);
       parts.push('</g>');
       const label = p.label ?? QUANTITIES[p.quantity].unit;
       if (mode === 'panel') {
         drawColourBar(parts, { quantity: p.quantity, vmin: res.vmin, vmax: res.vmax, log: res.log, label, clipLow: col.below > 0, clipHigh: col.above > 0, x: x0 + box + PAD + BAR_GAP, y: iy, h: ih });
       }
       rowClip.low ||= col.below > 0; rowClip.high ||= col.above > 0;
-      records.push({ title: p.title ?? '', quantity: p.quantity, colormap: cmap, vmin: res.vmin, vmax: res.vmax, scale: res.log ? 'log' : 'linear', clippedBelow: col.below, clippedAbove: col.above, clipNote: note, scaleBar: sb, unit: label });
+      records.push({ title: p.title ?? '', quantity: p.quantity, colormap: cmap, vmin: res.vmin, vmax: res.vmax, scale: res.log ? 'log' : 'linear', clippedBelow: col.below, clippedAbove: col.above, clipNote: note, faded: col.faded, scaleBar: sb, unit: label });
     });
     sharedClip.low ||= rowClip.low; sharedClip.high ||= rowClip.high;
     const first = resolved[ri]!.find((c) => c !== null);

@@ -7,7 +7,7 @@
  *   object phase       viridis   linear (not cyclic): phases are shown on the ground truth's branch or as
  *                                reconstructed, over a stated range, never wrapped by the colour map
  *   probe amplitude    magma
- *   probe phase        twilight  cyclic, always −π…π (a probe's phase wraps)
+ *   probe phase        twilight  cyclic, always −π…π (a probe's phase wraps); grey where |P| < 5 % of its max (figure.ts)
  *   diffraction        inferno   photon counts on a log scale
  *   error              RdBu      signed difference (reconstruction − ground truth), symmetric about 0;
  *                                red below, blue above

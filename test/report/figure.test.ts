@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { applyColormap, colormapHex, colormapLut, colormapPng, COLORMAP_NAMES, encodePngRgba, finiteRange, percentileRange, selectSorted } from '../../src/report/colormap.js';
-import { clipNote, colourBarTicks, layoutFigure, MIN_FIGURE_WIDTH, renderFigure, renderPanelsPng, renderPanelsPngAsync, renderPanelsSvg, type Panel } from '../../src/report/figure.js';
+import { clipNote, colourBarTicks, FADE_NOTE, FADE_RGB, layoutFigure, MIN_FIGURE_WIDTH, renderFigure, renderPanelsPng, renderPanelsPngAsync, renderPanelsSvg, PROBE_PHASE_FADE, type Panel } from '../../src/report/figure.js';
 import { positionMapsSvg } from '../../src/report/positions.js';
 import { colormapOf, QUANTITIES, QUANTITY_NAMES } from '../../src/report/quantities.js';
 import { formatLength, objectPixelSizeM, scaleBarFor } from '../../src/report/scalebar.js';
@@ -171,6 +171,36 @@ function ramp(w: number, h: number): Float64Array {
   for (let i = 0; i < a.length; i++) a[i] = Math.sin(i / 7);
   return a;
 }
+
+test('a probe phase is drawn where the probe has amplitude: a pixel of |P| = 0 in the fade colour, one at full |P| in the phase map\'s colour', () => {
+  // 4×1 probe: |P| = 0, half the fade fraction, twice it and 100 % of the maximum; the phases are arbitrary
+  const amplitude = new Float64Array([0, 0.5 * PROBE_PHASE_FADE * 2.5, 2 * PROBE_PHASE_FADE * 2.5, 2.5]);
+  const phase = new Float64Array([1.0, -2.0, 0.5, Math.PI / 2]);
+  const probe: Panel = { width: 4, height: 1, values: phase, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, amplitude, scaleBar: false };
+  const object: Panel = { width: 4, height: 1, values: phase, quantity: 'object-phase', vmin: -Math.PI, vmax: Math.PI, scaleBar: false };
+  const f = layoutFigure([{ cells: [probe, object] }]);
+  const pixels = [...f.svg.matchAll(/<image [^>]*preserveAspectRatio="none" image-rendering="optimizeSpeed" href="data:image\/png;base64,([^"]+)"/g)]
+    .map((m) => PNG.sync.read(Buffer.from(m[1]!, 'base64')).data);
+  assert.equal(pixels.length, 2);
+  const rgb = (d: Buffer, i: number): number[] => [d[4 * i]!, d[4 * i + 1]!, d[4 * i + 2]!];
+  const lut = colormapLut('twilight');
+  const mapped = (v: number): number[] => { const k = Math.min(255, Math.floor(((v + Math.PI) / (2 * Math.PI)) * 256)); return [lut[3 * k]!, lut[3 * k + 1]!, lut[3 * k + 2]!]; };
+  assert.deepEqual(rgb(pixels[0]!, 0), [...FADE_RGB], '|P| = 0: the fade colour');
+  assert.deepEqual(rgb(pixels[0]!, 1), [...FADE_RGB], `|P| below ${PROBE_PHASE_FADE} of the maximum: the fade colour`);
+  assert.deepEqual(rgb(pixels[0]!, 2), mapped(0.5), 'above the fade fraction: the phase\'s colour');
+  assert.deepEqual(rgb(pixels[0]!, 3), mapped(Math.PI / 2), 'full |P|: the phase\'s colour');
+  assert.notDeepEqual(mapped(1.0), [...FADE_RGB]);
+  assert.equal(f.panels[0]!.faded, 0.5);
+  assert.match(f.svg, /data-faded="0\.5"/);
+  assert.ok(f.svg.includes(FADE_NOTE.replace('<', '&lt;')), 'the note under the panel says what grey means');
+  // an object's phase is drawn as it is everywhere
+  const vir = colormapLut('viridis');
+  const k = Math.floor(((1.0 + Math.PI) / (2 * Math.PI)) * 256);
+  assert.deepEqual(rgb(pixels[1]!, 0), [vir[3 * k]!, vir[3 * k + 1]!, vir[3 * k + 2]!]);
+  assert.equal(f.panels[1]!.faded, 0);
+  assert.throws(() => layoutFigure([{ cells: [{ ...object, amplitude }] }]), /only a probe phase fades/);
+  assert.throws(() => layoutFigure([{ cells: [{ ...probe, amplitude: new Float64Array(3) }] }]), /amplitude of 3 values/);
+});
 
 test('a figure draws each panel with its quantity\'s colour map, round colour-bar ticks, a scale bar and its clipping', () => {
   const panels: Panel[] = [

@@ -193,7 +193,7 @@ export function reconstructionPanels(r: Pick<LsqmlResult, 'object' | 'width' | '
     { title: 'object amplitude', width: r.width, height: r.height, values: o.amp, quantity: 'object-amplitude', pixelSizeM, ...robustRange(o.amp) },
     { title: 'object phase', width: r.width, height: r.height, values: o.phase, quantity: 'object-phase', pixelSizeM, ...robustRange(o.phase) },
     { title: `probe amplitude${mode0}`, width: r.size, height: r.size, values: p.amp, quantity: 'probe-amplitude', pixelSizeM },
-    { title: `probe phase${mode0}`, width: r.size, height: r.size, values: p.phase, quantity: 'probe-phase', pixelSizeM, vmin: -Math.PI, vmax: Math.PI },
+    { title: `probe phase${mode0}`, width: r.size, height: r.size, values: p.phase, quantity: 'probe-phase', pixelSizeM, vmin: -Math.PI, vmax: Math.PI, amplitude: p.amp },
   ];
 }
 

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import type { ComplexImage } from '../../math/image.js';
 import { amplitudeOf, phaseOf } from '../../metrics/index.js';
 import { NpzReader } from '../../npy/npz.js';
-import { renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
+import { FADE_RULE, renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
 import { esc, figure, grid, table, type Cell, type Section } from '../../report/html.js';
 import { positionMapsSvg, renderPositionMapsPng, type PositionMapOptions, type PositionPanel } from '../../report/positions.js';
 import { formatLength } from '../../report/scalebar.js';
@@ -59,11 +59,11 @@ function objectAndProbe(ctx: ReportContext, parts: string[]): void {
   if (gt.probe) {
     const [pa, pp] = split(gt.probe);
     panels.push({ title: 'probe amplitude', width: gt.probe.w, height: gt.probe.h, values: pa, quantity: 'probe-amplitude', pixelSizeM });
-    panels.push({ title: 'probe phase', width: gt.probe.w, height: gt.probe.h, values: pp, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM });
+    panels.push({ title: 'probe phase', width: gt.probe.w, height: gt.probe.h, values: pp, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM, amplitude: pa });
   }
   const { png, figure: f } = renderFigure([{ cells: panels }], { imageSize: 220, title: 'Ground-truth object and probe', subtitle: 'full colour range of each image; probe phase −π…π' });
   const src = img.write('data_object_probe.png', png, f.panels);
-  parts.push(figure(src, `objectGuess (${gt.object.h}×${gt.object.w} px) and probeGuess (${gt.N}×${gt.N} px) from ${relative(plan.hub, firstInput)}; ${pixelNote(ctx)}.`));
+  parts.push(figure(src, `objectGuess (${gt.object.h}×${gt.object.w} px) and probeGuess (${gt.N}×${gt.N} px) from ${relative(plan.hub, firstInput)}; the probe's phase is drawn ${FADE_RULE}; ${pixelNote(ctx)}.`));
 }
 
 /** The same scan positions at every index read? (then the patterns of one column are one scan point at every dose) */

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { amplitudeOf, comparisonImages, phaseOf } from '../../metrics/index.js';
 import { percentileRange } from '../../report/colormap.js';
-import { renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
+import { FADE_RULE, renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
 import { esc, figure, grid, table, type Cell, type Section } from '../../report/html.js';
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber, formatTicks } from '../../report/ticks.js';
@@ -261,14 +261,14 @@ function probeGrids(ctx: ReportContext, split: string, notes: string[]): string[
       if (!p) return null;
       return which === 'amp'
         ? { width: p.w, height: p.h, values: p.amp, quantity: 'probe-amplitude', vmin: 0, vmax: 1, label: '|P| / max', pixelSizeM }
-        : { width: p.w, height: p.h, values: p.phase, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM };
+        : { width: p.w, height: p.h, values: p.phase, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM, amplitude: p.amp };
     }),
   }));
   const amp = renderFigure(build('amp'), { colourBars: 'figure', colLabels: views, imageSize: 160, title: `Reconstructed probe amplitude${mode}, ${split} split`, subtitle: 'each probe divided by its own maximum; one scale 0 … 1' });
   const ph = renderFigure(build('phase'), { colourBars: 'figure', colLabels: views, imageSize: 160, title: `Reconstructed probe phase${mode}, ${split} split`, subtitle: 'one cyclic scale −π … π' });
   return [
     figure(img.write(`probe_amplitude_${split}.png`, amp.png, amp.figure.panels), `Amplitude of the reconstructed probe${mode} of every ${split}-split job (reconstructed_probe of reconstruction.npz), each divided by its own maximum, on one scale 0 … 1.`),
-    figure(img.write(`probe_phase_${split}.png`, ph.png, ph.figure.panels), `Phase of the same probes, on one cyclic scale −π … π (a probe's global phase is arbitrary).`),
+    figure(img.write(`probe_phase_${split}.png`, ph.png, ph.figure.panels), `Phase of the same probes, on one cyclic scale −π … π (a probe's global phase is arbitrary), each ${FADE_RULE}.`),
   ];
 }
 
@@ -319,7 +319,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
     }
     if (tiles.length) byDose.push({ dose, tiles });
   }
-  const ALONE = `Phase F's reconstruction.png: the object's amplitude and phase, each on its own 1st–99th percentile range (the share of clipped pixels under each image), and the probe's amplitude and phase (−π … π); nothing is compared with a ground truth there`;
+  const ALONE = `Phase F's reconstruction.png: the object's amplitude and phase, each on its own 1st–99th percentile range (the share of clipped pixels under each image), and the probe's amplitude and phase (−π … π, ${FADE_RULE}); nothing is compared with a ground truth there`;
   if (compared > 0) {
     parts.push('<h3>Each job: ground truth, reconstruction and error</h3>');
     parts.push(`<p class="small">Each figure (click for full size) shows the amplitude row, then the phase row: the ground truth, ${OWN_MODEL} aligned to it, and the error (reconstruction − ground truth); captions give MS-SSIM as amplitude / phase. Amplitude and phase use the ground truth's 0.5–99.5 percentile range: the reconstruction is clipped to it, and the share of clipped pixels is written under each image. Each error map has its own symmetric colour scale, ±99th percentile of its own |error| (its colour bar gives the values): error maps of different jobs are not on one scale, so compare them by their colour bars or by the Metrics table.${alone > 0 ? ` A job without a comparison shows ${esc(ALONE)}.` : ''}</p>`);

@@ -40,7 +40,7 @@ import { amplitudeOf, phaseOf, scannedRegion } from '../../metrics/index.js';
 import { NpzReader } from '../../npy/npz.js';
 import { renderChart, singleLossChartSpec } from '../../report/charts.js';
 import { percentileRange } from '../../report/colormap.js';
-import { renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
+import { FADE_RULE, renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
 import { brokenNote, esc, figure, grid, notAvailable, page, table, type Cell, type Section } from '../../report/html.js';
 import { positionMapsSvg, renderPositionMapsPng } from '../../report/positions.js';
 import { formatLength, objectPixelSizeM } from '../../report/scalebar.js';
@@ -359,11 +359,11 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   const colLabels = drawn.map((_, k) => `mode ${k} (${pct(total > 0 ? powers[k]! / total : null)})`);
   const probeRows: FigureRow[] = [
     { label: 'amplitude', cells: drawn.map((p): Panel => ({ width: p.w, height: p.h, values: amplitudeOf(p).data, quantity: 'probe-amplitude', pixelSizeM: pixelX, label: '|P|' })) },
-    { label: 'phase', cells: drawn.map((p): Panel => ({ width: p.w, height: p.h, values: phaseOf(p).data, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM: pixelX })) },
+    { label: 'phase', cells: drawn.map((p): Panel => ({ width: p.w, height: p.h, values: phaseOf(p).data, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM: pixelX, amplitude: amplitudeOf(p).data })) },
   ];
   const probeFig = renderFigure(probeRows, { colLabels, imageSize: 200, title: 'Reconstructed probe', subtitle: 'amplitude on each mode\'s full range; phase −π … π; column titles give each mode\'s share of the power' });
   const probeParts = [figure(img.write('probe.png', probeFig.png, probeFig.figure.panels),
-    `Amplitude and phase of ${drawn.length < rec.probes.length ? `the first ${drawn.length} of the ${rec.probes.length}` : rec.probes.length === 1 ? 'the' : `all ${rec.probes.length}`} probe mode${rec.probes.length === 1 ? '' : 's'} (reconstructed_probe, ${N}×${rec.probes[0]!.w} px; a probe's global phase is arbitrary); ${pixelNote}.`, undefined, shownWidth(probeFig.figure.width))];
+    `Amplitude and phase of ${drawn.length < rec.probes.length ? `the first ${drawn.length} of the ${rec.probes.length}` : rec.probes.length === 1 ? 'the' : `all ${rec.probes.length}`} probe mode${rec.probes.length === 1 ? '' : 's'} (reconstructed_probe, ${N}×${rec.probes[0]!.w} px; a probe's global phase is arbitrary); the phase ${FADE_RULE.replace('its maximum', rec.probes.length === 1 ? 'its maximum' : 'that mode\'s maximum')}; ${pixelNote}.`, undefined, shownWidth(probeFig.figure.width))];
   probeParts.push(table(['mode', 'power fraction', 'power (sum of |P|²)'], powers.map((p, k): Cell[] => [k, { html: esc(pct(total > 0 ? p / total : null, 2)), cls: 'num' }, { html: esc(p.toExponential(4)), cls: 'num' }]),
     { caption: 'Power of each probe mode (its share of the sum over all modes)' }));
   await done({ id: 'probe', title: 'Probe', body: probeParts.join('\n') });
