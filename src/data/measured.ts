@@ -36,12 +36,17 @@ export interface RadiationFrom {
   stated?: string;
 }
 
+/** Why the radiation is what it is, for each source but the file's own statement (the end of `radiationText`). */
+export const RADIATION_WHY = {
+  setting: 'as reconstruction.radiation (--radiation) says',
+  format: 'PtyPy stores a photon energy in meta/energy (for electron data, the photon energy of the same wavelength)',
+  default: 'the file states no radiation (photon unless reconstruction.radiation, --radiation electron, says otherwise)',
+} as const;
+
 /** One line saying which formula gave the wavelength and why (inspect, _metadata.geometry). */
 export function radiationText(radiation: Radiation, from: RadiationFrom): string {
   const why = from.source === 'file' ? `as the file states at ${from.key} ('${from.stated}')`
-    : from.source === 'setting' ? 'as reconstruction.radiation (--radiation) says'
-      : from.source === 'format' ? 'PtyPy stores a photon energy in meta/energy (for electron data, the photon energy of the same wavelength)'
-        : 'the file states no radiation (photon unless reconstruction.radiation, --radiation electron, says otherwise)';
+    : from.source === 'setting' ? RADIATION_WHY.setting : from.source === 'format' ? RADIATION_WHY.format : RADIATION_WHY.default;
   return `${radiation}: ${WAVELENGTH_FORMULA[radiation]}, ${why}`;
 }
 

@@ -17,7 +17,8 @@ import { runComparison } from '../../src/study/compare/phase.js';
 import { comparisonTitle } from '../../src/study/compare/job.js';
 import { buildReport } from '../../src/study/report/phase.js';
 import { page, SORT_SCRIPT, table } from '../../src/report/html.js';
-import { settingRows } from '../../src/study/report/sections.js';
+import { energyFact, settingRows } from '../../src/study/report/sections.js';
+import { radiationText } from '../../src/data/measured.js';
 import { planReport } from '../../src/study/report/plan.js';
 import { runFacts } from '../../src/study/report/image-sections.js';
 import { metadataArray } from '../../src/data/metadata.js';
@@ -370,8 +371,22 @@ test('report: the energy of measured data — what it is the energy of, the wave
   const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
   const data = html.slice(html.indexOf('<section id="data">'), html.indexOf('<section id="reconstructions">'));
   assert.match(data, /<h3>Energy and wavelength<\/h3>/);
-  assert.match(data, /<tr><td>1e3 baseline train<\/td><td class="wrap">electron \(kinetic energy\) 300 keV, wavelength 1\.96875 pm; electron: λ = h\/√\(2·m0·E·\(1 \+ E\/\(2·m0·c²\)\)\) \(electron kinetic energy, relativistic; m0 CODATA 2018\), as reconstruction\.radiation \(--radiation\) says<\/td><\/tr>/);
+  assert.match(data, /<tr><td>1e3 baseline train<\/td><td class="wrap">300 keV: an electron&#39;s kinetic energy, as reconstruction\.radiation \(--radiation\) says; wavelength 1\.96875 pm by λ = h\/√\(2·m0·E·\(1 \+ E\/\(2·m0·c²\)\)\) \(relativistic; m0 CODATA 2018\)<\/td><\/tr>/);
   assert.doesNotMatch(data, /1e3 baseline test<\/td><td class="wrap">(electron|photon)/, 'only the job of measured data');
+});
+
+test('energyFact: the energy of measured data said once — how much, of what, why, the wavelength and its formula', () => {
+  // as the CXI reader records a file that states no radiation, and one read as electron data by the setting
+  const photon = energyFact({ energy_eV: 8000, radiation: 'photon', wavelength_m: 1.5498e-10, wavelength_formula: radiationText('photon', { source: 'default' }) });
+  assert.equal(photon, '8 keV: the file states no radiation, so a photon energy (reconstruction.radiation, --radiation electron, says otherwise); wavelength 154.98 pm by λ = h·c/E');
+  const electron = energyFact({ energy_eV: 300000, radiation: 'electron', wavelength_m: 1.9687489e-12, wavelength_formula: radiationText('electron', { source: 'setting' }) });
+  assert.equal(electron, '300 keV: an electron\'s kinetic energy, as reconstruction.radiation (--radiation) says; wavelength 1.96875 pm by λ = h/√(2·m0·E·(1 + E/(2·m0·c²))) (relativistic; m0 CODATA 2018)');
+  const stated = energyFact({ energy_eV: 8000, radiation: 'photon', wavelength_m: 1.5498e-10, wavelength_formula: radiationText('photon', { source: 'file', key: 'entry_1/instrument_1/source_1/type', stated: 'X-ray' }) });
+  assert.equal(stated, '8 keV: a photon energy, as the file states at entry_1/instrument_1/source_1/type (\'X-ray\'); wavelength 154.98 pm by λ = h·c/E');
+  const ptyd = energyFact({ energy_eV: 8000, radiation: 'photon', wavelength_m: 1.5498e-10, wavelength_formula: radiationText('photon', { source: 'format' }) });
+  assert.equal(ptyd, '8 keV: a photon energy, as PtyPy stores it in meta/energy (for electron data, the photon energy of the same wavelength); wavelength 154.98 pm by λ = h·c/E');
+  // a formula line of another writer is kept whole
+  assert.equal(energyFact({ energy_eV: 8000, wavelength_m: 1.5498e-10, wavelength_formula: 'hc/E' }), 'photon 8 keV, wavelength 154.98 pm; hc/E');
 });
 
 test('report: the patterns of a CXI file in Phase C\'s place are drawn as its reconstruction read them; a changed file is said, not drawn', async () => {

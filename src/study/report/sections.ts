@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { writeFailed, writeFileAtomic } from '../../files/atomic.js';
 import { MAX_RECORD_BYTES, readBytesAtMost, readJsonTextAtMost } from '../../files/bounded-read.js';
 import { InputError } from '../../errors.js';
+import { WAVELENGTH_FORMULA, type Radiation } from '../../data/geometry.js';
+import { RADIATION_WHY } from '../../data/measured.js';
 import { HIGHER_IS_BETTER, METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import type { PanelRecord } from '../../report/figure.js';
 import { brokenNote, esc, figure, grid, notAvailable, table, type Cell, type Section } from '../../report/html.js';
@@ -218,9 +220,26 @@ export function energyFact(geometry: Record<string, unknown> | null): string | n
   const radiation = geometry.radiation === 'electron' ? 'electron' : 'photon';
   const [f, unit] = ev >= 1e6 ? [1e6, 'MeV'] : ev >= 1e3 ? [1e3, 'keV'] : [1, 'eV'];
   const formula = typeof geometry.wavelength_formula === 'string' ? geometry.wavelength_formula : null;
-  return `${radiation === 'electron' ? 'electron (kinetic energy)' : 'photon'} ${Number((ev / f).toPrecision(6))} ${unit}, wavelength ${formatLength(lambda)}` +
+  const energy = `${Number((ev / f).toPrecision(6))} ${unit}`;
+  // the formula line as the data reader writes it (measured.ts radiationText): "<radiation>: <formula> (<what E is>), <why>"
+  const lead = `${radiation}: ${WAVELENGTH_FORMULA[radiation]}, `;
+  if (formula !== null && formula.startsWith(lead)) {
+    const why = formula.slice(lead.length);
+    const what = radiation === 'electron' ? 'an electron\'s kinetic energy' : 'a photon energy';
+    const reason = why === RADIATION_WHY.default ? `the file states no radiation, so ${what} (reconstruction.radiation, --radiation electron, says otherwise)`
+      : why === RADIATION_WHY.format ? `${what}, as PtyPy stores it in meta/energy (for electron data, the photon energy of the same wavelength)`
+        : `${what}, ${why}`;
+    return `${energy}: ${reason}; wavelength ${formatLength(lambda)} by ${FORMULA_ALONE[radiation]}`;
+  }
+  return `${radiation === 'electron' ? 'electron (kinetic energy)' : 'photon'} ${energy}, wavelength ${formatLength(lambda)}` +
     (formula !== null ? `; ${formula}` : '');
 }
+
+/** Each radiation's wavelength formula without the words on what E is (energyFact says them once). */
+const FORMULA_ALONE: Readonly<Record<Radiation, string>> = {
+  photon: 'λ = h·c/E',
+  electron: 'λ = h/√(2·m0·E·(1 + E/(2·m0·c²))) (relativistic; m0 CODATA 2018)',
+};
 
 /** What an unset (null) setting of design.json means, by its key; any other null is "not set". */
 const UNSET: Record<string, string> = {
