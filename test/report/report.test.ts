@@ -186,7 +186,11 @@ test('report: a comparison whose registration failed says so beside its scores (
   assert.match(md, /\| Moved \| ok \(registration shift \(.*\) exceeds a quarter of the window; the unregistered image was used\) \|/);
   assert.match(md, /\| LSQML \| ok \|/);
   const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
-  assert.match(html, /<td>Moved<\/td><td class="wrap"><span class="good">ok<\/span>, but registration shift \(.*\) exceeds a quarter of the window; the unregistered image was used<\/td>/);
+  // the status cell stays one short line (a word and a mark linked to the note); the warning is under the table
+  assert.match(html, /<td>Moved<\/td><td><span class="good">ok<\/span>, warning<sup><a href="#metrics-note-1" title="scored with a warning: registration shift \([^"<]*\) exceeds a quarter of the window; the unregistered image was used">1<\/a><\/sup><\/td>/);
+  const metrics = html.slice(html.indexOf('<section id="metrics">'), html.indexOf('</section>', html.indexOf('<section id="metrics">')));
+  assert.match(metrics, /<li id="metrics-note-1">1e3 baseline train, Moved: scored with a warning: registration shift \(.*\) exceeds a quarter of the window; the unregistered image was used<\/li>/);
+  assert.doesNotMatch(metrics, /<td class="[^"]*wrap[^"]*"><span class="good">ok/);
   assert.match(html, /<td>LSQML<\/td><td class="good">ok<\/td>/);
 });
 
@@ -293,8 +297,9 @@ test('report: data without a ground truth (measured data) shows each reconstruct
   assert.doesNotMatch(rec, /ground truth, reconstruction and error|aligned to it/, 'no description of comparison figures that are not there');
   assert.match(rec, /<img src="img\/reconstruction_dose_1000_baseline_train\.png"/);
   assert.match(rec, /baseline, train: reconstruction only — its comparison failed \(reason under <a href="#skipped">Skipped and failed jobs<\/a>\)/);
-  // the failure's reason wraps in its cell instead of pushing the metric columns off the page
-  assert.match(html, /<td>LSQML<\/td><td class="bad wrap">failed: no ground truth/);
+  // the failure's reason is a note under the table, not a sentence in its cell pushing the metric columns off the page
+  assert.match(html, /<td>LSQML<\/td><td class="bad">failed<sup><a href="#metrics-note-1" title="failed: no ground truth[^"]*">1<\/a><\/sup><\/td>/);
+  assert.match(html, /<li id="metrics-note-1">1e3 baseline train, LSQML: failed: no ground truth/);
   // the scan-position figure holds the one view there is (two splits: taller than wide), not three columns of
   // which two say "not available"
   assert.match(html, /Scan centres of each view \(columns\) and split \(rows\)/);

@@ -353,11 +353,19 @@ export function metricsSection(ctx: ReportContext): Section {
     parts.push(`<p class="small">Every model is registered and phase-aligned to the same ground truth in the same way (${esc(summary.definitions.alignment ?? '')}). Each cell is <b>amplitude / phase</b>. Amplitudes are those of the object's transmission |O| (no unit), phases are in radians. FRC50 and FRC1/7 are ring indices on the compared square; the <a href="#frc">Resolution</a> section converts them to pixels. Each row is one reconstruction (one seed, one noise realisation): no spread over repeats is estimated; the train and test rows of a dose and view (two halves of the object, reconstructed separately) give an idea of it.</p>`);
     const pair = (r: MetricsSummary['rows'][number], m: MetricKey, d: number): Cell => r.status === 'ok'
       ? { html: `${fmt(metricValue(r, m, 'amplitude'), d)} / ${fmt(metricValue(r, m, 'phase'), d)}`, cls: 'num' } : null;
+    // a row's reason (a failure's, or an ok row's warning) goes under the table, its cell a short word and a mark
+    // linked to it (the reason also in the mark's title): a sentence in the cell wrapped the row over many lines
+    const notes: string[] = [];
+    const noted = (r: MetricsSummary['rows'][number], text: string): string => {
+      const k = notes.length + 1;
+      notes.push(`<li id="metrics-note-${k}">${esc(`${doseLabel(r.dose)} ${r.view} ${r.split}, ${r.model}: ${text}`)}</li>`);
+      return `<sup><a href="#metrics-note-${k}" title="${esc(text)}">${k}</a></sup>`;
+    };
     const rows: Cell[][] = summary.rows.map((r) => [
       doseLabel(r.dose), r.view, r.split, r.model,
-      r.status !== 'ok' ? { html: `${esc(r.status)}: ${esc(r.error ?? '')}`, cls: 'bad wrap' }
+      r.status !== 'ok' ? { html: `${esc(r.status)}${r.error ? noted(r, `${r.status}: ${r.error}`) : ''}`, cls: 'bad' }
         // an ok row's error is a warning: a registration that failed, so the unregistered image was scored
-        : r.error ? { html: `<span class="good">ok</span>, but ${esc(r.error)}`, cls: 'wrap' } : { html: 'ok', cls: 'good' },
+        : r.error ? { html: `<span class="good">ok</span>, warning${noted(r, `scored with a warning: ${r.error}`)}` } : { html: 'ok', cls: 'good' },
       pair(r, 'mae', DECIMALS.mae), pair(r, 'mse', DECIMALS.mse), pair(r, 'psnr', DECIMALS.psnr), pair(r, 'ssim', DECIMALS.ssim), pair(r, 'ms_ssim', DECIMALS.ms_ssim),
       pair(r, 'frc50', DECIMALS.frc50), pair(r, 'frc1over7', DECIMALS.frc1over7),
       r.status === 'ok' ? `${fmt(r.values.registration_offset_dy, 2)}, ${fmt(r.values.registration_offset_dx, 2)}` : null,
@@ -365,6 +373,7 @@ export function metricsSection(ctx: ReportContext): Section {
     ]);
     parts.push(table(['dose', 'view', 'split', 'model', 'status', `MAE (phase: ${PHASE_UNIT.mae})`, `MSE (phase: ${PHASE_UNIT.mse})`, 'PSNR (dB)', 'SSIM', 'MS-SSIM', 'FRC50', 'FRC1/7', 'offset dy, dx (px)', 'reconstruction time (s)'], rows,
       { caption: 'All comparisons (one row per dose × view × split × model; amplitude / phase)', empty: 'metrics_summary.json has no rows', sortable: true, pairs: [5, 6, 7, 8, 9, 10, 11], groupBy: 0 }));
+    if (notes.length) parts.push(`<p class="small">Notes of the status column (a warned row's scores are of the image as its warning says, not of an aligned one):</p>\n<ol class="small notes">\n${notes.join('\n')}\n</ol>`);
     const agg: Cell[][] = [];
     for (const model of summary.models) {
       const a = summary.aggregate_metrics[model] ?? {};
