@@ -158,7 +158,9 @@ test('a reconstruction of electron data records its radiation; its ptychodus exp
   assert.match(String(g.wavelength_formula), /^electron: λ = h\/√\(2·m0·E·\(1 \+ E\/\(2·m0·c²\)\)\) .*, as the file states at entry_1\/instrument_1\/source_1\/probe \('electron'\)$/);
   assert.deepEqual((g.keys as Record<string, string>).radiation, `${SOURCE}/probe`);
   // the report of the reconstruction (report --out) states it At a glance; a record without radiation is a photon's
-  assert.equal(energyFact(g), `electron (kinetic energy) 300 keV, wavelength 1.96875 pm; ${String(g.wavelength_formula)}`);
+  // said once: the energy, of what and why, then the wavelength and its formula (every fact of wavelength_formula kept)
+  assert.equal(energyFact(g), `300 keV: an electron's kinetic energy, as the file states at ${SOURCE}/probe ('electron'); ` +
+    'wavelength 1.96875 pm by λ = h/√(2·m0·E·(1 + E/(2·m0·c²))) (relativistic; m0 CODATA 2018)');
   assert.equal(energyFact({ energy_eV: 8000, wavelength_m: 1.5498e-10 }), 'photon 8 keV, wavelength 154.98 pm');
   const out = join(root, 'recon.h5');
   await exportPtychodusProduct({ input: job.reconstructionNpz, out });
