@@ -170,6 +170,7 @@ pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
   figure img { max-width: 100%; }
   .gallery { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   a { color: inherit; text-decoration: none; }
+  .screen { display: none; }
 }
 `;
 

@@ -38,6 +38,8 @@ export interface PrintFacts {
   title: { color: string; background: string };
   /** Whether the navigation bar is printed. */
   navPrinted: boolean;
+  /** The text as printed (what print media hides left out). */
+  text: string;
 }
 
 /** Lays `file` out for print (A4, print media) as Chromium does for a PDF; writes that PDF when `pdf` names a path. */
@@ -61,6 +63,7 @@ export async function inspectPrint(file: string, pdf?: string): Promise<PrintFac
           .map((e) => ({ caption: e.closest('figure.tbl')?.querySelector('figcaption')?.textContent ?? e.tagName, right: Math.round(e.getBoundingClientRect().right) })),
         title: { color: getComputedStyle(h1).color, background: getComputedStyle(header).backgroundColor },
         navPrinted: nav !== null && getComputedStyle(nav).display !== 'none',
+        text: document.body.innerText,
       };
     });
     if (pdf) await page.pdf({ path: pdf, format: 'A4' });

@@ -98,6 +98,9 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
     assert.deepEqual(print.spill, [], `past the edge of an A4 page (${print.width} px)`);
     assert.equal(print.title.color, 'rgb(17, 17, 17)', 'dark title (browsers leave backgrounds out of print)');
     assert.equal(print.navPrinted, false, 'no navigation bar on paper');
+    // "click a figure" is said on the screen, where figures open, not on paper
+    assert.match(pages[0]!.text, /click for full size/i);
+    assert.doesNotMatch(print.text, /click/i);
     assert.ok(readFileSync(shots(420)).length > 10000, 'screenshot taken');
     // ring indices of compared squares of different sizes: the chart says what its values are
     const charts = html.slice(html.indexOf('<section id="charts">'), html.indexOf('<section id="phase-f">'));
