@@ -15,7 +15,7 @@ import type { BeamEstimate } from './hdf5/beam.js';
 import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
 import type { MaskSource } from './hdf5/mask.js';
 import { radiationText } from './measured.js';
-import { givenProbeLine, givenProbeSetting, probeText, type GivenProbe, type InitialProbeOf } from './inspect.js';
+import { givenProbeLine, givenProbeWarnings, p5, probeText, type GivenProbe, type InitialProbeOf } from './inspect.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffFile } from './hdf5/signature.js';
 import { ELECTRON_VOLT_J, type Radiation } from './geometry.js';
@@ -109,9 +109,6 @@ function listTree(r: Hdf5Reader): { entries: Hdf5Entry[]; notListed: number } {
   return { entries, notListed };
 }
 
-const p5 = (v: number): string => String(Number(v.toPrecision(5)));
-
-
 /**
  * The refusal of `inspect --check --radiation` for a PtyPy reconstruction or a ptychodus product: a probe file that
  * states its own pixel size and no energy, so the setting would change nothing (an NPZ is refused likewise).
@@ -180,7 +177,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
         : 'detector mask: no pixel masked',
       ...memory,
     ];
-    return { valid: true, reads, violations: [], warnings: [...m.warnings, ...(given?.notes ?? []).map((n) => `${givenProbeSetting(given!)}: ${n}`)], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
+    return { valid: true, reads, violations: [], warnings: [...m.warnings, ...givenProbeWarnings(given)], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     return { valid: false, reads: [], violations: [err.message], warnings: [] };

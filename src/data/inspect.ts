@@ -49,15 +49,18 @@ export interface GivenProbe { probe: ProbeData; setting: 'reconstruction.probeMo
  */
 export type InitialProbeOf = (p: ProbePatterns) => Promise<GivenProbe>;
 
-const p5 = (v: number): string => String(Number(v.toPrecision(5)));
+/** A number to five significant digits, as `inspect --check` writes lengths and energies. */
+export const p5 = (v: number): string => String(Number(v.toPrecision(5)));
 
 /** A probe's modes, size and (when stated) pixel size, as `inspect --check` shows it. */
 export const probeText = (p: Pick<ProbeData, 'modes' | 'height' | 'width' | 'pixelM'>): string =>
   `${p.modes} mode${p.modes === 1 ? '' : 's'} of ${p.height}×${p.width}${p.pixelM ? `, pixel [${p.pixelM.map(p5).join(', ')}] m` : ''}`;
 
-/** The setting that gave the probe, with its flag: how its notes are named as warnings (as lsqml names them). */
-export function givenProbeSetting(given: GivenProbe): string {
-  return given.setting === 'reconstruction.probeModel' ? 'reconstruction.probeModel (--probe-model)' : 'reconstruction.initProbe (--init-probe)';
+/** The notes of a probe the settings give, as warnings: each named by the setting that gave it, with its flag (as lsqml names them). */
+export function givenProbeWarnings(given: GivenProbe | undefined): string[] {
+  if (given === undefined) return [];
+  const setting = given.setting === 'reconstruction.probeModel' ? 'reconstruction.probeModel (--probe-model)' : 'reconstruction.initProbe (--init-probe)';
+  return given.notes.map((n) => `${setting}: ${n}`);
 }
 
 /** The probe line of `inspect --check` for a probe the settings give. */
@@ -232,7 +235,7 @@ async function npzProbe(path: string, ds: Dataset, initialProbe?: InitialProbeOf
   if (initialProbe) {
     const radiation = geometry?.radiation === 'electron' || geometry?.radiation === 'photon' ? geometry.radiation : undefined;
     const given = await initialProbe({ file: path, H: ds.H, W: ds.W, n: ds.n, diffraction: ds.diffraction, ...s, ...(radiation ? { radiation } : {}) });
-    return { line: givenProbeLine(given), notes: given.notes.map((n) => `${givenProbeSetting(given)}: ${n}`) };
+    return { line: givenProbeLine(given), notes: givenProbeWarnings(given) };
   }
   return { line: `probe: probeGuess, ${probeText({ modes: 1, height: ds.H, width: ds.W })}`, notes: [] };
 }

@@ -200,7 +200,6 @@ function orList(names: readonly string[]): string {
   return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
 }
 
-
 const COMMENT_HINT = 'it begins with a // or /* comment, which YAML does not have (its comments begin with #) and JSON neither: ' +
   'the comment and the name after it were read as one name';
 
