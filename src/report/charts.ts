@@ -126,11 +126,16 @@ export function chartFailed(target: ChartTarget, err: unknown): Error {
   return new Error(`${target.file}: the chart "${target.chart}" could not be drawn as PNG (resvg: ${reason})`, { cause: err });
 }
 
+/** The zoom a chart's SVG is drawn at: at least 2× (sharp text) and at least 1600 px wide. */
+function chartZoom(svg: string): number {
+  const m = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
+  return zoomFor(m ? Number(m[1]) : MIN_FIGURE_WIDTH / 2, 2);
+}
+
 /** The PNG of a chart's SVG: at least 2× (sharp text) and at least 1600 px wide. */
 export function chartPng(svg: string, target?: ChartTarget): Buffer {
-  const m = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
   try {
-    return svgToPng(svg, zoomFor(m ? Number(m[1]) : MIN_FIGURE_WIDTH / 2, 2));
+    return svgToPng(svg, chartZoom(svg));
   } catch (err) {
     throw target ? chartFailed(target, err) : err;
   }
@@ -138,9 +143,8 @@ export function chartPng(svg: string, target?: ChartTarget): Buffer {
 
 /** `chartPng` drawn on libuv's thread pool (`svgToPngAsync`): the same bytes. */
 export async function chartPngAsync(svg: string, target?: ChartTarget): Promise<Buffer> {
-  const m = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
   try {
-    return await svgToPngAsync(svg, zoomFor(m ? Number(m[1]) : MIN_FIGURE_WIDTH / 2, 2));
+    return await svgToPngAsync(svg, chartZoom(svg));
   } catch (err) {
     throw target ? chartFailed(target, err) : err;
   }
