@@ -27,6 +27,7 @@ export { readSettingsFile, parseSettingsText, SettingsFileError } from './settin
 export { settingsTemplate } from './settings/template.js';
 export { reconstructionSettingsSha256, settingsDifferences, RESULT_NEUTRAL_SETTINGS, type SettingDifference } from './settings/fingerprint.js';
 export { checkedEngineOptions as engineOptions } from './settings/checked-engine-options.js';
+export { settingsOrigin, type SettingsOrigin, type SettingsSources } from './settings/origin.js';
 
 // the study and its phases
 export { runStudy, DEFAULT_STUDY_PRESET, HubSettingsError, type RunEvent, type RunResult, type RunStudyOptions } from './study/run/study.js';

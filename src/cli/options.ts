@@ -5,11 +5,14 @@
  * file under the flags (flags override it), a resumed hub's settings under both.
  */
 import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { fileIssueLine, readConfigFile, withReconstructionFiles } from '../settings/file.js';
 import { issueLine, mergeSettings, parseStudySettings, SettingsError } from '../settings/parse.js';
 import type { StudySettings, StudySettingsInput } from '../settings/schema.js';
+import { settingsOrigin, type SettingsOrigin } from '../settings/origin.js';
+import { getPreset } from '../settings/presets.js';
 
 /** Adds `--out <dir>` (described by `what`) and the hidden old names of the same option. */
 export function addOutOption(cmd: Command, what: string, oldNames: readonly string[] = []): Command {
@@ -66,6 +69,15 @@ export function configInput(file: string | undefined): StudySettingsInput {
  * it, the flags over both; then the schema's defaults and checks (every wrong field named by its flag).
  */
 export function settingsFrom(config: string | undefined, flags: StudySettingsInput, under: StudySettingsInput = {}): StudySettings {
+  return settingsWithOrigin(config, flags, {}, under).settings;
+}
+
+/**
+ * `settingsFrom`, with where each given setting came from (settings/origin.ts): `flagNames` names the flag of each
+ * setting path (the command's FLAGS map), the settings file by its absolute path, the preset the settings name.
+ */
+export function settingsWithOrigin(config: string | undefined, flags: StudySettingsInput, flagNames: Readonly<Record<string, string>>,
+  under: StudySettingsInput = {}): { settings: StudySettings; origin: SettingsOrigin } {
   const fromFile = configInput(config);
   let settings: StudySettings;
   try {
@@ -74,7 +86,11 @@ export function settingsFrom(config: string | undefined, flags: StudySettingsInp
     throw config !== undefined && err instanceof SettingsError ? namedBySource(err, config, fromFile, flags) : err;
   }
   noteOverriddenSettings(config, fromFile, flags);
-  return settings;
+  const origin = settingsOrigin({
+    flags, flagNames, file: config === undefined ? null : { path: resolve(config), values: fromFile },
+    preset: settings.preset, presetValues: settings.preset === null ? undefined : getPreset(settings.preset).values,
+  });
+  return { settings, origin };
 }
 
 /** Whether `values` gives the setting at dotted `path`, or a group above it (undefined: not given). */

@@ -5,7 +5,7 @@ import { action } from '../action.js';
 import { ENGINE_FLAGS, addFrameOptions, addProbeOptions, frameSettings, type EngineFlags } from '../engine-flags.js';
 import { integerFlag } from '../flags.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
-import { addConfigOption, addOutOption, aliased, configInput, settingsFrom, settingsLsqmlIgnores } from '../options.js';
+import { addConfigOption, addOutOption, aliased, configInput, settingsLsqmlIgnores, settingsWithOrigin } from '../options.js';
 import { UsageError } from '../../errors.js';
 import { brokenLink } from '../../files/regular.js';
 import { formatBytes } from '../../data/memory.js';
@@ -146,7 +146,7 @@ export function register(program: Command): void {
         throw new UsageError(`--algorithm: only ${ALGORITHM} is implemented; found '${flags.algorithm}'`);
       }
       const epochs = aliased<string>(flags as Record<string, unknown>, '--epochs', OLD_EPOCHS);
-      const { reconstruction: settings, execution } = settingsFrom(flags.config, {
+      const { settings: { reconstruction: settings, execution }, origin } = settingsWithOrigin(flags.config, {
         reconstruction: {
           epochs: integerFlag('--epochs', epochs),
           batchSize: integerFlag('--batch-size', flags.batchSize),
@@ -163,7 +163,7 @@ export function register(program: Command): void {
           nImages: integerFlag('--n-images', flags.nImages),
           threads: integerFlag('--threads', flags.threads),
         },
-      });
+      }, FLAGS);
       // What the settings file asks for that lsqml does not do is said when the command ends having run (exit 0
       // or 1), as the notes of settingsFrom, so that a refusal stays one line: a file shared with `run` may ask for
       // SLURM (lsqml is one job and runs here) and hold settings of the study commands.
@@ -176,7 +176,9 @@ export function register(program: Command): void {
         configLines.push(`warning: --config ${flags.config}: lsqml runs one reconstruction and ignores ${ignored.join(', ')} (settings of the study commands)\n`);
       }
       if (configLines.length > 0) process.once('exit', (code) => { if (code === 0 || code === 1) process.stderr.write(configLines.join('')); });
-      const opts = { input, outputDir, settings };
+      // where each reconstruction setting came from, for reconstruction_run.json (the study's groups are not used here)
+      const settingsOrigin = Object.fromEntries(Object.entries(origin).filter(([p]) => p.startsWith('reconstruction.')));
+      const opts = { input, outputDir, settings, settingsOrigin };
       // the folder's kind and the input once every flag value is checked (a bad value is named first, whatever --out holds)
       refuseOtherFolderKind(outputDir, 'lsqml');
       if (!existsSync(opts.input)) {

@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { action } from '../action.js';
 import { collect, doseFlags, every, integerFlag, listItems, numberFlag, oneFlag, requiredFlag } from '../flags.js';
-import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
+import { addConfigOption, addOutOption, aliased, settingsWithOrigin } from '../options.js';
 import { logPath, ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
 import { onStop, stoppedWord } from '../interrupt.js';
 import { redrawsInPlace } from '../progress/terminal.js';
 import { settingsDefaults } from '../../settings/parse.js';
+import { originLines, type SettingsOrigin } from '../../settings/origin.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
 import type { ReconstructionPlanOptions } from '../../study/reconstruct/plan.js';
@@ -45,7 +46,7 @@ const FLAGS: Record<string, string> = {
 };
 
 /** Parses the flags into the settings and the run's options (usage errors for anything invalid). */
-export function optionsFromFlags(f: Flags): { settings: StudySettings; options: ReconstructionPlanOptions } {
+export function optionsFromFlags(f: Flags): { settings: StudySettings; options: ReconstructionPlanOptions; origin: SettingsOrigin } {
   const phaseCRoot = requiredFlag('--phase-c-root', f.phaseCRoot);
   const phaseDRoot = requiredFlag('--phase-d-root', f.phaseDRoot);
   const artifactRoot = requiredFlag('--out', aliased<string>(f as Record<string, unknown>, '--out', OLD_OUT));
@@ -54,7 +55,7 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
   const split = oneFlag('--split', f.split, 'split', SPLITS);
   const gridsize = oneFlag('--gridsize', f.gridsize, 'gridsize');
   const doseFilter = doseFlags(f.dose) ?? [];
-  const settings = settingsFrom(f.config, {
+  const { settings, origin: given } = settingsWithOrigin(f.config, {
     simulation: { doses },
     reconstruction: {
       epochs: integerFlag('--epochs', f.epochs),
@@ -71,15 +72,20 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
       ...frameSettings(f),
     },
     execution: { jobs: integerFlag('--jobs', f.jobs), ...executorSettingsFromFlags(f) },
-  });
+  }, FLAGS);
+  // the settings Phase F uses: the reconstruction group, the study's doses (the job matrix) and how jobs are run
+  const origin = Object.fromEntries(Object.entries(given).filter(([p]) => /^(?:reconstruction|execution)\./.test(p) || p === 'simulation.doses'));
   refuseDetachWithoutSlurm(settings.execution.executor, f);
   // the folders' kinds once every flag value is checked (a bad value is named first, whatever the folders hold)
   refuseOtherFolderKind(artifactRoot, 'phaseF');
   refuseNotFolderKind(phaseCRoot, 'phaseC', '--phase-c-root');
   return {
     settings,
+    origin,
     options: {
       phaseCRoot, phaseDRoot, artifactRoot,
+      ...(f.config !== undefined ? { configFile: resolve(f.config) } : {}),
+      settingsOrigin: origin,
       filters: {
         dose: doseFilter.length === 0 ? null : doseFilter.length === 1 ? doseFilter[0]! : doseFilter,
         view: (view as View | undefined) ?? null,
@@ -154,7 +160,7 @@ export function register(program: Command): void {
     .option('--split <split>', `only this split: ${SPLITS.join(' | ')}`, every)
     .option('--gridsize <g>', 'only the views of this gridsize: 1 = baseline, 2 = dense and sparse', every)
     .option('--doses <list>', `the study's doses, the job matrix, comma-separated (default: ${D.simulation.doses.join(',')})`)
-    .option('--dry-run', 'print what each job would run and record the plan; run nothing')
+    .option('--dry-run', 'print the settings given and where each came from (a flag, --config, a preset), what each job would run, and record the plan; run nothing')
     .option('--allow-missing-phase-d', 'skip (and record) jobs whose input NPZ is missing instead of failing; the inputs of the whole matrix are looked for, whatever the filters select')
     .option('--force', 'redo jobs that are already complete (their old results move to history)')
     .option('--epochs <n>', `LSQML epochs per job, at least 2 (default: ${D.reconstruction.epochs})`)
@@ -173,7 +179,7 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'jobs run at once, each in a worker thread (default: the number of cores; with more than one, each job uses one thread)');
   addExecutorOptions(cmd)
     .action(action('reconstruct', async (flags: Flags) => {
-      const { settings, options } = optionsFromFlags(flags);
+      const { settings, options, origin } = optionsFromFlags(flags);
       const { reconstructOnCluster } = await import('../cluster.js');
       const onCluster = await reconstructOnCluster(settings, options, flags);
       if (onCluster !== null) return onCluster;
@@ -193,6 +199,10 @@ export function register(program: Command): void {
         if (e.type === 'job-end' && e.result.status === 'success') finished++;
         if (e.type === 'dry-run') process.stdout.write(e.preview + '\n');
         if (e.type === 'plan' && e.dryRun) {
+          // before the jobs' lines: which settings a flag gave and which the settings file, the rest being defaults
+          const from = originLines(origin);
+          process.stdout.write(from.length === 0 ? '[DRY RUN] Settings: every one at its default\n'
+            : `[DRY RUN] Settings given (the rest at their defaults):\n${from.map((l) => `[DRY RUN]   ${l}\n`).join('')}`);
           for (const j of e.alreadyComplete) process.stdout.write(`[DRY RUN] Already complete (would skip): dose=${j.dose} view=${j.view} split=${j.split}\n`);
         }
         view.handle(e);

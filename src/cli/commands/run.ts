@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { action } from '../action.js';
 import { collect, doseFlags, integerFlag } from '../flags.js';
 import { wrapText } from '../help.js';
@@ -13,6 +13,8 @@ import { UsageError } from '../../errors.js';
 import { compactUtc } from '../../files/dirs.js';
 import { mergeSettings, parseStudySettings, shown } from '../../settings/parse.js';
 import { PRESET_NAMES, type StudySettings, type StudySettingsInput } from '../../settings/schema.js';
+import { settingsOrigin, type SettingsOrigin } from '../../settings/origin.js';
+import { getPreset } from '../../settings/presets.js';
 import { hubRoots } from '../../study/hub/layout.js';
 import type { RunEvent } from '../../study/run/study.js';
 import type { StartedRun } from '../../study/compare/phase.js';
@@ -90,7 +92,7 @@ function flagSettings(flags: Flags): StudySettingsInput {
  * file may only repeat them, or change what never changes a result (jobs at once, threads); anything
  * else is refused with the list of differences. A new hub: the quick preset under the file and the flags.
  */
-export function runSettings(flags: Flags, out: string | undefined, force: boolean): { settings: StudySettings; resumed: boolean } {
+export function runSettings(flags: Flags, out: string | undefined, force: boolean): { settings: StudySettings; resumed: boolean; origin: SettingsOrigin } {
   const fromFlags = flagSettings(flags);
   const fromFile = configInput(flags.config);
   const requested = mergeSettings(fromFile, fromFlags) as StudySettingsInput;
@@ -100,7 +102,13 @@ export function runSettings(flags: Flags, out: string | undefined, force: boolea
   if (hubSettings === null || force) {
     // --force on an existing hub redoes it: its settings under the requested ones, into a new hub beside it.
     const base: StudySettingsInput = hubSettings ?? { preset: DEFAULT_PRESET };
-    return { settings: parseStudySettings(mergeSettings(base, requested) as StudySettingsInput), resumed: false };
+    const settings = parseStudySettings(mergeSettings(base, requested) as StudySettingsInput);
+    const origin = settingsOrigin({
+      flags: fromFlags, flagNames: FLAGS, file: flags.config === undefined ? null : { path: resolve(flags.config), values: fromFile },
+      base: { name: hubSettings !== null ? `the hub redone (${join(out!, 'settings.json')})` : 'run\'s default for a new hub', values: base },
+      preset: settings.preset, presetValues: settings.preset === null ? undefined : getPreset(settings.preset).values,
+    });
+    return { settings, resumed: false, origin };
   }
   const settings = parseStudySettings(mergeSettings(hubSettings, requested) as StudySettingsInput);
   const conflicts = conflictingSettings(hubSettings, settings);
@@ -114,7 +122,8 @@ export function runSettings(flags: Flags, out: string | undefined, force: boolea
       `${shellJoin(['ptychostudy', 'run', '--out', out!])} — or start a new hub (another --out, or --force):\n` +
       conflicts.map((d) => `  ${origin(d.setting)}: hub ${shown(d.was)}, requested ${shown(d.now)}`).join('\n'));
   }
-  return { settings, resumed: true };
+  // a resumed hub keeps the record of the run that made it (run.json), whose settings these only repeat
+  return { settings, resumed: true, origin: {} };
 }
 
 export function register(program: Command): void {
@@ -154,7 +163,7 @@ export function register(program: Command): void {
     .action(action('run', async (flags: Flags) => {
       const out = aliased<string>(flags as Record<string, unknown>, '--out', ['--hub']);
       const force = flags.force ?? false;
-      const { settings } = runSettings(flags, out, force);
+      const { settings, origin } = runSettings(flags, out, force);
       refuseDetachWithoutSlurm(settings.execution.executor, flags);
       const hub = chooseHub(settings.preset ?? 'study', out, force);
       const { runOnCluster } = await import('../cluster.js');
@@ -225,7 +234,7 @@ export function register(program: Command): void {
       const { runStudy } = await import('../../study/run/study.js'); // loaded when used: a finished hub returns fast
       let result: Awaited<ReturnType<typeof runStudy>>;
       try {
-        result = await runStudy(hub, settings, onEvent);
+        result = await runStudy(hub, settings, onEvent, { settingsOrigin: origin });
       } catch (e) {
         // a full disk or a quota: what was finished is kept and recorded; the same line says how to go on
         if (isOutOfSpace(e) && e instanceof Error) e.message += `; make room, then continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}`;

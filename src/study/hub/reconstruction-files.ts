@@ -134,6 +134,8 @@ export const RunRecordSchema = z.object({
   skipped_count: count,
   missing_phase_d_count: count,
   reconstruction_settings: z.record(z.string(), z.unknown()).optional().describe('every reconstruction setting of the run (settings schema, group `reconstruction`)'),
+  settings_origin: z.record(z.string(), z.string()).optional()
+    .describe('where each setting given to the run came from — `flag --epochs`, `file /abs/study.yaml`, `preset fly64` — by its settings path; the others have their defaults (absent: not recorded)'),
 });
 
 export const ProvenanceSchema = z.object({

@@ -42,8 +42,9 @@ function dryRunJob(run: ReconstructionRun, job: ReconstructionJob, emit: (e: Pha
   const now = new Date().toISOString();
   const command = commandFor(job);
   const logPath = join(job.outputDir, PHASE_F.jobLog);
-  // settings only a settings file gives are not on the command line: named, so that it is not taken for all of them
-  const beyond = settingsBeyondCommand(job);
+  // settings only a settings file gives have no flag: without the file on the line (a library caller's settings) they
+  // are named, so that the line is not taken for all of them
+  const beyond = job.configFile != null ? [] : settingsBeyondCommand(job);
   const preview = `[DRY RUN] Would execute: ${shellJoin(commandFor(job, undefined, true))}\n` +
     (beyond.length > 0 ? `[DRY RUN] With settings not on that line (lsqml takes them from a settings file, --config FILE): ${beyond.join(', ')}\n` : '') +
     `[DRY RUN] Would log to: ${logPath}`;

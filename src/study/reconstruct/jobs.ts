@@ -27,6 +27,8 @@ export interface ReconstructionJob extends PlannedJob {
   artifactRoot: string;
   algorithm: 'LSQML';
   settings: ReconstructionSettings;
+  /** The settings file the settings came from (absolute), or null: `commandFor` names it when the job needs it. */
+  configFile?: string | null;
 }
 
 /** A job whose input file does not exist (recorded when missing inputs are allowed). */
@@ -46,6 +48,8 @@ export interface BuildJobsOptions {
   settings: ReconstructionSettings;
   /** The run's filters: a missing input of a job they skip is named as such. */
   filters?: JobFilters;
+  /** The settings file the settings came from (absolute), or null. */
+  configFile?: string | null;
 }
 
 export interface BuiltJobs {
@@ -92,6 +96,7 @@ export function buildJobs(opts: BuildJobsOptions): BuiltJobs {
           artifactRoot: opts.artifactRoot,
           algorithm: 'LSQML',
           settings: opts.settings,
+          configFile: opts.configFile ?? null,
         });
       }
     }
@@ -119,7 +124,10 @@ function otherDoses(phaseCRoot: string, doses: readonly number[], dose: number):
 export function commandFor(job: ReconstructionJob, threads?: number, absolute = false): string[] {
   const s = job.settings;
   const at = (p: string): string => (absolute ? p : recordPath(job.artifactRoot, p));
-  const args = ['ptychostudy', 'lsqml', '--input', at(job.inputNpz), '--out', at(job.outputDir),
+  // settings the line has no flag for (step-size scalers, update plans, …) come from the settings file they came from;
+  // the flags after it give every other setting, whatever the file says of them
+  const config = job.configFile != null && settingsBeyondCommand(job).length > 0 ? ['--config', at(job.configFile)] : [];
+  const args = ['ptychostudy', 'lsqml', ...config, '--input', at(job.inputNpz), '--out', at(job.outputDir),
     '--epochs', String(s.epochs), '--batch-size', String(s.batchSize), '--noise-model', s.noiseModel,
     '--modes', String(s.modes), '--seed', String(s.seed), '--init-object', s.initObject, '--init-probe', s.initProbe];
   if (s.probeModel !== null) args.push('--probe-model', s.probeModel);
@@ -128,7 +136,8 @@ export function commandFor(job: ReconstructionJob, threads?: number, absolute = 
   if (s.detectorMask === false) args.push('--no-detector-mask');
   if (s.radiation !== null) args.push('--radiation', s.radiation);
   if (s.crop != null) args.push('--crop-center', `${s.crop.center[0]},${s.crop.center[1]}`, '--crop-size', String(s.crop.size));
-  if (s.binSize !== undefined && s.binSize !== 1) args.push('--bin-size', String(s.binSize));
+  // 1 is said when the line names a settings file: one that bins would bin the patterns the flag left unbinned
+  if (s.binSize !== undefined && (s.binSize !== 1 || config.length > 0)) args.push('--bin-size', String(s.binSize));
   if (threads !== undefined) args.push('--threads', String(threads));
   return args;
 }

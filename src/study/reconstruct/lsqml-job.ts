@@ -58,6 +58,7 @@ import { packageVersion } from '../../version.js';
 import { PHASE_F } from '../hub/layout.js';
 import { checkOptionNames, optionNames, yieldToEventLoop } from '../phase.js';
 import { readReconstructionInput } from './input.js';
+import { checkSettingsOrigin, type SettingsOrigin } from '../../settings/origin.js';
 
 /**
  * One reconstruction: the input file, the directory its outputs go to, and the (parsed) settings. The input is
@@ -83,6 +84,12 @@ export interface LsqmlJobOptions {
    * thread (Phase F).
    */
   signal?: AbortSignal;
+  /**
+   * Where each setting given to the job came from (settings/origin.ts: `reconstruction.epochs` → `flag --epochs`,
+   * `file /abs/study.yaml`, `preset fly64`), recorded in reconstruction_run.json as `settings_origin`; what it
+   * leaves out has its default. `ptychostudy lsqml` gives it.
+   */
+  settingsOrigin?: SettingsOrigin;
 }
 
 /** The input file `job` names (`input`, or the deprecated `inputNpz`); a UsageError when it names none, or two. */
@@ -296,7 +303,7 @@ export function checkJobOptions(job: LsqmlJobOptions, onProgress?: (p: JobProgre
   // a JavaScript caller's options that are not an object, or name an option this entry does not take (`onProgress`, the
   // second argument): one UsageError, not a TypeError or an option silently ignored
   if (job === null || typeof job !== 'object') throw new UsageError(`runLsqmlJob: options ${shownJson(job)}: expected an object naming \`input\`, \`outputDir\`, \`settings\``);
-  checkOptionNames(job, 'runLsqmlJob', optionNames<LsqmlJobOptions>({ input: true, inputNpz: true, outputDir: true, settings: true, signal: true }),
+  checkOptionNames(job, 'runLsqmlJob', optionNames<LsqmlJobOptions>({ input: true, inputNpz: true, outputDir: true, settings: true, signal: true, settingsOrigin: true }),
     { onProgress: 'the progress callback is the second argument, runLsqmlJob(options, onProgress)' });
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new UsageError(`runLsqmlJob: \`onProgress\` ${shownJson(onProgress)}: expected a function or undefined`);
   // checked first (a JavaScript caller's partial or out-of-bounds settings: one SettingsError), completed with the defaults
@@ -306,6 +313,7 @@ export function checkJobOptions(job: LsqmlJobOptions, onProgress?: (p: JobProgre
   if (job.signal !== undefined && !(job.signal instanceof AbortSignal)) {
     throw new UsageError(`\`signal\` ${typeof job.signal}: expected an AbortSignal (new AbortController().signal) or undefined`);
   }
+  checkSettingsOrigin(job.settingsOrigin);
   checkWritableDir(job.outputDir, 'output directory');
   return { opts, inputPath };
 }
@@ -482,6 +490,8 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
       // where the start files were (_metadata names them by file name, size and SHA-256)
       ...(probePath !== null ? { init_probe_path: probePath } : {}),
       ...(objectFile ? { init_object_path: resolve(objectFile.path) } : {}),
+      // where each given setting came from (a flag, the settings file, a preset); the others have their defaults
+      ...(job.settingsOrigin !== undefined ? { settings_origin: job.settingsOrigin } : {}),
       host: os.hostname(),
       threads: result.threads, // the threads that ran: at most one per position of a minibatch
       created_utc: new Date().toISOString(),

@@ -25,6 +25,7 @@ import { buildJobs, type MissingJob, type ReconstructionJob } from './jobs.js';
 import { sampling } from '../../data/input.js';
 import { readManifest, readSkipSummary } from '../hub/reconstruction-files.js';
 import type { EngineRunner } from './engine-runner.js';
+import { checkSettingsOrigin, type SettingsOrigin } from '../../settings/origin.js';
 
 /**
  * Options of one Phase F run (`runReconstruction`) that are not study settings. The root it writes is
@@ -47,6 +48,14 @@ export interface ReconstructionRunOptions {
   force?: boolean;
   /** Runs one reconstruction; default: a worker thread running the LSQML engine (engine-runner.ts). */
   engine?: EngineRunner;
+  /**
+   * The settings file the settings came from (`reconstruct --config`, a hub's settings.json): a job's `ptychostudy
+   * lsqml` command line names it with `--config` when the job has settings that line has no flag for, so that the
+   * line runs the job again with all of its settings.
+   */
+  configFile?: string;
+  /** Where each given setting came from (settings/origin.ts), recorded with the run (`settings_origin`). */
+  settingsOrigin?: SettingsOrigin;
 }
 
 /** The options as the plan, the CLI and a SLURM submission hold them: the output root resolved into `artifactRoot`. */
@@ -70,6 +79,7 @@ export function planOptions(opts: ReconstructionRunOptions, extraNames: readonly
   const filter = 'the job filters go in `filters: { dose, view, split, gridsize }`';
   checkOptionNames(opts, 'runReconstruction', [...optionNames<ReconstructionRunOptions>({
     phaseCRoot: true, phaseDRoot: true, outputRoot: true, artifactRoot: true, filters: true, dryRun: true, allowMissingPhaseD: true, force: true, engine: true,
+    configFile: true, settingsOrigin: true,
   }), ...extraNames],
     { dose: filter, doses: filter, view: filter, split: filter, gridsize: filter });
   return { ...rest, artifactRoot: root! };
@@ -100,6 +110,8 @@ export interface ReconstructionPlan {
   threads: number | null;
   /** The reconstruction settings of every job (recorded with the run; their hash decides "already complete"). */
   settings: StudySettings['reconstruction'];
+  /** Where each given setting came from (recorded with the run), or null when the caller did not say. */
+  settingsOrigin: SettingsOrigin | null;
 }
 
 /**
@@ -129,6 +141,7 @@ export function planReconstruction(given: StudySettings, opts: ReconstructionPla
 
   const { jobs: allJobs, missing } = buildJobs({
     phaseCRoot, phaseDRoot, artifactRoot, doses, allowMissing: opts.allowMissingPhaseD ?? false, settings: settings.reconstruction, filters,
+    configFile: opts.configFile === undefined ? null : resolve(opts.configFile),
   });
   const { selected, skipped: filterSkips } = applyFilters(allJobs, filters);
   // a Phase C or D file replaced or edited since its phase wrote it (its manifest records size and SHA-256): refused, naming it
@@ -146,6 +159,7 @@ export function planReconstruction(given: StudySettings, opts: ReconstructionPla
     phaseCRoot, phaseDRoot, artifactRoot, doses, filters, allJobs, missing, selected, filterSkips, considered,
     manifestPath, skipSummaryPath, dryRun: opts.dryRun ?? false, force: opts.force ?? false,
     concurrencyLimit: settings.execution.jobs ?? cores, threads: settings.reconstruction.threads, settings: settings.reconstruction,
+    settingsOrigin: checkSettingsOrigin(opts.settingsOrigin) ?? null,
   };
 }
 

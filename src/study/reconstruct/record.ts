@@ -175,6 +175,7 @@ function runRecord(run: ReconstructionRun, finishedAt: string | null): RunRecord
     failed: run.failed, already_complete: run.alreadyComplete.length, skipped_count: run.skippedJobs.length,
     missing_phase_d_count: plan.missing.length,
     reconstruction_settings: JSON.parse(JSON.stringify(plan.settings)) as Record<string, unknown>,
+    ...(plan.settingsOrigin !== null ? { settings_origin: plan.settingsOrigin } : {}),
   };
 }
 

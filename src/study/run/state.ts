@@ -24,6 +24,7 @@ import { writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { parseStudySettings, settingsDefaults } from '../../settings/parse.js';
 import { holdsSbatch, PRESET_NAMES, setByScript, type StudySettings } from '../../settings/schema.js';
+import type { SettingsOrigin } from '../../settings/origin.js';
 import { HUB } from '../hub/layout.js';
 import type { PhaseName } from '../phase.js';
 import { readJsonTextAtMost } from '../../files/bounded-read.js';
@@ -79,15 +80,22 @@ export interface RunState {
    * hubs recorded before it (only `settings` is checked then).
    */
   study_settings?: Record<string, unknown>;
+  /**
+   * Where each setting the first run was given came from (settings/origin.ts: `flag --epochs`, `file /abs/study.yaml`,
+   * `preset quick`), by its settings path; the others have their defaults. Absent when the caller did not say
+   * (a library caller, hubs recorded before it).
+   */
+  settings_origin?: SettingsOrigin;
   status: 'running' | 'complete' | 'failed' | 'interrupted';
   phases: Partial<Record<PhaseName, PhaseRecord>>;
 }
 
 /** The run.json of a new hub made with `settings` (files named by absolute path). */
-export function newRunState(settings: StudySettings, version: string, now: string): RunState {
+export function newRunState(settings: StudySettings, version: string, now: string, origin?: SettingsOrigin): RunState {
   return {
     schema_version: RUN_STATE_SCHEMA_VERSION, tool: 'ptychostudy', version, created: now, updated: now,
     settings: runSettingsOf(settings), study_settings: JSON.parse(JSON.stringify(withAbsolutePaths(settings))) as Record<string, unknown>,
+    ...(origin !== undefined ? { settings_origin: origin } : {}),
     status: 'running', phases: {},
   };
 }

@@ -15,6 +15,7 @@
  * phase's code (charts, HDF5, the engine) is loaded only when that phase runs, so such a resume takes a
  * fraction of a second.
  */
+import { checkSettingsOrigin, type SettingsOrigin } from '../../settings/origin.js';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isOutOfSpace, writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
@@ -160,7 +161,7 @@ export function studySettingsFor(hub: string, settings: StudySettings | StudySet
 export async function runStudy(hub: string, settings?: StudySettings | StudySettingsInput, onEvent: (e: RunEvent) => void = () => {},
   opts: RunStudyOptions = {}): Promise<RunResult> {
   if (opts === null || typeof opts !== 'object') throw new UsageError(`options ${shown(opts)}: expected an object (\`{ signal }\`)`);
-  checkOptionNames(opts, 'runStudy', optionNames<RunStudyOptions>({ signal: true }));
+  checkOptionNames(opts, 'runStudy', optionNames<RunStudyOptions>({ signal: true, settingsOrigin: true }));
   const signal = checkSignalOption(opts.signal);
   if (typeof hub !== 'string' || hub === '') throw new UsageError(`\`hub\` ${shown(hub)}: expected a path (the hub directory)`);
   checkHubPath(hub); // a file, a link to nothing, a path that cannot be examined: one line, the same as a SLURM submission's
@@ -171,7 +172,7 @@ export async function runStudy(hub: string, settings?: StudySettings | StudySett
   // heartbeat stopped for longer than the lease) ends the run with an error saying so (withLock)
   return withLock(join(hub, HUB.lock), 'study run', 'hub',
     // the files the settings name, as the hub records them (settings.json): the same files wherever a later command runs
-    () => studyInHub(hub, withAbsolutePaths(checked), onEvent, signal));
+    () => studyInHub(hub, withAbsolutePaths(checked), onEvent, signal, checkSettingsOrigin(opts.settingsOrigin)));
 }
 
 export interface RunStudyOptions {
@@ -182,6 +183,11 @@ export interface RunStudyOptions {
    * `StudyAbortedError` (the phase, its jobs finished, the phases complete). `runStudy(hub)` continues it.
    */
   signal?: AbortSignal;
+  /**
+   * Where each given setting came from (settings/origin.ts), recorded in a new hub's run.json as `settings_origin`
+   * (a resumed hub keeps the record of the run that made it: a resume may only repeat its settings).
+   */
+  settingsOrigin?: SettingsOrigin;
 }
 
 /** design.json: the preset (its values and the scene's parameters), the reference design record, the settings. */
@@ -362,7 +368,8 @@ async function carriedModels(hub: string, settings: StudySettings): Promise<Exte
 }
 
 /** The study in a hub whose lock this process holds. */
-async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void, signal: AbortSignal | undefined): Promise<RunResult> {
+async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void, signal: AbortSignal | undefined,
+  origin: SettingsOrigin | undefined): Promise<RunResult> {
   const design = designFromSettings(settings).validate();
   // what the hub holds, as a SLURM submission opens it: a folder or run.json that cannot be read is refused, never taken for none
   const previous = openHub(hub, settings);
@@ -372,7 +379,7 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
   // anything is written: a missing or broken base NPZ left a hub of design.json and a failed run.json.
   if (previous?.phases.generate?.status !== 'complete') planSimulation(settings, { outputRoot: hubRoots(hub).c, overwrite: true });
   const now = utcSeconds();
-  const state: RunState = previous ?? newRunState(settings, packageVersion(), now);
+  const state: RunState = previous ?? newRunState(settings, packageVersion(), now, origin);
   const completed = PHASES.filter((p) => state.phases[p]?.status === 'complete');
   // run.json says 'running' under the hub's lock, which this process holds: the run that wrote it ended unrecorded
   const unrecorded = previous?.status === 'running' ? { phase: PHASES.find((p) => previous.phases[p]?.status === 'running') ?? null } : null;
@@ -567,7 +574,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     return pending.length === 0 ? `all ${plan.selected.length} jobs already complete` : null;
   }, async () => {
     const { runReconstruction } = await import('../reconstruct/phase.js');
-    const r = await runReconstruction(settings, { ...fOptions, settingsFile: join(hub, HUB.settings), ...stopping }, (event) => onEvent({ type: 'reconstruct', event }));
+    const r = await runReconstruction(settings, { ...fOptions, settingsFile: join(hub, HUB.settings), configFile: join(hub, HUB.settings), ...stopping }, (event) => onEvent({ type: 'reconstruct', event }));
     reconstruct = r;
     const missing = r.missingPhaseDCount;
     return {
