@@ -18,9 +18,24 @@ const HINTS: Record<string, string> = {
   method: 'LSQML (pty-chi\'s) is the one engine here',
 };
 
-/** What `key`, unknown in the top level (`where` '') or in `reconstruction.`, is here when it is one of those words, or null. */
+/**
+ * A name of the experiment's geometry — ptychodus's ProbeEnergyInElectronVolts, DetectorDistanceInMeters,
+ * DetectorPixelWidthInMeters, pty-chi's wavelength_m, photon_energy_kev, det_pixel_size…: in any unit, none is a setting.
+ */
+const GEOMETRY_NAME = /energy|wavelength|^lambda|distance|pixel(?:size|width|height)|^psize|^det(?:ector)?pix/;
+const GEOMETRY_HINT = 'the energy, the detector distance and its pixel size are read from the data file (CXI, PtyPy .ptyd), in whatever unit it ' +
+  'stores them, never set; for a file that states none, --probe-model …,wavelength=…,pixel=… gives them in metres (docs/real-data.md)';
+const SYNTHETIC_GEOMETRY_HINT = 'the synthetic study is in pixels and photons per pattern: it has no energy, distance or detector pixel size ' +
+  '(measured data\'s are read from its file)';
+
+/**
+ * What `key`, unknown in the top level (`where` '') or in `reconstruction.` (or a geometry name in `simulation.`), is
+ * here when it is one of those words, or null.
+ */
 export function otherNameHint(where: string, key: string): string | null {
-  if (where !== '' && where !== 'reconstruction.') return null;
   const flat = key.replace(/[_-]/g, '').toLowerCase();
-  return Object.prototype.hasOwnProperty.call(HINTS, flat) ? HINTS[flat]! : null;
+  if (where === 'simulation.') return GEOMETRY_NAME.test(flat) ? SYNTHETIC_GEOMETRY_HINT : null;
+  if (where !== '' && where !== 'reconstruction.') return null;
+  if (Object.prototype.hasOwnProperty.call(HINTS, flat)) return HINTS[flat]!;
+  return GEOMETRY_NAME.test(flat) ? GEOMETRY_HINT : null;
 }

@@ -241,18 +241,29 @@ function toIssues(issue: z.core.$ZodIssue, input: unknown): SettingsIssue[] {
     return [{ setting: issue.path.slice(0, -1).map(String).join('.'), found: String(key), expected: issue.issues[0]?.message ?? 'another name' }];
   }
   // A type without its own message in the schema (a group, a boolean, a path): zod's default message, reworded.
-  const expected = issue.code === 'invalid_type' && issue.message.startsWith('Invalid input') ? TYPE_WORDS[issue.expected] ?? issue.expected : issue.message;
+  const named = issue.code === 'invalid_type' && issue.message.startsWith('Invalid input') ? TYPE_WORDS[issue.expected] ?? issue.expected : issue.message;
   const found = valueAt(input, issue.path);
+  // one of a list of names written in another case (`Poisson`, `Float64`): the name as it is written
+  const asWritten = issue.code === 'invalid_value' ? caseOf(found, issue.values) : null;
+  const expected = asWritten === null ? named : `${named} (names are written in lower case: ${asWritten})`;
   // a setting its group needs, not given (`crop: { size: 64 }`): said to be missing (was shown as the bare rule)
   if (found === undefined && issue.code === 'invalid_type') return [{ setting: path, found, expected, missing: true }];
   return [{ setting: path, found, expected }];
+}
+
+/** The one of `names` that `found`, a text, is but for its case (`Poisson` is poisson), or null. */
+function caseOf(found: unknown, names: readonly unknown[]): string | null {
+  if (typeof found !== 'string') return null;
+  const same = names.find((n) => typeof n === 'string' && n !== found && n.toLowerCase() === found.toLowerCase());
+  return typeof same === 'string' ? same : null;
 }
 
 function check(input: unknown): { issues: SettingsIssue[]; settings: StudySettings | null } {
   if (!isPlainObject(input)) return { issues: [{ setting: '(settings)', found: input, expected: 'an object of settings groups' }], settings: null };
   const name = input.preset ?? null;
   if (name !== null && !(PRESET_NAMES as readonly unknown[]).includes(name)) {
-    return { issues: [{ setting: 'preset', found: name, expected: `one of ${PRESET_NAMES.join(', ')}` }], settings: null };
+    const asWritten = caseOf(name, PRESET_NAMES);
+    return { issues: [{ setting: 'preset', found: name, expected: `one of ${PRESET_NAMES.join(', ')}${asWritten === null ? '' : ` (names are written in lower case: ${asWritten})`}` }], settings: null };
   }
   const merged = name === null ? input : mergeSettings(getPreset(name as PresetName).values, input);
   const r = StudySettingsSchema.safeParse(merged);

@@ -88,8 +88,10 @@ export const SimulationSettingsSchema = z.object({
 
 // ─── Phase D ─────────────────────────────────────────────────────────────────────────────────────────
 
-const fraction = z.number({ error: 'an overlap fraction in [0, 1)' }).min(0, { error: 'an overlap fraction in [0, 1)' })
-  .lt(1, { error: 'an overlap fraction in [0, 1)' });
+const FRACTION = 'an overlap fraction in [0, 1)';
+const fraction = z.number({ error: FRACTION }).min(0, { error: FRACTION })
+  // 70 for 70 %: a percentage is said to be one
+  .lt(1, { error: (iss) => typeof iss.input === 'number' && iss.input > 1 && iss.input < 100 ? `${FRACTION}, a fraction, not a percentage (${iss.input / 100} for ${iss.input} %)` : FRACTION });
 
 export const OverlapSettingsSchema = z.object({
   // Only the study's subsets: Phases F and G reconstruct and score baseline (every position), dense and sparse, so a
@@ -185,7 +187,10 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('use only the first n patterns of each dataset (file order); null: all', 'positions')),
   detectorMask: z.boolean({ error: 'true or false' }).default(true)
     .meta(doc('measured data (CXI, PtyPy .ptyd): leave unfitted the pixels its file marks as not measured — the CXI detector mask (bits 0x2ff), PtyPy weights of 0, values at an integer type\'s maximum (detector gaps) — set to 0; false: fit every pixel as read (docs/real-data.md). No effect on a dataset NPZ')),
-  radiation: z.enum(['photon', 'electron'], { error: 'photon or electron (in a settings file also null: as the file states)' }).nullable().default(null)
+  radiation: z.enum(['photon', 'electron'], {
+    // X-rays are photons: the word a file's source names them by (NeXus 'x-ray') is photon here
+    error: (iss) => `photon or electron (in a settings file also null: as the file states)${typeof iss.input === 'string' && /^x[-_ ]?rays?$/i.test(iss.input) ? '; x-rays are photons: photon' : ''}`,
+  }).nullable().default(null)
     .meta(doc('measured data (CXI): what the file\'s energy is the energy of — photon (λ = hc/E) or electron (kinetic energy, the relativistic de Broglie λ = h/√(2·m0·E·(1 + E/(2·m0·c²)))); null: as the file states (entry_1/instrument_1/source_1/probe, NeXus NXsource probe: \'electron\', \'x-ray\', …), photon when it states none. A value the file contradicts is refused, and so is electron for a PtyPy .ptyd (its meta/energy is a photon energy) and any value for a dataset NPZ (it states no energy) (docs/real-data.md, "Radiation")')),
   crop: CropSetting,
   binSize: BinSizeSetting,
@@ -233,7 +238,10 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('stop when the loss exceeds this factor times the epoch-0 or the previous epoch\'s loss in 3 epochs in a row (in 1 for the Poisson model in float32; a shorter rise is a warning), or is not finite')),
   fftBackend: z.enum(['auto', 'ts', 'wasm'], { error: 'auto, ts or wasm' }).default(D.fftBackend)
     .meta(doc('FFT implementation; auto: WebAssembly SIMD when available; ts (plain TypeScript) computes in float64 whatever the precision')),
-  precision: z.enum(['float32', 'float64'], { error: 'float32 or float64' }).default(D.precision)
+  precision: z.enum(['float32', 'float64'], {
+    // C's and NumPy's words for the two: double is float64, single float32
+    error: (iss) => `float32 or float64${typeof iss.input === 'string' && /^(?:double|single)$/i.test(iss.input) ? ` (${iss.input} precision is ${/^d/i.test(iss.input) ? 'float64' : 'float32'})` : ''}`,
+  }).default(D.precision)
     .meta(doc('working precision: float32 (complex64, pty-chi\'s own; needs the WebAssembly kernels and a power-of-two patch) or float64 (for checks)')),
 }).strict().superRefine((r, ctx) => {
   // The engine runs 1 epoch when asked (pty-chi parity tests do); a study never wants a run that updates nothing.
