@@ -95,6 +95,17 @@ test('lsqml records in reconstruction_run.json where each reconstruction setting
     'reconstruction.epochs': 'flag --epochs', // over the file's preset's 100: a flag is said to be over the file's own values only
     'reconstruction.gaussianNoiseStd': `file ${file}`,
   });
+  // the report of the reconstruction shows it beside each setting
+  const rep = ptychostudy(['report', '--out', out]);
+  assert.equal(rep.status, 0, rep.stderr);
+  const whole = readFileSync(join(out, 'report', 'index.html'), 'utf8');
+  const at = whole.indexOf('reconstruction_run.json settings_origin');
+  assert.ok(at > 0, 'the settings table names where its third column comes from');
+  const page = whole.slice(at); // the reconstruction settings' table (the run's options come before it)
+  const row = (name: string): string => new RegExp(`<tr><td>${name}</td>.*?</tr>`).exec(page)?.[0] ?? `no row ${name}`;
+  assert.match(row('batchSize'), new RegExp(`>flag --batch-size, over 5 in file ${file.replace(/[.]/g, '\\.')}</td></tr>$`));
+  assert.match(row('gaussianNoiseStd'), />file \S+engine\.yaml<\/td><\/tr>$/);
+  assert.match(row('noiseModel'), />default<\/td><\/tr>$/);
 });
 
 test('run: a new hub\'s settings record where each came from — run\'s default preset, its values, the file, the flags', () => {

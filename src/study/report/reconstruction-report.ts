@@ -53,7 +53,7 @@ import { float64Of } from '../hub/datasets.js';
 import { readReconstructionMask, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
 import { maskSources } from './data-section.js';
 import { readInputPatterns, type InputPatterns } from './input-patterns.js';
-import { brokenReason, brokenSection, depVersion, energyFact, ImageDir, pct, settingRows, valueHtml, type BrokenFile, type DrawnFigure } from './sections.js';
+import { brokenReason, brokenSection, depVersion, energyFact, ImageDir, pct, settingRows, settingRowsWithOrigin, valueHtml, type BrokenFile, type DrawnFigure } from './sections.js';
 import type { ReportProgress, ReportResult } from './phase.js';
 import { checkOptionNames, checkSignalOption, optionNames, StudyAbortedError, throwIfStopped, yieldToEventLoop } from '../phase.js';
 
@@ -468,7 +468,11 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   }
   if (isRecord(meta.job_options)) settings.push(table(['option', 'value'], settingRows(meta.job_options), { caption: 'Options of the run (_metadata.job_options)', cls: 'settings' }));
   if (isRecord(meta.reconstruction_settings)) {
-    settings.push(table(['setting', 'value'], settingRows(meta.reconstruction_settings), { caption: `Reconstruction settings (_metadata.reconstruction_settings${typeof meta.settings_sha256 === 'string' ? `; settings hash ${meta.settings_sha256.slice(0, 12)}` : ''})`, cls: 'settings' }));
+    // where each came from, when the run recorded it (reconstruction_run.json settings_origin: a flag, the settings file, a preset)
+    const origin = rec.run && isRecord(rec.run.settings_origin) ? rec.run.settings_origin : null;
+    settings.push(table(origin === null ? ['setting', 'value'] : ['setting', 'value', 'from'],
+      origin === null ? settingRows(meta.reconstruction_settings) : settingRowsWithOrigin(meta.reconstruction_settings, origin, 'reconstruction.'),
+      { caption: `Reconstruction settings (_metadata.reconstruction_settings${typeof meta.settings_sha256 === 'string' ? `; settings hash ${meta.settings_sha256.slice(0, 12)}` : ''}${origin === null ? '' : `; from: ${LSQML_FOLDER.run} settings_origin`})`, cls: 'settings' }));
   }
   if (settings.length === 0) settings.push(na('settings: _metadata records neither job_options nor reconstruction_settings'));
   if (rec.run) {

@@ -259,6 +259,23 @@ export function settingRows(o: Record<string, unknown>, prefix = ''): Cell[][] {
   });
 }
 
+/**
+ * `settingRows` with a third cell, where each setting came from (a recorded `settings_origin`: `flag --epochs`, `file
+ * /data/study.yaml`, `preset quick`; `default` for a setting it does not list). `group` is the settings group the rows'
+ * names are in (`reconstruction.` for a reconstruction's own settings, '' for a study's).
+ */
+export function settingRowsWithOrigin(o: Record<string, unknown>, origin: Record<string, unknown>, group = ''): Cell[][] {
+  return settingRows(o).map((row) => {
+    const path = `${group}${String(row[0])}`;
+    const own = origin[path];
+    // a row of a group shown whole (probePlan: start 5, stop null, stride 1): each of its settings given, by name
+    const under = Object.entries(origin).filter(([p, w]) => p.startsWith(`${path}.`) && typeof w === 'string')
+      .map(([p, w]) => `${p.slice(path.length + 1)}: ${String(w)}`);
+    const from = typeof own === 'string' ? own : under.length > 0 ? under.join('; ') : 'default';
+    return [...row, { html: esc(from), cls: 'wrap' }];
+  });
+}
+
 function summaryNa(ctx: ReportContext): string {
   const { plan } = ctx;
   const file = join(plan.roots.g, PHASE_G.summaryJson);
@@ -308,7 +325,7 @@ export function designSection(ctx: ReportContext): Section {
   const run = plan.run;
   if (run && 'error' in run) parts.push(bad('settings and phases of the run', join(hub, HUB.runState), run.error));
   if (run && 'value' in run && run.value && typeof run.value === 'object') {
-    const r = run.value as { settings?: Record<string, unknown>; study_settings?: unknown; phases?: Record<string, Record<string, unknown>>; status?: string };
+    const r = run.value as { settings?: Record<string, unknown>; study_settings?: unknown; settings_origin?: unknown; phases?: Record<string, Record<string, unknown>>; status?: string };
     if (r.settings && JSON.stringify(r.settings) !== JSON.stringify(designSettings)) {
       parts.push(table(['setting', 'value'], settingRows(r.settings), { caption: 'run.json settings' }));
     }
@@ -319,8 +336,10 @@ export function designSection(ctx: ReportContext): Section {
     if (all && typeof all === 'object' && !Array.isArray(all)) {
       const hasFile = existsSync(join(hub, HUB.settings));
       const { execution: _execution, ...shown } = all as Record<string, unknown>;
-      parts.push(table(['setting', 'value'], settingRows(shown),
-        { caption: `every setting of the study that shapes its results (run.json study_settings${hasFile ? ', as settings.json' : ''}; how it was executed — executor, jobs, threads — is in run.json)`, cls: 'settings' }));
+      // where each came from, when run.json records it (a flag, the settings file, the preset; the rest: default)
+      const origin = r.settings_origin !== null && typeof r.settings_origin === 'object' && !Array.isArray(r.settings_origin) ? r.settings_origin as Record<string, unknown> : null;
+      parts.push(table(origin === null ? ['setting', 'value'] : ['setting', 'value', 'from'], origin === null ? settingRows(shown) : settingRowsWithOrigin(shown, origin),
+        { caption: `every setting of the study that shapes its results (run.json study_settings${hasFile ? ', as settings.json' : ''}${origin === null ? '' : '; from: run.json settings_origin'}; how it was executed — executor, jobs, threads — is in run.json)`, cls: 'settings' }));
       if (hasFile) {
         parts.push(`<p class="small">To run this study again into a new hub, with the same settings and seeds: <code>ptychostudy run --config ${esc(join(hub, HUB.settings))} --out NEW_HUB</code>. The per-job commands of the reconstructions are in <code>phase_f/reconstruction_manifest.json</code> (<code>command</code>).</p>`);
       }
