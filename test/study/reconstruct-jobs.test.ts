@@ -128,3 +128,21 @@ test('doses print as Python floats in reasons', () => {
   assert.equal(pyFloat(1e16), '1e+16');
   assert.equal(pyFloat(1.5e20), '1.5e+20');
 });
+
+test('a job\'s command line names the settings file only when the job has settings lsqml\'s flags do not carry, and then says --bin-size 1 too', () => {
+  const root = tmp('jobs-config');
+  const t = writeTree(root, { doses: [1000] });
+  const hub = join(root, 'settings.json');
+  const at = (settings: Record<string, unknown>) => buildJobs({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000],
+    settings: parseStudySettings({ reconstruction: settings }).reconstruction, configFile: hub }).jobs[0]!;
+  // every setting on the line: no file needed, the line as before
+  assert.ok(!commandFor(at({ epochs: 3, binSize: 1 })).includes('--config'));
+  assert.ok(!commandFor(at({ epochs: 3, binSize: 1 })).includes('--bin-size'));
+  // a step-size scaler has no flag: the file gives it, named relative to the artifact root as every recorded path
+  const cmd = commandFor(at({ objectStepSizeScaler: 0.8, binSize: 1 }));
+  assert.deepEqual(cmd.slice(0, 4), ['ptychostudy', 'lsqml', '--config', '../settings.json']);
+  // the file may bin where the job did not (a flag put 1 over it): the line says 1
+  assert.deepEqual(cmd.slice(cmd.indexOf('--bin-size'), cmd.indexOf('--bin-size') + 2), ['--bin-size', '1']);
+  assert.deepEqual(commandFor(at({ objectStepSizeScaler: 0.8 }), undefined, true).slice(2, 4), ['--config', hub]);
+  rmSync(root, { recursive: true, force: true });
+});
