@@ -34,8 +34,9 @@
 # Threads: in a SLURM task lsqml runs as many threads as SLURM gave the task (--cpus-per-task; one CPU when
 # not given), here min(2, cores), unless the settings file sets reconstruction.threads. Memory: `ptychostudy
 # inspect --check --config SETTINGS FILE` prints what a reconstruction of FILE needs at its peak; give --mem a
-# little above the largest: a task given --mem lets lsqml plan with all of it (PTYCHOSTUDY_MEMORY_LIMIT, unless
-# set already), where lsqml alone takes half of the memory it sees (docs/slurm.md, "Many scans of your own").
+# little above the largest: in a task given --mem (or --mem-per-cpu, times --cpus-per-task) lsqml plans with all
+# of it, unless PTYCHOSTUDY_MEMORY_LIMIT is set; given neither, it takes half of the memory it sees (docs/slurm.md,
+# "Many scans of your own").
 #
 # Environment: PTYCHOSTUDY, the command that runs ptychostudy (default: ptychostudy; e.g. "node
 # /opt/ptychostudy/dist/src/cli/main.js"); SCANS_AT_ONCE, at most this many tasks running at once (sbatch's
@@ -100,9 +101,8 @@ if [ -n "${SLURM_ARRAY_TASK_ID:-}" ] && [ "${1:-}" = --task ]; then
   input=${inputs[$SLURM_ARRAY_TASK_ID]:-}
   [ -n "$input" ] || refuse "LIST $list: expected an input at index $SLURM_ARRAY_TASK_ID; found ${#inputs[@]} inputs (the list changed after submission?)"
   echo "scan $(scan_name "$input"): task $SLURM_ARRAY_TASK_ID of array ${SLURM_ARRAY_JOB_ID:-?} on $(hostname), ${SLURM_CPUS_PER_TASK:-${SLURM_CPUS_ON_NODE:-?}} CPUs"
-  # lsqml plans against half of the job's memory where SLURM limits it with a cgroup, against half the node's
-  # where it does not: with --mem given, plan against that (the estimate `inspect --check` prints is its peak)
-  if [ -z "${PTYCHOSTUDY_MEMORY_LIMIT:-}" ] && [ -n "${SLURM_MEM_PER_NODE:-}" ]; then export PTYCHOSTUDY_MEMORY_LIMIT=${SLURM_MEM_PER_NODE}M; fi
+  # the memory lsqml plans with is the task's --mem, or --mem-per-cpu × its CPUs, which lsqml reads from SLURM's
+  # variables itself (PTYCHOSTUDY_MEMORY_LIMIT, when set, wins); with neither, half of what it sees
   # SIGTERM (a time limit, scancel) goes to lsqml too, which stops at the end of its epoch: wait for it and say so
   trap ':' TERM
   one_scan "$input" "$out"

@@ -3,9 +3,11 @@
  * the memory limit of this machine (or the one the user sets), what decoding a set of members costs,
  * and what one LSQML reconstruction job needs for the shapes it was given (docs/limits.md).
  *
- * The limit is half of the machine's memory — the smaller of os.totalmem() and the cgroup limit
- * (process.constrainedMemory()) — or PTYCHOSTUDY_MEMORY_LIMIT (bytes, or a number with a K/M/G/T
- * suffix, powers of 1024) when that is set: on a shared node, set it to your share.
+ * The limit is PTYCHOSTUDY_MEMORY_LIMIT (bytes, or a number with a K/M/G/T suffix, powers of 1024)
+ * when that is set: on a shared node, set it to your share. Else, in a SLURM job given memory (`--mem`,
+ * or `--mem-per-cpu` × its CPUs: data/slurm-job.ts), all of that memory — the job's own, and what
+ * `inspect --check`'s estimate is sized for — at most the machine's. Else half of the machine's
+ * memory: the smaller of os.totalmem() and the cgroup limit (process.constrainedMemory()).
  */
 import os from 'node:os';
 import { InputError, UsageError } from '../errors.js';
@@ -13,6 +15,7 @@ import { formatShape } from '../npy/npy.js';
 import type { MemberHeader } from '../npy/npz.js';
 import type { Hdf5Reader } from './hdf5/reader.js';
 import { counted } from '../text.js';
+import { slurmJobMemory } from './slurm-job.js';
 
 export const MEMORY_LIMIT_ENV = 'PTYCHOSTUDY_MEMORY_LIMIT';
 
@@ -85,6 +88,11 @@ export function memoryLimit(env: NodeJS.ProcessEnv = process.env): MemoryLimit {
   }
   const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() ?? 0 : 0;
   const machine = constrained > 0 ? Math.min(os.totalmem(), constrained) : os.totalmem();
+  const job = slurmJobMemory(env);
+  if (job !== null) {
+    return job.bytes <= machine ? { bytes: job.bytes, source: `the SLURM job's ${formatBytes(job.bytes)}: ${job.source}; ${MEMORY_LIMIT_ENV} sets it` }
+      : { bytes: machine, source: `this machine's ${formatBytes(machine)}, less than the SLURM job's ${formatBytes(job.bytes)} (${job.source}); ${MEMORY_LIMIT_ENV} sets it` };
+  }
   return { bytes: Math.floor(machine * MEMORY_FRACTION), source: `half of this machine's ${formatBytes(machine)}; ${MEMORY_LIMIT_ENV} sets it` };
 }
 

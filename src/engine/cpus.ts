@@ -8,16 +8,12 @@
  * `--cpus-per-task`), else `SLURM_CPUS_ON_NODE` (the job's CPUs on this node, when it asked for no CPUs per task).
  */
 import os from 'node:os';
+import { slurmTaskCpusFrom } from '../data/slurm-job.js';
 import { MAX_LSQML_THREADS } from './options.js';
 
-/** The CPUs SLURM gave this process's task (module comment), or null outside a SLURM job or when it names none. */
+/** The CPUs SLURM gave this process's task (module comment; data/slurm-job.ts), or null outside a SLURM job or when it names none. */
 export function slurmTaskCpus(env: NodeJS.ProcessEnv = process.env): number | null {
-  if ((env['SLURM_JOB_ID'] ?? '').trim() === '') return null;
-  for (const name of ['SLURM_CPUS_PER_TASK', 'SLURM_CPUS_ON_NODE']) {
-    const text = env[name]?.trim() ?? '';
-    if (/^\d+$/.test(text) && Number(text) > 0) return Number(text);
-  }
-  return null;
+  return slurmTaskCpusFrom(env)?.cpus ?? null;
 }
 
 /** The CPUs this process may use: `machine` (`os.availableParallelism()`), at most what SLURM gave its task. */

@@ -110,3 +110,30 @@ test('submitted to SLURM: one array task per input, on the one CPU each was give
       if (job !== undefined) spawnSync('scancel', [job]);
     }
   });
+
+test('submitted to SLURM: a task plans with its --mem, or --mem-per-cpu × --cpus-per-task, and refuses a scan that needs more',
+  { skip, timeout: 660_000 }, () => {
+    // the 2-epoch reconstruction of the fixture needs about 195 MiB (inspect --check); half this node's memory is far more
+    const dir = scans('scans-memory', ['a.cxi']);
+    const jobs: string[] = [];
+    try {
+      for (const [options, limit, source] of [
+        [['--mem=64M'], '64.0 MiB', "SLURM_MEM_PER_NODE=64, the job's --mem in MiB"],
+        [['--mem-per-cpu=40M', '--cpus-per-task=2'], '80.0 MiB', "SLURM_MEM_PER_CPU=40, the job's --mem-per-cpu in MiB, × SLURM_CPUS_PER_TASK=2"],
+      ] as const) {
+        const out = `out-${limit.split('.')[0]}`;
+        const r = run(['list.txt', 'scans.yaml', out, '--wait', '--time=5', ...options], dir, 600_000);
+        const job = /Submitted batch job (\d+)/.exec(r.stdout)?.[1];
+        if (job !== undefined) jobs.push(job);
+        assert.ok(job, `${r.stdout}${r.stderr}`);
+        assert.notEqual(r.status, 0, 'the task failed, so sbatch --wait does');
+        const log = readFileSync(join(dir, out, 'logs', `${job}_0.out`), 'utf8');
+        assert.match(log, new RegExp(`^ptychostudy lsqml: .*expected a reconstruction that fits the memory limit of ${limit.replace('.', '\\.')} ` +
+          `\\(the SLURM job's ${limit.replace('.', '\\.')}: ${source.replace(/[.*()×]/g, '\\$&')}; PTYCHOSTUDY_MEMORY_LIMIT sets it\\)`, 'm'), log);
+        assert.equal(log.trimEnd().split('\n').pop(), `scan a: FAILED, exit 2 (${join(dir, 'a.cxi')})`);
+        assert.equal(existsSync(join(dir, out, 'a', 'reconstruction.npz')), false);
+      }
+    } finally {
+      for (const job of jobs) spawnSync('scancel', [job]);
+    }
+  });
