@@ -21,15 +21,18 @@
 #
 # Each scan ends with one line a script can grep (in its task's log, and on stdout with --local):
 #   scan <name>: done (<input>)             reconstructed
-#   scan <name>: skipped (<input>)          OUT/<name>/reconstruction.npz is there from an earlier run
+#   scan <name>: skipped (<input>)          OUT/<name>/reconstruction.npz is there from an earlier run, made of
+#                                           this input with the settings of SETTINGS (`lsqml --keep-same`)
 #   scan <name>: FAILED, exit N (<input>)   lsqml's exit status: 1 it diverged or a file could not be written,
 #                                           2 bad input, 143 stopped by SIGTERM (SLURM's time limit, scancel)
 # A SLURM task exits with lsqml's status (0 when skipped), so sacct shows which scans failed. A failed scan does
 # not stop the others. --local ends with `scans: D done, S skipped, F failed` and exits 1 when a scan failed;
 # Ctrl-C (or SIGTERM, a hang-up) stops lsqml at the end of its epoch and the loop after it, with lsqml's status.
 # Starting the same LIST again reconstructs only the scans without a result (the failed ones, those never
-# run); OVERWRITE=1 reconstructs every scan again, the earlier files moving to OUT/<name>/history/. lsqml's own
-# log of each scan is OUT/<name>/lsqml.log.
+# run); OVERWRITE=1 reconstructs every scan again, the earlier files moving to OUT/<name>/history/. A result made
+# with other settings (SETTINGS changed since) or of another input is not passed off as this run's: its scan
+# fails, exit 2, lsqml's line naming what differs (e.g. `reconstruction.epochs 2, now 5`) before the scan's line,
+# and the result stays as it is (OVERWRITE=1, or another OUT). lsqml's own log of each scan is OUT/<name>/lsqml.log.
 #
 # Threads: in a SLURM task lsqml runs as many threads as SLURM gave the task (--cpus-per-task; one CPU when
 # not given), here min(2, cores), unless the settings file sets reconstruction.threads. Memory: `ptychostudy
@@ -74,7 +77,18 @@ one_scan() {
   name=$(scan_name "$input")
   dir=$out/$name
   if [ -z "${OVERWRITE:-}" ] && [ -e "$dir/reconstruction.npz" ]; then
-    result=skipped rc=0 line="scan $name: skipped ($input)"
+    # kept only when made of this input with the settings asked now (lsqml --keep-same); otherwise lsqml's line
+    # names what differs, here and in the log, and the scan counts as failed: its earlier result stays as it is
+    local said
+    said=$($ptychostudy lsqml --config "$settings" --input "$input" --out "$dir" --keep-same 2>&1)
+    rc=$?
+    [ -z "$log" ] || printf '%s\n' "$said" >>"$log"
+    if [ $rc -eq 0 ]; then
+      result=skipped line="scan $name: skipped ($input)"
+    else
+      printf '%s\n' "$said"
+      result=failed line="scan $name: FAILED, exit $rc ($input)"
+    fi
   else
     if [ -n "$log" ]; then
       $ptychostudy lsqml --config "$settings" --input "$input" --out "$dir" ${OVERWRITE:+--overwrite} >>"$log" 2>&1

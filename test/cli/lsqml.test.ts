@@ -141,6 +141,29 @@ test('an existing reconstruction is not overwritten without --overwrite (exit 2)
   assert.deepEqual(readdirSync(out).sort(), ['history', 'lsqml.log', 'reconstruction.npz', 'reconstruction.png', 'reconstruction_run.json']);
 });
 
+test('lsqml --keep-same: the same input and settings keep the reconstruction (exit 0, nothing written); a broken one is refused, never taken for absent', () => {
+  const out = join(root, 'keep-same');
+  assert.equal(lsqml(['--input', ds.path, '--out', out, '--epochs', '2']).status, 0);
+  const before = readFileSync(join(out, 'reconstruction.npz'));
+  const listing = readdirSync(out).sort();
+  const same = lsqml(['--input', ds.path, '--out', out, '--epochs', '2', '--threads', '1', '--keep-same']);
+  assert.equal(same.status, 0, same.stderr);
+  assert.equal(same.stdout, `kept ${join(out, 'reconstruction.npz')}: a reconstruction of ${ds.path} with the same settings (--keep-same); --overwrite reconstructs it again\n`);
+  assert.deepEqual(readdirSync(out).sort(), listing);
+  const other = lsqml(['--input', ds.path, '--out', out, '--epochs', '2', '--batch-size', '8', '--keep-same']);
+  assert.equal(other.status, 2);
+  assert.match(other.stderr, /^ptychostudy lsqml: \S+reconstruction\.npz: expected a reconstruction of \S+ with the settings asked now, to keep it; found one made with reconstruction\.batchSize 96, now 8\. It is kept as it is: /);
+  assert.ok(readFileSync(join(out, 'reconstruction.npz')).equals(before));
+  const both = lsqml(['--input', ds.path, '--out', out, '--keep-same', '--overwrite']);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /option '--keep-same' cannot be used with option '--overwrite'/);
+  writeFileSync(join(out, 'reconstruction.npz'), 'not an NPZ\n');
+  const broken = lsqml(['--input', ds.path, '--out', out, '--epochs', '2', '--keep-same']);
+  assert.equal(broken.status, 2);
+  assert.match(broken.stderr, /^ptychostudy lsqml: \S+reconstruction\.npz: key '_metadata': expected a JSON object/);
+  assert.equal(readFileSync(join(out, 'reconstruction.npz'), 'utf8'), 'not an NPZ\n');
+});
+
 test('lsqml --overwrite moves the report made of the earlier reconstruction to history/ with it: DIR/report/ never shows another result', () => {
   const out = join(root, 'run-report');
   assert.equal(lsqml(['--input', ds.path, '--out', out, '--epochs', '2']).status, 0);

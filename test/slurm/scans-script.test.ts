@@ -64,6 +64,31 @@ test('--local: each scan ends with one line, a failed one does not stop the next
   assert.equal(again.stdout, 'scan broken: FAILED, exit 2 (broken.cxi)\nscan a: skipped (a.cxi)\nscans: 0 done, 1 skipped, 1 failed (logs: out/logs/)\n');
 });
 
+test('--local started again with other settings: the earlier result is kept as it is, not passed off as this run\'s (was: "skipped"); the thread count alone changes nothing', () => {
+  const dir = scans('scans-changed', ['a.cxi']);
+  const first = run(['--local', 'list.txt', 'scans.yaml', 'out'], dir);
+  assert.equal(first.status, 0, first.stderr);
+  const result = join(dir, 'out', 'a', 'reconstruction.npz');
+  const bytes = readFileSync(result);
+  writeFileSync(join(dir, 'scans.yaml'), 'reconstruction:\n  epochs: 3\n  seed: 7\n');
+  const changed = run(['--local', 'list.txt', 'scans.yaml', 'out'], dir);
+  assert.equal(changed.status, 1, changed.stderr);
+  assert.equal(changed.stdout, `ptychostudy lsqml: ${result}: expected a reconstruction of ${join(dir, 'a.cxi')} with the settings asked now, to keep it; ` +
+    'found one made with reconstruction.epochs 2, now 3; reconstruction.seed 42, now 7. It is kept as it is: --overwrite reconstructs it again ' +
+    '(its files move to history/), or give another --out\n' +
+    `scan a: FAILED, exit 2 (${join(dir, 'a.cxi')})\nscans: 0 done, 0 skipped, 1 failed (logs: out/logs/)\n`);
+  assert.deepEqual(readFileSync(result), bytes, 'the earlier result is as it was');
+  assert.equal(existsSync(join(dir, 'out', 'a', 'history')), false);
+  writeFileSync(join(dir, 'scans.yaml'), 'reconstruction:\n  epochs: 2\n  threads: 1\n');
+  const same = run(['--local', 'list.txt', 'scans.yaml', 'out'], dir);
+  assert.equal(same.status, 0, same.stderr);
+  assert.equal(same.stdout, `scan a: skipped (${join(dir, 'a.cxi')})\nscans: 0 done, 1 skipped, 0 failed (logs: out/logs/)\n`);
+  copyFileSync(join(dir, 'list.txt'), join(dir, 'a.cxi')); // the same name, another file
+  const other = run(['--local', 'list.txt', 'scans.yaml', 'out'], dir);
+  assert.equal(other.status, 1, other.stderr);
+  assert.match(other.stdout, /^ptychostudy lsqml: \S+: expected a reconstruction of \S+a\.cxi with the settings asked now, to keep it; found one made with the input: a\.cxi of 45399 bytes, SHA-256 53ed3de1f779…; now \S+a\.cxi of \d+ bytes, SHA-256 [0-9a-f]{12}…\. It is kept as it is/);
+});
+
 test('--local: Ctrl-C stops lsqml at the end of its epoch and the loop after it (lsqml handles the signal, so the shell alone would go on), exit 130', async () => {
   const dir = scans('scans-stop');
   writeFileSync(join(dir, 'scans.yaml'), 'reconstruction:\n  epochs: 1000000\n');

@@ -38,6 +38,7 @@ interface LsqmlFlags extends EngineFlags {
   threads?: string;
   precision?: string;
   overwrite?: boolean;
+  keepSame?: boolean;
 }
 
 /**
@@ -137,6 +138,9 @@ export function register(program: Command): void {
       '(PtyPy stores a photon energy) and for an NPZ (docs/real-data.md, "Radiation")');
   addFrameOptions(cmd, 'the file (refused for a dataset NPZ)')
     .option('--overwrite', 'replace an existing reconstruction in --out; its files, and its report, move to <out>/history/ (default: refuse)')
+    .addOption(new Option('--keep-same', 'when --out holds a reconstruction of the same input (size, SHA-256) with the same settings (all but ' +
+      '--threads), keep it, say so and exit 0; one of another input or with other settings is refused (exit 2) naming what differs ' +
+      '(default: refuse any existing reconstruction)').conflicts('overwrite'))
     .action(action('lsqml', async (flags: LsqmlFlags) => {
       const input = aliased<string>(flags as Record<string, unknown>, '--input', OLD_INPUT);
       const outputDir = aliased<string>(flags as Record<string, unknown>, '--out', OLD_OUT);
@@ -185,6 +189,14 @@ export function register(program: Command): void {
         let why = 'no such file';
         try { statSync(opts.input); } catch (err) { why = brokenLink(opts.input, err) ?? why; }
         throw new UsageError(`--input ${opts.input}: ${why}`);
+      }
+      if (flags.keepSame === true) {
+        const { keptReconstruction } = await import('../../study/reconstruct/kept.js');
+        const kept = keptReconstruction(opts);
+        if (kept !== null) {
+          process.stdout.write(`kept ${kept.path}: a reconstruction of ${opts.input} with the same settings (--keep-same); --overwrite reconstructs it again\n`);
+          return;
+        }
       }
       const progress = progressPrinter(process.stderr, redrawsInPlace(process.stderr));
       progress.status(`reading ${opts.input} (${formatBytes(statSync(opts.input).size)}) and preparing the first epoch …`);
