@@ -19,8 +19,8 @@ import { givenProbeLine, givenProbeWarnings, p5, probeText, type GivenProbe, typ
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffFile } from './hdf5/signature.js';
 import { ELECTRON_VOLT_J, type Radiation } from './geometry.js';
-import { checkObjectFrameFits, formatBytes, measuredJobBytes, memoryLimit, type LsqmlJobRequest } from './memory.js';
-import { counted, printable } from '../text.js';
+import { checkObjectFrameFits, jobMemoryLine, measuredJobBytes, memoryLimit, type LsqmlJobRequest } from './memory.js';
+import { printable } from '../text.js';
 
 /** Entries listed at most (groups, datasets and links together); the rest is counted as not listed. */
 export const MAX_LISTED_ENTRIES = 2000;
@@ -149,7 +149,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       const limit = memoryLimit();
       const positionKey = m.keys.translation ?? m.keys.positions; // as lsqml names it (study/reconstruct/input.ts)
       checkObjectFrameFits(path, m.objectShape, { n: m.n, H: m.H, W: m.W, ...(positionKey ? { positionKeys: `key '${printable(positionKey)}'` } : {}) }, job, limit);
-      memory.push(memoryLine(measuredJobBytes(m.objectShape, m, job), job, limit));
+      memory.push(jobMemoryLine(measuredJobBytes(m.objectShape, m, job), job, limit));
     }
     const g = m.geometry;
     let given: GivenProbe | undefined;
@@ -182,13 +182,6 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
     if (!(err instanceof InputError)) throw err;
     return { valid: false, reads: [], violations: [err.message], warnings: [] };
   }
-}
-
-/** The line of `inspect --check` that says what a reconstruction needs, for sizing a batch job's memory (`--mem`). */
-function memoryLine(bytes: number, job: LsqmlJobRequest, limit: { bytes: number; source: string }): string {
-  const images = job.nImages !== undefined ? `, the first ${job.nImages} patterns` : '';
-  return `memory: a reconstruction (${counted(job.modes, 'probe mode')}, batches of ${job.batchSize}${images}) needs at most about ${formatBytes(bytes)}; ` +
-    `the limit here is ${formatBytes(limit.bytes)} (${limit.source})`;
 }
 
 /**

@@ -12,7 +12,7 @@ import { sniffFile } from './hdf5/signature.js';
 import { decodeNumeric, type DtypeInfo } from '../npy/npy.js';
 import type { NdArray, NumericData } from '../npy/types.js';
 import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset, type Dataset } from './dataset.js';
-import { checkDecodeFits, noPixelPatternsMessage } from './memory.js';
+import { checkDecodeFits, jobMemoryLine, memoryLimit, noPixelPatternsMessage, npzJobBytes, type LsqmlJobRequest } from './memory.js';
 import { checkPositionsOnObject, checkProbeHasIntensity } from './job-input.js';
 import { npzGeometry, npzRadiationMessage, frameSettingsMessage, nonSquarePatternsMessage, noCountsMessage, noPatternsMessage, sampling } from './input.js';
 import type { Radiation } from './geometry.js';
@@ -245,7 +245,7 @@ async function npzProbe(path: string, ds: Dataset, initialProbe?: InitialProbeOf
  * (a `_metadata` that cannot be decoded included); a `_metadata` that decodes but is not a JSON object,
  * or declares more than MAX_METADATA_BYTES, is reported as unreadable — and fails the check.
  */
-export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf } = {}): Promise<NpzSummary> {
+export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf; job?: LsqmlJobRequest } = {}): Promise<NpzSummary> {
   let r: NpzReader;
   try {
     r = NpzReader.open(path, opts);
@@ -317,6 +317,17 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
       } catch (err) {
         if (!(err instanceof DatasetError)) throw err;
         violations = [...err.violations];
+      }
+      // the memory a reconstruction needs (from the headers, as lsqml estimates it), and lsqml's refusal when it is over the limit
+      if (opts.job) {
+        try {
+          const limit = memoryLimit();
+          const bytes = npzJobBytes(path, headers, opts.job, limit);
+          if (bytes !== null) reads.push(jobMemoryLine(bytes, opts.job, limit));
+        } catch (err) {
+          if (!(err instanceof InputError) && !(err instanceof UsageError)) throw err;
+          violations.push(err.message);
+        }
       }
       // a job that reads this file fails on a broken _metadata (requireReadableMetadata); so does the check
       if (metadata.status === 'error') {

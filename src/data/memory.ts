@@ -158,8 +158,16 @@ export interface LsqmlJobRequest {
  * wrong rank are left to the dataset contract (validateDataset), which reports them.
  */
 export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string, MemberHeader>>, job: LsqmlJobRequest, limit: MemoryLimit = memoryLimit()): void {
+  npzJobBytes(file, headers, job, limit);
+}
+
+/**
+ * The estimated peak (`lsqmlJobBytes`) of an LSQML job of an NPZ, from its members' headers, as `checkLsqmlJobFits`
+ * checks it (and throws what it throws); null when the headers are missing or of the wrong rank (the contract's to report).
+ */
+export function npzJobBytes(file: string, headers: Readonly<Record<string, MemberHeader>>, job: LsqmlJobRequest, limit: MemoryLimit = memoryLimit()): number | null {
   const d = headers.diffraction, o = headers.objectGuess;
-  if (!d || d.shape.length !== 3 || (o && o.shape.length !== 2)) return;
+  if (!d || d.shape.length !== 3 || (o && o.shape.length !== 2)) return null;
   // [n, H, W], or a legacy [H, W, n] whose last axis is the number of coordinates
   const nCoords = headers.xcoords?.shape.length === 1 ? headers.xcoords.shape[0] : undefined;
   const [a, b, c] = d.shape as [number, number, number];
@@ -178,13 +186,20 @@ export function checkLsqmlJobFits(file: string, headers: Readonly<Record<string,
     nFile, nUsed, N, diffractionItemBytes: d.info.itemsize, objectHeight: HO, objectWidth: WO, modes: job.modes, batchSize: job.batchSize,
   };
   const need = lsqmlJobBytes(shape);
-  if (need <= limit.bytes) return;
+  if (need <= limit.bytes) return need;
   const objectPart = 200 * HO * WO;
   // the minibatch's term grows with the patterns' size N², a size the diffraction sets
   const diffractionPart = need - 192 * 2 ** 20 - objectPart;
   const [key, h] = o && objectPart >= diffractionPart ? ['objectGuess', o] : ['diffraction', d];
   throw new InputError(`${file}: key '${key}': expected a reconstruction that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
     `found shape ${formatShape(h.shape)}, for which an LSQML job with ${counted(job.modes, 'mode')} needs about ${formatBytes(need)}`);
+}
+
+/** The line of `inspect --check` that says what a reconstruction needs, for sizing a batch job's memory (`--mem`). */
+export function jobMemoryLine(bytes: number, job: LsqmlJobRequest, limit: MemoryLimit): string {
+  const images = job.nImages !== undefined ? `, the first ${job.nImages} patterns` : '';
+  return `memory: a reconstruction (${counted(job.modes, 'probe mode')}, batches of ${job.batchSize}${images}) needs at most about ${formatBytes(bytes)}; ` +
+    `the limit here is ${formatBytes(limit.bytes)} (${limit.source})`;
 }
 
 /**

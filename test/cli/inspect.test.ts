@@ -252,6 +252,27 @@ test('--check says the memory a reconstruction needs (for a batch job\'s --mem),
   }
 });
 
+test('--check of a dataset NPZ says the memory a reconstruction needs, as of a CXI file (was: no memory line), and refuses what lsqml refuses for memory, in its words', () => {
+  const line = (stdout: string): string => /^  memory: (.*)$/m.exec(stdout)?.[1] ?? `no memory line in:\n${stdout}`;
+  const one = inspect('--check', fixture);
+  assert.equal(one.status, 0, one.stderr);
+  // lsqmlJobBytes of 16×16 objectGuess, its 8×8 <f4 patterns and a minibatch of them: 192 MiB and what the arrays add
+  assert.match(line(one.stdout), /^a reconstruction \(1 probe mode, batches of 96\) needs at most about 192\.\d MiB; the limit here is .+ \(half of this machine's .+\)$/);
+  const dir = mkdtempSync(join(tmpdir(), 'ptychostudy-inspect-npz-memory-'));
+  try {
+    writeFileSync(join(dir, 'scans.yaml'), 'reconstruction:\n  modes: 3\n  batchSize: 8\n');
+    assert.match(line(inspect('--check', '--config', join(dir, 'scans.yaml'), fixture).stdout), /^a reconstruction \(3 probe modes, batches of 8\) needs at most about /);
+    const env = { ...process.env, PTYCHOSTUDY_MEMORY_LIMIT: '150M' };
+    const refused = spawnSync(process.execPath, [cli, 'inspect', '--check', fixture], { encoding: 'utf8', env });
+    const lsqml = spawnSync(process.execPath, [cli, 'lsqml', '--input', fixture, '--out', join(dir, 'out')], { encoding: 'utf8', env });
+    assert.equal(lsqml.status, 2, lsqml.stderr);
+    assert.equal(refused.status, 2, refused.stdout);
+    assert.ok(refused.stdout.includes(`DATA-001 check: 1 problem\n  ${lsqml.stderr.replace(/^ptychostudy lsqml: /, '').trim()}`), `${refused.stdout}\n${lsqml.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('--check refuses what lsqml refuses of the patterns themselves, in its words: not square, no count at all', async () => {
   const { fixtureEntries, writeHdf5 } = await import('../data/cxi-builder.js');
   const entries = await fixtureEntries();
@@ -381,8 +402,8 @@ test('--check of a dataset NPZ names the probe lsqml starts from: probeGuess, or
     writeFileSync(config, `reconstruction:\n  initProbe: "file:${p}"\n`);
     const byFile = inspect('--check', '--json', '--config', config, p, noProbe);
     assert.equal(byFile.status, 0, byFile.stdout);
-    assert.deepEqual((JSON.parse(byFile.stdout) as Array<{ check: { reads: string[] } }>).map((f) => f.check.reads),
-      [0, 1].map(() => [`probe: file:${p}: probeGuess (reconstruction.initProbe), 1 mode of 8×8, the patterns' size`]));
+    assert.deepEqual((JSON.parse(byFile.stdout) as Array<{ check: { reads: string[] } }>).map((f) => f.check.reads.map((r) => r.replace(/^(memory: ).*/, '$1…'))),
+      [0, 1].map(() => [`probe: file:${p}: probeGuess (reconstruction.initProbe), 1 mode of 8×8, the patterns' size`, 'memory: …']));
     const model = inspect('--check', '--probe-model', 'aperture:diameter=5e-8,wavelength=1e-10,pixel=1e-8', noProbe);
     assert.equal(model.status, 0, model.stdout);
     assert.ok(model.stdout.includes('\nDATA-001 check: valid dataset\n  probe: model aperture (reconstruction.probeModel), 1 mode of 8×8, pixel [1e-8, 1e-8] m\n'), model.stdout);

@@ -163,8 +163,9 @@ export function register(program: Command): void {
       'NaN count (of the modulus |z| for complex keys), then the decoded _metadata (0-d string, bytes or a ' +
       'pickled string, read without executing anything). --check also checks the dataset contract (DATA-001) ' +
       'and that every scan position\'s patch touches objectGuess, as a reconstruction requires, what lsqml refuses of the patterns ' +
-      'and the probe (not square, no pixel, no pattern, no count, a zero probeGuess), and names the probe a reconstruction starts ' +
-      'from (probeGuess, or the one --probe-model or --init-probe file:PATH gives, refused as lsqml refuses it).\n\n' +
+      'and the probe (not square, no pixel, no pattern, no count, a zero probeGuess), names the probe a reconstruction starts ' +
+      'from (probeGuess, or the one --probe-model or --init-probe file:PATH gives, refused as lsqml refuses it), and the memory a ' +
+      'reconstruction needs at its peak with --config\'s modes and batch size (refused, as lsqml refuses it, over the limit).\n\n' +
       'For an HDF5 file (CXI, PtyPy .ptyd or .ptyr, a ptychodus product): every group, dataset (dtype, shape, ' +
       'bytes, chunks, filters) and link, from the metadata alone; links are shown, not followed. --check reads ' +
       'it as `lsqml --input` does and says what a reconstruction takes from it (patterns, keys, geometry, ' +
@@ -184,7 +185,7 @@ export function register(program: Command): void {
       'breaks the contract or cannot be reconstructed.')
     .argument('<files...>', 'NPZ or HDF5 files to inspect')
     .option('--json', 'print a JSON array, one object per file')
-    .option('--check', 'NPZ: check the dataset contract (DATA-001) and the positions against objectGuess; HDF5: read it as a reconstruction does, and of measured data say the memory a reconstruction needs (for a batch job\'s --mem; refused, as lsqml refuses it, over the limit)')
+    .option('--check', 'NPZ: check the dataset contract (DATA-001) and the positions against objectGuess; HDF5: read it as a reconstruction does; of a dataset NPZ and measured data say the memory a reconstruction needs (for a batch job\'s --mem; refused, as lsqml refuses it, over the limit)')
     .option('--radiation <r>', 'with --check, the setting reconstruction.radiation the files are read with, as lsqml --radiation: photon (λ = hc/E) or ' +
       'electron (the energy is an electron\'s kinetic energy, λ = h/√(2·m0·E·(1 + E/(2·m0·c²)))). Default: as the file states at ' +
       'entry_1/instrument_1/source_1/probe, photon when it states none; refused when the file states the other, for a .ptyd, for an NPZ ' +
@@ -238,19 +239,20 @@ export function register(program: Command): void {
       let code = 0;
       const out: Record<string, unknown>[] = [];
       const texts: string[] = [];
+      // the reconstruction whose memory `--check` states: the modes, batch size and nImages of the settings
+      const job = { modes: parsed.modes, batchSize: parsed.batchSize, ...(parsed.nImages !== null ? { nImages: parsed.nImages } : {}) };
       for (const file of files) {
         try {
           const instead = notInspected(file);
           if (instead !== null) throw new InputError(instead);
           if (isHdf5File(file)) {
-            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}),
-              job: { modes: parsed.modes, batchSize: parsed.batchSize, ...(parsed.nImages !== null ? { nImages: parsed.nImages } : {}) } });
+            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), job });
             if (s.check && !s.check.valid) code = 2;
             if (flags.json) out.push(hdf5Json(s));
             else texts.push(hdf5Text(s, beamLines));
             continue;
           }
-          const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}) });
+          const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), job });
           if (s.check && !s.check.valid) code = 2;
           if (flags.json) out.push(toJson(s));
           else texts.push(toText(s));
