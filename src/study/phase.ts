@@ -122,8 +122,11 @@ export function checkSignalOption(signal: unknown): AbortSignal | undefined {
   return signal;
 }
 
-/** What a local run checks before it writes `root` (a study hub when `isHub`, else one phase's root). */
-export type LocalRunCheck = (root: string, isHub: boolean) => Promise<void>;
+/**
+ * What a local run checks before it writes `root` (a study hub when `isHub`, else one phase's root); `executor`: the
+ * settings' `execution.executor`, null for an entry that takes no settings (`runComparison`, `buildReport`).
+ */
+export type LocalRunCheck = (root: string, isHub: boolean, executor: 'local' | 'slurm' | null) => Promise<void>;
 
 let localRunCheck: LocalRunCheck | null = null;
 
@@ -137,8 +140,8 @@ export function setLocalRunCheck(check: LocalRunCheck | null): void {
 }
 
 /** The check `setLocalRunCheck` set, for `root`; nothing when none is set. */
-export async function checkLocalRun(root: string, isHub: boolean): Promise<void> {
-  if (localRunCheck !== null) await localRunCheck(root, isHub);
+export async function checkLocalRun(root: string, isHub: boolean, executor: 'local' | 'slurm' | null): Promise<void> {
+  if (localRunCheck !== null) await localRunCheck(root, isHub, executor);
 }
 
 /** Throws StudyAbortedError for `phase` when `signal` is aborted. */

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError, runSimulation, runStudy, readHubSettings } from '../../src/index.js';
+import { UsageError, buildReport, parseStudySettings, runSimulation, runStudy, readHubSettings } from '../../src/index.js';
 import { tempDir } from '../tmp.js';
 import { noSlurm } from './slurm-helpers.js';
 
@@ -31,10 +31,25 @@ test('runStudy and runSimulation refuse a hub whose SLURM jobs are queued, as `p
     await assert.rejects(runStudy(hub), queued(/: SLURM jobs of this hub are queued or running \(submission 1: \d+/));
     const settings = readHubSettings(hub)!;
     await assert.rejects(runSimulation(settings, { outputRoot: join(hub, 'phase_c') }), queued(/, which write this root, are queued or running/));
+    // the report too (was: built beside the queued jobs, missing what their merges add)
+    await assert.rejects(buildReport(hub), queued(/: SLURM jobs of this hub are queued or running \(submission 1: \d+/));
     assert.deepEqual(readdirSync(hub).sort(), before, 'nothing written');
     assert.ok(!existsSync(join(hub, 'phase_c', 'dose_10000')));
   } finally {
     const c = cli(['cancel', '--out', hub]);
     assert.equal(c.status, 0, c.stderr);
   }
+});
+
+test('settings asking for SLURM are refused by the library, which runs every job here (was: run here all the same), and nothing is written', async () => {
+  const dir = tempDir('lib-slurm-executor');
+  const settings = parseStudySettings({ preset: 'quick', simulation: { doses: [1e4] }, execution: { executor: 'slurm' } });
+  const refused = (e: unknown): boolean => {
+    assert.ok(e instanceof UsageError, `expected a UsageError, got ${String(e)}`);
+    assert.match(e.message, /^execution\.executor 'slurm': expected 'local' from a script — the library runs every job on this machine; submit to SLURM with `ptychostudy (run|generate\|overlap\|reconstruct) --executor slurm` \(docs\/slurm\.md\), or pass `execution: \{ executor: 'local' \}` to run here; nothing was run$/);
+    return true;
+  };
+  await assert.rejects(runStudy(join(dir, 'hub'), { preset: 'quick', execution: { executor: 'slurm' } }), refused);
+  await assert.rejects(runSimulation(settings, { outputRoot: join(dir, 'phase_c') }), refused);
+  assert.deepEqual(readdirSync(dir), [], 'nothing written');
 });

@@ -197,7 +197,7 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   const startedAt = started.toISOString().replace(/\.\d+Z$/, 'Z');
   const plan = planComparisons(opts);
   checkBeforeComparing(opts, plan);
-  await checkLocalRun(opts.outputRoot, false);
+  await checkLocalRun(opts.outputRoot, false, null);
   const warnings = [...plan.warnings];
   for (const w of plan.warnings) onProgress({ kind: 'warning', message: w });
   const models = opts.models ?? [];

@@ -45,7 +45,7 @@ export async function runOverlap(studySettings: StudySettings | StudySettingsInp
     { dose: 'the doses are `doses: [1e4, …]`', view: 'the views are `views: [\'dense\', …]`' });
   const signal = checkSignalOption(opts.signal);
   const planned = planOverlap(settings, opts);
-  await checkLocalRun(planned.outputRoot, false);
+  await checkLocalRun(planned.outputRoot, false, settings.execution.executor);
   const manifest = join(planned.outputRoot, PHASE_D.manifest);
   return withLock(join(planned.outputRoot, PHASE_D.lock), 'overlap run', 'Phase D root', async () => {
     // again under the lock: another run may have written meanwhile

@@ -37,7 +37,7 @@ export async function runReconstruction(studySettings: StudySettings | StudySett
   const settings = checkStudySettings(studySettings);
   const signal = checkSignalOption(opts?.signal);
   const plan = planReconstruction(settings, planOptions(opts, optionNames<ReconstructionExecution>({ executor: true, settingsFile: true, signal: true })), usableCpus());
-  await checkLocalRun(plan.artifactRoot, false);
+  await checkLocalRun(plan.artifactRoot, false, settings.execution.executor);
   await checkStartFilesPresent(plan, opts.settingsFile);
   await checkInitProbeFits(plan);
   await checkInitObjectFits(plan);

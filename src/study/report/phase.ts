@@ -29,7 +29,7 @@ import {
   brokenSection, chartsSection, designSection, doseLabel, ImageDir, metricsSection, phaseFSection, reportContext, skippedSection, softwareSection,
   type BrokenFile, type DrawnFigure,
 } from './sections.js';
-import { checkOptionNames, checkSignalOption, optionNames, StudyAbortedError, throwIfStopped, yieldToEventLoop } from '../phase.js';
+import { checkLocalRun, checkOptionNames, checkSignalOption, optionNames, StudyAbortedError, throwIfStopped, yieldToEventLoop } from '../phase.js';
 
 export interface ReportResult {
   indexPath: string;
@@ -95,6 +95,9 @@ export async function buildReport(hub: string, second?: ReportOptions | number, 
   if (!statSync(hub).isDirectory()) throw new UsageError(`\`hub\` ${hub}: expected a directory (the hub); found a file`);
   const signal = checkSignalOption(opts.signal);
   throwIfStopped(signal, 'report');
+  // a script's report keeps off a hub SLURM jobs still write, as its runs do (slurm/local-guard.ts); the command line's
+  // `report` and a SLURM task's closing report set no such check
+  await checkLocalRun(hub, true, null);
   const outDir = planReport(hub, opts.shownRun).outDir;
   checkWritableDir(outDir, 'report directory'); // a read-only hub: one line naming it, before the lock
   try {

@@ -166,7 +166,7 @@ export async function runStudy(hub: string, settings?: StudySettings | StudySett
   if (typeof hub !== 'string' || hub === '') throw new UsageError(`\`hub\` ${shown(hub)}: expected a path (the hub directory)`);
   checkHubPath(hub); // a file, a link to nothing, a path that cannot be examined: one line, the same as a SLURM submission's
   const checked = studySettingsFor(hub, settings); // a caller's unparsed or bad settings: one SettingsError, before the hub is made
-  await checkLocalRun(hub, true); // never beside SLURM jobs of this hub (or of its phase roots) that are queued or running
+  await checkLocalRun(hub, true, checked.execution.executor); // never beside SLURM jobs of this hub (or of its phase roots) that are queued or running
   checkWritableDir(hub, '`hub`'); // a read-only hub: one line naming it, not the lock's temporary file
   // taken at once (a busy hub: LockBusyError naming the holder); a lock taken over while the run held it (its
   // heartbeat stopped for longer than the lease) ends the run with an error saying so (withLock)

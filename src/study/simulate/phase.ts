@@ -53,7 +53,7 @@ export async function runSimulation(studySettings: StudySettings | StudySettings
     { doses: 'the doses are a setting: `simulation.doses`' });
   const signal = checkSignalOption(opts.signal);
   const planned = planSimulation(settings, opts);
-  await checkLocalRun(planned.outputRoot, false);
+  await checkLocalRun(planned.outputRoot, false, settings.execution.executor);
   const doses: SimulationJobResult[] = [];
   const plan = await withLock(join(planned.outputRoot, PHASE_C.lock), 'generate run', 'Phase C root', async () => {
     // what the root holds, read again under the lock
