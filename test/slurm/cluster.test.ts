@@ -493,8 +493,15 @@ test('a refused submission: one line with sbatch\'s reason, exit code 1, recorde
     const r = cli(['run', ...TINY, '--slurm-partition', 'no-such-partition', '--out', bad]);
     assert.equal(r.status, 1);
     const lines = r.stderr.trim().split('\n');
-    assert.equal(lines.at(-1), 'ptychostudy run: sbatch refused the generate job (slurm/generate.sbatch): sbatch: error: Batch job submission failed: Invalid partition name specified');
+    const asked = '; the job asked --partition=no-such-partition (execution.slurm, which a hub keeps for its next runs: --slurm-partition, --slurm-account, ' +
+      '--slurm-qos, --slurm-time, --slurm-cpus-per-task, --slurm-mem or --slurm-sbatch-arg give another)';
+    assert.equal(lines.at(-1), `ptychostudy run: sbatch refused the generate job (slurm/generate.sbatch): sbatch: error: Batch job submission failed: Invalid partition name specified${asked}`);
+    // run again without the flag, the hub's settings ask the same partition: the refusal says which and where from (was: sbatch's line alone)
+    const again = cli(['run', '--executor', 'slurm', '--out', bad]);
+    assert.equal(again.status, 1, again.stderr);
+    assert.equal(again.stderr.trim().split('\n').at(-1), `ptychostudy run: sbatch refused the generate job (slurm/generate.2.sbatch): sbatch: error: Batch job submission failed: Invalid partition name specified${asked}`);
     const jobs = JobsRecordSchema.parse(json(join(bad, 'slurm', 'jobs.json')));
+    assert.equal(jobs.submissions[1]!.rejected!.message, 'sbatch: error: Batch job submission failed: Invalid partition name specified');
     assert.equal(jobs.submissions[0]!.rejected!.message, 'sbatch: error: Batch job submission failed: Invalid partition name specified');
     const state = json<{ status: string; phases: Record<string, { status: string; detail: string }> }>(join(bad, 'run.json'));
     assert.equal(state.status, 'failed');

@@ -88,6 +88,17 @@ export function activeSubmissions(home: string): { number: number; ids: string[]
 }
 
 /**
+ * What a refused job asked of SLURM through the settings (partition, account, qos, time, CPUs, memory, other sbatch
+ * options), so that a refusal for one of them (`Invalid partition name specified`) shows the value and where it comes
+ * from: the hub's settings, which a later `run --out HUB` keeps unless a --slurm-… flag gives another. '' when none.
+ */
+function askedOfSlurm(options: readonly string[]): string {
+  const asked = options.filter((o) => !/^--(job-name|array|output|open-mode|chdir|dependency)=/.test(o));
+  return asked.length === 0 ? '' : `; the job asked ${asked.join(' ')} (execution.slurm, which a hub keeps for its next runs: ` +
+    '--slurm-partition, --slurm-account, --slurm-qos, --slurm-time, --slurm-cpus-per-task, --slurm-mem or --slurm-sbatch-arg give another)';
+}
+
+/**
  * The homes whose SLURM submissions write `root`: the root itself; for a study hub also its phase roots
  * (a phase submitted on its own into `<hub>/phase_f`); for a phase root of a hub also that hub (a study
  * submission writes it). Absolute paths.
@@ -269,7 +280,8 @@ export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, on
         writeJsonAtomic(paths.finish(number), {
           finished_at: utcSeconds(), finished_by: 'sbatch refused the submission', exit_code: 1, report: null, steps: [],
         });
-        throw new SlurmError(`sbatch refused the ${p.step} job (${script.relative})${cancelled.length > 0 ? `; cancelled the jobs already submitted (${cancelled.join(', ')})` : ''}: ${err.message}`);
+        throw new SlurmError(`sbatch refused the ${p.step} job (${script.relative})${cancelled.length > 0 ? `; cancelled the jobs already submitted (${cancelled.join(', ')})` : ''}: ${err.message}` +
+          askedOfSlurm(sbatchOptions(request)));
       }
       writeJobs(home, jobs);
       onSubmitted(record);
