@@ -94,6 +94,9 @@ function normaliseJson(v, hubRe) {
     const timed = v.metric === 'computation_time_s';
     for (const [k, x] of Object.entries(v)) {
       if (TIME_KEYS.has(k) || (timed && k === 'value')) continue;
+      // run.json's settings_origin: where an execution setting came from (--executor, --jobs) is as much of who ran the
+      // jobs as the setting itself
+      if (k.startsWith('execution.')) continue;
       out[normaliseString(k, hubRe)] = normaliseJson(x, hubRe);
     }
     return out;

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { StudySettings } from '../settings/schema.js';
+import type { SettingsOrigin } from '../settings/origin.js';
 import type { PhaseGOptions } from '../study/compare/phase.js';
 import type { OverlapRunOptions } from '../study/overlap/plan.js';
 import type { ReconstructionPlanOptions } from '../study/reconstruct/plan.js';
@@ -283,10 +284,10 @@ export function closingLine(command: string, v: SubmissionView, resumeArgv: read
 }
 
 /** `run`: the whole study. */
-export async function runOnCluster(hub: string, settings: StudySettings, flags: OutputFlags): Promise<number | null> {
+export async function runOnCluster(hub: string, settings: StudySettings, flags: OutputFlags, origin?: SettingsOrigin): Promise<number | null> {
   if (settings.execution.executor !== 'slurm') return guardLocal(hub, true);
   return submitAndFollow('run', hub, flags, async (env, progress) => {
-    const submission = await submitStudy(hub, settings, env, progress);
+    const submission = await submitStudy(hub, settings, env, progress, origin);
     // after the checks, as a local run names its hub once it starts: a refusal is its one line alone
     if (!flags.quiet) process.stderr.write(`hub: ${hub}\n`);
     return submission;

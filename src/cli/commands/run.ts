@@ -167,7 +167,7 @@ export function register(program: Command): void {
       refuseDetachWithoutSlurm(settings.execution.executor, flags);
       const hub = chooseHub(settings.preset ?? 'study', out, force);
       const { runOnCluster } = await import('../cluster.js');
-      const onCluster = await runOnCluster(hub, settings, flags);
+      const onCluster = await runOnCluster(hub, settings, flags, origin);
       if (onCluster !== null) return onCluster;
       const quiet = flags.quiet ?? false;
       const err = process.stderr;

@@ -25,6 +25,7 @@ import { tryLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { withAbsolutePaths } from '../../settings/file.js';
 import type { StudySettings } from '../../settings/schema.js';
+import type { SettingsOrigin } from '../../settings/origin.js';
 import { packageVersion } from '../../version.js';
 import { designFromSettings } from '../design/design.js';
 import { HUB, hubRoots, PHASE_G } from '../hub/layout.js';
@@ -296,7 +297,7 @@ export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, on
  * run.json recording each phase as submitted. Returns the submission, or null for a finished hub.
  */
 export async function submitStudy(hub: string, settings: StudySettings, env: SubmitEnvironment,
-  progress: SubmitProgress = { current: null }): Promise<Submission | null> {
+  progress: SubmitProgress = { current: null }, origin?: SettingsOrigin): Promise<Submission | null> {
   requireSlurmCommands();
   checkSlurmEnvironment();
   checkScriptPaths(hub, env);
@@ -307,7 +308,7 @@ export async function submitStudy(hub: string, settings: StudySettings, env: Sub
   // local run starts while this one checks and records the hub)
   const lock = tryLock(join(hub, HUB.lock), 'study submission', 'hub');
   try {
-    return await submitStudyLocked(hub, withAbsolutePaths(settings), env, progress); // as runStudy: the files named as the hub records them
+    return await submitStudyLocked(hub, withAbsolutePaths(settings), env, progress, origin); // as runStudy: the files named as the hub records them
   } finally {
     lock.release();
   }
@@ -324,7 +325,8 @@ function isFinished(hub: string, steps: readonly PlannedStep[]): boolean {
   return compareUnchanged(hub, state) && reportUnchanged(hub, state);
 }
 
-async function submitStudyLocked(hub: string, settings: StudySettings, env: SubmitEnvironment, progress: SubmitProgress): Promise<Submission | null> {
+async function submitStudyLocked(hub: string, settings: StudySettings, env: SubmitEnvironment, progress: SubmitProgress,
+  origin: SettingsOrigin | undefined): Promise<Submission | null> {
   const design = designFromSettings(settings).validate();
   // what the hub holds, as a local run opens it: a folder or run.json that cannot be read is refused, never taken for an empty one
   const previous = openHub(hub, settings);
@@ -355,7 +357,7 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
   }
   if (previous) removeStaleTemporaries(hub, Date.now(), HUB_RECORDS);
   const now = utcSeconds();
-  const state: RunState = readRunState(hub) ?? newRunState(settings, packageVersion(), now);
+  const state: RunState = readRunState(hub) ?? newRunState(settings, packageVersion(), now, origin);
   state.schema_version = RUN_STATE_SCHEMA_VERSION;
   state.version = packageVersion();
   state.status = 'running';
