@@ -25,9 +25,10 @@ import { DISTANCE_M, ELECTRON_ENERGY_J, ENERGY_J, PIXEL_M, UNSTATED_ENERGY_J, UN
 import { shown, withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { CXI_MASK_DO_NOT_USE, countFlags, maskOffRecord, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
-import { MAX_PROBE_MODES } from './memory.js';
+import { MAX_PROBE_MODES, checkMeasuredStackFits, checkObjectFrameFits, type LsqmlJobRequest } from './memory.js';
 import { binFlags, checkSquarePatterns, cropFlags, frameRecord, frameWindow, type FramePrep, type FrameWindow } from './hdf5/frames.js';
 import { estimateBeam, type BeamEstimate } from './hdf5/beam.js';
+import { printable } from '../text.js';
 import { otherShapeHint, readObjectDataset, type ObjectFromFile } from './ptychodus.js';
 
 export const CXI_KEYS = {
@@ -68,6 +69,12 @@ export interface ReadMeasuredOptions extends Hdf5OpenOptions {
    * crop and the binning are refused from the dataset's shape, before anything else is read (nonSquarePatternsMessage).
    */
   squarePatterns?: boolean;
+  /**
+   * Read for an LSQML job of this size: its memory is checked before anything large is read — from the stack's shape
+   * (`checkMeasuredStackFits`), then, once the positions are read, with the object frame of the scan's extent
+   * (`checkObjectFrameFits`), in the lines `lsqml` gives.
+   */
+  job?: LsqmlJobRequest;
 }
 
 /** NeXus NXsource `probe` values (compared trimmed, in lower case) whose energy is a photon's. */
@@ -200,6 +207,8 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   const win = frameWindow(r, dataKey, FH, FW, opts.frames, warnings);
   if (opts.squarePatterns) checkSquarePatterns(r, dataKey, win);
   const [H, W] = win.out;
+  const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
+  if (opts.job) checkMeasuredStackFits(r.file, dataKey, { n, H, W }, margin, opts.job, r.memoryLimit());
 
   // Small things first, so a bad geometry is refused before the stack is read.
   const { radiation, from: radiationFrom } = readCxiRadiation(r, opts.radiation);
@@ -231,12 +240,13 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   }
 
   const geometry = makeGeometry(energy.value, distance.value, [py.value * win.bin, px.value * win.bin], [H, W], radiation);
-  const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
   const coarse = checkPositionPrecision(xM, yM, geometry.objectPixelM, itemsize, `${r.file}: key '${tKey}'`);
   if (coarse !== undefined) warnings.push(coarse);
   const frame = frameFromMetres(xM, yM, geometry.objectPixelM, [H, W], margin, `${r.file}: key '${tKey}'`);
   const sparse = sparseScanWarning(frame, [H, W], `${r.file}: key '${tKey}'`);
   if (sparse !== undefined) warnings.push(sparse);
+  // the job on the scan's object frame, before the probe, the mask and the stack are read
+  if (opts.job) checkObjectFrameFits(r.file, frame.objectShape, { n, H, W, positionKeys: `key '${printable(tKey)}'` }, opts.job, r.memoryLimit());
 
   let probe: ProbeData | undefined;
   let probeNotUsed: string | undefined;

@@ -6,7 +6,7 @@
  *          (.ptyr) holds no diffraction data: it is refused with a pointer to its use as a probe file.
  */
 import { InputError } from '../errors.js';
-import { counted, printable, shownJson } from '../text.js';
+import { printable, shownJson } from '../text.js';
 import { loadDataset, type Dataset } from './dataset.js';
 import { loadJobDataset } from './job-input.js';
 import type { LsqmlJobRequest } from './memory.js';
@@ -16,11 +16,13 @@ import { looksLikePtyd, looksLikePtyr, readPtydFrom } from './ptypy.js';
 import { looksLikePtychodusProduct } from './probe-file.js';
 import { withHdf5 } from './hdf5/reader.js';
 import { nonSquarePatternsMessage } from './hdf5/frames.js';
+import { noCountsMessage, noPatternsMessage } from './reconstruction-refusals.js';
 import { sniffInputFile } from './hdf5/signature.js';
 
 export interface ReadInputOptions extends ReadMeasuredOptions {
   /** When the file is read for an LSQML job: an NPZ is then read as the job reads it (`loadJobDataset`:
-   *  headers first, the job's memory checked, `_metadata` strict). */
+   *  headers first, the job's memory checked, `_metadata` strict); measured data with the job's memory checked
+   *  before its stack is read (ReadMeasuredOptions.job). */
   job?: LsqmlJobRequest;
   /** An NPZ without `probeGuess` is read (`Dataset.probeAbsent`), for a caller that supplies the probe or says how to. */
   probeOptional?: boolean;
@@ -69,21 +71,14 @@ export function frameSettingsMessage(file: string, what: string): string {
 }
 
 /**
- * LSQML's refusals of the patterns themselves, whatever the settings: patterns that are not square
- * (`nonSquarePatternsMessage`, hdf5/frames.ts: measured data's are refused from the header, before the read), and
- * patterns without a single count. `ptychostudy lsqml` (and a Phase F job) and `inspect --check` give these same lines.
+ * LSQML's refusals of the patterns themselves, whatever the settings (reconstruction-refusals.ts `patternRefusals`, which
+ * `ptychostudy lsqml`, a Phase F job and `inspect --check` call): patterns that are not square (`nonSquarePatternsMessage`,
+ * hdf5/frames.ts: measured data's are refused from the header, before the read), and patterns without a single count.
  */
 export { nonSquarePatternsMessage };
 
-/** See nonSquarePatternsMessage: a file of no pattern at all. */
-export function noPatternsMessage(file: string): string {
-  return `${file}: no diffraction patterns to reconstruct`;
-}
-
-/** See nonSquarePatternsMessage: `n` patterns (those a reconstruction takes) hold no count at all. */
-export function noCountsMessage(file: string, key: string, n: number): string {
-  return `${file}: key '${printable(key)}': expected diffraction patterns with some counts; found ${counted(n, 'pattern')} all zero: there is nothing to reconstruct`;
-}
+/** See nonSquarePatternsMessage: a file of no pattern at all, and `n` patterns without a count (reconstruction-refusals.ts). */
+export { noCountsMessage, noPatternsMessage };
 
 /**
  * The `_metadata.geometry` of a dataset NPZ (what it states of the wavelength and pixel sizes), or undefined when it

@@ -7,7 +7,8 @@
  * and entries, so a file of a million groups or a loop of hard links cannot hold it up.
  */
 import { InputError, UsageError } from '../errors.js';
-import { frameSettingsMessage, noCountsMessage, readInputData } from './input.js';
+import { frameSettingsMessage, readInputData } from './input.js';
+import { patternRefusals } from './reconstruction-refusals.js';
 import type { FramePrep } from './hdf5/frames.js';
 import { cxiBeam, looksLikeCxi } from './cxi.js';
 import { looksLikePtyd, looksLikePtyr, ptydBeam } from './ptypy.js';
@@ -123,7 +124,7 @@ export function probeFileRadiationMessage(file: string, kind: string, radiation:
  * PtyPy reconstruction or a ptychodus product, which hold no patterns — the probe `--init-probe file:` reads.
  */
 async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], radiation: Radiation | null, frames?: FramePrep,
-  initialProbe?: InitialProbeOf, job?: LsqmlJobRequest): Promise<Hdf5Check> {
+  initialProbe?: InitialProbeOf, job?: LsqmlJobRequest, precision: 'float32' | 'float64' = 'float32'): Promise<Hdf5Check> {
   const rad = radiation ? { radiation } : {};
   const cropped = frames !== undefined && (frames.crop != null || (frames.binSize ?? 1) !== 1);
   try {
@@ -137,12 +138,14 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       if (cropped) violations.push(frameSettingsMessage(path, `a ${kind}, a probe file`));
       return { valid: violations.length === 0, reads: [`a probe file (--init-probe file:${path}), no diffraction data: ${p.source}, ${probeText(p)}`], violations, warnings: [] };
     }
-    const input = await readInputData(path, { ...rad, squarePatterns: true, ...(cropped ? { frames } : {}) });
+    // read as lsqml reads it: the job's memory checked from the datasets' shapes (and the scan's extent) before the stack is read
+    const input = await readInputData(path, { ...rad, squarePatterns: true, ...(cropped ? { frames } : {}), ...(job ? { job } : {}) });
     if (input.format === 'npz') throw new Error('an HDF5 file read as an NPZ'); // sniffed as HDF5 before
     const m = input.measured;
-    // what lsqml refuses of the patterns, refused here in its words (patterns that are not square: by the reader, before the read)
-    const dataKey = m.keys.diffraction ?? 'diffraction';
-    if (!m.diffraction.some((v) => v !== 0)) throw new InputError(noCountsMessage(path, dataKey, m.n));
+    // what lsqml refuses of the patterns, in its words: the checker it calls (patterns that are not square: by the reader, before the read)
+    const refused = patternRefusals({ file: path, key: m.keys.diffraction ?? 'diffraction', n: m.n, H: m.H, W: m.W, diffraction: m.diffraction, frames: true,
+      nImages: job?.nImages ?? null, precision });
+    if (refused.length > 0) return { valid: false, reads: [], violations: refused, warnings: [] };
     // the memory the reconstruction needs, and lsqml's refusal when it is over the limit
     const memory: string[] = [];
     if (job) {
@@ -189,7 +192,8 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
  * reconstruction.radiation (`--radiation`) the file is read with, with the same refusals as a reconstruction's.
  * Throws InputError when it cannot be opened.
  */
-export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf; job?: LsqmlJobRequest } = {}): Promise<Hdf5Summary> {
+export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf; job?: LsqmlJobRequest;
+  /** reconstruction.precision the check holds the patterns to (default float32). */ precision?: 'float32' | 'float64' } = {}): Promise<Hdf5Summary> {
   const summary = await withHdf5(path, (r): Hdf5Summary => {
     const kind = kindOf(r);
     const s: Hdf5Summary = { file: path, fileBytes: r.fileBytes, kind, ...listTree(r),
@@ -204,7 +208,7 @@ export async function summarizeHdf5(path: string, opts: { check?: boolean; radia
     }
     return s;
   });
-  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames, opts.initialProbe, opts.job);
+  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames, opts.initialProbe, opts.job, opts.precision);
   return summary;
 }
 

@@ -12,9 +12,10 @@ import { sniffFile } from './hdf5/signature.js';
 import { decodeNumeric, type DtypeInfo } from '../npy/npy.js';
 import type { NdArray, NumericData } from '../npy/types.js';
 import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset, type Dataset } from './dataset.js';
-import { checkDecodeFits, jobMemoryLine, memoryLimit, noPixelPatternsMessage, npzJobBytes, type LsqmlJobRequest } from './memory.js';
-import { checkPositionsOnObject, checkProbeHasIntensity } from './job-input.js';
-import { npzGeometry, npzRadiationMessage, frameSettingsMessage, nonSquarePatternsMessage, noCountsMessage, noPatternsMessage, sampling } from './input.js';
+import { checkDecodeFits, checkLsqmlJobFits, jobMemoryLine, memoryLimit, npzJobBytes, type LsqmlJobRequest } from './memory.js';
+import { checkPositionsOnObject } from './job-input.js';
+import { npzGeometry, npzRadiationMessage, frameSettingsMessage, sampling } from './input.js';
+import { intensityScale, patternRefusals } from './reconstruction-refusals.js';
 import type { Radiation } from './geometry.js';
 import type { FramePrep } from './hdf5/frames.js';
 import type { ProbeData } from './measured.js';
@@ -245,7 +246,9 @@ async function npzProbe(path: string, ds: Dataset, initialProbe?: InitialProbeOf
  * (a `_metadata` that cannot be decoded included); a `_metadata` that decodes but is not a JSON object,
  * or declares more than MAX_METADATA_BYTES, is reported as unreadable — and fails the check.
  */
-export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf; job?: LsqmlJobRequest } = {}): Promise<NpzSummary> {
+export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf;
+  /** The reconstruction's size (modes, batch, reconstruction.nImages) and precision the check holds the file to, as `lsqml` would; default: one mode, all patterns, float32. */
+  job?: LsqmlJobRequest; precision?: 'float32' | 'float64'; } = {}): Promise<NpzSummary> {
   let r: NpzReader;
   try {
     r = NpzReader.open(path, opts);
@@ -263,6 +266,14 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
     for (const key of r.keys()) if (!(key === METADATA_KEY && oversizedMetadata)) headers[key] = r.header(key);
     const hold = (key: string): boolean => opts.check === true && contract.has(key) && key !== METADATA_KEY;
     if (opts.check) checkDecodeFits(path, Object.fromEntries(Object.entries(headers).filter(([k]) => hold(k))));
+    // what lsqml refuses from the headers before it reads anything: the probe modes, the object's size, the job's memory
+    let jobRefusal: string | undefined;
+    if (opts.check) {
+      try { checkLsqmlJobFits(path, headers, opts.job ?? { modes: 1, batchSize: 1 }); } catch (err) {
+        if (!(err instanceof InputError) && !(err instanceof UsageError)) throw err;
+        jobRefusal = err.message;
+      }
+    }
     const keys: KeySummary[] = [];
     const held: Record<string, NdArray> = {};
     let metadata: MetadataResult = { status: 'absent' };
@@ -296,15 +307,17 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
         // a probe the settings give stands for a missing probeGuess, as lsqml takes it
         const checked = validateDataset(held, path, { metadata, ...(opts.initialProbe ? { probeOptional: true } : {}) });
         warnings = checked.warnings;
-        // what every reconstruction of the file would refuse besides the contract: patterns that are not square, positions off the object
-        // (and the patterns' and the probe's own refusals: of no pixel, no pattern, no count, a zero probe)
-        const { n, H, W } = checked.dataset;
-        if (H !== W) violations.push(nonSquarePatternsMessage(path, 'diffraction', H, W));
-        else if (H === 0) violations.push(noPixelPatternsMessage(path, held.diffraction!.shape));
-        if (n === 0) violations.push(noPatternsMessage(path));
-        else if (H * W > 0 && checked.dataset.diffraction.every((v) => v === 0)) violations.push(noCountsMessage(path, 'diffraction', n));
-        if (H * W > 0 && !checked.dataset.probeAbsent) try { checkProbeHasIntensity(checked.dataset); } catch (err) { if (!(err instanceof InputError)) throw err; violations.push(err.message); }
-        try { checkPositionsOnObject(checked.dataset); } catch (err) { if (!(err instanceof InputError)) throw err; violations.push(err.message); }
+        // what every reconstruction of the file would refuse besides the contract, in lsqml's words: the job's size (from
+        // the headers), the patterns and the probeGuess it starts from (patternRefusals, the checker lsqml calls), positions off the object
+        const ds = checked.dataset;
+        if (jobRefusal !== undefined) violations.push(jobRefusal);
+        // the amplitudes' scale from `_metadata` (lsqml reads it strictly: a broken one is refused below)
+        violations.push(...patternRefusals({
+          file: path, key: 'diffraction', n: ds.n, H: ds.H, W: ds.W, diffraction: ds.diffraction, storedShape: held.diffraction!.shape,
+          nImages: opts.job?.nImages ?? null, scale: intensityScale(ds.metadata, path), precision: opts.precision ?? 'float32',
+          ...(!ds.probeAbsent && !opts.initialProbe ? { probeGuess: ds.probeGuess } : {}),
+        }));
+        try { checkPositionsOnObject(ds, opts.job?.nImages); } catch (err) { if (!(err instanceof InputError)) throw err; violations.push(err.message); }
         // the probe it starts from: read or made as lsqml does, refused in its words
         try {
           const probe = await npzProbe(path, checked.dataset, opts.initialProbe);
@@ -326,7 +339,7 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
           if (bytes !== null) reads.push(jobMemoryLine(bytes, opts.job, limit));
         } catch (err) {
           if (!(err instanceof InputError) && !(err instanceof UsageError)) throw err;
-          violations.push(err.message);
+          if (!violations.includes(err.message)) violations.push(err.message); // the headers' refusal above, said once
         }
       }
       // a job that reads this file fails on a broken _metadata (requireReadableMetadata); so does the check
@@ -338,6 +351,8 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
       if (opts.radiation) violations.push(npzRadiationMessage(path, opts.radiation));
       // and so have reconstruction.crop and binSize (--crop-center, --crop-size, --bin-size) no detector frames to make patterns of
       if (opts.frames && (opts.frames.crop != null || (opts.frames.binSize ?? 1) !== 1)) violations.push(frameSettingsMessage(path, 'a dataset NPZ'));
+      // a line said twice (the job's size and the patterns both refuse patterns of no pixel) is listed once
+      violations = [...new Set(violations)];
       summary.check = { valid: violations.length === 0, reads: violations.length === 0 ? reads : [], violations, warnings };
     }
     return summary;

@@ -3,8 +3,9 @@
  * DATA-001 keys and `_metadata`, read only after the headers show the job fits (probe modes, object
  * size, memory; `checkLsqmlJobFits`). A `_metadata` that is present but unreadable fails the job
  * (its intensity scale would otherwise silently become 1); an absent one is allowed. Every scan
- * position must put its patch on the object (`checkPositionsOnObject`) and the probe must have some
- * intensity (`checkProbeHasIntensity`). With `probeOptional` an absent `probeGuess` is allowed
+ * position must put its patch on the object (`checkPositionsOnObject`); what LSQML refuses of the patterns
+ * and of a probeGuess it starts from is the job's check (reconstruction-refusals.ts `patternRefusals`), the same for
+ * every format. With `probeOptional` an absent `probeGuess` is allowed
  * (`Dataset.probeAbsent`): the caller gives the probe, or refuses the data naming how to give one.
  * With `squarePatterns` patterns that are not square are refused from diffraction's header, before any read.
  */
@@ -18,15 +19,7 @@ export function loadJobDataset(path: string, job: LsqmlJobRequest, opts: { probe
     ...(opts.squarePatterns ? { squarePatterns: true } : {}),
   });
   if (ds.objectGuess) checkPositionsOnObject(ds, job.nImages);
-  if (!ds.probeAbsent) checkProbeHasIntensity(ds);
   return ds;
-}
-
-/** Refuses a probeGuess that is zero everywhere: it has no intensity to fit (the engine would divide by zero). */
-export function checkProbeHasIntensity(ds: Dataset): void {
-  const p = ds.probeGuess.data as Float32Array | Float64Array;
-  for (let i = 0; i < p.length; i++) if (p[i] !== 0) return;
-  throw new InputError(`${ds.file ?? 'dataset'}: key 'probeGuess': expected a probe with non-zero intensity; found all ${p.length / 2} values zero`);
 }
 
 /**

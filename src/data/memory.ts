@@ -16,6 +16,7 @@ import type { MemberHeader } from '../npy/npz.js';
 import type { Hdf5Reader } from './hdf5/reader.js';
 import { counted } from '../text.js';
 import { slurmJobMemory } from './slurm-job.js';
+import { noPixelPatternsMessage } from './reconstruction-refusals.js';
 
 export const MEMORY_LIMIT_ENV = 'PTYCHOSTUDY_MEMORY_LIMIT';
 
@@ -111,10 +112,8 @@ export function checkDecodeFits(file: string, headers: Readonly<Record<string, M
   }
 }
 
-/** LSQML's refusal of patterns of no pixel (`shape`: diffraction's); `lsqml`, a Phase F job and `inspect --check` give this line. */
-export function noPixelPatternsMessage(file: string, shape: readonly number[]): string {
-  return `${file}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape ${formatShape(shape)}`;
-}
+/** LSQML's refusal of patterns of no pixel (reconstruction-refusals.ts): from the headers here, before any read. */
+export { noPixelPatternsMessage };
 
 export interface LsqmlJobShape {
   /** Patterns in the file, and how many the job uses. */
@@ -213,6 +212,22 @@ export function measuredJobBytes(objectShape: readonly [number, number], data: {
     nFile: data.n, nUsed, N: Math.max(data.H, data.W), diffractionItemBytes: 4, objectHeight: objectShape[0], objectWidth: objectShape[1],
     modes: job.modes, batchSize: job.batchSize,
   });
+}
+
+/**
+ * For measured data (CXI, .ptyd) read for an LSQML job, from the stack's shape alone, before its positions or its
+ * patterns are read: `n` patterns of H × W (after the crop and binning) on the smallest object frame they can have
+ * (one pattern with `margin` pixels around it) must fit the memory limit, as a dataset NPZ's headers are checked
+ * (`checkLsqmlJobFits`). The frame the scan's extent makes is checked once the positions are read (`checkObjectFrameFits`).
+ */
+export function checkMeasuredStackFits(file: string, key: string, data: { n: number; H: number; W: number }, margin: number, job: LsqmlJobRequest,
+  limit: MemoryLimit = memoryLimit()): void {
+  const smallest: [number, number] = [data.H + 2 * margin, data.W + 2 * margin];
+  const need = measuredJobBytes(smallest, data, job);
+  if (need <= limit.bytes) return;
+  throw new InputError(`${file}: key '${key}': expected a reconstruction that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
+    `found ${counted(data.n, 'pattern')} of ${data.H}×${data.W}, for which an LSQML job with ${counted(job.modes, 'mode')} needs at least ${formatBytes(need)} ` +
+    '(on the smallest object frame, before the scan\'s extent is known)');
 }
 
 /**

@@ -35,7 +35,7 @@ import { patternFlags, readProbeDataset, type ReadMeasuredOptions } from './cxi.
 import { binFlags, checkSquarePatterns, cropFlags, frameRecord, frameWindow } from './hdf5/frames.js';
 import { estimateBeam, suggestedCropSize, type BeamEstimate } from './hdf5/beam.js';
 import { countFlags, maskOffRecord, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
-import { checkHdf5ProbeFits } from './memory.js';
+import { checkHdf5ProbeFits, checkMeasuredStackFits, checkObjectFrameFits } from './memory.js';
 import { hasUnprintable, printable, quoted } from '../text.js';
 import { otherShapeHint, readObjectDataset, type ObjectFromFile } from './ptychodus.js';
 
@@ -122,6 +122,8 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   const win = frameWindow(r, infos[0]!.key, FH, FW, opts.frames, warnings);
   if (opts.squarePatterns) checkSquarePatterns(r, ids.map((k) => `chunks/${k}/data`).join(', '), win);
   [H, W] = win.out;
+  const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
+  if (opts.job) checkMeasuredStackFits(r.file, ids.map((k) => `chunks/${k}/data`).join(', '), { n, H, W }, margin, opts.job, r.memoryLimit());
 
   if (opts.radiation === 'electron') {
     throw r.bad('meta/energy', `${ENERGY_KEV.what}, as PtyPy stores it, not reconstruction.radiation: electron (--radiation electron)`,
@@ -215,7 +217,6 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   keys.positions = ids.map((k) => `chunks/${k}/positions`).join(', ');
 
   const geometry = makeGeometry(energy.value * 1e3 * ELECTRON_VOLT_J, distance.value, [pixel[0] * win.bin, pixel[1] * win.bin], [H, W]);
-  const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
   row = 0;
   for (let c = 0; c < ids.length; c++) {
     const nk = infos[c]!.shape[0]!;
@@ -226,6 +227,8 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   const frame = frameFromMetres(xM, yM, geometry.objectPixelM, [H, W], margin, `${r.file}: key '${keys.positions}'`);
   const sparse = sparseScanWarning(frame, [H, W], `${r.file}: key '${keys.positions}'`);
   if (sparse !== undefined) warnings.push(sparse);
+  // the job on the scan's object frame, before the weights and the stack are read
+  if (opts.job) checkObjectFrameFits(r.file, frame.objectShape, { n, H, W, positionKeys: `key '${printable(keys.positions)}'` }, opts.job, r.memoryLimit());
 
   // PtyPy's weights: read (and checked) before the stack, combined into one mask for every frame
   const useMask = opts.detectorMask ?? true;

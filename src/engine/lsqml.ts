@@ -27,6 +27,7 @@ import {
 } from './kernels.js';
 import { type ModeKernels, orthogonalizeModesSvd } from './modes.js';
 import { DEFAULT_LSQML_OPTIONS, type LsqmlOptions, type Precision, optionWarnings, planActive, resolveLsqmlOptions } from './options.js';
+import { MAX_FLOAT32_PATTERN_TOTAL } from '../data/reconstruction-refusals.js';
 import { patchGeometry, patchInside, positionOrigin, type PatchGeometry } from './patches.js';
 import { PhasePool, type WorkerInit } from './pool.js';
 import { dampedInverse, firstPreconditioner, preconditionerUpdateDue, probeIntensity } from './preconditioner.js';
@@ -38,12 +39,11 @@ export class LsqmlInputError extends InputError {
 }
 
 /**
- * The largest total intensity of one pattern the float32 engine takes: float32 holds 3.4e38; with counts
- * multiplied by up to 1e32 (pattern totals up to 7.8e37, 32² and 128² patches) Gaussian runs stayed finite,
- * every loss the unscaled run's times the factor (docs/lsqml.md). Beyond this bound the input is refused
+ * The largest total intensity of one pattern the float32 engine takes (data/reconstruction-refusals.ts, where a job
+ * and `inspect --check` refuse a file's patterns above it, naming the file): beyond it the engine refuses its input
  * rather than overflowing midway.
  */
-export const MAX_FLOAT32_PATTERN_TOTAL = 1e37;
+export { MAX_FLOAT32_PATTERN_TOTAL };
 
 /** Epochs in a row a loss may stay above the divergence limit before the run stops (checkDivergence). */
 export const DIVERGENCE_PATIENCE = 3;

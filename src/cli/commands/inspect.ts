@@ -236,6 +236,8 @@ export function register(program: Command): void {
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
       const { beamLines } = await import('../../data/hdf5/beam.js');
+      // the reconstruction the files are checked for, as lsqml runs it with the same settings: its size and precision
+      const job = { modes: parsed.modes, batchSize: parsed.batchSize, ...(parsed.nImages !== null ? { nImages: parsed.nImages } : {}) };
       let code = 0;
       const out: Record<string, unknown>[] = [];
       const texts: string[] = [];
@@ -246,13 +248,13 @@ export function register(program: Command): void {
           const instead = notInspected(file);
           if (instead !== null) throw new InputError(instead);
           if (isHdf5File(file)) {
-            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), job });
+            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), job, precision: parsed.precision });
             if (s.check && !s.check.valid) code = 2;
             if (flags.json) out.push(hdf5Json(s));
             else texts.push(hdf5Text(s, beamLines));
             continue;
           }
-          const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), job });
+          const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), job, precision: parsed.precision });
           if (s.check && !s.check.valid) code = 2;
           if (flags.json) out.push(toJson(s));
           else texts.push(toText(s));

@@ -23,6 +23,7 @@ import { geometryRecord, measuredToDataset, probeGuessOf, type ProbeData } from 
 import { readProbeFile } from '../../data/probe-file.js';
 import { samePixelSize } from '../../data/object-file.js';
 import { checkObjectFrameFits, type LsqmlJobRequest } from '../../data/memory.js';
+import { intensityScale, patternRefusals } from '../../data/reconstruction-refusals.js';
 import { modelProbe, type ProbeModelSpec } from '../../physics/probe.js';
 import { c128 } from '../../npy/types.js';
 import { printable } from '../../text.js';
@@ -48,6 +49,8 @@ export interface ReconstructionInputOptions {
    * Refused for an NPZ, whose patterns are amplitudes already made.
    */
   frames?: FramePrep;
+  /** reconstruction.precision: what the patterns' totals are held to (`patternRefusals`; default float32). */
+  precision?: 'float32' | 'float64';
 }
 
 export interface ReconstructionInput {
@@ -166,6 +169,15 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
     record.detector_mask = m.maskRecord;
   }
   const N: [number, number] = [dataset.H, dataset.W];
+  // What LSQML refuses of the patterns and of the file's probeGuess when it starts from it: the checker `inspect --check`
+  // calls too (before the object frame, which a scan of no position has none of)
+  const ownProbe = input.format === 'npz' && !dataset.probeAbsent && !opts.probeModel && !opts.initProbe.startsWith('file:');
+  const refused = patternRefusals({
+    file: path, key: measured?.keys.diffraction ?? 'diffraction', n: dataset.n, H: dataset.H, W: dataset.W, diffraction: dataset.diffraction,
+    frames: measured !== undefined, nImages: opts.job.nImages ?? null, scale: intensityScale(dataset.metadata, path), precision: opts.precision ?? 'float32',
+    ...(ownProbe ? { probeGuess: dataset.probeGuess } : {}),
+  });
+  if (refused.length > 0) throw new InputError(refused[0]!);
 
   // Object frame.
   let objectShape: [number, number], xcoords: Float64Array, ycoords: Float64Array;

@@ -34,7 +34,7 @@ import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { printable, shownJson } from '../../text.js';
-import { nonSquarePatternsMessage, noCountsMessage, noPatternsMessage } from '../../data/input.js';
+import { intensityScale } from '../../data/reconstruction-refusals.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import type { ProbeData } from '../../data/measured.js';
@@ -47,7 +47,7 @@ import { c64, f64, type NdArray } from '../../npy/types.js';
 import { parseProbeModelSpec } from '../../physics/probe.js';
 import { renderPanelsPng, type Panel } from '../../report/figure.js';
 import { objectPixelSizeM } from '../../report/scalebar.js';
-import { LsqmlDivergenceError, LsqmlInputError, MAX_FLOAT32_PATTERN_TOTAL, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
+import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
 import { addProbeModes } from '../../engine/probe-modes.js';
 import { defaultLsqmlThreads } from '../../engine/cpus.js';
 import { engineOptions } from '../../settings/engine-options.js';
@@ -242,11 +242,11 @@ const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss
 
 /**
  * What a job reads and checks before any computation: the input (readReconstructionInput: keys, shapes, units,
- * memory limit, probe, positions, object frame), square patterns, the object file against the object frame, at
- * least one pattern, `_metadata.intensity_scale`, an objectGuess for `initObject: guess`. Throws InputError /
- * UsageError. `ptychostudy lsqml` refuses such input before it writes anything; in Phase F it is that job's
- * recorded failure (the other jobs go on, as in the reference study's matrix). The intensities' totals are checked
- * as they are converted (`checkPatternTotals`).
+ * memory limit, what LSQML refuses of the patterns and of the file's probeGuess — `patternRefusals`, the checker
+ * `inspect --check` calls too: square, at least one pattern, `_metadata.intensity_scale`, the intensities' totals, some
+ * counts —, probe, positions, object frame), the object file against the object frame, an objectGuess for `initObject:
+ * guess`. Throws InputError / UsageError. `ptychostudy lsqml` refuses such input before it writes anything; in Phase F
+ * it is that job's recorded failure (the other jobs go on, as in the reference study's matrix).
  */
 async function readJobInput(inputPath: string, opts: ReconstructionSettings): Promise<{
   input: Awaited<ReturnType<typeof readReconstructionInput>>; objectFile: Awaited<ReturnType<typeof readObjectFile>> | null; n: number; scale: number; scalePresent: boolean;
@@ -257,42 +257,24 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
     job: { modes: opts.modes, batchSize: opts.batchSize, ...(opts.nImages !== null ? { nImages: opts.nImages } : {}) },
     detectorMask: opts.detectorMask,
     radiation: opts.radiation,
+    precision: opts.precision,
     ...(opts.crop != null || opts.binSize !== undefined ? { frames: { crop: opts.crop, binSize: opts.binSize } } : {}),
   });
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;
-  if (ds.H !== ds.W) {
-    throw new InputError(nonSquarePatternsMessage(inputPath, input.diffractionKey, ds.H, ds.W, input.format !== 'npz'));
-  }
   // An object file is read (and refused) before the patterns are converted: its shape must be the object frame's
   // (a ptychodus product with a centre, on measured data, is placed by it), and a pixel size it states the data's.
   const frame = { ...(input.objectPixelM ? { pixelM: input.objectPixelM } : {}), ...(input.objectOriginM ? { originM: input.objectOriginM } : {}) };
   const objectFile = opts.initObject.startsWith('file:') ? await readObjectFile(opts.initObject.slice(5), HO, WO, frame) : null;
   const n = opts.nImages !== null ? Math.min(opts.nImages, ds.n) : ds.n;
-  if (n < 1) throw new InputError(noPatternsMessage(inputPath));
-  // Intensity scale from _metadata (recorded either way).
-  const rawScale = (ds.metadata ?? {}).intensity_scale;
-  const scalePresent = typeof rawScale === 'number' && Number.isFinite(rawScale) && rawScale > 0;
-  if (rawScale !== undefined && !scalePresent) throw new InputError(`${inputPath}: _metadata.intensity_scale must be a positive number, found ${shownJson(rawScale)}`);
-  const scale = scalePresent ? (rawScale as number) : 1;
+  // Intensity scale from _metadata (recorded either way; one that is not a positive number was refused with the patterns)
+  const scaleRead = intensityScale(ds.metadata, inputPath);
+  const scalePresent = 'present' in scaleRead && scaleRead.present;
+  const scale = 'scale' in scaleRead ? scaleRead.scale : 1;
   if (opts.initObject === 'guess' && !ds.objectGuess) {
     throw new UsageError(`\`reconstruction.initObject\` guess needs an objectGuess; ${inputPath} has none (measured data): use ones or file:PATH`);
   }
   return { input, objectFile, n, scale, scalePresent };
-}
-
-/**
- * What the engine refuses of the intensities before its first epoch, said naming the file: nothing measured, or a
- * pattern whose total overflows the float32 engine's sums (with the intensity scale squared, as the job converts them).
- */
-function checkPatternTotals(inputPath: string, diffractionKey: string, opts: ReconstructionSettings,
-  t: { n: number; total: number; maxTotal: number; brightest: number; scale: number | null }): void {
-  const key = `key '${printable(diffractionKey)}'`;
-  if (!Number.isFinite(t.maxTotal) || (opts.precision === 'float32' && t.maxTotal > MAX_FLOAT32_PATTERN_TOTAL)) {
-    throw new InputError(`${inputPath}: ${key}: expected patterns of at most ${MAX_FLOAT32_PATTERN_TOTAL} photons each${opts.precision === 'float32' ? ' in float32 (its sums would overflow)' : ''}; ` +
-      `found pattern ${t.brightest} totalling ${t.maxTotal.toPrecision(3)}${t.scale !== null ? ` (× _metadata.intensity_scale ${t.scale} squared)` : ''}${opts.precision === 'float32' ? ': use precision float64' : ''}`);
-  }
-  if (!(t.total > 0)) throw new InputError(noCountsMessage(inputPath, diffractionKey, t.n));
 }
 
 /**
@@ -347,22 +329,17 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const intensities = big ? D.subarray(0, n * n2) : new Float64Array(n * n2);
   const amp = new Float32Array(n2);
   const empty: number[] = []; // patterns without a single count: frames never recorded, most likely
-  let total = 0, brightest = 0, maxTotal = 0;
   for (let i = 0; i < n; i++) {
     amp.set(D.subarray(i * n2, (i + 1) * n2));
     let k = 0;
     while (k < n2 && amp[k] === 0) k++;
     if (k === n2) empty.push(i);
-    let t = 0;
     for (let u = 0; u < N; u++) {
       const dst = i * n2 + u * N, src = ((u + h) % N) * N;
-      for (let v = 0; v < N - h; v++) { const a = amp[src + v + h]! * s; const y = a * a; intensities[dst + v] = y; t += y; }
-      for (let v = N - h; v < N; v++) { const a = amp[src + v + h - N]! * s; const y = a * a; intensities[dst + v] = y; t += y; }
+      for (let v = 0; v < N - h; v++) { const a = amp[src + v + h]! * s; intensities[dst + v] = a * a; }
+      for (let v = N - h; v < N; v++) { const a = amp[src + v + h - N]! * s; intensities[dst + v] = a * a; }
     }
-    if (!(t <= maxTotal)) { maxTotal = t; brightest = i; }
-    total += t;
   }
-  checkPatternTotals(inputPath, input.diffractionKey, opts, { n, total, maxTotal, brightest, scale: scalePresent ? s : null });
 
   // The detector mask in the same order (DC at [0, 0]): its pixels get no far-field constraint. Their
   // intensities are already 0 (hdf5/mask.ts), so that what the file holds there changes nothing.

@@ -1,0 +1,132 @@
+/**
+ * `inspect --check FILE` names first what `lsqml --input FILE` refuses, in its words: for each refusal of the patterns
+ * and of the probe they start from, a file of each format where the case exists (dataset NPZ, CXI, PtyPy .ptyd) that
+ * breaks only that rule; lsqml exits 2 with one line, and inspect --check lists exactly that line, and no other.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { saveNpz } from '../../src/npy/npz.js';
+import { metadataArray } from '../../src/data/metadata.js';
+import type { NdArray } from '../../src/npy/types.js';
+import { writeHdf5, type Entry } from '../data/cxi-builder.js';
+import { assertRefused, ptychostudy } from '../data/cli-run.js';
+import { tempDir } from '../tmp.js';
+
+const dir = tempDir('refusals-agree');
+const n = 4, N = 8;
+
+/** A dataset NPZ lsqml reconstructs, with `change` applied to its arrays. */
+function npz(name: string, change: (a: Record<string, NdArray>) => void = () => {}): string {
+  const a: Record<string, NdArray> = {
+    diffraction: { dtype: '<f4', shape: [n, N, N], data: Float32Array.from({ length: n * N * N }, (_, i) => 1 + (i % 7)) },
+    probeGuess: { dtype: '<c8', shape: [N, N], data: Float32Array.from({ length: 2 * N * N }, (_, i) => (i % 2 ? 0.5 : 1)) },
+    xcoords: { dtype: '<f8', shape: [n], data: Float64Array.from([10, 12, 10, 12]) },
+    ycoords: { dtype: '<f8', shape: [n], data: Float64Array.from([10, 10, 12, 12]) },
+  };
+  change(a);
+  const file = join(dir, `${name}.npz`);
+  saveNpz(file, a);
+  return file;
+}
+
+/** CXI counts [n, N, N] (float32 unless given) with geometry, positions and a probe lsqml takes. */
+function cxi(name: string, counts: Float32Array | Uint32Array, shape = [n, N, N]): string {
+  const t = new Float64Array(3 * shape[0]!);
+  for (let i = 0; i < shape[0]!; i++) { t[3 * i] = (i % 2) * 1e-6; t[3 * i + 1] = Math.floor(i / 2) * 1e-6; }
+  const [h, w] = [shape[1]!, shape[2]!];
+  const re = new Float32Array(h * w).fill(1), im = new Float32Array(h * w);
+  const file = join(dir, `${name}.cxi`);
+  writeHdf5(file, {
+    'entry_1/data_1/data': { data: counts, shape, dtype: counts instanceof Uint32Array ? '<I' : '<f' },
+    'entry_1/sample_1/geometry_1/translation': { data: t, shape: [shape[0]!, 3], dtype: '<d' },
+    'entry_1/instrument_1/source_1/energy': { data: 1.2817e-15, dtype: '<d' },
+    'entry_1/instrument_1/detector_1/distance': { data: 2, dtype: '<d' },
+    'entry_1/instrument_1/detector_1/x_pixel_size': { data: 75e-6, dtype: '<d' },
+    'entry_1/instrument_1/detector_1/y_pixel_size': { data: 75e-6, dtype: '<d' },
+    'entry_1/instrument_1/source_1/illumination': { data: new Map([['r', re], ['i', im]]), shape: [h, w] } as Entry,
+  });
+  return file;
+}
+
+/** PtyPy prepared data of the same counts, one chunk (it holds no probe: lsqml is given a model). */
+function ptyd(name: string, counts: Float32Array): string {
+  const p = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) { p[2 * i] = Math.floor(i / 2) * 1e-6; p[2 * i + 1] = (i % 2) * 1e-6; }
+  const file = join(dir, `${name}.ptyd`);
+  writeHdf5(file, {
+    'chunks/0/data': { data: counts, shape: [n, N, N], dtype: '<f' },
+    'chunks/0/positions': { data: p, shape: [n, 2], dtype: '<d' },
+    'meta/energy': { data: 8, dtype: '<d' },
+    'meta/distance': { data: 2, dtype: '<d' },
+    'meta/psize': { data: 75e-6, dtype: '<d' },
+  });
+  return file;
+}
+
+const counts = (v: (i: number) => number): Float32Array => Float32Array.from({ length: n * N * N }, (_, i) => v(i));
+const config = (name: string, text: string): string => { const f = join(dir, `${name}.yaml`); writeFileSync(f, text); return f; };
+const f64 = config('float64', 'reconstruction:\n  precision: float64\n');
+
+interface Case { what: string; file: string; line: (file: string) => string; args?: string[] }
+
+const D = 'entry_1/data_1/data';
+const cases: Case[] = [
+  // dataset NPZ
+  { what: 'NPZ, patterns not square', file: npz('oblong', (a) => { a.diffraction = { dtype: '<f4', shape: [n, N, N - 2], data: new Float32Array(n * N * (N - 2)).fill(1) }; a.probeGuess = { dtype: '<c8', shape: [N, N - 2], data: new Float32Array(2 * N * (N - 2)).fill(1) }; }),
+    line: (f) => `${f}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found ${N}×${N - 2}` },
+  { what: 'NPZ, patterns of no pixel', file: npz('no-pixel', (a) => { a.diffraction = { dtype: '<f4', shape: [n, 0, 0], data: new Float32Array(0) }; a.probeGuess = { dtype: '<c8', shape: [0, 0], data: new Float32Array(0) }; }),
+    line: (f) => `${f}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape (4, 0, 0)` },
+  { what: 'NPZ, no pattern', file: npz('none', (a) => { a.diffraction = { dtype: '<f4', shape: [0, N, N], data: new Float32Array(0) }; a.xcoords = { dtype: '<f8', shape: [0], data: new Float64Array(0) }; a.ycoords = { dtype: '<f8', shape: [0], data: new Float64Array(0) }; }),
+    line: (f) => `${f}: no diffraction patterns to reconstruct` },
+  { what: 'NPZ, all-zero counts', file: npz('zeros', (a) => { (a.diffraction!.data as Float32Array).fill(0); }),
+    line: (f) => `${f}: key 'diffraction': expected diffraction patterns with some counts; found 4 patterns all zero: there is nothing to reconstruct` },
+  { what: 'NPZ, a probeGuess of zeros', file: npz('zero-probe', (a) => { (a.probeGuess!.data as Float32Array).fill(0); }),
+    line: (f) => `${f}: key 'probeGuess': expected a probe with non-zero intensity; found all 64 values zero` },
+  { what: 'NPZ, amplitudes whose float32 pattern totals overflow', file: npz('bright', (a) => { (a.diffraction!.data as Float32Array).fill(1e19); }),
+    line: (f) => `${f}: key 'diffraction': expected patterns of at most 1e+37 photons each in float32 (its sums would overflow); found pattern 0 totalling 6.40e+39: use precision float64` },
+  { what: 'NPZ, amplitudes within float32 whose intensities exceed it (float64 precision)', file: npz('brighter', (a) => { (a.diffraction!.data as Float32Array).fill(1e20); }),
+    args: ['--config', f64],
+    line: (f) => `${f}: key 'diffraction': expected intensities of at most 3.403e+38 photons per pixel (float32's largest value, in which a large scan's intensities are held); found 1.00e+40 in pattern 0 at pixel 0` },
+  { what: 'NPZ, an intensity scale that is not a positive number', file: npz('bad-scale', (a) => { a._metadata = metadataArray({ intensity_scale: -2 }); }),
+    line: (f) => `${f}: _metadata.intensity_scale must be a positive number, found -2` },
+  { what: 'NPZ, a scale that makes the totals overflow', file: npz('scaled', (a) => { a._metadata = metadataArray({ intensity_scale: 1e18 }); }),
+    line: (f) => `${f}: key 'diffraction': expected patterns of at most 1e+37 photons each in float32 (its sums would overflow); found pattern 3 totalling 1.28e+39 (× _metadata.intensity_scale 1000000000000000000 squared): use precision float64` },
+  // CXI
+  { what: 'CXI, all-zero counts', file: cxi('zeros', new Uint32Array(n * N * N)),
+    line: (f) => `${f}: key '${D}': expected diffraction patterns with some counts; found 4 patterns all zero: there is nothing to reconstruct` },
+  { what: 'CXI, counts near float32\'s largest value', file: cxi('bright', counts(() => 3e38)),
+    line: (f) => `${f}: key '${D}': expected patterns of at most 1e+37 photons each in float32 (its sums would overflow); found pattern 0 totalling 1.92e+40: use precision float64` },
+  { what: 'CXI, an infinite count', file: cxi('inf', counts((i) => (i === 70 ? Infinity : 5))),
+    line: (f) => `${f}: key '${D}': expected diffraction data [n, H, W] (counts or intensities, integer or float), finite and at most 1.158e+77 (amplitudes are float32), or in a pixel the detector mask masks; found Infinity in pattern 1 at pixel (0, 6)` },
+  { what: 'CXI, a NaN count', file: cxi('nan', counts((i) => (i === 3 ? NaN : 5))),
+    line: (f) => `${f}: key '${D}': expected diffraction data [n, H, W] (counts or intensities, integer or float), finite and at most 1.158e+77 (amplitudes are float32), or in a pixel the detector mask masks; found NaN in pattern 0 at pixel (0, 3)` },
+  // PtyPy .ptyd (no probe in the file: a model gives it)
+  { what: '.ptyd, all-zero counts', file: ptyd('zeros', counts(() => 0)), args: ['--probe-model', 'aperture:diameter=2e-6'],
+    line: (f) => `${f}: key 'chunks/0/data': expected diffraction patterns with some counts; found 4 patterns all zero: there is nothing to reconstruct` },
+  { what: '.ptyd, counts near float32\'s largest value', file: ptyd('bright', counts(() => 3e38)), args: ['--probe-model', 'aperture:diameter=2e-6'],
+    line: (f) => `${f}: key 'chunks/0/data': expected patterns of at most 1e+37 photons each in float32 (its sums would overflow); found pattern 0 totalling 1.92e+40: use precision float64` },
+];
+
+for (const c of cases) {
+  test(`${c.what}: lsqml refuses it in one line, and inspect --check lists that line alone`, () => {
+    const out = join(dir, `out-${c.what.replace(/\W+/g, '-')}`);
+    const line = c.line(c.file);
+    assertRefused(ptychostudy(['lsqml', '--input', c.file, '--out', out, '--epochs', '2', ...(c.args ?? [])]), 'lsqml', line);
+    assert.ok(!existsSync(join(out, 'reconstruction.npz')), 'nothing written');
+    const check = ptychostudy(['inspect', '--check', ...(c.args ?? []), c.file]);
+    assert.equal(check.status, 2, check.stdout + check.stderr);
+    const listed = check.stdout.split('\n').filter((l) => l.startsWith(`  ${c.file}`));
+    assert.deepEqual(listed, [`  ${line}`], check.stdout);
+  });
+}
+
+test('the file each case was made from passes both: lsqml runs it, inspect --check finds nothing', () => {
+  for (const [file, args] of [[npz('good'), []], [cxi('good', counts((i) => 1 + (i % 9))), []], [ptyd('good', counts((i) => 1 + (i % 9))), ['--probe-model', 'aperture:diameter=2e-6']]] as const) {
+    const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, `good-${file.split('.').pop()}`), '--epochs', '2', ...args]);
+    assert.equal(r.status, 0, r.stderr);
+    const check = ptychostudy(['inspect', '--check', ...args, file]);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+  }
+});
