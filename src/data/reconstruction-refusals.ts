@@ -125,17 +125,21 @@ export function patternRefusals(p: PatternsToCheck): string[] {
 export function patternTotals(amplitudes: ArrayLike<number>, n: number, hw: number, scale: number): {
   total: number; maxTotal: number; brightest: number; maxPixel: number; pixelAt: [number, number];
 } {
-  let total = 0, maxTotal = 0, brightest = 0, maxPixel = 0, at = 0;
+  let total = 0, maxTotal = 0, brightest = 0, maxAmp = 0;
   for (let i = 0; i < n; i++) {
-    let t = 0;
+    let t = 0, m = 0;
     for (let k = i * hw, e = k + hw; k < e; k++) {
       const a = amplitudes[k]! * scale;
-      const y = a * a;
-      if (y > maxPixel) { maxPixel = y; at = k; }
-      t += y;
+      t += a * a;
+      m = Math.max(m, Math.abs(a));
     }
+    maxAmp = Math.max(maxAmp, m);
     if (!(t <= maxTotal)) { maxTotal = t; brightest = i; }
     total += t;
   }
+  // where the brightest pixel is: looked for only when it is refused (the hot loop above keeps no index)
+  const maxPixel = maxAmp * maxAmp;
+  let at = 0;
+  if (maxPixel > MAX_PIXEL_INTENSITY) while (at < n * hw && Math.abs(amplitudes[at]! * scale) !== maxAmp) at++;
   return { total, maxTotal, brightest, maxPixel, pixelAt: [Math.floor(at / Math.max(1, hw)), at % Math.max(1, hw)] };
 }

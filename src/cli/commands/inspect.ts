@@ -163,7 +163,9 @@ export function register(program: Command): void {
       'NaN count (of the modulus |z| for complex keys), then the decoded _metadata (0-d string, bytes or a ' +
       'pickled string, read without executing anything). --check also checks the dataset contract (DATA-001) ' +
       'and that every scan position\'s patch touches objectGuess, as a reconstruction requires, what lsqml refuses of the patterns ' +
-      'and the probe (not square, no pixel, no pattern, no count, a zero probeGuess), names the probe a reconstruction starts ' +
+      'and the probe, with the checker lsqml calls (not square, no pixel, no pattern, a bad _metadata.intensity_scale, a zero probeGuess, ' +
+      'pattern totals over the float32 limit, no count; with --config\'s nImages and precision) and of the job\'s size from the headers ' +
+      '(probe modes, memory), names the probe a reconstruction starts ' +
       'from (probeGuess, or the one --probe-model or --init-probe file:PATH gives, refused as lsqml refuses it), and the memory a ' +
       'reconstruction needs at its peak with --config\'s modes and batch size (refused, as lsqml refuses it, over the limit).\n\n' +
       'For an HDF5 file (CXI, PtyPy .ptyd or .ptyr, a ptychodus product): every group, dataset (dtype, shape, ' +
