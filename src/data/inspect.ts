@@ -15,7 +15,7 @@ import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset, type Datas
 import { checkDecodeFits, checkLsqmlJobFits, jobMemoryLine, memoryLimit, npzJobBytes, type LsqmlJobRequest } from './memory.js';
 import { checkPositionsOnObject } from './job-input.js';
 import { npzGeometry, npzRadiationMessage, frameSettingsMessage, sampling } from './input.js';
-import { intensityScale, patternRefusals } from './reconstruction-refusals.js';
+import { intensityScale, missingProbeGuessMessage, patternRefusals } from './reconstruction-refusals.js';
 import type { Radiation } from './geometry.js';
 import type { FramePrep } from './hdf5/frames.js';
 import type { ProbeData } from './measured.js';
@@ -304,13 +304,14 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
       let warnings: string[] = [];
       const reads: string[] = [];
       try {
-        // a probe the settings give stands for a missing probeGuess, as lsqml takes it
-        const checked = validateDataset(held, path, { metadata, ...(opts.initialProbe ? { probeOptional: true } : {}) });
+        // a probe the settings give stands for a missing probeGuess, as lsqml takes it; without one, lsqml's line names both ways
+        const checked = validateDataset(held, path, { metadata, probeOptional: true });
         warnings = checked.warnings;
         // what every reconstruction of the file would refuse besides the contract, in lsqml's words: the job's size (from
         // the headers), the patterns and the probeGuess it starts from (patternRefusals, the checker lsqml calls), positions off the object
         const ds = checked.dataset;
         if (jobRefusal !== undefined) violations.push(jobRefusal);
+        if (ds.probeAbsent && !opts.initialProbe) violations.push(missingProbeGuessMessage(path, ds.H, ds.W));
         // the amplitudes' scale from `_metadata` (lsqml reads it strictly: a broken one is refused below)
         violations.push(...patternRefusals({
           file: path, key: 'diffraction', n: ds.n, H: ds.H, W: ds.W, diffraction: ds.diffraction, storedShape: held.diffraction!.shape,

@@ -47,6 +47,11 @@ export function zeroProbeMessage(file: string, values: number): string {
   return `${file}: key 'probeGuess': expected a probe with non-zero intensity; found all ${values} values zero`;
 }
 
+/** A dataset NPZ without probeGuess, when no probe model or probe file gives the probe: both ways are named. */
+export function missingProbeGuessMessage(file: string, H: number, W: number): string {
+  return `${file}: key 'probeGuess': expected the probe (complex [${H}, ${W}]); found it missing; give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH`;
+}
+
 /**
  * `_metadata.intensity_scale` of a dataset NPZ (the amplitudes are multiplied by it before they are squared):
  * a positive number, or absent (1); anything else is a refusal line.

@@ -84,6 +84,8 @@ const cases: Case[] = [
     line: (f) => `${f}: key 'diffraction': expected diffraction patterns with some counts; found 4 patterns all zero: there is nothing to reconstruct` },
   { what: 'NPZ, a probeGuess of zeros', file: npz('zero-probe', (a) => { (a.probeGuess!.data as Float32Array).fill(0); }),
     line: (f) => `${f}: key 'probeGuess': expected a probe with non-zero intensity; found all 64 values zero` },
+  { what: 'NPZ, no probeGuess and no probe given', file: npz('no-probe', (a) => { delete a.probeGuess; }),
+    line: (f) => `${f}: key 'probeGuess': expected the probe (complex [8, 8]); found it missing; give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH` },
   { what: 'NPZ, amplitudes whose float32 pattern totals overflow', file: npz('bright', (a) => { (a.diffraction!.data as Float32Array).fill(1e19); }),
     line: (f) => `${f}: key 'diffraction': expected patterns of at most 1e+37 photons each in float32 (its sums would overflow); found pattern 0 totalling 6.40e+39: use precision float64` },
   { what: 'NPZ, amplitudes within float32 whose intensities exceed it (float64 precision)', file: npz('brighter', (a) => { (a.diffraction!.data as Float32Array).fill(1e20); }),
@@ -121,6 +123,16 @@ for (const c of cases) {
     assert.deepEqual(listed, [`  ${line}`], check.stdout);
   });
 }
+
+test('a probeGuess of zeros that a probe model stands in for is no refusal: lsqml runs the file, inspect --check finds nothing', () => {
+  const file = npz('zero-probe-model', (a) => { (a.probeGuess!.data as Float32Array).fill(0); });
+  const model = ['--probe-model', 'aperture:diameter=2e-7,wavelength=1e-10,pixel=5e-8'];
+  const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, 'zero-probe-model'), '--epochs', '2', ...model]);
+  assert.equal(r.status, 0, r.stderr);
+  const check = ptychostudy(['inspect', '--check', ...model, file]);
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /^  probe: model aperture \(reconstruction\.probeModel\)/m);
+});
 
 test('the file each case was made from passes both: lsqml runs it, inspect --check finds nothing', () => {
   for (const [file, args] of [[npz('good'), []], [cxi('good', counts((i) => 1 + (i % 9))), []], [ptyd('good', counts((i) => 1 + (i % 9))), ['--probe-model', 'aperture:diameter=2e-6']]] as const) {

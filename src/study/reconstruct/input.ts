@@ -23,7 +23,7 @@ import { geometryRecord, measuredToDataset, probeGuessOf, type ProbeData } from 
 import { readProbeFile } from '../../data/probe-file.js';
 import { samePixelSize } from '../../data/object-file.js';
 import { checkObjectFrameFits, type LsqmlJobRequest } from '../../data/memory.js';
-import { intensityScale, patternRefusals } from '../../data/reconstruction-refusals.js';
+import { intensityScale, missingProbeGuessMessage, patternRefusals } from '../../data/reconstruction-refusals.js';
 import { modelProbe, type ProbeModelSpec } from '../../physics/probe.js';
 import { c128 } from '../../npy/types.js';
 import { printable } from '../../text.js';
@@ -206,7 +206,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
     const dataRadiation = measured?.geometry.radiation ?? (geometry?.radiation === 'electron' || geometry?.radiation === 'photon' ? geometry.radiation : undefined);
     probe = await probeFromFile(opts.initProbe, N, s, dataRadiation);
   } else if (input.format === 'npz' && input.dataset.probeAbsent) {
-    throw new InputError(`${path}: key 'probeGuess': expected the probe (complex [${N.join(', ')}]); found it missing; give --probe-model aperture:diameter=…|fzp:diameter=…,outer-zone=…,defocus=… or --init-probe file:PATH`);
+    throw new InputError(missingProbeGuessMessage(path, N[0], N[1]));
   } else if (measured && !measured.probe) {
     // PtyPy's illumination parameters, for a .ptyd: what each is here
     const ptypy = measured.format === 'ptyd' ? ' (PtyPy\'s illumination: model \'recon\' with a .ptyr is --init-probe file:recon.ptyr, aperture and ' +
