@@ -31,10 +31,11 @@ function npz(name: string, change: (a: Record<string, NdArray>) => void = () => 
   return file;
 }
 
-/** CXI counts [n, N, N] (float32 unless given) with geometry, positions and a probe lsqml takes. */
-function cxi(name: string, counts: Float32Array | Uint32Array, shape = [n, N, N]): string {
+/** CXI counts [n, N, N] (float32 unless given) with geometry, positions and a probe lsqml takes; `position` changes the positions. */
+function cxi(name: string, counts: Float32Array | Uint32Array, shape = [n, N, N], position: (t: Float64Array) => void = () => {}): string {
   const t = new Float64Array(3 * shape[0]!);
   for (let i = 0; i < shape[0]!; i++) { t[3 * i] = (i % 2) * 1e-6; t[3 * i + 1] = Math.floor(i / 2) * 1e-6; }
+  position(t);
   const [h, w] = [shape[1]!, shape[2]!];
   const re = new Float32Array(h * w).fill(1), im = new Float32Array(h * w);
   const file = join(dir, `${name}.cxi`);
@@ -91,6 +92,10 @@ const cases: Case[] = [
   { what: 'NPZ, amplitudes within float32 whose intensities exceed it (float64 precision)', file: npz('brighter', (a) => { (a.diffraction!.data as Float32Array).fill(1e20); }),
     args: ['--config', f64],
     line: (f) => `${f}: key 'diffraction': expected intensities of at most 3.403e+38 photons per pixel (float32's largest value, in which a large scan's intensities are held); found 1.00e+40 in pattern 0 at pixel 0` },
+  { what: 'NPZ, an infinite amplitude', file: npz('inf', (a) => { (a.diffraction!.data as Float32Array)[5] = Infinity; }),
+    line: (f) => `${f}: key 'diffraction': expected finite amplitudes ≥ 0; found 1 non-finite value (first: Infinity at flat index 5)` },
+  { what: 'NPZ, a NaN position', file: npz('nan-x', (a) => { (a.xcoords!.data as Float64Array)[2] = NaN; }),
+    line: (f) => `${f}: key 'xcoords': expected finite coordinates; found 1 non-finite value (first: NaN at flat index 2)` },
   { what: 'NPZ, an intensity scale that is not a positive number', file: npz('bad-scale', (a) => { a._metadata = metadataArray({ intensity_scale: -2 }); }),
     line: (f) => `${f}: _metadata.intensity_scale must be a positive number, found -2` },
   { what: 'NPZ, a scale that makes the totals overflow', file: npz('scaled', (a) => { a._metadata = metadataArray({ intensity_scale: 1e18 }); }),
@@ -104,6 +109,8 @@ const cases: Case[] = [
     line: (f) => `${f}: key '${D}': expected diffraction data [n, H, W] (counts or intensities, integer or float), finite and at most 1.158e+77 (amplitudes are float32), or in a pixel the detector mask masks; found Infinity in pattern 1 at pixel (0, 6)` },
   { what: 'CXI, a NaN count', file: cxi('nan', counts((i) => (i === 3 ? NaN : 5))),
     line: (f) => `${f}: key '${D}': expected diffraction data [n, H, W] (counts or intensities, integer or float), finite and at most 1.158e+77 (amplitudes are float32), or in a pixel the detector mask masks; found NaN in pattern 0 at pixel (0, 3)` },
+  { what: 'CXI, a NaN position', file: cxi('nan-position', counts(() => 5), [n, N, N], (t) => { t[4] = NaN; }),
+    line: (f) => `${f}: key 'entry_1/sample_1/geometry_1/translation': expected probe positions [n, 3] (x, y, z in m) with n = 4 (the number of patterns), finite; found (0.000001, NaN) at row 1` },
   // PtyPy .ptyd (no probe in the file: a model gives it)
   { what: '.ptyd, all-zero counts', file: ptyd('zeros', counts(() => 0)), args: ['--probe-model', 'aperture:diameter=2e-6'],
     line: (f) => `${f}: key 'chunks/0/data': expected diffraction patterns with some counts; found 4 patterns all zero: there is nothing to reconstruct` },
