@@ -124,27 +124,29 @@ export function patternRefusals(p: PatternsToCheck): string[] {
 
 /**
  * Sums of the intensities (amplitude × `scale`, squared, in float64) of the first `n` patterns of `hw` pixels: in all,
- * of the brightest pattern (and which), and the brightest pixel (pattern, pixel). The same arithmetic as the job's
- * conversion of the amplitudes into intensities, so the totals checked are the totals run.
+ * of the brightest pattern (and which), and the brightest pixel (pattern, pixel). Amplitudes are ≥ 0 (the readers and
+ * the dataset contract refuse others); the scale squared multiplies each pattern's sum, one pass over the patterns.
  */
 export function patternTotals(amplitudes: ArrayLike<number>, n: number, hw: number, scale: number): {
   total: number; maxTotal: number; brightest: number; maxPixel: number; pixelAt: [number, number];
 } {
   let total = 0, maxTotal = 0, brightest = 0, maxAmp = 0;
+  const s2 = scale * scale;
   for (let i = 0; i < n; i++) {
     let t = 0, m = 0;
     for (let k = i * hw, e = k + hw; k < e; k++) {
-      const a = amplitudes[k]! * scale;
+      const a = amplitudes[k]!;
       t += a * a;
-      m = Math.max(m, Math.abs(a));
+      if (a > m) m = a;
     }
-    maxAmp = Math.max(maxAmp, m);
+    t *= s2;
+    if (m > maxAmp) maxAmp = m;
     if (!(t <= maxTotal)) { maxTotal = t; brightest = i; }
     total += t;
   }
   // where the brightest pixel is: looked for only when it is refused (the hot loop above keeps no index)
-  const maxPixel = maxAmp * maxAmp;
+  const maxPixel = (maxAmp * scale) ** 2;
   let at = 0;
-  if (maxPixel > MAX_PIXEL_INTENSITY) while (at < n * hw && Math.abs(amplitudes[at]! * scale) !== maxAmp) at++;
+  if (maxPixel > MAX_PIXEL_INTENSITY) while (at < n * hw && amplitudes[at]! !== maxAmp) at++;
   return { total, maxTotal, brightest, maxPixel, pixelAt: [Math.floor(at / Math.max(1, hw)), at % Math.max(1, hw)] };
 }
