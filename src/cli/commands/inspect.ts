@@ -238,13 +238,12 @@ export function register(program: Command): void {
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
       const { beamLines } = await import('../../data/hdf5/beam.js');
-      // the reconstruction the files are checked for, as lsqml runs it with the same settings: its size and precision
+      // the reconstruction the files are checked for, as lsqml runs it with the same settings: its size and precision (the
+      // memory `--check` states is that of its modes, batch size and nImages)
       const job = { modes: parsed.modes, batchSize: parsed.batchSize, ...(parsed.nImages !== null ? { nImages: parsed.nImages } : {}) };
       let code = 0;
       const out: Record<string, unknown>[] = [];
       const texts: string[] = [];
-      // the reconstruction whose memory `--check` states: the modes, batch size and nImages of the settings
-      const job = { modes: parsed.modes, batchSize: parsed.batchSize, ...(parsed.nImages !== null ? { nImages: parsed.nImages } : {}) };
       for (const file of files) {
         try {
           const instead = notInspected(file);
