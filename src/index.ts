@@ -87,7 +87,7 @@ export { readInputData, type InputData, type ReadInputOptions } from './data/inp
 export { readCxi, type ReadMeasuredOptions } from './data/cxi.js';
 export type { MeasuredData, ProbeData, RadiationFrom } from './data/measured.js';
 export type { DetectorMask, MaskSource } from './data/hdf5/mask.js';
-export type { FramePrep } from './data/hdf5/frames.js';
+export type { FramePrep, OrientationName, OrientationSetting } from './data/hdf5/frames.js';
 export type { Geometry, Radiation } from './data/geometry.js';
 export type { LsqmlJobRequest } from './data/memory.js';
 

@@ -2,7 +2,7 @@
  * The engine flags both commands that reconstruct take (`lsqml`: one dataset; `reconstruct`: every job of
  * Phase F), one for each setting of the `reconstruction` group they share (src/settings/schema.ts). Each command
  * words their help for what it runs and puts their values into its settings itself; `lsqml` adds its own
- * (`--threads`, `--precision`, the old `--num-epochs`). The frame flags (`--crop-center`, `--crop-size`, `--bin-size`)
+ * (`--threads`, `--precision`, the old `--num-epochs`). The frame flags (`--crop-center`, `--crop-size`, `--bin-size`, `--orientation`)
  * are declared here once, for `lsqml`, `reconstruct` and `inspect --check` (`addFrameOptions`, `frameSettings`), and
  * the probe flags (`--init-probe`, `--probe-model`) once for `lsqml`, `reconstruct` and `inspect --check` (`addProbeOptions`).
  */
@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { integerFlag } from './flags.js';
 import { settingsDefaults } from '../settings/parse.js';
+import { ORIENTATION_NAMES, type OrientationName } from '../data/hdf5/frames.js';
 
 
 export interface EngineFlags {
@@ -27,6 +28,7 @@ export interface EngineFlags {
   cropCenter?: string;
   cropSize?: string;
   binSize?: string;
+  orientation?: string;
 }
 
 /** The flag of each of those settings (library messages name settings in backticks; commands show flags). */
@@ -38,7 +40,7 @@ export const ENGINE_FLAGS: Record<string, string> = {
   'reconstruction.crop': '--crop-center/--crop-size', 'reconstruction.crop.center': '--crop-center', 'reconstruction.crop.size': '--crop-size',
   // the schema names a bad coordinate by its index (`reconstruction.crop.center.0`): both are the one flag
   'reconstruction.crop.center.0': '--crop-center', 'reconstruction.crop.center.1': '--crop-center',
-  'reconstruction.binSize': '--bin-size',
+  'reconstruction.binSize': '--bin-size', 'reconstruction.orientation': '--orientation',
 };
 
 /**
@@ -51,10 +53,14 @@ export function addFrameOptions(cmd: Command, what: string): Command {
       'file\'s pixels (ptychodus CropCenterYInPixels, CropCenterXInPixels); it becomes the patterns\' centre, where the direct beam belongs. With --crop-size')
     .option('--crop-size <n>', 'the side of that square window in pixels (ptychodus CropWidthInPixels, CropHeightInPixels); the patterns\' side, this over --bin-size, a power of two ' +
       'for the fast FFT; ' +
-      'a window not wholly inside the frames is refused (nothing is padded or moved). With --crop-center')
+      'a window reaching outside the frames is padded with zeros there, masked (the frames\' own side about another centre re-centres them). With --crop-center')
     .option('--bin-size <b>', 'measured data: sum b × b pixels into one after the crop (ptychodus BinSizeX, BinSizeY): counts stay counts, the detector pixel ' +
       'becomes b times larger; b must divide --crop-size (or the frames\' sides). A binned pixel is masked when any of its pixels is (docs/real-data.md, ' +
-      '"Cropping and binning detector frames") (default: 1)');
+      '"Cropping and binning detector frames") (default: 1)')
+    .option('--orientation <how>', 'measured data: flip-horizontal, flip-vertical, transpose, or several comma-separated (applied in this order, ' +
+      'ptychodus\'s FlipHorizontal, FlipVertical, Transpose), or PtyPy\'s orientation 0–7, or none: the patterns are the file\'s frames so oriented, ' +
+      'after the crop and the binning; the detector mask and the file\'s probe are oriented alike, positions are not changed (docs/real-data.md, ' +
+      '"Frame orientation") (default: none)');
 }
 
 /**
@@ -70,8 +76,26 @@ export function addProbeOptions(cmd: Command, before = ''): Command {
       'add ,wavelength=…,pixel=… when the data states no geometry (docs/real-data.md)');
 }
 
-/** reconstruction.crop and reconstruction.binSize from the flags (the schema checks their bounds), or nothing. */
-export function frameSettings(flags: Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize'>): { crop?: { center: [number, number]; size: number }; binSize?: number } {
+/**
+ * reconstruction.orientation of `--orientation`: its names (flip-horizontal → flipHorizontal) or PtyPy's integer (its
+ * range left for the schema to check), or [] for none; a word that names none is refused here, as the user spelled it.
+ */
+export function orientationFlag(v: string): number | OrientationName[] {
+  const t = v.trim();
+  if (/^\d+$/.test(t)) return Number(t);
+  if (t === 'none' || t === '') return [];
+  const words = t.split(',').map((w) => w.trim());
+  const names = words.map((w) => w.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
+  const unknown = words.find((_, i) => !(ORIENTATION_NAMES as readonly string[]).includes(names[i]!));
+  if (unknown !== undefined) {
+    throw new UsageError(`--orientation ${v}: expected flip-horizontal, flip-vertical, transpose (comma-separated, each at most once), none, ` +
+      `or PtyPy's orientation, an integer 0 to 7; found ${unknown === '' ? 'an empty name' : unknown}`);
+  }
+  return names as OrientationName[];
+}
+
+/** reconstruction.crop, binSize and orientation from the flags (the schema checks their bounds), or nothing. */
+export function frameSettings(flags: Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize' | 'orientation'>): { crop?: { center: [number, number]; size: number }; binSize?: number; orientation?: number | OrientationName[] } {
   if ((flags.cropCenter === undefined) !== (flags.cropSize === undefined)) {
     const [given, missing] = flags.cropCenter === undefined ? [`--crop-size ${flags.cropSize}`, '--crop-center Y,X'] : [`--crop-center ${flags.cropCenter}`, '--crop-size N'];
     throw new UsageError(`${given}: expected ${missing} with it (a crop is a centre and a size); found it missing`);
@@ -83,5 +107,5 @@ export function frameSettings(flags: Pick<EngineFlags, 'cropCenter' | 'cropSize'
     crop = { center: [Number(m[1]), Number(m[2])], size: integerFlag('--crop-size', flags.cropSize)! };
   }
   const binSize = integerFlag('--bin-size', flags.binSize);
-  return { ...(crop ? { crop } : {}), ...(binSize !== undefined ? { binSize } : {}) };
+  return { ...(crop ? { crop } : {}), ...(binSize !== undefined ? { binSize } : {}), ...(flags.orientation !== undefined ? { orientation: orientationFlag(flags.orientation) } : {}) };
 }

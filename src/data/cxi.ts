@@ -26,7 +26,7 @@ import { shown, withHdf5, type Hdf5OpenOptions, type Hdf5Reader } from './hdf5/r
 import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { CXI_MASK_DO_NOT_USE, countFlags, maskOffRecord, cxiMaskBad, maskOf, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { MAX_PROBE_MODES, checkMeasuredStackFits, checkObjectFrameFits, type LsqmlJobRequest } from './memory.js';
-import { binFlags, checkSquarePatterns, cropFlags, frameRecord, frameWindow, type FramePrep, type FrameWindow } from './hdf5/frames.js';
+import { binFlags, checkSquarePatterns, cropFlags, frameRecord, frameWindow, orientedPixel, orientProbe, orientStack, paddedNeedsMaskWant, withPadding, type FramePrep, type FrameWindow } from './hdf5/frames.js';
 import { estimateBeam, type BeamEstimate } from './hdf5/beam.js';
 import { printable } from '../text.js';
 import { otherShapeHint, readObjectDataset, type ObjectFromFile } from './ptychodus.js';
@@ -206,7 +206,10 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   // the patterns: the file's frames [FH, FW], or the window of them the settings crop and bin (checked before any read)
   const win = frameWindow(r, dataKey, FH, FW, opts.frames, warnings);
   if (opts.squarePatterns) checkSquarePatterns(r, dataKey, win);
-  const [H, W] = win.out;
+  // the patterns cropped and binned [BH, BW], then oriented [H, W] (hdf5/frames.ts)
+  const [BH, BW] = win.binned, [H, W] = win.out;
+  const useMask = opts.detectorMask ?? true;
+  if (win.padded > 0 && !useMask) throw r.bad(dataKey, paddedNeedsMaskWant(win, opts.frames!), 'reconstruction.detectorMask false (--no-detector-mask)');
   const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
   if (opts.job) checkMeasuredStackFits(r.file, dataKey, { n, H, W }, margin, opts.job, r.memoryLimit());
 
@@ -239,7 +242,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
     }
   }
 
-  const geometry = makeGeometry(energy.value, distance.value, [py.value * win.bin, px.value * win.bin], [H, W], radiation);
+  const geometry = makeGeometry(energy.value, distance.value, orientedPixel(win, [py.value * win.bin, px.value * win.bin]), [H, W], radiation);
   const coarse = checkPositionPrecision(xM, yM, geometry.objectPixelM, itemsize, `${r.file}: key '${tKey}'`);
   if (coarse !== undefined) warnings.push(coarse);
   const frame = frameFromMetres(xM, yM, geometry.objectPixelM, [H, W], margin, `${r.file}: key '${tKey}'`);
@@ -255,13 +258,12 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
     keys.probe = probeKey;
     // frames cropped or binned: a probe of the file's frames' size is sampled at another pixel size; not used
     const ps = win.whole ? undefined : r.info(probeKey).shape;
-    if (ps !== undefined && (ps.length < 2 || ps[ps.length - 2] !== H || ps[ps.length - 1] !== W)) {
-      probeNotUsed = `shape [${ps.join(', ')}], not of the ${H}×${W} patterns ${prepFlagsOf(win)} makes`;
+    if (ps !== undefined && (ps.length < 2 || ps[ps.length - 2] !== BH || ps[ps.length - 1] !== BW)) {
+      probeNotUsed = `shape [${ps.join(', ')}], not of the ${BH}×${BW} patterns ${prepFlagsOf(win)} makes`;
       warnings.push(`${r.file}: key '${probeKey}': the file's probe, of ${probeNotUsed}, is not used`);
-    } else probe = readProbeDataset(r, probeKey, H, W, { pixelM: geometry.objectPixelM });
+    } else probe = orientProbe(win, readProbeDataset(r, probeKey, BH, BW, { pixelM: geometry.objectPixelM }));
   }
-  const useMask = opts.detectorMask ?? true;
-  if (useMask) checkStackOutput(r, dataKey, n, H, W); // the stack's own bound first: the mask's arrays are [FH, FW]
+  if (useMask) checkStackOutput(r, dataKey, n, BH, BW); // the stack's own bound first: the mask's arrays are [FH, FW]
   const maskKey = firstPresent(r, CXI_KEYS.mask);
   const bad = useMask ? new Uint8Array(FH * FW) : undefined;
   const sources: MaskSource[] = [];
@@ -277,7 +279,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
       const pixels = countFlags(badOut);
       // pixels whose mask value is not 0 but carries none of the "do not use" bits (noisy, out of resolution, corrected, …): fitted
       let tagged = 0;
-      for (let p = 0; p < H * W; p++) if (other[p] && !badOut[p]) tagged++;
+      for (let p = 0; p < BH * BW; p++) if (other[p] && !badOut[p]) tagged++;
       sources.push({ source: 'cxi mask', key: maskKey, pixels, bits: `0x${CXI_MASK_DO_NOT_USE.toString(16)}`, ...(varying > 0 ? { pixels_masked_in_some_patterns_only: varying } : {}),
         ...(tagged > 0 ? { pixels_with_other_bits_only_fitted: tagged } : {}) });
       if (pixels > 0) warnings.push(`${r.file}: key '${maskKey}': ${pixels} pixel${pixels === 1 ? '' : 's'} flagged not to be used (CXI mask bits 0x${CXI_MASK_DO_NOT_USE.toString(16)}: ` +
@@ -295,8 +297,10 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   const negative = negativesWarning(`${r.file}: key '${dataKey}'`, stack, `flag ${stack.negativeEverywhere === 1 ? 'it' : 'them'} in ${CXI_KEYS.mask[0]} (bit 0, invalid)`);
   if (negative !== undefined) warnings.push(negative);
   const typeMaxOut = typeMax ? binFlags(win, typeMax) : undefined;
-  const mask = bad && typeMaxOut ? maskOf(r, dataKey, stack.amplitudes, patternFlags(win, bad), typeMaxOut, sources, stack.atTypeMax[0]) : undefined;
+  const mask = bad && typeMaxOut ? maskOf(r, dataKey, stack.amplitudes, withPadding(win, patternFlags(win, bad), sources, dataKey), typeMaxOut, sources, stack.atTypeMax[0]) : undefined;
   warnings.push(...typeMaxWarnings(r.file, stack, typeMaxOut ? countFlags(typeMaxOut) : undefined));
+  orientStack(win.orientation, stack.amplitudes, n, BH, BW);
+  if (mask) orientStack(win.orientation, mask.valid, 1, BH, BW);
   return {
     file: r.file, format: 'cxi', n, H, W, diffraction: stack.amplitudes,
     xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },

@@ -66,8 +66,8 @@ export function npzRadiationMessage(file: string, radiation: string): string {
  * file): `lsqml`, a Phase F job and `inspect --check` give this same line.
  */
 export function frameSettingsMessage(file: string, what: string): string {
-  return `${file}: reconstruction.crop / reconstruction.binSize (--crop-center, --crop-size, --bin-size): expected measured data holding ` +
-    `detector frames (CXI, PtyPy .ptyd); found ${what}, whose patterns are not cropped or binned here: leave the settings out`;
+  return `${file}: reconstruction.crop / reconstruction.binSize / reconstruction.orientation (--crop-center, --crop-size, --bin-size, --orientation): expected measured data holding ` +
+    `detector frames (CXI, PtyPy .ptyd); found ${what}, whose patterns are not cropped, binned or oriented here: leave the settings out`;
 }
 
 /**

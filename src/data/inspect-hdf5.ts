@@ -22,6 +22,7 @@ import { sniffFile } from './hdf5/signature.js';
 import { ELECTRON_VOLT_J, type Radiation } from './geometry.js';
 import { checkObjectFrameFits, jobMemoryLine, measuredJobBytes, memoryLimit, type LsqmlJobRequest } from './memory.js';
 import { printable } from '../text.js';
+import { framesChanged } from './hdf5/frames.js';
 
 /** Entries listed at most (groups, datasets and links together); the rest is counted as not listed. */
 export const MAX_LISTED_ENTRIES = 2000;
@@ -126,7 +127,7 @@ export function probeFileRadiationMessage(file: string, kind: string, radiation:
 async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], radiation: Radiation | null, frames?: FramePrep,
   initialProbe?: InitialProbeOf, job?: LsqmlJobRequest, precision: 'float32' | 'float64' = 'float32'): Promise<Hdf5Check> {
   const rad = radiation ? { radiation } : {};
-  const cropped = frames !== undefined && (frames.crop != null || (frames.binSize ?? 1) !== 1);
+  const cropped = framesChanged(frames);
   try {
     const probeEntry = kind === 'PtyPy reconstruction (.ptyr)' ? entries.find((e) => /^content\/probe\/[^/]+\/data$/.test(e.path))
       : kind === 'ptychodus product' ? entries.find((e) => e.path === 'probe') : undefined;

@@ -20,6 +20,7 @@ import type { Radiation } from './geometry.js';
 import type { FramePrep } from './hdf5/frames.js';
 import type { ProbeData } from './measured.js';
 import { MAX_METADATA_BYTES, METADATA_KEY, readMetadata, requireReadableMetadata, type MetadataResult } from './metadata.js';
+import { framesChanged } from './hdf5/frames.js';
 
 /**
  * The patterns a reconstruction's starting probe is made or read for, whatever the input: their size and number, the
@@ -351,7 +352,7 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
       // reconstruction.radiation (inspect --radiation) has no energy to apply to in an NPZ: refused as a reconstruction refuses it
       if (opts.radiation) violations.push(npzRadiationMessage(path, opts.radiation));
       // and so have reconstruction.crop and binSize (--crop-center, --crop-size, --bin-size) no detector frames to make patterns of
-      if (opts.frames && (opts.frames.crop != null || (opts.frames.binSize ?? 1) !== 1)) violations.push(frameSettingsMessage(path, 'a dataset NPZ'));
+      if (framesChanged(opts.frames)) violations.push(frameSettingsMessage(path, 'a dataset NPZ'));
       // a line said twice (the job's size and the patterns both refuse patterns of no pixel) is listed once
       violations = [...new Set(violations)];
       summary.check = { valid: violations.length === 0, reads: violations.length === 0 ? reads : [], violations, warnings };

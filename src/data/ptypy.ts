@@ -32,7 +32,7 @@ import { DISTANCE_M, PIXEL_M, pixelSizeOk, readPhysical, type PhysicalValue } fr
 import { Hdf5Error, shown, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
 import { patternFlags, readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
-import { binFlags, checkSquarePatterns, cropFlags, frameRecord, frameWindow } from './hdf5/frames.js';
+import { binFlags, checkSquarePatterns, cropFlags, frameRecord, frameWindow, orientedPixel, orientStack, paddedNeedsMaskWant, withPadding } from './hdf5/frames.js';
 import { estimateBeam, suggestedCropSize, type BeamEstimate } from './hdf5/beam.js';
 import { countFlags, maskOffRecord, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
 import { checkHdf5ProbeFits, checkMeasuredStackFits, checkObjectFrameFits } from './memory.js';
@@ -121,9 +121,13 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   const [FH, FW] = [H, W];
   const win = frameWindow(r, infos[0]!.key, FH, FW, opts.frames, warnings);
   if (opts.squarePatterns) checkSquarePatterns(r, ids.map((k) => `chunks/${k}/data`).join(', '), win);
+  // the patterns cropped and binned [BH, BW], then oriented [H, W] (hdf5/frames.ts)
+  const [BH, BW] = win.binned;
   [H, W] = win.out;
   const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
   if (opts.job) checkMeasuredStackFits(r.file, ids.map((k) => `chunks/${k}/data`).join(', '), { n, H, W }, margin, opts.job, r.memoryLimit());
+  const useMask = opts.detectorMask ?? true;
+  if (win.padded > 0 && !useMask) throw r.bad(infos[0]!.key, paddedNeedsMaskWant(win, opts.frames!), 'reconstruction.detectorMask false (--no-detector-mask)');
 
   if (opts.radiation === 'electron') {
     throw r.bad('meta/energy', `${ENERGY_KEV.what}, as PtyPy stores it, not reconstruction.radiation: electron (--radiation electron)`,
@@ -216,7 +220,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   }
   keys.positions = ids.map((k) => `chunks/${k}/positions`).join(', ');
 
-  const geometry = makeGeometry(energy.value * 1e3 * ELECTRON_VOLT_J, distance.value, [pixel[0] * win.bin, pixel[1] * win.bin], [H, W]);
+  const geometry = makeGeometry(energy.value * 1e3 * ELECTRON_VOLT_J, distance.value, orientedPixel(win, [pixel[0] * win.bin, pixel[1] * win.bin]), [H, W]);
   row = 0;
   for (let c = 0; c < ids.length; c++) {
     const nk = infos[c]!.shape[0]!;
@@ -231,8 +235,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   if (opts.job) checkObjectFrameFits(r.file, frame.objectShape, { n, H, W, positionKeys: `key '${printable(keys.positions)}'` }, opts.job, r.memoryLimit());
 
   // PtyPy's weights: read (and checked) before the stack, combined into one mask for every frame
-  const useMask = opts.detectorMask ?? true;
-  if (useMask) checkStackOutput(r, infos[0]!.key, n, H, W); // the stack's own bound first: the mask's arrays are [FH, FW]
+  if (useMask) checkStackOutput(r, infos[0]!.key, n, BH, BW); // the stack's own bound first: the mask's arrays are [FH, FW]
   const weightKeys = ids.map((k) => `chunks/${k}/weights`);
   const withWeights = weightKeys.filter((k) => r.kind(k) !== 'missing');
   const bad = useMask ? new Uint8Array(FH * FW) : undefined;
@@ -267,8 +270,10 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   const negative = negativesWarning(r.file, stack, `give ${stack.negativeEverywhere === 1 ? 'it' : 'them'} weight 0 in chunks/<k>/weights`);
   if (negative !== undefined) warnings.push(negative);
   const typeMaxOut = typeMax ? binFlags(win, typeMax) : undefined;
-  const mask = bad && typeMaxOut ? maskOf(r, infos[0]!.key, stack.amplitudes, patternFlags(win, bad), typeMaxOut, sources, stack.atTypeMax[0]) : undefined;
+  const mask = bad && typeMaxOut ? maskOf(r, infos[0]!.key, stack.amplitudes, withPadding(win, patternFlags(win, bad), sources, infos[0]!.key), typeMaxOut, sources, stack.atTypeMax[0]) : undefined;
   warnings.push(...typeMaxWarnings(r.file, stack, typeMaxOut ? countFlags(typeMaxOut) : undefined));
+  orientStack(win.orientation, stack.amplitudes, n, BH, BW);
+  if (mask) orientStack(win.orientation, mask.valid, 1, BH, BW);
   return {
     file: r.file, format: 'ptyd', n, H, W, diffraction: stack.amplitudes,
     xcoords: frame.x, ycoords: frame.y, positionsM: { x: xM, y: yM },

@@ -22,6 +22,7 @@
  */
 import { z } from 'zod';
 import { MAX_PROBE_MODES, MAX_SCAN_POSITIONS } from '../data/memory.js';
+import { ORIENTATION_NAMES } from '../data/hdf5/frames.js';
 import { DEFAULT_LSQML_OPTIONS, MAX_LSQML_THREADS, type LsqmlOptions } from '../engine/options.js';
 import { parseProbeModelSpec } from '../physics/probe.js';
 
@@ -144,9 +145,17 @@ const CropSetting = z.object({
   size: z.int({ error: CROP_SIZE }).min(2, { error: CROP_SIZE }).max(MAX_CROP_SIZE, { error: CROP_SIZE })
     .meta(doc('side of the square window (ptychodus CropWidthInPixels, CropHeightInPixels); a power of two for the WebAssembly FFT', 'pixels')),
 }, { error: 'a group: center [y, x] and size, or null' }).strict().nullable().optional()
-  .meta({ ...doc('measured data (CXI, PtyPy .ptyd): read only a size × size window of each detector frame about center (ptychodus\'s crop), refused when not wholly inside the frames; the detector mask is cropped alike. null (or absent): the frames as stored, direct beam at their centre (docs/real-data.md, "Cropping and binning detector frames")'), default: null });
+  .meta({ ...doc('measured data (CXI, PtyPy .ptyd): read only a size × size window of each detector frame about center (ptychodus\'s crop); a window reaching outside the frames is padded with zeros there, masked (a crop of the frames\' size re-centres them); the detector mask is cropped alike. null (or absent): the frames as stored, direct beam at their centre (docs/real-data.md, "Cropping and binning detector frames")'), default: null });
 const BinSizeSetting = z.int({ error: BIN_SIZE }).min(1, { error: BIN_SIZE }).max(MAX_BIN_SIZE, { error: BIN_SIZE }).optional()
   .meta({ ...doc('measured data (CXI, PtyPy .ptyd): sum b × b detector pixels into one after the crop (ptychodus BinSizeX, BinSizeY): counts stay counts, the detector pixel becomes b times larger; it must divide the crop size (or the frames\' sides). A binned pixel is masked when any of its pixels is. 1 (or absent): no binning', 'pixels'), default: 1 });
+
+const ORIENTATION = `a list of ${ORIENTATION_NAMES.join(', ')} (each at most once), or PtyPy's orientation, an integer 0 to 7`;
+const OrientationSetting = z.union([
+  z.int({ error: ORIENTATION }).min(0, { error: ORIENTATION }).max(7, { error: ORIENTATION }),
+  z.array(z.enum(ORIENTATION_NAMES, { error: ORIENTATION }), { error: ORIENTATION }).max(3, { error: ORIENTATION })
+    .refine((a) => new Set(a).size === a.length, { error: ORIENTATION }),
+], { error: ORIENTATION }).optional()
+  .meta({ ...doc('measured data (CXI, PtyPy .ptyd): flip the patterns left–right (flipHorizontal: numpy.flip axis −1), up–down (flipVertical: axis −2), then transpose them, in this order whatever the list\'s (ptychodus FlipHorizontal, FlipVertical, Transpose), after the crop and the binning; or PtyPy\'s orientation 0–7 (4 transpose, 2 flipud, 1 fliplr, applied transpose first). The detector mask and the file\'s own probe are oriented alike; positions are not changed: the object comes out in the orientation of the patterns. [] (or absent): the frames\' own (docs/real-data.md, "Frame orientation")'), default: [] });
 
 /** The bin size must divide the crop's side (one issue at `binSize`). */
 function cropBinIssues(r: { crop?: { size: number } | null | undefined; binSize?: number | undefined }, ctx: z.core.$RefinementCtx): void {
@@ -160,7 +169,7 @@ function cropBinIssues(r: { crop?: { size: number } | null | undefined; binSize?
  * (other keys are ignored): how a reader of a recorded `_metadata.reconstruction_settings` (the report's
  * drawn patterns) parses the frames a reconstruction made, as the settings parse made them.
  */
-export const FrameSettingsSchema = z.object({ crop: CropSetting, binSize: BinSizeSetting }).superRefine(cropBinIssues);
+export const FrameSettingsSchema = z.object({ crop: CropSetting, binSize: BinSizeSetting, orientation: OrientationSetting }).superRefine(cropBinIssues);
 
 export const ReconstructionSettingsSchema = z.object({
   epochs: positiveInt().default(STUDY_EPOCHS)
@@ -194,6 +203,7 @@ export const ReconstructionSettingsSchema = z.object({
     .meta(doc('measured data (CXI): what the file\'s energy is the energy of — photon (λ = hc/E) or electron (kinetic energy, the relativistic de Broglie λ = h/√(2·m0·E·(1 + E/(2·m0·c²)))); null: as the file states (entry_1/instrument_1/source_1/probe, NeXus NXsource probe: \'electron\', \'x-ray\', …), photon when it states none. A value the file contradicts is refused, and so is electron for a PtyPy .ptyd (its meta/energy is a photon energy) and any value for a dataset NPZ (it states no energy) (docs/real-data.md, "Radiation")')),
   crop: CropSetting,
   binSize: BinSizeSetting,
+  orientation: OrientationSetting,
   threads: z.int({ error: THREADS }).min(1, { error: THREADS }).max(MAX_LSQML_THREADS, { error: THREADS }).nullable().default(null)
     .meta(doc('threads of one reconstruction; null: min(2, cores) for one job (in a SLURM job: the CPUs SLURM gave its task), 1 per job when several run at once; results do not depend on it')),
   gaussianNoiseStd: z.number({ error: 'a number > 0' }).positive({ error: 'a number > 0' }).default(D.gaussianNoiseStd)

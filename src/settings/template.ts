@@ -121,7 +121,7 @@ function noPresetNote(values: StudySettings): string[] {
 }
 
 /**
- * reconstruction.crop and reconstruction.binSize (measured data's frames) have no value by default — absent, they are not
+ * reconstruction.crop, binSize and orientation (measured data's frames) have no value by default — absent, they are not
  * written into a study's files — so they are not among the values: listed commented out, with their documentation, above
  * the setting that follows them, so that the file names every setting (uncommented, a crop of the frames).
  */
@@ -134,6 +134,7 @@ function listUnset(doc: Document, schema: JsonNode): void {
   const unset = [
     comment(props.crop), ' crop: { center: [Y, X], size: N }   # e.g. the suggestion of `ptychostudy inspect FILE`',
     comment(props.binSize), ' binSize: 1',
+    comment(props.orientation), ' orientation: []   # e.g. [flipHorizontal], [transpose], or PtyPy\'s orientation 0–7',
   ].filter((l): l is string => l !== undefined);
   after.key.commentBefore = [...unset, after.key.commentBefore ?? ''].filter(Boolean).join('\n');
 }

@@ -164,8 +164,8 @@ test('inspect --check with a crop says whether the beam found lands at the patte
     const out = check('--crop-center', at, '--crop-size', '64');
     assert.doesNotMatch(out, /the frames are not centred on it|crop them about it with|no crop is needed|\n {2}next: /, out);
   }
-  // a crop the check refuses (outside the frames) lands nowhere: the suggestion stays, the one help left
-  const outside = ptychostudy(['inspect', '--check', '--crop-center', '10,10', '--crop-size', '64', frames]);
+  // a crop the check refuses (its centre outside the frames) lands nowhere: the suggestion stays, the one help left
+  const outside = ptychostudy(['inspect', '--check', '--crop-center', '10,200', '--crop-size', '64', frames]);
   assert.equal(outside.status, 2, outside.stderr);
   assert.match(outside.stdout, /\n {2}the frames are not centred on it \(their centre is \[40, 56\]\) and not a square power of two: crop them about it with --crop-center 38,73 --crop-size 64\n/);
   // without a crop, nothing is said of it

@@ -140,7 +140,7 @@ test('binned sums too large for float32 amplitudes are refused naming the patter
   assert.equal(m.diffraction[N * N + 4 * N + 7], plain.diffraction[N * N + 4 * N + 7]);
 });
 
-test('refused before anything is read, one line naming file, key, expected and found: a window outside the frames, a bin size that does not divide them', async () => {
+test('refused before anything is read, one line naming file, key, expected and found: a centre outside the frames, a bin size that does not divide them', async () => {
   const refused = async (prep: Parameters<typeof readCxi>[1], line: string): Promise<void> => {
     await assert.rejects(readCxi(finePath, prep), (err: Error) => {
       assert.ok(err instanceof InputError);
@@ -148,12 +148,11 @@ test('refused before anything is read, one line naming file, key, expected and f
       return true;
     });
   };
-  await refused({ frames: { crop: { center: [CY, 90], size: 64 } } }, `${finePath}: key '${D}': expected reconstruction.crop (--crop-center ${CY},90 --crop-size 64): ` +
-    `a 64×64 window inside the file's ${FH}×${FW} frames (centre rows 32 … 48, columns 32 … 80; nothing is padded or moved); found rows 6 … 69, columns 58 … 121`);
-  await refused({ frames: { crop: { center: [20, CX], size: 64 } } }, `${finePath}: key '${D}': expected reconstruction.crop (--crop-center 20,${CX} --crop-size 64): ` +
-    `a 64×64 window inside the file's ${FH}×${FW} frames (centre rows 32 … 48, columns 32 … 80; nothing is padded or moved); found rows -12 … 51, columns 40 … 103`);
-  await refused({ frames: { crop: { center: [40, 56], size: 96 } } }, `${finePath}: key '${D}': expected reconstruction.crop (--crop-center 40,56 --crop-size 96): ` +
-    `a 96×96 window inside the file's ${FH}×${FW} frames (at most 80 pixels a side; nothing is padded or moved); found rows -8 … 87, columns 8 … 103`);
+  // a window may reach outside the frames (padded: test/data/frame-orientation.test.ts), but its centre is a pixel of them
+  await refused({ frames: { crop: { center: [CY, 112], size: 64 } } }, `${finePath}: key '${D}': expected reconstruction.crop (--crop-center ${CY},112 --crop-size 64): ` +
+    `a centre inside the file's ${FH}×${FW} frames (rows 0 … 79, columns 0 … 111; the window about it may reach outside them: zeros there, masked); found centre [${CY}, 112]`);
+  await refused({ frames: { crop: { center: [80, CX], size: 96 } } }, `${finePath}: key '${D}': expected reconstruction.crop (--crop-center 80,${CX} --crop-size 96): ` +
+    `a centre inside the file's ${FH}×${FW} frames (rows 0 … 79, columns 0 … 111; the window about it may reach outside them: zeros there, masked); found centre [80, ${CX}]`);
   await refused({ frames: { binSize: 3 } }, `${finePath}: key '${D}': expected reconstruction.binSize (--bin-size 3): a bin size that divides the file's frames' sides; found ${FH}×${FW} frames`);
   // a side that is not a power of two: a warning, not a refusal
   const m = await readCxi(finePath, { frames: { crop: { center: [CY, CX], size: 48 } } });
@@ -218,11 +217,11 @@ test('lsqml with the crop and binning: the fixture\'s reconstruction array for a
   const text = readFileSync(join(root, 'cropped.h5')).toString('utf8');
   assert.ok(text.includes(`patterns [${N}, ${N}] made of the file's [${FH}, ${FW}] frames (file rows ${Y0} … ${Y0 + 63}`), 'the comment is in the product');
 
-  // the CLI: a window outside the frames, a crop without its size, a bin size that does not divide the crop
+  // the CLI: a centre outside the frames, a crop without its size, a bin size that does not divide the crop
   const out = join(root, 'refused');
-  assertRefused(ptychostudy(['lsqml', '--input', finePath, '--out', out, '--epochs', '2', '--crop-center', '10,10', '--crop-size', '64']), 'lsqml',
-    `${finePath}: key '${D}': expected reconstruction.crop (--crop-center 10,10 --crop-size 64): a 64×64 window inside the file's ${FH}×${FW} frames ` +
-    '(centre rows 32 … 48, columns 32 … 80; nothing is padded or moved); found rows -22 … 41, columns -22 … 41');
+  assertRefused(ptychostudy(['lsqml', '--input', finePath, '--out', out, '--epochs', '2', '--crop-center', '10,200', '--crop-size', '64']), 'lsqml',
+    `${finePath}: key '${D}': expected reconstruction.crop (--crop-center 10,200 --crop-size 64): a centre inside the file's ${FH}×${FW} frames ` +
+    '(rows 0 … 79, columns 0 … 111; the window about it may reach outside them: zeros there, masked); found centre [10, 200]');
   assertRefused(ptychostudy(['lsqml', '--input', finePath, '--out', out, '--crop-center', '38,72']), 'lsqml',
     '--crop-center 38,72: expected --crop-size N with it (a crop is a centre and a size); found it missing');
   assertRefused(ptychostudy(['lsqml', '--input', finePath, '--out', out, '--crop-center', '38,72', '--crop-size', '64', '--bin-size', '3']), 'lsqml',
@@ -317,8 +316,8 @@ test('inspect --check with the crop and binning says how the patterns are made; 
   assert.deepEqual(s.check!.frames, (await readCxi(finePath, { frames })).frames);
   // a dataset NPZ holds patterns already made: refused as a reconstruction refuses it, in the same words
   const npz = 'test/fixtures/numpy/phase_c_dataset.npz';
-  const line = `${npz}: reconstruction.crop / reconstruction.binSize (--crop-center, --crop-size, --bin-size): expected measured data holding ` +
-    'detector frames (CXI, PtyPy .ptyd); found a dataset NPZ, whose patterns are not cropped or binned here: leave the settings out';
+  const line = `${npz}: reconstruction.crop / reconstruction.binSize / reconstruction.orientation (--crop-center, --crop-size, --bin-size, --orientation): expected measured data holding ` +
+    'detector frames (CXI, PtyPy .ptyd); found a dataset NPZ, whose patterns are not cropped, binned or oriented here: leave the settings out';
   const r = ptychostudy(['inspect', '--check', '--json', '--bin-size', '2', npz]);
   assert.equal(r.status, 2, r.stderr);
   assert.ok((JSON.parse(r.stdout) as { check: { violations: string[] } }[])[0]!.check.violations.includes(line), r.stdout);

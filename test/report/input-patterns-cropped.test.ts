@@ -62,8 +62,8 @@ test('recorded settings are read by the settings schema: a bad one is named by i
     /its key '_metadata\.reconstruction_settings\.crop\.center\.1': expected two integers \[y, x\] ≥ 0 \(pixels of the file's frames\); found -72$/);
   assert.match(await why({ crop: 'middle', binSize: 2 }),
     /its key '_metadata\.reconstruction_settings\.crop': expected a group: center \[y, x\] and size, or null; found "middle"$/);
-  // well-formed settings whose window leaves the file's 80 × 112 frames: the reader's own refusal (frames.ts frameWindow)
-  const out = await why({ crop: { center: [70, 72], size: 64 }, binSize: 2 });
+  // well-formed settings whose centre is outside the file's 80 × 112 frames: the reader's own refusal (frames.ts frameWindow)
+  const out = await why({ crop: { center: [80, 72], size: 64 }, binSize: 2 });
   assert.ok(out.startsWith(`the crop and binning the reconstruction recorded do not make a window of the file's 80×112 frames: ${FRAMES}: key '${D}': ` +
-    'expected reconstruction.crop (--crop-center 70,72 --crop-size 64 --bin-size 2): a 64×64 window inside the file\'s 80×112 frames'), out);
+    'expected reconstruction.crop (--crop-center 80,72 --crop-size 64 --bin-size 2): a centre inside the file\'s 80×112 frames'), out);
 });

@@ -31,7 +31,7 @@ export function notInspected(file: string): string | null {
   return null;
 }
 
-interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize' | 'initProbe' | 'probeModel'> {
+interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize' | 'orientation' | 'initProbe' | 'probeModel'> {
   json?: boolean;
   check?: boolean;
   radiation?: string;
@@ -42,7 +42,7 @@ interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'bi
 const FLAGS: Record<string, string> = {
   'reconstruction.radiation': '--radiation', 'reconstruction.crop': ENGINE_FLAGS['reconstruction.crop']!, 'reconstruction.crop.center': '--crop-center',
   'reconstruction.crop.center.0': '--crop-center', 'reconstruction.crop.center.1': '--crop-center',
-  'reconstruction.crop.size': '--crop-size', 'reconstruction.binSize': '--bin-size',
+  'reconstruction.crop.size': '--crop-size', 'reconstruction.binSize': '--bin-size', 'reconstruction.orientation': '--orientation',
   'reconstruction.initProbe': '--init-probe', 'reconstruction.probeModel': '--probe-model',
 };
 
@@ -196,7 +196,7 @@ export function register(program: Command): void {
   addFrameOptions(cmd, 'the file, with --check, as lsqml reads it (refused for an NPZ and a probe file)');
   addProbeOptions(cmd, 'with --check: the probe a reconstruction starts from, read or made as lsqml does for the patterns (of measured data: ' +
     'after the crop and binning) and shown on the probe line (a probe file that does not fit them refused in lsqml\'s words, for an NPZ as for CXI or .ptyd): ')
-    .option('--config <file>', 'with --check: a settings file (as lsqml --config takes) whose reconstruction.crop, reconstruction.binSize and ' +
+    .option('--config <file>', 'with --check: a settings file (as lsqml --config takes) whose reconstruction.crop, reconstruction.binSize, reconstruction.orientation and ' +
       'reconstruction.radiation the files are read with, and whose reconstruction.probeModel or reconstruction.initProbe file:PATH gives the probe ' +
       'as lsqml takes it; flags override it', oneConfigFile)
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
@@ -211,9 +211,11 @@ export function register(program: Command): void {
       if (radiation !== null && !flags.check) {
         throw new UsageError(`--radiation ${radiation}: expected with --check (it says what the energy of a file read as a reconstruction reads it is); found without --check`);
       }
-      const frames = parsed.crop != null || parsed.binSize !== undefined ? { crop: parsed.crop, binSize: parsed.binSize } : undefined;
+      const frames = parsed.crop != null || parsed.binSize !== undefined || parsed.orientation !== undefined
+        ? { crop: parsed.crop, binSize: parsed.binSize, orientation: parsed.orientation } : undefined;
       if (frames && !flags.check) {
-        throw new UsageError(`${[flags.cropCenter !== undefined ? '--crop-center, --crop-size' : '', flags.binSize !== undefined ? '--bin-size' : ''].filter(Boolean).join(', ')}: ` +
+        throw new UsageError(`${[flags.cropCenter !== undefined ? '--crop-center, --crop-size' : '', flags.binSize !== undefined ? '--bin-size' : '',
+          flags.orientation !== undefined ? '--orientation' : ''].filter(Boolean).join(', ')}: ` +
           'expected with --check (they say how a reconstruction makes the patterns of the detector frames); found without --check');
       }
       const probeGiven = [flags.initProbe !== undefined ? `--init-probe ${flags.initProbe}` : '', flags.probeModel !== undefined ? `--probe-model ${flags.probeModel}` : ''].filter(Boolean);

@@ -87,7 +87,7 @@ export function readMaskFlags(r: Hdf5Reader, infos: Hdf5DatasetInfo[], frames: n
     r.checkReadable(info);
   });
   // each file pixel's pixel of the patterns (-1 outside the window), and per pattern pixel in how many frames it is flagged
-  const [oh, ow] = win && !win.whole ? win.out : [H, W];
+  const [oh, ow] = win && !win.whole ? win.binned : [H, W];
   const to = new Int32Array(hw);
   for (let p = 0; p < hw; p++) {
     const y = Math.floor(p / W) - (win?.y0 ?? 0), x = (p % W) - (win?.x0 ?? 0), b = win?.bin ?? 1;

@@ -151,6 +151,22 @@ function binFrame(src: Float64Array, at: number, w: number, b: number, acc: Floa
   return -1;
 }
 
+/** Of values [h, w] of the window, those of its part inside the frames ([read.h, read.w]). */
+function windowPart(win: FrameWindow, v: Uint8Array): Uint8Array {
+  const rd = win.read, out = new Uint8Array(rd.h * rd.w);
+  for (let y = 0; y < rd.h; y++) {
+    const at = (rd.y0 - win.y0 + y) * win.w + (rd.x0 - win.x0);
+    out.set(v.subarray(at, at + rd.w), y * rd.w);
+  }
+  return out;
+}
+
+/** Values of the part of the window inside the frames ([read.h, read.w]) put at their place in `out` [h, w]; the rest of `out` is left as it is. */
+function placeInWindow(win: FrameWindow, part: Float64Array | Uint8Array, out: Float64Array | Uint8Array): void {
+  const rd = win.read;
+  for (let y = 0; y < rd.h; y++) out.set(part.subarray(y * rd.w, (y + 1) * rd.w), (rd.y0 - win.y0 + y) * win.w + (rd.x0 - win.x0));
+}
+
 /** Checks that `info` is a numeric stack [n, H, W] (or [n, 1, …, 1, H, W]: `stackShape`); returns [n, H, W]. */
 export function checkStackInfo(r: Hdf5Reader, info: Hdf5DatasetInfo, expected: string): [number, number, number] {
   if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw r.bad(info.key, expected, `dtype ${info.dtype}`);
@@ -198,31 +214,37 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
     n += k;
   }
   if (n === 0) throw r.bad(infos[0]!.key, expected, 'no patterns (n = 0)');
-  // the window of each frame that is read (the whole frame unless cropped) and the patterns it makes (binned)
+  // the window of each frame that is read (the whole frame unless cropped; of a window reaching outside the frames, the
+  // part inside them) and the patterns it makes (binned; padded with zeros outside the frames)
   const win = window && !window.whole ? window : undefined;
   if (win && (win.fileShape[0] !== H || win.fileShape[1] !== W)) throw new Error(`the window is of ${win.fileShape.join('×')} frames; the stack's are ${H}×${W}`);
-  const slabWindow = win ? { y0: win.y0, x0: win.x0, h: win.h, w: win.w } : undefined;
-  if (win) { H = win.h; W = win.w; }
+  const slabWindow = win ? win.read : undefined;
+  const pad = win !== undefined && win.padded > 0;
+  if (win) { H = win.read.h; W = win.read.w; }
   const bin = win?.bin ?? 1;
-  const [oh, ow] = win ? win.out : [H, W];
+  const [oh, ow] = win ? win.binned : [H, W];
   checkStackOutput(r, infos[0]!.key, n, oh, ow);
   const hw = H * W, ohw = oh * ow;
-  // binned: one frame's window as float64 intensities at a time (summed exactly, then √), held with the patterns: both
-  // within the memory limit (a large frame binned coarsely makes small patterns, but its window is held whole)
-  let sums: Float64Array | undefined, binned: Float64Array | undefined;
-  if (bin > 1) {
-    const bytes = n * ohw * 4 + (hw + ohw) * 8;
-    r.checkFitsMemory(infos[0]!.key, bytes, `${n} patterns of ${oh}×${ow} (float32 amplitudes) binned from ${H}×${W} windows, each held as float64 intensities`);
+  const whw = win ? win.h * win.w : hw;
+  // binned or padded: one frame's window as float64 intensities at a time (summed exactly, then √), held with the
+  // patterns: both within the memory limit (a large frame binned coarsely makes small patterns, but its window is held whole)
+  let sums: Float64Array | undefined, binned: Float64Array | undefined, padded: Float64Array | undefined;
+  if (bin > 1 || pad) {
+    const bytes = n * ohw * 4 + (hw + ohw + (pad ? whw : 0)) * 8;
+    r.checkFitsMemory(infos[0]!.key, bytes, `${n} patterns of ${oh}×${ow} (float32 amplitudes) ${pad ? 'made from' : 'binned from'} ${win!.h}×${win!.w} windows, each held as float64 intensities`);
     sums = new Float64Array(hw); binned = new Float64Array(ohw);
+    if (pad) padded = new Float64Array(whw);
   }
   const amplitudes = new Float32Array(n * oh * ow);
   let negatives = 0;
   let row = 0;
   const atTypeMax: IntensityStack['atTypeMax'] = [];
-  if (typeMaxPixels && typeMaxPixels.length !== hw) throw new Error(`typeMaxPixels holds ${typeMaxPixels.length} flags; ${H}×${W} patterns need ${hw}`);
-  const flags = typeMaxPixels;
-  if (maskedPixels && maskedPixels.length !== hw) throw new Error(`maskedPixels holds ${maskedPixels.length} flags; ${H}×${W} patterns need ${hw}`);
-  const book: PixelBook = { hw, masked: maskedPixels, nonFiniteMasked: 0 };
+  if (typeMaxPixels && typeMaxPixels.length !== whw) throw new Error(`typeMaxPixels holds ${typeMaxPixels.length} flags; ${win?.h ?? H}×${win?.w ?? W} patterns need ${whw}`);
+  if (maskedPixels && maskedPixels.length !== whw) throw new Error(`maskedPixels holds ${maskedPixels.length} flags; ${win?.h ?? H}×${win?.w ?? W} patterns need ${whw}`);
+  // padded: the flags of the part inside the frames ([H, W] here), put back into the window's afterwards
+  const flags = pad && typeMaxPixels ? new Uint8Array(hw) : typeMaxPixels;
+  const maskedRead = pad && maskedPixels ? windowPart(win!, maskedPixels) : maskedPixels;
+  const book: PixelBook = { hw, masked: maskedRead, nonFiniteMasked: 0 };
   for (const info of infos) {
     const perSlab = Math.max(1, Math.floor(SLAB_BYTES / (hw * info.itemsize)));
     const topBig = integerTypeMax(info);
@@ -232,11 +254,11 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
     /** √ (or, binned, the intensities themselves) of `src` into `out` from `base`; `first`: the pattern (of this dataset) src starts with. */
     const take = (src: SlabView, out: Float32Array | Float64Array, base: number, first: number): void => {
       if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
-        const c = convertBig(src, out, base, topBig, flags, book, bin === 1);
+        const c = convertBig(src, out, base, topBig, flags, book, bin === 1 && !pad);
         negatives += c.negatives; atTop += c.atTop;
         return;
       }
-      const c = convert(src, out, base, top, flags, book, bin === 1);
+      const c = convert(src, out, base, top, flags, book, bin === 1 && !pad);
       atTop += c.atTop;
       if (c.bad >= 0) {
         const p = first + Math.floor(c.bad / hw), px = c.bad % hw;
@@ -249,14 +271,16 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
       negatives += c.negatives;
     };
     r.readSlabs(info, perSlab, (src, s, rows) => {
-      if (bin === 1) { take(src, amplitudes, (row + s) * hw, s); return; }
-      // binned: one frame's window at a time as float64 intensities (summed exactly, then √)
+      if (bin === 1 && !pad) { take(src, amplitudes, (row + s) * hw, s); return; }
+      // binned or padded: one frame's window at a time as float64 intensities (summed exactly, then √)
       for (let f = 0; f < rows; f++) {
         take(src.subarray(f * hw, (f + 1) * hw), sums!, 0, s + f);
-        const big = binFrame(sums!, 0, W, bin, binned!, ow, amplitudes, (row + s + f) * ohw, maskedPixels);
+        // padded: the part inside the frames put at its place in the window, zeros around it
+        if (padded) placeInWindow(win!, sums!, padded);
+        const big = binFrame(padded ?? sums!, 0, win!.w, bin, binned!, ow, amplitudes, (row + s + f) * ohw, maskedPixels);
         if (big < 0) continue;
         // the window's pixels of that bin as the file numbers them
-        const [by, bx] = [Math.floor(big / ow) * bin + (slabWindow?.y0 ?? 0), (big % ow) * bin + (slabWindow?.x0 ?? 0)];
+        const [by, bx] = [Math.floor(big / ow) * bin + win!.y0, (big % ow) * bin + win!.x0];
         throw r.bad(info.key, `${expected}, whose ${bin}×${bin} sums (--bin-size ${bin}) are at most ${MAX_VALUE.toPrecision(4)} (amplitudes are float32)`,
           `a sum of ${binned![big]} in pattern ${s + f} over rows ${by} … ${by + bin - 1}, columns ${bx} … ${bx + bin - 1}`);
       }
@@ -266,6 +290,7 @@ export function readIntensityStack(r: Hdf5Reader, infos: Hdf5DatasetInfo[], expe
   }
   let negativeEverywhere = 0;
   // pixels the detector mask masks already are not fitted: not named again
-  if (book.counts) for (let p = 0; p < hw; p++) if (book.counts[p] === n && !maskedPixels?.[p]) negativeEverywhere++;
+  if (book.counts) for (let p = 0; p < hw; p++) if (book.counts[p] === n && !maskedRead?.[p]) negativeEverywhere++;
+  if (pad && typeMaxPixels && flags) placeInWindow(win!, flags, typeMaxPixels);
   return { n, H: oh, W: ow, amplitudes, negatives, negativeEverywhere, nonFiniteMasked: book.nonFiniteMasked, dtypes: [...new Set(infos.map((i) => i.dtype))], atTypeMax };
 }

@@ -27,6 +27,7 @@ import { intensityScale, missingProbeGuessMessage, patternRefusals } from '../..
 import { modelProbe, type ProbeModelSpec } from '../../physics/probe.js';
 import { c128 } from '../../npy/types.js';
 import { printable } from '../../text.js';
+import { framesChanged } from '../../data/hdf5/frames.js';
 
 export interface ReconstructionInputOptions {
   /** 'guess' (the input's own probe) or 'file:PATH'. */
@@ -139,7 +140,7 @@ export async function probeFromFile(initProbe: string, N: readonly [number, numb
 export async function readReconstructionInput(path: string, opts: ReconstructionInputOptions): Promise<ReconstructionInput> {
   if (opts.probeModel && opts.initProbe !== 'guess') throw new UsageError(BOTH_PROBES_MESSAGE);
   // An NPZ without probeGuess is read, to take the probe from --probe-model or --init-probe file:, or to be refused below naming both.
-  const cropped = opts.frames !== undefined && (opts.frames.crop != null || (opts.frames.binSize ?? 1) !== 1);
+  const cropped = framesChanged(opts.frames);
   // squarePatterns: measured data's patterns that are not square are refused from the header, before the read
   const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job, probeOptional: true, detectorMask: opts.detectorMask ?? true, squarePatterns: true,
     ...(opts.radiation ? { radiation: opts.radiation } : {}), ...(cropped ? { frames: opts.frames } : {}) });

@@ -16,6 +16,7 @@ import { settingsDefaults } from '../../settings/parse.js';
 import { datasetCandidates, discoverDoses, doseDirName, jobDir, SPLITS, VIEWS, type Split, type View } from '../hub/layout.js';
 import type { PlannedJob } from '../phase.js';
 import { keptByFilters, type JobFilters } from './filters.js';
+import { flagName, orientationNames, orientationOf } from '../../data/hdf5/frames.js';
 
 export interface ReconstructionJob extends PlannedJob {
   dose: number;
@@ -138,12 +139,14 @@ export function commandFor(job: ReconstructionJob, threads?: number, absolute = 
   if (s.crop != null) args.push('--crop-center', `${s.crop.center[0]},${s.crop.center[1]}`, '--crop-size', String(s.crop.size));
   // 1 is said when the line names a settings file: one that bins would bin the patterns the flag left unbinned
   if (s.binSize !== undefined && (s.binSize !== 1 || config.length > 0)) args.push('--bin-size', String(s.binSize));
+  const oriented = orientationNames(orientationOf(s.orientation));
+  if (oriented.length > 0) args.push('--orientation', oriented.map(flagName).join(','));
   if (threads !== undefined) args.push('--threads', String(threads));
   return args;
 }
 
 /** The reconstruction settings `commandFor` has no flag for (and that change a result). */
-const FLAGGED = new Set(['epochs', 'batchSize', 'noiseModel', 'modes', 'seed', 'initObject', 'initProbe', 'probeModel', 'nImages', 'detectorMask', 'radiation', 'crop', 'binSize', 'threads']);
+const FLAGGED = new Set(['epochs', 'batchSize', 'noiseModel', 'modes', 'seed', 'initObject', 'initProbe', 'probeModel', 'nImages', 'detectorMask', 'radiation', 'crop', 'binSize', 'orientation', 'threads']);
 
 /**
  * The settings of `job` that differ from the defaults but are not on its `commandFor` line (they come from a

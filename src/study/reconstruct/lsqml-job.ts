@@ -258,7 +258,7 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
     detectorMask: opts.detectorMask,
     radiation: opts.radiation,
     precision: opts.precision,
-    ...(opts.crop != null || opts.binSize !== undefined ? { frames: { crop: opts.crop, binSize: opts.binSize } } : {}),
+    ...(opts.crop != null || opts.binSize !== undefined || opts.orientation !== undefined ? { frames: { crop: opts.crop, binSize: opts.binSize, orientation: opts.orientation } } : {}),
   });
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;

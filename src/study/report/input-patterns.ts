@@ -9,7 +9,7 @@
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { fingerprintSync } from '../../files/fingerprint.js';
 import { evenIndices } from '../../data/hdf5/beam.js';
-import { frameWindow, sumBins, type FramePrep, type FrameWindow } from '../../data/hdf5/frames.js';
+import { frameWindow, orientPlane, sumBins, type FramePrep, type FrameWindow } from '../../data/hdf5/frames.js';
 import { Hdf5Reader } from '../../data/hdf5/reader.js';
 import { stackShape } from '../../data/hdf5/stack.js';
 import { MAX_PTYD_CHUNKS } from '../../data/ptypy.js';
@@ -92,7 +92,7 @@ function recordedFramePrep(meta: Record<string, unknown>): FramePrep | string {
     for (const k of issue.path) found = found !== null && typeof found === 'object' ? (found as Record<PropertyKey, unknown>)[k] : undefined;
     return `${MADE}, but its key '_metadata.reconstruction_settings.${issue.path.map(String).join('.')}': expected ${issue.message}; found ${shownJson(found, 200)}`;
   }
-  return { crop: parsed.data.crop ?? null, binSize: parsed.data.binSize ?? 1 };
+  return { crop: parsed.data.crop ?? null, binSize: parsed.data.binSize ?? 1, orientation: parsed.data.orientation };
 }
 
 const pair = (v: unknown, a: number, b: number): boolean => Array.isArray(v) && v.length === 2 && v[0] === a && v[1] === b;
@@ -117,10 +117,22 @@ function madeWindow(r: Hdf5Reader, key: string, h: number, w: number, made: Made
   return win;
 }
 
-/** A frame [·, fw] (`v`) as the reconstruction made it into a pattern [h/b, w/b]: the window cropped, then b × b values summed. */
+/**
+ * A frame [·, fw] (`v`) as the reconstruction made it into a pattern: the window cropped (zeros outside the frames),
+ * then b × b values summed, then oriented.
+ */
 function makePattern(v: Float64Array, fw: number, win: FrameWindow): Float64Array {
-  const out = new Float64Array(win.out[0] * win.out[1]);
-  sumBins(v, win.y0 * fw + win.x0, fw, win.h, win.w, win.bin, out, win.out[1]);
+  let src = v, at = win.y0 * fw + win.x0, stride = fw;
+  if (win.padded > 0) {
+    const rd = win.read;
+    src = new Float64Array(win.h * win.w); at = 0; stride = win.w;
+    for (let y = 0; y < rd.h; y++) src.set(v.subarray((rd.y0 + y) * fw + rd.x0, (rd.y0 + y) * fw + rd.x0 + rd.w), (rd.y0 - win.y0 + y) * win.w + (rd.x0 - win.x0));
+  }
+  const binned = new Float64Array(win.binned[0] * win.binned[1]);
+  sumBins(src, at, stride, win.h, win.w, win.bin, binned, win.binned[1]);
+  if (!win.orientation) return binned;
+  const out = new Float64Array(binned.length);
+  orientPlane(win.orientation, binned, win.binned[0], win.binned[1], out);
   return out;
 }
 

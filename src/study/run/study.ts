@@ -59,6 +59,7 @@ import { readObjectFile } from '../../data/object-file.js';
 import { baseProbeSizeOf, planSimulation, type PhaseCProgress } from '../simulate/plan.js';
 import { checkHubPath, openHub } from './open-hub.js';
 export { HubSettingsError } from './open-hub.js';
+import { orientationOf } from '../../data/hdf5/frames.js';
 import {
   newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, recordInterrupted, runSettingsOf, writeHubSettings, writeRunState,
   type PhaseRecord, type RunState,
@@ -306,7 +307,7 @@ interface PhaseOutcome {
  * - `reconstruction.modes` must be at most the probe's N² pixels;
  * - `reconstruction.probeModel` must state its wavelength and pixel size: simulated data states no geometry;
  * - `reconstruction.radiation` must be null: the simulated datasets state no energy for it to apply to;
- * - `reconstruction.crop` and `binSize` must be left out: the simulated datasets hold patterns, not detector frames.
+ * - `reconstruction.crop`, `binSize` and `orientation` must be left out: the simulated datasets hold patterns, not detector frames.
  * A base NPZ whose header does not tell the size is left to Phase C, which refuses it. The files in `absent`
  * (resolved paths that a resumed hub's settings name and that are not there) are left to Phase F, which needs
  * them only for jobs still to run (`resumeStartFiles`).
@@ -327,9 +328,10 @@ export async function checkStudyProbe(settings: StudySettings, absent: readonly 
     throw new UsageError(`reconstruction.radiation ${r.radiation}: expected null (left out), since the study's simulated datasets state no ` +
       `energy for it to apply to (it is for measured CXI data: docs/real-data.md, "Radiation"); found ${r.radiation}`);
   }
-  if (r.crop != null || (r.binSize ?? 1) !== 1) {
-    const found = [r.crop != null ? `crop ${JSON.stringify(r.crop)}` : '', (r.binSize ?? 1) !== 1 ? `binSize ${r.binSize}` : ''].filter(Boolean).join(', ');
-    throw new UsageError(`reconstruction.crop / reconstruction.binSize: expected them left out, since the study's simulated datasets hold ` +
+  if (r.crop != null || (r.binSize ?? 1) !== 1 || orientationOf(r.orientation) !== undefined) {
+    const found = [r.crop != null ? `crop ${JSON.stringify(r.crop)}` : '', (r.binSize ?? 1) !== 1 ? `binSize ${r.binSize}` : '',
+      orientationOf(r.orientation) !== undefined ? `orientation ${JSON.stringify(r.orientation)}` : ''].filter(Boolean).join(', ');
+    throw new UsageError(`reconstruction.crop / reconstruction.binSize${orientationOf(r.orientation) !== undefined ? ' / reconstruction.orientation' : ''}: expected them left out, since the study's simulated datasets hold ` +
       `patterns of simulation.patchSize, not detector frames (they are for measured CXI and .ptyd data: docs/real-data.md, "Cropping and binning detector frames"); found ${found}`);
   }
   const named = (spec: string): boolean => spec.startsWith('file:') && !absent.includes(resolve(spec.slice(5)));
