@@ -29,6 +29,7 @@ export interface EngineFlags {
   cropSize?: string;
   binSize?: string;
   orientation?: string;
+  cxiEntry?: string;
 }
 
 /** The flag of each of those settings (library messages name settings in backticks; commands show flags). */
@@ -40,7 +41,7 @@ export const ENGINE_FLAGS: Record<string, string> = {
   'reconstruction.crop': '--crop-center/--crop-size', 'reconstruction.crop.center': '--crop-center', 'reconstruction.crop.size': '--crop-size',
   // the schema names a bad coordinate by its index (`reconstruction.crop.center.0`): both are the one flag
   'reconstruction.crop.center.0': '--crop-center', 'reconstruction.crop.center.1': '--crop-center',
-  'reconstruction.binSize': '--bin-size', 'reconstruction.orientation': '--orientation',
+  'reconstruction.binSize': '--bin-size', 'reconstruction.orientation': '--orientation', 'reconstruction.cxiEntry': '--cxi-entry',
 };
 
 /**
@@ -60,7 +61,9 @@ export function addFrameOptions(cmd: Command, what: string): Command {
     .option('--orientation <how>', 'measured data: flip-horizontal, flip-vertical, transpose, or several comma-separated (applied in this order, ' +
       'ptychodus\'s FlipHorizontal, FlipVertical, Transpose), or PtyPy\'s orientation 0–7, or none: the patterns are the file\'s frames so oriented, ' +
       'after the crop and the binning; the detector mask and the file\'s probe are oriented alike, positions are not changed (docs/real-data.md, ' +
-      '"Frame orientation") (default: none)');
+      '"Frame orientation") (default: none)')
+    .option('--cxi-entry <entry_N>', 'CXI: the entry to read in a file holding several (entry_2, …); a file with several is refused without it, ' +
+      'naming them (default: the file\'s one entry)');
 }
 
 /**
@@ -95,7 +98,7 @@ export function orientationFlag(v: string): number | OrientationName[] {
 }
 
 /** reconstruction.crop, binSize and orientation from the flags (the schema checks their bounds), or nothing. */
-export function frameSettings(flags: Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize' | 'orientation'>): { crop?: { center: [number, number]; size: number }; binSize?: number; orientation?: number | OrientationName[] } {
+export function frameSettings(flags: Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize' | 'orientation' | 'cxiEntry'>): { crop?: { center: [number, number]; size: number }; binSize?: number; orientation?: number | OrientationName[]; cxiEntry?: string } {
   if ((flags.cropCenter === undefined) !== (flags.cropSize === undefined)) {
     const [given, missing] = flags.cropCenter === undefined ? [`--crop-size ${flags.cropSize}`, '--crop-center Y,X'] : [`--crop-center ${flags.cropCenter}`, '--crop-size N'];
     throw new UsageError(`${given}: expected ${missing} with it (a crop is a centre and a size); found it missing`);
@@ -107,5 +110,6 @@ export function frameSettings(flags: Pick<EngineFlags, 'cropCenter' | 'cropSize'
     crop = { center: [Number(m[1]), Number(m[2])], size: integerFlag('--crop-size', flags.cropSize)! };
   }
   const binSize = integerFlag('--bin-size', flags.binSize);
-  return { ...(crop ? { crop } : {}), ...(binSize !== undefined ? { binSize } : {}), ...(flags.orientation !== undefined ? { orientation: orientationFlag(flags.orientation) } : {}) };
+  return { ...(crop ? { crop } : {}), ...(binSize !== undefined ? { binSize } : {}), ...(flags.orientation !== undefined ? { orientation: orientationFlag(flags.orientation) } : {}),
+    ...(flags.cxiEntry !== undefined ? { cxiEntry: flags.cxiEntry } : {}) };
 }

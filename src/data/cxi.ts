@@ -77,6 +77,11 @@ export interface ReadMeasuredOptions extends Hdf5OpenOptions {
   job?: LsqmlJobRequest;
 }
 
+/** The refusal of reconstruction.cxiEntry (`--cxi-entry`) for a file that is not CXI (`what`: a dataset NPZ, a PtyPy .ptyd). */
+export function cxiEntryMessage(file: string, entry: string, what: string): string {
+  return `${file}: reconstruction.cxiEntry (--cxi-entry) ${entry}: expected a CXI file, whose entries it names; found ${what}: leave the setting out`;
+}
+
 /** NeXus NXsource `probe` values (compared trimmed, in lower case) whose energy is a photon's. */
 export const PHOTON_PROBE_NAMES: readonly string[] = ['x-ray', 'photon', 'ultraviolet', 'visible light'];
 /** Longest radiation text read (characters). */
@@ -98,8 +103,8 @@ function isText(r: Hdf5Reader, key: string): boolean {
  * states nothing, and one the file contradicts is refused, naming which of the two it contradicts: a file that states
  * electrons is never read with the photon formula, nor one that states X-rays with the electron's.
  */
-export function readCxiRadiation(r: Hdf5Reader, requested?: Radiation | null, requestedBy: 'setting' | 'data' = 'setting'): { radiation: Radiation; from: RadiationFrom } {
-  const key = CXI_KEYS.radiation[0];
+export function readCxiRadiation(r: Hdf5Reader, requested?: Radiation | null, requestedBy: 'setting' | 'data' = 'setting', K: CxiKeys = CXI_KEYS): { radiation: Radiation; from: RadiationFrom } {
+  const key = K.radiation[0];
   if (!isText(r, key)) return requested ? { radiation: requested, from: { source: 'setting' } } : { radiation: 'photon', from: { source: 'default' } };
   const want = `the radiation (NeXus NXsource probe): 'electron', or 'x-ray' ('photon', 'ultraviolet', 'visible light') for photons`;
   const text = r.readText(key, want, MAX_RADIATION_CHARS);
@@ -143,13 +148,51 @@ export function probeAlsoLookedAt(radiationKey: string | undefined): string {
 }
 
 /** The key of the CXI complex probe: the first of CXI_KEYS.probe present, a string at …/source_1/probe (the radiation) passed over. */
-export function cxiProbeKey(r: Hdf5Reader): string | undefined {
-  return CXI_KEYS.probe.find((k) => r.has(k) && !(CXI_KEYS.radiation.includes(k as typeof CXI_KEYS.radiation[number]) && isText(r, k)));
+export function cxiProbeKey(r: Hdf5Reader, K: CxiKeys = CXI_KEYS): string | undefined {
+  return K.probe.find((k) => r.has(k) && !(K.radiation.includes(k) && isText(r, k)));
 }
 
-/** True when the open file looks like CXI: it has CXI diffraction data, or at least an entry_1 group. */
+/** True when the open file looks like CXI: it has CXI diffraction data, or at least an entry_N group. */
 export function looksLikeCxi(r: Hdf5Reader): boolean {
-  return firstPresent(r, CXI_KEYS.data) !== undefined || r.kind('entry_1') === 'group';
+  return firstPresent(r, CXI_KEYS.data) !== undefined || r.kind('entry_1') === 'group' || cxiEntries(r).length > 0;
+}
+
+/** The keys of CXI_KEYS, each a list of paths in order of preference. */
+export type CxiKeys = { readonly [K in keyof typeof CXI_KEYS]: readonly string[] };
+
+/** The keys of the CXI entry `entry` (CXI_KEYS are entry_1's). */
+export function cxiKeysOf(entry: string): CxiKeys {
+  if (entry === 'entry_1') return CXI_KEYS;
+  return Object.fromEntries(Object.entries(CXI_KEYS).map(([k, v]) => [k, v.map((p) => `${entry}/${p.slice('entry_1/'.length)}`)])) as unknown as CxiKeys;
+}
+
+/** A CXI entry's name: entry_1, entry_2, … (CXI 1.6: entry_N, N from 1). */
+const CXI_ENTRY = /^entry_([1-9][0-9]{0,5})$/;
+
+/** The CXI entries of the file: groups entry_N at its root, in numeric order. */
+export function cxiEntries(r: Hdf5Reader): string[] {
+  return r.keys('/').filter((k) => CXI_ENTRY.test(k) && r.kind(k) === 'group')
+    .sort((a, b) => Number(CXI_ENTRY.exec(a)![1]) - Number(CXI_ENTRY.exec(b)![1]));
+}
+
+/**
+ * The entry a reconstruction reads: `named` (reconstruction.cxiEntry), which must be one of the file's entries; else
+ * the file's only entry (entry_1 when it has none, whose keys are then said to be missing). A file with several
+ * entries and none named is refused, naming them: which measurement to reconstruct is the user's choice.
+ */
+export function chooseCxiEntry(r: Hdf5Reader, named?: string | null): string {
+  const entries = cxiEntries(r);
+  const listed = `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}: ${printable(entries.slice(0, 20).join(', '), 400)}${entries.length > 20 ? ', …' : ''}`;
+  if (named != null) {
+    if (!entries.includes(named)) {
+      throw r.bad(named, `the CXI entry reconstruction.cxiEntry (--cxi-entry) names, a group`, `it missing (the file holds ${entries.length === 0 ? 'no entry_N group' : listed})`);
+    }
+    return named;
+  }
+  if (entries.length > 1) {
+    throw r.bad(entries[0]!, 'one CXI entry, or reconstruction.cxiEntry (--cxi-entry entry_N) naming the one to read', `${listed} (each may hold another measurement)`);
+  }
+  return entries[0] ?? 'entry_1';
 }
 
 /**
@@ -194,9 +237,13 @@ export async function readCxi(path: string, opts: ReadMeasuredOptions = {}): Pro
 export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): MeasuredData {
   const keys: Record<string, string> = {};
   const warnings: string[] = [];
-  const dataKey = firstPresent(r, CXI_KEYS.data);
+  // the entry read: the one named (reconstruction.cxiEntry), else the file's only one; its keys are entry_1's renamed
+  const entry = chooseCxiEntry(r, opts.frames?.cxiEntry);
+  const K = cxiKeysOf(entry);
+  if (entry !== 'entry_1') keys.entry = entry;
+  const dataKey = firstPresent(r, K.data);
   const stackWant = 'diffraction data [n, H, W] (counts or intensities, integer or float)';
-  if (dataKey === undefined) throw r.bad(CXI_KEYS.data[0], stackWant, `it missing (also looked at ${CXI_KEYS.data[1]})`);
+  if (dataKey === undefined) throw r.bad(K.data[0], stackWant, `it missing (also looked at ${K.data[1]})`);
   keys.diffraction = dataKey;
   const dataInfo = r.info(dataKey, stackWant);
   // Type, shape and size of the stack first: a huge or malformed declaration is refused before anything else.
@@ -214,23 +261,23 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   if (opts.job) checkMeasuredStackFits(r.file, dataKey, { n, H, W }, margin, opts.job, r.memoryLimit());
 
   // Small things first, so a bad geometry is refused before the stack is read.
-  const { radiation, from: radiationFrom } = readCxiRadiation(r, opts.radiation);
+  const { radiation, from: radiationFrom } = readCxiRadiation(r, opts.radiation, 'setting', K);
   if (radiationFrom.key !== undefined) keys.radiation = radiationFrom.key;
-  const energy = readPhysical(r, CXI_KEYS.energy, radiation === 'electron' ? ELECTRON_ENERGY_J : radiationFrom.source === 'default' ? UNSTATED_ENERGY_J : ENERGY_J);
+  const energy = readPhysical(r, K.energy, radiation === 'electron' ? ELECTRON_ENERGY_J : radiationFrom.source === 'default' ? UNSTATED_ENERGY_J : ENERGY_J);
   if (radiationFrom.source === 'default' && energy.value >= UNSTATED_PHOTON_WARN_J) warnings.push(unstatedHighEnergyWarning(r.file, energy.key, energy.value));
-  const distance = readPhysical(r, CXI_KEYS.distance, DISTANCE_M);
-  const px = readPhysical(r, CXI_KEYS.xPixel, PIXEL_M);
-  const py = readPhysical(r, CXI_KEYS.yPixel, PIXEL_M);
+  const distance = readPhysical(r, K.distance, DISTANCE_M);
+  const px = readPhysical(r, K.xPixel, PIXEL_M);
+  const py = readPhysical(r, K.yPixel, PIXEL_M);
   Object.assign(keys, { energy: energy.key, distance: distance.key, x_pixel_size: px.key, y_pixel_size: py.key });
 
-  const tKey = firstPresent(r, CXI_KEYS.translation);
+  const tKey = firstPresent(r, K.translation);
   const tWant = `probe positions [n, 3] (x, y, z in m) with n = ${n} (the number of patterns)`;
-  if (tKey === undefined) throw r.bad(CXI_KEYS.translation[0], tWant, `it missing (also looked at ${CXI_KEYS.translation[1]})`);
+  if (tKey === undefined) throw r.bad(K.translation[0], tWant, `it missing (also looked at ${K.translation[1]})`);
   keys.translation = tKey;
   const { x: xM, y: yM, itemsize, path: tPath } = readTranslation(r, tKey, n, tWant);
   // CXI's data_1/translation is a link to the sample's translation; a file in which the two are different datasets
   // is read as long as they hold the same positions (ptychodus reads data_1/translation, this reader the sample's)
-  const otherKey = CXI_KEYS.translation.find((k) => k !== tKey && r.has(k));
+  const otherKey = K.translation.find((k) => k !== tKey && r.has(k));
   if (otherKey !== undefined && r.info(otherKey, tWant).path !== tPath) {
     const other = readTranslation(r, otherKey, n, tWant);
     const round = itemsize === 4 || other.itemsize === 4 ? Math.fround : (v: number): number => v;
@@ -253,7 +300,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
 
   let probe: ProbeData | undefined;
   let probeNotUsed: string | undefined;
-  const probeKey = cxiProbeKey(r);
+  const probeKey = cxiProbeKey(r, K);
   if (probeKey !== undefined) {
     keys.probe = probeKey;
     // frames cropped or binned: a probe of the file's frames' size is sampled at another pixel size; not used
@@ -264,7 +311,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
     } else probe = orientProbe(win, readProbeDataset(r, probeKey, BH, BW, { pixelM: geometry.objectPixelM }));
   }
   if (useMask) checkStackOutput(r, dataKey, n, BH, BW); // the stack's own bound first: the mask's arrays are [FH, FW]
-  const maskKey = firstPresent(r, CXI_KEYS.mask);
+  const maskKey = firstPresent(r, K.mask);
   const bad = useMask ? new Uint8Array(FH * FW) : undefined;
   const sources: MaskSource[] = [];
   if (maskKey !== undefined) {
@@ -294,7 +341,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   const typeMax = bad ? new Uint8Array(win.h * win.w) : undefined;
   const stack = readIntensityStack(r, [dataInfo], stackWant, typeMax, bad ? cropFlags(win, bad) : undefined, win);
   if (stack.nonFiniteMasked > 0) warnings.push(nonFiniteMaskedWarning(`${r.file}: key '${dataKey}'`, stack.nonFiniteMasked));
-  const negative = negativesWarning(`${r.file}: key '${dataKey}'`, stack, `flag ${stack.negativeEverywhere === 1 ? 'it' : 'them'} in ${CXI_KEYS.mask[0]} (bit 0, invalid)`);
+  const negative = negativesWarning(`${r.file}: key '${dataKey}'`, stack, `flag ${stack.negativeEverywhere === 1 ? 'it' : 'them'} in ${K.mask[0]} (bit 0, invalid)`);
   if (negative !== undefined) warnings.push(negative);
   const typeMaxOut = typeMax ? binFlags(win, typeMax) : undefined;
   const mask = bad && typeMaxOut ? maskOf(r, dataKey, stack.amplitudes, withPadding(win, patternFlags(win, bad), sources, dataKey), typeMaxOut, sources, stack.atTypeMax[0]) : undefined;

@@ -140,7 +140,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       return { valid: violations.length === 0, reads: [`a probe file (--init-probe file:${path}), no diffraction data: ${p.source}, ${probeText(p)}`], violations, warnings: [] };
     }
     // read as lsqml reads it: the job's memory checked from the datasets' shapes (and the scan's extent) before the stack is read
-    const input = await readInputData(path, { ...rad, squarePatterns: true, ...(cropped ? { frames } : {}), ...(job ? { job } : {}) });
+    const input = await readInputData(path, { ...rad, squarePatterns: true, ...(cropped || frames?.cxiEntry != null ? { frames } : {}), ...(job ? { job } : {}) });
     if (input.format === 'npz') throw new Error('an HDF5 file read as an NPZ'); // sniffed as HDF5 before
     const m = input.measured;
     // what lsqml refuses of the patterns, in its words: the checker it calls (patterns that are not square: by the reader, before the read)

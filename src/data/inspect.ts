@@ -16,6 +16,7 @@ import { checkDecodeFits, checkLsqmlJobFits, jobMemoryLine, memoryLimit, npzJobB
 import { checkPositionsOnObject } from './job-input.js';
 import { npzGeometry, npzRadiationMessage, frameSettingsMessage, sampling } from './input.js';
 import { intensityScale, missingProbeGuessMessage, patternRefusals } from './reconstruction-refusals.js';
+import { cxiEntryMessage } from './cxi.js';
 import type { Radiation } from './geometry.js';
 import type { FramePrep } from './hdf5/frames.js';
 import type { ProbeData } from './measured.js';
@@ -353,6 +354,7 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
       if (opts.radiation) violations.push(npzRadiationMessage(path, opts.radiation));
       // and so have reconstruction.crop and binSize (--crop-center, --crop-size, --bin-size) no detector frames to make patterns of
       if (framesChanged(opts.frames)) violations.push(frameSettingsMessage(path, 'a dataset NPZ'));
+      if (opts.frames?.cxiEntry != null) violations.push(cxiEntryMessage(path, opts.frames.cxiEntry, 'a dataset NPZ'));
       // a line said twice (the job's size and the patterns both refuse patterns of no pixel) is listed once
       violations = [...new Set(violations)];
       summary.check = { valid: violations.length === 0, reads: violations.length === 0 ? reads : [], violations, warnings };

@@ -26,12 +26,13 @@
  *   content/obj/<storage id>/_psize     [y, x] m
  * PtyPy's object frame (its storage's _center and _origin) is its own: only the shape and pixel size are checked.
  */
+import { InputError } from '../errors.js';
 import { ELECTRON_VOLT_J, checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
 import type { MeasuredData, ProbeData } from './measured.js';
 import { DISTANCE_M, PIXEL_M, pixelSizeOk, readPhysical, type PhysicalValue } from './hdf5/checks.js';
 import { Hdf5Error, shown, type Hdf5Reader } from './hdf5/reader.js';
 import { checkStackInfo, checkStackOutput, negativesWarning, nonFiniteMaskedWarning, readIntensityStack, typeMaxWarnings } from './hdf5/stack.js';
-import { patternFlags, readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
+import { cxiEntryMessage, patternFlags, readProbeDataset, type ReadMeasuredOptions } from './cxi.js';
 import { binFlags, checkSquarePatterns, cropFlags, frameRecord, frameWindow, orientedPixel, orientStack, paddedNeedsMaskWant, withPadding } from './hdf5/frames.js';
 import { estimateBeam, suggestedCropSize, type BeamEstimate } from './hdf5/beam.js';
 import { countFlags, maskOffRecord, maskOf, ptypyWeightBad, readMaskFlags, type MaskSource } from './hdf5/mask.js';
@@ -89,6 +90,7 @@ function ptyscanRebin(r: Hdf5Reader): number | undefined {
 
 /** Reads a .ptyd file's data, positions and geometry. */
 export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): MeasuredData {
+  if (opts.frames?.cxiEntry != null) throw new InputError(cxiEntryMessage(r.file, opts.frames.cxiEntry, 'a PtyPy .ptyd'));
   const keys: Record<string, string> = {};
   const warnings: string[] = [];
   const names = r.keys('chunks');

@@ -35,15 +35,16 @@ export function isResultNeutral(setting: string): boolean {
  * null): they act only on measured data (CXI, .ptyd), never on a study's NPZ datasets, so an earlier hub's results
  * keep their hash. `crop` and `binSize` (measured data's frames) have no default: absent, they are not hashed; a
  * crop of null and a binSize of 1 (neither crops nor bins) are left out as absent. So is an `orientation` that names
- * none; one that does is hashed as its names in their order (PtyPy's 4 as ['transpose']: the same patterns).
+ * none; one that does is hashed as its names in their order (PtyPy's 4 as ['transpose']: the same patterns). A
+ * `cxiEntry` of null is left out as absent.
  */
 export function reconstructionSettingsSha256(r: ReconstructionSettings): string {
   if (!isPlainObject(r)) throw new UsageError(`reconstructionSettingsSha256: the settings ${kindOf(r)}: expected the reconstruction settings (an object, as parseStudySettings(…).reconstruction gives them)`);
-  const { threads: _threads, detectorMask, radiation, crop, binSize, orientation, ...rest } = r;
+  const { threads: _threads, detectorMask, radiation, crop, binSize, orientation, cxiEntry, ...rest } = r;
   const oriented = orientationNames(orientationOf(orientation));
   return createHash('sha256').update(stableJson({ ...rest, ...(detectorMask === false ? { detectorMask } : {}), ...(radiation != null ? { radiation } : {}),
     ...(crop != null ? { crop } : {}), ...(binSize !== undefined && binSize !== 1 ? { binSize } : {}),
-    ...(oriented.length > 0 ? { orientation: oriented } : {}) })).digest('hex');
+    ...(oriented.length > 0 ? { orientation: oriented } : {}), ...(cxiEntry != null ? { cxiEntry } : {}) })).digest('hex');
 }
 
 /** One setting whose value differs. */

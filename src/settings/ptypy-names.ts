@@ -50,9 +50,6 @@ const HINTS: Record<string, string> = {
   positionrefinement: notHere('position refinement', 'positions stay as the data file gives them'),
   numitercontiguous: notHere('numiter_contiguous', 'every epoch runs one after the other'),
   // scans.<name>.data (PtyScan) and its meta
-  orientation: notHere('orientation (flips and transposes of the frames)', 'a .ptyd holds its frames as PtyScan wrote them, its ' +
-    'orientation already applied; an orientation given again when PtyPy reads the file (PtydScan) has no counterpart: flip the ' +
-    'frames in the file'),
   psize: FROM_FILE('psize', 'a .ptyd\'s meta/psize, the detector pixel in m'),
   energy: FROM_FILE('energy', 'a .ptyd\'s meta/energy in keV; CXI stores J'),
   distance: FROM_FILE('distance', 'a .ptyd\'s meta/distance in m'),

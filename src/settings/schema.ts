@@ -157,6 +157,10 @@ const OrientationSetting = z.union([
 ], { error: ORIENTATION }).optional()
   .meta({ ...doc('measured data (CXI, PtyPy .ptyd): flip the patterns left–right (flipHorizontal: numpy.flip axis −1), up–down (flipVertical: axis −2), then transpose them, in this order whatever the list\'s (ptychodus FlipHorizontal, FlipVertical, Transpose), after the crop and the binning; or PtyPy\'s orientation 0–7 (4 transpose, 2 flipud, 1 fliplr, applied transpose first). The detector mask and the file\'s own probe are oriented alike; positions are not changed: the object comes out in the orientation of the patterns. [] (or absent): the frames\' own (docs/real-data.md, "Frame orientation")'), default: [] });
 
+const CXI_ENTRY = 'a CXI entry group\'s name, entry_1, entry_2, … (or null)';
+const CxiEntrySetting = z.string({ error: CXI_ENTRY }).regex(/^entry_[1-9][0-9]{0,5}$/, { error: CXI_ENTRY }).nullable().optional()
+  .meta({ ...doc('measured data (CXI): the entry read, entry_N, in a file holding several (a file with several is refused without it, naming them). null (or absent): the file\'s one entry (entry_1 when it has none) (docs/real-data.md, "CXI")'), default: null });
+
 /** The bin size must divide the crop's side (one issue at `binSize`). */
 function cropBinIssues(r: { crop?: { size: number } | null | undefined; binSize?: number | undefined }, ctx: z.core.$RefinementCtx): void {
   if (r.crop != null && r.binSize !== undefined && r.crop.size % r.binSize !== 0) {
@@ -169,7 +173,7 @@ function cropBinIssues(r: { crop?: { size: number } | null | undefined; binSize?
  * (other keys are ignored): how a reader of a recorded `_metadata.reconstruction_settings` (the report's
  * drawn patterns) parses the frames a reconstruction made, as the settings parse made them.
  */
-export const FrameSettingsSchema = z.object({ crop: CropSetting, binSize: BinSizeSetting, orientation: OrientationSetting }).superRefine(cropBinIssues);
+export const FrameSettingsSchema = z.object({ crop: CropSetting, binSize: BinSizeSetting, orientation: OrientationSetting, cxiEntry: CxiEntrySetting }).superRefine(cropBinIssues);
 
 export const ReconstructionSettingsSchema = z.object({
   epochs: positiveInt().default(STUDY_EPOCHS)
@@ -204,6 +208,7 @@ export const ReconstructionSettingsSchema = z.object({
   crop: CropSetting,
   binSize: BinSizeSetting,
   orientation: OrientationSetting,
+  cxiEntry: CxiEntrySetting,
   threads: z.int({ error: THREADS }).min(1, { error: THREADS }).max(MAX_LSQML_THREADS, { error: THREADS }).nullable().default(null)
     .meta(doc('threads of one reconstruction; null: min(2, cores) for one job (in a SLURM job: the CPUs SLURM gave its task), 1 per job when several run at once; results do not depend on it')),
   gaussianNoiseStd: z.number({ error: 'a number > 0' }).positive({ error: 'a number > 0' }).default(D.gaussianNoiseStd)

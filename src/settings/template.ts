@@ -135,6 +135,7 @@ function listUnset(doc: Document, schema: JsonNode): void {
     comment(props.crop), ' crop: { center: [Y, X], size: N }   # e.g. the suggestion of `ptychostudy inspect FILE`',
     comment(props.binSize), ' binSize: 1',
     comment(props.orientation), ' orientation: []   # e.g. [flipHorizontal], [transpose], or PtyPy\'s orientation 0–7',
+    comment(props.cxiEntry), ' cxiEntry: null   # e.g. entry_2'
   ].filter((l): l is string => l !== undefined);
   after.key.commentBefore = [...unset, after.key.commentBefore ?? ''].filter(Boolean).join('\n');
 }

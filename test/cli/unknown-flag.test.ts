@@ -60,7 +60,8 @@ test("PtyPy's parameter names as flags say what they are here, and the command-l
   assert.match(unknownFlagHint('--ML-type', flags)!, /^PtyPy's ML_type is reconstruction\.noiseModel, but the models differ: PtyPy's 'euclid' \(amplitudes\) is gaussian here, .*; on the command line: --noise-model$/);
   assert.match(unknownFlagHint('--probe-update-start', flags)!, /^PtyPy's probe_update_start is reconstruction\.probePlan \{ start \} plus one/);
   assert.match(unknownFlagHint('--reg-del2', flags)!, /^PtyPy's Gaussian smoothness prior \(reg_del2\) is not available here; docs\/real-data\.md, "Coming from PtyPy"$/);
-  assert.match(unknownFlagHint('--orientation=3', flags)!, /^PtyPy's orientation .* is not available here: a \.ptyd holds its frames as PtyScan wrote them, its orientation already applied/);
+  // PtyPy's orientation is reconstruction.orientation here, the same integers (docs/real-data.md, "Frame orientation")
+  assert.match(unknownFlagHint('--orientation=3', flags)!, /^reconstruction\.orientation has no flag on this command: set it in a settings file/);
   assert.match(unknownFlagHint('--energy', flags)!, /^PtyPy's energy is read from the data file here \(a \.ptyd's meta\/energy in keV/);
 
   const r = spawnSync(process.execPath, [cli, 'lsqml', '--input', 'x.ptyd', '--out', 'nowhere', '--numiter', '100'], { encoding: 'utf8' });

@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readCxi } from '../../src/data/cxi.js';
 import { orientationNames, orientationOf, type OrientationName } from '../../src/data/hdf5/frames.js';
 import { readMetadata } from '../../src/data/metadata.js';
@@ -22,6 +22,7 @@ import { runLsqmlJob } from '../../src/study/reconstruct/lsqml-job.js';
 import { commandFor } from '../../src/study/reconstruct/jobs.js';
 import { measured, ptypyUnpacker } from './ptypy-fixtures.js';
 import { assertRefused, ptychostudy } from './cli-run.js';
+import { fixtureEntries, writeHdf5 } from './cxi-builder.js';
 import { tempDir } from '../tmp.js';
 
 const dir = 'test/fixtures/frames';
@@ -168,4 +169,45 @@ test('the flag: lsqml and inspect --check take --orientation (names or PtyPy\'s 
     /reconstruction\.orientation \(--crop-center, --crop-size, --bin-size, --orientation\): expected measured data holding detector frames/);
   assert.ok(!existsSync(out), 'nothing written');
   assert.equal(ptychostudy(['lsqml', '--help']).stdout.includes('--orientation <how>'), true);
+});
+
+test('CXI entries: entry_N named by reconstruction.cxiEntry (--cxi-entry); several and none named refused listing them; a file with one entry_N reads it', async () => {
+  const entries = await fixtureEntries();
+  const counts = entries['entry_1/data_1/data']!.data as Uint32Array;
+  // entry_2: another measurement (twice the counts) with the same geometry
+  const second = Object.fromEntries(Object.entries(entries).map(([k, v]) => [k.replace(/^entry_1\//, 'entry_2/'),
+    k === 'entry_1/data_1/data' ? { ...v, data: counts.map((c) => 2 * c) } : v]));
+  const both = join(root, 'two-entries.cxi'), only2 = join(root, 'entry-2.cxi');
+  writeHdf5(both, { ...entries, ...second });
+  writeHdf5(only2, second);
+  const one = await readCxi('test/fixtures/cxi/scan.cxi');
+  const m2 = await readCxi(both, { frames: { cxiEntry: 'entry_2' } });
+  assert.deepEqual(m2.diffraction, Float32Array.from(counts, (c) => Math.sqrt(2 * c)));
+  assert.equal(m2.keys.diffraction, 'entry_2/data_1/data');
+  assert.equal(m2.keys.entry, 'entry_2');
+  assert.deepEqual(m2.positionsM, one.positionsM);
+  assert.equal(m2.probe!.source, `${both}: entry_2/instrument_1/source_1/illumination`);
+  assert.deepEqual((await readCxi(both, { frames: { cxiEntry: 'entry_1' } })).diffraction, one.diffraction);
+  assert.deepEqual((await readCxi(only2)).diffraction, m2.diffraction);
+  const refused = async (path: string, cxiEntry: string | undefined, line: string): Promise<void> => {
+    await assert.rejects(readCxi(path, cxiEntry ? { frames: { cxiEntry } } : {}), (err: Error) => { assert.equal(err.message, line); return true; });
+  };
+  await refused(both, undefined, `${both}: key 'entry_1': expected one CXI entry, or reconstruction.cxiEntry (--cxi-entry entry_N) naming the one to read; ` +
+    'found 2 entries: entry_1, entry_2 (each may hold another measurement)');
+  await refused(both, 'entry_3', `${both}: key 'entry_3': expected the CXI entry reconstruction.cxiEntry (--cxi-entry) names, a group; found it missing ` +
+    '(the file holds 2 entries: entry_1, entry_2)');
+  // the flag, through lsqml and inspect --check; a .ptyd and an NPZ have no entries to name
+  const out = join(root, 'entry-refused');
+  assertRefused(ptychostudy(['lsqml', '--input', both, '--out', out]), 'lsqml',
+    `${both}: key 'entry_1': expected one CXI entry, or reconstruction.cxiEntry (--cxi-entry entry_N) naming the one to read; found 2 entries: entry_1, entry_2 (each may hold another measurement)`);
+  assertRefused(ptychostudy(['lsqml', '--input', 'test/fixtures/cxi/scan.ptyd', '--out', out, '--cxi-entry', 'entry_2']), 'lsqml',
+    `${resolve('test/fixtures/cxi/scan.ptyd')}: reconstruction.cxiEntry (--cxi-entry) entry_2: expected a CXI file, whose entries it names; found a PtyPy .ptyd: leave the setting out`);
+  assertRefused(ptychostudy(['lsqml', '--input', both, '--out', out, '--cxi-entry', 'entry_0']), 'lsqml',
+    '--cxi-entry entry_0: expected a CXI entry group\'s name, entry_1, entry_2, … (or null)');
+  assert.ok(!existsSync(out), 'nothing written');
+  const check = ptychostudy(['inspect', '--check', '--cxi-entry', 'entry_2', both]);
+  assert.equal(check.status, 0, check.stderr);
+  assert.match(check.stdout, /diffraction: entry_2\/data_1\/data/);
+  const line = commandFor({ settings: parseStudySettings({ reconstruction: { cxiEntry: 'entry_2' } }).reconstruction, inputNpz: both, outputDir: 'o', artifactRoot: root } as never, undefined, true);
+  assert.deepEqual(line.slice(-2), ['--cxi-entry', 'entry_2']);
 });

@@ -71,7 +71,7 @@ export function register(program: Command): void {
       const limit = settings.simulation.baseNpz === null ? memoryLimit() : null;
       // crop and binSize have no value by default (absent: not written into a study's files); absent is a crop of null and
       // a bin size of 1, so they are compared as such: a file giving those values changes nothing, one giving 2 says "(default 1)"
-      const unset = <T extends StudySettings>(v: T): T => ({ ...v, reconstruction: { ...v.reconstruction, crop: v.reconstruction.crop ?? null, binSize: v.reconstruction.binSize ?? 1, orientation: v.reconstruction.orientation ?? [] } });
+      const unset = <T extends StudySettings>(v: T): T => ({ ...v, reconstruction: { ...v.reconstruction, crop: v.reconstruction.crop ?? null, binSize: v.reconstruction.binSize ?? 1, orientation: v.reconstruction.orientation ?? [], cxiEntry: v.reconstruction.cxiEntry ?? null } });
       const changed = settingsDifferences(unset(settingsDefaults()), unset(settings));
       const out = process.stdout;
       out.write(`${file}: ${paint('ok', 'good', out)}; ${changed.length === 0 ? 'every setting at its default'

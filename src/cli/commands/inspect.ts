@@ -31,7 +31,7 @@ export function notInspected(file: string): string | null {
   return null;
 }
 
-interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize' | 'orientation' | 'initProbe' | 'probeModel'> {
+interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize' | 'orientation' | 'cxiEntry' | 'initProbe' | 'probeModel'> {
   json?: boolean;
   check?: boolean;
   radiation?: string;
@@ -42,7 +42,7 @@ interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'bi
 const FLAGS: Record<string, string> = {
   'reconstruction.radiation': '--radiation', 'reconstruction.crop': ENGINE_FLAGS['reconstruction.crop']!, 'reconstruction.crop.center': '--crop-center',
   'reconstruction.crop.center.0': '--crop-center', 'reconstruction.crop.center.1': '--crop-center',
-  'reconstruction.crop.size': '--crop-size', 'reconstruction.binSize': '--bin-size', 'reconstruction.orientation': '--orientation',
+  'reconstruction.crop.size': '--crop-size', 'reconstruction.binSize': '--bin-size', 'reconstruction.orientation': '--orientation', 'reconstruction.cxiEntry': '--cxi-entry',
   'reconstruction.initProbe': '--init-probe', 'reconstruction.probeModel': '--probe-model',
 };
 
@@ -211,11 +211,11 @@ export function register(program: Command): void {
       if (radiation !== null && !flags.check) {
         throw new UsageError(`--radiation ${radiation}: expected with --check (it says what the energy of a file read as a reconstruction reads it is); found without --check`);
       }
-      const frames = parsed.crop != null || parsed.binSize !== undefined || parsed.orientation !== undefined
-        ? { crop: parsed.crop, binSize: parsed.binSize, orientation: parsed.orientation } : undefined;
+      const frames = parsed.crop != null || parsed.binSize !== undefined || parsed.orientation !== undefined || parsed.cxiEntry != null
+        ? { crop: parsed.crop, binSize: parsed.binSize, orientation: parsed.orientation, cxiEntry: parsed.cxiEntry } : undefined;
       if (frames && !flags.check) {
         throw new UsageError(`${[flags.cropCenter !== undefined ? '--crop-center, --crop-size' : '', flags.binSize !== undefined ? '--bin-size' : '',
-          flags.orientation !== undefined ? '--orientation' : ''].filter(Boolean).join(', ')}: ` +
+          flags.orientation !== undefined ? '--orientation' : '', flags.cxiEntry !== undefined ? '--cxi-entry' : ''].filter(Boolean).join(', ')}: ` +
           'expected with --check (they say how a reconstruction makes the patterns of the detector frames); found without --check');
       }
       const probeGiven = [flags.initProbe !== undefined ? `--init-probe ${flags.initProbe}` : '', flags.probeModel !== undefined ? `--probe-model ${flags.probeModel}` : ''].filter(Boolean);

@@ -40,6 +40,8 @@ export interface FramePrep {
   binSize?: number | undefined;
   /** Flips and transpose of the patterns (absent, null, [] or 0: none). */
   orientation?: OrientationSetting;
+  /** CXI: the entry read (`entry_N`); absent or null: the file's one entry (entry_1 when it has none). */
+  cxiEntry?: string | null | undefined;
 }
 
 /** What the patterns are of the binned window: flipped left–right (columns reversed), up–down (rows reversed), then transposed. */

@@ -18,7 +18,7 @@ import type { Dataset } from '../../data/dataset.js';
 import { scanFrame, DEFAULT_OBJECT_MARGIN, type Radiation } from '../../data/geometry.js';
 import { frameSettingsMessage, npzGeometry, npzRadiationMessage, readInputData, sampling } from '../../data/input.js';
 import type { FramePrep } from '../../data/hdf5/frames.js';
-import { CXI_KEYS, probeAlsoLookedAt } from '../../data/cxi.js';
+import { CXI_KEYS, cxiEntryMessage, probeAlsoLookedAt } from '../../data/cxi.js';
 import { geometryRecord, measuredToDataset, probeGuessOf, type ProbeData } from '../../data/measured.js';
 import { readProbeFile } from '../../data/probe-file.js';
 import { samePixelSize } from '../../data/object-file.js';
@@ -143,12 +143,13 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   const cropped = framesChanged(opts.frames);
   // squarePatterns: measured data's patterns that are not square are refused from the header, before the read
   const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job, probeOptional: true, detectorMask: opts.detectorMask ?? true, squarePatterns: true,
-    ...(opts.radiation ? { radiation: opts.radiation } : {}), ...(cropped ? { frames: opts.frames } : {}) });
+    ...(opts.radiation ? { radiation: opts.radiation } : {}), ...(cropped || opts.frames?.cxiEntry != null ? { frames: opts.frames } : {}) });
   if (input.format === 'npz' && opts.radiation) {
     // an NPZ's positions are object pixels and its _metadata.geometry states the wavelength itself: no energy to convert
     throw new InputError(npzRadiationMessage(path, opts.radiation));
   }
   if (input.format === 'npz' && cropped) throw new InputError(frameSettingsMessage(path, 'a dataset NPZ'));
+  if (input.format === 'npz' && opts.frames?.cxiEntry != null) throw new InputError(cxiEntryMessage(path, opts.frames.cxiEntry, 'a dataset NPZ'));
   const measured = input.format === 'npz' ? undefined : input.measured;
   const record: Record<string, unknown> = { input_format: input.format };
   const warnings: string[] = [];

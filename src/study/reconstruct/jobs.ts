@@ -141,12 +141,13 @@ export function commandFor(job: ReconstructionJob, threads?: number, absolute = 
   if (s.binSize !== undefined && (s.binSize !== 1 || config.length > 0)) args.push('--bin-size', String(s.binSize));
   const oriented = orientationNames(orientationOf(s.orientation));
   if (oriented.length > 0) args.push('--orientation', oriented.map(flagName).join(','));
+  if (s.cxiEntry != null) args.push('--cxi-entry', s.cxiEntry);
   if (threads !== undefined) args.push('--threads', String(threads));
   return args;
 }
 
 /** The reconstruction settings `commandFor` has no flag for (and that change a result). */
-const FLAGGED = new Set(['epochs', 'batchSize', 'noiseModel', 'modes', 'seed', 'initObject', 'initProbe', 'probeModel', 'nImages', 'detectorMask', 'radiation', 'crop', 'binSize', 'orientation', 'threads']);
+const FLAGGED = new Set(['epochs', 'batchSize', 'noiseModel', 'modes', 'seed', 'initObject', 'initProbe', 'probeModel', 'nImages', 'detectorMask', 'radiation', 'crop', 'binSize', 'orientation', 'cxiEntry', 'threads']);
 
 /**
  * The settings of `job` that differ from the defaults but are not on its `commandFor` line (they come from a

@@ -258,7 +258,8 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
     detectorMask: opts.detectorMask,
     radiation: opts.radiation,
     precision: opts.precision,
-    ...(opts.crop != null || opts.binSize !== undefined || opts.orientation !== undefined ? { frames: { crop: opts.crop, binSize: opts.binSize, orientation: opts.orientation } } : {}),
+    ...(opts.crop != null || opts.binSize !== undefined || opts.orientation !== undefined || opts.cxiEntry != null
+      ? { frames: { crop: opts.crop, binSize: opts.binSize, orientation: opts.orientation, cxiEntry: opts.cxiEntry } } : {}),
   });
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;

@@ -334,6 +334,10 @@ export async function checkStudyProbe(settings: StudySettings, absent: readonly 
     throw new UsageError(`reconstruction.crop / reconstruction.binSize${orientationOf(r.orientation) !== undefined ? ' / reconstruction.orientation' : ''}: expected them left out, since the study's simulated datasets hold ` +
       `patterns of simulation.patchSize, not detector frames (they are for measured CXI and .ptyd data: docs/real-data.md, "Cropping and binning detector frames"); found ${found}`);
   }
+  if (r.cxiEntry != null) {
+    throw new UsageError(`reconstruction.cxiEntry ${r.cxiEntry}: expected null (left out), since the study's simulated datasets are NPZ files, not CXI ` +
+      `(it is for measured CXI data: docs/real-data.md, "CXI"); found ${r.cxiEntry}`);
+  }
   const named = (spec: string): boolean => spec.startsWith('file:') && !absent.includes(resolve(spec.slice(5)));
   if (named(r.initProbe) && N !== null) await readProbeFile(r.initProbe.slice(5), N, N);
   const object = base === null ? settings.simulation.objectShape : objectShapeOf(base);
