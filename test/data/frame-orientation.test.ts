@@ -15,6 +15,8 @@ import { join, resolve } from 'node:path';
 import { readCxi } from '../../src/data/cxi.js';
 import { orientationNames, orientationOf, type OrientationName } from '../../src/data/hdf5/frames.js';
 import { readMetadata } from '../../src/data/metadata.js';
+import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
+import { readInputPatterns } from '../../src/study/report/input-patterns.js';
 import { loadNpz } from '../../src/npy/npz.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { reconstructionSettingsSha256 } from '../../src/settings/fingerprint.js';
@@ -139,6 +141,12 @@ test('scan.cxi written flipped left–right reconstructs with --orientation flip
   const meta = (readMetadata(kb!._metadata!) as { value: Record<string, unknown> }).value;
   assert.deepEqual((meta.reconstruction_settings as Record<string, unknown>).orientation, ['flipHorizontal']);
   assert.deepEqual(((meta.geometry as Record<string, unknown>).frames as Record<string, unknown>).orientation, ['flipHorizontal']);
+  // the report draws the patterns as they were fitted: scan.cxi's, flipped back
+  const drawn = await readInputPatterns(meta, join(dir, 'scan-flipped.cxi'), 3);
+  assert.ok(!('why' in drawn), 'why' in drawn ? drawn.why : '');
+  const h5 = await Hdf5Reader.open('test/fixtures/cxi/scan.cxi');
+  const scan = (() => { try { return h5.readFloat64('entry_1/data_1/data', 'patterns', 1e6); } finally { h5.close(); } })();
+  for (const r of drawn.rows) assert.deepEqual(Array.from(r.values), Array.from(scan.data.subarray(r.index * 1024, (r.index + 1) * 1024)), `pattern ${r.index}`);
   // the Phase F command line names the flag; PtyPy's 4 and ['transpose'] are the same patterns, hashed alike
   const parsed = parseStudySettings({ reconstruction: { orientation: 6 } }).reconstruction;
   const line = commandFor({ settings: parsed, inputNpz: 'in.cxi', outputDir: 'o', artifactRoot: root } as never, undefined, true);
