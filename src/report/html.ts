@@ -6,7 +6,10 @@
  * shrink to the column (each links to its full-size file), wide tables scroll inside their own box.
  * Printed (or saved as PDF) the page is black on white without the navigation bar, and wide tables wrap
  * their cells in a smaller type instead of scrolling, so no column is cut off at the page edge: a cell's key–value
- * pairs and notes take the table's type and wrap too, and a command (`pre`) wraps rather than scrolls.
+ * pairs and notes take the table's type and wrap too, and a command (`pre`) wraps rather than scrolls. The
+ * At a glance pair of figures (the phase grids of both splits) prints two up, so that page 1 holds the title, the
+ * facts, the headline scores and the grids (one up, the first grid did not fit under the facts and left page 1
+ * half blank).
  */
 
 /** Escapes text for HTML content and attribute values. */
@@ -169,6 +172,7 @@ pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
   figure.tbl > figcaption { font-size: 10px; }
   figure img { max-width: 100%; }
   .gallery { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  #glance .pair { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   a { color: inherit; text-decoration: none; }
   .screen { display: none; }
 }

@@ -40,6 +40,10 @@ export interface PrintFacts {
   navPrinted: boolean;
   /** The text as printed (what print media hides left out). */
   text: string;
+  /** Height of the printable area of one page in CSS pixels (A4, 297 mm, less Chromium's default margins). */
+  pageHeight: number;
+  /** Every figure's image in the At a glance section: where it starts and ends, from the top of the printed page. */
+  glanceImages: { src: string; top: number; bottom: number }[];
 }
 
 /** Lays `file` out for print (A4, print media) as Chromium does for a PDF; writes that PDF when `pdf` names a path. */
@@ -50,7 +54,7 @@ export async function inspectPrint(file: string, pdf?: string): Promise<PrintFac
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
-    const width = 718; // 794 px of A4 less Chromium's 1 cm margins
+    const width = 718; // 794 px of A4 less Chromium's 1 cm margins (1123 px tall: 1047 px printable)
     const page = await browser.newPage({ viewport: { width, height: 1123 } });
     await page.goto(`file://${file}`, { waitUntil: 'load' });
     await page.emulateMedia({ media: 'print' });
@@ -64,10 +68,14 @@ export async function inspectPrint(file: string, pdf?: string): Promise<PrintFac
         title: { color: getComputedStyle(h1).color, background: getComputedStyle(header).backgroundColor },
         navPrinted: nav !== null && getComputedStyle(nav).display !== 'none',
         text: document.body.innerText,
+        glanceImages: [...document.querySelectorAll('#glance figure img')].map((e) => {
+          const r = e.getBoundingClientRect();
+          return { src: e.getAttribute('src') ?? '', top: Math.round(r.top + window.scrollY), bottom: Math.round(r.bottom + window.scrollY) };
+        }),
       };
     });
     if (pdf) await page.pdf({ path: pdf, format: 'A4' });
-    return { width, ...facts };
+    return { width, pageHeight: 1123 - 76, ...facts };
   } finally {
     await browser.close();
   }

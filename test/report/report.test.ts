@@ -98,6 +98,10 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
     assert.deepEqual(print.spill, [], `past the edge of an A4 page (${print.width} px)`);
     assert.equal(print.title.color, 'rgb(17, 17, 17)', 'dark title (browsers leave backgrounds out of print)');
     assert.equal(print.navPrinted, false, 'no navigation bar on paper');
+    // page 1 holds the title, the facts, the headline scores and both phase grids (printed one up, the first grid
+    // did not fit under the facts and went to page 2, leaving page 1 half blank)
+    assert.deepEqual(print.glanceImages.map((g) => g.src), ['img/glance_phase_train.png', 'img/glance_phase_test.png']);
+    for (const g of print.glanceImages) assert.ok(g.bottom <= print.pageHeight, `${g.src} ends ${g.bottom} px down the printed page, past page 1 (${print.pageHeight} px)`);
     // "click a figure" is said on the screen, where figures open, not on paper
     assert.match(pages[0]!.text, /click for full size/i);
     assert.doesNotMatch(print.text, /click/i);
