@@ -273,8 +273,11 @@ test('report: the means table uses the rows\' decimals, and the page says which 
   const r = makeHub(root, { doses: [1000, 10000] });
   await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g, split: 'train' });
   const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
-  assert.match(html, /<figcaption>Means over all compared jobs \(every dose, view and split together, so not the score of any one of them; amplitude \/ phase\)<\/figcaption>/);
-  const means = html.split('Means over all compared jobs')[1]!.split('</tr>')[1]!;
+  assert.match(html, /<figcaption>Means of each model over its scored jobs \(every dose, view and split together, so not the score of any one of them; amplitude \/ phase\)<\/figcaption>/);
+  // which jobs: how many were scored, of which grid of doses, views and splits (the hub reconstructed the baseline
+  // view only: Phase G skipped the dense and sparse jobs)
+  assert.match(html, /<p class="small">Averaged: LSQML, 2 scored jobs of 2 doses × 3 views × 1 split \(6 jobs\); 4 not scored \(failed or skipped\) left out\.<\/p>/);
+  const means = html.split('Means of each model over its scored jobs')[1]!.split('</tr>')[1]!;
   const cells = [...means.matchAll(/<td class="num">([^<]*)<\/td>/g)].map((m) => m[1]!);
   // jobs, MAE, MSE, PSNR, PSNR peak 255, SSIM, MS-SSIM, FRC50, FRC1/7
   const decimals = [4, 5, 2, 2, 4, 4, 1, 1];

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSummary } from '../../src/study/compare/summary.js';
+import { buildSummary, summaryMarkdown } from '../../src/study/compare/summary.js';
 import { planComparisons } from '../../src/study/compare/plan.js';
 import type { SummaryRow } from '../../src/study/hub/metrics-summary.js';
 import { makeHub } from './compare-hub.js';
@@ -115,6 +115,21 @@ test('metrics_summary: a job with a failed row counts as failed (n_success + n_f
   assert.deepEqual(t.jobs[1]!.metrics.find((m) => m.metric === 'ms_ssim'), { model: 'PtyChi', metric: 'ms_ssim', amplitude: 0.6, phase: null });
   assert.deepEqual(reference.jobs[1]!.metrics.find((m) => m.model === 'PtyChi'), { model: 'PtyChi', metric: 'ms_ssim' });
   assert.deepEqual(s.jobs[1]!.metrics.filter((m) => m.model === 'PtychoPINN'), [], 'a failed row lists no metrics');
+});
+
+test('metrics_summary.md says over which jobs each model\'s means are taken: how many scored, of which grid, with a warning, left out', () => {
+  const every = (a: number, p: number): Pairs => Object.fromEntries(['mae', 'mse', 'psnr', 'psnr_255', 'ssim', 'ms_ssim', 'frc50', 'frc1over7'].map((k) => [k, [a, p]]));
+  // PtyChi's test job: scored with a warning (its registration failed), its MS-SSIM phase not computable
+  const warned = row('test', 'PtyChi', every(0.6, 0.8));
+  warned.error = 'registration shift (-29.26, -63.22) exceeds a quarter of the window; the unregistered image was used';
+  warned.metrics.ms_ssim!.phase = null;
+  const md = summaryMarkdown(buildSummary([row('train', 'PtyChi', every(0.7, 0.8)), warned,
+    row('train', 'PtychoPINN', every(0.95, 0.92)), row('test', 'PtychoPINN', {}, {}, 'failed')], [], []));
+  assert.match(md, /## Aggregate Metrics\n\nMeans of each model over its scored jobs, every dose, view and split together \(so not the score of any one of them\); best = the highest, of SSIM and MS-SSIM\.\n/);
+  assert.doesNotMatch(md, /all compared jobs/);
+  assert.ok(md.includes('### PtyChi\n\nAveraged: 2 scored jobs of 1 dose × 1 view × 2 splits (2 jobs); 1 of them scored with a warning (its unregistered image counted); '
+    + 'a value that is not a number (not computable, or an infinite PSNR) left out: MS-SSIM phase over 1.\n'), md);
+  assert.ok(md.includes('### PtychoPINN\n\nAveraged: 1 scored job of 1 dose × 1 view × 2 splits (2 jobs); 1 not scored (failed or skipped) left out.\n'), md);
 });
 
 test('compare plans every dose × view × split of the hub, dose ascending, then split, then view; the filters select one job', () => {

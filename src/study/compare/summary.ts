@@ -12,7 +12,7 @@ import { isConfined, recordPath, resolveRecorded } from '../../files/paths.js';
 import { METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import { compareJobs, doseDirName as doseDir } from '../hub/layout.js';
 import {
-  SUMMARY_SCHEMA_VERSION, VALUE_KEYS, metricLabel, metricValue,
+  SUMMARY_SCHEMA_VERSION, VALUE_KEYS, aggregateScope, metricLabel, metricValue,
   type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRow, type SummaryRowCore, type SupersededRow,
 } from '../hub/metrics-summary.js';
 import type { JobArchive } from './files.js';
@@ -290,10 +290,10 @@ export function summaryMarkdown(s: MetricsSummary): string {
     const status = r.status === 'ok' ? (r.error ? `ok (${esc(r.error)})` : 'ok') : `${r.status}: ${esc(r.error ?? '')}`;
     L.push(`| ${r.dose} | ${r.view} | ${r.split} | ${esc(r.model)} | ${status} | ${pair('mae', 4)} | ${pair('mse', 4)} | ${pair('psnr', 2)} | ${pair('ssim', 4)} | ${pair('ms_ssim', 4)} | ${pair('frc50', 2)} | ${pair('frc1over7', 2)} | ${off} | ${fmt(r.values.computation_time_s, 2)} |`);
   }
-  L.push('', '## Aggregate Metrics', '', 'Means over all compared jobs of each model (best = highest).', '');
+  L.push('', '## Aggregate Metrics', '', 'Means of each model over its scored jobs, every dose, view and split together (so not the score of any one of them); best = the highest, of SSIM and MS-SSIM.', '');
   for (const model of s.models) {
     const a = s.aggregate_metrics[model] ?? {};
-    L.push(`### ${esc(model)}`, '', '| metric | mean amplitude | mean phase | best amplitude | best phase |', '|---|---:|---:|---:|---:|');
+    L.push(`### ${esc(model)}`, '', `Averaged: ${esc(aggregateScope(s, model))}.`, '', '| metric | mean amplitude | mean phase | best amplitude | best phase |', '|---|---:|---:|---:|---:|');
     for (const m of METRIC_KEYS) {
       const e = a[m] ?? {};
       L.push(`| ${metricLabel(m)} | ${fmt(e.mean_amplitude, 4)} | ${fmt(e.mean_phase, 4)} | ${fmt(e.best_amplitude, 4)} | ${fmt(e.best_phase, 4)} |`);

@@ -169,3 +169,34 @@ export function metricValue(r: SummaryRowCore, m: MetricKey, component: 'amplitu
   const v = r.metrics[m]?.[component] ?? null;
   return v === null && m === 'psnr' && r.status === 'ok' && r.metrics.mse?.[component] === 0 ? Infinity : v;
 }
+
+/**
+ * Which jobs a model's `aggregate_metrics` average, in words, for the tables that show them: its rows scored
+ * against the ground truth (status ok, a row scored with a warning among them: its unregistered image counts),
+ * every dose, view and split together; the jobs of the model's grid that were not scored (failed, missing, or
+ * skipped before any model was compared) are left out, and so, metric by metric, is a value that is not a number
+ * (a metric a job could not compute, an infinite PSNR). E.g. "18 scored jobs of 3 doses × 3 views × 2 splits
+ * (18 jobs); 1 of them scored with a warning (its unregistered image counted)".
+ */
+export function aggregateScope(s: Pick<MetricsSummary, 'rows' | 'skipped_jobs'>, model: string): string {
+  const mine = s.rows.filter((r) => r.model === model);
+  const jobs = [...mine, ...s.skipped_jobs];
+  const key = (j: { dose: number; view: string; split: string }): string => `${j.dose}|${j.view}|${j.split}`;
+  const count = (f: (j: { dose: number; view: string; split: string }) => unknown): number => new Set(jobs.map(f)).size;
+  const [doses, views, splits, all] = [count((j) => j.dose), count((j) => j.view), count((j) => j.split), count(key)];
+  const ok = mine.filter((r) => r.status === 'ok');
+  const warned = ok.filter((r) => r.error).length;
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const parts = [`${plural(ok.length, 'scored job')} of ${plural(doses, 'dose')} × ${plural(views, 'view')} × ${plural(splits, 'split')} (${plural(all, 'job')})`];
+  if (warned) parts.push(`${warned} of them scored with a warning (its unregistered image counted)`);
+  if (all > ok.length) parts.push(`${all - ok.length} not scored (failed or skipped) left out`);
+  const fewer: string[] = [];
+  for (const m of Object.keys(LABEL) as MetricKey[]) {
+    for (const c of ['amplitude', 'phase'] as const) {
+      const n = ok.filter((r) => typeof r.metrics[m]?.[c] === 'number').length;
+      if (n < ok.length) fewer.push(`${LABEL[m]} ${c} over ${n}`);
+    }
+  }
+  if (fewer.length) parts.push(`a value that is not a number (not computable, or an infinite PSNR) left out: ${fewer.join(', ')}`);
+  return parts.join('; ');
+}

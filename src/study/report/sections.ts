@@ -22,7 +22,7 @@ import { doseLabel, formatLoss, formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
 import { HUB, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
 import { formatLength } from '../../report/scalebar.js';
-import { CHART_METRICS, metricLabel, metricValue, PHASE_UNIT, type MetricsSummary } from '../hub/metrics-summary.js';
+import { aggregateScope, CHART_METRICS, metricLabel, metricValue, PHASE_UNIT, type MetricsSummary } from '../hub/metrics-summary.js';
 import type { ReportPlan } from './plan.js';
 
 /** A figure the report drew itself, and what each of its panels showed. */
@@ -398,7 +398,8 @@ export function metricsSection(ctx: ReportContext): Section {
       const a = summary.aggregate_metrics[model] ?? {};
       agg.push([model, a.mae?.n ?? null, ...METRIC_KEYS.map((m): Cell => ({ html: `${fmt(a[m]?.mean_amplitude, DECIMALS[m])} / ${fmt(a[m]?.mean_phase, DECIMALS[m])}`, cls: 'num' }))]);
     }
-    parts.push(table(['model', 'jobs', ...METRIC_KEYS.map((m) => `${metricLabel(m)}${PHASE_UNIT[m] ? ` (phase: ${PHASE_UNIT[m]})` : ''}`)], agg, { caption: 'Means over all compared jobs (every dose, view and split together, so not the score of any one of them; amplitude / phase)', empty: 'no model has results' }));
+    parts.push(table(['model', 'jobs scored', ...METRIC_KEYS.map((m) => `${metricLabel(m)}${PHASE_UNIT[m] ? ` (phase: ${PHASE_UNIT[m]})` : ''}`)], agg, { caption: 'Means of each model over its scored jobs (every dose, view and split together, so not the score of any one of them; amplitude / phase)', empty: 'no model has results' }));
+    if (agg.length) parts.push(`<p class="small">Averaged: ${summary.models.map((m) => `${esc(m)}, ${esc(aggregateScope(summary, m))}`).join('. ')}.</p>`);
     parts.push(`<p class="small">Higher is better: ${METRIC_KEYS.filter((m) => HIGHER_IS_BETTER[m]).map((m) => esc(metricLabel(m))).join(', ')}. Lower is better: ${METRIC_KEYS.filter((m) => !HIGHER_IS_BETTER[m]).map((m) => esc(metricLabel(m))).join(', ')}.</p>`);
     const defs = Object.entries(summary.definitions).map(([k, v]): Cell[] => [k, { html: esc(v), cls: 'wrap' }]);
     parts.push(table(['term', 'definition'], defs, { caption: 'Definitions' }));
