@@ -91,6 +91,17 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
       assert.equal(jobs.length, 5);
       const least = facts.viewport < 600 ? 0.8 * facts.clientWidth : 300;
       for (const i of jobs) assert.ok(i.shownWidth >= least, `${i.src} drawn ${Math.round(i.shownWidth)} px wide in a ${facts.clientWidth} px page`);
+      // a compared job's figure on a phone: its panels one to a row (the three-column figure drew its text 4 px high
+      // there), at least 800 px of pixels for a screen of two device pixels to a CSS pixel; on a wide window Phase G's own
+      const compared = jobs.filter((x) => x.src.startsWith('img/comparison_'));
+      assert.equal(compared.length, 5);
+      for (const i of compared) {
+        const narrow = i.src.replace(/\.png$/, '_narrow.png');
+        if (facts.viewport < 600) {
+          assert.equal(i.shown, narrow, `${i.src} on a ${facts.viewport} px window`);
+          assert.ok(i.naturalWidth >= 800 && i.naturalHeight > 2.5 * i.naturalWidth, `${i.shown}: ${i.naturalWidth}×${i.naturalHeight}, not six panels one above the other`);
+        } else assert.equal(i.shown, i.src, `${i.src} on a ${facts.viewport} px window`);
+      }
     }
     // printed (or saved as PDF): every column of every table on the paper, a title that needs no background
     const print = await inspectPrint(rep.indexPath);
