@@ -238,7 +238,7 @@ test('report: a job of ours scored unregistered is flagged wherever its scores a
   // the job's figure: caption and alt text say the dose and the warning
   assert.match(part('reconstructions'), /<img src="img\/comparison_dose_1000_baseline_test\.png" alt="dose 1e3, baseline, test: ground truth, LSQML and error, amplitude and phase · MS-SSIM [^"]* — warning: registration shift \([^"]*\) exceeds a quarter of the window; the unregistered image was used">/);
   assert.match(part('reconstructions'), /<figcaption>baseline, test · MS-SSIM [^<]* — warning: registration shift/);
-  assert.match(part('reconstructions'), /<img src="img\/comparison_dose_1000_baseline_train\.png" alt="dose 1e3, baseline, train: [^"]*"><\/a><figcaption>baseline, train · MS-SSIM \d\.\d{3} \/ \d\.\d{3}; scored: rows \d+–\d+, columns \d+–\d+ of the ground truth \(the scanned region\), \d+×\d+ px compared after cutting \d+ px from every edge<\/figcaption>/);
+  assert.match(part('reconstructions'), /<img src="img\/comparison_dose_1000_baseline_train\.png" alt="dose 1e3, baseline, train: [^"]*"><\/picture><\/a><figcaption>baseline, train · MS-SSIM \d\.\d{3} \/ \d\.\d{3}; scored: rows \d+–\d+, columns \d+–\d+ of the ground truth \(the scanned region\), \d+×\d+ px compared after cutting \d+ px from every edge<\/figcaption>/);
   // the region in the caption is the row's
   const tr = s.summary.rows.find((x) => x.split === 'train')!;
   assert.ok(part('reconstructions').includes(`scored: rows ${tr.region!.y0}–${tr.region!.y1 - 1}, columns ${tr.region!.x0}–${tr.region!.x1 - 1} of the ground truth (the scanned region), ${tr.compared_shape![0]}×${tr.compared_shape![1]} px compared after cutting ${tr.values.border_px} px from every edge`));

@@ -58,7 +58,11 @@ test('real study: the report renders in Chromium at 1400 and 420 px — no sidew
   const imgs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]!);
   assert.ok(imgs.length >= JOBS + 14, `${imgs.length} images`);
   for (const d of DOSES) for (const v of VIEWS) for (const s of SPLITS) assert.ok(imgs.includes(`img/comparison_dose_${d}_${v}_${s}.png`), `${d} ${v} ${s} comparison`);
-  for (const src of imgs) assert.ok(html.includes(`<a href="${src}" title="full size"><img src="${src}"`), `${src} links to its full size`);
+  // (a comparison figure through the <picture> that shows its phone copy in a narrow window)
+  for (const src of imgs) {
+    const narrow = /^img\/comparison_/.test(src) ? `<picture><source media="(max-width: 599px)" srcset="${src.replace(/\.png$/, '_narrow.png')}">` : '';
+    assert.ok(html.includes(`<a href="${src}" title="full size">${narrow}<img src="${src}"`), `${src} links to its full size`);
+  }
   assert.equal(new Set(imgs).size, imgs.length, 'no figure appears twice');
   if (!HAVE_CHROMIUM) { t.skip('/usr/bin/chromium not installed (CI installs Debian\'s chromium)'); return; }
   const pages = await inspectPage(rep.indexPath, [1400, 420], (w) => join(root, `report-${w}.png`));
@@ -107,7 +111,9 @@ test('real study: one colour map per quantity across Phase F, Phase G and the re
   for (const d of DOSES) for (const v of VIEWS) for (const s of SPLITS) {
     pngs.push(join(hub, 'phase_f', `dose_${d}`, v, s, 'reconstruction.png'), join(hub, 'phase_g', `dose_${d}`, v, s, 'comparison.png'));
   }
-  for (const p of pngs) assert.ok(pngWidth(p) >= MIN_FIGURE_WIDTH, `${p}: ${pngWidth(p)} px wide`);
+  // but a comparison figure's phone copy (shown in a narrow window only; its link opens the slide figure)
+  for (const p of pngs) assert.ok(pngWidth(p) >= (p.endsWith('_narrow.png') ? 800 : MIN_FIGURE_WIDTH), `${p}: ${pngWidth(p)} px wide`);
+  assert.equal(pngs.filter((p) => p.endsWith('_narrow.png')).length, JOBS, 'a phone copy of each comparison figure');
 });
 
 test('real study: the dose × view grid of phases, on one colour scale that the page states', { timeout: 900_000 }, async () => {
@@ -161,7 +167,9 @@ test('real study: loss curves and FRC curves of every job, resolution in pixels'
   // the views' nominal fractions (design.json) are not the measured overlap, and the page says what they set
   assert.match(html, /is not a target for this overlap: it only sets the spacing threshold S = \(1 − f\)·N/);
   // how many neighbours the overlap is averaged over: Phase D's (the overlap setting), not design.json's neighbor_count
-  assert.match(html, /Overlap: for each position, the mean overlap fraction of its probe disc with those of its 6 nearest neighbours \(<code>neighbor_count<\/code> of <code>metrics_bundle\.json<\/code>\)/);
+  // and the page says which neighbor_count it is, as the Study design table lists design.json's (7) too
+  assert.match(html, /Overlap: for each position, the mean overlap fraction of its probe disc with those of its 6 nearest neighbours \(<code>neighbor_count<\/code> of <code>metrics_bundle\.json<\/code>, not the <code>neighbor_count<\/code> of design\.json \(7: the K of the reference's K-choose-C grouping of patterns, recorded there and used by no phase of this study\)\)/);
+  assert.match(html, /<tr><td>neighbor_count<\/td><td class="wrap">7<\/td><\/tr>/);
   // spacings in pixels to one decimal each, whole numbers too (39.0 beside 15.5)
   const overlap = html.slice(html.indexOf('Positions and overlap'));
   const heads = [...overlap.slice(0, overlap.indexOf('</thead>')).matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((m) => m[1]);

@@ -372,7 +372,12 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
   parts.push('<h3>Positions and measured overlap per view</h3>');
   // the neighbours each position's overlap is averaged over, when every view and split used the same number
   const ks = new Set([...bundles.values()].flatMap((b) => [b.train?.neighbourCount, b.test?.neighbourCount]).filter((k): k is number => typeof k === 'number'));
-  const kText = ks.size === 1 ? `its ${formatNumber([...ks][0]!)} nearest neighbours (<code>neighbor_count</code> of <code>metrics_bundle.json</code>)` : 'its nearest neighbours';
+  // design.json's neighbor_count is another K (the reference's K-choose-C grouping): said so where the two differ, as both are on the page
+  const design = ctx.plan.design && 'value' in ctx.plan.design ? ctx.plan.design.value as { design?: { neighbor_count?: unknown } } | null : null;
+  const designK = typeof design?.design?.neighbor_count === 'number' ? design.design.neighbor_count : null;
+  const notDesign = designK !== null && ks.size === 1 && !ks.has(designK)
+    ? `, not the <code>neighbor_count</code> of design.json (${formatNumber(designK)}: the K of the reference's K-choose-C grouping of patterns, recorded there and used by no phase of this study)` : '';
+  const kText = ks.size === 1 ? `its ${formatNumber([...ks][0]!)} nearest neighbours (<code>neighbor_count</code> of <code>metrics_bundle.json</code>${notDesign})` : 'its nearest neighbours';
   parts.push('<p class="small">Overlap: for each position, the mean overlap fraction of its probe disc with those of ' + kText + ', averaged over positions (Phase D, docs/overlap.md); coverage: the share of the object within half a probe diameter of a position. The baseline is the whole Phase C split. A view\'s nominal fraction f (<code>overlap_views</code> of the design: dense 0.7, sparse 0.2 by default) is not a target for this overlap: it only sets the spacing threshold S = (1 − f)·N, the least distance between two kept positions (N: the side of a diffraction pattern in pixels).</p>');
   const headers = ['view', 'split', 'positions', 'overlap', 'coverage', 'median spacing (px)', 'spacing threshold (px)', 'selection'];
   parts.push(table(sameRows ? headers : ['dose', ...headers], tableRows,
