@@ -282,11 +282,13 @@ function probeGrids(ctx: ReportContext, split: string, notes: string[]): string[
 async function narrowComparison(ctx: ReportContext, j: JobAddress, tag: string, rows: readonly { model: string; status: string; error: string | null }[]): Promise<string | undefined> {
   const file = join(jobDir(ctx.plan.roots.g, j), PHASE_G.alignedNpz);
   if (!present(file)) return undefined;
+  // a file that cannot be read or drawn: the glance grid names it under Broken evidence, the phone gets comparison.png
   const pairs = tryOr(() => readAlignedPairs(file), () => {});
-  if (!pairs?.length) return undefined;
+  const panels = pairs?.length ? tryOr(() => comparisonPanels(pairs), () => {}) : null;
+  if (!panels) return undefined;
   const unregistered = rows.filter((r) => r.status === 'ok' && r.error).map((r) => r.model);
   // drawn on libuv's thread pool (the layout is this thread's): the next job's panels are computed meanwhile
-  const png = await renderPanelsPngAsync(comparisonPanels(pairs), {
+  const png = await renderPanelsPngAsync(panels, {
     columns: 1, imageSize: 220, minWidth: NARROW_FIGURE_WIDTH,
     title: `dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}${unregistered.length ? `: ${unregistered.join(', ')} not registered` : ''}`,
   });
