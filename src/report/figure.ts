@@ -1,8 +1,7 @@
 /**
  * Image figures: a grid of colour-mapped images with titles, row and column labels, colour bars with
  * round tick values, scale bars and a note of the share of pixels clipped by the colour range; rendered
- * to PNG with real text, at least `minWidth` (1600) pixels wide so a figure can go on a slide as it is (the report's
- * phone copies of the comparison figures ask for 800).
+ * to PNG with real text, at least `minWidth` (1600) pixels wide so a figure can go on a slide as it is.
  *
  * How: each image is colour-mapped (its panel's quantity decides the map, quantities.ts) and encoded
  * with pngjs (unfiltered, stored without compression: only resvg reads it back), embedded as a data-URI `<image>` in an SVG (nearest-neighbour scaling, so pixels stay

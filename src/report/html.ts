@@ -80,23 +80,16 @@ export function brokenNote(reason: string): string {
   return `<p class="na-note"><strong>Broken:</strong> ${esc(reason)}</p>`;
 }
 
-/** Windows at most this wide (CSS px: a phone held upright) show a figure's `narrow` layout where it has one. */
-export const NARROW_MAX_WIDTH = 599;
-
 /**
  * An image by relative path, shrunk to the column and linked to its full-size file, with a caption
- * (plain text, or `{ html }`). `narrow`: the same figure laid out for a phone (one panel to a row), shown
- * instead in a window at most `NARROW_MAX_WIDTH` px wide; a wider window and print show `src`, and the link
- * opens `src` either way.
+ * (plain text, or `{ html }`).
  */
-export function figure(src: string, caption: string | { html: string }, alt?: string, width?: number, narrow?: string): string {
+export function figure(src: string, caption: string | { html: string }, alt?: string, width?: number): string {
   const cap = typeof caption === 'string' ? esc(caption) : caption.html;
   const text = alt ?? (typeof caption === 'string' ? caption : caption.html.replace(/<[^>]*>/g, ''));
   // `width` (CSS px): drawn at most that wide (a small figure's PNG is zoomed to 1600 px, which would enlarge its text past the other figures')
   const w = width !== undefined && Number.isFinite(width) && width > 0 ? ` width="${Math.round(width)}"` : '';
-  const img = `<img src="${esc(src)}"${w} alt="${esc(text)}">`;
-  const shown = narrow ? `<picture><source media="(max-width: ${NARROW_MAX_WIDTH}px)" srcset="${esc(narrow)}">${img}</picture>` : img;
-  return `<figure><a href="${esc(src)}" title="full size">${shown}</a><figcaption>${cap}</figcaption></figure>`;
+  return `<figure><a href="${esc(src)}" title="full size"><img src="${esc(src)}"${w} alt="${esc(text)}"></a><figcaption>${cap}</figcaption></figure>`;
 }
 
 /** Figures side by side where the page is wide enough (`cls` 'gallery': tiles at least 380 px wide, one to a row on a phone; 'pair': two up). */

@@ -14,11 +14,8 @@ export interface PageFacts {
   scrollWidth: number;
   clientWidth: number;
   scrollHeight: number;
-  /**
-   * Every image: its src, the file drawn in this window (`shown`: src, or the source its <picture> picks for the
-   * window), that file's size, and the width it is drawn at in the window.
-   */
-  images: { src: string; shown: string; naturalWidth: number; naturalHeight: number; shownWidth: number }[];
+  /** Every image: its file's width, and the width it is drawn at in the window. */
+  images: { src: string; naturalWidth: number; shownWidth: number }[];
   links: string[];
   /** Each table: its caption, the lines the caption takes on the page, its body rows. */
   tables: { caption: string; captionLines: number; rows: number }[];
@@ -104,11 +101,7 @@ export async function inspectPage(file: string, widths: readonly number[], scree
         scrollWidth: document.documentElement.scrollWidth,
         clientWidth: document.documentElement.clientWidth,
         scrollHeight: document.documentElement.scrollHeight,
-        images: [...document.images].map((i) => ({
-          src: i.getAttribute('src') ?? '', naturalWidth: i.naturalWidth, naturalHeight: i.naturalHeight, shownWidth: i.getBoundingClientRect().width,
-          // the file drawn (a <picture>'s source for this window, else src), relative to the page as src is
-          shown: i.currentSrc.startsWith(location.href.replace(/[^/]*$/, '')) ? i.currentSrc.slice(location.href.replace(/[^/]*$/, '').length) : i.currentSrc,
-        })),
+        images: [...document.images].map((i) => ({ src: i.getAttribute('src') ?? '', naturalWidth: i.naturalWidth, shownWidth: i.getBoundingClientRect().width })),
         links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href') ?? ''),
         tables: [...document.querySelectorAll('table')].map((t) => {
           const cap = t.closest('figure.tbl')?.querySelector('figcaption') ?? t.querySelector('caption');

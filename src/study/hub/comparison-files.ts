@@ -51,41 +51,19 @@ export function readFrcCurves(path: string): FrcRow[] {
   });
 }
 
-/** The models the file's `_metadata.models` lists, in its order, with their key prefixes. */
-function listedModels(r: NpzReader): { model: string; slug: string }[] {
-  const meta = readMetadata(r);
-  const models = meta.status === 'ok' && Array.isArray(meta.value.models) ? (meta.value.models as unknown[]) : [];
-  return models.filter((m): m is { model: string; slug: string } => !!m && typeof m === 'object'
-    && typeof (m as { model?: unknown }).model === 'string' && typeof (m as { slug?: unknown }).slug === 'string');
-}
-
-/** A model's pair from an open file (by its key prefix); null when the file has no reconstruction of it. */
-function pairOf(r: NpzReader, path: string, slug: string): { gt: ComplexImage; rec: ComplexImage } | null {
-  if (!r.has(`${slug}_complex`)) return null;
-  const gtKey = r.has(`${slug}_ground_truth_complex`) ? `${slug}_ground_truth_complex` : 'ground_truth_complex';
-  if (!r.has(gtKey)) throw new InputError(`${path}: no '${gtKey}'`);
-  return { gt: complexImageOf(r.get(gtKey), `${path}: key '${gtKey}'`), rec: complexImageOf(r.get(`${slug}_complex`), `${path}: key '${slug}_complex'`) };
-}
-
 /** One model's aligned reconstruction and its ground truth, from reconstructions_aligned.npz; null when the model is not in the file. */
 export function readAlignedPair(path: string, model: string): { gt: ComplexImage; rec: ComplexImage } | null {
   const r = NpzReader.open(path);
   try {
-    const entry = listedModels(r).find((m) => m.model === model);
-    return pairOf(r, path, entry?.slug ?? model.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, ''));
-  } finally {
-    r.close();
-  }
-}
-
-/** Every model's aligned pair in reconstructions_aligned.npz, in the order of its `_metadata.models` (that of the comparison figure). */
-export function readAlignedPairs(path: string): { model: string; gt: ComplexImage; rec: ComplexImage }[] {
-  const r = NpzReader.open(path);
-  try {
-    return listedModels(r).flatMap((m) => {
-      const p = pairOf(r, path, m.slug);
-      return p ? [{ model: m.model, ...p }] : [];
-    });
+    const meta = readMetadata(r);
+    const models = meta.status === 'ok' && Array.isArray(meta.value.models) ? (meta.value.models as unknown[]) : [];
+    const entry = models.find((m): m is { model: string; slug: string } => !!m && typeof m === 'object'
+      && (m as { model?: unknown }).model === model && typeof (m as { slug?: unknown }).slug === 'string');
+    const slug = entry?.slug ?? model.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+    if (!r.has(`${slug}_complex`)) return null;
+    const gtKey = r.has(`${slug}_ground_truth_complex`) ? `${slug}_ground_truth_complex` : 'ground_truth_complex';
+    if (!r.has(gtKey)) throw new InputError(`${path}: no '${gtKey}'`);
+    return { gt: complexImageOf(r.get(gtKey), `${path}: key '${gtKey}'`), rec: complexImageOf(r.get(`${slug}_complex`), `${path}: key '${slug}_complex'`) };
   } finally {
     r.close();
   }

@@ -6,12 +6,11 @@
 import { join } from 'node:path';
 import { amplitudeOf, comparisonImages, phaseOf } from '../../metrics/index.js';
 import { percentileRange } from '../../report/colormap.js';
-import { FADE_RULE, renderFigure, renderPanelsPngAsync, type FigureRow, type Panel } from '../../report/figure.js';
+import { FADE_RULE, renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
 import { esc, figure, grid, table, type Cell, type Section } from '../../report/html.js';
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber, formatTicks } from '../../report/ticks.js';
-import { readAlignedPair, readAlignedPairs } from '../hub/comparison-files.js';
-import { comparisonPanels } from '../hub/comparison-figure.js';
+import { readAlignedPair } from '../hub/comparison-files.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
 import { readReconstructedProbe } from '../hub/reconstruction-arrays.js';
@@ -273,33 +272,8 @@ function probeGrids(ctx: ReportContext, split: string, notes: string[]): string[
   ];
 }
 
-/**
- * A job's comparison figure laid out for a phone: the panels of Phase G's comparison.png (comparisonPanels, from the
- * same reconstructions_aligned.npz), one to a row, each with its colour bar; at 390 px the three-column figure drew
- * its text 4 px high and its images 80 px wide. Null when the aligned images are not there or cannot be read: the
- * phone is shown the three-column figure then (that file's trouble is the Broken evidence of other figures).
- */
-async function narrowComparison(ctx: ReportContext, j: JobAddress, tag: string, rows: readonly { model: string; status: string; error: string | null }[]): Promise<string | undefined> {
-  const file = join(jobDir(ctx.plan.roots.g, j), PHASE_G.alignedNpz);
-  if (!present(file)) return undefined;
-  // a file that cannot be read or drawn: the glance grid names it under Broken evidence, the phone gets comparison.png
-  const pairs = tryOr(() => readAlignedPairs(file), () => {});
-  const panels = pairs?.length ? tryOr(() => comparisonPanels(pairs), () => {}) : null;
-  if (!panels) return undefined;
-  const unregistered = rows.filter((r) => r.status === 'ok' && r.error).map((r) => r.model);
-  // drawn on libuv's thread pool (the layout is this thread's): the next job's panels are computed meanwhile
-  const png = await renderPanelsPngAsync(panels, {
-    columns: 1, imageSize: 220, minWidth: NARROW_FIGURE_WIDTH,
-    title: `dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}${unregistered.length ? `: ${unregistered.join(', ')} not registered` : ''}`,
-  });
-  return ctx.img.write(`comparison_${tag}_narrow.png`, png);
-}
-
-/** Pixel width of a phone-layout figure: a 390 px window at two device pixels to a CSS pixel. */
-const NARROW_FIGURE_WIDTH = 800;
-
 /** Reconstructions: the reconstructed probes, and each job's comparison figure (or its reconstruction when not compared). */
-export async function reconstructionsSection(ctx: ReportContext): Promise<Section> {
+export function reconstructionsSection(ctx: ReportContext): Section {
   const { plan, na } = ctx;
   const { roots, summary } = plan;
   const parts: string[] = [];
@@ -314,7 +288,7 @@ export async function reconstructionsSection(ctx: ReportContext): Promise<Sectio
   const byDose: { dose: number; tiles: string[] }[] = [];
   let compared = 0, alone = 0;
   for (const dose of dosesOf(plan.jobs)) {
-    const tiles: (string | Promise<string>)[] = [];
+    const tiles: string[] = [];
     for (const j of plan.jobs.filter((x) => x.dose === dose)) {
       const cmp = join(jobDir(roots.g, j), PHASE_G.figure);
       const recPng = join(jobDir(roots.f, j), PHASE_F.figure);
@@ -330,9 +304,8 @@ export async function reconstructionsSection(ctx: ReportContext): Promise<Sectio
         const scored = g && n ? `; scored: rows ${g.y0}–${g.y1 - 1}, columns ${g.x0}–${g.x1 - 1} of the ground truth (the scanned region), ${n[0]}×${n[1]} px compared after cutting ${fmt(row.values.border_px, 0)} px from every edge` : ''; // not "a 8-px border"
         const src = copyOrBroken(ctx, `comparison figure of dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}`, `comparison_${tag}.png`, cmp);
         if (typeof src !== 'string') { tiles.push(src.note); continue; }
-        // its phone layout drawn off this thread while the next jobs' are laid out (awaited by dose)
-        tiles.push(narrowComparison(ctx, j, tag, rows).then((narrow) => figure(src, `${j.view}, ${j.split}${score}${scored}${warning}`,
-          `dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}: ground truth, ${OWN_MODEL} and error, amplitude and phase${score}${warning}`, undefined, narrow)));
+        tiles.push(figure(src, `${j.view}, ${j.split}${score}${scored}${warning}`,
+          `dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}: ground truth, ${OWN_MODEL} and error, amplitude and phase${score}${warning}`));
         compared++;
       } else if (present(recPng)) {
         const why = rows.some((r) => r.status !== 'ok')
@@ -344,7 +317,7 @@ export async function reconstructionsSection(ctx: ReportContext): Promise<Sectio
         alone++;
       }
     }
-    if (tiles.length) byDose.push({ dose, tiles: await Promise.all(tiles) });
+    if (tiles.length) byDose.push({ dose, tiles });
   }
   const ALONE = `Phase F's reconstruction.png: the object's amplitude and phase, each on its own 1st–99th percentile range (the share of clipped pixels under each image), and the probe's amplitude and phase (−π … π, ${FADE_RULE}); nothing is compared with a ground truth there`;
   if (compared > 0) {
