@@ -12,7 +12,7 @@ import { sniffFile } from './hdf5/signature.js';
 import { decodeNumeric, type DtypeInfo } from '../npy/npy.js';
 import type { NdArray, NumericData } from '../npy/types.js';
 import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset, type Dataset } from './dataset.js';
-import { checkDecodeFits, checkLsqmlJobFits, jobMemoryLine, memoryLimit, npzJobBytes, type LsqmlJobRequest } from './memory.js';
+import { checkDecodeFits, jobMemoryLine, memoryLimit, npzJobBytes, type LsqmlJobRequest } from './memory.js';
 import { checkPositionsOnObject } from './job-input.js';
 import { npzGeometry, npzRadiationMessage, frameSettingsMessage, sampling } from './input.js';
 import { intensityScale, missingProbeGuessMessage, patternRefusals } from './reconstruction-refusals.js';
@@ -269,9 +269,12 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
     const hold = (key: string): boolean => opts.check === true && contract.has(key) && key !== METADATA_KEY;
     if (opts.check) checkDecodeFits(path, Object.fromEntries(Object.entries(headers).filter(([k]) => hold(k))));
     // what lsqml refuses from the headers before it reads anything: the probe modes, the object's size, the job's memory
+    // (estimated once: its bytes give the memory line below)
     let jobRefusal: string | undefined;
+    let jobBytes: number | null = null;
+    const limit = memoryLimit();
     if (opts.check) {
-      try { checkLsqmlJobFits(path, headers, opts.job ?? { modes: 1, batchSize: 1 }); } catch (err) {
+      try { jobBytes = npzJobBytes(path, headers, opts.job ?? { modes: 1, batchSize: 1 }, limit); } catch (err) {
         if (!(err instanceof InputError) && !(err instanceof UsageError)) throw err;
         jobRefusal = err.message;
       }
@@ -334,17 +337,8 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
         if (!(err instanceof DatasetError)) throw err;
         violations = [...err.violations];
       }
-      // the memory a reconstruction needs (from the headers, as lsqml estimates it), and lsqml's refusal when it is over the limit
-      if (opts.job) {
-        try {
-          const limit = memoryLimit();
-          const bytes = npzJobBytes(path, headers, opts.job, limit);
-          if (bytes !== null) reads.push(jobMemoryLine(bytes, opts.job, limit));
-        } catch (err) {
-          if (!(err instanceof InputError) && !(err instanceof UsageError)) throw err;
-          if (!violations.includes(err.message)) violations.push(err.message); // the headers' refusal above, said once
-        }
-      }
+      // the memory a reconstruction needs (from the headers, as lsqml estimates it; over the limit: the refusal above)
+      if (opts.job && jobBytes !== null) reads.push(jobMemoryLine(jobBytes, opts.job, limit));
       // a job that reads this file fails on a broken _metadata (requireReadableMetadata); so does the check
       if (metadata.status === 'error') {
         try { requireReadableMetadata(metadata, path); } catch (err) { violations.push((err as Error).message); }
