@@ -16,6 +16,7 @@ import { InputError, UsageError } from '../../errors.js';
 import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
 import { isFile } from '../../files/dirs.js';
 import { checkLockFree } from '../../files/lock.js';
+import { checkSettingsOrigin } from '../../settings/origin.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { checkBeforeComparing, type PhaseGOptions } from '../compare/phase.js';
 import { planComparisons } from '../compare/plan.js';
@@ -139,8 +140,11 @@ export async function studySteps(hub: string, settings: StudySettings, complete:
   if (c.length > 0) steps.push({ step: 'generate', tasks: c.map(doseDirName), options: { outputRoot: roots.c, timestamp: null } });
   const d = complete('overlap') && c.length === 0 ? [] : dosesToOverlap(roots.d, doses, views);
   if (d.length > 0) steps.push({ step: 'overlap', tasks: d.map(doseDirName), options: { phaseCRoot: roots.c, outputRoot: roots.d, views: null } });
+  // the hub's settings.json named as a local run's Phase F names it: a job's `ptychostudy lsqml` line gives it with
+  // --config when the job has settings that line has no flag for
   const fOptions = {
     phaseCRoot: roots.c, phaseDRoot: roots.d, artifactRoot: roots.f, filters: { ...NO_FILTERS }, allowMissingPhaseD: true, force: false,
+    configFile: join(resolve(hub), HUB.settings),
   };
   const f = c.length > 0 || d.length > 0 ? matrixKeys(doses)
     : await reconstructKeys(fOptions, settings, { command: 'run', settingsFile: join(resolve(hub), HUB.settings) });
@@ -179,9 +183,14 @@ export function overlapSteps(settings: StudySettings, opts: OverlapRunOptions): 
 export async function reconstructSteps(settings: StudySettings, opts: ReconstructionPlanOptions): Promise<PlannedStep[]> {
   if (opts.dryRun) throw new UsageError('`dryRun` runs nothing and needs no cluster: use it without `executor` slurm');
   if (opts.engine !== undefined) throw new UsageError('internal: a SLURM task runs the LSQML engine itself');
+  // the settings file and where each setting came from, as a local `reconstruct` records them (the jobs' `lsqml` lines
+  // with --config, the run's settings_origin): the tasks plan from these options
+  const origin = checkSettingsOrigin(opts.settingsOrigin);
   const options = {
     phaseCRoot: resolve(opts.phaseCRoot), phaseDRoot: resolve(opts.phaseDRoot), artifactRoot: resolve(opts.artifactRoot),
     filters: { ...NO_FILTERS, ...opts.filters }, allowMissingPhaseD: opts.allowMissingPhaseD ?? false, force: opts.force ?? false,
+    ...(opts.configFile !== undefined ? { configFile: resolve(opts.configFile) } : {}),
+    ...(origin !== undefined ? { settingsOrigin: origin } : {}),
   };
   const tasks = await reconstructKeys(options, settings, { command: 'reconstruct' });
   return tasks.length === 0 ? [] : [{ step: 'reconstruct', tasks, options }];

@@ -15,6 +15,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../../../files/atomic.js';
+import { checkSettingsOrigin } from '../../../settings/origin.js';
 import { recordPath } from '../../../files/paths.js';
 import { jobKey, PHASE_F } from '../../hub/layout.js';
 import {
@@ -52,6 +53,10 @@ export function reconstructOptions(ctx: StepContext): ReconstructionPlanOptions 
     artifactRoot: outputRootOption(ctx, 'artifactRoot'),
     filters: { dose: filters.dose ?? null, view: filters.view ?? null, split: filters.split ?? null, gridsize: filters.gridsize ?? null },
     allowMissingPhaseD: o['allowMissingPhaseD'] === true, force: o['force'] === true,
+    // as the local run has them: the jobs' `lsqml` lines name the settings file (--config) when they need it, and the
+    // run's record says where each setting came from (settings_origin)
+    ...(typeof o['configFile'] === 'string' && o['configFile'] !== '' ? { configFile: o['configFile'] } : {}),
+    ...(o['settingsOrigin'] !== undefined ? { settingsOrigin: checkSettingsOrigin(o['settingsOrigin'], 'settingsOrigin') } : {}),
   };
 }
 
