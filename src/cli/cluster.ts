@@ -60,6 +60,15 @@ async function guardLocal(root: string, isHub: boolean): Promise<null> {
   return null;
 }
 
+/**
+ * `report` of a hub: refused while SLURM jobs that write the hub are queued or running, and the submissions that ended
+ * finished first — the check the library's `buildReport` makes (study/slurm/local-guard.ts), with its one line: a page
+ * built beside running jobs would show what their merges are about to change.
+ */
+export async function guardReport(hub: string): Promise<void> {
+  await guardLocal(hub, true);
+}
+
 /** The stop handler of a command that submitted: what a signal does once every step is submitted (stop following). */
 interface StopStage { following: ((signal: StopSignal) => void) | null }
 

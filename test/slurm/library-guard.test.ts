@@ -1,8 +1,8 @@
 /**
  * The library's entry points keep off the roots of queued SLURM jobs, as the command line does: a script's
  * `runStudy(hub)` or `runSimulation` into a hub whose submission is held in the queue is refused, naming the
- * jobs, instead of running locally beside them (their merges would then drop what it wrote). Skipped, saying
- * why, where no SLURM answers.
+ * jobs, instead of running locally beside them (their merges would then drop what it wrote); `buildReport` and the
+ * `report` command refuse such a hub with the same line. Skipped, saying why, where no SLURM answers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,7 +32,13 @@ test('runStudy and runSimulation refuse a hub whose SLURM jobs are queued, as `p
     const settings = readHubSettings(hub)!;
     await assert.rejects(runSimulation(settings, { outputRoot: join(hub, 'phase_c') }), queued(/, which write this root, are queued or running/));
     // the report too (was: built beside the queued jobs, missing what their merges add)
-    await assert.rejects(buildReport(hub), queued(/: SLURM jobs of this hub are queued or running \(submission 1: \d+/));
+    let refused = '';
+    await assert.rejects(buildReport(hub), (e) => { refused = e instanceof Error ? e.message : ''; return queued(/: SLURM jobs of this hub are queued or running \(submission 1: \d+/)(e); });
+    // and `ptychostudy report`, with the library's one line and exit code 2 (was: the page built beside them, exit 0)
+    const report = cli(['report', '--out', hub]);
+    assert.equal(report.status, 2, report.stderr);
+    assert.equal(report.stderr, `ptychostudy report: ${refused}\n`);
+    assert.equal(report.stdout, '');
     assert.deepEqual(readdirSync(hub).sort(), before, 'nothing written');
     assert.ok(!existsSync(join(hub, 'phase_c', 'dose_10000')));
   } finally {

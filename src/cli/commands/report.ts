@@ -45,7 +45,7 @@ export function register(program: Command): void {
       'file\'s path, size and SHA-256, the settings and options used, the `ptychostudy lsqml` command that runs it again (its settings in ' +
       '<out>/report/img/lsqml-settings.json, for --config; the input is the file --input names, else the recorded path) and software versions. A report that <out>/report/index.html ' +
       'already holds is kept (exit 2) unless --force replaces it.\n\n' +
-      'Exit codes: 0 written; 1 written, but a hub file, or the reconstruction_run.json of one reconstruction\'s folder, is broken (each named on stderr and in the page), or a file could not be written (a full disk: named; the earlier report kept); 2 bad usage (--out holds nothing of a hub or reconstruction; a reconstruction\'s report exists ' +
+      'Exit codes: 0 written; 1 written, but a hub file, or the reconstruction_run.json of one reconstruction\'s folder, is broken (each named on stderr and in the page), or a file could not be written (a full disk: named; the earlier report kept); 2 bad usage (--out holds nothing of a hub or reconstruction; SLURM jobs that write the hub are still queued or running, named with the commands that wait for or cancel them; a reconstruction\'s report exists ' +
       'without --force) or a broken reconstruction.npz of one reconstruction\'s folder (named: there is nothing to show), the earlier report kept and nothing written.');
   addOutOption(cmd, 'the study hub (its report/ is rewritten, the earlier one kept in report/history/), or one reconstruction\'s folder as `lsqml --out` writes it (required)', OLD_OUT);
   cmd
@@ -80,6 +80,9 @@ export function register(program: Command): void {
       }
       if (f.force) throw new UsageError(`--force: only for the report of one reconstruction (an \`lsqml --out\` folder); a hub's report is rebuilt in place on every run`);
       if (f.input !== undefined) throw new UsageError(`--input: only for the report of one reconstruction (an \`lsqml --out\` folder); a hub's report draws the patterns of its own Phase C files`);
+      // never beside SLURM jobs that still write the hub: the library's buildReport refuses it so, and so does the command
+      const { guardReport } = await import('../cluster.js');
+      await guardReport(hub);
       const { buildReport } = await import('../../study/report/phase.js');
       const r = await buildReport(hub, f.quiet ? {} : { onProgress: (p) => process.stderr.write(`${p.message}\n`) });
       if (!f.quiet) printReport(r);
