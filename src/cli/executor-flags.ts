@@ -32,7 +32,10 @@ export const EXECUTOR_FLAGS: Record<string, string> = {
 /** Adds the executor flags to a command (in --help after its own flags). */
 export function addExecutorOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--executor <name>', 'who runs the jobs: local (this machine, default) | slurm (one SLURM job array per phase; any --slurm-* option implies it; docs/slurm.md)')
+    .addOption(new Option('--executor <name>', 'who runs the jobs: local (this machine, default) | slurm (one SLURM job array per phase; any --slurm-* option implies it; ' +
+      'a step sbatch refuses for what a --slurm-* option asked — a partition, account or QOS the cluster lacks, a time or memory no partition gives, ' +
+      'an option sbatch does not know — ends the command with one line naming sbatch\'s reason and the options, exit 2; a refusal by the cluster ' +
+      'itself — slurmctld not answering, a limit on your jobs — exit 1; docs/slurm.md)')
       .choices(['local', 'slurm']))
     .option('--slurm-partition <name>', 'SLURM partition of the jobs')
     .option('--slurm-account <name>', 'SLURM account charged')

@@ -18,6 +18,37 @@ export class SlurmError extends Error {
   }
 }
 
+/**
+ * sbatch refused a job for what the user asked of SLURM (a partition, account or QOS that does not exist, a time,
+ * memory, CPUs or nodes no partition gives, an option sbatch does not know or cannot parse): exit code 2, a bad option,
+ * as every other refusal of what the user gave. Still a SlurmError, so a submission records it as sbatch's refusal.
+ */
+export class SlurmOptionsError extends SlurmError {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'SlurmOptionsError';
+  }
+}
+
+/**
+ * sbatch's refusals of a job's options, by its messages (slurm-wlm 22.05; the client's own parse errors and slurmctld's
+ * `Batch job submission failed: …`). What is not among them — slurmctld not answering, a socket timed out, the
+ * controller too busy, an association or QOS limit on how many jobs a user may have — is the cluster's state, not a
+ * wrong option: exit code 1.
+ */
+const OPTION_REFUSALS: readonly RegExp[] = [
+  /^sbatch: unrecognized option\b/i,
+  /^sbatch: (?:invalid option|option .* requires an argument)\b/i,
+  /^sbatch: error: Invalid (?:--[\w-]+|numeric value|generic resource|feature|partition|account|qos)\b/i,
+  /Batch job submission failed: (?:Invalid (?:partition|account|qos|generic resource|feature|node name|--[\w-]+)\b|Requested time limit is invalid|Memory required by task is not available|Requested node configuration is not available|More processors requested than permitted|Node count specification invalid|CPU count per node can not be satisfied)/i,
+];
+
+/** Whether sbatch's refusal `message` (its last line) refuses an option of the job (see OPTION_REFUSALS). */
+export function refusesJobOptions(message: string): boolean {
+  return OPTION_REFUSALS.some((re) => re.test(message));
+}
+
 /** Time limit of one call of a SLURM command. */
 const CALL_TIMEOUT_MS = 60_000;
 
@@ -134,7 +165,9 @@ export function sbatch(script: string, cwd: string, options: readonly string[]):
   const r = call('sbatch', ['--parsable', ...options, script], cwd);
   const id = r.stdout.trim().split(';')[0] ?? '';
   if (r.status !== 0 || !/^\d+$/.test(id)) {
-    throw new SlurmError(lastLine(r.stderr) || lastLine(r.stdout) || `sbatch exited with status ${r.status}`);
+    // an option sbatch does not know ends with its pointer to --help: the line before it says which option
+    const said = r.stderr.split('\n').filter((l) => !/^Try "sbatch --help" for more information/.test(l.trim())).join('\n');
+    throw new SlurmError(lastLine(said) || lastLine(r.stdout) || `sbatch exited with status ${r.status}`);
   }
   return id;
 }

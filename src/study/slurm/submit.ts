@@ -8,8 +8,9 @@
  * home that writes the same roots (a study hub and its phase roots), whose jobs are still queued or running
  * is refused (two submissions never work on one root at once); an earlier one that has ended is finished
  * first (its merges completed), so what still needs to run is read from complete evidence. When sbatch
- * refuses a step (a bad partition or account, a limit), the steps already submitted are cancelled, the
- * refusal is recorded with sbatch's own message, and a SlurmError says it.
+ * refuses a step, the steps already submitted are cancelled, the refusal is recorded with sbatch's own message,
+ * and a SlurmError says it: a SlurmOptionsError (exit code 2, naming the options the job asked) when sbatch refused
+ * what the user asked of SLURM (a bad partition, account, QOS, time, memory or option), else exit code 1.
  *
  * A command stopped (Ctrl-C, SIGTERM, SIGHUP) while it submits stops between two sbatch calls — the only places the
  * loop lets a signal handler run, where `slurm/jobs.json` names exactly the jobs in the queue — and
@@ -46,7 +47,7 @@ import {
   JOBS_SCHEMA_VERSION, arrayTasksOf, claimScriptPath, readJobs, readRecord, slurmPaths, writeJobs, FinishSchema,
   type JobsRecord, type StepName, type StepRecord, type Submission, type SubmitCommand,
 } from './records.js';
-import { checkSlurmEnvironment, partitionCpus, requireSlurmCommands, sbatch, scancel, squeue, SlurmError } from './scheduler.js';
+import { checkSlurmEnvironment, partitionCpus, refusesJobOptions, requireSlurmCommands, sbatch, scancel, squeue, SlurmError, SlurmOptionsError } from './scheduler.js';
 import { checkScriptPath, sbatchOptions, shellQuote, slurmFilePattern, stepScript, type ScriptRequest } from './script.js';
 
 /** Where the submitting command runs from, and how the tasks start ptychostudy on the nodes. */
@@ -281,8 +282,11 @@ export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, on
         writeJsonAtomic(paths.finish(number), {
           finished_at: utcSeconds(), finished_by: 'sbatch refused the submission', exit_code: 1, report: null, steps: [],
         });
-        throw new SlurmError(`sbatch refused the ${p.step} job (${script.relative})${cancelled.length > 0 ? `; cancelled the jobs already submitted (${cancelled.join(', ')})` : ''}: ${err.message}` +
-          askedOfSlurm(sbatchOptions(request)));
+        // what the user asked of SLURM that sbatch refuses (a partition, a time limit, an option): exit code 2, the
+        // options named on the line; anything else (the controller not answering, a limit on the user's jobs): 1
+        const asked = askedOfSlurm(sbatchOptions(request));
+        const line = `sbatch refused the ${p.step} job (${script.relative})${cancelled.length > 0 ? `; cancelled the jobs already submitted (${cancelled.join(', ')})` : ''}: ${err.message}` + asked;
+        throw asked !== '' && refusesJobOptions(err.message) ? new SlurmOptionsError(line) : new SlurmError(line);
       }
       writeJobs(home, jobs);
       onSubmitted(record);
