@@ -71,13 +71,38 @@ function cleanUp(hub: string): void {
 }
 
 /**
- * A TINY study submitted to SLURM with two tasks per array, held (SLURM's own hold, from sbatch's environment,
- * so a later resume is not held), and released up to Phase D, which is then merged. Returns the job ids.
+ * A PATH on which `sbatch` is SLURM's own called with `--hold` first: the jobs of one submission are held by SLURM
+ * without the hub's settings asking it (`--slurm-sbatch-arg=--hold` would be kept for the resume). The SBATCH_HOLD
+ * environment variable does not do it: slurm-wlm 22.05's sbatch does not read it, and the jobs ran at once — the
+ * generate task could end before the release, which then failed with `<id>_0: Job has already finished`.
+ */
+function holdingPath(dir: string): string {
+  const real = spawnSync('sh', ['-c', 'command -v sbatch'], { encoding: 'utf8' }).stdout.trim();
+  assert.ok(real !== '', 'sbatch is on PATH');
+  const bin = join(dir, 'holding-bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'sbatch'), `#!/bin/sh\nexec ${real} --hold "$@"\n`, { mode: 0o755 });
+  return `${bin}:${process.env.PATH ?? ''}`;
+}
+
+/** Whether SLURM holds job `id` (or each task of array `id`) by its user's hold. */
+function heldByUser(id: string): boolean {
+  const r = spawnSync('squeue', ['--noheader', '--array', '--jobs', id, '--format', '%T %r'], { encoding: 'utf8' });
+  const lines = r.stdout.trim().split('\n').filter((l) => l !== '');
+  return lines.length > 0 && lines.every((l) => l === 'PENDING JobHeldUser');
+}
+
+/**
+ * A TINY study submitted to SLURM with two tasks per array, held (SLURM's own hold, given to sbatch by a wrapper on
+ * PATH, so a later resume is not held), and released up to Phase D, which is then merged. Returns the job ids.
  */
 async function submitHeldThroughPhaseD(hub: string): Promise<Record<string, string>> {
-  const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-tasks', '2', '--detach', '--json', '--out', hub], { ...process.env, SBATCH_HOLD: '1' });
+  const sub = cli(['run', ...TINY, '--executor', 'slurm', '--slurm-tasks', '2', '--detach', '--json', '--out', hub],
+    { ...process.env, PATH: holdingPath(join(hub, '..')) });
   assert.equal(sub.status, 0, sub.stderr);
   const ids = (JSON.parse(sub.stdout) as { jobs: Record<string, string> }).jobs;
+  for (const step of ['generate', 'overlap', 'reconstruct', 'compare', 'finish']) assert.ok(heldByUser(ids[step]!), `${step} ${ids[step]} is held`);
+  assert.ok(!readFileSync(join(hub, 'slurm', 'reconstruct.sbatch'), 'utf8').includes('--hold'), 'the hold is not the hub\'s');
   scontrol('release', `${ids['generate']},${ids['overlap']}`);
   await waitFor('Phase D to be merged', () => existsSync(join(hub, 'slurm', '1', 'overlap', 'final.json')));
   return ids;
@@ -486,19 +511,19 @@ test('SLURM jobs of a hub keep local commands and other submissions off its phas
     }
   });
 
-test('a refused submission: one line with sbatch\'s reason, exit code 1, recorded; `ptychostudy cancel` records every task as cancelled, and says so when scancel refuses',
+test('a refused submission: one line with sbatch\'s reason and the options asked, exit code 2 (a bad option), recorded; `ptychostudy cancel` records every task as cancelled, and says so when scancel refuses',
   { skip, timeout: 300_000 }, async () => {
     const dir = tempDir('slurm-errors');
     const bad = join(dir, 'bad');
     const r = cli(['run', ...TINY, '--slurm-partition', 'no-such-partition', '--out', bad]);
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 2, r.stderr); // was 1: a partition the cluster does not have is the user's option
     const lines = r.stderr.trim().split('\n');
     const asked = '; the job asked --partition=no-such-partition (execution.slurm, which a hub keeps for its next runs: --slurm-partition, --slurm-account, ' +
       '--slurm-qos, --slurm-time, --slurm-cpus-per-task, --slurm-mem or --slurm-sbatch-arg give another)';
     assert.equal(lines.at(-1), `ptychostudy run: sbatch refused the generate job (slurm/generate.sbatch): sbatch: error: Batch job submission failed: Invalid partition name specified${asked}`);
     // run again without the flag, the hub's settings ask the same partition: the refusal says which and where from (was: sbatch's line alone)
     const again = cli(['run', '--executor', 'slurm', '--out', bad]);
-    assert.equal(again.status, 1, again.stderr);
+    assert.equal(again.status, 2, again.stderr);
     assert.equal(again.stderr.trim().split('\n').at(-1), `ptychostudy run: sbatch refused the generate job (slurm/generate.2.sbatch): sbatch: error: Batch job submission failed: Invalid partition name specified${asked}`);
     const jobs = JobsRecordSchema.parse(json(join(bad, 'slurm', 'jobs.json')));
     assert.equal(jobs.submissions[1]!.rejected!.message, 'sbatch: error: Batch job submission failed: Invalid partition name specified');
