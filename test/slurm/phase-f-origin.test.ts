@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../../src/errors.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { ManifestSchema } from '../../src/study/hub/reconstruction-files.js';
 import { commandFor } from '../../src/study/reconstruct/jobs.js';
@@ -67,6 +68,10 @@ test('reconstruct --executor slurm: the jobs\' lsqml lines name --config and the
   await reconstructStep.merge(ctx, start, [], []);
   const manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(t.artifact, 'reconstruction_manifest.json'), 'utf8')));
   assert.deepEqual(manifest.runs.map((r) => r.settings_origin), [origin]);
+  // a jobs.json edited by hand: its option refused on one line naming the file and the option
+  const edited = context(t.artifact, { ...step!, options: { ...step!.options, settingsOrigin: ['flag --epochs'] } }, settings);
+  assert.throws(() => reconstructOptions(edited), (e: Error) => e instanceof InputError && e.message ===
+    `${join(t.artifact, 'slurm', 'jobs.json')}: submission 1, step reconstruct, option settingsOrigin: expected an object of setting paths and where each came from (text); found ["flag --epochs"]`);
 });
 
 test('run --executor slurm: Phase F\'s jobs name the hub\'s settings.json with --config, as a local run\'s Phase F names it (was: no --config)', async () => {

@@ -15,7 +15,8 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../../../files/atomic.js';
-import { checkSettingsOrigin } from '../../../settings/origin.js';
+import { InputError } from '../../../errors.js';
+import { checkSettingsOrigin, type SettingsOrigin } from '../../../settings/origin.js';
 import { recordPath } from '../../../files/paths.js';
 import { jobKey, PHASE_F } from '../../hub/layout.js';
 import {
@@ -56,8 +57,18 @@ export function reconstructOptions(ctx: StepContext): ReconstructionPlanOptions 
     // as the local run has them: the jobs' `lsqml` lines name the settings file (--config) when they need it, and the
     // run's record says where each setting came from (settings_origin)
     ...(typeof o['configFile'] === 'string' && o['configFile'] !== '' ? { configFile: o['configFile'] } : {}),
-    ...(o['settingsOrigin'] !== undefined ? { settingsOrigin: checkSettingsOrigin(o['settingsOrigin'], 'settingsOrigin') } : {}),
+    ...(o['settingsOrigin'] !== undefined ? { settingsOrigin: originOption(ctx, o['settingsOrigin']) } : {}),
   };
+}
+
+/** The step's `settingsOrigin` option; one that is not an object of texts (a hand-edited jobs.json) is refused, naming it. */
+function originOption(ctx: StepContext, v: unknown): SettingsOrigin {
+  try {
+    return checkSettingsOrigin(v)!;
+  } catch {
+    throw new InputError(`${slurmPaths(ctx.home).jobs}: submission ${ctx.submission.number}, step ${ctx.record.step}, option settingsOrigin: ` +
+      `expected an object of setting paths and where each came from (text); found ${JSON.stringify(v).slice(0, 200)}`);
+  }
 }
 
 const plans = new Map<string, ReconstructionPlan>();
