@@ -11,7 +11,8 @@
  *                           (reconstruction.radiation: electron is refused for a .ptyd, it would convert it twice)
  *   meta/distance           m
  *   meta/psize              detector pixel size, m: a scalar or [y, x]
- *   meta/center             (optional) the direct beam in pixels [y, x]; must be within 1 px of [H/2, W/2]
+ *   meta/center             (optional) the direct beam in pixels [y, x], finite; must be within 1 px of [H/2, W/2], or of
+ *                           the centre of a crop (reconstruction.crop), which re-centres the frames about it
  *   info/rebin              (optional) PtyScan's rebin factor: > 1 gives a warning (its patterns are means, not counts)
  * A chunk stored as an external link (PtyScan's 'link' mode) is refused: nothing outside the named file
  * is read; so are PtyPy's None (a [0.] dataset of type 'None') for energy, distance or psize, and positions
@@ -147,6 +148,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   if (!(ps.data.length === 1 || ps.data.length === 2)) throw r.bad('meta/psize', psWant, `shape [${ps.shape.join(', ')}]`);
   const pixel: [number, number] = ps.data.length === 2 ? [ps.data[0]!, ps.data[1]!] : [ps.data[0]!, ps.data[0]!];
   for (const p of pixel) {
+    if (!Number.isFinite(p)) throw r.bad('meta/psize', `${psWant}, finite`, `[${pixel.join(', ')}]`);
     if (!pixelSizeOk(p)) throw r.bad('meta/psize', `${psWant}, > 0 and < ${PIXEL_M.max}`, `[${pixel.join(', ')}] ${PIXEL_M.hint}`);
     if (!(p > PIXEL_M.min)) throw r.bad('meta/psize', `${psWant}, > ${PIXEL_M.min}`, `[${pixel.join(', ')}] ${PIXEL_M.minHint}`);
   }
@@ -162,6 +164,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw r.bad('meta/center', want, `dtype ${info.dtype}`);
     if (info.elements !== 2) throw r.bad('meta/center', want, `shape [${info.shape.join(', ')}]`);
     const c = r.readFloat64('meta/center', want, 2).data;
+    if (!(Number.isFinite(c[0]!) && Number.isFinite(c[1]!))) throw r.bad('meta/center', want.replace('2 numbers', '2 finite numbers'), `[${c[0]}, ${c[1]}]`);
     const crop = opts.frames?.crop;
     if (crop) {
       // the crop puts its own centre at the patterns' centre: PtyPy's centre, when far from it, is said
@@ -173,9 +176,13 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
       // a crop about PtyPy's pixel (⌈center⌉) puts the beam at the patterns' centre, when a window fits about it
       const at: [number, number] = [Math.ceil(c[0]!), Math.ceil(c[1]!)];
       const size = at.every((v) => v >= 0) ? suggestedCropSize(at, FH, FW) : null;
+      // a crop of the frames' own side about the beam re-centres them whole (hdf5/frames.ts: padded and masked outside them)
+      const whole = at.every((v, a) => v >= 0 && v < [FH, FW][a]!) && FH === FW && FH !== size ? `; --crop-size ${FH}, the frames' own side, re-centres them whole, ` +
+        'padding and masking what falls outside them' : '';
       const crop = size !== null ? `crop them about the beam: --crop-center ${at.join(',')} --crop-size ${size} (PtyPy's pixel ⌈center⌉, ` +
-        'the largest power-of-two window that fits inside the frames about it), or ' : '';
-      throw r.bad('meta/center', `the direct beam within 1 pixel of the pattern centre [${FH / 2}, ${FW / 2}] (ptychostudy does not re-centre)`,
+        `the largest power-of-two window that fits inside the frames about it${whole}), or ` : '';
+      throw r.bad('meta/center', `the direct beam within 1 pixel of the pattern centre [${FH / 2}, ${FW / 2}], or a crop about the beam (--crop-center, --crop-size: ` +
+        'only a crop re-centres the frames)',
         `[${c[0]}, ${c[1]}] (${crop}prepare the frames again with the beam at their centre: PtyScan with a shape smaller than the raw frames ` +
         'crops them around center and writes center = shape/2)');
     }
@@ -192,7 +199,8 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
       }
     } else if (axis[0] !== mid[0] || axis[1] !== mid[1]) {
       warnings.push(`${r.file}: key 'meta/center': [${c[0]}, ${c[1]}], which PtyPy rounds to the pixel [${axis.join(', ')}], is read as the ` +
-        `pattern centre [${mid.join(', ')}] (ptychostudy does not re-centre): the probe has to take up a tilt of the beam's offset`);
+        `pattern centre [${mid.join(', ')}]: the probe has to take up a tilt of the beam's offset (a crop about the beam re-centres the frames: ` +
+        `--crop-center ${axis.join(',')} with --crop-size)`);
     }
   }
 

@@ -49,8 +49,9 @@ test('.ptyd meta/center: three numbers, a string, a group or NaN are refused; No
   const group = variant('scan.ptyd', 'ptyd', { drop: ['meta/center'], groups: ['meta/center'] });
   await refused(readInputData(group), `${group}: ${want} a group`);
   const nan = variant('scan.ptyd', 'ptyd', { datasets: { 'meta/center': { data: new Float64Array([NaN, 16]) } } });
-  await refused(readInputData(nan), `${nan}: key 'meta/center': expected the direct beam within 1 pixel of the pattern centre [16, 16] (ptychostudy does not re-centre); found [NaN, 16] ` +
-    '(prepare the frames again with the beam at their centre: PtyScan with a shape smaller than the raw frames crops them around center and writes center = shape/2)');
+  // a centre that is not finite is named as such (it was refused as one far from the pattern centre, and with a crop given only warned of)
+  await refused(readInputData(nan), `${nan}: key 'meta/center': expected the direct beam [y, x] in pixels: 2 finite numbers (or None); found [NaN, 16]`);
+  await refused(readInputData(nan, { frames: { crop: { center: [16, 16], size: 16 } } }), `${nan}: key 'meta/center': expected the direct beam [y, x] in pixels: 2 finite numbers (or None); found [NaN, 16]`);
   // PtyPy's None, and no centre at all, read as before
   const none = variant('scan.ptyd', 'ptyd', { datasets: { 'meta/center': { data: new Float64Array([0]) } }, attrs: { 'meta/center': { type: 'None' } } });
   const absent = variant('scan.ptyd', 'ptyd', { drop: ['meta/center'] });

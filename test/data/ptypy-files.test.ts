@@ -71,15 +71,17 @@ test("meta/center: one PtyPy rounds to another pixel than the pattern centre is 
   const read = await readInputData(off);
   assert.ok(read.format === 'ptyd');
   assert.deepEqual(read.measured.warnings, [`${off}: key 'meta/center': [17, 16], which PtyPy rounds to the pixel [17, 16], is read as the ` +
-    "pattern centre [16, 16] (ptychostudy does not re-centre): the probe has to take up a tilt of the beam's offset"]);
+    "pattern centre [16, 16]: the probe has to take up a tilt of the beam's offset (a crop about the beam re-centres the frames: --crop-center 17,16 with --crop-size)"]);
   // PtyPy puts the axis at ⌈15.5⌉ = 16: the pattern centre, nothing to say
   const half = await readInputData(center([15.5, 16]));
   assert.ok(half.format === 'ptyd');
   assert.deepEqual(half.measured.warnings, []);
   const far = center([18.4, 14]);
-  await refusedWith(far, "key 'meta/center': expected the direct beam within 1 pixel of the pattern centre [16, 16] (ptychostudy does not " +
-    're-centre); found [18.4, 14] (crop them about the beam: --crop-center 19,14 --crop-size 16 (PtyPy\'s pixel ⌈center⌉, the largest ' +
-    'power-of-two window that fits inside the frames about it), or prepare the frames again with the beam at their centre: PtyScan with a ' +
+  // the message says how the frames are re-centred: a crop about the beam (it said that nothing re-centres them)
+  await refusedWith(far, "key 'meta/center': expected the direct beam within 1 pixel of the pattern centre [16, 16], or a crop about the beam " +
+    '(--crop-center, --crop-size: only a crop re-centres the frames); found [18.4, 14] (crop them about the beam: --crop-center 19,14 --crop-size 16 ' +
+    '(PtyPy\'s pixel ⌈center⌉, the largest power-of-two window that fits inside the frames about it; --crop-size 32, the frames\' own side, ' +
+    're-centres them whole, padding and masking what falls outside them), or prepare the frames again with the beam at their centre: PtyScan with a ' +
     'shape smaller than the raw frames ' +
     'crops them around center and writes center = shape/2)');
 });
