@@ -62,8 +62,8 @@ export function addFrameOptions(cmd: Command, what: string): Command {
       'ptychodus\'s FlipHorizontal, FlipVertical, Transpose), or PtyPy\'s orientation 0–7, or none: the patterns are the file\'s frames so oriented, ' +
       'after the crop and the binning; the detector mask and the file\'s probe are oriented alike, positions are not changed (docs/real-data.md, ' +
       '"Frame orientation") (default: none)')
-    .option('--cxi-entry <entry_N>', 'CXI: the entry to read in a file holding several (entry_2, …); a file with several is refused without it, ' +
-      'naming them (default: the file\'s one entry)');
+    .option('--cxi-entry <entry_N>', 'CXI: the entry to read in a file holding several (entry_2, …), for the data and for a CXI probe or object ' +
+      'file alike; a file with several is refused without it, naming them (default: the file\'s one entry)');
 }
 
 /**

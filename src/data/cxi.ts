@@ -142,8 +142,8 @@ export function unstatedHighEnergyWarning(file: string, key: string, energyJ: nu
  * Where a missing CXI probe was also looked for, for the refusal: "also looked at …/source_1/probe", and when a string
  * is there (`radiationKey`, the file's statement of its radiation) that it holds the radiation, not a probe.
  */
-export function probeAlsoLookedAt(radiationKey: string | undefined): string {
-  const other = CXI_KEYS.probe[1];
+export function probeAlsoLookedAt(radiationKey: string | undefined, K: CxiKeys = CXI_KEYS): string {
+  const other = K.probe[1]!;
   return `also looked at ${other}${radiationKey === other ? ', which holds the radiation (a string), not a complex probe' : ''}`;
 }
 
@@ -178,7 +178,9 @@ export function cxiEntries(r: Hdf5Reader): string[] {
 /**
  * The entry a reconstruction reads: `named` (reconstruction.cxiEntry), which must be one of the file's entries; else
  * the file's only entry (entry_1 when it has none, whose keys are then said to be missing). A file with several
- * entries and none named is refused, naming them: which measurement to reconstruct is the user's choice.
+ * entries and none named is refused, naming them: which measurement to reconstruct is the user's choice. Every reader
+ * of a CXI file chooses its entry here — the measured data, a probe file, an object file (a CXI image) and `inspect`'s
+ * estimate of the beam — so that each reads the same entry and refuses the same file in the same line.
  */
 export function chooseCxiEntry(r: Hdf5Reader, named?: string | null): string {
   const entries = cxiEntries(r);
@@ -397,23 +399,35 @@ function readTranslation(r: Hdf5Reader, key: string, n: number, want: string): {
  */
 export const CXI_IMAGE_GROUP = /^image_(\d+)$/;
 
-/** The keys `entry_1/image_<k>/data` of the file that hold a complex dataset, k in numeric order. */
-function cxiComplexImages(r: Hdf5Reader): string[] {
-  if (r.kind('entry_1') !== 'group') return [];
-  const ids = r.keys('entry_1').map((k) => CXI_IMAGE_GROUP.exec(k)?.[1]).filter((k): k is string => k !== undefined)
+/** The keys `<entry>/image_<k>/data` of the entry, k in numeric order, of whatever kind and type. */
+function cxiImages(r: Hdf5Reader, entry: string): string[] {
+  if (r.kind(entry) !== 'group') return [];
+  const ids = r.keys(entry).map((k) => CXI_IMAGE_GROUP.exec(k)?.[1]).filter((k): k is string => k !== undefined)
     .sort((a, b) => Number(a) - Number(b));
-  return ids.map((k) => `entry_1/image_${k}/data`).filter((key) => r.kind(key) === 'dataset' && r.info(key).kind === 'complex');
+  return ids.map((k) => `${entry}/image_${k}/data`);
 }
 
-/** True when the open file has a CXI Image holding a complex (phased, real-space) image. */
+/** True when the open file has a CXI Image (an entry_N/image_N group) in any entry: an object file is read from one. */
 export function looksLikeCxiImage(r: Hdf5Reader): boolean {
-  return cxiComplexImages(r).length > 0;
+  return cxiEntries(r).some((e) => cxiImages(r, e).length > 0);
 }
 
-/** The first complex CXI Image as an object [H, W] (or [1, H, W]); pixel size = image_size / [W, H] when stated. */
-export function readCxiImageObject(r: Hdf5Reader, H: number, W: number): ObjectFromFile {
-  const key = cxiComplexImages(r)[0];
-  if (key === undefined) throw r.bad('entry_1/image_1/data', `a complex object [${H}, ${W}] (a phased CXI image)`, 'none');
+/**
+ * The object of a CXI file: the first CXI Image of the entry (chooseCxiEntry: `named`, reconstruction.cxiEntry, or
+ * the file's only one) whose data is complex, as an object [H, W] (or [1, H, W]); pixel size = image_size / [W, H]
+ * when stated. An entry whose images hold no complex data is refused naming the first image's key and its type.
+ */
+export function readCxiImageObject(r: Hdf5Reader, H: number, W: number, named?: string | null): ObjectFromFile {
+  const entry = chooseCxiEntry(r, named);
+  const images = cxiImages(r, entry);
+  const key = images.find((k) => r.kind(k) === 'dataset' && r.info(k).kind === 'complex');
+  if (key === undefined) {
+    const want = `a complex object [${H}, ${W}] (a phased CXI image, ${entry}/image_N/data)`;
+    const first = images.find((k) => r.kind(k) !== 'missing');
+    if (first === undefined) throw r.bad(`${entry}/image_1/data`, want, images.length === 0 ? 'it missing (the entry holds no image_N group)' : 'it missing');
+    const kind = r.kind(first);
+    throw r.bad(first, want, kind !== 'dataset' ? `a ${kind}` : `dtype ${r.info(first, want).dtype}${images.length > 1 ? ` (nor is any other image_N/data of ${entry} complex)` : ''}`);
+  }
   const sizeKey = key.replace(/data$/, 'image_size');
   let pixelM: [number, number] | undefined;
   if (r.kind(sizeKey) !== 'missing') {
@@ -433,14 +447,16 @@ export function readCxiImageObject(r: Hdf5Reader, H: number, W: number): ObjectF
  * Where the direct beam is on the file's frames (hdf5/beam.ts), for `inspect`: the stack checked as a reconstruction
  * checks it, the CXI mask read whole as a reconstruction reads it (any "do not use" bit in any frame masks the pixel).
  */
-export function cxiBeam(r: Hdf5Reader): BeamEstimate {
+export function cxiBeam(r: Hdf5Reader, named?: string | null): BeamEstimate {
   const want = 'diffraction data [n, H, W] (counts or intensities, integer or float)';
-  const dataKey = firstPresent(r, CXI_KEYS.data);
-  if (dataKey === undefined) throw r.bad(CXI_KEYS.data[0], want, `it missing (also looked at ${CXI_KEYS.data[1]})`);
+  // the entry a reconstruction reads (chooseCxiEntry): the one named, or the file's only one
+  const K = cxiKeysOf(chooseCxiEntry(r, named));
+  const dataKey = firstPresent(r, K.data);
+  if (dataKey === undefined) throw r.bad(K.data[0]!, want, `it missing (also looked at ${K.data[1]})`);
   const info = r.info(dataKey, want);
   const [n, H, W] = checkStackInfo(r, info, want);
   if (n === 0) throw r.bad(dataKey, want, `no patterns (shape [${info.shape.join(', ')}])`);
-  const maskKey = firstPresent(r, CXI_KEYS.mask);
+  const maskKey = firstPresent(r, K.mask);
   let bad: Uint8Array | undefined;
   if (maskKey !== undefined) {
     const mwant = 'a CXI detector mask (an integer bit field per pixel, 0 = good)';

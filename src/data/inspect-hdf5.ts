@@ -10,7 +10,7 @@ import { InputError, UsageError } from '../errors.js';
 import { frameSettingsMessage, readInputData } from './input.js';
 import { patternRefusals } from './reconstruction-refusals.js';
 import type { FramePrep } from './hdf5/frames.js';
-import { cxiBeam, looksLikeCxi } from './cxi.js';
+import { cxiBeam, cxiEntryMessage, looksLikeCxi } from './cxi.js';
 import { looksLikePtyd, looksLikePtyr, ptydBeam } from './ptypy.js';
 import type { BeamEstimate } from './hdf5/beam.js';
 import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
@@ -132,6 +132,14 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
     const probeEntry = kind === 'PtyPy reconstruction (.ptyr)' ? entries.find((e) => /^content\/probe\/[^/]+\/data$/.test(e.path))
       : kind === 'ptychodus product' ? entries.find((e) => e.path === 'probe') : undefined;
     const shape = probeEntry?.shape;
+    const probeFile = kind === 'PtyPy reconstruction (.ptyr)' || kind === 'ptychodus product';
+    if (probeFile && probeEntry && !(shape && shape.length >= 2)) {
+      // no [H, W] to read the probe for: its type, else its shape, in the words of a reconstruction's refusal
+      const sizes = kind === 'ptychodus product' ? '[H, W], [M, H, W] or [OPR, M, H, W]' : '[H, W] or [M, H, W]';
+      const line = probeEntry.error ?? `${path}: key '${printable(probeEntry.path)}': expected a complex probe ${sizes} (the size of the diffraction patterns); ` +
+        `found ${probeEntry.dtype !== undefined && !/^<c|^>c|complex/.test(probeEntry.dtype) ? `dtype ${probeEntry.dtype}` : `shape [${(shape ?? []).join(', ')}]`}`;
+      return { valid: false, reads: [], violations: [line], warnings: [] };
+    }
     if (shape && shape.length >= 2) {
       const p = await readProbeFile(path, shape[shape.length - 2]!, shape[shape.length - 1]!, rad);
       // the setting has nothing to apply to: such a file states its pixel size, and no energy (as an NPZ is refused)
@@ -201,7 +209,10 @@ export async function summarizeHdf5(path: string, opts: { check?: boolean; radia
       listLimits: `at most ${MAX_LISTED_ENTRIES} entries and ${MAX_LISTED_DEPTH} levels of groups are listed` };
     if (kind === 'CXI' || kind === 'PtyPy prepared data (.ptyd)') {
       try {
-        s.beam = kind === 'CXI' ? cxiBeam(r) : ptydBeam(r);
+        // of the entry a reconstruction reads (reconstruction.cxiEntry, or the file's only one); a .ptyd has none to name
+        const entry = opts.frames?.cxiEntry;
+        if (kind !== 'CXI' && entry != null) throw new InputError(cxiEntryMessage(path, entry, 'a PtyPy .ptyd'));
+        s.beam = kind === 'CXI' ? cxiBeam(r, entry) : ptydBeam(r);
       } catch (err) {
         if (!(err instanceof InputError)) throw err;
         s.beam = { error: err.message };

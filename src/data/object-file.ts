@@ -8,7 +8,7 @@
  *   PtyPy reconstruction (.ptyr)  content/obj/<first storage>/data [1, H, W], pixel size from _psize
  *   CXI  entry_1/image_<k>/data (the CXI format's Image class, first k in numeric order whose data is complex: a
  *        phased real-space image; data_space is not read): complex [H, W] or [1, H, W], pixel size = image_size
- *        (width, height in m) / [W, H]
+ *        (width, height in m) / [W, H]; of the entry reconstruction.cxiEntry names, or the file's only one
  * A pixel size the file states must be the data's object pixel size within 1 % (objects are never resampled).
  * The object must have the shape of the object frame the reconstruction builds for its dataset ([H, W]:
  * objectGuess's shape, or the frame measured data's positions span), and its pixels are read in that frame as
@@ -68,6 +68,8 @@ export interface ObjectFrameGeometry {
   pixelM?: readonly [number, number];
   /** Metres [y, x] at the object's pixel coordinate 0 (measured data: position_m = originM + coord·pixelM). */
   originM?: readonly [number, number];
+  /** The CXI entry the data is read from (reconstruction.cxiEntry): a CXI object file is read at it (cxi.ts chooseCxiEntry). */
+  cxiEntry?: string | null;
 }
 
 /** Relative difference of pixel sizes accepted, for object and probe files alike (neither is resampled). */
@@ -100,7 +102,7 @@ export async function readObjectFile(path: string, H: number, W: number, frame: 
       });
     }
     if (looksLikePtyrObject(r)) return readPtyrObject(r, H, W);
-    if (looksLikeCxiImage(r)) return readCxiImageObject(r, H, W);
+    if (looksLikeCxiImage(r)) return readCxiImageObject(r, H, W, frame.cxiEntry);
     throw new InputError(`${path}: expected an object at 'object' (ptychodus product), content/obj/*/data (PtyPy .ptyr) or entry_1/image_1/data (CXI); ` +
       `found top-level keys [${printable(r.keys('/').join(', '), 1000)}]`);
   }, { memoryLimit: limit });

@@ -17,7 +17,7 @@ import { checkHdf5ProbeFits, checkProbeFits } from './memory.js';
 import { printable, shownJson } from '../text.js';
 import { looksLikePtychodusProduct, productPixel } from './ptychodus.js';
 import type { ProbeData } from './measured.js';
-import { CXI_KEYS, cxiProbeKey, looksLikeCxi, probeAlsoLookedAt, readCxiRadiation, readProbeDataset } from './cxi.js';
+import { CXI_KEYS, chooseCxiEntry, cxiKeysOf, cxiProbeKey, looksLikeCxi, probeAlsoLookedAt, readCxiRadiation, readProbeDataset } from './cxi.js';
 import { DISTANCE_M, ELECTRON_ENERGY_J, ENERGY_J, PIXEL_M, pixelSizeOk, firstPresent, readPhysical } from './hdf5/checks.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffInputFile } from './hdf5/signature.js';
@@ -36,18 +36,20 @@ export function readPtychodusProbe(r: Hdf5Reader, H: number, W: number): ProbeDa
   return readProbeDataset(r, 'probe', H, W, { takeFirstOf4d: true, ...(pixelM ? { pixelM } : {}) });
 }
 
-function readCxiProbe(r: Hdf5Reader, H: number, W: number, radiation?: Radiation): ProbeData {
-  const key = cxiProbeKey(r);
+function readCxiProbe(r: Hdf5Reader, H: number, W: number, radiation?: Radiation, named?: string | null): ProbeData {
+  // the entry the data is read from (reconstruction.cxiEntry), or the file's only one: chosen as the data's reader chooses it
+  const K = cxiKeysOf(chooseCxiEntry(r, named));
+  const key = cxiProbeKey(r, K);
   if (key === undefined) {
-    throw r.bad(CXI_KEYS.probe[0], `a complex probe [${H}, ${W}]`, `it missing (${probeAlsoLookedAt(r.has(CXI_KEYS.probe[1]) ? CXI_KEYS.radiation[0] : undefined)})`);
+    throw r.bad(K.probe[0]!, `a complex probe [${H}, ${W}]`, `it missing (${probeAlsoLookedAt(r.has(K.probe[1]!) ? K.radiation[0] : undefined, K)})`);
   }
   let pixelM: [number, number] | undefined;
   // The CXI probe is sampled like the object: λz/(N·p) of the file's own geometry, when it has one, λ of the radiation
   // the file states, or else of the data's (a file that states another radiation than the data's is refused)
-  if (CXI_KEYS.energy.every((k) => r.has(k)) && r.has(CXI_KEYS.distance[0]) && r.has(CXI_KEYS.xPixel[0]) && r.has(CXI_KEYS.yPixel[0])) {
-    const rad = readCxiRadiation(r, radiation, 'data').radiation;
-    const g = makeGeometry(readPhysical(r, CXI_KEYS.energy, rad === 'electron' ? ELECTRON_ENERGY_J : ENERGY_J).value, readPhysical(r, CXI_KEYS.distance, DISTANCE_M).value,
-      [readPhysical(r, CXI_KEYS.yPixel, PIXEL_M).value, readPhysical(r, CXI_KEYS.xPixel, PIXEL_M).value], [H, W], rad);
+  if (K.energy.every((k) => r.has(k)) && r.has(K.distance[0]!) && r.has(K.xPixel[0]!) && r.has(K.yPixel[0]!)) {
+    const rad = readCxiRadiation(r, radiation, 'data', K).radiation;
+    const g = makeGeometry(readPhysical(r, K.energy, rad === 'electron' ? ELECTRON_ENERGY_J : ENERGY_J).value, readPhysical(r, K.distance, DISTANCE_M).value,
+      [readPhysical(r, K.yPixel, PIXEL_M).value, readPhysical(r, K.xPixel, PIXEL_M).value], [H, W], rad);
     pixelM = g.objectPixelM;
   }
   checkHdf5ProbeFits(r, key);
@@ -104,14 +106,15 @@ function npzProbePixel(r: NpzReader, path: string): [number, number] | undefined
 /**
  * Reads the probe of `path` for patterns of `H`×`W`; one-line InputError when there is none or it does not fit.
  * `radiation`: that of the data the probe is for; a CXI file's pixel size comes from its own energy with it when
- * the file states no radiation (one that states another is refused).
+ * the file states no radiation (one that states another is refused). `cxiEntry` (reconstruction.cxiEntry): a CXI
+ * probe file is read at that entry, as the data is; none named, at the file's only entry (one of several is refused).
  */
-export async function readProbeFile(path: string, H: number, W: number, opts: { radiation?: Radiation } = {}): Promise<ProbeData> {
+export async function readProbeFile(path: string, H: number, W: number, opts: { radiation?: Radiation; cxiEntry?: string | null } = {}): Promise<ProbeData> {
   const kind = sniffInputFile(path, 'the probe file');
   if (kind === 'zip') return readNpzProbe(path, H, W);
   if (kind !== 'hdf5') throw new InputError(`${path}: expected a probe file (NPZ, CXI, ptychodus .h5 or PtyPy .ptyr); found neither a zip nor an HDF5 signature`);
   return withHdf5(path, (r) => {
-    if (looksLikeCxi(r) || firstPresent(r, CXI_KEYS.probe) !== undefined) return readCxiProbe(r, H, W, opts.radiation);
+    if (looksLikeCxi(r) || firstPresent(r, CXI_KEYS.probe) !== undefined) return readCxiProbe(r, H, W, opts.radiation, opts.cxiEntry);
     if (looksLikePtychodusProduct(r)) return readPtychodusProbe(r, H, W);
     if (looksLikePtyr(r)) return readPtyrProbe(r, H, W);
     throw new InputError(`${path}: expected a probe at ${CXI_KEYS.probe[0]} (CXI), 'probe' (ptychodus product) or content/probe/*/data (PtyPy .ptyr); found top-level keys [${printable(r.keys('/').join(', '), 1000)}]`);

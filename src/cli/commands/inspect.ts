@@ -193,7 +193,7 @@ export function register(program: Command): void {
       'entry_1/instrument_1/source_1/probe, photon when it states none; refused when the file states the other, for a .ptyd, for an NPZ ' +
       'and for a probe file (.ptyr, ptychodus product) ' +
       '(docs/real-data.md, "Radiation")');
-  addFrameOptions(cmd, 'the file, with --check, as lsqml reads it (refused for an NPZ and a probe file)');
+  addFrameOptions(cmd, 'the file, with --check, as lsqml reads it (refused for an NPZ and a probe file; --cxi-entry also without --check: the entry whose beam is estimated)');
   addProbeOptions(cmd, 'with --check: the probe a reconstruction starts from, read or made as lsqml does for the patterns (of measured data: ' +
     'after the crop and binning) and shown on the probe line (a probe file that does not fit them refused in lsqml\'s words, for an NPZ as for CXI or .ptyd): ')
     .option('--config <file>', 'with --check: a settings file (as lsqml --config takes) whose reconstruction.crop, reconstruction.binSize, reconstruction.orientation and ' +
@@ -213,9 +213,10 @@ export function register(program: Command): void {
       }
       const frames = parsed.crop != null || parsed.binSize !== undefined || parsed.orientation !== undefined || parsed.cxiEntry != null
         ? { crop: parsed.crop, binSize: parsed.binSize, orientation: parsed.orientation, cxiEntry: parsed.cxiEntry } : undefined;
-      if (frames && !flags.check) {
+      // --cxi-entry without --check names the entry whose beam is estimated, as a reconstruction reads it
+      if (frames && !flags.check && (parsed.crop != null || parsed.binSize !== undefined || parsed.orientation !== undefined)) {
         throw new UsageError(`${[flags.cropCenter !== undefined ? '--crop-center, --crop-size' : '', flags.binSize !== undefined ? '--bin-size' : '',
-          flags.orientation !== undefined ? '--orientation' : '', flags.cxiEntry !== undefined ? '--cxi-entry' : ''].filter(Boolean).join(', ')}: ` +
+          flags.orientation !== undefined ? '--orientation' : ''].filter(Boolean).join(', ')}: ` +
           'expected with --check (they say how a reconstruction makes the patterns of the detector frames); found without --check');
       }
       const probeGiven = [flags.initProbe !== undefined ? `--init-probe ${flags.initProbe}` : '', flags.probeModel !== undefined ? `--probe-model ${flags.probeModel}` : ''].filter(Boolean);
@@ -235,11 +236,12 @@ export function register(program: Command): void {
         };
       } else if (parsed.initProbe.startsWith('file:')) {
         const spec = parsed.initProbe;
-        initialProbe = async (m) => ({ probe: await probeFromFile(spec, [m.H, m.W], m.pixelM ? { pixelM: m.pixelM } : {}, m.radiation), setting: 'reconstruction.initProbe', notes: [] });
+        initialProbe = async (m) => ({ probe: await probeFromFile(spec, [m.H, m.W], m.pixelM ? { pixelM: m.pixelM } : {}, m.radiation, parsed.cxiEntry), setting: 'reconstruction.initProbe', notes: [] });
       }
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
       const { beamLines } = await import('../../data/hdf5/beam.js');
+      const { cxiEntryMessage } = await import('../../data/cxi.js');
       // the reconstruction the files are checked for, as lsqml runs it with the same settings: its size and precision (the
       // memory `--check` states is that of its modes, batch size and nImages)
       const job = { modes: parsed.modes, batchSize: parsed.batchSize, ...(parsed.nImages !== null ? { nImages: parsed.nImages } : {}) };
@@ -257,6 +259,8 @@ export function register(program: Command): void {
             else texts.push(hdf5Text(s, beamLines));
             continue;
           }
+          // an NPZ has no entry to estimate a beam of (with --check, the check refuses the setting in lsqml's words)
+          if (!flags.check && parsed.cxiEntry != null) throw new InputError(cxiEntryMessage(file, parsed.cxiEntry, 'a dataset NPZ'));
           const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), job, precision: parsed.precision });
           if (s.check && !s.check.valid) code = 2;
           if (flags.json) out.push(toJson(s));

@@ -18,7 +18,7 @@ import type { Dataset } from '../../data/dataset.js';
 import { scanFrame, DEFAULT_OBJECT_MARGIN, type Radiation } from '../../data/geometry.js';
 import { frameSettingsMessage, npzGeometry, npzRadiationMessage, readInputData, sampling } from '../../data/input.js';
 import type { FramePrep } from '../../data/hdf5/frames.js';
-import { CXI_KEYS, cxiEntryMessage, probeAlsoLookedAt } from '../../data/cxi.js';
+import { cxiEntryMessage, cxiKeysOf, probeAlsoLookedAt } from '../../data/cxi.js';
 import { geometryRecord, measuredToDataset, probeGuessOf, type ProbeData } from '../../data/measured.js';
 import { readProbeFile } from '../../data/probe-file.js';
 import { samePixelSize } from '../../data/object-file.js';
@@ -127,8 +127,8 @@ export const BOTH_PROBES_MESSAGE = 'give either reconstruction.initProbe file:PA
  * modes kept; a CXI probe file that states no radiation read with the data's `radiation`), refused when it states
  * another pixel size than the data's (within 1 %).
  */
-export async function probeFromFile(initProbe: string, N: readonly [number, number], s: { pixelM?: [number, number] }, radiation?: Radiation): Promise<ProbeData> {
-  const p = await readProbeFile(initProbe.slice(5), N[0], N[1], radiation ? { radiation } : {});
+export async function probeFromFile(initProbe: string, N: readonly [number, number], s: { pixelM?: [number, number] }, radiation?: Radiation, cxiEntry?: string | null): Promise<ProbeData> {
+  const p = await readProbeFile(initProbe.slice(5), N[0], N[1], { ...(radiation ? { radiation } : {}), ...(cxiEntry != null ? { cxiEntry } : {}) });
   const probe = { ...p, source: `file:${p.source}` };
   if (probe.pixelM && s.pixelM && !samePixelSize(probe.pixelM, s.pixelM)) {
     throw new InputError(`${probe.source}: expected a probe sampled at the data's object pixel size [${s.pixelM.join(', ')}] m (within 1 %); found [${probe.pixelM.join(', ')}] m (probes are not resampled)`);
@@ -206,7 +206,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   } else if (opts.initProbe.startsWith('file:')) {
     // a CXI probe file that states no radiation is read with the data's
     const dataRadiation = measured?.geometry.radiation ?? (geometry?.radiation === 'electron' || geometry?.radiation === 'photon' ? geometry.radiation : undefined);
-    probe = await probeFromFile(opts.initProbe, N, s, dataRadiation);
+    probe = await probeFromFile(opts.initProbe, N, s, dataRadiation, opts.frames?.cxiEntry);
   } else if (input.format === 'npz' && input.dataset.probeAbsent) {
     throw new InputError(missingProbeGuessMessage(path, N[0], N[1]));
   } else if (measured && !measured.probe) {
@@ -221,8 +221,10 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
         `found ${measured.probeNotUsed}; ${give}`);
     }
     if (measured.format === 'cxi') {
-      throw new InputError(`${path}: key '${CXI_KEYS.probe[0]}': expected the probe (complex [${N.join(', ')}] or [M, ${N.join(', ')}]); ` +
-        `found it missing (${probeAlsoLookedAt(measured.keys.radiation)}); ${give}`);
+      // the keys of the entry read (reconstruction.cxiEntry, or the file's only one)
+      const K = cxiKeysOf(measured.keys.entry ?? 'entry_1');
+      throw new InputError(`${path}: key '${K.probe[0]}': expected the probe (complex [${N.join(', ')}] or [M, ${N.join(', ')}]); ` +
+        `found it missing (${probeAlsoLookedAt(measured.keys.radiation, K)}); ${give}`);
     }
     throw new InputError(`${path}: has no probe (PtyPy prepared data holds none); ${give}`);
   } else if (measured) {

@@ -265,7 +265,7 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
   const [HO, WO] = input.objectShape;
   // An object file is read (and refused) before the patterns are converted: its shape must be the object frame's
   // (a ptychodus product with a centre, on measured data, is placed by it), and a pixel size it states the data's.
-  const frame = { ...(input.objectPixelM ? { pixelM: input.objectPixelM } : {}), ...(input.objectOriginM ? { originM: input.objectOriginM } : {}) };
+  const frame = { ...(input.objectPixelM ? { pixelM: input.objectPixelM } : {}), ...(input.objectOriginM ? { originM: input.objectOriginM } : {}), cxiEntry: opts.cxiEntry ?? null };
   const objectFile = opts.initObject.startsWith('file:') ? await readObjectFile(opts.initObject.slice(5), HO, WO, frame) : null;
   const n = opts.nImages !== null ? Math.min(opts.nImages, ds.n) : ds.n;
   // Intensity scale from _metadata (recorded either way; one that is not a positive number was refused with the patterns)

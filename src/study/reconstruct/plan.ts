@@ -172,7 +172,7 @@ export function planReconstruction(given: StudySettings, opts: ReconstructionPla
 export async function checkInitProbeFits(plan: ReconstructionPlan): Promise<void> {
   const spec = plan.settings.initProbe;
   if (!spec.startsWith('file:') || !existsSync(spec.slice(5))) return; // absent: checkStartFilesPresent
-  for (const [H, W] of distinctSizes(plan, patternSizeOf)) await readProbeFile(spec.slice(5), H, W);
+  for (const [H, W] of distinctSizes(plan, patternSizeOf)) await readProbeFile(spec.slice(5), H, W, { cxiEntry: plan.settings.cxiEntry ?? null });
 }
 
 /**
@@ -191,7 +191,7 @@ export async function checkInitObjectFits(plan: ReconstructionPlan): Promise<voi
   const common = commonPixelSize(plan);
   for (const [H, W] of distinctSizes(plan, objectShapeOf)) {
     try {
-      await readObjectFile(spec.slice(5), H, W, common ? { pixelM: common.pixelM } : {});
+      await readObjectFile(spec.slice(5), H, W, { ...(common ? { pixelM: common.pixelM } : {}), cxiEntry: plan.settings.cxiEntry ?? null });
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       const stated = common ? `, whose inputs all state the object pixel size [${common.pixelM.join(', ')}] m (_metadata.geometry.object_pixel_size_m_yx, ` +
