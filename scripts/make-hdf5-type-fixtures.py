@@ -18,6 +18,15 @@ what was expected and what was found (test/data/hdf5-types.test.ts).
                               an array belongs; for energy, which is a scalar, a 1-d array of 4 values instead)
   ptyd-<type>.ptyd            PtyPy prepared data (chunks/0/data, chunks/0/positions, meta/energy, meta/distance,
                               meta/psize) with chunks/0/data of <type> (float16, compound, enum, opaque, scalar)
+  probe-file-<format>-<type>  a probe file (reconstruction.initProbe file:PATH) for base.cxi's patterns with its probe of
+                              <type>: <format> product (.h5: ptychodus's product layout, 'probe') or ptyr (.ptyr: PtyPy's
+                              reconstruction layout, content/probe/S00G00/data); a CXI probe file is probe-<type>.cxi
+  object-file-<format>-<type> an object file (reconstruction.initObject file:PATH) with its object of <type>: <format>
+                              product ('object'), ptyr (content/obj/S00G00/data) or cxi (entry_1/image_1/data, the CXI
+                              format's Image class)
+  ptyd-meta-<key>-<type>.ptyd PtyPy prepared data whose meta/<key> (energy, distance, psize or center) is of <type>, or
+                              <type> nan, inf (a non-finite value) or shape (psize [3], center [3], energy and
+                              distance [0], no value: a shape no reader takes)
   declared-huge.cxi           the measurement with entry_1/data_1/data a chunked, gzip-compressed uint32 dataset
                               declared [1024, 256, 256] (256 MiB as float32 amplitudes; an LSQML job of it needs
                               over 1 GiB) holding 4 patterns written and fill values elsewhere, and 1024 positions
@@ -38,6 +47,7 @@ TRANS = 'entry_1/sample_1/geometry_1/translation'
 ENERGY = 'entry_1/instrument_1/source_1/energy'
 PROBE = 'entry_1/instrument_1/source_1/illumination'
 HUGE_N = 1024
+OBJ = 12  # the side of base.cxi's object frame (8 x 8 patterns, positions 2 object pixels apart, margin 2)
 MASK = 'entry_1/instrument_1/detector_1/mask'
 PLACES = {'data': DATA, 'translation': TRANS, 'energy': ENERGY, 'probe': PROBE, 'mask': MASK}
 
@@ -94,7 +104,10 @@ def odd(f, key, kind, shape):
         flat = np.empty(count, dtype=object)
         for i in range(count):
             flat[i] = np.array([1.0, 2.0])
-        if shape:
+        if len(shape) == 1:  # h5py broadcasts a 1-d object array of arrays as 2-d: one element at a time
+            for i in range(count):
+                d[i] = flat[i]
+        elif shape:
             d[...] = flat.reshape(shape)
         else:
             d[()] = flat[0]
@@ -103,14 +116,14 @@ def odd(f, key, kind, shape):
     elif kind == 'bitfield':
         tid = h5py.h5t.STD_B8LE.copy()
         space = h5py.h5s.create_simple(tuple(shape)) if shape else h5py.h5s.create(h5py.h5s.SCALAR)
-        parent, name = key.rsplit('/', 1)
+        parent, name = key.rsplit('/', 1) if '/' in key else ('/', key)
         h5py.h5d.create(f.require_group(parent).id, name.encode(), tid, space)
     elif kind == 'reference':
         dt = h5py.ref_dtype
         d = f.create_dataset(key, shape=shape, dtype=dt)
         flat = np.empty(count, dtype=object)
         for i in range(count):
-            flat[i] = f['entry_1'].ref
+            flat[i] = (f['entry_1'] if 'entry_1' in f else f).ref
         if shape:
             d[...] = flat.reshape(shape)
         else:
@@ -151,6 +164,69 @@ def main():
         f.create_dataset('meta/psize', data=np.float64(75e-6))
     for kind in ['float16', 'compound', 'enum', 'opaque', 'scalar']:
         write(os.path.join(OUT, f'ptyd-{kind}.ptyd'), lambda f, kind=kind: ptyd(f, lambda g: odd(g, 'chunks/0/data', kind, [n, N, N])))
+
+    # PtyPy's meta values: each of energy, distance, psize, center of an odd type, a shape no reader takes, or not finite
+    meta_shapes = {'energy': [], 'distance': [], 'psize': [2], 'center': [2]}
+    meta_values = {'energy': 8.0, 'distance': 2.0, 'psize': 75e-6, 'center': N / 2}
+    for key, shape in meta_shapes.items():
+        def meta(f, kind, key=key, shape=shape):
+            ptyd(f)
+            if key == 'center':
+                f.create_dataset('meta/center', data=np.full(2, N / 2))
+            del f[f'meta/{key}']
+            if kind in ('nan', 'inf'):
+                v = np.full(shape, meta_values[key]) if shape else np.float64(meta_values[key])
+                if shape:
+                    v[-1] = np.nan if kind == 'nan' else np.inf
+                else:
+                    v = np.float64(np.nan if kind == 'nan' else np.inf)
+                f.create_dataset(f'meta/{key}', data=v)
+            elif kind == 'shape':
+                f.create_dataset(f'meta/{key}', data=np.full([3] if shape else [0], meta_values[key]))
+            else:
+                odd(f, f'meta/{key}', kind, shape)
+        for kind in KINDS + ['nan', 'inf', 'shape']:
+            write(os.path.join(OUT, f'ptyd-meta-{key}-{kind}.ptyd'), lambda f, kind=kind, meta=meta: meta(f, kind))
+
+    # probe and object files for base.cxi's patterns (8 x 8) and its object frame, one dataset of an odd type each
+    def product(f, probe_kind=None, object_kind=None):
+        f.attrs['name'] = 'fixture'
+        f.attrs['comments'] = 'odd type'
+        f.attrs['detector_object_distance_m'] = 2.0
+        f.attrs['probe_energy_eV'] = 8000.0
+        f.attrs['exposure_time_s'] = 0.0
+        f.create_dataset('probe_position_indexes', data=np.arange(n))
+        f.create_dataset('probe_position_x_m', data=translation()[:, 0])
+        f.create_dataset('probe_position_y_m', data=translation()[:, 1])
+        if probe_kind is None:
+            f.create_dataset('probe', data=probe()[None, None])
+        else:
+            odd(f, 'probe', probe_kind, [N, N])
+        if object_kind is None:
+            f.create_dataset('object', data=np.ones((1, OBJ, OBJ), np.complex64))
+        else:
+            odd(f, 'object', object_kind, [OBJ, OBJ])
+        f.create_dataset('object_layer_spacing_m', data=np.zeros(0))
+
+    def ptyr(f, probe_kind=None, object_kind=None):
+        f.attrs['h5rw_version'] = '0.1'
+        f.create_group('header').attrs['type'] = 'dict'
+        for group, kind, shape, valid in [('probe', probe_kind, [N, N], lambda: probe()[None] * N), ('obj', object_kind, [OBJ, OBJ], lambda: np.ones((1, OBJ, OBJ), np.complex64))]:
+            key = f'content/{group}/S00G00/data'
+            if kind is None:
+                f.create_dataset(key, data=valid())
+            else:
+                odd(f, key, kind, shape)
+
+    def cxi_image(f, kind):
+        odd(f, 'entry_1/image_1/data', kind, [OBJ, OBJ])
+
+    for kind in KINDS:
+        write(os.path.join(OUT, f'probe-file-product-{kind}.h5'), lambda f, kind=kind: product(f, probe_kind=kind))
+        write(os.path.join(OUT, f'probe-file-ptyr-{kind}.ptyr'), lambda f, kind=kind: ptyr(f, probe_kind=kind))
+        write(os.path.join(OUT, f'object-file-product-{kind}.h5'), lambda f, kind=kind: product(f, object_kind=kind))
+        write(os.path.join(OUT, f'object-file-ptyr-{kind}.ptyr'), lambda f, kind=kind: ptyr(f, object_kind=kind))
+        write(os.path.join(OUT, f'object-file-cxi-{kind}.cxi'), lambda f, kind=kind: cxi_image(f, kind))
 
     # declared far larger than any memory limit the tests set, a few KB on disk: 4 patterns written, the rest fill
     def huge(f, key):
