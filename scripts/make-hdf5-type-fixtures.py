@@ -47,7 +47,7 @@ TRANS = 'entry_1/sample_1/geometry_1/translation'
 ENERGY = 'entry_1/instrument_1/source_1/energy'
 PROBE = 'entry_1/instrument_1/source_1/illumination'
 HUGE_N = 1024
-OBJ = 12  # the side of base.cxi's object frame (8 x 8 patterns, positions 2 object pixels apart, margin 2)
+OBJ = 14  # the side of base.cxi's object frame (8 x 8 patterns, positions 2 object pixels apart, margin 2 on each side)
 MASK = 'entry_1/instrument_1/detector_1/mask'
 PLACES = {'data': DATA, 'translation': TRANS, 'energy': ENERGY, 'probe': PROBE, 'mask': MASK}
 

@@ -16,7 +16,7 @@ import type { BeamEstimate } from './hdf5/beam.js';
 import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
 import type { MaskSource } from './hdf5/mask.js';
 import { radiationText } from './measured.js';
-import { givenProbeLine, givenProbeWarnings, p5, probeText, type GivenProbe, type InitialProbeOf } from './inspect.js';
+import { givenProbeLine, givenProbeWarnings, p5, probeText, type GivenProbe, type InitialObjectOf, type InitialProbeOf } from './inspect.js';
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffFile } from './hdf5/signature.js';
 import { ELECTRON_VOLT_J, type Radiation } from './geometry.js';
@@ -125,7 +125,7 @@ export function probeFileRadiationMessage(file: string, kind: string, radiation:
  * PtyPy reconstruction or a ptychodus product, which hold no patterns — the probe `--init-probe file:` reads.
  */
 async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], radiation: Radiation | null, frames?: FramePrep,
-  initialProbe?: InitialProbeOf, job?: LsqmlJobRequest, precision: 'float32' | 'float64' = 'float32'): Promise<Hdf5Check> {
+  initialProbe?: InitialProbeOf, job?: LsqmlJobRequest, precision: 'float32' | 'float64' = 'float32', initialObject?: InitialObjectOf): Promise<Hdf5Check> {
   const rad = radiation ? { radiation } : {};
   const cropped = framesChanged(frames);
   try {
@@ -172,6 +172,8 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       if (err instanceof UsageError) throw new InputError(err.message);
       throw err;
     }
+    // the object file it starts from, read as lsqml reads it for the scan's object frame (after the probe, as lsqml does)
+    const object = await initialObject?.({ file: m.file, shape: m.objectShape, pixelM: g.objectPixelM, originM: m.originM });
     const reads = [
       `${m.format === 'cxi' ? 'CXI' : 'PtyPy .ptyd'}: ${m.n} patterns of ${m.H}×${m.W}`,
       ...Object.entries(m.keys).filter(([what]) => what !== 'probe').map(([what, key]) => `${what}: ${key}`),
@@ -184,12 +186,13 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
       given ? givenProbeLine(given)
         : m.probe ? `probe: ${m.keys.probe ?? m.probe.source}, ${probeText(m.probe)}`
         : m.probeNotUsed ? `probe: ${m.keys.probe} not used (${m.probeNotUsed}); give --probe-model or --init-probe file:PATH` : 'probe: none (give --probe-model or --init-probe file:PATH)',
+      ...(object ? [object.line] : []),
       m.detectorMask
         ? `detector mask: ${m.detectorMask.masked} of ${m.H * m.W} pixels masked (${(m.maskRecord.sources as MaskSource[]).filter((s) => s.pixels > 0).map((s) => `${s.source} ${s.key}: ${s.pixels}`).join('; ')}; --no-detector-mask fits every pixel)`
         : 'detector mask: no pixel masked',
       ...memory,
     ];
-    return { valid: true, reads, violations: [], warnings: [...m.warnings, ...givenProbeWarnings(given)], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
+    return { valid: true, reads, violations: [], warnings: [...m.warnings, ...givenProbeWarnings(given), ...(object?.warnings ?? [])], detector_mask: m.maskRecord, ...(m.frames ? { frames: m.frames } : {}) };
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     return { valid: false, reads: [], violations: [err.message], warnings: [] };
@@ -201,7 +204,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
  * reconstruction.radiation (`--radiation`) the file is read with, with the same refusals as a reconstruction's.
  * Throws InputError when it cannot be opened.
  */
-export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf; job?: LsqmlJobRequest;
+export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf; initialObject?: InitialObjectOf; job?: LsqmlJobRequest;
   /** reconstruction.precision the check holds the patterns to (default float32). */ precision?: 'float32' | 'float64' } = {}): Promise<Hdf5Summary> {
   const summary = await withHdf5(path, (r): Hdf5Summary => {
     const kind = kindOf(r);
@@ -220,7 +223,7 @@ export async function summarizeHdf5(path: string, opts: { check?: boolean; radia
     }
     return s;
   });
-  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames, opts.initialProbe, opts.job, opts.precision);
+  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames, opts.initialProbe, opts.job, opts.precision, opts.initialObject);
   return summary;
 }
 

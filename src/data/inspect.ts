@@ -17,7 +17,7 @@ import { checkPositionsOnObject } from './job-input.js';
 import { npzGeometry, npzRadiationMessage, frameSettingsMessage, sampling } from './input.js';
 import { intensityScale, missingProbeGuessMessage, patternRefusals } from './reconstruction-refusals.js';
 import { cxiEntryMessage } from './cxi.js';
-import type { Radiation } from './geometry.js';
+import { DEFAULT_OBJECT_MARGIN, scanFrame, type Radiation } from './geometry.js';
 import type { FramePrep } from './hdf5/frames.js';
 import type { ProbeData } from './measured.js';
 import { MAX_METADATA_BYTES, METADATA_KEY, readMetadata, requireReadableMetadata, type MetadataResult } from './metadata.js';
@@ -51,6 +51,25 @@ export interface GivenProbe { probe: ProbeData; setting: 'reconstruction.probeMo
  * a probe file that does not fit, UsageError for a model the data cannot make. A dataset NPZ and measured data alike.
  */
 export type InitialProbeOf = (p: ProbePatterns) => Promise<GivenProbe>;
+
+/** The object frame a reconstruction of the data builds, for an object file given with it. */
+export interface ObjectFrameOf {
+  file: string;
+  /** The object frame [H, W]. */
+  shape: [number, number];
+  /** The data's object pixel size [y, x] in m, when it states one. */
+  pixelM?: [number, number];
+  /** Measured data: metres [y, x] at the object's pixel coordinate 0. */
+  originM?: readonly [number, number];
+}
+
+/**
+ * The object file a reconstruction starts from when its settings name one (reconstruction.initObject file:PATH; given by
+ * the caller, which holds the settings: `inspect --check --init-object`), read as `lsqml` reads it for the data's object
+ * frame: the line `inspect --check` shows, and the warnings of its reading; it throws lsqml's InputError for one that
+ * does not fit. A dataset NPZ and measured data alike.
+ */
+export type InitialObjectOf = (f: ObjectFrameOf) => Promise<{ line: string; warnings: string[] }>;
 
 /** A number to five significant digits, as `inspect --check` writes lengths and energies. */
 export const p5 = (v: number): string => String(Number(v.toPrecision(5)));
@@ -248,7 +267,7 @@ async function npzProbe(path: string, ds: Dataset, initialProbe?: InitialProbeOf
  * (a `_metadata` that cannot be decoded included); a `_metadata` that decodes but is not a JSON object,
  * or declares more than MAX_METADATA_BYTES, is reported as unreadable — and fails the check.
  */
-export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf;
+export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf; initialObject?: InitialObjectOf;
   /** The reconstruction's size (modes, batch, reconstruction.nImages) and precision the check holds the file to, as `lsqml` would; default: one mode, all patterns, float32. */
   job?: LsqmlJobRequest; precision?: 'float32' | 'float64'; } = {}): Promise<NpzSummary> {
   let r: NpzReader;
@@ -332,6 +351,20 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
         } catch (err) {
           if (!(err instanceof InputError) && !(err instanceof UsageError)) throw err;
           violations.push(err.message);
+        }
+        // the object file it starts from, read as lsqml reads it for the object frame: objectGuess's, else the scan's
+        if (opts.initialObject) {
+          try {
+            const shape: [number, number] = ds.objectGuess ? [ds.objectGuess.shape[0]!, ds.objectGuess.shape[1]!]
+              : scanFrame(ds.xcoords, ds.ycoords, [ds.H, ds.W], DEFAULT_OBJECT_MARGIN, `${path}: keys 'xcoords', 'ycoords'`).objectShape;
+            const { pixelM } = sampling(npzGeometry(ds, path), path);
+            const o = await opts.initialObject({ file: path, shape, ...(pixelM ? { pixelM } : {}) });
+            reads.push(o.line);
+            warnings.push(...o.warnings);
+          } catch (err) {
+            if (!(err instanceof InputError)) throw err;
+            violations.push(err.message);
+          }
         }
       } catch (err) {
         if (!(err instanceof DatasetError)) throw err;

@@ -75,14 +75,34 @@ test('a probe file of an odd type checked alone (inspect --check FILE, no patter
   for (const f of alone) assert.ok(lines.some((l) => lineOf(f, probeKey(f)).test(l.replace(/^ {2}/, ''))), `${f}:\n${check.stdout}`);
 });
 
-test('object files of odd types: lsqml refuses each in one line naming the file, the key, what was expected and what was found', async () => {
+test('object files of odd types: lsqml refuses each in one line, and inspect --check --init-object lists that line, exit 2', async () => {
   for (const f of objectFiles) {
     const line = await refusal({ input: base, outputDir: join(out, `object-${f}`), settings: { epochs: 2, initObject: `file:${join(dir, f)}` } });
     assert.match(line, lineOf(f, objectKey(f)), f);
+    const check = ptychostudy(['inspect', '--check', '--init-object', `file:${join(dir, f)}`, base]);
+    assert.equal(check.status, 2, `${f}: ${check.stderr}`);
+    assert.equal(check.stderr, '');
+    assert.ok(check.stdout.split('\n').includes(`  ${line}`), `${f}: ${line}\n${check.stdout}`);
   }
   // a CXI image that is not complex was not named at all ("expected an object at 'object' …, found top-level keys [entry_1]")
   const image = await refusal({ input: base, outputDir: join(out, 'object-image'), settings: { epochs: 2, initObject: `file:${join(dir, 'object-file-cxi-float16.cxi')}` } });
   assert.equal(image, `${join(dir, 'object-file-cxi-float16.cxi')}: key 'entry_1/image_1/data': expected a complex object [14, 14] (a phased CXI image, entry_1/image_N/data); found dtype <f2`);
+});
+
+test('inspect --check --init-object: an object file that fits is read as lsqml reads it and shown; without --check the flag is refused', async () => {
+  // the product whose probe is odd holds an object of base.cxi's frame, 14 × 14
+  const file = join(dir, 'probe-file-product-float16.h5');
+  const r = await runLsqmlJob({ input: base, outputDir: join(out, 'object-fits'), settings: { epochs: 2, initObject: `file:${file}` } });
+  assert.equal(r.nPositions, 4);
+  const check = ptychostudy(['inspect', '--check', '--init-object', `file:${file}`, base]);
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  assert.ok(check.stdout.includes(`  object: file:${file}: object, [14, 14] (reconstruction.initObject)`), check.stdout);
+  const npz = ptychostudy(['inspect', '--check', '--init-object', `file:${join(dir, 'object-file-ptyr-enum.ptyr')}`, 'test/fixtures/numpy/phase_c_dataset.npz']);
+  assert.equal(npz.status, 2, npz.stderr);
+  assert.match(npz.stdout, /object-file-ptyr-enum\.ptyr: key 'content\/obj\/S00G00\/data': expected a complex object \[\d+, \d+\] or \[1, \d+, \d+\] .*; found dtype other \(enum\)/);
+  const plain = ptychostudy(['inspect', '--init-object', `file:${file}`, base]);
+  assert.equal(plain.status, 2);
+  assert.match(plain.stderr, /--init-object file:.*: expected with --check/);
 });
 
 test('.ptyd meta values of odd types, shapes and non-finite values: lsqml refuses each in one line; inspect --check lists the same line, exit 2', async () => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, errorLines } from '../action.js';
-import type { ArrayStats, InitialProbeOf, NpzSummary } from '../../data/inspect.js';
+import type { ArrayStats, InitialObjectOf, InitialProbeOf, NpzSummary } from '../../data/inspect.js';
 import type { Hdf5Summary } from '../../data/inspect-hdf5.js';
 import type { BeamEstimate } from '../../data/hdf5/beam.js';
 import { formatShape as shapeStr } from '../../npy/npy.js';
@@ -31,7 +31,7 @@ export function notInspected(file: string): string | null {
   return null;
 }
 
-interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize' | 'orientation' | 'cxiEntry' | 'initProbe' | 'probeModel'> {
+interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'binSize' | 'orientation' | 'cxiEntry' | 'initProbe' | 'probeModel' | 'initObject'> {
   json?: boolean;
   check?: boolean;
   radiation?: string;
@@ -43,7 +43,7 @@ const FLAGS: Record<string, string> = {
   'reconstruction.radiation': '--radiation', 'reconstruction.crop': ENGINE_FLAGS['reconstruction.crop']!, 'reconstruction.crop.center': '--crop-center',
   'reconstruction.crop.center.0': '--crop-center', 'reconstruction.crop.center.1': '--crop-center',
   'reconstruction.crop.size': '--crop-size', 'reconstruction.binSize': '--bin-size', 'reconstruction.orientation': '--orientation', 'reconstruction.cxiEntry': '--cxi-entry',
-  'reconstruction.initProbe': '--init-probe', 'reconstruction.probeModel': '--probe-model',
+  'reconstruction.initProbe': '--init-probe', 'reconstruction.probeModel': '--probe-model', 'reconstruction.initObject': '--init-object',
 };
 
 function num(v: number | bigint | null): string {
@@ -196,16 +196,19 @@ export function register(program: Command): void {
   addFrameOptions(cmd, 'the file, with --check, as lsqml reads it (refused for an NPZ and a probe file; --cxi-entry also without --check: the entry whose beam is estimated)');
   addProbeOptions(cmd, 'with --check: the probe a reconstruction starts from, read or made as lsqml does for the patterns (of measured data: ' +
     'after the crop and binning) and shown on the probe line (a probe file that does not fit them refused in lsqml\'s words, for an NPZ as for CXI or .ptyd): ')
+    .option('--init-object <file:PATH>', 'with --check: the object file a reconstruction starts from (as lsqml --init-object file:PATH), read as lsqml ' +
+      'reads it for the data\'s object frame and shown on an object line (one that does not fit refused in lsqml\'s words); ones and guess read nothing')
     .option('--config <file>', 'with --check: a settings file (as lsqml --config takes) whose reconstruction.crop, reconstruction.binSize, reconstruction.orientation and ' +
-      'reconstruction.radiation the files are read with, and whose reconstruction.probeModel or reconstruction.initProbe file:PATH gives the probe ' +
-      'as lsqml takes it; flags override it', oneConfigFile)
+      'reconstruction.radiation the files are read with, whose reconstruction.probeModel or reconstruction.initProbe file:PATH gives the probe ' +
+      'and whose reconstruction.initObject file:PATH the object as lsqml takes them; flags override it', oneConfigFile)
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
       if (flags.config !== undefined && !flags.check) {
         throw new UsageError(`--config ${flags.config}: expected with --check (its settings say how a reconstruction reads the files); found without --check`);
       }
       // the values as the settings schema parses them (the same words as lsqml's refusal of a bad value), over the settings file's
       const given = { ...frameSettings(flags), ...(flags.radiation !== undefined ? { radiation: flags.radiation as 'photon' | 'electron' } : {}),
-        ...(flags.initProbe !== undefined ? { initProbe: flags.initProbe } : {}), ...(flags.probeModel !== undefined ? { probeModel: flags.probeModel } : {}) };
+        ...(flags.initProbe !== undefined ? { initProbe: flags.initProbe } : {}), ...(flags.probeModel !== undefined ? { probeModel: flags.probeModel } : {}),
+        ...(flags.initObject !== undefined ? { initObject: flags.initObject } : {}) };
       const parsed = settingsFrom(flags.config, { reconstruction: given }).reconstruction;
       const radiation = parsed.radiation;
       if (radiation !== null && !flags.check) {
@@ -219,7 +222,8 @@ export function register(program: Command): void {
           flags.orientation !== undefined ? '--orientation' : ''].filter(Boolean).join(', ')}: ` +
           'expected with --check (they say how a reconstruction makes the patterns of the detector frames); found without --check');
       }
-      const probeGiven = [flags.initProbe !== undefined ? `--init-probe ${flags.initProbe}` : '', flags.probeModel !== undefined ? `--probe-model ${flags.probeModel}` : ''].filter(Boolean);
+      const probeGiven = [flags.initProbe !== undefined ? `--init-probe ${flags.initProbe}` : '', flags.probeModel !== undefined ? `--probe-model ${flags.probeModel}` : '',
+        flags.initObject !== undefined ? `--init-object ${flags.initObject}` : ''].filter(Boolean);
       if (probeGiven.length > 0 && !flags.check) {
         throw new UsageError(`${probeGiven.join(', ')}: expected with --check (they say which probe a reconstruction starts from); found without --check`);
       }
@@ -238,6 +242,17 @@ export function register(program: Command): void {
         const spec = parsed.initProbe;
         initialProbe = async (m) => ({ probe: await probeFromFile(spec, [m.H, m.W], m.pixelM ? { pixelM: m.pixelM } : {}, m.radiation, parsed.cxiEntry), setting: 'reconstruction.initProbe', notes: [] });
       }
+      // reconstruction.initObject file:PATH: the object lsqml would start from, read as lsqml reads it for the data's object frame
+      let initialObject: InitialObjectOf | undefined;
+      if (parsed.initObject.startsWith('file:')) {
+        const path = parsed.initObject.slice(5);
+        const { readObjectFile } = await import('../../data/object-file.js');
+        initialObject = async (f) => {
+          const o = await readObjectFile(path, f.shape[0], f.shape[1], { ...(f.pixelM ? { pixelM: f.pixelM } : {}), ...(f.originM ? { originM: f.originM } : {}), cxiEntry: parsed.cxiEntry });
+          return { line: `object: file:${path}: ${o.key}${o.placed ? `, [${o.placed.shape.join(', ')}] placed in the object frame by its centre` : `, [${f.shape.join(', ')}]`} (reconstruction.initObject)`,
+            warnings: o.warning ? [o.warning] : [] };
+        };
+      }
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
       const { beamLines } = await import('../../data/hdf5/beam.js');
@@ -253,7 +268,7 @@ export function register(program: Command): void {
           const instead = notInspected(file);
           if (instead !== null) throw new InputError(instead);
           if (isHdf5File(file)) {
-            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), job, precision: parsed.precision });
+            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), ...(initialObject ? { initialObject } : {}), job, precision: parsed.precision });
             if (s.check && !s.check.valid) code = 2;
             if (flags.json) out.push(hdf5Json(s));
             else texts.push(hdf5Text(s, beamLines));
@@ -261,7 +276,7 @@ export function register(program: Command): void {
           }
           // an NPZ has no entry to estimate a beam of (with --check, the check refuses the setting in lsqml's words)
           if (!flags.check && parsed.cxiEntry != null) throw new InputError(cxiEntryMessage(file, parsed.cxiEntry, 'a dataset NPZ'));
-          const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), job, precision: parsed.precision });
+          const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), ...(initialObject ? { initialObject } : {}), job, precision: parsed.precision });
           if (s.check && !s.check.valid) code = 2;
           if (flags.json) out.push(toJson(s));
           else texts.push(toText(s));
