@@ -55,10 +55,17 @@ test('the fixtures: every type at the probe of a product and a .ptyr, the object
   assert.equal(metaFiles.length, 4 * (11 + 3));
 });
 
+// inspect --check reads a probe or object file with the reader a reconstruction calls (study/reconstruct/input.ts
+// probeFromFile, data/object-file.ts readObjectFile): every file is refused in-process below, and the command's own
+// listing of that line is run for every fourth file (each container and several types), not for all 66 — each run is a
+// process of its own, ≈ 0.5 s.
+const listedByInspect = (i: number): boolean => i % 4 === 0;
+
 test('probe files of odd types: lsqml refuses each in one line, and inspect --check --init-probe lists that line, exit 2', async () => {
-  for (const f of probeFiles) {
+  for (const [i, f] of probeFiles.entries()) {
     const line = await refusal({ input: base, outputDir: join(out, `probe-${f}`), settings: { epochs: 2, initProbe: `file:${join(dir, f)}` } });
     assert.match(line, lineOf(f, probeKey(f)), f);
+    if (!listedByInspect(i)) continue;
     const check = ptychostudy(['inspect', '--check', '--init-probe', `file:${join(dir, f)}`, base]);
     assert.equal(check.status, 2, `${f}: ${check.stderr}`);
     assert.equal(check.stderr, '');
@@ -76,9 +83,10 @@ test('a probe file of an odd type checked alone (inspect --check FILE, no patter
 });
 
 test('object files of odd types: lsqml refuses each in one line, and inspect --check --init-object lists that line, exit 2', async () => {
-  for (const f of objectFiles) {
+  for (const [i, f] of objectFiles.entries()) {
     const line = await refusal({ input: base, outputDir: join(out, `object-${f}`), settings: { epochs: 2, initObject: `file:${join(dir, f)}` } });
     assert.match(line, lineOf(f, objectKey(f)), f);
+    if (!listedByInspect(i)) continue;
     const check = ptychostudy(['inspect', '--check', '--init-object', `file:${join(dir, f)}`, base]);
     assert.equal(check.status, 2, `${f}: ${check.stderr}`);
     assert.equal(check.stderr, '');
