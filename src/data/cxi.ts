@@ -176,16 +176,19 @@ export function cxiEntries(r: Hdf5Reader): string[] {
 }
 
 /**
- * The entry a reconstruction reads: `named` (reconstruction.cxiEntry), which must be one of the file's entries; else
- * the file's only entry (entry_1 when it has none, whose keys are then said to be missing). A file with several
+ * The entry a reconstruction reads: `named` (reconstruction.cxiEntry), which must be one of the file's entries (a probe
+ * or object file of a single entry, `onlyEntryServes`, is read at that entry whatever is named); else the file's only entry (entry_1 when it has none, whose keys are then said to be missing). A file with several
  * entries and none named is refused, naming them: which measurement to reconstruct is the user's choice. Every reader
  * of a CXI file chooses its entry here — the measured data, a probe file, an object file (a CXI image) and `inspect`'s
  * estimate of the beam — so that each reads the same entry and refuses the same file in the same line.
  */
-export function chooseCxiEntry(r: Hdf5Reader, named?: string | null): string {
+export function chooseCxiEntry(r: Hdf5Reader, named?: string | null, opts: { onlyEntryServes?: boolean } = {}): string {
   const entries = cxiEntries(r);
   const listed = `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}: ${printable(entries.slice(0, 20).join(', '), 400)}${entries.length > 20 ? ', …' : ''}`;
   if (named != null) {
+    // a probe or object file of one entry (often another file than the data's, e.g. an earlier reconstruction's) can only
+    // mean that entry, whatever entry of the data is named
+    if (opts.onlyEntryServes === true && entries.length === 1 && !entries.includes(named)) return entries[0]!;
     if (!entries.includes(named)) {
       throw r.bad(named, `the CXI entry reconstruction.cxiEntry (--cxi-entry) names, a group`, `it missing (the file holds ${entries.length === 0 ? 'no entry_N group' : listed})`);
     }
@@ -418,7 +421,7 @@ export function looksLikeCxiImage(r: Hdf5Reader): boolean {
  * when stated. An entry whose images hold no complex data is refused naming the first image's key and its type.
  */
 export function readCxiImageObject(r: Hdf5Reader, H: number, W: number, named?: string | null): ObjectFromFile {
-  const entry = chooseCxiEntry(r, named);
+  const entry = chooseCxiEntry(r, named, { onlyEntryServes: true });
   const images = cxiImages(r, entry);
   const key = images.find((k) => r.kind(k) === 'dataset' && r.info(k).kind === 'complex');
   if (key === undefined) {

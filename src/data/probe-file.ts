@@ -38,7 +38,8 @@ export function readPtychodusProbe(r: Hdf5Reader, H: number, W: number): ProbeDa
 
 function readCxiProbe(r: Hdf5Reader, H: number, W: number, radiation?: Radiation, named?: string | null): ProbeData {
   // the entry the data is read from (reconstruction.cxiEntry), or the file's only one: chosen as the data's reader chooses it
-  const K = cxiKeysOf(chooseCxiEntry(r, named));
+  // (a probe file of one entry is read at it whatever entry of the data is named)
+  const K = cxiKeysOf(chooseCxiEntry(r, named, { onlyEntryServes: true }));
   const key = cxiProbeKey(r, K);
   if (key === undefined) {
     throw r.bad(K.probe[0]!, `a complex probe [${H}, ${W}]`, `it missing (${probeAlsoLookedAt(r.has(K.probe[1]!) ? K.radiation[0] : undefined, K)})`);

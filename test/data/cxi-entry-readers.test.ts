@@ -56,6 +56,22 @@ test('a CXI probe file: read at the named entry, refused with several and none n
   assert.ok(check.stdout.includes(`  probe: file:${both}: entry_2/instrument_1/source_1/illumination (reconstruction.initProbe)`), check.stdout);
 });
 
+test('a probe or object file of one entry (an earlier reconstruction\'s, beside data of several): read at that entry whatever entry of the data is named', async () => {
+  const entries = await fixtureEntries();
+  const data = await readCxi(await twoEntries('data-two.cxi'), { frames: { cxiEntry: 'entry_2' } });
+  const one = join(root, 'probe-one.cxi');
+  writeHdf5(one, entries);
+  const p = await readProbeFile(one, data.H, data.W, { cxiEntry: 'entry_2' });
+  assert.equal(p.source, `${one}: entry_1/instrument_1/source_1/illumination`);
+  assert.deepEqual(p.data, (await readProbeFile(one, data.H, data.W)).data);
+  const [H, W] = [6, 5];
+  const object = join(root, 'object-one.cxi');
+  writeHdf5(object, { 'entry_1/image_1/data': { data: new Map([['r', new Float32Array(H * W).fill(4)], ['i', new Float32Array(H * W)]]), shape: [H, W] } });
+  const o = await readObjectFile(object, H, W, { cxiEntry: 'entry_3' });
+  assert.equal(o.key, 'entry_1/image_1/data');
+  assert.equal(o.data[0], 4);
+});
+
 test('a data file whose named entry holds no probe: the refusal names that entry\'s key (it named entry_1\'s)', async () => {
   const noProbe = await twoEntries('no-probe-2.cxi', ['entry_2/instrument_1/source_1/illumination']);
   assertRefused(ptychostudy(['lsqml', '--input', noProbe, '--out', join(root, 'no-probe-out'), '--cxi-entry', 'entry_2']), 'lsqml',
