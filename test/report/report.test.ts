@@ -134,6 +134,44 @@ test('report: an empty hub still gives a page, with every missing piece "not ava
   }
 });
 
+test('report: the FRC means of reconstructions compared on squares of two sizes are frequencies (ring / n, cycles per pixel), not means of ring indices, and say why', async () => {
+  const root = tempDir('report-frc-sizes');
+  // the reconstructions of dose 1e4 used the positions of the left part of the scan only (as a view of fewer
+  // positions would): their scanned region, and the square their FRC is computed on, are smaller than dose 1e3's
+  const r = makeHub(root, { doses: [1000, 10000], positionsOf: { '10000|baseline': (_y, x) => x <= 48 } });
+  await runComparison({ phaseCRoot: r.c, phaseDRoot: r.d, phaseFRoot: r.f, outputRoot: r.g });
+  const summary = JSON.parse(readFileSync(join(r.g, 'metrics_summary.json'), 'utf8')) as {
+    rows: { model: string; status: string; compared_shape: [number, number]; metrics: Record<string, { amplitude: number; phase: number }> }[];
+    aggregate_metrics: Record<string, Record<string, Record<string, number | null>>>;
+  };
+  const rows = summary.rows.filter((x) => x.model === 'LSQML' && x.status === 'ok');
+  assert.equal(rows.length, 4);
+  const sides = rows.map((x) => Math.min(...x.compared_shape));
+  const [lo, hi] = [Math.min(...sides), Math.max(...sides)];
+  assert.ok(hi - lo >= 10, `two sizes of compared square: ${[...new Set(sides)].join(', ')} px`);
+  const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+  const perPixel = (m: string, c: 'amplitude' | 'phase'): number => mean(rows.map((x, i) => Math.min(x.metrics[m]![c] / sides[i]!, 0.5)));
+  const ringMean = mean(rows.map((x) => x.metrics.frc50!.phase));
+  // the summary: no mean of rings, the mean of frequencies
+  const agg = summary.aggregate_metrics.LSQML!;
+  assert.equal(agg.frc50!.mean_phase, null);
+  assert.ok(Math.abs(agg.frc50!.mean_cycles_per_pixel_phase! - perPixel('frc50', 'phase')) < 1e-12);
+  assert.deepEqual([agg.frc50!.square_side_min_phase, agg.frc50!.square_side_max_phase], [lo, hi]);
+  const md = readFileSync(join(r.g, 'metrics_summary.md'), 'utf8');
+  assert.match(md, new RegExp(`the compared squares differ \\(n = ${lo} to ${hi} px\\)`));
+  // the report's means table: FRC in cycles per pixel, each cell the mean of the rows' ring / n, and the note under it
+  const html = readFileSync((await buildReport(root)).indexPath, 'utf8');
+  const means = html.slice(html.indexOf('Means of each model over its scored jobs'), html.indexOf('id="frc-means"'));
+  assert.match(means, /<th[^>]*>FRC50 \(cycles\/px\)<\/th>/);
+  assert.match(means, /<th[^>]*>FRC1\/7 \(cycles\/px\)<\/th>/);
+  for (const m of ['frc50', 'frc1over7']) {
+    const cell = `${perPixel(m, 'amplitude').toFixed(3)} / ${perPixel(m, 'phase').toFixed(3)}`;
+    assert.ok(means.includes(`>${cell}</td>`), `${m} mean ${cell} in ${means.slice(means.indexOf('<tbody'))}`);
+  }
+  assert.ok(!means.includes(`>${mean(rows.map((x) => x.metrics.frc50!.amplitude)).toFixed(1)} / ${ringMean.toFixed(1)}</td>`), 'no mean of ring indices');
+  assert.match(html, new RegExp(`<p class="small" id="frc-means">FRC50 and FRC1/7 means are spatial frequencies in cycles per pixel, not ring indices: the compared squares differ \\(n = ${lo} to ${hi} px\\), so a ring index is not the same frequency in every job and rings are not averaged`));
+});
+
 test('report: broken evidence — a truncated metrics summary, an overwritten figure, a named pipe as a chart, a directory as a reconstruction — is named as broken, the rest is drawn, exit 1', async () => {
   const root = tempDir('report-broken');
   const r = makeHub(root, { doses: [1000] });
@@ -279,8 +317,8 @@ test('report: the means table uses the rows\' decimals, and the page says which 
   assert.match(html, /<p class="small">Averaged: LSQML, 2 scored jobs of 2 doses × 3 views × 1 split \(6 jobs\); 4 not scored \(failed or skipped\) left out\.<\/p>/);
   const means = html.split('Means of each model over its scored jobs')[1]!.split('</tr>')[1]!;
   const cells = [...means.matchAll(/<td class="num">([^<]*)<\/td>/g)].map((m) => m[1]!);
-  // jobs, MAE, MSE, PSNR, PSNR peak 255, SSIM, MS-SSIM, FRC50, FRC1/7
-  const decimals = [4, 5, 2, 2, 4, 4, 1, 1];
+  // jobs, MAE, MSE, PSNR, PSNR peak 255, SSIM, MS-SSIM, FRC50, FRC1/7 (the FRC means in cycles per pixel, 0.123)
+  const decimals = [4, 5, 2, 2, 4, 4, 3, 3];
   assert.equal(cells.length, 1 + decimals.length, means);
   decimals.forEach((d, i) => assert.match(cells[i + 1]!, new RegExp(`^-?\\d+\\.\\d{${d}} / -?\\d+\\.\\d{${d}}$`), `column ${i + 1}: ${cells[i + 1]}`));
   assert.match(html, /Higher is better: PSNR \(dB\), PSNR peak 255 \(dB\), SSIM, MS-SSIM, FRC50, FRC1\/7\. Lower is better: MAE, MSE\./);

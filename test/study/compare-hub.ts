@@ -42,6 +42,11 @@ export interface HubOptions {
   views?: string[];
   /** Jobs (dose|view|split) with no reconstruction file. */
   omit?: string[];
+  /**
+   * Jobs (dose|view) whose reconstructions store the positions they used (`positions`, [n, 2] as y, x): only the
+   * dataset's positions this keeps, so the scanned region, and the square the FRC is computed on, are that job's own.
+   */
+  positionsOf?: Record<string, (y: number, x: number) => boolean>;
 }
 
 /** Builds the hub; returns its roots. */
@@ -67,8 +72,11 @@ export function makeHub(root: string, opts: HubOptions = {}): { c: string; d: st
         const rec = addNoise(rampAndScale(shifted, 1.9, 0.03, -0.02, 0.8), noiseFor(dose), dose + (split === 'test' ? 1 : 0));
         const dir = join(roots.f, `dose_${dose}`, view, split);
         mkdirSync(dir, { recursive: true });
+        const keep = opts.positionsOf?.[`${dose}|${view}`];
+        const kept = keep ? [...ys.keys()].filter((i) => keep(ys[i]!, xs[i]!)) : null;
         saveNpz(join(dir, 'reconstruction.npz'), {
           reconstructed_object: toC64(rec),
+          ...(kept ? { positions: f64([kept.length, 2], Float64Array.from(kept.flatMap((i) => [ys[i]!, xs[i]!]))) } : {}),
           epoch_seconds: f64([3], Float64Array.of(0.5, 0.25, 0.25)),
           _metadata: metadataArray({ input_npz: input }),
         });

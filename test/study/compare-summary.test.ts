@@ -132,6 +132,32 @@ test('metrics_summary.md says over which jobs each model\'s means are taken: how
   assert.ok(md.includes('### PtychoPINN\n\nAveraged: 1 scored job of 1 dose × 1 view × 2 splits (2 jobs); 1 not scored (failed or skipped) left out.\n'), md);
 });
 
+test('metrics_summary: FRC means of jobs whose compared squares differ are taken on a common frequency axis (ring / n, cycles per pixel), never as ring indices', () => {
+  // ring 10 of a 100-px square and ring 20 of a 200-px square are both 0.1 cycles per pixel: the same resolution,
+  // whose ring-index mean (15) would be neither; the phase's ring 60 of 100 px is past Nyquist and counts as 0.5
+  const sized = (split: 'train' | 'test', shape: [number, number], frc50: [number, number]): SummaryRow =>
+    ({ ...row(split, 'LSQML', { frc50, frc1over7: [frc50[0] + 1, frc50[1] + 1], ms_ssim: [0.9, 0.8] }), compared_shape: shape });
+  const two = buildSummary([sized('train', [100, 130], [10, 60]), sized('test', [210, 200], [20, 30])], [], []);
+  const f = two.aggregate_metrics.LSQML!.frc50!;
+  assert.equal(f.mean_amplitude, null, 'no mean of ring indices of squares of different sides');
+  assert.equal(f.mean_phase, null);
+  close(f.mean_cycles_per_pixel_amplitude, 0.1, 'FRC50 amplitude: (10/100 + 20/200) / 2');
+  close(f.mean_cycles_per_pixel_phase, (0.5 + 0.15) / 2, 'FRC50 phase: (min(60/100, 0.5) + 30/200) / 2');
+  assert.deepEqual([f.square_side_min_amplitude, f.square_side_max_amplitude], [100, 200]);
+  close(two.aggregate_metrics.LSQML!.frc1over7!.mean_cycles_per_pixel_amplitude, (11 / 100 + 21 / 200) / 2, 'FRC1/7 amplitude');
+  close(two.aggregate_metrics.LSQML!.ms_ssim!.mean_amplitude, 0.9, 'other metrics as before');
+  assert.match(two.definitions.frc_means!, /mean_cycles_per_pixel_\* averages ring\/n/);
+  const md = summaryMarkdown(two);
+  assert.ok(md.includes('| FRC50 (ring) | — | — | — | — |\n'), md);
+  assert.ok(md.includes('| FRC50 (cycles/px) | 0.1000 | 0.3250 | — | — |\n'), md);
+  assert.match(md, /FRC means \(the rows in cycles\/px; in rings only where every compared square has one side\): the compared squares differ \(n = 100 to 200 px\), so a ring index is not the same frequency in every job and rings are not averaged/);
+  // squares of one side: a ring is one frequency in all of them, and both means are given
+  const one = buildSummary([sized('train', [100, 130], [10, 30]), sized('test', [120, 100], [20, 40])], [], []).aggregate_metrics.LSQML!.frc50!;
+  close(one.mean_amplitude, 15, 'ring mean on one side');
+  close(one.mean_cycles_per_pixel_amplitude, 0.15, 'the same mean in cycles per pixel');
+  assert.deepEqual([one.square_side_min_amplitude, one.square_side_max_amplitude], [100, 100]);
+});
+
 test('compare plans every dose × view × split of the hub, dose ascending, then split, then view; the filters select one job', () => {
   const root = tempDir('compare-order');
   const r = makeHub(root, { doses: [2000, 500, 1000], views: ['baseline', 'dense', 'sparse'] });

@@ -12,7 +12,7 @@ import { isConfined, recordPath, resolveRecorded } from '../../files/paths.js';
 import { METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import { compareJobs, doseDirName as doseDir } from '../hub/layout.js';
 import {
-  SUMMARY_SCHEMA_VERSION, VALUE_KEYS, aggregateScope, metricLabel, metricValue,
+  SUMMARY_SCHEMA_VERSION, VALUE_KEYS, aggregateScope, FRC_METRICS, frcMean, frcMeansNote, metricLabel, metricValue, type FrcMetric,
   type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRow, type SummaryRowCore, type SupersededRow,
 } from '../hub/metrics-summary.js';
 import type { JobArchive } from './files.js';
@@ -31,6 +31,7 @@ export const DEFINITIONS: Record<string, string> = {
   ms_ssim: 'PtychoPINN ms_ssim (5 levels of plain SSIM, weights 0.0448/0.2856/0.3001/0.2363/0.1333, [::2,::2], data range max of the two ranges, negative → 1e-4, NaN → 0); amplitude after Gaussian σ = 1 smoothing; phase on the mapped phases (φ+π)/(2π), no smoothing',
   frc50: 'first FRC ring (index, linearly interpolated) below 0.5; ring r = r/n cycles per pixel on the n×n centre square',
   frc1over7: 'first FRC ring (index) below 1/7; the report\'s Resolution section gives both as half-periods n/(2·ring) in pixels',
+  frc_means: 'aggregate_metrics of frc50 and frc1over7: ring k of an n×n square is k/n cycles per pixel, so rings of squares of different sides are different frequencies; mean_cycles_per_pixel_* averages ring/n (at most 0.5, Nyquist) over the model\'s scored jobs, square_side_min_* and square_side_max_* give the range of their n, and mean_* (in rings) is null unless every n is the same',
   registration_offset_dy: 'row shift applied to the reconstruction (pixels)',
   registration_offset_dx: 'column shift applied to the reconstruction (pixels)',
   amplitude_scale: 'factor the reconstruction\'s amplitude was multiplied by',
@@ -39,6 +40,10 @@ export const DEFINITIONS: Record<string, string> = {
   border_px: 'pixels cut from every edge after registration',
   computation_time_s: 'reconstruction time recorded by the reconstruction (seconds)',
 };
+
+function isFrcMetric(m: MetricKey): m is FrcMetric {
+  return (FRC_METRICS as readonly string[]).includes(m);
+}
 
 /** JSON-safe number: non-finite → null. */
 export function jnum(v: number | null | undefined): number | null {
@@ -242,7 +247,12 @@ export function modelRecord(m: ExternalModel, at: ModelRoots): PhaseGRun['models
   return { name: m.name, pattern: m.pattern, relative_pattern: recordPath(at.outputRoot, abs) };
 }
 
-/** Per model: mean (and, for higher-is-better metrics, best) amplitude and phase over its ok rows. */
+/**
+ * Per model: mean (and, for SSIM and MS-SSIM, best) amplitude and phase over its ok rows. FRC50 and FRC1/7 (ring
+ * indices, each on its job's own compared square) are averaged as frequencies, `mean_cycles_per_pixel_*` (ring / n,
+ * at most Nyquist), with the range of the squares' sides n (`square_side_min_*`, `square_side_max_*`); their
+ * `mean_*` (in rings) is null unless every square has the same side (frcMean).
+ */
 function aggregate(rows: SummaryRow[], models: string[]): MetricsSummary['aggregate_metrics'] {
   const out: MetricsSummary['aggregate_metrics'] = {};
   for (const model of models) {
@@ -251,6 +261,16 @@ function aggregate(rows: SummaryRow[], models: string[]): MetricsSummary['aggreg
     for (const m of METRIC_KEYS) {
       const entry: Record<string, number | null> = {};
       for (const c of ['amplitude', 'phase'] as const) {
+        if (isFrcMetric(m)) {
+          // ring indices of squares of different sides are different frequencies: averaged as cycles per pixel,
+          // and as rings only where every square has the same side
+          const f = frcMean(mine, m, c);
+          entry[`mean_${c}`] = f.ring;
+          entry[`mean_cycles_per_pixel_${c}`] = f.cyclesPerPixel;
+          entry[`square_side_min_${c}`] = f.sides.length ? f.sides[0]! : null;
+          entry[`square_side_max_${c}`] = f.sides.length ? f.sides[f.sides.length - 1]! : null;
+          continue;
+        }
         const vals = mine.map((r) => r.metrics[m]?.[c]).filter((v): v is number => typeof v === 'number');
         entry[`mean_${c}`] = vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
         if (m === 'ms_ssim' || m === 'ssim') entry[`best_${c}`] = vals.length ? Math.max(...vals) : null;
@@ -296,9 +316,13 @@ export function summaryMarkdown(s: MetricsSummary): string {
     L.push(`### ${esc(model)}`, '', `Averaged: ${esc(aggregateScope(s, model))}.`, '', '| metric | mean amplitude | mean phase | best amplitude | best phase |', '|---|---:|---:|---:|---:|');
     for (const m of METRIC_KEYS) {
       const e = a[m] ?? {};
-      L.push(`| ${metricLabel(m)} | ${fmt(e.mean_amplitude, 4)} | ${fmt(e.mean_phase, 4)} | ${fmt(e.best_amplitude, 4)} | ${fmt(e.best_phase, 4)} |`);
+      L.push(`| ${metricLabel(m)}${isFrcMetric(m) ? ' (ring)' : ''} | ${fmt(e.mean_amplitude, 4)} | ${fmt(e.mean_phase, 4)} | ${fmt(e.best_amplitude, 4)} | ${fmt(e.best_phase, 4)} |`);
     }
-    L.push('');
+    for (const m of FRC_METRICS) {
+      const e = a[m] ?? {};
+      L.push(`| ${metricLabel(m)} (cycles/px) | ${fmt(e.mean_cycles_per_pixel_amplitude, 4)} | ${fmt(e.mean_cycles_per_pixel_phase, 4)} | — | — |`);
+    }
+    L.push('', `FRC means (the rows in cycles/px; in rings only where every compared square has one side): ${frcMeansNote(s.rows.filter((r) => r.model === model && r.status === 'ok'))}.`, '');
   }
   L.push('## Skipped jobs', '');
   if (s.skipped_jobs.length === 0) L.push('None.', '');

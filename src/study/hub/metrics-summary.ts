@@ -200,3 +200,72 @@ export function aggregateScope(s: Pick<MetricsSummary, 'rows' | 'skipped_jobs'>,
   if (fewer.length) parts.push(`a value that is not a number (not computable, or an infinite PSNR) left out: ${fewer.join(', ')}`);
   return parts.join('; ');
 }
+
+/** The metrics whose values are FRC ring indices, each on its own row's compared square. */
+export const FRC_METRICS = ['frc50', 'frc1over7'] as const;
+export type FrcMetric = (typeof FRC_METRICS)[number];
+
+/** Side n of the square a row's FRC was computed on (the smaller side of its compared region); null when not recorded. */
+export function frcSide(r: Pick<SummaryRowCore, 'compared_shape'>): number | null {
+  const s = r.compared_shape;
+  return s !== null && s[0] > 0 && s[1] > 0 ? Math.min(s[0], s[1]) : null;
+}
+
+/**
+ * A row's FRC threshold crossing as a spatial frequency: its ring index over the side n of its compared square
+ * (ring r is r/n cycles per pixel), at most Nyquist (0.5: a curve that stays above up to Nyquist is pixel-limited,
+ * as the report's Resolution section counts it); null when the value or n is missing.
+ */
+export function frcCyclesPerPixel(r: SummaryRowCore, m: FrcMetric, component: 'amplitude' | 'phase'): number | null {
+  const ring = r.metrics[m]?.[component];
+  const n = frcSide(r);
+  if (typeof ring !== 'number' || !Number.isFinite(ring) || n === null) return null;
+  return Math.min(ring / n, 0.5);
+}
+
+/** The mean of an FRC metric over rows, on a common frequency axis. */
+export interface FrcMean {
+  /** Mean of ring / n (cycles per pixel, each at most 0.5) over the rows with a value and a recorded square; null when none. */
+  cyclesPerPixel: number | null;
+  /**
+   * Mean of the ring indices themselves: only when every row with a value has a square of the same recorded side
+   * (then a ring is one frequency for all of them); null when the sides differ, one is not recorded, or no row has a value.
+   */
+  ring: number | null;
+  /** The distinct sides n of the rows with a value, ascending (several: a mean of rings would mix frequencies). */
+  sides: number[];
+  /** Rows whose value went into `cyclesPerPixel`. */
+  count: number;
+}
+
+/**
+ * The mean of FRC metric `m` (component `component`) over `rows` (the caller picks them: a model's scored rows).
+ * Ring k of an n × n square is k/n cycles per pixel, so ring indices of squares of different sides are different
+ * frequencies: they are averaged as frequencies (`cyclesPerPixel`), and as rings only where the sides agree.
+ */
+export function frcMean(rows: readonly SummaryRowCore[], m: FrcMetric, component: 'amplitude' | 'phase'): FrcMean {
+  const valued = rows.filter((r) => typeof r.metrics[m]?.[component] === 'number' && Number.isFinite(r.metrics[m]![component]));
+  const freqs = valued.map((r) => frcCyclesPerPixel(r, m, component)).filter((v): v is number => v !== null);
+  const sides = valued.map(frcSide);
+  const distinct = [...new Set(sides.filter((n): n is number => n !== null))].sort((a, b) => a - b);
+  const oneSide = valued.length > 0 && distinct.length === 1 && sides.every((n) => n !== null);
+  const mean = (v: readonly number[]): number | null => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null);
+  return {
+    cyclesPerPixel: mean(freqs),
+    ring: oneSide ? mean(valued.map((r) => r.metrics[m]![component] as number)) : null,
+    sides: distinct,
+    count: freqs.length,
+  };
+}
+
+/**
+ * How the FRC means of `rows` (a model's scored rows) are taken, in words, for the tables that show them: e.g. "the
+ * compared squares differ (n = 86 to 156 px), so a ring index is not the same frequency in every job and rings are
+ * not averaged: each job's ring is divided by its square's side n (…) and these frequencies are averaged".
+ */
+export function frcMeansNote(rows: readonly SummaryRowCore[]): string {
+  const sides = [...new Set(FRC_METRICS.flatMap((m) => (['amplitude', 'phase'] as const).flatMap((c) => frcMean(rows, m, c).sides)))].sort((x, y) => x - y);
+  const freq = 'each job\'s ring is divided by the side n of its compared square (ring r is r/n cycles per pixel; at most 0.5, Nyquist; the half period is 1/(2f) pixels) and these frequencies are averaged';
+  if (sides.length > 1) return `the compared squares differ (n = ${sides[0]} to ${sides[sides.length - 1]} px), so a ring index is not the same frequency in every job and rings are not averaged: ${freq}`;
+  return sides.length === 1 ? `every compared square is ${sides[0]} px, so a ring is one frequency in every job; ${freq}` : freq;
+}

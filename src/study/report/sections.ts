@@ -22,7 +22,7 @@ import { doseLabel, formatLoss, formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
 import { HUB, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
 import { formatLength } from '../../report/scalebar.js';
-import { aggregateScope, CHART_METRICS, metricLabel, metricValue, PHASE_UNIT, type MetricsSummary } from '../hub/metrics-summary.js';
+import { aggregateScope, CHART_METRICS, FRC_METRICS, frcMean, frcMeansNote, metricLabel, metricValue, PHASE_UNIT, type FrcMetric, type MetricsSummary } from '../hub/metrics-summary.js';
 import type { ReportPlan } from './plan.js';
 
 /** A figure the report drew itself, and what each of its panels showed. */
@@ -362,6 +362,13 @@ export const LOSS_UNIT = 'photons for a dataset NPZ ((diffraction · intensity_s
 /** Decimals of each metric in the metrics tables (rows and means alike). */
 const DECIMALS: Record<MetricKey, number> = { mae: 4, mse: 5, psnr: 2, psnr_255: 2, ssim: 4, ms_ssim: 4, frc50: 1, frc1over7: 1 };
 
+/** Decimals of the FRC means in cycles per pixel. */
+const FRC_FREQ_DECIMALS = 3;
+
+function isFrc(m: MetricKey): m is FrcMetric {
+  return (FRC_METRICS as readonly string[]).includes(m);
+}
+
 /** Metrics: every row of the metrics summary, per-model means, definitions. */
 export function metricsSection(ctx: ReportContext): Section {
   const { plan } = ctx;
@@ -369,7 +376,7 @@ export function metricsSection(ctx: ReportContext): Section {
   const parts: string[] = [];
   if (!summary) parts.push(summaryNa(ctx));
   else {
-    parts.push(`<p class="small">Every model is registered and phase-aligned to the same ground truth in the same way (${esc(summary.definitions.alignment ?? '')}). Each cell is <b>amplitude / phase</b>. Amplitudes are those of the object's transmission |O| (no unit), phases are in radians. FRC50 and FRC1/7 are ring indices on the compared square; the <a href="#frc">Resolution</a> section converts them to pixels. Each row is one reconstruction (one seed, one noise realisation): no spread over repeats is estimated; the train and test rows of a dose and view (two halves of the object, reconstructed separately) give an idea of it.</p>`);
+    parts.push(`<p class="small">Every model is registered and phase-aligned to the same ground truth in the same way (${esc(summary.definitions.alignment ?? '')}). Each cell is <b>amplitude / phase</b>. Amplitudes are those of the object's transmission |O| (no unit), phases are in radians. FRC50 and FRC1/7 are ring indices on the compared square; the <a href="#frc">Resolution</a> section converts them to pixels, and their means are in cycles per pixel (<a href="#frc-means">below</a>). Each row is one reconstruction (one seed, one noise realisation): no spread over repeats is estimated; the train and test rows of a dose and view (two halves of the object, reconstructed separately) give an idea of it.</p>`);
     const pair = (r: MetricsSummary['rows'][number], m: MetricKey, d: number): Cell => r.status === 'ok'
       ? { html: `${fmt(metricValue(r, m, 'amplitude'), d)} / ${fmt(metricValue(r, m, 'phase'), d)}`, cls: 'num' } : null;
     // a row's reason (a failure's, or an ok row's warning) goes under the table, its cell a short word and a mark
@@ -394,12 +401,20 @@ export function metricsSection(ctx: ReportContext): Section {
       { caption: 'All comparisons (one row per dose × view × split × model; amplitude / phase)', empty: 'metrics_summary.json has no rows', sortable: true, pairs: [5, 6, 7, 8, 9, 10, 11], groupBy: 0 }));
     if (notes.length) parts.push(`<p class="small">Notes of the status column (a warned row's scores are of the image as its warning says, not of an aligned one):</p>\n<ol class="small notes">\n${notes.join('\n')}\n</ol>`);
     const agg: Cell[][] = [];
+    const frcNotes: string[] = [];
     for (const model of summary.models) {
       const a = summary.aggregate_metrics[model] ?? {};
-      agg.push([model, a.mae?.n ?? null, ...METRIC_KEYS.map((m): Cell => ({ html: `${fmt(a[m]?.mean_amplitude, DECIMALS[m])} / ${fmt(a[m]?.mean_phase, DECIMALS[m])}`, cls: 'num' }))]);
+      // FRC50 and FRC1/7 are ring indices on each job's own square: averaged as frequencies (ring / n), from the rows,
+      // whatever the summary's aggregate holds (one written before averaged the rings themselves)
+      const scored = summary.rows.filter((r) => r.model === model && r.status === 'ok');
+      agg.push([model, a.mae?.n ?? null, ...METRIC_KEYS.map((m): Cell => isFrc(m)
+        ? { html: `${fmt(frcMean(scored, m, 'amplitude').cyclesPerPixel, FRC_FREQ_DECIMALS)} / ${fmt(frcMean(scored, m, 'phase').cyclesPerPixel, FRC_FREQ_DECIMALS)}`, cls: 'num' }
+        : { html: `${fmt(a[m]?.mean_amplitude, DECIMALS[m])} / ${fmt(a[m]?.mean_phase, DECIMALS[m])}`, cls: 'num' })]);
+      if (scored.length) frcNotes.push(`${summary.models.length > 1 ? `${esc(model)}: ` : ''}${esc(frcMeansNote(scored))}.`);
     }
-    parts.push(table(['model', 'jobs scored', ...METRIC_KEYS.map((m) => `${metricLabel(m)}${PHASE_UNIT[m] ? ` (phase: ${PHASE_UNIT[m]})` : ''}`)], agg, { caption: 'Means of each model over its scored jobs (every dose, view and split together, so not the score of any one of them; amplitude / phase)', empty: 'no model has results' }));
+    parts.push(table(['model', 'jobs scored', ...METRIC_KEYS.map((m) => `${metricLabel(m)}${isFrc(m) ? ' (cycles/px)' : PHASE_UNIT[m] ? ` (phase: ${PHASE_UNIT[m]})` : ''}`)], agg, { caption: 'Means of each model over its scored jobs (every dose, view and split together, so not the score of any one of them; amplitude / phase)', empty: 'no model has results' }));
     if (agg.length) parts.push(`<p class="small">Averaged: ${summary.models.map((m) => `${esc(m)}, ${esc(aggregateScope(summary, m))}`).join('. ')}.</p>`);
+    if (frcNotes.length) parts.push(`<p class="small" id="frc-means">FRC50 and FRC1/7 means are spatial frequencies in cycles per pixel, not ring indices: ${frcNotes.join(' ')}</p>`);
     parts.push(`<p class="small">Higher is better: ${METRIC_KEYS.filter((m) => HIGHER_IS_BETTER[m]).map((m) => esc(metricLabel(m))).join(', ')}. Lower is better: ${METRIC_KEYS.filter((m) => !HIGHER_IS_BETTER[m]).map((m) => esc(metricLabel(m))).join(', ')}.</p>`);
     const defs = Object.entries(summary.definitions).map(([k, v]): Cell[] => [k, { html: esc(v), cls: 'wrap' }]);
     parts.push(table(['term', 'definition'], defs, { caption: 'Definitions' }));
