@@ -75,6 +75,19 @@ export interface GridOptions {
   minWidth?: number;
   /** Text of an empty cell (default "not available"). */
   emptyText?: string;
+  /**
+   * Multiplies every text size of the figure and the room its text takes (titles, labels, colour-bar ticks and label,
+   * scale-bar labels, notes); default 1. For a figure printed small, e.g. two up on A4, whose text would otherwise
+   * shrink below what paper can be read at. An empty cell's text wraps to the cell.
+   */
+  textScale?: number;
+  /** The note under each image naming its clipped pixels (default true); false: the caller states them (the records keep them). */
+  clipNotes?: boolean;
+  /**
+   * Where each image's scale bar goes: 'inside' its bottom-left corner (default), or 'below' it, on a line of its own
+   * (where large text would cover much of a small image).
+   */
+  scaleBars?: 'inside' | 'below';
 }
 
 export interface FigureOptions extends Omit<GridOptions, 'colLabels' | 'colourBars'> {
@@ -107,6 +120,8 @@ export interface RenderedFigure {
   /** SVG size. */
   width: number;
   height: number;
+  /** The smallest text size in the figure, in SVG pixels (a PNG zoomed by z holds it at z times that). */
+  smallestText: number;
   panels: PanelRecord[];
 }
 
@@ -126,16 +141,28 @@ export const FADE_RULE = `grey where |P| is below ${100 * PROBE_PHASE_FADE} % of
 
 const FONT = 'DejaVu Sans, sans-serif';
 const PAD = 10;
-const TITLE_H = 20;
-const COL_H = 22;
-const NOTE_H = 14;
+const BASE_TITLE_H = 20;
+const BASE_COL_H = 22;
+const BASE_NOTE_H = 14;
 const BAR_GAP = 8;
-const BAR_W = 12;
+const BASE_BAR_W = 12;
 const TICK_W = 50;
 const LABEL_W = 16;
-const BAR_BLOCK = BAR_GAP + BAR_W + TICK_W + LABEL_W;
-const FIG_TITLE_H = 30;
-const SUBTITLE_H = 18;
+/** Width of a colour bar with its ticks and label, at text scale `t`. */
+const barBlock = (t: number): number => BAR_GAP + (BASE_BAR_W + TICK_W + LABEL_W) * t;
+const BASE_FIG_TITLE_H = 30;
+const BASE_SUBTITLE_H = 18;
+
+/** `text` in lines at most `width` wide at `fontSize` (split at spaces; a word wider than that stays whole). */
+function wrapText(text: string, fontSize: number, width: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.length ? lines[lines.length - 1]! : null;
+    if (last !== null && textWidth(`${last} ${word}`, fontSize) <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
 
 /** XML-escapes text for SVG content and attributes. */
 export function escapeXml(s: string): string {
@@ -259,8 +286,9 @@ export function colourBarTicks(vmin: number, vmax: number, log: boolean, h = 200
 /** A colour bar at (x, y), `h` tall, with ticks, label and clipping arrows. */
 function drawColourBar(parts: string[], o: {
   quantity: Quantity; vmin: number; vmax: number; log: boolean; label: string; clipLow: boolean; clipHigh: boolean; x: number; y: number; h: number;
-}): void {
+}, ts = 1): void {
   const { x, y, h, vmin, vmax, log } = o;
+  const BAR_W = BASE_BAR_W * ts;
   const cmap = colormapOf(o.quantity);
   const lut = colormapLut(cmap);
   const ticks = colourBarTicks(vmin, vmax, log, h);
@@ -276,30 +304,42 @@ function drawColourBar(parts: string[], o: {
   ticks.values.forEach((t, j) => {
     const u = b > a ? ((log ? Math.log10(t) : t) - a) / (b - a) : 0.5;
     const ty = y + h * (1 - u);
-    parts.push(`<line x1="${x + BAR_W}" y1="${ty}" x2="${x + BAR_W + 3}" y2="${ty}" stroke="#444" stroke-width="0.8"/>`);
-    parts.push(`<text x="${x + BAR_W + 5}" y="${ty + 3.5}" font-family="${FONT}" font-size="10" fill="#222">${escapeXml(ticks.labels[j]!)}</text>`);
+    parts.push(`<line x1="${x + BAR_W}" y1="${ty}" x2="${x + BAR_W + 3 * ts}" y2="${ty}" stroke="#444" stroke-width="${0.8 * ts}"/>`);
+    parts.push(`<text x="${x + BAR_W + 5 * ts}" y="${ty + 3.5 * ts}" font-family="${FONT}" font-size="${10 * ts}" fill="#222">${escapeXml(ticks.labels[j]!)}</text>`);
   });
   if (o.label) {
-    const widest = Math.max(0, ...ticks.labels.map((l) => textWidth(l, 10)));
-    const lx = x + BAR_W + Math.min(TICK_W, widest + 12) + LABEL_W / 2;
+    const widest = Math.max(0, ...ticks.labels.map((l) => textWidth(l, 10 * ts)));
+    const lx = x + BAR_W + Math.min(TICK_W * ts, widest + 12 * ts) + LABEL_W * ts / 2;
     const ly = y + h / 2;
-    parts.push(`<text x="${lx}" y="${ly}" transform="rotate(90 ${lx} ${ly})" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#222">${escapeXml(o.label)}</text>`);
+    parts.push(`<text x="${lx}" y="${ly}" transform="rotate(90 ${lx} ${ly})" text-anchor="middle" font-family="${FONT}" font-size="${11 * ts}" fill="#222">${escapeXml(o.label)}</text>`);
   }
   parts.push('</g>');
 }
 
 /** A scale bar in the bottom-left corner of an image drawn at (ix, iy), iw × ih. Returns its label. */
-function drawScaleBar(parts: string[], p: Panel, ix: number, iy: number, iw: number, ih: number): string | null {
-  if (p.scaleBar === false || iw < 40 || ih < 24) return null;
+function drawScaleBar(parts: string[], p: Panel, ix: number, iy: number, iw: number, ih: number, t = 1): string | null {
+  if (p.scaleBar === false || iw < 40 || ih < 24 * t) return null;
   const sb = scaleBarFor(p.width, p.pixelSizeM, 0.2, p.pixelUnit ?? 'px');
   const len = sb.lengthPx * (iw / p.width);
-  const tw = textWidth(sb.label, 9);
+  const tw = textWidth(sb.label, 9 * t);
   const boxW = Math.max(len, tw) + 10;
-  const bx = ix + 3, by = iy + ih - 22;
+  const bx = ix + 3, by = iy + ih - 3 - 19 * t;
   parts.push(`<g class="scalebar" data-length-px="${sb.lengthPx}" data-label="${escapeXml(sb.label)}">`);
-  parts.push(`<rect x="${bx}" y="${by}" width="${boxW}" height="19" fill="#ffffff" fill-opacity="0.8" rx="2"/>`);
-  parts.push(`<rect x="${bx + (boxW - len) / 2}" y="${by + 13}" width="${len}" height="3" fill="#000"/>`);
-  parts.push(`<text x="${bx + boxW / 2}" y="${by + 10}" text-anchor="middle" font-family="${FONT}" font-size="9" fill="#000">${escapeXml(sb.label)}</text>`);
+  parts.push(`<rect x="${bx}" y="${by}" width="${boxW}" height="${19 * t}" fill="#ffffff" fill-opacity="0.8" rx="2"/>`);
+  parts.push(`<rect x="${bx + (boxW - len) / 2}" y="${by + 13 * t}" width="${len}" height="${3 * t}" fill="#000"/>`);
+  parts.push(`<text x="${bx + boxW / 2}" y="${by + 10 * t}" text-anchor="middle" font-family="${FONT}" font-size="${9 * t}" fill="#000">${escapeXml(sb.label)}</text>`);
+  parts.push('</g>');
+  return sb.label;
+}
+
+/** A scale bar under an image drawn at x `ix`, `iw` wide, on the line from `y` down: the bar, its label right of it. */
+function drawScaleBarBelow(parts: string[], p: Panel, ix: number, y: number, iw: number, t: number): string | null {
+  if (p.scaleBar === false) return null;
+  const sb = scaleBarFor(p.width, p.pixelSizeM, 0.2, p.pixelUnit ?? 'px');
+  const len = sb.lengthPx * (iw / p.width);
+  parts.push(`<g class="scalebar" data-length-px="${sb.lengthPx}" data-label="${escapeXml(sb.label)}">`);
+  parts.push(`<rect x="${ix}" y="${y + 6 * t}" width="${len}" height="${3 * t}" fill="#000"/>`);
+  parts.push(`<text x="${ix + len + 4 * t}" y="${y + 10.5 * t}" font-family="${FONT}" font-size="${9 * t}" fill="#000">${escapeXml(sb.label)}</text>`);
   parts.push('</g>');
   return sb.label;
 }
@@ -350,23 +390,31 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
   }
   const coloured = resolved.map((r) => r.map((c) => (c ? colourise(c) : null)));
 
-  const rowLabelW = rows.some((r) => r.label) ? Math.max(...rows.map((r) => textWidth(r.label ?? '', 13))) + 2 * PAD : 0;
+  const t = opts.textScale !== undefined && Number.isFinite(opts.textScale) && opts.textScale > 0 ? opts.textScale : 1;
+  const clipNotes = opts.clipNotes ?? true;
+  const [TITLE_H, COL_H, NOTE_H, FIG_TITLE_H, SUBTITLE_H, BAR_BLOCK] = [BASE_TITLE_H * t, BASE_COL_H * t, BASE_NOTE_H * t, BASE_FIG_TITLE_H * t, BASE_SUBTITLE_H * t, barBlock(t)];
+  const rowLabelW = rows.some((r) => r.label) ? Math.max(...rows.map((r) => textWidth(r.label ?? '', 13 * t))) + 2 * PAD : 0;
   const cellW = PAD + box + PAD + (mode === 'panel' ? BAR_BLOCK : 0);
   const barColW = mode === 'panel' ? 0 : BAR_BLOCK + PAD;
   const top = (opts.title ? FIG_TITLE_H : 0) + (opts.subtitle ? SUBTITLE_H : 0) + (opts.colLabels ? COL_H : 0) + (opts.title || opts.subtitle ? 4 : 0);
+  // the text sizes drawn (SVG px), for smallestText
+  const sizes: number[] = [];
+  const fs = (px: number): number => { sizes.push(px * t); return px * t; };
   const fit = (p: Panel): [number, number] => {
     const s = box / Math.max(p.width, p.height);
     return [p.width * s, p.height * s];
   };
   const rowBox = rows.map((r) => Math.max(box * 0.35, ...r.cells.map((p) => (p ? fit(p)[1] : 0))));
   const rowTitle = rows.map((r) => (r.cells.some((p) => p?.title) ? TITLE_H : 0));
-  const rowNote = coloured.map((r) => (r.some((c) => c && (c.below > 0 || c.above > 0 || c.faded > 0)) ? NOTE_H : 0));
+  const barsBelow = opts.scaleBars === 'below';
+  const rowBar = rows.map((r) => (barsBelow && r.cells.some((p) => p && p.scaleBar !== false) ? NOTE_H : 0));
+  const rowNote = coloured.map((r, i) => rowBar[i]! + (clipNotes && r.some((c) => c && (c.below > 0 || c.above > 0 || c.faded > 0)) ? NOTE_H : 0));
   const rowH = rows.map((_, i) => PAD + rowTitle[i]! + rowBox[i]! + rowNote[i]! + PAD + (mode === 'panel' ? 6 : 0));
   const rowTop: number[] = [];
   rowH.reduce((acc, h, i) => { rowTop[i] = acc; return acc + h; }, top);
   const contentW = Math.ceil(rowLabelW + columns * cellW + barColW);
   // a title or subtitle wider than the panels (one narrow column) widens the figure, the panels centred under it
-  const headW = Math.max(opts.title ? headingWidth(opts.title, 16, true) : 0, opts.subtitle ? headingWidth(opts.subtitle, 11, false) : 0);
+  const headW = Math.max(opts.title ? headingWidth(opts.title, 16 * t, true) : 0, opts.subtitle ? headingWidth(opts.subtitle, 11 * t, false) : 0);
   const W = Math.max(contentW, Math.ceil(headW + 2 * PAD));
   const H = Math.ceil(rowTop[rows.length - 1]! + rowH[rows.length - 1]! + (mode === 'panel' ? 0 : 6));
 
@@ -375,18 +423,18 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
   let y = 0;
   if (opts.title) {
-    parts.push(`<text x="${W / 2}" y="${FIG_TITLE_H - 9}" text-anchor="middle" font-family="${FONT}" font-size="16" font-weight="bold" fill="#111">${escapeXml(opts.title)}</text>`);
+    parts.push(`<text x="${W / 2}" y="${FIG_TITLE_H - 9 * t}" text-anchor="middle" font-family="${FONT}" font-size="${fs(16)}" font-weight="bold" fill="#111">${escapeXml(opts.title)}</text>`);
     y += FIG_TITLE_H;
   }
   if (opts.subtitle) {
-    parts.push(`<text x="${W / 2}" y="${y + SUBTITLE_H - 5}" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#444">${escapeXml(opts.subtitle)}</text>`);
+    parts.push(`<text x="${W / 2}" y="${y + SUBTITLE_H - 5 * t}" text-anchor="middle" font-family="${FONT}" font-size="${fs(11)}" fill="#444">${escapeXml(opts.subtitle)}</text>`);
     y += SUBTITLE_H;
   }
   const shift = Math.floor((W - contentW) / 2);
   if (shift > 0) parts.push(`<g transform="translate(${shift} 0)">`);
   if (opts.colLabels) {
     opts.colLabels.forEach((l, c) => {
-      parts.push(`<text x="${rowLabelW + c * cellW + PAD + box / 2}" y="${top - 7}" text-anchor="middle" font-family="${FONT}" font-size="13" font-weight="bold" fill="#111">${escapeXml(l)}</text>`);
+      parts.push(`<text x="${rowLabelW + c * cellW + PAD + box / 2}" y="${top - 7 * t}" text-anchor="middle" font-family="${FONT}" font-size="${fs(13)}" font-weight="bold" fill="#111">${escapeXml(l)}</text>`);
     });
   }
   const records: PanelRecord[] = [];
@@ -394,7 +442,7 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
   rows.forEach((r, ri) => {
     const imgTop = rowTop[ri]! + PAD + rowTitle[ri]!;
     if (r.label) {
-      parts.push(`<text x="${PAD}" y="${imgTop + rowBox[ri]! / 2 + 5}" font-family="${FONT}" font-size="13" font-weight="bold" fill="#111">${escapeXml(r.label)}</text>`);
+      parts.push(`<text x="${PAD}" y="${imgTop + rowBox[ri]! / 2 + 5 * t}" font-family="${FONT}" font-size="${fs(13)}" font-weight="bold" fill="#111">${escapeXml(r.label)}</text>`);
     }
     const rowClip = { low: false, high: false };
     r.cells.forEach((p, ci) => {
@@ -402,7 +450,11 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
       if (!p) {
         const h = rowBox[ri]!;
         parts.push(`<rect x="${x0}" y="${imgTop}" width="${box}" height="${h}" fill="#f2f2f2" stroke="#bbb" stroke-width="0.6"/>`);
-        parts.push(`<text x="${x0 + box / 2}" y="${imgTop + h / 2 + 4}" text-anchor="middle" font-family="${FONT}" font-size="11" fill="#777">${escapeXml(r.emptyTexts?.[ci] ?? opts.emptyText ?? 'not available')}</text>`);
+        const text = r.emptyTexts?.[ci] ?? opts.emptyText ?? 'not available';
+        const size = fs(11);
+        const lines = t > 1 ? wrapText(text, size, box - 2 * PAD) : [text];
+        const y0 = imgTop + h / 2 + 4 * t - ((lines.length - 1) * 13 * t) / 2;
+        lines.forEach((l, k) => parts.push(`<text x="${x0 + box / 2}" y="${y0 + k * 13 * t}" text-anchor="middle" font-family="${FONT}" font-size="${11 * t}" fill="#777">${escapeXml(l)}</text>`));
         return;
       }
       const res = resolved[ri]![ci]!;
@@ -412,19 +464,21 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
       const iy = imgTop + (rowBox[ri]! - ih) / 2;
       const cmap = colormapOf(p.quantity);
       parts.push(`<g class="panel" data-quantity="${p.quantity}" data-colormap="${cmap}" data-vmin="${res.vmin}" data-vmax="${res.vmax}" data-scale="${res.log ? 'log' : 'linear'}" data-clipped-below="${col.below}" data-clipped-above="${col.above}"${p.amplitude ? ` data-faded="${col.faded}"` : ''}>`);
-      if (p.title) parts.push(`<text x="${x0 + box / 2}" y="${imgTop - 6}" text-anchor="middle" font-family="${FONT}" font-size="13" fill="#111">${escapeXml(p.title)}</text>`);
+      if (p.title) parts.push(`<text x="${x0 + box / 2}" y="${imgTop - 6 * t}" text-anchor="middle" font-family="${FONT}" font-size="${fs(13)}" fill="#111">${escapeXml(p.title)}</text>`);
       // decoded again by resvg only: written the fast way (the figure's pixels do not depend on it)
       const uri = dataUri(encodePngRgba(p.width, p.height, col.rgba, true));
       parts.push(`<image x="${ix}" y="${iy}" width="${iw}" height="${ih}" preserveAspectRatio="none" image-rendering="optimizeSpeed" href="${uri}" xlink:href="${uri}"/>`);
       parts.push(`<rect x="${ix}" y="${iy}" width="${iw}" height="${ih}" fill="none" stroke="#888" stroke-width="0.5"/>`);
-      const sb = drawScaleBar(parts, p, ix, iy, iw, ih);
+      const sb = barsBelow ? drawScaleBarBelow(parts, p, ix, imgTop + rowBox[ri]!, iw, t) : drawScaleBar(parts, p, ix, iy, iw, ih, t);
+      if (sb !== null) fs(9);
       const note = clipNote(col.below, col.above, p.belowLabel);
       const shown = [note, col.faded > 0 ? FADE_NOTE : ''].filter(Boolean).join('; ');
-      if (shown) parts.push(`<text class="clip" x="${x0 + box / 2}" y="${imgTop + rowBox[ri]! + NOTE_H - 2}" text-anchor="middle" font-family="${FONT}" font-size="10" fill="#8a4b00">${escapeXml(shown)}</text>`);
+      if (shown && clipNotes) parts.push(`<text class="clip" x="${x0 + box / 2}" y="${imgTop + rowBox[ri]! + rowBar[ri]! + NOTE_H - 2 * t}" text-anchor="middle" font-family="${FONT}" font-size="${fs(10)}" fill="#8a4b00">${escapeXml(shown)}</text>`);
       parts.push('</g>');
       const label = p.label ?? QUANTITIES[p.quantity].unit;
       if (mode === 'panel') {
-        drawColourBar(parts, { quantity: p.quantity, vmin: res.vmin, vmax: res.vmax, log: res.log, label, clipLow: col.below > 0, clipHigh: col.above > 0, x: x0 + box + PAD + BAR_GAP, y: iy, h: ih });
+        drawColourBar(parts, { quantity: p.quantity, vmin: res.vmin, vmax: res.vmax, log: res.log, label, clipLow: col.below > 0, clipHigh: col.above > 0, x: x0 + box + PAD + BAR_GAP, y: iy, h: ih }, t);
+        fs(10);
       }
       rowClip.low ||= col.below > 0; rowClip.high ||= col.above > 0;
       records.push({ title: p.title ?? '', quantity: p.quantity, colormap: cmap, vmin: res.vmin, vmax: res.vmax, scale: res.log ? 'log' : 'linear', clippedBelow: col.below, clippedAbove: col.above, clipNote: note, faded: col.faded, scaleBar: sb, unit: label });
@@ -433,7 +487,8 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
     const first = resolved[ri]!.find((c) => c !== null);
     if (mode === 'row' && first) {
       drawColourBar(parts, { quantity: first.p.quantity, vmin: first.vmin, vmax: first.vmax, log: first.log, label: first.p.label ?? QUANTITIES[first.p.quantity].unit,
-        clipLow: rowClip.low, clipHigh: rowClip.high, x: rowLabelW + columns * cellW + BAR_GAP, y: imgTop, h: rowBox[ri]! });
+        clipLow: rowClip.low, clipHigh: rowClip.high, x: rowLabelW + columns * cellW + BAR_GAP, y: imgTop, h: rowBox[ri]! }, t);
+      fs(10);
     }
   });
   if (mode === 'figure' && figureRange) {
@@ -442,11 +497,12 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
     const last = rows.length - 1;
     const y1 = rowTop[last]! + PAD + rowTitle[last]! + rowBox[last]!;
     drawColourBar(parts, { quantity: f.p.quantity, vmin: f.vmin, vmax: f.vmax, log: f.log, label: f.p.label ?? QUANTITIES[f.p.quantity].unit,
-      clipLow: sharedClip.low, clipHigh: sharedClip.high, x: rowLabelW + columns * cellW + BAR_GAP, y: y0, h: y1 - y0 });
+      clipLow: sharedClip.low, clipHigh: sharedClip.high, x: rowLabelW + columns * cellW + BAR_GAP, y: y0, h: y1 - y0 }, t);
+    fs(10);
   }
   if (shift > 0) parts.push('</g>');
   parts.push('</svg>');
-  return { svg: parts.join('\n'), width: W, height: H, panels: records };
+  return { svg: parts.join('\n'), width: W, height: H, smallestText: Math.min(...sizes), panels: records };
 }
 
 const DEJAVU = [
@@ -485,10 +541,11 @@ export function zoomFor(width: number, scale = 1, minWidth = MIN_FIGURE_WIDTH): 
   return Math.max(scale, minWidth / Math.max(1, width));
 }
 
-/** A grid figure as PNG (and what it drew). */
-export function renderFigure(rows: readonly FigureRow[], opts: GridOptions = {}): { png: Buffer; figure: RenderedFigure } {
+/** A grid figure as PNG (and what it drew, and the zoom from its SVG to the PNG). */
+export function renderFigure(rows: readonly FigureRow[], opts: GridOptions = {}): { png: Buffer; figure: RenderedFigure; zoom: number } {
   const figure = layoutFigure(rows, opts);
-  return { png: svgToPng(figure.svg, zoomFor(figure.width, opts.scale ?? 1, opts.minWidth)), figure };
+  const zoom = zoomFor(figure.width, opts.scale ?? 1, opts.minWidth);
+  return { png: svgToPng(figure.svg, zoom), figure, zoom };
 }
 
 function panelRows(panels: readonly Panel[], columns?: number): FigureRow[] {

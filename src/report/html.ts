@@ -9,7 +9,8 @@
  * pairs and notes take the table's type and wrap too, and a command (`pre`) wraps rather than scrolls. The
  * At a glance pair of figures (the phase grids of both splits) prints two up, so that page 1 holds the title, the
  * facts, the headline scores and the grids (one up, the first grid did not fit under the facts and left page 1
- * half blank).
+ * half blank); those figures draw their text large for it (study/report/image-sections.ts, GLANCE_TEXT_SCALE), and
+ * print 10 px apart.
  */
 
 /** Escapes text for HTML content and attribute values. */
@@ -172,7 +173,7 @@ pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
   figure.tbl > figcaption { font-size: 10px; }
   figure img { max-width: 100%; }
   .gallery { grid-template-columns: repeat(2, minmax(0, 1fr)); }
-  #glance .pair { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  #glance .pair { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 0 10px; }
   a { color: inherit; text-decoration: none; }
   .screen { display: none; }
 }

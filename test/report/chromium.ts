@@ -42,8 +42,12 @@ export interface PrintFacts {
   text: string;
   /** Height of the printable area of one page in CSS pixels (A4, 297 mm, less Chromium's default margins). */
   pageHeight: number;
-  /** Every figure's image in the At a glance section: where it starts and ends, from the top of the printed page. */
-  glanceImages: { src: string; top: number; bottom: number }[];
+  /**
+   * Every figure's image in the At a glance section: where it starts and ends, from the top of the printed page, and
+   * where its figure (caption included) ends; its printed width (CSS px: 96 to the inch, so 0.75 pt each) and its
+   * file's width in pixels.
+   */
+  glanceImages: { src: string; top: number; bottom: number; figureBottom: number; width: number; naturalWidth: number }[];
 }
 
 /** Lays `file` out for print (A4, print media) as Chromium does for a PDF; writes that PDF when `pdf` names a path. */
@@ -70,7 +74,11 @@ export async function inspectPrint(file: string, pdf?: string): Promise<PrintFac
         text: document.body.innerText,
         glanceImages: [...document.querySelectorAll('#glance figure img')].map((e) => {
           const r = e.getBoundingClientRect();
-          return { src: e.getAttribute('src') ?? '', top: Math.round(r.top + window.scrollY), bottom: Math.round(r.bottom + window.scrollY) };
+          const f = e.closest('figure')!.getBoundingClientRect();
+          return {
+            src: e.getAttribute('src') ?? '', top: Math.round(r.top + window.scrollY), bottom: Math.round(r.bottom + window.scrollY),
+            figureBottom: Math.round(f.bottom + window.scrollY), width: r.width, naturalWidth: (e as HTMLImageElement).naturalWidth,
+          };
         }),
       };
     });

@@ -365,3 +365,29 @@ test('an empty cell says why: "broken" where its row or map names it so, the fig
   const map = positionMapsSvg([[null, null]], { emptyTexts: [['broken', undefined]] });
   assert.deepEqual(texts(map.svg), ['broken', 'not available']);
 });
+
+test('a figure drawn with textScale: every text size and the room for it scaled, scale bars below the images, clip notes left to the caller', () => {
+  const values = Float64Array.from({ length: 60 * 40 }, (_, i) => (i % 60) / 60 - 0.5 + (i % 7 === 0 ? 5 : 0)); // some pixels above the range
+  const panel = (): Panel => ({ width: 60, height: 40, values, quantity: 'object-phase', vmin: -0.5, vmax: 0.5 });
+  const rows = [{ label: 'ground truth', cells: [panel(), panel()] }, { label: 'dose 1e3', cells: [panel(), null] }];
+  const opts = { colourBars: 'figure' as const, colLabels: ['baseline', 'dense'], imageSize: 120, title: 'Object phase', subtitle: 'LSQML by dose', emptyText: 'not compared' };
+  const plain = layoutFigure(rows, opts);
+  const big = layoutFigure(rows, { ...opts, textScale: 3, scaleBars: 'below', clipNotes: false });
+  const sizes = (svg: string): number[] => [...svg.matchAll(/font-size="([\d.]+)"/g)].map((m) => Number(m[1]));
+  assert.equal(plain.smallestText, 9, 'a scale bar\'s label');
+  assert.equal(big.smallestText, 27);
+  const distinct = (v: number[]): number[] => [...new Set(v)].sort((a, b) => a - b);
+  assert.deepEqual(distinct(sizes(big.svg)), distinct(sizes(plain.svg).map((s) => 3 * s)), 'every text three times as large');
+  assert.ok(big.width > plain.width, 'the labels take more room');
+  // the clipped shares are still recorded, but not written under the images
+  assert.ok(plain.panels[0]!.clippedAbove > 0 && big.panels[0]!.clippedAbove === plain.panels[0]!.clippedAbove);
+  assert.match(plain.svg, /class="clip"/);
+  assert.doesNotMatch(big.svg, /class="clip"/);
+  // each scale bar below its image: its bar starts under the image's bottom edge
+  const images = [...big.svg.matchAll(/<image x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)" preserveAspectRatio="none" image-rendering/g)].map((m) => Number(m[1]) + Number(m[2]));
+  const bars = [...big.svg.matchAll(/<g class="scalebar"[^>]*>\n<rect x="[\d.]+" y="([\d.]+)"/g)].map((m) => Number(m[1]));
+  assert.equal(bars.length, 3);
+  bars.forEach((y, i) => assert.ok(y >= images[i]!, `scale bar ${i} at y ${y}, the image ends at ${images[i]}`));
+  // an empty cell's text wraps to the cell
+  assert.match(big.svg, />not<\/text>\n<text[^>]*>compared<\/text>/);
+});

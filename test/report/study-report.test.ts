@@ -9,7 +9,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
@@ -20,7 +20,7 @@ import { comparisonPanels } from '../../src/study/compare/job.js';
 import { readAlignedPair } from '../../src/study/hub/comparison-files.js';
 import { reconstructionPanels } from '../../src/study/reconstruct/lsqml-job.js';
 import { buildReport, type ReportResult } from '../../src/study/report/phase.js';
-import { HAVE_CHROMIUM, inspectPage } from './chromium.js';
+import { HAVE_CHROMIUM, inspectPage, inspectPrint } from './chromium.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const DOSES = [1000, 100000];
@@ -142,6 +142,28 @@ test('real study: the dose × view grid of phases, on one colour scale that the 
   // simulated patterns are whole photon counts: the pixels below the scale are those with 0 photons
   assert.ok(diffraction!.panels.some((p) => p.clippedBelow > 0));
   for (const p of diffraction!.panels) if (p.clippedBelow > 0) assert.match(p.clipNote, / with 0 photons$/);
+});
+
+test('real study: printed on A4 (Chromium\'s PDF), page 1 holds both phase grids, two up, their smallest text at least 6 pt', { timeout: 900_000 }, async (t) => {
+  if (!HAVE_CHROMIUM) { t.skip('/usr/bin/chromium not installed (CI installs Debian\'s chromium)'); return; }
+  const { rep, html } = await study();
+  const pdf = join(root, 'report.pdf');
+  const print = await inspectPrint(rep.indexPath, pdf);
+  assert.ok(statSync(pdf).size > 0, 'Chromium printed the page');
+  assert.deepEqual(print.glanceImages.map((g) => g.src), SPLITS.map((s) => `img/glance_phase_${s}.png`));
+  for (const g of print.glanceImages) {
+    // two up: each about half the printable width (718 CSS px)
+    assert.ok(g.width < print.width / 2, `${g.src} printed ${g.width} px wide`);
+    assert.ok(g.figureBottom <= print.pageHeight, `${g.src} and its caption end ${g.figureBottom} px down the printed page, past page 1 (${print.pageHeight} px)`);
+    // the smallest text of the figure (a scale bar's label; the colour bar's ticks, the row and column labels are larger),
+    // as printed: its size in the PNG times the printed width over the PNG's (1 CSS px = 0.75 pt). It printed at 2.5 pt, the title at 4.5 pt
+    const drawn = rep.figures.find((f) => `img/${f.file}` === g.src);
+    assert.ok(drawn?.smallestTextPx !== undefined, `${g.src}: the report records its smallest text`);
+    const pt = drawn.smallestTextPx * (g.width / g.naturalWidth) * 0.75;
+    assert.ok(pt >= 6, `${g.src}: its smallest text prints at ${pt.toFixed(2)} pt`);
+  }
+  // what the figure no longer writes under each image (the text would not fit a panel): the largest clipped share, under the figure
+  assert.match(html, /<figcaption>train split: one colour scale for both grids[^<]*(; no pixel outside the colour range|; clipped \(outside the colour range\): [<\d.]+ % of an image(&#39;|')s pixels at most \((ground truth|dose \S+) (baseline|dense|sparse): [<\d.]+ % (below|above)[^<]*\))/);
 });
 
 test('real study: loss curves and FRC curves of every job, resolution in pixels', { timeout: 900_000 }, async () => {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { amplitudeOf, comparisonImages, phaseOf } from '../../metrics/index.js';
 import { percentileRange } from '../../report/colormap.js';
-import { FADE_RULE, renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
+import { clipNote, FADE_RULE, renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
 import { esc, figure, grid, table, type Cell, type Section } from '../../report/html.js';
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber, formatTicks } from '../../report/ticks.js';
@@ -90,11 +90,20 @@ function phaseGrid(ctx: ReportContext, s: SplitPhases, [lo, hi]: [number, number
     })),
   ];
   const [a, b] = formatTicks([lo, hi].map((x) => Number(x.toPrecision(3))));
-  const { png, figure: f } = renderFigure(rows, {
-    colourBars: 'figure', colLabels: views, imageSize: 220, emptyText: 'not compared (see failed jobs)', title: `Object phase, ${split} split: ground truth and ${OWN_MODEL} at every dose and view`,
-    subtitle: `${scale.words}: ${scale.rule}, ${a} … ${b} rad`,
+  // printed two up on A4 (page 1), the figure is about 350 CSS px wide: its text is drawn GLANCE_TEXT_SCALE times the
+  // usual size, the title and subtitle short enough not to widen it, and the clipped shares go under it (the caption)
+  const { png, figure: f, zoom } = renderFigure(rows, {
+    colourBars: 'figure', colLabels: views, imageSize: 220, emptyText: 'not compared', title: `Object phase, ${split} split`,
+    subtitle: `${OWN_MODEL} by dose, ground truth on top; ${a} … ${b} rad`, textScale: GLANCE_TEXT_SCALE, clipNotes: false, scaleBars: 'below',
   });
-  const src = img.write(`glance_phase_${split}.png`, png, f.panels);
+  const src = img.write(`glance_phase_${split}.png`, png, f.panels, f.smallestText * zoom);
+  // the clipped shares, each image's (in the figure's order: rows, then columns), the largest named
+  const cells = rows.flatMap((r) => r.cells.map((c, ci) => (c ? `${r.label} ${views[ci]}` : null))).filter((x): x is string => x !== null);
+  const shares = f.panels.map((p, i) => ({ at: cells[i]!, p, total: p.clippedBelow + p.clippedAbove }));
+  const most = shares.reduce((m, x) => (x.total > m.total ? x : m), shares[0]!);
+  const clipped = most.total > 0
+    ? `; ${clipNote(most.total, 0, 'of an image\'s pixels at most').replace(/^clipped: /, 'clipped (outside the colour range): ')} (${most.at}: ${clipNote(most.p.clippedBelow, most.p.clippedAbove).replace(/^clipped: /, '')})`
+    : '; no pixel outside the colour range';
   // a job whose registration failed is drawn (and scored) unregistered: say which
   const unaligned = (plan.summary?.rows ?? []).filter((r) => r.model === OWN_MODEL && r.split === split && r.status === 'ok' && r.error && phases.has(`${r.dose}|${r.view}`))
     .map((r) => `dose ${doseLabel(r.dose)} ${r.view}`);
@@ -102,8 +111,17 @@ function phaseGrid(ctx: ReportContext, s: SplitPhases, [lo, hi]: [number, number
   // the caption is under the figure; its text alone (the alt text before) did not say what the picture is
   const alt = `Object phase, ${split} split: the ground truth (top row) and ${OWN_MODEL} at dose ${doses.map(doseLabel).join(', ')} (one row each), `
     + `view${views.length === 1 ? '' : 's'} ${views.join(', ')} (columns), aligned to the ground truth, on one colour scale ${a} … ${b} rad${warn}`;
-  return { src, caption: `${split} split: ${scale.words}, ${a} … ${b} rad${warn}`, alt };
+  const missing = doses.flatMap((d) => views.filter((v) => !phases.has(`${d}|${v}`) && !brokenCells.has(`${d}|${v}`)).map((v) => `dose ${doseLabel(d)} ${v}`));
+  const notCompared = missing.length ? `; not compared (see Skipped and failed jobs): ${missing.join(', ')}` : '';
+  return { src, caption: `${split} split: ${scale.words}, ${a} … ${b} rad${clipped}${notCompared}${warn}`, alt };
 }
+
+/**
+ * Text size of the At a glance phase grids, times the usual: printed two up on A4 (page 1, 354 CSS px each), a grid of
+ * three views is about 1400 SVG px wide, so its smallest text (a scale bar's label, 9 px) prints at 9 · 3.6 · 354 / 1397
+ * ≈ 8.2 CSS px, 6.15 pt (at 1, a grid 936 SVG px wide printed its text at 2.5–4.5 pt).
+ */
+export const GLANCE_TEXT_SCALE = 3.6;
 
 /** Headline scores: MS-SSIM (amplitude / phase) of our model, one row per dose, one column per view. */
 function headline(ctx: ReportContext, split: string): string {
@@ -222,7 +240,7 @@ export async function glanceSection(ctx: ReportContext): Promise<Section> {
   if (grids.length === 0) {
     if (brokenNotes.length === 0) parts.push(ctx.na('phase grid: no Phase G reconstructions_aligned.npz found (run ptychostudy compare)'));
   } else {
-    parts.push(`<p class="small">Object phase of every reconstruction by ${esc(OWN_MODEL)} after registration to the ground truth (offset, global phase and phase ramp removed; moved onto the ground truth's branch), each over its job's compared region, with the ground truth on top. ${both ? 'One colour scale for both grids, so that a colour is the same phase in each (stated under each figure): the ground truth\'s 0.5–99.5 percentile over the ground-truth rows of the two splits together' : 'One colour scale for the whole grid (stated under the figure): the ground truth\'s 0.5–99.5 percentile'}; values outside are clipped, and the share of clipped pixels is written under each image.<span class="screen"> Click a figure for its full size.</span></p>`);
+    parts.push(`<p class="small">Object phase of every reconstruction by ${esc(OWN_MODEL)} after registration to the ground truth (offset, global phase and phase ramp removed; moved onto the ground truth's branch), each over its job's compared region, with the ground truth on top. ${both ? 'One colour scale for both grids, so that a colour is the same phase in each (stated under each figure): the ground truth\'s 0.5–99.5 percentile over the ground-truth rows of the two splits together' : 'One colour scale for the whole grid (stated under the figure): the ground truth\'s 0.5–99.5 percentile'}; values outside are clipped, and the largest share of clipped pixels of an image is written under each figure.<span class="screen"> Click a figure for its full size.</span></p>`);
     parts.push(grid(grids.map((g) => figure(g.src, `${g.caption}.`, `${g.alt}.`)), 'pair'));
   }
   parts.push(...brokenNotes);

@@ -25,8 +25,11 @@ import { formatLength } from '../../report/scalebar.js';
 import { aggregateScope, CHART_METRICS, FRC_METRICS, frcMean, frcMeansNote, metricLabel, metricValue, PHASE_UNIT, type FrcMetric, type MetricsSummary } from '../hub/metrics-summary.js';
 import type { ReportPlan } from './plan.js';
 
-/** A figure the report drew itself, and what each of its panels showed. */
-export interface DrawnFigure { file: string; panels: PanelRecord[] }
+/**
+ * A figure the report drew itself, what each of its panels showed and, where the drawing says, its smallest text in
+ * the PNG's pixels (how large it prints: that times the printed width over the PNG's width).
+ */
+export interface DrawnFigure { file: string; panels: PanelRecord[]; smallestTextPx?: number }
 
 /** Error codes of a copy that failed on the side it writes (no space, a quota, a file size limit, the device). */
 const WRITE_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EIO', 'EROFS']);
@@ -48,10 +51,10 @@ export class ImageDir {
   readonly files: string[] = [];
   readonly drawn: DrawnFigure[] = [];
   constructor(readonly dir: string) {}
-  write(name: string, bytes: Buffer | string, panels?: PanelRecord[]): string {
+  write(name: string, bytes: Buffer | string, panels?: PanelRecord[], smallestTextPx?: number): string {
     writeFileAtomic(join(this.dir, name), bytes);
     this.files.push(join(this.dir, name));
-    if (panels) this.drawn.push({ file: name, panels });
+    if (panels) this.drawn.push({ file: name, panels, ...(smallestTextPx !== undefined ? { smallestTextPx } : {}) });
     return `${REPORT.images}/${name}`;
   }
   /**
