@@ -19,6 +19,13 @@ import { nonSquarePatternsMessage } from './hdf5/frames.js';
 
 export const REQUIRED_KEYS = ['diffraction', 'probeGuess', 'xcoords', 'ycoords'] as const;
 export const OPTIONAL_KEYS = ['objectGuess', 'xcoords_start', 'ycoords_start', 'scan_index', 'Y', 'ground_truth_patches', 'filenames', METADATA_KEY] as const;
+/**
+ * The arrays a reconstruction reads of a dataset NPZ (`loadDataset` with `keys: 'required'`, as `lsqml` and a Phase F job
+ * read it), besides `_metadata`: the required keys and `objectGuess`. The other optional keys are not read for it.
+ */
+export const RECONSTRUCTION_KEYS = [...REQUIRED_KEYS, 'objectGuess'] as const;
+/** What ends a line about a key a reconstruction does not read (`ValidateOptions.unreadKeys`). */
+export const UNREAD_KEY_NOTE = '(a reconstruction does not read this key)';
 
 /**
  * Largest |coordinate| accepted, in pixels: 2^24, where float32 still holds every integer and far
@@ -143,6 +150,11 @@ export interface ValidateOptions {
    * reconstruction whose probe comes from elsewhere (a probe model, a probe file) or that refuses it itself.
    */
   probeOptional?: boolean;
+  /**
+   * Optional keys a reconstruction does not read (xcoords_start, scan_index, Y, …: `inspect --check` of the file for
+   * `lsqml`): a problem of one of them is a warning ending UNREAD_KEY_NOTE, not a violation, as `lsqml` runs the file.
+   */
+  unreadKeys?: readonly string[];
 }
 
 /**
@@ -155,7 +167,12 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
   }
   const violations: string[] = [];
   const warnings: string[] = [];
-  const bad = (key: string, expected: string, found: string): void => { violations.push(`${file}: key '${key}': expected ${expected}; found ${found}`); };
+  const unread = new Set(opts.unreadKeys ?? []);
+  const bad = (key: string, expected: string, found: string): void => {
+    const line = `${file}: key '${key}': expected ${expected}; found ${found}`;
+    if (unread.has(key)) warnings.push(`${line} ${UNREAD_KEY_NOTE}`);
+    else violations.push(line);
+  };
   const get = (k: string): NdArray | undefined => (Object.prototype.hasOwnProperty.call(arrays, k) ? arrays[k] : undefined);
 
   for (const k of REQUIRED_KEYS) if (!get(k) && !(k === 'probeGuess' && opts.probeOptional)) bad(k, 'a required DATA-001 key', 'it missing');
@@ -333,7 +350,7 @@ export interface LoadDatasetOptions extends NpzReadOptions {
 export function loadDataset(path: string, opts: LoadDatasetOptions = {}): Dataset {
   const r = NpzReader.open(path, opts);
   try {
-    const wanted = new Set<string>(opts.keys === 'required' ? [...REQUIRED_KEYS, 'objectGuess', METADATA_KEY] : [...REQUIRED_KEYS, ...OPTIONAL_KEYS]);
+    const wanted = new Set<string>(opts.keys === 'required' ? [...RECONSTRUCTION_KEYS, METADATA_KEY] : [...REQUIRED_KEYS, ...OPTIONAL_KEYS]);
     const keys = r.keys().filter((k) => wanted.has(k) && k !== METADATA_KEY);
     const skippedKeys = r.keys().filter((k) => !wanted.has(k));
     // A broken `_metadata` (bad JSON, an unsafe pickle) is recorded, not fatal — unless the caller needs it.

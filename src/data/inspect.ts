@@ -11,8 +11,8 @@ import { NpzReader, type MemberHeader, type NpzReadOptions } from '../npy/npz.js
 import { sniffFile } from './hdf5/signature.js';
 import { decodeNumeric, type DtypeInfo } from '../npy/npy.js';
 import type { NdArray, NumericData } from '../npy/types.js';
-import { DatasetError, OPTIONAL_KEYS, REQUIRED_KEYS, validateDataset, type Dataset } from './dataset.js';
-import { checkDecodeFits, jobMemoryLine, memoryLimit, npzJobBytes, type LsqmlJobRequest } from './memory.js';
+import { DatasetError, OPTIONAL_KEYS, RECONSTRUCTION_KEYS, UNREAD_KEY_NOTE, validateDataset, type Dataset } from './dataset.js';
+import { checkDecodeFits, formatBytes, jobMemoryLine, memoryLimit, npzJobBytes, type LsqmlJobRequest } from './memory.js';
 import { checkPositionsOnObject } from './job-input.js';
 import { npzGeometry, npzRadiationMessage, frameSettingsMessage, sampling } from './input.js';
 import { intensityScale, missingProbeGuessMessage, patternRefusals } from './reconstruction-refusals.js';
@@ -281,12 +281,28 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
     throw err;
   }
   try {
-    const contract = new Set<string>([...REQUIRED_KEYS, ...OPTIONAL_KEYS]);
     const oversizedMetadata = r.has(METADATA_KEY) && r.member(METADATA_KEY).size > MAX_METADATA_BYTES;
     const headers: Record<string, MemberHeader> = {};
     for (const key of r.keys()) if (!(key === METADATA_KEY && oversizedMetadata)) headers[key] = r.header(key);
-    const hold = (key: string): boolean => opts.check === true && contract.has(key) && key !== METADATA_KEY;
-    if (opts.check) checkDecodeFits(path, Object.fromEntries(Object.entries(headers).filter(([k]) => hold(k))));
+    // The check holds what a reconstruction reads (RECONSTRUCTION_KEYS) and refuses what lsqml refuses of it, its memory
+    // refusal included (the same headers); the other optional DATA-001 keys, which lsqml does not read, are checked too
+    // when they fit beside them, and their problems are warnings (lsqml runs the file all the same).
+    const readByJob = new Set<string>(RECONSTRUCTION_KEYS);
+    const unread = OPTIONAL_KEYS.filter((k) => !readByJob.has(k) && k !== METADATA_KEY && headers[k] !== undefined) as string[];
+    const pick = (keys: (k: string) => boolean): Record<string, MemberHeader> => Object.fromEntries(Object.entries(headers).filter(([k]) => keys(k)));
+    let checkUnread = false;
+    const unreadWarnings: string[] = [];
+    if (opts.check) {
+      checkDecodeFits(path, pick((k) => readByJob.has(k)));
+      if (unread.length > 0) {
+        try { checkDecodeFits(path, pick((k) => readByJob.has(k) || unread.includes(k))); checkUnread = true; } catch (err) {
+          if (!(err instanceof InputError)) throw err;
+          unreadWarnings.push(`${path}: ${unread.map((k) => `key '${k}'`).join(', ')}: not checked against DATA-001: held with the arrays a reconstruction ` +
+            `reads they would exceed the memory limit of ${formatBytes(memoryLimit().bytes)} ${UNREAD_KEY_NOTE.replace('this key', unread.length === 1 ? 'this key' : 'these keys')}`);
+        }
+      }
+    }
+    const hold = (key: string): boolean => opts.check === true && (readByJob.has(key) || (checkUnread && unread.includes(key)));
     // what lsqml refuses from the headers before it reads anything: the probe modes, the object's size, the job's memory
     // (estimated once: its bytes give the memory line below)
     let jobRefusal: string | undefined;
@@ -329,8 +345,8 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
       const reads: string[] = [];
       try {
         // a probe the settings give stands for a missing probeGuess, as lsqml takes it; without one, lsqml's line names both ways
-        const checked = validateDataset(held, path, { metadata, probeOptional: true });
-        warnings = checked.warnings;
+        const checked = validateDataset(held, path, { metadata, probeOptional: true, unreadKeys: unread });
+        warnings = [...checked.warnings, ...unreadWarnings];
         // what every reconstruction of the file would refuse besides the contract, in lsqml's words: the job's size (from
         // the headers), the patterns and the probeGuess it starts from (patternRefusals, the checker lsqml calls), positions off the object
         const ds = checked.dataset;

@@ -149,3 +149,50 @@ test('the file each case was made from passes both: lsqml runs it, inspect --che
     assert.equal(check.status, 0, check.stdout + check.stderr);
   }
 });
+
+// The optional DATA-001 keys lsqml does not read (it reads diffraction, probeGuess, xcoords, ycoords, objectGuess and
+// _metadata): a malformed one does not stop lsqml, so inspect --check says it as a warning and finds no problem.
+const unreadCases: { key: string; change: (a: Record<string, NdArray>) => void; found: string }[] = [
+  { key: 'xcoords_start', change: (a) => { a.xcoords_start = { dtype: '<f8', shape: [3], data: new Float64Array(3) }; },
+    found: `expected float (<f4 or <f8) 1-D array of length n = ${n}, finite; found length 3 (diffraction has n = ${n})` },
+  { key: 'ycoords_start', change: (a) => { a.ycoords_start = { dtype: '<f8', shape: [n], data: Float64Array.from([NaN, 0, 0, 0]) }; },
+    found: 'expected finite coordinates; found 1 non-finite value (first: NaN at flat index 0)' },
+  { key: 'scan_index', change: (a) => { a.scan_index = { dtype: '<f8', shape: [n], data: new Float64Array(n) }; },
+    found: `expected integer 1-D array of length n = ${n}; found dtype <f8` },
+  { key: 'Y', change: (a) => { a.Y = { dtype: '<c8', shape: [1, 4, 4], data: new Float32Array(32) }; },
+    found: `expected complex (<c8 or <c16) [m, H, W] or [m, H, W, 1] with H, W = ${N}, ${N}; found shape (1, 4, 4)` },
+  { key: 'ground_truth_patches', change: (a) => { a.ground_truth_patches = { dtype: '<f4', shape: [n, N, N], data: new Float32Array(n * N * N) }; },
+    found: `expected complex (<c8 or <c16) [n, H, W] or [n, H, W, 1] with H, W = ${N}, ${N}, n = ${n}; found dtype <f4` },
+  { key: 'filenames', change: (a) => { a.filenames = { dtype: '<i4', shape: [n], data: new Int32Array(n) }; },
+    found: "expected a string array ('<U' or '|S'); found dtype <i4" },
+];
+
+for (const c of unreadCases) {
+  test(`NPZ, a malformed ${c.key} (not read by a reconstruction): lsqml runs the file, inspect --check warns of the key and finds no problem (was: a problem, exit 2)`, () => {
+    const file = npz(`unread-${c.key}`, c.change);
+    const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, `unread-${c.key}`), '--epochs', '2']);
+    assert.equal(r.status, 0, r.stderr);
+    const check = ptychostudy(['inspect', '--check', file]);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    assert.match(check.stdout, /^DATA-001 check: valid dataset$/m);
+    const warned = check.stdout.split('\n').filter((l) => l.includes(`key '${c.key}'`));
+    assert.deepEqual(warned, [`  warning: ${file}: key '${c.key}': ${c.found} (a reconstruction does not read this key)`], check.stdout);
+  });
+}
+
+test('NPZ, a large Y beside a job over the memory limit: inspect --check lists lsqml\'s memory refusal alone, and says Y was not checked (was: a refusal of Y, which lsqml never reads)', () => {
+  const m = 4096; // Y [4096, 8, 8] complex64: 2 MiB in memory, deflated to a few KiB
+  const file = npz('large-Y', (a) => { a.Y = { dtype: '<c8', shape: [m, N, N], data: new Float32Array(2 * m * N * N) }; });
+  const env = { PTYCHOSTUDY_MEMORY_LIMIT: '1M' };
+  const refused = ptychostudy(['lsqml', '--input', file, '--out', join(dir, 'large-Y'), '--epochs', '2'], { env });
+  const want = `${file}: key 'diffraction': expected a reconstruction that fits the memory limit of 1.00 MiB (PTYCHOSTUDY_MEMORY_LIMIT=1M); ` +
+    `found shape (${n}, ${N}, ${N}), for which an LSQML job with 1 mode needs about `;
+  assertRefused(refused, 'lsqml', /needs about [\d.]+ MiB$/);
+  const line = refused.stderr.trim().replace('ptychostudy lsqml: ', '');
+  assert.ok(line.startsWith(want), line);
+  const check = ptychostudy(['inspect', '--check', file], { env });
+  assert.equal(check.status, 2, check.stdout + check.stderr);
+  assert.deepEqual(check.stdout.split('\n').filter((l) => l.startsWith(`  ${file}`)), [`  ${line}`], check.stdout);
+  assert.ok(check.stdout.includes(`  warning: ${file}: key 'Y': not checked against DATA-001: held with the arrays a reconstruction reads they would exceed ` +
+    'the memory limit of 1.00 MiB (a reconstruction does not read this key)'), check.stdout);
+});

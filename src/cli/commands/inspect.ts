@@ -161,7 +161,9 @@ export function register(program: Command): void {
     .description(
       'For each FILE.npz: every key with its dtype, shape, storage, and for numeric keys min / max / mean / ' +
       'NaN count (of the modulus |z| for complex keys), then the decoded _metadata (0-d string, bytes or a ' +
-      'pickled string, read without executing anything). --check also checks the dataset contract (DATA-001) ' +
+      'pickled string, read without executing anything). --check also checks the dataset contract (DATA-001) of the keys a ' +
+      'reconstruction reads (diffraction, probeGuess, xcoords, ycoords, objectGuess, _metadata; a problem of another optional key — ' +
+      'xcoords_start, ycoords_start, scan_index, Y, ground_truth_patches, filenames — is a warning, since lsqml runs the file all the same) ' +
       'and that every scan position\'s patch touches objectGuess, as a reconstruction requires, what lsqml refuses of the patterns ' +
       'and the probe, with the checker lsqml calls (not square, no pixel, no pattern, a bad _metadata.intensity_scale, a zero probeGuess, ' +
       'pattern totals over the float32 limit, no count; with --config\'s nImages and precision) and of the job\'s size from the headers ' +
@@ -187,7 +189,7 @@ export function register(program: Command): void {
       'breaks the contract or cannot be reconstructed.')
     .argument('<files...>', 'NPZ or HDF5 files to inspect')
     .option('--json', 'print a JSON array, one object per file')
-    .option('--check', 'NPZ: check the dataset contract (DATA-001) and the positions against objectGuess; HDF5: read it as a reconstruction does; of a dataset NPZ and measured data say the memory a reconstruction needs (for a batch job\'s --mem; refused, as lsqml refuses it, over the limit)')
+    .option('--check', 'NPZ: check the dataset contract (DATA-001) of the keys a reconstruction reads (other optional keys: warnings) and the positions against objectGuess; HDF5: read it as a reconstruction does; of a dataset NPZ and measured data say the memory a reconstruction needs (for a batch job\'s --mem; refused, as lsqml refuses it, over the limit)')
     .option('--radiation <r>', 'with --check, the setting reconstruction.radiation the files are read with, as lsqml --radiation: photon (λ = hc/E) or ' +
       'electron (the energy is an electron\'s kinetic energy, λ = h/√(2·m0·E·(1 + E/(2·m0·c²)))). Default: as the file states at ' +
       'entry_1/instrument_1/source_1/probe, photon when it states none; refused when the file states the other, for a .ptyd, for an NPZ ' +
