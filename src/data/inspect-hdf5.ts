@@ -125,7 +125,7 @@ export function probeFileRadiationMessage(file: string, kind: string, radiation:
  * PtyPy reconstruction or a ptychodus product, which hold no patterns — the probe `--init-probe file:` reads.
  */
 async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], radiation: Radiation | null, frames?: FramePrep,
-  initialProbe?: InitialProbeOf, job?: LsqmlJobRequest, precision: 'float32' | 'float64' = 'float32', initialObject?: InitialObjectOf): Promise<Hdf5Check> {
+  initialProbe?: InitialProbeOf, job?: LsqmlJobRequest, precision: 'float32' | 'float64' = 'float32', initialObject?: InitialObjectOf, fftBackend: 'auto' | 'ts' | 'wasm' = 'auto'): Promise<Hdf5Check> {
   const rad = radiation ? { radiation } : {};
   const cropped = framesChanged(frames);
   try {
@@ -153,7 +153,7 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
     const m = input.measured;
     // what lsqml refuses of the patterns, in its words: the checker it calls (patterns that are not square: by the reader, before the read)
     const refused = patternRefusals({ file: path, key: m.keys.diffraction ?? 'diffraction', n: m.n, H: m.H, W: m.W, diffraction: m.diffraction, frames: true,
-      nImages: job?.nImages ?? null, precision });
+      nImages: job?.nImages ?? null, precision, fftBackend, ...(frames?.binSize ? { binSize: frames.binSize } : {}) });
     if (refused.length > 0) return { valid: false, reads: [], violations: refused, warnings: [] };
     // the memory the reconstruction needs, and lsqml's refusal when it is over the limit
     const memory: string[] = [];
@@ -205,7 +205,8 @@ async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], ra
  * Throws InputError when it cannot be opened.
  */
 export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf; initialObject?: InitialObjectOf; job?: LsqmlJobRequest;
-  /** reconstruction.precision the check holds the patterns to (default float32). */ precision?: 'float32' | 'float64' } = {}): Promise<Hdf5Summary> {
+  /** reconstruction.precision the check holds the patterns to (default float32). */ precision?: 'float32' | 'float64';
+  /** reconstruction.fftBackend the check holds the patterns' size to (default auto). */ fftBackend?: 'auto' | 'ts' | 'wasm' } = {}): Promise<Hdf5Summary> {
   const summary = await withHdf5(path, (r): Hdf5Summary => {
     const kind = kindOf(r);
     const s: Hdf5Summary = { file: path, fileBytes: r.fileBytes, kind, ...listTree(r),
@@ -223,7 +224,7 @@ export async function summarizeHdf5(path: string, opts: { check?: boolean; radia
     }
     return s;
   });
-  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames, opts.initialProbe, opts.job, opts.precision, opts.initialObject);
+  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames, opts.initialProbe, opts.job, opts.precision, opts.initialObject, opts.fftBackend);
   return summary;
 }
 

@@ -269,7 +269,9 @@ async function npzProbe(path: string, ds: Dataset, initialProbe?: InitialProbeOf
  */
 export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf; initialObject?: InitialObjectOf;
   /** The reconstruction's size (modes, batch, reconstruction.nImages) and precision the check holds the file to, as `lsqml` would; default: one mode, all patterns, float32. */
-  job?: LsqmlJobRequest; precision?: 'float32' | 'float64'; } = {}): Promise<NpzSummary> {
+  job?: LsqmlJobRequest; precision?: 'float32' | 'float64';
+  /** reconstruction.fftBackend the check holds the patterns' size to, as `lsqml` would (default auto). */
+  fftBackend?: 'auto' | 'ts' | 'wasm'; } = {}): Promise<NpzSummary> {
   let r: NpzReader;
   try {
     r = NpzReader.open(path, opts);
@@ -356,6 +358,7 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
         violations.push(...patternRefusals({
           file: path, key: 'diffraction', n: ds.n, H: ds.H, W: ds.W, diffraction: ds.diffraction, storedShape: held.diffraction!.shape,
           nImages: opts.job?.nImages ?? null, scale: intensityScale(ds.metadata, path), precision: opts.precision ?? 'float32',
+          ...(opts.fftBackend ? { fftBackend: opts.fftBackend } : {}),
           ...(!ds.probeAbsent && !opts.initialProbe ? { probeGuess: ds.probeGuess } : {}),
         }));
         try { checkPositionsOnObject(ds, opts.job?.nImages); } catch (err) { if (!(err instanceof InputError)) throw err; violations.push(err.message); }

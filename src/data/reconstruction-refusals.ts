@@ -11,7 +11,7 @@
 import type { NdArray } from '../npy/types.js';
 import { formatShape } from '../npy/npy.js';
 import { counted, printable, shownJson } from '../text.js';
-import { nonSquarePatternsMessage } from './hdf5/frames.js';
+import { nonSquarePatternsMessage, powerOfTwo, powerOfTwoCropAdvice } from './hdf5/frames.js';
 
 /**
  * The largest total intensity of one pattern the float32 engine takes: float32 holds 3.4e38; with counts
@@ -30,6 +30,17 @@ export const MAX_PIXEL_INTENSITY = 3.4028234663852886e38;
 /** LSQML's refusal of patterns of no pixel (`shape`: diffraction's); `lsqml`, a Phase F job and `inspect --check` give this line. */
 export function noPixelPatternsMessage(file: string, shape: readonly number[]): string {
   return `${file}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape ${formatShape(shape)}`;
+}
+
+/**
+ * Patterns of a side the WebAssembly FFT does not take (a power of two, at least 2), with reconstruction.fftBackend wasm,
+ * which is refused rather than run on the TypeScript FFT (`auto` does that, in float64). Of measured data (`frames`)
+ * it names the crop that makes them a power of two (`bin`: reconstruction.binSize).
+ */
+export function wasmSizeMessage(file: string, key: string, side: number, frames: boolean, bin: number): string {
+  const crop = frames && side >= 2 ? `${powerOfTwoCropAdvice(file, side, bin, true)}; or ` : '';
+  return `${file}: key '${printable(key)}': expected patterns whose side is a power of two ≥ 2 for reconstruction.fftBackend wasm (the WebAssembly FFT ` +
+    `takes no other); found ${side}×${side}: ${crop}set fftBackend auto (the TypeScript FFT, in float64)`;
 }
 
 /** A file of no pattern at all (or none of the first reconstruction.nImages). */
@@ -81,13 +92,16 @@ export interface PatternsToCheck {
   scale?: ReturnType<typeof intensityScale>;
   /** reconstruction.precision. */
   precision: 'float32' | 'float64';
+  /** reconstruction.fftBackend (absent: auto); and reconstruction.binSize of detector frames (absent: 1), for the crop advice. */
+  fftBackend?: 'auto' | 'ts' | 'wasm';
+  binSize?: number;
   /** The file's probeGuess, when it is the probe the reconstruction starts from (no probe model, no probe file given). */
   probeGuess?: NdArray;
 }
 
 /**
  * Every refusal of `p`, one line each, in the order `lsqml` meets them (it refuses with the first): patterns that are
- * not square, of no pixel, none to reconstruct, a malformed intensity scale, a probeGuess of zeros, a pattern whose
+ * not square, of no pixel, of a side fftBackend wasm does not take, none to reconstruct, a malformed intensity scale, a probeGuess of zeros, a pattern whose
  * intensities (× the scale, squared) a float32 engine's sums cannot hold or a pixel float32 cannot hold at all, and
  * patterns without a single count. Empty when a reconstruction takes them.
  */
@@ -95,6 +109,7 @@ export function patternRefusals(p: PatternsToCheck): string[] {
   const out: string[] = [];
   if (p.H !== p.W) out.push(nonSquarePatternsMessage(p.file, p.key, p.H, p.W, p.frames ?? false));
   else if (p.H === 0) out.push(noPixelPatternsMessage(p.file, p.storedShape ?? [p.n, p.H, p.W]));
+  else if (p.fftBackend === 'wasm' && (p.H < 2 || !powerOfTwo(p.H))) out.push(wasmSizeMessage(p.file, p.key, p.H, p.frames ?? false, p.binSize ?? 1));
   const n = p.nImages !== undefined && p.nImages !== null ? Math.min(p.nImages, p.n) : p.n;
   if (n < 1) out.push(noPatternsMessage(p.file));
   const sc = p.scale ?? { scale: 1, present: false };

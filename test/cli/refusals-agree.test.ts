@@ -69,6 +69,8 @@ function ptyd(name: string, counts: Float32Array): string {
 const counts = (v: (i: number) => number): Float32Array => Float32Array.from({ length: n * N * N }, (_, i) => v(i));
 const config = (name: string, text: string): string => { const f = join(dir, `${name}.yaml`); writeFileSync(f, text); return f; };
 const f64 = config('float64', 'reconstruction:\n  precision: float64\n');
+const wasm = config('wasm', 'reconstruction:\n  fftBackend: wasm\n');
+const counts6x8 = (): Float32Array => Float32Array.from({ length: n * 48 }, (_, i) => 1 + (i % 5));
 
 interface Case { what: string; file: string; line: (file: string) => string; args?: string[] }
 
@@ -76,7 +78,12 @@ const D = 'entry_1/data_1/data';
 const cases: Case[] = [
   // dataset NPZ
   { what: 'NPZ, patterns not square', file: npz('oblong', (a) => { a.diffraction = { dtype: '<f4', shape: [n, N, N - 2], data: new Float32Array(n * N * (N - 2)).fill(1) }; a.probeGuess = { dtype: '<c8', shape: [N, N - 2], data: new Float32Array(2 * N * (N - 2)).fill(1) }; }),
-    line: (f) => `${f}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found ${N}×${N - 2}` },
+    line: (f) => `${f}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found ${N}×${N - 2}: a dataset NPZ's patterns are used as stored ` +
+      '(--crop-center, --crop-size crop the detector frames of CXI and .ptyd files only): crop them to a square about the direct beam where the NPZ is written' },
+  { what: 'NPZ, patterns of a side fftBackend wasm does not take', file: npz('six', (a) => { a.diffraction = { dtype: '<f4', shape: [n, 6, 6], data: new Float32Array(n * 36).fill(1) }; a.probeGuess = { dtype: '<c8', shape: [6, 6], data: new Float32Array(72).fill(1) }; }),
+    args: ['--config', wasm],
+    line: (f) => `${f}: key 'diffraction': expected patterns whose side is a power of two ≥ 2 for reconstruction.fftBackend wasm (the WebAssembly FFT takes no other); ` +
+      'found 6×6: set fftBackend auto (the TypeScript FFT, in float64)' },
   { what: 'NPZ, patterns of no pixel', file: npz('no-pixel', (a) => { a.diffraction = { dtype: '<f4', shape: [n, 0, 0], data: new Float32Array(0) }; a.probeGuess = { dtype: '<c8', shape: [0, 0], data: new Float32Array(0) }; }),
     line: (f) => `${f}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape (4, 0, 0)` },
   { what: 'NPZ, no pattern', file: npz('none', (a) => { a.diffraction = { dtype: '<f4', shape: [0, N, N], data: new Float32Array(0) }; a.xcoords = { dtype: '<f8', shape: [0], data: new Float64Array(0) }; a.ycoords = { dtype: '<f8', shape: [0], data: new Float64Array(0) }; }),
@@ -111,6 +118,14 @@ const cases: Case[] = [
     line: (f) => `${f}: key '${D}': expected diffraction data [n, H, W] (counts or intensities, integer or float), finite and at most 1.158e+77 (amplitudes are float32), or in a pixel the detector mask masks; found NaN in pattern 0 at pixel (0, 3)` },
   { what: 'CXI, a NaN position', file: cxi('nan-position', counts(() => 5), [n, N, N], (t) => { t[4] = NaN; }),
     line: (f) => `${f}: key 'entry_1/sample_1/geometry_1/translation': expected probe positions [n, 3] (x, y, z in m) with n = 4 (the number of patterns), finite; found (0.000001, NaN) at row 1` },
+  { what: 'CXI, frames not square (6×8, as a detector\'s 120×128 stack)', file: cxi('oblong', counts6x8(), [n, 6, 8]),
+    line: (f) => `${f}: key '${D}': expected square diffraction patterns for LSQML (H = W); found 6×8: crop the detector frames to a square about the direct beam ` +
+      `with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${f}\` says where the beam is and suggests both)` },
+  { what: 'CXI, frames of a side fftBackend wasm does not take', file: cxi('six', Float32Array.from({ length: n * 36 }, (_, i) => 1 + (i % 5)), [n, 6, 6]),
+    args: ['--config', wasm],
+    line: (f) => `${f}: key '${D}': expected patterns whose side is a power of two ≥ 2 for reconstruction.fftBackend wasm (the WebAssembly FFT takes no other); ` +
+      `found 6×6: --crop-center Y,X --crop-size 4 or 8 makes patterns of 4×4 or 8×8 (\`ptychostudy inspect ${f}\` says where the direct beam is, the crop's centre); ` +
+      'or set fftBackend auto (the TypeScript FFT, in float64)' },
   // PtyPy .ptyd (no probe in the file: a model gives it)
   { what: '.ptyd, all-zero counts', file: ptyd('zeros', counts(() => 0)), args: ['--probe-model', 'aperture:diameter=2e-6'],
     line: (f) => `${f}: key 'chunks/0/data': expected diffraction patterns with some counts; found 4 patterns all zero: there is nothing to reconstruct` },
@@ -195,4 +210,13 @@ test('NPZ, a large Y beside a job over the memory limit: inspect --check lists l
   assert.deepEqual(check.stdout.split('\n').filter((l) => l.startsWith(`  ${file}`)), [`  ${line}`], check.stdout);
   assert.ok(check.stdout.includes(`  warning: ${file}: key 'Y': not checked against DATA-001: held with the arrays a reconstruction reads they would exceed ` +
     'the memory limit of 1.00 MiB (a reconstruction does not read this key)'), check.stdout);
+});
+
+test('patterns of a power-of-two side pass fftBackend wasm: lsqml runs the NPZ and the CXI file, inspect --check finds nothing', () => {
+  for (const file of [npz('good-wasm'), cxi('good-wasm', counts((i) => 1 + (i % 9)))]) {
+    const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, `good-wasm-${file.split('.').pop()}`), '--epochs', '2', '--config', wasm]);
+    assert.equal(r.status, 0, r.stderr);
+    const check = ptychostudy(['inspect', '--check', '--config', wasm, file]);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+  }
 });

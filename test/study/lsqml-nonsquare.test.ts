@@ -10,7 +10,7 @@ import { assertRefused, ptychostudy } from '../data/cli-run.js';
 const root = mkdtempSync(join(tmpdir(), 'ptychostudy-nonsquare-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
-test('32×30 diffraction patterns: lsqml refuses them naming the file and the key diffraction', () => {
+test('32×30 diffraction patterns: lsqml refuses them naming the file and the key diffraction, and that an NPZ\'s patterns are not cropped here', () => {
   const n = 8, H = 32, W = 30;
   const probe = new Float32Array(2 * H * W);
   for (let i = 0; i < H * W; i++) probe[2 * i] = 1;
@@ -25,7 +25,9 @@ test('32×30 diffraction patterns: lsqml refuses them naming the file and the ke
     xcoords: { dtype: '<f8', shape: [n], data: coords }, ycoords: { dtype: '<f8', shape: [n], data: Float64Array.from(coords) },
   });
   const out = join(root, 'o');
-  const line = `${file}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found 32×30`;
+  const npzAdvice = ": a dataset NPZ's patterns are used as stored (--crop-center, --crop-size crop the detector frames of CXI and .ptyd files only): " +
+    'crop them to a square about the direct beam where the NPZ is written';
+  const line = `${file}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found 32×30${npzAdvice}`;
   assertRefused(ptychostudy(['lsqml', '--input', file, '--out', out, '--epochs', '2']), 'lsqml', line);
   assert.ok(!existsSync(out), 'nothing written');
   // refused from diffraction's header, before any member is inflated: under a memory limit the file's arrays (70 KiB)
@@ -44,7 +46,7 @@ test('32×30 diffraction patterns: lsqml refuses them naming the file and the ke
     xcoords: { dtype: '<f8', shape: [n], data: coords }, ycoords: { dtype: '<f8', shape: [n], data: Float64Array.from(coords) },
   });
   assertRefused(ptychostudy(['lsqml', '--input', legacy, '--out', out, '--epochs', '2'], { env: { PTYCHOSTUDY_MEMORY_LIMIT: '20K' } }), 'lsqml',
-    `${legacy}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found 32×30`);
+    `${legacy}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found 32×30${npzAdvice}`);
   assert.ok(!existsSync(out), 'nothing written');
 });
 

@@ -123,6 +123,22 @@ export interface FrameWindow extends SlabWindow {
 /** True when `n` is a power of two. */
 export const powerOfTwo = (n: number): boolean => n >= 1 && (n & (n - 1)) === 0;
 
+/** The largest power of two ≤ `n` (n ≥ 1). */
+export const powerOfTwoBelow = (n: number): number => 2 ** Math.floor(Math.log2(n));
+
+/**
+ * How the frames become patterns of a power-of-two side, which the WebAssembly FFT needs, as messages say it: a crop
+ * (`--crop-center Y,X --crop-size N`, N over the bin size `bin` the largest power of two within patterns of side `side`,
+ * and, when `larger`, the next one, whose window reaches outside and is masked there), `ptychostudy inspect FILE`
+ * finding the beam.
+ */
+export function powerOfTwoCropAdvice(file: string, side: number, bin: number, larger: boolean): string {
+  const lo = powerOfTwoBelow(side), hi = lo === side ? lo : 2 * lo;
+  const sizes = larger && hi !== lo ? `${lo * bin} or ${hi * bin}` : `${lo * bin}`;
+  return `--crop-center Y,X --crop-size ${sizes}${bin > 1 ? ` --bin-size ${bin}` : ''} makes patterns of ${larger && hi !== lo ? `${lo}×${lo} or ${hi}×${hi}` : `${lo}×${lo}`} ` +
+    `(\`ptychostudy inspect ${file}\` says where the direct beam is, the crop's centre)`;
+}
+
 /** 'flipHorizontal' → 'flip-horizontal' (the flag's spelling). */
 export const flagName = (n: string): string => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -151,7 +167,12 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
   const crop = prep?.crop ?? undefined;
   const orientation = orientationOf(prep?.orientation);
   const all = { y0: 0, x0: 0, h: H, w: W };
-  if (!crop && bin === 1 && !orientation) return { fileShape: [H, W], ...all, bin: 1, binned: [H, W], out: [H, W], whole: true, read: all, padded: 0 };
+  if (!crop && bin === 1 && !orientation) {
+    // no crop (reconstruction.crop null, the default): the frames are the patterns, whole; a square side that is not a power
+    // of two runs (in float64); non-square frames are refused (checkSquarePatterns), with the advice to crop them
+    if (H === W && H > 1 && !powerOfTwo(H)) warnings.push(wholeFramesNotPowerOfTwo(r.file, key, H));
+    return { fileShape: [H, W], ...all, bin: 1, binned: [H, W], out: [H, W], whole: true, read: all, padded: 0 };
+  }
   const flags = prepFlags(prep!);
   let y0 = 0, x0 = 0, h = H, w = W;
   if (crop) {
@@ -168,9 +189,11 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
   }
   const binned: [number, number] = [h / bin, w / bin];
   const out = orientedShape(orientation, binned[0], binned[1]);
-  if ((crop || bin !== 1) && (!powerOfTwo(out[0]) || !powerOfTwo(out[1]))) {
+  if (!powerOfTwo(out[0]) || !powerOfTwo(out[1])) {
+    // a crop's side may be any; without one (a binning or an orientation of the whole frames) the frames' side is the patterns'
+    const advice = out[0] === out[1] && out[0] > 1 ? `; ${powerOfTwoCropAdvice(r.file, out[0], bin, crop !== undefined)}` : '';
     warnings.push(`${r.file}: key '${key}': ${flags} makes ${out[0]}×${out[1]} patterns, not a power of two: the WebAssembly FFT (and so ` +
-      '--precision float32, the default) needs one: the reconstruction runs in float64 with the slower TypeScript FFT (fftBackend wasm refuses it; docs/fft.md)');
+      `--precision float32, the default) needs one: the reconstruction runs in float64 with the slower TypeScript FFT (fftBackend wasm refuses it; docs/fft.md)${advice}`);
   }
   const ry0 = Math.max(0, y0), rx0 = Math.max(0, x0);
   const read = { y0: ry0, x0: rx0, h: Math.min(H, y0 + h) - ry0, w: Math.min(W, x0 + w) - rx0 };
@@ -178,13 +201,25 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
 }
 
 /**
+ * The warning of whole frames (no crop, the default) of a square side `side` that is not a power of two: they are
+ * reconstructed as they are, in float64, and a crop to the power of two below makes them the float32 path's.
+ */
+export function wholeFramesNotPowerOfTwo(file: string, key: string, side: number): string {
+  return `${file}: key '${printable(key)}': the file's ${side}×${side} frames are read whole (no --crop-size: the frames' own size, the default), ` +
+    'not a power of two a side: the WebAssembly FFT (and so --precision float32, the default) needs one: the reconstruction runs in float64 ' +
+    `with the slower TypeScript FFT (fftBackend wasm refuses it; docs/fft.md); ${powerOfTwoCropAdvice(file, side, 1, false)}`;
+}
+
+/**
  * LSQML's refusal of patterns that are not square, whatever the settings (`frames`: the file holds detector frames,
- * CXI or .ptyd, which a crop about the beam makes square). `ptychostudy lsqml` (and a Phase F job) and
+ * CXI or .ptyd, which a crop about the beam makes square; else a dataset NPZ, whose patterns are used as stored). `ptychostudy lsqml` (and a Phase F job) and
  * `inspect --check` give this same line.
  */
 export function nonSquarePatternsMessage(file: string, key: string, H: number, W: number, frames = false): string {
   // measured data's detector frames (CXI, .ptyd) are made square by a crop about the beam, which inspect suggests
-  const crop = frames ? `: crop the detector frames to a square about the direct beam with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${file}\` says where the beam is and suggests both)` : '';
+  // a dataset NPZ's patterns are used as stored (the crop flags are refused for it): they are made square where it is written
+  const crop = frames ? `: crop the detector frames to a square about the direct beam with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${file}\` says where the beam is and suggests both)`
+    : ': a dataset NPZ\'s patterns are used as stored (--crop-center, --crop-size crop the detector frames of CXI and .ptyd files only): crop them to a square about the direct beam where the NPZ is written';
   return `${file}: key '${printable(key)}': expected square diffraction patterns for LSQML (H = W); found ${H}×${W}${crop}`;
 }
 

@@ -52,6 +52,8 @@ export interface ReconstructionInputOptions {
   frames?: FramePrep;
   /** reconstruction.precision: what the patterns' totals are held to (`patternRefusals`; default float32). */
   precision?: 'float32' | 'float64';
+  /** reconstruction.fftBackend: wasm refuses patterns of a side that is not a power of two (`patternRefusals`; default auto). */
+  fftBackend?: 'auto' | 'ts' | 'wasm';
 }
 
 export interface ReconstructionInput {
@@ -177,6 +179,7 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   const refused = patternRefusals({
     file: path, key: measured?.keys.diffraction ?? 'diffraction', n: dataset.n, H: dataset.H, W: dataset.W, diffraction: dataset.diffraction,
     frames: measured !== undefined, nImages: opts.job.nImages ?? null, scale: intensityScale(dataset.metadata, path), precision: opts.precision ?? 'float32',
+    ...(opts.fftBackend ? { fftBackend: opts.fftBackend } : {}), ...(opts.frames?.binSize ? { binSize: opts.frames.binSize } : {}),
     ...(ownProbe ? { probeGuess: dataset.probeGuess } : {}),
   });
   if (refused.length > 0) throw new InputError(refused[0]!);

@@ -258,6 +258,7 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
     detectorMask: opts.detectorMask,
     radiation: opts.radiation,
     precision: opts.precision,
+    fftBackend: opts.fftBackend,
     ...(opts.crop != null || opts.binSize !== undefined || opts.orientation !== undefined || opts.cxiEntry != null
       ? { frames: { crop: opts.crop, binSize: opts.binSize, orientation: opts.orientation, cxiEntry: opts.cxiEntry } } : {}),
   });

@@ -1,0 +1,88 @@
+/**
+ * Detector frames read without a crop (reconstruction.crop null, `--crop-size` not given: the default): the patterns are
+ * the frames whole, at their own size. A square side that is not a power of two (a 12 × 12 stack here, as a 120 × 120
+ * one) runs in float64 with a warning naming the crop that makes a power of two; with fftBackend wasm, which takes no
+ * other size, it is refused naming it (test/cli/refusals-agree.test.ts); frames that are not square are refused naming
+ * the crop flags (refusals-agree.test.ts too). `lsqml --help` says the default.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadNpz } from '../../src/npy/npz.js';
+import { readMetadata } from '../../src/data/metadata.js';
+import { writeHdf5, type Entry } from '../data/cxi-builder.js';
+import { ptychostudy } from '../data/cli-run.js';
+import { tempDir } from '../tmp.js';
+
+const dir = tempDir('frame-size');
+const n = 4, S = 12;
+const D = 'entry_1/data_1/data';
+
+/** CXI counts [n, S, S], a bright spot at the frames' centre, with geometry, positions and a probe of the frames' size. */
+function cxi(name: string): string {
+  const counts = new Float32Array(n * S * S);
+  for (let k = 0; k < n; k++) for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) counts[(k * S + y) * S + x] = 1 + 500 * Math.exp(-((y - S / 2) ** 2 + (x - S / 2) ** 2) / 4);
+  const t = new Float64Array(3 * n);
+  for (let i = 0; i < n; i++) { t[3 * i] = (i % 2) * 1e-6; t[3 * i + 1] = Math.floor(i / 2) * 1e-6; }
+  const file = join(dir, `${name}.cxi`);
+  writeHdf5(file, {
+    [D]: { data: counts, shape: [n, S, S], dtype: '<f' },
+    'entry_1/sample_1/geometry_1/translation': { data: t, shape: [n, 3], dtype: '<d' },
+    'entry_1/instrument_1/source_1/energy': { data: 1.2817e-15, dtype: '<d' },
+    'entry_1/instrument_1/detector_1/distance': { data: 2, dtype: '<d' },
+    'entry_1/instrument_1/detector_1/x_pixel_size': { data: 75e-6, dtype: '<d' },
+    'entry_1/instrument_1/detector_1/y_pixel_size': { data: 75e-6, dtype: '<d' },
+    'entry_1/instrument_1/source_1/illumination': { data: new Map([['r', new Float32Array(S * S).fill(1)], ['i', new Float32Array(S * S)]]), shape: [S, S] } as Entry,
+  });
+  return file;
+}
+
+const metadataOf = (out: string): Record<string, unknown> =>
+  (readMetadata(loadNpz(join(out, 'reconstruction.npz'))._metadata!) as { value: Record<string, unknown> }).value;
+
+test('whole 12×12 frames, no --crop-size: the patterns are the frames at their own size, with a warning naming the crop that makes a power of two', () => {
+  const file = cxi('whole');
+  const warning = `${file}: key '${D}': the file's ${S}×${S} frames are read whole (no --crop-size: the frames' own size, the default), not a power of two ` +
+    'a side: the WebAssembly FFT (and so --precision float32, the default) needs one: the reconstruction runs in float64 with the slower TypeScript FFT ' +
+    `(fftBackend wasm refuses it; docs/fft.md); --crop-center Y,X --crop-size 8 makes patterns of 8×8 (\`ptychostudy inspect ${file}\` says where the ` +
+    'direct beam is, the crop\'s centre)';
+  const out = join(dir, 'whole');
+  const r = ptychostudy(['lsqml', '--input', file, '--out', out, '--epochs', '2']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stderr.split('\n').includes(`warning: ${warning}`), r.stderr);
+  const meta = metadataOf(out);
+  assert.deepEqual((meta.geometry as Record<string, unknown>).pattern_shape, [S, S]);
+  assert.equal((meta.geometry as Record<string, unknown>).frames, undefined, 'no crop recorded');
+  assert.equal(meta.precision, 'float64');
+  assert.ok((meta.warnings as string[]).includes(warning));
+  // inspect --check says it too, and finds no problem
+  const check = ptychostudy(['inspect', '--check', file]);
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  assert.ok(check.stdout.split('\n').includes(`  warning: ${warning}`), check.stdout);
+  // the crop it names: 8×8 patterns, float32, no such warning
+  const cropped = join(dir, 'cropped');
+  const c = ptychostudy(['lsqml', '--input', file, '--out', cropped, '--epochs', '2', '--crop-center', `${S / 2},${S / 2}`, '--crop-size', '8',
+    '--probe-model', 'aperture:diameter=2e-6']);
+  assert.equal(c.status, 0, c.stderr);
+  assert.doesNotMatch(c.stderr, /not a power of two/);
+  const cm = metadataOf(cropped);
+  assert.deepEqual((cm.geometry as Record<string, unknown>).pattern_shape, [8, 8]);
+  assert.equal(cm.precision, 'float32');
+});
+
+test('a crop whose side is not a power of two: the warning names the power-of-two sizes about the same centre', () => {
+  const file = cxi('crop10');
+  const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, 'crop10'), '--epochs', '2', '--crop-center', '6,6', '--crop-size', '10',
+    '--probe-model', 'aperture:diameter=2e-6']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stderr.includes(`warning: ${file}: key '${D}': --crop-center 6,6 --crop-size 10 makes 10×10 patterns, not a power of two: the WebAssembly FFT ` +
+    '(and so --precision float32, the default) needs one: the reconstruction runs in float64 with the slower TypeScript FFT (fftBackend wasm refuses it; ' +
+    `docs/fft.md); --crop-center Y,X --crop-size 8 or 16 makes patterns of 8×8 or 16×16 (\`ptychostudy inspect ${file}\` says where the direct beam is, ` +
+    'the crop\'s centre)\n'), r.stderr);
+});
+
+test('lsqml --help says what --crop-size and --crop-center default to: no crop, the frames whole at their own size', () => {
+  const help = ptychostudy(['lsqml', '--help'], { env: { COLUMNS: '1000' } }).stdout.replace(/\s+/g, ' ');
+  assert.match(help, /--crop-center <y,x> [^]*?With --crop-size \(default: none, no crop\)/);
+  assert.match(help, /--crop-size <n> [^]*?With --crop-center \(default: none, the frames' own size: the patterns are the frames whole, as stored; frames that are not square are then refused, naming these flags, and a side that is not a power of two runs in float64, with a warning naming the --crop-size that makes one\)/);
+});
