@@ -285,11 +285,23 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
   try {
     const oversizedMetadata = r.has(METADATA_KEY) && r.member(METADATA_KEY).size > MAX_METADATA_BYTES;
     const headers: Record<string, MemberHeader> = {};
-    for (const key of r.keys()) if (!(key === METADATA_KEY && oversizedMetadata)) headers[key] = r.header(key);
+    const readByJob = new Set<string>(RECONSTRUCTION_KEYS);
+    // With --check, a key lsqml never reads (an optional key besides objectGuess, or one outside DATA-001) that cannot be
+    // read (a float16 array, a broken member) is a warning, as lsqml runs the file all the same; without it, the file's error
+    const unreadable: string[] = [];
+    const tolerated = (key: string, err: unknown): boolean => {
+      if (!opts.check || readByJob.has(key) || key === METADATA_KEY || !(err instanceof InputError)) return false;
+      unreadable.push(`${err.message} ${UNREAD_KEY_NOTE}`);
+      return true;
+    };
+    const broken = new Set<string>();
+    for (const key of r.keys()) {
+      if (key === METADATA_KEY && oversizedMetadata) continue;
+      try { headers[key] = r.header(key); } catch (err) { if (!tolerated(key, err)) throw err; broken.add(key); }
+    }
     // The check holds what a reconstruction reads (RECONSTRUCTION_KEYS) and refuses what lsqml refuses of it, its memory
     // refusal included (the same headers); the other optional DATA-001 keys, which lsqml does not read, are checked too
     // when they fit beside them, and their problems are warnings (lsqml runs the file all the same).
-    const readByJob = new Set<string>(RECONSTRUCTION_KEYS);
     const unread = OPTIONAL_KEYS.filter((k) => !readByJob.has(k) && k !== METADATA_KEY && headers[k] !== undefined) as string[];
     const pick = (keys: (k: string) => boolean): Record<string, MemberHeader> => Object.fromEntries(Object.entries(headers).filter(([k]) => keys(k)));
     let checkUnread = false;
@@ -327,17 +339,22 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
         compression: m.method === 8 ? 'deflate' : 'stored',
       };
       keys.push(s);
+      if (broken.has(key)) continue; // its header cannot be read: a warning of the check
       if (!h) { metadata = readMetadata(r); continue; } // too large to read: readMetadata says so
-      if (m.size <= INSPECT_WHOLE_BYTES || hold(key) || key === METADATA_KEY) {
-        const a = r.get(key);
-        const st = arrayStats(a);
-        if (st) s.stats = st;
-        const p = preview(a);
-        if (p) s.preview = p;
-        if (key === METADATA_KEY) metadata = readMetadata(a);
-        else if (hold(key)) held[key] = a;
-      } else if (numericKind(h.info.dtype) !== null) {
-        s.stats = await streamedStats(r, key, h.info);
+      try {
+        if (m.size <= INSPECT_WHOLE_BYTES || hold(key) || key === METADATA_KEY) {
+          const a = r.get(key);
+          const st = arrayStats(a);
+          if (st) s.stats = st;
+          const p = preview(a);
+          if (p) s.preview = p;
+          if (key === METADATA_KEY) metadata = readMetadata(a);
+          else if (hold(key)) held[key] = a;
+        } else if (numericKind(h.info.dtype) !== null) {
+          s.stats = await streamedStats(r, key, h.info);
+        }
+      } catch (err) {
+        if (!tolerated(key, err)) throw err;
       }
     }
     const summary: NpzSummary = { file: path, fileBytes: r.byteLength, keys, metadata };
@@ -348,7 +365,7 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
       try {
         // a probe the settings give stands for a missing probeGuess, as lsqml takes it; without one, lsqml's line names both ways
         const checked = validateDataset(held, path, { metadata, probeOptional: true, unreadKeys: unread });
-        warnings = [...checked.warnings, ...unreadWarnings];
+        warnings = [...checked.warnings, ...unreadWarnings, ...unreadable];
         // what every reconstruction of the file would refuse besides the contract, in lsqml's words: the job's size (from
         // the headers), the patterns and the probeGuess it starts from (patternRefusals, the checker lsqml calls), positions off the object
         const ds = checked.dataset;

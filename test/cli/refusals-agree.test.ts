@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveNpz } from '../../src/npy/npz.js';
+import { encodeNpy } from '../../src/npy/npy.js';
+import { headerDict, npyWithHeader, zipOf } from '../npy/craft.js';
 import { metadataArray } from '../../src/data/metadata.js';
 import type { NdArray } from '../../src/npy/types.js';
 import { writeHdf5, type Entry } from '../data/cxi-builder.js';
@@ -218,5 +220,25 @@ test('patterns of a power-of-two side pass fftBackend wasm: lsqml runs the NPZ a
     assert.equal(r.status, 0, r.stderr);
     const check = ptychostudy(['inspect', '--check', '--config', wasm, file]);
     assert.equal(check.status, 0, check.stdout + check.stderr);
+  }
+});
+
+test('NPZ, a float16 key lsqml never reads (scan_index, or a key outside DATA-001): lsqml runs the file, inspect --check warns of it and finds no problem (was: the file refused)', () => {
+  for (const key of ['scan_index', 'extra_half']) {
+    const members: Record<string, Uint8Array> = {};
+    const arrays: Record<string, NdArray> = {};
+    npz(`f16-${key}-arrays`, (a) => { Object.assign(arrays, a); });
+    for (const k of ['diffraction', 'probeGuess', 'xcoords', 'ycoords']) members[`${k}.npy`] = encodeNpy(arrays[k]!);
+    members[`${key}.npy`] = npyWithHeader(headerDict('<f2', [n]), new Uint8Array(2 * n));
+    const file = join(dir, `f16-${key}.npz`);
+    writeFileSync(file, zipOf(members));
+    const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, `f16-${key}`), '--epochs', '2']);
+    assert.equal(r.status, 0, r.stderr);
+    const check = ptychostudy(['inspect', '--check', file]);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    assert.ok(check.stdout.split('\n').includes(`  warning: ${file}: key '${key}': expected a dtype of float32/64, complex64/128, int8–64, uint8–64, bool, ` +
+      'a fixed-length string or an object array; found "<f2" (a reconstruction does not read this key)'), check.stdout);
+    // inspect without --check lists files, and this one holds a key it cannot read: exit 2 naming it, as before
+    assert.equal(ptychostudy(['inspect', file]).status, 2);
   }
 });
