@@ -263,7 +263,7 @@ export function readCxiFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Meas
   const useMask = opts.detectorMask ?? true;
   if (win.padded > 0 && !useMask) throw r.bad(dataKey, paddedNeedsMaskWant(win, opts.frames!), 'reconstruction.detectorMask false (--no-detector-mask)');
   const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
-  if (opts.job) checkMeasuredStackFits(r.file, dataKey, { n, H, W }, margin, opts.job, r.memoryLimit());
+  if (opts.job) checkMeasuredStackFits(r.file, dataKey, { n, H, W, whole: win.whole }, margin, opts.job, r.memoryLimit());
 
   // Small things first, so a bad geometry is refused before the stack is read.
   const { radiation, from: radiationFrom } = readCxiRadiation(r, opts.radiation, 'setting', K);

@@ -220,14 +220,17 @@ export function measuredJobBytes(objectShape: readonly [number, number], data: {
  * (one pattern with `margin` pixels around it) must fit the memory limit, as a dataset NPZ's headers are checked
  * (`checkLsqmlJobFits`). The frame the scan's extent makes is checked once the positions are read (`checkObjectFrameFits`).
  */
-export function checkMeasuredStackFits(file: string, key: string, data: { n: number; H: number; W: number }, margin: number, job: LsqmlJobRequest,
-  limit: MemoryLimit = memoryLimit()): void {
+export function checkMeasuredStackFits(file: string, key: string, data: { n: number; H: number; W: number; /** the frames read whole (no crop, no binning) */ whole?: boolean },
+  margin: number, job: LsqmlJobRequest, limit: MemoryLimit = memoryLimit()): void {
   const smallest: [number, number] = [data.H + 2 * margin, data.W + 2 * margin];
   const need = measuredJobBytes(smallest, data, job);
   if (need <= limit.bytes) return;
+  // whole frames (no crop asked for: the default) are often larger than the diffraction the probe makes: a crop is the remedy
+  const crop = data.whole ? `: the frames are read whole (no --crop-size); crop them about the direct beam with --crop-center Y,X --crop-size N ` +
+    `(\`ptychostudy inspect ${file}\` says where the beam is and suggests both)` : '';
   throw new InputError(`${file}: key '${key}': expected a reconstruction that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
     `found ${counted(data.n, 'pattern')} of ${data.H}×${data.W}, for which an LSQML job with ${counted(job.modes, 'mode')} needs at least ${formatBytes(need)} ` +
-    '(on the smallest object frame, before the scan\'s extent is known)');
+    `(on the smallest object frame, before the scan's extent is known)${crop}`);
 }
 
 /**

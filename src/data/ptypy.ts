@@ -128,7 +128,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   const [BH, BW] = win.binned;
   [H, W] = win.out;
   const margin = opts.margin ?? DEFAULT_OBJECT_MARGIN;
-  if (opts.job) checkMeasuredStackFits(r.file, ids.map((k) => `chunks/${k}/data`).join(', '), { n, H, W }, margin, opts.job, r.memoryLimit());
+  if (opts.job) checkMeasuredStackFits(r.file, ids.map((k) => `chunks/${k}/data`).join(', '), { n, H, W, whole: win.whole }, margin, opts.job, r.memoryLimit());
   const useMask = opts.detectorMask ?? true;
   if (win.padded > 0 && !useMask) throw r.bad(infos[0]!.key, paddedNeedsMaskWant(win, opts.frames!), 'reconstruction.detectorMask false (--no-detector-mask)');
 

@@ -62,12 +62,13 @@ test('lsqml on the command line: exit 2, one line (a few of them)', () => {
 });
 
 for (const [f, key] of [['declared-huge.cxi', 'entry_1/data_1/data'], ['declared-huge.ptyd', 'chunks/0/data']] as const) {
-  test(`${f}: 1024 patterns of 256×256 declared in a small file are refused from the shapes, before the stack is read, by lsqml and inspect --check alike`, () => {
+  test(`${f}: 1024 patterns of 256×256 declared in a small file are refused from the shapes, before the stack is read, by lsqml and inspect --check alike, naming the crop (the frames are read whole)`, () => {
     // the float32 amplitudes (256 MiB) fit the limit, the job (over 1 GiB) does not: it used to be refused after the read
     const env = { PTYCHOSTUDY_MEMORY_LIMIT: '512M' };
     const file = join(dir, f);
     const line = `${file}: key '${key}': expected a reconstruction that fits the memory limit of 512.0 MiB (PTYCHOSTUDY_MEMORY_LIMIT=512M); ` +
-      'found 1024 patterns of 256×256, for which an LSQML job with 1 mode needs at least 1.48 GiB (on the smallest object frame, before the scan\'s extent is known)';
+      'found 1024 patterns of 256×256, for which an LSQML job with 1 mode needs at least 1.48 GiB (on the smallest object frame, before the scan\'s extent is known): ' +
+      `the frames are read whole (no --crop-size); crop them about the direct beam with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${file}\` says where the beam is and suggests both)`;
     const r = ptychostudy(['lsqml', '--input', file, '--out', join(out, `huge-${f}`), '--epochs', '2', '--probe-model', 'aperture:diameter=2e-6'], { env, measure: true });
     assertRefused(r, 'lsqml', line);
     assert.ok(r.maxRssBytes! < 200 * 2 ** 20, `peak memory ${(r.maxRssBytes! / 2 ** 20).toFixed(0)} MiB: the 256 MiB of amplitudes were read`);
@@ -75,5 +76,9 @@ for (const [f, key] of [['declared-huge.cxi', 'entry_1/data_1/data'], ['declared
     assert.equal(check.status, 2, check.stderr);
     assert.ok(check.stdout.split('\n').includes(`  ${line}`), check.stdout);
     assert.ok(check.maxRssBytes! < 200 * 2 ** 20, `inspect --check peak memory ${(check.maxRssBytes! / 2 ** 20).toFixed(0)} MiB`);
+    // a crop asked for that still does not fit the limit: the same refusal without the advice
+    const cropped = ptychostudy(['lsqml', '--input', file, '--out', join(out, `huge-crop-${f}`), '--epochs', '2', '--probe-model', 'aperture:diameter=2e-6',
+      '--crop-center', '128,128', '--crop-size', '128'], { env: { PTYCHOSTUDY_MEMORY_LIMIT: '64M' } });
+    assertRefused(cropped, 'lsqml', /found 1024 patterns of 128×128, for which an LSQML job with 1 mode needs at least [\d.]+ MiB \(on the smallest object frame, before the scan's extent is known\)$/);
   });
 }
