@@ -1,7 +1,10 @@
 /**
  * `inspect --check FILE` names first what `lsqml --input FILE` refuses, in its words: for each refusal of the patterns
  * and of the probe they start from, a file of each format where the case exists (dataset NPZ, CXI, PtyPy .ptyd) that
- * breaks only that rule; lsqml exits 2 with one line, and inspect --check lists exactly that line, and no other.
+ * breaks only that rule; lsqml exits 2 with one line, and inspect --check lists exactly that line, and no other. And
+ * what lsqml does not refuse, inspect --check does not either: a dataset NPZ's optional keys lsqml never reads
+ * (xcoords_start, ycoords_start, scan_index, Y, ground_truth_patches, filenames, keys outside DATA-001), malformed or
+ * unreadable, are warnings of the check.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
