@@ -2,7 +2,8 @@
  * What `ptychostudy run` prints at its end when a reconstruction failed: the failed job in the summary table
  * (not left out), the job and the log that says why (a path that opens from where the command ran), and the
  * command that continues the hub — not a plain "done"; the phase with the failed job marked ✗, not ✓. And the
- * table's FRC50 column, a ring index, labelled as one; the plain progress lines, each after the time elapsed.
+ * table's FRC50 column in cycles per pixel (each job's ring over the side of its own compared square), labelled so;
+ * the plain progress lines, each after the time elapsed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,10 +29,20 @@ test('a run whose reconstruction fails ends by naming the failed job, its log an
   assert.match(first.stderr, /^\[\+0:\d\d:\d\d\] hub: hub\n/);
   assert.match(first.stderr, /^\[\+0:\d\d:\d\d\] ✓ reconstruct \(.*: \d+ run \(\d+ ok, 0 failed\)/m);
   assert.match(first.stderr, /^\[\+0:\d\d:\d\d\] \[1\/6\] start dose=1000 /m);
-  // the FRC50 column is a ring index of the compared square (docs/metrics.md), and says so
+  // the FRC50 column: each job's ring / n in cycles per pixel (the views' squares differ in side; docs/metrics.md), and says so
   const table = first.stderr.slice(first.stderr.indexOf('test split, model LSQML:'));
-  assert.match(table, /^dose +view +MS-SSIM phase +MS-SSIM amplitude +FRC50 phase \(ring\)$/m);
-  assert.match(table, /^FRC50: the ring of the compared n×n square where the phase FRC falls below 0\.5 \(ring r is r\/n cycles per pixel; docs\/metrics\.md\)$/m);
+  assert.match(table, /^dose +view +MS-SSIM phase +MS-SSIM amplitude +FRC50 phase \(cycles\/px\)$/m);
+  assert.match(table, /^FRC50: the spatial frequency where the phase FRC falls below 0\.5, in cycles per pixel \(the ring of the compared n×n square over n, at most 0\.5, Nyquist; the half period is 1\/\(2f\) px; docs\/metrics\.md\)$/m);
+  const summary = JSON.parse(readFileSync(join(cwd, 'hub/phase_g/metrics_summary.json'), 'utf8')) as {
+    rows: { dose: number; view: string; split: string; model: string; status: string; compared_shape: [number, number]; metrics: { frc50: { phase: number } } }[];
+  };
+  const scored = summary.rows.filter((x) => x.model === 'LSQML' && x.split === 'test' && x.status === 'ok');
+  assert.equal(scored.length, 3, 'one test row per view');
+  assert.ok(new Set(scored.map((x) => Math.min(...x.compared_shape))).size > 1, 'the views\' squares differ in side');
+  for (const x of scored) {
+    const f = Math.min(x.metrics.frc50.phase / Math.min(...x.compared_shape), 0.5).toFixed(3);
+    assert.match(table, new RegExp(`^${x.dose} +${x.view} +\\S+ +\\S+ +${f.replace('.', '\\.')}$`, 'm'), `${x.view}: ring ${x.metrics.frc50.phase} of ${Math.min(...x.compared_shape)} px`);
+  }
 
   // One job loses its result and its input is truncated: the resumed run re-runs it, and it fails.
   rmSync(join(cwd, 'hub/phase_f/dose_1000/sparse/test/reconstruction.npz'));

@@ -14,6 +14,9 @@ import { Hdf5Reader } from '../../src/data/hdf5/reader.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runComparison } from '../../src/study/compare/phase.js';
+import { metricChartPoints } from '../../src/study/compare/charts.js';
+import { summaryTable } from '../../src/study/run/summary.js';
+import type { MetricsSummary } from '../../src/study/hub/metrics-summary.js';
 import { comparisonTitle } from '../../src/study/compare/job.js';
 import { buildReport } from '../../src/study/report/phase.js';
 import { page, SORT_SCRIPT, table } from '../../src/report/html.js';
@@ -106,10 +109,10 @@ test('report: a synthetic hub renders in headless Chromium — no console errors
     assert.match(pages[0]!.text, /click for full size/i);
     assert.doesNotMatch(print.text, /click/i);
     assert.ok(readFileSync(shots(420)).length > 10000, 'screenshot taken');
-    // ring indices of compared squares of different sizes: the chart says what its values are
+    // compared squares of different sizes: the FRC charts plot ring / n, and their captions say so
     const charts = html.slice(html.indexOf('<section id="charts">'), html.indexOf('<section id="phase-f">'));
-    assert.match(charts, /FRC50 against dose \(higher is better\);[^<]*; the value is a ring index on each job's compared square, whose side n differs between views and jobs/);
-    assert.doesNotMatch(charts, /MS-SSIM against dose[^<]*ring index/);
+    assert.match(charts, /FRC50 against dose \(higher is better\);[^<]*; the value is a spatial frequency in cycles per pixel, each job's ring index over the side n of its compared square \(n differs between views and jobs/);
+    assert.doesNotMatch(charts, /MS-SSIM against dose[^<]*cycles per pixel/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -134,7 +137,7 @@ test('report: an empty hub still gives a page, with every missing piece "not ava
   }
 });
 
-test('report: the FRC means of reconstructions compared on squares of two sizes are frequencies (ring / n, cycles per pixel), not means of ring indices, and say why', async () => {
+test('report: FRC values of reconstructions compared on squares of two sizes are frequencies (ring / n, cycles per pixel) wherever jobs sit together — means, charts, tables, the run\'s end table, Markdown and CSV — never ring indices side by side', async () => {
   const root = tempDir('report-frc-sizes');
   // the reconstructions of dose 1e4 used the positions of the left part of the scan only (as a view of fewer
   // positions would): their scanned region, and the square their FRC is computed on, are smaller than dose 1e3's
@@ -170,6 +173,53 @@ test('report: the FRC means of reconstructions compared on squares of two sizes 
   }
   assert.ok(!means.includes(`>${mean(rows.map((x) => x.metrics.frc50!.amplitude)).toFixed(1)} / ${ringMean.toFixed(1)}</td>`), 'no mean of ring indices');
   assert.match(html, new RegExp(`<p class="small" id="frc-means">FRC50 and FRC1/7 means are spatial frequencies in cycles per pixel, not ring indices: the compared squares differ \\(n = ${lo} to ${hi} px\\), so a ring index is not the same frequency in every job and rings are not averaged`));
+  // each job's FRC as a frequency: its ring over the side n of its own square (at most Nyquist)
+  const full = JSON.parse(readFileSync(join(r.g, 'metrics_summary.json'), 'utf8')) as MetricsSummary;
+  const scored = full.rows.filter((x) => x.model === 'LSQML' && x.status === 'ok');
+  type Row = MetricsSummary['rows'][number];
+  const ring = (x: Row, m: 'frc50' | 'frc1over7', c: 'amplitude' | 'phase'): number => x.metrics[m]![c]!;
+  const cyc = (x: Row, m: 'frc50' | 'frc1over7', c: 'amplitude' | 'phase'): number => Math.min(ring(x, m, c) / Math.min(...x.compared_shape!), 0.5);
+  assert.ok(scored.some((x) => ring(x, 'frc50', 'phase') > 1), 'rings, not already frequencies');
+  // the charts against dose: each job's point is its ring / n, and the axis says so
+  for (const m of ['frc50', 'frc1over7'] as const) {
+    const pts = metricChartPoints(full, m).filter((p) => p.model === 'LSQML');
+    assert.equal(pts.length, 2 * scored.length);
+    for (const x of scored) {
+      for (const c of ['amplitude', 'phase'] as const) {
+        const p = pts.find((q) => q.dose === x.dose && q.view === x.view && q.split === x.split && q.component === c)!;
+        assert.ok(Math.abs(p.value - cyc(x, m, c)) < 1e-12, `${m} ${c} of ${x.dose}/${x.split}: ${p.value}, not ring ${ring(x, m, c)}`);
+      }
+    }
+    assert.match(readFileSync(join(r.g, 'charts', `${m}.svg`), 'utf8'), new RegExp(`>${m === 'frc50' ? 'FRC50' : 'FRC1/7'} \\(cycles/px\\)<`));
+  }
+  // the report's table of every comparison: cycles per pixel, the ring in the tooltip
+  const all = html.slice(html.indexOf('All comparisons'), html.indexOf('Means of each model over its scored jobs'));
+  assert.match(all, /<th[^>]*>FRC50 \(cycles\/px\)<\/th><th[^>]*>FRC1\/7 \(cycles\/px\)<\/th>/);
+  for (const x of scored) {
+    const n = Math.min(...x.compared_shape!);
+    const cell = `<span title="ring ${ring(x, 'frc50', 'amplitude').toFixed(1)} / ${ring(x, 'frc50', 'phase').toFixed(1)} of the ${n}-px square">${cyc(x, 'frc50', 'amplitude').toFixed(3)} / ${cyc(x, 'frc50', 'phase').toFixed(3)}</span>`;
+    assert.ok(all.includes(cell), `${cell} in the table`);
+  }
+  // the end-of-run table: the test rows' phase FRC50 in cycles per pixel; the ring stays in its rows (--json)
+  const end = summaryTable(r.g);
+  assert.match(end.text, /^dose +view +MS-SSIM phase +MS-SSIM amplitude +FRC50 phase \(cycles\/px\)$/m);
+  const tests = scored.filter((x) => x.split === 'test');
+  assert.equal(end.rows.filter((e) => e.status === 'ok').length, tests.length);
+  for (const x of tests) {
+    const f = cyc(x, 'frc50', 'phase');
+    const row = end.rows.find((e) => e.dose === x.dose && e.view === x.view)!;
+    assert.equal(row.frc50_phase, ring(x, 'frc50', 'phase'));
+    assert.ok(Math.abs(row.frc50_phase_cycles_per_pixel! - f) < 1e-12);
+    assert.match(end.text, new RegExp(`^${x.dose} +${x.view} +\\S+ +\\S+ +${f.toFixed(3).replace('.', '\\.')}$`, 'm'));
+  }
+  // metrics_summary.md and .csv: each row's frequency beside its ring and n
+  const csv = readFileSync(join(r.g, 'metrics_summary.csv'), 'utf8');
+  for (const x of scored) {
+    const n = Math.min(...x.compared_shape!);
+    const [a, p] = [cyc(x, 'frc50', 'amplitude'), cyc(x, 'frc50', 'phase')];
+    assert.ok(csv.includes(`\n${x.dose},${x.view},${x.split},LSQML,ok,frc50_cycles_per_pixel,${a},${p},\n`), `${x.dose}/${x.split} in the CSV`);
+    assert.ok(md.includes(` | ${n} | ${a.toFixed(4)} / ${p.toFixed(4)} | `), `${x.dose}/${x.split} in the Markdown`);
+  }
 });
 
 test('report: broken evidence — a truncated metrics summary, an overwritten figure, a named pipe as a chart, a directory as a reconstruction — is named as broken, the rest is drawn, exit 1', async () => {
@@ -274,13 +324,13 @@ test('report: a job of ours scored unregistered is flagged wherever its scores a
   const skipped = part('skipped');
   assert.match(skipped, /<figcaption>Scored with a warning/);
   assert.match(skipped, /<tr><td>1e3<\/td><td>baseline<\/td><td>test<\/td><td>LSQML<\/td><td class="wrap">registration shift \(.*\) exceeds a quarter of the window; the unregistered image was used<\/td><\/tr>/);
-  // units: the phase values of MAE and MSE, in the tables and in the charts; FRC thresholds as ring indices
+  // units: the phase values of MAE and MSE, in the tables and in the charts; FRC thresholds in cycles per pixel
   assert.match(part('metrics'), /<th>MAE \(phase: rad\)<\/th><th>MSE \(phase: rad²\)<\/th>/);
   assert.match(part('metrics'), /<th>reconstruction time \(s\)<\/th>/);
   assert.match(readFileSync(join(r.g, 'charts', 'mae.svg'), 'utf8'), />phase \(rad\)</);
   assert.match(readFileSync(join(r.g, 'charts', 'mse.svg'), 'utf8'), />phase \(rad²\)</);
   assert.doesNotMatch(readFileSync(join(r.g, 'charts', 'ms_ssim.svg'), 'utf8'), />phase \(/);
-  assert.match(readFileSync(join(r.g, 'charts', 'frc50.svg'), 'utf8'), />FRC50 \(ring index\)</);
+  assert.match(readFileSync(join(r.g, 'charts', 'frc50.svg'), 'utf8'), />FRC50 \(cycles\/px\)</);
   assert.match(part('charts'), /MAE against dose \(lower is better\); colour = view, dash = model; columns amplitude, phase \(phase in rad\); each point is one reconstruction \(no repeats, so no error bars\)/);
 });
 

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSummary, summaryMarkdown } from '../../src/study/compare/summary.js';
+import { buildSummary, summaryCsv, summaryMarkdown } from '../../src/study/compare/summary.js';
 import { planComparisons } from '../../src/study/compare/plan.js';
 import type { SummaryRow } from '../../src/study/hub/metrics-summary.js';
 import { makeHub } from './compare-hub.js';
@@ -151,6 +151,15 @@ test('metrics_summary: FRC means of jobs whose compared squares differ are taken
   assert.ok(md.includes('| FRC50 (ring) | — | — | — | — |\n'), md);
   assert.ok(md.includes('| FRC50 (cycles/px) | 0.1000 | 0.3250 | — | — |\n'), md);
   assert.match(md, /FRC means \(the rows in cycles\/px; in rings only where every compared square has one side\): the compared squares differ \(n = 100 to 200 px\), so a ring index is not the same frequency in every job and rings are not averaged/);
+  // every row beside its ring: its square's side and its ring / n, in the Markdown table and in the CSV
+  assert.match(md, /\| FRC50 \(ring\) \| FRC1\/7 \(ring\) \| n \(px\) \| FRC50 \(cycles\/px\) \| FRC1\/7 \(cycles\/px\) \|/);
+  assert.ok(md.includes('| 10.00 / 60.00 | 11.00 / 61.00 | 100 | 0.1000 / 0.5000 | 0.1100 / 0.5000 |'), md);
+  assert.ok(md.includes('| 20.00 / 30.00 | 21.00 / 31.00 | 200 | 0.1000 / 0.1500 | 0.1050 / 0.1550 |'), md);
+  const csv = summaryCsv(two);
+  assert.match(csv, /,train,LSQML,ok,frc50,10,60,\n[^\n]*,train,LSQML,ok,frc1over7,11,61,\n/, 'the rings as before');
+  assert.match(csv, /,train,LSQML,ok,frc50_cycles_per_pixel,0\.1,0\.5,\n/);
+  assert.match(csv, /,test,LSQML,ok,frc50_cycles_per_pixel,0\.1,0\.15,\n/);
+  assert.match(csv, /,test,LSQML,ok,frc1over7_cycles_per_pixel,0\.105,0\.155,\n/);
   // squares of one side: a ring is one frequency in all of them, and both means are given
   const one = buildSummary([sized('train', [100, 130], [10, 30]), sized('test', [120, 100], [20, 40])], [], []).aggregate_metrics.LSQML!.frc50!;
   close(one.mean_amplitude, 15, 'ring mean on one side');

@@ -1,8 +1,13 @@
-/** Phase G charts: one metric against dose per file, `charts/<metric>.{svg,png}`, one line per view and model. */
+/**
+ * Phase G charts: one metric against dose per file, `charts/<metric>.{svg,png}`, one line per view and model.
+ * FRC50 and FRC1/7 are drawn as spatial frequencies (cycles per pixel): each job's ring index is on its own
+ * compared square, whose side differs between views, so rings of different lines are not one axis.
+ */
 import { join } from 'node:path';
 import { writeFileAtomic, type BeforeRename } from '../../files/atomic.js';
 import { chartPngAsync, metricChartSpec, vegaLiteToSvg, type MetricPoint } from '../../report/charts.js';
-import { CHART_METRICS, metricLabel, PHASE_UNIT, type MetricsSummary } from '../hub/metrics-summary.js';
+import type { MetricKey } from '../../metrics/index.js';
+import { CHART_METRICS, FRC_METRICS, frcCyclesPerPixel, metricLabel, PHASE_UNIT, type FrcMetric, type MetricsSummary } from '../hub/metrics-summary.js';
 
 /** Metric-vs-dose charts (SVG + PNG) of every ok row of a summary; returns the image paths. `beforeRename`: see writeFileAtomic. */
 export async function writeCharts(summary: MetricsSummary, dir: string, beforeRename?: BeforeRename): Promise<string[]> {
@@ -22,18 +27,11 @@ export async function writeCharts(summary: MetricsSummary, dir: string, beforeRe
     out.push(svgPath, pngPath);
   };
   for (const c of CHART_METRICS) {
-    const points: MetricPoint[] = [];
-    for (const r of ok) {
-      for (const component of ['amplitude', 'phase'] as const) {
-        const v = r.metrics[c.metric]?.[component];
-        if (typeof v === 'number' && (!c.logY || v > 0)) points.push({ dose: r.dose, value: v, view: r.view, model: r.model, split: r.split, component });
-      }
-    }
+    const points = metricChartPoints(summary, c.metric, c.logY ?? false);
     if (points.length === 0) continue;
-    // units: the phase column's where the phase value has one (MAE rad, MSE rad²); FRC thresholds are ring indices
-    const ring = c.metric === 'frc50' || c.metric === 'frc1over7' ? ' (ring index)' : '';
+    // units: the phase column's where the phase value has one (MAE rad, MSE rad²); FRC thresholds in cycles per pixel
     const phaseUnit = PHASE_UNIT[c.metric];
-    const opts = { title: `${metricLabel(c.metric)} vs dose`, yTitle: `${metricLabel(c.metric)}${ring}`, subtitle: `${c.better} is better`, logY: c.logY ?? false,
+    const opts = { title: `${metricLabel(c.metric)} vs dose`, yTitle: metricChartYTitle(c.metric), subtitle: `${c.better} is better`, logY: c.logY ?? false,
       ...(phaseUnit ? { phaseUnit } : {}) };
     let svg: string;
     try {
@@ -52,3 +50,30 @@ export async function writeCharts(summary: MetricsSummary, dir: string, beforeRe
   return out;
 }
 
+
+function isFrc(m: MetricKey): m is FrcMetric {
+  return (FRC_METRICS as readonly string[]).includes(m);
+}
+
+/** The y axis title of a metric's chart: FRC50 and FRC1/7 say their unit, cycles per pixel. */
+export function metricChartYTitle(metric: MetricKey): string {
+  return `${metricLabel(metric)}${isFrc(metric) ? ' (cycles/px)' : ''}`;
+}
+
+/**
+ * The points of a metric's chart against dose: one per ok row and component with a value (and, on a log axis, a
+ * positive one). FRC50 and FRC1/7 are the row's ring over the side n of its compared square (`frcCyclesPerPixel`:
+ * cycles per pixel, at most Nyquist 0.5), the one axis on which views of different extent compare; a row whose
+ * square is not recorded has no such point.
+ */
+export function metricChartPoints(summary: Pick<MetricsSummary, 'rows'>, metric: MetricKey, logY = false): MetricPoint[] {
+  const points: MetricPoint[] = [];
+  for (const r of summary.rows) {
+    if (r.status !== 'ok') continue;
+    for (const component of ['amplitude', 'phase'] as const) {
+      const v = isFrc(metric) ? frcCyclesPerPixel(r, metric, component) : r.metrics[metric]?.[component];
+      if (typeof v === 'number' && (!logY || v > 0)) points.push({ dose: r.dose, value: v, view: r.view, model: r.model, split: r.split, component });
+    }
+  }
+  return points;
+}

@@ -12,7 +12,7 @@ import { isConfined, recordPath, resolveRecorded } from '../../files/paths.js';
 import { METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import { compareJobs, doseDirName as doseDir } from '../hub/layout.js';
 import {
-  SUMMARY_SCHEMA_VERSION, VALUE_KEYS, aggregateScope, FRC_METRICS, frcMean, frcMeansNote, metricLabel, metricValue, type FrcMetric,
+  SUMMARY_SCHEMA_VERSION, VALUE_KEYS, aggregateScope, FRC_METRICS, frcCyclesPerPixel, frcMean, frcMeansNote, frcSide, metricLabel, metricValue, type FrcMetric,
   type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRow, type SummaryRowCore, type SupersededRow,
 } from '../hub/metrics-summary.js';
 import type { JobArchive } from './files.js';
@@ -300,15 +300,18 @@ export function summaryMarkdown(s: MetricsSummary): string {
   L.push(`**Total Jobs:** ${s.n_jobs}  `, `**Successful:** ${s.n_success}  `, `**Failed:** ${s.n_failed}  `, `**Skipped:** ${s.n_skipped}  `, `**Generated:** ${s.generated_at}`, '');
   L.push('Every model is aligned to the same ground truth the same way (see `definitions` in metrics_summary.json and docs/metrics.md).', '');
   L.push('---', '', '## All results', '');
-  L.push('Amplitude / phase. PSNR in dB (inf = identical images). — = not computable. FRC in rings.', '');
-  L.push('| dose | view | split | model | status | MAE | MSE | PSNR | SSIM | MS-SSIM | FRC50 | FRC1/7 | dy, dx (px) | time (s) |');
-  L.push('|---:|---|---|---|---|---|---|---|---|---|---|---|---|---:|');
+  L.push('Amplitude / phase. PSNR in dB (inf = identical images). — = not computable. FRC50 and FRC1/7 (ring): the ring index on the '
+    + 'row\'s own n×n compared square, whose side n differs between views and jobs, so rings of different rows are not one frequency; '
+    + '(cycles/px): ring / n, at most 0.5 (Nyquist), one axis for every row (the half period is 1/(2f) px).', '');
+  L.push('| dose | view | split | model | status | MAE | MSE | PSNR | SSIM | MS-SSIM | FRC50 (ring) | FRC1/7 (ring) | n (px) | FRC50 (cycles/px) | FRC1/7 (cycles/px) | dy, dx (px) | time (s) |');
+  L.push('|---:|---|---|---|---|---|---|---|---|---|---|---|---:|---|---|---|---:|');
   for (const r of s.rows) {
     const pair = (m: MetricKey, d: number): string => r.status === 'ok' ? `${fmt(metricValue(r, m, 'amplitude'), d)} / ${fmt(metricValue(r, m, 'phase'), d)}` : '—';
+    const cycles = (m: FrcMetric): string => r.status === 'ok' ? `${fmt(frcCyclesPerPixel(r, m, 'amplitude'), 4)} / ${fmt(frcCyclesPerPixel(r, m, 'phase'), 4)}` : '—';
     const off = r.status === 'ok' ? `${fmt(r.values.registration_offset_dy, 2)}, ${fmt(r.values.registration_offset_dx, 2)}` : '—';
     // an ok row's error is a warning (a registration that failed, so the unregistered image was scored)
     const status = r.status === 'ok' ? (r.error ? `ok (${esc(r.error)})` : 'ok') : `${r.status}: ${esc(r.error ?? '')}`;
-    L.push(`| ${r.dose} | ${r.view} | ${r.split} | ${esc(r.model)} | ${status} | ${pair('mae', 4)} | ${pair('mse', 4)} | ${pair('psnr', 2)} | ${pair('ssim', 4)} | ${pair('ms_ssim', 4)} | ${pair('frc50', 2)} | ${pair('frc1over7', 2)} | ${off} | ${fmt(r.values.computation_time_s, 2)} |`);
+    L.push(`| ${r.dose} | ${r.view} | ${r.split} | ${esc(r.model)} | ${status} | ${pair('mae', 4)} | ${pair('mse', 4)} | ${pair('psnr', 2)} | ${pair('ssim', 4)} | ${pair('ms_ssim', 4)} | ${pair('frc50', 2)} | ${pair('frc1over7', 2)} | ${frcSide(r) ?? '—'} | ${cycles('frc50')} | ${cycles('frc1over7')} | ${off} | ${fmt(r.values.computation_time_s, 2)} |`);
   }
   L.push('', '## Aggregate Metrics', '', 'Means of each model over its scored jobs, every dose, view and split together (so not the score of any one of them); best = the highest, of SSIM and MS-SSIM.', '');
   for (const model of s.models) {
@@ -355,7 +358,11 @@ export function summaryMarkdown(s: MetricsSummary): string {
   return L.join('\n');
 }
 
-/** Flat CSV of every current row: dose, view, split, model, status, metric, amplitude, phase, value. */
+/**
+ * Flat CSV of every current row: dose, view, split, model, status, metric, amplitude, phase, value; the metrics,
+ * then `frc50_cycles_per_pixel` and `frc1over7_cycles_per_pixel` (ring / n of the row's compared square, empty when n
+ * is not recorded), then the values.
+ */
 export function summaryCsv(s: MetricsSummary): string {
   const out = ['dose,view,split,model,status,metric,amplitude,phase,value'];
   // every digit of the JSON's numbers; an infinite PSNR as `inf`, as the per-job CSV writes it
@@ -364,6 +371,10 @@ export function summaryCsv(s: MetricsSummary): string {
   for (const r of s.rows) {
     for (const m of METRIC_KEYS) {
       out.push([r.dose, r.view, r.split, q(r.model), r.status, m, f(metricValue(r, m, 'amplitude')), f(metricValue(r, m, 'phase')), ''].join(','));
+    }
+    // FRC50 and FRC1/7 again as ring / n (cycles per pixel): the rows' rings are on squares of different sides
+    for (const m of FRC_METRICS) {
+      out.push([r.dose, r.view, r.split, q(r.model), r.status, `${m}_cycles_per_pixel`, f(frcCyclesPerPixel(r, m, 'amplitude')), f(frcCyclesPerPixel(r, m, 'phase')), ''].join(','));
     }
     for (const k of VALUE_KEYS) out.push([r.dose, r.view, r.split, q(r.model), r.status, k, '', '', f(r.values[k])].join(','));
   }

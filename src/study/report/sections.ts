@@ -22,7 +22,7 @@ import { doseLabel, formatLoss, formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
 import { HUB, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
 import { formatLength } from '../../report/scalebar.js';
-import { aggregateScope, CHART_METRICS, FRC_METRICS, frcMean, frcMeansNote, metricLabel, metricValue, PHASE_UNIT, type FrcMetric, type MetricsSummary } from '../hub/metrics-summary.js';
+import { aggregateScope, CHART_METRICS, FRC_METRICS, frcCyclesPerPixel, frcMean, frcMeansNote, frcSide, metricLabel, metricValue, PHASE_UNIT, type FrcMetric, type MetricsSummary } from '../hub/metrics-summary.js';
 import type { ReportPlan } from './plan.js';
 
 /**
@@ -379,9 +379,16 @@ export function metricsSection(ctx: ReportContext): Section {
   const parts: string[] = [];
   if (!summary) parts.push(summaryNa(ctx));
   else {
-    parts.push(`<p class="small">Every model is registered and phase-aligned to the same ground truth in the same way (${esc(summary.definitions.alignment ?? '')}). Each cell is <b>amplitude / phase</b>. Amplitudes are those of the object's transmission |O| (no unit), phases are in radians. FRC50 and FRC1/7 are ring indices on the compared square; the <a href="#frc">Resolution</a> section converts them to pixels, and their means are in cycles per pixel (<a href="#frc-means">below</a>). Each row is one reconstruction (one seed, one noise realisation): no spread over repeats is estimated; the train and test rows of a dose and view (two halves of the object, reconstructed separately) give an idea of it.</p>`);
+    parts.push(`<p class="small">Every model is registered and phase-aligned to the same ground truth in the same way (${esc(summary.definitions.alignment ?? '')}). Each cell is <b>amplitude / phase</b>. Amplitudes are those of the object's transmission |O| (no unit), phases are in radians. FRC50 and FRC1/7 are spatial frequencies in cycles per pixel: each job's ring index (recorded in metrics_summary.json; the cell's tooltip gives it) over the side n of its compared square, which differs between views and jobs, so a ring is not one frequency from row to row; the <a href="#frc">Resolution</a> section gives them as half periods in pixels, and their means are in cycles per pixel too (<a href="#frc-means">below</a>). Each row is one reconstruction (one seed, one noise realisation): no spread over repeats is estimated; the train and test rows of a dose and view (two halves of the object, reconstructed separately) give an idea of it.</p>`);
     const pair = (r: MetricsSummary['rows'][number], m: MetricKey, d: number): Cell => r.status === 'ok'
       ? { html: `${fmt(metricValue(r, m, 'amplitude'), d)} / ${fmt(metricValue(r, m, 'phase'), d)}`, cls: 'num' } : null;
+    // FRC50 and FRC1/7: ring / n (cycles per pixel), one axis for squares of every side; the ring and n in the tooltip
+    const frcPair = (r: MetricsSummary['rows'][number], m: FrcMetric): Cell => {
+      if (r.status !== 'ok') return null;
+      const n = frcSide(r);
+      const rings = `ring ${fmt(metricValue(r, m, 'amplitude'), DECIMALS[m])} / ${fmt(metricValue(r, m, 'phase'), DECIMALS[m])}${n === null ? '' : ` of the ${n}-px square`}`;
+      return { html: `<span title="${esc(rings)}">${fmt(frcCyclesPerPixel(r, m, 'amplitude'), FRC_FREQ_DECIMALS)} / ${fmt(frcCyclesPerPixel(r, m, 'phase'), FRC_FREQ_DECIMALS)}</span>`, cls: 'num' };
+    };
     // a row's reason (a failure's, or an ok row's warning) goes under the table, its cell a short word and a mark
     // linked to it (the reason also in the mark's title): a sentence in the cell wrapped the row over many lines
     const notes: string[] = [];
@@ -396,11 +403,11 @@ export function metricsSection(ctx: ReportContext): Section {
         // an ok row's error is a warning: a registration that failed, so the unregistered image was scored
         : r.error ? { html: `<span class="good">ok</span>, warning${noted(r, `scored with a warning: ${r.error}`)}` } : { html: 'ok', cls: 'good' },
       pair(r, 'mae', DECIMALS.mae), pair(r, 'mse', DECIMALS.mse), pair(r, 'psnr', DECIMALS.psnr), pair(r, 'ssim', DECIMALS.ssim), pair(r, 'ms_ssim', DECIMALS.ms_ssim),
-      pair(r, 'frc50', DECIMALS.frc50), pair(r, 'frc1over7', DECIMALS.frc1over7),
+      frcPair(r, 'frc50'), frcPair(r, 'frc1over7'),
       r.status === 'ok' ? `${fmt(r.values.registration_offset_dy, 2)}, ${fmt(r.values.registration_offset_dx, 2)}` : null,
       typeof r.values.computation_time_s === 'number' ? { html: fmt(r.values.computation_time_s, 2), cls: 'num' } : null,
     ]);
-    parts.push(table(['dose', 'view', 'split', 'model', 'status', `MAE (phase: ${PHASE_UNIT.mae})`, `MSE (phase: ${PHASE_UNIT.mse})`, 'PSNR (dB)', 'SSIM', 'MS-SSIM', 'FRC50', 'FRC1/7', 'offset dy, dx (px)', 'reconstruction time (s)'], rows,
+    parts.push(table(['dose', 'view', 'split', 'model', 'status', `MAE (phase: ${PHASE_UNIT.mae})`, `MSE (phase: ${PHASE_UNIT.mse})`, 'PSNR (dB)', 'SSIM', 'MS-SSIM', 'FRC50 (cycles/px)', 'FRC1/7 (cycles/px)', 'offset dy, dx (px)', 'reconstruction time (s)'], rows,
       { caption: 'All comparisons (one row per dose × view × split × model; amplitude / phase)', empty: 'metrics_summary.json has no rows', sortable: true, pairs: [5, 6, 7, 8, 9, 10, 11], groupBy: 0 }));
     if (notes.length) parts.push(`<p class="small">Notes of the status column (a warned row's scores are of the image as its warning says, not of an aligned one):</p>\n<ol class="small notes">\n${notes.join('\n')}\n</ol>`);
     const agg: Cell[][] = [];
@@ -440,9 +447,9 @@ export function chartsSection(ctx: ReportContext): Section {
     const svgSrc = present(svg) ? copyOrBroken(ctx, `chart of ${metricLabel(c.metric)} (SVG)`, `chart_${c.metric}.svg`, svg) : null;
     if (svgSrc !== null && typeof svgSrc !== 'string') broken.push(svgSrc.note);
     const svgNote = typeof svgSrc === 'string' ? ` · <a href="${esc(svgSrc)}">SVG</a>` : '';
-    // FRC50 and FRC1/7 are ring indices on each job's own compared square, whose side differs between jobs
-    const ring = c.metric === 'frc50' || c.metric === 'frc1over7'
-      ? '; the value is a ring index on each job\'s compared square, whose side n differs between views and jobs, so equal values are not equal resolutions (the <a href="#frc">Resolution</a> section gives half-periods in pixels)' : '';
+    // FRC50 and FRC1/7 are drawn as ring / n: the side n of the compared square differs between views and jobs
+    const ring = isFrc(c.metric)
+      ? '; the value is a spatial frequency in cycles per pixel, each job\'s ring index over the side n of its compared square (n differs between views and jobs, so rings would not be one axis; at most 0.5, Nyquist; the <a href="#frc">Resolution</a> section gives half periods in pixels)' : '';
     const unit = PHASE_UNIT[c.metric] ? ` (phase in ${PHASE_UNIT[c.metric]})` : '';
     figs.push(figure(src, { html: `${esc(metricLabel(c.metric))} against dose (${c.better} is better); colour = view, dash = model; columns amplitude, phase${esc(unit)}${ring}; each point is one reconstruction (no repeats, so no error bars)${svgNote}` }));
   }
