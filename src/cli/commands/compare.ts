@@ -89,7 +89,10 @@ export function register(program: Command): void {
       'Phase G: compare every Phase F reconstruction (and any external one) with the ground truth of the dataset it was ' +
       'reconstructed from (objectGuess, cut to the scanned region). Every model is aligned the same way: sub-pixel ' +
       'registration (x50 upsampled cross-correlation, Fourier shift, border cut), phase-plane and amplitude-scale removal. ' +
-      'Metrics, amplitude and phase: MAE, MSE, PSNR, SSIM, MS-SSIM, FRC (frc50, frc1over7); see docs/metrics.md.\n\n' +
+      'Metrics, amplitude and phase: MAE, MSE, PSNR, SSIM, MS-SSIM, FRC (frc50, frc1over7); see docs/metrics.md. ' +
+      'frc50 and frc1over7 are ring indices of each job\'s own compared n×n square, whose side differs between views: where ' +
+      'several jobs sit together (the charts, metrics_summary.md and .csv, the means) they are also given as ring / n, in ' +
+      'cycles per pixel.\n\n' +
       `Our reconstructions appear as model "${OWN_MODEL}". --model NAME=PATTERN adds an external reconstruction (an NPZ with a ` +
       'complex 2-D reconstructed_object, e.g. from PtychoPINN or pty-chi) per job; PATTERN may use {dose} (integer), ' +
       '{dose_dir} (dose_<D>), {view} and {split}, e.g. --model PtyChi=/runs/ptychi/{dose_dir}/{view}/{split}/recon.npz\n\n' +

@@ -130,7 +130,9 @@ export function register(program: Command): void {
   const cmd = program
     .command('run')
     .description('Run the whole study — design, generate, overlap views, LSQML reconstructions, comparison, report — into ' +
-      'one hub directory. `run --out HUB` on an existing hub resumes it with its own settings.');
+      'one hub directory. `run --out HUB` on an existing hub resumes it with its own settings. It ends with a table of the ' +
+      'test split per dose and view: MS-SSIM of the phase and amplitude, and the phase FRC50 in cycles per pixel (each ' +
+      'job\'s ring over the side of its own compared square, so the views compare on one axis; docs/metrics.md).');
   cmd.option('--preset <name>', `study size: ${PRESET_NAMES.join(' | ')} (quick: minutes on a laptop; fly64: the reference ` +
     `study's size); default ${DEFAULT_PRESET} for a new hub`);
   addConfigOption(cmd);
