@@ -45,6 +45,7 @@ import { positionFromCoord, positionOrigin } from '../../math/positions.js';
 import { saveNpz } from '../../npy/npz.js';
 import { c64, f64, type NdArray } from '../../npy/types.js';
 import { parseProbeModelSpec } from '../../physics/probe.js';
+import { selectSorted } from '../../report/colormap.js';
 import { renderPanelsPng, type Panel } from '../../report/figure.js';
 import { objectPixelSizeM } from '../../report/scalebar.js';
 import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
@@ -183,12 +184,22 @@ function amplitudePhase(data: Float64Array, count: number): { amp: Float32Array;
   return { amp, phase };
 }
 
-/** [1st, 99th] percentile of the finite values (robust colour limits: the unscanned border is noisy). */
-function robustRange(v: Float32Array): { vmin: number; vmax: number } {
-  const s = Float32Array.from(v.filter((x) => Number.isFinite(x))).sort();
-  if (s.length === 0) return { vmin: 0, vmax: 1 };
-  const lo = s[Math.floor(0.01 * (s.length - 1))]!, hi = s[Math.ceil(0.99 * (s.length - 1))]!;
-  return hi > lo ? { vmin: lo, vmax: hi } : { vmin: s[0]!, vmax: s[s.length - 1]! };
+/**
+ * [1st, 99th] percentile of the finite values (robust colour limits: the unscanned border is noisy): the values at
+ * ranks ⌊0.01·(n − 1)⌋ and ⌈0.99·(n − 1)⌉ of the sorted finite values, else their minimum and maximum. Found by
+ * selection in one copy (`selectSorted`, the order `sort` gives, −0 before +0) rather than by sorting a filtered copy.
+ */
+export function robustRange(v: Float32Array): { vmin: number; vmax: number } {
+  const f = new Float64Array(v.length);
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (Number.isFinite(x)) f[n++] = x;
+  }
+  if (n === 0) return { vmin: 0, vmax: 1 };
+  const s = f.subarray(0, n);
+  const lo = selectSorted(s, Math.floor(0.01 * (n - 1))), hi = selectSorted(s, Math.ceil(0.99 * (n - 1)));
+  return hi > lo ? { vmin: lo, vmax: hi } : { vmin: selectSorted(s, 0), vmax: selectSorted(s, n - 1) };
 }
 
 /** The panels of reconstruction.png: object amplitude and phase, probe (mode 0) amplitude and phase. */
