@@ -15,7 +15,7 @@
  * split once for all doses), but sharing never changes a result: a job run alone writes the same bytes.
  * An executor decides which process runs which jobs: `localExecutor` runs them here — in one call when
  * the phase works in this thread, or up to `concurrency` single-job calls at once when each job runs in
- * its own worker thread (Phase F). On a cluster (study/slurm/) each SLURM array task takes jobs one after another
+ * a worker thread, one job at a time in each (Phase F). On a cluster (study/slurm/) each SLURM array task takes jobs one after another
  * and runs `runJobs(plan, [job])` for each in its own process (through `localExecutor`), writes each result
  * record, and the phase's record merges the results read back from those records.
  */
@@ -78,7 +78,7 @@ export interface Phase<Plan, Job extends PlannedJob, Result, Event> {
   /**
    * How the local executor runs the jobs: 'together' — one `runJobs` call for all of them, in plan order
    * (the phase computes in this thread and may share work between jobs); 'each' — one call per job,
-   * several at once (each job does its heavy work in its own worker thread).
+   * several at once (each job does its heavy work in a worker thread, which runs one job at a time).
    */
   readonly local: 'together' | 'each';
   /**

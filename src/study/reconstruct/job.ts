@@ -154,7 +154,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
   };
 }
 
-/** Phase F as a `Phase`: each job in its own call (its engine runs in a worker thread), several at once. */
+/** Phase F as a `Phase`: each job in its own call (its engine runs in a worker thread, one job at a time), several at once. */
 export function reconstructionPhase(engine: EngineRunner = workerEngine): Phase<ReconstructionRun, ReconstructionJob, ExecutionResult, PhaseFEvent> {
   return {
     name: 'reconstruct',
