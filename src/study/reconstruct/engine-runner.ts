@@ -40,7 +40,7 @@ export class JobError extends Error {
 export const IDLE_WORKER_MS = 2000;
 
 /** Worker threads whose last job ended well, waiting for the next (most recent last). */
-const idle: { worker: Worker; timer: NodeJS.Timeout; onExit: () => void }[] = [];
+const idle: { worker: Worker; timer: NodeJS.Timeout; onExit: () => void; onError: () => void }[] = [];
 let started = 0;
 
 /** How many job worker threads `workerEngine` has started in this process (each runs one job or several in turn). */
@@ -54,6 +54,7 @@ function workerFor(job: object): Worker {
   if (w !== undefined) {
     clearTimeout(w.timer);
     w.worker.off('exit', w.onExit);
+    w.worker.off('error', w.onError);
     w.worker.ref();
     w.worker.postMessage({ type: 'job', job });
     return w.worker;
@@ -71,12 +72,14 @@ function keepIdle(worker: Worker): void {
   };
   const entry = {
     worker,
-    timer: setTimeout(() => { drop(); worker.off('exit', entry.onExit); void worker.terminate(); }, IDLE_WORKER_MS),
-    // an idle thread that ends by itself (it should not) is no longer offered
+    timer: setTimeout(() => { drop(); worker.off('exit', entry.onExit); worker.off('error', entry.onError); void worker.terminate(); }, IDLE_WORKER_MS),
+    // an idle thread that ends or fails by itself (it should not) is no longer offered, and is ended
     onExit: (): void => { drop(); clearTimeout(entry.timer); },
+    onError: (): void => { drop(); clearTimeout(entry.timer); void worker.terminate(); },
   };
   entry.timer.unref();
   worker.once('exit', entry.onExit);
+  worker.on('error', entry.onError);
   idle.push(entry);
 }
 
