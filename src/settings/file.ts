@@ -7,7 +7,7 @@
  */
 import { statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { yaml } from './yaml.js';
 import { InputError, UsageError } from '../errors.js';
 import { doseFolderClash, settingsIssues, shown, SHOWN_VALUE_CHARS, type SettingsIssue } from './parse.js';
 import { printable, shownJson } from '../text.js';
@@ -127,6 +127,7 @@ export function checkJsonStructure(text: string, file: string): void {
  * it stands); deeper than MAX_SETTINGS_DEPTH is left to `tooDeepPath`.
  */
 function checkYamlKeys(root: unknown, text: string, file: string): void {
+  const { isMap, isScalar, isSeq } = yaml();
   const todo: { node: unknown; path: (string | number)[] }[] = [{ node: root, path: [] }];
   while (todo.length > 0) {
     const { node, path } = todo.pop()!;
@@ -216,13 +217,13 @@ export function parseSettingsText(text: string, file: string): unknown {
       value = JSON.parse(text);
     } catch (err) {
       // YAML written into a .json file (the template is YAML): say so, rather than leave a JSON parser's complaint alone
-      let yaml = false;
+      let readsAsYaml = false;
       try {
-        const doc = parseDocument(text);
-        yaml = doc.errors.length === 0 && isMap(doc.contents) && doc.contents.flow !== true; // block style: not JSON gone wrong
+        const doc = yaml().parseDocument(text);
+        readsAsYaml = doc.errors.length === 0 && yaml().isMap(doc.contents) && doc.contents.flow !== true; // block style: not JSON gone wrong
       } catch { /* not YAML either */ }
       throw new InputError(`${file}: not valid JSON ${jsonComplaint(text, (err as Error).message)}` +
-        (yaml ? '; it reads as YAML: a .json file must hold JSON, so name it .yaml (or .yml)' : ''));
+        (readsAsYaml ? '; it reads as YAML: a .json file must hold JSON, so name it .yaml (or .yml)' : ''));
     }
     checkJsonStructure(text, file);
     return value;
@@ -233,7 +234,7 @@ export function parseSettingsText(text: string, file: string): unknown {
   // resolveKnownTags off: YAML 1.1's !!binary, !!set, !!omap, !!timestamp would become a Buffer, a Set, a Map or a
   // Date, which no setting is (a !!binary value was listed as a hundred "no such setting" lines, one per Buffer
   // method); every tag the core schema does not resolve is refused below, with where it is
-  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: true, resolveKnownTags: false });
+  const doc = yaml().parseDocument(text, { uniqueKeys: false, prettyErrors: true, resolveKnownTags: false });
   const bad = doc.errors[0];
   if (bad !== undefined) {
     const at = bad.linePos?.[0];
@@ -258,7 +259,7 @@ export function parseSettingsText(text: string, file: string): unknown {
     // a document of comments only has no contents: every default, as `{}`; a document that says `null` (or `~`) is a
     // value, refused as `null` is in a .json file (it ran every default, as an empty file did)
     const c = doc.contents;
-    const nothing = c === null || (isScalar(c) && c.value === null && c.range[0] === c.range[1]); // `---` with nothing after it
+    const nothing = c === null || (yaml().isScalar(c) && c.value === null && c.range[0] === c.range[1]); // `---` with nothing after it
     value = nothing ? {} : doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     throw new InputError(`${file}: not valid YAML: ${printable((err as Error).message)}`);

@@ -5,7 +5,8 @@
  * `readSettingsFile` gives exactly the settings it was written from.
  */
 import { z } from 'zod';
-import { Document, isMap, isPair, isScalar, isSeq, type Node as YamlNode } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import { yaml } from './yaml.js';
 import { parseStudySettings } from './parse.js';
 import { PRESET_NAMES, StudySettingsSchema, type PresetName, type StudySettings } from './schema.js';
 
@@ -85,6 +86,7 @@ function comment(n: JsonNode | undefined): string | undefined {
 
 /** Puts each key's documentation above it, recursively; short lists on one line. */
 function annotate(node: YamlNode | null | undefined, schema: JsonNode | undefined): void {
+  const { isMap, isPair, isScalar, isSeq } = yaml();
   if (isSeq(node)) { node.flow = true; return; }
   if (!isMap(node)) return;
   for (const pair of node.items) {
@@ -126,6 +128,7 @@ function noPresetNote(values: StudySettings): string[] {
  * the setting that follows them, so that the file names every setting (uncommented, a crop of the frames).
  */
 function listUnset(doc: Document, schema: JsonNode): void {
+  const { isMap, isPair, isScalar } = yaml();
   const rec = doc.get('reconstruction', true);
   const props = schema.properties?.reconstruction?.properties;
   if (!isMap(rec) || props === undefined) return;
@@ -144,7 +147,7 @@ function listUnset(doc: Document, schema: JsonNode): void {
 export function settingsTemplate(preset: PresetName | null = null): string {
   const values = parseStudySettings({ preset });
   const schema = z.toJSONSchema(StudySettingsSchema, { target: 'draft-2020-12', io: 'input' }) as JsonNode;
-  const doc = new Document(JSON.parse(JSON.stringify(values)));
+  const doc = new (yaml().Document)(JSON.parse(JSON.stringify(values)));
   doc.commentBefore = [
     ` ptychostudy settings${preset === null ? ': every setting at its default' : `: the ${preset} preset's values`}.`,
     ' Use it with `ptychostudy <command> --config FILE`; flags given on the command line override it.',
