@@ -5,7 +5,7 @@
  * dense, sparse in that order, fixed colours) and draws splits or models with dashes.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { MIN_FIGURE_WIDTH, svgToPng, svgToPngAsync, zoomFor } from './figure.js';
+import { MIN_FIGURE_WIDTH, smallestSvgText, svgToPng, svgToPngAsync, zoomFor } from './figure.js';
 import { doseLabel } from './ticks.js';
 
 const VIEW_ORDER = ['baseline', 'dense', 'sparse'];
@@ -127,7 +127,7 @@ export function chartFailed(target: ChartTarget, err: unknown): Error {
 }
 
 /** The zoom a chart's SVG is drawn at: at least 2× (sharp text) and at least 1600 px wide. */
-function chartZoom(svg: string): number {
+export function chartZoom(svg: string): number {
   const m = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
   return zoomFor(m ? Number(m[1]) : MIN_FIGURE_WIDTH / 2, 2);
 }
@@ -158,13 +158,13 @@ export function chartTitle(spec: TopLevelSpec): string {
 }
 
 /** Any vega-lite chart as SVG and PNG; `file`: where its PNG is to be written, named with the chart if resvg fails. */
-export async function renderChart(spec: TopLevelSpec, file?: string): Promise<{ svg: string; png: Buffer }> {
+export async function renderChart(spec: TopLevelSpec, file?: string): Promise<{ svg: string; png: Buffer; smallestTextPx: number }> {
   const svg = await vegaLiteToSvg(spec);
-  return { svg, png: chartPng(svg, file !== undefined ? { chart: chartTitle(spec), file } : undefined) };
+  return { svg, png: chartPng(svg, file !== undefined ? { chart: chartTitle(spec), file } : undefined), smallestTextPx: smallestSvgText(svg) * chartZoom(svg) };
 }
 
 /** A metric chart as SVG and PNG. */
-export async function renderMetricChart(points: readonly MetricPoint[], opts: MetricChartOptions, file?: string): Promise<{ svg: string; png: Buffer }> {
+export async function renderMetricChart(points: readonly MetricPoint[], opts: MetricChartOptions, file?: string): Promise<{ svg: string; png: Buffer; smallestTextPx: number }> {
   return renderChart(metricChartSpec(points, opts), file);
 }
 

@@ -523,6 +523,16 @@ function resvgOptions(scale: number): ResvgRenderOptions {
   };
 }
 
+/**
+ * The smallest text size an SVG draws, in its own pixels: the least `font-size` (attribute or style, in px) of its
+ * text; Infinity when it sets none. A PNG drawn from it at zoom z holds that text z times as large.
+ */
+export function smallestSvgText(svg: string): number {
+  let least = Infinity;
+  for (const m of svg.matchAll(/font-size(?:="|:\s*)([\d.]+)(?:px)?/g)) least = Math.min(least, Number(m[1]));
+  return least;
+}
+
 /** Renders an SVG string to PNG with resvg (system fonts; DejaVu Sans preferred). */
 export function svgToPng(svg: string, scale = 1): Buffer {
   return new Resvg(svg, resvgOptions(scale)).render().asPng();

@@ -4,7 +4,7 @@
  * up, the views overlap. A scale bar (pixels, or metres when the pixel size is known) in each panel; the
  * PNG is at least 1600 px wide.
  */
-import { escapeXml, svgToPng, zoomFor } from './figure.js';
+import { escapeXml, smallestSvgText, svgToPng, zoomFor } from './figure.js';
 import { scaleBarFor } from './scalebar.js';
 
 export interface PositionPanel {
@@ -97,6 +97,12 @@ export function positionMapsSvg(rows: readonly (PositionPanel | null)[][], opts:
 
 /** PNG of position maps (see `positionMapsSvg`), at least `minWidth` (1600) px wide. */
 export function renderPositionMapsPng(rows: readonly (PositionPanel | null)[][], opts: PositionMapOptions = {}): Buffer {
+  return renderPositionMaps(rows, opts).png;
+}
+
+/** `renderPositionMapsPng`, with the smallest text size the PNG holds (its pixels). */
+export function renderPositionMaps(rows: readonly (PositionPanel | null)[][], opts: PositionMapOptions = {}): { png: Buffer; smallestTextPx: number } {
   const { svg, width } = positionMapsSvg(rows, opts);
-  return svgToPng(svg, zoomFor(width, 1, opts.minWidth));
+  const zoom = zoomFor(width, 1, opts.minWidth);
+  return { png: svgToPng(svg, zoom), smallestTextPx: smallestSvgText(svg) * zoom };
 }

@@ -48,6 +48,8 @@ export interface PrintFacts {
    * file's width in pixels.
    */
   glanceImages: { src: string; top: number; bottom: number; figureBottom: number; width: number; naturalWidth: number }[];
+  /** Every image of the page: its printed width (CSS px) and its file's width in pixels. */
+  images: { src: string; width: number; naturalWidth: number }[];
 }
 
 /** Lays `file` out for print (A4, print media) as Chromium does for a PDF; writes that PDF when `pdf` names a path. */
@@ -80,6 +82,7 @@ export async function inspectPrint(file: string, pdf?: string): Promise<PrintFac
             figureBottom: Math.round(f.bottom + window.scrollY), width: r.width, naturalWidth: (e as HTMLImageElement).naturalWidth,
           };
         }),
+        images: [...document.images].map((e) => ({ src: e.getAttribute('src') ?? '', width: e.getBoundingClientRect().width, naturalWidth: e.naturalWidth })),
       };
     });
     if (pdf) await page.pdf({ path: pdf, format: 'A4' });

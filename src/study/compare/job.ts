@@ -33,7 +33,7 @@ import {
   type MetricSet, type Region,
 } from '../../metrics/index.js';
 import { percentileRange } from '../../report/colormap.js';
-import { renderPanelsPngAsync, type Panel } from '../../report/figure.js';
+import { renderPanelsPngAsync, type FigureOptions, type Panel } from '../../report/figure.js';
 import { doseLabel } from '../../report/ticks.js';
 import { NoGroundTruthError, readGroundTruth, readReconstruction, type GroundTruth, type Reconstruction } from '../hub/datasets.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
@@ -253,6 +253,14 @@ export function comparisonTitle(job: { dose: number; view: string; split: string
   return unregistered.length ? `${base}, except ${unregistered.join(', ')}: not registered (registration failed)` : base;
 }
 
+/** How the comparison figure of `panels` panels (amplitude row, phase row) is laid out. */
+export function comparisonFigureOptions(job: { dose: number; view: string; split: string }, rows: readonly Pick<SummaryRowCore, 'model' | 'status' | 'error'>[], panels: number): FigureOptions {
+  return {
+    columns: panels / 2, title: comparisonTitle(job, rows), imageSize: 180,
+    subtitle: 'amplitude and phase on the ground truth\'s 0.5–99.5 percentile range (share of clipped pixels under each image); errors ±99th percentile',
+  };
+}
+
 /**
  * The comparison figure, drawn off this thread (renderPanelsPngAsync); null when no model was aligned. A figure
  * that cannot be drawn fails the job's files, as any write of them does (writeJobFiles).
@@ -262,10 +270,7 @@ function comparisonFigure(arms: ArmOutcome[], job: { dose: number; view: string;
   if (ok.length === 0) return Promise.resolve(null);
   return later(() => {
     const panels = comparisonPanels(ok.map((a) => ({ model: a.row.model, gt: a.aligned!.gt, rec: a.aligned!.rec })));
-    return renderPanelsPngAsync(panels, {
-      columns: panels.length / 2, title: comparisonTitle(job, ok.map((a) => a.row)), imageSize: 180,
-      subtitle: 'amplitude and phase on the ground truth\'s 0.5–99.5 percentile range (share of clipped pixels under each image); errors ±99th percentile',
-    });
+    return renderPanelsPngAsync(panels, comparisonFigureOptions(job, ok.map((a) => a.row), panels.length));
   });
 }
 

@@ -46,7 +46,7 @@ import { saveNpz } from '../../npy/npz.js';
 import { c64, f64, type NdArray } from '../../npy/types.js';
 import { parseProbeModelSpec } from '../../physics/probe.js';
 import { selectSorted } from '../../report/colormap.js';
-import { renderPanelsPng, type Panel } from '../../report/figure.js';
+import { renderPanelsPng, type FigureOptions, type Panel } from '../../report/figure.js';
 import { objectPixelSizeM } from '../../report/scalebar.js';
 import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
 import { addProbeModes } from '../../engine/probe-modes.js';
@@ -215,10 +215,13 @@ export function reconstructionPanels(r: Pick<LsqmlResult, 'object' | 'width' | '
   ];
 }
 
+/** How Phase F's reconstruction figure is laid out. */
+export function reconstructionFigureOptions(title: string): FigureOptions {
+  return { columns: 2, title, subtitle: 'object colour ranges: 1st–99th percentile (share of clipped pixels under each image); probe phase −π…π' };
+}
+
 function reconstructionPng(r: LsqmlResult, title: string, pixelSizeM: number | null): Buffer {
-  return renderPanelsPng(reconstructionPanels(r, pixelSizeM), {
-    columns: 2, title, subtitle: 'object colour ranges: 1st–99th percentile (share of clipped pixels under each image); probe phase −π…π',
-  });
+  return renderPanelsPng(reconstructionPanels(r, pixelSizeM), reconstructionFigureOptions(title));
 }
 
 /**

@@ -40,8 +40,8 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
   parts.push(...brokenNotes);
   if (points.length === 0) { if (brokenNotes.length === 0) parts.push(na('loss curves: no reconstruction.npz loss_history or lsqml.log found')); }
   else {
-    const { svg, png } = await renderChart(lossChartSpec(points, { subtitle: 'log scale, one panel per dose with its own y axis; colour = view, dash = split' }), join(plan.imgDir, 'loss.png'));
-    const src = img.write('loss.png', png);
+    const { svg, png, smallestTextPx } = await renderChart(lossChartSpec(points, { subtitle: 'log scale, one panel per dose with its own y axis; colour = view, dash = split' }), join(plan.imgDir, 'loss.png'));
+    const src = img.write('loss.png', png, undefined, smallestTextPx);
     const svgSrc = img.write('loss.svg', svg);
     // pty-chi's loss sums over every detector pixel: a masked one counts with the 0 it was set to, unfitted
     const maskNote = masked > 0 ? ` Jobs with a detector mask (${masked} of ${jobs}): their loss counts every detector pixel, the masked ones included, with the 0 they were set to (as pty-chi counts them); they are not fitted, so that loss stays above the noise level of the fitted pixels (docs/real-data.md, "Detector mask").` : '';
@@ -123,9 +123,9 @@ export async function frcSection(ctx: ReportContext): Promise<Section> {
         if (mine.length === 0) continue;
         const range = groups.length > 1 ? `, doses ${doseLabel(doses[0]!)}${doses.length > 1 ? ` … ${doseLabel(doses[doses.length - 1]!)}` : ''}` : '';
         const name = groups.length > 1 ? `frc_${slug}_${g + 1}` : `frc_${slug}`;
-        const { svg, png } = await renderChart(frcChartSpec(mine, { title: `Fourier ring correlation, ${model}${range}`, subtitle: 'rows amplitude, phase; colour = view, dash = split; grey: 0.5 and 1/7 thresholds' }),
+        const { svg, png, smallestTextPx } = await renderChart(frcChartSpec(mine, { title: `Fourier ring correlation, ${model}${range}`, subtitle: 'rows amplitude, phase; colour = view, dash = split; grey: 0.5 and 1/7 thresholds' }),
           join(plan.imgDir, `${name}.png`));
-        const src = img.write(`${name}.png`, png);
+        const src = img.write(`${name}.png`, png, undefined, smallestTextPx);
         const svgSrc = img.write(`${name}.svg`, svg);
         // drawn at the chart's own size: a chart of one or two doses is not zoomed to the column (its text would outgrow the page's)
         const w = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);

@@ -11,7 +11,7 @@ import { amplitudeOf, phaseOf } from '../../metrics/index.js';
 import { NpzReader } from '../../npy/npz.js';
 import { FADE_RULE, renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
 import { esc, figure, grid, table, type Cell, type Section } from '../../report/html.js';
-import { positionMapsSvg, renderPositionMapsPng, type PositionMapOptions, type PositionPanel } from '../../report/positions.js';
+import { positionMapsSvg, renderPositionMaps, type PositionMapOptions, type PositionPanel } from '../../report/positions.js';
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber } from '../../report/ticks.js';
 import { sniffFile } from '../../data/hdf5/signature.js';
@@ -61,8 +61,8 @@ function objectAndProbe(ctx: ReportContext, parts: string[]): void {
     panels.push({ title: 'probe amplitude', width: gt.probe.w, height: gt.probe.h, values: pa, quantity: 'probe-amplitude', pixelSizeM });
     panels.push({ title: 'probe phase', width: gt.probe.w, height: gt.probe.h, values: pp, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM, amplitude: pa });
   }
-  const { png, figure: f } = renderFigure([{ cells: panels }], { imageSize: 220, title: 'Ground-truth object and probe', subtitle: 'full colour range of each image; probe phase −π…π' });
-  const src = img.write('data_object_probe.png', png, f.panels);
+  const { png, figure: f, zoom } = renderFigure([{ cells: panels }], { imageSize: 220, title: 'Ground-truth object and probe', subtitle: 'full colour range of each image; probe phase −π…π' });
+  const src = img.write('data_object_probe.png', png, f.panels, f.smallestText * zoom);
   parts.push(figure(src, `objectGuess (${gt.object.h}×${gt.object.w} px) and probeGuess (${gt.N}×${gt.N} px) from ${relative(plan.hub, firstInput)}; the probe's phase is drawn ${FADE_RULE}; ${pixelNote(ctx)}.`));
 }
 
@@ -152,14 +152,14 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
   }));
   const npz = samples.filter((x) => !x.measured);
   const same = npz.length === samples.length && samePositions(samples.map((x) => x.s.path), indices);
-  const { png, figure: f } = renderFigure(rows, {
+  const { png, figure: f, zoom } = renderFigure(rows, {
     colourBars: 'figure', imageSize: 200, ...(sameIndices ? { colLabels: indices.map((i) => `pattern ${i}`) } : {}),
     title: anyMeasured ? 'Diffraction patterns (log scale)' : 'Diffraction patterns (photon counts, log scale)',
     subtitle: anyMeasured
       ? `one colour scale for all: 1 … the brightest ${samples.some((x) => x.masked) ? 'fitted ' : ''}pixel; values below 1 take the lowest colour`
       : 'one colour scale for all: 1 photon … the brightest pixel; pixels with 0 photons take the lowest colour',
   });
-  const src = img.write('data_diffraction.png', png, f.panels);
+  const src = img.write('data_diffraction.png', png, f.panels, f.smallestText * zoom);
   const which = sameIndices ? `Patterns ${indices.join(', ')}` : 'Three patterns (first, middle, last)';
   const values = [
     npz.length ? `${npz.length === samples.length ? '' : 'of a dataset NPZ, '}counts = (diffraction · intensity_scale)²` : '',
@@ -231,8 +231,8 @@ function detectorMasks(ctx: ReportContext, parts: string[]): void {
     width: g.mask.w, height: g.mask.h, values: Float64Array.from(g.mask.data, (v) => (v ? 1 : 0)),
     quantity: 'detector-mask', vmin: 0, vmax: 1, pixelUnit: 'px',
   }));
-  const { png, figure: f } = renderFigure([{ cells }], { imageSize: 200, title: 'Detector mask', subtitle: 'black: masked (left unfitted, set to 0 in the data); white: fitted' });
-  const src = img.write('data_detector_mask.png', png, f.panels);
+  const { png, figure: f, zoom } = renderFigure([{ cells }], { imageSize: 200, title: 'Detector mask', subtitle: 'black: masked (left unfitted, set to 0 in the data); white: fitted' });
+  const src = img.write('data_detector_mask.png', png, f.panels, f.smallestText * zoom);
   const g0 = groups[0]!;
   const about = groups.length === 1
     ? `of ${g0.jobs.length === found.length ? (found.length === 1 ? 'the reconstruction' : 'every reconstruction') : g0.jobs.join(', ')} (${g0.mask.h}×${g0.mask.w} detector pixels, DC at the centre; ${maskSources(g0.record)})`
@@ -344,9 +344,9 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
       title: `Scan positions, ${g.label}`, colLabels: cols.map((j) => VIEWS[j]!), rowLabels: rows.map((i) => SPLITS[i]!), pixelSizeM: plan.pixelSizeM?.[1] ?? null,
       ...(diameter ? { discDiameterPx: diameter, subtitle: `dots: scan centres; discs: the ${formatNumber(diameter)}-px probe diameter the overlap is measured with` } : {}),
     };
-    const png = renderPositionMapsPng(cells, opts);
+    const { png, smallestTextPx } = renderPositionMaps(cells, opts);
     const name = allSame ? 'positions.png' : `positions_${doseDirName(g.dose)}.png`;
-    parts.push(figure(img.write(name, png), `Scan centres of ${cols.length === VIEWS.length && rows.length === SPLITS.length ? 'every' : 'each'} view (columns) and split (rows)${allSame ? ', identical at every dose' : ` at dose ${doseLabel(g.dose)}`}, in the object frame.`,
+    parts.push(figure(img.write(name, png, undefined, smallestTextPx), `Scan centres of ${cols.length === VIEWS.length && rows.length === SPLITS.length ? 'every' : 'each'} view (columns) and split (rows)${allSame ? ', identical at every dose' : ` at dose ${doseLabel(g.dose)}`}, in the object frame.`,
       undefined, positionsDisplayWidth(cells, opts)));
   }
   // The overlap table: one row per view and split (per dose only where doses differ).

@@ -285,8 +285,8 @@ function probeGrids(ctx: ReportContext, split: string, notes: string[]): string[
   const amp = renderFigure(build('amp'), { colourBars: 'figure', colLabels: views, imageSize: 160, title: `Reconstructed probe amplitude${mode}, ${split} split`, subtitle: 'each probe divided by its own maximum; one scale 0 … 1' });
   const ph = renderFigure(build('phase'), { colourBars: 'figure', colLabels: views, imageSize: 160, title: `Reconstructed probe phase${mode}, ${split} split`, subtitle: 'one cyclic scale −π … π' });
   return [
-    figure(img.write(`probe_amplitude_${split}.png`, amp.png, amp.figure.panels), `Amplitude of the reconstructed probe${mode} of every ${split}-split job (reconstructed_probe of reconstruction.npz), each divided by its own maximum, on one scale 0 … 1.`),
-    figure(img.write(`probe_phase_${split}.png`, ph.png, ph.figure.panels), `Phase of the same probes, on one cyclic scale −π … π (a probe's global phase is arbitrary), each ${FADE_RULE}.`),
+    figure(img.write(`probe_amplitude_${split}.png`, amp.png, amp.figure.panels, amp.figure.smallestText * amp.zoom), `Amplitude of the reconstructed probe${mode} of every ${split}-split job (reconstructed_probe of reconstruction.npz), each divided by its own maximum, on one scale 0 … 1.`),
+    figure(img.write(`probe_phase_${split}.png`, ph.png, ph.figure.panels, ph.figure.smallestText * ph.zoom), `Phase of the same probes, on one cyclic scale −π … π (a probe's global phase is arbitrary), each ${FADE_RULE}.`),
   ];
 }
 

@@ -26,8 +26,10 @@ import { aggregateScope, CHART_METRICS, FRC_METRICS, frcCyclesPerPixel, frcMean,
 import type { ReportPlan } from './plan.js';
 
 /**
- * A figure the report drew itself, what each of its panels showed and, where the drawing says, its smallest text in
- * the PNG's pixels (how large it prints: that times the printed width over the PNG's width).
+ * A figure the report drew itself, what each of its panels showed (none for a chart or the scan positions) and its
+ * smallest text in the PNG's pixels (how large it shows or prints: that times the width it is drawn at over the PNG's
+ * width). Every PNG the report draws records it; the figures it copies from the hub (Phase G's comparisons and
+ * charts, Phase F's reconstructions) do not.
  */
 export interface DrawnFigure { file: string; panels: PanelRecord[]; smallestTextPx?: number }
 
@@ -54,7 +56,7 @@ export class ImageDir {
   write(name: string, bytes: Buffer | string, panels?: PanelRecord[], smallestTextPx?: number): string {
     writeFileAtomic(join(this.dir, name), bytes);
     this.files.push(join(this.dir, name));
-    if (panels) this.drawn.push({ file: name, panels, ...(smallestTextPx !== undefined ? { smallestTextPx } : {}) });
+    if (panels || smallestTextPx !== undefined) this.drawn.push({ file: name, panels: panels ?? [], ...(smallestTextPx !== undefined ? { smallestTextPx } : {}) });
     return `${REPORT.images}/${name}`;
   }
   /**
