@@ -10,7 +10,8 @@
  * At a glance pair of figures (the phase grids of both splits) prints two up, so that page 1 holds the title, the
  * facts, the headline scores and the grids (one up, the first grid did not fit under the facts and left page 1
  * half blank); those figures draw their text large for it (study/report/image-sections.ts, GLANCE_TEXT_SCALE), and
- * print 10 px apart.
+ * print 10 px apart. A gallery (each job's figure) is two to a row on a 1400-px screen and one to a row on paper, where
+ * two up its figures' text printed at 2.7 pt (docs/metrics.md, "Report").
  */
 
 /** Escapes text for HTML content and attribute values. */
@@ -93,7 +94,7 @@ export function figure(src: string, caption: string | { html: string }, alt?: st
   return `<figure><a href="${esc(src)}" title="full size"><img src="${esc(src)}"${w} alt="${esc(text)}"></a><figcaption>${cap}</figcaption></figure>`;
 }
 
-/** Figures side by side where the page is wide enough (`cls` 'gallery': tiles at least 380 px wide, one to a row on a phone; 'pair': two up). */
+/** Figures side by side where the page is wide enough (`cls` 'gallery': tiles at least 560 px wide, two to a row on a 1400-px screen, one on a phone and on paper; 'pair': two up). */
 export function grid(items: readonly string[], cls: 'gallery' | 'pair' = 'pair'): string {
   return `<div class="${cls}">\n${items.join('\n')}\n</div>`;
 }
@@ -143,7 +144,7 @@ figure { margin: 8px 0 18px 0; max-width: 100%; }
 figure img { display: block; max-width: min(100%, 1000px); height: auto; border: 1px solid #ddd; background: #fff; }
 figcaption { font-size: 12.5px; color: #444; margin-top: 4px; max-width: 80em; overflow-wrap: anywhere; }
 .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 560px), 1fr)); gap: 0 20px; }
-.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 380px), 1fr)); gap: 0 16px; }
+.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 560px), 1fr)); gap: 0 16px; }
 .gallery figure { margin-bottom: 12px; }
 .na-note { color: #8a5a00; background: #fff6e0; border-left: 4px solid #e0a800; padding: 6px 10px; }
 pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
@@ -172,7 +173,7 @@ pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
   figure.tbl { break-inside: auto; }
   figure.tbl > figcaption { font-size: 10px; }
   figure img { max-width: 100%; }
-  .gallery { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  .gallery { grid-template-columns: minmax(0, 1fr); }
   #glance .pair { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 0 10px; }
   a { color: inherit; text-decoration: none; }
   .screen { display: none; }

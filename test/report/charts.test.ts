@@ -20,8 +20,8 @@ function points(doses: readonly number[]): MetricPoint[] {
 /** The dose labels of the first panel's x axis: [text, shown]. */
 async function doseLabels(doses: readonly number[]): Promise<[string, boolean][]> {
   const svg = await vegaLiteToSvg(metricChartSpec(points(doses), { title: 'MS-SSIM vs dose', yTitle: 'MS-SSIM' }));
-  // x-axis labels sit 15 px below the axis line; the first panel's come first
-  const labels = [...svg.matchAll(/<text [^>]*transform="translate\([\d.-]+,15\)"[^>]*opacity="([\d.]+)"[^>]*>([^<]*)<\/text>/g)];
+  // x-axis labels (11 px) sit 16 px below the axis line; the first panel's come first
+  const labels = [...svg.matchAll(/<text [^>]*transform="translate\([\d.-]+,16\)"[^>]*opacity="([\d.]+)"[^>]*>([^<]*)<\/text>/g)];
   return labels.slice(0, doses.length).map((m) => [m[2]!, Number(m[1]) > 0]);
 }
 
@@ -42,7 +42,7 @@ test('loss chart of the study: whole epochs only on the epoch axis, for a short 
   for (const dose of [1000, 10000]) for (const view of ['baseline', 'dense']) for (let epoch = 1; epoch <= 2; epoch++) points.push({ dose, view, split: 'train', epoch, loss: 0.1 / epoch });
   const svg = await vegaLiteToSvg(lossChartSpec(points));
   // the x axis labels (15 px below their axis line) of every panel
-  const xs = [...svg.matchAll(/<text [^>]*transform="translate\([\d.-]+,15\)"[^>]*opacity="1"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+  const xs = [...svg.matchAll(/<text [^>]*transform="translate\([\d.-]+,16\)"[^>]*opacity="1"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
   assert.ok(xs.length >= 4, xs.join(' '));
   for (const x of xs) assert.match(x, /^\d+$/, `epoch label ${x}`);
   // losses 0.05 … 0.1: the y labels (7 px left of the axis) lie in that range, not down to 1e-2

@@ -148,8 +148,8 @@ test('the loss axis names its unit and has whole epochs; a narrow figure is draw
   await buildReconstructionReport(dir);
   const svg = readFileSync(join(dir, 'report', 'img', 'loss.svg'), 'utf8');
   assert.match(svg, />loss per pixel \(value as stored\)</);
-  // the epoch axis's labels sit 15 px below it (the loss axis's, decimals such as 0.5, 7 px left of it)
-  const epochs = [...svg.matchAll(/<text [^>]*transform="translate\([\d.-]+,15\)"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+  // the epoch axis's labels (11 px) sit 16 px below it (the loss axis's, decimals such as 0.5, 7 px left of it)
+  const epochs = [...svg.matchAll(/<text [^>]*transform="translate\([\d.-]+,16\)"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
   assert.ok(epochs.length >= 1, 'epoch labels');
   for (const e of epochs) assert.match(e, /^\d+$/, `epoch tick ${e} between two epochs`);
   const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');

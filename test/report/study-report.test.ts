@@ -4,7 +4,7 @@
  * sideways scrolling, every image loads and every link to a full-size image resolves; the figures use one
  * colour map per quantity — the report's own and Phase F's and Phase G's alike — are at least 1600 px
  * wide and carry scale bars; the dose × view phase grid, the loss curves and the FRC curves cover every
- * job.
+ * job; every figure's smallest text is at least 8 CSS px on a 1400-px screen and 6 pt on A4.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { loadNpz } from '../../src/npy/npz.js';
-import { layoutFigure, MIN_FIGURE_WIDTH, type PanelRecord } from '../../src/report/figure.js';
+import { layoutFigure, MIN_FIGURE_WIDTH, smallestSvgText, zoomFor, type FigureRow, type Panel, type PanelRecord } from '../../src/report/figure.js';
 import { colormapOf, QUANTITY_NAMES, type Quantity } from '../../src/report/quantities.js';
-import { comparisonPanels } from '../../src/study/compare/job.js';
+import { comparisonFigureOptions, comparisonPanels } from '../../src/study/compare/job.js';
 import { readAlignedPair } from '../../src/study/hub/comparison-files.js';
-import { reconstructionPanels } from '../../src/study/reconstruct/lsqml-job.js';
+import { reconstructionFigureOptions, reconstructionPanels } from '../../src/study/reconstruct/lsqml-job.js';
 import { buildReport, type ReportResult } from '../../src/study/report/phase.js';
 import { HAVE_CHROMIUM, inspectPage, inspectPrint } from './chromium.js';
 
@@ -211,4 +211,69 @@ test('real study: loss curves and FRC curves of every job, resolution in pixels'
   // the loss has a unit: that of the intensities fitted (photons for the study's NPZ datasets)
   assert.match(runs, /Convergence<\/a> section; per detector pixel, in photons for a dataset NPZ/);
   assert.match(html, /so in the unit of the intensities per detector pixel: photons for a dataset NPZ/);
+});
+
+/** Panels in rows of `columns` (as renderPanelsPng lays them out). */
+function inRows(panels: readonly Panel[], columns: number): FigureRow[] {
+  const rows: FigureRow[] = [];
+  for (let i = 0; i < panels.length; i += columns) rows.push({ cells: panels.slice(i, i + columns) });
+  return rows;
+}
+
+/** The smallest text of a Phase F / Phase G figure, in its PNG's pixels, laid out as that phase lays it out. */
+function phaseFigureTextPx(panels: readonly Panel[], opts: { columns?: number } & Parameters<typeof layoutFigure>[1]): number {
+  const f = layoutFigure(inRows(panels, opts!.columns!), { ...opts, colourBars: 'panel' });
+  return f.smallestText * zoomFor(f.width, opts!.scale ?? 1, opts!.minWidth);
+}
+
+test('real study: every figure\'s smallest text is at least 8 CSS px on a 1400-px screen and 6 pt printed on A4 (420 px: reported)', { timeout: 900_000 }, async (t) => {
+  if (!HAVE_CHROMIUM) { t.skip('/usr/bin/chromium not installed (CI installs Debian\'s chromium)'); return; }
+  const { hub, rep } = await study();
+  const img = join(hub, 'report', 'img');
+  // the smallest text of each image, in its PNG's pixels: what the report drew records it; a chart copied from Phase G
+  // has its SVG beside it; a job's comparison figure is laid out again from its aligned images, as Phase G lays it out
+  const textPx = new Map<string, number>();
+  for (const f of rep.figures) if (f.smallestTextPx !== undefined) textPx.set(`img/${f.file}`, f.smallestTextPx);
+  for (const n of readdirSync(img).filter((n) => n.startsWith('chart_') && n.endsWith('.png'))) {
+    const svg = readFileSync(join(img, n.replace(/\.png$/, '.svg')), 'utf8');
+    textPx.set(`img/${n}`, smallestSvgText(svg) * pngWidth(join(img, n)) / Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)![1]));
+  }
+  for (const d of DOSES) for (const v of VIEWS) for (const s of SPLITS) {
+    const pair = readAlignedPair(join(hub, 'phase_g', `dose_${d}`, v, s, 'reconstructions_aligned.npz'), 'LSQML')!;
+    const panels = comparisonPanels([{ model: 'LSQML', ...pair }]);
+    textPx.set(`img/comparison_dose_${d}_${v}_${s}.png`, phaseFigureTextPx(panels, comparisonFigureOptions({ dose: d, view: v, split: s }, [], panels.length)));
+  }
+  const [screen, phone] = await inspectPage(rep.indexPath, [1400, 420]);
+  const print = await inspectPrint(rep.indexPath);
+  assert.equal(print.images.length, screen!.images.length);
+  // the smallest of each kind of figure, for the diagnostic (the table in docs/metrics.md, "Report")
+  const kinds = new Map<string, [number, number, number]>();
+  screen!.images.forEach((im, i) => {
+    const px = textPx.get(im.src);
+    assert.ok(px !== undefined && Number.isFinite(px), `${im.src}: its smallest text is known`);
+    const at = (w: number): number => px * w / im.naturalWidth;
+    const [s1400, s420, printed] = [at(im.shownWidth), at(phone!.images[i]!.shownWidth), at(print.images[i]!.width) * 0.75];
+    const kind = im.src.replace(/^img\/|\.png$/g, '').replace(/_dose_.*|_(train|test)$|_lsqml$|_(ms_ssim|ssim|psnr|mse|mae|frc50|frc1over7)$/, '');
+    const least = kinds.get(kind) ?? [Infinity, Infinity, Infinity];
+    kinds.set(kind, [Math.min(least[0], s1400), Math.min(least[1], s420), Math.min(least[2], printed)]);
+    // before: a comparison figure showed at 4.5 CSS px (1400) and printed at 2.7 pt (two up); the metric charts showed at 7.8 px,
+    // the ground truth's object and probe printed at 3.7 pt, the diffraction patterns at 5.7 pt
+    assert.ok(s1400 >= 8, `${im.src}: its smallest text shows at ${s1400.toFixed(2)} CSS px in a 1400-px window`);
+    assert.ok(printed >= 6, `${im.src}: its smallest text prints at ${printed.toFixed(2)} pt`);
+  });
+  t.diagnostic([...kinds].map(([k, [a, b, c]]) => `${k}: ${a.toFixed(1)} CSS px at 1400, ${b.toFixed(1)} at 420, ${c.toFixed(1)} pt printed`).join('; '));
+  for (const k of ['glance_phase', 'data_object_probe', 'data_diffraction', 'positions', 'probe_amplitude', 'probe_phase', 'comparison', 'loss', 'frc', 'chart']) assert.ok(kinds.has(k), `${k} is on the page`);
+  // Phase F's reconstruction.png takes a comparison figure's place where a job was not compared (none is here): at the
+  // width a comparison figure is shown and printed at, its text is as large
+  const job = join('dose_1000', 'dense', 'train');
+  const a = loadNpz(join(hub, 'phase_f', job, 'reconstruction.npz'));
+  const obj = a.reconstructed_object!, probe = a.reconstructed_probe!;
+  const recPx = phaseFigureTextPx(reconstructionPanels({
+    object: Float64Array.from(obj.data as Float32Array), height: obj.shape[0]!, width: obj.shape[1]!,
+    probe: Float64Array.from(probe.data as Float32Array), size: probe.shape[1]!, modes: probe.shape[0]!,
+  }, null), reconstructionFigureOptions('LSQML dose_1000/dense/train: 30 positions, 2 epochs'));
+  const tile = screen!.images.findIndex((im) => im.src.startsWith('img/comparison_'));
+  const recWidth = pngWidth(join(hub, 'phase_f', job, 'reconstruction.png'));
+  assert.ok(recPx * screen!.images[tile]!.shownWidth / recWidth >= 8, `reconstruction.png: ${(recPx * screen!.images[tile]!.shownWidth / recWidth).toFixed(2)} CSS px`);
+  assert.ok(recPx * print.images[tile]!.width / recWidth * 0.75 >= 6, `reconstruction.png: ${(recPx * print.images[tile]!.width / recWidth * 0.75).toFixed(2)} pt printed`);
 });

@@ -253,11 +253,19 @@ export function comparisonTitle(job: { dose: number; view: string; split: string
   return unregistered.length ? `${base}, except ${unregistered.join(', ')}: not registered (registration failed)` : base;
 }
 
+/**
+ * Text size of the comparison figure, times the usual. The report shows it two to a row on a 1400-px screen (about
+ * 660 CSS px wide) and one to a row on A4 (718 CSS px): at the usual size its smallest text (a scale bar's label, 9 SVG
+ * px) showed at 4.5 CSS px there and printed at 2.7 pt two up; at 1.5, with a subtitle short enough not to widen the
+ * figure, it shows at 8.9 CSS px and prints at 7.3 pt (docs/metrics.md, "Report").
+ */
+export const COMPARISON_TEXT_SCALE = 1.5;
+
 /** How the comparison figure of `panels` panels (amplitude row, phase row) is laid out. */
 export function comparisonFigureOptions(job: { dose: number; view: string; split: string }, rows: readonly Pick<SummaryRowCore, 'model' | 'status' | 'error'>[], panels: number): FigureOptions {
   return {
-    columns: panels / 2, title: comparisonTitle(job, rows), imageSize: 180,
-    subtitle: 'amplitude and phase on the ground truth\'s 0.5–99.5 percentile range (share of clipped pixels under each image); errors ±99th percentile',
+    columns: panels / 2, title: comparisonTitle(job, rows), imageSize: 180, textScale: COMPARISON_TEXT_SCALE,
+    subtitle: 'amplitude, phase: ground truth\'s 0.5–99.5 percentile range; errors: ±99th percentile',
   };
 }
 

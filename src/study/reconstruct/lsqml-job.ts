@@ -215,9 +215,16 @@ export function reconstructionPanels(r: Pick<LsqmlResult, 'object' | 'width' | '
   ];
 }
 
+/**
+ * Text size of Phase F's reconstruction figure, times the usual: the report shows it as it shows a comparison figure
+ * (two to a row on a 1400-px screen, one on A4), where at the usual size its smallest text showed at 5.9 CSS px and
+ * printed at 3.5 pt; at 1.5 it shows at 8.9 CSS px and prints at 7.2 pt.
+ */
+export const RECONSTRUCTION_TEXT_SCALE = 1.5;
+
 /** How Phase F's reconstruction figure is laid out. */
 export function reconstructionFigureOptions(title: string): FigureOptions {
-  return { columns: 2, title, subtitle: 'object colour ranges: 1st–99th percentile (share of clipped pixels under each image); probe phase −π…π' };
+  return { columns: 2, title, textScale: RECONSTRUCTION_TEXT_SCALE, subtitle: 'object colour ranges: 1st–99th percentile (share of clipped pixels under each image); probe phase −π…π' };
 }
 
 function reconstructionPng(r: LsqmlResult, title: string, pixelSizeM: number | null): Buffer {

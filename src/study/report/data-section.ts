@@ -24,6 +24,15 @@ import { evenIndices } from '../../data/hdf5/beam.js';
 import { readInputPatterns } from './input-patterns.js';
 import { yieldToEventLoop } from '../phase.js';
 
+
+/**
+ * Text sizes of the Data section's figures, times the usual. Each is shown one to a row: at most 1000 CSS px wide on a
+ * screen, 718 on A4. The ground-truth object and probe (four images in a row, about 1300 SVG px wide) printed its
+ * smallest text, a scale bar's label, at 3.7 pt and showed it at 6.9 CSS px on a 1400-px screen; at 2.2 it prints at
+ * 6.4 pt. The diffraction patterns (about 840 SVG px) printed theirs at 5.7 pt; at 1.25 at 6.8 pt.
+ */
+export const OBJECT_PROBE_TEXT_SCALE = 2.2;
+export const DIFFRACTION_TEXT_SCALE = 1.25;
 /** Patterns shown per dose. */
 const PATTERNS_PER_DOSE = 3;
 
@@ -61,7 +70,7 @@ function objectAndProbe(ctx: ReportContext, parts: string[]): void {
     panels.push({ title: 'probe amplitude', width: gt.probe.w, height: gt.probe.h, values: pa, quantity: 'probe-amplitude', pixelSizeM });
     panels.push({ title: 'probe phase', width: gt.probe.w, height: gt.probe.h, values: pp, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM, amplitude: pa });
   }
-  const { png, figure: f, zoom } = renderFigure([{ cells: panels }], { imageSize: 220, title: 'Ground-truth object and probe', subtitle: 'full colour range of each image; probe phase −π…π' });
+  const { png, figure: f, zoom } = renderFigure([{ cells: panels }], { imageSize: 220, title: 'Ground-truth object and probe', subtitle: 'full colour range of each image; probe phase −π…π', textScale: OBJECT_PROBE_TEXT_SCALE });
   const src = img.write('data_object_probe.png', png, f.panels, f.smallestText * zoom);
   parts.push(figure(src, `objectGuess (${gt.object.h}×${gt.object.w} px) and probeGuess (${gt.N}×${gt.N} px) from ${relative(plan.hub, firstInput)}; the probe's phase is drawn ${FADE_RULE}; ${pixelNote(ctx)}.`));
 }
@@ -153,7 +162,7 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
   const npz = samples.filter((x) => !x.measured);
   const same = npz.length === samples.length && samePositions(samples.map((x) => x.s.path), indices);
   const { png, figure: f, zoom } = renderFigure(rows, {
-    colourBars: 'figure', imageSize: 200, ...(sameIndices ? { colLabels: indices.map((i) => `pattern ${i}`) } : {}),
+    colourBars: 'figure', imageSize: 200, textScale: DIFFRACTION_TEXT_SCALE, ...(sameIndices ? { colLabels: indices.map((i) => `pattern ${i}`) } : {}),
     title: anyMeasured ? 'Diffraction patterns (log scale)' : 'Diffraction patterns (photon counts, log scale)',
     subtitle: anyMeasured
       ? `one colour scale for all: 1 … the brightest ${samples.some((x) => x.masked) ? 'fitted ' : ''}pixel; values below 1 take the lowest colour`
