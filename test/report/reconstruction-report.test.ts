@@ -18,6 +18,7 @@ import { StudyAbortedError } from '../../src/study/phase.js';
 import { InputError, UsageError } from '../../src/errors.js';
 import { tryLock } from '../../src/files/lock.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
+import { HAVE_CHROMIUM, inspectPage, inspectPrint } from './chromium.js';
 import { fixtureEntries, writeHdf5 } from '../data/cxi-builder.js';
 import { tempDir } from '../tmp.js';
 
@@ -159,6 +160,24 @@ test('the loss axis names its unit and has whole epochs; a narrow figure is draw
   assert.ok(width('positions.png') > 300 && width('positions.png') < 600, `positions drawn ${width('positions.png')} px wide`);
   assert.ok(width('probe.png') < 1000, `probe drawn ${width('probe.png')} px wide`);
   assert.match(html, /<img src="img\/object\.png" alt=/, 'the object figure fills the column');
+});
+
+test('every figure\'s smallest text is at least 8 CSS px on a 1400-px screen and 6 pt printed on A4', async (t) => {
+  if (!HAVE_CHROMIUM) { t.skip('/usr/bin/chromium not installed (CI installs Debian\'s chromium)'); return; }
+  const dir = folder();
+  const rep = await buildReconstructionReport(dir);
+  const textPx = new Map(rep.figures.map((f) => [`img/${f.file}`, f.smallestTextPx]));
+  const [screen] = await inspectPage(rep.indexPath, [1400]);
+  const print = await inspectPrint(rep.indexPath);
+  assert.deepEqual(screen!.images.map((i) => i.src).sort(), ['detector_mask', 'loss', 'object', 'patterns', 'positions', 'probe'].map((n) => `img/${n}.png`));
+  screen!.images.forEach((im, i) => {
+    const px = textPx.get(im.src);
+    assert.ok(px !== undefined && Number.isFinite(px), `${im.src}: its smallest text is known`);
+    const shown = px * im.shownWidth / im.naturalWidth, printed = px * print.images[i]!.width / im.naturalWidth * 0.75;
+    assert.ok(shown >= 8, `${im.src}: its smallest text shows at ${shown.toFixed(2)} CSS px in a 1400-px window`);
+    // the object figure printed it at 5.2 pt (a scale bar's label)
+    assert.ok(printed >= 6, `${im.src}: its smallest text prints at ${printed.toFixed(2)} pt`);
+  });
 });
 
 test('the same reconstruction gives the same bytes (all but the time of writing), its folder named by an absolute or a relative path; an existing report is kept without --force, and moves to history/ with it', async () => {

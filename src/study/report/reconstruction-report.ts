@@ -42,7 +42,7 @@ import { renderChart, singleLossChartSpec } from '../../report/charts.js';
 import { percentileRange } from '../../report/colormap.js';
 import { FADE_RULE, renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
 import { brokenNote, esc, figure, grid, notAvailable, page, table, type Cell, type Section } from '../../report/html.js';
-import { positionMapsSvg, renderPositionMapsPng } from '../../report/positions.js';
+import { positionMapsSvg, renderPositionMaps } from '../../report/positions.js';
 import { formatLength, objectPixelSizeM } from '../../report/scalebar.js';
 import { formatLoss, formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
@@ -71,6 +71,12 @@ const MAX_EPOCHS = 10_000_000;
 const MAX_POSITIONS = 10_000_000;
 /** The width (CSS px) the page draws a wide figure at: the largest `figure img` (report/html.ts). */
 const OBJECT_DISPLAY_WIDTH = 1000;
+/**
+ * Text size of the object figure, times the usual: printed on A4 (718 CSS px wide; two 360-px panels and their colour
+ * bars, about 930 SVG px) its smallest text, a scale bar's label, printed at 5.2 pt; at 1.3, at 6.4 pt. The other
+ * figures, drawn at its scale, keep theirs above 6 pt (docs/metrics.md, "Report").
+ */
+export const OBJECT_TEXT_SCALE = 1.3;
 /** Patterns drawn from the input file. */
 const PATTERNS_DRAWN = 3;
 
@@ -343,12 +349,12 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     // each colour bar names what it shows: |O| (the transmission's modulus, no unit), the phase in rad
     { title: 'object amplitude', width: rw, height: rh, values: amp, quantity: 'object-amplitude', vmin: a0, vmax: a1, pixelSizeM: pixelX, label: '|O|' },
     { title: 'object phase', width: rw, height: rh, values: ph, quantity: 'object-phase', vmin: p0, vmax: p1, pixelSizeM: pixelX },
-  ] }], { imageSize: 360, title: 'Reconstructed object over the scanned region', subtitle: 'each image on its own 1st–99th percentile range' });
+  ] }], { imageSize: 360, title: 'Reconstructed object over the scanned region', subtitle: 'each image on its own 1st–99th percentile range', textScale: OBJECT_TEXT_SCALE });
   // Every figure's PNG is zoomed to at least 1600 px, so a narrow one (one probe mode, the scan map) would fill the
   // column like the wide object figure and its text would come out larger: each is drawn at the object figure's scale
   // (page pixels per figure pixel), the object figure at the column's width.
   const shownWidth = (svgWidth: number): number => svgWidth * OBJECT_DISPLAY_WIDTH / objFig.figure.width;
-  objParts.push(figure(img.write('object.png', objFig.png, objFig.figure.panels),
+  objParts.push(figure(img.write('object.png', objFig.png, objFig.figure.panels, objFig.figure.smallestText * objFig.zoom),
     `Amplitude and phase of reconstructed_object over the scanned region (rows ${region.y0}–${region.y1 - 1}, columns ${region.x0}–${region.x1 - 1} of the ${H}×${W} px object: the bounding box of the ${N}-px patches at the scan positions${n ? '' : '; no positions recorded, so the whole object'}), each on its own 1st–99th percentile range (the share of clipped pixels under each image); reconstruction only, no ground truth; ${pixelNote}.`));
   await done({ id: 'object', title: 'Object', body: objParts.join('\n') });
 
@@ -362,7 +368,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     { label: 'phase', cells: drawn.map((p): Panel => ({ width: p.w, height: p.h, values: phaseOf(p).data, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM: pixelX, amplitude: amplitudeOf(p).data })) },
   ];
   const probeFig = renderFigure(probeRows, { colLabels, imageSize: 200, title: 'Reconstructed probe', subtitle: 'amplitude on each mode\'s full range; phase −π … π; column titles give each mode\'s share of the power' });
-  const probeParts = [figure(img.write('probe.png', probeFig.png, probeFig.figure.panels),
+  const probeParts = [figure(img.write('probe.png', probeFig.png, probeFig.figure.panels, probeFig.figure.smallestText * probeFig.zoom),
     `Amplitude and phase of ${drawn.length < rec.probes.length ? `the first ${drawn.length} of the ${rec.probes.length}` : rec.probes.length === 1 ? 'the' : `all ${rec.probes.length}`} probe mode${rec.probes.length === 1 ? '' : 's'} (reconstructed_probe, ${N}×${rec.probes[0]!.w} px; a probe's global phase is arbitrary); the phase ${FADE_RULE.replace('its maximum', rec.probes.length === 1 ? 'its maximum' : 'that mode\'s maximum')}; ${pixelNote}.`, undefined, shownWidth(probeFig.figure.width))];
   probeParts.push(table(['mode', 'power fraction', 'power (sum of |P|²)'], powers.map((p, k): Cell[] => [k, { html: esc(pct(total > 0 ? p / total : null, 2)), cls: 'num' }, { html: esc(p.toExponential(4)), cls: 'num' }]),
     { caption: 'Power of each probe mode (its share of the sum over all modes)' }));
@@ -373,9 +379,9 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   if (!rec.loss || rec.loss.length === 0) lossParts.push(na('loss curve: reconstruction.npz holds no loss_history'));
   else {
     const first = rec.loss.length > 1 ? 1 : 0;
-    const { svg, png } = await renderChart(singleLossChartSpec(rec.loss, { firstEpoch: first, subtitle: 'log scale', yTitle: `loss per pixel (${lossUnit})` }),
+    const { svg, png, smallestTextPx } = await renderChart(singleLossChartSpec(rec.loss, { firstEpoch: first, subtitle: 'log scale', yTitle: `loss per pixel (${lossUnit})` }),
       join(finalImg, 'loss.png'));
-    const src = img.write('loss.png', png);
+    const src = img.write('loss.png', png, undefined, smallestTextPx);
     const svgSrc = img.write('loss.svg', svg);
     // pty-chi's loss sums over every detector pixel: a masked one counts with the 0 it was set to, unfitted
     const masked = rec.mask?.record.applied === true ? Number(rec.mask.record.pixels_masked) : 0;
@@ -391,7 +397,8 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   else {
     const cells = [[{ title: `n = ${n}`, xs, ys, width: W, height: H }]], mapOpts = { title: 'Scan positions', pixelSizeM: pixelX, size: 360 };
     const width = shownWidth(positionMapsSvg(cells, mapOpts).width);
-    posParts.push(figure(img.write('positions.png', renderPositionMapsPng(cells, mapOpts)), `Scan centres (positions of reconstruction.npz) in the ${H}×${W} px object frame; ${pixelNote}.`, undefined, width));
+    const positions = renderPositionMaps(cells, mapOpts);
+    posParts.push(figure(img.write('positions.png', positions.png, undefined, positions.smallestTextPx), `Scan centres (positions of reconstruction.npz) in the ${H}×${W} px object frame; ${pixelNote}.`, undefined, width));
   }
   if (notFinite > 0) posParts.push(na(`${notFinite} scan position${notFinite === 1 ? '' : 's'} of reconstruction.npz: not finite numbers, left out of the map and the scanned region`));
   await done({ id: 'positions', title: 'Scan positions', body: posParts.join('\n') });
@@ -410,7 +417,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
       const count = m.data.reduce((a, v) => a + (v ? 1 : 0), 0);
       const f = renderFigure([{ cells: [{ title: `${formatNumber(count)} pixels masked`, width: m.w, height: m.h, values: Float64Array.from(m.data, (v) => (v ? 1 : 0)), quantity: 'detector-mask', vmin: 0, vmax: 1, pixelUnit: 'px' }] }],
         { imageSize: 200, title: 'Detector mask', subtitle: 'black: masked (left unfitted, set to 0 in the data); white: fitted' });
-      data.push(grid([figure(img.write('detector_mask.png', f.png, f.figure.panels), `Detector mask (${m.h}×${m.w} detector pixels, DC at the centre): black pixels were masked — no far-field constraint, their values set to 0 — white pixels were fitted; from detector_mask of reconstruction.npz; the scale bar is in detector pixels.`)], 'gallery'));
+      data.push(grid([figure(img.write('detector_mask.png', f.png, f.figure.panels, f.figure.smallestText * f.zoom), `Detector mask (${m.h}×${m.w} detector pixels, DC at the centre): black pixels were masked — no far-field constraint, their values set to 0 — white pixels were fitted; from detector_mask of reconstruction.npz; the scale bar is in detector pixels.`)], 'gallery'));
     } else if (r.applied === true) data.push('<p class="small">No pixel was masked, so reconstruction.npz holds no detector_mask array.</p>');
   } else data.push(na('detector mask: _metadata records none (the input was a dataset NPZ, which carries no mask)'));
   data.push('<h3>Patterns of the input file</h3>');
@@ -432,7 +439,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
       colourBars: 'figure', imageSize: 200, colLabels: patterns.rows.map((r) => `pattern ${r.index}`), title: 'Patterns of the input file (log scale)',
       subtitle: `one colour scale for all: 1 … the brightest ${masked ? 'fitted ' : ''}pixel; values below 1 take the lowest colour`,
     });
-    data.push(figure(img.write('patterns.png', f.png, f.figure.panels),
+    data.push(figure(img.write('patterns.png', f.png, f.figure.panels, f.figure.smallestText * f.zoom),
       `Patterns ${patterns.rows.map((r) => r.index).join(', ')} of the ${patterns.total} in ${patterns.source} (${patterns.h}×${patterns.w} detector pixels; ${patterns.unit}, before any detector mask), one shared log colour scale from 1 to ${formatNumber(Math.round(vmax))}${scaleNote}; the file's size and SHA-256 match those recorded, so these are the data this reconstruction read; the scale bar is in detector pixels.`, undefined, shownWidth(f.figure.width)));
   }
   await done({ id: 'data', title: 'Data', body: data.join('\n') });
