@@ -473,7 +473,13 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
       if (sb !== null) fs(9);
       const note = clipNote(col.below, col.above, p.belowLabel);
       const shown = [note, col.faded > 0 ? FADE_NOTE : ''].filter(Boolean).join('; ');
-      if (shown && clipNotes) parts.push(`<text class="clip" x="${x0 + box / 2}" y="${imgTop + rowBox[ri]! + rowBar[ri]! + NOTE_H - 2 * t}" text-anchor="middle" font-family="${FONT}" font-size="${fs(10)}" fill="#8a4b00">${escapeXml(shown)}</text>`);
+      if (shown && clipNotes) {
+        // centred under the image, but kept inside the figure: a note wider than its column (large text, the first or
+        // last column) was cut at the figure's edge
+        const half = headingWidth(shown, 10 * t, false) / 2;
+        const cx = Math.max(PAD + half - shift, Math.min(x0 + box / 2, W - PAD - half - shift));
+        parts.push(`<text class="clip" x="${cx}" y="${imgTop + rowBox[ri]! + rowBar[ri]! + NOTE_H - 2 * t}" text-anchor="middle" font-family="${FONT}" font-size="${fs(10)}" fill="#8a4b00">${escapeXml(shown)}</text>`);
+      }
       parts.push('</g>');
       const label = p.label ?? QUANTITIES[p.quantity].unit;
       if (mode === 'panel') {

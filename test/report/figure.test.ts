@@ -10,6 +10,7 @@ import { clipNote, colourBarTicks, FADE_NOTE, FADE_RGB, layoutFigure, MIN_FIGURE
 import { positionMapsSvg } from '../../src/report/positions.js';
 import { colormapOf, QUANTITIES, QUANTITY_NAMES } from '../../src/report/quantities.js';
 import { formatLength, objectPixelSizeM, scaleBarFor } from '../../src/report/scalebar.js';
+import { comparisonFigureOptions } from '../../src/study/compare/job.js';
 import { doseLabel, formatLogTicks, formatLoss, formatNumber, formatTicks, linearTicks, logTicks, niceLength, tickStep } from '../../src/report/ticks.js';
 
 const COLORMAP_FIXTURE = 'test/fixtures/report/colormaps.json';
@@ -390,4 +391,23 @@ test('a figure drawn with textScale: every text size and the room for it scaled,
   bars.forEach((y, i) => assert.ok(y >= images[i]!, `scale bar ${i} at y ${y}, the image ends at ${images[i]}`));
   // an empty cell's text wraps to the cell
   assert.match(big.svg, />not<\/text>\n<text[^>]*>compared<\/text>/);
+});
+
+test('clip notes stay inside the figure: a note wider than its column (the comparison figure\'s text, the first and last columns) is moved in, not cut at the edge', () => {
+  // every panel clips pixels below and above: the longest note ("clipped: 10 % below, 12 % above")
+  const values = Float64Array.from({ length: 90 * 50 }, (_, i) => (i % 10 === 0 ? -5 : i % 9 === 0 ? 5 : (i % 90) / 90 - 0.5));
+  const panel = (quantity: Panel['quantity']): Panel => ({ width: 90, height: 50, values, quantity, vmin: -0.5, vmax: 0.5 });
+  const panels = [panel('object-amplitude'), panel('object-amplitude'), panel('error'), panel('object-phase'), panel('object-phase'), panel('error')];
+  const opts = comparisonFigureOptions({ dose: 1e4, view: 'dense', split: 'test' }, [{ model: 'LSQML', status: 'ok', error: null }], panels.length);
+  const svg = renderPanelsSvg(panels, opts);
+  const W = Number(/<svg[^>]* width="([\d.]+)"/.exec(svg)![1]);
+  const shift = Number(/<g transform="translate\(([\d.]+) 0\)">/.exec(svg)?.[1] ?? 0);
+  const notes = [...svg.matchAll(/<text class="clip" x="([\d.]+)"[^>]* font-size="([\d.]+)"[^>]*>([^<]+)<\/text>/g)];
+  assert.equal(notes.length, 6);
+  for (const [, x, size, text] of notes) {
+    // DejaVu Sans draws such text at 0.50–0.55 em a character (figure.ts, headingWidth)
+    const half = (text!.length * Number(size) * 0.55) / 2;
+    assert.ok(shift + Number(x) - half >= 0, `"${text}" starts ${(shift + Number(x) - half).toFixed(1)} px left of the figure`);
+    assert.ok(shift + Number(x) + half <= W, `"${text}" ends ${(shift + Number(x) + half - W).toFixed(1)} px right of the figure (${W} px wide)`);
+  }
 });
