@@ -565,8 +565,13 @@ test('a refused submission: one line with sbatch\'s reason and the options asked
       const fakeBin = join(dir, 'bin');
       mkdirSync(fakeBin);
       writeFileSync(join(fakeBin, 'scancel'), '#!/bin/bash\nfor id in "$@"; do echo "scancel: error: Kill job error on job id $id: Access/permission denied" >&2; done\nexit 1\n', { mode: 0o755 });
+      // squeue as it is, each call counted: jobs scancel refused by name are not waited for (they were polled for a minute)
+      const polls = join(dir, 'squeue-calls');
+      const realSqueue = spawnSync('bash', ['-c', 'command -v squeue'], { encoding: 'utf8' }).stdout.trim();
+      writeFileSync(join(fakeBin, 'squeue'), `#!/bin/bash\necho >> '${polls}'\nexec '${realSqueue}' "$@"\n`, { mode: 0o755 });
       const refused = cli(['cancel', '--hub', held], { ...process.env, PATH: `${fakeBin}:${process.env.PATH ?? ''}` });
       assert.equal(refused.status, 1, refused.stderr);
+      assert.ok(readFileSync(polls, 'utf8').length <= 3, `squeue called ${readFileSync(polls, 'utf8').length} times by a cancel whose scancel refused every job`);
       assert.doesNotMatch(refused.stderr, /^cancelled/m);
       assert.match(refused.stderr, /^ptychostudy cancel: SLURM jobs \d+, \d+, \d+, \d+, \d+ of .* are still queued or running \(scancel: .*Access\/permission denied\)/m);
       assert.deepEqual(JobsRecordSchema.parse(json(join(held, 'slurm', 'jobs.json'))).submissions[0]!.cancelled, []);

@@ -18,7 +18,7 @@ import {
   arrayTasksOf, FinishSchema, readClaim, readJobs, readRecord, readResults, slurmPaths, StepFinalSchema, writeJobs,
   type ArrayStep, type Finish, type Submission,
 } from './records.js';
-import { requireSlurmCommands, scancel, squeue, type QueueEntry } from './scheduler.js';
+import { requireSlurmCommands, scancelEach, squeue, type QueueEntry } from './scheduler.js';
 import { jobIdsOf } from './submit.js';
 import { submissionSettings } from './task.js';
 import type { StudySettings } from '../../settings/schema.js';
@@ -307,7 +307,7 @@ export interface CancelOutcome {
  * jobs.json) — or, with `phase`, on that step's jobs only — then — once SLURM reports them ended — each
  * submission finished as far as its jobs have ended, so the cancelled tasks are recorded as failures. Returns
  * the job ids cancelled, and those still queued or running after `waitMs` (scancel refused them — another
- * user's jobs, say — or SLURM did not end them in that time). When scancel took every job, they are recorded
+ * user's jobs, say: not waited for when scancel names them — or SLURM did not end them in that time). When scancel took every job, they are recorded
  * as cancelled at once, before the wait; `progress` says how far it got, for a stop handler. A submission finished
  * here with its finish job still queued (a held one stays queued after its arrays are cancelled) has that job
  * cancelled too (`finishJobs`), so nothing of a cancelled submission stays in the queue.
@@ -322,7 +322,7 @@ export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep
   const queue = squeue(open.flatMap(jobIdsOf)).filter((q) => chosen === null || chosen.has(q.jobId));
   const ids = [...new Set(queue.map((q) => q.jobId))];
   const at = utcSeconds();
-  const complaint = scancel(ids);
+  const { complaint, refused } = scancelEach(ids);
   progress.sent = { ids, at, complaint };
   const record = async (cancelled: string[]): Promise<void> => {
     if (cancelled.length > 0) await withMergeLock(slurmPaths(home).lock, 'ptychostudy cancel', 'hub', () => addCancelled(home, cancelled, at));
@@ -330,12 +330,13 @@ export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep
   };
   // scancel took them all: recorded now, so a cancel stopped while it waits leaves the record whole.
   if (complaint === null) await record(ids);
+  // waited for: the jobs scancel did not refuse by name (one it refused — another user's, say — will not end now)
   const deadline = Date.now() + waitMs;
   let left = ids;
   while (left.length > 0) {
     const now = new Set(squeue(open.flatMap(jobIdsOf)).map((q) => q.jobId));
     left = ids.filter((id) => now.has(id));
-    if (left.length === 0 || Date.now() >= deadline) break;
+    if (left.every((id) => refused.has(id)) || Date.now() >= deadline) break;
     await sleep(500);
   }
   // Recorded as cancelled: every job when scancel took them all; when it refused some, only those that ended.

@@ -334,9 +334,20 @@ export function partitionCpus(partition: string | null): number | null {
 
 /** Cancels jobs (or array tasks `123_4`); returns scancel's complaint, if any (e.g. a job already finished). */
 export function scancel(ids: readonly string[]): string | null {
-  if (ids.length === 0) return null;
+  return scancelEach(ids).complaint;
+}
+
+/**
+ * scancel on `ids`: its complaint as `scancel` gives it, and the jobs it named as refused (`Kill job error on job id N:
+ * Access/permission denied`, …) — those it will not end, which a caller need not wait for.
+ */
+export function scancelEach(ids: readonly string[]): { complaint: string | null; refused: Set<string> } {
+  const refused = new Set<string>();
+  if (ids.length === 0) return { complaint: null, refused };
   const r = call('scancel', [...ids]);
-  return r.status === 0 ? null : lastLine(r.stderr) || `scancel exited with status ${r.status}`;
+  if (r.status === 0) return { complaint: null, refused };
+  for (const m of r.stderr.matchAll(/error on job id (\d+(?:_\d+)?)\b/gi)) if (ids.includes(m[1]!)) refused.add(m[1]!);
+  return { complaint: lastLine(r.stderr) || `scancel exited with status ${r.status}`, refused };
 }
 
 /** The task indices of an ArrayTaskId field: `4` → [4]; `0-3,5%2` → [0, 1, 2, 3, 5]. */
