@@ -25,13 +25,13 @@ function collect(dir, out) {
 
 // The files that take longest start first: the runner starts files in the order given, two at a time, so a long file
 // started last would leave one core idle while it ends. Sums of each file's test durations in a clean-clone run of
-// .ci/run (2026-12-07, two cores, s): cluster 252, run 185, resume 172, scans-script 104, run-evidence 95, study-report 91,
-// report 80, hub-digests 71, precision-study 70, reconstruction-report 64, run-failed-job 55, evidence-paths 46,
-// config-paths 43, full-disk 43, compare 42 — the other 248 files take under 37 s each, most under 5.
+// .ci/run (2026-12-07, two cores, 558 s in all, s): cluster 99, resume 65, run 53, run-evidence 46, study-report 33,
+// scans-script 30, inspect 24, report 24, refusals-agree 23, hub-digests 21, full-disk 20, hdf5-types-inputs 20,
+// precision-study 19, run-failed-job 19, lsqml 18 — the other 179 files take under 15 s each, most under 3.
 const LONGEST_FIRST = [
-  'slurm/cluster', 'e2e/run', 'e2e/resume', 'slurm/scans-script', 'e2e/run-evidence', 'report/study-report', 'report/report',
-  'study/hub-digests', 'engine/precision-study', 'report/reconstruction-report', 'e2e/run-failed-job', 'study/evidence-paths',
-  'settings/config-paths', 'files/full-disk', 'study/compare',
+  'slurm/cluster', 'e2e/resume', 'e2e/run', 'e2e/run-evidence', 'report/study-report', 'slurm/scans-script', 'cli/inspect',
+  'report/report', 'cli/refusals-agree', 'study/hub-digests', 'files/full-disk', 'data/hdf5-types-inputs',
+  'engine/precision-study', 'e2e/run-failed-job', 'cli/lsqml',
 ].map((name) => join('dist', 'test', `${name}.test.js`));
 
 const filter = process.argv.slice(2);
