@@ -221,6 +221,10 @@ export async function summarizeHdf5(path: string, opts: { check?: boolean; radia
         if (!(err instanceof InputError)) throw err;
         s.beam = { error: err.message };
       }
+    } else if (opts.frames?.cxiEntry != null && !opts.check) {
+      // the setting names an entry of a CXI file's measurement: refused for a file that holds none, as for an NPZ (with
+      // --check, the check says it in the words of the reader it stands for)
+      throw new InputError(cxiEntryMessage(path, opts.frames.cxiEntry, kind === 'HDF5' ? 'an HDF5 file that is not CXI' : `a ${kind}`));
     }
     return s;
   });

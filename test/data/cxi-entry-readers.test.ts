@@ -110,4 +110,11 @@ test('plain inspect (no --check): the beam of the named entry; of a file of seve
   const npz = ptychostudy(['inspect', '--cxi-entry', 'entry_2', 'test/fixtures/numpy/phase_c_dataset.npz']);
   assert.equal(npz.status, 2);
   assert.match(npz.stderr, /reconstruction\.cxiEntry \(--cxi-entry\) entry_2: expected a CXI file, whose entries it names; found a dataset NPZ: leave the setting out/);
+  // nor does an HDF5 file that holds no measurement: a PtyPy reconstruction, a ptychodus product (the setting was ignored)
+  for (const [file, what] of [['probe-file-ptyr-enum.ptyr', 'a PtyPy reconstruction (.ptyr)'], ['probe-file-product-float16.h5', 'a ptychodus product']]) {
+    const path = join('test/fixtures/hdf5-types', file);
+    const r = ptychostudy(['inspect', '--cxi-entry', 'entry_2', path]);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.equal(r.stderr, `ptychostudy inspect: ${path}: reconstruction.cxiEntry (--cxi-entry) entry_2: expected a CXI file, whose entries it names; found ${what}: leave the setting out\n`);
+  }
 });
