@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeFileAtomic, type BeforeRename } from '../../files/atomic.js';
 import { chartPngAsync, metricChartSpec, vegaLiteToSvg, type MetricPoint } from '../../report/charts.js';
 import type { MetricKey } from '../../metrics/index.js';
-import { CHART_METRICS, FRC_METRICS, frcCyclesPerPixel, metricLabel, PHASE_UNIT, type FrcMetric, type MetricsSummary } from '../hub/metrics-summary.js';
+import { CHART_METRICS, frcCyclesPerPixel, isFrcMetric, metricLabel, PHASE_UNIT, type MetricsSummary } from '../hub/metrics-summary.js';
 
 /** Metric-vs-dose charts (SVG + PNG) of every ok row of a summary; returns the image paths. `beforeRename`: see writeFileAtomic. */
 export async function writeCharts(summary: MetricsSummary, dir: string, beforeRename?: BeforeRename): Promise<string[]> {
@@ -51,13 +51,9 @@ export async function writeCharts(summary: MetricsSummary, dir: string, beforeRe
 }
 
 
-function isFrc(m: MetricKey): m is FrcMetric {
-  return (FRC_METRICS as readonly string[]).includes(m);
-}
-
 /** The y axis title of a metric's chart: FRC50 and FRC1/7 say their unit, cycles per pixel. */
 export function metricChartYTitle(metric: MetricKey): string {
-  return `${metricLabel(metric)}${isFrc(metric) ? ' (cycles/px)' : ''}`;
+  return `${metricLabel(metric)}${isFrcMetric(metric) ? ' (cycles/px)' : ''}`;
 }
 
 /**
@@ -71,7 +67,7 @@ export function metricChartPoints(summary: Pick<MetricsSummary, 'rows'>, metric:
   for (const r of summary.rows) {
     if (r.status !== 'ok') continue;
     for (const component of ['amplitude', 'phase'] as const) {
-      const v = isFrc(metric) ? frcCyclesPerPixel(r, metric, component) : r.metrics[metric]?.[component];
+      const v = isFrcMetric(metric) ? frcCyclesPerPixel(r, metric, component) : r.metrics[metric]?.[component];
       if (typeof v === 'number' && (!logY || v > 0)) points.push({ dose: r.dose, value: v, view: r.view, model: r.model, split: r.split, component });
     }
   }

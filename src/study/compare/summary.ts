@@ -12,7 +12,7 @@ import { isConfined, recordPath, resolveRecorded } from '../../files/paths.js';
 import { METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
 import { compareJobs, doseDirName as doseDir } from '../hub/layout.js';
 import {
-  SUMMARY_SCHEMA_VERSION, VALUE_KEYS, aggregateScope, FRC_METRICS, frcCyclesPerPixel, frcMean, frcMeansNote, frcSide, metricLabel, metricValue, type FrcMetric,
+  SUMMARY_SCHEMA_VERSION, VALUE_KEYS, aggregateScope, FRC_METRICS, frcCyclesPerPixel, frcMean, frcMeansNote, frcSide, isFrcMetric, metricLabel, metricValue, type FrcMetric,
   type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRow, type SummaryRowCore, type SupersededRow,
 } from '../hub/metrics-summary.js';
 import type { JobArchive } from './files.js';
@@ -40,10 +40,6 @@ export const DEFINITIONS: Record<string, string> = {
   border_px: 'pixels cut from every edge after registration',
   computation_time_s: 'reconstruction time recorded by the reconstruction (seconds)',
 };
-
-function isFrcMetric(m: MetricKey): m is FrcMetric {
-  return (FRC_METRICS as readonly string[]).includes(m);
-}
 
 /** JSON-safe number: non-finite → null. */
 export function jnum(v: number | null | undefined): number | null {

@@ -205,6 +205,11 @@ export function aggregateScope(s: Pick<MetricsSummary, 'rows' | 'skipped_jobs'>,
 export const FRC_METRICS = ['frc50', 'frc1over7'] as const;
 export type FrcMetric = (typeof FRC_METRICS)[number];
 
+/** Whether metric `m` is an FRC threshold crossing (a ring index on its row's own compared square). */
+export function isFrcMetric(m: MetricKey): m is FrcMetric {
+  return (FRC_METRICS as readonly string[]).includes(m);
+}
+
 /** Side n of the square a row's FRC was computed on (the smaller side of its compared region); null when not recorded. */
 export function frcSide(r: Pick<SummaryRowCore, 'compared_shape'>): number | null {
   const s = r.compared_shape;

@@ -22,7 +22,7 @@ import { doseLabel, formatLoss, formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
 import { HUB, PHASE_F, PHASE_G, REPORT } from '../hub/layout.js';
 import { formatLength } from '../../report/scalebar.js';
-import { aggregateScope, CHART_METRICS, FRC_METRICS, frcCyclesPerPixel, frcMean, frcMeansNote, frcSide, metricLabel, metricValue, PHASE_UNIT, type FrcMetric, type MetricsSummary } from '../hub/metrics-summary.js';
+import { aggregateScope, CHART_METRICS, frcCyclesPerPixel, frcMean, frcMeansNote, frcSide, isFrcMetric, metricLabel, metricValue, PHASE_UNIT, type FrcMetric, type MetricsSummary } from '../hub/metrics-summary.js';
 import type { ReportPlan } from './plan.js';
 
 /**
@@ -370,10 +370,6 @@ const DECIMALS: Record<MetricKey, number> = { mae: 4, mse: 5, psnr: 2, psnr_255:
 /** Decimals of the FRC means in cycles per pixel. */
 const FRC_FREQ_DECIMALS = 3;
 
-function isFrc(m: MetricKey): m is FrcMetric {
-  return (FRC_METRICS as readonly string[]).includes(m);
-}
-
 /** Metrics: every row of the metrics summary, per-model means, definitions. */
 export function metricsSection(ctx: ReportContext): Section {
   const { plan } = ctx;
@@ -419,12 +415,12 @@ export function metricsSection(ctx: ReportContext): Section {
       // FRC50 and FRC1/7 are ring indices on each job's own square: averaged as frequencies (ring / n), from the rows,
       // whatever the summary's aggregate holds (one written before averaged the rings themselves)
       const scored = summary.rows.filter((r) => r.model === model && r.status === 'ok');
-      agg.push([model, a.mae?.n ?? null, ...METRIC_KEYS.map((m): Cell => isFrc(m)
+      agg.push([model, a.mae?.n ?? null, ...METRIC_KEYS.map((m): Cell => isFrcMetric(m)
         ? { html: `${fmt(frcMean(scored, m, 'amplitude').cyclesPerPixel, FRC_FREQ_DECIMALS)} / ${fmt(frcMean(scored, m, 'phase').cyclesPerPixel, FRC_FREQ_DECIMALS)}`, cls: 'num' }
         : { html: `${fmt(a[m]?.mean_amplitude, DECIMALS[m])} / ${fmt(a[m]?.mean_phase, DECIMALS[m])}`, cls: 'num' })]);
       if (scored.length) frcNotes.push(`${summary.models.length > 1 ? `${esc(model)}: ` : ''}${esc(frcMeansNote(scored))}.`);
     }
-    parts.push(table(['model', 'jobs scored', ...METRIC_KEYS.map((m) => `${metricLabel(m)}${isFrc(m) ? ' (cycles/px)' : PHASE_UNIT[m] ? ` (phase: ${PHASE_UNIT[m]})` : ''}`)], agg, { caption: 'Means of each model over its scored jobs (every dose, view and split together, so not the score of any one of them; amplitude / phase)', empty: 'no model has results' }));
+    parts.push(table(['model', 'jobs scored', ...METRIC_KEYS.map((m) => `${metricLabel(m)}${isFrcMetric(m) ? ' (cycles/px)' : PHASE_UNIT[m] ? ` (phase: ${PHASE_UNIT[m]})` : ''}`)], agg, { caption: 'Means of each model over its scored jobs (every dose, view and split together, so not the score of any one of them; amplitude / phase)', empty: 'no model has results' }));
     if (agg.length) parts.push(`<p class="small">Averaged: ${summary.models.map((m) => `${esc(m)}, ${esc(aggregateScope(summary, m))}`).join('. ')}.</p>`);
     if (frcNotes.length) parts.push(`<p class="small" id="frc-means">FRC50 and FRC1/7 means are spatial frequencies in cycles per pixel, not ring indices: ${frcNotes.join(' ')}</p>`);
     parts.push(`<p class="small">Higher is better: ${METRIC_KEYS.filter((m) => HIGHER_IS_BETTER[m]).map((m) => esc(metricLabel(m))).join(', ')}. Lower is better: ${METRIC_KEYS.filter((m) => !HIGHER_IS_BETTER[m]).map((m) => esc(metricLabel(m))).join(', ')}.</p>`);
@@ -450,7 +446,7 @@ export function chartsSection(ctx: ReportContext): Section {
     if (svgSrc !== null && typeof svgSrc !== 'string') broken.push(svgSrc.note);
     const svgNote = typeof svgSrc === 'string' ? ` · <a href="${esc(svgSrc)}">SVG</a>` : '';
     // FRC50 and FRC1/7 are drawn as ring / n: the side n of the compared square differs between views and jobs
-    const ring = isFrc(c.metric)
+    const ring = isFrcMetric(c.metric)
       ? '; the value is a spatial frequency in cycles per pixel, each job\'s ring index over the side n of its compared square (n differs between views and jobs, so rings would not be one axis; at most 0.5, Nyquist; the <a href="#frc">Resolution</a> section gives half periods in pixels)' : '';
     const unit = PHASE_UNIT[c.metric] ? ` (phase in ${PHASE_UNIT[c.metric]})` : '';
     figs.push(figure(src, { html: `${esc(metricLabel(c.metric))} against dose (${c.better} is better); colour = view, dash = model; columns amplitude, phase${esc(unit)}${ring}; each point is one reconstruction (no repeats, so no error bars)${svgNote}` }));
