@@ -397,9 +397,6 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
   const cellW = PAD + box + PAD + (mode === 'panel' ? BAR_BLOCK : 0);
   const barColW = mode === 'panel' ? 0 : BAR_BLOCK + PAD;
   const top = (opts.title ? FIG_TITLE_H : 0) + (opts.subtitle ? SUBTITLE_H : 0) + (opts.colLabels ? COL_H : 0) + (opts.title || opts.subtitle ? 4 : 0);
-  // the text sizes drawn (SVG px), for smallestText
-  const sizes: number[] = [];
-  const fs = (px: number): number => { sizes.push(px * t); return px * t; };
   const fit = (p: Panel): [number, number] => {
     const s = box / Math.max(p.width, p.height);
     return [p.width * s, p.height * s];
@@ -423,18 +420,18 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
   let y = 0;
   if (opts.title) {
-    parts.push(`<text x="${W / 2}" y="${FIG_TITLE_H - 9 * t}" text-anchor="middle" font-family="${FONT}" font-size="${fs(16)}" font-weight="bold" fill="#111">${escapeXml(opts.title)}</text>`);
+    parts.push(`<text x="${W / 2}" y="${FIG_TITLE_H - 9 * t}" text-anchor="middle" font-family="${FONT}" font-size="${16 * t}" font-weight="bold" fill="#111">${escapeXml(opts.title)}</text>`);
     y += FIG_TITLE_H;
   }
   if (opts.subtitle) {
-    parts.push(`<text x="${W / 2}" y="${y + SUBTITLE_H - 5 * t}" text-anchor="middle" font-family="${FONT}" font-size="${fs(11)}" fill="#444">${escapeXml(opts.subtitle)}</text>`);
+    parts.push(`<text x="${W / 2}" y="${y + SUBTITLE_H - 5 * t}" text-anchor="middle" font-family="${FONT}" font-size="${11 * t}" fill="#444">${escapeXml(opts.subtitle)}</text>`);
     y += SUBTITLE_H;
   }
   const shift = Math.floor((W - contentW) / 2);
   if (shift > 0) parts.push(`<g transform="translate(${shift} 0)">`);
   if (opts.colLabels) {
     opts.colLabels.forEach((l, c) => {
-      parts.push(`<text x="${rowLabelW + c * cellW + PAD + box / 2}" y="${top - 7 * t}" text-anchor="middle" font-family="${FONT}" font-size="${fs(13)}" font-weight="bold" fill="#111">${escapeXml(l)}</text>`);
+      parts.push(`<text x="${rowLabelW + c * cellW + PAD + box / 2}" y="${top - 7 * t}" text-anchor="middle" font-family="${FONT}" font-size="${13 * t}" font-weight="bold" fill="#111">${escapeXml(l)}</text>`);
     });
   }
   const records: PanelRecord[] = [];
@@ -442,7 +439,7 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
   rows.forEach((r, ri) => {
     const imgTop = rowTop[ri]! + PAD + rowTitle[ri]!;
     if (r.label) {
-      parts.push(`<text x="${PAD}" y="${imgTop + rowBox[ri]! / 2 + 5 * t}" font-family="${FONT}" font-size="${fs(13)}" font-weight="bold" fill="#111">${escapeXml(r.label)}</text>`);
+      parts.push(`<text x="${PAD}" y="${imgTop + rowBox[ri]! / 2 + 5 * t}" font-family="${FONT}" font-size="${13 * t}" font-weight="bold" fill="#111">${escapeXml(r.label)}</text>`);
     }
     const rowClip = { low: false, high: false };
     r.cells.forEach((p, ci) => {
@@ -451,7 +448,7 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
         const h = rowBox[ri]!;
         parts.push(`<rect x="${x0}" y="${imgTop}" width="${box}" height="${h}" fill="#f2f2f2" stroke="#bbb" stroke-width="0.6"/>`);
         const text = r.emptyTexts?.[ci] ?? opts.emptyText ?? 'not available';
-        const size = fs(11);
+        const size = 11 * t;
         const lines = t > 1 ? wrapText(text, size, box - 2 * PAD) : [text];
         const y0 = imgTop + h / 2 + 4 * t - ((lines.length - 1) * 13 * t) / 2;
         lines.forEach((l, k) => parts.push(`<text x="${x0 + box / 2}" y="${y0 + k * 13 * t}" text-anchor="middle" font-family="${FONT}" font-size="${11 * t}" fill="#777">${escapeXml(l)}</text>`));
@@ -464,13 +461,12 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
       const iy = imgTop + (rowBox[ri]! - ih) / 2;
       const cmap = colormapOf(p.quantity);
       parts.push(`<g class="panel" data-quantity="${p.quantity}" data-colormap="${cmap}" data-vmin="${res.vmin}" data-vmax="${res.vmax}" data-scale="${res.log ? 'log' : 'linear'}" data-clipped-below="${col.below}" data-clipped-above="${col.above}"${p.amplitude ? ` data-faded="${col.faded}"` : ''}>`);
-      if (p.title) parts.push(`<text x="${x0 + box / 2}" y="${imgTop - 6 * t}" text-anchor="middle" font-family="${FONT}" font-size="${fs(13)}" fill="#111">${escapeXml(p.title)}</text>`);
+      if (p.title) parts.push(`<text x="${x0 + box / 2}" y="${imgTop - 6 * t}" text-anchor="middle" font-family="${FONT}" font-size="${13 * t}" fill="#111">${escapeXml(p.title)}</text>`);
       // decoded again by resvg only: written the fast way (the figure's pixels do not depend on it)
       const uri = dataUri(encodePngRgba(p.width, p.height, col.rgba, true));
       parts.push(`<image x="${ix}" y="${iy}" width="${iw}" height="${ih}" preserveAspectRatio="none" image-rendering="optimizeSpeed" href="${uri}" xlink:href="${uri}"/>`);
       parts.push(`<rect x="${ix}" y="${iy}" width="${iw}" height="${ih}" fill="none" stroke="#888" stroke-width="0.5"/>`);
       const sb = barsBelow ? drawScaleBarBelow(parts, p, ix, imgTop + rowBox[ri]!, iw, t) : drawScaleBar(parts, p, ix, iy, iw, ih, t);
-      if (sb !== null) fs(9);
       const note = clipNote(col.below, col.above, p.belowLabel);
       const shown = [note, col.faded > 0 ? FADE_NOTE : ''].filter(Boolean).join('; ');
       if (shown && clipNotes) {
@@ -478,13 +474,12 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
         // last column) was cut at the figure's edge
         const half = headingWidth(shown, 10 * t, false) / 2;
         const cx = Math.max(PAD + half - shift, Math.min(x0 + box / 2, W - PAD - half - shift));
-        parts.push(`<text class="clip" x="${cx}" y="${imgTop + rowBox[ri]! + rowBar[ri]! + NOTE_H - 2 * t}" text-anchor="middle" font-family="${FONT}" font-size="${fs(10)}" fill="#8a4b00">${escapeXml(shown)}</text>`);
+        parts.push(`<text class="clip" x="${cx}" y="${imgTop + rowBox[ri]! + rowBar[ri]! + NOTE_H - 2 * t}" text-anchor="middle" font-family="${FONT}" font-size="${10 * t}" fill="#8a4b00">${escapeXml(shown)}</text>`);
       }
       parts.push('</g>');
       const label = p.label ?? QUANTITIES[p.quantity].unit;
       if (mode === 'panel') {
         drawColourBar(parts, { quantity: p.quantity, vmin: res.vmin, vmax: res.vmax, log: res.log, label, clipLow: col.below > 0, clipHigh: col.above > 0, x: x0 + box + PAD + BAR_GAP, y: iy, h: ih }, t);
-        fs(10);
       }
       rowClip.low ||= col.below > 0; rowClip.high ||= col.above > 0;
       records.push({ title: p.title ?? '', quantity: p.quantity, colormap: cmap, vmin: res.vmin, vmax: res.vmax, scale: res.log ? 'log' : 'linear', clippedBelow: col.below, clippedAbove: col.above, clipNote: note, faded: col.faded, scaleBar: sb, unit: label });
@@ -494,7 +489,6 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
     if (mode === 'row' && first) {
       drawColourBar(parts, { quantity: first.p.quantity, vmin: first.vmin, vmax: first.vmax, log: first.log, label: first.p.label ?? QUANTITIES[first.p.quantity].unit,
         clipLow: rowClip.low, clipHigh: rowClip.high, x: rowLabelW + columns * cellW + BAR_GAP, y: imgTop, h: rowBox[ri]! }, t);
-      fs(10);
     }
   });
   if (mode === 'figure' && figureRange) {
@@ -504,11 +498,11 @@ export function layoutFigure(rows: readonly FigureRow[], opts: GridOptions = {})
     const y1 = rowTop[last]! + PAD + rowTitle[last]! + rowBox[last]!;
     drawColourBar(parts, { quantity: f.p.quantity, vmin: f.vmin, vmax: f.vmax, log: f.log, label: f.p.label ?? QUANTITIES[f.p.quantity].unit,
       clipLow: sharedClip.low, clipHigh: sharedClip.high, x: rowLabelW + columns * cellW + BAR_GAP, y: y0, h: y1 - y0 }, t);
-    fs(10);
   }
   if (shift > 0) parts.push('</g>');
   parts.push('</svg>');
-  return { svg: parts.join('\n'), width: W, height: H, smallestText: Math.min(...sizes), panels: records };
+  const svg = parts.join('\n');
+  return { svg, width: W, height: H, smallestText: smallestSvgText(svg), panels: records };
 }
 
 const DEJAVU = [
