@@ -272,6 +272,9 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
   job?: LsqmlJobRequest; precision?: 'float32' | 'float64';
   /** reconstruction.fftBackend the check holds the patterns' size to, as `lsqml` would (default auto). */
   fftBackend?: 'auto' | 'ts' | 'wasm'; } = {}): Promise<NpzSummary> {
+  // reconstruction.cxiEntry names an entry of a CXI measurement: an NPZ has none (with --check, a violation below), as
+  // summarizeHdf5 refuses it for an HDF5 file that holds none
+  if (!opts.check && opts.frames?.cxiEntry != null) throw new InputError(cxiEntryMessage(path, opts.frames.cxiEntry, 'a dataset NPZ'));
   let r: NpzReader;
   try {
     r = NpzReader.open(path, opts);

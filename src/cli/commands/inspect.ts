@@ -258,7 +258,6 @@ export function register(program: Command): void {
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
       const { beamLines } = await import('../../data/hdf5/beam.js');
-      const { cxiEntryMessage } = await import('../../data/cxi.js');
       // the reconstruction the files are checked for, as lsqml runs it with the same settings: its size and precision (the
       // memory `--check` states is that of its modes, batch size and nImages)
       const job = { modes: parsed.modes, batchSize: parsed.batchSize, ...(parsed.nImages !== null ? { nImages: parsed.nImages } : {}) };
@@ -276,8 +275,6 @@ export function register(program: Command): void {
             else texts.push(hdf5Text(s, beamLines));
             continue;
           }
-          // an NPZ has no entry to estimate a beam of (with --check, the check refuses the setting in lsqml's words)
-          if (!flags.check && parsed.cxiEntry != null) throw new InputError(cxiEntryMessage(file, parsed.cxiEntry, 'a dataset NPZ'));
           const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), ...(initialObject ? { initialObject } : {}), job, precision: parsed.precision, fftBackend: parsed.fftBackend });
           if (s.check && !s.check.valid) code = 2;
           if (flags.json) out.push(toJson(s));
