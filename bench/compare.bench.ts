@@ -1,7 +1,9 @@
 /**
  * Phase G (`ptychostudy compare`) on a quick study's hub: a quick study (seed 42, 3 doses, 18 reconstructions of
  * 64×64 probes on a 320×320 object) is run once, then `compare` runs RUNS times into fresh output folders as a
- * separate process each, interleaved with `compare --no-figures --no-charts` (what the figures and charts cost).
+ * separate process each (its default: as many jobs at once as there are cores, each in a worker thread), interleaved
+ * with `compare --jobs 1` (one job at a time in one thread) and `compare --no-figures --no-charts` (what the figures
+ * and charts cost).
  * Then, in this process, one pass over the 18 jobs times each stage of a job on its own (medians per job, one
  * thread, each stage synchronous): reading the two files, the scanned region, the alignment, the metrics, the
  * comparison figure (panels, layout and resvg) and the deflating of reconstructions_aligned.npz. `compare` itself
@@ -30,9 +32,10 @@ export async function run(): Promise<Record<string, unknown>> {
     const load0 = loadavg()[0]!;
     const made = cliSeconds(['run', '--preset', 'quick', '--out', hub, '--quiet']);
     const roots = ['--phase-c-root', join(hub, 'phase_c'), '--phase-f-root', join(hub, 'phase_f'), '--quiet'];
-    const full: number[] = [], bare: number[] = [];
+    const full: number[] = [], one: number[] = [], bare: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       full.push(cliSeconds(['compare', ...roots, '--out', join(root, `g${i}`)]));
+      one.push(cliSeconds(['compare', ...roots, '--jobs', '1', '--out', join(root, `o${i}`)]));
       bare.push(cliSeconds(['compare', ...roots, '--no-figures', '--no-charts', '--out', join(root, `b${i}`)]));
     }
     const stages: Record<string, number[]> = { read: [], region: [], align: [], metrics: [], figure: [], npz: [] };
@@ -69,6 +72,8 @@ export async function run(): Promise<Record<string, unknown>> {
       quick_study_s: +made.toFixed(1),
       compare_s_median: +median(full).toFixed(2),
       compare_s: full.map((x) => +x.toFixed(2)),
+      compare_jobs_1_s_median: +median(one).toFixed(2),
+      compare_jobs_1_s: one.map((x) => +x.toFixed(2)),
       compare_no_figures_no_charts_s_median: +median(bare).toFixed(2),
       compare_no_figures_no_charts_s: bare.map((x) => +x.toFixed(2)),
       job_stage_ms_median: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, ms(v)])),

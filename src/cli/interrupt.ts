@@ -22,6 +22,12 @@ const STOP_SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** 128 + the signal's number (the library's stopped errors give the same: errors.ts, `stoppedExitCode`). */
 export const SIGNAL_EXIT_CODE: Readonly<Record<StopSignal, number>> = STOP_SIGNAL_EXIT_CODES;
 
+/**
+ * How long a stop handler waits for the jobs under way in worker threads that it lets finish (Phase G's comparisons
+ * with `--jobs` > 1; a quick study's job takes ≈ 0.2 s, a fly64-sized one ≈ 1 s) before it ends the process anyway.
+ */
+export const STOP_WAIT_MS = 20_000;
+
 /** How a message names the stop: "interrupted" (Ctrl-C), "terminated (SIGTERM)" or "hung up (SIGHUP)". */
 export function stoppedWord(signal: StopSignal): string {
   switch (signal) {

@@ -147,12 +147,12 @@ test('there is no import cycle in src/ (among the imports that run when a module
 
 /**
  * The folders of src/study/: the phases, each a command's plan → jobs → record (Phase A's design and the export of a
- * finished reconstruction count as phases), what they share (hub/, the hub's file contract, and phase.ts, the shape
- * of a phase), and the two that drive phases (run/, the whole study in this process; slurm/, the study as SLURM job
+ * finished reconstruction count as phases), what they share (hub/, the hub's file contract; phase.ts, the shape
+ * of a phase; job-thread.ts, jobs in worker threads), and the two that drive phases (run/, the whole study in this process; slurm/, the study as SLURM job
  * arrays, which reuses run/'s checks).
  */
 const STUDY_PHASES = ['design', 'simulate', 'overlap', 'reconstruct', 'compare', 'report', 'export'];
-const STUDY_SHARED = ['hub', 'phase.ts'];
+const STUDY_SHARED = ['hub', 'phase.ts', 'job-thread.ts'];
 const STUDY_DRIVERS = ['run', 'slurm'];
 
 /** `overlap`, `hub`, … or `phase.ts`: the folder (or file) of src/study/ a module lies in; null outside src/study/. */
@@ -161,7 +161,7 @@ function studyPartOf(file: string): string | null {
   return parts[0] === 'study' ? parts[1]! : null;
 }
 
-test('inside src/study a phase imports no other phase, and what phases share imports no phase: they share through hub/ and phase.ts', () => {
+test('inside src/study a phase imports no other phase, and what phases share imports no phase: they share through hub/, phase.ts and job-thread.ts', () => {
   const known = [...STUDY_PHASES, ...STUDY_SHARED, ...STUDY_DRIVERS];
   const parts = new Set(files.map(studyPartOf).filter((p): p is string => p !== null));
   for (const p of parts) assert.ok(known.includes(p), `src/study/${p} is in none of the lists of this test: add it`);

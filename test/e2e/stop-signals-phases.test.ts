@@ -85,9 +85,12 @@ test('overlap: SIGTERM after a view ends with 143, keeps the views it names whol
   assert.ok(!existsSync(join(root, 'd', '.overlap.lock')), 'the lock is released');
 });
 
-test('compare: SIGTERM after a job ends with 143, keeps the finished jobs\' files, leaves the summary alone and names the command, which reuses them', async () => {
-  const hub = makeHub(join(root, 'hub'));
-  const args = ['compare', '--phase-c-root', hub.c, '--phase-f-root', hub.f, '--out', hub.g, '--view', 'baseline', '--no-figures'];
+// --jobs 1: the handler runs between two jobs of this thread; --jobs 2: it lets the job under way in the other worker
+// thread write its files first, and counts it
+for (const atOnce of ['1', '2']) {
+test(`compare --jobs ${atOnce}: SIGTERM after a job ends with 143, keeps the finished jobs' files, leaves the summary alone and names the command, which reuses them`, async () => {
+  const hub = makeHub(join(root, `hub-${atOnce}`));
+  const args = ['compare', '--phase-c-root', hub.c, '--phase-f-root', hub.f, '--out', hub.g, '--view', 'baseline', '--no-figures', '--jobs', atOnce];
   const r = await stopWhen(root, args, /\[1\/6\]/, 'SIGTERM');
   assert.equal(r.code, 143, r.stderr);
   const m = new RegExp(`\\nptychostudy compare: terminated \\(SIGTERM\\); (\\d) of 6 jobs done \\(a compared job's files are in ${escape(hub.g)}/dose_<D>/<view>/<split>/, ` +
@@ -116,6 +119,7 @@ test('compare: SIGTERM after a job ends with 143, keeps the finished jobs\' file
   assert.match(again.stdout, new RegExp(`^compared 6 job\\(s\\) \\(${done} reused from the stopped run ${escape(stopped)}\\), 0 comparison\\(s\\) failed`), again.stdout);
   assert.match(again.stderr, new RegExp(`^\\[1/6\\] dose_1000/baseline/train: reused from the stopped run ${escape(stopped)} — `, 'm'));
 });
+}
 
 test('a SIGTERM during start-up, before the command has a handler of its own, ends with 143 and one line naming the command and how to start it again; nothing is written', async () => {
   const dir = tempDir('stop-start-up');

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { collect, doseFlags, every, oneFlag, requiredFlag } from '../flags.js';
+import { collect, doseFlags, every, integerFlag, oneFlag, requiredFlag } from '../flags.js';
 import { addOutOption, aliased } from '../options.js';
 import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
 import type { PhaseGOptions, StartedRun } from '../../study/compare/phase.js';
+import { comparisonsEndedInThreads, finishComparisonsUnderWay } from '../../study/compare/threads.js';
 import { removeEmptyDirs } from '../../files/dirs.js';
 import { isOutOfSpace } from '../../files/atomic.js';
 import { parseModelSpec } from '../../study/compare/plan.js';
@@ -12,11 +13,12 @@ import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/fold
 import { SPLITS, VIEWS } from '../../study/hub/layout.js';
 import { OWN_MODEL } from '../../study/hub/metrics-summary.js';
 import { parseStudySettings } from '../../settings/parse.js';
-import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
+import { usableCpus } from '../../engine/cpus.js';
+import { onStop, STOP_WAIT_MS, stoppedWord, type StopSignal } from '../interrupt.js';
 import { sameCommand } from '../rerun.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
 
-const FLAGS: Record<string, string> = { models: '--model', outputRoot: '--out', ...EXECUTOR_FLAGS };
+const FLAGS: Record<string, string> = { models: '--model', outputRoot: '--out', 'execution.jobs': '--jobs', ...EXECUTOR_FLAGS };
 
 /** Old names of --out, still accepted. */
 const OLD_OUT = ['--output-root', '--artifact-root'];
@@ -36,6 +38,7 @@ interface Flags extends ExecutorFlags {
   charts?: boolean;
   json?: boolean;
   quiet?: boolean;
+  jobs?: string;
 }
 
 /** Parses the flags into the library's options (usage errors for anything invalid). */
@@ -66,16 +69,20 @@ export function compareOptionsFromFlags(f: Flags): PhaseGOptions {
 
 /**
  * What an interrupted run says: how many of its jobs finished (each job's files are written whole between two
- * jobs, in <out>/dose_<D>/<view>/<split>/), that the metrics summary merges this run's rows only once every job
- * has finished, and the command that finishes it (it reuses the finished jobs whose record matches: reuse.ts).
+ * jobs, in <out>/dose_<D>/<view>/<split>/; those under way in worker threads are let finish first), that the metrics
+ * summary merges this run's rows only once every job has finished, and the command that finishes it (it reuses the
+ * finished jobs whose record matches: reuse.ts). `abandoned`: a job under way did not finish within `STOP_WAIT_MS`.
  */
 export function compareStoppedMessage(signal: StopSignal, outputRoot: string, finished: number, total: number | null,
-  merging: boolean, argv: readonly string[]): string {
+  merging: boolean, argv: readonly string[], abandoned = false): string {
   const again = sameCommand(argv);
+  const partial = abandoned
+    ? `; a job still under way after ${STOP_WAIT_MS / 1000} s was given up: the next compare removes its unfinished files`
+    : ', none partial';
   const what = merging
     ? `all ${finished} jobs done (a compared job's files are in ${outputRoot}/dose_<D>/<view>/<split>/); stopped while merging them into ` +
       'metrics_summary.json and writing the charts (each file is replaced whole or not at all)'
-    : `${total === null ? 'no job' : `${finished} of ${total} jobs`} done (a compared job's files are in ${outputRoot}/dose_<D>/<view>/<split>/, none partial); ` +
+    : `${total === null ? 'no job' : `${finished} of ${total} jobs`} done (a compared job's files are in ${outputRoot}/dose_<D>/<view>/<split>/${partial}); ` +
       'metrics_summary.json is not changed (a run merges its rows into it once every job is done)';
   return `ptychostudy compare: ${stoppedWord(signal)}; ${what}. Compare again with: ${again} (it reuses the finished jobs ` +
     'whose inputs, settings and files are unchanged and compares the others; a job\'s earlier files move to its history/)';
@@ -119,12 +126,13 @@ export function register(program: Command): void {
     .option('--region <mode>', 'scanned region: illumination (probe intensity ≥ 10 % of max, default) | patches (bounding box of the patches)')
     .option('--no-figures', 'skip comparison.png')
     .option('--no-charts', 'skip the charts')
+    .option('--jobs <n>', 'comparisons run at once, each in a worker thread (default: the number of cores; 1: in this thread)')
     .option('--json', 'print a JSON summary on stdout')
     .option('--quiet', 'no progress on stderr (a failed comparison and a warning are still printed)');
   addExecutorOptions(cmd)
     .action(action('compare', async (f: Flags) => {
       const opts = compareOptionsFromFlags(f);
-      const settings = parseStudySettings({ execution: executorSettingsFromFlags(f) });
+      const settings = parseStudySettings({ execution: { jobs: integerFlag('--jobs', f.jobs), ...executorSettingsFromFlags(f) } });
       refuseDetachWithoutSlurm(settings.execution.executor, f);
       // the folders' kinds once every flag value is checked (a bad value is named first, whatever the folders hold)
       refuseOtherFolderKind(opts.outputRoot, 'phaseG');
@@ -135,18 +143,25 @@ export function register(program: Command): void {
       if (onCluster !== null) return onCluster;
       const { runComparison, reusedNote, rowsKeptUnmerged, summaryFilesUnwritten } = await import('../../study/compare/phase.js'); // loaded when used: the CLI starts fast
       // Ctrl-C or SIGTERM: the handler runs between two jobs (each computes synchronously; the phase yields
-      // between them) or during the merge.
+      // between them), while jobs run in worker threads (--jobs > 1: it waits for those under way), or during the merge.
       let finished = 0;
       let total: number | null = null;
       let started: StartedRun | null = null;
+      const endedBefore = comparisonsEndedInThreads();
       const removeStopHandlers = onStop((signal) => {
-        // the run folder this process reserved, and the folders it created for it, while they hold nothing
-        // (once every job is done the run's snapshot is in it, and it stays)
-        if (started !== null) { started.release(); removeEmptyDirs(started.created); }
+        const whole = finishComparisonsUnderWay(STOP_WAIT_MS);
+        // the threads count the jobs they ended, whose lines this thread will not read now
+        finished = Math.max(finished, comparisonsEndedInThreads() - endedBefore);
+        total = started?.total ?? total;
+        // the run folder this process reserved, and the folders it created for it, while they hold nothing (once every
+        // job is done the run's snapshot is in it, and it stays); a job given up keeps the run's lock, which the next
+        // compare finds stale and removes with the job's staging folder
+        if (started !== null && whole) { started.release(); removeEmptyDirs(started.created); }
         process.stderr.write(`\n${compareStoppedMessage(signal, opts.outputRoot, finished, total, total !== null && finished === total,
-          process.argv.slice(2))}\n`);
+          process.argv.slice(2), !whole)}\n`);
       });
-      const s = await runComparison({ ...opts, onRunStarted: (r) => { started = r; } }, (p) => {
+      const jobs = settings.execution.jobs ?? usableCpus();
+      const s = await runComparison({ ...opts, jobs, onRunStarted: (r) => { started = r; } }, (p) => {
         if (p.kind === 'job' || p.kind === 'skip') { finished++; total = p.total ?? total; }
         // --quiet keeps a failed comparison's line: the exit code 1 alone would not say which job failed, or why
         if (!f.quiet || p.failed === true || p.kind === 'warning') process.stderr.write(`${p.message}\n`);

@@ -7,7 +7,7 @@ import { wrapText } from '../help.js';
 import { addConfigOption, addOutOption, aliased, configInput, noteOverriddenSettings } from '../options.js';
 import { logPath, ProgressView } from '../progress/reconstruct.js';
 import { paint } from '../style.js';
-import { onStop, stoppedWord } from '../interrupt.js';
+import { onStop, STOP_WAIT_MS, stoppedWord } from '../interrupt.js';
 import { redrawsInPlace } from '../progress/terminal.js';
 import { UsageError } from '../../errors.js';
 import { compactUtc } from '../../files/dirs.js';
@@ -18,6 +18,7 @@ import { getPreset } from '../../settings/presets.js';
 import { hubRoots } from '../../study/hub/layout.js';
 import type { RunEvent } from '../../study/run/study.js';
 import type { StartedRun } from '../../study/compare/phase.js';
+import { finishComparisonsUnderWay } from '../../study/compare/threads.js';
 import { removeEmptyDirs } from '../../files/dirs.js';
 import { isOutOfSpace } from '../../files/atomic.js';
 import { conflictingSettings, readHubSettings, readRunState, recordInterrupted } from '../../study/run/state.js';
@@ -140,7 +141,7 @@ export function register(program: Command): void {
   cmd
     .option('--dose <photons>', 'photons per pattern; repeat (or comma-separate) for several doses (default: 1e3, 1e4, 1e5)', collect)
     .option('--epochs <n>', 'LSQML epochs per reconstruction, at least 2 (default: 50; fly64: 100)')
-    .option('--jobs <n>', 'reconstructions run at once (default: the number of cores; may change on resume)')
+    .option('--jobs <n>', 'reconstructions, and then comparisons, run at once, each in a worker thread (default: the number of cores; may change on resume)')
     .option('--seed <n>', 'simulation seed: object, scan positions and noise (default: 42)')
     .option('--overlap-seed <n>', 'seed of the order in which the overlap views visit the positions (default: 456)')
     .option('--overlap-order <order>', 'that order: seeded (a shuffle of --overlap-seed) | raster (by y, then x: the reference study\'s greedy selection) (default: seeded)')
@@ -186,7 +187,9 @@ export function register(program: Command): void {
       // Phase G's run folder while that phase runs: a stop between two comparisons removes it while it is empty
       let compareRun: StartedRun | null = null;
       const removeStopHandlers = onStop((signal) => {
-        if (compareRun !== null) { compareRun.release(); removeEmptyDirs(compareRun.created); }
+        // the comparisons under way in worker threads write their files first; one given up keeps the run's lock,
+        // which the next run finds stale and removes with what the job left
+        if (compareRun !== null && finishComparisonsUnderWay(STOP_WAIT_MS)) { compareRun.release(); removeEmptyDirs(compareRun.created); }
         let unrecorded = '';
         try {
           recordInterrupted(hub);

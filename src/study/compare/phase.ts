@@ -21,16 +21,19 @@
  * run still comparing or merging is never taken for a stopped one.
  */
 import { join, resolve } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { InputError, UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { EarlierFiles } from '../../files/earlier.js';
 import { compactUtc, createUniqueDir, missingDirs, removeEmptyDirs } from '../../files/dirs.js';
 import { acquireLock, LockBusyError, LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { statEntry } from '../../files/regular.js';
+import { shown } from '../../settings/parse.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import {
   OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
 } from '../hub/metrics-summary.js';
+import { JobError, runInThread } from '../job-thread.js';
+import { COMPARE_WORKER } from './threads.js';
 import { checkLocalRun, checkOptionNames, checkSignalOption, localExecutor, StudyAbortedError, optionNames, requirePathOptions, yieldToEventLoop, type Executor, type Phase } from '../phase.js';
 import { writeCharts } from './charts.js';
 import { checkJobOutputs } from './files.js';
@@ -54,6 +57,12 @@ export interface PhaseGOptions extends CompareFilters {
   figures?: boolean;
   /** Write charts (default true). */
   charts?: boolean;
+  /**
+   * Comparisons run at once (default 1). With one, the jobs run in this thread, the next job computed while a job's
+   * figure is drawn and its arrays deflated; with more, each runs in a worker thread (`comparisonPhaseInThreads`), with
+   * the same files and rows. The commands give `execution.jobs` (`--jobs`; default: the number of cores).
+   */
+  jobs?: number;
   /** How long the merge waits for another run's merge into the same root (ms; default 10 minutes). */
   lockWaitMs?: number;
   /**
@@ -78,6 +87,8 @@ export interface PhaseGOptions extends CompareFilters {
  */
 export interface StartedRun {
   runId: string;
+  /** The run's jobs (those it will skip included). */
+  total: number;
   created: string[];
   release: () => void;
 }
@@ -124,6 +135,36 @@ export const comparisonPhase: Phase<ComparisonRun, CompareJob, CompareJobResult,
       previous = next;
     }
     if (previous !== null) yield await previous();
+  },
+};
+
+/**
+ * What a comparison's thread reported, as the error it threw: an InputError or UsageError keeps its class (exit 2),
+ * any other error its message, name and file error code (a full disk: `ENOSPC`).
+ */
+function threadError(err: unknown): unknown {
+  if (!(err instanceof JobError)) return err;
+  if (err.kind === 'InputError') return new InputError(err.message);
+  if (err.kind === 'UsageError') return new UsageError(err.message);
+  return err;
+}
+
+/**
+ * Phase G with its jobs in worker threads, one job per thread at a time and several threads at once (the local
+ * executor's concurrency): each job computes and writes what `comparisonPhase` would (`compareJob`). A stop lets
+ * the jobs under way finish (their files whole); no job starts after it.
+ */
+export const comparisonPhaseInThreads: Phase<ComparisonRun, CompareJob, CompareJobResult, PhaseGProgress> = {
+  name: 'compare',
+  local: 'each',
+  async *runJobs(run, jobs, emit) {
+    for (const job of jobs) {
+      try {
+        yield await runInThread<PhaseGProgress, CompareJobResult>(COMPARE_WORKER, { run, job }, emit);
+      } catch (err) {
+        throw threadError(err);
+      }
+    }
   },
 };
 
@@ -183,16 +224,24 @@ export function checkBeforeComparing(opts: PhaseGOptions, plan: ComparePlan): vo
   checkJobOutputs(opts.outputRoot, plan.jobs);
 }
 
+/** The `jobs` option: undefined (1) or a positive integer; a UsageError otherwise. */
+function checkJobsOption(jobs: unknown): number {
+  if (jobs === undefined) return 1;
+  if (typeof jobs !== 'number' || !Number.isInteger(jobs) || jobs < 1) throw new UsageError(`\`jobs\` ${shown(jobs)}: expected a positive integer (comparisons run at once)`);
+  return jobs;
+}
+
 /** Runs Phase G (see the module comment). Never throws for a single job's problem: it is recorded. */
 export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGProgress) => void = () => {},
-  executor: Executor = localExecutor()): Promise<PhaseGSummary> {
+  executor?: Executor): Promise<PhaseGSummary> {
   requirePathOptions(opts, ['phaseCRoot', 'phaseDRoot', 'phaseFRoot', 'outputRoot'], ['phaseDRoot']); // '' : no Phase D root (`compare` without --phase-d-root)
   checkOptionNames(opts, 'runComparison', optionNames<PhaseGOptions>({
     phaseCRoot: true, phaseDRoot: true, phaseFRoot: true, outputRoot: true, dose: true, view: true, split: true, models: true, region: true, figures: true,
-    charts: true, lockWaitMs: true, onRunStarted: true, signal: true,
+    charts: true, jobs: true, lockWaitMs: true, onRunStarted: true, signal: true,
   }),
     { filters: 'the job filters are options themselves: `dose`, `view`, `split`', doses: 'the doses are `dose: 1e4` or `dose: [1e3, 1e4]`' });
   const signal = checkSignalOption(opts.signal);
+  const jobsAtOnce = checkJobsOption(opts.jobs);
   const started = new Date();
   const startedAt = started.toISOString().replace(/\.\d+Z$/, 'Z');
   const plan = planComparisons(opts);
@@ -231,8 +280,10 @@ export async function runComparison(opts: PhaseGOptions, onProgress: (p: PhaseGP
   let failed = 0;
   const reusedFrom: string[] = [];
   try {
-    opts.onRunStarted?.({ runId, created: runDirs, release: releaseRunning });
-    await executor.run(comparisonPhase, run, plan.jobs, onProgress, (job, r) => {
+    opts.onRunStarted?.({ runId, total: plan.jobs.length, created: runDirs, release: releaseRunning });
+    const atOnce = Math.min(jobsAtOnce, plan.jobs.length);
+    const phase = executor === undefined && atOnce > 1 ? comparisonPhaseInThreads : comparisonPhase;
+    await (executor ?? localExecutor(atOnce)).run(phase, run, plan.jobs, onProgress, (job, r) => {
       rows.push(...r.rows);
       if (r.skipped) skipped.push(r.skipped);
       jobs.push({ dose: job.dose, view: job.view, split: job.split, archived: r.archived ?? null, filesRunId: r.files_run_id ?? null });

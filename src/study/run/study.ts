@@ -613,7 +613,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
       onEvent({ type: 'compare', progress: { kind: 'warning', message: `external model ${m.name} (current in ${PHASE_G.summaryJson}): compared again, from ${m.pattern}` } });
     }
     const g = await runComparison({ phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g, models,
-      onRunStarted: (run) => onEvent({ type: 'compare-started', run }), ...stopping },
+      jobs: settings.execution.jobs ?? usableCpus(), onRunStarted: (run) => onEvent({ type: 'compare-started', run }), ...stopping },
       (progress) => onEvent({ type: 'compare', progress }));
     compare = g;
     return {

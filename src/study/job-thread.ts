@@ -1,0 +1,196 @@
+/**
+ * Jobs run in worker threads, one job at a time per thread: Phase F's reconstructions (reconstruct/engine-runner.ts)
+ * and, where several run at once, Phase G's comparisons (compare/threads.ts). A thread whose job ended well takes the
+ * next job of the same kind that starts within `IDLE_WORKER_MS` (its modules loaded and compiled once, not once per
+ * job); one left idle longer ends, and so does one whose job failed or was stopped.
+ *
+ * The parent side is `runInThread`; a worker module's body is `serveJobs(run)`. Messages between them are
+ * `ThreadMessage`s: the job's progress events, then its result or its error (name, message, stack, a file error's code).
+ * Each thread also shares two integers with its parent (`ThreadControl`): whether it has a job under way, and how many
+ * jobs it has ended — so that a stop handler, which must end the process synchronously, can first let the jobs under
+ * way finish their files (`finishJobsUnderWay`) and count them (`jobsEnded`), though their messages are never read.
+ */
+import { parentPort, Worker, workerData } from 'node:worker_threads';
+
+/** Messages a job's thread posts to its parent. */
+export type ThreadMessage<P, R> =
+  | { type: 'progress'; progress: P }
+  | { type: 'result'; result: R }
+  | { type: 'error'; name: string; message: string; stack?: string; code?: string };
+
+/** The error a job's thread reported (its name and message, and a file error's code, `ENOSPC`), or why the thread died. */
+export class JobError extends Error {
+  readonly code?: string;
+  constructor(message: string, readonly kind: string = 'Error', code?: string) {
+    super(message);
+    this.name = 'JobError';
+    if (code !== undefined) this.code = code;
+  }
+}
+
+/**
+ * How long a worker thread whose job ended well waits for the next job before it ends (its memory then freed). The
+ * phases start a lane's next job as soon as the last one's files are stored, well within this.
+ */
+export const IDLE_WORKER_MS = 2000;
+
+/** What a thread shares with its parent: [BUSY] 1 while a job is under way, [ENDED] the jobs it has ended. */
+const BUSY = 0, ENDED = 1;
+type ThreadControl = Int32Array;
+
+/** What a thread is started with: its first job and its control integers. */
+interface ThreadStart { job: object; control: SharedArrayBuffer }
+
+interface IdleThread { worker: Worker; control: ThreadControl; timer: NodeJS.Timeout; onExit: () => void; onError: () => void }
+
+/** Per worker module: the threads whose last job ended well, waiting for the next (most recent last). */
+const idle = new Map<string, IdleThread[]>();
+/** Per worker module: the control integers of every thread started (ended ones keep their count of jobs). */
+const controls = new Map<string, ThreadControl[]>();
+
+/** How many threads of the worker module `url` this process has started (each runs one job or several in turn). */
+export function threadsStarted(url: URL): number {
+  return controls.get(url.href)?.length ?? 0;
+}
+
+/** How many jobs the threads of `url` have ended in this process (well or not), counted by the threads themselves. */
+export function jobsEnded(url: URL): number {
+  return (controls.get(url.href) ?? []).reduce((n, c) => n + Atomics.load(c, ENDED), 0);
+}
+
+/**
+ * Blocks this thread until no thread of `url` has a job under way, or `timeoutMs` has passed; true when none has. For
+ * a stop handler that ends the process right after: the jobs under way write their files whole, and no job starts
+ * meanwhile (the next is started from this thread).
+ */
+export function finishJobsUnderWay(url: URL, timeoutMs: number): boolean {
+  const end = performance.now() + timeoutMs;
+  for (const c of controls.get(url.href) ?? []) {
+    while (Atomics.load(c, BUSY) === 1) {
+      const left = end - performance.now();
+      if (left <= 0) return false;
+      Atomics.wait(c, BUSY, 1, left);
+    }
+  }
+  return true;
+}
+
+/** An idle thread of `url` given the job, else a new one started with it. */
+function threadFor(url: URL, job: object): { worker: Worker; control: ThreadControl } {
+  const w = idle.get(url.href)?.pop();
+  if (w !== undefined) {
+    clearTimeout(w.timer);
+    w.worker.off('exit', w.onExit);
+    w.worker.off('error', w.onError);
+    w.worker.ref();
+    Atomics.store(w.control, BUSY, 1);
+    w.worker.postMessage({ type: 'job', job });
+    return w;
+  }
+  const shared = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  const control = new Int32Array(shared);
+  Atomics.store(control, BUSY, 1);
+  controls.set(url.href, [...(controls.get(url.href) ?? []), control]);
+  const start: ThreadStart = { job, control: shared };
+  return { worker: new Worker(url, { workerData: start }), control };
+}
+
+/** Keeps a thread whose job ended well for the next job of its module, for `IDLE_WORKER_MS`; it keeps no process alive. */
+function keepIdle(url: URL, worker: Worker, control: ThreadControl): void {
+  worker.unref();
+  const list = idle.get(url.href) ?? [];
+  idle.set(url.href, list);
+  const drop = (): void => {
+    const i = list.indexOf(entry);
+    if (i >= 0) list.splice(i, 1);
+  };
+  const entry: IdleThread = {
+    worker,
+    control,
+    timer: setTimeout(() => { drop(); worker.off('exit', entry.onExit); worker.off('error', entry.onError); void worker.terminate(); }, IDLE_WORKER_MS),
+    // an idle thread that ends or fails by itself (it should not) is no longer offered, and is ended
+    onExit: (): void => { drop(); clearTimeout(entry.timer); },
+    onError: (): void => { drop(); clearTimeout(entry.timer); void worker.terminate(); },
+  };
+  entry.timer.unref();
+  worker.once('exit', entry.onExit);
+  worker.on('error', entry.onError);
+  list.push(entry);
+}
+
+/**
+ * Runs `job` in a thread of the worker module `url` (an idle one, else a new one), passing its progress events to
+ * `onProgress`; resolves with its result, rejects with a JobError. `signal` (a signal cannot cross to a thread): when
+ * it is aborted the thread is ended at once and the call rejects saying so. A thread whose job failed, crashed or was
+ * stopped is ended; one whose job ended well waits for the next (`IDLE_WORKER_MS`).
+ */
+export function runInThread<P, R>(url: URL, job: object, onProgress: (p: P) => void, signal?: AbortSignal): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    if (signal?.aborted) { reject(new JobError('stopped by its signal before it started')); return; }
+    const { worker, control } = threadFor(url, job);
+    let settled = false;
+    const detach = (): void => {
+      signal?.removeEventListener('abort', stop);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    // The job is over either way: a thread whose job failed is ended (and anything it started), its memory freed now;
+    // one whose job ended well is kept for the next job.
+    const settle = (fn: () => void, keep = false): void => {
+      if (settled) return;
+      settled = true;
+      detach();
+      Atomics.store(control, BUSY, 0); // a thread that died, or was stopped, has no job under way
+      fn();
+      if (keep) keepIdle(url, worker, control);
+      else void worker.terminate();
+    };
+    const stop = (): void => settle(() => reject(new JobError('stopped by its signal')));
+    const onMessage = (m: ThreadMessage<P, R>): void => {
+      if (m.type === 'progress') onProgress(m.progress);
+      else if (m.type === 'result') settle(() => resolve(m.result), true);
+      else settle(() => reject(new JobError(m.message, m.name, m.code)));
+    };
+    const onError = (err: Error): void => settle(() => reject(new JobError(`worker crashed: ${err.message}`, err.name)));
+    const onExit = (code: number): void => settle(() => reject(new JobError(`worker exited (code ${code}) before reporting a result`)));
+    signal?.addEventListener('abort', stop, { once: true });
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
+
+/**
+ * The body of a worker module: runs the job it was started with, posting its progress and then its result or its
+ * error; then each job the parent posts (`{ type: 'job', job }`) the same way, one at a time. Once a job has ended,
+ * before its result is posted, the thread counts it and says it has none under way (`finishJobsUnderWay`).
+ */
+export async function serveJobs<J, P, R>(run: (job: J, progress: (p: P) => void) => Promise<R>): Promise<void> {
+  const port = parentPort;
+  if (port === null) throw new Error('a job worker module must run in a worker thread');
+  const start = workerData as ThreadStart;
+  const control = new Int32Array(start.control);
+  const post = (m: ThreadMessage<P, R>): void => port.postMessage(m);
+  const ended = (): void => {
+    Atomics.add(control, ENDED, 1);
+    Atomics.store(control, BUSY, 0);
+    Atomics.notify(control, BUSY);
+  };
+  const one = async (job: J): Promise<void> => {
+    let message: ThreadMessage<P, R>;
+    try {
+      message = { type: 'result', result: await run(job, (progress) => post({ type: 'progress', progress })) };
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      const code = (e as NodeJS.ErrnoException).code;
+      message = { type: 'error', name: e.name, message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}), ...(typeof code === 'string' ? { code } : {}) };
+    }
+    ended();
+    post(message);
+  };
+  port.on('message', (m: { type: 'job'; job: J }) => {
+    if (m?.type === 'job') void one(m.job);
+  });
+  await one(start.job as J);
+}
