@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expandTaskRange, parseSacct, parseScontrol, type JobRecord } from '../../src/study/slurm/scheduler.js';
-import { describeFate, describeMissing, endedByItself, missingJobs, settledFates, taskFates } from '../../src/study/slurm/fate.js';
+import { describeFate, describeMissing, endedByItself, missingJobs, settledFates, taskFates, type TaskFate } from '../../src/study/slurm/fate.js';
 
 const fixture = (name: string): JobRecord[] => parseScontrol(readFileSync(join('test', 'fixtures', 'slurm', `scontrol-${name}.txt`), 'utf8'));
 
@@ -115,27 +115,36 @@ test('a task still COMPLETING is asked again until SLURM says how it ended, so a
   assert.equal(n, 1);
 });
 
-test('once scontrol has forgotten a job, sacct\'s records of its tasks say why each ended as scontrol\'s would', () => {
-  // sacct --noheader --parsable2 --allocations --format JobID,State,ExitCode,Timelimit,NodeList (this cluster keeps no
-  // accounting: the lines are written as sacct prints them, `CANCELLED by <uid>` and `None assigned` included)
-  const text = [
-    '3760_0|TIMEOUT|0:15|00:01:00|vm',
-    '3760_1|OUT_OF_MEMORY|0:125|00:01:00|vm',
-    '3760_2|CANCELLED by 1000|0:15|00:01:00|vm',
-    '3760_[3-4]|CANCELLED by 1000|0:0|00:01:00|None assigned',
-    '3760_5|COMPLETED|0:0|00:01:00|vm',
-    '37600_0|TIMEOUT|0:15|00:01:00|vm',
-    '',
-  ].join('\n');
-  const records = parseSacct(text, '3760');
-  assert.equal(records.length, 5, 'another job\'s line is not taken');
-  const fates = taskFates('3760', 7, [], records);
-  assert.deepEqual(fates.map((f) => f.where), ['ended', 'ended', 'ended', 'ended', 'ended', 'ended', 'gone']);
-  assert.match(describeFate(fates[0]!, null), /^killed by SLURM at its time limit \(JobState=TIMEOUT, TimeLimit=00:01:00\); the limit is a task's/);
-  assert.match(describeFate(fates[1]!, null), /^killed at its memory limit by the out-of-memory killer of the cgroup SLURM ran it in \(JobState=OUT_OF_MEMORY\); .*--slurm-mem$/);
-  assert.equal(describeFate(fates[2]!, null), 'cancelled (JobState=CANCELLED) — by scancel, `ptychostudy cancel` or an administrator');
-  assert.match(describeFate(fates[4]!, null), /^cancelled before it started: it never ran \(JobState=CANCELLED\)/);
-  assert.equal(endedByItself(fates[5]!), true);
+test('once scontrol has forgotten a job, sacct\'s records of its tasks (real ones, with slurmdbd) say what scontrol said of each', () => {
+  // test/fixtures/slurm/: `sacct --noheader --parsable2 --jobs ID --format JobID,State,ExitCode,Timelimit,NodeList` and
+  // `scontrol show job --oneliner ID` of the same jobs, taken one after the other
+  const pair = (name: string): { sacct: JobRecord[]; scontrol: JobRecord[] } => {
+    const id = /^(\d+)/.exec(readFileSync(join('test', 'fixtures', 'slurm', `sacct-${name}.txt`), 'utf8'))![1]!;
+    return { sacct: parseSacct(readFileSync(join('test', 'fixtures', 'slurm', `sacct-${name}.txt`), 'utf8'), id), scontrol: fixture(name) };
+  };
+  const seen = (f: TaskFate): unknown[] => [f.task, f.where, f.state, f.exitCode, f.nodeList];
+  for (const [name, tasks] of [['array-ended', 3], ['cancelled-held-array', 6], ['killed-array', 1], ['throttled-array', 5]] as const) {
+    const { sacct, scontrol } = pair(name);
+    const id = scontrol[0]!.arrayJobId!;
+    assert.deepEqual(taskFates(id, tasks, [], sacct).map(seen), taskFates(id, tasks, [], scontrol).map(seen), name);
+  }
+  const ended = taskFates('3', 3, [], pair('array-ended').sacct);
+  assert.deepEqual(ended.map((f) => [f.state, f.exitCode]), [['COMPLETED', '0:0'], ['FAILED', '3:0'], ['CANCELLED', '0:15']]);
+  assert.equal(endedByItself(ended[0]!), true);
+  assert.equal(describeFate(ended[2]!, null), 'cancelled (JobState=CANCELLED) — by scancel, `ptychostudy cancel` or an administrator');
+  // cancelled while held: one record of the range, `CANCELLED by 0`, `None assigned`; task 2, cancelled alone before, is in neither
+  const held = taskFates('4', 6, [], pair('cancelled-held-array').sacct);
+  assert.deepEqual(held.map((f) => f.where), ['ended', 'ended', 'gone', 'ended', 'ended', 'ended']);
+  assert.match(describeFate(held[0]!, null), /^cancelled before it started: it never ran \(JobState=CANCELLED\)/);
+  assert.equal(describeFate(held[2]!, null), 'cancelled while queued (SLURM removed the task from its array before it started)');
+  assert.match(describeFate(taskFates('8', 1, [], pair('killed-array').sacct)[0]!, null), /^killed by signal 9 \(SIGKILL: .*\) \(JobState=FAILED, ExitCode=0:9\)$/);
+  // a job killed at its time limit: its own line says 0:0, its batch step the SIGTERM SLURM sent, as scontrol does
+  const { sacct: [t], scontrol: [u] } = pair('timeout-accounted');
+  assert.deepEqual([t!.state, t!.exitCode, t!.timeLimit, t!.nodeList], [u!.state, u!.exitCode, u!.timeLimit, u!.nodeList]);
+  assert.deepEqual([t!.state, t!.exitCode, t!.timeLimit], ['TIMEOUT', '0:15', '00:01:00']);
+  // another job's lines (3760 is not 37600) and other steps are not taken
+  const text = '3760_0|TIMEOUT|0:0|00:01:00|vm\n3760_0.batch|CANCELLED|0:15||vm\n3760_0.extern|COMPLETED|0:0||vm\n37600_0|TIMEOUT|0:0|00:01:00|vm\n';
+  assert.deepEqual(parseSacct(text, '3760').map((r) => [r.jobId, r.exitCode]), [['3760_0', '0:15']]);
   // no accounting (sacct: "Slurm accounting storage is disabled", exit status 1) leaves the job forgotten, said so
   assert.match(describeFate(taskFates('3760', 1, [], parseSacct('', '3760'))[0]!, null), /SLURM no longer knows the job .*sacct/);
 });

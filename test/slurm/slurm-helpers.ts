@@ -1,6 +1,7 @@
 /** What the SLURM tests share: whether a cluster takes jobs here, and waiting for a condition. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { InputError } from '../../src/errors.js';
 import { saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
@@ -16,6 +17,24 @@ export function noSlurm(): string | null {
   if (r.status !== 0) return `SLURM does not answer: sinfo: ${(r.stderr || r.stdout).trim()}`;
   if (!/idle|mixed|alloc|completing/.test(r.stdout)) return `no SLURM node takes jobs (sinfo: ${r.stdout.trim() || 'no node'})`;
   return null;
+}
+
+/** The final line scripts/local-slurm.sh printed last on this machine (it says whether accounting came up). */
+export const LOCAL_SLURM_LAST = '/var/log/slurm/local-slurm.last';
+
+/**
+ * Why tests of SLURM's accounting (sacct, with slurmdbd) cannot run here, or null when they can: no cluster
+ * (noSlurm), or a sacct that does not answer — named with its own line and scripts/local-slurm.sh's last line.
+ */
+export function noAccounting(): string | null {
+  const slurm = noSlurm();
+  if (slurm !== null) return slurm;
+  const r = spawnSync('sacct', ['--noheader', '--parsable2', '--allocations', '--jobs', '1', '--format', 'JobID'], { encoding: 'utf8', timeout: 20_000 });
+  if (r.error === undefined && r.status === 0) return null;
+  let said = '';
+  try { said = `; ${readFileSync(LOCAL_SLURM_LAST, 'utf8').trim()}`; } catch { /* the cluster was not brought up by the script */ }
+  const why = r.error ? `sacct: ${r.error.message}` : (r.stderr || r.stdout).trim().split('\n').pop() || `sacct: exit status ${r.status}`;
+  return `SLURM keeps no accounting here (${why})${said}`;
 }
 
 /** The message of the InputError `f` rejects with; fails the test when it resolves or rejects otherwise. */

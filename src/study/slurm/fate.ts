@@ -8,15 +8,7 @@
  * slurmdbd) that is all there is, so a task that is in no record is described by what can be inferred.
  */
 import { constants as osConstants } from 'node:os';
-import { expandTaskRange, type JobRecord, type QueueEntry } from './scheduler.js';
-
-/** Job states in which a job has not ended (it may still start, run or write its result). */
-const ACTIVE = new Set(['PENDING', 'RUNNING', 'CONFIGURING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESIZING',
-  'SIGNALING', 'STAGE_OUT', 'STOPPED', 'RESV_DEL_HOLD', 'SPECIAL_EXIT']);
-
-export function isActiveState(state: string): boolean {
-  return ACTIVE.has(state);
-}
+import { expandTaskRange, isActiveState, type JobRecord, type QueueEntry } from './scheduler.js';
 
 export interface TaskFate {
   task: number;

@@ -270,36 +270,59 @@ export function scontrolJob(jobId: string): JobRecord[] {
 /** The fields asked of sacct, in order (each known to sacct for many releases; `Reason` is not asked: older ones lack it). */
 const SACCT_FORMAT = 'JobID,State,ExitCode,Timelimit,NodeList';
 
+/** Job states in which a job has not ended (it may still start, run or write its result). */
+const ACTIVE = new Set(['PENDING', 'RUNNING', 'CONFIGURING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESIZING',
+  'SIGNALING', 'STAGE_OUT', 'STOPPED', 'RESV_DEL_HOLD', 'SPECIAL_EXIT']);
+
+/** Whether a job (or job step) in `state` has not ended. */
+export function isActiveState(state: string): boolean {
+  return ACTIVE.has(state);
+}
+
 /**
- * Parses `sacct --noheader --parsable2 --allocations --format JobID,State,ExitCode,Timelimit,NodeList` as scontrol's
- * records: `123_4|TIMEOUT|0:0|00:01:00|node7` is task 4 of array 123; `123_[5-7]|CANCELLED by 1000|…|None assigned` the
- * tasks 5 to 7, cancelled before they were given a node (`by <uid>` is left out of the state; the record has no
- * reason, `None`). Lines of other jobs and of job steps (`123_4.batch`) are skipped.
+ * Parses `sacct --noheader --parsable2 --format JobID,State,ExitCode,Timelimit,NodeList` as scontrol's records (slurm-wlm
+ * 22.05 with slurmdbd, test/fixtures/slurm/sacct-*.txt): `123_4|TIMEOUT|0:0|00:01:00|node7` is task 4 of array 123;
+ * `123_[5-7]|CANCELLED by 1000|…|None assigned` the tasks 5 to 7, cancelled before they were given a node (`by <uid>` is
+ * left out of the state; the record has no reason, `None`), `123_[1-4%1]|PENDING|…` the pending rest of a throttled array.
+ * A task's own line gives its state, time limit and node; the exit code is its batch step's (`123_4.batch`) once that
+ * step has ended: a task SLURM ended (cancelled, at its time limit) is recorded `0:0` on its own line and with the
+ * signal, `0:15`, on its batch step, as scontrol's ExitCode has it. Other steps (`.extern`, `.0`) and other jobs'
+ * lines are skipped.
  */
 export function parseSacct(text: string, jobId: string): JobRecord[] {
-  const out: JobRecord[] = [];
+  const out = new Map<string, JobRecord>();
+  const batch = new Map<string, string>();
   for (const line of text.split('\n')) {
     const [id, state, exitCode, timeLimit, nodeList] = line.trim().split('|');
     if (id === undefined || state === undefined || state === '') continue;
-    const m = /^(\d+)(?:_(\d+|\[[\d,\-%:]+\]))?$/.exec(id);
-    if (m === null || m[1] !== jobId) continue;
-    const task = m[2] === undefined ? null : m[2].replace(/^\[|\]$/g, '');
-    out.push({
-      jobId: id, arrayJobId: task === null ? null : m[1]!, arrayTaskId: task, state: state.split(' ')[0]!, reason: 'None',
+    const m = /^((\d+)(?:_(\d+|\[[\d,\-%:]+\]))?)(?:\.(\w+))?$/.exec(id);
+    if (m === null || m[2] !== jobId) continue;
+    const own = m[1]!;
+    if (m[4] !== undefined) {
+      if (m[4] === 'batch' && exitCode !== undefined && !isActiveState(state.split(' ')[0]!)) batch.set(own, exitCode);
+      continue;
+    }
+    const task = m[3] === undefined ? null : m[3].replace(/^\[|\]$/g, '');
+    out.set(own, {
+      jobId: own, arrayJobId: task === null ? null : m[2]!, arrayTaskId: task, state: state.split(' ')[0]!, reason: 'None',
       exitCode: exitCode ?? '', timeLimit: timeLimit ?? '', memory: '', nodeList: nodeList === 'None assigned' ? '' : nodeList ?? '', startTime: '', endTime: '',
     });
   }
-  return out;
+  for (const [own, code] of batch) {
+    const r = out.get(own);
+    if (r !== undefined && !isActiveState(r.state)) r.exitCode = code;
+  }
+  return [...out.values()];
 }
 
 /**
  * What SLURM's accounting (sacct, with slurmdbd) records of a job and its array tasks, once scontrol has forgotten it
  * (`MinJobAge` after its end); empty where there is no accounting (sacct missing, or `accounting storage is disabled`)
- * or it holds nothing of the job.
+ * or it holds nothing of the job. Asked with the job steps (no `--allocations`): the batch step holds the exit code.
  */
 export function sacctJob(jobId: string): JobRecord[] {
   try {
-    const r = call('sacct', ['--noheader', '--parsable2', '--allocations', '--jobs', jobId, '--format', SACCT_FORMAT]);
+    const r = call('sacct', ['--noheader', '--parsable2', '--jobs', jobId, '--format', SACCT_FORMAT]);
     return r.status === 0 ? parseSacct(r.stdout, jobId) : [];
   } catch {
     return [];

@@ -1,0 +1,131 @@
+/**
+ * SLURM's accounting (sacct, with slurmdbd) on a real cluster: what sacct records of jobs that completed, failed,
+ * were cancelled running or queued, or were killed at their time limit is what scontrol said of each task while it
+ * still knew the job; and a hub's task that left no result, judged once scontrol has forgotten its job, is described
+ * with sacct's state and exit code, or as having no accounting record. Skipped, saying why, where sacct does not
+ * answer (scripts/local-slurm.sh brings up the accounting of its one-node cluster, or says why it could not).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { sacctJob, scontrolJob, type JobRecord } from '../../src/study/slurm/scheduler.js';
+import { taskFates, type TaskFate } from '../../src/study/slurm/fate.js';
+import { tempDir } from '../tmp.js';
+import { noAccounting, waitFor } from './slurm-helpers.js';
+
+const skip = noAccounting() ?? false;
+const CLI = resolve('dist', 'src', 'cli', 'main.js');
+
+function sbatch(...args: string[]): string {
+  const r = spawnSync('sbatch', ['--parsable', '--output', '/dev/null', ...args], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split(';')[0]!;
+}
+
+function slurm(program: string, ...args: string[]): void {
+  const r = spawnSync(program, args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${program} ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** What a task's record says of how it ended, as compared here: its state, exit code and node. */
+const seen = (f: TaskFate): unknown[] => [f.id, f.state, f.exitCode, f.nodeList];
+const ended = (records: readonly JobRecord[]): boolean =>
+  records.length > 0 && records.every((r) => !['PENDING', 'RUNNING', 'COMPLETING', 'CONFIGURING'].includes(r.state));
+const running = (id: string, task: number): boolean => scontrolJob(id).some((r) => r.arrayTaskId === String(task) && r.state === 'RUNNING');
+
+test('sacct gives each array task the state, exit code and node scontrol gave it: completed, exit 3, cancelled running or queued, time limit',
+  { skip, timeout: 180_000 }, async () => {
+    // task 0 ends by itself, task 1 exits 3; 2 and 3 sleep until 2 is cancelled and 3 is killed at its time limit
+    const a = sbatch('--array=0-3', '--time=1', '--wrap', 'case $SLURM_ARRAY_TASK_ID in 0) exit 0;; 1) exit 3;; *) exec sleep 300;; esac');
+    const held = sbatch('--array=0-2', '--hold', '--wrap', 'true');
+    try {
+      slurm('scancel', held);
+      await waitFor('tasks 2 and 3 to run', () => running(a, 2) && running(a, 3), 120_000, 250);
+      slurm('scancel', `${a}_2`);
+      // The time limit counts from the task's start: its end moved to now, slurmctld's next check of time limits
+      // (every 30 s) kills it as at the end of its --time, as TIMEOUT (a minute's limit would take 60–90 s).
+      slurm('scontrol', 'update', `JobId=${a}_3`, 'EndTime=now');
+      await waitFor('every task to end', () => ended(scontrolJob(a)), 60_000, 500);
+      const byScontrol = taskFates(a, 4, [], scontrolJob(a)).map(seen);
+      const heldByScontrol = taskFates(held, 3, [], scontrolJob(held)).map(seen);
+      const node = byScontrol[0]![3] as string;
+      assert.ok(node !== '', 'the task ran on a node');
+      assert.deepEqual(byScontrol, [
+        [`${a}_0`, 'COMPLETED', '0:0', node], [`${a}_1`, 'FAILED', '3:0', node], [`${a}_2`, 'CANCELLED', '0:15', node], [`${a}_3`, 'TIMEOUT', '0:15', node],
+      ]);
+      assert.deepEqual(heldByScontrol, [0, 1, 2].map((t) => [`${held}_${t}`, 'CANCELLED', '0:0', '']));
+      // slurmctld sends each end to slurmdbd as it happens; sacct has them all a moment later
+      let bySacct: unknown[] = [];
+      await waitFor('sacct to hold what scontrol holds', () => {
+        bySacct = [...taskFates(a, 4, [], sacctJob(a)).map(seen), ...taskFates(held, 3, [], sacctJob(held)).map(seen)];
+        return JSON.stringify(bySacct) === JSON.stringify([...byScontrol, ...heldByScontrol]);
+      }, 30_000, 500).catch(() => {});
+      assert.deepEqual(bySacct, [...byScontrol, ...heldByScontrol]);
+      // a job sacct holds no record of (above SLURM's largest job id: never given): nothing, as for a forgotten job
+      assert.deepEqual(sacctJob('67100000'), []);
+    } finally {
+      spawnSync('scancel', [a, held]);
+    }
+  });
+
+/**
+ * A PATH on which `sbatch` holds every job it submits and gives it a Node.js that kills itself with SIGKILL as it
+ * starts (a task that crashes before writing its result, as the kernel's out-of-memory killer ends one), `scontrol`
+ * answers as SLURM does once it has forgotten a job (MinJobAge after its end) for the jobs in `forgotten`, and, with
+ * `noRecord`, `sacct` answers as for a job it holds no record of (nothing).
+ */
+function forgettingPath(dir: string, forgotten: readonly string[], noRecord = false): string {
+  const which = (program: string): string => spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).stdout.trim();
+  const bin = join(dir, 'forgetting-bin');
+  mkdirSync(bin, { recursive: true });
+  const kill = join(dir, 'kill-self.cjs');
+  writeFileSync(kill, 'process.kill(process.pid, "SIGKILL");\n');
+  writeFileSync(join(bin, 'sbatch'), `#!/bin/sh\nexec ${which('sbatch')} --hold --export=ALL,NODE_OPTIONS=--require=${kill} "$@"\n`, { mode: 0o755 });
+  const cases = forgotten.map((id) => `${id}|${id}_*`).join('|') || '-';
+  writeFileSync(join(bin, 'scontrol'), `#!/bin/sh\nfor a in "$@"; do case "$a" in ${cases}) echo "slurm_load_jobs error: Invalid job id specified" >&2; exit 1;; esac; done\n` +
+    `exec ${which('scontrol')} "$@"\n`, { mode: 0o755 });
+  if (noRecord) writeFileSync(join(bin, 'sacct'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  return `${bin}:${process.env.PATH ?? ''}`;
+}
+
+function cli(args: string[], path = process.env.PATH): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, PATH: path, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('status of a task that left no result, judged after scontrol has forgotten its job, names sacct\'s state and exit code, or says sacct has no record',
+  { skip, timeout: 180_000 }, async () => {
+    const dir = tempDir('accounting-status');
+    const submit = (name: string): { home: string; ids: Record<string, string> } => {
+      const home = join(dir, name);
+      const sub = cli(['generate', '--dose', '1e4', '--n-images', '24', '--executor', 'slurm', '--detach', '--out', home], forgettingPath(join(dir, `${name}-submit`), []));
+      assert.equal(sub.status, 0, sub.stderr);
+      return { home, ids: Object.fromEntries(sub.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string])) };
+    };
+    const kept = submit('accounted');
+    const lost = submit('unaccounted');
+    const all = [kept, lost].flatMap((s) => [s.ids['generate']!, s.ids['finish']!]);
+    try {
+      for (const s of [kept, lost]) slurm('scontrol', 'release', s.ids['generate']!);
+      for (const s of [kept, lost]) await waitFor('the generate task to end', () => ended(scontrolJob(s.ids['generate']!)), 60_000, 250);
+      const id = kept.ids['generate']!;
+      const [byScontrol] = taskFates(id, 1, [], scontrolJob(id));
+      assert.deepEqual([byScontrol!.state, byScontrol!.exitCode], ['FAILED', '0:9'], 'the task was killed by its SIGKILL');
+      await waitFor('sacct to hold the task\'s end', () => JSON.stringify(seen(taskFates(id, 1, [], sacctJob(id))[0]!)) === JSON.stringify(seen(byScontrol!)), 30_000, 500);
+
+      const st = cli(['status', '--out', kept.home], forgettingPath(join(dir, 'accounted-status'), [id]));
+      assert.equal(st.status, 1, st.stderr);
+      assert.match(st.stdout, new RegExp(`^FAILED generate \\S+ \\(SLURM job ${id}_0\\): ended before reaching this job, which no task took and which never ran: ` +
+        'killed by signal 9 \\(SIGKILL: [^)]*\\) \\(JobState=FAILED, ExitCode=0:9\\)$', 'm'), st.stdout);
+
+      const other = lost.ids['generate']!;
+      const no = cli(['status', '--out', lost.home], forgettingPath(join(dir, 'unaccounted-status'), [other], true));
+      assert.equal(no.status, 1, no.stderr);
+      assert.match(no.stdout, new RegExp(`^FAILED generate \\S+ \\(SLURM job ${other}_0\\): left no result, and SLURM no longer knows the job ` +
+        '\\(scontrol forgets a finished job after MinJobAge, and no accounting record of it was found by sacct\\)$', 'm'), no.stdout);
+    } finally {
+      spawnSync('scancel', all);
+    }
+  });
