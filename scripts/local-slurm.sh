@@ -126,10 +126,10 @@ DBD
     fi
   fi
   running slurmdbd || /usr/sbin/slurmdbd || { accounting="slurmdbd did not start (see /var/log/slurm/slurmdbd.log)"; return 1; }
-  for _ in $(seq 1 100); do acctmgr -n -P list cluster format=cluster >/dev/null 2>&1 && break; sleep 0.2; done
-  acctmgr -n -P list cluster format=cluster >/dev/null 2>&1 \
-    || { accounting="slurmdbd does not answer (see /var/log/slurm/slurmdbd.log)"; return 1; }
-  if ! acctmgr -n -P list cluster format=cluster 2>/dev/null | grep -qx "$cluster"; then
+  local clusters="" answered=""
+  for _ in $(seq 1 100); do clusters=$(acctmgr -n -P list cluster format=cluster 2>/dev/null) && { answered=1; break; }; sleep 0.2; done
+  [ -n "$answered" ] || { accounting="slurmdbd does not answer (see /var/log/slurm/slurmdbd.log)"; return 1; }
+  if ! grep -qx "$cluster" <<<"$clusters"; then
     acctmgr -i add cluster "$cluster" >/dev/null 2>&1 || { accounting="sacctmgr could not add the cluster $cluster"; return 1; }
   fi
 }
