@@ -27,9 +27,10 @@ function collect(dir, out) {
 // started last would leave one core idle while it ends. Sums of each file's test durations in a clean-clone run of
 // .ci/run (2026-12-07, two cores, 558 s in all, s): cluster 99, resume 65, run 53, run-evidence 46, study-report 33,
 // scans-script 30, inspect 24, report 24, refusals-agree 23, hub-digests 21, full-disk 20, hdf5-types-inputs 20,
-// precision-study 19, run-failed-job 19, lsqml 18 — the other 179 files take under 15 s each, most under 3.
+// precision-study 19, run-failed-job 19, lsqml 18 — the other 179 files take under 15 s each, most under 3; and since,
+// slurm/accounting (32 s with a free core).
 const LONGEST_FIRST = [
-  'slurm/cluster', 'e2e/resume', 'e2e/run', 'e2e/run-evidence', 'report/study-report', 'slurm/scans-script', 'cli/inspect',
+  'slurm/cluster', 'e2e/resume', 'e2e/run', 'e2e/run-evidence', 'report/study-report', 'slurm/accounting', 'slurm/scans-script', 'cli/inspect',
   'report/report', 'cli/refusals-agree', 'study/hub-digests', 'files/full-disk', 'data/hdf5-types-inputs',
   'engine/precision-study', 'e2e/run-failed-job', 'cli/lsqml',
 ].map((name) => join('dist', 'test', `${name}.test.js`));
