@@ -24,7 +24,7 @@ import type { ReconstructionPlanOptions } from '../study/reconstruct/plan.js';
 import { summaryTable } from '../study/run/summary.js';
 import type { SimulationRunOptions } from '../study/simulate/plan.js';
 import { hubRoots, REPORT } from '../study/hub/layout.js';
-import { arrayTasksOf } from '../study/slurm/records.js';
+import { arrayTasksOf, finishedExitCode } from '../study/slurm/records.js';
 import { askedLimits, followSubmission, submissionView, type SubmissionView } from '../study/slurm/follow.js';
 import { compareSteps, generateSteps, overlapSteps, reconstructSteps } from '../study/slurm/plans.js';
 import { shellQuote } from '../study/slurm/script.js';
@@ -229,7 +229,7 @@ export async function followAndReport(command: string, home: string, n: number |
 /** The outcome of a finished submission (stderr; `--json` on stdout). */
 function report(command: string, home: string, v: SubmissionView, flags: OutputFlags): number {
   const err = process.stderr;
-  const code = v.finish?.exit_code ?? 1;
+  const code = finishedExitCode(v.finish);
   const table = v.command === 'run' && v.stopped === null ? summaryTable(hubRoots(home).g) : null;
   // a hub file the report found there but broken: one line each (also with --quiet and --json), as a local run says them
   for (const b of v.finish?.broken ?? []) err.write(`${resolve(home, b.file)}: ${b.reason} (broken evidence: the report shows it as broken)\n`);
@@ -276,8 +276,7 @@ function report(command: string, home: string, v: SubmissionView, flags: OutputF
  * names them, as a local run does: its jobs recorded none.
  */
 export function closingLine(command: string, v: SubmissionView, resumeArgv: readonly string[]): string {
-  const code = v.finish?.exit_code ?? 1;
-  if (code === 0) return `ptychostudy ${command}: done`;
+  if (finishedExitCode(v.finish) === 0) return `ptychostudy ${command}: done`;
   const resume = shellJoin([...resumeArgv]);
   const limits = limitResumeAdvice(v, resumeArgv);
   if (limits !== null) return `ptychostudy ${command}: finished with failures (recorded in the manifests): ${limits}`;

@@ -69,6 +69,7 @@ export function register(program: Command): void {
       // loaded when used: the CLI starts fast
       const { submissionNumbers, submissionView } = await import('../../study/slurm/follow.js');
       const { finishSubmission } = await import('../../study/slurm/finish.js');
+      const { finishedExitCode } = await import('../../study/slurm/records.js');
       const { followAndReport } = await import('../cluster.js');
       // followed to its end (at once when it had finished before), the finish job is looked at as without --wait
       if (f.wait) {
@@ -94,7 +95,7 @@ export function register(program: Command): void {
       const checked = await cancelHeldFinish(hub, v);
       v = checked.view;
       const held = checked.held;
-      const failed = v.steps.some((s) => s.failed > 0) || v.rejected !== null || v.finish?.exit_code === 1 || unmerged !== null;
+      const failed = v.steps.some((s) => s.failed > 0) || v.rejected !== null || (v.finish !== null && finishedExitCode(v.finish) !== 0) || unmerged !== null;
       if (f.json) {
         process.stdout.write(JSON.stringify(v, null, 2) + '\n');
         if (unmerged !== null) process.stderr.write(printable(unmerged, Infinity) + '\n');

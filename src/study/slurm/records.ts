@@ -159,7 +159,11 @@ export type StepFinal = z.infer<typeof StepFinalSchema>;
 export const FinishSchema = z.object({
   finished_at: isoUtc,
   finished_by: z.string(),
-  exit_code: z.union([z.literal(0), z.literal(1)]),
+  /**
+   * The exit code of the submission: 0, 1 (a job failed, the report named broken hub files, sbatch refused a step for the
+   * cluster's state), or 2 (sbatch refused an option the user asked: the submitting command's own exit code).
+   */
+  exit_code: z.union([z.literal(0), z.literal(1), z.literal(2)]),
   report: z.string().nullable(),
   steps: z.array(z.object({ step: z.string(), complete: z.boolean(), failed: z.number().int(), detail: z.string() }).strict()),
   /** Hub files the report found there but broken (it is written from the rest; exit 1), relative to the hub (absolute in
@@ -167,6 +171,15 @@ export const FinishSchema = z.object({
   broken: z.array(z.object({ file: z.string(), reason: z.string() }).strict()).optional(),
 }).strict();
 export type Finish = z.infer<typeof FinishSchema>;
+
+/**
+ * Whether finished submission `f` failed, and the exit code a command that follows it or shows it (`status`, `status
+ * --wait`) ends with: 0 when it recorded 0; otherwise 1, also for a recorded 2 — sbatch refused an option asked, which
+ * was the submitting command's exit code; to a command showing the submission it is one that failed. Not finished: 1.
+ */
+export function finishedExitCode(f: Finish | null): 0 | 1 {
+  return f !== null && f.exit_code === 0 ? 0 : 1;
+}
 
 /** Every path of a home's cluster files. */
 export function slurmPaths(home: string) {

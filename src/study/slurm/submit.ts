@@ -19,7 +19,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { exitCodeFor, UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { tryLock } from '../../files/lock.js';
@@ -279,14 +279,16 @@ export async function submitSteps(req: SubmitRequest, env: SubmitEnvironment, on
           submission.cancelled.push({ at: utcSeconds(), job_ids: cancelled });
         }
         writeJobs(home, jobs);
-        writeJsonAtomic(paths.finish(number), {
-          finished_at: utcSeconds(), finished_by: 'sbatch refused the submission', exit_code: 1, report: null, steps: [],
-        });
         // what the user asked of SLURM that sbatch refuses (a partition, a time limit, an option): exit code 2, the
         // options named on the line; anything else (the controller not answering, a limit on the user's jobs): 1
         const asked = askedOfSlurm(sbatchOptions(request));
         const line = `sbatch refused the ${p.step} job (${script.relative})${cancelled.length > 0 ? `; cancelled the jobs already submitted (${cancelled.join(', ')})` : ''}: ${err.message}` + asked;
-        throw asked !== '' && refusesJobOptions(err.message) ? new SlurmOptionsError(line) : new SlurmError(line);
+        const refusal = asked !== '' && refusesJobOptions(err.message) ? new SlurmOptionsError(line) : new SlurmError(line);
+        // the finish record says the exit code the submitting command ends with
+        writeJsonAtomic(paths.finish(number), {
+          finished_at: utcSeconds(), finished_by: 'sbatch refused the submission', exit_code: exitCodeFor(refusal), report: null, steps: [],
+        });
+        throw refusal;
       }
       writeJobs(home, jobs);
       onSubmitted(record);
