@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { refusesJobOptions } from '../../src/study/slurm/scheduler.js';
-import { JobsRecordSchema } from '../../src/study/slurm/records.js';
+import { FinishSchema, JobsRecordSchema } from '../../src/study/slurm/records.js';
 import { tempDir } from '../tmp.js';
 
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
@@ -34,6 +34,14 @@ function submit(dir: string, stderr: string, args: string[]): { status: number |
   return { status: r.status, lines: r.stderr.trim().split('\n'), hub };
 }
 
+/** `ptychostudy status --out HUB` with the PATH of `refusingPath`. */
+function status(dir: string, hub: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, 'status', '--out', hub, ...args], {
+    encoding: 'utf8', env: { ...process.env, PATH: refusingPath(dir, '') }, timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 const ASKED_FLAGS = '(execution.slurm, which a hub keeps for its next runs: --slurm-partition, --slurm-account, --slurm-qos, --slurm-time, ' +
   '--slurm-cpus-per-task, --slurm-mem or --slurm-sbatch-arg give another)';
 
@@ -46,6 +54,15 @@ test('sbatch refusing a partition the user named: exit code 2, one line naming t
     `Invalid partition name specified; the job asked --partition=gpu ${ASKED_FLAGS}`);
   const jobs = JobsRecordSchema.parse(JSON.parse(readFileSync(join(r.hub, 'slurm', 'jobs.json'), 'utf8')));
   assert.deepEqual(jobs.submissions[0]!.rejected, { step: 'generate', message: 'sbatch: error: Batch job submission failed: Invalid partition name specified' });
+  // the finish record says the exit code the command ended with (was: 1), and `status` shows the submission failed
+  const finish = FinishSchema.parse(JSON.parse(readFileSync(join(r.hub, 'slurm', '1', 'finish.json'), 'utf8')));
+  assert.equal(finish.exit_code, 2);
+  const shown = status(dir, r.hub, []);
+  assert.equal(shown.status, 1, shown.stderr);
+  assert.match(shown.stdout.split('\n')[0]!, / — finished, exit code 2$/);
+  assert.match(shown.stdout, /^sbatch refused the generate job: sbatch: error: Batch job submission failed: Invalid partition name specified$/m);
+  const waited = status(dir, r.hub, ['--wait']);
+  assert.equal(waited.status, 1, waited.stderr);
 });
 
 test('sbatch refusing an option it does not know: exit code 2, the line names the option, not sbatch\'s pointer to --help', () => {
@@ -61,6 +78,7 @@ test('sbatch failing for the cluster (slurmctld not answering) stays exit code 1
   const r = submit(dir, 'sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)', ['--slurm-partition', 'gpu']);
   assert.equal(r.status, 1, r.lines.join('\n'));
   assert.match(r.lines.at(-1)!, /^ptychostudy run: sbatch refused the generate job \(slurm\/generate\.sbatch\): .*Unable to contact slurm controller \(connect failure\); the job asked --partition=gpu /);
+  assert.equal(FinishSchema.parse(JSON.parse(readFileSync(join(r.hub, 'slurm', '1', 'finish.json'), 'utf8'))).exit_code, 1);
   // a refusal of an option the job did not take from the user (a partition SLURM's own default names): the cluster's, 1
   const none = submit(tempDir('sbatch-refused-default'), 'sbatch: error: Batch job submission failed: Invalid partition name specified', []);
   assert.equal(none.status, 1, none.lines.join('\n'));
@@ -85,4 +103,26 @@ test('which of sbatch\'s refusals are of the job\'s options', () => {
     'sbatch: error: Batch job submission failed: Job violates accounting/QOS policy (job submit limit, user\'s size and/or time limits)',
     'sbatch did not answer within 60 s (is slurmctld reachable?)',
   ]) assert.ok(!refusesJobOptions(m), m);
+});
+
+/** sbatch's refusals as SLURM 20.11 to 24.11 word them (scripts/slurm-refusal-strings.mjs, from SchedMD's repository). */
+interface RefusalStrings {
+  refuses: Record<string, 'option' | 'cluster'>;
+  releases: Record<string, { tag: string; submission_failed_prefix: string; errors: Record<string, string>; client: Record<string, string> }>;
+}
+
+test('every SLURM release\'s wording of a refused option is classified as the option it names, and of the cluster\'s state as not one', () => {
+  const table = JSON.parse(readFileSync(resolve('test', 'fixtures', 'slurm', 'sbatch-refusals.json'), 'utf8')) as RefusalStrings;
+  assert.deepEqual(Object.keys(table.releases), ['20.11', '21.08', '22.05', '23.02', '23.11', '24.05', '24.11']);
+  for (const [release, r] of Object.entries(table.releases)) {
+    for (const [name, text] of Object.entries(r.errors)) {
+      // as sbatch prints it: `sbatch: error: Batch job submission failed: <slurm_strerror>`
+      const line = `sbatch: error: ${r.submission_failed_prefix}${text}`;
+      assert.equal(refusesJobOptions(line), table.refuses[name] === 'option', `${release} ${name}: ${line}`);
+    }
+    for (const [flag, text] of Object.entries(r.client)) {
+      assert.ok(text.includes(flag), `${release}: ${text}`);
+      assert.ok(refusesJobOptions(`sbatch: error: ${text}`), `${release} ${flag}: ${text}`);
+    }
+  }
 });

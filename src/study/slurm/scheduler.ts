@@ -32,8 +32,10 @@ export class SlurmOptionsError extends SlurmError {
 }
 
 /**
- * sbatch's refusals of a job's options, by its messages (slurm-wlm 22.05; the client's own parse errors and slurmctld's
- * `Batch job submission failed: …`). What is not among them — slurmctld not answering, a socket timed out, the
+ * sbatch's refusals of a job's options, by its messages: the client's own parse errors and slurmctld's `Batch job
+ * submission failed: …`, whose wording is the same in every release from 20.11 to 24.11 (slurm_errno.c's `slurm_errtab`,
+ * slurm_opt.c; test/fixtures/slurm/sbatch-refusals.json, made by scripts/slurm-refusal-strings.mjs from SchedMD's
+ * repository, and test/slurm/sbatch-refusal.test.ts classifies each release's). What is not among them — slurmctld not answering, a socket timed out, the
  * controller too busy, an association or QOS limit on how many jobs a user may have — is the cluster's state, not a
  * wrong option: exit code 1.
  */
@@ -41,7 +43,7 @@ const OPTION_REFUSALS: readonly RegExp[] = [
   /^sbatch: unrecognized option\b/i,
   /^sbatch: (?:invalid option|option .* requires an argument)\b/i,
   /^sbatch: error: Invalid (?:--[\w-]+|numeric value|generic resource|feature|partition|account|qos)\b/i,
-  /Batch job submission failed: (?:Invalid (?:partition|account|qos|generic resource|feature|node name|--[\w-]+)\b|Requested time limit is invalid|Memory required by task is not available|Requested node configuration is not available|More processors requested than permitted|Node count specification invalid|CPU count per node can not be satisfied)/i,
+  /Batch job submission failed: (?:Invalid (?:partition|account|qos|generic resource|feature|node name|--[\w-]+)\b|Requested time limit is invalid|Memory required by task is not available|Requested node configuration is not available|More processors requested than permitted|Node count specification invalid|CPU count specification invalid|CPU count per node can not be satisfied)/i,
 ];
 
 /** Whether sbatch's refusal `message` (its last line) refuses an option of the job (see OPTION_REFUSALS). */
