@@ -89,6 +89,14 @@ export function settingsOrigin(s: SettingsSources): SettingsOrigin {
   return Object.fromEntries([...origin].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/**
+ * The entries of `origin` for the settings one phase uses: those under each of `settings` (a group, `simulation`, names
+ * every setting in it; a setting, `simulation.doses`, itself), in `origin`'s order.
+ */
+export function originOf(origin: SettingsOrigin, settings: readonly string[]): SettingsOrigin {
+  return Object.fromEntries(Object.entries(origin).filter(([p]) => settings.some((s) => p === s || p.startsWith(`${s}.`))));
+}
+
 /** `reconstruction.epochs` ← flag --epochs: one line per setting, as `reconstruct --dry-run` prints them. */
 export function originLines(origin: SettingsOrigin, prefix = ''): string[] {
   return Object.entries(origin).filter(([p]) => prefix === '' || p === prefix || p.startsWith(`${prefix}.`))

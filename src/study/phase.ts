@@ -22,6 +22,7 @@
 
 import { stoppedExitCode, UsageError } from '../errors.js';
 import { shown } from '../settings/parse.js';
+import { checkSettingsOrigin, originOf, type SettingsOrigin } from '../settings/origin.js';
 
 /**
  * The paths a phase's options must name, checked where the phase is entered: options from a JavaScript
@@ -120,6 +121,15 @@ export function checkSignalOption(signal: unknown): AbortSignal | undefined {
     throw new UsageError(`\`signal\` ${typeof signal}: expected an AbortSignal (new AbortController().signal) or undefined`);
   }
   return signal;
+}
+
+/**
+ * The `settingsOrigin` option of a phase's entry point (undefined, or setting paths and where each came from; a UsageError
+ * otherwise) narrowed to the settings the phase uses (`settings`: its groups and settings, `originOf`); null when not given.
+ */
+export function phaseOrigin(origin: unknown, settings: readonly string[]): SettingsOrigin | null {
+  const checked = checkSettingsOrigin(origin);
+  return checked === undefined ? null : originOf(checked, settings);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { action } from '../action.js';
 import { collect, doseFlags, integerFlag } from '../flags.js';
-import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
+import { addConfigOption, addOutOption, aliased, settingsWithOrigin } from '../options.js';
 import { UsageError } from '../../errors.js';
 import { printable } from '../../text.js';
 import { PRESET_NAMES, type PresetName } from '../../settings/schema.js';
@@ -125,7 +125,7 @@ export function register(program: Command): void {
       const outputRoot = aliased<string>(o as Record<string, unknown>, '--out', OLD_OUT);
       if (outputRoot === undefined) throw new UsageError('--out is required (the directory the datasets are written to)');
       const given = doseFlags(o.dose) ?? [];
-      const settings = settingsFrom(o.config, {
+      const { settings, origin } = settingsWithOrigin(o.config, {
         ...(o.preset !== undefined ? { preset: o.preset as PresetName } : {}),
         simulation: {
           doses: given.length > 0 ? given : undefined,
@@ -134,12 +134,14 @@ export function register(program: Command): void {
           baseNpz: o.baseNpz,
         },
         execution: executorSettingsFromFlags(o),
-      }, { preset: 'quick' });
+      }, FLAGS, { preset: 'quick' });
       const timestamp = sourceDateEpoch();
       refuseDetachWithoutSlurm(settings.execution.executor, o);
       refuseOtherFolderKind(outputRoot, 'phaseC');
       const { generateOnCluster } = await import('../cluster.js');
-      const onCluster = await generateOnCluster(settings, { outputRoot, overwrite: o.overwrite ?? false, timestamp }, o);
+      // where each setting came from: the manifest records those of Phase C (the preset, simulation.*)
+      const runOptions = { outputRoot, overwrite: o.overwrite ?? false, timestamp, settingsOrigin: origin };
+      const onCluster = await generateOnCluster(settings, runOptions, o);
       if (onCluster !== null) return onCluster;
       const progress = progressPrinter();
       // printed once the inputs have been accepted (errors stay a single line)
@@ -155,7 +157,7 @@ export function register(program: Command): void {
       });
       try {
         const { runSimulation } = await import('../../study/simulate/phase.js');
-        const result = await runSimulation(settings, { outputRoot, overwrite: o.overwrite ?? false, timestamp }, (p) => {
+        const result = await runSimulation(settings, runOptions, (p) => {
           if (info) { process.stderr.write(info); info = ''; }
           // a file announced is whole by the time the handler can run: it runs only when the event loop does
           if (p.stage === 'write' && p.file !== undefined && p.dose !== undefined) written.push({ dose: p.dose, file: p.file });

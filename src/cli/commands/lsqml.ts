@@ -6,6 +6,7 @@ import { ENGINE_FLAGS, addFrameOptions, addProbeOptions, frameSettings, type Eng
 import { integerFlag } from '../flags.js';
 import { onStop, stoppedWord, type StopSignal } from '../interrupt.js';
 import { addConfigOption, addOutOption, aliased, configInput, settingsLsqmlIgnores, settingsWithOrigin } from '../options.js';
+import { originOf } from '../../settings/origin.js';
 import { UsageError } from '../../errors.js';
 import { brokenLink } from '../../files/regular.js';
 import { formatBytes } from '../../data/memory.js';
@@ -181,7 +182,7 @@ export function register(program: Command): void {
       }
       if (configLines.length > 0) process.once('exit', (code) => { if (code === 0 || code === 1) process.stderr.write(configLines.join('')); });
       // where each reconstruction setting came from, for reconstruction_run.json (the study's groups are not used here)
-      const settingsOrigin = Object.fromEntries(Object.entries(origin).filter(([p]) => p.startsWith('reconstruction.')));
+      const settingsOrigin = originOf(origin, ['reconstruction']);
       const opts = { input, outputDir, settings, settingsOrigin };
       // the folder's kind and the input once every flag value is checked (a bad value is named first, whatever --out holds)
       refuseOtherFolderKind(outputDir, 'lsqml');

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { action } from '../action.js';
 import { collect, listItems, parseDose } from '../flags.js';
-import { addConfigOption, addOutOption, aliased, settingsFrom } from '../options.js';
+import { addConfigOption, addOutOption, aliased, settingsWithOrigin } from '../options.js';
 import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
 import { doseDirName, OVERLAP_VIEWS } from '../../study/hub/layout.js';
@@ -128,7 +128,7 @@ export function register(program: Command): void {
       const doses = list(flags.dose, '--doses', flags.doses).map(parseDose);
       const views = list(flags.view, '--views', flags.views);
       for (const v of views) if (!(OVERLAP_VIEWS as readonly string[]).includes(v)) throw new UsageError(`--view ${v}: expected one of ${OVERLAP_VIEWS.join(', ')}`);
-      const settings = settingsFrom(flags.config, {
+      const { settings, origin } = settingsWithOrigin(flags.config, {
         overlap: {
           seed: flags.seed !== undefined ? nonNegativeInteger('--seed', flags.seed) : undefined,
           order: flags.order as 'seeded' | 'raster' | undefined,
@@ -136,7 +136,7 @@ export function register(program: Command): void {
           neighborCount: flags.neighborCount !== undefined ? nonNegativeInteger('--neighbor-count', flags.neighborCount) : undefined,
         },
         execution: executorSettingsFromFlags(flags),
-      });
+      }, FLAGS);
       refuseDetachWithoutSlurm(settings.execution.executor, flags);
       // the folders' kinds once every flag value is checked (a bad value is named first, whatever the folders hold)
       refuseOtherFolderKind(outputRoot, 'phaseD');
@@ -147,6 +147,8 @@ export function register(program: Command): void {
         doses: doses.length > 0 ? doses : undefined,
         views: views.length > 0 ? views : undefined,
         overwrite: !!flags.overwrite,
+        // where each setting came from: the manifest records those of Phase D (overlap.*)
+        settingsOrigin: origin,
       };
       const { overlapOnCluster } = await import('../cluster.js');
       const onCluster = await overlapOnCluster(settings, runOptions, flags);

@@ -8,7 +8,7 @@ import { paint } from '../style.js';
 import { onStop, stoppedWord } from '../interrupt.js';
 import { redrawsInPlace } from '../progress/terminal.js';
 import { settingsDefaults } from '../../settings/parse.js';
-import { originLines, type SettingsOrigin } from '../../settings/origin.js';
+import { originLines, originOf, type SettingsOrigin } from '../../settings/origin.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { SPLITS, VIEWS, type Split, type View } from '../../study/hub/layout.js';
 import type { ReconstructionPlanOptions } from '../../study/reconstruct/plan.js';
@@ -74,7 +74,7 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
     execution: { jobs: integerFlag('--jobs', f.jobs), ...executorSettingsFromFlags(f) },
   }, FLAGS);
   // the settings Phase F uses: the reconstruction group, the study's doses (the job matrix) and how jobs are run
-  const origin = Object.fromEntries(Object.entries(given).filter(([p]) => /^(?:reconstruction|execution)\./.test(p) || p === 'simulation.doses'));
+  const origin = originOf(given, ['reconstruction', 'execution', 'simulation.doses']);
   refuseDetachWithoutSlurm(settings.execution.executor, f);
   // the folders' kinds once every flag value is checked (a bad value is named first, whatever the folders hold)
   refuseOtherFolderKind(artifactRoot, 'phaseF');

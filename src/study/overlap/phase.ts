@@ -41,7 +41,7 @@ export async function runOverlap(studySettings: StudySettings | StudySettingsInp
   onProgress: (p: OverlapProgress) => void = () => {}, executor: Executor = localExecutor()): Promise<OverlapSummary> {
   const settings = checkStudySettings(studySettings);
   requirePathOptions(opts, ['phaseCRoot', 'outputRoot']);
-  checkOptionNames(opts, 'runOverlap', optionNames<OverlapRunOptions>({ phaseCRoot: true, outputRoot: true, doses: true, views: true, overwrite: true, signal: true }),
+  checkOptionNames(opts, 'runOverlap', optionNames<OverlapRunOptions>({ phaseCRoot: true, outputRoot: true, doses: true, views: true, overwrite: true, signal: true, settingsOrigin: true }),
     { dose: 'the doses are `doses: [1e4, …]`', view: 'the views are `views: [\'dense\', …]`' });
   const signal = checkSignalOption(opts.signal);
   const planned = planOverlap(settings, opts);

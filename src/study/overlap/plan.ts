@@ -12,7 +12,8 @@ import { checkPhaseCFiles, checkPhaseCRecorded, recordedPhaseCFiles } from '../h
 import { checkWritableDir } from '../../files/writable.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { discoverDoses, doseDirName, phaseDViewFiles, SPLITS } from '../hub/layout.js';
-import type { PlannedJob } from '../phase.js';
+import { phaseOrigin, type PlannedJob } from '../phase.js';
+import type { SettingsOrigin } from '../../settings/origin.js';
 import type { EarlierFiles } from '../../files/earlier.js';
 
 /** Options of one Phase D run that are not study settings. */
@@ -30,7 +31,15 @@ export interface OverlapRunOptions {
    * is released and the call rejects with `StudyAbortedError`, as Ctrl-C leaves it; running it again continues.
    */
   signal?: AbortSignal;
+  /**
+   * Where each given setting came from (settings/origin.ts), as the command computed it: the entries of Phase D's settings
+   * (`PHASE_D_SETTINGS`) are recorded in overlap_manifest.json (`provenance.settings_origin`).
+   */
+  settingsOrigin?: SettingsOrigin;
 }
+
+/** The settings Phase D uses, whose origin its manifest records: the `overlap` group (its doses are the command's choice). */
+export const PHASE_D_SETTINGS = ['overlap'] as const;
 
 export interface OverlapProgress {
   dose: number;
@@ -62,6 +71,8 @@ export interface OverlapPlan {
   neighborCount: number;
   /** Where the outputs this run replaces go (set under the root's lock); absent: replaced in place. */
   earlier?: EarlierFiles;
+  /** Where each of Phase D's settings given came from (`PHASE_D_SETTINGS`), or null when the caller did not say. */
+  settingsOrigin: SettingsOrigin | null;
 }
 
 /** The plan of a Phase D run; throws UsageError before anything is written. */
@@ -109,6 +120,7 @@ export function planOverlap(settings: StudySettings, opts: OverlapRunOptions): O
   return {
     phaseCRoot, outputRoot, views, fractions, seed: settings.overlap.seed, order: settings.overlap.order,
     probeDiameterPx: settings.overlap.probeDiameterPx, neighborCount: settings.overlap.neighborCount,
+    settingsOrigin: phaseOrigin(opts.settingsOrigin, PHASE_D_SETTINGS),
     jobs: doses.map((d, index) => ({ index, key: doseDirName(d.dose), dose: d.dose, dir: d.dir })),
   };
 }

@@ -74,6 +74,10 @@ export function writeOverlapManifest(path: string, plan: OverlapPlan, results: r
   }
   writeJsonAtomic(path, {
     schema_version: 1, phase: 'D', phase_c_root: rel(plan.phaseCRoot), doses,
-    provenance: { phase_d_root: plan.outputRoot, phase_c_root: plan.phaseCRoot },
+    // where each setting of this run given came from: provenance, as the roots are (not part of what the phase holds,
+    // run/fingerprints.ts)
+    provenance: {
+      phase_d_root: plan.outputRoot, phase_c_root: plan.phaseCRoot, ...(plan.settingsOrigin !== null ? { settings_origin: plan.settingsOrigin } : {}),
+    },
   }, plan.earlier?.beforeRename);
 }

@@ -99,7 +99,9 @@ export function reportUnchanged(hub: string, state: RunState): boolean {
 /**
  * Keys of the Phase C and D manifests that say when, where, by which version or how fast they were written,
  * not what data the phase holds: left out of their content fingerprints, so that a copied hub, or the same
- * phase run again with the same settings (the same bytes of data), keeps its fingerprint.
+ * phase run again with the same settings (the same bytes of data), keeps its fingerprint. `provenance` holds
+ * where each setting given came from (`settings_origin`) too: the same settings given by flags or by a settings file
+ * (the hub's settings.json, as the refusal of a rewritten root says to remake it) make the same data.
  */
 const CIRCUMSTANCE_KEYS = new Set(['updated_utc', 'generated_utc', 'seconds', 'provenance', 'ptychostudy_version', 'tool', 'doses_this_run']);
 

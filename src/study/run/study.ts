@@ -401,7 +401,7 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
     compare: new RootGuard(roots.g, PHASE_G.lock, 'output root', MERGE_WAIT_MS, signal),
   } as const;
   try {
-    return await phasesInHub(hub, settings, onEvent, state, previous, design, guards, signal);
+    return await phasesInHub(hub, settings, onEvent, state, previous, design, guards, signal, origin);
   } finally {
     for (const g of Object.values(guards)) g.release();
   }
@@ -410,7 +410,7 @@ async function studyInHub(hub: string, settings: StudySettings, onEvent: (e: Run
 type Guards = Readonly<Record<'generate' | 'overlap' | 'reconstruct' | 'compare', RootGuard>>;
 
 async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: RunEvent) => void, state: RunState,
-  previous: RunState | null, design: StudyDesign, guards: Guards, signal: AbortSignal | undefined): Promise<RunResult> {
+  previous: RunState | null, design: StudyDesign, guards: Guards, signal: AbortSignal | undefined, origin: SettingsOrigin | undefined): Promise<RunResult> {
   // Nothing is written until a phase has work to do: a finished hub resumes without changing a byte.
   let worked = false;
   const begin = (): void => {
@@ -426,6 +426,8 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   };
   const roots = hubRoots(hub);
   const stopping = signal !== undefined ? { signal } : {};
+  // where this run's settings came from: Phases C and D record their own settings' in their manifests
+  const given = origin !== undefined ? { settingsOrigin: origin } : {};
   let reconstruct: PhaseFSummary | null = null;
   let compare: PhaseGSummary | null = null;
   let exitCode = 0;
@@ -544,7 +546,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
 
   await phase('generate', recordedComplete(join(roots.c, PHASE_C.manifest), () => checkPhaseRootUnchanged(hub, state, 'generate')), async () => {
     const { runSimulation } = await import('../simulate/phase.js');
-    const r = await runSimulation(settings, { outputRoot: roots.c, overwrite: true, ...stopping }, (progress) => onEvent({ type: 'generate', progress }));
+    const r = await runSimulation(settings, { outputRoot: roots.c, overwrite: true, ...given, ...stopping }, (progress) => onEvent({ type: 'generate', progress }));
     return {
       detail: `${r.doses.length} doses × ${r.nPositions} positions (train ${r.split.trainCount}, test ${r.split.testCount})` + keptNote(hub, r.keptIn),
       fingerprints: () => ({ outputs_sha256: phaseCContent(hub) }),
@@ -554,7 +556,7 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
   const overlapRecord = (path: string): void => { readOverlapManifest(path); checkPhaseRootUnchanged(hub, state, 'overlap'); };
   await phase('overlap', recordedComplete(join(roots.d, PHASE_D.manifest), overlapRecord), async () => {
     const { runOverlap } = await import('../overlap/phase.js');
-    const r = await runOverlap(settings, { phaseCRoot: roots.c, outputRoot: roots.d, doses: settings.simulation.doses, overwrite: true, ...stopping },
+    const r = await runOverlap(settings, { phaseCRoot: roots.c, outputRoot: roots.d, doses: settings.simulation.doses, overwrite: true, ...given, ...stopping },
       (progress) => onEvent({ type: 'overlap', progress }));
     if (r.failed > 0) {
       const why = r.doses.filter((d) => d.status === 'failed').map((d) => `dose ${d.dose}: ${d.error ?? 'failed'}`).join('; ');

@@ -49,7 +49,7 @@ export async function runSimulation(studySettings: StudySettings | StudySettings
   const t0 = performance.now();
   const settings = checkStudySettings(studySettings);
   requirePathOptions(opts, ['outputRoot']);
-  checkOptionNames(opts, 'runSimulation', optionNames<SimulationRunOptions>({ outputRoot: true, overwrite: true, timestamp: true, compress: true, compressLevel: true, signal: true }),
+  checkOptionNames(opts, 'runSimulation', optionNames<SimulationRunOptions>({ outputRoot: true, overwrite: true, timestamp: true, compress: true, compressLevel: true, signal: true, settingsOrigin: true }),
     { doses: 'the doses are a setting: `simulation.doses`' });
   const signal = checkSignalOption(opts.signal);
   const planned = planSimulation(settings, opts);

@@ -25,7 +25,8 @@ import { shown } from '../../settings/parse.js';
 import type { PresetName, StudySettings } from '../../settings/schema.js';
 import { counted, printable } from '../../text.js';
 import { checkDoses, doseDirName, PHASE_C } from '../hub/layout.js';
-import type { PlannedJob } from '../phase.js';
+import { phaseOrigin, type PlannedJob } from '../phase.js';
+import type { SettingsOrigin } from '../../settings/origin.js';
 import type { EarlierFiles } from '../../files/earlier.js';
 
 export const PHASE_C_TOOL = 'ptychostudy generate';
@@ -48,7 +49,15 @@ export interface SimulationRunOptions {
    * is released and the call rejects with `StudyAbortedError`, as Ctrl-C leaves it; running it again continues.
    */
   signal?: AbortSignal;
+  /**
+   * Where each given setting came from (settings/origin.ts), as the command computed it: the entries of Phase C's settings
+   * (`PHASE_C_SETTINGS`) are recorded in run_manifest.json (`_run.provenance.settings_origin`).
+   */
+  settingsOrigin?: SettingsOrigin;
 }
+
+/** The settings Phase C uses, whose origin its manifest records: the preset and the `simulation` group. */
+export const PHASE_C_SETTINGS = ['preset', 'simulation'] as const;
 
 export interface PhaseCProgress {
   stage: 'prepare' | 'far-field' | 'simulate' | 'write' | 'dose-done';
@@ -102,6 +111,8 @@ export interface SimulationPlan {
   compressLevel: number;
   /** Where the outputs this run replaces go (set under the root's lock); null: replaced in place (plans not yet run). */
   earlier: EarlierFiles | null;
+  /** Where each of Phase C's settings given came from (`PHASE_C_SETTINGS`), or null when the caller did not say. */
+  settingsOrigin: SettingsOrigin | null;
 }
 
 /** The nearest existing ancestor of `p` (or `p` itself). */
@@ -390,5 +401,6 @@ export function planSimulation(settings: StudySettings, opts: SimulationRunOptio
     settings, preset: settings.preset, outputRoot: opts.outputRoot, doses, seed: sim.seed, nPositions, patchSize,
     objectShape: [h, w], base, jobs, manifestPath, previousManifest, timestamp: opts.timestamp ?? null,
     compress: opts.compress ?? true, compressLevel: opts.compressLevel ?? 1, earlier: null,
+    settingsOrigin: phaseOrigin(opts.settingsOrigin, PHASE_C_SETTINGS),
   };
 }

@@ -74,7 +74,9 @@ export class SimulationManifest {
       object_source: plan.base ? plan.base.path : 'synthetic',
       split: { axis: r.split.axis, split_point: r.split.splitPoint, train_count: r.trainCount, test_count: r.testCount },
       doses_this_run: plan.doses,
-      provenance: { output_root: resolve(plan.outputRoot) },
+      // where each of the run's settings given came from: provenance, as the root is — two runs of the same settings, one
+      // from flags and one from a settings file, make the same data and the same fingerprint (run/fingerprints.ts)
+      provenance: { output_root: resolve(plan.outputRoot), ...(plan.settingsOrigin !== null ? { settings_origin: plan.settingsOrigin } : {}) },
     };
     writeJsonAtomic(plan.manifestPath, orderedManifest(this.entries, run), plan.earlier?.beforeRename);
   }

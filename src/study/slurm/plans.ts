@@ -16,19 +16,20 @@ import { InputError, UsageError } from '../../errors.js';
 import { MAX_RECORD_BYTES, readJsonTextAtMost } from '../../files/bounded-read.js';
 import { isFile } from '../../files/dirs.js';
 import { checkLockFree } from '../../files/lock.js';
-import { checkSettingsOrigin } from '../../settings/origin.js';
+import { checkSettingsOrigin, type SettingsOrigin } from '../../settings/origin.js';
 import type { StudySettings } from '../../settings/schema.js';
 import { checkBeforeComparing, type PhaseGOptions } from '../compare/phase.js';
 import { planComparisons } from '../compare/plan.js';
 import { currentExternalModels } from '../compare/summary.js';
 import { readMetricsSummary } from '../hub/metrics-summary.js';
 import { doseDirName, HUB, hubRoots, PHASE_C, PHASE_D, PHASE_F, PHASE_G, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
-import { planOverlap, type OverlapRunOptions } from '../overlap/plan.js';
+import { planOverlap, PHASE_D_SETTINGS, type OverlapRunOptions } from '../overlap/plan.js';
 import { NO_FILTERS } from '../reconstruct/filters.js';
 import { checkInitObjectFits, checkInitProbeFits, planReconstruction, type ReconstructionPlanOptions } from '../reconstruct/plan.js';
 import { jobsToRun, startFileUsed } from '../reconstruct/record.js';
 import { absentStartFiles, startFileAbsentError } from '../reconstruct/start-files.js';
-import { planSimulation, type SimulationRunOptions } from '../simulate/plan.js';
+import { PHASE_C_SETTINGS, planSimulation, type SimulationRunOptions } from '../simulate/plan.js';
+import { phaseOrigin } from '../phase.js';
 import type { ArrayStep } from './records.js';
 
 /** One array of a submission, before it is submitted. */
@@ -124,8 +125,17 @@ function checkRootsFree(roots: readonly (readonly [root: string, lock: string, p
   for (const [root, lock, place] of roots) checkLockFree(join(root, lock), place);
 }
 
-/** The arrays of a whole study into `hub`, given which phases run.json records as complete. */
-export async function studySteps(hub: string, settings: StudySettings, complete: (phase: ArrayStep) => boolean): Promise<PlannedStep[]> {
+/** A step's `settingsOrigin` option: where each of its phase's settings given came from, when the command said. */
+function originStored(origin: SettingsOrigin | null): { settingsOrigin?: SettingsOrigin } {
+  return origin === null ? {} : { settingsOrigin: origin };
+}
+
+/**
+ * The arrays of a whole study into `hub`, given which phases run.json records as complete; `origin`: where each setting
+ * given came from, which Phases C and D record in their manifests as a local run's do.
+ */
+export async function studySteps(hub: string, settings: StudySettings, complete: (phase: ArrayStep) => boolean,
+  origin?: SettingsOrigin): Promise<PlannedStep[]> {
   const roots = hubRoots(resolve(hub));
   const doses = [...settings.simulation.doses].sort((a, b) => a - b);
   const views = Object.keys(settings.overlap.views);
@@ -137,9 +147,13 @@ export async function studySteps(hub: string, settings: StudySettings, complete:
   checkRootsFree([[roots.c, PHASE_C.lock, 'Phase C root'], [roots.d, PHASE_D.lock, 'Phase D root'], [roots.f, PHASE_F.lock, 'artifact root']]);
   const steps: PlannedStep[] = [];
   const c = complete('generate') ? [] : dosesToGenerate(roots.c, doses);
-  if (c.length > 0) steps.push({ step: 'generate', tasks: c.map(doseDirName), options: { outputRoot: roots.c, timestamp: null } });
+  if (c.length > 0) {
+    steps.push({ step: 'generate', tasks: c.map(doseDirName), options: { outputRoot: roots.c, timestamp: null, ...originStored(phaseOrigin(origin, PHASE_C_SETTINGS)) } });
+  }
   const d = complete('overlap') && c.length === 0 ? [] : dosesToOverlap(roots.d, doses, views);
-  if (d.length > 0) steps.push({ step: 'overlap', tasks: d.map(doseDirName), options: { phaseCRoot: roots.c, outputRoot: roots.d, views: null } });
+  if (d.length > 0) {
+    steps.push({ step: 'overlap', tasks: d.map(doseDirName), options: { phaseCRoot: roots.c, outputRoot: roots.d, views: null, ...originStored(phaseOrigin(origin, PHASE_D_SETTINGS)) } });
+  }
   // the hub's settings.json named as a local run's Phase F names it: a job's `ptychostudy lsqml` line gives it with
   // --config when the job has settings that line has no flag for
   const fOptions = {
@@ -166,7 +180,10 @@ export async function studySteps(hub: string, settings: StudySettings, complete:
 export function generateSteps(settings: StudySettings, opts: SimulationRunOptions): PlannedStep[] {
   const plan = planSimulation(settings, opts);
   checkRootsFree([[plan.outputRoot, PHASE_C.lock, 'Phase C root']]); // a local `generate` writing there: refused as it refuses a second one
-  return [{ step: 'generate', tasks: plan.jobs.map((j) => j.key), options: { outputRoot: resolve(opts.outputRoot), timestamp: opts.timestamp ?? null } }];
+  return [{
+    step: 'generate', tasks: plan.jobs.map((j) => j.key),
+    options: { outputRoot: resolve(opts.outputRoot), timestamp: opts.timestamp ?? null, ...originStored(plan.settingsOrigin) },
+  }];
 }
 
 /** `ptychostudy overlap --executor slurm`: every dose the plan selects. */
@@ -175,7 +192,7 @@ export function overlapSteps(settings: StudySettings, opts: OverlapRunOptions): 
   checkRootsFree([[plan.outputRoot, PHASE_D.lock, 'Phase D root']]); // a local `overlap` writing there: refused as it refuses a second one
   return [{
     step: 'overlap', tasks: plan.jobs.map((j) => j.key),
-    options: { phaseCRoot: plan.phaseCRoot, outputRoot: plan.outputRoot, views: opts.views ? [...opts.views] : null },
+    options: { phaseCRoot: plan.phaseCRoot, outputRoot: plan.outputRoot, views: opts.views ? [...opts.views] : null, ...originStored(plan.settingsOrigin) },
   }];
 }
 

@@ -345,7 +345,7 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
   const home = resolve(hub);
   await prepareHomes(home, homesWriting(home, true), false);
   const complete = (p: PhaseName): boolean => readRunState(hub)?.phases[p]?.status === 'complete';
-  const steps = await studySteps(hub, settings, complete);
+  const steps = await studySteps(hub, settings, complete, origin);
   // A finished hub, as a local run finds it: nothing to submit and no result written. What a `compare` killed before it
   // finished left in Phase G (its stale running lock, a job's staging folder, its empty run folder) goes, as a local run
   // of the finished hub removes it; a live compare's lock stays (the lock's own rule).

@@ -19,7 +19,7 @@ import type { SimulationJobResult } from '../../simulate/job.js';
 import { simulationPhase } from '../../simulate/phase.js';
 import { planSimulation, type SimulationPlan } from '../../simulate/plan.js';
 import { SimulationManifest } from '../../simulate/record.js';
-import { outputRootOption, type ClusterStep, type StepContext, type TaskFailure } from './step.js';
+import { originOption, outputRootOption, type ClusterStep, type StepContext, type TaskFailure } from './step.js';
 
 const plans = new Map<string, SimulationPlan>();
 
@@ -29,7 +29,8 @@ function planOf(ctx: StepContext): SimulationPlan {
   const id = `${outputRoot}|${ctx.submission.number}`;
   let plan = plans.get(id);
   if (plan === undefined) {
-    plan = planSimulation(ctx.settings, { outputRoot, overwrite: true, timestamp });
+    // where each setting came from, as the submitting command stored it: the merges record it in run_manifest.json
+    plan = planSimulation(ctx.settings, { outputRoot, overwrite: true, timestamp, ...originOption(ctx) });
     plans.set(id, plan);
   }
   return plan;

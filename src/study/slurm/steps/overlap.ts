@@ -9,10 +9,10 @@ import { PHASE_D } from '../../hub/layout.js';
 import { keptPositionsText, type DoseSummary } from '../../overlap/job.js';
 import { doseLabel } from '../../../report/ticks.js';
 import { overlapPhase } from '../../overlap/phase.js';
-import { planOverlap, type OverlapPlan } from '../../overlap/plan.js';
+import { planOverlap, PHASE_D_SETTINGS, type OverlapPlan } from '../../overlap/plan.js';
 import { writeOverlapManifest } from '../../overlap/record.js';
-import { localExecutor } from '../../phase.js';
-import { outputRootOption, pathOption, type ClusterStep, type StepContext } from './step.js';
+import { localExecutor, phaseOrigin } from '../../phase.js';
+import { originOption, outputRootOption, pathOption, type ClusterStep, type StepContext } from './step.js';
 
 function viewsOption(ctx: StepContext): string[] | null {
   const v = ctx.record.options['views'];
@@ -33,6 +33,8 @@ function recordPlan(ctx: StepContext): OverlapPlan {
   return {
     phaseCRoot: resolve(pathOption(ctx.record, 'phaseCRoot')), outputRoot: resolve(outputRootOption(ctx, 'outputRoot')), jobs: [], views,
     fractions: { ...o.views }, seed: o.seed, order: o.order, probeDiameterPx: o.probeDiameterPx, neighborCount: o.neighborCount,
+    // where each setting came from, as the submitting command stored it (recorded in overlap_manifest.json)
+    settingsOrigin: phaseOrigin(originOption(ctx).settingsOrigin, PHASE_D_SETTINGS),
   };
 }
 

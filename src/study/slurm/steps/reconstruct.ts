@@ -15,8 +15,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../../../files/atomic.js';
-import { InputError } from '../../../errors.js';
-import { checkSettingsOrigin, type SettingsOrigin } from '../../../settings/origin.js';
 import { recordPath } from '../../../files/paths.js';
 import { jobKey, PHASE_F } from '../../hub/layout.js';
 import {
@@ -31,7 +29,7 @@ import { finishReconstruction, recordResult, startReconstruction, type Reconstru
 import { selectionFacts } from '../../reconstruct/selection.js';
 import { taskThreads } from '../threads.js';
 import { readPriorRecord, slurmPaths, type TaskResult } from '../records.js';
-import { outputRootOption, pathOption, type ClusterStep, type StepContext, type TaskFailure } from './step.js';
+import { originOption, outputRootOption, pathOption, type ClusterStep, type StepContext, type TaskFailure } from './step.js';
 
 const StartSchema = z.object({
   run_id: z.string(),
@@ -57,18 +55,8 @@ export function reconstructOptions(ctx: StepContext): ReconstructionPlanOptions 
     // as the local run has them: the jobs' `lsqml` lines name the settings file (--config) when they need it, and the
     // run's record says where each setting came from (settings_origin)
     ...(typeof o['configFile'] === 'string' && o['configFile'] !== '' ? { configFile: o['configFile'] } : {}),
-    ...(o['settingsOrigin'] !== undefined ? { settingsOrigin: originOption(ctx, o['settingsOrigin']) } : {}),
+    ...originOption(ctx),
   };
-}
-
-/** The step's `settingsOrigin` option; one that is not an object of texts (a hand-edited jobs.json) is refused, naming it. */
-function originOption(ctx: StepContext, v: unknown): SettingsOrigin {
-  try {
-    return checkSettingsOrigin(v)!;
-  } catch {
-    throw new InputError(`${slurmPaths(ctx.home).jobs}: submission ${ctx.submission.number}, step ${ctx.record.step}, option settingsOrigin: ` +
-      `expected an object of setting paths and where each came from (text); found ${JSON.stringify(v).slice(0, 200)}`);
-  }
 }
 
 const plans = new Map<string, ReconstructionPlan>();

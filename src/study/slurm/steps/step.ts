@@ -18,6 +18,7 @@ import { resolve } from 'node:path';
 import { InputError } from '../../../errors.js';
 import { isInside } from '../../../files/paths.js';
 import type { StudySettings } from '../../../settings/schema.js';
+import { checkSettingsOrigin, type SettingsOrigin } from '../../../settings/origin.js';
 import { slurmPaths, type ArrayStep, type StepRecord, type Submission, type TaskResult } from '../records.js';
 
 export interface StepContext {
@@ -66,6 +67,22 @@ export function pathOption(record: StepRecord, name: string): string {
   const v = record.options[name];
   if (typeof v !== 'string' || v === '') throw new Error(`internal: step ${record.step} has no option ${name}`);
   return v;
+}
+
+/**
+ * The step's `settingsOrigin` option (where each setting the submitting command was given came from), as an option of
+ * the phase's plan: `{ settingsOrigin }`, or `{}` when the command stored none. One that is not an object of texts (a
+ * hand-edited jobs.json) is refused, naming it.
+ */
+export function originOption(ctx: StepContext): { settingsOrigin?: SettingsOrigin } {
+  const v = ctx.record.options['settingsOrigin'];
+  if (v === undefined) return {};
+  try {
+    return { settingsOrigin: checkSettingsOrigin(v)! };
+  } catch {
+    throw new InputError(`${slurmPaths(ctx.home).jobs}: submission ${ctx.submission.number}, step ${ctx.record.step}, option settingsOrigin: ` +
+      `expected an object of setting paths and where each came from (text); found ${JSON.stringify(v).slice(0, 200)}`);
+  }
 }
 
 /** Whether `p` lies in `root` once symbolic links are resolved (a hub named through a link to its folder). */
