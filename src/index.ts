@@ -31,7 +31,7 @@ export { settingsOrigin, type SettingsOrigin, type SettingsSources } from './set
 
 // the study and its phases
 export { runStudy, DEFAULT_STUDY_PRESET, HubSettingsError, type RunEvent, type RunResult, type RunStudyOptions } from './study/run/study.js';
-export { readRunState, readHubSettings, type RunState, type RunSettings, type PhaseRecord } from './study/run/state.js';
+export { readRunState, readHubSettings, type RunState, type RunSettings, type PhaseRecord, type ResumedRun } from './study/run/state.js';
 export { runSimulation, type PhaseCResult } from './study/simulate/phase.js';
 export type { SimulationRunOptions, PhaseCProgress } from './study/simulate/plan.js';
 export type { SimulationJobResult } from './study/simulate/job.js';

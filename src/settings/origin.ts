@@ -17,6 +17,8 @@ export type SettingsOrigin = Record<string, string>;
 export const FROM_FLAG = 'flag ';
 export const FROM_FILE = 'file ';
 export const FROM_PRESET = 'preset ';
+/** A resumed hub's own setting: `hub /abs/hub/settings.json`. */
+export const FROM_HUB = 'hub ';
 
 export interface SettingsSources {
   /** The values the command line gave (undefined where a flag is absent). */
@@ -55,6 +57,21 @@ function valueAt(values: unknown, path: string): unknown {
   let v = values;
   for (const k of path.split('.')) v = isGroup(v) ? v[k] : undefined;
   return v;
+}
+
+/** The settings of `values` at `paths` (leaf paths, as `givenPaths` gives them), as a group of groups. */
+export function settingsAt(values: unknown, paths: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const path of paths) {
+    const keys = path.split('.');
+    let group = out;
+    for (const k of keys.slice(0, -1)) {
+      if (!isGroup(group[k])) group[k] = {};
+      group = group[k] as Record<string, unknown>;
+    }
+    group[keys.at(-1)!] = valueAt(values, path);
+  }
+  return out;
 }
 
 /** The flag of `path`: its own, or the one of the nearest group above it that has one. */

@@ -11,9 +11,11 @@ import { onStop, STOP_WAIT_MS, stoppedWord } from '../interrupt.js';
 import { redrawsInPlace } from '../progress/terminal.js';
 import { UsageError } from '../../errors.js';
 import { compactUtc } from '../../files/dirs.js';
-import { mergeSettings, parseStudySettings, shown } from '../../settings/parse.js';
+import { mergeSettings, parseStudySettings, settingsDefaults, shown } from '../../settings/parse.js';
+import { settingsDifferences } from '../../settings/fingerprint.js';
+import { withAbsolutePaths } from '../../settings/file.js';
 import { PRESET_NAMES, type StudySettings, type StudySettingsInput } from '../../settings/schema.js';
-import { settingsOrigin, type SettingsOrigin } from '../../settings/origin.js';
+import { FROM_HUB, settingsAt, settingsOrigin, type SettingsOrigin } from '../../settings/origin.js';
 import { getPreset } from '../../settings/presets.js';
 import { hubRoots } from '../../study/hub/layout.js';
 import type { RunEvent } from '../../study/run/study.js';
@@ -21,7 +23,7 @@ import type { StartedRun } from '../../study/compare/phase.js';
 import { finishComparisonsUnderWay } from '../../study/compare/threads.js';
 import { removeEmptyDirs } from '../../files/dirs.js';
 import { isOutOfSpace } from '../../files/atomic.js';
-import { conflictingSettings, readHubSettings, readRunState, recordInterrupted } from '../../study/run/state.js';
+import { conflictingSettings, readHubSettings, readRunState, recordInterrupted, SETTINGS_FILE } from '../../study/run/state.js';
 import { shellJoin } from '../../text.js';
 import { summaryTable } from '../../study/run/summary.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
@@ -123,8 +125,16 @@ export function runSettings(flags: Flags, out: string | undefined, force: boolea
       `${shellJoin(['ptychostudy', 'run', '--out', out!])} — or start a new hub (another --out, or --force):\n` +
       conflicts.map((d) => `  ${origin(d.setting)}: hub ${shown(d.was)}, requested ${shown(d.now)}`).join('\n'));
   }
-  // a resumed hub keeps the record of the run that made it (run.json), whose settings these only repeat
-  return { settings, resumed: true, origin: {} };
+  // A resumed hub keeps the record of the run that made it (run.json's settings_origin); this run's is recorded beside it
+  // when it does work: what the flags and the file gave (they repeat the hub's settings, or change what never changes a
+  // result), and every other setting the hub holds that is not its default from the hub's own settings.json.
+  const hubFile = resolve(out!, SETTINGS_FILE);
+  const own = settingsDifferences(withAbsolutePaths(settingsDefaults()), withAbsolutePaths(hubSettings)).map((d) => d.setting);
+  const origin = settingsOrigin({
+    flags: fromFlags, flagNames: FLAGS, file: flags.config === undefined ? null : { path: resolve(flags.config), values: fromFile },
+    base: { name: `${FROM_HUB}${hubFile}`, values: settingsAt(hubSettings, own) },
+  });
+  return { settings, resumed: true, origin };
 }
 
 export function register(program: Command): void {

@@ -86,8 +86,28 @@ export interface RunState {
    * (a library caller, hubs recorded before it).
    */
   settings_origin?: SettingsOrigin;
+  /**
+   * Each later run of the hub that did work (a resume that ran or submitted a phase; a finished hub's resume writes
+   * nothing), in order: when it started, who ran its jobs, and where each of its settings came from (a flag, the settings
+   * file, the hub's own settings.json). Earlier entries, and `settings_origin`, are never changed. Absent until a resume
+   * that says where its settings came from (the CLI does; a library caller's `settingsOrigin`) does work.
+   */
+  resumed_runs?: ResumedRun[];
   status: 'running' | 'complete' | 'failed' | 'interrupted';
   phases: Partial<Record<PhaseName, PhaseRecord>>;
+}
+
+/** A resumed run's entry in run.json (`resumed_runs`). */
+export interface ResumedRun {
+  started: string;
+  executor: 'local' | 'slurm';
+  settings_origin: SettingsOrigin;
+}
+
+/** Records in `state` that a resumed run started at `now` does work with settings from `origin` (nothing when undefined). */
+export function recordResumedRun(state: RunState, now: string, executor: 'local' | 'slurm', origin: SettingsOrigin | undefined): void {
+  if (origin === undefined) return;
+  state.resumed_runs = [...(state.resumed_runs ?? []), { started: now, executor, settings_origin: origin }];
 }
 
 /** The run.json of a new hub made with `settings` (files named by absolute path). */
@@ -180,7 +200,19 @@ export function readRunState(hub: string): RunState | null {
   if (full !== undefined && (full === null || typeof full !== 'object' || Array.isArray(full))) {
     throw new InputError(`${path}: key 'study_settings': expected a group of settings; found ${shownJson(full)}; this hub cannot be resumed until it is repaired`);
   }
+  const resumed = v.resumed_runs;
+  if (resumed !== undefined && (!Array.isArray(resumed) || !resumed.every(isResumedRun))) {
+    throw new InputError(`${path}: key 'resumed_runs': expected a list of runs (started, executor, settings_origin); found ` +
+      `${shownJson(resumed)}; this hub cannot be resumed until it is repaired`);
+  }
   return { ...(v as RunState), settings: parsed.data };
+}
+
+function isResumedRun(r: unknown): boolean {
+  const e = r as Partial<ResumedRun> | null;
+  return e !== null && typeof e === 'object' && typeof e.started === 'string' && (e.executor === 'local' || e.executor === 'slurm') &&
+    e.settings_origin !== null && typeof e.settings_origin === 'object' && !Array.isArray(e.settings_origin) &&
+    Object.values(e.settings_origin).every((w) => typeof w === 'string');
 }
 
 export function writeRunState(hub: string, state: RunState): void {

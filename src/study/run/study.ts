@@ -61,7 +61,7 @@ import { checkHubPath, openHub } from './open-hub.js';
 export { HubSettingsError } from './open-hub.js';
 import { orientationOf } from '../../data/hdf5/frames.js';
 import {
-  newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, recordInterrupted, runSettingsOf, writeHubSettings, writeRunState,
+  newRunState, RUN_STATE_SCHEMA_VERSION, readHubSettings, recordInterrupted, recordResumedRun, runSettingsOf, writeHubSettings, writeRunState,
   type PhaseRecord, type RunState,
 } from './state.js';
 
@@ -185,8 +185,9 @@ export interface RunStudyOptions {
    */
   signal?: AbortSignal;
   /**
-   * Where each given setting came from (settings/origin.ts), recorded in a new hub's run.json as `settings_origin`
-   * (a resumed hub keeps the record of the run that made it: a resume may only repeat its settings).
+   * Where each given setting came from (settings/origin.ts), recorded in a new hub's run.json as `settings_origin`; a
+   * resumed hub keeps the record of the run that made it, and a resume that does work adds its own to run.json's
+   * `resumed_runs`. Phases C and D record their own settings' in their manifests.
    */
   settingsOrigin?: SettingsOrigin;
 }
@@ -417,6 +418,8 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     if (worked) return;
     worked = true;
     if (previous) removeStaleTemporaries(hub, Date.now(), HUB_RECORDS);
+    // a resume that does work records where its settings came from beside the first run's (a new hub's is settings_origin)
+    if (previous) recordResumedRun(state, utcSeconds(), 'local', origin);
     mkdirSync(hub, { recursive: true });
     state.schema_version = RUN_STATE_SCHEMA_VERSION;
     state.status = 'running';

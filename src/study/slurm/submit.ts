@@ -35,7 +35,7 @@ import { checkCarriedModels, type ExternalModel } from '../compare/plan.js';
 import { shellJoin } from '../../text.js';
 import { yieldToEventLoop, type PhaseName } from '../phase.js';
 import {
-  newRunState, RUN_STATE_SCHEMA_VERSION, readRunState, writeHubSettings, writeRunState, type RunState,
+  newRunState, recordResumedRun, RUN_STATE_SCHEMA_VERSION, readRunState, writeHubSettings, writeRunState, type RunState,
 } from '../run/state.js';
 import { compareUnchanged, reportUnchanged } from '../run/fingerprints.js';
 import { checkHubPath, openHub } from '../run/open-hub.js';
@@ -363,7 +363,10 @@ async function submitStudyLocked(hub: string, settings: StudySettings, env: Subm
   }
   if (previous) removeStaleTemporaries(hub, Date.now(), HUB_RECORDS);
   const now = utcSeconds();
-  const state: RunState = readRunState(hub) ?? newRunState(settings, packageVersion(), now, origin);
+  const earlier = readRunState(hub);
+  const state: RunState = earlier ?? newRunState(settings, packageVersion(), now, origin);
+  // a resume that submits work records where its settings came from beside the first run's, as a local one does
+  if (earlier !== null) recordResumedRun(state, now, 'slurm', origin);
   state.schema_version = RUN_STATE_SCHEMA_VERSION;
   state.version = packageVersion();
   state.status = 'running';
