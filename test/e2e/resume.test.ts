@@ -229,6 +229,10 @@ test('a hub whose Phase C or D another command rewrote with other settings is re
   assert.deepEqual(cOrigin(), under(/^(?:preset$|simulation\.)/));
   assert.equal(cOrigin()['simulation.doses'], 'flag --dose');
   assert.deepEqual(dOrigin(), under(/^overlap\./));
+  // and Phase F's run, those of its own settings: the doses, the reconstruction and execution groups
+  const fRuns = json(join(hub, 'phase_f', 'reconstruction_manifest.json')).runs as { settings_origin?: Record<string, string> }[];
+  assert.deepEqual(fRuns.at(-1)!.settings_origin, under(/^(?:preset$|simulation\.doses$|reconstruction\.|execution\.)/));
+  assert.equal(fRuns.at(-1)!.settings_origin!['reconstruction.epochs'], 'flag --epochs');
   const generate = (seed: string) => cli(['generate', '--out', join(hub, 'phase_c'), '--preset', 'quick', '--dose', '1e4', '--n-images', '24', '--seed', seed, '--overwrite']);
 
   // another seed: the reconstructions were made from other data

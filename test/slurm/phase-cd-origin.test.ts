@@ -78,6 +78,9 @@ test('generate and overlap --executor slurm: the manifests record settings_origi
   const steps = await studySteps(hub, settings, () => false, origin);
   assert.deepEqual(steps.find((s) => s.step === 'generate')!.options['settingsOrigin'], phaseC);
   assert.deepEqual(steps.find((s) => s.step === 'overlap')!.options['settingsOrigin'], { 'overlap.seed': 'file /data/study.yaml' });
+  // Phase F's: the doses (which jobs there are) and the reconstruction settings, as a local run's Phase F records them
+  assert.deepEqual(steps.find((s) => s.step === 'reconstruct')!.options['settingsOrigin'],
+    { 'reconstruction.epochs': 'flag --epochs', 'simulation.doses': 'flag --dose' });
   // without one (a library caller that did not say), none
   assert.equal((await studySteps(hub, settings, () => false)).find((s) => s.step === 'generate')!.options['settingsOrigin'], undefined);
 

@@ -32,6 +32,13 @@ import { checkSettingsOrigin, type SettingsOrigin } from '../../settings/origin.
  * `outputRoot`, as for every other phase; `artifactRoot`, its earlier name, is still accepted. One of the two
  * is needed (a UsageError names it otherwise); both, naming different directories, are a UsageError.
  */
+/**
+ * The settings Phase F uses within a study, whose origin `run` records with its Phase F run (`settings_origin`): the
+ * preset, the doses (which jobs there are), the `reconstruction` group and the `execution` group. A `reconstruct` of its
+ * own records every setting it was given.
+ */
+export const PHASE_F_SETTINGS = ['preset', 'simulation.doses', 'reconstruction', 'execution'] as const;
+
 export interface ReconstructionRunOptions {
   phaseCRoot: string;
   phaseDRoot: string;

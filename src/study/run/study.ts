@@ -46,10 +46,10 @@ import { HUB, hubRoots, PHASE_C, PHASE_D, PHASE_F, PHASE_G, REPORT } from '../hu
 import type { OverlapProgress } from '../overlap/plan.js';
 import { readOverlapManifest } from '../overlap/record.js';
 import { checkPhaseCFiles, checkPhaseDFiles, recordedPhaseCFiles } from '../hub/recorded-files.js';
-import { checkLocalRun, checkOptionNames, checkSignalOption, optionNames, PHASES, StudyAbortedError, type PhaseName } from '../phase.js';
+import { checkLocalRun, checkOptionNames, checkSignalOption, optionNames, phaseOrigin, PHASES, StudyAbortedError, type PhaseName } from '../phase.js';
 import { shellJoin } from '../../text.js';
 import { keptPositionsText } from '../overlap/job.js';
-import { planOptions, planReconstruction } from '../reconstruct/plan.js';
+import { PHASE_F_SETTINGS, planOptions, planReconstruction } from '../reconstruct/plan.js';
 import { jobsToRun, type PhaseFEvent, type PhaseFSummary } from '../reconstruct/record.js';
 import { absentStartFiles, startFileAbsentError } from '../reconstruct/start-files.js';
 import { sceneParameters } from '../simulate/job.js';
@@ -585,7 +585,10 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     return pending.length === 0 ? `all ${plan.selected.length} jobs already complete` : null;
   }, async () => {
     const { runReconstruction } = await import('../reconstruct/phase.js');
-    const r = await runReconstruction(settings, { ...fOptions, settingsFile: join(hub, HUB.settings), configFile: join(hub, HUB.settings), ...stopping }, (event) => onEvent({ type: 'reconstruct', event }));
+    const fOrigin = phaseOrigin(origin, PHASE_F_SETTINGS);
+    const r = await runReconstruction(settings, {
+      ...fOptions, settingsFile: join(hub, HUB.settings), configFile: join(hub, HUB.settings), ...(fOrigin !== null ? { settingsOrigin: fOrigin } : {}), ...stopping,
+    }, (event) => onEvent({ type: 'reconstruct', event }));
     reconstruct = r;
     const missing = r.missingPhaseDCount;
     return {

@@ -25,7 +25,7 @@ import { readMetricsSummary } from '../hub/metrics-summary.js';
 import { doseDirName, HUB, hubRoots, PHASE_C, PHASE_D, PHASE_F, PHASE_G, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
 import { planOverlap, PHASE_D_SETTINGS, type OverlapRunOptions } from '../overlap/plan.js';
 import { NO_FILTERS } from '../reconstruct/filters.js';
-import { checkInitObjectFits, checkInitProbeFits, planReconstruction, type ReconstructionPlanOptions } from '../reconstruct/plan.js';
+import { checkInitObjectFits, checkInitProbeFits, PHASE_F_SETTINGS, planReconstruction, type ReconstructionPlanOptions } from '../reconstruct/plan.js';
 import { jobsToRun, startFileUsed } from '../reconstruct/record.js';
 import { absentStartFiles, startFileAbsentError } from '../reconstruct/start-files.js';
 import { PHASE_C_SETTINGS, planSimulation, type SimulationRunOptions } from '../simulate/plan.js';
@@ -158,7 +158,7 @@ export async function studySteps(hub: string, settings: StudySettings, complete:
   // --config when the job has settings that line has no flag for
   const fOptions = {
     phaseCRoot: roots.c, phaseDRoot: roots.d, artifactRoot: roots.f, filters: { ...NO_FILTERS }, allowMissingPhaseD: true, force: false,
-    configFile: join(resolve(hub), HUB.settings),
+    configFile: join(resolve(hub), HUB.settings), ...originStored(phaseOrigin(origin, PHASE_F_SETTINGS)),
   };
   const f = c.length > 0 || d.length > 0 ? matrixKeys(doses)
     : await reconstructKeys(fOptions, settings, { command: 'run', settingsFile: join(resolve(hub), HUB.settings) });
