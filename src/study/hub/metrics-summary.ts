@@ -222,10 +222,35 @@ export function frcSide(r: Pick<SummaryRowCore, 'compared_shape'>): number | nul
  * as the report's Resolution section counts it); null when the value or n is missing.
  */
 export function frcCyclesPerPixel(r: SummaryRowCore, m: FrcMetric, component: 'amplitude' | 'phase'): number | null {
+  return frcFrequency(r, m, component)?.cyclesPerPixel ?? null;
+}
+
+/** Nyquist, in cycles per pixel: the highest frequency a pixel grid holds (a period of 2 pixels). */
+export const NYQUIST_CYCLES_PER_PIXEL = 0.5;
+
+/**
+ * A row's FRC threshold crossing as a spatial frequency f = min(ring / n, Nyquist) on its compared square of side n
+ * (`frcSide`), and whether the cap applied (ring / n at or beyond Nyquist: only the corner rings remain there, and
+ * the curve stayed above up to Nyquist); null when the value or n is missing.
+ */
+export function frcFrequency(r: Pick<SummaryRowCore, 'compared_shape' | 'metrics'>, m: FrcMetric, component: 'amplitude' | 'phase'): { cyclesPerPixel: number; nyquist: boolean } | null {
   const ring = r.metrics[m]?.[component];
   const n = frcSide(r);
   if (typeof ring !== 'number' || !Number.isFinite(ring) || n === null) return null;
-  return Math.min(ring / n, 0.5);
+  const f = ring / n;
+  return f >= NYQUIST_CYCLES_PER_PIXEL ? { cyclesPerPixel: NYQUIST_CYCLES_PER_PIXEL, nyquist: true } : { cyclesPerPixel: f, nyquist: false };
+}
+
+/**
+ * The half-period resolution 1/(2f) in pixels of a row's FRC crossing (`frcFrequency`): 1 px at Nyquist (`nyquist`:
+ * the resolution is at most one pixel, pixel-limited); `belowAtRingZero` when the curve was below the threshold at
+ * ring 0 (f = 0: no resolution); null when the value or the side n is missing (or the ring is negative).
+ */
+export function frcHalfPeriodPx(r: Pick<SummaryRowCore, 'compared_shape' | 'metrics'>, m: FrcMetric, component: 'amplitude' | 'phase'): { px: number; nyquist: boolean } | 'belowAtRingZero' | null {
+  const f = frcFrequency(r, m, component);
+  if (f === null || f.cyclesPerPixel < 0) return null;
+  if (f.cyclesPerPixel === 0) return 'belowAtRingZero';
+  return { px: 1 / (2 * f.cyclesPerPixel), nyquist: f.nyquist };
 }
 
 /** The mean of an FRC metric over rows, on a common frequency axis. */

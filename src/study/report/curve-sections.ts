@@ -11,7 +11,7 @@ import { esc, figure, table, type Cell, type Section } from '../../report/html.j
 import { formatLength } from '../../report/scalebar.js';
 import { readFrcCurves } from '../hub/comparison-files.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G } from '../hub/layout.js';
-import { OWN_MODEL, type MetricsSummary } from '../hub/metrics-summary.js';
+import { frcHalfPeriodPx, frcSide, OWN_MODEL, type FrcMetric, type MetricsSummary, type SummaryRowCore } from '../hub/metrics-summary.js';
 import { readLossHistory, readReconstructionMaskRecord } from '../hub/reconstruction-arrays.js';
 import { doseLabel, LOSS_UNIT, present, tryOr, type ReportContext } from './sections.js';
 
@@ -50,28 +50,22 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
   return { id: 'loss', title: 'Convergence', body: parts.join('\n') };
 }
 
-/** Half-period resolution in pixels at FRC crossing ring `ring` on an n-pixel square; null when undefined. */
-export function halfPeriodPx(ring: number | null | undefined, n: number): { px: number; nyquist: boolean } | null {
-  if (typeof ring !== 'number' || !Number.isFinite(ring) || !(ring > 0) || !(n > 0)) return null;
-  const f = ring / n; // cycles per pixel
-  return f >= 0.5 ? { px: 1, nyquist: true } : { px: 1 / (2 * f), nyquist: false };
-}
-
-function resolutionCell(ring: number | null | undefined, n: number, pixelM: number | null): Cell {
-  const r = halfPeriodPx(ring, n);
-  if (!r) return typeof ring === 'number' && ring === 0 ? { html: 'below at ring 0', cls: 'na' } : null;
-  const m = pixelM ? ` (${formatLength(r.px * pixelM)})` : '';
-  return { html: r.nyquist ? `≤ 1.0${m} <span class="small">Nyquist</span>` : `${r.px.toFixed(1)}${esc(m)}`, cls: 'num' };
+/** A cell of the Resolution table: the half period (`frcHalfPeriodPx`) of a row's FRC crossing, in pixels and, with a pixel size, in metres. */
+function resolutionCell(r: SummaryRowCore, m: FrcMetric, component: 'amplitude' | 'phase', pixelM: number | null): Cell {
+  const h = frcHalfPeriodPx(r, m, component);
+  if (h === null) return null;
+  if (h === 'belowAtRingZero') return { html: 'below at ring 0', cls: 'na' };
+  const metres = pixelM ? ` (${formatLength(h.px * pixelM)})` : '';
+  return { html: h.nyquist ? `≤ 1.0${metres} <span class="small">Nyquist</span>` : `${h.px.toFixed(1)}${esc(metres)}`, cls: 'num' };
 }
 
 function resolutionTable(summary: MetricsSummary, pixelM: number | null): string {
   const rows: Cell[][] = [];
   for (const r of summary.rows) {
     if (r.status !== 'ok' || !r.compared_shape) continue;
-    const n = Math.min(r.compared_shape[0], r.compared_shape[1]);
-    rows.push([doseLabel(r.dose), r.view, r.split, r.model, n,
-      resolutionCell(r.metrics.frc50?.amplitude, n, pixelM), resolutionCell(r.metrics.frc50?.phase, n, pixelM),
-      resolutionCell(r.metrics.frc1over7?.amplitude, n, pixelM), resolutionCell(r.metrics.frc1over7?.phase, n, pixelM)]);
+    rows.push([doseLabel(r.dose), r.view, r.split, r.model, frcSide(r),
+      resolutionCell(r, 'frc50', 'amplitude', pixelM), resolutionCell(r, 'frc50', 'phase', pixelM),
+      resolutionCell(r, 'frc1over7', 'amplitude', pixelM), resolutionCell(r, 'frc1over7', 'phase', pixelM)]);
   }
   return table(['dose', 'view', 'split', 'model', 'square n (px)', 'FRC 0.5 amplitude', 'FRC 0.5 phase', 'FRC 1/7 amplitude', 'FRC 1/7 phase'], rows,
     { caption: `Half-period resolution in pixels${pixelM ? ' (and metres)' : ''} where the FRC falls below 0.5 and 1/7`, empty: 'no compared job', sortable: true, groupBy: 0 });
