@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { cliSeconds, median } from './cli-timing.js';
 import { readGroundTruth, readReconstruction } from '../src/study/hub/datasets.js';
 import { alignReconstruction, amplitudeOf, computeMetrics, cutToRegion, phaseOf, scannedRegion } from '../src/metrics/index.js';
-import { comparisonPanels } from '../src/study/compare/job.js';
+import { comparisonPanels } from '../src/study/hub/comparison-figure.js';
 import { renderPanelsPng } from '../src/report/figure.js';
 import { encodeNpz } from '../src/npy/npz.js';
 import { c64, f32, type NdArray } from '../src/npy/types.js';

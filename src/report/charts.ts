@@ -5,7 +5,7 @@
  * dense, sparse in that order, fixed colours) and draws splits or models with dashes.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { MIN_FIGURE_WIDTH, smallestSvgText, svgToPng, svgToPngAsync, zoomFor } from './figure.js';
+import { MIN_FIGURE_WIDTH, smallestSvgText, svgToPng, svgToPngAsync, svgWidth, zoomFor } from './figure.js';
 import { doseLabel } from './ticks.js';
 
 const VIEW_ORDER = ['baseline', 'dense', 'sparse'];
@@ -132,8 +132,7 @@ export function chartFailed(target: ChartTarget, err: unknown): Error {
 
 /** The zoom a chart's SVG is drawn at: at least 2× (sharp text) and at least 1600 px wide. */
 export function chartZoom(svg: string): number {
-  const m = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
-  return zoomFor(m ? Number(m[1]) : MIN_FIGURE_WIDTH / 2, 2);
+  return zoomFor(svgWidth(svg) ?? MIN_FIGURE_WIDTH / 2, 2);
 }
 
 /** The PNG of a chart's SVG: at least 2× (sharp text) and at least 1600 px wide. */

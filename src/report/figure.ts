@@ -533,6 +533,32 @@ export function smallestSvgText(svg: string): number {
   return least;
 }
 
+/** The width an SVG states (`<svg … width="W">`), in its own pixels; null when it states none. */
+export function svgWidth(svg: string): number | null {
+  const m = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
+  return m ? Number(m[1]) : null;
+}
+
+/** The width of a PNG image in pixels (its IHDR chunk, right after the signature); null when the bytes are no PNG. */
+export function pngWidth(png: Uint8Array): number | null {
+  if (png.length < 24 || png[0] !== 0x89 || png[1] !== 0x50 || png[2] !== 0x4e || png[3] !== 0x47) return null;
+  if (String.fromCharCode(png[12]!, png[13]!, png[14]!, png[15]!) !== 'IHDR') return null;
+  return ((png[16]! << 24) >>> 0) + (png[17]! << 16) + (png[18]! << 8) + png[19]!;
+}
+
+/** The smallest a figure's text may show on a screen, in CSS px (docs/metrics.md, "Report"). */
+export const MIN_SCREEN_TEXT_PX = 8;
+
+/**
+ * The narrowest width, in CSS px, at which a figure `width` wide whose smallest text is `smallestText` (both in its
+ * own pixels: the PNG's, or the SVG's it was drawn from) shows that text at MIN_SCREEN_TEXT_PX, rounded up; null
+ * when either is unknown.
+ */
+export function readableWidth(width: number | null | undefined, smallestText: number | null | undefined): number | null {
+  if (!(typeof width === 'number' && width > 0 && Number.isFinite(width)) || !(typeof smallestText === 'number' && smallestText > 0 && Number.isFinite(smallestText))) return null;
+  return Math.ceil(width * MIN_SCREEN_TEXT_PX / smallestText);
+}
+
 /** Renders an SVG string to PNG with resvg (system fonts; DejaVu Sans preferred). */
 export function svgToPng(svg: string, scale = 1): Buffer {
   return new Resvg(svg, resvgOptions(scale)).render().asPng();
@@ -566,9 +592,14 @@ function panelRows(panels: readonly Panel[], columns?: number): FigureRow[] {
   return rows;
 }
 
+/** Panels in rows of `columns`, each with its own colour bar, laid out (the SVG and what it holds; not drawn). */
+export function layoutPanels(panels: readonly Panel[], opts: FigureOptions = {}): RenderedFigure {
+  return layoutFigure(panelRows(panels, opts.columns), { ...opts, colourBars: 'panel' });
+}
+
 /** The SVG of panels in rows of `columns`, each with its own colour bar. */
 export function renderPanelsSvg(panels: readonly Panel[], opts: FigureOptions = {}): string {
-  return layoutFigure(panelRows(panels, opts.columns), { ...opts, colourBars: 'panel' }).svg;
+  return layoutPanels(panels, opts).svg;
 }
 
 /** PNG of panels in rows of `columns`, each with its own colour bar (at least `minWidth` wide). */
@@ -581,7 +612,6 @@ export function renderPanelsPng(panels: readonly Panel[], opts: FigureOptions = 
  * the PNG comes later, the same bytes.
  */
 export function renderPanelsPngAsync(panels: readonly Panel[], opts: FigureOptions = {}): Promise<Buffer> {
-  const o: GridOptions = { ...opts, colourBars: 'panel' };
-  const figure = layoutFigure(panelRows(panels, opts.columns), o);
-  return svgToPngAsync(figure.svg, zoomFor(figure.width, o.scale ?? 1, o.minWidth));
+  const figure = layoutPanels(panels, opts);
+  return svgToPngAsync(figure.svg, zoomFor(figure.width, opts.scale ?? 1, opts.minWidth));
 }

@@ -3,7 +3,9 @@
  * Pages are self-contained (inline CSS, images referenced by relative path next to the page), so they open
  * from disk without a server. The one script, inline, sorts the tables marked sortable when a heading is
  * clicked; it fetches nothing, and with scripts off the page is the same tables in their own order. The layout is responsive and never scrolls sideways: images
- * shrink to the column (each links to its full-size file), wide tables scroll inside their own box.
+ * shrink to the column (each links to its full-size file) but, on a screen, not below the width at which their smallest
+ * text is 8 CSS px — in a narrower column such a figure scrolls sideways in its own box, with a line saying so —, and
+ * wide tables scroll inside their own box.
  * Printed (or saved as PDF) the page is black on white without the navigation bar, and wide tables wrap
  * their cells in a smaller type instead of scrolling, so no column is cut off at the page edge: a cell's key–value
  * pairs and notes take the table's type and wrap too, and a command (`pre`) wraps rather than scrolls. The
@@ -84,14 +86,19 @@ export function brokenNote(reason: string): string {
 
 /**
  * An image by relative path, shrunk to the column and linked to its full-size file, with a caption
- * (plain text, or `{ html }`).
+ * (plain text, or `{ html }`). `readable` (CSS px, `readableWidth`): on a screen the image is never drawn narrower,
+ * so that its smallest text shows at 8 CSS px at least; in a narrower column it scrolls sideways in its own box,
+ * and a line above the caption says so (`SWIPE_NOTE`; the page itself never scrolls sideways; printed, the figure
+ * fits the paper as before).
  */
-export function figure(src: string, caption: string | { html: string }, alt?: string, width?: number): string {
+export function figure(src: string, caption: string | { html: string }, alt?: string, width?: number, readable?: number | null): string {
   const cap = typeof caption === 'string' ? esc(caption) : caption.html;
   const text = alt ?? (typeof caption === 'string' ? caption : caption.html.replace(/<[^>]*>/g, ''));
   // `width` (CSS px): drawn at most that wide (a small figure's PNG is zoomed to 1600 px, which would enlarge its text past the other figures')
   const w = width !== undefined && Number.isFinite(width) && width > 0 ? ` width="${Math.round(width)}"` : '';
-  return `<figure><a href="${esc(src)}" title="full size"><img src="${esc(src)}"${w} alt="${esc(text)}"></a><figcaption>${cap}</figcaption></figure>`;
+  const r = typeof readable === 'number' && Number.isFinite(readable) && readable > 0 ? Math.ceil(readable) : null;
+  const open = r === null ? '<figure>' : `<figure class="readable" style="--readable: ${r}px">`;
+  return `${open}<a href="${esc(src)}" title="full size"><img src="${esc(src)}"${w} alt="${esc(text)}"></a><figcaption>${cap}</figcaption></figure>`;
 }
 
 /** Figures side by side where the page is wide enough (`cls` 'gallery': tiles at least 560 px wide, two to a row on a 1400-px screen, one on a phone and on paper; 'pair': two up). */
@@ -100,6 +107,12 @@ export function grid(items: readonly string[], cls: 'gallery' | 'pair' = 'pair')
 }
 
 export interface Section { id: string; title: string; body: string }
+
+/**
+ * The line above the caption of a figure drawn wider than its column (CSS generated text: shown only then, on a screen;
+ * 0 px wide — nothing — where the column holds the figure).
+ */
+export const SWIPE_NOTE = 'scroll sideways for the rest of the figure \u21e2';
 
 const CSS = `
 *, *::before, *::after { box-sizing: border-box; }
@@ -146,6 +159,12 @@ figcaption { font-size: 12.5px; color: #444; margin-top: 4px; max-width: 80em; o
 .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 560px), 1fr)); gap: 0 20px; }
 .gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 560px), 1fr)); gap: 0 16px; }
 .gallery figure { margin-bottom: 12px; }
+@media screen {
+  figure.readable { min-width: 0; }
+  figure.readable > a { display: block; overflow-x: auto; }
+  figure.readable img { min-width: var(--readable); }
+  figure.readable > figcaption::before { content: "${SWIPE_NOTE}"; display: inline-block; vertical-align: top; overflow: hidden; white-space: nowrap; color: #1f4e79; width: clamp(0px, (var(--readable) - 100%) * 1000, 100%); }
+}
 .na-note { color: #8a5a00; background: #fff6e0; border-left: 4px solid #e0a800; padding: 6px 10px; }
 pre { background: #f0f0f0; padding: 8px; overflow-x: auto; font-size: 12px; }
 .small { font-size: 12.5px; color: #555; }

@@ -17,6 +17,11 @@ export interface PageFacts {
   /** Every image: its file's width, and the width it is drawn at in the window. */
   images: { src: string; naturalWidth: number; shownWidth: number }[];
   links: string[];
+  /**
+   * Each figure drawn no narrower than its readable width (`figure.readable`): its image, whether the image is wider
+   * than the box it scrolls in, and how wide the "scroll sideways" note above its caption is (0: not shown) and its CSS content.
+   */
+  readable: { src: string; overflows: boolean; noteWidth: number; noteText: string }[];
   /** Each table: its caption, the lines the caption takes on the page, its body rows. */
   tables: { caption: string; captionLines: number; rows: number }[];
   text: string;
@@ -114,6 +119,13 @@ export async function inspectPage(file: string, widths: readonly number[], scree
         scrollHeight: document.documentElement.scrollHeight,
         images: [...document.images].map((i) => ({ src: i.getAttribute('src') ?? '', naturalWidth: i.naturalWidth, shownWidth: i.getBoundingClientRect().width })),
         links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href') ?? ''),
+        readable: [...document.querySelectorAll('figure.readable')].map((f) => {
+          const box = f.querySelector(':scope > a')!, note = getComputedStyle(f.querySelector(':scope > figcaption')!, '::before');
+          return {
+            src: f.querySelector('img')?.getAttribute('src') ?? '', overflows: box.scrollWidth > box.clientWidth,
+            noteWidth: note.display === 'none' || note.content === 'none' ? 0 : parseFloat(note.width) || 0, noteText: note.content,
+          };
+        }),
         tables: [...document.querySelectorAll('table')].map((t) => {
           const cap = t.closest('figure.tbl')?.querySelector('figcaption') ?? t.querySelector('caption');
           const st = cap ? getComputedStyle(cap) : null;
@@ -128,6 +140,29 @@ export async function inspectPage(file: string, widths: readonly number[], scree
       await page.close();
     }
     return out;
+  } finally {
+    await browser.close();
+  }
+}
+
+/**
+ * The box of every element of the page's body (tag, left, top, width, height in CSS px, to 0.01), laid out in a window
+ * `width` wide on a screen, or for print on A4's printable width: two pages alike in these are laid out alike.
+ */
+export async function elementBoxes(file: string, width: number, media: 'screen' | 'print'): Promise<string[]> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
+    await page.goto(`file://${file}`, { waitUntil: 'load' });
+    await page.emulateMedia({ media });
+    return await page.evaluate(() => [...document.body.querySelectorAll('*')].map((e) => {
+      const r = e.getBoundingClientRect();
+      return `${e.tagName} ${[r.left, r.top + window.scrollY, r.width, r.height].map((v) => v.toFixed(2)).join(' ')}`;
+    }));
   } finally {
     await browser.close();
   }

@@ -10,7 +10,7 @@ import { clipNote, colourBarTicks, FADE_NOTE, FADE_RGB, layoutFigure, MIN_FIGURE
 import { positionMapsSvg } from '../../src/report/positions.js';
 import { colormapOf, QUANTITIES, QUANTITY_NAMES } from '../../src/report/quantities.js';
 import { formatLength, objectPixelSizeM, scaleBarFor } from '../../src/report/scalebar.js';
-import { comparisonFigureOptions } from '../../src/study/compare/job.js';
+import { comparisonFigureOptions } from '../../src/study/hub/comparison-figure.js';
 import { doseLabel, formatLogTicks, formatLoss, formatNumber, formatTicks, linearTicks, logTicks, niceLength, tickStep } from '../../src/report/ticks.js';
 
 const COLORMAP_FIXTURE = 'test/fixtures/report/colormaps.json';

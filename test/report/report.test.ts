@@ -17,7 +17,7 @@ import { runComparison } from '../../src/study/compare/phase.js';
 import { metricChartPoints } from '../../src/study/compare/charts.js';
 import { summaryTable } from '../../src/study/run/summary.js';
 import type { MetricsSummary } from '../../src/study/hub/metrics-summary.js';
-import { comparisonTitle } from '../../src/study/compare/job.js';
+import { comparisonTitle } from '../../src/study/hub/comparison-figure.js';
 import { buildReport } from '../../src/study/report/phase.js';
 import { page, SORT_SCRIPT, table } from '../../src/report/html.js';
 import { energyFact, settingRows } from '../../src/study/report/sections.js';
@@ -437,7 +437,7 @@ test('report: the detector mask of measured data — pixels masked per source, t
   assert.match(data, /<h3>Detector mask<\/h3>/);
   assert.match(data, /<tr><td>1e3 baseline train<\/td><td>applied<\/td><td class="num">17 of 256 \(6\.64 %\)<\/td><td class="wrap">cxi mask entry_1\/instrument_1\/detector_1\/mask: 1 \(1 of them in some patterns only\), and 3 with other bits only fitted; integer maximum entry_1\/data_1\/data: 16 \(2 of them in some frames only\)<\/td><\/tr>/);
   assert.match(data, /<tr><td>1e3 baseline test<\/td><td>off<\/td><td class="na">—<\/td><td class="wrap">reconstruction\.detectorMask false \(--no-detector-mask\): every pixel is fitted as read; fitted as read: cxi mask entry_1\/instrument_1\/detector_1\/mask; 2520 values at the integer maximum in entry_1\/data_1\/data<\/td><\/tr>/);
-  assert.match(data, /<div class="gallery">\n<figure><a href="img\/data_detector_mask\.png" title="full size"><img src="img\/data_detector_mask\.png"/, 'a gallery tile, not page-wide');
+  assert.match(data, /<div class="gallery">\n<figure class="readable" style="--readable: \d+px"><a href="img\/data_detector_mask\.png" title="full size"><img src="img\/data_detector_mask\.png"/, 'a gallery tile, not page-wide');
   // At a glance: the mask in one line; every reconstruction is of a measured file, so the doses are folder names
   // (simulated data, before: photons per pattern, no mask line)
   assert.match(html, /<dt>detector mask<\/dt><dd>applied in 1 reconstruction \(17 of 256 pixels masked\); off in 1 \(see Data\)<\/dd>/);

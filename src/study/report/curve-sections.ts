@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderChart, frcChartSpec, lossChartSpec, type FrcPoint, type LossPoint } from '../../report/charts.js';
-import { esc, figure, table, type Cell, type Section } from '../../report/html.js';
+import { svgWidth } from '../../report/figure.js';
+import { esc, table, type Cell, type Section } from '../../report/html.js';
 import { formatLength } from '../../report/scalebar.js';
 import { readFrcCurves } from '../hub/comparison-files.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G } from '../hub/layout.js';
@@ -45,7 +46,7 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
     const svgSrc = img.write('loss.svg', svg);
     // pty-chi's loss sums over every detector pixel: a masked one counts with the 0 it was set to, unfitted
     const maskNote = masked > 0 ? ` Jobs with a detector mask (${masked} of ${jobs}): their loss counts every detector pixel, the masked ones included, with the 0 they were set to (as pty-chi counts them); they are not fitted, so that loss stays above the noise level of the fitted pixels (docs/real-data.md, "Detector mask").` : '';
-    parts.push(figure(src, { html: `Loss per epoch of every reconstruction (${jobs} jobs; from ${[...sources].map(esc).join(' and ')}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md), so in the unit of the intensities per detector pixel: ${esc(LOSS_UNIT)}.${esc(maskNote)} Epoch 0, which only rescales the probe, is left out. <a href="${esc(svgSrc)}">SVG</a>` }));
+    parts.push(img.figure(src, { html: `Loss per epoch of every reconstruction (${jobs} jobs; from ${[...sources].map(esc).join(' and ')}): the mean over minibatches of the mean squared difference between modelled and measured diffraction amplitudes (docs/lsqml.md), so in the unit of the intensities per detector pixel: ${esc(LOSS_UNIT)}.${esc(maskNote)} Epoch 0, which only rescales the probe, is left out. <a href="${esc(svgSrc)}">SVG</a>` }));
   }
   return { id: 'loss', title: 'Convergence', body: parts.join('\n') };
 }
@@ -122,8 +123,8 @@ export async function frcSection(ctx: ReportContext): Promise<Section> {
         const src = img.write(`${name}.png`, png, undefined, smallestTextPx);
         const svgSrc = img.write(`${name}.svg`, svg);
         // drawn at the chart's own size: a chart of one or two doses is not zoomed to the column (its text would outgrow the page's)
-        const w = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg);
-        parts.push(figure(src, { html: `FRC of ${esc(model)} against the ground truth for every compared job${esc(range)}, up to Nyquist (the corner rings beyond are left out). <a href="${esc(svgSrc)}">SVG</a>` }, undefined, w ? Number(w[1]) : undefined));
+        const w = svgWidth(svg);
+        parts.push(img.figure(src, { html: `FRC of ${esc(model)} against the ground truth for every compared job${esc(range)}, up to Nyquist (the corner rings beyond are left out). <a href="${esc(svgSrc)}">SVG</a>` }, undefined, w ?? undefined));
       }
     }
   }

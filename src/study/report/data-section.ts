@@ -10,7 +10,7 @@ import type { ComplexImage } from '../../math/image.js';
 import { amplitudeOf, phaseOf } from '../../metrics/index.js';
 import { NpzReader } from '../../npy/npz.js';
 import { FADE_RULE, renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
-import { esc, figure, grid, table, type Cell, type Section } from '../../report/html.js';
+import { esc, grid, table, type Cell, type Section } from '../../report/html.js';
 import { positionMapsSvg, renderPositionMaps, type PositionMapOptions, type PositionPanel } from '../../report/positions.js';
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber } from '../../report/ticks.js';
@@ -72,7 +72,7 @@ function objectAndProbe(ctx: ReportContext, parts: string[]): void {
   }
   const { png, figure: f, zoom } = renderFigure([{ cells: panels }], { imageSize: 220, title: 'Ground-truth object and probe', subtitle: 'full colour range of each image; probe phase −π…π', textScale: OBJECT_PROBE_TEXT_SCALE });
   const src = img.write('data_object_probe.png', png, f.panels, f.smallestText * zoom);
-  parts.push(figure(src, `objectGuess (${gt.object.h}×${gt.object.w} px) and probeGuess (${gt.N}×${gt.N} px) from ${relative(plan.hub, firstInput)}; the probe's phase is drawn ${FADE_RULE}; ${pixelNote(ctx)}.`));
+  parts.push(img.figure(src, `objectGuess (${gt.object.h}×${gt.object.w} px) and probeGuess (${gt.N}×${gt.N} px) from ${relative(plan.hub, firstInput)}; the probe's phase is drawn ${FADE_RULE}; ${pixelNote(ctx)}.`));
 }
 
 /** The same scan positions at every index read? (then the patterns of one column are one scan point at every dose) */
@@ -177,7 +177,7 @@ async function diffraction(ctx: ReportContext, parts: string[]): Promise<void> {
         + 'the values as stored in the file, whose size and SHA-256 match those its reconstruction recorded'
       : '',
   ].filter(Boolean).join('; ');
-  parts.push(figure(src, `${which} of the train split of each dose (${samples[0]!.s.h}×${samples[0]!.s.w} detector pixels, DC at the centre)`
+  parts.push(img.figure(src, `${which} of the train split of each dose (${samples[0]!.s.h}×${samples[0]!.s.w} detector pixels, DC at the centre)`
     + `${same ? ', the same scan positions at every dose' : ''}: ${values}, one shared log colour scale from 1${anyMeasured ? '' : ' photon'} to ${formatNumber(Math.round(vmax))}${maskedAbove > 0 ? ` (the brightest pixel the reconstructions fitted: ${formatNumber(maskedAbove)} masked pixel${maskedAbove === 1 ? ' holds' : 's hold'} more, drawn in the scale's top colour — a detector gap's or saturated pixel's value, not counts)` : ''}; the scale bar is in detector pixels.`));
 }
 
@@ -247,7 +247,7 @@ function detectorMasks(ctx: ReportContext, parts: string[]): void {
     ? `of ${g0.jobs.length === found.length ? (found.length === 1 ? 'the reconstruction' : 'every reconstruction') : g0.jobs.join(', ')} (${g0.mask.h}×${g0.mask.w} detector pixels, DC at the centre; ${maskSources(g0.record)})`
     : `of each reconstruction whose mask differs (${g0.mask.h}×${g0.mask.w} detector pixels, DC at the centre)`;
   // a small tile (the gallery's), not a page-wide picture of a few thousand pixels
-  parts.push(grid([figure(src, `Detector mask ${about}: black pixels were masked — no far-field constraint, their values set to 0 — white pixels were fitted; from detector_mask of reconstruction.npz; the scale bar is in detector pixels.`)], 'gallery'));
+  parts.push(grid([img.figure(src, `Detector mask ${about}: black pixels were masked — no far-field constraint, their values set to 0 — white pixels were fitted; from detector_mask of reconstruction.npz; the scale bar is in detector pixels.`)], 'gallery'));
 }
 
 /**
@@ -355,7 +355,7 @@ function positionsAndOverlap(ctx: ReportContext, parts: string[]): void {
     };
     const { png, smallestTextPx } = renderPositionMaps(cells, opts);
     const name = allSame ? 'positions.png' : `positions_${doseDirName(g.dose)}.png`;
-    parts.push(figure(img.write(name, png, undefined, smallestTextPx), `Scan centres of ${cols.length === VIEWS.length && rows.length === SPLITS.length ? 'every' : 'each'} view (columns) and split (rows)${allSame ? ', identical at every dose' : ` at dose ${doseLabel(g.dose)}`}, in the object frame.`,
+    parts.push(img.figure(img.write(name, png, undefined, smallestTextPx), `Scan centres of ${cols.length === VIEWS.length && rows.length === SPLITS.length ? 'every' : 'each'} view (columns) and split (rows)${allSame ? ', identical at every dose' : ` at dose ${doseLabel(g.dose)}`}, in the object frame.`,
       undefined, positionsDisplayWidth(cells, opts)));
   }
   // The overlap table: one row per view and split (per dose only where doses differ).

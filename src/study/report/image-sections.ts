@@ -6,16 +6,40 @@
 import { join } from 'node:path';
 import { amplitudeOf, comparisonImages, phaseOf } from '../../metrics/index.js';
 import { percentileRange } from '../../report/colormap.js';
-import { clipNote, FADE_RULE, renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
-import { esc, figure, grid, table, type Cell, type Section } from '../../report/html.js';
+import { clipNote, FADE_RULE, layoutPanels, readableWidth, renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
+import { esc, grid, table, type Cell, type Section } from '../../report/html.js';
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber, formatTicks } from '../../report/ticks.js';
 import { readAlignedPair } from '../hub/comparison-files.js';
+import { comparisonFigureOptions, comparisonPanels, type AlignedPair } from '../hub/comparison-figure.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
 import { readReconstructedProbe } from '../hub/reconstruction-arrays.js';
 import { copyOrBroken, doseLabel, fmt, present, tryOr, type ReportContext } from './sections.js';
 import { yieldToEventLoop } from '../phase.js';
+
+/**
+ * The narrowest width (CSS px) at which job `j`'s comparison figure shows its smallest text at 8 CSS px: the figure
+ * laid out again (not drawn) as Phase G drew it, from the job's aligned images of every model its summary rows scored.
+ * Null when those cannot be read (the figure then shrinks to its column as any other; a broken file of them is named
+ * by At a glance, which reads it too).
+ */
+function comparisonReadableWidth(ctx: ReportContext, j: JobAddress): number | null {
+  const rows = (ctx.plan.summary?.rows ?? []).filter((r) => r.dose === j.dose && r.view === j.view && r.split === j.split && r.status === 'ok');
+  if (rows.length === 0) return null;
+  const file = join(jobDir(ctx.plan.roots.g, j), PHASE_G.alignedNpz);
+  return tryOr(() => {
+    const pairs: AlignedPair[] = [];
+    for (const r of rows) {
+      const pair = readAlignedPair(file, r.model);
+      if (pair === null) return null;
+      pairs.push({ model: r.model, ...pair });
+    }
+    const panels = comparisonPanels(pairs);
+    const f = layoutPanels(panels, comparisonFigureOptions(j, rows, panels.length));
+    return readableWidth(f.width, f.smallestText);
+  }, () => {});
+}
 
 /** Views that occur among the jobs, in the canonical order. */
 function viewsOf(jobs: readonly JobAddress[]): string[] {
@@ -241,7 +265,7 @@ export async function glanceSection(ctx: ReportContext): Promise<Section> {
     if (brokenNotes.length === 0) parts.push(ctx.na('phase grid: no Phase G reconstructions_aligned.npz found (run ptychostudy compare)'));
   } else {
     parts.push(`<p class="small">Object phase of every reconstruction by ${esc(OWN_MODEL)} after registration to the ground truth (offset, global phase and phase ramp removed; moved onto the ground truth's branch), each over its job's compared region, with the ground truth on top. ${both ? 'One colour scale for both grids, so that a colour is the same phase in each (stated under each figure): the ground truth\'s 0.5–99.5 percentile over the ground-truth rows of the two splits together' : 'One colour scale for the whole grid (stated under the figure): the ground truth\'s 0.5–99.5 percentile'}; values outside are clipped, and the largest share of clipped pixels of an image is written under each figure.<span class="screen"> Click a figure for its full size.</span></p>`);
-    parts.push(grid(grids.map((g) => figure(g.src, `${g.caption}.`, `${g.alt}.`)), 'pair'));
+    parts.push(grid(grids.map((g) => ctx.img.figure(g.src, `${g.caption}.`, `${g.alt}.`)), 'pair'));
   }
   parts.push(...brokenNotes);
   return { id: 'glance', title: 'At a glance', body: parts.join('\n') };
@@ -285,8 +309,8 @@ function probeGrids(ctx: ReportContext, split: string, notes: string[]): string[
   const amp = renderFigure(build('amp'), { colourBars: 'figure', colLabels: views, imageSize: 160, title: `Reconstructed probe amplitude${mode}, ${split} split`, subtitle: 'each probe divided by its own maximum; one scale 0 … 1' });
   const ph = renderFigure(build('phase'), { colourBars: 'figure', colLabels: views, imageSize: 160, title: `Reconstructed probe phase${mode}, ${split} split`, subtitle: 'one cyclic scale −π … π' });
   return [
-    figure(img.write(`probe_amplitude_${split}.png`, amp.png, amp.figure.panels, amp.figure.smallestText * amp.zoom), `Amplitude of the reconstructed probe${mode} of every ${split}-split job (reconstructed_probe of reconstruction.npz), each divided by its own maximum, on one scale 0 … 1.`),
-    figure(img.write(`probe_phase_${split}.png`, ph.png, ph.figure.panels, ph.figure.smallestText * ph.zoom), `Phase of the same probes, on one cyclic scale −π … π (a probe's global phase is arbitrary), each ${FADE_RULE}.`),
+    img.figure(img.write(`probe_amplitude_${split}.png`, amp.png, amp.figure.panels, amp.figure.smallestText * amp.zoom), `Amplitude of the reconstructed probe${mode} of every ${split}-split job (reconstructed_probe of reconstruction.npz), each divided by its own maximum, on one scale 0 … 1.`),
+    img.figure(img.write(`probe_phase_${split}.png`, ph.png, ph.figure.panels, ph.figure.smallestText * ph.zoom), `Phase of the same probes, on one cyclic scale −π … π (a probe's global phase is arbitrary), each ${FADE_RULE}.`),
   ];
 }
 
@@ -322,7 +346,8 @@ export function reconstructionsSection(ctx: ReportContext): Section {
         const scored = g && n ? `; scored: rows ${g.y0}–${g.y1 - 1}, columns ${g.x0}–${g.x1 - 1} of the ground truth (the scanned region), ${n[0]}×${n[1]} px compared after cutting ${fmt(row.values.border_px, 0)} px from every edge` : ''; // not "a 8-px border"
         const src = copyOrBroken(ctx, `comparison figure of dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}`, `comparison_${tag}.png`, cmp);
         if (typeof src !== 'string') { tiles.push(src.note); continue; }
-        tiles.push(figure(src, `${j.view}, ${j.split}${score}${scored}${warning}`,
+        ctx.img.setReadable(src, comparisonReadableWidth(ctx, j));
+        tiles.push(ctx.img.figure(src, `${j.view}, ${j.split}${score}${scored}${warning}`,
           `dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}: ground truth, ${OWN_MODEL} and error, amplitude and phase${score}${warning}`));
         compared++;
       } else if (present(recPng)) {
@@ -331,7 +356,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
           : `${j.view}, ${j.split}: reconstruction only (not compared)`;
         const src = copyOrBroken(ctx, `reconstruction figure of dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}`, `reconstruction_${tag}.png`, recPng);
         if (typeof src !== 'string') { tiles.push(src.note); continue; }
-        tiles.push(figure(src, why, `${j.view}, ${j.split}: reconstruction only`));
+        tiles.push(ctx.img.figure(src, why, `${j.view}, ${j.split}: reconstruction only`));
         alone++;
       }
     }

@@ -41,7 +41,7 @@ import { NpzReader } from '../../npy/npz.js';
 import { renderChart, singleLossChartSpec } from '../../report/charts.js';
 import { percentileRange } from '../../report/colormap.js';
 import { FADE_RULE, renderFigure, type FigureRow, type Panel } from '../../report/figure.js';
-import { brokenNote, esc, figure, grid, notAvailable, page, table, type Cell, type Section } from '../../report/html.js';
+import { brokenNote, esc, grid, notAvailable, page, table, type Cell, type Section } from '../../report/html.js';
 import { positionMapsSvg, renderPositionMaps } from '../../report/positions.js';
 import { formatLength, objectPixelSizeM } from '../../report/scalebar.js';
 import { formatLoss, formatNumber } from '../../report/ticks.js';
@@ -354,7 +354,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
   // column like the wide object figure and its text would come out larger: each is drawn at the object figure's scale
   // (page pixels per figure pixel), the object figure at the column's width.
   const shownWidth = (svgWidth: number): number => svgWidth * OBJECT_DISPLAY_WIDTH / objFig.figure.width;
-  objParts.push(figure(img.write('object.png', objFig.png, objFig.figure.panels, objFig.figure.smallestText * objFig.zoom),
+  objParts.push(img.figure(img.write('object.png', objFig.png, objFig.figure.panels, objFig.figure.smallestText * objFig.zoom),
     `Amplitude and phase of reconstructed_object over the scanned region (rows ${region.y0}–${region.y1 - 1}, columns ${region.x0}–${region.x1 - 1} of the ${H}×${W} px object: the bounding box of the ${N}-px patches at the scan positions${n ? '' : '; no positions recorded, so the whole object'}), each on its own 1st–99th percentile range (the share of clipped pixels under each image); reconstruction only, no ground truth; ${pixelNote}.`));
   await done({ id: 'object', title: 'Object', body: objParts.join('\n') });
 
@@ -368,7 +368,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     { label: 'phase', cells: drawn.map((p): Panel => ({ width: p.w, height: p.h, values: phaseOf(p).data, quantity: 'probe-phase', vmin: -Math.PI, vmax: Math.PI, pixelSizeM: pixelX, amplitude: amplitudeOf(p).data })) },
   ];
   const probeFig = renderFigure(probeRows, { colLabels, imageSize: 200, title: 'Reconstructed probe', subtitle: 'amplitude on each mode\'s full range; phase −π … π; column titles give each mode\'s share of the power' });
-  const probeParts = [figure(img.write('probe.png', probeFig.png, probeFig.figure.panels, probeFig.figure.smallestText * probeFig.zoom),
+  const probeParts = [img.figure(img.write('probe.png', probeFig.png, probeFig.figure.panels, probeFig.figure.smallestText * probeFig.zoom),
     `Amplitude and phase of ${drawn.length < rec.probes.length ? `the first ${drawn.length} of the ${rec.probes.length}` : rec.probes.length === 1 ? 'the' : `all ${rec.probes.length}`} probe mode${rec.probes.length === 1 ? '' : 's'} (reconstructed_probe, ${N}×${rec.probes[0]!.w} px; a probe's global phase is arbitrary); the phase ${FADE_RULE.replace('its maximum', rec.probes.length === 1 ? 'its maximum' : 'that mode\'s maximum')}; ${pixelNote}.`, undefined, shownWidth(probeFig.figure.width))];
   probeParts.push(table(['mode', 'power fraction', 'power (sum of |P|²)'], powers.map((p, k): Cell[] => [k, { html: esc(pct(total > 0 ? p / total : null, 2)), cls: 'num' }, { html: esc(p.toExponential(4)), cls: 'num' }]),
     { caption: 'Power of each probe mode (its share of the sum over all modes)' }));
@@ -386,7 +386,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     // pty-chi's loss sums over every detector pixel: a masked one counts with the 0 it was set to, unfitted
     const masked = rec.mask?.record.applied === true ? Number(rec.mask.record.pixels_masked) : 0;
     const maskNote = masked > 0 ? ` Every detector pixel counts in it, the ${formatNumber(masked)} masked ones included, with the 0 they were set to (as pty-chi counts them); they are not fitted, so with a mask the loss stays above the noise level of the fitted pixels (docs/real-data.md, "Detector mask").` : '';
-    lossParts.push(figure(src, { html: `Loss per epoch (loss_history of reconstruction.npz, ${rec.loss.length} epochs; final ${esc(formatLoss(lastLoss))}): the mean over minibatches of the mean over positions and detector pixels of (√Ŷ − √y)², the squared difference between the modelled and measured diffraction amplitudes (Ŷ, y: modelled and measured intensities; docs/lsqml.md), so in the unit of the intensities: ${npz ? 'photons (the dataset NPZ\'s (diffraction · intensity_scale)²)' : 'the file\'s values as stored (counts, ADU…; see the patterns under Data)'}.${esc(maskNote)}${first ? ' Epoch 0, which only rescales the probe, is left out.' : ''} <a href="${esc(svgSrc)}">SVG</a>` }, undefined,
+    lossParts.push(img.figure(src, { html: `Loss per epoch (loss_history of reconstruction.npz, ${rec.loss.length} epochs; final ${esc(formatLoss(lastLoss))}): the mean over minibatches of the mean over positions and detector pixels of (√Ŷ − √y)², the squared difference between the modelled and measured diffraction amplitudes (Ŷ, y: modelled and measured intensities; docs/lsqml.md), so in the unit of the intensities: ${npz ? 'photons (the dataset NPZ\'s (diffraction · intensity_scale)²)' : 'the file\'s values as stored (counts, ADU…; see the patterns under Data)'}.${esc(maskNote)}${first ? ' Epoch 0, which only rescales the probe, is left out.' : ''} <a href="${esc(svgSrc)}">SVG</a>` }, undefined,
       shownWidth(Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1] ?? objFig.figure.width))));
   }
   await done({ id: 'loss', title: 'Convergence', body: lossParts.join('\n') });
@@ -398,7 +398,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
     const cells = [[{ title: `n = ${n}`, xs, ys, width: W, height: H }]], mapOpts = { title: 'Scan positions', pixelSizeM: pixelX, size: 360 };
     const width = shownWidth(positionMapsSvg(cells, mapOpts).width);
     const positions = renderPositionMaps(cells, mapOpts);
-    posParts.push(figure(img.write('positions.png', positions.png, undefined, positions.smallestTextPx), `Scan centres (positions of reconstruction.npz) in the ${H}×${W} px object frame; ${pixelNote}.`, undefined, width));
+    posParts.push(img.figure(img.write('positions.png', positions.png, undefined, positions.smallestTextPx), `Scan centres (positions of reconstruction.npz) in the ${H}×${W} px object frame; ${pixelNote}.`, undefined, width));
   }
   if (notFinite > 0) posParts.push(na(`${notFinite} scan position${notFinite === 1 ? '' : 's'} of reconstruction.npz: not finite numbers, left out of the map and the scanned region`));
   await done({ id: 'positions', title: 'Scan positions', body: posParts.join('\n') });
@@ -417,7 +417,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
       const count = m.data.reduce((a, v) => a + (v ? 1 : 0), 0);
       const f = renderFigure([{ cells: [{ title: `${formatNumber(count)} pixels masked`, width: m.w, height: m.h, values: Float64Array.from(m.data, (v) => (v ? 1 : 0)), quantity: 'detector-mask', vmin: 0, vmax: 1, pixelUnit: 'px' }] }],
         { imageSize: 200, title: 'Detector mask', subtitle: 'black: masked (left unfitted, set to 0 in the data); white: fitted' });
-      data.push(grid([figure(img.write('detector_mask.png', f.png, f.figure.panels, f.figure.smallestText * f.zoom), `Detector mask (${m.h}×${m.w} detector pixels, DC at the centre): black pixels were masked — no far-field constraint, their values set to 0 — white pixels were fitted; from detector_mask of reconstruction.npz; the scale bar is in detector pixels.`)], 'gallery'));
+      data.push(grid([img.figure(img.write('detector_mask.png', f.png, f.figure.panels, f.figure.smallestText * f.zoom), `Detector mask (${m.h}×${m.w} detector pixels, DC at the centre): black pixels were masked — no far-field constraint, their values set to 0 — white pixels were fitted; from detector_mask of reconstruction.npz; the scale bar is in detector pixels.`)], 'gallery'));
     } else if (r.applied === true) data.push('<p class="small">No pixel was masked, so reconstruction.npz holds no detector_mask array.</p>');
   } else data.push(na('detector mask: _metadata records none (the input was a dataset NPZ, which carries no mask)'));
   data.push('<h3>Patterns of the input file</h3>');
@@ -439,7 +439,7 @@ async function sections(rec: Reconstruction, img: ImageDir, missing: string[], p
       colourBars: 'figure', imageSize: 200, colLabels: patterns.rows.map((r) => `pattern ${r.index}`), title: 'Patterns of the input file (log scale)',
       subtitle: `one colour scale for all: 1 … the brightest ${masked ? 'fitted ' : ''}pixel; values below 1 take the lowest colour`,
     });
-    data.push(figure(img.write('patterns.png', f.png, f.figure.panels, f.figure.smallestText * f.zoom),
+    data.push(img.figure(img.write('patterns.png', f.png, f.figure.panels, f.figure.smallestText * f.zoom),
       `Patterns ${patterns.rows.map((r) => r.index).join(', ')} of the ${patterns.total} in ${patterns.source} (${patterns.h}×${patterns.w} detector pixels; ${patterns.unit}, before any detector mask), one shared log colour scale from 1 to ${formatNumber(Math.round(vmax))}${scaleNote}; the file's size and SHA-256 match those recorded, so these are the data this reconstruction read; the scale bar is in detector pixels.`, undefined, shownWidth(f.figure.width)));
   }
   await done({ id: 'data', title: 'Data', body: data.join('\n') });

@@ -7,7 +7,7 @@
  * but cannot be read is "Broken" where its part would be and listed once in `broken` (the page's "Broken evidence"
  * section; `report` exits 1), never shown as absent.
  */
-import { existsSync, lstatSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFailed, writeFileAtomic } from '../../files/atomic.js';
@@ -16,7 +16,7 @@ import { InputError } from '../../errors.js';
 import { WAVELENGTH_FORMULA, type Radiation } from '../../data/geometry.js';
 import { RADIATION_WHY } from '../../data/measured.js';
 import { HIGHER_IS_BETTER, METRIC_KEYS, type MetricKey } from '../../metrics/index.js';
-import type { PanelRecord } from '../../report/figure.js';
+import { pngWidth, readableWidth, smallestSvgText, svgWidth, type PanelRecord } from '../../report/figure.js';
 import { brokenNote, esc, figure, grid, notAvailable, table, type Cell, type Section } from '../../report/html.js';
 import { doseLabel, formatLoss, formatNumber } from '../../report/ticks.js';
 import { packageVersion } from '../../version.js';
@@ -52,12 +52,28 @@ const PNG_IEND = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x
 export class ImageDir {
   readonly files: string[] = [];
   readonly drawn: DrawnFigure[] = [];
+  /** By the page's `src`: the narrowest CSS width at which the image's smallest text shows at 8 CSS px (`readableWidth`). */
+  private readonly readable = new Map<string, number>();
   constructor(readonly dir: string) {}
   write(name: string, bytes: Buffer | string, panels?: PanelRecord[], smallestTextPx?: number): string {
     writeFileAtomic(join(this.dir, name), bytes);
     this.files.push(join(this.dir, name));
     if (panels || smallestTextPx !== undefined) this.drawn.push({ file: name, panels: panels ?? [], ...(smallestTextPx !== undefined ? { smallestTextPx } : {}) });
-    return `${REPORT.images}/${name}`;
+    const src = `${REPORT.images}/${name}`;
+    if (typeof bytes !== 'string') this.setReadable(src, readableWidth(pngWidth(bytes), smallestTextPx));
+    return src;
+  }
+  /** Records the width at which image `src` is readable (`readableWidth`: its width and smallest text, in one unit); null: unknown. */
+  setReadable(src: string, width: number | null): void {
+    if (width !== null) this.readable.set(src, width);
+  }
+  /** The narrowest CSS width at which image `src` shows its smallest text at 8 CSS px; null when not known. */
+  readableWidth(src: string): number | null {
+    return this.readable.get(src) ?? null;
+  }
+  /** `figure` (report/html.ts) of image `src`, never drawn narrower on a screen than its `readableWidth` where that is known. */
+  figure(src: string, caption: string | { html: string }, alt?: string, width?: number): string {
+    return figure(src, caption, alt, width, this.readableWidth(src));
   }
   /**
    * Copies a figure of the hub (a Phase G PNG or SVG) next to the page. Only a regular file of at most
@@ -444,12 +460,17 @@ export function chartsSection(ctx: ReportContext): Section {
     if (typeof src !== 'string') { broken.push(src.note); continue; }
     const svgSrc = present(svg) ? copyOrBroken(ctx, `chart of ${metricLabel(c.metric)} (SVG)`, `chart_${c.metric}.svg`, svg) : null;
     if (svgSrc !== null && typeof svgSrc !== 'string') broken.push(svgSrc.note);
+    // its smallest text, from the SVG it was drawn from (the PNG is that SVG zoomed)
+    if (typeof svgSrc === 'string') {
+      const text = readFileSync(join(ctx.img.dir, `chart_${c.metric}.svg`), 'utf8');
+      ctx.img.setReadable(src, readableWidth(svgWidth(text), smallestSvgText(text)));
+    }
     const svgNote = typeof svgSrc === 'string' ? ` · <a href="${esc(svgSrc)}">SVG</a>` : '';
     // FRC50 and FRC1/7 are drawn as ring / n: the side n of the compared square differs between views and jobs
     const ring = isFrcMetric(c.metric)
       ? '; the value is a spatial frequency in cycles per pixel, each job\'s ring index over the side n of its compared square (n differs between views and jobs, so rings would not be one axis; at most 0.5, Nyquist; the <a href="#frc">Resolution</a> section gives half periods in pixels)' : '';
     const unit = PHASE_UNIT[c.metric] ? ` (phase in ${PHASE_UNIT[c.metric]})` : '';
-    figs.push(figure(src, { html: `${esc(metricLabel(c.metric))} against dose (${c.better} is better); colour = view, dash = model; columns amplitude, phase${esc(unit)}${ring}; each point is one reconstruction (no repeats, so no error bars)${svgNote}` }));
+    figs.push(ctx.img.figure(src, { html: `${esc(metricLabel(c.metric))} against dose (${c.better} is better); colour = view, dash = model; columns amplitude, phase${esc(unit)}${ring}; each point is one reconstruction (no repeats, so no error bars)${svgNote}` }));
   }
   const parts = figs.length ? [grid(figs, 'pair')] : broken.length ? [] : [na(`charts: none in ${join(roots.g, PHASE_G.charts)}`)];
   parts.push(...broken);
