@@ -10,16 +10,18 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { loadNpz } from '../../src/npy/npz.js';
-import { layoutFigure, MIN_FIGURE_WIDTH, smallestSvgText, zoomFor, type FigureRow, type Panel, type PanelRecord } from '../../src/report/figure.js';
+import { layoutFigure, layoutPanels, MIN_FIGURE_WIDTH, renderPanelsPng, smallestSvgText, zoomFor, type FigureRow, type Panel, type PanelRecord } from '../../src/report/figure.js';
 import { colormapOf, QUANTITY_NAMES, type Quantity } from '../../src/report/quantities.js';
 import { comparisonFigureOptions, comparisonPanels } from '../../src/study/hub/comparison-figure.js';
 import { readAlignedPair } from '../../src/study/hub/comparison-files.js';
-import { reconstructionFigureOptions, reconstructionPanels } from '../../src/study/reconstruct/lsqml-job.js';
+import { reconstructionFigureOptions, reconstructionFigureTitle, reconstructionPanels } from '../../src/study/hub/reconstruction-figure.js';
+import { readReconstruction } from '../../src/study/hub/datasets.js';
+import { readReconstructedProbe } from '../../src/study/hub/reconstruction-arrays.js';
 import type { MetricsSummary } from '../../src/study/hub/metrics-summary.js';
 import { buildReport, type ReportResult } from '../../src/study/report/phase.js';
 import { SWIPE_NOTE } from '../../src/report/html.js';
@@ -328,4 +330,32 @@ test('real study: a figure whose text its column would shrink below 8 CSS px kee
     else assert.equal(f.noteWidth, 0, `${f.src}: fits, no note`);
   }
   assert.deepEqual(wide!.readable.filter((f) => f.overflows).map((f) => f.src).sort(), warned.sort());
+});
+
+test('real study: a job shown by Phase F\'s reconstruction.png (not compared) has its readable width too, from the figure laid out again as Phase F laid it out (drawn, the same bytes)', { timeout: 900_000 }, async (t) => {
+  const { hub } = await study();
+  const copy = join(root, 'hub-not-compared');
+  cpSync(hub, copy, { recursive: true });
+  rmSync(join(copy, 'report'), { recursive: true, force: true });
+  const job = join('dose_1000', 'dense', 'train');
+  rmSync(join(copy, 'phase_g', job, 'comparison.png'));
+  const rep = await buildReport(copy);
+  const html = readFileSync(rep.indexPath, 'utf8');
+  const m = /<figure class="readable" style="--readable: (\d+)px"><a href="(img\/reconstruction_dose_1000_dense_train\.png)"/.exec(html);
+  assert.ok(m, 'the reconstruction figure has a readable width');
+  // the layout it comes from is Phase F's: its title from _metadata, its panels from reconstruction.npz
+  const npz = join(copy, 'phase_f', job, 'reconstruction.npz');
+  const rec = readReconstruction(npz), probe = readReconstructedProbe(npz)!;
+  const meta = rec.metadata as { input: { file: string }; n_positions: number; epochs_run: number };
+  const panels = reconstructionPanels({ object: rec.object.data, width: rec.object.w, height: rec.object.h, probe: probe.probe.data, size: probe.probe.w, modes: probe.modes }, null);
+  const opts = reconstructionFigureOptions(reconstructionFigureTitle(meta.input.file, meta.n_positions, meta.epochs_run));
+  assert.ok(renderPanelsPng(panels, opts).equals(readFileSync(join(copy, 'phase_f', job, 'reconstruction.png'))), 'drawn, it is Phase F\'s reconstruction.png');
+  const f = layoutPanels(panels, opts);
+  assert.equal(Number(m[1]), Math.ceil(f.width * 8 / f.smallestText));
+  if (!HAVE_CHROMIUM) { t.skip('/usr/bin/chromium not installed (CI installs Debian\'s chromium)'); return; }
+  // on a 420-px phone its smallest text shows at 8 CSS px (it showed at 5.4, shrunk to the column)
+  const [phone] = await inspectPage(rep.indexPath, [420]);
+  const shown = phone!.images.find((im) => im.src === m[2])!.shownWidth;
+  assert.ok(f.smallestText * shown / f.width >= 8, `${(f.smallestText * shown / f.width).toFixed(2)} CSS px at 420 px`);
+  assert.ok(phone!.readable.find((r) => r.src === m[2])?.overflows, 'it scrolls in its box');
 });

@@ -1,9 +1,9 @@
-// The colour range of reconstruction.png's object panels (lsqml-job.ts robustRange): the 1st and 99th percentile of
+// The colour range of reconstruction.png's object panels (hub/reconstruction-figure.ts robustRange): the 1st and 99th percentile of
 // the finite values by rank in their sorted order, else their minimum and maximum — found by selection, the same
 // numbers as sorting a filtered copy (the definition, written out below) on values with NaN, ±Inf, −0 and ties.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { robustRange } from '../../src/study/reconstruct/lsqml-job.js';
+import { robustRange } from '../../src/study/hub/reconstruction-figure.js';
 import { Rng } from '../../src/math/rng.js';
 
 function bySorting(v: Float32Array): { vmin: number; vmax: number } {

@@ -15,6 +15,8 @@ import { comparisonFigureOptions, comparisonPanels, type AlignedPair } from '../
 import { doseDirName, jobDir, PHASE_F, PHASE_G, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
 import { readReconstructedProbe } from '../hub/reconstruction-arrays.js';
+import { readReconstruction } from '../hub/datasets.js';
+import { reconstructionFigureOptions, reconstructionFigureTitle, reconstructionPanels } from '../hub/reconstruction-figure.js';
 import { copyOrBroken, doseLabel, fmt, present, tryOr, type ReportContext } from './sections.js';
 import { yieldToEventLoop } from '../phase.js';
 
@@ -37,6 +39,28 @@ function comparisonReadableWidth(ctx: ReportContext, j: JobAddress): number | nu
     }
     const panels = comparisonPanels(pairs);
     const f = layoutPanels(panels, comparisonFigureOptions(j, rows, panels.length));
+    return readableWidth(f.width, f.smallestText);
+  }, () => {});
+}
+
+/**
+ * The narrowest width (CSS px) at which job `j`'s Phase F reconstruction figure shows its smallest text at 8 CSS px:
+ * the figure laid out again (not drawn) as Phase F drew it, from the job's reconstruction.npz, its title from the file's
+ * `_metadata` (input file, positions, epochs run). Null when the file does not say or cannot be read (the figure then
+ * shrinks to its column as any other).
+ */
+function reconstructionReadableWidth(ctx: ReportContext, j: JobAddress): number | null {
+  const npz = join(jobDir(ctx.plan.roots.f, j), PHASE_F.reconstruction);
+  return tryOr(() => {
+    const rec = readReconstruction(npz);
+    const probe = readReconstructedProbe(npz);
+    const input = rec.metadata?.input as { file?: unknown } | undefined;
+    const positions = rec.metadata?.n_positions, epochs = rec.metadata?.epochs_run;
+    if (probe === null || typeof input?.file !== 'string' || typeof positions !== 'number' || typeof epochs !== 'number') return null;
+    const panels = reconstructionPanels({
+      object: rec.object.data, width: rec.object.w, height: rec.object.h, probe: probe.probe.data, size: probe.probe.w, modes: probe.modes,
+    }, null);
+    const f = layoutPanels(panels, reconstructionFigureOptions(reconstructionFigureTitle(input.file, positions, epochs)));
     return readableWidth(f.width, f.smallestText);
   }, () => {});
 }
@@ -356,6 +380,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
           : `${j.view}, ${j.split}: reconstruction only (not compared)`;
         const src = copyOrBroken(ctx, `reconstruction figure of dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}`, `reconstruction_${tag}.png`, recPng);
         if (typeof src !== 'string') { tiles.push(src.note); continue; }
+        ctx.img.setReadable(src, reconstructionReadableWidth(ctx, j));
         tiles.push(ctx.img.figure(src, why, `${j.view}, ${j.split}: reconstruction only`));
         alone++;
       }
