@@ -24,18 +24,24 @@ what was expected and what was found (test/data/hdf5-types.test.ts).
   object-file-<format>-<type> an object file (reconstruction.initObject file:PATH) with its object of <type>: <format>
                               product ('object'), ptyr (content/obj/S00G00/data) or cxi (entry_1/image_1/data, the CXI
                               format's Image class)
-  ptyd-meta-<key>-<type>.ptyd PtyPy prepared data whose meta/<key> (energy, distance, psize or center) is of <type>, or
-                              <type> nan, inf (a non-finite value) or shape (psize [3], center [3], energy and
-                              distance [0], no value: a shape no reader takes)
+  ptyd-meta-<key>-<type>.ptyd PtyPy prepared data whose meta/<key> (energy, distance, psize, center or shape) is of
+                              <type>, or <type> nan, inf (a non-finite value) or shape (psize [3], center [3], shape [3],
+                              energy and distance [0], no value: a shape no reader takes); ptyd-meta-shape-disagrees.ptyd:
+                              meta/shape [16, 16] beside 8 x 8 frames
+  int32-shape.ptyd            meta/shape [8, 8] as int32 (PtyScan writes numpy's default integer: int64, or int32 where
+                              that is numpy's default): read
   declared-huge.cxi           the measurement with entry_1/data_1/data a chunked, gzip-compressed uint32 dataset
                               declared [1024, 256, 256] (256 MiB as float32 amplitudes; an LSQML job of it needs
                               over 1 GiB) holding 4 patterns written and fill values elsewhere, and 1024 positions
                               on a 32 x 32 raster: a few KB on disk (the memory limit is checked from the shapes)
   declared-huge.ptyd          the same in PtyPy's layout, chunks/0/data declared [1024, 256, 256]
 
-Written with h5py 3.7.0 on HDF5 1.10.8, numpy 1.24.2 (libver 'latest': the smallest files).
+Written with h5py 3.7.0 on HDF5 1.10.8, numpy 1.24.2 (libver 'latest': the smallest files). HDF5 records the time
+of writing in each file, so a new run changes every file's bytes, not its values: `--only PREFIX` writes only the
+files whose names start with PREFIX (a file added later, without rewriting the others).
 """
 import os
+import sys
 
 import h5py
 import numpy as np
@@ -139,7 +145,12 @@ KINDS = ['compound', 'compound-xy', 'float16', 'string', 'vlen-string', 'enum', 
 SHAPES = {'data': [n, N, N], 'translation': [n, 3], 'energy': [], 'probe': [N, N], 'mask': [N, N]}
 
 
+ONLY = sys.argv[sys.argv.index('--only') + 1] if '--only' in sys.argv else ''
+
+
 def write(path, fn):
+    if not os.path.basename(path).startswith(ONLY):
+        return
     with h5py.File(path, 'w', libver='latest') as f:
         fn(f)
 
@@ -165,17 +176,17 @@ def main():
     for kind in ['float16', 'compound', 'enum', 'opaque', 'scalar']:
         write(os.path.join(OUT, f'ptyd-{kind}.ptyd'), lambda f, kind=kind: ptyd(f, lambda g: odd(g, 'chunks/0/data', kind, [n, N, N])))
 
-    # PtyPy's meta values: each of energy, distance, psize, center of an odd type, a shape no reader takes, or not finite
-    meta_shapes = {'energy': [], 'distance': [], 'psize': [2], 'center': [2]}
-    meta_values = {'energy': 8.0, 'distance': 2.0, 'psize': 75e-6, 'center': N / 2}
+    # PtyPy's meta values: each of energy, distance, psize, center, shape of an odd type, a shape no reader takes, or not finite
+    meta_shapes = {'energy': [], 'distance': [], 'psize': [2], 'center': [2], 'shape': [2]}
+    meta_values = {'energy': 8.0, 'distance': 2.0, 'psize': 75e-6, 'center': N / 2, 'shape': N}
     for key, shape in meta_shapes.items():
         def meta(f, kind, key=key, shape=shape):
             ptyd(f)
-            if key == 'center':
-                f.create_dataset('meta/center', data=np.full(2, N / 2))
+            if key in ('center', 'shape'):
+                f.create_dataset(f'meta/{key}', data=np.full(2, meta_values[key]))
             del f[f'meta/{key}']
             if kind in ('nan', 'inf'):
-                v = np.full(shape, meta_values[key]) if shape else np.float64(meta_values[key])
+                v = np.full(shape, float(meta_values[key])) if shape else np.float64(meta_values[key])
                 if shape:
                     v[-1] = np.nan if kind == 'nan' else np.inf
                 else:
@@ -187,6 +198,13 @@ def main():
                 odd(f, f'meta/{key}', kind, shape)
         for kind in KINDS + ['nan', 'inf', 'shape']:
             write(os.path.join(OUT, f'ptyd-meta-{key}-{kind}.ptyd'), lambda f, kind=kind, meta=meta: meta(f, kind))
+
+    # meta/shape as PtyScan writes it (u.expect2(sh) // rebin: numpy integers [2]), of other frames, and as int32
+    def frame_shape(f, value):
+        ptyd(f)
+        f.create_dataset('meta/shape', data=value)
+    write(os.path.join(OUT, 'ptyd-meta-shape-disagrees.ptyd'), lambda f: frame_shape(f, np.array([2 * N, 2 * N], np.int64)))
+    write(os.path.join(OUT, 'int32-shape.ptyd'), lambda f: frame_shape(f, np.array([N, N], np.int32)))
 
     # probe and object files for base.cxi's patterns (8 x 8) and its object frame, one dataset of an odd type each
     def product(f, probe_kind=None, object_kind=None):

@@ -11,6 +11,7 @@
  *                           (reconstruction.radiation: electron is refused for a .ptyd, it would convert it twice)
  *   meta/distance           m
  *   meta/psize              detector pixel size, m: a scalar or [y, x]
+ *   meta/shape              (optional) the frames' shape [H, W], 2 integers (PtyScan writes int64): must be the frames'
  *   meta/center             (optional) the direct beam in pixels [y, x], finite; must be within 1 px of [H/2, W/2], or of
  *                           the centre of a crop (reconstruction.crop), which re-centres the frames about it
  *   info/rebin              (optional) PtyScan's rebin factor: > 1 gives a warning (its patterns are means, not counts)
@@ -89,6 +90,32 @@ function ptyscanRebin(r: Hdf5Reader): number | undefined {
   }
 }
 
+/** Where PtyScan records the frames' shape. */
+const FRAME_SHAPE_KEY = 'meta/shape';
+
+/**
+ * meta/shape, the frames' shape PtyScan records (optional; PtyPy's None is none): checked against the frames stored
+ * (`[FH, FW]`, of dataset `frameKey`). PtyScan writes `u.expect2(sh) // rebin` (core/data.py), the shape after its crop
+ * and rebin: 2 integers [H, W], int64 (an int64 [2] in every file PtyPy wrote, test/fixtures/ptypy). Anything else —
+ * another type, a scalar, another count, a shape that is not the frames' — is refused, never taken for an absent one.
+ * True when it was there and checked.
+ */
+function checkFrameShape(r: Hdf5Reader, frameKey: string, FH: number, FW: number): boolean {
+  const key = FRAME_SHAPE_KEY;
+  const kind = r.kind(key);
+  if (kind === 'missing' || (kind === 'dataset' && r.attr(key, 'type') === 'None')) return false;
+  const want = 'the frames\' shape [H, W], 2 integers as PtyScan writes it (or None)';
+  if (kind !== 'dataset') throw r.bad(key, want, `a ${kind}`);
+  const info = r.info(key, want);
+  if (info.kind !== 'int' && info.kind !== 'uint') throw r.bad(key, want, `dtype ${info.dtype}`);
+  if (info.shape.length !== 1 || info.elements !== 2) throw r.bad(key, want, `shape [${info.shape.join(', ')}]`);
+  const s = r.readFloat64(key, want, 2).data;
+  if (s[0] !== FH || s[1] !== FW) {
+    throw r.bad(key, `${want}, that of the frames stored: [${FH}, ${FW}] (${frameKey})`, `[${s[0]}, ${s[1]}]`);
+  }
+  return true;
+}
+
 /** Reads a .ptyd file's data, positions and geometry. */
 export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): MeasuredData {
   if (opts.frames?.cxiEntry != null) throw new InputError(cxiEntryMessage(r.file, opts.frames.cxiEntry, 'a PtyPy .ptyd'));
@@ -122,6 +149,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
   if (n === 0) throw r.bad(infos[0]!.key, stackWant, `no patterns in ${ids.length === 1 ? 'its chunk' : `any of its ${ids.length} chunks`}`);
   // the patterns: the file's frames [FH, FW], or the window of them the settings crop and bin (checked before any read)
   const [FH, FW] = [H, W];
+  const frameShapeRead = checkFrameShape(r, infos[0]!.key, FH, FW);
   const win = frameWindow(r, infos[0]!.key, FH, FW, opts.frames, warnings);
   if (opts.squarePatterns) checkSquarePatterns(r, ids.map((k) => `chunks/${k}/data`).join(', '), win);
   // the patterns cropped and binned [BH, BW], then oriented [H, W] (hdf5/frames.ts)
@@ -153,6 +181,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     if (!(p > PIXEL_M.min)) throw r.bad('meta/psize', `${psWant}, > ${PIXEL_M.min}`, `[${pixel.join(', ')}] ${PIXEL_M.minHint}`);
   }
   Object.assign(keys, { energy: energy.key, distance: distance.key, pixel_size: 'meta/psize', diffraction: ids.map((k) => `chunks/${k}/data`).join(', ') });
+  if (frameShapeRead) keys.frame_shape = FRAME_SHAPE_KEY;
 
   // meta/center is optional (PtyPy writes None, a dataset whose type attribute is 'None', when it is
   // unknown); one that is there must be two numbers [y, x], never taken for an absent one

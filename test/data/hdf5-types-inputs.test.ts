@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runLsqmlJob } from '../../src/study/reconstruct/lsqml-job.js';
+import { readInputData } from '../../src/data/input.js';
 import { InputError } from '../../src/errors.js';
 import { assertRefused, ptychostudy } from './cli-run.js';
 import { tempDir } from '../tmp.js';
@@ -52,7 +53,7 @@ test('the fixtures: every type at the probe of a product and a .ptyr, the object
     assert.deepEqual(files.filter((f) => f.startsWith(`${prefix}-`)).map((f) => f.slice(prefix.length + 1).replace(/\.\w+$/, '')).sort(), KINDS, prefix);
   }
   assert.equal(probeFiles.length, 3 * 11);
-  assert.equal(metaFiles.length, 4 * (11 + 3));
+  assert.equal(metaFiles.length, 5 * (11 + 3) + 1);
 });
 
 // inspect --check reads a probe or object file with the reader a reconstruction calls (study/reconstruct/input.ts
@@ -128,6 +129,18 @@ test('.ptyd meta values of odd types, shapes and non-finite values: lsqml refuse
     const line = await refusal({ input: join(dir, `ptyd-meta-${key}-nan.ptyd`), outputDir: join(out, `nan-${key}`), settings: { epochs: 2, probeModel: 'aperture:diameter=2e-6' } });
     assert.match(line, /finite[^;]*; found [^;]*NaN\]?$/, line);
   }
+});
+
+test('.ptyd meta/shape: integers of another width than PtyPy\'s int64 are read; a shape that is not the frames\' is refused naming both', async () => {
+  const read = await readInputData(join(dir, 'int32-shape.ptyd'));
+  assert.ok(read.format === 'ptyd');
+  assert.equal(read.measured.keys.frame_shape, 'meta/shape');
+  assert.deepEqual([read.measured.H, read.measured.W], [8, 8]);
+  const settings = { epochs: 2, probeModel: 'aperture:diameter=2e-6' };
+  assert.equal(await refusal({ input: join(dir, 'ptyd-meta-shape-disagrees.ptyd'), outputDir: join(out, 'shape-disagrees'), settings }),
+    `${join(dir, 'ptyd-meta-shape-disagrees.ptyd')}: key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it (or None), ` +
+    'that of the frames stored: [8, 8] (chunks/0/data); found [16, 16]');
+  assert.match(await refusal({ input: join(dir, 'ptyd-meta-shape-nan.ptyd'), outputDir: join(out, 'shape-float'), settings }), /key 'meta\/shape': expected [^;]+; found dtype <f8$/);
 });
 
 test('lsqml on the command line: exit 2, one line (a few of them)', () => {

@@ -123,3 +123,19 @@ test("a .ptyd PtyScan rebinned (info/rebin 2) is read with a warning that its pa
     assert.deepEqual(r.measured.warnings, []);
   }
 });
+
+test('meta/shape: PtyPy\'s None is none; one that is not the frames stored, or a group, is refused naming the key, expected and found', async () => {
+  const read = await readInputData(fx('scan.ptyd'));
+  assert.ok(read.format === 'ptyd');
+  assert.equal(read.measured.keys.frame_shape, 'meta/shape');
+  const none = variant({ datasets: { 'meta/shape': { data: new Float64Array([0]) } }, attrs: { 'meta/shape': { type: 'None' } } });
+  const r = await readInputData(none);
+  assert.ok(r.format === 'ptyd');
+  assert.equal(r.measured.keys.frame_shape, undefined);
+  assert.deepEqual([r.measured.H, r.measured.W], [32, 32]);
+  const other = variant({ datasets: { 'meta/shape': { data: new BigInt64Array([32n, 16n]), shape: [2], dtype: '<q' } } });
+  await refusedWith(other, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it (or None), that of the frames " +
+    'stored: [32, 32] (chunks/0/data); found [32, 16]');
+  const group = variant({ drop: ['meta/shape'], groups: ['meta/shape'] });
+  await refusedWith(group, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it (or None); found a group");
+});

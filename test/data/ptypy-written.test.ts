@@ -147,6 +147,14 @@ test('a centre PtyPy rounds to another pixel ([16.6, 16] → [17, 16]) is read w
   assert.ok(whole.measured.detectorMask!.masked > 0);
 });
 
+test('meta/shape as PtyScan writes it (int64 [2]: the frames\' shape after its crop and rebin) is read and checked against the frames stored', async () => {
+  for (const [name, side] of [['scan.ptyd', N], ['scan-transposed.ptyd', N], ['crop.ptyd', N], ['rebin.ptyd', N / cases.rebin], ['mask.ptyd', N]] as const) {
+    const m = await measured(cases.files.includes(name) ? unpacked(name) : unpack(name));
+    assert.equal(m.keys.frame_shape, 'meta/shape', name);
+    assert.deepEqual([m.H, m.W], [side, side], name);
+  }
+});
+
 test('positions never given (PtyPy wrote None for each frame) are refused saying so; lsqml exits 2 in one line, writing nothing', async () => {
   const p = unpacked('no-positions.ptyd');
   const message = "key 'chunks/0/positions': expected positions [4, 2] in m, (y, x) pairs (one per frame of chunks/0/data); found no " +
