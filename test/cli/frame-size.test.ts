@@ -2,11 +2,12 @@
  * Detector frames read without a crop (reconstruction.crop null, `--crop-size` not given: the default): the patterns are
  * the frames whole, at their own size. A square side that is not a power of two (a 12 × 12 stack here, as a 120 × 120
  * one) runs in float64 with a warning naming the crop that makes a power of two; with fftBackend wasm, which takes no
- * other size, it is refused naming it (test/cli/refusals-agree.test.ts); frames that are not square are refused naming
+ * other size, it is refused naming it (test/cli/refusals-agree.test.ts; a .ptyd's 48 × 48 frames here); frames that are not square are refused naming
  * the crop flags (refusals-agree.test.ts too). `lsqml --help` says the default.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
@@ -79,6 +80,57 @@ test('a crop whose side is not a power of two: the warning names the power-of-tw
     '(and so --precision float32, the default) needs one: the reconstruction runs in float64 with the slower TypeScript FFT (fftBackend wasm refuses it; ' +
     `docs/fft.md); --crop-center Y,X --crop-size 8 or 16 makes patterns of 8×8 or 16×16 (\`ptychostudy inspect ${file}\` says where the direct beam is, ` +
     'the crop\'s centre)\n'), r.stderr);
+});
+
+/** PtyPy prepared data (.ptyd, PtyScan's layout): counts [n, side, side] in chunks/0, (y, x) positions in m, energy (keV), distance, pixel size. */
+function ptyd(name: string, side: number): string {
+  const counts = new Float64Array(n * side * side);
+  for (let k = 0; k < n; k++) for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) counts[(k * side + y) * side + x] = 1 + 500 * Math.exp(-((y - side / 2) ** 2 + (x - side / 2) ** 2) / 4);
+  const p = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) { p[2 * i] = Math.floor(i / 2) * 1e-6; p[2 * i + 1] = (i % 2) * 1e-6; }
+  const file = join(dir, `${name}.ptyd`);
+  writeHdf5(file, {
+    'chunks/0/data': { data: counts, shape: [n, side, side], dtype: '<d' },
+    'chunks/0/positions': { data: p, shape: [n, 2], dtype: '<d' },
+    'meta/energy': { data: 8, dtype: '<d' },
+    'meta/distance': { data: 2, dtype: '<d' },
+    'meta/psize': { data: new Float64Array([75e-6, 75e-6]), shape: [2], dtype: '<d' },
+    'meta/shape': { data: new BigInt64Array([BigInt(side), BigInt(side)]), shape: [2], dtype: '<q' },
+  });
+  return file;
+}
+
+test('a .ptyd\'s whole 48×48 frames: read at their own size with the warning naming the crop that makes a power of two; fftBackend wasm refuses them naming it, exit 2', () => {
+  const side = 48, key = 'chunks/0/data';
+  const file = ptyd('whole48', side);
+  const advice = `--crop-center Y,X --crop-size 32 makes patterns of 32×32 (\`ptychostudy inspect ${file}\` says where the direct beam is, the crop's centre)`;
+  const warning = `${file}: key '${key}': the file's ${side}×${side} frames are read whole (no --crop-size: the frames' own size, the default), not a power of two ` +
+    'a side: the WebAssembly FFT (and so --precision float32, the default) needs one: the reconstruction runs in float64 with the slower TypeScript FFT ' +
+    `(fftBackend wasm refuses it; docs/fft.md); ${advice}`;
+  const out = join(dir, 'whole48');
+  const r = ptychostudy(['lsqml', '--input', file, '--out', out, '--epochs', '2', '--probe-model', 'aperture:diameter=2e-6']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stderr.split('\n').includes(`warning: ${warning}`), r.stderr);
+  const meta = metadataOf(out);
+  assert.deepEqual((meta.geometry as Record<string, unknown>).pattern_shape, [side, side]);
+  assert.equal(meta.precision, 'float64');
+  // fftBackend wasm takes no other size: refused in one line naming the crop (the same as for CXI frames), nothing written
+  const wasm = join(dir, 'wasm.yaml');
+  writeFileSync(wasm, 'reconstruction:\n  fftBackend: wasm\n');
+  const refusedOut = join(dir, 'whole48-wasm');
+  const w = ptychostudy(['lsqml', '--input', file, '--out', refusedOut, '--epochs', '2', '--probe-model', 'aperture:diameter=2e-6', '--config', wasm]);
+  assert.equal(w.status, 2, w.stderr);
+  assert.equal(w.stderr, `ptychostudy lsqml: ${file}: key '${key}': expected patterns whose side is a power of two ≥ 2 for reconstruction.fftBackend wasm ` +
+    `(the WebAssembly FFT takes no other); found ${side}×${side}: --crop-center Y,X --crop-size 32 or 64 makes patterns of 32×32 or 64×64 ` +
+    `(\`ptychostudy inspect ${file}\` says where the direct beam is, the crop's centre); or set fftBackend auto (the TypeScript FFT, in float64)\n`);
+  assert.ok(!existsSync(refusedOut));
+  // inspect --check says both, in the same lines
+  const check = ptychostudy(['inspect', '--check', file]);
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  assert.ok(check.stdout.split('\n').includes(`  warning: ${warning}`), check.stdout);
+  const checkWasm = ptychostudy(['inspect', '--check', '--config', wasm, file]);
+  assert.equal(checkWasm.status, 2, checkWasm.stdout + checkWasm.stderr);
+  assert.ok(checkWasm.stdout.split('\n').includes(`  ${w.stderr.replace(/^ptychostudy lsqml: /, '').trim()}`), checkWasm.stdout);
 });
 
 test('lsqml --help says what --crop-size and --crop-center default to: no crop, the frames whole at their own size', () => {
