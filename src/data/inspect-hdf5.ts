@@ -1,19 +1,20 @@
 /**
  * `inspect` of an HDF5 file (CXI, PtyPy .ptyd or .ptyr, a ptychodus product, any other HDF5): its tree of
  * groups, datasets and links from their metadata alone (no value is read for it); of measured data (CXI, .ptyd)
- * where the direct beam is (hdf5/beam.ts: at most 64 patterns read); and with `check` what a reconstruction makes of it — measured data as `lsqml --input` reads it, or the probe of a probe file as
- * `--init-probe file:` reads it: the same reading, so the same refusals. Soft and external
+ * where the direct beam is (hdf5/beam.ts: at most 64 patterns read); and with `check` what a reconstruction makes of it — measured data as `lsqml --input` reads it, or the probe and
+ * the object of a .ptyr or a ptychodus product as `--init-probe file:` and `--init-object file:` read them: the same reading, so the same refusals. Soft and external
  * links are shown, never followed (an external link's file is never opened); the walk is bounded in depth
  * and entries, so a file of a million groups or a loop of hard links cannot hold it up.
  */
 import { InputError, UsageError } from '../errors.js';
-import { frameSettingsMessage, readInputData } from './input.js';
+import { readInputData } from './input.js';
 import { patternRefusals } from './reconstruction-refusals.js';
 import type { FramePrep } from './hdf5/frames.js';
 import { cxiBeam, cxiEntryMessage, looksLikeCxi } from './cxi.js';
 import { looksLikePtyd, looksLikePtyr, ptydBeam } from './ptypy.js';
 import type { BeamEstimate } from './hdf5/beam.js';
-import { looksLikePtychodusProduct, readProbeFile } from './probe-file.js';
+import { looksLikePtychodusProduct } from './probe-file.js';
+import { checkReconstructionFile } from './inspect-reconstruction-file.js';
 import type { MaskSource } from './hdf5/mask.js';
 import { radiationText } from './measured.js';
 import { givenProbeLine, givenProbeWarnings, p5, probeText, type GivenProbe, type InitialObjectOf, type InitialProbeOf } from './inspect.js';
@@ -111,41 +112,21 @@ function listTree(r: Hdf5Reader): { entries: Hdf5Entry[]; notListed: number } {
   return { entries, notListed };
 }
 
-/**
- * The refusal of `inspect --check --radiation` for a PtyPy reconstruction or a ptychodus product: a probe file that
- * states its own pixel size and no energy, so the setting would change nothing (an NPZ is refused likewise).
- */
-export function probeFileRadiationMessage(file: string, kind: string, radiation: Radiation): string {
-  return `${file}: reconstruction.radiation (--radiation) ${radiation}: expected measured data stating an energy (CXI); found a ${kind}, ` +
-    'a probe file that states its pixel size and no energy (the setting applies to the data it is for): leave the setting out';
-}
+export { probeFileRadiationMessage } from './inspect-reconstruction-file.js';
 
 /**
  * What a reconstruction makes of the file, as lines: measured data as `lsqml --input` reads it, or — for a
- * PtyPy reconstruction or a ptychodus product, which hold no patterns — the probe `--init-probe file:` reads.
+ * PtyPy reconstruction or a ptychodus product, which hold no patterns — the probe `--init-probe file:` reads and the
+ * object `--init-object file:` reads (inspect-reconstruction-file.ts).
  */
-async function checkAsInput(path: string, kind: string, entries: Hdf5Entry[], radiation: Radiation | null, frames?: FramePrep,
+async function checkAsInput(path: string, kind: string, radiation: Radiation | null, frames?: FramePrep,
   initialProbe?: InitialProbeOf, job?: LsqmlJobRequest, precision: 'float32' | 'float64' = 'float32', initialObject?: InitialObjectOf, fftBackend: 'auto' | 'ts' | 'wasm' = 'auto'): Promise<Hdf5Check> {
   const rad = radiation ? { radiation } : {};
   const cropped = framesChanged(frames);
   try {
-    const probeEntry = kind === 'PtyPy reconstruction (.ptyr)' ? entries.find((e) => /^content\/probe\/[^/]+\/data$/.test(e.path))
-      : kind === 'ptychodus product' ? entries.find((e) => e.path === 'probe') : undefined;
-    const shape = probeEntry?.shape;
-    const probeFile = kind === 'PtyPy reconstruction (.ptyr)' || kind === 'ptychodus product';
-    if (probeFile && probeEntry && !(shape && shape.length >= 2)) {
-      // no [H, W] to read the probe for: its type, else its shape, in the words of a reconstruction's refusal
-      const sizes = kind === 'ptychodus product' ? '[H, W], [M, H, W] or [OPR, M, H, W]' : '[H, W] or [M, H, W]';
-      const line = probeEntry.error ?? `${path}: key '${printable(probeEntry.path)}': expected a complex probe ${sizes} (the size of the diffraction patterns); ` +
-        `found ${probeEntry.dtype !== undefined && !/^<c|^>c|complex/.test(probeEntry.dtype) ? `dtype ${probeEntry.dtype}` : `shape [${(shape ?? []).join(', ')}]`}`;
-      return { valid: false, reads: [], violations: [line], warnings: [] };
-    }
-    if (shape && shape.length >= 2) {
-      const p = await readProbeFile(path, shape[shape.length - 2]!, shape[shape.length - 1]!, rad);
-      // the setting has nothing to apply to: such a file states its pixel size, and no energy (as an NPZ is refused)
-      const violations = radiation ? [probeFileRadiationMessage(path, kind, radiation)] : [];
-      if (cropped) violations.push(frameSettingsMessage(path, `a ${kind}, a probe file`));
-      return { valid: violations.length === 0, reads: [`a probe file (--init-probe file:${path}), no diffraction data: ${p.source}, ${probeText(p)}`], violations, warnings: [] };
+    // a PtyPy reconstruction or a ptychodus product holds no patterns: its probe and object, as --init-probe and --init-object read them
+    if (kind === 'PtyPy reconstruction (.ptyr)' || kind === 'ptychodus product') {
+      return { ...await checkReconstructionFile(path, kind, { radiation, ...(frames ? { frames } : {}) }), warnings: [] };
     }
     // read as lsqml reads it: the job's memory checked from the datasets' shapes (and the scan's extent) before the stack is read
     const input = await readInputData(path, { ...rad, squarePatterns: true, ...(cropped || frames?.cxiEntry != null ? { frames } : {}), ...(job ? { job } : {}) });
@@ -228,7 +209,7 @@ export async function summarizeHdf5(path: string, opts: { check?: boolean; radia
     }
     return s;
   });
-  if (opts.check) summary.check = await checkAsInput(path, summary.kind, summary.entries, opts.radiation ?? null, opts.frames, opts.initialProbe, opts.job, opts.precision, opts.initialObject, opts.fftBackend);
+  if (opts.check) summary.check = await checkAsInput(path, summary.kind, opts.radiation ?? null, opts.frames, opts.initialProbe, opts.job, opts.precision, opts.initialObject, opts.fftBackend);
   return summary;
 }
 

@@ -330,7 +330,7 @@ export function looksLikePtyrObject(r: Hdf5Reader): boolean {
 }
 
 /** The first storage of `group` (content/probe or content/obj), its name checked. */
-function firstStorage(r: Hdf5Reader, group: string, what: string): string {
+export function firstStorage(r: Hdf5Reader, group: string, what: string): string {
   const ids = r.keys(group);
   if (ids.length === 0) throw r.bad(group, `${what} storage (PtyPy reconstruction)`, 'an empty group');
   // the storage's name becomes part of every key a message names: one that could forge a line is refused

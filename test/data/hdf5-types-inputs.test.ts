@@ -74,13 +74,21 @@ test('probe files of odd types: lsqml refuses each in one line, and inspect --ch
   }
 });
 
-test('a probe file of an odd type checked alone (inspect --check FILE, no patterns to size it for): one line naming its key, exit 2', () => {
-  const alone = probeFiles.filter((f) => f.startsWith('probe-file-'));
+test('a probe or object file of an odd type checked alone (inspect --check FILE, no patterns to size it for): one line naming its key, exit 2', () => {
+  // a .ptyr or a product holds both: the odd one is refused, the other read (its object was not read at all)
+  const alone = [...probeFiles.filter((f) => f.startsWith('probe-file-')), ...objectFiles.filter((f) => !f.startsWith('object-file-cxi-'))];
   const check = ptychostudy(['inspect', '--check', ...alone.map((f) => join(dir, f))]);
   assert.equal(check.status, 2, check.stderr);
   assert.equal(check.stderr, '');
-  const lines = check.stdout.split('\n');
-  for (const f of alone) assert.ok(lines.some((l) => lineOf(f, probeKey(f)).test(l.replace(/^ {2}/, ''))), `${f}:\n${check.stdout}`);
+  const files = check.stdout.split('\n\n');
+  assert.equal(files.length, alone.length);
+  for (const [i, f] of alone.entries()) {
+    const lines = files[i]!.split('\n');
+    const odd = f.startsWith('probe-file-') ? probeKey(f) : objectKey(f);
+    assert.ok(lines.includes('reconstruction check: 1 problem'), `${f}:\n${files[i]}`);
+    assert.ok(lines.some((l) => lineOf(f, odd).test(l.replace(/^ {2}/, ''))), `${f}:\n${files[i]}`);
+    assert.ok(lines.some((l) => l.startsWith(`  read: ${f.startsWith('probe-file-') ? 'an object file' : 'a probe file'} `)), `${f}:\n${files[i]}`);
+  }
 });
 
 test('object files of odd types: lsqml refuses each in one line, and inspect --check --init-object lists that line, exit 2', async () => {

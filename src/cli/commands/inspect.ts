@@ -148,7 +148,8 @@ function hdf5Text(s: Hdf5Summary, beamLines: (b: BeamEstimate, opts: { cropped?:
   if (s.beam && !('error' in s.beam) && s.beam.suggestion && !s.check) lines.push(`  next: ptychostudy inspect --check ${s.beam.suggestion.flags} ${shellQuote(s.file)}`);
   if (s.check) {
     if (s.check.valid) lines.push('reconstruction check: readable', ...s.check.reads.map((l) => `  ${l}`), ...beamInCrop(s));
-    else lines.push(`reconstruction check: ${counted(s.check.violations.length, 'problem')}`, ...s.check.violations.map((v) => `  ${v}`));
+    // what was read besides (a probe file's probe, when its object is refused): said after the problems
+    else lines.push(`reconstruction check: ${counted(s.check.violations.length, 'problem')}`, ...s.check.violations.map((v) => `  ${v}`), ...s.check.reads.map((l) => `  read: ${l}`));
     for (const w of s.check.warnings) lines.push(`  warning: ${w}`);
   }
   return lines.map((l) => printable(l, Infinity)).join('\n');
@@ -173,7 +174,8 @@ export function register(program: Command): void {
       'For an HDF5 file (CXI, PtyPy .ptyd or .ptyr, a ptychodus product): every group, dataset (dtype, shape, ' +
       'bytes, chunks, filters) and link, from the metadata alone; links are shown, not followed. --check reads ' +
       'it as `lsqml --input` does and says what a reconstruction takes from it (patterns, keys, geometry, ' +
-      'probe, and the memory a reconstruction needs at its peak with --config\'s modes and batch size), or why it refuses it; a PtyPy .ptyr or a ptychodus product is read as `--init-probe file:` reads it. ' +
+      'probe, and the memory a reconstruction needs at its peak with --config\'s modes and batch size), or why it refuses it; a PtyPy .ptyr or a ptychodus product alone: its probe and its object, read as --init-probe file: and --init-object file: read them ' +
+      '(each named, every refusal listed; a file without an object is a probe file only, said so; --cxi-entry, --radiation and the crop flags refused, having nothing to apply to). ' +
       'Of measured data (CXI, .ptyd), with or without --check: where the direct beam is on the file\'s frames, [y, x] in its pixels — ' +
       'the centre of mass of the bright part of the summed pattern (above the median pixel plus 10 % of the way to the brightest) ' +
       'and the brightest pixel, masked pixels left out, and bright pixels alone (no neighbour above the threshold: hot pixels the ' +

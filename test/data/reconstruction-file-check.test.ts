@@ -1,0 +1,90 @@
+/**
+ * `inspect --check` of a PtyPy reconstruction (.ptyr) or a ptychodus product given alone (data/inspect-reconstruction-file.ts):
+ * the probe and the object it holds, read as `--init-probe file:PATH` and `--init-object file:PATH` read them, each
+ * named, every refusal listed (exit 2); a file without an object said to be a probe file only; the settings of measured
+ * data (`--cxi-entry`, `--radiation`, the crop) refused as having nothing to apply to, as plain `inspect --cxi-entry` is.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { summarizeHdf5, type Hdf5Check } from '../../src/data/inspect-hdf5.js';
+import { cxiEntryMessage } from '../../src/data/cxi.js';
+import { rewriteHdf5 } from './hdf5-rewrite.js';
+import { ptychostudy } from './cli-run.js';
+import { tempDir } from '../tmp.js';
+
+const dir = tempDir('reconstruction-file-check');
+const ptyr = 'test/fixtures/cxi/probe.ptyr';
+const product = 'test/fixtures/cxi/probe-product.h5';
+const probeLine = (file: string, key: string, probe: string): string => `a probe file (--init-probe file:${file}), no diffraction data: ${file}: ${key}, ${probe}`;
+
+/** interleaved complex [n] of ones, as h5wasm writes a complex dataset ({r, i}). */
+const complexOnes = (n: number): Map<string, Float32Array> => new Map([['r', new Float32Array(n).fill(1)], ['i', new Float32Array(n)]]);
+
+async function check(file: string, opts: Parameters<typeof summarizeHdf5>[1] = {}): Promise<Hdf5Check> {
+  const s = await summarizeHdf5(file, { check: true, ...opts });
+  assert.ok(s.check, file);
+  return s.check;
+}
+
+test('a ptychodus product alone: its probe and its object, each read as its reader reads it and named', async () => {
+  const c = await check(product);
+  assert.deepEqual(c, {
+    valid: true, violations: [], warnings: [],
+    reads: [probeLine(product, 'probe', '2 modes of 32×32, pixel [1.2915e-7, 1.2915e-7] m'),
+      `an object file (--init-object file:${product}): object, [80, 64], pixel [1.2915e-7, 1.2915e-7] m`],
+  });
+});
+
+test('a .ptyr without content/obj: its probe read, and said to hold no object (a probe file only), not refused', async () => {
+  const c = await check(ptyr);
+  assert.equal(c.valid, true, c.violations.join('\n'));
+  assert.deepEqual(c.reads, [probeLine(ptyr, 'content/probe/Sscan00G00/data', '1 mode of 32×32, pixel [1.2915e-7, 1.2915e-7] m'),
+    `no object (no content/obj): not an object file for --init-object file:${ptyr}`]);
+});
+
+test('a .ptyr whose probe and object are both refused lists both lines; one whose object alone is refused, that line and the probe read (exit 2)', async () => {
+  const both = join(dir, 'both.ptyr');
+  rewriteHdf5(ptyr, both, { datasets: {
+    'content/probe/Sscan00G00/data': { data: new Float32Array(32 * 32).fill(1), shape: [1, 32, 32], dtype: '<f' },
+    'content/obj/S00G00/data': { data: complexOnes(2 * 14 * 14), shape: [2, 14, 14] },
+  } });
+  const c = await check(both);
+  assert.equal(c.valid, false);
+  assert.deepEqual(c.violations, [
+    `${both}: key 'content/probe/Sscan00G00/data': expected a complex probe [32, 32] or [M, 32, 32] (the size of the diffraction patterns); found dtype <f4`,
+    `${both}: key 'content/obj/S00G00/data': expected a complex object [14, 14] or [1, 14, 14] (the object frame of this dataset; only a ptychodus product's ` +
+      'centre places an object of another shape: crop or pad it to [14, 14]): one layer or mode (ptychostudy reconstructs a single slice); found shape [2, 14, 14] (2 layers or modes)',
+  ]);
+  const objectOnly = join(dir, 'object-group.ptyr');
+  rewriteHdf5(ptyr, objectOnly, { datasets: { 'content/obj': { data: new Float64Array(3), shape: [3], dtype: '<d' } } });
+  const o = await check(objectOnly);
+  assert.deepEqual(o.violations, [`${objectOnly}: key 'content/obj': expected a group of object storages (PtyPy reconstruction); found a dataset`]);
+  assert.deepEqual(o.reads, [probeLine(objectOnly, 'content/probe/Sscan00G00/data', '1 mode of 32×32, pixel [1.2915e-7, 1.2915e-7] m')]);
+  const r = ptychostudy(['inspect', '--check', objectOnly]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.ok(r.stdout.endsWith(`reconstruction check: 1 problem\n  ${o.violations[0]}\n  read: ${o.reads[0]}\n`), r.stdout);
+});
+
+test('a .ptyr whose content/probe holds no storage: the probe reader\'s line (it was "holds a probe, an object and positions but no diffraction data")', async () => {
+  const empty = join(dir, 'empty-probe.ptyr');
+  rewriteHdf5(ptyr, empty, { drop: ['content/probe/Sscan00G00'], groups: ['content/probe'] });
+  const c = await check(empty);
+  assert.deepEqual(c.violations, [`${empty}: key 'content/probe': expected a probe storage (PtyPy reconstruction); found an empty group`]);
+});
+
+test('--cxi-entry with --check of a .ptyr or a product: refused in one line, exit 2, as without --check (it was ignored)', async () => {
+  for (const [file, kind] of [[ptyr, 'a PtyPy reconstruction (.ptyr)'], [product, 'a ptychodus product']] as const) {
+    const c = await check(file, { frames: { cxiEntry: 'entry_2' } });
+    assert.equal(c.valid, false);
+    assert.deepEqual(c.violations, [cxiEntryMessage(file, 'entry_2', kind)]);
+    const r = ptychostudy(['inspect', '--check', '--cxi-entry', 'entry_2', file]);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.ok(r.stdout.includes(`reconstruction check: 1 problem\n  ${cxiEntryMessage(file, 'entry_2', kind)}\n`), r.stdout);
+    // without --check: the same line, on stderr
+    const plain = ptychostudy(['inspect', '--cxi-entry', 'entry_2', file]);
+    assert.equal(plain.status, 2);
+    assert.equal(plain.stderr, `ptychostudy inspect: ${cxiEntryMessage(file, 'entry_2', kind)}\n`);
+  }
+});
