@@ -14,7 +14,8 @@
  *   meta/shape              (optional) the frames' shape [H, W], 2 integers (PtyScan writes int64): must be the frames'
  *   meta/center             (optional) the direct beam in pixels [y, x], finite; must be within 1 px of [H/2, W/2], or of
  *                           the centre of a crop (reconstruction.crop), which re-centres the frames about it
- *   info/rebin              (optional) PtyScan's rebin factor: > 1 gives a warning (its patterns are means, not counts)
+ *   info/rebin              (optional) PtyScan's rebin factor: > 1 gives a warning (its patterns are means, not counts), and
+ *                           so does one that is not a whole number from 1 to 32 (whether they are is then not known)
  * A chunk stored as an external link (PtyScan's 'link' mode) is refused: nothing outside the named file
  * is read; so are PtyPy's None (a [0.] dataset of type 'None') for energy, distance or psize, and positions
  * never given (a 'list' group of None).
@@ -76,17 +77,27 @@ function refusePtypyNone(r: Hdf5Reader, key: string, want: string, name: string)
 }
 
 /**
- * PtyScan's rebin factor as it recorded it in `info/rebin` (its parameters, not read otherwise), when it is a whole
- * number > 1; undefined for none, 1, PtyPy's None, or anything that is not one number (the record only feeds a warning).
+ * The warning of PtyScan's rebin factor as it recorded it in `info/rebin` (its parameters, not read otherwise): a whole
+ * number > 1 says the patterns are means, not counts; none, 1 or PtyPy's None say nothing. A record that is there but
+ * not one whole number from 1 to 32 (PtyScan's range) is said, never taken for an absent one: whether the patterns are
+ * means is then not known (the record only feeds a warning: the file is read all the same).
  */
-function ptyscanRebin(r: Hdf5Reader): number | undefined {
-  if (r.kind('info/rebin') !== 'dataset' || r.attr('info/rebin', 'type') === 'None') return undefined;
+function rebinWarning(r: Hdf5Reader): string | undefined {
+  const key = 'info/rebin';
+  const kind = r.kind(key);
+  if (kind === 'missing' || (kind === 'dataset' && r.attr(key, 'type') === 'None')) return undefined;
+  const want = 'PtyScan\'s rebin factor, a whole number from 1 to 32';
   try {
-    const v = r.readScalar('info/rebin', 'PtyScan\'s rebin factor');
-    return Number.isInteger(v) && v > 1 && v <= 32 ? v : undefined;
+    if (kind !== 'dataset') throw r.bad(key, want, `a ${kind}`);
+    const v = r.readScalar(key, want);
+    if (!(Number.isInteger(v) && v >= 1 && v <= 32)) throw r.bad(key, want, String(v));
+    if (v === 1) return undefined;
+    return `${r.file}: key '${key}': ${v}: PtyScan averaged ${v}×${v} detector pixels into each pixel (ptypy ` +
+      `utils rebin_2d), so the patterns hold counts / ${v * v}, not photon counts; the Poisson noise model takes them as counts`;
   } catch (e) {
-    if (e instanceof Hdf5Error) return undefined;
-    throw e;
+    if (!(e instanceof Hdf5Error)) throw e;
+    return `${e.message}: whether PtyScan averaged detector pixels (its patterns then hold counts / rebin², not photon counts) is not known; ` +
+      'the Poisson noise model takes the patterns as counts';
   }
 }
 
@@ -284,11 +295,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     keys.weights = withWeights.length === 1 ? withWeights[0]! : 'chunks/*/weights';
     if (bad) {
       const want = 'PtyPy weights per pixel (> 0: use, 0: ignore)';
-      // a chunk without weights beside chunks with them would leave its frames' pixels unmasked, silently
-      if (withWeights.length !== ids.length) {
-        const missing = weightKeys.find((k) => !withWeights.includes(k))!;
-        throw r.bad(missing, `${want} in every chunk, as in ${withWeights[0]}`, 'it missing');
-      }
+      checkWeightsEverywhere(r, weightKeys, withWeights, want);
       const varying = readMaskFlags(r, weightKeys.map((k) => r.info(k, want)), infos.map((i) => i.shape[0]!), FH, FW, want, ['int', 'uint', 'bool', 'float'], ptypyWeightBad, bad, undefined, win);
       // counted in the patterns (cropped, binned: a binned pixel is masked when any of its pixels is)
       const pixels = countFlags(patternFlags(win, bad));
@@ -297,11 +304,8 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
         (varying > 0 ? `, ${varying} of them of weight 0 in some frames only (a pixel of weight 0 in any frame is masked in all)` : ''));
     } else warnings.push(`${r.file}: ${shownKeys}: PtyPy weights are present but not applied (the detector mask is off: every pixel is fitted)`);
   }
-  const rebin = ptyscanRebin(r);
-  if (rebin !== undefined) {
-    warnings.push(`${r.file}: key 'info/rebin': ${rebin}: PtyScan averaged ${rebin}×${rebin} detector pixels into each pixel (ptypy ` +
-      `utils rebin_2d), so the patterns hold counts / ${rebin * rebin}, not photon counts; the Poisson noise model takes them as counts`);
-  }
+  const rebin = rebinWarning(r);
+  if (rebin !== undefined) warnings.push(rebin);
   // of the window of the frames that is read ([FH, FW] uncropped); binned into the patterns' after the read
   const typeMax = bad ? new Uint8Array(win.h * win.w) : undefined;
   const stack = readIntensityStack(r, infos, stackWant, typeMax, bad ? cropFlags(win, bad) : undefined, win);
@@ -322,6 +326,16 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
     maskRecord: mask?.record ?? (bad ? { applied: true, pixels_masked: 0, pattern_pixels: H * W, sources }
       : maskOffRecord(keys.weights !== undefined ? [{ source: 'ptypy weights', key: keys.weights }] : [], stack.atTypeMax)), warnings,
   };
+}
+
+/**
+ * PtyPy's weights in some chunks only (`withWeights` of `weightKeys`): refused naming the first chunk without them, since
+ * its frames' pixels would be left unmasked, silently.
+ */
+function checkWeightsEverywhere(r: Hdf5Reader, weightKeys: string[], withWeights: string[], want: string): void {
+  if (withWeights.length === weightKeys.length) return;
+  const missing = weightKeys.find((k) => !withWeights.includes(k))!;
+  throw r.bad(missing, `${want} in every chunk, as in ${withWeights[0]}`, 'it missing');
 }
 
 /** True when the open file is a PtyPy reconstruction with an object (content/obj/). */
@@ -400,9 +414,12 @@ export function ptydBeam(r: Hdf5Reader): BeamEstimate {
   const withData = infos.filter((i) => i.shape[0]! > 0);
   if (withData.length === 0) throw r.bad(infos[0]!.key, want, 'no patterns in any chunk');
   const weightKeys = ids.map((k) => `chunks/${k}/weights`);
+  const withWeights = weightKeys.filter((k) => r.kind(k) !== 'missing');
   let bad: Uint8Array | undefined;
-  if (weightKeys.every((k) => r.kind(k) !== 'missing')) {
+  if (withWeights.length > 0) {
     const wwant = 'PtyPy weights per pixel (> 0: use, 0: ignore)';
+    // as a reconstruction reads them: weights in some chunks only are refused (the beam was found with no mask)
+    checkWeightsEverywhere(r, weightKeys, withWeights, wwant);
     bad = new Uint8Array(H * W);
     readMaskFlags(r, weightKeys.map((k) => r.info(k, wwant)), infos.map((i) => i.shape[0]!), H, W, wwant, ['int', 'uint', 'bool', 'float'], ptypyWeightBad, bad);
   }

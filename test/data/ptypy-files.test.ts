@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import h5wasm, { Group } from 'h5wasm/node';
 import { InputError } from '../../src/errors.js';
 import { readInputData } from '../../src/data/input.js';
+import { summarizeHdf5 } from '../../src/data/inspect-hdf5.js';
 import { rewriteHdf5, type Rewrite } from './hdf5-rewrite.js';
 
 await h5wasm.ready;
@@ -138,4 +139,23 @@ test('meta/shape: PtyPy\'s None is none; one that is not the frames stored, or a
     'stored: [32, 32] (chunks/0/data); found [32, 16]');
   const group = variant({ drop: ['meta/shape'], groups: ['meta/shape'] });
   await refusedWith(group, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it (or None); found a group");
+});
+
+test('an info/rebin that is not one whole number from 1 to 32 is said in a warning (it was taken for none: no rebinning said)', async () => {
+  const half = variant({ datasets: { 'info/rebin': { data: new Float64Array([2.5]), shape: [], dtype: '<d' } } });
+  const group = variant({ groups: ['info/rebin'] });
+  for (const [f, found] of [[half, '2.5'], [group, 'a group']] as const) {
+    const r = await readInputData(f);
+    assert.ok(r.format === 'ptyd');
+    assert.deepEqual(r.measured.warnings, [`${f}: key 'info/rebin': expected PtyScan's rebin factor, a whole number from 1 to 32; found ${found}: whether ` +
+      'PtyScan averaged detector pixels (its patterns then hold counts / rebin², not photon counts) is not known; the Poisson noise model takes the patterns as counts']);
+  }
+});
+
+test('weights in some chunks only: inspect does not estimate the beam without them, naming the chunk, as a reconstruction refuses the file (it estimated it unmasked)', async () => {
+  const partial = variant({ drop: ['chunks/0/weights', 'chunks/1/weights'], datasets: { 'chunks/0/weights': { data: new Float64Array(32 * 32).fill(1), shape: [32, 32], dtype: '<d' } } });
+  const line = `${partial}: key 'chunks/1/weights': expected PtyPy weights per pixel (> 0: use, 0: ignore) in every chunk, as in chunks/0/weights; found it missing`;
+  await refusedWith(partial, line.slice(partial.length + 2));
+  const s = await summarizeHdf5(partial);
+  assert.deepEqual(s.beam, { error: line });
 });
