@@ -120,9 +120,12 @@ function checkFrameShape(r: Hdf5Reader, frameKey: string, FH: number, FW: number
   const info = r.info(key, want);
   if (info.kind !== 'int' && info.kind !== 'uint') throw r.bad(key, want, `dtype ${info.dtype}`);
   if (info.shape.length !== 1 || info.elements !== 2) throw r.bad(key, want, `shape [${info.shape.join(', ')}]`);
-  const s = r.readFloat64(key, want, 2).data;
-  if (s[0] !== FH || s[1] !== FW) {
-    throw r.bad(key, `${want}, that of the frames stored: [${FH}, ${FW}] (${frameKey})`, `[${s[0]}, ${s[1]}]`);
+  // compared and shown as the file's integers, exactly (64-bit ones as bigints: not rounded to a float64's 53 bits)
+  r.checkReadable(info);
+  const s: string[] = [];
+  r.readSlabs(info, 2, (slab) => { s.push(...Array.from(slab as ArrayLike<number | bigint>, (v) => String(v))); });
+  if (s[0] !== String(FH) || s[1] !== String(FW)) {
+    throw r.bad(key, `${want}, that of the frames stored: [${FH}, ${FW}] (${frameKey})`, `[${s.join(', ')}]`);
   }
   return true;
 }

@@ -137,6 +137,10 @@ test('meta/shape: PtyPy\'s None is none; one that is not the frames stored, or a
   const other = variant({ datasets: { 'meta/shape': { data: new BigInt64Array([32n, 16n]), shape: [2], dtype: '<q' } } });
   await refusedWith(other, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it (or None), that of the frames " +
     'stored: [32, 32] (chunks/0/data); found [32, 16]');
+  // 64-bit integers shown as the file holds them (2^62 + 1 was 4611686018427388000, rounded to a float64)
+  const huge = variant({ datasets: { 'meta/shape': { data: new BigInt64Array([2n ** 62n + 1n, 32n]), shape: [2], dtype: '<q' } } });
+  await refusedWith(huge, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it (or None), that of the frames " +
+    'stored: [32, 32] (chunks/0/data); found [4611686018427387905, 32]');
   const group = variant({ drop: ['meta/shape'], groups: ['meta/shape'] });
   await refusedWith(group, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it (or None); found a group");
 });
