@@ -107,23 +107,26 @@ const FRAME_SHAPE_KEY = 'meta/shape';
 /**
  * meta/shape, the frames' shape PtyScan records (optional; PtyPy's None is none): checked against the frames stored
  * (`[FH, FW]`, of dataset `frameKey`). PtyScan writes `u.expect2(sh) // rebin` (core/data.py), the shape after its crop
- * and rebin: 2 integers [H, W], int64 (an int64 [2] in every file PtyPy wrote, test/fixtures/ptypy). Anything else —
- * another type, a scalar, another count, a shape that is not the frames' — is refused, never taken for an absent one.
+ * and rebin: 2 integers [H, W], int64 (an int64 [2] in every file PtyPy wrote, test/fixtures/ptypy); one integer n (a
+ * 0-d dataset, as another writer may store a square shape) is [n, n], as PtyPy's reader takes it (`u.expect2`). Anything
+ * else — another type, another count, a shape that is not the frames' — is refused, never taken for an absent one.
  * True when it was there and checked.
  */
 function checkFrameShape(r: Hdf5Reader, frameKey: string, FH: number, FW: number): boolean {
   const key = FRAME_SHAPE_KEY;
   const kind = r.kind(key);
   if (kind === 'missing' || (kind === 'dataset' && r.attr(key, 'type') === 'None')) return false;
-  const want = 'the frames\' shape [H, W], 2 integers as PtyScan writes it (or None)';
+  const want = 'the frames\' shape [H, W], 2 integers as PtyScan writes it, or one integer n for [n, n] (or None)';
   if (kind !== 'dataset') throw r.bad(key, want, `a ${kind}`);
   const info = r.info(key, want);
   if (info.kind !== 'int' && info.kind !== 'uint') throw r.bad(key, want, `dtype ${info.dtype}`);
-  if (info.shape.length !== 1 || info.elements !== 2) throw r.bad(key, want, `shape [${info.shape.join(', ')}]`);
+  const square = info.shape.length === 0;
+  if (!square && (info.shape.length !== 1 || info.elements !== 2)) throw r.bad(key, want, `shape [${info.shape.join(', ')}]`);
   // compared and shown as the file's integers, exactly (64-bit ones as bigints: not rounded to a float64's 53 bits)
   r.checkReadable(info);
   const s: string[] = [];
-  r.readSlabs(info, 2, (slab) => { s.push(...Array.from(slab as ArrayLike<number | bigint>, (v) => String(v))); });
+  r.readSlabs(info, square ? 1 : 2, (slab) => { s.push(...Array.from(slab as ArrayLike<number | bigint>, (v) => String(v))); });
+  if (square) s.push(s[0]!);
   if (s[0] !== String(FH) || s[1] !== String(FW)) {
     throw r.bad(key, `${want}, that of the frames stored: [${FH}, ${FW}] (${frameKey})`, `[${s.join(', ')}]`);
   }

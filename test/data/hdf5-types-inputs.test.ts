@@ -146,7 +146,7 @@ test('.ptyd meta/shape: integers of another width than PtyPy\'s int64 are read; 
   assert.deepEqual([read.measured.H, read.measured.W], [8, 8]);
   const settings = { epochs: 2, probeModel: 'aperture:diameter=2e-6' };
   assert.equal(await refusal({ input: join(dir, 'ptyd-meta-shape-disagrees.ptyd'), outputDir: join(out, 'shape-disagrees'), settings }),
-    `${join(dir, 'ptyd-meta-shape-disagrees.ptyd')}: key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it (or None), ` +
+    `${join(dir, 'ptyd-meta-shape-disagrees.ptyd')}: key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it, or one integer n for [n, n] (or None), ` +
     'that of the frames stored: [8, 8] (chunks/0/data); found [16, 16]');
   assert.match(await refusal({ input: join(dir, 'ptyd-meta-shape-nan.ptyd'), outputDir: join(out, 'shape-float'), settings }), /key 'meta\/shape': expected [^;]+; found dtype <f8$/);
 });

@@ -125,7 +125,7 @@ test("a .ptyd PtyScan rebinned (info/rebin 2) is read with a warning that its pa
   }
 });
 
-test('meta/shape: PtyPy\'s None is none; one that is not the frames stored, or a group, is refused naming the key, expected and found', async () => {
+test('meta/shape: PtyPy\'s None is none; one integer n is [n, n]; one that is not the frames stored, or a group, is refused naming the key, expected and found', async () => {
   const read = await readInputData(fx('scan.ptyd'));
   assert.ok(read.format === 'ptyd');
   assert.equal(read.measured.keys.frame_shape, 'meta/shape');
@@ -135,14 +135,22 @@ test('meta/shape: PtyPy\'s None is none; one that is not the frames stored, or a
   assert.equal(r.measured.keys.frame_shape, undefined);
   assert.deepEqual([r.measured.H, r.measured.W], [32, 32]);
   const other = variant({ datasets: { 'meta/shape': { data: new BigInt64Array([32n, 16n]), shape: [2], dtype: '<q' } } });
-  await refusedWith(other, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it (or None), that of the frames " +
+  await refusedWith(other, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it, or one integer n for [n, n] (or None), that of the frames " +
     'stored: [32, 32] (chunks/0/data); found [32, 16]');
   // 64-bit integers shown as the file holds them (2^62 + 1 was 4611686018427388000, rounded to a float64)
   const huge = variant({ datasets: { 'meta/shape': { data: new BigInt64Array([2n ** 62n + 1n, 32n]), shape: [2], dtype: '<q' } } });
-  await refusedWith(huge, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it (or None), that of the frames " +
+  await refusedWith(huge, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it, or one integer n for [n, n] (or None), that of the frames " +
     'stored: [32, 32] (chunks/0/data); found [4611686018427387905, 32]');
+  // one integer n, as another writer may store a square shape: [n, n], as PtyPy's reader (u.expect2) takes it
+  const square = variant({ datasets: { 'meta/shape': { data: new BigInt64Array([32n]), shape: [], dtype: '<q' } } });
+  const sq = await readInputData(square);
+  assert.ok(sq.format === 'ptyd');
+  assert.equal(sq.measured.keys.frame_shape, 'meta/shape');
+  const squareOther = variant({ datasets: { 'meta/shape': { data: new Int32Array([16]), shape: [], dtype: '<i' } } });
+  await refusedWith(squareOther, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it, or one integer n for [n, n] (or None), " +
+    'that of the frames stored: [32, 32] (chunks/0/data); found [16, 16]');
   const group = variant({ drop: ['meta/shape'], groups: ['meta/shape'] });
-  await refusedWith(group, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it (or None); found a group");
+  await refusedWith(group, "key 'meta/shape': expected the frames' shape [H, W], 2 integers as PtyScan writes it, or one integer n for [n, n] (or None); found a group");
 });
 
 test('an info/rebin that is not one whole number from 1 to 32 is said in a warning (it was taken for none: no rebinning said)', async () => {
