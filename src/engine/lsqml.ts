@@ -520,7 +520,11 @@ export class LsqmlEngine {
     const loss = lossSum / nb;
     // End-of-epoch hooks (docs/lsqml.md).
     if (e === 0 && o.rescaleProbeIntensityInFirstEpoch) {
-      if (!(sumYhat > 0) || !Number.isFinite(sumYhat)) {
+      if (!Number.isFinite(sumYhat)) {
+        // values far beyond a probe's or a transmission's (a start file whose numbers are garbage, yet finite)
+        throw new LsqmlInputError(`the initial probe and object predict an intensity too large to hold in ${o.precision} (|P·O|² overflows), so the probe cannot be rescaled`);
+      }
+      if (!(sumYhat > 0)) {
         throw new LsqmlInputError('the initial probe and object predict no intensity at any position, so the probe cannot be rescaled');
       }
       const f = probeRescaleFactor(sumY, sumYhat);

@@ -78,6 +78,11 @@ test('an NPZ objectGuess (complex128) is read as the initial object; bad shape, 
   const v = new Float64Array(2 * 1600).fill(1); v[2 * 17 + 1] = NaN;
   saveNpz(nan, { objectGuess: c128([40, 40], v) });
   refused(join(root, 'r-nan'), nan, /nan\.npz: key 'objectGuess': expected a finite object; found NaN at flat index 17$/);
+  // finite but far beyond a transmission (garbage exponents): the predicted intensity overflows; said so, naming the file
+  // the object came from (was: 'predict no intensity', named after the data file alone)
+  const huge = join(root, 'huge.npz');
+  saveNpz(huge, { objectGuess: c128([40, 40], new Float64Array(2 * 1600).fill(1e30)) });
+  refused(join(root, 'r-huge'), huge, new RegExp(`data\\.npz: the initial probe and object predict an intensity too large to hold in float32 \\(\\|P·O\\|² overflows\\), so the probe cannot be rescaled \\(the object from ${huge.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`));
   const real = join(root, 'real.npz');
   saveNpz(real, { reconstructed_object: f64([40, 40], new Float64Array(1600)) });
   refused(join(root, 'r-real'), real, /real\.npz: key 'reconstructed_object': expected a complex object \[40, 40\].*; found dtype <f8$/);

@@ -363,7 +363,11 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
       ...(job.signal !== undefined ? { signal: job.signal } : {}),
     });
   } catch (err) {
-    if (err instanceof LsqmlInputError) throw new InputError(`${inputPath}: ${err.message}`);
+    if (err instanceof LsqmlInputError) {
+      // what the start came from: the data, and the start files where it came from them
+      const starts = [objectFile ? `the object from ${objectFile.path}` : null, probePath !== null ? `the probe from ${probePath}` : null].filter((x) => x !== null);
+      throw new InputError(`${inputPath}: ${err.message}${starts.length > 0 ? ` (${starts.join(', ')})` : ''}`);
+    }
     if (err instanceof LsqmlDivergenceError) {
       const e = options.noiseModel === 'poisson' ? withPoissonHint(err, intensities, n, options.precision) : err;
       lines.push(`stopped: ${e.message}`);
