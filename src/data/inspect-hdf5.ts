@@ -11,7 +11,7 @@ import { readInputData } from './input.js';
 import { patternRefusals } from './reconstruction-refusals.js';
 import type { FramePrep } from './hdf5/frames.js';
 import { cxiBeam, cxiEntryMessage, looksLikeCxi } from './cxi.js';
-import { looksLikePtyd, looksLikePtyr, ptydBeam } from './ptypy.js';
+import { looksLikePtyd, looksLikePtyr, looksLikePtyrObject, ptydBeam } from './ptypy.js';
 import type { BeamEstimate } from './hdf5/beam.js';
 import { looksLikePtychodusProduct } from './probe-file.js';
 import { checkReconstructionFile } from './inspect-reconstruction-file.js';
@@ -78,7 +78,7 @@ export interface Hdf5Summary {
 function kindOf(r: Hdf5Reader): string {
   if (looksLikeCxi(r)) return 'CXI';
   if (looksLikePtyd(r)) return 'PtyPy prepared data (.ptyd)';
-  if (looksLikePtyr(r)) return 'PtyPy reconstruction (.ptyr)';
+  if (looksLikePtyr(r) || looksLikePtyrObject(r)) return 'PtyPy reconstruction (.ptyr)'; // an object-only one is an object file
   if (looksLikePtychodusProduct(r)) return 'ptychodus product';
   return 'HDF5';
 }

@@ -3,8 +3,9 @@
  * given alone. It holds no patterns, but the probe and the object a reconstruction starts from
  * (`--init-probe file:PATH`, `--init-object file:PATH`): both are read as their readers read them (probe-file.ts
  * `readProbeFile`, object-file.ts `readObjectFile`), each sized by its own dataset (no patterns or scan to size it by),
- * and every refusal is listed. A file without an object (no `content/obj`, no `object`) is a probe file only: said, not
- * refused; an object that is there but cannot be read is refused, never taken for an absent one. The settings that
+ * and every refusal is listed. A file without an object (no `content/obj`, no `object`) is a probe file only, and a .ptyr
+ * without a probe (no `content/probe`) an object file only: said, not refused; a probe or an object that is there but
+ * cannot be read is refused, never taken for an absent one. The settings that
  * apply to measured data — the radiation, the crop, binning and orientation, the CXI entry — have nothing to apply to in
  * such a file: each is refused in the line the other readers give.
  */
@@ -59,8 +60,8 @@ function located(r: Hdf5Reader, key: string, want: string): Located {
   }
 }
 
-/** The probe's and the object's datasets, where each reader looks for them (the object null when the file has none). */
-function locate(r: Hdf5Reader, kind: ReconstructionFileKind): { probe: Located; object: Located | null } {
+/** The probe's and the object's datasets, where each reader looks for them (null when the file has none). */
+function locate(r: Hdf5Reader, kind: ReconstructionFileKind): { probe: Located | null; object: Located | null } {
   const probeWant = `a complex probe ${kind === 'ptychodus product' ? '[H, W], [M, H, W] or [OPR, M, H, W]' : '[H, W] or [M, H, W]'} (the size of the diffraction patterns)`;
   const objectWant = 'a complex object [H, W] or [1, H, W] (one layer)';
   if (kind === 'ptychodus product') {
@@ -76,7 +77,7 @@ function locate(r: Hdf5Reader, kind: ReconstructionFileKind): { probe: Located; 
   };
   const obj = r.kind('content/obj');
   return {
-    probe: storage('content/probe', 'a probe', probeWant),
+    probe: r.kind('content/probe') === 'missing' ? null : storage('content/probe', 'a probe', probeWant),
     object: obj === 'missing' ? null : obj !== 'group' ? { refused: r.bad('content/obj', 'a group of object storages (PtyPy reconstruction)', `a ${obj}`).message }
       : storage('content/obj', 'an object', objectWant),
   };
@@ -99,7 +100,8 @@ export async function checkReconstructionFile(path: string, kind: Reconstruction
       violations.push(err.message);
     }
   };
-  if ('refused' in probe) violations.push(probe.refused);
+  if (probe === null) reads.push(`no probe (no content/probe): not a probe file for --init-probe file:${path}`);
+  else if ('refused' in probe) violations.push(probe.refused);
   else {
     await refusal(async () => {
       const p = await readProbeFile(path, probe.H, probe.W);

@@ -67,6 +67,19 @@ test('a .ptyr whose probe and object are both refused lists both lines; one whos
   assert.ok(r.stdout.endsWith(`reconstruction check: 1 problem\n  ${o.violations[0]}\n  read: ${o.reads[0]}\n`), r.stdout);
 });
 
+test('a .ptyr with an object and no probe: an object file only, its object read and said to hold no probe (it was "expected CXI diffraction data")', async () => {
+  const objectFile = join(dir, 'object-only.ptyr');
+  rewriteHdf5(ptyr, objectFile, { drop: ['content/probe'], datasets: { 'content/obj/S00G00/data': { data: complexOnes(14 * 14), shape: [14, 14] } } });
+  const c = await check(objectFile);
+  assert.equal(c.valid, true, c.violations.join('\n'));
+  assert.equal(c.reads.length, 2);
+  assert.equal(c.reads[0], `no probe (no content/probe): not a probe file for --init-probe file:${objectFile}`);
+  assert.match(c.reads[1]!, new RegExp(`^an object file \\(--init-object file:${objectFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\): content/obj/S00G00/data, \\[14, 14\\]`));
+  const r = ptychostudy(['inspect', '--check', objectFile]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /PtyPy reconstruction \(\.ptyr\)/);
+});
+
 test('a .ptyr whose content/probe holds no storage: the probe reader\'s line (it was "holds a probe, an object and positions but no diffraction data")', async () => {
   const empty = join(dir, 'empty-probe.ptyr');
   rewriteHdf5(ptyr, empty, { drop: ['content/probe/Sscan00G00'], groups: ['content/probe'] });

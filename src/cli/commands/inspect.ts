@@ -175,7 +175,7 @@ export function register(program: Command): void {
       'bytes, chunks, filters) and link, from the metadata alone; links are shown, not followed. --check reads ' +
       'it as `lsqml --input` does and says what a reconstruction takes from it (patterns, keys, geometry, ' +
       'probe, and the memory a reconstruction needs at its peak with --config\'s modes and batch size), or why it refuses it; a PtyPy .ptyr or a ptychodus product alone: its probe and its object, read as --init-probe file: and --init-object file: read them ' +
-      '(each named, every refusal listed; a file without an object is a probe file only, said so; --cxi-entry, --radiation and the crop flags refused, having nothing to apply to). ' +
+      '(each named, every refusal listed; a file without an object is a probe file only, a .ptyr without a probe an object file only, said so; --cxi-entry, --radiation and the crop flags refused, having nothing to apply to). ' +
       'Of measured data (CXI, .ptyd), with or without --check: where the direct beam is on the file\'s frames, [y, x] in its pixels — ' +
       'the centre of mass of the bright part of the summed pattern (above the median pixel plus 10 % of the way to the brightest) ' +
       'and the brightest pixel, masked pixels left out, and bright pixels alone (no neighbour above the threshold: hot pixels the ' +
