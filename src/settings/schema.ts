@@ -315,7 +315,7 @@ export const SlurmSettingsSchema = z.object({
 
 export const ExecutionSettingsSchema = z.object({
   jobs: positiveInt().nullable().default(null)
-    .meta(doc('reconstructions (Phase F), and comparisons (Phase G), run at once, each in a worker thread; null: the number of cores (executor slurm: see slurm.tasks)')),
+    .meta(doc('reconstructions (Phase F), and comparisons (Phase G), run at once, each in a worker thread; null: the number of cores (comparisons: one at a time in the main thread on two cores or fewer; executor slurm: see slurm.tasks)')),
   executor: z.enum(['local', 'slurm'], { error: 'local or slurm' }).default('local')
     .meta(doc('who runs the jobs: local (this machine, worker threads) or slurm (one job array per phase, docs/slurm.md)')),
   slurm: SlurmSettingsSchema.prefault({}),

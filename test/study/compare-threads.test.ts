@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runComparison } from '../../src/study/compare/phase.js';
-import { comparisonThreadsStarted } from '../../src/study/compare/threads.js';
+import { comparisonThreadsStarted, defaultComparisonJobs } from '../../src/study/compare/threads.js';
 import { StudyAbortedError } from '../../src/study/phase.js';
 import { makeHub } from './compare-hub.js';
 
@@ -80,4 +80,8 @@ test('compare refuses a jobs option that is not a positive integer', async () =>
       /`jobs` .*expected a positive integer/);
   }
   assert.ok(!existsSync(r.g), 'nothing written');
+});
+
+test('the commands\' default: one comparison at a time on one or two cores (it keeps a second core busy already), else one per core', () => {
+  assert.deepEqual([1, 2, 3, 8].map((c) => defaultComparisonJobs(c)), [1, 1, 3, 8]);
 });

@@ -5,7 +5,7 @@ import { addOutOption, aliased } from '../options.js';
 import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
 import type { PhaseGOptions, StartedRun } from '../../study/compare/phase.js';
-import { comparisonsEndedInThreads, finishComparisonsUnderWay } from '../../study/compare/threads.js';
+import { comparisonsEndedInThreads, defaultComparisonJobs, finishComparisonsUnderWay } from '../../study/compare/threads.js';
 import { removeEmptyDirs } from '../../files/dirs.js';
 import { isOutOfSpace } from '../../files/atomic.js';
 import { parseModelSpec } from '../../study/compare/plan.js';
@@ -13,7 +13,6 @@ import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/fold
 import { SPLITS, VIEWS } from '../../study/hub/layout.js';
 import { OWN_MODEL } from '../../study/hub/metrics-summary.js';
 import { parseStudySettings } from '../../settings/parse.js';
-import { usableCpus } from '../../engine/cpus.js';
 import { onStop, STOP_WAIT_MS, stoppedWord, type StopSignal } from '../interrupt.js';
 import { sameCommand } from '../rerun.js';
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
@@ -126,7 +125,7 @@ export function register(program: Command): void {
     .option('--region <mode>', 'scanned region: illumination (probe intensity ≥ 10 % of max, default) | patches (bounding box of the patches)')
     .option('--no-figures', 'skip comparison.png')
     .option('--no-charts', 'skip the charts')
-    .option('--jobs <n>', 'comparisons run at once, each in a worker thread (default: the number of cores; 1: in this thread)')
+    .option('--jobs <n>', 'comparisons run at once, each in a worker thread (default: the number of cores where there are more than 2; 1: in this thread, which keeps a second core busy drawing figures)')
     .option('--json', 'print a JSON summary on stdout')
     .option('--quiet', 'no progress on stderr (a failed comparison and a warning are still printed)');
   addExecutorOptions(cmd)
@@ -160,7 +159,7 @@ export function register(program: Command): void {
         process.stderr.write(`\n${compareStoppedMessage(signal, opts.outputRoot, finished, total, total !== null && finished === total,
           process.argv.slice(2), !whole)}\n`);
       });
-      const jobs = settings.execution.jobs ?? usableCpus();
+      const jobs = settings.execution.jobs ?? defaultComparisonJobs();
       const s = await runComparison({ ...opts, jobs, onRunStarted: (r) => { started = r; } }, (p) => {
         if (p.kind === 'job' || p.kind === 'skip') { finished++; total = p.total ?? total; }
         // --quiet keeps a failed comparison's line: the exit code 1 alone would not say which job failed, or why

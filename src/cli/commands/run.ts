@@ -151,7 +151,7 @@ export function register(program: Command): void {
   cmd
     .option('--dose <photons>', 'photons per pattern; repeat (or comma-separate) for several doses (default: 1e3, 1e4, 1e5)', collect)
     .option('--epochs <n>', 'LSQML epochs per reconstruction, at least 2 (default: 50; fly64: 100)')
-    .option('--jobs <n>', 'reconstructions, and then comparisons, run at once, each in a worker thread (default: the number of cores; may change on resume)')
+    .option('--jobs <n>', 'reconstructions, and then comparisons, run at once, each in a worker thread (default: the number of cores; comparisons one at a time on two cores or fewer; may change on resume)')
     .option('--seed <n>', 'simulation seed: object, scan positions and noise (default: 42)')
     .option('--overlap-seed <n>', 'seed of the order in which the overlap views visit the positions (default: 456)')
     .option('--overlap-order <order>', 'that order: seeded (a shuffle of --overlap-seed) | raster (by y, then x: the reference study\'s greedy selection) (default: seeded)')

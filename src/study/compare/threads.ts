@@ -3,9 +3,21 @@
  * stop handler asks of them. Kept apart from phase.ts so that a command's stop handler can use it without loading
  * the phase's code.
  */
+import { usableCpus } from '../../engine/cpus.js';
 import { finishJobsUnderWay, jobsEnded, threadsStarted } from '../job-thread.js';
 
 export const COMPARE_WORKER = new URL('./worker.js', import.meta.url);
+
+/**
+ * Comparisons run at once when `execution.jobs` does not say: the usable cores where there are more than two, else one
+ * in this thread. One job at a time already keeps a second core busy (each job's figure is drawn, and its arrays
+ * deflated, on libuv's pool while this thread computes the next), so on two cores two threads gain nothing: the quick
+ * study's `compare`, 4 rounds interleaved on the 2-core machine, 6.15 s wall with one, 6.01 s with two, for 20 % more CPU
+ * (8.9 → 10.7 CPU-s: each thread loads the comparison code).
+ */
+export function defaultComparisonJobs(cores: number = usableCpus()): number {
+  return cores > 2 ? cores : 1;
+}
 
 /** How many worker threads Phase G has started in this process (`jobs` > 1; each runs one job or several in turn). */
 export function comparisonThreadsStarted(): number {

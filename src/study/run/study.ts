@@ -615,13 +615,14 @@ async function phasesInHub(hub: string, settings: StudySettings, onEvent: (e: Ru
     return null;
   }, async () => {
     const { runComparison, reusedNote } = await import('../compare/phase.js');
+    const { defaultComparisonJobs } = await import('../compare/threads.js');
     // an external model a `compare --model` merged into the summary is compared again, not dropped from it
     const models = await carriedModels(hub, settings);
     for (const m of models) {
       onEvent({ type: 'compare', progress: { kind: 'warning', message: `external model ${m.name} (current in ${PHASE_G.summaryJson}): compared again, from ${m.pattern}` } });
     }
     const g = await runComparison({ phaseCRoot: roots.c, phaseDRoot: roots.d, phaseFRoot: roots.f, outputRoot: roots.g, models,
-      jobs: settings.execution.jobs ?? usableCpus(), onRunStarted: (run) => onEvent({ type: 'compare-started', run }), ...stopping },
+      jobs: settings.execution.jobs ?? defaultComparisonJobs(), onRunStarted: (run) => onEvent({ type: 'compare-started', run }), ...stopping },
       (progress) => onEvent({ type: 'compare', progress }));
     compare = g;
     return {
