@@ -2,9 +2,12 @@ import { closeSync, fstatSync, fsyncSync, linkSync, openSync, renameSync, rmSync
 import { dirname, basename, join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+/** How the name of a file still being written begins (`tempNameFor`). */
+export const TEMPORARY_PREFIX = '.tmp-';
+
 /** Temporary sibling name used while a file is being written; renamed into place when complete. */
 export function tempNameFor(path: string): string {
-  return join(dirname(path), `.tmp-${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  return join(dirname(path), `${TEMPORARY_PREFIX}${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`);
 }
 
 /** What link() fails with on a file system without hard links (FAT, exFAT, some FUSE and SMB mounts), or none more for a file. */

@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { TEMPORARY_PREFIX } from '../../files/atomic.js';
 import { createUniqueDir, isDirectory, moveFilesInto } from '../../files/dirs.js';
 import { checkSafeName } from '../../files/paths.js';
 import { JOB_OUTPUT_FILES, PHASE_F } from '../hub/layout.js';
@@ -29,11 +30,16 @@ export function archiveOutputs(outputDir: string, label: string, also: readonly 
 /**
  * Keeps what killed runs left in the staging directories `names` of `outputDir` (their logs say how far they
  * got): each non-empty one's files move to `outputDir/history/interrupted-<name without prefix>/` (unique); empty
- * ones, and entries that are not directories, are removed. Call it only where no other run can be using them.
+ * ones, and entries that are not directories, are removed. A file the killed run was still writing (`.tmp-<name>.<pid>.…`:
+ * every file is written under such a name, then renamed) is part of no record and never whole: it is removed, not kept.
+ * Call it only where no other run can be using them.
  */
 export function keepInterrupted(outputDir: string, names: readonly string[], prefix: string): void {
   for (const name of names) {
     const dir = join(outputDir, name);
+    if (isDirectory(dir)) {
+      for (const f of readdirSync(dir)) if (f.startsWith(TEMPORARY_PREFIX)) rmSync(join(dir, f), { recursive: true, force: true });
+    }
     if (!isDirectory(dir) || readdirSync(dir).length === 0) {
       rmSync(dir, { recursive: true, force: true });
       continue;
