@@ -5,7 +5,6 @@ import { addOutOption, aliased } from '../options.js';
 import { paint } from '../style.js';
 import { UsageError } from '../../errors.js';
 import type { PhaseGOptions, StartedRun } from '../../study/compare/phase.js';
-import { comparisonsEndedInThreads, defaultComparisonJobs, finishComparisonsUnderWay } from '../../study/compare/threads.js';
 import { removeEmptyDirs } from '../../files/dirs.js';
 import { isOutOfSpace } from '../../files/atomic.js';
 import { parseModelSpec } from '../../study/compare/plan.js';
@@ -141,6 +140,7 @@ export function register(program: Command): void {
       const onCluster = await compareOnCluster(settings, opts, f);
       if (onCluster !== null) return onCluster;
       const { runComparison, reusedNote, rowsKeptUnmerged, summaryFilesUnwritten } = await import('../../study/compare/phase.js'); // loaded when used: the CLI starts fast
+      const { comparisonsEndedInThreads, defaultComparisonJobs, finishComparisonsUnderWay } = await import('../../study/compare/threads.js');
       // Ctrl-C or SIGTERM: the handler runs between two jobs (each computes synchronously; the phase yields
       // between them), while jobs run in worker threads (--jobs > 1: it waits for those under way), or during the merge.
       let finished = 0;

@@ -20,7 +20,6 @@ import { getPreset } from '../../settings/presets.js';
 import { hubRoots } from '../../study/hub/layout.js';
 import type { RunEvent } from '../../study/run/study.js';
 import type { StartedRun } from '../../study/compare/phase.js';
-import { finishComparisonsUnderWay } from '../../study/compare/threads.js';
 import { removeEmptyDirs } from '../../files/dirs.js';
 import { isOutOfSpace } from '../../files/atomic.js';
 import { conflictingSettings, readHubSettings, readRunState, recordInterrupted, SETTINGS_FILE } from '../../study/run/state.js';
@@ -196,6 +195,8 @@ export function register(program: Command): void {
 
       // Phase G's run folder while that phase runs: a stop between two comparisons removes it while it is empty
       let compareRun: StartedRun | null = null;
+      // what the stop handler asks of Phase G's worker threads (loaded here: the handler must not wait for an import)
+      const { finishComparisonsUnderWay } = await import('../../study/compare/threads.js');
       const removeStopHandlers = onStop((signal) => {
         // the comparisons under way in worker threads write their files first; one given up keeps the run's lock,
         // which the next run finds stale and removes with what the job left

@@ -60,7 +60,7 @@ export interface PhaseGOptions extends CompareFilters {
   /**
    * Comparisons run at once (default 1). With one, the jobs run in this thread, the next job computed while a job's
    * figure is drawn and its arrays deflated; with more, each runs in a worker thread (`comparisonPhaseInThreads`), with
-   * the same files and rows. The commands give `execution.jobs` (`--jobs`; default: the number of cores).
+   * the same files and rows. The commands give `execution.jobs` (`--jobs`), by default `defaultComparisonJobs()` (threads.ts).
    */
   jobs?: number;
   /** How long the merge waits for another run's merge into the same root (ms; default 10 minutes). */
