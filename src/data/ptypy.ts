@@ -108,7 +108,8 @@ const FRAME_SHAPE_KEY = 'meta/shape';
  * meta/shape, the frames' shape PtyScan records (optional; PtyPy's None is none): checked against the frames stored
  * (`[FH, FW]`, of dataset `frameKey`). PtyScan writes `u.expect2(sh) // rebin` (core/data.py), the shape after its crop
  * and rebin: 2 integers [H, W], int64 (an int64 [2] in every file PtyPy wrote, test/fixtures/ptypy); one integer n (a
- * 0-d dataset, as another writer may store a square shape) is [n, n], as PtyPy's reader takes it (`u.expect2`). Anything
+ * 0-d dataset, as another writer may store a square shape) is read as [n, n] (`u.expect2` in PtyPy's source expands a
+ * number so; not checked against PtyPy's reader). Anything
  * else — another type, another count, a shape that is not the frames' — is refused, never taken for an absent one.
  * True when it was there and checked.
  */
