@@ -14,7 +14,7 @@ import { cxiBeam, cxiEntryMessage, looksLikeCxi } from './cxi.js';
 import { looksLikePtyd, looksLikePtyr, looksLikePtyrObject, ptydBeam } from './ptypy.js';
 import type { BeamEstimate } from './hdf5/beam.js';
 import { looksLikePtychodusProduct } from './probe-file.js';
-import { checkReconstructionFile } from './inspect-reconstruction-file.js';
+import { checkReconstructionFile, type StartingPoint } from './inspect-reconstruction-file.js';
 import type { MaskSource } from './hdf5/mask.js';
 import { radiationText } from './measured.js';
 import { givenProbeLine, givenProbeWarnings, p5, probeText, type GivenProbe, type InitialObjectOf, type InitialProbeOf } from './inspect.js';
@@ -120,13 +120,14 @@ export { probeFileRadiationMessage } from './inspect-reconstruction-file.js';
  * object `--init-object file:` reads (inspect-reconstruction-file.ts).
  */
 async function checkAsInput(path: string, kind: string, radiation: Radiation | null, frames?: FramePrep,
-  initialProbe?: InitialProbeOf, job?: LsqmlJobRequest, precision: 'float32' | 'float64' = 'float32', initialObject?: InitialObjectOf, fftBackend: 'auto' | 'ts' | 'wasm' = 'auto'): Promise<Hdf5Check> {
+  initialProbe?: InitialProbeOf, job?: LsqmlJobRequest, precision: 'float32' | 'float64' = 'float32', initialObject?: InitialObjectOf, fftBackend: 'auto' | 'ts' | 'wasm' = 'auto',
+  startingPoint: readonly StartingPoint[] = []): Promise<Hdf5Check> {
   const rad = radiation ? { radiation } : {};
   const cropped = framesChanged(frames);
   try {
     // a PtyPy reconstruction or a ptychodus product holds no patterns: its probe and object, as --init-probe and --init-object read them
     if (kind === 'PtyPy reconstruction (.ptyr)' || kind === 'ptychodus product') {
-      return { ...await checkReconstructionFile(path, kind, { radiation, ...(frames ? { frames } : {}) }), warnings: [] };
+      return { ...await checkReconstructionFile(path, kind, { radiation, ...(frames ? { frames } : {}), startingPoint }), warnings: [] };
     }
     // read as lsqml reads it: the job's memory checked from the datasets' shapes (and the scan's extent) before the stack is read
     const input = await readInputData(path, { ...rad, squarePatterns: true, ...(cropped || frames?.cxiEntry != null ? { frames } : {}), ...(job ? { job } : {}) });
@@ -187,7 +188,9 @@ async function checkAsInput(path: string, kind: string, radiation: Radiation | n
  */
 export async function summarizeHdf5(path: string, opts: { check?: boolean; radiation?: Radiation | null; frames?: FramePrep; initialProbe?: InitialProbeOf; initialObject?: InitialObjectOf; job?: LsqmlJobRequest;
   /** reconstruction.precision the check holds the patterns to (default float32). */ precision?: 'float32' | 'float64';
-  /** reconstruction.fftBackend the check holds the patterns' size to (default auto). */ fftBackend?: 'auto' | 'ts' | 'wasm' } = {}): Promise<Hdf5Summary> {
+  /** reconstruction.fftBackend the check holds the patterns' size to (default auto). */ fftBackend?: 'auto' | 'ts' | 'wasm';
+  /** The settings given of the probe and object a reconstruction starts from (`initialProbe`, `initialObject`): refused for a
+   * .ptyr or a ptychodus product checked alone, which holds no patterns to read them for. */ startingPoint?: readonly StartingPoint[] } = {}): Promise<Hdf5Summary> {
   const summary = await withHdf5(path, (r): Hdf5Summary => {
     const kind = kindOf(r);
     const s: Hdf5Summary = { file: path, fileBytes: r.fileBytes, kind, ...listTree(r),
@@ -209,7 +212,7 @@ export async function summarizeHdf5(path: string, opts: { check?: boolean; radia
     }
     return s;
   });
-  if (opts.check) summary.check = await checkAsInput(path, summary.kind, opts.radiation ?? null, opts.frames, opts.initialProbe, opts.job, opts.precision, opts.initialObject, opts.fftBackend);
+  if (opts.check) summary.check = await checkAsInput(path, summary.kind, opts.radiation ?? null, opts.frames, opts.initialProbe, opts.job, opts.precision, opts.initialObject, opts.fftBackend, opts.startingPoint);
   return summary;
 }
 

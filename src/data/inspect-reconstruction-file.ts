@@ -7,7 +7,9 @@
  * without a probe (no `content/probe`) an object file only: said, not refused; a probe or an object that is there but
  * cannot be read is refused, never taken for an absent one. The settings that
  * apply to measured data — the radiation, the crop, binning and orientation, the CXI entry — have nothing to apply to in
- * such a file: each is refused in the line the other readers give.
+ * such a file: each is refused in the line the other readers give; so are the probe and the object a reconstruction
+ * would start from instead (`--init-probe`, `--probe-model`, `--init-object`), which are checked against patterns and a
+ * scan that such a file does not hold.
  */
 import { InputError } from '../errors.js';
 import { cxiEntryMessage } from './cxi.js';
@@ -24,6 +26,26 @@ import { printable } from '../text.js';
 
 /** The two kinds of file this check is for, as `inspect` names them. */
 export type ReconstructionFileKind = 'PtyPy reconstruction (.ptyr)' | 'ptychodus product';
+
+/** A setting that says what a reconstruction starts from, as given (`--init-probe file:PATH`, `--probe-model`, `--init-object file:PATH`). */
+export interface StartingPoint { setting: 'reconstruction.initProbe' | 'reconstruction.probeModel' | 'reconstruction.initObject'; value: string }
+
+const STARTING_POINT_FLAGS: Record<StartingPoint['setting'], string> = {
+  'reconstruction.initProbe': '--init-probe', 'reconstruction.probeModel': '--probe-model', 'reconstruction.initObject': '--init-object',
+};
+
+/**
+ * The refusal of `inspect --check --init-probe / --probe-model / --init-object` for a PtyPy reconstruction or a ptychodus
+ * product given alone: a probe or an object is read or made for the data's patterns and object frame, and such a file
+ * holds neither (its own probe and object are what the check reads). One line for every such setting given.
+ */
+export function startingPointMessage(file: string, kind: string, given: readonly StartingPoint[]): string {
+  const one = given.length === 1;
+  return `${file}: ${given.map((g) => `${g.setting} (${STARTING_POINT_FLAGS[g.setting]}) ${printable(g.value)}`).join(', ')}: ` +
+    `expected measured data (CXI, PtyPy .ptyd) or a dataset NPZ, whose patterns and scan ${one ? 'it is' : 'they are'} read for; found a ${kind}, ` +
+    `which holds neither (its own probe and object are checked here, as --init-probe file: and --init-object file: read them): ` +
+    `leave ${one ? 'the setting' : 'the settings'} out, or check ${one ? 'it' : 'them'} with the data`;
+}
 
 /** A dataset the check reads: its key and the frame [H, W] it is read for (its own last two axes), or why it cannot be. */
 type Located = { key: string; H: number; W: number } | { refused: string };
@@ -85,10 +107,11 @@ function locate(r: Hdf5Reader, kind: ReconstructionFileKind): { probe: Located |
 
 /**
  * Checks the probe and the object of `path` (a `kind` file) as `--init-probe file:PATH` and `--init-object file:PATH`
- * read them, and refuses the settings that have nothing to apply to in it (`radiation`, `frames`). Throws InputError
- * only when the file cannot be opened.
+ * read them, and refuses the settings that have nothing to apply to in it (`radiation`, `frames`, `startingPoint`). Throws
+ * InputError only when the file cannot be opened.
  */
-export async function checkReconstructionFile(path: string, kind: ReconstructionFileKind, opts: { radiation?: Radiation | null; frames?: FramePrep } = {}): Promise<ReconstructionFileCheck> {
+export async function checkReconstructionFile(path: string, kind: ReconstructionFileKind,
+  opts: { radiation?: Radiation | null; frames?: FramePrep; startingPoint?: readonly StartingPoint[] } = {}): Promise<ReconstructionFileCheck> {
   const { probe, object } = await withHdf5(path, (r) => locate(r, kind));
   const reads: string[] = [];
   const violations: string[] = [];
@@ -121,5 +144,6 @@ export async function checkReconstructionFile(path: string, kind: Reconstruction
   if (opts.radiation) violations.push(probeFileRadiationMessage(path, kind, opts.radiation));
   if (framesChanged(opts.frames)) violations.push(frameSettingsMessage(path, `a ${kind}, a probe file`));
   if (opts.frames?.cxiEntry != null) violations.push(cxiEntryMessage(path, opts.frames.cxiEntry, `a ${kind}`));
+  if (opts.startingPoint?.length) violations.push(startingPointMessage(path, kind, opts.startingPoint));
   return { valid: violations.length === 0, reads, violations };
 }

@@ -2,11 +2,13 @@
  * `inspect --check` of a PtyPy reconstruction (.ptyr) or a ptychodus product given alone (data/inspect-reconstruction-file.ts):
  * the probe and the object it holds, read as `--init-probe file:PATH` and `--init-object file:PATH` read them, each
  * named, every refusal listed (exit 2); a file without an object said to be a probe file only; the settings of measured
- * data (`--cxi-entry`, `--radiation`, the crop) refused as having nothing to apply to, as plain `inspect --cxi-entry` is.
+ * data (`--cxi-entry`, `--radiation`, the crop) and the probe and object a reconstruction would start from instead
+ * (`--init-probe`, `--probe-model`, `--init-object`) refused as having nothing to apply to, as plain `inspect --cxi-entry` is.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { summarizeHdf5, type Hdf5Check } from '../../src/data/inspect-hdf5.js';
 import { cxiEntryMessage } from '../../src/data/cxi.js';
 import { rewriteHdf5 } from './hdf5-rewrite.js';
@@ -100,4 +102,37 @@ test('--cxi-entry with --check of a .ptyr or a product: refused in one line, exi
     assert.equal(plain.status, 2);
     assert.equal(plain.stderr, `ptychostudy inspect: ${cxiEntryMessage(file, 'entry_2', kind)}\n`);
   }
+});
+
+test('--init-probe, --probe-model and --init-object with --check of a .ptyr or a product alone: refused in one line naming each, exit 2 (they were ignored); beside data, they apply to it', () => {
+  const scan = 'test/fixtures/cxi/scan.cxi';
+  const refusal = (file: string, kind: string, given: string, one: boolean): string =>
+    `${file}: ${given}: expected measured data (CXI, PtyPy .ptyd) or a dataset NPZ, whose patterns and scan ${one ? 'it is' : 'they are'} read for; ` +
+    `found a ${kind}, which holds neither (its own probe and object are checked here, as --init-probe file: and --init-object file: read them): ` +
+    `leave ${one ? 'the setting' : 'the settings'} out, or check ${one ? 'it' : 'them'} with the data`;
+  // a product checked with another file's probe: the refusal, then what was read of the product's own probe and object
+  const p = ptychostudy(['inspect', '--check', '--init-probe', `file:${ptyr}`, product]);
+  assert.equal(p.status, 2, p.stdout + p.stderr);
+  assert.equal(p.stderr, '');
+  assert.ok(p.stdout.endsWith([
+    'reconstruction check: 1 problem',
+    `  ${refusal(product, 'ptychodus product', `reconstruction.initProbe (--init-probe) file:${ptyr}`, true)}`,
+    `  read: ${probeLine(product, 'probe', '2 modes of 32×32, pixel [1.2915e-7, 1.2915e-7] m')}`,
+    `  read: an object file (--init-object file:${product}): object, [80, 64], pixel [1.2915e-7, 1.2915e-7] m`, ''].join('\n')), p.stdout);
+  // a model and an object file: one line naming both; from a settings file, the same line
+  const both = `reconstruction.probeModel (--probe-model) aperture:diameter=2e-6, reconstruction.initObject (--init-object) file:${product}`;
+  const m = ptychostudy(['inspect', '--check', '--probe-model', 'aperture:diameter=2e-6', '--init-object', `file:${product}`, ptyr]);
+  assert.equal(m.status, 2, m.stdout + m.stderr);
+  assert.ok(m.stdout.includes(`reconstruction check: 1 problem\n  ${refusal(ptyr, 'PtyPy reconstruction (.ptyr)', both, false)}\n`), m.stdout);
+  const config = join(dir, 'start.yaml');
+  writeFileSync(config, `reconstruction:\n  initObject: file:${resolve(product)}\n`);
+  const c = ptychostudy(['inspect', '--check', '--config', config, ptyr]);
+  assert.equal(c.status, 2, c.stdout + c.stderr);
+  assert.ok(c.stdout.includes(`\n  ${refusal(ptyr, 'PtyPy reconstruction (.ptyr)', `reconstruction.initObject (--init-object) file:${resolve(product)}`, true)}\n`), c.stdout);
+  // beside data the probe file is read for the data's patterns (its own line), and refused for the product alone
+  const mixed = ptychostudy(['inspect', '--check', '--init-probe', `file:${ptyr}`, scan, product]);
+  assert.equal(mixed.status, 2, mixed.stdout + mixed.stderr);
+  assert.match(mixed.stdout, new RegExp(`^  probe: file:${ptyr.replace(/\./g, '\\.')}: content/probe/Sscan00G00/data \\(reconstruction\\.initProbe\\), 1 mode of 32×32`, 'm'));
+  assert.equal(mixed.stdout.match(/^reconstruction check: /gm)?.length, 2, mixed.stdout);
+  assert.ok(mixed.stdout.includes(`reconstruction check: 1 problem\n  ${refusal(product, 'ptychodus product', `reconstruction.initProbe (--init-probe) file:${ptyr}`, true)}\n`), mixed.stdout);
 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { action, errorLines } from '../action.js';
 import type { ArrayStats, InitialObjectOf, InitialProbeOf, NpzSummary } from '../../data/inspect.js';
 import type { Hdf5Summary } from '../../data/inspect-hdf5.js';
+import type { StartingPoint } from '../../data/inspect-reconstruction-file.js';
 import type { BeamEstimate } from '../../data/hdf5/beam.js';
 import { formatShape as shapeStr } from '../../npy/npy.js';
 import { sizeOf } from '../../npy/types.js';
@@ -175,7 +176,8 @@ export function register(program: Command): void {
       'bytes, chunks, filters) and link, from the metadata alone; links are shown, not followed. --check reads ' +
       'it as `lsqml --input` does and says what a reconstruction takes from it (patterns, keys, geometry, ' +
       'probe, and the memory a reconstruction needs at its peak with --config\'s modes and batch size), or why it refuses it; a PtyPy .ptyr or a ptychodus product alone: its probe and its object, read as --init-probe file: and --init-object file: read them ' +
-      '(each named, every refusal listed; a file without an object is a probe file only, a .ptyr without a probe an object file only, said so; --cxi-entry, --radiation and the crop flags refused, having nothing to apply to). ' +
+      '(each named, every refusal listed; a file without an object is a probe file only, a .ptyr without a probe an object file only, said so; --cxi-entry, --radiation, the crop flags, --init-probe, --probe-model and --init-object refused, having nothing to apply to: ' +
+      'the last three are read or made for the patterns and scan of data, which such a file does not hold). ' +
       'Of measured data (CXI, .ptyd), with or without --check: where the direct beam is on the file\'s frames, [y, x] in its pixels — ' +
       'the centre of mass of the bright part of the summed pattern (above the median pixel plus 10 % of the way to the brightest) ' +
       'and the brightest pixel, masked pixels left out, and bright pixels alone (no neighbour above the threshold: hot pixels the ' +
@@ -199,9 +201,11 @@ export function register(program: Command): void {
       '(docs/real-data.md, "Radiation")');
   addFrameOptions(cmd, 'the file, with --check, as lsqml reads it (refused for an NPZ and a probe file; --cxi-entry also without --check: the entry whose beam is estimated)');
   addProbeOptions(cmd, 'with --check: the probe a reconstruction starts from, read or made as lsqml does for the patterns (of measured data: ' +
-    'after the crop and binning) and shown on the probe line (a probe file that does not fit them refused in lsqml\'s words, for an NPZ as for CXI or .ptyd): ')
+    'after the crop and binning) and shown on the probe line (a probe file that does not fit them refused in lsqml\'s words, for an NPZ as for CXI or .ptyd; refused for a .ptyr or ' +
+    'a ptychodus product checked alone, which holds no patterns): ')
     .option('--init-object <file:PATH>', 'with --check: the object file a reconstruction starts from (as lsqml --init-object file:PATH), read as lsqml ' +
-      'reads it for the data\'s object frame and shown on an object line (one that does not fit refused in lsqml\'s words); ones and guess read nothing')
+      'reads it for the data\'s object frame and shown on an object line (one that does not fit refused in lsqml\'s words; refused for a .ptyr or a ptychodus product checked alone, ' +
+      'which holds no scan); ones and guess read nothing')
     .option('--config <file>', 'with --check: a settings file (as lsqml --config takes) whose reconstruction.crop, reconstruction.binSize, reconstruction.orientation and ' +
       'reconstruction.radiation the files are read with, whose reconstruction.probeModel or reconstruction.initProbe file:PATH gives the probe ' +
       'and whose reconstruction.initObject file:PATH the object as lsqml takes them; flags override it', oneConfigFile)
@@ -257,6 +261,12 @@ export function register(program: Command): void {
             warnings: o.warning ? [o.warning] : [] };
         };
       }
+      // what the probe and object lines are of: refused for a .ptyr or a ptychodus product checked alone (no patterns to read them for)
+      const startingPoint: StartingPoint[] = [
+        ...(parsed.initProbe.startsWith('file:') ? [{ setting: 'reconstruction.initProbe' as const, value: parsed.initProbe }] : []),
+        ...(parsed.probeModel !== null ? [{ setting: 'reconstruction.probeModel' as const, value: parsed.probeModel }] : []),
+        ...(parsed.initObject.startsWith('file:') ? [{ setting: 'reconstruction.initObject' as const, value: parsed.initObject }] : []),
+      ];
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
       const { beamLines } = await import('../../data/hdf5/beam.js');
@@ -271,7 +281,7 @@ export function register(program: Command): void {
           const instead = notInspected(file);
           if (instead !== null) throw new InputError(instead);
           if (isHdf5File(file)) {
-            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), ...(initialObject ? { initialObject } : {}), job, precision: parsed.precision, fftBackend: parsed.fftBackend });
+            const s = await summarizeHdf5(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), ...(initialObject ? { initialObject } : {}), job, precision: parsed.precision, fftBackend: parsed.fftBackend, startingPoint });
             if (s.check && !s.check.valid) code = 2;
             if (flags.json) out.push(hdf5Json(s));
             else texts.push(hdf5Text(s, beamLines));
