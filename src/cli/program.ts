@@ -5,10 +5,9 @@
  */
 import { writeSync } from 'node:fs';
 import { Command } from 'commander';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import { packageVersion } from '../version.js';
 import { helpWidth, oneLineError } from './help.js';
-import { hintUnknownSettingFlags } from './unknown-flag.js';
 
 // A reader that stops early (`ptychostudy … | head`) closes the pipe (EPIPE), and a terminal that hung up (the SSH
 // connection dropped) fails every write (EIO): what is left to print is dropped and the command goes on — to its
@@ -51,13 +50,18 @@ program
     process.exit(2);
   });
 
-for (const register of commands) register(program);
+// only the command the line names is loaded (commandsFor): what the others import costs start-up time
+for (const { register } of await Promise.all(commandsFor(process.argv.slice(2)).map((c) => c.load()))) register(program);
 // commander's own errors are one line naming the command, as every other error is
 program.configureOutput({ outputError: (text, write) => write(`${oneLineError('ptychostudy', text, 'commands')}\n`) });
 for (const cmd of program.commands) {
   cmd.configureOutput({ outputError: (text, write) => write(`${oneLineError(`ptychostudy ${cmd.name()}`, text, 'options')}\n`) });
 }
 // the commands that read settings files: an unknown flag naming a setting says where that setting goes
-for (const cmd of program.commands) if (cmd.options.some((o) => o.long === '--config')) hintUnknownSettingFlags(cmd);
+const withConfig = program.commands.filter((cmd) => cmd.options.some((o) => o.long === '--config'));
+if (withConfig.length > 0) {
+  const { hintUnknownSettingFlags } = await import('./unknown-flag.js');
+  for (const cmd of withConfig) hintUnknownSettingFlags(cmd);
+}
 
 await program.parseAsync(process.argv);

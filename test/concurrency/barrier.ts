@@ -9,7 +9,8 @@ import { join } from 'node:path';
 
 const dir = process.env.BARRIER_DIR;
 if (dir) {
-  await import(new URL('../../src/cli/commands/index.js', import.meta.url).href);
+  const { commands } = await import(new URL('../../src/cli/commands/index.js', import.meta.url).href) as typeof import('../../src/cli/commands/index.js');
+  await Promise.all(commands.map((c) => c.load()));
   writeFileSync(join(dir, `ready-${process.env.BARRIER_ID ?? process.pid}`), '');
   const cell = new Int32Array(new SharedArrayBuffer(4));
   const go = join(dir, 'go');
