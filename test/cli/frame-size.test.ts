@@ -11,7 +11,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
-import { writeHdf5, type Entry } from '../data/cxi-builder.js';
+import { writeHdf5, writePtyd, type Entry } from '../data/cxi-builder.js';
 import { ptychostudy } from '../data/cli-run.js';
 import { tempDir } from '../tmp.js';
 
@@ -82,22 +82,11 @@ test('a crop whose side is not a power of two: the warning names the power-of-tw
     'the crop\'s centre)\n'), r.stderr);
 });
 
-/** PtyPy prepared data (.ptyd, PtyScan's layout): counts [n, side, side] in chunks/0, (y, x) positions in m, energy (keV), distance, pixel size. */
+/** PtyPy prepared data (.ptyd) of counts [n, side, side], a bright spot at the frames' centre. */
 function ptyd(name: string, side: number): string {
   const counts = new Float64Array(n * side * side);
   for (let k = 0; k < n; k++) for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) counts[(k * side + y) * side + x] = 1 + 500 * Math.exp(-((y - side / 2) ** 2 + (x - side / 2) ** 2) / 4);
-  const p = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) { p[2 * i] = Math.floor(i / 2) * 1e-6; p[2 * i + 1] = (i % 2) * 1e-6; }
-  const file = join(dir, `${name}.ptyd`);
-  writeHdf5(file, {
-    'chunks/0/data': { data: counts, shape: [n, side, side], dtype: '<d' },
-    'chunks/0/positions': { data: p, shape: [n, 2], dtype: '<d' },
-    'meta/energy': { data: 8, dtype: '<d' },
-    'meta/distance': { data: 2, dtype: '<d' },
-    'meta/psize': { data: new Float64Array([75e-6, 75e-6]), shape: [2], dtype: '<d' },
-    'meta/shape': { data: new BigInt64Array([BigInt(side), BigInt(side)]), shape: [2], dtype: '<q' },
-  });
-  return file;
+  return writePtyd(join(dir, `${name}.ptyd`), counts, [n, side, side]);
 }
 
 test('a .ptyd\'s whole 48×48 frames: read at their own size with the warning naming the crop that makes a power of two; fftBackend wasm refuses them naming it, exit 2', () => {

@@ -15,7 +15,7 @@ import { encodeNpy } from '../../src/npy/npy.js';
 import { headerDict, npyWithHeader, zipOf } from '../npy/craft.js';
 import { metadataArray } from '../../src/data/metadata.js';
 import type { NdArray } from '../../src/npy/types.js';
-import { writeHdf5, type Entry } from '../data/cxi-builder.js';
+import { writeHdf5, writePtyd, type Entry } from '../data/cxi-builder.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
 import { tempDir } from '../tmp.js';
 
@@ -57,19 +57,7 @@ function cxi(name: string, counts: Float32Array | Uint32Array, shape = [n, N, N]
 }
 
 /** PtyPy prepared data of the same counts, one chunk (it holds no probe: lsqml is given a model). */
-function ptyd(name: string, counts: Float32Array): string {
-  const p = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) { p[2 * i] = Math.floor(i / 2) * 1e-6; p[2 * i + 1] = (i % 2) * 1e-6; }
-  const file = join(dir, `${name}.ptyd`);
-  writeHdf5(file, {
-    'chunks/0/data': { data: counts, shape: [n, N, N], dtype: '<f' },
-    'chunks/0/positions': { data: p, shape: [n, 2], dtype: '<d' },
-    'meta/energy': { data: 8, dtype: '<d' },
-    'meta/distance': { data: 2, dtype: '<d' },
-    'meta/psize': { data: 75e-6, dtype: '<d' },
-  });
-  return file;
-}
+const ptyd = (name: string, counts: Float32Array): string => writePtyd(join(dir, `${name}.ptyd`), counts, [n, N, N]);
 
 const counts = (v: (i: number) => number): Float32Array => Float32Array.from({ length: n * N * N }, (_, i) => v(i));
 const config = (name: string, text: string): string => { const f = join(dir, `${name}.yaml`); writeFileSync(f, text); return f; };

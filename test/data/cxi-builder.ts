@@ -1,6 +1,7 @@
 /**
  * Builds CXI files with h5wasm for the tests: the fixture's measurement (test/fixtures/cxi/scan.cxi)
- * with any entry left out, replaced or added, so hostile variants need no Python.
+ * with any entry left out, replaced or added, so hostile variants need no Python; and the other HDF5 inputs
+ * (PtyPy prepared data, a ptychodus product) of given contents.
  */
 import h5wasm, { Dataset, Group } from 'h5wasm/node';
 import { readCxi } from '../../src/data/cxi.js';
@@ -89,6 +90,26 @@ export function writeProductObject(path: string, pixelM: number): string {
     probe: { data: complex(16), shape: [1, 4, 4] },
     probe_position_x_m: { data: new Float64Array([0, 1e-6]), shape: [2], dtype: '<d' },
     object: { data: complex(900), shape: [30, 30], attrs: { pixel_height_m: pixelM, pixel_width_m: pixelM } },
+  });
+  return path;
+}
+
+/**
+ * PtyPy prepared data (.ptyd, PtyScan's layout) of `counts` [n, H, W] (float32 or float64, stored as given) in one chunk:
+ * (y, x) positions in m on a grid two wide with a 1 µm step, energy 8 keV, distance 2 m, pixel size 75 µm and the frames'
+ * shape in meta. It holds no probe (a reconstruction of it is given a model).
+ */
+export function writePtyd(path: string, counts: Float32Array | Float64Array, shape: [number, number, number]): string {
+  const [n, h, w] = shape;
+  const p = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) { p[2 * i] = Math.floor(i / 2) * 1e-6; p[2 * i + 1] = (i % 2) * 1e-6; }
+  writeHdf5(path, {
+    'chunks/0/data': { data: counts, shape, dtype: counts instanceof Float32Array ? '<f' : '<d' },
+    'chunks/0/positions': { data: p, shape: [n, 2], dtype: '<d' },
+    'meta/energy': { data: 8, dtype: '<d' },
+    'meta/distance': { data: 2, dtype: '<d' },
+    'meta/psize': { data: new Float64Array([75e-6, 75e-6]), shape: [2], dtype: '<d' },
+    'meta/shape': { data: new BigInt64Array([BigInt(h), BigInt(w)]), shape: [2], dtype: '<q' },
   });
   return path;
 }
