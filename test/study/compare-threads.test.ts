@@ -1,12 +1,16 @@
 // Phase G with several comparisons at once (`jobs` > 1: each in a worker thread) writes what one at a time in this
 // thread writes — every job file, the summary, its tables and charts — but for the run's id and times; a stop lets
-// the jobs under way finish whole and starts no other.
+// the jobs under way finish whole and starts no other; an error that ends a job reaches the caller as it does in this thread.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { runComparison } from '../../src/study/compare/phase.js';
+import { comparisonPhase, comparisonPhaseInThreads, runComparison } from '../../src/study/compare/phase.js';
+import type { ComparisonRun } from '../../src/study/compare/job.js';
+import type { CompareJob } from '../../src/study/compare/plan.js';
+import { JobError } from '../../src/study/job-thread.js';
+import { exitCodeFor } from '../../src/errors.js';
 import { comparisonThreadsStarted, defaultComparisonJobs } from '../../src/study/compare/threads.js';
 import { StudyAbortedError } from '../../src/study/phase.js';
 import { makeHub } from './compare-hub.js';
@@ -84,4 +88,20 @@ test('compare refuses a jobs option that is not a positive integer', async () =>
 
 test('the commands\' default: one comparison at a time on one or two cores (it keeps a second core busy already), else one per core', () => {
   assert.deepEqual([1, 2, 3, 8].map((c) => defaultComparisonJobs(c)), [1, 1, 3, 8]);
+});
+
+test('a comparison that ends outside its own problems (a fault of the code here: a run without its models) rejects in a thread with the error the same job throws in this thread: its name and message', async () => {
+  const run = { runId: 'r', models: null, total: 1 } as unknown as ComparisonRun;
+  const job = { index: 0, dose: 1000, view: 'baseline', split: 'test' } as unknown as CompareJob;
+  const drain = async (phase: typeof comparisonPhase): Promise<void> => { for await (const r of phase.runJobs(run, [job], () => {})) void r; };
+  let here: Error | undefined;
+  await drain(comparisonPhase).catch((e: Error) => { here = e; });
+  assert.ok(here instanceof TypeError, String(here));
+  await assert.rejects(drain(comparisonPhaseInThreads), (e: unknown) => {
+    assert.ok(e instanceof JobError, String(e));
+    assert.equal(e.kind, 'TypeError');
+    assert.equal(e.message, here!.message);
+    assert.equal(exitCodeFor(e), exitCodeFor(here));
+    return true;
+  });
 });

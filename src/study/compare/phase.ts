@@ -21,7 +21,7 @@
  * run still comparing or merging is never taken for a stopped one.
  */
 import { join, resolve } from 'node:path';
-import { InputError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
 import { EarlierFiles } from '../../files/earlier.js';
 import { compactUtc, createUniqueDir, missingDirs, removeEmptyDirs } from '../../files/dirs.js';
@@ -32,7 +32,7 @@ import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import {
   OWN_MODEL, readMetricsSummary, type MetricsSummary, type PhaseGRun, type SkippedJob, type SummaryRowCore,
 } from '../hub/metrics-summary.js';
-import { JobError, runInThread } from '../job-thread.js';
+import { runInThread } from '../job-thread.js';
 import { COMPARE_WORKER } from './threads.js';
 import { checkLocalRun, checkOptionNames, checkSignalOption, localExecutor, StudyAbortedError, optionNames, requirePathOptions, yieldToEventLoop, type Executor, type Phase } from '../phase.js';
 import { writeCharts } from './charts.js';
@@ -139,32 +139,18 @@ export const comparisonPhase: Phase<ComparisonRun, CompareJob, CompareJobResult,
 };
 
 /**
- * What a comparison's thread reported, as the error it threw: an InputError or UsageError keeps its class (exit 2),
- * any other error its message, name and file error code (a full disk: `ENOSPC`).
- */
-function threadError(err: unknown): unknown {
-  if (!(err instanceof JobError)) return err;
-  if (err.kind === 'InputError') return new InputError(err.message);
-  if (err.kind === 'UsageError') return new UsageError(err.message);
-  return err;
-}
-
-/**
  * Phase G with its jobs in worker threads, one job per thread at a time and several threads at once (the local
  * executor's concurrency): each job computes and writes what `comparisonPhase` would (`compareJob`). A stop lets
- * the jobs under way finish (their files whole); no job starts after it.
+ * the jobs under way finish (their files whole); no job starts after it. `compareJob` never throws for a job's own
+ * problems (an unreadable input, a full disk: failed rows); what else ends a job — a fault of the code, memory that
+ * cannot be had, a thread that died — rejects as the JobError `runInThread` makes of it (the error's name, message
+ * and file error code as the thread posted them), exit 1 as the same error in this thread.
  */
 export const comparisonPhaseInThreads: Phase<ComparisonRun, CompareJob, CompareJobResult, PhaseGProgress> = {
   name: 'compare',
   local: 'each',
   async *runJobs(run, jobs, emit) {
-    for (const job of jobs) {
-      try {
-        yield await runInThread<PhaseGProgress, CompareJobResult>(COMPARE_WORKER, { run, job }, emit);
-      } catch (err) {
-        throw threadError(err);
-      }
-    }
+    for (const job of jobs) yield await runInThread<PhaseGProgress, CompareJobResult>(COMPARE_WORKER, { run, job }, emit);
   },
 };
 
