@@ -608,10 +608,15 @@ export function renderPanelsPng(panels: readonly Panel[], opts: FigureOptions = 
 }
 
 /**
- * `renderPanelsPng` drawn off this thread (`svgToPngAsync`): the figure is laid out now (a bad panel throws here),
- * the PNG comes later, the same bytes.
+ * `renderPanelsPng` drawn off this thread (`svgToPngAsync`): the figure is laid out now (a bad panel throws here) and
+ * returned with the PNG to come, the same bytes.
  */
-export function renderPanelsPngAsync(panels: readonly Panel[], opts: FigureOptions = {}): Promise<Buffer> {
+export function drawPanelsAsync(panels: readonly Panel[], opts: FigureOptions = {}): { figure: RenderedFigure; png: Promise<Buffer> } {
   const figure = layoutPanels(panels, opts);
-  return svgToPngAsync(figure.svg, zoomFor(figure.width, opts.scale ?? 1, opts.minWidth));
+  return { figure, png: svgToPngAsync(figure.svg, zoomFor(figure.width, opts.scale ?? 1, opts.minWidth)) };
+}
+
+/** The PNG of `drawPanelsAsync`. */
+export function renderPanelsPngAsync(panels: readonly Panel[], opts: FigureOptions = {}): Promise<Buffer> {
+  return drawPanelsAsync(panels, opts).png;
 }

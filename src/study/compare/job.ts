@@ -7,7 +7,8 @@
  *                           reconstructions_aligned.npz  ground_truth_* and <model>_* (complex, amplitude, phase), offsets
  *                           comparison.png           ground truth, each model and its error maps, amplitude and phase
  *                           comparison.json          everything above in one document (alignment details, paths, errors),
- *                                                    and what it was computed from and wrote (reuse.ts)
+ *                                                    the figure's size (`figure`: what the report needs to know how
+ *                                                    small its text shows), and what it was computed from and wrote (reuse.ts)
  * A job with nothing to compare is skipped with the reason; a model that cannot be compared is a failed row. A job
  * a stopped run finished from the same inputs is taken over as it is (reuse.ts), not compared again.
  * Files of an earlier run are never overwritten: before the new ones go in (or the job is recorded as
@@ -32,9 +33,9 @@ import {
   alignReconstruction, amplitudeOf, computeMetrics, cutToRegion, METRIC_KEYS, phaseOf, scannedRegion, SSIM_WIN,
   type MetricSet, type Region,
 } from '../../metrics/index.js';
-import { renderPanelsPngAsync } from '../../report/figure.js';
+import { drawPanelsAsync } from '../../report/figure.js';
 import { NoGroundTruthError, readGroundTruth, readReconstruction, type GroundTruth, type Reconstruction } from '../hub/datasets.js';
-import { comparisonFigureOptions, comparisonPanels } from '../hub/comparison-figure.js';
+import { comparisonFigureOptions, comparisonFigureRecord, comparisonPanels, type ComparisonFigureRecord } from '../hub/comparison-figure.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import { OWN_MODEL, type SkippedJob, type SummaryRowCore } from '../hub/metrics-summary.js';
 import { csvField, csvNumber } from './csv.js';
@@ -212,16 +213,20 @@ function alignedNpz(arms: ArmOutcome[], meta: Record<string, unknown>): Record<s
   return out;
 }
 
+/** A comparison figure drawn: its PNG and the record of its size that comparison.json keeps. */
+interface DrawnComparison { png: Buffer; record: ComparisonFigureRecord }
+
 /**
- * The comparison figure, drawn off this thread (renderPanelsPngAsync); null when no model was aligned. A figure
+ * The comparison figure, drawn off this thread (drawPanelsAsync); null when no model was aligned. A figure
  * that cannot be drawn fails the job's files, as any write of them does (writeJobFiles).
  */
-function comparisonFigure(arms: ArmOutcome[], job: { dose: number; view: string; split: string }): Promise<Buffer | null> {
+function comparisonFigure(arms: ArmOutcome[], job: { dose: number; view: string; split: string }): Promise<DrawnComparison | null> {
   const ok = arms.filter((a) => a.aligned);
   if (ok.length === 0) return Promise.resolve(null);
   return later(() => {
     const panels = comparisonPanels(ok.map((a) => ({ model: a.row.model, gt: a.aligned!.gt, rec: a.aligned!.rec })));
-    return renderPanelsPngAsync(panels, comparisonFigureOptions(job, ok.map((a) => a.row), panels.length));
+    const { figure, png } = drawPanelsAsync(panels, comparisonFigureOptions(job, ok.map((a) => a.row), panels.length));
+    return png.then((bytes) => ({ png: bytes, record: comparisonFigureRecord(PHASE_G.figure, figure) }));
   });
 }
 
@@ -447,7 +452,7 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
   extra: {
     meta: Record<string, unknown>; region: Region; regionSource: string;
     /** The figure drawn and the arrays deflated ahead (prepareJob); null: not made (no figures; no model compared). */
-    png: Settled<Buffer | null> | null; npz: Settled<Uint8Array[]> | null;
+    png: Settled<DrawnComparison | null> | null; npz: Settled<Uint8Array[]> | null;
   } | null, inputs: string | null): Written {
   const outDir = jobDir(run.outputRoot, job);
   const ok = arms.filter((a) => a.row.status === 'ok');
@@ -461,6 +466,7 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
   try {
     const staged: string[] = [];
     let record: { inputs_sha256: string; outputs_sha256: Record<string, string> } | null = null;
+    let figure: ComparisonFigureRecord | null = null; // the figure's size, for the report (docs/metrics.md, "Report")
     if (ok.length > 0 && extra) {
       stagedIn = join(outDir, `${STAGING_PREFIX}${run.runId}`);
       staging = stagingDir(outDir, run.runId);
@@ -471,8 +477,8 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
       else saveNpz(npzPath, alignedNpz(arms, extra.meta));
       staged.push(PHASE_G.metricsCsv, PHASE_G.frcCsv, PHASE_G.alignedNpz);
       if (run.figures !== false && extra.png) {
-        const png = unwrap(extra.png);
-        if (png) { writeFileAtomic(join(staging, PHASE_G.figure), png); staged.push(PHASE_G.figure); }
+        const drawn = unwrap(extra.png);
+        if (drawn) { writeFileAtomic(join(staging, PHASE_G.figure), drawn.png); staged.push(PHASE_G.figure); figure = drawn.record; }
       }
       // only a job whose every model was compared can be reused: it records what it read and wrote
       const names = outputNames(run.figures !== false);
@@ -494,6 +500,7 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
         // only when files were replaced (a job's first comparison reads as before)
         ...(archived ? { replaced: archived } : {}),
         ...(record ?? {}),
+        ...(figure ? { figure } : {}),
         rows: arms.map((a) => ({ ...a.row, frc: a.metrics ? { n: a.metrics.frc.n, amplitude: Array.from(a.metrics.frc.amplitude, jnum), phase: Array.from(a.metrics.frc.phase, jnum) } : null })),
       });
       return { archived, filesRunId: run.runId, error: null };

@@ -10,7 +10,7 @@ import { clipNote, FADE_RULE, layoutPanels, readableWidth, renderFigure, type Fi
 import { esc, grid, table, type Cell, type Section } from '../../report/html.js';
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber, formatTicks } from '../../report/ticks.js';
-import { readAlignedPair } from '../hub/comparison-files.js';
+import { readAlignedPair, readComparisonFigure } from '../hub/comparison-files.js';
 import { comparisonFigureOptions, comparisonPanels, type AlignedPair } from '../hub/comparison-figure.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
@@ -21,12 +21,22 @@ import { copyOrBroken, doseLabel, fmt, present, tryOr, type ReportContext } from
 import { yieldToEventLoop } from '../phase.js';
 
 /**
- * The narrowest width (CSS px) at which job `j`'s comparison figure shows its smallest text at 8 CSS px: the figure
- * laid out again (not drawn) as Phase G drew it, from the job's aligned images of every model its summary rows scored.
- * Null when those cannot be read (the figure then shrinks to its column as any other; a broken file of them is named
- * by At a glance, which reads it too).
+ * The narrowest width (CSS px) at which job `j`'s comparison figure shows its smallest text at 8 CSS px: from the size
+ * of the figure that its comparison.json records (`figure`, which Phase G writes as it draws it). A record written
+ * before it kept that size (or a broken one, named under Broken evidence with a note in `notes`): the figure laid out
+ * again (not drawn) as Phase G drew it, from the job's aligned images of every model its summary rows scored.
+ * Null when neither is known (the figure then shrinks to its column as any other; a broken file of the aligned images
+ * is named by At a glance, which reads it too).
  */
-function comparisonReadableWidth(ctx: ReportContext, j: JobAddress): number | null {
+function comparisonReadableWidth(ctx: ReportContext, j: JobAddress, notes: string[]): number | null {
+  const record = join(jobDir(ctx.plan.roots.g, j), PHASE_G.json);
+  const figure = tryOr(() => readComparisonFigure(record), (m) => notes.push(ctx.bad(`record of the comparison figure of ${doseDirName(j.dose)}/${j.view}/${j.split}`, record, m)));
+  if (figure !== null) return readableWidth(figure.svg_width, figure.smallest_text_svg_px);
+  return comparisonReadableWidthLaidOut(ctx, j);
+}
+
+/** `comparisonReadableWidth` of a job whose comparison.json records no figure size: the figure laid out again. */
+function comparisonReadableWidthLaidOut(ctx: ReportContext, j: JobAddress): number | null {
   const rows = (ctx.plan.summary?.rows ?? []).filter((r) => r.dose === j.dose && r.view === j.view && r.split === j.split && r.status === 'ok');
   if (rows.length === 0) return null;
   const file = join(jobDir(ctx.plan.roots.g, j), PHASE_G.alignedNpz);
@@ -352,6 +362,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
   parts.push(...brokenNotes);
   // each job's figure: its comparison, else its reconstruction alone (not compared, or its comparison failed)
   const byDose: { dose: number; tiles: string[] }[] = [];
+  const recordNotes: string[] = []; // broken comparison records (their figures are shown all the same)
   let compared = 0, alone = 0;
   for (const dose of dosesOf(plan.jobs)) {
     const tiles: string[] = [];
@@ -370,7 +381,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
         const scored = g && n ? `; scored: rows ${g.y0}–${g.y1 - 1}, columns ${g.x0}–${g.x1 - 1} of the ground truth (the scanned region), ${n[0]}×${n[1]} px compared after cutting ${fmt(row.values.border_px, 0)} px from every edge` : ''; // not "a 8-px border"
         const src = copyOrBroken(ctx, `comparison figure of dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}`, `comparison_${tag}.png`, cmp);
         if (typeof src !== 'string') { tiles.push(src.note); continue; }
-        ctx.img.setReadable(src, comparisonReadableWidth(ctx, j));
+        ctx.img.setReadable(src, comparisonReadableWidth(ctx, j, recordNotes));
         tiles.push(ctx.img.figure(src, `${j.view}, ${j.split}${score}${scored}${warning}`,
           `dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}: ground truth, ${OWN_MODEL} and error, amplitude and phase${score}${warning}`));
         compared++;
@@ -406,5 +417,6 @@ export function reconstructionsSection(ctx: ReportContext): Section {
     shown += tiles.length;
   }
   if (shown === 0) parts.push(na('reconstruction images: no Phase G comparison.png or Phase F reconstruction.png found'));
+  parts.push(...recordNotes);
   return { id: 'reconstructions', title: 'Reconstructions', body: parts.join('\n') };
 }
