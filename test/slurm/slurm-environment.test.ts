@@ -34,10 +34,16 @@ test('the environment of each SLURM command: sbatch loses what would stall or sp
   const env = {
     PATH: '/bin', SBATCH_WAIT: '1', SBATCH_ERROR: '/x.err', SBATCH_EXPORT: 'NONE', SBATCH_PARTITION: 'gpu', SBATCH_TIMELIMIT: '10',
     SQUEUE_STATES: 'RUNNING', SQUEUE_USERS: 'nobody', SCANCEL_STATE: 'RUNNING', SCONTROL_LOCAL: '1', SLURM_CLUSTERS: 'c1',
+    TZ: 'America/Denver', SLURM_TIME_FORMAT: 'relative',
   };
-  assert.deepEqual(Object.keys(commandEnv('sbatch', env)).sort(), ['PATH', 'SBATCH_PARTITION', 'SBATCH_TIMELIMIT', 'SCANCEL_STATE', 'SCONTROL_LOCAL', 'SLURM_CLUSTERS', 'SQUEUE_STATES', 'SQUEUE_USERS']);
-  assert.deepEqual(Object.keys(commandEnv('squeue', env)).sort(), ['PATH', 'SBATCH_ERROR', 'SBATCH_EXPORT', 'SBATCH_PARTITION', 'SBATCH_TIMELIMIT', 'SBATCH_WAIT', 'SCANCEL_STATE', 'SCONTROL_LOCAL', 'SLURM_CLUSTERS']);
+  assert.deepEqual(Object.keys(commandEnv('sbatch', env)).sort(), ['PATH', 'SBATCH_PARTITION', 'SBATCH_TIMELIMIT', 'SCANCEL_STATE', 'SCONTROL_LOCAL', 'SLURM_CLUSTERS', 'SLURM_TIME_FORMAT', 'SQUEUE_STATES', 'SQUEUE_USERS', 'TZ']);
+  assert.deepEqual(Object.keys(commandEnv('squeue', env)).sort(), ['PATH', 'SBATCH_ERROR', 'SBATCH_EXPORT', 'SBATCH_PARTITION', 'SBATCH_TIMELIMIT', 'SBATCH_WAIT', 'SCANCEL_STATE', 'SCONTROL_LOCAL', 'SLURM_CLUSTERS', 'SLURM_TIME_FORMAT', 'TZ']);
   assert.ok(!('SCANCEL_STATE' in commandEnv('scancel', env)) && !('SCONTROL_LOCAL' in commandEnv('scontrol', env)));
+  // the times the tool reads back (a job's submit time) are asked in UTC and SLURM's standard format, whatever the user's
+  for (const program of ['squeue', 'scontrol', 'sacct']) {
+    assert.deepEqual([commandEnv(program, env)['TZ'], commandEnv(program, env)['SLURM_TIME_FORMAT']], ['UTC', 'standard'], program);
+  }
+  assert.equal(commandEnv('scancel', env)['TZ'], 'America/Denver');
   assert.throws(() => checkSlurmEnvironment({ SBATCH_CLUSTERS: 'other' }), (err: Error) => err instanceof UsageError && /^SBATCH_CLUSTERS="other": .*unset SBATCH_CLUSTERS/.test(err.message));
   checkSlurmEnvironment({ SBATCH_CLUSTERS: '', SLURM_CLUSTERS: 'c1', SBATCH_PARTITION: 'gpu' });
 });

@@ -25,16 +25,22 @@ export interface TaskFate {
   nodeList: string | null;
   /** gone: whether SLURM still knows the array (then the task was removed from it while queued). */
   arrayKnown: boolean;
+  /** gone: SLURM gives the job's id to another job now (`job 123 is now another job (name …, submitted …)`: identity.ts). */
+  otherJob?: string;
 }
 
-/** The fate of tasks 0…count−1 of array `jobId` from squeue's and scontrol's view. */
-export function taskFates(jobId: string, count: number, queue: readonly QueueEntry[], records: readonly JobRecord[]): TaskFate[] {
+/**
+ * The fate of tasks 0…count−1 of array `jobId` from squeue's and scontrol's view (the hub's job's records only: identity.ts);
+ * `otherJob` says which other job holds the id now, when one does (then a task in no record is told so).
+ */
+export function taskFates(jobId: string, count: number, queue: readonly QueueEntry[], records: readonly JobRecord[], otherJob: string | null = null): TaskFate[] {
   const fates: TaskFate[] = [];
   const byTask = new Map<number, JobRecord>();
   const mine = records.filter((r) => (r.arrayJobId ?? r.jobId) === jobId);
   for (const r of mine) {
     if (r.arrayTaskId === null) continue;
-    for (const t of expandTaskRange(r.arrayTaskId, count + 1)) if (!byTask.has(t)) byTask.set(t, r);
+    // a task requeued has a record of each run (sacct --duplicates): the one SLURM took last is the task's
+    for (const t of expandTaskRange(r.arrayTaskId, count + 1)) if (!byTask.has(t) || r.submitTime > byTask.get(t)!.submitTime) byTask.set(t, r);
   }
   const queued = new Map(queue.filter((q) => q.jobId === jobId && q.task !== null).map((q) => [q.task!, q]));
   for (let task = 0; task < count; task++) {
@@ -47,6 +53,7 @@ export function taskFates(jobId: string, count: number, queue: readonly QueueEnt
     fates.push({
       ...base, where, state, reason: q?.reason ?? r?.reason ?? null, exitCode: r?.exitCode ?? null,
       timeLimit: r?.timeLimit ?? null, memory: r?.memory || null, nodeList: r?.nodeList ?? null,
+      ...(where === 'gone' && otherJob !== null ? { otherJob } : {}),
     });
   }
   return fates;
@@ -122,6 +129,7 @@ export function describeFate(f: TaskFate, logLine: string | null, tookJobs = fal
     case 'COMPLETING':
       return `ended without writing its result ${facts([f.exitCode ? `, ExitCode=${f.exitCode}` : ''])}${tail}`;
     case null:
+      if (f.otherJob !== undefined) return `left no result, and SLURM no longer knows the job: ${f.otherJob}, and sacct holds no record of this hub's job`;
       return f.arrayKnown
         ? 'cancelled while queued (SLURM removed the task from its array before it started)'
         : 'left no result, and SLURM no longer knows the job (scontrol forgets a finished job after MinJobAge, and no accounting record of it was found by sacct)';

@@ -106,7 +106,23 @@ export function commandEnv(program: string, env: NodeJS.ProcessEnv = process.env
   const drop = (name: string): boolean => program === 'sbatch'
     ? (SBATCH_ENV_DROPPED as readonly string[]).includes(name)
     : prefix !== undefined && name.startsWith(prefix);
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !drop(name)));
+  const kept = Object.fromEntries(Object.entries(env).filter(([name]) => !drop(name)));
+  return QUERY_TIME_PROGRAMS.includes(program) ? { ...kept, ...QUERY_TIME_ENV } : kept;
+}
+
+/** The commands whose times the tool reads (a job's submit time): asked in UTC, as the hub records its own times. */
+const QUERY_TIME_PROGRAMS: readonly string[] = ['squeue', 'scontrol', 'sacct'];
+
+/**
+ * Times as `2026-12-07T14:42:27` in UTC: SLURM's clients write a time in the local zone of their `TZ`, in the format of
+ * `SLURM_TIME_FORMAT` (`standard`: `%FT%T`; a user's `relative` or own strftime format would not be read back), the same
+ * from 20.11 to 24.11 (`slurm_make_time_str`, src/common/parse_time.c).
+ */
+const QUERY_TIME_ENV = { TZ: 'UTC', SLURM_TIME_FORMAT: 'standard' } as const;
+
+/** A time as SLURM's clients write it with QUERY_TIME_ENV (`2026-12-07T14:42:27`), as the hub writes one (`…Z`); '' for another (`Unknown`, `None`). */
+export function slurmUtcTime(text: string | undefined): string {
+  return text !== undefined && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(text) ? `${text}Z` : '';
 }
 
 /**
@@ -185,12 +201,14 @@ export interface QueueEntry {
   reason: string;
   /** The job's name (`finish-fly64`). */
   name?: string;
+  /** When SLURM took the job (or last requeued the task), UTC (`2026-12-07T14:42:27Z`); '' when not known. */
+  submitTime?: string;
 }
 
 /** The queued and running jobs (array tasks one by one) among `jobIds`; jobs SLURM no longer knows are absent. */
 export function squeue(jobIds: readonly string[]): QueueEntry[] {
   if (jobIds.length === 0) return [];
-  const r = call('squeue', ['--noheader', '--array', '--jobs', jobIds.join(','), '--format', '%i|%T|%r|%j']);
+  const r = call('squeue', ['--noheader', '--array', '--jobs', jobIds.join(','), '--format', '%i|%T|%r|%V|%j']);
   if (r.status !== 0) {
     // One id that SLURM no longer knows makes squeue refuse the whole request: it holds nothing we wait for.
     if (/Invalid job id/i.test(r.stderr)) return [];
@@ -198,10 +216,10 @@ export function squeue(jobIds: readonly string[]): QueueEntry[] {
   }
   const out: QueueEntry[] = [];
   for (const line of r.stdout.split('\n')) {
-    const [id, state, reason, ...name] = line.trim().split('|');
+    const [id, state, reason, submit, ...name] = line.trim().split('|');
     if (!id || !state) continue;
     const m = /^(\d+)_(\d+)$/.exec(id);
-    out.push({ id, jobId: m ? m[1]! : id, task: m ? Number(m[2]) : null, state, reason: reason ?? '', name: name.join('|') });
+    out.push({ id, jobId: m ? m[1]! : id, task: m ? Number(m[2]) : null, state, reason: reason ?? '', name: name.join('|'), submitTime: slurmUtcTime(submit) });
   }
   return out;
 }
@@ -221,6 +239,13 @@ export interface JobRecord {
   nodeList: string;
   startTime: string;
   endTime: string;
+  /** The job's name (`JobName`, sacct's `JobName`): `generate-fly64` for a step of the hub `fly64`. */
+  name: string;
+  /**
+   * When SLURM took the job, UTC (`2026-12-07T14:42:27Z`; scontrol's `SubmitTime`, sacct's `Submit`); a requeued task's
+   * is the time of its requeue. '' when not known.
+   */
+  submitTime: string;
 }
 
 /**
@@ -242,6 +267,8 @@ export function parseScontrol(text: string): JobRecord[] {
     if (!/\bJobId=/.test(line)) continue;
     const kv = new Map<string, string>();
     for (const m of line.matchAll(/(?:^|\s)([A-Za-z:/]+)=(\S*)/g)) if (!kv.has(m[1]!)) kv.set(m[1]!, m[2]!);
+    // a name may hold spaces: it runs to the key scontrol writes after it (UserId, in every release from 20.11 to 24.11)
+    const name = /(?:^|\s)JobName=(.*?) UserId=/.exec(line)?.[1] ?? kv.get('JobName') ?? '';
     out.push({
       jobId: kv.get('JobId') ?? '',
       arrayJobId: kv.get('ArrayJobId') ?? null,
@@ -254,6 +281,7 @@ export function parseScontrol(text: string): JobRecord[] {
       nodeList: kv.get('NodeList') ?? '',
       startTime: kv.get('StartTime') ?? '',
       endTime: kv.get('EndTime') ?? '',
+      name, submitTime: slurmUtcTime(kv.get('SubmitTime')),
     });
   }
   return out;
@@ -269,8 +297,11 @@ export function scontrolJob(jobId: string): JobRecord[] {
   return parseScontrol(r.stdout);
 }
 
-/** The fields asked of sacct, in order (each known to sacct for many releases; `Reason` is not asked: older ones lack it). */
-const SACCT_FORMAT = 'JobID,State,ExitCode,Timelimit,NodeList';
+/**
+ * The fields asked of sacct, in order (each known to sacct from 20.11 to 24.11; `Reason` is not asked: older ones lack it).
+ * `JobName` last: a name may hold the `|` that separates the fields.
+ */
+const SACCT_FORMAT = 'JobID,State,ExitCode,Timelimit,NodeList,Submit,JobName';
 
 /** Job states in which a job has not ended (it may still start, run or write its result). */
 const ACTIVE = new Set(['PENDING', 'RUNNING', 'CONFIGURING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESIZING',
@@ -282,49 +313,55 @@ export function isActiveState(state: string): boolean {
 }
 
 /**
- * Parses `sacct --noheader --parsable2 --format JobID,State,ExitCode,Timelimit,NodeList` as scontrol's records (slurm-wlm
- * 22.05 with slurmdbd, test/fixtures/slurm/sacct-*.txt): `123_4|TIMEOUT|0:0|00:01:00|node7` is task 4 of array 123;
- * `123_[5-7]|CANCELLED by 1000|…|None assigned` the tasks 5 to 7, cancelled before they were given a node (`by <uid>` is
- * left out of the state; the record has no reason, `None`), `123_[1-4%1]|PENDING|…` the pending rest of a throttled array.
- * A task's own line gives its state, time limit and node; the exit code is its batch step's (`123_4.batch`) once that
- * step has ended: a task SLURM ended (cancelled, at its time limit) is recorded `0:0` on its own line and with the
- * signal, `0:15`, on its batch step, as scontrol's ExitCode has it. Other steps (`.extern`, `.0`) and other jobs'
- * lines are skipped.
+ * Parses `sacct --noheader --parsable2 --duplicates --format JobID,State,ExitCode,Timelimit,NodeList,Submit,JobName` as
+ * scontrol's records (slurm-wlm 22.05 with slurmdbd, test/fixtures/slurm/sacct-*.txt): `123_4|TIMEOUT|0:0|00:01:00|node7|…`
+ * is task 4 of array 123; `123_[5-7]|CANCELLED by 1000|…|None assigned|…` the tasks 5 to 7, cancelled before they were
+ * given a node (`by <uid>` is left out of the state; the record has no reason, `None`), `123_[1-4%1]|PENDING|…` the
+ * pending rest of a throttled array. A task's own line gives its state, time limit, node, submit time and name; the exit
+ * code is its batch step's (`123_4.batch`, the line after it) once that step has ended: a task SLURM ended (cancelled, at
+ * its time limit) is recorded `0:0` on its own line and with the signal, `0:15`, on its batch step, as scontrol's ExitCode
+ * has it. Other steps (`.extern`, `.0`) and other jobs' lines are skipped. With `--duplicates`, one id may have several
+ * records: each job that SLURM gave the id (after its ids were reset or wrapped at MaxJobId), and each run of a requeued
+ * task (the earlier ones `REQUEUED`, each with the submit time of its requeue); all are returned, in sacct's order (by
+ * submit time), and a step belongs to the record just before it. Lines of the format before Submit and JobName were
+ * asked (five fields) give both as ''.
  */
 export function parseSacct(text: string, jobId: string): JobRecord[] {
-  const out = new Map<string, JobRecord>();
-  const batch = new Map<string, string>();
+  const out: JobRecord[] = [];
+  const last = new Map<string, JobRecord>();
   for (const line of text.split('\n')) {
-    const [id, state, exitCode, timeLimit, nodeList] = line.trim().split('|');
+    const [id, state, exitCode, timeLimit, nodeList, submit, ...name] = line.trim().split('|');
     if (id === undefined || state === undefined || state === '') continue;
     const m = /^((\d+)(?:_(\d+|\[[\d,\-%:]+\]))?)(?:\.(\w+))?$/.exec(id);
     if (m === null || m[2] !== jobId) continue;
     const own = m[1]!;
     if (m[4] !== undefined) {
-      if (m[4] === 'batch' && exitCode !== undefined && !isActiveState(state.split(' ')[0]!)) batch.set(own, exitCode);
+      const r = last.get(own);
+      if (m[4] === 'batch' && exitCode !== undefined && r !== undefined && !isActiveState(state.split(' ')[0]!) && !isActiveState(r.state)) r.exitCode = exitCode;
       continue;
     }
     const task = m[3] === undefined ? null : m[3].replace(/^\[|\]$/g, '');
-    out.set(own, {
+    const r: JobRecord = {
       jobId: own, arrayJobId: task === null ? null : m[2]!, arrayTaskId: task, state: state.split(' ')[0]!, reason: 'None',
       exitCode: exitCode ?? '', timeLimit: timeLimit ?? '', memory: '', nodeList: nodeList === 'None assigned' ? '' : nodeList ?? '', startTime: '', endTime: '',
-    });
+      name: name.join('|'), submitTime: slurmUtcTime(submit),
+    };
+    out.push(r);
+    last.set(own, r);
   }
-  for (const [own, code] of batch) {
-    const r = out.get(own);
-    if (r !== undefined && !isActiveState(r.state)) r.exitCode = code;
-  }
-  return [...out.values()];
+  return out;
 }
 
 /**
  * What SLURM's accounting (sacct, with slurmdbd) records of a job and its array tasks, once scontrol has forgotten it
  * (`MinJobAge` after its end); empty where there is no accounting (sacct missing, or `accounting storage is disabled`)
  * or it holds nothing of the job. Asked with the job steps (no `--allocations`): the batch step holds the exit code.
+ * Asked with `--duplicates`: without it, sacct gives only the most recent job of that id, which after SLURM's ids were
+ * reset or wrapped is another job than the one submitted under it (recordsOf, identity.ts, picks the hub's).
  */
 export function sacctJob(jobId: string): JobRecord[] {
   try {
-    const r = call('sacct', ['--noheader', '--parsable2', '--jobs', jobId, '--format', SACCT_FORMAT]);
+    const r = call('sacct', ['--noheader', '--parsable2', '--duplicates', '--jobs', jobId, '--format', SACCT_FORMAT]);
     return r.status === 0 ? parseSacct(r.stdout, jobId) : [];
   } catch {
     return [];

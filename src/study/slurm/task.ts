@@ -37,9 +37,10 @@ import { readRunState, refusedSbatchArg, withSbatchArgs, writeRunState, type Pha
 import { describeMissing, endedByItself, mayStillRun, missingJobs, settledFates, taskFates, type MissingJob, type TaskFate } from './fate.js';
 import { withMergeLock } from './merge-lock.js';
 import {
-  arrayTasksOf, claimJob, readClaim, readRecord, readResult, readStartRecord, readSubmission, replaceClaim, slurmPaths, StepFinalSchema,
+  arrayTasksOf, claimJob, readClaim, readJobs, readRecord, readResult, readStartRecord, readSubmission, replaceClaim, slurmPaths, StepFinalSchema,
   type ArrayStep, type Claim, type StepFinal, type StepRecord, type Submission, type TaskResult,
 } from './records.js';
+import { describeOtherJob, jobIdentity, queueOf, recordsOf } from './identity.js';
 import { sacctJob, scontrolJob, squeue } from './scheduler.js';
 import { loadStep } from './steps/index.js';
 import type { ClusterStep, StepContext, TaskFailure, TaskOutcome } from './steps/step.js';
@@ -194,10 +195,15 @@ export async function finalizeStep(home: string, submission: Submission, record:
   const jobId = record.job_id;
   const arrayTasks = arrayTasksOf(record);
   if (missing().length > 0 && jobId !== null) {
-    // once scontrol has forgotten the job (MinJobAge after its end), SLURM's accounting may still hold each task's end
+    // once scontrol has forgotten the job (MinJobAge after its end), SLURM's accounting may still hold each task's end;
+    // of either, only the records of the hub's own job: the id may name another job now (identity.ts)
+    const id = jobIdentity(home, readJobs(home), submission, record)!;
     const look = (): TaskFate[] => {
-      const records = scontrolJob(jobId);
-      return taskFates(jobId, arrayTasks, squeue([jobId]), records.length > 0 ? records : sacctJob(jobId));
+      const byScontrol = recordsOf(scontrolJob(jobId), id);
+      const bySacct = byScontrol.mine.length > 0 ? null : recordsOf(sacctJob(jobId), id);
+      const records = bySacct === null ? byScontrol.mine : bySacct.mine;
+      const other = records.length > 0 ? null : byScontrol.other ?? bySacct?.other ?? null;
+      return taskFates(jobId, arrayTasks, queueOf(squeue([jobId]), id), records, other === null ? null : describeOtherJob(jobId, other, id));
     };
     // a task still COMPLETING shows neither how it ended nor whether it wrote its result: asked again until it has ended
     fates = await settledFates(look, opts.resultGraceMs ?? RESULT_GRACE_MS);
