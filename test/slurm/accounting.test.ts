@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sacctJob, scontrolJob, type JobRecord } from '../../src/study/slurm/scheduler.js';
 import { taskFates, type TaskFate } from '../../src/study/slurm/fate.js';
@@ -131,6 +131,47 @@ test('status of a task that left no result, judged after scontrol has forgotten 
       assert.equal(no.status, 1, no.stderr);
       assert.match(no.stdout, new RegExp(`^FAILED generate \\S+ \\(SLURM job ${other}_0\\): left no result, and SLURM no longer knows the job ` +
         '\\(scontrol forgets a finished job after MinJobAge, and no accounting record of it was found by sacct\\)$', 'm'), no.stdout);
+    } finally {
+      spawnSync('scancel', all);
+    }
+  });
+
+test('a hub whose job id SLURM now gives another job does not take that job\'s fate, from scontrol or sacct: status names the other job',
+  { skip, timeout: 600_000 }, async () => {
+    const dir = tempDir('reused-id');
+    const submit = (name: string): { home: string; ids: Record<string, string> } => {
+      const home = join(dir, name);
+      const sub = cli(['generate', '--dose', '1e4', '--n-images', '24', '--executor', 'slurm', '--detach', '--out', home], forgettingPath(join(dir, `${name}-submit`), []));
+      assert.equal(sub.status, 0, sub.stderr);
+      return { home, ids: Object.fromEntries(sub.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string])) };
+    };
+    const seen = submit('seen');
+    const accounted = submit('accounted');
+    // the job that holds the id now: submitted after the hubs' (as a job given a reused id is), ended by itself
+    const other = sbatch('--array=0', '--job-name=another-study', '--wrap', 'exit 0');
+    const all = [other, ...[seen, accounted].flatMap((s) => [s.ids['generate']!, s.ids['finish']!])];
+    try {
+      // each hub's record names the other job's id for its generate step, as after SLURM's ids were reset or wrapped
+      for (const s of [seen, accounted]) {
+        const path = join(s.home, 'slurm', 'jobs.json');
+        const jobs = JSON.parse(readFileSync(path, 'utf8')) as { submissions: { steps: { step: string; job_id: string }[] }[] };
+        jobs.submissions[0]!.steps.find((r) => r.step === 'generate')!.job_id = other;
+        writeFileSync(path, `${JSON.stringify(jobs, null, 2)}\n`);
+      }
+      await waitFor('the other job to end', () => ended(scontrolJob(other)), 120_000, 250);
+      // slurmdbd first records an array task that ended at once as the job `<id>`, named `allocation`, then as the task
+      await waitFor('sacct to hold the other job\'s end', () => sacctJob(other).some((r) => r.state === 'COMPLETED' && r.name === 'another-study'), 30_000, 250);
+      const line = (home: string, name: string): RegExp => new RegExp(`^FAILED generate \\S+ \\(SLURM job ${other}_0\\): left no result, and SLURM no longer knows the job: ` +
+        `job ${other} is now another job \\(name another-study, submitted \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ; this hub's job was named generate-${name} ` +
+        `and submitted from \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\), and sacct holds no record of this hub's job$`, 'm');
+      // scontrol shows the other job under the id
+      const st = cli(['status', '--out', seen.home]);
+      assert.equal(st.status, 1, st.stderr);
+      assert.match(st.stdout, line(seen.home, 'seen'), st.stdout);
+      // scontrol has forgotten the id; sacct holds the other job
+      const acc = cli(['status', '--out', accounted.home], forgettingPath(join(dir, 'accounted-status'), [other]));
+      assert.equal(acc.status, 1, acc.stderr);
+      assert.match(acc.stdout, line(accounted.home, 'accounted'), acc.stdout);
     } finally {
       spawnSync('scancel', all);
     }
