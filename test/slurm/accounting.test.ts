@@ -162,8 +162,8 @@ test('a hub whose job id SLURM now gives another job does not take that job\'s f
       // slurmdbd first records an array task that ended at once as the job `<id>`, named `allocation`, then as the task
       await waitFor('sacct to hold the other job\'s end', () => sacctJob(other).some((r) => r.state === 'COMPLETED' && r.name === 'another-study'), 30_000, 250);
       const line = (home: string, name: string): RegExp => new RegExp(`^FAILED generate \\S+ \\(SLURM job ${other}_0\\): left no result, and SLURM no longer knows the job: ` +
-        `job ${other} is now another job \\(name another-study, submitted \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ; this hub's job was named generate-${name} ` +
-        `and submitted from \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\), and sacct holds no record of this hub's job$`, 'm');
+        `job ${other} is now another job \\(name another-study, submitted \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ; the hub's job: name generate-${name}, ` +
+        `submitted at or after \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\), and sacct holds no record of this hub's job$`, 'm');
       // scontrol shows the other job under the id
       const st = cli(['status', '--out', seen.home]);
       assert.equal(st.status, 1, st.stderr);

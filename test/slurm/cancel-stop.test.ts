@@ -23,8 +23,8 @@ test('cancel stopped by SIGTERM right after its scancel records the cancelled jo
   const dir = tempDir('cancel-stop');
   const home = join(dir, 'phase_c');
   mkdirSync(home);
-  // A held job stands for a submission's step (SLURM's own hold: it never runs).
-  const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', 'ptychostudy-cancel-stop', '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
+  // A held job stands for a submission's step (SLURM's own hold: it never runs), named as the step's script names it.
+  const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', 'generate-phase_c', '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
   assert.equal(sb.status, 0, sb.stderr);
   const id = sb.stdout.trim().split(';')[0]!;
   try {

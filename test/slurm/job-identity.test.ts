@@ -50,7 +50,7 @@ test('of a reused id, the hub\'s job is the record with its name submitted withi
   const fates = taskFates('1', 2, [], mine, describeOtherJob('1', other!, hub));
   assert.deepEqual(fates.map((f) => f.where), ['gone', 'gone']);
   assert.equal(describeFate(fates[0]!, null), 'left no result, and SLURM no longer knows the job: job 1 is now another job (name reused-probe, ' +
-    'submitted 2026-12-07T14:47:03Z; this hub\'s job was named generate-fly64 and submitted from 2026-12-07T11:49:50Z), and sacct holds no record of this hub\'s job');
+    'submitted 2026-12-07T14:47:03Z; the hub\'s job: name generate-fly64, submitted at or after 2026-12-07T11:49:50Z), and sacct holds no record of this hub\'s job');
   // what the records say when taken whatever job they are of: the other job's tasks completed
   assert.deepEqual(taskFates('1', 2, [], scontrol).map((f) => f.state), ['COMPLETED', 'COMPLETED']);
 });

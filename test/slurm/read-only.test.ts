@@ -48,7 +48,8 @@ before(async () => {
   assert.equal((await phaseF({ phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, doses: [1000], executor: testEngine().executor })).succeeded, 6);
   writeTree(hub, { doses: [1000] });
   if (noCluster === null) {
-    const sb = spawnSync('sbatch', ['--parsable', '--hold', '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
+    // named as the step's script names it (the hub's record of a job is of a job of that name)
+    const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', 'generate-held', '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
     assert.equal(sb.status, 0, sb.stderr);
     heldJob = sb.stdout.trim().split(';')[0]!;
     mkdirSync(held);

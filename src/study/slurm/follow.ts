@@ -13,6 +13,7 @@ import { HUB, REPORT } from '../hub/layout.js';
 import { utcSeconds } from '../../files/dirs.js';
 import { releaseChecked, waitForLockSync } from '../../files/lock.js';
 import { cancelHeldFinishJob, finishSubmission, neverStarts } from './finish.js';
+import { hubsQueue } from './identity.js';
 import { withMergeLock } from './merge-lock.js';
 import {
   arrayTasksOf, FinishSchema, readClaim, readJobs, readRecord, readResults, slurmPaths, StepFinalSchema, writeJobs,
@@ -226,7 +227,7 @@ export function submissionView(home: string, n: number | null = null): Submissio
   const s = submissionOf(home, n);
   const finished = readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') !== null;
   if (!finished) requireSlurmCommands(['squeue', 'scontrol']);
-  return viewOf(home, s, finished ? [] : squeue(jobIdsOf(s)));
+  return viewOf(home, s, finished ? [] : hubsQueue(home, readJobs(home), [s], squeue(jobIdsOf(s))));
 }
 
 /** The numbers of a home's submissions, oldest first. */
@@ -319,7 +320,8 @@ export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep
   const open = jobs!.submissions.filter((s) => readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') === null);
   if (open.length > 0) requireSlurmCommands(['squeue', 'scontrol', 'scancel']);
   const chosen = phase === null ? null : new Set(open.flatMap((s) => s.steps.filter((r) => r.step === phase && r.job_id !== null).map((r) => r.job_id!)));
-  const queue = squeue(open.flatMap(jobIdsOf)).filter((q) => chosen === null || chosen.has(q.jobId));
+  // only the hub's own jobs: one that SLURM gave one of their ids since is another's, not cancelled (identity.ts)
+  const queue = hubsQueue(home, jobs, open, squeue(open.flatMap(jobIdsOf))).filter((q) => chosen === null || chosen.has(q.jobId));
   const ids = [...new Set(queue.map((q) => q.jobId))];
   const at = utcSeconds();
   const { complaint, refused } = scancelEach(ids);
@@ -334,7 +336,7 @@ export async function cancelHome(home: string, waitMs = 60_000, phase: ArrayStep
   const deadline = Date.now() + waitMs;
   let left = ids;
   while (left.length > 0) {
-    const now = new Set(squeue(open.flatMap(jobIdsOf)).map((q) => q.jobId));
+    const now = new Set(hubsQueue(home, jobs, open, squeue(open.flatMap(jobIdsOf))).map((q) => q.jobId));
     left = ids.filter((id) => now.has(id));
     if (left.every((id) => refused.has(id)) || Date.now() >= deadline) break;
     await sleep(500);

@@ -7,7 +7,7 @@
  * submits again only once none of its jobs is queued or running, so no task of an earlier submission is requeued
  * after). Any other record of the id is another job's: the hub's job is then one SLURM no longer knows.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readTextAtMost } from '../../files/bounded-read.js';
 import type { QueueEntry } from './scheduler.js';
 import type { JobsRecord, StepRecord, Submission } from './records.js';
@@ -55,7 +55,7 @@ export function scriptJobName(script: string, fallback: string): string {
  */
 export function jobIdentity(home: string, jobs: JobsRecord | null, submission: Submission, record: StepRecord): JobIdentity | null {
   if (record.job_id === null) return null;
-  const fallback = jobName(record.step, home);
+  const fallback = jobName(record.step, resolve(home));
   let script: string | null = null;
   try {
     script = readTextAtMost(join(home, record.script), MAX_SCRIPT_BYTES, 'a step script');
@@ -90,10 +90,10 @@ export interface OtherJob {
   submitTime: string;
 }
 
-/** `job 123 is now another job (name probe, submitted 2026-12-07T14:42:27Z; the hub's was submitted from 2026-12-07T14:40:03Z)`. */
+/** `job 123 is now another job (name probe, submitted 2026-12-07T14:42:27Z; the hub's job: name generate-fly64, submitted at or after 2026-12-07T14:40:03Z)`. */
 export function describeOtherJob(jobId: string, other: OtherJob, id: Pick<JobIdentity, 'name' | 'submittedAt'>): string {
   return `job ${jobId} is now another job (name ${other.name === '' ? '(none)' : other.name}, submitted ${other.submitTime === '' ? 'at a time SLURM does not give' : other.submitTime}; ` +
-    `this hub's job was named ${id.name} and submitted from ${id.submittedAt})`;
+    `the hub's job: name ${id.name}, submitted at or after ${id.submittedAt})`;
 }
 
 /** squeue's entries of the hub's job only (see recordsOf). */
@@ -101,3 +101,12 @@ export function queueOf(queue: readonly QueueEntry[], id: JobIdentity): QueueEnt
   return queue.filter((q) => q.jobId !== id.jobId || isHubsJob(q, id));
 }
 
+
+/**
+ * squeue's entries of the jobs of `submissions` of `home` (`jobs`: its jobs.json), those of the hub's own jobs only: a job
+ * that holds one of their ids now is left out, so that it is neither followed, waited for nor cancelled as theirs.
+ */
+export function hubsQueue(home: string, jobs: JobsRecord | null, submissions: readonly Submission[], queue: readonly QueueEntry[]): QueueEntry[] {
+  const ids = submissions.flatMap((s) => s.steps.map((r) => jobIdentity(home, jobs, s, r)).filter((id): id is JobIdentity => id !== null));
+  return queue.filter((q) => ids.some((id) => id.jobId === q.jobId && isHubsJob(q, id)));
+}

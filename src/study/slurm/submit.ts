@@ -41,6 +41,7 @@ import { compareUnchanged, reportUnchanged } from '../run/fingerprints.js';
 import { checkHubPath, openHub } from '../run/open-hub.js';
 import { checkStudyProbe, checkPhaseRootUnchanged, designRecord, HUB_RECORDS, removeStaleTemporaries, resumeStartFiles } from '../run/study.js';
 import { finishSubmission, neverStarts } from './finish.js';
+import { hubsQueue } from './identity.js';
 import { withMergeLock } from './merge-lock.js';
 import { studySteps, type PlannedStep } from './plans.js';
 import {
@@ -79,7 +80,7 @@ export function activeSubmissions(home: string): { number: number; ids: string[]
   if (jobs === null) return [];
   const open = jobs.submissions.filter((s) => readRecord(slurmPaths(home).finish(s.number), FinishSchema, 'finish record') === null);
   if (open.length === 0) return [];
-  const queue = squeue(open.flatMap(jobIdsOf));
+  const queue = hubsQueue(home, jobs, open, squeue(open.flatMap(jobIdsOf)));
   return open.map((s) => {
     const mine = queue.filter((q) => jobIdsOf(s).includes(q.jobId));
     // a finish job held once every array has ended is not waited for: finishing the submission cancels it (finish.ts)
