@@ -75,8 +75,31 @@ bring_up_accounting() {
     fi
     export DEBIAN_FRONTEND=noninteractive
     if [ -z "${apt_updated:-}" ]; then apt-get update -qq >/dev/null 2>&1 || true; fi
+    # No init system here: the packages' scripts are told not to start their services (policy-rc.d, exit 101: the
+    # server is started below), since MariaDB's postinst fails where invoke-rc.d cannot start it, leaving the
+    # package half-configured. A policy-rc.d already there is left as it is.
+    local policy=/usr/sbin/policy-rc.d own_policy=""
+    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && own_policy=1; fi
+    local installed=1
     apt-get install -y -qq --no-install-recommends mariadb-server slurmdbd >/dev/null 2>&1 \
-      || { accounting="apt-get install mariadb-server slurmdbd failed"; return 1; }
+      || dpkg --configure -a >/dev/null 2>&1 || installed=""
+    if [ -n "$own_policy" ]; then rm -f "$policy"; fi
+    if [ -z "$installed" ] || ! command -v mariadbd >/dev/null 2>&1 || ! command -v slurmdbd >/dev/null 2>&1; then
+      accounting="apt-get install mariadb-server slurmdbd failed"; return 1
+    fi
+  fi
+  # slurmdbd's recommended InnoDB settings (SchedMD's accounting.shtml: innodb_buffer_pool_size=4096M,
+  # innodb_log_file_size=64M, innodb_lock_wait_timeout=900; slurmdbd logs "Database settings not recommended values: …"
+  # at each start for a value under half of 1 GiB, 64 MiB, 900 s). Debian's defaults are 128 MiB, 96 MiB and 50 s; a
+  # one-node test cluster's database is small, so 1 GiB (allocated as it fills) and 900 s. Written for every start
+  # of mariadbd, and set in a running one (both can change without a restart).
+  local cnf_dir=/etc/mysql/mariadb.conf.d
+  [ -d "$cnf_dir" ] || cnf_dir=/etc/mysql/conf.d
+  local innodb_cnf="$cnf_dir/60-slurmdbd.cnf" innodb_want
+  innodb_want=$(printf '%s\n' '# Written by ptychostudy scripts/local-slurm.sh: the InnoDB settings slurmdbd recommends.' \
+    '[mysqld]' 'innodb_buffer_pool_size=1G' 'innodb_lock_wait_timeout=900')
+  if [ -d "$cnf_dir" ] && { [ ! -f "$innodb_cnf" ] || [ "$(cat "$innodb_cnf")" != "$innodb_want" ]; }; then
+    printf '%s\n' "$innodb_want" > "$innodb_cnf.tmp" && mv -f "$innodb_cnf.tmp" "$innodb_cnf"
   fi
   # MariaDB: started by its package where services start, else here (mariadbd, in the background).
   if ! db_up; then
@@ -90,6 +113,8 @@ bring_up_accounting() {
     for _ in $(seq 1 150); do db_up && break; sleep 0.2; done
     db_up || { accounting="MariaDB did not start (see /var/log/mysql/error.log)"; return 1; }
   fi
+  mariadb --protocol=socket -e "SET GLOBAL innodb_buffer_pool_size = GREATEST(@@innodb_buffer_pool_size, 1073741824);
+    SET GLOBAL innodb_lock_wait_timeout = GREATEST(@@innodb_lock_wait_timeout, 900);" >/dev/null 2>&1 || true
   # slurmdbd's database and user; the password is made once and kept in slurmdbd.conf.
   local pass
   pass=$(sed -n 's/^StoragePass=//p' "$dbdconf" 2>/dev/null || true)
