@@ -12,7 +12,7 @@
  * by itself, and it has nothing left to do, so it is cancelled and recorded as cancelled in jobs.json. Under
  * `ptychostudy cancel` a finish job still queued for any reason is cancelled so.
  */
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { utcSeconds } from '../../files/dirs.js';
 import { writeJsonAtomic } from '../../files/atomic.js';
 import { hubRoots, REPORT } from '../hub/layout.js';
@@ -22,7 +22,7 @@ import {
   FinishSchema, readJobs, readRecord, readSubmission, slurmPaths, writeJobs, type ArrayStep, type Finish, type StepFinal, type Submission,
 } from './records.js';
 import { scancel, slurmCommandsOnPath, squeue, SlurmError, type QueueEntry } from './scheduler.js';
-import { jobName } from './script.js';
+import { hubsQueue } from './identity.js';
 import { finalizeStep, homeLock, recordPhase } from './task.js';
 
 /** A run is complete when every phase it recorded is (a phase may be complete with failed jobs). */
@@ -44,13 +44,14 @@ function finishJobId(s: Submission): string | null {
 }
 
 /**
- * Whether job `id` is in SLURM's queue as `home`'s finish job (the name the submission gave it, from the resolved home
- * as the submission resolved it, `--out .`: a hub copied to another cluster records job ids that name other jobs there)
- * in a state `cancel` takes; false when squeue cannot answer.
+ * Whether job `id` is in SLURM's queue as the finish job of submission `s` of `home` (the name its script gave it, and
+ * a submit time within the submission: identity.ts; a hub copied to another cluster records job ids that name other
+ * jobs there, and SLURM gives an id again after its ids were reset or wrapped) in a state `cancel` takes; false when
+ * squeue cannot answer.
  */
-function queuedAsFinishJob(home: string, id: string, cancel: (q: QueueEntry) => boolean): boolean {
+function queuedAsFinishJob(home: string, s: Submission, id: string, cancel: (q: QueueEntry) => boolean): boolean {
   try {
-    return squeue([id]).some((q) => q.jobId === id && q.name === jobName('finish', resolve(home)) && cancel(q));
+    return hubsQueue(home, readJobs(home), [s], squeue([id])).some((q) => q.jobId === id && cancel(q));
   } catch (err) {
     if (err instanceof SlurmError) return false;
     throw err;
@@ -78,7 +79,7 @@ function cancelAndRecord(home: string, n: number, id: string): boolean {
  */
 function cancelQueuedFinishJob(home: string, now: Submission, cancelling: boolean): void {
   const id = finishJobId(now);
-  if (id === null || !queuedAsFinishJob(home, id, (q) => (cancelling && q.state === 'PENDING') || neverStarts(q))) return;
+  if (id === null || !queuedAsFinishJob(home, now, id, (q) => (cancelling && q.state === 'PENDING') || neverStarts(q))) return;
   cancelAndRecord(home, now.number, id);
 }
 
@@ -92,8 +93,8 @@ export async function cancelHeldFinishJob(home: string, n: number): Promise<stri
   const s = readSubmission(home, n);
   const id = finishJobId(s);
   if (id === null || s.cancelled.some((c) => c.job_ids.includes(id)) || !slurmCommandsOnPath(['squeue', 'scancel'])) return null;
-  if (!queuedAsFinishJob(home, id, neverStarts)) return null;
-  return homeLock(home, () => (queuedAsFinishJob(home, id, neverStarts) && cancelAndRecord(home, n, id) ? id : null));
+  if (!queuedAsFinishJob(home, s, id, neverStarts)) return null;
+  return homeLock(home, () => (queuedAsFinishJob(home, s, id, neverStarts) && cancelAndRecord(home, n, id) ? id : null));
 }
 
 export interface FinishOptions {
