@@ -75,7 +75,7 @@ export function isHubsJob(r: { name?: string; submitTime?: string }, id: JobIden
   return id.nextSubmittedAt === null || at < Date.parse(id.nextSubmittedAt);
 }
 
-/** The records of the hub's job among SLURM's records of its id, and the first of another job that has the id now (null when none). */
+/** The records of the hub's job among SLURM's records of its id, and the newest record of another job of that id (null when none). */
 export function recordsOf<R extends { name?: string; submitTime?: string }>(records: readonly R[], id: JobIdentity): { mine: R[]; other: R | null } {
   const mine = records.filter((r) => isHubsJob(r, id));
   const others = records.filter((r) => !isHubsJob(r, id));
@@ -100,7 +100,6 @@ export function describeOtherJob(jobId: string, other: OtherJob, id: Pick<JobIde
 export function queueOf(queue: readonly QueueEntry[], id: JobIdentity): QueueEntry[] {
   return queue.filter((q) => q.jobId !== id.jobId || isHubsJob(q, id));
 }
-
 
 /**
  * squeue's entries of the jobs of `submissions` of `home` (`jobs`: its jobs.json), those of the hub's own jobs only: a job
