@@ -27,6 +27,8 @@ test('scontrol and sacct give each record its job\'s name and submit time, in UT
   // without it, sacct holds back the older job of the id
   assert.deepEqual(parseSacct(text('sacct-reused-id-latest'), '1').map((r) => r.name), ['reused-probe', 'reused-probe']);
   assert.deepEqual(['2026-12-07T14:47:03', 'Unknown', 'None', '14:47:03', undefined].map(slurmUtcTime), ['2026-12-07T14:47:03Z', '', '', '', '']);
+  // a name with spaces (and sacct's field separator) is read whole
+  assert.deepEqual(parseScontrol(text('scontrol-name-with-spaces')).map((r) => [r.name, r.state]), [['my study | two', 'PENDING']]);
 });
 
 test('of a reused id, the hub\'s job is the record with its name submitted within its submission; another job is named as such', () => {

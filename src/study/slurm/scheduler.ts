@@ -267,8 +267,9 @@ export function parseScontrol(text: string): JobRecord[] {
     if (!/\bJobId=/.test(line)) continue;
     const kv = new Map<string, string>();
     for (const m of line.matchAll(/(?:^|\s)([A-Za-z:/]+)=(\S*)/g)) if (!kv.has(m[1]!)) kv.set(m[1]!, m[2]!);
-    // a name may hold spaces: it runs to the key scontrol writes after it (UserId, in every release from 20.11 to 24.11)
-    const name = /(?:^|\s)JobName=(.*?) UserId=/.exec(line)?.[1] ?? kv.get('JobName') ?? '';
+    // a name may hold spaces: it runs to the key scontrol writes after it (UserId, or HetJobIdSet for a part of a
+    // heterogeneous job, in every release from 20.11 to 24.11)
+    const name = /(?:^|\s)JobName=(.*?) (?:HetJobIdSet|UserId)=/.exec(line)?.[1] ?? kv.get('JobName') ?? '';
     out.push({
       jobId: kv.get('JobId') ?? '',
       arrayJobId: kv.get('ArrayJobId') ?? null,
