@@ -41,7 +41,8 @@ test('npm pack ships the built tool; installed from the tarball it runs and impo
   }
   const stray = files.filter((f) => /^(test|dist\/test|dist\/bench|src|assembly|bench|scripts)\/|\.map$/.test(f));
   assert.deepEqual(stray, [], 'tests, fixtures, sources or source maps in the package');
-  assert.ok(info.size < 2_000_000, `the package is ${info.size} bytes`);
+  // 2.0 MB on 2026-12-07, 0.9 MB of it docs/img (the README's figures): the bound catches a fixture or build output shipped by mistake
+  assert.ok(info.size < 2_500_000, `the package is ${info.size} bytes`);
 
   const app = join(dir, 'app');
   mkdirSync(app);
