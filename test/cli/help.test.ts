@@ -113,3 +113,19 @@ test('reconstruct and lsqml --help name the same kinds of --init-object file (bo
     for (const kind of ['NPZ', 'ptychodus .h5', 'PtyPy .ptyr', 'CXI image']) assert.ok(line.includes(kind), `${c}: ${line}`);
   }
 });
+
+test('inspect --help: --config names every setting of the file inspect --check reads the files with, one for each such flag', () => {
+  const r = spawnSync(process.execPath, [cli, 'inspect', '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '400' } });
+  assert.equal(r.status, 0);
+  const lines = r.stdout.split('\n');
+  const config = lines.find((l) => l.trimStart().startsWith('--config <file>')) ?? '';
+  const settings: Record<string, string> = {
+    '--crop-center': 'reconstruction.crop', '--bin-size': 'reconstruction.binSize', '--orientation': 'reconstruction.orientation',
+    '--cxi-entry': 'reconstruction.cxiEntry', '--radiation': 'reconstruction.radiation', '--probe-model': 'reconstruction.probeModel',
+    '--init-probe': 'reconstruction.initProbe', '--init-object': 'reconstruction.initObject',
+  };
+  for (const [flag, setting] of Object.entries(settings)) {
+    assert.ok(lines.some((l) => l.trimStart().startsWith(`${flag} `)), `inspect --help lists ${flag}`);
+    assert.match(config, new RegExp(`\\b${setting.replace('.', '\\.')}\\b`), `--config names ${setting} (${flag}): ${config}`);
+  }
+});

@@ -206,8 +206,8 @@ export function register(program: Command): void {
     .option('--init-object <file:PATH>', 'with --check: the object file a reconstruction starts from (as lsqml --init-object file:PATH), read as lsqml ' +
       'reads it for the data\'s object frame and shown on an object line (one that does not fit refused in lsqml\'s words; refused for a .ptyr or a ptychodus product checked alone, ' +
       'which holds no scan); ones and guess read nothing')
-    .option('--config <file>', 'with --check: a settings file (as lsqml --config takes) whose reconstruction.crop, reconstruction.binSize, reconstruction.orientation and ' +
-      'reconstruction.radiation the files are read with, whose reconstruction.probeModel or reconstruction.initProbe file:PATH gives the probe ' +
+    .option('--config <file>', 'with --check: a settings file (as lsqml --config takes) whose reconstruction.crop, reconstruction.binSize, reconstruction.orientation, ' +
+      'reconstruction.cxiEntry and reconstruction.radiation the files are read with, whose reconstruction.probeModel or reconstruction.initProbe file:PATH gives the probe ' +
       'and whose reconstruction.initObject file:PATH the object as lsqml takes them; flags override it', oneConfigFile)
     .action(action('inspect', async (files: string[], flags: InspectFlags) => {
       if (flags.config !== undefined && !flags.check) {
