@@ -1,5 +1,5 @@
 /**
- * Options every command spells the same way (README "Flags"): `--out DIR` for the folder a command
+ * Options every command spells the same way (README, "Commands": the table of flags): `--out DIR` for the folder a command
  * writes, `--config FILE` for a settings file, `--dose` (repeatable, or comma-separated) — and the old
  * names, kept as hidden aliases that still work. Also where a command's settings come from: the settings
  * file under the flags (flags override it), a resumed hub's settings under both.
