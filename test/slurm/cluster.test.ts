@@ -619,17 +619,25 @@ test('generate on SLURM with --overwrite and another seed keeps every replaced d
       const doses = ['dose_1000', 'dose_10000'];
       const before = new Map(doses.map((d) => [d, readFileSync(join(out, d, 'patched_train.npz'))]));
       const manifestBefore = readFileSync(join(out, 'run_manifest.json'));
-      const r = cli([...args, '--seed', '6', '--overwrite', '--executor', 'slurm']);
+      // two CPUs a task: on a node of two the second task starts once the first has merged its dose (the order that
+      // made the kept manifests differ), on a larger one beside it
+      const r = cli([...args, '--seed', '6', '--overwrite', '--executor', 'slurm', '--slurm-tasks', '2', '--slurm-cpus-per-task', '2']);
       assert.equal(r.status, 0, r.stderr);
       const kept = readdirSync(join(out, 'history')).sort();
       assert.equal(kept.length, 2, `one directory per task: ${kept.join(', ')}`);
+      const earlier = JSON.parse(manifestBefore.toString('utf8')) as Record<string, unknown>;
       for (const d of doses) {
         assert.ok(!readFileSync(join(out, d, 'patched_train.npz')).equals(before.get(d)!), `${d}: seed 6 wrote new data`);
         const holders = kept.filter((k) => existsSync(join(out, 'history', k, d, 'patched_train.npz')));
         assert.equal(holders.length, 1, `${d} kept once: ${holders.join(', ')}`);
         assert.ok(readFileSync(join(out, 'history', holders[0]!, d, 'patched_train.npz')).equals(before.get(d)!), `${d}: not the earlier file`);
-        assert.ok(readFileSync(join(out, 'history', holders[0]!, 'run_manifest.json')).equals(manifestBefore));
+        // each task keeps the manifest as it found when it started: a task that started after the other's merge finds
+        // that dose's new entry there, but the entry of the dose it replaced is the earlier one
+        const keptManifest = json<Record<string, unknown>>(join(out, 'history', holders[0]!, 'run_manifest.json'));
+        assert.deepEqual(keptManifest[d], earlier[d], `${d}: the manifest kept with it describes the earlier data`);
       }
+      // the first task to start found the manifest as the local run wrote it: it is kept whole
+      assert.ok(kept.some((k) => readFileSync(join(out, 'history', k, 'run_manifest.json')).equals(manifestBefore)), 'the earlier manifest is kept');
     } finally {
       cleanUp(out);
     }
