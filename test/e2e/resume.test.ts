@@ -6,7 +6,7 @@
  * changed; a changed engine option is not "already complete"; and the command the Ctrl-C hint prints
  * continues the run.
  */
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,10 +32,22 @@ function changed(a: Map<string, string>, b: Map<string, string>): string[] {
 
 const json = (p: string): any => JSON.parse(readFileSync(p, 'utf8'));
 
-test('run --out HUB resumes with the hub\'s own settings; a finished hub changes no file; only result-neutral settings may change', { timeout: 600_000 }, () => {
-  const hub = join(tmp('resume'), 'hub');
-  const first = run([...TINY, '--out', hub, '--quiet']);
+// One finished TINY hub, made before any test: the first test resumes it where `run` made it; the tests that rewrite
+// its phases each take a copy made before then (a copied hub resumes as the original does: step 4 of the first test).
+let finishedHub = '';
+const copies: Record<string, string> = {};
+before(() => {
+  finishedHub = join(tmp('resume'), 'hub');
+  const first = run([...TINY, '--out', finishedHub, '--quiet']);
   assert.equal(first.status, 0, first.stderr);
+  for (const label of ['rewritten', 'redo']) {
+    copies[label] = join(tmp(label), 'hub');
+    cpSync(finishedHub, copies[label]!, { recursive: true });
+  }
+});
+
+test('run --out HUB resumes with the hub\'s own settings; a finished hub changes no file; only result-neutral settings may change', { timeout: 600_000 }, () => {
+  const hub = finishedHub;
   const state = json(join(hub, 'run.json'));
   assert.equal(state.status, 'complete');
   assert.equal(state.phases.reconstruct.detail, '6 run (6 ok, 0 failed), 0 already complete', 'counts are not doubled');
@@ -218,8 +230,7 @@ test('Ctrl-C during compare or report stops the run (exit 130) and the next run 
 });
 
 test('a hub whose Phase C or D another command rewrote with other settings is refused on resume (exit 2), changing nothing', { timeout: 600_000 }, () => {
-  const hub = join(tmp('rewritten'), 'hub');
-  assert.equal(run([...TINY, '--out', hub, '--quiet']).status, 0);
+  const hub = copies['rewritten']!;
   const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   // Phases C and D record where their settings came from, as run.json records the run's (each its own settings)
   const cOrigin = () => json(join(hub, 'phase_c', 'run_manifest.json'))._run.provenance.settings_origin;
@@ -273,8 +284,7 @@ test('a hub whose Phase C or D another command rewrote with other settings is re
 });
 
 test('a hub that redoes Phase C or D keeps a file of the unfinished run that it replaces with other bytes, and says where', { timeout: 600_000 }, () => {
-  const hub = join(tmp('redo'), 'hub');
-  assert.equal(run([...TINY, '--out', hub, '--quiet']).status, 0);
+  const hub = copies['redo']!;
   const unfinish = (phase: string): void => {
     const state = json(join(hub, 'run.json'));
     delete state.phases[phase];
