@@ -24,15 +24,16 @@ function collect(dir, out) {
 }
 
 // The files that take longest start first: the runner starts files in the order given, two at a time, so a long file
-// started last would leave one core idle while it ends. Sums of each file's test durations in a clean-clone run of
-// .ci/run (2026-12-07, two cores, 558 s in all, s): cluster 99, resume 65, run 53, run-evidence 46, study-report 33,
-// scans-script 30, inspect 24, report 24, refusals-agree 23, hub-digests 21, full-disk 20, hdf5-types-inputs 20,
-// precision-study 19, run-failed-job 19, lsqml 18 — the other 179 files take under 15 s each, most under 3; and since,
-// slurm/accounting (32 s with a free core).
+// started last would leave one core idle while it ends. Each file's duration in the last full run (2026-12-07, two
+// cores, 742 s wall, s): cluster 77, run 70, scans-script 62, run-evidence 61, resume 58, study-report 45, report 27,
+// inspect 27, hub-digests 26, precision-study 26, hdf5-types-inputs 24, run-failed-job 24, lsqml 21, full-disk 20,
+// accounting 19, config-paths 19, config-file 18 — the other files take under 18 s each, most under 3. Since, resume
+// makes its finished hub once instead of three times (its CPU time 21–24 % lower, so about 45 s) and cluster copies
+// the local hub of its first test instead of making it again; slurm/cluster, which mostly waits for SLURM, stays first.
 const LONGEST_FIRST = [
-  'slurm/cluster', 'e2e/resume', 'e2e/run', 'e2e/run-evidence', 'report/study-report', 'slurm/accounting', 'slurm/scans-script', 'cli/inspect',
-  'report/report', 'cli/refusals-agree', 'study/hub-digests', 'files/full-disk', 'data/hdf5-types-inputs',
-  'engine/precision-study', 'e2e/run-failed-job', 'cli/lsqml',
+  'slurm/cluster', 'e2e/run', 'slurm/scans-script', 'e2e/run-evidence', 'report/study-report', 'e2e/resume', 'report/report',
+  'cli/inspect', 'study/hub-digests', 'engine/precision-study', 'data/hdf5-types-inputs', 'e2e/run-failed-job', 'cli/lsqml',
+  'files/full-disk', 'slurm/accounting', 'settings/config-paths', 'settings/config-file',
 ].map((name) => join('dist', 'test', `${name}.test.js`));
 
 const filter = process.argv.slice(2);
