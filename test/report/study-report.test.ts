@@ -25,7 +25,7 @@ import { readReconstructedProbe } from '../../src/study/hub/reconstruction-array
 import type { MetricsSummary } from '../../src/study/hub/metrics-summary.js';
 import { buildReport, type ReportResult } from '../../src/study/report/phase.js';
 import { SWIPE_NOTE } from '../../src/report/html.js';
-import { elementBoxes, HAVE_CHROMIUM, inspectPage, inspectPrint } from './chromium.js';
+import { elementBoxes, HAVE_CHROMIUM, inspectPage, inspectPrint, type PageFacts, type PrintFacts } from './chromium.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const DOSES = [1000, 100000];
@@ -49,6 +49,27 @@ async function study(): Promise<{ hub: string; rep: ReportResult; html: string }
   return built;
 }
 
+// The study's report page does not change once built: Chromium lays it out once per window width, and once for print
+// (into report.pdf), for every test of this file that looks at it.
+const pageAt = new Map<number, PageFacts>();
+let printed: PrintFacts | null = null;
+
+/** The study report's page in a window of each of `widths` (a full-page screenshot into the test folder the first time). */
+async function reportPages(widths: readonly number[]): Promise<PageFacts[]> {
+  const { rep } = await study();
+  const missing = widths.filter((w) => !pageAt.has(w));
+  if (missing.length > 0) for (const p of await inspectPage(rep.indexPath, missing, (w) => join(root, `report-${w}.png`))) pageAt.set(p.viewport, p);
+  return widths.map((w) => pageAt.get(w)!);
+}
+
+/** The study report's page laid out for print on A4, printed into `reportPdf`. */
+const reportPdf = join(root, 'report.pdf');
+async function reportPrint(): Promise<PrintFacts> {
+  const { rep } = await study();
+  printed ??= await inspectPrint(rep.indexPath, reportPdf);
+  return printed;
+}
+
 function pngWidth(file: string): number {
   return PNG.sync.read(readFileSync(file)).width;
 }
@@ -66,7 +87,7 @@ test('real study: the report renders in Chromium at 1400 and 420 px — no sidew
   for (const src of imgs) assert.ok(html.includes(`<a href="${src}" title="full size"><img src="${src}"`), `${src} links to its full size`);
   assert.equal(new Set(imgs).size, imgs.length, 'no figure appears twice');
   if (!HAVE_CHROMIUM) { t.skip('/usr/bin/chromium not installed (CI installs Debian\'s chromium)'); return; }
-  const pages = await inspectPage(rep.indexPath, [1400, 420], (w) => join(root, `report-${w}.png`));
+  const pages = await reportPages([1400, 420]);
   for (const p of pages) {
     t.diagnostic(`${p.viewport} px window: page ${p.scrollWidth} × ${p.scrollHeight} px, ${p.images.length} images, ${p.tables.length} tables`);
     assert.deepEqual(p.errors, [], `console errors at ${p.viewport} px`);
@@ -152,9 +173,8 @@ test('real study: the dose × view grid of phases, on one colour scale that the 
 test('real study: printed on A4 (Chromium\'s PDF), page 1 holds both phase grids, two up, their smallest text at least 6 pt', { timeout: 900_000 }, async (t) => {
   if (!HAVE_CHROMIUM) { t.skip('/usr/bin/chromium not installed (CI installs Debian\'s chromium)'); return; }
   const { rep, html } = await study();
-  const pdf = join(root, 'report.pdf');
-  const print = await inspectPrint(rep.indexPath, pdf);
-  assert.ok(statSync(pdf).size > 0, 'Chromium printed the page');
+  const print = await reportPrint();
+  assert.ok(statSync(reportPdf).size > 0, 'Chromium printed the page');
   assert.deepEqual(print.glanceImages.map((g) => g.src), SPLITS.map((s) => `img/glance_phase_${s}.png`));
   for (const g of print.glanceImages) {
     // two up: each about half the printable width (718 CSS px)
@@ -254,8 +274,8 @@ test('real study: every figure\'s smallest text is at least 8 CSS px on a 1400-p
     if (rows.some((r) => r.status === 'ok' && r.error)) unregistered++;
   }
   assert.ok(unregistered > 0, 'the study has a job whose registration failed (its figure\'s title says so)');
-  const [screen, phone] = await inspectPage(rep.indexPath, [1400, 420]);
-  const print = await inspectPrint(rep.indexPath);
+  const [screen, phone] = await reportPages([1400, 420]);
+  const print = await reportPrint();
   assert.equal(print.images.length, screen!.images.length);
   // the smallest of each kind of figure, for the diagnostic (the table in docs/metrics.md, "Report")
   const kinds = new Map<string, [number, number, number]>();
@@ -317,7 +337,7 @@ test('real study: a figure whose text its column would shrink below 8 CSS px kee
   assert.deepEqual(narrow, [], 'at 1400 px no figure is narrower than readable');
   await same(rep.indexPath, plain, 1400, 'screen');
   // on a phone: no sideways scrolling of the page; a figure wider than its box scrolls in it, and the note says so
-  const [phone, wide] = await inspectPage(rep.indexPath, [420, 1400]);
+  const [phone, wide] = await reportPages([420, 1400]);
   assert.ok(phone!.scrollWidth <= phone!.clientWidth, `the page scrolls sideways at 420 px: ${phone!.scrollWidth} > ${phone!.clientWidth}`);
   const over = phone!.readable.filter((f) => f.overflows);
   t.diagnostic(`at 420 px ${over.length} of ${phone!.readable.length} figures scroll in their box: ${[...new Set(over.map((f) => f.src.replace(/^img\/|\.png$|_dose_.*|_(train|test)$|_(ms_ssim|ssim|psnr|mse|mae|frc50|frc1over7)$/g, '')))].join(', ')}`);
