@@ -286,24 +286,21 @@ test('run: a record of a completed phase that is present but broken is exit 2 na
 });
 
 test('run: a hub whose Phase D manifest predates file hashes still refuses a truncated or mismatched metrics_bundle.json', { timeout: 120_000 }, () => {
-  const legacy = hubCopy('legacy-d');
-  // the manifest as builds before file hashes wrote it, and run.json's record of it
-  const manifestPath = join(legacy, 'phase_d', 'overlap_manifest.json');
-  const manifest = json(manifestPath);
-  for (const dose of Object.values(manifest.doses) as any[]) for (const v of Object.values(dose.views) as any[]) delete v.files;
-  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
-  const state = json(join(legacy, 'run.json'));
-  state.phases.overlap.outputs_sha256 = phaseDContent(legacy);
-  writeFileSync(join(legacy, 'run.json'), JSON.stringify(state, null, 2) + '\n');
-  assert.match(cli(['run', '--out', legacy]).stderr, /overlap: skipped/, 'the legacy hub resumes');
-  // each break on a copy of the resumed legacy hub
-  for (const [label, breakIt, message] of [
-    ['truncated', (p: string) => truncateSync(p, 30), /dense\/metrics_bundle\.json: not valid JSON/],
-    ['mismatched', (p: string) => { const b = json(p); b.test = b.train; writeFileSync(p, JSON.stringify(b)); },
+  for (const [breakIt, message] of [
+    [(p: string) => truncateSync(p, 30), /dense\/metrics_bundle\.json: not valid JSON/],
+    [(p: string) => { const b = json(p); b.test = b.train; writeFileSync(p, JSON.stringify(b)); },
       /dense\/metrics_bundle\.json: key 'test': expected the metrics of .*dense\/test_metrics\.json; found other values/],
   ] as const) {
-    const hub = join(tmp(`evidence-legacy-d-${label}`), 'hub');
-    cpSync(legacy, hub, { recursive: true });
+    const hub = hubCopy('legacy-d');
+    // the manifest as builds before file hashes wrote it, and run.json's record of it
+    const manifestPath = join(hub, 'phase_d', 'overlap_manifest.json');
+    const manifest = json(manifestPath);
+    for (const dose of Object.values(manifest.doses) as any[]) for (const v of Object.values(dose.views) as any[]) delete v.files;
+    writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+    const state = json(join(hub, 'run.json'));
+    state.phases.overlap.outputs_sha256 = phaseDContent(hub);
+    writeFileSync(join(hub, 'run.json'), JSON.stringify(state, null, 2) + '\n');
+    assert.match(cli(['run', '--out', hub]).stderr, /overlap: skipped/, 'the legacy hub resumes');
     breakIt(join(hub, 'phase_d', 'dose_10000', 'dense', 'metrics_bundle.json'));
     const before = listing(hub);
     const r = cli(['run', '--out', hub]);
