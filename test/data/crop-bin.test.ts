@@ -24,7 +24,7 @@ import { runLsqmlJob } from '../../src/study/reconstruct/lsqml-job.js';
 import { commandFor } from '../../src/study/reconstruct/jobs.js';
 import { checkStudyProbe } from '../../src/study/run/study.js';
 import { exportPtychodusProduct } from '../../src/study/export/ptychodus.js';
-import { fixtureEntries, fixtureMeasurement, writeHdf5 } from './cxi-builder.js';
+import { fixtureEntries, fixtureMeasurement, writeHdf5, writePtyd } from './cxi-builder.js';
 import { assertRefused, ptychostudy } from './cli-run.js';
 import { tempDir } from '../tmp.js';
 
@@ -235,20 +235,12 @@ test('lsqml with the crop and binning: the fixture\'s reconstruction array for a
 
 test('PtyPy .ptyd frames: the same crop and binning, meta/center checked against the crop\'s centre', async () => {
   const ptyd = (center: number[]): string => {
-    const path = join(root, `frames-${center.join('-')}.ptyd`);
     const pos = new Float64Array(2 * n);
     for (let i = 0; i < n; i++) { pos[2 * i] = plain.positionsM.y[i]!; pos[2 * i + 1] = plain.positionsM.x[i]!; }
-    writeHdf5(path, {
-      'chunks/0/data': { data: Float64Array.from(fine.subarray(0, 20 * FH * FW)), shape: [20, FH, FW], dtype: '<d' },
-      'chunks/0/positions': { data: pos.subarray(0, 40), shape: [20, 2], dtype: '<d' },
-      'chunks/1/data': { data: Float64Array.from(fine.subarray(20 * FH * FW)), shape: [20, FH, FW], dtype: '<d' },
-      'chunks/1/positions': { data: pos.subarray(40), shape: [20, 2], dtype: '<d' },
-      'meta/energy': { data: plain.geometry.energyEv / 1e3, dtype: '<d' },
-      'meta/distance': { data: plain.geometry.distanceM, dtype: '<d' },
-      'meta/psize': { data: new Float64Array([px[0] / 2, px[1] / 2]), shape: [2], dtype: '<d' },
-      'meta/center': { data: new Float64Array(center), shape: [2], dtype: '<d' },
+    // two chunks of 20 frames, as PtyScan writes them; no meta/shape (the frames' shape is the data's)
+    return writePtyd(join(root, `frames-${center.join('-')}.ptyd`), Float64Array.from(fine), [n, FH, FW], {
+      positionsM: pos, energyKeV: plain.geometry.energyEv / 1e3, distanceM: plain.geometry.distanceM, psizeM: [px[0] / 2, px[1] / 2], center, chunks: 2, shape: false,
     });
-    return path;
   };
   const { readPtydFrom } = await import('../../src/data/ptypy.js');
   const { withHdf5 } = await import('../../src/data/hdf5/reader.js');

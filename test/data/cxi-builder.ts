@@ -94,22 +94,51 @@ export function writeProductObject(path: string, pixelM: number): string {
   return path;
 }
 
+/** What `writePtyd` writes otherwise than by default. */
+export interface PtydOptions {
+  /** (y, x) scan positions in m, [n, 2] interleaved (default: a grid two wide with a 1 µm step). */
+  positionsM?: Float64Array;
+  /** meta/energy in keV (default 8). */
+  energyKeV?: number;
+  /** meta/distance in m (default 2). */
+  distanceM?: number;
+  /** meta/psize [y, x] in m (default 75 µm). */
+  psizeM?: [number, number];
+  /** meta/center [y, x] in pixels, written only when given. */
+  center?: number[];
+  /** Chunks the frames are stored in (`chunks/<i>/data` and `positions`, split evenly, in order; default 1). */
+  chunks?: number;
+  /** Whether meta/shape is written (default true). */
+  shape?: boolean;
+}
+
 /**
- * PtyPy prepared data (.ptyd, PtyScan's layout) of `counts` [n, H, W] (float32 or float64, stored as given) in one chunk:
- * (y, x) positions in m on a grid two wide with a 1 µm step, energy 8 keV, distance 2 m, pixel size 75 µm and the frames'
- * shape in meta. It holds no probe (a reconstruction of it is given a model).
+ * PtyPy prepared data (.ptyd, PtyScan's layout) of `counts` [n, H, W] (float32 or float64, stored as given), by
+ * default in one chunk: (y, x) positions in m on a grid two wide with a 1 µm step, energy 8 keV, distance 2 m, pixel
+ * size 75 µm and the frames' shape in meta (`opts` changes each). It holds no probe (a reconstruction of it is given a
+ * model).
  */
-export function writePtyd(path: string, counts: Float32Array | Float64Array, shape: [number, number, number]): string {
+export function writePtyd(path: string, counts: Float32Array | Float64Array, shape: [number, number, number], opts: PtydOptions = {}): string {
   const [n, h, w] = shape;
-  const p = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) { p[2 * i] = Math.floor(i / 2) * 1e-6; p[2 * i + 1] = (i % 2) * 1e-6; }
+  let p = opts.positionsM;
+  if (p === undefined) {
+    p = new Float64Array(2 * n);
+    for (let i = 0; i < n; i++) { p[2 * i] = Math.floor(i / 2) * 1e-6; p[2 * i + 1] = (i % 2) * 1e-6; }
+  }
+  const chunks = opts.chunks ?? 1, per = Math.ceil(n / chunks);
+  const datasets: Parameters<typeof writeHdf5>[1] = {};
+  for (let c = 0; c < chunks; c++) {
+    const a = c * per, b = Math.min(n, a + per);
+    datasets[`chunks/${c}/data`] = { data: counts.subarray(a * h * w, b * h * w), shape: [b - a, h, w], dtype: counts instanceof Float32Array ? '<f' : '<d' };
+    datasets[`chunks/${c}/positions`] = { data: p.subarray(2 * a, 2 * b), shape: [b - a, 2], dtype: '<d' };
+  }
   writeHdf5(path, {
-    'chunks/0/data': { data: counts, shape, dtype: counts instanceof Float32Array ? '<f' : '<d' },
-    'chunks/0/positions': { data: p, shape: [n, 2], dtype: '<d' },
-    'meta/energy': { data: 8, dtype: '<d' },
-    'meta/distance': { data: 2, dtype: '<d' },
-    'meta/psize': { data: new Float64Array([75e-6, 75e-6]), shape: [2], dtype: '<d' },
-    'meta/shape': { data: new BigInt64Array([BigInt(h), BigInt(w)]), shape: [2], dtype: '<q' },
+    ...datasets,
+    'meta/energy': { data: opts.energyKeV ?? 8, dtype: '<d' },
+    'meta/distance': { data: opts.distanceM ?? 2, dtype: '<d' },
+    'meta/psize': { data: new Float64Array(opts.psizeM ?? [75e-6, 75e-6]), shape: [2], dtype: '<d' },
+    ...(opts.shape ?? true ? { 'meta/shape': { data: new BigInt64Array([BigInt(h), BigInt(w)]), shape: [2], dtype: '<q' } } : {}),
+    ...(opts.center !== undefined ? { 'meta/center': { data: new Float64Array(opts.center), shape: [2], dtype: '<d' } } : {}),
   });
   return path;
 }
