@@ -604,7 +604,13 @@ export function renderPanelsSvg(panels: readonly Panel[], opts: FigureOptions = 
 
 /** PNG of panels in rows of `columns`, each with its own colour bar (at least `minWidth` wide). */
 export function renderPanelsPng(panels: readonly Panel[], opts: FigureOptions = {}): Buffer {
-  return renderFigure(panelRows(panels, opts.columns), { ...opts, colourBars: 'panel' }).png;
+  return drawPanels(panels, opts).png;
+}
+
+/** `renderPanelsPng` with the figure it drew (`layoutPanels`: its width and smallest text, in SVG pixels). */
+export function drawPanels(panels: readonly Panel[], opts: FigureOptions = {}): { figure: RenderedFigure; png: Buffer } {
+  const { figure, png } = renderFigure(panelRows(panels, opts.columns), { ...opts, colourBars: 'panel' });
+  return { figure, png };
 }
 
 /**

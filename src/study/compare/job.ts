@@ -35,7 +35,8 @@ import {
 } from '../../metrics/index.js';
 import { drawPanelsAsync } from '../../report/figure.js';
 import { NoGroundTruthError, readGroundTruth, readReconstruction, type GroundTruth, type Reconstruction } from '../hub/datasets.js';
-import { comparisonFigureOptions, comparisonFigureRecord, comparisonPanels, type ComparisonFigureRecord } from '../hub/comparison-figure.js';
+import { comparisonFigureOptions, comparisonPanels } from '../hub/comparison-figure.js';
+import { figureRecord, type FigureRecord } from '../hub/figure-record.js';
 import { doseDirName as doseDir, jobDir, PHASE_G } from '../hub/layout.js';
 import { OWN_MODEL, type SkippedJob, type SummaryRowCore } from '../hub/metrics-summary.js';
 import { csvField, csvNumber } from './csv.js';
@@ -214,7 +215,7 @@ function alignedNpz(arms: ArmOutcome[], meta: Record<string, unknown>): Record<s
 }
 
 /** A comparison figure drawn: its PNG and the record of its size that comparison.json keeps. */
-interface DrawnComparison { png: Buffer; record: ComparisonFigureRecord }
+interface DrawnComparison { png: Buffer; record: FigureRecord }
 
 /**
  * The comparison figure, drawn off this thread (drawPanelsAsync); null when no model was aligned. A figure
@@ -226,7 +227,7 @@ function comparisonFigure(arms: ArmOutcome[], job: { dose: number; view: string;
   return later(() => {
     const panels = comparisonPanels(ok.map((a) => ({ model: a.row.model, gt: a.aligned!.gt, rec: a.aligned!.rec })));
     const { figure, png } = drawPanelsAsync(panels, comparisonFigureOptions(job, ok.map((a) => a.row), panels.length));
-    return png.then((bytes) => ({ png: bytes, record: comparisonFigureRecord(PHASE_G.figure, figure) }));
+    return png.then((bytes) => ({ png: bytes, record: figureRecord(PHASE_G.figure, figure) }));
   });
 }
 
@@ -466,7 +467,7 @@ function writeJobFiles(run: ComparisonRun, job: CompareJob, arms: ArmOutcome[],
   try {
     const staged: string[] = [];
     let record: { inputs_sha256: string; outputs_sha256: Record<string, string> } | null = null;
-    let figure: ComparisonFigureRecord | null = null; // the figure's size, for the report (docs/metrics.md, "Report")
+    let figure: FigureRecord | null = null; // the figure's size, for the report (docs/metrics.md, "Report")
     if (ok.length > 0 && extra) {
       stagedIn = join(outDir, `${STAGING_PREFIX}${run.runId}`);
       staging = stagingDir(outDir, run.runId);

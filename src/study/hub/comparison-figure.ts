@@ -1,15 +1,14 @@
 /**
  * Phase G's comparison figure (`comparison.png` of each job): its panels, title and layout, and the record of its
- * size that the job's comparison.json keeps (`figure`). Phase G draws it; the report reads that record to know how
+ * size that the job's comparison.json keeps (`figure`, figure-record.ts). Phase G draws it; the report reads that record to know how
  * small its text is where the page shows it (docs/metrics.md, "Report"), since the PNG alone does not say — and, for a
  * hub whose comparison.json has no such record (written before it was kept), lays the figure out again from the
  * job's aligned images.
  */
-import { z } from 'zod';
 import type { ComplexImage } from '../../math/image.js';
 import { amplitudeOf, comparisonImages, phaseOf } from '../../metrics/index.js';
 import { percentileRange } from '../../report/colormap.js';
-import type { FigureOptions, Panel, RenderedFigure } from '../../report/figure.js';
+import type { FigureOptions, Panel } from '../../report/figure.js';
 import { doseLabel } from '../../report/ticks.js';
 import type { SummaryRowCore } from './metrics-summary.js';
 
@@ -71,19 +70,3 @@ export function comparisonFigureOptions(job: { dose: number; view: string; split
   };
 }
 
-/**
- * The comparison figure's size as its job's comparison.json records it (`figure`): the figure's width and its smallest
- * text, both in the SVG pixels it was laid out in (the PNG is that SVG zoomed, so the ratio is the PNG's too) — what
- * `readableWidth` takes.
- */
-export const ComparisonFigureSchema = z.object({
-  file: z.string(),
-  svg_width: z.number().positive(),
-  smallest_text_svg_px: z.number().positive(),
-});
-export type ComparisonFigureRecord = z.infer<typeof ComparisonFigureSchema>;
-
-/** The record of a comparison figure laid out as `figure` and written as `file`. */
-export function comparisonFigureRecord(file: string, figure: Pick<RenderedFigure, 'width' | 'smallestText'>): ComparisonFigureRecord {
-  return { file, svg_width: figure.width, smallest_text_svg_px: figure.smallestText };
-}

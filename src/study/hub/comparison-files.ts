@@ -7,13 +7,12 @@
  */
 import { InputError } from '../../errors.js';
 import { readTextAtMost } from '../../files/bounded-read.js';
-import { quoted, shownJson } from '../../text.js';
+import { quoted } from '../../text.js';
 import { readMetadata } from '../../data/metadata.js';
 import type { ComplexImage } from '../../math/image.js';
 import { NpzReader } from '../../npy/npz.js';
-import { ComparisonFigureSchema, type ComparisonFigureRecord } from './comparison-figure.js';
+import { readFigureRecord, type FigureRecord } from './figure-record.js';
 import { complexImageOf } from './datasets.js';
-import { readRecordValue } from './json-records.js';
 
 export interface FrcRow {
   model: string;
@@ -73,36 +72,9 @@ export function readAlignedPair(path: string, model: string): { gt: ComplexImage
 }
 
 /**
- * The record of the comparison figure in a job's comparison.json (`figure`: its SVG width and smallest text); null when
- * nothing is at `path` or the record has no `figure` (a comparison written before the record kept it, or without a
- * figure). A record that is there but broken — no file, unreadable, not JSON, not an object, a `figure` that is not
- * what Phase G writes — is an InputError naming the file (and the key).
+ * The record of the comparison figure in a job's comparison.json (`figure`: its SVG width and smallest text), or null
+ * (`readFigureRecord`).
  */
-export function readComparisonFigure(path: string): ComparisonFigureRecord | null {
-  const read = readRecordValue(path, {
-    cannotRead: (err) => `cannot be read (${err.code ?? err.message})`,
-    notJson: (why) => `not valid JSON (${why})`,
-  });
-  if (read === null) return null;
-  const doc = read.value;
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new InputError(`${path}: expected a JSON object (a job's comparison record); found ${shownJson(doc, 80)}`);
-  }
-  if (!('figure' in doc)) return null;
-  const figure = (doc as { figure: unknown }).figure;
-  const parsed = ComparisonFigureSchema.safeParse(figure);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = ['figure', ...issue.path.map(String)].join('.');
-    const found = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), figure);
-    throw new InputError(`${path}: key '${key}': expected ${FIGURE_KEYS[key] ?? 'an object with file, svg_width and smallest_text_svg_px'}; found ${found === undefined ? 'nothing' : shownJson(found, 80)}`);
-  }
-  return parsed.data;
+export function readComparisonFigure(path: string): FigureRecord | null {
+  return readFigureRecord(path, 'a job\'s comparison record');
 }
-
-/** What each key of a comparison record's `figure` holds, for the message of one that does not. */
-const FIGURE_KEYS: Record<string, string> = {
-  'figure.file': 'the figure\'s file name',
-  'figure.svg_width': 'the figure\'s width, a positive number of SVG pixels',
-  'figure.smallest_text_svg_px': 'the size of its smallest text, a positive number of SVG pixels',
-};

@@ -1,7 +1,9 @@
 /**
  * Phase F's reconstruction figure (`reconstruction.png` of each job): its panels, colour ranges, title and layout.
- * Phase F draws it; the report lays it out again from the job's reconstruction.npz, where it shows the figure in a job's
- * place that was not compared, to know how small its text is (docs/metrics.md, "Report").
+ * Phase F draws it and records its size in the job's reconstruction_run.json (`figure`, figure-record.ts); the report,
+ * where it shows the figure in a job's place that was not compared, reads that record to know how small its text is
+ * (docs/metrics.md, "Report"), and lays the figure out again from the job's reconstruction.npz for a run record
+ * written before it kept the size.
  */
 import type { LsqmlResult } from '../../engine/lsqml.js';
 import { selectSorted } from '../../report/colormap.js';

@@ -15,7 +15,8 @@
  *                       it depends on when, where or how fast the job ran: the same input, settings and
  *                       seed give the same bytes;
  *   reconstruction_run.json  what does (times per epoch and in all, thread count, host, the input's
- *                       absolute path and those of the start files, creation time);
+ *                       absolute path and those of the start files, creation time, and the size of
+ *                       reconstruction.png: `figure`, its SVG width and smallest text, for the report);
  *   reconstruction.png  object amplitude and phase, probe (mode 0) amplitude and phase, colour bars, scale
  *                       bars (metres when the data states its pixel size);
  *   lsqml.log           one line per epoch: epoch, loss, seconds (rewritten after every epoch).
@@ -45,7 +46,8 @@ import { positionFromCoord, positionOrigin } from '../../math/positions.js';
 import { saveNpz } from '../../npy/npz.js';
 import { c64, f64, type NdArray } from '../../npy/types.js';
 import { parseProbeModelSpec } from '../../physics/probe.js';
-import { renderPanelsPng } from '../../report/figure.js';
+import { drawPanels } from '../../report/figure.js';
+import { figureRecord, type FigureRecord } from '../hub/figure-record.js';
 import { reconstructionFigureOptions, reconstructionFigureTitle, reconstructionPanels } from '../hub/reconstruction-figure.js';
 import { objectPixelSizeM } from '../../report/scalebar.js';
 import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
@@ -175,8 +177,10 @@ function initialProbe(o: ReconstructionSettings, p: ProbeData, N: number): { pro
   return { probe, source: `${source} (mode 0 of ${have}, +${o.modes - 1} Hermite modes)`, warnings: unused(1) };
 }
 
-function reconstructionPng(r: LsqmlResult, title: string, pixelSizeM: number | null): Buffer {
-  return renderPanelsPng(reconstructionPanels(r, pixelSizeM), reconstructionFigureOptions(title));
+/** reconstruction.png, and the record of its size that reconstruction_run.json keeps (`figure`, for the report). */
+function reconstructionPng(r: LsqmlResult, title: string, pixelSizeM: number | null): { png: Buffer; record: FigureRecord } {
+  const { png, figure } = drawPanels(reconstructionPanels(r, pixelSizeM), reconstructionFigureOptions(title));
+  return { png, record: figureRecord(PHASE_F.figure, figure) };
 }
 
 /**
@@ -435,6 +439,9 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
       _metadata: metadataArray(metadata),
     });
     written.push(npzPath);
+    const name = inputPath.split(/[\\/]/).pop() ?? inputPath;
+    const pixelM = objectPixelSizeM(input.record.geometry ?? ds.metadata?.geometry);
+    const drawn = reconstructionPng(result, reconstructionFigureTitle(name, n, result.epochsRun), pixelM ? pixelM[1] : null);
     writeJsonAtomic(runRecordPath, {
       reconstruction: PHASE_F.reconstruction,
       input: inputPath, // the input file, whatever its format
@@ -449,11 +456,11 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
       created_utc: new Date().toISOString(),
       total_seconds: seconds,
       epoch_seconds: result.epochSeconds,
+      // reconstruction.png's size (SVG width, smallest text): the report's readable width of it (docs/metrics.md, "Report")
+      figure: drawn.record,
     });
     written.push(runRecordPath);
-    const name = inputPath.split(/[\\/]/).pop() ?? inputPath;
-    const pixelM = objectPixelSizeM(input.record.geometry ?? ds.metadata?.geometry);
-    writeFileAtomic(pngPath, reconstructionPng(result, reconstructionFigureTitle(name, n, result.epochsRun), pixelM ? pixelM[1] : null));
+    writeFileAtomic(pngPath, drawn.png);
   } catch (err) {
     for (const p of written) rmSync(p, { force: true });
     throw err;

@@ -13,8 +13,16 @@ import { formatLength } from '../../report/scalebar.js';
 import { readFrcCurves } from '../hub/comparison-files.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G } from '../hub/layout.js';
 import { frcHalfPeriodPx, frcSide, OWN_MODEL, type FrcMetric, type MetricsSummary, type SummaryRowCore } from '../hub/metrics-summary.js';
-import { readLossHistory, readReconstructionMaskRecord } from '../hub/reconstruction-arrays.js';
+import { readLossLog, type LossHistory } from '../hub/reconstruction-arrays.js';
+import { reconstructionParts, type ReportPlan } from './plan.js';
+import { partValue } from './reconstruction-reads.js';
 import { doseLabel, LOSS_UNIT, present, tryOr, type ReportContext } from './sections.js';
+
+/** `readLossHistory` of a job, its reconstruction.npz's `loss_history` as the plan read it. */
+function lossHistory(plan: ReportPlan, npz: string, log: string): LossHistory | null {
+  const values = existsSync(npz) ? partValue(reconstructionParts(plan, npz).loss) : null;
+  return values !== null ? { values, source: 'loss_history' } : readLossLog(log);
+}
 
 /** Convergence: loss against epoch of every job. */
 export async function lossSection(ctx: ReportContext): Promise<Section> {
@@ -26,13 +34,13 @@ export async function lossSection(ctx: ReportContext): Promise<Section> {
   for (const j of plan.jobs) {
     const dir = jobDir(plan.roots.f, j);
     const npz = join(dir, PHASE_F.reconstruction), log = join(dir, PHASE_F.engineLog);
-    const h = tryOr(() => readLossHistory(npz, log),
+    const h = tryOr(() => lossHistory(plan, npz, log),
       (m) => brokenNotes.push(ctx.bad(`loss of ${doseDirName(j.dose)}/${j.view}/${j.split}`, m.startsWith(log) ? log : npz, m)));
     if (!h || h.values.length === 0) continue;
     jobs++;
     sources.add(h.source);
     // a job of measured data whose detector mask left pixels unfitted (a damaged file is the Data section's to name)
-    const mask = existsSync(join(dir, PHASE_F.reconstruction)) ? tryOr(() => readReconstructionMaskRecord(join(dir, PHASE_F.reconstruction)), () => undefined) : null;
+    const mask = existsSync(npz) ? tryOr(() => partValue(reconstructionParts(plan, npz).maskRecord), () => undefined) : null;
     if (mask?.applied === true && Number(mask.pixels_masked) > 0) masked++;
     // epoch 0 only rescales the probe and its loss, far above the rest, would flatten every curve: left out (stated)
     h.values.forEach((loss, epoch) => { if (epoch > 0 || h.values.length === 1) points.push({ dose: j.dose, view: j.view, split: j.split, epoch, loss }); });

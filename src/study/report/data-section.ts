@@ -15,7 +15,9 @@ import { positionMapsSvg, renderPositionMaps, type PositionMapOptions, type Posi
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber } from '../../report/ticks.js';
 import { sniffFile } from '../../data/hdf5/signature.js';
-import { readReconstructionGeometry, readReconstructionMask, readReconstructionMetadata, type ReconstructionMask } from '../hub/reconstruction-arrays.js';
+import type { ReconstructionMask } from '../hub/reconstruction-arrays.js';
+import { reconstructionParts } from './plan.js';
+import { partValue } from './reconstruction-reads.js';
 import { float64Of, readDiffractionSample, readGroundTruth, type DiffractionSample } from '../hub/datasets.js';
 import { datasetCandidates, doseDirName, jobDir, OVERLAP_VIEWS, PHASE_C, PHASE_F, phaseCSplitFile, phaseDViewFiles, SPLITS, VIEWS } from '../hub/layout.js';
 import { readOverlapBundle, type OverlapStats, type ViewOverlap } from '../hub/overlap-files.js';
@@ -107,12 +109,12 @@ async function measuredSample(ctx: ReportContext, dose: number, file: string): P
     return `${name}: measured data in an HDF5 file (CXI or PtyPy .ptyd), drawn only as its reconstruction read it (which records the file's size, SHA-256 and key of its patterns), and ${relative(plan.hub, npz)} is not there`;
   }
   let why = '';
-  const meta = tryOr(() => readReconstructionMetadata(npz), (m) => { why = m; });
+  const meta = tryOr(() => partValue(reconstructionParts(plan, npz).metadata), (m) => { why = m; });
   if (meta === null) return `${name}: not drawn — ${why}`;
   const p = await readInputPatterns(meta, file, PATTERNS_PER_DOSE);
   if ('why' in p) return `${name}: not drawn — ${p.why}`;
   // the pixels the reconstruction masked (gaps, saturated pixels: their values are no counts), left out of the colour scale
-  const m = tryOr(() => readReconstructionMask(npz), () => undefined)?.mask ?? null;
+  const m = tryOr(() => partValue(reconstructionParts(plan, npz).mask), () => undefined)?.mask ?? null;
   const masked = m !== null && m.h === p.h && m.w === p.w ? m.data : null;
   return { s: { path: file, h: p.h, w: p.w, n: p.total, indices: p.rows.map((r) => r.index), counts: p.rows.map((r) => r.values), intensityScale: 1 }, masked };
 }
@@ -205,7 +207,7 @@ function detectorMasks(ctx: ReportContext, parts: string[]): void {
   for (const j of plan.jobs) {
     const npz = join(jobDir(plan.roots.f, j), PHASE_F.reconstruction);
     if (!present(npz)) continue;
-    const m = tryOr(() => readReconstructionMask(npz), (e) => parts.push(ctx.bad('detector mask', npz, e)));
+    const m = tryOr(() => partValue(reconstructionParts(plan, npz).mask), (e) => parts.push(ctx.bad('detector mask', npz, e)));
     if (m) found.push({ job: `${doseLabel(j.dose)} ${j.view} ${j.split}`, m });
   }
   if (found.length === 0) return;
@@ -261,7 +263,7 @@ function energies(ctx: ReportContext, parts: string[]): void {
   for (const j of plan.jobs) {
     const npz = join(jobDir(plan.roots.f, j), PHASE_F.reconstruction);
     if (!present(npz)) continue;
-    const g = tryOr(() => readReconstructionGeometry(npz), (e) => parts.push(ctx.bad('energy', npz, e)));
+    const g = tryOr(() => partValue(reconstructionParts(plan, npz).geometry), (e) => parts.push(ctx.bad('energy', npz, e)));
     const fact = g !== null && typeof g === 'object' && !Array.isArray(g) ? energyFact(g as Record<string, unknown>) : null;
     if (fact !== null) rows.push([`${doseLabel(j.dose)} ${j.view} ${j.split}`, { html: esc(fact), cls: 'wrap' }]);
   }

@@ -15,8 +15,11 @@ import { comparisonFigureOptions, comparisonPanels, type AlignedPair } from '../
 import { doseDirName, jobDir, PHASE_F, PHASE_G, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
 import { readReconstructedProbe } from '../hub/reconstruction-arrays.js';
+import { readFigureRecord } from '../hub/figure-record.js';
 import { readReconstruction } from '../hub/datasets.js';
 import { reconstructionFigureOptions, reconstructionFigureTitle, reconstructionPanels } from '../hub/reconstruction-figure.js';
+import { reconstructionParts } from './plan.js';
+import { partValue } from './reconstruction-reads.js';
 import { copyOrBroken, doseLabel, fmt, present, tryOr, type ReportContext } from './sections.js';
 import { yieldToEventLoop } from '../phase.js';
 
@@ -55,11 +58,21 @@ function comparisonReadableWidthLaidOut(ctx: ReportContext, j: JobAddress): numb
 
 /**
  * The narrowest width (CSS px) at which job `j`'s Phase F reconstruction figure shows its smallest text at 8 CSS px:
- * the figure laid out again (not drawn) as Phase F drew it, from the job's reconstruction.npz, its title from the file's
- * `_metadata` (input file, positions, epochs run). Null when the file does not say or cannot be read (the figure then
+ * from the size of the figure that its reconstruction_run.json records (`figure`, which Phase F writes as it draws
+ * it). A record written before it kept that size (or a broken one, named under Broken evidence with a note in
+ * `notes`): the figure laid out again (not drawn) as Phase F drew it, from the job's reconstruction.npz, its title
+ * from the file's `_metadata` (input file, positions, epochs run). Null when neither is known (the figure then
  * shrinks to its column as any other).
  */
-function reconstructionReadableWidth(ctx: ReportContext, j: JobAddress): number | null {
+function reconstructionReadableWidth(ctx: ReportContext, j: JobAddress, notes: string[]): number | null {
+  const record = join(jobDir(ctx.plan.roots.f, j), PHASE_F.runRecord);
+  const figure = tryOr(() => readFigureRecord(record, 'a reconstruction\'s run record'), (m) => notes.push(ctx.bad(`record of the reconstruction figure of ${doseDirName(j.dose)}/${j.view}/${j.split}`, record, m)));
+  if (figure !== null) return readableWidth(figure.svg_width, figure.smallest_text_svg_px);
+  return reconstructionReadableWidthLaidOut(ctx, j);
+}
+
+/** `reconstructionReadableWidth` of a job whose reconstruction_run.json records no figure size: the figure laid out again. */
+function reconstructionReadableWidthLaidOut(ctx: ReportContext, j: JobAddress): number | null {
   const npz = join(jobDir(ctx.plan.roots.f, j), PHASE_F.reconstruction);
   return tryOr(() => {
     const rec = readReconstruction(npz);
@@ -316,7 +329,7 @@ function probeGrids(ctx: ReportContext, split: string, notes: string[]): string[
   for (const j of jobs) {
     const file = join(jobDir(plan.roots.f, j), PHASE_F.reconstruction);
     if (!present(file)) continue;
-    const p = tryOr(() => readReconstructedProbe(file) ?? 'none', (m) => { notes.push(ctx.bad(`probe of ${doseDirName(j.dose)}/${j.view}/${j.split}`, file, m)); brokenCells.add(`${j.dose}|${j.view}`); });
+    const p = tryOr(() => partValue(reconstructionParts(plan, file, true).probe!) ?? 'none', (m) => { notes.push(ctx.bad(`probe of ${doseDirName(j.dose)}/${j.view}/${j.split}`, file, m)); brokenCells.add(`${j.dose}|${j.view}`); });
     if (p === 'none') ctx.missing.push(`probe of ${doseDirName(j.dose)}/${j.view}/${j.split}: ${file}: no 'reconstructed_probe'`);
     if (p === null || p === 'none') continue;
     const amp = amplitudeOf(p.probe).data;
@@ -353,7 +366,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
   const { plan, na } = ctx;
   const { roots, summary } = plan;
   const parts: string[] = [];
-  const split = plan.jobs.some((j) => j.split === 'train') ? 'train' : 'test';
+  const split = plan.probeSplit;
   const brokenNotes: string[] = [];
   const probes = probeGrids(ctx, split, brokenNotes);
   parts.push('<h3>Reconstructed probe</h3>');
@@ -362,7 +375,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
   parts.push(...brokenNotes);
   // each job's figure: its comparison, else its reconstruction alone (not compared, or its comparison failed)
   const byDose: { dose: number; tiles: string[] }[] = [];
-  const recordNotes: string[] = []; // broken comparison records (their figures are shown all the same)
+  const recordNotes: string[] = []; // broken figure records of comparisons and reconstructions (their figures are shown all the same)
   let compared = 0, alone = 0;
   for (const dose of dosesOf(plan.jobs)) {
     const tiles: string[] = [];
@@ -391,7 +404,7 @@ export function reconstructionsSection(ctx: ReportContext): Section {
           : `${j.view}, ${j.split}: reconstruction only (not compared)`;
         const src = copyOrBroken(ctx, `reconstruction figure of dose ${doseLabel(j.dose)}, ${j.view}, ${j.split}`, `reconstruction_${tag}.png`, recPng);
         if (typeof src !== 'string') { tiles.push(src.note); continue; }
-        ctx.img.setReadable(src, reconstructionReadableWidth(ctx, j));
+        ctx.img.setReadable(src, reconstructionReadableWidth(ctx, j, recordNotes));
         tiles.push(ctx.img.figure(src, why, `${j.view}, ${j.split}: reconstruction only`));
         alone++;
       }

@@ -19,7 +19,7 @@ import { clearEndedBuilds, moveBuildIn, newBuildDir } from './build-dir.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { LockWaitAbortedError, MERGE_WAIT_MS, withLock } from '../../files/lock.js';
 import { page, type Section } from '../../report/html.js';
-import { REPORT } from '../hub/layout.js';
+import { hubRoots, REPORT } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
 import { planReport, type ReportPlan } from './plan.js';
 import { frcSection, lossSection } from './curve-sections.js';
@@ -98,7 +98,8 @@ export async function buildReport(hub: string, second?: ReportOptions | number, 
   // a script's report keeps off a hub SLURM jobs still write, as its runs do (slurm/local-guard.ts); the command line's
   // `report` and a SLURM task's closing report set no such check
   await checkLocalRun(hub, true, null);
-  const outDir = planReport(hub, opts.shownRun).outDir;
+  // where the report goes is the hub's report directory: known before the hub is read (the plan is read once, under the lock)
+  const outDir = hubRoots(hub).report;
   checkWritableDir(outDir, 'report directory'); // a read-only hub: one line naming it, before the lock
   try {
     return await withLock(join(outDir, REPORT.lock), 'report', 'report directory',

@@ -1,8 +1,9 @@
 /**
  * Report plan: what the report reads from a hub once — design.json, run.json, the doses found, the jobs
  * (every dose × view × split with a Phase F directory or a Phase G row), Phase G's metrics summary, Phase
- * F's manifest and skip summary (each a value, or why it is not available), and the object pixel size
- * when every reconstruction states the same one. A file that is absent becomes a "not available" note (a partial hub still
+ * F's manifest and skip summary (each a value, or why it is not available), the object pixel size
+ * when every reconstruction states the same one, and what the sections show of each reconstruction.npz, read from
+ * one opening of the file (reconstruction-reads.ts). A file that is absent becomes a "not available" note (a partial hub still
  * gets a report); one that is there but broken (not a regular file, too large, not valid JSON, not what it should be)
  * is listed in `broken` with the reason: the page names it in its "Broken evidence" section, marks its part "Broken",
  * and `report` exits 1 — the rest of the evidence is still shown, and the broken file is never taken for an absent one.
@@ -12,9 +13,9 @@ import { readJsonRecord } from '../../files/json-record.js';
 import { join } from 'node:path';
 import { objectPixelSizeM } from '../../report/scalebar.js';
 import { compareJobs, dosesUnder, HUB, hubRoots, jobDir, PHASE_F, PHASE_G, REPORT, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
-import { readReconstructionGeometry, readReconstructionMaskRecord } from '../hub/reconstruction-arrays.js';
 import { readMetricsSummary, type MetricsSummary } from '../hub/metrics-summary.js';
 import { readManifest, readSkipSummary, type Manifest, type SkipSummary } from '../hub/reconstruction-files.js';
+import { partValue, readReconstructionParts, type ReconstructionReads } from './reconstruction-reads.js';
 import { addBroken, present, type BrokenFile } from './sections.js';
 
 export type JsonRead = { value: unknown } | { error: string } | null;
@@ -45,6 +46,10 @@ export interface ReportPlan {
   detectorMasks: Record<string, unknown>[];
   /** Reconstructions (reconstruction.npz) found. */
   reconstructions: number;
+  /** The split whose reconstructed probes the page draws: train, or test when no job is of the train split. */
+  probeSplit: string;
+  /** What the sections show of each job's reconstruction.npz that was there, by its path (`reconstructionParts`). */
+  reads: Map<string, ReconstructionReads>;
   /** Files of the hub that are there but could not be read (summary, manifests, design.json, run.json, reconstructions), with why. */
   broken: BrokenFile[];
 }
@@ -97,22 +102,26 @@ export function planReport(hub: string, shownRun?: unknown): ReportPlan {
   const sizes = new Map<string, [number, number] | null>();
   const detectorMasks: Record<string, unknown>[] = [];
   let reconstructions = 0;
+  const probeSplit = jobs.some((j) => j.split === 'train') ? 'train' : 'test';
+  const reads = new Map<string, ReconstructionReads>();
   for (const j of jobs) {
     const npz = join(jobDir(roots.f, j), PHASE_F.reconstruction);
     if (!present(npz)) continue;
+    const parts = readReconstructionParts(npz, j.split === probeSplit);
+    reads.set(npz, parts);
     // a broken reconstruction (a directory, a truncated file) is listed as broken and states no pixel size
-    const geometry = readOrBroken(npz, () => readReconstructionGeometry(npz), broken);
+    const geometry = readOrBroken(npz, () => partValue(parts.geometry), broken);
     if (geometry.error !== null) continue;
     reconstructions++;
     const p = attempt(() => objectPixelSizeM(geometry.value)).value;
     sizes.set(p ? p.join(' ') : 'none', p);
-    const m = readOrBroken(npz, () => readReconstructionMaskRecord(npz), broken).value;
+    const m = readOrBroken(npz, () => partValue(parts.maskRecord), broken).value;
     if (m) detectorMasks.push(m);
   }
   const pixelSizeM = sizes.size === 1 ? [...sizes.values()][0]! : null;
   const pixelSizesDiffer = sizes.size > 1;
   return {
-    hub, roots, outDir, jobs, pixelSizeM, pixelSizesDiffer, detectorMasks, reconstructions, imgDir: join(outDir, REPORT.images),
+    hub, roots, outDir, jobs, pixelSizeM, pixelSizesDiffer, detectorMasks, reconstructions, probeSplit, reads, imgDir: join(outDir, REPORT.images),
     design: readJsonFile(join(hub, HUB.design), broken),
     run: shownRun !== undefined ? { value: shownRun } : readJsonFile(join(hub, HUB.runState), broken),
     doses: [...new Set([...dosesUnder(roots.c), ...dosesUnder(roots.f)])].sort((a, b) => a - b),
@@ -120,4 +129,13 @@ export function planReport(hub: string, shownRun?: unknown): ReportPlan {
     manifest: manifest.value, manifestError: manifest.error,
     skipSummary: skip.value, skipSummaryError: skip.error, broken,
   };
+}
+
+/**
+ * The parts of the reconstruction at `npz` (a job's reconstruction.npz) as the plan read them; read now (once more)
+ * when the plan did not (the file was not there then, or the part is a probe of another split).
+ */
+export function reconstructionParts(plan: ReportPlan, npz: string, withProbe = false): ReconstructionReads {
+  const read = plan.reads.get(npz);
+  return read !== undefined && (!withProbe || read.probe !== undefined) ? read : readReconstructionParts(npz, withProbe);
 }
