@@ -2,8 +2,8 @@
  * Phase G's per-job files, read for the report: `frc_curves.csv` (model, frequency_bin, amplitude_frc,
  * phase_frc, spatial_frequency), from `reconstructions_aligned.npz` a model's reconstruction with the
  * ground truth it was aligned to (`ground_truth_complex` or `<slug>_ground_truth_complex`, and
- * `<slug>_complex`; the slugs are listed in the file's `_metadata.models`), and from `comparison.json` the record
- * of the comparison figure's size (`figure`).
+ * `<slug>_complex`; the slugs are listed in the file's `_metadata.models`). The record of the comparison figure's size
+ * that `comparison.json` keeps (`figure`) is read by figure-record.ts.
  */
 import { InputError } from '../../errors.js';
 import { readTextAtMost } from '../../files/bounded-read.js';
@@ -11,7 +11,6 @@ import { quoted } from '../../text.js';
 import { readMetadata } from '../../data/metadata.js';
 import type { ComplexImage } from '../../math/image.js';
 import { NpzReader } from '../../npy/npz.js';
-import { readFigureRecord, type FigureRecord } from './figure-record.js';
 import { complexImageOf } from './datasets.js';
 
 export interface FrcRow {
@@ -69,12 +68,4 @@ export function readAlignedPair(path: string, model: string): { gt: ComplexImage
   } finally {
     r.close();
   }
-}
-
-/**
- * The record of the comparison figure in a job's comparison.json (`figure`: its SVG width and smallest text), or null
- * (`readFigureRecord`).
- */
-export function readComparisonFigure(path: string): FigureRecord | null {
-  return readFigureRecord(path, 'a job\'s comparison record');
 }

@@ -10,7 +10,7 @@ import { clipNote, FADE_RULE, layoutPanels, readableWidth, renderFigure, type Fi
 import { esc, grid, table, type Cell, type Section } from '../../report/html.js';
 import { formatLength } from '../../report/scalebar.js';
 import { formatNumber, formatTicks } from '../../report/ticks.js';
-import { readAlignedPair, readComparisonFigure } from '../hub/comparison-files.js';
+import { readAlignedPair } from '../hub/comparison-files.js';
 import { comparisonFigureOptions, comparisonPanels, type AlignedPair } from '../hub/comparison-figure.js';
 import { doseDirName, jobDir, PHASE_F, PHASE_G, SPLITS, VIEWS, type JobAddress } from '../hub/layout.js';
 import { OWN_MODEL } from '../hub/metrics-summary.js';
@@ -24,18 +24,27 @@ import { copyOrBroken, doseLabel, fmt, present, tryOr, type ReportContext } from
 import { yieldToEventLoop } from '../phase.js';
 
 /**
+ * The narrowest width (CSS px) at which a figure shows its smallest text at 8 CSS px, from the size the phase that drew
+ * it recorded in the JSON record `record` (`figure`: figure-record.ts; `recordKind` what that record is, `figureName` the
+ * figure, for messages). A record written before it kept that size, or a broken one (named under Broken evidence with a
+ * note in `notes`): `laidOut`, the figure laid out again as the phase drew it.
+ */
+function recordedReadableWidth(ctx: ReportContext, record: string, recordKind: string, figureName: string, notes: string[],
+  laidOut: () => number | null): number | null {
+  const figure = tryOr(() => readFigureRecord(record, recordKind), (m) => notes.push(ctx.bad(`record of the ${figureName}`, record, m)));
+  return figure !== null ? readableWidth(figure.svg_width, figure.smallest_text_svg_px) : laidOut();
+}
+
+/**
  * The narrowest width (CSS px) at which job `j`'s comparison figure shows its smallest text at 8 CSS px: from the size
- * of the figure that its comparison.json records (`figure`, which Phase G writes as it draws it). A record written
- * before it kept that size (or a broken one, named under Broken evidence with a note in `notes`): the figure laid out
- * again (not drawn) as Phase G drew it, from the job's aligned images of every model its summary rows scored.
- * Null when neither is known (the figure then shrinks to its column as any other; a broken file of the aligned images
- * is named by At a glance, which reads it too).
+ * of the figure that its comparison.json records (`figure`, which Phase G writes as it draws it); without it, the
+ * figure laid out again (not drawn) as Phase G drew it, from the job's aligned images of every model its summary rows
+ * scored. Null when neither is known (the figure then shrinks to its column as any other; a broken file of the aligned
+ * images is named by At a glance, which reads it too).
  */
 function comparisonReadableWidth(ctx: ReportContext, j: JobAddress, notes: string[]): number | null {
-  const record = join(jobDir(ctx.plan.roots.g, j), PHASE_G.json);
-  const figure = tryOr(() => readComparisonFigure(record), (m) => notes.push(ctx.bad(`record of the comparison figure of ${doseDirName(j.dose)}/${j.view}/${j.split}`, record, m)));
-  if (figure !== null) return readableWidth(figure.svg_width, figure.smallest_text_svg_px);
-  return comparisonReadableWidthLaidOut(ctx, j);
+  return recordedReadableWidth(ctx, join(jobDir(ctx.plan.roots.g, j), PHASE_G.json), 'a job\'s comparison record',
+    `comparison figure of ${doseDirName(j.dose)}/${j.view}/${j.split}`, notes, () => comparisonReadableWidthLaidOut(ctx, j));
 }
 
 /** `comparisonReadableWidth` of a job whose comparison.json records no figure size: the figure laid out again. */
@@ -59,16 +68,13 @@ function comparisonReadableWidthLaidOut(ctx: ReportContext, j: JobAddress): numb
 /**
  * The narrowest width (CSS px) at which job `j`'s Phase F reconstruction figure shows its smallest text at 8 CSS px:
  * from the size of the figure that its reconstruction_run.json records (`figure`, which Phase F writes as it draws
- * it). A record written before it kept that size (or a broken one, named under Broken evidence with a note in
- * `notes`): the figure laid out again (not drawn) as Phase F drew it, from the job's reconstruction.npz, its title
- * from the file's `_metadata` (input file, positions, epochs run). Null when neither is known (the figure then
+ * it); without it, the figure laid out again (not drawn) as Phase F drew it, from the job's reconstruction.npz, its
+ * title from the file's `_metadata` (input file, positions, epochs run). Null when neither is known (the figure then
  * shrinks to its column as any other).
  */
 function reconstructionReadableWidth(ctx: ReportContext, j: JobAddress, notes: string[]): number | null {
-  const record = join(jobDir(ctx.plan.roots.f, j), PHASE_F.runRecord);
-  const figure = tryOr(() => readFigureRecord(record, 'a reconstruction\'s run record'), (m) => notes.push(ctx.bad(`record of the reconstruction figure of ${doseDirName(j.dose)}/${j.view}/${j.split}`, record, m)));
-  if (figure !== null) return readableWidth(figure.svg_width, figure.smallest_text_svg_px);
-  return reconstructionReadableWidthLaidOut(ctx, j);
+  return recordedReadableWidth(ctx, join(jobDir(ctx.plan.roots.f, j), PHASE_F.runRecord), 'a reconstruction\'s run record',
+    `reconstruction figure of ${doseDirName(j.dose)}/${j.view}/${j.split}`, notes, () => reconstructionReadableWidthLaidOut(ctx, j));
 }
 
 /** `reconstructionReadableWidth` of a job whose reconstruction_run.json records no figure size: the figure laid out again. */
