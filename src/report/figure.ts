@@ -621,8 +621,3 @@ export function drawPanelsAsync(panels: readonly Panel[], opts: FigureOptions = 
   const figure = layoutPanels(panels, opts);
   return { figure, png: svgToPngAsync(figure.svg, zoomFor(figure.width, opts.scale ?? 1, opts.minWidth)) };
 }
-
-/** The PNG of `drawPanelsAsync`. */
-export function renderPanelsPngAsync(panels: readonly Panel[], opts: FigureOptions = {}): Promise<Buffer> {
-  return drawPanelsAsync(panels, opts).png;
-}

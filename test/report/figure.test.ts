@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { applyColormap, colormapHex, colormapLut, colormapPng, COLORMAP_NAMES, encodePngRgba, finiteRange, percentileRange, selectSorted } from '../../src/report/colormap.js';
-import { clipNote, colourBarTicks, FADE_NOTE, FADE_RGB, layoutFigure, MIN_FIGURE_WIDTH, renderFigure, renderPanelsPng, renderPanelsPngAsync, renderPanelsSvg, PROBE_PHASE_FADE, type Panel } from '../../src/report/figure.js';
+import { clipNote, colourBarTicks, FADE_NOTE, FADE_RGB, layoutFigure, MIN_FIGURE_WIDTH, renderFigure, drawPanels, drawPanelsAsync, renderPanelsPng, renderPanelsSvg, PROBE_PHASE_FADE, type Panel } from '../../src/report/figure.js';
 import { positionMapsSvg } from '../../src/report/positions.js';
 import { colormapOf, QUANTITIES, QUANTITY_NAMES } from '../../src/report/quantities.js';
 import { formatLength, objectPixelSizeM, scaleBarFor } from '../../src/report/scalebar.js';
@@ -246,11 +246,13 @@ test('a figure drawn off the main thread is the same PNG, byte for byte; a bad p
     { title: 'error', width: 20, height: 20, values: ramp(20, 20), quantity: 'error', vmin: -1, vmax: 1 },
   ];
   for (const opts of [{ columns: 1, title: 'dose 1e4 <x>', imageSize: 90 }, { columns: 2, imageSize: 100, minWidth: 100, scale: 3 }]) {
-    const sync = renderPanelsPng(panels, opts);
-    const later = await renderPanelsPngAsync(panels, opts);
-    assert.ok(sync.equals(later), `options ${JSON.stringify(opts)}`);
+    const sync = drawPanels(panels, opts);
+    const later = drawPanelsAsync(panels, opts);
+    assert.ok(sync.png.equals(await later.png), `options ${JSON.stringify(opts)}`);
+    assert.deepEqual([later.figure.width, later.figure.smallestText], [sync.figure.width, sync.figure.smallestText]);
+    assert.ok(sync.png.equals(renderPanelsPng(panels, opts)));
   }
-  assert.throws(() => renderPanelsPngAsync([{ ...panels[0]!, width: 41 }]), /has 1200 values for 41×30/);
+  assert.throws(() => drawPanelsAsync([{ ...panels[0]!, width: 41 }]), /has 1200 values for 41×30/);
 });
 
 test('figures are at least 1600 px wide, with real text', () => {
