@@ -27,12 +27,11 @@ import { printable } from '../text.js';
 /** The two kinds of file this check is for, as `inspect` names them. */
 export type ReconstructionFileKind = 'PtyPy reconstruction (.ptyr)' | 'ptychodus product';
 
-/** A setting that says what a reconstruction starts from, as given (`--init-probe file:PATH`, `--probe-model`, `--init-object file:PATH`). */
-export interface StartingPoint { setting: 'reconstruction.initProbe' | 'reconstruction.probeModel' | 'reconstruction.initObject'; value: string }
-
-const STARTING_POINT_FLAGS: Record<StartingPoint['setting'], string> = {
-  'reconstruction.initProbe': '--init-probe', 'reconstruction.probeModel': '--probe-model', 'reconstruction.initObject': '--init-object',
-};
+/**
+ * A setting that says what a reconstruction starts from, as given (`--init-probe file:PATH`, `--probe-model`,
+ * `--init-object file:PATH`): the setting, the flag that gives it and its value.
+ */
+export interface StartingPoint { setting: 'reconstruction.initProbe' | 'reconstruction.probeModel' | 'reconstruction.initObject'; flag: string; value: string }
 
 /**
  * The refusal of `inspect --check --init-probe / --probe-model / --init-object` for a PtyPy reconstruction or a ptychodus
@@ -41,7 +40,7 @@ const STARTING_POINT_FLAGS: Record<StartingPoint['setting'], string> = {
  */
 export function startingPointMessage(file: string, kind: string, given: readonly StartingPoint[]): string {
   const one = given.length === 1;
-  return `${file}: ${given.map((g) => `${g.setting} (${STARTING_POINT_FLAGS[g.setting]}) ${printable(g.value)}`).join(', ')}: ` +
+  return `${file}: ${given.map((g) => `${g.setting} (${g.flag}) ${printable(g.value)}`).join(', ')}: ` +
     `expected measured data (CXI, PtyPy .ptyd) or a dataset NPZ, whose patterns and scan ${one ? 'it is' : 'they are'} read for; found a ${kind}, ` +
     `which holds neither (its own probe and object are checked here, as --init-probe file: and --init-object file: read them): ` +
     `leave ${one ? 'the setting' : 'the settings'} out, or check ${one ? 'it' : 'them'} with the data`;

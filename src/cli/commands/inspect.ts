@@ -262,10 +262,11 @@ export function register(program: Command): void {
         };
       }
       // what the probe and object lines are of: refused for a .ptyr or a ptychodus product checked alone (no patterns to read them for)
+      const startsFrom = (setting: StartingPoint['setting'], value: string): StartingPoint => ({ setting, flag: FLAGS[setting]!, value });
       const startingPoint: StartingPoint[] = [
-        ...(parsed.initProbe.startsWith('file:') ? [{ setting: 'reconstruction.initProbe' as const, value: parsed.initProbe }] : []),
-        ...(parsed.probeModel !== null ? [{ setting: 'reconstruction.probeModel' as const, value: parsed.probeModel }] : []),
-        ...(parsed.initObject.startsWith('file:') ? [{ setting: 'reconstruction.initObject' as const, value: parsed.initObject }] : []),
+        ...(parsed.initProbe.startsWith('file:') ? [startsFrom('reconstruction.initProbe', parsed.initProbe)] : []),
+        ...(parsed.probeModel !== null ? [startsFrom('reconstruction.probeModel', parsed.probeModel)] : []),
+        ...(parsed.initObject.startsWith('file:') ? [startsFrom('reconstruction.initObject', parsed.initObject)] : []),
       ];
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
