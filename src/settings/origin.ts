@@ -116,8 +116,7 @@ export function originOf(origin: SettingsOrigin, settings: readonly string[]): S
 
 /** `reconstruction.epochs` ← flag --epochs: one line per setting, as `reconstruct --dry-run` prints them. */
 export function originLines(origin: SettingsOrigin, prefix = ''): string[] {
-  return Object.entries(origin).filter(([p]) => prefix === '' || p === prefix || p.startsWith(`${prefix}.`))
-    .map(([p, from]) => `${p} from ${from}`);
+  return Object.entries(prefix === '' ? origin : originOf(origin, [prefix])).map(([p, from]) => `${p} from ${from}`);
 }
 
 /** A caller's `settingsOrigin` option: an object of setting paths and words (text), or undefined; a UsageError otherwise. */
