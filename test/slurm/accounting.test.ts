@@ -101,17 +101,20 @@ function cli(args: string[], path = process.env.PATH): { status: number | null; 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** A detached `generate` of one dose into `dir/name` (its generate job held): the hub and the job ids it printed, by step. */
+interface Submitted { home: string; ids: Record<string, string> }
+function submitGenerate(dir: string, name: string): Submitted {
+  const home = join(dir, name);
+  const sub = cli(['generate', '--dose', '1e4', '--n-images', '24', '--executor', 'slurm', '--detach', '--out', home], forgettingPath(join(dir, `${name}-submit`), []));
+  assert.equal(sub.status, 0, sub.stderr);
+  return { home, ids: Object.fromEntries(sub.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string])) };
+}
+
 test('status of a task that left no result, judged after scontrol has forgotten its job, names sacct\'s state and exit code, or says sacct has no record',
   { skip, timeout: 600_000 }, async () => {
     const dir = tempDir('accounting-status');
-    const submit = (name: string): { home: string; ids: Record<string, string> } => {
-      const home = join(dir, name);
-      const sub = cli(['generate', '--dose', '1e4', '--n-images', '24', '--executor', 'slurm', '--detach', '--out', home], forgettingPath(join(dir, `${name}-submit`), []));
-      assert.equal(sub.status, 0, sub.stderr);
-      return { home, ids: Object.fromEntries(sub.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string])) };
-    };
-    const kept = submit('accounted');
-    const lost = submit('unaccounted');
+    const kept = submitGenerate(dir, 'accounted');
+    const lost = submitGenerate(dir, 'unaccounted');
     const all = [kept, lost].flatMap((s) => [s.ids['generate']!, s.ids['finish']!]);
     try {
       for (const s of [kept, lost]) slurm('scontrol', 'release', s.ids['generate']!);
@@ -139,14 +142,8 @@ test('status of a task that left no result, judged after scontrol has forgotten 
 test('a hub whose job id SLURM now gives another job does not take that job\'s fate, from scontrol or sacct: status names the other job',
   { skip, timeout: 600_000 }, async () => {
     const dir = tempDir('reused-id');
-    const submit = (name: string): { home: string; ids: Record<string, string> } => {
-      const home = join(dir, name);
-      const sub = cli(['generate', '--dose', '1e4', '--n-images', '24', '--executor', 'slurm', '--detach', '--out', home], forgettingPath(join(dir, `${name}-submit`), []));
-      assert.equal(sub.status, 0, sub.stderr);
-      return { home, ids: Object.fromEntries(sub.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string])) };
-    };
-    const seen = submit('seen');
-    const accounted = submit('accounted');
+    const seen = submitGenerate(dir, 'seen');
+    const accounted = submitGenerate(dir, 'accounted');
     // the job that holds the id now: submitted after the hubs' (as a job given a reused id is), ended by itself
     const other = sbatch('--array=0', '--job-name=another-study', '--wrap', 'exit 0');
     const all = [other, ...[seen, accounted].flatMap((s) => [s.ids['generate']!, s.ids['finish']!])];
