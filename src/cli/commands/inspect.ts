@@ -39,13 +39,9 @@ interface InspectFlags extends Pick<EngineFlags, 'cropCenter' | 'cropSize' | 'bi
   config?: string;
 }
 
-/** How errors of the settings name the settings inspect takes as flags. */
-const FLAGS: Record<string, string> = {
-  'reconstruction.radiation': '--radiation', 'reconstruction.crop': ENGINE_FLAGS['reconstruction.crop']!, 'reconstruction.crop.center': '--crop-center',
-  'reconstruction.crop.center.0': '--crop-center', 'reconstruction.crop.center.1': '--crop-center',
-  'reconstruction.crop.size': '--crop-size', 'reconstruction.binSize': '--bin-size', 'reconstruction.orientation': '--orientation', 'reconstruction.cxiEntry': '--cxi-entry',
-  'reconstruction.initProbe': '--init-probe', 'reconstruction.probeModel': '--probe-model', 'reconstruction.initObject': '--init-object',
-};
+/** How errors of the settings name the settings inspect takes as flags: those of the engine flags it shares. */
+const FLAGS: Record<string, string> = Object.fromEntries(Object.entries(ENGINE_FLAGS).filter(([setting]) =>
+  /^reconstruction\.(radiation|crop|binSize|orientation|cxiEntry|initProbe|probeModel|initObject)(\.|$)/.test(setting)));
 
 function num(v: number | bigint | null): string {
   if (v === null) return '-';

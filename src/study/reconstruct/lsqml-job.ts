@@ -439,7 +439,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
       _metadata: metadataArray(metadata),
     });
     written.push(npzPath);
-    const name = inputPath.split(/[\\/]/).pop() ?? inputPath;
+    const name = basename(inputPath);
     const pixelM = objectPixelSizeM(input.record.geometry ?? ds.metadata?.geometry);
     const drawn = reconstructionPng(result, reconstructionFigureTitle(name, n, result.epochsRun), pixelM ? pixelM[1] : null);
     writeJsonAtomic(runRecordPath, {
