@@ -172,6 +172,158 @@ export function fft2(data: usize, count: i32, h: i32, w: i32,
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Mixed radix (complex128) for lengths n = 2^a·3^b·5^c that are not powers of two: Stockham autosort.
+//
+// Why Stockham: a mixed-radix DIT in place needs a digit-reversal permutation first, which (unlike the
+// base-2 bit reversal) is not a set of swaps but a gather into another buffer — and with that buffer
+// at hand, Stockham's ping-pong between the data and a work area sorts the output as it goes, with
+// every stage reading and writing contiguous runs. Stage t with sub-transform length L before it and
+// radix p (L' = L·p, M' = n/L'): element k·M + c·M' + a' (M = p·M', c < p, k < L, a' < M') is
+// multiplied by w^{c·k} (w = e^{∓2πi/L'}), the p-point DFT over c is taken, and output d goes to
+// k·M' + d·L·M' + a'. Initially L = 1 (natural input), finally M' = 1 (natural output). For a fixed
+// k the a' run is contiguous, so each stage is a loop over contiguous bytes with one twiddle set.
+// Rows: each row ping-pongs with a one-row work line (stays in L1); columns: the image ping-pongs with
+// a work image, whole rows as elements; a result left in the work area is copied back.
+//
+// Stage descriptors (four i32 each): radix p, L, twiddle byte address, 0. Twiddles per k < L, per
+// c = 1 … p − 1: (wr, wr), (−wi, wi) of w^{c·k} (32 bytes), as in the radix-4 tables above.
+// ---------------------------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function jmul(x: v128, jm: v128): v128 {
+  return f64x2.mul(f64x2.shuffle(x, x, 1, 0), jm);
+}
+
+function mixRadix2(src: usize, dst: usize, L: i32, span: usize, tw: usize): void {
+  const ost = <usize>L * span;
+  for (let k: i32 = 0; k < L; k++) {
+    const t = tw + (<usize>k) * 32;
+    const w1r = v128.load(t), w1i = v128.load(t, 16);
+    const ib = src + (<usize>k) * span * 2, ob = dst + (<usize>k) * span;
+    for (let o: usize = 0; o < span; o += 16) {
+      const a0 = v128.load(ib + o), a1 = cmul(v128.load(ib + span + o), w1r, w1i);
+      v128.store(ob + o, f64x2.add(a0, a1));
+      v128.store(ob + ost + o, f64x2.sub(a0, a1));
+    }
+  }
+}
+
+function mixRadix3(src: usize, dst: usize, L: i32, span: usize, tw: usize, sg: f64): void {
+  const ost = <usize>L * span;
+  const half = f64x2.splat(0.5);
+  const s60 = 0.86602540378443864676; // sin(π/3)
+  const jm = f64x2(sg * s60, -sg * s60);
+  for (let k: i32 = 0; k < L; k++) {
+    const t = tw + (<usize>k) * 64;
+    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+    const ib = src + (<usize>k) * span * 3, ob = dst + (<usize>k) * span;
+    for (let o: usize = 0; o < span; o += 16) {
+      const a0 = v128.load(ib + o);
+      const a1 = cmul(v128.load(ib + span + o), w1r, w1i);
+      const a2 = cmul(v128.load(ib + 2 * span + o), w2r, w2i);
+      const s = f64x2.add(a1, a2), r = jmul(f64x2.sub(a1, a2), jm);
+      const m = f64x2.sub(a0, f64x2.mul(s, half));
+      v128.store(ob + o, f64x2.add(a0, s));
+      v128.store(ob + ost + o, f64x2.add(m, r));
+      v128.store(ob + 2 * ost + o, f64x2.sub(m, r));
+    }
+  }
+}
+
+function mixRadix4(src: usize, dst: usize, L: i32, span: usize, tw: usize, sg: f64): void {
+  const ost = <usize>L * span;
+  const jm = f64x2(sg, -sg);
+  for (let k: i32 = 0; k < L; k++) {
+    const t = tw + (<usize>k) * 96;
+    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+    const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
+    const ib = src + (<usize>k) * span * 4, ob = dst + (<usize>k) * span;
+    for (let o: usize = 0; o < span; o += 16) {
+      const a0 = v128.load(ib + o);
+      const a1 = cmul(v128.load(ib + span + o), w1r, w1i);
+      const a2 = cmul(v128.load(ib + 2 * span + o), w2r, w2i);
+      const a3 = cmul(v128.load(ib + 3 * span + o), w3r, w3i);
+      const t0 = f64x2.add(a0, a2), t1 = f64x2.sub(a0, a2);
+      const t2 = f64x2.add(a1, a3), t3 = jmul(f64x2.sub(a1, a3), jm);
+      v128.store(ob + o, f64x2.add(t0, t2));
+      v128.store(ob + ost + o, f64x2.add(t1, t3));
+      v128.store(ob + 2 * ost + o, f64x2.sub(t0, t2));
+      v128.store(ob + 3 * ost + o, f64x2.sub(t1, t3));
+    }
+  }
+}
+
+function mixRadix5(src: usize, dst: usize, L: i32, span: usize, tw: usize, sg: f64): void {
+  const ost = <usize>L * span;
+  const jm = f64x2(sg, -sg);
+  const c1 = f64x2.splat(0.30901699437494742410); // cos(2π/5)
+  const c2 = f64x2.splat(-0.80901699437494742410); // cos(4π/5)
+  const s1 = f64x2.splat(0.95105651629515357212); // sin(2π/5)
+  const s2 = f64x2.splat(0.58778525229247312917); // sin(4π/5)
+  for (let k: i32 = 0; k < L; k++) {
+    const t = tw + (<usize>k) * 128;
+    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
+    const w3r = v128.load(t, 64), w3i = v128.load(t, 80), w4r = v128.load(t, 96), w4i = v128.load(t, 112);
+    const ib = src + (<usize>k) * span * 5, ob = dst + (<usize>k) * span;
+    for (let o: usize = 0; o < span; o += 16) {
+      const a0 = v128.load(ib + o);
+      const a1 = cmul(v128.load(ib + span + o), w1r, w1i);
+      const a2 = cmul(v128.load(ib + 2 * span + o), w2r, w2i);
+      const a3 = cmul(v128.load(ib + 3 * span + o), w3r, w3i);
+      const a4 = cmul(v128.load(ib + 4 * span + o), w4r, w4i);
+      const t1 = f64x2.add(a1, a4), t2 = f64x2.add(a2, a3), t3 = f64x2.sub(a1, a4), t4 = f64x2.sub(a2, a3);
+      const A1 = f64x2.add(a0, f64x2.add(f64x2.mul(c1, t1), f64x2.mul(c2, t2)));
+      const A2 = f64x2.add(a0, f64x2.add(f64x2.mul(c2, t1), f64x2.mul(c1, t2)));
+      const R1 = jmul(f64x2.add(f64x2.mul(s1, t3), f64x2.mul(s2, t4)), jm);
+      const R2 = jmul(f64x2.sub(f64x2.mul(s2, t3), f64x2.mul(s1, t4)), jm);
+      v128.store(ob + o, f64x2.add(a0, f64x2.add(t1, t2)));
+      v128.store(ob + ost + o, f64x2.add(A1, R1));
+      v128.store(ob + 2 * ost + o, f64x2.add(A2, R2));
+      v128.store(ob + 3 * ost + o, f64x2.sub(A2, R2));
+      v128.store(ob + 4 * ost + o, f64x2.sub(A1, R1));
+    }
+  }
+}
+
+/**
+ * One 1-D mixed-radix transform of length n on elements of `unit` bytes (16: a row's complexes; a row
+ * of bytes: whole rows, for the column pass), ping-ponging between `data` and `work`; the result is
+ * left in `data`.
+ */
+function mixPass(data: usize, work: usize, n: i32, unit: usize, st: usize, nst: i32, sg: f64): void {
+  let src = data, dst = work;
+  for (let s: i32 = 0; s < nst; s++) {
+    const d = st + (<usize>s << 4);
+    const p = load<i32>(d), L = load<i32>(d, 4);
+    const tw = <usize>load<i32>(d, 8);
+    const span = <usize>(n / (L * p)) * unit; // M' elements
+    if (p == 4) mixRadix4(src, dst, L, span, tw, sg);
+    else if (p == 2) mixRadix2(src, dst, L, span, tw);
+    else if (p == 3) mixRadix3(src, dst, L, span, tw, sg);
+    else mixRadix5(src, dst, L, span, tw, sg);
+    const x = src; src = dst; dst = x;
+  }
+  if (src != data) memory.copy(data, src, <usize>n * unit);
+}
+
+/**
+ * `count` h×w images at `data` (sides 2^a·3^b·5^c): rows (descriptors stR, nR) then columns (stC, nC),
+ * then 1/(h·w) if `sc` ≠ 1. `work`: 16·w·(h + 1) bytes (a work image and a work line).
+ */
+export function fft2mix(data: usize, count: i32, h: i32, w: i32, stR: usize, nR: i32, stC: usize, nC: i32,
+  work: usize, sg: f64, sc: f64): void {
+  const rowBytes = (<usize>w) << 4;
+  const img = <usize>h * rowBytes;
+  const line = work + img;
+  for (let b = 0; b < count; b++) {
+    const p = data + <usize>b * img;
+    for (let r: i32 = 0; r < h; r++) mixPass(p + <usize>r * rowBytes, line, w, 16, stR, nR, sg);
+    mixPass(p, work, h, rowBytes, stC, nC, sg);
+    if (sc != 1.0) scale(p, h * w * 2, sc);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
 // complex64 (float32) kernel: two complexes per f32x4 (re0, im0, re1, im1).
 //
 // Column pass: the same butterflies as above with whole rows as the unit, two columns per vector

@@ -1,7 +1,7 @@
 /** Worker thread of the LSQML phase pool (see pool.ts): builds its views and FFT plan, then serves phases. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createFft2 } from '../math/fft.js';
-import { WasmFft2, WasmFft2F32, attachArena } from '../math/fft-wasm.js';
+import { WasmFft2, WasmFft2F32, attachArena, pow2Plan } from '../math/fft-wasm.js';
 import { createCtx, scratchLength, type Ctx, type EngineFft, type Real } from './kernels.js';
 import { lsqmlWasmKernels } from './wasm-kernels.js';
 import { CTL_GEN, type WorkerInit, workerLoop } from './pool.js';
@@ -14,7 +14,8 @@ try {
   const f32 = precision === 'float32';
   let fft: EngineFft;
   const bitrev = init.dims.bitrev;
-  if (arena) fft = f32 ? new WasmFft2F32(N, N, { arena, plan: init.arena!.plan, order: bitrev ? 'bitrev' : 'natural' }) : new WasmFft2(N, N, { arena, plan: init.arena!.plan });
+  // float32 runs on power-of-two sizes only (pow2Plan throws for a mixed-radix plan)
+  if (arena) fft = f32 ? new WasmFft2F32(N, N, { arena, plan: pow2Plan(init.arena!.plan), order: bitrev ? 'bitrev' : 'natural' }) : new WasmFft2(N, N, { arena, plan: init.arena!.plan });
   else fft = createFft2(N, N, { backend: 'ts' });
   let kernels = null, scratch: Real | undefined, fftAt: Ctx['fftAt'] = null, bitrevReal: Ctx['bitrevReal'] = null, fused: Ctx['fused'] = null;
   if (arena && init.dims.wasm) {
@@ -23,11 +24,15 @@ try {
     const len = scratchLength(init.dims);
     scratch = f32 ? new Float32Array(arena.memory.buffer, init.arena!.ctxScratch!, len) : new Float64Array(arena.memory.buffer, init.arena!.ctxScratch!, len);
     const plan = init.arena!.plan;
-    fftAt = f32 ? (at, count, forward) => arena.run32(plan, at, count, forward, bitrev) : (at, count, forward) => arena.run(plan, at, count, forward);
+    if (f32) {
+      const plan32 = pow2Plan(plan);
+      fftAt = (at, count, forward) => arena.run32(plan32, at, count, forward, bitrev);
+    } else fftAt = (at, count, forward) => arena.run(plan, at, count, forward);
     if (bitrev) {
+      const plan32 = pow2Plan(plan);
       if (!init.dims.bitrevIntensities) bitrevReal = (dst, src, count) => arena.bitrevReal32(dst, src, count, N, N);
-      fused = { ifftRamp: (dst, src, ramp) => arena.ifftRamp32(plan, dst, src, ramp), fftProduct: (dst, a, aStride, b, count, dstStep, bStep) => arena.fftProduct32(plan, dst, a, aStride, b, count, dstStep, bStep),
-        ifftUnscaled: (at, count, step) => arena.ifftUnscaled32(plan, at, count, step) };
+      fused = { ifftRamp: (dst, src, ramp) => arena.ifftRamp32(plan32, dst, src, ramp), fftProduct: (dst, a, aStride, b, count, dstStep, bStep) => arena.fftProduct32(plan32, dst, a, aStride, b, count, dstStep, bStep),
+        ifftUnscaled: (at, count, step) => arena.ifftUnscaled32(plan32, at, count, step) };
     }
   }
   const ctx = createCtx(init.dims, init.buffers, fft, arena ? arena.memory.buffer : undefined, kernels, scratch, fftAt, bitrevReal, fused);

@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { InputError, stoppedExitCode, UsageError } from '../errors.js';
 import { allocShared, allocShared32, createFft2, fftfreq, freeShared } from '../math/fft.js';
-import { getArena, WasmFft2F32 } from '../math/fft-wasm.js';
+import { getArena, pow2Plan, WasmFft2F32 } from '../math/fft-wasm.js';
 import { isPowerOfTwo } from '../math/fft-ts.js';
 import { lsqmlWasmKernels, modeKernelsOn, type LsqmlWasm } from './wasm-kernels.js';
 import { Rng } from '../math/rng.js';
@@ -362,22 +362,25 @@ export class LsqmlEngine {
       kernels ??= lsqmlWasmKernels(arena.memory, 'float64');
     }
     const plan = arena ? arena.plan(N, N) : null;
-    // In float32 the spectra stay in bit-reversed order (kernels.ts): no FFT permutes.
+    // In float32 the spectra stay in bit-reversed order (kernels.ts): no FFT permutes. float32 runs on
+    // power-of-two sizes only (the f32x4 kernel); other sizes the wasm FFT takes (2^a·3^b·5^c) run in
+    // float64 on the mixed-radix kernel, natural order.
     const bitrev = precision === 'float32';
-    const fft: EngineFft = bitrev ? new WasmFft2F32(N, N, { arena: arena!, plan: plan!, order: 'bitrev' }) : fft64;
+    const plan32 = bitrev ? pow2Plan(plan!) : null;
+    const fft: EngineFft = plan32 ? new WasmFft2F32(N, N, { arena: arena!, plan: plan32, order: 'bitrev' }) : fft64;
     const fftAt = kernels && arena && plan
-      ? (bitrev
-        ? (at: number, count: number, forward: boolean): void => arena.run32(plan, at, count, forward, true)
+      ? (plan32
+        ? (at: number, count: number, forward: boolean): void => arena.run32(plan32, at, count, forward, true)
         : (at: number, count: number, forward: boolean): void => arena.run(plan, at, count, forward))
       : null;
     // Patterns reordered once here (when the caller allows it) need no permutation per epoch.
     const reordered = bitrev && input.reorderIntensities === true && input.intensities instanceof Float32Array;
     if (reordered) bitrevPatterns(input.intensities as Float32Array, n, N, arena!);
     const bitrevReal = bitrev && !reordered ? (dst: number, src: number, count: number): void => arena!.bitrevReal32(dst, src, count, N, N) : null;
-    const fused: Ctx['fused'] = bitrev ? {
-      ifftRamp: (dst, src, ramp) => arena!.ifftRamp32(plan!, dst, src, ramp),
-      fftProduct: (dst, a, aStride, b, count, dstStep, bStep) => arena!.fftProduct32(plan!, dst, a, aStride, b, count, dstStep, bStep),
-      ifftUnscaled: (at, count, step) => arena!.ifftUnscaled32(plan!, at, count, step),
+    const fused: Ctx['fused'] = plan32 ? {
+      ifftRamp: (dst, src, ramp) => arena!.ifftRamp32(plan32, dst, src, ramp),
+      fftProduct: (dst, a, aStride, b, count, dstStep, bStep) => arena!.fftProduct32(plan32, dst, a, aStride, b, count, dstStep, bStep),
+      ifftUnscaled: (at, count, step) => arena!.ifftUnscaled32(plan32, at, count, step),
     } : null;
     const hasMask = !!input.validMask && !Array.prototype.every.call(input.validMask, (v: number) => v !== 0);
     const dims: EngineDims = {

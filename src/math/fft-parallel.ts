@@ -15,8 +15,8 @@
  */
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import os from 'node:os';
-import { TsFft2, checkBuffer, isPowerOfTwo } from './fft-ts.js';
-import { WasmFft2, getArena, DEFAULT_CHUNK_BYTES, type Arena, type WasmPlan2 } from './fft-wasm.js';
+import { TsFft2, checkBuffer } from './fft-ts.js';
+import { WasmFft2, getArena, wasmFftSize, DEFAULT_CHUNK_BYTES, type Arena, type WasmPlan2 } from './fft-wasm.js';
 import type { Fft2, FftBackend } from './fft.js';
 
 /** Control block layout (Int32 slots). */
@@ -94,7 +94,7 @@ class ParallelFft2Impl implements ParallelFft2 {
     const want = opts.backend ?? 'auto';
     const chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     const arena = want === 'ts' ? null : getArena();
-    const useWasm = arena !== null && isPowerOfTwo(h) && isPowerOfTwo(w);
+    const useWasm = arena !== null && wasmFftSize(h) && wasmFftSize(w);
     if (want === 'wasm' && !useWasm) new WasmFft2(h, w); // throws with the reason
     this.arena = useWasm ? arena : null;
     this.res.arena = this.arena;
@@ -109,7 +109,8 @@ class ParallelFft2Impl implements ParallelFft2 {
       const { port1, port2 } = new MessageChannel();
       let scratch: { at: number; size: number } | null = null;
       if (this.arena !== null) {
-        const size = Math.max(chunkBytes, 16 * h * w);
+        // room for one streamed chunk, plus the mixed-radix kernel's work area at its end
+        const size = Math.max(chunkBytes, 16 * h * w) + (this.plan!.mix !== null ? this.plan!.workBytes : 0);
         scratch = { at: this.arena.alloc(size), size };
         this.res.scratch.push(scratch.at);
       }

@@ -9,15 +9,19 @@
  * scratch area a few images at a time (copy in, transform, copy out, the chunk staying in cache).
  *
  * Plan tables (bit-reversal swap lists and twiddles) live in the arena too, built once per size.
+ * Sides that are powers of two run the radix-4/2 kernel; other sides whose prime factors are 2, 3 and
+ * 5 run the mixed-radix (Stockham) one, which needs a work area of one image and one row per thread.
  */
 import { readFileSync } from 'node:fs';
-import { checkBuffer, isPowerOfTwo, makePow2Plan, type Pow2Plan } from './fft-ts.js';
+import { checkBuffer, isPowerOfTwo, makePow2Plan, smoothRadices, type Pow2Plan } from './fft-ts.js';
 
 interface FftExports {
   heapBase(): number;
   fft2(data: number, count: number, h: number, w: number,
     swR: number, nswR: number, twR: number, r2R: number,
     swC: number, nswC: number, twC: number, r2C: number, sg: number, sc: number): void;
+  fft2mix(data: number, count: number, h: number, w: number, stR: number, nR: number, stC: number, nC: number,
+    work: number, sg: number, sc: number): void;
   fft2_32(data: number, count: number, h: number, w: number,
     swR: number, nswR: number, twR: number, r2R: number,
     swC: number, nswC: number, twC: number, r2C: number, sg: number, sc: number): void;
@@ -69,8 +73,34 @@ export interface WasmPlan1 {
   swaps: number; nsw: number; twF: number; twI: number; r2: number;
   row32F: number; row32I: number; col32F: number; col32I: number;
 }
-/** A 2-D plan: row (length w) and column (length h) tables. Plain data, so it can be posted to workers. */
-export interface WasmPlan2 { h: number; w: number; row: WasmPlan1; col: WasmPlan1 }
+/**
+ * A 2-D plan for power-of-two sides: row (length w) and column (length h) tables. Plain data, so it
+ * can be posted to workers. The complex64 kernels take these only.
+ */
+export interface WasmPow2Plan2 { h: number; w: number; row: WasmPlan1; col: WasmPlan1; mix: null }
+/**
+ * A 2-D plan for sides 2^a·3^b·5^c (at least one not a power of two): the addresses of the stage
+ * descriptors of rows (length w) and columns (length h), forward and inverse, and the bytes of work
+ * area the kernel needs per thread (one image and one row).
+ */
+export interface WasmMixPlan2 {
+  h: number; w: number;
+  mix: { rowF: number; rowI: number; nR: number; colF: number; colI: number; nC: number };
+  workBytes: number;
+}
+/** Either kind of complex128 plan (`Arena.plan` picks it by size). */
+export type WasmPlan2 = WasmPow2Plan2 | WasmMixPlan2;
+
+/** True when the complex128 wasm kernel takes an n-long side: n = 2^a·3^b·5^c. */
+export function wasmFftSize(n: number): boolean {
+  return smoothRadices(n) !== null;
+}
+
+/** `p` as a power-of-two plan (the complex64 kernels'); a RangeError for a mixed-radix one. */
+export function pow2Plan(p: WasmPlan2): WasmPow2Plan2 {
+  if (p.mix !== null) throw new RangeError(`the wasm complex64 FFT supports power-of-two sizes only, got ${p.h}×${p.w}`);
+  return p;
+}
 
 /**
  * The process's shared wasm memory, a first-fit allocator over it (main thread only), and this
@@ -89,6 +119,8 @@ export class Arena {
   private view: Float64Array;
   private scratchAt = 0;
   private scratchSize = 0;
+  private workAt = 0;
+  private workSize = 0;
 
   constructor(module: WebAssembly.Module, memory?: WebAssembly.Memory, scratch?: { at: number; size: number }) {
     this.owner = memory === undefined;
@@ -170,16 +202,62 @@ export class Arena {
     return this.scratchAt;
   }
 
-  /** Tables for h×w (powers of two), built once per size. */
+  /**
+   * The mixed-radix kernel's work area of at least `bytes` bytes on this thread: a block of its own on
+   * the main thread; in a worker, the end of the scratch block it was given (which streaming leaves free).
+   */
+  work(bytes: number): number {
+    if (!this.owner) {
+      if (bytes > this.scratchSize) throw new RangeError(`FFT scratch block of ${this.scratchSize} bytes is smaller than the ${bytes}-byte work area`);
+      return this.scratchAt + this.scratchSize - bytes;
+    }
+    if (bytes > this.workSize) {
+      if (this.workSize > 0) this.release(this.workAt);
+      this.workSize = align(bytes, 64);
+      this.workAt = this.alloc(this.workSize);
+    }
+    return this.workAt;
+  }
+
+  /**
+   * Tables for h×w, built once per size: power-of-two sides get the radix-4/2 plan; sides whose prime
+   * factors are 2, 3 and 5 the mixed-radix one; any other size is a RangeError.
+   */
   plan(h: number, w: number): WasmPlan2 {
     const key = `${h}x${w}`;
     let p = this.plans.get(key);
     if (p === undefined) {
-      const row = this.plan1(w);
-      p = { h, w, row, col: h === w ? row : this.plan1(h) };
+      if (isPowerOfTwo(h) && isPowerOfTwo(w)) {
+        const row = this.plan1(w);
+        p = { h, w, row, col: h === w ? row : this.plan1(h), mix: null };
+      } else {
+        const rowF = this.mixStages(w, 1), rowI = this.mixStages(w, -1);
+        const colF = h === w ? rowF : this.mixStages(h, 1), colI = h === w ? rowI : this.mixStages(h, -1);
+        p = { h, w, mix: { rowF: rowF.at, rowI: rowI.at, nR: rowF.n, colF: colF.at, colI: colI.at, nC: colF.n }, workBytes: 16 * w * (h + 1) };
+        // The main thread's work area is set aside now, not on the first transform (which would grow
+        // the memory under views a caller may hold).
+        if (this.owner) this.work(p.workBytes);
+      }
       this.plans.set(key, p);
     }
     return p;
+  }
+
+  /** Stage descriptors and twiddles of the mixed-radix kernel for length n (`sign` +1 forward, −1 inverse). */
+  private mixStages(n: number, sign: number): { at: number; n: number } {
+    const radices = smoothRadices(n);
+    if (radices === null) throw new RangeError(`the wasm FFT backend supports sizes whose prime factors are 2, 3 and 5 only, got ${n}`);
+    const desc = this.alloc(16 * Math.max(1, radices.length));
+    let L = 1;
+    for (let s = 0; s < radices.length; s++) {
+      const p = radices[s], Lp = L * p;
+      const tw = mixTwiddles(L, p, Lp, sign);
+      const at = this.alloc(8 * tw.length);
+      new Float64Array(this.memory.buffer, at, tw.length).set(tw);
+      new Int32Array(this.memory.buffer, desc + 16 * s, 4).set([p, L, at, 0]);
+      L = Lp;
+    }
+    return { at: desc, n: radices.length };
   }
 
   private plan1(n: number): WasmPlan1 {
@@ -202,6 +280,12 @@ export class Arena {
 
   /** Runs the complex128 kernel on `count` images at byte address `at` (in place). */
   run(p: WasmPlan2, at: number, count: number, forward: boolean): void {
+    if (p.mix !== null) {
+      const m = p.mix;
+      this.kernel.fft2mix(at, count, p.h, p.w, forward ? m.rowF : m.rowI, m.nR, forward ? m.colF : m.colI, m.nC,
+        this.work(p.workBytes), forward ? 1 : -1, forward ? 1 : 1 / (p.h * p.w));
+      return;
+    }
     const { row: R, col: C } = p;
     this.kernel.fft2(at, count, p.h, p.w, R.swaps, R.nsw, forward ? R.twF : R.twI, R.r2,
       C.swaps, C.nsw, forward ? C.twF : C.twI, C.r2, forward ? 1 : -1, forward ? 1 : 1 / (p.h * p.w));
@@ -213,7 +297,7 @@ export class Arena {
    * permutation), inverse expects it so (no input permutation). With `unscaled` the inverse leaves out
    * its 1/(h·w) (a caller that folded it into an earlier product).
    */
-  run32(p: WasmPlan2, at: number, count: number, forward: boolean, bitrev = false, unscaled = false): void {
+  run32(p: WasmPow2Plan2, at: number, count: number, forward: boolean, bitrev = false, unscaled = false): void {
     const { row: R, col: C } = p;
     if (bitrev && forward) { this.kernel.fft2dif_32(at, count, p.h, p.w, R.row32F, R.r2, C.col32F, C.r2, 1); return; }
     this.kernel.fft2_32(at, count, p.h, p.w, R.swaps, bitrev ? 0 : R.nsw, forward ? R.row32F : R.row32I, R.r2,
@@ -224,7 +308,7 @@ export class Arena {
    * Bit-reversed complex64 spectra: dst = inverse FFT of src·(ey ⊗ ex) (ey: h complexes at `ramp`, ex:
    * w after them), fused row by row. Byte addresses; dst and src may be the same image.
    */
-  ifftRamp32(p: WasmPlan2, dst: number, src: number, ramp: number): void {
+  ifftRamp32(p: WasmPow2Plan2, dst: number, src: number, ramp: number): void {
     const { row: R, col: C } = p;
     this.kernel.ifftRamp32(dst, src, ramp, p.h, p.w, R.swaps, R.row32I, R.r2, C.swaps, C.col32I, C.r2, 1 / (p.h * p.w));
   }
@@ -233,13 +317,13 @@ export class Arena {
    * Bit-reversed complex64 spectra: dst = forward FFT of a·b (a's rows `aStride` bytes apart), fused row
    * by row; `count` images, dst and b advancing by dstStep and bStep bytes.
    */
-  fftProduct32(p: WasmPlan2, dst: number, a: number, aStride: number, b: number, count = 1, dstStep = 0, bStep = 0): void {
+  fftProduct32(p: WasmPow2Plan2, dst: number, a: number, aStride: number, b: number, count = 1, dstStep = 0, bStep = 0): void {
     const { row: R, col: C } = p;
     this.kernel.fftProductDif32(dst, a, aStride, b, p.h, p.w, R.row32F, R.r2, C.col32F, C.r2, count, dstStep, bStep);
   }
 
   /** Bit-reversed complex64 spectra: in-place inverse FFTs of `count` images `step` bytes apart, without the 1/(h·w). */
-  ifftUnscaled32(p: WasmPlan2, at: number, count = 1, step = 0): void {
+  ifftUnscaled32(p: WasmPow2Plan2, at: number, count = 1, step = 0): void {
     const { row: R, col: C } = p;
     this.kernel.ifft2_32Strided(at, step, count, p.h, p.w, R.swaps, R.row32I, R.r2, C.swaps, C.col32I, C.r2);
   }
@@ -315,8 +399,8 @@ export class WasmFft2 {
   private readonly plan: WasmPlan2;
 
   constructor(h: number, w: number, opts: { chunkBytes?: number; arena?: Arena; plan?: WasmPlan2 } = {}) {
-    if (!isPowerOfTwo(h) || !isPowerOfTwo(w)) {
-      throw new RangeError(`the wasm FFT backend supports power-of-two sizes only, got ${h}×${w} (use backend 'ts' or 'auto')`);
+    if (!wasmFftSize(h) || !wasmFftSize(w)) {
+      throw new RangeError(`the wasm FFT backend supports sizes whose prime factors are 2, 3 and 5 only, got ${h}×${w} (use backend 'ts' or 'auto')`);
     }
     const arena = opts.arena ?? getArena();
     if (arena === null) throw new Error(`the wasm FFT backend is unavailable: ${fftWasmError()}`);
@@ -337,8 +421,10 @@ export class WasmFft2 {
     const arena = this.arena;
     if (arena.contains(buf)) { arena.run(this.plan, buf.byteOffset, count, forward); return; }
     const per = 2 * hw;
-    // A worker's arena cannot allocate: stream through the scratch block it was given.
-    const chunk = arena.owner ? this.chunk : Math.min(this.chunk, Math.floor(arena.scratchBytes / (8 * per)));
+    // A worker's arena cannot allocate: stream through the scratch block it was given (less the
+    // mixed-radix work area at its end).
+    const work = this.plan.mix !== null ? this.plan.workBytes : 0;
+    const chunk = arena.owner ? this.chunk : Math.min(this.chunk, Math.floor((arena.scratchBytes - work) / (8 * per)));
     if (chunk < 1) throw new RangeError(`FFT scratch block of ${arena.scratchBytes} bytes is smaller than one ${this.h}×${this.w} image`);
     const at = arena.scratch(Math.min(chunk, count) * 8 * per);
     const mem = arena.f64(at + Math.min(chunk, count) * 8 * per);
@@ -368,9 +454,9 @@ export class WasmFft2F32 {
   readonly order: 'natural' | 'bitrev';
   readonly chunk: number;
   private readonly arena: Arena;
-  private readonly plan: WasmPlan2;
+  private readonly plan: WasmPow2Plan2;
 
-  constructor(h: number, w: number, opts: { chunkBytes?: number; arena?: Arena; plan?: WasmPlan2; order?: 'natural' | 'bitrev' } = {}) {
+  constructor(h: number, w: number, opts: { chunkBytes?: number; arena?: Arena; plan?: WasmPow2Plan2; order?: 'natural' | 'bitrev' } = {}) {
     if (!isPowerOfTwo(h) || !isPowerOfTwo(w) || w < 2) {
       throw new RangeError(`the wasm complex64 FFT supports power-of-two sizes with width ≥ 2 only, got ${h}×${w} (use backend 'ts' or 'auto')`);
     }
@@ -378,7 +464,7 @@ export class WasmFft2F32 {
     if (arena === null) throw new Error(`the wasm FFT backend is unavailable: ${fftWasmError()}`);
     this.arena = arena;
     this.h = h; this.w = w;
-    this.plan = opts.plan ?? arena.plan(h, w);
+    this.plan = opts.plan ?? pow2Plan(arena.plan(h, w));
     this.order = opts.order ?? 'natural';
     this.chunk = Math.max(1, Math.floor((opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) / (8 * h * w)));
   }
@@ -453,6 +539,23 @@ function wasmRowTwiddles32(p: Pow2Plan): Float32Array {
         out.set([r0, r0, r1, r1, -i0, i0, -i1, i1], o);
         o += 8;
       }
+    }
+  }
+  return out;
+}
+
+/**
+ * Mixed-radix twiddles of one stage (radix p, L before it, Lp = L·p): per k < L, per c = 1 … p − 1,
+ * w^{c·k} with w = e^{−2πi·sign/Lp} as (wr, wr, −wi, wi). The angle's numerator c·k is reduced mod Lp.
+ */
+function mixTwiddles(L: number, p: number, Lp: number, sign: number): Float64Array {
+  const out = new Float64Array(4 * L * (p - 1));
+  let o = 0;
+  for (let k = 0; k < L; k++) {
+    for (let c = 1; c < p; c++) {
+      const a = (2 * Math.PI * ((c * k) % Lp)) / Lp;
+      const re = Math.cos(a), im = -sign * Math.sin(a);
+      out[o++] = re; out[o++] = re; out[o++] = -im; out[o++] = im;
     }
   }
   return out;

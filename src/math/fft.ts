@@ -10,18 +10,18 @@
  * dist/wasm/fft.wasm). 'auto' picks wasm when it loads, else ts.
  */
 import { TsFft2, TsFft2F32, isPowerOfTwo } from './fft-ts.js';
-import { WasmFft2, WasmFft2F32, fftWasmModule } from './fft-wasm.js';
+import { WasmFft2, WasmFft2F32, fftWasmModule, wasmFftSize } from './fft-wasm.js';
 
 export { fftshift2, ifftshift2, fftfreq, roundHalfEven } from './shift.js';
 export { isPowerOfTwo, Fft1d } from './fft-ts.js';
-export { fftWasmError, allocShared, allocShared32, freeShared } from './fft-wasm.js';
+export { fftWasmError, allocShared, allocShared32, freeShared, wasmFftSize } from './fft-wasm.js';
 export { fourierShift, applyShiftRamp } from './subpixel.js';
 export { createParallelFft2, type ParallelFft2, type ParallelFft2Options } from './fft-parallel.js';
 
 export type FftBackend = 'ts' | 'wasm';
 
 export interface Fft2Options {
-  /** 'auto' (default): wasm when available and both sizes are powers of two, else ts. */
+  /** 'auto' (default): wasm when available and both sizes are 2^a·3^b·5^c, else ts. */
   backend?: 'auto' | FftBackend;
   /** wasm only: bytes of images streamed through wasm memory per kernel call (default 512 KiB). */
   chunkBytes?: number;
@@ -44,7 +44,10 @@ function checkSize(h: number, w: number): void {
   }
 }
 
-/** Creates a reusable 2-D FFT plan for h×w images (any positive sizes; powers of two are fastest). */
+/**
+ * Creates a reusable 2-D FFT plan for h×w images (any positive sizes; powers of two are fastest, then
+ * other sizes whose prime factors are 2, 3 and 5; the rest run Bluestein's algorithm in TypeScript).
+ */
 export function createFft2(h: number, w: number, opts: Fft2Options = {}): Fft2 {
   checkSize(h, w);
   const backend = opts.backend ?? 'auto';
@@ -53,7 +56,7 @@ export function createFft2(h: number, w: number, opts: Fft2Options = {}): Fft2 {
   }
   if (backend === 'ts') return new TsFft2(h, w);
   if (backend === 'wasm') return new WasmFft2(h, w, opts);
-  return wasmAvailable() && isPowerOfTwo(h) && isPowerOfTwo(w) ? new WasmFft2(h, w, opts) : new TsFft2(h, w);
+  return wasmAvailable() && wasmFftSize(h) && wasmFftSize(w) ? new WasmFft2(h, w, opts) : new TsFft2(h, w);
 }
 
 /**
