@@ -1,0 +1,90 @@
+// The complex128 FFT on sides whose prime factors are 2, 3 and 5 against NumPy's own fft2 / ifft2
+// (test/fixtures/fft/numpy-fft2.npz, written by scripts/make-fft-fixtures.py): the wasm mixed-radix
+// kernel on one thread (arena and streamed buffers) and on two (createParallelFft2).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadNpz } from '../../src/npy/npz.js';
+import { createFft2, createParallelFft2, allocShared, freeShared } from '../../src/math/fft.js';
+
+const fx = loadNpz('test/fixtures/fft/numpy-fft2.npz');
+const SIZES: [number, number][] = [[6, 10], [12, 12], [15, 20], [30, 45], [64, 96], [96, 96], [100, 100]];
+
+/** The input the fixture script made for h×w (its docstring's formula), interleaved complex. */
+function input(h: number, w: number): Float64Array {
+  const s = 1000 * h + w, out = new Float64Array(2 * h * w);
+  for (let t = 0; t < h * w; t++) {
+    out[2 * t] = ((7919 * t + 13 * s) % 2003 - 1001) / 1000;
+    out[2 * t + 1] = ((104729 * t + 7 * s) % 1999 - 999) / 1000;
+  }
+  return out;
+}
+
+/** max |a − ref| / max |ref| over the image at `from` in `a`. */
+function relMax(a: Float64Array, from: number, ref: Float64Array): number {
+  let e = 0, m = 0;
+  for (let i = 0; i < ref.length; i++) { e = Math.max(e, Math.abs(a[from + i] - ref[i])); m = Math.max(m, Math.abs(ref[i])); }
+  return e / m;
+}
+
+function reference(h: number, w: number): { fwd: Float64Array; inv: Float64Array } {
+  const fwd = fx[`fwd_${h}x${w}`], inv = fx[`inv_${h}x${w}`];
+  assert.deepEqual(fwd.shape, [h, w]);
+  assert.equal(fwd.dtype, '<c16');
+  return { fwd: fwd.data as Float64Array, inv: inv.data as Float64Array };
+}
+
+test('the fixture was written by NumPy', () => {
+  assert.match(String((fx.numpy_version.data as string[])[0]), /^\d+\.\d+/);
+});
+
+test('wasm (one thread): fft2 and ifft2 on sides 2^a·3^b·5^c equal NumPy to 1e-12, in the arena and streamed', () => {
+  for (const [h, w] of SIZES) {
+    const { fwd, inv } = reference(h, w);
+    const x = input(h, w), n = x.length;
+    assert.equal(createFft2(h, w).backend, 'wasm', `${h}×${w} under 'auto'`);
+    // streamed through the scratch area two images per chunk, three images
+    const fft = createFft2(h, w, { backend: 'wasm', chunkBytes: 2 * 8 * n });
+    const a = new Float64Array(3 * n), b = new Float64Array(3 * n);
+    for (let k = 0; k < 3; k++) { a.set(x, k * n); b.set(x, k * n); }
+    fft.forward(a, 3); fft.inverse(b, 3);
+    const arena = allocShared(n);
+    arena.set(x); fft.forward(arena);
+    const arenaInv = allocShared(n);
+    arenaInv.set(x); fft.inverse(arenaInv);
+    for (let k = 0; k < 3; k++) {
+      assert.ok(relMax(a, k * n, fwd) < 1e-12, `${h}×${w} forward, image ${k}: ${relMax(a, k * n, fwd)}`);
+      assert.ok(relMax(b, k * n, inv) < 1e-12, `${h}×${w} inverse, image ${k}: ${relMax(b, k * n, inv)}`);
+    }
+    assert.ok(relMax(arena, 0, fwd) < 1e-12, `${h}×${w} forward in the arena: ${relMax(arena, 0, fwd)}`);
+    assert.ok(relMax(arenaInv, 0, inv) < 1e-12, `${h}×${w} inverse in the arena: ${relMax(arenaInv, 0, inv)}`);
+    freeShared(arena); freeShared(arenaInv);
+  }
+});
+
+test('wasm (two threads, createParallelFft2): fft2 and ifft2 equal NumPy to 1e-12, arena and SharedArrayBuffer', () => {
+  for (const [h, w] of SIZES) {
+    const { fwd, inv } = reference(h, w);
+    const x = input(h, w), n = x.length, count = 3;
+    const par = createParallelFft2(h, w, { threads: 2, backend: 'wasm' });
+    try {
+      assert.equal(par.backend, 'wasm');
+      const arena = allocShared(count * n);
+      const sab = new Float64Array(new SharedArrayBuffer(8 * count * n));
+      for (let k = 0; k < count; k++) { arena.set(x, k * n); sab.set(x, k * n); }
+      par.forward(arena, count); par.inverse(sab, count);
+      for (let k = 0; k < count; k++) {
+        assert.ok(relMax(arena, k * n, fwd) < 1e-12, `${h}×${w} forward, image ${k}: ${relMax(arena, k * n, fwd)}`);
+        assert.ok(relMax(sab, k * n, inv) < 1e-12, `${h}×${w} inverse, image ${k}: ${relMax(sab, k * n, inv)}`);
+      }
+      freeShared(arena);
+    } finally { par.close(); }
+  }
+});
+
+test('sides with another prime factor stay on the TypeScript Bluestein path', () => {
+  assert.equal(createFft2(14, 10).backend, 'ts');
+  assert.equal(createFft2(96, 97).backend, 'ts');
+  assert.throws(() => createFft2(96, 97, { backend: 'wasm' }), /prime factors are 2, 3 and 5 only, got 96×97/);
+  const par = createParallelFft2(11, 12, { threads: 2 });
+  try { assert.equal(par.backend, 'ts'); } finally { par.close(); }
+});
