@@ -355,7 +355,8 @@ export class LsqmlEngine {
     const arena = fft64.backend === 'wasm' ? getArena() : null;
     let kernels: LsqmlWasm | null = null, precision: Precision = 'float64';
     if (arena && N >= 2) {
-      if (options.precision === 'float32') {
+      // the f32x4 FFT takes power-of-two sizes only; other sizes run in float64
+      if (options.precision === 'float32' && isPowerOfTwo(N)) {
         kernels = lsqmlWasmKernels(arena.memory, 'float32');
         if (kernels) precision = 'float32';
       }
@@ -438,8 +439,9 @@ export class LsqmlEngine {
     if (options.precision === 'float32' && precision === 'float64') {
       // recorded in the result (precision), but a run asked for float32 should also say it did not get it
       const why = options.fftBackend === 'ts' ? 'fftBackend ts: the TypeScript loops compute in float64'
-        // the WebAssembly FFT is there, but for power-of-two sizes only (README, Limits): say which it is
-        : !isPowerOfTwo(N) ? `the float32 path needs the WebAssembly FFT, which takes power-of-two sizes only; these patterns are ${N}×${N}`
+        // float32 needs power-of-two patterns (README, Limits); say where these run instead: the
+        // WebAssembly FFT and kernels (sides 2^a·3^b·5^c) or the TypeScript FFT and loops (any other)
+        : !isPowerOfTwo(N) ? `the float32 path takes power-of-two sizes only; these ${N}×${N} patterns run on the ${kernels ? 'WebAssembly FFT and kernels' : 'TypeScript FFT and loops'}`
         : `the float32 path needs the WebAssembly FFT and kernels, which ${fft64.backend !== 'wasm' ? 'are not available here' : `do not take ${N}×${N} patterns`}`;
       engine.warnings.push(`precision float32 was asked for and the run computes in float64 (${why}); results agree to rounding, at the float64 path's speed`);
     }

@@ -9,7 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allocShared, allocShared32, freeShared, wasmAvailable } from '../../src/math/fft.js';
-import { getArena } from '../../src/math/fft-wasm.js';
+import { getArena, WasmFft2 } from '../../src/math/fft-wasm.js';
+import { TsFft2 } from '../../src/math/fft-ts.js';
 import { Rng } from '../../src/math/rng.js';
 import { lsqmlWasmKernels, modeKernelsOn } from '../../src/engine/wasm-kernels.js';
 import { orthogonalizeModesSvd } from '../../src/engine/modes.js';
@@ -94,5 +95,44 @@ test('three probe modes, patches beyond the edge: identical bytes for 1 and 2 th
       assert.deepEqual(b.lossHistory, a.lossHistory);
       assert.ok(a.lossHistory.every(Number.isFinite));
     }
+  }
+});
+
+/** max |a − b| / max |b|. */
+function relMax(a: Float64Array, b: Float64Array): number {
+  let d = 0, m = 0;
+  for (let i = 0; i < b.length; i++) { d = Math.max(d, Math.abs(a[i]! - b[i]!)); m = Math.max(m, Math.abs(b[i]!)); }
+  return d / m;
+}
+
+test('patterns of 24² and 48² (2^a·3) run in float64 on the WebAssembly FFT and kernels, which give the TypeScript loops\' results to rounding', async () => {
+  // Settings whose updates are not chaotic over a few epochs (no probe update, no ambiguity removal, no
+  // step noise), so differences stay at their source.
+  const opts = { epochs: 4, batchSize: 8, seed: 7, precision: 'float64' as const, threads: 1,
+    probeOptimizable: false, removeObjectProbeAmbiguity: false, rescaleProbeIntensityInFirstEpoch: false, poissonStepNoise: 0 };
+  for (const size of [24, 48]) {
+    const prob = syntheticProblem({ size, height: size + 40, width: size + 40, positions: 25, photons: 1e4, poisson: true, seed: 3 });
+    const wasm = await runLsqml(prob.input, opts);
+    assert.equal(wasm.fftBackend, 'wasm', `${size}²: the FFT backend 'auto' picked`);
+    assert.equal(wasm.wasmKernels, true, `${size}²: the WASM kernels run`);
+    assert.equal(wasm.precision, 'float64');
+    const two = await runLsqml(prob.input, { ...opts, threads: 2 });
+    assert.ok(bytes(two.object).equals(bytes(wasm.object)), `${size}²: 2 threads give 1 thread's bytes`);
+    // The TypeScript loops fed the same transforms (the mixed-radix kernel standing in for the TypeScript
+    // FFT): the kernels' values to float64 rounding.
+    const fwd = TsFft2.prototype.forward, inv = TsFft2.prototype.inverse;
+    const kernel = new WasmFft2(size, size);
+    TsFft2.prototype.forward = function (buf: Float64Array, count?: number) { kernel.forward(buf, count); };
+    TsFft2.prototype.inverse = function (buf: Float64Array, count?: number) { kernel.inverse(buf, count); };
+    let loops;
+    try { loops = await runLsqml(prob.input, { ...opts, fftBackend: 'ts' }); } finally { TsFft2.prototype.forward = fwd; TsFft2.prototype.inverse = inv; }
+    assert.equal(loops.wasmKernels, false);
+    assert.ok(relMax(wasm.object, loops.object) <= 1e-12, `${size}², object vs the loops: ${relMax(wasm.object, loops.object)}`);
+    assert.ok(relMax(wasm.probe, loops.probe) <= 1e-12, `${size}², probe vs the loops: ${relMax(wasm.probe, loops.probe)}`);
+    // Against the TypeScript path as it runs (Bluestein's FFT): the two FFTs round differently (each within
+    // 6e-16 of NumPy), and the magnitude step hands the phase of near-zero far-field pixels on, so the
+    // objects differ by 7e-8 to 4e-7 of their largest value here.
+    const ts = await runLsqml(prob.input, { ...opts, fftBackend: 'ts' });
+    assert.ok(relMax(wasm.object, ts.object) <= 1e-5, `${size}², object vs the TypeScript path: ${relMax(wasm.object, ts.object)}`);
   }
 });
