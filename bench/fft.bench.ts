@@ -9,6 +9,9 @@
  *  - c64_wasm_1thread_arena          complex64 (f32x4) kernel in place on an `allocShared32` array;
  *  - c64_wasm_1thread_arena_bitrev   the same, spectrum left in bit-reversed order (forward by
  *                                    decimation in frequency, inverse without its input permutation).
+ * Sides 2^a·3^b·5^c (`96x96`, `192x192`: the mixed-radix kernel) are measured on wasm_1thread_arena and
+ * wasm_2threads_arena with batches of 1000, and on ts_1thread (Bluestein) with batches of 100 (`batch` in
+ * their entry); FFTW has no recorded figure for them (`vs_fftw_float` null).
  * Each figure is the median (and minimum) of several repetitions in ms per batch. `vs_fftw_float` is the
  * ratio to FFTW 3.3.10 float's time *as recorded in shared/spec/numerics.md* on this machine kind
  * (6.8 ms for 64² forward, 15.1 ms f+i; 39.5 ms for 128² forward, 84 ms f+i) — a ratio to that recorded
@@ -97,6 +100,30 @@ export async function run(): Promise<Record<string, unknown>> {
       measure('c64_wasm_1thread_arena', createFft2F32(n, n, { backend: 'wasm' }), arena32);
       measure('c64_wasm_1thread_arena_bitrev', new WasmFft2F32(n, n, { order: 'bitrev' }), arena32);
       freeShared(arena32);
+    }
+    freeShared(arena);
+    out[`${n}x${n}`] = res;
+  }
+  for (const n of [96, 192]) {
+    const res: Record<string, unknown> = { batch: { ts_1thread: BATCH / 10, wasm: BATCH } };
+    const size = 2 * n * n * BATCH;
+    const rng = new Rng(`fft-bench-${n}`);
+    const arena = allocShared(size);
+    for (let i = 0; i < size; i++) arena[i] = rng.normal();
+    const plain = arena.slice(0, size / 10);
+    const measure = (name: string, fft: Fft2, buf: Float64Array, count: number, reps: number): void => {
+      process.stderr.write(`bench fft: ${n}x${n} ${name}…\n`);
+      res[name] = {
+        fwd: time(() => fft.forward(buf, count), reps, NaN),
+        fwd_inv: time(() => { fft.forward(buf, count); fft.inverse(buf, count); }, reps, NaN),
+      };
+    };
+    measure('ts_1thread', createFft2(n, n, { backend: 'ts' }), plain, BATCH / 10, 3);
+    if (wasmAvailable()) {
+      measure('wasm_1thread_arena', createFft2(n, n, { backend: 'wasm' }), arena, BATCH, 7);
+      const w2 = createParallelFft2(n, n, { threads: 2, backend: 'wasm' });
+      measure('wasm_2threads_arena', w2, arena, BATCH, 7);
+      w2.close();
     }
     freeShared(arena);
     out[`${n}x${n}`] = res;

@@ -11,7 +11,7 @@
 import type { NdArray } from '../npy/types.js';
 import { formatShape } from '../npy/npy.js';
 import { counted, printable, shownJson } from '../text.js';
-import { nonSquarePatternsMessage, powerOfTwo, powerOfTwoCropAdvice } from './hdf5/frames.js';
+import { nonSquarePatternsMessage, powerOfTwoCropAdvice, wasmFftSide } from './hdf5/frames.js';
 
 /**
  * The largest total intensity of one pattern the float32 engine takes: float32 holds 3.4e38; with counts
@@ -33,14 +33,14 @@ export function noPixelPatternsMessage(file: string, shape: readonly number[]): 
 }
 
 /**
- * Patterns of a side the WebAssembly FFT does not take (a power of two, at least 2), with reconstruction.fftBackend wasm,
+ * Patterns of a side the WebAssembly FFT does not take (at least 2, no prime factor but 2, 3 and 5), with reconstruction.fftBackend wasm,
  * which is refused rather than run on the TypeScript FFT (`auto` does that, in float64). Of measured data (`frames`)
  * it names the crop that makes them a power of two (`bin`: reconstruction.binSize).
  */
 export function wasmSizeMessage(file: string, key: string, side: number, frames: boolean, bin: number): string {
   const crop = frames && side >= 2 ? `${powerOfTwoCropAdvice(file, side, bin, true)}; or ` : '';
-  return `${file}: key '${printable(key)}': expected patterns whose side is a power of two ≥ 2 for reconstruction.fftBackend wasm (the WebAssembly FFT ` +
-    `takes no other); found ${side}×${side}: ${crop}set fftBackend auto (the TypeScript FFT, in float64)`;
+  return `${file}: key '${printable(key)}': expected patterns whose side is ≥ 2 with no prime factor but 2, 3 and 5 for reconstruction.fftBackend wasm ` +
+    `(the WebAssembly FFT takes no other); found ${side}×${side}: ${crop}set fftBackend auto (the TypeScript FFT, in float64)`;
 }
 
 /** A file of no pattern at all (or none of the first reconstruction.nImages). */
@@ -109,7 +109,7 @@ export function patternRefusals(p: PatternsToCheck): string[] {
   const out: string[] = [];
   if (p.H !== p.W) out.push(nonSquarePatternsMessage(p.file, p.key, p.H, p.W, p.frames ?? false));
   else if (p.H === 0) out.push(noPixelPatternsMessage(p.file, p.storedShape ?? [p.n, p.H, p.W]));
-  else if (p.fftBackend === 'wasm' && (p.H < 2 || !powerOfTwo(p.H))) out.push(wasmSizeMessage(p.file, p.key, p.H, p.frames ?? false, p.binSize ?? 1));
+  else if (p.fftBackend === 'wasm' && (p.H < 2 || !wasmFftSide(p.H))) out.push(wasmSizeMessage(p.file, p.key, p.H, p.frames ?? false, p.binSize ?? 1));
   const n = p.nImages !== undefined && p.nImages !== null ? Math.min(p.nImages, p.n) : p.n;
   if (n < 1) out.push(noPatternsMessage(p.file));
   const sc = p.scale ?? { scale: 1, present: false };

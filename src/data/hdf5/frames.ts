@@ -123,6 +123,27 @@ export interface FrameWindow extends SlabWindow {
 /** True when `n` is a power of two. */
 export const powerOfTwo = (n: number): boolean => n >= 1 && (n & (n - 1)) === 0;
 
+/**
+ * True when the WebAssembly complex128 FFT takes patterns of side `n`: n ≥ 1 with no prime factor but 2, 3 and 5
+ * (powers of two on its radix-4/2 path, the others on its mixed-radix one; float32 needs a power of two).
+ */
+export function wasmFftSide(n: number): boolean {
+  if (!Number.isInteger(n) || n < 1) return false;
+  for (const p of [2, 3, 5]) while (n % p === 0) n /= p;
+  return n === 1;
+}
+
+/**
+ * What patterns of a side `side` that is not a power of two run on, as the warnings say it: float64 on the
+ * WebAssembly FFT (sides 2^a·3^b·5^c), or float64 on the TypeScript FFT (any other).
+ */
+function notPowerOfTwoRun(side: number): string {
+  return wasmFftSide(side)
+    ? '--precision float32 (the default) needs one: the reconstruction runs in float64, on the WebAssembly FFT (docs/fft.md)'
+    : '--precision float32 (the default) needs one, and the WebAssembly FFT a side with no prime factor but 2, 3 and 5: the reconstruction ' +
+      'runs in float64 with the TypeScript FFT, tens of times slower (fftBackend wasm refuses it; docs/fft.md)';
+}
+
 /** The largest power of two ≤ `n` (n ≥ 1). */
 export const powerOfTwoBelow = (n: number): number => 2 ** Math.floor(Math.log2(n));
 
@@ -160,7 +181,7 @@ export function prepFlags(prep: FramePrep): string {
 /**
  * The window of `prep` on frames [H, W] of dataset `key`, checked before anything is read: a crop wholly inside the
  * frames, a binning that divides the window's sides. A side of the patterns that is not a power of two is a warning
- * (pushed on `warnings`): the WebAssembly FFT, and so the float32 precision, needs one.
+ * (pushed on `warnings`): the float32 precision needs one (and the WebAssembly FFT one with no prime factor but 2, 3, 5).
  */
 export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, prep: FramePrep | undefined, warnings: string[]): FrameWindow {
   const bin = prep?.binSize ?? 1;
@@ -192,8 +213,8 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
   if (!powerOfTwo(out[0]) || !powerOfTwo(out[1])) {
     // a crop's side may be any; without one (a binning or an orientation of the whole frames) the frames' side is the patterns'
     const advice = out[0] === out[1] && out[0] > 1 ? `; ${powerOfTwoCropAdvice(r.file, out[0], bin, crop !== undefined)}` : '';
-    warnings.push(`${r.file}: key '${key}': ${flags} makes ${out[0]}×${out[1]} patterns, not a power of two: the WebAssembly FFT (and so ` +
-      `--precision float32, the default) needs one: the reconstruction runs in float64 with the slower TypeScript FFT (fftBackend wasm refuses it; docs/fft.md)${advice}`);
+    const run = out[0] === out[1] ? notPowerOfTwoRun(out[0]) : '--precision float32 (the default) needs one';
+    warnings.push(`${r.file}: key '${key}': ${flags} makes ${out[0]}×${out[1]} patterns, not a power of two: ${run}${advice}`);
   }
   const ry0 = Math.max(0, y0), rx0 = Math.max(0, x0);
   const read = { y0: ry0, x0: rx0, h: Math.min(H, y0 + h) - ry0, w: Math.min(W, x0 + w) - rx0 };
@@ -206,8 +227,7 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
  */
 export function wholeFramesNotPowerOfTwo(file: string, key: string, side: number): string {
   return `${file}: key '${printable(key)}': the file's ${side}×${side} frames are read whole (no --crop-size: the frames' own size, the default), ` +
-    'not a power of two a side: the WebAssembly FFT (and so --precision float32, the default) needs one: the reconstruction runs in float64 ' +
-    `with the slower TypeScript FFT (fftBackend wasm refuses it; docs/fft.md); ${powerOfTwoCropAdvice(file, side, 1, false)}`;
+    `not a power of two a side: ${notPowerOfTwoRun(side)}; ${powerOfTwoCropAdvice(file, side, 1, false)}`;
 }
 
 /**
