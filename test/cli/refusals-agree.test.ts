@@ -214,6 +214,17 @@ test('patterns of a power-of-two side pass fftBackend wasm: lsqml runs the NPZ a
   }
 });
 
+test('patterns of a side 2·3 pass fftBackend wasm too (its mixed-radix path): lsqml runs the NPZ and the CXI file in float64, inspect --check finds no problem', () => {
+  const six = npz('six-wasm', (a) => { a.diffraction = { dtype: '<f4', shape: [n, 6, 6], data: Float32Array.from({ length: n * 36 }, (_, i) => 1 + (i % 7)) }; a.probeGuess = { dtype: '<c8', shape: [6, 6], data: new Float32Array(72).fill(1) }; });
+  for (const file of [six, cxi('six-wasm', Float32Array.from({ length: n * 36 }, (_, i) => 1 + (i % 5)), [n, 6, 6])]) {
+    const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, `six-wasm-${file.split('.').pop()}`), '--epochs', '2', '--config', wasm]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /these 6×6 patterns run on the WebAssembly FFT and kernels/);
+    const check = ptychostudy(['inspect', '--check', '--config', wasm, file]);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+  }
+});
+
 test('NPZ, a float16 key lsqml never reads (scan_index, or a key outside DATA-001): lsqml runs the file, inspect --check warns of it and finds no problem (was: the file refused)', () => {
   for (const key of ['scan_index', 'extra_half']) {
     const members: Record<string, Uint8Array> = {};
