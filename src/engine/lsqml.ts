@@ -411,7 +411,8 @@ export class LsqmlEngine {
     else if (dims.wasm) for (let k = 0; k < n2; k++) ctx.maskR[k] = ctx.mask[k];
     const arenaFor = (): WorkerInit['arena'] => {
       if (!arena) return null;
-      const block = allocShared(4 * N * N);
+      // two images to stream through, and the mixed-radix kernel's work area at the end (fft-wasm.ts)
+      const block = allocShared(4 * N * N + (plan!.mix !== null ? Math.ceil(plan!.workBytes / 8) : 0));
       arenaBlocks.push(block);
       const ctxScratch = scratchFor();
       return {
