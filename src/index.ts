@@ -70,6 +70,8 @@ export {
   runLsqml, LsqmlEngine, type LsqmlInput, type LsqmlResult, type ProbeInput, type LsqmlHooks, type EpochInfo, type MinibatchCapture,
   type MinibatchResult,
 } from './engine/lsqml.js';
+export { LSQML_STATE_VERSION, type LsqmlState } from './engine/lsqml-state.js';
+export type { RngState } from './math/rng.js';
 export { syntheticProblem, type SyntheticSpec, type SyntheticProblem } from './engine/synthetic.js';
 export type { PatchGeometry } from './engine/patches.js';
 export type { JointSystem } from './engine/stepsize.js';

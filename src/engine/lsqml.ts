@@ -17,6 +17,7 @@ import { getArena, pow2Plan, WasmFft2F32 } from '../math/fft-wasm.js';
 import { isPowerOfTwo } from '../math/fft-ts.js';
 import { lsqmlWasmKernels, modeKernelsOn, type LsqmlWasm } from './wasm-kernels.js';
 import { Rng } from '../math/rng.js';
+import { LSQML_STATE_VERSION, type LsqmlState } from './lsqml-state.js';
 import type { ComplexImage } from '../math/image.js';
 import { removeAmbiguity, positionsRoi, probeRescaleFactor, type Roi } from './constraints.js';
 import {
@@ -118,6 +119,18 @@ export interface LsqmlHooks {
    * between epochs (a macrotask), so that a timer or a signal handler can abort it.
    */
   signal?: AbortSignal;
+  /**
+   * Starts from a state an earlier run of the same input and options saved (`onCheckpoint`, LsqmlEngine.saveState)
+   * after epoch k: the run goes on with epoch k, and its result is the one the uninterrupted run gives, bit for bit.
+   */
+  resume?: LsqmlState;
+  /** Epochs between two `onCheckpoint` calls (after epoch `checkpointEvery` − 1, 2·`checkpointEvery` − 1, …; not after the last). */
+  checkpointEvery?: number;
+  /**
+   * Receives the state every `checkpointEvery` epochs, and when `signal` stops the run after an epoch not saved yet;
+   * the state is the engine's own copy, the caller may keep it.
+   */
+  onCheckpoint?: (state: LsqmlState) => void;
 }
 
 export interface LsqmlResult {
@@ -258,6 +271,8 @@ export class LsqmlEngine {
   private readonly aPois: Float64Array;
   /** The mode orthogonalisation's loops over pixels on the WASM kernels (M > 1 with the kernels). */
   private modeKernels: ModeKernels | null = null;
+  /** How many of `warnings` the engine's start gave (the rest came from the epochs run, and are part of its state). */
+  private startWarnings = 0;
   private closed = false;
 
   private constructor(input: LsqmlInput, options: LsqmlOptions, dims: EngineDims, ctx: Ctx, pool: PhasePool, fft: EngineFft,
@@ -456,6 +471,7 @@ export class LsqmlEngine {
     if (outside > 0) {
       engine.warnings.push(`${outside} of ${n} patches extend beyond the ${H}×${W} object buffer (edge pixels are replicated there, as in pty-chi)`);
     }
+    engine.startWarnings = engine.warnings.length;
     return engine;
   }
 
@@ -485,6 +501,62 @@ export class LsqmlEngine {
       this.precond = Float64Array.from(s.preconditioner);
       dampedInverse(this.precond, this.options.preconditioningDampingFactor, this.ctx.invDen);
     }
+  }
+
+  /** Everything the next epoch depends on, after `lossHistory.length` epochs (lsqml-state.ts): copies. */
+  saveState(): LsqmlState {
+    return {
+      version: LSQML_STATE_VERSION, epochsDone: this.lossHistory.length, precision: this.precision,
+      object: this.ctx.obj.slice(), probe: this.ctx.probe.slice(),
+      preconditioner: this.precond ? Float64Array.from(this.precond) : null, poissonStepState: Float64Array.from(this.aPois),
+      batchRng: this.batchRng.getState(), noiseRng: this.noiseRng.getState(),
+      lossHistory: this.lossHistory.slice(), epochSeconds: this.epochSeconds.slice(), risingSince: this.risingSince,
+      warnings: this.warnings.slice(this.startWarnings),
+    };
+  }
+
+  /**
+   * Continues from a state saved by an engine of the same input and options (before this one has run an epoch):
+   * the next epoch is `state.epochsDone`. A state that does not fit this engine (another version, precision or
+   * shape, more epochs than the options ask for) is an LsqmlInputError naming what differs; nothing is changed then.
+   */
+  restoreState(state: LsqmlState): void {
+    if (this.lossHistory.length > 0) throw new UsageError('restoreState: the engine has run epochs already; restore a state into a new engine');
+    const bad = (what: string, expected: string, found: unknown): never => {
+      throw new LsqmlInputError(`saved state: ${what}: expected ${expected}; found ${typeof found === 'string' ? found : JSON.stringify(found)}`);
+    };
+    if (state === null || typeof state !== 'object') bad('the state', 'an object (LsqmlEngine.saveState)', String(state));
+    if (state.version !== LSQML_STATE_VERSION) bad('version', String(LSQML_STATE_VERSION), state.version);
+    const k = state.epochsDone;
+    if (!Number.isInteger(k) || k < 0 || k > this.options.epochs) bad('epochsDone', `an integer in 0…${this.options.epochs} (the epochs asked for)`, k);
+    if (state.precision !== this.precision) bad('precision', this.precision, state.precision);
+    const sized = (name: string, a: unknown, type: Float32ArrayConstructor | Float64ArrayConstructor, length: number): void => {
+      if (!(a instanceof type) || a.length !== length) {
+        bad(name, `a ${type.name} of ${length} values`, a instanceof Float32Array || a instanceof Float64Array ? `a ${a.constructor.name} of ${a.length}` : kindOf(a));
+      }
+    };
+    const held = this.ctx.obj instanceof Float32Array ? Float32Array : Float64Array;
+    sized('object', state.object, held, this.ctx.obj.length);
+    sized('probe', state.probe, held, this.ctx.probe.length);
+    if (state.preconditioner !== null || k > 0) sized('preconditioner', state.preconditioner, Float64Array, this.H * this.W);
+    sized('poissonStepState', state.poissonStepState, Float64Array, this.n);
+    for (const [name, h] of [['lossHistory', state.lossHistory], ['epochSeconds', state.epochSeconds]] as const) {
+      if (!Array.isArray(h) || h.length !== k || !h.every((v) => typeof v === 'number' && Number.isFinite(v))) bad(name, `${k} finite numbers (epochsDone)`, Array.isArray(h) ? `${h.length} values` : kindOf(h));
+    }
+    if (!Number.isInteger(state.risingSince) || state.risingSince < -1 || state.risingSince >= Math.max(k, 1)) bad('risingSince', `−1 or an epoch below ${k}`, state.risingSince);
+    if (!Array.isArray(state.warnings) || !state.warnings.every((w) => typeof w === 'string')) bad('warnings', 'an array of strings', kindOf(state.warnings));
+    const batch = new Rng(0), noise = new Rng(0);
+    try { batch.setState(state.batchRng); noise.setState(state.noiseRng); } catch (err) { bad('random streams', 'two RngState', (err as Error).message); }
+    this.ctx.obj.set(state.object);
+    this.ctx.probe.set(state.probe);
+    this.batchRng.setState(state.batchRng);
+    this.noiseRng.setState(state.noiseRng);
+    this.aPois.set(state.poissonStepState);
+    if (state.preconditioner !== null) this.setState({ preconditioner: state.preconditioner });
+    this.lossHistory.push(...state.lossHistory);
+    this.epochSeconds.push(...state.epochSeconds);
+    this.risingSince = state.risingSince;
+    this.warnings.push(...state.warnings);
   }
 
   /** The illumination map of the current probe (preconditioner.ts's `illumination`, by row parts on every thread). */
@@ -778,13 +850,15 @@ export class LsqmlEngine {
 export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions> = {}, hooks: LsqmlHooks = {}): Promise<LsqmlResult> {
   // a JavaScript caller's hooks that are not an object, or name a hook there is not (`onProgress`): refused, not ignored
   if (hooks === null || typeof hooks !== 'object') throw new UsageError(`runLsqml: hooks ${hooks === null ? 'null' : typeof hooks}: expected an object ({ onEpoch, signal }) or undefined`);
-  const hookNames = Object.keys({ onEpoch: 0, betweenEpochs: 0, signal: 0 } satisfies Record<keyof LsqmlHooks, 0>);
+  const hookNames = Object.keys({ onEpoch: 0, betweenEpochs: 0, signal: 0, resume: 0, checkpointEvery: 0, onCheckpoint: 0 } satisfies Record<keyof LsqmlHooks, 0>);
   for (const k of Object.keys(hooks)) {
     if (!hookNames.includes(k)) throw new UsageError(`runLsqml: option \`${k}\`: expected no such option (it takes ${hookNames.map((n) => `\`${n}\``).join(', ')})`);
   }
-  for (const k of ['onEpoch', 'betweenEpochs'] as const) {
+  for (const k of ['onEpoch', 'betweenEpochs', 'onCheckpoint'] as const) {
     if (hooks[k] !== undefined && typeof hooks[k] !== 'function') throw new UsageError(`runLsqml: \`${k}\` ${typeof hooks[k]}: expected a function or undefined`);
   }
+  const every = hooks.checkpointEvery ?? 0;
+  if (!Number.isInteger(every) || every < 0) throw new UsageError(`runLsqml: \`checkpointEvery\` ${String(every)}: expected an integer ≥ 0 (0: no checkpoints)`);
   const signal = hooks.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new UsageError(`\`signal\` ${typeof signal}: expected an AbortSignal (new AbortController().signal) or undefined`);
@@ -794,11 +868,22 @@ export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions>
   if (signal?.aborted) throw new LsqmlAbortedError(0, options.epochs ?? DEFAULT_LSQML_OPTIONS.epochs, [], signal.reason);
   const engine = await LsqmlEngine.create(input, options);
   try {
-    for (let e = 0; e < engine.options.epochs; e++) {
-      if (signal?.aborted) throw stopped(engine);
+    if (hooks.resume !== undefined) engine.restoreState(hooks.resume);
+    let saved = engine.lossHistory.length;
+    const save = (): void => {
+      if (!hooks.onCheckpoint || saved === engine.lossHistory.length) return;
+      hooks.onCheckpoint(engine.saveState());
+      saved = engine.lossHistory.length;
+    };
+    for (let e = engine.lossHistory.length; e < engine.options.epochs; e++) {
+      if (signal?.aborted) {
+        if (every > 0) save();
+        throw stopped(engine);
+      }
       const loss = engine.runEpoch(e);
       hooks.onEpoch?.({ epoch: e, loss, seconds: engine.epochSeconds[e] });
       if (e + 1 < engine.options.epochs) {
+        if (every > 0 && (e + 1) % every === 0) save();
         if (hooks.betweenEpochs) await hooks.betweenEpochs();
         else if (signal !== undefined) await new Promise((done) => setImmediate(done));
       }

@@ -68,6 +68,12 @@ export function logFactorial(k: number): number {
 
 export type Seed = number | string | bigint;
 
+/**
+ * Where a stream stands: its four state words (signed 32-bit integers) and the cached second normal of
+ * Marsaglia's pair. `setState(getState())` on a stream of the same seed continues it draw for draw.
+ */
+export interface RngState { words: [number, number, number, number]; spare: number; hasSpare: boolean }
+
 export class Rng {
   /** The 64-bit key this stream was seeded from (after reducing number/string seeds). */
   readonly key: bigint;
@@ -99,6 +105,24 @@ export class Rng {
     h = fnv1a64(Uint8Array.of(0xff), h); // separator: parent key | 0xff | label
     h = fnv1a64(bytes, h);
     return new Rng(h);
+  }
+
+  /** Where this stream stands (a copy): see RngState. */
+  getState(): RngState {
+    return { words: [this.s0, this.s1, this.s2, this.s3], spare: this.spare, hasSpare: this.hasSpare };
+  }
+
+  /** Continues from `state` (getState's): the next draws are those the stream it came from would have made. */
+  setState(state: RngState): void {
+    const w = state.words;
+    if (!Array.isArray(w) || w.length !== 4 || !w.every((v) => Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff)) {
+      throw new RangeError(`Rng.setState: words must be four signed 32-bit integers, got ${JSON.stringify(w)}`);
+    }
+    if ((w[0] | w[1] | w[2] | w[3]) === 0) throw new RangeError('Rng.setState: the all-zero state is a fixed point');
+    if (typeof state.hasSpare !== 'boolean' || !Number.isFinite(state.spare)) throw new RangeError('Rng.setState: spare must be finite and hasSpare a boolean');
+    [this.s0, this.s1, this.s2, this.s3] = w;
+    this.spare = state.spare;
+    this.hasSpare = state.hasSpare;
   }
 
   /** Next 32-bit output as an unsigned integer in [0, 2^32). */
