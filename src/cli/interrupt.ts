@@ -39,7 +39,9 @@ export function stoppedWord(signal: StopSignal): string {
 
 /**
  * Calls `onStop` (which records, then prints, synchronously) on the first SIGINT, SIGTERM or SIGHUP, then exits
- * with the signal's status, even when `onStop` throws. The listeners stay while the first signal is handled: Ctrl-C often comes twice (under
+ * with the signal's status, even when `onStop` throws — unless it returns 'later': it has asked its work to stop
+ * (an AbortSignal: `lsqml` ends the epoch under way and saves its checkpoint), which then ends the command with that
+ * status itself, and later signals are let pass meanwhile. The listeners stay while the first signal is handled: Ctrl-C often comes twice (under
  * `npm start` the terminal signals npm and this process, and npm passes its signal on), and a second signal
  * must not kill the process before it has said what was kept. Returns the function that removes them.
  *
@@ -47,15 +49,16 @@ export function stoppedWord(signal: StopSignal): string {
  * last listener goes, and drops a signal that came during synchronous work (a SLURM call) and waits to be
  * handled — so between the two, a listener is always there.
  */
-export function onStop(onStop: (signal: StopSignal) => void): () => void {
+export function onStop(onStop: (signal: StopSignal) => void | 'later'): () => void {
   let stopping = false;
   const handler = (signal: StopSignal): void => {
     if (stopping) return;
     stopping = true;
+    let later = false;
     try {
-      onStop(signal);
+      later = onStop(signal) === 'later';
     } finally {
-      process.exit(SIGNAL_EXIT_CODE[signal]);
+      if (!later) process.exit(SIGNAL_EXIT_CODE[signal]);
     }
   };
   for (const s of STOP_SIGNALS) process.on(s, handler);

@@ -46,6 +46,9 @@ export class LsqmlInputError extends InputError {
  */
 export { MAX_FLOAT32_PATTERN_TOTAL };
 
+/** How the message of a state restoreState refuses starts. */
+export const SAVED_STATE = 'saved state: ';
+
 /** Epochs in a row a loss may stay above the divergence limit before the run stops (checkDivergence). */
 export const DIVERGENCE_PATIENCE = 3;
 
@@ -523,7 +526,7 @@ export class LsqmlEngine {
   restoreState(state: LsqmlState): void {
     if (this.lossHistory.length > 0) throw new UsageError('restoreState: the engine has run epochs already; restore a state into a new engine');
     const bad = (what: string, expected: string, found: unknown): never => {
-      throw new LsqmlInputError(`saved state: ${what}: expected ${expected}; found ${typeof found === 'string' ? found : JSON.stringify(found)}`);
+      throw new LsqmlInputError(`${SAVED_STATE}${what}: expected ${expected}; found ${typeof found === 'string' ? found : JSON.stringify(found)}`);
     };
     if (state === null || typeof state !== 'object') bad('the state', 'an object (LsqmlEngine.saveState)', String(state));
     if (state.version !== LSQML_STATE_VERSION) bad('version', String(LSQML_STATE_VERSION), state.version);

@@ -313,12 +313,17 @@ export const SlurmSettingsSchema = z.object({
     .default(() => []).meta(doc('further sbatch options, each as one argument (e.g. --constraint=haswell), written into every job script')),
 }).strict().meta(doc('the SLURM options of every job of a study run with executor slurm'));
 
+/** Epochs between two checkpoints of `ptychostudy lsqml` by default (docs/lsqml.md, "Checkpoints": what one costs). */
+export const DEFAULT_CHECKPOINT_EVERY = 10;
+
 export const ExecutionSettingsSchema = z.object({
   jobs: positiveInt().nullable().default(null)
     .meta(doc('reconstructions (Phase F), and comparisons (Phase G), run at once, each in a worker thread; null: the number of cores (comparisons: one at a time in the main thread on two cores or fewer; executor slurm: see slurm.tasks)')),
   executor: z.enum(['local', 'slurm'], { error: 'local or slurm' }).default('local')
     .meta(doc('who runs the jobs: local (this machine, worker threads) or slurm (one job array per phase, docs/slurm.md)')),
   slurm: SlurmSettingsSchema.prefault({}),
+  checkpointEvery: nonNegativeInt().default(DEFAULT_CHECKPOINT_EVERY)
+    .meta(doc('epochs between two checkpoints of `ptychostudy lsqml` (<out>/lsqml-checkpoint.npz, also written when a signal stops the run), from which the same command continues after a stop with the bytes of an uninterrupted run; 0: none (docs/lsqml.md, "Checkpoints")', 'epochs')),
 }).strict().brand<'ExecutionSettings'>();
 
 // ─── a whole study ───────────────────────────────────────────────────────────────────────────────────

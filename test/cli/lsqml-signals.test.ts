@@ -1,7 +1,8 @@
 /**
  * Ctrl-C (SIGINT) and SIGTERM during `ptychostudy lsqml`: the run stops at the end of the epoch under way,
- * says that nothing was written, where its log is and how to start over, and ends with 130 or 143; the next
- * run into the same folder moves that log to history/.
+ * says that nothing was written, where its log is and how to start over (without checkpoints: SIGINT here) or
+ * continue (with them: SIGTERM here, the default), and ends with 130 or 143; the next run into the same folder
+ * moves that log to history/.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,9 +18,11 @@ const root = tempDir('lsqml-signals');
 const ds = writeSyntheticDataset(join(root, 'data.npz'), { size: 32, height: 80, width: 80, positions: 100, photons: 1e4, poisson: true, seed: 3 });
 
 for (const [signal, code, word] of [['SIGINT', 130, 'interrupted'], ['SIGTERM', 143, 'terminated \\(SIGTERM\\)']] as const) {
-  test(`lsqml: ${signal} during the epochs ends with ${code}, writes no result and says how to start over`, { timeout: 60_000 }, async () => {
+  const checkpoints = signal === 'SIGTERM';
+  test(`lsqml: ${signal} during the epochs ends with ${code}, writes no result and says how to ${checkpoints ? 'continue (checkpoints)' : 'start over (no checkpoints)'}`, { timeout: 60_000 }, async () => {
     const out = join(root, `out-${signal}`);
-    const args = ['lsqml', '--input', ds.path, '--out', out, '--epochs', '5000', '--batch-size', '50', '--threads', signal === 'SIGINT' ? '1' : '2'];
+    const args = ['lsqml', '--input', ds.path, '--out', out, '--epochs', '5000', '--batch-size', '50', '--threads', signal === 'SIGINT' ? '1' : '2',
+      ...(checkpoints ? [] : ['--checkpoint-every', '0'])];
     const child = spawn(process.execPath, [CLI, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
@@ -31,10 +34,12 @@ for (const [signal, code, word] of [['SIGINT', 130, 'interrupted'], ['SIGTERM', 
     assert.ok(done >= 2 && done < 5000, stderr);
     const pattern = `\\nptychostudy lsqml: ${word} after ${done} of 5000 epochs; no result was written \\(the reconstruction is written after the last epoch\\) ` +
       `and the earlier files of ${out} are as they were\\.\\nThe log of those epochs is in ${out}/\\.staging-lsqml-\\*-${child.pid}/lsqml\\.log; ` +
-      `the next run into ${out} moves it to ${out}/history/\\. Start over with: ptychostudy ${args.join(' ')}\\n$`;
+      `the next run into ${out} moves it to ${out}/history/\\. ` +
+      (checkpoints ? `The state after epoch ${done - 1} is in ${out}/lsqml-checkpoint\\.npz; continue with: ` : 'Start over with: ') + `ptychostudy ${args.join(' ')}\\n$`;
     assert.match(stderr, new RegExp(pattern.replace(/\//g, '\\/')));
     assert.ok(!existsSync(join(out, 'reconstruction.npz')));
     assert.ok(!existsSync(join(out, '.lsqml.lock')), 'the lock is released');
+    assert.equal(existsSync(join(out, 'lsqml-checkpoint.npz')), checkpoints);
     const staging = readdirSync(out).filter((n) => n.startsWith('.staging-lsqml-'));
     assert.equal(staging.length, 1);
     assert.ok(staging[0]!.endsWith(`-${child.pid}`));

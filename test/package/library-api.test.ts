@@ -235,7 +235,7 @@ test('runLsqmlJob, exportPtychodusProduct and runLsqml: an option they do not ta
   const dir = tempDir('lib-names-one');
   const input = join(dir, 'never-read.npz'), out = join(dir, 'out');
   await assert.rejects(runLsqmlJob({ input, outputDir: out, settings: { epochs: 2 }, onProgress: () => {} } as never),
-    usage(/^runLsqmlJob: option `onProgress`: expected no such option \(the progress callback is the second argument, runLsqmlJob\(options, onProgress\); it takes `input`, `inputNpz`, `outputDir`, `settings`, `signal`, `settingsOrigin`\)$/));
+    usage(/^runLsqmlJob: option `onProgress`: expected no such option \(the progress callback is the second argument, runLsqmlJob\(options, onProgress\); it takes `input`, `inputNpz`, `outputDir`, `settings`, `signal`, `settingsOrigin`, `checkpoint`\)$/));
   await assert.rejects(runLsqmlJob(undefined as never), usage(/^runLsqmlJob: options undefined: expected an object naming `input`, `outputDir`, `settings`$/));
   await assert.rejects(runLsqmlJob({ input, outputDir: out, settings: {} }, 'progress' as never), usage(/^runLsqmlJob: `onProgress` "progress": expected a function or undefined$/));
   await assert.rejects(exportPtychodusProduct({ input: dir, out: join(dir, 'p.h5'), pixelSize: 1e-8 } as never),

@@ -15,6 +15,7 @@ import type { JobProgress } from '../../study/reconstruct/lsqml-job.js';
 import { sameCommand } from '../rerun.js';
 import { fit, lineWidth, redrawsInPlace } from '../progress/terminal.js';
 import { refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
+import { PHASE_F } from '../../study/hub/layout.js';
 
 /** Old names of --out, --input and --epochs, still accepted (the reference study's ptychi_reconstruct_tike.py). */
 const OLD_OUT = ['--output-dir'];
@@ -25,7 +26,7 @@ const ALGORITHM = 'LSQML';
 
 const FLAGS: Record<string, string> = {
   config: '--config', ...ENGINE_FLAGS,
-  'reconstruction.threads': '--threads', 'reconstruction.precision': '--precision',
+  'reconstruction.threads': '--threads', 'reconstruction.precision': '--precision', 'execution.checkpointEvery': '--checkpoint-every',
 };
 
 interface LsqmlFlags extends EngineFlags {
@@ -40,6 +41,7 @@ interface LsqmlFlags extends EngineFlags {
   precision?: string;
   overwrite?: boolean;
   keepSame?: boolean;
+  checkpointEvery?: string;
 }
 
 /**
@@ -76,15 +78,17 @@ export function progressPrinter(out: NodeJS.WritableStream & { columns?: number 
 
 /**
  * What `lsqml` prints when stopped by `signal` after `done` of `epochs` epochs: that no result was written,
- * where the log so far is and where it goes, and the command that starts over.
+ * where the log so far is and where it goes, and the command that starts over — or, when `checkpoint` names the
+ * file that holds the state after those epochs, continues.
  */
-export function stoppedMessage(signal: StopSignal, done: number, epochs: number, out: string, pid: number, args: readonly string[]): string {
+export function stoppedMessage(signal: StopSignal, done: number, epochs: number, out: string, pid: number, args: readonly string[], checkpoint: string | null = null): string {
   const again = sameCommand(args);
   const when = done === 0 ? 'before its first epoch ended' : `after ${done} of ${epochs} epochs`;
   const log = done === 0 ? '' : `The log of those epochs is in ${join(out, `.staging-lsqml-*-${pid}`, 'lsqml.log')}; the next run into ` +
     `${out} moves it to ${join(out, 'history')}/. `;
+  const next = checkpoint !== null && done > 0 ? `The state after epoch ${done - 1} is in ${checkpoint}; continue with: ${again}` : `Start over with: ${again}`;
   return `ptychostudy lsqml: ${stoppedWord(signal)} ${when}; no result was written (the reconstruction is written after the last epoch) ` +
-    `and the earlier files of ${out} are as they were.\n${log}Start over with: ${again}`;
+    `and the earlier files of ${out} are as they were.\n${log}${next}`;
 }
 
 export function register(program: Command): void {
@@ -107,9 +111,13 @@ export function register(program: Command): void {
       'are not used here, and a warning names those that differ from their defaults); flags override it. pty-chi\'s option ' +
       'names and what they are called here: docs/lsqml.md, "pty-chi\'s options here"; PtyPy\'s parameters (numiter, ' +
       'ML_type, illumination, …) and its .ptyd and .ptyr files: docs/real-data.md, "Coming from PtyPy".\n\n' +
+      'Checkpoints: every --checkpoint-every epochs (default: ' + settingsDefaults().execution.checkpointEvery + '; 0: none), and when a signal stops the run, its state goes to ' +
+      '<out>/lsqml-checkpoint.npz; the same command (same input, start files and settings; --epochs, --threads and --checkpoint-every may change) ' +
+      'then continues from it, says "continues from epoch k of N", and gives the bytes an uninterrupted run gives. A checkpoint of another run, or one that ' +
+      'cannot be read, is refused (exit 2): remove it to start over. It is removed once the result is in <out> (a run that diverged keeps it).\n\n' +
       'Exit codes: 0 done; 1 the reconstruction diverged or failed (a full disk: the file named, only the log kept); 2 bad usage or bad input, nothing written; ' +
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): the run stops at the end of the epoch under way and writes ' +
-      'no result (its log so far moves to <out>/history/ with the next run); the same command starts over.')
+      'no result (its log so far moves to <out>/history/ with the next run) but its checkpoint; the same command continues (without checkpoints: starts over).')
     .option('--input <file>', 'dataset: NPZ (diffraction, xcoords, ycoords, probeGuess unless --probe-model or --init-probe file: gives the probe, optional objectGuess), CXI or PtyPy .ptyd (required)')
     .addOption(new Option('--input-npz <file>').hideHelp())
     .addOption(new Option('--num-epochs <n>').hideHelp())
@@ -139,6 +147,8 @@ export function register(program: Command): void {
       '(PtyPy stores a photon energy) and for an NPZ (docs/real-data.md, "Radiation")');
   addFrameOptions(cmd, 'the file (refused for a dataset NPZ)')
     .option('--overwrite', 'replace an existing reconstruction in --out; its files, and its report, move to <out>/history/ (default: refuse)')
+    .option('--checkpoint-every <n>', 'epochs between two checkpoints in <out>/lsqml-checkpoint.npz, from which the same command continues after a stop; 0: none ' +
+      `(default: ${settingsDefaults().execution.checkpointEvery})`)
     .addOption(new Option('--keep-same', 'when --out holds a reconstruction of the same input (size, SHA-256) with the same settings (all but ' +
       '--threads), keep it, say so and exit 0; one of another input or with other settings is refused (exit 2) naming what differs ' +
       '(default: refuse any existing reconstruction)').conflicts('overwrite'))
@@ -168,6 +178,7 @@ export function register(program: Command): void {
           nImages: integerFlag('--n-images', flags.nImages),
           threads: integerFlag('--threads', flags.threads),
         },
+        execution: { checkpointEvery: integerFlag('--checkpoint-every', flags.checkpointEvery) },
       }, FLAGS);
       // What the settings file asks for that lsqml does not do is said when the command ends having run (exit 0
       // or 1), as the notes of settingsFrom, so that a refusal stays one line: a file shared with `run` may ask for
@@ -203,16 +214,38 @@ export function register(program: Command): void {
       progress.status(`reading ${opts.input} (${formatBytes(statSync(opts.input).size)}) and preparing the first epoch …`);
       // Ctrl-C or SIGTERM: the job stops at the end of the epoch under way (the event loop runs between
       // epochs). Its files are written only after the last epoch, so none is; the log so far stays in the
-      // job's staging directory, which the next run into --out moves to history/ (standalone.ts).
+      // job's staging directory, which the next run into --out moves to history/ (standalone.ts). With checkpoints,
+      // once the epochs have begun, the job is asked to stop (an AbortSignal) and saves its state first.
       let epochsDone = 0;
+      const every = execution.checkpointEvery;
+      const checkpointPath = join(outputDir, PHASE_F.checkpoint);
+      const stop = new AbortController();
       const removeStopHandlers = onStop((signal) => {
+        if (every > 0 && epochsDone > 0) {
+          stop.abort(signal);
+          return 'later';
+        }
         progress.done();
         process.stderr.write(`\n${stoppedMessage(signal, epochsDone, settings.epochs, outputDir, process.pid, process.argv.slice(2))}\n`);
       });
       let r;
       try {
         const { runLsqmlInto } = await import('../../study/reconstruct/standalone.js');
-        r = await runLsqmlInto(opts, flags.overwrite ?? false, (p) => { epochsDone = p.epoch; progress.update(p); });
+        r = await runLsqmlInto({ ...opts, signal: stop.signal }, flags.overwrite ?? false, (p) => { epochsDone = p.epoch; progress.update(p); }, {
+          every,
+          onResume: (k, n) => {
+            epochsDone = k;
+            progress.done();
+            process.stderr.write(`continues from epoch ${k} of ${n} (checkpoint ${checkpointPath})\n`);
+          },
+        });
+      } catch (err) {
+        const { LsqmlAbortedError } = await import('../../engine/lsqml.js');
+        if (!(err instanceof LsqmlAbortedError)) throw err;
+        progress.done();
+        const signal = stop.signal.reason as StopSignal;
+        process.stderr.write(`\n${stoppedMessage(signal, err.epochsRun, settings.epochs, outputDir, process.pid, process.argv.slice(2), checkpointPath)}\n`);
+        return err.exitCode;
       } finally {
         removeStopHandlers();
         progress.done();

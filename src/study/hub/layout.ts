@@ -172,6 +172,8 @@ export const PHASE_F = {
   runRecord: 'reconstruction_run.json',
   engineLog: 'lsqml.log',
   jobLog: 'reconstruction.log',
+  /** Where `ptychostudy lsqml` keeps the state of its run every few epochs (study/reconstruct/checkpoint.ts). */
+  checkpoint: 'lsqml-checkpoint.npz',
   /** Where a job's replaced outputs move: `history/<run id>/`. */
   history: HISTORY_DIR,
   /** A job writes into `.staging-<run id>/` and its files move into place when it ends. */

@@ -30,7 +30,7 @@
  * reconstruction.npz, to continue it); the probe is probeGuess (or a probe file), with extra incoherent
  * modes made by pty-chi's Hermite recipe (`orthogonalize_initial_probe`).
  */
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
@@ -41,6 +41,7 @@ import { fingerprintSync } from '../../files/fingerprint.js';
 import type { ProbeData } from '../../data/measured.js';
 import { readObjectFile } from '../../data/object-file.js';
 import { checkWritableDir } from '../../files/writable.js';
+import { examineEntry } from '../../files/regular.js';
 import { metadataArray } from '../../data/metadata.js';
 import { positionFromCoord, positionOrigin } from '../../math/positions.js';
 import { saveNpz } from '../../npy/npz.js';
@@ -50,7 +51,9 @@ import { drawPanels } from '../../report/figure.js';
 import { figureRecord, type FigureRecord } from '../hub/figure-record.js';
 import { reconstructionFigureOptions, reconstructionFigureTitle, reconstructionPanels } from '../hub/reconstruction-figure.js';
 import { objectPixelSizeM } from '../../report/scalebar.js';
-import { LsqmlDivergenceError, LsqmlInputError, runLsqml, type LsqmlResult } from '../../engine/lsqml.js';
+import { LsqmlDivergenceError, LsqmlInputError, runLsqml, SAVED_STATE, type LsqmlResult } from '../../engine/lsqml.js';
+import type { LsqmlState } from '../../engine/lsqml-state.js';
+import { readCheckpoint, writeCheckpoint, type RunIdentity } from './checkpoint.js';
 import { addProbeModes } from '../../engine/probe-modes.js';
 import { defaultLsqmlThreads } from '../../engine/cpus.js';
 import { engineOptions } from '../../settings/engine-options.js';
@@ -93,6 +96,15 @@ export interface LsqmlJobOptions {
    * leaves out has its default. `ptychostudy lsqml` gives it.
    */
   settingsOrigin?: SettingsOrigin;
+  /**
+   * Checkpoints (checkpoint.ts): when `path` holds a checkpoint of this run (same input, start files, settings and
+   * engine options but the epoch count and the thread count, same tool version) the job continues from it, after
+   * calling `onResume` with its epoch count; one of another run, or unreadable, is an InputError and nothing is run.
+   * Every `every` epochs (0: never), and when `signal` stops the run, the state is written to `path` (atomically).
+   * The job does not remove it when it ends: its caller does, once the result is where it belongs. `onResume` does
+   * not cross into a worker thread.
+   */
+  checkpoint?: { path: string; every: number; onResume?: (epochsDone: number, epochs: number) => void };
 }
 
 /** The input file `job` names (`input`, or the deprecated `inputNpz`); a UsageError when it names none, or two. */
@@ -260,7 +272,7 @@ export function checkJobOptions(job: LsqmlJobOptions, onProgress?: (p: JobProgre
   // a JavaScript caller's options that are not an object, or name an option this entry does not take (`onProgress`, the
   // second argument): one UsageError, not a TypeError or an option silently ignored
   if (job === null || typeof job !== 'object') throw new UsageError(`runLsqmlJob: options ${shownJson(job)}: expected an object naming \`input\`, \`outputDir\`, \`settings\``);
-  checkOptionNames(job, 'runLsqmlJob', optionNames<LsqmlJobOptions>({ input: true, inputNpz: true, outputDir: true, settings: true, signal: true, settingsOrigin: true }),
+  checkOptionNames(job, 'runLsqmlJob', optionNames<LsqmlJobOptions>({ input: true, inputNpz: true, outputDir: true, settings: true, signal: true, settingsOrigin: true, checkpoint: true }),
     { onProgress: 'the progress callback is the second argument, runLsqmlJob(options, onProgress)' });
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new UsageError(`runLsqmlJob: \`onProgress\` ${shownJson(onProgress)}: expected a function or undefined`);
   // checked first (a JavaScript caller's partial or out-of-bounds settings: one SettingsError), completed with the defaults
@@ -271,6 +283,11 @@ export function checkJobOptions(job: LsqmlJobOptions, onProgress?: (p: JobProgre
     throw new UsageError(`\`signal\` ${typeof job.signal}: expected an AbortSignal (new AbortController().signal) or undefined`);
   }
   checkSettingsOrigin(job.settingsOrigin);
+  const ck = job.checkpoint;
+  if (ck !== undefined && (ck === null || typeof ck !== 'object' || typeof ck.path !== 'string' || ck.path === '' || !Number.isInteger(ck.every) || ck.every < 0
+    || (ck.onResume !== undefined && typeof ck.onResume !== 'function'))) {
+    throw new UsageError(`\`checkpoint\` ${shownJson(ck)}: expected { path: a file name, every: an integer ≥ 0, onResume?: a function } or undefined`);
+  }
   checkWritableDir(job.outputDir, 'output directory');
   return { opts, inputPath };
 }
@@ -349,6 +366,25 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
 
   const logPath = join(job.outputDir, PHASE_F.engineLog);
   const lines: string[] = [];
+  const inputFp = fingerprintSync(inputPath);
+  // what decides the result, for a checkpoint to be used by this run only: all but the epoch and thread counts
+  const ck = job.checkpoint;
+  const shape = { n, N, M: opts.modes, H: HO, W: WO };
+  const { threads: _t, epochs: _e, ...optionsOfRun } = options;
+  const { threads: _ts, epochs: _es, ...settingsOfRun } = startFilesByName(opts);
+  const run: RunIdentity = {
+    engine: ENGINE_NAME, engine_version: packageVersion(), input: { size_bytes: inputFp.size, sha256: inputFp.sha256 },
+    init_object_file: objectFileFp, init_probe_file: probeFileFp, settings: settingsOfRun, engine_options: optionsOfRun,
+    n_positions: n, patch_size: N, object_shape: [HO, WO], probe_modes: opts.modes,
+  };
+  let resume: LsqmlState | undefined;
+  const found = ck !== undefined ? examineEntry(ck.path) : null; // a dangling link or an unreadable entry is not an absent checkpoint
+  if (found !== null && 'why' in found) throw new InputError(`${ck!.path}: expected an LSQML checkpoint (an NPZ this tool wrote) or nothing; found ${found.why}`);
+  if (ck !== undefined && found !== null && 'st' in found) {
+    resume = readCheckpoint(ck.path, run, shape, opts.epochs);
+    for (let e = 0; e < resume.epochsDone; e++) lines.push(logLine(e, resume.lossHistory[e]!, resume.epochSeconds[e]!));
+    ck.onResume?.(resume.epochsDone, opts.epochs);
+  }
   let result: LsqmlResult;
   try {
     result = await runLsqml({
@@ -365,8 +401,14 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
       // The event loop runs between epochs, so that a command's Ctrl-C / SIGTERM handler can stop the run.
       betweenEpochs: yieldToEventLoop,
       ...(job.signal !== undefined ? { signal: job.signal } : {}),
+      ...(resume !== undefined ? { resume } : {}),
+      ...(ck !== undefined && ck.every > 0 ? { checkpointEvery: ck.every, onCheckpoint: (state: LsqmlState) => writeCheckpoint(ck.path, state, run, opts.epochs, shape) } : {}),
     });
   } catch (err) {
+    // a checkpoint of this run that the engine cannot take (its precision is not the one this machine computes in)
+    if (err instanceof LsqmlInputError && resume !== undefined && err.message.startsWith(SAVED_STATE)) {
+      throw new InputError(`${ck!.path}: ${err.message.slice(SAVED_STATE.length)}`);
+    }
     if (err instanceof LsqmlInputError) {
       // what the start came from: the data, and the start files where it came from them
       const starts = [objectFile ? `the object from ${objectFile.path}` : null, probePath !== null ? `the probe from ${probePath}` : null].filter((x) => x !== null);
@@ -390,7 +432,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     engine: ENGINE_NAME,
     engine_version: packageVersion(),
     algorithm: 'LSQML (pty-chi 8aee9c2 semantics)',
-    input: { file: basename(inputPath), size_bytes: statSync(inputPath).size, sha256: fingerprintSync(inputPath).sha256 },
+    input: { file: basename(inputPath), size_bytes: inputFp.size, sha256: inputFp.sha256 },
     ...input.record,
     ...(probeIn !== input.probe ? { probe_source: probeIn.source } : {}), // a probe file by its name
     job_options: jobOptionsRecord(recorded),

@@ -10,8 +10,12 @@
  *   created is removed again);
  * - an existing `reconstruction.npz` is replaced only when `replace` is set (`--overwrite`);
  * - the whole of it holds `DIR/.lsqml.lock`, so a second run into DIR stops at once naming the holder; what a
- *   killed run left in its staging directory (its log so far) moves to `DIR/history/interrupted-<time>-<pid>/`
- *   when the next run moves its own files in.
+ *   killed or stopped run left in its staging directory (its log so far) moves to `DIR/history/interrupted-<time>-<pid>/`
+ *   when the next run moves its own files in;
+ * - with checkpoints (`checkpoint.every` > 0), the run's state is kept in `DIR/lsqml-checkpoint.npz` every so many
+ *   epochs and when it is stopped; a run into DIR finding a checkpoint of the same run continues from it (one of
+ *   another run is refused, exit 2), and the checkpoint is removed once the result is in DIR (it is no result: the
+ *   reconstruction.npz holds the state it led to). A run that diverged keeps it.
  */
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,6 +27,7 @@ import { withLock } from '../../files/lock.js';
 import { checkWritableDir } from '../../files/writable.js';
 import { HUB, PHASE_F } from '../hub/layout.js';
 import { archiveOutputs, keepInterrupted } from './files.js';
+import { LsqmlAbortedError } from '../../engine/lsqml.js';
 import { checkJobOptions, runLsqmlJob, type JobProgress, type LsqmlJobOptions, type LsqmlJobResult } from './lsqml-job.js';
 
 /** The lock a standalone reconstruction holds in its output directory. */
@@ -38,7 +43,8 @@ export interface StandaloneResult extends LsqmlJobResult {
  * Runs `job` into `job.outputDir` as described in the module comment. Throws what the job throws (after
  * moving a diverged run's log into place), or a UsageError when a reconstruction exists and `replace` is false.
  */
-export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onProgress?: (p: JobProgress) => void): Promise<StandaloneResult> {
+export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onProgress?: (p: JobProgress) => void,
+  checkpoint?: { every: number; onResume?: (epochsDone: number, epochs: number) => void }): Promise<StandaloneResult> {
   const out = resolve(job.outputDir);
   checkWritableDir(out, 'output directory');
   const created = !existsSync(out);
@@ -58,8 +64,9 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
       }
       let result: LsqmlJobResult | null = null;
       let failure: unknown = null;
+      const checkpointPath = join(out, PHASE_F.checkpoint);
       try {
-        result = await runLsqmlJob({ ...job, outputDir: staging }, onProgress);
+        result = await runLsqmlJob({ ...job, outputDir: staging, ...(checkpoint ? { checkpoint: { path: checkpointPath, ...checkpoint } } : {}) }, onProgress);
       } catch (err) {
         failure = namedInPlace(err, staging, out); // a full disk: the file as DIR would hold it
       }
@@ -67,11 +74,14 @@ export async function runLsqmlInto(job: LsqmlJobOptions, replace: boolean, onPro
         rmSync(staging, { recursive: true, force: true });
         throw failure ?? new Error(`the reconstruction wrote nothing into ${staging}`);
       }
+      // stopped: DIR stays as it was, the log so far in the staging directory, as when a run is killed
+      if (failure instanceof LsqmlAbortedError) throw failure;
       keepInterrupted(out, stale, STAGING_PREFIX);
       // the report of the earlier reconstruction goes with it: DIR/report/ never describes another result than DIR's
       const archivedTo = archiveOutputs(out, `replaced-${stamp}`, [HUB.report]);
       moveFilesInto(staging, out);
       if (failure !== null) throw failure;
+      if (checkpoint) rmSync(checkpointPath, { force: true });
       const moved = (p: string): string => join(out, p.slice(staging.length + 1));
       const r = result!;
       return { ...r, reconstructionNpz: moved(r.reconstructionNpz), png: moved(r.png), runRecord: moved(r.runRecord), log: moved(r.log), archivedTo };
