@@ -1,0 +1,104 @@
+/**
+ * `ptychostudy lsqml` checkpoints: a run stopped by SIGTERM keeps its state in <out>/lsqml-checkpoint.npz, and the
+ * same command (here with another epoch count, which a checkpoint allows) continues from it to the very bytes of
+ * an uninterrupted run's reconstruction.npz; a checkpoint of another run, a truncated one, one of a newer format and
+ * one past the epochs asked for are refused in one line (exit 2), nothing written.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadNpz, saveNpz } from '../../src/npy/npz.js';
+import { readMetadata, metadataArray } from '../../src/data/metadata.js';
+import { waitFor } from '../e2e/child.js';
+import { tempDir } from '../tmp.js';
+
+const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+const INPUT = join(process.cwd(), 'test', 'fixtures', 'cxi', 'scan.cxi');
+const root = tempDir('lsqml-checkpoint');
+const lsqml = (out: string, ...more: string[]) =>
+  spawnSync(process.execPath, [CLI, 'lsqml', '--input', INPUT, '--out', out, '--checkpoint-every', '2', ...more], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+/** Every entry under `dir` with its size (and a file's bytes), to show that a refused run changed nothing. */
+function listing(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort().map((p) => {
+    const full = join(dir, p), st = statSync(full);
+    return st.isFile() ? `${p} ${readFileSync(full).toString('base64')}` : `${p}/`;
+  });
+}
+
+/** A run of 5000 epochs stopped by SIGTERM once its first checkpoint is there: its folder and the epochs it finished. */
+const stopped = (async () => {
+  const out = join(root, 'stopped');
+  const child = spawn(process.execPath, [CLI, 'lsqml', '--input', INPUT, '--out', out, '--epochs', '5000', '--checkpoint-every', '2'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+  const exit = new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+  await waitFor(() => existsSync(join(out, 'lsqml-checkpoint.npz')), child, 30_000);
+  child.kill('SIGTERM');
+  assert.equal(await exit, 143, stderr);
+  const k = Number(/terminated \(SIGTERM\) after (\d+) of 5000 epochs/.exec(stderr)?.[1]);
+  assert.ok(k >= 2, stderr);
+  assert.match(stderr, new RegExp(`The state after epoch ${k - 1} is in ${out}/lsqml-checkpoint\\.npz; continue with: ptychostudy lsqml `));
+  return { out, k };
+})();
+
+test('a stopped lsqml continues from its checkpoint to the bytes of an uninterrupted run, and removes the checkpoint', { timeout: 120_000 }, async () => {
+  const { out: base, k } = await stopped;
+  const out = join(root, 'continued');
+  cpSync(base, out, { recursive: true });
+  const epochs = String(k + 3);
+  const r = lsqml(out, '--epochs', epochs);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`^continues from epoch ${k} of ${epochs} \\(checkpoint ${out}/lsqml-checkpoint\\.npz\\)$`, 'm'));
+  assert.deepEqual(r.stderr.match(/^epoch \d+\//gm), [k + 1, k + 2, k + 3].map((e) => `epoch ${e}/`), 'only the epochs left run');
+  assert.equal(existsSync(join(out, 'lsqml-checkpoint.npz')), false, 'the checkpoint is removed once the result is in place');
+  const whole = join(root, 'whole');
+  assert.equal(lsqml(whole, '--epochs', epochs, '--checkpoint-every', '0').status, 0);
+  // every array and the metadata (nothing in reconstruction.npz depends on when or how fast it ran): the same bytes
+  assert.ok(readFileSync(join(out, 'reconstruction.npz')).equals(readFileSync(join(whole, 'reconstruction.npz'))), 'reconstruction.npz differs');
+  const losses = (dir: string): string[] => readFileSync(join(dir, 'lsqml.log'), 'utf8').trim().split('\n').map((l) => l.replace(/ seconds .*/, ''));
+  assert.deepEqual(losses(out), losses(whole));
+  assert.equal(losses(out).length, k + 3);
+});
+
+const CK = 'lsqml-checkpoint.npz';
+for (const [what, change, flags, line] of [
+  ['of other settings', null, ['--batch-size', '20'], (ck: string) => `${ck}: key '_metadata.run.engine_options.batchSize': expected 20 (this run); found 96: a checkpoint of another run`],
+  ['of another input (fewer patterns)', null, ['--n-images', '30'], (ck: string) => `${ck}: key '_metadata.run.n_positions': expected 30 (this run); found 40: a checkpoint of another run`],
+  ['that is truncated', (ck: string) => truncateSync(ck, Math.floor(statSync(ck).size / 2)), [], (ck: string) => new RegExp(`^${ck}: expected an LSQML checkpoint \\(an NPZ this tool wrote\\); found .+$`)],
+  ['of a newer format', (ck: string) => {
+    const a = loadNpz(ck), meta = (readMetadata(a) as { value: Record<string, unknown> }).value;
+    saveNpz(ck, { ...a, _metadata: metadataArray({ ...meta, format_version: 2 }) }, { compress: false });
+  }, [], (ck: string) => `${ck}: key '_metadata.format_version': expected 1 (the format this ptychostudy reads); found 2 (written by a newer ptychostudy)`],
+] as const) {
+  test(`lsqml refuses a checkpoint ${what}: one line, exit 2, nothing written`, { timeout: 120_000 }, async () => {
+    const { out: base, k } = await stopped;
+    const out = join(root, `refused-${what.replace(/\W+/g, '-')}`);
+    cpSync(base, out, { recursive: true });
+    const ck = join(out, CK);
+    if (change) change(ck);
+    const before = listing(out);
+    const r = lsqml(out, '--epochs', String(k + 3), ...flags);
+    assert.equal(r.status, 2, r.stderr);
+    const expected = line(ck);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    if (typeof expected === 'string') assert.equal(lines[0], `ptychostudy lsqml: ${expected}`);
+    else assert.match(lines[0]!.replace(/^ptychostudy lsqml: /, ''), expected);
+    assert.deepEqual(listing(out), before, 'nothing written');
+  });
+}
+
+test('lsqml refuses a checkpoint past the epochs asked for, naming both', { timeout: 120_000 }, async () => {
+  const { out: base, k } = await stopped;
+  const out = join(root, 'fewer');
+  cpSync(base, out, { recursive: true });
+  const before = listing(out);
+  const r = lsqml(out, '--epochs', String(k - 1));
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, `ptychostudy lsqml: ${join(out, CK)}: key '_metadata.epochs_done': expected an epoch count from 1 to ${k - 1} (the epochs asked for: more would continue it); found ${k}\n`);
+  assert.deepEqual(listing(out), before);
+});
