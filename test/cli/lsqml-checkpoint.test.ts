@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
 import { readMetadata, metadataArray } from '../../src/data/metadata.js';
@@ -101,4 +101,18 @@ test('lsqml refuses a checkpoint past the epochs asked for, naming both', { time
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stderr, `ptychostudy lsqml: ${join(out, CK)}: key '_metadata.epochs_done': expected an epoch count from 1 to ${k - 1} (the epochs asked for: more would continue it); found ${k}\n`);
   assert.deepEqual(listing(out), before);
+});
+
+test('--checkpoint-every and execution.checkpointEvery go through the settings schema: a bad value is named, exit 2, nothing written', () => {
+  const out = join(root, 'bad-every');
+  const flag = lsqml(out, '--epochs', '4', '--checkpoint-every', '-1');
+  assert.equal(flag.status, 2, flag.stderr);
+  assert.match(flag.stderr, /^ptychostudy lsqml: --checkpoint-every -1: expected a non-negative integer/);
+  const config = join(root, 'every.json');
+  writeFileSync(config, JSON.stringify({ execution: { checkpointEvery: 'often' } }));
+  const file = spawnSync(process.execPath, [CLI, 'lsqml', '--input', INPUT, '--out', out, '--epochs', '4', '--config', config], { encoding: 'utf8' });
+  assert.equal(file.status, 2, file.stderr);
+  assert.match(file.stderr, /execution\.checkpointEvery/);
+  assert.match(file.stderr, new RegExp(config.replace(/[.]/g, '\\.')));
+  assert.equal(existsSync(out), false);
 });
