@@ -313,7 +313,7 @@ export const SlurmSettingsSchema = z.object({
     .default(() => []).meta(doc('further sbatch options, each as one argument (e.g. --constraint=haswell), written into every job script')),
 }).strict().meta(doc('the SLURM options of every job of a study run with executor slurm'));
 
-/** Epochs between two checkpoints of `ptychostudy lsqml` by default (docs/lsqml.md, "Checkpoints": what one costs). */
+/** Epochs between two checkpoints of a reconstruction by default (docs/lsqml.md, "Checkpoints": what one costs). */
 export const DEFAULT_CHECKPOINT_EVERY = 10;
 
 export const ExecutionSettingsSchema = z.object({
@@ -323,7 +323,7 @@ export const ExecutionSettingsSchema = z.object({
     .meta(doc('who runs the jobs: local (this machine, worker threads) or slurm (one job array per phase, docs/slurm.md)')),
   slurm: SlurmSettingsSchema.prefault({}),
   checkpointEvery: nonNegativeInt().default(DEFAULT_CHECKPOINT_EVERY)
-    .meta(doc('epochs between two checkpoints of `ptychostudy lsqml` (<out>/lsqml-checkpoint.npz, also written when a signal stops the run), from which the same command continues after a stop with the bytes of an uninterrupted run; 0: none (docs/lsqml.md, "Checkpoints")', 'epochs')),
+    .meta(doc('epochs between two checkpoints of a reconstruction — `ptychostudy lsqml`: <out>/lsqml-checkpoint.npz, also written when a signal stops it; a Phase F job: <job>/lsqml-checkpoint.npz — from which it continues after a stop with the bytes of an uninterrupted run; 0: none (docs/lsqml.md, "Checkpoints")', 'epochs')),
 }).strict().brand<'ExecutionSettings'>();
 
 // ─── a whole study ───────────────────────────────────────────────────────────────────────────────────

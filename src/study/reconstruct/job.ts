@@ -4,12 +4,14 @@
  * ones move in (each an atomic rename), then `reconstruction.log` is written: a header (job, the
  * equivalent `ptychostudy lsqml` command, return code), one line per epoch, and the outcome. A failing
  * job never throws: its result says why. What a killed run of the job left in its staging directory moves to
- * `history/interrupted-<run id>/` when the job starts again.
+ * `history/interrupted-<run id>/` when the job starts again. Every `execution.checkpointEvery` epochs the job's state
+ * goes to `<job>/lsqml-checkpoint.npz` (checkpoint.ts), from which a job stopped midway (a SLURM task taken back and
+ * requeued, a study stopped) continues when it runs again; it is removed once the job's result is in place.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { namedInPlace, writeFailed, writeFileAtomic } from '../../files/atomic.js';
-import { entriesStartingWith, moveFilesInto } from '../../files/dirs.js';
+import { namedInPlace, TEMPORARY_PREFIX, writeFailed, writeFileAtomic } from '../../files/atomic.js';
+import { entriesStartingWith, moveFilesInto, removeEntriesStartingWith } from '../../files/dirs.js';
 import { recordPath } from '../../files/paths.js';
 import { fingerprint, fingerprintSync, type Fingerprint } from '../../files/fingerprint.js';
 import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
@@ -78,9 +80,12 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
   const lines: string[] = [];
   let engineResult: LsqmlJobResult | null = null;
   let error: string | null = null;
+  const checkpoint = { path: join(job.outputDir, PHASE_F.checkpoint), every: run.plan.checkpointEvery };
   try {
     mkdirSync(job.outputDir, { recursive: true });
     keepInterrupted(job.outputDir, entriesStartingWith(job.outputDir, PHASE_F.stagingPrefix), PHASE_F.stagingPrefix); // a killed run's
+    // a checkpoint a killed run was writing: never whole (the one before it is)
+    removeEntriesStartingWith(job.outputDir, `${TEMPORARY_PREFIX}${PHASE_F.checkpoint}.`);
     try {
       mkdirSync(staging, { recursive: true });
     } catch (err) {
@@ -88,7 +93,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
     }
     const settings = threads !== undefined ? { ...job.settings, threads } : job.settings;
     // both names of the input: an engine runner written for the earlier `inputNpz` reads it still
-    engineResult = await engine({ input: job.inputNpz, inputNpz: job.inputNpz, outputDir: staging, settings, ...(signal !== undefined ? { signal } : {}) }, (progress) => {
+    engineResult = await engine({ input: job.inputNpz, inputNpz: job.inputNpz, outputDir: staging, settings, checkpoint, ...(signal !== undefined ? { signal } : {}) }, (progress) => {
       lines.push(epochLine(progress));
       emit({ type: 'epoch', job: ref(job), progress });
     });
@@ -116,6 +121,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
     if (ok && !existsSync(join(job.outputDir, PHASE_F.reconstruction))) {
       throw new Error(`the engine reported success but wrote no ${PHASE_F.reconstruction}`);
     }
+    if (ok) rmSync(checkpoint.path, { force: true }); // no result: the reconstruction holds what it led to
   } catch (err) {
     ok = false;
     error = `${error === null ? '' : `${error}; `}could not store the outputs in ${job.outputDir}: ${(err as Error).message}`;

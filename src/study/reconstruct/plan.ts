@@ -115,6 +115,8 @@ export interface ReconstructionPlan {
   concurrencyLimit: number;
   /** `reconstruction.threads`: fixed threads per job, or null (chosen from the concurrency). */
   threads: number | null;
+  /** `execution.checkpointEvery`: epochs between two checkpoints of a job (`<job>/lsqml-checkpoint.npz`), 0: none. */
+  checkpointEvery: number;
   /** The reconstruction settings of every job (recorded with the run; their hash decides "already complete"). */
   settings: StudySettings['reconstruction'];
   /** Where each given setting came from (recorded with the run), or null when the caller did not say. */
@@ -166,6 +168,7 @@ export function planReconstruction(given: StudySettings, opts: ReconstructionPla
     phaseCRoot, phaseDRoot, artifactRoot, doses, filters, allJobs, missing, selected, filterSkips, considered,
     manifestPath, skipSummaryPath, dryRun: opts.dryRun ?? false, force: opts.force ?? false,
     concurrencyLimit: settings.execution.jobs ?? cores, threads: settings.reconstruction.threads, settings: settings.reconstruction,
+    checkpointEvery: settings.execution.checkpointEvery,
     settingsOrigin: checkSettingsOrigin(opts.settingsOrigin) ?? null,
   };
 }

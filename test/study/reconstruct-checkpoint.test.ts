@@ -1,0 +1,60 @@
+/**
+ * Phase F jobs checkpoint (execution.checkpointEvery): a job stopped midway continues from `<job>/lsqml-checkpoint.npz`
+ * when it runs again, to the bytes of an uninterrupted job's reconstruction.npz, and the checkpoint is removed once
+ * the result is in place (with what a killed run left half-written of it).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseStudySettings } from '../../src/settings/parse.js';
+import type { EngineRunner } from '../../src/study/reconstruct/engine-runner.js';
+import { runLsqmlJob } from '../../src/study/reconstruct/lsqml-job.js';
+import { runReconstruction } from '../../src/study/reconstruct/phase.js';
+import { writeSyntheticDataset } from '../engine/dataset.js';
+import { tmp, writeTree } from './reconstruct-helpers.js';
+
+const settings = parseStudySettings({ simulation: { doses: [1000] }, reconstruction: { epochs: 7, batchSize: 12, threads: 1 }, execution: { jobs: 1, checkpointEvery: 2 } });
+const filters = { dose: 1000, view: 'dense', split: 'train' } as const;
+/** The job in this process (the engine's bytes do not depend on the thread it runs in). */
+const inProcess: EngineRunner = (job, onProgress) => runLsqmlJob(job, onProgress);
+
+function tree(name: string) {
+  const t = writeTree(tmp(name), { doses: [1000] });
+  writeSyntheticDataset(join(t.phaseD, 'dose_1000', 'dense', 'dense_train.npz'), { size: 16, height: 44, width: 44, positions: 30, photons: 1e4, poisson: true, seed: 2 });
+  return t;
+}
+
+test('a Phase F job stopped midway continues from its checkpoint to the bytes of an uninterrupted job', async () => {
+  const whole = tree('ckpt-whole');
+  const a = await runReconstruction(settings, { phaseCRoot: whole.phaseC, phaseDRoot: whole.phaseD, artifactRoot: whole.artifact, filters, engine: inProcess });
+  assert.equal(a.exitCode, 0);
+  const jobDir = (root: string): string => join(root, 'dose_1000', 'dense', 'train');
+  assert.equal(existsSync(join(jobDir(whole.artifact), 'lsqml-checkpoint.npz')), false, 'removed once the result is in place');
+
+  // the same job stopped after its fourth epoch: its state is saved (every 2 epochs, and at the stop)
+  const t = tree('ckpt-stopped');
+  const stopping: EngineRunner = (job, onProgress) => {
+    const stop = new AbortController();
+    return runLsqmlJob({ ...job, signal: stop.signal }, (p) => { onProgress(p); if (p.epoch === 4) stop.abort('SIGTERM'); });
+  };
+  const b = await runReconstruction(settings, { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters, engine: stopping });
+  assert.equal(b.exitCode, 1, 'the stopped job is not complete');
+  const ck = join(jobDir(t.artifact), 'lsqml-checkpoint.npz');
+  assert.ok(existsSync(ck));
+  // what a run killed while writing the next checkpoint would leave
+  const half = join(jobDir(t.artifact), '.tmp-lsqml-checkpoint.npz.4242.0a0b0c0d');
+  writeFileSync(half, 'half a checkpoint');
+
+  const seen: Parameters<EngineRunner>[0][] = [];
+  const c = await runReconstruction(settings, { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters,
+    engine: (job, onProgress) => { seen.push(job); return inProcess(job, onProgress); } });
+  assert.equal(c.exitCode, 0);
+  assert.deepEqual(seen.map((j) => j.checkpoint?.path), [ck]);
+  assert.ok(readFileSync(join(jobDir(t.artifact), 'reconstruction.npz')).equals(readFileSync(join(jobDir(whole.artifact), 'reconstruction.npz'))),
+    'reconstruction.npz differs from the uninterrupted job\'s');
+  const losses = (dir: string): string[] => readFileSync(join(dir, 'lsqml.log'), 'utf8').trim().split('\n').map((l) => l.replace(/ seconds .*/, ''));
+  assert.deepEqual(losses(jobDir(t.artifact)), losses(jobDir(whole.artifact)));
+  assert.equal(existsSync(ck), false, 'removed once the result is in place');
+  assert.equal(existsSync(half), false, 'a half-written checkpoint is removed');
+});
