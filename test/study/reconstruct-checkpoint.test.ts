@@ -58,3 +58,33 @@ test('a Phase F job stopped midway continues from its checkpoint to the bytes of
   assert.equal(existsSync(ck), false, 'removed once the result is in place');
   assert.equal(existsSync(half), false, 'a half-written checkpoint is removed');
 });
+
+test('a Phase F job whose settings changed since it was stopped keeps the earlier checkpoint in its history and starts over', async () => {
+  const t = tree('ckpt-other-run');
+  const jobDir = join(t.artifact, 'dose_1000', 'dense', 'train');
+  const stopping: EngineRunner = (job, onProgress) => {
+    const stop = new AbortController();
+    return runLsqmlJob({ ...job, signal: stop.signal }, (p) => { onProgress(p); if (p.epoch === 4) stop.abort('SIGTERM'); });
+  };
+  const b = await runReconstruction(settings, { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters, engine: stopping });
+  assert.equal(b.exitCode, 1);
+  const ck = join(jobDir, 'lsqml-checkpoint.npz');
+  const earlier = readFileSync(ck);
+
+  // another batch size: the checkpoint is of another run
+  const other = parseStudySettings({ simulation: { doses: [1000] }, reconstruction: { epochs: 7, batchSize: 10, threads: 1 }, execution: { jobs: 1, checkpointEvery: 2 } });
+  const c = await runReconstruction(other, { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters, engine: inProcess });
+  assert.equal(c.exitCode, 0, 'the job runs (it is not refused)');
+  const kept = join(jobDir, 'history', 'other-run-checkpoint', 'lsqml-checkpoint.npz');
+  assert.ok(existsSync(kept), 'the earlier checkpoint is kept in the job\'s history');
+  assert.ok(readFileSync(kept).equals(earlier), 'kept as it was');
+  assert.equal(existsSync(ck), false);
+  const log = readFileSync(join(jobDir, 'reconstruction.log'), 'utf8');
+  assert.match(log, /warning: a checkpoint of another run was kept aside in \S+other-run-checkpoint\S+ and this run started over \(key '_metadata\.run\.\S*batch/i);
+  // it started over: every epoch of the new settings ran in this run
+  const whole = tree('ckpt-other-whole');
+  const w = await runReconstruction(other, { phaseCRoot: whole.phaseC, phaseDRoot: whole.phaseD, artifactRoot: whole.artifact, filters, engine: inProcess });
+  assert.equal(w.exitCode, 0);
+  const losses = (dir: string): string[] => readFileSync(join(dir, 'lsqml.log'), 'utf8').trim().split('\n').map((l) => l.replace(/ seconds .*/, ''));
+  assert.deepEqual(losses(jobDir), losses(join(whole.artifact, 'dose_1000', 'dense', 'train')));
+});

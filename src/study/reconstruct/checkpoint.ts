@@ -29,6 +29,13 @@ export const CHECKPOINT_FORMAT = 'ptychostudy-lsqml-checkpoint';
 /** The layout this version writes and reads; a file of a later one is refused. */
 export const CHECKPOINT_FORMAT_VERSION = 1;
 
+/**
+ * A whole checkpoint that belongs to another run: another input, start file, setting or tool version, or more epochs
+ * done than this run asks for. Its file is sound (unlike one that cannot be read), so a caller may keep it aside and
+ * start over (Phase F does; `lsqml` refuses it).
+ */
+export class CheckpointOfAnotherRun extends InputError {}
+
 /** What decides a run's result, compared key by key with a checkpoint's (plain JSON values). */
 export type RunIdentity = Record<string, unknown>;
 
@@ -68,8 +75,9 @@ export function writeCheckpoint(path: string, state: LsqmlState, run: RunIdentit
  * count asked for now: a checkpoint past it is refused (the run cannot end before where it stands).
  */
 export function readCheckpoint(path: string, run: RunIdentity, shape: CheckpointShape, epochs: number): LsqmlState {
-  const refuse = (key: string, expected: string, found: string): never => {
-    throw new InputError(`${path}: key '${key}': expected ${expected}; found ${found}`);
+  const refuse = (key: string, expected: string, found: string, another = false): never => {
+    const message = `${path}: key '${key}': expected ${expected}; found ${found}`;
+    throw another ? new CheckpointOfAnotherRun(message) : new InputError(message);
   };
   const { N, M, H, W, n } = shape;
   // the largest member this run's checkpoint holds: a complex128 object or probe, or the metadata
@@ -94,11 +102,12 @@ export function readCheckpoint(path: string, run: RunIdentity, shape: Checkpoint
     const theirs = meta.run !== null && typeof meta.run === 'object' && !Array.isArray(meta.run) ? meta.run as Record<string, unknown> : null;
     if (theirs === null) refuse('_metadata.run', 'an object (what decides the run)', shownJson(meta.run));
     const differs = firstDifference(run, theirs!, '_metadata.run');
-    if (differs !== null) refuse(differs.key, `${shownJson(differs.ours, 200)} (this run)`, `${shownJson(differs.theirs, 200)}: a checkpoint of another run`);
+    if (differs !== null) refuse(differs.key, `${shownJson(differs.ours, 200)} (this run)`, `${shownJson(differs.theirs, 200)}: a checkpoint of another run`, true);
     if (meta.run_sha256 !== runSha256(theirs!)) refuse('_metadata.run_sha256', `the SHA-256 of _metadata.run, ${runSha256(theirs!)}`, shownJson(meta.run_sha256));
     const k = meta.epochs_done;
     if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > epochs) {
-      refuse('_metadata.epochs_done', `an epoch count from 1 to ${epochs} (the epochs asked for: more would continue it)`, shownJson(k));
+      refuse('_metadata.epochs_done', `an epoch count from 1 to ${epochs} (the epochs asked for: more would continue it)`, shownJson(k),
+        typeof k === 'number' && Number.isInteger(k) && k > epochs);
     }
     const precision = meta.precision;
     if (precision !== 'float32' && precision !== 'float64') refuse('_metadata.precision', "'float32' or 'float64'", shownJson(precision));

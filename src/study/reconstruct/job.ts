@@ -6,7 +6,8 @@
  * job never throws: its result says why. What a killed run of the job left in its staging directory moves to
  * `history/interrupted-<run id>/` when the job starts again. Every `execution.checkpointEvery` epochs the job's state
  * goes to `<job>/lsqml-checkpoint.npz` (checkpoint.ts), from which a job stopped midway (a SLURM task taken back and
- * requeued, a study stopped) continues when it runs again; it is removed once the job's result is in place.
+ * requeued, a study stopped) continues when it runs again; it is removed once the job's result is in place. One of
+ * another run (the job's settings changed since) moves to `history/other-run-checkpoint…/` and the job starts over.
  */
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -80,7 +81,8 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
   const lines: string[] = [];
   let engineResult: LsqmlJobResult | null = null;
   let error: string | null = null;
-  const checkpoint = { path: join(job.outputDir, PHASE_F.checkpoint), every: run.plan.checkpointEvery };
+  // a checkpoint of another run (settings changed since the job was stopped) is kept in the job's history, and the job starts over
+  const checkpoint = { path: join(job.outputDir, PHASE_F.checkpoint), every: run.plan.checkpointEvery, setAsideTo: join(job.outputDir, PHASE_F.history) };
   try {
     mkdirSync(job.outputDir, { recursive: true });
     keepInterrupted(job.outputDir, entriesStartingWith(job.outputDir, PHASE_F.stagingPrefix), PHASE_F.stagingPrefix); // a killed run's

@@ -30,7 +30,7 @@
  * reconstruction.npz, to continue it); the probe is probeGuess (or a probe file), with extra incoherent
  * modes made by pty-chi's Hermite recipe (`orthogonalize_initial_probe`).
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
@@ -53,7 +53,8 @@ import { reconstructionFigureOptions, reconstructionFigureTitle, reconstructionP
 import { objectPixelSizeM } from '../../report/scalebar.js';
 import { LsqmlDivergenceError, LsqmlInputError, runLsqml, SAVED_STATE, type LsqmlResult } from '../../engine/lsqml.js';
 import type { LsqmlState } from '../../engine/lsqml-state.js';
-import { readCheckpoint, writeCheckpoint, type RunIdentity } from './checkpoint.js';
+import { CheckpointOfAnotherRun, readCheckpoint, writeCheckpoint, type RunIdentity } from './checkpoint.js';
+import { createUniqueDir } from '../../files/dirs.js';
 import { addProbeModes } from '../../engine/probe-modes.js';
 import { defaultLsqmlThreads } from '../../engine/cpus.js';
 import { engineOptions } from '../../settings/engine-options.js';
@@ -102,9 +103,11 @@ export interface LsqmlJobOptions {
    * calling `onResume` with its epoch count; one of another run, or unreadable, is an InputError and nothing is run.
    * Every `every` epochs (0: never), and when `signal` stops the run, the state is written to `path` (atomically).
    * The job does not remove it when it ends: its caller does, once the result is where it belongs. `onResume` does
-   * not cross into a worker thread.
+   * not cross into a worker thread. With `setAsideTo` (a folder), a sound checkpoint of another run
+   * (`CheckpointOfAnotherRun`) moves into a new folder `other-run-checkpoint…` in it, a warning says so, and the job
+   * starts over; without it, it is refused like an unreadable one.
    */
-  checkpoint?: { path: string; every: number; onResume?: (epochsDone: number, epochs: number) => void };
+  checkpoint?: { path: string; every: number; onResume?: (epochsDone: number, epochs: number) => void; setAsideTo?: string };
 }
 
 /** The input file `job` names (`input`, or the deprecated `inputNpz`); a UsageError when it names none, or two. */
@@ -285,8 +288,8 @@ export function checkJobOptions(job: LsqmlJobOptions, onProgress?: (p: JobProgre
   checkSettingsOrigin(job.settingsOrigin);
   const ck = job.checkpoint;
   if (ck !== undefined && (ck === null || typeof ck !== 'object' || typeof ck.path !== 'string' || ck.path === '' || !Number.isInteger(ck.every) || ck.every < 0
-    || (ck.onResume !== undefined && typeof ck.onResume !== 'function'))) {
-    throw new UsageError(`\`checkpoint\` ${shownJson(ck)}: expected { path: a file name, every: an integer ≥ 0, onResume?: a function } or undefined`);
+    || (ck.onResume !== undefined && typeof ck.onResume !== 'function') || (ck.setAsideTo !== undefined && (typeof ck.setAsideTo !== 'string' || ck.setAsideTo === '')))) {
+    throw new UsageError(`\`checkpoint\` ${shownJson(ck)}: expected { path: a file name, every: an integer ≥ 0, onResume?: a function, setAsideTo?: a folder } or undefined`);
   }
   checkWritableDir(job.outputDir, 'output directory');
   return { opts, inputPath };
@@ -378,12 +381,22 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     n_positions: n, patch_size: N, object_shape: [HO, WO], probe_modes: opts.modes,
   };
   let resume: LsqmlState | undefined;
+  const setAside: string[] = []; // a checkpoint of another run kept aside (checkpoint.setAsideTo)
   const found = ck !== undefined ? examineEntry(ck.path) : null; // a dangling link or an unreadable entry is not an absent checkpoint
   if (found !== null && 'why' in found) throw new InputError(`${ck!.path}: expected an LSQML checkpoint (an NPZ this tool wrote) or nothing; found ${found.why}`);
   if (ck !== undefined && found !== null && 'st' in found) {
-    resume = readCheckpoint(ck.path, run, shape, opts.epochs);
-    for (let e = 0; e < resume.epochsDone; e++) lines.push(logLine(e, resume.lossHistory[e]!, resume.epochSeconds[e]!));
-    ck.onResume?.(resume.epochsDone, opts.epochs);
+    try {
+      resume = readCheckpoint(ck.path, run, shape, opts.epochs);
+    } catch (err) {
+      if (!(err instanceof CheckpointOfAnotherRun) || ck.setAsideTo === undefined) throw err;
+      const kept = join(ck.setAsideTo, createUniqueDir(ck.setAsideTo, 'other-run-checkpoint'), basename(ck.path));
+      renameSync(ck.path, kept);
+      setAside.push(`a checkpoint of another run was kept aside in ${kept} and this run started over (${err.message.slice(ck.path.length + 2)})`);
+    }
+    if (resume !== undefined) {
+      for (let e = 0; e < resume.epochsDone; e++) lines.push(logLine(e, resume.lossHistory[e]!, resume.epochSeconds[e]!));
+      ck.onResume?.(resume.epochsDone, opts.epochs);
+    }
   }
   let result: LsqmlResult;
   try {
@@ -461,7 +474,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     epochs_run: result.epochsRun,
     final_loss: finalLoss,
     loss_history: result.lossHistory,
-    warnings: [...input.warnings, ...(objectFile?.warning ? [objectFile.warning] : []), ...emptyWarnings, ...probeWarnings, ...result.warnings],
+    warnings: [...input.warnings, ...(objectFile?.warning ? [objectFile.warning] : []), ...emptyWarnings, ...probeWarnings, ...setAside, ...result.warnings],
     run_record: PHASE_F.runRecord,
   };
   // The result is whole or absent: when one of its files cannot be written (a full disk, a quota), those written
