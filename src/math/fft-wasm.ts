@@ -22,6 +22,8 @@ interface FftExports {
     swC: number, nswC: number, twC: number, r2C: number, sg: number, sc: number): void;
   fft2mix(data: number, count: number, h: number, w: number, stR: number, nR: number, stC: number, nC: number,
     work: number, sg: number, sc: number): void;
+  fft2mix_32(data: number, count: number, h: number, w: number, stR: number, nR: number, stC: number, nC: number,
+    work: number, sg: number, sc: number): void;
   fft2_32(data: number, count: number, h: number, w: number,
     swR: number, nswR: number, twR: number, r2R: number,
     swC: number, nswC: number, twC: number, r2C: number, sg: number, sc: number): void;
@@ -75,17 +77,20 @@ export interface WasmPlan1 {
 }
 /**
  * A 2-D plan for power-of-two sides: row (length w) and column (length h) tables. Plain data, so it
- * can be posted to workers. The complex64 kernels take these only.
+ * can be posted to workers. The complex64 kernels with spectra in bit-reversed order and the fused
+ * ones take these only.
  */
 export interface WasmPow2Plan2 { h: number; w: number; row: WasmPlan1; col: WasmPlan1; mix: null }
 /**
  * A 2-D plan for sides 2^a·3^b·5^c (at least one not a power of two): the addresses of the stage
- * descriptors of rows (length w) and columns (length h), forward and inverse, and the bytes of work
- * area the kernel needs per thread (one image and one row).
+ * descriptors of rows (length w) and columns (length h), forward and inverse, complex128 (`mix`) and
+ * complex64 (`mix32`, float32 twiddles; same stages), and the bytes of work area either kernel needs
+ * per thread (one image and one row in complex128; one image and four rows in complex64).
  */
 export interface WasmMixPlan2 {
   h: number; w: number;
   mix: { rowF: number; rowI: number; nR: number; colF: number; colI: number; nC: number };
+  mix32: { rowF: number; rowI: number; colF: number; colI: number };
   workBytes: number;
 }
 /** Either kind of complex128 plan (`Arena.plan` picks it by size). */
@@ -96,9 +101,20 @@ export function wasmFftSize(n: number): boolean {
   return smoothRadices(n) !== null;
 }
 
-/** `p` as a power-of-two plan (the complex64 kernels'); a RangeError for a mixed-radix one. */
+/**
+ * True when the complex64 wasm kernel takes h×w: both sides 2^a·3^b·5^c and the width even (two
+ * complexes of a row per vector; power-of-two sides need w ≥ 2 too).
+ */
+export function wasmFft32Size(h: number, w: number): boolean {
+  return wasmFftSize(h) && wasmFftSize(w) && w % 2 === 0;
+}
+
+/**
+ * `p` as a power-of-two plan (the complex64 kernels with bit-reversed spectra and the fused ones); a
+ * RangeError for a mixed-radix one.
+ */
 export function pow2Plan(p: WasmPlan2): WasmPow2Plan2 {
-  if (p.mix !== null) throw new RangeError(`the wasm complex64 FFT supports power-of-two sizes only, got ${p.h}×${p.w}`);
+  if (p.mix !== null) throw new RangeError(`the wasm complex64 FFT keeps spectra in bit-reversed order and fuses products for power-of-two sizes only, got ${p.h}×${p.w}`);
   return p;
 }
 
@@ -231,9 +247,15 @@ export class Arena {
         const row = this.plan1(w);
         p = { h, w, row, col: h === w ? row : this.plan1(h), mix: null };
       } else {
-        const rowF = this.mixStages(w, 1), rowI = this.mixStages(w, -1);
-        const colF = h === w ? rowF : this.mixStages(h, 1), colI = h === w ? rowI : this.mixStages(h, -1);
-        p = { h, w, mix: { rowF: rowF.at, rowI: rowI.at, nR: rowF.n, colF: colF.at, colI: colI.at, nC: colF.n }, workBytes: 16 * w * (h + 1) };
+        const rowF = this.mixStages(w, 1, false), rowI = this.mixStages(w, -1, false);
+        const colF = h === w ? rowF : this.mixStages(h, 1, false), colI = h === w ? rowI : this.mixStages(h, -1, false);
+        const rowF32 = this.mixStages(w, 1, true), rowI32 = this.mixStages(w, -1, true);
+        const colF32 = h === w ? rowF32 : this.mixStages(h, 1, true), colI32 = h === w ? rowI32 : this.mixStages(h, -1, true);
+        p = {
+          h, w, mix: { rowF: rowF.at, rowI: rowI.at, nR: rowF.n, colF: colF.at, colI: colI.at, nC: colF.n },
+          mix32: { rowF: rowF32.at, rowI: rowI32.at, colF: colF32.at, colI: colI32.at },
+          workBytes: Math.max(16 * w * (h + 1), 8 * w * (h + 4)),
+        };
         // The main thread's work area is set aside now, not on the first transform (which would grow
         // the memory under views a caller may hold).
         if (this.owner) this.work(p.workBytes);
@@ -243,17 +265,20 @@ export class Arena {
     return p;
   }
 
-  /** Stage descriptors and twiddles of the mixed-radix kernel for length n (`sign` +1 forward, −1 inverse). */
-  private mixStages(n: number, sign: number): { at: number; n: number } {
+  /**
+   * Stage descriptors and twiddles of the mixed-radix kernel for length n (`sign` +1 forward, −1
+   * inverse), complex128 or (`f32`) complex64.
+   */
+  private mixStages(n: number, sign: number, f32: boolean): { at: number; n: number } {
     const radices = smoothRadices(n);
     if (radices === null) throw new RangeError(`the wasm FFT backend supports sizes whose prime factors are 2, 3 and 5 only, got ${n}`);
     const desc = this.alloc(16 * Math.max(1, radices.length));
     let L = 1;
     for (let s = 0; s < radices.length; s++) {
       const p = radices[s], Lp = L * p;
-      const tw = mixTwiddles(L, p, Lp, sign);
-      const at = this.alloc(8 * tw.length);
-      new Float64Array(this.memory.buffer, at, tw.length).set(tw);
+      const tw = mixTwiddles(L, p, Lp, sign, f32 ? 2 : 1);
+      const at = this.alloc((f32 ? 4 : 8) * tw.length);
+      (f32 ? new Float32Array(this.memory.buffer, at, tw.length) : new Float64Array(this.memory.buffer, at, tw.length)).set(tw);
       new Int32Array(this.memory.buffer, desc + 16 * s, 4).set([p, L, at, 0]);
       L = Lp;
     }
@@ -293,11 +318,19 @@ export class Arena {
 
   /**
    * Runs the complex64 kernel on `count` images at byte address `at` (in place; w even). With
-   * `bitrev` the spectrum is in bit-reversed order on both axes: forward leaves it so (no output
-   * permutation), inverse expects it so (no input permutation). With `unscaled` the inverse leaves out
-   * its 1/(h·w) (a caller that folded it into an earlier product).
+   * `bitrev` (power-of-two plans only) the spectrum is in bit-reversed order on both axes: forward
+   * leaves it so (no output permutation), inverse expects it so (no input permutation). With
+   * `unscaled` the inverse leaves out its 1/(h·w) (a caller that folded it into an earlier product).
    */
-  run32(p: WasmPow2Plan2, at: number, count: number, forward: boolean, bitrev = false, unscaled = false): void {
+  run32(p: WasmPlan2, at: number, count: number, forward: boolean, bitrev = false, unscaled = false): void {
+    if (p.mix !== null) {
+      if (bitrev) pow2Plan(p);
+      if (p.w % 2 !== 0) throw new RangeError(`the wasm complex64 FFT needs an even width, got ${p.h}×${p.w}`);
+      const m = p.mix, m32 = p.mix32;
+      this.kernel.fft2mix_32(at, count, p.h, p.w, forward ? m32.rowF : m32.rowI, m.nR, forward ? m32.colF : m32.colI, m.nC,
+        this.work(p.workBytes), forward ? 1 : -1, forward || unscaled ? 1 : 1 / (p.h * p.w));
+      return;
+    }
     const { row: R, col: C } = p;
     if (bitrev && forward) { this.kernel.fft2dif_32(at, count, p.h, p.w, R.row32F, R.r2, C.col32F, C.r2, 1); return; }
     this.kernel.fft2_32(at, count, p.h, p.w, R.swaps, bitrev ? 0 : R.nsw, forward ? R.row32F : R.row32I, R.r2,
@@ -440,11 +473,12 @@ export class WasmFft2 {
 }
 
 /**
- * Single-thread wasm 2-D FFT on interleaved complex64 (Float32Array): the f32x4 kernel, two
- * complexes per vector. Power-of-two sizes with an even width (w ≥ 2). With `order: 'bitrev'` the
- * spectrum is kept in bit-reversed order on both axes (row u at rev(u), column v at rev(v)): forward
- * skips the output permutation and inverse the input one — for callers that only multiply spectra
- * pointwise by arrays they can store in the same order (about a fifth faster per transform).
+ * Single-thread wasm 2-D FFT on interleaved complex64 (Float32Array): the f32x4 kernels, two
+ * complexes per vector. Sides 2^a·3^b·5^c with an even width (powers of two: the radix-4/2 kernel;
+ * others: the mixed-radix one). With `order: 'bitrev'` (powers of two only) the spectrum is kept in
+ * bit-reversed order on both axes (row u at rev(u), column v at rev(v)): forward skips the output
+ * permutation and inverse the input one — for callers that only multiply spectra pointwise by arrays
+ * they can store in the same order (about a fifth faster per transform).
  */
 export class WasmFft2F32 {
   readonly h: number;
@@ -454,18 +488,22 @@ export class WasmFft2F32 {
   readonly order: 'natural' | 'bitrev';
   readonly chunk: number;
   private readonly arena: Arena;
-  private readonly plan: WasmPow2Plan2;
+  private readonly plan: WasmPlan2;
 
-  constructor(h: number, w: number, opts: { chunkBytes?: number; arena?: Arena; plan?: WasmPow2Plan2; order?: 'natural' | 'bitrev' } = {}) {
-    if (!isPowerOfTwo(h) || !isPowerOfTwo(w) || w < 2) {
-      throw new RangeError(`the wasm complex64 FFT supports power-of-two sizes with width ≥ 2 only, got ${h}×${w} (use backend 'ts' or 'auto')`);
+  constructor(h: number, w: number, opts: { chunkBytes?: number; arena?: Arena; plan?: WasmPlan2; order?: 'natural' | 'bitrev' } = {}) {
+    if (!wasmFft32Size(h, w)) {
+      throw new RangeError(`the wasm complex64 FFT supports sizes whose prime factors are 2, 3 and 5 with an even width only, got ${h}×${w} (use backend 'ts' or 'auto')`);
+    }
+    const order = opts.order ?? 'natural';
+    if (order === 'bitrev' && !(isPowerOfTwo(h) && isPowerOfTwo(w))) {
+      throw new RangeError(`the wasm complex64 FFT keeps spectra in bit-reversed order for power-of-two sizes only, got ${h}×${w} (use order 'natural')`);
     }
     const arena = opts.arena ?? getArena();
     if (arena === null) throw new Error(`the wasm FFT backend is unavailable: ${fftWasmError()}`);
     this.arena = arena;
     this.h = h; this.w = w;
-    this.plan = opts.plan ?? pow2Plan(arena.plan(h, w));
-    this.order = opts.order ?? 'natural';
+    this.plan = opts.plan ?? arena.plan(h, w);
+    this.order = order;
     this.chunk = Math.max(1, Math.floor((opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) / (8 * h * w)));
   }
 
@@ -481,7 +519,9 @@ export class WasmFft2F32 {
     const bitrev = this.order === 'bitrev';
     if (arena.contains(buf)) { arena.run32(this.plan, buf.byteOffset, count, forward, bitrev); return; }
     const per = 2 * hw;
-    const chunk = arena.owner ? this.chunk : Math.min(this.chunk, Math.floor(arena.scratchBytes / (4 * per)));
+    // A worker streams through its scratch block less the mixed-radix work area at its end.
+    const work = this.plan.mix !== null ? this.plan.workBytes : 0;
+    const chunk = arena.owner ? this.chunk : Math.min(this.chunk, Math.floor((arena.scratchBytes - work) / (4 * per)));
     if (chunk < 1) throw new RangeError(`FFT scratch block of ${arena.scratchBytes} bytes is smaller than one ${this.h}×${this.w} image`);
     const at = arena.scratch(Math.min(chunk, count) * 4 * per);
     const mem = new Float32Array(arena.f64(at + Math.min(chunk, count) * 4 * per).buffer);
@@ -546,16 +586,18 @@ function wasmRowTwiddles32(p: Pow2Plan): Float32Array {
 
 /**
  * Mixed-radix twiddles of one stage (radix p, L before it, Lp = L·p): per k < L, per c = 1 … p − 1,
- * w^{c·k} with w = e^{−2πi·sign/Lp} as (wr, wr, −wi, wi). The angle's numerator c·k is reduced mod Lp.
+ * w^{c·k} with w = e^{−2πi·sign/Lp} as (wr, wr, −wi, wi), each pair repeated `reps` times (2 for the
+ * complex64 kernel: (wr ×4), (−wi, wi, −wi, wi)). The angle's numerator c·k is reduced mod Lp.
  */
-function mixTwiddles(L: number, p: number, Lp: number, sign: number): Float64Array {
-  const out = new Float64Array(4 * L * (p - 1));
+function mixTwiddles(L: number, p: number, Lp: number, sign: number, reps: number): Float64Array {
+  const out = new Float64Array(4 * reps * L * (p - 1));
   let o = 0;
   for (let k = 0; k < L; k++) {
     for (let c = 1; c < p; c++) {
       const a = (2 * Math.PI * ((c * k) % Lp)) / Lp;
       const re = Math.cos(a), im = -sign * Math.sin(a);
-      out[o++] = re; out[o++] = re; out[o++] = -im; out[o++] = im;
+      for (let r = 0; r < reps; r++) { out[o++] = re; out[o++] = re; }
+      for (let r = 0; r < reps; r++) { out[o++] = -im; out[o++] = im; }
     }
   }
   return out;

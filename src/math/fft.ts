@@ -9,8 +9,8 @@
  * Backends: 'ts' (pure TypeScript, always available) and 'wasm' (AssemblyScript SIMD kernel in
  * dist/wasm/fft.wasm). 'auto' picks wasm when it loads, else ts.
  */
-import { TsFft2, TsFft2F32, isPowerOfTwo } from './fft-ts.js';
-import { WasmFft2, WasmFft2F32, fftWasmModule, wasmFftSize } from './fft-wasm.js';
+import { TsFft2, TsFft2F32 } from './fft-ts.js';
+import { WasmFft2, WasmFft2F32, fftWasmModule, wasmFft32Size, wasmFftSize } from './fft-wasm.js';
 
 export { fftshift2, ifftshift2, fftfreq, roundHalfEven } from './shift.js';
 export { isPowerOfTwo, Fft1d } from './fft-ts.js';
@@ -61,8 +61,8 @@ export function createFft2(h: number, w: number, opts: Fft2Options = {}): Fft2 {
 
 /**
  * A complex64 FFT plan: the same transforms on interleaved complex64 in a `Float32Array`.
- * The 'wasm' backend computes in float32 (f32x4, two complexes per vector; power-of-two sizes with
- * width ≥ 2); the 'ts' backend widens each image to float64, transforms it and rounds back.
+ * The 'wasm' backend computes in float32 (f32x4, two complexes per vector; sides 2^a·3^b·5^c with an
+ * even width); the 'ts' backend widens each image to float64, transforms it and rounds back.
  */
 export interface Fft2F32 {
   readonly h: number;
@@ -72,7 +72,7 @@ export interface Fft2F32 {
   inverse(buf: Float32Array, count?: number): void;
 }
 
-/** Creates a reusable complex64 2-D FFT plan for h×w images ('auto': wasm when available, powers of two, w ≥ 2). */
+/** Creates a reusable complex64 2-D FFT plan for h×w images ('auto': wasm when available and `wasmFft32Size(h, w)`). */
 export function createFft2F32(h: number, w: number, opts: Fft2Options = {}): Fft2F32 {
   checkSize(h, w);
   const backend = opts.backend ?? 'auto';
@@ -81,7 +81,7 @@ export function createFft2F32(h: number, w: number, opts: Fft2Options = {}): Fft
   }
   if (backend === 'ts') return new TsFft2F32(h, w);
   if (backend === 'wasm') return new WasmFft2F32(h, w, opts);
-  return wasmAvailable() && isPowerOfTwo(h) && isPowerOfTwo(w) && w >= 2 ? new WasmFft2F32(h, w, opts) : new TsFft2F32(h, w);
+  return wasmAvailable() && wasmFft32Size(h, w) ? new WasmFft2F32(h, w, opts) : new TsFft2F32(h, w);
 }
 
 /** True when the wasm SIMD kernel (dist/wasm/fft.wasm) loads in this runtime. */
