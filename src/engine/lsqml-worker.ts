@@ -14,8 +14,8 @@ try {
   const f32 = precision === 'float32';
   let fft: EngineFft;
   const bitrev = init.dims.bitrev;
-  // float32 runs on power-of-two sizes only (pow2Plan throws for a mixed-radix plan)
-  if (arena) fft = f32 ? new WasmFft2F32(N, N, { arena, plan: pow2Plan(init.arena!.plan), order: bitrev ? 'bitrev' : 'natural' }) : new WasmFft2(N, N, { arena, plan: init.arena!.plan });
+  // float32: bit-reversed spectra on power-of-two sizes, natural order on the mixed-radix ones
+  if (arena) fft = f32 ? new WasmFft2F32(N, N, { arena, plan: init.arena!.plan, order: bitrev ? 'bitrev' : 'natural' }) : new WasmFft2(N, N, { arena, plan: init.arena!.plan });
   else fft = createFft2(N, N, { backend: 'ts' });
   let kernels = null, scratch: Real | undefined, fftAt: Ctx['fftAt'] = null, bitrevReal: Ctx['bitrevReal'] = null, fused: Ctx['fused'] = null;
   if (arena && init.dims.wasm) {
@@ -24,10 +24,8 @@ try {
     const len = scratchLength(init.dims);
     scratch = f32 ? new Float32Array(arena.memory.buffer, init.arena!.ctxScratch!, len) : new Float64Array(arena.memory.buffer, init.arena!.ctxScratch!, len);
     const plan = init.arena!.plan;
-    if (f32) {
-      const plan32 = pow2Plan(plan);
-      fftAt = (at, count, forward) => arena.run32(plan32, at, count, forward, bitrev);
-    } else fftAt = (at, count, forward) => arena.run(plan, at, count, forward);
+    if (f32) fftAt = (at, count, forward) => arena.run32(plan, at, count, forward, bitrev);
+    else fftAt = (at, count, forward) => arena.run(plan, at, count, forward);
     if (bitrev) {
       const plan32 = pow2Plan(plan);
       if (!init.dims.bitrevIntensities) bitrevReal = (dst, src, count) => arena.bitrevReal32(dst, src, count, N, N);

@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { InputError, stoppedExitCode, UsageError } from '../errors.js';
 import { allocShared, allocShared32, createFft2, fftfreq, freeShared } from '../math/fft.js';
-import { getArena, pow2Plan, WasmFft2F32 } from '../math/fft-wasm.js';
+import { getArena, pow2Plan, wasmFft32Size, WasmFft2F32 } from '../math/fft-wasm.js';
 import { isPowerOfTwo } from '../math/fft-ts.js';
 import { lsqmlWasmKernels, modeKernelsOn, type LsqmlWasm } from './wasm-kernels.js';
 import { Rng } from '../math/rng.js';
@@ -373,23 +373,24 @@ export class LsqmlEngine {
     const arena = fft64.backend === 'wasm' ? getArena() : null;
     let kernels: LsqmlWasm | null = null, precision: Precision = 'float64';
     if (arena && N >= 2) {
-      // the f32x4 FFT takes power-of-two sizes only; other sizes run in float64
-      if (options.precision === 'float32' && isPowerOfTwo(N)) {
+      // the f32x4 FFTs take sides 2^a·3^b·5^c that are even; odd ones (15, 45 …) run in float64
+      if (options.precision === 'float32' && wasmFft32Size(N, N)) {
         kernels = lsqmlWasmKernels(arena.memory, 'float32');
         if (kernels) precision = 'float32';
       }
       kernels ??= lsqmlWasmKernels(arena.memory, 'float64');
     }
     const plan = arena ? arena.plan(N, N) : null;
-    // In float32 the spectra stay in bit-reversed order (kernels.ts): no FFT permutes. float32 runs on
-    // power-of-two sizes only (the f32x4 kernel); other sizes the wasm FFT takes (2^a·3^b·5^c) run in
-    // float64 on the mixed-radix kernel, natural order.
-    const bitrev = precision === 'float32';
+    // In float32 on power-of-two sizes the spectra stay in bit-reversed order (kernels.ts): no FFT
+    // permutes, and the fused kernels run. Other even sizes 2^a·3^b·5^c run in float32 on the complex64
+    // mixed-radix kernel, natural order, unfused; in float64 every size the wasm FFT takes runs in
+    // natural order.
+    const bitrev = precision === 'float32' && isPowerOfTwo(N);
     const plan32 = bitrev ? pow2Plan(plan!) : null;
-    const fft: EngineFft = plan32 ? new WasmFft2F32(N, N, { arena: arena!, plan: plan32, order: 'bitrev' }) : fft64;
+    const fft: EngineFft = precision === 'float32' ? new WasmFft2F32(N, N, { arena: arena!, plan: plan!, order: bitrev ? 'bitrev' : 'natural' }) : fft64;
     const fftAt = kernels && arena && plan
-      ? (plan32
-        ? (at: number, count: number, forward: boolean): void => arena.run32(plan32, at, count, forward, true)
+      ? (precision === 'float32'
+        ? (at: number, count: number, forward: boolean): void => arena.run32(plan, at, count, forward, bitrev)
         : (at: number, count: number, forward: boolean): void => arena.run(plan, at, count, forward))
       : null;
     // Patterns reordered once here (when the caller allows it) need no permutation per epoch.
@@ -458,9 +459,9 @@ export class LsqmlEngine {
     if (options.precision === 'float32' && precision === 'float64') {
       // recorded in the result (precision), but a run asked for float32 should also say it did not get it
       const why = options.fftBackend === 'ts' ? 'fftBackend ts: the TypeScript loops compute in float64'
-        // float32 needs power-of-two patterns (README, Limits); say where these run instead: the
-        // WebAssembly FFT and kernels (sides 2^a·3^b·5^c) or the TypeScript FFT and loops (any other)
-        : !isPowerOfTwo(N) ? `the float32 path takes power-of-two sizes only; these ${N}×${N} patterns run on the ${kernels ? 'WebAssembly FFT and kernels' : 'TypeScript FFT and loops'}`
+        // float32 needs even sides 2^a·3^b·5^c (README, Limits); say where these run instead: the
+        // WebAssembly FFT and kernels (odd sides 2^a·3^b·5^c) or the TypeScript FFT and loops (any other)
+        : !wasmFft32Size(N, N) ? `the float32 path takes even sides whose prime factors are 2, 3 and 5 only; these ${N}×${N} patterns run on the ${kernels ? 'WebAssembly FFT and kernels' : 'TypeScript FFT and loops'}`
         : `the float32 path needs the WebAssembly FFT and kernels, which ${fft64.backend !== 'wasm' ? 'are not available here' : `do not take ${N}×${N} patterns`}`;
       engine.warnings.push(`precision float32 was asked for and the run computes in float64 (${why}); results agree to rounding, at the float64 path's speed`);
     }

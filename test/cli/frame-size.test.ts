@@ -1,8 +1,9 @@
 /**
  * Detector frames read without a crop (reconstruction.crop null, `--crop-size` not given: the default): the patterns are
- * the frames whole, at their own size. A square side that is not a power of two (a 12 × 12 stack here, as a 120 × 120
- * one) runs in float64 with a warning naming the crop that makes a power of two; with fftBackend wasm, which takes no
- * other size, it is refused naming it (test/cli/refusals-agree.test.ts; a .ptyd's 48 × 48 frames here); frames that are not square are refused naming
+ * the frames whole, at their own size. A square side that float32 does not take — odd, or with another prime factor than 2,
+ * 3 and 5 (a 15 × 15 stack here, as a 135 × 135 one) — runs in float64 with a warning naming the crop that makes a power of
+ * two; an even side 2^a·3^b·5^c (12 × 12, as 120 × 120) runs in float32 without one; with fftBackend wasm, which takes no
+ * other prime factor, a side is refused naming it (test/cli/refusals-agree.test.ts; a .ptyd's 42 × 42 frames here); frames that are not square are refused naming
  * the crop flags (refusals-agree.test.ts too). `lsqml --help` says the default.
  */
 import { test } from 'node:test';
@@ -16,24 +17,24 @@ import { ptychostudy } from '../data/cli-run.js';
 import { tempDir } from '../tmp.js';
 
 const dir = tempDir('frame-size');
-const n = 4, S = 12;
+const n = 4, S = 15;
 const D = 'entry_1/data_1/data';
 
-/** CXI counts [n, S, S], a bright spot at the frames' centre, with geometry, positions and a probe of the frames' size. */
-function cxi(name: string): string {
-  const counts = new Float32Array(n * S * S);
-  for (let k = 0; k < n; k++) for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) counts[(k * S + y) * S + x] = 1 + 500 * Math.exp(-((y - S / 2) ** 2 + (x - S / 2) ** 2) / 4);
+/** CXI counts [n, side, side], a bright spot at the frames' centre, with geometry, positions and a probe of the frames' size. */
+function cxi(name: string, side = S): string {
+  const counts = new Float32Array(n * side * side);
+  for (let k = 0; k < n; k++) for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) counts[(k * side + y) * side + x] = 1 + 500 * Math.exp(-((y - side / 2) ** 2 + (x - side / 2) ** 2) / 4);
   const t = new Float64Array(3 * n);
   for (let i = 0; i < n; i++) { t[3 * i] = (i % 2) * 1e-6; t[3 * i + 1] = Math.floor(i / 2) * 1e-6; }
   const file = join(dir, `${name}.cxi`);
   writeHdf5(file, {
-    [D]: { data: counts, shape: [n, S, S], dtype: '<f' },
+    [D]: { data: counts, shape: [n, side, side], dtype: '<f' },
     'entry_1/sample_1/geometry_1/translation': { data: t, shape: [n, 3], dtype: '<d' },
     'entry_1/instrument_1/source_1/energy': { data: 1.2817e-15, dtype: '<d' },
     'entry_1/instrument_1/detector_1/distance': { data: 2, dtype: '<d' },
     'entry_1/instrument_1/detector_1/x_pixel_size': { data: 75e-6, dtype: '<d' },
     'entry_1/instrument_1/detector_1/y_pixel_size': { data: 75e-6, dtype: '<d' },
-    'entry_1/instrument_1/source_1/illumination': { data: new Map([['r', new Float32Array(S * S).fill(1)], ['i', new Float32Array(S * S)]]), shape: [S, S] } as Entry,
+    'entry_1/instrument_1/source_1/illumination': { data: new Map([['r', new Float32Array(side * side).fill(1)], ['i', new Float32Array(side * side)]]), shape: [side, side] } as Entry,
   });
   return file;
 }
@@ -41,10 +42,10 @@ function cxi(name: string): string {
 const metadataOf = (out: string): Record<string, unknown> =>
   (readMetadata(loadNpz(join(out, 'reconstruction.npz'))._metadata!) as { value: Record<string, unknown> }).value;
 
-test('whole 12×12 frames, no --crop-size: the patterns are the frames at their own size, with a warning naming the crop that makes a power of two', () => {
+test('whole 15×15 frames, no --crop-size: the patterns are the frames at their own size, with a warning naming the crop that makes a power of two', () => {
   const file = cxi('whole');
-  const warning = `${file}: key '${D}': the file's ${S}×${S} frames are read whole (no --crop-size: the frames' own size, the default), not a power of two ` +
-    'a side: --precision float32 (the default) needs one: the reconstruction runs in float64, on the WebAssembly FFT (docs/fft.md); ' +
+  const warning = `${file}: key '${D}': the file's ${S}×${S} frames are read whole (no --crop-size: the frames' own size, the default), not an even side ` +
+    'with no prime factor but 2, 3 and 5: --precision float32 (the default) needs one: the reconstruction runs in float64, on the WebAssembly FFT (docs/fft.md); ' +
     `--crop-center Y,X --crop-size 8 makes patterns of 8×8 (\`ptychostudy inspect ${file}\` says where the ` +
     'direct beam is, the crop\'s centre)';
   const out = join(dir, 'whole');
@@ -62,24 +63,31 @@ test('whole 12×12 frames, no --crop-size: the patterns are the frames at their 
   assert.ok(check.stdout.split('\n').includes(`  warning: ${warning}`), check.stdout);
   // the crop it names: 8×8 patterns, float32, no such warning
   const cropped = join(dir, 'cropped');
-  const c = ptychostudy(['lsqml', '--input', file, '--out', cropped, '--epochs', '2', '--crop-center', `${S / 2},${S / 2}`, '--crop-size', '8',
+  const c = ptychostudy(['lsqml', '--input', file, '--out', cropped, '--epochs', '2', '--crop-center', '7,7', '--crop-size', '8',
     '--probe-model', 'aperture:diameter=2e-6']);
   assert.equal(c.status, 0, c.stderr);
-  assert.doesNotMatch(c.stderr, /not a power of two/);
+  assert.doesNotMatch(c.stderr, /not an even side/);
   const cm = metadataOf(cropped);
   assert.deepEqual((cm.geometry as Record<string, unknown>).pattern_shape, [8, 8]);
   assert.equal(cm.precision, 'float32');
 });
 
-test('a crop whose side is not a power of two: the warning names the power-of-two sizes about the same centre', () => {
-  const file = cxi('crop10');
-  const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, 'crop10'), '--epochs', '2', '--crop-center', '6,6', '--crop-size', '10',
+test('a crop of an odd side: the warning names the power-of-two sizes about the same centre; whole 12×12 frames and a crop of 10 run in float32 without it', () => {
+  const file = cxi('crop9');
+  const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, 'crop9'), '--epochs', '2', '--crop-center', '6,6', '--crop-size', '9',
     '--probe-model', 'aperture:diameter=2e-6']);
   assert.equal(r.status, 0, r.stderr);
-  assert.ok(r.stderr.includes(`warning: ${file}: key '${D}': --crop-center 6,6 --crop-size 10 makes 10×10 patterns, not a power of two: --precision float32 ` +
-    '(the default) needs one: the reconstruction runs in float64, on the WebAssembly FFT (docs/fft.md); ' +
+  assert.ok(r.stderr.includes(`warning: ${file}: key '${D}': --crop-center 6,6 --crop-size 9 makes 9×9 patterns, not an even side with no prime factor but 2, 3 ` +
+    'and 5: --precision float32 (the default) needs one: the reconstruction runs in float64, on the WebAssembly FFT (docs/fft.md); ' +
     `--crop-center Y,X --crop-size 8 or 16 makes patterns of 8×8 or 16×16 (\`ptychostudy inspect ${file}\` says where the direct beam is, ` +
     'the crop\'s centre)\n'), r.stderr);
+  for (const [name, args] of [['crop10', ['--crop-center', '6,6', '--crop-size', '10']], ['whole12', []]] as const) {
+    const twelve = cxi(name, 12), out = join(dir, name);
+    const e = ptychostudy(['lsqml', '--input', twelve, '--out', out, '--epochs', '2', ...args, '--probe-model', 'aperture:diameter=2e-6']);
+    assert.equal(e.status, 0, e.stderr);
+    assert.doesNotMatch(e.stderr, /not an even side|float64/, name);
+    assert.equal(metadataOf(out).precision, 'float32', name);
+  }
 });
 
 /** PtyPy prepared data (.ptyd) of counts [n, side, side], a bright spot at the frames' centre. */
@@ -93,8 +101,8 @@ test('a .ptyd\'s whole 42×42 frames (2·3·7): read at their own size with the 
   const side = 42, key = 'chunks/0/data';
   const file = ptyd('whole42', side);
   const advice = `--crop-center Y,X --crop-size 32 makes patterns of 32×32 (\`ptychostudy inspect ${file}\` says where the direct beam is, the crop's centre)`;
-  const warning = `${file}: key '${key}': the file's ${side}×${side} frames are read whole (no --crop-size: the frames' own size, the default), not a power of two ` +
-    'a side: --precision float32 (the default) needs one, and the WebAssembly FFT a side with no prime factor but 2, 3 and 5: the reconstruction runs ' +
+  const warning = `${file}: key '${key}': the file's ${side}×${side} frames are read whole (no --crop-size: the frames' own size, the default), not an even side ` +
+    'with no prime factor but 2, 3 and 5: --precision float32 (the default) needs one, and the WebAssembly FFT a side with no prime factor but 2, 3 and 5: the reconstruction runs ' +
     `in float64 with the TypeScript FFT (12–19× the WebAssembly FFT's time per transform at similar sizes; fftBackend wasm refuses it; docs/fft.md); ${advice}`;
   const out = join(dir, 'whole42');
   const r = ptychostudy(['lsqml', '--input', file, '--out', out, '--epochs', '2', '--probe-model', 'aperture:diameter=2e-6']);
@@ -125,5 +133,5 @@ test('a .ptyd\'s whole 42×42 frames (2·3·7): read at their own size with the 
 test('lsqml --help says what --crop-size and --crop-center default to: no crop, the frames whole at their own size', () => {
   const help = ptychostudy(['lsqml', '--help'], { env: { COLUMNS: '1000' } }).stdout.replace(/\s+/g, ' ');
   assert.match(help, /--crop-center <y,x> [^]*?With --crop-size \(default: none, no crop\)/);
-  assert.match(help, /--crop-size <n> [^]*?With --crop-center \(default: none, the frames' own size: the patterns are the frames whole, as stored; frames that are not square are then refused, naming these flags, and a side that is not a power of two runs in float64, with a warning naming the --crop-size that makes one\)/);
+  assert.match(help, /--crop-size <n> [^]*?With --crop-center \(default: none, the frames' own size: the patterns are the frames whole, as stored; frames that are not square are then refused, naming these flags, and a side that float32 does not take runs in float64, with a warning naming the --crop-size that makes a power of two\)/);
 });

@@ -1,7 +1,8 @@
 /**
- * The float32 path (complex64 WASM kernels, bit-reversed spectra) computes the same reconstruction as
- * the float64 one, to float32 rounding, across patch sizes (the small-size code paths of the kernels
- * included), probe modes, noise models, a valid-pixel mask and a threshold.
+ * The float32 path (complex64 WASM kernels; bit-reversed spectra on power-of-two sizes, natural order
+ * on the mixed-radix ones, 24 and 48) computes the same reconstruction as the float64 one, to float32
+ * rounding, across patch sizes (the small-size code paths of the kernels included), probe modes, noise
+ * models, a valid-pixel mask and a threshold.
  *
  * The runs start from a non-uniform object: from an object of ones the predicted far field is the
  * probe's spectrum, which may have exact zeros where the data do not; there the modulus projection
@@ -14,6 +15,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runLsqml, type LsqmlInput, type LsqmlResult } from '../../src/engine/lsqml.js';
+import { getArena } from '../../src/math/fft-wasm.js';
 import { syntheticProblem } from '../../src/engine/synthetic.js';
 import { addProbeModes } from '../../src/engine/probe-modes.js';
 import type { LsqmlOptions } from '../../src/engine/options.js';
@@ -33,7 +35,7 @@ const CASES: Array<{ noiseModel: 'gaussian' | 'poisson'; modes: number; masked: 
   { noiseModel: 'gaussian', modes: 2, masked: false }, { noiseModel: 'poisson', modes: 2, masked: true },
 ];
 
-for (const N of [8, 16, 32, 128]) {
+for (const N of [8, 16, 24, 32, 48, 128]) {
   test(`float32 and float64 agree to float32 rounding (N = ${N}: one and two modes, Gaussian and Poisson, mask and threshold)`, async () => {
     const H = N * 3 + 8;
     const prob = syntheticProblem({ size: N, height: H, width: H, positions: N === 128 ? 12 : 40, photons: 1e4, seed: 2 });
@@ -66,6 +68,26 @@ for (const N of [8, 16, 32, 128]) {
     }
   });
 }
+
+test('patterns of 24² and 48² (2^a·3) run in float32 on the mixed-radix FFT and the WASM kernels, natural order; 1 and 2 threads give the same bytes', async () => {
+  for (const N of [24, 48]) {
+    const prob = syntheticProblem({ size: N, height: N + 40, width: N + 40, positions: 25, photons: 1e4, poisson: true, seed: 3 });
+    const input: LsqmlInput = { ...prob.input, validMask: Array.from({ length: N * N }, (_, k) => (k % 5 === 1 ? 0 : 1)) };
+    const o: Partial<LsqmlOptions> = { epochs: 4, batchSize: 8, seed: 7 };
+    const one = await runLsqml(input, { ...o, threads: 1 });
+    const two = await runLsqml(input, { ...o, threads: 2 });
+    assert.equal(one.precision, 'float32', `${N}²: float32 under 'auto'`);
+    assert.equal(one.fftBackend, 'wasm');
+    assert.equal(one.wasmKernels, true);
+    assert.ok(!one.warnings.some((w) => /computes in float64/.test(w)), `${N}²: ${one.warnings.join('; ')}`);
+    assert.ok(same(one.object, two.object) && same(one.probe, two.probe), `${N}²: 2 threads give 1 thread's bytes`);
+    assert.deepEqual(two.lossHistory, one.lossHistory);
+    assert.ok(one.lossHistory[one.lossHistory.length - 1]! < one.lossHistory[0]!, `${N}²: the loss decreases`);
+  }
+  // The plan holds complex64 stage tables next to the complex128 ones.
+  const plan = getArena()!.plan(24, 24);
+  assert.ok(plan.mix !== null && 'mix32' in plan && plan.mix32.rowF !== plan.mix.rowF);
+});
 
 test('reorderIntensities: the engine reorders the caller\'s float32 patterns once, with identical results', async () => {
   const N = 32, H = 80;

@@ -105,12 +105,13 @@ test('a diverging run stops with LsqmlDivergenceError naming the epoch', async (
   assert.ok(seen >= 0);
 });
 
-test('odd and non-power-of-two patch sizes run (WebAssembly mixed radix for 15 and 24, TypeScript FFT for 14 and 21) and the loss decreases', async () => {
-  for (const [size, backend] of [[15, 'wasm'], [24, 'wasm'], [14, 'ts'], [21, 'ts']] as const) {
+test('odd and non-power-of-two patch sizes run (WebAssembly mixed radix for 15 in float64 and 24 in float32, TypeScript FFT for 14 and 21) and the loss decreases', async () => {
+  for (const [size, backend, precision] of [[15, 'wasm', 'float64'], [24, 'wasm', 'float32'], [14, 'ts', 'float64'], [21, 'ts', 'float64']] as const) {
     const p = syntheticProblem({ size, height: 44, width: 46, positions: 30, photons: 1e4, seed: 6 });
     const r = await runLsqml(p.input, { epochs: 8, batchSize: 10, threads: 2 });
     assert.equal(r.fftBackend, backend, `N=${size}`);
     assert.equal(r.wasmKernels, backend === 'wasm', `N=${size}`);
+    assert.equal(r.precision, precision, `N=${size}`);
     assert.ok(finite(r.object) && finite(r.probe));
     assert.ok(r.lossHistory[7]! < r.lossHistory[1]!, `N=${size}: ${r.lossHistory.join(', ')}`);
   }

@@ -125,7 +125,7 @@ export const powerOfTwo = (n: number): boolean => n >= 1 && (n & (n - 1)) === 0;
 
 /**
  * True when the WebAssembly complex128 FFT takes patterns of side `n`: n ≥ 1 with no prime factor but 2, 3 and 5
- * (powers of two on its radix-4/2 path, the others on its mixed-radix one; float32 needs a power of two).
+ * (powers of two on its radix-4/2 path, the others on its mixed-radix one; float32 needs an even one, `float32Side`).
  */
 export function wasmFftSide(n: number): boolean {
   if (!Number.isInteger(n) || n < 1) return false;
@@ -134,10 +134,19 @@ export function wasmFftSide(n: number): boolean {
 }
 
 /**
- * What patterns of a side `side` that is not a power of two run on, as the warnings say it: float64 on the
- * WebAssembly FFT (sides 2^a·3^b·5^c), or float64 on the TypeScript FFT (any other).
+ * True when patterns of side `n` run in float32: an even side with no prime factor but 2, 3 and 5 (the complex64
+ * WebAssembly FFT pairs two complexes of a row per vector).
  */
-function notPowerOfTwoRun(side: number): string {
+export const float32Side = (n: number): boolean => n % 2 === 0 && wasmFftSide(n);
+
+/** The warnings' words for the sides `float32Side` takes. */
+const FLOAT32_SIDE = 'an even side with no prime factor but 2, 3 and 5';
+
+/**
+ * What patterns of a side `side` that float32 does not take run on, as the warnings say it: float64 on the
+ * WebAssembly FFT (odd sides 2^a·3^b·5^c), or float64 on the TypeScript FFT (any other).
+ */
+function notFloat32Run(side: number): string {
   return wasmFftSide(side)
     ? '--precision float32 (the default) needs one: the reconstruction runs in float64, on the WebAssembly FFT (docs/fft.md)'
     : '--precision float32 (the default) needs one, and the WebAssembly FFT a side with no prime factor but 2, 3 and 5: the reconstruction ' +
@@ -148,7 +157,7 @@ function notPowerOfTwoRun(side: number): string {
 export const powerOfTwoBelow = (n: number): number => 2 ** Math.floor(Math.log2(n));
 
 /**
- * How the frames become patterns of a power-of-two side, which the WebAssembly FFT needs, as messages say it: a crop
+ * How the frames become patterns of a power-of-two side (float32's fastest, and any FFT backend's), as messages say it: a crop
  * (`--crop-center Y,X --crop-size N`, N over the bin size `bin` the largest power of two within patterns of side `side`,
  * and, when `larger`, the next one, whose window reaches outside and is masked there), `ptychostudy inspect FILE`
  * finding the beam.
@@ -180,8 +189,8 @@ export function prepFlags(prep: FramePrep): string {
 
 /**
  * The window of `prep` on frames [H, W] of dataset `key`, checked before anything is read: a crop wholly inside the
- * frames, a binning that divides the window's sides. A side of the patterns that is not a power of two is a warning
- * (pushed on `warnings`): the float32 precision needs one (and the WebAssembly FFT one with no prime factor but 2, 3, 5).
+ * frames, a binning that divides the window's sides. A side of the patterns that float32 does not take (`float32Side`) is
+ * a warning (pushed on `warnings`), which names where they run instead and the crop that makes them a power of two.
  */
 export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, prep: FramePrep | undefined, warnings: string[]): FrameWindow {
   const bin = prep?.binSize ?? 1;
@@ -189,9 +198,9 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
   const orientation = orientationOf(prep?.orientation);
   const all = { y0: 0, x0: 0, h: H, w: W };
   if (!crop && bin === 1 && !orientation) {
-    // no crop (reconstruction.crop null, the default): the frames are the patterns, whole; a square side that is not a power
-    // of two runs (in float64); non-square frames are refused (checkSquarePatterns), with the advice to crop them
-    if (H === W && H > 1 && !powerOfTwo(H)) warnings.push(wholeFramesNotPowerOfTwo(r.file, key, H));
+    // no crop (reconstruction.crop null, the default): the frames are the patterns, whole; a square side that float32 does
+    // not take runs (in float64); non-square frames are refused (checkSquarePatterns), with the advice to crop them
+    if (H === W && H > 1 && !float32Side(H)) warnings.push(wholeFramesNotFloat32(r.file, key, H));
     return { fileShape: [H, W], ...all, bin: 1, binned: [H, W], out: [H, W], whole: true, read: all, padded: 0 };
   }
   const flags = prepFlags(prep!);
@@ -210,11 +219,11 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
   }
   const binned: [number, number] = [h / bin, w / bin];
   const out = orientedShape(orientation, binned[0], binned[1]);
-  if (!powerOfTwo(out[0]) || !powerOfTwo(out[1])) {
+  if (!float32Side(out[0]) || !float32Side(out[1])) {
     // a crop's side may be any; without one (a binning or an orientation of the whole frames) the frames' side is the patterns'
     const advice = out[0] === out[1] && out[0] > 1 ? `; ${powerOfTwoCropAdvice(r.file, out[0], bin, crop !== undefined)}` : '';
-    const run = out[0] === out[1] ? notPowerOfTwoRun(out[0]) : '--precision float32 (the default) needs one';
-    warnings.push(`${r.file}: key '${key}': ${flags} makes ${out[0]}×${out[1]} patterns, not a power of two: ${run}${advice}`);
+    const run = out[0] === out[1] ? notFloat32Run(out[0]) : '--precision float32 (the default) needs one';
+    warnings.push(`${r.file}: key '${key}': ${flags} makes ${out[0]}×${out[1]} patterns, not ${FLOAT32_SIDE}: ${run}${advice}`);
   }
   const ry0 = Math.max(0, y0), rx0 = Math.max(0, x0);
   const read = { y0: ry0, x0: rx0, h: Math.min(H, y0 + h) - ry0, w: Math.min(W, x0 + w) - rx0 };
@@ -222,12 +231,12 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
 }
 
 /**
- * The warning of whole frames (no crop, the default) of a square side `side` that is not a power of two: they are
- * reconstructed as they are, in float64, and a crop to the power of two below makes them the float32 path's.
+ * The warning of whole frames (no crop, the default) of a square side `side` that float32 does not take (`float32Side`):
+ * they are reconstructed as they are, in float64, and a crop to the power of two below makes them the float32 path's.
  */
-export function wholeFramesNotPowerOfTwo(file: string, key: string, side: number): string {
+export function wholeFramesNotFloat32(file: string, key: string, side: number): string {
   return `${file}: key '${printable(key)}': the file's ${side}×${side} frames are read whole (no --crop-size: the frames' own size, the default), ` +
-    `not a power of two a side: ${notPowerOfTwoRun(side)}; ${powerOfTwoCropAdvice(file, side, 1, false)}`;
+    `not ${FLOAT32_SIDE}: ${notFloat32Run(side)}; ${powerOfTwoCropAdvice(file, side, 1, false)}`;
 }
 
 /**
