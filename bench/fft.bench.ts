@@ -9,8 +9,8 @@
  *  - c64_wasm_1thread_arena          complex64 (f32x4) kernel in place on an `allocShared32` array;
  *  - c64_wasm_1thread_arena_bitrev   the same, spectrum left in bit-reversed order (forward by
  *                                    decimation in frequency, inverse without its input permutation).
- * Sides 2^a·3^b·5^c (`96x96`, `192x192`: the mixed-radix kernel) are measured on wasm_1thread_arena and
- * wasm_2threads_arena with batches of 1000, and on ts_1thread (Bluestein) with batches of 100 (`batch` in
+ * Sides 2^a·3^b·5^c (`96x96`, `192x192`: the mixed-radix kernels) are measured on wasm_1thread_arena,
+ * wasm_2threads_arena and c64_wasm_1thread_arena with batches of 1000, and on ts_1thread (Bluestein) with batches of 100 (`batch` in
  * their entry); FFTW has no recorded figure for them (`vs_fftw_float` null).
  * Each figure is the median (and minimum) of several repetitions in ms per batch. `vs_fftw_float` is the
  * ratio to FFTW 3.3.10 float's time *as recorded in shared/spec/numerics.md* on this machine kind
@@ -111,7 +111,8 @@ export async function run(): Promise<Record<string, unknown>> {
     const arena = allocShared(size);
     for (let i = 0; i < size; i++) arena[i] = rng.normal();
     const plain = arena.slice(0, size / 10);
-    const measure = (name: string, fft: Fft2, buf: Float64Array, count: number, reps: number): void => {
+    const measure = <B extends Float64Array | Float32Array>(name: string, fft: { forward(b: B, c: number): void; inverse(b: B, c: number): void }, buf: B,
+      count: number, reps: number): void => {
       process.stderr.write(`bench fft: ${n}x${n} ${name}…\n`);
       res[name] = {
         fwd: time(() => fft.forward(buf, count), reps, NaN),
@@ -124,6 +125,10 @@ export async function run(): Promise<Record<string, unknown>> {
       const w2 = createParallelFft2(n, n, { threads: 2, backend: 'wasm' });
       measure('wasm_2threads_arena', w2, arena, BATCH, 7);
       w2.close();
+      const arena32 = allocShared32(size);
+      arena32.set(arena);
+      measure('c64_wasm_1thread_arena', createFft2F32(n, n, { backend: 'wasm' }), arena32, BATCH, 7);
+      freeShared(arena32);
     }
     freeShared(arena);
     out[`${n}x${n}`] = res;
