@@ -341,8 +341,8 @@ export class Arena {
    * Bit-reversed complex64 spectra: dst = inverse FFT of src·(ey ⊗ ex) (ey: h complexes at `ramp`, ex:
    * w after them), fused row by row. Byte addresses; dst and src may be the same image.
    */
-  ifftRamp32(p: WasmPow2Plan2, dst: number, src: number, ramp: number): void {
-    const { row: R, col: C } = p;
+  ifftRamp32(p: WasmPlan2, dst: number, src: number, ramp: number): void {
+    const { row: R, col: C } = pow2Plan(p);
     this.kernel.ifftRamp32(dst, src, ramp, p.h, p.w, R.swaps, R.row32I, R.r2, C.swaps, C.col32I, C.r2, 1 / (p.h * p.w));
   }
 
@@ -350,14 +350,14 @@ export class Arena {
    * Bit-reversed complex64 spectra: dst = forward FFT of a·b (a's rows `aStride` bytes apart), fused row
    * by row; `count` images, dst and b advancing by dstStep and bStep bytes.
    */
-  fftProduct32(p: WasmPow2Plan2, dst: number, a: number, aStride: number, b: number, count = 1, dstStep = 0, bStep = 0): void {
-    const { row: R, col: C } = p;
+  fftProduct32(p: WasmPlan2, dst: number, a: number, aStride: number, b: number, count = 1, dstStep = 0, bStep = 0): void {
+    const { row: R, col: C } = pow2Plan(p);
     this.kernel.fftProductDif32(dst, a, aStride, b, p.h, p.w, R.row32F, R.r2, C.col32F, C.r2, count, dstStep, bStep);
   }
 
   /** Bit-reversed complex64 spectra: in-place inverse FFTs of `count` images `step` bytes apart, without the 1/(h·w). */
-  ifftUnscaled32(p: WasmPow2Plan2, at: number, count = 1, step = 0): void {
-    const { row: R, col: C } = p;
+  ifftUnscaled32(p: WasmPlan2, at: number, count = 1, step = 0): void {
+    const { row: R, col: C } = pow2Plan(p);
     this.kernel.ifft2_32Strided(at, step, count, p.h, p.w, R.swaps, R.row32I, R.r2, C.swaps, C.col32I, C.r2);
   }
 

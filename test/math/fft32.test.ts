@@ -62,6 +62,12 @@ test('complex64 wasm and ts agree with the complex128 transform to float32 round
   assert.throws(() => createFft2F32(8, 1, { backend: 'wasm' }), /even width only, got 8×1/);
   assert.throws(() => createFft2F32(8, 14, { backend: 'wasm' }), /prime factors are 2, 3 and 5/);
   assert.throws(() => new WasmFft2F32(6, 10, { order: 'bitrev' }), /bit-reversed order for power-of-two sizes only, got 6×10/);
+  // bit-reversed spectra and the fused kernels refuse a mixed-radix plan rather than misread its tables
+  const arena = getArena()!, mixed = arena.plan(6, 10);
+  assert.throws(() => arena.run32(mixed, 0, 1, true, true), /power-of-two sizes only, got 6×10/);
+  assert.throws(() => arena.ifftRamp32(mixed, 0, 0, 0), /power-of-two sizes only, got 6×10/);
+  assert.throws(() => arena.fftProduct32(mixed, 0, 0, 0, 0), /power-of-two sizes only, got 6×10/);
+  assert.throws(() => arena.ifftUnscaled32(mixed, 0), /power-of-two sizes only, got 6×10/);
 });
 
 test("order 'bitrev': the forward spectrum is the natural one bit-reversed on both axes; inverse undoes it", () => {
