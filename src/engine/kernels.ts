@@ -33,12 +33,14 @@
  *   position's corner.
  * With the WASM kernels every non-integer buffer is a block of the wasm FFT arena.
  *
- * In float32 precision (`d.bitrev`) every far-field array — Ψ, Ŷ, y, the mask, the spectra of the
+ * In float32 precision on power-of-two sides (`d.bitrev`) every far-field array — Ψ, Ŷ, y, the mask, the spectra of the
  * shifted probe and of the probe direction, the ramps — is kept in bit-reversed order on both axes
  * (row u at rev(u), column v at rev(v)), so neither the forward FFT (decimation in frequency) nor the
  * inverse permutes: the arithmetic is pixelwise or a sum, so the order does not matter. The batch's
  * intensities arrive in natural order in `yhat` and each position's are permuted into `yb` first —
- * unless the caller let the engine reorder its intensities once (`d.bitrevIntensities`).
+ * unless the caller let the engine reorder its intensities once (`d.bitrevIntensities`). float32 on the
+ * other even sides 2^a·3^b·5^c (the complex64 mixed-radix FFT) keeps every array in natural order and
+ * runs no fused transform (`fused` null), as float64 does.
  */
 import { addPatch, extractPatch, patchInside } from './patches.js';
 import { addIllumination } from './preconditioner.js';
@@ -117,7 +119,7 @@ export interface EngineDims {
   wasm: boolean;
   /** Precision of the R buffers and of the arithmetic ('float32' only with the WASM kernels). */
   precision: Precision;
-  /** Far-field arrays in bit-reversed order (float32 precision; see the module comment). */
+  /** Far-field arrays in bit-reversed order (float32 precision on power-of-two sides; see the module comment). */
   bitrev: boolean;
   /** With `bitrev`: the caller's intensities were reordered once (LsqmlInput.reorderIntensities), so they load into yb as they are. */
   bitrevIntensities: boolean;
@@ -473,7 +475,7 @@ function constrainFlags(c: Ctx): number {
 }
 
 /**
- * Whether the far-field step carries the inverse FFT's 1/N² (complex64 kernels, outside captures):
+ * Whether the far-field step carries the inverse FFT's 1/N² (complex64 kernels on power-of-two sides, outside captures):
  * N² is a power of two, so the factor's product is exact and χ bit-identical, and the inverse FFTs
  * of χ skip a pass over the image.
  */
