@@ -64,7 +64,7 @@ export { buildReconstructionReport, type ReconstructionReportOptions } from './s
 export { exportPtychodusProduct, type PtychodusExportOptions, type PtychodusExportResult } from './study/export/ptychodus.js';
 
 // one reconstruction, and the engine
-export type { LsqmlJobOptions, LsqmlJobResult, JobProgress } from './study/reconstruct/lsqml-job.js';
+export type { LsqmlJobOptions, LsqmlJobResult, JobProgress, ResumedFrom } from './study/reconstruct/lsqml-job.js';
 export { runLsqmlJobLocked as runLsqmlJob } from './study/reconstruct/standalone.js';
 export {
   runLsqml, LsqmlEngine, type LsqmlInput, type LsqmlResult, type ProbeInput, type LsqmlHooks, type EpochInfo, type MinibatchCapture,

@@ -55,6 +55,13 @@ test('a Phase F job stopped midway continues from its checkpoint to the bytes of
     'reconstruction.npz differs from the uninterrupted job\'s');
   const losses = (dir: string): string[] => readFileSync(join(dir, 'lsqml.log'), 'utf8').trim().split('\n').map((l) => l.replace(/ seconds .*/, ''));
   assert.deepEqual(losses(jobDir(t.artifact)), losses(jobDir(whole.artifact)));
+  // the job log lists every epoch too, those before the stop from the checkpoint's history, and says where it continued from
+  const jobLog = (dir: string): string => readFileSync(join(dir, 'reconstruction.log'), 'utf8');
+  const epochs = (dir: string): string[] => [...jobLog(dir).matchAll(/^epoch (\d+)\/7 loss=(\S+)/gm)].map((m) => `${m[1]} ${m[2]}`);
+  assert.equal(epochs(jobDir(whole.artifact)).length, 7);
+  assert.deepEqual(epochs(jobDir(t.artifact)), epochs(jobDir(whole.artifact)));
+  assert.ok(jobLog(jobDir(t.artifact)).includes(`\ncontinued from epoch 4 of 7 (checkpoint ${ck})\n`), jobLog(jobDir(t.artifact)));
+  assert.ok(!jobLog(jobDir(whole.artifact)).includes('continued from'), 'an uninterrupted job says nothing of it');
   assert.equal(existsSync(ck), false, 'removed once the result is in place');
   assert.equal(existsSync(half), false, 'a half-written checkpoint is removed');
 });

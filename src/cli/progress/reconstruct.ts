@@ -60,6 +60,10 @@ export class ProgressView {
       case 'epoch': {
         const r = this.running.get(keyOf(e.job));
         if (r === undefined) break;
+        if (e.progress.resumed !== undefined) {
+          r.lastLoggedEpoch = e.progress.resumed.from;
+          this.line(`  ${label(e.job)} continued from epoch ${e.progress.resumed.from} of ${e.progress.epochs} (checkpoint ${e.progress.resumed.checkpoint})`);
+        }
         r.epoch = e.progress.epoch;
         r.epochs = e.progress.epochs;
         r.loss = e.progress.loss;

@@ -8,6 +8,8 @@
  * goes to `<job>/lsqml-checkpoint.npz` (checkpoint.ts), from which a job stopped midway (a SLURM task taken back and
  * requeued, a study stopped) continues when it runs again; it is removed once the job's result is in place. One of
  * another run (the job's settings changed since) moves to `history/other-run-checkpoint…/` and the job starts over.
+ * A job that continued says so in `reconstruction.log` ("continued from epoch k of N (checkpoint …)") and lists every
+ * epoch there, the earlier ones from the checkpoint's history (they come with the engine's first progress).
  */
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,6 +81,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
   const fpPromise: Promise<Fingerprint | null> = fingerprint(job.inputNpz).catch(() => null);
   const startPromise = startFilesRecord(job.settings); // the probe and object files as the job begins
   const lines: string[] = [];
+  let continued = ''; // the log's line saying where the job continued from, when it did
   let engineResult: LsqmlJobResult | null = null;
   let error: string | null = null;
   // a checkpoint of another run (settings changed since the job was stopped) is kept in the job's history, and the job starts over
@@ -96,6 +99,11 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
     const settings = threads !== undefined ? { ...job.settings, threads } : job.settings;
     // both names of the input: an engine runner written for the earlier `inputNpz` reads it still
     engineResult = await engine({ input: job.inputNpz, inputNpz: job.inputNpz, outputDir: staging, settings, checkpoint, ...(signal !== undefined ? { signal } : {}) }, (progress) => {
+      // a job that continued from its checkpoint: the epochs of the run that kept it, from the checkpoint's history
+      if (progress.resumed !== undefined) {
+        continued = `continued from epoch ${progress.resumed.from} of ${progress.epochs} (checkpoint ${progress.resumed.checkpoint})\n\n`;
+        progress.resumed.earlier.forEach((e, i) => lines.push(epochLine({ epoch: i + 1, epochs: progress.epochs, loss: e.loss, seconds: e.seconds })));
+      }
       lines.push(epochLine(progress));
       emit({ type: 'epoch', job: ref(job), progress });
     });
@@ -131,7 +139,7 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
   }
   const returncode = ok ? 0 : 1;
   try {
-    writeFileAtomic(logPath, logHeader(job, commandText, returncode) +
+    writeFileAtomic(logPath, logHeader(job, commandText, returncode) + continued +
       (lines.length > 0 ? `=== EPOCHS ===\n${lines.join('\n')}\n\n` : '') + tail);
   } catch (err) {
     error = `${error === null ? '' : `${error}; `}could not write ${logPath}: ${(err as Error).message}`;

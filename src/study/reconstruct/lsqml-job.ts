@@ -141,8 +141,13 @@ export interface LsqmlJobResult {
 /**
  * Progress after each epoch of `runLsqmlJob`: `epoch` counts the epochs done (1 … `epochs`; the engine's own
  * `EpochInfo.epoch` is the 0-based index of the epoch that ended), `loss` that epoch's loss, `seconds` its time.
+ * The first epoch of a run that continued from a checkpoint carries `resumed`: the epochs the checkpoint held
+ * (`from`), its path, and those epochs' losses and times — data, so that it reaches a caller across a worker thread.
  */
-export interface JobProgress { epoch: number; epochs: number; loss: number; seconds: number }
+export interface JobProgress { epoch: number; epochs: number; loss: number; seconds: number; resumed?: ResumedFrom }
+
+/** Where a run continued from: the checkpoint at `checkpoint` after `from` epochs, whose losses and times are `earlier`. */
+export interface ResumedFrom { from: number; checkpoint: string; earlier: { loss: number; seconds: number }[] }
 
 export const ENGINE_NAME = 'ptychostudy-lsqml';
 
@@ -381,6 +386,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
     n_positions: n, patch_size: N, object_shape: [HO, WO], probe_modes: opts.modes,
   };
   let resume: LsqmlState | undefined;
+  let resumed: ResumedFrom | undefined; // said with the first epoch of this run, then not again
   const setAside: string[] = []; // a checkpoint of another run kept aside (checkpoint.setAsideTo)
   const found = ck !== undefined ? examineEntry(ck.path) : null; // a dangling link or an unreadable entry is not an absent checkpoint
   if (found !== null && 'why' in found) throw new InputError(`${ck!.path}: expected an LSQML checkpoint (an NPZ this tool wrote) or nothing; found ${found.why}`);
@@ -394,7 +400,12 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
       setAside.push(`a checkpoint of another run was kept aside in ${kept} and this run started over (${err.message.slice(ck.path.length + 2)})`);
     }
     if (resume !== undefined) {
-      for (let e = 0; e < resume.epochsDone; e++) lines.push(logLine(e, resume.lossHistory[e]!, resume.epochSeconds[e]!));
+      const earlier: ResumedFrom['earlier'] = [];
+      for (let e = 0; e < resume.epochsDone; e++) {
+        lines.push(logLine(e, resume.lossHistory[e]!, resume.epochSeconds[e]!));
+        earlier.push({ loss: resume.lossHistory[e]!, seconds: resume.epochSeconds[e]! });
+      }
+      resumed = { from: resume.epochsDone, checkpoint: ck.path, earlier };
       ck.onResume?.(resume.epochsDone, opts.epochs);
     }
   }
@@ -409,7 +420,8 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
       onEpoch: ({ epoch, loss, seconds }) => {
         lines.push(logLine(epoch, loss, seconds));
         writeFileAtomic(logPath, lines.join('\n') + '\n');
-        onProgress?.({ epoch: epoch + 1, epochs: opts.epochs, loss, seconds });
+        onProgress?.({ epoch: epoch + 1, epochs: opts.epochs, loss, seconds, ...(resumed !== undefined ? { resumed } : {}) });
+        resumed = undefined;
       },
       // The event loop runs between epochs, so that a command's Ctrl-C / SIGTERM handler can stop the run.
       betweenEpochs: yieldToEventLoop,

@@ -141,6 +141,10 @@ export const reconstructStep: ClusterStep = {
     let logged = 0;
     await localExecutor(1).run(reconstructionPhase(), run, [job], (e) => {
       if (e.type === 'job-start') say(`command: ${e.command}`);
+      if (e.type === 'epoch' && e.progress.resumed !== undefined) {
+        logged = e.progress.resumed.from;
+        say(`continued from epoch ${e.progress.resumed.from} of ${e.progress.epochs} (checkpoint ${e.progress.resumed.checkpoint})`);
+      }
       if (e.type === 'epoch' && (e.progress.epoch === e.progress.epochs || e.progress.epoch - logged >= Math.max(1, Math.round(e.progress.epochs / 10)))) {
         logged = e.progress.epoch;
         say(`epoch ${e.progress.epoch}/${e.progress.epochs} loss ${e.progress.loss.toExponential(4)}`);
