@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSyntheticDataset } from '../engine/dataset.js';
 import { waitFor } from '../e2e/child.js';
@@ -57,3 +57,27 @@ for (const [signal, code, word] of [['SIGINT', 130, 'interrupted'], ['SIGTERM', 
     }
   });
 }
+
+test('lsqml --checkpoint-every 0 continued from a checkpoint and stopped: says that the checkpoint it continued from is kept and how to continue from it (was: "Start over with")',
+  { timeout: 60_000 }, async () => {
+    // the folder the SIGTERM run above left: its checkpoint after `k` epochs
+    const stopped = join(root, 'out-SIGTERM');
+    assert.ok(existsSync(join(stopped, 'lsqml-checkpoint.npz')), 'the SIGTERM run above left its checkpoint');
+    const out = join(root, 'out-continued');
+    cpSync(stopped, out, { recursive: true });
+    const kept = readFileSync(join(out, 'lsqml-checkpoint.npz'));
+    const args = ['lsqml', '--input', ds.path, '--out', out, '--epochs', '5000', '--batch-size', '50', '--threads', '1', '--checkpoint-every', '0'];
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    const exit = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    await waitFor(() => /^continues from epoch \d+ of 5000 /m.test(stderr) && /^epoch \d+\/5000 /m.test(stderr), child, 30_000);
+    const k = Number(/^continues from epoch (\d+) of 5000 /m.exec(stderr)![1]);
+    child.kill('SIGINT');
+    assert.equal(await exit, 130, stderr);
+    const done = Number([...stderr.matchAll(/^epoch (\d+)\/5000 /gm)].pop()![1]);
+    assert.ok(done > k, stderr);
+    assert.ok(stderr.endsWith(`The state after epoch ${k - 1} is in ${out}/lsqml-checkpoint.npz, the checkpoint this run continued from ` +
+      `(it kept none of its own: --checkpoint-every 0); continue with: ptychostudy ${args.join(' ')}\n`), stderr);
+    assert.ok(readFileSync(join(out, 'lsqml-checkpoint.npz')).equals(kept), 'the checkpoint is as it was');
+  });

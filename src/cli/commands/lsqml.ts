@@ -79,14 +79,17 @@ export function progressPrinter(out: NodeJS.WritableStream & { columns?: number 
 /**
  * What `lsqml` prints when stopped by `signal` after `done` of `epochs` epochs: that no result was written,
  * where the log so far is and where it goes, and the command that starts over — or, when `checkpoint` names the
- * file that holds the state after those epochs, continues.
+ * file that holds the state after `checkpointEpochs` epochs (those of the stop, or fewer: the checkpoint a run that
+ * keeps none, --checkpoint-every 0, continued from), continues.
  */
-export function stoppedMessage(signal: StopSignal, done: number, epochs: number, out: string, pid: number, args: readonly string[], checkpoint: string | null = null): string {
+export function stoppedMessage(signal: StopSignal, done: number, epochs: number, out: string, pid: number, args: readonly string[],
+  checkpoint: string | null = null, checkpointEpochs = done): string {
   const again = sameCommand(args);
   const when = done === 0 ? 'before its first epoch ended' : `after ${done} of ${epochs} epochs`;
   const log = done === 0 ? '' : `The log of those epochs is in ${join(out, `.staging-lsqml-*-${pid}`, 'lsqml.log')}; the next run into ` +
     `${out} moves it to ${join(out, 'history')}/. `;
-  const next = checkpoint !== null && done > 0 ? `The state after epoch ${done - 1} is in ${checkpoint}; continue with: ${again}` : `Start over with: ${again}`;
+  const older = checkpointEpochs < done ? ', the checkpoint this run continued from (it kept none of its own: --checkpoint-every 0)' : '';
+  const next = checkpoint !== null && checkpointEpochs > 0 ? `The state after epoch ${checkpointEpochs - 1} is in ${checkpoint}${older}; continue with: ${again}` : `Start over with: ${again}`;
   return `ptychostudy lsqml: ${stoppedWord(signal)} ${when}; no result was written (the reconstruction is written after the last epoch) ` +
     `and the earlier files of ${out} are as they were.\n${log}${next}`;
 }
@@ -117,7 +120,7 @@ export function register(program: Command): void {
       'cannot be read, is refused (exit 2): remove it to start over. It is removed once the result is in <out> (a run that diverged keeps it).\n\n' +
       'Exit codes: 0 done; 1 the reconstruction diverged or failed (a full disk: the file named, only the log kept); 2 bad usage or bad input, nothing written; ' +
       '130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed): the run stops at the end of the epoch under way and writes ' +
-      'no result (its log so far moves to <out>/history/ with the next run) but its checkpoint; the same command continues (without checkpoints: starts over).')
+      'no result (its log so far moves to <out>/history/ with the next run) but its checkpoint; the same command continues (without checkpoints: starts over, or continues from the checkpoint this run continued from).')
     .option('--input <file>', 'dataset: NPZ (diffraction, xcoords, ycoords, probeGuess unless --probe-model or --init-probe file: gives the probe, optional objectGuess), CXI or PtyPy .ptyd (required)')
     .addOption(new Option('--input-npz <file>').hideHelp())
     .addOption(new Option('--num-epochs <n>').hideHelp())
@@ -217,6 +220,7 @@ export function register(program: Command): void {
       // job's staging directory, which the next run into --out moves to history/ (standalone.ts). With checkpoints,
       // once the epochs have begun, the job is asked to stop (an AbortSignal) and saves its state first.
       let epochsDone = 0;
+      let resumedFrom = 0; // the epochs of the checkpoint this run continued from (0: none), which stays where it is
       const every = execution.checkpointEvery;
       const checkpointPath = join(outputDir, PHASE_F.checkpoint);
       const stop = new AbortController();
@@ -226,7 +230,8 @@ export function register(program: Command): void {
           return 'later';
         }
         progress.done();
-        process.stderr.write(`\n${stoppedMessage(signal, epochsDone, settings.epochs, outputDir, process.pid, process.argv.slice(2))}\n`);
+        process.stderr.write(`\n${stoppedMessage(signal, epochsDone, settings.epochs, outputDir, process.pid, process.argv.slice(2),
+          resumedFrom > 0 ? checkpointPath : null, resumedFrom)}\n`);
       });
       let r;
       try {
@@ -235,6 +240,7 @@ export function register(program: Command): void {
           every,
           onResume: (k, n) => {
             epochsDone = k;
+            resumedFrom = k;
             progress.done();
             process.stderr.write(`continues from epoch ${k} of ${n} (checkpoint ${checkpointPath})\n`);
           },
