@@ -89,3 +89,18 @@ test('ETA: elapsed time scaled by the fraction of jobs and epochs still to do', 
   assert.match(eta, /^(29|30|31) s$/, eta);
   assert.match(view.eta(t0 + 40_000)!, /^2 min 0 s$|^1 min 59 s$|^2 min 1 s$/);
 });
+
+test('non-TTY progress: a job that continued from its checkpoint says from which epoch, and its lines go on every ~10 % from there', () => {
+  const out = new Capture();
+  const view = new ProgressView(out, false);
+  const job = { dose: 1000, view: 'dense', split: 'train' } as const;
+  view.handle({ type: 'job-start', job, index: 1, count: 1, command: 'ptychostudy lsqml …' });
+  const resumed = { from: 12, checkpoint: '/hub/phase_f/dose_1000/dense/train/lsqml-checkpoint.npz', earlier: Array.from({ length: 12 }, () => ({ loss: 1, seconds: 0.1 })) };
+  view.handle({ type: 'epoch', job, progress: { epoch: 13, epochs: 20, loss: 0.5, seconds: 0.1, resumed } });
+  for (let e = 14; e <= 20; e++) view.handle({ type: 'epoch', job, progress: { epoch: e, epochs: 20, loss: 0.5, seconds: 0.1 } });
+  const lines = out.text.trim().split('\n').map((l) => l.slice(l.indexOf('] ') + 2));
+  assert.deepEqual(lines.slice(1), [
+    '  dose=1000 view=dense split=train continued from epoch 12 of 20 (checkpoint /hub/phase_f/dose_1000/dense/train/lsqml-checkpoint.npz)',
+    ...[14, 16, 18, 20].map((e) => `  dose=1000 view=dense split=train epoch ${e}/20 loss 5.0000e-1`),
+  ]);
+});
