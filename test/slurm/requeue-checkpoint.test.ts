@@ -34,7 +34,7 @@ function cli(args: string[]): Promise<Run> {
 const JOB = join('dose_1000', 'dense', 'train');
 
 test('a SLURM task requeued in the middle of a Phase F job takes the job back and continues from its checkpoint, to the bytes of the uninterrupted job',
-  { skip, timeout: 300_000 }, async () => {
+  { skip, timeout: 600_000 }, async () => {
     const dir = tempDir('slurm-requeue-checkpoint');
     const t = writeTree(join(dir, 'slurm'), { doses: [1000] });
     writeSyntheticDataset(join(t.phaseD, 'dose_1000', 'dense', 'dense_train.npz'), { size: 32, height: 80, width: 80, positions: 60, photons: 1e4, poisson: true, seed: 2 });
@@ -50,7 +50,7 @@ test('a SLURM task requeued in the middle of a Phase F job takes the job back an
       assert.equal(sub.status, 0, sub.stderr);
       // once the job has kept its state, the task is requeued: SLURM ends it (SIGTERM) and queues it again
       const checkpoint = join(out, JOB, 'lsqml-checkpoint.npz');
-      await waitFor('the job\'s first checkpoint', () => existsSync(checkpoint), 120_000, 50);
+      await waitFor('the job\'s first checkpoint', () => existsSync(checkpoint), 240_000, 50);
       const claimPath = join(out, 'slurm', '1', 'reconstruct', 'claims', '0.json');
       const claim = ClaimSchema.parse(JSON.parse(readFileSync(claimPath, 'utf8')));
       const requeue = spawnSync('scontrol', ['requeue', claim.slurm_job!], { encoding: 'utf8' });
@@ -73,7 +73,7 @@ test('a SLURM task requeued in the middle of a Phase F job takes the job back an
       const from = /^continued from epoch (\d+) of 300 \(checkpoint (\S+)\)$/m.exec(log);
       assert.ok(from !== null, `the job log says where it continued from:\n${log.slice(0, 2000)}`);
       const k = Number(from[1]);
-      assert.ok(k > 0 && k < 300 && k % 2 === 0, `continued from epoch ${k}`);
+      assert.ok(k > 0 && k < 300, `continued from epoch ${k}`);
       assert.equal(from[2], checkpoint);
       assert.match(taskLog, new RegExp(`continued from epoch ${k} of 300`));
       // every epoch is in the job log, those of the first run from the checkpoint's loss history
