@@ -32,7 +32,7 @@ function collect(dir, out) {
 // the local hub of its first test instead of making it again; slurm/cluster, which mostly waits for SLURM, stays first.
 const LONGEST_FIRST = [
   'slurm/cluster', 'e2e/run', 'slurm/scans-script', 'e2e/run-evidence', 'report/study-report', 'e2e/resume', 'report/report',
-  'cli/inspect', 'study/hub-digests', 'engine/precision-study', 'data/hdf5-types-inputs', 'e2e/run-failed-job', 'cli/lsqml',
+  'cli/inspect', 'study/hub-digests', 'engine/precision-study', 'data/hdf5-types-inputs', 'e2e/run-failed-job', 'slurm/requeue-checkpoint', 'cli/lsqml',
   'files/full-disk', 'slurm/accounting', 'settings/config-paths', 'settings/config-file',
 ].map((name) => join('dist', 'test', `${name}.test.js`));
 
