@@ -8,6 +8,8 @@
 // so a complex product is x·wr + swap(x)·wi (2 mul, 1 add, 1 shuffle).
 // `sg` is +1 for forward (multiply by −i in the butterfly) and −1 for inverse (+i).
 
+import { stockhamPass } from './shared/stockham';
+
 /** First free byte after the module's static data; JS lays out its tables from here. */
 export function heapBase(): usize {
   return __heap_base;
@@ -187,124 +189,9 @@ export function fft2(data: usize, count: i32, h: i32, w: i32,
 //
 // Stage descriptors (four i32 each): radix p, L, twiddle byte address, 0. Twiddles per k < L, per
 // c = 1 … p − 1: (wr, wr), (−wi, wi) of w^{c·k} (32 bytes), as in the radix-4 tables above.
+// The radix-2/3/4/5 stages are assembly/shared/stockham.ts, written once for f64x2 and f32x4 and
+// compiled for each (stockhamPass<f64> here, stockhamPass<f32> for complex64 below).
 // ---------------------------------------------------------------------------------------------------
-
-// @ts-ignore: decorator
-@inline function jmul(x: v128, jm: v128): v128 {
-  return f64x2.mul(f64x2.shuffle(x, x, 1, 0), jm);
-}
-
-function mixRadix2(src: usize, dst: usize, L: i32, span: usize, tw: usize): void {
-  const ost = <usize>L * span;
-  for (let k: i32 = 0; k < L; k++) {
-    const t = tw + (<usize>k) * 32;
-    const w1r = v128.load(t), w1i = v128.load(t, 16);
-    const ib = src + (<usize>k) * span * 2, ob = dst + (<usize>k) * span;
-    for (let o: usize = 0; o < span; o += 16) {
-      const a0 = v128.load(ib + o), a1 = cmul(v128.load(ib + span + o), w1r, w1i);
-      v128.store(ob + o, f64x2.add(a0, a1));
-      v128.store(ob + ost + o, f64x2.sub(a0, a1));
-    }
-  }
-}
-
-function mixRadix3(src: usize, dst: usize, L: i32, span: usize, tw: usize, sg: f64): void {
-  const ost = <usize>L * span;
-  const half = f64x2.splat(0.5);
-  const s60 = 0.86602540378443864676; // sin(π/3)
-  const jm = f64x2(sg * s60, -sg * s60);
-  for (let k: i32 = 0; k < L; k++) {
-    const t = tw + (<usize>k) * 64;
-    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
-    const ib = src + (<usize>k) * span * 3, ob = dst + (<usize>k) * span;
-    for (let o: usize = 0; o < span; o += 16) {
-      const a0 = v128.load(ib + o);
-      const a1 = cmul(v128.load(ib + span + o), w1r, w1i);
-      const a2 = cmul(v128.load(ib + 2 * span + o), w2r, w2i);
-      const s = f64x2.add(a1, a2), r = jmul(f64x2.sub(a1, a2), jm);
-      const m = f64x2.sub(a0, f64x2.mul(s, half));
-      v128.store(ob + o, f64x2.add(a0, s));
-      v128.store(ob + ost + o, f64x2.add(m, r));
-      v128.store(ob + 2 * ost + o, f64x2.sub(m, r));
-    }
-  }
-}
-
-function mixRadix4(src: usize, dst: usize, L: i32, span: usize, tw: usize, sg: f64): void {
-  const ost = <usize>L * span;
-  const jm = f64x2(sg, -sg);
-  for (let k: i32 = 0; k < L; k++) {
-    const t = tw + (<usize>k) * 96;
-    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
-    const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
-    const ib = src + (<usize>k) * span * 4, ob = dst + (<usize>k) * span;
-    for (let o: usize = 0; o < span; o += 16) {
-      const a0 = v128.load(ib + o);
-      const a1 = cmul(v128.load(ib + span + o), w1r, w1i);
-      const a2 = cmul(v128.load(ib + 2 * span + o), w2r, w2i);
-      const a3 = cmul(v128.load(ib + 3 * span + o), w3r, w3i);
-      const t0 = f64x2.add(a0, a2), t1 = f64x2.sub(a0, a2);
-      const t2 = f64x2.add(a1, a3), t3 = jmul(f64x2.sub(a1, a3), jm);
-      v128.store(ob + o, f64x2.add(t0, t2));
-      v128.store(ob + ost + o, f64x2.add(t1, t3));
-      v128.store(ob + 2 * ost + o, f64x2.sub(t0, t2));
-      v128.store(ob + 3 * ost + o, f64x2.sub(t1, t3));
-    }
-  }
-}
-
-function mixRadix5(src: usize, dst: usize, L: i32, span: usize, tw: usize, sg: f64): void {
-  const ost = <usize>L * span;
-  const jm = f64x2(sg, -sg);
-  const c1 = f64x2.splat(0.30901699437494742410); // cos(2π/5)
-  const c2 = f64x2.splat(-0.80901699437494742410); // cos(4π/5)
-  const s1 = f64x2.splat(0.95105651629515357212); // sin(2π/5)
-  const s2 = f64x2.splat(0.58778525229247312917); // sin(4π/5)
-  for (let k: i32 = 0; k < L; k++) {
-    const t = tw + (<usize>k) * 128;
-    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
-    const w3r = v128.load(t, 64), w3i = v128.load(t, 80), w4r = v128.load(t, 96), w4i = v128.load(t, 112);
-    const ib = src + (<usize>k) * span * 5, ob = dst + (<usize>k) * span;
-    for (let o: usize = 0; o < span; o += 16) {
-      const a0 = v128.load(ib + o);
-      const a1 = cmul(v128.load(ib + span + o), w1r, w1i);
-      const a2 = cmul(v128.load(ib + 2 * span + o), w2r, w2i);
-      const a3 = cmul(v128.load(ib + 3 * span + o), w3r, w3i);
-      const a4 = cmul(v128.load(ib + 4 * span + o), w4r, w4i);
-      const t1 = f64x2.add(a1, a4), t2 = f64x2.add(a2, a3), t3 = f64x2.sub(a1, a4), t4 = f64x2.sub(a2, a3);
-      const A1 = f64x2.add(a0, f64x2.add(f64x2.mul(c1, t1), f64x2.mul(c2, t2)));
-      const A2 = f64x2.add(a0, f64x2.add(f64x2.mul(c2, t1), f64x2.mul(c1, t2)));
-      const R1 = jmul(f64x2.add(f64x2.mul(s1, t3), f64x2.mul(s2, t4)), jm);
-      const R2 = jmul(f64x2.sub(f64x2.mul(s2, t3), f64x2.mul(s1, t4)), jm);
-      v128.store(ob + o, f64x2.add(a0, f64x2.add(t1, t2)));
-      v128.store(ob + ost + o, f64x2.add(A1, R1));
-      v128.store(ob + 2 * ost + o, f64x2.add(A2, R2));
-      v128.store(ob + 3 * ost + o, f64x2.sub(A2, R2));
-      v128.store(ob + 4 * ost + o, f64x2.sub(A1, R1));
-    }
-  }
-}
-
-/**
- * One 1-D mixed-radix transform of length n on elements of `unit` bytes (16: a row's complexes; a row
- * of bytes: whole rows, for the column pass), ping-ponging between `data` and `work`; the result is
- * left in `data`.
- */
-function mixPass(data: usize, work: usize, n: i32, unit: usize, st: usize, nst: i32, sg: f64): void {
-  let src = data, dst = work;
-  for (let s: i32 = 0; s < nst; s++) {
-    const d = st + (<usize>s << 4);
-    const p = load<i32>(d), L = load<i32>(d, 4);
-    const tw = <usize>load<i32>(d, 8);
-    const span = <usize>(n / (L * p)) * unit; // M' elements
-    if (p == 4) mixRadix4(src, dst, L, span, tw, sg);
-    else if (p == 2) mixRadix2(src, dst, L, span, tw);
-    else if (p == 3) mixRadix3(src, dst, L, span, tw, sg);
-    else mixRadix5(src, dst, L, span, tw, sg);
-    const x = src; src = dst; dst = x;
-  }
-  if (src != data) memory.copy(data, src, <usize>n * unit);
-}
 
 /**
  * `count` h×w images at `data` (sides 2^a·3^b·5^c): rows (descriptors stR, nR) then columns (stC, nC),
@@ -317,8 +204,13 @@ export function fft2mix(data: usize, count: i32, h: i32, w: i32, stR: usize, nR:
   const line = work + img;
   for (let b = 0; b < count; b++) {
     const p = data + <usize>b * img;
-    for (let r: i32 = 0; r < h; r++) mixPass(p + <usize>r * rowBytes, line, w, 16, stR, nR, sg);
-    mixPass(p, work, h, rowBytes, stC, nC, sg);
+    for (let r: i32 = 0; r < h; r++) {
+      const row = p + <usize>r * rowBytes;
+      const res = stockhamPass<f64>(row, line, w, 16, stR, nR, sg);
+      if (res != row) memory.copy(row, res, rowBytes);
+    }
+    const res = stockhamPass<f64>(p, work, h, rowBytes, stC, nC, sg);
+    if (res != p) memory.copy(p, res, img);
     if (sc != 1.0) scale(p, h * w * 2, sc);
   }
 }
@@ -594,122 +486,6 @@ export function ifft2_32Strided(data: usize, step: usize, count: i32, h: i32, w:
 // de-interleaved back; an odd last row is paired with zeros.
 // ---------------------------------------------------------------------------------------------------
 
-// @ts-ignore: decorator
-@inline function jmul32(x: v128, jm: v128): v128 {
-  return f32x4.mul(v128.shuffle<f32>(x, x, 1, 0, 3, 2), jm);
-}
-
-function mix32Radix2(src: usize, dst: usize, L: i32, span: usize, tw: usize): void {
-  const ost = <usize>L * span;
-  for (let k: i32 = 0; k < L; k++) {
-    const t = tw + (<usize>k) * 32;
-    const w1r = v128.load(t), w1i = v128.load(t, 16);
-    const ib = src + (<usize>k) * span * 2, ob = dst + (<usize>k) * span;
-    for (let o: usize = 0; o < span; o += 16) {
-      const a0 = v128.load(ib + o), a1 = cmul32(v128.load(ib + span + o), w1r, w1i);
-      v128.store(ob + o, f32x4.add(a0, a1));
-      v128.store(ob + ost + o, f32x4.sub(a0, a1));
-    }
-  }
-}
-
-function mix32Radix3(src: usize, dst: usize, L: i32, span: usize, tw: usize, sg: f32): void {
-  const ost = <usize>L * span;
-  const half = f32x4.splat(0.5);
-  const s60: f32 = 0.86602540378443864676; // sin(π/3)
-  const jm = f32x4(sg * s60, -sg * s60, sg * s60, -sg * s60);
-  for (let k: i32 = 0; k < L; k++) {
-    const t = tw + (<usize>k) * 64;
-    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
-    const ib = src + (<usize>k) * span * 3, ob = dst + (<usize>k) * span;
-    for (let o: usize = 0; o < span; o += 16) {
-      const a0 = v128.load(ib + o);
-      const a1 = cmul32(v128.load(ib + span + o), w1r, w1i);
-      const a2 = cmul32(v128.load(ib + 2 * span + o), w2r, w2i);
-      const s = f32x4.add(a1, a2), r = jmul32(f32x4.sub(a1, a2), jm);
-      const m = f32x4.sub(a0, f32x4.mul(s, half));
-      v128.store(ob + o, f32x4.add(a0, s));
-      v128.store(ob + ost + o, f32x4.add(m, r));
-      v128.store(ob + 2 * ost + o, f32x4.sub(m, r));
-    }
-  }
-}
-
-function mix32Radix4(src: usize, dst: usize, L: i32, span: usize, tw: usize, sg: f32): void {
-  const ost = <usize>L * span;
-  const jm = f32x4(sg, -sg, sg, -sg);
-  for (let k: i32 = 0; k < L; k++) {
-    const t = tw + (<usize>k) * 96;
-    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
-    const w3r = v128.load(t, 64), w3i = v128.load(t, 80);
-    const ib = src + (<usize>k) * span * 4, ob = dst + (<usize>k) * span;
-    for (let o: usize = 0; o < span; o += 16) {
-      const a0 = v128.load(ib + o);
-      const a1 = cmul32(v128.load(ib + span + o), w1r, w1i);
-      const a2 = cmul32(v128.load(ib + 2 * span + o), w2r, w2i);
-      const a3 = cmul32(v128.load(ib + 3 * span + o), w3r, w3i);
-      const t0 = f32x4.add(a0, a2), t1 = f32x4.sub(a0, a2);
-      const t2 = f32x4.add(a1, a3), t3 = jmul32(f32x4.sub(a1, a3), jm);
-      v128.store(ob + o, f32x4.add(t0, t2));
-      v128.store(ob + ost + o, f32x4.add(t1, t3));
-      v128.store(ob + 2 * ost + o, f32x4.sub(t0, t2));
-      v128.store(ob + 3 * ost + o, f32x4.sub(t1, t3));
-    }
-  }
-}
-
-function mix32Radix5(src: usize, dst: usize, L: i32, span: usize, tw: usize, sg: f32): void {
-  const ost = <usize>L * span;
-  const jm = f32x4(sg, -sg, sg, -sg);
-  const c1 = f32x4.splat(0.30901699437494742410); // cos(2π/5)
-  const c2 = f32x4.splat(-0.80901699437494742410); // cos(4π/5)
-  const s1 = f32x4.splat(0.95105651629515357212); // sin(2π/5)
-  const s2 = f32x4.splat(0.58778525229247312917); // sin(4π/5)
-  for (let k: i32 = 0; k < L; k++) {
-    const t = tw + (<usize>k) * 128;
-    const w1r = v128.load(t), w1i = v128.load(t, 16), w2r = v128.load(t, 32), w2i = v128.load(t, 48);
-    const w3r = v128.load(t, 64), w3i = v128.load(t, 80), w4r = v128.load(t, 96), w4i = v128.load(t, 112);
-    const ib = src + (<usize>k) * span * 5, ob = dst + (<usize>k) * span;
-    for (let o: usize = 0; o < span; o += 16) {
-      const a0 = v128.load(ib + o);
-      const a1 = cmul32(v128.load(ib + span + o), w1r, w1i);
-      const a2 = cmul32(v128.load(ib + 2 * span + o), w2r, w2i);
-      const a3 = cmul32(v128.load(ib + 3 * span + o), w3r, w3i);
-      const a4 = cmul32(v128.load(ib + 4 * span + o), w4r, w4i);
-      const t1 = f32x4.add(a1, a4), t2 = f32x4.add(a2, a3), t3 = f32x4.sub(a1, a4), t4 = f32x4.sub(a2, a3);
-      const A1 = f32x4.add(a0, f32x4.add(f32x4.mul(c1, t1), f32x4.mul(c2, t2)));
-      const A2 = f32x4.add(a0, f32x4.add(f32x4.mul(c2, t1), f32x4.mul(c1, t2)));
-      const R1 = jmul32(f32x4.add(f32x4.mul(s1, t3), f32x4.mul(s2, t4)), jm);
-      const R2 = jmul32(f32x4.sub(f32x4.mul(s2, t3), f32x4.mul(s1, t4)), jm);
-      v128.store(ob + o, f32x4.add(a0, f32x4.add(t1, t2)));
-      v128.store(ob + ost + o, f32x4.add(A1, R1));
-      v128.store(ob + 2 * ost + o, f32x4.add(A2, R2));
-      v128.store(ob + 3 * ost + o, f32x4.sub(A2, R2));
-      v128.store(ob + 4 * ost + o, f32x4.sub(A1, R1));
-    }
-  }
-}
-
-/**
- * One 1-D complex64 mixed-radix transform of length n on elements of `unit` bytes (a multiple of 16),
- * ping-ponging between `data` and `work`; returns the address the result was left at (one of the two).
- */
-function mix32Pass(data: usize, work: usize, n: i32, unit: usize, st: usize, nst: i32, sg: f32): usize {
-  let src = data, dst = work;
-  for (let s: i32 = 0; s < nst; s++) {
-    const d = st + (<usize>s << 4);
-    const p = load<i32>(d), L = load<i32>(d, 4);
-    const tw = <usize>load<i32>(d, 8);
-    const span = <usize>(n / (L * p)) * unit; // M' elements
-    if (p == 4) mix32Radix4(src, dst, L, span, tw, sg);
-    else if (p == 2) mix32Radix2(src, dst, L, span, tw);
-    else if (p == 3) mix32Radix3(src, dst, L, span, tw, sg);
-    else mix32Radix5(src, dst, L, span, tw, sg);
-    const x = src; src = dst; dst = x;
-  }
-  return src;
-}
-
 /**
  * `count` complex64 h×w images at `data` (sides 2^a·3^b·5^c, w even): rows two at a time (descriptors
  * stR, nR), then columns (stC, nC), then 1/(h·w) if `sc` ≠ 1. `work`: 8·w·(h + 4) bytes (a work image
@@ -732,14 +508,14 @@ export function fft2mix_32(data: usize, count: i32, h: i32, w: i32, stR: usize, 
         v128.store(lineA + 2 * j, v128.shuffle<f32>(v0, v1, 0, 1, 4, 5));
         v128.store(lineA + 2 * j + 16, v128.shuffle<f32>(v0, v1, 2, 3, 6, 7));
       }
-      const res = mix32Pass(lineA, lineB, w, 16, stR, nR, sg);
+      const res = stockhamPass<f32>(lineA, lineB, w, 16, stR, nR, sg);
       for (let j: usize = 0; j < rowBytes; j += 16) {
         const a = v128.load(res + 2 * j), c = v128.load(res + 2 * j + 16);
         v128.store(r0 + j, v128.shuffle<f32>(a, c, 0, 1, 4, 5));
         if (two) v128.store(r1 + j, v128.shuffle<f32>(a, c, 2, 3, 6, 7));
       }
     }
-    const res = mix32Pass(p, work, h, rowBytes, stC, nC, sg);
+    const res = stockhamPass<f32>(p, work, h, rowBytes, stC, nC, sg);
     if (res != p) memory.copy(p, res, img);
     if (sc != 1.0) scale32(p, h * w * 2, sc);
   }
