@@ -26,7 +26,7 @@ import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
 import { ClaimSchema, JobsRecordSchema, TaskResultSchema, type Claim } from '../../src/study/slurm/records.js';
 import { parsePartitionCpus } from '../../src/study/slurm/scheduler.js';
 import { tempDir } from '../tmp.js';
-import { noSlurm, sleep, waitFor as waitUntil, writeSmallBase } from './slurm-helpers.js';
+import { cliAsync, noSlurm, sleep, waitFor as waitUntil, writeSmallBase, type CliRun } from './slurm-helpers.js';
 
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
 const TINY = ['--preset', 'quick', '--n-images', '24', '--epochs', '2', '--dose', '1e4'];
@@ -40,22 +40,12 @@ function defaultTasks(jobs: number): number {
   return Math.max(1, Math.min(jobs, parsePartitionCpus(r.stdout ?? '', null) ?? jobs));
 }
 
-interface Run { status: number | null; stdout: string; stderr: string }
+type Run = CliRun;
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 600_000, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function cliAsync(args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    p.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
 
 const json = <T = unknown>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 const waitFor = (what: string, cond: () => boolean, ms = 240_000): Promise<void> => waitUntil(what, cond, ms, 250);

@@ -7,29 +7,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ClaimSchema } from '../../src/study/slurm/records.js';
 import { writeSyntheticDataset } from '../engine/dataset.js';
 import { writeTree } from '../study/reconstruct-helpers.js';
 import { tempDir } from '../tmp.js';
-import { noSlurm, waitFor } from './slurm-helpers.js';
+import { cliAsync as cli, noSlurm, waitFor } from './slurm-helpers.js';
 
-const CLI = resolve('dist', 'src', 'cli', 'main.js');
 const skip = noSlurm() ?? false;
 
-interface Run { status: number | null; stdout: string; stderr: string }
-function cli(args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    p.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
 
 const JOB = join('dose_1000', 'dense', 'train');
 

@@ -1,6 +1,7 @@
 /** What the SLURM tests share: whether a cluster takes jobs here, and waiting for a condition. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../src/errors.js';
 import { saveNpz } from '../../src/npy/npz.js';
@@ -66,4 +67,19 @@ export function writeSmallBase(path: string): void {
   const probe = new Float32Array(2 * 16 * 16);
   for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) probe[2 * (y * 16 + x)] = Math.exp(-((x - 7.5) ** 2 + (y - 7.5) ** 2) / 18);
   saveNpz(path, { objectGuess: c64([64, 64], object), probeGuess: c64([16, 16], probe) });
+}
+
+/** What a `ptychostudy` command run by a test printed, and its exit status. */
+export interface CliRun { status: number | null; stdout: string; stderr: string }
+
+/** Runs `ptychostudy ARGS` (dist's CLI) without blocking the event loop, so that a test can watch its files meanwhile. */
+export function cliAsync(args: string[]): Promise<CliRun> {
+  return new Promise((done) => {
+    const p = spawn(process.execPath, [resolve('dist', 'src', 'cli', 'main.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.on('close', (status) => done({ status, stdout, stderr }));
+  });
 }
