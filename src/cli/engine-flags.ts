@@ -57,7 +57,7 @@ export function addFrameOptions(cmd: Command, what: string): Command {
       'with no prime factor but 2, 3 and 5 for float32, a power of two for the fastest FFT (an odd side 2^a·3^b·5^c runs in float64 on the WebAssembly FFT; any other on the TypeScript one); ' +
       'a window reaching outside the frames is padded with zeros there, masked (the frames\' own side about another centre re-centres them). With --crop-center ' +
       '(default: none, the frames\' own size: the patterns are the frames whole, as stored; frames that are not square are then refused, naming ' +
-      'these flags, and a side that float32 does not take runs in float64, with a warning naming the --crop-size that makes a power of two)')
+      'these flags, and a side that float32 does not take runs in float64, with a warning naming the --crop-size values that make the nearest sides float32 takes, below and above)')
     .option('--bin-size <b>', 'measured data: sum b × b pixels into one after the crop (ptychodus BinSizeX, BinSizeY): counts stay counts, the detector pixel ' +
       'becomes b times larger; b must divide --crop-size (or the frames\' sides). A binned pixel is masked when any of its pixels is (docs/real-data.md, ' +
       '"Cropping and binning detector frames") (default: 1)')

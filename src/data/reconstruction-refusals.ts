@@ -11,7 +11,7 @@
 import type { NdArray } from '../npy/types.js';
 import { formatShape } from '../npy/npy.js';
 import { counted, printable, shownJson } from '../text.js';
-import { nonSquarePatternsMessage, powerOfTwoCropAdvice, wasmFftSide } from './hdf5/frames.js';
+import { nonSquarePatternsMessage, float32CropAdvice, wasmFftSide } from './hdf5/frames.js';
 
 /**
  * The largest total intensity of one pattern the float32 engine takes: float32 holds 3.4e38; with counts
@@ -35,10 +35,10 @@ export function noPixelPatternsMessage(file: string, shape: readonly number[]): 
 /**
  * Patterns of a side the WebAssembly FFT does not take (at least 2, no prime factor but 2, 3 and 5), with reconstruction.fftBackend wasm,
  * which is refused rather than run on the TypeScript FFT (`auto` does that, in float64). Of measured data (`frames`)
- * it names the crop that makes them a power of two (`bin`: reconstruction.binSize).
+ * it names the crops that make them sides float32 takes (`bin`: reconstruction.binSize).
  */
 export function wasmSizeMessage(file: string, key: string, side: number, frames: boolean, bin: number): string {
-  const crop = frames && side >= 2 ? `${powerOfTwoCropAdvice(file, side, bin, true)}; or ` : '';
+  const crop = frames && side >= 2 ? `${float32CropAdvice(file, side, bin)}; or ` : '';
   return `${file}: key '${printable(key)}': expected patterns whose side is ≥ 2 with no prime factor but 2, 3 and 5 for reconstruction.fftBackend wasm ` +
     `(the WebAssembly FFT takes no other); found ${side}×${side}: ${crop}set fftBackend auto (the TypeScript FFT, in float64)`;
 }

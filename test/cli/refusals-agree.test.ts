@@ -117,7 +117,7 @@ const cases: Case[] = [
   { what: 'CXI, frames of a side fftBackend wasm does not take', file: cxi('seven', Float32Array.from({ length: n * 49 }, (_, i) => 1 + (i % 5)), [n, 7, 7]),
     args: ['--config', wasm],
     line: (f) => `${f}: key '${D}': expected patterns whose side is ≥ 2 with no prime factor but 2, 3 and 5 for reconstruction.fftBackend wasm (the WebAssembly FFT takes no other); ` +
-      `found 7×7: --crop-center Y,X --crop-size 4 or 8 makes patterns of 4×4 or 8×8 (\`ptychostudy inspect ${f}\` says where the direct beam is, the crop's centre); ` +
+      `found 7×7: --crop-center Y,X --crop-size 6 or 8 makes patterns of 6×6 or 8×8, the nearest sides float32 takes (\`ptychostudy inspect ${f}\` says where the direct beam is, the crop's centre); ` +
       'or set fftBackend auto (the TypeScript FFT, in float64)' },
   // PtyPy .ptyd (no probe in the file: a model gives it)
   { what: '.ptyd, all-zero counts', file: ptyd('zeros', counts(() => 0)), args: ['--probe-model', 'aperture:diameter=2e-6'],

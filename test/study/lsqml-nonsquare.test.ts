@@ -88,5 +88,5 @@ test('whole 80×112 frames (frames.cxi): refused from the dataset\'s shape befor
   const plain = ptychostudy(['inspect', file]);
   assert.equal(plain.status, 0, plain.stderr);
   assert.match(plain.stdout, /entry_1\/instrument_1\/detector_1\/data +dataset +<u4 +\(40, 80, 112\)/);
-  assert.match(plain.stdout, /crop them about it with --crop-center 38,73 --crop-size 64/);
+  assert.match(plain.stdout, /crop them about it with --crop-center 38,73 --crop-size 72/);
 });

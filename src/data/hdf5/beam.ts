@@ -23,11 +23,11 @@
  *   brightest the brightest unmasked pixel of the sum that is not alone (the first in row-major order on a tie). It is
  *            off the beam when the beam is stopped or masked (it lands on the ring), or at hot pixels that touch.
  *
- * A suggested crop is made when the frames are not centred on the beam (within 1 pixel of [⌊H/2⌋, ⌊W/2⌋]) or are not a
- * square power of two: the centre rounded to whole pixels, and the largest power of two, at most SUGGESTED_CROP_MAX,
- * whose window fits inside the frames about it.
+ * A suggested crop is made when the frames are not centred on the beam (within 1 pixel of [⌊H/2⌋, ⌊W/2⌋]) or are not
+ * square of a side float32 takes (`float32Side`: even, no prime factor but 2, 3 and 5): the centre rounded to whole pixels,
+ * and the largest such side, at most SUGGESTED_CROP_MAX, whose window fits inside the frames about it.
  */
-import { powerOfTwo } from './frames.js';
+import { float32Side, float32SidesAbout } from './frames.js';
 import { integerTypeMax } from './stack.js';
 import type { Hdf5DatasetInfo, Hdf5Reader } from './reader.js';
 
@@ -43,14 +43,12 @@ export const BEAM_SYMMETRIC_PASSES = 3;
 export const BEAM_ISOLATED_MAX = 64;
 
 /**
- * The crop size suggested about whole pixel `c` [y, x] of frames [H, W]: the largest power of two, at most
- * SUGGESTED_CROP_MAX, whose window fits inside the frames about it; null when none does (the beam at their edge).
+ * The crop size suggested about whole pixel `c` [y, x] of frames [H, W]: the largest side float32 takes (`float32Side`),
+ * at most SUGGESTED_CROP_MAX, whose window fits inside the frames about it; null when none does (the beam at their edge).
  */
 export function suggestedCropSize(c: readonly [number, number], H: number, W: number): number | null {
-  const room = 2 * Math.min(c[0], H - c[0], c[1], W - c[1]);
-  let size = 1;
-  while (size * 2 <= Math.min(room, SUGGESTED_CROP_MAX)) size *= 2;
-  return size >= 2 ? size : null;
+  const room = Math.min(2 * Math.min(c[0], H - c[0], c[1], W - c[1]), SUGGESTED_CROP_MAX);
+  return room >= 2 ? float32SidesAbout(room).below : null;
 }
 
 export interface BeamEstimate {
@@ -221,7 +219,7 @@ export function estimateBeam(r: Hdf5Reader, infos: Hdf5DatasetInfo[], H: number,
       'does not flag, or a beam that is not the brightest part of the patterns; look at a pattern before cropping');
   }
   let suggestion: BeamEstimate['suggestion'] = null;
-  if (!(frames_centred && H === W && powerOfTwo(H))) {
+  if (!(frames_centred && H === W && float32Side(H))) {
     const size = suggestedCropSize(c, H, W);
     if (size !== null) suggestion = { crop_center: c, crop_size: size, flags: `--crop-center ${c[0]},${c[1]} --crop-size ${size}` };
     else notes.push('the beam is at the frames\' edge: no window about it fits inside them');
@@ -246,9 +244,9 @@ export function beamLines(b: BeamEstimate, opts: { cropped?: boolean } = {}): st
     if (opts.cropped) { for (const note of b.notes) lines.push(`  note: ${note}`); return lines; }
     if (b.suggestion) {
       const why = [b.frames_centred ? '' : `not centred on it (their centre is [${Math.floor(b.frame_shape[0] / 2)}, ${Math.floor(b.frame_shape[1] / 2)}])`,
-        b.frame_shape[0] === b.frame_shape[1] && powerOfTwo(b.frame_shape[0]) ? '' : 'not a square power of two'].filter(Boolean).join(' and ');
+        b.frame_shape[0] === b.frame_shape[1] && float32Side(b.frame_shape[0]) ? '' : 'not square of a side float32 takes (even, 2^a·3^b·5^c)'].filter(Boolean).join(' and ');
       lines.push(`  the frames are ${why}: crop them about it with ${b.suggestion.flags}`);
-    } else if (b.frames_centred && b.frame_shape[0] === b.frame_shape[1] && powerOfTwo(b.frame_shape[0])) lines.push('  the frames are centred on it: no crop is needed');
+    } else if (b.frames_centred && b.frame_shape[0] === b.frame_shape[1] && float32Side(b.frame_shape[0])) lines.push('  the frames are centred on it: no crop is needed');
     for (const note of b.notes) lines.push(`  note: ${note}`);
   }
   return lines;

@@ -153,20 +153,26 @@ function notFloat32Run(side: number): string {
       'runs in float64 with the TypeScript FFT (12–19× the WebAssembly FFT\'s time per transform at similar sizes; fftBackend wasm refuses it; docs/fft.md)';
 }
 
-/** The largest power of two ≤ `n` (n ≥ 1). */
-export const powerOfTwoBelow = (n: number): number => 2 ** Math.floor(Math.log2(n));
+/**
+ * The sides float32 takes (`float32Side`) nearest `n` (an integer ≥ 2): `below`, the largest at most n, and `above`, the
+ * smallest at least n (both n when float32 takes it). They lie close: 8, 10, 12, 16, 18, 20, 24 … 180, 192, 200, 216, 240, 250 ….
+ */
+export function float32SidesAbout(n: number): { below: number; above: number } {
+  let below = n, above = n;
+  while (below > 2 && !float32Side(below)) below--;
+  while (!float32Side(above)) above++;
+  return { below, above };
+}
 
 /**
- * How the frames become patterns of a power-of-two side (float32's fastest, and any FFT backend's), as messages say it: a crop
- * (`--crop-center Y,X --crop-size N`, N over the bin size `bin` the largest power of two within patterns of side `side`,
- * and, when `larger`, the next one, whose window reaches outside and is masked there), `ptychostudy inspect FILE`
- * finding the beam.
+ * How the frames become patterns of a side float32 takes, as messages say it: a crop (`--crop-center Y,X --crop-size N`,
+ * N over the bin size `bin` the nearest such sides below and above the patterns' side `side`, ≥ 2 and not one itself;
+ * a window larger than the frames reaches outside them and is masked there), `ptychostudy inspect FILE` finding the beam.
  */
-export function powerOfTwoCropAdvice(file: string, side: number, bin: number, larger: boolean): string {
-  const lo = powerOfTwoBelow(side), hi = lo === side ? lo : 2 * lo;
-  const sizes = larger && hi !== lo ? `${lo * bin} or ${hi * bin}` : `${lo * bin}`;
-  return `--crop-center Y,X --crop-size ${sizes}${bin > 1 ? ` --bin-size ${bin}` : ''} makes patterns of ${larger && hi !== lo ? `${lo}×${lo} or ${hi}×${hi}` : `${lo}×${lo}`} ` +
-    `(\`ptychostudy inspect ${file}\` says where the direct beam is, the crop's centre)`;
+export function float32CropAdvice(file: string, side: number, bin: number): string {
+  const { below, above } = float32SidesAbout(side);
+  return `--crop-center Y,X --crop-size ${below * bin} or ${above * bin}${bin > 1 ? ` --bin-size ${bin}` : ''} makes patterns of ${below}×${below} or ` +
+    `${above}×${above}, the nearest sides float32 takes (\`ptychostudy inspect ${file}\` says where the direct beam is, the crop's centre)`;
 }
 
 /** 'flipHorizontal' → 'flip-horizontal' (the flag's spelling). */
@@ -190,7 +196,7 @@ export function prepFlags(prep: FramePrep): string {
 /**
  * The window of `prep` on frames [H, W] of dataset `key`, checked before anything is read: a crop wholly inside the
  * frames, a binning that divides the window's sides. A side of the patterns that float32 does not take (`float32Side`) is
- * a warning (pushed on `warnings`), which names where they run instead and the crop that makes them a power of two.
+ * a warning (pushed on `warnings`), which names where they run instead and the crops that make them sides float32 takes.
  */
 export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, prep: FramePrep | undefined, warnings: string[]): FrameWindow {
   const bin = prep?.binSize ?? 1;
@@ -221,7 +227,7 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
   const out = orientedShape(orientation, binned[0], binned[1]);
   if (!float32Side(out[0]) || !float32Side(out[1])) {
     // a crop's side may be any; without one (a binning or an orientation of the whole frames) the frames' side is the patterns'
-    const advice = out[0] === out[1] && out[0] > 1 ? `; ${powerOfTwoCropAdvice(r.file, out[0], bin, crop !== undefined)}` : '';
+    const advice = out[0] === out[1] && out[0] > 1 ? `; ${float32CropAdvice(r.file, out[0], bin)}` : '';
     const run = out[0] === out[1] ? notFloat32Run(out[0]) : '--precision float32 (the default) needs one';
     warnings.push(`${r.file}: key '${key}': ${flags} makes ${out[0]}×${out[1]} patterns, not ${FLOAT32_SIDE}: ${run}${advice}`);
   }
@@ -232,11 +238,11 @@ export function frameWindow(r: Hdf5Reader, key: string, H: number, W: number, pr
 
 /**
  * The warning of whole frames (no crop, the default) of a square side `side` that float32 does not take (`float32Side`):
- * they are reconstructed as they are, in float64, and a crop to the power of two below makes them the float32 path's.
+ * they are reconstructed as they are, in float64, and a crop to the nearest side float32 takes below or above makes them float32's.
  */
 export function wholeFramesNotFloat32(file: string, key: string, side: number): string {
   return `${file}: key '${printable(key)}': the file's ${side}×${side} frames are read whole (no --crop-size: the frames' own size, the default), ` +
-    `not ${FLOAT32_SIDE}: ${notFloat32Run(side)}; ${powerOfTwoCropAdvice(file, side, 1, false)}`;
+    `not ${FLOAT32_SIDE}: ${notFloat32Run(side)}; ${float32CropAdvice(file, side, 1)}`;
 }
 
 /**
