@@ -120,9 +120,6 @@ export interface FrameWindow extends SlabWindow {
   orientation?: Orientation | undefined;
 }
 
-/** True when `n` is a power of two. */
-export const powerOfTwo = (n: number): boolean => n >= 1 && (n & (n - 1)) === 0;
-
 /**
  * True when the WebAssembly complex128 FFT takes patterns of side `n`: n ≥ 1 with no prime factor but 2, 3 and 5
  * (powers of two on its radix-4/2 path, the others on its mixed-radix one; float32 needs an even one, `float32Side`).
