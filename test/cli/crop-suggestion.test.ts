@@ -8,29 +8,19 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
-import { writeHdf5 } from '../data/cxi-builder.js';
+import { cxiScanEntries, writeHdf5 } from '../data/cxi-builder.js';
 import { ptychostudy } from '../data/cli-run.js';
 import { tempDir } from '../tmp.js';
 
 const dir = tempDir('crop-suggestion');
 const n = 4, H = 30, W = 40, BY = 15, BX = 18;
-const D = 'entry_1/data_1/data';
 
 /** CXI counts [n, 30, 40], a bright spot at [15, 18] over a background of 1, with geometry and positions (no probe). */
 function frames(): string {
   const counts = new Float32Array(n * H * W);
   for (let k = 0; k < n; k++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) counts[(k * H + y) * W + x] = 1 + 500 * Math.exp(-((y - BY) ** 2 + (x - BX) ** 2) / 4);
-  const t = new Float64Array(3 * n);
-  for (let i = 0; i < n; i++) { t[3 * i] = (i % 2) * 1e-6; t[3 * i + 1] = Math.floor(i / 2) * 1e-6; }
   const file = join(dir, 'beam-off-centre.cxi');
-  writeHdf5(file, {
-    [D]: { data: counts, shape: [n, H, W], dtype: '<f' },
-    'entry_1/sample_1/geometry_1/translation': { data: t, shape: [n, 3], dtype: '<d' },
-    'entry_1/instrument_1/source_1/energy': { data: 1.2817e-15, dtype: '<d' },
-    'entry_1/instrument_1/detector_1/distance': { data: 2, dtype: '<d' },
-    'entry_1/instrument_1/detector_1/x_pixel_size': { data: 75e-6, dtype: '<d' },
-    'entry_1/instrument_1/detector_1/y_pixel_size': { data: 75e-6, dtype: '<d' },
-  });
+  writeHdf5(file, cxiScanEntries(counts, [n, H, W]));
   return file;
 }
 

@@ -12,7 +12,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadNpz } from '../../src/npy/npz.js';
 import { readMetadata } from '../../src/data/metadata.js';
-import { writeHdf5, writePtyd, type Entry } from '../data/cxi-builder.js';
+import { cxiScanEntries, writeHdf5, writePtyd } from '../data/cxi-builder.js';
 import { ptychostudy } from '../data/cli-run.js';
 import { tempDir } from '../tmp.js';
 
@@ -24,18 +24,8 @@ const D = 'entry_1/data_1/data';
 function cxi(name: string, side = S): string {
   const counts = new Float32Array(n * side * side);
   for (let k = 0; k < n; k++) for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) counts[(k * side + y) * side + x] = 1 + 500 * Math.exp(-((y - side / 2) ** 2 + (x - side / 2) ** 2) / 4);
-  const t = new Float64Array(3 * n);
-  for (let i = 0; i < n; i++) { t[3 * i] = (i % 2) * 1e-6; t[3 * i + 1] = Math.floor(i / 2) * 1e-6; }
   const file = join(dir, `${name}.cxi`);
-  writeHdf5(file, {
-    [D]: { data: counts, shape: [n, side, side], dtype: '<f' },
-    'entry_1/sample_1/geometry_1/translation': { data: t, shape: [n, 3], dtype: '<d' },
-    'entry_1/instrument_1/source_1/energy': { data: 1.2817e-15, dtype: '<d' },
-    'entry_1/instrument_1/detector_1/distance': { data: 2, dtype: '<d' },
-    'entry_1/instrument_1/detector_1/x_pixel_size': { data: 75e-6, dtype: '<d' },
-    'entry_1/instrument_1/detector_1/y_pixel_size': { data: 75e-6, dtype: '<d' },
-    'entry_1/instrument_1/source_1/illumination': { data: new Map([['r', new Float32Array(side * side).fill(1)], ['i', new Float32Array(side * side)]]), shape: [side, side] } as Entry,
-  });
+  writeHdf5(file, cxiScanEntries(counts, [n, side, side], { probe: true }));
   return file;
 }
 

@@ -15,7 +15,7 @@ import { encodeNpy } from '../../src/npy/npy.js';
 import { headerDict, npyWithHeader, zipOf } from '../npy/craft.js';
 import { metadataArray, readMetadata } from '../../src/data/metadata.js';
 import type { NdArray } from '../../src/npy/types.js';
-import { writeHdf5, writePtyd, type Entry } from '../data/cxi-builder.js';
+import { cxiScanEntries, writeHdf5, writePtyd } from '../data/cxi-builder.js';
 import { assertRefused, ptychostudy } from '../data/cli-run.js';
 import { tempDir } from '../tmp.js';
 
@@ -38,21 +38,8 @@ function npz(name: string, change: (a: Record<string, NdArray>) => void = () => 
 
 /** CXI counts [n, N, N] (float32 unless given) with geometry, positions and a probe lsqml takes; `position` changes the positions. */
 function cxi(name: string, counts: Float32Array | Uint32Array, shape = [n, N, N], position: (t: Float64Array) => void = () => {}): string {
-  const t = new Float64Array(3 * shape[0]!);
-  for (let i = 0; i < shape[0]!; i++) { t[3 * i] = (i % 2) * 1e-6; t[3 * i + 1] = Math.floor(i / 2) * 1e-6; }
-  position(t);
-  const [h, w] = [shape[1]!, shape[2]!];
-  const re = new Float32Array(h * w).fill(1), im = new Float32Array(h * w);
   const file = join(dir, `${name}.cxi`);
-  writeHdf5(file, {
-    'entry_1/data_1/data': { data: counts, shape, dtype: counts instanceof Uint32Array ? '<I' : '<f' },
-    'entry_1/sample_1/geometry_1/translation': { data: t, shape: [shape[0]!, 3], dtype: '<d' },
-    'entry_1/instrument_1/source_1/energy': { data: 1.2817e-15, dtype: '<d' },
-    'entry_1/instrument_1/detector_1/distance': { data: 2, dtype: '<d' },
-    'entry_1/instrument_1/detector_1/x_pixel_size': { data: 75e-6, dtype: '<d' },
-    'entry_1/instrument_1/detector_1/y_pixel_size': { data: 75e-6, dtype: '<d' },
-    'entry_1/instrument_1/source_1/illumination': { data: new Map([['r', re], ['i', im]]), shape: [h, w] } as Entry,
-  });
+  writeHdf5(file, cxiScanEntries(counts, shape, { probe: true, position }));
   return file;
 }
 

@@ -41,6 +41,28 @@ export async function fixtureEntries(): Promise<Record<string, Entry>> {
   };
 }
 
+/**
+ * The entries of a small CXI scan of `counts` [n, h, w] (float32, or uint32 for a Uint32Array): positions on a raster two
+ * wide, 1 µm apart (`position` may change them), a photon of 1.2817e-15 J (8 keV), a 2 m detector of 75 µm pixels, and
+ * with `probe` a probe of ones of the frames' size.
+ */
+export function cxiScanEntries(counts: Float32Array | Uint32Array, shape: number[],
+  opts: { probe?: boolean; position?: (t: Float64Array) => void } = {}): Record<string, Entry> {
+  const [n, h, w] = [shape[0]!, shape[1]!, shape[2]!];
+  const t = new Float64Array(3 * n);
+  for (let i = 0; i < n; i++) { t[3 * i] = (i % 2) * 1e-6; t[3 * i + 1] = Math.floor(i / 2) * 1e-6; }
+  opts.position?.(t);
+  return {
+    'entry_1/data_1/data': { data: counts, shape, dtype: counts instanceof Uint32Array ? '<I' : '<f' },
+    'entry_1/sample_1/geometry_1/translation': { data: t, shape: [n, 3], dtype: '<d' },
+    'entry_1/instrument_1/source_1/energy': { data: 1.2817e-15, dtype: '<d' },
+    'entry_1/instrument_1/detector_1/distance': { data: 2, dtype: '<d' },
+    'entry_1/instrument_1/detector_1/x_pixel_size': { data: 75e-6, dtype: '<d' },
+    'entry_1/instrument_1/detector_1/y_pixel_size': { data: 75e-6, dtype: '<d' },
+    ...(opts.probe ? { 'entry_1/instrument_1/source_1/illumination': { data: new Map([['r', new Float32Array(h * w).fill(1)], ['i', new Float32Array(h * w)]]), shape: [h, w] } } : {}),
+  };
+}
+
 /** Writes `entries` (null values are skipped) into a new HDF5 file at `path`. */
 export function writeHdf5(path: string, entries: Record<string, Entry | null>, links: { soft?: Record<string, string>; external?: Record<string, [string, string]> } = {}): void {
   const f = new h5wasm.File(path, 'w');
