@@ -9,6 +9,9 @@
  * Each thread also shares two integers with its parent (`ThreadControl`): whether it has a job under way, and how many
  * jobs it has ended — so that a stop handler, which must end the process synchronously, can first let the jobs under
  * way finish their files (`finishJobsUnderWay`) and count them (`jobsEnded`), though their messages are never read.
+ * A job may be asked to stop (`{ type: 'stop' }` from the parent: its `signal` inside the thread is aborted): by the
+ * caller's own signal (`runInThread`, with `stopWaitMs`) or by a stop handler (`stopJobsUnderWay`), so that Phase F's
+ * engine ends the epoch under way and saves its checkpoint, as `ptychostudy lsqml` does in its own thread.
  */
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 
@@ -38,6 +41,9 @@ export const IDLE_WORKER_MS = 2000;
 const BUSY = 0, ENDED = 1;
 type ThreadControl = Int32Array;
 
+/** What the parent posts to a thread: a job to run, or a stop of the job under way (its signal aborted with `reason`). */
+type ParentMessage<J> = { type: 'job'; job: J } | { type: 'stop'; reason: unknown };
+
 /** What a thread is started with: its first job and its control integers. */
 interface ThreadStart { job: object; control: SharedArrayBuffer }
 
@@ -47,6 +53,8 @@ interface IdleThread { worker: Worker; control: ThreadControl; timer: NodeJS.Tim
 const idle = new Map<string, IdleThread[]>();
 /** Per worker module: the control integers of every thread started (ended ones keep their count of jobs). */
 const controls = new Map<string, ThreadControl[]>();
+/** Per worker module: the threads with a job under way, which `stopJobsUnderWay` asks to stop. */
+const running = new Map<string, Set<Worker>>();
 
 /** How many threads of the worker module `url` this process has started (each runs one job or several in turn). */
 export function threadsStarted(url: URL): number {
@@ -75,6 +83,17 @@ export function finishJobsUnderWay(url: URL, timeoutMs: number): boolean {
   return true;
 }
 
+/**
+ * Asks every thread of `url` with a job under way to stop it (the job's `signal` in the thread is aborted with
+ * `reason`), then blocks as `finishJobsUnderWay` does, at most `timeoutMs`; true when every such job has ended. For a
+ * stop handler that ends the process right after: a Phase F job ends the epoch under way and writes its checkpoint
+ * first. The messages the threads post meanwhile are never read.
+ */
+export function stopJobsUnderWay(url: URL, reason: unknown, timeoutMs: number): boolean {
+  for (const worker of running.get(url.href) ?? []) worker.postMessage({ type: 'stop', reason } satisfies ParentMessage<never>);
+  return finishJobsUnderWay(url, timeoutMs);
+}
+
 /** An idle thread of `url` given the job, else a new one started with it. */
 function threadFor(url: URL, job: object): { worker: Worker; control: ThreadControl } {
   const w = idle.get(url.href)?.pop();
@@ -84,7 +103,7 @@ function threadFor(url: URL, job: object): { worker: Worker; control: ThreadCont
     w.worker.off('error', w.onError);
     w.worker.ref();
     Atomics.store(w.control, BUSY, 1);
-    w.worker.postMessage({ type: 'job', job });
+    w.worker.postMessage({ type: 'job', job } satisfies ParentMessage<object>);
     return w;
   }
   const shared = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
@@ -121,15 +140,24 @@ function keepIdle(url: URL, worker: Worker, control: ThreadControl): void {
 /**
  * Runs `job` in a thread of the worker module `url` (an idle one, else a new one), passing its progress events to
  * `onProgress`; resolves with its result, rejects with a JobError. `signal` (a signal cannot cross to a thread): when
- * it is aborted the thread is ended at once and the call rejects saying so. A thread whose job failed, crashed or was
- * stopped is ended; one whose job ended well waits for the next (`IDLE_WORKER_MS`).
+ * it is aborted the thread is ended at once and the call rejects saying so — or, with `stopWaitMs` > 0, the job is
+ * first asked to stop (its own signal in the thread aborted with the same reason) and given that long to end: what it
+ * then reports (its error, or its result when it was about to finish) settles the call; a job still under way after
+ * it is ended as without `stopWaitMs`. A thread whose job failed, crashed or was stopped is ended; one whose job ended
+ * well waits for the next (`IDLE_WORKER_MS`).
  */
-export function runInThread<P, R>(url: URL, job: object, onProgress: (p: P) => void, signal?: AbortSignal): Promise<R> {
+export function runInThread<P, R>(url: URL, job: object, onProgress: (p: P) => void, signal?: AbortSignal, stopWaitMs = 0): Promise<R> {
   return new Promise<R>((resolve, reject) => {
     if (signal?.aborted) { reject(new JobError('stopped by its signal before it started')); return; }
     const { worker, control } = threadFor(url, job);
+    const under = running.get(url.href) ?? new Set<Worker>();
+    running.set(url.href, under);
+    under.add(worker);
     let settled = false;
+    let giveUp: NodeJS.Timeout | undefined;
     const detach = (): void => {
+      under.delete(worker);
+      clearTimeout(giveUp);
       signal?.removeEventListener('abort', stop);
       worker.off('message', onMessage);
       worker.off('error', onError);
@@ -146,7 +174,12 @@ export function runInThread<P, R>(url: URL, job: object, onProgress: (p: P) => v
       if (keep) keepIdle(url, worker, control);
       else void worker.terminate();
     };
-    const stop = (): void => settle(() => reject(new JobError('stopped by its signal')));
+    const end = (): void => settle(() => reject(new JobError('stopped by its signal')));
+    const stop = (): void => {
+      if (stopWaitMs <= 0) { end(); return; }
+      worker.postMessage({ type: 'stop', reason: signal!.reason } satisfies ParentMessage<never>);
+      giveUp = setTimeout(end, stopWaitMs);
+    };
     const onMessage = (m: ThreadMessage<P, R>): void => {
       if (m.type === 'progress') onProgress(m.progress);
       else if (m.type === 'result') settle(() => resolve(m.result), true);
@@ -163,10 +196,12 @@ export function runInThread<P, R>(url: URL, job: object, onProgress: (p: P) => v
 
 /**
  * The body of a worker module: runs the job it was started with, posting its progress and then its result or its
- * error; then each job the parent posts (`{ type: 'job', job }`) the same way, one at a time. Once a job has ended,
- * before its result is posted, the thread counts it and says it has none under way (`finishJobsUnderWay`).
+ * error; then each job the parent posts (`{ type: 'job', job }`) the same way, one at a time. `run` gets the job's
+ * `signal`, aborted when the parent posts `{ type: 'stop' }` (`runInThread` with `stopWaitMs`, `stopJobsUnderWay`); a
+ * job that does not watch it runs to its end. Once a job has ended, before its result is posted, the thread counts it
+ * and says it has none under way (`finishJobsUnderWay`).
  */
-export async function serveJobs<J, P, R>(run: (job: J, progress: (p: P) => void) => Promise<R>): Promise<void> {
+export async function serveJobs<J, P, R>(run: (job: J, progress: (p: P) => void, signal: AbortSignal) => Promise<R>): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('a job worker module must run in a worker thread');
   const start = workerData as ThreadStart;
@@ -177,20 +212,26 @@ export async function serveJobs<J, P, R>(run: (job: J, progress: (p: P) => void)
     Atomics.store(control, BUSY, 0);
     Atomics.notify(control, BUSY);
   };
+  let current: AbortController | null = null; // the stop of the job under way
   const one = async (job: J): Promise<void> => {
+    const stop = new AbortController();
+    current = stop;
     let message: ThreadMessage<P, R>;
     try {
-      message = { type: 'result', result: await run(job, (progress) => post({ type: 'progress', progress })) };
+      message = { type: 'result', result: await run(job, (progress) => post({ type: 'progress', progress }), stop.signal) };
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       const code = (e as NodeJS.ErrnoException).code;
       message = { type: 'error', name: e.name, message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}), ...(typeof code === 'string' ? { code } : {}) };
     }
+    current = null;
     ended();
     post(message);
   };
-  port.on('message', (m: { type: 'job'; job: J }) => {
+  port.on('message', (m: ParentMessage<J>) => {
     if (m?.type === 'job') void one(m.job);
+    // a stop that comes after its job ended (the two crossed) stops nothing
+    else if (m?.type === 'stop') current?.abort(m.reason);
   });
   await one(start.job as J);
 }

@@ -84,8 +84,9 @@ export interface Phase<Plan, Job extends PlannedJob, Result, Event> {
   readonly local: 'together' | 'each';
   /**
    * Runs `jobs` (of `plan`, in that order) in this process; yields each result when the job's files are written.
-   * `signal`: a phase whose job does its work in a worker thread (Phase F) ends that thread when it is aborted and
-   * rejects without a result; the others finish the job under way (the executor stops between jobs).
+   * `signal`: a phase whose job does its work in a worker thread (Phase F) stops that job when it is aborted (at the
+   * end of its epoch under way, its checkpoint written) and rejects without a result; the others finish the job under
+   * way (the executor stops between jobs).
    */
   runJobs(plan: Plan, jobs: readonly Job[], emit: (e: Event) => void, signal?: AbortSignal): AsyncIterable<Result>;
 }

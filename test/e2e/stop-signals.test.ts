@@ -67,7 +67,7 @@ for (const [signal, code, word] of [['SIGINT', 130, 'interrupted'], ['SIGTERM', 
     p.child.kill(signal);
     assert.equal(await p.exit, code, p.stderr());
     const continueWith = `ptychostudy ${args.filter((a) => a !== '--force').join(' ')}`;
-    assert.match(p.stderr(), new RegExp(`\\nptychostudy reconstruct: ${word}; \\d+ finished jobs? kept in ${out} \\(the jobs that were running start over\\)\\. ` +
+    assert.match(p.stderr(), new RegExp(`\\nptychostudy reconstruct: ${word}; \\d+ finished jobs? kept in ${out} \\(the jobs that were running continue from the epoch they reached\\)\\. ` +
       `Continue with: ${continueWith.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\n$`));
     assert.ok(existsSync(join(out, 'dose_1000', 'baseline', 'train', 'reconstruction.npz')), 'the finished job is kept');
   });

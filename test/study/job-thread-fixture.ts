@@ -1,12 +1,16 @@
-// A worker module for test/study/job-thread.test.ts: each job waits `ms`, then writes `path` (or fails with an InputError).
+// A worker module for test/study/job-thread.test.ts: each job waits `ms` (or, with `untilStopped`, until its signal
+// is aborted, at most `ms`), then writes `path` (what stopped it, when its signal did), or fails with an InputError.
 import { writeFileSync } from 'node:fs';
 import { InputError } from '../../src/errors.js';
 import { serveJobs } from '../../src/study/job-thread.js';
 
-await serveJobs<{ ms: number; path: string; fail?: boolean }, string, string>(async (job, progress) => {
+await serveJobs<{ ms: number; path: string; fail?: boolean; untilStopped?: boolean }, string, string>(async (job, progress, signal) => {
   progress(`started ${job.path}`);
-  await new Promise((done) => setTimeout(done, job.ms));
+  await new Promise<void>((done) => {
+    const t = setTimeout(done, job.ms);
+    if (job.untilStopped === true) signal.addEventListener('abort', () => { clearTimeout(t); done(); }, { once: true });
+  });
   if (job.fail === true) throw new InputError(`${job.path}: key 'x': expected a number; found a string`);
-  writeFileSync(job.path, 'written');
+  writeFileSync(job.path, signal.aborted ? `stopped by ${String(signal.reason)}` : 'written');
   return job.path;
 });

@@ -1,13 +1,17 @@
 /**
  * Phase F jobs checkpoint (execution.checkpointEvery): a job stopped midway continues from `<job>/lsqml-checkpoint.npz`
  * when it runs again, to the bytes of an uninterrupted job's reconstruction.npz, and the checkpoint is removed once
- * the result is in place (with what a killed run left half-written of it).
+ * the result is in place (with what a killed run left half-written of it). A job in its worker thread stopped by the
+ * phase's signal writes its checkpoint at the stop.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readMetadata } from '../../src/data/metadata.js';
+import { NpzReader } from '../../src/npy/npz.js';
 import { parseStudySettings } from '../../src/settings/parse.js';
+import { StudyAbortedError } from '../../src/study/phase.js';
 import type { EngineRunner } from '../../src/study/reconstruct/engine-runner.js';
 import { runLsqmlJob } from '../../src/study/reconstruct/lsqml-job.js';
 import { runReconstruction } from '../../src/study/reconstruct/phase.js';
@@ -94,4 +98,25 @@ test('a Phase F job whose settings changed since it was stopped keeps the earlie
   assert.equal(w.exitCode, 0);
   const losses = (dir: string): string[] => readFileSync(join(dir, 'lsqml.log'), 'utf8').trim().split('\n').map((l) => l.replace(/ seconds .*/, ''));
   assert.deepEqual(losses(jobDir), losses(join(whole.artifact, 'dose_1000', 'dense', 'train')));
+});
+
+test('the phase\'s signal stops a job in its worker thread at the end of the epoch under way, its checkpoint written there', { timeout: 60_000 }, async () => {
+  const t = tree('ckpt-thread-stop');
+  const jobDir = join(t.artifact, 'dose_1000', 'dense', 'train');
+  // 40 epochs, a checkpoint due every 50: only the stop writes one
+  const long = parseStudySettings({ simulation: { doses: [1000] }, reconstruction: { epochs: 40, batchSize: 12, threads: 1 }, execution: { jobs: 1, checkpointEvery: 50 } });
+  const stop = new AbortController();
+  await assert.rejects(runReconstruction(long, { phaseCRoot: t.phaseC, phaseDRoot: t.phaseD, artifactRoot: t.artifact, filters, signal: stop.signal },
+    (e) => { if (e.type === 'epoch' && e.progress.epoch === 3) stop.abort('SIGTERM'); }), (e: unknown) => e instanceof StudyAbortedError && e.exitCode === 143);
+  const ck = join(jobDir, 'lsqml-checkpoint.npz');
+  assert.ok(existsSync(ck), 'the checkpoint at the stop');
+  const reader = NpzReader.open(ck);
+  const md = readMetadata(reader);
+  reader.close();
+  const k = md.status === 'ok' ? md.value['epochs_done'] : null;
+  // the epochs the thread finished: the third, and the one under way when the stop reached it
+  const staging = readdirSync(jobDir).find((n) => n.startsWith('.staging-'))!;
+  const logged = readFileSync(join(jobDir, staging, 'lsqml.log'), 'utf8').trim().split('\n').length;
+  assert.equal(k, logged);
+  assert.ok(logged >= 3 && logged < 40, `stopped after epoch ${logged}`);
 });

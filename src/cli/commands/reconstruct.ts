@@ -17,6 +17,7 @@ import { ENGINE_FLAGS, addFrameOptions, addProbeOptions, frameSettings, type Eng
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
 import { counted, shellJoin } from '../../text.js';
 import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
+import { checkpointJobsUnderWay, STOP_CHECKPOINT_WAIT_MS } from '../../study/reconstruct/engine-runner.js';
 
 interface Flags extends ExecutorFlags, EngineFlags {
   phaseCRoot?: string;
@@ -97,6 +98,17 @@ export function optionsFromFlags(f: Flags): { settings: StudySettings; options: 
       force: f.force ?? false,
     },
   };
+}
+
+/**
+ * What a stop says of the Phase F jobs that were under way: with checkpoints (`execution.checkpointEvery` > 0) each
+ * ended its epoch and wrote its checkpoint (`saved`), or one still in its epoch after the wait was ended with the
+ * process, and continues from its last periodic checkpoint; without, they start over.
+ */
+export function jobsUnderWayWord(checkpointEvery: number, saved: boolean): string {
+  if (checkpointEvery === 0) return 'the jobs that were running start over';
+  return saved ? 'the jobs that were running continue from the epoch they reached'
+    : `the jobs that were running continue from their last checkpoint: one was still in its epoch after ${STOP_CHECKPOINT_WAIT_MS / 1000} s`;
 }
 
 const jobsNamed = (jobs: readonly JobRef[]): string => {
@@ -186,13 +198,15 @@ export function register(program: Command): void {
       const view = new ProgressView(process.stderr, redrawsInPlace(process.stderr), resolve(options.artifactRoot));
       const { runReconstruction } = await import('../../study/reconstruct/phase.js');
       // Ctrl-C or SIGTERM: every finished job is already recorded in the manifest, and the same command (without
-      // --force, which would redo them) skips those and runs the rest.
+      // --force, which would redo them) skips those and runs the rest; the jobs under way end their epoch and write
+      // their checkpoint first, to continue from it.
       let finished = 0;
       const removeStopHandlers = onStop((signal) => {
+        const saved = checkpointJobsUnderWay(signal);
         view.finish();
         const again = shellJoin(['ptychostudy', ...process.argv.slice(2).filter((a) => a !== '--force')]);
         process.stderr.write(`\nptychostudy reconstruct: ${stoppedWord(signal)}; ${counted(finished, 'finished job')} kept in ` +
-          `${options.artifactRoot} (the jobs that were running start over). Continue with: ${again}\n`);
+          `${options.artifactRoot} (${jobsUnderWayWord(settings.execution.checkpointEvery, saved)}). Continue with: ${again}\n`);
       });
       const { artifactRoot, ...rest } = options;
       const summary = await runReconstruction(settings, { ...rest, outputRoot: artifactRoot }, (e) => {

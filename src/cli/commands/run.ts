@@ -197,7 +197,10 @@ export function register(program: Command): void {
       let compareRun: StartedRun | null = null;
       // what the stop handler asks of Phase G's worker threads (loaded here: the handler must not wait for an import)
       const { finishComparisonsUnderWay } = await import('../../study/compare/threads.js');
+      const { checkpointJobsUnderWay } = await import('../../study/reconstruct/engine-runner.js');
       const removeStopHandlers = onStop((signal) => {
+        // the reconstructions under way end their epoch and write their checkpoint, from which the next run continues
+        checkpointJobsUnderWay(signal);
         // the comparisons under way in worker threads write their files first; one given up keeps the run's lock,
         // which the next run finds stale and removes with what the job left
         if (compareRun !== null && finishComparisonsUnderWay(STOP_WAIT_MS)) { compareRun.release(); removeEmptyDirs(compareRun.created); }

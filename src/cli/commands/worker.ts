@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { action } from '../action.js';
 import { integerFlag, requiredFlag } from '../flags.js';
 import { onStop, stoppedWord } from '../interrupt.js';
+import { checkpointJobsUnderWay, STOP_CHECKPOINT_WAIT_MS } from '../../study/reconstruct/engine-runner.js';
 import { UsageError } from '../../errors.js';
 import { ARRAY_STEPS, type ArrayStep } from '../../study/slurm/records.js';
 
@@ -43,10 +44,14 @@ export function register(program: Command): void {
       // KillWait): the task says so in its log and exits 143, and the exit releases the locks it holds, so the
       // other tasks and the commands following the run go on at once instead of waiting out the lock's lease.
       // It writes no result for a job it had taken and not finished: that job is recorded with SLURM's reason
-      // when its step is finalized, or taken back when SLURM runs this task again after a requeue.
+      // when its step is finalized, or taken back when SLURM runs this task again after a requeue. A Phase F job under
+      // way first ends its epoch and writes its checkpoint (at most STOP_CHECKPOINT_WAIT_MS, well within KillWait),
+      // from which it continues when taken back.
       onStop((signal) => {
+        const saved = checkpointJobsUnderWay(signal);
         out(`${stoppedWord(signal)}: stopped; the results written so far are kept, a job taken and not finished has no result ` +
-          '(its step records it as failed with SLURM\'s reason, or this task takes it back if SLURM runs it again), and its locks are released');
+          '(its step records it as failed with SLURM\'s reason, or this task takes it back if SLURM runs it again' +
+          `${saved ? '' : `; a reconstruction still in its epoch after ${STOP_CHECKPOINT_WAIT_MS / 1000} s was ended without saving it`}), and its locks are released`);
       });
       if (f.finish) {
         const { finishSubmission } = await import('../../study/slurm/finish.js'); // loaded when used

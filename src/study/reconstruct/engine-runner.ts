@@ -4,7 +4,7 @@
  * the next job that starts within `IDLE_WORKER_MS` (study/job-thread.ts); one left idle longer ends, and so does one
  * whose job failed or was stopped. Tests inject an in-process runner of the same type.
  */
-import { runInThread, threadsStarted } from '../job-thread.js';
+import { runInThread, stopJobsUnderWay, threadsStarted } from '../job-thread.js';
 import type { JobProgress, LsqmlJobOptions, LsqmlJobResult } from './lsqml-job.js';
 import type { ReconstructionSettings } from '../../settings/schema.js';
 
@@ -26,10 +26,30 @@ export function jobWorkersStarted(): number {
 }
 
 /**
+ * How long a stopped job may take to end the epoch under way and write its checkpoint before its thread is ended
+ * anyway (and the job continues from its last periodic checkpoint instead). An epoch of a fly64-sized job takes
+ * 1–2.5 s (docs/lsqml.md, "Checkpoints"), a checkpoint's write 10 ms; SLURM sends SIGKILL 30 s after SIGTERM by
+ * default (KillWait), which leaves the task time to exit after it.
+ */
+export const STOP_CHECKPOINT_WAIT_MS = 10_000;
+
+/**
  * Runs the job in a worker thread (`engine-worker.js`: an idle one, else a new one), which calls `runLsqmlJob`. The
- * job's `signal` stays here (a signal cannot cross to a thread): when it is aborted the thread is ended at once, and
- * the call rejects with a JobError saying so. A thread whose job failed, crashed or was stopped is ended; one whose
- * job ended well waits for the next (`IDLE_WORKER_MS`).
+ * job's `signal` stays here (a signal cannot cross to a thread): when it is aborted the thread's job is asked to stop
+ * (its own signal there aborted: the engine ends the epoch under way and writes its checkpoint, as `ptychostudy lsqml`
+ * does) and the call rejects with what it reports — or, still under way after `STOP_CHECKPOINT_WAIT_MS`, the thread
+ * is ended and the call rejects with a JobError saying so. A thread whose job failed, crashed or was stopped is ended;
+ * one whose job ended well waits for the next (`IDLE_WORKER_MS`).
  */
 export const workerEngine: EngineRunner = ({ signal, ...job }, onProgress) =>
-  runInThread<EpochProgress, LsqmlJobResult>(ENGINE_WORKER, job, onProgress, signal);
+  runInThread<EpochProgress, LsqmlJobResult>(ENGINE_WORKER, job, onProgress, signal, STOP_CHECKPOINT_WAIT_MS);
+
+/**
+ * For a stop handler that ends the process right after (`ptychostudy run`, `reconstruct`, a SLURM task): asks every
+ * Phase F job under way in this process's worker threads to stop — each ends the epoch under way and writes its
+ * checkpoint — and blocks this thread until they have, at most `STOP_CHECKPOINT_WAIT_MS`; true when every one ended
+ * in time (none under way: true at once). `reason`: the signal's name, the reason their engines stop with.
+ */
+export function checkpointJobsUnderWay(reason: string, timeoutMs = STOP_CHECKPOINT_WAIT_MS): boolean {
+  return stopJobsUnderWay(ENGINE_WORKER, reason, timeoutMs);
+}

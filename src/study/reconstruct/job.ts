@@ -4,9 +4,10 @@
  * ones move in (each an atomic rename), then `reconstruction.log` is written: a header (job, the
  * equivalent `ptychostudy lsqml` command, return code), one line per epoch, and the outcome. A failing
  * job never throws: its result says why. What a killed run of the job left in its staging directory moves to
- * `history/interrupted-<run id>/` when the job starts again. Every `execution.checkpointEvery` epochs the job's state
- * goes to `<job>/lsqml-checkpoint.npz` (checkpoint.ts), from which a job stopped midway (a SLURM task taken back and
- * requeued, a study stopped) continues when it runs again; it is removed once the job's result is in place. One of
+ * `history/interrupted-<run id>/` when the job starts again. Every `execution.checkpointEvery` epochs, and at the end
+ * of the epoch under way when the job is stopped (its signal, or a stop handler's `checkpointJobsUnderWay`), the job's
+ * state goes to `<job>/lsqml-checkpoint.npz` (checkpoint.ts), from which a job stopped midway (a SLURM task taken back
+ * and requeued, a study stopped) continues when it runs again; it is removed once the job's result is in place. One of
  * another run (the job's settings changed since) moves to `history/other-run-checkpoint…/` and the job starts over.
  * A job that continued says so in `reconstruction.log` ("continued from epoch k of N (checkpoint …)") and lists every
  * epoch there, the earlier ones from the checkpoint's history (they come with the engine's first progress).
@@ -66,9 +67,11 @@ function dryRunJob(run: ReconstructionRun, job: ReconstructionJob, emit: (e: Pha
 
 /**
  * Runs one job with `engine` and stores its outputs; never throws for the job's own failure. When `signal` is
- * aborted while the engine runs, the engine is stopped (its worker thread ended) and this rejects with what the
- * engine threw, recording nothing: the job's staging directory is left as a killed run leaves it, and the next
- * run of the job starts it over.
+ * aborted while the engine runs, the engine is stopped at the end of the epoch under way, having written its
+ * checkpoint (a thread still under way after `STOP_CHECKPOINT_WAIT_MS` is ended), and this rejects with what the
+ * engine threw, recording nothing: the job's staging directory is left as a killed run leaves it, and the next run
+ * of the job continues from its checkpoint (or starts it over, with none). A job that ended its last epoch meanwhile
+ * is stored and recorded as any other.
  */
 export async function reconstructJob(run: ReconstructionRun, job: ReconstructionJob, engine: EngineRunner,
   emit: (e: PhaseFEvent) => void, signal?: AbortSignal): Promise<ExecutionResult> {

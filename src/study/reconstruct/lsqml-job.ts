@@ -87,8 +87,9 @@ export interface LsqmlJobOptions {
   /**
    * Stops the run at the end of the epoch under way when aborted (before the first epoch, or after any but the
    * last: an abort during the last epoch lets the job finish and write its result): `runLsqmlJob` then throws
-   * `LsqmlAbortedError` and writes no result (lsqml.log, the epochs so far, stays). Not for a job run in a worker
-   * thread (Phase F).
+   * `LsqmlAbortedError` and writes no result (lsqml.log, the epochs so far, stays; with `checkpoint`, the state at the
+   * stop is written first). A Phase F job in a worker thread gets the thread's own (engine-worker.ts), aborted when the
+   * parent asks it to stop.
    */
   signal?: AbortSignal;
   /**
