@@ -61,7 +61,6 @@ test('reconstruct stopped by SIGTERM writes the job\'s checkpoint at the epoch i
     const k = md.status === 'ok' ? md.value['epochs_done'] as number : null;
     assert.equal(k, logged, 'the checkpoint holds the state after the last epoch the stopped run finished');
     assert.ok(k !== null && k >= 3 && k < EPOCHS, `stopped at epoch ${k}`);
-    console.log(`stopped at epoch ${k}`);
 
     const again = spawnSync(process.execPath, args(join(dir, 'stopped')), { encoding: 'utf8', env });
     assert.equal(again.status, 0, again.stderr);

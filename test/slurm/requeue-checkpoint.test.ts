@@ -3,12 +3,13 @@
  * cluster that requeues) continues from its checkpoint when the task runs again: the task's log says it took the job
  * back, the job's reconstruction.log that it continued from epoch k > 0 (and lists every epoch), and its
  * reconstruction.npz holds the bytes of the same job run uninterrupted here. One job of 300 epochs (a 32×32 probe over
- * an 80×80 object, 60 positions, one thread), a checkpoint every 2 epochs. Skipped, saying why, where no SLURM answers.
+ * an 80×80 object, 60 positions, one thread), a checkpoint every 1000 epochs: none is due before the job ends, so the
+ * checkpoint it continues from is the one its task wrote at SLURM's SIGTERM. Skipped, saying why, where no SLURM answers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClaimSchema } from '../../src/study/slurm/records.js';
 import { writeSyntheticDataset } from '../engine/dataset.js';
@@ -27,7 +28,7 @@ test('a SLURM task requeued in the middle of a Phase F job takes the job back an
     const t = writeTree(join(dir, 'slurm'), { doses: [1000] });
     writeSyntheticDataset(join(t.phaseD, 'dose_1000', 'dense', 'dense_train.npz'), { size: 32, height: 80, width: 80, positions: 60, photons: 1e4, poisson: true, seed: 2 });
     const config = join(dir, 'study.json');
-    writeFileSync(config, JSON.stringify({ reconstruction: { epochs: 300, batchSize: 12, threads: 1 }, execution: { checkpointEvery: 2 } }));
+    writeFileSync(config, JSON.stringify({ reconstruction: { epochs: 300, batchSize: 12, threads: 1 }, execution: { checkpointEvery: 1000 } }));
     const local = join(dir, 'local');
     cpSync(join(dir, 'slurm'), local, { recursive: true });
     const args = (root: string): string[] => ['reconstruct', '--phase-c-root', join(root, 'phase_c'), '--phase-d-root', join(root, 'phase_d'),
@@ -36,9 +37,15 @@ test('a SLURM task requeued in the middle of a Phase F job takes the job back an
     try {
       const sub = await cli([...args(join(dir, 'slurm')), '--executor', 'slurm', '--slurm-tasks', '1', '--detach']);
       assert.equal(sub.status, 0, sub.stderr);
-      // once the job has kept its state, the task is requeued: SLURM ends it (SIGTERM) and queues it again
+      // once the job has run a few epochs, the task is requeued: SLURM ends it (SIGTERM), the job ends the epoch under
+      // way and writes its checkpoint, and SLURM queues the task again
       const checkpoint = join(out, JOB, 'lsqml-checkpoint.npz');
-      await waitFor('the job\'s first checkpoint', () => existsSync(checkpoint), 240_000, 50);
+      const epochsRun = (): number => {
+        const staging = existsSync(join(out, JOB)) ? readdirSync(join(out, JOB)).find((n) => n.startsWith('.staging-')) : undefined;
+        const log = staging !== undefined ? join(out, JOB, staging, 'lsqml.log') : null;
+        return log !== null && existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('epoch ')).length : 0;
+      };
+      await waitFor('the job\'s third epoch', () => epochsRun() >= 3, 240_000, 50);
       const claimPath = join(out, 'slurm', '1', 'reconstruct', 'claims', '0.json');
       const claim = ClaimSchema.parse(JSON.parse(readFileSync(claimPath, 'utf8')));
       const requeue = spawnSync('scontrol', ['requeue', claim.slurm_job!], { encoding: 'utf8' });
