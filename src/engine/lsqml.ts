@@ -127,6 +127,8 @@ export interface LsqmlHooks {
    * after epoch k: the run goes on with epoch k, and its result is the one the uninterrupted run gives, bit for bit.
    */
   resume?: LsqmlState;
+  /** Called once the engine has taken `resume` (restoreState refuses a state it cannot take first), with its epochs done. */
+  onResumed?: (epochsDone: number) => void;
   /** Epochs between two `onCheckpoint` calls (after epoch `checkpointEvery` − 1, 2·`checkpointEvery` − 1, …; not after the last). */
   checkpointEvery?: number;
   /**
@@ -854,11 +856,11 @@ export class LsqmlEngine {
 export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions> = {}, hooks: LsqmlHooks = {}): Promise<LsqmlResult> {
   // a JavaScript caller's hooks that are not an object, or name a hook there is not (`onProgress`): refused, not ignored
   if (hooks === null || typeof hooks !== 'object') throw new UsageError(`runLsqml: hooks ${hooks === null ? 'null' : typeof hooks}: expected an object ({ onEpoch, signal }) or undefined`);
-  const hookNames = Object.keys({ onEpoch: 0, betweenEpochs: 0, signal: 0, resume: 0, checkpointEvery: 0, onCheckpoint: 0 } satisfies Record<keyof LsqmlHooks, 0>);
+  const hookNames = Object.keys({ onEpoch: 0, betweenEpochs: 0, signal: 0, resume: 0, onResumed: 0, checkpointEvery: 0, onCheckpoint: 0 } satisfies Record<keyof LsqmlHooks, 0>);
   for (const k of Object.keys(hooks)) {
     if (!hookNames.includes(k)) throw new UsageError(`runLsqml: option \`${k}\`: expected no such option (it takes ${hookNames.map((n) => `\`${n}\``).join(', ')})`);
   }
-  for (const k of ['onEpoch', 'betweenEpochs', 'onCheckpoint'] as const) {
+  for (const k of ['onEpoch', 'betweenEpochs', 'onCheckpoint', 'onResumed'] as const) {
     if (hooks[k] !== undefined && typeof hooks[k] !== 'function') throw new UsageError(`runLsqml: \`${k}\` ${typeof hooks[k]}: expected a function or undefined`);
   }
   const every = hooks.checkpointEvery ?? 0;
@@ -872,7 +874,10 @@ export async function runLsqml(input: LsqmlInput, options: Partial<LsqmlOptions>
   if (signal?.aborted) throw new LsqmlAbortedError(0, options.epochs ?? DEFAULT_LSQML_OPTIONS.epochs, [], signal.reason);
   const engine = await LsqmlEngine.create(input, options);
   try {
-    if (hooks.resume !== undefined) engine.restoreState(hooks.resume);
+    if (hooks.resume !== undefined) {
+      engine.restoreState(hooks.resume);
+      hooks.onResumed?.(engine.lossHistory.length);
+    }
     let saved = engine.lossHistory.length;
     const save = (): void => {
       if (!hooks.onCheckpoint || saved === engine.lossHistory.length) return;

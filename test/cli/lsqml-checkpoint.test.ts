@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadNpz, saveNpz } from '../../src/npy/npz.js';
+import type { NdArray } from '../../src/npy/types.js';
 import { readMetadata, metadataArray } from '../../src/data/metadata.js';
 import { waitFor } from '../e2e/child.js';
 import { tempDir } from '../tmp.js';
@@ -28,10 +29,10 @@ function listing(dir: string): string[] {
   });
 }
 
-/** A run of 5000 epochs stopped by SIGTERM once its first checkpoint is there: its folder and the epochs it finished. */
-const stopped = (async () => {
-  const out = join(root, 'stopped');
-  const child = spawn(process.execPath, [CLI, 'lsqml', '--input', INPUT, '--out', out, '--epochs', '5000', '--checkpoint-every', '2'],
+/** A run of 5000 epochs (with `flags`) stopped by SIGTERM once its first checkpoint is there: its folder and the epochs it finished. */
+async function stoppedRun(name: string, flags: string[] = []): Promise<{ out: string; k: number }> {
+  const out = join(root, name);
+  const child = spawn(process.execPath, [CLI, 'lsqml', '--input', INPUT, '--out', out, '--epochs', '5000', '--checkpoint-every', '2', ...flags],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
@@ -43,7 +44,8 @@ const stopped = (async () => {
   assert.ok(k >= 2, stderr);
   assert.match(stderr, new RegExp(`The state after epoch ${k - 1} is in ${out}/lsqml-checkpoint\\.npz; continue with: ptychostudy lsqml `));
   return { out, k };
-})();
+}
+const stopped = stoppedRun('stopped');
 
 test('a stopped lsqml continues from its checkpoint to the bytes of an uninterrupted run, and removes the checkpoint', { timeout: 120_000 }, async () => {
   const { out: base, k } = await stopped;
@@ -91,6 +93,38 @@ for (const [what, change, flags, line] of [
     assert.deepEqual(listing(out), before, 'nothing written');
   });
 }
+
+// precision is part of what decides a run: a float64 run's checkpoint (c16 arrays) is not this float32 run's, nor the reverse
+for (const [written, asked] of [['float32', 'float64'], ['float64', 'float32']] as const) {
+  test(`lsqml refuses the checkpoint of a ${written} run in a ${asked} run of the same input, naming the key: exit 2, nothing written`, { timeout: 120_000 }, async () => {
+    const { out: base, k } = written === 'float32' ? await stopped : await stoppedRun('stopped-float64', ['--precision', 'float64']);
+    const out = join(root, `precision-${written}-to-${asked}`);
+    cpSync(base, out, { recursive: true });
+    const before = listing(out);
+    const r = lsqml(out, '--epochs', String(k + 3), '--precision', asked);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, `ptychostudy lsqml: ${join(out, CK)}: key '_metadata.run.engine_options.precision': expected "${asked}" (this run); ` +
+      `found "${written}": a checkpoint of another run\n`);
+    assert.deepEqual(listing(out), before, 'nothing written');
+  });
+}
+
+test('lsqml refuses a checkpoint of this run held in another precision than the engine computes in here, naming the key: exit 2, nothing written', { timeout: 120_000 }, async () => {
+  // what a float32 run's checkpoint is where the engine computes that run in float64 (no WebAssembly SIMD): the
+  // same run, its state in complex128 — made here from the float32 run's
+  const { out: base, k } = await stopped;
+  const out = join(root, 'precision-held');
+  cpSync(base, out, { recursive: true });
+  const ck = join(out, CK);
+  const a = loadNpz(ck), meta = (readMetadata(a) as { value: Record<string, unknown> }).value;
+  const wider = (v: NdArray): NdArray => ({ dtype: '<c16', shape: v.shape, data: Float64Array.from(v.data as Float32Array) });
+  saveNpz(ck, { ...a, object: wider(a['object']!), probe: wider(a['probe']!), _metadata: metadataArray({ ...meta, precision: 'float64' }) }, { compress: false });
+  const before = listing(out);
+  const r = lsqml(out, '--epochs', String(k + 3));
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, `ptychostudy lsqml: ${ck}: key '_metadata.precision': expected float32 (the precision this run computes in here); found float64\n`);
+  assert.deepEqual(listing(out), before, 'nothing written');
+});
 
 test('lsqml refuses a checkpoint past the epochs asked for, naming both', { timeout: 120_000 }, async () => {
   const { out: base, k } = await stopped;

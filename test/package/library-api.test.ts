@@ -243,7 +243,7 @@ test('runLsqmlJob, exportPtychodusProduct and runLsqml: an option they do not ta
   await assert.rejects(exportPtychodusProduct(undefined as never), usage(/^exportPtychodusProduct: options undefined: expected an object naming `input`, `out`$/));
   const problem = syntheticProblem({ size: 16, height: 40, width: 40, positions: 4, photons: 1e3 });
   await assert.rejects(runLsqml(problem.input, { epochs: 2 }, { onProgress: () => {} } as never),
-    usage(/^runLsqml: option `onProgress`: expected no such option \(it takes `onEpoch`, `betweenEpochs`, `signal`, `resume`, `checkpointEvery`, `onCheckpoint`\)$/));
+    usage(/^runLsqml: option `onProgress`: expected no such option \(it takes `onEpoch`, `betweenEpochs`, `signal`, `resume`, `onResumed`, `checkpointEvery`, `onCheckpoint`\)$/));
   await assert.rejects(runLsqml(problem.input, { epochs: 2 }, { onEpoch: 1 } as never), usage(/^runLsqml: `onEpoch` number: expected a function or undefined$/));
   assert.deepEqual(readdirSync(dir), [], 'nothing written');
 });

@@ -100,8 +100,9 @@ export interface LsqmlJobOptions {
   settingsOrigin?: SettingsOrigin;
   /**
    * Checkpoints (checkpoint.ts): when `path` holds a checkpoint of this run (same input, start files, settings and
-   * engine options but the epoch count and the thread count, same tool version) the job continues from it, after
-   * calling `onResume` with its epoch count; one of another run, or unreadable, is an InputError and nothing is run.
+   * engine options but the epoch count and the thread count, same tool version) the job continues from it, calling
+   * `onResume` with its epoch count once the engine has taken it; one of another run, unreadable, or held in another
+   * precision than the engine computes in here, is an InputError and nothing is run.
    * Every `every` epochs (0: never), and when `signal` stops the run, the state is written to `path` (atomically).
    * The job does not remove it when it ends: its caller does, once the result is where it belongs. `onResume` does
    * not cross into a worker thread. With `setAsideTo` (a folder), a sound checkpoint of another run
@@ -407,7 +408,6 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
         earlier.push({ loss: resume.lossHistory[e]!, seconds: resume.epochSeconds[e]! });
       }
       resumed = { from: resume.epochsDone, checkpoint: ck.path, earlier };
-      ck.onResume?.(resume.epochsDone, opts.epochs);
     }
   }
   let result: LsqmlResult;
@@ -427,13 +427,19 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
       // The event loop runs between epochs, so that a command's Ctrl-C / SIGTERM handler can stop the run.
       betweenEpochs: yieldToEventLoop,
       ...(job.signal !== undefined ? { signal: job.signal } : {}),
-      ...(resume !== undefined ? { resume } : {}),
+      // said once the engine has taken the state (a checkpoint held in another precision than it computes in is refused first)
+      ...(resume !== undefined ? { resume, onResumed: (k: number) => ck!.onResume?.(k, opts.epochs) } : {}),
       ...(ck !== undefined && ck.every > 0 ? { checkpointEvery: ck.every, onCheckpoint: (state: LsqmlState) => writeCheckpoint(ck.path, state, run, opts.epochs, shape) } : {}),
     });
   } catch (err) {
-    // a checkpoint of this run that the engine cannot take (its precision is not the one this machine computes in)
+    // a checkpoint of this run that the engine cannot take: its precision is not the one the engine computes in here
+    // (float32 asked, float64 computed where there is no WebAssembly SIMD or the patch side is not float32's), named
+    // by its key as readCheckpoint names the others
     if (err instanceof LsqmlInputError && resume !== undefined && err.message.startsWith(SAVED_STATE)) {
-      throw new InputError(`${ck!.path}: ${err.message.slice(SAVED_STATE.length)}`);
+      const what = err.message.slice(SAVED_STATE.length);
+      const precision = /^precision: expected (\w+); found (\w+)$/.exec(what);
+      throw new InputError(`${ck!.path}: ${precision !== null
+        ? `key '_metadata.precision': expected ${precision[1]} (the precision this run computes in here); found ${precision[2]}` : what}`);
     }
     if (err instanceof LsqmlInputError) {
       // what the start came from: the data, and the start files where it came from them
