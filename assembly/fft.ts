@@ -174,7 +174,7 @@ export function fft2(data: usize, count: i32, h: i32, w: i32,
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Mixed radix (complex128) for lengths n = 2^a·3^b·5^c that are not powers of two: Stockham autosort.
+// Mixed radix (complex128) for lengths n = 2^a·3^b·5^c·7^d·11^e·13^f that are not powers of two: Stockham autosort.
 //
 // Why Stockham: a mixed-radix DIT in place needs a digit-reversal permutation first, which (unlike the
 // base-2 bit reversal) is not a set of swaps but a gather into another buffer — and with that buffer
@@ -187,14 +187,15 @@ export function fft2(data: usize, count: i32, h: i32, w: i32,
 // Rows: each row ping-pongs with a one-row work line (stays in L1); columns: the image ping-pongs with
 // a work image, whole rows as elements; a result left in the work area is copied back.
 //
-// Stage descriptors (four i32 each): radix p, L, twiddle byte address, 0. Twiddles per k < L, per
-// c = 1 … p − 1: (wr, wr), (−wi, wi) of w^{c·k} (32 bytes), as in the radix-4 tables above.
-// The radix-2/3/4/5 stages are assembly/shared/stockham.ts, written once for f64x2 and f32x4 and
+// Stage descriptors (four i32 each): radix p, L, twiddle byte address, and for p = 11, 13 the address
+// of the butterfly's cos/sin table (else 0). Twiddles per k < L, per c = 1 … p − 1: (wr, wr), (−wi, wi)
+// of w^{c·k} (32 bytes), as in the radix-4 tables above.
+// The radix-2/3/4/5/7 stages and the generic odd-prime one (11, 13) are assembly/shared/stockham.ts, written once for f64x2 and f32x4 and
 // compiled for each (stockhamPass<f64> here, stockhamPass<f32> for complex64 below).
 // ---------------------------------------------------------------------------------------------------
 
 /**
- * `count` h×w images at `data` (sides 2^a·3^b·5^c): rows (descriptors stR, nR) then columns (stC, nC),
+ * `count` h×w images at `data` (sides 2^a·3^b·5^c·7^d·11^e·13^f): rows (descriptors stR, nR) then columns (stC, nC),
  * then 1/(h·w) if `sc` ≠ 1. `work`: 16·w·(h + 1) bytes (a work image and a work line).
  */
 export function fft2mix(data: usize, count: i32, h: i32, w: i32, stR: usize, nR: i32, stC: usize, nC: i32,
@@ -477,7 +478,7 @@ export function ifft2_32Strided(data: usize, step: usize, count: i32, h: i32, w:
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Mixed radix (complex64) for sides 2^a·3^b·5^c with an even width: the Stockham stages above on
+// Mixed radix (complex64) for sides 2^a·3^b·5^c·7^d·11^e·13^f with an even width: the Stockham stages above on
 // f32x4, two complexes per vector, twiddles splatted to both: per k < L, per c = 1 … p − 1,
 // (wr ×4), (−wi, wi, −wi, wi) of w^{c·k} (32 bytes, the complex128 layout's size, so the same strides).
 // Columns: two neighbouring columns per vector, whole rows as the unit (w even). Rows: a Stockham
@@ -487,7 +488,7 @@ export function ifft2_32Strided(data: usize, step: usize, count: i32, h: i32, w:
 // ---------------------------------------------------------------------------------------------------
 
 /**
- * `count` complex64 h×w images at `data` (sides 2^a·3^b·5^c, w even): rows two at a time (descriptors
+ * `count` complex64 h×w images at `data` (sides 2^a·3^b·5^c·7^d·11^e·13^f, w even): rows two at a time (descriptors
  * stR, nR), then columns (stC, nC), then 1/(h·w) if `sc` ≠ 1. `work`: 8·w·(h + 4) bytes (a work image
  * and two work lines of two interleaved rows).
  */

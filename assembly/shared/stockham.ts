@@ -129,10 +129,93 @@ function radix5<T>(src: usize, dst: usize, L: i32, span: usize, tw: usize, sg: T
   }
 }
 
+function radix7<T>(src: usize, dst: usize, L: i32, span: usize, tw: usize, sg: T): void {
+  const ost = <usize>L * span;
+  const jm = pairOf<T>(sg, -sg);
+  const c1 = v128.splat<T>(<T>0.62348980185873353053); // cos(2π/7)
+  const c2 = v128.splat<T>(<T>-0.22252093395631440429); // cos(4π/7)
+  const c3 = v128.splat<T>(<T>-0.90096886790241912624); // cos(6π/7)
+  const s1 = v128.splat<T>(<T>0.78183148246802980871); // sin(2π/7)
+  const s2 = v128.splat<T>(<T>0.97492791218182360702); // sin(4π/7)
+  const s3 = v128.splat<T>(<T>0.43388373911755812048); // sin(6π/7)
+  for (let k: i32 = 0; k < L; k++) {
+    const t = tw + (<usize>k) * 192;
+    const ib = src + (<usize>k) * span * 7, ob = dst + (<usize>k) * span;
+    for (let o: usize = 0; o < span; o += 16) {
+      const a0 = v128.load(ib + o);
+      const a1 = cmulOf<T>(v128.load(ib + span + o), v128.load(t), v128.load(t, 16));
+      const a2 = cmulOf<T>(v128.load(ib + 2 * span + o), v128.load(t, 32), v128.load(t, 48));
+      const a3 = cmulOf<T>(v128.load(ib + 3 * span + o), v128.load(t, 64), v128.load(t, 80));
+      const a4 = cmulOf<T>(v128.load(ib + 4 * span + o), v128.load(t, 96), v128.load(t, 112));
+      const a5 = cmulOf<T>(v128.load(ib + 5 * span + o), v128.load(t, 128), v128.load(t, 144));
+      const a6 = cmulOf<T>(v128.load(ib + 6 * span + o), v128.load(t, 160), v128.load(t, 176));
+      const t1 = v128.add<T>(a1, a6), t2 = v128.add<T>(a2, a5), t3 = v128.add<T>(a3, a4);
+      const u1 = v128.sub<T>(a1, a6), u2 = v128.sub<T>(a2, a5), u3 = v128.sub<T>(a3, a4);
+      const A1 = v128.add<T>(a0, v128.add<T>(v128.add<T>(v128.mul<T>(c1, t1), v128.mul<T>(c2, t2)), v128.mul<T>(c3, t3)));
+      const A2 = v128.add<T>(a0, v128.add<T>(v128.add<T>(v128.mul<T>(c2, t1), v128.mul<T>(c3, t2)), v128.mul<T>(c1, t3)));
+      const A3 = v128.add<T>(a0, v128.add<T>(v128.add<T>(v128.mul<T>(c3, t1), v128.mul<T>(c1, t2)), v128.mul<T>(c2, t3)));
+      const R1 = jmulOf<T>(v128.add<T>(v128.add<T>(v128.mul<T>(s1, u1), v128.mul<T>(s2, u2)), v128.mul<T>(s3, u3)), jm);
+      const R2 = jmulOf<T>(v128.sub<T>(v128.sub<T>(v128.mul<T>(s2, u1), v128.mul<T>(s3, u2)), v128.mul<T>(s1, u3)), jm);
+      const R3 = jmulOf<T>(v128.add<T>(v128.sub<T>(v128.mul<T>(s3, u1), v128.mul<T>(s1, u2)), v128.mul<T>(s2, u3)), jm);
+      v128.store(ob + o, v128.add<T>(a0, v128.add<T>(v128.add<T>(t1, t2), t3)));
+      v128.store(ob + ost + o, v128.add<T>(A1, R1));
+      v128.store(ob + 2 * ost + o, v128.add<T>(A2, R2));
+      v128.store(ob + 3 * ost + o, v128.add<T>(A3, R3));
+      v128.store(ob + 4 * ost + o, v128.sub<T>(A3, R3));
+      v128.store(ob + 5 * ost + o, v128.sub<T>(A2, R2));
+      v128.store(ob + 6 * ost + o, v128.sub<T>(A1, R1));
+    }
+  }
+}
+
+/**
+ * Any odd prime p (11, 13): twiddled inputs j and p − j become their sum and difference, written back
+ * over the input (src is read by this stage alone), then output m and p − m are
+ * x₀ + Σⱼ cos(2πjm/p)·(sum j) ∓ i·sg·Σⱼ sin(2πjm/p)·(difference j). `ct`: per m, per j (1 … (p − 1)/2),
+ * cos and sin splatted to every lane (two v128).
+ */
+function radixOdd<T>(src: usize, dst: usize, p: i32, L: i32, span: usize, tw: usize, ct: usize, sg: T): void {
+  const ost = <usize>L * span;
+  const jm = pairOf<T>(sg, -sg);
+  const h = (p - 1) >> 1;
+  for (let k: i32 = 0; k < L; k++) {
+    const t = tw + (<usize>k) * (<usize>(p - 1) << 5);
+    const ib = src + (<usize>k) * span * p, ob = dst + (<usize>k) * span;
+    for (let o: usize = 0; o < span; o += 16) {
+      const a0 = v128.load(ib + o);
+      let y0 = a0;
+      for (let j: i32 = 1; j <= h; j++) {
+        const xa = ib + <usize>j * span + o, ya = ib + <usize>(p - j) * span + o;
+        const xt = t + (<usize>(j - 1) << 5), yt = t + (<usize>(p - j - 1) << 5);
+        const x = cmulOf<T>(v128.load(xa), v128.load(xt), v128.load(xt, 16));
+        const y = cmulOf<T>(v128.load(ya), v128.load(yt), v128.load(yt, 16));
+        const s = v128.add<T>(x, y);
+        v128.store(xa, s);
+        v128.store(ya, v128.sub<T>(x, y));
+        y0 = v128.add<T>(y0, s);
+      }
+      v128.store(ob + o, y0);
+      let c = ct;
+      for (let m: i32 = 1; m <= h; m++) {
+        let A = a0, R = v128.splat<T>(<T>0);
+        for (let j: i32 = 1; j <= h; j++) {
+          A = v128.add<T>(A, v128.mul<T>(v128.load(c), v128.load(ib + <usize>j * span + o)));
+          R = v128.add<T>(R, v128.mul<T>(v128.load(c, 16), v128.load(ib + <usize>(p - j) * span + o)));
+          c += 32;
+        }
+        const r = jmulOf<T>(R, jm);
+        v128.store(ob + <usize>m * ost + o, v128.add<T>(A, r));
+        v128.store(ob + <usize>(p - m) * ost + o, v128.sub<T>(A, r));
+      }
+    }
+  }
+}
+
 /**
  * One 1-D mixed-radix transform of length n on elements of `unit` bytes (a multiple of 16: a row of
  * vectors, or whole rows for the column pass), ping-ponging between `data` and `work` through the
- * stages described at `st` (four i32 each: radix p, L, twiddle byte address, 0); returns the address
+ * stages described at `st` (four i32 each: radix p, L, twiddle byte address, and for p ≥ 11 the
+ * address of `radixOdd`'s cos/sin table, else 0); returns the address
  * the result was left at (one of the two).
  */
 export function stockhamPass<T>(data: usize, work: usize, n: i32, unit: usize, st: usize, nst: i32, sg: T): usize {
@@ -145,7 +228,9 @@ export function stockhamPass<T>(data: usize, work: usize, n: i32, unit: usize, s
     if (p == 4) radix4<T>(src, dst, L, span, tw, sg);
     else if (p == 2) radix2<T>(src, dst, L, span, tw);
     else if (p == 3) radix3<T>(src, dst, L, span, tw, sg);
-    else radix5<T>(src, dst, L, span, tw, sg);
+    else if (p == 5) radix5<T>(src, dst, L, span, tw, sg);
+    else if (p == 7) radix7<T>(src, dst, L, span, tw, sg);
+    else radixOdd<T>(src, dst, p, L, span, tw, <usize>load<i32>(d, 12), sg);
     const x = src; src = dst; dst = x;
   }
   return src;

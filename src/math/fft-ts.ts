@@ -32,8 +32,9 @@ export function isPowerOfTwo(n: number): boolean {
 }
 
 /**
- * The radices of a mixed-radix plan for n when its only prime factors are 2, 3 and 5 (fours first,
- * then at most one two, then threes and fives); null for any other n (a prime factor ≥ 7, or n < 1).
+ * The radices of a mixed-radix plan for n when its only prime factors are 2, 3, 5, 7, 11 and 13 (fours
+ * first, then at most one two, then threes, fives, sevens, elevens and thirteens); null for any other n
+ * (a prime factor ≥ 17, or n < 1).
  */
 export function smoothRadices(n: number): number[] | null {
   if (!Number.isInteger(n) || n < 1) return null;
@@ -42,7 +43,7 @@ export function smoothRadices(n: number): number[] | null {
   while (m % 2 === 0) { m /= 2; twos++; }
   for (let i = 0; i + 1 < twos; i += 2) out.push(4);
   if (twos % 2 === 1) out.push(2);
-  for (const p of [3, 5]) while (m % p === 0) { m /= p; out.push(p); }
+  for (const p of [3, 5, 7, 11, 13]) while (m % p === 0) { m /= p; out.push(p); }
   return m === 1 ? out : null;
 }
 

@@ -82,7 +82,7 @@ export interface WasmPlan1 {
  */
 export interface WasmPow2Plan2 { h: number; w: number; row: WasmPlan1; col: WasmPlan1; mix: null }
 /**
- * A 2-D plan for sides 2^a·3^b·5^c (at least one not a power of two): the addresses of the stage
+ * A 2-D plan for sides 2^a·3^b·5^c·7^d·11^e·13^f (at least one not a power of two): the addresses of the stage
  * descriptors of rows (length w) and columns (length h), forward and inverse, complex128 (`mix`) and
  * complex64 (`mix32`, float32 twiddles; same stages), and the bytes of work area either kernel needs
  * per thread (one image and one row in complex128; one image and four rows in complex64).
@@ -96,13 +96,13 @@ export interface WasmMixPlan2 {
 /** Either kind of complex128 plan (`Arena.plan` picks it by size). */
 export type WasmPlan2 = WasmPow2Plan2 | WasmMixPlan2;
 
-/** True when the complex128 wasm kernel takes an n-long side: n = 2^a·3^b·5^c. */
+/** True when the complex128 wasm kernel takes an n-long side: n = 2^a·3^b·5^c·7^d·11^e·13^f. */
 export function wasmFftSize(n: number): boolean {
   return smoothRadices(n) !== null;
 }
 
 /**
- * True when the complex64 wasm kernel takes h×w: both sides 2^a·3^b·5^c and the width even (two
+ * True when the complex64 wasm kernel takes h×w: both sides 2^a·3^b·5^c·7^d·11^e·13^f and the width even (two
  * complexes of a row per vector; power-of-two sides need w ≥ 2 too).
  */
 export function wasmFft32Size(h: number, w: number): boolean {
@@ -237,7 +237,7 @@ export class Arena {
 
   /**
    * Tables for h×w, built once per size: power-of-two sides get the radix-4/2 plan; sides whose prime
-   * factors are 2, 3 and 5 the mixed-radix one; any other size is a RangeError.
+   * factors are 2, 3, 5, 7, 11 and 13 the mixed-radix one; any other size is a RangeError.
    */
   plan(h: number, w: number): WasmPlan2 {
     const key = `${h}x${w}`;
@@ -271,15 +271,19 @@ export class Arena {
    */
   private mixStages(n: number, sign: number, f32: boolean): { at: number; n: number } {
     const radices = smoothRadices(n);
-    if (radices === null) throw new RangeError(`the wasm FFT backend supports sizes whose prime factors are 2, 3 and 5 only, got ${n}`);
+    if (radices === null) throw new RangeError(`the wasm FFT backend supports sizes whose prime factors are 2, 3, 5, 7, 11 and 13 only, got ${n}`);
     const desc = this.alloc(16 * Math.max(1, radices.length));
     let L = 1;
     for (let s = 0; s < radices.length; s++) {
       const p = radices[s], Lp = L * p;
       const tw = mixTwiddles(L, p, Lp, sign, f32 ? 2 : 1);
-      const at = this.alloc((f32 ? 4 : 8) * tw.length);
-      (f32 ? new Float32Array(this.memory.buffer, at, tw.length) : new Float64Array(this.memory.buffer, at, tw.length)).set(tw);
-      new Int32Array(this.memory.buffer, desc + 16 * s, 4).set([p, L, at, 0]);
+      const ct = p > 7 ? oddPrimeConstants(p, f32 ? 2 : 1) : new Float64Array(0);
+      const bytes = f32 ? 4 : 8;
+      const at = this.alloc(bytes * (tw.length + ct.length));
+      const view = f32 ? new Float32Array(this.memory.buffer, at, tw.length + ct.length) : new Float64Array(this.memory.buffer, at, tw.length + ct.length);
+      view.set(tw);
+      view.set(ct, tw.length);
+      new Int32Array(this.memory.buffer, desc + 16 * s, 4).set([p, L, at, ct.length > 0 ? at + bytes * tw.length : 0]);
       L = Lp;
     }
     return { at: desc, n: radices.length };
@@ -433,7 +437,7 @@ export class WasmFft2 {
 
   constructor(h: number, w: number, opts: { chunkBytes?: number; arena?: Arena; plan?: WasmPlan2 } = {}) {
     if (!wasmFftSize(h) || !wasmFftSize(w)) {
-      throw new RangeError(`the wasm FFT backend supports sizes whose prime factors are 2, 3 and 5 only, got ${h}×${w} (use backend 'ts' or 'auto')`);
+      throw new RangeError(`the wasm FFT backend supports sizes whose prime factors are 2, 3, 5, 7, 11 and 13 only, got ${h}×${w} (use backend 'ts' or 'auto')`);
     }
     const arena = opts.arena ?? getArena();
     if (arena === null) throw new Error(`the wasm FFT backend is unavailable: ${fftWasmError()}`);
@@ -474,7 +478,7 @@ export class WasmFft2 {
 
 /**
  * Single-thread wasm 2-D FFT on interleaved complex64 (Float32Array): the f32x4 kernels, two
- * complexes per vector. Sides 2^a·3^b·5^c with an even width (powers of two: the radix-4/2 kernel;
+ * complexes per vector. Sides 2^a·3^b·5^c·7^d·11^e·13^f with an even width (powers of two: the radix-4/2 kernel;
  * others: the mixed-radix one). With `order: 'bitrev'` (powers of two only) the spectrum is kept in
  * bit-reversed order on both axes (row u at rev(u), column v at rev(v)): forward skips the output
  * permutation and inverse the input one — for callers that only multiply spectra pointwise by arrays
@@ -492,7 +496,7 @@ export class WasmFft2F32 {
 
   constructor(h: number, w: number, opts: { chunkBytes?: number; arena?: Arena; plan?: WasmPlan2; order?: 'natural' | 'bitrev' } = {}) {
     if (!wasmFft32Size(h, w)) {
-      throw new RangeError(`the wasm complex64 FFT supports sizes whose prime factors are 2, 3 and 5 with an even width only, got ${h}×${w} (use backend 'ts' or 'auto')`);
+      throw new RangeError(`the wasm complex64 FFT supports sizes whose prime factors are 2, 3, 5, 7, 11 and 13 with an even width only, got ${h}×${w} (use backend 'ts' or 'auto')`);
     }
     const order = opts.order ?? 'natural';
     if (order === 'bitrev' && !(isPowerOfTwo(h) && isPowerOfTwo(w))) {
@@ -598,6 +602,24 @@ function mixTwiddles(L: number, p: number, Lp: number, sign: number, reps: numbe
       const re = Math.cos(a), im = -sign * Math.sin(a);
       for (let r = 0; r < reps; r++) { out[o++] = re; out[o++] = re; }
       for (let r = 0; r < reps; r++) { out[o++] = -im; out[o++] = im; }
+    }
+  }
+  return out;
+}
+
+/**
+ * The cos/sin table of the kernel's butterfly for an odd prime p > 7 (`radixOdd`): per m, per j
+ * (1 … (p − 1)/2), cos(2πjm/p) and sin(2πjm/p), each in every lane (2·reps values apiece).
+ */
+function oddPrimeConstants(p: number, reps: number): Float64Array {
+  const h = (p - 1) / 2;
+  const out = new Float64Array(4 * reps * h * h);
+  let o = 0;
+  for (let m = 1; m <= h; m++) {
+    for (let j = 1; j <= h; j++) {
+      const a = (2 * Math.PI * ((j * m) % p)) / p;
+      out.fill(Math.cos(a), o, o + 2 * reps); o += 2 * reps;
+      out.fill(Math.sin(a), o, o + 2 * reps); o += 2 * reps;
     }
   }
   return out;

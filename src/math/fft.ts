@@ -21,7 +21,7 @@ export { createParallelFft2, type ParallelFft2, type ParallelFft2Options } from 
 export type FftBackend = 'ts' | 'wasm';
 
 export interface Fft2Options {
-  /** 'auto' (default): wasm when available and both sizes are 2^a·3^b·5^c, else ts. */
+  /** 'auto' (default): wasm when available and both sizes are 2^a·3^b·5^c·7^d·11^e·13^f, else ts. */
   backend?: 'auto' | FftBackend;
   /** wasm only: bytes of images streamed through wasm memory per kernel call (default 512 KiB). */
   chunkBytes?: number;
@@ -46,7 +46,7 @@ function checkSize(h: number, w: number): void {
 
 /**
  * Creates a reusable 2-D FFT plan for h×w images (any positive sizes; powers of two are fastest, then
- * other sizes whose prime factors are 2, 3 and 5; the rest run Bluestein's algorithm in TypeScript).
+ * other sizes with no prime factor above 13; the rest run Bluestein's algorithm in TypeScript).
  */
 export function createFft2(h: number, w: number, opts: Fft2Options = {}): Fft2 {
   checkSize(h, w);
@@ -61,7 +61,7 @@ export function createFft2(h: number, w: number, opts: Fft2Options = {}): Fft2 {
 
 /**
  * A complex64 FFT plan: the same transforms on interleaved complex64 in a `Float32Array`.
- * The 'wasm' backend computes in float32 (f32x4, two complexes per vector; sides 2^a·3^b·5^c with an
+ * The 'wasm' backend computes in float32 (f32x4, two complexes per vector; sides 2^a·3^b·5^c·7^d·11^e·13^f with an
  * even width); the 'ts' backend widens each image to float64, transforms it and rounds back.
  */
 export interface Fft2F32 {

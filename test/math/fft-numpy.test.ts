@@ -1,4 +1,4 @@
-// The complex128 FFT on sides whose prime factors are 2, 3 and 5 against NumPy's own fft2 / ifft2
+// The complex128 FFT on sides with no prime factor above 13 (2, 3, 5, 7, 11, 13) against NumPy's own fft2 / ifft2
 // (test/fixtures/fft/numpy-fft2.npz, written by scripts/make-fft-fixtures.py): the wasm mixed-radix
 // kernel on one thread (arena and streamed buffers) and on two (createParallelFft2); the complex64
 // mixed-radix kernel (createFft2F32) on the sizes with an even width.
@@ -8,7 +8,8 @@ import { loadNpz } from '../../src/npy/npz.js';
 import { createFft2, createFft2F32, createParallelFft2, allocShared, allocShared32, freeShared } from '../../src/math/fft.js';
 
 const fx = loadNpz('test/fixtures/fft/numpy-fft2.npz');
-const SIZES: [number, number][] = [[6, 10], [12, 12], [15, 20], [30, 45], [64, 96], [96, 96], [100, 100]];
+const SIZES: [number, number][] = [[6, 10], [12, 12], [15, 20], [30, 45], [64, 96], [96, 96], [100, 100],
+  [14, 21], [28, 28], [56, 56], [49, 7], [22, 26], [13, 11], [77, 26]];
 
 /** The input the fixture script made for h×w (its docstring's formula), interleaved complex. */
 function input(h: number, w: number): Float64Array {
@@ -38,7 +39,7 @@ test('the fixture was written by NumPy', () => {
   assert.match(String((fx.numpy_version.data as string[])[0]), /^\d+\.\d+/);
 });
 
-test('wasm (one thread): fft2 and ifft2 on sides 2^a·3^b·5^c equal NumPy to 1e-12, in the arena and streamed', () => {
+test('wasm (one thread): fft2 and ifft2 on sides 2^a·3^b·5^c·7^d·11^e·13^f equal NumPy to 1e-12, in the arena and streamed', () => {
   for (const [h, w] of SIZES) {
     const { fwd, inv } = reference(h, w);
     const x = input(h, w), n = x.length;
@@ -82,7 +83,7 @@ test('wasm (two threads, createParallelFft2): fft2 and ifft2 equal NumPy to 1e-1
   }
 });
 
-test('wasm complex64: fft2 and ifft2 on sides 2^a·3^b·5^c with an even width equal NumPy to 1e-6, in the arena and streamed', () => {
+test('wasm complex64: fft2 and ifft2 on sides 2^a·3^b·5^c·7^d·11^e·13^f with an even width equal NumPy to 1e-6, in the arena and streamed', () => {
   // The input rounded to float32 is part of the error; measured max |Δ| / max |NumPy| ≤ 1.1e-7.
   let worst = 0;
   for (const [h, w] of SIZES) {
@@ -110,10 +111,12 @@ test('wasm complex64: fft2 and ifft2 on sides 2^a·3^b·5^c with an even width e
   assert.ok(worst > 0, 'float32 rounding shows');
 });
 
-test('sides with another prime factor stay on the TypeScript Bluestein path', () => {
-  assert.equal(createFft2(14, 10).backend, 'ts');
+test('sides with a prime factor above 13 stay on the TypeScript Bluestein path', () => {
+  assert.equal(createFft2(14, 10).backend, 'wasm');
+  assert.equal(createFft2(34, 10).backend, 'ts');
   assert.equal(createFft2(96, 97).backend, 'ts');
-  assert.throws(() => createFft2(96, 97, { backend: 'wasm' }), /prime factors are 2, 3 and 5 only, got 96×97/);
-  const par = createParallelFft2(11, 12, { threads: 2 });
+  assert.throws(() => createFft2(96, 97, { backend: 'wasm' }), /prime factors are 2, 3, 5, 7, 11 and 13 only, got 96×97/);
+  assert.throws(() => createFft2F32(17, 14, { backend: 'wasm' }), /prime factors are 2, 3, 5, 7, 11 and 13 with an even width only, got 17×14/);
+  const par = createParallelFft2(17, 12, { threads: 2 });
   try { assert.equal(par.backend, 'ts'); } finally { par.close(); }
 });

@@ -46,8 +46,9 @@ test('the wasm kernel is built and loads', () => {
   assert.equal(createFft2(64, 64).backend, 'wasm');
   assert.equal(createFft2(64, 64, { backend: 'ts' }).backend, 'ts');
   assert.equal(createFft2(6, 10).backend, 'wasm'); // 2·3 × 2·5: the mixed-radix kernel
-  assert.equal(createFft2(7, 10).backend, 'ts'); // auto falls back for sizes the kernel lacks (a factor 7)
-  assert.throws(() => createFft2(22, 10, { backend: 'wasm' }), /prime factors are 2, 3 and 5 only, got 22×10/);
+  assert.equal(createFft2(7, 10).backend, 'wasm'); // 7 × 2·5: the radix-7 butterflies
+  assert.equal(createFft2(17, 10).backend, 'ts'); // auto falls back for sizes the kernel lacks (a factor 17)
+  assert.throws(() => createFft2(34, 10, { backend: 'wasm' }), /prime factors are 2, 3, 5, 7, 11 and 13 only, got 34×10/);
 });
 
 test('wasm and ts agree to 1e-12 (relative) for 16…512, forward and inverse, odd chunking', () => {

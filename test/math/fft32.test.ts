@@ -52,15 +52,16 @@ test('complex64 wasm and ts agree with the complex128 transform to float32 round
     }
     freeShared(arena);
   }
-  // sides 2^a·3^b·5^c with an even width take the mixed-radix kernel (test/math/fft-numpy.test.ts);
-  // an odd width, a width of one or another prime factor stays on TypeScript
+  // sides 2^a·3^b·5^c·7^d·11^e·13^f with an even width take the mixed-radix kernel
+  // (test/math/fft-numpy.test.ts); an odd width, a width of one or a prime factor above 13 stays on TypeScript
   assert.equal(createFft2F32(6, 10).backend, 'wasm');
   assert.equal(createFft2F32(6, 15).backend, 'ts');
   assert.equal(createFft2F32(8, 1).backend, 'ts');
-  assert.equal(createFft2F32(8, 14).backend, 'ts');
+  assert.equal(createFft2F32(8, 14).backend, 'wasm');
+  assert.equal(createFft2F32(8, 34).backend, 'ts');
   assert.throws(() => createFft2F32(6, 15, { backend: 'wasm' }), /even width only, got 6×15/);
   assert.throws(() => createFft2F32(8, 1, { backend: 'wasm' }), /even width only, got 8×1/);
-  assert.throws(() => createFft2F32(8, 14, { backend: 'wasm' }), /prime factors are 2, 3 and 5/);
+  assert.throws(() => createFft2F32(8, 34, { backend: 'wasm' }), /prime factors are 2, 3, 5, 7, 11 and 13/);
   assert.throws(() => new WasmFft2F32(6, 10, { order: 'bitrev' }), /bit-reversed order for power-of-two sizes only, got 6×10/);
   // bit-reversed spectra and the fused kernels refuse a mixed-radix plan rather than misread its tables
   const arena = getArena()!, mixed = arena.plan(6, 10);
