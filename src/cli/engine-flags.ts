@@ -54,7 +54,7 @@ export function addFrameOptions(cmd: Command, what: string): Command {
       'file\'s pixels (ptychodus CropCenterYInPixels, CropCenterXInPixels); it becomes the patterns\' centre, where the direct beam belongs. With --crop-size ' +
       '(default: none, no crop)')
     .option('--crop-size <n>', 'the side of that square window in pixels (ptychodus CropWidthInPixels, CropHeightInPixels); the patterns\' side, this over --bin-size, an even side ' +
-      'with no prime factor but 2, 3 and 5 for float32, a power of two for the fastest FFT (an odd side 2^a·3^b·5^c runs in float64 on the WebAssembly FFT; any other on the TypeScript one); ' +
+      'with no prime factor above 13 for float32, a power of two for the fastest FFT (an odd one runs in float64 on the WebAssembly FFT; any other on the TypeScript one); ' +
       'a window reaching outside the frames is padded with zeros there, masked (the frames\' own side about another centre re-centres them). With --crop-center ' +
       '(default: none, the frames\' own size: the patterns are the frames whole, as stored; frames that are not square are then refused, naming ' +
       'these flags, and a side that float32 does not take runs in float64, with a warning naming the --crop-size values that make the nearest sides float32 takes, below and above)')

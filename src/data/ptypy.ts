@@ -227,7 +227,7 @@ export function readPtydFrom(r: Hdf5Reader, opts: ReadMeasuredOptions = {}): Mea
       const whole = at.every((v, a) => v >= 0 && v < [FH, FW][a]!) && FH === FW && FH !== size ? `; --crop-size ${FH}, the frames' own side, re-centres them whole, ` +
         'padding and masking what falls outside them' : '';
       const crop = size !== null ? `crop them about the beam: --crop-center ${at.join(',')} --crop-size ${size} (PtyPy's pixel ⌈center⌉, ` +
-        `the largest window of a side float32 takes, even and 2^a·3^b·5^c, that fits inside the frames about it${whole}), or ` : '';
+        `the largest window of a side float32 takes, even with no prime factor above 13, that fits inside the frames about it${whole}), or ` : '';
       throw r.bad('meta/center', `the direct beam within 1 pixel of the pattern centre [${FH / 2}, ${FW / 2}], or a crop about the beam (--crop-center, --crop-size: ` +
         'only a crop re-centres the frames)',
         `[${c[0]}, ${c[1]}] (${crop}prepare the frames again with the beam at their centre: PtyScan with a shape smaller than the raw frames ` +

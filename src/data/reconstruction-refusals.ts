@@ -33,13 +33,13 @@ export function noPixelPatternsMessage(file: string, shape: readonly number[]): 
 }
 
 /**
- * Patterns of a side the WebAssembly FFT does not take (at least 2, no prime factor but 2, 3 and 5), with reconstruction.fftBackend wasm,
+ * Patterns of a side the WebAssembly FFT does not take (at least 2, no prime factor above 13), with reconstruction.fftBackend wasm,
  * which is refused rather than run on the TypeScript FFT (`auto` does that, in float64). Of measured data (`frames`)
  * it names the crops that make them sides float32 takes (`bin`: reconstruction.binSize).
  */
 export function wasmSizeMessage(file: string, key: string, side: number, frames: boolean, bin: number): string {
   const crop = frames && side >= 2 ? `${float32CropAdvice(file, side, bin)}; or ` : '';
-  return `${file}: key '${printable(key)}': expected patterns whose side is ≥ 2 with no prime factor but 2, 3 and 5 for reconstruction.fftBackend wasm ` +
+  return `${file}: key '${printable(key)}': expected patterns whose side is ≥ 2 with no prime factor above 13 for reconstruction.fftBackend wasm ` +
     `(the WebAssembly FFT takes no other); found ${side}×${side}: ${crop}set fftBackend auto (the TypeScript FFT, in float64)`;
 }
 

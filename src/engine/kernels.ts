@@ -39,7 +39,7 @@
  * inverse permutes: the arithmetic is pixelwise or a sum, so the order does not matter. The batch's
  * intensities arrive in natural order in `yhat` and each position's are permuted into `yb` first —
  * unless the caller let the engine reorder its intensities once (`d.bitrevIntensities`). float32 on the
- * other even sides 2^a·3^b·5^c (the complex64 mixed-radix FFT) keeps every array in natural order and
+ * other even sides 2^a·3^b·5^c·7^d·11^e·13^f (the complex64 mixed-radix FFT) keeps every array in natural order and
  * runs no fused transform (`fused` null), as float64 does.
  */
 import { addPatch, extractPatch, patchInside } from './patches.js';

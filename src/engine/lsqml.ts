@@ -375,7 +375,7 @@ export class LsqmlEngine {
     const arena = fft64.backend === 'wasm' ? getArena() : null;
     let kernels: LsqmlWasm | null = null, precision: Precision = 'float64';
     if (arena && N >= 2) {
-      // the f32x4 FFTs take sides 2^a·3^b·5^c that are even; odd ones (15, 45 …) run in float64
+      // the f32x4 FFTs take sides 2^a·3^b·5^c·7^d·11^e·13^f that are even; odd ones (15, 45 …) run in float64
       if (options.precision === 'float32' && wasmFft32Size(N, N)) {
         kernels = lsqmlWasmKernels(arena.memory, 'float32');
         if (kernels) precision = 'float32';
@@ -384,7 +384,7 @@ export class LsqmlEngine {
     }
     const plan = arena ? arena.plan(N, N) : null;
     // In float32 on power-of-two sizes the spectra stay in bit-reversed order (kernels.ts): no FFT
-    // permutes, and the fused kernels run. Other even sizes 2^a·3^b·5^c run in float32 on the complex64
+    // permutes, and the fused kernels run. Other even sizes 2^a·3^b·5^c·7^d·11^e·13^f run in float32 on the complex64
     // mixed-radix kernel, natural order, unfused; in float64 every size the wasm FFT takes runs in
     // natural order.
     const bitrev = precision === 'float32' && isPowerOfTwo(N);
@@ -461,9 +461,9 @@ export class LsqmlEngine {
     if (options.precision === 'float32' && precision === 'float64') {
       // recorded in the result (precision), but a run asked for float32 should also say it did not get it
       const why = options.fftBackend === 'ts' ? 'fftBackend ts: the TypeScript loops compute in float64'
-        // float32 needs even sides 2^a·3^b·5^c (README, Limits); say where these run instead: the
-        // WebAssembly FFT and kernels (odd sides 2^a·3^b·5^c) or the TypeScript FFT and loops (any other)
-        : !wasmFft32Size(N, N) ? `the float32 path takes even sides whose prime factors are 2, 3 and 5 only; these ${N}×${N} patterns run on the ${kernels ? 'WebAssembly FFT and kernels' : 'TypeScript FFT and loops'}`
+        // float32 needs even sides 2^a·3^b·5^c·7^d·11^e·13^f (README, Limits); say where these run instead: the
+        // WebAssembly FFT and kernels (odd sides 2^a·3^b·5^c·7^d·11^e·13^f) or the TypeScript FFT and loops (any other)
+        : !wasmFft32Size(N, N) ? `the float32 path takes even sides with no prime factor above 13 only; these ${N}×${N} patterns run on the ${kernels ? 'WebAssembly FFT and kernels' : 'TypeScript FFT and loops'}`
         : `the float32 path needs the WebAssembly FFT and kernels, which ${fft64.backend !== 'wasm' ? 'are not available here' : `do not take ${N}×${N} patterns`}`;
       engine.warnings.push(`precision float32 was asked for and the run computes in float64 (${why}); results agree to rounding, at the float64 path's speed`);
     }

@@ -143,7 +143,7 @@ const plan = (what: string, defaults: LsqmlOptions['objectPlan'], optimizable: s
 const CropSetting = z.object({
   center: z.tuple([cropPixel(), cropPixel()], { error: CROP_CENTER }).meta(doc('the window\'s centre [y, x] in the file\'s frames, row then column (ptychodus CropCenterYInPixels, CropCenterXInPixels): it becomes the patterns\' centre [size/2, size/2]', 'pixels')),
   size: z.int({ error: CROP_SIZE }).min(2, { error: CROP_SIZE }).max(MAX_CROP_SIZE, { error: CROP_SIZE })
-    .meta(doc('side of the square window (ptychodus CropWidthInPixels, CropHeightInPixels); an even side with no prime factor but 2, 3 and 5 for float32, a power of two for the fastest FFT; odd sides 2^a·3^b·5^c run in float64 on the WebAssembly FFT, any other on the TypeScript one', 'pixels')),
+    .meta(doc('side of the square window (ptychodus CropWidthInPixels, CropHeightInPixels); an even side with no prime factor above 13 for float32, a power of two for the fastest FFT; odd ones run in float64 on the WebAssembly FFT, any other on the TypeScript one', 'pixels')),
 }, { error: 'a group: center [y, x] and size, or null' }).strict().nullable().optional()
   .meta({ ...doc('measured data (CXI, PtyPy .ptyd): read only a size × size window of each detector frame about center (ptychodus\'s crop); a window reaching outside the frames is padded with zeros there, masked (a crop of the frames\' size re-centres them); the detector mask is cropped alike. null (or absent): the frames as stored, direct beam at their centre (docs/real-data.md, "Cropping and binning detector frames")'), default: null });
 const BinSizeSetting = z.int({ error: BIN_SIZE }).min(1, { error: BIN_SIZE }).max(MAX_BIN_SIZE, { error: BIN_SIZE }).optional()
@@ -257,7 +257,7 @@ export const ReconstructionSettingsSchema = z.object({
     // C's and NumPy's words for the two: double is float64, single float32
     error: (iss) => `float32 or float64${typeof iss.input === 'string' && /^(?:double|single)$/i.test(iss.input) ? ` (${iss.input} precision is ${/^d/i.test(iss.input) ? 'float64' : 'float32'})` : ''}`,
   }).default(D.precision)
-    .meta(doc('working precision: float32 (complex64, pty-chi\'s own; needs the WebAssembly kernels and an even patch side with no prime factor but 2, 3 and 5) or float64 (for checks)')),
+    .meta(doc('working precision: float32 (complex64, pty-chi\'s own; needs the WebAssembly kernels and an even patch side with no prime factor above 13) or float64 (for checks)')),
 }).strict().superRefine((r, ctx) => {
   // The engine runs 1 epoch when asked (pty-chi parity tests do); a study never wants a run that updates nothing.
   if (r.epochs === 1 && r.rescaleProbeIntensityInFirstEpoch) ctx.addIssue({ code: 'custom', path: ['epochs'], input: r.epochs, message: TOO_FEW_EPOCHS });

@@ -60,10 +60,10 @@ const cases: Case[] = [
   { what: 'NPZ, patterns not square', file: npz('oblong', (a) => { a.diffraction = { dtype: '<f4', shape: [n, N, N - 2], data: new Float32Array(n * N * (N - 2)).fill(1) }; a.probeGuess = { dtype: '<c8', shape: [N, N - 2], data: new Float32Array(2 * N * (N - 2)).fill(1) }; }),
     line: (f) => `${f}: key 'diffraction': expected square diffraction patterns for LSQML (H = W); found ${N}×${N - 2}: a dataset NPZ's patterns are used as stored ` +
       '(--crop-center, --crop-size crop the detector frames of CXI and .ptyd files only): crop them to a square about the direct beam where the NPZ is written' },
-  { what: 'NPZ, patterns of a side fftBackend wasm does not take', file: npz('seven', (a) => { a.diffraction = { dtype: '<f4', shape: [n, 7, 7], data: new Float32Array(n * 49).fill(1) }; a.probeGuess = { dtype: '<c8', shape: [7, 7], data: new Float32Array(98).fill(1) }; }),
+  { what: 'NPZ, patterns of a side fftBackend wasm does not take', file: npz('seventeen', (a) => { a.diffraction = { dtype: '<f4', shape: [n, 17, 17], data: new Float32Array(n * 289).fill(1) }; a.probeGuess = { dtype: '<c8', shape: [17, 17], data: new Float32Array(578).fill(1) }; }),
     args: ['--config', wasm],
-    line: (f) => `${f}: key 'diffraction': expected patterns whose side is ≥ 2 with no prime factor but 2, 3 and 5 for reconstruction.fftBackend wasm (the WebAssembly FFT takes no other); ` +
-      'found 7×7: set fftBackend auto (the TypeScript FFT, in float64)' },
+    line: (f) => `${f}: key 'diffraction': expected patterns whose side is ≥ 2 with no prime factor above 13 for reconstruction.fftBackend wasm (the WebAssembly FFT takes no other); ` +
+      'found 17×17: set fftBackend auto (the TypeScript FFT, in float64)' },
   { what: 'NPZ, patterns of no pixel', file: npz('no-pixel', (a) => { a.diffraction = { dtype: '<f4', shape: [n, 0, 0], data: new Float32Array(0) }; a.probeGuess = { dtype: '<c8', shape: [0, 0], data: new Float32Array(0) }; }),
     line: (f) => `${f}: key 'diffraction': expected patterns of at least 1×1 pixels; found shape (4, 0, 0)` },
   { what: 'NPZ, no pattern', file: npz('none', (a) => { a.diffraction = { dtype: '<f4', shape: [0, N, N], data: new Float32Array(0) }; a.xcoords = { dtype: '<f8', shape: [0], data: new Float64Array(0) }; a.ycoords = { dtype: '<f8', shape: [0], data: new Float64Array(0) }; }),
@@ -101,10 +101,10 @@ const cases: Case[] = [
   { what: 'CXI, frames not square (6×8, as a detector\'s 120×128 stack)', file: cxi('oblong', counts6x8(), [n, 6, 8]),
     line: (f) => `${f}: key '${D}': expected square diffraction patterns for LSQML (H = W); found 6×8: crop the detector frames to a square about the direct beam ` +
       `with --crop-center Y,X --crop-size N (\`ptychostudy inspect ${f}\` says where the beam is and suggests both)` },
-  { what: 'CXI, frames of a side fftBackend wasm does not take', file: cxi('seven', Float32Array.from({ length: n * 49 }, (_, i) => 1 + (i % 5)), [n, 7, 7]),
+  { what: 'CXI, frames of a side fftBackend wasm does not take', file: cxi('seventeen', Float32Array.from({ length: n * 289 }, (_, i) => 1 + (i % 5)), [n, 17, 17]),
     args: ['--config', wasm],
-    line: (f) => `${f}: key '${D}': expected patterns whose side is ≥ 2 with no prime factor but 2, 3 and 5 for reconstruction.fftBackend wasm (the WebAssembly FFT takes no other); ` +
-      `found 7×7: --crop-center Y,X --crop-size 6 or 8 makes patterns of 6×6 or 8×8, the nearest sides float32 takes (\`ptychostudy inspect ${f}\` says where the direct beam is, the crop's centre); ` +
+    line: (f) => `${f}: key '${D}': expected patterns whose side is ≥ 2 with no prime factor above 13 for reconstruction.fftBackend wasm (the WebAssembly FFT takes no other); ` +
+      `found 17×17: --crop-center Y,X --crop-size 16 or 18 makes patterns of 16×16 or 18×18, the nearest sides float32 takes (\`ptychostudy inspect ${f}\` says where the direct beam is, the crop's centre); ` +
       'or set fftBackend auto (the TypeScript FFT, in float64)' },
   // PtyPy .ptyd (no probe in the file: a model gives it)
   { what: '.ptyd, all-zero counts', file: ptyd('zeros', counts(() => 0)), args: ['--probe-model', 'aperture:diameter=2e-6'],

@@ -52,16 +52,16 @@ test('a spot placed at [21, 47]: found there, summed over 64 patterns evenly spr
   assert.deepEqual(b.patterns_summed, evenIndices(n, BEAM_PATTERNS));
   assert.deepEqual([b.patterns_summed[0], b.patterns_summed[1], b.patterns_summed[63]], [0, 2, 99]);
   assert.equal(b.frames_centred, false);
-  // the largest even 2^a·3^b·5^c whose window fits about row 21: 2·21 = 42 → 40 (a power of two: 32)
-  assert.deepEqual(b.suggestion, { crop_center: [BY, BX], crop_size: 40, flags: '--crop-center 21,47 --crop-size 40' });
+  // the largest even side with no prime factor above 13 whose window fits about row 21: 2·21 = 42 = 2·3·7 (a power of two: 32)
+  assert.deepEqual(b.suggestion, { crop_center: [BY, BX], crop_size: 42, flags: '--crop-center 21,47 --crop-size 42' });
   assert.deepEqual(b.notes, []);
   // the command's text and JSON say the same
   const r = ptychostudy(['inspect', spot]);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(r.stdout.includes(`direct beam: centre [21, 47] (centre of mass of the summed pattern above 10 % of the way from its background 320 to its ` +
     `brightest pixel), brightest pixel [21, 47] (1280320); [y, x] in the file's 60×90 frames; 64 of the 100 patterns (evenly spread) summed, 1 masked pixel left out\n` +
-    `  the frames are not centred on it (their centre is [30, 45]) and not square of a side float32 takes (even, 2^a·3^b·5^c): crop them about it with --crop-center 21,47 --crop-size 40\n` +
-    `  next: ptychostudy inspect --check --crop-center 21,47 --crop-size 40 ${spot}\n`), r.stdout);
+    `  the frames are not centred on it (their centre is [30, 45]) and not square of a side float32 takes (even, no prime factor above 13): crop them about it with --crop-center 21,47 --crop-size 42\n` +
+    `  next: ptychostudy inspect --check --crop-center 21,47 --crop-size 42 ${spot}\n`), r.stdout);
   // with --check the file is read as it is (its own check says what is wrong): no next command
   assert.doesNotMatch(ptychostudy(['inspect', '--check', spot]).stdout, /next: /);
   const j = ptychostudy(['inspect', '--json', spot]);
@@ -74,7 +74,7 @@ test('a beam stop (its 5 × 5 centre masked): the centre of mass of the ring is 
   assert.deepEqual(b.centre_yx, [BY, BX]);
   assert.deepEqual(b.brightest_pixel_yx, [BY - 3, BX]); // the first of the ring's four brightest in row-major order
   assert.equal(b.pixels_left_out, 26);
-  assert.equal(b.suggestion!.flags, '--crop-center 21,47 --crop-size 40');
+  assert.equal(b.suggestion!.flags, '--crop-center 21,47 --crop-size 42');
   assert.equal(b.notes.length, 1);
   assert.match(b.notes[0]!, /^the brightest pixel is 3 pixels from the centre: a beam stop, a saturated or masked centre/);
   assert.ok(beamLines(b).includes(`  note: ${b.notes[0]}`));
@@ -119,7 +119,7 @@ test('hot pixels the mask does not flag, bright in every pattern but alone: left
   assert.deepEqual(b.brightest_pixel_yx, [BY, BX]);
   assert.equal(b.brightest_value, BEAM_PATTERNS * 20005);
   assert.deepEqual(b.isolated_pixels_yx, [[4, 85], [55, 3]]);
-  assert.equal(b.suggestion!.flags, '--crop-center 21,47 --crop-size 40');
+  assert.equal(b.suggestion!.flags, '--crop-center 21,47 --crop-size 42');
   assert.deepEqual(b.notes, ['2 pixels bright but alone (no unmasked neighbour above the threshold) left out of the centre: [4, 85], [55, 3], ' +
     'hot pixels the detector mask does not flag? A crop that holds them fits them as counts']);
   // the spot itself, and a beam stop's ring, are not alone: nothing is left out of them
@@ -145,7 +145,7 @@ test('a detector gap beside the beam (two masked columns, 2 and 3 pixels left of
   const b = await beamOf(path);
   // the pixels whose mirror images the gap holds are left out with it: the spot's centre of mass is its centre again
   assert.deepEqual(b.centre_yx, [BY, BX]);
-  assert.equal(b.suggestion!.flags, '--crop-center 21,47 --crop-size 40');
+  assert.equal(b.suggestion!.flags, '--crop-center 21,47 --crop-size 42');
 });
 
 test('inspect --check with a crop says whether the beam found lands at the patterns\' centre, or how far from it (binned: in pattern pixels)', () => {
@@ -167,7 +167,7 @@ test('inspect --check with a crop says whether the beam found lands at the patte
   // a crop the check refuses (its centre outside the frames) lands nowhere: the suggestion stays, the one help left
   const outside = ptychostudy(['inspect', '--check', '--crop-center', '10,200', '--crop-size', '64', frames]);
   assert.equal(outside.status, 2, outside.stderr);
-  assert.match(outside.stdout, /\n {2}the frames are not centred on it \(their centre is \[40, 56\]\) and not square of a side float32 takes \(even, 2\^a·3\^b·5\^c\): crop them about it with --crop-center 38,73 --crop-size 72\n/);
+  assert.match(outside.stdout, /\n {2}the frames are not centred on it \(their centre is \[40, 56\]\) and not square of a side float32 takes \(even, no prime factor above 13\): crop them about it with --crop-center 38,73 --crop-size 72\n/);
   // without a crop, nothing is said of it
   assert.doesNotMatch(ptychostudy(['inspect', '--check', 'test/fixtures/cxi/scan.cxi']).stdout, /direct beam: at the patterns|the crop is not centred/);
 });

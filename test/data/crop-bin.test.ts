@@ -154,12 +154,12 @@ test('refused before anything is read, one line naming file, key, expected and f
   await refused({ frames: { crop: { center: [80, CX], size: 96 } } }, `${finePath}: key '${D}': expected reconstruction.crop (--crop-center 80,${CX} --crop-size 96): ` +
     `a centre inside the file's ${FH}×${FW} frames (rows 0 … 79, columns 0 … 111; the window about it may reach outside them: zeros there, masked); found centre [80, ${CX}]`);
   await refused({ frames: { binSize: 3 } }, `${finePath}: key '${D}': expected reconstruction.binSize (--bin-size 3): a bin size that divides the file's frames' sides; found ${FH}×${FW} frames`);
-  // a side that float32 does not take (odd, or another prime factor than 2, 3 and 5): a warning, not a refusal
+  // a side that float32 does not take (odd, or a prime factor above 13): a warning, not a refusal
   const m = await readCxi(finePath, { frames: { crop: { center: [CY, CX], size: 45 } } });
   assert.equal(m.H, 45);
-  assert.ok(m.warnings.some((w) => w.includes('--crop-center 38,72 --crop-size 45 makes 45×45 patterns, not an even side with no prime factor but 2, 3 and 5: ' +
+  assert.ok(m.warnings.some((w) => w.includes('--crop-center 38,72 --crop-size 45 makes 45×45 patterns, not an even side with no prime factor above 13: ' +
     '--precision float32 (the default) needs one: the reconstruction runs in float64, on the WebAssembly FFT')), m.warnings.join('\n'));
-  // an even side 2^a·3^b·5^c runs in float32: no warning
+  // an even side with no prime factor above 13 runs in float32: no warning
   const even = await readCxi(finePath, { frames: { crop: { center: [CY, CX], size: 48 } } });
   assert.equal(even.H, 48);
   assert.deepEqual(even.warnings.filter((w) => /float32/.test(w)), []);

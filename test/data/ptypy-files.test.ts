@@ -80,8 +80,8 @@ test("meta/center: one PtyPy rounds to another pixel than the pattern centre is 
   const far = center([18.4, 14]);
   // the message says how the frames are re-centred: a crop about the beam (it said that nothing re-centres them)
   await refusedWith(far, "key 'meta/center': expected the direct beam within 1 pixel of the pattern centre [16, 16], or a crop about the beam " +
-    '(--crop-center, --crop-size: only a crop re-centres the frames); found [18.4, 14] (crop them about the beam: --crop-center 19,14 --crop-size 24 ' +
-    '(PtyPy\'s pixel ⌈center⌉, the largest window of a side float32 takes, even and 2^a·3^b·5^c, that fits inside the frames about it; --crop-size 32, the frames\' own side, ' +
+    '(--crop-center, --crop-size: only a crop re-centres the frames); found [18.4, 14] (crop them about the beam: --crop-center 19,14 --crop-size 26 ' +
+    '(PtyPy\'s pixel ⌈center⌉, the largest window of a side float32 takes, even with no prime factor above 13, that fits inside the frames about it; --crop-size 32, the frames\' own side, ' +
     're-centres them whole, padding and masking what falls outside them), or prepare the frames again with the beam at their centre: PtyScan with a ' +
     'shape smaller than the raw frames ' +
     'crops them around center and writes center = shape/2)');

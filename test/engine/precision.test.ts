@@ -1,6 +1,6 @@
 /**
  * The float32 path (complex64 WASM kernels; bit-reversed spectra on power-of-two sizes, natural order
- * on the mixed-radix ones, 24 and 48) computes the same reconstruction as the float64 one, to float32
+ * on the mixed-radix ones, 24, 48 and 56) computes the same reconstruction as the float64 one, to float32
  * rounding, across patch sizes (the small-size code paths of the kernels included), probe modes, noise
  * models, a valid-pixel mask and a threshold.
  *
@@ -35,7 +35,7 @@ const CASES: Array<{ noiseModel: 'gaussian' | 'poisson'; modes: number; masked: 
   { noiseModel: 'gaussian', modes: 2, masked: false }, { noiseModel: 'poisson', modes: 2, masked: true },
 ];
 
-for (const N of [8, 16, 24, 32, 48, 128]) {
+for (const N of [8, 16, 24, 32, 48, 56, 128]) {
   test(`float32 and float64 agree to float32 rounding (N = ${N}: one and two modes, Gaussian and Poisson, mask and threshold)`, async () => {
     const H = N * 3 + 8;
     const prob = syntheticProblem({ size: N, height: H, width: H, positions: N === 128 ? 12 : 40, photons: 1e4, seed: 2 });
@@ -69,8 +69,8 @@ for (const N of [8, 16, 24, 32, 48, 128]) {
   });
 }
 
-test('patterns of 24² and 48² (2^a·3) run in float32 on the mixed-radix FFT and the WASM kernels, natural order; 1 and 2 threads give the same bytes', async () => {
-  for (const N of [24, 48]) {
+test('patterns of 24², 48² (2^a·3), 112² (2^4·7) and 26² (2·13) run in float32 on the mixed-radix FFT and the WASM kernels, natural order; 1 and 2 threads give the same bytes', async () => {
+  for (const N of [24, 48, 112, 26]) {
     const prob = syntheticProblem({ size: N, height: N + 40, width: N + 40, positions: 25, photons: 1e4, poisson: true, seed: 3 });
     const input: LsqmlInput = { ...prob.input, validMask: Array.from({ length: N * N }, (_, k) => (k % 5 === 1 ? 0 : 1)) };
     const o: Partial<LsqmlOptions> = { epochs: 4, batchSize: 8, seed: 7 };

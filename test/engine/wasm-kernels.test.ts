@@ -105,12 +105,12 @@ function relMax(a: Float64Array, b: Float64Array): number {
   return d / m;
 }
 
-test('patterns of 24² and 48² (2^a·3) run in float64 on the WebAssembly FFT and kernels, which give the TypeScript loops\' results to rounding', async () => {
+test('patterns of 24², 48² (2^a·3) and 28² (2²·7) run in float64 on the WebAssembly FFT and kernels, which give the TypeScript loops\' results to rounding', async () => {
   // Settings whose updates are not chaotic over a few epochs (no probe update, no ambiguity removal, no
   // step noise), so differences stay at their source.
   const opts = { epochs: 4, batchSize: 8, seed: 7, precision: 'float64' as const, threads: 1,
     probeOptimizable: false, removeObjectProbeAmbiguity: false, rescaleProbeIntensityInFirstEpoch: false, poissonStepNoise: 0 };
-  for (const size of [24, 48]) {
+  for (const size of [24, 48, 28]) {
     const prob = syntheticProblem({ size, height: size + 40, width: size + 40, positions: 25, photons: 1e4, poisson: true, seed: 3 });
     const wasm = await runLsqml(prob.input, opts);
     assert.equal(wasm.fftBackend, 'wasm', `${size}²: the FFT backend 'auto' picked`);

@@ -178,7 +178,7 @@ export function register(program: Command): void {
       'the centre of mass of the bright part of the summed pattern (above the median pixel plus 10 % of the way to the brightest) ' +
       'and the brightest pixel, masked pixels left out, and bright pixels alone (no neighbour above the threshold: hot pixels the ' +
       'mask does not flag) left out and named — and, when the frames are not centred on it or not square of a side float32 takes, ' +
-      'a suggested --crop-center Y,X --crop-size N (N the largest even side with no prime factor but 2, 3 and 5 whose window fits, at most 512); with --check and a ' +
+      'a suggested --crop-center Y,X --crop-size N (N the largest even side with no prime factor above 13 whose window fits, at most 512); with --check and a ' +
       'crop given, whether the beam lands at the patterns\' centre instead. At most 64 patterns, ' +
       'evenly spread, are summed (fewer where a chunk holds several, as many as cost 64 frames\' decompression): the time is that of reading 64 frames whatever the file\'s size. A beam stop or a masked centre ' +
       'moves the brightest pixel, not the centre (docs/real-data.md, "Where the beam is"). ' +

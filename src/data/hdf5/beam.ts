@@ -24,7 +24,7 @@
  *            off the beam when the beam is stopped or masked (it lands on the ring), or at hot pixels that touch.
  *
  * A suggested crop is made when the frames are not centred on the beam (within 1 pixel of [⌊H/2⌋, ⌊W/2⌋]) or are not
- * square of a side float32 takes (`float32Side`: even, no prime factor but 2, 3 and 5): the centre rounded to whole pixels,
+ * square of a side float32 takes (`float32Side`: even, no prime factor above 13): the centre rounded to whole pixels,
  * and the largest such side, at most SUGGESTED_CROP_MAX, whose window fits inside the frames about it.
  */
 import { float32Side, float32SidesAbout } from './frames.js';
@@ -244,7 +244,7 @@ export function beamLines(b: BeamEstimate, opts: { cropped?: boolean } = {}): st
     if (opts.cropped) { for (const note of b.notes) lines.push(`  note: ${note}`); return lines; }
     if (b.suggestion) {
       const why = [b.frames_centred ? '' : `not centred on it (their centre is [${Math.floor(b.frame_shape[0] / 2)}, ${Math.floor(b.frame_shape[1] / 2)}])`,
-        b.frame_shape[0] === b.frame_shape[1] && float32Side(b.frame_shape[0]) ? '' : 'not square of a side float32 takes (even, 2^a·3^b·5^c)'].filter(Boolean).join(' and ');
+        b.frame_shape[0] === b.frame_shape[1] && float32Side(b.frame_shape[0]) ? '' : 'not square of a side float32 takes (even, no prime factor above 13)'].filter(Boolean).join(' and ');
       lines.push(`  the frames are ${why}: crop them about it with ${b.suggestion.flags}`);
     } else if (b.frames_centred && b.frame_shape[0] === b.frame_shape[1] && float32Side(b.frame_shape[0])) lines.push('  the frames are centred on it: no crop is needed');
     for (const note of b.notes) lines.push(`  note: ${note}`);

@@ -121,38 +121,38 @@ export interface FrameWindow extends SlabWindow {
 }
 
 /**
- * True when the WebAssembly complex128 FFT takes patterns of side `n`: n ≥ 1 with no prime factor but 2, 3 and 5
+ * True when the WebAssembly complex128 FFT takes patterns of side `n`: n ≥ 1 with no prime factor above 13
  * (powers of two on its radix-4/2 path, the others on its mixed-radix one; float32 needs an even one, `float32Side`).
  */
 export function wasmFftSide(n: number): boolean {
   if (!Number.isInteger(n) || n < 1) return false;
-  for (const p of [2, 3, 5]) while (n % p === 0) n /= p;
+  for (const p of [2, 3, 5, 7, 11, 13]) while (n % p === 0) n /= p;
   return n === 1;
 }
 
 /**
- * True when patterns of side `n` run in float32: an even side with no prime factor but 2, 3 and 5 (the complex64
+ * True when patterns of side `n` run in float32: an even side with no prime factor above 13 (the complex64
  * WebAssembly FFT pairs two complexes of a row per vector).
  */
 export const float32Side = (n: number): boolean => n % 2 === 0 && wasmFftSide(n);
 
 /** The warnings' words for the sides `float32Side` takes. */
-const FLOAT32_SIDE = 'an even side with no prime factor but 2, 3 and 5';
+const FLOAT32_SIDE = 'an even side with no prime factor above 13';
 
 /**
  * What patterns of a side `side` that float32 does not take run on, as the warnings say it: float64 on the
- * WebAssembly FFT (odd sides 2^a·3^b·5^c), or float64 on the TypeScript FFT (any other).
+ * WebAssembly FFT (odd sides with no prime factor above 13), or float64 on the TypeScript FFT (any other).
  */
 function notFloat32Run(side: number): string {
   return wasmFftSide(side)
     ? '--precision float32 (the default) needs one: the reconstruction runs in float64, on the WebAssembly FFT (docs/fft.md)'
-    : '--precision float32 (the default) needs one, and the WebAssembly FFT a side with no prime factor but 2, 3 and 5: the reconstruction ' +
+    : '--precision float32 (the default) needs one, and the WebAssembly FFT a side with no prime factor above 13: the reconstruction ' +
       'runs in float64 with the TypeScript FFT (12–19× the WebAssembly FFT\'s time per transform at similar sizes; fftBackend wasm refuses it; docs/fft.md)';
 }
 
 /**
  * The sides float32 takes (`float32Side`) nearest `n` (an integer ≥ 2): `below`, the largest at most n, and `above`, the
- * smallest at least n (both n when float32 takes it). They lie close: 8, 10, 12, 16, 18, 20, 24 … 180, 192, 200, 216, 240, 250 ….
+ * smallest at least n (both n when float32 takes it). They lie close: 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28 … 180, 182, 192, 196, 198, 200, 208 ….
  */
 export function float32SidesAbout(n: number): { below: number; above: number } {
   let below = n, above = n;

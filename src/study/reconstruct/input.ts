@@ -52,7 +52,7 @@ export interface ReconstructionInputOptions {
   frames?: FramePrep;
   /** reconstruction.precision: what the patterns' totals are held to (`patternRefusals`; default float32). */
   precision?: 'float32' | 'float64';
-  /** reconstruction.fftBackend: wasm refuses patterns of a side with another prime factor than 2, 3 and 5 (`patternRefusals`; default auto). */
+  /** reconstruction.fftBackend: wasm refuses patterns of a side with a prime factor above 13 (`patternRefusals`; default auto). */
   fftBackend?: 'auto' | 'ts' | 'wasm';
 }
 
