@@ -171,41 +171,66 @@ function radix7<T>(src: usize, dst: usize, L: i32, span: usize, tw: usize, sg: T
 /**
  * Any odd prime p (11, 13): twiddled inputs j and p − j become their sum and difference, written back
  * over the input (src is read by this stage alone), then output m and p − m are
- * x₀ + Σⱼ cos(2πjm/p)·(sum j) ∓ i·sg·Σⱼ sin(2πjm/p)·(difference j). `ct`: per m, per j (1 … (p − 1)/2),
- * cos and sin splatted to every lane (two v128).
+ * x₀ + Σⱼ cos(2πjm/p)·(sum j) ∓ i·sg·Σⱼ sin(2πjm/p)·(difference j), two m at a time. `ct`: per m, per j
+ * (1 … (p − 1)/2), cos and sin splatted to every lane (two v128). On radix 7 it takes 1.23–1.33× the
+ * written-out `radix7`'s time (docs/fft.md).
  */
 function radixOdd<T>(src: usize, dst: usize, p: i32, L: i32, span: usize, tw: usize, ct: usize, sg: T): void {
   const ost = <usize>L * span;
   const jm = pairOf<T>(sg, -sg);
   const h = (p - 1) >> 1;
+  const last = <usize>(p - 1) * span;
+  const hb = <usize>h << 5; // one m's row of the table
   for (let k: i32 = 0; k < L; k++) {
     const t = tw + (<usize>k) * (<usize>(p - 1) << 5);
     const ib = src + (<usize>k) * span * p, ob = dst + (<usize>k) * span;
     for (let o: usize = 0; o < span; o += 16) {
       const a0 = v128.load(ib + o);
       let y0 = a0;
+      let xa = ib + span + o, ya = ib + last + o, xt = t, yt = t + (<usize>(p - 2) << 5);
       for (let j: i32 = 1; j <= h; j++) {
-        const xa = ib + <usize>j * span + o, ya = ib + <usize>(p - j) * span + o;
-        const xt = t + (<usize>(j - 1) << 5), yt = t + (<usize>(p - j - 1) << 5);
         const x = cmulOf<T>(v128.load(xa), v128.load(xt), v128.load(xt, 16));
         const y = cmulOf<T>(v128.load(ya), v128.load(yt), v128.load(yt, 16));
         const s = v128.add<T>(x, y);
         v128.store(xa, s);
         v128.store(ya, v128.sub<T>(x, y));
         y0 = v128.add<T>(y0, s);
+        xa += span; ya -= span; xt += 32; yt -= 32;
       }
       v128.store(ob + o, y0);
-      let c = ct;
-      for (let m: i32 = 1; m <= h; m++) {
-        let A = a0, R = v128.splat<T>(<T>0);
+      // outputs m and m + 1 together (one load of each sum and difference for both), then m = h if h is odd
+      let c = ct, lo = ob + ost + o, hi = ob + <usize>(p - 1) * ost + o;
+      let m: i32 = 1;
+      for (; m < h; m += 2) {
+        let A = a0, B = a0, R = v128.splat<T>(<T>0), S = R;
+        let x = ib + span + o, y = ib + last + o, c2 = c + hb;
         for (let j: i32 = 1; j <= h; j++) {
-          A = v128.add<T>(A, v128.mul<T>(v128.load(c), v128.load(ib + <usize>j * span + o)));
-          R = v128.add<T>(R, v128.mul<T>(v128.load(c, 16), v128.load(ib + <usize>(p - j) * span + o)));
-          c += 32;
+          const tj = v128.load(x), uj = v128.load(y);
+          A = v128.add<T>(A, v128.mul<T>(v128.load(c), tj));
+          R = v128.add<T>(R, v128.mul<T>(v128.load(c, 16), uj));
+          B = v128.add<T>(B, v128.mul<T>(v128.load(c2), tj));
+          S = v128.add<T>(S, v128.mul<T>(v128.load(c2, 16), uj));
+          c += 32; c2 += 32; x += span; y -= span;
+        }
+        c += hb;
+        const r = jmulOf<T>(R, jm), q = jmulOf<T>(S, jm);
+        v128.store(lo, v128.add<T>(A, r));
+        v128.store(hi, v128.sub<T>(A, r));
+        v128.store(lo + ost, v128.add<T>(B, q));
+        v128.store(hi - ost, v128.sub<T>(B, q));
+        lo += 2 * ost; hi -= 2 * ost;
+      }
+      if (m == h) {
+        let A = a0, R = v128.splat<T>(<T>0);
+        let x = ib + span + o, y = ib + last + o;
+        for (let j: i32 = 1; j <= h; j++) {
+          A = v128.add<T>(A, v128.mul<T>(v128.load(c), v128.load(x)));
+          R = v128.add<T>(R, v128.mul<T>(v128.load(c, 16), v128.load(y)));
+          c += 32; x += span; y -= span;
         }
         const r = jmulOf<T>(R, jm);
-        v128.store(ob + <usize>m * ost + o, v128.add<T>(A, r));
-        v128.store(ob + <usize>(p - m) * ost + o, v128.sub<T>(A, r));
+        v128.store(lo, v128.add<T>(A, r));
+        v128.store(hi, v128.sub<T>(A, r));
       }
     }
   }
