@@ -256,6 +256,8 @@ export class LsqmlEngine {
   readonly lossHistory: number[] = [];
   /** First epoch of the current run of epochs above the divergence limit; −1 when the last epoch was below it. */
   private risingSince = -1;
+  /** The first epoch after restoreState (−1: none), whose predicted intensity checks the restored object and probe. */
+  private restoredAt = -1;
   readonly epochSeconds: number[] = [];
   readonly warnings: string[] = [];
   private readonly ctx: Ctx;
@@ -563,6 +565,7 @@ export class LsqmlEngine {
     this.epochSeconds.push(...state.epochSeconds);
     this.risingSince = state.risingSince;
     this.warnings.push(...state.warnings);
+    this.restoredAt = k;
   }
 
   /** The illumination map of the current probe (preconditioner.ts's `illumination`, by row parts on every thread). */
@@ -602,6 +605,10 @@ export class LsqmlEngine {
       lossSum += r.loss; nb++; sumY += r.sumY; sumYhat += r.sumYhat;
     }
     const loss = lossSum / nb;
+    if (e === this.restoredAt && !Number.isFinite(sumYhat)) {
+      // a restored state whose numbers are garbage, yet finite: as a start file's (below), not a divergence of the run
+      throw new LsqmlInputError(`${SAVED_STATE}object and probe: expected values whose predicted intensity |P·O|² fits in ${o.precision}; found ${sumYhat} (|P·O|² overflows)`);
+    }
     // End-of-epoch hooks (docs/lsqml.md).
     if (e === 0 && o.rescaleProbeIntensityInFirstEpoch) {
       if (!Number.isFinite(sumYhat)) {

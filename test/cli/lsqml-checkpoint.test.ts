@@ -109,6 +109,36 @@ for (const [written, asked] of [['float32', 'float64'], ['float64', 'float32']] 
   });
 }
 
+/** Rewrites element `at` of member `key` of a checkpoint to `v` (a whole archive again: its CRC-32 are right). */
+function rewritten(ck: string, key: string, at: number, v: number): void {
+  const a = loadNpz(ck);
+  a[key]!.data[at] = v;
+  saveNpz(ck, a, { compress: false });
+}
+
+// The engine writes finite values only; a NaN or an infinity read back, or finite numbers so large that |P·O|² overflows,
+// would make the continued run diverge at once (exit 1, "LSQML diverged"): a bad file reported as a failed reconstruction.
+for (const [key, at, v, line] of [
+  ['probe', 301, NaN, (ck: string) => `${ck}: key 'probe': expected finite values; found NaN in element 150 (its imaginary part)`],
+  ['preconditioner', 7, -Infinity, (ck: string) => `${ck}: key 'preconditioner': expected finite values; found -Infinity at element 7`],
+  ['poisson_step_state', 3, NaN, (ck: string) => `${ck}: key 'poisson_step_state': expected finite values; found NaN at element 3`],
+  ['probe', 300, 1e30, (ck: string) => `${ck}: object and probe: expected values whose predicted intensity |P·O|² fits in float32; found Infinity (|P·O|² overflows)`],
+] as const) {
+  test(`lsqml refuses a checkpoint whose ${key} holds ${v}: one line naming it, exit 2, nothing written`, { timeout: 120_000 }, async () => {
+    const { out: base, k } = await stopped;
+    const out = join(root, `values-${key}-${v}`);
+    cpSync(base, out, { recursive: true });
+    const ck = join(out, CK);
+    rewritten(ck, key, at, v);
+    const before = listing(out);
+    const r = lsqml(out, '--epochs', String(k + 3));
+    assert.equal(r.status, 2, r.stderr);
+    // a value found once the engine ran on it follows the line saying where the run continues from
+    assert.deepEqual(r.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('continues from epoch ')), [`ptychostudy lsqml: ${line(ck)}`]);
+    assert.deepEqual(listing(out), before, 'nothing written');
+  });
+}
+
 test('lsqml refuses a checkpoint of this run held in another precision than the engine computes in here, naming the key: exit 2, nothing written', { timeout: 120_000 }, async () => {
   // what a float32 run's checkpoint is where the engine computes that run in float64 (no WebAssembly SIMD): the
   // same run, its state in complex128 — made here from the float32 run's

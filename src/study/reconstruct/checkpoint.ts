@@ -12,7 +12,8 @@
  * Written atomically (saveNpz: a temporary name, then a rename). Reading refuses, in one line naming the file, the
  * key, what was expected and what was found (an InputError, exit code 2): a file that is not such an NPZ (truncated,
  * corrupt: the members' CRC-32 is checked), one of a newer format, one of another run, one whose arrays do not fit
- * this run; every member's size is checked against this run's before it is read.
+ * this run or hold a NaN or an infinity (the engine writes none); every member's size is checked against this run's
+ * before it is read.
  */
 import { createHash } from 'node:crypto';
 import { InputError } from '../../errors.js';
@@ -132,9 +133,16 @@ export function readCheckpoint(path: string, run: RunIdentity, shape: Checkpoint
       return arr;
     };
     const doubles = (key: string, dims: number[]): Float64Array => member(key, '<f8', dims).data as Float64Array;
+    // the engine writes finite values only (a NaN or an infinity would have stopped the run as diverged): one read here
+    // would make the continued run diverge at once, a bad file reported as a failed reconstruction
+    const finiteValues = <T extends Float32Array | Float64Array>(key: string, a: T, complex = false): T => {
+      const i = a.findIndex((v) => !Number.isFinite(v));
+      if (i >= 0) refuse(key, 'finite values', complex ? `${a[i]} in element ${i >> 1} (its ${i % 2 === 0 ? 'real' : 'imaginary'} part)` : `${a[i]} at element ${i}`);
+      return a;
+    };
     const kk = k as number;
-    const object = member('object', cdtype, [H, W]).data as Float32Array | Float64Array;
-    const probe = member('probe', cdtype, [M, N, N]).data as Float32Array | Float64Array;
+    const object = finiteValues('object', member('object', cdtype, [H, W]).data as Float32Array | Float64Array, true);
+    const probe = finiteValues('probe', member('probe', cdtype, [M, N, N]).data as Float32Array | Float64Array, true);
     const rng = doubles('rng', [2, 6]);
     const stream = (row: number): RngState => {
       const r = Array.from(rng.subarray(6 * row, 6 * row + 6));
@@ -144,14 +152,10 @@ export function readCheckpoint(path: string, run: RunIdentity, shape: Checkpoint
       }
       return { words: words as [number, number, number, number], spare: r[4]!, hasSpare: r[5] === 1 };
     };
-    const finite = (key: string, a: Float64Array): number[] => {
-      const i = a.findIndex((v) => !Number.isFinite(v));
-      if (i >= 0) refuse(key, 'finite values', `${a[i]} at element ${i}`);
-      return Array.from(a);
-    };
+    const finite = (key: string, a: Float64Array): number[] => Array.from(finiteValues(key, a));
     return {
       version: LSQML_STATE_VERSION, epochsDone: kk, precision: precision as LsqmlState['precision'], object, probe,
-      preconditioner: doubles('preconditioner', [H, W]), poissonStepState: doubles('poisson_step_state', [n]),
+      preconditioner: finiteValues('preconditioner', doubles('preconditioner', [H, W])), poissonStepState: finiteValues('poisson_step_state', doubles('poisson_step_state', [n])),
       batchRng: stream(0), noiseRng: stream(1),
       lossHistory: finite('loss_history', doubles('loss_history', [kk])), epochSeconds: finite('epoch_seconds', doubles('epoch_seconds', [kk])),
       risingSince: rising as number, warnings: warnings as string[],
