@@ -3,12 +3,13 @@
 //
 // Takes the project's own small valid inputs — the files of a tiny study hub (its NPZs, run.json,
 // settings.json and manifests), an `lsqml --out` folder, settings files from `config --print-defaults`
-// and the CXI / .ptyd / ptychodus / .ptyr fixtures of test/fixtures/cxi — mutates one file per case
+// and the CXI / .ptyd / ptychodus / .ptyr fixtures of test/fixtures/cxi, and the LSQML checkpoints of an `lsqml` run and of a
+// Phase F job stopped by SIGTERM (read where the same command, continuing the run, reads them) — mutates one file per case
 // (truncated at a random offset, bytes flipped or overwritten, `.npy` header shapes and dtypes
 // rewritten to huge, negative or foreign values, NaN / Inf / 1e30 written into positions and data, HDF5
 // datasets rewritten with other values, dtypes or shapes (a chunked one declaring a huge shape), JSON
 // and YAML with keys removed or duplicated, values of the wrong type, deep nesting, alias bombs) and
-// runs the commands that read it: lsqml, inspect, export, report, compare, `run --out HUB` (resume),
+// runs the commands that read it: lsqml, inspect, export, report, compare, reconstruct, `run --out HUB` (resume),
 // status and `config --check`. Each case runs under a timeout, PTYCHOSTUDY_MEMORY_LIMIT and a V8 heap
 // cap, with a watchdog that kills a process tree whose resident memory passes --rss-cap (`ulimit -v`
 // cannot be used: WebAssembly reserves tens of GiB of address space up front).
@@ -17,7 +18,7 @@
 //   ok         exit 0
 //   refused    exit 2 with one `ptychostudy CMD: …` line naming the mutated file (inspect and config --check, which
 //              list every problem: one or more lines naming it, on stdout or stderr)
-//   job-failed a batch command (compare, a resumed run) recorded a job whose file is broken as failed, naming the
+//   job-failed a batch command (compare, reconstruct, a resumed run) recorded a job whose file is broken as failed, naming the
 //              file, and went on with the others: exit 1, as docs/metrics.md documents
 //   VIOLATIONS exit1 / exit-N (another code) / signal / hang (timeout) / memory (watchdog) / stack (a stack
 //              trace printed) / unnamed (exit 2 without naming the file) / multi (several error lines) /
@@ -52,6 +53,7 @@ const DIST = resolve(argv0.includes('--dist') ? argv0[argv0.indexOf('--dist') + 
 const CLI = join(DIST, 'src', 'cli', 'main.js');
 if (!existsSync(CLI)) { console.error(`fuzz-inputs: no build at ${DIST} (run \`npm run build\` first)`); process.exit(2); }
 const { NpzReader } = await import(join(DIST, 'src', 'npy', 'npz.js'));
+const { readMetadata } = await import(join(DIST, 'src', 'data', 'metadata.js'));
 const h5wasm = (await import('h5wasm/node')).default;
 await h5wasm.ready;
 
@@ -421,7 +423,23 @@ function cli(argv, what) {
   if (r.status !== 0) throw new Error(`fuzz-inputs: setting up ${what} failed (exit ${r.status}):\n${r.stderr}`);
   return r.stdout;
 }
-function setup() {
+/** Runs `argv` until `file` exists, then stops it with SIGTERM (as a scheduler's time limit does); throws unless it ends with 143. */
+async function stoppedOnce(argv, file, what) {
+  const child = spawn(process.execPath, [CLI, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let stderr = '';
+  child.stderr.on('data', (b) => { stderr += b; });
+  const exit = new Promise((done) => child.on('close', (code) => done(code)));
+  for (let t = 0; !existsSync(file) && child.exitCode === null && t < 600; t++) await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGTERM');
+  const code = await exit;
+  if (code !== 143 || !existsSync(file)) throw new Error(`fuzz-inputs: setting up ${what} failed (exit ${code}, ${existsSync(file) ? 'a' : 'no'} checkpoint):\n${stderr}`);
+}
+/** The epochs a checkpoint holds (its `_metadata.epochs_done`). */
+function epochsDone(file) {
+  const r = NpzReader.open(file);
+  try { return readMetadata(r).value.epochs_done; } finally { r.close(); }
+}
+async function setup() {
   const base = join(WORK, 'base');
   if (!existsSync(join(base, 'ready'))) {
     rmSync(base, { recursive: true, force: true });
@@ -431,10 +449,22 @@ function setup() {
     cli(['lsqml', '--input', join(base, 'hub/phase_d/dose_10000/sparse/sparse_train.npz'), '--out', join(base, 'lsqml'), '--epochs', '2'], 'an lsqml folder');
     writeFileSync(join(base, 'settings.yaml'), cli(['config', '--print-defaults', '--preset', 'quick'], 'settings'));
     writeFileSync(join(base, 'settings.json'), cli(['config', '--print-defaults', '--preset', 'quick', '--json'], 'settings'));
+    // checkpoints: an lsqml run and a Phase F job stopped by SIGTERM once they kept one (every 2 epochs of 5000)
+    await stoppedOnce(['lsqml', '--input', join(FIX, 'scan.cxi'), '--out', join(base, 'lsqml-stopped'), '--epochs', '5000', '--checkpoint-every', '2'],
+      join(base, 'lsqml-stopped', CHECKPOINT), 'a stopped lsqml run');
+    writeFileSync(join(base, 'checkpoint-every-2.yaml'), 'execution:\n  checkpointEvery: 2\n');
+    await stoppedOnce(phaseF(base, join(base, 'phase-f-stopped'), 5000), join(base, 'phase-f-stopped', PHASE_F_JOB, CHECKPOINT), 'a stopped Phase F job');
+    writeFileSync(join(base, 'checkpoints.json'), JSON.stringify({
+      lsqml: epochsDone(join(base, 'lsqml-stopped', CHECKPOINT)), phaseF: epochsDone(join(base, 'phase-f-stopped', PHASE_F_JOB, CHECKPOINT)),
+    }));
     writeFileSync(join(base, 'ready'), '');
   }
   return base;
 }
+const CHECKPOINT = 'lsqml-checkpoint.npz', PHASE_F_JOB = 'dose_10000/sparse/train';
+/** `reconstruct` of the tiny hub's one job (dose 1e4, sparse, train) into `out`, a checkpoint every 2 epochs. */
+const phaseF = (base, out, epochs) => ['reconstruct', '--phase-c-root', join(base, 'hub/phase_c'), '--phase-d-root', join(base, 'hub/phase_d'), '--out', out,
+  '--doses', '1e4', '--view', 'sparse', '--split', 'train', '--epochs', String(epochs), '--config', join(base, 'checkpoint-every-2.yaml'), '--jobs', '1'];
 
 const FIX = join(REPO, 'test', 'fixtures', 'cxi');
 const EP = ['--epochs', '2'];
@@ -443,6 +473,7 @@ const ALL_MUTATORS = { ...bytesMutators, ...npzMutators, ...jsonMutators, ...yam
 
 /** Targets: a source file (in base), where the mutated copy goes, the mutators, the commands that read it. */
 function targets(base) {
+  const stoppedAt = JSON.parse(readFileSync(join(base, 'checkpoints.json'), 'utf8'));
   const hub = join(base, 'hub'), job = 'phase_f/dose_10000/sparse/train';
   const hubRecord = (rel, cmds) => ({ src: join(hub, rel), hubFile: rel, mutators: [...BIN, 'json', 'json', 'json'], cmds });
   const hubCmds = (h) => ({
@@ -461,8 +492,14 @@ function targets(base) {
     ptyr: { src: join(FIX, 'probe.ptyr'), mutators: H5, cmds: (f, o) => ({ 'init-probe': ['lsqml', '--input', join(FIX, 'scan.cxi'), '--init-probe', `file:${f}`, '--out', o, ...EP] }) },
     'settings-yaml': { src: join(base, 'settings.yaml'), mutators: ['yaml', 'yaml', 'yaml', ...BIN], cmds: (f, o) => ({ check: ['config', '--check', f], lsqml: ['lsqml', '--config', f, '--input', join(hub, 'phase_d/dose_10000/sparse/sparse_train.npz'), '--out', o, ...EP] }) },
     'settings-json': { src: join(base, 'settings.json'), mutators: ['json', 'json', 'json', ...BIN], cmds: (f) => ({ check: ['config', '--check', f] }) },
-    'lsqml-run-record': { src: join(base, 'lsqml/reconstruction_run.json'), lsqmlFile: 'reconstruction_run.json', mutators: [...BIN, 'json', 'json', 'json'], cmds: (d) => ({ report: ['report', '--out', d, '--quiet', '--force'] }) },
-    'lsqml-reconstruction': { src: join(base, 'lsqml/reconstruction.npz'), lsqmlFile: 'reconstruction.npz', mutators: NPZ, cmds: (d) => ({ report: ['report', '--out', d, '--quiet', '--force'], export: ['export', '--input', d, '--out', `${d}.h5`, '--pixel-size', '1e-8'] }) },
+    'lsqml-run-record': { src: join(base, 'lsqml/reconstruction_run.json'), folder: 'lsqml', folderFile: 'reconstruction_run.json', mutators: [...BIN, 'json', 'json', 'json'], cmds: (d) => ({ report: ['report', '--out', d, '--quiet', '--force'] }) },
+    'lsqml-reconstruction': { src: join(base, 'lsqml/reconstruction.npz'), folder: 'lsqml', folderFile: 'reconstruction.npz', mutators: NPZ, cmds: (d) => ({ report: ['report', '--out', d, '--quiet', '--force'], export: ['export', '--input', d, '--out', `${d}.h5`, '--pixel-size', '1e-8'] }) },
+    // a checkpoint of a stopped run, where the same command continuing it reads it: exit 0 (continued; Phase F: also one of
+    // another run, kept aside), exit 2 naming it (lsqml), or the Phase F job failed naming it (exit 1)
+    'lsqml-checkpoint': { src: join(base, 'lsqml-stopped', CHECKPOINT), folder: 'lsqml-stopped', folderFile: CHECKPOINT, mutators: NPZ,
+      cmds: (d) => ({ lsqml: ['lsqml', '--input', join(FIX, 'scan.cxi'), '--out', d, '--epochs', String(stoppedAt.lsqml + 2), '--checkpoint-every', '2'] }) },
+    'phase-f-checkpoint': { src: join(base, 'phase-f-stopped', PHASE_F_JOB, CHECKPOINT), folder: 'phase-f-stopped', folderFile: join(PHASE_F_JOB, CHECKPOINT), mutators: NPZ,
+      cmds: (d) => ({ reconstruct: phaseF(base, d, stoppedAt.phaseF + 2) }) },
     'hub-run-json': hubRecord('run.json', pick('resume', 'report')),
     'hub-settings': hubRecord('settings.json', pick('resume', 'report')),
     'hub-design': hubRecord('design.json', pick('resume', 'report')),
@@ -484,7 +521,7 @@ function targets(base) {
 }
 
 // ---------- classification
-const BATCH = ['compare', 'resume'], CHECKERS = ['check', 'inspect'];
+const BATCH = ['compare', 'resume', 'reconstruct'], CHECKERS = ['check', 'inspect'];
 function classify(r, cmdName, argv, file, outPaths, before) {
   const errLines = r.stderr.split('\n').filter((l) => l.startsWith('ptychostudy '));
   const first = errLines[0] ?? r.stderr.split('\n').find((l) => l.trim()) ?? '';
@@ -519,7 +556,7 @@ function classify(r, cmdName, argv, file, outPaths, before) {
 }
 
 // ---------- main
-const base = setup();
+const base = await setup();
 const all = targets(base);
 const names = Object.keys(all).filter((n) => !ONLY || ONLY.includes(n));
 if (args.includes('--list')) { console.log(names.join('\n')); process.exit(0); }
@@ -546,10 +583,10 @@ function prepare(t, cmdName) {
     cpSync(join(base, 'hub'), h, { recursive: true, preserveTimestamps: true });
     return { file: join(h, t.hubFile), argv: t.cmds(h)[cmdName], outPaths: [h] };
   }
-  if (t.lsqmlFile) {
-    const d = join(caseDir, 'lsqml');
-    cpSync(join(base, 'lsqml'), d, { recursive: true, preserveTimestamps: true });
-    return { file: join(d, t.lsqmlFile), argv: t.cmds(d)[cmdName], outPaths: [d, `${d}.h5`] };
+  if (t.folder) {
+    const d = join(caseDir, t.folder);
+    cpSync(join(base, t.folder), d, { recursive: true, preserveTimestamps: true });
+    return { file: join(d, t.folderFile), argv: t.cmds(d)[cmdName], outPaths: [d, `${d}.h5`] };
   }
   const o = join(caseDir, 'out');
   const file = join(caseDir, basename(t.src));
@@ -599,27 +636,7 @@ for (let c = 0; c < CASES; c++) {
   const caseRng = prng(SEED ^ Math.imul(c + 1, 0x9e3779b1)); // each case from its own number: --case replays it
   const mname = caseRng.pick(t.mutators);
   const cmdName = caseRng.pick(Object.keys(t.cmds('F', 'O')));
-  rmSync(caseDir, { recursive: true, force: true });
-  mkdirSync(caseDir, { recursive: true });
-  let file, argv, outPaths;
-  if (t.hubFile) {
-    const h = join(caseDir, 'hub');
-    cpSync(join(base, 'hub'), h, { recursive: true, preserveTimestamps: true });
-    file = join(h, t.hubFile);
-    argv = t.cmds(h)[cmdName];
-    outPaths = [h];
-  } else if (t.lsqmlFile) {
-    const d = join(caseDir, 'lsqml');
-    cpSync(join(base, 'lsqml'), d, { recursive: true, preserveTimestamps: true });
-    file = join(d, t.lsqmlFile);
-    argv = t.cmds(d)[cmdName];
-    outPaths = [d, `${d}.h5`];
-  } else {
-    file = join(caseDir, basename(t.src));
-    const o = join(caseDir, 'out');
-    argv = t.cmds(file, o)[cmdName];
-    outPaths = [o, `${o}.h5`];
-  }
+  const { file, argv, outPaths } = prepare(t, cmdName);
   let mutated;
   try {
     mutated = ALL_MUTATORS[mname](readFileSync(t.src), caseRng, { src: t.src, dst: join(caseDir, 'h5.tmp') });
