@@ -3,7 +3,8 @@
 //
 // Takes the project's own small valid inputs — the files of a tiny study hub (its NPZs, run.json,
 // settings.json and manifests), an `lsqml --out` folder, settings files from `config --print-defaults`
-// and the CXI / .ptyd / ptychodus / .ptyr fixtures of test/fixtures/cxi, and the LSQML checkpoints of an `lsqml` run and of a
+// and the CXI / .ptyd / ptychodus / .ptyr fixtures of test/fixtures/cxi (a dataset and the CXI also at sides 48 and 24, which
+// take the mixed-radix FFT), and the LSQML checkpoints of an `lsqml` run and of a
 // Phase F job stopped by SIGTERM (read where the same command, continuing the run, reads them) — mutates one file per case
 // (truncated at a random offset, bytes flipped or overwritten, `.npy` header shapes and dtypes
 // rewritten to huge, negative or foreign values, NaN / Inf / 1e30 written into positions and data, HDF5
@@ -52,7 +53,7 @@ const argv0 = process.argv.slice(2);
 const DIST = resolve(argv0.includes('--dist') ? argv0[argv0.indexOf('--dist') + 1] : join(REPO, 'dist'));
 const CLI = join(DIST, 'src', 'cli', 'main.js');
 if (!existsSync(CLI)) { console.error(`fuzz-inputs: no build at ${DIST} (run \`npm run build\` first)`); process.exit(2); }
-const { NpzReader } = await import(join(DIST, 'src', 'npy', 'npz.js'));
+const { NpzReader, loadNpz, saveNpz } = await import(join(DIST, 'src', 'npy', 'npz.js'));
 const { readMetadata } = await import(join(DIST, 'src', 'data', 'metadata.js'));
 const h5wasm = (await import('h5wasm/node')).default;
 await h5wasm.ready;
@@ -459,7 +460,22 @@ async function setup() {
     }));
     writeFileSync(join(base, 'ready'), '');
   }
+  // a dataset of 48×48 patterns (a side 2^a·3^b·5^c: the mixed-radix FFT): the tiny hub's, patterns and probe cropped about their centre
+  if (!existsSync(join(base, SIDE_48))) {
+    const a = loadNpz(join(base, 'hub/phase_d/dose_10000/sparse/sparse_train.npz'));
+    saveNpz(join(base, SIDE_48), { ...a, diffraction: centreCrop(a.diffraction, 48, 1), probeGuess: centreCrop(a.probeGuess, 48, 2) });
+  }
   return base;
+}
+const SIDE_48 = 'sparse_train-48.npz';
+/** The centred side × side window of the last two axes of an array (`k` numbers an element: 2 for complex). */
+function centreCrop(arr, side, k) {
+  const N = arr.shape.at(-1), o = (N - side) / 2, lead = arr.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  const out = new arr.data.constructor(lead * side * side * k);
+  for (let i = 0; i < lead; i++) for (let y = 0; y < side; y++) {
+    out.set(arr.data.subarray(((i * N + y + o) * N + o) * k, ((i * N + y + o) * N + o + side) * k), (i * side + y) * side * k);
+  }
+  return { ...arr, shape: [...arr.shape.slice(0, -2), side, side], data: out };
 }
 const CHECKPOINT = 'lsqml-checkpoint.npz', PHASE_F_JOB = 'dose_10000/sparse/train';
 /** `reconstruct` of the tiny hub's one job (dose 1e4, sparse, train) into `out`, a checkpoint every 2 epochs. */
@@ -494,6 +510,10 @@ function targets(base) {
     'settings-json': { src: join(base, 'settings.json'), mutators: ['json', 'json', 'json', ...BIN], cmds: (f) => ({ check: ['config', '--check', f] }) },
     'lsqml-run-record': { src: join(base, 'lsqml/reconstruction_run.json'), folder: 'lsqml', folderFile: 'reconstruction_run.json', mutators: [...BIN, 'json', 'json', 'json'], cmds: (d) => ({ report: ['report', '--out', d, '--quiet', '--force'] }) },
     'lsqml-reconstruction': { src: join(base, 'lsqml/reconstruction.npz'), folder: 'lsqml', folderFile: 'reconstruction.npz', mutators: NPZ, cmds: (d) => ({ report: ['report', '--out', d, '--quiet', '--force'], export: ['export', '--input', d, '--out', `${d}.h5`, '--pixel-size', '1e-8'] }) },
+    // sides 2^a·3^b·5^c that are no power of two (the mixed-radix FFT): a 48×48 dataset, and the CXI fixture's 32×32 frames cropped to 24×24
+    'dataset-npz-48': { src: join(base, SIDE_48), mutators: NPZ, cmds: (f, o) => ({ lsqml: ['lsqml', '--input', f, '--out', o, ...EP], inspect: ['inspect', '--check', f] }) },
+    'cxi-crop-24': { src: join(FIX, 'scan.cxi'), mutators: H5, cmds: (f, o) => ({ lsqml: ['lsqml', '--input', f, '--crop-center', '16,16', '--crop-size', '24', '--probe-model', 'aperture:diameter=1e-6', '--out', o, ...EP],
+      inspect: ['inspect', '--check', '--crop-center', '16,16', '--crop-size', '24', '--probe-model', 'aperture:diameter=1e-6', f] }) },
     // a checkpoint of a stopped run, where the same command continuing it reads it: exit 0 (continued; Phase F: also one of
     // another run, kept aside), exit 2 naming it (lsqml), or the Phase F job failed naming it (exit 1)
     'lsqml-checkpoint': { src: join(base, 'lsqml-stopped', CHECKPOINT), folder: 'lsqml-stopped', folderFile: CHECKPOINT, mutators: NPZ,
