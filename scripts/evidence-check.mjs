@@ -105,7 +105,8 @@ async function step(command, scenario, root, argv, prepare, run = cli) {
   // a temporary (a checkpoint a stopped Phase F job was writing) is no result: the step that left it reports it
   const lost = gone.filter((p) => !removedCheckpoint(p) && !isTemporary(p));
   const stopped = run !== cli;
-  const temporaries = [...after.keys()].filter(isTemporary);
+  // a refusal leaves the output as it was: what an earlier stop left there is that stop's (the next run that works moves it)
+  const temporaries = [...after.keys()].filter((p) => isTemporary(p) && (r.code === 0 || before.get(p) !== after.get(p)));
   const row = { command, scenario, exit: r.code, files_before: before.size, files_after: after.size, files_lost: lost, temporaries_left: stopped ? [] : temporaries };
   if (gone.length > lost.length) row.checkpoints_continued_and_removed = gone.filter(removedCheckpoint);
   if (stopped) { row.stopped = true; row.staging_left_by_the_stop = temporaries; }
