@@ -527,6 +527,8 @@ export class LsqmlEngine {
    * Continues from a state saved by an engine of the same input and options (before this one has run an epoch):
    * the next epoch is `state.epochsDone`. A state that does not fit this engine (another version, precision or
    * shape, more epochs than the options ask for) is an LsqmlInputError naming what differs; nothing is changed then.
+   * An object and probe whose predicted intensity overflows are an LsqmlInputError too, found in the first epoch run
+   * (as a start's are in epoch 0), not a divergence.
    */
   restoreState(state: LsqmlState): void {
     if (this.lossHistory.length > 0) throw new UsageError('restoreState: the engine has run epochs already; restore a state into a new engine');
