@@ -7,7 +7,7 @@
  * the measure that decides between the registration's answer and those candidates.
  */
 import { createFft2 } from '../math/fft.js';
-import { nextPow2 } from './registration.js';
+import { fastFftShape } from '../math/fft-sides.js';
 import type { RealImage } from './image.js';
 
 /** An integer shift to apply to the moving image: moved(y, x) = moving(y − dy, x − dx). */
@@ -40,15 +40,23 @@ export function overlapCorrelation(reference: RealImage, moving: RealImage, dy: 
 }
 
 /**
- * Up to `count` integer shifts with |dy|, |dx| ≤ `limit` where the plain cross-correlation of the two
- * mean-removed images, divided by the overlap's area, is largest — local maxima at least 3 px apart, best
- * first.
+ * The frame the plain cross-correlation of h×w images is zero-padded to for shifts within ±L: at least
+ * (h + L)×(w + L), so that no such shift wraps onto another, and the cheapest to transform of those
+ * (`fastFftShape`); any frame that large gives the same sums up to rounding.
  */
-export function candidateShifts(reference: RealImage, moving: RealImage, limit: number, count = 4): IntegerShift[] {
+export function coarseShiftFrame(h: number, w: number, L: number): [number, number] {
+  return fastFftShape(h + L, w + L);
+}
+
+/**
+ * The plain cross-correlation of the two mean-removed images divided by the overlap's area, for every integer
+ * shift with |dy|, |dx| ≤ L (row-major, (2L + 1)² values, dy = −L first), computed in the zero-padded `frame`.
+ */
+export function overlapScores(reference: RealImage, moving: RealImage, L: number,
+  frame: [number, number] = coarseShiftFrame(reference.h, reference.w, L)): Float64Array {
   const { h, w } = reference;
-  const L = Math.min(Math.floor(limit), h - 1, w - 1);
-  // padded by at least L: no shift within ±L wraps onto another
-  const PH = nextPow2(h + L), PW = nextPow2(w + L);
+  const [PH, PW] = frame;
+  if (PH < h + L || PW < w + L) throw new RangeError(`overlapScores: frame ${PH}×${PW} is below ${h + L}×${w + L}`);
   const spectrumOf = (img: RealImage): Float64Array => {
     let m = 0;
     for (let i = 0; i < img.data.length; i++) m += img.data[i]!;
@@ -75,6 +83,19 @@ export function candidateShifts(reference: RealImage, moving: RealImage, limit: 
       score[(dy + L) * side + dx + L] = A[2 * i]! / ((h - Math.abs(dy)) * (w - Math.abs(dx)));
     }
   }
+  return score;
+}
+
+/**
+ * Up to `count` integer shifts with |dy|, |dx| ≤ `limit` where the plain cross-correlation of the two
+ * mean-removed images, divided by the overlap's area, is largest (`overlapScores`) — local maxima at least 3 px
+ * apart, best first.
+ */
+export function candidateShifts(reference: RealImage, moving: RealImage, limit: number, count = 4): IntegerShift[] {
+  const { h, w } = reference;
+  const L = Math.min(Math.floor(limit), h - 1, w - 1);
+  const side = 2 * L + 1;
+  const score = overlapScores(reference, moving, L);
   const found: IntegerShift[] = [];
   const order = Array.from(score.keys()).sort((a, b) => score[b]! - score[a]!);
   for (const k of order) {

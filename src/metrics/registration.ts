@@ -14,6 +14,7 @@
  */
 import { createFft2, fftfreq } from '../math/fft.js';
 import { upsampledDftRowsWasm } from '../math/fft-wasm.js';
+import { nextPow2 } from '../math/fft-sides.js';
 
 /** Whether `upsampledDft` runs its row stage in the wasm kernel when there is one (tests compare both). */
 let useWasmRows = true;
@@ -234,13 +235,6 @@ function shiftInPlace(buf: Float64Array, h: number, w: number, dy: number, dx: n
   fft.inverse(buf, 1);
 }
 
-/** The smallest power of two ≥ n. */
-export function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
 /** The image in the top-left corner of an H×W frame of zeros (a copy). */
 export function zeroPad(img: RealImage, H: number, W: number): RealImage {
   if (H === img.h && W === img.w) return { h: H, w: W, data: Float64Array.from(img.data) };
@@ -249,31 +243,74 @@ export function zeroPad(img: RealImage, H: number, W: number): RealImage {
   return { h: H, w: W, data: out };
 }
 
+/** exp(−2πi·d·f) for f = fftfreq(n): the 1-D phase ramp of a shift by d along an n-long axis (interleaved complex). */
+function shiftRamp(n: number, d: number): Float64Array {
+  const f = fftfreq(n);
+  const out = new Float64Array(2 * n);
+  for (let k = 0; k < n; k++) { const a = -2 * Math.PI * d * f[k]!; out[2 * k] = Math.cos(a); out[2 * k + 1] = Math.sin(a); }
+  return out;
+}
+
+/** Each of the `count` n-long interleaved complex lines in `buf` shifted by the ramp (`shiftRamp`), in place: FFT, ×, inverse. */
+function shiftLines(buf: Float64Array, n: number, count: number, ramp: Float64Array): void {
+  const fft = createFft2(1, n);
+  fft.forward(buf, count);
+  for (let l = 0; l < count; l++) {
+    const o = 2 * l * n;
+    for (let k = 0; k < n; k++) {
+      const re = buf[o + 2 * k]!, im = buf[o + 2 * k + 1]!, er = ramp[2 * k]!, ei = ramp[2 * k + 1]!;
+      buf[o + 2 * k] = re * er - im * ei;
+      buf[o + 2 * k + 1] = re * ei + im * er;
+    }
+  }
+  fft.inverse(buf, count);
+}
+
 /**
  * `fourierShift` of the image extended by mirror reflection (half-sample symmetric,
- * `numpy.pad(mode='symmetric')`) by at least `pad` pixels on every side, up to power-of-two sides (so the
- * FFTs are fast), then cut back to the original window. The extension makes the periodic continuation
- * continuous, so the sub-pixel shift rings far less from the window's edges.
+ * `numpy.pad(mode='symmetric')`) by at least `pad` pixels on every side, up to power-of-two sides H×W, then
+ * cut back to the original window. The extension makes the periodic continuation continuous, so the
+ * sub-pixel shift rings far less from the window's edges. Its extent (H, W) sets the result beyond rounding
+ * (the shift is periodic in H and W), so it stays the power of two above h + 2·pad and w + 2·pad.
+ * The 2-D phase ramp is the product of a ramp along rows and one along columns, so the shift is done in two
+ * passes of 1-D transforms with the same values up to rounding: along x on the h rows of the image extended to
+ * W (a row of the extension outside the image is the shifted copy of a row inside it), then along y on the w
+ * columns of the window extended to H — h·W + w·H points transformed instead of 2·H·W.
  */
 export function fourierShiftReflect(img: ComplexImage, dy: number, dx: number, pad = 16): ComplexImage {
   const { h, w } = img;
   if (dy === 0 && dx === 0) return { h, w, data: Float64Array.from(img.data) };
   const H = nextPow2(h + 2 * pad), W = nextPow2(w + 2 * pad);
   const top = Math.floor((H - h) / 2), left = Math.floor((W - w) / 2);
-  const ext = new Float64Array(2 * H * W);
+  // the image's rows, each extended to W by reflection, then shifted along x
+  const rows = new Float64Array(2 * h * W);
   const col = new Int32Array(W);
   for (let x = 0; x < W; x++) col[x] = 2 * reflectIndex(x - left, w);
-  for (let y = 0; y < H; y++) {
-    const src = 2 * reflectIndex(y - top, h) * w;
-    const dst = 2 * y * W;
+  for (let y = 0; y < h; y++) {
+    const src = 2 * y * w, dst = 2 * y * W;
     for (let x = 0; x < W; x++) {
       const s = src + col[x]!;
-      ext[dst + 2 * x] = img.data[s]!;
-      ext[dst + 2 * x + 1] = img.data[s + 1]!;
+      rows[dst + 2 * x] = img.data[s]!;
+      rows[dst + 2 * x + 1] = img.data[s + 1]!;
     }
   }
-  shiftInPlace(ext, H, W, dy, dx);
+  shiftLines(rows, W, h, shiftRamp(W, dx));
+  // the window's w columns, each extended to H by reflection of those rows (one column a line), shifted along y
+  const cols = new Float64Array(2 * w * H);
+  for (let y = 0; y < H; y++) {
+    const src = 2 * (reflectIndex(y - top, h) * W + left);
+    for (let x = 0; x < w; x++) {
+      cols[2 * (x * H + y)] = rows[src + 2 * x]!;
+      cols[2 * (x * H + y) + 1] = rows[src + 2 * x + 1]!;
+    }
+  }
+  shiftLines(cols, H, w, shiftRamp(H, dy));
   const out = new Float64Array(2 * h * w);
-  for (let y = 0; y < h; y++) out.set(ext.subarray(2 * ((y + top) * W + left), 2 * ((y + top) * W + left + w)), 2 * y * w);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      out[2 * (y * w + x)] = cols[2 * (x * H + y + top)]!;
+      out[2 * (y * w + x) + 1] = cols[2 * (x * H + y + top) + 1]!;
+    }
+  }
   return { h, w, data: out };
 }
