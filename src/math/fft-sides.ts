@@ -39,8 +39,9 @@ function sideCandidates(n: number): number[] {
 
 /**
  * The frame H×W with H ≥ h and W ≥ w whose 2-D FFT is cheapest by the model above (h, w integers ≥ 1); ties go to
- * the smaller frame. Where a padding only has to be large enough (a linear correlation, a zero-padded taper), any
- * such frame gives the same values up to rounding.
+ * the smaller frame. Where a padding only has to be large enough (a linear correlation), any such frame gives the
+ * same values up to rounding; a circular correlation of zero-padded tapered images moves slightly with the frame
+ * (docs/metrics.md).
  */
 export function fastFftShape(h: number, w: number): [number, number] {
   if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
