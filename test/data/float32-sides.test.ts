@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { float32Side, float32SidesAbout } from '../../src/data/hdf5/frames.js';
+import { float32Side, float32SidesAbout, wasmFftSide } from '../../src/data/hdf5/frames.js';
+import { wasmFft32Size, wasmFftSize } from '../../src/math/fft-wasm.js';
 import { SUGGESTED_CROP_MAX, suggestedCropSize } from '../../src/data/hdf5/beam.js';
 
 /** Even sides up to `max` with no prime factor above 13, by trial division. */
@@ -46,4 +47,13 @@ test('suggestedCropSize: the largest even 2^a·3^b·5^c·7^d·11^e·13^f whose w
   // 200 × 200 frames about their centre: 200 (a power of two would be 128, 41 % of the pixels)
   assert.equal(suggestedCropSize([100, 100], 200, 200), 200);
   assert.equal(suggestedCropSize([0, 5], 10, 10), null);
+});
+
+// The data layer cannot import the FFT (math sits above it), so it keeps its own list of the kernel's primes: the two
+// must name the same sides, or the crop advice would promise float32 where the engine runs float64.
+test('wasmFftSide and float32Side agree with the WebAssembly FFT\'s own tests (wasmFftSize, wasmFft32Size) for every side 1 … 4096', () => {
+  for (let n = 1; n <= 4096; n++) {
+    assert.equal(wasmFftSide(n), wasmFftSize(n), `side ${n}`);
+    assert.equal(float32Side(n), wasmFft32Size(n, n), `side ${n}`);
+  }
 });
