@@ -8,6 +8,7 @@
  */
 import { createFft2 } from '../math/fft.js';
 import { fastFftShape } from '../math/fft-sides.js';
+import { splitPairSpectrum } from '../math/real-pair.js';
 import type { RealImage } from './image.js';
 
 /** An integer shift to apply to the moving image: moved(y, x) = moving(y − dy, x − dx). */
@@ -57,17 +58,24 @@ export function overlapScores(reference: RealImage, moving: RealImage, L: number
   const { h, w } = reference;
   const [PH, PW] = frame;
   if (PH < h + L || PW < w + L) throw new RangeError(`overlapScores: frame ${PH}×${PW} is below ${h + L}×${w + L}`);
-  const spectrumOf = (img: RealImage): Float64Array => {
+  const mean = (img: RealImage): number => {
     let m = 0;
     for (let i = 0; i < img.data.length; i++) m += img.data[i]!;
-    m /= img.data.length;
-    const buf = new Float64Array(2 * PH * PW);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) buf[2 * (y * PW + x)] = img.data[y * w + x]! - m;
-    fft.forward(buf, 1);
-    return buf;
+    return m / img.data.length;
   };
+  // both real images in one complex transform: Z = FFT(a + i·b), A = (Z + Z*(−k))/2, B = (Z − Z*(−k))/(2i)
+  const ma = mean(reference), mb = mean(moving);
+  const Z = new Float64Array(2 * PH * PW);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      Z[2 * (y * PW + x)] = reference.data[y * w + x]! - ma;
+      Z[2 * (y * PW + x) + 1] = moving.data[y * w + x]! - mb;
+    }
+  }
   const fft = createFft2(PH, PW);
-  const A = spectrumOf(reference), B = spectrumOf(moving);
+  fft.forward(Z, 1);
+  const A = Z, B = new Float64Array(2 * PH * PW);
+  splitPairSpectrum(Z, PH, PW, A, B);
   // Σ_r reference(r) · moving(r − s) at index s (mod the padded size): A · conj(B) transformed back
   for (let i = 0; i < PH * PW; i++) {
     const ar = A[2 * i]!, ai = A[2 * i + 1]!, br = B[2 * i]!, bi = B[2 * i + 1]!;
@@ -97,12 +105,20 @@ export function candidateShifts(reference: RealImage, moving: RealImage, limit: 
   const side = 2 * L + 1;
   const score = overlapScores(reference, moving, L);
   const found: IntegerShift[] = [];
-  const order = Array.from(score.keys()).sort((a, b) => score[b]! - score[a]!);
-  for (const k of order) {
-    if (found.length >= count) break;
-    const dy = Math.floor(k / side) - L, dx = (k % side) - L;
-    if (found.some((f) => Math.max(Math.abs(f.dy - dy), Math.abs(f.dx - dx)) < 3)) continue;
-    found.push({ dy, dx });
+  const near = (dy: number, dx: number): boolean => found.some((f) => Math.max(Math.abs(f.dy - dy), Math.abs(f.dx - dx)) < 3);
+  // The largest score not within 3 px of one found, the first in row-major order on a tie, `count` times: the
+  // same shifts as going down the scores in descending (stable) order, without sorting them all. NaN scores
+  // (non-finite pixels) are never taken.
+  while (found.length < count) {
+    let best = -1;
+    for (let k = 0; k < score.length; k++) {
+      const v = score[k]!;
+      if (!(best < 0 || v > score[best]!)) continue;
+      if (Number.isNaN(v) || near(Math.floor(k / side) - L, (k % side) - L)) continue;
+      best = k;
+    }
+    if (best < 0) break;
+    found.push({ dy: Math.floor(best / side) - L, dx: (best % side) - L });
   }
   return found;
 }

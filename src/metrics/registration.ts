@@ -15,6 +15,7 @@
 import { createFft2, fftfreq } from '../math/fft.js';
 import { upsampledDftRowsWasm } from '../math/fft-wasm.js';
 import { nextPow2 } from '../math/fft-sides.js';
+import { splitPairSpectrum } from '../math/real-pair.js';
 
 /** Whether `upsampledDft` runs its row stage in the wasm kernel when there is one (tests compare both). */
 let useWasmRows = true;
@@ -74,24 +75,66 @@ function dftKernel(n: number, upsample: number, size: number, off: number): [Flo
  */
 export function upsampledDft(data: Float64Array, h: number, w: number, size: number, upsample: number,
   offY: number, offX: number): Float64Array {
+  return upsampledDftRows(data, h, w, size, upsample, offY, offX, h);
+}
+
+/**
+ * `upsampledDft` of a Hermitian spectrum (data[−ky][−kx] = conj data[ky][kx], indices mod h and w: the spectrum of a
+ * real image, or that of a cross-correlation of real images): the row stage runs on rows 0 … ⌊h/2⌋ only, and each
+ * row h − ky above them is the conjugate of row ky, its Nyquist column (even w, whose frequency −1/2 has no partner
+ * +1/2 in the kernel) put right — half the work, the same values up to rounding (the rows of a computed spectrum are
+ * conjugate only up to rounding).
+ */
+export function upsampledDftHermitian(data: Float64Array, h: number, w: number, size: number, upsample: number,
+  offY: number, offX: number): Float64Array {
+  return upsampledDftRows(data, h, w, size, upsample, offY, offX, Math.floor(h / 2) + 1);
+}
+
+/** The upsampled DFT with the row stage computed for the first `rows` rows and the others taken from their conjugates. */
+function upsampledDftRows(data: Float64Array, h: number, w: number, size: number, upsample: number,
+  offY: number, offX: number, rows: number): Float64Array {
   // kernel_x[u][kx] = exp(−2πi (u − offX) fx[kx]); first contract over columns: T[ky][ux].
   // The wasm kernel, when there is one, does this stage eight grid points per pass with the same operations
   // in the same order as the scalar loop below (the same T to the last bit); it takes the kernel transposed.
   const [trR, trI] = dftKernel(w, upsample, size, offX);
-  let T = useWasmRows ? upsampledDftRowsWasm(data, h, w, trR, trI, size) : null;
-  if (T === null) {
+  const direct = useWasmRows ? upsampledDftRowsWasm(data, rows, w, trR, trI, size) : null;
+  let T: Float64Array;
+  if (direct !== null && rows === h) T = direct;
+  else {
     T = new Float64Array(2 * h * size);
-    for (let ky = 0; ky < h; ky++) {
-      for (let u = 0; u < size; u++) {
-        let sr = 0, si = 0;
-        for (let k = 0; k < w; k++) {
-          const dr = data[2 * (ky * w + k)]!, di = data[2 * (ky * w + k) + 1]!;
-          const cr = trR[k * size + u]!, ci = trI[k * size + u]!;
-          sr += cr * dr - ci * di;
-          si += cr * di + ci * dr;
+    if (direct !== null) T.set(direct);
+    else {
+      for (let ky = 0; ky < rows; ky++) {
+        for (let u = 0; u < size; u++) {
+          let sr = 0, si = 0;
+          for (let k = 0; k < w; k++) {
+            const dr = data[2 * (ky * w + k)]!, di = data[2 * (ky * w + k) + 1]!;
+            const cr = trR[k * size + u]!, ci = trI[k * size + u]!;
+            sr += cr * dr - ci * di;
+            si += cr * di + ci * dr;
+          }
+          T[2 * (ky * size + u)] = sr;
+          T[2 * (ky * size + u) + 1] = si;
         }
-        T[2 * (ky * size + u)] = sr;
-        T[2 * (ky * size + u) + 1] = si;
+      }
+    }
+    // Row r = h − ky: Σ_k K[u][k]·data[r][k] = conj(Σ_k K[u][−k]·data[ky][k]) = conj(T[ky][u]), since K[u][−k] =
+    // conj K[u][k] for every column but the Nyquist one (k = w/2 of an even w), whose term is swapped.
+    const nyq = w % 2 === 0 ? w / 2 : -1;
+    for (let r = rows; r < h; r++) {
+      const src = 2 * (h - r) * size, dst = 2 * r * size;
+      for (let u = 0; u < size; u++) {
+        T[dst + 2 * u] = T[src + 2 * u]!;
+        T[dst + 2 * u + 1] = -T[src + 2 * u + 1]!;
+      }
+      if (nyq < 0) continue;
+      const sr = data[2 * ((h - r) * w + nyq)]!, si = data[2 * ((h - r) * w + nyq) + 1]!;
+      const dr = data[2 * (r * w + nyq)]!, di = data[2 * (r * w + nyq) + 1]!;
+      for (let u = 0; u < size; u++) {
+        const cr = trR[nyq * size + u]!, ci = trI[nyq * size + u]!;
+        // − conj(K·data[ky][nyq]) + K·data[r][nyq]
+        T[dst + 2 * u] += -(cr * sr - ci * si) + (cr * dr - ci * di);
+        T[dst + 2 * u + 1] += (cr * si + ci * sr) + (cr * di + ci * dr);
       }
     }
   }
@@ -167,10 +210,18 @@ export function crossCorrelator(reference: RealImage | ComplexImage, upsampleFac
       throw new RangeError(`phaseCrossCorrelation: shapes differ (${h}×${w} vs ${moving.h}×${moving.w})`);
     }
     if (!referenceFinite || !allFinite(moving)) return { dy: NaN, dx: NaN };
-    A ??= spectrum(reference, complex);
-    if (complex) B.set(moving.data.subarray(0, 2 * n));
-    else for (let i = 0; i < n; i++) { B[2 * i] = moving.data[i]!; B[2 * i + 1] = 0; }
-    fft.forward(B, 1);
+    if (A === null && !complex) {
+      // the first real moving image goes through the reference's transform: FFT(reference + i·moving)
+      for (let i = 0; i < n; i++) { B[2 * i] = reference.data[i]!; B[2 * i + 1] = moving.data[i]!; }
+      fft.forward(B, 1);
+      A = new Float64Array(2 * n);
+      splitPairSpectrum(B, h, w, A, B);
+    } else {
+      A ??= spectrum(reference, complex);
+      if (complex) B.set(moving.data.subarray(0, 2 * n));
+      else for (let i = 0; i < n; i++) { B[2 * i] = moving.data[i]!; B[2 * i + 1] = 0; }
+      fft.forward(B, 1);
+    }
     for (let i = 0; i < n; i++) {
       const ar = A[2 * i]!, ai = A[2 * i + 1]!, br = B[2 * i]!, bi = B[2 * i + 1]!;
       let re = ar * br + ai * bi;
@@ -195,7 +246,8 @@ export function crossCorrelator(reference: RealImage | ComplexImage, upsampleFac
     const dftShift = Math.trunc(size / 2);
     // conj(product) through the upsampled DFT, then conj of the result: |·| is all that matters for the peak.
     for (let i = 0; i < n; i++) prod[2 * i + 1] = -prod[2 * i + 1]!;
-    const up = upsampledDft(prod, h, w, size, u, dftShift - sy * u, dftShift - sx * u);
+    // real images have a Hermitian cross-power spectrum: half the upsampled DFT's row stage
+    const up = (complex ? upsampledDft : upsampledDftHermitian)(prod, h, w, size, u, dftShift - sy * u, dftShift - sx * u);
     const p = argmaxAbs(up, size * size);
     const my = Math.floor(p / size) - dftShift;
     const mx = (p % size) - dftShift;
@@ -296,21 +348,37 @@ export function fourierShiftReflect(img: ComplexImage, dy: number, dx: number, p
   }
   shiftLines(rows, W, h, shiftRamp(W, dx));
   // the window's w columns, each extended to H by reflection of those rows (one column a line), shifted along y
+  // (both transpositions go in TILE×TILE blocks, so that the strided side stays in cache)
   const cols = new Float64Array(2 * w * H);
-  for (let y = 0; y < H; y++) {
-    const src = 2 * (reflectIndex(y - top, h) * W + left);
-    for (let x = 0; x < w; x++) {
-      cols[2 * (x * H + y)] = rows[src + 2 * x]!;
-      cols[2 * (x * H + y) + 1] = rows[src + 2 * x + 1]!;
+  for (let y0 = 0; y0 < H; y0 += TILE) {
+    const y1 = Math.min(H, y0 + TILE);
+    for (let x0 = 0; x0 < w; x0 += TILE) {
+      const x1 = Math.min(w, x0 + TILE);
+      for (let y = y0; y < y1; y++) {
+        const src = 2 * (reflectIndex(y - top, h) * W + left);
+        for (let x = x0; x < x1; x++) {
+          cols[2 * (x * H + y)] = rows[src + 2 * x]!;
+          cols[2 * (x * H + y) + 1] = rows[src + 2 * x + 1]!;
+        }
+      }
     }
   }
   shiftLines(cols, H, w, shiftRamp(H, dy));
   const out = new Float64Array(2 * h * w);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      out[2 * (y * w + x)] = cols[2 * (x * H + y + top)]!;
-      out[2 * (y * w + x) + 1] = cols[2 * (x * H + y + top) + 1]!;
+  for (let y0 = 0; y0 < h; y0 += TILE) {
+    const y1 = Math.min(h, y0 + TILE);
+    for (let x0 = 0; x0 < w; x0 += TILE) {
+      const x1 = Math.min(w, x0 + TILE);
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
+          out[2 * (y * w + x)] = cols[2 * (x * H + y + top)]!;
+          out[2 * (y * w + x) + 1] = cols[2 * (x * H + y + top) + 1]!;
+        }
+      }
     }
   }
   return { h, w, data: out };
 }
+
+/** The side of the blocks in which `fourierShiftReflect` transposes (32 complex values: 512 bytes a line of a block). */
+const TILE = 32;

@@ -4,7 +4,10 @@ import {
   alignReconstruction, computeMetrics, cutToRegion, fitPlane, scannedRegion, wrapPhase,
 } from '../../src/metrics/index.js';
 import { addNoise, rampAndScale, syntheticObject } from './synthetic.js';
-import { crossCorrelator, fourierShift, phaseCrossCorrelation, setUpsampledDftWasm, upsampledDft } from '../../src/metrics/registration.js';
+import {
+  crossCorrelator, fourierShift, phaseCrossCorrelation, setUpsampledDftWasm, upsampledDft, upsampledDftHermitian,
+} from '../../src/metrics/registration.js';
+import { createFft2 } from '../../src/math/fft.js';
 import { getArena } from '../../src/math/fft-wasm.js';
 
 test('identical images: MAE 0, MSE 0, SSIM 1, MS-SSIM 1, FRC 1 everywhere, PSNR infinite', () => {
@@ -174,6 +177,43 @@ test('upsampled DFT: the wasm row stage gives the scalar code\'s values bit for 
       for (let i = 0; i < plain.length; i++) assert.ok(Object.is(fast[i], plain[i]), `${h}×${w}, grid ${size}: element ${i} ${fast[i]} vs ${plain[i]}`);
     } finally {
       setUpsampledDftWasm(true);
+    }
+  }
+});
+
+test('upsampled DFT of a Hermitian spectrum: half the rows give the full sum\'s values to 1e-12 (even and odd sides, wasm and scalar)', () => {
+  let seed = 9;
+  const rand = (): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31 - 0.5; };
+  for (const [h, w, size, offY, offX] of [[32, 48, 75, 37.02, -12.5], [15, 21, 8, 3.5, 2], [16, 9, 30, -2.25, 40], [9, 16, 75, 37, 37], [1, 8, 5, 2, 2]] as const) {
+    // the spectrum of a real image, and that of the cross-correlation of two (what the registration sums)
+    const spectrumOf = (): Float64Array => {
+      const buf = new Float64Array(2 * h * w);
+      for (let i = 0; i < h * w; i++) buf[2 * i] = rand() * 100;
+      createFft2(h, w).forward(buf, 1);
+      return buf;
+    };
+    const a = spectrumOf(), b = spectrumOf();
+    const cross = new Float64Array(2 * h * w);
+    for (let i = 0; i < h * w; i++) {
+      cross[2 * i] = a[2 * i]! * b[2 * i]! + a[2 * i + 1]! * b[2 * i + 1]!;
+      cross[2 * i + 1] = a[2 * i + 1]! * b[2 * i]! - a[2 * i]! * b[2 * i + 1]!;
+    }
+    for (const data of [a, cross]) {
+      for (const wasm of [true, false]) {
+        setUpsampledDftWasm(wasm);
+        try {
+          const full = upsampledDft(data, h, w, size, 50, offY, offX);
+          const half = upsampledDftHermitian(data, h, w, size, 50, offY, offX);
+          let scale = 0;
+          for (const v of full) scale = Math.max(scale, Math.abs(v));
+          assert.equal(half.length, full.length);
+          for (let i = 0; i < full.length; i++) {
+            assert.ok(Math.abs(half[i]! - full[i]!) <= 1e-12 * scale, `${h}×${w}, grid ${size}, wasm ${wasm}: element ${i} ${half[i]} vs ${full[i]}`);
+          }
+        } finally {
+          setUpsampledDftWasm(true);
+        }
+      }
     }
   }
 });
