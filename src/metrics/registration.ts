@@ -17,7 +17,7 @@ import { upsampledDftRowsWasm } from '../math/fft-wasm.js';
 import { nextPow2 } from '../math/fft-sides.js';
 import { splitPairSpectrum } from '../math/real-pair.js';
 
-/** Whether `upsampledDft` runs its row stage in the wasm kernel when there is one (tests compare both). */
+/** Whether `upsampledDft` runs its row and column stages in the wasm kernel when there is one (tests compare both). */
 let useWasmRows = true;
 export function setUpsampledDftWasm(on: boolean): void { useWasmRows = on; }
 import { reflectIndex } from './filters.js';
@@ -138,11 +138,26 @@ function upsampledDftRows(data: Float64Array, h: number, w: number, size: number
       }
     }
   }
-  // Then over rows: out[v][u] = Σ_k kernel_y[v][k] · T[k][u], each sum taken in k order (rows of T are read
-  // whole, every grid point u of a row v accumulating at once).
+  // Then over rows: out[v][u] = Σ_k kernel_y[v][k] · T[k][u], each sum taken in k order (in the scalar loop, rows
+  // of T are read whole, every grid point u of a row v accumulating at once).
   // kernel_y[v][ky] = exp(−2πi (v − offY) fy[ky]), held transposed as kernel_x is: [ky][v]
   const [kyR, kyI] = dftKernel(h, upsample, size, offY);
   const out = new Float64Array(2 * size * size);
+  if (useWasmRows) {
+    // the same sums by the wasm row kernel on T transposed (out transposed = Σ_k kernel_y[k][v] · Tᵗ[u][k]): the
+    // same operations in the same k order, so the same values to the last bit
+    const Tt = new Float64Array(2 * size * h);
+    for (let k = 0; k < h; k++) {
+      for (let u = 0; u < size; u++) { Tt[2 * (u * h + k)] = T[2 * (k * size + u)]!; Tt[2 * (u * h + k) + 1] = T[2 * (k * size + u) + 1]!; }
+    }
+    const outT = upsampledDftRowsWasm(Tt, size, h, kyR, kyI, size);
+    if (outT !== null) {
+      for (let u = 0; u < size; u++) {
+        for (let v = 0; v < size; v++) { out[2 * (v * size + u)] = outT[2 * (u * size + v)]!; out[2 * (v * size + u) + 1] = outT[2 * (u * size + v) + 1]!; }
+      }
+      return out;
+    }
+  }
   const accR = new Float64Array(size), accI = new Float64Array(size);
   for (let v = 0; v < size; v++) {
     accR.fill(0);

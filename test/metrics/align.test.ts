@@ -163,7 +163,7 @@ test('scannedRegion: probes that reach past every edge of the object add only th
   assert.deepEqual(r2, { y0: 27, y1: 34, x0: 33, x1: 40 });
 });
 
-test('upsampled DFT: the wasm row stage gives the scalar code\'s values bit for bit (odd and even grids)', () => {
+test('upsampled DFT: the wasm row and column stages give the scalar code\'s values bit for bit (odd and even grids)', () => {
   let seed = 3;
   const rand = (): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31 - 0.5; };
   assert.ok(getArena() !== null, 'the wasm kernel is built (npm run build)');
