@@ -230,13 +230,14 @@ export function phasePlaneBetween(gt: ComplexImage, rec: ComplexImage): { a: num
   }
   const a0 = w > 1 ? Math.atan2(pxi, pxr) : 0;
   const b0 = h > 1 ? Math.atan2(pyi, pyr) : 0;
-  // Constant: arg of the mean phasor after removing the coarse ramp.
+  // Constant: arg of the mean phasor after removing the coarse ramp e^{−i(a0·x + b0·y)} = e^{−i·a0·x}·e^{−i·b0·y}.
+  const ex = planePhasors(w, -a0, 0), ey = planePhasors(h, -b0, 0);
   let sr = 0, si = 0;
   for (let y = 0; y < h; y++) {
+    const yr = ey[2 * y]!, yi = ey[2 * y + 1]!;
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
-      const t = -(a0 * x + b0 * y);
-      const cr = Math.cos(t), ci = Math.sin(t);
+      const cr = ex[2 * x]! * yr - ex[2 * x + 1]! * yi, ci = ex[2 * x]! * yi + ex[2 * x + 1]! * yr;
       sr += z[2 * i]! * cr - z[2 * i + 1]! * ci;
       si += z[2 * i]! * ci + z[2 * i + 1]! * cr;
     }
@@ -255,15 +256,23 @@ export function phasePlaneBetween(gt: ComplexImage, rec: ComplexImage): { a: num
   return { a: a0 + fine.a, b: b0 + fine.b, c: c0 + fine.c };
 }
 
-/** img · e^{i(a·x + b·y + c)} (a copy). */
+/** e^{i(s·k + c)} for k < n, interleaved: one factor of a separable phase plane. */
+function planePhasors(n: number, s: number, c: number): Float64Array {
+  const out = new Float64Array(2 * n);
+  for (let k = 0; k < n; k++) { const t = s * k + c; out[2 * k] = Math.cos(t); out[2 * k + 1] = Math.sin(t); }
+  return out;
+}
+
+/** img · e^{i(a·x + b·y + c)} (a copy), the phasor taken as e^{i·a·x}·e^{i(b·y + c)}. */
 export function applyPhasePlane(img: ComplexImage, p: { a: number; b: number; c: number }): ComplexImage {
   const out = Float64Array.from(img.data);
   if (p.a === 0 && p.b === 0 && p.c === 0) return { h: img.h, w: img.w, data: out };
+  const ex = planePhasors(img.w, p.a, 0), ey = planePhasors(img.h, p.b, p.c);
   for (let y = 0; y < img.h; y++) {
+    const yr = ey[2 * y]!, yi = ey[2 * y + 1]!;
     for (let x = 0; x < img.w; x++) {
       const i = 2 * (y * img.w + x);
-      const t = p.a * x + p.b * y + p.c;
-      const cr = Math.cos(t), ci = Math.sin(t);
+      const cr = ex[2 * x]! * yr - ex[2 * x + 1]! * yi, ci = ex[2 * x]! * yi + ex[2 * x + 1]! * yr;
       const re = out[i]!, im = out[i + 1]!;
       out[i] = re * cr - im * ci;
       out[i + 1] = re * ci + im * cr;

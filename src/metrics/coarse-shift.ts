@@ -6,7 +6,7 @@
  * favours, and scores any integer shift by the Pearson correlation of the two images over their overlap —
  * the measure that decides between the registration's answer and those candidates.
  */
-import { createFft2 } from '../math/fft.js';
+import { allocShared, createFft2, freeShared } from '../math/fft.js';
 import { fastFftShape } from '../math/fft-sides.js';
 import { splitPairSpectrum } from '../math/real-pair.js';
 import type { RealImage } from './image.js';
@@ -65,7 +65,19 @@ export function overlapScores(reference: RealImage, moving: RealImage, L: number
   };
   // both real images in one complex transform: Z = FFT(a + i·b), A = (Z + Z*(−k))/2, B = (Z − Z*(−k))/(2i)
   const ma = mean(reference), mb = mean(moving);
-  const Z = new Float64Array(2 * PH * PW);
+  // in the wasm FFT's memory, where it is transformed in place
+  const Z = allocShared(2 * PH * PW);
+  try {
+    return scoresOfPair(reference, moving, L, PH, PW, ma, mb, Z);
+  } finally {
+    freeShared(Z);
+  }
+}
+
+/** `overlapScores` with the frame PH×PW, the means ma and mb and a zeroed frame Z to work in. */
+function scoresOfPair(reference: RealImage, moving: RealImage, L: number, PH: number, PW: number, ma: number, mb: number,
+  Z: Float64Array): Float64Array {
+  const { h, w } = reference;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       Z[2 * (y * PW + x)] = reference.data[y * w + x]! - ma;

@@ -12,7 +12,7 @@
  * `fourierShift(img, dy, dx)` multiplies the spectrum by exp(−2πi(dy·f_y + dx·f_x)) with numpy's
  * `fftfreq` frequencies, so out(y, x) = img(y − dy, x − dx) (circularly).
  */
-import { createFft2, fftfreq } from '../math/fft.js';
+import { allocShared, createFft2, fftfreq, freeShared } from '../math/fft.js';
 import { upsampledDftRowsWasm } from '../math/fft-wasm.js';
 import { nextPow2 } from '../math/fft-sides.js';
 import { splitPairSpectrum } from '../math/real-pair.js';
@@ -216,15 +216,23 @@ export function crossCorrelator(reference: RealImage | ComplexImage, upsampleFac
   const referenceFinite = allFinite(reference);
   const fft = createFft2(h, w);
   let A: Float64Array | null = null; // the reference's spectrum, once a finite moving image needs it
-  const B = new Float64Array(2 * n);
   const prod = new Float64Array(2 * n);
-  const cc = new Float64Array(2 * n);
   const floor = 100 * Number.EPSILON;
   return (moving) => {
     if (moving.h !== h || moving.w !== w) {
       throw new RangeError(`phaseCrossCorrelation: shapes differ (${h}×${w} vs ${moving.h}×${moving.w})`);
     }
     if (!referenceFinite || !allFinite(moving)) return { dy: NaN, dx: NaN };
+    // the moving image's spectrum and the correlation, in the wasm FFT's memory (transformed in place)
+    const B = allocShared(2 * n), cc = allocShared(2 * n);
+    try {
+      return correlateWith(moving, B, cc);
+    } finally {
+      freeShared(cc);
+      freeShared(B);
+    }
+  };
+  function correlateWith(moving: RealImage | ComplexImage, B: Float64Array, cc: Float64Array): Registration {
     if (A === null && !complex) {
       // the first real moving image goes through the reference's transform: FFT(reference + i·moving)
       for (let i = 0; i < n; i++) { B[2 * i] = reference.data[i]!; B[2 * i + 1] = moving.data[i]!; }
@@ -267,7 +275,7 @@ export function crossCorrelator(reference: RealImage | ComplexImage, upsampleFac
     const my = Math.floor(p / size) - dftShift;
     const mx = (p % size) - dftShift;
     return { dy: h === 1 ? 0 : sy + my / u, dx: w === 1 ? 0 : sx + mx / u };
-  };
+  }
 }
 
 /** out(y, x) = img(y − dy, x − dx), by a phase ramp on the spectrum (circular). Complex in, complex out. */
@@ -348,9 +356,22 @@ export function fourierShiftReflect(img: ComplexImage, dy: number, dx: number, p
   const { h, w } = img;
   if (dy === 0 && dx === 0) return { h, w, data: Float64Array.from(img.data) };
   const H = nextPow2(h + 2 * pad), W = nextPow2(w + 2 * pad);
-  const top = Math.floor((H - h) / 2), left = Math.floor((W - w) / 2);
   // the image's rows, each extended to W by reflection, then shifted along x
-  const rows = new Float64Array(2 * h * W);
+  // the two extended arrays live in the wasm FFT's memory, where their transforms run in place (not streamed
+  // through it in chunks)
+  const rows = allocShared(2 * h * W), cols = allocShared(2 * w * H);
+  try {
+    return shiftExtended(img, dy, dx, H, W, rows, cols);
+  } finally {
+    freeShared(cols);
+    freeShared(rows);
+  }
+}
+
+/** `fourierShiftReflect` on the extent H×W, with `rows` (h·W) and `cols` (w·H) complex values to work in. */
+function shiftExtended(img: ComplexImage, dy: number, dx: number, H: number, W: number, rows: Float64Array, cols: Float64Array): ComplexImage {
+  const { h, w } = img;
+  const top = Math.floor((H - h) / 2), left = Math.floor((W - w) / 2);
   const col = new Int32Array(W);
   for (let x = 0; x < W; x++) col[x] = 2 * reflectIndex(x - left, w);
   for (let y = 0; y < h; y++) {
@@ -364,7 +385,6 @@ export function fourierShiftReflect(img: ComplexImage, dy: number, dx: number, p
   shiftLines(rows, W, h, shiftRamp(W, dx));
   // the window's w columns, each extended to H by reflection of those rows (one column a line), shifted along y
   // (both transpositions go in TILE×TILE blocks, so that the strided side stays in cache)
-  const cols = new Float64Array(2 * w * H);
   for (let y0 = 0; y0 < H; y0 += TILE) {
     const y1 = Math.min(H, y0 + TILE);
     for (let x0 = 0; x0 < w; x0 += TILE) {
