@@ -201,7 +201,8 @@ export function phaseCrossCorrelation(reference: RealImage | ComplexImage, movin
 
 /**
  * `phaseCrossCorrelation` against one reference, for several moving images (the rounds of a registration): the
- * reference's spectrum is taken once and the buffers are reused, with the same values as separate calls.
+ * reference's spectrum is taken once (of real images, in one transform with the first moving image's:
+ * `splitPairSpectrum`), with the answers of separate calls (their sums differ by rounding only).
  */
 export function crossCorrelator(reference: RealImage | ComplexImage, upsampleFactor = 50,
   opts: { complex?: boolean; normalization?: 'phase' | 'none' } = {}): (moving: RealImage | ComplexImage) => Registration {
