@@ -188,6 +188,33 @@ function fftColumns(p: Pow2Plan, a: Float64Array, off: number, w: number): void 
   }
 }
 
+/** Bluestein's chirp for length n: c_k = e^{−iπk²/n}, k < n, interleaved (k² mod 2n keeps the angle small and exact for large k). */
+export function bluesteinChirp(n: number): Float64Array {
+  const chirp = new Float64Array(2 * n);
+  for (let k = 0; k < n; k++) {
+    const k2 = (k * k) % (2 * n);
+    const t = (-Math.PI * k2) / n;
+    chirp[2 * k] = Math.cos(t); chirp[2 * k + 1] = Math.sin(t);
+  }
+  return chirp;
+}
+
+/**
+ * Bluestein's convolution kernel of length m ≥ 2n − 1 (n = chirp.length / 2), before its transform: b_k = conj(c_k)
+ * (`conjugate`, the forward transform's) or c_k (the inverse's), placed at k and m − k, zero elsewhere.
+ */
+export function bluesteinKernel(chirp: Float64Array, m: number, conjugate: boolean): Float64Array {
+  const n = chirp.length / 2;
+  const b = new Float64Array(2 * m);
+  const s = conjugate ? -1 : 1;
+  for (let k = 0; k < n; k++) {
+    const re = chirp[2 * k], im = s * chirp[2 * k + 1];
+    b[2 * k] = re; b[2 * k + 1] = im;
+    if (k > 0) { b[2 * (m - k)] = re; b[2 * (m - k) + 1] = im; }
+  }
+  return b;
+}
+
 /**
  * A 1-D transform of one length in both directions, for any n ≥ 1: power-of-two sizes directly,
  * other sizes by Bluestein (chirp-z) through a power-of-two plan of length m ≥ 2n − 1.
@@ -219,22 +246,9 @@ export class Fft1d {
     let m = 1;
     while (m < 2 * n - 1) m *= 2;
     const fwdM = makePow2Plan(m, 1), invM = makePow2Plan(m, -1);
-    const chirp = new Float64Array(2 * n);
-    for (let k = 0; k < n; k++) {
-      // k² mod 2n keeps the angle small and exact for large k.
-      const k2 = (k * k) % (2 * n);
-      const t = (-Math.PI * k2) / n;
-      chirp[2 * k] = Math.cos(t); chirp[2 * k + 1] = Math.sin(t);
-    }
+    const chirp = bluesteinChirp(n);
     const kernel = (conjugate: boolean): Float64Array => {
-      // b_k = conj(c_k) for forward (c for inverse), placed at k and m − k.
-      const b = new Float64Array(2 * m);
-      const s = conjugate ? -1 : 1;
-      for (let k = 0; k < n; k++) {
-        const re = chirp[2 * k], im = s * chirp[2 * k + 1];
-        b[2 * k] = re; b[2 * k + 1] = im;
-        if (k > 0) { b[2 * (m - k)] = re; b[2 * (m - k) + 1] = im; }
-      }
+      const b = bluesteinKernel(chirp, m, conjugate);
       fft1dContig(fwdM, b, 0);
       return b;
     };

@@ -10,6 +10,7 @@
  * dist/wasm/fft.wasm). 'auto' picks wasm when it loads, else ts.
  */
 import { TsFft2, TsFft2F32 } from './fft-ts.js';
+import { BluesteinWasmFft2 } from './fft-bluestein.js';
 import { WasmFft2, WasmFft2F32, fftWasmModule, wasmFft32Size, wasmFftSize } from './fft-wasm.js';
 
 export { fftshift2, ifftshift2, fftfreq, roundHalfEven } from './shift.js';
@@ -21,7 +22,10 @@ export { createParallelFft2, type ParallelFft2, type ParallelFft2Options } from 
 export type FftBackend = 'ts' | 'wasm';
 
 export interface Fft2Options {
-  /** 'auto' (default): wasm when available and both sizes are 2^a·3^b·5^c·7^d·11^e·13^f, else ts. */
+  /**
+   * 'auto' (default): wasm when available and both sizes are 2^a·3^b·5^c·7^d·11^e·13^f, Bluestein on the wasm kernel
+   * ('wasm-bluestein') for other sizes when available, else ts.
+   */
   backend?: 'auto' | FftBackend;
   /** wasm only: bytes of images streamed through wasm memory per kernel call (default 512 KiB). */
   chunkBytes?: number;
@@ -30,8 +34,11 @@ export interface Fft2Options {
 export interface Fft2 {
   readonly h: number;
   readonly w: number;
-  /** The backend actually in use. */
-  readonly backend: FftBackend;
+  /**
+   * The backend actually in use: 'wasm-bluestein' is 'auto''s choice for a side with a prime factor above 13 where
+   * the kernel loads (Bluestein's algorithm with its convolutions on the wasm kernel).
+   */
+  readonly backend: FftBackend | 'wasm-bluestein';
   /** In-place unscaled forward transform of `count` images at the start of `buf`. */
   forward(buf: Float64Array, count?: number): void;
   /** In-place inverse transform (scaled by 1/(h·w)) of `count` images at the start of `buf`. */
@@ -46,7 +53,8 @@ function checkSize(h: number, w: number): void {
 
 /**
  * Creates a reusable 2-D FFT plan for h×w images (any positive sizes; powers of two are fastest, then
- * other sizes with no prime factor above 13; the rest run Bluestein's algorithm in TypeScript).
+ * other sizes with no prime factor above 13; the rest run Bluestein's algorithm, its convolutions on the wasm kernel
+ * where it loads, else in TypeScript).
  */
 export function createFft2(h: number, w: number, opts: Fft2Options = {}): Fft2 {
   checkSize(h, w);
@@ -56,7 +64,8 @@ export function createFft2(h: number, w: number, opts: Fft2Options = {}): Fft2 {
   }
   if (backend === 'ts') return new TsFft2(h, w);
   if (backend === 'wasm') return new WasmFft2(h, w, opts);
-  return wasmAvailable() && wasmFftSize(h) && wasmFftSize(w) ? new WasmFft2(h, w, opts) : new TsFft2(h, w);
+  if (!wasmAvailable()) return new TsFft2(h, w);
+  return wasmFftSize(h) && wasmFftSize(w) ? new WasmFft2(h, w, opts) : new BluesteinWasmFft2(h, w);
 }
 
 /**

@@ -10,6 +10,8 @@ import { createFft2, createFft2F32, createParallelFft2, allocShared, allocShared
 const fx = loadNpz('test/fixtures/fft/numpy-fft2.npz');
 const SIZES: [number, number][] = [[6, 10], [12, 12], [15, 20], [30, 45], [64, 96], [96, 96], [100, 100],
   [14, 21], [28, 28], [56, 56], [49, 7], [22, 26], [13, 11], [77, 26]];
+/** Sides with a prime factor above 13 (17, 19): Bluestein's algorithm. */
+const BLUESTEIN_SIZES: [number, number][] = [[17, 19], [34, 34]];
 
 /** The input the fixture script made for h×w (its docstring's formula), interleaved complex. */
 function input(h: number, w: number): Float64Array {
@@ -63,6 +65,33 @@ test('wasm (one thread): fft2 and ifft2 on sides 2^a·3^b·5^c·7^d·11^e·13^f 
   }
 });
 
+test('sides with a prime factor above 13: Bluestein on the wasm kernel (auto) and in TypeScript equal NumPy to 1e-12', async () => {
+  const { BluesteinWasmFft2, bluesteinLength } = await import('../../src/math/fft-bluestein.js');
+  assert.deepEqual([17, 19, 34, 97, 994, 1958].map(bluesteinLength), [36, 40, 72, 200, 2048, 4000]);
+  for (const [h, w] of BLUESTEIN_SIZES) {
+    const { fwd, inv } = reference(h, w);
+    const x = input(h, w), n = x.length;
+    const auto = createFft2(h, w);
+    assert.equal(auto.backend, 'wasm-bluestein', `${h}×${w} under 'auto'`);
+    assert.deepEqual((auto as InstanceType<typeof BluesteinWasmFft2>).lengths, [bluesteinLength(h), bluesteinLength(w)]);
+    for (const fft of [auto, createFft2(h, w, { backend: 'ts' })]) {
+      const a = new Float64Array(3 * n), b = new Float64Array(3 * n);
+      for (let k = 0; k < 3; k++) { a.set(x, k * n); b.set(x, k * n); }
+      fft.forward(a, 3); fft.inverse(b, 3);
+      for (let k = 0; k < 3; k++) {
+        assert.ok(relMax(a, k * n, fwd) < 1e-12, `${fft.backend} ${h}×${w} forward, image ${k}: ${relMax(a, k * n, fwd)}`);
+        assert.ok(relMax(b, k * n, inv) < 1e-12, `${fft.backend} ${h}×${w} inverse, image ${k}: ${relMax(b, k * n, inv)}`);
+      }
+    }
+  }
+  // one axis on the kernel directly, the other by Bluestein: against the TypeScript path
+  for (const [h, w] of [[17, 64], [12, 19]] as [number, number][]) {
+    const x = input(h, w), a = x.slice(), t = x.slice();
+    createFft2(h, w).forward(a); createFft2(h, w, { backend: 'ts' }).forward(t);
+    assert.ok(relMax(a, 0, t) < 1e-12, `${h}×${w}: ${relMax(a, 0, t)}`);
+  }
+});
+
 test('wasm (two threads, createParallelFft2): fft2 and ifft2 equal NumPy to 1e-12, arena and SharedArrayBuffer', () => {
   for (const [h, w] of SIZES) {
     const { fwd, inv } = reference(h, w);
@@ -111,10 +140,10 @@ test('wasm complex64: fft2 and ifft2 on sides 2^a·3^b·5^c·7^d·11^e·13^f wit
   assert.ok(worst > 0, 'float32 rounding shows');
 });
 
-test('sides with a prime factor above 13 stay on the TypeScript Bluestein path', () => {
+test('sides with a prime factor above 13 run Bluestein on the wasm kernel (the parallel plan and complex64 in TypeScript)', () => {
   assert.equal(createFft2(14, 10).backend, 'wasm');
-  assert.equal(createFft2(34, 10).backend, 'ts');
-  assert.equal(createFft2(96, 97).backend, 'ts');
+  assert.equal(createFft2(34, 10).backend, 'wasm-bluestein');
+  assert.equal(createFft2(96, 97).backend, 'wasm-bluestein');
   assert.throws(() => createFft2(96, 97, { backend: 'wasm' }), /prime factors are 2, 3, 5, 7, 11 and 13 only, got 96×97/);
   assert.throws(() => createFft2F32(17, 14, { backend: 'wasm' }), /prime factors are 2, 3, 5, 7, 11 and 13 with an even width only, got 17×14/);
   const par = createParallelFft2(17, 12, { threads: 2 });
