@@ -7,7 +7,8 @@
  * scaled by 1/(h·w), so `inverse(forward(x)) = x` — the same conventions as `numpy.fft.fft2/ifft2`.
  *
  * Backends: 'ts' (pure TypeScript, always available) and 'wasm' (AssemblyScript SIMD kernel in
- * dist/wasm/fft.wasm). 'auto' picks wasm when it loads, else ts.
+ * dist/wasm/fft.wasm). 'auto' picks wasm when it loads, else ts; for a side with a prime factor above 13 'auto'
+ * gives Bluestein's algorithm on the wasm kernel (backend 'wasm-bluestein', fft-bluestein.ts).
  */
 import { TsFft2, TsFft2F32 } from './fft-ts.js';
 import { BluesteinWasmFft2 } from './fft-bluestein.js';
