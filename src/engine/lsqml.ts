@@ -464,8 +464,9 @@ export class LsqmlEngine {
       // recorded in the result (precision), but a run asked for float32 should also say it did not get it
       const why = options.fftBackend === 'ts' ? 'fftBackend ts: the TypeScript loops compute in float64'
         // float32 needs even sides 2^a·3^b·5^c·7^d·11^e·13^f (README, Limits); say where these run instead: the
-        // WebAssembly FFT and kernels (odd sides 2^a·3^b·5^c·7^d·11^e·13^f) or the TypeScript FFT and loops (any other)
-        : !wasmFft32Size(N, N) ? `the float32 path takes even sides with no prime factor above 13 only; these ${N}×${N} patterns run on the ${kernels ? 'WebAssembly FFT and kernels' : 'TypeScript FFT and loops'}`
+        // WebAssembly FFT and kernels (odd sides 2^a·3^b·5^c·7^d·11^e·13^f) or the TypeScript loops (any other), with
+        // Bluestein's FFT on the WebAssembly kernel where it loads
+        : !wasmFft32Size(N, N) ? `the float32 path takes even sides with no prime factor above 13 only; these ${N}×${N} patterns run on the ${kernels ? 'WebAssembly FFT and kernels' : fft64.backend === 'wasm-bluestein' ? 'TypeScript loops with Bluestein\'s FFT on the WebAssembly kernel' : 'TypeScript FFT and loops'}`
         : `the float32 path needs the WebAssembly FFT and kernels, which ${fft64.backend !== 'wasm' ? 'are not available here' : `do not take ${N}×${N} patterns`}`;
       engine.warnings.push(`precision float32 was asked for and the run computes in float64 (${why}); results agree to rounding, at the float64 path's speed`);
     }

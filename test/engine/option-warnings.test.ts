@@ -82,13 +82,13 @@ test('float32 asked for where only the float64 path runs (the TypeScript loops) 
   assert.equal(f14.wasmKernels, true);
   assert.deepEqual(f14.warnings, []);
   // patterns of a size float32 does not take: the size is the reason, not the machine; 21 = 3·7 (odd)
-  // runs on the WebAssembly FFT and kernels in float64, 17 (prime) on the TypeScript FFT and loops
-  for (const [size, where, wasm] of [[21, 'WebAssembly FFT and kernels', true], [17, 'TypeScript FFT and loops', false]] as const) {
+  // runs on the WebAssembly FFT and kernels in float64, 17 (prime) on the TypeScript loops with Bluestein's FFT on the kernel
+  for (const [size, where, wasm] of [[21, 'WebAssembly FFT and kernels', true], [17, 'TypeScript loops with Bluestein\'s FFT on the WebAssembly kernel', false]] as const) {
     const odd = syntheticProblem({ size, height: 30, width: 30, positions: 9, photons: 1e4, poisson: true, seed: 4 });
     const r = await runLsqml(odd.input, { epochs: 2, batchSize: 4, precision: 'float32' });
     assert.equal(r.precision, 'float64');
     assert.equal(r.wasmKernels, wasm);
-    assert.equal(r.fftBackend, wasm ? 'wasm' : 'ts');
+    assert.equal(r.fftBackend, wasm ? 'wasm' : 'wasm-bluestein');
     assert.ok(r.warnings.includes('precision float32 was asked for and the run computes in float64 (the float32 path takes even sides with no prime factor above 13 only; ' +
       `these ${size}×${size} patterns run on the ${where}); results agree to rounding, at the float64 path's speed`), r.warnings.join('\n'));
   }

@@ -47,7 +47,7 @@ test('the wasm kernel is built and loads', () => {
   assert.equal(createFft2(64, 64, { backend: 'ts' }).backend, 'ts');
   assert.equal(createFft2(6, 10).backend, 'wasm'); // 2·3 × 2·5: the mixed-radix kernel
   assert.equal(createFft2(7, 10).backend, 'wasm'); // 7 × 2·5: the radix-7 butterflies
-  assert.equal(createFft2(17, 10).backend, 'ts'); // auto falls back for sizes the kernel lacks (a factor 17)
+  assert.equal(createFft2(17, 10).backend, 'wasm-bluestein'); // a factor 17: Bluestein, its convolutions on the kernel
   assert.throws(() => createFft2(34, 10, { backend: 'wasm' }), /prime factors are 2, 3, 5, 7, 11 and 13 only, got 34×10/);
 });
 
