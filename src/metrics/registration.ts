@@ -292,13 +292,9 @@ export function fourierShift(img: ComplexImage, dy: number, dx: number): Complex
 function shiftInPlace(buf: Float64Array, h: number, w: number, dy: number, dx: number): void {
   const fft = createFft2(h, w);
   fft.forward(buf, 1);
-  const fy = fftfreq(h);
-  const fx = fftfreq(w);
-  const ex = new Float64Array(2 * w);
-  for (let x = 0; x < w; x++) { const a = -2 * Math.PI * dx * fx[x]!; ex[2 * x] = Math.cos(a); ex[2 * x + 1] = Math.sin(a); }
+  const ex = shiftRamp(w, dx), ey = shiftRamp(h, dy);
   for (let y = 0; y < h; y++) {
-    const ay = -2 * Math.PI * dy * fy[y]!;
-    const cyr = Math.cos(ay), cyi = Math.sin(ay);
+    const cyr = ey[2 * y]!, cyi = ey[2 * y + 1]!;
     for (let x = 0; x < w; x++) {
       const er = cyr * ex[2 * x]! - cyi * ex[2 * x + 1]!;
       const ei = cyr * ex[2 * x + 1]! + cyi * ex[2 * x]!;
