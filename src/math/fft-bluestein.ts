@@ -13,7 +13,7 @@
  */
 import { bluesteinChirp, bluesteinKernel, checkBuffer } from './fft-ts.js';
 import { WasmFft2, allocShared, freeShared, wasmFftSize } from './fft-wasm.js';
-import { nextPow2 } from './fft-sides.js';
+import { nextPow2, oddFactors235 } from './fft-sides.js';
 
 /** Bytes of convolution lines per block. */
 const BLOCK_BYTES = 512 * 1024;
@@ -25,12 +25,6 @@ const BLOCK_BYTES = 512 * 1024;
  */
 const LINE_COST = { pow2: 1, pow2Long: 2.3, mixed: 1.3 } as const;
 
-/** True when n's only prime factors are 2, 3 and 5. */
-function smooth235(n: number): boolean {
-  for (const p of [2, 3, 5]) while (n % p === 0) n /= p;
-  return n === 1;
-}
-
 /**
  * Bluestein's convolution length for a side n: of the sides from 2n − 1 to the next power of two whose only prime
  * factors are 2, 3 and 5, the one whose line costs least by LINE_COST (17 → 36, 97 → 200, 994 → 2048, 1958 → 4000).
@@ -39,7 +33,7 @@ export function bluesteinLength(n: number): number {
   const lo = 2 * n - 1, top = nextPow2(lo);
   let best = top, bestCost = Infinity;
   for (let m = lo; m <= top; m++) {
-    if (!smooth235(m)) continue;
+    if (oddFactors235(m) === null) continue; // only prime factors 2, 3 and 5
     const f = m === top ? (m > 2048 ? LINE_COST.pow2Long : LINE_COST.pow2) : LINE_COST.mixed;
     const cost = m * Math.log2(m) * f;
     if (cost < bestCost) { best = m; bestCost = cost; }

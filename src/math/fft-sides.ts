@@ -20,12 +20,18 @@ export function nextPow2(n: number): number {
 /** The mixed-radix kernel's cost per point and log₂ of size, relative to the power-of-two kernel's (measured). */
 export const MIXED_RADIX_COST = 1.45;
 
-/** True when n = 2^a·3^b·5^c with b + c ≤ 2 (a side the padding may take besides a power of two). */
-function fastMixedSide(n: number): boolean {
+/** b + c when n = 2^a·3^b·5^c (n ≥ 1), else null (another prime factor). */
+export function oddFactors235(n: number): number | null {
   let m = n, odd = 0;
   while (m % 2 === 0) m /= 2;
   for (const p of [3, 5]) while (m % p === 0) { m /= p; odd++; }
-  return m === 1 && odd <= 2;
+  return m === 1 ? odd : null;
+}
+
+/** True when n = 2^a·3^b·5^c with b + c ≤ 2 (a side the padding may take besides a power of two). */
+function fastMixedSide(n: number): boolean {
+  const odd = oddFactors235(n);
+  return odd !== null && odd <= 2;
 }
 
 /** The sides the padding may take for a side of at least n: those between n and the next power of two, that included. */
