@@ -6,9 +6,11 @@
  *
  * The parent side is `runInThread`; a worker module's body is `serveJobs(run)`. Messages between them are
  * `ThreadMessage`s: the job's progress events, then its result or its error (name, message, stack, a file error's code).
- * Each thread also shares two integers with its parent (`ThreadControl`): whether it has a job under way, and how many
- * jobs it has ended — so that a stop handler, which must end the process synchronously, can first let the jobs under
- * way finish their files (`finishJobsUnderWay`) and count them (`jobsEnded`), though their messages are never read.
+ * Each thread also shares three integers with its parent (`ThreadControl`): whether it has a job under way, how many
+ * jobs it has ended, and whether the job it ended last reported a result the parent has not read yet — so that a stop
+ * handler, which blocks this thread, can first let the jobs under way finish their files (`finishJobsUnderWay`), count
+ * them (`jobsEnded`), and tell whether one finished with its result meanwhile (`resultsUnread`), whose message only
+ * the event loop delivers.
  * A job may be asked to stop (`{ type: 'stop' }` from the parent: its `signal` inside the thread is aborted): by the
  * caller's own signal (`runInThread`, with `stopWaitMs`) or by a stop handler (`stopJobsUnderWay`), so that Phase F's
  * engine ends the epoch under way and saves its checkpoint, as `ptychostudy lsqml` does in its own thread.
@@ -37,8 +39,12 @@ export class JobError extends Error {
  */
 export const IDLE_WORKER_MS = 2000;
 
-/** What a thread shares with its parent: [BUSY] 1 while a job is under way, [ENDED] the jobs it has ended. */
-const BUSY = 0, ENDED = 1;
+/**
+ * What a thread shares with its parent: [BUSY] 1 while a job is under way, [ENDED] the jobs it has ended, [RESULT] 1
+ * when the job it ended last reported its result and the parent has not read that message yet.
+ */
+const BUSY = 0, ENDED = 1, RESULT = 2;
+const CONTROL_INTEGERS = 3;
 type ThreadControl = Int32Array;
 
 /** What the parent posts to a thread: a job to run, or a stop of the job under way (its signal aborted with `reason`). */
@@ -53,8 +59,17 @@ interface IdleThread { worker: Worker; control: ThreadControl; timer: NodeJS.Tim
 const idle = new Map<string, IdleThread[]>();
 /** Per worker module: the control integers of every thread started (ended ones keep their count of jobs). */
 const controls = new Map<string, ThreadControl[]>();
+/** A thread with a job under way, as `stopJobsUnderWay` and `endJobsUnderWay` see it. */
+interface RunningJob {
+  control: ThreadControl;
+  /** Stops reading the thread's messages: its call never settles (the process ends next). */
+  abandon: () => void;
+  /** Removes what the job writes under a temporary name, once its thread is ended (runInThread's `ownTemporaries`). */
+  ownTemporaries: (() => void) | undefined;
+}
+
 /** Per worker module: the threads with a job under way, which `stopJobsUnderWay` asks to stop. */
-const running = new Map<string, Set<Worker>>();
+const running = new Map<string, Map<Worker, RunningJob>>();
 
 /** How many threads of the worker module `url` this process has started (each runs one job or several in turn). */
 export function threadsStarted(url: URL): number {
@@ -90,8 +105,36 @@ export function finishJobsUnderWay(url: URL, timeoutMs: number): boolean {
  * first. The messages the threads post meanwhile are never read.
  */
 export function stopJobsUnderWay(url: URL, reason: unknown, timeoutMs: number): boolean {
-  for (const worker of running.get(url.href) ?? []) worker.postMessage({ type: 'stop', reason } satisfies ParentMessage<never>);
+  for (const worker of running.get(url.href)?.keys() ?? []) worker.postMessage({ type: 'stop', reason } satisfies ParentMessage<never>);
   return finishJobsUnderWay(url, timeoutMs);
+}
+
+/**
+ * How many jobs of the threads of `url` have ended with their result and the message that carries it is not read yet:
+ * jobs that finished while a stop handler blocked this thread (`stopJobsUnderWay`), which the event loop then delivers.
+ */
+export function resultsUnread(url: URL): number {
+  return (controls.get(url.href) ?? []).filter((c) => Atomics.load(c, RESULT) === 1).length;
+}
+
+/**
+ * For a stop handler whose wait (`stopJobsUnderWay`) ran out: stops reading the messages of every thread of `url` with a
+ * job under way (their calls never settle: the process ends next), ends those whose job is still under way, and once
+ * each has stopped, removes what its job was writing under a temporary name (runInThread's `ownTemporaries`: a
+ * checkpoint cut short).
+ */
+export async function endJobsUnderWay(url: URL): Promise<void> {
+  const ending: Promise<void>[] = [];
+  for (const [worker, job] of running.get(url.href) ?? new Map<Worker, RunningJob>()) {
+    job.abandon();
+    if (Atomics.load(job.control, BUSY) !== 1) continue;
+    const stopped = (): void => {
+      Atomics.store(job.control, BUSY, 0); // an ended thread has no job under way
+      job.ownTemporaries?.();
+    };
+    ending.push(worker.terminate().then(stopped, stopped));
+  }
+  await Promise.all(ending);
 }
 
 /** An idle thread of `url` given the job, else a new one started with it. */
@@ -103,10 +146,11 @@ function threadFor(url: URL, job: object): { worker: Worker; control: ThreadCont
     w.worker.off('error', w.onError);
     w.worker.ref();
     Atomics.store(w.control, BUSY, 1);
+    Atomics.store(w.control, RESULT, 0);
     w.worker.postMessage({ type: 'job', job } satisfies ParentMessage<object>);
     return w;
   }
-  const shared = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  const shared = new SharedArrayBuffer(CONTROL_INTEGERS * Int32Array.BYTES_PER_ELEMENT);
   const control = new Int32Array(shared);
   Atomics.store(control, BUSY, 1);
   controls.set(url.href, [...(controls.get(url.href) ?? []), control]);
@@ -143,17 +187,20 @@ function keepIdle(url: URL, worker: Worker, control: ThreadControl): void {
  * it is aborted the thread is ended at once and the call rejects saying so — or, with `stopWaitMs` > 0, the job is
  * first asked to stop (its own signal in the thread aborted with the same reason) and given that long to end: what it
  * then reports (its error, or its result when it was about to finish) settles the call; a job still under way after
- * it is ended as without `stopWaitMs`. A thread whose job failed, crashed or was stopped is ended; one whose job ended
- * well waits for the next (`IDLE_WORKER_MS`).
+ * it is ended as without `stopWaitMs`. A thread ended so, its job under way (here or by `endJobsUnderWay`), has
+ * `ownTemporaries` called once it has stopped (before the call rejects): it removes what the job was writing under a
+ * temporary name, which no one else would. A thread whose job failed, crashed or was stopped is ended; one whose job
+ * ended well waits for the next (`IDLE_WORKER_MS`).
  */
-export function runInThread<P, R>(url: URL, job: object, onProgress: (p: P) => void, signal?: AbortSignal, stopWaitMs = 0): Promise<R> {
+export function runInThread<P, R>(url: URL, job: object, onProgress: (p: P) => void, signal?: AbortSignal, stopWaitMs = 0,
+  ownTemporaries?: () => void): Promise<R> {
   return new Promise<R>((resolve, reject) => {
     if (signal?.aborted) { reject(new JobError('stopped by its signal before it started')); return; }
     const { worker, control } = threadFor(url, job);
-    const under = running.get(url.href) ?? new Set<Worker>();
+    const under = running.get(url.href) ?? new Map<Worker, RunningJob>();
     running.set(url.href, under);
-    under.add(worker);
     let settled = false;
+    under.set(worker, { control, ownTemporaries, abandon: () => { settled = true; detach(); } });
     let giveUp: NodeJS.Timeout | undefined;
     const detach = (): void => {
       under.delete(worker);
@@ -170,11 +217,22 @@ export function runInThread<P, R>(url: URL, job: object, onProgress: (p: P) => v
       settled = true;
       detach();
       Atomics.store(control, BUSY, 0); // a thread that died, or was stopped, has no job under way
+      Atomics.store(control, RESULT, 0);
       fn();
       if (keep) keepIdle(url, worker, control);
       else void worker.terminate();
     };
-    const end = (): void => settle(() => reject(new JobError('stopped by its signal')));
+    // ended with its job under way: what the job was writing under a temporary name goes once the thread has stopped
+    const end = (): void => settle(() => {
+      const stopped = (): void => {
+        try {
+          ownTemporaries?.();
+        } finally {
+          reject(new JobError('stopped by its signal'));
+        }
+      };
+      worker.terminate().then(stopped, stopped);
+    });
     const stop = (): void => {
       if (stopWaitMs <= 0) { end(); return; }
       worker.postMessage({ type: 'stop', reason: signal!.reason } satisfies ParentMessage<never>);
@@ -225,6 +283,7 @@ export async function serveJobs<J, P, R>(run: (job: J, progress: (p: P) => void,
       message = { type: 'error', name: e.name, message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}), ...(typeof code === 'string' ? { code } : {}) };
     }
     current = null;
+    Atomics.store(control, RESULT, message.type === 'result' ? 1 : 0);
     ended();
     post(message);
   };

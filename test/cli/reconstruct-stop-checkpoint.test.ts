@@ -3,6 +3,9 @@
  * and writes its checkpoint at the stop, though no periodic one is due yet (checkpoint every 50 epochs): the next
  * `reconstruct` continues from the epoch it stopped at and writes the bytes of the uninterrupted job's
  * reconstruction.npz. One job of 400 epochs (a 32×32 probe over an 80×80 object, 60 positions, one thread).
+ *
+ * A job stopped in its last epoch finishes it, and `reconstruct` records it as any finished job before it exits with
+ * 143: the next run finds it complete and runs no epoch of it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,4 +75,61 @@ test('reconstruct stopped by SIGTERM writes the job\'s checkpoint at the epoch i
     assert.equal(w.status, 0, w.stderr);
     assert.ok(readFileSync(join(jobDir, 'reconstruction.npz')).equals(readFileSync(join(whole, 'artifacts', JOB, 'reconstruction.npz'))),
       'reconstruction.npz differs from the uninterrupted job\'s');
+  });
+
+/** Waits, polling every 10 ms, until `cond` holds or the child has exited; true when it held. */
+async function whenOrExit(cond: () => boolean, child: { exitCode: number | null }, ms: number): Promise<boolean> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (child.exitCode !== null || Date.now() - t0 > ms) return false;
+    await new Promise((done) => setTimeout(done, 10));
+  }
+  return true;
+}
+
+test('reconstruct stopped by SIGTERM in its job\'s last epoch records the finished job before it exits with 143; the next run skips it as complete',
+  { timeout: 300_000 }, async () => {
+    const dir = tempDir('reconstruct-stop-last-epoch');
+    const E = 6;
+    // epochs of 0.1–0.2 s (64×64 patterns, 1200 positions, one thread): the stop lands in the last one when the log lists E − 1
+    const config = join(dir, 'study.json');
+    writeFileSync(config, JSON.stringify({ reconstruction: { epochs: E, batchSize: 24, threads: 1 }, execution: { checkpointEvery: 1000 } }));
+    const source = join(dir, 'source');
+    const t0 = writeTree(source, { doses: [1000] });
+    writeSyntheticDataset(join(t0.phaseD, 'dose_1000', 'dense', 'dense_train.npz'), { size: 64, height: 240, width: 240, positions: 1200, photons: 1e4, poisson: true, seed: 3 });
+    const env = { ...process.env, NO_COLOR: '1' };
+    const args = (root: string): string[] => [CLI, 'reconstruct', '--phase-c-root', join(root, 'phase_c'), '--phase-d-root', join(root, 'phase_d'),
+      '--out', join(root, 'artifacts'), '--config', config, '--doses', '1000', '--dose', '1000', '--view', 'dense', '--split', 'train', '--jobs', '1'];
+    // The stop may land elsewhere on a loaded machine: after the job ended (exit 0), or between epochs E − 1 and E (its
+    // checkpoint holds E − 1 epochs): neither loses an epoch, and the run is tried again, at most 5 times.
+    for (let attempt = 1; ; attempt++) {
+      const root = join(dir, `try-${attempt}`);
+      cpSync(source, root, { recursive: true });
+      const jobDir = join(root, 'artifacts', JOB);
+      const child = spawn(process.execPath, args(root), { stdio: ['ignore', 'ignore', 'pipe'], env });
+      let stderr = '';
+      child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
+      const exit = new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+      if (await whenOrExit(() => epochsLogged(jobDir) >= E - 1, child, 240_000)) child.kill('SIGTERM');
+      const code = await exit;
+      const checkpoint = join(jobDir, 'lsqml-checkpoint.npz');
+      const stoppedBetween = code === 143 && existsSync(checkpoint) && epochsLogged(jobDir) === E - 1;
+      if ((code === 0 || stoppedBetween) && attempt < 5) continue;
+      assert.equal(code, 143, stderr);
+      assert.match(stderr, /ptychostudy reconstruct: terminated \(SIGTERM\); 1 finished job kept in \S+ /, stderr);
+      // recorded as a finished job is: its files in place, in the manifest, no checkpoint, no staging, no temporary
+      assert.ok(existsSync(join(jobDir, 'reconstruction.npz')), `reconstruction.npz in place (${readdirSync(jobDir).join(', ')})`);
+      const manifest = JSON.parse(readFileSync(join(root, 'artifacts', 'reconstruction_manifest.json'), 'utf8')) as { execution_results: { status: string; epochs_run: number }[] };
+      assert.deepEqual(manifest.execution_results.map((r) => [r.status, r.epochs_run]), [['success', E]]);
+      assert.deepEqual(readdirSync(jobDir).filter((n) => n.startsWith('.') || n === 'lsqml-checkpoint.npz'), []);
+      const before = readFileSync(join(jobDir, 'reconstruction.npz'));
+
+      const again = spawnSync(process.execPath, args(root), { encoding: 'utf8', env });
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stdout, /1 already complete/);
+      assert.match(again.stdout, /executed 0: 0 succeeded, 0 failed/);
+      assert.ok(readFileSync(join(jobDir, 'reconstruction.npz')).equals(before), 'the job was not run again');
+      assert.equal(existsSync(join(jobDir, 'history')), false, 'no earlier output moved aside: the job was not run again');
+      break;
+    }
   });

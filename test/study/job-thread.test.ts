@@ -1,12 +1,18 @@
 // Jobs in worker threads (study/job-thread.ts): a stop handler, which blocks this thread, lets the jobs under way
 // finish their files and counts them, or asks them to stop first (the job's signal in its thread); a caller's signal
-// does the same within `stopWaitMs`; a thread whose job failed is ended and its error keeps the error's name.
+// does the same within `stopWaitMs`; a thread whose job failed is ended and its error keeps the error's name. A job that
+// ended with its result while this thread blocked is counted until its message is read (`resultsUnread`); a thread ended
+// with its job under way has what the job was writing under a temporary name removed once it has stopped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { finishJobsUnderWay, IDLE_WORKER_MS, JobError, jobsEnded, runInThread, stopJobsUnderWay, threadsStarted } from '../../src/study/job-thread.js';
+import {
+  endJobsUnderWay, finishJobsUnderWay, IDLE_WORKER_MS, JobError, jobsEnded, resultsUnread, runInThread, stopJobsUnderWay, threadsStarted,
+} from '../../src/study/job-thread.js';
+import { ownCheckpointTemporaries } from '../../src/study/reconstruct/engine-runner.js';
+import { tempNameFor } from '../../src/files/atomic.js';
 
 const FIXTURE = new URL('./job-thread-fixture.js', import.meta.url);
 const root = mkdtempSync(join(tmpdir(), 'ptychostudy-job-thread-'));
@@ -87,4 +93,56 @@ test('a job still under way stopWaitMs after its signal is ended with its thread
   await assert.rejects(pk, (e: unknown) => e instanceof JobError && e.message === 'stopped by its signal');
   await new Promise((done) => setTimeout(done, 1500));
   assert.ok(!existsSync(k), 'ended before it wrote its file');
+});
+
+test('a job that ended with its result while this thread blocked is counted by resultsUnread until its message is read; a failed one is not', async () => {
+  const l = join(root, 'l'), m = join(root, 'm');
+  const pl = runInThread<string, string>(FIXTURE, { ms: 200, path: l }, () => {});
+  const pm = runInThread<string, string>(FIXTURE, { ms: 200, path: m, fail: true }, () => {});
+  const failed = assert.rejects(pm, JobError);
+  assert.equal(finishJobsUnderWay(FIXTURE, 10_000), true);
+  assert.equal(resultsUnread(FIXTURE), 1, 'the result of one job waits to be read; the failure is none');
+  assert.equal(await pl, l);
+  await failed;
+  assert.equal(resultsUnread(FIXTURE), 0);
+});
+
+/** Waits until `path` exists (the job under way in its thread has begun its write). */
+async function appears(path: string): Promise<void> {
+  for (let i = 0; i < 1000 && !existsSync(path); i++) await new Promise((done) => setTimeout(done, 10));
+  assert.ok(existsSync(path), `${path} was written`);
+}
+
+test('a thread ended stopWaitMs after its signal, its job in the middle of a write, has the job\'s temporary removed before the call rejects', async () => {
+  const n = join(root, 'n'), temporary = join(root, '.tmp-n.half');
+  const stop = new AbortController();
+  const pn = runInThread<string, string>(FIXTURE, { ms: 3000, path: n, temporary }, () => {}, stop.signal, 200, () => rmSync(temporary, { force: true }));
+  await appears(temporary);
+  stop.abort('SIGTERM');
+  await assert.rejects(pn, (e: unknown) => e instanceof JobError && e.message === 'stopped by its signal');
+  assert.equal(existsSync(temporary), false, 'the temporary of the ended job is removed');
+  await new Promise((done) => setTimeout(done, 3200));
+  assert.equal(existsSync(n), false, 'the thread had stopped: its job wrote nothing after');
+  assert.equal(existsSync(temporary), false);
+});
+
+test('endJobsUnderWay, after a stop handler\'s wait ran out, ends the threads whose job is still under way and removes their temporaries', async () => {
+  const o = join(root, 'o'), temporary = join(root, '.tmp-o.half');
+  void runInThread<string, string>(FIXTURE, { ms: 3000, path: o, temporary }, () => {}, undefined, 0, () => rmSync(temporary, { force: true }));
+  await appears(temporary);
+  assert.equal(stopJobsUnderWay(FIXTURE, 'SIGTERM', 100), false, 'the job does not see the stop');
+  await endJobsUnderWay(FIXTURE);
+  assert.equal(existsSync(temporary), false, 'the temporary of the ended job is removed once its thread has stopped');
+  await new Promise((done) => setTimeout(done, 3200));
+  assert.equal(existsSync(o), false, 'the thread had stopped: its job wrote nothing after');
+  assert.equal(finishJobsUnderWay(FIXTURE, 0), true, 'nothing under way');
+});
+
+test('a Phase F job\'s own checkpoint temporaries are the files this process names after its checkpoint; another process\'s stay', () => {
+  const checkpoint = join(root, 'lsqml-checkpoint.npz');
+  const mine = tempNameFor(checkpoint);
+  const other = join(root, `.tmp-lsqml-checkpoint.npz.${process.pid + 1}.abcd1234`);
+  for (const p of [mine, other, checkpoint]) writeFileSync(p, 'x');
+  ownCheckpointTemporaries(checkpoint)();
+  assert.deepEqual([mine, other, checkpoint].map(existsSync), [false, true, true]);
 });

@@ -17,7 +17,8 @@ import { ENGINE_FLAGS, addFrameOptions, addProbeOptions, frameSettings, type Eng
 import { addExecutorOptions, EXECUTOR_FLAGS, executorSettingsFromFlags, refuseDetachWithoutSlurm, type ExecutorFlags } from '../executor-flags.js';
 import { counted, shellJoin } from '../../text.js';
 import { refuseNotFolderKind, refuseOtherFolderKind } from '../../study/hub/folder-kind.js';
-import { checkpointJobsUnderWay, STOP_CHECKPOINT_WAIT_MS } from '../../study/reconstruct/engine-runner.js';
+import { STOP_CHECKPOINT_WAIT_MS } from '../../study/reconstruct/engine-runner.js';
+import { ReconstructionStop } from '../stop-reconstructions.js';
 
 interface Flags extends ExecutorFlags, EngineFlags {
   phaseCRoot?: string;
@@ -199,28 +200,37 @@ export function register(program: Command): void {
       const { runReconstruction } = await import('../../study/reconstruct/phase.js');
       // Ctrl-C or SIGTERM: every finished job is already recorded in the manifest, and the same command (without
       // --force, which would redo them) skips those and runs the rest; the jobs under way end their epoch and write
-      // their checkpoint first, to continue from it.
+      // their checkpoint first, to continue from it, and one that finished its last epoch meanwhile is recorded before
+      // the exit (stop-reconstructions.ts: the phase's signal is aborted then, and it rejects once it has recorded it).
       let finished = 0;
-      const removeStopHandlers = onStop((signal) => {
-        const saved = checkpointJobsUnderWay(signal);
+      const stop = new ReconstructionStop((signal, saved) => {
         view.finish();
         const again = shellJoin(['ptychostudy', ...process.argv.slice(2).filter((a) => a !== '--force')]);
         process.stderr.write(`\nptychostudy reconstruct: ${stoppedWord(signal)}; ${counted(finished, 'finished job')} kept in ` +
           `${options.artifactRoot} (${jobsUnderWayWord(settings.execution.checkpointEvery, saved)}). Continue with: ${again}\n`);
       });
+      const removeStopHandlers = onStop((signal) => stop.handle(signal));
       const { artifactRoot, ...rest } = options;
-      const summary = await runReconstruction(settings, { ...rest, outputRoot: artifactRoot }, (e) => {
-        if (e.type === 'job-end' && e.result.status === 'success') finished++;
-        if (e.type === 'dry-run') process.stdout.write(e.preview + '\n');
-        if (e.type === 'plan' && e.dryRun) {
-          // before the jobs' lines: which settings a flag gave and which the settings file, the rest being defaults
-          const from = originLines(origin);
-          process.stdout.write(from.length === 0 ? '[DRY RUN] Settings: every one at its default\n'
-            : `[DRY RUN] Settings given (the rest at their defaults):\n${from.map((l) => `[DRY RUN]   ${l}\n`).join('')}`);
-          for (const j of e.alreadyComplete) process.stdout.write(`[DRY RUN] Already complete (would skip): dose=${j.dose} view=${j.view} split=${j.split}\n`);
-        }
-        view.handle(e);
-      });
+      let summary: PhaseFSummary;
+      try {
+        summary = await runReconstruction(settings, { ...rest, outputRoot: artifactRoot, signal: stop.signal }, (e) => {
+          if (e.type === 'job-end' && e.result.status === 'success') finished++;
+          if (e.type === 'dry-run') process.stdout.write(e.preview + '\n');
+          if (e.type === 'plan' && e.dryRun) {
+            // before the jobs' lines: which settings a flag gave and which the settings file, the rest being defaults
+            const from = originLines(origin);
+            process.stdout.write(from.length === 0 ? '[DRY RUN] Settings: every one at its default\n'
+              : `[DRY RUN] Settings given (the rest at their defaults):\n${from.map((l) => `[DRY RUN]   ${l}\n`).join('')}`);
+            for (const j of e.alreadyComplete) process.stdout.write(`[DRY RUN] Already complete (would skip): dose=${j.dose} view=${j.view} split=${j.split}\n`);
+          }
+          view.handle(e);
+        });
+      } catch (err) {
+        const { StudyAbortedError } = await import('../../study/phase.js'); // loaded with the phase
+        if (stop.recording && err instanceof StudyAbortedError) return stop.finished();
+        throw err;
+      }
+      if (stop.recording) return stop.finished();
       removeStopHandlers();
       view.finish();
       const out: string[] = [];

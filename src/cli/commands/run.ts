@@ -197,10 +197,11 @@ export function register(program: Command): void {
       let compareRun: StartedRun | null = null;
       // what the stop handler asks of Phase G's worker threads (loaded here: the handler must not wait for an import)
       const { finishComparisonsUnderWay } = await import('../../study/compare/threads.js');
-      const { checkpointJobsUnderWay } = await import('../../study/reconstruct/engine-runner.js');
-      const removeStopHandlers = onStop((signal) => {
-        // the reconstructions under way end their epoch and write their checkpoint, from which the next run continues
-        checkpointJobsUnderWay(signal);
+      const { ReconstructionStop } = await import('../stop-reconstructions.js');
+      // the reconstructions under way end their epoch and write their checkpoint, from which the next run continues; one
+      // that finished its last epoch meanwhile is recorded first (the run's signal is aborted then: Phase F records it and
+      // the run rejects, recorded as interrupted, before this says what was kept)
+      const stop = new ReconstructionStop((signal) => {
         // the comparisons under way in worker threads write their files first; one given up keeps the run's lock,
         // which the next run finds stale and removes with what the job left
         if (compareRun !== null && finishComparisonsUnderWay(STOP_WAIT_MS)) { compareRun.release(); removeEmptyDirs(compareRun.created); }
@@ -214,6 +215,7 @@ export function register(program: Command): void {
         fView?.finish();
         err.write(`\nptychostudy run: ${stoppedWord(signal)}; finished work is kept${unrecorded}. Continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}\n`);
       });
+      const removeStopHandlers = onStop((signal) => stop.handle(signal));
 
       // ✓ a phase that ran (or was skipped) without a failed job; ✗ one that ran to its end with failed jobs
       const mark = (failures: number): string => (failures > 0 ? paint('✗', 'bad') : paint('✓', 'good'));
@@ -253,12 +255,15 @@ export function register(program: Command): void {
       const { runStudy } = await import('../../study/run/study.js'); // loaded when used: a finished hub returns fast
       let result: Awaited<ReturnType<typeof runStudy>>;
       try {
-        result = await runStudy(hub, settings, onEvent, { settingsOrigin: origin });
+        result = await runStudy(hub, settings, onEvent, { settingsOrigin: origin, signal: stop.signal });
       } catch (e) {
+        const { StudyAbortedError } = await import('../../study/phase.js'); // loaded with the study
+        if (stop.recording && e instanceof StudyAbortedError) return stop.finished();
         // a full disk or a quota: what was finished is kept and recorded; the same line says how to go on
         if (isOutOfSpace(e) && e instanceof Error) e.message += `; make room, then continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}`;
         throw e;
       }
+      if (stop.recording) return stop.finished();
       removeStopHandlers();
       const seconds = (performance.now() - t0) / 1000;
       // a hub file the report found there but broken: one line each (also with --quiet and --json), exit 1

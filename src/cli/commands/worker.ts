@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { action } from '../action.js';
 import { integerFlag, requiredFlag } from '../flags.js';
 import { onStop, stoppedWord } from '../interrupt.js';
-import { checkpointJobsUnderWay, STOP_CHECKPOINT_WAIT_MS } from '../../study/reconstruct/engine-runner.js';
+import { STOP_CHECKPOINT_WAIT_MS } from '../../study/reconstruct/engine-runner.js';
+import { ReconstructionStop } from '../stop-reconstructions.js';
 import { UsageError } from '../../errors.js';
 import { ARRAY_STEPS, type ArrayStep } from '../../study/slurm/records.js';
 
@@ -46,13 +47,14 @@ export function register(program: Command): void {
       // It writes no result for a job it had taken and not finished: that job is recorded with SLURM's reason
       // when its step is finalized, or taken back when SLURM runs this task again after a requeue. A Phase F job under
       // way first ends its epoch and writes its checkpoint (at most STOP_CHECKPOINT_WAIT_MS, well within KillWait),
-      // from which it continues when taken back.
-      onStop((signal) => {
-        const saved = checkpointJobsUnderWay(signal);
+      // from which it continues when taken back; one that finished its last epoch meanwhile gets its result written and
+      // merged as any finished job's, and the task takes no other job (stop-reconstructions.ts).
+      const stop = new ReconstructionStop((signal, saved) => {
         out(`${stoppedWord(signal)}: stopped; the results written so far are kept, a job taken and not finished has no result ` +
           '(its step records it as failed with SLURM\'s reason, or this task takes it back if SLURM runs it again' +
           `${saved ? '' : `; a reconstruction still in its epoch after ${STOP_CHECKPOINT_WAIT_MS / 1000} s was ended without saving it`}), and its locks are released`);
       });
+      onStop((signal) => stop.handle(signal));
       if (f.finish) {
         const { finishSubmission } = await import('../../study/slurm/finish.js'); // loaded when used
         const done = await finishSubmission(hub, n, 'the finish job', { finishJob: true });
@@ -66,7 +68,7 @@ export function register(program: Command): void {
       const task = integerFlag('--task', requiredFlag('--task', f.task))!;
       if (task < 0) throw new UsageError(`--task ${task}: expected a task index ≥ 0`);
       const { runWorkerTask } = await import('../../study/slurm/worker.js'); // loaded when used
-      const r = await runWorkerTask(hub, n, step as ArrayStep, task, out);
-      return r.exitCode;
+      const r = await runWorkerTask(hub, n, step as ArrayStep, task, out, stop.signal);
+      return stop.recording ? stop.finished() : r.exitCode;
     }, {}, 'own'));
 }

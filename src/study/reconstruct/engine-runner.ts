@@ -4,7 +4,10 @@
  * the next job that starts within `IDLE_WORKER_MS` (study/job-thread.ts); one left idle longer ends, and so does one
  * whose job failed or was stopped. Tests inject an in-process runner of the same type.
  */
-import { runInThread, stopJobsUnderWay, threadsStarted } from '../job-thread.js';
+import { basename, dirname } from 'node:path';
+import { TEMPORARY_PREFIX } from '../../files/atomic.js';
+import { removeEntriesStartingWith } from '../../files/dirs.js';
+import { endJobsUnderWay, resultsUnread, runInThread, stopJobsUnderWay, threadsStarted } from '../job-thread.js';
 import type { JobProgress, LsqmlJobOptions, LsqmlJobResult } from './lsqml-job.js';
 import type { ReconstructionSettings } from '../../settings/schema.js';
 
@@ -38,11 +41,22 @@ export const STOP_CHECKPOINT_WAIT_MS = 10_000;
  * job's `signal` stays here (a signal cannot cross to a thread): when it is aborted the thread's job is asked to stop
  * (its own signal there aborted: the engine ends the epoch under way and writes its checkpoint, as `ptychostudy lsqml`
  * does) and the call rejects with what it reports — or, still under way after `STOP_CHECKPOINT_WAIT_MS`, the thread
- * is ended and the call rejects with a JobError saying so. A thread whose job failed, crashed or was stopped is ended;
- * one whose job ended well waits for the next (`IDLE_WORKER_MS`).
+ * is ended, the checkpoint it may have been writing (`.tmp-lsqml-checkpoint.npz.<pid>.…`, never whole) is removed, and
+ * the call rejects with a JobError saying so. A thread whose job failed, crashed or was stopped is ended; one whose job
+ * ended well waits for the next (`IDLE_WORKER_MS`).
  */
 export const workerEngine: EngineRunner = ({ signal, ...job }, onProgress) =>
-  runInThread<EpochProgress, LsqmlJobResult>(ENGINE_WORKER, job, onProgress, signal, STOP_CHECKPOINT_WAIT_MS);
+  runInThread<EpochProgress, LsqmlJobResult>(ENGINE_WORKER, job, onProgress, signal, STOP_CHECKPOINT_WAIT_MS,
+    job.checkpoint !== undefined ? ownCheckpointTemporaries(job.checkpoint.path) : undefined);
+
+/**
+ * Removes the checkpoint at `path` that this process was writing (`.tmp-lsqml-checkpoint.npz.<pid>.…`: files/atomic.ts
+ * names a temporary after its file and its process): for a job whose thread was ended meanwhile. The job's next run
+ * removes any such file too (job.ts), whoever left it.
+ */
+export function ownCheckpointTemporaries(path: string): () => void {
+  return () => removeEntriesStartingWith(dirname(path), `${TEMPORARY_PREFIX}${basename(path)}.${process.pid}.`);
+}
 
 /**
  * For a stop handler that ends the process right after (`ptychostudy run`, `reconstruct`, a SLURM task): asks every
@@ -52,4 +66,22 @@ export const workerEngine: EngineRunner = ({ signal, ...job }, onProgress) =>
  */
 export function checkpointJobsUnderWay(reason: string, timeoutMs = STOP_CHECKPOINT_WAIT_MS): boolean {
   return stopJobsUnderWay(ENGINE_WORKER, reason, timeoutMs);
+}
+
+/**
+ * After `checkpointJobsUnderWay`: how many Phase F jobs ended with their result (stopped in their last epoch, they
+ * finished it) and are not recorded yet — their result reaches the job's `workerEngine` call when the event loop runs,
+ * and Phase F then stores and records it as any finished job's.
+ */
+export function finishedJobsUnrecorded(): number {
+  return resultsUnread(ENGINE_WORKER);
+}
+
+/**
+ * After `checkpointJobsUnderWay` gave up (a job still in its epoch): ends the threads of the Phase F jobs still under way
+ * (the results of the others are not read: the process ends next) and removes the checkpoint each may have been
+ * writing. Resolves once they have stopped.
+ */
+export function endJobsStillUnderWay(): Promise<void> {
+  return endJobsUnderWay(ENGINE_WORKER);
 }

@@ -51,7 +51,7 @@ import { drawPanels } from '../../report/figure.js';
 import { figureRecord, type FigureRecord } from '../hub/figure-record.js';
 import { reconstructionFigureOptions, reconstructionFigureTitle, reconstructionPanels } from '../hub/reconstruction-figure.js';
 import { objectPixelSizeM } from '../../report/scalebar.js';
-import { LsqmlDivergenceError, LsqmlInputError, runLsqml, SAVED_STATE, type LsqmlResult } from '../../engine/lsqml.js';
+import { LsqmlAbortedError, LsqmlDivergenceError, LsqmlInputError, runLsqml, SAVED_STATE, type LsqmlResult } from '../../engine/lsqml.js';
 import type { LsqmlState } from '../../engine/lsqml-state.js';
 import { CheckpointOfAnotherRun, readCheckpoint, writeCheckpoint, type RunIdentity } from './checkpoint.js';
 import { createUniqueDir } from '../../files/dirs.js';
@@ -313,7 +313,15 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const earlier = join(job.outputDir, PHASE_F.reconstruction);
   if (existsSync(earlier)) throw new UsageError(`\`outputDir\` ${job.outputDir}: holds an earlier reconstruction (${PHASE_F.reconstruction}), which is never replaced; expected a directory without one`);
   const t0 = performance.now();
+  // A stop asked while the job reads its input (its signal, aborted in its thread once the event loop turns) ends it
+  // when the read ends, and again before the engine starts, with no epoch run: nothing to keep, no checkpoint to write.
+  const stopIfAsked = async (epochsDone: number): Promise<void> => {
+    if (job.signal === undefined) return;
+    await yieldToEventLoop();
+    if (job.signal.aborted) throw new LsqmlAbortedError(epochsDone, opts.epochs, [], job.signal.reason);
+  };
   const { input, objectFile, n, scale: s, scalePresent } = await readJobInput(inputPath, opts);
+  await stopIfAsked(0);
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;
   const N = ds.H, n2 = N * N;
@@ -410,6 +418,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
       resumed = { from: resume.epochsDone, checkpoint: ck.path, earlier };
     }
   }
+  await stopIfAsked(resume?.epochsDone ?? 0);
   let result: LsqmlResult;
   try {
     result = await runLsqml({

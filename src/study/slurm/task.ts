@@ -315,9 +315,12 @@ function restartCount(): number {
 /**
  * Runs array task `arrayTask` of step `stepName` of submission `n` of `home` (see the module comment): it
  * takes back the jobs an earlier run of it left without a result (after a requeue), then takes the step's
- * jobs one at a time until every job is taken.
+ * jobs one at a time until every job is taken. Once `signal` is aborted (the task was stopped while a job it ran
+ * finished: the worker command's stop handler) it takes no other job and finalizes nothing: the job under way gets
+ * its result and merge as any other, and the task returns.
  */
-export async function runTask(home: string, n: number, stepName: ArrayStep, arrayTask: number, say: (line: string) => void): Promise<TaskReport> {
+export async function runTask(home: string, n: number, stepName: ArrayStep, arrayTask: number, say: (line: string) => void,
+  signal?: AbortSignal): Promise<TaskReport> {
   const submission = readSubmission(home, n);
   const record = submission.steps.find((s) => s.step === stepName);
   if (record === undefined) throw new UsageError(`submission ${n} of ${home} has no step ${stepName} (it has ${submission.steps.map((s) => s.step).join(', ')})`);
@@ -367,6 +370,7 @@ export async function runTask(home: string, n: number, stepName: ArrayStep, arra
   }
   const order = [...back, ...jobOrder(arrayTask, record.tasks.length).filter((j) => !back.includes(j))];
   for (const job of order) {
+    if (signal?.aborted) break;
     if (hasResult(job)) continue;
     const t0 = Date.now();
     if (!back.includes(job) && !claimJob(home, n, stepName, job, mine())) continue;
@@ -410,6 +414,7 @@ export async function runTask(home: string, n: number, stepName: ArrayStep, arra
       }
     }
   }
+  if (signal?.aborted) return { jobs: ran, failed, exitCode: failed > 0 ? 1 : 0, finishes: false };
   say(`${stepName}: task ${arrayTask} ran ${ran} job(s)${failed > 0 ? `, ${failed} failed` : ''}; no job is left to take`);
   let finalized = false;
   if (readAllResults(home, n, record).size === record.tasks.length) {
