@@ -14,8 +14,9 @@
 // `checkpoint` (a name for --only): an `lsqml` run and a Phase F job stopped by SIGTERM once they kept a checkpoint,
 // continued, run again; stopped under --overwrite / --force, then met by a run of other settings (lsqml refuses the
 // checkpoint, Phase F moves it to the job's history/). Not results, so reported apart: the checkpoint a run continued
-// from, which it removes once its result is in place, and what a stopped run leaves (its staging folder, a
-// checkpoint a Phase F job was writing), which the next run moves to history/ or removes.
+// from, which it removes once its result is in place, and what a stopped run leaves (its staging folder), which the
+// next run moves to history/. A checkpoint a stopped run was writing (`.tmp-lsqml-checkpoint.npz.…`) is a temporary
+// left: the stop removes its own, even from a worker thread it ended (docs/reconstruct.md, "Execution").
 //
 // usage: node scripts/evidence-check.mjs [--only CMD[,CMD]] [--work DIR] [--keep] [--dist DIR]
 // Prints one line per step on stderr and a JSON summary on stdout: for each command and scenario the exit code,
@@ -109,11 +110,19 @@ async function step(command, scenario, root, argv, prepare, run = cli) {
   const temporaries = [...after.keys()].filter((p) => isTemporary(p) && (r.code === 0 || before.get(p) !== after.get(p)));
   const row = { command, scenario, exit: r.code, files_before: before.size, files_after: after.size, files_lost: lost, temporaries_left: stopped ? [] : temporaries };
   if (gone.length > lost.length) row.checkpoints_continued_and_removed = gone.filter(removedCheckpoint);
-  if (stopped) { row.stopped = true; row.staging_left_by_the_stop = temporaries; }
+  if (stopped) {
+    row.stopped = true;
+    row.staging_left_by_the_stop = temporaries.filter((p) => !isCheckpointTemporary(p));
+    row.temporaries_left = temporaries.filter(isCheckpointTemporary);
+  }
   if (r.code !== 0) row.message = r.line.slice(0, 300);
   results.push(row);
   console.error(`${command.padEnd(11)} ${scenario.padEnd(34)} exit ${String(r.code).padEnd(3)} files ${before.size}→${after.size} lost ${lost.length} temporaries ${temporaries.length}${stopped ? ' (stopped)' : ''}${lost.length ? ` (${lost.slice(0, 3).join(', ')})` : ''}`);
   return r;
+}
+/** A checkpoint under its temporary name (`.tmp-lsqml-checkpoint.npz.<pid>.…`): never whole. */
+function isCheckpointTemporary(rel) {
+  return rel.split(sep).pop().startsWith(`.tmp-${CHECKPOINT}.`);
 }
 /** The epochs a checkpoint holds (its `_metadata.epochs_done`). */
 function epochsDone(file) {

@@ -29,7 +29,8 @@ export function register(program: Command): void {
       'each job left without a result) and writes the report of a whole study. Safe to run again: jobs with a result ' +
       'are not taken again.\n\n' +
       'Stopped by SIGTERM (scancel, the time limit, a requeue), SIGINT or SIGHUP, it says so in its log and releases its ' +
-      'locks; a job it had taken and not finished gets no result (its step records SLURM\'s reason for it).\n\n' +
+      'locks; a job it had taken and not finished gets no result (its step records SLURM\'s reason for it), except a ' +
+      'reconstruction stopped in its last epoch, which finishes it and gets its result before the task exits.\n\n' +
       'Exit codes: 0 every job it ran did its work (or it found none left); 1 a job failed (recorded); 2 bad usage; ' +
       '143 stopped by SIGTERM (130 SIGINT, 129 SIGHUP).')
     .option('--hub <dir>', 'the hub (or the output root of a single-phase command) holding slurm/jobs.json (required)')

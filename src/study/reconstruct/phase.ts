@@ -20,9 +20,10 @@ export interface ReconstructionExecution {
   /** The file that records the settings (a hub's settings.json), named when a probe or object file it names is not there. */
   settingsFile?: string;
   /**
-   * Stops the phase when aborted: no job starts after it, the jobs under way are stopped (their worker threads
-   * ended; they start over on the next run), the finished ones are kept in the manifest, the lock is released, and
-   * the call rejects with `StudyAbortedError`.
+   * Stops the phase when aborted: no job starts after it, the jobs under way are stopped (each ends its epoch under
+   * way and writes its checkpoint, from which it continues on the next run; one in its last epoch finishes it and is
+   * recorded), the finished ones are kept in the manifest, the lock is released, and the call rejects with
+   * `StudyAbortedError`.
    */
   signal?: AbortSignal;
 }
