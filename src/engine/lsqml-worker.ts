@@ -1,6 +1,7 @@
 /** Worker thread of the LSQML phase pool (see pool.ts): builds its views and FFT plan, then serves phases. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createFft2 } from '../math/fft.js';
+import { BluesteinWasmFft2 } from '../math/fft-bluestein.js';
 import { WasmFft2, WasmFft2F32, attachArena, pow2Plan } from '../math/fft-wasm.js';
 import { createCtx, scratchLength, type Ctx, type EngineFft, type Real } from './kernels.js';
 import { lsqmlWasmKernels } from './wasm-kernels.js';
@@ -16,7 +17,8 @@ try {
   const bitrev = init.dims.bitrev;
   // float32: bit-reversed spectra on power-of-two sizes, natural order on the mixed-radix ones
   if (arena) fft = f32 ? new WasmFft2F32(N, N, { arena, plan: init.arena!.plan, order: bitrev ? 'bitrev' : 'natural' }) : new WasmFft2(N, N, { arena, plan: init.arena!.plan });
-  else fft = createFft2(N, N, { backend: 'ts' });
+  // without the arena, the FFT the main thread uses (pool.ts WorkerInit.fft): the same bytes on any thread count
+  else fft = init.fft === 'wasm-bluestein' ? new BluesteinWasmFft2(N, N) : createFft2(N, N, { backend: 'ts' });
   let kernels = null, scratch: Real | undefined, fftAt: Ctx['fftAt'] = null, bitrevReal: Ctx['bitrevReal'] = null, fused: Ctx['fused'] = null;
   if (arena && init.dims.wasm) {
     kernels = lsqmlWasmKernels(arena.memory, precision);

@@ -445,7 +445,7 @@ export class LsqmlEngine {
     };
     let pool: PhasePool;
     try {
-      pool = await PhasePool.create(ctx, buffers, threads, options.fftBackend, arenaFor);
+      pool = await PhasePool.create(ctx, buffers, threads, fft64.backend === 'wasm-bluestein' ? 'wasm-bluestein' : 'ts', arenaFor);
     } catch (err) {
       for (const b of arenaBlocks) freeShared(b);
       throw err;

@@ -22,7 +22,12 @@ export interface WorkerInit {
   errText: SharedArrayBuffer;
   part: number;
   parts: number;
-  fftBackend: 'auto' | 'ts' | 'wasm';
+  /**
+   * The FFT a worker without the arena builds: the main thread's own kind (`fft64.backend`), so that every thread
+   * transforms with the same code and the results do not depend on the thread count ('wasm-bluestein': Bluestein's
+   * algorithm on the worker's own wasm kernel, for sides with a prime factor above 13; 'ts': the TypeScript FFT).
+   */
+  fft: 'ts' | 'wasm-bluestein';
   /** The wasm FFT arena's shared memory and this worker's scratch block in it (wasm backend only). */
   arena: {
     memory: WebAssembly.Memory; scratch: { at: number; size: number }; plan: WasmPlan2;
@@ -52,14 +57,14 @@ export class PhasePool {
   }
 
   /** Starts `threads − 1` workers over `buffers` and waits until each has built its context. */
-  static async create(ctx: Ctx, buffers: SharedBuffers, threads: number, fftBackend: 'auto' | 'ts' | 'wasm',
+  static async create(ctx: Ctx, buffers: SharedBuffers, threads: number, fft: WorkerInit['fft'],
     arenaFor: (part: number) => WorkerInit['arena']): Promise<PhasePool> {
     const control = new SharedArrayBuffer(8 * 4);
     const errText = new SharedArrayBuffer(ERR_TEXT_BYTES);
     const pool = new PhasePool(ctx, threads, control, errText);
     const ready: Promise<void>[] = [];
     for (let part = 1; part < threads; part++) {
-      const init: WorkerInit = { dims: ctx.d, buffers, control, errText, part, parts: threads, fftBackend, arena: arenaFor(part) };
+      const init: WorkerInit = { dims: ctx.d, buffers, control, errText, part, parts: threads, fft, arena: arenaFor(part) };
       const w = new Worker(new URL('./lsqml-worker.js', import.meta.url), { workerData: init });
       pool.workers.push(w);
       ready.push(new Promise<void>((resolve, reject) => {
