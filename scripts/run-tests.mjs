@@ -11,7 +11,7 @@
 // - On Linux, a test file's process still alive after PTYCHOSTUDY_TEST_FILE_LIMIT_MIN minutes (default 15; the
 //   slowest file takes under 4 on two loaded cores) is named on stderr and killed: that file fails, the others go on, and the run ends.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { spawn } from 'node:child_process';
 
 function collect(dir, out) {
@@ -23,17 +23,22 @@ function collect(dir, out) {
   return out;
 }
 
-// The files that take longest start first: the runner starts files in the order given, two at a time, so a long file
-// started last would leave one core idle while it ends. Each file's duration in the last full run (2026-12-07, two
-// cores, 742 s wall, s): cluster 77, run 70, scans-script 62, run-evidence 61, resume 58, study-report 45, report 27,
-// inspect 27, hub-digests 26, precision-study 26, hdf5-types-inputs 24, run-failed-job 24, lsqml 21, full-disk 20,
-// accounting 19, config-paths 19, config-file 18 — the other files take under 18 s each, most under 3. Since, resume
-// makes its finished hub once instead of three times (its CPU time 21–24 % lower, so about 45 s) and cluster copies
-// the local hub of its first test instead of making it again; slurm/cluster, which mostly waits for SLURM, stays first.
+// The files that take longest start first, in each lane: a runner starts files in the order given, so a long file
+// started last would leave a lane idle while it ends. Each file's duration in the last full run with one runner of two
+// lanes (2026-12-07, two cores, about 700 s wall, s): slurm/cluster 71.5, e2e/run 57.4, e2e/run-evidence 54.0,
+// slurm/accounting 46.2, e2e/resume 36.2, report/study-report 36.2, slurm/requeue-checkpoint 26.9, report/report 25.1,
+// study/hub-digests 24.9, cli/inspect 23.7, data/hdf5-types-inputs 22.0, e2e/run-failed-job 20.5,
+// engine/precision-study 19.9, files/full-disk 19.0, cli/refusals-agree 17.9, study/evidence-paths 17.5, cli/lsqml 17.2,
+// report/reconstruction-report 15.7, settings/config-file 15.0, slurm/scans-script 14.8 — about 100 others under 14 s.
+// Run alone on the same machine (load average about 2), the SLURM files spend most of their time waiting: slurm/accounting 28.2 s wall for
+// 5.3 CPU-s of its process (slurmctld checks time limits every 30 s), slurm/requeue-checkpoint 44.4 s for 4.4 CPU-s
+// (SLURM starts a requeued task again once its credential has expired), slurm/cluster 129 s for 42 CPU-s (its
+// tasks' own CPU, under slurmstepd, comes on top).
 const LONGEST_FIRST = [
-  'slurm/cluster', 'e2e/run', 'slurm/scans-script', 'e2e/run-evidence', 'report/study-report', 'e2e/resume', 'report/report',
-  'cli/inspect', 'study/hub-digests', 'engine/precision-study', 'data/hdf5-types-inputs', 'e2e/run-failed-job', 'slurm/requeue-checkpoint', 'cli/lsqml',
-  'files/full-disk', 'slurm/accounting', 'settings/config-paths', 'settings/config-file',
+  'e2e/run', 'e2e/run-evidence', 'e2e/resume', 'report/study-report', 'report/report', 'study/hub-digests', 'cli/inspect',
+  'data/hdf5-types-inputs', 'e2e/run-failed-job', 'engine/precision-study', 'files/full-disk', 'cli/refusals-agree',
+  'study/evidence-paths', 'cli/lsqml', 'report/reconstruction-report', 'settings/config-file',
+  'slurm/cluster', 'slurm/accounting', 'slurm/requeue-checkpoint', 'slurm/scans-script', 'slurm/stop-submission', 'slurm/merge-lock',
 ].map((name) => join('dist', 'test', `${name}.test.js`));
 
 const filter = process.argv.slice(2);
@@ -52,25 +57,85 @@ if (!(limitMin > 0)) {
   process.exit(2);
 }
 
-const runner = spawn(process.execPath, ['--no-concurrent-recompilation', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
-// Ctrl-C reaches the runner through the terminal's process group; a SIGTERM sent to this script is passed on
-for (const sig of ['SIGTERM', 'SIGHUP']) process.on(sig, () => runner.kill(sig));
-process.on('SIGINT', () => {}); // the runner has it too, and ends its files
+// Three lanes. Node 20's runner sorts the files it is given by name, whatever their order, so this script starts
+// each file itself, in its own `node --test` runner: the files that mostly wait for SLURM (those under
+// dist/test/slurm/: sbatch, squeue and scontrol answers, requeue delays, slurmctld's 30-s time-limit check) one at a
+// time, in a lane of their own, and the others two at a time beside it, the longest first in each lane, so that a file
+// waiting for SLURM does not hold one of the two lanes of CPU-bound work. Each file's TAP output is passed on whole once
+// the file has ended, as one stream: top-level tests numbered once, one plan, and one summary (# tests, # pass, # fail,
+// … summed over the files; # duration_ms of the whole run).
+const waitsForSlurm = (f) => f.startsWith(join('dist', 'test', 'slurm') + sep);
+const lanes = [
+  { files: files.filter((f) => !waitsForSlurm(f)), at: 2 },
+  { files: files.filter(waitsForSlurm), at: 1, where: ' under dist/test/slurm/' },
+].filter((l) => l.files.length > 0);
 
-/** The runner's child processes (one per test file running) with their command lines; empty where /proc is absent. */
+const started = Date.now();
+const out = (text) => process.stdout.write(`${text}\n`);
+const count = (n) => `${n} file${n === 1 ? '' : 's'}`;
+out('TAP version 13');
+out(`# run-tests: ${lanes.map((l) => `${count(l.files.length)}${l.where ?? ''} ${l.at} at a time`).join(', beside ')}`);
+
+const SUMMARY = /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) (\d+(?:\.\d+)?)$/;
+const totals = { tests: 0, suites: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
+let numbered = 0;
+
+/** Passes on one file's TAP output: its header, plan and summary dropped (the summary added to the totals), its top-level tests numbered on. */
+function passOn(tap) {
+  const kept = [];
+  let planned = false; // the top-level plan has come: the summary follows
+  for (const line of tap.split('\n')) {
+    if (line === 'TAP version 13' || (line === '' && planned)) continue;
+    if (/^1\.\.\d+$/.test(line)) { planned = true; continue; }
+    const sum = planned ? SUMMARY.exec(line) : null;
+    if (sum !== null) { if (sum[1] !== 'duration_ms') totals[sum[1]] += Number(sum[2]); continue; }
+    const result = /^(not ok|ok) \d+(.*)$/.exec(line);
+    kept.push(result === null ? line : `${result[1]} ${++numbered}${result[2]}`);
+  }
+  while (kept.length > 0 && kept[kept.length - 1] === '') kept.pop();
+  if (kept.length > 0) out(kept.join('\n'));
+}
+
+const runners = new Set(); // the `node --test` processes running now
+let stopping = false;
+/** Runs one test file in its own runner; resolves to the runner's exit code. */
+function runFile(file) {
+  return new Promise((done) => {
+    const r = spawn(process.execPath, ['--no-concurrent-recompilation', '--test', '--test-reporter=tap', file], { stdio: ['inherit', 'pipe', 'inherit'] });
+    runners.add(r);
+    const chunks = [];
+    r.stdout.on('data', (c) => chunks.push(c));
+    r.on('close', (code, signal) => {
+      runners.delete(r);
+      passOn(Buffer.concat(chunks).toString('utf8'));
+      done(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+const codes = [];
+async function lane(queue) {
+  while (queue.length > 0 && !stopping) codes.push(await runFile(queue.shift()));
+}
+// Ctrl-C reaches the runners through the terminal's process group; a SIGTERM sent to this script is passed on. Either
+// way no further file starts.
+for (const sig of ['SIGTERM', 'SIGHUP']) process.on(sig, () => { stopping = true; for (const r of runners) r.kill(sig); });
+process.on('SIGINT', () => { stopping = true; });
+
+/** The runners' child processes (one per test file running) with their command lines; empty where /proc is absent. */
 function testProcesses() {
-  const out = [];
+  const found = [];
+  const parents = new Set([...runners].map((r) => r.pid));
   let pids;
-  try { pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)); } catch { return out; }
+  try { pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)); } catch { return found; }
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== runner.pid) continue;
-      out.push({ pid: Number(pid), file: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).pop() ?? '?' });
+      if (!parents.has(ppid)) continue;
+      found.push({ pid: Number(pid), file: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).pop() ?? '?' });
     } catch { /* ended meanwhile */ }
   }
-  return out;
+  return found;
 }
 
 const firstSeen = new Map(); // pid → ms
@@ -89,7 +154,9 @@ const watch = setInterval(() => {
 }, 20_000);
 watch.unref();
 
-runner.on('exit', (code, signal) => {
-  clearInterval(watch);
-  process.exit(code ?? (signal ? 1 : 0));
-});
+await Promise.all(lanes.flatMap((l) => Array.from({ length: l.at }, () => lane(l.files))));
+clearInterval(watch);
+out(`1..${numbered}`);
+for (const [k, v] of Object.entries(totals)) out(`# ${k} ${v}`);
+out(`# duration_ms ${Date.now() - started}`);
+process.exitCode = codes.find((c) => c !== 0) ?? (stopping ? 1 : 0);
