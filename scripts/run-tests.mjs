@@ -62,7 +62,7 @@ if (!(limitMin > 0)) {
 // dist/test/slurm/: sbatch, squeue and scontrol answers, requeue delays, slurmctld's 30-s time-limit check) one at a
 // time, in a lane of their own, and the others two at a time beside it, the longest first in each lane, so that a file
 // waiting for SLURM does not hold one of the two lanes of CPU-bound work. Each file's TAP output is passed on whole once
-// the file has ended, as one stream: top-level tests numbered once, one plan, and one summary (# tests, # pass, # fail,
+// the file has ended, followed by a line with its wall time (`# run-tests: FILE SECONDS s`), as one stream: top-level tests numbered once, one plan, and one summary (# tests, # pass, # fail,
 // … summed over the files; # duration_ms of the whole run).
 const waitsForSlurm = (f) => f.startsWith(join('dist', 'test', 'slurm') + sep);
 const lanes = [
@@ -101,6 +101,7 @@ let stopping = false;
 /** Runs one test file in its own runner; resolves to the runner's exit code. */
 function runFile(file) {
   return new Promise((done) => {
+    const t0 = Date.now();
     const r = spawn(process.execPath, ['--no-concurrent-recompilation', '--test', '--test-reporter=tap', file], { stdio: ['inherit', 'pipe', 'inherit'] });
     runners.add(r);
     const chunks = [];
@@ -108,6 +109,7 @@ function runFile(file) {
     r.on('close', (code, signal) => {
       runners.delete(r);
       passOn(Buffer.concat(chunks).toString('utf8'));
+      out(`# run-tests: ${file} ${((Date.now() - t0) / 1000).toFixed(1)} s`); // for LONGEST_FIRST
       done(code ?? (signal ? 1 : 0));
     });
   });

@@ -57,6 +57,10 @@ test('a starts after run and report', () => {
   assert.equal(lines[0], 'TAP version 13');
   assert.equal(lines.filter((l) => l === 'TAP version 13').length, 1, r.stdout);
   assert.ok(lines.includes('# run-tests: 3 files 2 at a time, beside 1 file under dist/test/slurm/ 1 at a time'), r.stdout);
+  // each file's output followed by its wall time
+  for (const f of ['cpu/a', 'e2e/run', 'report/report', 'slurm/w']) {
+    assert.equal(lines.filter((l) => new RegExp(`^# run-tests: dist/test/${f}\\.test\\.js \\d+\\.\\d s$`).test(l)).length, 1, `${f}:\n${r.stdout}`);
+  }
   // every top-level test numbered once, in the order they came
   const results = lines.filter((l) => /^(not )?ok \d+ /.test(l));
   assert.deepEqual(results.map((l) => Number(/\d+/.exec(l)![0])), [1, 2, 3, 4, 5], r.stdout);
