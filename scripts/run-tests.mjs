@@ -33,7 +33,10 @@ function collect(dir, out) {
 // Run alone on the same machine (load average about 2), the SLURM files spend most of their time waiting: slurm/accounting 28.2 s wall for
 // 5.3 CPU-s of its process (slurmctld checks time limits every 30 s), slurm/requeue-checkpoint 44.4 s for 4.4 CPU-s
 // (SLURM starts a requeued task again once its credential has expired), slurm/cluster 129 s for 42 CPU-s (its
-// tasks' own CPU, under slurmstepd, comes on top).
+// tasks' own CPU, under slurmstepd, comes on top). With the SLURM files in their own lane, the whole suite took 1081 s
+// wall (1240 tests; 2026-12-07, two cores shared with other work, load average 5.7 at start and end; 1235 CPU-s of
+// its processes, SLURM's tasks not counted), the SLURM lane 426 s of it; the one-runner schedule before it took 1429 s
+// (load average 3.3 → 8.2), and takes 1294 s on the file times of the three-lane run (their sum 2587 s over two lanes).
 const LONGEST_FIRST = [
   'e2e/run', 'e2e/run-evidence', 'e2e/resume', 'report/study-report', 'report/report', 'study/hub-digests', 'cli/inspect',
   'data/hdf5-types-inputs', 'e2e/run-failed-job', 'engine/precision-study', 'files/full-disk', 'cli/refusals-agree',
@@ -109,7 +112,7 @@ function runFile(file) {
     r.on('close', (code, signal) => {
       runners.delete(r);
       passOn(Buffer.concat(chunks).toString('utf8'));
-      out(`# run-tests: ${file} ${((Date.now() - t0) / 1000).toFixed(1)} s`); // for LONGEST_FIRST
+      out(`# run-tests: ${file} ${((Date.now() - t0) / 1000).toFixed(1)} s${signal ? ` (its runner ended by ${signal})` : ''}`); // for LONGEST_FIRST
       done(code ?? (signal ? 1 : 0));
     });
   });
@@ -158,6 +161,8 @@ watch.unref();
 
 await Promise.all(lanes.flatMap((l) => Array.from({ length: l.at }, () => lane(l.files))));
 clearInterval(watch);
+const left = lanes.reduce((n, l) => n + l.files.length, 0);
+if (stopping) out(`# run-tests: stopped by a signal; ${count(left)} not started`);
 out(`1..${numbered}`);
 for (const [k, v] of Object.entries(totals)) out(`# ${k} ${v}`);
 out(`# duration_ms ${Date.now() - started}`);
