@@ -2,10 +2,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
+import { JobsRecordSchema } from '../../src/study/slurm/records.js';
 
 /** Why SLURM tests cannot run here (no sinfo, no answer, no node taking jobs), or null when they can. */
 export function noSlurm(): string | null {
@@ -58,6 +60,22 @@ export async function waitFor(what: string, cond: () => boolean, ms: number, pol
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
     await sleep(pollMs);
   }
+}
+
+/**
+ * Waits (at most `ms`) until no SLURM job of the submissions recorded in `home`/slurm/jobs.json is queued or running,
+ * so that a test's temporary folder is removed only once SLURM's tasks have stopped writing into it (a finish job may
+ * still be running after `status --wait` returned: the following command finishes a submission itself when the arrays
+ * have ended, and the finish job then finds the work done).
+ */
+export async function waitForQueueToEmpty(home: string, ms = 120_000): Promise<void> {
+  const path = join(home, 'slurm', 'jobs.json');
+  if (!existsSync(path)) return;
+  const ids = JobsRecordSchema.parse(JSON.parse(readFileSync(path, 'utf8'))).submissions
+    .flatMap((s) => s.steps.map((x) => x.job_id)).filter((id): id is string => id !== null);
+  if (ids.length === 0) return;
+  const queued = (): boolean => spawnSync('squeue', ['--noheader', '--format', '%i', '--jobs', ids.join(',')], { encoding: 'utf8' }).stdout.trim() !== '';
+  await waitFor(`SLURM jobs ${ids.join(', ')} to leave the queue`, () => !queued(), ms, 250);
 }
 
 /** A small base NPZ (objectGuess 64×64, probeGuess 16×16 Gaussian) at `path`: a dose of it simulates in a fraction of a second. */
