@@ -37,6 +37,9 @@ function collect(dir, out) {
 // wall (1240 tests; 2026-12-07, two cores shared with other work, load average 5.7 at start and end; 1235 CPU-s of
 // its processes, SLURM's tasks not counted), the SLURM lane 426 s of it; the one-runner schedule before it took 1429 s
 // (load average 3.3 → 8.2), and takes 1294 s on the file times of the three-lane run (their sum 2587 s over two lanes).
+// On a quiet machine the suite is bound by CPU and the lanes change little: a clean clone's .ci/run, 2026-12-08, took
+// 685 s for 1250 tests (its files' times sum to 1704 s, run three at a time on two cores; slurm/cluster 154 s, the
+// SLURM lane 335 s), against 692 s for 1239 tests with one runner before.
 const LONGEST_FIRST = [
   'e2e/run', 'e2e/run-evidence', 'e2e/resume', 'report/study-report', 'report/report', 'study/hub-digests', 'cli/inspect',
   'data/hdf5-types-inputs', 'e2e/run-failed-job', 'engine/precision-study', 'files/full-disk', 'cli/refusals-agree',
