@@ -10,7 +10,16 @@ import { join } from 'node:path';
 const made: string[] = [];
 process.on('exit', () => {
   if (process.env.PTYCHOSTUDY_KEEP_TEST_DIRS === '1') return;
-  for (const d of made) rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+  for (const d of made) {
+    // A SLURM task of a test's submission may still be writing its last record into its folder (a finish job that
+    // found the submission finished by the command following it): retried for about 5 s, then left behind with a line
+    // naming it, since a folder that could not be removed says nothing of the test's own assertions.
+    try {
+      rmSync(d, { recursive: true, force: true, maxRetries: 10 });
+    } catch (err) {
+      process.stderr.write(`test/tmp.ts: could not remove ${d}: ${(err as Error).message}\n`);
+    }
+  }
 });
 
 /** A fresh directory `<tmp>/ptychostudy-<label>-XXXXXX`, removed when the test process exits. */
