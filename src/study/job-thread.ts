@@ -128,13 +128,21 @@ export async function endJobsUnderWay(url: URL): Promise<void> {
   for (const [worker, job] of running.get(url.href) ?? new Map<Worker, RunningJob>()) {
     job.abandon();
     if (Atomics.load(job.control, BUSY) !== 1) continue;
-    const stopped = (): void => {
-      Atomics.store(job.control, BUSY, 0); // an ended thread has no job under way
-      job.ownTemporaries?.();
-    };
-    ending.push(worker.terminate().then(stopped, stopped));
+    ending.push(endThread(worker, job.control, job.ownTemporaries));
   }
   await Promise.all(ending);
+}
+
+/**
+ * Ends a thread with its job under way; once it has stopped (it then has no job under way), removes what the job was
+ * writing under a temporary name (`ownTemporaries`). Rejects when that removal throws.
+ */
+function endThread(worker: Worker, control: ThreadControl, ownTemporaries: (() => void) | undefined): Promise<void> {
+  const stopped = (): void => {
+    Atomics.store(control, BUSY, 0);
+    ownTemporaries?.();
+  };
+  return worker.terminate().then(stopped, stopped);
 }
 
 /** An idle thread of `url` given the job, else a new one started with it. */
@@ -224,14 +232,8 @@ export function runInThread<P, R>(url: URL, job: object, onProgress: (p: P) => v
     };
     // ended with its job under way: what the job was writing under a temporary name goes once the thread has stopped
     const end = (): void => settle(() => {
-      const stopped = (): void => {
-        try {
-          ownTemporaries?.();
-        } finally {
-          reject(new JobError('stopped by its signal'));
-        }
-      };
-      worker.terminate().then(stopped, stopped);
+      const stopped = (): void => reject(new JobError('stopped by its signal'));
+      endThread(worker, control, ownTemporaries).then(stopped, stopped);
     });
     const stop = (): void => {
       if (stopWaitMs <= 0) { end(); return; }
