@@ -23,3 +23,18 @@ export function splitPairSpectrum(Z: Float64Array, h: number, w: number, A: Floa
     }
   }
 }
+
+/**
+ * The spectra of two real h×w images (`a`, `b`, h·w values each) through one complex FFT: a + i·b packed into `z`
+ * (2·h·w, overwritten), transformed in place by `forward` (an h×w plan's), split by `splitPairSpectrum`; returns
+ * [A, B], B in `z` itself.
+ */
+export function transformPair(a: ArrayLike<number>, b: ArrayLike<number>, h: number, w: number,
+  forward: (buf: Float64Array) => void, z: Float64Array): [Float64Array, Float64Array] {
+  const n = h * w;
+  for (let i = 0; i < n; i++) { z[2 * i] = a[i]!; z[2 * i + 1] = b[i]!; }
+  forward(z);
+  const A = new Float64Array(2 * n);
+  splitPairSpectrum(z, h, w, A, z);
+  return [A, z];
+}

@@ -5,9 +5,9 @@
  * - both images are centre-cropped to a square of side n = min(h, w);
  * - F1, F2 = fftshift(fft2(image)); ring index of pixel (y, x) = round(√((y − c)² + (x − c)²)),
  *   c = ⌊n/2⌋ (half-to-even rounding, as numpy's `round`); ring averages are means over the pixels of a ring
- *   (here F1 and F2 come from one complex FFT of a + i·b, split by `splitPairSpectrum`, and are read in the
- *   order fftshift puts them in instead of being moved there: the same sums up to rounding, for one transform
- *   instead of two);
+ *   (here F1 and F2 come from one complex FFT of a + i·b, split (`transformPair`), and are read in the order
+ *   fftshift puts them in instead of being moved there: the same sums up to rounding, for one transform instead
+ *   of two);
  * - FRC(r) = |⟨F1·F2*⟩_r| / √|⟨|F1|²⟩_r · ⟨|F2|²⟩_r|, for every ring r = 0 … max (the last rings are the
  *   partial rings of the corners, beyond Nyquist at r = n/2);
  * - no smoothing of the curve (the study's `frc_sigma = 0`).
@@ -18,7 +18,7 @@
  * drops, 0 when it is already below at ring 0, NaN when no ring is finite.
  */
 import { createFft2, roundHalfEven } from '../math/fft.js';
-import { splitPairSpectrum } from '../math/real-pair.js';
+import { transformPair } from '../math/real-pair.js';
 import { centreCropReal, checkSameShape, type RealImage } from './image.js';
 
 export interface FrcResult {
@@ -28,24 +28,15 @@ export interface FrcResult {
   n: number;
 }
 
-/** The spectra (unshifted, interleaved) of two real n×n images, through one complex FFT of a + i·b. */
-function pairSpectra(a: RealImage, b: RealImage): [Float64Array, Float64Array] {
-  const n = a.h;
-  const z = new Float64Array(2 * n * n);
-  for (let i = 0; i < n * n; i++) { z[2 * i] = a.data[i]!; z[2 * i + 1] = b.data[i]!; }
-  createFft2(n, n).forward(z, 1);
-  const A = new Float64Array(z.length);
-  splitPairSpectrum(z, n, n, A, z);
-  return [A, z];
-}
-
 /** The FRC curve of two same-shape real images. */
 export function frc(a: RealImage, b: RealImage): FrcResult {
   checkSameShape(a, b, 'frc');
   const n = Math.min(a.h, a.w);
   const sa = n === a.h && n === a.w ? a : centreCropReal(a, n, n);
   const sb = n === b.h && n === b.w ? b : centreCropReal(b, n, n);
-  const [F1, F2] = pairSpectra(sa, sb);
+  // the spectra (unshifted, interleaved) of both images, through one complex FFT of a + i·b
+  const fft = createFft2(n, n);
+  const [F1, F2] = transformPair(sa.data, sb.data, n, n, (z) => fft.forward(z, 1), new Float64Array(2 * n * n));
   const c = Math.floor(n / 2);
   const ring = new Int32Array(n * n);
   let rmax = 0;
@@ -63,11 +54,13 @@ export function frc(a: RealImage, b: RealImage): FrcResult {
   const p2 = new Float64Array(nr);
   const cnt = new Float64Array(nr);
   // Pixel (y, x) of fftshift's output is frequency ((y − c) mod n, (x − c) mod n) of the unshifted spectra.
+  const unshifted = new Int32Array(n);
+  for (let k = 0; k < n; k++) unshifted[k] = (k + n - c) % n;
   for (let y = 0; y < n; y++) {
-    const row = ((y + n - c) % n) * n;
+    const row = unshifted[y]! * n;
     for (let x = 0; x < n; x++) {
       const r = ring[y * n + x]!;
-      const j = 2 * (row + (x + n - c) % n);
+      const j = 2 * (row + unshifted[x]!);
       const ar = F1[j]!, ai = F1[j + 1]!;
       const br = F2[j]!, bi = F2[j + 1]!;
       cre[r]! += ar * br + ai * bi; // F1 · conj(F2)

@@ -15,7 +15,7 @@
 import { allocShared, createFft2, fftfreq, freeShared } from '../math/fft.js';
 import { upsampledDftRowsWasm } from '../math/fft-wasm.js';
 import { nextPow2 } from '../math/fft-sides.js';
-import { splitPairSpectrum } from '../math/real-pair.js';
+import { transformPair } from '../math/real-pair.js';
 
 /** Whether `upsampledDft` runs its row and column stages in the wasm kernel when there is one (tests compare both). */
 let useWasmRows = true;
@@ -202,7 +202,7 @@ export function phaseCrossCorrelation(reference: RealImage | ComplexImage, movin
 /**
  * `phaseCrossCorrelation` against one reference, for several moving images (the rounds of a registration): the
  * reference's spectrum is taken once (of real images, in one transform with the first moving image's:
- * `splitPairSpectrum`), with the answers of separate calls (their sums differ by rounding only).
+ * `transformPair`), with the answers of separate calls (their sums differ by rounding only).
  */
 export function crossCorrelator(reference: RealImage | ComplexImage, upsampleFactor = 50,
   opts: { complex?: boolean; normalization?: 'phase' | 'none' } = {}): (moving: RealImage | ComplexImage) => Registration {
@@ -236,10 +236,7 @@ export function crossCorrelator(reference: RealImage | ComplexImage, upsampleFac
   function correlateWith(moving: RealImage | ComplexImage, B: Float64Array, cc: Float64Array): Registration {
     if (A === null && !complex) {
       // the first real moving image goes through the reference's transform: FFT(reference + i·moving)
-      for (let i = 0; i < n; i++) { B[2 * i] = reference.data[i]!; B[2 * i + 1] = moving.data[i]!; }
-      fft.forward(B, 1);
-      A = new Float64Array(2 * n);
-      splitPairSpectrum(B, h, w, A, B);
+      A = transformPair(reference.data, moving.data, h, w, (z) => fft.forward(z, 1), B)[0];
     } else {
       A ??= spectrum(reference, complex);
       if (complex) B.set(moving.data.subarray(0, 2 * n));
