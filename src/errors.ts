@@ -18,6 +18,15 @@ export class InputError extends Error {
   constructor(message: string) { super(message); this.name = 'InputError'; }
 }
 
+/**
+ * What a read stopped by its AbortSignal rejects with: the shape of Node's own AbortError (name 'AbortError', code
+ * 'ABORT_ERR', `cause` the signal's reason), as a file stream given the signal rejects. The caller that owns the signal
+ * tells a stop by it (`signal.aborted`) and says what was stopped.
+ */
+export function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
 /** The status a shell reports for a process a signal ended (128 + the signal's number), as the command line exits with it. */
 export const STOP_SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 

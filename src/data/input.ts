@@ -26,6 +26,11 @@ export interface ReadInputOptions extends ReadMeasuredOptions {
   job?: LsqmlJobRequest;
   /** An NPZ without `probeGuess` is read (`Dataset.probeAbsent`), for a caller that supplies the probe or says how to. */
   probeOptional?: boolean;
+  /**
+   * With `job`: a dataset NPZ's members are read without blocking the event loop, and an abort seen between two pieces
+   * of one stops the read (it rejects with `abortError`). Measured data (CXI, .ptyd) is read whole.
+   */
+  signal?: AbortSignal;
 }
 
 export type InputData =
@@ -38,7 +43,7 @@ export async function readInputData(path: string, opts: ReadInputOptions = {}): 
   if (kind === 'zip') {
     // squarePatterns: patterns that are not square are refused from diffraction's header, before anything is inflated
     const probe = { ...(opts.probeOptional ? { probeOptional: true } : {}), ...(opts.squarePatterns ? { squarePatterns: true } : {}) };
-    return { format: 'npz', dataset: opts.job ? loadJobDataset(path, opts.job, probe) : loadDataset(path, probe) };
+    return { format: 'npz', dataset: opts.job ? await loadJobDataset(path, opts.job, probe, opts.signal) : loadDataset(path, probe) };
   }
   if (kind !== 'hdf5') throw new InputError(`${path}: expected a dataset NPZ (zip) or an HDF5 file (CXI, PtyPy .ptyd); found neither signature in its first bytes`);
   return withHdf5(path, (r) => {

@@ -8,16 +8,19 @@
  * every format. With `probeOptional` an absent `probeGuess` is allowed
  * (`Dataset.probeAbsent`): the caller gives the probe, or refuses the data naming how to give one.
  * With `squarePatterns` patterns that are not square are refused from diffraction's header, before any read.
+ * The members are read without blocking the event loop (`loadDatasetStoppable`): `signal` aborted stops the read between
+ * two pieces of a member (it rejects with `abortError`).
  */
 import { InputError } from '../errors.js';
-import { loadDataset, outside, type Dataset } from './dataset.js';
+import { loadDatasetStoppable, outside, type Dataset } from './dataset.js';
 import { checkLsqmlJobFits, type LsqmlJobRequest } from './memory.js';
 
-export function loadJobDataset(path: string, job: LsqmlJobRequest, opts: { probeOptional?: boolean; squarePatterns?: boolean } = {}): Dataset {
-  const ds = loadDataset(path, {
+export async function loadJobDataset(path: string, job: LsqmlJobRequest, opts: { probeOptional?: boolean; squarePatterns?: boolean } = {},
+  signal?: AbortSignal): Promise<Dataset> {
+  const ds = await loadDatasetStoppable(path, {
     keys: 'required', metadata: 'strict', beforeDecode: (headers) => checkLsqmlJobFits(path, headers, job), ...(opts.probeOptional ? { probeOptional: true } : {}),
     ...(opts.squarePatterns ? { squarePatterns: true } : {}),
-  });
+  }, signal);
   if (ds.objectGuess) checkPositionsOnObject(ds, job.nImages);
   return ds;
 }

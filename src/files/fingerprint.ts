@@ -11,13 +11,18 @@ export interface Fingerprint {
   sha256: string;
 }
 
-/** Size and SHA-256 of a file, streamed (does not block the event loop). */
-export function fingerprint(path: string): Promise<Fingerprint> {
+/**
+ * Size and SHA-256 of a file, streamed in 1 MiB chunks (does not block the event loop). With `signal`, an abort seen
+ * between two chunks stops the read: the promise rejects with Node's AbortError (its `cause` the signal's reason) and
+ * the file is closed. A 330 MB input takes 0.25–0.45 s on one core (docs/reconstruct.md, "Stopping"), so a job that
+ * hashes its input stops within one chunk instead of at the end of the file.
+ */
+export function fingerprint(path: string, signal?: AbortSignal): Promise<Fingerprint> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
     let size = 0;
     const { fd } = openForReading(path); // throws inside the executor: the promise rejects
-    const s = createReadStream(path, { fd, highWaterMark: 1 << 20 });
+    const s = createReadStream(path, { fd, highWaterMark: 1 << 20, ...(signal !== undefined ? { signal } : {}) });
     s.on('data', (chunk) => {
       const b = chunk as Buffer;
       size += b.length;

@@ -17,7 +17,7 @@ import zlib from 'node:zlib';
 import { Inflate } from 'fflate';
 import { writeFileAtomic, type BeforeRename } from '../files/atomic.js';
 import { openRegularFile } from '../files/regular.js';
-import { UsageError } from '../errors.js';
+import { abortError, UsageError } from '../errors.js';
 import { NpyError, NpzError } from './errors.js';
 import { checkDecodeLimits, decodeNumeric, encodeNpyParts, formatShape, parseNpy, parseNpyHeader, type DtypeInfo, type NpyHeader } from './npy.js';
 import { MAX_NPY_HEADER_BYTES } from './limits.js';
@@ -308,7 +308,11 @@ export class NpzReader {
   }
 
   /** Every byte of one member (the `.npy` header included), in order, to `onChunk` with its offset; then the length and CRC-32 checks. */
-  private async slices(key: string, onChunk: (chunk: Uint8Array, at: number) => void, sliceBytes = 8 << 20): Promise<void> {
+  /**
+   * With `signal`, the event loop turns between two stored slices too, and an abort seen between two pieces stops the
+   * read there (it rejects with `abortError`; nothing more of the member is read or inflated).
+   */
+  private async slices(key: string, onChunk: (chunk: Uint8Array, at: number) => void, sliceBytes = 8 << 20, signal?: AbortSignal): Promise<void> {
     const { m, label, dataStart } = this.locate(key);
     let pos = 0;
     let crc = 0;
@@ -319,7 +323,13 @@ export class NpzReader {
       onChunk(chunk, at);
     };
     if (m.method === 0) {
-      for (let off = 0; off < m.size; off += sliceBytes) deliver(this.readAt(dataStart + off, Math.min(sliceBytes, m.size - off)));
+      for (let off = 0; off < m.size; off += sliceBytes) {
+        if (signal !== undefined) {
+          await new Promise((done) => setImmediate(done));
+          if (signal.aborted) throw abortError(signal);
+        }
+        deliver(this.readAt(dataStart + off, Math.min(sliceBytes, m.size - off)));
+      }
     } else {
       await new Promise<void>((resolveStream, rejectStream) => {
         const inf = zlib.createInflateRaw({ chunkSize: 1 << 20 });
@@ -327,6 +337,7 @@ export class NpzReader {
         const fail = (err: Error): void => { if (!failure) { failure = err; inf.destroy(); rejectStream(err); } };
         inf.on('data', (chunk: Buffer) => {
           if (failure) return;
+          if (signal?.aborted) { fail(abortError(signal)); return; }
           if (pos + chunk.length > m.size) { fail(new NpzError(`${label}: member inflates beyond its declared size of ${m.size} bytes (zip bomb or corrupt archive)`)); return; }
           try { deliver(chunk); } catch (err) { fail(err as Error); }
         });
@@ -337,6 +348,7 @@ export class NpzReader {
         const pump = (): void => {
           try {
             while (!failure && off < m.compressedSize) {
+              if (signal?.aborted) { fail(abortError(signal)); return; }
               const len = Math.min(SLICE, m.compressedSize - off);
               const more = inf.write(this.readAt(dataStart + off, len));
               off += len;
@@ -414,6 +426,25 @@ export class NpzReader {
   get(key: string): NdArray {
     this.header(key);
     const bytes = this.raw(key);
+    return parseNpy(bytes, `${this.path}: key '${key}'`);
+  }
+
+  /**
+   * Reads and decodes one array as `get` does (its header checked first, then its length and CRC-32), without blocking
+   * the event loop for the whole member: a deflated member goes through node:zlib's streaming inflater in 1 MiB pieces
+   * (`slices`) straight into one buffer of its declared size, a stored one is read in 8 MiB slices with a turn of the
+   * event loop between two. Memory: the member and one piece of its compressed bytes (`get` holds all of them). With
+   * `signal`, an abort seen between two pieces stops the read: it rejects with `abortError` — for a 5000 × 128² float32
+   * member (328 MB) within one piece, not at the end of the member (docs/reconstruct.md, "Stopping").
+   */
+  async read(key: string, signal?: AbortSignal): Promise<NdArray> {
+    this.header(key);
+    const { m, label } = this.locate(key);
+    if (m.size > bufferConstants.MAX_LENGTH) {
+      throw new NpzError(`${label}: member declares ${m.size} bytes, more than one Node.js buffer can hold (${bufferConstants.MAX_LENGTH})`);
+    }
+    const bytes = new Uint8Array(m.size);
+    await this.slices(key, (chunk, at) => bytes.set(chunk, at), 8 << 20, signal);
     return parseNpy(bytes, `${this.path}: key '${key}'`);
   }
 

@@ -69,12 +69,33 @@ export function checkpointJobsUnderWay(reason: string, timeoutMs = STOP_CHECKPOI
 }
 
 /**
- * After `checkpointJobsUnderWay`: how many Phase F jobs ended with their result (stopped in their last epoch, they
- * finished it) and are not recorded yet — their result reaches the job's `workerEngine` call when the event loop runs,
- * and Phase F then stores and records it as any finished job's.
+ * Phase F jobs of this process whose engine finished (their last epoch ended, their result reported) and that their
+ * `reconstructJob` is still storing: moving the outputs in from staging, waiting for the input's fingerprint — which
+ * lets the event loop, and so a stop handler, run meanwhile. Its caller records each in the same turn as it returns.
+ */
+let finishedInHand = 0;
+
+/**
+ * Counts a job whose engine finished as unrecorded until the returned function is called (once; later calls do
+ * nothing): `reconstructJob` holds it from its engine's result to its own return, so that a stop landing in between
+ * records the job (`finishedJobsUnrecorded`) instead of ending the process without it.
+ */
+export function holdFinishedJob(): () => void {
+  finishedInHand++;
+  let held = true;
+  return () => {
+    if (held) { held = false; finishedInHand--; }
+  };
+}
+
+/**
+ * After `checkpointJobsUnderWay`: how many Phase F jobs finished their last epoch and are not recorded yet — those that
+ * ended with their result (stopped in their last epoch, they finished it) whose message the event loop has not yet
+ * delivered to the job's `workerEngine` call, and those whose result Phase F is storing (`holdFinishedJob`). Phase F
+ * then stores and records them as any finished job's, once the command's signal is aborted.
  */
 export function finishedJobsUnrecorded(): number {
-  return resultsUnread(ENGINE_WORKER);
+  return resultsUnread(ENGINE_WORKER) + finishedInHand;
 }
 
 /**

@@ -54,6 +54,8 @@ export interface ReconstructionInputOptions {
   precision?: 'float32' | 'float64';
   /** reconstruction.fftBackend: wasm refuses patterns of a side with a prime factor above 13 (`patternRefusals`; default auto). */
   fftBackend?: 'auto' | 'ts' | 'wasm';
+  /** A dataset NPZ's read stops between two pieces of a member once it is aborted (`ReadInputOptions.signal`). */
+  signal?: AbortSignal;
 }
 
 export interface ReconstructionInput {
@@ -145,7 +147,8 @@ export async function readReconstructionInput(path: string, opts: Reconstruction
   const cropped = framesChanged(opts.frames);
   // squarePatterns: measured data's patterns that are not square are refused from the header, before the read
   const input = await readInputData(path, { margin: opts.margin ?? DEFAULT_OBJECT_MARGIN, job: opts.job, probeOptional: true, detectorMask: opts.detectorMask ?? true, squarePatterns: true,
-    ...(opts.radiation ? { radiation: opts.radiation } : {}), ...(cropped || opts.frames?.cxiEntry != null ? { frames: opts.frames } : {}) });
+    ...(opts.radiation ? { radiation: opts.radiation } : {}), ...(cropped || opts.frames?.cxiEntry != null ? { frames: opts.frames } : {}),
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}) });
   if (input.format === 'npz' && opts.radiation) {
     // an NPZ's positions are object pixels and its _metadata.geometry states the wavelength itself: no energy to convert
     throw new InputError(npzRadiationMessage(path, opts.radiation));

@@ -21,7 +21,7 @@ import { fingerprint, fingerprintSync, type Fingerprint } from '../../files/fing
 import { reconstructionSettingsSha256 } from '../../settings/fingerprint.js';
 import { jobKey, PHASE_F } from '../hub/layout.js';
 import type { Phase } from '../phase.js';
-import { workerEngine, type EngineRunner, type EpochProgress } from './engine-runner.js';
+import { holdFinishedJob, workerEngine, type EngineRunner, type EpochProgress } from './engine-runner.js';
 import { archiveOutputs, keepInterrupted } from './files.js';
 import { commandFor, settingsBeyondCommand, type ReconstructionJob } from './jobs.js';
 import { shellJoin } from '../../text.js';
@@ -115,62 +115,70 @@ export async function reconstructJob(run: ReconstructionRun, job: Reconstruction
     const named = namedInPlace(err, staging, job.outputDir); // a full disk: the file as the job's folder would hold it
     error = named instanceof Error ? named.message : String(named);
   }
-  const fp = await fpPromise;
-  const started = await startPromise;
-  const facts = selectionFacts(job.inputNpz, job.view);
-  let ok = error === null && engineResult !== null;
-  const logPath = join(job.outputDir, PHASE_F.jobLog);
-  const completed = (): string => `LSQML reconstruction completed: ${engineResult!.epochsRun} epochs, final loss ${engineResult!.finalLoss}, ` +
-    `${engineResult!.nPositions} positions, ${engineResult!.seconds.toFixed(2)} s\n`;
-  // What the engine and the input reading warned of (also in the NPZ's _metadata.warnings), one line each.
-  const warned = (): string => engineResult!.warnings.map((w) => `warning: ${w}\n`).join('');
-  let tail = ok ? completed() + warned() : `=== ERROR ===\n${error}\n`;
+  // A job whose engine finished is recorded whatever stop comes now: the awaits below let a stop handler run, which then
+  // has the command's signal aborted and waits for this job's record (holdFinishedJob) instead of ending the process
+  // without it — the next run would do the job again. Its caller records it in the turn this returns (onResult).
+  const release = engineResult !== null ? holdFinishedJob() : (): void => {};
   try {
-    // Earlier outputs move to history/ instead of being overwritten; the new ones move in from staging.
-    const prior = run.priorResults.get(jobKey(job));
-    const archivedTo = archiveOutputs(job.outputDir, prior?.run_id ?? `unrecorded-${run.runId}`);
-    if (archivedTo !== null) run.archived.set(jobKey(job), recordPath(job.artifactRoot, archivedTo));
-    moveFilesInto(staging, job.outputDir);
-    if (ok && !existsSync(join(job.outputDir, PHASE_F.reconstruction))) {
-      throw new Error(`the engine reported success but wrote no ${PHASE_F.reconstruction}`);
+    const fp = await fpPromise;
+    const started = await startPromise;
+    const facts = selectionFacts(job.inputNpz, job.view);
+    let ok = error === null && engineResult !== null;
+    const logPath = join(job.outputDir, PHASE_F.jobLog);
+    const completed = (): string => `LSQML reconstruction completed: ${engineResult!.epochsRun} epochs, final loss ${engineResult!.finalLoss}, ` +
+      `${engineResult!.nPositions} positions, ${engineResult!.seconds.toFixed(2)} s\n`;
+    // What the engine and the input reading warned of (also in the NPZ's _metadata.warnings), one line each.
+    const warned = (): string => engineResult!.warnings.map((w) => `warning: ${w}\n`).join('');
+    let tail = ok ? completed() + warned() : `=== ERROR ===\n${error}\n`;
+    try {
+      // Earlier outputs move to history/ instead of being overwritten; the new ones move in from staging.
+      const prior = run.priorResults.get(jobKey(job));
+      const archivedTo = archiveOutputs(job.outputDir, prior?.run_id ?? `unrecorded-${run.runId}`);
+      if (archivedTo !== null) run.archived.set(jobKey(job), recordPath(job.artifactRoot, archivedTo));
+      moveFilesInto(staging, job.outputDir);
+      if (ok && !existsSync(join(job.outputDir, PHASE_F.reconstruction))) {
+        throw new Error(`the engine reported success but wrote no ${PHASE_F.reconstruction}`);
+      }
+      if (ok) rmSync(checkpoint.path, { force: true }); // no result: the reconstruction holds what it led to
+    } catch (err) {
+      ok = false;
+      error = `${error === null ? '' : `${error}; `}could not store the outputs in ${job.outputDir}: ${(err as Error).message}`;
+      tail = `=== ERROR ===\n${error}\n`;
     }
-    if (ok) rmSync(checkpoint.path, { force: true }); // no result: the reconstruction holds what it led to
-  } catch (err) {
-    ok = false;
-    error = `${error === null ? '' : `${error}; `}could not store the outputs in ${job.outputDir}: ${(err as Error).message}`;
-    tail = `=== ERROR ===\n${error}\n`;
+    const returncode = ok ? 0 : 1;
+    try {
+      writeFileAtomic(logPath, logHeader(job, commandText, returncode) + continued +
+        (lines.length > 0 ? `=== EPOCHS ===\n${lines.join('\n')}\n\n` : '') + tail);
+    } catch (err) {
+      error = `${error === null ? '' : `${error}; `}could not write ${logPath}: ${(err as Error).message}`;
+    }
+    const t1 = new Date();
+    const inOut = (p: string): string => join(job.outputDir, p);
+    // what the job wrote, as a resume checks it (record.ts): a reconstruction replaced by hand is refused, not compared
+    let written: Fingerprint | null = null;
+    if (ok) try { written = fingerprintSync(inOut(PHASE_F.reconstruction)); } catch { /* recorded without it */ }
+    const rel = (p: string): string => recordPath(job.artifactRoot, p);
+    return {
+      dose: job.dose, view: job.view, split: job.split, status: ok ? 'success' : 'failed', returncode, run_id: run.runId,
+      started_at: t0.toISOString(), finished_at: t1.toISOString(), seconds: (t1.getTime() - t0.getTime()) / 1000,
+      input_npz: rel(job.inputNpz), input_size: fp?.size ?? null, input_sha256: fp?.sha256 ?? null,
+      output_dir: rel(job.outputDir), log_path: rel(logPath), stdout_preview: (ok ? tail : error ?? '').slice(0, 200), command,
+      settings_sha256: reconstructionSettingsSha256(job.settings),
+      ...started,
+      reconstruction_npz: ok && existsSync(inOut(PHASE_F.reconstruction)) ? rel(inOut(PHASE_F.reconstruction)) : null,
+      ...(written !== null ? { reconstruction_size: written.size, reconstruction_sha256: written.sha256 } : {}),
+      reconstruction_png: ok && existsSync(inOut(PHASE_F.figure)) ? rel(inOut(PHASE_F.figure)) : null,
+      lsqml_log: existsSync(inOut(PHASE_F.engineLog)) ? rel(inOut(PHASE_F.engineLog)) : null,
+      epochs_run: engineResult?.epochsRun ?? (lines.length > 0 ? lines.length : null),
+      final_loss: engineResult !== null && Number.isFinite(engineResult.finalLoss) ? engineResult.finalLoss : null,
+      n_positions: engineResult?.nPositions ?? null,
+      error,
+      ...facts,
+      history: [],
+    };
+  } finally {
+    release();
   }
-  const returncode = ok ? 0 : 1;
-  try {
-    writeFileAtomic(logPath, logHeader(job, commandText, returncode) + continued +
-      (lines.length > 0 ? `=== EPOCHS ===\n${lines.join('\n')}\n\n` : '') + tail);
-  } catch (err) {
-    error = `${error === null ? '' : `${error}; `}could not write ${logPath}: ${(err as Error).message}`;
-  }
-  const t1 = new Date();
-  const inOut = (p: string): string => join(job.outputDir, p);
-  // what the job wrote, as a resume checks it (record.ts): a reconstruction replaced by hand is refused, not compared
-  let written: Fingerprint | null = null;
-  if (ok) try { written = fingerprintSync(inOut(PHASE_F.reconstruction)); } catch { /* recorded without it */ }
-  const rel = (p: string): string => recordPath(job.artifactRoot, p);
-  return {
-    dose: job.dose, view: job.view, split: job.split, status: ok ? 'success' : 'failed', returncode, run_id: run.runId,
-    started_at: t0.toISOString(), finished_at: t1.toISOString(), seconds: (t1.getTime() - t0.getTime()) / 1000,
-    input_npz: rel(job.inputNpz), input_size: fp?.size ?? null, input_sha256: fp?.sha256 ?? null,
-    output_dir: rel(job.outputDir), log_path: rel(logPath), stdout_preview: (ok ? tail : error ?? '').slice(0, 200), command,
-    settings_sha256: reconstructionSettingsSha256(job.settings),
-    ...started,
-    reconstruction_npz: ok && existsSync(inOut(PHASE_F.reconstruction)) ? rel(inOut(PHASE_F.reconstruction)) : null,
-    ...(written !== null ? { reconstruction_size: written.size, reconstruction_sha256: written.sha256 } : {}),
-    reconstruction_png: ok && existsSync(inOut(PHASE_F.figure)) ? rel(inOut(PHASE_F.figure)) : null,
-    lsqml_log: existsSync(inOut(PHASE_F.engineLog)) ? rel(inOut(PHASE_F.engineLog)) : null,
-    epochs_run: engineResult?.epochsRun ?? (lines.length > 0 ? lines.length : null),
-    final_loss: engineResult !== null && Number.isFinite(engineResult.finalLoss) ? engineResult.finalLoss : null,
-    n_positions: engineResult?.nPositions ?? null,
-    error,
-    ...facts,
-    history: [],
-  };
 }
 
 /** Phase F as a `Phase`: each job in its own call (its engine runs in a worker thread, one job at a time), several at once. */

@@ -37,7 +37,7 @@ import { InputError, UsageError } from '../../errors.js';
 import { printable, shownJson } from '../../text.js';
 import { intensityScale } from '../../data/reconstruction-refusals.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../files/atomic.js';
-import { fingerprintSync } from '../../files/fingerprint.js';
+import { fingerprint, type Fingerprint } from '../../files/fingerprint.js';
 import type { ProbeData } from '../../data/measured.js';
 import { readObjectFile } from '../../data/object-file.js';
 import { checkWritableDir } from '../../files/writable.js';
@@ -243,7 +243,7 @@ const logLine = (e: number, loss: number, s: number): string => `epoch ${e} loss
  * guess`. Throws InputError / UsageError. `ptychostudy lsqml` refuses such input before it writes anything; in Phase F
  * it is that job's recorded failure (the other jobs go on, as in the reference study's matrix).
  */
-async function readJobInput(inputPath: string, opts: ReconstructionSettings): Promise<{
+async function readJobInput(inputPath: string, opts: ReconstructionSettings, signal?: AbortSignal): Promise<{
   input: Awaited<ReturnType<typeof readReconstructionInput>>; objectFile: Awaited<ReturnType<typeof readObjectFile>> | null; n: number; scale: number; scalePresent: boolean;
 }> {
   const input = await readReconstructionInput(inputPath, {
@@ -256,6 +256,7 @@ async function readJobInput(inputPath: string, opts: ReconstructionSettings): Pr
     fftBackend: opts.fftBackend,
     ...(opts.crop != null || opts.binSize !== undefined || opts.orientation !== undefined || opts.cxiEntry != null
       ? { frames: { crop: opts.crop, binSize: opts.binSize, orientation: opts.orientation, cxiEntry: opts.cxiEntry } } : {}),
+    ...(signal !== undefined ? { signal } : {}),
   });
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;
@@ -313,22 +314,35 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const earlier = join(job.outputDir, PHASE_F.reconstruction);
   if (existsSync(earlier)) throw new UsageError(`\`outputDir\` ${job.outputDir}: holds an earlier reconstruction (${PHASE_F.reconstruction}), which is never replaced; expected a directory without one`);
   const t0 = performance.now();
-  // A stop asked while the job reads its input (its signal, aborted in its thread once the event loop turns) ends it
-  // when the read ends, and again before the engine starts, with no epoch run: nothing to keep, no checkpoint to write.
+  // A stop asked while the job reads or hashes its input (its signal, aborted in its thread once the event loop turns:
+  // the NPZ's members are read, and the files hashed, in pieces with the event loop turning between two) ends it there,
+  // and again before the engine starts, with no epoch run: nothing to keep, no checkpoint to write.
+  const stopped = (epochsDone: number): LsqmlAbortedError => new LsqmlAbortedError(epochsDone, opts.epochs, [], job.signal!.reason);
   const stopIfAsked = async (epochsDone: number): Promise<void> => {
     if (job.signal === undefined) return;
     await yieldToEventLoop();
-    if (job.signal.aborted) throw new LsqmlAbortedError(epochsDone, opts.epochs, [], job.signal.reason);
+    if (job.signal.aborted) throw stopped(epochsDone);
   };
-  const { input, objectFile, n, scale: s, scalePresent } = await readJobInput(inputPath, opts);
+  const unlessStopped = async <T>(work: Promise<T>): Promise<T> => {
+    try {
+      return await work;
+    } catch (err) {
+      if (job.signal?.aborted) throw stopped(0);
+      throw err;
+    }
+  };
+  const hashed = (path: string): Promise<Fingerprint> => unlessStopped(fingerprint(path, job.signal));
+  const { input, objectFile, n, scale: s, scalePresent } = await unlessStopped(readJobInput(inputPath, opts, job.signal));
   await stopIfAsked(0);
   const ds = input.dataset;
   const [HO, WO] = input.objectShape;
   const N = ds.H, n2 = N * N;
-  // the probe and object files as they were read (not at the end of the run: they may be rewritten meanwhile)
+  // the probe and object files as they were read (not at the end of the run: they may be rewritten meanwhile), and the input
   const probePath = opts.probeModel === null && opts.initProbe.startsWith('file:') ? resolve(opts.initProbe.slice(5)) : null;
-  const probeFileFp = probePath !== null ? fingerprintSync(probePath) : null;
-  const objectFileFp = objectFile ? fingerprintSync(objectFile.path) : null;
+  const probeFileFp = probePath !== null ? await hashed(probePath) : null;
+  const objectFileFp = objectFile ? await hashed(objectFile.path) : null;
+  const inputFp = await hashed(inputPath);
+  await stopIfAsked(0);
 
   // Intensities (DC moved to [0, 0]); Float32 for large scans keeps memory low (counts are exact in f32).
   const big = n * n2 > 8_000_000;
@@ -340,6 +354,7 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
   const amp = new Float32Array(n2);
   const empty: number[] = []; // patterns without a single count: frames never recorded, most likely
   for (let i = 0; i < n; i++) {
+    if ((i & 1023) === 1023) await stopIfAsked(0); // 5000 patterns of 128² convert in 0.2–0.7 s: a stop is seen within a fifth of it
     amp.set(D.subarray(i * n2, (i + 1) * n2));
     let k = 0;
     while (k < n2 && amp[k] === 0) k++;
@@ -384,7 +399,6 @@ export async function runLsqmlJob(job: LsqmlJobOptions, onProgress?: (p: JobProg
 
   const logPath = join(job.outputDir, PHASE_F.engineLog);
   const lines: string[] = [];
-  const inputFp = fingerprintSync(inputPath);
   // what decides the result, for a checkpoint to be used by this run only: all but the epoch and thread counts
   const ck = job.checkpoint;
   const shape = { n, N, M: opts.modes, H: HO, W: WO };
