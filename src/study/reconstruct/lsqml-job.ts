@@ -85,8 +85,9 @@ export interface LsqmlJobOptions {
    */
   settings: ReconstructionSettings | ReconstructionSettingsInput;
   /**
-   * Stops the run at the end of the epoch under way when aborted (before the first epoch, or after any but the
-   * last: an abort during the last epoch lets the job finish and write its result): `runLsqmlJob` then throws
+   * Stops the run at the end of the epoch under way when aborted (during the read or the hash of its input — a dataset
+   * NPZ's members are read, and the files hashed, in 1 MiB pieces with the event loop turning between two —, before the
+   * first epoch, or after any but the last: an abort during the last epoch lets the job finish and write its result): `runLsqmlJob` then throws
    * `LsqmlAbortedError` and writes no result (lsqml.log, the epochs so far, stays; with `checkpoint`, the state at the
    * stop is written first). A Phase F job in a worker thread gets the thread's own (engine-worker.ts), aborted when the
    * parent asks it to stop.
