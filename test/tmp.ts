@@ -11,9 +11,9 @@ const made: string[] = [];
 process.on('exit', () => {
   if (process.env.PTYCHOSTUDY_KEEP_TEST_DIRS === '1') return;
   for (const d of made) {
-    // A SLURM task of a test's submission may still be writing its last record into its folder (a finish job that
-    // found the submission finished by the command following it): retried for about 5 s, then left behind with a line
-    // naming it, since a folder that could not be removed says nothing of the test's own assertions.
+    // The SLURM tests end their own jobs before this (slurm-helpers.ts `leaveNoSlurmJobs`); a task that still wrote its
+    // last record into a folder all the same is retried for about 5 s, then left behind with a line naming it, since a
+    // folder that could not be removed says nothing of the test's own assertions.
     try {
       rmSync(d, { recursive: true, force: true, maxRetries: 10 });
     } catch (err) {
@@ -27,4 +27,9 @@ export function tempDir(label: string): string {
   const d = mkdtempSync(join(tmpdir(), `ptychostudy-${label}-`));
   made.push(d);
   return d;
+}
+
+/** The directories `tempDir` made in this test process (SLURM tests end their own jobs found under them first). */
+export function testDirs(): readonly string[] {
+  return made;
 }

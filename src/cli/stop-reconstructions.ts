@@ -5,7 +5,9 @@
  * ended, at most `STOP_CHECKPOINT_WAIT_MS` (engine-runner.ts `checkpointJobsUnderWay`). Then:
  *
  *  - no job ended with its result: the command says what was kept (`say`) and the process ends at once;
- *  - some did: their results wait, unread, for the event loop. The command's `signal` is aborted and the handler
+ *  - some did, or a job finished before the stop and Phase F was still storing it when the handler ran (its outputs moved
+ *    in, its input's fingerprint awaited: `finishedJobsUnrecorded` counts both): their results wait for the event loop.
+ *    The command's `signal` is aborted and the handler
  *    returns 'later': the command's own code records them as it records any finished job (Phase F through its signal,
  *    a SLURM task between two jobs), starts no other job, and ends with the signal's status (`finished`). Should that
  *    take longer than another `STOP_CHECKPOINT_WAIT_MS`, the process ends anyway, as it did before;

@@ -13,15 +13,15 @@ import { join, resolve } from 'node:path';
 import { sacctJob, scontrolJob, type JobRecord } from '../../src/study/slurm/scheduler.js';
 import { taskFates, type TaskFate } from '../../src/study/slurm/fate.js';
 import { tempDir } from '../tmp.js';
-import { noAccounting, waitFor } from './slurm-helpers.js';
+import { leaveNoSlurmJobs, noAccounting, submitOwnJob, waitFor } from './slurm-helpers.js';
+
+leaveNoSlurmJobs(); // its SLURM jobs end before its folders are removed (slurm-helpers.ts)
 
 const skip = noAccounting() ?? false;
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
 
 function sbatch(...args: string[]): string {
-  const r = spawnSync('sbatch', ['--parsable', '--output', '/dev/null', ...args], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim().split(';')[0]!;
+  return submitOwnJob(args);
 }
 
 function slurm(program: string, ...args: string[]): void {

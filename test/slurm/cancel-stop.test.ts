@@ -15,7 +15,9 @@ import { pathToFileURL } from 'node:url';
 import { parseStudySettings } from '../../src/settings/parse.js';
 import { readJobs, slurmPaths, writeJobs, type Submission } from '../../src/study/slurm/records.js';
 import { tempDir } from '../tmp.js';
-import { noSlurm } from './slurm-helpers.js';
+import { leaveNoSlurmJobs, noSlurm, submitOwnJob } from './slurm-helpers.js';
+
+leaveNoSlurmJobs(); // its SLURM jobs end before its folders are removed (slurm-helpers.ts)
 
 const skip = noSlurm() ?? false;
 
@@ -24,9 +26,7 @@ test('cancel stopped by SIGTERM right after its scancel records the cancelled jo
   const home = join(dir, 'phase_c');
   mkdirSync(home);
   // A held job stands for a submission's step (SLURM's own hold: it never runs), named as the step's script names it.
-  const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', 'generate-phase_c', '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
-  assert.equal(sb.status, 0, sb.stderr);
-  const id = sb.stdout.trim().split(';')[0]!;
+  const id = submitOwnJob(['--hold', '--job-name', 'generate-phase_c', '--wrap', 'true']);
   try {
     const submission: Submission = {
       number: 1, submitted_at: '2026-12-06T00:00:00Z', command: 'generate', argv: ['ptychostudy', 'generate'], version: '0', node: process.execPath,

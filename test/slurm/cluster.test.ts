@@ -26,7 +26,9 @@ import { MetricsSummarySchema } from '../../src/study/hub/metrics-summary.js';
 import { ClaimSchema, JobsRecordSchema, TaskResultSchema, type Claim } from '../../src/study/slurm/records.js';
 import { parsePartitionCpus } from '../../src/study/slurm/scheduler.js';
 import { tempDir } from '../tmp.js';
-import { cliAsync, noSlurm, sleep, waitFor as waitUntil, writeSmallBase, type CliRun } from './slurm-helpers.js';
+import { cliAsync, type CliRun, leaveNoSlurmJobs, noSlurm, sleep, waitFor as waitUntil, writeSmallBase } from './slurm-helpers.js';
+
+leaveNoSlurmJobs(); // its SLURM jobs end before its folders are removed (slurm-helpers.ts)
 
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
 const TINY = ['--preset', 'quick', '--n-images', '24', '--epochs', '2', '--dose', '1e4'];

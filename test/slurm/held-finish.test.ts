@@ -15,7 +15,9 @@ import { readJobs, slurmPaths, writeJobs, type Submission } from '../../src/stud
 import { activeSubmissions } from '../../src/study/slurm/submit.js';
 import { submissionView } from '../../src/study/slurm/follow.js';
 import { tempDir } from '../tmp.js';
-import { noSlurm } from './slurm-helpers.js';
+import { leaveNoSlurmJobs, noSlurm, submitOwnJob } from './slurm-helpers.js';
+
+leaveNoSlurmJobs(); // its SLURM jobs end before its folders are removed (slurm-helpers.ts)
 
 const skip = noSlurm() ?? false;
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
@@ -68,11 +70,7 @@ test('status (and the next command) finishes a submission whose arrays have ende
   mkdirSync(home);
   // The finish job of a submission whose arrays have all ended (none here), held as an administrator holds it, named
   // as its script names it; a copy of the hub records a job id that names another job here, which is left alone.
-  const held = (name: string): string => {
-    const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', name, '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
-    assert.equal(sb.status, 0, sb.stderr);
-    return sb.stdout.trim().split(';')[0]!;
-  };
+  const held = (name: string): string => submitOwnJob(['--hold', '--job-name', name, '--wrap', 'true']);
   const id = held('finish-phase_c');
   const theirs = held('someone-elses-job');
   try {
@@ -113,9 +111,7 @@ test('status (and the next command) finishes a submission whose arrays have ende
 
 /** A job that does nothing, held from the start, under `name`: its id. */
 function heldJob(name: string): string {
-  const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', name, '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
-  assert.equal(sb.status, 0, sb.stderr);
-  return sb.stdout.trim().split(';')[0]!;
+  return submitOwnJob(['--hold', '--job-name', name, '--wrap', 'true']);
 }
 
 /** `home` holding one submission, finished by its last task, whose finish job is `id`. */

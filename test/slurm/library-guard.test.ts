@@ -11,7 +11,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, buildReport, parseStudySettings, runSimulation, runStudy, readHubSettings } from '../../src/index.js';
 import { tempDir } from '../tmp.js';
-import { noSlurm } from './slurm-helpers.js';
+import { leaveNoSlurmJobs, noSlurm } from './slurm-helpers.js';
+
+leaveNoSlurmJobs(); // its SLURM jobs end before its folders are removed (slurm-helpers.ts)
 
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });

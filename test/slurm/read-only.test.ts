@@ -16,7 +16,9 @@ import { runComparison } from '../../src/study/compare/phase.js';
 import { compareSteps, reconstructSteps } from '../../src/study/slurm/plans.js';
 import { JOBS_SCHEMA_VERSION, writeJobs } from '../../src/study/slurm/records.js';
 import { phaseF, testEngine, tmp, writeTree } from '../study/reconstruct-helpers.js';
-import { noSlurm, refusal } from './slurm-helpers.js';
+import { leaveNoSlurmJobs, noSlurm, refusal, submitOwnJob } from './slurm-helpers.js';
+
+leaveNoSlurmJobs(); // its SLURM jobs end before its folders are removed (slurm-helpers.ts)
 
 const CLI = 'dist/src/cli/main.js';
 const root = tmp('read-only');
@@ -49,9 +51,7 @@ before(async () => {
   writeTree(hub, { doses: [1000] });
   if (noCluster === null) {
     // named as the step's script names it (the hub's record of a job is of a job of that name)
-    const sb = spawnSync('sbatch', ['--parsable', '--hold', '--job-name', 'generate-held', '--output', '/dev/null', '--wrap', 'true'], { encoding: 'utf8' });
-    assert.equal(sb.status, 0, sb.stderr);
-    heldJob = sb.stdout.trim().split(';')[0]!;
+    heldJob = submitOwnJob(['--hold', '--job-name', 'generate-held', '--wrap', 'true']);
     mkdirSync(held);
     writeJobs(held, { schema_version: JOBS_SCHEMA_VERSION, tool: 'ptychostudy', submissions: [{
       number: 1, submitted_at: '2026-12-06T00:00:00Z', command: 'generate', argv: ['ptychostudy', 'generate'], version: '0', node: process.execPath,

@@ -10,7 +10,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { scontrolJob } from '../../src/study/slurm/scheduler.js';
 import { tempDir } from '../tmp.js';
-import { noSlurm } from './slurm-helpers.js';
+import { leaveNoSlurmJobs, noSlurm, submitOwnJob } from './slurm-helpers.js';
+
+leaveNoSlurmJobs(); // its SLURM jobs end before its folders are removed (slurm-helpers.ts)
 
 const skip = noSlurm() ?? false;
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
@@ -32,9 +34,7 @@ test('cancel leaves alone a queued job that now has the hub\'s job id; the hub\'
   assert.equal(sub.status, 0, sub.stderr);
   const ids = Object.fromEntries(sub.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
   // another job, queued (held) under another name, submitted after the hub's
-  const o = spawnSync('sbatch', ['--parsable', '--hold', '--output', '/dev/null', '--job-name=another-study', '--wrap', 'true'], { encoding: 'utf8' });
-  assert.equal(o.status, 0, o.stderr);
-  const other = o.stdout.trim().split(';')[0]!;
+  const other = submitOwnJob(['--hold', '--job-name=another-study', '--wrap', 'true']);
   try {
     // the hub's record names that job's id for its generate step
     const path = join(home, 'slurm', 'jobs.json');

@@ -12,7 +12,9 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../tmp.js';
-import { noSlurm, waitFor } from './slurm-helpers.js';
+import { leaveNoSlurmJobs, noSlurm, waitFor } from './slurm-helpers.js';
+
+leaveNoSlurmJobs(); // its SLURM jobs end before its folders are removed (slurm-helpers.ts)
 
 const script = fileURLToPath(new URL('../../../examples/slurm-scans.sh', import.meta.url));
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));

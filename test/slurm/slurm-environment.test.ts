@@ -15,7 +15,9 @@ import { parseStudySettings } from '../../src/settings/parse.js';
 import { writeJobs } from '../../src/study/slurm/records.js';
 import { checkSlurmEnvironment, commandEnv, scancel, sbatch, scontrolJob, squeue } from '../../src/study/slurm/scheduler.js';
 import { tempDir } from '../tmp.js';
-import { noSlurm } from './slurm-helpers.js';
+import { leaveNoSlurmJobs, noSlurm } from './slurm-helpers.js';
+
+leaveNoSlurmJobs(); // its SLURM jobs end before its folders are removed (slurm-helpers.ts)
 
 const skip = noSlurm() ?? false;
 

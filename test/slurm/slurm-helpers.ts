@@ -1,13 +1,13 @@
 /** What the SLURM tests share: whether a cluster takes jobs here, and waiting for a condition. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { after } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { saveNpz } from '../../src/npy/npz.js';
 import { c64 } from '../../src/npy/types.js';
-import { JobsRecordSchema } from '../../src/study/slurm/records.js';
+import { testDirs } from '../tmp.js';
 
 /** Why SLURM tests cannot run here (no sinfo, no answer, no node taking jobs), or null when they can. */
 export function noSlurm(): string | null {
@@ -62,20 +62,60 @@ export async function waitFor(what: string, cond: () => boolean, ms: number, pol
   }
 }
 
+/** The jobs this test file submitted itself with `submitOwnJob` (a held job standing for a step, a job to account). */
+const ownJobs = new Set<string>();
+
 /**
- * Waits (at most `ms`) until no SLURM job of the submissions recorded in `home`/slurm/jobs.json is queued or running,
- * so that a test's temporary folder is removed only once SLURM's tasks have stopped writing into it (a finish job may
- * still be running after `status --wait` returned: the following command finishes a submission itself when the arrays
- * have ended, and the finish job then finds the work done).
+ * Submits a job with `sbatch --parsable --output /dev/null ARGS` from this process (a held job standing for a step, a
+ * job whose accounting a test reads) and returns its id; `endOwnSlurmJobs` cancels it at the end of the file if the test
+ * has not.
  */
-export async function waitForQueueToEmpty(home: string, ms = 120_000): Promise<void> {
-  const path = join(home, 'slurm', 'jobs.json');
-  if (!existsSync(path)) return;
-  const ids = JobsRecordSchema.parse(JSON.parse(readFileSync(path, 'utf8'))).submissions
-    .flatMap((s) => s.steps.map((x) => x.job_id)).filter((id): id is string => id !== null);
+export function submitOwnJob(args: readonly string[]): string {
+  const r = spawnSync('sbatch', ['--parsable', '--output', '/dev/null', ...args], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const id = r.stdout.trim().split(';')[0]!;
+  ownJobs.add(id);
+  return id;
+}
+
+/**
+ * The SLURM jobs of this test file still queued or running, by id (an array's own id for its tasks): those it submitted
+ * with `submitOwnJob`, and those whose batch script or working directory lies under a folder it made (`testDirs`: the
+ * steps a `ptychostudy` command submitted for a hub or an output root of the test) — never another file's or user's.
+ */
+function ownJobsQueued(): string[] {
+  const r = spawnSync('squeue', ['--noheader', '--format', '%F|%i|%o|%Z'], { encoding: 'utf8', timeout: 20_000 });
+  if (r.error !== undefined || r.status !== 0) return [];
+  const roots = testDirs().map((d) => d + sep);
+  const under = (p: string): boolean => roots.some((root) => p.startsWith(root));
+  const ids = new Set<string>();
+  for (const line of r.stdout.split('\n')) {
+    const [arrayId, id, command, workdir] = line.split('|');
+    if (arrayId === undefined || id === undefined || command === undefined || workdir === undefined) continue;
+    const base = id.split('_')[0]!;
+    if (ownJobs.has(arrayId) || ownJobs.has(base) || under(resolve(workdir, command)) || under(workdir + sep)) ids.add(arrayId);
+  }
+  return [...ids];
+}
+
+/**
+ * Cancels the SLURM jobs of this test file still queued or running (`ownJobsQueued`: by their ids, never `scancel -u`)
+ * and waits, at most `ms`, until they have left the queue — so that the file's folders are removed (test/tmp.ts, at
+ * exit) only once no task of it writes into them (a finish job still running after `status --wait` returned, a task
+ * requeued), and none runs into the next file's time. `leaveNoSlurmJobs` runs it after the file's tests.
+ */
+export async function endOwnSlurmJobs(ms = 120_000): Promise<void> {
+  const ids = ownJobsQueued();
   if (ids.length === 0) return;
+  process.stderr.write(`test/slurm: cancelling SLURM jobs ${ids.join(', ')} of this file, still queued or running after its tests\n`);
+  spawnSync('scancel', ids, { encoding: 'utf8', timeout: 20_000 });
   const queued = (): boolean => spawnSync('squeue', ['--noheader', '--format', '%i', '--jobs', ids.join(',')], { encoding: 'utf8' }).stdout.trim() !== '';
   await waitFor(`SLURM jobs ${ids.join(', ')} to leave the queue`, () => !queued(), ms, 250);
+}
+
+/** For a test file that submits SLURM jobs: ends its own jobs (`endOwnSlurmJobs`) once its tests have run (node:test `after`). */
+export function leaveNoSlurmJobs(): void {
+  after(() => endOwnSlurmJobs());
 }
 
 /** A small base NPZ (objectGuess 64×64, probeGuess 16×16 Gaussian) at `path`: a dose of it simulates in a fraction of a second. */

@@ -17,7 +17,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import { JobsRecordSchema } from '../../src/study/slurm/records.js';
 import { tempDir } from '../tmp.js';
-import { noSlurm } from './slurm-helpers.js';
+import { leaveNoSlurmJobs, noSlurm } from './slurm-helpers.js';
+
+leaveNoSlurmJobs(); // its SLURM jobs end before its folders are removed (slurm-helpers.ts)
 
 const CLI = resolve('dist', 'src', 'cli', 'main.js');
 const TINY = ['--preset', 'quick', '--n-images', '24', '--epochs', '2', '--dose', '1e4'];

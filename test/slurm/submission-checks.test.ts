@@ -23,7 +23,9 @@ import { compareSteps, generateSteps, overlapSteps, reconstructSteps, studySteps
 import { submitStudy } from '../../src/study/slurm/submit.js';
 import { writeProductObject } from '../data/cxi-builder.js';
 import { DENSE_META, phaseF, testEngine, tmp, unicode0d, writeTree } from '../study/reconstruct-helpers.js';
-import { noSlurm, refusal } from './slurm-helpers.js';
+import { leaveNoSlurmJobs, noSlurm, refusal } from './slurm-helpers.js';
+
+leaveNoSlurmJobs(); // its SLURM jobs end before its folders are removed (slurm-helpers.ts)
 
 const CLI = 'dist/src/cli/main.js';
 
