@@ -62,6 +62,15 @@ export class ReconstructionStop {
     return SIGNAL_EXIT_CODE[this.stopSignal!];
   }
 
+  /**
+   * When the command's work threw `err`: the exit status if it was a Phase F stop the handler asked for
+   * (`StudyAbortedError` while recording, after which `finished` says what was kept), else null: `err` is the command's.
+   */
+  async finishedOnAbort(err: unknown): Promise<number | null> {
+    const { StudyAbortedError } = await import('../study/phase.js'); // loaded with the phase
+    return this.recording && err instanceof StudyAbortedError ? this.finished() : null;
+  }
+
   private once(saved: boolean): void {
     if (this.said) return;
     this.said = true;

@@ -226,8 +226,8 @@ export function register(program: Command): void {
           view.handle(e);
         });
       } catch (err) {
-        const { StudyAbortedError } = await import('../../study/phase.js'); // loaded with the phase
-        if (stop.recording && err instanceof StudyAbortedError) return stop.finished();
+        const stopped = await stop.finishedOnAbort(err);
+        if (stopped !== null) return stopped;
         throw err;
       }
       if (stop.recording) return stop.finished();

@@ -257,8 +257,8 @@ export function register(program: Command): void {
       try {
         result = await runStudy(hub, settings, onEvent, { settingsOrigin: origin, signal: stop.signal });
       } catch (e) {
-        const { StudyAbortedError } = await import('../../study/phase.js'); // loaded with the study
-        if (stop.recording && e instanceof StudyAbortedError) return stop.finished();
+        const stopped = await stop.finishedOnAbort(e);
+        if (stopped !== null) return stopped;
         // a full disk or a quota: what was finished is kept and recorded; the same line says how to go on
         if (isOutOfSpace(e) && e instanceof Error) e.message += `; make room, then continue with: ${shellJoin(['ptychostudy', 'run', '--out', hub])}`;
         throw e;
