@@ -20,19 +20,13 @@ import { loadavg } from 'node:os';
 import { alignReconstruction, comparisonImages, computeMetrics, frc } from '../src/metrics/index.js';
 import { addNoise, rampAndScale, syntheticObject } from '../test/metrics/synthetic.js';
 import { median } from './cli-timing.js';
+import { cpuSeconds } from './cpu-time.js';
 
 const SIZES = [600, 1000, 2000];
 const CHILDREN = 3;
 const SEED = 5;
 const SHIFT: [number, number] = [1.37, -2.71];
 const STEP = 1 / 50;
-
-const cpuSeconds = <T>(f: () => T): [T, number] => {
-  const c0 = process.cpuUsage();
-  const r = f();
-  const c = process.cpuUsage(c0);
-  return [r, (c.user + c.system) / 1e6];
-};
 
 type ChildResult = Record<string, number | boolean>;
 

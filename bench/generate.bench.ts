@@ -16,6 +16,7 @@ import { parseStudySettings } from '../src/settings/parse.js';
 import type { PresetName } from '../src/settings/schema.js';
 import { runSimulation } from '../src/study/simulate/phase.js';
 import type { PhaseCProgress } from '../src/study/simulate/plan.js';
+import { cpuSecondsSince } from './cpu-time.js';
 
 interface StageClock {
   stage: string;
@@ -58,7 +59,7 @@ async function one(name: PresetName, doses: number[]): Promise<Record<string, un
     const t0 = performance.now();
     const res = await runSimulation(settings, { outputRoot: root }, c.onProgress);
     const total = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
+    const cpu = cpuSecondsSince(cpu0);
     const stages = c.finish();
     const perDose = res.doses.map((d) => ({ dose: d.dose, seconds: Number(d.seconds.toFixed(3)), mean_photons: Number(d.photons.mean.toFixed(1)) }));
     const setup = total - res.doses.reduce((a, d) => a + d.seconds, 0);
@@ -69,7 +70,7 @@ async function one(name: PresetName, doses: number[]): Promise<Record<string, un
       doses,
       total_s: Number(total.toFixed(3)),
       // CPU time of this process (user + system): less sensitive than wall time to other load
-      cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
+      cpu_s: Number(cpu.toFixed(3)),
       setup_s: Number(setup.toFixed(3)),
       one_dose_from_scratch_s: Number((setup + res.doses[0].seconds).toFixed(3)),
       per_dose: perDose,

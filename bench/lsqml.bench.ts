@@ -32,6 +32,7 @@ import os from 'node:os';
 import { LsqmlEngine } from '../src/engine/lsqml.js';
 import { addProbeModes } from '../src/engine/probe-modes.js';
 import { syntheticProblem } from '../src/engine/synthetic.js';
+import { cpuSecondsSince } from './cpu-time.js';
 
 interface Scenario {
   name: string; size: number; height: number; width: number; positions: number; random: boolean; epochs: number; threads: number;
@@ -73,8 +74,7 @@ async function child(name: string): Promise<Record<string, unknown>> {
     for (let e = 0; e < s.epochs; e++) {
       const c0 = process.cpuUsage();
       engine.runEpoch(e);
-      const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / 1e6);
+      cpu.push(cpuSecondsSince(c0));
     }
     const upd = engine.epochSeconds.slice(1);
     return {
@@ -123,8 +123,8 @@ async function pairedChild(threads: number): Promise<Record<string, unknown>> {
       for (const x of engines) {
         const c0 = process.cpuUsage(), t0 = performance.now();
         x.engine.runEpoch(e);
-        const wall = (performance.now() - t0) / 1000, c = process.cpuUsage(c0);
-        if (e > 0) { x.wall.push(wall); x.cpu.push((c.user + c.system) / 1e6); }
+        const wall = (performance.now() - t0) / 1000, cpu = cpuSecondsSince(c0);
+        if (e > 0) { x.wall.push(wall); x.cpu.push(cpu); }
       }
     }
     const out: Record<string, unknown> = { threads, update_epochs_each: PAIRED_EPOCHS, load_average_1min: [load0, load()] };

@@ -12,6 +12,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseStudySettings } from '../src/settings/parse.js';
 import { runStudy } from '../src/study/run/study.js';
+import { cpuSecondsSince } from './cpu-time.js';
 
 const round = (x: number, d = 1): number => Number(x.toFixed(d));
 
@@ -29,9 +30,9 @@ export async function run(): Promise<Record<string, unknown>> {
     let t0 = performance.now();
     const c0 = process.cpuUsage();
     const local = await runStudy(join(dir, 'local'), parseStudySettings({ preset: 'quick' }));
-    const c1 = process.cpuUsage(c0);
+    const localCpu = cpuSecondsSince(c0);
     const localWall = (performance.now() - t0) / 1000;
-    out.local = { wall_s: round(localWall), cpu_s: round((c1.user + c1.system) / 1e6), exit_code: local.exitCode, load_before: load0.map((x) => round(x, 2)) };
+    out.local = { wall_s: round(localWall), cpu_s: round(localCpu), exit_code: local.exitCode, load_before: load0.map((x) => round(x, 2)) };
 
     // SLURM: the CLI, as a person runs it (submit, follow to the end).
     const load1 = loadavg();
