@@ -4,7 +4,7 @@
  * must pass (exit 2, one line, no stack trace, under a 30-s hang guard: generous, since the suite runs on a loaded machine).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,21 +35,56 @@ export interface RunOptions {
   uid?: number;
 }
 
-export function ptychostudy(args: string[], opts: RunOptions = {}): Run {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [...(opts.measure ? ['--require', hook()] : []), cli, ...args], {
-    encoding: 'utf8', env: { ...process.env, PTYCHOSTUDY_DEBUG: '', ...opts.env }, timeout: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL',
-    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
-    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
-  });
-  const out: Run = { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, seconds: (performance.now() - t0) / 1000 };
-  if (opts.measure && r.status !== null) {
-    const m = /^maxrss (\d+)\n$/m.exec(r.stderr);
-    assert.ok(m, `no maxrss line in ${r.stderr}`);
+/** The child's command line and spawn options for `args` under `opts` (shared by ptychostudy and ptychostudyAsync). */
+function childOf(args: string[], opts: RunOptions): { argv: string[]; options: SpawnSyncOptionsWithStringEncoding } {
+  return {
+    argv: [...(opts.measure ? ['--require', hook()] : []), cli, ...args],
+    options: {
+      encoding: 'utf8', env: { ...process.env, PTYCHOSTUDY_DEBUG: '', ...opts.env }, timeout: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL',
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
+    },
+  };
+}
+
+/** The Run of a child that ended with `status`/`signal` and printed `stdout`/`stderr`, `t0` (performance.now()) after it started. */
+function ended(opts: RunOptions, t0: number, status: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string): Run {
+  const out: Run = { status, signal, stdout, stderr, seconds: (performance.now() - t0) / 1000 };
+  if (opts.measure && status !== null) {
+    const m = /^maxrss (\d+)\n$/m.exec(stderr);
+    assert.ok(m, `no maxrss line in ${stderr}`);
     out.maxRssBytes = Number(m[1]) * 1024;
-    out.stderr = r.stderr.replace(/^maxrss \d+\n$/m, '');
+    out.stderr = stderr.replace(/^maxrss \d+\n$/m, '');
   }
   return out;
+}
+
+/** `ptychostudy ARGS` in a child process, waited for: its exit, both streams and its wall time. */
+export function ptychostudy(args: string[], opts: RunOptions = {}): Run {
+  const t0 = performance.now();
+  const { argv, options } = childOf(args, opts);
+  const r = spawnSync(process.execPath, argv, options);
+  return ended(opts, t0, r.status, r.signal, r.stdout, r.stderr);
+}
+
+/**
+ * `ptychostudy(args, opts)` without blocking the event loop: the test's other children (tests of a file run
+ * side by side, or two commands of one test) run meanwhile.
+ */
+export function ptychostudyAsync(args: string[], opts: RunOptions = {}): Promise<Run> {
+  const t0 = performance.now();
+  const { argv, options } = childOf(args, opts);
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, argv, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.once('error', fail);
+    child.once('close', (status, signal) => {
+      try { done(ended(opts, t0, status, signal, stdout, stderr)); } catch (e) { fail(e); }
+    });
+  });
 }
 
 /** Exit 2, stderr exactly `ptychostudy <cmd>: <line>` (one line), no stack trace, under 30 s (a hang guard, not a timing claim). */
