@@ -18,9 +18,11 @@ import { tempDir } from '../tmp.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 // QUICK is the quick study exactly as `npm start` runs it (about a minute on 2 cores; the seed makes it
-// deterministic). SMALL is a reduced one (two doses, fewer positions and epochs) for the resume test.
+// deterministic). SMALL is a reduced one for the resume test: two doses of the tiny study the other resume tests
+// run (24 positions, 2 epochs; test/e2e/resume.test.ts): twelve jobs of about half a second each. Each signal is
+// sent once a job has finished, whatever the jobs' size.
 const QUICK = ['--preset', 'quick', '--jobs', '2'];
-const SMALL = ['--preset', 'quick', '--n-images', '600', '--epochs', '20', '--dose', '1000', '--dose', '100000'];
+const SMALL = ['--preset', 'quick', '--n-images', '24', '--epochs', '2', '--dose', '1000', '--dose', '100000'];
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, 'run', ...args], { encoding: 'utf8', timeout: 480_000 });
