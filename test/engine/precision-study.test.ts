@@ -2,9 +2,9 @@
  * Float32 against float64 on a small study, end to end through the CLI: `ptychostudy run` (one dose,
  * 300 positions, 10 epochs; its reconstructions run in the engine's default float32), every
  * reconstruction again with `ptychostudy lsqml --precision float64` (the job's own command line from
- * the Phase F manifest), then `ptychostudy compare` with the float64 ones as an external model. Every
- * metric the comparison computes, amplitude and phase, must agree within ±0.005 — whatever the metric
- * definitions are, the two precisions are scored by the same code.
+ * the Phase F manifest), then `ptychostudy compare` with the float64 ones as an external model (its metrics
+ * alone: no figures or charts). Every metric the comparison computes, amplitude and phase, must agree within
+ * ±0.005 — whatever the metric definitions are, the two precisions are scored by the same code.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,7 +61,7 @@ function compareStudy(root: string): void {
 
   const g = join(root, 'g');
   cli(['compare', '--phase-c-root', join(hub, 'phase_c'), '--phase-d-root', join(hub, 'phase_d'), '--phase-f-root', join(hub, 'phase_f'),
-    '--out', g, '--model', `F64=${f64Root}/{dose_dir}/{view}/{split}/reconstruction.npz`]);
+    '--out', g, '--model', `F64=${f64Root}/{dose_dir}/{view}/{split}/reconstruction.npz`, '--no-figures', '--no-charts']); // the metrics alone are compared
   const rows = (JSON.parse(readFileSync(join(g, 'metrics_summary.json'), 'utf8')) as { rows: Row[] }).rows;
   let compared = 0;
   const off: string[] = [];
