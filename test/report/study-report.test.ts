@@ -37,11 +37,14 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 let built: { hub: string; rep: ReportResult; html: string } | null = null;
 
-/** The study (run once) and its report, rebuilt here to get what the report drew. */
+/**
+ * The study (run once; two jobs at once, as `npm start` runs them on two cores, with the results of one at a time:
+ * test/study/hub-digests) and its report, rebuilt here to get what the report drew.
+ */
 async function study(): Promise<{ hub: string; rep: ReportResult; html: string }> {
   if (built) return built;
   const hub = join(root, 'hub');
-  const r = spawnSync(process.execPath, [CLI, 'run', '--preset', 'quick', ...DOSES.flatMap((d) => ['--dose', String(d)]), '--n-images', '30', '--epochs', '2', '--jobs', '1', '--out', hub, '--quiet'],
+  const r = spawnSync(process.execPath, [CLI, 'run', '--preset', 'quick', ...DOSES.flatMap((d) => ['--dose', String(d)]), '--n-images', '30', '--epochs', '2', '--jobs', '2', '--out', hub, '--quiet'],
     { encoding: 'utf8', timeout: 600_000 });
   assert.equal(r.status, 0, r.stderr);
   const rep = await buildReport(hub);
