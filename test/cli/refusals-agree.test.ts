@@ -6,7 +6,7 @@
  * (xcoords_start, ycoords_start, scan_index, Y, ground_truth_patches, filenames, keys outside DATA-001), malformed or
  * unreadable, are warnings of the check.
  */
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { headerDict, npyWithHeader, zipOf } from '../npy/craft.js';
 import { metadataArray, readMetadata } from '../../src/data/metadata.js';
 import type { NdArray } from '../../src/npy/types.js';
 import { cxiScanEntries, writeHdf5, writePtyd } from '../data/cxi-builder.js';
-import { assertRefused, ptychostudyAsync } from '../data/cli-run.js';
+import { assertRefused, ptychostudy } from '../data/cli-run.js';
 import { tempDir } from '../tmp.js';
 
 const dir = tempDir('refusals-agree');
@@ -113,126 +113,123 @@ const cases: Case[] = [
     line: (f) => `${f}: key 'chunks/0/data': expected patterns of at most 1e+37 photons each in float32 (its sums would overflow); found pattern 0 totalling 1.92e+40: use precision float64` },
 ];
 
-// Every test runs its own commands on its own files: two tests at a time.
-describe('lsqml and inspect --check agree', { concurrency: 2 }, () => {
-  for (const c of cases) {
-    test(`${c.what}: lsqml refuses it in one line, and inspect --check lists that line alone`, async () => {
-      const out = join(dir, `out-${c.what.replace(/\W+/g, '-')}`);
-      const line = c.line(c.file);
-      assertRefused(await ptychostudyAsync(['lsqml', '--input', c.file, '--out', out, '--epochs', '2', ...(c.args ?? [])]), 'lsqml', line);
-      assert.ok(!existsSync(join(out, 'reconstruction.npz')), 'nothing written');
-      const check = await ptychostudyAsync(['inspect', '--check', ...(c.args ?? []), c.file]);
-      assert.equal(check.status, 2, check.stdout + check.stderr);
-      const listed = check.stdout.split('\n').filter((l) => l.startsWith(`  ${c.file}`));
-      assert.deepEqual(listed, [`  ${line}`], check.stdout);
-    });
-  }
-
-  test('a probeGuess of zeros that a probe model stands in for is no refusal: lsqml runs the file, inspect --check finds nothing', async () => {
-    const file = npz('zero-probe-model', (a) => { (a.probeGuess!.data as Float32Array).fill(0); });
-    const model = ['--probe-model', 'aperture:diameter=2e-7,wavelength=1e-10,pixel=5e-8'];
-    const r = await ptychostudyAsync(['lsqml', '--input', file, '--out', join(dir, 'zero-probe-model'), '--epochs', '2', ...model]);
-    assert.equal(r.status, 0, r.stderr);
-    const check = await ptychostudyAsync(['inspect', '--check', ...model, file]);
-    assert.equal(check.status, 0, check.stdout + check.stderr);
-    assert.match(check.stdout, /^  probe: model aperture \(reconstruction\.probeModel\)/m);
-  });
-
-  test('the file each case was made from passes both: lsqml runs it, inspect --check finds nothing', async () => {
-    for (const [file, args] of [[npz('good'), []], [cxi('good', counts((i) => 1 + (i % 9))), []], [ptyd('good', counts((i) => 1 + (i % 9))), ['--probe-model', 'aperture:diameter=2e-6']]] as const) {
-      const r = await ptychostudyAsync(['lsqml', '--input', file, '--out', join(dir, `good-${file.split('.').pop()}`), '--epochs', '2', ...args]);
-      assert.equal(r.status, 0, r.stderr);
-      const check = await ptychostudyAsync(['inspect', '--check', ...args, file]);
-      assert.equal(check.status, 0, check.stdout + check.stderr);
-    }
-  });
-
-  // The optional DATA-001 keys lsqml does not read (it reads diffraction, probeGuess, xcoords, ycoords, objectGuess and
-  // _metadata): a malformed one does not stop lsqml, so inspect --check says it as a warning and finds no problem.
-  const unreadCases: { key: string; change: (a: Record<string, NdArray>) => void; found: string }[] = [
-    { key: 'xcoords_start', change: (a) => { a.xcoords_start = { dtype: '<f8', shape: [3], data: new Float64Array(3) }; },
-      found: `expected float (<f4 or <f8) 1-D array of length n = ${n}, finite; found length 3 (diffraction has n = ${n})` },
-    { key: 'ycoords_start', change: (a) => { a.ycoords_start = { dtype: '<f8', shape: [n], data: Float64Array.from([NaN, 0, 0, 0]) }; },
-      found: 'expected finite coordinates; found 1 non-finite value (first: NaN at flat index 0)' },
-    { key: 'scan_index', change: (a) => { a.scan_index = { dtype: '<f8', shape: [n], data: new Float64Array(n) }; },
-      found: `expected integer 1-D array of length n = ${n}; found dtype <f8` },
-    { key: 'Y', change: (a) => { a.Y = { dtype: '<c8', shape: [1, 4, 4], data: new Float32Array(32) }; },
-      found: `expected complex (<c8 or <c16) [m, H, W] or [m, H, W, 1] with H, W = ${N}, ${N}; found shape (1, 4, 4)` },
-    { key: 'ground_truth_patches', change: (a) => { a.ground_truth_patches = { dtype: '<f4', shape: [n, N, N], data: new Float32Array(n * N * N) }; },
-      found: `expected complex (<c8 or <c16) [n, H, W] or [n, H, W, 1] with H, W = ${N}, ${N}, n = ${n}; found dtype <f4` },
-    { key: 'filenames', change: (a) => { a.filenames = { dtype: '<i4', shape: [n], data: new Int32Array(n) }; },
-      found: "expected a string array ('<U' or '|S'); found dtype <i4" },
-  ];
-
-  for (const c of unreadCases) {
-    test(`NPZ, a malformed ${c.key} (not read by a reconstruction): lsqml runs the file, inspect --check warns of the key and finds no problem (was: a problem, exit 2)`, async () => {
-      const file = npz(`unread-${c.key}`, c.change);
-      const r = await ptychostudyAsync(['lsqml', '--input', file, '--out', join(dir, `unread-${c.key}`), '--epochs', '2']);
-      assert.equal(r.status, 0, r.stderr);
-      const check = await ptychostudyAsync(['inspect', '--check', file]);
-      assert.equal(check.status, 0, check.stdout + check.stderr);
-      assert.match(check.stdout, /^DATA-001 check: valid dataset$/m);
-      const warned = check.stdout.split('\n').filter((l) => l.includes(`key '${c.key}'`));
-      assert.deepEqual(warned, [`  warning: ${file}: key '${c.key}': ${c.found} (a reconstruction does not read this key)`], check.stdout);
-    });
-  }
-
-  test('NPZ, a large Y beside a job over the memory limit: inspect --check lists lsqml\'s memory refusal alone, and says Y was not checked (was: a refusal of Y, which lsqml never reads)', async () => {
-    const m = 4096; // Y [4096, 8, 8] complex64: 2 MiB in memory, deflated to a few KiB
-    const file = npz('large-Y', (a) => { a.Y = { dtype: '<c8', shape: [m, N, N], data: new Float32Array(2 * m * N * N) }; });
-    const env = { PTYCHOSTUDY_MEMORY_LIMIT: '1M' };
-    const refused = await ptychostudyAsync(['lsqml', '--input', file, '--out', join(dir, 'large-Y'), '--epochs', '2'], { env });
-    const want = `${file}: key 'diffraction': expected a reconstruction that fits the memory limit of 1.00 MiB (PTYCHOSTUDY_MEMORY_LIMIT=1M); ` +
-      `found shape (${n}, ${N}, ${N}), for which an LSQML job with 1 mode needs about `;
-    assertRefused(refused, 'lsqml', /needs about [\d.]+ MiB$/);
-    const line = refused.stderr.trim().replace('ptychostudy lsqml: ', '');
-    assert.ok(line.startsWith(want), line);
-    const check = await ptychostudyAsync(['inspect', '--check', file], { env });
+for (const c of cases) {
+  test(`${c.what}: lsqml refuses it in one line, and inspect --check lists that line alone`, () => {
+    const out = join(dir, `out-${c.what.replace(/\W+/g, '-')}`);
+    const line = c.line(c.file);
+    assertRefused(ptychostudy(['lsqml', '--input', c.file, '--out', out, '--epochs', '2', ...(c.args ?? [])]), 'lsqml', line);
+    assert.ok(!existsSync(join(out, 'reconstruction.npz')), 'nothing written');
+    const check = ptychostudy(['inspect', '--check', ...(c.args ?? []), c.file]);
     assert.equal(check.status, 2, check.stdout + check.stderr);
-    assert.deepEqual(check.stdout.split('\n').filter((l) => l.startsWith(`  ${file}`)), [`  ${line}`], check.stdout);
-    assert.ok(check.stdout.includes(`  warning: ${file}: key 'Y': not checked against DATA-001: held with the arrays a reconstruction reads they would exceed ` +
-      'the memory limit of 1.00 MiB (a reconstruction does not read this key)'), check.stdout);
+    const listed = check.stdout.split('\n').filter((l) => l.startsWith(`  ${c.file}`));
+    assert.deepEqual(listed, [`  ${line}`], check.stdout);
   });
+}
 
-  test('patterns of a power-of-two side pass fftBackend wasm: lsqml runs the NPZ and the CXI file, inspect --check finds nothing', async () => {
-    for (const file of [npz('good-wasm'), cxi('good-wasm', counts((i) => 1 + (i % 9)))]) {
-      const r = await ptychostudyAsync(['lsqml', '--input', file, '--out', join(dir, `good-wasm-${file.split('.').pop()}`), '--epochs', '2', '--config', wasm]);
-      assert.equal(r.status, 0, r.stderr);
-      const check = await ptychostudyAsync(['inspect', '--check', '--config', wasm, file]);
-      assert.equal(check.status, 0, check.stdout + check.stderr);
-    }
-  });
+test('a probeGuess of zeros that a probe model stands in for is no refusal: lsqml runs the file, inspect --check finds nothing', () => {
+  const file = npz('zero-probe-model', (a) => { (a.probeGuess!.data as Float32Array).fill(0); });
+  const model = ['--probe-model', 'aperture:diameter=2e-7,wavelength=1e-10,pixel=5e-8'];
+  const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, 'zero-probe-model'), '--epochs', '2', ...model]);
+  assert.equal(r.status, 0, r.stderr);
+  const check = ptychostudy(['inspect', '--check', ...model, file]);
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /^  probe: model aperture \(reconstruction\.probeModel\)/m);
+});
 
-  test('patterns of a side 2·3 pass fftBackend wasm too (its mixed-radix path): lsqml runs the NPZ and the CXI file in float32, inspect --check finds no problem', async () => {
-    const six = npz('six-wasm', (a) => { a.diffraction = { dtype: '<f4', shape: [n, 6, 6], data: Float32Array.from({ length: n * 36 }, (_, i) => 1 + (i % 7)) }; a.probeGuess = { dtype: '<c8', shape: [6, 6], data: new Float32Array(72).fill(1) }; });
-    for (const file of [six, cxi('six-wasm', Float32Array.from({ length: n * 36 }, (_, i) => 1 + (i % 5)), [n, 6, 6])]) {
-      const r = await ptychostudyAsync(['lsqml', '--input', file, '--out', join(dir, `six-wasm-${file.split('.').pop()}`), '--epochs', '2', '--config', wasm]);
-      assert.equal(r.status, 0, r.stderr);
-      assert.doesNotMatch(r.stderr, /computes in float64/);
-      const meta = readMetadata(loadNpz(join(dir, `six-wasm-${file.split('.').pop()}`, 'reconstruction.npz'))._metadata!) as { value: Record<string, unknown> };
-      assert.equal(meta.value.precision, 'float32');
-      const check = await ptychostudyAsync(['inspect', '--check', '--config', wasm, file]);
-      assert.equal(check.status, 0, check.stdout + check.stderr);
-    }
-  });
+test('the file each case was made from passes both: lsqml runs it, inspect --check finds nothing', () => {
+  for (const [file, args] of [[npz('good'), []], [cxi('good', counts((i) => 1 + (i % 9))), []], [ptyd('good', counts((i) => 1 + (i % 9))), ['--probe-model', 'aperture:diameter=2e-6']]] as const) {
+    const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, `good-${file.split('.').pop()}`), '--epochs', '2', ...args]);
+    assert.equal(r.status, 0, r.stderr);
+    const check = ptychostudy(['inspect', '--check', ...args, file]);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+  }
+});
 
-  test('NPZ, a float16 key lsqml never reads (scan_index, or a key outside DATA-001): lsqml runs the file, inspect --check warns of it and finds no problem (was: the file refused)', async () => {
-    for (const key of ['scan_index', 'extra_half']) {
-      const members: Record<string, Uint8Array> = {};
-      const arrays: Record<string, NdArray> = {};
-      npz(`f16-${key}-arrays`, (a) => { Object.assign(arrays, a); });
-      for (const k of ['diffraction', 'probeGuess', 'xcoords', 'ycoords']) members[`${k}.npy`] = encodeNpy(arrays[k]!);
-      members[`${key}.npy`] = npyWithHeader(headerDict('<f2', [n]), new Uint8Array(2 * n));
-      const file = join(dir, `f16-${key}.npz`);
-      writeFileSync(file, zipOf(members));
-      const r = await ptychostudyAsync(['lsqml', '--input', file, '--out', join(dir, `f16-${key}`), '--epochs', '2']);
-      assert.equal(r.status, 0, r.stderr);
-      const check = await ptychostudyAsync(['inspect', '--check', file]);
-      assert.equal(check.status, 0, check.stdout + check.stderr);
-      assert.ok(check.stdout.split('\n').includes(`  warning: ${file}: key '${key}': expected a dtype of float32/64, complex64/128, int8–64, uint8–64, bool, ` +
-        'a fixed-length string or an object array; found "<f2" (a reconstruction does not read this key)'), check.stdout);
-      // inspect without --check lists files, and this one holds a key it cannot read: exit 2 naming it, as before
-      assert.equal((await ptychostudyAsync(['inspect', file])).status, 2);
-    }
+// The optional DATA-001 keys lsqml does not read (it reads diffraction, probeGuess, xcoords, ycoords, objectGuess and
+// _metadata): a malformed one does not stop lsqml, so inspect --check says it as a warning and finds no problem.
+const unreadCases: { key: string; change: (a: Record<string, NdArray>) => void; found: string }[] = [
+  { key: 'xcoords_start', change: (a) => { a.xcoords_start = { dtype: '<f8', shape: [3], data: new Float64Array(3) }; },
+    found: `expected float (<f4 or <f8) 1-D array of length n = ${n}, finite; found length 3 (diffraction has n = ${n})` },
+  { key: 'ycoords_start', change: (a) => { a.ycoords_start = { dtype: '<f8', shape: [n], data: Float64Array.from([NaN, 0, 0, 0]) }; },
+    found: 'expected finite coordinates; found 1 non-finite value (first: NaN at flat index 0)' },
+  { key: 'scan_index', change: (a) => { a.scan_index = { dtype: '<f8', shape: [n], data: new Float64Array(n) }; },
+    found: `expected integer 1-D array of length n = ${n}; found dtype <f8` },
+  { key: 'Y', change: (a) => { a.Y = { dtype: '<c8', shape: [1, 4, 4], data: new Float32Array(32) }; },
+    found: `expected complex (<c8 or <c16) [m, H, W] or [m, H, W, 1] with H, W = ${N}, ${N}; found shape (1, 4, 4)` },
+  { key: 'ground_truth_patches', change: (a) => { a.ground_truth_patches = { dtype: '<f4', shape: [n, N, N], data: new Float32Array(n * N * N) }; },
+    found: `expected complex (<c8 or <c16) [n, H, W] or [n, H, W, 1] with H, W = ${N}, ${N}, n = ${n}; found dtype <f4` },
+  { key: 'filenames', change: (a) => { a.filenames = { dtype: '<i4', shape: [n], data: new Int32Array(n) }; },
+    found: "expected a string array ('<U' or '|S'); found dtype <i4" },
+];
+
+for (const c of unreadCases) {
+  test(`NPZ, a malformed ${c.key} (not read by a reconstruction): lsqml runs the file, inspect --check warns of the key and finds no problem (was: a problem, exit 2)`, () => {
+    const file = npz(`unread-${c.key}`, c.change);
+    const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, `unread-${c.key}`), '--epochs', '2']);
+    assert.equal(r.status, 0, r.stderr);
+    const check = ptychostudy(['inspect', '--check', file]);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    assert.match(check.stdout, /^DATA-001 check: valid dataset$/m);
+    const warned = check.stdout.split('\n').filter((l) => l.includes(`key '${c.key}'`));
+    assert.deepEqual(warned, [`  warning: ${file}: key '${c.key}': ${c.found} (a reconstruction does not read this key)`], check.stdout);
   });
+}
+
+test('NPZ, a large Y beside a job over the memory limit: inspect --check lists lsqml\'s memory refusal alone, and says Y was not checked (was: a refusal of Y, which lsqml never reads)', () => {
+  const m = 4096; // Y [4096, 8, 8] complex64: 2 MiB in memory, deflated to a few KiB
+  const file = npz('large-Y', (a) => { a.Y = { dtype: '<c8', shape: [m, N, N], data: new Float32Array(2 * m * N * N) }; });
+  const env = { PTYCHOSTUDY_MEMORY_LIMIT: '1M' };
+  const refused = ptychostudy(['lsqml', '--input', file, '--out', join(dir, 'large-Y'), '--epochs', '2'], { env });
+  const want = `${file}: key 'diffraction': expected a reconstruction that fits the memory limit of 1.00 MiB (PTYCHOSTUDY_MEMORY_LIMIT=1M); ` +
+    `found shape (${n}, ${N}, ${N}), for which an LSQML job with 1 mode needs about `;
+  assertRefused(refused, 'lsqml', /needs about [\d.]+ MiB$/);
+  const line = refused.stderr.trim().replace('ptychostudy lsqml: ', '');
+  assert.ok(line.startsWith(want), line);
+  const check = ptychostudy(['inspect', '--check', file], { env });
+  assert.equal(check.status, 2, check.stdout + check.stderr);
+  assert.deepEqual(check.stdout.split('\n').filter((l) => l.startsWith(`  ${file}`)), [`  ${line}`], check.stdout);
+  assert.ok(check.stdout.includes(`  warning: ${file}: key 'Y': not checked against DATA-001: held with the arrays a reconstruction reads they would exceed ` +
+    'the memory limit of 1.00 MiB (a reconstruction does not read this key)'), check.stdout);
+});
+
+test('patterns of a power-of-two side pass fftBackend wasm: lsqml runs the NPZ and the CXI file, inspect --check finds nothing', () => {
+  for (const file of [npz('good-wasm'), cxi('good-wasm', counts((i) => 1 + (i % 9)))]) {
+    const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, `good-wasm-${file.split('.').pop()}`), '--epochs', '2', '--config', wasm]);
+    assert.equal(r.status, 0, r.stderr);
+    const check = ptychostudy(['inspect', '--check', '--config', wasm, file]);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+  }
+});
+
+test('patterns of a side 2·3 pass fftBackend wasm too (its mixed-radix path): lsqml runs the NPZ and the CXI file in float32, inspect --check finds no problem', () => {
+  const six = npz('six-wasm', (a) => { a.diffraction = { dtype: '<f4', shape: [n, 6, 6], data: Float32Array.from({ length: n * 36 }, (_, i) => 1 + (i % 7)) }; a.probeGuess = { dtype: '<c8', shape: [6, 6], data: new Float32Array(72).fill(1) }; });
+  for (const file of [six, cxi('six-wasm', Float32Array.from({ length: n * 36 }, (_, i) => 1 + (i % 5)), [n, 6, 6])]) {
+    const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, `six-wasm-${file.split('.').pop()}`), '--epochs', '2', '--config', wasm]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /computes in float64/);
+    const meta = readMetadata(loadNpz(join(dir, `six-wasm-${file.split('.').pop()}`, 'reconstruction.npz'))._metadata!) as { value: Record<string, unknown> };
+    assert.equal(meta.value.precision, 'float32');
+    const check = ptychostudy(['inspect', '--check', '--config', wasm, file]);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+  }
+});
+
+test('NPZ, a float16 key lsqml never reads (scan_index, or a key outside DATA-001): lsqml runs the file, inspect --check warns of it and finds no problem (was: the file refused)', () => {
+  for (const key of ['scan_index', 'extra_half']) {
+    const members: Record<string, Uint8Array> = {};
+    const arrays: Record<string, NdArray> = {};
+    npz(`f16-${key}-arrays`, (a) => { Object.assign(arrays, a); });
+    for (const k of ['diffraction', 'probeGuess', 'xcoords', 'ycoords']) members[`${k}.npy`] = encodeNpy(arrays[k]!);
+    members[`${key}.npy`] = npyWithHeader(headerDict('<f2', [n]), new Uint8Array(2 * n));
+    const file = join(dir, `f16-${key}.npz`);
+    writeFileSync(file, zipOf(members));
+    const r = ptychostudy(['lsqml', '--input', file, '--out', join(dir, `f16-${key}`), '--epochs', '2']);
+    assert.equal(r.status, 0, r.stderr);
+    const check = ptychostudy(['inspect', '--check', file]);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    assert.ok(check.stdout.split('\n').includes(`  warning: ${file}: key '${key}': expected a dtype of float32/64, complex64/128, int8–64, uint8–64, bool, ` +
+      'a fixed-length string or an object array; found "<f2" (a reconstruction does not read this key)'), check.stdout);
+    // inspect without --check lists files, and this one holds a key it cannot read: exit 2 naming it, as before
+    assert.equal(ptychostudy(['inspect', file]).status, 2);
+  }
 });
