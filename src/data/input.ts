@@ -3,7 +3,8 @@
  *   zip  → a DATA-001 dataset NPZ (`loadDataset`, or `loadJobDataset` for a job; `objectGuess` optional);
  *   HDF5 → CXI (entry_1/data_1/data …) or PtyPy prepared data (.ptyd: chunks/, meta/), read as
  *          measured data with its physical geometry. A ptychodus product or PtyPy reconstruction
- *          (.ptyr) holds no diffraction data: it is refused with a pointer to its use as a probe file.
+ *          (.ptyr) holds no diffraction data: it is refused with a pointer to its use as a probe file, and so is
+ *          ptychodus's NPZ product (a zip).
  */
 import { InputError } from '../errors.js';
 import { printable, shownJson } from '../text.js';
@@ -14,6 +15,7 @@ import { looksLikeCxi, readCxiFrom, CXI_KEYS, type ReadMeasuredOptions } from '.
 import type { MeasuredData } from './measured.js';
 import { looksLikePtyd, looksLikePtyr, readPtydFrom } from './ptypy.js';
 import { looksLikePtychodusProduct } from './probe-file.js';
+import { isPtychodusNpzFile } from './ptychodus-npz.js';
 import { withHdf5 } from './hdf5/reader.js';
 import { nonSquarePatternsMessage } from './hdf5/frames.js';
 import { noCountsMessage, noPatternsMessage } from './reconstruction-refusals.js';
@@ -41,6 +43,7 @@ export type InputData =
 export async function readInputData(path: string, opts: ReadInputOptions = {}): Promise<InputData> {
   const kind = sniffInputFile(path);
   if (kind === 'zip') {
+    if (isPtychodusNpzFile(path)) throw new InputError(noDiffractionMessage(path, 'ptychodus product (NPZ)'));
     // squarePatterns: patterns that are not square are refused from diffraction's header, before anything is inflated
     const probe = { ...(opts.probeOptional ? { probeOptional: true } : {}), ...(opts.squarePatterns ? { squarePatterns: true } : {}) };
     return { format: 'npz', dataset: opts.job ? await loadJobDataset(path, opts.job, probe, opts.signal) : loadDataset(path, probe) };
@@ -50,10 +53,15 @@ export async function readInputData(path: string, opts: ReadInputOptions = {}): 
     if (looksLikeCxi(r)) return { format: 'cxi' as const, measured: readCxiFrom(r, opts) };
     if (looksLikePtyd(r)) return { format: 'ptyd' as const, measured: readPtydFrom(r, opts) };
     if (looksLikePtychodusProduct(r) || looksLikePtyr(r)) {
-      throw new InputError(`${path}: a ${looksLikePtyr(r) ? 'PtyPy reconstruction (.ptyr)' : 'ptychodus product'} holds a probe, an object and positions but no diffraction data; start a reconstruction from it (--init-probe file:${path} --init-object file:${path})`);
+      throw new InputError(noDiffractionMessage(path, looksLikePtyr(r) ? 'PtyPy reconstruction (.ptyr)' : 'ptychodus product'));
     }
     throw new InputError(`${path}: key '${CXI_KEYS.data[0]}': expected CXI diffraction data (or PtyPy's chunks/ and meta/); found top-level keys [${printable(r.keys('/').join(', '), 1000)}]`);
   }, opts);
+}
+
+/** The refusal of a file that holds a reconstruction (`kind`: a ptychodus product, a PtyPy .ptyr) given as the data. */
+export function noDiffractionMessage(path: string, kind: string): string {
+  return `${path}: a ${kind} holds a probe, an object and positions but no diffraction data; start a reconstruction from it (--init-probe file:${path} --init-object file:${path})`;
 }
 
 /**

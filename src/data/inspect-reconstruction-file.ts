@@ -1,5 +1,6 @@
 /**
- * `inspect --check` of a file that holds a reconstruction — a PtyPy reconstruction (.ptyr) or a ptychodus product —
+ * `inspect --check` of a file that holds a reconstruction — a PtyPy reconstruction (.ptyr) or a ptychodus product (its
+ * HDF5 or its NPZ form) —
  * given alone. It holds no patterns, but the probe and the object a reconstruction starts from
  * (`--init-probe file:PATH`, `--init-object file:PATH`): both are read as their readers read them (probe-file.ts
  * `readProbeFile`, object-file.ts `readObjectFile`), each sized by its own dataset (no patterns or scan to size it by),
@@ -21,11 +22,14 @@ import { readObjectFile } from './object-file.js';
 import { readProbeFile } from './probe-file.js';
 import { PRODUCT_KEYS } from './ptychodus.js';
 import { firstStorage } from './ptypy.js';
+import { PTYCHODUS_NPZ_KEYS } from './ptychodus-npz.js';
+import { NpzReader } from '../npy/npz.js';
+import { isComplexDtype } from '../npy/types.js';
 import type { Radiation } from './geometry.js';
 import { printable } from '../text.js';
 
 /** The two kinds of file this check is for, as `inspect` names them. */
-export type ReconstructionFileKind = 'PtyPy reconstruction (.ptyr)' | 'ptychodus product';
+export type ReconstructionFileKind = 'PtyPy reconstruction (.ptyr)' | 'ptychodus product' | 'ptychodus product (NPZ)';
 
 /**
  * A setting that says what a reconstruction starts from, as given (`--init-probe file:PATH`, `--probe-model`,
@@ -104,6 +108,30 @@ function locate(r: Hdf5Reader, kind: ReconstructionFileKind): { probe: Located |
   };
 }
 
+/** The probe's and the object's members of ptychodus's NPZ product (null: no object), as `locate` finds the datasets of an HDF5 file. */
+function locateNpz(path: string): { probe: Located | null; object: Located | null } {
+  const r = NpzReader.open(path);
+  try {
+    const one = (key: string, want: string): Located | null => {
+      if (!r.has(key)) return null;
+      try {
+        const h = r.header(key);
+        if (h.shape.length < 2) return { refused: `${path}: key '${key}': expected ${want}; found ${isComplexDtype(h.info.dtype) ? `shape [${h.shape.join(', ')}]` : `dtype ${h.info.dtype}`}` };
+        return { key, H: h.shape[h.shape.length - 2]!, W: h.shape[h.shape.length - 1]! };
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        return { refused: err.message };
+      }
+    };
+    return {
+      probe: one(PTYCHODUS_NPZ_KEYS.probe, 'a complex probe [H, W], [M, H, W] or [OPR, M, H, W] (the size of the diffraction patterns)'),
+      object: one(PTYCHODUS_NPZ_KEYS.object, 'a complex object [H, W] or [1, H, W] (one layer)'),
+    };
+  } finally {
+    r.close();
+  }
+}
+
 /**
  * Checks the probe and the object of `path` (a `kind` file) as `--init-probe file:PATH` and `--init-object file:PATH`
  * read them, and refuses the settings that have nothing to apply to in it (`radiation`, `frames`, `startingPoint`). Throws
@@ -111,7 +139,7 @@ function locate(r: Hdf5Reader, kind: ReconstructionFileKind): { probe: Located |
  */
 export async function checkReconstructionFile(path: string, kind: ReconstructionFileKind,
   opts: { radiation?: Radiation | null; frames?: FramePrep; startingPoint?: readonly StartingPoint[] } = {}): Promise<ReconstructionFileCheck> {
-  const { probe, object } = await withHdf5(path, (r) => locate(r, kind));
+  const { probe, object } = kind === 'ptychodus product (NPZ)' ? locateNpz(path) : await withHdf5(path, (r) => locate(r, kind));
   const reads: string[] = [];
   const violations: string[] = [];
   const refusal = async (read: () => Promise<string>): Promise<void> => {
@@ -131,7 +159,7 @@ export async function checkReconstructionFile(path: string, kind: Reconstruction
     });
   }
   if (object === null) {
-    reads.push(`no object (${kind === 'ptychodus product' ? `no '${PRODUCT_KEYS.object}'` : 'no content/obj'}): not an object file for --init-object file:${path}`);
+    reads.push(`no object (${kind === 'PtyPy reconstruction (.ptyr)' ? 'no content/obj' : `no '${PRODUCT_KEYS.object}'`}): not an object file for --init-object file:${path}`);
   } else if ('refused' in object) violations.push(object.refused);
   else {
     await refusal(async () => {

@@ -124,6 +124,8 @@ export interface KeySummary {
 
 export interface NpzSummary {
   file: string;
+  /** What the NPZ is when it is not a dataset: ptychodus's NPZ product (its check is then the probe and object files'). */
+  kind?: 'ptychodus product (NPZ)';
   fileBytes: number;
   keys: KeySummary[];
   metadata: MetadataResult;

@@ -5,6 +5,8 @@
  *        (complex64 or complex128) [H, W]
  *   ptychodus product (.h5)  `object` [H, W] or [1, H, W] (one layer), its pixel size (pixel_height_m,
  *        pixel_width_m) and centre (center_y_m, center_x_m) from its attributes (data/ptychodus.ts)
+ *   ptychodus product (.npz)  the same `object`, its pixel size and centre from the members object_pixel_height_m,
+ *        object_pixel_width_m, object_center_y_m, object_center_x_m (data/ptychodus-npz.ts)
  *   PtyPy reconstruction (.ptyr)  content/obj/<first storage>/data [1, H, W], pixel size from _psize
  *   CXI  entry_1/image_<k>/data (the CXI format's Image class, first k in numeric order whose data is complex: a
  *        phased real-space image; data_space is not read): complex [H, W] or [1, H, W], pixel size = image_size
@@ -29,6 +31,7 @@ import { withHdf5 } from './hdf5/reader.js';
 import { sniffInputFile } from './hdf5/signature.js';
 import { looksLikePtychodusProduct, otherShapeHint, PRODUCT_KEYS, readPtychodusObject, type ObjectFromFile } from './ptychodus.js';
 import { looksLikePtyrObject, readPtyrObject } from './ptypy.js';
+import { looksLikePtychodusNpz, readPtychodusNpzObject } from './ptychodus-npz.js';
 import { looksLikeCxiImage, readCxiImageObject } from './cxi.js';
 
 /** The keys an object file is read from, first found first. */
@@ -87,7 +90,7 @@ export function samePixelSize(found: readonly [number, number], data: readonly [
  */
 export async function readObjectFile(path: string, H: number, W: number, frame: ObjectFrameGeometry = {}, limit: MemoryLimit = memoryLimit()): Promise<ObjectFileData> {
   const kind = sniffInputFile(path, 'the object file');
-  if (kind === 'zip') return readNpzObject(path, H, W, limit);
+  if (kind === 'zip') return readNpzObject(path, H, W, frame, limit);
   if (kind !== 'hdf5') throw new InputError(`${path}: expected an object file (NPZ, ptychodus .h5, PtyPy .ptyr or CXI); found neither a zip nor an HDF5 signature`);
   // a ptychodus product that states its centre places an object of any shape, on data whose positions are in metres
   const placeable = frame.pixelM !== undefined && frame.originM !== undefined;
@@ -113,7 +116,7 @@ export async function readObjectFile(path: string, H: number, W: number, frame: 
 }
 
 /** A pixel size the object file states against the data's own. */
-function checkObjectPixel(path: string, o: ObjectFromFile, frame: ObjectFrameGeometry): void {
+function checkObjectPixel(path: string, o: Pick<ObjectFromFile, 'key' | 'pixelM'>, frame: ObjectFrameGeometry): void {
   const p = frame.pixelM;
   if (o.pixelM && p && !samePixelSize(o.pixelM, p)) {
     throw new InputError(`${path}: key '${o.key}': expected an object sampled at the data's object pixel size [${p.join(', ')}] m (within 1 %); found [${o.pixelM.join(', ')}] m (objects are not resampled)`);
@@ -171,10 +174,20 @@ function placementWarning(path: string, key: string, p: ObjectPlacement, H: numb
     `${p.cropped} of its ${h * w} pixels lie outside the frame and are left out, ${H * W - p.covered} of the frame's ${H * W} pixels it does not cover start as 1 (as --init-object ones)`;
 }
 
-function readNpzObject(path: string, H: number, W: number, limit: MemoryLimit): ObjectFileData {
+function readNpzObject(path: string, H: number, W: number, frame: ObjectFrameGeometry, limit: MemoryLimit): ObjectFileData {
   const want = `a complex object [${H}, ${W}] (the object frame of this dataset${otherShapeHint(H, W)})`;
   const r = NpzReader.open(path);
   try {
+    // ptychodus's NPZ product: its object, pixel size and centre, placed as its HDF5 product's
+    if (looksLikePtychodusNpz(r)) {
+      const placeable = frame.pixelM !== undefined && frame.originM !== undefined;
+      const o = readPtychodusNpzObject(r, path, H, W, placeable, limit);
+      checkObjectPixel(path, o, frame);
+      const base = { path, key: o.key, ...(o.pixelM ? { pixelM: o.pixelM } : {}) };
+      const placed = placeable && o.centerM ? placement(path, o, H, W, frame.pixelM!, frame.originM!) : null;
+      if (placed === null) return { ...base, data: o.data };
+      return { ...base, data: placeObject(o.data, placed, H, W, 0), placed, warning: placementWarning(path, o.key, placed, H, W) };
+    }
     const key = OBJECT_FILE_KEYS.find((k) => r.has(k));
     if (!key) throw new InputError(`${path}: key '${OBJECT_FILE_KEYS[0]}': expected ${want} (or '${OBJECT_FILE_KEYS[1]}'); found it missing`);
     // dtype, shape and memory from the header, before anything is decoded

@@ -5,6 +5,8 @@
  *            radiation the file states (…/source_1/probe as a string), else that of the data it is for
  *   ptychodus product (.h5)  `probe` [H, W], [M, H, W] or [OPR, M, H, W] (first OPR mode), pixel size
  *            from its attributes pixel_height_m / pixel_width_m (layout of ptychodus's H5ProductFileIO)
+ *   ptychodus product (.npz)  the same `probe`, pixel size from the members probe_pixel_height_m /
+ *            probe_pixel_width_m (layout of ptychodus's NPZProductFileIO; data/ptychodus-npz.ts)
  *   PtyPy reconstruction (.ptyr)  content/probe/<first storage>/data, pixel size from _psize
  * The probe must have the patterns' size [H, W]: it is never resampled. Modes are kept.
  */
@@ -22,6 +24,7 @@ import { DISTANCE_M, ELECTRON_ENERGY_J, ENERGY_J, PIXEL_M, pixelSizeOk, firstPre
 import { withHdf5, type Hdf5Reader } from './hdf5/reader.js';
 import { sniffInputFile } from './hdf5/signature.js';
 import { looksLikePtyr, readPtyrProbe } from './ptypy.js';
+import { looksLikePtychodusNpz, readPtychodusNpzProbe } from './ptychodus-npz.js';
 
 export { looksLikePtychodusProduct } from './ptychodus.js';
 
@@ -60,6 +63,7 @@ function readCxiProbe(r: Hdf5Reader, H: number, W: number, radiation?: Radiation
 function readNpzProbe(path: string, H: number, W: number): ProbeData {
   const r = NpzReader.open(path);
   try {
+    if (looksLikePtychodusNpz(r)) return readPtychodusNpzProbe(r, path, H, W);
     const key = r.has('reconstructed_probe') ? 'reconstructed_probe' : r.has('probeGuess') ? 'probeGuess' : undefined;
     const want = `a complex probe [${H}, ${W}] or [M, ${H}, ${W}]`;
     if (!key) throw new InputError(`${path}: key 'reconstructed_probe': expected ${want} (or 'probeGuess'); found it missing`);

@@ -62,6 +62,7 @@ function toJson(s: NpzSummary): Record<string, unknown> {
   return {
     file: s.file,
     file_bytes: s.fileBytes,
+    ...(s.kind ? { kind: s.kind } : {}),
     keys: s.keys.map((k) => ({
       key: k.key, dtype: k.dtype, shape: k.shape, bytes: k.bytes, stored_bytes: k.storedBytes, compression: k.compression,
       ...(k.stats ? { stats: jsonStats(k.stats) } : {}),
@@ -85,14 +86,18 @@ function toText(s: NpzSummary): string {
     rows.push([k.key, k.dtype, shapeStr(k.shape), ...stats, stored, value]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = [`${s.file}  (${counted(s.keys.length, 'key')}, ${s.fileBytes} bytes)`];
+  const lines = [`${s.file}  (${s.kind ? `${s.kind}, ` : ''}${counted(s.keys.length, 'key')}, ${s.fileBytes} bytes)`];
   for (const r of rows) lines.push('  ' + r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
   if (complex) lines.push('  (complex keys: min/max/mean are of the modulus |z|; NaN counts elements with a NaN part)');
   const m = s.metadata;
   if (m.status === 'absent') lines.push('_metadata: none');
   else if (m.status === 'error') lines.push(`_metadata: present but unreadable: ${m.error}`);
   else lines.push('_metadata:', ...JSON.stringify(m.value, null, 2).split('\n').map((l) => `  ${l}`));
-  if (s.check) {
+  if (s.check && s.kind !== undefined) {
+    // a ptychodus NPZ product: the probe and object files' check, in the lines of an HDF5 product's
+    if (s.check.valid) lines.push('reconstruction check: readable', ...s.check.reads.map((l) => `  ${l}`));
+    else lines.push(`reconstruction check: ${counted(s.check.violations.length, 'problem')}`, ...s.check.violations.map((v) => `  ${v}`), ...s.check.reads.map((l) => `  read: ${l}`));
+  } else if (s.check) {
     if (s.check.valid) lines.push('DATA-001 check: valid dataset', ...s.check.reads.map((l) => `  ${l}`));
     else lines.push(`DATA-001 check: ${counted(s.check.violations.length, 'problem')}`, ...s.check.violations.map((v) => `  ${v}`));
     for (const w of s.check.warnings) lines.push(`  warning: ${w}`);
@@ -265,6 +270,8 @@ export function register(program: Command): void {
         ...(parsed.initObject.startsWith('file:') ? [startsFrom('reconstruction.initObject', parsed.initObject)] : []),
       ];
       const { summarizeNpz } = await import('../../data/inspect.js');
+      const { isPtychodusNpzFile } = await import('../../data/ptychodus-npz.js');
+      const { checkReconstructionFile } = await import('../../data/inspect-reconstruction-file.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
       const { beamLines } = await import('../../data/hdf5/beam.js');
       // the reconstruction the files are checked for, as lsqml runs it with the same settings: its size and precision (the
@@ -284,7 +291,13 @@ export function register(program: Command): void {
             else texts.push(hdf5Text(s, beamLines));
             continue;
           }
-          const s = await summarizeNpz(file, { check: flags.check, radiation, ...(frames ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), ...(initialObject ? { initialObject } : {}), job, precision: parsed.precision, fftBackend: parsed.fftBackend });
+          // ptychodus's NPZ product holds no patterns: checked as its HDF5 product is, its probe and object as --init-probe and --init-object read them
+          const product = isPtychodusNpzFile(file);
+          const s = await summarizeNpz(file, { check: flags.check && !product, radiation, ...(frames && !product ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), ...(initialObject ? { initialObject } : {}), job, precision: parsed.precision, fftBackend: parsed.fftBackend });
+          if (product) {
+            s.kind = 'ptychodus product (NPZ)';
+            if (flags.check) s.check = { ...await checkReconstructionFile(file, s.kind, { radiation, ...(frames ? { frames } : {}), startingPoint }), warnings: [] };
+          }
           if (s.check && !s.check.valid) code = 2;
           if (flags.json) out.push(toJson(s));
           else texts.push(toText(s));
