@@ -42,6 +42,10 @@ programs is run or copied:
                      mass_attenuation_m2_kg, probe_position_indexes, probe_position_x_m, probe_position_y_m, probe,
                      probe_pixel_width_m, probe_pixel_height_m, object, object_center_x_m, object_center_y_m,
                      object_pixel_width_m, object_pixel_height_m, object_layer_spacing_m, loss_epochs, loss_values;
+  ptychopinn-raw.npz  PtychoPINN's raw data (hoidn/PtychoPINN, ptycho/raw_data.py RawData.to_file, numpy.savez): xcoords,
+                     ycoords (the patch centres in object pixels), xcoords_start, ycoords_start, diff3d (amplitudes
+                     sqrt(counts), float32 [n, N, N]), probeGuess, objectGuess, scan_index; its canonical datasets
+                     rename diff3d to diffraction (scripts/tools/transpose_rename_convert_tool.py);
   expected.json      every value written (energy, wavelength, distance, pixel sizes, object pixel, probe positions
                      in metres, the mask's pixels, the gap pixels, the counts of each pattern, and outside the gaps).
 
@@ -231,6 +235,14 @@ def write_product_npz(path):
              loss_epochs=[0, 1], loss_values=[2.0, 1.0])
 
 
+def write_ptychopinn_raw(path):
+    xc = (top_left[:, 1] + N / 2).astype(np.float64)
+    yc = (top_left[:, 0] + N / 2).astype(np.float64)
+    np.savez(path, xcoords=xc, ycoords=yc, xcoords_start=xc, ycoords_start=yc,
+             diff3d=np.sqrt(counts).astype(np.float32), probeGuess=probe, objectGuess=obj,
+             scan_index=np.zeros(n, np.int64))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     write_cdtools(os.path.join(OUT, 'cdtools.cxi'))
@@ -239,6 +251,7 @@ def main():
     write_eiger(os.path.join(OUT, 'eiger.cxi'))
     write_product_h5(os.path.join(OUT, 'ptychodus-product.h5'))
     write_product_npz(os.path.join(OUT, 'ptychodus-product.npz'))
+    write_ptychopinn_raw(os.path.join(OUT, 'ptychopinn-raw.npz'))
     expected = {
         'seed': SEED, 'n': n, 'pattern': [N, N], 'object': [OBJ, OBJ],
         'energy_eV': ENERGY_EV, 'energy_J': ENERGY_J, 'wavelength_m': WAVELENGTH, 'distance_m': DISTANCE,

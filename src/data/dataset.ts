@@ -155,6 +155,22 @@ export interface ValidateOptions {
    * `lsqml`): a problem of one of them is a warning ending UNREAD_KEY_NOTE, not a violation, as `lsqml` runs the file.
    */
   unreadKeys?: readonly string[];
+  /** Every key of the file (read or not): a missing `diffraction` beside PtychoPINN's raw-data name `diff3d` is refused saying so. */
+  fileKeys?: readonly string[];
+}
+
+/**
+ * PtychoPINN's raw-data name for the patterns (hoidn/PtychoPINN ptycho/raw_data.py RawData.to_file, scripts/simulation/
+ * simulate_and_save.py), which its canonical dataset renames to `diffraction` (scripts/tools/transpose_rename_convert_tool.py).
+ */
+export const PTYCHOPINN_RAW_DIFFRACTION = 'diff3d';
+
+/** What is found of a missing `diffraction`: said to be under PtychoPINN's raw-data name when the file holds that. */
+function missingDiffraction(fileKeys: readonly string[] | undefined): string {
+  if (!fileKeys?.includes(PTYCHOPINN_RAW_DIFFRACTION)) return 'it missing';
+  return `it missing, and the patterns under '${PTYCHOPINN_RAW_DIFFRACTION}', PtychoPINN's raw-data name (RawData.to_file), which its canonical ` +
+    `datasets rename: rename the key to 'diffraction' (PtychoPINN's transpose_rename_convert_tool.py does; or in numpy: ` +
+    `d = dict(np.load(F)); d['diffraction'] = d.pop('diff3d'); np.savez(G, **d))`;
 }
 
 /**
@@ -175,7 +191,9 @@ export function validateDataset(arrays: Readonly<Record<string, NdArray>>, file:
   };
   const get = (k: string): NdArray | undefined => (Object.prototype.hasOwnProperty.call(arrays, k) ? arrays[k] : undefined);
 
-  for (const k of REQUIRED_KEYS) if (!get(k) && !(k === 'probeGuess' && opts.probeOptional)) bad(k, 'a required DATA-001 key', 'it missing');
+  for (const k of REQUIRED_KEYS) {
+    if (!get(k) && !(k === 'probeGuess' && opts.probeOptional)) bad(k, 'a required DATA-001 key', k === 'diffraction' ? missingDiffraction(opts.fileKeys) : 'it missing');
+  }
 
   // Length of the coordinate arrays, used to recognise a legacy [H,W,n] diffraction.
   const x0 = get('xcoords');
@@ -378,7 +396,7 @@ export async function loadDatasetStoppable(path: string, opts: LoadDatasetOption
 }
 
 /** What `loadDataset` checks before it reads a member: the keys it will read, those it skips, `_metadata` (read). */
-interface DatasetRead { keys: string[]; skippedKeys: string[]; metadata: ReturnType<typeof readMetadata> }
+interface DatasetRead { keys: string[]; skippedKeys: string[]; metadata: ReturnType<typeof readMetadata>; fileKeys: string[] }
 
 function checkDatasetHeaders(r: NpzReader, path: string, opts: LoadDatasetOptions): DatasetRead {
   const wanted = new Set<string>(opts.keys === 'required' ? [...RECONSTRUCTION_KEYS, METADATA_KEY] : [...REQUIRED_KEYS, ...OPTIONAL_KEYS]);
@@ -393,11 +411,11 @@ function checkDatasetHeaders(r: NpzReader, path: string, opts: LoadDatasetOption
   if (opts.squarePatterns) checkSquareFromHeaders(path, headers);
   checkDecodeFits(path, headers);
   opts.beforeDecode?.(headers);
-  return { keys, skippedKeys, metadata };
+  return { keys, skippedKeys, metadata, fileKeys: r.keys() };
 }
 
 function datasetOf(arrays: Record<string, NdArray>, path: string, read: DatasetRead, opts: LoadDatasetOptions): Dataset {
-  const { dataset } = validateDataset(arrays, path, { metadata: read.metadata, ...(opts.probeOptional ? { probeOptional: true } : {}) });
+  const { dataset } = validateDataset(arrays, path, { metadata: read.metadata, fileKeys: read.fileKeys, ...(opts.probeOptional ? { probeOptional: true } : {}) });
   if (read.skippedKeys.length > 0) dataset.skippedKeys = read.skippedKeys;
   return dataset;
 }

@@ -369,7 +369,7 @@ export async function summarizeNpz(path: string, opts: NpzReadOptions & { check?
       const reads: string[] = [];
       try {
         // a probe the settings give stands for a missing probeGuess, as lsqml takes it; without one, lsqml's line names both ways
-        const checked = validateDataset(held, path, { metadata, probeOptional: true, unreadKeys: unread });
+        const checked = validateDataset(held, path, { metadata, probeOptional: true, unreadKeys: unread, fileKeys: r.keys() });
         warnings = [...checked.warnings, ...unreadWarnings, ...unreadable];
         // what every reconstruction of the file would refuse besides the contract, in lsqml's words: the job's size (from
         // the headers), the patterns and the probeGuess it starts from (patternRefusals, the checker lsqml calls), positions off the object

@@ -128,3 +128,29 @@ test('ptychostudy with ptychodus\'s NPZ product: lsqml starts from it, refuses i
   assert.equal(r.status, 2);
   assert.match(r.stdout, /reconstruction check: 1 problem\n {2}.*: expected measured data holding detector frames \(CXI, PtyPy \.ptyd\); found a ptychodus product \(NPZ\), a probe file/);
 });
+
+test('PtychoPINN\'s raw data (diff3d): refused in one line saying to rename the key; renamed, it reads the CXI scan\'s amplitudes', async () => {
+  const raw = resolve(F, 'ptychopinn-raw.npz');
+  const out = join(dir, 'pinn');
+  const line = `${raw}: key 'diffraction': expected a required DATA-001 key; found it missing, and the patterns under 'diff3d', PtychoPINN's raw-data name ` +
+    `(RawData.to_file), which its canonical datasets rename: rename the key to 'diffraction' (PtychoPINN's transpose_rename_convert_tool.py does; ` +
+    `or in numpy: d = dict(np.load(F)); d['diffraction'] = d.pop('diff3d'); np.savez(G, **d))`;
+  assertRefused(ptychostudy(['lsqml', '--input', raw, '--out', out, '--epochs', '2']), 'lsqml', line);
+  assert.equal(existsSync(out), false);
+  const c = ptychostudy(['inspect', '--check', raw]);
+  assert.equal(c.status, 2);
+  assert.ok(c.stdout.includes(`DATA-001 check: 1 problem\n  ${line}`), c.stdout);
+  // renamed as the message says: a dataset of the same amplitudes as the CXI file's
+  const r = NpzReader.open(raw);
+  const arrays: Record<string, NdArray> = {};
+  try { for (const k of r.keys()) arrays[k === 'diff3d' ? 'diffraction' : k] = r.get(k); } finally { r.close(); }
+  const renamed = join(dir, 'renamed.npz');
+  saveNpz(renamed, arrays);
+  const d = await readInputData(renamed), m = await readInputData(join(F, 'beamline.cxi'));
+  assert.ok(d.format === 'npz' && m.format === 'cxi');
+  // the CXI reader zeroes its 3 masked pixels; every other amplitude is the same float32
+  const valid = m.measured.detectorMask!.valid;
+  let same = 0;
+  d.dataset.diffraction.forEach((v, i) => { if (valid[i % 1024] ? v === m.measured.diffraction[i] : m.measured.diffraction[i] === 0) same++; });
+  assert.equal(same, 16 * 1024);
+});
