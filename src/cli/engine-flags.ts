@@ -76,7 +76,7 @@ export function addFrameOptions(cmd: Command, what: string): Command {
 export function addProbeOptions(cmd: Command, before = ''): Command {
   return cmd
     .option('--init-probe <how>', `${before}guess (the file's probeGuess or CXI illumination) or file:PATH (NPZ reconstructed_probe/probeGuess, a finished reconstruction's ` +
-      `folder for its reconstruction.npz, CXI, ptychodus .h5, PtyPy .ptyr) (default: ${settingsDefaults().reconstruction.initProbe})`)
+      `folder for its reconstruction.npz, CXI, ptychodus .h5 or .npz, PtyPy .ptyr) (default: ${settingsDefaults().reconstruction.initProbe})`)
     .option('--probe-model <spec>', `${before}model probe for data without one, lengths in metres: aperture:diameter=D ` +
       '(optionally ,distance=Z) or fzp:diameter=D,outer-zone=DR (or ,focal-length=F; optionally ,stop=S ,defocus=Z); ' +
       'add ,wavelength=…,pixel=… when the data states no geometry (docs/real-data.md)');

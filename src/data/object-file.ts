@@ -7,7 +7,8 @@
  *        pixel_width_m) and centre (center_y_m, center_x_m) from its attributes (data/ptychodus.ts)
  *   ptychodus product (.npz)  the same `object`, its pixel size and centre from the members object_pixel_height_m,
  *        object_pixel_width_m, object_center_y_m, object_center_x_m (data/ptychodus-npz.ts)
- *   PtyPy reconstruction (.ptyr)  content/obj/<first storage>/data [1, H, W], pixel size from _psize
+ *   PtyPy reconstruction (.ptyr)  content/obj/<first storage>/data [1, H, W], pixel size from _psize, the metres at its
+ *        pixel [0, 0] from _origin (in the frame of PtyPy's positions)
  *   CXI  entry_1/image_<k>/data (the CXI format's Image class, first k in numeric order whose data is complex: a
  *        phased real-space image; data_space is not read): complex [H, W] or [1, H, W], pixel size = image_size
  *        (width, height in m) / [W, H]; of the entry reconstruction.cxiEntry names, or the file's only one
@@ -15,8 +16,9 @@
  * The object must have the shape of the object frame the reconstruction builds for its dataset ([H, W]:
  * objectGuess's shape, or the frame measured data's positions span), and its pixels are read in that frame as
  * they are: an object reconstructed from the same positions (the same dataset) lines up with it. The one
- * exception is a ptychodus product that states its centre, on data that states its positions in metres (measured
- * data): its centre says where it lies, so an object of any shape (ptychodus sizes its object its own way) is
+ * exception is a ptychodus product that states its centre, or a .ptyr whose storage states its _origin, on data that
+ * states its positions in metres (measured data): its centre (the _origin, h/2 and w/2 pixels on) says where it lies,
+ * so an object of any shape (ptychodus and PtyPy size their objects their own way) is
  * placed there, shifted by whole pixels (the offset rounded), its pixels outside the frame left out and the
  * frame's pixels it does not cover set to 1 (as `ones`), said in one warning; one that covers none of the frame
  * is refused. Only the object's rows that the frame holds are read (and checked for NaN and infinities).
@@ -96,6 +98,8 @@ export async function readObjectFile(path: string, H: number, W: number, frame: 
   const placeable = frame.pixelM !== undefined && frame.originM !== undefined;
   // where such an object goes (null: the frame as it is), from its shape and centre, before any of it is read
   let placed = null as ObjectPlacement | null;
+  // what placed it, for the warning: a product's centre, a .ptyr's origin
+  let by = 'its centre';
   const o = await withHdf5(path, (r): ObjectFromFile => {
     // only the rows of a placed object that the frame holds are read; one that covers none of it is refused unread
     if (looksLikePtychodusProduct(r)) {
@@ -104,7 +108,16 @@ export async function readObjectFile(path: string, H: number, W: number, frame: 
         return rowsInFrame(placed, shape[0], H);
       });
     }
-    if (looksLikePtyrObject(r)) return readPtyrObject(r, H, W);
+    // a .ptyr's storage states the metres at its pixel [0, 0]: its object is placed as a product's, by the centre that makes
+    if (looksLikePtyrObject(r)) {
+      const centre = (shape: [number, number], originM: [number, number]): [number, number] =>
+        [originM[0] + frame.pixelM![0] * shape[0] / 2, originM[1] + frame.pixelM![1] * shape[1] / 2];
+      by = 'its origin (_origin)';
+      return readPtyrObject(r, H, W, placeable, (shape, originM, key) => {
+        placed = placement(path, { shape, centerM: centre(shape, originM), key }, H, W, frame.pixelM!, frame.originM!);
+        return rowsInFrame(placed, shape[0], H);
+      });
+    }
     if (looksLikeCxiImage(r)) return readCxiImageObject(r, H, W, frame.cxiEntry);
     throw new InputError(`${path}: expected an object at 'object' (ptychodus product), content/obj/*/data (PtyPy .ptyr) or entry_1/image_1/data (CXI); ` +
       `found top-level keys [${printable(r.keys('/').join(', '), 1000)}]`);
@@ -112,7 +125,7 @@ export async function readObjectFile(path: string, H: number, W: number, frame: 
   checkObjectPixel(path, o, frame);
   const base = { path, key: o.key, ...(o.pixelM ? { pixelM: o.pixelM } : {}) };
   if (placed === null) return { ...base, data: o.data };
-  return { ...base, data: placeObject(o.data, placed, H, W, o.firstRow ?? 0), placed, warning: placementWarning(path, o.key, placed, H, W) };
+  return { ...base, data: placeObject(o.data, placed, H, W, o.firstRow ?? 0), placed, warning: placementWarning(path, o.key, placed, H, W, by) };
 }
 
 /** A pixel size the object file states against the data's own. */
@@ -167,10 +180,10 @@ function placeObject(src: Float64Array, p: ObjectPlacement, H: number, W: number
 }
 
 /** The warning of a placement (the file by its name: it goes into the reconstruction's `_metadata`, which holds no absolute path). */
-function placementWarning(path: string, key: string, p: ObjectPlacement, H: number, W: number): string {
+function placementWarning(path: string, key: string, p: ObjectPlacement, H: number, W: number, by = 'its centre'): string {
   const [h, w] = p.shape, [dy, dx] = p.offset;
   const exact = p.exactOffset.some((v, a) => Math.abs(v - p.offset[a]!) > 1e-6) ? ` (${p.exactOffset.map((v) => v.toFixed(2)).join(', ')}, rounded)` : '';
-  return `${basename(path)}: key '${key}': the object [${h}, ${w}] is placed in the data's object frame [${H}, ${W}] by its centre, its pixel [0, 0] at frame pixel [${dy}, ${dx}]${exact}: ` +
+  return `${basename(path)}: key '${key}': the object [${h}, ${w}] is placed in the data's object frame [${H}, ${W}] by ${by}, its pixel [0, 0] at frame pixel [${dy}, ${dx}]${exact}: ` +
     `${p.cropped} of its ${h * w} pixels lie outside the frame and are left out, ${H * W - p.covered} of the frame's ${H * W} pixels it does not cover start as 1 (as --init-object ones)`;
 }
 

@@ -105,6 +105,8 @@ export interface ObjectFromFile {
   pixelM?: [number, number];
   /** Metres [y, x] at the object's pixel coordinate (H/2, W/2) (ptychodus's center_y_m, center_x_m). */
   centerM?: [number, number];
+  /** Metres [y, x] at the object's pixel coordinate (0, 0) (a PtyPy storage's _origin). */
+  originM?: [number, number];
 }
 
 /** What an object dataset is read as: the frame [H, W], and whether (and why not) another shape is taken. */
@@ -124,7 +126,7 @@ export interface ObjectDatasetFrame {
 
 /** The refusal's hint for an object file that states no centre (NPZ, .ptyr, CXI image): another shape is not placed. */
 export function otherShapeHint(H: number, W: number): string {
-  return `; only a ptychodus product's centre places an object of another shape: crop or pad it to [${H}, ${W}]`;
+  return `; only a ptychodus product's centre or a PtyPy .ptyr's origin places an object of another shape: crop or pad it to [${H}, ${W}]`;
 }
 
 /**

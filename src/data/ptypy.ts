@@ -27,7 +27,8 @@
  *   content/probe/<storage id>/_psize   [y, x] m
  *   content/obj/<storage id>/data       complex [1, H, W] (one layer: more are refused)
  *   content/obj/<storage id>/_psize     [y, x] m
- * PtyPy's object frame (its storage's _center and _origin) is its own: only the shape and pixel size are checked.
+ *   content/obj/<storage id>/_origin    [y, x] m at the storage's pixel [0, 0], in the frame of PtyPy's positions: on
+ *                                       data whose positions are in metres, an object of another shape is placed by it
  */
 import { InputError } from '../errors.js';
 import { ELECTRON_VOLT_J, checkPositionPrecision, frameFromMetres, sparseScanWarning, makeGeometry, DEFAULT_OBJECT_MARGIN } from './geometry.js';
@@ -393,12 +394,38 @@ export function readPtyrProbe(r: Hdf5Reader, H: number, W: number): ProbeData {
 }
 
 /** The object of a .ptyr reconstruction: the first object storage (in HDF5's order), one layer. */
-export function readPtyrObject(r: Hdf5Reader, H: number, W: number): ObjectFromFile {
+export function readPtyrObject(r: Hdf5Reader, H: number, W: number, placeable = false,
+  rowsNeeded?: (shape: [number, number], originM: [number, number], key: string) => [number, number]): ObjectFromFile {
   const storage = firstStorage(r, 'content/obj', 'an object');
   const key = `${storage}/data`;
   const pixelM = storagePixel(r, storage, 'object');
-  const { data, shape } = readObjectDataset(r, key, { H, W, hint: otherShapeHint(H, W) }, 'layer or mode', 'layers or modes');
-  return { data, shape, key, ...(pixelM ? { pixelM } : {}) };
+  const originM = storageOrigin(r, storage);
+  const anyShape = placeable && originM !== undefined;
+  const hint = anyShape ? '' : placeable
+    ? `; this .ptyr states no origin (${storage}/_origin) to place an object of another shape by: crop or pad it to [${H}, ${W}]`
+    : otherShapeHint(H, W);
+  const rows = anyShape && rowsNeeded ? { rowsNeeded: (shape: [number, number]) => rowsNeeded(shape, originM, key) } : {};
+  const { data, shape, firstRow } = readObjectDataset(r, key, { H, W, anyShape, hint, ...rows }, 'layer or mode', 'layers or modes');
+  return { data, shape, firstRow, key, ...(pixelM ? { pixelM } : {}), ...(originM ? { originM } : {}) };
+}
+
+/**
+ * A storage's `_origin`: the metres [y, x] at its pixel coordinate [0, 0], in the frame of PtyPy's positions (a view at
+ * position p has its top-left pixel at (p − _origin) / _psize − N/2: core/classes.py, checked on the views of
+ * test/fixtures/ptypy/ml.ptyr). Absent: undefined; present, it must be 2 finite numbers, never taken for an absent one.
+ */
+function storageOrigin(r: Hdf5Reader, storage: string): [number, number] | undefined {
+  const key = `${storage}/_origin`;
+  const kind = r.kind(key);
+  if (kind === 'missing') return undefined;
+  const want = 'the metres [y, x] at the storage\'s pixel [0, 0] (PtyPy\'s _origin): 2 finite numbers';
+  if (kind !== 'dataset') throw r.bad(key, want, `a ${kind}`);
+  const info = r.info(key, want);
+  if (info.kind !== 'float' && info.kind !== 'int' && info.kind !== 'uint') throw r.bad(key, want, `dtype ${info.dtype}`);
+  if (info.elements !== 2) throw r.bad(key, want, `shape [${info.shape.join(', ')}]`);
+  const o = r.readFloat64(key, want, 2).data;
+  if (!Number.isFinite(o[0]!) || !Number.isFinite(o[1]!)) throw r.bad(key, want, `[${Array.from(o).join(', ')}]`);
+  return [o[0]!, o[1]!];
 }
 
 /**

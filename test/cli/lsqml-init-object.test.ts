@@ -70,7 +70,7 @@ test('an NPZ objectGuess (complex128) is read as the initial object; bad shape, 
   assert.deepEqual(Array.from(o.data.subarray(0, 8)), Array.from(truth.subarray(0, 8)));
   const small = join(root, 'small.npz');
   saveNpz(small, { reconstructed_object: c64([40, 38], new Float32Array(2 * 40 * 38).fill(1)) });
-  refused(join(root, 'r-shape'), small, /small\.npz: key 'reconstructed_object': expected a complex object \[40, 40\] \(the object frame of this dataset; only a ptychodus product's centre places an object of another shape: crop or pad it to \[40, 40\]\); found shape \[40, 38\]$/);
+  refused(join(root, 'r-shape'), small, /small\.npz: key 'reconstructed_object': expected a complex object \[40, 40\] \(the object frame of this dataset; only a ptychodus product's centre or a PtyPy .ptyr's origin places an object of another shape: crop or pad it to \[40, 40\]\); found shape \[40, 38\]$/);
   const nokey = join(root, 'nokey.npz');
   saveNpz(nokey, { reconstructed_probe: c64([1, 16, 16], new Float32Array(2 * 256).fill(1)) });
   refused(join(root, 'r-key'), nokey, /nokey\.npz: key 'reconstructed_object': expected a complex object \[40, 40\].* \(or 'objectGuess'\); found it missing$/);

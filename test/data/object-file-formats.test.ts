@@ -80,7 +80,8 @@ test('an object from a product, a .ptyr or a CXI image is read; a wrong pixel si
   writeHdf5(ptyrModes, { 'content/obj/Sscan00G00/data': { data: new Map([['r', new Float32Array(2 * H * W)], ['i', new Float32Array(2 * H * W)]]), shape: [2, H, W] } });
   const ptyrShape = join(root, 'shape.ptyr');
   writeHdf5(ptyrShape, { 'content/obj/Sscan00G00/data': { data: new Map([['r', new Float32Array(H * (W + 2))], ['i', new Float32Array(H * (W + 2))]]), shape: [1, H, W + 2] } });
-  await assert.rejects(readObjectFile(ptyrShape, H, W, frame), /shape\.ptyr: key 'content\/obj\/Sscan00G00\/data': expected a complex object \[73, 58\] or \[1, 73, 58\] \(the object frame of this dataset; only a ptychodus product's centre places an object of another shape: crop or pad it to \[73, 58\]\); found shape \[1, 73, 60\]$/);
+  // on data in metres, a .ptyr of another shape is placed by its storage's _origin; this one states none
+  await assert.rejects(readObjectFile(ptyrShape, H, W, frame), /shape\.ptyr: key 'content\/obj\/Sscan00G00\/data': expected a complex object \[73, 58\] or \[1, 73, 58\] \(the object frame of this dataset; this \.ptyr states no origin \(content\/obj\/Sscan00G00\/_origin\) to place an object of another shape by: crop or pad it to \[73, 58\]\); found shape \[1, 73, 60\]$/);
   await assert.rejects(readObjectFile(ptyrModes, H, W, frame), /modes\.ptyr: key 'content\/obj\/Sscan00G00\/data': expected .*one layer or mode \(ptychostudy reconstructs a single slice\); found shape \[2, 73, 58\] \(2 layers or modes\)$/);
 
   // CXI Image: entry_1/image_1/data complex, image_size = width, height (, depth) in metres

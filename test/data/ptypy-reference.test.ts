@@ -94,3 +94,25 @@ test("the .ptyr's probe read as --init-probe reads it (÷√(H·W)), on PtyPy's 
   // and, after 20 iterations, the data: within 2 % (the probe undivided would predict 1024 times as much)
   assert.ok(Math.abs(predicted / measuredSum - 1) < 0.02, `predicted mean Σ|FFT2(P·O)|² ${predicted}, measured mean Σ ${measuredSum}`);
 });
+
+test("the .ptyr's object, of PtyPy's own shape, placed in the .ptyd's object frame by its storage's _origin: every view of PtyPy's lands on ours", async () => {
+  const ptyr = unpacked('ml.ptyr');
+  const [H, W] = ptyd.objectShape;
+  const [, OH, OW] = ref.object_shape;
+  assert.notDeepEqual([OH, OW], [H, W]);
+  const o = await readObjectFile(ptyr, H, W, { pixelM: ptyd.geometry.objectPixelM, originM: ptyd.originM });
+  assert.ok(o.placed);
+  assert.deepEqual(o.placed.shape, [OH, OW]);
+  // PtyPy's view k has its top-left pixel at view_top_left_rc[k] of its object: ours, at that pixel plus the offset
+  for (let k = 0; k < ptyd.n; k++) {
+    const [r0, c0] = ref.view_top_left_rc[k]!;
+    assert.equal(Math.round(ptyd.ycoords[k]! - ref.N / 2), r0 + o.placed.offset[0], `view ${k} row`);
+    assert.equal(Math.round(ptyd.xcoords[k]! - ref.N / 2), c0 + o.placed.offset[1], `view ${k} column`);
+  }
+  assert.ok(o.placed.exactOffset.every((v, a) => Math.abs(v - o.placed!.offset[a]!) < 1e-5), `${o.placed.exactOffset}`);
+  // the object's values where it lies: PtyPy's pixel [0, 0] at the offset
+  const whole = await readObjectFile(ptyr, OH, OW);
+  const [dy, dx] = o.placed.offset;
+  assert.deepEqual([o.data[2 * (dy * W + dx)], o.data[2 * (dy * W + dx) + 1]], [whole.data[0], whole.data[1]]);
+  assert.match(o.warning!, /^ml\.ptyr: key 'content\/obj\/SfixtureG00\/data': the object \[69, 54\] is placed in the data's object frame \[73, 58\] by its origin \(_origin\), its pixel \[0, 0\] at frame pixel \[2, 2\]: 0 of its 3726 pixels lie outside the frame/);
+});

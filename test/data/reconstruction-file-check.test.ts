@@ -56,7 +56,7 @@ test('a .ptyr whose probe and object are both refused lists both lines; one whos
   assert.deepEqual(c.violations, [
     `${both}: key 'content/probe/Sscan00G00/data': expected a complex probe [32, 32] or [M, 32, 32] (the size of the diffraction patterns); found dtype <f4`,
     `${both}: key 'content/obj/S00G00/data': expected a complex object [14, 14] or [1, 14, 14] (the object frame of this dataset; only a ptychodus product's ` +
-      'centre places an object of another shape: crop or pad it to [14, 14]): one layer or mode (ptychostudy reconstructs a single slice); found shape [2, 14, 14] (2 layers or modes)',
+      'centre or a PtyPy .ptyr\'s origin places an object of another shape: crop or pad it to [14, 14]): one layer or mode (ptychostudy reconstructs a single slice); found shape [2, 14, 14] (2 layers or modes)',
   ]);
   const objectOnly = join(dir, 'object-group.ptyr');
   rewriteHdf5(ptyr, objectOnly, { datasets: { 'content/obj': { data: new Float64Array(3), shape: [3], dtype: '<d' } } });

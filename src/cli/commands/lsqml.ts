@@ -135,8 +135,8 @@ export function register(program: Command): void {
     .option('--n-images <n>', 'use only the first n patterns of the file (default: all; more than the file holds: all, with a warning)')
     .option('--seed <n>', `seed of the minibatch order and of the Poisson step perturbation (default: ${D.seed})`)
     .option('--init-object <how>', 'ones (no ground truth leaks in), guess (the file\'s objectGuess) or file:PATH (NPZ reconstructed_object/objectGuess, a finished reconstruction\'s folder for its reconstruction.npz, ' +
-      `ptychodus .h5, PtyPy .ptyr, CXI image; complex [H, W] of this dataset's object frame, at its pixel size; a ptychodus object of another ` +
-      `shape, on data with positions in metres, is placed by its centre, with a warning) (default: ${D.initObject})`);
+      `ptychodus .h5 or .npz, PtyPy .ptyr, CXI image; complex [H, W] of this dataset's object frame, at its pixel size; a ptychodus or .ptyr object ` +
+      `of another shape, on data with positions in metres, is placed by its centre or _origin, with a warning) (default: ${D.initObject})`);
   addProbeOptions(cmd)
     .option('--threads <n>', 'threads for the engine, 1 to 256 (default: min(2, cores); in a SLURM job, the CPUs SLURM gave its task: SLURM_CPUS_PER_TASK, ' +
       'else SLURM_CPUS_ON_NODE); results do not depend on it')

@@ -182,7 +182,7 @@ export function register(program: Command): void {
     .option('--modes <n>', `probe modes (default: ${D.reconstruction.modes})`)
     .option('--n-images <n>', 'use at most the first n positions of each input (default: all)')
     .option('--seed <s>', `seed of the minibatch order; same seed, same bytes (default: ${D.reconstruction.seed})`)
-    .option('--init-object <o>', `initial object: ones (no ground truth leaks in) | guess (the file's objectGuess) | file:PATH (NPZ reconstructed_object/objectGuess or a finished reconstruction's folder for its reconstruction.npz, ptychodus .h5, PtyPy .ptyr, CXI image; of each input's object frame) (default: ${D.reconstruction.initObject})`);
+    .option('--init-object <o>', `initial object: ones (no ground truth leaks in) | guess (the file's objectGuess) | file:PATH (NPZ reconstructed_object/objectGuess or a finished reconstruction's folder for its reconstruction.npz, ptychodus .h5 or .npz, PtyPy .ptyr, CXI image; of each input's object frame) (default: ${D.reconstruction.initObject})`);
   addProbeOptions(cmd, 'the probe each job starts from, as lsqml takes it for the job\'s input: ')
     .option('--no-detector-mask', 'measured data (CXI, .ptyd): fit every pixel as read, not leaving out the pixels the file marks as not measured; as lsqml --no-detector-mask (docs/real-data.md)')
     .option('--radiation <r>', 'measured data (CXI): photon or electron, what the files\' energy is the energy of — photon: λ = hc/E; electron: the kinetic energy, ' +
