@@ -70,6 +70,32 @@ test('an object from a product, a .ptyr or a CXI image is read; a wrong pixel si
   const t = await readObjectFile(ptyr, H, W, frame);
   assert.equal(t.key, 'content/obj/Sscan00G00/data');
   assert.deepEqual([t.data[0], t.data[1]], [0.25, -0.25]);
+  // _origin: the frame's own, read as it is; not 2 finite numbers, refused (never taken for an absent one)
+  const ptyrAt = join(root, 'origin-frame.ptyr');
+  writeHdf5(ptyrAt, {
+    'content/obj/Sscan00G00/data': { data: cplx(0.25), shape: [1, H, W] },
+    'content/obj/Sscan00G00/_origin': { data: new Float64Array(frame.originM), shape: [2], dtype: '<d' },
+  });
+  const at = await readObjectFile(ptyrAt, H, W, frame);
+  assert.equal(at.placed, undefined);
+  assert.deepEqual(at.data, t.data);
+  const ptyrNaN = join(root, 'origin-nan.ptyr');
+  writeHdf5(ptyrNaN, {
+    'content/obj/Sscan00G00/data': { data: cplx(0.25), shape: [1, H, W] },
+    'content/obj/Sscan00G00/_origin': { data: new Float64Array([NaN, 0]), shape: [2], dtype: '<d' },
+  });
+  await assert.rejects(readObjectFile(ptyrNaN, H, W, frame),
+    /origin-nan\.ptyr: key 'content\/obj\/Sscan00G00\/_origin': expected the metres \[y, x\] at the storage's pixel \[0, 0\] \(PtyPy's _origin\): 2 finite numbers; found \[NaN, 0\]$/);
+  // shifted by 5 rows: placed 5 rows down, its first row in the frame's row 5
+  const ptyrShift = join(root, 'origin-shift.ptyr');
+  writeHdf5(ptyrShift, {
+    'content/obj/Sscan00G00/data': { data: cplx(0.25), shape: [1, H, W] },
+    'content/obj/Sscan00G00/_origin': { data: new Float64Array([frame.originM[0] + 5 * px[0], frame.originM[1]]), shape: [2], dtype: '<d' },
+  });
+  const sh = await readObjectFile(ptyrShift, H, W, frame);
+  assert.deepEqual(sh.placed?.offset, [5, 0]);
+  assert.deepEqual([sh.data[0], sh.data[1], sh.data[2 * 5 * W], sh.data[2 * 5 * W + 1]], [1, 0, 0.25, -0.25]);
+  assert.match(sh.warning!, /origin-shift\.ptyr: key 'content\/obj\/Sscan00G00\/data': the object \[73, 58\] is placed in the data's object frame \[73, 58\] by its origin \(_origin\), its pixel \[0, 0\] at frame pixel \[5, 0\]/);
   const ptyrBad = join(root, 'bad.ptyr');
   writeHdf5(ptyrBad, {
     'content/obj/Sscan00G00/data': { data: cplx(1), shape: [1, H, W] },

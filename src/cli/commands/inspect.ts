@@ -258,7 +258,7 @@ export function register(program: Command): void {
         const { readObjectFile } = await import('../../data/object-file.js');
         initialObject = async (f) => {
           const o = await readObjectFile(path, f.shape[0], f.shape[1], { ...(f.pixelM ? { pixelM: f.pixelM } : {}), ...(f.originM ? { originM: f.originM } : {}), cxiEntry: parsed.cxiEntry });
-          return { line: `object: file:${path}: ${o.key}${o.placed ? `, [${o.placed.shape.join(', ')}] placed in the object frame by its centre` : `, [${f.shape.join(', ')}]`} (reconstruction.initObject)`,
+          return { line: `object: file:${path}: ${o.key}${o.placed ? `, [${o.placed.shape.join(', ')}] placed in the object frame by ${o.key.startsWith('content/obj/') ? 'its origin (_origin)' : 'its centre'}` : `, [${f.shape.join(', ')}]`} (reconstruction.initObject)`,
             warnings: o.warning ? [o.warning] : [] };
         };
       }
