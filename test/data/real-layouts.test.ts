@@ -124,6 +124,13 @@ test('ptychostudy with ptychodus\'s NPZ product: lsqml starts from it, refuses i
   assert.match(c.stdout, /\(ptychodus product \(NPZ\), 21 keys, /);
   assert.ok(c.stdout.includes(`reconstruction check: readable\n  a probe file (--init-probe file:${npz}), no diffraction data: ${npz}: probe, 1 mode of 32×32, pixel [9.6863e-8, 9.6863e-8] m\n` +
     `  an object file (--init-object file:${npz}): object, [64, 64], pixel [9.6863e-8, 9.6863e-8] m\n`), c.stdout);
+  // --cxi-entry names an entry of a CXI file: refused for the product, with --check and without, as for an HDF5 product
+  const e = ptychostudy(['inspect', '--cxi-entry', 'entry_2', npz]);
+  assert.equal(e.status, 2);
+  assert.equal(e.stderr, `ptychostudy inspect: ${npz}: reconstruction.cxiEntry (--cxi-entry) entry_2: expected a CXI file, whose entries it names; found a ptychodus product (NPZ): leave the setting out\n`);
+  const ec = ptychostudy(['inspect', '--check', '--cxi-entry', 'entry_2', npz]);
+  assert.equal(ec.status, 2);
+  assert.match(ec.stdout, /reconstruction check: 1 problem\n {2}.*reconstruction\.cxiEntry \(--cxi-entry\) entry_2: expected a CXI file, whose entries it names; found a ptychodus product \(NPZ\): leave the setting out\n/);
   const r = ptychostudy(['inspect', '--check', '--crop-size', '16', '--crop-center', '16,16', npz]);
   assert.equal(r.status, 2);
   assert.match(r.stdout, /reconstruction check: 1 problem\n {2}.*: expected measured data holding detector frames \(CXI, PtyPy \.ptyd\); found a ptychodus product \(NPZ\), a probe file/);

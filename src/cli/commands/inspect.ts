@@ -271,6 +271,7 @@ export function register(program: Command): void {
       ];
       const { summarizeNpz } = await import('../../data/inspect.js');
       const { isPtychodusNpzFile } = await import('../../data/ptychodus-npz.js');
+      const { cxiEntryMessage } = await import('../../data/cxi.js');
       const { checkReconstructionFile } = await import('../../data/inspect-reconstruction-file.js');
       const { isHdf5File, summarizeHdf5 } = await import('../../data/inspect-hdf5.js');
       const { beamLines } = await import('../../data/hdf5/beam.js');
@@ -293,6 +294,8 @@ export function register(program: Command): void {
           }
           // ptychodus's NPZ product holds no patterns: checked as its HDF5 product is, its probe and object as --init-probe and --init-object read them
           const product = isPtychodusNpzFile(file);
+          // without --check, --cxi-entry is refused as for every file that holds no CXI entry (with it, by the check below)
+          if (product && !flags.check && frames?.cxiEntry != null) throw new InputError(cxiEntryMessage(file, frames.cxiEntry, 'a ptychodus product (NPZ)'));
           const s = await summarizeNpz(file, { check: flags.check && !product, radiation, ...(frames && !product ? { frames } : {}), ...(initialProbe ? { initialProbe } : {}), ...(initialObject ? { initialObject } : {}), job, precision: parsed.precision, fftBackend: parsed.fftBackend });
           if (product) {
             s.kind = 'ptychodus product (NPZ)';
