@@ -307,10 +307,10 @@ export class NpzReader {
     await this.slices(key, () => {});
   }
 
-  /** Every byte of one member (the `.npy` header included), in order, to `onChunk` with its offset; then the length and CRC-32 checks. */
   /**
-   * With `signal`, the event loop turns between two stored slices too, and an abort seen between two pieces stops the
-   * read there (it rejects with `abortError`; nothing more of the member is read or inflated).
+   * Every byte of one member (the `.npy` header included), in order, to `onChunk` with its offset; then the length and
+   * CRC-32 checks. With `signal`, the event loop turns between two stored slices too, and an abort seen between two
+   * pieces stops the read there (it rejects with `abortError`; nothing more of the member is read or inflated).
    */
   private async slices(key: string, onChunk: (chunk: Uint8Array, at: number) => void, sliceBytes = 8 << 20, signal?: AbortSignal): Promise<void> {
     const { m, label, dataStart } = this.locate(key);
@@ -403,12 +403,18 @@ export class NpzReader {
     return { header: h, rows: out.map((b) => decodeNumeric(b, info)) };
   }
 
+  /** `locate`, for a member read whole into one buffer: refused when it declares more than one Node.js buffer holds. */
+  private locateWhole(key: string): { m: NpzMember; label: string; dataStart: number } {
+    const found = this.locate(key);
+    if (found.m.size > bufferConstants.MAX_LENGTH) {
+      throw new NpzError(`${found.label}: member declares ${found.m.size} bytes, more than one Node.js buffer can hold (${bufferConstants.MAX_LENGTH})`);
+    }
+    return found;
+  }
+
   /** The raw `.npy` bytes of one member (inflated, CRC-checked). */
   raw(key: string): Uint8Array {
-    const { m, label, dataStart } = this.locate(key);
-    if (m.size > bufferConstants.MAX_LENGTH) {
-      throw new NpzError(`${label}: member declares ${m.size} bytes, more than one Node.js buffer can hold (${bufferConstants.MAX_LENGTH})`);
-    }
+    const { m, label, dataStart } = this.locateWhole(key);
     let out: Uint8Array;
     if (m.method === 0) out = this.readAt(dataStart, m.size);
     else out = this.inflateMember(m, dataStart, label);
@@ -439,11 +445,7 @@ export class NpzReader {
    */
   async read(key: string, signal?: AbortSignal): Promise<NdArray> {
     this.header(key);
-    const { m, label } = this.locate(key);
-    if (m.size > bufferConstants.MAX_LENGTH) {
-      throw new NpzError(`${label}: member declares ${m.size} bytes, more than one Node.js buffer can hold (${bufferConstants.MAX_LENGTH})`);
-    }
-    const bytes = new Uint8Array(m.size);
+    const bytes = new Uint8Array(this.locateWhole(key).m.size);
     await this.slices(key, (chunk, at) => bytes.set(chunk, at), 8 << 20, signal);
     return parseNpy(bytes, `${this.path}: key '${key}'`);
   }
