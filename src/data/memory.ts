@@ -284,6 +284,18 @@ export function checkProbeFits(file: string, key: string, shape: readonly number
   }
 }
 
+/**
+ * An object member of an NPZ (`h`, its header) is read whole and widened to complex128: refused when that needs more
+ * than `limit`, from the header, before anything is decoded.
+ */
+export function checkNpzObjectFits(file: string, key: string, h: MemberHeader, limit: MemoryLimit): void {
+  const readBytes = h.dataOffset + h.payloadBytes + 16 * h.size;
+  if (readBytes > limit.bytes) {
+    throw new InputError(`${file}: key '${key}': expected an object that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
+      `found shape [${h.shape.join(', ')}], which needs about ${formatBytes(readBytes)} to read`);
+  }
+}
+
 /** `checkProbeFits` for the probe dataset `key` of an open HDF5 file (nothing is read; a missing or non-dataset key is left to the reader). */
 export function checkHdf5ProbeFits(r: Hdf5Reader, key: string, opts: { oprAxis?: boolean } = {}, limit: MemoryLimit = memoryLimit()): void {
   if (r.kind(key) !== 'dataset') return;

@@ -28,7 +28,7 @@ import { InputError } from '../errors.js';
 import { NpzReader } from '../npy/npz.js';
 import { isComplexDtype } from '../npy/types.js';
 import { printable } from '../text.js';
-import { formatBytes, memoryLimit, type MemoryLimit } from './memory.js';
+import { checkNpzObjectFits, memoryLimit, type MemoryLimit } from './memory.js';
 import { withHdf5 } from './hdf5/reader.js';
 import { sniffInputFile } from './hdf5/signature.js';
 import { looksLikePtychodusProduct, otherShapeHint, PRODUCT_KEYS, readPtychodusObject, type ObjectFromFile } from './ptychodus.js';
@@ -122,8 +122,18 @@ export async function readObjectFile(path: string, H: number, W: number, frame: 
     throw new InputError(`${path}: expected an object at 'object' (ptychodus product), content/obj/*/data (PtyPy .ptyr) or entry_1/image_1/data (CXI); ` +
       `found top-level keys [${printable(r.keys('/').join(', '), 1000)}]`);
   }, { memoryLimit: limit });
+  return objectFileData(path, o, frame, H, W, () => placed, by);
+}
+
+/**
+ * An object file's object as the reconstruction takes it: its pixel size checked against the data's, then placed in the
+ * frame where `place` (called after that check) gives a placement, with the warning that says so; as read otherwise.
+ */
+function objectFileData(path: string, o: Pick<ObjectFromFile, 'data' | 'key' | 'pixelM' | 'firstRow'>, frame: ObjectFrameGeometry, H: number, W: number,
+  place: () => ObjectPlacement | null, by?: string): ObjectFileData {
   checkObjectPixel(path, o, frame);
   const base = { path, key: o.key, ...(o.pixelM ? { pixelM: o.pixelM } : {}) };
+  const placed = place();
   if (placed === null) return { ...base, data: o.data };
   return { ...base, data: placeObject(o.data, placed, H, W, o.firstRow ?? 0), placed, warning: placementWarning(path, o.key, placed, H, W, by) };
 }
@@ -195,11 +205,7 @@ function readNpzObject(path: string, H: number, W: number, frame: ObjectFrameGeo
     if (looksLikePtychodusNpz(r)) {
       const placeable = frame.pixelM !== undefined && frame.originM !== undefined;
       const o = readPtychodusNpzObject(r, path, H, W, placeable, limit);
-      checkObjectPixel(path, o, frame);
-      const base = { path, key: o.key, ...(o.pixelM ? { pixelM: o.pixelM } : {}) };
-      const placed = placeable && o.centerM ? placement(path, o, H, W, frame.pixelM!, frame.originM!) : null;
-      if (placed === null) return { ...base, data: o.data };
-      return { ...base, data: placeObject(o.data, placed, H, W, 0), placed, warning: placementWarning(path, o.key, placed, H, W) };
+      return objectFileData(path, o, frame, H, W, () => (placeable && o.centerM ? placement(path, o, H, W, frame.pixelM!, frame.originM!) : null));
     }
     const key = OBJECT_FILE_KEYS.find((k) => r.has(k));
     if (!key) throw new InputError(`${path}: key '${OBJECT_FILE_KEYS[0]}': expected ${want} (or '${OBJECT_FILE_KEYS[1]}'); found it missing`);
@@ -209,11 +215,7 @@ function readNpzObject(path: string, H: number, W: number, frame: ObjectFrameGeo
     const s = h.shape;
     if (!(s.length === 2 && s[0] === H && s[1] === W)) throw new InputError(`${path}: key '${key}': expected ${want}; found shape [${s.join(', ')}]`);
     // the member as read, then as float64
-    const readBytes = h.dataOffset + h.payloadBytes + 16 * h.size;
-    if (readBytes > limit.bytes) {
-      throw new InputError(`${path}: key '${key}': expected an object that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
-        `found shape [${s.join(', ')}], which needs about ${formatBytes(readBytes)} to read`);
-    }
+    checkNpzObjectFits(path, key, h, limit);
     const a = r.get(key);
     const data = Float64Array.from(a.data as Float32Array | Float64Array);
     for (let i = 0; i < data.length; i++) {

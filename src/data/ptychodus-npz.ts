@@ -14,8 +14,8 @@ import { InputError } from '../errors.js';
 import { NpzReader } from '../npy/npz.js';
 import { isComplexDtype } from '../npy/types.js';
 import { PIXEL_M, pixelSizeOk } from './hdf5/checks.js';
-import { MAX_OBJECT_SIDE } from './geometry.js';
-import { formatBytes, checkProbeFits, type MemoryLimit } from './memory.js';
+import { checkNpzObjectFits, checkProbeFits, type MemoryLimit } from './memory.js';
+import { objectShape, objectWanted, productShapeHint } from './ptychodus.js';
 import type { ProbeData } from './measured.js';
 
 /** The members of ptychodus's NPZ product read here (NPZProductFileIO's names). */
@@ -116,27 +116,12 @@ export function readPtychodusNpzObject(r: NpzReader, path: string, H: number, W:
   const pixelM = memberPair(r, path, [PTYCHODUS_NPZ_KEYS.objectPixelHeight, PTYCHODUS_NPZ_KEYS.objectPixelWidth], PIXEL_WHAT, pixelSizeOk);
   const centerM = memberPair(r, path, [PTYCHODUS_NPZ_KEYS.centerY, PTYCHODUS_NPZ_KEYS.centerX], 'one finite number in m', Number.isFinite);
   const anyShape = placeable && centerM !== undefined;
-  const hint = placeable
-    ? `; this product states no centre (${PTYCHODUS_NPZ_KEYS.centerY}, ${PTYCHODUS_NPZ_KEYS.centerX}) to place an object of another shape by: crop or pad it to [${H}, ${W}]`
-    : `; an object of another shape is placed by its centre only on data that states its positions in metres (CXI, PtyPy .ptyd): crop or pad it to [${H}, ${W}]`;
-  const want = anyShape
-    ? `a complex object [h, w] or [1, h, w], each side at most ${MAX_OBJECT_SIDE} (placed in this dataset's object frame [${H}, ${W}] by its centre)`
-    : `a complex object [${H}, ${W}] or [1, ${H}, ${W}] (the object frame of this dataset${hint})`;
+  const frame = { H, W, anyShape, hint: productShapeHint(placeable, [PTYCHODUS_NPZ_KEYS.centerY, PTYCHODUS_NPZ_KEYS.centerX], H, W) };
+  const want = objectWanted(frame);
   const h = r.header(key);
   if (!isComplexDtype(h.info.dtype)) throw new InputError(`${path}: key '${key}': expected ${want}; found dtype ${h.info.dtype}`);
-  const s = h.shape;
-  const fits = (a: number, b: number): boolean => (anyShape ? a >= 1 && b >= 1 && a <= MAX_OBJECT_SIDE && b <= MAX_OBJECT_SIDE : a === H && b === W);
-  if (s.length === 3 && s[0]! > 1 && fits(s[1]!, s[2]!)) {
-    throw new InputError(`${path}: key '${key}': expected ${want}: one layer (ptychostudy reconstructs a single slice); found shape [${s.join(', ')}] (${s[0]} layers)`);
-  }
-  if (!((s.length === 2 && fits(s[0]!, s[1]!)) || (s.length === 3 && s[0] === 1 && fits(s[1]!, s[2]!)))) {
-    throw new InputError(`${path}: key '${key}': expected ${want}; found shape [${s.join(', ')}]`);
-  }
-  const readBytes = h.dataOffset + h.payloadBytes + 16 * h.size;
-  if (readBytes > limit.bytes) {
-    throw new InputError(`${path}: key '${key}': expected an object that fits the memory limit of ${formatBytes(limit.bytes)} (${limit.source}); ` +
-      `found shape [${s.join(', ')}], which needs about ${formatBytes(readBytes)} to read`);
-  }
+  const shape = objectShape(h.shape, frame, 'layer', 'layers', (expected, found) => new InputError(`${path}: key '${key}': expected ${expected}; found ${found}`));
+  checkNpzObjectFits(path, key, h, limit);
   const data = finiteComplex(r, path, key, 'an object');
-  return { data, shape: [s[s.length - 2]!, s[s.length - 1]!], key, ...(pixelM ? { pixelM } : {}), ...(centerM ? { centerM } : {}) };
+  return { data, shape, key, ...(pixelM ? { pixelM } : {}), ...(centerM ? { centerM } : {}) };
 }

@@ -135,21 +135,10 @@ export function otherShapeHint(H: number, W: number): string {
  * with `anyShape`, of any [h, w] so stored.
  */
 export function readObjectDataset(r: Hdf5Reader, key: string, frame: ObjectDatasetFrame, layers: string, plural = `${layers}s`): { data: Float64Array; shape: [number, number]; firstRow: number } {
-  const { H, W } = frame;
-  const want = frame.anyShape
-    ? `a complex object [h, w] or [1, h, w], each side at most ${MAX_OBJECT_SIDE} (placed in this dataset's object frame [${H}, ${W}] by its centre)`
-    : `a complex object [${H}, ${W}] or [1, ${H}, ${W}] (the object frame of this dataset${frame.hint ?? ''})`;
+  const want = objectWanted(frame);
   const info = r.info(key, want);
   if (info.kind !== 'complex') throw r.bad(key, want, `dtype ${info.dtype}`);
-  const s = info.shape;
-  const fits = (h: number, w: number): boolean => (frame.anyShape ? h >= 1 && w >= 1 && h <= MAX_OBJECT_SIDE && w <= MAX_OBJECT_SIDE : h === H && w === W);
-  if (s.length === 3 && s[0]! > 1 && fits(s[1]!, s[2]!)) {
-    throw r.bad(key, `${want}: one ${layers} (ptychostudy reconstructs a single slice)`, `shape [${s.join(', ')}] (${s[0]} ${plural})`);
-  }
-  if (!((s.length === 2 && fits(s[0]!, s[1]!)) || (s.length === 3 && s[0] === 1 && fits(s[1]!, s[2]!)))) {
-    throw r.bad(key, want, `shape [${s.join(', ')}]`);
-  }
-  const shape: [number, number] = [s[s.length - 2]!, s[s.length - 1]!];
+  const shape = objectShape(info.shape, frame, layers, plural, (expected, found) => r.bad(key, expected, found));
   // an object placed by its centre: only the rows the frame holds (a gzip'd 8000² object of 744 KB, read whole for a
   // 73 × 58 frame, took 4 s and 1.2 GB); bounded, and checked against the memory limit, before it is allocated
   const [firstRow, rows] = frame.anyShape && frame.rowsNeeded ? frame.rowsNeeded(shape) : [0, shape[0]];
@@ -158,6 +147,39 @@ export function readObjectDataset(r: Hdf5Reader, key: string, frame: ObjectDatas
     if (!Number.isFinite(data[i]!)) throw r.bad(key, `${want}, finite`, `${data[i]} at flat index ${(i >> 1) + firstRow * shape[1]}`);
   }
   return { data, shape, firstRow };
+}
+
+/** What an object dataset read for `frame` is expected to be, as its refusals say. */
+export function objectWanted(frame: ObjectDatasetFrame): string {
+  const { H, W } = frame;
+  return frame.anyShape
+    ? `a complex object [h, w] or [1, h, w], each side at most ${MAX_OBJECT_SIDE} (placed in this dataset's object frame [${H}, ${W}] by its centre)`
+    : `a complex object [${H}, ${W}] or [1, ${H}, ${W}] (the object frame of this dataset${frame.hint ?? ''})`;
+}
+
+/**
+ * The [h, w] of an object stored with shape `s` ([h, w] or one layer [1, h, w]) that `frame` takes; more layers, or
+ * another shape, are refused through `bad` (the reader's own form of a refusal: expected, found).
+ */
+export function objectShape(s: readonly number[], frame: ObjectDatasetFrame, layers: string, plural: string,
+  bad: (expected: string, found: string) => Error): [number, number] {
+  const want = objectWanted(frame);
+  const fits = (h: number, w: number): boolean => (frame.anyShape ? h >= 1 && w >= 1 && h <= MAX_OBJECT_SIDE && w <= MAX_OBJECT_SIDE : h === frame.H && w === frame.W);
+  if (s.length === 3 && s[0]! > 1 && fits(s[1]!, s[2]!)) {
+    throw bad(`${want}: one ${layers} (ptychostudy reconstructs a single slice)`, `shape [${s.join(', ')}] (${s[0]} ${plural})`);
+  }
+  if (!((s.length === 2 && fits(s[0]!, s[1]!)) || (s.length === 3 && s[0] === 1 && fits(s[1]!, s[2]!)))) throw bad(want, `shape [${s.join(', ')}]`);
+  return [s[s.length - 2]!, s[s.length - 1]!];
+}
+
+/**
+ * The refusal's hint of a ptychodus product (HDF5 or NPZ) whose object has not the frame's shape: with `placeable`
+ * data, it states no centre (`centreKeys`) to place it by; otherwise the data's positions are not in metres.
+ */
+export function productShapeHint(placeable: boolean, centreKeys: readonly [string, string], H: number, W: number): string {
+  return placeable
+    ? `; this product states no centre (${centreKeys[0]}, ${centreKeys[1]}) to place an object of another shape by: crop or pad it to [${H}, ${W}]`
+    : `; an object of another shape is placed by its centre only on data that states its positions in metres (CXI, PtyPy .ptyd): crop or pad it to [${H}, ${W}]`;
 }
 
 /**
@@ -173,9 +195,7 @@ export function readPtychodusObject(r: Hdf5Reader, H: number, W: number, placeab
   const pixelM = productPixel(r, key);
   const center = attrPair(r, key, [PRODUCT_KEYS.centerY, PRODUCT_KEYS.centerX], 'a finite number in m', Number.isFinite);
   const anyShape = placeable && center !== undefined;
-  const hint = anyShape ? '' : placeable
-    ? `; this product states no centre (${PRODUCT_KEYS.centerY}, ${PRODUCT_KEYS.centerX}) to place an object of another shape by: crop or pad it to [${H}, ${W}]`
-    : `; an object of another shape is placed by its centre only on data that states its positions in metres (CXI, PtyPy .ptyd): crop or pad it to [${H}, ${W}]`;
+  const hint = anyShape ? '' : productShapeHint(placeable, [PRODUCT_KEYS.centerY, PRODUCT_KEYS.centerX], H, W);
   const rows = anyShape && rowsNeeded ? { rowsNeeded: (shape: [number, number]) => rowsNeeded(shape, center) } : {};
   const { data, shape, firstRow } = readObjectDataset(r, key, { H, W, anyShape, hint, ...rows }, 'layer');
   return { data, shape, firstRow, key, ...(pixelM ? { pixelM } : {}), ...(center ? { centerM: center } : {}) };
